@@ -1,0 +1,31 @@
+# The two commands of the README, and a few helpers. Everything goes through CMake.
+#   make        release build: build/bin/spate, build/examples/*.so
+#   make demo   set up, build, run WordCount on its built-in text
+#   make check  set up, build with ASan + UBSan (build-check/), run every test through ctest
+#   make bench  set up, release build, run every benchmark
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all release setup demo check bench clean
+
+all: release
+
+setup:
+	@bash scripts/setup.sh
+
+release: setup
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build -j $(JOBS)
+
+demo: release
+	build/bin/spate run build/examples/wordcount.so
+
+check: setup
+	@cmake -S . -B build-check -DCMAKE_BUILD_TYPE=Debug -DSPATE_SANITIZE=ON >/dev/null
+	@cmake --build build-check -j $(JOBS)
+	cd build-check && ctest --output-on-failure -j $(JOBS)
+
+bench: release
+	@bash bench/run.sh build
+
+clean:
+	rm -rf build build-check

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# run.sh: runs every benchmark against a release build and prints their BENCH lines at the end.
+#
+#   bash bench/run.sh [build_dir] [name...]
+#
+# build_dir defaults to "build" (what `make bench` builds). Names select benchmarks (wordcount-p1,
+# wordcount-p2, chain, exchange, startup, memory); without names all run. Each benchmark's full
+# output is shown as it runs and kept in <build_dir>/bench-logs/<name>.log. Exits 1 if any
+# benchmark failed, after running the others.
+set -uo pipefail
+
+build=${1:-build}
+[ $# -gt 0 ] && shift
+bin="$build/bench"
+logs="$build/bench-logs"
+mkdir -p "$logs"
+
+# name | program | arguments after the build dir
+benches=(
+  "chain|bench_chain|"
+  "exchange|bench_exchange|"
+  "wordcount-p1|bench_wordcount|-p 1"
+  "wordcount-p2|bench_wordcount|-p 2"
+  "startup|bench_startup|"
+  "memory|bench_memory|"
+)
+
+selected() {
+  [ $# -eq 1 ] && return 0
+  local want=$1; shift
+  for n in "$@"; do [ "$n" = "$want" ] && return 0; done
+  return 1
+}
+
+failed=()
+summary=()
+for entry in "${benches[@]}"; do
+  IFS='|' read -r name prog args <<<"$entry"
+  selected "$name" "$@" || continue
+  echo "=== $name"
+  if [ ! -x "$bin/$prog" ]; then
+    echo "run.sh: $bin/$prog is missing (build with: make release)" | tee "$logs/$name.log"
+    failed+=("$name")
+    summary+=("FAILED $name (missing $bin/$prog)")
+    continue
+  fi
+  start=$(date +%s)
+  # shellcheck disable=SC2086 # args is a word list on purpose
+  "$bin/$prog" "$build" $args 2>&1 | tee "$logs/$name.log"
+  rc=${PIPESTATUS[0]}
+  echo "=== $name: exit $rc after $(( $(date +%s) - start )) s"
+  if [ "$rc" -ne 0 ]; then
+    failed+=("$name")
+    summary+=("FAILED $name (exit $rc, log $logs/$name.log)")
+  fi
+  while IFS= read -r line; do summary+=("$line"); done \
+    < <(grep -E '^(BENCH|MEMORY|STARTUP) ' "$logs/$name.log")
+done
+
+echo
+echo "=== results"
+printf '%s\n' "${summary[@]}"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "run.sh: failed: ${failed[*]}" >&2
+  exit 1
+fi

@@ -1,0 +1,127 @@
+/*
+ * rebalance.c: how records travel between parallel operators.
+ *
+ *     sequence 1..count "numbers"        parallelism 1, like a non-parallel source
+ *       -> rebalance                     round-robin to every subtask of the next operator
+ *       -> map "square"                  parallelism from the environment (-p N)
+ *       -> key by bucket (hash)          every bucket goes to one subtask of the next operator
+ *       -> sum "sum-of-squares"
+ *       -> print "print-sink"
+ *
+ * What it shows:
+ *  - rebalance spreads the records of the one source subtask round-robin over all N map
+ *    subtasks: each map subtask counts what it received and reports it to stderr when it
+ *    closes ("square 2/4: squared 250 numbers"); the counts differ by at most one. (Between
+ *    operators of different parallelism Flink, and Spate, use rebalance anyway when no
+ *    partitioning is given; the call makes it explicit.)
+ *  - the map tags every row with the subtask that made it (field "mapped_by"); the sum keeps
+ *    the other fields of the first row of each key (Flink's sum semantics), so the printed
+ *    mapped_by is the map subtask that squared the bucket's first number.
+ *  - key by hashes each bucket to one sum subtask: at -p N the print lines carry the subtask
+ *    prefix "k> ", and all lines of one bucket carry the same prefix, in order.
+ *  - the final sum of each bucket (the last line printed for it) does not depend on the
+ *    parallelism: sum of v*v over v in 1..count with v % buckets == bucket.
+ *
+ * Usage:
+ *     spate run [-p N] rebalance.so [--count <1..2000000, default 1000>] [--buckets <1..1000,
+ *     default 4>]
+ */
+#include <spate/spate.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* The job's arguments, handed to the map as its UDF argument (spate_udf_arg). */
+typedef struct rebalance_args {
+  int64_t buckets;
+} rebalance_args;
+
+/* Per map subtask: how many numbers it squared (reported at close). */
+typedef struct square_stats {
+  int64_t records;
+} square_stats;
+
+int square_open(spate_ctx *ctx, void **user) {
+  square_stats *s = calloc(1, sizeof *s);
+  if (!s) return spate_ctx_fail(ctx, "out of memory");
+  *user = s;
+  return 0;
+}
+
+void square_close(spate_ctx *ctx, void *user) {
+  square_stats *s = user;
+  if (!s) return;
+  fprintf(stderr, "%s %d/%d: squared %" PRId64 " numbers\n", spate_ctx_operator_name(ctx),
+          spate_ctx_subtask(ctx) + 1, spate_ctx_parallelism(ctx), s->records);
+  free(s);
+}
+
+/* Map: (value BIGINT) -> (bucket INT, square BIGINT, mapped_by INT). */
+int square(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
+  size_t len = 0;
+  const rebalance_args *args = spate_ctx_arg(ctx, &len);
+  if (!args || len != sizeof *args) return spate_ctx_fail(ctx, "missing job arguments");
+  square_stats *s = spate_ctx_user(ctx);
+  s->records++;
+
+  int64_t v = spate_row_bigint(in, 0);
+  spate_rb_set_int(out, 0, (int32_t)(v % args->buckets));
+  spate_rb_set_bigint(out, 1, v * v);
+  spate_rb_set_int(out, 2, spate_ctx_subtask(ctx) + 1); /* 1-based, like print's prefix */
+  return 0;
+}
+
+/* Parses a whole decimal argument in [lo, hi]; -1 if it is not one. */
+static int64_t parse_arg(const char *s, int64_t lo, int64_t hi) {
+  if (!s) return -1;
+  char *end;
+  long long v = strtoll(s, &end, 10);
+  if (end == s || *end != '\0' || v < lo || v > hi) return -1;
+  return v;
+}
+
+int spate_main(int argc, char **argv) {
+  /* Sums of squares up to 2,000,000 stay below 2^63 (about 2.7e18). */
+  int64_t count = parse_arg(spate_arg(argc, argv, "count", "1000"), 1, 2000000);
+  rebalance_args args = {.buckets = parse_arg(spate_arg(argc, argv, "buckets", "4"), 1, 1000)};
+  if (count < 0 || args.buckets < 0) {
+    fprintf(stderr, "Usage: rebalance.so [--count <1..2000000>] [--buckets <1..1000>]\n");
+    return 1;
+  }
+
+  spate_env *env = spate_env_create();
+  if (!env) {
+    fprintf(stderr, "rebalance: out of memory\n");
+    return 1;
+  }
+
+  spate_stream *numbers =
+      spate_name(spate_parallelism(spate_from_sequence(env, 1, count), 1), "numbers");
+  const spate_schema *squared =
+      spate_env_schema(env, "bucket INT NOT NULL, square BIGINT NOT NULL, mapped_by INT NOT NULL");
+  spate_stream *squares =
+      spate_name(spate_map(spate_rebalance(numbers), square, squared), "square");
+  spate_udf_arg(squares, &args, sizeof args);
+  spate_udf_lifecycle(squares, square_open, square_close);
+  spate_stream *sums = spate_name(spate_sum(spate_key_by(squares, 0), 1), "sum-of-squares");
+  spate_name(spate_print(sums, NULL), "print-sink");
+
+  spate_job_result *res = spate_execute(env, "Rebalance");
+  int ret = 1;
+  if (!res) {
+    fprintf(stderr, "rebalance: out of memory\n");
+  } else {
+    spate_job_status st = spate_job_result_status(res);
+    if (st == SPATE_JOB_FINISHED || st == SPATE_JOB_PLANNED) {
+      ret = 0;
+    } else {
+      const char *err = spate_job_result_error(res);
+      fprintf(stderr, "rebalance: job %s: %s\n", spate_job_status_name(st),
+              err ? err : "(no message)");
+    }
+    spate_job_result_free(res);
+  }
+  spate_env_free(env);
+  return ret;
+}

@@ -1,0 +1,352 @@
+/*
+ * spate.h: the whole public face of Spate, a stream processor with Apache Flink's model.
+ *
+ * A job is a shared object (or an executable linking libspate) that defines
+ *
+ *     int spate_main(int argc, char **argv);
+ *
+ * which creates an environment, builds a dataflow with the functions below and calls
+ * spate_execute(). `spate run job.so args...` loads the object and calls spate_main with the job
+ * arguments; the environment then picks up the CLI's configuration (-p, -D, conf/config.yaml).
+ *
+ * Building never fails half way: the first error (bad argument, a UDF that cannot be named, a
+ * schema mismatch) is kept on the environment, later builder calls become no-ops, and
+ * spate_execute() returns a FAILED result carrying that message. So a job can be written as a
+ * straight sequence of calls and check once at the end.
+ *
+ * User functions (UDFs) are referenced by symbol name so that the same job graph can run on
+ * remote TaskManagers: they must have external linkage. A `static` function is rejected with a
+ * message that says so.
+ *
+ * Records are rows in Spate's binary format (see "Rows"), read in place where they lie in a
+ * network buffer. A row view is valid only during the call that received it.
+ */
+#ifndef SPATE_SPATE_H
+#define SPATE_SPATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Errors: 0 is success, negative values are errors. */
+enum {
+  SPATE_OK = 0,
+  SPATE_EINVAL = -1,    /* bad argument, bad input, bad configuration */
+  SPATE_ENOMEM = -2,    /* allocation failed */
+  SPATE_EIO = -3,       /* an I/O call failed */
+  SPATE_ENOENT = -4,    /* a file, symbol or entry does not exist */
+  SPATE_ECANCELED = -5, /* the job or task was cancelled */
+  SPATE_ENORESOURCE = -6, /* not enough task slots */
+  SPATE_EUDF = -7,      /* a user function reported an error */
+  SPATE_ECORRUPT = -8,  /* bytes (wire, file) failed validation */
+  SPATE_ESTATE = -9,    /* call not valid in the current state */
+};
+const char *spate_strerror(int rc);
+
+/* ---------------------------------------------------------------------------------------------
+ * Schemas: ordered, named, typed fields, nullable unless declared NOT NULL. */
+typedef enum spate_type {
+  SPATE_BOOLEAN = 1,
+  SPATE_INT = 2,       /* 32-bit signed */
+  SPATE_BIGINT = 3,    /* 64-bit signed */
+  SPATE_DOUBLE = 4,
+  SPATE_STRING = 5,    /* UTF-8 */
+  SPATE_BYTES = 6,
+  SPATE_TIMESTAMP = 7, /* milliseconds since the epoch, 64-bit */
+} spate_type;
+
+typedef struct spate_schema spate_schema;
+
+/* Parses "name TYPE [NOT NULL], ..." (types case-insensitive; VARCHAR is STRING, LONG is
+ * BIGINT). On error returns SPATE_EINVAL, *out = NULL, and writes a message naming the position
+ * into err (if err_len > 0). The caller owns *out: release with spate_schema_free. */
+int spate_schema_parse(const char *spec, spate_schema **out, char *err, size_t err_len);
+void spate_schema_free(spate_schema *schema);
+int spate_schema_num_fields(const spate_schema *schema);
+const char *spate_schema_field_name(const spate_schema *schema, int i);
+spate_type spate_schema_field_type(const spate_schema *schema, int i);
+/* Index of the field with this name, or -1. */
+int spate_schema_field_index(const spate_schema *schema, const char *name);
+
+/* ---------------------------------------------------------------------------------------------
+ * Rows. Layout (all little-endian, the row starts 8-byte aligned):
+ *   null bitmap: ceil(n/64) 64-bit words, bit i set = field i is NULL
+ *   n slots of 8 bytes: BOOLEAN/INT/BIGINT/TIMESTAMP as int64, DOUBLE as its bits,
+ *                       STRING/BYTES as (offset << 32 | length), offset from the row start
+ *   the variable-length tail
+ * The accessors below read a field in place; they do not check types (the operator that hands
+ * the row over guarantees the schema). */
+typedef struct spate_row {
+  const uint8_t *data;
+  uint32_t len;
+  uint32_t nfields;
+} spate_row;
+
+typedef struct spate_bytes {
+  const char *ptr; /* not NUL-terminated */
+  uint32_t len;
+} spate_bytes;
+
+static inline uint32_t spate_row_header_size(uint32_t nfields) {
+  return ((nfields + 63) / 64) * 8 + nfields * 8;
+}
+static inline bool spate_row_is_null(const spate_row *r, int i) {
+  uint64_t w;
+  memcpy(&w, r->data + (size_t)(i / 64) * 8, 8);
+  return (w >> (i % 64)) & 1;
+}
+static inline uint64_t spate_row_slot_(const spate_row *r, int i) {
+  uint64_t v;
+  memcpy(&v, r->data + ((r->nfields + 63) / 64) * 8 + (size_t)i * 8, 8);
+  return v;
+}
+static inline int64_t spate_row_bigint(const spate_row *r, int i) {
+  return (int64_t)spate_row_slot_(r, i);
+}
+static inline int32_t spate_row_int(const spate_row *r, int i) {
+  return (int32_t)(int64_t)spate_row_slot_(r, i);
+}
+static inline bool spate_row_bool(const spate_row *r, int i) { return spate_row_slot_(r, i) != 0; }
+static inline int64_t spate_row_timestamp(const spate_row *r, int i) {
+  return (int64_t)spate_row_slot_(r, i);
+}
+static inline double spate_row_double(const spate_row *r, int i) {
+  uint64_t v = spate_row_slot_(r, i);
+  double d;
+  memcpy(&d, &v, 8);
+  return d;
+}
+/* STRING or BYTES field; {NULL, 0} when NULL. */
+static inline spate_bytes spate_row_string(const spate_row *r, int i) {
+  spate_bytes b = {0, 0};
+  if (spate_row_is_null(r, i)) return b;
+  uint64_t v = spate_row_slot_(r, i);
+  b.ptr = (const char *)r->data + (uint32_t)(v >> 32);
+  b.len = (uint32_t)v;
+  return b;
+}
+
+/* A row builder writes one row at a time into memory it owns and reuses: no allocation per row
+ * once it has grown to the largest row. Fields start NULL at spate_rb_begin. A setter of the
+ * wrong type or a bad index records an error on the builder that the operator reports (naming
+ * the field) when the UDF returns. */
+typedef struct spate_row_builder spate_row_builder;
+
+spate_row_builder *spate_rb_new(const spate_schema *schema); /* caller frees with spate_rb_free */
+void spate_rb_free(spate_row_builder *b);
+void spate_rb_begin(spate_row_builder *b);
+void spate_rb_set_null(spate_row_builder *b, int i);
+void spate_rb_set_bool(spate_row_builder *b, int i, bool v);
+void spate_rb_set_int(spate_row_builder *b, int i, int32_t v);
+void spate_rb_set_bigint(spate_row_builder *b, int i, int64_t v);
+void spate_rb_set_double(spate_row_builder *b, int i, double v);
+void spate_rb_set_timestamp(spate_row_builder *b, int i, int64_t ms);
+void spate_rb_set_string(spate_row_builder *b, int i, const char *s, size_t len);
+void spate_rb_set_bytes(spate_row_builder *b, int i, const void *p, size_t len);
+/* Copies field j of src (same type required) into field i. */
+void spate_rb_set_field(spate_row_builder *b, int i, const spate_row *src, int j);
+/* Finishes the row; *out views the builder's memory until the next spate_rb_begin. Returns
+ * SPATE_EINVAL (message via spate_rb_error) if a setter failed or a NOT NULL field is NULL. */
+int spate_rb_finish(spate_row_builder *b, spate_row *out);
+const char *spate_rb_error(const spate_row_builder *b);
+
+/* A heap copy of a row (data owned by the copy); free with spate_row_free. */
+int spate_row_copy(const spate_row *src, spate_row *out);
+void spate_row_free(spate_row *row);
+/* Formats a row as Flink prints it: one field alone as its value, several as "(a,b,c)", NULL
+ * as "null". Writes at most cap bytes including the NUL; returns the full length. */
+size_t spate_row_format(const spate_row *row, const spate_schema *schema, char *out, size_t cap);
+
+/* ---------------------------------------------------------------------------------------------
+ * User functions. Every UDF receives a context for the subtask it runs in. A UDF returns 0 on
+ * success or a negative code; spate_ctx_fail() records a message and returns SPATE_EUDF, so
+ * `return spate_ctx_fail(ctx, "bad value %d", v);` fails the job naming the operator and
+ * subtask. */
+typedef struct spate_ctx spate_ctx;
+typedef struct spate_collector spate_collector;
+
+int spate_ctx_subtask(const spate_ctx *ctx);      /* 0-based subtask index */
+int spate_ctx_parallelism(const spate_ctx *ctx);
+const char *spate_ctx_operator_name(const spate_ctx *ctx);
+/* The opaque argument given with spate_udf_arg (NULL if none). */
+const void *spate_ctx_arg(const spate_ctx *ctx, size_t *len);
+/* The pointer an open function stored (see spate_udf_lifecycle). */
+void *spate_ctx_user(const spate_ctx *ctx);
+/* Event timestamp of the record being processed (INT64_MIN if none). */
+int64_t spate_ctx_timestamp(const spate_ctx *ctx);
+int spate_ctx_fail(spate_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* For flat map and generators that emit several rows: begin a row, set fields, emit it. emit
+ * returns 0, or a negative code (downstream failure, cancellation) that the UDF should return. */
+spate_row_builder *spate_collect_begin(spate_collector *out);
+int spate_collect_emit(spate_collector *out);
+
+typedef int (*spate_map_fn)(spate_ctx *ctx, const spate_row *in, spate_row_builder *out);
+typedef int (*spate_flat_map_fn)(spate_ctx *ctx, const spate_row *in, spate_collector *out);
+/* Returns 1 to keep, 0 to drop, negative on error. */
+typedef int (*spate_filter_fn)(spate_ctx *ctx, const spate_row *in);
+/* Builds the key of a row (schema given to spate_key_by_fn). */
+typedef int (*spate_key_fn)(spate_ctx *ctx, const spate_row *in, spate_row_builder *key);
+/* Combines the accumulated row and a new row into out (all with the stream's schema). */
+typedef int (*spate_reduce_fn)(spate_ctx *ctx, const spate_row *acc, const spate_row *in,
+                               spate_row_builder *out);
+typedef int (*spate_sink_fn)(spate_ctx *ctx, const spate_row *in);
+/* Builds the row with this global index (0-based) of a generator source. */
+typedef int (*spate_generator_fn)(spate_ctx *ctx, int64_t index, spate_row_builder *out);
+/* Returns the target partition in [0, num_partitions) for the key row. */
+typedef int (*spate_partition_fn)(spate_ctx *ctx, const spate_row *key, int num_partitions);
+/* Rich-function lifecycle: open runs in the subtask before the first record and may store a
+ * pointer (spate_ctx_user); close runs after the last one, also after failures. */
+typedef int (*spate_open_fn)(spate_ctx *ctx, void **user);
+typedef void (*spate_close_fn)(spate_ctx *ctx, void *user);
+
+/* ---------------------------------------------------------------------------------------------
+ * The execution environment and streams. */
+typedef struct spate_env spate_env;
+typedef struct spate_stream spate_stream; /* owned by the environment */
+
+/* Creates an environment. Inside `spate run` it carries the CLI's configuration; otherwise it
+ * loads $SPATE_CONF_DIR/config.yaml or ./conf/config.yaml when present. Never returns NULL
+ * except when out of memory. */
+spate_env *spate_env_create(void);
+void spate_env_free(spate_env *env);
+/* Sets a configuration key as -D would (validated; an error is kept on the environment). */
+void spate_env_set(spate_env *env, const char *key, const char *value);
+void spate_env_set_parallelism(spate_env *env, int parallelism);
+void spate_env_set_max_parallelism(spate_env *env, int max_parallelism);
+/* Buffer timeout in milliseconds: 0 flushes after every record. */
+void spate_env_set_buffer_timeout(spate_env *env, int64_t ms);
+void spate_env_disable_operator_chaining(spate_env *env);
+/* The first build error, or NULL. */
+const char *spate_env_error(const spate_env *env);
+/* Parses a schema owned by the environment (freed with it); NULL and an env error on failure. */
+const spate_schema *spate_env_schema(spate_env *env, const char *spec);
+
+/* Sources. Strings and files produce the schema "f0 STRING". */
+spate_stream *spate_from_strings(spate_env *env, const char *const *items, size_t n);
+/* Rows are copied; they must have the given schema. */
+spate_stream *spate_from_rows(spate_env *env, const spate_schema *schema, const spate_row *rows,
+                              size_t n);
+/* Each path is a file or a directory (its non-hidden regular files, in name order); one record
+ * per line without the line terminator ("\n" or "\r\n"). Files are split among subtasks. */
+spate_stream *spate_read_text_file(spate_env *env, const char *path);
+spate_stream *spate_read_text_files(spate_env *env, const char *const *paths, size_t n);
+/* The numbers from..to inclusive, schema "value BIGINT NOT NULL", split among subtasks. */
+spate_stream *spate_from_sequence(spate_env *env, int64_t from, int64_t to);
+/* count rows built by fn (count < 0: unbounded), indexes split among subtasks. */
+spate_stream *spate_generate(spate_env *env, const spate_schema *schema, spate_generator_fn fn,
+                             int64_t count);
+/* Lines read from a TCP server; ends when the server closes the connection. Parallelism 1. */
+spate_stream *spate_socket_text_stream(spate_env *env, const char *host, int port);
+
+/* Transformations. */
+spate_stream *spate_map(spate_stream *in, spate_map_fn fn, const spate_schema *out_schema);
+spate_stream *spate_flat_map(spate_stream *in, spate_flat_map_fn fn,
+                             const spate_schema *out_schema);
+spate_stream *spate_filter(spate_stream *in, spate_filter_fn fn);
+/* Key by: the result is a keyed stream for reduce and the aggregations. */
+spate_stream *spate_key_by(spate_stream *in, int field);
+spate_stream *spate_key_by_fields(spate_stream *in, const int *fields, int n);
+spate_stream *spate_key_by_fn(spate_stream *in, spate_key_fn fn, const spate_schema *key_schema);
+/* Rolling reductions on a keyed stream, emitting the updated value for every input (Flink's
+ * semantics: sum/min/max keep the other fields of the first row of the key; min_by/max_by emit
+ * the whole row holding the extreme value, the first one on ties). */
+spate_stream *spate_reduce(spate_stream *keyed, spate_reduce_fn fn);
+spate_stream *spate_sum(spate_stream *keyed, int field);
+spate_stream *spate_min(spate_stream *keyed, int field);
+spate_stream *spate_max(spate_stream *keyed, int field);
+spate_stream *spate_min_by(spate_stream *keyed, int field);
+spate_stream *spate_max_by(spate_stream *keyed, int field);
+/* Union of two streams with the same schema (call repeatedly for more). */
+spate_stream *spate_union(spate_stream *a, spate_stream *b);
+/* Partitioning of the edge to the next operator. */
+spate_stream *spate_forward(spate_stream *in);
+spate_stream *spate_rebalance(spate_stream *in);
+spate_stream *spate_rescale(spate_stream *in);
+spate_stream *spate_shuffle(spate_stream *in);
+spate_stream *spate_broadcast(spate_stream *in);
+spate_stream *spate_global(spate_stream *in);
+spate_stream *spate_partition_custom(spate_stream *in, spate_partition_fn fn, int key_field);
+
+/* Per-operator settings; each returns its argument. */
+spate_stream *spate_name(spate_stream *s, const char *name);
+spate_stream *spate_uid(spate_stream *s, const char *uid);
+spate_stream *spate_parallelism(spate_stream *s, int parallelism);
+spate_stream *spate_max_parallelism(spate_stream *s, int max_parallelism);
+spate_stream *spate_disable_chaining(spate_stream *s);
+spate_stream *spate_start_new_chain(spate_stream *s);
+spate_stream *spate_slot_sharing_group(spate_stream *s, const char *group);
+/* An opaque argument copied into the job and handed to the operator's UDFs (spate_ctx_arg). */
+spate_stream *spate_udf_arg(spate_stream *s, const void *arg, size_t len);
+spate_stream *spate_udf_lifecycle(spate_stream *s, spate_open_fn open, spate_close_fn close);
+const spate_schema *spate_stream_schema(const spate_stream *s);
+
+/* Sinks; each returns the sink's stream handle for the per-operator settings. */
+/* Flink's print(): "row" at parallelism 1, "N> row" (1-based subtask) otherwise; with an
+ * identifier "id> row" / "id:N> row". */
+spate_stream *spate_print(spate_stream *in, const char *identifier);
+/* Text file at parallelism 1; at higher parallelism a directory with files "1".."N". */
+spate_stream *spate_write_text(spate_stream *in, const char *path);
+spate_stream *spate_discard(spate_stream *in);
+/* Collects the rows into the job result under this name (for tests and small results). */
+spate_stream *spate_collect(spate_stream *in, const char *name);
+spate_stream *spate_sink(spate_stream *in, spate_sink_fn fn);
+
+/* ---------------------------------------------------------------------------------------------
+ * Execution. */
+typedef enum spate_job_status {
+  SPATE_JOB_FINISHED = 0,
+  SPATE_JOB_FAILED = 1,
+  SPATE_JOB_CANCELED = 2,
+  SPATE_JOB_PLANNED = 3, /* `spate info`: the plan was printed, nothing ran */
+} spate_job_status;
+
+typedef struct spate_job_result spate_job_result;
+typedef struct spate_job_client spate_job_client;
+
+/* Runs the job to completion on the embedded MiniCluster. Never NULL except out of memory. */
+spate_job_result *spate_execute(spate_env *env, const char *job_name);
+/* Submits the job and returns at once; NULL and an env error if it could not be submitted. */
+spate_job_client *spate_execute_async(spate_env *env, const char *job_name);
+const char *spate_job_client_id(const spate_job_client *c);
+/* Requests cancellation; returns at once. */
+void spate_job_client_cancel(spate_job_client *c);
+/* Waits for the end of the job, frees the client and returns the result. */
+spate_job_result *spate_job_client_wait(spate_job_client *c);
+
+spate_job_status spate_job_result_status(const spate_job_result *r);
+const char *spate_job_status_name(spate_job_status s);
+const char *spate_job_result_error(const spate_job_result *r); /* NULL unless FAILED */
+const char *spate_job_result_id(const spate_job_result *r);    /* 32 hex digits */
+int64_t spate_job_result_runtime_ms(const spate_job_result *r);
+size_t spate_job_result_num_operators(const spate_job_result *r);
+const char *spate_job_result_operator(const spate_job_result *r, size_t i);
+uint64_t spate_job_result_records_in(const spate_job_result *r, size_t i);
+uint64_t spate_job_result_records_out(const spate_job_result *r, size_t i);
+/* Nanoseconds subtasks of operator i's chain waited for an output buffer (backpressure). */
+uint64_t spate_job_result_backpressure_ns(const spate_job_result *r, size_t i);
+/* Rows collected by spate_collect(name); *rows valid until the result is freed. */
+size_t spate_job_result_collected(const spate_job_result *r, const char *name,
+                                  const spate_row **rows, const spate_schema **schema);
+void spate_job_result_free(spate_job_result *r);
+
+/* ---------------------------------------------------------------------------------------------
+ * Job arguments, as Flink's ParameterTool: "--name value" or "--name=value". */
+const char *spate_arg(int argc, char **argv, const char *name, const char *fallback);
+/* All values of a repeated argument; returns the count (up to max stored). */
+int spate_arg_all(int argc, char **argv, const char *name, const char **out, int max);
+bool spate_arg_has(int argc, char **argv, const char *name);
+
+/* The entry point a job defines. */
+int spate_main(int argc, char **argv);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,72 @@
+/*
+ * api.h: internals of the DataStream API shared by its files and the CLI.
+ *
+ * The environment owns the StreamGraph being built, the schemas it parsed, the stream handles it
+ * gave out, and the first build error (sticky: later builder calls do nothing). A stream handle
+ * is either a real node, or a virtual result (partitioning, key by, union) that lists the nodes
+ * feeding the next operator and how; that is how Flink's partition and union transformations
+ * turn into edges without nodes of their own.
+ *
+ * The CLI context is the one process-wide setting: `spate run` and `spate info` install it before
+ * calling the job's spate_main so that environments created there pick up the CLI's
+ * configuration and report to the CLI.
+ */
+#ifndef SPATE_API_API_H
+#define SPATE_API_API_H
+#include "base/config.h"
+#include "base/err.h"
+#include "graph/stream_graph.h"
+
+typedef struct stream_input {
+  int node;
+  part_kind part;
+  key_spec key;
+  char *partition_fn;
+} stream_input;
+
+struct spate_stream {
+  spate_env *env;
+  int node;               /* >= 0 for a real node, -1 for a virtual stream */
+  int ninputs;
+  stream_input *inputs;   /* what feeds the next operator */
+  const spate_schema *schema;
+  bool keyed;
+};
+
+struct spate_env {
+  sp_config *config;
+  stream_graph *g;
+  char error[SP_ERRMSG_MAX];
+  bool failed;
+  spate_stream **streams;
+  int nstreams;
+  spate_schema **schemas;
+  int nschemas;
+  int parallelism;        /* set in code, else 0 */
+  int max_parallelism;    /* set in code, else 0 */
+  int64_t buffer_timeout; /* set in code, else < -1 */
+  bool chaining_disabled;
+  char *artifact;         /* object holding the UDFs; NULL: the main program */
+  bool artifact_known;
+};
+
+typedef struct cli_context {
+  const sp_config *config; /* configuration file + -D */
+  int parallelism;         /* -p, or 0 */
+  bool plan_only;          /* spate info: print the plan instead of running */
+  int executions;          /* spate_execute calls so far */
+  int failures;            /* of which failed */
+  bool planned;            /* a plan was printed */
+  char error[SP_ERRMSG_MAX]; /* why the last failed execution failed */
+} cli_context;
+
+/* Installs (or with NULL removes) the CLI context. */
+void api_set_cli_context(cli_context *ctx);
+cli_context *api_cli_context(void);
+
+/* Records the first build error on the environment. */
+void api_fail(spate_env *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Loads the configuration an environment starts from: $SPATE_CONF_DIR/config.yaml, else
+ * ./conf/config.yaml, if present. */
+int api_load_default_config(sp_config *cfg, char *err, size_t err_len);
+#endif

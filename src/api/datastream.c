@@ -1,0 +1,694 @@
+/*
+ * datastream.c: the DataStream builder functions of spate.h. Each adds a StreamGraph node (or a
+ * virtual stream) and checks its arguments at once, so a mistake is reported with the function
+ * and operator it concerns rather than when the job runs.
+ *
+ * UDFs are named here: dladdr must find an exported symbol exactly at the function's address,
+ * which rules out static functions (and executables linked without -rdynamic) with a message
+ * saying so; the object holding the symbol becomes the job's artifact.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "base/alloc.h"
+#include "types/row.h"
+#include "types/schema.h"
+
+#define FAILED_OR(env, x) ((env)->failed ? NULL : (x))
+
+static spate_stream *new_stream(spate_env *env, int node, const spate_schema *schema) {
+  spate_stream *s = sp_calloc(1, sizeof *s);
+  spate_stream **n = s ? sp_realloc(env->streams, sizeof *n * (size_t)(env->nstreams + 1)) : NULL;
+  if (!n) {
+    sp_free(s);
+    api_fail(env, "out of memory");
+    return NULL;
+  }
+  env->streams = n;
+  env->streams[env->nstreams++] = s;
+  s->env = env;
+  s->node = node;
+  s->schema = schema;
+  if (node >= 0) {
+    s->inputs = sp_calloc(1, sizeof *s->inputs);
+    if (!s->inputs) {
+      api_fail(env, "out of memory");
+      return NULL;
+    }
+    s->inputs[0].node = node;
+    s->ninputs = 1;
+  }
+  return s;
+}
+
+/* Resolves a function pointer to its symbol name, checking that it can be found again. */
+static char *udf_name(spate_env *env, const char *api, void *fn) {
+  if (env->failed) return NULL;
+  if (!fn) {
+    api_fail(env, "%s: the function must not be NULL", api);
+    return NULL;
+  }
+  Dl_info info;
+  if (!dladdr(fn, &info) || !info.dli_sname || info.dli_saddr != fn) {
+    api_fail(env,
+             "%s: the function at %p cannot be named: user functions must have external "
+             "linkage (not static) so that they can be found by name where the job runs%s",
+             api, fn, " (a job linked as an executable also needs -rdynamic)");
+    return NULL;
+  }
+  /* the object holding it: a shared object (found again by dlopen) or the main program */
+  char *artifact = NULL;
+  void *h = info.dli_fname ? dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD) : NULL;
+  if (h) {
+    void *main_prog = dlopen(NULL, RTLD_NOW);
+    if (h != main_prog) artifact = realpath(info.dli_fname, NULL);
+    dlclose(h);
+    if (main_prog) dlclose(main_prog);
+  }
+  char *mine = artifact ? sp_strdup(artifact) : NULL;
+  free(artifact);
+  if (!env->artifact_known) {
+    env->artifact = mine; /* the environment keeps it */
+    env->artifact_known = true;
+    mine = NULL;
+  } else if ((env->artifact == NULL) != (mine == NULL) ||
+             (mine && strcmp(mine, env->artifact) != 0)) {
+    api_fail(env, "%s: function '%s' lives in %s but earlier functions live in %s; all user "
+             "functions of a job must come from one object",
+             api, info.dli_sname, mine ? mine : "the program",
+             env->artifact ? env->artifact : "the program");
+    sp_free(mine);
+    return NULL;
+  }
+  sp_free(mine);
+  char *name = sp_strdup(info.dli_sname);
+  if (!name) api_fail(env, "out of memory");
+  return name;
+}
+
+static sg_node *add_node(spate_env *env, op_kind kind, const char *name, int *id) {
+  if (env->failed) return NULL;
+  sg_node *n = sg_add_node(env->g, kind, name);
+  if (!n) {
+    api_fail(env, "out of memory");
+    return NULL;
+  }
+  *id = n->id;
+  return n;
+}
+
+static bool set_params(spate_env *env, int id, sp_writer *w) {
+  if (w->failed) {
+    sp_writer_free(w);
+    api_fail(env, "out of memory");
+    return false;
+  }
+  sg_node *n = &env->g->nodes[id];
+  n->params = sp_writer_take(w, &n->params_len);
+  return true;
+}
+
+/* Connects a new node to what feeds it. */
+static bool connect_inputs(spate_env *env, int id, const spate_stream *in) {
+  for (int k = 0; k < in->ninputs; k++) {
+    const stream_input *si = &in->inputs[k];
+    sg_edge *e = sg_add_input(env->g, id, si->node, si->part);
+    if (!e || key_spec_copy(&e->key, &si->key) < 0 ||
+        (si->partition_fn && !(e->partition_fn = sp_strdup(si->partition_fn)))) {
+      api_fail(env, "out of memory");
+      return false;
+    }
+  }
+  return true;
+}
+
+static bool check_input(const char *api, const spate_stream *in) {
+  if (!in) return false;
+  return !in->env->failed;
+}
+
+/* ---- sources ---------------------------------------------------------------------------------- */
+static const spate_schema *line_schema(spate_env *env) {
+  return spate_env_schema(env, "f0 STRING NOT NULL");
+}
+
+static spate_stream *source(spate_env *env, op_kind kind, const char *name,
+                            const spate_schema *schema, sp_writer *params, bool fixed) {
+  int id;
+  if (!schema || !add_node(env, kind, name, &id)) {
+    sp_writer_free(params);
+    return NULL;
+  }
+  sg_node *n = &env->g->nodes[id];
+  n->out_schema = schema_ref(schema);
+  n->chaining = CHAIN_HEAD;
+  if (fixed) {
+    n->parallelism = 1;
+    n->parallelism_fixed = true;
+  }
+  if (!set_params(env, id, params)) return NULL;
+  return new_stream(env, id, schema);
+}
+
+spate_stream *spate_from_strings(spate_env *env, const char *const *items, size_t n) {
+  if (env->failed) return NULL;
+  if (!items && n) return api_fail(env, "spate_from_strings: items is NULL"), NULL;
+  const spate_schema *schema = line_schema(env);
+  if (!schema) return NULL;
+  spate_row_builder *b = spate_rb_new(schema);
+  if (!b) return api_fail(env, "out of memory"), NULL;
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_u32(&w, (uint32_t)n);
+  for (size_t i = 0; i < n; i++) {
+    if (!items[i]) {
+      spate_rb_free(b);
+      sp_writer_free(&w);
+      return api_fail(env, "spate_from_strings: item %zu is NULL", i), NULL;
+    }
+    size_t len = strlen(items[i]);
+    if (utf8_invalid_at(items[i], len) >= 0) {
+      spate_rb_free(b);
+      sp_writer_free(&w);
+      return api_fail(env, "spate_from_strings: item %zu is not valid UTF-8 (byte %ld)", i,
+                      utf8_invalid_at(items[i], len)), NULL;
+    }
+    spate_row row;
+    spate_rb_begin(b);
+    spate_rb_set_string(b, 0, items[i], len);
+    spate_rb_finish(b, &row);
+    sp_put_blob(&w, row.data, row.len);
+  }
+  spate_rb_free(b);
+  return source(env, OP_SRC_ELEMENTS, "Source: Collection Source", schema, &w, true);
+}
+
+spate_stream *spate_from_rows(spate_env *env, const spate_schema *schema, const spate_row *rows,
+                              size_t n) {
+  if (env->failed) return NULL;
+  if (!schema || (!rows && n)) return api_fail(env, "spate_from_rows: schema or rows is NULL"), NULL;
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_u32(&w, (uint32_t)n);
+  for (size_t i = 0; i < n; i++) {
+    char err[256];
+    if (rows[i].nfields != (uint32_t)schema->nfields ||
+        row_validate(rows[i].data, rows[i].len, schema, true, err, sizeof err) < 0) {
+      sp_writer_free(&w);
+      return api_fail(env, "spate_from_rows: row %zu does not match the schema: %s", i,
+                      rows[i].nfields != (uint32_t)schema->nfields ? "wrong field count" : err),
+             NULL;
+    }
+    sp_put_blob(&w, rows[i].data, rows[i].len);
+  }
+  return source(env, OP_SRC_ELEMENTS, "Source: Collection Source", schema, &w, true);
+}
+
+spate_stream *spate_read_text_file(spate_env *env, const char *path) {
+  return spate_read_text_files(env, &path, 1);
+}
+
+spate_stream *spate_read_text_files(spate_env *env, const char *const *paths, size_t n) {
+  if (env->failed) return NULL;
+  if (n == 0 || !paths) return api_fail(env, "spate_read_text_files: no input paths given"), NULL;
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_u32(&w, (uint32_t)n);
+  for (size_t i = 0; i < n; i++) {
+    if (!paths[i] || !paths[i][0]) {
+      sp_writer_free(&w);
+      return api_fail(env, "spate_read_text_files: input path %zu is empty", i + 1), NULL;
+    }
+    sp_put_str(&w, paths[i]);
+  }
+  return source(env, OP_SRC_FILE, "Source: File Source", line_schema(env), &w, false);
+}
+
+spate_stream *spate_from_sequence(spate_env *env, int64_t from, int64_t to) {
+  if (env->failed) return NULL;
+  if (to < from)
+    return api_fail(env, "spate_from_sequence: 'to' (%lld) is smaller than 'from' (%lld)",
+                    (long long)to, (long long)from), NULL;
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_i64(&w, from);
+  sp_put_i64(&w, to);
+  return source(env, OP_SRC_SEQUENCE, "Source: Sequence Source",
+                spate_env_schema(env, "value BIGINT NOT NULL"), &w, false);
+}
+
+spate_stream *spate_generate(spate_env *env, const spate_schema *schema, spate_generator_fn fn,
+                             int64_t count) {
+  if (env->failed) return NULL;
+  if (!schema) return api_fail(env, "spate_generate: schema is NULL"), NULL;
+  char *name = udf_name(env, "spate_generate", (void *)(uintptr_t)fn);
+  if (!name) return NULL;
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_i64(&w, count < 0 ? -1 : count);
+  spate_stream *s = source(env, OP_SRC_GENERATOR, "Source: Generator Source", schema, &w, false);
+  if (s)
+    env->g->nodes[s->node].udf = name;
+  else
+    sp_free(name);
+  return s;
+}
+
+spate_stream *spate_socket_text_stream(spate_env *env, const char *host, int port) {
+  if (env->failed) return NULL;
+  if (!host || !host[0]) return api_fail(env, "spate_socket_text_stream: no host given"), NULL;
+  if (port < 1 || port > 65535)
+    return api_fail(env, "spate_socket_text_stream: port %d is not in 1..65535", port), NULL;
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_str(&w, host);
+  sp_put_i32(&w, port);
+  return source(env, OP_SRC_SOCKET, "Source: Socket Stream", line_schema(env), &w, true);
+}
+
+/* ---- one-input operators ---------------------------------------------------------------------- */
+static spate_stream *one_input(spate_stream *in, op_kind kind, const char *api, const char *name,
+                               void *fn, const spate_schema *out_schema) {
+  if (!check_input(api, in)) return NULL;
+  spate_env *env = in->env;
+  if (!out_schema) return api_fail(env, "%s: the output schema must not be NULL", api), NULL;
+  char *udf = NULL;
+  if (fn && !(udf = udf_name(env, api, fn))) return NULL;
+  int id;
+  sg_node *n = add_node(env, kind, name, &id);
+  if (!n) {
+    sp_free(udf);
+    return NULL;
+  }
+  n->udf = udf;
+  n->out_schema = schema_ref(out_schema);
+  if (in->keyed && (kind == OP_REDUCE || kind == OP_AGG) &&
+      key_spec_copy(&env->g->nodes[id].key, &in->inputs[0].key) < 0) {
+    api_fail(env, "out of memory");
+    return NULL;
+  }
+  if (!connect_inputs(env, id, in)) return NULL;
+  return new_stream(env, id, out_schema);
+}
+
+spate_stream *spate_map(spate_stream *in, spate_map_fn fn, const spate_schema *out_schema) {
+  if (in && !fn) return api_fail(in->env, "spate_map: the function must not be NULL"), NULL;
+  return one_input(in, OP_MAP, "spate_map", "Map", (void *)(uintptr_t)fn, out_schema);
+}
+
+spate_stream *spate_flat_map(spate_stream *in, spate_flat_map_fn fn,
+                             const spate_schema *out_schema) {
+  if (in && !fn) return api_fail(in->env, "spate_flat_map: the function must not be NULL"), NULL;
+  return one_input(in, OP_FLAT_MAP, "spate_flat_map", "Flat Map", (void *)(uintptr_t)fn, out_schema);
+}
+
+spate_stream *spate_filter(spate_stream *in, spate_filter_fn fn) {
+  if (in && !fn) return api_fail(in->env, "spate_filter: the function must not be NULL"), NULL;
+  return one_input(in, OP_FILTER, "spate_filter", "Filter", (void *)(uintptr_t)fn,
+                   in ? in->schema : NULL);
+}
+
+/* ---- virtual streams: key by, partitioning, union ------------------------------------------- */
+static spate_stream *virtual_copy(spate_stream *in, const char *api) {
+  if (!check_input(api, in)) return NULL;
+  spate_stream *s = new_stream(in->env, -1, in->schema);
+  if (!s) return NULL;
+  s->inputs = sp_calloc((size_t)in->ninputs, sizeof *s->inputs);
+  if (!s->inputs) return api_fail(in->env, "out of memory"), NULL;
+  for (int k = 0; k < in->ninputs; k++) {
+    s->inputs[k].node = in->inputs[k].node;
+    s->inputs[k].part = in->inputs[k].part;
+    if (key_spec_copy(&s->inputs[k].key, &in->inputs[k].key) < 0)
+      return api_fail(in->env, "out of memory"), NULL;
+    s->ninputs = k + 1;
+  }
+  return s;
+}
+
+static spate_stream *repartition(spate_stream *in, part_kind part, const char *api) {
+  spate_stream *s = virtual_copy(in, api);
+  if (!s) return NULL;
+  for (int k = 0; k < s->ninputs; k++) {
+    s->inputs[k].part = part;
+    key_spec_free(&s->inputs[k].key);
+  }
+  return s;
+}
+
+spate_stream *spate_forward(spate_stream *in) { return repartition(in, PART_FORWARD, "spate_forward"); }
+spate_stream *spate_rebalance(spate_stream *in) { return repartition(in, PART_REBALANCE, "spate_rebalance"); }
+spate_stream *spate_rescale(spate_stream *in) { return repartition(in, PART_RESCALE, "spate_rescale"); }
+spate_stream *spate_shuffle(spate_stream *in) { return repartition(in, PART_SHUFFLE, "spate_shuffle"); }
+spate_stream *spate_broadcast(spate_stream *in) { return repartition(in, PART_BROADCAST, "spate_broadcast"); }
+spate_stream *spate_global(spate_stream *in) { return repartition(in, PART_GLOBAL, "spate_global"); }
+
+static spate_stream *keyed(spate_stream *in, const char *api, const int *fields, int n,
+                           char *selector, const spate_schema *key_schema, part_kind part) {
+  spate_env *env = in->env;
+  spate_stream *s = repartition(in, part, api);
+  if (!s) {
+    sp_free(selector);
+    return NULL;
+  }
+  s->keyed = part == PART_HASH;
+  for (int k = 0; k < s->ninputs; k++) {
+    key_spec *ks = &s->inputs[k].key;
+    ks->key_schema = schema_ref(key_schema);
+    if (fields) {
+      ks->fields = sp_malloc(sizeof *fields * (size_t)n);
+      if (!ks->fields) return api_fail(env, "out of memory"), NULL;
+      memcpy(ks->fields, fields, sizeof *fields * (size_t)n);
+      ks->nfields = n;
+    }
+    if (selector && !(ks->selector = sp_strdup(selector))) return api_fail(env, "out of memory"), NULL;
+  }
+  sp_free(selector);
+  return s;
+}
+
+/* The schema of the key fields of `schema`. */
+static spate_schema *project(const spate_schema *schema, const int *fields, int n) {
+  const char *names[64];
+  spate_type types[64];
+  bool nullable[64];
+  for (int i = 0; i < n; i++) {
+    names[i] = schema->fields[fields[i]].name;
+    types[i] = schema->fields[fields[i]].type;
+    nullable[i] = schema->fields[fields[i]].nullable;
+  }
+  /* duplicate names (a field keyed twice) are fine in a key schema: rename positionally */
+  char buf[64][16];
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < i; j++)
+      if (fields[i] == fields[j]) {
+        snprintf(buf[i], sizeof buf[i], "k%d", i);
+        names[i] = buf[i];
+      }
+  return schema_new(n, names, types, nullable);
+}
+
+spate_stream *spate_key_by(spate_stream *in, int field) { return spate_key_by_fields(in, &field, 1); }
+
+spate_stream *spate_key_by_fields(spate_stream *in, const int *fields, int n) {
+  if (!check_input("spate_key_by", in)) return NULL;
+  spate_env *env = in->env;
+  if (!fields || n < 1 || n > 64)
+    return api_fail(env, "spate_key_by: between 1 and 64 key fields are needed, got %d", n), NULL;
+  for (int i = 0; i < n; i++)
+    if (fields[i] < 0 || fields[i] >= in->schema->nfields)
+      return api_fail(env, "spate_key_by: key field %d is out of range: the stream has %d field%s",
+                      fields[i], in->schema->nfields, in->schema->nfields == 1 ? "" : "s"), NULL;
+  spate_schema *ks = project(in->schema, fields, n);
+  if (!ks) return api_fail(env, "out of memory"), NULL;
+  spate_stream *s = keyed(in, "spate_key_by", fields, n, NULL, ks, PART_HASH);
+  schema_unref(ks);
+  return s;
+}
+
+spate_stream *spate_key_by_fn(spate_stream *in, spate_key_fn fn, const spate_schema *key_schema) {
+  if (!check_input("spate_key_by_fn", in)) return NULL;
+  if (!key_schema || key_schema->nfields > 64)
+    return api_fail(in->env, "spate_key_by_fn: a key schema of 1..64 fields is needed"), NULL;
+  char *name = udf_name(in->env, "spate_key_by_fn", (void *)(uintptr_t)fn);
+  if (!name) return NULL;
+  return keyed(in, "spate_key_by_fn", NULL, 0, name, key_schema, PART_HASH);
+}
+
+spate_stream *spate_partition_custom(spate_stream *in, spate_partition_fn fn, int key_field) {
+  if (!check_input("spate_partition_custom", in)) return NULL;
+  spate_env *env = in->env;
+  if (key_field < 0 || key_field >= in->schema->nfields)
+    return api_fail(env, "spate_partition_custom: key field %d is out of range (%d fields)",
+                    key_field, in->schema->nfields), NULL;
+  char *name = udf_name(env, "spate_partition_custom", (void *)(uintptr_t)fn);
+  if (!name) return NULL;
+  spate_schema *ks = project(in->schema, &key_field, 1);
+  if (!ks) {
+    sp_free(name);
+    return api_fail(env, "out of memory"), NULL;
+  }
+  spate_stream *s = keyed(in, "spate_partition_custom", &key_field, 1, NULL, ks, PART_CUSTOM);
+  schema_unref(ks);
+  for (int k = 0; s && k < s->ninputs; k++)
+    if (!(s->inputs[k].partition_fn = sp_strdup(name))) api_fail(env, "out of memory");
+  sp_free(name);
+  return env->failed ? NULL : s;
+}
+
+spate_stream *spate_union(spate_stream *a, spate_stream *b) {
+  if (!check_input("spate_union", a) || !check_input("spate_union", b)) return NULL;
+  spate_env *env = a->env;
+  if (b->env != env) return api_fail(env, "spate_union: the streams belong to different environments"), NULL;
+  if (!schema_equal(a->schema, b->schema)) {
+    char *sa = schema_to_string(a->schema), *sb = schema_to_string(b->schema);
+    api_fail(env, "spate_union: the streams have different schemas: (%s) and (%s)",
+             sa ? sa : "?", sb ? sb : "?");
+    sp_free(sa);
+    sp_free(sb);
+    return NULL;
+  }
+  spate_stream *s = virtual_copy(a, "spate_union");
+  if (!s) return NULL;
+  stream_input *n = sp_realloc(s->inputs, sizeof *n * (size_t)(s->ninputs + b->ninputs));
+  if (!n) return api_fail(env, "out of memory"), NULL;
+  s->inputs = n;
+  for (int k = 0; k < b->ninputs; k++) {
+    stream_input *si = &s->inputs[s->ninputs];
+    memset(si, 0, sizeof *si);
+    si->node = b->inputs[k].node;
+    si->part = b->inputs[k].part;
+    if (key_spec_copy(&si->key, &b->inputs[k].key) < 0) return api_fail(env, "out of memory"), NULL;
+    s->ninputs++;
+  }
+  s->keyed = false;
+  return s;
+}
+
+/* ---- keyed operators --------------------------------------------------------------------------- */
+static bool need_keyed(spate_stream *in, const char *api) {
+  if (!check_input(api, in)) return false;
+  if (!in->keyed) {
+    api_fail(in->env, "%s needs a keyed stream: call spate_key_by first", api);
+    return false;
+  }
+  return true;
+}
+
+spate_stream *spate_reduce(spate_stream *keyed_in, spate_reduce_fn fn) {
+  if (!need_keyed(keyed_in, "spate_reduce")) return NULL;
+  if (!fn) return api_fail(keyed_in->env, "spate_reduce: the function must not be NULL"), NULL;
+  return one_input(keyed_in, OP_REDUCE, "spate_reduce", "Keyed Reduce", (void *)(uintptr_t)fn,
+                   keyed_in->schema);
+}
+
+static spate_stream *aggregate(spate_stream *in, agg_kind agg, int field, const char *api) {
+  if (!need_keyed(in, api)) return NULL;
+  spate_env *env = in->env;
+  if (field < 0 || field >= in->schema->nfields)
+    return api_fail(env, "%s: field %d is out of range: the stream has %d field%s", api, field,
+                    in->schema->nfields, in->schema->nfields == 1 ? "" : "s"), NULL;
+  spate_type t = in->schema->fields[field].type;
+  if (agg == AGG_SUM && t != SPATE_INT && t != SPATE_BIGINT && t != SPATE_DOUBLE)
+    return api_fail(env, "%s: field %d '%s' is %s; sum needs INT, BIGINT or DOUBLE", api, field,
+                    in->schema->fields[field].name, schema_type_name(t)), NULL;
+  if (agg != AGG_SUM && t == SPATE_BOOLEAN)
+    return api_fail(env, "%s: field %d '%s' is BOOLEAN, which has no order", api, field,
+                    in->schema->fields[field].name), NULL;
+  spate_stream *s = one_input(in, OP_AGG, api, "Keyed Aggregation", NULL, in->schema);
+  if (!s) return NULL;
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_u8(&w, (uint8_t)agg);
+  sp_put_i32(&w, field);
+  return set_params(env, s->node, &w) ? s : NULL;
+}
+
+spate_stream *spate_sum(spate_stream *k, int field) { return aggregate(k, AGG_SUM, field, "spate_sum"); }
+spate_stream *spate_min(spate_stream *k, int field) { return aggregate(k, AGG_MIN, field, "spate_min"); }
+spate_stream *spate_max(spate_stream *k, int field) { return aggregate(k, AGG_MAX, field, "spate_max"); }
+spate_stream *spate_min_by(spate_stream *k, int field) { return aggregate(k, AGG_MIN_BY, field, "spate_min_by"); }
+spate_stream *spate_max_by(spate_stream *k, int field) { return aggregate(k, AGG_MAX_BY, field, "spate_max_by"); }
+
+/* ---- sinks ------------------------------------------------------------------------------------- */
+static spate_stream *sink(spate_stream *in, op_kind kind, const char *api, const char *name,
+                          void *fn, sp_writer *params) {
+  if (!check_input(api, in)) {
+    if (params) sp_writer_free(params);
+    return NULL;
+  }
+  spate_env *env = in->env;
+  char *udf = NULL;
+  if (fn && !(udf = udf_name(env, api, fn))) {
+    if (params) sp_writer_free(params);
+    return NULL;
+  }
+  int id;
+  sg_node *n = add_node(env, kind, name, &id);
+  if (!n) {
+    sp_free(udf);
+    if (params) sp_writer_free(params);
+    return NULL;
+  }
+  n->udf = udf;
+  if (params && !set_params(env, id, params)) return NULL;
+  if (!connect_inputs(env, id, in)) return NULL;
+  spate_stream *s = new_stream(env, id, in->schema);
+  return s;
+}
+
+spate_stream *spate_print(spate_stream *in, const char *identifier) {
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_str(&w, identifier);
+  return sink(in, OP_SINK_PRINT, "spate_print", "Sink: Print to Std. Out", NULL, &w);
+}
+
+spate_stream *spate_write_text(spate_stream *in, const char *path) {
+  if (in && !in->env->failed && (!path || !path[0]))
+    return api_fail(in->env, "spate_write_text: no output path given"), NULL;
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_str(&w, path);
+  return sink(in, OP_SINK_TEXT, "spate_write_text", "Sink: Text File", NULL, &w);
+}
+
+spate_stream *spate_discard(spate_stream *in) {
+  return sink(in, OP_SINK_DISCARD, "spate_discard", "Sink: Discard", NULL, NULL);
+}
+
+spate_stream *spate_collect(spate_stream *in, const char *name) {
+  if (in && !in->env->failed && (!name || !name[0]))
+    return api_fail(in->env, "spate_collect: a name is needed"), NULL;
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_str(&w, name);
+  return sink(in, OP_SINK_COLLECT, "spate_collect", "Sink: Collect", NULL, &w);
+}
+
+spate_stream *spate_sink(spate_stream *in, spate_sink_fn fn) {
+  if (in && !fn) return api_fail(in->env, "spate_sink: the function must not be NULL"), NULL;
+  return sink(in, OP_SINK_UDF, "spate_sink", "Sink: Unnamed", (void *)(uintptr_t)fn, NULL);
+}
+
+/* ---- per-operator settings ------------------------------------------------------------------- */
+static sg_node *real_node(spate_stream *s, const char *api) {
+  if (!s || s->env->failed) return NULL;
+  if (s->node < 0) {
+    api_fail(s->env, "%s: applies to an operator, not to the result of a key by, partitioning or "
+             "union", api);
+    return NULL;
+  }
+  return &s->env->g->nodes[s->node];
+}
+
+spate_stream *spate_name(spate_stream *s, const char *name) {
+  sg_node *n = real_node(s, "spate_name");
+  if (!n) return s;
+  if (!name || !name[0]) return api_fail(s->env, "spate_name: the name must not be empty"), s;
+  const char *prefix = op_is_source(n->kind) ? "Source: " : op_is_sink(n->kind) ? "Sink: " : "";
+  size_t len = strlen(prefix) + strlen(name) + 1;
+  char *full = sp_malloc(len);
+  if (!full) return api_fail(s->env, "out of memory"), s;
+  snprintf(full, len, "%s%s", prefix, name);
+  sp_free(n->name);
+  n->name = full;
+  return s;
+}
+
+spate_stream *spate_uid(spate_stream *s, const char *uid) {
+  sg_node *n = real_node(s, "spate_uid");
+  if (!n) return s;
+  if (!uid || !uid[0]) return api_fail(s->env, "spate_uid: the uid must not be empty"), s;
+  for (int i = 0; i < s->env->g->nnodes; i++)
+    if (i != n->id && s->env->g->nodes[i].uid && strcmp(s->env->g->nodes[i].uid, uid) == 0)
+      return api_fail(s->env, "spate_uid: uid '%s' is already used by operator '%s'", uid,
+                      s->env->g->nodes[i].name), s;
+  sp_free(n->uid);
+  n->uid = sp_strdup(uid);
+  return s;
+}
+
+spate_stream *spate_parallelism(spate_stream *s, int parallelism) {
+  sg_node *n = real_node(s, "spate_parallelism");
+  if (!n) return s;
+  if (parallelism < 1)
+    return api_fail(s->env, "spate_parallelism: parallelism must be at least 1, got %d (operator "
+                    "'%s')", parallelism, n->name), s;
+  if (n->parallelism_fixed && parallelism != 1)
+    return api_fail(s->env, "spate_parallelism: operator '%s' is not parallel; its parallelism "
+                    "must be 1", n->name), s;
+  n->parallelism = parallelism;
+  return s;
+}
+
+spate_stream *spate_max_parallelism(spate_stream *s, int max_parallelism) {
+  sg_node *n = real_node(s, "spate_max_parallelism");
+  if (!n) return s;
+  if (max_parallelism < 1 || max_parallelism > 32768)
+    return api_fail(s->env, "spate_max_parallelism: must be in 1..32768, got %d (operator '%s')",
+                    max_parallelism, n->name), s;
+  n->max_parallelism = max_parallelism;
+  return s;
+}
+
+spate_stream *spate_disable_chaining(spate_stream *s) {
+  sg_node *n = real_node(s, "spate_disable_chaining");
+  if (n) n->chaining = CHAIN_NEVER;
+  return s;
+}
+
+spate_stream *spate_start_new_chain(spate_stream *s) {
+  sg_node *n = real_node(s, "spate_start_new_chain");
+  if (n && n->chaining != CHAIN_NEVER) n->chaining = CHAIN_HEAD;
+  return s;
+}
+
+spate_stream *spate_slot_sharing_group(spate_stream *s, const char *group) {
+  sg_node *n = real_node(s, "spate_slot_sharing_group");
+  if (!n) return s;
+  if (!group || !group[0]) return api_fail(s->env, "spate_slot_sharing_group: empty group name"), s;
+  sp_free(n->slot_group);
+  n->slot_group = sp_strdup(group);
+  return s;
+}
+
+spate_stream *spate_udf_arg(spate_stream *s, const void *arg, size_t len) {
+  sg_node *n = real_node(s, "spate_udf_arg");
+  if (!n) return s;
+  sp_free(n->udf_arg);
+  n->udf_arg = NULL;
+  n->udf_arg_len = 0;
+  if (len) {
+    if (!arg) return api_fail(s->env, "spate_udf_arg: arg is NULL but len is %zu", len), s;
+    if (!(n->udf_arg = sp_malloc(len))) return api_fail(s->env, "out of memory"), s;
+    memcpy(n->udf_arg, arg, len);
+    n->udf_arg_len = len;
+  }
+  return s;
+}
+
+spate_stream *spate_udf_lifecycle(spate_stream *s, spate_open_fn open, spate_close_fn close) {
+  sg_node *n = real_node(s, "spate_udf_lifecycle");
+  if (!n) return s;
+  int id = n->id;
+  char *o = open ? udf_name(s->env, "spate_udf_lifecycle", (void *)(uintptr_t)open) : NULL;
+  char *c = close ? udf_name(s->env, "spate_udf_lifecycle", (void *)(uintptr_t)close) : NULL;
+  if (s->env->failed) {
+    sp_free(o);
+    sp_free(c);
+    return s;
+  }
+  n = &s->env->g->nodes[id];
+  sp_free(n->open_fn);
+  sp_free(n->close_fn);
+  n->open_fn = o;
+  n->close_fn = c;
+  return s;
+}
+
+const spate_schema *spate_stream_schema(const spate_stream *s) { return s ? s->schema : NULL; }

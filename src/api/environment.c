@@ -1,0 +1,179 @@
+/*
+ * environment.c: the execution environment: configuration, schemas, error keeping, and the CLI
+ * context.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "base/alloc.h"
+#include "base/log.h"
+#include "types/schema.h"
+
+static cli_context *the_cli; /* the process's CLI context, if it runs under `spate` */
+
+void api_set_cli_context(cli_context *ctx) { the_cli = ctx; }
+cli_context *api_cli_context(void) { return the_cli; }
+
+void api_fail(spate_env *env, const char *fmt, ...) {
+  if (env->failed) return;
+  env->failed = true;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(env->error, sizeof env->error, fmt, ap);
+  va_end(ap);
+}
+
+int api_load_default_config(sp_config *cfg, char *err, size_t err_len) {
+  char path[4096];
+  const char *dir = getenv("SPATE_CONF_DIR");
+  if (dir && dir[0]) {
+    snprintf(path, sizeof path, "%s/config.yaml", dir);
+  } else {
+    snprintf(path, sizeof path, "conf/config.yaml");
+    if (access(path, F_OK) != 0) return 0;
+  }
+  int rc = sp_config_load_file(cfg, path, err, err_len);
+  return rc == SPATE_ENOENT && !(dir && dir[0]) ? 0 : rc;
+}
+
+static void apply_logging(const sp_config *c) {
+  int level = sp_log_parse_level(sp_config_str(c, "log.level"));
+  if (level >= 0) sp_log_set_level((sp_log_level)level);
+  if (sp_config_is_set(c, "log.file")) sp_log_set_file(sp_config_str(c, "log.file"));
+}
+
+spate_env *spate_env_create(void) {
+  spate_env *env = sp_calloc(1, sizeof *env);
+  if (!env) return NULL;
+  env->buffer_timeout = INT64_MIN;
+  env->g = sg_new(NULL);
+  cli_context *cli = api_cli_context();
+  env->config = cli ? sp_config_clone(cli->config) : sp_config_new();
+  if (!env->g || !env->config) {
+    spate_env_free(env);
+    return NULL;
+  }
+  if (!cli) {
+    char err[SP_ERRMSG_MAX];
+    if (api_load_default_config(env->config, err, sizeof err) < 0) api_fail(env, "%s", err);
+  }
+  apply_logging(env->config);
+  return env;
+}
+
+void spate_env_free(spate_env *env) {
+  if (!env) return;
+  for (int i = 0; i < env->nstreams; i++) {
+    spate_stream *s = env->streams[i];
+    for (int k = 0; k < s->ninputs; k++) {
+      key_spec_free(&s->inputs[k].key);
+      sp_free(s->inputs[k].partition_fn);
+    }
+    sp_free(s->inputs);
+    sp_free(s);
+  }
+  sp_free(env->streams);
+  for (int i = 0; i < env->nschemas; i++) schema_unref(env->schemas[i]);
+  sp_free(env->schemas);
+  sg_free(env->g);
+  sp_config_free(env->config);
+  sp_free(env->artifact);
+  sp_free(env);
+}
+
+void spate_env_set(spate_env *env, const char *key, const char *value) {
+  char err[SP_ERRMSG_MAX];
+  if (env->failed) return;
+  if (!key || !value) return api_fail(env, "spate_env_set: key and value must not be NULL");
+  if (sp_config_set(env->config, key, value, "code", err, sizeof err) < 0)
+    return api_fail(env, "%s", err);
+  if (strcmp(key, "log.level") == 0 || strcmp(key, "log.file") == 0) apply_logging(env->config);
+}
+
+void spate_env_set_parallelism(spate_env *env, int parallelism) {
+  if (parallelism < 1)
+    return api_fail(env, "spate_env_set_parallelism: parallelism must be at least 1, got %d",
+                    parallelism);
+  env->parallelism = parallelism;
+}
+
+void spate_env_set_max_parallelism(spate_env *env, int max_parallelism) {
+  if (max_parallelism < 1 || max_parallelism > 32768)
+    return api_fail(env, "spate_env_set_max_parallelism: must be in 1..32768, got %d",
+                    max_parallelism);
+  env->max_parallelism = max_parallelism;
+}
+
+void spate_env_set_buffer_timeout(spate_env *env, int64_t ms) {
+  if (ms < -1) return api_fail(env, "spate_env_set_buffer_timeout: %lld ms is negative", (long long)ms);
+  env->buffer_timeout = ms;
+}
+
+void spate_env_disable_operator_chaining(spate_env *env) { env->chaining_disabled = true; }
+
+const char *spate_env_error(const spate_env *env) { return env->failed ? env->error : NULL; }
+
+const spate_schema *spate_env_schema(spate_env *env, const char *spec) {
+  char err[512];
+  spate_schema *s = NULL;
+  if (env->failed) return NULL;
+  if (spate_schema_parse(spec, &s, err, sizeof err) < 0) {
+    api_fail(env, "%s", err);
+    return NULL;
+  }
+  spate_schema **n = sp_realloc(env->schemas, sizeof *n * (size_t)(env->nschemas + 1));
+  if (!n) {
+    schema_unref(s);
+    api_fail(env, "out of memory");
+    return NULL;
+  }
+  env->schemas = n;
+  env->schemas[env->nschemas++] = s;
+  return s;
+}
+
+/* ---- job arguments -------------------------------------------------------------------------- */
+static const char *arg_value(int argc, char **argv, int *i, const char *name) {
+  const char *a = argv[*i];
+  while (*a == '-') a++;
+  if (a == argv[*i]) return NULL;
+  size_t n = strlen(name);
+  while (*name == '-') {
+    name++;
+    n--;
+  }
+  if (strncmp(a, name, n) != 0) return NULL;
+  if (a[n] == '=') return a + n + 1;
+  if (a[n] != 0) return NULL;
+  if (*i + 1 < argc) return argv[++*i];
+  return "";
+}
+
+const char *spate_arg(int argc, char **argv, const char *name, const char *fallback) {
+  for (int i = 0; i < argc; i++) {
+    const char *v = arg_value(argc, argv, &i, name);
+    if (v) return v;
+  }
+  return fallback;
+}
+
+int spate_arg_all(int argc, char **argv, const char *name, const char **out, int max) {
+  int n = 0;
+  for (int i = 0; i < argc; i++) {
+    const char *v = arg_value(argc, argv, &i, name);
+    if (v) {
+      if (n < max) out[n++] = v;
+    }
+  }
+  return n;
+}
+
+bool spate_arg_has(int argc, char **argv, const char *name) {
+  for (int i = 0; i < argc; i++)
+    if (arg_value(argc, argv, &i, name)) return true;
+  return false;
+}

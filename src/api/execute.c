@@ -1,0 +1,207 @@
+/*
+ * execute.c: from a built environment to a running job. The StreamGraph gets its defaults from
+ * the configuration (code settings first, then -p, then the config keys), becomes a JobGraph,
+ * is encoded, decoded again (so the bytes a remote TaskManager would get are what runs), and is
+ * submitted to a MiniCluster sized for it. Under `spate info` the plan is printed instead.
+ *
+ * Under the CLI, the submission and the end are reported on stdout in the words of Flink's CLI.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "cluster/minicluster.h"
+
+struct spate_job_client {
+  minicluster *mc;
+  mc_client *client;
+  spate_job_result *ready; /* set when the job never reached the cluster */
+  char job_id[33];
+  int64_t submitted_ms;
+};
+
+/* Counts a failed execution for the CLI, keeping its message for the exit report. */
+static void cli_failed(const char *msg) {
+  cli_context *cli = api_cli_context();
+  if (!cli) return;
+  cli->failures++;
+  snprintf(cli->error, sizeof cli->error, "%s", msg ? msg : "unknown error");
+}
+
+static spate_job_client *ready_client(spate_job_result *r) {
+  if (!r) return NULL;
+  spate_job_client *c = sp_calloc(1, sizeof *c);
+  if (!c) {
+    spate_job_result_free(r);
+    return NULL;
+  }
+  c->ready = r;
+  snprintf(c->job_id, sizeof c->job_id, "%s", r->job_id);
+  return c;
+}
+
+static void configure_graph(spate_env *env, stream_graph *g, const char *name) {
+  const sp_config *cfg = env->config;
+  cli_context *cli = api_cli_context();
+  sp_free(g->job_name);
+  g->job_name = sp_strdup(name && name[0] ? name : "Spate Streaming Job");
+  sp_free(g->artifact);
+  g->artifact = env->artifact ? sp_strdup(env->artifact) : NULL;
+  if (env->parallelism > 0)
+    g->default_parallelism = env->parallelism;
+  else if (cli && cli->parallelism > 0)
+    g->default_parallelism = cli->parallelism;
+  else
+    g->default_parallelism = (int)sp_config_int(cfg, "parallelism.default");
+  int64_t maxp = sp_config_int(cfg, "pipeline.max-parallelism");
+  g->default_max_parallelism = env->max_parallelism > 0 ? env->max_parallelism : maxp > 0 ? (int)maxp : 0;
+  g->chaining_enabled = !env->chaining_disabled && sp_config_bool(cfg, "pipeline.operator-chaining.enabled");
+  if (env->buffer_timeout >= -1)
+    g->buffer_timeout_ms = env->buffer_timeout;
+  else if (!sp_config_bool(cfg, "execution.buffer-timeout.enabled"))
+    g->buffer_timeout_ms = -1;
+  else
+    g->buffer_timeout_ms = sp_config_duration_ms(cfg, "execution.buffer-timeout.interval");
+  g->buffer_size = (uint32_t)sp_config_bytes(cfg, "taskmanager.memory.segment-size");
+}
+
+static spate_job_result *failed(const char *msg) {
+  return jr_new(NULL, NULL, SPATE_JOB_FAILED, msg);
+}
+
+spate_job_client *spate_execute_async(spate_env *env, const char *job_name) {
+  cli_context *cli = api_cli_context();
+  if (cli) cli->executions++;
+  if (!env->failed && env->g->nnodes == 0)
+    api_fail(env, "no operators defined in the job: nothing to execute");
+  if (env->failed) {
+    cli_failed(env->error);
+    return NULL;
+  }
+  configure_graph(env, env->g, job_name);
+  char err[SP_ERRMSG_MAX];
+  job_graph *jg = NULL, *decoded = NULL;
+  int rc = jobgraph_build(env->g, &jg, err, sizeof err);
+  if (rc < 0) {
+    api_fail(env, "%s", err);
+    cli_failed(env->error);
+    return NULL;
+  }
+  sp_writer w;
+  sp_writer_init(&w);
+  rc = jobgraph_encode(jg, &w);
+  if (rc == 0 && w.failed) rc = SPATE_ENOMEM;
+  if (rc == 0) rc = jobgraph_decode(w.data, w.len, &decoded, err, sizeof err);
+  int slots_needed = decoded ? jobgraph_slots_needed(decoded) : 0;
+  char job_id[33];
+  snprintf(job_id, sizeof job_id, "%s", jg->job_id);
+  jobgraph_free(jg);
+  if (rc < 0) {
+    sp_writer_free(&w);
+    jobgraph_free(decoded);
+    api_fail(env, "the job graph did not survive encoding: %s", rc == SPATE_ENOMEM ? "out of memory" : err);
+    cli_failed(env->error);
+    return NULL;
+  }
+  if (cli && cli->plan_only) {
+    char *plan = jobgraph_plan_json(decoded);
+    if (plan) {
+      fputs(plan, stdout);
+      fputc('\n', stdout);
+      fflush(stdout);
+      cli->planned = true;
+    }
+    sp_free(plan);
+    spate_job_result *r = jr_new(job_id, env->g->job_name, SPATE_JOB_PLANNED, NULL);
+    jobgraph_free(decoded);
+    sp_writer_free(&w);
+    return ready_client(r);
+  }
+  jobgraph_free(decoded);
+
+  /* a MiniCluster sized for the job unless the slots are configured (Flink's local executor) */
+  const sp_config *cfg = env->config;
+  int ntm = (int)sp_config_int(cfg, "minicluster.number-of-taskmanagers");
+  int slots = sp_config_is_set(cfg, "taskmanager.numberOfTaskSlots")
+                  ? (int)sp_config_int(cfg, "taskmanager.numberOfTaskSlots")
+                  : (slots_needed + ntm - 1) / ntm;
+  if (slots < 1) slots = 1;
+  task_config tc = {
+      .buffer_size = env->g->buffer_size,
+      .buffers_per_channel = (int)sp_config_int(cfg, "taskmanager.network.memory.buffers-per-channel"),
+      .floating_buffers = (int)sp_config_int(cfg, "taskmanager.network.memory.floating-buffers-per-gate"),
+      .buffer_timeout_ms = env->g->buffer_timeout_ms,
+  };
+  spate_job_client *c = sp_calloc(1, sizeof *c);
+  if (!c) {
+    sp_writer_free(&w);
+    api_fail(env, "out of memory");
+    return NULL;
+  }
+  snprintf(c->job_id, sizeof c->job_id, "%s", job_id);
+  rc = minicluster_start(ntm, slots, &tc, &c->mc);
+  if (rc == 0) rc = minicluster_submit(c->mc, w.data, w.len, job_id, &c->client);
+  sp_writer_free(&w);
+  if (rc < 0) {
+    minicluster_stop(c->mc);
+    sp_free(c);
+    api_fail(env, "could not start the MiniCluster: %s", spate_strerror(rc));
+    cli_failed(env->error);
+    return NULL;
+  }
+  c->submitted_ms = sp_wall_ms();
+  if (cli) {
+    printf("Job has been submitted with JobID %s\n", job_id);
+    fflush(stdout);
+  }
+  return c;
+}
+
+const char *spate_job_client_id(const spate_job_client *c) { return c->job_id; }
+
+void spate_job_client_cancel(spate_job_client *c) {
+  if (c->client) minicluster_cancel(c->client);
+}
+
+spate_job_result *spate_job_client_wait(spate_job_client *c) {
+  spate_job_result *r = c->ready;
+  if (!r) {
+    r = minicluster_wait(c->client);
+    minicluster_stop(c->mc);
+    if (!r) r = failed("out of memory while receiving the job result");
+  }
+  cli_context *cli = api_cli_context();
+  if (cli && r->status != SPATE_JOB_PLANNED) {
+    if (r->status == SPATE_JOB_FINISHED) {
+      printf("Program execution finished\nJob with JobID %s has finished.\nJob Runtime: %lld ms\n",
+             r->job_id, (long long)r->runtime_ms);
+    } else if (r->status == SPATE_JOB_CANCELED) {
+      printf("Job with JobID %s has been canceled.\n", r->job_id);
+      cli_failed("the job was canceled");
+    } else {
+      char msg[SP_ERRMSG_MAX];
+      snprintf(msg, sizeof msg, "Job with JobID %s failed: %s", r->job_id,
+               r->error ? r->error : "unknown error");
+      cli_failed(msg);
+    }
+    fflush(stdout);
+  }
+  sp_free(c);
+  return r;
+}
+
+spate_job_result *spate_execute(spate_env *env, const char *job_name) {
+  spate_job_client *c = spate_execute_async(env, job_name);
+  if (!c) {
+    spate_job_result *r = failed(env->failed ? env->error : "out of memory");
+    if (r && env->g) {
+      sp_free(r->name);
+      r->name = sp_strdup(job_name ? job_name : "");
+    }
+    return r;
+  }
+  return spate_job_client_wait(c);
+}

@@ -1,0 +1,127 @@
+/*
+ * hash.c: the hashes declared in hash.h.
+ *
+ * The Flink-compatible functions reproduce Java semantics on purpose: 32-bit two's-complement
+ * arithmetic that wraps, and `>>>` as a logical shift. All of that is done on uint32_t, where C
+ * defines wrapping, and converted to int32_t only at the end, so no step relies on signed
+ * overflow (undefined in C). Matching Flink bit for bit is what lets a key land on the same
+ * key group, and so the same subtask and the same state, as it would in Flink.
+ */
+#include "base/hash.h"
+
+#include <math.h>
+#include <string.h>
+#include <xxhash.h>
+
+uint64_t sp_hash64(const void *p, size_t n) { return XXH3_64bits(n ? p : "", n); }
+
+static uint32_t rotl32(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
+
+int32_t sp_flink_murmur(int32_t code) {
+  /* One 4-byte block of MurmurHash3_x86_32 with seed 0, then the finaliser (length 4). */
+  uint32_t k = (uint32_t)code;
+  k *= 0xcc9e2d51u;
+  k = rotl32(k, 15);
+  k *= 0x1b873593u;
+  uint32_t h = rotl32(k, 13);
+  h = h * 5u + 0xe6546b64u;
+  h ^= 4u;
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  h ^= h >> 16;
+  /* Flink makes the result non-negative by negation, with Integer.MIN_VALUE (whose negation
+   * overflows back to itself) mapped to 0. */
+  if (h < 0x80000000u) return (int32_t)h;
+  if (h == 0x80000000u) return 0;
+  return (int32_t)(0u - h);
+}
+
+int sp_key_group(int32_t java_hash, int max_parallelism) {
+  return sp_flink_murmur(java_hash) % max_parallelism;
+}
+
+int sp_operator_index(int max_parallelism, int parallelism, int key_group) {
+  /* Widened: key_group * parallelism is at most 32768^2, which fits in int, but callers with
+   * unchecked arguments should not hit signed overflow. */
+  return (int)((int64_t)key_group * parallelism / max_parallelism);
+}
+
+int sp_default_max_parallelism(int parallelism) {
+  int64_t want = (int64_t)parallelism + parallelism / 2;
+  if (want <= 128) return 128;
+  if (want >= 32768) return 32768;
+  int64_t p2 = 1;
+  while (p2 < want) p2 <<= 1;
+  return (int)p2;
+}
+
+/* Decodes one UTF-8 sequence at s[*i] (advancing *i) into a code point. Malformed input (bad
+ * lead byte, missing or bad continuation, overlong form, surrogate, > U+10FFFF) yields U+FFFD
+ * and consumes the maximal ill-formed prefix, one byte at least, as Java's decoder does. */
+static uint32_t next_code_point(const uint8_t *s, size_t len, size_t *i) {
+  uint8_t b0 = s[*i];
+  if (b0 < 0x80) {
+    (*i)++;
+    return b0;
+  }
+  int need;
+  uint32_t cp;
+  uint8_t lo = 0x80, hi = 0xBF; /* valid range of the second byte */
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    need = 1;
+    cp = b0 & 0x1F;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    need = 2;
+    cp = b0 & 0x0F;
+    if (b0 == 0xE0) lo = 0xA0;      /* no overlong forms */
+    else if (b0 == 0xED) hi = 0x9F; /* no surrogates */
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    need = 3;
+    cp = b0 & 0x07;
+    if (b0 == 0xF0) lo = 0x90;      /* no overlong forms */
+    else if (b0 == 0xF4) hi = 0x8F; /* nothing above U+10FFFF */
+  } else {
+    (*i)++;
+    return 0xFFFD;
+  }
+  size_t j = *i + 1;
+  for (int n = 0; n < need; n++, j++) {
+    uint8_t lo_n = n == 0 ? lo : 0x80, hi_n = n == 0 ? hi : 0xBF;
+    if (j >= len || s[j] < lo_n || s[j] > hi_n) {
+      *i = j;
+      return 0xFFFD;
+    }
+    cp = (cp << 6) | (s[j] & 0x3F);
+  }
+  *i = j;
+  return cp;
+}
+
+int32_t sp_java_string_hash(const char *utf8, size_t len) {
+  const uint8_t *s = (const uint8_t *)utf8;
+  uint32_t h = 0;
+  size_t i = 0;
+  while (i < len) {
+    uint32_t cp = next_code_point(s, len, &i);
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      h = 31u * h + (0xD800u + (cp >> 10));
+      h = 31u * h + (0xDC00u + (cp & 0x3FF));
+    } else {
+      h = 31u * h + cp;
+    }
+  }
+  return (int32_t)h;
+}
+
+int32_t sp_java_double_hash(double v) {
+  uint64_t bits;
+  if (isnan(v)) {
+    bits = 0x7ff8000000000000ull; /* doubleToLongBits folds every NaN into this one */
+  } else {
+    memcpy(&bits, &v, sizeof bits);
+  }
+  return (int32_t)(uint32_t)(bits ^ (bits >> 32));
+}

@@ -1,0 +1,36 @@
+/*
+ * hash.h: hashing. Two families:
+ *  - sp_hash64: a fast, high-quality hash (xxHash XXH3) for hash tables.
+ *  - Flink compatibility: key groups are computed from a Java-style hashCode of the key exactly
+ *    as Flink's KeyGroupRangeAssignment does, so the same keys land on the same subtasks:
+ *      key_group = murmurHash(hashCode) % max_parallelism
+ *      operator  = key_group * parallelism / max_parallelism
+ *    with Flink's MathUtils.murmurHash(int) and Java's hashCode rules for the key's values.
+ */
+#ifndef SPATE_BASE_HASH_H
+#define SPATE_BASE_HASH_H
+#include <stddef.h>
+#include <stdint.h>
+
+uint64_t sp_hash64(const void *p, size_t n);
+
+/* Flink's MathUtils.murmurHash(int): non-negative result. */
+int32_t sp_flink_murmur(int32_t code);
+/* KeyGroupRangeAssignment.computeKeyGroupForKeyHash. */
+int sp_key_group(int32_t java_hash, int max_parallelism);
+/* KeyGroupRangeAssignment.computeOperatorIndexForKeyGroup. */
+int sp_operator_index(int max_parallelism, int parallelism, int key_group);
+/* KeyGroupRangeAssignment.computeDefaultMaxParallelism: roundUpToPowerOfTwo(p + p/2) clamped to
+ * [128, 32768]. */
+int sp_default_max_parallelism(int parallelism);
+
+/* Java hashCode of values: String (over UTF-16 code units decoded from UTF-8; invalid bytes count
+ * as U+FFFD), Integer, Long, Double, Boolean. */
+int32_t sp_java_string_hash(const char *utf8, size_t len);
+static inline int32_t sp_java_int_hash(int32_t v) { return v; }
+static inline int32_t sp_java_long_hash(int64_t v) {
+  return (int32_t)(uint32_t)((uint64_t)v ^ ((uint64_t)v >> 32));
+}
+int32_t sp_java_double_hash(double v); /* Double.hashCode with doubleToLongBits canonical NaN */
+static inline int32_t sp_java_bool_hash(int v) { return v ? 1231 : 1237; }
+#endif

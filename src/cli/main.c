@@ -1,0 +1,241 @@
+/*
+ * main.c: the `spate` command, a thin layer over libspate, with Flink's CLI verbs.
+ *
+ *   spate run  [-p N] [-D key=value]... <job.so> [job args]   run a job on the embedded MiniCluster
+ *   spate info [-p N] [-D key=value]... <job.so> [job args]   print the job's plan as JSON
+ *
+ * The configuration is conf/config.yaml from $SPATE_CONF_DIR, ./conf, or the installation's
+ * conf directory (next to bin/ or one level further up, as in a build tree), then -D overrides.
+ * The job object is loaded with dlopen and its spate_main is called with the job arguments.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "base/log.h"
+
+#ifndef SPATE_VERSION
+#define SPATE_VERSION "0.1.0"
+#endif
+
+static void usage_main(FILE *f) {
+  fprintf(f,
+          "Usage: spate <command> [options]\n"
+          "\n"
+          "Spate: a stream processor with Apache Flink's model, in C.\n"
+          "\n"
+          "Commands:\n"
+          "  run       run a job on the embedded MiniCluster\n"
+          "  info      print the execution plan of a job as JSON\n"
+          "  list, cancel, stop, savepoint\n"
+          "            need a standalone cluster, which is not available yet\n"
+          "\n"
+          "Options:\n"
+          "  -h, --help      show this help (also after a command: spate run --help)\n"
+          "  -v, --version   show the version\n");
+}
+
+static void usage_cmd(FILE *f, const char *cmd) {
+  fprintf(f,
+          "Usage: spate %s [options] <job.so> [job arguments]\n"
+          "\n"
+          "%s\n"
+          "\n"
+          "Options:\n"
+          "  -p, --parallelism <n>   default parallelism of the job (overrides parallelism.default)\n"
+          "  -D <key>=<value>        set a configuration key (overrides conf/config.yaml)\n"
+          "  -h, --help              show this help\n"
+          "\n"
+          "The job object defines int spate_main(int argc, char **argv); build it with\n"
+          "  cc -shared -fPIC -Iinclude job.c -o job.so\n"
+          "Configuration: $SPATE_CONF_DIR/config.yaml, else ./conf/config.yaml, else the\n"
+          "installation's conf/config.yaml.\n",
+          cmd,
+          strcmp(cmd, "run") == 0
+              ? "Runs the job on an embedded MiniCluster and waits for it to end. Prints the job\n"
+                "id when the job is submitted and its runtime when it finishes; exits non-zero\n"
+                "when the job fails."
+              : "Prints the job's execution plan (vertices, chained operators, parallelism,\n"
+                "edges and partitioners) as JSON without running it.");
+}
+
+static int load_config(sp_config *cfg) {
+  char err[SP_ERRMSG_MAX], path[PATH_MAX + 32];
+  const char *dir = getenv("SPATE_CONF_DIR");
+  if (dir && dir[0]) {
+    snprintf(path, sizeof path, "%s/config.yaml", dir);
+    int rc = sp_config_load_file(cfg, path, err, sizeof err);
+    if (rc == SPATE_ENOENT) {
+      fprintf(stderr, "spate: configuration file '%s' (from SPATE_CONF_DIR) does not exist\n", path);
+      return rc;
+    }
+    if (rc < 0) fprintf(stderr, "spate: %s\n", err);
+    return rc;
+  }
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  exe[n > 0 ? n : 0] = 0;
+  char *slash = strrchr(exe, '/');
+  if (slash) *slash = 0;
+  const char *candidates[3] = {"conf", NULL, NULL};
+  char a[PATH_MAX + 16], b[PATH_MAX + 16];
+  snprintf(a, sizeof a, "%s/../conf", exe);
+  snprintf(b, sizeof b, "%s/../../conf", exe);
+  candidates[1] = a;
+  candidates[2] = b;
+  for (int i = 0; i < 3; i++) {
+    snprintf(path, sizeof path, "%s/config.yaml", candidates[i]);
+    if (access(path, F_OK) != 0) continue;
+    int rc = sp_config_load_file(cfg, path, err, sizeof err);
+    if (rc < 0) fprintf(stderr, "spate: %s\n", err);
+    return rc;
+  }
+  return 0;
+}
+
+static int parse_parallelism(const char *s, int *out) {
+  char *end;
+  errno = 0;
+  long v = s ? strtol(s, &end, 10) : 0;
+  if (!s || !*s || *end || errno || v < 1 || v > 32768) {
+    fprintf(stderr, "spate: invalid parallelism '%s' for -p: must be an integer from 1 to 32768\n",
+            s ? s : "");
+    return -1;
+  }
+  *out = (int)v;
+  return 0;
+}
+
+/* run and info */
+static int run_job(const char *cmd, int argc, char **argv) {
+  sp_config *cfg = sp_config_new();
+  if (!cfg) return 1;
+  int parallelism = 0, i, rc = load_config(cfg);
+  if (rc < 0) {
+    sp_config_free(cfg);
+    return 1;
+  }
+  for (i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      usage_cmd(stdout, cmd);
+      sp_config_free(cfg);
+      return 0;
+    } else if (strcmp(a, "-p") == 0 || strcmp(a, "--parallelism") == 0) {
+      if (parse_parallelism(i + 1 < argc ? argv[++i] : NULL, &parallelism) < 0) goto bad;
+    } else if (strncmp(a, "-p", 2) == 0 && a[2]) {
+      if (parse_parallelism(a + 2, &parallelism) < 0) goto bad;
+    } else if (strcmp(a, "-D") == 0 || (strncmp(a, "-D", 2) == 0 && a[2])) {
+      const char *kv = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : NULL);
+      char err[SP_ERRMSG_MAX];
+      if (!kv) {
+        fprintf(stderr, "spate %s: -D needs key=value\n", cmd);
+        goto bad;
+      }
+      if (sp_config_set_kv(cfg, kv, err, sizeof err) < 0) {
+        fprintf(stderr, "spate %s: %s\n", cmd, err);
+        goto bad;
+      }
+    } else if (a[0] == '-') {
+      fprintf(stderr, "spate %s: unknown option '%s' (see spate %s --help)\n", cmd, a, cmd);
+      goto bad;
+    } else {
+      break;
+    }
+  }
+  if (i >= argc) {
+    fprintf(stderr, "spate %s: no job file given\n", cmd);
+    usage_cmd(stderr, cmd);
+    goto bad;
+  }
+  int level = sp_log_parse_level(sp_config_str(cfg, "log.level"));
+  if (level >= 0) sp_log_set_level((sp_log_level)level);
+
+  const char *job = argv[i];
+  char path[PATH_MAX + 8];
+  snprintf(path, sizeof path, "%s%s", strchr(job, '/') ? "" : "./", job);
+  if (access(path, R_OK) != 0) {
+    fprintf(stderr, "spate %s: cannot read job file '%s': %s\n", cmd, job, strerror(errno));
+    goto bad;
+  }
+  void *dl = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+  if (!dl) {
+    fprintf(stderr, "spate %s: cannot load job file '%s': %s\n", cmd, job, dlerror());
+    goto bad;
+  }
+  int (*entry)(int, char **);
+  void *sym = dlsym(dl, "spate_main");
+  memcpy(&entry, &sym, sizeof entry);
+  if (!sym) {
+    fprintf(stderr,
+            "spate %s: job file '%s' has no entry point: it must define "
+            "int spate_main(int argc, char **argv)\n",
+            cmd, job);
+    goto bad;
+  }
+  cli_context cli = {.config = cfg, .parallelism = parallelism,
+                     .plan_only = strcmp(cmd, "info") == 0};
+  api_set_cli_context(&cli);
+  rc = entry(argc - i, argv + i);
+  api_set_cli_context(NULL);
+  sp_config_free(cfg);
+  if (cli.plan_only) {
+    if (cli.planned && cli.failures == 0) return 0;
+    if (cli.executions == 0)
+      fprintf(stderr, "spate info: the job did not call spate_execute, so there is no plan\n");
+    else
+      fprintf(stderr, "spate info: %s\n", cli.error[0] ? cli.error : "the plan could not be built");
+    return 1;
+  }
+  if (cli.failures > 0) {
+    fprintf(stderr,
+            "\n------------------------------------------------------------\n"
+            " The program finished with the following exception:\n\n%s\n",
+            cli.error);
+    return rc ? rc : 1;
+  }
+  if (rc != 0) fprintf(stderr, "spate %s: the job's spate_main returned %d\n", cmd, rc);
+  return rc ? (rc > 0 && rc < 126 ? rc : 1) : 0;
+bad:
+  sp_config_free(cfg);
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage_main(stderr);
+    return 1;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+    usage_main(stdout);
+    return 0;
+  }
+  if (strcmp(cmd, "-v") == 0 || strcmp(cmd, "--version") == 0) {
+    printf("spate %s\n", SPATE_VERSION);
+    return 0;
+  }
+  if (strcmp(cmd, "run") == 0 || strcmp(cmd, "info") == 0) return run_job(cmd, argc - 2, argv + 2);
+  static const char *later[] = {"list", "cancel", "stop", "savepoint", "jobmanager",
+                                "taskmanager", "cluster", "sql"};
+  for (size_t k = 0; k < sizeof later / sizeof later[0]; k++)
+    if (strcmp(cmd, later[k]) == 0) {
+      if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+        printf("spate %s: needs a standalone Spate cluster, which this version does not have yet.\n"
+               "Jobs run on the embedded MiniCluster with `spate run`.\n", cmd);
+        return 0;
+      }
+      fprintf(stderr,
+              "spate %s: not available yet: it needs a standalone cluster (jobs run on the "
+              "embedded MiniCluster with `spate run`)\n", cmd);
+      return 1;
+    }
+  fprintf(stderr, "spate: unknown command '%s'\n\n", cmd);
+  usage_main(stderr);
+  return 1;
+}

@@ -1,0 +1,150 @@
+/*
+ * job_result.c: decoding job results and the public accessors.
+ */
+#include "cluster/job_result.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "types/schema.h"
+
+spate_job_result *jr_new(const char *job_id, const char *name, spate_job_status status,
+                         const char *error) {
+  spate_job_result *r = sp_calloc(1, sizeof *r);
+  if (!r) return NULL;
+  snprintf(r->job_id, sizeof r->job_id, "%s", job_id ? job_id : "00000000000000000000000000000000");
+  r->name = sp_strdup(name ? name : "");
+  r->status = status;
+  r->error = error ? sp_strdup(error) : NULL;
+  return r;
+}
+
+int jr_decode(const void *data, size_t len, spate_job_result **out) {
+  *out = NULL;
+  sp_reader r;
+  sp_reader_init(&r, data, len);
+  spate_job_result *res = sp_calloc(1, sizeof *res);
+  if (!res) return SPATE_ENOMEM;
+  char *id = sp_get_str(&r);
+  snprintf(res->job_id, sizeof res->job_id, "%s", id ? id : "");
+  sp_free(id);
+  res->name = sp_get_str(&r);
+  res->status = (spate_job_status)sp_get_u8(&r);
+  res->error = sp_get_str(&r);
+  res->runtime_ms = sp_get_i64(&r);
+  uint32_t n = sp_get_u32(&r);
+  if (sp_reader_ok(&r) && n <= len) {
+    res->ops = sp_calloc(n + 1, sizeof *res->ops);
+    for (uint32_t i = 0; res->ops && i < n && sp_reader_ok(&r); i++) {
+      sp_get_i32(&r);
+      res->ops[i].name = sp_get_str(&r);
+      res->ops[i].in = sp_get_u64(&r);
+      res->ops[i].out = sp_get_u64(&r);
+      res->ops[i].backpressure_ns = sp_get_u64(&r);
+      res->nops = i + 1;
+    }
+  }
+  uint32_t m = sp_get_u32(&r);
+  if (sp_reader_ok(&r) && m <= len) {
+    res->collected = sp_calloc(m + 1, sizeof *res->collected);
+    for (uint32_t i = 0; res->collected && i < m && sp_reader_ok(&r); i++) {
+      jr_collected *c = &res->collected[i];
+      res->ncollected = i + 1;
+      c->name = sp_get_str(&r);
+      c->schema = schema_decode(&r);
+      uint32_t count = sp_get_u32(&r);
+      if (!sp_reader_ok(&r) || !c->schema || count > len) break;
+      /* copy rows into one 8-aligned area so views stay valid and aligned */
+      size_t start = r.pos, total = 0;
+      for (uint32_t k = 0; k < count && sp_reader_ok(&r); k++) {
+        uint32_t bl;
+        sp_get_blob(&r, &bl);
+        total += ((size_t)bl + 7) & ~(size_t)7;
+      }
+      if (!sp_reader_ok(&r)) break;
+      c->data = sp_malloc(total + 8);
+      c->rows = sp_calloc(count + 1, sizeof *c->rows);
+      if (!c->data || !c->rows) break;
+      sp_reader rr;
+      sp_reader_init(&rr, (const uint8_t *)data + start, r.pos - start);
+      size_t off = 0;
+      for (uint32_t k = 0; k < count; k++) {
+        uint32_t bl;
+        const void *p = sp_get_blob(&rr, &bl);
+        memcpy(c->data + off, p, bl);
+        c->rows[k].data = c->data + off;
+        c->rows[k].len = bl;
+        c->rows[k].nfields = (uint32_t)c->schema->nfields;
+        off += ((size_t)bl + 7) & ~(size_t)7;
+      }
+      c->count = count;
+    }
+  }
+  if (!sp_reader_ok(&r) || !res->name) {
+    spate_job_result_free(res);
+    return SPATE_ECORRUPT;
+  }
+  *out = res;
+  return 0;
+}
+
+void spate_job_result_free(spate_job_result *r) {
+  if (!r) return;
+  sp_free(r->name);
+  sp_free(r->error);
+  for (size_t i = 0; i < r->nops; i++) sp_free(r->ops[i].name);
+  sp_free(r->ops);
+  for (size_t i = 0; i < r->ncollected; i++) {
+    sp_free(r->collected[i].name);
+    if (r->collected[i].schema) schema_unref(r->collected[i].schema);
+    sp_free(r->collected[i].rows);
+    sp_free(r->collected[i].data);
+  }
+  sp_free(r->collected);
+  sp_free(r);
+}
+
+spate_job_status spate_job_result_status(const spate_job_result *r) { return r->status; }
+
+const char *spate_job_status_name(spate_job_status s) {
+  switch (s) {
+  case SPATE_JOB_FINISHED: return "FINISHED";
+  case SPATE_JOB_FAILED: return "FAILED";
+  case SPATE_JOB_CANCELED: return "CANCELED";
+  case SPATE_JOB_PLANNED: return "PLANNED";
+  }
+  return "UNKNOWN";
+}
+
+const char *spate_job_result_error(const spate_job_result *r) {
+  return r->status == SPATE_JOB_FAILED ? (r->error ? r->error : "unknown error") : NULL;
+}
+const char *spate_job_result_id(const spate_job_result *r) { return r->job_id; }
+int64_t spate_job_result_runtime_ms(const spate_job_result *r) { return r->runtime_ms; }
+size_t spate_job_result_num_operators(const spate_job_result *r) { return r->nops; }
+const char *spate_job_result_operator(const spate_job_result *r, size_t i) {
+  return i < r->nops ? r->ops[i].name : NULL;
+}
+uint64_t spate_job_result_records_in(const spate_job_result *r, size_t i) {
+  return i < r->nops ? r->ops[i].in : 0;
+}
+uint64_t spate_job_result_records_out(const spate_job_result *r, size_t i) {
+  return i < r->nops ? r->ops[i].out : 0;
+}
+uint64_t spate_job_result_backpressure_ns(const spate_job_result *r, size_t i) {
+  return i < r->nops ? r->ops[i].backpressure_ns : 0;
+}
+
+size_t spate_job_result_collected(const spate_job_result *r, const char *name,
+                                  const spate_row **rows, const spate_schema **schema) {
+  for (size_t i = 0; i < r->ncollected; i++)
+    if (r->collected[i].name && strcmp(r->collected[i].name, name) == 0) {
+      if (rows) *rows = r->collected[i].rows;
+      if (schema) *schema = r->collected[i].schema;
+      return r->collected[i].count;
+    }
+  if (rows) *rows = NULL;
+  if (schema) *schema = NULL;
+  return 0;
+}

@@ -1,0 +1,43 @@
+/*
+ * job_result.h: the result of a job as it travels from the JobMaster to the client (encoded) and
+ * as the public spate_job_result (decoded).
+ *
+ * Encoding: str job id, str name, u8 status, str error, i64 runtime ms, u32 n operators
+ * (i32 node, str name, u64 in, u64 out, u64 backpressure ns), u32 m collected
+ * (str name, schema, u32 count, count blobs).
+ */
+#ifndef SPATE_CLUSTER_JOB_RESULT_H
+#define SPATE_CLUSTER_JOB_RESULT_H
+#include "base/bytes.h"
+#include "spate/spate.h"
+
+typedef struct jr_operator {
+  char *name;
+  uint64_t in, out, backpressure_ns;
+} jr_operator;
+
+typedef struct jr_collected {
+  char *name;
+  spate_schema *schema;
+  size_t count;
+  spate_row *rows; /* views into data */
+  uint8_t *data;   /* row bytes, 8-aligned each */
+} jr_collected;
+
+struct spate_job_result {
+  char job_id[33];
+  char *name;
+  spate_job_status status;
+  char *error;
+  int64_t runtime_ms;
+  size_t nops;
+  jr_operator *ops;
+  size_t ncollected;
+  jr_collected *collected;
+};
+
+/* A result with just a status and a message (failures before the job ran). */
+spate_job_result *jr_new(const char *job_id, const char *name, spate_job_status status,
+                         const char *error);
+int jr_decode(const void *data, size_t len, spate_job_result **out);
+#endif

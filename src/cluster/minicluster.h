@@ -1,0 +1,28 @@
+/*
+ * minicluster.h: Dispatcher, ResourceManager and TaskExecutors in one process, connected by the
+ * in-process RPC transport and the in-process shuffle. The embedded default behind `spate run`
+ * and spate_execute.
+ *
+ * A client submits a job graph's bytes and waits for the result; cancel_job asks the Dispatcher
+ * to cancel. Several jobs may run at once.
+ */
+#ifndef SPATE_CLUSTER_MINICLUSTER_H
+#define SPATE_CLUSTER_MINICLUSTER_H
+#include "base/config.h"
+#include "cluster/job_result.h"
+#include "runtime/task.h"
+
+typedef struct minicluster minicluster;
+typedef struct mc_client mc_client;
+
+/* Starts with `taskmanagers` TaskExecutors of `slots` slots each; task settings from cfg. */
+int minicluster_start(int taskmanagers, int slots, const task_config *cfg, minicluster **out);
+/* Cancels what still runs and stops every component. */
+void minicluster_stop(minicluster *mc);
+/* Submits encoded job graph bytes; returns a client to wait on. */
+int minicluster_submit(minicluster *mc, const void *bytes, size_t len, const char *job_id,
+                       mc_client **out);
+void minicluster_cancel(mc_client *c);
+/* Waits for the result and frees the client. NULL only if out of memory. */
+spate_job_result *minicluster_wait(mc_client *c);
+#endif

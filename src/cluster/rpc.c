@@ -1,0 +1,167 @@
+/*
+ * rpc.c: the in-process transport: an endpoint table and one queue + thread per endpoint.
+ */
+#include "cluster/rpc.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "spate/spate.h"
+
+typedef struct rpc_msg {
+  struct rpc_msg *next;
+  uint32_t type;
+  uint8_t *data;
+  size_t len;
+  int stop;
+} rpc_msg;
+
+struct rpc_endpoint {
+  rpc_endpoint *next; /* in the service table */
+  rpc_service *svc;
+  char *address;
+  rpc_handler handler;
+  void *self;
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cond;
+  rpc_msg *head, *tail;
+};
+
+struct rpc_service {
+  pthread_mutex_t mu;
+  rpc_endpoint *endpoints;
+};
+
+int rpc_service_create(rpc_service **out) {
+  rpc_service *s = sp_calloc(1, sizeof *s);
+  if (!s) return SPATE_ENOMEM;
+  pthread_mutex_init(&s->mu, NULL);
+  *out = s;
+  return 0;
+}
+
+void rpc_service_destroy(rpc_service *s) {
+  if (!s) return;
+  pthread_mutex_destroy(&s->mu);
+  sp_free(s);
+}
+
+static void enqueue(rpc_endpoint *ep, rpc_msg *m) {
+  pthread_mutex_lock(&ep->mu);
+  if (ep->tail)
+    ep->tail->next = m;
+  else
+    ep->head = m;
+  ep->tail = m;
+  pthread_cond_signal(&ep->cond);
+  pthread_mutex_unlock(&ep->mu);
+}
+
+static void *endpoint_main(void *arg) {
+  rpc_endpoint *ep = arg;
+  for (;;) {
+    pthread_mutex_lock(&ep->mu);
+    while (!ep->head) pthread_cond_wait(&ep->cond, &ep->mu);
+    rpc_msg *m = ep->head;
+    ep->head = m->next;
+    if (!ep->head) ep->tail = NULL;
+    pthread_mutex_unlock(&ep->mu);
+    int stop = m->stop;
+    if (!stop) {
+      sp_reader r;
+      sp_reader_init(&r, m->data, m->len);
+      ep->handler(ep->self, m->type, &r);
+    }
+    sp_free(m->data);
+    sp_free(m);
+    if (stop) return NULL;
+  }
+}
+
+int rpc_endpoint_start(rpc_service *s, const char *address, rpc_handler handler, void *self,
+                       rpc_endpoint **out) {
+  *out = NULL;
+  rpc_endpoint *ep = sp_calloc(1, sizeof *ep);
+  if (!ep || !(ep->address = sp_strdup(address))) {
+    sp_free(ep);
+    return SPATE_ENOMEM;
+  }
+  ep->svc = s;
+  ep->handler = handler;
+  ep->self = self;
+  pthread_mutex_init(&ep->mu, NULL);
+  pthread_cond_init(&ep->cond, NULL);
+  pthread_mutex_lock(&s->mu);
+  for (rpc_endpoint *e = s->endpoints; e; e = e->next)
+    if (strcmp(e->address, address) == 0) {
+      pthread_mutex_unlock(&s->mu);
+      sp_free(ep->address);
+      sp_free(ep);
+      return SPATE_EINVAL;
+    }
+  if (pthread_create(&ep->thread, NULL, endpoint_main, ep) != 0) {
+    pthread_mutex_unlock(&s->mu);
+    sp_free(ep->address);
+    sp_free(ep);
+    return SPATE_ENOMEM;
+  }
+  ep->next = s->endpoints;
+  s->endpoints = ep;
+  pthread_mutex_unlock(&s->mu);
+  *out = ep;
+  return 0;
+}
+
+void rpc_endpoint_stop(rpc_endpoint *ep) {
+  if (!ep) return;
+  rpc_service *s = ep->svc;
+  pthread_mutex_lock(&s->mu); /* unregister first: later sends fail instead of queueing */
+  for (rpc_endpoint **pp = &s->endpoints; *pp; pp = &(*pp)->next)
+    if (*pp == ep) {
+      *pp = ep->next;
+      break;
+    }
+  pthread_mutex_unlock(&s->mu);
+  rpc_msg *m = sp_calloc(1, sizeof *m);
+  if (m) {
+    m->stop = 1;
+    enqueue(ep, m);
+  }
+  pthread_join(ep->thread, NULL);
+  for (rpc_msg *q = ep->head, *n; q; q = n) {
+    n = q->next;
+    sp_free(q->data);
+    sp_free(q);
+  }
+  pthread_mutex_destroy(&ep->mu);
+  pthread_cond_destroy(&ep->cond);
+  sp_free(ep->address);
+  sp_free(ep);
+}
+
+int rpc_send(rpc_service *s, const char *to, uint32_t type, sp_writer *payload) {
+  if (payload->failed) {
+    sp_writer_free(payload);
+    return SPATE_ENOMEM;
+  }
+  rpc_msg *m = sp_calloc(1, sizeof *m);
+  if (!m) {
+    sp_writer_free(payload);
+    return SPATE_ENOMEM;
+  }
+  m->type = type;
+  m->data = sp_writer_take(payload, &m->len);
+  pthread_mutex_lock(&s->mu);
+  rpc_endpoint *ep = s->endpoints;
+  while (ep && strcmp(ep->address, to) != 0) ep = ep->next;
+  if (ep) enqueue(ep, m); /* under the table lock: the endpoint cannot be freed meanwhile */
+  pthread_mutex_unlock(&s->mu);
+  if (!ep) {
+    sp_free(m->data);
+    sp_free(m);
+    return SPATE_ENOENT;
+  }
+  return 0;
+}

@@ -1,0 +1,171 @@
+/*
+ * stream_graph.h: the StreamGraph (one node per transformation, one edge per input) that the API
+ * builds, and the JobGraph that chaining turns it into.
+ *
+ * The JobGraph is a plain value: it owns copies of all nodes, encodes to bytes and decodes again
+ * (jobgraph_encode / jobgraph_decode), and that round trip happens before every run, also in
+ * local mode, so what a remote TaskManager would receive is exactly what runs here.
+ *
+ * UDFs are referenced by symbol name only; `artifact` names the shared object that holds them
+ * (NULL: the main program, for jobs linked as executables). The runtime resolves them with
+ * dlsym after loading the artifact.
+ */
+#ifndef SPATE_GRAPH_STREAM_GRAPH_H
+#define SPATE_GRAPH_STREAM_GRAPH_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "base/bytes.h"
+#include "types/schema.h"
+
+typedef enum op_kind {
+  OP_SRC_ELEMENTS = 1, /* params: u32 n, then n blobs (row bytes) */
+  OP_SRC_FILE,         /* params: u32 n, then n strings (paths) */
+  OP_SRC_SEQUENCE,     /* params: i64 from, i64 to */
+  OP_SRC_GENERATOR,    /* params: i64 count (< 0 unbounded); udf = generator */
+  OP_SRC_SOCKET,       /* params: str host, i32 port */
+  OP_MAP,              /* udf = map fn */
+  OP_FLAT_MAP,         /* udf = flat map fn */
+  OP_FILTER,           /* udf = filter fn */
+  OP_REDUCE,           /* udf = reduce fn; keyed */
+  OP_AGG,              /* params: u8 agg_kind, i32 field; keyed */
+  OP_SINK_PRINT,       /* params: str identifier (may be NULL) */
+  OP_SINK_TEXT,        /* params: str path */
+  OP_SINK_DISCARD,
+  OP_SINK_COLLECT,     /* params: str name */
+  OP_SINK_UDF,         /* udf = sink fn */
+  OP_KIND_MAX_
+} op_kind;
+
+typedef enum agg_kind { AGG_SUM = 1, AGG_MIN, AGG_MAX, AGG_MIN_BY, AGG_MAX_BY } agg_kind;
+
+typedef enum part_kind {
+  PART_UNSET = 0, /* resolved when the JobGraph is built: FORWARD or REBALANCE */
+  PART_FORWARD,
+  PART_REBALANCE,
+  PART_RESCALE,
+  PART_SHUFFLE,
+  PART_BROADCAST,
+  PART_GLOBAL,
+  PART_CUSTOM, /* partition_fn over key */
+  PART_HASH,   /* key groups over key */
+} part_kind;
+
+typedef enum chain_strategy { CHAIN_ALWAYS = 0, CHAIN_HEAD = 1, CHAIN_NEVER = 2 } chain_strategy;
+
+/* A key: either fields of the input row, or a selector UDF building a row of key_schema. */
+typedef struct key_spec {
+  int nfields;        /* > 0 for field keys */
+  int *fields;
+  char *selector;     /* UDF symbol for selector keys, else NULL */
+  spate_schema *key_schema; /* schema of the key row (selector) or of the key fields */
+} key_spec;
+
+typedef struct sg_edge {
+  int source;        /* node id */
+  part_kind part;
+  key_spec key;      /* for PART_HASH and PART_CUSTOM */
+  char *partition_fn; /* for PART_CUSTOM */
+} sg_edge;
+
+typedef struct sg_node {
+  int id;            /* index in the graph's node array */
+  op_kind kind;
+  char *name;
+  char *uid;         /* may be NULL */
+  int parallelism;   /* <= 0: the environment's default */
+  int max_parallelism; /* <= 0: derived from parallelism (Flink's default rule) */
+  bool parallelism_fixed; /* sources that only run at parallelism 1 (socket, elements) */
+  spate_schema *out_schema; /* NULL for sinks */
+  char *udf;         /* main UDF symbol or NULL */
+  char *open_fn, *close_fn;
+  uint8_t *udf_arg;
+  size_t udf_arg_len;
+  uint8_t *params;   /* kind-specific, see op_kind */
+  size_t params_len;
+  chain_strategy chaining;
+  char *slot_group;  /* NULL: inherit from inputs, else "default" */
+  int ninputs;
+  sg_edge *inputs;
+  key_spec key;      /* keyed operators (OP_REDUCE, OP_AGG): the key of their input */
+} sg_node;
+
+typedef struct stream_graph {
+  char *job_name;
+  char *artifact;          /* path of the object holding UDFs; NULL = main program */
+  int default_parallelism;
+  int default_max_parallelism; /* <= 0: Flink's rule */
+  bool chaining_enabled;
+  int64_t buffer_timeout_ms;
+  uint32_t buffer_size;    /* bytes per network buffer */
+  int nnodes, cap;
+  sg_node *nodes;
+} stream_graph;
+
+stream_graph *sg_new(const char *job_name);
+void sg_free(stream_graph *g);
+/* Appends a zeroed node of this kind, id set, name copied; NULL on allocation failure. The
+ * pointer is valid until the next sg_add_node (use ids to keep references). */
+sg_node *sg_add_node(stream_graph *g, op_kind kind, const char *name);
+/* Appends an input edge to node `target`; returns the edge or NULL. */
+sg_edge *sg_add_input(stream_graph *g, int target, int source, part_kind part);
+void key_spec_free(key_spec *k);
+int key_spec_copy(key_spec *dst, const key_spec *src);
+bool op_is_source(op_kind k);
+bool op_is_sink(op_kind k);
+bool op_is_keyed(op_kind k);
+const char *op_kind_name(op_kind k);     /* "MAP", ... */
+const char *part_kind_name(part_kind p); /* Flink's ship strategy names: "FORWARD", "HASH", ... */
+
+/* ---- JobGraph --------------------------------------------------------------------------------
+ * Vertices are chains. Node ids are kept from the StreamGraph; nodes[i].id == i. */
+typedef struct jg_edge {
+  int id;
+  int source_vertex, target_vertex;
+  int source_node, target_node; /* the stream edge this job edge carries */
+  int target_input;             /* index of the edge in target node's inputs */
+  part_kind part;               /* resolved, never PART_UNSET */
+} jg_edge;
+
+typedef struct jg_vertex {
+  int id;
+  char *name;        /* "Source: X -> Map -> Filter" */
+  int parallelism, max_parallelism;
+  char *slot_group;
+  int head;          /* head node id */
+  int nnodes;
+  int *nodes;        /* node ids of the chain, topological order, head first */
+  int ninputs, noutputs;
+  int *inputs, *outputs; /* job edge ids, in order */
+} jg_vertex;
+
+typedef struct job_graph {
+  char job_id[33];   /* 32 lower-case hex digits */
+  char *job_name;
+  char *artifact;
+  bool chaining_enabled;
+  int64_t buffer_timeout_ms;
+  uint32_t buffer_size;
+  int nnodes;
+  sg_node *nodes;    /* resolved: parallelism and max_parallelism > 0, slot_group set */
+  int *node_vertex;  /* vertex id of each node */
+  int nvertices;
+  jg_vertex *vertices; /* topological order (sources first) */
+  int nedges;
+  jg_edge *edges;
+} job_graph;
+
+/* Applies defaults, checks the graph (schemas match across edges, keyed operators have keys,
+ * forward edges keep parallelism, parallelism within max parallelism, ...) and chains it with
+ * Flink's rules. On error returns SPATE_EINVAL with a message naming the operator. */
+int jobgraph_build(const stream_graph *g, job_graph **out, char *err, size_t err_len);
+void jobgraph_free(job_graph *jg);
+/* Highest vertex parallelism = slots needed with slot sharing (one group); per group, summed. */
+int jobgraph_slots_needed(const job_graph *jg);
+/* The chained successor edges of a node inside its vertex, and the job edges leaving it. */
+int jobgraph_encode(const job_graph *jg, sp_writer *w);
+/* Validates everything (magic, version, checksum, indexes, schemas) and never trusts a count. */
+int jobgraph_decode(const void *data, size_t len, job_graph **out, char *err, size_t err_len);
+/* Flink-style JSON execution plan; caller frees with sp_free. NULL on allocation failure. */
+char *jobgraph_plan_json(const job_graph *jg);
+#endif

@@ -1,0 +1,169 @@
+/*
+ * operator.c: operator creation (UDF resolution), lifecycle, error formatting, and the UDF
+ * context and collector functions of the public API.
+ */
+#include "operators/operator.h"
+
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/err.h"
+
+static const op_vtable *vtable_of(op_kind k) {
+  switch (k) {
+  case OP_SRC_ELEMENTS: return &op_source_elements_vt;
+  case OP_SRC_FILE: return &op_source_file_vt;
+  case OP_SRC_SEQUENCE: return &op_source_sequence_vt;
+  case OP_SRC_GENERATOR: return &op_source_generator_vt;
+  case OP_SRC_SOCKET: return &op_source_socket_vt;
+  case OP_MAP: return &op_map_vt;
+  case OP_FLAT_MAP: return &op_flat_map_vt;
+  case OP_FILTER: return &op_filter_vt;
+  case OP_REDUCE: return &op_reduce_vt;
+  case OP_AGG: return &op_agg_vt;
+  case OP_SINK_PRINT: return &op_sink_print_vt;
+  case OP_SINK_TEXT: return &op_sink_text_vt;
+  case OP_SINK_DISCARD: return &op_sink_discard_vt;
+  case OP_SINK_COLLECT: return &op_sink_collect_vt;
+  case OP_SINK_UDF: return &op_sink_udf_vt;
+  default: return NULL;
+  }
+}
+
+static void *resolve(void *dl, const char *sym, const char *artifact, const char *opname,
+                     char *err, size_t err_len, int *rc) {
+  if (!sym) return NULL;
+  dlerror();
+  void *p = dl ? dlsym(dl, sym) : NULL;
+  if (!p) {
+    *rc = sp_err(err, err_len, SPATE_ENOENT,
+                 "operator '%s': user function '%s' not found in %s", opname, sym,
+                 artifact ? artifact : "the program (link it with -rdynamic)");
+  }
+  return p;
+}
+
+int op_create(const job_graph *jg, int node, int subtask, void *dl, const char *artifact,
+              char *err, size_t err_len, const _Atomic bool *cancel, op_t **out) {
+  *out = NULL;
+  const sg_node *n = &jg->nodes[node];
+  const op_vtable *vt = vtable_of(n->kind);
+  if (!vt) return sp_err(err, err_len, SPATE_EINVAL, "operator '%s': unknown kind", n->name);
+  op_t *op = sp_calloc(1, sizeof *op);
+  if (!op) return SPATE_ENOMEM;
+  op->vt = vt;
+  op->node = n;
+  op->err = err;
+  op->err_len = err_len;
+  op->cancel = cancel;
+  op->idle_ns = 100 * 1000000LL;
+  op->ctx.subtask = subtask;
+  op->ctx.parallelism = n->parallelism;
+  op->ctx.name = n->name;
+  op->ctx.arg = n->udf_arg;
+  op->ctx.arg_len = n->udf_arg_len;
+  op->ctx.ts = INT64_MIN;
+  op->out.records_out = &op->records_out;
+  if (n->ninputs > 0) op->in_schema = jg->nodes[n->inputs[0].source].out_schema;
+  int rc = 0;
+  op->udf = resolve(dl, n->udf, artifact, n->name, err, err_len, &rc);
+  if (!rc) op->open_fn = (spate_open_fn)resolve(dl, n->open_fn, artifact, n->name, err, err_len, &rc);
+  if (!rc) op->close_fn = (spate_close_fn)resolve(dl, n->close_fn, artifact, n->name, err, err_len, &rc);
+  if (!rc) op->key_fn = (spate_key_fn)resolve(dl, n->key.selector, artifact, n->name, err, err_len, &rc);
+  if (!rc && n->out_schema) rc = rb_init(&op->rb, n->out_schema);
+  if (rc) {
+    if (n->out_schema && op->rb.schema) rb_destroy(&op->rb);
+    sp_free(op);
+    return rc;
+  }
+  *out = op;
+  return 0;
+}
+
+int op_open(op_t *op) {
+  if (op->open_fn) {
+    void *user = NULL;
+    int rc = op->open_fn(&op->ctx, &user);
+    if (rc < 0) return op_udf_failed(op, rc, "open function");
+    op->ctx.user = user;
+    op->user_opened = true;
+  }
+  return op->vt->open ? op->vt->open(op) : 0;
+}
+
+void op_destroy(op_t *op) {
+  if (!op) return;
+  if (op->vt->close) op->vt->close(op);
+  if (op->user_opened && op->close_fn) op->close_fn(&op->ctx, op->ctx.user);
+  if (op->node->out_schema) rb_destroy(&op->rb);
+  sp_free(op->out.chained);
+  sp_free(op->out.chained_input);
+  sp_free(op->out.writers);
+  sp_free(op);
+}
+
+int op_fail(op_t *op, int rc, const char *fmt, ...) {
+  int n = snprintf(op->err, op->err_len, "'%s' (subtask %d/%d): ", op->node->name,
+                   op->ctx.subtask + 1, op->ctx.parallelism);
+  if (n < 0 || (size_t)n >= op->err_len) return rc;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(op->err + n, op->err_len - (size_t)n, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+int op_udf_failed(op_t *op, int rc, const char *what) {
+  if (rc == SPATE_ECANCELED) return rc;
+  if (op->ctx.has_error) return op_fail(op, SPATE_EUDF, "%s", op->ctx.error);
+  if (op->err[0]) return rc; /* a chained successor failed and already said why */
+  return op_fail(op, rc, "%s returned %d (%s)", what, rc, spate_strerror(rc));
+}
+
+int op_udf_error(spate_ctx *ctx, int rc, char *err, size_t err_len, const char *what) {
+  if (ctx && ctx->has_error)
+    return sp_err(err, err_len, SPATE_EUDF, "'%s' (subtask %d/%d): %s: %s", ctx->name,
+                  ctx->subtask + 1, ctx->parallelism, what, ctx->error);
+  return sp_err(err, err_len, rc, "%s returned %d (%s)", what, rc, spate_strerror(rc));
+}
+
+bool op_ctx_has_error(const spate_ctx *ctx) { return ctx->has_error; }
+
+int op_emit_built(op_t *op, int64_t ts, const char *what) {
+  spate_row row;
+  if (spate_rb_finish(&op->rb, &row) < 0)
+    return op_fail(op, SPATE_EUDF, "%s built an invalid row: %s", what, spate_rb_error(&op->rb));
+  return output_emit(&op->out, ts, &row);
+}
+
+/* ---- public UDF context ------------------------------------------------------------------- */
+int spate_ctx_subtask(const spate_ctx *ctx) { return ctx->subtask; }
+int spate_ctx_parallelism(const spate_ctx *ctx) { return ctx->parallelism; }
+const char *spate_ctx_operator_name(const spate_ctx *ctx) { return ctx->name; }
+const void *spate_ctx_arg(const spate_ctx *ctx, size_t *len) {
+  if (len) *len = ctx->arg_len;
+  return ctx->arg;
+}
+void *spate_ctx_user(const spate_ctx *ctx) { return ctx->user; }
+int64_t spate_ctx_timestamp(const spate_ctx *ctx) { return ctx->ts; }
+
+int spate_ctx_fail(spate_ctx *ctx, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(ctx->error, sizeof ctx->error, fmt, ap);
+  va_end(ap);
+  ctx->has_error = true;
+  return SPATE_EUDF;
+}
+
+spate_row_builder *spate_collect_begin(spate_collector *out) {
+  spate_rb_begin(out->rb);
+  return out->rb;
+}
+
+int spate_collect_emit(spate_collector *out) {
+  return op_emit_built(out->op, out->op->ctx.ts, "flat map function");
+}

@@ -1,0 +1,127 @@
+/*
+ * operator.h: the operator interface the task drives, and the pieces every operator shares.
+ *
+ * An operator processes records pushed into it (process), is told when all its input has ended
+ * (end_input), and releases what it holds in close (always called once open was attempted).
+ * A source has no input: the task calls poll, which emits up to `budget` records.
+ *
+ * Operators in one chain call each other directly: op_output holds the chained successors (each
+ * with the input index it receives on) and the record writers of non-chained edges, and
+ * output_emit pushes a record to all of them. The row a successor receives is only valid during
+ * the call.
+ *
+ * Errors: an operator returns a negative code after writing a message that names it and its
+ * subtask into the task's error buffer (op_fail). UDF errors carry the UDF's own message
+ * (spate_ctx_fail).
+ */
+#ifndef SPATE_OPERATORS_OPERATOR_H
+#define SPATE_OPERATORS_OPERATOR_H
+#include <stdbool.h>
+#include "base/bytes.h"
+#include "graph/stream_graph.h"
+#include "runtime/result_partition.h"
+#include "types/row.h"
+
+typedef struct op_t op_t;
+
+struct spate_ctx {
+  int subtask, parallelism;
+  const char *name;
+  const void *arg;
+  size_t arg_len;
+  void *user;
+  int64_t ts;            /* timestamp of the record being processed */
+  bool has_error;
+  char error[512];
+};
+
+typedef struct op_output {
+  int nchained;
+  op_t **chained;
+  int *chained_input;
+  int nwriters;
+  record_writer **writers;
+  uint64_t *records_out;
+} op_output;
+
+struct spate_collector {
+  op_t *op;
+  spate_row_builder *rb;
+};
+
+enum { SRC_END = 0, SRC_MORE = 1, SRC_IDLE = 2 };
+
+typedef struct op_vtable {
+  int (*open)(op_t *op);
+  int (*process)(op_t *op, int input, int64_t ts, const spate_row *row);
+  int (*end_input)(op_t *op);
+  void (*close)(op_t *op);
+  /* sources: SRC_MORE, SRC_IDLE (nothing now; wait up to idle_ns), SRC_END or < 0 */
+  int (*poll)(op_t *op, int budget);
+  /* collect sinks: appends what the job result carries */
+  void (*report)(op_t *op, sp_writer *w);
+} op_vtable;
+
+struct op_t {
+  const op_vtable *vt;
+  const sg_node *node;
+  const spate_schema *in_schema;   /* schema of the records it receives (NULL for sources) */
+  spate_ctx ctx;
+  op_output out;
+  uint64_t records_in, records_out;
+  spate_row_builder rb;            /* output rows (operators with an output schema) */
+  void *udf;                       /* main UDF, resolved */
+  spate_key_fn key_fn;             /* keyed operators with a key selector */
+  spate_open_fn open_fn;
+  spate_close_fn close_fn;
+  bool user_opened;
+  void *impl;                      /* kind-specific state */
+  char *err;                       /* the task's error buffer */
+  size_t err_len;
+  const _Atomic bool *cancel;
+  int64_t idle_ns;                 /* sources: how long the task may park after SRC_IDLE */
+};
+
+static inline int op_process(op_t *op, int input, int64_t ts, const spate_row *row) {
+  op->records_in++;
+  op->ctx.ts = ts;
+  return op->vt->process(op, input, ts, row);
+}
+
+static inline int output_emit(op_output *o, int64_t ts, const spate_row *row) {
+  (*o->records_out)++;
+  for (int i = 0; i < o->nchained; i++) {
+    int rc = op_process(o->chained[i], o->chained_input[i], ts, row);
+    if (rc < 0) return rc;
+  }
+  for (int i = 0; i < o->nwriters; i++) {
+    int rc = rw_emit(o->writers[i], ts, row);
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+/* Creates the operator for a node of the job graph, resolving its UDFs in `dl` (a dlopen
+ * handle). Messages name the operator and the missing symbol. */
+int op_create(const job_graph *jg, int node, int subtask, void *dl, const char *artifact,
+              char *err, size_t err_len, const _Atomic bool *cancel, op_t **out);
+/* Runs the user open function then the operator's open. */
+int op_open(op_t *op);
+/* Runs the operator's close and the user close function (if opened); frees the operator. */
+void op_destroy(op_t *op);
+/* Writes "'<name>' (subtask i/p): <message>" into the task error buffer; returns rc. */
+int op_fail(op_t *op, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Turns a UDF's negative return into a message: its spate_ctx_fail text, or the code. */
+int op_udf_failed(op_t *op, int rc, const char *what);
+/* Same for code outside an operator (key selectors in a record writer). */
+int op_udf_error(spate_ctx *ctx, int rc, char *err, size_t err_len, const char *what);
+bool op_ctx_has_error(const spate_ctx *ctx);
+/* Finishes op->rb and emits the row; a builder error fails naming the field. */
+int op_emit_built(op_t *op, int64_t ts, const char *what);
+
+/* Kind-specific vtables, defined in the operators/ source files. */
+extern const op_vtable op_source_elements_vt, op_source_file_vt, op_source_sequence_vt,
+    op_source_generator_vt, op_source_socket_vt, op_map_vt, op_flat_map_vt, op_filter_vt,
+    op_reduce_vt, op_agg_vt, op_sink_print_vt, op_sink_text_vt, op_sink_discard_vt,
+    op_sink_collect_vt, op_sink_udf_vt;
+#endif

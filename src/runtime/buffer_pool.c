@@ -1,0 +1,90 @@
+/*
+ * buffer_pool.c: a slab of equal buffers and a free stack. See buffer_pool.h for the contract.
+ */
+#include "runtime/buffer_pool.h"
+
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "spate/spate.h"
+
+int bufpool_create(uint32_t count, uint32_t size, bufpool **out) {
+  *out = NULL;
+  size = (size + 7u) & ~7u;
+  if (count == 0 || size < 64) return SPATE_EINVAL;
+  bufpool *p = sp_calloc(1, sizeof *p);
+  if (!p) return SPATE_ENOMEM;
+  p->buffers = sp_calloc(count, sizeof *p->buffers);
+  p->free = sp_calloc(count, sizeof *p->free);
+  p->memory = sp_malloc((size_t)count * size);
+  if (!p->buffers || !p->free || !p->memory) {
+    sp_free(p->buffers);
+    sp_free(p->free);
+    sp_free(p->memory);
+    sp_free(p);
+    return SPATE_ENOMEM;
+  }
+  pthread_mutex_init(&p->mu, NULL);
+  sp_event_init(&p->avail);
+  p->count = count;
+  p->buffer_size = size;
+  for (uint32_t i = 0; i < count; i++) {
+    rt_buffer *b = &p->buffers[i];
+    b->pool = p;
+    b->data = p->memory + (size_t)i * size;
+    b->cap = size;
+    p->free[i] = b;
+  }
+  p->nfree = count;
+  *out = p;
+  return 0;
+}
+
+void bufpool_destroy(bufpool *p) {
+  if (!p) return;
+  pthread_mutex_destroy(&p->mu);
+  sp_event_destroy(&p->avail);
+  sp_free(p->buffers);
+  sp_free(p->free);
+  sp_free(p->memory);
+  sp_free(p);
+}
+
+static rt_buffer *try_take(bufpool *p) {
+  rt_buffer *b = NULL;
+  pthread_mutex_lock(&p->mu);
+  if (p->nfree) b = p->free[--p->nfree];
+  pthread_mutex_unlock(&p->mu);
+  if (b) b->size = 0;
+  return b;
+}
+
+rt_buffer *bufpool_get(bufpool *p, const _Atomic bool *cancel, uint64_t *wait_ns) {
+  rt_buffer *b = try_take(p);
+  if (b) return b;
+  int64_t start = sp_mono_ns();
+  for (;;) {
+    uint32_t token = sp_event_prepare(&p->avail);
+    if ((b = try_take(p)) != NULL) break;
+    if (cancel && atomic_load(cancel)) break;
+    sp_event_wait(&p->avail, token, 100 * 1000000LL);
+  }
+  if (wait_ns) *wait_ns += (uint64_t)(sp_mono_ns() - start);
+  return b;
+}
+
+void bufpool_recycle(rt_buffer *b) {
+  bufpool *p = b->pool;
+  pthread_mutex_lock(&p->mu);
+  p->free[p->nfree++] = b;
+  pthread_mutex_unlock(&p->mu);
+  sp_event_notify(&p->avail);
+}
+
+void bufpool_wake(bufpool *p) { sp_event_notify(&p->avail); }
+
+uint32_t bufpool_available(bufpool *p) {
+  pthread_mutex_lock(&p->mu);
+  uint32_t n = p->nfree;
+  pthread_mutex_unlock(&p->mu);
+  return n;
+}

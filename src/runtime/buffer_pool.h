@@ -1,0 +1,48 @@
+/*
+ * buffer_pool.h: fixed-size network buffers from a bounded pool.
+ *
+ * Every result partition owns one pool holding all the memory its records may occupy on their
+ * way to consumers: nothing on the data path allocates. A producer that finds the pool empty
+ * waits (backpressure); the time it waits is added to the caller's counter. Consumers hand
+ * buffers back with bufpool_recycle from their own thread, which wakes a waiting producer.
+ *
+ * Lock: pool->mu guards the free stack only; it is taken once per buffer (32 KiB by default),
+ * never per record.
+ */
+#ifndef SPATE_RUNTIME_BUFFER_POOL_H
+#define SPATE_RUNTIME_BUFFER_POOL_H
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "base/sync.h"
+
+typedef struct bufpool bufpool;
+
+typedef struct rt_buffer {
+  bufpool *pool;
+  uint8_t *data;   /* 16-byte aligned, `cap` bytes */
+  uint32_t size;   /* bytes written */
+  uint32_t cap;
+} rt_buffer;
+
+struct bufpool {
+  pthread_mutex_t mu;
+  sp_event avail;        /* notified when a buffer comes back */
+  rt_buffer *buffers;    /* all buffers */
+  uint8_t *memory;       /* one slab for all buffers */
+  rt_buffer **free;      /* stack of free buffers */
+  uint32_t nfree, count, buffer_size;
+};
+
+/* Creates a pool of `count` buffers of `size` bytes (size rounded up to a multiple of 8). */
+int bufpool_create(uint32_t count, uint32_t size, bufpool **out);
+void bufpool_destroy(bufpool *p);
+/* Takes a buffer (size reset to 0). Waits while none is free; returns NULL if *cancel becomes
+ * true while waiting. Nanoseconds spent waiting are added to *wait_ns. */
+rt_buffer *bufpool_get(bufpool *p, const _Atomic bool *cancel, uint64_t *wait_ns);
+/* Returns a buffer; safe from any thread. */
+void bufpool_recycle(rt_buffer *b);
+/* Wakes waiters so they notice cancellation. */
+void bufpool_wake(bufpool *p);
+uint32_t bufpool_available(bufpool *p);
+#endif

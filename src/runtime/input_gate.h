@@ -1,0 +1,44 @@
+/*
+ * input_gate.h: the consuming side of an exchange. An input gate has one channel per producer
+ * subtask it reads from (per job edge); a channel reads elements in place from the buffers its
+ * subpartition queue delivers and gives each buffer back to its pool once read past.
+ *
+ * Elements larger than a buffer arrive in pieces and are reassembled in the channel's spill
+ * area, which is released again after an element over SPILL_KEEP bytes.
+ * A channel is only touched by its consumer task's thread.
+ */
+#ifndef SPATE_RUNTIME_INPUT_GATE_H
+#define SPATE_RUNTIME_INPUT_GATE_H
+#include "runtime/result_partition.h"
+
+typedef struct stream_element {
+  uint32_t tag;
+  uint32_t len;
+  const uint8_t *payload; /* 8-byte aligned; valid until the next channel_next */
+} stream_element;
+
+typedef struct input_channel {
+  result_partition *rp; /* referenced */
+  int sub;
+  rt_buffer *buf;       /* buffer being read, or NULL */
+  uint32_t pos;
+  uint8_t *spill;       /* reassembly area for spanning elements */
+  uint32_t spill_cap, spill_len, spill_need;
+  bool finished;        /* END_OF_PARTITION seen */
+} input_channel;
+
+typedef struct input_gate {
+  int input;            /* index of the edge among the head operator's inputs */
+  int nch, nfinished;
+  input_channel *ch;
+} input_gate;
+
+/* Connects a channel to subpartition `sub` of rp (takes a reference) and registers `ev` as the
+ * event its producer notifies. */
+void channel_connect(input_channel *c, result_partition *rp, int sub, sp_event *ev);
+/* Returns 1 with the next element, 0 if none is available now, SPATE_ENOMEM if a spanning
+ * element cannot be reassembled. */
+int channel_next(input_channel *c, stream_element *el);
+/* Releases the buffer, spill area and partition reference. */
+void channel_close(input_channel *c);
+#endif

@@ -1,0 +1,443 @@
+/*
+ * task.c: the task thread. See task.h for the life of a task.
+ */
+#include "runtime/task.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "operators/operator.h"
+#include "runtime/input_gate.h"
+
+struct task {
+  const job_graph *jg;
+  const jg_vertex *v;
+  int subtask, attempt;
+  shuffle_env *shuffle;
+  void *dl;
+  task_config cfg;
+  task_listener listener;
+  void *listener_arg;
+  char name[512];
+  char attempt_id[64];
+
+  pthread_t thread;
+  _Atomic bool cancel;
+  sp_event event;          /* the task parks here; producers and cancel notify it */
+  _Atomic int state;
+
+  op_t **ops;              /* by position in v->nodes */
+  int nops;
+  record_writer *writers;  /* one per vertex output edge */
+  int nwriters;
+  input_gate *gates;       /* one per vertex input edge */
+  int ngates;
+  uint64_t backpressure_ns;
+  int64_t last_flush_ns;
+  sp_writer collected;     /* collect sinks' results, filled at the end */
+  uint32_t ncollected;
+  char error[SP_ERRMSG_MAX];
+};
+
+const char *task_state_name(task_state s) {
+  static const char *names[] = {"CREATED",  "SCHEDULED", "DEPLOYING", "RUNNING",
+                                "FINISHED", "CANCELING", "CANCELED",  "FAILED"};
+  return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
+}
+
+static void switch_state(task *t, task_state to) {
+  task_state from = (task_state)atomic_exchange(&t->state, (int)to);
+  if (to == TS_FAILED)
+    SP_WARN("task", "%s (%s) switched from %s to %s with failure cause: %s", t->name,
+            t->attempt_id, task_state_name(from), task_state_name(to), t->error);
+  else /* the JobMaster logs every switch at INFO; the task's own view is for debugging */
+    SP_DEBUG("task", "%s (%s) switched from %s to %s.", t->name, t->attempt_id,
+             task_state_name(from), task_state_name(to));
+  if (t->listener) t->listener(t->listener_arg, t, from, to);
+}
+
+static int node_pos(const task *t, int node) {
+  for (int i = 0; i < t->v->nnodes; i++)
+    if (t->v->nodes[i] == node) return i;
+  return -1;
+}
+
+/* 0..n-1 for hashing all fields of a selector's key row (key schemas are small). */
+static const int *identity_fields(int n) {
+  static const int ids[64] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
+                              16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+                              32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
+                              48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
+  return n <= 64 ? ids : NULL;
+}
+
+static void *dlsym_or_null(void *dl, const char *sym) { return dl && sym ? dlsym(dl, sym) : NULL; }
+
+static uint32_t pool_size(const task_config *c, int nsub) {
+  return (uint32_t)(nsub * c->buffers_per_channel + c->floating_buffers + 1);
+}
+
+/* Builds operators, writers and gates. */
+static int setup(task *t) {
+  const job_graph *jg = t->jg;
+  const jg_vertex *v = t->v;
+  int rc;
+  t->ops = sp_calloc((size_t)v->nnodes, sizeof *t->ops);
+  t->writers = sp_calloc((size_t)v->noutputs + 1, sizeof *t->writers);
+  t->gates = sp_calloc((size_t)v->ninputs + 1, sizeof *t->gates);
+  if (!t->ops || !t->writers || !t->gates) return SPATE_ENOMEM;
+  for (int i = 0; i < v->nnodes; i++) {
+    rc = op_create(jg, v->nodes[i], t->subtask, t->dl, jg->artifact, t->error, sizeof t->error,
+                   &t->cancel, &t->ops[i]);
+    if (rc < 0) return rc;
+    t->nops = i + 1;
+  }
+  int maxp = 1; /* scratch arrays for the wiring below hold one entry per peer subtask */
+  for (int i = 0; i < jg->nvertices; i++)
+    if (jg->vertices[i].parallelism > maxp) maxp = jg->vertices[i].parallelism;
+  int *peers = sp_calloc((size_t)maxp, sizeof *peers);
+  int *subs = sp_calloc((size_t)maxp, sizeof *subs);
+  int *scratch = sp_calloc((size_t)maxp, sizeof *scratch);
+  if (!peers || !subs || !scratch) {
+    sp_free(peers);
+    sp_free(subs);
+    sp_free(scratch);
+    return SPATE_ENOMEM;
+  }
+  rc = 0;
+  /* record writers for edges leaving the vertex */
+  for (int k = 0; rc == 0 && k < v->noutputs; k++) {
+    const jg_edge *e = &jg->edges[v->outputs[k]];
+    const jg_vertex *tv = &jg->vertices[e->target_vertex];
+    record_writer *w = &t->writers[k];
+    int nsub = rp_consumers_of(e->part, v->parallelism, tv->parallelism, t->subtask, peers);
+    w->part = e->part;
+    w->nsub = nsub;
+    w->consumer_parallelism = tv->parallelism;
+    w->max_parallelism = tv->max_parallelism;
+    w->flush_always = t->cfg.buffer_timeout_ms == 0;
+    w->rr = t->subtask % (nsub > 0 ? nsub : 1);
+    w->rng = 0x9E3779B97F4A7C15ull ^ (uint64_t)(t->subtask + 1) * 0xBF58476D1CE4E5B9ull;
+    w->cancel = &t->cancel;
+    w->backpressure_ns = &t->backpressure_ns;
+    w->err = t->error;
+    w->err_len = sizeof t->error;
+    w->cur = sp_calloc((size_t)nsub, sizeof *w->cur);
+    if (!w->cur) {
+      rc = SPATE_ENOMEM;
+      break;
+    }
+    t->nwriters = k + 1;
+    const sg_node *target = &jg->nodes[e->target_node];
+    const sg_edge *se = &target->inputs[e->target_input];
+    const op_t *src = t->ops[node_pos(t, e->source_node)];
+    w->schema = jg->nodes[e->source_node].out_schema;
+    w->ctx = (spate_ctx *)&src->ctx;
+    if (se->part == PART_HASH || se->part == PART_CUSTOM) {
+      w->nkey = se->key.nfields;
+      w->key_fields = se->key.fields;
+      if (se->key.selector || se->part == PART_CUSTOM) {
+        w->key_rb = spate_rb_new(se->key.key_schema);
+        if (!w->key_rb) {
+          rc = SPATE_ENOMEM;
+          break;
+        }
+      }
+      if (se->key.selector) {
+        w->key_fn = (spate_key_fn)dlsym_or_null(t->dl, se->key.selector);
+        w->key_schema = se->key.key_schema;
+        w->key_all_fields = identity_fields(se->key.key_schema->nfields);
+        if (!w->key_fn) {
+          rc = sp_err(t->error, sizeof t->error, SPATE_ENOENT, "key selector '%s' not found",
+                      se->key.selector);
+          break;
+        }
+      }
+      if (se->part == PART_CUSTOM) {
+        w->custom_fn = (spate_partition_fn)dlsym_or_null(t->dl, se->partition_fn);
+        if (!w->custom_fn) {
+          rc = sp_err(t->error, sizeof t->error, SPATE_ENOENT, "partitioner '%s' not found",
+                      se->partition_fn ? se->partition_fn : "(none)");
+          break;
+        }
+      }
+    }
+    rc = shuffle_env_partition(t->shuffle, jg->job_id, e->id, t->subtask, nsub,
+                               pool_size(&t->cfg, nsub), t->cfg.buffer_size, &w->rp);
+  }
+  /* input gates for edges entering the vertex */
+  for (int k = 0; rc == 0 && k < v->ninputs; k++) {
+    const jg_edge *e = &jg->edges[v->inputs[k]];
+    const jg_vertex *sv = &jg->vertices[e->source_vertex];
+    input_gate *g = &t->gates[k];
+    g->input = e->target_input;
+    int n = rp_producers_of(e->part, sv->parallelism, v->parallelism, t->subtask, peers, subs);
+    g->ch = sp_calloc((size_t)n + 1, sizeof *g->ch);
+    if (!g->ch) {
+      rc = SPATE_ENOMEM;
+      break;
+    }
+    t->ngates = k + 1;
+    for (int c = 0; rc == 0 && c < n; c++) {
+      int nsub = rp_consumers_of(e->part, sv->parallelism, v->parallelism, peers[c], scratch);
+      result_partition *rp;
+      rc = shuffle_env_partition(t->shuffle, jg->job_id, e->id, peers[c], nsub,
+                                 pool_size(&t->cfg, nsub), t->cfg.buffer_size, &rp);
+      if (rc == 0) {
+        channel_connect(&g->ch[c], rp, subs[c], &t->event);
+        rp_unref(rp); /* the channel holds its own reference */
+        g->nch = c + 1;
+      }
+    }
+  }
+  sp_free(peers);
+  sp_free(subs);
+  sp_free(scratch);
+  if (rc < 0) return rc;
+  /* chain wiring: successors inside the vertex, writers of edges leaving each node */
+  for (int i = 0; i < v->nnodes; i++) {
+    op_t *op = t->ops[i];
+    int node = v->nodes[i];
+    for (int j = 0; j < v->nnodes; j++) {
+      const sg_node *n = &jg->nodes[v->nodes[j]];
+      for (int in = 0; in < n->ninputs; in++) {
+        if (n->inputs[in].source != node) continue;
+        op_output *o = &op->out;
+        op_t **nc = sp_realloc(o->chained, sizeof *nc * (size_t)(o->nchained + 1));
+        if (!nc) return SPATE_ENOMEM;
+        o->chained = nc;
+        int *ni = sp_realloc(o->chained_input, sizeof *ni * (size_t)(o->nchained + 1));
+        if (!ni) return SPATE_ENOMEM;
+        o->chained_input = ni;
+        o->chained[o->nchained] = t->ops[j];
+        o->chained_input[o->nchained] = in;
+        o->nchained++;
+      }
+    }
+    for (int k = 0; k < v->noutputs; k++) {
+      if (jg->edges[v->outputs[k]].source_node != node) continue;
+      op_output *o = &op->out;
+      record_writer **nw = sp_realloc(o->writers, sizeof *nw * (size_t)(o->nwriters + 1));
+      if (!nw) return SPATE_ENOMEM;
+      o->writers = nw;
+      o->writers[o->nwriters++] = &t->writers[k];
+    }
+  }
+  /* open tail first, so a head that emits in open finds its successors ready */
+  for (int i = v->nnodes - 1; i >= 0; i--)
+    if ((rc = op_open(t->ops[i])) < 0) return rc;
+  return 0;
+}
+
+static void flush_all(task *t) {
+  for (int k = 0; k < t->nwriters; k++) rw_flush(&t->writers[k]);
+  t->last_flush_ns = sp_mono_ns();
+}
+
+static bool flush_due(task *t, int64_t now) {
+  if (t->cfg.buffer_timeout_ms < 0) return false;
+  return now - t->last_flush_ns >= t->cfg.buffer_timeout_ms * 1000000LL;
+}
+
+static bool any_dirty(task *t) {
+  for (int k = 0; k < t->nwriters; k++)
+    if (t->writers[k].dirty) return true;
+  return false;
+}
+
+/* Ends input of all operators in chain (topological) order, then of the downstream tasks. */
+static int finish(task *t) {
+  int rc;
+  for (int i = 0; i < t->nops; i++)
+    if (t->ops[i]->vt->end_input && (rc = t->ops[i]->vt->end_input(t->ops[i])) < 0) return rc;
+  for (int k = 0; k < t->nwriters; k++)
+    if ((rc = rw_broadcast_event(&t->writers[k], EL_END_OF_PARTITION, NULL, 0)) < 0) return rc;
+  flush_all(t);
+  return 0;
+}
+
+static bool input_available(task *t) {
+  for (int g = 0; g < t->ngates; g++)
+    for (int c = 0; c < t->gates[g].nch; c++) {
+      input_channel *ch = &t->gates[g].ch[c];
+      if (ch->finished) continue;
+      if ((ch->buf && ch->pos < ch->buf->size) || !sp_spsc_empty(&ch->rp->subs[ch->sub].queue))
+        return true;
+    }
+  return false;
+}
+
+static int run_source(task *t) {
+  op_t *head = t->ops[0];
+  for (;;) {
+    if (atomic_load_explicit(&t->cancel, memory_order_relaxed)) return SPATE_ECANCELED;
+    int rc = head->vt->poll(head, 1024);
+    if (rc < 0) return rc;
+    if (rc == SRC_END) return 0;
+    if (rc == SRC_IDLE || flush_due(t, sp_mono_ns())) flush_all(t);
+  }
+}
+
+static int run_inputs(task *t) {
+  op_t *head = t->ops[0];
+  uint32_t nfields = head->in_schema ? (uint32_t)head->in_schema->nfields : 0;
+  int open_gates = 0;
+  for (int g = 0; g < t->ngates; g++)
+    if (t->gates[g].nch > t->gates[g].nfinished) open_gates++;
+  while (open_gates > 0) {
+    if (atomic_load_explicit(&t->cancel, memory_order_relaxed)) return SPATE_ECANCELED;
+    bool progress = false;
+    for (int g = 0; g < t->ngates; g++) {
+      input_gate *gate = &t->gates[g];
+      for (int c = 0; c < gate->nch; c++) {
+        input_channel *ch = &gate->ch[c];
+        if (ch->finished) continue;
+        stream_element el;
+        int r, n = 0;
+        while (n < 4096 && (r = channel_next(ch, &el)) == 1) {
+          n++;
+          if (el.tag == EL_RECORD) {
+            int64_t ts;
+            memcpy(&ts, el.payload, 8);
+            spate_row row = {el.payload + 8, el.len - 8, nfields};
+            int rc = op_process(head, gate->input, ts, &row);
+            if (rc < 0) return rc;
+          } else if (el.tag == EL_END_OF_PARTITION) {
+            ch->finished = true;
+            if (++gate->nfinished == gate->nch) open_gates--;
+            break;
+          }
+        }
+        if (r < 0) return sp_err(t->error, sizeof t->error, r, "%s: cannot read input: %s",
+                                 t->name, spate_strerror(r));
+        if (n) progress = true;
+      }
+    }
+    int64_t now = sp_mono_ns();
+    if (flush_due(t, now)) flush_all(t);
+    if (!progress && open_gates > 0) {
+      uint32_t token = sp_event_prepare(&t->event);
+      if (input_available(t) || atomic_load(&t->cancel)) continue;
+      int64_t timeout = -1;
+      if (t->cfg.buffer_timeout_ms > 0 && any_dirty(t)) {
+        timeout = t->last_flush_ns + t->cfg.buffer_timeout_ms * 1000000LL - now;
+        if (timeout < 0) timeout = 0;
+      }
+      sp_event_wait(&t->event, token, timeout);
+    }
+  }
+  return 0;
+}
+
+static void *task_main(void *arg) {
+  task *t = arg;
+  switch_state(t, TS_DEPLOYING);
+  int rc = setup(t);
+  if (rc == 0 && !atomic_load(&t->cancel)) {
+    switch_state(t, TS_RUNNING);
+    t->last_flush_ns = sp_mono_ns();
+    rc = t->v->ninputs == 0 ? run_source(t) : run_inputs(t);
+    if (rc == 0) rc = finish(t);
+  }
+  if (rc == 0 && atomic_load(&t->cancel)) rc = SPATE_ECANCELED;
+  /* what collect sinks gathered goes into the final report */
+  sp_writer_init(&t->collected);
+  for (int i = 0; rc == 0 && i < t->nops; i++)
+    if (t->ops[i]->vt->report) {
+      t->ops[i]->vt->report(t->ops[i], &t->collected);
+      t->ncollected++;
+    }
+  if (rc < 0 && rc != SPATE_ECANCELED && !t->error[0])
+    sp_err(t->error, sizeof t->error, rc, "%s failed: %s", t->name, spate_strerror(rc));
+  if (rc == SPATE_ECANCELED || (rc < 0 && atomic_load(&t->cancel) && !t->error[0])) {
+    t->error[0] = 0;
+    if (atomic_load(&t->state) == TS_RUNNING || atomic_load(&t->state) == TS_DEPLOYING)
+      switch_state(t, TS_CANCELING);
+  }
+  /* release everything before the final report so that the job's end means all is freed */
+  for (int k = 0; k < t->nwriters; k++) rw_release(&t->writers[k]);
+  for (int g = 0; g < t->ngates; g++)
+    for (int c = 0; c < t->gates[g].nch; c++) channel_close(&t->gates[g].ch[c]);
+  task_state end = TS_FAILED;
+  if (rc == 0)
+    end = TS_FINISHED;
+  else if (!t->error[0])
+    end = TS_CANCELED;
+  switch_state(t, end);
+  return NULL;
+}
+
+int task_start(const job_graph *jg, int vertex, int subtask, int attempt, shuffle_env *shuffle,
+               void *dl, const task_config *cfg, task_listener listener, void *arg, task **out) {
+  *out = NULL;
+  task *t = sp_calloc(1, sizeof *t);
+  if (!t) return SPATE_ENOMEM;
+  t->jg = jg;
+  t->v = &jg->vertices[vertex];
+  t->subtask = subtask;
+  t->attempt = attempt;
+  t->shuffle = shuffle;
+  t->dl = dl;
+  t->cfg = *cfg;
+  t->listener = listener;
+  t->listener_arg = arg;
+  snprintf(t->name, sizeof t->name, "%s (%d/%d)", t->v->name, subtask + 1, t->v->parallelism);
+  snprintf(t->attempt_id, sizeof t->attempt_id, "%.16s_%d_%d_%d", jg->job_id, vertex, subtask,
+           attempt);
+  sp_event_init(&t->event);
+  atomic_store(&t->state, TS_CREATED);
+  if (pthread_create(&t->thread, NULL, task_main, t) != 0) {
+    sp_event_destroy(&t->event);
+    sp_free(t);
+    return SPATE_ENOMEM;
+  }
+  *out = t;
+  return 0;
+}
+
+void task_cancel(task *t) {
+  atomic_store(&t->cancel, true);
+  sp_event_notify(&t->event);
+  for (int k = 0; k < t->nwriters; k++)
+    if (t->writers[k].rp) bufpool_wake(t->writers[k].rp->pool);
+}
+
+void task_join_free(task *t) {
+  if (!t) return;
+  pthread_join(t->thread, NULL);
+  for (int k = 0; k < t->nwriters; k++) {
+    record_writer *w = &t->writers[k];
+    if (w->rp) rp_unref(w->rp);
+    if (w->key_rb) spate_rb_free(w->key_rb);
+    sp_free(w->cur);
+  }
+  for (int g = 0; g < t->ngates; g++) sp_free(t->gates[g].ch);
+  for (int i = 0; i < t->nops; i++) op_destroy(t->ops[i]);
+  sp_free(t->ops);
+  sp_free(t->writers);
+  sp_free(t->gates);
+  sp_writer_free(&t->collected);
+  sp_event_destroy(&t->event);
+  sp_free(t);
+}
+
+int task_vertex(const task *t) { return t->v->id; }
+int task_subtask(const task *t) { return t->subtask; }
+const char *task_name(const task *t) { return t->name; }
+const char *task_error(const task *t) { return t->error; }
+
+void task_report(const task *t, sp_writer *w) {
+  sp_put_u32(w, (uint32_t)t->nops);
+  for (int i = 0; i < t->nops; i++) {
+    sp_put_i32(w, t->v->nodes[i]);
+    sp_put_u64(w, t->ops[i]->records_in);
+    sp_put_u64(w, t->ops[i]->records_out);
+    sp_put_u64(w, t->backpressure_ns);
+  }
+  sp_put_u32(w, t->ncollected);
+  sp_put_bytes(w, t->collected.data, t->collected.len);
+}

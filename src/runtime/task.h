@@ -1,0 +1,69 @@
+/*
+ * task.h: one subtask of a job vertex running in its own thread.
+ *
+ * The thread builds the vertex's operator chain (operators call each other directly), connects
+ * record writers to result partitions and input gates to the producers' partitions through the
+ * shuffle environment, then runs the mailbox loop: take control mails (cancel), move input
+ * elements into the head operator (or poll the source), flush output buffers when the buffer
+ * timeout has passed, and park on its event when there is nothing to do. When every input
+ * channel has delivered END_OF_PARTITION (or the source is exhausted) it ends the operators'
+ * input in chain order, sends END_OF_PARTITION downstream, and finishes.
+ *
+ * Every state switch is logged like Flink's and reported to the listener from the task thread;
+ * the final one carries the error message, per-operator metrics and collected rows.
+ */
+#ifndef SPATE_RUNTIME_TASK_H
+#define SPATE_RUNTIME_TASK_H
+#include <pthread.h>
+#include <stdatomic.h>
+#include "base/bytes.h"
+#include "base/err.h"
+#include "base/sync.h"
+#include "graph/stream_graph.h"
+#include "runtime/shuffle_env.h"
+
+typedef enum task_state {
+  TS_CREATED = 0,
+  TS_SCHEDULED,
+  TS_DEPLOYING,
+  TS_RUNNING,
+  TS_FINISHED,
+  TS_CANCELING,
+  TS_CANCELED,
+  TS_FAILED,
+} task_state;
+
+const char *task_state_name(task_state s);
+static inline bool task_state_terminal(task_state s) {
+  return s == TS_FINISHED || s == TS_CANCELED || s == TS_FAILED;
+}
+
+typedef struct task_config {
+  uint32_t buffer_size;
+  int buffers_per_channel, floating_buffers;
+  int64_t buffer_timeout_ms; /* 0: flush after every record; < 0: only when full */
+} task_config;
+
+typedef struct task task;
+
+/* Called on the task thread at every switch. When `to` is terminal, task_report_* may be used
+ * inside the call. */
+typedef void (*task_listener)(void *arg, task *t, task_state from, task_state to);
+
+/* Starts the thread. jg, shuffle and dl must outlive the task. */
+int task_start(const job_graph *jg, int vertex, int subtask, int attempt, shuffle_env *shuffle,
+               void *dl, const task_config *cfg, task_listener listener, void *arg, task **out);
+/* Asks the task to stop; returns at once (thread-safe). */
+void task_cancel(task *t);
+/* Joins the thread and frees the task. */
+void task_join_free(task *t);
+
+int task_vertex(const task *t);
+int task_subtask(const task *t);
+const char *task_name(const task *t);   /* "Vertex name (2/4)" */
+const char *task_error(const task *t);  /* empty unless FAILED */
+/* Appends the final report: u32 n, then per operator of the chain: i32 node id, u64 records in,
+ * u64 records out, u64 backpressure ns; then u32 m collect results (str name, u32 count, count
+ * blobs). */
+void task_report(const task *t, sp_writer *w);
+#endif

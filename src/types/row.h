@@ -1,0 +1,57 @@
+/*
+ * row.h: the binary row format (see include/spate/spate.h) and the row builder.
+ *
+ * A builder owns one growable area; begin resets it to "all fields NULL, empty tail", setters
+ * write slots and append to the tail, finish checks NOT NULL fields and the sticky error. The
+ * area only grows, so after warm-up building a row allocates nothing.
+ */
+#ifndef SPATE_TYPES_ROW_H
+#define SPATE_TYPES_ROW_H
+#include <stdbool.h>
+#include "types/schema.h"
+
+struct spate_row_builder {
+  const spate_schema *schema; /* referenced */
+  uint8_t *buf;
+  uint32_t cap;
+  uint32_t len;      /* header + tail written so far */
+  uint32_t header;   /* spate_row_header_size(nfields) */
+  char error[256];   /* first setter error since begin; empty if none */
+};
+
+/* In-place init/teardown for builders embedded in other structs. */
+int rb_init(spate_row_builder *b, const spate_schema *schema);
+void rb_destroy(spate_row_builder *b);
+/* Ensures room for `extra` more tail bytes. */
+int rb_reserve(spate_row_builder *b, uint32_t extra);
+
+/* Checks that bytes are a well-formed row of the schema: size, slot offsets inside the row,
+ * booleans 0/1, valid UTF-8 in STRING fields when check_utf8. Returns 0 or SPATE_ECORRUPT with a
+ * message. */
+int row_validate(const uint8_t *data, uint32_t len, const spate_schema *s, bool check_utf8,
+                 char *err, size_t err_len);
+
+/* Equality and Java-compatible hash of the fields `fields[0..n)` of a row (see base/hash.h: a
+ * single field hashes as its Java value's hashCode, several as Flink's TupleN.hashCode:
+ * h = hash(f0), then h = 31 * h + hash(fi)). */
+bool row_fields_equal(const spate_row *a, const int *afields, const spate_row *b,
+                      const int *bfields, int n, const spate_schema *as);
+int32_t row_fields_java_hash(const spate_row *r, const int *fields, int n, const spate_schema *s);
+/* Hash for hash tables over the same fields (xxhash of the values). */
+uint64_t row_fields_hash64(const spate_row *r, const int *fields, int n, const spate_schema *s);
+
+/* Appends Flink's text form of one value (Java toString: doubles like Double.toString,
+ * timestamps as ISO-8601 "2026-11-21T05:03:52.123", bytes as "[1, -2]") to a growable string.
+ * Returns 0 or SPATE_ENOMEM. */
+typedef struct sp_strbuf {
+  char *data;
+  size_t len, cap;
+} sp_strbuf;
+int strbuf_append(sp_strbuf *sb, const char *p, size_t n);
+void strbuf_free(sp_strbuf *sb);
+int row_format_field(sp_strbuf *sb, const spate_row *r, int i, const spate_schema *s);
+int row_format(sp_strbuf *sb, const spate_row *r, const spate_schema *s); /* whole row */
+
+/* Strict UTF-8 check; returns the byte offset of the first invalid sequence or -1. */
+long utf8_invalid_at(const char *p, size_t n);
+#endif

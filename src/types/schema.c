@@ -1,0 +1,443 @@
+/*
+ * schema.c: building, parsing, printing and encoding schemas.
+ *
+ * A schema is one allocation: the header with its reference count followed by the field array;
+ * the field names are separate strings owned by the schema. Schemas are immutable after
+ * construction, so sharing one between threads only needs the atomic reference count.
+ *
+ * The text form is the one users write in jobs ("word STRING, count BIGINT NOT NULL"). Parse
+ * errors quote the whole spec and give the 1-based column, because specs are short and users
+ * copy them from code. The byte form (schema_encode) travels inside job graphs, so decoding treats
+ * its input as hostile: every count is checked against the bytes that remain before anything is
+ * allocated for it.
+ */
+#include "types/schema.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/alloc.h"
+#include "base/err.h"
+
+static void free_fields(spate_schema *s, int n) {
+  for (int i = 0; i < n; i++) sp_free(s->fields[i].name);
+}
+
+/* Allocates a schema with room for n fields and one reference; names are left NULL. */
+static spate_schema *alloc_schema(int n) {
+  spate_schema *s = sp_calloc(1, sizeof *s + (size_t)n * sizeof(schema_field));
+  if (!s) return NULL;
+  atomic_init(&s->refs, 1);
+  s->nfields = n;
+  return s;
+}
+
+spate_schema *schema_new(int nfields, const char *const *names, const spate_type *types,
+                         const bool *nullable) {
+  if (nfields < 0) return NULL;
+  spate_schema *s = alloc_schema(nfields);
+  if (!s) return NULL;
+  for (int i = 0; i < nfields; i++) {
+    s->fields[i].name = sp_strdup(names[i]);
+    if (!s->fields[i].name) {
+      free_fields(s, i);
+      sp_free(s);
+      return NULL;
+    }
+    s->fields[i].type = types[i];
+    s->fields[i].nullable = nullable ? nullable[i] : true;
+  }
+  return s;
+}
+
+spate_schema *schema_ref(const spate_schema *s) {
+  /* The reference count is the one mutable part of an otherwise immutable value. */
+  spate_schema *m = (spate_schema *)s;
+  if (m) atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+  return m;
+}
+
+void schema_unref(const spate_schema *s) {
+  spate_schema *m = (spate_schema *)s;
+  if (!m) return;
+  if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1) return;
+  free_fields(m, m->nfields);
+  sp_free(m);
+}
+
+void spate_schema_free(spate_schema *schema) { schema_unref(schema); }
+
+bool schema_equal(const spate_schema *a, const spate_schema *b) {
+  if (a == b) return true;
+  if (!a || !b || a->nfields != b->nfields) return false;
+  for (int i = 0; i < a->nfields; i++) {
+    const schema_field *fa = &a->fields[i], *fb = &b->fields[i];
+    if (fa->type != fb->type || fa->nullable != fb->nullable || strcmp(fa->name, fb->name) != 0)
+      return false;
+  }
+  return true;
+}
+
+const char *schema_type_name(spate_type t) {
+  switch (t) {
+  case SPATE_BOOLEAN: return "BOOLEAN";
+  case SPATE_INT: return "INT";
+  case SPATE_BIGINT: return "BIGINT";
+  case SPATE_DOUBLE: return "DOUBLE";
+  case SPATE_STRING: return "STRING";
+  case SPATE_BYTES: return "BYTES";
+  case SPATE_TIMESTAMP: return "TIMESTAMP";
+  }
+  return "UNKNOWN";
+}
+
+int spate_schema_num_fields(const spate_schema *schema) { return schema ? schema->nfields : 0; }
+
+const char *spate_schema_field_name(const spate_schema *schema, int i) {
+  if (!schema || i < 0 || i >= schema->nfields) return NULL;
+  return schema->fields[i].name;
+}
+
+spate_type spate_schema_field_type(const spate_schema *schema, int i) {
+  if (!schema || i < 0 || i >= schema->nfields) return (spate_type)0;
+  return schema->fields[i].type;
+}
+
+int spate_schema_field_index(const spate_schema *schema, const char *name) {
+  if (!schema || !name) return -1;
+  for (int i = 0; i < schema->nfields; i++)
+    if (strcmp(schema->fields[i].name, name) == 0) return i;
+  return -1;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Text form. */
+
+static bool is_ident_start(char c) { return isalpha((unsigned char)c) || c == '_'; }
+static bool is_ident_char(char c) { return isalnum((unsigned char)c) || c == '_'; }
+
+/* A name prints bare when it would parse back bare: an identifier that is not a keyword. */
+static bool needs_quotes(const char *name) {
+  if (!is_ident_start(name[0])) return true;
+  for (const char *p = name; *p; p++)
+    if (!is_ident_char(*p)) return true;
+  return strcasecmp(name, "NOT") == 0 || strcasecmp(name, "NULL") == 0;
+}
+
+char *schema_to_string(const spate_schema *s) {
+  /* Worst case per field: every name char doubled (backquote escaping), quotes, type, " NOT
+   * NULL", ", ". Sizing once keeps this a single allocation. */
+  size_t cap = 1;
+  for (int i = 0; i < s->nfields; i++) cap += 2 * strlen(s->fields[i].name) + 40;
+  char *out = sp_malloc(cap);
+  if (!out) return NULL;
+  size_t n = 0;
+  for (int i = 0; i < s->nfields; i++) {
+    const schema_field *f = &s->fields[i];
+    if (i > 0) n += (size_t)snprintf(out + n, cap - n, ", ");
+    if (needs_quotes(f->name)) {
+      out[n++] = '`';
+      for (const char *p = f->name; *p; p++) {
+        if (*p == '`') out[n++] = '`';
+        out[n++] = *p;
+      }
+      out[n++] = '`';
+    } else {
+      size_t l = strlen(f->name);
+      memcpy(out + n, f->name, l);
+      n += l;
+    }
+    n += (size_t)snprintf(out + n, cap - n, " %s%s", schema_type_name(f->type),
+                          f->nullable ? "" : " NOT NULL");
+  }
+  out[n] = 0;
+  return out;
+}
+
+typedef struct parser {
+  const char *spec;
+  const char *p;
+  char *err;
+  size_t err_len;
+} parser;
+
+static int col(const parser *ps, const char *at) { return (int)(at - ps->spec) + 1; }
+
+static void skip_ws(parser *ps) {
+  while (isspace((unsigned char)*ps->p)) ps->p++;
+}
+
+static int fail(parser *ps, const char *at, const char *what) {
+  return sp_err(ps->err, ps->err_len, SPATE_EINVAL, "schema '%s': %s at column %d", ps->spec,
+                what, col(ps, at));
+}
+
+/* Reads a bare word of identifier characters; returns its length (0 if none). */
+static size_t word(parser *ps) {
+  const char *q = ps->p;
+  if (!is_ident_start(*q)) return 0;
+  while (is_ident_char(*q)) q++;
+  return (size_t)(q - ps->p);
+}
+
+static bool word_is(const char *w, size_t n, const char *kw) {
+  return strlen(kw) == n && strncasecmp(w, kw, n) == 0;
+}
+
+/* Parses a field name at ps->p into a heap string (*out). */
+static int parse_name(parser *ps, char **out) {
+  const char *start = ps->p;
+  if (*ps->p == '`') {
+    /* Backquoted as in Flink SQL: `` inside stands for one backquote. */
+    size_t n = 0;
+    const char *q = ps->p + 1;
+    for (;; q++) {
+      if (!*q) return fail(ps, start, "unterminated quoted name");
+      if (*q == '`') {
+        if (q[1] != '`') break;
+        q++;
+      }
+      n++;
+    }
+    if (n == 0) return fail(ps, start, "empty quoted name");
+    char *name = sp_malloc(n + 1);
+    if (!name) return SPATE_ENOMEM;
+    size_t k = 0;
+    for (const char *r = ps->p + 1; r < q; r++) {
+      if (*r == '`') r++;
+      name[k++] = *r;
+    }
+    name[k] = 0;
+    ps->p = q + 1;
+    *out = name;
+    return 0;
+  }
+  size_t n = word(ps);
+  if (n == 0) {
+    if (!*ps->p) return fail(ps, start, "expected a field name but the spec ended");
+    char what[64];
+    snprintf(what, sizeof what, "expected a field name, found '%c'", *ps->p);
+    return fail(ps, start, what);
+  }
+  *out = sp_strndup(ps->p, n);
+  if (!*out) return SPATE_ENOMEM;
+  ps->p += n;
+  return 0;
+}
+
+static int parse_type(parser *ps, spate_type *out) {
+  static const struct {
+    const char *name;
+    spate_type type;
+    bool has_length; /* accepts and ignores "(n)" as SQL writes VARCHAR(20), TIMESTAMP(3) */
+  } types[] = {
+      {"BOOLEAN", SPATE_BOOLEAN, false}, {"BOOL", SPATE_BOOLEAN, false},
+      {"INT", SPATE_INT, false},         {"INTEGER", SPATE_INT, false},
+      {"BIGINT", SPATE_BIGINT, false},   {"LONG", SPATE_BIGINT, false},
+      {"DOUBLE", SPATE_DOUBLE, false},   {"STRING", SPATE_STRING, false},
+      {"VARCHAR", SPATE_STRING, true},   {"BYTES", SPATE_BYTES, false},
+      {"VARBINARY", SPATE_BYTES, true},  {"TIMESTAMP", SPATE_TIMESTAMP, true},
+  };
+  const char *start = ps->p;
+  size_t n = word(ps);
+  if (n == 0) {
+    if (!*ps->p) return fail(ps, start, "expected a type but the spec ended");
+    char what[64];
+    snprintf(what, sizeof what, "expected a type, found '%c'", *ps->p);
+    return fail(ps, start, what);
+  }
+  for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+    if (!word_is(start, n, types[i].name)) continue;
+    ps->p += n;
+    *out = types[i].type;
+    if (types[i].has_length) {
+      const char *q = ps->p;
+      while (isspace((unsigned char)*q)) q++;
+      if (*q == '(') {
+        const char *open = q++;
+        while (isspace((unsigned char)*q)) q++;
+        if (!isdigit((unsigned char)*q)) return fail(ps, open, "bad type length");
+        while (isdigit((unsigned char)*q)) q++;
+        while (isspace((unsigned char)*q)) q++;
+        if (*q != ')') return fail(ps, open, "bad type length");
+        ps->p = q + 1;
+      }
+    }
+    return 0;
+  }
+  char what[96];
+  snprintf(what, sizeof what, "unknown type '%.*s'", (int)(n > 64 ? 64 : n), start);
+  return fail(ps, start, what);
+}
+
+/* A growable field list used while parsing; becomes the schema at the end. */
+typedef struct field_list {
+  schema_field *v;
+  int n, cap;
+} field_list;
+
+static void field_list_free(field_list *l) {
+  for (int i = 0; i < l->n; i++) sp_free(l->v[i].name);
+  sp_free(l->v);
+}
+
+static int field_list_push(field_list *l, schema_field f) {
+  if (l->n == l->cap) {
+    int cap = l->cap ? l->cap * 2 : 8;
+    schema_field *v = sp_realloc(l->v, (size_t)cap * sizeof *v);
+    if (!v) return SPATE_ENOMEM;
+    l->v = v;
+    l->cap = cap;
+  }
+  l->v[l->n++] = f;
+  return 0;
+}
+
+static int parse_fields(parser *ps, field_list *l) {
+  skip_ws(ps);
+  if (!*ps->p) return fail(ps, ps->p, "empty schema");
+  for (;;) {
+    skip_ws(ps);
+    const char *name_at = ps->p;
+    schema_field f = {0};
+    int rc = parse_name(ps, &f.name);
+    if (rc) return rc;
+    rc = field_list_push(l, f);
+    if (rc) {
+      sp_free(f.name);
+      return rc;
+    }
+    schema_field *cur = &l->v[l->n - 1];
+    for (int i = 0; i < l->n - 1; i++) {
+      if (strcmp(l->v[i].name, cur->name) == 0) {
+        char what[96];
+        snprintf(what, sizeof what, "duplicate field name '%.64s'", cur->name);
+        return fail(ps, name_at, what);
+      }
+    }
+    if (name_at[0] != '`' && !isspace((unsigned char)*ps->p)) {
+      /* A name runs into something that is neither space nor a type: report that char. */
+      char what[64];
+      if (!*ps->p) return fail(ps, ps->p, "expected a type but the spec ended");
+      snprintf(what, sizeof what, "unexpected '%c' after field name", *ps->p);
+      return fail(ps, ps->p, what);
+    }
+    skip_ws(ps);
+    rc = parse_type(ps, &cur->type);
+    if (rc) return rc;
+    cur->nullable = true;
+    skip_ws(ps);
+    const char *kw = ps->p;
+    size_t n = word(ps);
+    if (n && word_is(kw, n, "NOT")) {
+      ps->p += n;
+      skip_ws(ps);
+      const char *kw2 = ps->p;
+      size_t n2 = word(ps);
+      if (!word_is(kw2, n2, "NULL")) return fail(ps, kw2, "expected NULL after NOT");
+      ps->p += n2;
+      cur->nullable = false;
+      skip_ws(ps);
+    } else if (n && word_is(kw, n, "NULL")) {
+      ps->p += n; /* explicit "NULL" as SQL allows: the default */
+      skip_ws(ps);
+    }
+    if (!*ps->p) return 0;
+    if (*ps->p != ',') {
+      char what[80];
+      snprintf(what, sizeof what, "unexpected '%c', expected ',' or the end", *ps->p);
+      return fail(ps, ps->p, what);
+    }
+    ps->p++;
+    skip_ws(ps);
+    if (!*ps->p) return fail(ps, ps->p, "expected a field name after ','");
+  }
+}
+
+int spate_schema_parse(const char *spec, spate_schema **out, char *err, size_t err_len) {
+  if (out) *out = NULL;
+  if (!spec || !out) return sp_err(err, err_len, SPATE_EINVAL, "schema: no spec given");
+  parser ps = {spec, spec, err, err_len};
+  field_list l = {0};
+  int rc = parse_fields(&ps, &l);
+  if (rc == SPATE_ENOMEM) sp_err(err, err_len, rc, "schema '%s': out of memory", spec);
+  if (rc) goto done;
+  spate_schema *s = alloc_schema(l.n);
+  if (!s) {
+    rc = sp_err(err, err_len, SPATE_ENOMEM, "schema '%s': out of memory", spec);
+    goto done;
+  }
+  memcpy(s->fields, l.v, (size_t)l.n * sizeof *l.v);
+  l.n = 0; /* names now belong to the schema */
+  *out = s;
+done:
+  field_list_free(&l);
+  return rc;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Byte form: u32 count, then per field: name (u32 length + bytes), u8 type, u8 nullable. */
+
+#define MIN_FIELD_BYTES 6u
+
+void schema_encode(sp_writer *w, const spate_schema *s) {
+  sp_put_u32(w, (uint32_t)s->nfields);
+  for (int i = 0; i < s->nfields; i++) {
+    sp_put_str(w, s->fields[i].name);
+    sp_put_u8(w, (uint8_t)s->fields[i].type);
+    sp_put_u8(w, s->fields[i].nullable ? 1 : 0);
+  }
+}
+
+spate_schema *schema_decode(sp_reader *r) {
+  uint32_t n = sp_get_u32(r);
+  if (!sp_reader_ok(r)) return NULL;
+  /* Never trust the count: it must fit in what is left before we allocate for it. */
+  if (n > INT32_MAX / 2 || (size_t)n * MIN_FIELD_BYTES > r->len - r->pos) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "schema field count %u exceeds the remaining %zu bytes", n,
+             r->len - r->pos);
+    sp_reader_fail(r, msg);
+    return NULL;
+  }
+  spate_schema *s = alloc_schema((int)n);
+  if (!s) {
+    sp_reader_fail(r, "out of memory decoding a schema");
+    return NULL;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    char *name = sp_get_str(r);
+    uint8_t type = sp_get_u8(r);
+    uint8_t nullable = sp_get_u8(r);
+    s->fields[i].name = name; /* owned by s from here, so the failure path frees it */
+    if (!sp_reader_ok(r)) goto fail;
+    if (!name || !name[0]) {
+      sp_reader_fail(r, "schema field with no name");
+      goto fail;
+    }
+    if (type < SPATE_BOOLEAN || type > SPATE_TIMESTAMP) {
+      char msg[64];
+      snprintf(msg, sizeof msg, "schema field %u has bad type code %u", i, type);
+      sp_reader_fail(r, msg);
+      goto fail;
+    }
+    if (nullable > 1) {
+      sp_reader_fail(r, "schema field with bad nullability flag");
+      goto fail;
+    }
+    s->fields[i].type = (spate_type)type;
+    s->fields[i].nullable = nullable;
+    for (uint32_t j = 0; j < i; j++) {
+      if (strcmp(s->fields[j].name, name) == 0) {
+        sp_reader_fail(r, "schema with a duplicate field name");
+        goto fail;
+      }
+    }
+  }
+  return s;
+fail:
+  schema_unref(s); /* free_fields skips the NULL names of fields not reached */
+  return NULL;
+}
