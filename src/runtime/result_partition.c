@@ -126,7 +126,7 @@ static int write_element(record_writer *w, int i, uint32_t tag, const void *p1, 
   if (b->cap - b->size >= total) { /* the common case: the element fits */
     uint8_t *d = b->data + b->size;
     memcpy(d, hdr, EL_HEADER);
-    memcpy(d + EL_HEADER, p1, n1);
+    if (n1) memcpy(d + EL_HEADER, p1, n1);
     if (n2) memcpy(d + EL_HEADER + n1, p2, n2);
     if (el_padded(len) != len) memset(d + EL_HEADER + len, 0, el_padded(len) - len);
     b->size += total;

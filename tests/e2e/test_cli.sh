@@ -222,9 +222,10 @@ else
   fail "config.yaml malformed value: message names line 3" "$tmp/c_badval.log"
 fi
 
-# A configuration directory without config.yaml means built-in defaults.
+# A configuration directory named explicitly must hold config.yaml (as FLINK_CONF_DIR must).
 SPATE_CONF_DIR=$tmp/conf_none run c_none run "$WC" --input "$tmp/in.txt"
-expect_ok c_none "SPATE_CONF_DIR without config.yaml"
+expect_clean_failure c_none "SPATE_CONF_DIR without config.yaml"
+mentions c_none "conf_none/config.yaml" "SPATE_CONF_DIR without config.yaml: message names the file"
 
 echo "test_cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -561,7 +561,8 @@ static void test_shipped_config(void **state) {
   collected k = {0};
   sp_config_each(f->c, collect, &k);
   assert_true(k.n >= 15);
-  assert_true(sp_config_is_set(f->c, "taskmanager.numberOfTaskSlots"));
+  /* left unset so that the embedded MiniCluster sizes itself to the job */
+  assert_false(sp_config_is_set(f->c, "taskmanager.numberOfTaskSlots"));
   assert_int_equal(sp_config_int(f->c, "parallelism.default"),
                    sp_config_int(defaults, "parallelism.default"));
   assert_int_equal(sp_config_int(f->c, "pipeline.max-parallelism"), -1);
