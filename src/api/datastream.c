@@ -564,6 +564,17 @@ spate_stream *spate_discard(spate_stream *in) {
 spate_stream *spate_collect(spate_stream *in, const char *name) {
   if (in && !in->env->failed && (!name || !name[0]))
     return api_fail(in->env, "spate_collect: a name is needed"), NULL;
+  for (int i = 0; in && !in->env->failed && i < in->env->g->nnodes; i++) {
+    const sg_node *n = &in->env->g->nodes[i];
+    if (n->kind != OP_SINK_COLLECT) continue;
+    sp_reader r;
+    sp_reader_init(&r, n->params, n->params_len);
+    char *other = sp_get_str(&r);
+    bool clash = other && strcmp(other, name) == 0;
+    sp_free(other);
+    if (clash) return api_fail(in->env, "spate_collect: the name '%s' is already used by another "
+                               "collect sink of this job", name), NULL;
+  }
   sp_writer w;
   sp_writer_init(&w);
   sp_put_str(&w, name);

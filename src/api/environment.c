@@ -40,9 +40,11 @@ int api_load_default_config(sp_config *cfg, char *err, size_t err_len) {
   return rc == SPATE_ENOENT && !(dir && dir[0]) ? 0 : rc;
 }
 
+/* Applies log settings the configuration names; an unset key leaves the process's level alone
+ * (a test or an embedding program may have chosen one). */
 static void apply_logging(const sp_config *c) {
   int level = sp_log_parse_level(sp_config_str(c, "log.level"));
-  if (level >= 0) sp_log_set_level((sp_log_level)level);
+  if (level >= 0 && sp_config_is_set(c, "log.level")) sp_log_set_level((sp_log_level)level);
   if (sp_config_is_set(c, "log.file")) sp_log_set_file(sp_config_str(c, "log.file"));
 }
 

@@ -72,6 +72,35 @@ static void exec_switch(job_master *jm, int v, int s, task_state to) {
   e->state = to;
 }
 
+/* The collect sinks' rows of one job, gathered from the subtasks' reports in subtask order. */
+typedef struct collected {
+  const sg_node *node;
+  char *name;
+  uint32_t count;
+  sp_writer rows; /* count blobs */
+} collected;
+
+/* Appends one report's collect results to the matching sinks. */
+static void gather_collected(sp_reader *r, collected *c, int nc) {
+  uint32_t m = sp_get_u32(r);
+  for (uint32_t i = 0; i < m && sp_reader_ok(r); i++) {
+    char *name = sp_get_str(r);
+    uint32_t count = sp_get_u32(r);
+    size_t start = r->pos;
+    for (uint32_t k = 0; k < count && sp_reader_ok(r); k++) {
+      uint32_t bl;
+      sp_get_blob(r, &bl);
+    }
+    for (int k = 0; name && sp_reader_ok(r) && k < nc; k++)
+      if (strcmp(c[k].name, name) == 0) {
+        sp_put_bytes(&c[k].rows, r->data + start, r->pos - start);
+        c[k].count += count;
+        break;
+      }
+    sp_free(name);
+  }
+}
+
 /* Encodes the job result for the client. */
 static void encode_result(job_master *jm, sp_writer *w) {
   const job_graph *jg = jm->jg;
@@ -83,13 +112,23 @@ static void encode_result(job_master *jm, sp_writer *w) {
   sp_put_u8(w, (uint8_t)st);
   sp_put_str(w, st == SPATE_JOB_FAILED ? (jm->error ? jm->error : "unknown failure") : NULL);
   sp_put_i64(w, sp_wall_ms() - jm->start_ms);
-  /* per-operator metrics summed over subtasks, in node order */
+  /* per-operator metrics summed over subtasks, in node order; collected rows in subtask order */
   uint64_t *in = sp_calloc((size_t)jg->nnodes + 1, 8), *out = sp_calloc((size_t)jg->nnodes + 1, 8),
            *bp = sp_calloc((size_t)jg->nnodes + 1, 8);
-  sp_writer coll;
-  sp_writer_init(&coll);
-  uint32_t ncoll = 0;
-  for (int v = 0; in && out && bp && v < jg->nvertices; v++)
+  collected *coll = sp_calloc((size_t)jg->nnodes + 1, sizeof *coll);
+  int ncoll = 0;
+  for (int i = 0; coll && i < jg->nnodes; i++)
+    if (jg->nodes[i].kind == OP_SINK_COLLECT) {
+      sp_reader pr;
+      sp_reader_init(&pr, jg->nodes[i].params, jg->nodes[i].params_len);
+      collected *c = &coll[ncoll];
+      c->name = sp_get_str(&pr);
+      if (!c->name) continue;
+      c->node = &jg->nodes[i];
+      sp_writer_init(&c->rows);
+      ncoll++;
+    }
+  for (int v = 0; in && out && bp && coll && v < jg->nvertices; v++)
     for (int s = 0; s < jg->vertices[v].parallelism; s++) {
       execution *e = &jm->exec[v][s];
       if (!e->report) continue;
@@ -105,36 +144,7 @@ static void encode_result(job_master *jm, sp_writer *w) {
           bp[node] += c;
         }
       }
-      uint32_t m = sp_get_u32(&r);
-      for (uint32_t i = 0; i < m && sp_reader_ok(&r); i++) {
-        char *name = sp_get_str(&r);
-        uint32_t count = sp_get_u32(&r);
-        /* the schema is the collect sink's input schema */
-        const spate_schema *schema = NULL;
-        for (int k = 0; k < jg->vertices[v].nnodes; k++) {
-          const sg_node *nd = &jg->nodes[jg->vertices[v].nodes[k]];
-          if (nd->kind == OP_SINK_COLLECT && nd->ninputs > 0) {
-            sp_reader pr;
-            sp_reader_init(&pr, nd->params, nd->params_len);
-            char *pn = sp_get_str(&pr);
-            if (pn && name && strcmp(pn, name) == 0) schema = jg->nodes[nd->inputs[0].source].out_schema;
-            sp_free(pn);
-          }
-        }
-        size_t start = r.pos;
-        for (uint32_t k = 0; k < count && sp_reader_ok(&r); k++) {
-          uint32_t bl;
-          sp_get_blob(&r, &bl);
-        }
-        if (schema && sp_reader_ok(&r)) {
-          sp_put_str(&coll, name);
-          schema_encode(&coll, schema);
-          sp_put_u32(&coll, count);
-          sp_put_bytes(&coll, e->report + start, r.pos - start);
-          ncoll++;
-        }
-        sp_free(name);
-      }
+      gather_collected(&r, coll, ncoll);
     }
   sp_put_u32(w, (uint32_t)jg->nnodes);
   for (int i = 0; i < jg->nnodes; i++) {
@@ -144,9 +154,18 @@ static void encode_result(job_master *jm, sp_writer *w) {
     sp_put_u64(w, out ? out[i] : 0);
     sp_put_u64(w, bp ? bp[i] : 0);
   }
-  sp_put_u32(w, ncoll);
-  sp_put_bytes(w, coll.data, coll.len);
-  sp_writer_free(&coll);
+  sp_put_u32(w, (uint32_t)ncoll);
+  for (int k = 0; k < ncoll; k++) {
+    collected *c = &coll[k];
+    sp_put_str(w, c->name);
+    schema_encode(w, jg->nodes[c->node->inputs[0].source].out_schema);
+    sp_put_u32(w, c->count);
+    sp_put_bytes(w, c->rows.data, c->rows.len);
+    if (c->rows.failed) w->failed = true;
+    sp_writer_free(&c->rows);
+    sp_free(c->name);
+  }
+  sp_free(coll);
   sp_free(in);
   sp_free(out);
   sp_free(bp);

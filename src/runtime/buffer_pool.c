@@ -9,7 +9,7 @@
 
 int bufpool_create(uint32_t count, uint32_t size, bufpool **out) {
   *out = NULL;
-  size = (size + 7u) & ~7u;
+  size = (size + 15u) & ~15u; /* keeps every buffer of the slab 16-byte aligned */
   if (count == 0 || size < 64) return SPATE_EINVAL;
   bufpool *p = sp_calloc(1, sizeof *p);
   if (!p) return SPATE_ENOMEM;

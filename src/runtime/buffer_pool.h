@@ -34,7 +34,7 @@ struct bufpool {
   uint32_t nfree, count, buffer_size;
 };
 
-/* Creates a pool of `count` buffers of `size` bytes (size rounded up to a multiple of 8). */
+/* Creates a pool of `count` buffers of `size` bytes (size rounded up to a multiple of 16). */
 int bufpool_create(uint32_t count, uint32_t size, bufpool **out);
 void bufpool_destroy(bufpool *p);
 /* Takes a buffer (size reset to 0). Waits while none is free; returns NULL if *cancel becomes

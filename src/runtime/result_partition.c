@@ -67,8 +67,8 @@ int rp_consumers_of(part_kind part, int p_up, int p_down, int producer, int *con
       if (producer >= start && producer < end) consumers[n++] = j;
     }
   } else {
-    int start = (int)((int64_t)producer * p_down / p_up);
-    int end = (int)((int64_t)(producer + 1) * p_down / p_up);
+    int start = (int)(((int64_t)producer * p_down + p_up - 1) / p_up); /* ceil, as Flink */
+    int end = (int)(((int64_t)(producer + 1) * p_down + p_up - 1) / p_up);
     for (int j = start; j < end; j++) consumers[n++] = j;
   }
   return n;
@@ -86,7 +86,8 @@ int rp_producers_of(part_kind part, int p_up, int p_down, int consumer, int *pro
       int end = (int)((int64_t)(consumer + 1) * p_up / p_down);
       if (i >= start && i < end) sub = 0;
     } else {
-      int start = (int)((int64_t)i * p_down / p_up), end = (int)((int64_t)(i + 1) * p_down / p_up);
+      int start = (int)(((int64_t)i * p_down + p_up - 1) / p_up);
+      int end = (int)(((int64_t)(i + 1) * p_down + p_up - 1) / p_up);
       if (consumer >= start && consumer < end) sub = consumer - start;
     }
     if (sub >= 0) {
