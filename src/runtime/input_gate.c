@@ -15,7 +15,7 @@ void channel_connect(input_channel *c, result_partition *rp, int sub, sp_event *
   rp_ref(rp);
   c->rp = rp;
   c->sub = sub;
-  atomic_store_explicit(&rp->subs[sub].consumer, ev, memory_order_release);
+  rp_set_consumer(rp, sub, ev);
 }
 
 /* Makes c->buf a buffer with unread bytes; false if none has arrived. */
@@ -91,7 +91,7 @@ void channel_close(input_channel *c) {
   sp_free(c->spill);
   c->spill = NULL;
   if (c->rp) {
-    atomic_store(&c->rp->subs[c->sub].consumer, NULL);
+    rp_set_consumer(c->rp, c->sub, NULL);
     rp_unref(c->rp);
   }
   c->rp = NULL;

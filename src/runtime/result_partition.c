@@ -4,6 +4,7 @@
  */
 #include "runtime/result_partition.h"
 
+#include <sched.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -47,12 +48,25 @@ void rp_unref(result_partition *rp) {
   sp_free(rp);
 }
 
+/* The producer marks a notify in flight before it reads the consumer's event; the consumer
+ * clears the event before it checks for notifies in flight (both sequentially consistent), so
+ * either the producer sees NULL or the consumer sees the mark and waits for the notify to end.
+ * That keeps a finishing consumer from freeing its event under a producer's notify. */
 void rp_push(result_partition *rp, int i, rt_buffer *b) {
   subpartition *s = &rp->subs[i];
   bool ok = sp_spsc_push(&s->queue, b);
   (void)ok; /* capacity >= pool size, so a push cannot fail */
-  sp_event *ev = atomic_load_explicit(&s->consumer, memory_order_acquire);
+  atomic_fetch_add(&s->notifying, 1);
+  sp_event *ev = atomic_load(&s->consumer);
   if (ev) sp_event_notify(ev);
+  atomic_fetch_sub(&s->notifying, 1);
+}
+
+void rp_set_consumer(result_partition *rp, int i, sp_event *ev) {
+  subpartition *s = &rp->subs[i];
+  atomic_store(&s->consumer, ev);
+  if (ev) return;
+  while (atomic_load(&s->notifying) > 0) sched_yield(); /* a notify takes microseconds */
 }
 
 static bool pointwise(part_kind part) { return part == PART_FORWARD || part == PART_RESCALE; }

@@ -22,6 +22,8 @@
 typedef struct subpartition {
   sp_spsc queue;                 /* full buffers, producer -> consumer */
   _Atomic(sp_event *) consumer;  /* where the consumer parks; NULL until it connects */
+  _Atomic int notifying;         /* > 0 while the producer is between loading `consumer` and
+                                    finishing its notify: the consumer's event must live on */
 } subpartition;
 
 typedef struct result_partition {
@@ -40,6 +42,9 @@ void rp_unref(result_partition *rp);
 /* Pushes a buffer to subpartition i and wakes its consumer. Never fails: the queue holds as many
  * buffers as the pool has. */
 void rp_push(result_partition *rp, int i, rt_buffer *b);
+/* Registers (ev) or removes (NULL) the event the consumer of subpartition i parks on. Removing
+ * waits for a notify in flight, so the event may be freed as soon as this returns. */
+void rp_set_consumer(result_partition *rp, int i, sp_event *ev);
 
 /* Which consumers a producer subtask is connected to, and which producers (and subpartition of
  * theirs) a consumer reads, for each partitioner (pointwise for FORWARD and RESCALE as Flink's
