@@ -314,6 +314,18 @@ spate_stream *spate_filter(spate_stream *in, spate_filter_fn fn) {
 }
 
 /* ---- virtual streams: key by, partitioning, union ------------------------------------------- */
+static int stream_input_copy(stream_input *dst, const stream_input *src) {
+  memset(dst, 0, sizeof *dst);
+  dst->node = src->node;
+  dst->part = src->part;
+  if (key_spec_copy(&dst->key, &src->key) < 0) return SPATE_ENOMEM;
+  if (src->partition_fn && !(dst->partition_fn = sp_strdup(src->partition_fn))) {
+    key_spec_free(&dst->key);
+    return SPATE_ENOMEM;
+  }
+  return 0;
+}
+
 static spate_stream *virtual_copy(spate_stream *in, const char *api) {
   if (!check_input(api, in)) return NULL;
   spate_stream *s = new_stream(in->env, -1, in->schema);
@@ -321,9 +333,7 @@ static spate_stream *virtual_copy(spate_stream *in, const char *api) {
   s->inputs = sp_calloc((size_t)in->ninputs, sizeof *s->inputs);
   if (!s->inputs) return api_fail(in->env, "out of memory"), NULL;
   for (int k = 0; k < in->ninputs; k++) {
-    s->inputs[k].node = in->inputs[k].node;
-    s->inputs[k].part = in->inputs[k].part;
-    if (key_spec_copy(&s->inputs[k].key, &in->inputs[k].key) < 0)
+    if (stream_input_copy(&s->inputs[k], &in->inputs[k]) < 0)
       return api_fail(in->env, "out of memory"), NULL;
     s->ninputs = k + 1;
   }
@@ -336,6 +346,8 @@ static spate_stream *repartition(spate_stream *in, part_kind part, const char *a
   for (int k = 0; k < s->ninputs; k++) {
     s->inputs[k].part = part;
     key_spec_free(&s->inputs[k].key);
+    sp_free(s->inputs[k].partition_fn);
+    s->inputs[k].partition_fn = NULL;
   }
   return s;
 }
@@ -458,11 +470,8 @@ spate_stream *spate_union(spate_stream *a, spate_stream *b) {
   if (!n) return api_fail(env, "out of memory"), NULL;
   s->inputs = n;
   for (int k = 0; k < b->ninputs; k++) {
-    stream_input *si = &s->inputs[s->ninputs];
-    memset(si, 0, sizeof *si);
-    si->node = b->inputs[k].node;
-    si->part = b->inputs[k].part;
-    if (key_spec_copy(&si->key, &b->inputs[k].key) < 0) return api_fail(env, "out of memory"), NULL;
+    if (stream_input_copy(&s->inputs[s->ninputs], &b->inputs[k]) < 0)
+      return api_fail(env, "out of memory"), NULL;
     s->ninputs++;
   }
   s->keyed = false;

@@ -127,8 +127,21 @@ spate_job_client *spate_execute_async(spate_env *env, const char *job_name) {
   int ntm = (int)sp_config_int(cfg, "minicluster.number-of-taskmanagers");
   int slots = sp_config_is_set(cfg, "taskmanager.numberOfTaskSlots")
                   ? (int)sp_config_int(cfg, "taskmanager.numberOfTaskSlots")
-                  : (slots_needed + ntm - 1) / ntm;
+                  : (int)(((int64_t)slots_needed + ntm - 1) / ntm);
   if (slots < 1) slots = 1;
+  int64_t per_channel = sp_config_int(cfg, "taskmanager.network.memory.buffers-per-channel");
+  int64_t floating = sp_config_int(cfg, "taskmanager.network.memory.floating-buffers-per-gate");
+  const char *bad = ntm > 1024                ? "minicluster.number-of-taskmanagers (at most 1024)"
+                    : per_channel > 1024      ? "taskmanager.network.memory.buffers-per-channel (at most 1024)"
+                    : floating > 65536        ? "taskmanager.network.memory.floating-buffers-per-gate (at most 65536)"
+                    : slots > 32768           ? "taskmanager.numberOfTaskSlots (at most 32768)"
+                                              : NULL;
+  if (bad) {
+    sp_writer_free(&w);
+    api_fail(env, "configuration value out of range for this MiniCluster: %s", bad);
+    cli_failed(env->error);
+    return NULL;
+  }
   task_config tc = {
       .buffer_size = env->g->buffer_size,
       .buffers_per_channel = (int)sp_config_int(cfg, "taskmanager.network.memory.buffers-per-channel"),

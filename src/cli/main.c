@@ -197,7 +197,7 @@ static int run_job(const char *cmd, int argc, char **argv) {
             "\n------------------------------------------------------------\n"
             " The program finished with the following exception:\n\n%s\n",
             cli.error);
-    return rc ? rc : 1;
+    return rc > 0 && rc < 126 ? rc : 1;
   }
   if (rc != 0) fprintf(stderr, "spate %s: the job's spate_main returned %d\n", cmd, rc);
   return rc ? (rc > 0 && rc < 126 ? rc : 1) : 0;

@@ -73,7 +73,12 @@ static void submit(dispatcher *d, sp_reader *r) {
   j->next = d->jobs;
   d->jobs = j;
   rc = jm_start(d->rpc, jg, bytes, len, &j->jm); /* takes jg */
-  if (rc < 0) reply_failed(d, reply, "could not start the JobMaster");
+  if (rc < 0) {
+    reply_failed(d, reply, "could not start the JobMaster");
+    d->jobs = j->next;
+    sp_free(j->reply);
+    sp_free(j);
+  }
 }
 
 static d_job *find(dispatcher *d, const char *id, d_job ***link) {

@@ -64,6 +64,7 @@ static void set_status(job_master *jm, job_status to) {
 
 static void exec_switch(job_master *jm, int v, int s, task_state to) {
   execution *e = &jm->exec[v][s];
+  if (task_state_terminal(e->state)) return; /* terminal states are final */
   const jg_vertex *vx = &jm->jg->vertices[v];
   if (to != TS_FAILED)
     SP_INFO("jobmaster", "%s (%d/%d) (%.16s_%d_%d_0) switched from %s to %s.", vx->name, s + 1,
@@ -289,9 +290,9 @@ static void slots_offer(job_master *jm, sp_reader *r) {
     return;
   }
   const job_graph *jg = jm->jg;
-  for (int v = 0; v < jg->nvertices; v++) {
+  for (int v = 0; v < jg->nvertices && jm->status == JOB_RUNNING; v++) {
     int offset = group_offset(jg, v);
-    for (int s = 0; s < jg->vertices[v].parallelism; s++) {
+    for (int s = 0; s < jg->vertices[v].parallelism && jm->status == JOB_RUNNING; s++) {
       uint32_t k = (uint32_t)(offset + s);
       if (k >= n) {
         fail_job(jm, "slot offer smaller than requested");
@@ -351,6 +352,13 @@ static void task_update(job_master *jm, sp_reader *r) {
     }
   }
   if (st == TS_FAILED) fail_job(jm, error && error[0] ? error : "task failed");
+  if (st == TS_CANCELED && jm->status == JOB_RUNNING) { /* nobody asked: treat as a failure */
+    char msg[600];
+    const jg_vertex *vx = &jm->jg->vertices[v];
+    snprintf(msg, sizeof msg, "%s (%d/%d) was canceled while the job was running", vx->name,
+             s + 1, vx->parallelism);
+    fail_job(jm, msg);
+  }
   sp_free(error);
   if (jm->remaining == 0) complete(jm);
 }

@@ -153,8 +153,8 @@ static int agg_process(op_t *op, int input, int64_t ts, const spate_row *row) {
       write_slot(kt_value(e), k->nfields, f, v);
       clear_null(kt_value(e), f);
     } else {
-      int c = acc_null ? 1 : compare_field(k, row, &acc); /* row vs acc */
-      bool better = (k->agg == AGG_MIN || k->agg == AGG_MIN_BY) ? c < 0 : c > 0;
+      int c = acc_null ? 0 : compare_field(k, row, &acc); /* row vs acc */
+      bool better = acc_null || ((k->agg == AGG_MIN || k->agg == AGG_MIN_BY) ? c < 0 : c > 0);
       if (better && (k->agg == AGG_MIN_BY || k->agg == AGG_MAX_BY)) {
         if (!(e = kt_set_value(&k->table, e, row->data, row->len))) return SPATE_ENOMEM;
       } else if (better && k->ftype != SPATE_STRING && k->ftype != SPATE_BYTES) {

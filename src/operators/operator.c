@@ -59,7 +59,6 @@ int op_create(const job_graph *jg, int node, int subtask, void *dl, const char *
   op->err = err;
   op->err_len = err_len;
   op->cancel = cancel;
-  op->idle_ns = 100 * 1000000LL;
   op->ctx.subtask = subtask;
   op->ctx.parallelism = n->parallelism;
   op->ctx.name = n->name;
@@ -94,10 +93,18 @@ int op_open(op_t *op) {
   return op->vt->open ? op->vt->open(op) : 0;
 }
 
-void op_destroy(op_t *op) {
-  if (!op) return;
+void op_close(op_t *op) {
+  if (!op || op->closed) return;
+  op->closed = true;
   if (op->vt->close) op->vt->close(op);
+  op->impl = NULL;
   if (op->user_opened && op->close_fn) op->close_fn(&op->ctx, op->ctx.user);
+  op->user_opened = false;
+}
+
+void op_free(op_t *op) {
+  if (!op) return;
+  op_close(op);
   if (op->node->out_schema) rb_destroy(&op->rb);
   sp_free(op->out.chained);
   sp_free(op->out.chained_input);
@@ -118,7 +125,10 @@ int op_fail(op_t *op, int rc, const char *fmt, ...) {
 
 int op_udf_failed(op_t *op, int rc, const char *what) {
   if (rc == SPATE_ECANCELED) return rc;
-  if (op->ctx.has_error) return op_fail(op, SPATE_EUDF, "%s", op->ctx.error);
+  if (op->ctx.has_error) {
+    op->ctx.has_error = false; /* consumed: a later failure must not repeat this message */
+    return op_fail(op, SPATE_EUDF, "%s", op->ctx.error);
+  }
   if (op->err[0]) return rc; /* a chained successor failed and already said why */
   return op_fail(op, rc, "%s returned %d (%s)", what, rc, spate_strerror(rc));
 }

@@ -56,7 +56,8 @@ typedef struct op_vtable {
   int (*process)(op_t *op, int input, int64_t ts, const spate_row *row);
   int (*end_input)(op_t *op);
   void (*close)(op_t *op);
-  /* sources: SRC_MORE, SRC_IDLE (nothing now; wait up to idle_ns), SRC_END or < 0 */
+  /* sources: SRC_MORE, SRC_IDLE (nothing arrived within the source's own short wait: the task
+   * flushes its output), SRC_END or < 0 */
   int (*poll)(op_t *op, int budget);
   /* collect sinks: appends what the job result carries */
   void (*report)(op_t *op, sp_writer *w);
@@ -75,11 +76,11 @@ struct op_t {
   spate_open_fn open_fn;
   spate_close_fn close_fn;
   bool user_opened;
+  bool closed;
   void *impl;                      /* kind-specific state */
   char *err;                       /* the task's error buffer */
   size_t err_len;
   const _Atomic bool *cancel;
-  int64_t idle_ns;                 /* sources: how long the task may park after SRC_IDLE */
 };
 
 static inline int op_process(op_t *op, int input, int64_t ts, const spate_row *row) {
@@ -107,8 +108,10 @@ int op_create(const job_graph *jg, int node, int subtask, void *dl, const char *
               char *err, size_t err_len, const _Atomic bool *cancel, op_t **out);
 /* Runs the user open function then the operator's open. */
 int op_open(op_t *op);
-/* Runs the operator's close and the user close function (if opened); frees the operator. */
-void op_destroy(op_t *op);
+/* Runs the operator's close and the user close function (if opened), once; on the task thread. */
+void op_close(op_t *op);
+/* Frees the operator (closing it first if that has not happened). */
+void op_free(op_t *op);
 /* Writes "'<name>' (subtask i/p): <message>" into the task error buffer; returns rc. */
 int op_fail(op_t *op, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Turns a UDF's negative return into a message: its spate_ctx_fail text, or the code. */

@@ -52,6 +52,10 @@ static int print_open(op_t *op) {
   sp_reader r;
   sp_reader_init(&r, op->node->params, op->node->params_len);
   char *id = sp_get_str(&r);
+  if (id && !id[0]) { /* an empty identifier is no identifier, as in Flink */
+    sp_free(id);
+    id = NULL;
+  }
   char prefix[256] = "";
   if (id && op->ctx.parallelism > 1)
     snprintf(prefix, sizeof prefix, "%s:%d> ", id, op->ctx.subtask + 1);
@@ -64,7 +68,7 @@ static int print_open(op_t *op) {
   return strbuf_append(&s->line, prefix, s->prefix_len);
 }
 
-static int print_process(op_t *op, int input, int64_t ts, const spate_row *row) {
+static int line_sink_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   return line_sink_write(op, op->impl, row);
 }
 
@@ -74,7 +78,7 @@ static int print_end(op_t *op) {
 }
 
 const op_vtable op_sink_print_vt = {
-    .open = print_open, .process = print_process, .end_input = print_end, .close = line_sink_close};
+    .open = print_open, .process = line_sink_process, .end_input = print_end, .close = line_sink_close};
 
 /* ---- text file ------------------------------------------------------------------------------- */
 static int text_open(op_t *op) {
@@ -109,10 +113,6 @@ static int text_open(op_t *op) {
   return 0;
 }
 
-static int text_process(op_t *op, int input, int64_t ts, const spate_row *row) {
-  return line_sink_write(op, op->impl, row);
-}
-
 static int text_end(op_t *op) {
   line_sink *s = op->impl;
   int bad = fflush(s->f) != 0 || ferror(s->f);
@@ -123,7 +123,7 @@ static int text_end(op_t *op) {
 }
 
 const op_vtable op_sink_text_vt = {
-    .open = text_open, .process = text_process, .end_input = text_end, .close = line_sink_close};
+    .open = text_open, .process = line_sink_process, .end_input = text_end, .close = line_sink_close};
 
 /* ---- discard --------------------------------------------------------------------------------- */
 static int discard_process(op_t *op, int input, int64_t ts, const spate_row *row) { return 0; }

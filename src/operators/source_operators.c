@@ -25,7 +25,17 @@ static int elements_open(op_t *op) {
   sp_reader_init(&s->r, op->node->params, op->node->params_len);
   s->left = sp_get_u32(&s->r);
   if (op->ctx.subtask != 0) s->left = 0; /* non-parallel: only subtask 0 emits */
-  return sp_reader_ok(&s->r) ? 0 : op_fail(op, SPATE_ECORRUPT, "elements: %s", s->r.error);
+  /* check every row once here, so that emitting is a plain walk over trusted bytes */
+  sp_reader check = s->r;
+  for (uint32_t i = 0; i < s->left && sp_reader_ok(&check); i++) {
+    uint32_t len;
+    const uint8_t *data = sp_get_blob(&check, &len);
+    char msg[200];
+    if (data && row_validate(data, len, op->node->out_schema, true, msg, sizeof msg) < 0)
+      return op_fail(op, SPATE_ECORRUPT, "element %u: %s", i, msg);
+  }
+  if (!sp_reader_ok(&check)) return op_fail(op, SPATE_ECORRUPT, "elements: %s", check.error);
+  return 0;
 }
 
 static int elements_poll(op_t *op, int budget) {
@@ -33,10 +43,6 @@ static int elements_poll(op_t *op, int budget) {
   while (s->left && budget-- > 0) {
     uint32_t len;
     const uint8_t *data = sp_get_blob(&s->r, &len);
-    if (!data) return op_fail(op, SPATE_ECORRUPT, "elements: %s", s->r.error);
-    char msg[200];
-    if (row_validate(data, len, op->node->out_schema, true, msg, sizeof msg) < 0)
-      return op_fail(op, SPATE_ECORRUPT, "element row: %s", msg);
     spate_row row = {data, len, (uint32_t)op->node->out_schema->nfields};
     s->left--;
     int rc = output_emit(&op->out, INT64_MIN, &row);
@@ -79,7 +85,10 @@ static int sequence_open(op_t *op) {
   int64_t from = sp_get_i64(&r), to = sp_get_i64(&r);
   if (!sp_reader_ok(&r)) return op_fail(op, SPATE_ECORRUPT, "sequence: %s", r.error);
   s->from = from;
-  split_range(op, s, to >= from ? to - from + 1 : 0);
+  /* the count of from..to; (uint64) so that INT64_MIN..INT64_MAX does not overflow, capped */
+  uint64_t count = to >= from ? (uint64_t)to - (uint64_t)from + 1 : 0;
+  if (count == 0 && to >= from) count = UINT64_MAX; /* the full range wrapped to 0 */
+  split_range(op, s, count > INT64_MAX ? INT64_MAX : (int64_t)count);
   return 0;
 }
 

@@ -5,6 +5,8 @@
 #include "runtime/result_partition.h"
 
 #include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -183,7 +185,24 @@ static int write_element(record_writer *w, int i, uint32_t tag, const void *p1, 
   return 0;
 }
 
+/* Formats an error of this writer, naming the operator that emits into it. */
+static int __attribute__((format(printf, 3, 4))) writer_fail(record_writer *w, int rc,
+                                                             const char *fmt, ...) {
+  int n = 0;
+  if (w->ctx)
+    n = snprintf(w->err, w->err_len, "'%s' (subtask %d/%d): ", w->ctx->name, w->ctx->subtask + 1,
+                 w->ctx->parallelism);
+  if (n < 0 || (size_t)n >= w->err_len) return rc;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(w->err + n, w->err_len - (size_t)n, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
 static int write_record(record_writer *w, int i, int64_t ts, const spate_row *row) {
+  if (row->len > UINT32_MAX - 64) /* element lengths are 32-bit */
+    return writer_fail(w, SPATE_EINVAL, "a record of %u bytes is too large to send", row->len);
   return write_element(w, i, EL_RECORD, &ts, 8, row->data, row->len);
 }
 
@@ -197,26 +216,23 @@ static int key_target(record_writer *w, const spate_row *row, int *target) {
     int rc = w->key_fn(w->ctx, row, w->key_rb);
     if (rc < 0) return op_udf_error(w->ctx, rc, w->err, w->err_len, "key selector");
     if (spate_rb_finish(w->key_rb, &keyrow) < 0)
-      return sp_err(w->err, w->err_len, SPATE_EUDF, "key selector: %s", spate_rb_error(w->key_rb));
+      return writer_fail(w, SPATE_EUDF, "key selector built an invalid key: %s",
+                         spate_rb_error(w->key_rb));
     key = &keyrow;
     fields = NULL;
   }
-  if (w->part == PART_CUSTOM) {
+  if (w->part == PART_CUSTOM) { /* the API keys custom partitioning by one field */
     spate_row kr;
-    if (!w->key_fn) { /* build the key row from the key field */
-      spate_rb_begin(w->key_rb);
-      spate_rb_set_field(w->key_rb, 0, row, w->key_fields[0]);
-      if (spate_rb_finish(w->key_rb, &kr) < 0)
-        return sp_err(w->err, w->err_len, SPATE_EUDF, "custom partitioner key: %s",
-                      spate_rb_error(w->key_rb));
-      key = &kr;
-    }
-    int t = w->custom_fn(w->ctx, key, w->nsub);
+    spate_rb_begin(w->key_rb);
+    spate_rb_set_field(w->key_rb, 0, row, w->key_fields[0]);
+    if (spate_rb_finish(w->key_rb, &kr) < 0)
+      return writer_fail(w, SPATE_EUDF, "custom partitioner key: %s", spate_rb_error(w->key_rb));
+    int t = w->custom_fn(w->ctx, &kr, w->nsub);
     if (t < 0 || t >= w->nsub) {
       if (t < 0 && w->ctx && op_ctx_has_error(w->ctx))
         return op_udf_error(w->ctx, t, w->err, w->err_len, "custom partitioner");
-      return sp_err(w->err, w->err_len, SPATE_EUDF,
-                    "custom partitioner returned partition %d, expected 0..%d", t, w->nsub - 1);
+      return writer_fail(w, SPATE_EUDF, "custom partitioner returned partition %d, expected 0..%d",
+                         t, w->nsub - 1);
     }
     *target = t;
     return 0;

@@ -29,6 +29,7 @@ struct task {
   _Atomic bool cancel;
   sp_event event;          /* the task parks here; producers and cancel notify it */
   _Atomic int state;
+  _Atomic bool wired;      /* writers are set up: task_cancel may touch their pools */
 
   op_t **ops;              /* by position in v->nodes */
   int nops;
@@ -77,8 +78,10 @@ static const int *identity_fields(int n) {
 
 static void *dlsym_or_null(void *dl, const char *sym) { return dl && sym ? dlsym(dl, sym) : NULL; }
 
+/* Buffers of a partition's pool; the settings are bounded when the job starts (execute.c). */
 static uint32_t pool_size(const task_config *c, int nsub) {
-  return (uint32_t)(nsub * c->buffers_per_channel + c->floating_buffers + 1);
+  return (uint32_t)((uint64_t)nsub * (uint64_t)c->buffers_per_channel +
+                    (uint64_t)c->floating_buffers + 1);
 }
 
 /* Builds operators, writers and gates. */
@@ -152,16 +155,18 @@ static int setup(task *t) {
         w->key_schema = se->key.key_schema;
         w->key_all_fields = identity_fields(se->key.key_schema->nfields);
         if (!w->key_fn) {
-          rc = sp_err(t->error, sizeof t->error, SPATE_ENOENT, "key selector '%s' not found",
-                      se->key.selector);
+          rc = sp_err(t->error, sizeof t->error, SPATE_ENOENT,
+                      "%s: key selector '%s' not found in %s", t->name, se->key.selector,
+                      jg->artifact ? jg->artifact : "the program");
           break;
         }
       }
       if (se->part == PART_CUSTOM) {
         w->custom_fn = (spate_partition_fn)dlsym_or_null(t->dl, se->partition_fn);
         if (!w->custom_fn) {
-          rc = sp_err(t->error, sizeof t->error, SPATE_ENOENT, "partitioner '%s' not found",
-                      se->partition_fn ? se->partition_fn : "(none)");
+          rc = sp_err(t->error, sizeof t->error, SPATE_ENOENT, "%s: partitioner '%s' not found in %s",
+                      t->name, se->partition_fn ? se->partition_fn : "(none)",
+                      jg->artifact ? jg->artifact : "the program");
           break;
         }
       }
@@ -312,8 +317,10 @@ static int run_inputs(task *t) {
             break;
           }
         }
-        if (r < 0) return sp_err(t->error, sizeof t->error, r, "%s: cannot read input: %s",
-                                 t->name, spate_strerror(r));
+        if (r < 0)
+          return sp_err(t->error, sizeof t->error, r,
+                        "%s: cannot read input %d from producer channel %d: %s", t->name, g, c,
+                        spate_strerror(r));
         if (n) progress = true;
       }
     }
@@ -337,37 +344,37 @@ static void *task_main(void *arg) {
   task *t = arg;
   switch_state(t, TS_DEPLOYING);
   int rc = setup(t);
-  if (rc == 0 && !atomic_load(&t->cancel)) {
+  atomic_store_explicit(&t->wired, true, memory_order_release); /* task_cancel may wake pools */
+  if (rc == 0 && atomic_load(&t->cancel)) rc = SPATE_ECANCELED;
+  if (rc == 0) {
     switch_state(t, TS_RUNNING);
     t->last_flush_ns = sp_mono_ns();
     rc = t->v->ninputs == 0 ? run_source(t) : run_inputs(t);
     if (rc == 0) rc = finish(t);
   }
-  if (rc == 0 && atomic_load(&t->cancel)) rc = SPATE_ECANCELED;
-  /* what collect sinks gathered goes into the final report */
+  /* A task that completed its work is FINISHED even if a cancel came late; any failure after a
+   * cancel request is part of cancelling (as Flink ignores exceptions while cancelling). */
+  bool canceled = rc < 0 && (rc == SPATE_ECANCELED || atomic_load(&t->cancel));
   sp_writer_init(&t->collected);
-  for (int i = 0; rc == 0 && i < t->nops; i++)
-    if (t->ops[i]->vt->report) {
-      t->ops[i]->vt->report(t->ops[i], &t->collected);
-      t->ncollected++;
-    }
-  if (rc < 0 && rc != SPATE_ECANCELED && !t->error[0])
-    sp_err(t->error, sizeof t->error, rc, "%s failed: %s", t->name, spate_strerror(rc));
-  if (rc == SPATE_ECANCELED || (rc < 0 && atomic_load(&t->cancel) && !t->error[0])) {
+  if (rc == 0) /* what collect sinks gathered goes into the final report */
+    for (int i = 0; i < t->nops; i++)
+      if (t->ops[i]->vt->report) {
+        t->ops[i]->vt->report(t->ops[i], &t->collected);
+        t->ncollected++;
+      }
+  if (canceled) {
     t->error[0] = 0;
-    if (atomic_load(&t->state) == TS_RUNNING || atomic_load(&t->state) == TS_DEPLOYING)
-      switch_state(t, TS_CANCELING);
+    switch_state(t, TS_CANCELING);
+  } else if (rc < 0 && !t->error[0]) {
+    sp_err(t->error, sizeof t->error, rc, "%s failed: %s", t->name, spate_strerror(rc));
   }
-  /* release everything before the final report so that the job's end means all is freed */
+  /* release and close everything on this thread before the final report, so that user close
+   * functions run where open ran and the job's end means everything is released */
   for (int k = 0; k < t->nwriters; k++) rw_release(&t->writers[k]);
   for (int g = 0; g < t->ngates; g++)
     for (int c = 0; c < t->gates[g].nch; c++) channel_close(&t->gates[g].ch[c]);
-  task_state end = TS_FAILED;
-  if (rc == 0)
-    end = TS_FINISHED;
-  else if (!t->error[0])
-    end = TS_CANCELED;
-  switch_state(t, end);
+  for (int i = 0; i < t->nops; i++) op_close(t->ops[i]);
+  switch_state(t, rc == 0 ? TS_FINISHED : canceled ? TS_CANCELED : TS_FAILED);
   return NULL;
 }
 
@@ -402,6 +409,7 @@ int task_start(const job_graph *jg, int vertex, int subtask, int attempt, shuffl
 void task_cancel(task *t) {
   atomic_store(&t->cancel, true);
   sp_event_notify(&t->event);
+  if (!atomic_load_explicit(&t->wired, memory_order_acquire)) return; /* setup checks the flag */
   for (int k = 0; k < t->nwriters; k++)
     if (t->writers[k].rp) bufpool_wake(t->writers[k].rp->pool);
 }
@@ -416,7 +424,7 @@ void task_join_free(task *t) {
     sp_free(w->cur);
   }
   for (int g = 0; g < t->ngates; g++) sp_free(t->gates[g].ch);
-  for (int i = 0; i < t->nops; i++) op_destroy(t->ops[i]);
+  for (int i = 0; i < t->nops; i++) op_free(t->ops[i]);
   sp_free(t->ops);
   sp_free(t->writers);
   sp_free(t->gates);
@@ -425,9 +433,6 @@ void task_join_free(task *t) {
   sp_free(t);
 }
 
-int task_vertex(const task *t) { return t->v->id; }
-int task_subtask(const task *t) { return t->subtask; }
-const char *task_name(const task *t) { return t->name; }
 const char *task_error(const task *t) { return t->error; }
 
 void task_report(const task *t, sp_writer *w) {

@@ -58,9 +58,6 @@ void task_cancel(task *t);
 /* Joins the thread and frees the task. */
 void task_join_free(task *t);
 
-int task_vertex(const task *t);
-int task_subtask(const task *t);
-const char *task_name(const task *t);   /* "Vertex name (2/4)" */
 const char *task_error(const task *t);  /* empty unless FAILED */
 /* Appends the final report: u32 n, then per operator of the chain: i32 node id, u64 records in,
  * u64 records out, u64 backpressure ns; then u32 m collect results (str name, u32 count, count
