@@ -135,6 +135,27 @@ ${CC:-cc} -shared -fPIC "$tmp/ret3.c" -o "$tmp/ret3.so"
 run ret3 run "$tmp/ret3.so"
 expect_clean_failure ret3 "spate_main returning 3"
 
+# A UDF that cannot be named (static) is rejected when the job is built, with a message saying why.
+cat >"$tmp/static_udf.c" <<'C'
+#include <spate/spate.h>
+static int keep(spate_ctx *ctx, const spate_row *in) { (void)ctx; (void)in; return 1; }
+int spate_main(int argc, char **argv) {
+  (void)argc; (void)argv;
+  spate_env *env = spate_env_create();
+  spate_print(spate_filter(spate_from_sequence(env, 1, 3), keep), NULL);
+  spate_job_result *r = spate_execute(env, "static udf");
+  int failed = spate_job_result_status(r) != SPATE_JOB_FINISHED;
+  spate_job_result_free(r);
+  spate_env_free(env);
+  return failed;
+}
+C
+${CC:-cc} -shared -fPIC -I"$SPATE_SOURCE_DIR/include" "$tmp/static_udf.c" -o "$tmp/static_udf.so"
+run staticudf run "$tmp/static_udf.so"
+expect_clean_failure staticudf "a static UDF"
+mentions staticudf "static" "a static UDF: message says it must not be static"
+mentions staticudf "spate_filter" "a static UDF: message names the API call"
+
 # --- -p ---------------------------------------------------------------------------------------
 for bad in 0 -1 abc 2x 99999999999; do
   run "p_$bad" run -p "$bad" "$WC"
