@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "operators/operator.h"
 #include "runtime/input_gate.h"
+#include "runtime/mailbox.h"
 
 struct task {
   const job_graph *jg;
@@ -27,7 +28,8 @@ struct task {
 
   pthread_t thread;
   _Atomic bool cancel;
-  sp_event event;          /* the task parks here; producers and cancel notify it */
+  sp_event event;          /* the task parks here; producers and mails notify it */
+  mailbox mail;            /* control mails, run on this thread between batches */
   _Atomic int state;
   _Atomic bool wired;      /* writers are set up: task_cancel may touch their pools */
 
@@ -279,6 +281,7 @@ static bool input_available(task *t) {
 static int run_source(task *t) {
   op_t *head = t->ops[0];
   for (;;) {
+    if (mailbox_has_mail(&t->mail)) mailbox_run(&t->mail, t);
     if (atomic_load_explicit(&t->cancel, memory_order_relaxed)) return SPATE_ECANCELED;
     int rc = head->vt->poll(head, 1024);
     if (rc < 0) return rc;
@@ -294,6 +297,7 @@ static int run_inputs(task *t) {
   for (int g = 0; g < t->ngates; g++)
     if (t->gates[g].nch > t->gates[g].nfinished) open_gates++;
   while (open_gates > 0) {
+    if (mailbox_has_mail(&t->mail)) mailbox_run(&t->mail, t);
     if (atomic_load_explicit(&t->cancel, memory_order_relaxed)) return SPATE_ECANCELED;
     bool progress = false;
     for (int g = 0; g < t->ngates; g++) {
@@ -328,7 +332,7 @@ static int run_inputs(task *t) {
     if (flush_due(t, now)) flush_all(t);
     if (!progress && open_gates > 0) {
       uint32_t token = sp_event_prepare(&t->event);
-      if (input_available(t) || atomic_load(&t->cancel)) continue;
+      if (input_available(t) || mailbox_has_mail(&t->mail) || atomic_load(&t->cancel)) continue;
       int64_t timeout = -1;
       if (t->cfg.buffer_timeout_ms > 0 && any_dirty(t)) {
         timeout = t->last_flush_ns + t->cfg.buffer_timeout_ms * 1000000LL - now;
@@ -362,9 +366,13 @@ static void *task_main(void *arg) {
         t->ops[i]->vt->report(t->ops[i], &t->collected);
         t->ncollected++;
       }
+  /* A cancelled task still takes the mails posted before it stopped (the cancel request among
+   * them, which an operator may have noticed through the flag first); then it takes no more. */
+  if (canceled) mailbox_run(&t->mail, t);
+  mailbox_close(&t->mail, t);
   if (canceled) {
     t->error[0] = 0;
-    switch_state(t, TS_CANCELING);
+    if (atomic_load(&t->state) != TS_CANCELING) switch_state(t, TS_CANCELING);
   } else if (rc < 0 && !t->error[0]) {
     sp_err(t->error, sizeof t->error, rc, "%s failed: %s", t->name, spate_strerror(rc));
   }
@@ -396,8 +404,10 @@ int task_start(const job_graph *jg, int vertex, int subtask, int attempt, shuffl
   snprintf(t->attempt_id, sizeof t->attempt_id, "%.16s_%d_%d_%d", jg->job_id, vertex, subtask,
            attempt);
   sp_event_init(&t->event);
+  mailbox_init(&t->mail, &t->event);
   atomic_store(&t->state, TS_CREATED);
   if (pthread_create(&t->thread, NULL, task_main, t) != 0) {
+    mailbox_destroy(&t->mail, t);
     sp_event_destroy(&t->event);
     sp_free(t);
     return SPATE_ENOMEM;
@@ -406,12 +416,27 @@ int task_start(const job_graph *jg, int vertex, int subtask, int attempt, shuffl
   return 0;
 }
 
+/* The cancel mail: on the task thread, report CANCELING when the request is taken. */
+static void cancel_mail(void *owner, void *arg, bool run) {
+  task *t = owner;
+  if (!run || atomic_load(&t->state) != TS_RUNNING) return;
+  SP_INFO("task", "Attempting to cancel task %s (%s).", t->name, t->attempt_id);
+  switch_state(t, TS_CANCELING);
+}
+
 void task_cancel(task *t) {
-  atomic_store(&t->cancel, true);
+  /* The flag ends waits that cannot take mails (a producer blocked on its pool); the mail does
+   * the rest on the task thread. */
+  mailbox_post(&t->mail, cancel_mail, NULL); /* fails only once the task has ended */
+  atomic_store(&t->cancel, true); /* after the post: a task that sees the flag finds the mail */
   sp_event_notify(&t->event);
   if (!atomic_load_explicit(&t->wired, memory_order_acquire)) return; /* setup checks the flag */
   for (int k = 0; k < t->nwriters; k++)
     if (t->writers[k].rp) bufpool_wake(t->writers[k].rp->pool);
+}
+
+int task_post(task *t, void (*fn)(void *task, void *arg, bool run), void *arg) {
+  return mailbox_post(&t->mail, fn, arg);
 }
 
 void task_join_free(task *t) {
@@ -429,6 +454,7 @@ void task_join_free(task *t) {
   sp_free(t->writers);
   sp_free(t->gates);
   sp_writer_free(&t->collected);
+  mailbox_destroy(&t->mail, t);
   sp_event_destroy(&t->event);
   sp_free(t);
 }

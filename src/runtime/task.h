@@ -3,7 +3,7 @@
  *
  * The thread builds the vertex's operator chain (operators call each other directly), connects
  * record writers to result partitions and input gates to the producers' partitions through the
- * shuffle environment, then runs the mailbox loop: take control mails (cancel), move input
+ * shuffle environment, then runs the mailbox loop: run control mails (mailbox.h), move input
  * elements into the head operator (or poll the source), flush output buffers when the buffer
  * timeout has passed, and park on its event when there is nothing to do. When every input
  * channel has delivered END_OF_PARTITION (or the source is exhausted) it ends the operators'
@@ -55,6 +55,9 @@ int task_start(const job_graph *jg, int vertex, int subtask, int attempt, shuffl
                void *dl, const task_config *cfg, task_listener listener, void *arg, task **out);
 /* Asks the task to stop; returns at once (thread-safe). */
 void task_cancel(task *t);
+/* Posts a mail that the task's thread runs between batches (run = true), or hands back with
+ * run = false if the task ends first. SPATE_ESTATE once the task has ended. Thread-safe. */
+int task_post(task *t, void (*fn)(void *task, void *arg, bool run), void *arg);
 /* Joins the thread and frees the task. */
 void task_join_free(task *t);
 
