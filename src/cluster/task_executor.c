@@ -14,6 +14,8 @@
 #include "base/log.h"
 #include "cluster/components.h"
 #include "cluster/messages.h"
+#include "connectors/registry.h"
+#include "operators/registry.h"
 
 typedef struct te_job {
   struct te_job *next;
@@ -186,6 +188,12 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
   }
 }
 
+/* Everything this TaskExecutor can run: transformations and connectors. */
+static const op_vtable *vtable_for(op_kind kind) {
+  const op_vtable *vt = op_vtable_for(kind);
+  return vt ? vt : connector_vtable_for(kind);
+}
+
 int te_start(rpc_service *rpc, shuffle_env *shuffle, int index, int slots, const task_config *cfg,
              task_executor **out) {
   task_executor *te = sp_calloc(1, sizeof *te);
@@ -193,6 +201,7 @@ int te_start(rpc_service *rpc, shuffle_env *shuffle, int index, int slots, const
   te->rpc = rpc;
   te->shuffle = shuffle;
   te->cfg = *cfg;
+  te->cfg.vtable_for = vtable_for;
   snprintf(te->address, sizeof te->address, "taskexecutor-%d", index);
   int rc = rpc_endpoint_start(rpc, te->address, handle, te, &te->ep);
   if (rc < 0) {

@@ -12,7 +12,7 @@
 
 #include "base/alloc.h"
 #include "base/hash.h"
-#include "operators/operator.h"
+#include "operators/registry.h"
 #include "state/keyed_table.h"
 
 typedef struct keyed_op {

@@ -3,7 +3,7 @@
  * forwards what it produces straight to the chained successors; filter forwards the very row it
  * received (no copy).
  */
-#include "operators/operator.h"
+#include "operators/registry.h"
 
 static int map_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   spate_rb_begin(&op->rb);

@@ -12,7 +12,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/hash.h"
-#include "operators/operator.h"
+#include "runtime/operator.h"
 #include "types/row.h"
 
 int rp_create(int nsub, uint32_t buffers, uint32_t size, result_partition **out) {

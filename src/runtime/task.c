@@ -10,7 +10,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
-#include "operators/operator.h"
+#include "runtime/operator.h"
 #include "runtime/input_gate.h"
 #include "runtime/mailbox.h"
 
@@ -96,8 +96,8 @@ static int setup(task *t) {
   t->gates = sp_calloc((size_t)v->ninputs + 1, sizeof *t->gates);
   if (!t->ops || !t->writers || !t->gates) return SPATE_ENOMEM;
   for (int i = 0; i < v->nnodes; i++) {
-    rc = op_create(jg, v->nodes[i], t->subtask, t->dl, jg->artifact, t->error, sizeof t->error,
-                   &t->cancel, &t->ops[i]);
+    rc = op_create(jg, v->nodes[i], t->subtask, t->cfg.vtable_for, t->dl, jg->artifact, t->error,
+                   sizeof t->error, &t->cancel, &t->ops[i]);
     if (rc < 0) return rc;
     t->nops = i + 1;
   }

@@ -39,6 +39,7 @@ static inline bool task_state_terminal(task_state s) {
 }
 
 typedef struct task_config {
+  const struct op_vtable *(*vtable_for)(op_kind kind); /* the operators this task can run */
   uint32_t buffer_size;
   int buffers_per_channel, floating_buffers;
   int64_t buffer_timeout_ms; /* 0: flush after every record; < 0: only when full */

@@ -28,7 +28,7 @@
 #include "base/alloc.h"
 #include "base/log.h"
 #include "base/sync.h"
-#include "operators/operator.h"
+#include "runtime/operator.h"
 #include "runtime/element.h"
 #include "runtime/input_gate.h"
 #include "runtime/result_partition.h"

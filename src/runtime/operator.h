@@ -1,5 +1,7 @@
 /*
- * operator.h: the operator interface the task drives, and the pieces every operator shares.
+ * operator.h: the operator interface the task drives, and the pieces every operator shares. The
+ * built-in operators (operators/) implement op_vtable; the task gets them through an
+ * op_vtable_fn handed down by the TaskExecutor, so the runtime never names an operator.
  *
  * An operator processes records pushed into it (process), is told when all its input has ended
  * (end_input), and releases what it holds in close (always called once open was attempted).
@@ -14,8 +16,8 @@
  * subtask into the task's error buffer (op_fail). UDF errors carry the UDF's own message
  * (spate_ctx_fail).
  */
-#ifndef SPATE_OPERATORS_OPERATOR_H
-#define SPATE_OPERATORS_OPERATOR_H
+#ifndef SPATE_RUNTIME_OPERATOR_H
+#define SPATE_RUNTIME_OPERATOR_H
 #include <stdbool.h>
 #include "base/bytes.h"
 #include "graph/stream_graph.h"
@@ -102,10 +104,14 @@ static inline int output_emit(op_output *o, int64_t ts, const spate_row *row) {
   return 0;
 }
 
+/* The vtable implementing an operator kind, or NULL (operators/registry.h provides one). */
+typedef const op_vtable *(*op_vtable_fn)(op_kind kind);
+
 /* Creates the operator for a node of the job graph, resolving its UDFs in `dl` (a dlopen
  * handle). Messages name the operator and the missing symbol. */
-int op_create(const job_graph *jg, int node, int subtask, void *dl, const char *artifact,
-              char *err, size_t err_len, const _Atomic bool *cancel, op_t **out);
+int op_create(const job_graph *jg, int node, int subtask, op_vtable_fn vtable_for, void *dl,
+              const char *artifact, char *err, size_t err_len, const _Atomic bool *cancel,
+              op_t **out);
 /* Runs the user open function then the operator's open. */
 int op_open(op_t *op);
 /* Runs the operator's close and the user close function (if opened), once; on the task thread. */
@@ -122,9 +128,4 @@ bool op_ctx_has_error(const spate_ctx *ctx);
 /* Finishes op->rb and emits the row; a builder error fails naming the field. */
 int op_emit_built(op_t *op, int64_t ts, const char *what);
 
-/* Kind-specific vtables, defined in the operators/ source files. */
-extern const op_vtable op_source_elements_vt, op_source_file_vt, op_source_sequence_vt,
-    op_source_generator_vt, op_source_socket_vt, op_map_vt, op_flat_map_vt, op_filter_vt,
-    op_reduce_vt, op_agg_vt, op_sink_print_vt, op_sink_text_vt, op_sink_discard_vt,
-    op_sink_collect_vt, op_sink_udf_vt;
 #endif

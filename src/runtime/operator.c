@@ -2,7 +2,7 @@
  * operator.c: operator creation (UDF resolution), lifecycle, error formatting, and the UDF
  * context and collector functions of the public API.
  */
-#include "operators/operator.h"
+#include "runtime/operator.h"
 
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -11,27 +11,6 @@
 
 #include "base/alloc.h"
 #include "base/err.h"
-
-static const op_vtable *vtable_of(op_kind k) {
-  switch (k) {
-  case OP_SRC_ELEMENTS: return &op_source_elements_vt;
-  case OP_SRC_FILE: return &op_source_file_vt;
-  case OP_SRC_SEQUENCE: return &op_source_sequence_vt;
-  case OP_SRC_GENERATOR: return &op_source_generator_vt;
-  case OP_SRC_SOCKET: return &op_source_socket_vt;
-  case OP_MAP: return &op_map_vt;
-  case OP_FLAT_MAP: return &op_flat_map_vt;
-  case OP_FILTER: return &op_filter_vt;
-  case OP_REDUCE: return &op_reduce_vt;
-  case OP_AGG: return &op_agg_vt;
-  case OP_SINK_PRINT: return &op_sink_print_vt;
-  case OP_SINK_TEXT: return &op_sink_text_vt;
-  case OP_SINK_DISCARD: return &op_sink_discard_vt;
-  case OP_SINK_COLLECT: return &op_sink_collect_vt;
-  case OP_SINK_UDF: return &op_sink_udf_vt;
-  default: return NULL;
-  }
-}
 
 static void *resolve(void *dl, const char *sym, const char *artifact, const char *opname,
                      char *err, size_t err_len, int *rc) {
@@ -46,11 +25,12 @@ static void *resolve(void *dl, const char *sym, const char *artifact, const char
   return p;
 }
 
-int op_create(const job_graph *jg, int node, int subtask, void *dl, const char *artifact,
-              char *err, size_t err_len, const _Atomic bool *cancel, op_t **out) {
+int op_create(const job_graph *jg, int node, int subtask, op_vtable_fn vtable_for, void *dl,
+              const char *artifact, char *err, size_t err_len, const _Atomic bool *cancel,
+              op_t **out) {
   *out = NULL;
   const sg_node *n = &jg->nodes[node];
-  const op_vtable *vt = vtable_of(n->kind);
+  const op_vtable *vt = vtable_for ? vtable_for(n->kind) : NULL;
   if (!vt) return sp_err(err, err_len, SPATE_EINVAL, "operator '%s': unknown kind", n->name);
   op_t *op = sp_calloc(1, sizeof *op);
   if (!op) return SPATE_ENOMEM;

@@ -1,16 +1,14 @@
 /*
- * source_operators.c: the built-in sources. Each is polled by its task for up to `budget`
- * records at a time, so the task can flush buffers and take mails between batches. Parallel
- * sources split their input by subtask: sequences and generators into contiguous index ranges
- * (as Flink's NumberSequenceSource), files into byte-range splits (line_reader.h).
+ * sources.c: the built-in sources that need no outside system: a collection of rows (elements,
+ * non-parallel), a number sequence and a user generator (both split into contiguous index ranges
+ * per subtask, as Flink's NumberSequenceSource). Each is polled by its task for up to `budget`
+ * records at a time, so the task can flush buffers and take mails between batches.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "base/alloc.h"
-#include "connectors/line_reader.h"
-#include "connectors/socket_reader.h"
-#include "operators/operator.h"
+#include "connectors/registry.h"
 
 /* ---- elements ---------------------------------------------------------------------------- */
 typedef struct elements_src {
@@ -136,93 +134,3 @@ static int generator_poll(op_t *op, int budget) {
 const op_vtable op_source_generator_vt = {
     .open = generator_open, .poll = generator_poll, .close = impl_free};
 
-/* ---- text files ---------------------------------------------------------------------------- */
-static int file_open(op_t *op) {
-  sp_reader r;
-  sp_reader_init(&r, op->node->params, op->node->params_len);
-  uint32_t n = sp_get_u32(&r);
-  if (n == 0 || n > op->node->params_len) return op_fail(op, SPATE_ECORRUPT, "file source: no paths");
-  char **paths = sp_calloc(n, sizeof *paths);
-  if (!paths) return SPATE_ENOMEM;
-  for (uint32_t i = 0; i < n; i++) paths[i] = sp_get_str(&r);
-  int rc = 0;
-  if (!sp_reader_ok(&r)) {
-    rc = op_fail(op, SPATE_ECORRUPT, "file source: %s", r.error);
-  } else {
-    char msg[512];
-    line_reader *lr = NULL;
-    rc = line_reader_open((const char *const *)paths, (int)n, op->ctx.subtask, op->ctx.parallelism,
-                          0, &lr, msg, sizeof msg);
-    if (rc < 0) rc = op_fail(op, rc, "%s", msg);
-    op->impl = lr;
-  }
-  for (uint32_t i = 0; i < n; i++) sp_free(paths[i]);
-  sp_free(paths);
-  return rc;
-}
-
-static int file_poll(op_t *op, int budget) {
-  line_reader *lr = op->impl;
-  while (budget-- > 0) {
-    const char *line;
-    size_t len;
-    int rc = line_reader_next(lr, &line, &len);
-    if (rc == 0) return SRC_END;
-    if (rc < 0) return op_fail(op, rc, "%s", line_reader_error(lr));
-    spate_rb_begin(&op->rb);
-    spate_rb_set_string(&op->rb, 0, line, len);
-    if ((rc = op_emit_built(op, INT64_MIN, "file source")) < 0) return rc;
-  }
-  return SRC_MORE;
-}
-
-static void file_close(op_t *op) {
-  if (op->impl) line_reader_close(op->impl);
-}
-
-const op_vtable op_source_file_vt = {.open = file_open, .poll = file_poll, .close = file_close};
-
-/* ---- socket -------------------------------------------------------------------------------- */
-static int socket_open(op_t *op) {
-  sp_reader r;
-  sp_reader_init(&r, op->node->params, op->node->params_len);
-  char *host = sp_get_str(&r);
-  int32_t port = sp_get_i32(&r);
-  int rc;
-  if (!sp_reader_ok(&r) || !host) {
-    rc = op_fail(op, SPATE_ECORRUPT, "socket source: bad parameters");
-  } else {
-    char msg[512];
-    socket_reader *sr = NULL;
-    rc = socket_reader_open(host, port, &sr, msg, sizeof msg);
-    if (rc < 0) rc = op_fail(op, rc, "%s", msg);
-    op->impl = sr;
-  }
-  sp_free(host);
-  return rc;
-}
-
-static int socket_poll(op_t *op, int budget) {
-  socket_reader *sr = op->impl;
-  int timeout = 50; /* the first read may wait; later ones in the batch take what is there */
-  while (budget-- > 0) {
-    const char *line;
-    size_t len;
-    int rc = socket_reader_next(sr, timeout, &line, &len);
-    if (rc == 0) return SRC_END;
-    if (rc == 2) return SRC_IDLE;
-    if (rc < 0) return op_fail(op, rc, "%s", socket_reader_error(sr));
-    timeout = 0;
-    spate_rb_begin(&op->rb);
-    spate_rb_set_string(&op->rb, 0, line, len);
-    if ((rc = op_emit_built(op, INT64_MIN, "socket source")) < 0) return rc;
-  }
-  return SRC_MORE;
-}
-
-static void socket_close(op_t *op) {
-  if (op->impl) socket_reader_close(op->impl);
-}
-
-const op_vtable op_source_socket_vt = {
-    .open = socket_open, .poll = socket_poll, .close = socket_close};

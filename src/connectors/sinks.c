@@ -1,6 +1,5 @@
 /*
- * sink_operators.c: print (Flink's PrintSinkFunction format), text file, discard, collect and
- * user sinks.
+ * sinks.c: print (Flink's PrintSinkFunction format), text file, discard and collect sinks.
  *
  * Print and text sinks format a whole line into a reused buffer and write it with one fwrite, so
  * lines of parallel subtasks never interleave. Output files are flushed and checked at the end of
@@ -12,7 +11,7 @@
 #include <sys/stat.h>
 
 #include "base/alloc.h"
-#include "operators/operator.h"
+#include "connectors/registry.h"
 
 typedef struct line_sink {
   sp_strbuf line;
@@ -173,9 +172,3 @@ const op_vtable op_sink_collect_vt = {.open = collect_open,
                                       .report = collect_report,
                                       .close = collect_close};
 
-/* ---- user sink ------------------------------------------------------------------------------- */
-static int udf_sink_process(op_t *op, int input, int64_t ts, const spate_row *row) {
-  int rc = ((spate_sink_fn)op->udf)(&op->ctx, row);
-  return rc < 0 ? op_udf_failed(op, rc, "sink function") : 0;
-}
-const op_vtable op_sink_udf_vt = {.process = udf_sink_process};

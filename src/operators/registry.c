@@ -1,0 +1,14 @@
+/* registry.c: maps the transformation kinds of the job graph to the built-in operators. */
+#include "operators/registry.h"
+
+const op_vtable *op_vtable_for(op_kind k) {
+  switch (k) {
+  case OP_MAP: return &op_map_vt;
+  case OP_FLAT_MAP: return &op_flat_map_vt;
+  case OP_FILTER: return &op_filter_vt;
+  case OP_REDUCE: return &op_reduce_vt;
+  case OP_AGG: return &op_agg_vt;
+  case OP_SINK_UDF: return &op_sink_udf_vt;
+  default: return NULL;
+  }
+}

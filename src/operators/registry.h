@@ -1,0 +1,14 @@
+/*
+ * registry.h: the built-in transformation operators by kind (map, flat map, filter, keyed reduce
+ * and aggregations, user sinks). Sources and the built-in sinks are connectors
+ * (connectors/registry.h); the TaskExecutor combines both for its tasks.
+ */
+#ifndef SPATE_OPERATORS_REGISTRY_H
+#define SPATE_OPERATORS_REGISTRY_H
+#include "runtime/operator.h"
+
+const op_vtable *op_vtable_for(op_kind kind);
+
+extern const op_vtable op_map_vt, op_flat_map_vt, op_filter_vt, op_reduce_vt, op_agg_vt,
+    op_sink_udf_vt;
+#endif
