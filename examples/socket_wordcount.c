@@ -94,7 +94,7 @@ int socket_tokenize(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
   const unsigned char *end = p + line.len;
 
   while (p < end) {
-    size_t adv, n = 0;
+    size_t adv = 1, n = 0;
     int ends = 0;
     char c;
     while (p < end && (c = word_char_at(p, end, &adv, &ends)) != 0) {

@@ -180,6 +180,9 @@ const void *spate_ctx_arg(const spate_ctx *ctx, size_t *len);
 void *spate_ctx_user(const spate_ctx *ctx);
 /* Event timestamp of the record being processed (INT64_MIN if none). */
 int64_t spate_ctx_timestamp(const spate_ctx *ctx);
+/* The operator's current event time: the last watermark it received (INT64_MIN before any,
+ * INT64_MAX after the end of input). */
+int64_t spate_ctx_current_watermark(const spate_ctx *ctx);
 int spate_ctx_fail(spate_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* For flat map and generators that emit several rows: begin a row, set fields, emit it. emit
@@ -201,6 +204,8 @@ typedef int (*spate_sink_fn)(spate_ctx *ctx, const spate_row *in);
 typedef int (*spate_generator_fn)(spate_ctx *ctx, int64_t index, spate_row_builder *out);
 /* Returns the target partition in [0, num_partitions) for the key row. */
 typedef int (*spate_partition_fn)(spate_ctx *ctx, const spate_row *key, int num_partitions);
+/* Extracts the event timestamp (milliseconds) of a row into *ts. */
+typedef int (*spate_timestamp_fn)(spate_ctx *ctx, const spate_row *in, int64_t *ts);
 /* Rich-function lifecycle: open runs in the subtask before the first record and may store a
  * pointer (spate_ctx_user); close runs after the last one, also after failures. */
 typedef int (*spate_open_fn)(spate_ctx *ctx, void **user);
@@ -273,6 +278,26 @@ spate_stream *spate_shuffle(spate_stream *in);
 spate_stream *spate_broadcast(spate_stream *in);
 spate_stream *spate_global(spate_stream *in);
 spate_stream *spate_partition_custom(spate_stream *in, spate_partition_fn fn, int key_field);
+
+/* Event time. Assigns each record's timestamp from a TIMESTAMP, BIGINT or INT field (or a
+ * function) and generates watermarks with Flink's built-in strategies: MONOTONOUS (timestamps
+ * ascend) and BOUNDED (out of order by at most max_out_of_orderness_ms), emitted every
+ * pipeline.auto-watermark-interval (200 ms by default) as the highest timestamp seen minus the
+ * bound minus 1; NONE assigns timestamps only. End of input emits the maximum watermark. */
+typedef enum spate_watermarks {
+  SPATE_WATERMARKS_NONE = 0,
+  SPATE_WATERMARKS_MONOTONOUS = 1,
+  SPATE_WATERMARKS_BOUNDED = 2,
+} spate_watermarks;
+spate_stream *spate_assign_timestamps(spate_stream *in, int timestamp_field,
+                                      spate_watermarks watermarks, int64_t max_out_of_orderness_ms);
+spate_stream *spate_assign_timestamps_fn(spate_stream *in, spate_timestamp_fn fn,
+                                         spate_watermarks watermarks,
+                                         int64_t max_out_of_orderness_ms);
+/* Flink's withIdleness: a subtask without records for idle_timeout_ms marks itself idle so that
+ * it stops holding back the watermark downstream, until its next record. Applies to the result
+ * of spate_assign_timestamps*. */
+spate_stream *spate_with_idleness(spate_stream *s, int64_t idle_timeout_ms);
 
 /* Per-operator settings; each returns its argument. */
 spate_stream *spate_name(spate_stream *s, const char *name);

@@ -313,6 +313,60 @@ spate_stream *spate_filter(spate_stream *in, spate_filter_fn fn) {
                    in ? in->schema : NULL);
 }
 
+/* ---- event time -------------------------------------------------------------------------------- */
+static spate_stream *timestamps(spate_stream *in, const char *api, int field, void *fn,
+                                spate_watermarks kind, int64_t bound) {
+  if (!check_input(api, in)) return NULL;
+  spate_env *env = in->env;
+  if ((unsigned)kind > SPATE_WATERMARKS_BOUNDED)
+    return api_fail(env, "%s: unknown watermark strategy %d", api, (int)kind), NULL;
+  if (bound < 0)
+    return api_fail(env, "%s: the out-of-orderness bound must not be negative, got %lld ms", api,
+                    (long long)bound), NULL;
+  if (!fn) {
+    if (field < 0 || field >= in->schema->nfields)
+      return api_fail(env, "%s: timestamp field %d is out of range: the stream has %d field%s", api,
+                      field, in->schema->nfields, in->schema->nfields == 1 ? "" : "s"), NULL;
+    spate_type t = in->schema->fields[field].type;
+    if (t != SPATE_TIMESTAMP && t != SPATE_BIGINT && t != SPATE_INT)
+      return api_fail(env, "%s: timestamp field %d '%s' is %s; it must be TIMESTAMP, BIGINT or INT",
+                      api, field, in->schema->fields[field].name, schema_type_name(t)), NULL;
+  }
+  spate_stream *s = one_input(in, OP_TIMESTAMPS, api, "Timestamps/Watermarks", fn, in->schema);
+  if (!s) return NULL;
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_u8(&w, (uint8_t)kind);
+  sp_put_i64(&w, kind == SPATE_WATERMARKS_MONOTONOUS ? 0 : bound);
+  sp_put_i64(&w, 0);  /* idleness: spate_with_idleness */
+  sp_put_i32(&w, fn ? -1 : field);
+  sp_put_i64(&w, -1); /* periodic interval: from the configuration at execution */
+  return set_params(env, s->node, &w) ? s : NULL;
+}
+
+spate_stream *spate_assign_timestamps(spate_stream *in, int timestamp_field,
+                                      spate_watermarks watermarks, int64_t bound) {
+  return timestamps(in, "spate_assign_timestamps", timestamp_field, NULL, watermarks, bound);
+}
+
+spate_stream *spate_assign_timestamps_fn(spate_stream *in, spate_timestamp_fn fn,
+                                         spate_watermarks watermarks, int64_t bound) {
+  if (in && !fn) return api_fail(in->env, "spate_assign_timestamps_fn: the function must not be NULL"), NULL;
+  return timestamps(in, "spate_assign_timestamps_fn", -1, (void *)(uintptr_t)fn, watermarks, bound);
+}
+
+spate_stream *spate_with_idleness(spate_stream *s, int64_t idle_timeout_ms) {
+  if (!s || s->env->failed) return s;
+  if (s->node < 0 || s->env->g->nodes[s->node].kind != OP_TIMESTAMPS)
+    return api_fail(s->env, "spate_with_idleness applies to the result of spate_assign_timestamps"), s;
+  if (idle_timeout_ms <= 0)
+    return api_fail(s->env, "spate_with_idleness: the idle timeout must be positive, got %lld ms",
+                    (long long)idle_timeout_ms), s;
+  sg_node *n = &s->env->g->nodes[s->node];
+  sp_patch_i64(n->params + 1 + 8, idle_timeout_ms); /* layout: see OP_TIMESTAMPS */
+  return s;
+}
+
 /* ---- virtual streams: key by, partitioning, union ------------------------------------------- */
 static int stream_input_copy(stream_input *dst, const stream_input *src) {
   memset(dst, 0, sizeof *dst);

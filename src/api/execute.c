@@ -66,6 +66,11 @@ static void configure_graph(spate_env *env, stream_graph *g, const char *name) {
   else
     g->buffer_timeout_ms = sp_config_duration_ms(cfg, "execution.buffer-timeout.interval");
   g->buffer_size = (uint32_t)sp_config_bytes(cfg, "taskmanager.memory.segment-size");
+  /* timestamp assigners take the watermark interval in force when the job starts */
+  int64_t interval = sp_config_duration_ms(cfg, "pipeline.auto-watermark-interval");
+  for (int i = 0; i < g->nnodes; i++)
+    if (g->nodes[i].kind == OP_TIMESTAMPS && g->nodes[i].params_len >= 8)
+      sp_patch_i64(g->nodes[i].params + g->nodes[i].params_len - 8, interval);
 }
 
 static spate_job_result *failed(const char *msg) {

@@ -54,6 +54,11 @@ const void *sp_get_blob(sp_reader *r, uint32_t *n);
 /* A heap copy (sp_free), NULL for an encoded NULL or on error (check sp_reader_ok). */
 char *sp_get_str(sp_reader *r);
 
+/* Overwrites 8 bytes of an encoding in place with v, little-endian as sp_put_i64 writes it. */
+static inline void sp_patch_i64(uint8_t *p, int64_t v) {
+  for (int i = 0; i < 8; i++) p[i] = (uint8_t)((uint64_t)v >> (8 * i));
+}
+
 /* CRC-32C style checksum used to detect corrupt encodings (any good 32-bit hash will do). */
 uint32_t sp_checksum32(const void *p, size_t n);
 #endif

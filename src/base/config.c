@@ -92,6 +92,8 @@ static const key_def keys[] = {
      "Whether partly filled network buffers are flushed after the buffer timeout."},
     {"execution.buffer-timeout.interval", "execution.buffer-timeout", KT_DURATION, "100 ms", 0,
      INT64_MAX, false, NULL, "Longest time a record may wait in a partly filled network buffer."},
+    {"pipeline.auto-watermark-interval", NULL, KT_DURATION, "200 ms", 0, INT64_MAX, false, NULL,
+     "Interval of periodic watermark emission; 0 disables periodic watermarks."},
     {"slot.request.timeout", NULL, KT_DURATION, "5 min", 1, INT64_MAX, false, NULL,
      "How long a job waits for the slots it requested before failing."},
     {"heartbeat.interval", NULL, KT_DURATION, "10 s", 1, INT64_MAX, false, NULL,

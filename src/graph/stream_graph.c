@@ -156,6 +156,7 @@ const char *op_kind_name(op_kind k) {
   case OP_SINK_DISCARD: return "SINK_DISCARD";
   case OP_SINK_COLLECT: return "SINK_COLLECT";
   case OP_SINK_UDF: return "SINK_UDF";
+  case OP_TIMESTAMPS: return "TIMESTAMPS_WATERMARKS";
   default: return "UNKNOWN";
   }
 }

@@ -8,13 +8,13 @@
  * the reader reassembles it (the only copy on the data path).
  *
  * Payloads: RECORD = i64 timestamp (INT64_MIN: none) + row bytes; WATERMARK = i64;
- * END_OF_PARTITION = empty. Barriers and the other elements of DESIGN.md join later.
+ * END_OF_PARTITION = empty; STATUS = u32 (1 idle, 0 active: Flink's WatermarkStatus). Barriers and the other elements of DESIGN.md join later.
  */
 #ifndef SPATE_RUNTIME_ELEMENT_H
 #define SPATE_RUNTIME_ELEMENT_H
 #include <stdint.h>
 
-enum { EL_RECORD = 1, EL_WATERMARK = 2, EL_END_OF_PARTITION = 3 };
+enum { EL_RECORD = 1, EL_WATERMARK = 2, EL_END_OF_PARTITION = 3, EL_STATUS = 4 };
 
 #define EL_HEADER 8u
 static inline uint32_t el_padded(uint32_t len) { return (len + 7u) & ~7u; }

@@ -11,7 +11,7 @@
 #define SPILL_KEEP (1u << 20)
 
 void channel_connect(input_channel *c, result_partition *rp, int sub, sp_event *ev) {
-  memset(c, 0, sizeof *c);
+  memset(c, 0, sizeof *c); /* vidx is assigned by the task once all channels exist */
   rp_ref(rp);
   c->rp = rp;
   c->sub = sub;

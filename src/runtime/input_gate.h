@@ -25,6 +25,7 @@ typedef struct input_channel {
   uint8_t *spill;       /* reassembly area for spanning elements */
   uint32_t spill_cap, spill_len, spill_need;
   bool finished;        /* END_OF_PARTITION seen */
+  int vidx;             /* the channel's index in the task's watermark valve */
 } input_channel;
 
 typedef struct input_gate {

@@ -45,6 +45,7 @@ int op_create(const job_graph *jg, int node, int subtask, op_vtable_fn vtable_fo
   op->ctx.arg = n->udf_arg;
   op->ctx.arg_len = n->udf_arg_len;
   op->ctx.ts = INT64_MIN;
+  op->ctx.watermark = INT64_MIN;
   op->out.records_out = &op->records_out;
   if (n->ninputs > 0) op->in_schema = jg->nodes[n->inputs[0].source].out_schema;
   int rc = 0;
@@ -60,6 +61,15 @@ int op_create(const job_graph *jg, int node, int subtask, op_vtable_fn vtable_fo
   }
   *out = op;
   return 0;
+}
+
+int op_watermark(op_t *op, int input, int64_t wm) {
+  op->ctx.watermark = wm;
+  return op->vt->watermark ? op->vt->watermark(op, input, wm) : output_emit_watermark(&op->out, wm);
+}
+
+int op_status(op_t *op, bool idle) {
+  return op->vt->status ? op->vt->status(op, idle) : output_emit_status(&op->out, idle);
 }
 
 int op_open(op_t *op) {
@@ -139,6 +149,7 @@ const void *spate_ctx_arg(const spate_ctx *ctx, size_t *len) {
 }
 void *spate_ctx_user(const spate_ctx *ctx) { return ctx->user; }
 int64_t spate_ctx_timestamp(const spate_ctx *ctx) { return ctx->ts; }
+int64_t spate_ctx_current_watermark(const spate_ctx *ctx) { return ctx->watermark; }
 
 int spate_ctx_fail(spate_ctx *ctx, const char *fmt, ...) {
   va_list ap;

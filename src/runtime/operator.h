@@ -33,6 +33,7 @@ struct spate_ctx {
   size_t arg_len;
   void *user;
   int64_t ts;            /* timestamp of the record being processed */
+  int64_t watermark;     /* the operator's current event time (INT64_MIN before any) */
   bool has_error;
   char error[512];
 };
@@ -53,10 +54,16 @@ struct spate_collector {
 
 enum { SRC_END = 0, SRC_MORE = 1, SRC_IDLE = 2 };
 
+/* A processing-time callback (see op_schedule); now_ms is wall-clock time. */
+typedef int (*op_timer_fn)(op_t *op, int64_t now_ms);
+
 typedef struct op_vtable {
   int (*open)(op_t *op);
   int (*process)(op_t *op, int input, int64_t ts, const spate_row *row);
   int (*end_input)(op_t *op);
+  /* event time: NULL forwards the watermark (status) to the outputs */
+  int (*watermark)(op_t *op, int input, int64_t wm);
+  int (*status)(op_t *op, bool idle);
   void (*close)(op_t *op);
   /* sources: SRC_MORE, SRC_IDLE (nothing arrived within the source's own short wait: the task
    * flushes its output), SRC_END or < 0 */
@@ -83,12 +90,45 @@ struct op_t {
   char *err;                       /* the task's error buffer */
   size_t err_len;
   const _Atomic bool *cancel;
+  /* the task's processing-time service: runs fn on the task thread at or after due_ms */
+  int (*schedule)(void *task, op_t *op, int64_t due_ms, op_timer_fn fn);
+  void *task;
 };
 
 static inline int op_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   op->records_in++;
   op->ctx.ts = ts;
   return op->vt->process(op, input, ts, row);
+}
+
+int op_watermark(op_t *op, int input, int64_t wm);
+int op_status(op_t *op, bool idle);
+
+/* Forwards a watermark to the chained successors and downstream tasks. */
+static inline int output_emit_watermark(op_output *o, int64_t wm) {
+  for (int i = 0; i < o->nchained; i++) {
+    int rc = op_watermark(o->chained[i], o->chained_input[i], wm);
+    if (rc < 0) return rc;
+  }
+  for (int i = 0; i < o->nwriters; i++) {
+    int rc = rw_broadcast_event(o->writers[i], EL_WATERMARK, &wm, 8);
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+/* Forwards an idle (true) or active status. */
+static inline int output_emit_status(op_output *o, bool idle) {
+  for (int i = 0; i < o->nchained; i++) {
+    int rc = op_status(o->chained[i], idle);
+    if (rc < 0) return rc;
+  }
+  uint32_t v = idle ? 1 : 0;
+  for (int i = 0; i < o->nwriters; i++) {
+    int rc = rw_broadcast_event(o->writers[i], EL_STATUS, &v, 4);
+    if (rc < 0) return rc;
+  }
+  return 0;
 }
 
 static inline int output_emit(op_output *o, int64_t ts, const spate_row *row) {
@@ -112,6 +152,11 @@ typedef const op_vtable *(*op_vtable_fn)(op_kind kind);
 int op_create(const job_graph *jg, int node, int subtask, op_vtable_fn vtable_for, void *dl,
               const char *artifact, char *err, size_t err_len, const _Atomic bool *cancel,
               op_t **out);
+/* Schedules fn on the task thread at or after due_ms (wall clock). */
+static inline int op_schedule(op_t *op, int64_t due_ms, op_timer_fn fn) {
+  return op->schedule(op->task, op, due_ms, fn);
+}
+
 /* Runs the user open function then the operator's open. */
 int op_open(op_t *op);
 /* Runs the operator's close and the user close function (if opened), once; on the task thread. */

@@ -13,6 +13,7 @@
 #include "runtime/operator.h"
 #include "runtime/input_gate.h"
 #include "runtime/mailbox.h"
+#include "runtime/watermark_valve.h"
 
 struct task {
   const job_graph *jg;
@@ -39,6 +40,13 @@ struct task {
   int nwriters;
   input_gate *gates;       /* one per vertex input edge */
   int ngates;
+  watermark_valve valve;   /* combines the input channels' watermarks and statuses */
+  struct ptimer {          /* processing-time timers: a binary min-heap on due */
+    int64_t due;
+    op_t *op;
+    op_timer_fn fn;
+  } *timers;
+  int ntimers, timers_cap;
   uint64_t backpressure_ns;
   int64_t last_flush_ns;
   sp_writer collected;     /* collect sinks' results, filled at the end */
@@ -86,6 +94,60 @@ static uint32_t pool_size(const task_config *c, int nsub) {
                     (uint64_t)c->floating_buffers + 1);
 }
 
+/* ---- processing-time timers ------------------------------------------------------------------ */
+static int schedule(void *owner, op_t *op, int64_t due_ms, op_timer_fn fn) {
+  task *t = owner;
+  if (t->ntimers == t->timers_cap) {
+    int cap = t->timers_cap ? t->timers_cap * 2 : 8;
+    struct ptimer *n = sp_realloc(t->timers, sizeof *n * (size_t)cap);
+    if (!n) return SPATE_ENOMEM;
+    t->timers = n;
+    t->timers_cap = cap;
+  }
+  int i = t->ntimers++;
+  while (i > 0 && t->timers[(i - 1) / 2].due > due_ms) { /* sift up */
+    t->timers[i] = t->timers[(i - 1) / 2];
+    i = (i - 1) / 2;
+  }
+  t->timers[i] = (struct ptimer){due_ms, op, fn};
+  return 0;
+}
+
+static struct ptimer pop_timer(task *t) {
+  struct ptimer top = t->timers[0], last = t->timers[--t->ntimers];
+  int i = 0;
+  for (;;) { /* sift down */
+    int c = 2 * i + 1;
+    if (c >= t->ntimers) break;
+    if (c + 1 < t->ntimers && t->timers[c + 1].due < t->timers[c].due) c++;
+    if (t->timers[c].due >= last.due) break;
+    t->timers[i] = t->timers[c];
+    i = c;
+  }
+  if (t->ntimers) t->timers[i] = last;
+  return top;
+}
+
+/* Runs the timers that are due; a timer may schedule new ones (they wait for the next round). */
+static int fire_timers(task *t) {
+  if (!t->ntimers) return 0;
+  int64_t now = sp_wall_ms();
+  int n = t->ntimers;
+  while (n-- > 0 && t->ntimers && t->timers[0].due <= now) {
+    struct ptimer pt = pop_timer(t);
+    int rc = pt.fn(pt.op, now);
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+/* Nanoseconds until the next timer (-1: none). */
+static int64_t timer_wait_ns(task *t) {
+  if (!t->ntimers) return -1;
+  int64_t ms = t->timers[0].due - sp_wall_ms();
+  return ms <= 0 ? 0 : ms * 1000000LL;
+}
+
 /* Builds operators, writers and gates. */
 static int setup(task *t) {
   const job_graph *jg = t->jg;
@@ -99,6 +161,8 @@ static int setup(task *t) {
     rc = op_create(jg, v->nodes[i], t->subtask, t->cfg.vtable_for, t->dl, jg->artifact, t->error,
                    sizeof t->error, &t->cancel, &t->ops[i]);
     if (rc < 0) return rc;
+    t->ops[i]->schedule = schedule;
+    t->ops[i]->task = t;
     t->nops = i + 1;
   }
   int maxp = 1; /* scratch arrays for the wiring below hold one entry per peer subtask */
@@ -205,6 +269,10 @@ static int setup(task *t) {
   sp_free(subs);
   sp_free(scratch);
   if (rc < 0) return rc;
+  int nch = 0; /* the valve numbers channels across gates */
+  for (int g = 0; g < t->ngates; g++)
+    for (int c = 0; c < t->gates[g].nch; c++) t->gates[g].ch[c].vidx = nch++;
+  if ((rc = valve_init(&t->valve, nch)) < 0) return rc;
   /* chain wiring: successors inside the vertex, writers of edges leaving each node */
   for (int i = 0; i < v->nnodes; i++) {
     op_t *op = t->ops[i];
@@ -259,6 +327,9 @@ static bool any_dirty(task *t) {
 /* Ends input of all operators in chain (topological) order, then of the downstream tasks. */
 static int finish(task *t) {
   int rc;
+  /* a bounded source's end is the end of event time: every window and timer fires (Flink's
+   * MAX_WATERMARK); other tasks get it from their inputs */
+  if (t->v->ninputs == 0 && (rc = op_watermark(t->ops[0], 0, INT64_MAX)) < 0) return rc;
   for (int i = 0; i < t->nops; i++)
     if (t->ops[i]->vt->end_input && (rc = t->ops[i]->vt->end_input(t->ops[i])) < 0) return rc;
   for (int k = 0; k < t->nwriters; k++)
@@ -278,16 +349,35 @@ static bool input_available(task *t) {
   return false;
 }
 
+/* Sources are polled in batches sized to take about a millisecond: large enough to amortise the
+ * loop, small enough that timers, flushes and mails are not held up by a slow source. */
 static int run_source(task *t) {
   op_t *head = t->ops[0];
+  int budget = 64;
   for (;;) {
     if (mailbox_has_mail(&t->mail)) mailbox_run(&t->mail, t);
     if (atomic_load_explicit(&t->cancel, memory_order_relaxed)) return SPATE_ECANCELED;
-    int rc = head->vt->poll(head, 1024);
+    int64_t start = sp_mono_ns();
+    int rc = head->vt->poll(head, budget);
     if (rc < 0) return rc;
     if (rc == SRC_END) return 0;
-    if (rc == SRC_IDLE || flush_due(t, sp_mono_ns())) flush_all(t);
+    int64_t now = sp_mono_ns(), took = now - start;
+    if (took > 2000000 && budget > 1)
+      budget /= 2;
+    else if (took < 500000 && budget < 1024)
+      budget *= 2;
+    int trc = fire_timers(t);
+    if (trc < 0) return trc;
+    if (rc == SRC_IDLE || flush_due(t, now)) flush_all(t);
   }
+}
+
+/* Hands what the valve decided to the head operator: status first, then the watermark. */
+static int apply_valve(task *t, const valve_output *vo) {
+  int rc = 0;
+  if (vo->status_changed) rc = op_status(t->ops[0], vo->idle);
+  if (rc == 0 && vo->has_wm) rc = op_watermark(t->ops[0], 0, vo->wm);
+  return rc;
 }
 
 static int run_inputs(task *t) {
@@ -315,9 +405,27 @@ static int run_inputs(task *t) {
             spate_row row = {el.payload + 8, el.len - 8, nfields};
             int rc = op_process(head, gate->input, ts, &row);
             if (rc < 0) return rc;
+          } else if (el.tag == EL_WATERMARK && el.len == 8) {
+            int64_t wm;
+            memcpy(&wm, el.payload, 8);
+            valve_output vo;
+            valve_watermark(&t->valve, ch->vidx, wm, &vo);
+            int rc = apply_valve(t, &vo);
+            if (rc < 0) return rc;
+          } else if (el.tag == EL_STATUS && el.len == 4) {
+            uint32_t st;
+            memcpy(&st, el.payload, 4);
+            valve_output vo;
+            valve_status(&t->valve, ch->vidx, st != 0, &vo);
+            int rc = apply_valve(t, &vo);
+            if (rc < 0) return rc;
           } else if (el.tag == EL_END_OF_PARTITION) {
             ch->finished = true;
             if (++gate->nfinished == gate->nch) open_gates--;
+            valve_output vo;
+            valve_finished(&t->valve, ch->vidx, &vo);
+            int rc = apply_valve(t, &vo);
+            if (rc < 0) return rc;
             break;
           }
         }
@@ -328,15 +436,18 @@ static int run_inputs(task *t) {
         if (n) progress = true;
       }
     }
+    int rc = fire_timers(t);
+    if (rc < 0) return rc;
     int64_t now = sp_mono_ns();
     if (flush_due(t, now)) flush_all(t);
     if (!progress && open_gates > 0) {
       uint32_t token = sp_event_prepare(&t->event);
       if (input_available(t) || mailbox_has_mail(&t->mail) || atomic_load(&t->cancel)) continue;
-      int64_t timeout = -1;
+      int64_t timeout = timer_wait_ns(t); /* the earlier of the next timer and the next flush */
       if (t->cfg.buffer_timeout_ms > 0 && any_dirty(t)) {
-        timeout = t->last_flush_ns + t->cfg.buffer_timeout_ms * 1000000LL - now;
-        if (timeout < 0) timeout = 0;
+        int64_t flush_in = t->last_flush_ns + t->cfg.buffer_timeout_ms * 1000000LL - now;
+        if (flush_in < 0) flush_in = 0;
+        if (timeout < 0 || flush_in < timeout) timeout = flush_in;
       }
       sp_event_wait(&t->event, token, timeout);
     }
@@ -454,6 +565,8 @@ void task_join_free(task *t) {
   sp_free(t->writers);
   sp_free(t->gates);
   sp_writer_free(&t->collected);
+  valve_destroy(&t->valve);
+  sp_free(t->timers);
   mailbox_destroy(&t->mail, t);
   sp_event_destroy(&t->event);
   sp_free(t);

@@ -1,0 +1,117 @@
+/*
+ * timestamps_operator.c: assigns event timestamps and generates watermarks, as Flink's
+ * TimestampsAndWatermarksOperator with its built-in strategies:
+ *
+ *  - the timestamp of each record comes from a TIMESTAMP/BIGINT field or a user function; a
+ *    record without one (NULL field) fails the job naming the operator;
+ *  - BOUNDED (out-of-orderness B) emits, every pipeline.auto-watermark-interval of processing
+ *    time, the watermark maxTimestamp - B - 1 when it advanced (Flink's
+ *    BoundedOutOfOrdernessWatermarks); MONOTONOUS is BOUNDED with B = 0; NONE emits none;
+ *  - with idleness, a subtask that saw no record for the idle timeout marks its output idle (so
+ *    downstream valves stop waiting for it) and active again with its next record;
+ *  - watermarks from upstream are dropped, except the final MAX watermark of end of input.
+ */
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "operators/registry.h"
+
+typedef struct ts_op {
+  uint8_t kind; /* SPATE_WATERMARKS_* */
+  int64_t bound, idleness, interval;
+  int field;
+  spate_type field_type;
+  int64_t max_ts;       /* highest timestamp seen */
+  int64_t emitted;      /* last watermark emitted */
+  uint64_t seen;        /* records so far, to notice idleness without a clock read per record */
+  uint64_t seen_at_tick;
+  int64_t active_since; /* wall time of the last tick that saw records */
+  bool idle;
+} ts_op;
+
+static int tick(op_t *op, int64_t now);
+
+static int ts_open(op_t *op) {
+  ts_op *s = sp_calloc(1, sizeof *s);
+  if (!s) return SPATE_ENOMEM;
+  op->impl = s;
+  sp_reader r;
+  sp_reader_init(&r, op->node->params, op->node->params_len);
+  s->kind = sp_get_u8(&r);
+  s->bound = sp_get_i64(&r);
+  s->idleness = sp_get_i64(&r);
+  s->field = sp_get_i32(&r);
+  s->interval = sp_get_i64(&r);
+  if (!sp_reader_ok(&r) || s->kind > SPATE_WATERMARKS_BOUNDED || s->bound < 0 || s->idleness < 0 ||
+      s->field >= op->in_schema->nfields || (s->field < 0 && !op->udf))
+    return op_fail(op, SPATE_ECORRUPT, "timestamp assigner parameters are corrupt");
+  if (s->field >= 0) s->field_type = op->in_schema->fields[s->field].type;
+  s->max_ts = INT64_MIN;
+  s->emitted = INT64_MIN;
+  int64_t now = sp_wall_ms();
+  s->active_since = now;
+  bool periodic = (s->kind != SPATE_WATERMARKS_NONE || s->idleness > 0) && s->interval > 0;
+  return periodic ? op_schedule(op, now + s->interval, tick) : 0;
+}
+
+static int ts_process(op_t *op, int input, int64_t ts, const spate_row *row) {
+  ts_op *s = op->impl;
+  if (s->field >= 0) {
+    if (spate_row_is_null(row, s->field))
+      return op_fail(op, SPATE_EINVAL, "record has no timestamp: field %d '%s' is NULL", s->field,
+                     op->in_schema->fields[s->field].name);
+    ts = s->field_type == SPATE_INT ? spate_row_int(row, s->field) : spate_row_bigint(row, s->field);
+  } else {
+    int rc = ((spate_timestamp_fn)op->udf)(&op->ctx, row, &ts);
+    if (rc < 0) return op_udf_failed(op, rc, "timestamp function");
+  }
+  if (ts > s->max_ts) s->max_ts = ts;
+  s->seen++;
+  if (s->idle) { /* data is back: active again before the record goes out */
+    s->idle = false;
+    int rc = output_emit_status(&op->out, false);
+    if (rc < 0) return rc;
+  }
+  return output_emit(&op->out, ts, row);
+}
+
+/* The periodic watermark and idleness check. */
+static int tick(op_t *op, int64_t now) {
+  ts_op *s = op->impl;
+  if (s->kind != SPATE_WATERMARKS_NONE && s->max_ts != INT64_MIN) {
+    int64_t wm = s->max_ts - s->bound - 1;
+    if (s->max_ts < INT64_MIN + s->bound + 1) wm = INT64_MIN;
+    if (wm > s->emitted) {
+      s->emitted = wm;
+      op->ctx.watermark = wm;
+      int rc = output_emit_watermark(&op->out, wm);
+      if (rc < 0) return rc;
+    }
+  }
+  if (s->seen != s->seen_at_tick) {
+    s->seen_at_tick = s->seen;
+    s->active_since = now;
+  } else if (s->idleness > 0 && !s->idle && now - s->active_since >= s->idleness) {
+    s->idle = true;
+    int rc = output_emit_status(&op->out, true);
+    if (rc < 0) return rc;
+  }
+  return op_schedule(op, now + s->interval, tick);
+}
+
+/* Upstream watermarks are replaced by this operator's own, except the end of input. */
+static int ts_watermark(op_t *op, int input, int64_t wm) {
+  ts_op *s = op->impl;
+  if (wm != INT64_MAX) return 0;
+  s->emitted = wm;
+  return output_emit_watermark(&op->out, wm);
+}
+
+static int ts_status(op_t *op, bool idle) { return 0; /* this operator decides its own */ }
+
+static void ts_close(op_t *op) { sp_free(op->impl); }
+
+const op_vtable op_timestamps_vt = {.open = ts_open,
+                                    .process = ts_process,
+                                    .watermark = ts_watermark,
+                                    .status = ts_status,
+                                    .close = ts_close};

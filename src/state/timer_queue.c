@@ -1,0 +1,386 @@
+/*
+ * timer_queue.c: key-group partitioned timer heaps with de-duplication (see timer_queue.h).
+ *
+ * Invariants, per key group g:
+ *   - heap[0..size) is a binary min-heap under timer_cmp, and heap[i]->heap_idx == i;
+ *   - the set (linear probing, backward-shift deletion) holds exactly the timers of the heap;
+ * and for the queue:
+ *   - heads[0..ngroups) is a binary min-heap of group indexes under group_cmp (empty groups
+ *     compare greater than any non-empty one), and groups[heads[i]].head_pos == i;
+ *   - size is the sum of the groups' sizes.
+ * A group's position in the heads heap is repaired whenever its earliest timer changes.
+ */
+#include "state/timer_queue.h"
+
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/hash.h"
+#include "spate/spate.h"
+
+typedef struct tq_timer {
+  int64_t ts;
+  uint64_t hash;
+  uint32_t heap_idx;
+  uint32_t klen, nslen;
+  uint32_t reserved;
+  /* key bytes then namespace bytes follow */
+} tq_timer;
+
+typedef struct tq_group {
+  tq_timer **heap;
+  uint32_t size, cap;
+  tq_timer **set; /* NULL until the first timer */
+  uint32_t set_mask, head_pos;
+} tq_group;
+
+struct timer_queue {
+  int max_parallelism;
+  ks_key_group_range range;
+  int ngroups;
+  tq_group *groups;
+  uint32_t *heads;
+  size_t size;
+};
+
+static const uint8_t no_bytes[1];
+
+static inline const uint8_t *t_key(const tq_timer *t) { return (const uint8_t *)(t + 1); }
+static inline const uint8_t *t_ns(const tq_timer *t) { return t_key(t) + t->klen; }
+
+static inline uint64_t mix64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+static uint64_t timer_hash(int64_t ts, const void *key, uint32_t klen, const void *ns,
+                           uint32_t nslen) {
+  uint64_t h = sp_hash64(klen ? key : no_bytes, klen);
+  h ^= mix64(sp_hash64(nslen ? ns : no_bytes, nslen) + 0x9e3779b97f4a7c15ULL);
+  return mix64(h ^ mix64((uint64_t)ts));
+}
+
+static int cmp_bytes(const uint8_t *a, uint32_t al, const uint8_t *b, uint32_t bl) {
+  uint32_t n = al < bl ? al : bl;
+  int c = n ? memcmp(a, b, n) : 0;
+  if (c) return c;
+  return al < bl ? -1 : al > bl;
+}
+
+/* Total order: timestamp, then key bytes, then namespace bytes. */
+static int timer_cmp(const tq_timer *a, const tq_timer *b) {
+  if (a->ts != b->ts) return a->ts < b->ts ? -1 : 1;
+  int c = cmp_bytes(t_key(a), a->klen, t_key(b), b->klen);
+  return c ? c : cmp_bytes(t_ns(a), a->nslen, t_ns(b), b->nslen);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Per-group heap. */
+
+static void heap_set(tq_group *g, uint32_t i, tq_timer *t) {
+  g->heap[i] = t;
+  t->heap_idx = i;
+}
+
+static void heap_up(tq_group *g, uint32_t i) {
+  tq_timer *t = g->heap[i];
+  while (i > 0) {
+    uint32_t p = (i - 1) / 2;
+    if (timer_cmp(g->heap[p], t) <= 0) break;
+    heap_set(g, i, g->heap[p]);
+    i = p;
+  }
+  heap_set(g, i, t);
+}
+
+static void heap_down(tq_group *g, uint32_t i) {
+  tq_timer *t = g->heap[i];
+  for (;;) {
+    uint32_t l = 2 * i + 1;
+    if (l >= g->size) break;
+    uint32_t m = l + 1 < g->size && timer_cmp(g->heap[l + 1], g->heap[l]) < 0 ? l + 1 : l;
+    if (timer_cmp(g->heap[m], t) >= 0) break;
+    heap_set(g, i, g->heap[m]);
+    i = m;
+  }
+  heap_set(g, i, t);
+}
+
+static void heap_remove(tq_group *g, uint32_t i) {
+  tq_timer *last = g->heap[--g->size];
+  if (i == g->size) return;
+  heap_set(g, i, last);
+  heap_up(g, i);
+  heap_down(g, last->heap_idx);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Per-group set. Capacity is at least twice the heap size (load <= 50%). */
+
+static tq_timer **set_find(const tq_group *g, uint64_t hash, int64_t ts, const void *key,
+                           uint32_t klen, const void *ns, uint32_t nslen) {
+  if (!g->set) return NULL;
+  for (uint32_t i = (uint32_t)hash & g->set_mask;; i = (i + 1) & g->set_mask) {
+    tq_timer *t = g->set[i];
+    if (!t) return NULL;
+    if (t->hash == hash && t->ts == ts && t->klen == klen && t->nslen == nslen &&
+        (klen == 0 || memcmp(t_key(t), key, klen) == 0) &&
+        (nslen == 0 || memcmp(t_ns(t), ns, nslen) == 0))
+      return &g->set[i];
+  }
+}
+
+static void set_place(tq_timer **set, uint32_t mask, tq_timer *t) {
+  uint32_t i = (uint32_t)t->hash & mask;
+  while (set[i]) i = (i + 1) & mask;
+  set[i] = t;
+}
+
+static void set_remove(tq_group *g, tq_timer **slot) {
+  uint32_t mask = g->set_mask;
+  uint32_t i = (uint32_t)(slot - g->set);
+  g->set[i] = NULL;
+  for (uint32_t j = (i + 1) & mask;; j = (j + 1) & mask) {
+    tq_timer *t = g->set[j];
+    if (!t) return;
+    uint32_t home = (uint32_t)t->hash & mask;
+    bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+    if (stays) continue;
+    g->set[i] = t;
+    g->set[j] = NULL;
+    i = j;
+  }
+}
+
+/* Makes room for one more timer in heap and set; on failure the group is unchanged. */
+static int group_reserve(tq_group *g) {
+  if (g->size == g->cap) {
+    if (g->cap >= (1u << 29)) return SPATE_ENOMEM;
+    uint32_t cap = g->cap ? g->cap * 2 : 8;
+    tq_timer **h = sp_realloc(g->heap, (size_t)cap * sizeof *h);
+    if (!h) return SPATE_ENOMEM;
+    g->heap = h;
+    g->cap = cap;
+  }
+  uint32_t set_cap = g->set ? g->set_mask + 1 : 0;
+  if ((uint64_t)(g->size + 1) * 2 > set_cap) {
+    uint32_t ncap = set_cap ? set_cap * 2 : 16;
+    tq_timer **ns = sp_calloc(ncap, sizeof *ns);
+    if (!ns) return SPATE_ENOMEM;
+    for (uint32_t i = 0; i < set_cap; i++)
+      if (g->set[i]) set_place(ns, ncap - 1, g->set[i]);
+    sp_free(g->set);
+    g->set = ns;
+    g->set_mask = ncap - 1;
+  }
+  return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Heads heap over groups. */
+
+static int group_cmp(const timer_queue *q, uint32_t a, uint32_t b) {
+  const tq_group *ga = &q->groups[a], *gb = &q->groups[b];
+  if (!ga->size || !gb->size) return (int)!ga->size - (int)!gb->size;
+  return timer_cmp(ga->heap[0], gb->heap[0]);
+}
+
+static void heads_set(timer_queue *q, uint32_t i, uint32_t gi) {
+  q->heads[i] = gi;
+  q->groups[gi].head_pos = i;
+}
+
+/* Restores the heads heap after group gi's earliest timer changed. */
+static void heads_fix(timer_queue *q, uint32_t gi) {
+  uint32_t i = q->groups[gi].head_pos, n = (uint32_t)q->ngroups;
+  while (i > 0) {
+    uint32_t p = (i - 1) / 2;
+    if (group_cmp(q, q->heads[p], gi) <= 0) break;
+    heads_set(q, i, q->heads[p]);
+    i = p;
+  }
+  for (;;) {
+    uint32_t l = 2 * i + 1;
+    if (l >= n) break;
+    uint32_t m = l + 1 < n && group_cmp(q, q->heads[l + 1], q->heads[l]) < 0 ? l + 1 : l;
+    if (group_cmp(q, q->heads[m], gi) >= 0) break;
+    heads_set(q, i, q->heads[m]);
+    i = m;
+  }
+  heads_set(q, i, gi);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The queue. */
+
+int tq_new(int max_parallelism, ks_key_group_range range, timer_queue **out) {
+  *out = NULL;
+  if (max_parallelism < 1 || max_parallelism > 32768 || range.first < 0 ||
+      range.last >= max_parallelism || range.last < range.first)
+    return SPATE_EINVAL;
+  timer_queue *q = sp_calloc(1, sizeof *q);
+  if (!q) return SPATE_ENOMEM;
+  q->ngroups = ks_key_group_range_size(range);
+  q->groups = sp_calloc((size_t)q->ngroups, sizeof *q->groups);
+  q->heads = sp_calloc((size_t)q->ngroups, sizeof *q->heads);
+  if (!q->groups || !q->heads) {
+    sp_free(q->groups);
+    sp_free(q->heads);
+    sp_free(q);
+    return SPATE_ENOMEM;
+  }
+  q->max_parallelism = max_parallelism;
+  q->range = range;
+  for (int i = 0; i < q->ngroups; i++) heads_set(q, (uint32_t)i, (uint32_t)i);
+  *out = q;
+  return 0;
+}
+
+static void group_free(tq_group *g) {
+  for (uint32_t i = 0; i < g->size; i++) sp_free(g->heap[i]);
+  sp_free(g->heap);
+  sp_free(g->set);
+  uint32_t pos = g->head_pos;
+  memset(g, 0, sizeof *g);
+  g->head_pos = pos;
+}
+
+void tq_free(timer_queue *q) {
+  if (!q) return;
+  for (int i = 0; i < q->ngroups; i++) group_free(&q->groups[i]);
+  sp_free(q->groups);
+  sp_free(q->heads);
+  sp_free(q);
+}
+
+static int check_args(const timer_queue *q, int key_group, const void *key, uint32_t klen,
+                      const void *ns, uint32_t nslen) {
+  if (!ks_key_group_range_contains(q->range, key_group)) return SPATE_EINVAL;
+  if ((!key && klen) || (!ns && nslen)) return SPATE_EINVAL;
+  if ((uint64_t)klen + nslen > UINT32_MAX - sizeof(tq_timer)) return SPATE_EINVAL;
+  return 0;
+}
+
+int tq_register(timer_queue *q, int key_group, int64_t timestamp, const void *key,
+                uint32_t key_len, const void *ns, uint32_t ns_len) {
+  int rc = check_args(q, key_group, key, key_len, ns, ns_len);
+  if (rc < 0) return rc;
+  uint32_t gi = (uint32_t)(key_group - q->range.first);
+  tq_group *g = &q->groups[gi];
+  uint64_t h = timer_hash(timestamp, key, key_len, ns, ns_len);
+  if (set_find(g, h, timestamp, key, key_len, ns, ns_len)) return 0;
+  if (group_reserve(g) < 0) return SPATE_ENOMEM;
+  tq_timer *t = sp_malloc(sizeof *t + key_len + ns_len);
+  if (!t) return SPATE_ENOMEM;
+  memset(t, 0, sizeof *t);
+  t->ts = timestamp;
+  t->hash = h;
+  t->klen = key_len;
+  t->nslen = ns_len;
+  if (key_len) memcpy((uint8_t *)(t + 1), key, key_len);
+  if (ns_len) memcpy((uint8_t *)(t + 1) + key_len, ns, ns_len);
+  set_place(g->set, g->set_mask, t);
+  tq_timer *old_head = g->size ? g->heap[0] : NULL;
+  heap_set(g, g->size++, t);
+  heap_up(g, t->heap_idx);
+  q->size++;
+  if (g->heap[0] != old_head) heads_fix(q, gi);
+  return 1;
+}
+
+/* Takes timer t out of group gi (heap, set, heads); the caller frees it. */
+static void take(timer_queue *q, uint32_t gi, tq_timer *t) {
+  tq_group *g = &q->groups[gi];
+  tq_timer **slot = set_find(g, t->hash, t->ts, t_key(t), t->klen, t_ns(t), t->nslen);
+  set_remove(g, slot);
+  bool was_head = t->heap_idx == 0;
+  heap_remove(g, t->heap_idx);
+  q->size--;
+  if (was_head) heads_fix(q, gi);
+}
+
+int tq_delete(timer_queue *q, int key_group, int64_t timestamp, const void *key, uint32_t key_len,
+              const void *ns, uint32_t ns_len) {
+  int rc = check_args(q, key_group, key, key_len, ns, ns_len);
+  if (rc < 0) return rc;
+  uint32_t gi = (uint32_t)(key_group - q->range.first);
+  tq_timer **slot = set_find(&q->groups[gi], timer_hash(timestamp, key, key_len, ns, ns_len),
+                             timestamp, key, key_len, ns, ns_len);
+  if (!slot) return 0;
+  tq_timer *t = *slot;
+  take(q, gi, t);
+  sp_free(t);
+  return 1;
+}
+
+int tq_contains(const timer_queue *q, int key_group, int64_t timestamp, const void *key,
+                uint32_t key_len, const void *ns, uint32_t ns_len) {
+  int rc = check_args(q, key_group, key, key_len, ns, ns_len);
+  if (rc < 0) return rc;
+  const tq_group *g = &q->groups[key_group - q->range.first];
+  return set_find(g, timer_hash(timestamp, key, key_len, ns, ns_len), timestamp, key, key_len, ns,
+                  ns_len) != NULL;
+}
+
+bool tq_peek(const timer_queue *q, int64_t *timestamp) {
+  const tq_group *g = &q->groups[q->heads[0]];
+  if (!g->size) return false;
+  if (timestamp) *timestamp = g->heap[0]->ts;
+  return true;
+}
+
+size_t tq_size(const timer_queue *q) { return q->size; }
+
+static tq_timer_view view_of(const timer_queue *q, uint32_t gi, const tq_timer *t) {
+  tq_timer_view v = {t->ts, q->range.first + (int)gi, t_key(t), t->klen, t_ns(t), t->nslen};
+  return v;
+}
+
+int tq_advance(timer_queue *q, int64_t time, tq_timer_fn fn, void *arg, uint64_t *fired) {
+  uint64_t n = 0;
+  int rc = 0;
+  for (;;) {
+    uint32_t gi = q->heads[0];
+    tq_group *g = &q->groups[gi];
+    if (!g->size || g->heap[0]->ts > time) break;
+    tq_timer *t = g->heap[0];
+    take(q, gi, t);
+    tq_timer_view v = view_of(q, gi, t);
+    n++;
+    rc = fn(arg, &v);
+    sp_free(t);
+    if (rc != 0) break;
+  }
+  if (fired) *fired = n;
+  return rc;
+}
+
+int tq_visit_key_group(const timer_queue *q, int key_group, tq_timer_fn fn, void *arg) {
+  if (!ks_key_group_range_contains(q->range, key_group)) return SPATE_EINVAL;
+  uint32_t gi = (uint32_t)(key_group - q->range.first);
+  const tq_group *g = &q->groups[gi];
+  for (uint32_t i = 0; i < g->size; i++) {
+    tq_timer_view v = view_of(q, gi, g->heap[i]);
+    int rc = fn(arg, &v);
+    if (rc != 0) return rc;
+  }
+  return 0;
+}
+
+size_t tq_key_group_size(const timer_queue *q, int key_group) {
+  if (!ks_key_group_range_contains(q->range, key_group)) return 0;
+  return q->groups[key_group - q->range.first].size;
+}
+
+int tq_clear_key_group(timer_queue *q, int key_group) {
+  if (!ks_key_group_range_contains(q->range, key_group)) return SPATE_EINVAL;
+  uint32_t gi = (uint32_t)(key_group - q->range.first);
+  q->size -= q->groups[gi].size;
+  group_free(&q->groups[gi]);
+  heads_fix(q, gi);
+  return 0;
+}
