@@ -212,6 +212,84 @@ typedef int (*spate_open_fn)(spate_ctx *ctx, void **user);
 typedef void (*spate_close_fn)(spate_ctx *ctx, void *user);
 
 /* ---------------------------------------------------------------------------------------------
+ * Process functions, keyed state and timers (Flink's ProcessFunction / KeyedProcessFunction).
+ *
+ * On a keyed stream a process function has state scoped to the current key and timers per key:
+ * declare states in the open function (spate_udf_lifecycle) with spate_ctx_state, keep the
+ * handles (e.g. in the user pointer), and use them in the process and timer functions. The
+ * state of each key lives with the subtask that owns the key's key group. Output of the process
+ * function carries the input record's timestamp; output of an event-time timer carries the
+ * timer's timestamp. */
+typedef enum spate_time_domain { SPATE_EVENT_TIME = 0, SPATE_PROCESSING_TIME = 1 } spate_time_domain;
+
+typedef int (*spate_process_fn)(spate_ctx *ctx, const spate_row *in, spate_collector *out);
+typedef int (*spate_timer_fn)(spate_ctx *ctx, int64_t timestamp, spate_time_domain domain,
+                              spate_collector *out);
+
+typedef enum spate_state_kind {
+  SPATE_STATE_VALUE = 1,
+  SPATE_STATE_LIST = 2,
+  SPATE_STATE_MAP = 3,
+  SPATE_STATE_REDUCING = 4,
+} spate_state_kind;
+
+/* State time-to-live with Flink's StateTtlConfig options (processing time). */
+typedef enum spate_ttl_update {
+  SPATE_TTL_DISABLED = 0,
+  SPATE_TTL_ON_CREATE_AND_WRITE = 1,
+  SPATE_TTL_ON_READ_AND_WRITE = 2,
+} spate_ttl_update;
+typedef enum spate_ttl_visibility {
+  SPATE_TTL_NEVER_RETURN_EXPIRED = 0,
+  SPATE_TTL_RETURN_EXPIRED_IF_NOT_CLEANED_UP = 1,
+} spate_ttl_visibility;
+
+typedef struct spate_state_desc {
+  const char *name;               /* unique per operator */
+  spate_state_kind kind;
+  const spate_schema *schema;     /* values (list elements, map values) */
+  const spate_schema *key_schema; /* MAP: the user keys */
+  spate_reduce_fn reduce;         /* REDUCING: combines values (must have external linkage) */
+  spate_ttl_update ttl_update;    /* SPATE_TTL_DISABLED (0): no TTL */
+  int64_t ttl_ms;
+  spate_ttl_visibility ttl_visibility;
+} spate_state_desc;
+
+typedef struct spate_state spate_state;
+/* Iterates list elements or map entries; rows are valid until the next state call. */
+typedef struct spate_state_iter {
+  uint64_t opaque_[8];
+} spate_state_iter;
+
+/* Declares (or finds again) a state of the current operator; NULL and a context error if the
+ * stream is not keyed or the descriptor is invalid. Call in the open function. */
+spate_state *spate_ctx_state(spate_ctx *ctx, const spate_state_desc *desc);
+/* The current key as a row of the key's schema (key fields or key selector schema). */
+const spate_row *spate_ctx_current_key(const spate_ctx *ctx);
+int64_t spate_ctx_processing_time(const spate_ctx *ctx);
+/* Timers for the current key, de-duplicated per timestamp; deleting an absent timer is fine. */
+int spate_ctx_register_event_timer(spate_ctx *ctx, int64_t timestamp);
+int spate_ctx_register_processing_timer(spate_ctx *ctx, int64_t timestamp);
+int spate_ctx_delete_event_timer(spate_ctx *ctx, int64_t timestamp);
+int spate_ctx_delete_processing_timer(spate_ctx *ctx, int64_t timestamp);
+
+/* All return a negative code on error. Getters return 1 and the row when present, 0 if absent. */
+int spate_state_clear(spate_state *s);
+int spate_value_get(spate_state *s, spate_row *out);
+int spate_value_update(spate_state *s, const spate_row *value);
+int spate_list_add(spate_state *s, const spate_row *value);
+int spate_list_iter(spate_state *s, spate_state_iter *it);
+bool spate_list_next(spate_state_iter *it, spate_row *out);
+int spate_map_get(spate_state *s, const spate_row *key, spate_row *out);
+int spate_map_put(spate_state *s, const spate_row *key, const spate_row *value);
+int spate_map_remove(spate_state *s, const spate_row *key); /* 1 removed, 0 absent */
+int spate_map_contains(spate_state *s, const spate_row *key);
+int spate_map_iter(spate_state *s, spate_state_iter *it);
+bool spate_map_next(spate_state_iter *it, spate_row *key, spate_row *value);
+int spate_reducing_add(spate_state *s, const spate_row *value);
+int spate_reducing_get(spate_state *s, spate_row *out);
+
+/* ---------------------------------------------------------------------------------------------
  * The execution environment and streams. */
 typedef struct spate_env spate_env;
 typedef struct spate_stream spate_stream; /* owned by the environment */
@@ -255,6 +333,10 @@ spate_stream *spate_map(spate_stream *in, spate_map_fn fn, const spate_schema *o
 spate_stream *spate_flat_map(spate_stream *in, spate_flat_map_fn fn,
                              const spate_schema *out_schema);
 spate_stream *spate_filter(spate_stream *in, spate_filter_fn fn);
+/* A process function: on a keyed stream with keyed state and timers (on_timer may be NULL when
+ * no timers are used); on other streams a plain ProcessFunction without them. */
+spate_stream *spate_process(spate_stream *in, spate_process_fn fn, spate_timer_fn on_timer,
+                            const spate_schema *out_schema);
 /* Key by: the result is a keyed stream for reduce and the aggregations. */
 spate_stream *spate_key_by(spate_stream *in, int field);
 spate_stream *spate_key_by_fields(spate_stream *in, const int *fields, int n);
@@ -288,12 +370,23 @@ typedef enum spate_watermarks {
   SPATE_WATERMARKS_NONE = 0,
   SPATE_WATERMARKS_MONOTONOUS = 1,
   SPATE_WATERMARKS_BOUNDED = 2,
+  SPATE_WATERMARKS_CUSTOM = 3, /* spate_assign_watermarks_custom */
 } spate_watermarks;
 spate_stream *spate_assign_timestamps(spate_stream *in, int timestamp_field,
                                       spate_watermarks watermarks, int64_t max_out_of_orderness_ms);
 spate_stream *spate_assign_timestamps_fn(spate_stream *in, spate_timestamp_fn fn,
                                          spate_watermarks watermarks,
                                          int64_t max_out_of_orderness_ms);
+/* A custom watermark generator (Flink's WatermarkGenerator): on_event runs after each record
+ * with its timestamp, on_periodic every pipeline.auto-watermark-interval; each returns the
+ * watermark to emit, or INT64_MIN for none (either may be NULL). Watermarks that do not advance
+ * are not emitted. Timestamps come from timestamp_field, or from ts_fn when the field is -1;
+ * generator state lives in the user pointer (spate_udf_lifecycle on the result). */
+typedef int64_t (*spate_watermark_fn)(spate_ctx *ctx, const spate_row *in, int64_t ts);
+typedef int64_t (*spate_periodic_watermark_fn)(spate_ctx *ctx);
+spate_stream *spate_assign_watermarks_custom(spate_stream *in, int timestamp_field,
+                                             spate_timestamp_fn ts_fn, spate_watermark_fn on_event,
+                                             spate_periodic_watermark_fn on_periodic);
 /* Flink's withIdleness: a subtask without records for idle_timeout_ms marks itself idle so that
  * it stops holding back the watermark downstream, until its next record. Applies to the result
  * of spate_assign_timestamps*. */

@@ -287,7 +287,7 @@ static spate_stream *one_input(spate_stream *in, op_kind kind, const char *api, 
   }
   n->udf = udf;
   n->out_schema = schema_ref(out_schema);
-  if (in->keyed && (kind == OP_REDUCE || kind == OP_AGG) &&
+  if (in->keyed && (kind == OP_REDUCE || kind == OP_AGG || kind == OP_PROCESS) &&
       key_spec_copy(&env->g->nodes[id].key, &in->inputs[0].key) < 0) {
     api_fail(env, "out of memory");
     return NULL;
@@ -315,10 +315,11 @@ spate_stream *spate_filter(spate_stream *in, spate_filter_fn fn) {
 
 /* ---- event time -------------------------------------------------------------------------------- */
 static spate_stream *timestamps(spate_stream *in, const char *api, int field, void *fn,
-                                spate_watermarks kind, int64_t bound) {
+                                spate_watermarks kind, int64_t bound, void *on_event,
+                                void *on_periodic) {
   if (!check_input(api, in)) return NULL;
   spate_env *env = in->env;
-  if ((unsigned)kind > SPATE_WATERMARKS_BOUNDED)
+  if ((unsigned)kind > SPATE_WATERMARKS_CUSTOM)
     return api_fail(env, "%s: unknown watermark strategy %d", api, (int)kind), NULL;
   if (bound < 0)
     return api_fail(env, "%s: the out-of-orderness bound must not be negative, got %lld ms", api,
@@ -332,27 +333,61 @@ static spate_stream *timestamps(spate_stream *in, const char *api, int field, vo
       return api_fail(env, "%s: timestamp field %d '%s' is %s; it must be TIMESTAMP, BIGINT or INT",
                       api, field, in->schema->fields[field].name, schema_type_name(t)), NULL;
   }
+  char *ev = on_event ? udf_name(env, api, on_event) : NULL;
+  char *per = on_periodic ? udf_name(env, api, on_periodic) : NULL;
+  if (env->failed) {
+    sp_free(ev);
+    sp_free(per);
+    return NULL;
+  }
   spate_stream *s = one_input(in, OP_TIMESTAMPS, api, "Timestamps/Watermarks", fn, in->schema);
-  if (!s) return NULL;
+  if (!s) {
+    sp_free(ev);
+    sp_free(per);
+    return NULL;
+  }
   sp_writer w;
   sp_writer_init(&w);
   sp_put_u8(&w, (uint8_t)kind);
-  sp_put_i64(&w, kind == SPATE_WATERMARKS_MONOTONOUS ? 0 : bound);
+  sp_put_i64(&w, kind == SPATE_WATERMARKS_BOUNDED ? bound : 0);
   sp_put_i64(&w, 0);  /* idleness: spate_with_idleness */
   sp_put_i32(&w, fn ? -1 : field);
+  sp_put_str(&w, ev);
+  sp_put_str(&w, per);
   sp_put_i64(&w, -1); /* periodic interval: from the configuration at execution */
+  sp_free(ev);
+  sp_free(per);
   return set_params(env, s->node, &w) ? s : NULL;
 }
 
 spate_stream *spate_assign_timestamps(spate_stream *in, int timestamp_field,
                                       spate_watermarks watermarks, int64_t bound) {
-  return timestamps(in, "spate_assign_timestamps", timestamp_field, NULL, watermarks, bound);
+  if (in && !in->env->failed && watermarks == SPATE_WATERMARKS_CUSTOM)
+    return api_fail(in->env, "spate_assign_timestamps: use spate_assign_watermarks_custom for a "
+                    "custom watermark generator"), NULL;
+  return timestamps(in, "spate_assign_timestamps", timestamp_field, NULL, watermarks, bound, NULL,
+                    NULL);
 }
 
 spate_stream *spate_assign_timestamps_fn(spate_stream *in, spate_timestamp_fn fn,
                                          spate_watermarks watermarks, int64_t bound) {
   if (in && !fn) return api_fail(in->env, "spate_assign_timestamps_fn: the function must not be NULL"), NULL;
-  return timestamps(in, "spate_assign_timestamps_fn", -1, (void *)(uintptr_t)fn, watermarks, bound);
+  if (in && !in->env->failed && watermarks == SPATE_WATERMARKS_CUSTOM)
+    return api_fail(in->env, "spate_assign_timestamps_fn: use spate_assign_watermarks_custom for "
+                    "a custom watermark generator"), NULL;
+  return timestamps(in, "spate_assign_timestamps_fn", -1, (void *)(uintptr_t)fn, watermarks, bound,
+                    NULL, NULL);
+}
+
+spate_stream *spate_assign_watermarks_custom(spate_stream *in, int timestamp_field,
+                                             spate_timestamp_fn ts_fn, spate_watermark_fn on_event,
+                                             spate_periodic_watermark_fn on_periodic) {
+  if (in && !in->env->failed && timestamp_field < 0 && !ts_fn)
+    return api_fail(in->env, "spate_assign_watermarks_custom: give a timestamp field or a "
+                    "timestamp function"), NULL;
+  return timestamps(in, "spate_assign_watermarks_custom", timestamp_field,
+                    timestamp_field < 0 ? (void *)(uintptr_t)ts_fn : NULL, SPATE_WATERMARKS_CUSTOM,
+                    0, (void *)(uintptr_t)on_event, (void *)(uintptr_t)on_periodic);
 }
 
 spate_stream *spate_with_idleness(spate_stream *s, int64_t idle_timeout_ms) {
@@ -365,6 +400,27 @@ spate_stream *spate_with_idleness(spate_stream *s, int64_t idle_timeout_ms) {
   sg_node *n = &s->env->g->nodes[s->node];
   sp_patch_i64(n->params + 1 + 8, idle_timeout_ms); /* layout: see OP_TIMESTAMPS */
   return s;
+}
+
+spate_stream *spate_process(spate_stream *in, spate_process_fn fn, spate_timer_fn on_timer,
+                            const spate_schema *out_schema) {
+  if (in && !fn) return api_fail(in->env, "spate_process: the function must not be NULL"), NULL;
+  if (!check_input("spate_process", in)) return NULL;
+  char *timer = NULL;
+  if (on_timer && !(timer = udf_name(in->env, "spate_process", (void *)(uintptr_t)on_timer)))
+    return NULL;
+  spate_stream *s = one_input(in, OP_PROCESS, "spate_process",
+                              in->keyed ? "KeyedProcess" : "Process", (void *)(uintptr_t)fn,
+                              out_schema);
+  if (!s) {
+    sp_free(timer);
+    return NULL;
+  }
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_str(&w, timer);
+  sp_free(timer);
+  return set_params(in->env, s->node, &w) ? s : NULL;
 }
 
 /* ---- virtual streams: key by, partitioning, union ------------------------------------------- */

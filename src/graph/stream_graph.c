@@ -157,6 +157,7 @@ const char *op_kind_name(op_kind k) {
   case OP_SINK_COLLECT: return "SINK_COLLECT";
   case OP_SINK_UDF: return "SINK_UDF";
   case OP_TIMESTAMPS: return "TIMESTAMPS_WATERMARKS";
+  case OP_PROCESS: return "PROCESS";
   default: return "UNKNOWN";
   }
 }
@@ -310,7 +311,8 @@ static int check_nodes(const sg_node *nodes, int nnodes, int rc, char *err, size
                       "partition function",
                       n->name, i, k);
     }
-    if (op_is_keyed(n->kind)) {
+    if (op_is_keyed(n->kind) ||
+        (n->kind == OP_PROCESS && (n->key.nfields > 0 || n->key.selector))) {
       r = check_key(&n->key, in0, n, "key of keyed operator", rc, err, err_len);
       if (r) return r;
     }

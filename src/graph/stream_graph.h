@@ -34,9 +34,12 @@ typedef enum op_kind {
   OP_SINK_DISCARD,
   OP_SINK_COLLECT,     /* params: str name */
   OP_SINK_UDF,         /* udf = sink fn */
+  OP_PROCESS,          /* udf = process fn; params: str on_timer symbol (may be NULL); keyed if
+                          key.nfields > 0 or key.selector */
   OP_TIMESTAMPS,       /* params: u8 watermarks kind, i64 max out-of-orderness ms, i64 idleness
-                          ms (0: none), i32 timestamp field (-1: udf), i64 periodic interval ms
-                          (set from pipeline.auto-watermark-interval at execution) */
+                          ms (0: none), i32 timestamp field (-1: udf), str on-event generator,
+                          str periodic generator (custom only, may be NULL), i64 periodic
+                          interval ms (set from pipeline.auto-watermark-interval at execution) */
   OP_KIND_MAX_
 } op_kind;
 

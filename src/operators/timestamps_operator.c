@@ -7,6 +7,8 @@
  *  - BOUNDED (out-of-orderness B) emits, every pipeline.auto-watermark-interval of processing
  *    time, the watermark maxTimestamp - B - 1 when it advanced (Flink's
  *    BoundedOutOfOrdernessWatermarks); MONOTONOUS is BOUNDED with B = 0; NONE emits none;
+ *  - CUSTOM calls the user's generator: after each record (per-event watermarks) and/or every
+ *    interval (periodic);
  *  - with idleness, a subtask that saw no record for the idle timeout marks its output idle (so
  *    downstream valves stop waiting for it) and active again with its next record;
  *  - watermarks from upstream are dropped, except the final MAX watermark of end of input.
@@ -17,6 +19,8 @@
 
 typedef struct ts_op {
   uint8_t kind; /* SPATE_WATERMARKS_* */
+  spate_watermark_fn on_event;           /* custom generators */
+  spate_periodic_watermark_fn on_periodic;
   int64_t bound, idleness, interval;
   int field;
   spate_type field_type;
@@ -29,6 +33,8 @@ typedef struct ts_op {
 } ts_op;
 
 static int tick(op_t *op, int64_t now);
+typedef struct ts_op ts_op;
+static int emit(op_t *op, ts_op *s, int64_t wm);
 
 static int ts_open(op_t *op) {
   ts_op *s = sp_calloc(1, sizeof *s);
@@ -40,10 +46,17 @@ static int ts_open(op_t *op) {
   s->bound = sp_get_i64(&r);
   s->idleness = sp_get_i64(&r);
   s->field = sp_get_i32(&r);
+  char *ev = sp_get_str(&r), *per = sp_get_str(&r);
   s->interval = sp_get_i64(&r);
-  if (!sp_reader_ok(&r) || s->kind > SPATE_WATERMARKS_BOUNDED || s->bound < 0 || s->idleness < 0 ||
+  s->on_event = (spate_watermark_fn)op_resolve(op, ev);
+  s->on_periodic = (spate_periodic_watermark_fn)op_resolve(op, per);
+  bool missing = (ev && !s->on_event) || (per && !s->on_periodic);
+  sp_free(ev);
+  sp_free(per);
+  if (!sp_reader_ok(&r) || s->kind > SPATE_WATERMARKS_CUSTOM || s->bound < 0 || s->idleness < 0 ||
       s->field >= op->in_schema->nfields || (s->field < 0 && !op->udf))
     return op_fail(op, SPATE_ECORRUPT, "timestamp assigner parameters are corrupt");
+  if (missing) return op_fail(op, SPATE_ENOENT, "watermark generator function not found");
   if (s->field >= 0) s->field_type = op->in_schema->fields[s->field].type;
   s->max_ts = INT64_MIN;
   s->emitted = INT64_MIN;
@@ -71,21 +84,36 @@ static int ts_process(op_t *op, int input, int64_t ts, const spate_row *row) {
     int rc = output_emit_status(&op->out, false);
     if (rc < 0) return rc;
   }
-  return output_emit(&op->out, ts, row);
+  int rc = output_emit(&op->out, ts, row);
+  if (rc == 0 && s->on_event) { /* a per-event (punctuated) watermark follows its record */
+    int64_t wm = s->on_event(&op->ctx, row, ts);
+    if (op->ctx.has_error) return op_udf_failed(op, SPATE_EUDF, "watermark generator");
+    if (wm > s->emitted) rc = emit(op, s, wm);
+  }
+  return rc;
+}
+
+static int emit(op_t *op, ts_op *s, int64_t wm) {
+  s->emitted = wm;
+  op->ctx.watermark = wm;
+  return output_emit_watermark(&op->out, wm);
 }
 
 /* The periodic watermark and idleness check. */
 static int tick(op_t *op, int64_t now) {
   ts_op *s = op->impl;
-  if (s->kind != SPATE_WATERMARKS_NONE && s->max_ts != INT64_MIN) {
-    int64_t wm = s->max_ts - s->bound - 1;
-    if (s->max_ts < INT64_MIN + s->bound + 1) wm = INT64_MIN;
-    if (wm > s->emitted) {
-      s->emitted = wm;
-      op->ctx.watermark = wm;
-      int rc = output_emit_watermark(&op->out, wm);
-      if (rc < 0) return rc;
+  int64_t wm = INT64_MIN;
+  if (s->kind == SPATE_WATERMARKS_CUSTOM) {
+    if (s->on_periodic) {
+      wm = s->on_periodic(&op->ctx);
+      if (op->ctx.has_error) return op_udf_failed(op, SPATE_EUDF, "periodic watermark generator");
     }
+  } else if (s->kind != SPATE_WATERMARKS_NONE && s->max_ts != INT64_MIN) {
+    wm = s->max_ts < INT64_MIN + s->bound + 1 ? INT64_MIN : s->max_ts - s->bound - 1;
+  }
+  if (wm > s->emitted) {
+    int rc = emit(op, s, wm);
+    if (rc < 0) return rc;
   }
   if (s->seen != s->seen_at_tick) {
     s->seen_at_tick = s->seen;

@@ -47,6 +47,8 @@ int op_create(const job_graph *jg, int node, int subtask, op_vtable_fn vtable_fo
   op->ctx.ts = INT64_MIN;
   op->ctx.watermark = INT64_MIN;
   op->out.records_out = &op->records_out;
+  op->dl = dl;
+  op->artifact = artifact;
   if (n->ninputs > 0) op->in_schema = jg->nodes[n->inputs[0].source].out_schema;
   int rc = 0;
   op->udf = resolve(dl, n->udf, artifact, n->name, err, err_len, &rc);
@@ -63,6 +65,10 @@ int op_create(const job_graph *jg, int node, int subtask, op_vtable_fn vtable_fo
   return 0;
 }
 
+void *op_resolve(op_t *op, const char *symbol) {
+  return op->dl && symbol ? dlsym(op->dl, symbol) : NULL;
+}
+
 int op_watermark(op_t *op, int input, int64_t wm) {
   op->ctx.watermark = wm;
   return op->vt->watermark ? op->vt->watermark(op, input, wm) : output_emit_watermark(&op->out, wm);
@@ -72,24 +78,26 @@ int op_status(op_t *op, bool idle) {
   return op->vt->status ? op->vt->status(op, idle) : output_emit_status(&op->out, idle);
 }
 
+/* The operator opens first, so that a user open function finds what it builds on (keyed state);
+ * closing runs in reverse. */
 int op_open(op_t *op) {
-  if (op->open_fn) {
-    void *user = NULL;
-    int rc = op->open_fn(&op->ctx, &user);
-    if (rc < 0) return op_udf_failed(op, rc, "open function");
-    op->ctx.user = user;
-    op->user_opened = true;
-  }
-  return op->vt->open ? op->vt->open(op) : 0;
+  int rc = op->vt->open ? op->vt->open(op) : 0;
+  if (rc < 0 || !op->open_fn) return rc;
+  void *user = NULL;
+  rc = op->open_fn(&op->ctx, &user);
+  if (rc < 0) return op_udf_failed(op, rc, "open function");
+  op->ctx.user = user;
+  op->user_opened = true;
+  return 0;
 }
 
 void op_close(op_t *op) {
   if (!op || op->closed) return;
   op->closed = true;
-  if (op->vt->close) op->vt->close(op);
-  op->impl = NULL;
   if (op->user_opened && op->close_fn) op->close_fn(&op->ctx, op->ctx.user);
   op->user_opened = false;
+  if (op->vt->close) op->vt->close(op);
+  op->impl = NULL;
 }
 
 void op_free(op_t *op) {

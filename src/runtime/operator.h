@@ -36,6 +36,7 @@ struct spate_ctx {
   int64_t watermark;     /* the operator's current event time (INT64_MIN before any) */
   bool has_error;
   char error[512];
+  void *keyed;           /* keyed operators: their key, state and timer context, else NULL */
 };
 
 typedef struct op_output {
@@ -82,6 +83,8 @@ struct op_t {
   spate_row_builder rb;            /* output rows (operators with an output schema) */
   void *udf;                       /* main UDF, resolved */
   spate_key_fn key_fn;             /* keyed operators with a key selector */
+  void *dl;                        /* the job's object, for UDFs named in params */
+  const char *artifact;
   spate_open_fn open_fn;
   spate_close_fn close_fn;
   bool user_opened;
@@ -157,7 +160,10 @@ static inline int op_schedule(op_t *op, int64_t due_ms, op_timer_fn fn) {
   return op->schedule(op->task, op, due_ms, fn);
 }
 
-/* Runs the user open function then the operator's open. */
+/* Finds a UDF named in the operator's params in the job's object; NULL if absent. */
+void *op_resolve(op_t *op, const char *symbol);
+
+/* Runs the operator's open, then the user open function. */
 int op_open(op_t *op);
 /* Runs the operator's close and the user close function (if opened), once; on the task thread. */
 void op_close(op_t *op);

@@ -167,7 +167,8 @@ ks_kind ks_state_kind(const ks_state *s);
 /* Current key context. The key bytes are copied (growing a reused buffer, so this allocates
  * only when a longer key than ever before arrives); key_group must lie in the backend's range
  * and must be the key's group (the caller computes it once per record). Setting a key resets
- * the namespace to the default (empty) namespace. */
+ * the namespace to the default (empty) namespace. If the copy fails (SPATE_ENOMEM) there is no
+ * current key afterwards, so a failed set can never leave state calls on the previous key. */
 int ks_set_current_key(ks_backend *b, const void *key, uint32_t len, int key_group);
 /* Sets the namespace (e.g. an encoded window) for later state calls; len 0 = the default
  * namespace. Copied like the key. */

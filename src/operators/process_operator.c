@@ -1,0 +1,352 @@
+/*
+ * process_operator.c: Flink's (Keyed)ProcessFunction. On a keyed stream the operator owns a
+ * keyed-state backend and two timer queues (event and processing time) for its key-group range:
+ *
+ *  - for each record it builds the key row, derives the key group exactly as the partitioner
+ *    did (Java-compatible hash, Flink's murmur), makes that key current and calls the function;
+ *  - a watermark first fires every event-time timer at or below it (in timestamp order, with
+ *    the timer's key current and its timestamp on the output), then goes downstream;
+ *  - processing-time timers are driven by one task timer set for the earliest of them;
+ *  - the public state and timer functions (spate_ctx_state, spate_value_get, ...) act on the
+ *    current key of the operator whose context they are given.
+ * Processing-time timers still pending at the end of input are dropped, as Flink does for
+ * bounded input.
+ */
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "base/hash.h"
+#include "operators/registry.h"
+#include "state/keyed_state.h"
+#include "state/timer_queue.h"
+
+struct spate_state {
+  struct proc_op *p;
+  ks_state *ks;
+  spate_state_kind kind;
+  spate_reduce_fn reduce;
+};
+
+typedef struct proc_op {
+  op_t *op;
+  bool keyed;
+  int max_parallelism;
+  ks_backend *backend;
+  timer_queue *event_timers, *proc_timers;
+  spate_row_builder key_rb;
+  int key_fields[64];     /* 0..n-1: hashing the key row's own fields */
+  spate_row key;          /* the current key (a view) */
+  int key_group;
+  bool has_key;
+  spate_timer_fn on_timer;
+  int64_t proc_scheduled; /* the task timer set for processing-time timers (INT64_MAX: none) */
+  spate_state **states;
+  int nstates;
+} proc_op;
+
+static int64_t wall_clock(void *arg) { return sp_wall_ms(); }
+
+static proc_op *keyed_of(const spate_ctx *ctx) { return ctx ? (proc_op *)ctx->keyed : NULL; }
+
+static int proc_open(op_t *op) {
+  proc_op *p = sp_calloc(1, sizeof *p);
+  if (!p) return SPATE_ENOMEM;
+  op->impl = p;
+  p->op = op;
+  p->proc_scheduled = INT64_MAX;
+  sp_reader r;
+  sp_reader_init(&r, op->node->params, op->node->params_len);
+  char *timer = sp_get_str(&r);
+  if (timer) { /* the timer function is found like every UDF: by name in the job's object */
+    p->on_timer = (spate_timer_fn)op_resolve(op, timer);
+    if (!p->on_timer) {
+      int rc = op_fail(op, SPATE_ENOENT, "timer function '%s' not found in %s", timer,
+                       op->artifact ? op->artifact : "the program (link it with -rdynamic)");
+      sp_free(timer);
+      return rc;
+    }
+  }
+  sp_free(timer);
+  p->keyed = op->node->key.nfields > 0 || op->node->key.selector;
+  if (!p->keyed) return 0;
+  const spate_schema *ks = op->node->key.key_schema;
+  if (!ks || ks->nfields > 64) return op_fail(op, SPATE_ECORRUPT, "bad key schema");
+  for (int i = 0; i < ks->nfields; i++) p->key_fields[i] = i;
+  p->max_parallelism = op->node->max_parallelism;
+  ks_key_group_range range =
+      ks_key_group_range_for(p->max_parallelism, op->ctx.parallelism, op->ctx.subtask);
+  int rc = rb_init(&p->key_rb, ks);
+  if (rc == 0) rc = ks_backend_new(p->max_parallelism, range, wall_clock, NULL, &p->backend);
+  if (rc == 0) rc = tq_new(p->max_parallelism, range, &p->event_timers);
+  if (rc == 0) rc = tq_new(p->max_parallelism, range, &p->proc_timers);
+  if (rc < 0) return op_fail(op, rc, "cannot set up keyed state: %s", spate_strerror(rc));
+  op->ctx.keyed = p;
+  return 0;
+}
+
+static void proc_close(op_t *op) {
+  proc_op *p = op->impl;
+  if (!p) return;
+  op->ctx.keyed = NULL;
+  for (int i = 0; i < p->nstates; i++) sp_free(p->states[i]);
+  sp_free(p->states);
+  if (p->backend) ks_backend_free(p->backend);
+  if (p->event_timers) tq_free(p->event_timers);
+  if (p->proc_timers) tq_free(p->proc_timers);
+  if (p->key_rb.schema) rb_destroy(&p->key_rb);
+  sp_free(p);
+}
+
+/* Makes the record's key current. */
+static int set_key_from_record(proc_op *p, const spate_row *row) {
+  op_t *op = p->op;
+  spate_rb_begin(&p->key_rb);
+  if (op->key_fn) {
+    int rc = op->key_fn(&op->ctx, row, &p->key_rb);
+    if (rc < 0) return op_udf_failed(op, rc, "key selector");
+  } else {
+    for (int i = 0; i < op->node->key.nfields; i++)
+      spate_rb_set_field(&p->key_rb, i, row, op->node->key.fields[i]);
+  }
+  if (spate_rb_finish(&p->key_rb, &p->key) < 0)
+    return op_fail(op, SPATE_EUDF, "invalid key: %s", spate_rb_error(&p->key_rb));
+  int32_t h = row_fields_java_hash(&p->key, p->key_fields, (int)p->key.nfields,
+                                   op->node->key.key_schema);
+  p->key_group = sp_key_group(h, p->max_parallelism);
+  p->has_key = true;
+  int rc = ks_set_current_key(p->backend, p->key.data, p->key.len, p->key_group);
+  return rc < 0 ? op_fail(op, rc, "%s", ks_error(p->backend)) : 0;
+}
+
+static int proc_process(op_t *op, int input, int64_t ts, const spate_row *row) {
+  proc_op *p = op->impl;
+  if (p->keyed) {
+    int rc = set_key_from_record(p, row);
+    if (rc < 0) return rc;
+  }
+  spate_collector c = {op, &op->rb};
+  int rc = ((spate_process_fn)op->udf)(&op->ctx, row, &c);
+  return rc < 0 ? op_udf_failed(op, rc, "process function") : 0;
+}
+
+/* Calls the timer function for one fired timer, its key current. */
+static int fire(proc_op *p, const tq_timer_view *t, spate_time_domain domain) {
+  op_t *op = p->op;
+  int rc = ks_set_current_key(p->backend, t->key, t->key_len, t->key_group);
+  if (rc < 0) return op_fail(op, rc, "%s", ks_error(p->backend));
+  p->key = (spate_row){t->key, t->key_len, (uint32_t)op->node->key.key_schema->nfields};
+  p->key_group = t->key_group;
+  p->has_key = true;
+  op->ctx.ts = domain == SPATE_EVENT_TIME ? t->timestamp : INT64_MIN;
+  spate_collector c = {op, &op->rb};
+  rc = p->on_timer(&op->ctx, t->timestamp, domain, &c);
+  p->has_key = false; /* the key bytes belong to the fired timer */
+  return rc < 0 ? op_udf_failed(op, rc, "timer function") : 0;
+}
+
+static int fire_event(void *arg, const tq_timer_view *t) { return fire(arg, t, SPATE_EVENT_TIME); }
+static int fire_proc(void *arg, const tq_timer_view *t) {
+  return fire(arg, t, SPATE_PROCESSING_TIME);
+}
+
+static int proc_watermark(op_t *op, int input, int64_t wm) {
+  proc_op *p = op->impl;
+  if (p->keyed && p->on_timer) {
+    int rc = tq_advance(p->event_timers, wm, fire_event, p, NULL);
+    if (rc != 0) return rc < 0 ? rc : SPATE_EUDF;
+  }
+  return output_emit_watermark(&op->out, wm);
+}
+
+static int proc_tick(op_t *op, int64_t now);
+
+/* Makes sure a task timer is set for the earliest processing-time timer. */
+static int schedule_proc(proc_op *p) {
+  int64_t next;
+  if (!tq_peek(p->proc_timers, &next) || next >= p->proc_scheduled) return 0;
+  p->proc_scheduled = next;
+  return op_schedule(p->op, next, proc_tick);
+}
+
+static int proc_tick(op_t *op, int64_t now) {
+  proc_op *p = op->impl;
+  if (now >= p->proc_scheduled) p->proc_scheduled = INT64_MAX; /* this is the one set */
+  int rc = tq_advance(p->proc_timers, now, fire_proc, p, NULL);
+  if (rc != 0) return rc < 0 ? rc : SPATE_EUDF;
+  return schedule_proc(p);
+}
+
+const op_vtable op_process_vt = {.open = proc_open,
+                                 .process = proc_process,
+                                 .watermark = proc_watermark,
+                                 .close = proc_close};
+
+/* ---- the public state and timer functions ------------------------------------------------------ */
+static int need_key(spate_ctx *ctx, proc_op *p, const char *api) {
+  if (!p) return spate_ctx_fail(ctx, "%s: keyed state and timers need a keyed stream (spate_key_by)", api);
+  if (!p->has_key) return spate_ctx_fail(ctx, "%s: there is no current key here", api);
+  return 0;
+}
+
+static int reduce_adapter(void *arg, const spate_row *acc, const spate_row *in,
+                          spate_row_builder *out) {
+  spate_state *s = arg;
+  return s->reduce(&s->p->op->ctx, acc, in, out);
+}
+
+spate_state *spate_ctx_state(spate_ctx *ctx, const spate_state_desc *d) {
+  proc_op *p = keyed_of(ctx);
+  if (!p) {
+    spate_ctx_fail(ctx, "spate_ctx_state: keyed state needs a keyed stream (spate_key_by)");
+    return NULL;
+  }
+  if (!d || !d->name || !d->schema ||
+      (d->kind == SPATE_STATE_MAP && !d->key_schema) ||
+      (d->kind == SPATE_STATE_REDUCING && !d->reduce) || d->kind < SPATE_STATE_VALUE ||
+      d->kind > SPATE_STATE_REDUCING) {
+    spate_ctx_fail(ctx, "spate_ctx_state: incomplete descriptor for state '%s'",
+                   d && d->name ? d->name : "(unnamed)");
+    return NULL;
+  }
+  for (int i = 0; i < p->nstates; i++)
+    if (strcmp(ks_state_name(p->states[i]->ks), d->name) == 0) return p->states[i];
+  spate_state *s = sp_calloc(1, sizeof *s);
+  spate_state **n = s ? sp_realloc(p->states, sizeof *n * (size_t)(p->nstates + 1)) : NULL;
+  if (!n) {
+    sp_free(s);
+    spate_ctx_fail(ctx, "out of memory");
+    return NULL;
+  }
+  p->states = n;
+  s->p = p;
+  s->kind = d->kind;
+  s->reduce = d->reduce;
+  static const ks_kind kinds[] = {0, KS_VALUE, KS_LIST, KS_MAP, KS_REDUCING};
+  ks_descriptor kd = {
+      .name = d->name,
+      .kind = kinds[d->kind],
+      .value_schema = d->schema,
+      .user_key_schema = d->key_schema,
+      .reduce = d->reduce ? reduce_adapter : NULL,
+      .fn_arg = s,
+      .ttl = {.update = (ks_ttl_update)d->ttl_update,
+              .ttl_ms = d->ttl_ms,
+              .visibility = (ks_ttl_visibility)d->ttl_visibility,
+              .cleanup_full_snapshot = d->ttl_update != SPATE_TTL_DISABLED},
+  };
+  if (ks_register(p->backend, &kd, &s->ks) < 0) {
+    spate_ctx_fail(ctx, "state '%s': %s", d->name, ks_error(p->backend));
+    sp_free(s);
+    return NULL;
+  }
+  p->states[p->nstates++] = s;
+  return s;
+}
+
+const spate_row *spate_ctx_current_key(const spate_ctx *ctx) {
+  proc_op *p = keyed_of(ctx);
+  return p && p->has_key ? &p->key : NULL;
+}
+
+int64_t spate_ctx_processing_time(const spate_ctx *ctx) { return sp_wall_ms(); }
+
+static int timer_call(spate_ctx *ctx, int64_t ts, bool event, bool del, const char *api) {
+  proc_op *p = keyed_of(ctx);
+  int rc = need_key(ctx, p, api);
+  if (rc < 0) return rc;
+  if (!p->on_timer)
+    return spate_ctx_fail(ctx, "%s: the process function has no timer function", api);
+  timer_queue *q = event ? p->event_timers : p->proc_timers;
+  rc = del ? tq_delete(q, p->key_group, ts, p->key.data, p->key.len, NULL, 0)
+           : tq_register(q, p->key_group, ts, p->key.data, p->key.len, NULL, 0);
+  if (rc < 0) return spate_ctx_fail(ctx, "%s: %s", api, spate_strerror(rc));
+  return event || del ? 0 : schedule_proc(p);
+}
+
+int spate_ctx_register_event_timer(spate_ctx *ctx, int64_t ts) {
+  return timer_call(ctx, ts, true, false, "spate_ctx_register_event_timer");
+}
+int spate_ctx_register_processing_timer(spate_ctx *ctx, int64_t ts) {
+  return timer_call(ctx, ts, false, false, "spate_ctx_register_processing_timer");
+}
+int spate_ctx_delete_event_timer(spate_ctx *ctx, int64_t ts) {
+  return timer_call(ctx, ts, true, true, "spate_ctx_delete_event_timer");
+}
+int spate_ctx_delete_processing_timer(spate_ctx *ctx, int64_t ts) {
+  return timer_call(ctx, ts, false, true, "spate_ctx_delete_processing_timer");
+}
+
+/* Checks the state is usable now (a key is current) and of the kind the call needs. */
+static int usable(spate_state *s, spate_state_kind kind, const char *api) {
+  if (!s) return SPATE_EINVAL;
+  spate_ctx *ctx = &s->p->op->ctx;
+  if (!s->p->has_key) return spate_ctx_fail(ctx, "%s: there is no current key here", api);
+  if (kind && s->kind != kind)
+    return spate_ctx_fail(ctx, "%s: state '%s' is not of that kind", api, ks_state_name(s->ks));
+  return 0;
+}
+
+/* Turns a backend error into a context error (a UDF returns it and the job fails with it). */
+static int checked(spate_state *s, int rc) {
+  if (rc >= 0) return rc;
+  return spate_ctx_fail(&s->p->op->ctx, "state '%s': %s", ks_state_name(s->ks),
+                        ks_error(s->p->backend));
+}
+
+int spate_state_clear(spate_state *s) {
+  int rc = usable(s, 0, "spate_state_clear");
+  return rc < 0 ? rc : checked(s, ks_clear(s->ks));
+}
+int spate_value_get(spate_state *s, spate_row *out) {
+  int rc = usable(s, SPATE_STATE_VALUE, "spate_value_get");
+  return rc < 0 ? rc : checked(s, ks_value_get(s->ks, out));
+}
+int spate_value_update(spate_state *s, const spate_row *v) {
+  int rc = usable(s, SPATE_STATE_VALUE, "spate_value_update");
+  return rc < 0 ? rc : checked(s, ks_value_update(s->ks, v));
+}
+int spate_list_add(spate_state *s, const spate_row *v) {
+  int rc = usable(s, SPATE_STATE_LIST, "spate_list_add");
+  return rc < 0 ? rc : checked(s, ks_list_add(s->ks, v));
+}
+int spate_list_iter(spate_state *s, spate_state_iter *it) {
+  _Static_assert(sizeof(ks_list_iter) <= sizeof(spate_state_iter), "iterator too large");
+  int rc = usable(s, SPATE_STATE_LIST, "spate_list_iter");
+  return rc < 0 ? rc : checked(s, ks_list_get(s->ks, (ks_list_iter *)(void *)it));
+}
+bool spate_list_next(spate_state_iter *it, spate_row *out) {
+  return ks_list_next((ks_list_iter *)(void *)it, out);
+}
+int spate_map_get(spate_state *s, const spate_row *k, spate_row *out) {
+  int rc = usable(s, SPATE_STATE_MAP, "spate_map_get");
+  return rc < 0 ? rc : checked(s, ks_map_get(s->ks, k, out));
+}
+int spate_map_put(spate_state *s, const spate_row *k, const spate_row *v) {
+  int rc = usable(s, SPATE_STATE_MAP, "spate_map_put");
+  return rc < 0 ? rc : checked(s, ks_map_put(s->ks, k, v));
+}
+int spate_map_remove(spate_state *s, const spate_row *k) {
+  int rc = usable(s, SPATE_STATE_MAP, "spate_map_remove");
+  return rc < 0 ? rc : checked(s, ks_map_remove(s->ks, k));
+}
+int spate_map_contains(spate_state *s, const spate_row *k) {
+  int rc = usable(s, SPATE_STATE_MAP, "spate_map_contains");
+  return rc < 0 ? rc : checked(s, ks_map_contains(s->ks, k));
+}
+int spate_map_iter(spate_state *s, spate_state_iter *it) {
+  _Static_assert(sizeof(ks_map_iter) <= sizeof(spate_state_iter), "iterator too large");
+  int rc = usable(s, SPATE_STATE_MAP, "spate_map_iter");
+  return rc < 0 ? rc : checked(s, ks_map_iter_begin(s->ks, (ks_map_iter *)(void *)it));
+}
+bool spate_map_next(spate_state_iter *it, spate_row *k, spate_row *v) {
+  return ks_map_next((ks_map_iter *)(void *)it, k, v);
+}
+int spate_reducing_add(spate_state *s, const spate_row *v) {
+  int rc = usable(s, SPATE_STATE_REDUCING, "spate_reducing_add");
+  return rc < 0 ? rc : checked(s, ks_reducing_add(s->ks, v));
+}
+int spate_reducing_get(spate_state *s, spate_row *out) {
+  int rc = usable(s, SPATE_STATE_REDUCING, "spate_reducing_get");
+  return rc < 0 ? rc : checked(s, ks_reducing_get(s->ks, out));
+}

@@ -1,0 +1,434 @@
+/*
+ * test_timer_queue.c: the key-group partitioned timer queue (state/timer_queue.h): firing in
+ * timestamp order across key groups, de-duplication of (timestamp, key, namespace), deletion
+ * (also of the earliest timer), timers registered while firing (those due fire in the same
+ * advance, as Flink's advanceWatermark loop), callback errors, 100k random timers against a
+ * reference sort with deletions and stepwise advances, peek, snapshot per key group and
+ * restore into a queue with another range, and allocation failures.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/hash.h"
+#include "state/timer_queue.h"
+
+static int64_t base_alloc;
+
+static int setup(void **state) {
+  base_alloc = sp_alloc_current();
+  return 0;
+}
+
+static int teardown(void **state) {
+  sp_alloc_fail_after(0, 0);
+  int64_t leaked = sp_alloc_current() - base_alloc;
+  if (leaked != 0) fail_msg("%lld bytes still allocated through sp_malloc", (long long)leaked);
+  return 0;
+}
+
+/* Keys are 8-byte little-endian integers; their key group as the partitioner computes it. */
+static int kg_of(int64_t k, int max) { return sp_key_group(sp_java_long_hash(k), max); }
+
+static timer_queue *new_queue(int max, int p, int i) {
+  timer_queue *q = NULL;
+  assert_int_equal(tq_new(max, ks_key_group_range_for(max, p, i), &q), 0);
+  return q;
+}
+
+static int reg(timer_queue *q, int max, int64_t ts, int64_t key, const char *ns) {
+  return tq_register(q, kg_of(key, max), ts, &key, sizeof key, ns, ns ? (uint32_t)strlen(ns) : 0);
+}
+
+/* Records fired timers. */
+typedef struct fire_log {
+  int64_t ts[256], key[256];
+  char ns[256][16];
+  int n;
+  timer_queue *q; /* for callbacks that register */
+  int64_t time;
+} fire_log;
+
+static int record(void *arg, const tq_timer_view *t) {
+  fire_log *f = arg;
+  assert_true(f->n < 256);
+  assert_int_equal(t->key_len, 8);
+  memcpy(&f->key[f->n], t->key, 8);
+  assert_int_equal(t->key_group, kg_of(f->key[f->n], 128));
+  f->ts[f->n] = t->timestamp;
+  memcpy(f->ns[f->n], t->ns, t->ns_len);
+  f->ns[f->n][t->ns_len] = 0;
+  f->n++;
+  return 0;
+}
+
+static void fires_in_timestamp_order(void **state) {
+  timer_queue *q = new_queue(128, 1, 0);
+  int64_t ts;
+  assert_false(tq_peek(q, &ts));
+  fire_log f = {0};
+  uint64_t n = 99;
+  assert_int_equal(tq_advance(q, INT64_MAX, record, &f, &n), 0);
+  assert_int_equal(n, 0);
+
+  assert_int_equal(reg(q, 128, 50, 1, NULL), 1);
+  assert_int_equal(reg(q, 128, 10, 2, NULL), 1);
+  assert_int_equal(reg(q, 128, 30, 3, "w"), 1);
+  assert_int_equal(reg(q, 128, 30, 3, NULL), 1); /* other namespace: another timer */
+  assert_int_equal(reg(q, 128, -5, 4, NULL), 1);
+  assert_int_equal(reg(q, 128, 30, 5, NULL), 1);
+  assert_int_equal(tq_size(q), 6);
+  assert_true(tq_peek(q, &ts));
+  assert_int_equal(ts, -5);
+
+  assert_int_equal(tq_advance(q, 29, record, &f, &n), 0);
+  assert_int_equal(n, 2);
+  assert_int_equal(f.ts[0], -5);
+  assert_int_equal(f.ts[1], 10);
+  assert_int_equal(f.key[1], 2);
+  assert_true(tq_peek(q, &ts));
+  assert_int_equal(ts, 30);
+  /* Timers due at exactly `time` fire; ties go by key bytes, then namespace. */
+  assert_int_equal(tq_advance(q, 30, record, &f, &n), 0);
+  assert_int_equal(n, 3);
+  assert_int_equal(f.key[2], 3);
+  assert_string_equal(f.ns[2], "");
+  assert_int_equal(f.key[3], 3);
+  assert_string_equal(f.ns[3], "w");
+  assert_int_equal(f.key[4], 5);
+  assert_int_equal(tq_size(q), 1);
+  assert_int_equal(tq_advance(q, 1000, record, &f, &n), 0);
+  assert_int_equal(f.ts[5], 50);
+  assert_int_equal(tq_size(q), 0);
+  assert_false(tq_peek(q, &ts));
+  tq_free(q);
+}
+
+static void dedup_and_delete(void **state) {
+  timer_queue *q = new_queue(128, 1, 0);
+  assert_int_equal(reg(q, 128, 100, 7, "ns"), 1);
+  assert_int_equal(reg(q, 128, 100, 7, "ns"), 0);
+  assert_int_equal(reg(q, 128, 101, 7, "ns"), 1);
+  assert_int_equal(tq_size(q), 2);
+  int64_t k = 7;
+  int g = kg_of(7, 128);
+  assert_int_equal(tq_contains(q, g, 100, &k, 8, "ns", 2), 1);
+  assert_int_equal(tq_contains(q, g, 100, &k, 8, "nt", 2), 0);
+  assert_int_equal(tq_key_group_size(q, g), 2);
+
+  /* Deleting the earliest timer moves the head. */
+  assert_int_equal(tq_delete(q, g, 100, &k, 8, "ns", 2), 1);
+  assert_int_equal(tq_delete(q, g, 100, &k, 8, "ns", 2), 0);
+  int64_t ts;
+  assert_true(tq_peek(q, &ts));
+  assert_int_equal(ts, 101);
+  /* Heads move across key groups too. */
+  assert_int_equal(reg(q, 128, 5, 8, NULL), 1);
+  assert_true(tq_peek(q, &ts));
+  assert_int_equal(ts, 5);
+  int64_t k8 = 8;
+  assert_int_equal(tq_delete(q, kg_of(8, 128), 5, &k8, 8, NULL, 0), 1);
+  assert_true(tq_peek(q, &ts));
+  assert_int_equal(ts, 101);
+
+  fire_log f = {0};
+  uint64_t n;
+  assert_int_equal(tq_advance(q, 200, record, &f, &n), 0);
+  assert_int_equal(n, 1);
+  assert_int_equal(f.ts[0], 101);
+  /* Fired timers are gone: registering again adds. */
+  assert_int_equal(reg(q, 128, 101, 7, "ns"), 1);
+  /* Key groups outside the range are refused. */
+  timer_queue *q2 = new_queue(128, 2, 1);
+  assert_int_equal(tq_register(q2, 3, 1, &k, 8, NULL, 0), SPATE_EINVAL);
+  assert_int_equal(tq_delete(q2, 3, 1, &k, 8, NULL, 0), SPATE_EINVAL);
+  assert_int_equal(tq_register(q2, 64, 1, NULL, 8, NULL, 0), SPATE_EINVAL);
+  tq_free(q2);
+  tq_free(q);
+}
+
+/* Registers follow-up timers while firing: key 1 at ts chains to ts + 5 up to 40, key 2 at 12
+ * registers one timer in the past (fires at once) and one beyond the advance. */
+static int chain(void *arg, const tq_timer_view *t) {
+  fire_log *f = arg;
+  record(f, t);
+  int64_t k;
+  memcpy(&k, t->key, 8);
+  if (k == 1 && t->timestamp + 5 <= 40) assert_int_equal(reg(f->q, 128, t->timestamp + 5, 1, NULL), 1);
+  if (k == 2 && t->timestamp == 12) {
+    assert_int_equal(reg(f->q, 128, 3, 9, NULL), 1);
+    assert_int_equal(reg(f->q, 128, f->time + 1, 2, NULL), 1);
+    /* Deleting a pending timer from inside a callback works too. */
+    int64_t k3 = 3;
+    assert_int_equal(tq_delete(f->q, kg_of(3, 128), 30, &k3, 8, NULL, 0), 1);
+  }
+  return 0;
+}
+
+static void registration_during_advance(void **state) {
+  timer_queue *q = new_queue(128, 1, 0);
+  fire_log f = {.q = q, .time = 30};
+  assert_int_equal(reg(q, 128, 10, 1, NULL), 1);
+  assert_int_equal(reg(q, 128, 12, 2, NULL), 1);
+  assert_int_equal(reg(q, 128, 30, 3, NULL), 1);
+  uint64_t n;
+  assert_int_equal(tq_advance(q, 30, chain, &f, &n), 0);
+  /* 10(k1) 12(k2) 3(k9) 15(k1) 20(k1) 25(k1) 30(k1); 35 and 40 are beyond; k3@30 deleted. */
+  int64_t want_ts[] = {10, 12, 3, 15, 20, 25, 30};
+  int64_t want_key[] = {1, 2, 9, 1, 1, 1, 1};
+  assert_int_equal(n, 7);
+  assert_int_equal(f.n, 7);
+  for (int i = 0; i < 7; i++) {
+    assert_int_equal(f.ts[i], want_ts[i]);
+    assert_int_equal(f.key[i], want_key[i]);
+  }
+  int64_t ts;
+  assert_true(tq_peek(q, &ts));
+  assert_int_equal(ts, 31); /* k2's timer beyond the advance */
+  assert_int_equal(tq_size(q), 2); /* 31(k2), 35(k1) */
+  tq_free(q);
+}
+
+static int stop_at_second(void *arg, const tq_timer_view *t) {
+  int *calls = arg;
+  return ++*calls == 2 ? SPATE_EUDF : 0;
+}
+
+static void callback_error_stops_advance(void **state) {
+  timer_queue *q = new_queue(128, 1, 0);
+  for (int64_t k = 0; k < 5; k++) assert_int_equal(reg(q, 128, k, k, NULL), 1);
+  int calls = 0;
+  uint64_t n;
+  assert_int_equal(tq_advance(q, 100, stop_at_second, &calls, &n), SPATE_EUDF);
+  assert_int_equal(n, 2);
+  assert_int_equal(tq_size(q), 3); /* the failing timer was consumed, the rest remain */
+  int64_t ts;
+  assert_true(tq_peek(q, &ts));
+  assert_int_equal(ts, 2);
+  tq_free(q);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * 100k random timers against a reference sort. */
+
+typedef struct ref_timer {
+  int64_t ts, key;
+  int ns; /* 0 = default namespace, else a one-byte namespace */
+  int deleted;
+} ref_timer;
+
+static int cmp_bytes(const void *a, size_t al, const void *b, size_t bl) {
+  size_t n = al < bl ? al : bl;
+  int c = n ? memcmp(a, b, n) : 0;
+  return c ? c : (al < bl ? -1 : al > bl);
+}
+
+static int ref_cmp(const void *pa, const void *pb) {
+  const ref_timer *a = pa, *b = pb;
+  if (a->ts != b->ts) return a->ts < b->ts ? -1 : 1;
+  int c = memcmp(&a->key, &b->key, 8);
+  if (c) return c;
+  uint8_t na = (uint8_t)a->ns, nb = (uint8_t)b->ns;
+  return cmp_bytes(&na, a->ns ? 1 : 0, &nb, b->ns ? 1 : 0);
+}
+
+typedef struct check_ctx {
+  ref_timer *ref;
+  size_t n, pos;
+} check_ctx;
+
+static int check_next(void *arg, const tq_timer_view *t) {
+  check_ctx *c = arg;
+  while (c->pos < c->n && c->ref[c->pos].deleted) c->pos++;
+  assert_true(c->pos < c->n);
+  const ref_timer *r = &c->ref[c->pos++];
+  int64_t k;
+  memcpy(&k, t->key, 8);
+  if (t->timestamp != r->ts || k != r->key || t->ns_len != (r->ns ? 1u : 0u))
+    fail_msg("fired (%lld, %lld, %u), expected (%lld, %lld, %d)", (long long)t->timestamp,
+             (long long)k, t->ns_len, (long long)r->ts, (long long)r->key, r->ns);
+  assert_int_equal(t->key_group, kg_of(k, 128));
+  return 0;
+}
+
+static uint64_t rng_state = 0x243f6a8885a308d3ULL;
+static uint64_t rnd(void) {
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 7;
+  rng_state ^= rng_state << 17;
+  return rng_state;
+}
+
+static void random_timers_against_reference(void **state) {
+  enum { N = 100000 };
+  timer_queue *q = new_queue(128, 1, 0);
+  ref_timer *ref = calloc(N, sizeof *ref);
+  size_t n = 0;
+  for (int i = 0; i < N; i++) {
+    ref_timer t = {(int64_t)(rnd() % 50000) - 1000, (int64_t)(rnd() % 3000), (int)(rnd() % 3), 0};
+    uint8_t nsb = (uint8_t)t.ns;
+    int rc = tq_register(q, kg_of(t.key, 128), t.ts, &t.key, 8, &nsb, t.ns ? 1 : 0);
+    assert_true(rc == 0 || rc == 1);
+    if (rc == 1) ref[n++] = t;
+  }
+  assert_true(n < N); /* some duplicates were folded */
+  assert_true(n > N * 9 / 10);
+  assert_int_equal(tq_size(q), n);
+  qsort(ref, n, sizeof *ref, ref_cmp);
+  for (size_t i = 1; i < n; i++) assert_true(ref_cmp(&ref[i - 1], &ref[i]) < 0); /* unique */
+  /* Delete every 10th. */
+  size_t live = n;
+  for (size_t i = 0; i < n; i += 10) {
+    uint8_t nsb = (uint8_t)ref[i].ns;
+    assert_int_equal(tq_delete(q, kg_of(ref[i].key, 128), ref[i].ts, &ref[i].key, 8, &nsb,
+                               ref[i].ns ? 1 : 0),
+                     1);
+    ref[i].deleted = 1;
+    live--;
+  }
+  assert_int_equal(tq_size(q), live);
+  /* Advance in steps; peek always shows the next reference timer. */
+  check_ctx c = {ref, n, 0};
+  uint64_t total = 0;
+  for (int64_t time = -2000; time <= 50000; time += 997) {
+    uint64_t fired;
+    assert_int_equal(tq_advance(q, time, check_next, &c, &fired), 0);
+    total += fired;
+    while (c.pos < n && ref[c.pos].deleted) c.pos++;
+    int64_t ts;
+    if (c.pos < n) {
+      assert_true(tq_peek(q, &ts));
+      assert_int_equal(ts, ref[c.pos].ts);
+      assert_true(ts > time);
+    }
+  }
+  uint64_t fired;
+  assert_int_equal(tq_advance(q, INT64_MAX, check_next, &c, &fired), 0);
+  total += fired;
+  assert_int_equal(total, live);
+  assert_int_equal(tq_size(q), 0);
+  free(ref);
+  tq_free(q);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Snapshot and restore. */
+
+typedef struct copy_ctx {
+  timer_queue *dst;
+  size_t n;
+} copy_ctx;
+
+static int copy_timer(void *arg, const tq_timer_view *t) {
+  copy_ctx *c = arg;
+  int rc = tq_register(c->dst, t->key_group, t->timestamp, t->key, t->key_len, t->ns, t->ns_len);
+  assert_int_equal(rc, 1);
+  c->n++;
+  return 0;
+}
+
+static int collect_key_group(void *arg, const tq_timer_view *t) {
+  fire_log *f = arg;
+  assert_true(f->n < 256);
+  memcpy(&f->key[f->n], t->key, 8);
+  f->ts[f->n++] = t->timestamp;
+  return 0;
+}
+
+static void snapshot_and_restore_key_groups(void **state) {
+  /* Subtask 1 of 2 owns [64, 127]; subtask 1 of 3 owns [43, 85]: groups 64..85 move. */
+  timer_queue *a = new_queue(128, 2, 1);
+  timer_queue *b = new_queue(128, 3, 1);
+  size_t per_group[128] = {0};
+  size_t moved = 0;
+  for (int64_t k = 0; k < 2000; k++) {
+    int g = kg_of(k, 128);
+    if (g < 64) continue;
+    for (int64_t t = 0; t < 3; t++) assert_int_equal(reg(a, 128, 1000 - k + t * 7, k, "w"), 1);
+    per_group[g] += 3;
+    if (g <= 85) moved += 3;
+  }
+  for (int g = 64; g <= 127; g++) {
+    assert_int_equal(tq_key_group_size(a, g), per_group[g]);
+    if (g > 85) continue;
+    copy_ctx c = {b, 0};
+    assert_int_equal(tq_visit_key_group(a, g, copy_timer, &c), 0);
+    assert_int_equal(c.n, per_group[g]);
+  }
+  assert_int_equal(tq_size(b), moved);
+  /* Firing order of the moved groups is the same in both queues. */
+  for (int g = 86; g <= 127; g++) assert_int_equal(tq_clear_key_group(a, g), 0);
+  assert_int_equal(tq_size(a), moved);
+  assert_int_equal(tq_key_group_size(a, 100), 0);
+  for (int64_t time = -1100; time < 1100; time += 50) {
+    fire_log fa = {0}, fb = {0};
+    assert_int_equal(tq_advance(a, time, collect_key_group, &fa, NULL), 0);
+    assert_int_equal(tq_advance(b, time, collect_key_group, &fb, NULL), 0);
+    assert_int_equal(fa.n, fb.n);
+    for (int i = 0; i < fa.n; i++) {
+      assert_int_equal(fa.ts[i], fb.ts[i]);
+      assert_int_equal(fa.key[i], fb.key[i]);
+    }
+  }
+  assert_int_equal(tq_size(a), 0);
+  assert_int_equal(tq_size(b), 0);
+  /* Clearing a group with timers keeps the rest firing. */
+  assert_int_equal(reg(b, 128, 5, 1, NULL), kg_of(1, 128) >= 43 && kg_of(1, 128) <= 85 ? 1 : SPATE_EINVAL);
+  assert_int_equal(tq_clear_key_group(b, 200), SPATE_EINVAL);
+  tq_free(a);
+  tq_free(b);
+}
+
+static void allocation_failures(void **state) {
+  timer_queue *q = new_queue(128, 1, 0);
+  /* Fill past several growth steps of one key group's heap and set, failing each allocation
+   * once: the queue stays consistent and nothing leaks. */
+  int failures = 0;
+  for (int64_t i = 0; i < 200; i++) {
+    int64_t k = 42;
+    for (int n = 1;; n++) {
+      sp_alloc_fail_after(n, 0);
+      int rc = tq_register(q, kg_of(k, 128), i, &k, 8, "x", 1);
+      sp_alloc_fail_after(0, 0);
+      if (rc == 1) break;
+      assert_int_equal(rc, SPATE_ENOMEM);
+      failures++;
+      assert_int_equal(tq_size(q), (size_t)i);
+      assert_int_equal(tq_contains(q, kg_of(k, 128), i, &k, 8, "x", 1), 0);
+    }
+  }
+  assert_true(failures > 200); /* each timer allocation, plus the growth steps */
+  fire_log f = {0};
+  uint64_t n;
+  int64_t ts;
+  assert_true(tq_peek(q, &ts));
+  assert_int_equal(ts, 0);
+  assert_int_equal(tq_advance(q, 99, record, &f, &n), 0);
+  assert_int_equal(n, 100);
+  for (int i = 0; i < 100; i++) assert_int_equal(f.ts[i], i);
+  assert_int_equal(tq_size(q), 100);
+  tq_free(q); /* frees the 100 pending timers */
+  timer_queue *q2 = NULL;
+  sp_alloc_fail_after(2, 0);
+  assert_int_equal(tq_new(128, ks_key_group_range_for(128, 1, 0), &q2), SPATE_ENOMEM);
+  sp_alloc_fail_after(0, 0);
+  assert_null(q2);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(fires_in_timestamp_order, setup, teardown),
+      cmocka_unit_test_setup_teardown(dedup_and_delete, setup, teardown),
+      cmocka_unit_test_setup_teardown(registration_during_advance, setup, teardown),
+      cmocka_unit_test_setup_teardown(callback_error_stops_advance, setup, teardown),
+      cmocka_unit_test_setup_teardown(random_timers_against_reference, setup, teardown),
+      cmocka_unit_test_setup_teardown(snapshot_and_restore_key_groups, setup, teardown),
+      cmocka_unit_test_setup_teardown(allocation_failures, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
