@@ -290,6 +290,78 @@ int spate_reducing_add(spate_state *s, const spate_row *value);
 int spate_reducing_get(spate_state *s, spate_row *out);
 
 /* ---------------------------------------------------------------------------------------------
+ * Windows (Flink's WindowedStream on keyed streams). A window is [start, end) in milliseconds;
+ * its max timestamp is end - 1. Event-time windows fire when the watermark passes their max
+ * timestamp, processing-time windows when the clock does; count windows every `size` elements.
+ * Elements later than max timestamp + allowed lateness (event time) are dropped, or sent to the
+ * late side output when one is named; late elements within the lateness fire the window again. */
+typedef struct spate_stream spate_stream; /* see "The execution environment and streams" */
+
+/* Flink's TimeWindow; count windows are Flink's GlobalWindow: [INT64_MIN, INT64_MAX). */
+typedef struct spate_time_window {
+  int64_t start, end;
+} spate_time_window;
+
+typedef enum spate_window_kind {
+  SPATE_WINDOW_TUMBLING = 1, /* size, offset */
+  SPATE_WINDOW_SLIDING = 2,  /* size, slide, offset */
+  SPATE_WINDOW_SESSION = 3,  /* gap: windows of one key merge when closer than the gap */
+  SPATE_WINDOW_COUNT = 4,    /* size elements, sliding by `slide` elements (0: tumbling) */
+} spate_window_kind;
+
+typedef struct spate_window_assigner {
+  spate_window_kind kind;
+  spate_time_domain domain; /* event or processing time (ignored by count windows) */
+  int64_t size;             /* ms, or elements for count windows */
+  int64_t slide;            /* ms, or elements */
+  int64_t offset;           /* ms */
+  int64_t gap;              /* ms */
+} spate_window_assigner;
+
+static inline spate_window_assigner spate_tumbling_windows(spate_time_domain d, int64_t size_ms,
+                                                           int64_t offset_ms) {
+  spate_window_assigner a = {SPATE_WINDOW_TUMBLING, d, size_ms, size_ms, offset_ms, 0};
+  return a;
+}
+static inline spate_window_assigner spate_sliding_windows(spate_time_domain d, int64_t size_ms,
+                                                          int64_t slide_ms, int64_t offset_ms) {
+  spate_window_assigner a = {SPATE_WINDOW_SLIDING, d, size_ms, slide_ms, offset_ms, 0};
+  return a;
+}
+static inline spate_window_assigner spate_session_windows(spate_time_domain d, int64_t gap_ms) {
+  spate_window_assigner a = {SPATE_WINDOW_SESSION, d, 0, 0, 0, gap_ms};
+  return a;
+}
+static inline spate_window_assigner spate_count_windows(int64_t size, int64_t slide) {
+  spate_window_assigner a = {SPATE_WINDOW_COUNT, SPATE_EVENT_TIME, size, slide, 0, 0};
+  return a;
+}
+
+/* A full window function: called once per firing with every element of the window of the
+ * current key (iterate with spate_window_next); outputs carry the window's max timestamp. */
+typedef struct spate_window_elements spate_window_elements;
+bool spate_window_next(spate_window_elements *it, spate_row *row);
+typedef int (*spate_window_fn)(spate_ctx *ctx, const spate_time_window *w, spate_window_elements *elements,
+                               spate_collector *out);
+
+/* Windowing a keyed stream returns a windowed stream; apply one function to it. */
+spate_stream *spate_window(spate_stream *keyed, spate_window_assigner assigner);
+spate_stream *spate_allowed_lateness(spate_stream *windowed, int64_t lateness_ms);
+/* Late elements go to the side output `tag` (read it with spate_side_output). */
+spate_stream *spate_late_output(spate_stream *windowed, const char *tag);
+/* Incremental reduce: one value per window, emitted when it fires (schema of the input). */
+spate_stream *spate_window_reduce(spate_stream *windowed, spate_reduce_fn fn);
+/* Full window function over all elements. */
+spate_stream *spate_window_apply(spate_stream *windowed, spate_window_fn fn,
+                                 const spate_schema *out_schema);
+
+/* Side outputs (Flink's OutputTag): an operator emits rows to a named output besides its main
+ * one; spate_side_output reads them as a stream of the given schema. */
+spate_stream *spate_side_output(spate_stream *s, const char *tag, const spate_schema *schema);
+/* Emits a row (of the tag's schema) to the side output `tag` of the current operator. */
+int spate_ctx_output(spate_ctx *ctx, const char *tag, const spate_row *row);
+
+/* ---------------------------------------------------------------------------------------------
  * The execution environment and streams. */
 typedef struct spate_env spate_env;
 typedef struct spate_stream spate_stream; /* owned by the environment */

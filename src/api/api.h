@@ -22,6 +22,8 @@ typedef struct stream_input {
   part_kind part;
   key_spec key;
   char *partition_fn;
+  char *side_tag;            /* reads this side output of the node (NULL: its main output) */
+  spate_schema *side_schema;
 } stream_input;
 
 struct spate_stream {
@@ -31,6 +33,10 @@ struct spate_stream {
   stream_input *inputs;   /* what feeds the next operator */
   const spate_schema *schema;
   bool keyed;
+  bool windowed;              /* spate_window: the next function makes a window operator */
+  spate_window_assigner window;
+  int64_t lateness;
+  char *late_tag;
 };
 
 struct spate_env {

@@ -19,7 +19,7 @@
 #include "types/row.h"
 #include "types/schema.h"
 
-#define FAILED_OR(env, x) ((env)->failed ? NULL : (x))
+static spate_stream *virtual_copy(spate_stream *in, const char *api);
 
 static spate_stream *new_stream(spate_env *env, int node, const spate_schema *schema) {
   spate_stream *s = sp_calloc(1, sizeof *s);
@@ -119,10 +119,12 @@ static bool connect_inputs(spate_env *env, int id, const spate_stream *in) {
     const stream_input *si = &in->inputs[k];
     sg_edge *e = sg_add_input(env->g, id, si->node, si->part);
     if (!e || key_spec_copy(&e->key, &si->key) < 0 ||
-        (si->partition_fn && !(e->partition_fn = sp_strdup(si->partition_fn)))) {
+        (si->partition_fn && !(e->partition_fn = sp_strdup(si->partition_fn))) ||
+        (si->side_tag && !(e->side_tag = sp_strdup(si->side_tag)))) {
       api_fail(env, "out of memory");
       return false;
     }
+    if (si->side_schema) e->side_schema = schema_ref(si->side_schema);
   }
   return true;
 }
@@ -287,7 +289,7 @@ static spate_stream *one_input(spate_stream *in, op_kind kind, const char *api, 
   }
   n->udf = udf;
   n->out_schema = schema_ref(out_schema);
-  if (in->keyed && (kind == OP_REDUCE || kind == OP_AGG || kind == OP_PROCESS) &&
+  if (in->keyed && (kind == OP_REDUCE || kind == OP_AGG || kind == OP_PROCESS || kind == OP_WINDOW) &&
       key_spec_copy(&env->g->nodes[id].key, &in->inputs[0].key) < 0) {
     api_fail(env, "out of memory");
     return NULL;
@@ -423,16 +425,134 @@ spate_stream *spate_process(spate_stream *in, spate_process_fn fn, spate_timer_f
   return set_params(in->env, s->node, &w) ? s : NULL;
 }
 
+/* ---- windows ------------------------------------------------------------------------------------ */
+spate_stream *spate_window(spate_stream *keyed_in, spate_window_assigner a) {
+  if (!check_input("spate_window", keyed_in)) return NULL;
+  spate_env *env = keyed_in->env;
+  if (!keyed_in->keyed)
+    return api_fail(env, "spate_window needs a keyed stream: call spate_key_by first"), NULL;
+  const char *bad = NULL;
+  switch (a.kind) {
+  case SPATE_WINDOW_TUMBLING:
+    if (a.size <= 0) bad = "the window size must be positive";
+    else if (a.offset < 0 || a.offset >= a.size) bad = "the offset must be in [0, size)";
+    break;
+  case SPATE_WINDOW_SLIDING:
+    if (a.size <= 0 || a.slide <= 0) bad = "the window size and slide must be positive";
+    else if (a.slide > a.size) bad = "the slide must not be larger than the size";
+    else if (a.offset < 0 || a.offset >= a.slide) bad = "the offset must be in [0, slide)";
+    break;
+  case SPATE_WINDOW_SESSION:
+    if (a.gap <= 0) bad = "the session gap must be positive";
+    break;
+  case SPATE_WINDOW_COUNT:
+    if (a.size <= 0) bad = "the count window size must be positive";
+    else if (a.slide < 0 || a.slide > a.size) bad = "the count slide must be in [0, size]";
+    break;
+  default:
+    bad = "unknown window assigner";
+  }
+  if (!bad && a.kind != SPATE_WINDOW_COUNT && (unsigned)a.domain > SPATE_PROCESSING_TIME)
+    bad = "unknown time domain";
+  if (bad)
+    return api_fail(env, "spate_window: %s (size %lld, slide %lld, offset %lld, gap %lld)", bad,
+                    (long long)a.size, (long long)a.slide, (long long)a.offset, (long long)a.gap),
+           NULL;
+  spate_stream *s = virtual_copy(keyed_in, "spate_window");
+  if (!s) return NULL;
+  s->keyed = true;
+  s->windowed = true;
+  s->window = a;
+  return s;
+}
+
+static bool need_windowed(spate_stream *w, const char *api) {
+  if (!check_input(api, w)) return false;
+  if (!w->windowed) {
+    api_fail(w->env, "%s needs a windowed stream: call spate_window first", api);
+    return false;
+  }
+  return true;
+}
+
+spate_stream *spate_allowed_lateness(spate_stream *w, int64_t lateness_ms) {
+  if (!need_windowed(w, "spate_allowed_lateness")) return w;
+  if (lateness_ms < 0)
+    return api_fail(w->env, "spate_allowed_lateness: %lld ms is negative", (long long)lateness_ms), w;
+  w->lateness = lateness_ms;
+  return w;
+}
+
+spate_stream *spate_late_output(spate_stream *w, const char *tag) {
+  if (!need_windowed(w, "spate_late_output")) return w;
+  if (!tag || !tag[0]) return api_fail(w->env, "spate_late_output: empty tag"), w;
+  sp_free(w->late_tag);
+  if (!(w->late_tag = sp_strdup(tag))) api_fail(w->env, "out of memory");
+  return w;
+}
+
+static spate_stream *window_fn(spate_stream *w, const char *api, int fn_kind, void *fn,
+                               const spate_schema *out_schema) {
+  if (!need_windowed(w, api)) return NULL;
+  if (!fn) return api_fail(w->env, "%s: the function must not be NULL", api), NULL;
+  spate_stream *s = one_input(w, OP_WINDOW, api, "Window", fn, out_schema);
+  if (!s) return NULL;
+  const spate_window_assigner *a = &w->window;
+  sp_writer p;
+  sp_writer_init(&p);
+  sp_put_u8(&p, (uint8_t)a->kind);
+  sp_put_u8(&p, (uint8_t)a->domain);
+  sp_put_i64(&p, a->size);
+  sp_put_i64(&p, a->slide);
+  sp_put_i64(&p, a->offset);
+  sp_put_i64(&p, a->gap);
+  sp_put_i64(&p, w->lateness);
+  sp_put_str(&p, w->late_tag);
+  sp_put_u8(&p, (uint8_t)fn_kind);
+  return set_params(w->env, s->node, &p) ? s : NULL;
+}
+
+spate_stream *spate_window_reduce(spate_stream *w, spate_reduce_fn fn) {
+  return window_fn(w, "spate_window_reduce", WINDOW_FN_REDUCE, (void *)(uintptr_t)fn,
+                   w ? w->schema : NULL);
+}
+
+spate_stream *spate_window_apply(spate_stream *w, spate_window_fn fn, const spate_schema *out) {
+  return window_fn(w, "spate_window_apply", WINDOW_FN_APPLY, (void *)(uintptr_t)fn, out);
+}
+
+spate_stream *spate_side_output(spate_stream *s, const char *tag, const spate_schema *schema) {
+  if (!check_input("spate_side_output", s)) return NULL;
+  spate_env *env = s->env;
+  if (s->node < 0)
+    return api_fail(env, "spate_side_output: applies to an operator, not to the result of a key "
+                    "by, partitioning or union"), NULL;
+  if (!tag || !tag[0] || !schema)
+    return api_fail(env, "spate_side_output: a tag and a schema are required"), NULL;
+  spate_stream *out = new_stream(env, -1, schema);
+  if (!out) return NULL;
+  out->inputs = sp_calloc(1, sizeof *out->inputs);
+  if (!out->inputs || !(out->inputs[0].side_tag = sp_strdup(tag)))
+    return api_fail(env, "out of memory"), NULL;
+  out->ninputs = 1;
+  out->inputs[0].node = s->node;
+  out->inputs[0].side_schema = schema_ref(schema);
+  return out;
+}
+
 /* ---- virtual streams: key by, partitioning, union ------------------------------------------- */
 static int stream_input_copy(stream_input *dst, const stream_input *src) {
   memset(dst, 0, sizeof *dst);
   dst->node = src->node;
   dst->part = src->part;
   if (key_spec_copy(&dst->key, &src->key) < 0) return SPATE_ENOMEM;
-  if (src->partition_fn && !(dst->partition_fn = sp_strdup(src->partition_fn))) {
+  if ((src->partition_fn && !(dst->partition_fn = sp_strdup(src->partition_fn))) ||
+      (src->side_tag && !(dst->side_tag = sp_strdup(src->side_tag)))) {
     key_spec_free(&dst->key);
+    sp_free(dst->partition_fn);
     return SPATE_ENOMEM;
   }
+  if (src->side_schema) dst->side_schema = schema_ref(src->side_schema);
   return 0;
 }
 

@@ -74,8 +74,11 @@ void spate_env_free(spate_env *env) {
     for (int k = 0; k < s->ninputs; k++) {
       key_spec_free(&s->inputs[k].key);
       sp_free(s->inputs[k].partition_fn);
+      sp_free(s->inputs[k].side_tag);
+      if (s->inputs[k].side_schema) schema_unref(s->inputs[k].side_schema);
     }
     sp_free(s->inputs);
+    sp_free(s->late_tag);
     sp_free(s);
   }
   sp_free(env->streams);

@@ -77,6 +77,8 @@ oom:
 static void edge_free(sg_edge *e) {
   key_spec_free(&e->key);
   sp_free(e->partition_fn);
+  sp_free(e->side_tag);
+  if (e->side_schema) schema_unref(e->side_schema);
 }
 
 /* Releases everything a node owns; the node struct itself belongs to its array. */
@@ -137,7 +139,7 @@ sg_edge *sg_add_input(stream_graph *g, int target, int source, part_kind part) {
 
 bool op_is_source(op_kind k) { return k >= OP_SRC_ELEMENTS && k <= OP_SRC_SOCKET; }
 bool op_is_sink(op_kind k) { return k >= OP_SINK_PRINT && k <= OP_SINK_UDF; }
-bool op_is_keyed(op_kind k) { return k == OP_REDUCE || k == OP_AGG; }
+bool op_is_keyed(op_kind k) { return k == OP_REDUCE || k == OP_AGG || k == OP_WINDOW; }
 
 const char *op_kind_name(op_kind k) {
   switch (k) {
@@ -158,6 +160,7 @@ const char *op_kind_name(op_kind k) {
   case OP_SINK_UDF: return "SINK_UDF";
   case OP_TIMESTAMPS: return "TIMESTAMPS_WATERMARKS";
   case OP_PROCESS: return "PROCESS";
+  case OP_WINDOW: return "WINDOW";
   default: return "UNKNOWN";
   }
 }
@@ -268,16 +271,21 @@ static int check_nodes(const sg_node *nodes, int nnodes, int rc, char *err, size
     if (!op_is_sink(n->kind) && !n->out_schema)
       return sp_err(err, err_len, rc, "operator '%s' (id %d) has no output schema", n->name, i);
 
-    const spate_schema *in0 = nodes[n->inputs[0].source].out_schema;
+    const spate_schema *in0 = sg_edge_schema(nodes, &n->inputs[0]);
     for (int k = 0; k < n->ninputs; k++) {
       const sg_edge *e = &n->inputs[k];
       const sg_node *up = &nodes[e->source];
-      if (!up->out_schema)
+      const spate_schema *carried = sg_edge_schema(nodes, e);
+      if (e->side_tag && (!e->side_tag[0] || !e->side_schema))
+        return sp_err(err, err_len, rc,
+                      "operator '%s' (id %d): input %d reads a side output without tag or schema",
+                      n->name, i, k);
+      if (!carried)
         return sp_err(err, err_len, rc,
                       "operator '%s' (id %d): input %d comes from '%s', which produces no output",
                       n->name, i, k, up->name);
-      if (!schema_equal(up->out_schema, in0)) {
-        char *a = schema_to_string(in0), *b = schema_to_string(up->out_schema);
+      if (!schema_equal(carried, in0)) {
+        char *a = schema_to_string(in0), *b = schema_to_string(carried);
         r = sp_err(err, err_len, rc,
                    "operator '%s' (id %d): input %d has schema (%s) but input 0 has (%s); all "
                    "inputs of an operator must have the same schema",
@@ -300,7 +308,7 @@ static int check_nodes(const sg_node *nodes, int nnodes, int rc, char *err, size
         if (e->key.nfields > 0 && !e->key.fields)
           return sp_err(err, err_len, rc, "operator '%s' (id %d): input %d key without fields",
                         n->name, i, k);
-        r = check_key(&e->key, up->out_schema, n, e->part == PART_HASH ? "hash partition key"
+        r = check_key(&e->key, carried, n, e->part == PART_HASH ? "hash partition key"
                                                                         : "custom partition key",
                       rc, err, err_len);
         if (r) return r;
@@ -390,8 +398,10 @@ static int node_copy(sg_node *dst, const sg_node *src) {
       e->source = src->inputs[k].source;
       e->part = src->inputs[k].part;
       if (key_spec_copy(&e->key, &src->inputs[k].key) ||
-          dup_str(&e->partition_fn, src->inputs[k].partition_fn))
+          dup_str(&e->partition_fn, src->inputs[k].partition_fn) ||
+          dup_str(&e->side_tag, src->inputs[k].side_tag))
         return SPATE_ENOMEM;
+      if (src->inputs[k].side_schema) e->side_schema = schema_ref(src->inputs[k].side_schema);
     }
   }
   return 0;
@@ -711,6 +721,8 @@ int jobgraph_encode(const job_graph *jg, sp_writer *w) {
       sp_put_u8(w, (uint8_t)e->part);
       put_key(w, &e->key);
       sp_put_str(w, e->partition_fn);
+      sp_put_str(w, e->side_tag);
+      put_schema(w, e->side_schema);
     }
   }
   for (int i = 0; i < jg->nnodes; i++) sp_put_i32(w, jg->node_vertex[i]);
@@ -1014,6 +1026,10 @@ int jobgraph_decode(const void *data, size_t len, job_graph **out, char *err, si
       e->part = part <= PART_HASH ? (part_kind)part : PART_UNSET;
       get_key(r, &e->key);
       e->partition_fn = sp_get_str(r);
+      e->side_tag = sp_get_str(r);
+      bool schema_ok = true;
+      e->side_schema = get_schema(r, &schema_ok);
+      if (!schema_ok) sp_reader_fail(r, "bad side output schema");
       if (sp_reader_ok(r) && (part == PART_UNSET || part > PART_HASH)) {
         rc = sp_err(err, err_len, rc, "job graph: node %d input %d has partitioner %u", i, k,
                     part);

@@ -36,12 +36,18 @@ typedef enum op_kind {
   OP_SINK_UDF,         /* udf = sink fn */
   OP_PROCESS,          /* udf = process fn; params: str on_timer symbol (may be NULL); keyed if
                           key.nfields > 0 or key.selector */
+  OP_WINDOW,           /* keyed; udf = reduce or window fn; params: u8 assigner kind, u8 time
+                          domain, i64 size, i64 slide, i64 offset, i64 gap, i64 allowed
+                          lateness ms, str late side-output tag (may be NULL), u8 function
+                          (WINDOW_FN_REDUCE or WINDOW_FN_APPLY) */
   OP_TIMESTAMPS,       /* params: u8 watermarks kind, i64 max out-of-orderness ms, i64 idleness
                           ms (0: none), i32 timestamp field (-1: udf), str on-event generator,
                           str periodic generator (custom only, may be NULL), i64 periodic
                           interval ms (set from pipeline.auto-watermark-interval at execution) */
   OP_KIND_MAX_
 } op_kind;
+
+enum { WINDOW_FN_REDUCE = 1, WINDOW_FN_APPLY = 2 };
 
 typedef enum agg_kind { AGG_SUM = 1, AGG_MIN, AGG_MAX, AGG_MIN_BY, AGG_MAX_BY } agg_kind;
 
@@ -72,7 +78,10 @@ typedef struct sg_edge {
   part_kind part;
   key_spec key;      /* for PART_HASH and PART_CUSTOM */
   char *partition_fn; /* for PART_CUSTOM */
+  char *side_tag;    /* NULL: the source's main output; else the side output with this tag */
+  spate_schema *side_schema; /* schema of that side output */
 } sg_edge;
+
 
 typedef struct sg_node {
   int id;            /* index in the graph's node array */
@@ -95,6 +104,11 @@ typedef struct sg_node {
   sg_edge *inputs;
   key_spec key;      /* keyed operators (OP_REDUCE, OP_AGG): the key of their input */
 } sg_node;
+
+/* The schema of the rows an edge carries: its side output's, or the source's main output's. */
+static inline const spate_schema *sg_edge_schema(const sg_node *nodes, const sg_edge *e) {
+  return e->side_tag ? e->side_schema : nodes[e->source].out_schema;
+}
 
 typedef struct stream_graph {
   char *job_name;

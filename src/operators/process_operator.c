@@ -156,7 +156,7 @@ static int proc_watermark(op_t *op, int input, int64_t wm) {
     int rc = tq_advance(p->event_timers, wm, fire_event, p, NULL);
     if (rc != 0) return rc < 0 ? rc : SPATE_EUDF;
   }
-  return output_emit_watermark(&op->out, wm);
+  return op_forward_watermark(op, wm);
 }
 
 static int proc_tick(op_t *op, int64_t now);

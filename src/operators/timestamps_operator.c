@@ -81,7 +81,7 @@ static int ts_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   s->seen++;
   if (s->idle) { /* data is back: active again before the record goes out */
     s->idle = false;
-    int rc = output_emit_status(&op->out, false);
+    int rc = op_forward_status(op, false);
     if (rc < 0) return rc;
   }
   int rc = output_emit(&op->out, ts, row);
@@ -96,7 +96,7 @@ static int ts_process(op_t *op, int input, int64_t ts, const spate_row *row) {
 static int emit(op_t *op, ts_op *s, int64_t wm) {
   s->emitted = wm;
   op->ctx.watermark = wm;
-  return output_emit_watermark(&op->out, wm);
+  return op_forward_watermark(op, wm);
 }
 
 /* The periodic watermark and idleness check. */
@@ -120,7 +120,7 @@ static int tick(op_t *op, int64_t now) {
     s->active_since = now;
   } else if (s->idleness > 0 && !s->idle && now - s->active_since >= s->idleness) {
     s->idle = true;
-    int rc = output_emit_status(&op->out, true);
+    int rc = op_forward_status(op, true);
     if (rc < 0) return rc;
   }
   return op_schedule(op, now + s->interval, tick);
@@ -131,7 +131,7 @@ static int ts_watermark(op_t *op, int input, int64_t wm) {
   ts_op *s = op->impl;
   if (wm != INT64_MAX) return 0;
   s->emitted = wm;
-  return output_emit_watermark(&op->out, wm);
+  return op_forward_watermark(op, wm);
 }
 
 static int ts_status(op_t *op, bool idle) { return 0; /* this operator decides its own */ }

@@ -6,6 +6,7 @@
 
 #include <dlfcn.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,7 +50,7 @@ int op_create(const job_graph *jg, int node, int subtask, op_vtable_fn vtable_fo
   op->out.records_out = &op->records_out;
   op->dl = dl;
   op->artifact = artifact;
-  if (n->ninputs > 0) op->in_schema = jg->nodes[n->inputs[0].source].out_schema;
+  if (n->ninputs > 0) op->in_schema = sg_edge_schema(jg->nodes, &n->inputs[0]);
   int rc = 0;
   op->udf = resolve(dl, n->udf, artifact, n->name, err, err_len, &rc);
   if (!rc) op->open_fn = (spate_open_fn)resolve(dl, n->open_fn, artifact, n->name, err, err_len, &rc);
@@ -65,24 +66,52 @@ int op_create(const job_graph *jg, int node, int subtask, op_vtable_fn vtable_fo
   return 0;
 }
 
+int op_emit_side(op_t *op, const char *tag, int64_t ts, const spate_row *row) {
+  for (int i = 0; i < op->nsides; i++)
+    if (strcmp(op->sides[i].tag, tag) == 0) return output_emit(&op->sides[i].out, ts, row);
+  return 0;
+}
+
+int spate_ctx_output(spate_ctx *ctx, const char *tag, const spate_row *row) {
+  op_t *op = (op_t *)(void *)((char *)ctx - offsetof(op_t, ctx)); /* the context is in its op */
+  if (!tag || !row) return spate_ctx_fail(ctx, "spate_ctx_output: tag and row are required");
+  return op_emit_side(op, tag, ctx->ts, row);
+}
+
 void *op_resolve(op_t *op, const char *symbol) {
   return op->dl && symbol ? dlsym(op->dl, symbol) : NULL;
 }
 
+int op_forward_watermark(op_t *op, int64_t wm) {
+  int rc = output_emit_watermark(&op->out, wm);
+  for (int i = 0; rc == 0 && i < op->nsides; i++) rc = output_emit_watermark(&op->sides[i].out, wm);
+  return rc;
+}
+
+int op_forward_status(op_t *op, bool idle) {
+  int rc = output_emit_status(&op->out, idle);
+  for (int i = 0; rc == 0 && i < op->nsides; i++) rc = output_emit_status(&op->sides[i].out, idle);
+  return rc;
+}
+
 int op_watermark(op_t *op, int input, int64_t wm) {
   op->ctx.watermark = wm;
-  return op->vt->watermark ? op->vt->watermark(op, input, wm) : output_emit_watermark(&op->out, wm);
+  return op->vt->watermark ? op->vt->watermark(op, input, wm) : op_forward_watermark(op, wm);
 }
 
 int op_status(op_t *op, bool idle) {
-  return op->vt->status ? op->vt->status(op, idle) : output_emit_status(&op->out, idle);
+  return op->vt->status ? op->vt->status(op, idle) : op_forward_status(op, idle);
 }
 
 /* The operator opens first, so that a user open function finds what it builds on (keyed state);
  * closing runs in reverse. */
 int op_open(op_t *op) {
   int rc = op->vt->open ? op->vt->open(op) : 0;
-  if (rc < 0 || !op->open_fn) return rc;
+  if (rc < 0) return rc;
+  if (!op->open_fn) { /* a close function without an open function still runs at the end */
+    op->user_opened = true;
+    return 0;
+  }
   void *user = NULL;
   rc = op->open_fn(&op->ctx, &user);
   if (rc < 0) return op_udf_failed(op, rc, "open function");
@@ -107,6 +136,12 @@ void op_free(op_t *op) {
   sp_free(op->out.chained);
   sp_free(op->out.chained_input);
   sp_free(op->out.writers);
+  for (int i = 0; i < op->nsides; i++) {
+    sp_free(op->sides[i].out.chained);
+    sp_free(op->sides[i].out.chained_input);
+    sp_free(op->sides[i].out.writers);
+  }
+  sp_free(op->sides);
   sp_free(op);
 }
 

@@ -48,6 +48,13 @@ typedef struct op_output {
   uint64_t *records_out;
 } op_output;
 
+/* A side output: the successors and writers of edges that read this tag. */
+typedef struct op_side_output {
+  const char *tag; /* the job graph's string */
+  op_output out;
+  uint64_t records;
+} op_side_output;
+
 struct spate_collector {
   op_t *op;
   spate_row_builder *rb;
@@ -79,6 +86,8 @@ struct op_t {
   const spate_schema *in_schema;   /* schema of the records it receives (NULL for sources) */
   spate_ctx ctx;
   op_output out;
+  int nsides;
+  op_side_output *sides;           /* side outputs somebody reads; others are dropped */
   uint64_t records_in, records_out;
   spate_row_builder rb;            /* output rows (operators with an output schema) */
   void *udf;                       /* main UDF, resolved */
@@ -104,8 +113,12 @@ static inline int op_process(op_t *op, int input, int64_t ts, const spate_row *r
   return op->vt->process(op, input, ts, row);
 }
 
+/* Hands a watermark (status) to an operator: its handler, or forwarding by default. */
 int op_watermark(op_t *op, int input, int64_t wm);
 int op_status(op_t *op, bool idle);
+/* Sends a watermark (status) on from an operator: to its main and all its side outputs. */
+int op_forward_watermark(op_t *op, int64_t wm);
+int op_forward_status(op_t *op, bool idle);
 
 /* Forwards a watermark to the chained successors and downstream tasks. */
 static inline int output_emit_watermark(op_output *o, int64_t wm) {
@@ -155,6 +168,10 @@ typedef const op_vtable *(*op_vtable_fn)(op_kind kind);
 int op_create(const job_graph *jg, int node, int subtask, op_vtable_fn vtable_for, void *dl,
               const char *artifact, char *err, size_t err_len, const _Atomic bool *cancel,
               op_t **out);
+/* Emits a row to the side output `tag`; nothing happens when no edge reads that tag (as
+ * Flink drops side outputs nobody asked for). */
+int op_emit_side(op_t *op, const char *tag, int64_t ts, const spate_row *row);
+
 /* Schedules fn on the task thread at or after due_ms (wall clock). */
 static inline int op_schedule(op_t *op, int64_t due_ms, op_timer_fn fn) {
   return op->schedule(op->task, op, due_ms, fn);

@@ -148,6 +148,34 @@ static int64_t timer_wait_ns(task *t) {
   return ms <= 0 ? 0 : ms * 1000000LL;
 }
 
+/* The output of op that an edge with this side tag (NULL: main) reads from. */
+static op_output *output_for(op_t *op, const char *tag) {
+  if (!tag) return &op->out;
+  for (int i = 0; i < op->nsides; i++)
+    if (strcmp(op->sides[i].tag, tag) == 0) return &op->sides[i].out;
+  op_side_output *n = sp_realloc(op->sides, sizeof *n * (size_t)(op->nsides + 1));
+  if (!n) return NULL;
+  op->sides = n;
+  op_side_output *side = &op->sides[op->nsides++];
+  memset(side, 0, sizeof *side);
+  side->tag = tag;
+  side->out.records_out = &side->records;
+  return &side->out;
+}
+
+static int add_chained(op_output *o, op_t *succ, int input) {
+  op_t **nc = sp_realloc(o->chained, sizeof *nc * (size_t)(o->nchained + 1));
+  if (!nc) return SPATE_ENOMEM;
+  o->chained = nc;
+  int *ni = sp_realloc(o->chained_input, sizeof *ni * (size_t)(o->nchained + 1));
+  if (!ni) return SPATE_ENOMEM;
+  o->chained_input = ni;
+  o->chained[o->nchained] = succ;
+  o->chained_input[o->nchained] = input;
+  o->nchained++;
+  return 0;
+}
+
 /* Builds operators, writers and gates. */
 static int setup(task *t) {
   const job_graph *jg = t->jg;
@@ -204,7 +232,7 @@ static int setup(task *t) {
     const sg_node *target = &jg->nodes[e->target_node];
     const sg_edge *se = &target->inputs[e->target_input];
     const op_t *src = t->ops[node_pos(t, e->source_node)];
-    w->schema = jg->nodes[e->source_node].out_schema;
+    w->schema = sg_edge_schema(jg->nodes, se);
     w->ctx = (spate_ctx *)&src->ctx;
     if (se->part == PART_HASH || se->part == PART_CUSTOM) {
       w->nkey = se->key.nfields;
@@ -273,7 +301,8 @@ static int setup(task *t) {
   for (int g = 0; g < t->ngates; g++)
     for (int c = 0; c < t->gates[g].nch; c++) t->gates[g].ch[c].vidx = nch++;
   if ((rc = valve_init(&t->valve, nch)) < 0) return rc;
-  /* chain wiring: successors inside the vertex, writers of edges leaving each node */
+  /* chain wiring: successors inside the vertex, writers of edges leaving each node; edges that
+   * read a side output are wired to that output instead of the main one */
   for (int i = 0; i < v->nnodes; i++) {
     op_t *op = t->ops[i];
     int node = v->nodes[i];
@@ -281,22 +310,15 @@ static int setup(task *t) {
       const sg_node *n = &jg->nodes[v->nodes[j]];
       for (int in = 0; in < n->ninputs; in++) {
         if (n->inputs[in].source != node) continue;
-        op_output *o = &op->out;
-        op_t **nc = sp_realloc(o->chained, sizeof *nc * (size_t)(o->nchained + 1));
-        if (!nc) return SPATE_ENOMEM;
-        o->chained = nc;
-        int *ni = sp_realloc(o->chained_input, sizeof *ni * (size_t)(o->nchained + 1));
-        if (!ni) return SPATE_ENOMEM;
-        o->chained_input = ni;
-        o->chained[o->nchained] = t->ops[j];
-        o->chained_input[o->nchained] = in;
-        o->nchained++;
+        op_output *o = output_for(op, n->inputs[in].side_tag);
+        if (!o || add_chained(o, t->ops[j], in) < 0) return SPATE_ENOMEM;
       }
     }
     for (int k = 0; k < v->noutputs; k++) {
-      if (jg->edges[v->outputs[k]].source_node != node) continue;
-      op_output *o = &op->out;
-      record_writer **nw = sp_realloc(o->writers, sizeof *nw * (size_t)(o->nwriters + 1));
+      const jg_edge *e = &jg->edges[v->outputs[k]];
+      if (e->source_node != node) continue;
+      op_output *o = output_for(op, jg->nodes[e->target_node].inputs[e->target_input].side_tag);
+      record_writer **nw = o ? sp_realloc(o->writers, sizeof *nw * (size_t)(o->nwriters + 1)) : NULL;
       if (!nw) return SPATE_ENOMEM;
       o->writers = nw;
       o->writers[o->nwriters++] = &t->writers[k];
