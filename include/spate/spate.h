@@ -405,6 +405,15 @@ spate_stream *spate_map(spate_stream *in, spate_map_fn fn, const spate_schema *o
 spate_stream *spate_flat_map(spate_stream *in, spate_flat_map_fn fn,
                              const spate_schema *out_schema);
 spate_stream *spate_filter(spate_stream *in, spate_filter_fn fn);
+/* Connects two streams (schemas may differ) for spate_co_process: Flink's connect. */
+spate_stream *spate_connect(spate_stream *first, spate_stream *second);
+/* Flink's CoProcessFunction: `first` handles records of the first stream, `second` of the
+ * second; when both connected streams are keyed (with keys of the same schema) it is a
+ * KeyedCoProcessFunction with keyed state and timers shared by both sides per key. The
+ * operator's watermark is the minimum of both inputs'. */
+spate_stream *spate_co_process(spate_stream *connected, spate_process_fn first,
+                               spate_process_fn second, spate_timer_fn on_timer,
+                               const spate_schema *out_schema);
 /* A process function: on a keyed stream with keyed state and timers (on_timer may be NULL when
  * no timers are used); on other streams a plain ProcessFunction without them. */
 spate_stream *spate_process(spate_stream *in, spate_process_fn fn, spate_timer_fn on_timer,

@@ -34,6 +34,7 @@ struct spate_stream {
   const spate_schema *schema;
   bool keyed;
   bool windowed;              /* spate_window: the next function makes a window operator */
+  bool connected;             /* spate_connect: inputs[0] is the first stream, inputs[1] the second */
   spate_window_assigner window;
   int64_t lateness;
   char *late_tag;

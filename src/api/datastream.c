@@ -20,6 +20,7 @@
 #include "types/schema.h"
 
 static spate_stream *virtual_copy(spate_stream *in, const char *api);
+static int stream_input_copy(stream_input *dst, const stream_input *src);
 
 static spate_stream *new_stream(spate_env *env, int node, const spate_schema *schema) {
   spate_stream *s = sp_calloc(1, sizeof *s);
@@ -289,7 +290,8 @@ static spate_stream *one_input(spate_stream *in, op_kind kind, const char *api, 
   }
   n->udf = udf;
   n->out_schema = schema_ref(out_schema);
-  if (in->keyed && (kind == OP_REDUCE || kind == OP_AGG || kind == OP_PROCESS || kind == OP_WINDOW) &&
+  if (in->keyed && (kind == OP_REDUCE || kind == OP_AGG || kind == OP_PROCESS || kind == OP_WINDOW ||
+                    kind == OP_CO_PROCESS) &&
       key_spec_copy(&env->g->nodes[id].key, &in->inputs[0].key) < 0) {
     api_fail(env, "out of memory");
     return NULL;
@@ -423,6 +425,68 @@ spate_stream *spate_process(spate_stream *in, spate_process_fn fn, spate_timer_f
   sp_put_str(&w, timer);
   sp_free(timer);
   return set_params(in->env, s->node, &w) ? s : NULL;
+}
+
+/* ---- two inputs --------------------------------------------------------------------------------- */
+/* Keys match when their field types do (names may differ, as Flink compares key types). */
+static bool same_types(const spate_schema *x, const spate_schema *y) {
+  if (!x || !y || x->nfields != y->nfields) return false;
+  for (int i = 0; i < x->nfields; i++)
+    if (x->fields[i].type != y->fields[i].type) return false;
+  return true;
+}
+
+spate_stream *spate_connect(spate_stream *a, spate_stream *b) {
+  if (!check_input("spate_connect", a) || !check_input("spate_connect", b)) return NULL;
+  spate_env *env = a->env;
+  if (b->env != env) return api_fail(env, "spate_connect: the streams belong to different environments"), NULL;
+  if (a->ninputs != 1 || b->ninputs != 1 || a->windowed || b->windowed || a->connected || b->connected)
+    return api_fail(env, "spate_connect: connect two plain or keyed streams (a union or a windowed "
+                    "or connected stream cannot be connected yet)"), NULL;
+  if (a->keyed != b->keyed)
+    return api_fail(env, "spate_connect: key both streams or neither (one is keyed, the other "
+                    "is not)"), NULL;
+  if (a->keyed && !same_types(a->inputs[0].key.key_schema, b->inputs[0].key.key_schema))
+    return api_fail(env, "spate_connect: the keys of the two streams have different schemas"), NULL;
+  spate_stream *s = virtual_copy(a, "spate_connect");
+  if (!s) return NULL;
+  stream_input *n = sp_realloc(s->inputs, sizeof *n * 2);
+  if (!n) return api_fail(env, "out of memory"), NULL;
+  s->inputs = n;
+  if (stream_input_copy(&s->inputs[1], &b->inputs[0]) < 0) return api_fail(env, "out of memory"), NULL;
+  s->ninputs = 2;
+  s->connected = true;
+  s->keyed = a->keyed;
+  return s;
+}
+
+spate_stream *spate_co_process(spate_stream *c, spate_process_fn first, spate_process_fn second,
+                               spate_timer_fn on_timer, const spate_schema *out_schema) {
+  if (!check_input("spate_co_process", c)) return NULL;
+  spate_env *env = c->env;
+  if (!c->connected) return api_fail(env, "spate_co_process needs streams joined by spate_connect"), NULL;
+  if (!first || !second) return api_fail(env, "spate_co_process: both functions are required"), NULL;
+  char *timer = on_timer ? udf_name(env, "spate_co_process", (void *)(uintptr_t)on_timer) : NULL;
+  char *snd = udf_name(env, "spate_co_process", (void *)(uintptr_t)second);
+  if (env->failed) {
+    sp_free(timer);
+    sp_free(snd);
+    return NULL;
+  }
+  spate_stream *s = one_input(c, OP_CO_PROCESS, "spate_co_process",
+                              c->keyed ? "KeyedCoProcess" : "CoProcess", (void *)(uintptr_t)first,
+                              out_schema);
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_str(&w, timer);
+  sp_put_str(&w, snd);
+  sp_free(timer);
+  sp_free(snd);
+  if (!s) {
+    sp_writer_free(&w);
+    return NULL;
+  }
+  return set_params(env, s->node, &w) ? s : NULL;
 }
 
 /* ---- windows ------------------------------------------------------------------------------------ */

@@ -161,6 +161,7 @@ const char *op_kind_name(op_kind k) {
   case OP_TIMESTAMPS: return "TIMESTAMPS_WATERMARKS";
   case OP_PROCESS: return "PROCESS";
   case OP_WINDOW: return "WINDOW";
+  case OP_CO_PROCESS: return "CO_PROCESS";
   default: return "UNKNOWN";
   }
 }
@@ -284,7 +285,9 @@ static int check_nodes(const sg_node *nodes, int nnodes, int rc, char *err, size
         return sp_err(err, err_len, rc,
                       "operator '%s' (id %d): input %d comes from '%s', which produces no output",
                       n->name, i, k, up->name);
-      if (!schema_equal(carried, in0)) {
+      if (n->kind == OP_CO_PROCESS && n->ninputs != 2)
+        return sp_err(err, err_len, rc, "operator '%s' (id %d) needs exactly two inputs", n->name, i);
+      if (n->kind != OP_CO_PROCESS && !schema_equal(carried, in0)) {
         char *a = schema_to_string(in0), *b = schema_to_string(carried);
         r = sp_err(err, err_len, rc,
                    "operator '%s' (id %d): input %d has schema (%s) but input 0 has (%s); all "

@@ -36,6 +36,9 @@ typedef enum op_kind {
   OP_SINK_UDF,         /* udf = sink fn */
   OP_PROCESS,          /* udf = process fn; params: str on_timer symbol (may be NULL); keyed if
                           key.nfields > 0 or key.selector */
+  OP_CO_PROCESS,       /* two inputs (0 and 1, schemas may differ); udf = function of input 0;
+                          params: str on_timer (may be NULL), str function of input 1; keyed
+                          when both input edges are hash-partitioned (their keys) */
   OP_WINDOW,           /* keyed; udf = reduce or window fn; params: u8 assigner kind, u8 time
                           domain, i64 size, i64 slide, i64 offset, i64 gap, i64 allowed
                           lateness ms, str late side-output tag (may be NULL), u8 function

@@ -40,6 +40,9 @@ typedef struct proc_op {
   int key_group;
   bool has_key;
   spate_timer_fn on_timer;
+  spate_process_fn second;        /* co-process: the function of input 1 */
+  const key_spec *keys[2];        /* how each input's key is built */
+  spate_key_fn key_fns[2];
   int64_t proc_scheduled; /* the task timer set for processing-time timers (INT64_MAX: none) */
   spate_state **states;
   int nstates;
@@ -68,9 +71,29 @@ static int proc_open(op_t *op) {
     }
   }
   sp_free(timer);
-  p->keyed = op->node->key.nfields > 0 || op->node->key.selector;
+  const sg_node *n = op->node;
+  if (n->kind == OP_CO_PROCESS) {
+    char *second = sp_get_str(&r);
+    p->second = (spate_process_fn)op_resolve(op, second);
+    int rc = p->second ? 0
+                       : op_fail(op, SPATE_ENOENT, "function '%s' of the second input not found",
+                                 second ? second : "(none)");
+    sp_free(second);
+    if (rc < 0) return rc;
+    p->keyed = n->ninputs == 2 && n->inputs[0].part == PART_HASH && n->inputs[1].part == PART_HASH;
+    for (int k = 0; p->keyed && k < 2; k++) {
+      p->keys[k] = &n->inputs[k].key;
+      if (p->keys[k]->selector &&
+          !(p->key_fns[k] = (spate_key_fn)op_resolve(op, p->keys[k]->selector)))
+        return op_fail(op, SPATE_ENOENT, "key selector '%s' not found", p->keys[k]->selector);
+    }
+  } else {
+    p->keyed = n->key.nfields > 0 || n->key.selector;
+    p->keys[0] = &n->key;
+    p->key_fns[0] = op->key_fn;
+  }
   if (!p->keyed) return 0;
-  const spate_schema *ks = op->node->key.key_schema;
+  const spate_schema *ks = p->keys[0]->key_schema;
   if (!ks || ks->nfields > 64) return op_fail(op, SPATE_ECORRUPT, "bad key schema");
   for (int i = 0; i < ks->nfields; i++) p->key_fields[i] = i;
   p->max_parallelism = op->node->max_parallelism;
@@ -98,21 +121,21 @@ static void proc_close(op_t *op) {
   sp_free(p);
 }
 
-/* Makes the record's key current. */
-static int set_key_from_record(proc_op *p, const spate_row *row) {
+/* Makes the key of a record of this input current. */
+static int set_key_from_record(proc_op *p, int input, const spate_row *row) {
   op_t *op = p->op;
+  const key_spec *ks = p->keys[input];
   spate_rb_begin(&p->key_rb);
-  if (op->key_fn) {
-    int rc = op->key_fn(&op->ctx, row, &p->key_rb);
+  if (p->key_fns[input]) {
+    int rc = p->key_fns[input](&op->ctx, row, &p->key_rb);
     if (rc < 0) return op_udf_failed(op, rc, "key selector");
   } else {
-    for (int i = 0; i < op->node->key.nfields; i++)
-      spate_rb_set_field(&p->key_rb, i, row, op->node->key.fields[i]);
+    for (int i = 0; i < ks->nfields; i++) spate_rb_set_field(&p->key_rb, i, row, ks->fields[i]);
   }
   if (spate_rb_finish(&p->key_rb, &p->key) < 0)
     return op_fail(op, SPATE_EUDF, "invalid key: %s", spate_rb_error(&p->key_rb));
   int32_t h = row_fields_java_hash(&p->key, p->key_fields, (int)p->key.nfields,
-                                   op->node->key.key_schema);
+                                   p->keys[0]->key_schema);
   p->key_group = sp_key_group(h, p->max_parallelism);
   p->has_key = true;
   int rc = ks_set_current_key(p->backend, p->key.data, p->key.len, p->key_group);
@@ -121,13 +144,15 @@ static int set_key_from_record(proc_op *p, const spate_row *row) {
 
 static int proc_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   proc_op *p = op->impl;
+  if (input < 0 || input > (p->second ? 1 : 0)) input = 0; /* unions feed one logical input */
   if (p->keyed) {
-    int rc = set_key_from_record(p, row);
+    int rc = set_key_from_record(p, input, row);
     if (rc < 0) return rc;
   }
   spate_collector c = {op, &op->rb};
-  int rc = ((spate_process_fn)op->udf)(&op->ctx, row, &c);
-  return rc < 0 ? op_udf_failed(op, rc, "process function") : 0;
+  spate_process_fn fn = input == 1 ? p->second : (spate_process_fn)op->udf;
+  int rc = fn(&op->ctx, row, &c);
+  return rc < 0 ? op_udf_failed(op, rc, input == 1 ? "second process function" : "process function") : 0;
 }
 
 /* Calls the timer function for one fired timer, its key current. */
@@ -135,7 +160,7 @@ static int fire(proc_op *p, const tq_timer_view *t, spate_time_domain domain) {
   op_t *op = p->op;
   int rc = ks_set_current_key(p->backend, t->key, t->key_len, t->key_group);
   if (rc < 0) return op_fail(op, rc, "%s", ks_error(p->backend));
-  p->key = (spate_row){t->key, t->key_len, (uint32_t)op->node->key.key_schema->nfields};
+  p->key = (spate_row){t->key, t->key_len, (uint32_t)p->keys[0]->key_schema->nfields};
   p->key_group = t->key_group;
   p->has_key = true;
   op->ctx.ts = domain == SPATE_EVENT_TIME ? t->timestamp : INT64_MIN;

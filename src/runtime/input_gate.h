@@ -30,6 +30,7 @@ typedef struct input_channel {
 
 typedef struct input_gate {
   int input;            /* index of the edge among the head operator's inputs */
+  uint32_t nfields;     /* fields of the rows this edge carries */
   int nch, nfinished;
   input_channel *ch;
 } input_gate;

@@ -274,6 +274,9 @@ static int setup(task *t) {
     const jg_vertex *sv = &jg->vertices[e->source_vertex];
     input_gate *g = &t->gates[k];
     g->input = e->target_input;
+    const spate_schema *carried =
+        sg_edge_schema(jg->nodes, &jg->nodes[e->target_node].inputs[e->target_input]);
+    g->nfields = carried ? (uint32_t)carried->nfields : 0;
     int n = rp_producers_of(e->part, sv->parallelism, v->parallelism, t->subtask, peers, subs);
     g->ch = sp_calloc((size_t)n + 1, sizeof *g->ch);
     if (!g->ch) {
@@ -404,7 +407,6 @@ static int apply_valve(task *t, const valve_output *vo) {
 
 static int run_inputs(task *t) {
   op_t *head = t->ops[0];
-  uint32_t nfields = head->in_schema ? (uint32_t)head->in_schema->nfields : 0;
   int open_gates = 0;
   for (int g = 0; g < t->ngates; g++)
     if (t->gates[g].nch > t->gates[g].nfinished) open_gates++;
@@ -424,7 +426,7 @@ static int run_inputs(task *t) {
           if (el.tag == EL_RECORD) {
             int64_t ts;
             memcpy(&ts, el.payload, 8);
-            spate_row row = {el.payload + 8, el.len - 8, nfields};
+            spate_row row = {el.payload + 8, el.len - 8, gate->nfields};
             int rc = op_process(head, gate->input, ts, &row);
             if (rc < 0) return rc;
           } else if (el.tag == EL_WATERMARK && el.len == 8) {
