@@ -414,6 +414,13 @@ spate_stream *spate_connect(spate_stream *first, spate_stream *second);
 spate_stream *spate_co_process(spate_stream *connected, spate_process_fn first,
                                spate_process_fn second, spate_timer_fn on_timer,
                                const spate_schema *out_schema);
+/* Flink's broadcast pattern: every record of `broadcast` reaches every subtask of the operator
+ * that spate_co_process then builds (its `second` function), which may write broadcast state;
+ * the function for `in` (keyed or not: Keyed/BroadcastProcessFunction) may only read it. */
+spate_stream *spate_connect_broadcast(spate_stream *in, spate_stream *broadcast);
+/* Broadcast state: a MAP state (desc->kind SPATE_STATE_MAP) that is the same on every subtask
+ * because only broadcast records change it. Declare it in the open function. */
+spate_state *spate_ctx_broadcast_state(spate_ctx *ctx, const spate_state_desc *desc);
 /* A process function: on a keyed stream with keyed state and timers (on_timer may be NULL when
  * no timers are used); on other streams a plain ProcessFunction without them. */
 spate_stream *spate_process(spate_stream *in, spate_process_fn fn, spate_timer_fn on_timer,

@@ -35,6 +35,7 @@ struct spate_stream {
   bool keyed;
   bool windowed;              /* spate_window: the next function makes a window operator */
   bool connected;             /* spate_connect: inputs[0] is the first stream, inputs[1] the second */
+  bool broadcast;             /* spate_connect_broadcast: inputs[1] is broadcast */
   spate_window_assigner window;
   int64_t lateness;
   char *late_tag;

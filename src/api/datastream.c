@@ -460,6 +460,30 @@ spate_stream *spate_connect(spate_stream *a, spate_stream *b) {
   return s;
 }
 
+spate_stream *spate_connect_broadcast(spate_stream *in, spate_stream *bc) {
+  if (!check_input("spate_connect_broadcast", in) || !check_input("spate_connect_broadcast", bc))
+    return NULL;
+  spate_env *env = in->env;
+  if (bc->env != env) return api_fail(env, "spate_connect_broadcast: different environments"), NULL;
+  if (in->ninputs != 1 || bc->ninputs != 1 || in->windowed || bc->windowed || in->connected ||
+      bc->connected || bc->keyed)
+    return api_fail(env, "spate_connect_broadcast: connect one plain or keyed stream with one "
+                    "unkeyed stream to broadcast"), NULL;
+  spate_stream *s = virtual_copy(in, "spate_connect_broadcast");
+  if (!s) return NULL;
+  stream_input *n = sp_realloc(s->inputs, sizeof *n * 2);
+  if (!n) return api_fail(env, "out of memory"), NULL;
+  s->inputs = n;
+  if (stream_input_copy(&s->inputs[1], &bc->inputs[0]) < 0) return api_fail(env, "out of memory"), NULL;
+  s->inputs[1].part = PART_BROADCAST;
+  key_spec_free(&s->inputs[1].key);
+  s->ninputs = 2;
+  s->connected = true;
+  s->broadcast = true;
+  s->keyed = in->keyed;
+  return s;
+}
+
 spate_stream *spate_co_process(spate_stream *c, spate_process_fn first, spate_process_fn second,
                                spate_timer_fn on_timer, const spate_schema *out_schema) {
   if (!check_input("spate_co_process", c)) return NULL;
@@ -473,8 +497,9 @@ spate_stream *spate_co_process(spate_stream *c, spate_process_fn first, spate_pr
     sp_free(snd);
     return NULL;
   }
-  spate_stream *s = one_input(c, OP_CO_PROCESS, "spate_co_process",
-                              c->keyed ? "KeyedCoProcess" : "CoProcess", (void *)(uintptr_t)first,
+  const char *name = c->broadcast ? (c->keyed ? "KeyedBroadcastProcess" : "BroadcastProcess")
+                                  : (c->keyed ? "KeyedCoProcess" : "CoProcess");
+  spate_stream *s = one_input(c, OP_CO_PROCESS, "spate_co_process", name, (void *)(uintptr_t)first,
                               out_schema);
   sp_writer w;
   sp_writer_init(&w);

@@ -26,6 +26,7 @@ struct spate_state {
   ks_state *ks;
   spate_state_kind kind;
   spate_reduce_fn reduce;
+  bool broadcast; /* lives in the broadcast backend: readable always, writable by input 1 */
 };
 
 typedef struct proc_op {
@@ -46,6 +47,10 @@ typedef struct proc_op {
   int64_t proc_scheduled; /* the task timer set for processing-time timers (INT64_MAX: none) */
   spate_state **states;
   int nstates;
+  /* broadcast state: a backend whose one key is always current; written by input 1 only */
+  bool broadcast;
+  ks_backend *bstate;
+  int in_broadcast_fn;  /* > 0 while the broadcast side's function runs */
 } proc_op;
 
 static int64_t wall_clock(void *arg) { return sp_wall_ms(); }
@@ -80,8 +85,10 @@ static int proc_open(op_t *op) {
                                  second ? second : "(none)");
     sp_free(second);
     if (rc < 0) return rc;
-    p->keyed = n->ninputs == 2 && n->inputs[0].part == PART_HASH && n->inputs[1].part == PART_HASH;
-    for (int k = 0; p->keyed && k < 2; k++) {
+    p->broadcast = n->ninputs == 2 && n->inputs[1].part == PART_BROADCAST;
+    p->keyed = n->ninputs == 2 && n->inputs[0].part == PART_HASH &&
+               (n->inputs[1].part == PART_HASH || p->broadcast);
+    for (int k = 0; p->keyed && k < (p->broadcast ? 1 : 2); k++) {
       p->keys[k] = &n->inputs[k].key;
       if (p->keys[k]->selector &&
           !(p->key_fns[k] = (spate_key_fn)op_resolve(op, p->keys[k]->selector)))
@@ -91,6 +98,13 @@ static int proc_open(op_t *op) {
     p->keyed = n->key.nfields > 0 || n->key.selector;
     p->keys[0] = &n->key;
     p->key_fns[0] = op->key_fn;
+  }
+  op->ctx.keyed = p; /* state and timer calls find the operator (and refuse when not keyed) */
+  if (p->broadcast) {
+    ks_key_group_range one = {0, 0};
+    int rc = ks_backend_new(1, one, wall_clock, NULL, &p->bstate);
+    if (rc == 0) rc = ks_set_current_key(p->bstate, "", 0, 0); /* the one key, always current */
+    if (rc < 0) return op_fail(op, rc, "cannot set up broadcast state: %s", spate_strerror(rc));
   }
   if (!p->keyed) return 0;
   const spate_schema *ks = p->keys[0]->key_schema;
@@ -104,7 +118,6 @@ static int proc_open(op_t *op) {
   if (rc == 0) rc = tq_new(p->max_parallelism, range, &p->event_timers);
   if (rc == 0) rc = tq_new(p->max_parallelism, range, &p->proc_timers);
   if (rc < 0) return op_fail(op, rc, "cannot set up keyed state: %s", spate_strerror(rc));
-  op->ctx.keyed = p;
   return 0;
 }
 
@@ -115,6 +128,7 @@ static void proc_close(op_t *op) {
   for (int i = 0; i < p->nstates; i++) sp_free(p->states[i]);
   sp_free(p->states);
   if (p->backend) ks_backend_free(p->backend);
+  if (p->bstate) ks_backend_free(p->bstate);
   if (p->event_timers) tq_free(p->event_timers);
   if (p->proc_timers) tq_free(p->proc_timers);
   if (p->key_rb.schema) rb_destroy(&p->key_rb);
@@ -145,13 +159,17 @@ static int set_key_from_record(proc_op *p, int input, const spate_row *row) {
 static int proc_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   proc_op *p = op->impl;
   if (input < 0 || input > (p->second ? 1 : 0)) input = 0; /* unions feed one logical input */
-  if (p->keyed) {
+  bool bc = p->broadcast && input == 1;
+  if (p->keyed && !bc) {
     int rc = set_key_from_record(p, input, row);
     if (rc < 0) return rc;
   }
+  if (bc) p->has_key = false; /* the broadcast side runs without a key, as in Flink */
   spate_collector c = {op, &op->rb};
   spate_process_fn fn = input == 1 ? p->second : (spate_process_fn)op->udf;
+  p->in_broadcast_fn += bc;
   int rc = fn(&op->ctx, row, &c);
+  p->in_broadcast_fn -= bc;
   return rc < 0 ? op_udf_failed(op, rc, input == 1 ? "second process function" : "process function") : 0;
 }
 
@@ -209,7 +227,7 @@ const op_vtable op_process_vt = {.open = proc_open,
 
 /* ---- the public state and timer functions ------------------------------------------------------ */
 static int need_key(spate_ctx *ctx, proc_op *p, const char *api) {
-  if (!p) return spate_ctx_fail(ctx, "%s: keyed state and timers need a keyed stream (spate_key_by)", api);
+  if (!p || !p->keyed) return spate_ctx_fail(ctx, "%s: keyed state and timers need a keyed stream (spate_key_by)", api);
   if (!p->has_key) return spate_ctx_fail(ctx, "%s: there is no current key here", api);
   return 0;
 }
@@ -220,9 +238,27 @@ static int reduce_adapter(void *arg, const spate_row *acc, const spate_row *in,
   return s->reduce(&s->p->op->ctx, acc, in, out);
 }
 
+static spate_state *declare(spate_ctx *ctx, const spate_state_desc *d, bool broadcast);
+
 spate_state *spate_ctx_state(spate_ctx *ctx, const spate_state_desc *d) {
+  return declare(ctx, d, false);
+}
+
+spate_state *spate_ctx_broadcast_state(spate_ctx *ctx, const spate_state_desc *d) {
+  return declare(ctx, d, true);
+}
+
+static spate_state *declare(spate_ctx *ctx, const spate_state_desc *d, bool broadcast) {
   proc_op *p = keyed_of(ctx);
-  if (!p) {
+  if (broadcast && (!p || !p->broadcast)) {
+    spate_ctx_fail(ctx, "spate_ctx_broadcast_state: broadcast state needs spate_connect_broadcast");
+    return NULL;
+  }
+  if (broadcast && (!d || d->kind != SPATE_STATE_MAP)) {
+    spate_ctx_fail(ctx, "spate_ctx_broadcast_state: broadcast state is a MAP state");
+    return NULL;
+  }
+  if (!broadcast && (!p || !p->keyed)) {
     spate_ctx_fail(ctx, "spate_ctx_state: keyed state needs a keyed stream (spate_key_by)");
     return NULL;
   }
@@ -235,7 +271,8 @@ spate_state *spate_ctx_state(spate_ctx *ctx, const spate_state_desc *d) {
     return NULL;
   }
   for (int i = 0; i < p->nstates; i++)
-    if (strcmp(ks_state_name(p->states[i]->ks), d->name) == 0) return p->states[i];
+    if (p->states[i]->broadcast == broadcast && strcmp(ks_state_name(p->states[i]->ks), d->name) == 0)
+      return p->states[i];
   spate_state *s = sp_calloc(1, sizeof *s);
   spate_state **n = s ? sp_realloc(p->states, sizeof *n * (size_t)(p->nstates + 1)) : NULL;
   if (!n) {
@@ -245,6 +282,7 @@ spate_state *spate_ctx_state(spate_ctx *ctx, const spate_state_desc *d) {
   }
   p->states = n;
   s->p = p;
+  s->broadcast = broadcast;
   s->kind = d->kind;
   s->reduce = d->reduce;
   static const ks_kind kinds[] = {0, KS_VALUE, KS_LIST, KS_MAP, KS_REDUCING};
@@ -260,8 +298,9 @@ spate_state *spate_ctx_state(spate_ctx *ctx, const spate_state_desc *d) {
               .visibility = (ks_ttl_visibility)d->ttl_visibility,
               .cleanup_full_snapshot = d->ttl_update != SPATE_TTL_DISABLED},
   };
-  if (ks_register(p->backend, &kd, &s->ks) < 0) {
-    spate_ctx_fail(ctx, "state '%s': %s", d->name, ks_error(p->backend));
+  ks_backend *b = broadcast ? p->bstate : p->backend;
+  if (ks_register(b, &kd, &s->ks) < 0) {
+    spate_ctx_fail(ctx, "state '%s': %s", d->name, ks_error(b));
     sp_free(s);
     return NULL;
   }
@@ -271,7 +310,7 @@ spate_state *spate_ctx_state(spate_ctx *ctx, const spate_state_desc *d) {
 
 const spate_row *spate_ctx_current_key(const spate_ctx *ctx) {
   proc_op *p = keyed_of(ctx);
-  return p && p->has_key ? &p->key : NULL;
+  return p && p->keyed && p->has_key ? &p->key : NULL;
 }
 
 int64_t spate_ctx_processing_time(const spate_ctx *ctx) { return sp_wall_ms(); }
@@ -306,6 +345,15 @@ int spate_ctx_delete_processing_timer(spate_ctx *ctx, int64_t ts) {
 static int usable(spate_state *s, spate_state_kind kind, const char *api) {
   if (!s) return SPATE_EINVAL;
   spate_ctx *ctx = &s->p->op->ctx;
+  if (s->broadcast) { /* readable anywhere, writable only by the broadcast side */
+    bool write = strstr(api, "put") || strstr(api, "remove") || strstr(api, "clear");
+    if (write && !s->p->in_broadcast_fn)
+      return spate_ctx_fail(ctx, "%s: broadcast state '%s' is read-only outside the broadcast "
+                            "side's function", api, ks_state_name(s->ks));
+    return kind && s->kind != kind
+               ? spate_ctx_fail(ctx, "%s: state '%s' is not of that kind", api, ks_state_name(s->ks))
+               : 0;
+  }
   if (!s->p->has_key) return spate_ctx_fail(ctx, "%s: there is no current key here", api);
   if (kind && s->kind != kind)
     return spate_ctx_fail(ctx, "%s: state '%s' is not of that kind", api, ks_state_name(s->ks));
@@ -316,7 +364,7 @@ static int usable(spate_state *s, spate_state_kind kind, const char *api) {
 static int checked(spate_state *s, int rc) {
   if (rc >= 0) return rc;
   return spate_ctx_fail(&s->p->op->ctx, "state '%s': %s", ks_state_name(s->ks),
-                        ks_error(s->p->backend));
+                        ks_error(s->broadcast ? s->p->bstate : s->p->backend));
 }
 
 int spate_state_clear(spate_state *s) {
