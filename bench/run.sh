@@ -4,7 +4,7 @@
 #   bash bench/run.sh [build_dir] [name...]
 #
 # build_dir defaults to "build" (what `make bench` builds). Names select benchmarks (wordcount-p1,
-# wordcount-p2, chain, exchange, startup, memory); without names all run. Each benchmark's full
+# wordcount-p2, chain, exchange, startup, memory, state-value); without names all run. Each benchmark's full
 # output is shown as it runs and kept in <build_dir>/bench-logs/<name>.log. Exits 1 if any
 # benchmark failed, after running the others.
 set -uo pipefail
@@ -23,6 +23,7 @@ benches=(
   "wordcount-p2|bench_wordcount|-p 2"
   "startup|bench_startup|"
   "memory|bench_memory|"
+  "state-value|bench_state|"
 )
 
 selected() {
