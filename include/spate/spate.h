@@ -414,6 +414,15 @@ spate_stream *spate_connect(spate_stream *first, spate_stream *second);
 spate_stream *spate_co_process(spate_stream *connected, spate_process_fn first,
                                spate_process_fn second, spate_timer_fn on_timer,
                                const spate_schema *out_schema);
+/* Flink's interval join of two keyed streams (keys of the same types) in event time: pairs
+ * (l, r) of one key with lower <= r.ts - l.ts <= upper (a bound excluded on request) are passed
+ * to fn, whose row carries the larger of the two timestamps. Elements behind the watermark are
+ * dropped; each is kept until the watermark passes the last time it could still match. */
+typedef int (*spate_join_fn)(spate_ctx *ctx, const spate_row *left, const spate_row *right,
+                             spate_row_builder *out);
+spate_stream *spate_interval_join(spate_stream *left, spate_stream *right, int64_t lower_ms,
+                                  int64_t upper_ms, bool lower_exclusive, bool upper_exclusive,
+                                  spate_join_fn fn, const spate_schema *out_schema);
 /* Flink's broadcast pattern: every record of `broadcast` reaches every subtask of the operator
  * that spate_co_process then builds (its `second` function), which may write broadcast state;
  * the function for `in` (keyed or not: Keyed/BroadcastProcessFunction) may only read it. */

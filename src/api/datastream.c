@@ -291,7 +291,7 @@ static spate_stream *one_input(spate_stream *in, op_kind kind, const char *api, 
   n->udf = udf;
   n->out_schema = schema_ref(out_schema);
   if (in->keyed && (kind == OP_REDUCE || kind == OP_AGG || kind == OP_PROCESS || kind == OP_WINDOW ||
-                    kind == OP_CO_PROCESS) &&
+                    kind == OP_CO_PROCESS || kind == OP_INTERVAL_JOIN) &&
       key_spec_copy(&env->g->nodes[id].key, &in->inputs[0].key) < 0) {
     api_fail(env, "out of memory");
     return NULL;
@@ -460,6 +460,33 @@ spate_stream *spate_connect(spate_stream *a, spate_stream *b) {
   return s;
 }
 
+spate_stream *spate_interval_join(spate_stream *l, spate_stream *r, int64_t lower, int64_t upper,
+                                  bool lower_exclusive, bool upper_exclusive, spate_join_fn fn,
+                                  const spate_schema *out_schema) {
+  if (!check_input("spate_interval_join", l) || !check_input("spate_interval_join", r)) return NULL;
+  spate_env *env = l->env;
+  if (!l->keyed || !r->keyed)
+    return api_fail(env, "spate_interval_join joins two keyed streams: call spate_key_by on both"), NULL;
+  if (!fn) return api_fail(env, "spate_interval_join: the join function must not be NULL"), NULL;
+  /* Flink: exclusive bounds move inwards by one millisecond; then lower <= upper */
+  int64_t lo = lower_exclusive ? lower + 1 : lower, hi = upper_exclusive ? upper - 1 : upper;
+  if (lo > hi)
+    return api_fail(env, "spate_interval_join: the lower bound (%lld%s) is greater than the upper "
+                    "bound (%lld%s)", (long long)lower, lower_exclusive ? ", exclusive" : "",
+                    (long long)upper, upper_exclusive ? ", exclusive" : ""), NULL;
+  spate_stream *c = spate_connect(l, r);
+  if (!c) return NULL;
+  spate_stream *s = one_input(c, OP_INTERVAL_JOIN, "spate_interval_join", "IntervalJoin",
+                              (void *)(uintptr_t)fn, out_schema);
+  if (!s) return NULL;
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_str(&w, NULL);
+  sp_put_i64(&w, lo);
+  sp_put_i64(&w, hi);
+  return set_params(env, s->node, &w) ? s : NULL;
+}
+
 spate_stream *spate_connect_broadcast(spate_stream *in, spate_stream *bc) {
   if (!check_input("spate_connect_broadcast", in) || !check_input("spate_connect_broadcast", bc))
     return NULL;
@@ -524,12 +551,12 @@ spate_stream *spate_window(spate_stream *keyed_in, spate_window_assigner a) {
   switch (a.kind) {
   case SPATE_WINDOW_TUMBLING:
     if (a.size <= 0) bad = "the window size must be positive";
-    else if (a.offset < 0 || a.offset >= a.size) bad = "the offset must be in [0, size)";
+    else if (a.offset <= -a.size || a.offset >= a.size) bad = "the offset must be in (-size, size)";
     break;
   case SPATE_WINDOW_SLIDING:
     if (a.size <= 0 || a.slide <= 0) bad = "the window size and slide must be positive";
     else if (a.slide > a.size) bad = "the slide must not be larger than the size";
-    else if (a.offset < 0 || a.offset >= a.slide) bad = "the offset must be in [0, slide)";
+    else if (a.offset <= -a.slide || a.offset >= a.slide) bad = "the offset must be in (-slide, slide)";
     break;
   case SPATE_WINDOW_SESSION:
     if (a.gap <= 0) bad = "the session gap must be positive";

@@ -162,6 +162,7 @@ const char *op_kind_name(op_kind k) {
   case OP_PROCESS: return "PROCESS";
   case OP_WINDOW: return "WINDOW";
   case OP_CO_PROCESS: return "CO_PROCESS";
+  case OP_INTERVAL_JOIN: return "INTERVAL_JOIN";
   default: return "UNKNOWN";
   }
 }
@@ -285,9 +286,10 @@ static int check_nodes(const sg_node *nodes, int nnodes, int rc, char *err, size
         return sp_err(err, err_len, rc,
                       "operator '%s' (id %d): input %d comes from '%s', which produces no output",
                       n->name, i, k, up->name);
-      if (n->kind == OP_CO_PROCESS && n->ninputs != 2)
+      bool two_inputs = n->kind == OP_CO_PROCESS || n->kind == OP_INTERVAL_JOIN;
+      if (two_inputs && n->ninputs != 2)
         return sp_err(err, err_len, rc, "operator '%s' (id %d) needs exactly two inputs", n->name, i);
-      if (n->kind != OP_CO_PROCESS && !schema_equal(carried, in0)) {
+      if (!two_inputs && !schema_equal(carried, in0)) {
         char *a = schema_to_string(in0), *b = schema_to_string(carried);
         r = sp_err(err, err_len, rc,
                    "operator '%s' (id %d): input %d has schema (%s) but input 0 has (%s); all "

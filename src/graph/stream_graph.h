@@ -39,6 +39,8 @@ typedef enum op_kind {
   OP_CO_PROCESS,       /* two inputs (0 and 1, schemas may differ); udf = function of input 0;
                           params: str on_timer (may be NULL), str function of input 1; keyed
                           when both input edges are hash-partitioned (their keys) */
+  OP_INTERVAL_JOIN,    /* two keyed inputs; udf = join fn; params: str NULL, i64 lower, i64 upper
+                          (inclusive bounds, exclusive ones already moved in) */
   OP_WINDOW,           /* keyed; udf = reduce or window fn; params: u8 assigner kind, u8 time
                           domain, i64 size, i64 slide, i64 offset, i64 gap, i64 allowed
                           lateness ms, str late side-output tag (may be NULL), u8 function

@@ -47,6 +47,13 @@ typedef struct proc_op {
   int64_t proc_scheduled; /* the task timer set for processing-time timers (INT64_MAX: none) */
   spate_state **states;
   int nstates;
+  spate_process_fn first;         /* NULL: the operator's UDF */
+  /* interval join: both sides buffered in map states (ts, seq) -> row; bounds inclusive */
+  spate_join_fn join;
+  int64_t lower, upper;
+  spate_state *buf[2];
+  spate_row_builder *jkey; /* (ts, seq) user keys */
+  int64_t seq;
   /* broadcast state: a backend whose one key is always current; written by input 1 only */
   bool broadcast;
   ks_backend *bstate;
@@ -54,6 +61,10 @@ typedef struct proc_op {
 } proc_op;
 
 static int64_t wall_clock(void *arg) { return sp_wall_ms(); }
+static int join_left(spate_ctx *ctx, const spate_row *in, spate_collector *out);
+static int join_right(spate_ctx *ctx, const spate_row *in, spate_collector *out);
+static int join_cleanup(spate_ctx *ctx, int64_t ts, spate_time_domain d, spate_collector *out);
+static int join_setup(proc_op *p);
 
 static proc_op *keyed_of(const spate_ctx *ctx) { return ctx ? (proc_op *)ctx->keyed : NULL; }
 
@@ -77,14 +88,25 @@ static int proc_open(op_t *op) {
   }
   sp_free(timer);
   const sg_node *n = op->node;
-  if (n->kind == OP_CO_PROCESS) {
-    char *second = sp_get_str(&r);
-    p->second = (spate_process_fn)op_resolve(op, second);
-    int rc = p->second ? 0
-                       : op_fail(op, SPATE_ENOENT, "function '%s' of the second input not found",
-                                 second ? second : "(none)");
-    sp_free(second);
-    if (rc < 0) return rc;
+  if (n->kind == OP_CO_PROCESS || n->kind == OP_INTERVAL_JOIN) {
+    if (n->kind == OP_INTERVAL_JOIN) { /* the join runs as a keyed co-process of our own */
+      p->lower = sp_get_i64(&r);
+      p->upper = sp_get_i64(&r);
+      if (!sp_reader_ok(&r) || p->lower > p->upper)
+        return op_fail(op, SPATE_ECORRUPT, "interval join bounds are corrupt");
+      p->join = (spate_join_fn)op->udf;
+      p->first = join_left;
+      p->second = join_right;
+      p->on_timer = join_cleanup;
+    } else {
+      char *second = sp_get_str(&r);
+      p->second = (spate_process_fn)op_resolve(op, second);
+      int rc = p->second ? 0
+                         : op_fail(op, SPATE_ENOENT, "function '%s' of the second input not found",
+                                   second ? second : "(none)");
+      sp_free(second);
+      if (rc < 0) return rc;
+    }
     p->broadcast = n->ninputs == 2 && n->inputs[1].part == PART_BROADCAST;
     p->keyed = n->ninputs == 2 && n->inputs[0].part == PART_HASH &&
                (n->inputs[1].part == PART_HASH || p->broadcast);
@@ -118,7 +140,7 @@ static int proc_open(op_t *op) {
   if (rc == 0) rc = tq_new(p->max_parallelism, range, &p->event_timers);
   if (rc == 0) rc = tq_new(p->max_parallelism, range, &p->proc_timers);
   if (rc < 0) return op_fail(op, rc, "cannot set up keyed state: %s", spate_strerror(rc));
-  return 0;
+  return p->join ? join_setup(p) : 0;
 }
 
 static void proc_close(op_t *op) {
@@ -129,6 +151,7 @@ static void proc_close(op_t *op) {
   sp_free(p->states);
   if (p->backend) ks_backend_free(p->backend);
   if (p->bstate) ks_backend_free(p->bstate);
+  if (p->jkey) spate_rb_free(p->jkey);
   if (p->event_timers) tq_free(p->event_timers);
   if (p->proc_timers) tq_free(p->proc_timers);
   if (p->key_rb.schema) rb_destroy(&p->key_rb);
@@ -166,7 +189,7 @@ static int proc_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   }
   if (bc) p->has_key = false; /* the broadcast side runs without a key, as in Flink */
   spate_collector c = {op, &op->rb};
-  spate_process_fn fn = input == 1 ? p->second : (spate_process_fn)op->udf;
+  spate_process_fn fn = input == 1 ? p->second : p->first ? p->first : (spate_process_fn)op->udf;
   p->in_broadcast_fn += bc;
   int rc = fn(&op->ctx, row, &c);
   p->in_broadcast_fn -= bc;
@@ -422,4 +445,114 @@ int spate_reducing_add(spate_state *s, const spate_row *v) {
 int spate_reducing_get(spate_state *s, spate_row *out) {
   int rc = usable(s, SPATE_STATE_REDUCING, "spate_reducing_get");
   return rc < 0 ? rc : checked(s, ks_reducing_get(s->ks, out));
+}
+
+/* ---- interval join --------------------------------------------------------------------------- *
+ * Flink's IntervalJoinOperator: each side's elements wait in a map state keyed by (timestamp,
+ * sequence number) until the watermark passes the last moment they could still match: a left
+ * element at t matches right ones in [t + lower, t + upper] and is cleaned up at t + upper (t
+ * when upper <= 0); a right element at t matches left ones in [t - upper, t - lower] and is
+ * cleaned up at t - lower (t when lower >= 0). Elements behind the watermark are dropped. */
+
+static int join_setup(proc_op *p) {
+  op_t *op = p->op;
+  spate_schema *k = NULL;
+  char err[64];
+  if (spate_schema_parse("ts BIGINT NOT NULL, seq BIGINT NOT NULL", &k, err, sizeof err) < 0)
+    return op_fail(op, SPATE_ENOMEM, "interval join: %s", err);
+  p->jkey = spate_rb_new(k);
+  for (int side = 0; side < 2 && p->jkey; side++) {
+    spate_state_desc d = {.name = side ? "interval-join-right" : "interval-join-left",
+                          .kind = SPATE_STATE_MAP,
+                          .schema = sg_edge_schema(op->nodes, &op->node->inputs[side]),
+                          .key_schema = k};
+    p->buf[side] = spate_ctx_state(&op->ctx, &d);
+  }
+  spate_schema_free(k);
+  if (!p->jkey || !p->buf[0] || !p->buf[1])
+    return op_fail(op, SPATE_ENOMEM, "interval join: %s", op->ctx.has_error ? op->ctx.error : "out of memory");
+  return 0;
+}
+
+static int64_t cleanup_time(const proc_op *p, int side, int64_t ts) {
+  int64_t rel = side == 0 ? p->upper : -p->lower;
+  return rel > 0 ? ts + rel : ts;
+}
+
+static int join_element(spate_ctx *ctx, int side, const spate_row *in, spate_collector *out) {
+  proc_op *p = keyed_of(ctx);
+  int64_t ts = ctx->ts, wm = ctx->watermark;
+  if (ts == INT64_MIN)
+    return spate_ctx_fail(ctx, "interval join: the record has no timestamp (assign event time "
+                          "before joining)");
+  if (wm != INT64_MIN && ts < wm) return 0; /* late: dropped, as in Flink */
+  spate_rb_begin(p->jkey);
+  spate_rb_set_bigint(p->jkey, 0, ts);
+  spate_rb_set_bigint(p->jkey, 1, p->seq++);
+  spate_row key;
+  if (spate_rb_finish(p->jkey, &key) < 0) return -1;
+  int rc = spate_map_put(p->buf[side], &key, in);
+  if (rc < 0) return rc;
+  spate_state_iter it;
+  if ((rc = spate_map_iter(p->buf[1 - side], &it)) < 0) return rc;
+  spate_row ok, orow;
+  while (spate_map_next(&it, &ok, &orow)) {
+    int64_t ots = spate_row_bigint(&ok, 0);
+    int64_t diff = side == 0 ? ots - ts : ts - ots; /* right.ts - left.ts */
+    if (diff < p->lower || diff > p->upper) continue;
+    spate_row_builder *b = spate_collect_begin(out);
+    rc = side == 0 ? p->join(ctx, in, &orow, b) : p->join(ctx, &orow, in, b);
+    if (rc < 0) return rc;
+    int64_t saved = ctx->ts;
+    ctx->ts = ots > ts ? ots : ts;
+    rc = spate_collect_emit(out);
+    ctx->ts = saved;
+    if (rc < 0) return rc;
+  }
+  return spate_ctx_register_event_timer(ctx, cleanup_time(p, side, ts));
+}
+
+static int join_left(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
+  return join_element(ctx, 0, in, out);
+}
+static int join_right(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
+  return join_element(ctx, 1, in, out);
+}
+
+/* Drops, for the current key, every buffered element whose cleanup time has come. */
+static int join_cleanup(spate_ctx *ctx, int64_t now, spate_time_domain d, spate_collector *out) {
+  proc_op *p = keyed_of(ctx);
+  for (int side = 0; side < 2; side++) {
+    int64_t *doomed = NULL;
+    size_t n = 0, cap = 0;
+    spate_state_iter it;
+    int rc = spate_map_iter(p->buf[side], &it);
+    spate_row k, v;
+    while (rc >= 0 && spate_map_next(&it, &k, &v)) {
+      if (cleanup_time(p, side, spate_row_bigint(&k, 0)) > now) continue;
+      if (n == cap) {
+        cap = cap ? cap * 2 : 16;
+        int64_t *g = sp_realloc(doomed, cap * 2 * sizeof *g);
+        if (!g) {
+          rc = SPATE_ENOMEM;
+          break;
+        }
+        doomed = g;
+      }
+      doomed[2 * n] = spate_row_bigint(&k, 0);
+      doomed[2 * n + 1] = spate_row_bigint(&k, 1);
+      n++;
+    }
+    for (size_t i = 0; rc >= 0 && i < n; i++) {
+      spate_rb_begin(p->jkey);
+      spate_rb_set_bigint(p->jkey, 0, doomed[2 * i]);
+      spate_rb_set_bigint(p->jkey, 1, doomed[2 * i + 1]);
+      spate_row key;
+      rc = spate_rb_finish(p->jkey, &key);
+      if (rc >= 0) rc = spate_map_remove(p->buf[side], &key);
+    }
+    sp_free(doomed);
+    if (rc < 0) return rc;
+  }
+  return 0;
 }

@@ -11,7 +11,9 @@ const op_vtable *op_vtable_for(op_kind k) {
   case OP_SINK_UDF: return &op_sink_udf_vt;
   case OP_TIMESTAMPS: return &op_timestamps_vt;
   case OP_PROCESS:
-  case OP_CO_PROCESS: return &op_process_vt;
+  case OP_CO_PROCESS:
+  case OP_INTERVAL_JOIN: return &op_process_vt;
+  case OP_WINDOW: return &op_window_vt;
   default: return NULL;
   }
 }

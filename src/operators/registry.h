@@ -10,5 +10,5 @@
 const op_vtable *op_vtable_for(op_kind kind);
 
 extern const op_vtable op_map_vt, op_flat_map_vt, op_filter_vt, op_reduce_vt, op_agg_vt,
-    op_sink_udf_vt, op_timestamps_vt, op_process_vt;
+    op_sink_udf_vt, op_timestamps_vt, op_process_vt, op_window_vt;
 #endif

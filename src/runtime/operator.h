@@ -83,6 +83,7 @@ typedef struct op_vtable {
 struct op_t {
   const op_vtable *vt;
   const sg_node *node;
+  const sg_node *nodes;            /* all nodes of the job graph (for the schemas of inputs) */
   const spate_schema *in_schema;   /* schema of the records it receives (NULL for sources) */
   spate_ctx ctx;
   op_output out;

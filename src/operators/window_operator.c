@@ -1,0 +1,751 @@
+/*
+ * window_operator.c: Flink's WindowOperator (and, for sliding count windows, its
+ * EvictingWindowOperator) with the default triggers, on a keyed stream.
+ *
+ * Every window's contents live in the keyed-state backend under the window as namespace (16
+ * bytes: start, end): a reducing state for incremental reduce, a list state of the elements for
+ * window functions and for count windows with an evictor. Triggers are timers in the event-time
+ * or processing-time queue with the window as namespace:
+ *
+ *  - time windows (tumbling, sliding, session) assign each element by its timestamp (event
+ *    time) or by the wall clock at arrival (processing time). A window fires at its max
+ *    timestamp (end - 1); in event time an element whose window's max timestamp the watermark
+ *    has already reached fires that window at once (EventTimeTrigger.onElement). State is
+ *    cleared by a cleanup timer at max timestamp + allowed lateness (event time) or at the max
+ *    timestamp (processing time); with lateness 0 firing and cleanup are one timer;
+ *  - an element is late when all its windows are (max timestamp + lateness <= watermark): it is
+ *    dropped, or sent to the late side output;
+ *  - session windows (Flink's MergingWindowSet) keep the windows of each key in a value state
+ *    (packed start/end pairs). A new element's window [ts, ts + gap) merges with every window
+ *    it intersects (touching counts, as TimeWindow.intersects); merged windows' contents move
+ *    to the merged window's namespace and their timers are replaced by the merged window's;
+ *  - count windows are Flink's GlobalWindow [INT64_MIN, INT64_MAX) with a count trigger:
+ *    tumbling = PurgingTrigger(CountTrigger(size)), sliding = CountTrigger(slide) with
+ *    CountEvictor(size). They never fire on time, so partial windows are not emitted at end of
+ *    input (as in Flink, whose global window has no cleanup timer).
+ * Output records carry the window's max timestamp (INT64_MAX for count windows). A watermark
+ * fires the due event-time timers first, then goes downstream. Processing-time timers pending
+ * at the end of input are dropped, as the process operator does.
+ *
+ * Rows handed back by the backend are views valid until its next call; wherever state is read
+ * and written back (merging, evicting) the rows are first copied into the operator's scratch
+ * buffer, which grows to the largest need and is reused.
+ */
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "base/hash.h"
+#include "operators/registry.h"
+#include "state/keyed_state.h"
+#include "state/timer_queue.h"
+
+struct spate_window_elements {
+  ks_list_iter it;
+};
+
+bool spate_window_next(spate_window_elements *e, spate_row *row) {
+  return e && ks_list_next(&e->it, row);
+}
+
+typedef spate_time_window win;
+
+/* A copied row in the scratch buffer (offsets, since the buffer may move while it fills). */
+typedef struct scratch_row {
+  size_t off;
+  uint32_t len, nfields;
+} scratch_row;
+
+typedef struct win_op {
+  op_t *op;
+  /* the assigner and function */
+  spate_window_kind kind;
+  bool event_time; /* time windows in event time */
+  bool evicting;   /* sliding count windows: contents are a list trimmed to `size` */
+  uint8_t fn;      /* WINDOW_FN_* */
+  int64_t size, slide, offset, gap, lateness;
+  char *late_tag;
+  /* keyed state and timers */
+  int max_parallelism;
+  ks_backend *backend;
+  ks_state *contents; /* REDUCING or LIST per (key, window) */
+  ks_state *count;    /* count windows: VALUE (n) per key */
+  ks_state *sessions; /* session windows: VALUE (packed windows) per key */
+  spate_schema *count_schema, *sessions_schema;
+  timer_queue *event_timers, *proc_timers;
+  int64_t proc_scheduled; /* the task timer set for processing-time timers (INT64_MAX: none) */
+  /* the current key: the record's (key_rb) or the fired timer's */
+  spate_row_builder key_rb, aux_rb, fold_rb[2];
+  int key_fields[64];
+  const uint8_t *key;
+  uint32_t key_len;
+  int key_group;
+  /* scratch, reused */
+  win *wins;     /* windows assigned to one element: ceil(size / slide) of them */
+  int max_wins;
+  win *set;      /* the session windows of the current key */
+  size_t nset, set_cap;
+  uint8_t *buf;
+  size_t buf_len, buf_cap;
+  scratch_row *srows;
+  size_t nsrows, srows_cap;
+  spate_row *rows;
+  size_t rows_cap;
+} win_op;
+
+static const win global_window = {INT64_MIN, INT64_MAX};
+
+/* TimeWindow.maxTimestamp is end - 1; GlobalWindow's is INT64_MAX (no time window can span
+ * [INT64_MIN, INT64_MAX): its size would not fit an int64). */
+static int64_t max_ts(win w) {
+  return w.start == INT64_MIN && w.end == INT64_MAX ? INT64_MAX : w.end - 1;
+}
+
+/* Flink's cleanupTime: max timestamp + lateness in event time (saturating at INT64_MAX, which
+ * means "never": no cleanup timer), the max timestamp in processing time. */
+static int64_t cleanup_time(const win_op *w, win x) {
+  if (!w->event_time) return max_ts(x);
+  int64_t t;
+  return __builtin_add_overflow(max_ts(x), w->lateness, &t) ? INT64_MAX : t;
+}
+
+static int64_t wm_of(const win_op *w) { return w->op->ctx.watermark; }
+
+static bool window_late(const win_op *w, win x) {
+  return w->event_time && cleanup_time(w, x) <= wm_of(w);
+}
+
+static bool element_late(const win_op *w, int64_t ts) {
+  int64_t t;
+  if (__builtin_add_overflow(ts, w->lateness, &t)) t = INT64_MAX;
+  return w->event_time && t <= wm_of(w);
+}
+
+/* ---- errors ------------------------------------------------------------------------------------ */
+/* A state call failed: a user function's error (reduce) keeps its message, else the backend's. */
+static int state_failed(win_op *w, int rc, const char *what) {
+  if (w->op->ctx.has_error) return op_udf_failed(w->op, rc, what);
+  return op_fail(w->op, rc, "window state: %s", ks_error(w->backend));
+}
+
+static int timer_failed(win_op *w, int rc) {
+  return op_fail(w->op, rc, "window timers: %s", spate_strerror(rc));
+}
+
+/* ---- scratch: copies of rows ------------------------------------------------------------------- */
+static void scratch_reset(win_op *w) {
+  w->buf_len = 0;
+  w->nsrows = 0;
+}
+
+static int scratch_push(win_op *w, const spate_row *r) {
+  if (w->buf_len + r->len > w->buf_cap) {
+    size_t cap = w->buf_cap ? w->buf_cap : 256;
+    while (cap < w->buf_len + r->len) cap *= 2;
+    uint8_t *n = sp_realloc(w->buf, cap);
+    if (!n) return SPATE_ENOMEM;
+    w->buf = n;
+    w->buf_cap = cap;
+  }
+  if (w->nsrows == w->srows_cap) {
+    size_t cap = w->srows_cap ? w->srows_cap * 2 : 16;
+    scratch_row *n = sp_realloc(w->srows, cap * sizeof *n);
+    if (!n) return SPATE_ENOMEM;
+    w->srows = n;
+    w->srows_cap = cap;
+  }
+  memcpy(w->buf + w->buf_len, r->data, r->len);
+  w->srows[w->nsrows++] = (scratch_row){w->buf_len, r->len, r->nfields};
+  w->buf_len += r->len;
+  return 0;
+}
+
+/* The copied rows from index `from` on, as an array valid until the next scratch_push. */
+static const spate_row *scratch_rows(win_op *w, size_t from) {
+  if (w->nsrows > w->rows_cap) {
+    spate_row *n = sp_realloc(w->rows, w->nsrows * sizeof *n);
+    if (!n) return NULL;
+    w->rows = n;
+    w->rows_cap = w->nsrows;
+  }
+  for (size_t i = from; i < w->nsrows; i++)
+    w->rows[i] = (spate_row){w->buf + w->srows[i].off, w->srows[i].len, w->srows[i].nfields};
+  return w->rows + from;
+}
+
+/* ---- namespaces and timers --------------------------------------------------------------------- */
+static void encode_window(win x, uint8_t ns[16]) {
+  memcpy(ns, &x.start, 8);
+  memcpy(ns + 8, &x.end, 8);
+}
+
+static int set_window(win_op *w, win x) {
+  uint8_t ns[16];
+  encode_window(x, ns);
+  int rc = ks_set_namespace(w->backend, ns, 16);
+  return rc < 0 ? state_failed(w, rc, "window state") : 0;
+}
+
+static int set_default_namespace(win_op *w) {
+  int rc = ks_set_namespace(w->backend, NULL, 0);
+  return rc < 0 ? state_failed(w, rc, "window state") : 0;
+}
+
+static int win_tick(op_t *op, int64_t now);
+
+/* Makes sure a task timer is set for the earliest processing-time timer. */
+static int schedule_proc(win_op *w) {
+  int64_t next;
+  if (!tq_peek(w->proc_timers, &next) || next >= w->proc_scheduled) return 0;
+  w->proc_scheduled = next;
+  return op_schedule(w->op, next, win_tick);
+}
+
+/* Registers (or deletes) the timer at t for window x of the current key, in the operator's
+ * time domain. */
+static int timer(win_op *w, int64_t t, win x, bool del) {
+  uint8_t ns[16];
+  encode_window(x, ns);
+  timer_queue *q = w->event_time ? w->event_timers : w->proc_timers;
+  int rc = del ? tq_delete(q, w->key_group, t, w->key, w->key_len, ns, 16)
+               : tq_register(q, w->key_group, t, w->key, w->key_len, ns, 16);
+  if (rc < 0) return timer_failed(w, rc);
+  return w->event_time || del ? 0 : schedule_proc(w);
+}
+
+/* The default triggers' onElement: true when the window fires now. */
+static int trigger_on_element(win_op *w, win x, bool *fire) {
+  *fire = w->event_time && max_ts(x) <= wm_of(w);
+  return *fire ? 0 : timer(w, max_ts(x), x, false);
+}
+
+static int register_cleanup(win_op *w, win x) {
+  int64_t t = cleanup_time(w, x);
+  return t == INT64_MAX ? 0 : timer(w, t, x, false);
+}
+
+/* Deletes the trigger's and the cleanup timer of window x (Trigger.clear + deleteCleanupTimer). */
+static int delete_timers(win_op *w, win x) {
+  int rc = timer(w, max_ts(x), x, true);
+  int64_t t = cleanup_time(w, x);
+  if (rc == 0 && t != INT64_MAX && t != max_ts(x)) rc = timer(w, t, x, true);
+  return rc;
+}
+
+/* ---- contents ---------------------------------------------------------------------------------- */
+static bool contents_are_list(const win_op *w) { return w->fn == WINDOW_FN_APPLY || w->evicting; }
+
+static int add_element(win_op *w, win x, const spate_row *row) {
+  int rc = set_window(w, x);
+  if (rc < 0) return rc;
+  rc = contents_are_list(w) ? ks_list_add(w->contents, row) : ks_reducing_add(w->contents, row);
+  return rc < 0 ? state_failed(w, rc, "reduce function") : 0;
+}
+
+/* Reduces the listed elements with the user function (evicting windows). */
+static int fold(win_op *w, ks_list_iter *it, spate_row *acc, bool *any) {
+  spate_row e;
+  int b = 0;
+  *any = false;
+  while (ks_list_next(it, &e)) {
+    if (!*any) {
+      *acc = e;
+      *any = true;
+      continue;
+    }
+    spate_rb_begin(&w->fold_rb[b]);
+    int rc = ((spate_reduce_fn)w->op->udf)(&w->op->ctx, acc, &e, &w->fold_rb[b]);
+    if (rc < 0) return op_udf_failed(w->op, rc, "reduce function");
+    if (spate_rb_finish(&w->fold_rb[b], acc) < 0)
+      return op_fail(w->op, SPATE_EUDF, "reduce function built an invalid row: %s",
+                     spate_rb_error(&w->fold_rb[b]));
+    b ^= 1;
+  }
+  return 0;
+}
+
+/* Emits the contents of window x of the current key (nothing when it holds none), with the
+ * window's max timestamp. */
+static int emit_window(win_op *w, win x) {
+  op_t *op = w->op;
+  int rc = set_window(w, x);
+  if (rc < 0) return rc;
+  op->ctx.ts = max_ts(x);
+  if (!contents_are_list(w)) {
+    spate_row r;
+    rc = ks_reducing_get(w->contents, &r);
+    if (rc < 0) return state_failed(w, rc, "window state");
+    return rc == 1 ? output_emit(&op->out, max_ts(x), &r) : 0;
+  }
+  spate_window_elements e;
+  rc = ks_list_get(w->contents, &e.it);
+  if (rc <= 0) return rc < 0 ? state_failed(w, rc, "window state") : 0;
+  if (w->fn == WINDOW_FN_REDUCE) {
+    spate_row acc;
+    bool any;
+    rc = fold(w, &e.it, &acc, &any);
+    return rc < 0 || !any ? rc : output_emit(&op->out, max_ts(x), &acc);
+  }
+  spate_collector c = {op, &op->rb};
+  rc = ((spate_window_fn)op->udf)(&op->ctx, &x, &e, &c);
+  return rc < 0 ? op_udf_failed(op, rc, "window function") : 0;
+}
+
+static int clear_contents(win_op *w, win x) {
+  int rc = set_window(w, x);
+  if (rc == 0 && (rc = ks_clear(w->contents)) < 0) rc = state_failed(w, rc, "window state");
+  return rc;
+}
+
+/* Moves the contents of window `from` into window `to` (merging session windows): reducing
+ * state reduces the two accumulators, list state appends the elements. */
+static int move_contents(win_op *w, win from, win to) {
+  int rc = set_window(w, from);
+  if (rc < 0) return rc;
+  scratch_reset(w);
+  if (contents_are_list(w)) {
+    ks_list_iter it;
+    spate_row e;
+    if ((rc = ks_list_get(w->contents, &it)) < 0) return state_failed(w, rc, "window state");
+    while (ks_list_next(&it, &e))
+      if ((rc = scratch_push(w, &e)) < 0) return op_fail(w->op, rc, "out of memory");
+  } else {
+    spate_row acc;
+    if ((rc = ks_reducing_get(w->contents, &acc)) < 0) return state_failed(w, rc, "window state");
+    if (rc == 1 && (rc = scratch_push(w, &acc)) < 0) return op_fail(w->op, rc, "out of memory");
+  }
+  if (w->nsrows == 0) return 0;
+  if ((rc = ks_clear(w->contents)) < 0) return state_failed(w, rc, "window state");
+  const spate_row *rows = scratch_rows(w, 0);
+  if (!rows) return op_fail(w->op, SPATE_ENOMEM, "out of memory");
+  if ((rc = set_window(w, to)) < 0) return rc;
+  rc = contents_are_list(w) ? ks_list_add_all(w->contents, rows, w->nsrows)
+                            : ks_reducing_add(w->contents, rows);
+  return rc < 0 ? state_failed(w, rc, "reduce function") : 0;
+}
+
+/* ---- the session windows of a key -------------------------------------------------------------- */
+static int load_sessions(win_op *w) {
+  w->nset = 0;
+  int rc = set_default_namespace(w);
+  if (rc < 0) return rc;
+  spate_row r;
+  if ((rc = ks_value_get(w->sessions, &r)) < 0) return state_failed(w, rc, "window state");
+  if (rc == 0) return 0;
+  spate_bytes b = spate_row_string(&r, 0);
+  size_t n = b.len / sizeof(win);
+  if (n > w->set_cap) {
+    win *s = sp_realloc(w->set, n * sizeof *s);
+    if (!s) return op_fail(w->op, SPATE_ENOMEM, "out of memory");
+    w->set = s;
+    w->set_cap = n;
+  }
+  memcpy(w->set, b.ptr, n * sizeof(win));
+  w->nset = n;
+  return 0;
+}
+
+static int store_sessions(win_op *w) {
+  int rc = set_default_namespace(w);
+  if (rc < 0) return rc;
+  if (w->nset == 0) {
+    rc = ks_clear(w->sessions);
+  } else {
+    spate_row r;
+    spate_rb_begin(&w->aux_rb);
+    spate_rb_set_bytes(&w->aux_rb, 0, w->set, w->nset * sizeof(win));
+    if (spate_rb_finish(&w->aux_rb, &r) < 0)
+      return op_fail(w->op, SPATE_ENOMEM, "session windows: %s", spate_rb_error(&w->aux_rb));
+    rc = ks_value_update(w->sessions, &r);
+  }
+  return rc < 0 ? state_failed(w, rc, "window state") : 0;
+}
+
+static int set_add(win_op *w, win x) {
+  if (w->nset == w->set_cap) {
+    size_t cap = w->set_cap ? w->set_cap * 2 : 8;
+    win *s = sp_realloc(w->set, cap * sizeof *s);
+    if (!s) return op_fail(w->op, SPATE_ENOMEM, "out of memory");
+    w->set = s;
+    w->set_cap = cap;
+  }
+  w->set[w->nset++] = x;
+  return 0;
+}
+
+static bool set_remove(win_op *w, win x) {
+  for (size_t i = 0; i < w->nset; i++)
+    if (w->set[i].start == x.start && w->set[i].end == x.end) {
+      w->set[i] = w->set[--w->nset];
+      return true;
+    }
+  return false;
+}
+
+static bool intersects(win a, win b) { return a.start <= b.end && a.end >= b.start; }
+
+/* Adds window x to the key's session set (loaded), merging it with every window it
+ * intersects; *actual receives the window the element belongs to. The windows of the set never
+ * intersect each other, so only windows reachable from x merge. */
+static int add_session(win_op *w, win x, win *actual) {
+  win cover = x;
+  size_t nmerged = 0;
+  win merged1 = {0, 0};
+  bool changed = true;
+  /* Mark merged windows by moving them to the end of the set. */
+  size_t keep = w->nset;
+  while (changed) {
+    changed = false;
+    for (size_t i = 0; i < keep; i++) {
+      if (!intersects(w->set[i], cover)) continue;
+      win m = w->set[i];
+      if (m.start < cover.start) cover.start = m.start;
+      if (m.end > cover.end) cover.end = m.end;
+      w->set[i] = w->set[keep - 1];
+      w->set[keep - 1] = m;
+      keep--;
+      nmerged++;
+      merged1 = m;
+      changed = true;
+      i--; /* look at the window moved into slot i */
+    }
+  }
+  if (nmerged == 0) {
+    *actual = x;
+    return set_add(w, x);
+  }
+  if (nmerged == 1 && merged1.start == cover.start && merged1.end == cover.end) {
+    *actual = merged1; /* x lies inside an existing window: nothing changes */
+    return 0;
+  }
+  /* A merge: the merged windows' timers go, the cover's trigger timer comes (onMerge), and
+   * their contents move to the cover. */
+  if (window_late(w, cover))
+    return op_fail(w->op, SPATE_EINVAL,
+                   "merging session windows produced window [%lld, %lld) that is already late",
+                   (long long)cover.start, (long long)cover.end);
+  int rc = 0;
+  int64_t now = w->event_time ? wm_of(w) : sp_wall_ms();
+  if (max_ts(cover) > now) rc = timer(w, max_ts(cover), cover, false);
+  size_t total = w->nset;
+  for (size_t i = keep; rc == 0 && i < total; i++) {
+    win m = w->set[i];
+    rc = delete_timers(w, m);
+    if (rc == 0) rc = move_contents(w, m, cover);
+  }
+  if (rc < 0) return rc;
+  w->nset = keep;
+  *actual = cover;
+  return set_add(w, cover);
+}
+
+/* ---- elements ---------------------------------------------------------------------------------- */
+/* Flink's TimeWindow.getWindowStartWithOffset: the start of the window of size `size` (shifted
+ * by offset) holding ts, with a non-negative remainder for negative timestamps. */
+static bool window_start(int64_t ts, int64_t offset, int64_t size, int64_t *start) {
+  __int128 rem = ((__int128)ts - offset) % size;
+  if (rem < 0) rem += size;
+  __int128 s = (__int128)ts - rem;
+  if (s < INT64_MIN) return false;
+  *start = (int64_t)s;
+  return true;
+}
+
+/* The windows of an element at time t (not session, not count) into w->wins. */
+static int assign(win_op *w, int64_t t, int *n) {
+  int64_t step = w->kind == SPATE_WINDOW_TUMBLING ? w->size : w->slide;
+  int64_t last;
+  *n = 0;
+  if (!window_start(t, w->offset, step, &last))
+    return op_fail(w->op, SPATE_EINVAL, "timestamp %lld is outside the range of windows",
+                   (long long)t);
+  for (__int128 s = last; s > (__int128)t - w->size; s -= step) {
+    __int128 end = s + w->size;
+    if (end > INT64_MAX || s < INT64_MIN)
+      return op_fail(w->op, SPATE_EINVAL, "timestamp %lld is outside the range of windows",
+                     (long long)t);
+    if (*n == w->max_wins) return op_fail(w->op, SPATE_ECORRUPT, "window assignment overflow");
+    w->wins[(*n)++] = (win){(int64_t)s, (int64_t)end};
+  }
+  return 0;
+}
+
+/* Makes the record's key current. */
+static int set_key_from_record(win_op *w, const spate_row *row) {
+  op_t *op = w->op;
+  spate_rb_begin(&w->key_rb);
+  if (op->key_fn) {
+    int rc = op->key_fn(&op->ctx, row, &w->key_rb);
+    if (rc < 0) return op_udf_failed(op, rc, "key selector");
+  } else {
+    for (int i = 0; i < op->node->key.nfields; i++)
+      spate_rb_set_field(&w->key_rb, i, row, op->node->key.fields[i]);
+  }
+  spate_row key;
+  if (spate_rb_finish(&w->key_rb, &key) < 0)
+    return op_fail(op, SPATE_EUDF, "invalid key: %s", spate_rb_error(&w->key_rb));
+  int32_t h = row_fields_java_hash(&key, w->key_fields, (int)key.nfields, op->node->key.key_schema);
+  w->key = key.data;
+  w->key_len = key.len;
+  w->key_group = sp_key_group(h, w->max_parallelism);
+  int rc = ks_set_current_key(w->backend, key.data, key.len, w->key_group);
+  return rc < 0 ? op_fail(op, rc, "%s", ks_error(w->backend)) : 0;
+}
+
+static int late_element(win_op *w, int64_t ts, const spate_row *row) {
+  return w->late_tag ? op_emit_side(w->op, w->late_tag, ts, row) : 0;
+}
+
+static int count_element(win_op *w, const spate_row *row) {
+  int rc = add_element(w, global_window, row);
+  if (rc < 0) return rc;
+  spate_row r;
+  if ((rc = ks_value_get(w->count, &r)) < 0) return state_failed(w, rc, "window state");
+  int64_t n = (rc == 1 ? spate_row_bigint(&r, 0) : 0) + 1;
+  int64_t every = w->evicting ? w->slide : w->size;
+  if (n < every) {
+    spate_rb_begin(&w->aux_rb);
+    spate_rb_set_bigint(&w->aux_rb, 0, n);
+    if (spate_rb_finish(&w->aux_rb, &r) < 0) return op_fail(w->op, SPATE_EINVAL, "count row");
+    rc = ks_value_update(w->count, &r);
+    return rc < 0 ? state_failed(w, rc, "window state") : 0;
+  }
+  if ((rc = ks_clear(w->count)) < 0) return state_failed(w, rc, "window state");
+  if (w->evicting) { /* CountEvictor.evictBefore: keep the last `size` elements */
+    ks_list_iter it;
+    spate_row e;
+    int len = ks_list_get(w->contents, &it);
+    if (len < 0) return state_failed(w, len, "window state");
+    if (len > w->size) {
+      scratch_reset(w);
+      for (int64_t i = 0; ks_list_next(&it, &e); i++)
+        if (i >= len - w->size && (rc = scratch_push(w, &e)) < 0)
+          return op_fail(w->op, rc, "out of memory");
+      const spate_row *rows = scratch_rows(w, 0);
+      if (!rows) return op_fail(w->op, SPATE_ENOMEM, "out of memory");
+      if ((rc = ks_list_update(w->contents, rows, w->nsrows)) < 0)
+        return state_failed(w, rc, "window state");
+    }
+  }
+  rc = emit_window(w, global_window);
+  if (rc == 0 && !w->evicting) rc = clear_contents(w, global_window); /* purging trigger */
+  return rc;
+}
+
+static int win_process(op_t *op, int input, int64_t ts, const spate_row *row) {
+  win_op *w = op->impl;
+  int rc = set_key_from_record(w, row);
+  if (rc < 0) return rc;
+  if (w->kind == SPATE_WINDOW_COUNT) return count_element(w, row);
+  if (w->event_time && ts == INT64_MIN)
+    return op_fail(op, SPATE_EINVAL,
+                   "record has no timestamp: event-time windows need timestamps "
+                   "(assign them with spate_assign_timestamps or use processing time)");
+  int64_t t = w->event_time ? ts : sp_wall_ms();
+  bool skipped = true;
+  if (w->kind == SPATE_WINDOW_SESSION) {
+    if (t > INT64_MAX - w->gap)
+      return op_fail(op, SPATE_EINVAL, "timestamp %lld is outside the range of windows",
+                     (long long)t);
+    win actual;
+    if ((rc = load_sessions(w)) < 0 || (rc = add_session(w, (win){t, t + w->gap}, &actual)) < 0)
+      return rc;
+    if (window_late(w, actual)) {
+      set_remove(w, actual); /* a new window that is late already: it never existed */
+    } else {
+      bool fire;
+      skipped = false;
+      rc = add_element(w, actual, row);
+      if (rc == 0) rc = trigger_on_element(w, actual, &fire);
+      if (rc == 0 && fire) rc = emit_window(w, actual);
+      if (rc == 0) rc = register_cleanup(w, actual);
+      if (rc < 0) return rc;
+    }
+    if ((rc = store_sessions(w)) < 0) return rc;
+  } else {
+    int n;
+    if ((rc = assign(w, t, &n)) < 0) return rc;
+    for (int i = 0; i < n; i++) {
+      win x = w->wins[i];
+      if (window_late(w, x)) continue;
+      bool fire;
+      skipped = false;
+      op->ctx.ts = ts; /* the reduce function sees the element's timestamp */
+      rc = add_element(w, x, row);
+      if (rc == 0) rc = trigger_on_element(w, x, &fire);
+      if (rc == 0 && fire) rc = emit_window(w, x);
+      if (rc == 0) rc = register_cleanup(w, x);
+      if (rc < 0) return rc;
+    }
+  }
+  return skipped && element_late(w, ts) ? late_element(w, ts, row) : 0;
+}
+
+/* ---- timers ------------------------------------------------------------------------------------ */
+/* A fired timer of window x: the default triggers fire at the max timestamp; at the cleanup
+ * time the window's state goes. */
+static int on_timer(void *arg, const tq_timer_view *t) {
+  win_op *w = arg;
+  if (t->ns_len != 16) return op_fail(w->op, SPATE_ECORRUPT, "window timer without a window");
+  win x;
+  memcpy(&x.start, t->ns, 8);
+  memcpy(&x.end, t->ns + 8, 8);
+  int rc = ks_set_current_key(w->backend, t->key, t->key_len, t->key_group);
+  if (rc < 0) return op_fail(w->op, rc, "%s", ks_error(w->backend));
+  w->key = t->key;
+  w->key_len = t->key_len;
+  w->key_group = t->key_group;
+  bool session = w->kind == SPATE_WINDOW_SESSION;
+  if (session) {
+    bool found = false;
+    if ((rc = load_sessions(w)) < 0) return rc;
+    for (size_t i = 0; i < w->nset && !found; i++)
+      found = w->set[i].start == x.start && w->set[i].end == x.end;
+    if (!found) return 0; /* a timer of a window merged away */
+  }
+  if (t->timestamp == max_ts(x) && (rc = emit_window(w, x)) < 0) return rc;
+  if (t->timestamp != cleanup_time(w, x)) return 0;
+  if ((rc = clear_contents(w, x)) < 0) return rc;
+  if (t->timestamp != max_ts(x) && (rc = timer(w, max_ts(x), x, true)) < 0) return rc;
+  if (session) {
+    set_remove(w, x);
+    rc = store_sessions(w);
+  }
+  return rc;
+}
+
+static int win_watermark(op_t *op, int input, int64_t wm) {
+  win_op *w = op->impl;
+  if (w->event_time) {
+    int rc = tq_advance(w->event_timers, wm, on_timer, w, NULL);
+    if (rc != 0) return rc < 0 ? rc : SPATE_EUDF;
+  }
+  return op_forward_watermark(op, wm);
+}
+
+static int win_tick(op_t *op, int64_t now) {
+  win_op *w = op->impl;
+  if (now >= w->proc_scheduled) w->proc_scheduled = INT64_MAX; /* this is the one set */
+  int rc = tq_advance(w->proc_timers, now, on_timer, w, NULL);
+  if (rc != 0) return rc < 0 ? rc : SPATE_EUDF;
+  return schedule_proc(w);
+}
+
+/* ---- lifecycle --------------------------------------------------------------------------------- */
+static int reduce_adapter(void *arg, const spate_row *acc, const spate_row *in,
+                          spate_row_builder *out) {
+  op_t *op = arg;
+  return ((spate_reduce_fn)op->udf)(&op->ctx, acc, in, out);
+}
+
+static int new_schema(win_op *w, const char *spec, spate_schema **out) {
+  char err[128];
+  int rc = spate_schema_parse(spec, out, err, sizeof err);
+  return rc < 0 ? op_fail(w->op, rc, "internal schema '%s': %s", spec, err) : 0;
+}
+
+static int win_open(op_t *op) {
+  win_op *w = sp_calloc(1, sizeof *w);
+  if (!w) return SPATE_ENOMEM;
+  op->impl = w;
+  w->op = op;
+  w->proc_scheduled = INT64_MAX;
+  sp_reader r;
+  sp_reader_init(&r, op->node->params, op->node->params_len);
+  w->kind = (spate_window_kind)sp_get_u8(&r);
+  uint8_t domain = sp_get_u8(&r);
+  w->size = sp_get_i64(&r);
+  w->slide = sp_get_i64(&r);
+  w->offset = sp_get_i64(&r);
+  w->gap = sp_get_i64(&r);
+  w->lateness = sp_get_i64(&r);
+  w->late_tag = sp_get_str(&r);
+  w->fn = sp_get_u8(&r);
+  bool bad = !sp_reader_ok(&r) || w->lateness < 0 || domain > SPATE_PROCESSING_TIME ||
+             (w->fn != WINDOW_FN_REDUCE && w->fn != WINDOW_FN_APPLY) || !op->udf;
+  switch (w->kind) {
+  case SPATE_WINDOW_TUMBLING: bad = bad || w->size <= 0 || w->offset <= -w->size || w->offset >= w->size; break;
+  case SPATE_WINDOW_SLIDING:
+    bad = bad || w->size <= 0 || w->slide <= 0 || w->slide > w->size || w->offset <= -w->slide ||
+          w->offset >= w->slide;
+    break;
+  case SPATE_WINDOW_SESSION: bad = bad || w->gap <= 0; break;
+  case SPATE_WINDOW_COUNT: bad = bad || w->size <= 0 || w->slide < 0 || w->slide > w->size; break;
+  default: bad = true;
+  }
+  if (bad) return op_fail(op, SPATE_ECORRUPT, "window parameters are corrupt or out of range");
+  w->event_time = w->kind != SPATE_WINDOW_COUNT && domain == SPATE_EVENT_TIME;
+  if (w->kind == SPATE_WINDOW_TUMBLING || w->kind == SPATE_WINDOW_SLIDING) {
+    int64_t step = w->kind == SPATE_WINDOW_TUMBLING ? w->size : w->slide;
+    int64_t n = w->size / step + (w->size % step != 0);
+    if (n > 1000000)
+      return op_fail(op, SPATE_EINVAL, "a sliding window of %lld ms by %lld ms puts each element "
+                     "into %lld windows (at most 1000000)", (long long)w->size, (long long)step,
+                     (long long)n);
+    w->max_wins = (int)n;
+    if (!(w->wins = sp_malloc((size_t)n * sizeof *w->wins)))
+      return op_fail(op, SPATE_ENOMEM, "out of memory");
+  }
+  w->evicting = w->kind == SPATE_WINDOW_COUNT && w->slide > 0;
+  const spate_schema *ks = op->node->key.key_schema;
+  if (!ks || ks->nfields > 64) return op_fail(op, SPATE_ECORRUPT, "bad key schema");
+  for (int i = 0; i < ks->nfields; i++) w->key_fields[i] = i;
+  w->max_parallelism = op->node->max_parallelism;
+  ks_key_group_range range =
+      ks_key_group_range_for(w->max_parallelism, op->ctx.parallelism, op->ctx.subtask);
+  int rc = rb_init(&w->key_rb, ks);
+  if (rc == 0) rc = ks_backend_new(w->max_parallelism, range, NULL, NULL, &w->backend);
+  if (rc == 0) rc = tq_new(w->max_parallelism, range, &w->event_timers);
+  if (rc == 0) rc = tq_new(w->max_parallelism, range, &w->proc_timers);
+  if (rc == 0 && w->fn == WINDOW_FN_REDUCE) rc = rb_init(&w->fold_rb[0], op->in_schema);
+  if (rc == 0 && w->fn == WINDOW_FN_REDUCE) rc = rb_init(&w->fold_rb[1], op->in_schema);
+  if (rc < 0) return op_fail(op, rc, "cannot set up window state: %s", spate_strerror(rc));
+  ks_descriptor d = {.name = "window-contents",
+                     .kind = contents_are_list(w) ? KS_LIST : KS_REDUCING,
+                     .value_schema = op->in_schema,
+                     .reduce = contents_are_list(w) ? NULL : reduce_adapter,
+                     .fn_arg = op};
+  if (ks_register(w->backend, &d, &w->contents) < 0)
+    return op_fail(op, SPATE_ESTATE, "window state: %s", ks_error(w->backend));
+  const char *aux = w->kind == SPATE_WINDOW_COUNT     ? "n BIGINT NOT NULL"
+                    : w->kind == SPATE_WINDOW_SESSION ? "windows BYTES NOT NULL"
+                                                      : NULL;
+  if (aux) {
+    spate_schema **s = w->kind == SPATE_WINDOW_COUNT ? &w->count_schema : &w->sessions_schema;
+    if ((rc = new_schema(w, aux, s)) < 0) return rc;
+    if ((rc = rb_init(&w->aux_rb, *s)) < 0) return op_fail(op, rc, "out of memory");
+    ks_descriptor a = {.name = w->kind == SPATE_WINDOW_COUNT ? "window-count" : "window-sessions",
+                       .kind = KS_VALUE,
+                       .value_schema = *s};
+    if (ks_register(w->backend, &a, w->kind == SPATE_WINDOW_COUNT ? &w->count : &w->sessions) < 0)
+      return op_fail(op, SPATE_ESTATE, "window state: %s", ks_error(w->backend));
+  }
+  return 0;
+}
+
+static void win_close(op_t *op) {
+  win_op *w = op->impl;
+  if (!w) return;
+  if (w->backend) ks_backend_free(w->backend);
+  if (w->event_timers) tq_free(w->event_timers);
+  if (w->proc_timers) tq_free(w->proc_timers);
+  if (w->key_rb.schema) rb_destroy(&w->key_rb);
+  if (w->aux_rb.schema) rb_destroy(&w->aux_rb);
+  for (int i = 0; i < 2; i++)
+    if (w->fold_rb[i].schema) rb_destroy(&w->fold_rb[i]);
+  if (w->count_schema) spate_schema_free(w->count_schema);
+  if (w->sessions_schema) spate_schema_free(w->sessions_schema);
+  sp_free(w->late_tag);
+  sp_free(w->wins);
+  sp_free(w->set);
+  sp_free(w->buf);
+  sp_free(w->srows);
+  sp_free(w->rows);
+  sp_free(w);
+  op->impl = NULL;
+}
+
+const op_vtable op_window_vt = {.open = win_open,
+                                .process = win_process,
+                                .watermark = win_watermark,
+                                .close = win_close};

@@ -1,0 +1,429 @@
+/*
+ * test_windows.c: keyed windows (spate_window + spate_window_reduce / spate_window_apply) on the
+ * MiniCluster, with Flink's semantics:
+ *  - tumbling event-time windows per key, with negative timestamps and positive and negative
+ *    offsets (window start = ts - (ts - offset) mod size, non-negative remainder);
+ *  - sliding windows: each element in ceil(size / slide) windows, bounds checked;
+ *  - session windows: an out-of-order element bridging two sessions merges them (touching
+ *    windows merge, as TimeWindow.intersects), an element inside a session changes nothing;
+ *  - allowed lateness: a late element within the lateness fires the window again with the
+ *    updated result; beyond it the element goes to the late side output;
+ *  - count windows, tumbling (purging) and sliding (count evictor);
+ *  - processing-time tumbling windows on a slow source: every element in exactly one window,
+ *    windows of a key disjoint;
+ *  - build errors (bad size, slide, gap) and a job failure for event time without timestamps.
+ * Inputs are generated from tables at parallelism 1 with a per-event watermark taken from the
+ * table, so firings are exact; the windows run at parallelism 2 where results are compared as
+ * sorted sets of strings. Output strings carry the record timestamp (the window's max
+ * timestamp). UDFs have external linkage (the program is linked with -rdynamic) and a w_ prefix.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "spate/spate.h"
+
+#define NOWM INT64_MIN
+
+typedef struct w_event {
+  int64_t k, ts, v, wm; /* wm: the watermark emitted after this event (NOWM: none) */
+} w_event;
+
+static const w_event *g_events;
+
+static spate_env *new_env(void) {
+  spate_env *env = spate_env_create();
+  assert_non_null(env);
+  spate_env_set(env, "log.level", "OFF");
+  return env;
+}
+
+static void assert_finished(const spate_job_result *r) {
+  assert_non_null(r);
+  if (spate_job_result_status(r) != SPATE_JOB_FINISHED)
+    fail_msg("job %s: %s", spate_job_status_name(spate_job_result_status(r)),
+             spate_job_result_error(r) ? spate_job_result_error(r) : "");
+}
+
+/* ---- UDFs ------------------------------------------------------------------------------------- */
+int w_gen(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
+  const w_event *e = &g_events[i];
+  spate_rb_set_bigint(out, 0, e->k);
+  spate_rb_set_bigint(out, 1, e->ts);
+  spate_rb_set_bigint(out, 2, e->v);
+  spate_rb_set_bigint(out, 3, e->wm);
+  return 0;
+}
+
+int64_t w_wm(spate_ctx *ctx, const spate_row *in, int64_t ts) { return spate_row_bigint(in, 3); }
+
+/* Sums v, keeping the other fields of the first element. */
+int w_sum(spate_ctx *ctx, const spate_row *acc, const spate_row *in, spate_row_builder *out) {
+  for (int i = 0; i < 4; i++) spate_rb_set_field(out, i, acc, i);
+  spate_rb_set_bigint(out, 2, spate_row_bigint(acc, 2) + spate_row_bigint(in, 2));
+  return 0;
+}
+
+/* (k, start, end, sum of v, number of elements) */
+int w_apply(spate_ctx *ctx, const spate_time_window *w, spate_window_elements *elements,
+            spate_collector *out) {
+  spate_row e;
+  int64_t sum = 0, n = 0, k = 0;
+  while (spate_window_next(elements, &e)) {
+    k = spate_row_bigint(&e, 0);
+    sum += spate_row_bigint(&e, 2);
+    n++;
+  }
+  spate_row_builder *b = spate_collect_begin(out);
+  spate_rb_set_bigint(b, 0, k);
+  spate_rb_set_bigint(b, 1, w->start);
+  spate_rb_set_bigint(b, 2, w->end);
+  spate_rb_set_bigint(b, 3, sum);
+  spate_rb_set_bigint(b, 4, n);
+  return spate_collect_emit(out);
+}
+
+static int fmt(spate_row_builder *out, const char *f, ...) __attribute__((format(printf, 2, 3)));
+static int fmt(spate_row_builder *out, const char *f, ...) {
+  char s[200];
+  va_list ap;
+  va_start(ap, f);
+  int n = vsnprintf(s, sizeof s, f, ap);
+  va_end(ap);
+  spate_rb_set_string(out, 0, s, (size_t)n);
+  return 0;
+}
+
+/* "k/start/end/sum/n@ts" */
+int w_fmt_apply(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
+  return fmt(out, "%lld/%lld/%lld/%lld/%lld@%lld", (long long)spate_row_bigint(in, 0),
+             (long long)spate_row_bigint(in, 1), (long long)spate_row_bigint(in, 2),
+             (long long)spate_row_bigint(in, 3), (long long)spate_row_bigint(in, 4),
+             (long long)spate_ctx_timestamp(ctx));
+}
+
+/* "k:sum@ts" for reduce results, "k:ts:v" for late elements */
+int w_fmt_reduce(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
+  return fmt(out, "%lld:%lld@%lld", (long long)spate_row_bigint(in, 0),
+             (long long)spate_row_bigint(in, 2), (long long)spate_ctx_timestamp(ctx));
+}
+
+int w_fmt_late(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
+  return fmt(out, "%lld:%lld:%lld", (long long)spate_row_bigint(in, 0),
+             (long long)spate_row_bigint(in, 1), (long long)spate_row_bigint(in, 2));
+}
+
+/* ---- harness ---------------------------------------------------------------------------------- */
+static const char *IN = "k BIGINT NOT NULL, ts BIGINT NOT NULL, v BIGINT NOT NULL, wm BIGINT NOT NULL";
+static const char *APPLY_OUT =
+    "k BIGINT NOT NULL, wstart BIGINT NOT NULL, wend BIGINT NOT NULL, s BIGINT NOT NULL, "
+    "n BIGINT NOT NULL";
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The collected strings of `name`, sorted, joined with spaces. Caller frees. */
+static char *collected(const spate_job_result *r, const char *name) {
+  const spate_row *rows;
+  size_t n = spate_job_result_collected(r, name, &rows, NULL);
+  char **v = calloc(n + 1, sizeof *v);
+  size_t total = 1;
+  for (size_t i = 0; i < n; i++) {
+    spate_bytes b = spate_row_string(&rows[i], 0);
+    v[i] = strndup(b.ptr, b.len);
+    total += b.len + 1;
+  }
+  qsort(v, n, sizeof *v, cmp_str);
+  char *s = calloc(total, 1);
+  for (size_t i = 0; i < n; i++) {
+    if (i) strcat(s, " ");
+    strcat(s, v[i]);
+    free(v[i]);
+  }
+  free(v);
+  return s;
+}
+
+static void expect(const spate_job_result *r, const char *name, const char *want) {
+  char *got = collected(r, name);
+  if (strcmp(got, want) != 0) fail_msg("%s:\n got  '%s'\n want '%s'", name, got, want);
+  free(got);
+}
+
+typedef struct w_job {
+  spate_window_assigner a;
+  int64_t lateness;
+  const char *late_tag;
+  bool reduce;
+  int parallelism;
+} w_job;
+
+/* Runs events -> timestamps/watermarks -> key by k -> window -> format -> collect "out" (and
+ * the late side output formatted into "late"); checks the sorted results. */
+static void run(const w_event *ev, size_t n, w_job j, const char *want, const char *want_late) {
+  g_events = ev;
+  spate_env *env = new_env();
+  spate_env_set_parallelism(env, j.parallelism ? j.parallelism : 2);
+  const spate_schema *in = spate_env_schema(env, IN);
+  const spate_schema *str = spate_env_schema(env, "s STRING NOT NULL");
+  spate_stream *src = spate_parallelism(spate_generate(env, in, w_gen, (int64_t)n), 1);
+  spate_stream *ts =
+      spate_parallelism(spate_assign_watermarks_custom(src, 1, NULL, w_wm, NULL), 1);
+  spate_stream *w = spate_window(spate_key_by(ts, 0), j.a);
+  if (j.lateness) w = spate_allowed_lateness(w, j.lateness);
+  if (j.late_tag) w = spate_late_output(w, j.late_tag);
+  spate_stream *res = j.reduce ? spate_window_reduce(w, w_sum)
+                               : spate_window_apply(w, w_apply, spate_env_schema(env, APPLY_OUT));
+  spate_collect(spate_map(res, j.reduce ? w_fmt_reduce : w_fmt_apply, str), "out");
+  if (j.late_tag)
+    spate_collect(spate_map(spate_side_output(res, j.late_tag, in), w_fmt_late, str), "late");
+  if (spate_env_error(env)) fail_msg("build: %s", spate_env_error(env));
+  spate_job_result *r = spate_execute(env, "windows");
+  assert_finished(r);
+  expect(r, "out", want);
+  if (want_late) expect(r, "late", want_late);
+  spate_job_result_free(r);
+  spate_env_free(env);
+}
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- tumbling --------------------------------------------------------------------------------- */
+static const w_event tumbling_events[] = {
+    {1, -15, 1, -16}, {1, -10, 2, -11}, {1, -1, 4, -2},
+    {1, 0, 8, -1},    {2, 9, 16, 8},    {2, 10, 32, 9},
+};
+
+static void test_tumbling(void **state) {
+  (void)state;
+  spate_window_assigner a = spate_tumbling_windows(SPATE_EVENT_TIME, 10, 0);
+  run(tumbling_events, N(tumbling_events), (w_job){.a = a},
+      "1/-10/0/6/2@-1 1/-20/-10/1/1@-11 1/0/10/8/1@9 2/0/10/16/1@9 2/10/20/32/1@19", NULL);
+  run(tumbling_events, N(tumbling_events), (w_job){.a = a, .reduce = true},
+      "1:1@-11 1:6@-1 1:8@9 2:16@9 2:32@19", NULL);
+  run(tumbling_events, N(tumbling_events), (w_job){.a = a, .reduce = true, .parallelism = 1},
+      "1:1@-11 1:6@-1 1:8@9 2:16@9 2:32@19", NULL);
+  /* offset 3: windows [-17, -7), [-7, 3), [3, 13) */
+  a = spate_tumbling_windows(SPATE_EVENT_TIME, 10, 3);
+  run(tumbling_events, N(tumbling_events), (w_job){.a = a},
+      "1/-17/-7/3/2@-8 1/-7/3/12/2@2 2/3/13/48/2@12", NULL);
+  /* offset -3 (Flink allows |offset| < size): windows [-23, -13), [-13, -3), [-3, 7), [7, 17) */
+  a = spate_tumbling_windows(SPATE_EVENT_TIME, 10, -3);
+  run(tumbling_events, N(tumbling_events), (w_job){.a = a},
+      "1/-13/-3/2/1@-4 1/-23/-13/1/1@-14 1/-3/7/12/2@6 2/7/17/48/2@16", NULL);
+}
+
+/* Windows fire on the watermark, before the end of input: with a watermark past a window's
+ * end and an element after it, the window's result must not contain that element. */
+static const w_event fire_events[] = {
+    {1, 1, 1, 1}, {1, 5, 2, 9}, {1, 9, 4, 9} /* late: window [0,10) fired at watermark 9 */,
+    {1, 12, 8, 12},
+};
+
+static void test_fires_on_watermark(void **state) {
+  (void)state;
+  spate_window_assigner a = spate_tumbling_windows(SPATE_EVENT_TIME, 10, 0);
+  run(fire_events, N(fire_events), (w_job){.a = a, .reduce = true, .late_tag = "late"},
+      "1:3@9 1:8@19", "1:9:4");
+  /* without a tag the late element is dropped */
+  run(fire_events, N(fire_events), (w_job){.a = a, .reduce = true}, "1:3@9 1:8@19", NULL);
+}
+
+/* ---- sliding ---------------------------------------------------------------------------------- */
+static const w_event sliding_events[] = {
+    {1, 0, 1, NOWM}, {1, 4, 2, NOWM}, {1, 7, 4, NOWM}, {1, 12, 8, NOWM}, {2, 5, 1, NOWM},
+};
+
+static void test_sliding(void **state) {
+  (void)state;
+  spate_window_assigner a = spate_sliding_windows(SPATE_EVENT_TIME, 10, 5, 0);
+  run(sliding_events, N(sliding_events), (w_job){.a = a},
+      "1/-5/5/3/2@4 1/0/10/7/3@9 1/10/20/8/1@19 1/5/15/12/2@14 2/0/10/1/1@9 2/5/15/1/1@14",
+      NULL);
+  /* a slide that does not divide the size: ceil(10 / 4) = 3 windows per element */
+  a = spate_sliding_windows(SPATE_EVENT_TIME, 10, 4, 0);
+  run(sliding_events + 4, 1, (w_job){.a = a}, "2/-4/6/1/1@5 2/0/10/1/1@9 2/4/14/1/1@13", NULL);
+  /* with an offset: size 10, slide 5, offset 2: windows [-3, 7) and [2, 12) for ts 5 */
+  a = spate_sliding_windows(SPATE_EVENT_TIME, 10, 5, 2);
+  run(sliding_events + 4, 1, (w_job){.a = a, .reduce = true}, "2:1@11 2:1@6", NULL);
+}
+
+/* ---- sessions --------------------------------------------------------------------------------- */
+static const w_event session_events[] = {
+    /* key 1: sessions [0, 15) and [25, 45); then 15 -> [15, 25) touches both: one session */
+    {1, 0, 1, NOWM}, {1, 5, 2, NOWM}, {1, 25, 4, NOWM}, {1, 35, 8, NOWM}, {1, 15, 16, NOWM},
+    /* key 2: two sessions */
+    {2, 0, 1, NOWM}, {2, 100, 2, NOWM},
+    /* key 3: [0, 10) + [10, 20) merge; 5 -> [5, 15) lies inside [0, 20) */
+    {3, 0, 1, NOWM}, {3, 10, 2, NOWM}, {3, 5, 4, NOWM},
+};
+
+/* With watermarks: session [0, 10) of key 4 fires at watermark 9; an element at 20 starts a
+ * new one; an element at 12 (not late: its window [12, 22) is open) bridges nothing fired. */
+static const w_event session_wm_events[] = {
+    {4, 0, 1, NOWM}, {4, 3, 2, 12}, {4, 20, 4, NOWM}, {4, 14, 8, NOWM}, {4, 40, 16, 40},
+};
+
+static void test_sessions(void **state) {
+  (void)state;
+  spate_window_assigner a = spate_session_windows(SPATE_EVENT_TIME, 10);
+  run(session_events, N(session_events), (w_job){.a = a},
+      "1/0/45/31/5@44 2/0/10/1/1@9 2/100/110/2/1@109 3/0/20/7/3@19", NULL);
+  run(session_events, N(session_events), (w_job){.a = a, .reduce = true},
+      "1:31@44 2:1@9 2:2@109 3:7@19", NULL);
+  /* [0, 13) fires at watermark 12; 20 -> [20, 30); 14 -> [14, 24) merges with it into [14, 30);
+   * 40 -> [40, 50) fires at the end */
+  run(session_wm_events, N(session_wm_events), (w_job){.a = a},
+      "4/0/13/3/2@12 4/14/30/12/2@29 4/40/50/16/1@49", NULL);
+}
+
+/* ---- allowed lateness ------------------------------------------------------------------------- */
+static const w_event lateness_events[] = {
+    {1, 1, 1, 1},
+    {1, 12, 2, 12},    /* fires [0, 10): 1; cleanup at 9 + 5 = 14 */
+    {1, 3, 4, NOWM},   /* late within the lateness: fires again: 5 */
+    {1, 14, 8, 14},    /* the watermark reaches the cleanup time */
+    {1, 2, 16, NOWM},  /* beyond the lateness: late side output */
+};
+
+static void test_allowed_lateness(void **state) {
+  (void)state;
+  spate_window_assigner a = spate_tumbling_windows(SPATE_EVENT_TIME, 10, 0);
+  run(lateness_events, N(lateness_events),
+      (w_job){.a = a, .lateness = 5, .late_tag = "late", .reduce = true},
+      "1:10@19 1:1@9 1:5@9", "1:2:16");
+  run(lateness_events, N(lateness_events),
+      (w_job){.a = a, .lateness = 5, .late_tag = "late"},
+      "1/0/10/1/1@9 1/0/10/5/2@9 1/10/20/10/2@19", "1:2:16");
+  /* lateness 0: the element at 3 is late as well */
+  run(lateness_events, N(lateness_events), (w_job){.a = a, .late_tag = "late", .reduce = true},
+      "1:10@19 1:1@9", "1:2:16 1:3:4");
+}
+
+/* ---- count windows ---------------------------------------------------------------------------- */
+static const w_event count_events[] = {
+    {1, 0, 1, NOWM}, {1, 0, 2, NOWM},  {2, 0, 1, NOWM},  {1, 0, 4, NOWM},  {1, 0, 8, NOWM},
+    {2, 0, 2, NOWM}, {1, 0, 16, NOWM}, {1, 0, 32, NOWM}, {1, 0, 64, NOWM},
+};
+
+static void test_count_windows(void **state) {
+  (void)state;
+  /* tumbling 3: key 1 fires at 3 and 6 elements; partial windows never fire */
+  run(count_events, N(count_events), (w_job){.a = spate_count_windows(3, 0), .reduce = true},
+      "1:56@9223372036854775807 1:7@9223372036854775807", NULL);
+  /* sliding 3 by 2: fires every 2 elements over the last 3: [1,2] [2,4,8] [8,16,32]; key 2 at
+   * [1,2] */
+  run(count_events, N(count_events), (w_job){.a = spate_count_windows(3, 2)},
+      "1/-9223372036854775808/9223372036854775807/14/3@9223372036854775807 "
+      "1/-9223372036854775808/9223372036854775807/3/2@9223372036854775807 "
+      "1/-9223372036854775808/9223372036854775807/56/3@9223372036854775807 "
+      "2/-9223372036854775808/9223372036854775807/3/2@9223372036854775807",
+      NULL);
+  run(count_events, N(count_events), (w_job){.a = spate_count_windows(3, 2), .reduce = true},
+      "1:14@9223372036854775807 1:3@9223372036854775807 1:56@9223372036854775807 "
+      "2:3@9223372036854775807",
+      NULL);
+}
+
+/* ---- processing time -------------------------------------------------------------------------- */
+#define PT_N 120
+
+/* Element i = (key i % 2, index i); about 2 ms apart. The last one (key 9) waits long enough
+ * for every earlier window to fire: processing-time windows pending at the end are dropped. */
+int w_slow(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
+  struct timespec d = {0, i == PT_N ? 300000000 : 2000000};
+  nanosleep(&d, NULL);
+  spate_rb_set_bigint(out, 0, i == PT_N ? 9 : i % 2);
+  spate_rb_set_bigint(out, 1, 0);
+  spate_rb_set_bigint(out, 2, i);
+  spate_rb_set_bigint(out, 3, NOWM);
+  return 0;
+}
+
+static void test_processing_time(void **state) {
+  (void)state;
+  spate_env *env = new_env();
+  spate_env_set_parallelism(env, 2);
+  spate_env_set_buffer_timeout(env, 0);
+  const spate_schema *in = spate_env_schema(env, IN);
+  spate_stream *src = spate_parallelism(spate_generate(env, in, w_slow, PT_N + 1), 1);
+  spate_stream *w =
+      spate_window(spate_key_by(src, 0), spate_tumbling_windows(SPATE_PROCESSING_TIME, 40, 0));
+  spate_collect(spate_window_apply(w, w_apply, spate_env_schema(env, APPLY_OUT)), "out");
+  spate_job_result *r = spate_execute(env, "processing-time windows");
+  assert_finished(r);
+  const spate_row *rows;
+  size_t n = spate_job_result_collected(r, "out", &rows, NULL);
+  int64_t count[2] = {0, 0}, sum[2] = {0, 0};
+  for (size_t i = 0; i < n; i++) {
+    int64_t k = spate_row_bigint(&rows[i], 0), start = spate_row_bigint(&rows[i], 1),
+            end = spate_row_bigint(&rows[i], 2);
+    assert_true(k == 0 || k == 1);
+    assert_int_equal(end - start, 40);
+    assert_int_equal(start % 40, 0);
+    count[k] += spate_row_bigint(&rows[i], 4);
+    sum[k] += spate_row_bigint(&rows[i], 3);
+    for (size_t j = 0; j < i; j++) /* windows of one key are distinct, so disjoint */
+      if (spate_row_bigint(&rows[j], 0) == k) assert_int_not_equal(spate_row_bigint(&rows[j], 1), start);
+  }
+  assert_true(n >= 2);
+  assert_int_equal(count[0], PT_N / 2);
+  assert_int_equal(count[1], PT_N / 2);
+  assert_int_equal(sum[0], (PT_N / 2) * (PT_N / 2 - 1));     /* 0 + 2 + ... */
+  assert_int_equal(sum[1], (PT_N / 2) * (PT_N / 2 - 1) + PT_N / 2); /* 1 + 3 + ... */
+  spate_job_result_free(r);
+  spate_env_free(env);
+}
+
+/* ---- errors ----------------------------------------------------------------------------------- */
+static void expect_build_error(spate_window_assigner a, const char *msg) {
+  spate_env *env = new_env();
+  spate_stream *src = spate_from_sequence(env, 1, 10);
+  spate_window(spate_key_by(src, 0), a);
+  const char *err = spate_env_error(env);
+  if (!err || !strstr(err, msg)) fail_msg("want '%s', got '%s'", msg, err ? err : "(none)");
+  spate_env_free(env);
+}
+
+static void test_errors(void **state) {
+  (void)state;
+  expect_build_error(spate_tumbling_windows(SPATE_EVENT_TIME, -5, 0), "size must be positive");
+  expect_build_error(spate_tumbling_windows(SPATE_EVENT_TIME, 10, 10), "offset");
+  expect_build_error(spate_sliding_windows(SPATE_EVENT_TIME, 10, 20, 0),
+                     "slide must not be larger than the size");
+  expect_build_error(spate_session_windows(SPATE_EVENT_TIME, 0), "gap must be positive");
+  expect_build_error(spate_count_windows(0, 0), "size must be positive");
+
+  /* event-time windows need timestamps */
+  spate_env *env = new_env();
+  spate_stream *src = spate_from_sequence(env, 1, 10);
+  spate_stream *w =
+      spate_window(spate_key_by(src, 0), spate_tumbling_windows(SPATE_EVENT_TIME, 10, 0));
+  spate_discard(spate_window_reduce(w, w_sum));
+  spate_job_result *r = spate_execute(env, "no timestamps");
+  assert_int_equal(spate_job_result_status(r), SPATE_JOB_FAILED);
+  assert_non_null(strstr(spate_job_result_error(r), "no timestamp"));
+  assert_non_null(strstr(spate_job_result_error(r), "Window"));
+  spate_job_result_free(r);
+  spate_env_free(env);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_tumbling),       cmocka_unit_test(test_fires_on_watermark),
+      cmocka_unit_test(test_sliding),        cmocka_unit_test(test_sessions),
+      cmocka_unit_test(test_allowed_lateness), cmocka_unit_test(test_count_windows),
+      cmocka_unit_test(test_processing_time), cmocka_unit_test(test_errors),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
