@@ -1,0 +1,175 @@
+/*
+ * bench_window.c: `window-tumbling` and `window-sliding`: an event-time window sum per key.
+ *
+ *   generate (key uniform in 0..9,999, value in [-1000, 1000], ts = i / 1000 ms) at
+ *   parallelism 1 -> monotonous timestamps -> key by key -> window (1 s tumbling, or 10 s
+ *   sliding by 1 s) -> reduce: sum of value (parallelism -p) -> sink adding to a checksum
+ *
+ * Keys and values are pure functions of the index (splitmix64), so the baseline (a hand-written
+ * loop over the same tuples, one table of sums per open window in a ring) must produce the same
+ * windows. The checksum adds, for every emitted (key, window max timestamp, sum), a hash of key
+ * and window plus the sum: order-independent, so it does not depend on the parallelism.
+ *
+ *   bench_window [build_dir] [--sliding] [-p parallelism] [-n tuples] [-r runs]
+ */
+#include <stdatomic.h>
+
+#include "bench_util.h"
+
+#define DEFAULT_ROWS 20000000LL
+#define KEYS 10000
+#define SEED 0x3a17d0e5ULL
+
+int bw_generate(spate_ctx *ctx, int64_t index, spate_row_builder *out);
+int bw_sum(spate_ctx *ctx, const spate_row *acc, const spate_row *in, spate_row_builder *out);
+int bw_sink(spate_ctx *ctx, const spate_row *in);
+
+static _Atomic uint64_t engine_checksum;
+static _Atomic uint64_t engine_windows;
+
+static inline int64_t key_of(int64_t i) {
+  return (int64_t)(bench_splitmix64(SEED + (uint64_t)i) % KEYS);
+}
+static inline int64_t value_of(int64_t i) {
+  return (int64_t)(bench_splitmix64(~SEED + (uint64_t)i) % 2001) - 1000;
+}
+static inline uint64_t mix(int64_t key, int64_t max_ts, int64_t sum) {
+  return bench_splitmix64((uint64_t)key * 1000003u ^ (uint64_t)max_ts) + (uint64_t)sum;
+}
+
+int bw_generate(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
+  spate_rb_set_bigint(out, 0, key_of(i));
+  spate_rb_set_bigint(out, 1, value_of(i));
+  spate_rb_set_bigint(out, 2, i / 1000);
+  return 0;
+}
+
+int bw_sum(spate_ctx *ctx, const spate_row *acc, const spate_row *in, spate_row_builder *out) {
+  spate_rb_set_bigint(out, 0, spate_row_bigint(acc, 0));
+  spate_rb_set_bigint(out, 1, spate_row_bigint(acc, 1) + spate_row_bigint(in, 1));
+  spate_rb_set_bigint(out, 2, spate_row_bigint(acc, 2));
+  return 0;
+}
+
+int bw_sink(spate_ctx *ctx, const spate_row *in) {
+  atomic_fetch_add(&engine_checksum,
+                   mix(spate_row_bigint(in, 0), spate_ctx_timestamp(ctx), spate_row_bigint(in, 1)));
+  atomic_fetch_add(&engine_windows, 1);
+  return 0;
+}
+
+static double run_engine(int p, int64_t rows, int64_t size, int64_t slide, bool verbose,
+                         uint64_t *checksum, uint64_t *windows) {
+  atomic_store(&engine_checksum, 0);
+  atomic_store(&engine_windows, 0);
+  double t0 = bench_now();
+  spate_env *env = spate_env_create();
+  spate_env_set(env, "log.level", "WARN");
+  spate_env_set_parallelism(env, p);
+  const spate_schema *schema =
+      spate_env_schema(env, "key BIGINT NOT NULL, value BIGINT NOT NULL, ts BIGINT NOT NULL");
+  spate_stream *s = spate_parallelism(spate_name(spate_generate(env, schema, bw_generate, rows), "gen"), 1);
+  s = spate_parallelism(spate_assign_timestamps(s, 2, SPATE_WATERMARKS_MONOTONOUS, 0), 1);
+  spate_window_assigner a = slide == size ? spate_tumbling_windows(SPATE_EVENT_TIME, size, 0)
+                                          : spate_sliding_windows(SPATE_EVENT_TIME, size, slide, 0);
+  s = spate_name(spate_window_reduce(spate_window(spate_key_by(s, 0), a), bw_sum), "window-sum");
+  spate_sink(s, bw_sink);
+  spate_job_result *r = spate_execute(env, "bench window");
+  double t = bench_now() - t0;
+  bool ok = bench_result_ok(r, verbose);
+  if (!ok && spate_env_error(env)) fprintf(stderr, "env error: %s\n", spate_env_error(env));
+  spate_job_result_free(r);
+  spate_env_free(env);
+  *checksum = atomic_load(&engine_checksum);
+  *windows = atomic_load(&engine_windows);
+  return ok ? t : -1;
+}
+
+/* One table of per-key sums for each of the size/slide windows open at a time, in a ring;
+ * timestamps ascend, so a slot is flushed when a later window claims it. */
+typedef struct slot {
+  int64_t start; /* INT64_MIN: unused */
+  int64_t sums[KEYS];
+  bool has[KEYS];
+} slot;
+
+static void flush(slot *s, int64_t size, uint64_t *sum, uint64_t *windows) {
+  if (s->start == INT64_MIN) return;
+  for (int k = 0; k < KEYS; k++)
+    if (s->has[k]) {
+      *sum += mix(k, s->start + size - 1, s->sums[k]);
+      (*windows)++;
+    }
+  memset(s->sums, 0, sizeof s->sums);
+  memset(s->has, 0, sizeof s->has);
+  s->start = INT64_MIN;
+}
+
+static double run_baseline(int64_t rows, int64_t size, int64_t slide, uint64_t *checksum,
+                           uint64_t *windows) {
+  int nslots = (int)(size / slide);
+  slot *ring = calloc((size_t)nslots, sizeof *ring);
+  if (!ring) abort();
+  for (int i = 0; i < nslots; i++) ring[i].start = INT64_MIN;
+  uint64_t sum = 0, nw = 0;
+  double t0 = bench_now();
+  for (int64_t i = 0; i < rows; i++) {
+    int64_t ts = i / 1000, k = key_of(i), v = value_of(i);
+    int64_t last = ts - ts % slide; /* ts >= 0 */
+    for (int64_t st = last; st > ts - size; st -= slide) {
+      int64_t q = st / slide, idx = q % nslots;
+      if (idx < 0) idx += nslots;
+      slot *s = &ring[idx];
+      if (s->start != st) {
+        flush(s, size, &sum, &nw);
+        s->start = st;
+      }
+      s->sums[k] += v;
+      s->has[k] = true;
+    }
+  }
+  /* the end of input fires the rest */
+  for (int i = 0; i < nslots; i++) flush(&ring[i], size, &sum, &nw);
+  double t = bench_now() - t0;
+  free(ring);
+  *checksum = sum;
+  *windows = nw;
+  return t;
+}
+
+int main(int argc, char **argv) {
+  bool sliding = false;
+  int n = 0;
+  for (int i = 0; i < argc; i++) /* drop --sliding before the shared parser sees it */
+    if (strcmp(argv[i], "--sliding") == 0) sliding = true;
+    else argv[n++] = argv[i];
+  argc = n;
+  bench_opts o = bench_parse_args(argc, argv);
+  int p = o.parallelism ? o.parallelism : 1;
+  int64_t rows = o.count ? o.count : DEFAULT_ROWS;
+  int64_t size = sliding ? 10000 : 1000, slide = 1000;
+  const char *name = sliding ? "window-sliding" : "window-tumbling";
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  printf("%s: %lld tuples over %d keys, ts = i/1000 ms, window %lld ms slide %lld ms, sum per "
+         "key and window (p=%d)\n",
+         name, (long long)rows, KEYS, (long long)size, (long long)slide, p);
+  uint64_t ce = 0, cb = 0, we = 0, wb = 0;
+  bench_best base = {0}, eng = {0};
+  while (bench_again(&base, &o) || bench_again(&eng, &o)) {
+    if (bench_again(&base, &o)) bench_record(&base, "baseline", run_baseline(rows, size, slide, &cb, &wb));
+    if (bench_again(&eng, &o)) {
+      double t = run_engine(p, rows, size, slide, eng.done == 0, &ce, &we);
+      if (t < 0) return 1;
+      bench_record(&eng, "engine", t);
+    }
+  }
+  printf("windows: engine %llu, baseline %llu; checksum: engine %llu, baseline %llu\n",
+         (unsigned long long)we, (unsigned long long)wb, (unsigned long long)ce,
+         (unsigned long long)cb);
+  if (ce != cb || we != wb) {
+    fprintf(stderr, "FAIL: results differ\n");
+    return 1;
+  }
+  bench_report(name, rows, eng.best_s, base.best_s);
+  return 0;
+}
