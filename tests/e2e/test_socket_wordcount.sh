@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# test_socket_wordcount.sh: the SocketWindowWordCount example (without window) against a real
-# TCP server on 127.0.0.1.
+# test_socket_wordcount.sh: the SocketWindowWordCount example against a real TCP server on
+# 127.0.0.1: its rolling variant (--window 0) and its processing-time windows.
 #
 # A small python3 server listens on an ephemeral port, tells the test its port through a FIFO
 # (so the test waits for the event, not for a sleep), accepts one connection, writes lines in
@@ -105,7 +105,7 @@ expected_counts "$tmp/lines.txt" >"$tmp/lines.expected"
 
 for chunk in 100000 7; do
   start_server "$tmp/lines.txt" "$chunk"
-  run "sock$chunk" run "$SWC" --hostname 127.0.0.1 --port "$port"
+  run "sock$chunk" run "$SWC" --hostname 127.0.0.1 --port "$port" --window 0
   stop_server
   if [ "$rc" -eq 0 ]; then pass "chunks of $chunk bytes: exit 0 after the server closes"
   else fail "chunks of $chunk bytes: exit $rc" "$tmp/sock$chunk.log"; fi
@@ -124,12 +124,49 @@ done
 # --hostname defaults to localhost (which may resolve to ::1 first; the server is on IPv4, so a
 # client that tries every address getaddrinfo returns must still connect).
 start_server "$tmp/lines.txt" 4096
-run sockdefault run "$SWC" --port "$port"
+run sockdefault run "$SWC" --port "$port" --window 0
 stop_server
 if [ "$rc" -eq 0 ]; then pass "default hostname localhost: exit 0"
 else fail "default hostname localhost: exit $rc" "$tmp/sockdefault.log"; fi
 final_counts "$tmp/sockdefault.out" >"$tmp/sockdefault.final"
 assert "default hostname localhost: final counts match" cmp -s "$tmp/lines.expected" "$tmp/sockdefault.final"
+
+# --- processing-time windows ----------------------------------------------------------------------
+# The server sends two bursts 700 ms apart and keeps the connection open 700 ms more, so every
+# 300 ms window holding words has closed (and fired) while the job still runs: every word
+# occurrence is counted in exactly one window.
+cat >"$tmp/bursts.py" <<'EOF'
+import socket, sys, time
+srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+srv.settimeout(30)
+print(srv.getsockname()[1], flush=True)
+conn, _ = srv.accept()
+conn.sendall(b"to be or not to be\nthat is the question\n")
+time.sleep(0.7)
+conn.sendall(b"to sleep perchance to dream\n")
+time.sleep(0.7)
+conn.close()
+srv.close()
+EOF
+rm -f "$tmp/port.fifo"
+mkfifo "$tmp/port.fifo"
+python3 "$tmp/bursts.py" >"$tmp/port.fifo" &
+server_pid=$!
+read -r port <"$tmp/port.fifo"
+run windows run "$SWC" --hostname 127.0.0.1 --port "$port" --window 300
+stop_server
+if [ "$rc" -eq 0 ]; then pass "300 ms windows: exit 0"; else fail "300 ms windows: exit $rc" "$tmp/windows.log"; fi
+printf 'to be or not to be\nthat is the question\nto sleep perchance to dream\n' >"$tmp/bursts.txt"
+summed=$(result_lines "$tmp/windows.out" | awk '{
+    s = substr($0, 2, length($0) - 2); i = index(s, ",")
+    n[substr(s, 1, i - 1)] += substr(s, i + 1)
+  } END { for (w in n) print w, n[w] }' | sort)
+assert "300 ms windows: per-window counts add up to the words sent" \
+  test "$summed" = "$(expected_counts "$tmp/bursts.txt")"
+assert "300 ms windows: the two bursts are counted in different windows ((to,2) twice)" \
+  test "$(result_lines "$tmp/windows.out" | grep -cxF '(to,2)')" -eq 2
 
 # --- usage errors -------------------------------------------------------------------------------
 run noport run "$SWC"
