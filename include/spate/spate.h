@@ -423,6 +423,12 @@ typedef int (*spate_join_fn)(spate_ctx *ctx, const spate_row *left, const spate_
 spate_stream *spate_interval_join(spate_stream *left, spate_stream *right, int64_t lower_ms,
                                   int64_t upper_ms, bool lower_exclusive, bool upper_exclusive,
                                   spate_join_fn fn, const spate_schema *out_schema);
+/* Flink's window join: pairs (l, r) of one key that fall into the same event-time window
+ * (tumbling or sliding) are passed to fn when the window fires; results carry the window's max
+ * timestamp. Elements behind the watermark are dropped (no allowed lateness). */
+spate_stream *spate_window_join(spate_stream *left, spate_stream *right,
+                                spate_window_assigner assigner, spate_join_fn fn,
+                                const spate_schema *out_schema);
 /* Flink's broadcast pattern: every record of `broadcast` reaches every subtask of the operator
  * that spate_co_process then builds (its `second` function), which may write broadcast state;
  * the function for `in` (keyed or not: Keyed/BroadcastProcessFunction) may only read it. */

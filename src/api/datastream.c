@@ -291,7 +291,7 @@ static spate_stream *one_input(spate_stream *in, op_kind kind, const char *api, 
   n->udf = udf;
   n->out_schema = schema_ref(out_schema);
   if (in->keyed && (kind == OP_REDUCE || kind == OP_AGG || kind == OP_PROCESS || kind == OP_WINDOW ||
-                    kind == OP_CO_PROCESS || kind == OP_INTERVAL_JOIN) &&
+                    kind == OP_CO_PROCESS || kind == OP_INTERVAL_JOIN || kind == OP_WINDOW_JOIN) &&
       key_spec_copy(&env->g->nodes[id].key, &in->inputs[0].key) < 0) {
     api_fail(env, "out of memory");
     return NULL;
@@ -484,6 +484,35 @@ spate_stream *spate_interval_join(spate_stream *l, spate_stream *r, int64_t lowe
   sp_put_str(&w, NULL);
   sp_put_i64(&w, lo);
   sp_put_i64(&w, hi);
+  return set_params(env, s->node, &w) ? s : NULL;
+}
+
+spate_stream *spate_window_join(spate_stream *l, spate_stream *r, spate_window_assigner a,
+                                spate_join_fn fn, const spate_schema *out_schema) {
+  if (!check_input("spate_window_join", l) || !check_input("spate_window_join", r)) return NULL;
+  spate_env *env = l->env;
+  if (!l->keyed || !r->keyed)
+    return api_fail(env, "spate_window_join joins two keyed streams: call spate_key_by on both"), NULL;
+  if (!fn) return api_fail(env, "spate_window_join: the join function must not be NULL"), NULL;
+  if ((a.kind != SPATE_WINDOW_TUMBLING && a.kind != SPATE_WINDOW_SLIDING) ||
+      a.domain != SPATE_EVENT_TIME)
+    return api_fail(env, "spate_window_join: only tumbling and sliding event-time windows are "
+                    "supported for joins"), NULL;
+  if (a.size <= 0 || a.slide <= 0 || a.slide > a.size || a.offset <= -a.slide || a.offset >= a.slide)
+    return api_fail(env, "spate_window_join: bad window (size %lld, slide %lld, offset %lld)",
+                    (long long)a.size, (long long)a.slide, (long long)a.offset), NULL;
+  spate_stream *c = spate_connect(l, r);
+  if (!c) return NULL;
+  spate_stream *s = one_input(c, OP_WINDOW_JOIN, "spate_window_join", "Window Join",
+                              (void *)(uintptr_t)fn, out_schema);
+  if (!s) return NULL;
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_str(&w, NULL);
+  sp_put_u8(&w, (uint8_t)a.kind);
+  sp_put_i64(&w, a.size);
+  sp_put_i64(&w, a.kind == SPATE_WINDOW_TUMBLING ? a.size : a.slide);
+  sp_put_i64(&w, a.offset);
   return set_params(env, s->node, &w) ? s : NULL;
 }
 

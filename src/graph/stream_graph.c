@@ -163,6 +163,7 @@ const char *op_kind_name(op_kind k) {
   case OP_WINDOW: return "WINDOW";
   case OP_CO_PROCESS: return "CO_PROCESS";
   case OP_INTERVAL_JOIN: return "INTERVAL_JOIN";
+  case OP_WINDOW_JOIN: return "WINDOW_JOIN";
   default: return "UNKNOWN";
   }
 }
@@ -286,7 +287,8 @@ static int check_nodes(const sg_node *nodes, int nnodes, int rc, char *err, size
         return sp_err(err, err_len, rc,
                       "operator '%s' (id %d): input %d comes from '%s', which produces no output",
                       n->name, i, k, up->name);
-      bool two_inputs = n->kind == OP_CO_PROCESS || n->kind == OP_INTERVAL_JOIN;
+      bool two_inputs =
+          n->kind == OP_CO_PROCESS || n->kind == OP_INTERVAL_JOIN || n->kind == OP_WINDOW_JOIN;
       if (two_inputs && n->ninputs != 2)
         return sp_err(err, err_len, rc, "operator '%s' (id %d) needs exactly two inputs", n->name, i);
       if (!two_inputs && !schema_equal(carried, in0)) {

@@ -54,6 +54,11 @@ typedef struct proc_op {
   spate_state *buf[2];
   spate_row_builder *jkey; /* (ts, seq) user keys */
   int64_t seq;
+  /* window join: both sides in list states under the window as namespace */
+  bool window_join;
+  int64_t wsize, wslide, woffset;
+  const uint8_t *timer_ns; /* namespace of the timer being fired */
+  uint32_t timer_ns_len;
   /* broadcast state: a backend whose one key is always current; written by input 1 only */
   bool broadcast;
   ks_backend *bstate;
@@ -65,6 +70,9 @@ static int join_left(spate_ctx *ctx, const spate_row *in, spate_collector *out);
 static int join_right(spate_ctx *ctx, const spate_row *in, spate_collector *out);
 static int join_cleanup(spate_ctx *ctx, int64_t ts, spate_time_domain d, spate_collector *out);
 static int join_setup(proc_op *p);
+static int wj_left(spate_ctx *ctx, const spate_row *in, spate_collector *out);
+static int wj_right(spate_ctx *ctx, const spate_row *in, spate_collector *out);
+static int wj_fire(spate_ctx *ctx, int64_t ts, spate_time_domain d, spate_collector *out);
 
 static proc_op *keyed_of(const spate_ctx *ctx) { return ctx ? (proc_op *)ctx->keyed : NULL; }
 
@@ -88,8 +96,21 @@ static int proc_open(op_t *op) {
   }
   sp_free(timer);
   const sg_node *n = op->node;
-  if (n->kind == OP_CO_PROCESS || n->kind == OP_INTERVAL_JOIN) {
-    if (n->kind == OP_INTERVAL_JOIN) { /* the join runs as a keyed co-process of our own */
+  if (n->kind == OP_CO_PROCESS || n->kind == OP_INTERVAL_JOIN || n->kind == OP_WINDOW_JOIN) {
+    if (n->kind == OP_WINDOW_JOIN) { /* also a keyed co-process of our own */
+      uint8_t kind = sp_get_u8(&r);
+      p->wsize = sp_get_i64(&r);
+      p->wslide = sp_get_i64(&r);
+      p->woffset = sp_get_i64(&r);
+      if (!sp_reader_ok(&r) || (kind != SPATE_WINDOW_TUMBLING && kind != SPATE_WINDOW_SLIDING) ||
+          p->wsize <= 0 || p->wslide <= 0 || p->wslide > p->wsize)
+        return op_fail(op, SPATE_ECORRUPT, "window join parameters are corrupt");
+      p->window_join = true;
+      p->join = (spate_join_fn)op->udf;
+      p->first = wj_left;
+      p->second = wj_right;
+      p->on_timer = wj_fire;
+    } else if (n->kind == OP_INTERVAL_JOIN) { /* the join runs as a keyed co-process of our own */
       p->lower = sp_get_i64(&r);
       p->upper = sp_get_i64(&r);
       if (!sp_reader_ok(&r) || p->lower > p->upper)
@@ -206,7 +227,10 @@ static int fire(proc_op *p, const tq_timer_view *t, spate_time_domain domain) {
   p->has_key = true;
   op->ctx.ts = domain == SPATE_EVENT_TIME ? t->timestamp : INT64_MIN;
   spate_collector c = {op, &op->rb};
+  p->timer_ns = t->ns;
+  p->timer_ns_len = t->ns_len;
   rc = p->on_timer(&op->ctx, t->timestamp, domain, &c);
+  p->timer_ns = NULL;
   p->has_key = false; /* the key bytes belong to the fired timer */
   return rc < 0 ? op_udf_failed(op, rc, "timer function") : 0;
 }
@@ -458,6 +482,16 @@ int spate_reducing_get(spate_state *s, spate_row *out) {
 
 static int join_setup(proc_op *p) {
   op_t *op = p->op;
+  if (p->window_join) { /* list states, one per side, under the window as namespace */
+    for (int side = 0; side < 2; side++) {
+      spate_state_desc d = {.name = side ? "window-join-right" : "window-join-left",
+                            .kind = SPATE_STATE_LIST,
+                            .schema = sg_edge_schema(op->nodes, &op->node->inputs[side])};
+      if (!(p->buf[side] = spate_ctx_state(&op->ctx, &d)))
+        return op_fail(op, SPATE_ENOMEM, "window join: %s", op->ctx.error);
+    }
+    return 0;
+  }
   spate_schema *k = NULL;
   char err[64];
   if (spate_schema_parse("ts BIGINT NOT NULL, seq BIGINT NOT NULL", &k, err, sizeof err) < 0)
@@ -557,4 +591,71 @@ static int join_cleanup(spate_ctx *ctx, int64_t now, spate_time_domain d, spate_
     if (rc < 0) return rc;
   }
   return 0;
+}
+
+/* ---- window join -------------------------------------------------------------------------------- *
+ * Flink's window join over tumbling or sliding event-time windows: each element goes into the
+ * list state of its side under every window it belongs to (the window [start, end) encoded as
+ * 16 bytes is the namespace), with an event-time timer at end - 1 under the same namespace.
+ * When that timer fires, every (left, right) pair of the window is joined, then both lists go. */
+
+static int64_t floor_mod(int64_t x, int64_t m) { return ((x % m) + m) % m; }
+
+static void encode_ns(uint8_t ns[16], int64_t start, int64_t end) {
+  for (int i = 0; i < 8; i++) {
+    ns[i] = (uint8_t)((uint64_t)start >> (8 * i));
+    ns[8 + i] = (uint8_t)((uint64_t)end >> (8 * i));
+  }
+}
+
+static int wj_element(spate_ctx *ctx, int side, const spate_row *in) {
+  proc_op *p = keyed_of(ctx);
+  int64_t ts = ctx->ts, wm = ctx->watermark;
+  if (ts == INT64_MIN)
+    return spate_ctx_fail(ctx, "window join: the record has no timestamp (assign event time "
+                          "before joining)");
+  int64_t last = ts - floor_mod(ts - p->woffset, p->wslide);
+  int rc = 0;
+  for (int64_t start = last; rc >= 0 && start > ts - p->wsize; start -= p->wslide) {
+    int64_t end = start + p->wsize;
+    if (end - 1 <= wm) continue; /* the window has fired already: late, dropped */
+    uint8_t ns[16];
+    encode_ns(ns, start, end);
+    rc = ks_set_namespace(p->backend, ns, sizeof ns);
+    if (rc >= 0) rc = spate_list_add(p->buf[side], in);
+    if (rc >= 0)
+      rc = tq_register(p->event_timers, p->key_group, end - 1, p->key.data, p->key.len, ns,
+                       sizeof ns);
+  }
+  int r2 = ks_set_namespace(p->backend, NULL, 0);
+  return rc < 0 ? rc : r2;
+}
+
+static int wj_left(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
+  return wj_element(ctx, 0, in);
+}
+static int wj_right(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
+  return wj_element(ctx, 1, in);
+}
+
+static int wj_fire(spate_ctx *ctx, int64_t ts, spate_time_domain d, spate_collector *out) {
+  proc_op *p = keyed_of(ctx);
+  if (p->timer_ns_len != 16) return spate_ctx_fail(ctx, "window join: bad timer namespace");
+  int rc = ks_set_namespace(p->backend, p->timer_ns, 16);
+  /* Reading the right list while holding views of the left one is safe: reads of states
+   * without TTL do not move stored rows. */
+  spate_state_iter li, ri;
+  spate_row l, r;
+  if (rc >= 0) rc = spate_list_iter(p->buf[0], &li);
+  while (rc >= 0 && spate_list_next(&li, &l)) {
+    rc = spate_list_iter(p->buf[1], &ri);
+    while (rc >= 0 && spate_list_next(&ri, &r)) {
+      spate_row_builder *b = spate_collect_begin(out);
+      rc = p->join(ctx, &l, &r, b);
+      if (rc >= 0) rc = spate_collect_emit(out);
+    }
+  }
+  if (rc >= 0) rc = spate_state_clear(p->buf[0]);
+  if (rc >= 0) rc = spate_state_clear(p->buf[1]);
+  return rc;
 }

@@ -12,7 +12,8 @@ const op_vtable *op_vtable_for(op_kind k) {
   case OP_TIMESTAMPS: return &op_timestamps_vt;
   case OP_PROCESS:
   case OP_CO_PROCESS:
-  case OP_INTERVAL_JOIN: return &op_process_vt;
+  case OP_INTERVAL_JOIN:
+  case OP_WINDOW_JOIN: return &op_process_vt;
   case OP_WINDOW: return &op_window_vt;
   default: return NULL;
   }
