@@ -231,7 +231,17 @@ typedef enum spate_state_kind {
   SPATE_STATE_LIST = 2,
   SPATE_STATE_MAP = 3,
   SPATE_STATE_REDUCING = 4,
+  SPATE_STATE_AGGREGATING = 5,
 } spate_state_kind;
+
+/* Flink's AggregateFunction: create writes a fresh accumulator; add folds a value into the
+ * accumulator (acc NULL never happens: create runs first); result turns an accumulator into the
+ * result row. Accumulator and result have their own schemas. */
+typedef struct spate_aggregate_fns {
+  int (*create)(spate_ctx *ctx, spate_row_builder *acc);
+  int (*add)(spate_ctx *ctx, const spate_row *acc, const spate_row *value, spate_row_builder *out);
+  int (*result)(spate_ctx *ctx, const spate_row *acc, spate_row_builder *out);
+} spate_aggregate_fns;
 
 /* State time-to-live with Flink's StateTtlConfig options (processing time). */
 typedef enum spate_ttl_update {
@@ -249,7 +259,10 @@ typedef struct spate_state_desc {
   spate_state_kind kind;
   const spate_schema *schema;     /* values (list elements, map values) */
   const spate_schema *key_schema; /* MAP: the user keys */
-  spate_reduce_fn reduce;         /* REDUCING: combines values (must have external linkage) */
+  spate_reduce_fn reduce;         /* REDUCING: combines values */
+  const spate_aggregate_fns *aggregate; /* AGGREGATING: the functions (copied) */
+  const spate_schema *acc_schema;       /* AGGREGATING: accumulator rows */
+  const spate_schema *result_schema;    /* AGGREGATING: what spate_aggregating_get returns */
   spate_ttl_update ttl_update;    /* SPATE_TTL_DISABLED (0): no TTL */
   int64_t ttl_ms;
   spate_ttl_visibility ttl_visibility;
@@ -288,6 +301,8 @@ int spate_map_iter(spate_state *s, spate_state_iter *it);
 bool spate_map_next(spate_state_iter *it, spate_row *key, spate_row *value);
 int spate_reducing_add(spate_state *s, const spate_row *value);
 int spate_reducing_get(spate_state *s, spate_row *out);
+int spate_aggregating_add(spate_state *s, const spate_row *value);
+int spate_aggregating_get(spate_state *s, spate_row *out); /* the result row; 0 if empty */
 
 /* ---------------------------------------------------------------------------------------------
  * Windows (Flink's WindowedStream on keyed streams). A window is [start, end) in milliseconds;

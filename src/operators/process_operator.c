@@ -26,6 +26,7 @@ struct spate_state {
   ks_state *ks;
   spate_state_kind kind;
   spate_reduce_fn reduce;
+  spate_aggregate_fns agg;
   bool broadcast; /* lives in the broadcast backend: readable always, writable by input 1 */
 };
 
@@ -289,6 +290,20 @@ static int reduce_adapter(void *arg, const spate_row *acc, const spate_row *in,
 
 static spate_state *declare(spate_ctx *ctx, const spate_state_desc *d, bool broadcast);
 
+static int agg_create_adapter(void *arg, spate_row_builder *out) {
+  spate_state *s = arg;
+  return s->agg.create(&s->p->op->ctx, out);
+}
+static int agg_add_adapter(void *arg, const spate_row *acc, const spate_row *in,
+                           spate_row_builder *out) {
+  spate_state *s = arg;
+  return s->agg.add(&s->p->op->ctx, acc, in, out);
+}
+static int agg_result_adapter(void *arg, const spate_row *acc, spate_row_builder *out) {
+  spate_state *s = arg;
+  return s->agg.result(&s->p->op->ctx, acc, out);
+}
+
 spate_state *spate_ctx_state(spate_ctx *ctx, const spate_state_desc *d) {
   return declare(ctx, d, false);
 }
@@ -313,8 +328,11 @@ static spate_state *declare(spate_ctx *ctx, const spate_state_desc *d, bool broa
   }
   if (!d || !d->name || !d->schema ||
       (d->kind == SPATE_STATE_MAP && !d->key_schema) ||
-      (d->kind == SPATE_STATE_REDUCING && !d->reduce) || d->kind < SPATE_STATE_VALUE ||
-      d->kind > SPATE_STATE_REDUCING) {
+      (d->kind == SPATE_STATE_REDUCING && !d->reduce) ||
+      (d->kind == SPATE_STATE_AGGREGATING &&
+       (!d->aggregate || !d->aggregate->create || !d->aggregate->add || !d->aggregate->result ||
+        !d->acc_schema || !d->result_schema)) ||
+      d->kind < SPATE_STATE_VALUE || d->kind > SPATE_STATE_AGGREGATING) {
     spate_ctx_fail(ctx, "spate_ctx_state: incomplete descriptor for state '%s'",
                    d && d->name ? d->name : "(unnamed)");
     return NULL;
@@ -334,13 +352,19 @@ static spate_state *declare(spate_ctx *ctx, const spate_state_desc *d, bool broa
   s->broadcast = broadcast;
   s->kind = d->kind;
   s->reduce = d->reduce;
-  static const ks_kind kinds[] = {0, KS_VALUE, KS_LIST, KS_MAP, KS_REDUCING};
+  if (d->aggregate) s->agg = *d->aggregate;
+  static const ks_kind kinds[] = {0, KS_VALUE, KS_LIST, KS_MAP, KS_REDUCING, KS_AGGREGATING};
   ks_descriptor kd = {
       .name = d->name,
       .kind = kinds[d->kind],
       .value_schema = d->schema,
       .user_key_schema = d->key_schema,
       .reduce = d->reduce ? reduce_adapter : NULL,
+      .acc_schema = d->acc_schema,
+      .result_schema = d->result_schema,
+      .agg_create = d->kind == SPATE_STATE_AGGREGATING ? agg_create_adapter : NULL,
+      .agg_add = d->kind == SPATE_STATE_AGGREGATING ? agg_add_adapter : NULL,
+      .agg_result = d->kind == SPATE_STATE_AGGREGATING ? agg_result_adapter : NULL,
       .fn_arg = s,
       .ttl = {.update = (ks_ttl_update)d->ttl_update,
               .ttl_ms = d->ttl_ms,
@@ -467,6 +491,14 @@ bool spate_map_next(spate_state_iter *it, spate_row *k, spate_row *v) {
 int spate_reducing_add(spate_state *s, const spate_row *v) {
   int rc = usable(s, SPATE_STATE_REDUCING, "spate_reducing_add");
   return rc < 0 ? rc : checked(s, ks_reducing_add(s->ks, v));
+}
+int spate_aggregating_add(spate_state *s, const spate_row *v) {
+  int rc = usable(s, SPATE_STATE_AGGREGATING, "spate_aggregating_add");
+  return rc < 0 ? rc : checked(s, ks_aggregating_add(s->ks, v));
+}
+int spate_aggregating_get(spate_state *s, spate_row *out) {
+  int rc = usable(s, SPATE_STATE_AGGREGATING, "spate_aggregating_get");
+  return rc < 0 ? rc : checked(s, ks_aggregating_get(s->ks, out));
 }
 int spate_reducing_get(spate_state *s, spate_row *out) {
   int rc = usable(s, SPATE_STATE_REDUCING, "spate_reducing_get");
