@@ -469,6 +469,9 @@ spate_stream *spate_interval_join(spate_stream *l, spate_stream *r, int64_t lowe
     return api_fail(env, "spate_interval_join joins two keyed streams: call spate_key_by on both"), NULL;
   if (!fn) return api_fail(env, "spate_interval_join: the join function must not be NULL"), NULL;
   /* Flink: exclusive bounds move inwards by one millisecond; then lower <= upper */
+  if ((lower_exclusive && lower == INT64_MAX) || (upper_exclusive && upper == INT64_MIN))
+    return api_fail(env, "spate_interval_join: an exclusive bound at the end of the time range "
+                    "leaves nothing to join"), NULL;
   int64_t lo = lower_exclusive ? lower + 1 : lower, hi = upper_exclusive ? upper - 1 : upper;
   if (lo > hi)
     return api_fail(env, "spate_interval_join: the lower bound (%lld%s) is greater than the upper "
@@ -498,7 +501,8 @@ spate_stream *spate_window_join(spate_stream *l, spate_stream *r, spate_window_a
       a.domain != SPATE_EVENT_TIME)
     return api_fail(env, "spate_window_join: only tumbling and sliding event-time windows are "
                     "supported for joins"), NULL;
-  if (a.size <= 0 || a.slide <= 0 || a.slide > a.size || a.offset <= -a.slide || a.offset >= a.slide)
+  int64_t step = a.kind == SPATE_WINDOW_TUMBLING ? a.size : a.slide;
+  if (a.size <= 0 || step <= 0 || step > a.size || a.offset <= -step || a.offset >= step)
     return api_fail(env, "spate_window_join: bad window (size %lld, slide %lld, offset %lld)",
                     (long long)a.size, (long long)a.slide, (long long)a.offset), NULL;
   spate_stream *c = spate_connect(l, r);
@@ -674,6 +678,14 @@ spate_stream *spate_side_output(spate_stream *s, const char *tag, const spate_sc
                     "by, partitioning or union"), NULL;
   if (!tag || !tag[0] || !schema)
     return api_fail(env, "spate_side_output: a tag and a schema are required"), NULL;
+  for (int i = 0; i < env->nstreams; i++) { /* one tag, one schema (Flink's OutputTag type) */
+    const spate_stream *o = env->streams[i];
+    for (int k = 0; k < o->ninputs; k++)
+      if (o->inputs[k].node == s->node && o->inputs[k].side_tag &&
+          strcmp(o->inputs[k].side_tag, tag) == 0 && !schema_equal(o->inputs[k].side_schema, schema))
+        return api_fail(env, "spate_side_output: side output '%s' is already read with another "
+                        "schema", tag), NULL;
+  }
   spate_stream *out = new_stream(env, -1, schema);
   if (!out) return NULL;
   out->inputs = sp_calloc(1, sizeof *out->inputs);

@@ -415,11 +415,10 @@ int spate_ctx_delete_processing_timer(spate_ctx *ctx, int64_t ts) {
 }
 
 /* Checks the state is usable now (a key is current) and of the kind the call needs. */
-static int usable(spate_state *s, spate_state_kind kind, const char *api) {
+static int usable_rw(spate_state *s, spate_state_kind kind, const char *api, bool write) {
   if (!s) return SPATE_EINVAL;
   spate_ctx *ctx = &s->p->op->ctx;
   if (s->broadcast) { /* readable anywhere, writable only by the broadcast side */
-    bool write = strstr(api, "put") || strstr(api, "remove") || strstr(api, "clear");
     if (write && !s->p->in_broadcast_fn)
       return spate_ctx_fail(ctx, "%s: broadcast state '%s' is read-only outside the broadcast "
                             "side's function", api, ks_state_name(s->ks));
@@ -433,6 +432,13 @@ static int usable(spate_state *s, spate_state_kind kind, const char *api) {
   return 0;
 }
 
+static int usable(spate_state *s, spate_state_kind kind, const char *api) {
+  return usable_rw(s, kind, api, false);
+}
+static int writable(spate_state *s, spate_state_kind kind, const char *api) {
+  return usable_rw(s, kind, api, true);
+}
+
 /* Turns a backend error into a context error (a UDF returns it and the job fails with it). */
 static int checked(spate_state *s, int rc) {
   if (rc >= 0) return rc;
@@ -441,7 +447,7 @@ static int checked(spate_state *s, int rc) {
 }
 
 int spate_state_clear(spate_state *s) {
-  int rc = usable(s, 0, "spate_state_clear");
+  int rc = writable(s, 0, "spate_state_clear");
   return rc < 0 ? rc : checked(s, ks_clear(s->ks));
 }
 int spate_value_get(spate_state *s, spate_row *out) {
@@ -449,11 +455,11 @@ int spate_value_get(spate_state *s, spate_row *out) {
   return rc < 0 ? rc : checked(s, ks_value_get(s->ks, out));
 }
 int spate_value_update(spate_state *s, const spate_row *v) {
-  int rc = usable(s, SPATE_STATE_VALUE, "spate_value_update");
+  int rc = writable(s, SPATE_STATE_VALUE, "spate_value_update");
   return rc < 0 ? rc : checked(s, ks_value_update(s->ks, v));
 }
 int spate_list_add(spate_state *s, const spate_row *v) {
-  int rc = usable(s, SPATE_STATE_LIST, "spate_list_add");
+  int rc = writable(s, SPATE_STATE_LIST, "spate_list_add");
   return rc < 0 ? rc : checked(s, ks_list_add(s->ks, v));
 }
 int spate_list_iter(spate_state *s, spate_state_iter *it) {
@@ -469,11 +475,11 @@ int spate_map_get(spate_state *s, const spate_row *k, spate_row *out) {
   return rc < 0 ? rc : checked(s, ks_map_get(s->ks, k, out));
 }
 int spate_map_put(spate_state *s, const spate_row *k, const spate_row *v) {
-  int rc = usable(s, SPATE_STATE_MAP, "spate_map_put");
+  int rc = writable(s, SPATE_STATE_MAP, "spate_map_put");
   return rc < 0 ? rc : checked(s, ks_map_put(s->ks, k, v));
 }
 int spate_map_remove(spate_state *s, const spate_row *k) {
-  int rc = usable(s, SPATE_STATE_MAP, "spate_map_remove");
+  int rc = writable(s, SPATE_STATE_MAP, "spate_map_remove");
   return rc < 0 ? rc : checked(s, ks_map_remove(s->ks, k));
 }
 int spate_map_contains(spate_state *s, const spate_row *k) {
@@ -489,11 +495,11 @@ bool spate_map_next(spate_state_iter *it, spate_row *k, spate_row *v) {
   return ks_map_next((ks_map_iter *)(void *)it, k, v);
 }
 int spate_reducing_add(spate_state *s, const spate_row *v) {
-  int rc = usable(s, SPATE_STATE_REDUCING, "spate_reducing_add");
+  int rc = writable(s, SPATE_STATE_REDUCING, "spate_reducing_add");
   return rc < 0 ? rc : checked(s, ks_reducing_add(s->ks, v));
 }
 int spate_aggregating_add(spate_state *s, const spate_row *v) {
-  int rc = usable(s, SPATE_STATE_AGGREGATING, "spate_aggregating_add");
+  int rc = writable(s, SPATE_STATE_AGGREGATING, "spate_aggregating_add");
   return rc < 0 ? rc : checked(s, ks_aggregating_add(s->ks, v));
 }
 int spate_aggregating_get(spate_state *s, spate_row *out) {
@@ -520,7 +526,7 @@ static int join_setup(proc_op *p) {
                             .kind = SPATE_STATE_LIST,
                             .schema = sg_edge_schema(op->nodes, &op->node->inputs[side])};
       if (!(p->buf[side] = spate_ctx_state(&op->ctx, &d)))
-        return op_fail(op, SPATE_ENOMEM, "window join: %s", op->ctx.error);
+        return op_fail(op, SPATE_ESTATE, "window join: %s", op->ctx.error);
     }
     return 0;
   }
@@ -538,13 +544,24 @@ static int join_setup(proc_op *p) {
   }
   spate_schema_free(k);
   if (!p->jkey || !p->buf[0] || !p->buf[1])
-    return op_fail(op, SPATE_ENOMEM, "interval join: %s", op->ctx.has_error ? op->ctx.error : "out of memory");
+    return op_fail(op, op->ctx.has_error ? SPATE_ESTATE : SPATE_ENOMEM, "interval join: %s",
+                   op->ctx.has_error ? op->ctx.error : "out of memory");
   return 0;
 }
 
+/* Saturating arithmetic: timestamps near the ends of the range must not overflow. */
+static int64_t sat_add(int64_t a, int64_t b) {
+  int64_t r;
+  return __builtin_add_overflow(a, b, &r) ? (b > 0 ? INT64_MAX : INT64_MIN) : r;
+}
+static int64_t sat_sub(int64_t a, int64_t b) {
+  int64_t r;
+  return __builtin_sub_overflow(a, b, &r) ? (b < 0 ? INT64_MAX : INT64_MIN) : r;
+}
+
 static int64_t cleanup_time(const proc_op *p, int side, int64_t ts) {
-  int64_t rel = side == 0 ? p->upper : -p->lower;
-  return rel > 0 ? ts + rel : ts;
+  if (side == 0) return p->upper > 0 ? sat_add(ts, p->upper) : ts;
+  return p->lower < 0 ? sat_sub(ts, p->lower) : ts;
 }
 
 static int join_element(spate_ctx *ctx, int side, const spate_row *in, spate_collector *out) {
@@ -558,7 +575,8 @@ static int join_element(spate_ctx *ctx, int side, const spate_row *in, spate_col
   spate_rb_set_bigint(p->jkey, 0, ts);
   spate_rb_set_bigint(p->jkey, 1, p->seq++);
   spate_row key;
-  if (spate_rb_finish(p->jkey, &key) < 0) return -1;
+  if (spate_rb_finish(p->jkey, &key) < 0)
+    return spate_ctx_fail(ctx, "interval join: %s", spate_rb_error(p->jkey));
   int rc = spate_map_put(p->buf[side], &key, in);
   if (rc < 0) return rc;
   spate_state_iter it;
@@ -566,7 +584,7 @@ static int join_element(spate_ctx *ctx, int side, const spate_row *in, spate_col
   spate_row ok, orow;
   while (spate_map_next(&it, &ok, &orow)) {
     int64_t ots = spate_row_bigint(&ok, 0);
-    int64_t diff = side == 0 ? ots - ts : ts - ots; /* right.ts - left.ts */
+    int64_t diff = side == 0 ? sat_sub(ots, ts) : sat_sub(ts, ots); /* right.ts - left.ts */
     if (diff < p->lower || diff > p->upper) continue;
     spate_row_builder *b = spate_collect_begin(out);
     rc = side == 0 ? p->join(ctx, in, &orow, b) : p->join(ctx, &orow, in, b);
@@ -646,11 +664,15 @@ static int wj_element(spate_ctx *ctx, int side, const spate_row *in) {
   if (ts == INT64_MIN)
     return spate_ctx_fail(ctx, "window join: the record has no timestamp (assign event time "
                           "before joining)");
-  int64_t last = ts - floor_mod(ts - p->woffset, p->wslide);
+  int64_t last = sat_sub(ts, floor_mod(sat_sub(ts, p->woffset), p->wslide));
   int rc = 0;
-  for (int64_t start = last; rc >= 0 && start > ts - p->wsize; start -= p->wslide) {
-    int64_t end = start + p->wsize;
-    if (end - 1 <= wm) continue; /* the window has fired already: late, dropped */
+  int64_t first = sat_sub(ts, p->wsize);
+  for (int64_t start = last; rc >= 0 && start > first; ) {
+    int64_t end = sat_add(start, p->wsize);
+    if (end - 1 <= wm) { /* the window has fired already: late, dropped */
+      if (__builtin_sub_overflow(start, p->wslide, &start)) break;
+      continue;
+    }
     uint8_t ns[16];
     encode_ns(ns, start, end);
     rc = ks_set_namespace(p->backend, ns, sizeof ns);
@@ -658,6 +680,7 @@ static int wj_element(spate_ctx *ctx, int side, const spate_row *in) {
     if (rc >= 0)
       rc = tq_register(p->event_timers, p->key_group, end - 1, p->key.data, p->key.len, ns,
                        sizeof ns);
+    if (__builtin_sub_overflow(start, p->wslide, &start)) break;
   }
   int r2 = ks_set_namespace(p->backend, NULL, 0);
   return rc < 0 ? rc : r2;

@@ -111,7 +111,7 @@ static int tick(op_t *op, int64_t now) {
   } else if (s->kind != SPATE_WATERMARKS_NONE && s->max_ts != INT64_MIN) {
     wm = s->max_ts < INT64_MIN + s->bound + 1 ? INT64_MIN : s->max_ts - s->bound - 1;
   }
-  if (wm > s->emitted) {
+  if (wm > s->emitted && !s->idle) { /* an idle output emits no watermarks (Flink) */
     int rc = emit(op, s, wm);
     if (rc < 0) return rc;
   }
@@ -129,9 +129,14 @@ static int tick(op_t *op, int64_t now) {
 /* Upstream watermarks are replaced by this operator's own, except the end of input. */
 static int ts_watermark(op_t *op, int input, int64_t wm) {
   ts_op *s = op->impl;
+  op->ctx.watermark = s->emitted; /* the operator's event time is its own watermark */
   if (wm != INT64_MAX) return 0;
-  s->emitted = wm;
-  return op_forward_watermark(op, wm);
+  if (s->idle) { /* a watermark goes out active, or downstream valves would ignore it */
+    s->idle = false;
+    int rc = op_forward_status(op, false);
+    if (rc < 0) return rc;
+  }
+  return emit(op, s, wm);
 }
 
 static int ts_status(op_t *op, bool idle) { return 0; /* this operator decides its own */ }

@@ -68,8 +68,14 @@ int op_create(const job_graph *jg, int node, int subtask, op_vtable_fn vtable_fo
 }
 
 int op_emit_side(op_t *op, const char *tag, int64_t ts, const spate_row *row) {
-  for (int i = 0; i < op->nsides; i++)
-    if (strcmp(op->sides[i].tag, tag) == 0) return output_emit(&op->sides[i].out, ts, row);
+  for (int i = 0; i < op->nsides; i++) {
+    op_side_output *side = &op->sides[i];
+    if (strcmp(side->tag, tag) != 0) continue;
+    if (side->schema && row->nfields != (uint32_t)side->schema->nfields)
+      return op_fail(op, SPATE_EINVAL, "side output '%s' takes rows of %d fields, got %u", tag,
+                     side->schema->nfields, row->nfields);
+    return output_emit(&side->out, ts, row);
+  }
   return 0;
 }
 

@@ -51,6 +51,7 @@ typedef struct op_output {
 /* A side output: the successors and writers of edges that read this tag. */
 typedef struct op_side_output {
   const char *tag; /* the job graph's string */
+  const spate_schema *schema; /* rows emitted there must have its fields */
   op_output out;
   uint64_t records;
 } op_side_output;

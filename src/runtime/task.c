@@ -149,7 +149,7 @@ static int64_t timer_wait_ns(task *t) {
 }
 
 /* The output of op that an edge with this side tag (NULL: main) reads from. */
-static op_output *output_for(op_t *op, const char *tag) {
+static op_output *output_for(op_t *op, const char *tag, const spate_schema *schema) {
   if (!tag) return &op->out;
   for (int i = 0; i < op->nsides; i++)
     if (strcmp(op->sides[i].tag, tag) == 0) return &op->sides[i].out;
@@ -159,6 +159,7 @@ static op_output *output_for(op_t *op, const char *tag) {
   op_side_output *side = &op->sides[op->nsides++];
   memset(side, 0, sizeof *side);
   side->tag = tag;
+  side->schema = schema;
   side->out.records_out = &side->records;
   return &side->out;
 }
@@ -313,14 +314,15 @@ static int setup(task *t) {
       const sg_node *n = &jg->nodes[v->nodes[j]];
       for (int in = 0; in < n->ninputs; in++) {
         if (n->inputs[in].source != node) continue;
-        op_output *o = output_for(op, n->inputs[in].side_tag);
+        op_output *o = output_for(op, n->inputs[in].side_tag, n->inputs[in].side_schema);
         if (!o || add_chained(o, t->ops[j], in) < 0) return SPATE_ENOMEM;
       }
     }
     for (int k = 0; k < v->noutputs; k++) {
       const jg_edge *e = &jg->edges[v->outputs[k]];
       if (e->source_node != node) continue;
-      op_output *o = output_for(op, jg->nodes[e->target_node].inputs[e->target_input].side_tag);
+      const sg_edge *se = &jg->nodes[e->target_node].inputs[e->target_input];
+      op_output *o = output_for(op, se->side_tag, se->side_schema);
       record_writer **nw = o ? sp_realloc(o->writers, sizeof *nw * (size_t)(o->nwriters + 1)) : NULL;
       if (!nw) return SPATE_ENOMEM;
       o->writers = nw;

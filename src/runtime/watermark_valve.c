@@ -68,6 +68,18 @@ void valve_status(watermark_valve *v, int ch, bool idle, valve_output *out) {
   c->idle = idle;
   if (idle) {
     if (all_idle(v)) {
+      /* Flink: the channel that held the minimum going idle lets the watermark jump to the
+       * highest of all channels before the output turns idle */
+      if (c->wm == v->out_wm) {
+        int64_t max = INT64_MIN;
+        for (int i = 0; i < v->n; i++)
+          if (!v->ch[i].finished && v->ch[i].wm > max) max = v->ch[i].wm;
+        if (max > v->out_wm) {
+          v->out_wm = max;
+          out->has_wm = true;
+          out->wm = max;
+        }
+      }
       if (!v->out_idle) {
         v->out_idle = true;
         out->status_changed = true;

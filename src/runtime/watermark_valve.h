@@ -6,8 +6,9 @@
  *  - the output watermark is the minimum over the channels that are active, not finished, and
  *    aligned (a channel that became active again counts only once its watermark has caught up
  *    with the last output), and it is emitted only when it advances: watermarks never go back;
- *  - when every unfinished channel is idle the output turns idle; the first channel that turns
- *    active again turns the output active;
+ *  - when every unfinished channel is idle the output turns idle, after jumping to the highest
+ *    watermark of all channels if the last channel to go idle held the minimum; the first
+ *    channel that turns active again turns the output active;
  *  - a finished channel (END_OF_PARTITION) no longer holds the watermark back.
  *
  * Each call reports what to forward downstream through *out: a new watermark and/or a status

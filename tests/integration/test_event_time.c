@@ -180,6 +180,34 @@ static void test_idleness(void **state) {
   assert_true(run_idleness(30) > 100); /* marked idle after 30 ms, it no longer does */
 }
 
+/* ---- an idle assigner at the end of input still delivers the final watermark ------------------ */
+int et_first_ten(spate_ctx *ctx, const spate_row *in) { return spate_row_bigint(in, 0) < 100; }
+int et_timer_per_record(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
+  return spate_ctx_register_event_timer(ctx, spate_ctx_timestamp(ctx) + 100000);
+}
+int et_count_fired(spate_ctx *ctx, int64_t ts, spate_time_domain d, spate_collector *out) {
+  spate_rb_set_bigint(spate_collect_begin(out), 0, ts);
+  return spate_collect_emit(out);
+}
+
+static void test_idle_at_end_of_input(void **state) {
+  (void)state;
+  reset();
+  spate_env *env = new_env();
+  spate_env_set(env, "pipeline.auto-watermark-interval", "5 ms");
+  const spate_schema *s = spate_env_schema(env, "ts BIGINT NOT NULL");
+  spate_stream *src = spate_parallelism(spate_generate(env, s, et_slow, 60), 1); /* ~60 ms */
+  spate_stream *ts = spate_assign_timestamps(spate_filter(src, et_first_ten), 0,
+                                             SPATE_WATERMARKS_BOUNDED, 0);
+  spate_with_idleness(ts, 15); /* idle well before the source ends */
+  spate_collect(spate_process(spate_key_by(ts, 0), et_timer_per_record, et_count_fired, s), "fired");
+  spate_job_result *r = spate_execute(env, "idle at end");
+  assert_finished(r);
+  assert_int_equal(spate_job_result_collected(r, "fired", NULL, NULL), 10); /* all timers fired */
+  spate_job_result_free(r);
+  spate_env_free(env);
+}
+
 int et_null_ts(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
   if (i != 5) spate_rb_set_bigint(out, 0, i);
   return 0;
@@ -217,6 +245,7 @@ int main(void) {
       cmocka_unit_test(test_timestamps_and_end_of_input),
       cmocka_unit_test(test_periodic_watermarks),
       cmocka_unit_test(test_idleness),
+      cmocka_unit_test(test_idle_at_end_of_input),
       cmocka_unit_test(test_bad_timestamps),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -109,6 +109,21 @@ static void test_finished_channels(void **state) {
   EXPECT_NO_WM();
 }
 
+static void test_all_idle_jumps_to_highest(void **state) {
+  WM(0, 100);
+  WM(1, 50);
+  WM(2, 70);
+  EXPECT_WM(50);
+  valve_status(&v, 0, true, &out);
+  EXPECT_NO_WM(); /* channel 1 still holds 50 */
+  valve_status(&v, 2, true, &out);
+  EXPECT_NO_WM();
+  valve_status(&v, 1, true, &out); /* the holder goes idle last: up to 100, then idle */
+  EXPECT_WM(100);
+  assert_true(out.status_changed);
+  assert_true(out.idle);
+}
+
 static void test_max_watermark_at_end(void **state) {
   WM(0, INT64_MAX);
   WM(1, INT64_MAX);
@@ -124,6 +139,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_returning_channel_counts_once_aligned, setup3, teardown),
       cmocka_unit_test_setup_teardown(test_finished_channels, setup3, teardown),
       cmocka_unit_test_setup_teardown(test_max_watermark_at_end, setup3, teardown),
+      cmocka_unit_test_setup_teardown(test_all_idle_jumps_to_highest, setup3, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
