@@ -1,0 +1,146 @@
+/*
+ * harness.h: an operator test harness (Flink's OneInputStreamOperatorTestHarness idea). A test
+ * builds a small pipeline with the public API, and the harness instantiates just the last
+ * operator of it (as a task would: op_create, then op_open) with its output wired to a capture.
+ * The test then feeds elements and watermarks straight into the operator and reads back the
+ * exact sequence of records (with timestamps) and watermarks it emitted, in order.
+ * Processing-time timers the operator schedules are kept by the harness and fired on request.
+ * Header-only: each test program is built alone.
+ */
+#ifndef SPATE_TESTS_HARNESS_H
+#define SPATE_TESTS_HARNESS_H
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "base/alloc.h"
+#include "connectors/registry.h"
+#include "operators/registry.h"
+#include "runtime/operator.h"
+
+enum { HARNESS_RECORD = 1, HARNESS_WATERMARK = 2, HARNESS_STATUS = 3 };
+
+typedef struct harness_event {
+  int type;
+  int64_t ts;    /* record timestamp, watermark, or status (1 idle, 0 active) */
+  spate_row row; /* records: a copy */
+} harness_event;
+
+typedef struct harness {
+  job_graph *jg;
+  op_t *op;
+  op_t *capture;
+  void *dl;
+  _Atomic bool cancel;
+  char err[1024];
+  harness_event *events;
+  size_t nevents, cap;
+  struct harness_timer {
+    int64_t due;
+    op_timer_fn fn;
+  } timers[64];
+  int ntimers;
+} harness;
+
+static inline const op_vtable *harness_vtable_for(op_kind k) {
+  const op_vtable *vt = op_vtable_for(k);
+  return vt ? vt : connector_vtable_for(k);
+}
+
+static inline void harness_push(harness *h, int type, int64_t ts, const spate_row *row) {
+  if (h->nevents == h->cap) {
+    h->cap = h->cap ? 2 * h->cap : 64;
+    h->events = realloc(h->events, h->cap * sizeof *h->events);
+  }
+  harness_event *e = &h->events[h->nevents++];
+  memset(e, 0, sizeof *e);
+  e->type = type;
+  e->ts = ts;
+  if (row) spate_row_copy(row, &e->row);
+}
+
+static inline int harness_cap_process(op_t *op, int input, int64_t ts, const spate_row *row) {
+  harness_push(op->impl, HARNESS_RECORD, ts, row);
+  return 0;
+}
+static inline int harness_cap_watermark(op_t *op, int input, int64_t wm) {
+  harness_push(op->impl, HARNESS_WATERMARK, wm, NULL);
+  return 0;
+}
+static inline int harness_cap_status(op_t *op, bool idle) {
+  harness_push(op->impl, HARNESS_STATUS, idle, NULL);
+  return 0;
+}
+static const op_vtable harness_capture_vt = {.process = harness_cap_process,
+                                             .watermark = harness_cap_watermark,
+                                             .status = harness_cap_status};
+
+static inline int harness_schedule(void *task, op_t *op, int64_t due, op_timer_fn fn) {
+  harness *h = task;
+  if (h->ntimers == 64) return SPATE_ENOMEM;
+  h->timers[h->ntimers].due = due;
+  h->timers[h->ntimers].fn = fn;
+  h->ntimers++;
+  return 0;
+}
+
+/* Instantiates the operator of `under_test` (subtask 0 of its parallelism) and opens it.
+ * Returns 0 or a negative code with h->err set. */
+static inline int harness_open(harness *h, spate_env *env, spate_stream *under_test) {
+  memset(h, 0, sizeof *h);
+  if (spate_env_error(env)) return SPATE_EINVAL;
+  stream_graph *g = env->g;
+  g->default_parallelism = env->parallelism > 0 ? env->parallelism : 1;
+  g->chaining_enabled = true;
+  int rc = jobgraph_build(g, &h->jg, h->err, sizeof h->err);
+  if (rc < 0) return rc;
+  h->dl = dlopen(NULL, RTLD_NOW);
+  rc = op_create(h->jg, under_test->node, 0, harness_vtable_for, h->dl, NULL, h->err,
+                 sizeof h->err, &h->cancel, &h->op);
+  if (rc < 0) return rc;
+  h->capture = calloc(1, sizeof *h->capture);
+  h->capture->vt = &harness_capture_vt;
+  h->capture->impl = h;
+  h->capture->node = h->op->node;
+  h->capture->out.records_out = &h->capture->records_out;
+  h->op->out.chained = sp_malloc(sizeof *h->op->out.chained); /* freed by op_free */
+  h->op->out.chained_input = sp_malloc(sizeof *h->op->out.chained_input);
+  h->op->out.chained[0] = h->capture;
+  h->op->out.chained_input[0] = 0;
+  h->op->out.nchained = 1;
+  h->op->schedule = harness_schedule;
+  h->op->task = h;
+  return op_open(h->op);
+}
+
+static inline int harness_element(harness *h, int input, int64_t ts, const spate_row *row) {
+  return op_process(h->op, input, ts, row);
+}
+static inline int harness_watermark(harness *h, int64_t wm) { return op_watermark(h->op, 0, wm); }
+
+/* Fires the scheduled processing-time callbacks due at `now` (as the task would). */
+static inline int harness_processing_time(harness *h, int64_t now) {
+  for (int i = 0; i < h->ntimers;) {
+    if (h->timers[i].due > now) {
+      i++;
+      continue;
+    }
+    op_timer_fn fn = h->timers[i].fn;
+    h->timers[i] = h->timers[--h->ntimers];
+    int rc = fn(h->op, now);
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+static inline void harness_close(harness *h) {
+  if (h->op) op_free(h->op);
+  free(h->capture);
+  for (size_t i = 0; i < h->nevents; i++)
+    if (h->events[i].row.data) spate_row_free(&h->events[i].row);
+  free(h->events);
+  if (h->jg) jobgraph_free(h->jg);
+  if (h->dl) dlclose(h->dl);
+}
+#endif
