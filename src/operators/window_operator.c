@@ -23,6 +23,17 @@
  *    tumbling = PurgingTrigger(CountTrigger(size)), sliding = CountTrigger(slide) with
  *    CountEvictor(size). They never fire on time, so partial windows are not emitted at end of
  *    input (as in Flink, whose global window has no cleanup timer).
+ *  - incremental reduce over tumbling and sliding windows keeps panes instead of windows: the
+ *    time line is cut into panes of gcd(size, slide) (shifted by the offset), every window is
+ *    the union of size / pane consecutive panes, and an element is reduced into its one pane
+ *    (namespace = the pane as a window), so its cost does not grow with size / slide. Timers
+ *    stay per window; they are registered when an element creates a pane (for every window
+ *    holding it), not per element. A window that fires reduces its panes in time order (the
+ *    reduce function must be associative, as Flink's pane-based aggregation assumes); its
+ *    cleanup timer clears the panes no later window holds. Tumbling windows are the case of
+ *    one pane per window. Elements of a pane whose windows are all late are never added, and a
+ *    window that is late never fires again, so the results are those of the per-window layout,
+ *    which full window functions (and slides that would need too many panes) still use.
  * Output records carry the window's max timestamp (INT64_MAX for count windows). A watermark
  * fires the due event-time timers first, then goes downstream. Processing-time timers pending
  * at the end of input are dropped, as the process operator does.
@@ -65,10 +76,15 @@ typedef struct win_op {
   uint8_t fn;      /* WINDOW_FN_* */
   int64_t size, slide, offset, gap, lateness;
   char *late_tag;
+  /* Pane-based reduce (see "panes" below): windows are unions of panes of length `pane`, a
+   * divisor of size and step; step is the distance between window starts (the slide, or the
+   * size for tumbling windows). */
+  bool panes;
+  int64_t pane, step;
   /* keyed state and timers */
   int max_parallelism;
   ks_backend *backend;
-  ks_state *contents; /* REDUCING or LIST per (key, window) */
+  ks_state *contents; /* REDUCING or LIST per (key, window), or REDUCING per (key, pane) */
   ks_state *count;    /* count windows: VALUE (n) per key */
   ks_state *sessions; /* session windows: VALUE (packed windows) per key */
   spate_schema *count_schema, *sessions_schema;
@@ -266,9 +282,13 @@ static int fold(win_op *w, ks_list_iter *it, spate_row *acc, bool *any) {
   return 0;
 }
 
+static int emit_panes(win_op *w, win x);
+static int clear_panes(win_op *w, win x);
+
 /* Emits the contents of window x of the current key (nothing when it holds none), with the
  * window's max timestamp. */
 static int emit_window(win_op *w, win x) {
+  if (w->panes) return emit_panes(w, x);
   op_t *op = w->op;
   int rc = set_window(w, x);
   if (rc < 0) return rc;
@@ -294,6 +314,7 @@ static int emit_window(win_op *w, win x) {
 }
 
 static int clear_contents(win_op *w, win x) {
+  if (w->panes) return clear_panes(w, x);
   int rc = set_window(w, x);
   if (rc == 0 && (rc = ks_clear(w->contents)) < 0) rc = state_failed(w, rc, "window state");
   return rc;
@@ -498,6 +519,99 @@ static int late_element(win_op *w, int64_t ts, const spate_row *row) {
   return w->late_tag ? op_emit_side(w->op, w->late_tag, ts, row) : 0;
 }
 
+/* ---- panes ------------------------------------------------------------------------------------ */
+/* Reduces the panes of window x of the current key in time order and emits the result with the
+ * window's max timestamp (nothing when no pane holds anything). The reduce function sees the
+ * window's max timestamp as ctx.ts, as when it fires. */
+static int emit_panes(win_op *w, win x) {
+  op_t *op = w->op;
+  spate_row acc = {0}, r;
+  bool any = false;
+  int b = 0, rc;
+  op->ctx.ts = max_ts(x);
+  scratch_reset(w);
+  for (int64_t s = x.start; s < x.end; s += w->pane) {
+    if ((rc = set_window(w, (win){s, s + w->pane})) < 0) return rc;
+    if ((rc = ks_reducing_get(w->contents, &r)) < 0) return state_failed(w, rc, "window state");
+    if (rc == 0) continue;
+    if (!any) {
+      any = true;
+      if (w->pane == w->size) { /* one pane: its view is the result */
+        acc = r;
+        break;
+      }
+      /* the view would not outlive the next backend call */
+      const spate_row *copy = NULL;
+      if ((rc = scratch_push(w, &r)) < 0 || !(copy = scratch_rows(w, 0)))
+        return op_fail(op, SPATE_ENOMEM, "out of memory");
+      acc = *copy;
+      continue;
+    }
+    spate_rb_begin(&w->fold_rb[b]);
+    rc = ((spate_reduce_fn)op->udf)(&op->ctx, &acc, &r, &w->fold_rb[b]);
+    if (rc < 0) return op_udf_failed(op, rc, "reduce function");
+    if (spate_rb_finish(&w->fold_rb[b], &acc) < 0)
+      return op_fail(op, SPATE_EUDF, "reduce function built an invalid row: %s",
+                     spate_rb_error(&w->fold_rb[b]));
+    b ^= 1;
+  }
+  return any ? output_emit(&op->out, max_ts(x), &acc) : 0;
+}
+
+/* Window x of the current key is past its cleanup time: the panes before the next window's
+ * start, [x.start, x.start + step), belong to no later window (every window holding them starts
+ * at or before x.start, so it was cleaned up no later than x), and go. */
+static int clear_panes(win_op *w, win x) {
+  for (int64_t s = x.start; s < x.start + w->step; s += w->pane) {
+    int rc = set_window(w, (win){s, s + w->pane});
+    if (rc == 0 && (rc = ks_clear(w->contents)) < 0) rc = state_failed(w, rc, "window state");
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+/* An element at time t (the timestamp, or the clock in processing time) of a pane-based window
+ * operator: reduced into its one pane. Only when that creates the pane are the timers of the
+ * windows holding it registered (trigger and cleanup, exactly those the per-window path would
+ * register: a pane's windows are the element's windows, none of their timers has fired yet
+ * unless the window is late or fires at once, and they stay registered until they fire). Windows
+ * whose max timestamp the watermark has reached fire again at once (late firing), as
+ * EventTimeTrigger.onElement does. */
+static int pane_element(win_op *w, int64_t ts, int64_t t, const spate_row *row) {
+  int64_t p, last;
+  if (!window_start(t, w->offset, w->pane, &p) || !window_start(t, w->offset, w->step, &last) ||
+      last > INT64_MAX - w->size)
+    return op_fail(w->op, SPATE_EINVAL, "timestamp %lld is outside the range of windows",
+                   (long long)t);
+  bool may_fire = false;
+  if (w->event_time) {
+    /* the window with the latest start is the last to be cleaned up: if it is late, all are */
+    if (window_late(w, (win){last, last + w->size}))
+      return element_late(w, ts) ? late_element(w, ts, row) : 0;
+    may_fire = wm_of(w) >= t; /* every window of t has max timestamp >= t */
+  }
+  int rc = set_window(w, (win){p, p + w->pane});
+  if (rc < 0) return rc;
+  int created = ks_reducing_add_created(w->contents, row);
+  if (created < 0) return state_failed(w, created, "reduce function");
+  if (!created && !may_fire) return 0;
+  int n;
+  if ((rc = assign(w, t, &n)) < 0) return rc;
+  for (int i = 0; i < n; i++) {
+    win x = w->wins[i];
+    if (window_late(w, x)) continue;
+    bool fire = w->event_time && max_ts(x) <= wm_of(w);
+    int64_t cleanup = cleanup_time(w, x);
+    if (created && !fire) rc = timer(w, max_ts(x), x, false);
+    if (rc == 0 && created && cleanup != INT64_MAX && cleanup != max_ts(x))
+      rc = timer(w, cleanup, x, false);
+    if (rc == 0 && fire) rc = emit_panes(w, x);
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+/* ---- count windows ----------------------------------------------------------------------------- */
 static int count_element(win_op *w, const spate_row *row) {
   int rc = add_element(w, global_window, row);
   if (rc < 0) return rc;
@@ -564,6 +678,8 @@ static int win_process(op_t *op, int input, int64_t ts, const spate_row *row) {
       if (rc < 0) return rc;
     }
     if ((rc = store_sessions(w)) < 0) return rc;
+  } else if (w->panes) {
+    return pane_element(w, ts, t, row);
   } else {
     int n;
     if ((rc = assign(w, t, &n)) < 0) return rc;
@@ -688,6 +804,19 @@ static int win_open(op_t *op) {
     w->max_wins = (int)n;
     if (!(w->wins = sp_malloc((size_t)n * sizeof *w->wins)))
       return op_fail(op, SPATE_ENOMEM, "out of memory");
+    /* Panes of gcd(size, step) when firing a window reads at most 4x as many panes as the
+     * per-window layout writes windows per element (always, when the slide divides the size). */
+    int64_t g = w->size, h = step;
+    while (h) {
+      int64_t m = g % h;
+      g = h;
+      h = m;
+    }
+    w->step = step;
+    if (w->fn == WINDOW_FN_REDUCE && w->size / g <= 4 * n) {
+      w->panes = true;
+      w->pane = g;
+    }
   }
   w->evicting = w->kind == SPATE_WINDOW_COUNT && w->slide > 0;
   const spate_schema *ks = op->node->key.key_schema;

@@ -614,11 +614,11 @@ static int map_expire(ks_state *s, ks_table *m, int64_t now, bool keep_copy, uin
  * Writes. */
 
 /* Stores a one-row payload under (state, key, ns) in t: in place when it fits, else by growing
- * or creating the entry. On failure nothing changed. */
-static int put_row(ks_table *t, uint64_t hash, uint32_t state, const void *key, uint32_t klen,
-                   const void *ns, uint32_t nslen, const spate_row *v, int64_t ts) {
-  uint32_t slot;
-  ks_entry *e = tbl_find(t, hash, state, key, klen, ns, nslen, &slot);
+ * or creating the entry. On failure nothing changed. e is the entry the lookup found at slot, or
+ * NULL when there is none. */
+static int put_row_at(ks_table *t, ks_entry *e, uint32_t slot, uint64_t hash, uint32_t state,
+                      const void *key, uint32_t klen, const void *ns, uint32_t nslen,
+                      const spate_row *v, int64_t ts) {
   if (e) {
     if (v->len > e->cap) {
       e = entry_grow(t, slot, e, v->len);
@@ -634,6 +634,14 @@ static int put_row(ks_table *t, uint64_t hash, uint32_t state, const void *key, 
   e->len = v->len;
   e->ts = ts;
   return 0;
+}
+
+/* The same with the lookup. */
+static int put_row(ks_table *t, uint64_t hash, uint32_t state, const void *key, uint32_t klen,
+                   const void *ns, uint32_t nslen, const spate_row *v, int64_t ts) {
+  uint32_t slot = 0;
+  ks_entry *e = tbl_find(t, hash, state, key, klen, ns, nslen, &slot);
+  return put_row_at(t, e, slot, hash, state, key, klen, ns, nslen, v, ts);
 }
 
 static int put_value(ks_state *s, const ks_ctx *c, const spate_row *v, int64_t ts) {
@@ -1024,21 +1032,37 @@ bool ks_map_next(ks_map_iter *it, spate_row *user_key, spate_row *value) {
   return true;
 }
 
-int ks_reducing_add(ks_state *s, const spate_row *value) {
+/* One lookup: the entry found is reduced into and written in place (or grown at its slot). */
+int ks_reducing_add_created(ks_state *s, const spate_row *value) {
   ks_ctx c;
   int rc = begin(s, KS_REDUCING, "ks_reducing_add", &c);
   if (rc == 0) rc = check_row(s, value, s->value_nf, "value");
   if (rc < 0) return rc;
   int64_t now = now_for(s);
-  spate_row acc, res;
-  if (!live_row(s, &c, now, &acc, s->value_nf)) return put_value(s, &c, value, now);
-  spate_rb_begin(&s->rb_out);
-  rc = s->reduce(s->fn_arg, &acc, value, &s->rb_out);
-  if (rc < 0) return fail(s->b, rc, "reduce function of state '%s' failed (%d)", s->name, rc);
-  if (spate_rb_finish(&s->rb_out, &res) < 0)
-    return fail(s->b, SPATE_EINVAL, "reduce function of state '%s': %s", s->name,
-                spate_rb_error(&s->rb_out));
-  return put_value(s, &c, &res, now);
+  uint64_t hash = entry_hash(c.key_hash, c.ns_hash, s->id);
+  uint32_t slot = 0;
+  ks_entry *e = tbl_find(c.t, hash, s->id, c.key, c.key_len, c.ns, c.ns_len, &slot);
+  const spate_row *v = value;
+  spate_row res;
+  bool created = !e || expired(s, e->ts, now);
+  if (!created) {
+    spate_row acc = {e_payload(e), e->len, s->value_nf};
+    spate_rb_begin(&s->rb_out);
+    rc = s->reduce(s->fn_arg, &acc, value, &s->rb_out);
+    if (rc < 0) return fail(s->b, rc, "reduce function of state '%s' failed (%d)", s->name, rc);
+    if (spate_rb_finish(&s->rb_out, &res) < 0)
+      return fail(s->b, SPATE_EINVAL, "reduce function of state '%s': %s", s->name,
+                  spate_rb_error(&s->rb_out));
+    v = &res;
+  }
+  rc = put_row_at(c.t, e, slot, hash, s->id, c.key, c.key_len, c.ns, c.ns_len, v, now);
+  if (rc < 0) return no_memory(s->b, s);
+  return created ? 1 : 0;
+}
+
+int ks_reducing_add(ks_state *s, const spate_row *value) {
+  int rc = ks_reducing_add_created(s, value);
+  return rc < 0 ? rc : 0;
 }
 
 int ks_reducing_get(ks_state *s, spate_row *out) {

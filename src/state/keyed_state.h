@@ -221,6 +221,11 @@ bool ks_map_next(ks_map_iter *it, spate_row *user_key, spate_row *value);
 /* REDUCING */
 int ks_reducing_add(ks_state *s, const spate_row *value);
 int ks_reducing_get(ks_state *s, spate_row *out);
+/* ks_reducing_add that tells whether the add created the value: 1 when there was none (or only
+ * an expired one) and `value` became the accumulator, 0 when it was reduced into the existing
+ * one, negative on error (state unchanged). Windows use it to register a pane's timers only
+ * when the pane appears. */
+int ks_reducing_add_created(ks_state *s, const spate_row *value);
 
 /* AGGREGATING: get returns the result row (get_result over the accumulator). */
 int ks_aggregating_add(ks_state *s, const spate_row *value);

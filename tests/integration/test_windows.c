@@ -11,7 +11,11 @@
  *  - count windows, tumbling (purging) and sliding (count evictor);
  *  - processing-time tumbling windows on a slow source: every element in exactly one window,
  *    windows of a key disjoint;
- *  - build errors (bad size, slide, gap) and a job failure for event time without timestamps.
+ *  - build errors (bad size, slide, gap) and a job failure for event time without timestamps;
+ *  - random out-of-order inputs (negative timestamps, elements within and beyond the lateness)
+ *    for tumbling and sliding windows of several sizes, slides and offsets, with reduce (panes)
+ *    and window functions (per window), against a brute-force model of Flink's semantics;
+ *  - processing-time sliding reduce (panes): every element in size / slide aligned windows.
  * Inputs are generated from tables at parallelism 1 with a per-event watermark taken from the
  * table, so firings are exact; the windows run at parallelism 2 where results are compared as
  * sorted sets of strings. Output strings carry the record timestamp (the window's max
@@ -385,6 +389,219 @@ static void test_processing_time(void **state) {
   spate_env_free(env);
 }
 
+/* Processing-time sliding windows with reduce (the pane layout): element i = (key i % 2, n 1,
+ * v i). Windows pending at the end are dropped, so the last element (key 9) waits long enough
+ * for every earlier window to fire: each element of keys 0 and 1 is then counted in exactly
+ * size / slide windows, all aligned to the slide. */
+int w_slow_one(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
+  int rc = w_slow(ctx, i, out);
+  spate_rb_set_bigint(out, 1, 1);
+  return rc;
+}
+
+/* Sums n (field 1) and v (field 2). */
+int w_sum_n(spate_ctx *ctx, const spate_row *acc, const spate_row *in, spate_row_builder *out) {
+  spate_rb_set_field(out, 0, acc, 0);
+  spate_rb_set_bigint(out, 1, spate_row_bigint(acc, 1) + spate_row_bigint(in, 1));
+  spate_rb_set_bigint(out, 2, spate_row_bigint(acc, 2) + spate_row_bigint(in, 2));
+  spate_rb_set_field(out, 3, acc, 3);
+  return 0;
+}
+
+/* Puts the record's timestamp into field 3. */
+int w_stamp(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
+  for (int i = 0; i < 3; i++) spate_rb_set_field(out, i, in, i);
+  spate_rb_set_bigint(out, 3, spate_ctx_timestamp(ctx));
+  return 0;
+}
+
+static void test_processing_time_sliding(void **state) {
+  (void)state;
+  spate_env *env = new_env();
+  spate_env_set_parallelism(env, 2);
+  spate_env_set_buffer_timeout(env, 0);
+  const spate_schema *in = spate_env_schema(env, IN);
+  spate_stream *src = spate_parallelism(spate_generate(env, in, w_slow_one, PT_N + 1), 1);
+  spate_stream *w = spate_window(spate_key_by(src, 0),
+                                 spate_sliding_windows(SPATE_PROCESSING_TIME, 60, 20, 0));
+  spate_collect(spate_map(spate_window_reduce(w, w_sum_n), w_stamp, in), "out");
+  spate_job_result *r = spate_execute(env, "processing-time sliding windows");
+  assert_finished(r);
+  const spate_row *rows;
+  size_t n = spate_job_result_collected(r, "out", &rows, NULL);
+  int64_t count[2] = {0, 0}, sum[2] = {0, 0};
+  for (size_t i = 0; i < n; i++) {
+    int64_t k = spate_row_bigint(&rows[i], 0), max_ts = spate_row_bigint(&rows[i], 3);
+    assert_true(k == 0 || k == 1);
+    assert_int_equal((max_ts + 1) % 20, 0);
+    count[k] += spate_row_bigint(&rows[i], 1);
+    sum[k] += spate_row_bigint(&rows[i], 2);
+    for (size_t j = 0; j < i; j++) /* each window of a key fires once */
+      if (spate_row_bigint(&rows[j], 0) == k) assert_int_not_equal(spate_row_bigint(&rows[j], 3), max_ts);
+  }
+  assert_int_equal(count[0], 3 * (PT_N / 2));
+  assert_int_equal(count[1], 3 * (PT_N / 2));
+  assert_int_equal(sum[0], 3 * (PT_N / 2) * (PT_N / 2 - 1));
+  assert_int_equal(sum[1], 3 * ((PT_N / 2) * (PT_N / 2 - 1) + PT_N / 2));
+  spate_job_result_free(r);
+  spate_env_free(env);
+}
+
+/* ---- random inputs against a brute-force model ----------------------------------------------- */
+#define R_EVENTS 300
+#define R_KEYS 3
+
+typedef struct r_window {
+  int64_t k, start, sum, n;
+  bool alive;
+} r_window;
+
+typedef struct r_model {
+  int64_t size, slide, offset, lateness, wm;
+  r_window *wins;
+  size_t nwins, cap;
+  char **out, **late;
+  size_t nout, nlate, out_cap, late_cap;
+} r_model;
+
+static void r_push(char ***v, size_t *n, size_t *cap, const char *f, ...)
+    __attribute__((format(printf, 4, 5)));
+static void r_push(char ***v, size_t *n, size_t *cap, const char *f, ...) {
+  if (*n == *cap) {
+    *cap = *cap ? *cap * 2 : 64;
+    *v = realloc(*v, *cap * sizeof **v);
+    assert_non_null(*v);
+  }
+  va_list ap;
+  va_start(ap, f);
+  assert_true(vasprintf(&(*v)[(*n)++], f, ap) >= 0);
+  va_end(ap);
+}
+
+/* Sorted, joined with spaces, as collected() does; frees the strings. */
+static char *r_join(char **v, size_t n) {
+  size_t total = 1;
+  for (size_t i = 0; i < n; i++) total += strlen(v[i]) + 1;
+  qsort(v, n, sizeof *v, cmp_str);
+  char *s = calloc(total, 1);
+  for (size_t i = 0; i < n; i++) {
+    if (i) strcat(s, " ");
+    strcat(s, v[i]);
+    free(v[i]);
+  }
+  free(v);
+  return s;
+}
+
+static void r_emit(r_model *m, const r_window *x, bool reduce) {
+  int64_t max_ts = x->start + m->size - 1;
+  if (reduce)
+    r_push(&m->out, &m->nout, &m->out_cap, "%lld:%lld@%lld", (long long)x->k, (long long)x->sum,
+           (long long)max_ts);
+  else
+    r_push(&m->out, &m->nout, &m->out_cap, "%lld/%lld/%lld/%lld/%lld@%lld", (long long)x->k,
+           (long long)x->start, (long long)(x->start + m->size), (long long)x->sum,
+           (long long)x->n, (long long)max_ts);
+}
+
+/* Flink's WindowOperator with the event-time trigger, one window at a time. */
+static void r_element(r_model *m, const w_event *e, bool reduce) {
+  int64_t rem = (e->ts - m->offset) % m->slide;
+  if (rem < 0) rem += m->slide;
+  bool skipped = true;
+  for (int64_t s = e->ts - rem; s > e->ts - m->size; s -= m->slide) {
+    int64_t max_ts = s + m->size - 1;
+    if (max_ts + m->lateness <= m->wm) continue; /* a late window */
+    skipped = false;
+    r_window *x = NULL;
+    for (size_t i = 0; i < m->nwins && !x; i++)
+      if (m->wins[i].alive && m->wins[i].k == e->k && m->wins[i].start == s) x = &m->wins[i];
+    if (!x) {
+      if (m->nwins == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 256;
+        m->wins = realloc(m->wins, m->cap * sizeof *m->wins);
+        assert_non_null(m->wins);
+      }
+      x = &m->wins[m->nwins++];
+      *x = (r_window){e->k, s, 0, 0, true};
+    }
+    x->sum += e->v;
+    x->n++;
+    if (max_ts <= m->wm) r_emit(m, x, reduce); /* fires again at once */
+  }
+  if (skipped && e->ts + m->lateness <= m->wm)
+    r_push(&m->late, &m->nlate, &m->late_cap, "%lld:%lld:%lld", (long long)e->k,
+           (long long)e->ts, (long long)e->v);
+}
+
+static void r_advance(r_model *m, int64_t wm, bool reduce) {
+  if (wm == NOWM || wm <= m->wm) return;
+  for (size_t i = 0; i < m->nwins; i++) {
+    r_window *x = &m->wins[i];
+    int64_t max_ts = x->start + m->size - 1;
+    if (!x->alive) continue;
+    if (max_ts > m->wm && max_ts <= wm) r_emit(m, x, reduce);
+    if (wm != INT64_MAX && max_ts + m->lateness <= wm) x->alive = false;
+  }
+  m->wm = wm;
+}
+
+static uint64_t r_next(uint64_t *s) {
+  *s ^= *s << 13;
+  *s ^= *s >> 7;
+  *s ^= *s << 17;
+  return *s;
+}
+
+/* Events around a clock that starts at -80 and advances 0..3 per event; elements lag it by up
+ * to 12, one in ten by up to 45 (beyond most lateness); watermarks (clock - 2, when higher than
+ * the last) follow one event in three. */
+static void r_generate(uint64_t seed, w_event *ev, size_t n) {
+  int64_t clock = -80, wm = NOWM;
+  for (size_t i = 0; i < n; i++) {
+    clock += (int64_t)(r_next(&seed) % 4);
+    int64_t lag = (int64_t)(r_next(&seed) % (r_next(&seed) % 10 == 0 ? 46 : 13));
+    ev[i] = (w_event){(int64_t)(r_next(&seed) % R_KEYS) + 1, clock - lag,
+                      (int64_t)(r_next(&seed) % 100) + 1, NOWM};
+    if (r_next(&seed) % 3 == 0 && (wm == NOWM || clock - 2 > wm)) ev[i].wm = wm = clock - 2;
+  }
+}
+
+static void test_random_against_model(void **state) {
+  (void)state;
+  static const struct {
+    int64_t size, slide, offset, lateness;
+  } cases[] = {
+      {10, 5, 0, 0},  {10, 5, 2, 3},  {10, 4, -1, 5}, {9, 3, 0, 4}, {7, 7, 3, 2},
+      {12, 12, 0, 0}, {11, 3, 1, 6},  {20, 7, -3, 3}, {1, 1, 0, 0}, {6, 2, -1, 0},
+  };
+  static w_event ev[R_EVENTS];
+  for (size_t c = 0; c < N(cases); c++) {
+    r_generate(0x9e3779b97f4a7c15ULL * (c + 1), ev, R_EVENTS);
+    for (int reduce = 0; reduce < 2; reduce++) {
+      r_model m = {.size = cases[c].size, .slide = cases[c].slide, .offset = cases[c].offset,
+                   .lateness = cases[c].lateness, .wm = NOWM};
+      for (size_t i = 0; i < R_EVENTS; i++) {
+        r_element(&m, &ev[i], reduce);
+        r_advance(&m, ev[i].wm, reduce);
+      }
+      r_advance(&m, INT64_MAX, reduce); /* the end of input */
+      char *want = r_join(m.out, m.nout), *want_late = r_join(m.late, m.nlate);
+      free(m.wins);
+      spate_window_assigner a =
+          cases[c].slide == cases[c].size && c % 2 == 0
+              ? spate_tumbling_windows(SPATE_EVENT_TIME, cases[c].size, cases[c].offset)
+              : spate_sliding_windows(SPATE_EVENT_TIME, cases[c].size, cases[c].slide,
+                                      cases[c].offset);
+      run(ev, R_EVENTS,
+          (w_job){.a = a, .lateness = cases[c].lateness, .late_tag = "late", .reduce = reduce},
+          want, want_late);
+      free(want);
+      free(want_late);
+    }
+  }
+}
+
 /* ---- errors ----------------------------------------------------------------------------------- */
 static void expect_build_error(spate_window_assigner a, const char *msg) {
   spate_env *env = new_env();
@@ -423,7 +640,8 @@ int main(void) {
       cmocka_unit_test(test_tumbling),       cmocka_unit_test(test_fires_on_watermark),
       cmocka_unit_test(test_sliding),        cmocka_unit_test(test_sessions),
       cmocka_unit_test(test_allowed_lateness), cmocka_unit_test(test_count_windows),
-      cmocka_unit_test(test_processing_time), cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_processing_time), cmocka_unit_test(test_processing_time_sliding),
+      cmocka_unit_test(test_random_against_model), cmocka_unit_test(test_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
