@@ -4,7 +4,8 @@
 #   bash bench/run.sh [build_dir] [name...]
 #
 # build_dir defaults to "build" (what `make bench` builds). Names select benchmarks (wordcount-p1,
-# wordcount-p2, chain, exchange, startup, memory, state-value, window-tumbling, window-sliding);
+# wordcount-p2, chain, exchange, startup, memory, state-value, window-tumbling, window-sliding,
+# session);
 # without names all run. Each benchmark's full output is shown as it runs and kept in <build_dir>/bench-logs/<name>.log. Exits 1 if any
 # benchmark failed, after running the others.
 set -uo pipefail
@@ -26,6 +27,7 @@ benches=(
   "state-value|bench_state|"
   "window-tumbling|bench_window|"
   "window-sliding|bench_window|--sliding"
+  "session|bench_session|"
 )
 
 selected() {
