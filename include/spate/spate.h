@@ -312,7 +312,7 @@ int spate_aggregating_get(spate_state *s, spate_row *out); /* the result row; 0 
  * late side output when one is named; late elements within the lateness fire the window again. */
 typedef struct spate_stream spate_stream; /* see "The execution environment and streams" */
 
-/* Flink's TimeWindow; count windows are Flink's GlobalWindow: [INT64_MIN, INT64_MAX). */
+/* Flink's TimeWindow; count and global windows are Flink's GlobalWindow: [INT64_MIN, INT64_MAX). */
 typedef struct spate_time_window {
   int64_t start, end;
 } spate_time_window;
@@ -322,6 +322,7 @@ typedef enum spate_window_kind {
   SPATE_WINDOW_SLIDING = 2,  /* size, slide, offset */
   SPATE_WINDOW_SESSION = 3,  /* gap: windows of one key merge when closer than the gap */
   SPATE_WINDOW_COUNT = 4,    /* size elements, sliding by `slide` elements (0: tumbling) */
+  SPATE_WINDOW_GLOBAL = 5,   /* one window per key that never fires without a trigger */
 } spate_window_kind;
 
 typedef struct spate_window_assigner {
@@ -352,6 +353,100 @@ static inline spate_window_assigner spate_count_windows(int64_t size, int64_t sl
   return a;
 }
 
+/* Flink's GlobalWindows: give them a trigger (and maybe an evictor) with spate_window_trigger. */
+static inline spate_window_assigner spate_global_windows(void) {
+  spate_window_assigner a = {SPATE_WINDOW_GLOBAL, SPATE_PROCESSING_TIME, 0, 0, 0, 0};
+  return a;
+}
+
+/* Triggers (Flink's Trigger classes) decide when a window fires; a window's state goes at its
+ * cleanup time (max timestamp + allowed lateness) whatever the trigger. A trigger that is not
+ * the assigner's own keeps every window's contents (no pane sharing). Not for session windows.
+ *  - EVENT_TIME / PROCESSING_TIME: fire when the watermark / the clock passes the max timestamp;
+ *  - COUNT: fire every `count` elements of the window (the count restarts after each firing);
+ *  - CONTINUOUS_EVENT_TIME / CONTINUOUS_PROCESSING_TIME: fire at every multiple of interval_ms
+ *    (from the first element) before the window's max timestamp, and at it;
+ *  - DELTA: the first element is kept as the last fired one; an element whose
+ *    delta_fn(last fired, element) > delta_threshold fires the window and becomes the last fired.
+ * `purging` (Flink's PurgingTrigger) clears the window's contents after every firing. The delta
+ * function must have external linkage, as every user function. */
+typedef enum spate_trigger_kind {
+  SPATE_TRIGGER_DEFAULT = 0, /* the assigner's own (global windows: never fires) */
+  SPATE_TRIGGER_EVENT_TIME = 1,
+  SPATE_TRIGGER_PROCESSING_TIME = 2,
+  SPATE_TRIGGER_COUNT = 3,
+  SPATE_TRIGGER_CONTINUOUS_EVENT_TIME = 4,
+  SPATE_TRIGGER_CONTINUOUS_PROCESSING_TIME = 5,
+  SPATE_TRIGGER_DELTA = 6,
+} spate_trigger_kind;
+
+/* Flink's DeltaFunction: the distance between two elements (of the window's input schema). */
+typedef double (*spate_delta_fn)(spate_ctx *ctx, const spate_row *old_row, const spate_row *new_row);
+
+typedef struct spate_trigger {
+  spate_trigger_kind kind;
+  int64_t count;          /* COUNT */
+  int64_t interval_ms;    /* CONTINUOUS_* */
+  bool purging;           /* FIRE becomes FIRE_AND_PURGE */
+  double delta_threshold; /* DELTA */
+  spate_delta_fn delta_fn; /* DELTA */
+} spate_trigger;
+
+static inline spate_trigger spate_count_trigger(int64_t n) {
+  spate_trigger t = {SPATE_TRIGGER_COUNT, n, 0, false, 0, 0};
+  return t;
+}
+static inline spate_trigger spate_continuous_trigger(spate_time_domain d, int64_t interval_ms) {
+  spate_trigger t = {d == SPATE_EVENT_TIME ? SPATE_TRIGGER_CONTINUOUS_EVENT_TIME
+                                           : SPATE_TRIGGER_CONTINUOUS_PROCESSING_TIME,
+                     0, interval_ms, false, 0, 0};
+  return t;
+}
+static inline spate_trigger spate_delta_trigger(double threshold, spate_delta_fn fn) {
+  spate_trigger t = {SPATE_TRIGGER_DELTA, 0, 0, false, threshold, fn};
+  return t;
+}
+static inline spate_trigger spate_purging(spate_trigger t) {
+  t.purging = true;
+  return t;
+}
+
+/* Evictors (Flink's Evictor classes) remove elements of a firing window, before the window
+ * function sees them (or after it ran, with evict_after); they keep every element of a window
+ * (also with reduce, which then folds the elements that remain).
+ *  - COUNT: keep the last `count` elements;
+ *  - TIME: keep the elements whose timestamp is > the window's largest timestamp - window_ms
+ *    (nothing is evicted when the elements carry no timestamps);
+ *  - DELTA: evict the elements whose delta_fn(element, last element) >= threshold. */
+typedef enum spate_evictor_kind {
+  SPATE_EVICTOR_NONE = 0,
+  SPATE_EVICTOR_COUNT = 1,
+  SPATE_EVICTOR_TIME = 2,
+  SPATE_EVICTOR_DELTA = 3,
+} spate_evictor_kind;
+
+typedef struct spate_evictor {
+  spate_evictor_kind kind;
+  int64_t count;       /* COUNT */
+  int64_t window_ms;   /* TIME */
+  double threshold;    /* DELTA */
+  spate_delta_fn delta_fn; /* DELTA */
+  bool evict_after;    /* Flink's doEvictAfter */
+} spate_evictor;
+
+static inline spate_evictor spate_count_evictor(int64_t n, bool after) {
+  spate_evictor e = {SPATE_EVICTOR_COUNT, n, 0, 0, 0, after};
+  return e;
+}
+static inline spate_evictor spate_time_evictor(int64_t window_ms, bool after) {
+  spate_evictor e = {SPATE_EVICTOR_TIME, 0, window_ms, 0, 0, after};
+  return e;
+}
+static inline spate_evictor spate_delta_evictor(double threshold, spate_delta_fn fn, bool after) {
+  spate_evictor e = {SPATE_EVICTOR_DELTA, 0, 0, threshold, fn, after};
+  return e;
+}
+
 /* A full window function: called once per firing with every element of the window of the
  * current key (iterate with spate_window_next); outputs carry the window's max timestamp. */
 typedef struct spate_window_elements spate_window_elements;
@@ -361,9 +456,15 @@ typedef int (*spate_window_fn)(spate_ctx *ctx, const spate_time_window *w, spate
 
 /* Windowing a keyed stream returns a windowed stream; apply one function to it. */
 spate_stream *spate_window(spate_stream *keyed, spate_window_assigner assigner);
+/* Flink's windowAll: windows over a whole (non-keyed) stream, in one operator of parallelism 1. */
+spate_stream *spate_window_all(spate_stream *stream, spate_window_assigner assigner);
 spate_stream *spate_allowed_lateness(spate_stream *windowed, int64_t lateness_ms);
 /* Late elements go to the side output `tag` (read it with spate_side_output). */
 spate_stream *spate_late_output(spate_stream *windowed, const char *tag);
+/* Replaces the assigner's trigger; on count windows the trigger and evictor replace the
+ * assigner's own (count windows are global windows with a count trigger). */
+spate_stream *spate_window_trigger(spate_stream *windowed, spate_trigger trigger);
+spate_stream *spate_window_evictor(spate_stream *windowed, spate_evictor evictor);
 /* Incremental reduce: one value per window, emitted when it fires (schema of the input). */
 spate_stream *spate_window_reduce(spate_stream *windowed, spate_reduce_fn fn);
 /* Full window function over all elements. */

@@ -20,6 +20,7 @@
 #include "types/schema.h"
 
 static spate_stream *virtual_copy(spate_stream *in, const char *api);
+static bool need_windowed(spate_stream *w, const char *api);
 static int stream_input_copy(stream_input *dst, const stream_input *src);
 
 static spate_stream *new_stream(spate_env *env, int node, const spate_schema *schema) {
@@ -598,6 +599,9 @@ spate_stream *spate_window(spate_stream *keyed_in, spate_window_assigner a) {
     if (a.size <= 0) bad = "the count window size must be positive";
     else if (a.slide < 0 || a.slide > a.size) bad = "the count slide must be in [0, size]";
     break;
+  case SPATE_WINDOW_GLOBAL:
+    a.domain = SPATE_PROCESSING_TIME; /* GlobalWindows.isEventTime() is false */
+    break;
   default:
     bad = "unknown window assigner";
   }
@@ -613,6 +617,76 @@ spate_stream *spate_window(spate_stream *keyed_in, spate_window_assigner a) {
   s->windowed = true;
   s->window = a;
   return s;
+}
+
+/* Flink's windowAll: every record goes to one window operator of parallelism 1 (a global
+ * partitioning), which keys all of them alike. The node is given the input's first field as a
+ * nominal key, since window operators are keyed operators; the operator ignores it. */
+spate_stream *spate_window_all(spate_stream *in, spate_window_assigner a) {
+  if (!check_input("spate_window_all", in)) return NULL;
+  spate_env *env = in->env;
+  if (in->windowed || in->connected)
+    return api_fail(env, "spate_window_all needs a plain stream"), NULL;
+  if (in->schema->nfields < 1)
+    return api_fail(env, "spate_window_all: the stream has no fields"), NULL;
+  int f0 = 0;
+  spate_stream *k = spate_key_by_fields(in, &f0, 1);
+  if (!k) return NULL;
+  for (int i = 0; i < k->ninputs; i++) k->inputs[i].part = PART_GLOBAL;
+  spate_stream *s = spate_window(k, a);
+  if (s) s->window_all = true;
+  return s;
+}
+
+spate_stream *spate_window_trigger(spate_stream *w, spate_trigger t) {
+  if (!need_windowed(w, "spate_window_trigger")) return w;
+  const char *bad = NULL;
+  switch (t.kind) {
+  case SPATE_TRIGGER_DEFAULT:
+  case SPATE_TRIGGER_EVENT_TIME:
+  case SPATE_TRIGGER_PROCESSING_TIME: break;
+  case SPATE_TRIGGER_COUNT:
+    if (t.count <= 0) bad = "the count must be positive";
+    break;
+  case SPATE_TRIGGER_CONTINUOUS_EVENT_TIME:
+  case SPATE_TRIGGER_CONTINUOUS_PROCESSING_TIME:
+    if (t.interval_ms <= 0) bad = "the interval must be positive";
+    break;
+  case SPATE_TRIGGER_DELTA:
+    if (!t.delta_fn) bad = "the delta function must not be NULL";
+    else if (t.delta_threshold != t.delta_threshold) bad = "the threshold is not a number";
+    break;
+  default: bad = "unknown trigger";
+  }
+  if (!bad && w->window.kind == SPATE_WINDOW_SESSION)
+    bad = "session windows only take their default trigger";
+  if (bad) return api_fail(w->env, "spate_window_trigger: %s", bad), w;
+  w->trigger = t;
+  return w;
+}
+
+spate_stream *spate_window_evictor(spate_stream *w, spate_evictor e) {
+  if (!need_windowed(w, "spate_window_evictor")) return w;
+  const char *bad = NULL;
+  switch (e.kind) {
+  case SPATE_EVICTOR_NONE: break;
+  case SPATE_EVICTOR_COUNT:
+    if (e.count <= 0) bad = "the count must be positive";
+    break;
+  case SPATE_EVICTOR_TIME:
+    if (e.window_ms < 0) bad = "the time span must not be negative";
+    break;
+  case SPATE_EVICTOR_DELTA:
+    if (!e.delta_fn) bad = "the delta function must not be NULL";
+    else if (e.threshold != e.threshold) bad = "the threshold is not a number";
+    break;
+  default: bad = "unknown evictor";
+  }
+  if (!bad && w->window.kind == SPATE_WINDOW_SESSION)
+    bad = "session windows take no evictor";
+  if (bad) return api_fail(w->env, "spate_window_evictor: %s", bad), w;
+  w->evictor = e;
+  return w;
 }
 
 static bool need_windowed(spate_stream *w, const char *api) {
@@ -644,9 +718,45 @@ static spate_stream *window_fn(spate_stream *w, const char *api, int fn_kind, vo
                                const spate_schema *out_schema) {
   if (!need_windowed(w, api)) return NULL;
   if (!fn) return api_fail(w->env, "%s: the function must not be NULL", api), NULL;
-  spate_stream *s = one_input(w, OP_WINDOW, api, "Window", fn, out_schema);
-  if (!s) return NULL;
-  const spate_window_assigner *a = &w->window;
+  spate_window_assigner win = w->window;
+  spate_trigger t = w->trigger;
+  spate_evictor e = w->evictor;
+  if (win.kind == SPATE_WINDOW_COUNT && (t.kind != SPATE_TRIGGER_DEFAULT || t.purging ||
+                                         e.kind != SPATE_EVICTOR_NONE)) {
+    /* countWindow is GlobalWindows with PurgingTrigger(CountTrigger(size)) (tumbling) or
+     * CountTrigger(slide) + CountEvictor(size) (sliding); what was set replaces its part */
+    if (t.kind == SPATE_TRIGGER_DEFAULT) {
+      bool purging = t.purging || win.slide == 0;
+      t = spate_count_trigger(win.slide > 0 ? win.slide : win.size);
+      t.purging = purging;
+    }
+    if (e.kind == SPATE_EVICTOR_NONE && win.slide > 0) e = spate_count_evictor(win.size, false);
+    win = spate_global_windows();
+  }
+  char *tfn = NULL, *efn = NULL;
+  if (t.kind == SPATE_TRIGGER_DELTA &&
+      !(tfn = udf_name(w->env, "spate_window_trigger", (void *)(uintptr_t)t.delta_fn)))
+    return NULL;
+  if (e.kind == SPATE_EVICTOR_DELTA &&
+      !(efn = udf_name(w->env, "spate_window_evictor", (void *)(uintptr_t)e.delta_fn))) {
+    sp_free(tfn);
+    return NULL;
+  }
+  spate_stream *s = one_input(w, OP_WINDOW, api, w->window_all ? "Window All" : "Window", fn,
+                              out_schema);
+  if (!s) {
+    sp_free(tfn);
+    sp_free(efn);
+    return NULL;
+  }
+  if (w->window_all) { /* Flink's windowAll runs at parallelism 1 */
+    w->env->g->nodes[s->node].parallelism = 1;
+    w->env->g->nodes[s->node].parallelism_fixed = true;
+  }
+  const spate_window_assigner *a = &win;
+  uint64_t tbits, ebits;
+  memcpy(&tbits, &t.delta_threshold, 8);
+  memcpy(&ebits, &e.threshold, 8);
   sp_writer p;
   sp_writer_init(&p);
   sp_put_u8(&p, (uint8_t)a->kind);
@@ -658,6 +768,21 @@ static spate_stream *window_fn(spate_stream *w, const char *api, int fn_kind, vo
   sp_put_i64(&p, w->lateness);
   sp_put_str(&p, w->late_tag);
   sp_put_u8(&p, (uint8_t)fn_kind);
+  sp_put_u8(&p, (uint8_t)t.kind);
+  sp_put_u8(&p, t.purging);
+  sp_put_i64(&p, t.count);
+  sp_put_i64(&p, t.interval_ms);
+  sp_put_u64(&p, tbits);
+  sp_put_str(&p, tfn);
+  sp_put_u8(&p, (uint8_t)e.kind);
+  sp_put_u8(&p, e.evict_after);
+  sp_put_i64(&p, e.count);
+  sp_put_i64(&p, e.window_ms);
+  sp_put_u64(&p, ebits);
+  sp_put_str(&p, efn);
+  sp_put_u8(&p, w->window_all);
+  sp_free(tfn);
+  sp_free(efn);
   return set_params(w->env, s->node, &p) ? s : NULL;
 }
 

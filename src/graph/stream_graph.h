@@ -46,7 +46,13 @@ typedef enum op_kind {
   OP_WINDOW,           /* keyed; udf = reduce or window fn; params: u8 assigner kind, u8 time
                           domain, i64 size, i64 slide, i64 offset, i64 gap, i64 allowed
                           lateness ms, str late side-output tag (may be NULL), u8 function
-                          (WINDOW_FN_REDUCE or WINDOW_FN_APPLY) */
+                          (WINDOW_FN_REDUCE or WINDOW_FN_APPLY), then the trigger: u8 kind
+                          (spate_trigger_kind), u8 purging, i64 count, i64 interval ms, u64
+                          delta threshold (IEEE bits), str delta fn (may be NULL); the evictor:
+                          u8 kind (spate_evictor_kind), u8 evict after, i64 count, i64 window
+                          ms, u64 threshold (IEEE bits), str delta fn (may be NULL); u8 window
+                          all (1: every record has one constant key; the node's key is then
+                          only nominal, and the operator runs at parallelism 1) */
   OP_TIMESTAMPS,       /* params: u8 watermarks kind, i64 max out-of-orderness ms, i64 idleness
                           ms (0: none), i32 timestamp field (-1: udf), str on-event generator,
                           str periodic generator (custom only, may be NULL), i64 periodic

@@ -1,6 +1,8 @@
 /*
- * window_operator.c: Flink's WindowOperator (and, for sliding count windows, its
- * EvictingWindowOperator) with the default triggers, on a keyed stream.
+ * window_operator.c: Flink's WindowOperator and EvictingWindowOperator on a keyed stream (or on
+ * one constant key, for windowAll): the assigners' default triggers on fast paths, and
+ * Flink's other triggers and evictors, and global windows, on a generic path (see "generic
+ * windows" below).
  *
  * Every window's contents live in the keyed-state backend under the window as namespace (16
  * bytes: start, end): a reducing state for incremental reduce, a list state of the elements for
@@ -34,8 +36,12 @@
  *    one pane per window. Elements of a pane whose windows are all late are never added, and a
  *    window that is late never fires again, so the results are those of the per-window layout,
  *    which full window functions (and slides that would need too many panes) still use.
- * Output records carry the window's max timestamp (INT64_MAX for count windows). A watermark
- * fires the due event-time timers first, then goes downstream. Processing-time timers pending
+ *  - a trigger other than the assigner's own, an evictor, or global windows: the generic path,
+ *    Flink's onElement / onEventTime / onProcessingTime loop with per-window contents (see
+ *    "generic windows"); session windows and count windows never take it (the API rejects the
+ *    first and turns the second into global windows).
+ * Output records carry the window's max timestamp (INT64_MAX for count and global windows). A
+ * watermark fires the due event-time timers first, then goes downstream. Processing-time timers pending
  * at the end of input are dropped, as the process operator does.
  *
  * Rows handed back by the backend are views valid until its next call; wherever state is read
@@ -51,12 +57,20 @@
 #include "state/keyed_state.h"
 #include "state/timer_queue.h"
 
+/* The elements of a firing window: the window's list state, or (evicting windows) the array of
+ * elements that remain after evicting. */
 struct spate_window_elements {
   ks_list_iter it;
+  const spate_row *rows; /* NULL: iterate `it` */
+  size_t n, i;
 };
 
 bool spate_window_next(spate_window_elements *e, spate_row *row) {
-  return e && ks_list_next(&e->it, row);
+  if (!e) return false;
+  if (!e->rows) return ks_list_next(&e->it, row);
+  if (e->i >= e->n) return false;
+  *row = e->rows[e->i++];
+  return true;
 }
 
 typedef spate_time_window win;
@@ -107,6 +121,27 @@ typedef struct win_op {
   size_t nsrows, srows_cap;
   spate_row *rows;
   size_t rows_cap;
+  /* Triggers and evictors other than the assigner's own ("generic" windows, see below). */
+  bool generic;
+  bool window_all;     /* one constant key for every record (windowAll) */
+  uint8_t trig;        /* spate_trigger_kind; DEFAULT here means "never" (global windows) */
+  bool purging;
+  int64_t trig_count, interval;
+  double trig_threshold;
+  spate_delta_fn trig_delta;
+  uint8_t evk;         /* spate_evictor_kind */
+  bool evict_after;
+  int64_t ev_count, ev_window;
+  double ev_threshold;
+  spate_delta_fn ev_delta;
+  char *trig_delta_sym, *ev_delta_sym;
+  ks_state *trig_n;    /* VALUE per (key, window): COUNT's count, CONTINUOUS_*'s next firing */
+  ks_state *trig_last; /* VALUE per (key, window): DELTA's last fired element */
+  spate_schema *trig_schema, *ev_schema;
+  spate_row_builder trig_rb, ev_rb;
+  spate_row *inner;    /* evicting: the elements of a firing window, and their timestamps */
+  int64_t *tss;
+  size_t ev_cap;
 } win_op;
 
 static const win global_window = {INT64_MIN, INT64_MAX};
@@ -221,14 +256,18 @@ static int schedule_proc(win_op *w) {
 
 /* Registers (or deletes) the timer at t for window x of the current key, in the operator's
  * time domain. */
-static int timer(win_op *w, int64_t t, win x, bool del) {
+static int timer_in(win_op *w, bool event, int64_t t, win x, bool del) {
   uint8_t ns[16];
   encode_window(x, ns);
-  timer_queue *q = w->event_time ? w->event_timers : w->proc_timers;
+  timer_queue *q = event ? w->event_timers : w->proc_timers;
   int rc = del ? tq_delete(q, w->key_group, t, w->key, w->key_len, ns, 16)
                : tq_register(q, w->key_group, t, w->key, w->key_len, ns, 16);
   if (rc < 0) return timer_failed(w, rc);
-  return w->event_time || del ? 0 : schedule_proc(w);
+  return event || del ? 0 : schedule_proc(w);
+}
+
+static int timer(win_op *w, int64_t t, win x, bool del) {
+  return timer_in(w, w->event_time, t, x, del);
 }
 
 /* The default triggers' onElement: true when the window fires now. */
@@ -300,6 +339,7 @@ static int emit_window(win_op *w, win x) {
     return rc == 1 ? output_emit(&op->out, max_ts(x), &r) : 0;
   }
   spate_window_elements e;
+  memset(&e, 0, sizeof e);
   rc = ks_list_get(w->contents, &e.it);
   if (rc <= 0) return rc < 0 ? state_failed(w, rc, "window state") : 0;
   if (w->fn == WINDOW_FN_REDUCE) {
@@ -496,6 +536,14 @@ static int assign(win_op *w, int64_t t, int *n) {
 /* Makes the record's key current. */
 static int set_key_from_record(win_op *w, const spate_row *row) {
   op_t *op = w->op;
+  if (w->window_all) { /* one key for all: its key group is in range at parallelism 1 */
+    static const uint8_t all_key[1] = {0};
+    w->key = all_key;
+    w->key_len = 1;
+    w->key_group = 0;
+    int rc = ks_set_current_key(w->backend, w->key, w->key_len, w->key_group);
+    return rc < 0 ? op_fail(op, rc, "%s", ks_error(w->backend)) : 0;
+  }
   spate_rb_begin(&w->key_rb);
   if (op->key_fn) {
     int rc = op->key_fn(&op->ctx, row, &w->key_rb);
@@ -648,6 +696,320 @@ static int count_element(win_op *w, const spate_row *row) {
   return rc;
 }
 
+/* ---- generic windows: triggers and evictors ---------------------------------------------------- */
+/* Windows with a trigger other than the assigner's own, with an evictor, or global windows run
+ * Flink's WindowOperator loop literally: an element is added to each of its windows, then the
+ * trigger's onElement decides (CONTINUE, FIRE, FIRE_AND_PURGE); a timer of the window asks the
+ * trigger's onEventTime / onProcessingTime, and at the cleanup time in the assigner's domain the
+ * window's contents and trigger state go (Trigger.clear). Contents are per window (no panes): a
+ * reducing state for reduce, a list for window functions, and with an evictor (Flink's
+ * EvictingWindowOperator) a list of (timestamp, element) rows also for reduce, which then folds
+ * what the evictor leaves when the window fires. */
+enum { T_CONTINUE = 0, T_FIRE = 1, T_PURGE = 2 };
+
+static int fire_result(const win_op *w) { return T_FIRE | (w->purging ? T_PURGE : 0); }
+
+/* The trigger's BIGINT of window x (count, next firing); *has = false when there is none. */
+static int trig_get(win_op *w, win x, int64_t *v, bool *has) {
+  int rc = set_window(w, x);
+  if (rc < 0) return rc;
+  spate_row r;
+  if ((rc = ks_value_get(w->trig_n, &r)) < 0) return state_failed(w, rc, "trigger state");
+  *has = rc == 1;
+  *v = *has ? spate_row_bigint(&r, 0) : 0;
+  return 0;
+}
+
+static int trig_put(win_op *w, win x, int64_t v) {
+  int rc = set_window(w, x);
+  if (rc < 0) return rc;
+  spate_row r;
+  spate_rb_begin(&w->trig_rb);
+  spate_rb_set_bigint(&w->trig_rb, 0, v);
+  if (spate_rb_finish(&w->trig_rb, &r) < 0)
+    return op_fail(w->op, SPATE_ENOMEM, "trigger state: %s", spate_rb_error(&w->trig_rb));
+  rc = ks_value_update(w->trig_n, &r);
+  return rc < 0 ? state_failed(w, rc, "trigger state") : 0;
+}
+
+static int trig_state_clear(win_op *w, ks_state *st, win x) {
+  int rc = set_window(w, x);
+  if (rc == 0 && (rc = ks_clear(st)) < 0) rc = state_failed(w, rc, "trigger state");
+  return rc;
+}
+
+/* Continuous triggers: the next firing after `from` is from + interval, but never after the
+ * window's max timestamp (Flink's registerNextFireTimestamp). */
+static int continuous_next(win_op *w, win x, int64_t from) {
+  bool event = w->trig == SPATE_TRIGGER_CONTINUOUS_EVENT_TIME;
+  int64_t next;
+  if (__builtin_add_overflow(from, w->interval, &next) || next > max_ts(x)) next = max_ts(x);
+  int rc = trig_put(w, x, next);
+  return rc < 0 ? rc : timer_in(w, event, next, x, false);
+}
+
+/* Trigger.onElement for element `row` at `ts` in window x; *res receives T_* bits. */
+static int trig_element(win_op *w, win x, int64_t ts, const spate_row *row, int *res) {
+  int rc = 0;
+  int64_t v;
+  bool has;
+  *res = T_CONTINUE;
+  switch (w->trig) {
+  case SPATE_TRIGGER_EVENT_TIME:
+    if (max_ts(x) <= wm_of(w)) *res = fire_result(w);
+    else rc = timer_in(w, true, max_ts(x), x, false);
+    return rc;
+  case SPATE_TRIGGER_PROCESSING_TIME: return timer_in(w, false, max_ts(x), x, false);
+  case SPATE_TRIGGER_COUNT:
+    if ((rc = trig_get(w, x, &v, &has)) < 0) return rc;
+    if (v + 1 < w->trig_count) return trig_put(w, x, v + 1);
+    *res = fire_result(w);
+    return trig_state_clear(w, w->trig_n, x);
+  case SPATE_TRIGGER_CONTINUOUS_EVENT_TIME:
+  case SPATE_TRIGGER_CONTINUOUS_PROCESSING_TIME: {
+    bool event = w->trig == SPATE_TRIGGER_CONTINUOUS_EVENT_TIME;
+    if (event) {
+      if (max_ts(x) <= wm_of(w)) {
+        *res = fire_result(w);
+        return 0;
+      }
+      if ((rc = timer_in(w, true, max_ts(x), x, false)) < 0) return rc;
+    }
+    if ((rc = trig_get(w, x, &v, &has)) < 0 || has) return rc;
+    int64_t start, t = event ? ts : sp_wall_ms();
+    if (event && ts == INT64_MIN)
+      return op_fail(w->op, SPATE_EINVAL, "record has no timestamp: a continuous event-time "
+                     "trigger needs timestamps");
+    /* Flink: start = timestamp - (timestamp % interval), Java's truncating remainder, which is
+     * C's too (for negative timestamps this rounds towards zero, not down) */
+    start = t - (t % w->interval);
+    return continuous_next(w, x, start);
+  }
+  case SPATE_TRIGGER_DELTA: {
+    if ((rc = set_window(w, x)) < 0) return rc;
+    spate_row last;
+    if ((rc = ks_value_get(w->trig_last, &last)) < 0) return state_failed(w, rc, "trigger state");
+    if (rc == 1) {
+      double d = w->trig_delta(&w->op->ctx, &last, row);
+      if (w->op->ctx.has_error) return op_udf_failed(w->op, SPATE_EUDF, "delta function");
+      if (!(d > w->trig_threshold)) return 0;
+      *res = fire_result(w);
+    }
+    rc = ks_value_update(w->trig_last, row);
+    return rc < 0 ? state_failed(w, rc, "trigger state") : 0;
+  }
+  default: return 0; /* never fires */
+  }
+}
+
+/* Trigger.onEventTime / onProcessingTime for the timer at t of window x. */
+static int trig_time(win_op *w, bool event, int64_t t, win x, int *res) {
+  *res = T_CONTINUE;
+  switch (w->trig) {
+  case SPATE_TRIGGER_EVENT_TIME:
+    if (event && t == max_ts(x)) *res = fire_result(w);
+    return 0;
+  case SPATE_TRIGGER_PROCESSING_TIME:
+    if (!event) *res = fire_result(w);
+    return 0;
+  case SPATE_TRIGGER_CONTINUOUS_EVENT_TIME:
+  case SPATE_TRIGGER_CONTINUOUS_PROCESSING_TIME: {
+    if (event != (w->trig == SPATE_TRIGGER_CONTINUOUS_EVENT_TIME)) return 0;
+    if (event && t == max_ts(x)) {
+      *res = fire_result(w);
+      return 0;
+    }
+    int64_t next;
+    bool has;
+    int rc = trig_get(w, x, &next, &has);
+    if (rc < 0 || !has || next != t) return rc;
+    *res = fire_result(w);
+    if (t == max_ts(x)) return trig_state_clear(w, w->trig_n, x); /* the last firing */
+    if ((rc = trig_state_clear(w, w->trig_n, x)) < 0) return rc;
+    return continuous_next(w, x, t);
+  }
+  default: return 0;
+  }
+}
+
+/* Trigger.clear: the trigger's state and timers of window x go. */
+static int trig_clear(win_op *w, win x) {
+  int64_t v;
+  bool has;
+  int rc = 0;
+  switch (w->trig) {
+  case SPATE_TRIGGER_EVENT_TIME: return timer_in(w, true, max_ts(x), x, true);
+  case SPATE_TRIGGER_PROCESSING_TIME: return timer_in(w, false, max_ts(x), x, true);
+  case SPATE_TRIGGER_COUNT: return trig_state_clear(w, w->trig_n, x);
+  case SPATE_TRIGGER_CONTINUOUS_EVENT_TIME:
+  case SPATE_TRIGGER_CONTINUOUS_PROCESSING_TIME:
+    if ((rc = trig_get(w, x, &v, &has)) < 0) return rc;
+    if (has &&
+        (rc = timer_in(w, w->trig == SPATE_TRIGGER_CONTINUOUS_EVENT_TIME, v, x, true)) < 0)
+      return rc;
+    return trig_state_clear(w, w->trig_n, x);
+  case SPATE_TRIGGER_DELTA: return trig_state_clear(w, w->trig_last, x);
+  default: return 0;
+  }
+}
+
+/* An element of an evicting window: stored with its timestamp (TimeEvictor needs it). */
+static int add_timestamped(win_op *w, win x, int64_t ts, const spate_row *row) {
+  int rc = set_window(w, x);
+  if (rc < 0) return rc;
+  spate_row r;
+  spate_rb_begin(&w->ev_rb);
+  spate_rb_set_bigint(&w->ev_rb, 0, ts);
+  spate_rb_set_bytes(&w->ev_rb, 1, row->data, row->len);
+  if (spate_rb_finish(&w->ev_rb, &r) < 0)
+    return op_fail(w->op, SPATE_ENOMEM, "window state: %s", spate_rb_error(&w->ev_rb));
+  rc = ks_list_add(w->contents, &r);
+  return rc < 0 ? state_failed(w, rc, "window state") : 0;
+}
+
+/* The evictor over the n elements in w->rows (stored rows), w->inner and w->tss: removes
+ * elements in place, keeping the order of the others; returns how many remain. */
+static size_t evict(win_op *w, size_t n) {
+  size_t keep = 0;
+  int64_t cutoff = INT64_MIN;
+  spate_row last = n ? w->inner[n - 1] : (spate_row){0};
+  switch (w->evk) {
+  case SPATE_EVICTOR_COUNT:
+    if ((int64_t)n <= w->ev_count) return n;
+    break;
+  case SPATE_EVICTOR_TIME: {
+    if (n == 0 || w->tss[0] == INT64_MIN) return n; /* elements without timestamps */
+    int64_t mx = INT64_MIN;
+    for (size_t i = 0; i < n; i++)
+      if (w->tss[i] > mx) mx = w->tss[i];
+    if (__builtin_sub_overflow(mx, w->ev_window, &cutoff)) cutoff = INT64_MIN;
+    break;
+  }
+  default: break;
+  }
+  for (size_t i = 0; i < n; i++) {
+    bool evicted;
+    switch (w->evk) {
+    case SPATE_EVICTOR_COUNT: evicted = (int64_t)i < (int64_t)n - w->ev_count; break;
+    case SPATE_EVICTOR_TIME: evicted = w->tss[i] <= cutoff; break;
+    case SPATE_EVICTOR_DELTA:
+      evicted = w->ev_delta(&w->op->ctx, &w->inner[i], &last) >= w->ev_threshold;
+      break;
+    default: evicted = false;
+    }
+    if (evicted) continue;
+    w->rows[keep] = w->rows[i];
+    w->inner[keep] = w->inner[i];
+    w->tss[keep] = w->tss[i];
+    keep++;
+  }
+  return keep;
+}
+
+/* Emits an evicting window: its elements, less those evicted before, go to the function; what
+ * remains after evicting (before and after) is written back as the window's contents. */
+static int emit_evicting(win_op *w, win x) {
+  op_t *op = w->op;
+  int rc = set_window(w, x);
+  if (rc < 0) return rc;
+  ks_list_iter it;
+  spate_row e;
+  if ((rc = ks_list_get(w->contents, &it)) <= 0)
+    return rc < 0 ? state_failed(w, rc, "window state") : 0;
+  scratch_reset(w);
+  while (ks_list_next(&it, &e))
+    if ((rc = scratch_push(w, &e)) < 0) return op_fail(op, rc, "out of memory");
+  size_t total = w->nsrows, n = total;
+  if (n > w->ev_cap) {
+    spate_row *a = sp_realloc(w->inner, n * sizeof *a);
+    if (a) w->inner = a;
+    int64_t *b = a ? sp_realloc(w->tss, n * sizeof *b) : NULL;
+    if (!b) return op_fail(op, SPATE_ENOMEM, "out of memory");
+    w->tss = b;
+    w->ev_cap = n;
+  }
+  if (!scratch_rows(w, 0)) return op_fail(op, SPATE_ENOMEM, "out of memory");
+  uint32_t nf = (uint32_t)op->in_schema->nfields;
+  for (size_t i = 0; i < n; i++) {
+    spate_bytes b = spate_row_string(&w->rows[i], 1);
+    w->tss[i] = spate_row_bigint(&w->rows[i], 0);
+    w->inner[i] = (spate_row){(const uint8_t *)b.ptr, (uint32_t)b.len, nf};
+  }
+  if (!w->evict_after) n = evict(w, n);
+  if (op->ctx.has_error) return op_udf_failed(op, SPATE_EUDF, "delta function");
+  op->ctx.ts = max_ts(x);
+  if (w->fn == WINDOW_FN_REDUCE) {
+    spate_row acc = n ? w->inner[0] : (spate_row){0};
+    int b = 0;
+    for (size_t i = 1; i < n; i++) {
+      spate_rb_begin(&w->fold_rb[b]);
+      rc = ((spate_reduce_fn)op->udf)(&op->ctx, &acc, &w->inner[i], &w->fold_rb[b]);
+      if (rc < 0) return op_udf_failed(op, rc, "reduce function");
+      if (spate_rb_finish(&w->fold_rb[b], &acc) < 0)
+        return op_fail(op, SPATE_EUDF, "reduce function built an invalid row: %s",
+                       spate_rb_error(&w->fold_rb[b]));
+      b ^= 1;
+    }
+    if (n && (rc = output_emit(&op->out, max_ts(x), &acc)) < 0) return rc;
+  } else {
+    spate_window_elements el;
+    memset(&el, 0, sizeof el);
+    el.rows = w->inner;
+    el.n = n;
+    spate_collector c = {op, &op->rb};
+    rc = ((spate_window_fn)op->udf)(&op->ctx, &x, &el, &c);
+    if (rc < 0) return op_udf_failed(op, rc, "window function");
+  }
+  if (w->evict_after) n = evict(w, n);
+  if (op->ctx.has_error) return op_udf_failed(op, SPATE_EUDF, "delta function");
+  if (n == total) return 0;
+  if ((rc = set_window(w, x)) < 0) return rc;
+  rc = ks_list_update(w->contents, w->rows, n);
+  return rc < 0 ? state_failed(w, rc, "window state") : 0;
+}
+
+/* Acts on a trigger result for window x. */
+static int trig_act(win_op *w, win x, int res) {
+  int rc = 0;
+  if (res & T_FIRE) rc = w->evk ? emit_evicting(w, x) : emit_window(w, x);
+  if (rc == 0 && (res & T_PURGE)) rc = clear_contents(w, x);
+  return rc;
+}
+
+static int generic_element(win_op *w, int64_t ts, const spate_row *row) {
+  op_t *op = w->op;
+  int n = 1, rc;
+  if (w->kind == SPATE_WINDOW_GLOBAL) {
+    w->wins[0] = global_window;
+  } else if ((rc = assign(w, w->event_time ? ts : sp_wall_ms(), &n)) < 0) {
+    return rc;
+  }
+  bool skipped = true;
+  for (int i = 0; i < n; i++) {
+    win x = w->wins[i];
+    if (window_late(w, x)) continue;
+    skipped = false;
+    op->ctx.ts = ts;
+    int res;
+    rc = w->evk ? add_timestamped(w, x, ts, row) : add_element(w, x, row);
+    if (rc == 0) rc = trig_element(w, x, ts, row, &res);
+    if (rc == 0) rc = trig_act(w, x, res);
+    if (rc == 0) rc = register_cleanup(w, x);
+    if (rc < 0) return rc;
+  }
+  return skipped && element_late(w, ts) ? late_element(w, ts, row) : 0;
+}
+
+/* A timer of window x in the given domain: the trigger decides; at the cleanup time (in the
+ * assigner's domain) all state of the window goes. */
+static int generic_timer(win_op *w, bool event, int64_t t, win x) {
+  int res, rc = trig_time(w, event, t, x, &res);
+  if (rc == 0) rc = trig_act(w, x, res);
+  if (rc < 0 || event != w->event_time || t != cleanup_time(w, x)) return rc;
+  if ((rc = clear_contents(w, x)) < 0) return rc;
+  return trig_clear(w, x);
+}
+
 static int win_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   win_op *w = op->impl;
   int rc = set_key_from_record(w, row);
@@ -657,6 +1019,7 @@ static int win_process(op_t *op, int input, int64_t ts, const spate_row *row) {
     return op_fail(op, SPATE_EINVAL,
                    "record has no timestamp: event-time windows need timestamps "
                    "(assign them with spate_assign_timestamps or use processing time)");
+  if (w->generic) return generic_element(w, ts, row);
   int64_t t = w->event_time ? ts : sp_wall_ms();
   bool skipped = true;
   if (w->kind == SPATE_WINDOW_SESSION) {
@@ -702,8 +1065,7 @@ static int win_process(op_t *op, int input, int64_t ts, const spate_row *row) {
 /* ---- timers ------------------------------------------------------------------------------------ */
 /* A fired timer of window x: the default triggers fire at the max timestamp; at the cleanup
  * time the window's state goes. */
-static int on_timer(void *arg, const tq_timer_view *t) {
-  win_op *w = arg;
+static int on_timer_in(win_op *w, bool event, const tq_timer_view *t) {
   if (t->ns_len != 16) return op_fail(w->op, SPATE_ECORRUPT, "window timer without a window");
   win x;
   memcpy(&x.start, t->ns, 8);
@@ -713,6 +1075,7 @@ static int on_timer(void *arg, const tq_timer_view *t) {
   w->key = t->key;
   w->key_len = t->key_len;
   w->key_group = t->key_group;
+  if (w->generic) return generic_timer(w, event, t->timestamp, x);
   bool session = w->kind == SPATE_WINDOW_SESSION;
   if (session) {
     bool found = false;
@@ -732,10 +1095,13 @@ static int on_timer(void *arg, const tq_timer_view *t) {
   return rc;
 }
 
+static int on_event_timer(void *arg, const tq_timer_view *t) { return on_timer_in(arg, true, t); }
+static int on_proc_timer(void *arg, const tq_timer_view *t) { return on_timer_in(arg, false, t); }
+
 static int win_watermark(op_t *op, int input, int64_t wm) {
   win_op *w = op->impl;
-  if (w->event_time) {
-    int rc = tq_advance(w->event_timers, wm, on_timer, w, NULL);
+  if (w->event_time || w->generic) { /* generic windows may have event-time triggers */
+    int rc = tq_advance(w->event_timers, wm, on_event_timer, w, NULL);
     if (rc != 0) return rc < 0 ? rc : SPATE_EUDF;
   }
   return op_forward_watermark(op, wm);
@@ -745,7 +1111,7 @@ static int win_tick(op_t *op, int64_t now) {
   win_op *w = op->impl;
   int64_t past = now - 1; /* timers at or before this time are due */
   if (past >= w->proc_scheduled) w->proc_scheduled = INT64_MAX; /* this is the one set */
-  int rc = tq_advance(w->proc_timers, past, on_timer, w, NULL);
+  int rc = tq_advance(w->proc_timers, past, on_proc_timer, w, NULL);
   if (rc != 0) return rc < 0 ? rc : SPATE_EUDF;
   return schedule_proc(w);
 }
@@ -780,8 +1146,34 @@ static int win_open(op_t *op) {
   w->lateness = sp_get_i64(&r);
   w->late_tag = sp_get_str(&r);
   w->fn = sp_get_u8(&r);
+  w->trig = sp_get_u8(&r);
+  w->purging = sp_get_u8(&r) != 0;
+  w->trig_count = sp_get_i64(&r);
+  w->interval = sp_get_i64(&r);
+  uint64_t bits = sp_get_u64(&r);
+  memcpy(&w->trig_threshold, &bits, 8);
+  w->trig_delta_sym = sp_get_str(&r);
+  w->evk = sp_get_u8(&r);
+  w->evict_after = sp_get_u8(&r) != 0;
+  w->ev_count = sp_get_i64(&r);
+  w->ev_window = sp_get_i64(&r);
+  bits = sp_get_u64(&r);
+  memcpy(&w->ev_threshold, &bits, 8);
+  w->ev_delta_sym = sp_get_str(&r);
+  w->window_all = sp_get_u8(&r) != 0;
   bool bad = !sp_reader_ok(&r) || w->lateness < 0 || domain > SPATE_PROCESSING_TIME ||
-             (w->fn != WINDOW_FN_REDUCE && w->fn != WINDOW_FN_APPLY) || !op->udf;
+             (w->fn != WINDOW_FN_REDUCE && w->fn != WINDOW_FN_APPLY) || !op->udf ||
+             w->trig > SPATE_TRIGGER_DELTA || w->evk > SPATE_EVICTOR_DELTA ||
+             (w->trig == SPATE_TRIGGER_COUNT && w->trig_count <= 0) ||
+             ((w->trig == SPATE_TRIGGER_CONTINUOUS_EVENT_TIME ||
+               w->trig == SPATE_TRIGGER_CONTINUOUS_PROCESSING_TIME) && w->interval <= 0) ||
+             (w->trig == SPATE_TRIGGER_DELTA && !w->trig_delta_sym) ||
+             (w->evk == SPATE_EVICTOR_COUNT && w->ev_count <= 0) ||
+             (w->evk == SPATE_EVICTOR_TIME && w->ev_window < 0) ||
+             (w->evk == SPATE_EVICTOR_DELTA && !w->ev_delta_sym) ||
+             (w->window_all && op->ctx.parallelism != 1);
+  w->generic = w->trig != SPATE_TRIGGER_DEFAULT || w->purging || w->evk != SPATE_EVICTOR_NONE ||
+               w->kind == SPATE_WINDOW_GLOBAL;
   switch (w->kind) {
   case SPATE_WINDOW_TUMBLING: bad = bad || w->size <= 0 || w->offset <= -w->size || w->offset >= w->size; break;
   case SPATE_WINDOW_SLIDING:
@@ -790,10 +1182,25 @@ static int win_open(op_t *op) {
     break;
   case SPATE_WINDOW_SESSION: bad = bad || w->gap <= 0; break;
   case SPATE_WINDOW_COUNT: bad = bad || w->size <= 0 || w->slide < 0 || w->slide > w->size; break;
+  case SPATE_WINDOW_GLOBAL: break;
   default: bad = true;
   }
+  /* the API turns count windows with a trigger or evictor into global windows, and session
+   * windows keep their own trigger */
+  if (w->generic && (w->kind == SPATE_WINDOW_COUNT || w->kind == SPATE_WINDOW_SESSION)) bad = true;
   if (bad) return op_fail(op, SPATE_ECORRUPT, "window parameters are corrupt or out of range");
-  w->event_time = w->kind != SPATE_WINDOW_COUNT && domain == SPATE_EVENT_TIME;
+  w->event_time = w->kind != SPATE_WINDOW_COUNT && w->kind != SPATE_WINDOW_GLOBAL &&
+                  domain == SPATE_EVENT_TIME;
+  if (w->generic && w->trig == SPATE_TRIGGER_DEFAULT && w->kind != SPATE_WINDOW_GLOBAL)
+    w->trig = w->event_time ? SPATE_TRIGGER_EVENT_TIME : SPATE_TRIGGER_PROCESSING_TIME;
+  if (w->trig_delta_sym && !(w->trig_delta = (spate_delta_fn)op_resolve(op, w->trig_delta_sym)))
+    return op_fail(op, SPATE_EINVAL, "delta function '%s' not found", w->trig_delta_sym);
+  if (w->ev_delta_sym && !(w->ev_delta = (spate_delta_fn)op_resolve(op, w->ev_delta_sym)))
+    return op_fail(op, SPATE_EINVAL, "delta function '%s' not found", w->ev_delta_sym);
+  if (w->kind == SPATE_WINDOW_GLOBAL) {
+    w->max_wins = 1;
+    if (!(w->wins = sp_malloc(sizeof *w->wins))) return op_fail(op, SPATE_ENOMEM, "out of memory");
+  }
   if (w->kind == SPATE_WINDOW_TUMBLING || w->kind == SPATE_WINDOW_SLIDING) {
     int64_t step = w->kind == SPATE_WINDOW_TUMBLING ? w->size : w->slide;
     int64_t n = w->size / step + (w->size % step != 0);
@@ -813,7 +1220,7 @@ static int win_open(op_t *op) {
       h = m;
     }
     w->step = step;
-    if (w->fn == WINDOW_FN_REDUCE && w->size / g <= 4 * n) {
+    if (w->fn == WINDOW_FN_REDUCE && !w->generic && w->size / g <= 4 * n) {
       w->panes = true;
       w->pane = g;
     }
@@ -832,13 +1239,32 @@ static int win_open(op_t *op) {
   if (rc == 0 && w->fn == WINDOW_FN_REDUCE) rc = rb_init(&w->fold_rb[0], op->in_schema);
   if (rc == 0 && w->fn == WINDOW_FN_REDUCE) rc = rb_init(&w->fold_rb[1], op->in_schema);
   if (rc < 0) return op_fail(op, rc, "cannot set up window state: %s", spate_strerror(rc));
+  if (w->evk && (rc = new_schema(w, "ts BIGINT NOT NULL, element BYTES NOT NULL",
+                                  &w->ev_schema)) < 0)
+    return rc;
+  if (w->evk && (rc = rb_init(&w->ev_rb, w->ev_schema)) < 0) return op_fail(op, rc, "out of memory");
+  bool list = contents_are_list(w) || w->evk;
   ks_descriptor d = {.name = "window-contents",
-                     .kind = contents_are_list(w) ? KS_LIST : KS_REDUCING,
-                     .value_schema = op->in_schema,
-                     .reduce = contents_are_list(w) ? NULL : reduce_adapter,
+                     .kind = list ? KS_LIST : KS_REDUCING,
+                     .value_schema = w->evk ? w->ev_schema : op->in_schema,
+                     .reduce = list ? NULL : reduce_adapter,
                      .fn_arg = op};
   if (ks_register(w->backend, &d, &w->contents) < 0)
     return op_fail(op, SPATE_ESTATE, "window state: %s", ks_error(w->backend));
+  if (w->trig == SPATE_TRIGGER_COUNT || w->trig == SPATE_TRIGGER_CONTINUOUS_EVENT_TIME ||
+      w->trig == SPATE_TRIGGER_CONTINUOUS_PROCESSING_TIME) {
+    if ((rc = new_schema(w, "v BIGINT NOT NULL", &w->trig_schema)) < 0) return rc;
+    if ((rc = rb_init(&w->trig_rb, w->trig_schema)) < 0) return op_fail(op, rc, "out of memory");
+    ks_descriptor t = {.name = "window-trigger", .kind = KS_VALUE, .value_schema = w->trig_schema};
+    if (ks_register(w->backend, &t, &w->trig_n) < 0)
+      return op_fail(op, SPATE_ESTATE, "window state: %s", ks_error(w->backend));
+  }
+  if (w->trig == SPATE_TRIGGER_DELTA) {
+    ks_descriptor t = {.name = "window-trigger-last", .kind = KS_VALUE,
+                       .value_schema = op->in_schema};
+    if (ks_register(w->backend, &t, &w->trig_last) < 0)
+      return op_fail(op, SPATE_ESTATE, "window state: %s", ks_error(w->backend));
+  }
   const char *aux = w->kind == SPATE_WINDOW_COUNT     ? "n BIGINT NOT NULL"
                     : w->kind == SPATE_WINDOW_SESSION ? "windows BYTES NOT NULL"
                                                       : NULL;
@@ -867,6 +1293,14 @@ static void win_close(op_t *op) {
     if (w->fold_rb[i].schema) rb_destroy(&w->fold_rb[i]);
   if (w->count_schema) spate_schema_free(w->count_schema);
   if (w->sessions_schema) spate_schema_free(w->sessions_schema);
+  if (w->trig_rb.schema) rb_destroy(&w->trig_rb);
+  if (w->ev_rb.schema) rb_destroy(&w->ev_rb);
+  if (w->trig_schema) spate_schema_free(w->trig_schema);
+  if (w->ev_schema) spate_schema_free(w->ev_schema);
+  sp_free(w->trig_delta_sym);
+  sp_free(w->ev_delta_sym);
+  sp_free(w->inner);
+  sp_free(w->tss);
   sp_free(w->late_tag);
   sp_free(w->wins);
   sp_free(w->set);

@@ -1,0 +1,414 @@
+/*
+ * test_window_triggers.c: window triggers and evictors (Flink's Trigger and Evictor classes)
+ * driven element by element through the operator harness (harness.h), checking the exact
+ * records (with timestamps) and watermarks the window operator emits:
+ *  - CountTrigger on global windows fires every n elements of a key and restarts its count;
+ *    the window keeps its contents (FIRE), or loses them with PurgingTrigger (FIRE_AND_PURGE);
+ *  - a count trigger on event-time windows replaces the time trigger: the watermark fires
+ *    nothing, and the window's state still goes at its end;
+ *  - a purging event-time trigger: a late element within the allowed lateness fires a window
+ *    that holds only itself, where the plain trigger fires all elements again;
+ *  - ContinuousEventTimeTrigger fires at interval boundaries (from the first element's interval)
+ *    and at the window's end; ContinuousProcessingTimeTrigger fires every interval of the clock;
+ *  - DeltaTrigger: the first element is only remembered; an element whose delta to the last
+ *    fired one exceeds the threshold fires and becomes the last fired one;
+ *  - CountEvictor, TimeEvictor and DeltaEvictor, before and after the window function, with
+ *    reduce and with a window function; count windows whose evictor replaces their own.
+ * Global windows have max timestamp INT64_MAX, which their results carry. UDFs have external
+ * linkage and a wt_ prefix.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define END INT64_MAX /* the max timestamp of a global window */
+
+static spate_row row2(spate_row_builder *b, int64_t k, int64_t v) {
+  spate_row r;
+  spate_rb_begin(b);
+  spate_rb_set_bigint(b, 0, k);
+  spate_rb_set_bigint(b, 1, v);
+  spate_rb_finish(b, &r);
+  return r;
+}
+
+static void expect(const harness *h, size_t i, int type, int64_t ts, int64_t f0, int64_t f1) {
+  if (i >= h->nevents) fail_msg("event %zu missing: only %zu events", i, h->nevents);
+  const harness_event *e = &h->events[i];
+  assert_int_equal(e->type, type);
+  assert_int_equal(e->ts, ts);
+  if (type == HARNESS_RECORD) {
+    assert_int_equal(spate_row_bigint(&e->row, 0), f0);
+    assert_int_equal(spate_row_bigint(&e->row, 1), f1);
+  }
+}
+#define REC(i, ts, k, v) expect(&h, i, HARNESS_RECORD, ts, k, v)
+#define WM(i, ts) expect(&h, i, HARNESS_WATERMARK, ts, 0, 0)
+
+int wt_sum(spate_ctx *ctx, const spate_row *acc, const spate_row *in, spate_row_builder *out) {
+  spate_rb_set_field(out, 0, acc, 0);
+  spate_rb_set_bigint(out, 1, spate_row_bigint(acc, 1) + spate_row_bigint(in, 1));
+  return 0;
+}
+
+/* (k, 1000 * number of elements + sum of v) */
+int wt_apply(spate_ctx *ctx, const spate_time_window *w, spate_window_elements *el,
+             spate_collector *out) {
+  spate_row r;
+  int64_t n = 0, sum = 0, k = 0;
+  while (spate_window_next(el, &r)) {
+    k = spate_row_bigint(&r, 0);
+    n++;
+    sum += spate_row_bigint(&r, 1);
+  }
+  spate_row_builder *b = spate_collect_begin(out);
+  spate_rb_set_bigint(b, 0, k);
+  spate_rb_set_bigint(b, 1, 1000 * n + sum);
+  return spate_collect_emit(out);
+}
+
+double wt_delta(spate_ctx *ctx, const spate_row *a, const spate_row *b) {
+  return fabs((double)(spate_row_bigint(a, 1) - spate_row_bigint(b, 1)));
+}
+
+/* One window operator under test: key by field 0, the assigner, trigger and evictor, reduce
+ * (wt_sum) or apply (wt_apply). */
+typedef struct wt_setup {
+  spate_window_assigner a;
+  spate_trigger t;
+  spate_evictor e;
+  int64_t lateness;
+  bool apply;
+} wt_setup;
+
+static spate_env *g_env;
+static spate_row_builder *g_b;
+
+static void open_op(harness *h, wt_setup s) {
+  g_env = spate_env_create();
+  const spate_schema *sch = spate_env_schema(g_env, "k BIGINT NOT NULL, v BIGINT NOT NULL");
+  spate_stream *w = spate_window(spate_key_by(spate_from_rows(g_env, sch, NULL, 0), 0), s.a);
+  w = spate_window_trigger(w, s.t);
+  w = spate_window_evictor(w, s.e);
+  if (s.lateness) w = spate_allowed_lateness(w, s.lateness);
+  spate_stream *out = s.apply ? spate_window_apply(w, wt_apply, sch) : spate_window_reduce(w, wt_sum);
+  if (spate_env_error(g_env)) fail_msg("build: %s", spate_env_error(g_env));
+  if (harness_open(h, g_env, out) != 0) fail_msg("open: %s", h->err);
+  g_b = spate_rb_new(sch);
+}
+
+static void close_op(harness *h) {
+  spate_rb_free(g_b);
+  harness_close(h);
+  spate_env_free(g_env);
+}
+
+static void el(harness *h, int64_t ts, int64_t k, int64_t v) {
+  spate_row r = row2(g_b, k, v);
+  if (harness_element(h, 0, ts, &r) != 0) fail_msg("element (%lld, %lld): %s", (long long)k,
+                                                   (long long)v, h->err);
+}
+
+static const spate_trigger no_trigger = {SPATE_TRIGGER_DEFAULT, 0, 0, false, 0, 0};
+static const spate_evictor no_evictor = {SPATE_EVICTOR_NONE, 0, 0, 0, 0, false};
+
+/* ---- count trigger ---------------------------------------------------------------------------- */
+static void test_count_trigger(void **state) {
+  harness h;
+  open_op(&h, (wt_setup){spate_global_windows(), spate_count_trigger(3), no_evictor, 0, false});
+  el(&h, 1, 1, 1);
+  el(&h, 2, 1, 2);
+  el(&h, 3, 2, 100); /* another key, its own count */
+  el(&h, 4, 1, 3);   /* third of key 1: FIRE, contents kept */
+  REC(0, END, 1, 6);
+  el(&h, 5, 1, 4);
+  el(&h, 6, 1, 5);
+  assert_int_equal(h.nevents, 1); /* the count restarted at 0 */
+  assert_int_equal(harness_watermark(&h, 1000), 0); /* global windows never fire on time */
+  WM(1, 1000);
+  el(&h, 7, 1, 6);
+  REC(2, END, 1, 21); /* 1 + ... + 6: nothing was purged */
+  el(&h, 8, 2, 10);
+  el(&h, 9, 2, 1);
+  REC(3, END, 2, 111);
+  assert_int_equal(harness_watermark(&h, INT64_MAX), 0);
+  WM(4, INT64_MAX);
+  assert_int_equal(h.nevents, 5); /* partial windows are not emitted at the end */
+  close_op(&h);
+}
+
+static void test_purging_count_trigger(void **state) {
+  harness h;
+  open_op(&h, (wt_setup){spate_global_windows(), spate_purging(spate_count_trigger(3)),
+                         no_evictor, 0, false});
+  for (int64_t v = 1; v <= 7; v++) el(&h, v, 1, v);
+  REC(0, END, 1, 6);  /* 1 + 2 + 3, then purged */
+  REC(1, END, 1, 15); /* 4 + 5 + 6 */
+  assert_int_equal(h.nevents, 2);
+  close_op(&h);
+}
+
+/* A count trigger replaces the event-time trigger: the window fires every 2 elements and never
+ * on the watermark, and its state goes at its end (lateness 0). */
+static void test_count_trigger_on_time_windows(void **state) {
+  harness h;
+  open_op(&h, (wt_setup){spate_tumbling_windows(SPATE_EVENT_TIME, 10, 0), spate_count_trigger(2),
+                         no_evictor, 0, false});
+  el(&h, 1, 1, 1);
+  el(&h, 2, 1, 2);
+  REC(0, 9, 1, 3);
+  el(&h, 3, 1, 4);
+  assert_int_equal(harness_watermark(&h, 9), 0);
+  WM(1, 9); /* no firing at the window's end */
+  el(&h, 4, 1, 8); /* late: dropped */
+  el(&h, 11, 1, 16);
+  el(&h, 12, 1, 32);
+  REC(2, 19, 1, 48); /* a new window: the count of [0, 10) went with it */
+  assert_int_equal(h.nevents, 3);
+  close_op(&h);
+}
+
+/* ---- purging vs plain event-time trigger with allowed lateness --------------------------------- */
+static void late_firing(bool purging, int64_t want_late) {
+  harness h;
+  spate_trigger t = {SPATE_TRIGGER_EVENT_TIME, 0, 0, purging, 0, 0};
+  open_op(&h, (wt_setup){spate_tumbling_windows(SPATE_EVENT_TIME, 10, 0), t, no_evictor, 100,
+                         false});
+  el(&h, 1, 1, 100);
+  el(&h, 5, 1, 20);
+  assert_int_equal(harness_watermark(&h, 9), 0);
+  REC(0, 9, 1, 120);
+  WM(1, 9);
+  el(&h, 4, 1, 7); /* late but within the lateness: fires at once */
+  REC(2, 9, 1, want_late);
+  assert_int_equal(harness_watermark(&h, 200), 0); /* cleanup at 9 + 100: no firing */
+  WM(3, 200);
+  el(&h, 3, 1, 1); /* beyond the lateness: dropped */
+  assert_int_equal(h.nevents, 4);
+  close_op(&h);
+}
+
+static void test_event_time_fire_vs_purge(void **state) {
+  late_firing(false, 127); /* FIRE: the window still holds 100 and 20 */
+  late_firing(true, 7);    /* FIRE_AND_PURGE: only the late element */
+}
+
+/* ---- continuous triggers ----------------------------------------------------------------------- */
+static void test_continuous_event_time(void **state) {
+  harness h;
+  open_op(&h, (wt_setup){spate_tumbling_windows(SPATE_EVENT_TIME, 100, 0),
+                         spate_continuous_trigger(SPATE_EVENT_TIME, 30), no_evictor, 0, false});
+  el(&h, 5, 1, 1); /* first firing at the end of its interval: 30 */
+  assert_int_equal(harness_watermark(&h, 29), 0);
+  WM(0, 29);
+  assert_int_equal(harness_watermark(&h, 30), 0);
+  REC(1, 99, 1, 1);
+  WM(2, 30);
+  el(&h, 40, 1, 2);
+  el(&h, 70, 1, 4);
+  assert_int_equal(harness_watermark(&h, 65), 0); /* 60 */
+  REC(3, 99, 1, 7);
+  WM(4, 65);
+  assert_int_equal(harness_watermark(&h, 120), 0); /* 90, then the window's end 99 */
+  REC(5, 99, 1, 7);
+  REC(6, 99, 1, 7);
+  WM(7, 120);
+  assert_int_equal(h.nevents, 8);
+  close_op(&h);
+}
+
+static void test_continuous_event_time_purging(void **state) {
+  harness h;
+  open_op(&h, (wt_setup){spate_tumbling_windows(SPATE_EVENT_TIME, 100, 0),
+                         spate_purging(spate_continuous_trigger(SPATE_EVENT_TIME, 50)), no_evictor,
+                         0, false});
+  el(&h, 10, 1, 1);
+  el(&h, 20, 1, 2);
+  assert_int_equal(harness_watermark(&h, 50), 0);
+  REC(0, 99, 1, 3);
+  WM(1, 50);
+  el(&h, 60, 1, 4);
+  assert_int_equal(harness_watermark(&h, 99), 0); /* next = min(100, 99) = the end */
+  REC(2, 99, 1, 4);
+  WM(3, 99);
+  assert_int_equal(h.nevents, 4);
+  close_op(&h);
+}
+
+static void test_continuous_processing_time(void **state) {
+  harness h;
+  open_op(&h, (wt_setup){spate_global_windows(),
+                         spate_continuous_trigger(SPATE_PROCESSING_TIME, 1000), no_evictor, 0,
+                         false});
+  el(&h, 1, 1, 1);
+  assert_int_equal(h.ntimers, 1);
+  int64_t due = h.timers[0].due; /* a multiple of the interval, fired once the clock is past */
+  assert_int_equal((due - 1) % 1000, 0);
+  assert_int_equal(harness_processing_time(&h, due - 1), 0);
+  assert_int_equal(h.nevents, 0);
+  assert_int_equal(harness_processing_time(&h, due), 0);
+  REC(0, END, 1, 1);
+  assert_int_equal(h.ntimers, 1);
+  assert_int_equal(h.timers[0].due, due + 1000); /* the next interval */
+  el(&h, 2, 1, 2);
+  assert_int_equal(harness_processing_time(&h, due + 1000), 0);
+  REC(1, END, 1, 3);
+  assert_int_equal(h.nevents, 2);
+  close_op(&h);
+}
+
+/* ---- delta trigger ----------------------------------------------------------------------------- */
+static void delta_trigger(bool purging, int64_t second) {
+  harness h;
+  spate_trigger t = spate_delta_trigger(10, wt_delta);
+  t.purging = purging;
+  open_op(&h, (wt_setup){spate_global_windows(), t, no_evictor, 0, false});
+  el(&h, 1, 1, 0);  /* remembered, no firing */
+  el(&h, 2, 1, 5);  /* 5 */
+  el(&h, 3, 1, 11); /* 11 > 10: fires [0, 5, 11], 11 is the last fired */
+  REC(0, END, 1, 16);
+  el(&h, 4, 1, 15); /* 4 */
+  el(&h, 5, 1, 21); /* 10, not > 10 */
+  assert_int_equal(h.nevents, 1);
+  el(&h, 6, 1, 22); /* 11 */
+  REC(1, END, 1, second);
+  assert_int_equal(h.nevents, 2);
+  close_op(&h);
+}
+
+static void test_delta_trigger(void **state) {
+  delta_trigger(false, 74); /* 0 + 5 + 11 + 15 + 21 + 22 */
+  delta_trigger(true, 58);  /* 15 + 21 + 22 */
+}
+
+/* ---- evictors ---------------------------------------------------------------------------------- */
+static void count_evictor(bool after, bool apply, int64_t first, int64_t second) {
+  harness h;
+  open_op(&h, (wt_setup){spate_global_windows(), spate_count_trigger(3),
+                         spate_count_evictor(2, after), 0, apply});
+  for (int64_t v = 1; v <= 6; v++) el(&h, v, 1, v);
+  REC(0, END, 1, first);
+  REC(1, END, 1, second);
+  assert_int_equal(h.nevents, 2);
+  close_op(&h);
+}
+
+static void test_count_evictor(void **state) {
+  /* before: [1,2,3] -> [2,3]; [2,3,4,5,6] -> [5,6] */
+  count_evictor(false, false, 5, 11);
+  count_evictor(false, true, 2005, 2011);
+  /* after: the function sees [1,2,3], then [2,3,4,5,6]; [5,6] remain */
+  count_evictor(true, false, 6, 20);
+  count_evictor(true, true, 3006, 5020);
+}
+
+static void time_evictor(bool after, int64_t first, int64_t second) {
+  harness h;
+  open_op(&h, (wt_setup){spate_global_windows(), spate_count_trigger(3),
+                         spate_time_evictor(10, after), 0, false});
+  el(&h, 1, 1, 1);
+  el(&h, 20, 1, 2);
+  el(&h, 25, 1, 3); /* max 25: keep timestamps > 15 */
+  REC(0, END, 1, first);
+  el(&h, 30, 1, 4);
+  el(&h, 31, 1, 5);
+  el(&h, 40, 1, 6); /* max 40: keep timestamps > 30 */
+  REC(1, END, 1, second);
+  assert_int_equal(h.nevents, 2);
+  close_op(&h);
+}
+
+static void test_time_evictor(void **state) {
+  time_evictor(false, 5, 11); /* [2,3]; [5,6] */
+  time_evictor(true, 6, 20);  /* [1,2,3] then [2,3] remain; [2,3,4,5,6] then [5,6] */
+}
+
+static void delta_evictor(bool after, int64_t first, int64_t second) {
+  harness h;
+  open_op(&h, (wt_setup){spate_global_windows(), spate_count_trigger(4),
+                         spate_delta_evictor(5, wt_delta, after), 0, true});
+  el(&h, 1, 1, 1);
+  el(&h, 2, 1, 8);
+  el(&h, 3, 1, 10);
+  el(&h, 4, 1, 12); /* last 12: evict |v - 12| >= 5, i.e. 1 */
+  REC(0, END, 1, first);
+  el(&h, 5, 1, 30);
+  el(&h, 6, 1, 31);
+  el(&h, 7, 1, 29);
+  el(&h, 8, 1, 33); /* last 33: only 30, 31, 29 and 33 stay */
+  REC(1, END, 1, second);
+  assert_int_equal(h.nevents, 2);
+  close_op(&h);
+}
+
+static void test_delta_evictor(void **state) {
+  delta_evictor(false, 3030, 4123);
+  delta_evictor(true, 4031, 7153); /* [8,10,12,30,31,29,33] seen, then [30,31,29,33] remain */
+}
+
+/* Count windows given an evictor: PurgingTrigger(CountTrigger(3)) stays, the evictor is new. */
+static void test_count_window_with_evictor(void **state) {
+  harness h;
+  open_op(&h, (wt_setup){spate_count_windows(3, 0), no_trigger, spate_count_evictor(2, false), 0,
+                         false});
+  for (int64_t v = 1; v <= 6; v++) el(&h, v, 1, v);
+  REC(0, END, 1, 5);
+  REC(1, END, 1, 11); /* purged after the first firing: [4,5,6] -> [5,6] */
+  assert_int_equal(h.nevents, 2);
+  close_op(&h);
+}
+
+/* Global windows without a trigger never fire. */
+static void test_global_never_fires(void **state) {
+  harness h;
+  open_op(&h, (wt_setup){spate_global_windows(), no_trigger, no_evictor, 0, false});
+  for (int64_t v = 1; v <= 5; v++) el(&h, v, 1, v);
+  assert_int_equal(harness_watermark(&h, INT64_MAX), 0);
+  WM(0, INT64_MAX);
+  assert_int_equal(h.nevents, 1);
+  close_op(&h);
+}
+
+static void test_bad_arguments(void **state) {
+  spate_env *env = spate_env_create();
+  const spate_schema *sch = spate_env_schema(env, "k BIGINT NOT NULL, v BIGINT NOT NULL");
+  spate_stream *k = spate_key_by(spate_from_rows(env, sch, NULL, 0), 0);
+  spate_window_trigger(spate_window(k, spate_session_windows(SPATE_EVENT_TIME, 10)),
+                       spate_count_trigger(2));
+  assert_non_null(spate_env_error(env));
+  assert_non_null(strstr(spate_env_error(env), "session"));
+  spate_env_free(env);
+  env = spate_env_create();
+  sch = spate_env_schema(env, "k BIGINT NOT NULL, v BIGINT NOT NULL");
+  k = spate_key_by(spate_from_rows(env, sch, NULL, 0), 0);
+  spate_window_trigger(spate_window(k, spate_global_windows()), spate_count_trigger(0));
+  assert_non_null(spate_env_error(env));
+  assert_non_null(strstr(spate_env_error(env), "count must be positive"));
+  spate_env_free(env);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_count_trigger),
+      cmocka_unit_test(test_purging_count_trigger),
+      cmocka_unit_test(test_count_trigger_on_time_windows),
+      cmocka_unit_test(test_event_time_fire_vs_purge),
+      cmocka_unit_test(test_continuous_event_time),
+      cmocka_unit_test(test_continuous_event_time_purging),
+      cmocka_unit_test(test_continuous_processing_time),
+      cmocka_unit_test(test_delta_trigger),
+      cmocka_unit_test(test_count_evictor),
+      cmocka_unit_test(test_time_evictor),
+      cmocka_unit_test(test_delta_evictor),
+      cmocka_unit_test(test_count_window_with_evictor),
+      cmocka_unit_test(test_global_never_fires),
+      cmocka_unit_test(test_bad_arguments),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
