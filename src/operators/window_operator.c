@@ -54,17 +54,12 @@
 #include "base/clock.h"
 #include "base/hash.h"
 #include "operators/registry.h"
+#include "operators/window_elements.h"
 #include "state/keyed_state.h"
 #include "state/timer_queue.h"
 
 /* The elements of a firing window: the window's list state, or (evicting windows) the array of
  * elements that remain after evicting. */
-struct spate_window_elements {
-  ks_list_iter it;
-  const spate_row *rows; /* NULL: iterate `it` */
-  size_t n, i;
-};
-
 bool spate_window_next(spate_window_elements *e, spate_row *row) {
   if (!e) return false;
   if (!e->rows) return ks_list_next(&e->it, row);
