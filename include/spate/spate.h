@@ -545,6 +545,14 @@ spate_stream *spate_interval_join(spate_stream *left, spate_stream *right, int64
 spate_stream *spate_window_join(spate_stream *left, spate_stream *right,
                                 spate_window_assigner assigner, spate_join_fn fn,
                                 const spate_schema *out_schema);
+/* Flink's window coGroup: for every window and key where either side has elements, fn gets
+ * both sides' elements (either may be empty); output carries the window's max timestamp. */
+typedef int (*spate_cogroup_fn)(spate_ctx *ctx, const spate_time_window *w,
+                                spate_window_elements *left, spate_window_elements *right,
+                                spate_collector *out);
+spate_stream *spate_window_cogroup(spate_stream *left, spate_stream *right,
+                                   spate_window_assigner assigner, spate_cogroup_fn fn,
+                                   const spate_schema *out_schema);
 /* Flink's broadcast pattern: every record of `broadcast` reaches every subtask of the operator
  * that spate_co_process then builds (its `second` function), which may write broadcast state;
  * the function for `in` (keyed or not: Keyed/BroadcastProcessFunction) may only read it. */

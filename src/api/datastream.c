@@ -491,25 +491,26 @@ spate_stream *spate_interval_join(spate_stream *l, spate_stream *r, int64_t lowe
   return set_params(env, s->node, &w) ? s : NULL;
 }
 
-spate_stream *spate_window_join(spate_stream *l, spate_stream *r, spate_window_assigner a,
-                                spate_join_fn fn, const spate_schema *out_schema) {
-  if (!check_input("spate_window_join", l) || !check_input("spate_window_join", r)) return NULL;
+static spate_stream *window_two(spate_stream *l, spate_stream *r, spate_window_assigner a,
+                                void *fn, const spate_schema *out_schema, int mode,
+                                const char *api) {
+  if (!check_input(api, l) || !check_input(api, r)) return NULL;
   spate_env *env = l->env;
   if (!l->keyed || !r->keyed)
-    return api_fail(env, "spate_window_join joins two keyed streams: call spate_key_by on both"), NULL;
-  if (!fn) return api_fail(env, "spate_window_join: the join function must not be NULL"), NULL;
+    return api_fail(env, "%s joins two keyed streams: call spate_key_by on both", api), NULL;
+  if (!fn) return api_fail(env, "%s: the function must not be NULL", api), NULL;
   if ((a.kind != SPATE_WINDOW_TUMBLING && a.kind != SPATE_WINDOW_SLIDING) ||
       a.domain != SPATE_EVENT_TIME)
-    return api_fail(env, "spate_window_join: only tumbling and sliding event-time windows are "
-                    "supported for joins"), NULL;
+    return api_fail(env, "%s: only tumbling and sliding event-time windows are "
+                    "supported for joins", api), NULL;
   int64_t step = a.kind == SPATE_WINDOW_TUMBLING ? a.size : a.slide;
   if (a.size <= 0 || step <= 0 || step > a.size || a.offset <= -step || a.offset >= step)
-    return api_fail(env, "spate_window_join: bad window (size %lld, slide %lld, offset %lld)",
+    return api_fail(env, "%s: bad window (size %lld, slide %lld, offset %lld)", api,
                     (long long)a.size, (long long)a.slide, (long long)a.offset), NULL;
   spate_stream *c = spate_connect(l, r);
   if (!c) return NULL;
-  spate_stream *s = one_input(c, OP_WINDOW_JOIN, "spate_window_join", "Window Join",
-                              (void *)(uintptr_t)fn, out_schema);
+  spate_stream *s = one_input(c, OP_WINDOW_JOIN, api, mode == 1 ? "Window Join" : "Window CoGroup",
+                              fn, out_schema);
   if (!s) return NULL;
   sp_writer w;
   sp_writer_init(&w);
@@ -518,7 +519,18 @@ spate_stream *spate_window_join(spate_stream *l, spate_stream *r, spate_window_a
   sp_put_i64(&w, a.size);
   sp_put_i64(&w, a.kind == SPATE_WINDOW_TUMBLING ? a.size : a.slide);
   sp_put_i64(&w, a.offset);
+  sp_put_u8(&w, (uint8_t)mode);
   return set_params(env, s->node, &w) ? s : NULL;
+}
+
+spate_stream *spate_window_join(spate_stream *l, spate_stream *r, spate_window_assigner a,
+                                spate_join_fn fn, const spate_schema *out_schema) {
+  return window_two(l, r, a, (void *)(uintptr_t)fn, out_schema, 1, "spate_window_join");
+}
+
+spate_stream *spate_window_cogroup(spate_stream *l, spate_stream *r, spate_window_assigner a,
+                                   spate_cogroup_fn fn, const spate_schema *out_schema) {
+  return window_two(l, r, a, (void *)(uintptr_t)fn, out_schema, 2, "spate_window_cogroup");
 }
 
 spate_stream *spate_connect_broadcast(spate_stream *in, spate_stream *bc) {

@@ -41,8 +41,9 @@ typedef enum op_kind {
                           when both input edges are hash-partitioned (their keys) */
   OP_INTERVAL_JOIN,    /* two keyed inputs; udf = join fn; params: str NULL, i64 lower, i64 upper
                           (inclusive bounds, exclusive ones already moved in) */
-  OP_WINDOW_JOIN,      /* two keyed inputs; udf = join fn; params: str NULL, u8 assigner kind
-                          (tumbling or sliding, event time), i64 size, i64 slide, i64 offset */
+  OP_WINDOW_JOIN,      /* two keyed inputs; udf = join or coGroup fn; params: str NULL, u8
+                          assigner kind (tumbling or sliding, event time), i64 size, i64 slide,
+                          i64 offset, u8 mode (1 join, 2 coGroup) */
   OP_WINDOW,           /* keyed; udf = reduce or window fn; params: u8 assigner kind, u8 time
                           domain, i64 size, i64 slide, i64 offset, i64 gap, i64 allowed
                           lateness ms, str late side-output tag (may be NULL), u8 function

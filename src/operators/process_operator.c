@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "base/hash.h"
 #include "operators/registry.h"
+#include "operators/window_elements.h"
 #include "state/keyed_state.h"
 #include "state/timer_queue.h"
 
@@ -57,6 +58,7 @@ typedef struct proc_op {
   int64_t seq;
   /* window join: both sides in list states under the window as namespace */
   bool window_join;
+  spate_cogroup_fn cogroup; /* window coGroup instead of join */
   int64_t wsize, wslide, woffset;
   const uint8_t *timer_ns; /* namespace of the timer being fired */
   uint32_t timer_ns_len;
@@ -103,11 +105,13 @@ static int proc_open(op_t *op) {
       p->wsize = sp_get_i64(&r);
       p->wslide = sp_get_i64(&r);
       p->woffset = sp_get_i64(&r);
+      uint8_t mode = sp_get_u8(&r);
       if (!sp_reader_ok(&r) || (kind != SPATE_WINDOW_TUMBLING && kind != SPATE_WINDOW_SLIDING) ||
-          p->wsize <= 0 || p->wslide <= 0 || p->wslide > p->wsize)
+          p->wsize <= 0 || p->wslide <= 0 || p->wslide > p->wsize || mode < 1 || mode > 2)
         return op_fail(op, SPATE_ECORRUPT, "window join parameters are corrupt");
       p->window_join = true;
-      p->join = (spate_join_fn)op->udf;
+      p->join = (spate_join_fn)op->udf; /* join_setup runs when p->join is set */
+      if (mode == 2) p->cogroup = (spate_cogroup_fn)op->udf;
       p->first = wj_left;
       p->second = wj_right;
       p->on_timer = wj_fire;
@@ -697,6 +701,19 @@ static int wj_fire(spate_ctx *ctx, int64_t ts, spate_time_domain d, spate_collec
   proc_op *p = keyed_of(ctx);
   if (p->timer_ns_len != 16) return spate_ctx_fail(ctx, "window join: bad timer namespace");
   int rc = ks_set_namespace(p->backend, p->timer_ns, 16);
+  if (rc >= 0 && p->cogroup) { /* both sides at once, either may be empty */
+    spate_window_elements le = {0}, re = {0};
+    spate_time_window w = {0, 0};
+    for (int i = 0; i < 8; i++) {
+      w.start |= (int64_t)((uint64_t)p->timer_ns[i] << (8 * i));
+      w.end |= (int64_t)((uint64_t)p->timer_ns[8 + i] << (8 * i));
+    }
+    if ((rc = ks_list_get(p->buf[0]->ks, &le.it)) >= 0 && (rc = ks_list_get(p->buf[1]->ks, &re.it)) >= 0)
+      rc = p->cogroup(ctx, &w, &le, &re, out);
+    if (rc >= 0) rc = spate_state_clear(p->buf[0]);
+    if (rc >= 0) rc = spate_state_clear(p->buf[1]);
+    return rc;
+  }
   /* Reading the right list while holding views of the left one is safe: reads of states
    * without TTL do not move stored rows. */
   spate_state_iter li, ri;

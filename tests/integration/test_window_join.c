@@ -2,7 +2,8 @@
  * test_window_join.c: window joins against a brute-force join made here: every (left, right)
  * pair of one key inside a common tumbling or sliding event-time window comes out exactly once
  * per such window, stamped with the window's max timestamp (window bounds are recovered from
- * it). Unsupported assigners are rejected at build time.
+ * it). coGroup hands each (window, key) both sides' elements. Unsupported assigners are
+ * rejected at build time.
  * UDFs have external linkage and a wj_ prefix.
  */
 #include <setjmp.h>
@@ -105,6 +106,65 @@ static void run(int64_t size, int64_t slide, int parallelism) {
 static void test_tumbling(void **state) { run(10, 10, 1); }
 static void test_sliding_parallel(void **state) { run(12, 4, 2); }
 
+/* coGroup: (key, window start, #left, #right) for every window and key with elements */
+int wj_cogroup(spate_ctx *ctx, const spate_time_window *w, spate_window_elements *l,
+               spate_window_elements *r, spate_collector *out) {
+  spate_row row;
+  int64_t nl = 0, nr = 0, key = -1;
+  while (spate_window_next(l, &row)) {
+    nl++;
+    key = spate_row_bigint(&row, 0);
+  }
+  while (spate_window_next(r, &row)) {
+    nr++;
+    key = spate_row_bigint(&row, 0);
+  }
+  if (spate_ctx_timestamp(ctx) != w->end - 1) return spate_ctx_fail(ctx, "timestamp");
+  spate_row_builder *b = spate_collect_begin(out);
+  spate_rb_set_bigint(b, 0, key);
+  spate_rb_set_bigint(b, 1, w->start);
+  spate_rb_set_bigint(b, 2, nl);
+  spate_rb_set_bigint(b, 3, nr);
+  return spate_collect_emit(out);
+}
+
+static void test_cogroup(void **state) {
+  const int64_t size = 10;
+  spate_env *env = new_env();
+  spate_env_set_parallelism(env, 2);
+  const spate_schema *s = spate_env_schema(env, "key BIGINT NOT NULL, ts BIGINT NOT NULL");
+  const spate_schema *o = spate_env_schema(env, "key BIGINT NOT NULL, start BIGINT NOT NULL, nl BIGINT NOT NULL, nr BIGINT NOT NULL");
+  spate_stream *l = spate_parallelism(spate_generate(env, s, wj_gen_l, NL), 1);
+  l = spate_parallelism(spate_assign_watermarks_custom(l, 1, NULL, wj_wm, NULL), 1);
+  spate_stream *r = spate_parallelism(spate_generate(env, s, wj_gen_r, NR), 1);
+  r = spate_parallelism(spate_assign_watermarks_custom(r, 1, NULL, wj_wm, NULL), 1);
+  spate_collect(spate_window_cogroup(spate_key_by(l, 0), spate_key_by(r, 0),
+                                     spate_tumbling_windows(SPATE_EVENT_TIME, size, 0), wj_cogroup, o),
+                "groups");
+  spate_job_result *res = spate_execute(env, "window cogroup");
+  if (spate_job_result_status(res) != SPATE_JOB_FINISHED) fail_msg("%s", spate_job_result_error(res));
+  const spate_row *rows;
+  size_t n = spate_job_result_collected(res, "groups", &rows, NULL);
+  /* brute force over windows [-50, 300) of size 10 and keys */
+  int64_t cl[40][KEYS] = {{0}}, cr[40][KEYS] = {{0}};
+  for (int64_t a = 0; a < NL; a++) cl[(lts(a) + 50) / size][a % KEYS]++;
+  for (int64_t b = 0; b < NR; b++) cr[(rts(b) + 50) / size][(b + 1) % KEYS]++;
+  size_t expected = 0;
+  for (int wi = 0; wi < 40; wi++)
+    for (int k = 0; k < KEYS; k++) expected += cl[wi][k] + cr[wi][k] > 0;
+  assert_int_equal(n, expected);
+  for (size_t i = 0; i < n; i++) {
+    int64_t k = spate_row_bigint(&rows[i], 0), st = spate_row_bigint(&rows[i], 1);
+    int wi = (int)((st + 50) / size);
+    assert_int_equal(floor_mod(st, size), 0);
+    assert_int_equal(spate_row_bigint(&rows[i], 2), cl[wi][k]);
+    assert_int_equal(spate_row_bigint(&rows[i], 3), cr[wi][k]);
+    cl[wi][k] = cr[wi][k] = -1; /* each (window, key) once */
+  }
+  spate_job_result_free(res);
+  spate_env_free(env);
+}
+
 static void test_unsupported(void **state) {
   spate_env *env = new_env();
   spate_stream *a = spate_key_by(spate_from_sequence(env, 1, 3), 0);
@@ -118,6 +178,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_tumbling),
       cmocka_unit_test(test_sliding_parallel),
+      cmocka_unit_test(test_cogroup),
       cmocka_unit_test(test_unsupported),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
