@@ -68,17 +68,24 @@ static int extract_key(op_t *op, keyed_op *k, const spate_row *row, spate_row *k
   return 0;
 }
 
-static int reduce_process(op_t *op, int input, int64_t ts, const spate_row *row) {
-  keyed_op *k = op->impl;
+/* Finds the stored row of the record's key. The first row of a key is stored and emitted as
+ * it is (Flink's rolling aggregations): then *e is NULL and the return value is the emit's. */
+static int stored_row(op_t *op, keyed_op *k, int64_t ts, const spate_row *row, kt_entry **e) {
   spate_row key;
   int rc = extract_key(op, k, row, &key);
   if (rc < 0) return rc;
   uint64_t h = sp_hash64(key.data, key.len);
-  kt_entry *e = kt_get(&k->table, key.data, key.len, h);
-  if (!e) {
-    if (!kt_put(&k->table, key.data, key.len, h, row->data, row->len)) return SPATE_ENOMEM;
-    return output_emit(&op->out, ts, row);
-  }
+  *e = kt_get(&k->table, key.data, key.len, h);
+  if (*e) return 0;
+  if (!kt_put(&k->table, key.data, key.len, h, row->data, row->len)) return SPATE_ENOMEM;
+  return output_emit(&op->out, ts, row);
+}
+
+static int reduce_process(op_t *op, int input, int64_t ts, const spate_row *row) {
+  keyed_op *k = op->impl;
+  kt_entry *e;
+  int rc = stored_row(op, k, ts, row, &e);
+  if (rc < 0 || !e) return rc;
   spate_row acc = {kt_value(e), e->vlen, row->nfields};
   spate_rb_begin(&op->rb);
   rc = ((spate_reduce_fn)op->udf)(&op->ctx, &acc, row, &op->rb);
@@ -126,15 +133,9 @@ static void clear_null(uint8_t *row, int i) {
 
 static int agg_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   keyed_op *k = op->impl;
-  spate_row key;
-  int rc = extract_key(op, k, row, &key);
-  if (rc < 0) return rc;
-  uint64_t h = sp_hash64(key.data, key.len);
-  kt_entry *e = kt_get(&k->table, key.data, key.len, h);
-  if (!e) {
-    if (!kt_put(&k->table, key.data, key.len, h, row->data, row->len)) return SPATE_ENOMEM;
-    return output_emit(&op->out, ts, row);
-  }
+  kt_entry *e;
+  int rc = stored_row(op, k, ts, row, &e);
+  if (rc < 0 || !e) return rc;
   spate_row acc = {kt_value(e), e->vlen, row->nfields};
   int f = k->field;
   if (!spate_row_is_null(row, f)) {
