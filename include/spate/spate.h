@@ -236,11 +236,14 @@ typedef enum spate_state_kind {
 
 /* Flink's AggregateFunction: create writes a fresh accumulator; add folds a value into the
  * accumulator (acc NULL never happens: create runs first); result turns an accumulator into the
- * result row. Accumulator and result have their own schemas. */
+ * result row; merge (optional, NULL when absent) combines two accumulators into one. Accumulator
+ * and result have their own schemas. Initialise with designated initializers so that members
+ * added later stay zero. */
 typedef struct spate_aggregate_fns {
   int (*create)(spate_ctx *ctx, spate_row_builder *acc);
   int (*add)(spate_ctx *ctx, const spate_row *acc, const spate_row *value, spate_row_builder *out);
   int (*result)(spate_ctx *ctx, const spate_row *acc, spate_row_builder *out);
+  int (*merge)(spate_ctx *ctx, const spate_row *a, const spate_row *b, spate_row_builder *out);
 } spate_aggregate_fns;
 
 /* State time-to-live with Flink's StateTtlConfig options (processing time). */
@@ -320,10 +323,14 @@ typedef struct spate_time_window {
 typedef enum spate_window_kind {
   SPATE_WINDOW_TUMBLING = 1, /* size, offset */
   SPATE_WINDOW_SLIDING = 2,  /* size, slide, offset */
-  SPATE_WINDOW_SESSION = 3,  /* gap: windows of one key merge when closer than the gap */
+  SPATE_WINDOW_SESSION = 3,  /* gap (or gap_fn): windows of one key merge when they touch */
   SPATE_WINDOW_COUNT = 4,    /* size elements, sliding by `slide` elements (0: tumbling) */
   SPATE_WINDOW_GLOBAL = 5,   /* one window per key that never fires without a trigger */
 } spate_window_kind;
+
+/* Flink's SessionWindowTimeGapExtractor: the session gap (ms, > 0) of an element; a gap <= 0
+ * fails the job. The element is of the window's input schema. */
+typedef int64_t (*spate_gap_fn)(spate_ctx *ctx, const spate_row *element);
 
 typedef struct spate_window_assigner {
   spate_window_kind kind;
@@ -332,30 +339,44 @@ typedef struct spate_window_assigner {
   int64_t slide;            /* ms, or elements */
   int64_t offset;           /* ms */
   int64_t gap;              /* ms */
+  spate_gap_fn gap_fn;      /* SESSION: a gap per element instead of `gap` (NULL: none) */
 } spate_window_assigner;
 
 static inline spate_window_assigner spate_tumbling_windows(spate_time_domain d, int64_t size_ms,
                                                            int64_t offset_ms) {
-  spate_window_assigner a = {SPATE_WINDOW_TUMBLING, d, size_ms, size_ms, offset_ms, 0};
+  spate_window_assigner a = {
+      .kind = SPATE_WINDOW_TUMBLING, .domain = d, .size = size_ms, .slide = size_ms,
+      .offset = offset_ms};
   return a;
 }
 static inline spate_window_assigner spate_sliding_windows(spate_time_domain d, int64_t size_ms,
                                                           int64_t slide_ms, int64_t offset_ms) {
-  spate_window_assigner a = {SPATE_WINDOW_SLIDING, d, size_ms, slide_ms, offset_ms, 0};
+  spate_window_assigner a = {
+      .kind = SPATE_WINDOW_SLIDING, .domain = d, .size = size_ms, .slide = slide_ms,
+      .offset = offset_ms};
   return a;
 }
 static inline spate_window_assigner spate_session_windows(spate_time_domain d, int64_t gap_ms) {
-  spate_window_assigner a = {SPATE_WINDOW_SESSION, d, 0, 0, 0, gap_ms};
+  spate_window_assigner a = {.kind = SPATE_WINDOW_SESSION, .domain = d, .gap = gap_ms};
+  return a;
+}
+/* Flink's DynamicEventTimeSessionWindows / DynamicProcessingTimeSessionWindows: an element at
+ * time t opens the window [t, t + fn(element)), which merges with the windows it touches. The
+ * function must have external linkage, as every user function. */
+static inline spate_window_assigner spate_session_windows_dynamic(spate_time_domain d,
+                                                                  spate_gap_fn fn) {
+  spate_window_assigner a = {.kind = SPATE_WINDOW_SESSION, .domain = d, .gap_fn = fn};
   return a;
 }
 static inline spate_window_assigner spate_count_windows(int64_t size, int64_t slide) {
-  spate_window_assigner a = {SPATE_WINDOW_COUNT, SPATE_EVENT_TIME, size, slide, 0, 0};
+  spate_window_assigner a = {
+      .kind = SPATE_WINDOW_COUNT, .domain = SPATE_EVENT_TIME, .size = size, .slide = slide};
   return a;
 }
 
 /* Flink's GlobalWindows: give them a trigger (and maybe an evictor) with spate_window_trigger. */
 static inline spate_window_assigner spate_global_windows(void) {
-  spate_window_assigner a = {SPATE_WINDOW_GLOBAL, SPATE_PROCESSING_TIME, 0, 0, 0, 0};
+  spate_window_assigner a = {.kind = SPATE_WINDOW_GLOBAL, .domain = SPATE_PROCESSING_TIME};
   return a;
 }
 
@@ -378,7 +399,27 @@ typedef enum spate_trigger_kind {
   SPATE_TRIGGER_CONTINUOUS_EVENT_TIME = 4,
   SPATE_TRIGGER_CONTINUOUS_PROCESSING_TIME = 5,
   SPATE_TRIGGER_DELTA = 6,
+  SPATE_TRIGGER_CUSTOM = 7, /* user callbacks, see spate_custom_trigger */
 } spate_trigger_kind;
+
+/* Flink's TriggerResult: what a trigger callback returns (or a negative error code). */
+typedef enum spate_trigger_result {
+  SPATE_TRIGGER_CONTINUE = 0,
+  SPATE_TRIGGER_FIRE = 1,
+  SPATE_TRIGGER_PURGE = 2,
+  SPATE_TRIGGER_FIRE_AND_PURGE = 3,
+} spate_trigger_result;
+
+/* A user-defined trigger (Flink's Trigger.onElement / onEventTime / onProcessingTime) for the
+ * window w of the current key: on_element sees every element added to w with its timestamp,
+ * the time callbacks see the timers of w (those the callbacks registered, and the window's
+ * cleanup timer). A NULL time callback means CONTINUE. The callbacks may register and delete
+ * timers of w with spate_trigger_register_event_timer & co. Triggers cannot merge: not for
+ * session windows. There is no clear callback: a timer left behind by a purged or cleaned-up
+ * window still calls its callback, and firing a window without contents emits nothing. */
+typedef int (*spate_trigger_element_fn)(spate_ctx *ctx, const spate_row *element, int64_t ts,
+                                        const spate_time_window *w);
+typedef int (*spate_trigger_time_fn)(spate_ctx *ctx, int64_t time, const spate_time_window *w);
 
 /* Flink's DeltaFunction: the distance between two elements (of the window's input schema). */
 typedef double (*spate_delta_fn)(spate_ctx *ctx, const spate_row *old_row, const spate_row *new_row);
@@ -390,22 +431,40 @@ typedef struct spate_trigger {
   bool purging;           /* FIRE becomes FIRE_AND_PURGE */
   double delta_threshold; /* DELTA */
   spate_delta_fn delta_fn; /* DELTA */
+  spate_trigger_element_fn on_element;       /* CUSTOM (required) */
+  spate_trigger_time_fn on_event_time;       /* CUSTOM */
+  spate_trigger_time_fn on_processing_time;  /* CUSTOM */
 } spate_trigger;
 
 static inline spate_trigger spate_count_trigger(int64_t n) {
-  spate_trigger t = {SPATE_TRIGGER_COUNT, n, 0, false, 0, 0};
+  spate_trigger t = {.kind = SPATE_TRIGGER_COUNT, .count = n};
   return t;
 }
 static inline spate_trigger spate_continuous_trigger(spate_time_domain d, int64_t interval_ms) {
-  spate_trigger t = {d == SPATE_EVENT_TIME ? SPATE_TRIGGER_CONTINUOUS_EVENT_TIME
-                                           : SPATE_TRIGGER_CONTINUOUS_PROCESSING_TIME,
-                     0, interval_ms, false, 0, 0};
+  spate_trigger t = {.kind = d == SPATE_EVENT_TIME ? SPATE_TRIGGER_CONTINUOUS_EVENT_TIME
+                                                   : SPATE_TRIGGER_CONTINUOUS_PROCESSING_TIME,
+                     .interval_ms = interval_ms};
   return t;
 }
 static inline spate_trigger spate_delta_trigger(double threshold, spate_delta_fn fn) {
-  spate_trigger t = {SPATE_TRIGGER_DELTA, 0, 0, false, threshold, fn};
+  spate_trigger t = {.kind = SPATE_TRIGGER_DELTA, .delta_threshold = threshold, .delta_fn = fn};
   return t;
 }
+/* The callbacks must have external linkage, as every user function. */
+static inline spate_trigger spate_custom_trigger(spate_trigger_element_fn on_element,
+                                                 spate_trigger_time_fn on_event_time,
+                                                 spate_trigger_time_fn on_processing_time) {
+  spate_trigger t = {.kind = SPATE_TRIGGER_CUSTOM, .on_element = on_element,
+                     .on_event_time = on_event_time, .on_processing_time = on_processing_time};
+  return t;
+}
+/* Flink's TriggerContext timers: inside a custom trigger's callback, register or delete a timer
+ * of the current key and window (event time or processing time); it calls the trigger's
+ * on_event_time / on_processing_time. SPATE_EINVAL (and a context error) outside a callback. */
+int spate_trigger_register_event_timer(spate_ctx *ctx, int64_t time);
+int spate_trigger_register_processing_timer(spate_ctx *ctx, int64_t time);
+int spate_trigger_delete_event_timer(spate_ctx *ctx, int64_t time);
+int spate_trigger_delete_processing_timer(spate_ctx *ctx, int64_t time);
 static inline spate_trigger spate_purging(spate_trigger t) {
   t.purging = true;
   return t;
@@ -435,15 +494,16 @@ typedef struct spate_evictor {
 } spate_evictor;
 
 static inline spate_evictor spate_count_evictor(int64_t n, bool after) {
-  spate_evictor e = {SPATE_EVICTOR_COUNT, n, 0, 0, 0, after};
+  spate_evictor e = {.kind = SPATE_EVICTOR_COUNT, .count = n, .evict_after = after};
   return e;
 }
 static inline spate_evictor spate_time_evictor(int64_t window_ms, bool after) {
-  spate_evictor e = {SPATE_EVICTOR_TIME, 0, window_ms, 0, 0, after};
+  spate_evictor e = {.kind = SPATE_EVICTOR_TIME, .window_ms = window_ms, .evict_after = after};
   return e;
 }
 static inline spate_evictor spate_delta_evictor(double threshold, spate_delta_fn fn, bool after) {
-  spate_evictor e = {SPATE_EVICTOR_DELTA, 0, 0, threshold, fn, after};
+  spate_evictor e = {
+      .kind = SPATE_EVICTOR_DELTA, .threshold = threshold, .delta_fn = fn, .evict_after = after};
   return e;
 }
 
@@ -470,6 +530,28 @@ spate_stream *spate_window_reduce(spate_stream *windowed, spate_reduce_fn fn);
 /* Full window function over all elements. */
 spate_stream *spate_window_apply(spate_stream *windowed, spate_window_fn fn,
                                  const spate_schema *out_schema);
+/* Incremental aggregation (Flink's aggregate(AggregateFunction)): every element is added into
+ * an accumulator (acc_schema) per window, and a firing window emits result(accumulator), a row
+ * of out_schema. With fns->merge, tumbling and sliding windows keep one accumulator per pane
+ * (as reduce does) and merge the panes' accumulators of a firing window; without it one
+ * accumulator per window. Session windows need merge. The functions (copied) must have
+ * external linkage. */
+spate_stream *spate_window_aggregate(spate_stream *windowed, const spate_aggregate_fns *fns,
+                                     const spate_schema *acc_schema,
+                                     const spate_schema *out_schema);
+/* Incremental and full window function together (Flink's reduce(ReduceFunction,
+ * ProcessWindowFunction)): elements are reduced as by spate_window_reduce, and a firing window
+ * calls window_fn with the window and exactly one element, the reduced row. */
+spate_stream *spate_window_reduce_apply(spate_stream *windowed, spate_reduce_fn reduce_fn,
+                                        spate_window_fn window_fn, const spate_schema *out_schema);
+/* Flink's aggregate(AggregateFunction, ProcessWindowFunction): as spate_window_aggregate, and a
+ * firing window calls window_fn with the window and exactly one element, the aggregate's result
+ * (a row of result_schema). */
+spate_stream *spate_window_aggregate_apply(spate_stream *windowed, const spate_aggregate_fns *fns,
+                                           const spate_schema *acc_schema,
+                                           const spate_schema *result_schema,
+                                           spate_window_fn window_fn,
+                                           const spate_schema *out_schema);
 
 /* Side outputs (Flink's OutputTag): an operator emits rows to a named output besides its main
  * one; spate_side_output reads them as a stream of the given schema. */

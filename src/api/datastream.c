@@ -605,7 +605,7 @@ spate_stream *spate_window(spate_stream *keyed_in, spate_window_assigner a) {
     else if (a.offset <= -a.slide || a.offset >= a.slide) bad = "the offset must be in (-slide, slide)";
     break;
   case SPATE_WINDOW_SESSION:
-    if (a.gap <= 0) bad = "the session gap must be positive";
+    if (!a.gap_fn && a.gap <= 0) bad = "the session gap must be positive";
     break;
   case SPATE_WINDOW_COUNT:
     if (a.size <= 0) bad = "the count window size must be positive";
@@ -619,6 +619,8 @@ spate_stream *spate_window(spate_stream *keyed_in, spate_window_assigner a) {
   }
   if (!bad && a.kind != SPATE_WINDOW_COUNT && (unsigned)a.domain > SPATE_PROCESSING_TIME)
     bad = "unknown time domain";
+  if (!bad && a.gap_fn && a.kind != SPATE_WINDOW_SESSION)
+    bad = "only session windows take a gap function";
   if (bad)
     return api_fail(env, "spate_window: %s (size %lld, slide %lld, offset %lld, gap %lld)", bad,
                     (long long)a.size, (long long)a.slide, (long long)a.offset, (long long)a.gap),
@@ -667,6 +669,9 @@ spate_stream *spate_window_trigger(spate_stream *w, spate_trigger t) {
   case SPATE_TRIGGER_DELTA:
     if (!t.delta_fn) bad = "the delta function must not be NULL";
     else if (t.delta_threshold != t.delta_threshold) bad = "the threshold is not a number";
+    break;
+  case SPATE_TRIGGER_CUSTOM:
+    if (!t.on_element) bad = "a custom trigger needs an on_element function";
     break;
   default: bad = "unknown trigger";
   }
@@ -726,8 +731,54 @@ spate_stream *spate_late_output(spate_stream *w, const char *tag) {
   return w;
 }
 
+/* What a window operator's function needs besides its main UDF: the aggregate functions and
+ * schemas (WINDOW_FN_AGGREGATE), and the window function called with the one incremental
+ * result (reduce or aggregate combined with a window function). */
+typedef struct window_extra {
+  const spate_aggregate_fns *agg;
+  const spate_schema *acc_schema, *result_schema;
+  spate_window_fn apply;
+} window_extra;
+
+/* The symbols of window_fn's functions, in the order of the params (NULL where absent). */
+enum {
+  WSYM_GAP, WSYM_CREATE, WSYM_ADD, WSYM_RESULT, WSYM_MERGE, WSYM_APPLY,
+  WSYM_ON_ELEMENT, WSYM_ON_EVENT_TIME, WSYM_ON_PROCESSING_TIME, WSYM_N
+};
+
+static bool window_symbols(spate_env *env, const char *api, const spate_window_assigner *a,
+                           const spate_trigger *t, const window_extra *x, char *sym[WSYM_N]) {
+  void *fns[WSYM_N] = {0};
+  fns[WSYM_GAP] = (void *)(uintptr_t)a->gap_fn;
+  if (t->kind == SPATE_TRIGGER_CUSTOM) {
+    fns[WSYM_ON_ELEMENT] = (void *)(uintptr_t)t->on_element;
+    fns[WSYM_ON_EVENT_TIME] = (void *)(uintptr_t)t->on_event_time;
+    fns[WSYM_ON_PROCESSING_TIME] = (void *)(uintptr_t)t->on_processing_time;
+  }
+  if (x && x->agg) {
+    fns[WSYM_CREATE] = (void *)(uintptr_t)x->agg->create;
+    fns[WSYM_ADD] = (void *)(uintptr_t)x->agg->add;
+    fns[WSYM_RESULT] = (void *)(uintptr_t)x->agg->result;
+    fns[WSYM_MERGE] = (void *)(uintptr_t)x->agg->merge;
+  }
+  if (x) fns[WSYM_APPLY] = (void *)(uintptr_t)x->apply;
+  for (int i = 0; i < WSYM_N; i++) {
+    sym[i] = NULL;
+    if (fns[i] && !(sym[i] = udf_name(env, api, fns[i]))) {
+      for (int j = 0; j < i; j++) sp_free(sym[j]);
+      return false;
+    }
+  }
+  return true;
+}
+
+static void put_opt_schema(sp_writer *p, const spate_schema *s) {
+  sp_put_u8(p, s != NULL);
+  if (s) schema_encode(p, s);
+}
+
 static spate_stream *window_fn(spate_stream *w, const char *api, int fn_kind, void *fn,
-                               const spate_schema *out_schema) {
+                               const spate_schema *out_schema, const window_extra *x) {
   if (!need_windowed(w, api)) return NULL;
   if (!fn) return api_fail(w->env, "%s: the function must not be NULL", api), NULL;
   spate_window_assigner win = w->window;
@@ -745,6 +796,8 @@ static spate_stream *window_fn(spate_stream *w, const char *api, int fn_kind, vo
     if (e.kind == SPATE_EVICTOR_NONE && win.slide > 0) e = spate_count_evictor(win.size, false);
     win = spate_global_windows();
   }
+  char *sym[WSYM_N];
+  if (!window_symbols(w->env, api, &win, &t, x, sym)) return NULL;
   char *tfn = NULL, *efn = NULL;
   if (t.kind == SPATE_TRIGGER_DELTA &&
       !(tfn = udf_name(w->env, "spate_window_trigger", (void *)(uintptr_t)t.delta_fn)))
@@ -793,18 +846,64 @@ static spate_stream *window_fn(spate_stream *w, const char *api, int fn_kind, vo
   sp_put_u64(&p, ebits);
   sp_put_str(&p, efn);
   sp_put_u8(&p, w->window_all);
+  for (int i = 0; i < WSYM_N; i++) sp_put_str(&p, sym[i]);
+  put_opt_schema(&p, x ? x->acc_schema : NULL);
+  put_opt_schema(&p, x ? x->result_schema : NULL);
   sp_free(tfn);
   sp_free(efn);
+  for (int i = 0; i < WSYM_N; i++) sp_free(sym[i]);
   return set_params(w->env, s->node, &p) ? s : NULL;
 }
 
 spate_stream *spate_window_reduce(spate_stream *w, spate_reduce_fn fn) {
   return window_fn(w, "spate_window_reduce", WINDOW_FN_REDUCE, (void *)(uintptr_t)fn,
-                   w ? w->schema : NULL);
+                   w ? w->schema : NULL, NULL);
 }
 
 spate_stream *spate_window_apply(spate_stream *w, spate_window_fn fn, const spate_schema *out) {
-  return window_fn(w, "spate_window_apply", WINDOW_FN_APPLY, (void *)(uintptr_t)fn, out);
+  return window_fn(w, "spate_window_apply", WINDOW_FN_APPLY, (void *)(uintptr_t)fn, out, NULL);
+}
+
+spate_stream *spate_window_reduce_apply(spate_stream *w, spate_reduce_fn reduce_fn,
+                                        spate_window_fn window_fn_, const spate_schema *out) {
+  const char *api = "spate_window_reduce_apply";
+  if (!need_windowed(w, api)) return NULL;
+  if (!window_fn_) return api_fail(w->env, "%s: the window function must not be NULL", api), NULL;
+  window_extra x = {.apply = window_fn_};
+  return window_fn(w, api, WINDOW_FN_REDUCE, (void *)(uintptr_t)reduce_fn, out, &x);
+}
+
+/* Checks the aggregate functions and schemas of spate_window_aggregate[_apply]. */
+static bool check_aggregate(spate_stream *w, const char *api, const spate_aggregate_fns *fns,
+                            const spate_schema *acc, const spate_schema *result) {
+  if (!need_windowed(w, api)) return false;
+  const char *bad = NULL;
+  if (!fns || !fns->create || !fns->add || !fns->result)
+    bad = "the aggregate functions create, add and result must not be NULL";
+  else if (!acc || !result)
+    bad = "the accumulator and result schemas must not be NULL";
+  else if (w->window.kind == SPATE_WINDOW_SESSION && !fns->merge)
+    bad = "session windows merge accumulators: the aggregate needs a merge function";
+  if (bad) api_fail(w->env, "%s: %s", api, bad);
+  return !bad;
+}
+
+spate_stream *spate_window_aggregate(spate_stream *w, const spate_aggregate_fns *fns,
+                                     const spate_schema *acc, const spate_schema *out) {
+  const char *api = "spate_window_aggregate";
+  if (!check_aggregate(w, api, fns, acc, out)) return NULL;
+  window_extra x = {.agg = fns, .acc_schema = acc, .result_schema = out};
+  return window_fn(w, api, WINDOW_FN_AGGREGATE, (void *)(uintptr_t)fns->add, out, &x);
+}
+
+spate_stream *spate_window_aggregate_apply(spate_stream *w, const spate_aggregate_fns *fns,
+                                           const spate_schema *acc, const spate_schema *result,
+                                           spate_window_fn window_fn_, const spate_schema *out) {
+  const char *api = "spate_window_aggregate_apply";
+  if (!check_aggregate(w, api, fns, acc, result)) return NULL;
+  if (!window_fn_) return api_fail(w->env, "%s: the window function must not be NULL", api), NULL;
+  window_extra x = {.agg = fns, .acc_schema = acc, .result_schema = result, .apply = window_fn_};
+  return window_fn(w, api, WINDOW_FN_AGGREGATE, (void *)(uintptr_t)fns->add, out, &x);
 }
 
 spate_stream *spate_side_output(spate_stream *s, const char *tag, const spate_schema *schema) {

@@ -53,7 +53,12 @@ typedef enum op_kind {
                           u8 kind (spate_evictor_kind), u8 evict after, i64 count, i64 window
                           ms, u64 threshold (IEEE bits), str delta fn (may be NULL); u8 window
                           all (1: every record has one constant key; the node's key is then
-                          only nominal, and the operator runs at parallelism 1) */
+                          only nominal, and the operator runs at parallelism 1); then str
+                          session gap fn, str aggregate create, add, result, merge, str
+                          window fn called with the one incremental result, str custom
+                          trigger on_element, on_event_time, on_processing_time (each may be
+                          NULL); u8 + schema accumulator, u8 + schema aggregate result (u8 0:
+                          absent). WINDOW_FN_AGGREGATE's udf is the aggregate's add */
   OP_TIMESTAMPS,       /* params: u8 watermarks kind, i64 max out-of-orderness ms, i64 idleness
                           ms (0: none), i32 timestamp field (-1: udf), str on-event generator,
                           str periodic generator (custom only, may be NULL), i64 periodic
@@ -61,7 +66,7 @@ typedef enum op_kind {
   OP_KIND_MAX_
 } op_kind;
 
-enum { WINDOW_FN_REDUCE = 1, WINDOW_FN_APPLY = 2 };
+enum { WINDOW_FN_REDUCE = 1, WINDOW_FN_APPLY = 2, WINDOW_FN_AGGREGATE = 3 };
 
 typedef enum agg_kind { AGG_SUM = 1, AGG_MIN, AGG_MAX, AGG_MIN_BY, AGG_MAX_BY } agg_kind;
 

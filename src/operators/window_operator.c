@@ -36,6 +36,15 @@
  *    one pane per window. Elements of a pane whose windows are all late are never added, and a
  *    window that is late never fires again, so the results are those of the per-window layout,
  *    which full window functions (and slides that would need too many panes) still use.
+ *  - aggregate functions (WINDOW_FN_AGGREGATE): the contents are a VALUE of the accumulator
+ *    instead of the reducing state, created, added to and written back per element; panes are
+ *    used only when the aggregate has merge (firing merges the panes' accumulators in time
+ *    order), session windows merge accumulators with it, and lists of elements (evicting
+ *    windows) are folded into a fresh accumulator when they fire. A firing emits
+ *    result(accumulator);
+ *  - reduce or aggregate with a window function (the "window fn" symbol): the one incremental
+ *    result goes to the window function as the window's only element (emit_result);
+ *  - dynamic session gaps: the gap function gives each element's window [t, t + gap);
  *  - a trigger other than the assigner's own, an evictor, or global windows: the generic path,
  *    Flink's onElement / onEventTime / onProcessingTime loop with per-window contents (see
  *    "generic windows"); session windows and count windows never take it (the API rejects the
@@ -137,6 +146,17 @@ typedef struct win_op {
   spate_row *inner;    /* evicting: the elements of a firing window, and their timestamps */
   int64_t *tss;
   size_t ev_cap;
+  /* Dynamic session gaps, aggregate functions (WINDOW_FN_AGGREGATE: contents are a VALUE of
+   * the accumulator per window or pane) and the window function that receives the one
+   * incremental result (reduce or aggregate with a window function). */
+  char *sym[9]; /* gap, create, add, result, merge, window fn, trigger callbacks (stream_graph.h) */
+  spate_gap_fn gap_fn;
+  spate_aggregate_fns agg;
+  spate_window_fn apply;
+  spate_trigger_element_fn on_element; /* SPATE_TRIGGER_CUSTOM */
+  spate_trigger_time_fn on_event_time, on_processing_time;
+  spate_schema *acc_schema, *res_schema;
+  spate_row_builder acc_rb[2], res_rb;
 } win_op;
 
 static const win global_window = {INT64_MIN, INT64_MAX};
@@ -287,9 +307,91 @@ static int delete_timers(win_op *w, win x) {
 /* ---- contents ---------------------------------------------------------------------------------- */
 static bool contents_are_list(const win_op *w) { return w->fn == WINDOW_FN_APPLY || w->evicting; }
 
+static bool is_agg(const win_op *w) { return w->fn == WINDOW_FN_AGGREGATE; }
+
+/* Finishes an accumulator or result row a user function built. */
+static int finish_built(win_op *w, spate_row_builder *b, spate_row *out, const char *what) {
+  if (spate_rb_finish(b, out) < 0)
+    return op_fail(w->op, SPATE_EUDF, "%s built an invalid row: %s", what, spate_rb_error(b));
+  return 0;
+}
+
+/* A fresh accumulator (AggregateFunction.createAccumulator) built in b. */
+static int agg_create(win_op *w, spate_row_builder *b, spate_row *acc) {
+  spate_rb_begin(b);
+  int rc = w->agg.create(&w->op->ctx, b);
+  if (rc < 0) return op_udf_failed(w->op, rc, "aggregate function (create)");
+  return finish_built(w, b, acc, "aggregate function (create)");
+}
+
+/* add(acc, value) into the builder that does not hold acc; *b says which one holds acc and is
+ * flipped. */
+static int agg_fold_one(win_op *w, int *b, spate_row *acc, const spate_row *value) {
+  spate_row_builder *out = &w->acc_rb[*b ^ 1];
+  spate_rb_begin(out);
+  int rc = w->agg.add(&w->op->ctx, acc, value, out);
+  if (rc < 0) return op_udf_failed(w->op, rc, "aggregate function (add)");
+  *b ^= 1;
+  return finish_built(w, out, acc, "aggregate function (add)");
+}
+
+/* Adds `row` into the accumulator of the current key and namespace, creating it first when
+ * there is none (*created then true). */
+static int agg_add(win_op *w, const spate_row *row, bool *created) {
+  spate_row acc;
+  int rc = ks_value_get(w->contents, &acc);
+  if (rc < 0) return state_failed(w, rc, "window state");
+  *created = rc == 0;
+  int b = 1; /* acc is a backend view: fold into acc_rb[0] */
+  if (*created) {
+    if ((rc = agg_create(w, &w->acc_rb[0], &acc)) < 0) return rc;
+    b = 0;
+  }
+  if ((rc = agg_fold_one(w, &b, &acc, row)) < 0) return rc;
+  rc = ks_value_update(w->contents, &acc);
+  return rc < 0 ? state_failed(w, rc, "window state") : 0;
+}
+
+/* A fresh accumulator with the n rows (or, when rows is NULL, the list `it`) added: the
+ * aggregate over elements kept one by one (evicting windows). */
+static int agg_fold(win_op *w, const spate_row *rows, size_t n, ks_list_iter *it, spate_row *acc) {
+  int b = 0, rc = agg_create(w, &w->acc_rb[0], acc);
+  spate_row e;
+  for (size_t i = 0; rc == 0 && (rows ? i < n : ks_list_next(it, &e)); i++)
+    rc = agg_fold_one(w, &b, acc, rows ? &rows[i] : &e);
+  return rc;
+}
+
+/* What a firing window x emits from its incremental value v (the reduced row, or the
+ * accumulator): the aggregate's result, and that or the reduced row goes out, or to the window
+ * function as the window's one element (Flink's reduce/aggregate with a ProcessWindowFunction). */
+static int emit_result(win_op *w, win x, const spate_row *v) {
+  op_t *op = w->op;
+  spate_row r = *v;
+  op->ctx.ts = max_ts(x);
+  if (is_agg(w)) {
+    spate_rb_begin(&w->res_rb);
+    int rc = w->agg.result(&op->ctx, v, &w->res_rb);
+    if (rc < 0) return op_udf_failed(op, rc, "aggregate function (result)");
+    if ((rc = finish_built(w, &w->res_rb, &r, "aggregate function (result)")) < 0) return rc;
+  }
+  if (!w->apply) return output_emit(&op->out, max_ts(x), &r);
+  spate_window_elements one;
+  memset(&one, 0, sizeof one);
+  one.rows = &r;
+  one.n = 1;
+  spate_collector c = {op, &op->rb};
+  int rc = w->apply(&op->ctx, &x, &one, &c);
+  return rc < 0 ? op_udf_failed(op, rc, "window function") : 0;
+}
+
 static int add_element(win_op *w, win x, const spate_row *row) {
   int rc = set_window(w, x);
   if (rc < 0) return rc;
+  if (is_agg(w) && !contents_are_list(w)) {
+    bool created;
+    return agg_add(w, row, &created);
+  }
   rc = contents_are_list(w) ? ks_list_add(w->contents, row) : ks_reducing_add(w->contents, row);
   return rc < 0 ? state_failed(w, rc, "reduce function") : 0;
 }
@@ -329,9 +431,9 @@ static int emit_window(win_op *w, win x) {
   op->ctx.ts = max_ts(x);
   if (!contents_are_list(w)) {
     spate_row r;
-    rc = ks_reducing_get(w->contents, &r);
+    rc = is_agg(w) ? ks_value_get(w->contents, &r) : ks_reducing_get(w->contents, &r);
     if (rc < 0) return state_failed(w, rc, "window state");
-    return rc == 1 ? output_emit(&op->out, max_ts(x), &r) : 0;
+    return rc == 1 ? emit_result(w, x, &r) : 0;
   }
   spate_window_elements e;
   memset(&e, 0, sizeof e);
@@ -341,7 +443,12 @@ static int emit_window(win_op *w, win x) {
     spate_row acc;
     bool any;
     rc = fold(w, &e.it, &acc, &any);
-    return rc < 0 || !any ? rc : output_emit(&op->out, max_ts(x), &acc);
+    return rc < 0 || !any ? rc : emit_result(w, x, &acc);
+  }
+  if (is_agg(w)) {
+    spate_row acc;
+    rc = agg_fold(w, NULL, 0, &e.it, &acc);
+    return rc < 0 ? rc : emit_result(w, x, &acc);
   }
   spate_collector c = {op, &op->rb};
   rc = ((spate_window_fn)op->udf)(&op->ctx, &x, &e, &c);
@@ -369,7 +476,8 @@ static int move_contents(win_op *w, win from, win to) {
       if ((rc = scratch_push(w, &e)) < 0) return op_fail(w->op, rc, "out of memory");
   } else {
     spate_row acc;
-    if ((rc = ks_reducing_get(w->contents, &acc)) < 0) return state_failed(w, rc, "window state");
+    rc = is_agg(w) ? ks_value_get(w->contents, &acc) : ks_reducing_get(w->contents, &acc);
+    if (rc < 0) return state_failed(w, rc, "window state");
     if (rc == 1 && (rc = scratch_push(w, &acc)) < 0) return op_fail(w->op, rc, "out of memory");
   }
   if (w->nsrows == 0) return 0;
@@ -377,6 +485,19 @@ static int move_contents(win_op *w, win from, win to) {
   const spate_row *rows = scratch_rows(w, 0);
   if (!rows) return op_fail(w->op, SPATE_ENOMEM, "out of memory");
   if ((rc = set_window(w, to)) < 0) return rc;
+  if (is_agg(w) && !contents_are_list(w)) { /* AggregatingState merge: merge(to, from) */
+    spate_row acc, merged = rows[0];
+    if ((rc = ks_value_get(w->contents, &acc)) < 0) return state_failed(w, rc, "window state");
+    if (rc == 1) {
+      spate_rb_begin(&w->acc_rb[0]);
+      if ((rc = w->agg.merge(&w->op->ctx, &acc, &rows[0], &w->acc_rb[0])) < 0)
+        return op_udf_failed(w->op, rc, "aggregate function (merge)");
+      if ((rc = finish_built(w, &w->acc_rb[0], &merged, "aggregate function (merge)")) < 0)
+        return rc;
+    }
+    rc = ks_value_update(w->contents, &merged);
+    return rc < 0 ? state_failed(w, rc, "window state") : 0;
+  }
   rc = contents_are_list(w) ? ks_list_add_all(w->contents, rows, w->nsrows)
                             : ks_reducing_add(w->contents, rows);
   return rc < 0 ? state_failed(w, rc, "reduce function") : 0;
@@ -573,9 +694,11 @@ static int emit_panes(win_op *w, win x) {
   int b = 0, rc;
   op->ctx.ts = max_ts(x);
   scratch_reset(w);
+  bool agg = is_agg(w);
   for (int64_t s = x.start; s < x.end; s += w->pane) {
     if ((rc = set_window(w, (win){s, s + w->pane})) < 0) return rc;
-    if ((rc = ks_reducing_get(w->contents, &r)) < 0) return state_failed(w, rc, "window state");
+    rc = agg ? ks_value_get(w->contents, &r) : ks_reducing_get(w->contents, &r);
+    if (rc < 0) return state_failed(w, rc, "window state");
     if (rc == 0) continue;
     if (!any) {
       any = true;
@@ -590,15 +713,17 @@ static int emit_panes(win_op *w, win x) {
       acc = *copy;
       continue;
     }
-    spate_rb_begin(&w->fold_rb[b]);
-    rc = ((spate_reduce_fn)op->udf)(&op->ctx, &acc, &r, &w->fold_rb[b]);
-    if (rc < 0) return op_udf_failed(op, rc, "reduce function");
-    if (spate_rb_finish(&w->fold_rb[b], &acc) < 0)
-      return op_fail(op, SPATE_EUDF, "reduce function built an invalid row: %s",
-                     spate_rb_error(&w->fold_rb[b]));
+    /* panes combine with the reduce function, or the aggregate's merge (accumulators) */
+    spate_row_builder *fb = agg ? &w->acc_rb[b] : &w->fold_rb[b];
+    const char *what = agg ? "aggregate function (merge)" : "reduce function";
+    spate_rb_begin(fb);
+    rc = agg ? w->agg.merge(&op->ctx, &acc, &r, fb)
+             : ((spate_reduce_fn)op->udf)(&op->ctx, &acc, &r, fb);
+    if (rc < 0) return op_udf_failed(op, rc, what);
+    if ((rc = finish_built(w, fb, &acc, what)) < 0) return rc;
     b ^= 1;
   }
-  return any ? output_emit(&op->out, max_ts(x), &acc) : 0;
+  return any ? emit_result(w, x, &acc) : 0;
 }
 
 /* Window x of the current key is past its cleanup time: the panes before the next window's
@@ -635,8 +760,14 @@ static int pane_element(win_op *w, int64_t ts, int64_t t, const spate_row *row) 
   }
   int rc = set_window(w, (win){p, p + w->pane});
   if (rc < 0) return rc;
-  int created = ks_reducing_add_created(w->contents, row);
-  if (created < 0) return state_failed(w, created, "reduce function");
+  int created;
+  if (is_agg(w)) {
+    bool c;
+    if ((rc = agg_add(w, row, &c)) < 0) return rc;
+    created = c;
+  } else if ((created = ks_reducing_add_created(w->contents, row)) < 0) {
+    return state_failed(w, created, "reduce function");
+  }
   if (!created && !may_fire) return 0;
   int n;
   if ((rc = assign(w, t, &n)) < 0) return rc;
@@ -702,6 +833,8 @@ static int count_element(win_op *w, const spate_row *row) {
  * what the evictor leaves when the window fires. */
 enum { T_CONTINUE = 0, T_FIRE = 1, T_PURGE = 2 };
 
+/* SPATE_TRIGGER_CUSTOM: the user's callbacks answer with spate_trigger_result, whose values are
+ * these bits; they register their own timers (custom_call, trigger_timer). */
 static int fire_result(const win_op *w) { return T_FIRE | (w->purging ? T_PURGE : 0); }
 
 /* The trigger's BIGINT of window x (count, next firing); *has = false when there is none. */
@@ -743,6 +876,59 @@ static int continuous_next(win_op *w, win x, int64_t from) {
   return rc < 0 ? rc : timer_in(w, event, next, x, false);
 }
 
+/* A custom trigger's callback runs with ctx.trigger pointing at this, so that its timer calls
+ * (spate_trigger_register_event_timer & co) know the operator and the window. */
+typedef struct custom_ctx {
+  win_op *w;
+  win x;
+  int timer_rc; /* a timer call that failed (its message is written), else 0 */
+} custom_ctx;
+
+/* Calls a custom trigger callback for window x (element: row at ts, else the timer at t in
+ * the given domain) and turns its answer into T_* bits. */
+static int custom_call(win_op *w, win x, const spate_row *row, int64_t t, bool event, int *res) {
+  op_t *op = w->op;
+  spate_trigger_time_fn tf = event ? w->on_event_time : w->on_processing_time;
+  *res = T_CONTINUE;
+  if (!row && !tf) return 0;
+  custom_ctx c = {w, x, 0};
+  op->ctx.trigger = &c;
+  int rc = row ? w->on_element(&op->ctx, row, t, &x) : tf(&op->ctx, t, &x);
+  op->ctx.trigger = NULL;
+  if (c.timer_rc < 0) return c.timer_rc; /* the timer's message stands */
+  if (rc < 0) return op_udf_failed(op, rc, "trigger function");
+  if (rc > SPATE_TRIGGER_FIRE_AND_PURGE)
+    return op_fail(op, SPATE_EUDF, "trigger function returned %d, not a spate_trigger_result",
+                   rc);
+  *res = rc;
+  if ((*res & T_FIRE) && w->purging) *res |= T_PURGE;
+  return 0;
+}
+
+static int trigger_timer(spate_ctx *ctx, bool event, int64_t t, bool del, const char *api) {
+  custom_ctx *c = ctx ? ctx->trigger : NULL;
+  if (!c) {
+    if (ctx) spate_ctx_fail(ctx, "%s: only a custom trigger's callback may call it", api);
+    return SPATE_EINVAL;
+  }
+  int rc = timer_in(c->w, event, t, c->x, del);
+  if (rc < 0 && c->timer_rc == 0) c->timer_rc = rc;
+  return rc;
+}
+
+int spate_trigger_register_event_timer(spate_ctx *ctx, int64_t t) {
+  return trigger_timer(ctx, true, t, false, "spate_trigger_register_event_timer");
+}
+int spate_trigger_register_processing_timer(spate_ctx *ctx, int64_t t) {
+  return trigger_timer(ctx, false, t, false, "spate_trigger_register_processing_timer");
+}
+int spate_trigger_delete_event_timer(spate_ctx *ctx, int64_t t) {
+  return trigger_timer(ctx, true, t, true, "spate_trigger_delete_event_timer");
+}
+int spate_trigger_delete_processing_timer(spate_ctx *ctx, int64_t t) {
+  return trigger_timer(ctx, false, t, true, "spate_trigger_delete_processing_timer");
+}
+
 /* Trigger.onElement for element `row` at `ts` in window x; *res receives T_* bits. */
 static int trig_element(win_op *w, win x, int64_t ts, const spate_row *row, int *res) {
   int rc = 0;
@@ -750,6 +936,7 @@ static int trig_element(win_op *w, win x, int64_t ts, const spate_row *row, int 
   bool has;
   *res = T_CONTINUE;
   switch (w->trig) {
+  case SPATE_TRIGGER_CUSTOM: return custom_call(w, x, row, ts, false, res);
   case SPATE_TRIGGER_EVENT_TIME:
     if (max_ts(x) <= wm_of(w)) *res = fire_result(w);
     else rc = timer_in(w, true, max_ts(x), x, false);
@@ -801,6 +988,7 @@ static int trig_element(win_op *w, win x, int64_t ts, const spate_row *row, int 
 static int trig_time(win_op *w, bool event, int64_t t, win x, int *res) {
   *res = T_CONTINUE;
   switch (w->trig) {
+  case SPATE_TRIGGER_CUSTOM: return custom_call(w, x, NULL, t, event, res);
   case SPATE_TRIGGER_EVENT_TIME:
     if (event && t == max_ts(x)) *res = fire_result(w);
     return 0;
@@ -945,7 +1133,11 @@ static int emit_evicting(win_op *w, win x) {
                        spate_rb_error(&w->fold_rb[b]));
       b ^= 1;
     }
-    if (n && (rc = output_emit(&op->out, max_ts(x), &acc)) < 0) return rc;
+    if (n && (rc = emit_result(w, x, &acc)) < 0) return rc;
+  } else if (is_agg(w)) {
+    spate_row acc;
+    if (n && (rc = agg_fold(w, w->inner, n, NULL, &acc)) == 0) rc = emit_result(w, x, &acc);
+    if (rc < 0) return rc;
   } else {
     spate_window_elements el;
     memset(&el, 0, sizeof el);
@@ -1018,11 +1210,21 @@ static int win_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   int64_t t = w->event_time ? ts : sp_wall_ms();
   bool skipped = true;
   if (w->kind == SPATE_WINDOW_SESSION) {
-    if (t > INT64_MAX - w->gap)
+    int64_t gap = w->gap;
+    if (w->gap_fn) { /* SessionWindowTimeGapExtractor.extract */
+      gap = w->gap_fn(&op->ctx, row);
+      if (op->ctx.has_error) return op_udf_failed(op, SPATE_EUDF, "session gap function");
+      if (gap <= 0)
+        return op_fail(op, SPATE_EINVAL,
+                       "the session gap function returned %lld ms for an element at %lld: a "
+                       "dynamic session gap must be positive",
+                       (long long)gap, (long long)t);
+    }
+    if (t > INT64_MAX - gap)
       return op_fail(op, SPATE_EINVAL, "timestamp %lld is outside the range of windows",
                      (long long)t);
     win actual;
-    if ((rc = load_sessions(w)) < 0 || (rc = add_session(w, (win){t, t + w->gap}, &actual)) < 0)
+    if ((rc = load_sessions(w)) < 0 || (rc = add_session(w, (win){t, t + gap}, &actual)) < 0)
       return rc;
     if (window_late(w, actual)) {
       set_remove(w, actual); /* a new window that is late already: it never existed */
@@ -1156,9 +1358,20 @@ static int win_open(op_t *op) {
   memcpy(&w->ev_threshold, &bits, 8);
   w->ev_delta_sym = sp_get_str(&r);
   w->window_all = sp_get_u8(&r) != 0;
+  for (int i = 0; i < 9; i++) w->sym[i] = sp_get_str(&r);
+  if (sp_get_u8(&r) && sp_reader_ok(&r)) w->acc_schema = schema_decode(&r);
+  if (sp_get_u8(&r) && sp_reader_ok(&r)) w->res_schema = schema_decode(&r);
+  bool agg = w->fn == WINDOW_FN_AGGREGATE;
   bool bad = !sp_reader_ok(&r) || w->lateness < 0 || domain > SPATE_PROCESSING_TIME ||
-             (w->fn != WINDOW_FN_REDUCE && w->fn != WINDOW_FN_APPLY) || !op->udf ||
-             w->trig > SPATE_TRIGGER_DELTA || w->evk > SPATE_EVICTOR_DELTA ||
+             (w->fn != WINDOW_FN_REDUCE && w->fn != WINDOW_FN_APPLY && !agg) || !op->udf ||
+             (agg && (!w->sym[1] || !w->sym[2] || !w->sym[3] || !w->acc_schema ||
+                      !w->res_schema)) ||
+             (!agg && (w->sym[1] || w->sym[2] || w->sym[3] || w->sym[4])) ||
+             (w->sym[5] && w->fn == WINDOW_FN_APPLY) ||
+             (w->sym[0] && w->kind != SPATE_WINDOW_SESSION) ||
+             ((w->trig == SPATE_TRIGGER_CUSTOM) != (w->sym[6] != NULL)) ||
+             (w->trig != SPATE_TRIGGER_CUSTOM && (w->sym[7] || w->sym[8])) ||
+             w->trig > SPATE_TRIGGER_CUSTOM || w->evk > SPATE_EVICTOR_DELTA ||
              (w->trig == SPATE_TRIGGER_COUNT && w->trig_count <= 0) ||
              ((w->trig == SPATE_TRIGGER_CONTINUOUS_EVENT_TIME ||
                w->trig == SPATE_TRIGGER_CONTINUOUS_PROCESSING_TIME) && w->interval <= 0) ||
@@ -1175,7 +1388,9 @@ static int win_open(op_t *op) {
     bad = bad || w->size <= 0 || w->slide <= 0 || w->slide > w->size || w->offset <= -w->slide ||
           w->offset >= w->slide;
     break;
-  case SPATE_WINDOW_SESSION: bad = bad || w->gap <= 0; break;
+  case SPATE_WINDOW_SESSION: /* a gap or a gap function; aggregates merge accumulators */
+    bad = bad || (w->gap <= 0 && !w->sym[0]) || (agg && !w->sym[4]);
+    break;
   case SPATE_WINDOW_COUNT: bad = bad || w->size <= 0 || w->slide < 0 || w->slide > w->size; break;
   case SPATE_WINDOW_GLOBAL: break;
   default: bad = true;
@@ -1192,6 +1407,25 @@ static int win_open(op_t *op) {
     return op_fail(op, SPATE_EINVAL, "delta function '%s' not found", w->trig_delta_sym);
   if (w->ev_delta_sym && !(w->ev_delta = (spate_delta_fn)op_resolve(op, w->ev_delta_sym)))
     return op_fail(op, SPATE_EINVAL, "delta function '%s' not found", w->ev_delta_sym);
+  void *fns[9] = {0};
+  static const char *const what[9] = {
+      "session gap",      "aggregate create", "aggregate add",
+      "aggregate result", "aggregate merge",  "window",
+      "trigger on_element", "trigger on_event_time", "trigger on_processing_time"};
+  for (int i = 0; i < 9; i++)
+    if (w->sym[i] && !(fns[i] = op_resolve(op, w->sym[i])))
+      return op_fail(op, SPATE_EINVAL, "%s function '%s' not found", what[i], w->sym[i]);
+  w->gap_fn = (spate_gap_fn)(uintptr_t)fns[0];
+  w->agg.create = (int (*)(spate_ctx *, spate_row_builder *))(uintptr_t)fns[1];
+  w->agg.add = (int (*)(spate_ctx *, const spate_row *, const spate_row *,
+                        spate_row_builder *))(uintptr_t)fns[2];
+  w->agg.result = (int (*)(spate_ctx *, const spate_row *, spate_row_builder *))(uintptr_t)fns[3];
+  w->agg.merge = (int (*)(spate_ctx *, const spate_row *, const spate_row *,
+                          spate_row_builder *))(uintptr_t)fns[4];
+  w->apply = (spate_window_fn)(uintptr_t)fns[5];
+  w->on_element = (spate_trigger_element_fn)(uintptr_t)fns[6];
+  w->on_event_time = (spate_trigger_time_fn)(uintptr_t)fns[7];
+  w->on_processing_time = (spate_trigger_time_fn)(uintptr_t)fns[8];
   if (w->kind == SPATE_WINDOW_GLOBAL) {
     w->max_wins = 1;
     if (!(w->wins = sp_malloc(sizeof *w->wins))) return op_fail(op, SPATE_ENOMEM, "out of memory");
@@ -1215,7 +1449,8 @@ static int win_open(op_t *op) {
       h = m;
     }
     w->step = step;
-    if (w->fn == WINDOW_FN_REDUCE && !w->generic && w->size / g <= 4 * n) {
+    bool mergeable = w->fn == WINDOW_FN_REDUCE || (agg && w->agg.merge);
+    if (mergeable && !w->generic && w->size / g <= 4 * n) {
       w->panes = true;
       w->pane = g;
     }
@@ -1233,6 +1468,9 @@ static int win_open(op_t *op) {
   if (rc == 0) rc = tq_new(w->max_parallelism, range, &w->proc_timers);
   if (rc == 0 && w->fn == WINDOW_FN_REDUCE) rc = rb_init(&w->fold_rb[0], op->in_schema);
   if (rc == 0 && w->fn == WINDOW_FN_REDUCE) rc = rb_init(&w->fold_rb[1], op->in_schema);
+  if (rc == 0 && agg) rc = rb_init(&w->acc_rb[0], w->acc_schema);
+  if (rc == 0 && agg) rc = rb_init(&w->acc_rb[1], w->acc_schema);
+  if (rc == 0 && agg) rc = rb_init(&w->res_rb, w->res_schema);
   if (rc < 0) return op_fail(op, rc, "cannot set up window state: %s", spate_strerror(rc));
   if (w->evk && (rc = new_schema(w, "ts BIGINT NOT NULL, element BYTES NOT NULL",
                                   &w->ev_schema)) < 0)
@@ -1240,9 +1478,11 @@ static int win_open(op_t *op) {
   if (w->evk && (rc = rb_init(&w->ev_rb, w->ev_schema)) < 0) return op_fail(op, rc, "out of memory");
   bool list = contents_are_list(w) || w->evk;
   ks_descriptor d = {.name = "window-contents",
-                     .kind = list ? KS_LIST : KS_REDUCING,
-                     .value_schema = w->evk ? w->ev_schema : op->in_schema,
-                     .reduce = list ? NULL : reduce_adapter,
+                     .kind = list ? KS_LIST : agg ? KS_VALUE : KS_REDUCING,
+                     .value_schema = w->evk ? w->ev_schema
+                                     : agg && !list ? w->acc_schema
+                                                    : op->in_schema,
+                     .reduce = list || agg ? NULL : reduce_adapter,
                      .fn_arg = op};
   if (ks_register(w->backend, &d, &w->contents) < 0)
     return op_fail(op, SPATE_ESTATE, "window state: %s", ks_error(w->backend));
@@ -1294,6 +1534,12 @@ static void win_close(op_t *op) {
   if (w->ev_schema) spate_schema_free(w->ev_schema);
   sp_free(w->trig_delta_sym);
   sp_free(w->ev_delta_sym);
+  for (int i = 0; i < 9; i++) sp_free(w->sym[i]);
+  for (int i = 0; i < 2; i++)
+    if (w->acc_rb[i].schema) rb_destroy(&w->acc_rb[i]);
+  if (w->res_rb.schema) rb_destroy(&w->res_rb);
+  if (w->acc_schema) spate_schema_free(w->acc_schema);
+  if (w->res_schema) spate_schema_free(w->res_schema);
   sp_free(w->inner);
   sp_free(w->tss);
   sp_free(w->late_tag);

@@ -37,6 +37,7 @@ struct spate_ctx {
   bool has_error;
   char error[512];
   void *keyed;           /* keyed operators: their key, state and timer context, else NULL */
+  void *trigger;         /* window operators, during a custom trigger's callback: its window */
 };
 
 typedef struct op_output {

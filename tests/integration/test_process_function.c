@@ -312,7 +312,8 @@ typedef struct pf_avg_user {
 } pf_avg_user;
 
 int pf_avg_open(spate_ctx *ctx, void **user) {
-  static const spate_aggregate_fns fns = {pf_avg_create, pf_avg_add, pf_avg_result};
+  static const spate_aggregate_fns fns = {
+      .create = pf_avg_create, .add = pf_avg_add, .result = pf_avg_result};
   pf_avg_user *u = calloc(1, sizeof *u);
   *user = u;
   spate_schema *in = schema("key BIGINT NOT NULL, v BIGINT NOT NULL");

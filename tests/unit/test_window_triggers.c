@@ -115,8 +115,8 @@ static void el(harness *h, int64_t ts, int64_t k, int64_t v) {
                                                    (long long)v, h->err);
 }
 
-static const spate_trigger no_trigger = {SPATE_TRIGGER_DEFAULT, 0, 0, false, 0, 0};
-static const spate_evictor no_evictor = {SPATE_EVICTOR_NONE, 0, 0, 0, 0, false};
+static const spate_trigger no_trigger = {.kind = SPATE_TRIGGER_DEFAULT};
+static const spate_evictor no_evictor = {.kind = SPATE_EVICTOR_NONE};
 
 /* ---- count trigger ---------------------------------------------------------------------------- */
 static void test_count_trigger(void **state) {
@@ -177,7 +177,7 @@ static void test_count_trigger_on_time_windows(void **state) {
 /* ---- purging vs plain event-time trigger with allowed lateness --------------------------------- */
 static void late_firing(bool purging, int64_t want_late) {
   harness h;
-  spate_trigger t = {SPATE_TRIGGER_EVENT_TIME, 0, 0, purging, 0, 0};
+  spate_trigger t = {.kind = SPATE_TRIGGER_EVENT_TIME, .purging = purging};
   open_op(&h, (wt_setup){spate_tumbling_windows(SPATE_EVENT_TIME, 10, 0), t, no_evictor, 100,
                          false});
   el(&h, 1, 1, 100);
@@ -375,6 +375,92 @@ static void test_global_never_fires(void **state) {
   close_op(&h);
 }
 
+/* ---- custom triggers ---------------------------------------------------------------------------- */
+/* on_element by the element's v: 0 FIRE, -1 FIRE_AND_PURGE, >= 1000 an event-time timer at v,
+ * 500 deletes the timer at 2000, 3000 a processing-time timer at 50; else CONTINUE. Event-time
+ * timers FIRE, processing-time timers FIRE_AND_PURGE. The window must be the global one. */
+int wt_on_element(spate_ctx *ctx, const spate_row *e, int64_t ts, const spate_time_window *w) {
+  int64_t v = spate_row_bigint(e, 1);
+  if (w->start != INT64_MIN || w->end != INT64_MAX) return spate_ctx_fail(ctx, "not global");
+  if (v == 0) return SPATE_TRIGGER_FIRE;
+  if (v == -1) return SPATE_TRIGGER_FIRE_AND_PURGE;
+  if (v == 500) return spate_trigger_delete_event_timer(ctx, 2000);
+  if (v == 3000) return spate_trigger_register_processing_timer(ctx, 50);
+  if (v >= 1000) return spate_trigger_register_event_timer(ctx, v);
+  return SPATE_TRIGGER_CONTINUE;
+}
+int wt_on_event_time(spate_ctx *ctx, int64_t t, const spate_time_window *w) {
+  return SPATE_TRIGGER_FIRE;
+}
+int wt_on_processing_time(spate_ctx *ctx, int64_t t, const spate_time_window *w) {
+  return t == 50 ? SPATE_TRIGGER_FIRE_AND_PURGE : SPATE_TRIGGER_CONTINUE;
+}
+/* A reduce function that tries to use a trigger timer: refused outside a trigger callback. */
+int wt_sum_timer(spate_ctx *ctx, const spate_row *acc, const spate_row *in,
+                 spate_row_builder *out) {
+  int rc = spate_trigger_register_event_timer(ctx, 1);
+  return rc < 0 ? rc : wt_sum(ctx, acc, in, out);
+}
+
+static void test_custom_trigger(void **state) {
+  harness h;
+  open_op(&h, (wt_setup){spate_global_windows(),
+                         spate_custom_trigger(wt_on_element, wt_on_event_time,
+                                              wt_on_processing_time),
+                         no_evictor, 0, false});
+  el(&h, 1, 1, 5);
+  el(&h, 2, 1, 0);
+  REC(0, END, 1, 5); /* FIRE: contents kept */
+  el(&h, 3, 1, 7);
+  el(&h, 4, 1, -1);
+  REC(1, END, 1, 11); /* FIRE_AND_PURGE: 5 + 0 + 7 - 1, then purged */
+  el(&h, 5, 1, 2);
+  el(&h, 6, 1, 1000); /* event-time timer at 1000 */
+  el(&h, 7, 1, 2000); /* and at 2000 */
+  el(&h, 8, 1, 500);  /* deletes the one at 2000 */
+  el(&h, 9, 2, 1);    /* another key: no timers */
+  assert_int_equal(h.nevents, 2);
+  assert_int_equal(harness_watermark(&h, 1500), 0);
+  REC(2, END, 1, 3502); /* the timer at 1000 of key 1 */
+  WM(3, 1500);
+  assert_int_equal(harness_watermark(&h, 3000), 0);
+  WM(4, 3000); /* the timer at 2000 was deleted */
+  el(&h, 10, 1, 3000); /* processing-time timer at 50 */
+  assert_int_equal(harness_processing_time(&h, 50), 0);
+  assert_int_equal(h.nevents, 5); /* a timer for 50 fires once the clock is past 50 */
+  assert_int_equal(harness_processing_time(&h, 51), 0);
+  REC(5, END, 1, 6502);
+  el(&h, 11, 1, 0);
+  REC(6, END, 1, 0); /* purged by the processing-time firing: only this element */
+  assert_int_equal(h.nevents, 7);
+  close_op(&h);
+
+  /* purging turns FIRE into FIRE_AND_PURGE */
+  open_op(&h, (wt_setup){spate_global_windows(),
+                         spate_purging(spate_custom_trigger(wt_on_element, NULL, NULL)),
+                         no_evictor, 0, true});
+  el(&h, 1, 1, 4);
+  el(&h, 2, 1, 0);
+  REC(0, END, 1, 2004); /* apply: 1000 * elements + sum */
+  el(&h, 3, 1, 0);
+  REC(1, END, 1, 1000);
+  close_op(&h);
+
+  /* the timer calls fail outside a trigger callback */
+  g_env = spate_env_create();
+  const spate_schema *sch = spate_env_schema(g_env, "k BIGINT NOT NULL, v BIGINT NOT NULL");
+  spate_stream *w = spate_window(spate_key_by(spate_from_rows(g_env, sch, NULL, 0), 0),
+                                 spate_tumbling_windows(SPATE_EVENT_TIME, 10, 0));
+  spate_stream *out = spate_window_reduce(w, wt_sum_timer);
+  if (harness_open(&h, g_env, out) != 0) fail_msg("open: %s", h.err);
+  g_b = spate_rb_new(sch);
+  el(&h, 1, 1, 1); /* the first element is the accumulator: no reduce call */
+  spate_row r = row2(g_b, 1, 2);
+  assert_true(harness_element(&h, 0, 2, &r) < 0);
+  assert_non_null(strstr(h.err, "only a custom trigger's callback"));
+  close_op(&h);
+}
+
 static void test_bad_arguments(void **state) {
   spate_env *env = spate_env_create();
   const spate_schema *sch = spate_env_schema(env, "k BIGINT NOT NULL, v BIGINT NOT NULL");
@@ -408,6 +494,7 @@ int main(void) {
       cmocka_unit_test(test_delta_evictor),
       cmocka_unit_test(test_count_window_with_evictor),
       cmocka_unit_test(test_global_never_fires),
+      cmocka_unit_test(test_custom_trigger),
       cmocka_unit_test(test_bad_arguments),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
