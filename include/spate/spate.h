@@ -382,7 +382,13 @@ static inline spate_window_assigner spate_global_windows(void) {
 
 /* Triggers (Flink's Trigger classes) decide when a window fires; a window's state goes at its
  * cleanup time (max timestamp + allowed lateness) whatever the trigger. A trigger that is not
- * the assigner's own keeps every window's contents (no pane sharing). Not for session windows.
+ * the assigner's own keeps every window's contents (no pane sharing). On session windows
+ * (Flink's merging windows) only the triggers that can merge are accepted (Trigger.canMerge):
+ * every kind but DELTA, and CUSTOM only with an on_merge callback. When session windows merge,
+ * the merged windows' trigger state and timers go and the merged window's come (onMerge):
+ * COUNT sums the counts, EVENT_TIME / PROCESSING_TIME set a timer at the merged window's max
+ * timestamp unless the watermark / the clock has passed it, CONTINUOUS_* keep the earliest
+ * next firing, and CUSTOM calls on_merge.
  *  - EVENT_TIME / PROCESSING_TIME: fire when the watermark / the clock passes the max timestamp;
  *  - COUNT: fire every `count` elements of the window (the count restarts after each firing);
  *  - CONTINUOUS_EVENT_TIME / CONTINUOUS_PROCESSING_TIME: fire at every multiple of interval_ms
@@ -414,12 +420,19 @@ typedef enum spate_trigger_result {
  * window w of the current key: on_element sees every element added to w with its timestamp,
  * the time callbacks see the timers of w (those the callbacks registered, and the window's
  * cleanup timer). A NULL time callback means CONTINUE. The callbacks may register and delete
- * timers of w with spate_trigger_register_event_timer & co. Triggers cannot merge: not for
- * session windows. There is no clear callback: a timer left behind by a purged or cleaned-up
- * window still calls its callback, and firing a window without contents emits nothing. */
+ * timers of w with spate_trigger_register_event_timer & co. The optional callbacks (set them
+ * on the struct that spate_custom_trigger returns) return 0 or a negative error code:
+ *  - clear (Flink's Trigger.clear): window w is cleaned up (at its cleanup time), or merged
+ *    into another session window; delete the timers of w here. Without it (or when it leaves
+ *    them), a timer of a cleaned-up window still calls its callback, and firing a window
+ *    without contents emits nothing; timers of a window merged away are dropped unseen;
+ *  - on_merge (Flink's Trigger.onMerge): session windows merged into w, whose trigger is now
+ *    asked about w (register w's timers here); it is called before clear of each merged
+ *    window. A custom trigger without on_merge cannot merge: not for session windows. */
 typedef int (*spate_trigger_element_fn)(spate_ctx *ctx, const spate_row *element, int64_t ts,
                                         const spate_time_window *w);
 typedef int (*spate_trigger_time_fn)(spate_ctx *ctx, int64_t time, const spate_time_window *w);
+typedef int (*spate_trigger_window_fn)(spate_ctx *ctx, const spate_time_window *w);
 
 /* Flink's DeltaFunction: the distance between two elements (of the window's input schema). */
 typedef double (*spate_delta_fn)(spate_ctx *ctx, const spate_row *old_row, const spate_row *new_row);
@@ -434,6 +447,8 @@ typedef struct spate_trigger {
   spate_trigger_element_fn on_element;       /* CUSTOM (required) */
   spate_trigger_time_fn on_event_time;       /* CUSTOM */
   spate_trigger_time_fn on_processing_time;  /* CUSTOM */
+  spate_trigger_window_fn clear;             /* CUSTOM (optional) */
+  spate_trigger_window_fn on_merge;          /* CUSTOM (required on session windows) */
 } spate_trigger;
 
 static inline spate_trigger spate_count_trigger(int64_t n) {
@@ -472,7 +487,8 @@ static inline spate_trigger spate_purging(spate_trigger t) {
 
 /* Evictors (Flink's Evictor classes) remove elements of a firing window, before the window
  * function sees them (or after it ran, with evict_after); they keep every element of a window
- * (also with reduce, which then folds the elements that remain).
+ * (also with reduce, which then folds the elements that remain; on session windows merging
+ * windows pool their elements).
  *  - COUNT: keep the last `count` elements;
  *  - TIME: keep the elements whose timestamp is > the window's largest timestamp - window_ms
  *    (nothing is evicted when the elements carry no timestamps);

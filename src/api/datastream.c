@@ -675,8 +675,12 @@ spate_stream *spate_window_trigger(spate_stream *w, spate_trigger t) {
     break;
   default: bad = "unknown trigger";
   }
-  if (!bad && w->window.kind == SPATE_WINDOW_SESSION)
-    bad = "session windows only take their default trigger";
+  /* merging windows take only triggers that can merge (Flink's Trigger.canMerge) */
+  if (!bad && w->window.kind == SPATE_WINDOW_SESSION && t.kind == SPATE_TRIGGER_DELTA)
+    bad = "a delta trigger cannot merge windows: not for session windows";
+  if (!bad && w->window.kind == SPATE_WINDOW_SESSION && t.kind == SPATE_TRIGGER_CUSTOM &&
+      !t.on_merge)
+    bad = "a custom trigger without on_merge cannot merge windows: not for session windows";
   if (bad) return api_fail(w->env, "spate_window_trigger: %s", bad), w;
   w->trigger = t;
   return w;
@@ -699,8 +703,6 @@ spate_stream *spate_window_evictor(spate_stream *w, spate_evictor e) {
     break;
   default: bad = "unknown evictor";
   }
-  if (!bad && w->window.kind == SPATE_WINDOW_SESSION)
-    bad = "session windows take no evictor";
   if (bad) return api_fail(w->env, "spate_window_evictor: %s", bad), w;
   w->evictor = e;
   return w;
@@ -743,7 +745,8 @@ typedef struct window_extra {
 /* The symbols of window_fn's functions, in the order of the params (NULL where absent). */
 enum {
   WSYM_GAP, WSYM_CREATE, WSYM_ADD, WSYM_RESULT, WSYM_MERGE, WSYM_APPLY,
-  WSYM_ON_ELEMENT, WSYM_ON_EVENT_TIME, WSYM_ON_PROCESSING_TIME, WSYM_N
+  WSYM_ON_ELEMENT, WSYM_ON_EVENT_TIME, WSYM_ON_PROCESSING_TIME, WSYM_CLEAR, WSYM_ON_MERGE,
+  WSYM_N
 };
 
 static bool window_symbols(spate_env *env, const char *api, const spate_window_assigner *a,
@@ -754,6 +757,8 @@ static bool window_symbols(spate_env *env, const char *api, const spate_window_a
     fns[WSYM_ON_ELEMENT] = (void *)(uintptr_t)t->on_element;
     fns[WSYM_ON_EVENT_TIME] = (void *)(uintptr_t)t->on_event_time;
     fns[WSYM_ON_PROCESSING_TIME] = (void *)(uintptr_t)t->on_processing_time;
+    fns[WSYM_CLEAR] = (void *)(uintptr_t)t->clear;
+    fns[WSYM_ON_MERGE] = (void *)(uintptr_t)t->on_merge;
   }
   if (x && x->agg) {
     fns[WSYM_CREATE] = (void *)(uintptr_t)x->agg->create;

@@ -56,8 +56,8 @@ typedef enum op_kind {
                           only nominal, and the operator runs at parallelism 1); then str
                           session gap fn, str aggregate create, add, result, merge, str
                           window fn called with the one incremental result, str custom
-                          trigger on_element, on_event_time, on_processing_time (each may be
-                          NULL); u8 + schema accumulator, u8 + schema aggregate result (u8 0:
+                          trigger on_element, on_event_time, on_processing_time, clear,
+                          on_merge (each may be NULL); u8 + schema accumulator, u8 + schema aggregate result (u8 0:
                           absent). WINDOW_FN_AGGREGATE's udf is the aggregate's add */
   OP_TIMESTAMPS,       /* params: u8 watermarks kind, i64 max out-of-orderness ms, i64 idleness
                           ms (0: none), i32 timestamp field (-1: udf), str on-event generator,

@@ -20,7 +20,8 @@
  *  - session windows (Flink's MergingWindowSet) keep the windows of each key in a value state
  *    (packed start/end pairs). A new element's window [ts, ts + gap) merges with every window
  *    it intersects (touching counts, as TimeWindow.intersects); merged windows' contents move
- *    to the merged window's namespace and their timers are replaced by the merged window's;
+ *    to the merged window's namespace and their timers are replaced by the merged window's
+ *    (the default trigger's onMerge; other triggers merge as in "generic windows");
  *  - count windows are Flink's GlobalWindow [INT64_MIN, INT64_MAX) with a count trigger:
  *    tumbling = PurgingTrigger(CountTrigger(size)), sliding = CountTrigger(slide) with
  *    CountEvictor(size). They never fire on time, so partial windows are not emitted at end of
@@ -47,8 +48,8 @@
  *  - dynamic session gaps: the gap function gives each element's window [t, t + gap);
  *  - a trigger other than the assigner's own, an evictor, or global windows: the generic path,
  *    Flink's onElement / onEventTime / onProcessingTime loop with per-window contents (see
- *    "generic windows"); session windows and count windows never take it (the API rejects the
- *    first and turns the second into global windows).
+ *    "generic windows"), also for session windows (with a trigger that can merge); count
+ *    windows never take it (the API turns them into global windows).
  * Output records carry the window's max timestamp (INT64_MAX for count and global windows). A
  * watermark fires the due event-time timers first, then goes downstream. Processing-time timers pending
  * at the end of input are dropped, as the process operator does.
@@ -149,12 +150,13 @@ typedef struct win_op {
   /* Dynamic session gaps, aggregate functions (WINDOW_FN_AGGREGATE: contents are a VALUE of
    * the accumulator per window or pane) and the window function that receives the one
    * incremental result (reduce or aggregate with a window function). */
-  char *sym[9]; /* gap, create, add, result, merge, window fn, trigger callbacks (stream_graph.h) */
+  char *sym[11]; /* gap, create, add, result, merge, window fn, trigger callbacks (stream_graph.h) */
   spate_gap_fn gap_fn;
   spate_aggregate_fns agg;
   spate_window_fn apply;
   spate_trigger_element_fn on_element; /* SPATE_TRIGGER_CUSTOM */
   spate_trigger_time_fn on_event_time, on_processing_time;
+  spate_trigger_window_fn on_clear, on_merge;
   spate_schema *acc_schema, *res_schema;
   spate_row_builder acc_rb[2], res_rb;
 } win_op;
@@ -463,12 +465,13 @@ static int clear_contents(win_op *w, win x) {
 }
 
 /* Moves the contents of window `from` into window `to` (merging session windows): reducing
- * state reduces the two accumulators, list state appends the elements. */
+ * state reduces the two accumulators, list state (also an evictor's) appends the elements. */
 static int move_contents(win_op *w, win from, win to) {
+  bool list = contents_are_list(w) || w->evk; /* evictors keep (timestamp, element) lists */
   int rc = set_window(w, from);
   if (rc < 0) return rc;
   scratch_reset(w);
-  if (contents_are_list(w)) {
+  if (list) {
     ks_list_iter it;
     spate_row e;
     if ((rc = ks_list_get(w->contents, &it)) < 0) return state_failed(w, rc, "window state");
@@ -485,7 +488,7 @@ static int move_contents(win_op *w, win from, win to) {
   const spate_row *rows = scratch_rows(w, 0);
   if (!rows) return op_fail(w->op, SPATE_ENOMEM, "out of memory");
   if ((rc = set_window(w, to)) < 0) return rc;
-  if (is_agg(w) && !contents_are_list(w)) { /* AggregatingState merge: merge(to, from) */
+  if (is_agg(w) && !list) { /* AggregatingState merge: merge(to, from) */
     spate_row acc, merged = rows[0];
     if ((rc = ks_value_get(w->contents, &acc)) < 0) return state_failed(w, rc, "window state");
     if (rc == 1) {
@@ -498,8 +501,7 @@ static int move_contents(win_op *w, win from, win to) {
     rc = ks_value_update(w->contents, &merged);
     return rc < 0 ? state_failed(w, rc, "window state") : 0;
   }
-  rc = contents_are_list(w) ? ks_list_add_all(w->contents, rows, w->nsrows)
-                            : ks_reducing_add(w->contents, rows);
+  rc = list ? ks_list_add_all(w->contents, rows, w->nsrows) : ks_reducing_add(w->contents, rows);
   return rc < 0 ? state_failed(w, rc, "reduce function") : 0;
 }
 
@@ -563,6 +565,17 @@ static bool set_remove(win_op *w, win x) {
 
 static bool intersects(win a, win b) { return a.start <= b.end && a.end >= b.start; }
 
+/* Whether window x is in the key's session set (loaded); a timer of a window that is not was
+ * left behind by a window merged away (MergingWindowSet.getStateWindow returns null). */
+static bool set_has(const win_op *w, win x) {
+  for (size_t i = 0; i < w->nset; i++)
+    if (w->set[i].start == x.start && w->set[i].end == x.end) return true;
+  return false;
+}
+
+static int trig_merge(win_op *w, win cover, const win *merged, size_t n);
+static int trig_clear(win_op *w, win x);
+
 /* Adds window x to the key's session set (loaded), merging it with every window it
  * intersects; *actual receives the window the element belongs to. The windows of the set never
  * intersect each other, so only windows reachable from x merge. */
@@ -604,18 +617,52 @@ static int add_session(win_op *w, win x, win *actual) {
                    "merging session windows produced window [%lld, %lld) that is already late",
                    (long long)cover.start, (long long)cover.end);
   int rc = 0;
-  int64_t now = w->event_time ? wm_of(w) : sp_wall_ms();
-  if (max_ts(cover) > now) rc = timer(w, max_ts(cover), cover, false);
   size_t total = w->nset;
-  for (size_t i = keep; rc == 0 && i < total; i++) {
-    win m = w->set[i];
-    rc = delete_timers(w, m);
-    if (rc == 0) rc = move_contents(w, m, cover);
+  if (w->generic) {
+    /* Flink's merge callback: the trigger's onMerge for the cover (reading the merged
+     * windows' trigger state), then each merged window's Trigger.clear and cleanup timer */
+    rc = trig_merge(w, cover, w->set + keep, total - keep);
+    for (size_t i = keep; rc == 0 && i < total; i++) {
+      win m = w->set[i];
+      int64_t t = cleanup_time(w, m);
+      rc = trig_clear(w, m);
+      if (rc == 0 && t != INT64_MAX) rc = timer(w, t, m, true);
+      if (rc == 0) rc = move_contents(w, m, cover);
+    }
+  } else {
+    int64_t now = w->event_time ? wm_of(w) : sp_wall_ms();
+    if (max_ts(cover) > now) rc = timer(w, max_ts(cover), cover, false);
+    for (size_t i = keep; rc == 0 && i < total; i++) {
+      win m = w->set[i];
+      rc = delete_timers(w, m);
+      if (rc == 0) rc = move_contents(w, m, cover);
+    }
   }
   if (rc < 0) return rc;
   w->nset = keep;
   *actual = cover;
   return set_add(w, cover);
+}
+
+/* The session window [t, t + gap) of an element at time t (with the element's gap when the
+ * gap is dynamic) into *x. */
+static int session_window(win_op *w, int64_t t, const spate_row *row, win *x) {
+  op_t *op = w->op;
+  int64_t gap = w->gap;
+  if (w->gap_fn) { /* SessionWindowTimeGapExtractor.extract */
+    gap = w->gap_fn(&op->ctx, row);
+    if (op->ctx.has_error) return op_udf_failed(op, SPATE_EUDF, "session gap function");
+    if (gap <= 0)
+      return op_fail(op, SPATE_EINVAL,
+                     "the session gap function returned %lld ms for an element at %lld: a "
+                     "dynamic session gap must be positive",
+                     (long long)gap, (long long)t);
+  }
+  if (t > INT64_MAX - gap)
+    return op_fail(op, SPATE_EINVAL, "timestamp %lld is outside the range of windows",
+                   (long long)t);
+  *x = (win){t, t + gap};
+  return 0;
 }
 
 /* ---- elements ---------------------------------------------------------------------------------- */
@@ -830,7 +877,12 @@ static int count_element(win_op *w, const spate_row *row) {
  * window's contents and trigger state go (Trigger.clear). Contents are per window (no panes): a
  * reducing state for reduce, a list for window functions, and with an evictor (Flink's
  * EvictingWindowOperator) a list of (timestamp, element) rows also for reduce, which then folds
- * what the evictor leaves when the window fires. */
+ * what the evictor leaves when the window fires. Session windows merge here as Flink's
+ * WindowOperator merges with a MergingWindowSet: when windows merge, the trigger's onMerge
+ * runs for the merged window (trig_merge reads the merged windows' trigger state), then each
+ * merged window's Trigger.clear and cleanup timer go and its contents move; timers of windows
+ * merged away are dropped unseen, and a window cleaned up leaves its key's set. Triggers
+ * that cannot merge (DELTA, CUSTOM without on_merge) are refused by the API and by win_open. */
 enum { T_CONTINUE = 0, T_FIRE = 1, T_PURGE = 2 };
 
 /* SPATE_TRIGGER_CUSTOM: the user's callbacks answer with spate_trigger_result, whose values are
@@ -903,6 +955,18 @@ static int custom_call(win_op *w, win x, const spate_row *row, int64_t t, bool e
   *res = rc;
   if ((*res & T_FIRE) && w->purging) *res |= T_PURGE;
   return 0;
+}
+
+/* Calls a custom trigger's clear or on_merge callback (fn, may be NULL) for window x. */
+static int custom_window_call(win_op *w, win x, spate_trigger_window_fn fn, const char *what) {
+  if (!fn) return 0;
+  op_t *op = w->op;
+  custom_ctx c = {w, x, 0};
+  op->ctx.trigger = &c;
+  int rc = fn(&op->ctx, &x);
+  op->ctx.trigger = NULL;
+  if (c.timer_rc < 0) return c.timer_rc;
+  return rc < 0 ? op_udf_failed(op, rc, what) : 0;
 }
 
 static int trigger_timer(spate_ctx *ctx, bool event, int64_t t, bool del, const char *api) {
@@ -1021,6 +1085,7 @@ static int trig_clear(win_op *w, win x) {
   bool has;
   int rc = 0;
   switch (w->trig) {
+  case SPATE_TRIGGER_CUSTOM: return custom_window_call(w, x, w->on_clear, "trigger clear");
   case SPATE_TRIGGER_EVENT_TIME: return timer_in(w, true, max_ts(x), x, true);
   case SPATE_TRIGGER_PROCESSING_TIME: return timer_in(w, false, max_ts(x), x, true);
   case SPATE_TRIGGER_COUNT: return trig_state_clear(w, w->trig_n, x);
@@ -1032,6 +1097,41 @@ static int trig_clear(win_op *w, win x) {
       return rc;
     return trig_state_clear(w, w->trig_n, x);
   case SPATE_TRIGGER_DELTA: return trig_state_clear(w, w->trig_last, x);
+  default: return 0;
+  }
+}
+
+/* Trigger.onMerge: the n session windows `merged` (still holding their trigger state) merge
+ * into `cover`, which holds none yet. COUNT sums the counts and CONTINUOUS_* keep the earliest
+ * next firing (mergePartitionedState), with its timer; EVENT_TIME / PROCESSING_TIME set the
+ * cover's timer unless its max timestamp has passed (else onElement fires it at once); a
+ * custom trigger's on_merge decides. DELTA cannot merge (win_open refuses it). */
+static int trig_merge(win_op *w, win cover, const win *merged, size_t n) {
+  int rc = 0;
+  switch (w->trig) {
+  case SPATE_TRIGGER_CUSTOM: return custom_window_call(w, cover, w->on_merge, "trigger on_merge");
+  case SPATE_TRIGGER_EVENT_TIME:
+    return max_ts(cover) > wm_of(w) ? timer_in(w, true, max_ts(cover), cover, false) : 0;
+  case SPATE_TRIGGER_PROCESSING_TIME:
+    return max_ts(cover) > sp_wall_ms() ? timer_in(w, false, max_ts(cover), cover, false) : 0;
+  case SPATE_TRIGGER_COUNT:
+  case SPATE_TRIGGER_CONTINUOUS_EVENT_TIME:
+  case SPATE_TRIGGER_CONTINUOUS_PROCESSING_TIME: {
+    bool count = w->trig == SPATE_TRIGGER_COUNT, any = false;
+    int64_t acc = count ? 0 : INT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+      int64_t v;
+      bool has;
+      if ((rc = trig_get(w, merged[i], &v, &has)) < 0) return rc;
+      if (!has) continue;
+      any = true;
+      if (count) acc += v;
+      else if (v < acc) acc = v;
+    }
+    if (!any) return 0;
+    if ((rc = trig_put(w, cover, acc)) < 0 || count) return rc;
+    return timer_in(w, w->trig == SPATE_TRIGGER_CONTINUOUS_EVENT_TIME, acc, cover, false);
+  }
   default: return 0;
   }
 }
@@ -1163,9 +1263,32 @@ static int trig_act(win_op *w, win x, int res) {
   return rc;
 }
 
+/* Session windows (merging): the element's window joins the key's set, merging as the trigger
+ * says (add_session), and the element goes to the window it ends up in, unless that is late
+ * (then it never existed: MergingWindowSet.retireWindow). */
+static int generic_session_element(win_op *w, int64_t ts, const spate_row *row) {
+  win x, actual;
+  int res, rc = session_window(w, w->event_time ? ts : sp_wall_ms(), row, &x);
+  if (rc < 0 || (rc = load_sessions(w)) < 0 || (rc = add_session(w, x, &actual)) < 0) return rc;
+  bool late = window_late(w, actual);
+  if (late) {
+    set_remove(w, actual);
+  } else {
+    w->op->ctx.ts = ts;
+    rc = w->evk ? add_timestamped(w, actual, ts, row) : add_element(w, actual, row);
+    if (rc == 0) rc = trig_element(w, actual, ts, row, &res);
+    if (rc == 0) rc = trig_act(w, actual, res);
+    if (rc == 0) rc = register_cleanup(w, actual);
+    if (rc < 0) return rc;
+  }
+  if ((rc = store_sessions(w)) < 0) return rc;
+  return late && element_late(w, ts) ? late_element(w, ts, row) : 0;
+}
+
 static int generic_element(win_op *w, int64_t ts, const spate_row *row) {
   op_t *op = w->op;
   int n = 1, rc;
+  if (w->kind == SPATE_WINDOW_SESSION) return generic_session_element(w, ts, row);
   if (w->kind == SPATE_WINDOW_GLOBAL) {
     w->wins[0] = global_window;
   } else if ((rc = assign(w, w->event_time ? ts : sp_wall_ms(), &n)) < 0) {
@@ -1188,13 +1311,21 @@ static int generic_element(win_op *w, int64_t ts, const spate_row *row) {
 }
 
 /* A timer of window x in the given domain: the trigger decides; at the cleanup time (in the
- * assigner's domain) all state of the window goes. */
+ * assigner's domain) all state of the window goes, and a session window leaves its key's set.
+ * Timers of session windows merged away are dropped. */
 static int generic_timer(win_op *w, bool event, int64_t t, win x) {
-  int res, rc = trig_time(w, event, t, x, &res);
+  bool session = w->kind == SPATE_WINDOW_SESSION;
+  int res, rc;
+  if (session) {
+    if ((rc = load_sessions(w)) < 0) return rc;
+    if (!set_has(w, x)) return 0;
+  }
+  rc = trig_time(w, event, t, x, &res);
   if (rc == 0) rc = trig_act(w, x, res);
   if (rc < 0 || event != w->event_time || t != cleanup_time(w, x)) return rc;
-  if ((rc = clear_contents(w, x)) < 0) return rc;
-  return trig_clear(w, x);
+  if ((rc = clear_contents(w, x)) < 0 || (rc = trig_clear(w, x)) < 0 || !session) return rc;
+  set_remove(w, x);
+  return store_sessions(w);
 }
 
 static int win_process(op_t *op, int input, int64_t ts, const spate_row *row) {
@@ -1210,21 +1341,9 @@ static int win_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   int64_t t = w->event_time ? ts : sp_wall_ms();
   bool skipped = true;
   if (w->kind == SPATE_WINDOW_SESSION) {
-    int64_t gap = w->gap;
-    if (w->gap_fn) { /* SessionWindowTimeGapExtractor.extract */
-      gap = w->gap_fn(&op->ctx, row);
-      if (op->ctx.has_error) return op_udf_failed(op, SPATE_EUDF, "session gap function");
-      if (gap <= 0)
-        return op_fail(op, SPATE_EINVAL,
-                       "the session gap function returned %lld ms for an element at %lld: a "
-                       "dynamic session gap must be positive",
-                       (long long)gap, (long long)t);
-    }
-    if (t > INT64_MAX - gap)
-      return op_fail(op, SPATE_EINVAL, "timestamp %lld is outside the range of windows",
-                     (long long)t);
-    win actual;
-    if ((rc = load_sessions(w)) < 0 || (rc = add_session(w, (win){t, t + gap}, &actual)) < 0)
+    win x, actual;
+    if ((rc = session_window(w, t, row, &x)) < 0 || (rc = load_sessions(w)) < 0 ||
+        (rc = add_session(w, x, &actual)) < 0)
       return rc;
     if (window_late(w, actual)) {
       set_remove(w, actual); /* a new window that is late already: it never existed */
@@ -1275,11 +1394,8 @@ static int on_timer_in(win_op *w, bool event, const tq_timer_view *t) {
   if (w->generic) return generic_timer(w, event, t->timestamp, x);
   bool session = w->kind == SPATE_WINDOW_SESSION;
   if (session) {
-    bool found = false;
     if ((rc = load_sessions(w)) < 0) return rc;
-    for (size_t i = 0; i < w->nset && !found; i++)
-      found = w->set[i].start == x.start && w->set[i].end == x.end;
-    if (!found) return 0; /* a timer of a window merged away */
+    if (!set_has(w, x)) return 0; /* a timer of a window merged away */
   }
   if (t->timestamp == max_ts(x) && (rc = emit_window(w, x)) < 0) return rc;
   if (t->timestamp != cleanup_time(w, x)) return 0;
@@ -1358,7 +1474,7 @@ static int win_open(op_t *op) {
   memcpy(&w->ev_threshold, &bits, 8);
   w->ev_delta_sym = sp_get_str(&r);
   w->window_all = sp_get_u8(&r) != 0;
-  for (int i = 0; i < 9; i++) w->sym[i] = sp_get_str(&r);
+  for (int i = 0; i < 11; i++) w->sym[i] = sp_get_str(&r);
   if (sp_get_u8(&r) && sp_reader_ok(&r)) w->acc_schema = schema_decode(&r);
   if (sp_get_u8(&r) && sp_reader_ok(&r)) w->res_schema = schema_decode(&r);
   bool agg = w->fn == WINDOW_FN_AGGREGATE;
@@ -1370,7 +1486,8 @@ static int win_open(op_t *op) {
              (w->sym[5] && w->fn == WINDOW_FN_APPLY) ||
              (w->sym[0] && w->kind != SPATE_WINDOW_SESSION) ||
              ((w->trig == SPATE_TRIGGER_CUSTOM) != (w->sym[6] != NULL)) ||
-             (w->trig != SPATE_TRIGGER_CUSTOM && (w->sym[7] || w->sym[8])) ||
+             (w->trig != SPATE_TRIGGER_CUSTOM &&
+              (w->sym[7] || w->sym[8] || w->sym[9] || w->sym[10])) ||
              w->trig > SPATE_TRIGGER_CUSTOM || w->evk > SPATE_EVICTOR_DELTA ||
              (w->trig == SPATE_TRIGGER_COUNT && w->trig_count <= 0) ||
              ((w->trig == SPATE_TRIGGER_CONTINUOUS_EVENT_TIME ||
@@ -1395,9 +1512,12 @@ static int win_open(op_t *op) {
   case SPATE_WINDOW_GLOBAL: break;
   default: bad = true;
   }
-  /* the API turns count windows with a trigger or evictor into global windows, and session
-   * windows keep their own trigger */
-  if (w->generic && (w->kind == SPATE_WINDOW_COUNT || w->kind == SPATE_WINDOW_SESSION)) bad = true;
+  /* the API turns count windows with a trigger or evictor into global windows, and gives
+   * session windows only triggers that can merge */
+  if (w->generic && w->kind == SPATE_WINDOW_COUNT) bad = true;
+  if (w->kind == SPATE_WINDOW_SESSION &&
+      (w->trig == SPATE_TRIGGER_DELTA || (w->trig == SPATE_TRIGGER_CUSTOM && !w->sym[10])))
+    bad = true;
   if (bad) return op_fail(op, SPATE_ECORRUPT, "window parameters are corrupt or out of range");
   w->event_time = w->kind != SPATE_WINDOW_COUNT && w->kind != SPATE_WINDOW_GLOBAL &&
                   domain == SPATE_EVENT_TIME;
@@ -1407,12 +1527,13 @@ static int win_open(op_t *op) {
     return op_fail(op, SPATE_EINVAL, "delta function '%s' not found", w->trig_delta_sym);
   if (w->ev_delta_sym && !(w->ev_delta = (spate_delta_fn)op_resolve(op, w->ev_delta_sym)))
     return op_fail(op, SPATE_EINVAL, "delta function '%s' not found", w->ev_delta_sym);
-  void *fns[9] = {0};
-  static const char *const what[9] = {
+  void *fns[11] = {0};
+  static const char *const what[11] = {
       "session gap",      "aggregate create", "aggregate add",
       "aggregate result", "aggregate merge",  "window",
-      "trigger on_element", "trigger on_event_time", "trigger on_processing_time"};
-  for (int i = 0; i < 9; i++)
+      "trigger on_element", "trigger on_event_time", "trigger on_processing_time",
+      "trigger clear",    "trigger on_merge"};
+  for (int i = 0; i < 11; i++)
     if (w->sym[i] && !(fns[i] = op_resolve(op, w->sym[i])))
       return op_fail(op, SPATE_EINVAL, "%s function '%s' not found", what[i], w->sym[i]);
   w->gap_fn = (spate_gap_fn)(uintptr_t)fns[0];
@@ -1426,6 +1547,8 @@ static int win_open(op_t *op) {
   w->on_element = (spate_trigger_element_fn)(uintptr_t)fns[6];
   w->on_event_time = (spate_trigger_time_fn)(uintptr_t)fns[7];
   w->on_processing_time = (spate_trigger_time_fn)(uintptr_t)fns[8];
+  w->on_clear = (spate_trigger_window_fn)(uintptr_t)fns[9];
+  w->on_merge = (spate_trigger_window_fn)(uintptr_t)fns[10];
   if (w->kind == SPATE_WINDOW_GLOBAL) {
     w->max_wins = 1;
     if (!(w->wins = sp_malloc(sizeof *w->wins))) return op_fail(op, SPATE_ENOMEM, "out of memory");
@@ -1534,7 +1657,7 @@ static void win_close(op_t *op) {
   if (w->ev_schema) spate_schema_free(w->ev_schema);
   sp_free(w->trig_delta_sym);
   sp_free(w->ev_delta_sym);
-  for (int i = 0; i < 9; i++) sp_free(w->sym[i]);
+  for (int i = 0; i < 11; i++) sp_free(w->sym[i]);
   for (int i = 0; i < 2; i++)
     if (w->acc_rb[i].schema) rb_destroy(&w->acc_rb[i]);
   if (w->res_rb.schema) rb_destroy(&w->res_rb);

@@ -466,7 +466,7 @@ static void test_bad_arguments(void **state) {
   const spate_schema *sch = spate_env_schema(env, "k BIGINT NOT NULL, v BIGINT NOT NULL");
   spate_stream *k = spate_key_by(spate_from_rows(env, sch, NULL, 0), 0);
   spate_window_trigger(spate_window(k, spate_session_windows(SPATE_EVENT_TIME, 10)),
-                       spate_count_trigger(2));
+                       spate_delta_trigger(1, wt_delta)); /* cannot merge */
   assert_non_null(spate_env_error(env));
   assert_non_null(strstr(spate_env_error(env), "session"));
   spate_env_free(env);
