@@ -499,10 +499,17 @@ static spate_stream *window_two(spate_stream *l, spate_stream *r, spate_window_a
   if (!l->keyed || !r->keyed)
     return api_fail(env, "%s joins two keyed streams: call spate_key_by on both", api), NULL;
   if (!fn) return api_fail(env, "%s: the function must not be NULL", api), NULL;
-  if ((a.kind != SPATE_WINDOW_TUMBLING && a.kind != SPATE_WINDOW_SLIDING) ||
-      a.domain != SPATE_EVENT_TIME)
-    return api_fail(env, "%s: only tumbling and sliding event-time windows are "
-                    "supported for joins", api), NULL;
+  if ((a.kind != SPATE_WINDOW_TUMBLING && a.kind != SPATE_WINDOW_SLIDING &&
+       a.kind != SPATE_WINDOW_SESSION) ||
+      a.domain != SPATE_EVENT_TIME || (a.kind == SPATE_WINDOW_SESSION && a.gap_fn))
+    return api_fail(env, "%s: only tumbling, sliding and (static-gap) session event-time windows "
+                    "are supported for joins", api), NULL;
+  if (a.kind == SPATE_WINDOW_SESSION) { /* the operator takes the gap as size and step */
+    if (a.gap <= 0)
+      return api_fail(env, "%s: the session gap must be positive, got %lld ms", api, (long long)a.gap), NULL;
+    a.size = a.slide = a.gap;
+    a.offset = 0;
+  }
   int64_t step = a.kind == SPATE_WINDOW_TUMBLING ? a.size : a.slide;
   if (a.size <= 0 || step <= 0 || step > a.size || a.offset <= -step || a.offset >= step)
     return api_fail(env, "%s: bad window (size %lld, slide %lld, offset %lld)", api,

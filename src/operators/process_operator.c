@@ -58,6 +58,8 @@ typedef struct proc_op {
   int64_t seq;
   /* window join: both sides in list states under the window as namespace */
   bool window_join;
+  bool wsession;            /* session windows: wsize is the gap; sessions per key in `sessions` */
+  spate_state *sessions;
   spate_cogroup_fn cogroup; /* window coGroup instead of join */
   int64_t wsize, wslide, woffset;
   const uint8_t *timer_ns; /* namespace of the timer being fired */
@@ -106,10 +108,13 @@ static int proc_open(op_t *op) {
       p->wslide = sp_get_i64(&r);
       p->woffset = sp_get_i64(&r);
       uint8_t mode = sp_get_u8(&r);
-      if (!sp_reader_ok(&r) || (kind != SPATE_WINDOW_TUMBLING && kind != SPATE_WINDOW_SLIDING) ||
+      if (!sp_reader_ok(&r) ||
+          (kind != SPATE_WINDOW_TUMBLING && kind != SPATE_WINDOW_SLIDING &&
+           kind != SPATE_WINDOW_SESSION) ||
           p->wsize <= 0 || p->wslide <= 0 || p->wslide > p->wsize || mode < 1 || mode > 2)
         return op_fail(op, SPATE_ECORRUPT, "window join parameters are corrupt");
       p->window_join = true;
+      p->wsession = kind == SPATE_WINDOW_SESSION;
       p->join = (spate_join_fn)op->udf; /* join_setup runs when p->join is set */
       if (mode == 2) p->cogroup = (spate_cogroup_fn)op->udf;
       p->first = wj_left;
@@ -532,6 +537,17 @@ static int join_setup(proc_op *p) {
       if (!(p->buf[side] = spate_ctx_state(&op->ctx, &d)))
         return op_fail(op, SPATE_ESTATE, "window join: %s", op->ctx.error);
     }
+    if (!p->wsession) return 0;
+    spate_schema *ws = NULL; /* the key's open sessions: (start, end) rows */
+    char err2[64];
+    if (spate_schema_parse("start BIGINT NOT NULL, end BIGINT NOT NULL", &ws, err2, sizeof err2) < 0)
+      return op_fail(op, SPATE_ENOMEM, "window join: %s", err2);
+    spate_state_desc d = {.name = "window-join-sessions", .kind = SPATE_STATE_LIST, .schema = ws};
+    p->sessions = spate_ctx_state(&op->ctx, &d);
+    p->jkey = spate_rb_new(ws);
+    spate_schema_free(ws);
+    if (!p->sessions || !p->jkey)
+      return op_fail(op, SPATE_ESTATE, "window join: %s", op->ctx.has_error ? op->ctx.error : "out of memory");
     return 0;
   }
   spate_schema *k = NULL;
@@ -662,12 +678,145 @@ static void encode_ns(uint8_t ns[16], int64_t start, int64_t end) {
   }
 }
 
+/* ---- session windows for joins: the key's open sessions are a list of (start, end) rows;
+ * an element's window [ts, ts + gap) absorbs every session it intersects (Flink's
+ * TimeWindow.intersects), whose buffered elements and timers move to the merged window. */
+typedef struct win_span {
+  int64_t start, end;
+} win_span;
+
+static int load_sessions(proc_op *p, win_span **out, int *n) {
+  *out = NULL;
+  *n = 0;
+  spate_state_iter it;
+  spate_row r;
+  int rc = ks_set_namespace(p->backend, NULL, 0);
+  if (rc >= 0) rc = spate_list_iter(p->sessions, &it);
+  while (rc >= 0 && spate_list_next(&it, &r)) {
+    win_span *g = sp_realloc(*out, sizeof *g * (size_t)(*n + 1));
+    if (!g) return SPATE_ENOMEM;
+    *out = g;
+    g[*n] = (win_span){spate_row_bigint(&r, 0), spate_row_bigint(&r, 1)};
+    (*n)++;
+  }
+  return rc;
+}
+
+static int store_sessions(proc_op *p, const win_span *w, int n) {
+  int rc = ks_set_namespace(p->backend, NULL, 0);
+  if (rc >= 0) rc = spate_state_clear(p->sessions);
+  for (int i = 0; rc >= 0 && i < n; i++) {
+    spate_rb_begin(p->jkey);
+    spate_rb_set_bigint(p->jkey, 0, w[i].start);
+    spate_rb_set_bigint(p->jkey, 1, w[i].end);
+    spate_row r;
+    rc = spate_rb_finish(p->jkey, &r);
+    if (rc >= 0) rc = spate_list_add(p->sessions, &r);
+  }
+  return rc;
+}
+
+/* Moves one side's buffered elements from window `from` to window `to`. */
+static int move_side(proc_op *p, int side, win_span from, win_span to) {
+  uint8_t ns[16];
+  encode_ns(ns, from.start, from.end);
+  int rc = ks_set_namespace(p->backend, ns, sizeof ns);
+  spate_row *copies = NULL, r;
+  size_t n = 0;
+  spate_state_iter it;
+  if (rc >= 0) rc = spate_list_iter(p->buf[side], &it);
+  while (rc >= 0 && spate_list_next(&it, &r)) { /* copies: the views end with the next write */
+    spate_row *g = sp_realloc(copies, sizeof *g * (n + 1));
+    if (!g || spate_row_copy(&r, &g[n]) < 0) {
+      copies = g ? g : copies;
+      rc = SPATE_ENOMEM;
+      break;
+    }
+    copies = g;
+    n++;
+  }
+  if (rc >= 0) rc = spate_state_clear(p->buf[side]);
+  encode_ns(ns, to.start, to.end);
+  if (rc >= 0) rc = ks_set_namespace(p->backend, ns, sizeof ns);
+  for (size_t i = 0; rc >= 0 && i < n; i++) rc = spate_list_add(p->buf[side], &copies[i]);
+  for (size_t i = 0; i < n; i++) spate_row_free(&copies[i]);
+  sp_free(copies);
+  return rc;
+}
+
+static int wj_session_element(spate_ctx *ctx, proc_op *p, int side, const spate_row *in,
+                              int64_t ts) {
+  win_span m = {ts, sat_add(ts, p->wsize)};
+  win_span *open;
+  int n, rc = load_sessions(p, &open, &n);
+  bool grew = true;
+  while (rc >= 0 && grew) { /* absorb every session the growing window intersects */
+    grew = false;
+    for (int i = 0; i < n; i++)
+      if (open[i].start <= m.end && open[i].end >= m.start &&
+          (open[i].start < m.start || open[i].end > m.end)) {
+        if (open[i].start < m.start) m.start = open[i].start;
+        if (open[i].end > m.end) m.end = open[i].end;
+        grew = true;
+      }
+  }
+  if (rc >= 0 && m.end - 1 <= ctx->watermark) { /* Flink: the merged window is late: drop */
+    sp_free(open);
+    return ks_set_namespace(p->backend, NULL, 0);
+  }
+  int kept = 0;
+  for (int i = 0; rc >= 0 && i < n; i++) {
+    bool absorbed = open[i].start <= m.end && open[i].end >= m.start;
+    if (!absorbed) {
+      open[kept++] = open[i];
+      continue;
+    }
+    if (open[i].start == m.start && open[i].end == m.end) continue; /* already the merged one */
+    for (int sd = 0; rc >= 0 && sd < 2; sd++) rc = move_side(p, sd, open[i], m);
+    uint8_t ns[16];
+    encode_ns(ns, open[i].start, open[i].end);
+    if (rc >= 0)
+      rc = tq_delete(p->event_timers, p->key_group, open[i].end - 1, p->key.data, p->key.len, ns,
+                     sizeof ns);
+  }
+  if (rc >= 0) {
+    win_span *g = sp_realloc(open, sizeof *g * (size_t)(kept + 1));
+    if (!g) rc = SPATE_ENOMEM;
+    else {
+      open = g;
+      open[kept++] = m;
+      rc = store_sessions(p, open, kept);
+    }
+  }
+  uint8_t ns[16];
+  encode_ns(ns, m.start, m.end);
+  if (rc >= 0) rc = ks_set_namespace(p->backend, ns, sizeof ns);
+  if (rc >= 0) rc = spate_list_add(p->buf[side], in);
+  if (rc >= 0)
+    rc = tq_register(p->event_timers, p->key_group, m.end - 1, p->key.data, p->key.len, ns, sizeof ns);
+  sp_free(open);
+  int r2 = ks_set_namespace(p->backend, NULL, 0);
+  return rc < 0 ? rc : r2;
+}
+
+/* After a session fires: it leaves the key's open sessions. */
+static int forget_session(proc_op *p, win_span w) {
+  win_span *open;
+  int n, rc = load_sessions(p, &open, &n), kept = 0;
+  for (int i = 0; rc >= 0 && i < n; i++)
+    if (open[i].start != w.start || open[i].end != w.end) open[kept++] = open[i];
+  if (rc >= 0) rc = store_sessions(p, open, kept);
+  sp_free(open);
+  return rc;
+}
+
 static int wj_element(spate_ctx *ctx, int side, const spate_row *in) {
   proc_op *p = keyed_of(ctx);
   int64_t ts = ctx->ts, wm = ctx->watermark;
   if (ts == INT64_MIN)
     return spate_ctx_fail(ctx, "window join: the record has no timestamp (assign event time "
                           "before joining)");
+  if (p->wsession) return wj_session_element(ctx, p, side, in, ts);
   int64_t last = sat_sub(ts, floor_mod(sat_sub(ts, p->woffset), p->wslide));
   int rc = 0;
   int64_t first = sat_sub(ts, p->wsize);
@@ -700,14 +849,15 @@ static int wj_right(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
 static int wj_fire(spate_ctx *ctx, int64_t ts, spate_time_domain d, spate_collector *out) {
   proc_op *p = keyed_of(ctx);
   if (p->timer_ns_len != 16) return spate_ctx_fail(ctx, "window join: bad timer namespace");
-  int rc = ks_set_namespace(p->backend, p->timer_ns, 16);
+  spate_time_window w = {0, 0};
+  for (int i = 0; i < 8; i++) {
+    w.start |= (int64_t)((uint64_t)p->timer_ns[i] << (8 * i));
+    w.end |= (int64_t)((uint64_t)p->timer_ns[8 + i] << (8 * i));
+  }
+  int rc = p->wsession ? forget_session(p, (win_span){w.start, w.end}) : 0;
+  if (rc >= 0) rc = ks_set_namespace(p->backend, p->timer_ns, 16);
   if (rc >= 0 && p->cogroup) { /* both sides at once, either may be empty */
     spate_window_elements le = {0}, re = {0};
-    spate_time_window w = {0, 0};
-    for (int i = 0; i < 8; i++) {
-      w.start |= (int64_t)((uint64_t)p->timer_ns[i] << (8 * i));
-      w.end |= (int64_t)((uint64_t)p->timer_ns[8 + i] << (8 * i));
-    }
     if ((rc = ks_list_get(p->buf[0]->ks, &le.it)) >= 0 && (rc = ks_list_get(p->buf[1]->ks, &re.it)) >= 0)
       rc = p->cogroup(ctx, &w, &le, &re, out);
     if (rc >= 0) rc = spate_state_clear(p->buf[0]);
