@@ -5,7 +5,7 @@
  * The test then feeds elements and watermarks straight into the operator and reads back the
  * exact sequence of records (with timestamps) and watermarks it emitted, in order.
  * Processing-time timers the operator schedules are kept by the harness and fired on request.
- * Header-only: each test program is built alone.
+ * Header-only: each test program is built alone; include <cmocka.h> before it.
  */
 #ifndef SPATE_TESTS_HARNESS_H
 #define SPATE_TESTS_HARNESS_H
@@ -133,6 +133,32 @@ static inline int harness_processing_time(harness *h, int64_t now) {
   }
   return 0;
 }
+
+/* A row (BIGINT, BIGINT), built into b (valid until b's next row). */
+static inline spate_row harness_row2(spate_row_builder *b, int64_t f0, int64_t f1) {
+  spate_row r;
+  spate_rb_begin(b);
+  spate_rb_set_bigint(b, 0, f0);
+  spate_rb_set_bigint(b, 1, f1);
+  spate_rb_finish(b, &r);
+  return r;
+}
+
+/* Asserts event i: its type and timestamp and, for records, fields 0 and 1 (f1 INT64_MIN: not
+ * checked). */
+static inline void harness_expect2(const harness *h, size_t i, int type, int64_t ts, int64_t f0,
+                                   int64_t f1) {
+  if (i >= h->nevents) fail_msg("event %zu missing: only %zu events", i, h->nevents);
+  const harness_event *e = &h->events[i];
+  assert_int_equal(e->type, type);
+  assert_int_equal(e->ts, ts);
+  if (type == HARNESS_RECORD) {
+    assert_int_equal(spate_row_bigint(&e->row, 0), f0);
+    if (f1 != INT64_MIN) assert_int_equal(spate_row_bigint(&e->row, 1), f1);
+  }
+}
+#define HARNESS_REC(i, ts, k, v) harness_expect2(&h, i, HARNESS_RECORD, ts, k, v)
+#define HARNESS_WM(i, ts) harness_expect2(&h, i, HARNESS_WATERMARK, ts, 0, 0)
 
 static inline void harness_close(harness *h) {
   if (h->op) op_free(h->op);

@@ -20,26 +20,6 @@
 
 #include "harness.h"
 
-static spate_row row2(spate_row_builder *b, int64_t k, int64_t v) {
-  spate_row r;
-  spate_rb_begin(b);
-  spate_rb_set_bigint(b, 0, k);
-  spate_rb_set_bigint(b, 1, v);
-  spate_rb_finish(b, &r);
-  return r;
-}
-
-static void expect(const harness *h, size_t i, int type, int64_t ts, int64_t f0, int64_t f1) {
-  assert_true(i < h->nevents);
-  const harness_event *e = &h->events[i];
-  assert_int_equal(e->type, type);
-  assert_int_equal(e->ts, ts);
-  if (type == HARNESS_RECORD) {
-    assert_int_equal(spate_row_bigint(&e->row, 0), f0);
-    if (f1 != INT64_MIN) assert_int_equal(spate_row_bigint(&e->row, 1), f1);
-  }
-}
-
 /* ---- keyed process function timers ------------------------------------------------------------ */
 /* (k, v): timer at v + 10 (twice), and at v + 5 which is deleted again */
 int oh_register(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
@@ -65,19 +45,19 @@ static void test_process_timers(void **state) {
   assert_int_equal(harness_open(&h, env, p), 0);
   spate_row_builder *b = spate_rb_new(s);
   spate_row r;
-  r = row2(b, 1, 7);  assert_int_equal(harness_element(&h, 0, 7, &r), 0);  /* timer 17 */
-  r = row2(b, 2, 3);  assert_int_equal(harness_element(&h, 0, 3, &r), 0);  /* timer 13 */
-  r = row2(b, 1, 30); assert_int_equal(harness_element(&h, 0, 30, &r), 0); /* timer 40 */
+  r = harness_row2(b, 1, 7);  assert_int_equal(harness_element(&h, 0, 7, &r), 0);  /* timer 17 */
+  r = harness_row2(b, 2, 3);  assert_int_equal(harness_element(&h, 0, 3, &r), 0);  /* timer 13 */
+  r = harness_row2(b, 1, 30); assert_int_equal(harness_element(&h, 0, 30, &r), 0); /* timer 40 */
   assert_int_equal(h.nevents, 0);
   assert_int_equal(harness_watermark(&h, 12), 0); /* nothing due (13 is not <= 12) */
-  expect(&h, 0, HARNESS_WATERMARK, 12, 0, 0);
+  harness_expect2(&h, 0, HARNESS_WATERMARK, 12, 0, 0);
   assert_int_equal(harness_watermark(&h, 20), 0);
-  expect(&h, 1, HARNESS_RECORD, 13, 2, 13); /* in timestamp order, key current */
-  expect(&h, 2, HARNESS_RECORD, 17, 1, 17);
-  expect(&h, 3, HARNESS_WATERMARK, 20, 0, 0); /* timers before the watermark */
+  harness_expect2(&h, 1, HARNESS_RECORD, 13, 2, 13); /* in timestamp order, key current */
+  harness_expect2(&h, 2, HARNESS_RECORD, 17, 1, 17);
+  harness_expect2(&h, 3, HARNESS_WATERMARK, 20, 0, 0); /* timers before the watermark */
   assert_int_equal(harness_watermark(&h, INT64_MAX), 0);
-  expect(&h, 4, HARNESS_RECORD, 40, 1, 40);
-  expect(&h, 5, HARNESS_WATERMARK, INT64_MAX, 0, 0);
+  harness_expect2(&h, 4, HARNESS_RECORD, 40, 1, 40);
+  harness_expect2(&h, 5, HARNESS_WATERMARK, INT64_MAX, 0, 0);
   assert_int_equal(h.nevents, 6); /* the deleted v + 5 timers never fired */
   spate_rb_free(b);
   harness_close(&h);
@@ -98,15 +78,15 @@ static void test_processing_timers(void **state) {
   assert_int_equal(harness_open(&h, env, p), 0);
   spate_row_builder *b = spate_rb_new(s);
   spate_row r;
-  r = row2(b, 5, 1000); assert_int_equal(harness_element(&h, 0, INT64_MIN, &r), 0);
-  r = row2(b, 6, 2000); assert_int_equal(harness_element(&h, 0, INT64_MIN, &r), 0);
+  r = harness_row2(b, 5, 1000); assert_int_equal(harness_element(&h, 0, INT64_MIN, &r), 0);
+  r = harness_row2(b, 6, 2000); assert_int_equal(harness_element(&h, 0, INT64_MIN, &r), 0);
   assert_int_equal(harness_processing_time(&h, 1000), 0); /* at T: not yet (Flink fires after T) */
   assert_int_equal(h.nevents, 0);
   assert_int_equal(harness_processing_time(&h, 1001), 0);
-  expect(&h, 0, HARNESS_RECORD, INT64_MIN, 5, 1000); /* processing-time output: no timestamp */
+  harness_expect2(&h, 0, HARNESS_RECORD, INT64_MIN, 5, 1000); /* processing-time output: no timestamp */
   assert_int_equal(h.nevents, 1);
   assert_int_equal(harness_processing_time(&h, 5000), 0);
-  expect(&h, 1, HARNESS_RECORD, INT64_MIN, 6, 2000);
+  harness_expect2(&h, 1, HARNESS_RECORD, INT64_MIN, 6, 2000);
   assert_int_equal(h.nevents, 2);
   spate_rb_free(b);
   harness_close(&h);
@@ -125,17 +105,17 @@ static void test_per_event_watermarks(void **state) {
   assert_int_equal(harness_open(&h, env, t), 0);
   spate_row_builder *b = spate_rb_new(s);
   spate_row r;
-  r = row2(b, 1, 10); assert_int_equal(harness_element(&h, 0, INT64_MIN, &r), 0);
-  r = row2(b, 1, 8);  assert_int_equal(harness_element(&h, 0, INT64_MIN, &r), 0); /* 6 < 8: none */
+  r = harness_row2(b, 1, 10); assert_int_equal(harness_element(&h, 0, INT64_MIN, &r), 0);
+  r = harness_row2(b, 1, 8);  assert_int_equal(harness_element(&h, 0, INT64_MIN, &r), 0); /* 6 < 8: none */
   assert_int_equal(harness_watermark(&h, 100), 0); /* upstream watermark: dropped */
-  r = row2(b, 1, 15); assert_int_equal(harness_element(&h, 0, INT64_MIN, &r), 0);
+  r = harness_row2(b, 1, 15); assert_int_equal(harness_element(&h, 0, INT64_MIN, &r), 0);
   assert_int_equal(harness_watermark(&h, INT64_MAX), 0); /* the final one passes */
-  expect(&h, 0, HARNESS_RECORD, 10, 1, 10); /* the field became the timestamp */
-  expect(&h, 1, HARNESS_WATERMARK, 8, 0, 0);
-  expect(&h, 2, HARNESS_RECORD, 8, 1, 8);
-  expect(&h, 3, HARNESS_RECORD, 15, 1, 15);
-  expect(&h, 4, HARNESS_WATERMARK, 13, 0, 0);
-  expect(&h, 5, HARNESS_WATERMARK, INT64_MAX, 0, 0);
+  harness_expect2(&h, 0, HARNESS_RECORD, 10, 1, 10); /* the field became the timestamp */
+  harness_expect2(&h, 1, HARNESS_WATERMARK, 8, 0, 0);
+  harness_expect2(&h, 2, HARNESS_RECORD, 8, 1, 8);
+  harness_expect2(&h, 3, HARNESS_RECORD, 15, 1, 15);
+  harness_expect2(&h, 4, HARNESS_WATERMARK, 13, 0, 0);
+  harness_expect2(&h, 5, HARNESS_WATERMARK, INT64_MAX, 0, 0);
   assert_int_equal(h.nevents, 6);
   spate_rb_free(b);
   harness_close(&h);
@@ -159,18 +139,18 @@ static void test_tumbling_window(void **state) {
   assert_int_equal(harness_open(&h, env, w), 0);
   spate_row_builder *b = spate_rb_new(s);
   spate_row r;
-  r = row2(b, 1, 100); assert_int_equal(harness_element(&h, 0, 1, &r), 0);
-  r = row2(b, 1, 20);  assert_int_equal(harness_element(&h, 0, 5, &r), 0);
-  r = row2(b, 1, 3);   assert_int_equal(harness_element(&h, 0, 12, &r), 0);
+  r = harness_row2(b, 1, 100); assert_int_equal(harness_element(&h, 0, 1, &r), 0);
+  r = harness_row2(b, 1, 20);  assert_int_equal(harness_element(&h, 0, 5, &r), 0);
+  r = harness_row2(b, 1, 3);   assert_int_equal(harness_element(&h, 0, 12, &r), 0);
   assert_int_equal(harness_watermark(&h, 8), 0); /* window [0,10) not yet: max timestamp 9 */
-  expect(&h, 0, HARNESS_WATERMARK, 8, 0, 0);
+  harness_expect2(&h, 0, HARNESS_WATERMARK, 8, 0, 0);
   assert_int_equal(harness_watermark(&h, 9), 0);
-  expect(&h, 1, HARNESS_RECORD, 9, 1, 120);
-  expect(&h, 2, HARNESS_WATERMARK, 9, 0, 0);
-  r = row2(b, 1, 1000); assert_int_equal(harness_element(&h, 0, 4, &r), 0); /* late: dropped */
+  harness_expect2(&h, 1, HARNESS_RECORD, 9, 1, 120);
+  harness_expect2(&h, 2, HARNESS_WATERMARK, 9, 0, 0);
+  r = harness_row2(b, 1, 1000); assert_int_equal(harness_element(&h, 0, 4, &r), 0); /* late: dropped */
   assert_int_equal(harness_watermark(&h, 25), 0);
-  expect(&h, 3, HARNESS_RECORD, 19, 1, 3);
-  expect(&h, 4, HARNESS_WATERMARK, 25, 0, 0);
+  harness_expect2(&h, 3, HARNESS_RECORD, 19, 1, 3);
+  harness_expect2(&h, 4, HARNESS_WATERMARK, 25, 0, 0);
   assert_int_equal(h.nevents, 5);
   spate_rb_free(b);
   harness_close(&h);

@@ -29,27 +29,8 @@
 
 #define END INT64_MAX /* the max timestamp of a global window */
 
-static spate_row row2(spate_row_builder *b, int64_t k, int64_t v) {
-  spate_row r;
-  spate_rb_begin(b);
-  spate_rb_set_bigint(b, 0, k);
-  spate_rb_set_bigint(b, 1, v);
-  spate_rb_finish(b, &r);
-  return r;
-}
-
-static void expect(const harness *h, size_t i, int type, int64_t ts, int64_t f0, int64_t f1) {
-  if (i >= h->nevents) fail_msg("event %zu missing: only %zu events", i, h->nevents);
-  const harness_event *e = &h->events[i];
-  assert_int_equal(e->type, type);
-  assert_int_equal(e->ts, ts);
-  if (type == HARNESS_RECORD) {
-    assert_int_equal(spate_row_bigint(&e->row, 0), f0);
-    assert_int_equal(spate_row_bigint(&e->row, 1), f1);
-  }
-}
-#define REC(i, ts, k, v) expect(&h, i, HARNESS_RECORD, ts, k, v)
-#define WM(i, ts) expect(&h, i, HARNESS_WATERMARK, ts, 0, 0)
+#define REC HARNESS_REC
+#define WM HARNESS_WM
 
 int wt_sum(spate_ctx *ctx, const spate_row *acc, const spate_row *in, spate_row_builder *out) {
   spate_rb_set_field(out, 0, acc, 0);
@@ -110,7 +91,7 @@ static void close_op(harness *h) {
 }
 
 static void el(harness *h, int64_t ts, int64_t k, int64_t v) {
-  spate_row r = row2(g_b, k, v);
+  spate_row r = harness_row2(g_b, k, v);
   if (harness_element(h, 0, ts, &r) != 0) fail_msg("element (%lld, %lld): %s", (long long)k,
                                                    (long long)v, h->err);
 }
@@ -455,7 +436,7 @@ static void test_custom_trigger(void **state) {
   if (harness_open(&h, g_env, out) != 0) fail_msg("open: %s", h.err);
   g_b = spate_rb_new(sch);
   el(&h, 1, 1, 1); /* the first element is the accumulator: no reduce call */
-  spate_row r = row2(g_b, 1, 2);
+  spate_row r = harness_row2(g_b, 1, 2);
   assert_true(harness_element(&h, 0, 2, &r) < 0);
   assert_non_null(strstr(h.err, "only a custom trigger's callback"));
   close_op(&h);
