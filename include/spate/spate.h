@@ -541,8 +541,17 @@ spate_stream *spate_late_output(spate_stream *windowed, const char *tag);
  * assigner's own (count windows are global windows with a count trigger). */
 spate_stream *spate_window_trigger(spate_stream *windowed, spate_trigger trigger);
 spate_stream *spate_window_evictor(spate_stream *windowed, spate_evictor evictor);
-/* Incremental reduce: one value per window, emitted when it fires (schema of the input). */
+/* Incremental reduce: one value per window, emitted when it fires (schema of the input).
+ * On sliding windows (and aggregates with a merge function) elements are pre-reduced per pane
+ * (a piece of gcd(size, slide) ms) and a firing window combines its panes in time order, so an
+ * element costs one update however many windows hold it. That needs a function that is
+ * associative and commutative (sum, min, max, count...): a function that depends on arrival
+ * order (say, "keep the last element") can give other results than Flink's per-window
+ * folding when elements arrive out of order. spate_window_arrival_order restores Flink's exact
+ * per-window folding in arrival order, at size/slide updates per element. */
 spate_stream *spate_window_reduce(spate_stream *windowed, spate_reduce_fn fn);
+/* Fold every window's elements in arrival order (no panes); see spate_window_reduce. */
+spate_stream *spate_window_arrival_order(spate_stream *windowed);
 /* Full window function over all elements. */
 spate_stream *spate_window_apply(spate_stream *windowed, spate_window_fn fn,
                                  const spate_schema *out_schema);

@@ -39,6 +39,7 @@ struct spate_stream {
   spate_window_assigner window;
   int64_t lateness;
   char *late_tag;
+  bool arrival_order;         /* spate_window_arrival_order: no panes */
   spate_trigger trigger;      /* SPATE_TRIGGER_DEFAULT unless spate_window_trigger set one */
   spate_evictor evictor;      /* SPATE_EVICTOR_NONE unless spate_window_evictor set one */
   bool window_all;            /* spate_window_all: one window operator of parallelism 1 */

@@ -724,6 +724,11 @@ static bool need_windowed(spate_stream *w, const char *api) {
   return true;
 }
 
+spate_stream *spate_window_arrival_order(spate_stream *w) {
+  if (need_windowed(w, "spate_window_arrival_order")) w->arrival_order = true;
+  return w;
+}
+
 spate_stream *spate_allowed_lateness(spate_stream *w, int64_t lateness_ms) {
   if (!need_windowed(w, "spate_allowed_lateness")) return w;
   if (lateness_ms < 0)
@@ -861,6 +866,7 @@ static spate_stream *window_fn(spate_stream *w, const char *api, int fn_kind, vo
   for (int i = 0; i < WSYM_N; i++) sp_put_str(&p, sym[i]);
   put_opt_schema(&p, x ? x->acc_schema : NULL);
   put_opt_schema(&p, x ? x->result_schema : NULL);
+  sp_put_u8(&p, w->arrival_order);
   sp_free(tfn);
   sp_free(efn);
   for (int i = 0; i < WSYM_N; i++) sp_free(sym[i]);

@@ -57,8 +57,9 @@ typedef enum op_kind {
                           session gap fn, str aggregate create, add, result, merge, str
                           window fn called with the one incremental result, str custom
                           trigger on_element, on_event_time, on_processing_time, clear,
-                          on_merge (each may be NULL); u8 + schema accumulator, u8 + schema aggregate result (u8 0:
-                          absent). WINDOW_FN_AGGREGATE's udf is the aggregate's add */
+                          on_merge (each may be NULL); u8 + schema accumulator, u8 + schema
+                          aggregate result (u8 0: absent); u8 arrival order (1: no panes).
+                          WINDOW_FN_AGGREGATE's udf is the aggregate's add */
   OP_TIMESTAMPS,       /* params: u8 watermarks kind, i64 max out-of-orderness ms, i64 idleness
                           ms (0: none), i32 timestamp field (-1: udf), str on-event generator,
                           str periodic generator (custom only, may be NULL), i64 periodic

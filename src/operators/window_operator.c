@@ -129,6 +129,7 @@ typedef struct win_op {
   /* Triggers and evictors other than the assigner's own ("generic" windows, see below). */
   bool generic;
   bool window_all;     /* one constant key for every record (windowAll) */
+  bool arrival_order;  /* fold in arrival order per window: no panes (spate_window_arrival_order) */
   uint8_t trig;        /* spate_trigger_kind; DEFAULT here means "never" (global windows) */
   bool purging;
   int64_t trig_count, interval;
@@ -1236,7 +1237,8 @@ static int emit_evicting(win_op *w, win x) {
     if (n && (rc = emit_result(w, x, &acc)) < 0) return rc;
   } else if (is_agg(w)) {
     spate_row acc;
-    if (n && (rc = agg_fold(w, w->inner, n, NULL, &acc)) == 0) rc = emit_result(w, x, &acc);
+    /* all elements evicted: Flink still emits result(create()) */
+    if ((rc = agg_fold(w, w->inner, n, NULL, &acc)) == 0) rc = emit_result(w, x, &acc);
     if (rc < 0) return rc;
   } else {
     spate_window_elements el;
@@ -1477,6 +1479,7 @@ static int win_open(op_t *op) {
   for (int i = 0; i < 11; i++) w->sym[i] = sp_get_str(&r);
   if (sp_get_u8(&r) && sp_reader_ok(&r)) w->acc_schema = schema_decode(&r);
   if (sp_get_u8(&r) && sp_reader_ok(&r)) w->res_schema = schema_decode(&r);
+  w->arrival_order = sp_get_u8(&r) != 0; /* spate_window_arrival_order: never panes */
   bool agg = w->fn == WINDOW_FN_AGGREGATE;
   bool bad = !sp_reader_ok(&r) || w->lateness < 0 || domain > SPATE_PROCESSING_TIME ||
              (w->fn != WINDOW_FN_REDUCE && w->fn != WINDOW_FN_APPLY && !agg) || !op->udf ||
@@ -1573,7 +1576,7 @@ static int win_open(op_t *op) {
     }
     w->step = step;
     bool mergeable = w->fn == WINDOW_FN_REDUCE || (agg && w->agg.merge);
-    if (mergeable && !w->generic && w->size / g <= 4 * n) {
+    if (mergeable && !w->generic && !w->arrival_order && w->size / g <= 4 * n) {
       w->panes = true;
       w->pane = g;
     }
