@@ -580,7 +580,15 @@ static int trig_clear(win_op *w, win x);
 /* Adds window x to the key's session set (loaded), merging it with every window it
  * intersects; *actual receives the window the element belongs to. The windows of the set never
  * intersect each other, so only windows reachable from x merge. */
+static int add_session_ex(win_op *w, win x, win *actual, bool *unchanged);
 static int add_session(win_op *w, win x, win *actual) {
+  bool unchanged;
+  return add_session_ex(w, x, actual, &unchanged);
+}
+
+/* As add_session; *unchanged tells that x lay inside an existing window (no state changed). */
+static int add_session_ex(win_op *w, win x, win *actual, bool *unchanged) {
+  *unchanged = false;
   win cover = x;
   size_t nmerged = 0;
   win merged1 = {0, 0};
@@ -609,6 +617,7 @@ static int add_session(win_op *w, win x, win *actual) {
   }
   if (nmerged == 1 && merged1.start == cover.start && merged1.end == cover.end) {
     *actual = merged1; /* x lies inside an existing window: nothing changes */
+    *unchanged = true;
     return 0;
   }
   /* A merge: the merged windows' timers go, the cover's trigger timer comes (onMerge), and
@@ -1344,9 +1353,19 @@ static int win_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   bool skipped = true;
   if (w->kind == SPATE_WINDOW_SESSION) {
     win x, actual;
+    bool unchanged;
     if ((rc = session_window(w, t, row, &x)) < 0 || (rc = load_sessions(w)) < 0 ||
-        (rc = add_session(w, x, &actual)) < 0)
+        (rc = add_session_ex(w, x, &actual, &unchanged)) < 0)
       return rc;
+    if (unchanged && !window_late(w, actual)) {
+      /* the common case of a dense session: the window, its timers and the key's session
+       * set stay as they are; only a window the watermark has passed fires at once (late
+       * firing within the allowed lateness) */
+      skipped = false;
+      rc = add_element(w, actual, row);
+      if (rc == 0 && w->event_time && max_ts(actual) <= wm_of(w)) rc = emit_window(w, actual);
+      return rc;
+    }
     if (window_late(w, actual)) {
       set_remove(w, actual); /* a new window that is late already: it never existed */
     } else {
