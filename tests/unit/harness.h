@@ -160,6 +160,41 @@ static inline void harness_expect2(const harness *h, size_t i, int type, int64_t
 #define HARNESS_REC(i, ts, k, v) harness_expect2(&h, i, HARNESS_RECORD, ts, k, v)
 #define HARNESS_WM(i, ts) harness_expect2(&h, i, HARNESS_WATERMARK, ts, 0, 0)
 
+/* UDFs shared by the window tests (external linkage: found by name; each test program is one
+ * translation unit). On rows (k BIGINT, v BIGINT): */
+/* reduce: (k, v1 + v2) */
+int harness_sum(spate_ctx *ctx, const spate_row *acc, const spate_row *in, spate_row_builder *out);
+int harness_sum(spate_ctx *ctx, const spate_row *acc, const spate_row *in, spate_row_builder *out) {
+  spate_rb_set_field(out, 0, acc, 0);
+  spate_rb_set_bigint(out, 1, spate_row_bigint(acc, 1) + spate_row_bigint(in, 1));
+  return 0;
+}
+
+/* window function: (k, 1000 * number of elements + sum of v) */
+int harness_apply(spate_ctx *ctx, const spate_time_window *w, spate_window_elements *el,
+                  spate_collector *out);
+int harness_apply(spate_ctx *ctx, const spate_time_window *w, spate_window_elements *el,
+                  spate_collector *out) {
+  spate_row r;
+  int64_t n = 0, sum = 0, k = 0;
+  while (spate_window_next(el, &r)) {
+    k = spate_row_bigint(&r, 0);
+    n++;
+    sum += spate_row_bigint(&r, 1);
+  }
+  spate_row_builder *b = spate_collect_begin(out);
+  spate_rb_set_bigint(b, 0, k);
+  spate_rb_set_bigint(b, 1, 1000 * n + sum);
+  return spate_collect_emit(out);
+}
+
+/* delta: |v1 - v2| */
+double harness_delta(spate_ctx *ctx, const spate_row *a, const spate_row *b);
+double harness_delta(spate_ctx *ctx, const spate_row *a, const spate_row *b) {
+  int64_t d = spate_row_bigint(a, 1) - spate_row_bigint(b, 1);
+  return (double)(d < 0 ? -d : d);
+}
+
 static inline void harness_close(harness *h) {
   if (h->op) op_free(h->op);
   free(h->capture);

@@ -27,32 +27,6 @@
 #define REC HARNESS_REC
 #define WM HARNESS_WM
 
-int st_sum(spate_ctx *ctx, const spate_row *acc, const spate_row *in, spate_row_builder *out) {
-  spate_rb_set_field(out, 0, acc, 0);
-  spate_rb_set_bigint(out, 1, spate_row_bigint(acc, 1) + spate_row_bigint(in, 1));
-  return 0;
-}
-
-/* (k, 1000 * number of elements + sum of v) */
-int st_apply(spate_ctx *ctx, const spate_time_window *w, spate_window_elements *el,
-             spate_collector *out) {
-  spate_row r;
-  int64_t n = 0, sum = 0, k = 0;
-  while (spate_window_next(el, &r)) {
-    k = spate_row_bigint(&r, 0);
-    n++;
-    sum += spate_row_bigint(&r, 1);
-  }
-  spate_row_builder *b = spate_collect_begin(out);
-  spate_rb_set_bigint(b, 0, k);
-  spate_rb_set_bigint(b, 1, 1000 * n + sum);
-  return spate_collect_emit(out);
-}
-
-double st_delta(spate_ctx *ctx, const spate_row *a, const spate_row *b) {
-  return fabs((double)(spate_row_bigint(a, 1) - spate_row_bigint(b, 1)));
-}
-
 /* A gap of 10 ms for every element (a dynamic gap that behaves as the static one). */
 int64_t st_gap(spate_ctx *ctx, const spate_row *e) { return 10; }
 
@@ -75,7 +49,7 @@ static void open_op(harness *h, st_setup s) {
   w = spate_window_trigger(w, s.t);
   w = spate_window_evictor(w, s.e);
   if (s.lateness) w = spate_allowed_lateness(w, s.lateness);
-  spate_stream *out = s.apply ? spate_window_apply(w, st_apply, sch) : spate_window_reduce(w, st_sum);
+  spate_stream *out = s.apply ? spate_window_apply(w, harness_apply, sch) : spate_window_reduce(w, harness_sum);
   if (spate_env_error(g_env)) fail_msg("build: %s", spate_env_error(g_env));
   if (harness_open(h, g_env, out) != 0) fail_msg("open: %s", h->err);
   g_b = spate_rb_new(sch);
@@ -296,9 +270,9 @@ static void refused(spate_trigger t, const char *want) {
 }
 
 static void test_refused(void **state) {
-  refused(spate_delta_trigger(1, st_delta),
+  refused(spate_delta_trigger(1, harness_delta),
           "spate_window_trigger: a delta trigger cannot merge windows: not for session windows");
-  refused(spate_purging(spate_delta_trigger(1, st_delta)), "delta trigger cannot merge");
+  refused(spate_purging(spate_delta_trigger(1, harness_delta)), "delta trigger cannot merge");
   spate_trigger t = spate_custom_trigger(st_on_element, st_on_event_time, NULL);
   t.clear = st_clear;
   refused(t, "spate_window_trigger: a custom trigger without on_merge cannot merge windows: "
@@ -313,7 +287,7 @@ static void test_refused(void **state) {
     const spate_schema *sch = spate_env_schema(env, "k BIGINT NOT NULL, v BIGINT NOT NULL");
     spate_stream *k = spate_key_by(spate_from_rows(env, sch, NULL, 0), 0);
     spate_stream *w = spate_window(k, spate_session_windows(SPATE_EVENT_TIME, 10));
-    spate_window_reduce(spate_window_trigger(w, i < 3 ? ok[i] : t), st_sum);
+    spate_window_reduce(spate_window_trigger(w, i < 3 ? ok[i] : t), harness_sum);
     assert_null(spate_env_error(env));
     spate_env_free(env);
   }

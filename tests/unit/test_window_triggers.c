@@ -32,34 +32,8 @@
 #define REC HARNESS_REC
 #define WM HARNESS_WM
 
-int wt_sum(spate_ctx *ctx, const spate_row *acc, const spate_row *in, spate_row_builder *out) {
-  spate_rb_set_field(out, 0, acc, 0);
-  spate_rb_set_bigint(out, 1, spate_row_bigint(acc, 1) + spate_row_bigint(in, 1));
-  return 0;
-}
-
-/* (k, 1000 * number of elements + sum of v) */
-int wt_apply(spate_ctx *ctx, const spate_time_window *w, spate_window_elements *el,
-             spate_collector *out) {
-  spate_row r;
-  int64_t n = 0, sum = 0, k = 0;
-  while (spate_window_next(el, &r)) {
-    k = spate_row_bigint(&r, 0);
-    n++;
-    sum += spate_row_bigint(&r, 1);
-  }
-  spate_row_builder *b = spate_collect_begin(out);
-  spate_rb_set_bigint(b, 0, k);
-  spate_rb_set_bigint(b, 1, 1000 * n + sum);
-  return spate_collect_emit(out);
-}
-
-double wt_delta(spate_ctx *ctx, const spate_row *a, const spate_row *b) {
-  return fabs((double)(spate_row_bigint(a, 1) - spate_row_bigint(b, 1)));
-}
-
 /* One window operator under test: key by field 0, the assigner, trigger and evictor, reduce
- * (wt_sum) or apply (wt_apply). */
+ * (harness_sum) or apply (harness_apply). */
 typedef struct wt_setup {
   spate_window_assigner a;
   spate_trigger t;
@@ -78,7 +52,7 @@ static void open_op(harness *h, wt_setup s) {
   w = spate_window_trigger(w, s.t);
   w = spate_window_evictor(w, s.e);
   if (s.lateness) w = spate_allowed_lateness(w, s.lateness);
-  spate_stream *out = s.apply ? spate_window_apply(w, wt_apply, sch) : spate_window_reduce(w, wt_sum);
+  spate_stream *out = s.apply ? spate_window_apply(w, harness_apply, sch) : spate_window_reduce(w, harness_sum);
   if (spate_env_error(g_env)) fail_msg("build: %s", spate_env_error(g_env));
   if (harness_open(h, g_env, out) != 0) fail_msg("open: %s", h->err);
   g_b = spate_rb_new(sch);
@@ -247,7 +221,7 @@ static void test_continuous_processing_time(void **state) {
 /* ---- delta trigger ----------------------------------------------------------------------------- */
 static void delta_trigger(bool purging, int64_t second) {
   harness h;
-  spate_trigger t = spate_delta_trigger(10, wt_delta);
+  spate_trigger t = spate_delta_trigger(10, harness_delta);
   t.purging = purging;
   open_op(&h, (wt_setup){spate_global_windows(), t, no_evictor, 0, false});
   el(&h, 1, 1, 0);  /* remembered, no firing */
@@ -313,7 +287,7 @@ static void test_time_evictor(void **state) {
 static void delta_evictor(bool after, int64_t first, int64_t second) {
   harness h;
   open_op(&h, (wt_setup){spate_global_windows(), spate_count_trigger(4),
-                         spate_delta_evictor(5, wt_delta, after), 0, true});
+                         spate_delta_evictor(5, harness_delta, after), 0, true});
   el(&h, 1, 1, 1);
   el(&h, 2, 1, 8);
   el(&h, 3, 1, 10);
@@ -380,7 +354,7 @@ int wt_on_processing_time(spate_ctx *ctx, int64_t t, const spate_time_window *w)
 int wt_sum_timer(spate_ctx *ctx, const spate_row *acc, const spate_row *in,
                  spate_row_builder *out) {
   int rc = spate_trigger_register_event_timer(ctx, 1);
-  return rc < 0 ? rc : wt_sum(ctx, acc, in, out);
+  return rc < 0 ? rc : harness_sum(ctx, acc, in, out);
 }
 
 static void test_custom_trigger(void **state) {
@@ -447,7 +421,7 @@ static void test_bad_arguments(void **state) {
   const spate_schema *sch = spate_env_schema(env, "k BIGINT NOT NULL, v BIGINT NOT NULL");
   spate_stream *k = spate_key_by(spate_from_rows(env, sch, NULL, 0), 0);
   spate_window_trigger(spate_window(k, spate_session_windows(SPATE_EVENT_TIME, 10)),
-                       spate_delta_trigger(1, wt_delta)); /* cannot merge */
+                       spate_delta_trigger(1, harness_delta)); /* cannot merge */
   assert_non_null(spate_env_error(env));
   assert_non_null(strstr(spate_env_error(env), "session"));
   spate_env_free(env);
