@@ -28,15 +28,9 @@ int bs_sink(spate_ctx *ctx, const spate_row *in);
 
 static _Atomic uint64_t engine_checksum, engine_sessions;
 
-static inline int64_t key_of(int64_t i) {
-  return (int64_t)(bench_splitmix64(SEED + (uint64_t)i) % KEYS);
-}
-static inline int64_t value_of(int64_t i) {
-  return (int64_t)(bench_splitmix64(~SEED + (uint64_t)i) % 2001) - 1000;
-}
-static inline uint64_t mix(int64_t key, int64_t max_ts, int64_t sum) {
-  return bench_splitmix64((uint64_t)key * 1000003u ^ (uint64_t)max_ts) + (uint64_t)sum;
-}
+#define key_of(i) bench_tuple_key(SEED, i, KEYS)
+#define value_of(i) bench_tuple_value(SEED, i)
+#define mix bench_window_mix
 
 int bs_generate(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
   spate_rb_set_bigint(out, 0, key_of(i));

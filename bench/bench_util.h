@@ -173,6 +173,19 @@ static inline uint64_t bench_splitmix64(uint64_t x) {
 }
 
 /* FNV-1a over the bytes, then a splitmix finaliser so that low bits are usable as table index. */
+/* The window benchmarks' tuples: key uniform in [0, keys) and value in [-1000, 1000], pure
+ * functions of the index; and the order-independent fold of an emitted (key, window max
+ * timestamp, sum) into a checksum. */
+static inline int64_t bench_tuple_key(uint64_t seed, int64_t i, int64_t keys) {
+  return (int64_t)(bench_splitmix64(seed + (uint64_t)i) % (uint64_t)keys);
+}
+static inline int64_t bench_tuple_value(uint64_t seed, int64_t i) {
+  return (int64_t)(bench_splitmix64(~seed + (uint64_t)i) % 2001) - 1000;
+}
+static inline uint64_t bench_window_mix(int64_t key, int64_t max_ts, int64_t sum) {
+  return bench_splitmix64((uint64_t)key * 1000003u ^ (uint64_t)max_ts) + (uint64_t)sum;
+}
+
 static inline uint64_t bench_word_hash(const char *p, size_t n) {
   uint64_t h = 0xcbf29ce484222325ULL;
   for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)p[i]) * 0x100000001b3ULL;
