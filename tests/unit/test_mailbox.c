@@ -121,7 +121,18 @@ static void test_post_out_of_memory(void **state) {
 }
 
 /* A cancelled job: the cancel request reaches each task as a mail, logged on the task. */
+/* The generator tells the test once it runs: it only runs once its task is RUNNING. */
+static pthread_mutex_t mb_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t mb_cond = PTHREAD_COND_INITIALIZER;
+static bool mb_running;
+
 int mb_spin(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
+  if (i == 0) {
+    pthread_mutex_lock(&mb_mu);
+    mb_running = true;
+    pthread_cond_broadcast(&mb_cond);
+    pthread_mutex_unlock(&mb_mu);
+  }
   spate_rb_set_bigint(out, 0, i);
   return 0;
 }
@@ -139,20 +150,9 @@ static void test_cancel_goes_through_the_mailbox(void **state) {
   spate_discard(spate_rebalance(spate_generate(env, s, mb_spin, -1)));
   spate_job_client *c = spate_execute_async(env, "mailbox cancel");
   assert_non_null(c);
-  /* wait until the source task runs: its RUNNING switch is in the log */
-  for (int i = 0; i < 500; i++) {
-    char buf[65536] = "";
-    FILE *f = fopen(path, "r");
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    bool running = false; /* the JobMaster's line for the source task's switch to RUNNING */
-    for (char *line = strtok(buf, "\n"); line && !running; line = strtok(NULL, "\n"))
-      running = strstr(line, "Source: Generator Source (1/1)") &&
-                strstr(line, "switched from DEPLOYING to RUNNING");
-    if (running) break;
-    usleep(10000);
-  }
+  pthread_mutex_lock(&mb_mu); /* await the source running */
+  while (!mb_running) pthread_cond_wait(&mb_cond, &mb_mu);
+  pthread_mutex_unlock(&mb_mu);
   spate_job_client_cancel(c);
   spate_job_result *r = spate_job_client_wait(c);
   sp_log_set_file(NULL);
