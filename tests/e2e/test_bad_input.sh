@@ -19,14 +19,8 @@ trap 'chmod -R u+rwx "$tmp" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 passed=0
 failed=0
 skipped=0
-pass() { passed=$((passed + 1)); echo "ok   - $1"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 skip() { skipped=$((skipped + 1)); echo "skip - $1"; }
-fail() {
-  failed=$((failed + 1))
-  echo "FAIL - $1"
-  if [ -n "${2:-}" ] && [ -f "$2" ]; then head -c 2000 "$2" | sed 's/^/       | /'; fi
-}
-assert() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
 
 # run NAME ARGS...: runs spate with a time limit; stdout and stderr together in $tmp/NAME.log
 # (messages may reach either), exit status in $rc.

@@ -18,13 +18,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 passed=0
 failed=0
-pass() { passed=$((passed + 1)); echo "ok   - $1"; }
-fail() {
-  failed=$((failed + 1))
-  echo "FAIL - $1"
-  if [ -n "${2:-}" ] && [ -f "$2" ]; then head -c 2000 "$2" | sed 's/^/       | /'; fi
-}
-assert() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # run NAME ARGS...: stdout in $tmp/NAME.out, stdout and stderr together in $tmp/NAME.log, exit
 # status in $rc.

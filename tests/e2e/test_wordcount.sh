@@ -21,14 +21,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 passed=0
 failed=0
-pass() { passed=$((passed + 1)); echo "ok   - $1"; }
-fail() {
-  failed=$((failed + 1))
-  echo "FAIL - $1"
-  if [ -n "${2:-}" ] && [ -f "$2" ]; then head -c 2000 "$2" | sed 's/^/       | /'; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # assert DESCRIPTION COMMAND...: passes when the command succeeds.
-assert() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
 
 # run NAME ARGS...: runs spate with a time limit; stdout in $tmp/NAME.out, stderr in
 # $tmp/NAME.err, exit status in $rc. Never fails the script by itself.
