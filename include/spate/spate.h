@@ -750,6 +750,49 @@ spate_stream *spate_discard(spate_stream *in);
 spate_stream *spate_collect(spate_stream *in, const char *name);
 spate_stream *spate_sink(spate_stream *in, spate_sink_fn fn);
 
+/* Exactly-once file sink (Flink's FileSink in row format): each subtask writes lines (the
+ * rows formatted as print() formats them) to hidden in-progress part files
+ * "<dir>/<bucket>/.part-<uuid>-<subtask>-<n>.inprogress"; at every checkpoint the in-progress
+ * file is closed and becomes pending; when the checkpoint completes, pending files are renamed
+ * to "<dir>/<bucket>/part-<uuid>-<subtask>-<n>" (finished). After a failure, pending files of
+ * the restored checkpoint are committed again (idempotently), and data written after it is
+ * never published. Files also roll (close and start a new part) by size, age and inactivity.
+ * Without checkpointing, files are committed at the end of input only. */
+typedef struct spate_file_sink_options {
+  int64_t max_part_size;         /* bytes; <= 0: 128 MB (Flink's default) */
+  int64_t rollover_interval_ms;  /* <= 0: 60 s */
+  int64_t inactivity_interval_ms;/* <= 0: 60 s */
+  const char *bucket_format;     /* strftime format of the bucket directory (processing time);
+                                    NULL: Flink's "%Y-%m-%d--%H"; "": no buckets */
+  const char *part_prefix;       /* NULL: "part" */
+  const char *part_suffix;       /* NULL: "" */
+} spate_file_sink_options;
+/* opts may be NULL for the defaults. */
+spate_stream *spate_sink_file(spate_stream *in, const char *dir, const spate_file_sink_options *opts);
+
+/* Two-phase-commit sinks (Flink's TwoPhaseCommitSinkFunction). A transaction is identified by
+ * bytes the sink chooses (spate_txn_set_id: e.g. a temporary file's name or an external
+ * transaction id); those bytes are what checkpoints store. `handle` is the sink's own pointer
+ * for the open transaction (e.g. a FILE *), never stored.
+ *  begin       opens a new transaction (at start and after every pre-commit)
+ *  invoke      writes a row into the open transaction
+ *  pre_commit  at a checkpoint: flush, make the data durable but invisible
+ *  commit      after the checkpoint completed: make it visible. Must be idempotent: after a
+ *              failure it is called again with the id alone (handle NULL)
+ *  abort       drop a transaction that will never be committed (handle may be NULL)
+ * Every function returns 0 or a negative code (with spate_ctx_fail for a message). */
+typedef struct spate_txn spate_txn;
+int spate_txn_set_id(spate_txn *txn, const void *id, size_t len);
+const void *spate_txn_id(const spate_txn *txn, size_t *len);
+void spate_txn_set_handle(spate_txn *txn, void *handle);
+void *spate_txn_handle(const spate_txn *txn);
+typedef int (*spate_txn_begin_fn)(spate_ctx *ctx, spate_txn *txn);
+typedef int (*spate_txn_invoke_fn)(spate_ctx *ctx, spate_txn *txn, const spate_row *in);
+typedef int (*spate_txn_fn)(spate_ctx *ctx, spate_txn *txn);
+spate_stream *spate_sink_two_phase(spate_stream *in, spate_txn_begin_fn begin,
+                                   spate_txn_invoke_fn invoke, spate_txn_fn pre_commit,
+                                   spate_txn_fn commit, spate_txn_fn abort);
+
 /* ---------------------------------------------------------------------------------------------
  * Execution. */
 typedef enum spate_job_status {
@@ -771,6 +814,12 @@ const char *spate_job_client_id(const spate_job_client *c);
 void spate_job_client_cancel(spate_job_client *c);
 /* Waits for the end of the job, frees the client and returns the result. */
 spate_job_result *spate_job_client_wait(spate_job_client *c);
+/* Triggers a savepoint into dir (NULL: state.savepoints.dir) and waits for it; on success
+ * writes the savepoint's directory into path. With stop set the job then stops (Flink's
+ * stop-with-savepoint: sources end, the job finishes). Returns 0 or a negative code with the
+ * reason in err. */
+int spate_job_client_savepoint(spate_job_client *c, const char *dir, bool stop, char *path,
+                               size_t path_len, char *err, size_t err_len);
 
 spate_job_status spate_job_result_status(const spate_job_result *r);
 const char *spate_job_status_name(spate_job_status s);
@@ -783,6 +832,18 @@ uint64_t spate_job_result_records_in(const spate_job_result *r, size_t i);
 uint64_t spate_job_result_records_out(const spate_job_result *r, size_t i);
 /* Nanoseconds subtasks of operator i's chain waited for an output buffer (backpressure). */
 uint64_t spate_job_result_backpressure_ns(const spate_job_result *r, size_t i);
+/* Checkpoints the job completed (all attempts), restarts it went through, and per completed
+ * checkpoint i (0 = first): id, end-to-end duration, the slowest subtask's synchronous and
+ * asynchronous parts, the longest alignment, and the state size in bytes. */
+size_t spate_job_result_num_checkpoints(const spate_job_result *r);
+int spate_job_result_restarts(const spate_job_result *r);
+typedef struct spate_checkpoint_stats {
+  int64_t id;
+  int64_t duration_ms, sync_ms, async_ms, alignment_ms;
+  uint64_t state_size;
+  bool unaligned;
+} spate_checkpoint_stats;
+const spate_checkpoint_stats *spate_job_result_checkpoint(const spate_job_result *r, size_t i);
 /* Rows collected by spate_collect(name); *rows valid until the result is freed. */
 size_t spate_job_result_collected(const spate_job_result *r, const char *name,
                                   const spate_row **rows, const spate_schema **schema);

@@ -138,7 +138,9 @@ sg_edge *sg_add_input(stream_graph *g, int target, int source, part_kind part) {
 }
 
 bool op_is_source(op_kind k) { return k >= OP_SRC_ELEMENTS && k <= OP_SRC_SOCKET; }
-bool op_is_sink(op_kind k) { return k >= OP_SINK_PRINT && k <= OP_SINK_UDF; }
+bool op_is_sink(op_kind k) {
+  return (k >= OP_SINK_PRINT && k <= OP_SINK_UDF) || k == OP_SINK_FILE || k == OP_SINK_TWO_PHASE;
+}
 bool op_is_keyed(op_kind k) { return k == OP_REDUCE || k == OP_AGG || k == OP_WINDOW; }
 
 const char *op_kind_name(op_kind k) {
@@ -159,6 +161,8 @@ const char *op_kind_name(op_kind k) {
   case OP_SINK_COLLECT: return "SINK_COLLECT";
   case OP_SINK_UDF: return "SINK_UDF";
   case OP_TIMESTAMPS: return "TIMESTAMPS_WATERMARKS";
+  case OP_SINK_FILE: return "SINK_FILE";
+  case OP_SINK_TWO_PHASE: return "SINK_TWO_PHASE";
   case OP_PROCESS: return "PROCESS";
   case OP_WINDOW: return "WINDOW";
   case OP_CO_PROCESS: return "CO_PROCESS";

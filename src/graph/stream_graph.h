@@ -64,6 +64,10 @@ typedef enum op_kind {
                           ms (0: none), i32 timestamp field (-1: udf), str on-event generator,
                           str periodic generator (custom only, may be NULL), i64 periodic
                           interval ms (set from pipeline.auto-watermark-interval at execution) */
+  OP_SINK_FILE,        /* exactly-once file sink; params: str dir, i64 max part size, i64
+                          rollover ms, i64 inactivity ms, str bucket format (NULL: Flink's),
+                          str part prefix, str part suffix */
+  OP_SINK_TWO_PHASE,   /* udf = invoke; params: str begin, str pre_commit, str commit, str abort */
   OP_KIND_MAX_
 } op_kind;
 

@@ -22,6 +22,7 @@
 #include "base/bytes.h"
 #include "graph/stream_graph.h"
 #include "runtime/result_partition.h"
+#include "state/snapshot.h"
 #include "types/row.h"
 
 typedef struct op_t op_t;
@@ -80,6 +81,20 @@ typedef struct op_vtable {
   int (*poll)(op_t *op, int budget);
   /* collect sinks: appends what the job result carries */
   void (*report)(op_t *op, sp_writer *w);
+  /* Checkpoints (all optional; an operator without snapshot has no state to keep).
+   * snapshot: the synchronous part of checkpoint `id`: writes the operator's keyed state per key
+   *   group of its range and its operator state (lists) into w. Called on the task thread when
+   *   the barrier is processed, after every record before the barrier and before any after it.
+   *   Two-phase-commit sinks pre-commit here.
+   * restore: called once after open when the task starts from a checkpoint or savepoint, with
+   *   the state this subtask gets (key groups of its range, its share of list state), before
+   *   any record.
+   * notify_complete / notify_aborted: checkpoint `id` completed (its metadata is durable) or
+   *   was aborted. Two-phase-commit sinks commit (or keep pending) here. */
+  int (*snapshot)(op_t *op, int64_t id, snap_writer *w);
+  int (*restore)(op_t *op, const snap_restore *r);
+  int (*notify_complete)(op_t *op, int64_t id);
+  int (*notify_aborted)(op_t *op, int64_t id);
 } op_vtable;
 
 struct op_t {
@@ -105,6 +120,8 @@ struct op_t {
   char *err;                       /* the task's error buffer */
   size_t err_len;
   const _Atomic bool *cancel;
+  const char *uid;                 /* the node's uid (set or generated when the graph is built) */
+  const snap_restore *restored;    /* state to restore after open, or NULL (fresh start) */
   /* the task's processing-time service: runs fn on the task thread at or after due_ms */
   int (*schedule)(void *task, op_t *op, int64_t due_ms, op_timer_fn fn);
   void *task;

@@ -50,6 +50,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/bytes.h"
 #include "spate/spate.h"
 
 /* ---------------------------------------------------------------------------------------------
@@ -269,5 +270,14 @@ int ks_clear_key_group(ks_backend *b, int key_group);
  * AGGREGATING replace, LIST appends, MAP puts. The state must be registered (by name; its kind
  * must match rec->kind). The current key context is left as it was. */
 int ks_restore_record(ks_backend *b, int key_group, const ks_record *rec);
+
+/* Checkpoint encoding of one key group (self-delimiting, so callers may append other sections
+ * after it): every record of the group with its state's name and kind. ks_read_key_group
+ * replaces the group's state with what r holds and advances r past it. A record of a state that
+ * is not registered yet is kept aside and applied when the state is registered (states are
+ * registered lazily, e.g. by user functions on first use, as Flink restores lazily by name).
+ * A malformed encoding is SPATE_ECORRUPT with the message on the backend. */
+int ks_write_key_group(ks_backend *b, int key_group, sp_writer *w);
+int ks_read_key_group(ks_backend *b, int key_group, sp_reader *r);
 
 #endif

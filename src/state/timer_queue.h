@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/bytes.h"
 #include "state/keyed_state.h" /* ks_key_group_range */
 
 typedef struct timer_queue timer_queue;
@@ -76,5 +77,9 @@ int tq_advance(timer_queue *q, int64_t time, tq_timer_fn fn, void *arg, uint64_t
 int tq_visit_key_group(const timer_queue *q, int key_group, tq_timer_fn fn, void *arg);
 size_t tq_key_group_size(const timer_queue *q, int key_group);
 int tq_clear_key_group(timer_queue *q, int key_group);
+/* Checkpoint encoding of one key group's timers (self-delimiting); read replaces the group's
+ * timers and advances r. Malformed input is SPATE_ECORRUPT. */
+int tq_write_key_group(const timer_queue *q, int key_group, sp_writer *w);
+int tq_read_key_group(timer_queue *q, int key_group, sp_reader *r);
 
 #endif

@@ -1,0 +1,113 @@
+/*
+ * storage.h: checkpoints and savepoints on the file system (Flink's FsCheckpointStorage).
+ *
+ * Layout (state.checkpoints.dir = file:///ckpts):
+ *   /ckpts/<job id>/chk-<n>/<vertex>-<subtask>.state   one state file per subtask that has state
+ *   /ckpts/<job id>/chk-<n>/_metadata                   written last, atomically
+ *   /savepoints/savepoint-<first 6 of job id>-<12 hex>/ same files and _metadata
+ * A checkpoint directory is complete exactly when its _metadata exists: the metadata is
+ * written to a temporary file, fsynced, renamed, and the directory fsynced. Every file name in
+ * the metadata is relative to the directory holding it, so checkpoints and savepoints are
+ * self-contained and can be moved.
+ *
+ * File format (state files and metadata alike):
+ *   u32 magic, u32 version (1), u64 payload length, payload, u64 XXH64(payload, seed 0)
+ * The metadata payload:
+ *   str job id, i64 checkpoint id, i64 timestamp ms, u8 savepoint,
+ *   u32 nfiles, nfiles x (str file name, i32 vertex, i32 subtask, i32 vertex parallelism,
+ *                         u64 payload length, u64 checksum)
+ * A state file's payload is a task snapshot (state/snapshot.h, snap_task).
+ *
+ * Reading never trusts a byte: a wrong magic, a short file, a length that does not match, a
+ * checksum mismatch, or a state file whose size or checksum differs from what the metadata says
+ * is SPATE_ECORRUPT with a message naming the file and what is wrong. A path that does not exist
+ * is SPATE_ENOENT naming it.
+ *
+ * Threads: every function is safe to call from any thread; none keeps global state.
+ */
+#ifndef SPATE_CHECKPOINT_STORAGE_H
+#define SPATE_CHECKPOINT_STORAGE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "state/snapshot.h"
+
+#define CKPT_STATE_MAGIC 0x54535053u /* "SPST" */
+#define CKPT_META_MAGIC 0x444D5053u  /* "SPMD" */
+
+/* Turns "file:///a/b", "file:/a/b" or a plain path into a plain path (other schemes are
+ * SPATE_EINVAL naming the URI). */
+int ckpt_path_from_uri(const char *uri, char *out, size_t out_len, char *err, size_t err_len);
+
+/* mkdir -p; SPATE_EIO naming the directory on failure. */
+int ckpt_mkdirs(const char *dir, char *err, size_t err_len);
+
+/* Writes <dir>/<name> in the file format above (temporary name, fsync, rename). *checksum and
+ * *payload_len (optional) receive what the metadata records. SPATE_EIO naming the file. */
+int ckpt_write_file(const char *dir, const char *name, uint32_t magic, const void *payload,
+                    size_t len, uint64_t *checksum, char *err, size_t err_len);
+/* Reads and verifies a file in that format; *payload is sp_malloc'ed (caller frees). */
+int ckpt_read_file(const char *path, uint32_t magic, uint8_t **payload, size_t *len,
+                   uint64_t *checksum, char *err, size_t err_len);
+
+typedef struct ckpt_file {
+  char *name;      /* relative to the checkpoint directory */
+  int vertex, subtask, parallelism;
+  uint64_t length, checksum;
+} ckpt_file;
+
+typedef struct ckpt_metadata {
+  char job_id[33];
+  int64_t id;
+  int64_t timestamp;
+  bool savepoint;
+  int nfiles;
+  ckpt_file *files;
+} ckpt_metadata;
+
+/* Writes <dir>/_metadata atomically (and fsyncs dir). */
+int ckpt_write_metadata(const char *dir, const ckpt_metadata *m, char *err, size_t err_len);
+void ckpt_metadata_free(ckpt_metadata *m);
+
+/* A checkpoint or savepoint loaded for restore: metadata and every state file, verified. */
+typedef struct ckpt_loaded_op {
+  char *uid;
+  int parallelism, max_parallelism; /* of the operator when the snapshot was taken */
+  snap_section *sections;           /* [parallelism], subtask order (empty: no state file) */
+} ckpt_loaded_op;
+
+typedef struct ckpt_loaded_channel {
+  int vertex, subtask, parallelism;
+  char *head_uid;        /* uid of the vertex's first operator */
+  snap_section state;    /* the subtask's channel state */
+} ckpt_loaded_channel;
+
+typedef struct ckpt_loaded {
+  char dir[4096];        /* the checkpoint directory */
+  ckpt_metadata meta;
+  int nops;
+  ckpt_loaded_op *ops;
+  int nchannels;
+  ckpt_loaded_channel *channels; /* only subtasks with non-empty channel state */
+  int nbufs;
+  uint8_t **bufs;        /* the state files' payloads the sections point into */
+  snap_task *tasks;      /* [nbufs] decoded payloads */
+} ckpt_loaded;
+
+/* Loads a checkpoint or savepoint. `path` may be the directory holding _metadata, the
+ * _metadata file itself, or a job's checkpoint directory (<dir>/<job id>): then the newest
+ * complete chk-<n> that loads without error is taken, and each newer one that fails is logged
+ * as a warning naming the file and the problem ("falling back to chk-<m>"). With verify_only
+ * the state files are checked but not kept (ops' sections are then empty). */
+int ckpt_load(const char *path, bool verify_only, ckpt_loaded **out, char *err, size_t err_len);
+void ckpt_loaded_free(ckpt_loaded *l);
+const ckpt_loaded_op *ckpt_loaded_find(const ckpt_loaded *l, const char *uid);
+
+/* The complete checkpoints (those with _metadata) under a job's checkpoint directory, newest
+ * first: fills ids (up to max) and returns the count. */
+int ckpt_list_complete(const char *job_dir, int64_t *ids, int max, char *err, size_t err_len);
+/* Deletes a checkpoint directory and everything in it (missing is fine). */
+int ckpt_discard(const char *dir, char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,138 @@
+/*
+ * snapshot.h: what one operator subtask's state looks like in a checkpoint, and how the state
+ * of an operator's old subtasks is handed to its new subtasks on restore.
+ *
+ * An operator snapshot has two parts, as Flink's OperatorSubtaskState:
+ *  - keyed state: one opaque byte section per key group of the subtask's range (the operator
+ *    decides what goes in it: keyed-state records, timers, ...). A key group is the unit that
+ *    moves when the parallelism changes, so nothing in a section may depend on the subtask.
+ *  - operator state: named lists of opaque entries, each with a redistribution mode:
+ *      SNAP_SPLIT      even-split redistribution (Flink's ListState / getListState): all
+ *                      entries of all old subtasks are pooled in subtask order and cut into
+ *                      contiguous runs; subtask i of p gets entries [i*n/p, (i+1)*n/p). With
+ *                      the parallelism unchanged every subtask gets back exactly its own.
+ *      SNAP_UNION      union redistribution (getUnionListState): every new subtask gets every
+ *                      entry of every old subtask, in old subtask order.
+ *      SNAP_BROADCAST  broadcast state: all old subtasks hold the same, so new subtask i gets
+ *                      the entries of old subtask i % old_parallelism.
+ *
+ * Writing: snap_writer_init with the subtask's key-group range, then for each key group in
+ * increasing order snap_key_group (returns the writer that section is appended to; a group
+ * never asked for is empty), snap_list_add for operator state, then snap_encode. The encoding is
+ * self-describing and checked on decode (snap_assign never trusts a count or an offset).
+ *
+ * Restoring: snap_assign takes the encoded sections of all old subtasks of one operator (in old
+ * subtask order) and builds the view of new subtask `index` of `parallelism`: the sections of
+ * the key groups in its range and the list entries it gets. The view points into the old
+ * sections' bytes, which must outlive it. Changing the max parallelism is refused
+ * (SPATE_ESTATE with a message saying both values), as Flink refuses it.
+ *
+ * Errors: SPATE_ENOMEM; SPATE_ECORRUPT with a message naming what is malformed and where.
+ */
+#ifndef SPATE_STATE_SNAPSHOT_H
+#define SPATE_STATE_SNAPSHOT_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/bytes.h"
+#include "state/keyed_state.h" /* ks_key_group_range */
+
+typedef enum snap_list_mode { SNAP_SPLIT = 0, SNAP_UNION = 1, SNAP_BROADCAST = 2 } snap_list_mode;
+
+typedef struct snap_list {
+  char *name;
+  snap_list_mode mode;
+  uint32_t count;
+  sp_writer entries; /* count blobs */
+} snap_list;
+
+typedef struct snap_writer {
+  int max_parallelism;
+  ks_key_group_range range;
+  sp_writer keyed;      /* the key groups' sections, back to back */
+  uint64_t *kg_end;     /* per key group of the range: end offset of its section in keyed */
+  int next_kg;          /* groups before this one are closed */
+  int nlists;
+  snap_list *lists;
+} snap_writer;
+
+int snap_writer_init(snap_writer *w, int max_parallelism, ks_key_group_range range);
+void snap_writer_free(snap_writer *w);
+/* The writer for key group kg's section; kg must be in the range and not below a group asked
+ * for before. NULL if kg is out of order or out of range. */
+sp_writer *snap_key_group(snap_writer *w, int kg);
+/* Appends an entry to the named list (created with `mode` on first use; a later call with
+ * another mode for the same name is SPATE_EINVAL). */
+int snap_list_add(snap_writer *w, const char *name, snap_list_mode mode, const void *data,
+                  uint32_t len);
+/* Encodes the snapshot into out (appended). SPATE_ENOMEM if a writer failed. */
+int snap_encode(snap_writer *w, sp_writer *out);
+
+/* One old subtask's encoded operator snapshot. */
+typedef struct snap_section {
+  const uint8_t *data;
+  size_t len;
+} snap_section;
+
+typedef struct snap_kg_view {
+  int kg;
+  const uint8_t *data;
+  uint32_t len;
+} snap_kg_view;
+
+typedef struct snap_list_view {
+  char *name;
+  snap_list_mode mode;
+  uint32_t count;
+  const uint8_t **data; /* count entries */
+  uint32_t *len;
+} snap_list_view;
+
+typedef struct snap_restore {
+  int max_parallelism;
+  ks_key_group_range range;  /* of the new subtask */
+  int nkg;
+  snap_kg_view *kgs;         /* non-empty sections of the range, increasing kg */
+  int nlists;
+  snap_list_view *lists;
+} snap_restore;
+
+/* Builds the view of new subtask `index` of `parallelism` from the old subtasks' sections
+ * (nold >= 1, in old subtask order). max_parallelism is the new operator's: it must equal the
+ * one the snapshot was taken with. */
+int snap_assign(const snap_section *old, int nold, int max_parallelism, int parallelism,
+                int index, snap_restore *out, char *err, size_t err_len);
+void snap_restore_free(snap_restore *r);
+/* The section of key group kg: 1 and data/len if present, 0 if the group has no state. */
+int snap_restore_key_group(const snap_restore *r, int kg, const uint8_t **data, uint32_t *len);
+/* The named list, or NULL if this subtask gets no entries of it. */
+const snap_list_view *snap_restore_list(const snap_restore *r, const char *name);
+
+/* ---------------------------------------------------------------------------------------------
+ * A task's snapshot: the payload of one state file (one per subtask of a job vertex and
+ * checkpoint), written by the task and read by checkpoint/storage:
+ *   u32 SNAP_TASK_MAGIC, u32 version (1), i32 vertex parallelism, u32 nops,
+ *   nops x (str uid, i32 max parallelism, blob operator snapshot (snap_encode)),
+ *   blob channel state (empty unless the checkpoint was unaligned; see task.c)
+ * in chain order. */
+#define SNAP_TASK_MAGIC 0x4B545053u /* "SPTK" */
+
+typedef struct snap_task_op {
+  char *uid;
+  int max_parallelism;
+  snap_section section; /* points into the decoded bytes */
+} snap_task_op;
+
+typedef struct snap_task {
+  int parallelism;
+  int nops;
+  snap_task_op *ops;
+  snap_section channel_state;
+} snap_task;
+
+/* Decodes a task payload; the views point into data. SPATE_ECORRUPT names what is wrong. */
+int snap_task_decode(const uint8_t *data, size_t len, snap_task *out, char *err, size_t err_len);
+void snap_task_free(snap_task *t);
+
+#endif
