@@ -66,6 +66,8 @@ static void configure_graph(spate_env *env, stream_graph *g, const char *name) {
   else
     g->buffer_timeout_ms = sp_config_duration_ms(cfg, "execution.buffer-timeout.interval");
   g->buffer_size = (uint32_t)sp_config_bytes(cfg, "taskmanager.memory.segment-size");
+  if (sg_set_config(g, cfg) < 0) /* checkpointing and restart settings travel with the job */
+    api_fail(env, "out of memory encoding the job configuration");
   /* timestamp assigners take the watermark interval in force when the job starts */
   int64_t interval = sp_config_duration_ms(cfg, "pipeline.auto-watermark-interval");
   for (int i = 0; i < g->nnodes; i++)

@@ -8,15 +8,31 @@
  * when all are terminal the job is FAILED with the first failure as its cause. A cancel request
  * does the same through CANCELLING to CANCELED. When all subtasks are FINISHED the job is.
  * Then slots and partitions are released and the result goes to the Dispatcher.
+ *
+ * Checkpoints (Flink's CheckpointCoordinator, in the JobMaster): with
+ * execution.checkpointing.interval set, a timer triggers checkpoint n at the source subtasks
+ * (respecting min pause and max concurrent checkpoints); every subtask acknowledges once its
+ * state file is written; then the metadata is written atomically, the checkpoint is complete,
+ * and every subtask is notified (two-phase-commit sinks commit). A checkpoint that expires or is
+ * declined is aborted; more consecutive failures than tolerable fail the job.
+ *
+ * Failover: a failed subtask cancels the others (RUNNING -> RESTARTING); if the restart strategy
+ * allows, after its backoff every subtask is deployed again as a new attempt (with its own
+ * partitions) restoring the latest completed checkpoint (falling back to older ones that load,
+ * else the savepoint the job started from). Otherwise the job fails as before.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "checkpoint/storage.h"
 #include "cluster/components.h"
 #include "cluster/messages.h"
+#include "cluster/restart_strategy.h"
 
 typedef enum job_status {
   JOB_CREATED,
@@ -26,13 +42,52 @@ typedef enum job_status {
   JOB_CANCELLING,
   JOB_CANCELED,
   JOB_FINISHED,
+  JOB_RESTARTING,
 } job_status;
 
 static const char *job_status_name(job_status s) {
-  static const char *n[] = {"CREATED",    "RUNNING",  "FAILING", "FAILED",
-                            "CANCELLING", "CANCELED", "FINISHED"};
+  static const char *n[] = {"CREATED",  "RUNNING",  "FAILING",   "FAILED",
+                            "CANCELLING", "CANCELED", "FINISHED", "RESTARTING"};
   return n[s];
 }
+
+enum { RETAIN_NONE = 0, RETAIN_DELETE_ON_CANCEL = 1, RETAIN_ON_CANCEL = 2 };
+
+typedef struct ckpt_settings {
+  int64_t interval_ms; /* <= 0: no periodic checkpoints */
+  int64_t timeout_ms, min_pause_ms, aligned_timeout_ms;
+  int max_concurrent, tolerable;
+  bool exactly_once, unaligned;
+  int retention;
+  int num_retained;
+  char dir[4096];       /* <state.checkpoints.dir>/<job id>, or "" */
+  char savepoint_dir[4096];
+  char restore[4096];   /* execution.savepoint.path, resolved to a checkpoint directory */
+  bool allow_non_restored;
+} ckpt_settings;
+
+typedef struct ckpt_ack {
+  bool got;
+  char *file;
+  uint64_t length, checksum;
+  int64_t sync_ms, async_ms, align_ms;
+  bool unaligned;
+} ckpt_ack;
+
+typedef struct pending_ckpt {
+  struct pending_ckpt *next;
+  int64_t id, timestamp, start_ms;
+  bool savepoint, stop;
+  char dir[4096];
+  char reply[64];       /* savepoints: who asked */
+  int nacks;
+  ckpt_ack *acks;       /* by task index */
+} pending_ckpt;
+
+typedef struct completed_ckpt {
+  int64_t id;
+  char dir[4096];
+} completed_ckpt;
 
 typedef struct execution {
   task_state state;
@@ -54,7 +109,33 @@ struct job_master {
   int64_t start_ms;
   char *error;        /* first failure */
   bool done;
+  int attempt;        /* execution attempt: 0, then one more per restart */
+  int restarts;
+  int ntasks;         /* subtasks of all vertices */
+  char (*slot_te)[48];/* slot assignment per task index, kept across restarts */
+  int *slot_no;
+  restart_strategy *restart;
+  ckpt_settings ck;
+  int64_t next_id;
+  pending_ckpt *pending;
+  int npending;
+  int64_t last_done_ms;   /* end of the last completed checkpoint (min pause) */
+  int failures;           /* consecutive failed checkpoints */
+  completed_ckpt *completed; /* retained, oldest first */
+  int ncompleted;
+  char restore_dir[4096];  /* what the current attempt restores ("" none) */
+  bool timer_running;
+  bool stopping;           /* stop-with-savepoint: cancelling after the savepoint */
+  int64_t restart_delay;   /* backoff of the restart being prepared */
+  sp_writer stats;         /* completed checkpoints' stats, as in the job result */
+  uint32_t nstats;
 };
+
+static int task_index(const job_master *jm, int v, int s) {
+  int k = 0;
+  for (int i = 0; i < v; i++) k += jm->jg->vertices[i].parallelism;
+  return k + s;
+}
 
 static void set_status(job_master *jm, job_status to) {
   SP_INFO("jobmaster", "Job %s (%s) switched from state %s to %s.", jm->jg->job_name,
@@ -67,8 +148,9 @@ static void exec_switch(job_master *jm, int v, int s, task_state to) {
   if (task_state_terminal(e->state)) return; /* terminal states are final */
   const jg_vertex *vx = &jm->jg->vertices[v];
   if (to != TS_FAILED)
-    SP_INFO("jobmaster", "%s (%d/%d) (%.16s_%d_%d_0) switched from %s to %s.", vx->name, s + 1,
-            vx->parallelism, jm->jg->job_id, v, s, task_state_name(e->state), task_state_name(to));
+    SP_INFO("jobmaster", "%s (%d/%d) (%.16s_%d_%d_%d) switched from %s to %s.", vx->name, s + 1,
+            vx->parallelism, jm->jg->job_id, v, s, jm->attempt, task_state_name(e->state),
+            task_state_name(to));
   if (!task_state_terminal(e->state) && task_state_terminal(to)) jm->remaining--;
   e->state = to;
 }
@@ -170,22 +252,16 @@ static void encode_result(job_master *jm, sp_writer *w) {
   sp_free(in);
   sp_free(out);
   sp_free(bp);
+  sp_put_i32(w, jm->restarts);
+  sp_put_u32(w, jm->nstats);
+  sp_put_bytes(w, jm->stats.data, jm->stats.len);
 }
 
-static void complete(job_master *jm) {
-  if (jm->done) return;
-  jm->done = true;
-  if (jm->status == JOB_FAILING || jm->status == JOB_CREATED)
-    set_status(jm, JOB_FAILED);
-  else if (jm->status == JOB_CANCELLING)
-    set_status(jm, JOB_CANCELED);
-  else if (jm->status == JOB_RUNNING)
-    set_status(jm, JOB_FINISHED);
+/* Each TaskExecutor that ran a subtask of the current attempt drops its partitions. */
+static void release_partitions(job_master *jm) {
   sp_writer w;
-  sp_writer_init(&w);
-  sp_put_str(&w, jm->jg->job_id);
-  rpc_send(jm->rpc, RM_ADDRESS, MSG_RELEASE_SLOTS, &w);
-  /* each TaskExecutor that ran a subtask drops the job's partitions */
+  char key[48];
+  snprintf(key, sizeof key, "%s-%d", jm->jg->job_id, jm->attempt);
   for (int v = 0; v < jm->jg->nvertices; v++)
     for (int s = 0; s < jm->jg->vertices[v].parallelism; s++) {
       const char *te = jm->exec[v][s].te;
@@ -198,9 +274,45 @@ static void complete(job_master *jm) {
           }
       if (seen) continue;
       sp_writer_init(&w);
-      sp_put_str(&w, jm->jg->job_id);
+      sp_put_str(&w, key);
       rpc_send(jm->rpc, te, MSG_RELEASE_PARTITIONS, &w);
     }
+}
+
+static void abort_pending(job_master *jm, const char *why, bool notify);
+static void all_terminal(job_master *jm);
+static void savepoint_reply(job_master *jm, const char *reply, const char *path, const char *err);
+
+static void complete(job_master *jm) {
+  if (jm->done) return;
+  jm->done = true;
+  if (jm->stopping && (jm->status == JOB_CANCELLING || jm->status == JOB_RUNNING))
+    set_status(jm, JOB_FINISHED); /* stop-with-savepoint: the savepoint holds the rest */
+  else if (jm->status == JOB_FAILING || jm->status == JOB_CREATED ||
+           jm->status == JOB_RESTARTING)
+    set_status(jm, JOB_FAILED);
+  else if (jm->status == JOB_CANCELLING)
+    set_status(jm, JOB_CANCELED);
+  else if (jm->status == JOB_RUNNING)
+    set_status(jm, JOB_FINISHED);
+  abort_pending(jm, "the job ended", false);
+  /* checkpoints outlive the job only when externalized (and not deleted on cancellation) */
+  bool keep = jm->ck.retention == RETAIN_ON_CANCEL ||
+              (jm->ck.retention == RETAIN_DELETE_ON_CANCEL && jm->status != JOB_CANCELED);
+  if (!keep && jm->ck.dir[0]) {
+    char err[SP_ERRMSG_MAX];
+    for (int i = 0; i < jm->ncompleted; i++) ckpt_discard(jm->completed[i].dir, err, sizeof err);
+    ckpt_discard(jm->ck.dir, err, sizeof err);
+  } else if (jm->ncompleted) {
+    SP_INFO("jobmaster", "Retaining %d checkpoint%s of job %s; the latest is %s.", jm->ncompleted,
+            jm->ncompleted == 1 ? "" : "s", jm->jg->job_id,
+            jm->completed[jm->ncompleted - 1].dir);
+  }
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_str(&w, jm->jg->job_id);
+  rpc_send(jm->rpc, RM_ADDRESS, MSG_RELEASE_SLOTS, &w);
+  release_partitions(jm);
   sp_writer res;
   sp_writer_init(&res);
   encode_result(jm, &res);
@@ -226,17 +338,41 @@ static void cancel_all(job_master *jm) {
       sp_put_str(&w, jm->jg->job_id);
       sp_put_i32(&w, v);
       sp_put_i32(&w, s);
+      sp_put_i32(&w, jm->attempt);
       if (rpc_send(jm->rpc, e->te, MSG_CANCEL_TASK, &w) < 0) exec_switch(jm, v, s, TS_CANCELED);
     }
-  if (jm->remaining == 0) complete(jm);
+  if (jm->remaining == 0) all_terminal(jm);
 }
 
+/* A failure of the running job: restart if the strategy allows, else fail the job. */
 static void fail_job(job_master *jm, const char *why) {
-  if (!jm->error) jm->error = sp_strdup(why);
-  if (jm->status == JOB_RUNNING || jm->status == JOB_CREATED) {
-    set_status(jm, JOB_FAILING);
-    cancel_all(jm);
+  if (jm->status != JOB_RUNNING && jm->status != JOB_CREATED) {
+    if (!jm->error) jm->error = sp_strdup(why);
+    return;
   }
+  abort_pending(jm, why, false);
+  int64_t delay = 0;
+  if (jm->status == JOB_RUNNING && !jm->stopping && jm->restart &&
+      restart_strategy_on_failure(jm->restart, sp_wall_ms(), &delay)) {
+    SP_INFO("jobmaster", "Job %s (%s) fails: %s. Restarting in %lld ms (%s).", jm->jg->job_name,
+            jm->jg->job_id, why, (long long)delay, restart_strategy_describe(jm->restart));
+    sp_free(jm->error);
+    jm->error = sp_strdup(why); /* kept in case the restart does not happen */
+    jm->restart_delay = delay;
+    set_status(jm, JOB_RESTARTING);
+    cancel_all(jm);
+    return;
+  }
+  if (!jm->error) jm->error = sp_strdup(why);
+  if (jm->restart && jm->status == JOB_RUNNING) {
+    char msg[SP_ERRMSG_MAX];
+    snprintf(msg, sizeof msg, "%s (recovery is suppressed by %s)", jm->error,
+             restart_strategy_describe(jm->restart));
+    sp_free(jm->error);
+    jm->error = sp_strdup(msg);
+  }
+  set_status(jm, JOB_FAILING);
+  cancel_all(jm);
 }
 
 /* The first slot of vertex v's sharing group: groups take consecutive slot ranges, in order of
@@ -258,6 +394,9 @@ static int group_offset(const job_graph *jg, int v) {
   }
   return offset;
 }
+
+static void deploy(job_master *jm);
+static void start_timer(job_master *jm);
 
 static void slots_offer(job_master *jm, sp_reader *r) {
   uint8_t ok = sp_get_u8(r);
@@ -290,34 +429,451 @@ static void slots_offer(job_master *jm, sp_reader *r) {
     return;
   }
   const job_graph *jg = jm->jg;
-  for (int v = 0; v < jg->nvertices && jm->status == JOB_RUNNING; v++) {
+  for (int v = 0; v < jg->nvertices; v++) {
     int offset = group_offset(jg, v);
-    for (int s = 0; s < jg->vertices[v].parallelism && jm->status == JOB_RUNNING; s++) {
+    for (int s = 0; s < jg->vertices[v].parallelism; s++) {
       uint32_t k = (uint32_t)(offset + s);
       if (k >= n) {
+        sp_free(slots);
+        sp_free(slot_no);
         fail_job(jm, "slot offer smaller than requested");
-        break;
+        return;
       }
+      int t = task_index(jm, v, s);
+      snprintf(jm->slot_te[t], sizeof jm->slot_te[t], "%s", slots[k]);
+      jm->slot_no[t] = slot_no[k];
+    }
+  }
+  sp_free(slots);
+  sp_free(slot_no);
+  deploy(jm);
+}
+
+/* Deploys every subtask of the current attempt to its slot. */
+static void deploy(job_master *jm) {
+  const job_graph *jg = jm->jg;
+  if (jm->restore_dir[0])
+    SP_INFO("jobmaster", "Job %s (%s): attempt %d restores %s.", jg->job_name, jg->job_id,
+            jm->attempt, jm->restore_dir);
+  for (int v = 0; v < jg->nvertices && jm->status == JOB_RUNNING; v++)
+    for (int s = 0; s < jg->vertices[v].parallelism && jm->status == JOB_RUNNING; s++) {
+      int t = task_index(jm, v, s);
       execution *e = &jm->exec[v][s];
       exec_switch(jm, v, s, TS_SCHEDULED);
-      snprintf(e->te, sizeof e->te, "%s", slots[k]);
+      snprintf(e->te, sizeof e->te, "%s", jm->slot_te[t]);
       exec_switch(jm, v, s, TS_DEPLOYING);
       sp_writer w;
       sp_writer_init(&w);
       sp_put_str(&w, jm->address);
-      sp_put_blob(&w, jm->bytes, jm->len);
+      sp_put_blob(&w, jm->bytes, (uint32_t)jm->len);
       sp_put_i32(&w, v);
       sp_put_i32(&w, s);
-      sp_put_i32(&w, 0);
-      sp_put_i32(&w, slot_no[k]);
+      sp_put_i32(&w, jm->attempt);
+      sp_put_i32(&w, jm->slot_no[t]);
+      sp_put_str(&w, jm->restore_dir);
       if (rpc_send(jm->rpc, e->te, MSG_SUBMIT_TASK, &w) < 0) {
         exec_switch(jm, v, s, TS_FAILED);
         fail_job(jm, "TaskExecutor is gone");
       }
     }
+}
+
+/* ---- checkpoints ------------------------------------------------------------------------------ */
+
+static bool all_running(const job_master *jm) {
+  for (int v = 0; v < jm->jg->nvertices; v++)
+    for (int s = 0; s < jm->jg->vertices[v].parallelism; s++)
+      if (jm->exec[v][s].state != TS_RUNNING) return false;
+  return true;
+}
+
+static void send_self_after(job_master *jm, uint32_t type, int64_t value, int64_t delay_ms) {
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_i64(&w, value);
+  rpc_send_after(jm->rpc, jm->address, type, &w, delay_ms);
+}
+
+/* Tells every TaskExecutor running the current attempt that checkpoint id completed/aborted. */
+static void notify_tasks(job_master *jm, int64_t id, bool complete) {
+  for (int v = 0; v < jm->jg->nvertices; v++)
+    for (int s = 0; s < jm->jg->vertices[v].parallelism; s++) {
+      const char *te = jm->exec[v][s].te;
+      bool seen = !te[0];
+      for (int pv = 0; !seen && pv <= v; pv++)
+        for (int ps = 0; ps < jm->jg->vertices[pv].parallelism && !(pv == v && ps >= s); ps++)
+          if (strcmp(jm->exec[pv][ps].te, te) == 0) {
+            seen = true;
+            break;
+          }
+      if (seen) continue;
+      sp_writer w;
+      sp_writer_init(&w);
+      sp_put_str(&w, jm->jg->job_id);
+      sp_put_i32(&w, jm->attempt);
+      sp_put_i64(&w, id);
+      sp_put_u8(&w, complete);
+      rpc_send(jm->rpc, te, MSG_NOTIFY_CHECKPOINT, &w);
+    }
+}
+
+static void pending_free(job_master *jm, pending_ckpt *p) {
+  for (int i = 0; i < jm->ntasks; i++) sp_free(p->acks[i].file);
+  sp_free(p->acks);
+  sp_free(p);
+}
+
+static void unlink_pending(job_master *jm, pending_ckpt *p) {
+  for (pending_ckpt **pp = &jm->pending; *pp; pp = &(*pp)->next)
+    if (*pp == p) {
+      *pp = p->next;
+      jm->npending--;
+      return;
+    }
+}
+
+static void savepoint_reply(job_master *jm, const char *reply, const char *path, const char *err) {
+  if (!reply || !reply[0]) return;
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_str(&w, path ? path : "");
+  sp_put_str(&w, err ? err : "");
+  rpc_send(jm->rpc, reply, MSG_SAVEPOINT_DONE, &w);
+}
+
+/* Drops a pending checkpoint: its files go, the tasks are told, savepoint requesters answered. */
+static void abort_one(job_master *jm, pending_ckpt *p, const char *why, bool notify) {
+  unlink_pending(jm, p);
+  SP_WARN("jobmaster", "%s %lld of job %s failed: %s", p->savepoint ? "Savepoint" : "Checkpoint",
+          (long long)p->id, jm->jg->job_id, why);
+  char err[SP_ERRMSG_MAX];
+  ckpt_discard(p->dir, err, sizeof err);
+  if (notify) notify_tasks(jm, p->id, false);
+  if (p->savepoint) {
+    char msg[SP_ERRMSG_MAX];
+    snprintf(msg, sizeof msg, "savepoint %lld failed: %s", (long long)p->id, why);
+    savepoint_reply(jm, p->reply, NULL, msg);
   }
-  sp_free(slots);
-  sp_free(slot_no);
+  pending_free(jm, p);
+}
+
+static void abort_pending(job_master *jm, const char *why, bool notify) {
+  while (jm->pending) abort_one(jm, jm->pending, why, notify);
+}
+
+/* A checkpoint failed (expired, declined): fail the job past the tolerable count. */
+static void checkpoint_failed(job_master *jm, pending_ckpt *p, const char *why) {
+  bool savepoint = p->savepoint;
+  abort_one(jm, p, why, true);
+  if (savepoint) return; /* savepoints do not count (Flink) */
+  jm->failures++;
+  if (jm->failures > jm->ck.tolerable && jm->status == JOB_RUNNING) {
+    char msg[SP_ERRMSG_MAX];
+    snprintf(msg, sizeof msg,
+             "Exceeded checkpoint tolerable failure threshold (%d). The latest checkpoint failed: %s",
+             jm->ck.tolerable, why);
+    fail_job(jm, msg);
+  }
+}
+
+static pending_ckpt *find_pending(job_master *jm, int64_t id) {
+  for (pending_ckpt *p = jm->pending; p; p = p->next)
+    if (p->id == id) return p;
+  return NULL;
+}
+
+/* Starts checkpoint (or savepoint) next_id at the source subtasks. */
+static int trigger(job_master *jm, bool savepoint, const char *dir, const char *reply, bool stop,
+                   char *err, size_t err_len) {
+  pending_ckpt *p = sp_calloc(1, sizeof *p);
+  if (!p || !(p->acks = sp_calloc((size_t)jm->ntasks, sizeof *p->acks))) {
+    sp_free(p);
+    return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
+  }
+  p->id = ++jm->next_id;
+  p->timestamp = sp_wall_ms();
+  p->start_ms = p->timestamp;
+  p->savepoint = savepoint;
+  p->stop = stop;
+  snprintf(p->reply, sizeof p->reply, "%s", reply ? reply : "");
+  int n;
+  if (savepoint) {
+    uint8_t rnd[6];
+    uint64_t x = (uint64_t)sp_mono_ns() ^ ((uint64_t)p->id << 40);
+    for (int i = 0; i < 6; i++) rnd[i] = (uint8_t)((x >> (8 * i)) ^ (x >> 29));
+    n = snprintf(p->dir, sizeof p->dir, "%s/savepoint-%.6s-%02x%02x%02x%02x%02x%02x", dir,
+                 jm->jg->job_id, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+  } else {
+    n = snprintf(p->dir, sizeof p->dir, "%s/chk-%lld", jm->ck.dir, (long long)p->id);
+  }
+  int rc = n < 0 || (size_t)n >= sizeof p->dir
+               ? sp_err(err, err_len, SPATE_EINVAL, "checkpoint directory path is too long")
+               : ckpt_mkdirs(p->dir, err, err_len);
+  if (rc < 0) {
+    pending_free(jm, p);
+    return rc;
+  }
+  p->next = jm->pending;
+  jm->pending = p;
+  jm->npending++;
+  uint32_t flags = savepoint ? BARRIER_SAVEPOINT
+                   : !jm->ck.exactly_once ? BARRIER_AT_LEAST_ONCE
+                   : jm->ck.unaligned ? BARRIER_UNALIGNED
+                                      : 0;
+  SP_INFO("jobmaster", "Triggering %s %lld (type=%s) @ %lld for job %s.",
+          savepoint ? "savepoint" : "checkpoint", (long long)p->id,
+          savepoint ? "SAVEPOINT" : flags & BARRIER_UNALIGNED ? "UNALIGNED_CHECKPOINT"
+                                                              : "CHECKPOINT",
+          (long long)p->timestamp, jm->jg->job_id);
+  for (int v = 0; v < jm->jg->nvertices; v++) {
+    if (jm->jg->vertices[v].ninputs) continue;
+    for (int s = 0; s < jm->jg->vertices[v].parallelism; s++) {
+      sp_writer w;
+      sp_writer_init(&w);
+      sp_put_str(&w, jm->jg->job_id);
+      sp_put_i32(&w, jm->attempt);
+      sp_put_i32(&w, v);
+      sp_put_i32(&w, s);
+      sp_put_i64(&w, p->id);
+      sp_put_i64(&w, p->timestamp);
+      sp_put_u32(&w, flags);
+      sp_put_i64(&w, savepoint ? 0 : jm->ck.aligned_timeout_ms);
+      sp_put_str(&w, p->dir);
+      rpc_send(jm->rpc, jm->exec[v][s].te, MSG_TRIGGER_CHECKPOINT, &w);
+    }
+  }
+  send_self_after(jm, MSG_CKPT_EXPIRE, p->id, jm->ck.timeout_ms);
+  return 0;
+}
+
+/* The periodic timer: trigger when allowed, then wait for the next period. */
+static void on_timer(job_master *jm, int32_t attempt) {
+  if (attempt != jm->attempt || jm->status != JOB_RUNNING) {
+    if (attempt == jm->attempt) jm->timer_running = false;
+    return;
+  }
+  int64_t now = sp_wall_ms(), next = jm->ck.interval_ms;
+  int64_t pause_left = jm->last_done_ms + jm->ck.min_pause_ms - now;
+  if (!all_running(jm)) {
+    SP_DEBUG("jobmaster", "Not all tasks are running; checkpoint skipped.");
+  } else if (jm->npending >= jm->ck.max_concurrent) {
+    /* wait for the running ones */
+  } else if (jm->ck.min_pause_ms > 0 && jm->last_done_ms && pause_left > 0) {
+    next = pause_left;
+  } else {
+    char err[SP_ERRMSG_MAX];
+    if (trigger(jm, false, NULL, NULL, false, err, sizeof err) < 0)
+      SP_WARN("jobmaster", "Could not trigger a checkpoint for job %s: %s", jm->jg->job_id, err);
+  }
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_i32(&w, jm->attempt);
+  rpc_send_after(jm->rpc, jm->address, MSG_CKPT_TIMER, &w, next);
+}
+
+static void start_timer(job_master *jm) {
+  if (jm->timer_running || jm->ck.interval_ms <= 0 || !jm->ck.dir[0]) return;
+  jm->timer_running = true;
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_i32(&w, jm->attempt);
+  rpc_send_after(jm->rpc, jm->address, MSG_CKPT_TIMER, &w, jm->ck.interval_ms);
+}
+
+/* Every subtask acknowledged: write the metadata, then the checkpoint is complete. */
+static void finalize(job_master *jm, pending_ckpt *p) {
+  int64_t fin_start = sp_wall_ms();
+  ckpt_metadata m = {0};
+  snprintf(m.job_id, sizeof m.job_id, "%s", jm->jg->job_id);
+  m.id = p->id;
+  m.timestamp = p->timestamp;
+  m.savepoint = p->savepoint;
+  m.files = sp_calloc((size_t)jm->ntasks + 1, sizeof *m.files);
+  uint64_t size = 0;
+  int64_t sync = 0, async = 0, align = 0;
+  bool unaligned = false;
+  for (int v = 0; m.files && v < jm->jg->nvertices; v++)
+    for (int s = 0; s < jm->jg->vertices[v].parallelism; s++) {
+      ckpt_ack *a = &p->acks[task_index(jm, v, s)];
+      if (a->sync_ms > sync) sync = a->sync_ms;
+      if (a->async_ms > async) async = a->async_ms;
+      if (a->align_ms > align) align = a->align_ms;
+      unaligned |= a->unaligned;
+      if (!a->file || !a->file[0]) continue;
+      ckpt_file *f = &m.files[m.nfiles++];
+      f->name = a->file;
+      f->vertex = v;
+      f->subtask = s;
+      f->parallelism = jm->jg->vertices[v].parallelism;
+      f->length = a->length;
+      f->checksum = a->checksum;
+      size += a->length;
+    }
+  char err[SP_ERRMSG_MAX];
+  int rc = m.files ? ckpt_write_metadata(p->dir, &m, err, sizeof err)
+                   : sp_err(err, sizeof err, SPATE_ENOMEM, "out of memory");
+  sp_free(m.files); /* the names belong to the acks */
+  if (rc < 0) {
+    checkpoint_failed(jm, p, err);
+    return;
+  }
+  unlink_pending(jm, p);
+  int64_t now = sp_wall_ms();
+  SP_INFO("jobmaster",
+          "Completed %s %lld for job %s (%llu bytes, checkpointDuration=%lld ms, "
+          "finalizationTime=%lld ms).",
+          p->savepoint ? "savepoint" : "checkpoint", (long long)p->id, jm->jg->job_id,
+          (unsigned long long)size, (long long)(now - p->start_ms), (long long)(now - fin_start));
+  /* older pending checkpoints are subsumed (Flink) */
+  for (pending_ckpt *q = jm->pending, *nx; q; q = nx) {
+    nx = q->next;
+    if (q->id < p->id && !q->savepoint) abort_one(jm, q, "subsumed by a newer checkpoint", true);
+  }
+  sp_put_i64(&jm->stats, p->id);
+  sp_put_i64(&jm->stats, now - p->start_ms);
+  sp_put_i64(&jm->stats, sync);
+  sp_put_i64(&jm->stats, async);
+  sp_put_i64(&jm->stats, align);
+  sp_put_u64(&jm->stats, size);
+  sp_put_u8(&jm->stats, unaligned);
+  jm->nstats++;
+  notify_tasks(jm, p->id, true);
+  if (p->savepoint) {
+    savepoint_reply(jm, p->reply, p->dir, NULL);
+    if (p->stop && jm->status == JOB_RUNNING) {
+      jm->stopping = true;
+      set_status(jm, JOB_CANCELLING);
+      cancel_all(jm);
+    }
+  } else {
+    jm->failures = 0;
+    jm->last_done_ms = now;
+    completed_ckpt *c = sp_realloc(jm->completed, sizeof *c * (size_t)(jm->ncompleted + 1));
+    if (c) {
+      jm->completed = c;
+      c[jm->ncompleted].id = p->id;
+      snprintf(c[jm->ncompleted].dir, sizeof c->dir, "%s", p->dir);
+      jm->ncompleted++;
+    }
+    while (jm->ncompleted > jm->ck.num_retained) { /* state.checkpoints.num-retained */
+      ckpt_discard(jm->completed[0].dir, err, sizeof err);
+      memmove(jm->completed, jm->completed + 1, sizeof *jm->completed * (size_t)--jm->ncompleted);
+    }
+  }
+  pending_free(jm, p);
+}
+
+static void on_ack(job_master *jm, sp_reader *r) {
+  int32_t attempt = sp_get_i32(r), v = sp_get_i32(r), s = sp_get_i32(r);
+  int64_t id = sp_get_i64(r);
+  char *file = sp_get_str(r);
+  uint64_t length = sp_get_u64(r), checksum = sp_get_u64(r);
+  int64_t sync = sp_get_i64(r), async = sp_get_i64(r), align = sp_get_i64(r);
+  uint8_t unaligned = sp_get_u8(r);
+  pending_ckpt *p = find_pending(jm, id);
+  if (!sp_reader_ok(r) || attempt != jm->attempt || !p || v < 0 || v >= jm->jg->nvertices ||
+      s < 0 || s >= jm->jg->vertices[v].parallelism) {
+    sp_free(file); /* late: the checkpoint was aborted, or an old attempt's */
+    return;
+  }
+  ckpt_ack *a = &p->acks[task_index(jm, v, s)];
+  if (a->got) {
+    sp_free(file);
+    return;
+  }
+  *a = (ckpt_ack){true, file, length, checksum, sync, async, align, unaligned != 0};
+  if (++p->nacks == jm->ntasks) finalize(jm, p);
+}
+
+static void on_decline(job_master *jm, sp_reader *r) {
+  int32_t attempt = sp_get_i32(r), v = sp_get_i32(r), s = sp_get_i32(r);
+  int64_t id = sp_get_i64(r);
+  char *reason = sp_get_str(r);
+  pending_ckpt *p = find_pending(jm, id);
+  if (sp_reader_ok(r) && attempt == jm->attempt && p && v >= 0 && v < jm->jg->nvertices) {
+    char msg[SP_ERRMSG_MAX];
+    snprintf(msg, sizeof msg, "declined by %s (%d/%d): %s", jm->jg->vertices[v].name, s + 1,
+             jm->jg->vertices[v].parallelism, reason ? reason : "");
+    checkpoint_failed(jm, p, msg);
+  }
+  sp_free(reason);
+}
+
+static void on_expire(job_master *jm, int64_t id) {
+  pending_ckpt *p = find_pending(jm, id);
+  if (p) checkpoint_failed(jm, p, "Checkpoint expired before completing.");
+}
+
+static void on_savepoint(job_master *jm, sp_reader *r) {
+  char *reply = sp_get_str(r), *dir = sp_get_str(r);
+  uint8_t stop = sp_get_u8(r);
+  char err[SP_ERRMSG_MAX] = "", path[4096] = "";
+  int rc = 0;
+  if (!sp_reader_ok(r) || !reply)
+    rc = sp_err(err, sizeof err, SPATE_EINVAL, "malformed savepoint request");
+  else if (jm->status != JOB_RUNNING || !all_running(jm))
+    rc = sp_err(err, sizeof err, SPATE_ESTATE,
+                "job %s is not running (all tasks must be RUNNING to take a savepoint)",
+                jm->jg->job_id);
+  else if (!(dir && dir[0]) && !jm->ck.savepoint_dir[0])
+    rc = sp_err(err, sizeof err, SPATE_EINVAL,
+                "no savepoint directory: give one or set state.savepoints.dir");
+  else
+    rc = ckpt_path_from_uri(dir && dir[0] ? dir : jm->ck.savepoint_dir, path, sizeof path, err,
+                            sizeof err);
+  if (rc == 0) rc = trigger(jm, true, path, reply, stop != 0, err, sizeof err);
+  if (rc < 0) savepoint_reply(jm, reply, NULL, err);
+  sp_free(reply);
+  sp_free(dir);
+}
+
+/* ---- failover ---------------------------------------------------------------------------------- */
+
+/* Which checkpoint an attempt restores: the newest retained one that loads, else the savepoint
+ * or checkpoint the job was started from. */
+static void choose_restore(job_master *jm) {
+  for (int i = jm->ncompleted - 1; i >= 0; i--) {
+    ckpt_loaded *l = NULL;
+    char err[SP_ERRMSG_MAX];
+    if (ckpt_load(jm->completed[i].dir, true, &l, err, sizeof err) == 0) {
+      ckpt_loaded_free(l);
+      snprintf(jm->restore_dir, sizeof jm->restore_dir, "%s", jm->completed[i].dir);
+      return;
+    }
+    SP_WARN("jobmaster", "Checkpoint %s cannot be restored (%s); trying an older one.",
+            jm->completed[i].dir, err);
+  }
+  snprintf(jm->restore_dir, sizeof jm->restore_dir, "%s", jm->ck.restore);
+}
+
+/* Every subtask is terminal: finish the job, or restart it after the backoff. */
+static void all_terminal(job_master *jm) {
+  if (jm->status != JOB_RESTARTING) {
+    complete(jm);
+    return;
+  }
+  release_partitions(jm);
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_i32(&w, jm->attempt);
+  rpc_send_after(jm->rpc, jm->address, MSG_RESTART, &w, jm->restart_delay);
+}
+
+static void on_restart(job_master *jm, int32_t attempt) {
+  if (attempt != jm->attempt || jm->status != JOB_RESTARTING) return;
+  jm->attempt++;
+  jm->restarts++;
+  jm->timer_running = false;
+  for (int v = 0; v < jm->jg->nvertices; v++)
+    for (int s = 0; s < jm->jg->vertices[v].parallelism; s++) {
+      execution *e = &jm->exec[v][s];
+      sp_free(e->report);
+      *e = (execution){.state = TS_CREATED};
+    }
+  jm->remaining = jm->ntasks;
+  choose_restore(jm);
+  set_status(jm, JOB_RUNNING);
+  deploy(jm);
 }
 
 static void task_update(job_master *jm, sp_reader *r) {
@@ -339,9 +895,9 @@ static void task_update(job_master *jm, sp_reader *r) {
   }
   if (st == TS_FAILED) {
     const jg_vertex *vx = &jm->jg->vertices[v];
-    SP_WARN("jobmaster", "%s (%d/%d) (%.16s_%d_%d_0) switched from %s to FAILED: %s", vx->name,
-            s + 1, vx->parallelism, jm->jg->job_id, v, s, task_state_name(e->state),
-            error ? error : "");
+    SP_WARN("jobmaster", "%s (%d/%d) (%.16s_%d_%d_%d) switched from %s to FAILED: %s",
+            vx->name, s + 1, vx->parallelism, jm->jg->job_id, v, s, jm->attempt,
+            task_state_name(e->state), error ? error : "");
   }
   if (e->state != (task_state)st) exec_switch(jm, v, s, (task_state)st);
   if (task_state_terminal((task_state)st) && len) {
@@ -360,7 +916,8 @@ static void task_update(job_master *jm, sp_reader *r) {
     fail_job(jm, msg);
   }
   sp_free(error);
-  if (jm->remaining == 0) complete(jm);
+  if (st == TS_RUNNING && jm->status == JOB_RUNNING && all_running(jm)) start_timer(jm);
+  if (jm->remaining == 0) all_terminal(jm);
 }
 
 static void handle(void *self, uint32_t type, sp_reader *r) {
@@ -373,14 +930,165 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
     task_update(jm, r);
     break;
   case MSG_CANCEL_JOB:
-    if (jm->status == JOB_RUNNING) {
+    if (jm->status == JOB_RUNNING || jm->status == JOB_RESTARTING) {
+      bool waiting = jm->status == JOB_RESTARTING && jm->remaining == 0;
+      abort_pending(jm, "the job is being cancelled", false);
       set_status(jm, JOB_CANCELLING);
-      cancel_all(jm);
+      if (waiting) /* between attempts: nothing runs */
+        complete(jm);
+      else
+        cancel_all(jm);
     }
+    break;
+  case MSG_ACK_CHECKPOINT:
+    on_ack(jm, r);
+    break;
+  case MSG_DECLINE_CHECKPOINT:
+    on_decline(jm, r);
+    break;
+  case MSG_CKPT_TIMER:
+    on_timer(jm, sp_get_i32(r));
+    break;
+  case MSG_CKPT_EXPIRE:
+    on_expire(jm, sp_get_i64(r));
+    break;
+  case MSG_RESTART:
+    on_restart(jm, sp_get_i32(r));
+    break;
+  case MSG_TRIGGER_SAVEPOINT:
+    on_savepoint(jm, r);
     break;
   default:
     SP_WARN("jobmaster", "ignoring unexpected message %u", type);
   }
+}
+
+/* Checks that the state of the checkpoint being restored maps onto this job: every operator
+ * state finds its operator by uid (unless --allow-non-restored-state), max parallelism is
+ * unchanged, and in-flight data of an unaligned checkpoint meets the same parallelism. */
+static int check_restore(job_master *jm, const ckpt_loaded *l, char *err, size_t err_len) {
+  const job_graph *jg = jm->jg;
+  for (int i = 0; i < l->nops; i++) {
+    const ckpt_loaded_op *op = &l->ops[i];
+    const sg_node *n = NULL;
+    for (int k = 0; k < jg->nnodes && !n; k++)
+      if (strcmp(jg->nodes[k].uid, op->uid) == 0) n = &jg->nodes[k];
+    if (!n) {
+      if (jm->ck.allow_non_restored) {
+        SP_WARN("jobmaster", "Skipping state of operator uid '%s' in %s: no such operator in "
+                "the job (--allow-non-restored-state).", op->uid, l->dir);
+        continue;
+      }
+      return sp_err(err, err_len, SPATE_ESTATE,
+                    "Failed to rollback to checkpoint/savepoint %s. Cannot map checkpoint/"
+                    "savepoint state for operator uid '%s' to the new program, because the "
+                    "operator is not available in the new program. If you want to allow to skip "
+                    "this, you can set the --allowNonRestoredState option on the CLI (-n).",
+                    l->dir, op->uid);
+    }
+    if (op->max_parallelism != n->max_parallelism)
+      return sp_err(err, err_len, SPATE_ESTATE,
+                    "Failed to rollback to checkpoint/savepoint %s: operator '%s' (uid %s) was "
+                    "checkpointed with max parallelism %d but now has %d; the max parallelism "
+                    "of an operator cannot change",
+                    l->dir, n->name, n->uid, op->max_parallelism, n->max_parallelism);
+  }
+  for (int c = 0; c < l->nchannels; c++) {
+    const ckpt_loaded_channel *ch = &l->channels[c];
+    for (int v = 0; v < jg->nvertices; v++)
+      if (strcmp(jg->nodes[jg->vertices[v].head].uid, ch->head_uid) == 0 &&
+          jg->vertices[v].parallelism != ch->parallelism)
+        return sp_err(err, err_len, SPATE_ESTATE,
+                      "%s is an unaligned checkpoint with in-flight data for '%s' at "
+                      "parallelism %d; it cannot be restored at parallelism %d (rescale from a "
+                      "savepoint or an aligned checkpoint)",
+                      l->dir, jg->vertices[v].name, ch->parallelism, jg->vertices[v].parallelism);
+  }
+  return 0;
+}
+
+/* Reads the job's checkpointing, restart and restore settings. */
+static int configure(job_master *jm, char *err, size_t err_len) {
+  sp_config *cfg = NULL;
+  int rc = jobgraph_config(jm->jg, &cfg, err, err_len);
+  if (rc < 0) return rc;
+  ckpt_settings *ck = &jm->ck;
+  ck->interval_ms = sp_config_is_set(cfg, "execution.checkpointing.interval")
+                        ? sp_config_duration_ms(cfg, "execution.checkpointing.interval")
+                        : 0;
+  ck->timeout_ms = sp_config_duration_ms(cfg, "execution.checkpointing.timeout");
+  ck->min_pause_ms = sp_config_duration_ms(cfg, "execution.checkpointing.min-pause");
+  ck->max_concurrent = (int)sp_config_int(cfg, "execution.checkpointing.max-concurrent-checkpoints");
+  ck->tolerable = (int)sp_config_int(cfg, "execution.checkpointing.tolerable-failed-checkpoints");
+  const char *mode = sp_config_str(cfg, "execution.checkpointing.mode");
+  ck->exactly_once = !mode || strcasecmp(mode, "AT_LEAST_ONCE") != 0;
+  ck->unaligned = sp_config_bool(cfg, "execution.checkpointing.unaligned.enabled");
+  ck->aligned_timeout_ms =
+      sp_config_duration_ms(cfg, "execution.checkpointing.aligned-checkpoint-timeout");
+  const char *ret = sp_config_str(cfg, "execution.checkpointing.externalized-checkpoint-retention");
+  ck->retention = !ret                                         ? RETAIN_NONE
+                  : strcasecmp(ret, "RETAIN_ON_CANCELLATION") == 0 ? RETAIN_ON_CANCEL
+                  : strcasecmp(ret, "DELETE_ON_CANCELLATION") == 0 ? RETAIN_DELETE_ON_CANCEL
+                                                                   : RETAIN_NONE;
+  ck->num_retained = (int)sp_config_int(cfg, "state.checkpoints.num-retained");
+  if (ck->num_retained < 1) ck->num_retained = 1;
+  if (ck->max_concurrent < 1) ck->max_concurrent = 1;
+  ck->allow_non_restored = sp_config_bool(cfg, "execution.savepoint.ignore-unclaimed-state");
+  char path[4096];
+  const char *dir = sp_config_str(cfg, "state.checkpoints.dir");
+  if (rc == 0 && ck->interval_ms > 0) {
+    if (!dir) { /* Flink keeps them in the JobManager; Spate needs a place on disk */
+      const char *tmp = getenv("TMPDIR");
+      snprintf(path, sizeof path, "%s/spate-checkpoints", tmp && tmp[0] ? tmp : "/tmp");
+      SP_INFO("jobmaster", "state.checkpoints.dir is not set; checkpoints go to %s.", path);
+    } else {
+      rc = ckpt_path_from_uri(dir, path, sizeof path, err, err_len);
+    }
+    int n = rc == 0 ? snprintf(ck->dir, sizeof ck->dir, "%s/%s", path, jm->jg->job_id) : 0;
+    if (n < 0 || (size_t)n >= sizeof ck->dir)
+      rc = sp_err(err, err_len, SPATE_EINVAL, "state.checkpoints.dir is too long");
+  }
+  const char *sdir = sp_config_str(cfg, "state.savepoints.dir");
+  if (rc == 0 && sdir) {
+    rc = ckpt_path_from_uri(sdir, path, sizeof path, err, err_len);
+    if (rc == 0) snprintf(ck->savepoint_dir, sizeof ck->savepoint_dir, "%s", path);
+  }
+  if (rc == 0)
+    rc = restart_strategy_from_config(cfg, ck->interval_ms > 0, &jm->restart, err, err_len);
+  const char *restore = sp_config_str(cfg, "execution.savepoint.path");
+  if (rc == 0 && restore && restore[0]) {
+    ckpt_loaded *l = NULL;
+    rc = ckpt_path_from_uri(restore, path, sizeof path, err, err_len);
+    if (rc == 0) rc = ckpt_load(path, true, &l, err, err_len);
+    if (rc == 0) rc = check_restore(jm, l, err, err_len);
+    if (rc == 0) {
+      snprintf(ck->restore, sizeof ck->restore, "%s", l->dir);
+      snprintf(jm->restore_dir, sizeof jm->restore_dir, "%s", l->dir);
+      SP_INFO("jobmaster", "Starting job %s from %s %lld (%s).", jm->jg->job_id,
+              l->meta.savepoint ? "savepoint" : "checkpoint", (long long)l->meta.id, l->dir);
+      /* new checkpoints continue the numbering, as Flink's restored coordinator does */
+      jm->next_id = l->meta.id;
+    }
+    ckpt_loaded_free(l);
+  }
+  if (rc == 0 && (ck->interval_ms > 0 || jm->restore_dir[0]))
+    for (int i = 0; i < jm->jg->nnodes; i++) {
+      const sg_node *n = &jm->jg->nodes[i];
+      if (sg_uid_generated(n))
+        SP_WARN("jobmaster", "Operator '%s' has no uid; its state is mapped by the generated uid "
+                "'%s', which changes when the job graph changes shape. Set one with spate_uid.",
+                n->name, n->uid);
+      if (n->kind == OP_SRC_SOCKET && ck->interval_ms > 0)
+        SP_WARN("jobmaster", "Source '%s' reads a socket, which cannot be replayed: records "
+                "it read after the last checkpoint are lost when the job recovers.", n->name);
+    }
+  if (rc == 0 && ck->interval_ms > 0)
+    SP_INFO("jobmaster", "Checkpointing job %s every %lld ms (%s%s) into %s; restart strategy %s.",
+            jm->jg->job_id, (long long)ck->interval_ms,
+            ck->exactly_once ? "EXACTLY_ONCE" : "AT_LEAST_ONCE", ck->unaligned ? ", unaligned" : "",
+            ck->dir, restart_strategy_describe(jm->restart));
+  sp_config_free(cfg);
+  return rc;
 }
 
 int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, job_master **out) {
@@ -401,6 +1109,11 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, job
     if (!jm->exec[v]) rc = SPATE_ENOMEM;
     jm->remaining += jg->vertices[v].parallelism;
   }
+  jm->ntasks = jm->remaining;
+  jm->slot_te = sp_calloc((size_t)jm->ntasks + 1, sizeof *jm->slot_te);
+  jm->slot_no = sp_calloc((size_t)jm->ntasks + 1, sizeof *jm->slot_no);
+  if (!jm->slot_te || !jm->slot_no) rc = SPATE_ENOMEM;
+  sp_writer_init(&jm->stats);
   if (rc == 0) {
     memcpy(jm->bytes, bytes, len);
     jm->len = len;
@@ -413,6 +1126,14 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, job
   SP_INFO("jobmaster", "Initializing job '%s' (%s): %d vertices, %d slots needed.", jg->job_name,
           jg->job_id, jg->nvertices, jobgraph_slots_needed(jg));
   set_status(jm, JOB_RUNNING);
+  char err[SP_ERRMSG_MAX];
+  if (configure(jm, err, sizeof err) < 0) {
+    jm->error = sp_strdup(err);
+    set_status(jm, JOB_FAILING);
+    complete(jm);
+    *out = jm;
+    return 0;
+  }
   sp_writer w;
   sp_writer_init(&w);
   sp_put_str(&w, jg->job_id);
@@ -435,6 +1156,16 @@ void jm_stop(job_master *jm) {
   sp_free(jm->exec);
   sp_free(jm->bytes);
   sp_free(jm->error);
+  sp_free(jm->slot_te);
+  sp_free(jm->slot_no);
+  sp_free(jm->completed);
+  sp_writer_free(&jm->stats);
+  if (jm->restart) restart_strategy_free(jm->restart);
+  while (jm->pending) {
+    pending_ckpt *p = jm->pending;
+    jm->pending = p->next;
+    pending_free(jm, p);
+  }
   jobgraph_free(jm->jg);
   sp_free(jm);
 }

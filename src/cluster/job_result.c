@@ -81,6 +81,24 @@ int jr_decode(const void *data, size_t len, spate_job_result **out) {
       c->count = count;
     }
   }
+  /* restarts and checkpoints: absent in results made before the job ran */
+  bool more = sp_reader_ok(&r) && r.pos < r.len;
+  res->restarts = more ? sp_get_i32(&r) : 0;
+  uint32_t k = more ? sp_get_u32(&r) : 0;
+  if (sp_reader_ok(&r) && k <= len) {
+    res->checkpoints = sp_calloc(k + 1, sizeof *res->checkpoints);
+    for (uint32_t i = 0; res->checkpoints && i < k && sp_reader_ok(&r); i++) {
+      spate_checkpoint_stats *c = &res->checkpoints[i];
+      c->id = sp_get_i64(&r);
+      c->duration_ms = sp_get_i64(&r);
+      c->sync_ms = sp_get_i64(&r);
+      c->async_ms = sp_get_i64(&r);
+      c->alignment_ms = sp_get_i64(&r);
+      c->state_size = sp_get_u64(&r);
+      c->unaligned = sp_get_u8(&r) != 0;
+      res->ncheckpoints = i + 1;
+    }
+  }
   if (!sp_reader_ok(&r) || !res->name) {
     spate_job_result_free(res);
     return SPATE_ECORRUPT;
@@ -102,7 +120,14 @@ void spate_job_result_free(spate_job_result *r) {
     sp_free(r->collected[i].data);
   }
   sp_free(r->collected);
+  sp_free(r->checkpoints);
   sp_free(r);
+}
+
+size_t spate_job_result_num_checkpoints(const spate_job_result *r) { return r->ncheckpoints; }
+int spate_job_result_restarts(const spate_job_result *r) { return r->restarts; }
+const spate_checkpoint_stats *spate_job_result_checkpoint(const spate_job_result *r, size_t i) {
+  return i < r->ncheckpoints ? &r->checkpoints[i] : NULL;
 }
 
 spate_job_status spate_job_result_status(const spate_job_result *r) { return r->status; }

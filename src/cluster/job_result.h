@@ -4,7 +4,8 @@
  *
  * Encoding: str job id, str name, u8 status, str error, i64 runtime ms, u32 n operators
  * (i32 node, str name, u64 in, u64 out, u64 backpressure ns), u32 m collected
- * (str name, schema, u32 count, count blobs).
+ * (str name, schema, u32 count, count blobs), i32 restarts, u32 k checkpoints (i64 id, i64
+ * duration, i64 sync, i64 async, i64 alignment (ms), u64 size, u8 unaligned).
  */
 #ifndef SPATE_CLUSTER_JOB_RESULT_H
 #define SPATE_CLUSTER_JOB_RESULT_H
@@ -34,6 +35,9 @@ struct spate_job_result {
   jr_operator *ops;
   size_t ncollected;
   jr_collected *collected;
+  int restarts;
+  size_t ncheckpoints;
+  spate_checkpoint_stats *checkpoints;
 };
 
 /* A result with just a status and a message (failures before the job ran). */

@@ -7,10 +7,12 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/clock.h"
 #include "spate/spate.h"
 
 typedef struct rpc_msg {
   struct rpc_msg *next;
+  int64_t due_ns; /* delayed messages: monotonic time at which they join the queue */
   uint32_t type;
   uint8_t *data;
   size_t len;
@@ -27,6 +29,7 @@ struct rpc_endpoint {
   pthread_mutex_t mu;
   pthread_cond_t cond;
   rpc_msg *head, *tail;
+  rpc_msg *delayed; /* rpc_send_after: sorted by due_ns */
 };
 
 struct rpc_service {
@@ -63,7 +66,29 @@ static void *endpoint_main(void *arg) {
   rpc_endpoint *ep = arg;
   for (;;) {
     pthread_mutex_lock(&ep->mu);
-    while (!ep->head) pthread_cond_wait(&ep->cond, &ep->mu);
+    for (;;) {
+      int64_t now = sp_mono_ns();
+      while (ep->delayed && ep->delayed->due_ns <= now) { /* due: to the end of the queue */
+        rpc_msg *d = ep->delayed;
+        ep->delayed = d->next;
+        d->next = NULL;
+        if (ep->tail)
+          ep->tail->next = d;
+        else
+          ep->head = d;
+        ep->tail = d;
+      }
+      if (ep->head) break;
+      if (ep->delayed) {
+        struct timespec ts;
+        int64_t due = ep->delayed->due_ns;
+        ts.tv_sec = (time_t)(due / 1000000000);
+        ts.tv_nsec = (long)(due % 1000000000);
+        pthread_cond_timedwait(&ep->cond, &ep->mu, &ts);
+      } else {
+        pthread_cond_wait(&ep->cond, &ep->mu);
+      }
+    }
     rpc_msg *m = ep->head;
     ep->head = m->next;
     if (!ep->head) ep->tail = NULL;
@@ -92,7 +117,11 @@ int rpc_endpoint_start(rpc_service *s, const char *address, rpc_handler handler,
   ep->handler = handler;
   ep->self = self;
   pthread_mutex_init(&ep->mu, NULL);
-  pthread_cond_init(&ep->cond, NULL);
+  pthread_condattr_t ca; /* timed waits for delayed messages use the monotonic clock */
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&ep->cond, &ca);
+  pthread_condattr_destroy(&ca);
   pthread_mutex_lock(&s->mu);
   for (rpc_endpoint *e = s->endpoints; e; e = e->next)
     if (strcmp(e->address, address) == 0) {
@@ -135,10 +164,51 @@ void rpc_endpoint_stop(rpc_endpoint *ep) {
     sp_free(q->data);
     sp_free(q);
   }
+  for (rpc_msg *q = ep->delayed, *n; q; q = n) { /* never due now */
+    n = q->next;
+    sp_free(q->data);
+    sp_free(q);
+  }
   pthread_mutex_destroy(&ep->mu);
   pthread_cond_destroy(&ep->cond);
   sp_free(ep->address);
   sp_free(ep);
+}
+
+int rpc_send_after(rpc_service *s, const char *to, uint32_t type, sp_writer *payload,
+                   int64_t delay_ms) {
+  if (delay_ms <= 0) return rpc_send(s, to, type, payload);
+  if (payload->failed) {
+    sp_writer_free(payload);
+    return SPATE_ENOMEM;
+  }
+  rpc_msg *m = sp_calloc(1, sizeof *m);
+  if (!m) {
+    sp_writer_free(payload);
+    return SPATE_ENOMEM;
+  }
+  m->type = type;
+  m->data = sp_writer_take(payload, &m->len);
+  m->due_ns = sp_mono_ns() + delay_ms * 1000000LL;
+  pthread_mutex_lock(&s->mu);
+  rpc_endpoint *ep = s->endpoints;
+  while (ep && strcmp(ep->address, to) != 0) ep = ep->next;
+  if (ep) {
+    pthread_mutex_lock(&ep->mu);
+    rpc_msg **pp = &ep->delayed;
+    while (*pp && (*pp)->due_ns <= m->due_ns) pp = &(*pp)->next;
+    m->next = *pp;
+    *pp = m;
+    pthread_cond_signal(&ep->cond);
+    pthread_mutex_unlock(&ep->mu);
+  }
+  pthread_mutex_unlock(&s->mu);
+  if (!ep) {
+    sp_free(m->data);
+    sp_free(m);
+    return SPATE_ENOENT;
+  }
+  return 0;
 }
 
 int rpc_send(rpc_service *s, const char *to, uint32_t type, sp_writer *payload) {

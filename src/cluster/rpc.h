@@ -32,4 +32,8 @@ void rpc_endpoint_stop(rpc_endpoint *ep);
 /* Sends the writer's bytes to an address (the writer is reset). SPATE_ENOENT if there is no such
  * endpoint, SPATE_ENOMEM if the writer failed. */
 int rpc_send(rpc_service *s, const char *to, uint32_t type, sp_writer *payload);
+/* Same, delivered after delay_ms (timers of the components: checkpoint triggers and timeouts,
+ * restart backoff). Messages not yet due when the endpoint stops are dropped. */
+int rpc_send_after(rpc_service *s, const char *to, uint32_t type, sp_writer *payload,
+                   int64_t delay_ms);
 #endif

@@ -7,22 +7,46 @@
  * task. So every piece of TaskExecutor state is touched by its own thread only.
  */
 #include <dlfcn.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/clock.h"
 #include "base/log.h"
+#include "checkpoint/storage.h"
 #include "cluster/components.h"
 #include "cluster/messages.h"
 #include "connectors/registry.h"
 #include "operators/registry.h"
+
+/* A checkpoint or savepoint loaded for restoring tasks; shared by the tasks of one attempt and
+ * freed (from whichever task thread releases it last) once they have all restored. */
+typedef struct te_restore {
+  _Atomic int refs;
+  ckpt_loaded *loaded;
+  int attempt;
+  char path[4096];
+} te_restore;
 
 typedef struct te_job {
   struct te_job *next;
   job_graph *jg;
   void *dl;
   int tasks; /* live tasks of this job */
+  bool unaligned;
+  int64_t aligned_timeout_ms;
+  te_restore *restore; /* the latest loaded, until a new attempt asks for another */
 } te_job;
+
+/* The restore views of one task; released by the task once it has restored. */
+typedef struct te_task_restore {
+  te_restore *shared;
+  int n;
+  snap_restore *views;
+  const snap_restore **ptrs;
+} te_task_restore;
 
 typedef struct te_task {
   struct te_task *next;
@@ -30,8 +54,20 @@ typedef struct te_task {
   te_job *job;
   task *t;
   char jm[64];
-  int vertex, subtask;
+  int vertex, subtask, attempt;
 } te_task;
+
+/* A snapshot waiting for the writer thread (the asynchronous part of a checkpoint). */
+typedef struct te_write {
+  struct te_write *next;
+  char jm[64];
+  int vertex, subtask, attempt;
+  task_snapshot_done d;
+  char dir[4096];
+  uint8_t *payload;
+  size_t len;
+  int64_t queued_ns;
+} te_write;
 
 struct task_executor {
   rpc_service *rpc;
@@ -41,7 +77,109 @@ struct task_executor {
   char address[48];
   te_job *jobs;
   te_task *tasks;
+  /* the writer thread: guarded by wmu, in order of arrival */
+  pthread_t writer;
+  bool writer_started;
+  pthread_mutex_t wmu;
+  pthread_cond_t wcond;
+  te_write *whead, *wtail;
+  bool wstop;
 };
+
+static void restore_unref(te_restore *r) {
+  if (!r || atomic_fetch_sub(&r->refs, 1) != 1) return;
+  ckpt_loaded_free(r->loaded);
+  sp_free(r);
+}
+
+static void task_restore_release(void *arg) {
+  te_task_restore *tr = arg;
+  for (int i = 0; i < tr->n; i++) snap_restore_free(&tr->views[i]);
+  sp_free(tr->views);
+  sp_free(tr->ptrs);
+  restore_unref(tr->shared);
+  sp_free(tr);
+}
+
+/* Writes snapshots and acknowledges them to the JobMaster (Flink's AsyncCheckpointRunnable). */
+static void *writer_main(void *arg) {
+  task_executor *te = arg;
+  for (;;) {
+    pthread_mutex_lock(&te->wmu);
+    while (!te->whead && !te->wstop) pthread_cond_wait(&te->wcond, &te->wmu);
+    te_write *w = te->whead;
+    if (w) {
+      te->whead = w->next;
+      if (!te->whead) te->wtail = NULL;
+    }
+    pthread_mutex_unlock(&te->wmu);
+    if (!w) return NULL; /* stopping and drained */
+    int64_t start = sp_mono_ns();
+    char name[64] = "", err[SP_ERRMSG_MAX] = "";
+    uint64_t checksum = 0;
+    int rc = 0;
+    uint32_t nops = 0;
+    if (w->len >= 16) memcpy(&nops, w->payload + 12, 4);
+    bool empty = nops == 0 && w->len <= 20; /* no operator state, no channel state */
+    if (!empty) {
+      snprintf(name, sizeof name, "%d-%d.state", w->vertex, w->subtask);
+      rc = ckpt_mkdirs(w->dir, err, sizeof err);
+      if (rc == 0)
+        rc = ckpt_write_file(w->dir, name, CKPT_STATE_MAGIC, w->payload, w->len, &checksum, err,
+                             sizeof err);
+    }
+    sp_writer m;
+    sp_writer_init(&m);
+    sp_put_i32(&m, w->attempt);
+    sp_put_i32(&m, w->vertex);
+    sp_put_i32(&m, w->subtask);
+    sp_put_i64(&m, w->d.id);
+    if (rc < 0) {
+      sp_put_str(&m, err);
+      rpc_send(te->rpc, w->jm, MSG_DECLINE_CHECKPOINT, &m);
+    } else {
+      sp_put_str(&m, name);
+      sp_put_u64(&m, empty ? 0 : w->len);
+      sp_put_u64(&m, checksum);
+      sp_put_i64(&m, w->d.sync_ms);
+      sp_put_i64(&m, (sp_mono_ns() - start) / 1000000);
+      sp_put_i64(&m, w->d.alignment_ms);
+      sp_put_u8(&m, w->d.unaligned);
+      rpc_send(te->rpc, w->jm, MSG_ACK_CHECKPOINT, &m);
+    }
+    sp_free(w->payload);
+    sp_free(w);
+  }
+}
+
+/* On a task thread: queue the snapshot for the writer. */
+static void on_snapshot(void *arg, task *t, const task_snapshot_done *d, uint8_t *payload,
+                        size_t len) {
+  te_task *tt = arg;
+  task_executor *te = tt->te;
+  te_write *w = sp_calloc(1, sizeof *w);
+  if (!w) {
+    sp_free(payload);
+    return; /* the checkpoint expires at the coordinator */
+  }
+  snprintf(w->jm, sizeof w->jm, "%s", tt->jm);
+  w->vertex = tt->vertex;
+  w->subtask = tt->subtask;
+  w->attempt = tt->attempt;
+  w->d = *d;
+  snprintf(w->dir, sizeof w->dir, "%s", d->dir ? d->dir : "");
+  w->d.dir = NULL;
+  w->payload = payload;
+  w->len = len;
+  pthread_mutex_lock(&te->wmu);
+  if (te->wtail)
+    te->wtail->next = w;
+  else
+    te->whead = w;
+  te->wtail = w;
+  pthread_cond_signal(&te->wcond);
+  pthread_mutex_unlock(&te->wmu);
+}
 
 static void send_state(rpc_service *rpc, const char *jm, int vertex, int subtask, task_state st,
                        const char *error, const task *t) {
@@ -78,8 +216,79 @@ static void release_job(task_executor *te, te_job *job) {
       break;
     }
   if (job->dl) dlclose(job->dl);
+  restore_unref(job->restore);
   jobgraph_free(job->jg);
   sp_free(job);
+}
+
+
+/* Loads the checkpoint (once per attempt and path) and builds the state of each operator of
+ * the task's chain: key groups of its new range, its share of list state, and the channel
+ * state when the parallelism is unchanged. */
+static int prepare_restore(te_job *job, const char *path, int attempt, int vertex, int subtask,
+                           task_options *opts, te_task_restore **out, char *err, size_t err_len) {
+  *out = NULL;
+  if (!job->restore || job->restore->attempt != attempt || strcmp(job->restore->path, path) != 0) {
+    te_restore *r = sp_calloc(1, sizeof *r);
+    if (!r) return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
+    int rc = ckpt_load(path, false, &r->loaded, err, err_len);
+    if (rc < 0) {
+      sp_free(r);
+      return rc;
+    }
+    atomic_store(&r->refs, 1); /* the job's own reference */
+    r->attempt = attempt;
+    snprintf(r->path, sizeof r->path, "%s", path);
+    restore_unref(job->restore);
+    job->restore = r;
+  }
+  const job_graph *jg = job->jg;
+  const jg_vertex *v = &jg->vertices[vertex];
+  te_task_restore *tr = sp_calloc(1, sizeof *tr);
+  if (!tr) return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
+  tr->views = sp_calloc((size_t)v->nnodes, sizeof *tr->views);
+  tr->ptrs = sp_calloc((size_t)v->nnodes, sizeof *tr->ptrs);
+  tr->shared = job->restore;
+  atomic_fetch_add(&tr->shared->refs, 1);
+  if (!tr->views || !tr->ptrs) {
+    task_restore_release(tr);
+    return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
+  }
+  const ckpt_loaded *l = job->restore->loaded;
+  for (int i = 0; i < v->nnodes; i++) {
+    const sg_node *n = &jg->nodes[v->nodes[i]];
+    const ckpt_loaded_op *op = ckpt_loaded_find(l, n->uid);
+    if (!op) continue;
+    int rc = snap_assign(op->sections, op->parallelism, n->max_parallelism, n->parallelism,
+                         subtask, &tr->views[i], err, err_len);
+    tr->n = i + 1;
+    if (rc < 0) {
+      char inner[SP_ERRMSG_MAX];
+      snprintf(inner, sizeof inner, "%s", err);
+      task_restore_release(tr);
+      return sp_err(err, err_len, rc, "cannot restore operator '%s' (uid %s) from %s: %s",
+                    n->name, n->uid, l->dir, inner);
+    }
+    tr->ptrs[i] = &tr->views[i];
+  }
+  const char *head_uid = jg->nodes[v->head].uid;
+  for (int c = 0; c < l->nchannels; c++) {
+    const ckpt_loaded_channel *ch = &l->channels[c];
+    if (strcmp(ch->head_uid, head_uid) != 0 || ch->subtask != subtask) continue;
+    if (ch->parallelism != v->parallelism) {
+      task_restore_release(tr);
+      return sp_err(err, err_len, SPATE_ESTATE,
+                    "%s holds in-flight data of an unaligned checkpoint for '%s' at parallelism "
+                    "%d; it can only be restored at that parallelism (take a savepoint to "
+                    "rescale)", l->dir, v->name, ch->parallelism);
+    }
+    opts->channel_state = ch->state;
+  }
+  opts->restore_ops = tr->ptrs;
+  opts->release = task_restore_release;
+  opts->release_arg = tr;
+  *out = tr;
+  return 0;
 }
 
 static void submit_task(task_executor *te, sp_reader *r) {
@@ -88,9 +297,11 @@ static void submit_task(task_executor *te, sp_reader *r) {
   const void *bytes = sp_get_blob(r, &len);
   int32_t vertex = sp_get_i32(r), subtask = sp_get_i32(r), attempt = sp_get_i32(r);
   sp_get_i32(r); /* slot: one task per vertex per slot; nothing to enforce in one process */
+  char *restore_path = sp_get_str(r);
   if (!sp_reader_ok(r) || !jm) {
     SP_ERROR("taskexecutor", "%s: malformed task submission: %s", te->address, r->error);
     sp_free(jm);
+    sp_free(restore_path);
     return;
   }
   char err[SP_ERRMSG_MAX] = "";
@@ -117,8 +328,24 @@ static void submit_task(task_executor *te, sp_reader *r) {
       } else {
         job->next = te->jobs;
         te->jobs = job;
+        sp_config *cfg = NULL;
+        char cerr[SP_ERRMSG_MAX];
+        if (jobgraph_config(jg, &cfg, cerr, sizeof cerr) == 0) {
+          job->unaligned = sp_config_bool(cfg, "execution.checkpointing.unaligned.enabled");
+          job->aligned_timeout_ms =
+              sp_config_duration_ms(cfg, "execution.checkpointing.aligned-checkpoint-timeout");
+          sp_config_free(cfg);
+        }
       }
     }
+  }
+  task_options opts = {0};
+  te_task_restore *tr = NULL;
+  if (rc == 0) {
+    opts.unaligned = job->unaligned;
+    opts.aligned_timeout_ms = job->aligned_timeout_ms;
+    if (restore_path && restore_path[0])
+      rc = prepare_restore(job, restore_path, attempt, vertex, subtask, &opts, &tr, err, sizeof err);
   }
   if (rc == 0 && (vertex < 0 || vertex >= job->jg->nvertices || subtask < 0 ||
                   subtask >= job->jg->vertices[vertex].parallelism))
@@ -130,10 +357,12 @@ static void submit_task(task_executor *te, sp_reader *r) {
     tt->job = job;
     tt->vertex = vertex;
     tt->subtask = subtask;
+    tt->attempt = attempt;
     snprintf(tt->jm, sizeof tt->jm, "%s", jm);
     job->tasks++;
-    rc = task_start(job->jg, vertex, subtask, attempt, te->shuffle, job->dl, &te->cfg, listener,
-                    tt, &tt->t);
+    rc = task_start(job->jg, vertex, subtask, attempt, te->shuffle, job->dl, &te->cfg, &opts,
+                    listener, tt, &tt->t);
+    if (rc == 0) tr = NULL; /* the task releases it */
     if (rc < 0) {
       sp_err(err, sizeof err, rc, "could not start task: %s", spate_strerror(rc));
       release_job(te, job);
@@ -143,11 +372,13 @@ static void submit_task(task_executor *te, sp_reader *r) {
       te->tasks = tt;
     }
   }
+  if (tr) task_restore_release(tr);
   if (rc < 0) {
     SP_ERROR("taskexecutor", "%s: %s", te->address, err);
     send_state(te->rpc, jm, vertex, subtask, TS_FAILED, err, NULL);
   }
   sp_free(jm);
+  sp_free(restore_path);
 }
 
 static void handle(void *self, uint32_t type, sp_reader *r) {
@@ -158,10 +389,39 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
     break;
   case MSG_CANCEL_TASK: {
     char *job = sp_get_str(r);
-    int32_t vertex = sp_get_i32(r), subtask = sp_get_i32(r);
-    for (te_task *tt = te->tasks; job && tt; tt = tt->next)
-      if (tt->vertex == vertex && tt->subtask == subtask && strcmp(tt->job->jg->job_id, job) == 0)
+    int32_t vertex = sp_get_i32(r), subtask = sp_get_i32(r), attempt = sp_get_i32(r);
+    for (te_task *tt = te->tasks; job && sp_reader_ok(r) && tt; tt = tt->next)
+      if (tt->vertex == vertex && tt->subtask == subtask && tt->attempt == attempt &&
+          strcmp(tt->job->jg->job_id, job) == 0)
         task_cancel(tt->t);
+    sp_free(job);
+    break;
+  }
+  case MSG_TRIGGER_CHECKPOINT: {
+    char *job = sp_get_str(r);
+    int32_t attempt = sp_get_i32(r), vertex = sp_get_i32(r), subtask = sp_get_i32(r);
+    el_barrier b = {0};
+    b.id = sp_get_i64(r);
+    b.timestamp = sp_get_i64(r);
+    b.flags = sp_get_u32(r);
+    b.aligned_timeout_ms = sp_get_i64(r);
+    char *dir = sp_get_str(r);
+    for (te_task *tt = te->tasks; job && sp_reader_ok(r) && tt; tt = tt->next)
+      if (tt->vertex == vertex && tt->subtask == subtask && tt->attempt == attempt &&
+          strcmp(tt->job->jg->job_id, job) == 0)
+        task_trigger_checkpoint(tt->t, &b, dir); /* a task that has ended declines by silence */
+    sp_free(job);
+    sp_free(dir);
+    break;
+  }
+  case MSG_NOTIFY_CHECKPOINT: {
+    char *job = sp_get_str(r);
+    int32_t attempt = sp_get_i32(r);
+    int64_t id = sp_get_i64(r);
+    uint8_t complete = sp_get_u8(r);
+    for (te_task *tt = te->tasks; job && sp_reader_ok(r) && tt; tt = tt->next)
+      if (tt->attempt == attempt && strcmp(tt->job->jg->job_id, job) == 0)
+        task_notify_checkpoint(tt->t, id, complete != 0);
     sp_free(job);
     break;
   }
@@ -202,10 +462,21 @@ int te_start(rpc_service *rpc, shuffle_env *shuffle, int index, int slots, const
   te->shuffle = shuffle;
   te->cfg = *cfg;
   te->cfg.vtable_for = vtable_for;
+  te->cfg.on_snapshot = on_snapshot;
+  pthread_mutex_init(&te->wmu, NULL);
+  pthread_cond_init(&te->wcond, NULL);
+  if (pthread_create(&te->writer, NULL, writer_main, te) != 0) {
+    pthread_mutex_destroy(&te->wmu);
+    pthread_cond_destroy(&te->wcond);
+    sp_free(te);
+    return SPATE_ENOMEM;
+  }
+  te->writer_started = true;
   snprintf(te->address, sizeof te->address, "taskexecutor-%d", index);
   int rc = rpc_endpoint_start(rpc, te->address, handle, te, &te->ep);
   if (rc < 0) {
-    sp_free(te);
+    te->ep = NULL;
+    te_stop(te);
     return rc;
   }
   sp_writer w;
@@ -223,7 +494,7 @@ int te_start(rpc_service *rpc, shuffle_env *shuffle, int index, int slots, const
 
 void te_stop(task_executor *te) {
   if (!te) return;
-  rpc_endpoint_stop(te->ep); /* no more messages: tasks that exit now are joined below */
+  if (te->ep) rpc_endpoint_stop(te->ep); /* no more messages: tasks that exit now are joined below */
   for (te_task *tt = te->tasks; tt; tt = tt->next) task_cancel(tt->t);
   while (te->tasks) {
     te_task *tt = te->tasks;
@@ -231,6 +502,15 @@ void te_stop(task_executor *te) {
     task_join_free(tt->t);
     release_job(te, tt->job);
     sp_free(tt);
+  }
+  if (te->writer_started) { /* writes still queued finish; their acks find no JobMaster */
+    pthread_mutex_lock(&te->wmu);
+    te->wstop = true;
+    pthread_cond_signal(&te->wcond);
+    pthread_mutex_unlock(&te->wmu);
+    pthread_join(te->writer, NULL);
+    pthread_mutex_destroy(&te->wmu);
+    pthread_cond_destroy(&te->wcond);
   }
   sp_free(te);
 }

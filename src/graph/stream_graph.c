@@ -28,7 +28,7 @@
 #include "base/hash.h"
 
 #define JG_MAGIC "SPJG"
-#define JG_VERSION 1u
+#define JG_VERSION 2u
 #define MAX_PARALLELISM_LIMIT 32768 /* Flink's UPPER_BOUND_MAX_PARALLELISM */
 #define DEFAULT_SLOT_GROUP "default"
 
@@ -103,6 +103,7 @@ void sg_free(stream_graph *g) {
   sp_free(g->nodes);
   sp_free(g->job_name);
   sp_free(g->artifact);
+  sp_free(g->conf);
   sp_free(g);
 }
 
@@ -343,6 +344,7 @@ static int check_nodes(const sg_node *nodes, int nnodes, int rc, char *err, size
 
 void jobgraph_free(job_graph *jg) {
   if (!jg) return;
+  sp_free(jg->conf);
   sp_free(jg->job_name);
   sp_free(jg->artifact);
   if (jg->nodes)
@@ -615,6 +617,100 @@ static int make_job_id(char out[33]) {
   return 0;
 }
 
+/* Generated uids: a hash of the node's id, kind and its inputs' uids, so the same program
+ * builds the same uids, and a node keeps its uid while the graph before it keeps its shape. */
+static int generate_uids(job_graph *jg) {
+  for (int i = 0; i < jg->nnodes; i++) {
+    sg_node *n = &jg->nodes[i];
+    if (n->uid) continue;
+    sp_writer w;
+    sp_writer_init(&w);
+    sp_put_i32(&w, n->id);
+    sp_put_u32(&w, (uint32_t)n->kind);
+    for (int k = 0; k < n->ninputs; k++) {
+      int src = n->inputs[k].source;
+      sp_put_str(&w, src >= 0 && src < jg->nnodes ? jg->nodes[src].uid : NULL);
+      sp_put_str(&w, n->inputs[k].side_tag);
+    }
+    if (w.failed) {
+      sp_writer_free(&w);
+      return SPATE_ENOMEM;
+    }
+    uint64_t h = sp_hash64(w.data, w.len);
+    sp_writer_free(&w);
+    char buf[32];
+    snprintf(buf, sizeof buf, "auto-%016llx", (unsigned long long)h);
+    if (!(n->uid = sp_strdup(buf))) return SPATE_ENOMEM;
+  }
+  return 0;
+}
+
+/* State maps to operators by uid, so two operators must not share one (Flink's rule). */
+static int check_uids(const job_graph *jg, char *err, size_t err_len) {
+  for (int i = 0; i < jg->nnodes; i++)
+    for (int j = 0; j < i; j++)
+      if (strcmp(jg->nodes[i].uid, jg->nodes[j].uid) == 0)
+        return sp_err(err, err_len, SPATE_EINVAL,
+                      "operators '%s' and '%s' have the same uid '%s'; uids must be unique",
+                      jg->nodes[j].name, jg->nodes[i].name, jg->nodes[i].uid);
+  return 0;
+}
+
+bool sg_uid_generated(const sg_node *n) { return n->uid && strncmp(n->uid, "auto-", 5) == 0; }
+
+static void put_conf_pair(void *arg, const char *key, const char *value) {
+  sp_writer *w = arg;
+  sp_put_str(w, key);
+  sp_put_str(w, value);
+}
+
+static void count_pair(void *arg, const char *key, const char *value) {
+  (void)key;
+  (void)value;
+  (*(uint32_t *)arg)++;
+}
+
+int sg_set_config(stream_graph *g, const sp_config *cfg) {
+  uint32_t n = 0;
+  sp_config_each(cfg, count_pair, &n);
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_u32(&w, n);
+  sp_config_each(cfg, put_conf_pair, &w);
+  if (w.failed) {
+    sp_writer_free(&w);
+    return SPATE_ENOMEM;
+  }
+  sp_free(g->conf);
+  g->conf = w.data;
+  g->conf_len = w.len;
+  return 0;
+}
+
+int jobgraph_config(const job_graph *jg, sp_config **out, char *err, size_t err_len) {
+  *out = NULL;
+  sp_config *c = sp_config_new();
+  if (!c) return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
+  sp_reader r;
+  sp_reader_init(&r, jg->conf, jg->conf_len);
+  uint32_t n = jg->conf_len ? sp_get_u32(&r) : 0;
+  int rc = 0;
+  for (uint32_t i = 0; rc == 0 && i < n && sp_reader_ok(&r); i++) {
+    char *k = sp_get_str(&r), *v = sp_get_str(&r);
+    if (sp_reader_ok(&r) && k && v) rc = sp_config_set(c, k, v, "job", err, err_len);
+    sp_free(k);
+    sp_free(v);
+  }
+  if (rc == 0 && !sp_reader_ok(&r))
+    rc = sp_err(err, err_len, SPATE_ECORRUPT, "job configuration: %s", r.error);
+  if (rc < 0) {
+    sp_config_free(c);
+    return rc;
+  }
+  *out = c;
+  return 0;
+}
+
 int jobgraph_build(const stream_graph *g, job_graph **out, char *err, size_t err_len) {
   *out = NULL;
   if (g->nnodes <= 0)
@@ -647,6 +743,13 @@ int jobgraph_build(const stream_graph *g, job_graph **out, char *err, size_t err
   }
   if ((rc = check_nodes(jg->nodes, jg->nnodes, SPATE_EINVAL, err, err_len))) goto fail;
   if ((rc = chain(jg))) goto oom;
+  if (g->conf_len) {
+    if (!(jg->conf = sp_malloc(g->conf_len))) goto oom;
+    memcpy(jg->conf, g->conf, g->conf_len);
+    jg->conf_len = g->conf_len;
+  }
+  if (generate_uids(jg)) goto oom;
+  if ((rc = check_uids(jg, err, err_len))) goto fail;
   *out = jg;
   return 0;
 oom:
@@ -707,6 +810,7 @@ int jobgraph_encode(const job_graph *jg, sp_writer *w) {
   sp_put_u8(w, jg->chaining_enabled);
   sp_put_i64(w, jg->buffer_timeout_ms);
   sp_put_u32(w, jg->buffer_size);
+  put_raw_blob(w, jg->conf, jg->conf_len);
   sp_put_u32(w, (uint32_t)jg->nnodes);
   for (int i = 0; i < jg->nnodes; i++) {
     const sg_node *n = &jg->nodes[i];
@@ -987,6 +1091,7 @@ int jobgraph_decode(const void *data, size_t len, job_graph **out, char *err, si
   jg->chaining_enabled = chaining != 0;
   jg->buffer_timeout_ms = sp_get_i64(r);
   jg->buffer_size = sp_get_u32(r);
+  jg->conf = get_raw_blob(r, &jg->conf_len);
   if (sp_reader_ok(r) && chaining > 1) {
     rc = sp_err(err, err_len, rc, "job graph: bad header fields");
     goto fail;

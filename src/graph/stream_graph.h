@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "base/bytes.h"
+#include "base/config.h"
 #include "types/schema.h"
 
 typedef enum op_kind {
@@ -142,6 +143,8 @@ typedef struct stream_graph {
   bool chaining_enabled;
   int64_t buffer_timeout_ms;
   uint32_t buffer_size;    /* bytes per network buffer */
+  uint8_t *conf;           /* the job's configuration (jobgraph_set_config), or NULL */
+  size_t conf_len;
   int nnodes, cap;
   sg_node *nodes;
 } stream_graph;
@@ -190,6 +193,8 @@ typedef struct job_graph {
   bool chaining_enabled;
   int64_t buffer_timeout_ms;
   uint32_t buffer_size;
+  uint8_t *conf;     /* the job's configuration: u32 n, n x (str key, str value) */
+  size_t conf_len;
   int nnodes;
   sg_node *nodes;    /* resolved: parallelism and max_parallelism > 0, slot_group set */
   int *node_vertex;  /* vertex id of each node */
@@ -210,6 +215,15 @@ int jobgraph_slots_needed(const job_graph *jg);
 int jobgraph_encode(const job_graph *jg, sp_writer *w);
 /* Validates everything (magic, version, checksum, indexes, schemas) and never trusts a count. */
 int jobgraph_decode(const void *data, size_t len, job_graph **out, char *err, size_t err_len);
+/* Encodes every explicitly set key of cfg as the graph's configuration (what the JobMaster and
+ * TaskExecutors read checkpointing and restart settings from, as Flink's JobGraph carries its
+ * Configuration). */
+int sg_set_config(stream_graph *g, const sp_config *cfg);
+/* A configuration holding the job's keys (defaults for the rest). *out owned by the caller. */
+int jobgraph_config(const job_graph *jg, sp_config **out, char *err, size_t err_len);
+/* True when the node's uid was generated (no spate_uid was given): "auto-<16 hex digits>" from
+ * the node's position and its inputs, as Flink's StreamGraphHasher. */
+bool sg_uid_generated(const sg_node *n);
 /* Flink-style JSON execution plan; caller frees with sp_free. NULL on allocation failure. */
 char *jobgraph_plan_json(const job_graph *jg);
 #endif

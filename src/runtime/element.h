@@ -8,13 +8,38 @@
  * the reader reassembles it (the only copy on the data path).
  *
  * Payloads: RECORD = i64 timestamp (INT64_MIN: none) + row bytes; WATERMARK = i64;
- * END_OF_PARTITION = empty; STATUS = u32 (1 idle, 0 active: Flink's WatermarkStatus). Barriers and the other elements of DESIGN.md join later.
+ * END_OF_PARTITION = empty; STATUS = u32 (1 idle, 0 active: Flink's WatermarkStatus);
+ * BARRIER = the checkpoint barrier (el_barrier below, then the target directory's bytes);
+ * CANCEL_BARRIER = i64 checkpoint id (Flink's CancelCheckpointMarker).
  */
 #ifndef SPATE_RUNTIME_ELEMENT_H
 #define SPATE_RUNTIME_ELEMENT_H
 #include <stdint.h>
 
-enum { EL_RECORD = 1, EL_WATERMARK = 2, EL_END_OF_PARTITION = 3, EL_STATUS = 4 };
+enum {
+  EL_RECORD = 1,
+  EL_WATERMARK = 2,
+  EL_END_OF_PARTITION = 3,
+  EL_STATUS = 4,
+  EL_BARRIER = 5,
+  EL_CANCEL_BARRIER = 6,
+};
+
+/* Barrier options (Flink's CheckpointOptions). */
+enum {
+  BARRIER_SAVEPOINT = 1,     /* always aligned */
+  BARRIER_UNALIGNED = 2,     /* start unaligned */
+  BARRIER_AT_LEAST_ONCE = 4, /* no alignment: snapshot when the last barrier arrives */
+};
+
+/* The fixed part of a BARRIER payload; the target directory (UTF-8, dir_len bytes) follows. */
+typedef struct el_barrier {
+  int64_t id;
+  int64_t timestamp;          /* wall clock when the coordinator triggered it */
+  int64_t aligned_timeout_ms; /* > 0: aligned, switching to unaligned after this long */
+  uint32_t flags;
+  uint32_t dir_len;
+} el_barrier;
 
 #define EL_HEADER 8u
 static inline uint32_t el_padded(uint32_t len) { return (len + 7u) & ~7u; }

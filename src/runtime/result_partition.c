@@ -23,7 +23,10 @@ int rp_create(int nsub, uint32_t buffers, uint32_t size, result_partition **out)
   int rc = rp->subs ? bufpool_create(buffers, size, &rp->pool) : SPATE_ENOMEM;
   for (int i = 0; rc == 0 && i < nsub; i++) {
     rc = sp_spsc_init(&rp->subs[i].queue, buffers);
-    if (rc == 0) rp->nsub = i + 1;
+    if (rc == 0) {
+      pthread_mutex_init(&rp->subs[i].amu, NULL);
+      rp->nsub = i + 1;
+    }
   }
   if (rc) {
     rp->refs = 1;
@@ -44,6 +47,8 @@ void rp_unref(result_partition *rp) {
     rt_buffer *b;
     while ((b = sp_spsc_pop(&rp->subs[i].queue)) != NULL) bufpool_recycle(b);
     sp_spsc_destroy(&rp->subs[i].queue);
+    pthread_mutex_destroy(&rp->subs[i].amu);
+    sp_free(rp->subs[i].abarrier);
   }
   bufpool_destroy(rp->pool);
   sp_free(rp->subs);
@@ -300,6 +305,41 @@ void rw_flush(record_writer *w) {
     }
   }
   w->dirty = false;
+}
+
+int rw_emit_barrier(record_writer *w, int64_t id, const void *payload, uint32_t len) {
+  int rc = rw_broadcast_event(w, EL_BARRIER, payload, len);
+  if (rc < 0) return rc;
+  w->dirty = true;
+  rw_flush(w);
+  for (int i = 0; i < w->nsub; i++) {
+    subpartition *s = &w->rp->subs[i];
+    if (!(((const el_barrier *)payload)->flags & BARRIER_SAVEPOINT)) { /* savepoints align */
+      pthread_mutex_lock(&s->amu);
+      uint8_t *copy = sp_realloc(s->abarrier, len);
+      if (copy) {
+        memcpy(copy, payload, len);
+        s->abarrier = copy;
+        s->abarrier_len = len;
+        if (atomic_load(&s->announced) < id) atomic_store(&s->announced, id);
+      } /* without memory the barrier is only seen in-band: an aligned checkpoint */
+      pthread_mutex_unlock(&s->amu);
+    }
+    atomic_fetch_add(&s->notifying, 1);
+    sp_event *ev = atomic_load(&s->consumer);
+    if (ev) sp_event_notify(ev);
+    atomic_fetch_sub(&s->notifying, 1);
+  }
+  return 0;
+}
+
+uint32_t rp_announced_barrier(result_partition *rp, int i, void *buf, uint32_t cap) {
+  subpartition *s = &rp->subs[i];
+  pthread_mutex_lock(&s->amu);
+  uint32_t n = s->abarrier_len <= cap ? s->abarrier_len : 0;
+  if (n) memcpy(buf, s->abarrier, n);
+  pthread_mutex_unlock(&s->amu);
+  return n;
 }
 
 void rw_release(record_writer *w) {

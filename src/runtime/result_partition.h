@@ -24,6 +24,12 @@ typedef struct subpartition {
   _Atomic(sp_event *) consumer;  /* where the consumer parks; NULL until it connects */
   _Atomic int notifying;         /* > 0 while the producer is between loading `consumer` and
                                     finishing its notify: the consumer's event must live on */
+  _Atomic int64_t announced;     /* highest checkpoint whose barrier is queued here: unaligned
+                                    checkpoints let the consumer act on it before reading up to
+                                    it (Flink's priority event) */
+  pthread_mutex_t amu;           /* guards abarrier: taken once per checkpoint per side */
+  uint8_t *abarrier;             /* the announced barrier's payload */
+  uint32_t abarrier_len;
 } subpartition;
 
 typedef struct result_partition {
@@ -42,6 +48,9 @@ void rp_unref(result_partition *rp);
 /* Pushes a buffer to subpartition i and wakes its consumer. Never fails: the queue holds as many
  * buffers as the pool has. */
 void rp_push(result_partition *rp, int i, rt_buffer *b);
+/* Copies the payload of the barrier announced on subpartition i into buf (up to cap bytes);
+ * returns its length (0: none). */
+uint32_t rp_announced_barrier(result_partition *rp, int i, void *buf, uint32_t cap);
 /* Registers (ev) or removes (NULL) the event the consumer of subpartition i parks on. Removing
  * waits for a notify in flight, so the event may be freed as soon as this returns. */
 void rp_set_consumer(result_partition *rp, int i, sp_event *ev);
@@ -88,6 +97,9 @@ int rw_emit(record_writer *w, int64_t ts, const spate_row *row);
 int rw_broadcast_event(record_writer *w, uint32_t tag, const void *payload, uint32_t len);
 /* Hands every partly filled buffer to its consumer. */
 void rw_flush(record_writer *w);
+/* Writes a barrier to every subpartition, hands it over at once, and announces it (see
+ * subpartition.announced). */
+int rw_emit_barrier(record_writer *w, int64_t id, const void *payload, uint32_t len);
 /* Returns held buffers to the pool (on teardown). */
 void rw_release(record_writer *w);
 #endif

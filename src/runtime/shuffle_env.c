@@ -12,7 +12,7 @@
 
 typedef struct entry {
   struct entry *next;
-  char job[33];
+  char job[48]; /* "<job id>-<attempt>" */
   int edge, producer;
   result_partition *rp; /* the registry's reference */
 } entry;

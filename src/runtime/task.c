@@ -14,6 +14,7 @@
 #include "runtime/input_gate.h"
 #include "runtime/mailbox.h"
 #include "runtime/watermark_valve.h"
+#include "state/keyed_state.h"
 
 struct task {
   const job_graph *jg;
@@ -26,6 +27,7 @@ struct task {
   void *listener_arg;
   char name[512];
   char attempt_id[64];
+  char shuffle_key[48];    /* "<job id>-<attempt>": each attempt of a job has its own partitions */
 
   pthread_t thread;
   _Atomic bool cancel;
@@ -51,6 +53,33 @@ struct task {
   int64_t last_flush_ns;
   sp_writer collected;     /* collect sinks' results, filled at the end */
   uint32_t ncollected;
+  task_options opts;
+  input_channel **chs;     /* all input channels by valve index */
+  int *ch_gate;            /* gate of each channel */
+  int nch;
+  int pending_rc;          /* a failure inside a mail, returned by the loop */
+  /* The checkpoint in progress (at most one: a newer barrier supersedes an older one, as
+   * Flink's barrier handlers do). Exactly-once aligned: a channel whose barrier was read is
+   * blocked until every channel has delivered it. At-least-once: nothing blocks. Unaligned
+   * (from the start, or after the alignment timeout): the snapshot is taken when the first
+   * barrier is announced or read; then every element a channel delivers before its own
+   * barrier is processed and also recorded as channel state, which completes the snapshot. */
+  struct {
+    int64_t id;            /* 0: none */
+    int64_t last;          /* highest id taken or dropped: older barriers are ignored */
+    uint8_t *barrier;      /* the barrier's payload (el_barrier + directory), once known */
+    uint32_t barrier_len;
+    uint8_t *got;          /* per channel: barrier read in-band */
+    uint8_t *recording;    /* per channel: elements are channel state */
+    int64_t *announced;    /* per channel: highest announcement acted on */
+    int nrecording;
+    bool snapshotted;      /* operators' snapshot taken and barrier forwarded */
+    bool unaligned;
+    int64_t start_ns;
+    int64_t sync_ms, align_ms;
+    sp_writer payload;     /* the task snapshot (operators), channel state appended at the end */
+    sp_writer channel;     /* channel state being recorded */
+  } ck;
   char error[SP_ERRMSG_MAX];
 };
 
@@ -177,6 +206,8 @@ static int add_chained(op_output *o, op_t *succ, int input) {
   return 0;
 }
 
+static int restore(task *t);
+
 /* Builds operators, writers and gates. */
 static int setup(task *t) {
   const job_graph *jg = t->jg;
@@ -192,6 +223,7 @@ static int setup(task *t) {
     if (rc < 0) return rc;
     t->ops[i]->schedule = schedule;
     t->ops[i]->task = t;
+    if (t->opts.restore_ops) t->ops[i]->restored = t->opts.restore_ops[i];
     t->nops = i + 1;
   }
   int maxp = 1; /* scratch arrays for the wiring below hold one entry per peer subtask */
@@ -266,7 +298,7 @@ static int setup(task *t) {
         }
       }
     }
-    rc = shuffle_env_partition(t->shuffle, jg->job_id, e->id, t->subtask, nsub,
+    rc = shuffle_env_partition(t->shuffle, t->shuffle_key, e->id, t->subtask, nsub,
                                pool_size(&t->cfg, nsub), t->cfg.buffer_size, &w->rp);
   }
   /* input gates for edges entering the vertex */
@@ -288,7 +320,7 @@ static int setup(task *t) {
     for (int c = 0; rc == 0 && c < n; c++) {
       int nsub = rp_consumers_of(e->part, sv->parallelism, v->parallelism, peers[c], scratch);
       result_partition *rp;
-      rc = shuffle_env_partition(t->shuffle, jg->job_id, e->id, peers[c], nsub,
+      rc = shuffle_env_partition(t->shuffle, t->shuffle_key, e->id, peers[c], nsub,
                                  pool_size(&t->cfg, nsub), t->cfg.buffer_size, &rp);
       if (rc == 0) {
         channel_connect(&g->ch[c], rp, subs[c], &t->event);
@@ -305,6 +337,19 @@ static int setup(task *t) {
   for (int g = 0; g < t->ngates; g++)
     for (int c = 0; c < t->gates[g].nch; c++) t->gates[g].ch[c].vidx = nch++;
   if ((rc = valve_init(&t->valve, nch)) < 0) return rc;
+  t->nch = nch;
+  t->chs = sp_calloc((size_t)nch + 1, sizeof *t->chs);
+  t->ch_gate = sp_calloc((size_t)nch + 1, sizeof *t->ch_gate);
+  t->ck.got = sp_calloc((size_t)nch + 1, 1);
+  t->ck.recording = sp_calloc((size_t)nch + 1, 1);
+  t->ck.announced = sp_calloc((size_t)nch + 1, sizeof *t->ck.announced);
+  if (!t->chs || !t->ch_gate || !t->ck.got || !t->ck.recording || !t->ck.announced)
+    return SPATE_ENOMEM;
+  for (int g = 0; g < t->ngates; g++)
+    for (int c = 0; c < t->gates[g].nch; c++) {
+      t->chs[t->gates[g].ch[c].vidx] = &t->gates[g].ch[c];
+      t->ch_gate[t->gates[g].ch[c].vidx] = g;
+    }
   /* chain wiring: successors inside the vertex, writers of edges leaving each node; edges that
    * read a side output are wired to that output instead of the main one */
   for (int i = 0; i < v->nnodes; i++) {
@@ -332,7 +377,350 @@ static int setup(task *t) {
   /* open tail first, so a head that emits in open finds its successors ready */
   for (int i = v->nnodes - 1; i >= 0; i--)
     if ((rc = op_open(t->ops[i])) < 0) return rc;
+  return restore(t);
+}
+
+
+/* ---- checkpoints ------------------------------------------------------------------------------ */
+
+/* Hands restored state to the operators, then replays the channel state of an unaligned
+ * checkpoint: the records that were in flight to this subtask when it took its snapshot. */
+static int restore(task *t) {
+  int rc = 0;
+  for (int i = 0; rc == 0 && i < t->nops; i++) {
+    op_t *op = t->ops[i];
+    if (op->restored && op->vt->restore) rc = op->vt->restore(op, op->restored);
+  }
+  if (rc == 0 && t->opts.channel_state.len) {
+    sp_reader r;
+    sp_reader_init(&r, t->opts.channel_state.data, t->opts.channel_state.len);
+    uint64_t n = 0;
+    while (rc == 0 && sp_reader_ok(&r) && r.pos < r.len) {
+      uint32_t g = sp_get_u32(&r), len;
+      const uint8_t *p = sp_get_blob(&r, &len);
+      if (!sp_reader_ok(&r) || g >= (uint32_t)t->ngates || !p || len < 8) {
+        rc = sp_err(t->error, sizeof t->error, SPATE_ECORRUPT,
+                    "%s: channel state is malformed at byte %zu", t->name, r.pos);
+        break;
+      }
+      int64_t ts;
+      memcpy(&ts, p, 8);
+      spate_row row = {p + 8, len - 8, t->gates[g].nfields};
+      rc = op_process(t->ops[0], t->gates[g].input, ts, &row);
+      n++;
+    }
+    if (rc == 0)
+      SP_INFO("task", "%s replayed %llu in-flight records from the checkpoint.", t->name,
+              (unsigned long long)n);
+  }
+  for (int i = 0; i < t->nops; i++) t->ops[i]->restored = NULL;
+  if (t->opts.release) t->opts.release(t->opts.release_arg);
+  t->opts.release = NULL;
+  t->opts.restore_ops = NULL;
+  return rc;
+}
+
+static const el_barrier *ck_barrier(const task *t) { return (const el_barrier *)t->ck.barrier; }
+
+static void ck_reset(task *t) {
+  t->ck.id = 0;
+  t->ck.snapshotted = t->ck.unaligned = false;
+  t->ck.nrecording = 0;
+  if (t->nch && t->ck.got) memset(t->ck.got, 0, (size_t)t->nch);
+  if (t->nch && t->ck.recording) memset(t->ck.recording, 0, (size_t)t->nch);
+  sp_writer_free(&t->ck.payload);
+  sp_writer_free(&t->ck.channel);
+  sp_free(t->ck.barrier);
+  t->ck.barrier = NULL;
+  t->ck.barrier_len = 0;
+}
+
+static int ck_remember_barrier(task *t, const void *payload, uint32_t len) {
+  if (t->ck.barrier) return 0;
+  if (!(t->ck.barrier = sp_malloc(len))) return SPATE_ENOMEM;
+  memcpy(t->ck.barrier, payload, len);
+  t->ck.barrier_len = len;
   return 0;
+}
+
+static void ck_start(task *t, int64_t id) {
+  ck_reset(t);
+  t->ck.id = id;
+  t->ck.start_ns = sp_mono_ns();
+}
+
+/* Drops the checkpoint in progress (superseded, cancelled or aborted); with forward, sends a
+ * cancel marker downstream so the tasks there stop aligning on it too. */
+static int ck_abort(task *t, int64_t id, bool forward) {
+  if (t->ck.id) SP_INFO("task", "%s: checkpoint %lld dropped.", t->name, (long long)t->ck.id);
+  ck_reset(t);
+  if (id > t->ck.last) t->ck.last = id;
+  for (int k = 0; forward && k < t->nwriters; k++) {
+    int rc = rw_broadcast_event(&t->writers[k], EL_CANCEL_BARRIER, &id, 8);
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+/* The synchronous part: every operator of the chain writes its state (chain order), then the
+ * barrier goes downstream. */
+static int ck_snapshot(task *t) {
+  int64_t start = sp_mono_ns();
+  const el_barrier *b = ck_barrier(t);
+  sp_writer *w = &t->ck.payload;
+  sp_writer_init(w);
+  uint32_t nops = 0;
+  for (int i = 0; i < t->nops; i++)
+    if (t->ops[i]->vt->snapshot) nops++;
+  sp_put_u32(w, SNAP_TASK_MAGIC);
+  sp_put_u32(w, 1);
+  sp_put_i32(w, t->v->parallelism);
+  sp_put_u32(w, nops);
+  for (int i = 0; i < t->nops; i++) {
+    op_t *op = t->ops[i];
+    if (!op->vt->snapshot) continue;
+    int maxp = op->node->max_parallelism;
+    snap_writer sw;
+    int rc = snap_writer_init(&sw, maxp,
+                              ks_key_group_range_for(maxp, op->ctx.parallelism, op->ctx.subtask));
+    if (rc == 0) rc = op->vt->snapshot(op, b->id, &sw);
+    sp_writer sec;
+    sp_writer_init(&sec);
+    if (rc == 0) rc = snap_encode(&sw, &sec);
+    snap_writer_free(&sw);
+    if (rc < 0) {
+      sp_writer_free(&sec);
+      if (!t->error[0])
+        sp_err(t->error, sizeof t->error, rc, "%s: could not snapshot '%s' for checkpoint %lld: %s",
+               t->name, op->node->name, (long long)b->id, spate_strerror(rc));
+      return rc;
+    }
+    sp_put_str(w, op->uid);
+    sp_put_i32(w, maxp);
+    sp_put_blob(w, sec.data, (uint32_t)sec.len);
+    sp_writer_free(&sec);
+  }
+  if (w->failed) return SPATE_ENOMEM;
+  t->ck.sync_ms = (sp_mono_ns() - start) / 1000000;
+  t->ck.align_ms = t->v->ninputs ? (start - t->ck.start_ns) / 1000000 : 0;
+  t->ck.snapshotted = true;
+  if (b->id > t->ck.last) t->ck.last = b->id;
+  for (int k = 0; k < t->nwriters; k++) {
+    int rc = rw_emit_barrier(&t->writers[k], b->id, t->ck.barrier, t->ck.barrier_len);
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+/* The snapshot is complete (channel state included): hand it over for writing. */
+static int ck_finish(task *t) {
+  const el_barrier *b = ck_barrier(t);
+  sp_put_blob(&t->ck.payload, t->ck.channel.data, (uint32_t)t->ck.channel.len);
+  if (t->ck.payload.failed || t->ck.channel.failed) return SPATE_ENOMEM;
+  char dir[4096];
+  uint32_t dl = b->dir_len < sizeof dir - 1 ? b->dir_len : (uint32_t)sizeof dir - 1;
+  memcpy(dir, t->ck.barrier + sizeof(el_barrier), dl);
+  dir[dl] = 0;
+  task_snapshot_done d = {.id = b->id,
+                          .flags = b->flags,
+                          .dir = dir,
+                          .sync_ms = t->ck.sync_ms,
+                          .alignment_ms = t->ck.align_ms,
+                          .unaligned = t->ck.unaligned};
+  size_t len;
+  uint8_t *payload = sp_writer_take(&t->ck.payload, &len);
+  if (t->cfg.on_snapshot)
+    t->cfg.on_snapshot(t->listener_arg, t, &d, payload, len);
+  else
+    sp_free(payload);
+  ck_reset(t);
+  return 0;
+}
+
+static bool ck_channel_done(const task *t, int c) { return t->ck.got[c] || t->chs[c]->finished; }
+
+static bool ck_all_done(const task *t) {
+  for (int c = 0; c < t->nch; c++)
+    if (!ck_channel_done(t, c)) return false;
+  return true;
+}
+
+/* Takes the snapshot now and records what the channels without their barrier still deliver. */
+static int ck_go_unaligned(task *t) {
+  t->ck.unaligned = true;
+  int rc = ck_snapshot(t);
+  if (rc < 0) return rc;
+  sp_writer_init(&t->ck.channel);
+  for (int c = 0; c < t->nch; c++)
+    if (!ck_channel_done(t, c)) {
+      t->ck.recording[c] = 1;
+      t->ck.nrecording++;
+    }
+  return t->ck.nrecording ? 0 : ck_finish(t);
+}
+
+/* After a channel delivered its barrier or ended: take the snapshot or finish when due. */
+static int ck_progress(task *t) {
+  if (!t->ck.id || !t->ck.barrier) return 0;
+  if (t->ck.snapshotted) return t->ck.nrecording ? 0 : ck_finish(t);
+  if (!ck_all_done(t)) return 0;
+  int rc = ck_snapshot(t);
+  if (rc == 0) {
+    sp_writer_init(&t->ck.channel);
+    rc = ck_finish(t);
+  }
+  return rc;
+}
+
+static bool ck_may_go_unaligned(const task *t, const el_barrier *b) {
+  if (b->flags & (BARRIER_SAVEPOINT | BARRIER_AT_LEAST_ONCE)) return false;
+  if (b->flags & BARRIER_UNALIGNED) return true;
+  return b->aligned_timeout_ms > 0 && sp_wall_ms() - b->timestamp >= b->aligned_timeout_ms;
+}
+
+/* A barrier read in-band on channel c. */
+static int ck_on_barrier(task *t, int c, const uint8_t *payload, uint32_t len) {
+  el_barrier b;
+  if (len < sizeof b) return 0;
+  memcpy(&b, payload, sizeof b);
+  if (b.id <= t->ck.last && !(t->ck.id == b.id)) return 0; /* taken or dropped already */
+  int rc = 0;
+  if (t->ck.id && b.id > t->ck.id && (rc = ck_abort(t, t->ck.id, false)) < 0) return rc;
+  if (!t->ck.id) ck_start(t, b.id);
+  if ((rc = ck_remember_barrier(t, payload, len)) < 0) return rc;
+  if (t->ck.got[c]) return 0;
+  t->ck.got[c] = 1;
+  if (t->ck.recording[c]) {
+    t->ck.recording[c] = 0;
+    t->ck.nrecording--;
+  }
+  if (!t->ck.snapshotted && ck_may_go_unaligned(t, &b) && !ck_all_done(t))
+    return ck_go_unaligned(t);
+  return ck_progress(t);
+}
+
+/* Announced barriers (unaligned checkpoints): act before reading up to them. */
+static int ck_poll_announcements(task *t) {
+  for (int c = 0; c < t->nch; c++) {
+    input_channel *ch = t->chs[c];
+    if (ch->finished) continue;
+    int64_t a = atomic_load_explicit(&ch->rp->subs[ch->sub].announced, memory_order_acquire);
+    if (a <= t->ck.announced[c]) continue;
+    t->ck.announced[c] = a;
+    if (a <= t->ck.last || (t->ck.id == a && t->ck.snapshotted) || t->ck.got[c]) continue;
+    uint8_t buf[sizeof(el_barrier) + 4096];
+    uint32_t len = rp_announced_barrier(ch->rp, ch->sub, buf, sizeof buf);
+    el_barrier b;
+    if (len < sizeof b) continue;
+    memcpy(&b, buf, sizeof b);
+    if (b.id != a || !ck_may_go_unaligned(t, &b)) continue; /* aligned: wait for it in-band */
+    int rc = 0;
+    if (t->ck.id && b.id > t->ck.id && (rc = ck_abort(t, t->ck.id, false)) < 0) return rc;
+    if (!t->ck.id) ck_start(t, b.id);
+    if ((rc = ck_remember_barrier(t, buf, len)) < 0) return rc;
+    if ((rc = ck_go_unaligned(t)) < 0) return rc;
+  }
+  return 0;
+}
+
+/* The aligned-checkpoint timeout passed while aligning: continue unaligned. */
+static int ck_check_timeout(task *t) {
+  if (!t->ck.id || t->ck.snapshotted || !t->ck.barrier) return 0;
+  const el_barrier *b = ck_barrier(t);
+  if (!ck_may_go_unaligned(t, b)) return 0;
+  SP_INFO("task", "%s: checkpoint %lld switches to unaligned after %lld ms of alignment.",
+          t->name, (long long)b->id, (long long)b->aligned_timeout_ms);
+  return ck_go_unaligned(t);
+}
+
+/* Milliseconds until the alignment timeout of the checkpoint being aligned (-1: none). */
+static int64_t ck_timeout_wait_ms(const task *t) {
+  if (!t->ck.id || t->ck.snapshotted || !t->ck.barrier) return -1;
+  const el_barrier *b = ck_barrier(t);
+  if (b->flags & (BARRIER_SAVEPOINT | BARRIER_AT_LEAST_ONCE | BARRIER_UNALIGNED) ||
+      b->aligned_timeout_ms <= 0)
+    return -1;
+  int64_t left = b->timestamp + b->aligned_timeout_ms - sp_wall_ms();
+  return left < 0 ? 0 : left;
+}
+
+/* Whether channel c is held back: it delivered the barrier of an aligned checkpoint that is
+ * still waiting for other channels. */
+static inline bool ck_blocked(const task *t, int c) {
+  return t->ck.id && !t->ck.snapshotted && t->ck.got[c] && t->ck.barrier &&
+         !(ck_barrier(t)->flags & BARRIER_AT_LEAST_ONCE);
+}
+
+typedef struct trigger_mail {
+  el_barrier b;
+  uint32_t len;
+  uint8_t payload[];
+} trigger_mail;
+
+static void trigger_mail_fn(void *owner, void *arg, bool run) {
+  task *t = owner;
+  trigger_mail *m = arg;
+  if (run && atomic_load(&t->state) == TS_RUNNING && t->pending_rc == 0 &&
+      m->b.id > t->ck.last) {
+    int rc = 0;
+    if (t->ck.id) rc = ck_abort(t, t->ck.id, false);
+    if (rc == 0) {
+      ck_start(t, m->b.id);
+      rc = ck_remember_barrier(t, m->payload, m->len);
+    }
+    if (rc == 0) rc = ck_snapshot(t);
+    if (rc == 0) {
+      sp_writer_init(&t->ck.channel);
+      rc = ck_finish(t);
+    }
+    if (rc < 0) t->pending_rc = rc;
+  }
+  sp_free(m);
+}
+
+int task_trigger_checkpoint(task *t, const el_barrier *b, const char *dir) {
+  size_t dl = dir ? strlen(dir) : 0;
+  trigger_mail *m = sp_malloc(sizeof *m + sizeof *b + dl);
+  if (!m) return SPATE_ENOMEM;
+  m->b = *b;
+  m->b.dir_len = (uint32_t)dl;
+  m->len = (uint32_t)(sizeof *b + dl);
+  memcpy(m->payload, &m->b, sizeof *b);
+  if (dl) memcpy(m->payload + sizeof *b, dir, dl);
+  int rc = task_post(t, trigger_mail_fn, m);
+  if (rc < 0) sp_free(m);
+  return rc;
+}
+
+typedef struct notify_mail {
+  int64_t id;
+  bool complete;
+} notify_mail;
+
+static void notify_mail_fn(void *owner, void *arg, bool run) {
+  task *t = owner;
+  notify_mail *m = arg;
+  if (run && t->pending_rc == 0) {
+    int rc = 0;
+    if (!m->complete && t->ck.id && t->ck.id <= m->id) rc = ck_abort(t, m->id, true);
+    for (int i = 0; rc == 0 && i < t->nops; i++) {
+      op_t *op = t->ops[i];
+      if (m->complete && op->vt->notify_complete) rc = op->vt->notify_complete(op, m->id);
+      if (!m->complete && op->vt->notify_aborted) rc = op->vt->notify_aborted(op, m->id);
+    }
+    if (rc < 0) t->pending_rc = rc;
+  }
+  sp_free(m);
+}
+
+int task_notify_checkpoint(task *t, int64_t id, bool complete) {
+  notify_mail *m = sp_malloc(sizeof *m);
+  if (!m) return SPATE_ENOMEM;
+  m->id = id;
+  m->complete = complete;
+  int rc = task_post(t, notify_mail_fn, m);
+  if (rc < 0) sp_free(m);
+  return rc;
 }
 
 static void flush_all(task *t) {
@@ -369,7 +757,7 @@ static bool input_available(task *t) {
   for (int g = 0; g < t->ngates; g++)
     for (int c = 0; c < t->gates[g].nch; c++) {
       input_channel *ch = &t->gates[g].ch[c];
-      if (ch->finished) continue;
+      if (ch->finished || ck_blocked(t, ch->vidx)) continue;
       if ((ch->buf && ch->pos < ch->buf->size) || !sp_spsc_empty(&ch->rp->subs[ch->sub].queue))
         return true;
     }
@@ -383,6 +771,7 @@ static int run_source(task *t) {
   int budget = 64;
   for (;;) {
     if (mailbox_has_mail(&t->mail)) mailbox_run(&t->mail, t);
+    if (t->pending_rc < 0) return t->pending_rc;
     if (atomic_load_explicit(&t->cancel, memory_order_relaxed)) return SPATE_ECANCELED;
     int64_t start = sp_mono_ns();
     int rc = head->vt->poll(head, budget);
@@ -412,25 +801,47 @@ static int run_inputs(task *t) {
   int open_gates = 0;
   for (int g = 0; g < t->ngates; g++)
     if (t->gates[g].nch > t->gates[g].nfinished) open_gates++;
+  bool announcements = t->opts.unaligned || t->opts.aligned_timeout_ms > 0;
   while (open_gates > 0) {
     if (mailbox_has_mail(&t->mail)) mailbox_run(&t->mail, t);
+    if (t->pending_rc < 0) return t->pending_rc;
     if (atomic_load_explicit(&t->cancel, memory_order_relaxed)) return SPATE_ECANCELED;
+    if (announcements) {
+      int rc = ck_poll_announcements(t);
+      if (rc == 0) rc = ck_check_timeout(t);
+      if (rc < 0) return rc;
+    }
     bool progress = false;
     for (int g = 0; g < t->ngates; g++) {
       input_gate *gate = &t->gates[g];
       for (int c = 0; c < gate->nch; c++) {
         input_channel *ch = &gate->ch[c];
-        if (ch->finished) continue;
+        if (ch->finished || ck_blocked(t, ch->vidx)) continue;
         stream_element el;
-        int r, n = 0;
+        int r = 0, n = 0;
         while (n < 4096 && (r = channel_next(ch, &el)) == 1) {
           n++;
           if (el.tag == EL_RECORD) {
             int64_t ts;
             memcpy(&ts, el.payload, 8);
             spate_row row = {el.payload + 8, el.len - 8, gate->nfields};
+            if (t->ck.nrecording && t->ck.recording[ch->vidx]) { /* in flight: channel state */
+              sp_put_u32(&t->ck.channel, (uint32_t)g);
+              sp_put_blob(&t->ck.channel, el.payload, el.len);
+            }
             int rc = op_process(head, gate->input, ts, &row);
             if (rc < 0) return rc;
+          } else if (el.tag == EL_BARRIER) {
+            int rc = ck_on_barrier(t, ch->vidx, el.payload, el.len);
+            if (rc < 0) return rc;
+            if (ck_blocked(t, ch->vidx)) break;
+          } else if (el.tag == EL_CANCEL_BARRIER && el.len == 8) {
+            int64_t id;
+            memcpy(&id, el.payload, 8);
+            if (id > t->ck.last || t->ck.id == id) {
+              int rc = ck_abort(t, id, true);
+              if (rc < 0) return rc;
+            }
           } else if (el.tag == EL_WATERMARK && el.len == 8) {
             int64_t wm;
             memcpy(&wm, el.payload, 8);
@@ -448,9 +859,14 @@ static int run_inputs(task *t) {
           } else if (el.tag == EL_END_OF_PARTITION) {
             ch->finished = true;
             if (++gate->nfinished == gate->nch) open_gates--;
+            if (t->ck.recording[ch->vidx]) {
+              t->ck.recording[ch->vidx] = 0;
+              t->ck.nrecording--;
+            }
             valve_output vo;
             valve_finished(&t->valve, ch->vidx, &vo);
             int rc = apply_valve(t, &vo);
+            if (rc == 0) rc = ck_progress(t);
             if (rc < 0) return rc;
             break;
           }
@@ -469,7 +885,11 @@ static int run_inputs(task *t) {
     if (!progress && open_gates > 0) {
       uint32_t token = sp_event_prepare(&t->event);
       if (input_available(t) || mailbox_has_mail(&t->mail) || atomic_load(&t->cancel)) continue;
-      int64_t timeout = timer_wait_ns(t); /* the earlier of the next timer and the next flush */
+      int64_t timeout = timer_wait_ns(t); /* the earliest of the next timer, the next flush and
+                                             the alignment timeout */
+      int64_t align_ms = ck_timeout_wait_ms(t);
+      if (align_ms >= 0 && (timeout < 0 || align_ms * 1000000LL < timeout))
+        timeout = align_ms * 1000000LL;
       if (t->cfg.buffer_timeout_ms > 0 && any_dirty(t)) {
         int64_t flush_in = t->last_flush_ns + t->cfg.buffer_timeout_ms * 1000000LL - now;
         if (flush_in < 0) flush_in = 0;
@@ -524,7 +944,8 @@ static void *task_main(void *arg) {
 }
 
 int task_start(const job_graph *jg, int vertex, int subtask, int attempt, shuffle_env *shuffle,
-               void *dl, const task_config *cfg, task_listener listener, void *arg, task **out) {
+               void *dl, const task_config *cfg, const task_options *opts,
+               task_listener listener, void *arg, task **out) {
   *out = NULL;
   task *t = sp_calloc(1, sizeof *t);
   if (!t) return SPATE_ENOMEM;
@@ -535,9 +956,11 @@ int task_start(const job_graph *jg, int vertex, int subtask, int attempt, shuffl
   t->shuffle = shuffle;
   t->dl = dl;
   t->cfg = *cfg;
+  if (opts) t->opts = *opts;
   t->listener = listener;
   t->listener_arg = arg;
   snprintf(t->name, sizeof t->name, "%s (%d/%d)", t->v->name, subtask + 1, t->v->parallelism);
+  snprintf(t->shuffle_key, sizeof t->shuffle_key, "%s-%d", jg->job_id, attempt);
   snprintf(t->attempt_id, sizeof t->attempt_id, "%.16s_%d_%d_%d", jg->job_id, vertex, subtask,
            attempt);
   sp_event_init(&t->event);
@@ -593,6 +1016,13 @@ void task_join_free(task *t) {
   sp_writer_free(&t->collected);
   valve_destroy(&t->valve);
   sp_free(t->timers);
+  ck_reset(t);
+  sp_free(t->ck.got);
+  sp_free(t->ck.recording);
+  sp_free(t->ck.announced);
+  sp_free(t->chs);
+  sp_free(t->ch_gate);
+  if (t->opts.release) t->opts.release(t->opts.release_arg); /* never restored */
   mailbox_destroy(&t->mail, t);
   sp_event_destroy(&t->event);
   sp_free(t);

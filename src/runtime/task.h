@@ -20,7 +20,9 @@
 #include "base/err.h"
 #include "base/sync.h"
 #include "graph/stream_graph.h"
+#include "runtime/element.h"
 #include "runtime/shuffle_env.h"
+#include "state/snapshot.h"
 
 typedef enum task_state {
   TS_CREATED = 0,
@@ -38,14 +40,43 @@ static inline bool task_state_terminal(task_state s) {
   return s == TS_FINISHED || s == TS_CANCELED || s == TS_FAILED;
 }
 
+typedef struct task task;
+
+/* What a task reports when the synchronous part of a checkpoint is done (and, for unaligned
+ * checkpoints, its channel state is complete). */
+typedef struct task_snapshot_done {
+  int64_t id;
+  uint32_t flags;        /* the barrier's BARRIER_* flags */
+  const char *dir;       /* the barrier's target directory */
+  int64_t sync_ms;       /* the synchronous part */
+  int64_t alignment_ms;  /* first barrier to snapshot (0 for sources) */
+  bool unaligned;        /* taken unaligned (from the start or after the alignment timeout) */
+} task_snapshot_done;
+
 typedef struct task_config {
   const struct op_vtable *(*vtable_for)(op_kind kind); /* the operators this task can run */
   uint32_t buffer_size;
   int buffers_per_channel, floating_buffers;
   int64_t buffer_timeout_ms; /* 0: flush after every record; < 0: only when full */
+  /* Checkpoints, called on the task thread with the listener's arg: the task's snapshot
+   * (snap_task payload, sp_malloc'ed; ownership passes) is ready to be written (the
+   * asynchronous part) and acknowledged. */
+  void (*on_snapshot)(void *arg, task *t, const task_snapshot_done *d, uint8_t *payload,
+                      size_t len);
 } task_config;
 
-typedef struct task task;
+/* Per task settings of a job run. */
+typedef struct task_options {
+  bool unaligned;              /* execution.checkpointing.unaligned.enabled */
+  int64_t aligned_timeout_ms;  /* execution.checkpointing.aligned-checkpoint-timeout */
+  /* state to start from, or NULL: per operator of the chain (NULL entries: nothing for it),
+   * and the channel state of an unaligned checkpoint (empty if none). The views stay valid
+   * until release(release_arg) is called, which the task does once it has restored. */
+  const snap_restore *const *restore_ops;
+  snap_section channel_state;
+  void (*release)(void *arg);
+  void *release_arg;
+} task_options;
 
 /* Called on the task thread at every switch. When `to` is terminal, task_report_* may be used
  * inside the call. */
@@ -53,7 +84,15 @@ typedef void (*task_listener)(void *arg, task *t, task_state from, task_state to
 
 /* Starts the thread. jg, shuffle and dl must outlive the task. */
 int task_start(const job_graph *jg, int vertex, int subtask, int attempt, shuffle_env *shuffle,
-               void *dl, const task_config *cfg, task_listener listener, void *arg, task **out);
+               void *dl, const task_config *cfg, const task_options *opts,
+               task_listener listener, void *arg, task **out);
+/* Checkpoint control, thread-safe (each posts a mail):
+ * trigger: a source task takes checkpoint b->id and sends the barrier downstream;
+ * notify: checkpoint id completed (complete) or was aborted: operators are told; an aborted
+ *   checkpoint still aligning or collecting channel state is dropped and a cancel marker sent on.
+ * SPATE_ESTATE once the task has ended. */
+int task_trigger_checkpoint(task *t, const el_barrier *b, const char *dir);
+int task_notify_checkpoint(task *t, int64_t id, bool complete);
 /* Asks the task to stop; returns at once (thread-safe). */
 void task_cancel(task *t);
 /* Posts a mail that the task's thread runs between batches (run = true), or hands back with

@@ -547,7 +547,8 @@ static void test_encode_decode_roundtrip(void **st) {
   assert_int_equal(back->nodes[2].key.nfields, 1);
   assert_int_equal(back->nodes[2].key.fields[0], 0);
   assert_int_equal(back->nodes[2].key.key_schema->nfields, 1);
-  assert_null(back->nodes[3].uid);
+  assert_true(sg_uid_generated(&back->nodes[3])); /* no uid given: generated, stable */
+  assert_string_equal(back->nodes[3].uid, jg->nodes[3].uid);
   const sg_edge *e = &back->nodes[5].inputs[1];
   assert_int_equal(e->part, PART_HASH);
   assert_string_equal(e->key.selector, "key_by_word");
