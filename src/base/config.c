@@ -1,10 +1,13 @@
 /*
  * config.c: the configuration store, its table of known keys, and the YAML loader.
  *
- * Every key Spate understands is a row in `keys` below: Flink's name, an optional deprecated
- * Flink name accepted as the same key, a type, a default and a one-line description (the table
- * is the single source for documentation). Flink keys that describe the JVM have no meaning here;
- * they are listed as ignored so that a config.yaml copied from Flink still loads, with a warning.
+ * Every key Spate understands is a row in `keys` below: Flink's name, an optional second Flink
+ * name accepted as the same key, a type, a default and a one-line description (the table is the
+ * single source for documentation). The second name is usually a deprecated one and using it
+ * logs a warning; a few keys were renamed in Flink 1.20 (state.checkpoints.dir became
+ * execution.checkpointing.dir, ...), and there the 1.19 name is the key and the 1.20 name is
+ * accepted silently. Flink keys that describe the JVM have no meaning here; they are listed as
+ * ignored so that a config.yaml copied from Flink still loads, with a warning.
  *
  * A config is a small array of explicitly set keys in the order they were first set, each holding
  * the text it was given (what sp_config_each reports, so encoding and re-parsing round-trips) and
@@ -19,7 +22,9 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,24 +47,42 @@ typedef enum key_type {
   KT_BOOL,     /* true / false, case-insensitive */
   KT_DURATION, /* Flink TimeUtils syntax, stored in milliseconds, within [min, max] */
   KT_MEMORY,   /* Flink MemorySize syntax, stored in bytes, within [min, max] */
+  KT_DOUBLE,   /* decimal number ("1.5", "2", "1e-3"), within [dmin, dmax] (dmin excluded if
+                  dmin_open) */
   KT_STRING,   /* any non-empty text */
-  KT_ENUM,     /* one of choices, case-insensitive, stored as the index */
+  KT_ENUM,     /* one of choices (or their synonyms), case-insensitive, stored as the index */
   KT_LOGLEVEL, /* sp_log_parse_level names, stored as the sp_log_level */
   KT_IGNORED,  /* a Flink key without meaning in Spate: accepted with a warning, not stored */
 } key_type;
 
+/* Rows are written with designated initializers: fields a row does not name are zero. */
 typedef struct key_def {
   const char *name;
-  const char *alias; /* deprecated Flink name for the same key, or NULL */
+  const char *alias;   /* another Flink name for the same key, or NULL */
+  bool alias_is_newer; /* alias is the name newer Flink versions (1.20) give the key; it is
+                          accepted without the warning a deprecated name gets */
   key_type type;
-  const char *def;   /* default in the same text form a user would write; NULL = no default */
-  int64_t min, max;  /* inclusive bounds for int, duration (ms) and memory (bytes) keys */
-  bool or_minus_one; /* int keys: -1 is accepted as "not set" besides [min, max] */
-  const char *const *choices; /* enum keys: NULL-terminated canonical (upper-case) names */
+  const char *def;     /* default in the same text form a user would write; NULL = no default */
+  int64_t min, max;    /* inclusive bounds for int, duration (ms) and memory (bytes) keys */
+  bool or_minus_one;   /* int keys: -1 is accepted as "not set" besides [min, max] */
+  double dmin, dmax;   /* bounds of double keys, inclusive unless dmin_open */
+  bool dmin_open;
+  const char *const *choices;  /* enum keys: NULL-terminated canonical names */
+  const char *const *synonyms; /* enum keys, optional: per choice, NULL or other accepted
+                                  spellings separated by '|' */
   const char *desc;
 } key_def;
 
 static const char *const runtime_modes[] = {"STREAMING", "BATCH", "AUTOMATIC", NULL};
+static const char *const checkpointing_modes[] = {"EXACTLY_ONCE", "AT_LEAST_ONCE", NULL};
+static const char *const retention_modes[] = {"NO_EXTERNALIZED_CHECKPOINTS",
+                                              "DELETE_ON_CANCELLATION", "RETAIN_ON_CANCELLATION",
+                                              NULL};
+/* Flink's RestartStrategyType spellings; Flink compares them after lower-casing the value. */
+static const char *const restart_types[] = {"none", "fixed-delay", "failure-rate",
+                                            "exponential-delay", NULL};
+static const char *const restart_type_synonyms[] = {"off|disable", "fixeddelay", "failurerate",
+                                                    "exponentialdelay"};
 /* Indexed by sp_log_level, so a stored level maps straight back to its canonical name. */
 static const char *const log_level_names[] = {"DEBUG", "INFO", "WARN", "ERROR", "OFF", NULL};
 
@@ -67,53 +90,148 @@ static const char *const log_level_names[] = {"DEBUG", "INFO", "WARN", "ERROR", 
 #define MB (KB * 1024)
 #define GB (MB * 1024)
 #define IGNORED(n) \
-  {n, NULL, KT_IGNORED, NULL, 0, 0, false, NULL, "JVM setting of Flink; has no meaning in Spate"}
+  {.name = n, .type = KT_IGNORED, .desc = "JVM setting of Flink; has no meaning in Spate"}
+/* Flink's CheckpointCoordinatorConfiguration.MINIMAL_CHECKPOINT_TIME: shorter checkpoint
+ * intervals and timeouts are rejected by CheckpointConfig. */
+#define MIN_CHECKPOINT_MS 10
 
 static const key_def keys[] = {
-    {"parallelism.default", NULL, KT_INT, "1", 1, INT32_MAX, false, NULL,
-     "Parallelism of operators and jobs that do not set their own."},
-    {"pipeline.max-parallelism", NULL, KT_INT, "-1", 1, 32768, true, NULL,
-     "Upper bound for rescaling (number of key groups); -1 derives it from the parallelism."},
-    {"taskmanager.numberOfTaskSlots", NULL, KT_INT, "1", 1, INT32_MAX, false, NULL,
-     "Number of task slots each TaskManager offers."},
-    {"minicluster.number-of-taskmanagers", "local.number-taskmanager", KT_INT, "1", 1, INT32_MAX,
-     false, NULL, "Number of TaskManagers a local MiniCluster starts."},
-    {"taskmanager.network.memory.buffers-per-channel", NULL, KT_INT, "2", 1, INT32_MAX, false, NULL,
-     "Exclusive network buffers per input channel (credit-based flow control)."},
-    {"taskmanager.network.memory.floating-buffers-per-gate", NULL, KT_INT, "8", 0, INT32_MAX, false,
-     NULL, "Floating network buffers shared by all channels of an input gate."},
-    {"rest.port", NULL, KT_INT, "8081", 0, 65535, false, NULL,
-     "Port of the REST server (0 picks a free port)."},
-    {"jobmanager.rpc.port", NULL, KT_INT, "6123", 0, 65535, false, NULL,
-     "Port of the JobManager's RPC endpoint (0 picks a free port)."},
-    {"pipeline.operator-chaining.enabled", "pipeline.operator-chaining", KT_BOOL, "true", 0, 0,
-     false, NULL, "Whether operators that can be chained run in one task."},
-    {"execution.buffer-timeout.enabled", NULL, KT_BOOL, "true", 0, 0, false, NULL,
-     "Whether partly filled network buffers are flushed after the buffer timeout."},
-    {"execution.buffer-timeout.interval", "execution.buffer-timeout", KT_DURATION, "100 ms", 0,
-     INT64_MAX, false, NULL, "Longest time a record may wait in a partly filled network buffer."},
-    {"pipeline.auto-watermark-interval", NULL, KT_DURATION, "200 ms", 0, INT64_MAX, false, NULL,
-     "Interval of periodic watermark emission; 0 disables periodic watermarks."},
-    {"slot.request.timeout", NULL, KT_DURATION, "5 min", 1, INT64_MAX, false, NULL,
-     "How long a job waits for the slots it requested before failing."},
-    {"heartbeat.interval", NULL, KT_DURATION, "10 s", 1, INT64_MAX, false, NULL,
-     "Interval between heartbeats of the JobManager and TaskManagers."},
-    {"heartbeat.timeout", NULL, KT_DURATION, "50 s", 1, INT64_MAX, false, NULL,
-     "Time without a heartbeat after which the peer is considered lost."},
-    {"taskmanager.memory.segment-size", NULL, KT_MEMORY, "32 kb", KB, GB, false, NULL,
-     "Size of a network buffer (memory segment)."},
-    {"rest.address", NULL, KT_STRING, "localhost", 0, 0, false, NULL,
-     "Address clients use to reach the REST server."},
-    {"rest.bind-address", NULL, KT_STRING, "localhost", 0, 0, false, NULL,
-     "Address the REST server binds to."},
-    {"jobmanager.rpc.address", NULL, KT_STRING, "localhost", 0, 0, false, NULL,
-     "Address of the JobManager's RPC endpoint."},
-    {"log.file", NULL, KT_STRING, NULL, 0, 0, false, NULL,
-     "File to append log lines to; unset logs to stderr."},
-    {"execution.runtime-mode", NULL, KT_ENUM, "STREAMING", 0, 0, false, runtime_modes,
-     "STREAMING, BATCH or AUTOMATIC (BATCH when all sources are bounded)."},
-    {"log.level", NULL, KT_LOGLEVEL, "INFO", 0, 0, false, NULL,
-     "Lowest level that is logged: DEBUG, INFO, WARN, ERROR or OFF."},
+    {.name = "parallelism.default", .type = KT_INT, .def = "1", .min = 1, .max = INT32_MAX,
+     .desc = "Parallelism of operators and jobs that do not set their own."},
+    {.name = "pipeline.max-parallelism", .type = KT_INT, .def = "-1", .min = 1, .max = 32768,
+     .or_minus_one = true,
+     .desc = "Upper bound for rescaling (number of key groups); -1 derives it from the "
+             "parallelism."},
+    {.name = "taskmanager.numberOfTaskSlots", .type = KT_INT, .def = "1", .min = 1,
+     .max = INT32_MAX, .desc = "Number of task slots each TaskManager offers."},
+    {.name = "minicluster.number-of-taskmanagers", .alias = "local.number-taskmanager",
+     .type = KT_INT, .def = "1", .min = 1, .max = INT32_MAX,
+     .desc = "Number of TaskManagers a local MiniCluster starts."},
+    {.name = "taskmanager.network.memory.buffers-per-channel", .type = KT_INT, .def = "2",
+     .min = 1, .max = INT32_MAX,
+     .desc = "Exclusive network buffers per input channel (credit-based flow control)."},
+    {.name = "taskmanager.network.memory.floating-buffers-per-gate", .type = KT_INT, .def = "8",
+     .min = 0, .max = INT32_MAX,
+     .desc = "Floating network buffers shared by all channels of an input gate."},
+    {.name = "rest.port", .type = KT_INT, .def = "8081", .min = 0, .max = 65535,
+     .desc = "Port of the REST server (0 picks a free port)."},
+    {.name = "jobmanager.rpc.port", .type = KT_INT, .def = "6123", .min = 0, .max = 65535,
+     .desc = "Port of the JobManager's RPC endpoint (0 picks a free port)."},
+    {.name = "pipeline.operator-chaining.enabled", .alias = "pipeline.operator-chaining",
+     .type = KT_BOOL, .def = "true",
+     .desc = "Whether operators that can be chained run in one task."},
+    {.name = "execution.buffer-timeout.enabled", .type = KT_BOOL, .def = "true",
+     .desc = "Whether partly filled network buffers are flushed after the buffer timeout."},
+    {.name = "execution.buffer-timeout.interval", .alias = "execution.buffer-timeout",
+     .type = KT_DURATION, .def = "100 ms", .min = 0, .max = INT64_MAX,
+     .desc = "Longest time a record may wait in a partly filled network buffer."},
+    {.name = "pipeline.auto-watermark-interval", .type = KT_DURATION, .def = "200 ms", .min = 0,
+     .max = INT64_MAX,
+     .desc = "Interval of periodic watermark emission; 0 disables periodic watermarks."},
+    {.name = "slot.request.timeout", .type = KT_DURATION, .def = "5 min", .min = 1,
+     .max = INT64_MAX, .desc = "How long a job waits for the slots it requested before failing."},
+    {.name = "heartbeat.interval", .type = KT_DURATION, .def = "10 s", .min = 1, .max = INT64_MAX,
+     .desc = "Interval between heartbeats of the JobManager and TaskManagers."},
+    {.name = "heartbeat.timeout", .type = KT_DURATION, .def = "50 s", .min = 1, .max = INT64_MAX,
+     .desc = "Time without a heartbeat after which the peer is considered lost."},
+    {.name = "taskmanager.memory.segment-size", .type = KT_MEMORY, .def = "32 kb", .min = KB,
+     .max = GB, .desc = "Size of a network buffer (memory segment)."},
+    {.name = "rest.address", .type = KT_STRING, .def = "localhost",
+     .desc = "Address clients use to reach the REST server."},
+    {.name = "rest.bind-address", .type = KT_STRING, .def = "localhost",
+     .desc = "Address the REST server binds to."},
+    {.name = "jobmanager.rpc.address", .type = KT_STRING, .def = "localhost",
+     .desc = "Address of the JobManager's RPC endpoint."},
+    {.name = "log.file", .type = KT_STRING,
+     .desc = "File to append log lines to; unset logs to stderr."},
+    {.name = "execution.runtime-mode", .type = KT_ENUM, .def = "STREAMING",
+     .choices = runtime_modes,
+     .desc = "STREAMING, BATCH or AUTOMATIC (BATCH when all sources are bounded)."},
+    {.name = "log.level", .type = KT_LOGLEVEL, .def = "INFO",
+     .desc = "Lowest level that is logged: DEBUG, INFO, WARN, ERROR or OFF."},
+
+    /* Checkpointing (Flink's CheckpointingOptions / ExecutionCheckpointingOptions). */
+    {.name = "execution.checkpointing.interval", .type = KT_DURATION, .min = MIN_CHECKPOINT_MS,
+     .max = INT64_MAX,
+     .desc = "Interval of periodic checkpoints; unset, checkpointing is disabled."},
+    {.name = "execution.checkpointing.timeout", .type = KT_DURATION, .def = "10 min",
+     .min = MIN_CHECKPOINT_MS, .max = INT64_MAX,
+     .desc = "Longest time a checkpoint may take before it is discarded."},
+    {.name = "execution.checkpointing.min-pause", .type = KT_DURATION, .def = "0 ms", .min = 0,
+     .max = INT64_MAX,
+     .desc = "Least time between the end of one checkpoint and the start of the next."},
+    {.name = "execution.checkpointing.max-concurrent-checkpoints", .type = KT_INT, .def = "1",
+     .min = 1, .max = INT32_MAX,
+     .desc = "Number of checkpoints that may be in progress at the same time."},
+    {.name = "execution.checkpointing.tolerable-failed-checkpoints", .type = KT_INT, .def = "0",
+     .min = 0, .max = INT32_MAX,
+     .desc = "Consecutive checkpoint failures tolerated before the job fails over."},
+    {.name = "execution.checkpointing.mode", .type = KT_ENUM, .def = "EXACTLY_ONCE",
+     .choices = checkpointing_modes,
+     .desc = "EXACTLY_ONCE (barriers aligned) or AT_LEAST_ONCE (no alignment)."},
+    {.name = "execution.checkpointing.unaligned.enabled",
+     .alias = "execution.checkpointing.unaligned", .type = KT_BOOL, .def = "false",
+     .desc = "Whether exactly-once checkpoints may overtake in-flight data (unaligned)."},
+    {.name = "execution.checkpointing.aligned-checkpoint-timeout",
+     .alias = "execution.checkpointing.alignment-timeout", .type = KT_DURATION, .def = "0 ms",
+     .min = 0, .max = INT64_MAX,
+     .desc = "With unaligned checkpoints: how long a checkpoint starts aligned before it "
+             "switches to unaligned; 0 starts unaligned."},
+    {.name = "execution.checkpointing.externalized-checkpoint-retention", .type = KT_ENUM,
+     .def = "NO_EXTERNALIZED_CHECKPOINTS", .choices = retention_modes,
+     .desc = "Whether completed checkpoints outlive the job: NO_EXTERNALIZED_CHECKPOINTS, "
+             "DELETE_ON_CANCELLATION or RETAIN_ON_CANCELLATION."},
+    {.name = "state.checkpoints.dir", .alias = "execution.checkpointing.dir",
+     .alias_is_newer = true, .type = KT_STRING,
+     .desc = "Directory that checkpoint data and metadata are written to."},
+    {.name = "state.savepoints.dir", .alias = "execution.checkpointing.savepoint-dir",
+     .alias_is_newer = true, .type = KT_STRING,
+     .desc = "Default directory for savepoints."},
+    {.name = "state.checkpoints.num-retained", .alias = "execution.checkpointing.num-retained",
+     .alias_is_newer = true, .type = KT_INT, .def = "1", .min = 1, .max = INT32_MAX,
+     .desc = "Number of completed checkpoints to keep."},
+    {.name = "execution.savepoint.path", .type = KT_STRING,
+     .desc = "Savepoint or retained checkpoint a job is restored from."},
+    {.name = "execution.savepoint.ignore-unclaimed-state", .type = KT_BOOL, .def = "false",
+     .desc = "Whether restoring skips state of the savepoint that no operator claims."},
+
+    /* Restart strategies (Flink's RestartStrategyOptions). */
+    {.name = "restart-strategy.type", .alias = "restart-strategy", .type = KT_ENUM,
+     .choices = restart_types, .synonyms = restart_type_synonyms,
+     .desc = "none, fixed-delay, failure-rate or exponential-delay; unset, exponential-delay "
+             "when checkpointing is enabled and none otherwise."},
+    {.name = "restart-strategy.fixed-delay.attempts", .type = KT_INT, .def = "1", .min = 0,
+     .max = INT32_MAX, .desc = "Restarts fixed-delay allows before the job fails."},
+    {.name = "restart-strategy.fixed-delay.delay", .type = KT_DURATION, .def = "1 s", .min = 0,
+     .max = INT64_MAX, .desc = "Delay before each restart of fixed-delay."},
+    {.name = "restart-strategy.failure-rate.max-failures-per-interval", .type = KT_INT,
+     .def = "1", .min = 1, .max = INT32_MAX,
+     .desc = "Failures failure-rate tolerates within one interval before the job fails."},
+    {.name = "restart-strategy.failure-rate.failure-rate-interval", .type = KT_DURATION,
+     .def = "1 min", .min = 1, .max = INT64_MAX,
+     .desc = "Sliding interval over which failure-rate counts failures."},
+    {.name = "restart-strategy.failure-rate.delay", .type = KT_DURATION, .def = "1 s", .min = 0,
+     .max = INT64_MAX, .desc = "Delay before each restart of failure-rate."},
+    {.name = "restart-strategy.exponential-delay.initial-backoff", .type = KT_DURATION,
+     .def = "1 s", .min = 1, .max = INT64_MAX,
+     .desc = "First delay of exponential-delay, and the delay after a reset."},
+    {.name = "restart-strategy.exponential-delay.max-backoff", .type = KT_DURATION,
+     .def = "1 min", .min = 1, .max = INT64_MAX,
+     .desc = "Longest delay of exponential-delay."},
+    {.name = "restart-strategy.exponential-delay.backoff-multiplier", .type = KT_DOUBLE,
+     .def = "1.5", .dmin = 1.0, .dmin_open = true, .dmax = DBL_MAX,
+     .desc = "Factor the delay of exponential-delay grows by with every failure."},
+    {.name = "restart-strategy.exponential-delay.reset-backoff-threshold", .type = KT_DURATION,
+     .def = "1 h", .min = 1, .max = INT64_MAX,
+     .desc = "Time without failure after which exponential-delay starts over from the "
+             "initial backoff."},
+    {.name = "restart-strategy.exponential-delay.jitter-factor", .type = KT_DOUBLE,
+     .def = "0.1", .dmin = 0.0, .dmax = 1.0,
+     .desc = "Fraction of the delay added or subtracted at random by exponential-delay."},
+    {.name = "restart-strategy.exponential-delay.attempts-before-reset-backoff", .type = KT_INT,
+     .def = "2147483647", .min = 1, .max = INT32_MAX,
+     .desc = "Restarts exponential-delay allows between two resets before the job fails."},
+
     IGNORED("jobmanager.memory.process.size"),
     IGNORED("taskmanager.memory.process.size"),
     IGNORED("jobmanager.memory.flink.size"),
@@ -139,12 +257,18 @@ static const key_def keys[] = {
 
 #define NKEYS (sizeof keys / sizeof keys[0])
 
-/* One explicitly set key. value is owned; num holds the parsed form for every type but strings
- * (int, 0/1, milliseconds, bytes, enum index, log level). */
+/* The parsed form of a value: num for int (and 0/1, milliseconds, bytes, enum index, log level),
+ * dbl for double keys; strings keep only their text. */
+typedef struct parsed {
+  int64_t num;
+  double dbl;
+} parsed;
+
+/* One explicitly set key. value is owned; p holds its parsed form. */
 typedef struct entry {
   const key_def *def;
   char *value;
-  int64_t num;
+  parsed p;
 } entry;
 
 /* Invariant: at most one entry per key_def, in the order keys were first set. */
@@ -270,6 +394,32 @@ static bool parse_with_units(const char *s, const unit_def *units, size_t nunits
   return false;
 }
 
+/* Java's Double.parseDouble for decimal text: optional sign, digits with an optional fraction,
+ * optional exponent. strtod alone would also take "inf", "nan", hex and leading blanks. */
+static bool parse_double(const char *s, double *out) {
+  char buf[64];
+  if (!trim_copy(s, buf, sizeof buf)) return false;
+  const char *p = buf;
+  if (*p == '+' || *p == '-') p++;
+  size_t digits = 0;
+  for (; isdigit((unsigned char)*p); p++) digits++;
+  if (*p == '.')
+    for (p++; isdigit((unsigned char)*p); p++) digits++;
+  if (digits == 0) return false;
+  if (*p == 'e' || *p == 'E') {
+    p++;
+    if (*p == '+' || *p == '-') p++;
+    if (!isdigit((unsigned char)*p)) return false;
+    while (isdigit((unsigned char)*p)) p++;
+  }
+  if (*p != '\0') return false;
+  char *end;
+  double v = strtod(buf, &end);
+  if (*end != '\0' || !isfinite(v)) return false; /* overflow gives HUGE_VAL */
+  *out = v;
+  return true;
+}
+
 static bool parse_bool(const char *s, int64_t *out) {
   char buf[16];
   if (!trim_copy(s, buf, sizeof buf)) return false;
@@ -279,21 +429,36 @@ static bool parse_bool(const char *s, int64_t *out) {
   return true;
 }
 
-static bool parse_choice(const char *s, const char *const *choices, int64_t *out) {
+/* True if word is one of the '|'-separated spellings in list, ignoring case. */
+static bool in_synonyms(const char *word, const char *list) {
+  size_t n = strlen(word);
+  for (const char *p = list; *p;) {
+    const char *bar = strchr(p, '|');
+    size_t len = bar ? (size_t)(bar - p) : strlen(p);
+    if (len == n && strncasecmp(p, word, n) == 0) return true;
+    p += len + (bar != NULL);
+  }
+  return false;
+}
+
+static bool parse_choice(const char *s, const char *const *choices, const char *const *synonyms,
+                         int64_t *out) {
   char buf[64];
   if (!trim_copy(s, buf, sizeof buf)) return false;
   for (int64_t i = 0; choices[i]; i++)
-    if (strcasecmp(buf, choices[i]) == 0) {
+    if (strcasecmp(buf, choices[i]) == 0 ||
+        (synonyms && synonyms[i] && in_synonyms(buf, synonyms[i]))) {
       *out = i;
       return true;
     }
   return false;
 }
 
-/* Parses value for d into *num (unused for strings). Returns false if the value is not valid
+/* Parses value for d into *out (unused for strings). Returns false if the value is not valid
  * for the key, bounds included. */
-static bool parse_value(const key_def *d, const char *value, int64_t *num) {
+static bool parse_value(const key_def *d, const char *value, parsed *out) {
   int64_t v = 0;
+  double dbl = 0;
   switch (d->type) {
   case KT_INT:
     if (!parse_int(value, &v)) return false;
@@ -313,11 +478,15 @@ static bool parse_value(const key_def *d, const char *value, int64_t *num) {
       return false;
     if (v < d->min || v > d->max) return false;
     break;
+  case KT_DOUBLE:
+    if (!parse_double(value, &dbl)) return false;
+    if (dbl < d->dmin || (d->dmin_open && dbl == d->dmin) || dbl > d->dmax) return false;
+    break;
   case KT_STRING:
     if (value[0] == '\0') return false;
     break;
   case KT_ENUM:
-    if (!parse_choice(value, d->choices, &v)) return false;
+    if (!parse_choice(value, d->choices, d->synonyms, &v)) return false;
     break;
   case KT_LOGLEVEL: {
     char buf[16];
@@ -330,7 +499,8 @@ static bool parse_value(const key_def *d, const char *value, int64_t *num) {
   case KT_IGNORED:
     break;
   }
-  *num = v;
+  out->num = v;
+  out->dbl = dbl;
   return true;
 }
 
@@ -368,13 +538,30 @@ static void describe_expected(const key_def *d, char *buf, size_t cap) {
     snprintf(buf, cap, "a memory size between %s and %s such as '32 kb' or '4 mb'", lo, hi);
     break;
   }
+  case KT_DOUBLE:
+    if (d->dmax == DBL_MAX)
+      snprintf(buf, cap, "a number %s %g", d->dmin_open ? "greater than" : ">=", d->dmin);
+    else if (d->dmin_open)
+      snprintf(buf, cap, "a number greater than %g and at most %g", d->dmin, d->dmax);
+    else
+      snprintf(buf, cap, "a number between %g and %g", d->dmin, d->dmax);
+    break;
   case KT_STRING: snprintf(buf, cap, "a non-empty string"); break;
   case KT_ENUM:
   case KT_LOGLEVEL: {
+    /* Every accepted spelling, synonyms after their canonical name. */
     const char *const *names = d->type == KT_ENUM ? d->choices : log_level_names;
     size_t off = (size_t)snprintf(buf, cap, "one of ");
-    for (size_t i = 0; names[i] && off < cap; i++)
+    for (size_t i = 0; names[i] && off < cap; i++) {
       off += (size_t)snprintf(buf + off, cap - off, "%s%s", i ? ", " : "", names[i]);
+      const char *syn = d->synonyms ? d->synonyms[i] : NULL;
+      for (const char *p = syn; p && *p && off < cap;) {
+        const char *bar = strchr(p, '|');
+        int len = bar ? (int)(bar - p) : (int)strlen(p);
+        off += (size_t)snprintf(buf + off, cap - off, ", %.*s", len, p);
+        p += len + (bar != NULL);
+      }
+    }
     break;
   }
   case KT_IGNORED: snprintf(buf, cap, "anything"); break;
@@ -423,14 +610,14 @@ static int set_value(sp_config *c, const char *key, const char *value, const cha
     SP_WARN(LOG_COMP, "%s: ignoring configuration key '%s': %s", key_loc, key, d->desc);
     return 0;
   }
-  int64_t num;
-  if (!parse_value(d, value, &num)) {
-    char expected[160];
+  parsed pv;
+  if (!parse_value(d, value, &pv)) {
+    char expected[256];
     describe_expected(d, expected, sizeof expected);
     return sp_err(err, err_len, SPATE_EINVAL, "%s: invalid value '%s' for %s (expected %s)",
                   val_loc, value, d->name, expected);
   }
-  if (d->alias && strcmp(key, d->alias) == 0)
+  if (d->alias && !d->alias_is_newer && strcmp(key, d->alias) == 0)
     SP_WARN(LOG_COMP, "%s: configuration key '%s' is deprecated, use '%s'", key_loc, key, d->name);
 
   char *copy = sp_strdup(value);
@@ -453,7 +640,7 @@ static int set_value(sp_config *c, const char *key, const char *value, const cha
   }
   sp_free(e->value);
   e->value = copy;
-  e->num = num;
+  e->p = pv;
   return 0;
 }
 
@@ -498,16 +685,21 @@ bool sp_config_is_set(const sp_config *c, const char *key) {
   return find_entry(c, d) != NULL;
 }
 
-/* The parsed number of key (set value or default), checking the getter matches the key's type. */
-static int64_t get_num(const sp_config *c, const char *key, key_type type) {
+/* The parsed value of key (set value or default), checking the getter matches the key's type
+ * and that a key without default is set. */
+static parsed get_parsed(const sp_config *c, const char *key, key_type type) {
   const key_def *d = find_def(key);
   CONFIG_CHECK(d != NULL, key);
   CONFIG_CHECK(d->type == type, key);
   const entry *e = find_entry(c, d);
-  if (e) return e->num;
-  int64_t v = 0;
+  if (e) return e->p;
+  parsed v = {0, 0};
   CONFIG_CHECK(d->def != NULL && parse_value(d, d->def, &v), key);
   return v;
+}
+
+static int64_t get_num(const sp_config *c, const char *key, key_type type) {
+  return get_parsed(c, key, type).num;
 }
 
 int64_t sp_config_int(const sp_config *c, const char *key) { return get_num(c, key, KT_INT); }
@@ -516,6 +708,9 @@ int64_t sp_config_duration_ms(const sp_config *c, const char *key) {
   return get_num(c, key, KT_DURATION);
 }
 int64_t sp_config_bytes(const sp_config *c, const char *key) { return get_num(c, key, KT_MEMORY); }
+double sp_config_double(const sp_config *c, const char *key) {
+  return get_parsed(c, key, KT_DOUBLE).dbl;
+}
 
 const char *sp_config_str(const sp_config *c, const char *key) {
   const key_def *d = find_def(key);
@@ -525,7 +720,9 @@ const char *sp_config_str(const sp_config *c, const char *key) {
     const entry *e = find_entry(c, d);
     return e ? e->value : d->def;
   }
-  case KT_ENUM: return d->choices[get_num(c, key, KT_ENUM)];
+  case KT_ENUM:
+    if (!d->def && !find_entry(c, d)) return NULL;
+    return d->choices[get_num(c, key, KT_ENUM)];
   case KT_LOGLEVEL: return log_level_names[get_num(c, key, KT_LOGLEVEL)];
   default: CONFIG_CHECK(!"sp_config_str on a key that is not a string", key); return NULL;
   }

@@ -6,10 +6,14 @@
  * Every key must be known (see the table in config.c) and every value must parse for its type;
  * otherwise the call fails with SPATE_EINVAL and a message naming the file and line (or "-D" and
  * the argument). Keys of Flink that mean nothing to Spate (JVM memory sizes, ...) are accepted
- * with a warning. Getters return the default when a key is not set.
+ * with a warning. Getters return the default when a key is not set. Some keys have no default
+ * (execution.checkpointing.interval: unset means checkpointing is off): sp_config_str returns
+ * NULL for them, and the numeric getters must only be called once sp_config_is_set says the key
+ * is set (otherwise they abort, like a getter of the wrong type).
  *
  * Types: int, bool (true/false), string, duration ("100 ms", "5 s", "1 min", bare number = ms),
- * memory size ("32 kb", "64mb", bare number = bytes), log level.
+ * memory size ("32 kb", "64mb", bare number = bytes), double ("1.5", "2", "1e-3"), enum (one of
+ * fixed names, case-insensitive), log level.
  */
 #ifndef SPATE_BASE_CONFIG_H
 #define SPATE_BASE_CONFIG_H
@@ -34,7 +38,9 @@ int64_t sp_config_int(const sp_config *c, const char *key);       /* int keys */
 bool sp_config_bool(const sp_config *c, const char *key);
 int64_t sp_config_duration_ms(const sp_config *c, const char *key);
 int64_t sp_config_bytes(const sp_config *c, const char *key);
-const char *sp_config_str(const sp_config *c, const char *key);   /* string and log level keys */
+double sp_config_double(const sp_config *c, const char *key);
+/* String, enum (the canonical name, e.g. "EXACTLY_ONCE") and log level keys. */
+const char *sp_config_str(const sp_config *c, const char *key);
 /* Calls fn for every explicitly set key, in insertion order (for encoding and printing). */
 void sp_config_each(const sp_config *c, void (*fn)(void *arg, const char *key, const char *value),
                     void *arg);

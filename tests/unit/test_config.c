@@ -1,7 +1,8 @@
 /*
  * test_config.c: unit tests for src/base/config.c: the YAML loader (flat and nested keys,
  * malformed input), value parsing for every key type, -D arguments, messages naming file and
- * line, override order, cloning, and the shipped conf/config.yaml.
+ * line, override order, cloning, the checkpointing and restart-strategy keys with their other
+ * names, and the shipped conf/config.yaml.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -103,6 +104,45 @@ static void test_defaults(void **state) {
   assert_string_equal(sp_config_str(c, "execution.runtime-mode"), "STREAMING");
   assert_string_equal(sp_config_str(c, "log.level"), "INFO");
   assert_false(sp_config_is_set(c, "parallelism.default"));
+
+  /* Checkpointing: Flink 1.19/1.20 defaults; no interval means checkpointing is off. */
+  assert_false(sp_config_is_set(c, "execution.checkpointing.interval"));
+  assert_int_equal(sp_config_duration_ms(c, "execution.checkpointing.timeout"), 600000);
+  assert_int_equal(sp_config_duration_ms(c, "execution.checkpointing.min-pause"), 0);
+  assert_int_equal(sp_config_int(c, "execution.checkpointing.max-concurrent-checkpoints"), 1);
+  assert_int_equal(sp_config_int(c, "execution.checkpointing.tolerable-failed-checkpoints"), 0);
+  assert_string_equal(sp_config_str(c, "execution.checkpointing.mode"), "EXACTLY_ONCE");
+  assert_false(sp_config_bool(c, "execution.checkpointing.unaligned.enabled"));
+  assert_int_equal(sp_config_duration_ms(c, "execution.checkpointing.aligned-checkpoint-timeout"),
+                   0);
+  assert_string_equal(sp_config_str(c, "execution.checkpointing.externalized-checkpoint-retention"),
+                      "NO_EXTERNALIZED_CHECKPOINTS");
+  assert_null(sp_config_str(c, "state.checkpoints.dir"));
+  assert_null(sp_config_str(c, "state.savepoints.dir"));
+  assert_int_equal(sp_config_int(c, "state.checkpoints.num-retained"), 1);
+  assert_null(sp_config_str(c, "execution.savepoint.path"));
+  assert_false(sp_config_bool(c, "execution.savepoint.ignore-unclaimed-state"));
+
+  /* Restart strategies: no type (the default depends on checkpointing, see restart_strategy.h). */
+  assert_null(sp_config_str(c, "restart-strategy.type"));
+  assert_int_equal(sp_config_int(c, "restart-strategy.fixed-delay.attempts"), 1);
+  assert_int_equal(sp_config_duration_ms(c, "restart-strategy.fixed-delay.delay"), 1000);
+  assert_int_equal(sp_config_int(c, "restart-strategy.failure-rate.max-failures-per-interval"), 1);
+  assert_int_equal(sp_config_duration_ms(c, "restart-strategy.failure-rate.failure-rate-interval"),
+                   60000);
+  assert_int_equal(sp_config_duration_ms(c, "restart-strategy.failure-rate.delay"), 1000);
+  assert_int_equal(sp_config_duration_ms(c, "restart-strategy.exponential-delay.initial-backoff"),
+                   1000);
+  assert_int_equal(sp_config_duration_ms(c, "restart-strategy.exponential-delay.max-backoff"),
+                   60000);
+  assert_true(sp_config_double(c, "restart-strategy.exponential-delay.backoff-multiplier") == 1.5);
+  assert_int_equal(
+      sp_config_duration_ms(c, "restart-strategy.exponential-delay.reset-backoff-threshold"),
+      3600000);
+  assert_true(sp_config_double(c, "restart-strategy.exponential-delay.jitter-factor") == 0.1);
+  assert_int_equal(
+      sp_config_int(c, "restart-strategy.exponential-delay.attempts-before-reset-backoff"),
+      INT32_MAX);
 }
 
 static void test_flat_yaml(void **state) {
@@ -337,6 +377,233 @@ static void test_string_enum_level_values(void **state) {
   assert_string_equal(sp_config_str(f->c, "rest.address"), " spaced host ");
   set_bad(f, "rest.address", "");
   assert_string_equal(sp_config_str(f->c, "rest.address"), " spaced host ");
+}
+
+static void test_double_values(void **state) {
+  fixture *f = *state;
+  const char *mult = "restart-strategy.exponential-delay.backoff-multiplier";
+  const char *jitter = "restart-strategy.exponential-delay.jitter-factor";
+  static const struct { const char *text; double v; } ok[] = {
+      {"1.5", 1.5}, {" 2 ", 2.0}, {"2.0", 2.0}, {"+3.25", 3.25}, {"1e1", 10.0}, {"1E+1", 10.0},
+      {"1.000001", 1.000001}, {"5.", 5.0}, {"25e-1", 2.5},
+  };
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    set_ok(f, mult, ok[i].text);
+    if (sp_config_double(f->c, mult) != ok[i].v)
+      fail_msg("'%s' parsed as %g, want %g", ok[i].text, sp_config_double(f->c, mult), ok[i].v);
+  }
+  set_ok(f, jitter, "0");
+  assert_true(sp_config_double(f->c, jitter) == 0.0);
+  set_ok(f, jitter, "1");
+  assert_true(sp_config_double(f->c, jitter) == 1.0);
+  set_ok(f, jitter, ".25");
+  assert_true(sp_config_double(f->c, jitter) == 0.25);
+
+  const char *bad[] = {"", "abc", "nan", "NaN", "inf", "Infinity", "0x10", "1.5.2", "1e", "1e+",
+                       ".", "+", "1,5", "1.5 x", "1e999", "- 2", "1.5d"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) set_bad(f, mult, bad[i]);
+  /* The multiplier must be greater than 1 (Flink rejects 1 and below). */
+  set_bad(f, mult, "1");
+  assert_string_equal(f->err, "code: invalid value '1' for "
+                              "restart-strategy.exponential-delay.backoff-multiplier "
+                              "(expected a number greater than 1)");
+  set_bad(f, mult, "0.5");
+  set_bad(f, mult, "-2");
+  set_bad(f, jitter, "1.01");
+  assert_string_equal(f->err, "code: invalid value '1.01' for "
+                              "restart-strategy.exponential-delay.jitter-factor "
+                              "(expected a number between 0 and 1)");
+  set_bad(f, jitter, "-0.1");
+  /* Failed sets keep the previous value; the text given is what sp_config_each reports. */
+  assert_true(sp_config_double(f->c, mult) == 2.5);
+  assert_true(sp_config_double(f->c, jitter) == 0.25);
+  collected k = {0};
+  sp_config_each(f->c, collect, &k);
+  assert_int_equal(k.n, 2);
+  assert_string_equal(k.values[0], "25e-1");
+  assert_string_equal(k.values[1], ".25");
+
+  assert_int_equal(sp_config_set_kv(f->c, "restart-strategy.exponential-delay.jitter-factor=2",
+                                    f->err, sizeof f->err),
+                   SPATE_EINVAL);
+  assert_string_equal(f->err, "-D restart-strategy.exponential-delay.jitter-factor=2: invalid "
+                              "value '2' for restart-strategy.exponential-delay.jitter-factor "
+                              "(expected a number between 0 and 1)");
+  expect_load_error(f,
+                    "restart-strategy:\n"
+                    "  type: exponential-delay\n"
+                    "  exponential-delay:\n"
+                    "    backoff-multiplier: two\n",
+                    "4: invalid value 'two' for "
+                    "restart-strategy.exponential-delay.backoff-multiplier "
+                    "(expected a number greater than 1)");
+}
+
+static void test_checkpointing_values(void **state) {
+  fixture *f = *state;
+  set_ok(f, "execution.checkpointing.interval", "30 s");
+  assert_true(sp_config_is_set(f->c, "execution.checkpointing.interval"));
+  assert_int_equal(sp_config_duration_ms(f->c, "execution.checkpointing.interval"), 30000);
+  set_ok(f, "execution.checkpointing.interval", "10");
+  assert_int_equal(sp_config_duration_ms(f->c, "execution.checkpointing.interval"), 10);
+  /* Flink's CheckpointConfig rejects intervals and timeouts under 10 ms. */
+  set_bad(f, "execution.checkpointing.interval", "9 ms");
+  assert_string_equal(f->err, "code: invalid value '9 ms' for execution.checkpointing.interval "
+                              "(expected a duration of at least 10 ms such as '100 ms', '10 s' "
+                              "or '5 min')");
+  set_bad(f, "execution.checkpointing.interval", "0");
+  set_bad(f, "execution.checkpointing.interval", "-1");
+  set_bad(f, "execution.checkpointing.timeout", "0");
+  set_ok(f, "execution.checkpointing.timeout", "1 min");
+  assert_int_equal(sp_config_duration_ms(f->c, "execution.checkpointing.timeout"), 60000);
+  set_ok(f, "execution.checkpointing.min-pause", "500 ms");
+  assert_int_equal(sp_config_duration_ms(f->c, "execution.checkpointing.min-pause"), 500);
+  set_bad(f, "execution.checkpointing.max-concurrent-checkpoints", "0");
+  assert_string_equal(f->err, "code: invalid value '0' for "
+                              "execution.checkpointing.max-concurrent-checkpoints "
+                              "(expected an integer >= 1)");
+  set_ok(f, "execution.checkpointing.tolerable-failed-checkpoints", "3");
+  assert_int_equal(sp_config_int(f->c, "execution.checkpointing.tolerable-failed-checkpoints"), 3);
+  set_bad(f, "execution.checkpointing.tolerable-failed-checkpoints", "-1");
+  set_bad(f, "state.checkpoints.num-retained", "0");
+
+  set_ok(f, "execution.checkpointing.mode", "at_least_once");
+  assert_string_equal(sp_config_str(f->c, "execution.checkpointing.mode"), "AT_LEAST_ONCE");
+  set_bad(f, "execution.checkpointing.mode", "EXACTLY");
+  assert_string_equal(f->err, "code: invalid value 'EXACTLY' for execution.checkpointing.mode "
+                              "(expected one of EXACTLY_ONCE, AT_LEAST_ONCE)");
+  set_ok(f, "execution.checkpointing.externalized-checkpoint-retention",
+         "retain_on_cancellation");
+  assert_string_equal(
+      sp_config_str(f->c, "execution.checkpointing.externalized-checkpoint-retention"),
+      "RETAIN_ON_CANCELLATION");
+  set_bad(f, "execution.checkpointing.externalized-checkpoint-retention", "RETAIN");
+  assert_string_equal(f->err, "code: invalid value 'RETAIN' for "
+                              "execution.checkpointing.externalized-checkpoint-retention "
+                              "(expected one of NO_EXTERNALIZED_CHECKPOINTS, "
+                              "DELETE_ON_CANCELLATION, RETAIN_ON_CANCELLATION)");
+  set_ok(f, "state.checkpoints.dir", "file:///tmp/ckpt");
+  assert_string_equal(sp_config_str(f->c, "state.checkpoints.dir"), "file:///tmp/ckpt");
+  set_bad(f, "state.savepoints.dir", "");
+  set_ok(f, "execution.savepoint.path", "/tmp/sp/savepoint-1");
+  assert_string_equal(sp_config_str(f->c, "execution.savepoint.path"), "/tmp/sp/savepoint-1");
+  set_ok(f, "execution.savepoint.ignore-unclaimed-state", "TRUE");
+  assert_true(sp_config_bool(f->c, "execution.savepoint.ignore-unclaimed-state"));
+}
+
+static void test_restart_values(void **state) {
+  fixture *f = *state;
+  /* Every spelling Flink's RestartStrategyType accepts, in any case, reads back canonical. */
+  static const struct { const char *text, *canonical; } ok[] = {
+      {"none", "none"}, {"OFF", "none"}, {"Disable", "none"},
+      {"fixed-delay", "fixed-delay"}, {"FixedDelay", "fixed-delay"},
+      {"failure-rate", "failure-rate"}, {"FAILURERATE", "failure-rate"},
+      {"exponential-delay", "exponential-delay"}, {" exponentialdelay ", "exponential-delay"},
+  };
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    set_ok(f, "restart-strategy.type", ok[i].text);
+    assert_string_equal(sp_config_str(f->c, "restart-strategy.type"), ok[i].canonical);
+  }
+  set_bad(f, "restart-strategy.type", "fixed");
+  assert_string_equal(f->err, "code: invalid value 'fixed' for restart-strategy.type (expected "
+                              "one of none, off, disable, fixed-delay, fixeddelay, failure-rate, "
+                              "failurerate, exponential-delay, exponentialdelay)");
+  set_bad(f, "restart-strategy.type", "off|disable");
+  set_bad(f, "restart-strategy.type", "dis");
+  set_bad(f, "restart-strategy.type", "");
+  assert_string_equal(sp_config_str(f->c, "restart-strategy.type"), "exponential-delay");
+
+  set_ok(f, "restart-strategy.fixed-delay.attempts", "0");
+  assert_int_equal(sp_config_int(f->c, "restart-strategy.fixed-delay.attempts"), 0);
+  set_bad(f, "restart-strategy.fixed-delay.attempts", "-1");
+  set_ok(f, "restart-strategy.fixed-delay.delay", "0");
+  set_bad(f, "restart-strategy.failure-rate.max-failures-per-interval", "0");
+  set_bad(f, "restart-strategy.failure-rate.failure-rate-interval", "0 ms");
+  set_bad(f, "restart-strategy.exponential-delay.initial-backoff", "0");
+  set_bad(f, "restart-strategy.exponential-delay.max-backoff", "0");
+  set_bad(f, "restart-strategy.exponential-delay.reset-backoff-threshold", "0");
+  set_bad(f, "restart-strategy.exponential-delay.attempts-before-reset-backoff", "0");
+  set_bad(f, "restart-strategy.exponential-delay.attempts-before-reset-backoff", "2147483648");
+  set_ok(f, "restart-strategy.exponential-delay.attempts-before-reset-backoff", "2147483647");
+}
+
+/* Reads the log file at path into buf. */
+static void read_log(const char *path, char *buf, size_t cap) {
+  FILE *fp = fopen(path, "rb");
+  assert_non_null(fp);
+  size_t n = fread(buf, 1, cap - 1, fp);
+  fclose(fp);
+  buf[n] = '\0';
+}
+
+/* Flink's deprecated names are accepted with a warning; the names Flink 1.20 gave to some state.*
+ * keys are accepted silently; either way the key is stored (and reported) under its table name. */
+static void test_checkpoint_aliases(void **state) {
+  fixture *f = *state;
+  char logpath[128];
+  snprintf(logpath, sizeof logpath, "%s/alias.log", f->dir);
+  assert_true(f->nfiles < MAX_FILES);
+  snprintf(f->files[f->nfiles++], 128, "%s", logpath);
+  const char *path = write_file(f, "ckpt_alias.yaml",
+                                "execution.checkpointing.unaligned: true\n"
+                                "execution.checkpointing.alignment-timeout: 5 s\n"
+                                "execution.checkpointing:\n"
+                                "  dir: file:///tmp/ck\n"
+                                "  savepoint-dir: file:///tmp/sp\n"
+                                "  num-retained: 3\n"
+                                "restart-strategy: FixedDelay\n");
+  sp_log_level old = sp_log_get_level();
+  sp_log_set_level(SP_LOG_INFO);
+  assert_int_equal(sp_log_set_file(logpath), 0);
+  int rc = sp_config_load_file(f->c, path, f->err, sizeof f->err);
+  sp_log_set_file(NULL);
+  sp_log_set_level(old);
+  if (rc != 0) fail_msg("%s", f->err);
+
+  assert_true(sp_config_bool(f->c, "execution.checkpointing.unaligned.enabled"));
+  assert_int_equal(sp_config_duration_ms(f->c, "execution.checkpointing.aligned-checkpoint-timeout"),
+                   5000);
+  assert_string_equal(sp_config_str(f->c, "state.checkpoints.dir"), "file:///tmp/ck");
+  assert_string_equal(sp_config_str(f->c, "state.savepoints.dir"), "file:///tmp/sp");
+  assert_int_equal(sp_config_int(f->c, "state.checkpoints.num-retained"), 3);
+  assert_string_equal(sp_config_str(f->c, "restart-strategy.type"), "fixed-delay");
+  /* Getters accept either name too. */
+  assert_string_equal(sp_config_str(f->c, "execution.checkpointing.dir"), "file:///tmp/ck");
+  assert_int_equal(sp_config_int(f->c, "execution.checkpointing.num-retained"), 3);
+
+  collected k = {0};
+  sp_config_each(f->c, collect, &k);
+  assert_int_equal(k.n, 6);
+  assert_string_equal(k.keys[0], "execution.checkpointing.unaligned.enabled");
+  assert_string_equal(k.keys[1], "execution.checkpointing.aligned-checkpoint-timeout");
+  assert_string_equal(k.keys[2], "state.checkpoints.dir");
+  assert_string_equal(k.keys[3], "state.savepoints.dir");
+  assert_string_equal(k.keys[4], "state.checkpoints.num-retained");
+  assert_string_equal(k.keys[5], "restart-strategy.type");
+  assert_string_equal(k.values[5], "FixedDelay");
+
+  char buf[4096];
+  read_log(logpath, buf, sizeof buf);
+  char want[256];
+  static const struct { int line; const char *old, *cur; } deprecated[] = {
+      {1, "execution.checkpointing.unaligned", "execution.checkpointing.unaligned.enabled"},
+      {2, "execution.checkpointing.alignment-timeout",
+       "execution.checkpointing.aligned-checkpoint-timeout"},
+      {7, "restart-strategy", "restart-strategy.type"}};
+  for (size_t i = 0; i < sizeof deprecated / sizeof deprecated[0]; i++) {
+    snprintf(want, sizeof want, "%s:%d: configuration key '%s' is deprecated, use '%s'", path,
+             deprecated[i].line, deprecated[i].old, deprecated[i].cur);
+    if (!strstr(buf, want)) fail_msg("log lacks \"%s\":\n%s", want, buf);
+  }
+  if (strstr(buf, "execution.checkpointing.dir") || strstr(buf, "savepoint-dir") ||
+      strstr(buf, "num-retained"))
+    fail_msg("Flink 1.20 names were warned about:\n%s", buf);
+
+  /* The two names are one key: the later set wins. */
+  set_ok(f, "state.checkpoints.dir", "file:///tmp/other");
+  assert_string_equal(sp_config_str(f->c, "execution.checkpointing.dir"), "file:///tmp/other");
+  set_ok(f, "execution.checkpointing.unaligned", "false");
+  assert_false(sp_config_bool(f->c, "execution.checkpointing.unaligned.enabled"));
 }
 
 static void test_error_lines(void **state) {
@@ -584,6 +851,10 @@ static void test_shipped_config(void **state) {
   assert_string_equal(sp_config_str(f->c, "log.level"), "INFO");
   assert_string_equal(sp_config_str(f->c, "rest.bind-address"), "localhost");
   assert_null(sp_config_str(f->c, "log.file"));
+  /* Checkpointing and restart strategies appear only as commented-out examples. */
+  assert_false(sp_config_is_set(f->c, "execution.checkpointing.interval"));
+  assert_null(sp_config_str(f->c, "state.checkpoints.dir"));
+  assert_null(sp_config_str(f->c, "restart-strategy.type"));
   sp_config_free(defaults);
 }
 
@@ -635,12 +906,23 @@ static void expect_abort(void (*fn)(const sp_config *c)) {
 static void get_unknown(const sp_config *c) { (void)sp_config_int(c, "no.such.key"); }
 static void get_wrong_type(const sp_config *c) { (void)sp_config_int(c, "rest.address"); }
 static void get_str_of_int(const sp_config *c) { (void)sp_config_str(c, "rest.port"); }
+static void get_double_of_int(const sp_config *c) { (void)sp_config_double(c, "rest.port"); }
+static void get_int_of_double(const sp_config *c) {
+  (void)sp_config_int(c, "restart-strategy.exponential-delay.jitter-factor");
+}
+/* A numeric key without default has no value to return until it is set. */
+static void get_unset_interval(const sp_config *c) {
+  (void)sp_config_duration_ms(c, "execution.checkpointing.interval");
+}
 
 static void test_getter_misuse_aborts(void **state) {
   (void)state;
   expect_abort(get_unknown);
   expect_abort(get_wrong_type);
   expect_abort(get_str_of_int);
+  expect_abort(get_double_of_int);
+  expect_abort(get_int_of_double);
+  expect_abort(get_unset_interval);
 }
 
 int main(void) {
@@ -654,6 +936,10 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_duration_values, setup, teardown),
       cmocka_unit_test_setup_teardown(test_memory_values, setup, teardown),
       cmocka_unit_test_setup_teardown(test_string_enum_level_values, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_double_values, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_checkpointing_values, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_restart_values, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_checkpoint_aliases, setup, teardown),
       cmocka_unit_test_setup_teardown(test_error_lines, setup, teardown),
       cmocka_unit_test_setup_teardown(test_structure_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_malformed_yaml, setup, teardown),
