@@ -1,7 +1,8 @@
 /*
  * main.c: the `spate` command, a thin layer over libspate, with Flink's CLI verbs.
  *
- *   spate run  [-p N] [-D key=value]... <job.so> [job args]   run a job on the embedded MiniCluster
+ *   spate run  [-p N] [-D key=value]... [-s path [-n]] <job.so> [job args]
+ *                                                            run a job on the embedded MiniCluster
  *   spate info [-p N] [-D key=value]... <job.so> [job args]   print the job's plan as JSON
  *
  * The configuration is conf/config.yaml from $SPATE_CONF_DIR, ./conf, or the installation's
@@ -49,6 +50,12 @@ static void usage_cmd(FILE *f, const char *cmd) {
           "Options:\n"
           "  -p, --parallelism <n>   default parallelism of the job (overrides parallelism.default)\n"
           "  -D <key>=<value>        set a configuration key (overrides conf/config.yaml)\n"
+          "  -s, --fromSavepoint <path>\n"
+          "                          start from a savepoint or retained checkpoint: its\n"
+          "                          directory, its _metadata file, or a job's checkpoint\n"
+          "                          directory (the newest complete checkpoint in it)\n"
+          "  -n, --allowNonRestoredState\n"
+          "                          skip state that maps to no operator of the job\n"
           "  -h, --help              show this help\n"
           "\n"
           "The job object defines int spate_main(int argc, char **argv); build it with\n"
@@ -138,6 +145,24 @@ static int run_job(const char *cmd, int argc, char **argv) {
         goto bad;
       }
       if (sp_config_set_kv(cfg, kv, err, sizeof err) < 0) {
+        fprintf(stderr, "spate %s: %s\n", cmd, err);
+        goto bad;
+      }
+    } else if (strcmp(a, "-s") == 0 || strcmp(a, "--fromSavepoint") == 0) {
+      const char *sp = i + 1 < argc ? argv[++i] : NULL;
+      char err[SP_ERRMSG_MAX];
+      if (!sp || !sp[0]) {
+        fprintf(stderr, "spate %s: %s needs a savepoint or checkpoint path\n", cmd, a);
+        goto bad;
+      }
+      if (sp_config_set(cfg, "execution.savepoint.path", sp, a, err, sizeof err) < 0) {
+        fprintf(stderr, "spate %s: %s\n", cmd, err);
+        goto bad;
+      }
+    } else if (strcmp(a, "-n") == 0 || strcmp(a, "--allowNonRestoredState") == 0) {
+      char err[SP_ERRMSG_MAX];
+      if (sp_config_set(cfg, "execution.savepoint.ignore-unclaimed-state", "true", a, err,
+                        sizeof err) < 0) {
         fprintf(stderr, "spate %s: %s\n", cmd, err);
         goto bad;
       }

@@ -31,6 +31,9 @@ struct mc_client {
   pthread_cond_t cond;
   bool done;
   spate_job_result *result;
+  char address[48];
+  bool sp_waiting, sp_done; /* a savepoint request in flight, and its answer */
+  char *sp_path, *sp_error;
 };
 
 int minicluster_start(int taskmanagers, int slots, const task_config *cfg, minicluster **out) {
@@ -69,6 +72,18 @@ void minicluster_stop(minicluster *mc) {
 
 static void client_handle(void *self, uint32_t type, sp_reader *r) {
   mc_client *c = self;
+  if (type == MSG_SAVEPOINT_DONE) {
+    char *path = sp_get_str(r), *error = sp_get_str(r);
+    pthread_mutex_lock(&c->mu);
+    sp_free(c->sp_path);
+    sp_free(c->sp_error);
+    c->sp_path = path;
+    c->sp_error = error;
+    c->sp_done = true;
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->mu);
+    return;
+  }
   if (type != MSG_JOB_RESULT) return;
   uint32_t len;
   const void *bytes = sp_get_blob(r, &len);
@@ -91,8 +106,8 @@ int minicluster_submit(minicluster *mc, const void *bytes, size_t len, const cha
   snprintf(c->job_id, sizeof c->job_id, "%s", job_id);
   pthread_mutex_init(&c->mu, NULL);
   pthread_cond_init(&c->cond, NULL);
-  char addr[48];
-  snprintf(addr, sizeof addr, "client-%d", atomic_fetch_add(&mc->next_client, 1));
+  char *addr = c->address;
+  snprintf(c->address, sizeof c->address, "client-%d", atomic_fetch_add(&mc->next_client, 1));
   int rc = rpc_endpoint_start(mc->rpc, addr, client_handle, c, &c->ep);
   if (rc == 0) {
     sp_writer w;
@@ -112,6 +127,43 @@ int minicluster_submit(minicluster *mc, const void *bytes, size_t len, const cha
   return 0;
 }
 
+int minicluster_savepoint(mc_client *c, const char *dir, bool stop, char *path, size_t path_len,
+                          char *err, size_t err_len) {
+  pthread_mutex_lock(&c->mu);
+  if (c->sp_waiting || c->done) {
+    pthread_mutex_unlock(&c->mu);
+    return sp_err(err, err_len, SPATE_ESTATE,
+                  c->done ? "the job has ended" : "a savepoint is already in progress");
+  }
+  c->sp_waiting = true;
+  c->sp_done = false;
+  pthread_mutex_unlock(&c->mu);
+  char jm[64];
+  snprintf(jm, sizeof jm, "jobmaster-%s", c->job_id);
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_str(&w, c->address);
+  sp_put_str(&w, dir ? dir : "");
+  sp_put_u8(&w, stop);
+  int rc = rpc_send(c->mc->rpc, jm, MSG_TRIGGER_SAVEPOINT, &w);
+  pthread_mutex_lock(&c->mu);
+  if (rc < 0) {
+    rc = sp_err(err, err_len, SPATE_ESTATE, "job %s is not running", c->job_id);
+  } else {
+    /* the answer, or the end of the job (which answers pending savepoints first) */
+    while (!c->sp_done && !c->done) pthread_cond_wait(&c->cond, &c->mu);
+    if (!c->sp_done)
+      rc = sp_err(err, err_len, SPATE_ESTATE, "the job ended before the savepoint completed");
+    else if (c->sp_error && c->sp_error[0])
+      rc = sp_err(err, err_len, SPATE_ESTATE, "%s", c->sp_error);
+    else
+      snprintf(path, path_len, "%s", c->sp_path ? c->sp_path : "");
+  }
+  c->sp_waiting = false;
+  pthread_mutex_unlock(&c->mu);
+  return rc;
+}
+
 void minicluster_cancel(mc_client *c) {
   sp_writer w;
   sp_writer_init(&w);
@@ -125,6 +177,8 @@ spate_job_result *minicluster_wait(mc_client *c) {
   pthread_mutex_unlock(&c->mu);
   rpc_endpoint_stop(c->ep);
   spate_job_result *r = c->result;
+  sp_free(c->sp_path);
+  sp_free(c->sp_error);
   pthread_mutex_destroy(&c->mu);
   pthread_cond_destroy(&c->cond);
   sp_free(c);

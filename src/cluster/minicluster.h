@@ -23,6 +23,10 @@ void minicluster_stop(minicluster *mc);
 int minicluster_submit(minicluster *mc, const void *bytes, size_t len, const char *job_id,
                        mc_client **out);
 void minicluster_cancel(mc_client *c);
+/* Triggers a savepoint of the client's job and waits for it (see spate_job_client_savepoint).
+ * Not to be called concurrently with minicluster_wait on the same client. */
+int minicluster_savepoint(mc_client *c, const char *dir, bool stop, char *path, size_t path_len,
+                          char *err, size_t err_len);
 /* Waits for the result and frees the client. NULL only if out of memory. */
 spate_job_result *minicluster_wait(mc_client *c);
 #endif
