@@ -36,18 +36,22 @@
 #define CKPT_STATE_MAGIC 0x54535053u /* "SPST" */
 #define CKPT_META_MAGIC 0x444D5053u  /* "SPMD" */
 
-/* Turns "file:///a/b", "file:/a/b" or a plain path into a plain path (other schemes are
- * SPATE_EINVAL naming the URI). */
+/* Turns "file:///a/b", "file:/a/b", "file://localhost/a/b" or a plain path into a plain path
+ * (taken literally: no percent-decoding). Other schemes and hosts are SPATE_EINVAL naming the
+ * URI. */
 int ckpt_path_from_uri(const char *uri, char *out, size_t out_len, char *err, size_t err_len);
 
 /* mkdir -p; SPATE_EIO naming the directory on failure. */
 int ckpt_mkdirs(const char *dir, char *err, size_t err_len);
 
-/* Writes <dir>/<name> in the file format above (temporary name, fsync, rename). *checksum and
- * *payload_len (optional) receive what the metadata records. SPATE_EIO naming the file. */
+/* Writes <dir>/<name> in the file format above (temporary name in dir, fsync, rename, fsync
+ * of dir). *checksum (optional) receives what the metadata records; the payload length is len.
+ * name must be a plain file name (no '/', not starting with '.', which temporary files use):
+ * SPATE_EINVAL otherwise. SPATE_EIO naming the file. */
 int ckpt_write_file(const char *dir, const char *name, uint32_t magic, const void *payload,
                     size_t len, uint64_t *checksum, char *err, size_t err_len);
-/* Reads and verifies a file in that format; *payload is sp_malloc'ed (caller frees). */
+/* Reads and verifies a file in that format; *payload is sp_malloc'ed (caller frees; never NULL
+ * on success, even for an empty payload), *checksum (optional) is the verified XXH64. */
 int ckpt_read_file(const char *path, uint32_t magic, uint8_t **payload, size_t *len,
                    uint64_t *checksum, char *err, size_t err_len);
 
@@ -66,8 +70,14 @@ typedef struct ckpt_metadata {
   ckpt_file *files;
 } ckpt_metadata;
 
-/* Writes <dir>/_metadata atomically (and fsyncs dir). */
+/* Writes <dir>/_metadata atomically (and fsyncs dir). Every file name must be a plain name as
+ * ckpt_write_file requires (SPATE_EINVAL). */
 int ckpt_write_metadata(const char *dir, const ckpt_metadata *m, char *err, size_t err_len);
+/* Reads and checks <dir>/_metadata into *m (caller frees with ckpt_metadata_free): besides the
+ * file format, every name must be a plain name, (vertex, subtask) pairs unique, 0 <= subtask <
+ * parallelism, and a vertex's parallelism the same in all its files. SPATE_ENOENT if there is
+ * no _metadata, SPATE_ECORRUPT naming the file and the problem. */
+int ckpt_read_metadata(const char *dir, ckpt_metadata *m, char *err, size_t err_len);
 void ckpt_metadata_free(ckpt_metadata *m);
 
 /* A checkpoint or savepoint loaded for restore: metadata and every state file, verified. */
@@ -75,12 +85,16 @@ typedef struct ckpt_loaded_op {
   char *uid;
   int parallelism, max_parallelism; /* of the operator when the snapshot was taken */
   snap_section *sections;           /* [parallelism], subtask order (empty: no state file) */
+  bool has_state;                   /* some subtask's section is not empty (stateless operators
+                                       are listed too) */
 } ckpt_loaded_op;
 
 typedef struct ckpt_loaded_channel {
   int vertex, subtask, parallelism;
-  char *head_uid;        /* uid of the vertex's first operator */
-  snap_section state;    /* the subtask's channel state */
+  char *head_uid;        /* uid of the first operator in the task payload (never NULL; ""
+                            if it lists none): the vertex's head only if the task writes every
+                            operator of its chain, stateless ones with an empty section */
+  snap_section state;    /* the subtask's channel state (empty in verify-only loads) */
 } ckpt_loaded_channel;
 
 typedef struct ckpt_loaded {
@@ -98,16 +112,20 @@ typedef struct ckpt_loaded {
 /* Loads a checkpoint or savepoint. `path` may be the directory holding _metadata, the
  * _metadata file itself, or a job's checkpoint directory (<dir>/<job id>): then the newest
  * complete chk-<n> that loads without error is taken, and each newer one that fails is logged
- * as a warning naming the file and the problem ("falling back to chk-<m>"). With verify_only
- * the state files are checked but not kept (ops' sections are then empty). */
+ * as a warning naming the file and the problem ("falling back to chk-<m>"); only corrupt
+ * checkpoints (SPATE_ECORRUPT) are skipped, any other error ends the load. With verify_only
+ * the state files are checked but not kept (ops' sections are then empty and there are no
+ * channels). On success *out is owned by the caller (ckpt_loaded_free). */
 int ckpt_load(const char *path, bool verify_only, ckpt_loaded **out, char *err, size_t err_len);
 void ckpt_loaded_free(ckpt_loaded *l);
 const ckpt_loaded_op *ckpt_loaded_find(const ckpt_loaded *l, const char *uid);
 
 /* The complete checkpoints (those with _metadata) under a job's checkpoint directory, newest
- * first: fills ids (up to max) and returns the count. */
+ * first: fills ids (up to max) and returns how many it filled. SPATE_ENOENT if job_dir does
+ * not exist. */
 int ckpt_list_complete(const char *job_dir, int64_t *ids, int max, char *err, size_t err_len);
-/* Deletes a checkpoint directory and everything in it (missing is fine). */
+/* Deletes a checkpoint directory and everything in it (missing is fine; symbolic links are
+ * removed, never followed). Refuses "" and "/" (SPATE_EINVAL); SPATE_EIO naming the path. */
 int ckpt_discard(const char *dir, char *err, size_t err_len);
 
 #endif

@@ -19,7 +19,12 @@
  * Writing: snap_writer_init with the subtask's key-group range, then for each key group in
  * increasing order snap_key_group (returns the writer that section is appended to; a group
  * never asked for is empty), snap_list_add for operator state, then snap_encode. The encoding is
- * self-describing and checked on decode (snap_assign never trusts a count or an offset).
+ * self-describing and checked on decode (snap_assign never trusts a count or an offset):
+ *   u32 SNAP_OP_MAGIC, u32 version (1), i32 max parallelism, i32 first, i32 last (the range),
+ *   u32 nkg, nkg x (i32 key group, blob section)   non-empty groups only, strictly increasing,
+ *                                                   inside the range
+ *   u32 nlists, nlists x (str name, u8 mode, u32 count, count x blob entry)
+ * An empty encoding (length 0) stands for a subtask that has no state at all.
  *
  * Restoring: snap_assign takes the encoded sections of all old subtasks of one operator (in old
  * subtask order) and builds the view of new subtask `index` of `parallelism`: the sections of
@@ -40,6 +45,8 @@
 
 typedef enum snap_list_mode { SNAP_SPLIT = 0, SNAP_UNION = 1, SNAP_BROADCAST = 2 } snap_list_mode;
 
+#define SNAP_OP_MAGIC 0x534F5053u /* "SPOS": one operator subtask's snapshot */
+
 typedef struct snap_list {
   char *name;
   snap_list_mode mode;
@@ -57,16 +64,22 @@ typedef struct snap_writer {
   snap_list *lists;
 } snap_writer;
 
+/* max_parallelism 1..32768; range inside [0, max) or empty. SPATE_EINVAL / SPATE_ENOMEM; the
+ * writer may be freed with snap_writer_free whatever this returns. */
 int snap_writer_init(snap_writer *w, int max_parallelism, ks_key_group_range range);
 void snap_writer_free(snap_writer *w);
 /* The writer for key group kg's section; kg must be in the range and not below a group asked
- * for before. NULL if kg is out of order or out of range. */
+ * for before (asking for the current group again is fine). NULL if kg is out of order or out
+ * of range. The pointer is the same for every group: bytes put through it belong to the group
+ * last asked for. */
 sp_writer *snap_key_group(snap_writer *w, int kg);
 /* Appends an entry to the named list (created with `mode` on first use; a later call with
- * another mode for the same name is SPATE_EINVAL). */
+ * another mode for the same name is SPATE_EINVAL). The entry is copied. On SPATE_ENOMEM the
+ * list is as it was. */
 int snap_list_add(snap_writer *w, const char *name, snap_list_mode mode, const void *data,
                   uint32_t len);
-/* Encodes the snapshot into out (appended). SPATE_ENOMEM if a writer failed. */
+/* Encodes the snapshot into out (appended); the writer is unchanged and may be encoded again.
+ * SPATE_ENOMEM if a writer failed, SPATE_EINVAL if a key group's section reached 4 GiB. */
 int snap_encode(snap_writer *w, sp_writer *out);
 
 /* One old subtask's encoded operator snapshot. */
@@ -99,8 +112,12 @@ typedef struct snap_restore {
 } snap_restore;
 
 /* Builds the view of new subtask `index` of `parallelism` from the old subtasks' sections
- * (nold >= 1, in old subtask order). max_parallelism is the new operator's: it must equal the
- * one the snapshot was taken with. */
+ * (nold >= 1, in old subtask order; an empty section is an old subtask without state).
+ * max_parallelism is the new operator's: it must equal the one the snapshot was taken with.
+ * On success *out is owned by the caller (snap_restore_free); on error it is empty. A list
+ * this subtask gets no entry of is left out of out->lists. SPATE_EINVAL for bad arguments,
+ * SPATE_ESTATE for a changed max parallelism, SPATE_ECORRUPT naming the old subtask, what is
+ * wrong and the offset, SPATE_ENOMEM. */
 int snap_assign(const snap_section *old, int nold, int max_parallelism, int parallelism,
                 int index, snap_restore *out, char *err, size_t err_len);
 void snap_restore_free(snap_restore *r);
@@ -115,7 +132,9 @@ const snap_list_view *snap_restore_list(const snap_restore *r, const char *name)
  *   u32 SNAP_TASK_MAGIC, u32 version (1), i32 vertex parallelism, u32 nops,
  *   nops x (str uid, i32 max parallelism, blob operator snapshot (snap_encode)),
  *   blob channel state (empty unless the checkpoint was unaligned; see task.c)
- * in chain order. */
+ * in chain order. Every operator of the chain should be listed, one without state with an
+ * empty section, so that the first is the vertex's head: checkpoint/storage.h reports it as
+ * the head_uid that channel state is matched by. */
 #define SNAP_TASK_MAGIC 0x4B545053u /* "SPTK" */
 
 typedef struct snap_task_op {
@@ -131,7 +150,10 @@ typedef struct snap_task {
   snap_section channel_state;
 } snap_task;
 
-/* Decodes a task payload; the views point into data. SPATE_ECORRUPT names what is wrong. */
+/* Decodes a task payload; the views point into data. Checks the task layer (magic, version,
+ * counts, unique non-empty uids, max parallelism 1..32768, no trailing bytes); the operator
+ * sections themselves are checked by snap_assign. SPATE_ECORRUPT names what is wrong and the
+ * offset; SPATE_ENOMEM. On error *out is empty. */
 int snap_task_decode(const uint8_t *data, size_t len, snap_task *out, char *err, size_t err_len);
 void snap_task_free(snap_task *t);
 
