@@ -17,6 +17,12 @@
  * Buffering: one buffer per reader (1 MiB, allocated on first use), filled with pread at the
  * file offset the buffer maps, so buffered but unconsumed bytes can be dropped at any time and
  * read again. That is what lets the buffer shrink back to 1 MiB right after a long line.
+ *
+ * Resuming: the ownership rule holds for any byte ranges that cover a file without overlap, so
+ * a restored split is read as the range it was written with, whatever the split size is now.
+ * A split resumed at offset > start begins like a split starting at offset, except that the
+ * byte before offset must be the '\n' that ended the last line read before the checkpoint;
+ * anything else means the file changed, which is reported rather than guessed around.
  */
 #include "connectors/line_reader.h"
 
@@ -42,6 +48,12 @@ typedef struct lr_file {
   int64_t nsplits;
 } lr_file;
 
+/* A split of the explicit list (line_reader_resume). */
+typedef struct lr_pending {
+  int file;
+  int64_t start, end, offset, line_no;
+} lr_pending;
+
 struct line_reader {
   lr_file *files;
   int nfiles;
@@ -54,10 +66,19 @@ struct line_reader {
   int file_idx;
   int64_t file_base;
 
-  /* The current split; in_split is 0 between splits. */
+  /* Explicit splits (line_reader_resume): when resumed is set they replace the cursor above
+   * and are read in order; list_next is the next one to begin. */
+  int resumed;
+  lr_pending *list;
+  int nlist, list_next;
+  int started; /* line_reader_next was called */
+
+  /* The current split, of file fd_file; in_split is 0 between splits. */
   int in_split;
-  int skipping;     /* still looking for the first line start (split start > 0) */
+  int skipping;     /* still looking for the first line start (begun at an offset > 0) */
+  int check_resume; /* begun at a resume offset: the byte before it must be a '\n' */
   int64_t start, end;
+  int64_t begun_at; /* the offset the split was begun at: start, or its resume offset */
   int64_t line_no;  /* 1-based number of the last line returned; 0 = not counted (start > 0) */
   int fd;           /* open on files[fd_file], or -1 */
   int fd_file;
@@ -302,34 +323,54 @@ static void maybe_shrink(line_reader *r) {
   }
 }
 
-/* Starts the next split of this subtask. Returns 1, 0 when there is none, or an error. */
+/* Starts the next split of this subtask (of the explicit list once resumed). Returns 1, 0 when
+ * there is none, or an error. */
 static int begin_split(line_reader *r) {
-  int64_t k = r->next_k;
-  while (r->file_idx < r->nfiles && k >= r->file_base + r->files[r->file_idx].nsplits) {
-    r->file_base += r->files[r->file_idx].nsplits;
-    r->file_idx++;
+  int file;
+  int64_t start, end, offset, line_no = 0;
+  if (r->resumed) {
+    if (r->list_next >= r->nlist)
+      return 0;
+    const lr_pending *s = &r->list[r->list_next++];
+    file = s->file;
+    start = s->start;
+    end = s->end;
+    offset = s->offset;
+    line_no = s->line_no;
+  } else {
+    int64_t k = r->next_k;
+    while (r->file_idx < r->nfiles && k >= r->file_base + r->files[r->file_idx].nsplits) {
+      r->file_base += r->files[r->file_idx].nsplits;
+      r->file_idx++;
+    }
+    if (r->file_idx >= r->nfiles)
+      return 0;
+    r->next_k += r->parallelism;
+    file = r->file_idx;
+    const lr_file *f = &r->files[file];
+    start = (k - r->file_base) * r->split_bytes;
+    end = start + r->split_bytes < f->size ? start + r->split_bytes : f->size;
+    offset = start;
   }
-  if (r->file_idx >= r->nfiles)
-    return 0;
-  r->next_k += r->parallelism;
+  const lr_file *f = &r->files[file];
   if (!r->buf) {
     if (!(r->buf = sp_malloc(BUF_BYTES)))
       return fail(r, sp_err(r->err, sizeof r->err, SPATE_ENOMEM, "out of memory reading '%s'",
-                            r->files[r->file_idx].path));
+                            f->path));
     r->cap = BUF_BYTES;
   }
-  const lr_file *f = &r->files[r->file_idx];
-  int64_t i = k - r->file_base;
-  r->start = i * r->split_bytes;
-  r->end = r->start + r->split_bytes < f->size ? r->start + r->split_bytes : f->size;
-  r->skipping = r->start > 0;
-  r->line_no = 0;
-  int64_t seek = r->start > 0 ? r->start - 1 : 0;
+  r->start = start;
+  r->end = end;
+  r->begun_at = offset;
+  r->skipping = offset > 0;
+  r->check_resume = offset > start;
+  r->line_no = start == 0 ? line_no : 0;
+  int64_t seek = offset > 0 ? offset - 1 : 0;
 
-  if (r->fd_file != r->file_idx) {
+  if (r->fd_file != file) {
     if (r->fd >= 0)
       close(r->fd);
-    r->fd_file = r->file_idx;
+    r->fd_file = file;
     r->fd = open(f->path, O_RDONLY | O_CLOEXEC);
     if (r->fd < 0)
       return fail(r, sp_err(r->err, sizeof r->err, SPATE_EIO, "input path '%s' is not readable: %s",
@@ -352,12 +393,21 @@ static int begin_split(line_reader *r) {
 int line_reader_next(line_reader *r, const char **line, size_t *len) {
   if (r->failed)
     return r->failed;
+  r->started = 1;
   maybe_shrink(r);
   for (;;) {
     if (!r->in_split) {
       int rc = begin_split(r);
       if (rc <= 0)
         return rc;
+    }
+    if (r->check_resume && (r->pos < r->fill || r->eof)) {
+      if (r->pos == r->fill || r->buf[r->pos] != '\n')
+        return fail(r, sp_err(r->err, sizeof r->err, SPATE_ESTATE,
+                              "cannot resume '%s' at byte offset %lld: no line starts there (the "
+                              "file changed since the checkpoint)",
+                              r->files[r->fd_file].path, (long long)r->begun_at));
+      r->check_resume = 0; /* the skip below stops right after this '\n' */
     }
     if (r->skipping) {
       char *nl = memchr(r->buf + r->pos, '\n', r->fill - r->pos);
@@ -424,6 +474,151 @@ int line_reader_next(line_reader *r, const char **line, size_t *len) {
 
 const char *line_reader_error(const line_reader *r) { return r->err; }
 
+int line_reader_position(const line_reader *r, lr_split_state *out) {
+  if (!r->in_split)
+    return 0;
+  /* Before its first line start a split resumes where it was begun; after a line, at the byte
+   * after that line, where the next line starts unless the split is done. */
+  int64_t off = r->skipping ? r->begun_at : r->buf_off + (int64_t)r->pos;
+  if (off >= r->end)
+    return 0;
+  const lr_file *f = &r->files[r->fd_file];
+  *out = (lr_split_state){.path = f->path, .size = f->size, .start = r->start, .end = r->end,
+                          .offset = off, .line_no = r->start == 0 ? r->line_no : 0};
+  return 1;
+}
+
+int line_reader_visit_unfinished(const line_reader *r,
+                                 int (*fn)(void *arg, const lr_split_state *s), void *arg) {
+  lr_split_state s;
+  int rc;
+  if (line_reader_position(r, &s) && (rc = fn(arg, &s)) != 0)
+    return rc;
+  if (r->resumed) {
+    for (int i = r->list_next; i < r->nlist; i++) {
+      const lr_pending *p = &r->list[i];
+      const lr_file *f = &r->files[p->file];
+      s = (lr_split_state){.path = f->path, .size = f->size, .start = p->start, .end = p->end,
+                           .offset = p->offset, .line_no = p->line_no};
+      if ((rc = fn(arg, &s)) != 0)
+        return rc;
+    }
+    return 0;
+  }
+  /* The splits of the cursor not begun yet, walked as begin_split would. */
+  int64_t k = r->next_k, base = r->file_base;
+  for (int fi = r->file_idx;;) {
+    while (fi < r->nfiles && k >= base + r->files[fi].nsplits) {
+      base += r->files[fi].nsplits;
+      fi++;
+    }
+    if (fi >= r->nfiles)
+      return 0;
+    const lr_file *f = &r->files[fi];
+    int64_t start = (k - base) * r->split_bytes;
+    int64_t end = start + r->split_bytes < f->size ? start + r->split_bytes : f->size;
+    s = (lr_split_state){.path = f->path, .size = f->size, .start = start, .end = end,
+                         .offset = start, .line_no = 0};
+    if ((rc = fn(arg, &s)) != 0)
+      return rc;
+    k += r->parallelism;
+  }
+}
+
+/* Orders restored splits by file and range, to find overlaps. */
+static int cmp_pending(const void *a, const void *b) {
+  const lr_pending *x = a, *y = b;
+  if (x->file != y->file)
+    return x->file < y->file ? -1 : 1;
+  if (x->start != y->start)
+    return x->start < y->start ? -1 : 1;
+  return (x->end > y->end) - (x->end < y->end);
+}
+
+/* How often the inputs name files[file]'s path (a path given twice is read twice). */
+static int times_listed(const line_reader *r, int file) {
+  int n = 0;
+  for (int j = 0; j < r->nfiles; j++)
+    n += strcmp(r->files[j].path, r->files[file].path) == 0;
+  return n;
+}
+
+int line_reader_resume(line_reader *r, const lr_split_state *splits, int n, char *err,
+                       size_t err_len) {
+  if (r->started || r->resumed)
+    return sp_err(err, err_len, SPATE_ESTATE, "the file source can only resume before reading");
+  if (n < 0 || (n > 0 && !splits))
+    return sp_err(err, err_len, SPATE_EINVAL, "bad list of %d splits to resume", n);
+  lr_pending *list = n > 0 ? sp_calloc((size_t)n, sizeof *list) : NULL;
+  lr_pending *all = n > 0 ? sp_calloc((size_t)n, sizeof *all) : NULL;
+  if (n > 0 && (!list || !all)) {
+    sp_free(list);
+    sp_free(all);
+    return sp_err(err, err_len, SPATE_ENOMEM, "out of memory resuming the file source");
+  }
+  int rc = 0, kept = 0;
+  for (int i = 0; i < n && rc == 0; i++) {
+    const lr_split_state *s = &splits[i];
+    if (!s->path) {
+      rc = sp_err(err, err_len, SPATE_ECORRUPT, "restored split %d names no file", i);
+      break;
+    }
+    int file = -1;
+    for (int j = 0; j < r->nfiles && file < 0; j++)
+      if (strcmp(r->files[j].path, s->path) == 0)
+        file = j;
+    if (file < 0)
+      rc = sp_err(err, err_len, SPATE_ESTATE,
+                  "restored split [%lld, %lld) of '%s': the file is not among the inputs any more",
+                  (long long)s->start, (long long)s->end, s->path);
+    else if (r->files[file].size != s->size)
+      rc = sp_err(err, err_len, SPATE_ESTATE,
+                  "'%s' changed since the checkpoint: it had %lld bytes, it has %lld now", s->path,
+                  (long long)s->size, (long long)r->files[file].size);
+    else if (s->start < 0 || s->end <= s->start || s->end > s->size || s->offset < s->start ||
+             s->offset > s->end || s->line_no < 0)
+      rc = sp_err(err, err_len, SPATE_ECORRUPT,
+                  "restored split %d of '%s' is malformed: range [%lld, %lld) of %lld bytes, "
+                  "resume offset %lld, line %lld",
+                  i, s->path, (long long)s->start, (long long)s->end, (long long)s->size,
+                  (long long)s->offset, (long long)s->line_no);
+    if (rc != 0)
+      break;
+    all[i] = (lr_pending){file, s->start, s->end, s->offset, s->line_no};
+    if (s->offset < s->end)
+      list[kept++] = all[i];
+  }
+  if (rc == 0 && n > 1) {
+    /* The ranges of one file must not overlap (lines would be read twice), except that a file
+     * given several times as input has each of its splits once per time. */
+    qsort(all, (size_t)n, sizeof *all, cmp_pending);
+    for (int i = 0, run = 1; i + 1 < n && rc == 0; i++) {
+      const lr_pending *a = &all[i], *b = &all[i + 1];
+      if (a->file != b->file) {
+        run = 1;
+        continue;
+      }
+      int same = a->start == b->start && a->end == b->end;
+      run = same ? run + 1 : 1;
+      if ((same && run > times_listed(r, a->file)) || (!same && b->start < a->end))
+        rc = sp_err(err, err_len, SPATE_ECORRUPT,
+                    "restored splits [%lld, %lld) and [%lld, %lld) of '%s' overlap",
+                    (long long)a->start, (long long)a->end, (long long)b->start,
+                    (long long)b->end, r->files[a->file].path);
+    }
+  }
+  sp_free(all);
+  if (rc != 0) {
+    sp_free(list);
+    return rc;
+  }
+  r->list = list;
+  r->nlist = kept;
+  r->list_next = 0;
+  r->resumed = 1;
+  return 0;
+}
+
 void line_reader_close(line_reader *r) {
   if (!r)
     return;
@@ -432,6 +627,7 @@ void line_reader_close(line_reader *r) {
   for (int i = 0; i < r->nfiles; i++)
     sp_free(r->files[i].path);
   sp_free(r->files);
+  sp_free(r->list);
   sp_free(r->buf);
   sp_free(r);
 }

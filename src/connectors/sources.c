@@ -1,8 +1,19 @@
 /*
  * sources.c: the built-in sources that need no outside system: a collection of rows (elements,
- * non-parallel), a number sequence and a user generator (both split into contiguous index ranges
- * per subtask, as Flink's NumberSequenceSource). Each is polled by its task for up to `budget`
- * records at a time, so the task can flush buffers and take mails between batches.
+ * non-parallel), a number sequence and a user generator. Each is polled by its task for up to
+ * `budget` records at a time, so the task can flush buffers and take mails between batches.
+ *
+ * Checkpoints: every source here is replayable. Its position is SPLIT list state, so a restore
+ * resumes right after the last record emitted before the checkpoint, at any parallelism:
+ *  - elements: list "next-element", one entry (u32 index of the next row, u32 number of rows)
+ *    held by the subtask that emits; a restored subtask without the entry emits nothing.
+ *  - sequence and generator: the indices are cut into splits once, at the first start (as
+ *    Flink's NumberSequenceSource): a bounded source gives subtask i of p the range
+ *    [count * i / p, count * (i + 1) / p), an unbounded generator gives it i, i + p, i + 2p, ...
+ *    List "splits" has one entry per unfinished split: i64 next, i64 end (-1: unbounded),
+ *    i64 step. After a restore a subtask may own several splits (polled in turn; finished ones
+ *    drop out) or none (it ends at once); the splits themselves never change, so every index is
+ *    emitted exactly once whatever the parallelism.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,22 +21,30 @@
 #include "base/alloc.h"
 #include "connectors/registry.h"
 
+static void impl_free(op_t *op) { sp_free(op->impl); }
+
 /* ---- elements ---------------------------------------------------------------------------- */
+#define ELEMENTS_STATE "next-element"
+
 typedef struct elements_src {
-  sp_reader r;
-  uint32_t left;
+  sp_reader rows;  /* at the first row */
+  sp_reader r;     /* at the next row to emit */
+  uint32_t count;  /* rows in the collection */
+  uint32_t next;   /* index of the next row to emit */
+  bool owner;      /* this subtask emits (and keeps the position) */
 } elements_src;
 
 static int elements_open(op_t *op) {
   elements_src *s = sp_calloc(1, sizeof *s);
   if (!s) return SPATE_ENOMEM;
   op->impl = s;
-  sp_reader_init(&s->r, op->node->params, op->node->params_len);
-  s->left = sp_get_u32(&s->r);
-  if (op->ctx.subtask != 0) s->left = 0; /* non-parallel: only subtask 0 emits */
+  sp_reader_init(&s->rows, op->node->params, op->node->params_len);
+  s->count = sp_get_u32(&s->rows);
+  s->owner = op->ctx.subtask == 0; /* non-parallel: only subtask 0 emits */
+  s->r = s->rows;
   /* check every row once here, so that emitting is a plain walk over trusted bytes */
-  sp_reader check = s->r;
-  for (uint32_t i = 0; i < s->left && sp_reader_ok(&check); i++) {
+  sp_reader check = s->rows;
+  for (uint32_t i = 0; i < s->count && sp_reader_ok(&check); i++) {
     uint32_t len;
     const uint8_t *data = sp_get_blob(&check, &len);
     char msg[200];
@@ -38,40 +57,181 @@ static int elements_open(op_t *op) {
 
 static int elements_poll(op_t *op, int budget) {
   elements_src *s = op->impl;
-  while (s->left && budget-- > 0) {
+  while (s->owner && s->next < s->count && budget-- > 0) {
     uint32_t len;
     const uint8_t *data = sp_get_blob(&s->r, &len);
     spate_row row = {data, len, (uint32_t)op->node->out_schema->nfields};
-    s->left--;
+    s->next++;
     int rc = output_emit(&op->out, INT64_MIN, &row);
     if (rc < 0) return rc;
   }
-  return s->left ? SRC_MORE : SRC_END;
+  return s->owner && s->next < s->count ? SRC_MORE : SRC_END;
 }
 
-static void impl_free(op_t *op) { sp_free(op->impl); }
+/* Writes the position, also once every row is out (a restore then emits nothing). */
+static int elements_snapshot(op_t *op, int64_t id, snap_writer *w) {
+  elements_src *s = op->impl;
+  if (!s->owner) return 0;
+  uint8_t e[8];
+  for (int i = 0; i < 4; i++) {
+    e[i] = (uint8_t)(s->next >> (8 * i));
+    e[4 + i] = (uint8_t)(s->count >> (8 * i));
+  }
+  int rc = snap_list_add(w, ELEMENTS_STATE, SNAP_SPLIT, e, sizeof e);
+  return rc < 0 ? op_fail(op, rc, "cannot snapshot the collection position") : 0;
+}
 
-const op_vtable op_source_elements_vt = {
-    .open = elements_open, .poll = elements_poll, .close = impl_free};
+/* The subtask that gets the position emits from it on; any other emits nothing. */
+static int elements_restore(op_t *op, const snap_restore *r) {
+  elements_src *s = op->impl;
+  const snap_list_view *l = snap_restore_list(r, ELEMENTS_STATE);
+  s->owner = false;
+  if (!l) return 0;
+  if (l->count != 1 || l->len[0] != 8)
+    return op_fail(op, SPATE_ECORRUPT,
+                   "restored collection position is malformed: %u entries, the first of %u bytes "
+                   "(expected one of 8)", l->count, l->count ? l->len[0] : 0);
+  sp_reader e;
+  sp_reader_init(&e, l->data[0], l->len[0]);
+  uint32_t next = sp_get_u32(&e), count = sp_get_u32(&e);
+  if (count != s->count)
+    return op_fail(op, SPATE_ESTATE,
+                   "the collection had %u elements at the checkpoint and has %u now", count,
+                   s->count);
+  if (next > count)
+    return op_fail(op, SPATE_ECORRUPT, "restored collection position %u is past its %u elements",
+                   next, count);
+  s->r = s->rows;
+  for (uint32_t i = 0; i < next; i++) {
+    uint32_t len;
+    sp_get_blob(&s->r, &len); /* checked in open */
+  }
+  s->next = next;
+  s->owner = true;
+  return 0;
+}
+
+const op_vtable op_source_elements_vt = {.open = elements_open,
+                                         .poll = elements_poll,
+                                         .close = impl_free,
+                                         .snapshot = elements_snapshot,
+                                         .restore = elements_restore};
 
 /* ---- sequence and generator --------------------------------------------------------------- */
+#define RANGE_STATE "splits"
+
+/* Indices next, next + step, ... below end; end < 0: unbounded. */
+typedef struct range_split {
+  int64_t next, end, step;
+} range_split;
+
 typedef struct range_src {
-  int64_t next, end, step; /* end < 0 with step: unbounded */
-  int64_t from;            /* sequence: value of index 0 */
-  bool unbounded;
+  int64_t count;        /* indices 0..count-1; < 0: unbounded */
+  int64_t from;         /* sequence: value of index 0 */
+  range_split *splits;  /* unfinished splits of this subtask, in polling order */
+  int nsplits;
+  int cur;              /* the split polled next */
 } range_src;
 
-static void split_range(op_t *op, range_src *s, int64_t count) {
+static void range_free(op_t *op) {
+  range_src *s = op->impl;
+  if (s) sp_free(s->splits);
+  sp_free(s);
+}
+
+/* The split of this subtask at the first start. */
+static int range_init(op_t *op, range_src *s, int64_t count) {
   int p = op->ctx.parallelism, i = op->ctx.subtask;
+  s->count = count;
+  range_split sp;
   if (count < 0) {
-    s->unbounded = true;
-    s->next = i;
-    s->step = p;
-    return;
+    sp = (range_split){i, -1, p};
+  } else {
+    sp = (range_split){(int64_t)((__int128)count * i / p), (int64_t)((__int128)count * (i + 1) / p),
+                       1};
+    if (sp.next >= sp.end) return 0; /* fewer indices than subtasks: none for this one */
   }
-  s->step = 1;
-  s->next = (int64_t)((__int128)count * i / p);
-  s->end = (int64_t)((__int128)count * (i + 1) / p);
+  if (!(s->splits = sp_malloc(sizeof *s->splits))) return SPATE_ENOMEM;
+  s->splits[0] = sp;
+  s->nsplits = 1;
+  return 0;
+}
+
+/* Takes the next index of split `at`, dropping the split once it has none left. */
+static int64_t range_take(range_src *s, int at) {
+  range_split *sp = &s->splits[at];
+  int64_t index = sp->next;
+  bool done = __builtin_add_overflow(sp->next, sp->step, &sp->next) ||
+              (sp->end >= 0 && sp->next >= sp->end);
+  if (done) {
+    memmove(&s->splits[at], &s->splits[at + 1], sizeof *sp * (size_t)(s->nsplits - at - 1));
+    s->nsplits--;
+    if (s->cur >= s->nsplits) s->cur = 0;
+  }
+  return index;
+}
+
+typedef int (*range_emit_fn)(op_t *op, range_src *s, int64_t index);
+
+/* Emits up to budget indices: each poll serves the splits in turn, up to budget from one. */
+static int range_poll(op_t *op, int budget, range_emit_fn emit) {
+  range_src *s = op->impl;
+  if (s->nsplits == 0) return SRC_END;
+  int at = s->cur;
+  int before = s->nsplits;
+  while (budget-- > 0 && s->nsplits == before) {
+    int rc = emit(op, s, range_take(s, at));
+    if (rc < 0) return rc;
+  }
+  if (s->nsplits == before) s->cur = (at + 1) % s->nsplits; /* else the next one moved to at */
+  return s->nsplits ? SRC_MORE : SRC_END;
+}
+
+static int range_snapshot(op_t *op, int64_t id, snap_writer *w) {
+  range_src *s = op->impl;
+  for (int i = 0; i < s->nsplits; i++) {
+    uint8_t e[24];
+    sp_patch_i64(e, s->splits[i].next);
+    sp_patch_i64(e + 8, s->splits[i].end);
+    sp_patch_i64(e + 16, s->splits[i].step);
+    int rc = snap_list_add(w, RANGE_STATE, SNAP_SPLIT, e, sizeof e);
+    if (rc < 0) return op_fail(op, rc, "cannot snapshot the source's splits");
+  }
+  return 0;
+}
+
+/* Replaces the subtask's splits with the restored ones, checking each against the source. */
+static int range_restore(op_t *op, const snap_restore *r) {
+  range_src *s = op->impl;
+  const snap_list_view *l = snap_restore_list(r, RANGE_STATE);
+  sp_free(s->splits);
+  s->splits = NULL;
+  s->nsplits = s->cur = 0;
+  if (!l || l->count == 0) return 0;
+  if (!(s->splits = sp_calloc(l->count, sizeof *s->splits))) return SPATE_ENOMEM;
+  for (uint32_t i = 0; i < l->count; i++) {
+    if (l->len[i] != 24)
+      return op_fail(op, SPATE_ECORRUPT, "restored split %u is %u bytes long, expected 24", i,
+                     l->len[i]);
+    sp_reader e;
+    sp_reader_init(&e, l->data[i], l->len[i]);
+    range_split sp;
+    sp.next = sp_get_i64(&e);
+    sp.end = sp_get_i64(&e);
+    sp.step = sp_get_i64(&e);
+    if (sp.step < 1 || sp.next < 0 || sp.end < -1 || (sp.end >= 0 && sp.next > sp.end))
+      return op_fail(op, SPATE_ECORRUPT,
+                     "restored split %u is malformed: next %lld, end %lld, step %lld", i,
+                     (long long)sp.next, (long long)sp.end, (long long)sp.step);
+    if ((sp.end >= 0) != (s->count >= 0) || (s->count >= 0 && sp.end > s->count))
+      return op_fail(op, SPATE_ESTATE,
+                     "restored split %u (next %lld, end %lld) does not fit the source's %lld "
+                     "indices (-1: unbounded)",
+                     i, (long long)sp.next, (long long)sp.end, (long long)s->count);
+    if (sp.end >= 0 && sp.next == sp.end) continue; /* finished */
+    s->splits[s->nsplits++] = sp;
+  }
+  return 0;
 }
 
 static int sequence_open(op_t *op) {
@@ -86,24 +246,22 @@ static int sequence_open(op_t *op) {
   /* the count of from..to; (uint64) so that INT64_MIN..INT64_MAX does not overflow, capped */
   uint64_t count = to >= from ? (uint64_t)to - (uint64_t)from + 1 : 0;
   if (count == 0 && to >= from) count = UINT64_MAX; /* the full range wrapped to 0 */
-  split_range(op, s, count > INT64_MAX ? INT64_MAX : (int64_t)count);
-  return 0;
+  return range_init(op, s, count > INT64_MAX ? INT64_MAX : (int64_t)count);
 }
 
-static int sequence_poll(op_t *op, int budget) {
-  range_src *s = op->impl;
-  while (s->next < s->end && budget-- > 0) {
-    spate_rb_begin(&op->rb);
-    spate_rb_set_bigint(&op->rb, 0, s->from + s->next);
-    s->next++;
-    int rc = op_emit_built(op, INT64_MIN, "sequence");
-    if (rc < 0) return rc;
-  }
-  return s->next < s->end ? SRC_MORE : SRC_END;
+static int sequence_emit(op_t *op, range_src *s, int64_t index) {
+  spate_rb_begin(&op->rb);
+  spate_rb_set_bigint(&op->rb, 0, s->from + index);
+  return op_emit_built(op, INT64_MIN, "sequence");
 }
 
-const op_vtable op_source_sequence_vt = {
-    .open = sequence_open, .poll = sequence_poll, .close = impl_free};
+static int sequence_poll(op_t *op, int budget) { return range_poll(op, budget, sequence_emit); }
+
+const op_vtable op_source_sequence_vt = {.open = sequence_open,
+                                         .poll = sequence_poll,
+                                         .close = range_free,
+                                         .snapshot = range_snapshot,
+                                         .restore = range_restore};
 
 static int generator_open(op_t *op) {
   range_src *s = sp_calloc(1, sizeof *s);
@@ -113,24 +271,21 @@ static int generator_open(op_t *op) {
   sp_reader_init(&r, op->node->params, op->node->params_len);
   int64_t count = sp_get_i64(&r);
   if (!sp_reader_ok(&r)) return op_fail(op, SPATE_ECORRUPT, "generator: %s", r.error);
-  split_range(op, s, count);
-  return 0;
+  return range_init(op, s, count);
 }
 
-static int generator_poll(op_t *op, int budget) {
-  range_src *s = op->impl;
-  spate_generator_fn fn = (spate_generator_fn)op->udf;
-  while ((s->unbounded || s->next < s->end) && budget-- > 0) {
-    if (atomic_load_explicit(op->cancel, memory_order_relaxed)) return SPATE_ECANCELED;
-    spate_rb_begin(&op->rb);
-    int rc = fn(&op->ctx, s->next, &op->rb);
-    if (rc < 0) return op_udf_failed(op, rc, "generator function");
-    s->next += s->step;
-    if ((rc = op_emit_built(op, INT64_MIN, "generator function")) < 0) return rc;
-  }
-  return (s->unbounded || s->next < s->end) ? SRC_MORE : SRC_END;
+static int generator_emit(op_t *op, range_src *s, int64_t index) {
+  if (atomic_load_explicit(op->cancel, memory_order_relaxed)) return SPATE_ECANCELED;
+  spate_rb_begin(&op->rb);
+  int rc = ((spate_generator_fn)op->udf)(&op->ctx, index, &op->rb);
+  if (rc < 0) return op_udf_failed(op, rc, "generator function");
+  return op_emit_built(op, INT64_MIN, "generator function");
 }
 
-const op_vtable op_source_generator_vt = {
-    .open = generator_open, .poll = generator_poll, .close = impl_free};
+static int generator_poll(op_t *op, int budget) { return range_poll(op, budget, generator_emit); }
 
+const op_vtable op_source_generator_vt = {.open = generator_open,
+                                          .poll = generator_poll,
+                                          .close = range_free,
+                                          .snapshot = range_snapshot,
+                                          .restore = range_restore};

@@ -10,7 +10,8 @@
  *  - the public state and timer functions (spate_ctx_state, spate_value_get, ...) act on the
  *    current key of the operator whose context they are given.
  * Processing-time timers still pending at the end of input are dropped, as Flink does for
- * bounded input.
+ * bounded input. Checkpoints write the keyed state and timers per key group, broadcast state
+ * as a broadcast list (see "checkpoints" below).
  */
 #include <string.h>
 
@@ -279,10 +280,150 @@ static int proc_tick(op_t *op, int64_t now) {
   return schedule_proc(p);
 }
 
+/* ---- checkpoints ------------------------------------------------------------------------------ *
+ * Keyed state and both timer queues are written per key group of the subtask's range, as one
+ * section: ks_write_key_group, then the event-time and the processing-time timers
+ * (tq_write_key_group); a group with no state and no timers is left out. Everything a keyed
+ * operator keeps per key lives there: the user's states, the interval join's and window join's
+ * buffers (map and list states of the backend, with their cleanup and firing timers) and the
+ * window join's open sessions. Besides the key groups:
+ *  - broadcast state: list "broadcast-state" (SNAP_BROADCAST), one entry holding the broadcast
+ *    backend's only key group, so that every new subtask gets a copy;
+ *  - interval join: list "interval-join-seq" (SNAP_UNION), each subtask's next sequence
+ *    number. A restored subtask continues after the largest, so a buffered element's (ts, seq)
+ *    key is never reused for a new one of the same key, wherever its key group went.
+ * A non-keyed process function without broadcast state has no state. */
+#define BROADCAST_STATE "broadcast-state"
+#define JOIN_SEQ_STATE "interval-join-seq"
+
+/* The length of an empty section: no keyed state (u32 0) and no timers (u32 0, twice). */
+#define EMPTY_SECTION 12u
+
+static bool all_zero(const uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (p[i]) return false;
+  return true;
+}
+
+static int proc_snapshot(op_t *op, int64_t id, snap_writer *w) {
+  proc_op *p = op->impl;
+  int rc = 0;
+  if (p->keyed) {
+    ks_key_group_range range = ks_backend_range(p->backend);
+    for (int kg = range.first; kg <= range.last && rc == 0; kg++) {
+      sp_writer *s = snap_key_group(w, kg);
+      if (!s) return op_fail(op, SPATE_EINVAL, "key group %d is not in the snapshot's range", kg);
+      size_t mark = s->len;
+      if ((rc = ks_write_key_group(p->backend, kg, s)) < 0)
+        return op_fail(op, rc, "cannot snapshot keyed state: %s", ks_error(p->backend));
+      rc = tq_write_key_group(p->event_timers, kg, s);
+      if (rc == 0) rc = tq_write_key_group(p->proc_timers, kg, s);
+      if (rc == 0 && s->failed) rc = SPATE_ENOMEM;
+      if (rc < 0) return op_fail(op, rc, "cannot snapshot the timers of key group %d", kg);
+      if (s->len - mark == EMPTY_SECTION && all_zero(s->data + mark, EMPTY_SECTION))
+        s->len = mark; /* nothing in this group: leave it out */
+    }
+  }
+  if (p->bstate) {
+    sp_writer b;
+    sp_writer_init(&b);
+    rc = ks_write_key_group(p->bstate, 0, &b);
+    if (rc == 0)
+      rc = b.len > UINT32_MAX ? SPATE_EINVAL
+                              : snap_list_add(w, BROADCAST_STATE, SNAP_BROADCAST, b.data,
+                                              (uint32_t)b.len);
+    sp_writer_free(&b);
+    if (rc < 0) return op_fail(op, rc, "cannot snapshot broadcast state: %s", ks_error(p->bstate));
+  }
+  if (p->join && !p->window_join) {
+    uint8_t e[8];
+    sp_patch_i64(e, p->seq);
+    if ((rc = snap_list_add(w, JOIN_SEQ_STATE, SNAP_UNION, e, sizeof e)) < 0)
+      return op_fail(op, rc, "cannot snapshot the interval join's sequence number");
+  }
+  return 0;
+}
+
+/* Restores one key group's section; the whole section must be consumed. */
+static int restore_key_group(proc_op *p, int kg, const uint8_t *data, uint32_t len) {
+  op_t *op = p->op;
+  sp_reader r;
+  sp_reader_init(&r, data, len);
+  int rc = ks_read_key_group(p->backend, kg, &r);
+  if (rc < 0) return op_fail(op, rc, "cannot restore keyed state: %s", ks_error(p->backend));
+  const char *what = "event-time";
+  rc = tq_read_key_group(p->event_timers, kg, &r);
+  if (rc == 0) {
+    what = "processing-time";
+    rc = tq_read_key_group(p->proc_timers, kg, &r);
+  }
+  if (rc < 0)
+    return op_fail(op, rc, "cannot restore the %s timers of key group %d: %s", what, kg,
+                   sp_reader_ok(&r) ? spate_strerror(rc) : r.error);
+  if (r.pos != r.len)
+    return op_fail(op, SPATE_ECORRUPT, "key group %d: %zu bytes after its timers", kg,
+                   r.len - r.pos);
+  return 0;
+}
+
+static int proc_restore(op_t *op, const snap_restore *r) {
+  proc_op *p = op->impl;
+  int rc;
+  if (p->keyed) {
+    ks_key_group_range range = ks_backend_range(p->backend);
+    for (int i = 0; i < r->nkg; i++) {
+      const snap_kg_view *g = &r->kgs[i];
+      if (!ks_key_group_range_contains(range, g->kg))
+        return op_fail(op, SPATE_ECORRUPT, "restored key group %d is outside the range %d..%d",
+                       g->kg, range.first, range.last);
+      if ((rc = restore_key_group(p, g->kg, g->data, g->len)) < 0) return rc;
+    }
+    /* restored processing-time timers fire like any others: schedule the earliest */
+    if ((rc = schedule_proc(p)) < 0)
+      return op_fail(op, rc, "cannot schedule the restored processing-time timers");
+  } else if (r->nkg > 0) {
+    return op_fail(op, SPATE_ESTATE, "restored keyed state for a process function on a stream "
+                   "that is not keyed");
+  }
+  const snap_list_view *l = snap_restore_list(r, BROADCAST_STATE);
+  if (l && !p->bstate)
+    return op_fail(op, SPATE_ESTATE, "restored broadcast state for an operator without a "
+                   "broadcast input");
+  if (l) {
+    if (l->count != 1)
+      return op_fail(op, SPATE_ECORRUPT, "restored broadcast state has %u entries, expected 1",
+                     l->count);
+    sp_reader b;
+    sp_reader_init(&b, l->data[0], l->len[0]);
+    if ((rc = ks_read_key_group(p->bstate, 0, &b)) < 0)
+      return op_fail(op, rc, "cannot restore broadcast state: %s", ks_error(p->bstate));
+    if (b.pos != b.len)
+      return op_fail(op, SPATE_ECORRUPT, "restored broadcast state: %zu trailing bytes",
+                     b.len - b.pos);
+  }
+  if ((l = snap_restore_list(r, JOIN_SEQ_STATE)) && p->join && !p->window_join) {
+    for (uint32_t i = 0; i < l->count; i++) {
+      if (l->len[i] != 8)
+        return op_fail(op, SPATE_ECORRUPT, "restored interval join sequence number %u is %u "
+                       "bytes long, expected 8", i, l->len[i]);
+      sp_reader e;
+      sp_reader_init(&e, l->data[i], 8);
+      int64_t seq = sp_get_i64(&e);
+      if (seq < 0)
+        return op_fail(op, SPATE_ECORRUPT, "restored interval join sequence number %lld is "
+                       "negative", (long long)seq);
+      if (seq > p->seq) p->seq = seq;
+    }
+  }
+  return 0;
+}
+
 const op_vtable op_process_vt = {.open = proc_open,
                                  .process = proc_process,
                                  .watermark = proc_watermark,
-                                 .close = proc_close};
+                                 .close = proc_close,
+                                 .snapshot = proc_snapshot,
+                                 .restore = proc_restore};
 
 /* ---- the public state and timer functions ------------------------------------------------------ */
 static int need_key(spate_ctx *ctx, proc_op *p, const char *api) {
