@@ -37,6 +37,7 @@ int op_create(const job_graph *jg, int node, int subtask, op_vtable_fn vtable_fo
   if (!op) return SPATE_ENOMEM;
   op->vt = vt;
   op->node = n;
+  op->uid = n->uid;
   op->nodes = jg->nodes;
   op->err = err;
   op->err_len = err_len;

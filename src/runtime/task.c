@@ -469,25 +469,26 @@ static int ck_snapshot(task *t) {
   const el_barrier *b = ck_barrier(t);
   sp_writer *w = &t->ck.payload;
   sp_writer_init(w);
-  uint32_t nops = 0;
-  for (int i = 0; i < t->nops; i++)
-    if (t->ops[i]->vt->snapshot) nops++;
   sp_put_u32(w, SNAP_TASK_MAGIC);
   sp_put_u32(w, 1);
   sp_put_i32(w, t->v->parallelism);
-  sp_put_u32(w, nops);
+  sp_put_u32(w, (uint32_t)t->nops);
+  /* every operator of the chain is listed (stateless ones with an empty section), so the head's
+   * uid always names the vertex, which is what channel state is matched by */
   for (int i = 0; i < t->nops; i++) {
     op_t *op = t->ops[i];
-    if (!op->vt->snapshot) continue;
     int maxp = op->node->max_parallelism;
-    snap_writer sw;
-    int rc = snap_writer_init(&sw, maxp,
-                              ks_key_group_range_for(maxp, op->ctx.parallelism, op->ctx.subtask));
-    if (rc == 0) rc = op->vt->snapshot(op, b->id, &sw);
     sp_writer sec;
     sp_writer_init(&sec);
-    if (rc == 0) rc = snap_encode(&sw, &sec);
-    snap_writer_free(&sw);
+    int rc = 0;
+    if (op->vt->snapshot) {
+      snap_writer sw;
+      rc = snap_writer_init(&sw, maxp,
+                            ks_key_group_range_for(maxp, op->ctx.parallelism, op->ctx.subtask));
+      if (rc == 0) rc = op->vt->snapshot(op, b->id, &sw);
+      if (rc == 0) rc = snap_encode(&sw, &sec);
+      snap_writer_free(&sw);
+    }
     if (rc < 0) {
       sp_writer_free(&sec);
       if (!t->error[0])
