@@ -970,6 +970,7 @@ static int check_restore(job_master *jm, const ckpt_loaded *l, char *err, size_t
   const job_graph *jg = jm->jg;
   for (int i = 0; i < l->nops; i++) {
     const ckpt_loaded_op *op = &l->ops[i];
+    if (!op->has_state) continue; /* stateless operators may come and go */
     const sg_node *n = NULL;
     for (int k = 0; k < jg->nnodes && !n; k++)
       if (strcmp(jg->nodes[k].uid, op->uid) == 0) n = &jg->nodes[k];
