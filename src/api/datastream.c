@@ -1236,6 +1236,55 @@ spate_stream *spate_sink(spate_stream *in, spate_sink_fn fn) {
   return sink(in, OP_SINK_UDF, "spate_sink", "Sink: Unnamed", (void *)(uintptr_t)fn, NULL);
 }
 
+/* Options are stored as given (the operator applies the defaults); a prefix or suffix with '/'
+ * would put files outside their bucket and is refused here. */
+spate_stream *spate_sink_file(spate_stream *in, const char *dir,
+                              const spate_file_sink_options *opts) {
+  if (!check_input("spate_sink_file", in)) return NULL;
+  spate_env *env = in->env;
+  if (!dir || !dir[0]) return api_fail(env, "spate_sink_file: no output directory given"), NULL;
+  spate_file_sink_options o = {0};
+  if (opts) o = *opts;
+  if ((o.part_prefix && strchr(o.part_prefix, '/')) ||
+      (o.part_suffix && strchr(o.part_suffix, '/')))
+    return api_fail(env, "spate_sink_file: the part prefix and suffix must not contain '/'"), NULL;
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_str(&w, dir);
+  sp_put_i64(&w, o.max_part_size);
+  sp_put_i64(&w, o.rollover_interval_ms);
+  sp_put_i64(&w, o.inactivity_interval_ms);
+  sp_put_str(&w, o.bucket_format);
+  sp_put_str(&w, o.part_prefix);
+  sp_put_str(&w, o.part_suffix);
+  return sink(in, OP_SINK_FILE, "spate_sink_file", "Sink: File Sink", NULL, &w);
+}
+
+spate_stream *spate_sink_two_phase(spate_stream *in, spate_txn_begin_fn begin,
+                                   spate_txn_invoke_fn invoke, spate_txn_fn pre_commit,
+                                   spate_txn_fn commit, spate_txn_fn abort) {
+  if (!check_input("spate_sink_two_phase", in)) return NULL;
+  spate_env *env = in->env;
+  if (!begin || !invoke || !pre_commit || !commit || !abort)
+    return api_fail(env, "spate_sink_two_phase: begin, invoke, pre_commit, commit and abort are "
+                    "all required"), NULL;
+  void *fns[4] = {(void *)(uintptr_t)begin, (void *)(uintptr_t)pre_commit,
+                  (void *)(uintptr_t)commit, (void *)(uintptr_t)abort};
+  sp_writer w; /* layout: see OP_SINK_TWO_PHASE */
+  sp_writer_init(&w);
+  for (int i = 0; i < 4; i++) {
+    char *sym = udf_name(env, "spate_sink_two_phase", fns[i]);
+    if (!sym) {
+      sp_writer_free(&w);
+      return NULL;
+    }
+    sp_put_str(&w, sym);
+    sp_free(sym);
+  }
+  return sink(in, OP_SINK_TWO_PHASE, "spate_sink_two_phase", "Sink: Two-Phase Commit",
+              (void *)(uintptr_t)invoke, &w);
+}
+
 /* ---- per-operator settings ------------------------------------------------------------------- */
 static sg_node *real_node(spate_stream *s, const char *api) {
   if (!s || s->env->failed) return NULL;

@@ -12,6 +12,7 @@ const op_vtable *connector_vtable_for(op_kind k) {
   case OP_SINK_TEXT: return &op_sink_text_vt;
   case OP_SINK_DISCARD: return &op_sink_discard_vt;
   case OP_SINK_COLLECT: return &op_sink_collect_vt;
+  case OP_SINK_FILE: return &op_sink_file_vt;
   default: return NULL;
   }
 }

@@ -9,6 +9,7 @@ const op_vtable *op_vtable_for(op_kind k) {
   case OP_REDUCE: return &op_reduce_vt;
   case OP_AGG: return &op_agg_vt;
   case OP_SINK_UDF: return &op_sink_udf_vt;
+  case OP_SINK_TWO_PHASE: return &op_sink_two_phase_vt;
   case OP_TIMESTAMPS: return &op_timestamps_vt;
   case OP_PROCESS:
   case OP_CO_PROCESS:

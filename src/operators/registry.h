@@ -1,7 +1,7 @@
 /*
  * registry.h: the built-in transformation operators by kind (map, flat map, filter, keyed reduce
- * and aggregations, user sinks). Sources and the built-in sinks are connectors
- * (connectors/registry.h); the TaskExecutor combines both for its tasks.
+ * and aggregations, user sinks and two-phase-commit sinks). Sources and the built-in sinks are
+ * connectors (connectors/registry.h); the TaskExecutor combines both for its tasks.
  */
 #ifndef SPATE_OPERATORS_REGISTRY_H
 #define SPATE_OPERATORS_REGISTRY_H
@@ -10,5 +10,5 @@
 const op_vtable *op_vtable_for(op_kind kind);
 
 extern const op_vtable op_map_vt, op_flat_map_vt, op_filter_vt, op_reduce_vt, op_agg_vt,
-    op_sink_udf_vt, op_timestamps_vt, op_process_vt, op_window_vt;
+    op_sink_udf_vt, op_timestamps_vt, op_process_vt, op_window_vt, op_sink_two_phase_vt;
 #endif

@@ -1,0 +1,572 @@
+/*
+ * file_sink.c: the exactly-once file sink (OP_SINK_FILE, spate_sink_file): Flink's FileSink in
+ * row format, built on the two-phase-commit engine (operators/two_phase_sink.h).
+ *
+ * Layout. Records go to the bucket of the processing time they arrive at (strftime of the bucket
+ * format in local time, as Flink's DateTimeBucketAssigner; "" puts every file in dir itself).
+ * Each bucket has at most one open part file, written as the hidden in-progress file
+ *     <dir>/<bucket>/.<prefix>-<uuid>-<subtask>-<n><suffix>.inprogress
+ * and published by renaming it to <dir>/<bucket>/<prefix>-<uuid>-<subtask>-<n><suffix>. uuid is
+ * random per subtask attempt (so a restarted attempt never reuses a name and needs no part
+ * counter in its state), subtask is 0-based and n counts the parts of the attempt.
+ *
+ * Rolling (Flink's DefaultRollingPolicy): a part is closed after the record that brings it to
+ * max_part_size bytes, and by a processing-time check every second (Flink's bucket check
+ * interval) when it is older than the rollover interval or has not been written for the
+ * inactivity interval. A closed part is fsync'ed and stays in the transaction; the bucket's next
+ * record opens a new one.
+ *
+ * Transactions: one per checkpoint interval, holding every part opened in it (rolled ones and the
+ * open one of each bucket). pre-commit closes and fsyncs the open parts and their directories
+ * (the in-progress files are then pending: durable, invisible) and sets the transaction id to
+ * the list of parts:
+ *     u8 version (1), u32 n, n x (str bucket directory, str finished file name)
+ * commit renames each in-progress file to its finished name and fsyncs the directories; it is
+ * idempotent: an in-progress file that is gone while its finished file exists was committed
+ * already, both gone is an error. abort closes what is open and deletes the in-progress files.
+ * The handle of the open transaction (fs_txn) lives until pre-commit or abort; commit works from
+ * the id alone. The open transaction's id lists no parts (a checkpoint stores it right after it
+ * began): parts written after the last checkpoint are deleted when the subtask closes after a
+ * failure, and stay behind as hidden files only if the process died, as with Flink.
+ *
+ * A write error (full disk) fails the job with a message naming the file; fwrite is buffered,
+ * so it may surface only when the part is flushed (at a roll or a checkpoint), which is before
+ * anything is published.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "connectors/registry.h"
+#include "operators/two_phase_sink.h"
+
+#define FS_DEFAULT_PART_SIZE (128LL << 20)
+#define FS_DEFAULT_INTERVAL_MS 60000
+#define FS_DEFAULT_BUCKETS "%Y-%m-%d--%H"
+#define FS_CHECK_INTERVAL_MS 1000
+#define FS_IOBUF (64 << 10)
+
+typedef struct fs_part {
+  char *dir;        /* bucket directory */
+  char *name;       /* finished file name */
+  char *inprogress; /* path of the in-progress file */
+  FILE *f;          /* while the part is open */
+  char *iobuf;
+  int64_t size, created_ms, written_ms;
+} fs_part;
+
+/* Handle of the open transaction: its parts in the order they were opened. */
+typedef struct fs_txn {
+  int nparts, cap;
+  fs_part *parts;
+} fs_txn;
+
+/* A bucket written to in the current transaction. active: index of its open part in the
+ * transaction, or -1. Buckets are forgotten when a transaction ends, so hourly buckets do not
+ * pile up in a long-running job. */
+typedef struct fs_bucket {
+  char *id;
+  char *dir;
+  int active;
+} fs_bucket;
+
+typedef struct file_sink {
+  op_t *op;
+  tps e;
+  char *dir, *format, *prefix, *suffix; /* format NULL: no buckets */
+  int64_t max_part_size, rollover_ms, inactivity_ms;
+  char uuid[37];
+  uint64_t next_part;
+  fs_txn *cur; /* handle of the current transaction, NULL between pre-commit and begin */
+  int nbuckets, bcap;
+  fs_bucket *buckets;
+  int64_t cached_sec; /* the bucket of the last record: for records in the same second */
+  int cached_bucket;  /* index, -1 if none */
+  sp_strbuf line;
+  char *synced;       /* during a commit: the directory synced last */
+} file_sink;
+
+/* ---- files ----------------------------------------------------------------------------------- */
+static int make_uuid(char out[37]) {
+  uint8_t b[16];
+  size_t got = 0;
+  while (got < sizeof b) {
+    ssize_t r = getrandom(b + got, sizeof b - got, 0);
+    if (r < 0 && errno != EINTR) return SPATE_EIO;
+    if (r > 0) got += (size_t)r;
+  }
+  b[6] = (uint8_t)((b[6] & 0x0F) | 0x40); /* version 4 */
+  b[8] = (uint8_t)((b[8] & 0x3F) | 0x80); /* RFC 4122 variant */
+  static const char hex[] = "0123456789abcdef";
+  char *p = out;
+  for (int i = 0; i < 16; i++) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
+    *p++ = hex[b[i] >> 4];
+    *p++ = hex[b[i] & 15];
+  }
+  *p = 0;
+  return 0;
+}
+
+static char *join(const char *a, const char *b, const char *c, const char *d) {
+  size_t n = strlen(a) + strlen(b) + strlen(c) + strlen(d) + 1;
+  char *s = sp_malloc(n);
+  if (s) snprintf(s, n, "%s%s%s%s", a, b, c, d);
+  return s;
+}
+
+/* mkdir -p */
+static int make_dirs(file_sink *s, const char *path) {
+  char *p = sp_strdup(path);
+  if (!p) return SPATE_ENOMEM;
+  int rc = 0;
+  for (char *q = p + 1;; q++) {
+    if (*q != '/' && *q) continue;
+    char c = *q;
+    *q = 0;
+    if (mkdir(p, 0777) < 0 && errno != EEXIST) {
+      rc = op_fail(s->op, SPATE_EIO, "cannot create directory '%s': %s", p, strerror(errno));
+      break;
+    }
+    *q = c;
+    if (!c) break;
+  }
+  struct stat st;
+  if (rc == 0 && (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)))
+    rc = op_fail(s->op, SPATE_EIO, "'%s' is not a directory", path);
+  sp_free(p);
+  return rc;
+}
+
+static int sync_dir(file_sink *s, const char *dir) {
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || fsync(fd) < 0) {
+    int rc = op_fail(s->op, SPATE_EIO, "cannot sync directory '%s': %s", dir, strerror(errno));
+    if (fd >= 0) close(fd);
+    return rc;
+  }
+  close(fd);
+  return 0;
+}
+
+/* Closes an open part, durably (flush, fsync) unless it is being dropped. */
+static int close_part(file_sink *s, fs_part *p, bool durable) {
+  if (!p->f) return 0;
+  int rc = 0;
+  if (durable && (fflush(p->f) != 0 || ferror(p->f) || fsync(fileno(p->f)) < 0))
+    rc = op_fail(s->op, SPATE_EIO, "writing part file '%s' failed: %s", p->inprogress,
+                 strerror(errno));
+  if (fclose(p->f) != 0 && durable && rc == 0)
+    rc = op_fail(s->op, SPATE_EIO, "writing part file '%s' failed: %s", p->inprogress,
+                 strerror(errno));
+  p->f = NULL;
+  sp_free(p->iobuf);
+  p->iobuf = NULL;
+  return rc;
+}
+
+static void free_txn(fs_txn *t) {
+  if (!t) return;
+  for (int i = 0; i < t->nparts; i++) {
+    if (t->parts[i].f) fclose(t->parts[i].f);
+    sp_free(t->parts[i].iobuf);
+    sp_free(t->parts[i].dir);
+    sp_free(t->parts[i].name);
+    sp_free(t->parts[i].inprogress);
+  }
+  sp_free(t->parts);
+  sp_free(t);
+}
+
+static void forget_buckets(file_sink *s) {
+  for (int i = 0; i < s->nbuckets; i++) {
+    sp_free(s->buckets[i].id);
+    sp_free(s->buckets[i].dir);
+  }
+  s->nbuckets = 0;
+  s->cached_bucket = -1;
+}
+
+/* ---- buckets and parts ----------------------------------------------------------------------- */
+/* The bucket of processing time now_ms (created on first use). */
+static int bucket_for(file_sink *s, int64_t now_ms, fs_bucket **out) {
+  int64_t sec = now_ms / 1000;
+  if (s->cached_bucket >= 0 && sec == s->cached_sec) {
+    *out = &s->buckets[s->cached_bucket];
+    return 0;
+  }
+  char id[256] = "";
+  if (s->format) {
+    time_t t = (time_t)sec;
+    struct tm tm;
+    /* the format is the user's, as Flink's DateTimeBucketAssigner takes a pattern */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    size_t n = localtime_r(&t, &tm) ? strftime(id, sizeof id, s->format, &tm) : 0;
+#pragma GCC diagnostic pop
+    if (n == 0)
+      return op_fail(s->op, SPATE_EINVAL,
+                     "bucket format '%s' gives an empty or too long (over 255 bytes) bucket name",
+                     s->format);
+  }
+  int i = 0;
+  while (i < s->nbuckets && strcmp(s->buckets[i].id, id) != 0) i++;
+  if (i == s->nbuckets) {
+    if (s->nbuckets == s->bcap) {
+      int cap = s->bcap ? 2 * s->bcap : 4;
+      fs_bucket *n = sp_realloc(s->buckets, sizeof *n * (size_t)cap);
+      if (!n) return SPATE_ENOMEM;
+      s->buckets = n;
+      s->bcap = cap;
+    }
+    fs_bucket *b = &s->buckets[i];
+    b->id = sp_strdup(id);
+    b->dir = s->format ? join(s->dir, "/", id, "") : sp_strdup(s->dir);
+    b->active = -1;
+    if (!b->id || !b->dir) {
+      sp_free(b->id);
+      sp_free(b->dir);
+      return SPATE_ENOMEM;
+    }
+    s->nbuckets++;
+    int rc = make_dirs(s, b->dir);
+    if (rc < 0) return rc;
+  }
+  s->cached_sec = sec;
+  s->cached_bucket = i;
+  *out = &s->buckets[i];
+  return 0;
+}
+
+/* Opens a new part in bucket b of the open transaction t. */
+static int open_part(file_sink *s, fs_txn *t, fs_bucket *b, int64_t now_ms) {
+  if (t->nparts == t->cap) {
+    int cap = t->cap ? 2 * t->cap : 4;
+    fs_part *n = sp_realloc(t->parts, sizeof *n * (size_t)cap);
+    if (!n) return SPATE_ENOMEM;
+    t->parts = n;
+    t->cap = cap;
+  }
+  fs_part *p = &t->parts[t->nparts];
+  memset(p, 0, sizeof *p);
+  char tail[96];
+  snprintf(tail, sizeof tail, "-%s-%d-%llu", s->uuid, s->op->ctx.subtask,
+           (unsigned long long)s->next_part);
+  p->dir = sp_strdup(b->dir);
+  p->name = join(s->prefix, tail, s->suffix, "");
+  p->inprogress = p->name ? join(b->dir, "/.", p->name, ".inprogress") : NULL;
+  if (!p->dir || !p->name || !p->inprogress) {
+    sp_free(p->dir);
+    sp_free(p->name);
+    sp_free(p->inprogress);
+    return SPATE_ENOMEM;
+  }
+  s->next_part++;
+  p->f = fopen(p->inprogress, "wxe");
+  if (!p->f) {
+    int rc = op_fail(s->op, SPATE_EIO, "cannot create part file '%s': %s", p->inprogress,
+                     strerror(errno));
+    sp_free(p->dir);
+    sp_free(p->name);
+    sp_free(p->inprogress);
+    return rc;
+  }
+  t->nparts++; /* from here on abort finds (and deletes) it */
+  p->iobuf = sp_malloc(FS_IOBUF);
+  if (p->iobuf) setvbuf(p->f, p->iobuf, _IOFBF, FS_IOBUF);
+  p->created_ms = p->written_ms = now_ms;
+  b->active = t->nparts - 1;
+  return 0;
+}
+
+static int roll(file_sink *s, fs_txn *t, fs_bucket *b) {
+  fs_part *p = &t->parts[b->active];
+  b->active = -1;
+  return close_part(s, p, true);
+}
+
+/* ---- transaction callbacks ------------------------------------------------------------------- */
+static int fs_begin(void *self, spate_txn *txn) {
+  file_sink *s = self;
+  forget_buckets(s); /* none has an open part: the previous transaction was closed */
+  fs_txn *t = sp_calloc(1, sizeof *t);
+  uint8_t empty[5] = {1, 0, 0, 0, 0}; /* version 1, no parts */
+  int rc = t ? spate_txn_set_id(txn, empty, sizeof empty) : SPATE_ENOMEM;
+  if (rc < 0) {
+    sp_free(t);
+    return rc;
+  }
+  spate_txn_set_handle(txn, t);
+  s->cur = t;
+  return 0;
+}
+
+static int fs_invoke(void *self, spate_txn *txn, int64_t ts, const spate_row *row) {
+  file_sink *s = self;
+  fs_txn *t = txn->handle;
+  int64_t now = sp_wall_ms();
+  fs_bucket *b;
+  int rc = bucket_for(s, now, &b);
+  if (rc == 0 && b->active < 0) rc = open_part(s, t, b, now);
+  if (rc < 0) return rc;
+  fs_part *p = &t->parts[b->active];
+  s->line.len = 0;
+  rc = row_format(&s->line, row, s->op->in_schema);
+  if (rc == 0) rc = strbuf_append(&s->line, "\n", 1);
+  if (rc < 0) return rc;
+  if (fwrite(s->line.data, 1, s->line.len, p->f) != s->line.len)
+    return op_fail(s->op, SPATE_EIO, "writing part file '%s' failed: %s", p->inprogress,
+                   strerror(errno));
+  p->size += (int64_t)s->line.len;
+  p->written_ms = now;
+  return p->size >= s->max_part_size ? roll(s, t, b) : 0;
+}
+
+static int fs_pre_commit(void *self, spate_txn *txn) {
+  file_sink *s = self;
+  fs_txn *t = txn->handle;
+  int rc = 0;
+  for (int i = 0; rc == 0 && i < t->nparts; i++) rc = close_part(s, &t->parts[i], true);
+  /* the in-progress files' directory entries must be as durable as their data */
+  for (int i = 0; rc == 0 && i < t->nparts; i++)
+    if (i == 0 || strcmp(t->parts[i].dir, t->parts[i - 1].dir) != 0)
+      rc = sync_dir(s, t->parts[i].dir);
+  if (rc < 0) return rc;
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_u8(&w, 1);
+  sp_put_u32(&w, (uint32_t)t->nparts);
+  for (int i = 0; i < t->nparts; i++) {
+    sp_put_str(&w, t->parts[i].dir);
+    sp_put_str(&w, t->parts[i].name);
+  }
+  rc = w.failed ? SPATE_ENOMEM : spate_txn_set_id(txn, w.data, w.len);
+  sp_writer_free(&w);
+  if (rc < 0) return rc;
+  free_txn(t);
+  spate_txn_set_handle(txn, NULL);
+  s->cur = NULL;
+  forget_buckets(s);
+  return 0;
+}
+
+/* A non-empty string of a part list without NUL bytes, copied (no copy: NULL with the reader
+ * failed, or *rc = SPATE_ENOMEM). */
+static char *get_name(sp_reader *r, int *rc) {
+  uint32_t n;
+  const char *p = sp_get_blob(r, &n);
+  if (!sp_reader_ok(r)) return NULL;
+  if (!p || n == 0 || memchr(p, 0, n)) {
+    sp_reader_fail(r, "empty name or NUL byte in a name");
+    return NULL;
+  }
+  char *c = sp_strndup(p, n);
+  if (!c) *rc = SPATE_ENOMEM;
+  return c;
+}
+
+/* Calls fn(s, dir, name) for every part listed in a transaction id, in order. */
+static int each_part(file_sink *s, const spate_txn *txn, const char *what,
+                     int (*fn)(file_sink *s, const char *dir, const char *name)) {
+  sp_reader r;
+  sp_reader_init(&r, txn->id, txn->id_len);
+  uint8_t version = sp_get_u8(&r);
+  uint32_t n = sp_get_u32(&r);
+  if (sp_reader_ok(&r) && version != 1) sp_reader_fail(&r, "unknown version");
+  if (sp_reader_ok(&r) && n > txn->id_len / 8) sp_reader_fail(&r, "part count too large");
+  int rc = 0;
+  for (uint32_t i = 0; rc == 0 && sp_reader_ok(&r) && i < n; i++) {
+    char *dir = get_name(&r, &rc);
+    char *name = dir ? get_name(&r, &rc) : NULL;
+    if (name && strchr(name, '/')) sp_reader_fail(&r, "part name with '/'");
+    if (name && sp_reader_ok(&r)) rc = fn(s, dir, name);
+    sp_free(dir);
+    sp_free(name);
+  }
+  if (rc == 0 && (!sp_reader_ok(&r) || r.pos != txn->id_len))
+    rc = op_fail(s->op, SPATE_ECORRUPT, "cannot %s: the transaction's part list is corrupt: %s",
+                 what, sp_reader_ok(&r) ? "trailing bytes" : r.error);
+  return rc;
+}
+
+static int commit_part(file_sink *s, const char *dir, const char *name) {
+  char *from = join(dir, "/.", name, ".inprogress"), *to = join(dir, "/", name, "");
+  int rc = 0;
+  if (!from || !to) {
+    rc = SPATE_ENOMEM;
+  } else if (rename(from, to) < 0) {
+    struct stat st;
+    if (errno != ENOENT)
+      rc = op_fail(s->op, SPATE_EIO, "cannot commit part file '%s' as '%s': %s", from, to,
+                   strerror(errno));
+    else if (stat(to, &st) < 0) /* gone and never finished: data of a checkpoint is lost */
+      rc = op_fail(s->op, SPATE_EIO,
+                   "cannot commit part file '%s': neither it nor the finished file '%s' exists "
+                   "(deleted or moved by someone else?)", from, to);
+    /* else: finished already (this is a commit repeated after a failure) */
+  }
+  sp_free(from);
+  sp_free(to);
+  return rc;
+}
+
+/* Syncs the directory of a part unless it is the one synced just before (parts of a bucket are
+ * usually adjacent; syncing a directory twice is harmless). */
+static int sync_part_dir(file_sink *s, const char *dir, const char *name) {
+  if (s->synced && strcmp(s->synced, dir) == 0) return 0;
+  sp_free(s->synced);
+  s->synced = sp_strdup(dir);
+  return s->synced ? sync_dir(s, dir) : SPATE_ENOMEM;
+}
+
+static int fs_commit(void *self, spate_txn *txn) {
+  file_sink *s = self;
+  int rc = each_part(s, txn, "commit", commit_part);
+  if (rc == 0) rc = each_part(s, txn, "commit", sync_part_dir); /* the renames are durable */
+  sp_free(s->synced);
+  s->synced = NULL;
+  return rc;
+}
+
+static int abort_part(file_sink *s, const char *dir, const char *name) {
+  char *path = join(dir, "/.", name, ".inprogress");
+  if (!path) return SPATE_ENOMEM;
+  int rc = 0;
+  if (unlink(path) < 0 && errno != ENOENT)
+    rc = op_fail(s->op, SPATE_EIO, "cannot delete aborted part file '%s': %s", path,
+                 strerror(errno));
+  sp_free(path);
+  return rc;
+}
+
+static int fs_abort(void *self, spate_txn *txn) {
+  file_sink *s = self;
+  fs_txn *t = txn->handle;
+  if (!t) return each_part(s, txn, "abort", abort_part);
+  int rc = 0;
+  for (int i = 0; i < t->nparts; i++) {
+    close_part(s, &t->parts[i], false);
+    int r = abort_part(s, t->parts[i].dir, t->parts[i].name);
+    if (rc == 0) rc = r;
+  }
+  free_txn(t);
+  spate_txn_set_handle(txn, NULL);
+  if (s->cur == t) {
+    s->cur = NULL;
+    forget_buckets(s);
+  }
+  return rc;
+}
+
+static const tps_callbacks fs_callbacks = {.begin = fs_begin,
+                                           .invoke = fs_invoke,
+                                           .pre_commit = fs_pre_commit,
+                                           .commit = fs_commit,
+                                           .abort = fs_abort};
+
+/* ---- operator -------------------------------------------------------------------------------- */
+/* The processing-time check (Flink's bucket check interval): rolls parts past their rollover or
+ * inactivity interval, then comes back in a second. */
+static int bucket_check(op_t *op, int64_t now) {
+  file_sink *s = op->impl;
+  if (!s || s->e.ended) return 0;
+  fs_txn *t = s->cur;
+  for (int i = 0; t && i < s->nbuckets; i++) {
+    fs_bucket *b = &s->buckets[i];
+    if (b->active < 0) continue;
+    const fs_part *p = &t->parts[b->active];
+    if (now - p->created_ms >= s->rollover_ms || now - p->written_ms >= s->inactivity_ms) {
+      int rc = roll(s, t, b);
+      if (rc < 0) return rc;
+    }
+  }
+  return op_schedule(op, now + FS_CHECK_INTERVAL_MS, bucket_check);
+}
+
+static int fs_open(op_t *op) {
+  file_sink *s = sp_calloc(1, sizeof *s);
+  if (!s) return SPATE_ENOMEM;
+  op->impl = s;
+  s->op = op;
+  s->cached_bucket = -1;
+  tps_init(&s->e, op, &fs_callbacks, s);
+  sp_reader r;
+  sp_reader_init(&r, op->node->params, op->node->params_len);
+  s->dir = sp_get_str(&r);
+  s->max_part_size = sp_get_i64(&r);
+  s->rollover_ms = sp_get_i64(&r);
+  s->inactivity_ms = sp_get_i64(&r);
+  s->format = sp_get_str(&r);
+  s->prefix = sp_get_str(&r);
+  s->suffix = sp_get_str(&r);
+  if (!sp_reader_ok(&r))
+    return op_fail(op, SPATE_ECORRUPT, "file sink: bad parameters: %s", r.error);
+  if (!s->dir || !s->dir[0]) return op_fail(op, SPATE_ECORRUPT, "file sink: no directory");
+  if (!s->format && !(s->format = sp_strdup(FS_DEFAULT_BUCKETS))) return SPATE_ENOMEM;
+  if (!s->format[0]) { /* no buckets */
+    sp_free(s->format);
+    s->format = NULL;
+  }
+  if (!s->prefix && !(s->prefix = sp_strdup("part"))) return SPATE_ENOMEM;
+  if (!s->suffix && !(s->suffix = sp_strdup(""))) return SPATE_ENOMEM;
+  if (strchr(s->prefix, '/') || strchr(s->suffix, '/'))
+    return op_fail(op, SPATE_EINVAL, "file sink: part prefix and suffix must not contain '/'");
+  if (s->max_part_size <= 0) s->max_part_size = FS_DEFAULT_PART_SIZE;
+  if (s->rollover_ms <= 0) s->rollover_ms = FS_DEFAULT_INTERVAL_MS;
+  if (s->inactivity_ms <= 0) s->inactivity_ms = FS_DEFAULT_INTERVAL_MS;
+  if (make_uuid(s->uuid) < 0)
+    return op_fail(op, SPATE_EIO, "file sink: getrandom failed: %s", strerror(errno));
+  int rc = make_dirs(s, s->dir);
+  if (rc == 0) rc = tps_open(&s->e);
+  if (rc == 0) rc = op_schedule(op, sp_wall_ms() + FS_CHECK_INTERVAL_MS, bucket_check);
+  return rc;
+}
+
+static int fs_process(op_t *op, int input, int64_t ts, const spate_row *row) {
+  file_sink *s = op->impl;
+  return tps_invoke(&s->e, ts, row);
+}
+static int fs_end_input(op_t *op) { return tps_end_input(&((file_sink *)op->impl)->e); }
+static int fs_snapshot(op_t *op, int64_t id, snap_writer *w) {
+  return tps_snapshot(&((file_sink *)op->impl)->e, id, w);
+}
+static int fs_restore(op_t *op, const snap_restore *r) {
+  return tps_restore(&((file_sink *)op->impl)->e, r);
+}
+static int fs_notify_complete(op_t *op, int64_t id) {
+  return tps_notify_complete(&((file_sink *)op->impl)->e, id);
+}
+static int fs_notify_aborted(op_t *op, int64_t id) {
+  return tps_notify_aborted(&((file_sink *)op->impl)->e, id);
+}
+
+static void fs_close(op_t *op) {
+  file_sink *s = op->impl;
+  if (!s) return;
+  tps_close(&s->e); /* deletes the open transaction's in-progress files */
+  forget_buckets(s);
+  sp_free(s->buckets);
+  strbuf_free(&s->line);
+  sp_free(s->dir);
+  sp_free(s->format);
+  sp_free(s->prefix);
+  sp_free(s->suffix);
+  sp_free(s);
+}
+
+const op_vtable op_sink_file_vt = {.open = fs_open,
+                                   .process = fs_process,
+                                   .end_input = fs_end_input,
+                                   .close = fs_close,
+                                   .snapshot = fs_snapshot,
+                                   .restore = fs_restore,
+                                   .notify_complete = fs_notify_complete,
+                                   .notify_aborted = fs_notify_aborted};
