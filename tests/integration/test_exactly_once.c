@@ -1,0 +1,238 @@
+/*
+ * test_exactly_once.c: jobs that fail on chosen records recover from checkpoints, and their
+ * output through the exactly-once file sink equals the output of a run without failures, as a
+ * multiset of lines (no loss, no duplicates):
+ *  - WordCount (keyed running sum),
+ *  - a tumbling event-time window sum,
+ *  - a keyed process function counting per key with event-time timers,
+ * each with aligned and with unaligned checkpoints, at parallelism 2 on the MiniCluster.
+ * A map function chained to the source fails on two chosen records the first time it sees them;
+ * the job restarts (fixed-delay) from the latest completed checkpoint, replays the source from
+ * its checkpointed position, and the sink publishes only what completed checkpoints cover.
+ * UDFs have external linkage (the program is linked with -rdynamic) and an eo_ prefix.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "spate/spate.h"
+
+#define N 60000
+#define KEYS 23
+
+static _Atomic int g_fail_left; /* injected failures still to come */
+static const int64_t g_fail_at[2] = {21001, 47003};
+static _Atomic int g_failed[2];
+
+/* (k BIGINT, ts BIGINT, v BIGINT): slow enough that checkpoints happen during the run */
+int eo_gen(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
+  if (i % 400 == 0) usleep(1000);
+  spate_rb_set_bigint(out, 0, (i * 7919) % KEYS);
+  spate_rb_set_bigint(out, 1, i);
+  spate_rb_set_bigint(out, 2, i % 10 + 1);
+  return 0;
+}
+
+/* Passes rows on; fails the first time it sees one of the chosen records. */
+int eo_fail(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
+  int64_t ts = spate_row_bigint(in, 1);
+  for (int k = 0; k < 2; k++)
+    if (ts == g_fail_at[k] && atomic_load(&g_fail_left) > 0 &&
+        !atomic_exchange(&g_failed[k], 1)) {
+      atomic_fetch_sub(&g_fail_left, 1);
+      return spate_ctx_fail(ctx, "injected failure at record %lld", (long long)ts);
+    }
+  for (int f = 0; f < 3; f++) spate_rb_set_field(out, f, in, f);
+  return 0;
+}
+
+int eo_sum(spate_ctx *ctx, const spate_row *acc, const spate_row *in, spate_row_builder *out) {
+  spate_rb_set_field(out, 0, acc, 0);
+  spate_rb_set_field(out, 1, in, 1);
+  spate_rb_set_bigint(out, 2, spate_row_bigint(acc, 2) + spate_row_bigint(in, 2));
+  return 0;
+}
+
+/* Keyed process: count per key; a timer at the end of each second emits (k, second, count). */
+typedef struct eo_user {
+  spate_state *count;
+} eo_user;
+
+static const spate_schema *g_count_schema;
+
+int eo_open(spate_ctx *ctx, void **user) {
+  eo_user *u = calloc(1, sizeof *u);
+  spate_state_desc d = {.name = "count", .kind = SPATE_STATE_VALUE, .schema = g_count_schema};
+  u->count = spate_ctx_state(ctx, &d);
+  *user = u;
+  return u->count ? 0 : -1;
+}
+void eo_close(spate_ctx *ctx, void *user) { free(user); }
+
+int eo_process(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
+  eo_user *u = spate_ctx_user(ctx);
+  spate_row cur;
+  int64_t n = spate_value_get(u->count, &cur) == 1 ? spate_row_bigint(&cur, 0) : 0;
+  static __thread spate_row_builder *b;
+  if (!b) b = spate_rb_new(g_count_schema);
+  spate_rb_begin(b);
+  spate_rb_set_bigint(b, 0, n + 1);
+  spate_row row;
+  if (spate_rb_finish(b, &row) < 0 || spate_value_update(u->count, &row) < 0) return -1;
+  return spate_ctx_register_event_timer(ctx, (spate_row_bigint(in, 1) / 1000 + 1) * 1000 - 1);
+}
+
+int eo_timer(spate_ctx *ctx, int64_t ts, spate_time_domain d, spate_collector *out) {
+  eo_user *u = spate_ctx_user(ctx);
+  spate_row cur;
+  int64_t n = spate_value_get(u->count, &cur) == 1 ? spate_row_bigint(&cur, 0) : 0;
+  spate_row_builder *b = spate_collect_begin(out);
+  spate_rb_set_field(b, 0, spate_ctx_current_key(ctx), 0);
+  spate_rb_set_bigint(b, 1, ts);
+  spate_rb_set_bigint(b, 2, n);
+  return spate_collect_emit(out);
+}
+
+typedef enum { JOB_WORDCOUNT, JOB_WINDOW, JOB_PROCESS } job_kind;
+
+/* Builds and runs one job writing into dir; checkpointing and failures on request. */
+static spate_job_result *run(job_kind kind, const char *dir, const char *ckdir, bool unaligned,
+                             int failures) {
+  atomic_store(&g_fail_left, failures);
+  atomic_store(&g_failed[0], 0);
+  atomic_store(&g_failed[1], 0);
+  spate_env *env = spate_env_create();
+  spate_env_set_parallelism(env, 2);
+  if (ckdir) {
+    spate_env_set(env, "execution.checkpointing.interval", "30 ms");
+    spate_env_set(env, "state.checkpoints.dir", ckdir);
+    spate_env_set(env, "restart-strategy.type", "fixed-delay");
+    spate_env_set(env, "restart-strategy.fixed-delay.attempts", "5");
+    spate_env_set(env, "restart-strategy.fixed-delay.delay", "10 ms");
+    spate_env_set(env, "execution.checkpointing.unaligned.enabled", unaligned ? "true" : "false");
+  }
+  const spate_schema *s = spate_env_schema(env, "k BIGINT, ts BIGINT, v BIGINT");
+  g_count_schema = spate_env_schema(env, "n BIGINT");
+  spate_stream *src = spate_uid(spate_generate(env, s, eo_gen, N), "source");
+  spate_stream *st = src;
+  if (kind != JOB_WORDCOUNT) st = spate_assign_timestamps(st, 1, SPATE_WATERMARKS_BOUNDED, 0);
+  st = spate_uid(spate_map(st, eo_fail, s), "fail");
+  spate_stream *keyed = spate_key_by(st, 0);
+  spate_stream *res;
+  if (kind == JOB_WORDCOUNT)
+    res = spate_sum(keyed, 2);
+  else if (kind == JOB_WINDOW)
+    res = spate_window_reduce(
+        spate_window(keyed, spate_tumbling_windows(SPATE_EVENT_TIME, 1000, 0)), eo_sum);
+  else
+    res = spate_udf_lifecycle(spate_process(keyed, eo_process, eo_timer, s), eo_open, eo_close);
+  res = spate_uid(res, "stateful");
+  spate_file_sink_options o = {.bucket_format = ""};
+  spate_uid(spate_sink_file(res, dir, &o), "sink");
+  spate_job_result *r = spate_execute(env, "exactly-once");
+  spate_env_free(env);
+  return r;
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* All lines of the finished (non-hidden) part files under dir, sorted. */
+static char **read_lines(const char *dir, size_t *n) {
+  size_t cap = 1024;
+  char **lines = malloc(cap * sizeof *lines);
+  *n = 0;
+  DIR *d = opendir(dir);
+  assert_non_null(d);
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.') continue;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char buf[512];
+    while (fgets(buf, sizeof buf, f)) {
+      if (*n == cap) lines = realloc(lines, (cap *= 2) * sizeof *lines);
+      lines[(*n)++] = strdup(buf);
+    }
+    fclose(f);
+  }
+  closedir(d);
+  qsort(lines, *n, sizeof *lines, cmp_str);
+  return lines;
+}
+
+static void free_lines(char **l, size_t n) {
+  for (size_t i = 0; i < n; i++) free(l[i]);
+  free(l);
+}
+
+static void rm_rf(const char *dir) {
+  char cmd[4200];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
+static void check(job_kind kind, bool unaligned) {
+  char base[] = "/tmp/spate_eo_XXXXXX";
+  assert_non_null(mkdtemp(base));
+  char ref[4200], out[4200], ck[4200];
+  snprintf(ref, sizeof ref, "%s/ref", base);
+  snprintf(out, sizeof out, "%s/out", base);
+  snprintf(ck, sizeof ck, "file://%s/ck", base);
+
+  spate_job_result *r = run(kind, ref, NULL, false, 0);
+  assert_int_equal(spate_job_result_status(r), SPATE_JOB_FINISHED);
+  spate_job_result_free(r);
+
+  r = run(kind, out, ck, unaligned, 2);
+  if (spate_job_result_status(r) != SPATE_JOB_FINISHED)
+    fail_msg("job failed: %s", spate_job_result_error(r));
+  assert_int_equal(spate_job_result_restarts(r), 2);
+  assert_int_equal(atomic_load(&g_fail_left), 0);
+  size_t nck = spate_job_result_num_checkpoints(r);
+  assert_true(nck >= 1);
+  bool any_unaligned = false;
+  for (size_t i = 0; i < nck; i++) any_unaligned |= spate_job_result_checkpoint(r, i)->unaligned;
+  assert_int_equal(any_unaligned, unaligned);
+  spate_job_result_free(r);
+
+  size_t na, nb;
+  char **a = read_lines(ref, &na), **b = read_lines(out, &nb);
+  assert_true(na > 0);
+  if (na != nb) fail_msg("%zu lines without failures, %zu with failures", na, nb);
+  for (size_t i = 0; i < na; i++)
+    if (strcmp(a[i], b[i]) != 0) fail_msg("line %zu differs: '%s' vs '%s'", i, a[i], b[i]);
+  free_lines(a, na);
+  free_lines(b, nb);
+  rm_rf(base);
+}
+
+static void test_wordcount_aligned(void **state) { check(JOB_WORDCOUNT, false); }
+static void test_wordcount_unaligned(void **state) { check(JOB_WORDCOUNT, true); }
+static void test_window_aligned(void **state) { check(JOB_WINDOW, false); }
+static void test_window_unaligned(void **state) { check(JOB_WINDOW, true); }
+static void test_process_aligned(void **state) { check(JOB_PROCESS, false); }
+static void test_process_unaligned(void **state) { check(JOB_PROCESS, true); }
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_wordcount_aligned), cmocka_unit_test(test_wordcount_unaligned),
+      cmocka_unit_test(test_window_aligned),    cmocka_unit_test(test_window_unaligned),
+      cmocka_unit_test(test_process_aligned),   cmocka_unit_test(test_process_unaligned),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,260 @@
+/*
+ * test_savepoints.c: savepoints triggered through the client API while a job runs, and jobs
+ * started from them on the MiniCluster:
+ *  - a keyed count taken at parallelism 2 and restored at 3 and at 1 ends with the same counts
+ *    per key as a run that was never interrupted (key groups move, source splits are shared out);
+ *  - stop-with-savepoint ends the job FINISHED and its savepoint restores like the other;
+ *  - state of an operator the new job lacks is refused unless allow-non-restored-state is set;
+ *  - a changed max parallelism is refused with a message saying both values;
+ *  - a savepoint request without a directory fails with a clear error and the job runs on.
+ * UDFs have external linkage (the program is linked with -rdynamic) and an sv_ prefix.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "spate/spate.h"
+
+#define N 40000
+#define KEYS 17
+
+static _Atomic int64_t g_seen; /* records counted by the process function */
+static _Atomic int g_pace_us;
+
+int sv_gen(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
+  int pace = atomic_load(&g_pace_us);
+  if (pace && i % 200 == 0) usleep((useconds_t)pace);
+  spate_rb_set_bigint(out, 0, (i * 31) % KEYS);
+  spate_rb_set_bigint(out, 1, i);
+  return 0;
+}
+
+static const spate_schema *g_n;
+
+typedef struct sv_user {
+  spate_state *count;
+  spate_row_builder *b;
+} sv_user;
+
+int sv_open(spate_ctx *ctx, void **user) {
+  sv_user *u = calloc(1, sizeof *u);
+  spate_state_desc d = {.name = "count", .kind = SPATE_STATE_VALUE, .schema = g_n};
+  u->count = spate_ctx_state(ctx, &d);
+  u->b = spate_rb_new(g_n);
+  *user = u;
+  return u->count && u->b ? 0 : -1;
+}
+
+void sv_close(spate_ctx *ctx, void *user) {
+  sv_user *u = user;
+  spate_rb_free(u->b);
+  free(u);
+}
+
+/* counts per key; a timer at the end of time emits (key, count) */
+int sv_process(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
+  sv_user *u = spate_ctx_user(ctx);
+  spate_row cur, next;
+  int64_t n = spate_value_get(u->count, &cur) == 1 ? spate_row_bigint(&cur, 0) : 0;
+  spate_rb_begin(u->b);
+  spate_rb_set_bigint(u->b, 0, n + 1);
+  if (spate_rb_finish(u->b, &next) < 0 || spate_value_update(u->count, &next) < 0) return -1;
+  atomic_fetch_add(&g_seen, 1);
+  return spate_ctx_register_event_timer(ctx, INT64_MAX - 1);
+}
+
+int sv_timer(spate_ctx *ctx, int64_t ts, spate_time_domain d, spate_collector *out) {
+  sv_user *u = spate_ctx_user(ctx);
+  spate_row cur;
+  int64_t n = spate_value_get(u->count, &cur) == 1 ? spate_row_bigint(&cur, 0) : 0;
+  spate_row_builder *b = spate_collect_begin(out);
+  spate_rb_set_field(b, 0, spate_ctx_current_key(ctx), 0);
+  spate_rb_set_bigint(b, 1, n);
+  return spate_collect_emit(out);
+}
+
+typedef struct job_opts {
+  int parallelism;
+  int max_parallelism;   /* 0: default */
+  const char *restore;   /* savepoint path or NULL */
+  bool allow_non_restored;
+  const char *stateful_uid;
+  const char *savepoint_dir;
+} job_opts;
+
+static spate_env *build(const job_opts *o) {
+  spate_env *env = spate_env_create();
+  spate_env_set_parallelism(env, o->parallelism);
+  if (o->max_parallelism) spate_env_set_max_parallelism(env, o->max_parallelism);
+  if (o->restore) spate_env_set(env, "execution.savepoint.path", o->restore);
+  if (o->allow_non_restored) spate_env_set(env, "execution.savepoint.ignore-unclaimed-state", "true");
+  if (o->savepoint_dir) spate_env_set(env, "state.savepoints.dir", o->savepoint_dir);
+  const spate_schema *s = spate_env_schema(env, "k BIGINT, ts BIGINT");
+  g_n = spate_env_schema(env, "n BIGINT");
+  spate_stream *src = spate_uid(spate_generate(env, s, sv_gen, N), "src");
+  src = spate_uid(spate_assign_timestamps(src, 1, SPATE_WATERMARKS_BOUNDED, 0), "ts");
+  spate_stream *counts = spate_udf_lifecycle(
+      spate_process(spate_key_by(src, 0), sv_process, sv_timer,
+                    spate_env_schema(env, "k BIGINT, n BIGINT")),
+      sv_open, sv_close);
+  counts = spate_uid(counts, o->stateful_uid ? o->stateful_uid : "counter");
+  spate_uid(spate_collect(counts, "counts"), "collect");
+  return env;
+}
+
+/* Final count per key; all zero if a key is missing. */
+static void counts_of(spate_job_result *r, int64_t *per_key) {
+  memset(per_key, 0, sizeof(int64_t) * KEYS);
+  const spate_row *rows;
+  size_t n = spate_job_result_collected(r, "counts", &rows, NULL);
+  for (size_t i = 0; i < n; i++) {
+    int64_t k = spate_row_bigint(&rows[i], 0);
+    assert_true(k >= 0 && k < KEYS);
+    assert_int_equal(per_key[k], 0); /* one line per key */
+    per_key[k] = spate_row_bigint(&rows[i], 1);
+  }
+}
+
+static void expected_counts(int64_t *per_key) {
+  memset(per_key, 0, sizeof(int64_t) * KEYS);
+  for (int64_t i = 0; i < N; i++) per_key[(i * 31) % KEYS]++;
+}
+
+/* Runs at parallelism 2 until some records are counted, takes a savepoint into dir. */
+static spate_job_client *start_and_savepoint(const char *dir, bool stop, char *path, size_t len) {
+  atomic_store(&g_seen, 0);
+  atomic_store(&g_pace_us, 2000);
+  job_opts o = {.parallelism = 2};
+  spate_env *env = build(&o);
+  spate_job_client *c = spate_execute_async(env, "savepoints");
+  assert_non_null(c);
+  while (atomic_load(&g_seen) < 2000) usleep(1000); /* the job is past its start */
+  char err[512];
+  int rc = spate_job_client_savepoint(c, dir, stop, path, len, err, sizeof err);
+  if (rc < 0) fail_msg("savepoint failed: %s", err);
+  assert_true(atomic_load(&g_seen) < N); /* taken mid-run */
+  spate_env_free(env);
+  return c;
+}
+
+static spate_job_result *run_restored(const job_opts *o) {
+  atomic_store(&g_pace_us, 0);
+  spate_env *env = build(o);
+  spate_job_result *r = spate_execute(env, "savepoints-restored");
+  spate_env_free(env);
+  return r;
+}
+
+static void test_rescale_from_savepoint(void **state) {
+  char dir[] = "/tmp/spate_sv_XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char path[4096];
+  spate_job_client *c = start_and_savepoint(dir, false, path, sizeof path);
+  spate_job_client_cancel(c);
+  spate_job_result *r = spate_job_client_wait(c);
+  assert_int_equal(spate_job_result_status(r), SPATE_JOB_CANCELED);
+  spate_job_result_free(r);
+  assert_non_null(strstr(path, "/savepoint-"));
+  char meta[4200];
+  snprintf(meta, sizeof meta, "%s/_metadata", path);
+  assert_int_equal(access(meta, R_OK), 0); /* the savepoint outlives its job */
+
+  int64_t want[KEYS], got[KEYS];
+  expected_counts(want);
+  for (int p = 1; p <= 3; p += 2) {
+    job_opts o = {.parallelism = p, .restore = path};
+    r = run_restored(&o);
+    if (spate_job_result_status(r) != SPATE_JOB_FINISHED)
+      fail_msg("restore at %d failed: %s", p, spate_job_result_error(r));
+    counts_of(r, got);
+    for (int k = 0; k < KEYS; k++)
+      if (got[k] != want[k]) fail_msg("p=%d key %d: %lld, want %lld", p, k, (long long)got[k], (long long)want[k]);
+    spate_job_result_free(r);
+  }
+  char cmd[4200];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
+static void test_stop_with_savepoint(void **state) {
+  char dir[] = "/tmp/spate_sv_XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char path[4096];
+  spate_job_client *c = start_and_savepoint(dir, true, path, sizeof path);
+  spate_job_result *r = spate_job_client_wait(c);
+  assert_int_equal(spate_job_result_status(r), SPATE_JOB_FINISHED);
+  spate_job_result_free(r);
+  int64_t want[KEYS], got[KEYS];
+  expected_counts(want);
+  job_opts o = {.parallelism = 2, .restore = path};
+  r = run_restored(&o);
+  assert_int_equal(spate_job_result_status(r), SPATE_JOB_FINISHED);
+  counts_of(r, got);
+  assert_memory_equal(got, want, sizeof want);
+  spate_job_result_free(r);
+
+  /* state for uid "counter" has no operator in a job whose counter is "counter-v2" */
+  job_opts other = {.parallelism = 2, .restore = path, .stateful_uid = "counter-v2"};
+  r = run_restored(&other);
+  assert_int_equal(spate_job_result_status(r), SPATE_JOB_FAILED);
+  assert_non_null(strstr(spate_job_result_error(r), "counter"));
+  assert_non_null(strstr(spate_job_result_error(r), "allowNonRestoredState"));
+  spate_job_result_free(r);
+  other.allow_non_restored = true; /* then the counts start from zero, the source does not */
+  r = run_restored(&other);
+  assert_int_equal(spate_job_result_status(r), SPATE_JOB_FINISHED);
+  counts_of(r, got);
+  int64_t total = 0;
+  for (int k = 0; k < KEYS; k++) total += got[k];
+  assert_true(total > 0 && total < N);
+  spate_job_result_free(r);
+
+  job_opts maxp = {.parallelism = 2, .restore = path, .max_parallelism = 64};
+  r = run_restored(&maxp);
+  assert_int_equal(spate_job_result_status(r), SPATE_JOB_FAILED);
+  assert_non_null(strstr(spate_job_result_error(r), "max parallelism 128"));
+  assert_non_null(strstr(spate_job_result_error(r), "64"));
+  spate_job_result_free(r);
+  char cmd[4200];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
+static void test_savepoint_without_directory(void **state) {
+  atomic_store(&g_seen, 0);
+  atomic_store(&g_pace_us, 1000);
+  job_opts o = {.parallelism = 1};
+  spate_env *env = build(&o);
+  spate_job_client *c = spate_execute_async(env, "no-dir");
+  while (atomic_load(&g_seen) < 100) usleep(1000);
+  char path[256] = "", err[512] = "";
+  assert_true(spate_job_client_savepoint(c, NULL, false, path, sizeof path, err, sizeof err) < 0);
+  assert_non_null(strstr(err, "state.savepoints.dir"));
+  atomic_store(&g_pace_us, 0);
+  spate_job_result *r = spate_job_client_wait(c);
+  assert_int_equal(spate_job_result_status(r), SPATE_JOB_FINISHED); /* the job ran on */
+  int64_t want[KEYS], got[KEYS];
+  expected_counts(want);
+  counts_of(r, got);
+  assert_memory_equal(got, want, sizeof want);
+  spate_job_result_free(r);
+  spate_env_free(env);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_rescale_from_savepoint),
+      cmocka_unit_test(test_stop_with_savepoint),
+      cmocka_unit_test(test_savepoint_without_directory),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
