@@ -7,13 +7,21 @@
  *
  * State is a keyed_table from the key row's bytes to the accumulated row. Numeric updates are
  * written into the stored row's slot in place: no allocation or copy per record.
+ *
+ * Checkpoints write the table per key group, each key's group computed from its key row at
+ * snapshot time exactly as the hash partitioner computes it for the key's records (Java hash
+ * of the key fields, Flink's murmur and modulo), so after a change of parallelism a restored
+ * key lands on the subtask its records go to. A group's section:
+ *   u32 count, count x (blob key row, blob stored row)
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
 #include "base/hash.h"
 #include "operators/registry.h"
 #include "state/keyed_table.h"
+#include "types/row.h"
 
 typedef struct keyed_op {
   keyed_table table;
@@ -175,5 +183,124 @@ static int agg_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   return output_emit(&op->out, ts, &stored);
 }
 
-const op_vtable op_reduce_vt = {.open = keyed_open, .process = reduce_process, .close = keyed_close};
-const op_vtable op_agg_vt = {.open = keyed_open, .process = agg_process, .close = keyed_close};
+/* ---- checkpoints ------------------------------------------------------------------------------ */
+static ks_key_group_range my_range(const op_t *op) {
+  return ks_key_group_range_for(op->node->max_parallelism, op->ctx.parallelism, op->ctx.subtask);
+}
+
+/* The key group of a key row, as result_partition.c computes it for the record. */
+static int key_group_of(const op_t *op, const uint8_t *key, uint32_t len) {
+  const spate_schema *ks = op->node->key.key_schema;
+  int fields[64];
+  int n = ks->nfields < 64 ? ks->nfields : 64;
+  for (int i = 0; i < n; i++) fields[i] = i;
+  spate_row row = {key, len, (uint32_t)ks->nfields};
+  return sp_key_group(row_fields_java_hash(&row, fields, n, ks), op->node->max_parallelism);
+}
+
+typedef struct kg_ref {
+  int kg;
+  kt_entry *e;
+} kg_ref;
+
+static int by_key_group(const void *a, const void *b) {
+  int x = ((const kg_ref *)a)->kg, y = ((const kg_ref *)b)->kg;
+  return (x > y) - (x < y);
+}
+
+static int keyed_snapshot(op_t *op, int64_t id, snap_writer *sw) {
+  keyed_op *k = op->impl;
+  if (op->node->key.key_schema->nfields > 64)
+    return op_fail(op, SPATE_EINVAL, "checkpoint %lld: keys of more than 64 fields",
+                   (long long)id);
+  size_t n = (size_t)k->table.count;
+  if (n == 0) return 0;
+  kg_ref *refs = sp_malloc(n * sizeof *refs);
+  if (!refs) return op_fail(op, SPATE_ENOMEM, "checkpoint %lld: out of memory", (long long)id);
+  uint64_t pos = 0;
+  size_t m = 0;
+  for (kt_entry *e; m < n && (e = kt_next(&k->table, &pos));)
+    refs[m++] = (kg_ref){key_group_of(op, kt_key(e), e->klen), e};
+  qsort(refs, m, sizeof *refs, by_key_group);
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < m;) {
+    size_t j = i;
+    while (j < m && refs[j].kg == refs[i].kg) j++;
+    sp_writer *out = snap_key_group(sw, refs[i].kg);
+    if (!out) {
+      ks_key_group_range r = my_range(op);
+      rc = op_fail(op, SPATE_ESTATE,
+                   "checkpoint %lld: a key of key group %d reached this subtask, which owns "
+                   "[%d, %d] (is the key selector deterministic?)",
+                   (long long)id, refs[i].kg, r.first, r.last);
+      break;
+    }
+    sp_put_u32(out, (uint32_t)(j - i));
+    for (; i < j; i++) {
+      sp_put_blob(out, kt_key(refs[i].e), refs[i].e->klen);
+      sp_put_blob(out, kt_value(refs[i].e), refs[i].e->vlen);
+    }
+    if (out->failed)
+      rc = op_fail(op, SPATE_ENOMEM, "checkpoint %lld: out of memory", (long long)id);
+  }
+  sp_free(refs);
+  return rc;
+}
+
+/* Reads the sections of this subtask's key groups into the (empty, just opened) table. Every
+ * key and row is checked against the schemas, and each key against the group whose section
+ * holds it. */
+static int keyed_restore(op_t *op, const snap_restore *r) {
+  keyed_op *k = op->impl;
+  const spate_schema *ks = op->node->key.key_schema;
+  ks_key_group_range range = my_range(op);
+  char err[160];
+  if (ks->nfields > 64) return op_fail(op, SPATE_EINVAL, "restore: keys of more than 64 fields");
+  if (r->max_parallelism != op->node->max_parallelism || r->range.first != range.first ||
+      r->range.last != range.last)
+    return op_fail(op, SPATE_ESTATE,
+                   "restore: the state is for key groups [%d, %d] of %d, this subtask owns "
+                   "[%d, %d] of %d",
+                   r->range.first, r->range.last, r->max_parallelism, range.first, range.last,
+                   op->node->max_parallelism);
+  for (int i = 0; i < r->nkg; i++) {
+    const snap_kg_view *v = &r->kgs[i];
+    sp_reader rd;
+    sp_reader_init(&rd, v->data, v->len);
+    uint32_t count = sp_get_u32(&rd);
+    if (sp_reader_ok(&rd) && count > (rd.len - rd.pos) / 8)
+      sp_reader_fail(&rd, "key count exceeds the section");
+    for (uint32_t j = 0; sp_reader_ok(&rd) && j < count; j++) {
+      uint32_t klen, vlen;
+      size_t at = rd.pos;
+      const uint8_t *key = sp_get_blob(&rd, &klen);
+      const uint8_t *val = sp_get_blob(&rd, &vlen);
+      if (!sp_reader_ok(&rd)) break;
+      if (row_validate(key, klen, ks, false, err, sizeof err) < 0 ||
+          row_validate(val, vlen, op->in_schema, false, err, sizeof err) < 0)
+        return op_fail(op, SPATE_ECORRUPT, "restore: key group %d, entry at offset %zu: %s",
+                       v->kg, at, err);
+      int kg = key_group_of(op, key, klen);
+      if (kg != v->kg)
+        return op_fail(op, SPATE_ECORRUPT,
+                       "restore: the section of key group %d holds a key of key group %d "
+                       "(offset %zu)",
+                       v->kg, kg, at);
+      uint64_t h = sp_hash64(key, klen);
+      if (kt_get(&k->table, key, klen, h))
+        return op_fail(op, SPATE_ECORRUPT, "restore: key group %d holds a key twice (offset %zu)",
+                       v->kg, at);
+      if (!kt_put(&k->table, key, klen, h, val, vlen))
+        return op_fail(op, SPATE_ENOMEM, "restore: out of memory");
+    }
+    if (sp_reader_ok(&rd) && rd.pos != rd.len) sp_reader_fail(&rd, "unexpected bytes");
+    if (!sp_reader_ok(&rd))
+      return op_fail(op, SPATE_ECORRUPT, "restore: key group %d: %s", v->kg, rd.error);
+  }
+  return 0;
+}
+
+const op_vtable op_reduce_vt = {.open = keyed_open, .process = reduce_process, .close = keyed_close,
+                                .snapshot = keyed_snapshot, .restore = keyed_restore};
+const op_vtable op_agg_vt = {.open = keyed_open, .process = agg_process, .close = keyed_close,
+                             .snapshot = keyed_snapshot, .restore = keyed_restore};

@@ -57,6 +57,11 @@
  * Rows handed back by the backend are views valid until its next call; wherever state is read
  * and written back (merging, evicting) the rows are first copied into the operator's scratch
  * buffer, which grows to the largest need and is reused.
+ *
+ * Checkpoints: everything a window operator remembers between calls lives in the keyed-state
+ * backend (contents, panes, session sets, count-window counts, trigger state) or in the two
+ * timer queues, all partitioned by key group, so a snapshot is one section per key group and
+ * moves with it when the parallelism changes (see "checkpoints" at the end).
  */
 #include <string.h>
 
@@ -1697,7 +1702,81 @@ static void win_close(op_t *op) {
   op->impl = NULL;
 }
 
+/* ---- checkpoints ------------------------------------------------------------------------------ */
+/* A key group's section is its keyed state (ks_write_key_group), then its event-time timers,
+ * then its processing-time timers (tq_write_key_group); groups with none of them are left out
+ * (their three counts are the only 12 bytes an empty group encodes to). Nothing else is state:
+ * the watermark starts over at INT64_MIN after a restore, as in Flink (a restored window fires
+ * when a new watermark passes it), proc_scheduled describes this process's task timer, and the
+ * scratch areas hold nothing between calls. */
+#define EMPTY_GROUP_BYTES 12
+
+static int win_snapshot(op_t *op, int64_t id, snap_writer *sw) {
+  win_op *w = op->impl;
+  ks_key_group_range range = ks_backend_range(w->backend);
+  sp_writer g; /* one group, copied to its section unless empty */
+  sp_writer_init(&g);
+  int rc = 0;
+  for (int kg = range.first; rc == 0 && kg <= range.last; kg++) {
+    g.len = 0;
+    if ((rc = ks_write_key_group(w->backend, kg, &g)) < 0) {
+      rc = op_fail(op, rc, "checkpoint %lld: %s", (long long)id, ks_error(w->backend));
+      break;
+    }
+    if ((rc = tq_write_key_group(w->event_timers, kg, &g)) < 0 ||
+        (rc = tq_write_key_group(w->proc_timers, kg, &g)) < 0) {
+      rc = op_fail(op, rc, "checkpoint %lld: timers of key group %d: %s", (long long)id, kg,
+                   spate_strerror(rc));
+      break;
+    }
+    if (g.len == EMPTY_GROUP_BYTES) continue;
+    sp_writer *out = snap_key_group(sw, kg);
+    if (!out) {
+      rc = op_fail(op, SPATE_EINVAL, "checkpoint %lld: key group %d is not in the snapshot's range",
+                   (long long)id, kg);
+      break;
+    }
+    sp_put_bytes(out, g.data, g.len);
+    if (out->failed)
+      rc = op_fail(op, SPATE_ENOMEM, "checkpoint %lld: out of memory", (long long)id);
+  }
+  sp_writer_free(&g);
+  return rc;
+}
+
+/* Reads the sections of the key groups this subtask gets (any old subtask may have written
+ * them), then sets the task timer for the earliest processing-time timer restored: a timer due
+ * while the job was down fires at the first tick. */
+static int win_restore(op_t *op, const snap_restore *r) {
+  win_op *w = op->impl;
+  ks_key_group_range range = ks_backend_range(w->backend);
+  if (r->max_parallelism != w->max_parallelism || r->range.first != range.first ||
+      r->range.last != range.last)
+    return op_fail(op, SPATE_ESTATE,
+                   "restore: the state is for key groups [%d, %d] of %d, this subtask owns "
+                   "[%d, %d] of %d",
+                   r->range.first, r->range.last, r->max_parallelism, range.first, range.last,
+                   w->max_parallelism);
+  for (int i = 0; i < r->nkg; i++) {
+    const snap_kg_view *v = &r->kgs[i];
+    sp_reader rd;
+    sp_reader_init(&rd, v->data, v->len);
+    int rc = ks_read_key_group(w->backend, v->kg, &rd);
+    if (rc < 0) return op_fail(op, rc, "restore: %s", ks_error(w->backend));
+    if ((rc = tq_read_key_group(w->event_timers, v->kg, &rd)) < 0 ||
+        (rc = tq_read_key_group(w->proc_timers, v->kg, &rd)) < 0)
+      return op_fail(op, rc, "restore: timers of key group %d: %s", v->kg,
+                     sp_reader_ok(&rd) ? spate_strerror(rc) : rd.error);
+    if (rd.pos != rd.len)
+      return op_fail(op, SPATE_ECORRUPT, "restore: key group %d has %zu unexpected bytes at "
+                     "offset %zu", v->kg, rd.len - rd.pos, rd.pos);
+  }
+  return schedule_proc(w);
+}
+
 const op_vtable op_window_vt = {.open = win_open,
                                 .process = win_process,
                                 .watermark = win_watermark,
-                                .close = win_close};
+                                .close = win_close,
+                                .snapshot = win_snapshot,
+                                .restore = win_restore};

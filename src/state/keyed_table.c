@@ -85,3 +85,9 @@ kt_entry *kt_set_value(keyed_table *t, kt_entry *e, const uint8_t *value, uint32
   e->vlen = vlen;
   return e;
 }
+
+kt_entry *kt_next(const keyed_table *t, uint64_t *pos) {
+  for (; t->slots && *pos <= t->mask; (*pos)++)
+    if (t->slots[*pos]) return t->slots[(*pos)++];
+  return NULL;
+}

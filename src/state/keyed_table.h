@@ -4,7 +4,9 @@
  *
  * Each entry is one allocation holding key and value, made when a key is first seen; updates of
  * the same or smaller size happen in place, so a running aggregate allocates nothing per record.
- * Owned and used by one task thread. Issue-3 work partitions this by key group for snapshots.
+ * Owned and used by one task thread. The table is not partitioned by key group: a checkpoint
+ * iterates it (kt_next) and computes each key's group then, so the per-record path pays nothing
+ * for checkpoints.
  */
 #ifndef SPATE_STATE_KEYED_TABLE_H
 #define SPATE_STATE_KEYED_TABLE_H
@@ -36,4 +38,7 @@ kt_entry *kt_put(keyed_table *t, const uint8_t *key, uint32_t klen, uint64_t has
                  const uint8_t *value, uint32_t vlen);
 /* Replaces an entry's value; may move the entry (use the returned pointer). NULL: no memory. */
 kt_entry *kt_set_value(keyed_table *t, kt_entry *e, const uint8_t *value, uint32_t vlen);
+/* Iterates the entries in slot order: the first entry at or after slot *pos (start with 0),
+ * advancing *pos past it; NULL when there is none. Valid while the table is not changed. */
+kt_entry *kt_next(const keyed_table *t, uint64_t *pos);
 #endif

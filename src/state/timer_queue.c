@@ -9,9 +9,15 @@
  *     compare greater than any non-empty one), and groups[heads[i]].head_pos == i;
  *   - size is the sum of the groups' sizes.
  * A group's position in the heads heap is repaired whenever its earliest timer changes.
+ *
+ * Checkpoint encoding of one key group (tq_write_key_group):
+ *   u32 count, count x (i64 timestamp, blob key, blob namespace)
+ * in heap order (the order timers fire in does not depend on it). A read validates the whole
+ * run before it replaces the group's timers.
  */
 #include "state/timer_queue.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -383,4 +389,67 @@ int tq_clear_key_group(timer_queue *q, int key_group) {
   group_free(&q->groups[gi]);
   heads_fix(q, gi);
   return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Checkpoints. */
+
+#define TIMER_MIN 16u /* timestamp and two length prefixes */
+
+static int encode_timer(void *arg, const tq_timer_view *t) {
+  sp_writer *w = arg;
+  sp_put_i64(w, t->timestamp);
+  sp_put_blob(w, t->key, t->key_len);
+  sp_put_blob(w, t->ns, t->ns_len);
+  return w->failed ? SPATE_ENOMEM : 0;
+}
+
+int tq_write_key_group(const timer_queue *q, int key_group, sp_writer *w) {
+  if (!ks_key_group_range_contains(q->range, key_group)) return SPATE_EINVAL;
+  sp_put_u32(w, q->groups[key_group - q->range.first].size);
+  int rc = tq_visit_key_group(q, key_group, encode_timer, w);
+  return rc < 0 || w->failed ? SPATE_ENOMEM : 0;
+}
+
+/* Reads `count` timers from r; registers them when q is not NULL. */
+static int read_timers(timer_queue *q, int key_group, sp_reader *r, uint32_t count) {
+  for (uint32_t i = 0; i < count; i++) {
+    int64_t ts = sp_get_i64(r);
+    uint32_t klen, nslen;
+    const void *key = sp_get_blob(r, &klen);
+    const void *ns = sp_get_blob(r, &nslen);
+    if (!sp_reader_ok(r)) return SPATE_ECORRUPT;
+    if (q) {
+      int rc = tq_register(q, key_group, ts, key, klen, ns, nslen);
+      if (rc < 0) return rc;
+    }
+  }
+  return 0;
+}
+
+/* A malformed run (SPATE_ECORRUPT) changes nothing and r carries the error and its offset;
+ * running out of memory half way leaves the group without timers rather than half restored. */
+int tq_read_key_group(timer_queue *q, int key_group, sp_reader *r) {
+  if (!ks_key_group_range_contains(q->range, key_group)) return SPATE_EINVAL;
+  if (!sp_reader_ok(r)) return SPATE_ECORRUPT;
+  sp_reader v = *r; /* validate first: a corrupt run leaves the group as it was */
+  uint32_t count = sp_get_u32(&v);
+  if (sp_reader_ok(&v) && count > (v.len - v.pos) / TIMER_MIN) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "key group %d: %u timers cannot fit in %zu bytes", key_group,
+             count, v.len - v.pos);
+    sp_reader_fail(&v, msg);
+  }
+  if (!sp_reader_ok(&v) || read_timers(NULL, key_group, &v, count) < 0) {
+    *r = v; /* the error and its offset */
+    return SPATE_ECORRUPT;
+  }
+  tq_clear_key_group(q, key_group);
+  sp_get_u32(r);
+  int rc = read_timers(q, key_group, r, count);
+  if (rc < 0) {
+    tq_clear_key_group(q, key_group); /* never half a group */
+    sp_reader_fail(r, "out of memory restoring timers");
+  }
+  return rc;
 }

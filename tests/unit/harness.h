@@ -5,6 +5,9 @@
  * The test then feeds elements and watermarks straight into the operator and reads back the
  * exact sequence of records (with timestamps) and watermarks it emitted, in order.
  * Processing-time timers the operator schedules are kept by the harness and fired on request.
+ * Checkpoints: harness_snapshot encodes the operator's snapshot as a task would write it, and
+ * harness_open_restored opens any subtask of the operator restored from the snapshots of its
+ * old subtasks (snap_assign), so a test can stop, rescale and resume an operator.
  * Header-only: each test program is built alone; include <cmocka.h> before it.
  */
 #ifndef SPATE_TESTS_HARNESS_H
@@ -41,6 +44,8 @@ typedef struct harness {
     op_timer_fn fn;
   } timers[64];
   int ntimers;
+  snap_restore restored; /* what op->restored points to (harness_open_restored) */
+  bool has_restored;
 } harness;
 
 static inline const op_vtable *harness_vtable_for(op_kind k) {
@@ -85,9 +90,14 @@ static inline int harness_schedule(void *task, op_t *op, int64_t due, op_timer_f
   return 0;
 }
 
-/* Instantiates the operator of `under_test` (subtask 0 of its parallelism) and opens it.
+/* Instantiates subtask `subtask` of the operator of `under_test` (of the parallelism the graph
+ * gives it) and opens it. With nold > 0 the operator starts from a checkpoint: old[0..nold)
+ * are the encoded snapshots of the operator's old subtasks (harness_snapshot, in subtask
+ * order, of any parallelism), snap_assign picks what this subtask gets, op->restored points to
+ * it and the operator's restore runs after open, before any element, as the task does.
  * Returns 0 or a negative code with h->err set. */
-static inline int harness_open(harness *h, spate_env *env, spate_stream *under_test) {
+static inline int harness_open_restored(harness *h, spate_env *env, spate_stream *under_test,
+                                        int subtask, const snap_section *old, int nold) {
   memset(h, 0, sizeof *h);
   if (spate_env_error(env)) return SPATE_EINVAL;
   stream_graph *g = env->g;
@@ -96,7 +106,7 @@ static inline int harness_open(harness *h, spate_env *env, spate_stream *under_t
   int rc = jobgraph_build(g, &h->jg, h->err, sizeof h->err);
   if (rc < 0) return rc;
   h->dl = dlopen(NULL, RTLD_NOW);
-  rc = op_create(h->jg, under_test->node, 0, harness_vtable_for, h->dl, NULL, h->err,
+  rc = op_create(h->jg, under_test->node, subtask, harness_vtable_for, h->dl, NULL, h->err,
                  sizeof h->err, &h->cancel, &h->op);
   if (rc < 0) return rc;
   h->capture = calloc(1, sizeof *h->capture);
@@ -111,7 +121,36 @@ static inline int harness_open(harness *h, spate_env *env, spate_stream *under_t
   h->op->out.nchained = 1;
   h->op->schedule = harness_schedule;
   h->op->task = h;
-  return op_open(h->op);
+  if (nold > 0) {
+    rc = snap_assign(old, nold, h->op->node->max_parallelism, h->op->ctx.parallelism, subtask,
+                     &h->restored, h->err, sizeof h->err);
+    if (rc < 0) return rc;
+    h->has_restored = true;
+    h->op->restored = &h->restored;
+  }
+  if ((rc = op_open(h->op)) < 0) return rc;
+  if (h->op->restored && h->op->vt->restore) rc = h->op->vt->restore(h->op, h->op->restored);
+  return rc;
+}
+
+/* Instantiates the operator of `under_test` (subtask 0 of its parallelism) and opens it. */
+static inline int harness_open(harness *h, spate_env *env, spate_stream *under_test) {
+  return harness_open_restored(h, env, under_test, 0, NULL, 0);
+}
+
+/* Takes the operator's snapshot for checkpoint `id` as a task does (its vtable's snapshot into
+ * a snap_writer over the subtask's key-group range) and appends the encoding (snap_encode) to
+ * out. An operator without snapshot gives an empty snapshot. */
+static inline int harness_snapshot(harness *h, int64_t id, sp_writer *out) {
+  op_t *op = h->op;
+  snap_writer w;
+  int rc = snap_writer_init(&w, op->node->max_parallelism,
+                            ks_key_group_range_for(op->node->max_parallelism,
+                                                   op->ctx.parallelism, op->ctx.subtask));
+  if (rc == 0 && op->vt->snapshot) rc = op->vt->snapshot(op, id, &w);
+  if (rc == 0) rc = snap_encode(&w, out);
+  snap_writer_free(&w);
+  return rc;
 }
 
 static inline int harness_element(harness *h, int input, int64_t ts, const spate_row *row) {
@@ -197,6 +236,7 @@ double harness_delta(spate_ctx *ctx, const spate_row *a, const spate_row *b) {
 
 static inline void harness_close(harness *h) {
   if (h->op) op_free(h->op);
+  if (h->has_restored) snap_restore_free(&h->restored);
   free(h->capture);
   for (size_t i = 0; i < h->nevents; i++)
     if (h->events[i].row.data) spate_row_free(&h->events[i].row);

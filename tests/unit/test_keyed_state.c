@@ -5,7 +5,12 @@
  * OnReadAndWrite extending, NeverReturnExpired vs ReturnExpiredIfNotCleanedUp, per-element
  * expiry of lists and maps, reduce/aggregate restarting after expiry, full-scan cleanup and the
  * full-snapshot filter), snapshot per key group and restore into a backend with another range,
- * and allocation failures that must leave the state unchanged.
+ * and allocation failures that must leave the state unchanged. The checkpoint encoding of a
+ * key group (ks_write_key_group / ks_read_key_group): a round trip of every kind with TTL
+ * timestamps into another range between other sections, records of states registered only
+ * later (kept aside, carried through further checkpoints, checked against the descriptor when
+ * registered), every truncation and byte corruption refused or survived without harm, and
+ * allocation failures while reading and registering.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -877,21 +882,51 @@ static void ttl_full_cleanup_and_snapshot_filter(void **state) {
 /* ---------------------------------------------------------------------------------------------
  * Snapshot and restore. */
 
-static void register_all(fx *f, ks_backend *b, ks_state **st, int *calls) {
+/* The five states of the snapshot tests: value and map with TTL, list, reduce, aggregate. */
+static ks_descriptor descriptor(fx *f, int i, int *calls) {
   ks_ttl_config t = ttl(KS_TTL_ON_CREATE_AND_WRITE, 1000, KS_TTL_NEVER_RETURN_EXPIRED);
-  st[0] = reg(b, (ks_descriptor){.name = "value", .kind = KS_VALUE, .value_schema = f->long_s,
-                                 .ttl = t});
-  st[1] = reg(b, (ks_descriptor){.name = "list", .kind = KS_LIST, .value_schema = f->long_s});
-  st[2] = reg(b, (ks_descriptor){.name = "map", .kind = KS_MAP, .value_schema = f->long_s,
-                                 .user_key_schema = f->long_s, .ttl = t});
-  st[3] = reg(b, (ks_descriptor){.name = "reduce", .kind = KS_REDUCING,
-                                 .value_schema = f->long_s, .reduce = sum_reduce,
-                                 .fn_arg = calls});
-  st[4] = reg(b, (ks_descriptor){.name = "agg", .kind = KS_AGGREGATING,
-                                 .value_schema = f->long_s, .acc_schema = f->acc_s,
-                                 .result_schema = f->avg_s, .agg_create = avg_create,
-                                 .agg_add = avg_add, .agg_result = avg_result,
-                                 .fn_arg = (void *)1});
+  switch (i) {
+  case 0: return (ks_descriptor){.name = "value", .kind = KS_VALUE, .value_schema = f->long_s,
+                                 .ttl = t};
+  case 1: return (ks_descriptor){.name = "list", .kind = KS_LIST, .value_schema = f->long_s};
+  case 2: return (ks_descriptor){.name = "map", .kind = KS_MAP, .value_schema = f->long_s,
+                                 .user_key_schema = f->long_s, .ttl = t};
+  case 3: return (ks_descriptor){.name = "reduce", .kind = KS_REDUCING, .value_schema = f->long_s,
+                                 .reduce = sum_reduce, .fn_arg = calls};
+  default: return (ks_descriptor){.name = "agg", .kind = KS_AGGREGATING,
+                                  .value_schema = f->long_s, .acc_schema = f->acc_s,
+                                  .result_schema = f->avg_s, .agg_create = avg_create,
+                                  .agg_add = avg_add, .agg_result = avg_result,
+                                  .fn_arg = (void *)1};
+  }
+}
+
+static void register_all(fx *f, ks_backend *b, ks_state **st, int *calls) {
+  for (int i = 0; i < 5; i++) st[i] = reg(b, descriptor(f, i, calls));
+}
+
+/* Writes every kind for the keys, in the default and the "w1" namespace; values are functions
+ * of the key (see write_record and read_all). */
+static void fill(fx *f, ks_backend *b, ks_state **st, const int64_t *keys, int nk) {
+  for (int i = 0; i < nk; i++) {
+    int64_t k = keys[i];
+    assert_int_equal(set_key(f, b, k), 0);
+    for (int ns = 0; ns < 2; ns++) {
+      if (ns) set_ns(b, "w1");
+      spate_row in = long_row(f->lb, k * 10 + ns);
+      assert_int_equal(ks_value_update(st[0], &in), 0);
+      for (int64_t e = 0; e < k % 4; e++) {
+        spate_row el = long_row(f->lb, k + e);
+        assert_int_equal(ks_list_add(st[1], &el), 0);
+        spate_row uk = long_row(f->lb2, e);
+        assert_int_equal(ks_map_put(st[2], &uk, &el), 0);
+      }
+      in = long_row(f->lb, k * 10 + ns); /* the loop reused the builder behind `in` */
+      assert_int_equal(ks_reducing_add(st[3], &in), 0);
+      assert_int_equal(ks_reducing_add(st[3], &in), 0);
+      assert_int_equal(ks_aggregating_add(st[4], &in), 0);
+    }
+  }
 }
 
 /* Serialises records as a checkpoint would; checks each one against what the test wrote. */
@@ -998,25 +1033,7 @@ static void snapshot_and_restore_with_other_range(void **state) {
   for (int64_t k = 0; nk < NKEYS; k++)
     if (key_group_of(k, MAX) <= 63) keys[nk++] = k;
   /* Every kind, default and "w1" namespace; values are functions of the key (write_record). */
-  for (int i = 0; i < nk; i++) {
-    int64_t k = keys[i];
-    assert_int_equal(set_key(f, a, k), 0);
-    for (int ns = 0; ns < 2; ns++) {
-      if (ns) set_ns(a, "w1");
-      spate_row in = long_row(f->lb, k * 10 + ns);
-      assert_int_equal(ks_value_update(sa[0], &in), 0);
-      for (int64_t e = 0; e < k % 4; e++) {
-        spate_row el = long_row(f->lb, k + e);
-        assert_int_equal(ks_list_add(sa[1], &el), 0);
-        spate_row uk = long_row(f->lb2, e);
-        assert_int_equal(ks_map_put(sa[2], &uk, &el), 0);
-      }
-      in = long_row(f->lb, k * 10 + ns); /* the loop reused the builder behind `in` */
-      assert_int_equal(ks_reducing_add(sa[3], &in), 0);
-      assert_int_equal(ks_reducing_add(sa[3], &in), 0);
-      assert_int_equal(ks_aggregating_add(sa[4], &in), 0);
-    }
-  }
+  fill(f, a, sa, keys, nk);
   /* Expected records per key group: per key and namespace 3 single values + 2 * (k % 4). */
   size_t expected[MAX] = {0};
   for (int i = 0; i < nk; i++) expected[key_group_of(keys[i], MAX)] += 2 * (3 + 2 * (keys[i] % 4));
@@ -1066,6 +1083,324 @@ static void snapshot_and_restore_with_other_range(void **state) {
   assert_int_equal(ks_restore_record(c, 0, &bad), SPATE_ESTATE);
   ks_backend_free(a);
   ks_backend_free(c);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Checkpoint encoding (ks_write_key_group / ks_read_key_group). */
+
+/* The encoding of key group g of b, with a marker before and after (the caller frees). */
+static sp_writer encode_group(ks_backend *b, int g) {
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_u32(&w, 0x5EC0);
+  int rc = ks_write_key_group(b, g, &w);
+  if (rc != 0) fail_msg("write key group %d: %s", g, ks_error(b));
+  sp_put_u32(&w, 0x5EC1);
+  assert_false(w.failed);
+  return w;
+}
+
+/* Reads what encode_group wrote; returns the code of ks_read_key_group. */
+static int decode_group(ks_backend *b, int g, const sp_writer *w) {
+  sp_reader r;
+  sp_reader_init(&r, w->data, w->len);
+  assert_int_equal(sp_get_u32(&r), 0x5EC0);
+  int rc = ks_read_key_group(b, g, &r);
+  if (rc == 0) {
+    assert_int_equal(sp_get_u32(&r), 0x5EC1); /* the encoding ends where it should */
+    assert_true(sp_reader_ok(&r));
+    assert_int_equal(r.pos, r.len);
+  }
+  return rc;
+}
+
+/* NKEYS keys whose key groups lie in [first, last] of max 128. */
+static int keys_in(int64_t *keys, int n, int first, int last) {
+  int nk = 0;
+  for (int64_t k = 0; nk < n; k++) {
+    int g = key_group_of(k, 128);
+    if (g >= first && g <= last) keys[nk++] = k;
+  }
+  return nk;
+}
+
+static void checkpoint_round_trip_other_range(void **state) {
+  fx *f = *state;
+  enum { NKEYS = 1500 };
+  int calls = 0;
+  int64_t keys[NKEYS];
+  int nk = keys_in(keys, NKEYS, 0, 63);
+  /* Subtask 0 of 2 owns [0, 63]; its groups [0, 42] go to subtask 0 of 3. */
+  ks_backend *a = new_backend(f, 128, 2, 0), *c = new_backend(f, 128, 3, 0);
+  ks_state *sa[5], *sc[5];
+  register_all(f, a, sa, &calls);
+  register_all(f, c, sc, &calls);
+  f->now = 5;
+  fill(f, a, sa, keys, nk);
+  /* c holds state of its own in every group: a read replaces the group. */
+  f->now = 7;
+  for (int i = 0; i < nk; i++) {
+    if (key_group_of(keys[i], 128) > 42) continue;
+    assert_int_equal(set_key(f, c, keys[i]), 0);
+    set_ns(c, "stale");
+    spate_row v = long_row(f->lb, -1);
+    assert_int_equal(ks_value_update(sc[0], &v), 0);
+    assert_int_equal(ks_list_add(sc[1], &v), 0);
+  }
+  for (int g = 0; g <= 42; g++) {
+    sp_writer w = encode_group(a, g);
+    if (decode_group(c, g, &w) != 0) fail_msg("read key group %d: %s", g, ks_error(c));
+    sp_writer_free(&w);
+    assert_int_equal(ks_key_group_entries(c, g), ks_key_group_entries(a, g));
+  }
+  int moved = 0;
+  for (int i = 0; i < nk; i++) {
+    if (key_group_of(keys[i], 128) > 42) continue;
+    assert_int_equal(read_all(f, c, sc, keys[i]), read_all(f, a, sa, keys[i]));
+    assert_int_equal(set_key(f, c, keys[i]), 0);
+    set_ns(c, "stale");
+    spate_row r;
+    assert_int_equal(ks_value_get(sc[0], &r), 0);
+    moved++;
+  }
+  assert_true(moved > NKEYS / 2);
+  /* The TTL timestamps came along: value and map entries written at 5 expire at 1005. */
+  int64_t k0 = keys[0];
+  assert_true(key_group_of(k0, 128) <= 42);
+  f->now = 1004;
+  assert_int_equal(set_key(f, c, k0), 0);
+  assert_int_equal(get_long(sc[0]), k0 * 10);
+  f->now = 1005;
+  spate_row r;
+  assert_int_equal(ks_value_get(sc[0], &r), 0);
+  int64_t k3 = 3;
+  while (key_group_of(k3, 128) > 42) k3 += 4; /* a key with three map entries */
+  assert_int_equal(set_key(f, c, k3), 0);
+  assert_int_equal(ks_map_iter_begin(sc[2], &(ks_map_iter){0}), 0);
+  assert_int_equal(ks_list_get(sc[1], &(ks_list_iter){0}), 3); /* no TTL */
+  /* An empty group is the four bytes of its state count; other ranges are refused. */
+  assert_int_equal(ks_clear_key_group(c, 0), 0);
+  sp_writer w = encode_group(c, 0);
+  assert_int_equal(w.len, 4 + 4 + 4);
+  assert_int_equal(decode_group(a, 1, &w), 0);
+  assert_int_equal(ks_key_group_entries(a, 1), 0);
+  assert_int_equal(ks_write_key_group(c, 50, &w), SPATE_EINVAL);
+  sp_reader rd;
+  sp_reader_init(&rd, w.data, w.len);
+  assert_int_equal(ks_read_key_group(c, 50, &rd), SPATE_EINVAL);
+  sp_writer_free(&w);
+  ks_backend_free(a);
+  ks_backend_free(c);
+}
+
+static void checkpoint_lazily_registered_states(void **state) {
+  fx *f = *state;
+  enum { NKEYS = 400 };
+  int calls = 0;
+  int64_t keys[NKEYS];
+  int nk = keys_in(keys, NKEYS, 0, 63);
+  ks_backend *a = new_backend(f, 128, 2, 0);
+  ks_state *sa[5];
+  register_all(f, a, sa, &calls);
+  f->now = 5;
+  fill(f, a, sa, keys, nk);
+  sp_writer sec[64];
+  for (int g = 0; g < 64; g++) sec[g] = encode_group(a, g);
+
+  /* c registers only the list before the restore: it works at once, the rest waits. */
+  ks_backend *c = new_backend(f, 128, 1, 0);
+  ks_state *sc[5] = {0};
+  sc[1] = reg(c, descriptor(f, 1, &calls));
+  for (int g = 0; g < 64; g++) assert_int_equal(decode_group(c, g, &sec[g]), 0);
+  for (int i = 0; i < nk; i++) {
+    assert_int_equal(set_key(f, c, keys[i]), 0);
+    assert_int_equal(ks_list_get(sc[1], &(ks_list_iter){0}), (int)(keys[i] % 4));
+  }
+  /* A checkpoint of c carries the states nobody registered: d gets all of them. */
+  ks_backend *d = new_backend(f, 128, 2, 0);
+  ks_state *sd[5];
+  register_all(f, d, sd, &calls);
+  for (int g = 0; g < 64; g++) {
+    sp_writer w = encode_group(c, g);
+    assert_int_equal(w.len, sec[g].len);
+    assert_int_equal(decode_group(d, g, &w), 0);
+    sp_writer_free(&w);
+  }
+  for (int i = 0; i < nk; i++)
+    assert_int_equal(read_all(f, d, sd, keys[i]), read_all(f, a, sa, keys[i]));
+
+  /* Registered with another kind or other schemas than restored: refused, nothing registered. */
+  ks_state *s = NULL;
+  ks_descriptor bad = descriptor(f, 0, &calls);
+  bad.kind = KS_LIST;
+  assert_int_equal(ks_register(c, &bad, &s), SPATE_ESTATE);
+  assert_non_null(strstr(ks_error(c), "VALUE"));
+  assert_int_equal(ks_lookup(c, "value", &s), SPATE_ESTATE);
+  bad = descriptor(f, 2, &calls);
+  bad.user_key_schema = f->str_s; /* the user keys were BIGINT rows */
+  assert_int_equal(ks_register(c, &bad, &s), SPATE_ECORRUPT);
+  assert_int_equal(ks_lookup(c, "map", &s), SPATE_ESTATE);
+  /* Allocation failures while registering leave the state unregistered and still pending. */
+  int failures = 0;
+  for (int n = 1;; n++) {
+    ks_descriptor dd = descriptor(f, 3, &calls);
+    sp_alloc_fail_after(n, 0);
+    int rc = ks_register(c, &dd, &s);
+    sp_alloc_fail_after(0, 0);
+    if (rc == 0) break;
+    assert_int_equal(rc, SPATE_ENOMEM);
+    assert_int_equal(ks_lookup(c, "reduce", &s), SPATE_ESTATE);
+    failures++;
+  }
+  assert_true(failures > 5);
+  sc[3] = s;
+  sc[0] = reg(c, descriptor(f, 0, &calls));
+  sc[2] = reg(c, descriptor(f, 2, &calls));
+  sc[4] = reg(c, descriptor(f, 4, &calls));
+  for (int i = 0; i < nk; i++)
+    assert_int_equal(read_all(f, c, sc, keys[i]), read_all(f, a, sa, keys[i]));
+  /* Nothing is pending any more: a checkpoint holds each record once. */
+  for (int g = 0; g < 64; g++) {
+    sp_writer w = encode_group(c, g);
+    assert_int_equal(w.len, sec[g].len);
+    sp_writer_free(&w);
+  }
+  /* Clearing a key group drops its pending records too. */
+  ks_backend *e = new_backend(f, 128, 1, 0);
+  assert_int_equal(decode_group(e, 5, &sec[5]), 0);
+  sp_writer w = encode_group(e, 5);
+  assert_int_equal(w.len, sec[5].len);
+  sp_writer_free(&w);
+  assert_int_equal(ks_clear_key_group(e, 5), 0);
+  w = encode_group(e, 5);
+  assert_int_equal(w.len, 12);
+  sp_writer_free(&w);
+  /* A second read of a group replaces its pending records. */
+  assert_int_equal(decode_group(e, 6, &sec[6]), 0);
+  assert_int_equal(decode_group(e, 6, &sec[6]), 0);
+  w = encode_group(e, 6);
+  assert_int_equal(w.len, sec[6].len);
+  sp_writer_free(&w);
+  for (int g = 0; g < 64; g++) sp_writer_free(&sec[g]);
+  ks_backend_free(a);
+  ks_backend_free(c);
+  ks_backend_free(d);
+  ks_backend_free(e); /* frees what is still pending */
+}
+
+/* Reads every field of every record (a corrupt row would be caught by ASan here). */
+static int touch_record(void *arg, const ks_record *rec) {
+  int64_t *sum = arg;
+  for (uint32_t i = 0; i < rec->value.nfields; i++)
+    if (!spate_row_is_null(&rec->value, (int)i)) *sum += spate_row_bigint(&rec->value, (int)i);
+  return 0;
+}
+
+static void checkpoint_corrupt_input(void **state) {
+  fx *f = *state;
+  int calls = 0;
+  int64_t keys[3];
+  int g = key_group_of(3, 128), nk = 0;
+  for (int64_t k = 3; nk < 3; k++)
+    if (key_group_of(k, 128) == g) keys[nk++] = k;
+  ks_backend *a = new_backend(f, 128, 1, 0);
+  ks_state *sa[5];
+  register_all(f, a, sa, &calls);
+  f->now = 5;
+  fill(f, a, sa, keys, nk);
+  sp_writer w;
+  sp_writer_init(&w);
+  assert_int_equal(ks_write_key_group(a, g, &w), 0);
+  /* b has every state and a value of its own in the group; e has no state registered. */
+  ks_backend *b = new_backend(f, 128, 1, 0), *e = new_backend(f, 128, 1, 0);
+  ks_state *sb[5];
+  register_all(f, b, sb, &calls);
+  assert_int_equal(set_key(f, b, keys[0]), 0);
+  set_ns(b, "mine");
+  spate_row mine = long_row(f->lb, 4242);
+  assert_int_equal(ks_value_update(sb[0], &mine), 0);
+  /* Every truncation is refused with a message naming the key group and an offset, and
+   * changes nothing. */
+  for (size_t len = 0; len < w.len; len++) {
+    for (int which = 0; which < 2; which++) {
+      ks_backend *x = which ? e : b;
+      sp_reader r;
+      sp_reader_init(&r, w.data, len);
+      assert_int_equal(ks_read_key_group(x, g, &r), SPATE_ECORRUPT);
+      assert_false(sp_reader_ok(&r));
+      assert_non_null(strstr(ks_error(x), "key group"));
+      assert_non_null(strstr(ks_error(x), "offset"));
+    }
+    assert_int_equal(ks_key_group_entries(b, g), 1);
+    assert_int_equal(set_key(f, b, keys[0]), 0);
+    set_ns(b, "mine");
+    assert_int_equal(get_long(sb[0]), 4242);
+    sp_writer x = encode_group(e, g);
+    assert_int_equal(x.len, 12); /* nothing set aside either */
+    sp_writer_free(&x);
+  }
+  /* Counts no input could hold fail at once. */
+  uint8_t huge[16] = {0xff, 0xff, 0xff, 0xff};
+  sp_reader r;
+  sp_reader_init(&r, huge, sizeof huge);
+  assert_int_equal(ks_read_key_group(b, g, &r), SPATE_ECORRUPT);
+  /* Every byte changed: refused, or read into a backend that can be read, checkpointed and
+   * (with states registered afterwards) registered without harm. */
+  uint8_t *copy = malloc(w.len);
+  int accepted = 0;
+  for (size_t i = 0; i < w.len; i++) {
+    for (int flip = 0; flip < 2; flip++) {
+      memcpy(copy, w.data, w.len);
+      copy[i] = flip ? (uint8_t)(copy[i] + 1) : (uint8_t)~copy[i];
+      sp_reader_init(&r, copy, w.len);
+      int rc = ks_read_key_group(b, g, &r);
+      assert_true(rc == 0 || rc == SPATE_ECORRUPT || rc == SPATE_ESTATE);
+      int64_t sum = 0;
+      if (rc == 0) {
+        accepted++;
+        assert_int_equal(ks_snapshot_key_group(b, g, touch_record, &sum), 0);
+      }
+      ks_backend *x = new_backend(f, 128, 1, 0);
+      sp_reader_init(&r, copy, w.len);
+      rc = ks_read_key_group(x, g, &r);
+      assert_true(rc == 0 || rc == SPATE_ECORRUPT);
+      if (rc == 0) {
+        sp_writer again;
+        sp_writer_init(&again);
+        assert_int_equal(ks_write_key_group(x, g, &again), 0);
+        sp_writer_free(&again);
+        for (int k = 0; k < 5; k++) {
+          ks_state *s;
+          ks_descriptor d = descriptor(f, k, &calls);
+          rc = ks_register(x, &d, &s);
+          assert_true(rc == 0 || rc == SPATE_ECORRUPT || rc == SPATE_ESTATE);
+        }
+        assert_int_equal(ks_snapshot_key_group(x, g, touch_record, &sum), 0);
+      }
+      ks_backend_free(x);
+    }
+  }
+  assert_true(accepted > 0); /* changed values and TTL timestamps are still well-formed */
+  free(copy);
+  /* Allocation failures while reading: the group is left empty, never half restored. */
+  int failures = 0;
+  for (int n = 1;; n++) {
+    sp_reader_init(&r, w.data, w.len);
+    sp_alloc_fail_after(n, 0);
+    int rc = ks_read_key_group(b, g, &r);
+    sp_alloc_fail_after(0, 0);
+    if (rc == 0) break;
+    assert_int_equal(rc, SPATE_ENOMEM);
+    assert_int_equal(ks_key_group_entries(b, g), 0);
+    failures++;
+  }
+  assert_true(failures > 5);
+  for (int i = 0; i < nk; i++)
+    assert_int_equal(read_all(f, b, sb, keys[i]), read_all(f, a, sa, keys[i]));
+  sp_writer_free(&w);
+  ks_backend_free(a);
+  ks_backend_free(b);
+  ks_backend_free(e);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -1200,6 +1535,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(ttl_map_per_entry, setup, teardown),
       cmocka_unit_test_setup_teardown(ttl_full_cleanup_and_snapshot_filter, setup, teardown),
       cmocka_unit_test_setup_teardown(snapshot_and_restore_with_other_range, setup, teardown),
+      cmocka_unit_test_setup_teardown(checkpoint_round_trip_other_range, setup, teardown),
+      cmocka_unit_test_setup_teardown(checkpoint_lazily_registered_states, setup, teardown),
+      cmocka_unit_test_setup_teardown(checkpoint_corrupt_input, setup, teardown),
       cmocka_unit_test_setup_teardown(allocation_failures_leave_state_intact, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,7 +4,10 @@
  * (also of the earliest timer), timers registered while firing (those due fire in the same
  * advance, as Flink's advanceWatermark loop), callback errors, 100k random timers against a
  * reference sort with deletions and stepwise advances, peek, snapshot per key group and
- * restore into a queue with another range, and allocation failures.
+ * restore into a queue with another range, allocation failures, and the checkpoint encoding
+ * of a key group (round trip into another range with other sections after it, every
+ * truncation and byte corruption refused or survived without harm, allocation failures while
+ * reading).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +18,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/bytes.h"
 #include "base/hash.h"
 #include "state/timer_queue.h"
 
@@ -420,6 +424,163 @@ static void allocation_failures(void **state) {
   assert_null(q2);
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * Checkpoint encoding (tq_write_key_group / tq_read_key_group). */
+
+/* Records timers of any shape: timestamp, and a hash of key and namespace in key[]. */
+static int collect_any(void *arg, const tq_timer_view *t) {
+  fire_log *f = arg;
+  assert_true(f->n < 256);
+  const void *key = t->key_len ? (const void *)t->key : "";
+  const void *ns = t->ns_len ? (const void *)t->ns : "";
+  f->key[f->n] = (int64_t)(sp_hash64(key, t->key_len) * 31 + sp_hash64(ns, t->ns_len) + t->key_len);
+  f->ts[f->n++] = t->timestamp;
+  return 0;
+}
+
+/* Both queues fire the same timers in the same order, advancing step by step to the end. */
+static void fire_all_same(timer_queue *a, timer_queue *b) {
+  for (int64_t time = -1100;; time += 50) {
+    if (time > 1100) time = INT64_MAX;
+    fire_log fa = {0}, fb = {0};
+    assert_int_equal(tq_advance(a, time, collect_any, &fa, NULL), 0);
+    assert_int_equal(tq_advance(b, time, collect_any, &fb, NULL), 0);
+    assert_int_equal(fa.n, fb.n);
+    for (int i = 0; i < fa.n; i++) {
+      assert_int_equal(fa.ts[i], fb.ts[i]);
+      assert_int_equal(fa.key[i], fb.key[i]);
+    }
+    if (time == INT64_MAX) break;
+  }
+  assert_int_equal(tq_size(a), 0);
+  assert_int_equal(tq_size(b), 0);
+}
+
+static void checkpoint_encoding_round_trip(void **state) {
+  /* Subtask 1 of 2 owns [64, 127]; subtask 1 of 3 owns [43, 85]: groups 64..85 move. */
+  timer_queue *a = new_queue(128, 2, 1);
+  timer_queue *b = new_queue(128, 3, 1);
+  size_t moved = 0;
+  for (int64_t k = 0; k < 2000; k++) {
+    int g = kg_of(k, 128);
+    if (g < 64) continue;
+    for (int64_t t = 0; t < 3; t++)
+      assert_int_equal(reg(a, 128, 1000 - k + t * 7, k, t ? "w" : NULL), 1);
+    if (g <= 85) moved += 3;
+  }
+  for (int g = 64; g <= 85; g++) {
+    /* b holds a timer of its own in the group: a read replaces the group's timers */
+    int64_t stale = -1;
+    assert_int_equal(tq_register(b, g, -5000, &stale, 8, NULL, 0), 1);
+    sp_writer w;
+    sp_writer_init(&w);
+    sp_put_u32(&w, 0xAB); /* sections before and after: the encoding delimits itself */
+    assert_int_equal(tq_write_key_group(a, g, &w), 0);
+    sp_put_u32(&w, 0xCD);
+    assert_false(w.failed);
+    sp_reader r;
+    sp_reader_init(&r, w.data, w.len);
+    assert_int_equal(sp_get_u32(&r), 0xAB);
+    assert_int_equal(tq_read_key_group(b, g, &r), 0);
+    assert_int_equal(sp_get_u32(&r), 0xCD);
+    assert_true(sp_reader_ok(&r));
+    assert_int_equal(r.pos, r.len);
+    assert_int_equal(tq_key_group_size(b, g), tq_key_group_size(a, g));
+    assert_int_equal(tq_contains(b, g, -5000, &stale, 8, NULL, 0), 0);
+    sp_writer_free(&w);
+  }
+  assert_int_equal(tq_size(b), moved);
+  for (int g = 86; g <= 127; g++) assert_int_equal(tq_clear_key_group(a, g), 0);
+  fire_all_same(a, b);
+  assert_int_equal(tq_size(b), 0);
+  /* An empty group is a count of zero; groups outside the range are refused. */
+  sp_writer w;
+  sp_writer_init(&w);
+  assert_int_equal(tq_write_key_group(a, 64, &w), 0);
+  assert_int_equal(w.len, 4);
+  sp_reader r;
+  sp_reader_init(&r, w.data, w.len);
+  assert_int_equal(tq_read_key_group(b, 20, &r), SPATE_EINVAL);
+  assert_int_equal(tq_write_key_group(b, 20, &w), SPATE_EINVAL);
+  sp_writer_free(&w);
+  tq_free(a);
+  tq_free(b);
+}
+
+/* One key group with timers of several shapes (empty key, empty namespace, long namespace). */
+static void corrupt_fixture(timer_queue *q, int g) {
+  static const char longns[] = "a namespace longer than the sixteen bytes of a window";
+  int64_t k = 7;
+  assert_int_equal(tq_register(q, g, 5, &k, 8, "w1", 2), 1);
+  assert_int_equal(tq_register(q, g, -3, NULL, 0, "w2", 2), 1);
+  assert_int_equal(tq_register(q, g, INT64_MAX, &k, 8, NULL, 0), 1);
+  assert_int_equal(tq_register(q, g, INT64_MIN, &k, 8, longns, sizeof longns - 1), 1);
+}
+
+static void checkpoint_corrupt_input(void **state) {
+  timer_queue *a = new_queue(128, 1, 0);
+  corrupt_fixture(a, 9);
+  sp_writer w;
+  sp_writer_init(&w);
+  assert_int_equal(tq_write_key_group(a, 9, &w), 0);
+  timer_queue *b = new_queue(128, 1, 0);
+  int64_t mine = 99;
+  assert_int_equal(tq_register(b, 9, 1, &mine, 8, NULL, 0), 1);
+  /* Every truncation is refused, naming an offset, and leaves the group as it was. */
+  for (size_t len = 0; len < w.len; len++) {
+    sp_reader r;
+    sp_reader_init(&r, w.data, len);
+    assert_int_equal(tq_read_key_group(b, 9, &r), SPATE_ECORRUPT);
+    assert_false(sp_reader_ok(&r));
+    assert_non_null(strstr(r.error, "offset"));
+    assert_int_equal(tq_key_group_size(b, 9), 1);
+    assert_int_equal(tq_contains(b, 9, 1, &mine, 8, NULL, 0), 1);
+  }
+  /* A count no input could hold fails at once. */
+  uint8_t huge[8] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
+  sp_reader r;
+  sp_reader_init(&r, huge, sizeof huge);
+  assert_int_equal(tq_read_key_group(b, 9, &r), SPATE_ECORRUPT);
+  /* Every byte changed: refused, or read into a consistent queue that fires what it holds. */
+  uint8_t *copy = malloc(w.len);
+  for (size_t i = 0; i < w.len; i++) {
+    for (int flip = 0; flip < 2; flip++) {
+      memcpy(copy, w.data, w.len);
+      copy[i] = flip ? (uint8_t)(copy[i] + 1) : (uint8_t)~copy[i];
+      sp_reader_init(&r, copy, w.len);
+      int rc = tq_read_key_group(b, 9, &r);
+      assert_true(rc == 0 || rc == SPATE_ECORRUPT);
+      if (rc == 0) {
+        size_t n = tq_key_group_size(b, 9);
+        uint64_t fired = 0;
+        assert_int_equal(tq_advance(b, INT64_MAX, collect_any, &(fire_log){0}, &fired), 0);
+        assert_true(fired <= n);
+        assert_int_equal(tq_size(b), n - fired);
+        assert_int_equal(tq_clear_key_group(b, 9), 0);
+      }
+    }
+  }
+  free(copy);
+  /* Allocation failures while reading leave the group empty, never half restored. */
+  int failures = 0;
+  for (int n = 1;; n++) {
+    sp_reader_init(&r, w.data, w.len);
+    sp_alloc_fail_after(n, 0);
+    int rc = tq_read_key_group(b, 9, &r);
+    sp_alloc_fail_after(0, 0);
+    if (rc == 0) break;
+    assert_int_equal(rc, SPATE_ENOMEM);
+    assert_int_equal(tq_key_group_size(b, 9), 0);
+    failures++;
+  }
+  assert_true(failures >= 4);
+  assert_int_equal(tq_key_group_size(b, 9), 4);
+  fire_all_same(a, b);
+  sp_writer_free(&w);
+  tq_free(a);
+  tq_free(b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(fires_in_timestamp_order, setup, teardown),
@@ -429,6 +590,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(random_timers_against_reference, setup, teardown),
       cmocka_unit_test_setup_teardown(snapshot_and_restore_key_groups, setup, teardown),
       cmocka_unit_test_setup_teardown(allocation_failures, setup, teardown),
+      cmocka_unit_test_setup_teardown(checkpoint_encoding_round_trip, setup, teardown),
+      cmocka_unit_test_setup_teardown(checkpoint_corrupt_input, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
