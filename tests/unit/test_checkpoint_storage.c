@@ -319,7 +319,8 @@ static void checkpoint_round_trip(void **state) {
   assert_int_equal(ckpt_load(dir, true, &l, f->err, sizeof f->err), 0);
   assert_int_equal(l->nops, 3);
   assert_int_equal(ckpt_loaded_find(l, "source")->sections[0].len, 0);
-  assert_int_equal(l->nchannels, 0);
+  for (int c = 0; c < l->nchannels; c++) /* which subtasks had in-flight data, not the data */
+    assert_int_equal(l->channels[c].state.len, 0);
   ckpt_loaded_free(l);
   ckpt_metadata m;
   assert_int_equal(ckpt_read_metadata(dir, &m, f->err, sizeof f->err), 0);
