@@ -363,6 +363,10 @@ static void fail_job(job_master *jm, const char *why) {
     cancel_all(jm);
     return;
   }
+  if (jm->status == JOB_RUNNING) { /* the failure that ends the job is the one reported */
+    sp_free(jm->error);
+    jm->error = NULL;
+  }
   if (!jm->error) jm->error = sp_strdup(why);
   if (jm->restart && jm->status == JOB_RUNNING) {
     char msg[SP_ERRMSG_MAX];

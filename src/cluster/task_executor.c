@@ -64,9 +64,8 @@ typedef struct te_write {
   int vertex, subtask, attempt;
   task_snapshot_done d;
   char dir[4096];
-  uint8_t *payload;
-  size_t len;
-  int64_t queued_ns;
+  task *t;
+  task_snapshot *snap;
 } te_write;
 
 struct task_executor {
@@ -117,17 +116,19 @@ static void *writer_main(void *arg) {
     int64_t start = sp_mono_ns();
     char name[64] = "", err[SP_ERRMSG_MAX] = "";
     uint64_t checksum = 0;
-    int rc = 0;
-    uint32_t nops = 0;
-    if (w->len >= 16) memcpy(&nops, w->payload + 12, 4);
-    bool empty = nops == 0 && w->len <= 20; /* no operator state, no channel state */
-    if (!empty) {
-      snprintf(name, sizeof name, "%d-%d.state", w->vertex, w->subtask);
-      rc = ckpt_mkdirs(w->dir, err, sizeof err);
-      if (rc == 0)
-        rc = ckpt_write_file(w->dir, name, CKPT_STATE_MAGIC, w->payload, w->len, &checksum, err,
-                             sizeof err);
-    }
+    sp_writer payload;
+    sp_writer_init(&payload);
+    int rc = task_snapshot_encode(w->snap, &payload);
+    task_snapshot_return(w->t, w->snap); /* the frozen state is no longer needed */
+    if (rc < 0)
+      rc = sp_err(err, sizeof err, rc, "could not encode the snapshot: %s", spate_strerror(rc));
+    snprintf(name, sizeof name, "%d-%d.state", w->vertex, w->subtask);
+    if (rc == 0) rc = ckpt_mkdirs(w->dir, err, sizeof err);
+    if (rc == 0)
+      rc = ckpt_write_file(w->dir, name, CKPT_STATE_MAGIC, payload.data, payload.len, &checksum,
+                           err, sizeof err);
+    size_t len = payload.len;
+    sp_writer_free(&payload);
     sp_writer m;
     sp_writer_init(&m);
     sp_put_i32(&m, w->attempt);
@@ -139,7 +140,7 @@ static void *writer_main(void *arg) {
       rpc_send(te->rpc, w->jm, MSG_DECLINE_CHECKPOINT, &m);
     } else {
       sp_put_str(&m, name);
-      sp_put_u64(&m, empty ? 0 : w->len);
+      sp_put_u64(&m, len);
       sp_put_u64(&m, checksum);
       sp_put_i64(&m, w->d.sync_ms);
       sp_put_i64(&m, (sp_mono_ns() - start) / 1000000);
@@ -147,19 +148,17 @@ static void *writer_main(void *arg) {
       sp_put_u8(&m, w->d.unaligned);
       rpc_send(te->rpc, w->jm, MSG_ACK_CHECKPOINT, &m);
     }
-    sp_free(w->payload);
     sp_free(w);
   }
 }
 
 /* On a task thread: queue the snapshot for the writer. */
-static void on_snapshot(void *arg, task *t, const task_snapshot_done *d, uint8_t *payload,
-                        size_t len) {
+static void on_snapshot(void *arg, task *t, const task_snapshot_done *d, task_snapshot *snap) {
   te_task *tt = arg;
   task_executor *te = tt->te;
   te_write *w = sp_calloc(1, sizeof *w);
   if (!w) {
-    sp_free(payload);
+    task_snapshot_return(t, snap);
     return; /* the checkpoint expires at the coordinator */
   }
   snprintf(w->jm, sizeof w->jm, "%s", tt->jm);
@@ -169,8 +168,8 @@ static void on_snapshot(void *arg, task *t, const task_snapshot_done *d, uint8_t
   w->d = *d;
   snprintf(w->dir, sizeof w->dir, "%s", d->dir ? d->dir : "");
   w->d.dir = NULL;
-  w->payload = payload;
-  w->len = len;
+  w->t = t;
+  w->snap = snap;
   pthread_mutex_lock(&te->wmu);
   if (te->wtail)
     te->wtail->next = w;

@@ -77,9 +77,15 @@ struct task {
     bool unaligned;
     int64_t start_ns;
     int64_t sync_ms, align_ms;
-    sp_writer payload;     /* the task snapshot (operators), channel state appended at the end */
+    task_snapshot *snap;   /* the operators' snapshot, until handed over */
     sp_writer channel;     /* channel state being recorded */
   } ck;
+  /* Snapshots handed to the writer (the asynchronous part) come back here to be freed on this
+   * thread (their release functions touch operator state). Guarded by snap_mu. */
+  pthread_mutex_t snap_mu;
+  task_snapshot *returned;
+  _Atomic int snaps_out;      /* handed over, not yet back */
+  _Atomic bool snaps_back;    /* returned is not empty */
   char error[SP_ERRMSG_MAX];
 };
 
@@ -422,13 +428,96 @@ static int restore(task *t) {
 
 static const el_barrier *ck_barrier(const task *t) { return (const el_barrier *)t->ck.barrier; }
 
+struct task_snapshot {
+  task_snapshot *next;
+  int parallelism;
+  int nops;
+  struct snap_op {
+    const char *uid;
+    int max_parallelism;
+    bool has_state;
+    snap_writer w;
+  } *ops;
+  sp_writer channel;
+};
+
+static void snapshot_free(task_snapshot *s) {
+  if (!s) return;
+  for (int i = 0; i < s->nops; i++)
+    if (s->ops[i].has_state) snap_writer_free(&s->ops[i].w);
+  sp_free(s->ops);
+  sp_writer_free(&s->channel);
+  sp_free(s);
+}
+
+int task_snapshot_encode(task_snapshot *s, sp_writer *out) {
+  sp_put_u32(out, SNAP_TASK_MAGIC);
+  sp_put_u32(out, 1);
+  sp_put_i32(out, s->parallelism);
+  sp_put_u32(out, (uint32_t)s->nops);
+  for (int i = 0; i < s->nops; i++) {
+    sp_put_str(out, s->ops[i].uid);
+    sp_put_i32(out, s->ops[i].max_parallelism);
+    size_t len_at = out->len;
+    sp_put_u32(out, 0); /* the section's length, patched below */
+    if (s->ops[i].has_state) {
+      int rc = snap_encode(&s->ops[i].w, out); /* runs the deferred key-group sections */
+      if (rc < 0) return rc;
+    }
+    if (out->failed) return SPATE_ENOMEM;
+    size_t len = out->len - len_at - 4;
+    if (len >= UINT32_MAX) return SPATE_EINVAL; /* a section holds at most 4 GiB */
+    for (int k = 0; k < 4; k++) out->data[len_at + (size_t)k] = (uint8_t)(len >> (8 * k));
+  }
+  if (s->channel.len >= UINT32_MAX) return SPATE_EINVAL;
+  sp_put_blob(out, s->channel.data, s->channel.len);
+  return out->failed ? SPATE_ENOMEM : 0;
+}
+
+void task_snapshot_return(task *t, task_snapshot *s) {
+  pthread_mutex_lock(&t->snap_mu);
+  s->next = t->returned;
+  t->returned = s;
+  atomic_store(&t->snaps_back, true);
+  pthread_mutex_unlock(&t->snap_mu);
+  atomic_fetch_sub(&t->snaps_out, 1);
+  sp_event_notify(&t->event);
+}
+
+/* On the task thread: frees the snapshots the writer is done with. */
+static void free_returned(task *t) {
+  if (!atomic_load_explicit(&t->snaps_back, memory_order_acquire)) return;
+  pthread_mutex_lock(&t->snap_mu);
+  task_snapshot *s = t->returned;
+  t->returned = NULL;
+  atomic_store(&t->snaps_back, false);
+  pthread_mutex_unlock(&t->snap_mu);
+  while (s) {
+    task_snapshot *n = s->next;
+    snapshot_free(s);
+    s = n;
+  }
+}
+
+/* Before the operators close: every snapshot handed over must have come back. */
+static void await_snapshots(task *t) {
+  for (;;) {
+    uint32_t token = sp_event_prepare(&t->event);
+    free_returned(t);
+    if (atomic_load(&t->snaps_out) == 0) break;
+    sp_event_wait(&t->event, token, 100000000LL);
+  }
+  free_returned(t);
+}
+
 static void ck_reset(task *t) {
   t->ck.id = 0;
   t->ck.snapshotted = t->ck.unaligned = false;
   t->ck.nrecording = 0;
   if (t->nch && t->ck.got) memset(t->ck.got, 0, (size_t)t->nch);
   if (t->nch && t->ck.recording) memset(t->ck.recording, 0, (size_t)t->nch);
-  sp_writer_free(&t->ck.payload);
+  snapshot_free(t->ck.snap);
+  t->ck.snap = NULL;
   sp_writer_free(&t->ck.channel);
   sp_free(t->ck.barrier);
   t->ck.barrier = NULL;
@@ -467,41 +556,35 @@ static int ck_abort(task *t, int64_t id, bool forward) {
 static int ck_snapshot(task *t) {
   int64_t start = sp_mono_ns();
   const el_barrier *b = ck_barrier(t);
-  sp_writer *w = &t->ck.payload;
-  sp_writer_init(w);
-  sp_put_u32(w, SNAP_TASK_MAGIC);
-  sp_put_u32(w, 1);
-  sp_put_i32(w, t->v->parallelism);
-  sp_put_u32(w, (uint32_t)t->nops);
+  task_snapshot *snap = sp_calloc(1, sizeof *snap);
+  if (!snap || !(snap->ops = sp_calloc((size_t)t->nops + 1, sizeof *snap->ops))) {
+    sp_free(snap);
+    return SPATE_ENOMEM;
+  }
+  snap->parallelism = t->v->parallelism;
+  snap->nops = t->nops;
+  sp_writer_init(&snap->channel);
+  t->ck.snap = snap;
   /* every operator of the chain is listed (stateless ones with an empty section), so the head's
    * uid always names the vertex, which is what channel state is matched by */
   for (int i = 0; i < t->nops; i++) {
     op_t *op = t->ops[i];
-    int maxp = op->node->max_parallelism;
-    sp_writer sec;
-    sp_writer_init(&sec);
-    int rc = 0;
-    if (op->vt->snapshot) {
-      snap_writer sw;
-      rc = snap_writer_init(&sw, maxp,
-                            ks_key_group_range_for(maxp, op->ctx.parallelism, op->ctx.subtask));
-      if (rc == 0) rc = op->vt->snapshot(op, b->id, &sw);
-      if (rc == 0) rc = snap_encode(&sw, &sec);
-      snap_writer_free(&sw);
-    }
+    struct snap_op *so = &snap->ops[i];
+    so->uid = op->uid;
+    so->max_parallelism = op->node->max_parallelism;
+    if (!op->vt->snapshot) continue;
+    int maxp = so->max_parallelism;
+    so->has_state = true;
+    int rc = snap_writer_init(&so->w, maxp,
+                              ks_key_group_range_for(maxp, op->ctx.parallelism, op->ctx.subtask));
+    if (rc == 0) rc = op->vt->snapshot(op, b->id, &so->w);
     if (rc < 0) {
-      sp_writer_free(&sec);
       if (!t->error[0])
         sp_err(t->error, sizeof t->error, rc, "%s: could not snapshot '%s' for checkpoint %lld: %s",
                t->name, op->node->name, (long long)b->id, spate_strerror(rc));
       return rc;
     }
-    sp_put_str(w, op->uid);
-    sp_put_i32(w, maxp);
-    sp_put_blob(w, sec.data, (uint32_t)sec.len);
-    sp_writer_free(&sec);
   }
-  if (w->failed) return SPATE_ENOMEM;
   t->ck.sync_ms = (sp_mono_ns() - start) / 1000000;
   t->ck.align_ms = t->v->ninputs ? (start - t->ck.start_ns) / 1000000 : 0;
   t->ck.snapshotted = true;
@@ -516,8 +599,7 @@ static int ck_snapshot(task *t) {
 /* The snapshot is complete (channel state included): hand it over for writing. */
 static int ck_finish(task *t) {
   const el_barrier *b = ck_barrier(t);
-  sp_put_blob(&t->ck.payload, t->ck.channel.data, (uint32_t)t->ck.channel.len);
-  if (t->ck.payload.failed || t->ck.channel.failed) return SPATE_ENOMEM;
+  if (t->ck.channel.failed) return SPATE_ENOMEM;
   char dir[4096];
   uint32_t dl = b->dir_len < sizeof dir - 1 ? b->dir_len : (uint32_t)sizeof dir - 1;
   memcpy(dir, t->ck.barrier + sizeof(el_barrier), dl);
@@ -528,12 +610,17 @@ static int ck_finish(task *t) {
                           .sync_ms = t->ck.sync_ms,
                           .alignment_ms = t->ck.align_ms,
                           .unaligned = t->ck.unaligned};
-  size_t len;
-  uint8_t *payload = sp_writer_take(&t->ck.payload, &len);
-  if (t->cfg.on_snapshot)
-    t->cfg.on_snapshot(t->listener_arg, t, &d, payload, len);
-  else
-    sp_free(payload);
+  task_snapshot *snap = t->ck.snap;
+  t->ck.snap = NULL;
+  sp_writer_free(&snap->channel);
+  snap->channel = t->ck.channel; /* moved */
+  sp_writer_init(&t->ck.channel);
+  if (t->cfg.on_snapshot) {
+    atomic_fetch_add(&t->snaps_out, 1);
+    t->cfg.on_snapshot(t->listener_arg, t, &d, snap);
+  } else {
+    snapshot_free(snap);
+  }
   ck_reset(t);
   return 0;
 }
@@ -774,6 +861,7 @@ static int run_source(task *t) {
     if (mailbox_has_mail(&t->mail)) mailbox_run(&t->mail, t);
     if (t->pending_rc < 0) return t->pending_rc;
     if (atomic_load_explicit(&t->cancel, memory_order_relaxed)) return SPATE_ECANCELED;
+    free_returned(t);
     int64_t start = sp_mono_ns();
     int rc = head->vt->poll(head, budget);
     if (rc < 0) return rc;
@@ -807,6 +895,7 @@ static int run_inputs(task *t) {
     if (mailbox_has_mail(&t->mail)) mailbox_run(&t->mail, t);
     if (t->pending_rc < 0) return t->pending_rc;
     if (atomic_load_explicit(&t->cancel, memory_order_relaxed)) return SPATE_ECANCELED;
+    free_returned(t);
     if (announcements) {
       int rc = ck_poll_announcements(t);
       if (rc == 0) rc = ck_check_timeout(t);
@@ -939,6 +1028,8 @@ static void *task_main(void *arg) {
   for (int k = 0; k < t->nwriters; k++) rw_release(&t->writers[k]);
   for (int g = 0; g < t->ngates; g++)
     for (int c = 0; c < t->gates[g].nch; c++) channel_close(&t->gates[g].ch[c]);
+  ck_reset(t);
+  await_snapshots(t); /* the writer may still read operator state */
   for (int i = 0; i < t->nops; i++) op_close(t->ops[i]);
   switch_state(t, rc == 0 ? TS_FINISHED : canceled ? TS_CANCELED : TS_FAILED);
   return NULL;
@@ -965,6 +1056,7 @@ int task_start(const job_graph *jg, int vertex, int subtask, int attempt, shuffl
   snprintf(t->attempt_id, sizeof t->attempt_id, "%.16s_%d_%d_%d", jg->job_id, vertex, subtask,
            attempt);
   sp_event_init(&t->event);
+  pthread_mutex_init(&t->snap_mu, NULL);
   mailbox_init(&t->mail, &t->event);
   atomic_store(&t->state, TS_CREATED);
   if (pthread_create(&t->thread, NULL, task_main, t) != 0) {
@@ -1025,6 +1117,8 @@ void task_join_free(task *t) {
   sp_free(t->ch_gate);
   if (t->opts.release) t->opts.release(t->opts.release_arg); /* never restored */
   mailbox_destroy(&t->mail, t);
+  free_returned(t);
+  pthread_mutex_destroy(&t->snap_mu);
   sp_event_destroy(&t->event);
   sp_free(t);
 }

@@ -41,6 +41,9 @@ static inline bool task_state_terminal(task_state s) {
 }
 
 typedef struct task task;
+/* A task's snapshot of one checkpoint: the operators' snapshot writers (with deferred key-group
+ * sections still to write) and the channel state. */
+typedef struct task_snapshot task_snapshot;
 
 /* What a task reports when the synchronous part of a checkpoint is done (and, for unaligned
  * checkpoints, its channel state is complete). */
@@ -58,11 +61,10 @@ typedef struct task_config {
   uint32_t buffer_size;
   int buffers_per_channel, floating_buffers;
   int64_t buffer_timeout_ms; /* 0: flush after every record; < 0: only when full */
-  /* Checkpoints, called on the task thread with the listener's arg: the task's snapshot
-   * (snap_task payload, sp_malloc'ed; ownership passes) is ready to be written (the
-   * asynchronous part) and acknowledged. */
-  void (*on_snapshot)(void *arg, task *t, const task_snapshot_done *d, uint8_t *payload,
-                      size_t len);
+  /* Checkpoints, called on the task thread with the listener's arg when the synchronous part is
+   * done: the snapshot is to be encoded (task_snapshot_encode, on another thread: the
+   * asynchronous part), written, acknowledged, and given back with task_snapshot_return. */
+  void (*on_snapshot)(void *arg, task *t, const task_snapshot_done *d, task_snapshot *s);
 } task_config;
 
 /* Per task settings of a job run. */
@@ -93,6 +95,12 @@ int task_start(const job_graph *jg, int vertex, int subtask, int attempt, shuffl
  * SPATE_ESTATE once the task has ended. */
 int task_trigger_checkpoint(task *t, const el_barrier *b, const char *dir);
 int task_notify_checkpoint(task *t, int64_t id, bool complete);
+/* Any thread: appends the snapshot's encoding (state/snapshot.h, snap_task) to out, writing the
+ * deferred key-group sections from the state frozen for it. */
+int task_snapshot_encode(task_snapshot *s, sp_writer *out);
+/* Any thread: gives the snapshot back; the task frees it (and releases frozen state) on its own
+ * thread. The task does not close its operators while snapshots are out. */
+void task_snapshot_return(task *t, task_snapshot *s);
 /* Asks the task to stop; returns at once (thread-safe). */
 void task_cancel(task *t);
 /* Posts a mail that the task's thread runs between batches (run = true), or hands back with

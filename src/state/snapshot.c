@@ -58,6 +58,7 @@ int snap_writer_init(snap_writer *w, int max_parallelism, ks_key_group_range ran
 }
 
 void snap_writer_free(snap_writer *w) {
+  if (w->defer_release) w->defer_release(w->defer_arg);
   sp_writer_free(&w->keyed);
   sp_free(w->kg_end);
   for (int i = 0; i < w->nlists; i++) {
@@ -66,6 +67,19 @@ void snap_writer_free(snap_writer *w) {
   }
   sp_free(w->lists);
   memset(w, 0, sizeof *w);
+}
+
+int snap_defer_key_groups(snap_writer *w, int (*fn)(void *arg, int kg, sp_writer *w), void *arg,
+                          void (*release)(void *arg)) {
+  if (w->defer_fn || !fn) return SPATE_EINVAL;
+  w->defer_fn = fn;
+  w->defer_arg = arg;
+  w->defer_release = release;
+  return 0;
+}
+
+static void patch_u32(sp_writer *w, size_t off, uint32_t v) {
+  for (int i = 0; i < 4; i++) w->data[off + (size_t)i] = (uint8_t)(v >> (8 * i));
 }
 
 sp_writer *snap_key_group(snap_writer *w, int kg) {
@@ -125,29 +139,39 @@ static size_t kg_end(const snap_writer *w, int g) {
 
 int snap_encode(snap_writer *w, sp_writer *out) {
   if (w->keyed.failed) return SPATE_ENOMEM;
-  uint32_t nkg = 0;
-  size_t begin = 0;
-  for (int g = w->range.first; g <= w->range.last; g++) {
-    size_t end = kg_end(w, g);
-    if (end - begin >= UINT32_MAX) return SPATE_EINVAL;
-    if (end > begin) nkg++;
-    begin = end;
-  }
   sp_put_u32(out, SNAP_OP_MAGIC);
   sp_put_u32(out, SNAP_VERSION);
   sp_put_i32(out, w->max_parallelism);
   sp_put_i32(out, w->range.first);
   sp_put_i32(out, w->range.last);
-  sp_put_u32(out, nkg);
-  begin = 0;
-  for (int g = w->range.first; g <= w->range.last; g++) {
+  size_t count_at = out->len;
+  sp_put_u32(out, 0); /* patched: the number of non-empty groups */
+  uint32_t nkg = 0;
+  size_t begin = 0;
+  for (int g = w->range.first; g <= w->range.last && !out->failed; g++) {
     size_t end = kg_end(w, g);
-    if (end > begin) {
-      sp_put_i32(out, g);
-      sp_put_blob(out, w->keyed.data + begin, end - begin);
-    }
+    size_t head = out->len;
+    sp_put_i32(out, g);
+    size_t len_at = out->len;
+    sp_put_u32(out, 0); /* patched: the section's length */
+    if (end > begin) sp_put_bytes(out, w->keyed.data + begin, end - begin);
     begin = end;
+    if (w->defer_fn) {
+      int rc = w->defer_fn(w->defer_arg, g, out);
+      if (rc < 0) return rc;
+    }
+    if (out->failed) break;
+    size_t len = out->len - len_at - 4;
+    if (len == 0) { /* empty groups are left out */
+      out->len = head;
+      continue;
+    }
+    if (len >= UINT32_MAX) return SPATE_EINVAL;
+    patch_u32(out, len_at, (uint32_t)len);
+    nkg++;
   }
+  if (out->failed) return SPATE_ENOMEM;
+  patch_u32(out, count_at, nkg);
   sp_put_u32(out, (uint32_t)w->nlists);
   for (int i = 0; i < w->nlists; i++) {
     const snap_list *l = &w->lists[i];

@@ -62,6 +62,10 @@ typedef struct snap_writer {
   int next_kg;          /* groups before this one are closed */
   int nlists;
   snap_list *lists;
+  /* key-group sections written later (snap_defer_key_groups) */
+  int (*defer_fn)(void *arg, int kg, sp_writer *w);
+  void *defer_arg;
+  void (*defer_release)(void *arg);
 } snap_writer;
 
 /* max_parallelism 1..32768; range inside [0, max) or empty. SPATE_EINVAL / SPATE_ENOMEM; the
@@ -73,6 +77,14 @@ void snap_writer_free(snap_writer *w);
  * of range. The pointer is the same for every group: bytes put through it belong to the group
  * last asked for. */
 sp_writer *snap_key_group(snap_writer *w, int kg);
+/* The asynchronous part of a snapshot: instead of writing key groups now, the operator hands
+ * over fn, which snap_encode calls (on the snapshot thread, while the operator goes on
+ * processing) for every key group of the range in increasing order, appending the group's
+ * section to w after what snap_key_group wrote for it, if anything. fn must read only state
+ * frozen for this snapshot (e.g. ks_snapshot_begin). release(arg) runs when the writer is freed,
+ * which the task does on its own thread once the snapshot is written. One per writer. */
+int snap_defer_key_groups(snap_writer *w, int (*fn)(void *arg, int kg, sp_writer *w), void *arg,
+                          void (*release)(void *arg));
 /* Appends an entry to the named list (created with `mode` on first use; a later call with
  * another mode for the same name is SPATE_EINVAL). The entry is copied. On SPATE_ENOMEM the
  * list is as it was. */

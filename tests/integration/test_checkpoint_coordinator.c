@@ -131,6 +131,7 @@ static void test_expired_checkpoints_fail_the_job(void **state) {
   atomic_store(&g_sink_sleep_us, 2000); /* a barrier waits behind full buffers for seconds */
   const char *kv[] = {"execution.checkpointing.interval", "20 ms",
                       "execution.checkpointing.timeout", "10 ms",
+                      "restart-strategy.type", "none",
                       "state.checkpoints.dir", dir, NULL};
   spate_job_result *r = run(1000000, kv);
   assert_int_equal(spate_job_result_status(r), SPATE_JOB_FAILED);

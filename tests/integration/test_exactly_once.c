@@ -69,6 +69,7 @@ int eo_sum(spate_ctx *ctx, const spate_row *acc, const spate_row *in, spate_row_
 /* Keyed process: count per key; a timer at the end of each second emits (k, second, count). */
 typedef struct eo_user {
   spate_state *count;
+  spate_row_builder *b;
 } eo_user;
 
 static const spate_schema *g_count_schema;
@@ -77,17 +78,21 @@ int eo_open(spate_ctx *ctx, void **user) {
   eo_user *u = calloc(1, sizeof *u);
   spate_state_desc d = {.name = "count", .kind = SPATE_STATE_VALUE, .schema = g_count_schema};
   u->count = spate_ctx_state(ctx, &d);
+  u->b = spate_rb_new(g_count_schema);
   *user = u;
-  return u->count ? 0 : -1;
+  return u->count && u->b ? 0 : -1;
 }
-void eo_close(spate_ctx *ctx, void *user) { free(user); }
+void eo_close(spate_ctx *ctx, void *user) {
+  eo_user *u = user;
+  spate_rb_free(u->b);
+  free(u);
+}
 
 int eo_process(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
   eo_user *u = spate_ctx_user(ctx);
   spate_row cur;
   int64_t n = spate_value_get(u->count, &cur) == 1 ? spate_row_bigint(&cur, 0) : 0;
-  static __thread spate_row_builder *b;
-  if (!b) b = spate_rb_new(g_count_schema);
+  spate_row_builder *b = u->b;
   spate_rb_begin(b);
   spate_rb_set_bigint(b, 0, n + 1);
   spate_row row;
