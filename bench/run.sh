@@ -5,7 +5,7 @@
 #
 # build_dir defaults to "build" (what `make bench` builds). Names select benchmarks (wordcount-p1,
 # wordcount-p2, chain, exchange, startup, memory, state-value, window-tumbling, window-sliding,
-# session);
+# session, checkpoint-overhead, checkpoint-size);
 # without names all run. Each benchmark's full output is shown as it runs and kept in <build_dir>/bench-logs/<name>.log. Exits 1 if any
 # benchmark failed, after running the others.
 set -uo pipefail
@@ -28,6 +28,8 @@ benches=(
   "window-tumbling|bench_window|"
   "window-sliding|bench_window|--sliding"
   "session|bench_session|"
+  "checkpoint-overhead|bench_checkpoint|--overhead"
+  "checkpoint-size|bench_checkpoint|--size"
 )
 
 selected() {
@@ -59,7 +61,7 @@ for entry in "${benches[@]}"; do
     summary+=("FAILED $name (exit $rc, log $logs/$name.log)")
   fi
   while IFS= read -r line; do summary+=("$line"); done \
-    < <(grep -E '^(BENCH|MEMORY|STARTUP) ' "$logs/$name.log")
+    < <(grep -E '^(BENCH|MEMORY|STARTUP|CHECKPOINT) ' "$logs/$name.log")
 done
 
 echo
