@@ -23,6 +23,20 @@
  * Checkpoints (ks_write_key_group / ks_read_key_group, at the end of the file) encode a key
  * group state by state; records of states not registered yet wait in `pending` until
  * ks_register asks for them (see "Checkpoint encoding" below).
+ *
+ * Copy-on-write snapshots (Flink's CopyOnWriteStateMap). The backend has a version, bumped by
+ * ks_snapshot_begin, and every entry (nested map entries too) records the version it was
+ * created or last copied in. While a snapshot is active an entry of an older version is
+ * frozen: the snapshot's copies of the slot arrays may point to it, so the owner never writes
+ * to it and never frees it. Every write goes through entry_own / map_own first, which copy a
+ * frozen entry into a new allocation of the current version and put the copy into the live
+ * slot; an entry leaving the live tables while frozen (removed, or replaced by its copy) is
+ * retired onto one of the snapshot's lists instead of freed, and ks_snapshot_release frees the
+ * retired entries. A MAP entry is copied with a copy of its nested slot array only: the
+ * nested entries are shared and copied one by one when they are written, so the frozen map
+ * keeps its slot array and entries exactly as they were. The writer thread reads only the
+ * snapshot's own arrays and frozen entries, so nothing locks. See "Copy-on-write snapshots"
+ * at the end of the file.
  */
 #include "state/keyed_state.h"
 
@@ -40,8 +54,16 @@
  * Entries and tables. */
 
 typedef struct ks_entry {
-  uint64_t hash;
+  /* While the entry is in a live table: the hash of (state, key, namespace), or of the user key
+   * in nested map entries. Once it is retired (out of the live tables, kept only for a
+   * snapshot): the link of the snapshot's retired list, which the owner may write because the
+   * snapshot's writer never reads this field. */
+  union {
+    uint64_t hash;
+    struct ks_entry *next_retired;
+  };
   int64_t ts;        /* TTL last-access time of a one-row payload */
+  uint64_t version;  /* the backend's version when this allocation was made */
   uint32_t state;    /* index of the state; 0 in nested map entries */
   uint32_t klen;     /* key bytes (user key bytes in nested map entries) */
   uint32_t nslen;    /* namespace bytes (0 in nested map entries) */
@@ -166,12 +188,13 @@ static void tbl_remove_at(ks_table *t, uint32_t i) {
   }
 }
 
-static ks_entry *entry_new(uint64_t hash, uint32_t state, const void *key, uint32_t klen,
-                           const void *ns, uint32_t nslen, uint32_t cap) {
+static ks_entry *entry_new(uint64_t version, uint64_t hash, uint32_t state, const void *key,
+                           uint32_t klen, const void *ns, uint32_t nslen, uint32_t cap) {
   size_t hdr = e_header_size(klen, nslen);
   ks_entry *e = sp_malloc(hdr + cap);
   if (!e) return NULL;
   memset(e, 0, hdr);
+  e->version = version;
   e->hash = hash;
   e->state = state;
   e->klen = klen;
@@ -182,7 +205,8 @@ static ks_entry *entry_new(uint64_t hash, uint32_t state, const void *key, uint3
   return e;
 }
 
-/* Grows e's payload to cap bytes (moving it); the slot is updated. NULL: no memory, e intact. */
+/* Grows e's payload to cap bytes (moving it); the slot is updated. NULL: no memory, e intact.
+ * Never for a frozen entry (entry_own copies those). */
 static ks_entry *entry_grow(ks_table *t, uint32_t slot, ks_entry *e, uint32_t cap) {
   ks_entry *n = sp_realloc(e, e_header_size(e->klen, e->nslen) + cap);
   if (!n) return NULL;
@@ -240,7 +264,33 @@ struct ks_backend {
    * the order read (see "Checkpoint encoding"). */
   struct ks_pending *pending;
   uint32_t npending, pending_cap;
+  /* Copy-on-write snapshots: entries record `version` when allocated; snap is the active
+   * snapshot (NULL when none), which freezes every entry of an older version. */
+  uint64_t version;
+  ks_snapshot *snap;
   char err[SP_ERRMSG_MAX];
+};
+
+/* A snapshot: the state of the backend at ks_snapshot_begin, read by its writer thread. The
+ * arrays are written once by begin and then only read; the retired lists are the owner's
+ * (linked through next_retired, which the writer never reads) and only release walks them;
+ * err is the writer's. */
+struct ks_snapshot {
+  ks_backend *b;
+  ks_key_group_range range;
+  ks_state **states; /* the states registered at begin (they live as long as the backend) */
+  uint32_t nstates;
+  int64_t now;       /* clock at begin, for states with ttl.cleanup_full_snapshot */
+  ks_table *groups;  /* per key group: mask and count as at begin, slots into `slots` */
+  ks_entry **slots;  /* one block for the copies of all slot arrays */
+  struct ks_pending *pending; /* copies of the pending runs' descriptions; the name and data
+                               * buffers stay allocated until release (pending_free_at) */
+  uint32_t npending;
+  ks_entry *retired;      /* one allocation each: one-row, list and nested map entries */
+  ks_entry *retired_maps; /* MAP entries removed whole: free the nested table too */
+  ks_entry *retired_shells; /* MAP entries replaced by a copy: the nested entries went with the
+                             * copy, free the nested slot array and the entry only */
+  char err[SP_ERRMSG_MAX]; /* the last failure of ks_snapshot_write_key_group */
 };
 
 /* Where a state call works: the key group's table and the (key, namespace) to look up. */
@@ -297,15 +347,97 @@ int ks_backend_new(int max_parallelism, ks_key_group_range range, ks_clock_fn cl
   return 0;
 }
 
-static void entry_free(ks_backend *b, ks_entry *e) {
-  if (b->states[e->state]->kind == KS_MAP) tbl_free_leaf(e_map(e));
+/* ---------------------------------------------------------------------------------------------
+ * Copy-on-write: every write to an entry and every release of one goes through here. */
+
+/* True when the active snapshot may see e: it was allocated before the snapshot began. */
+static inline bool frozen(const ks_backend *b, const ks_entry *e) {
+  return b->snap && e->version != b->version;
+}
+
+static inline void retire(ks_entry **list, ks_entry *e) {
+  e->next_retired = *list;
+  *list = e;
+}
+
+/* Releases an entry of one allocation (one-row, list or nested map entry) that just left its
+ * live table: freed, or kept for the snapshot when frozen. */
+static void drop_leaf(ks_backend *b, ks_entry *e) {
+  if (frozen(b, e))
+    retire(&b->snap->retired, e);
+  else
+    sp_free(e);
+}
+
+/* Releases a top-level entry that just left its key group's table. A MAP entry that is not
+ * frozen owns its nested slot array, but its nested entries may be frozen (shared with the
+ * frozen entry it was copied from), so they are released one by one. A frozen MAP entry was
+ * never written since the snapshot began, so it owns all of its nested table. */
+static void drop_entry(ks_backend *b, ks_entry *e) {
+  if (b->states[e->state]->kind != KS_MAP) {
+    drop_leaf(b, e);
+    return;
+  }
+  if (frozen(b, e)) {
+    retire(&b->snap->retired_maps, e);
+    return;
+  }
+  ks_table *m = e_map(e);
+  for (uint32_t i = 0; m->slots && i <= m->mask; i++)
+    if (m->slots[i]) drop_leaf(b, m->slots[i]);
+  sp_free(m->slots);
   sp_free(e);
+}
+
+/* Makes the entry e at t->slots[slot] writable with room for cap payload bytes: e itself when
+ * it is not frozen and large enough, e grown (moved) when it is not frozen, else a copy of its
+ * header, key, namespace and first `keep` payload bytes in a new allocation of the current
+ * version, which replaces e in the slot while e is retired. NULL when out of memory, and then
+ * nothing changed. Not for MAP entries (map_own). */
+static ks_entry *entry_own(ks_backend *b, ks_table *t, uint32_t slot, ks_entry *e, uint32_t cap,
+                           uint32_t keep) {
+  if (!frozen(b, e)) return cap <= e->cap ? e : entry_grow(t, slot, e, cap);
+  size_t hdr = e_header_size(e->klen, e->nslen);
+  ks_entry *n = sp_malloc(hdr + cap);
+  if (!n) return NULL;
+  memcpy(n, e, hdr + (keep < cap ? keep : cap));
+  n->version = b->version;
+  n->cap = cap;
+  t->slots[slot] = n;
+  retire(&b->snap->retired, e);
+  return n;
+}
+
+/* The same for a MAP entry at t->slots[slot], whose nested table is about to change: a frozen
+ * one is copied with a copy of its nested slot array (the nested entries are shared; each is
+ * copied by entry_own when written). NULL when out of memory, nothing changed. */
+static ks_entry *map_own(ks_backend *b, ks_table *t, uint32_t slot, ks_entry *e) {
+  if (!frozen(b, e)) return e;
+  const ks_table *m = e_map(e);
+  ks_entry **slots = NULL;
+  if (m->slots) {
+    slots = sp_malloc(((size_t)m->mask + 1) * sizeof *slots);
+    if (!slots) return NULL;
+    memcpy(slots, m->slots, ((size_t)m->mask + 1) * sizeof *slots);
+  }
+  size_t hdr = e_header_size(e->klen, e->nslen);
+  ks_entry *n = sp_malloc(hdr + e->cap);
+  if (!n) {
+    sp_free(slots);
+    return NULL;
+  }
+  memcpy(n, e, hdr + e->len);
+  n->version = b->version;
+  e_map(n)->slots = slots;
+  t->slots[slot] = n;
+  retire(&b->snap->retired_shells, e);
+  return n;
 }
 
 static void table_free(ks_backend *b, ks_table *t) {
   if (!t->slots) return;
   for (uint32_t i = 0; i <= t->mask; i++)
-    if (t->slots[i]) entry_free(b, t->slots[i]);
+    if (t->slots[i]) drop_entry(b, t->slots[i]);
   sp_free(t->slots);
   memset(t, 0, sizeof *t);
 }
@@ -327,6 +459,7 @@ static void pending_free_all(ks_backend *b);
 
 void ks_backend_free(ks_backend *b) {
   if (!b) return;
+  if (b->snap) ks_snapshot_release(b->snap); /* the caller should have; see the header */
   pending_free_all(b);
   int n = ks_key_group_range_size(b->range);
   for (int i = 0; i < n; i++) table_free(b, &b->groups[i]);
@@ -530,7 +663,7 @@ static ks_entry *find(const ks_state *s, const ks_ctx *c, uint32_t *slot) {
 static void remove_entry(ks_backend *b, ks_table *t, uint32_t slot) {
   ks_entry *e = t->slots[slot];
   tbl_remove_at(t, slot);
-  entry_free(b, e);
+  drop_entry(b, e);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -562,8 +695,20 @@ static int scratch_reserve(ks_backend *b, size_t n) {
   return 0;
 }
 
+/* The number of expired elements of a LIST entry. */
+static uint32_t list_expired(const ks_state *s, ks_entry *e, int64_t now) {
+  uint32_t n = 0;
+  for (const uint8_t *p = e_payload(e), *end = p + e->len; p < end;) {
+    list_elem h;
+    memcpy(&h, p, sizeof h);
+    n += expired(s, h.ts, now);
+    p += elem_size(h.len);
+  }
+  return n;
+}
+
 /* Removes the expired elements of a LIST entry in place (keeping order) and stamps the others
- * with now when reads count as access. Returns the number removed. */
+ * with now when reads count as access. Returns the number removed. e must not be frozen. */
 static uint32_t list_compact(const ks_state *s, ks_entry *e, int64_t now, bool touch) {
   uint8_t *p = e_payload(e), *w = p, *end = p + e->len;
   uint32_t removed = 0;
@@ -586,11 +731,14 @@ static uint32_t list_compact(const ks_state *s, ks_entry *e, int64_t now, bool t
   return removed;
 }
 
-/* Removes the expired entries of a map. With keep_copy the removed ones are first copied to the
- * scratch area as {u32 klen, u32 vlen, key padded, value padded} records (*copied = bytes).
- * Fails only when that copy cannot be allocated, and then changes nothing. */
-static int map_expire(ks_state *s, ks_table *m, int64_t now, bool keep_copy, uint32_t *removed,
-                      size_t *copied) {
+/* Removes the expired entries of the map *outer at t->slots[slot]. With keep_copy the removed
+ * ones are first copied to the scratch area as {u32 klen, u32 vlen, key padded, value padded}
+ * records (*copied = bytes). When every entry expired the map itself is removed and *outer set
+ * to NULL; otherwise *outer is the map afterwards (a copy of a frozen one). Fails only when
+ * memory for that copy or the scratch copy cannot be allocated, and then changes nothing. */
+static int map_expire(ks_state *s, ks_table *t, uint32_t slot, ks_entry **outer, int64_t now,
+                      bool keep_copy, uint32_t *removed, size_t *copied) {
+  ks_table *m = e_map(*outer);
   *removed = 0;
   if (copied) *copied = 0;
   if (!m->slots || !s->has_ttl) return 0;
@@ -605,6 +753,15 @@ static int map_expire(ks_state *s, ks_table *m, int64_t now, bool keep_copy, uin
   }
   if (n == 0) return 0;
   if (keep_copy && scratch_reserve(s->b, need) < 0) return SPATE_ENOMEM;
+  bool all = n == m->count;
+  if (!all) {
+    /* Entries leave the nested table: a frozen map is copied first (the whole map goes without
+     * a copy below). */
+    ks_entry *o = map_own(s->b, t, slot, *outer);
+    if (!o) return SPATE_ENOMEM;
+    *outer = o;
+    m = e_map(o);
+  }
   uint8_t *w = s->b->scratch;
   for (uint32_t i = 0; i <= m->mask; i++) {
     for (;;) {
@@ -617,9 +774,14 @@ static int map_expire(ks_state *s, ks_table *m, int64_t now, bool keep_copy, uin
         copy_bytes(w + 8 + pad8(e->klen), e_payload(e), e->len);
         w += 8 + pad8(e->klen) + pad8(e->len);
       }
+      if (all) break; /* copies only: the map goes whole */
       tbl_remove_at(m, i);
-      sp_free(e);
+      drop_leaf(s->b, e);
     }
+  }
+  if (all) {
+    remove_entry(s->b, t, slot);
+    *outer = NULL;
   }
   *removed = n;
   if (copied) *copied = keep_copy ? need : 0;
@@ -630,19 +792,17 @@ static int map_expire(ks_state *s, ks_table *m, int64_t now, bool keep_copy, uin
  * Writes. */
 
 /* Stores a one-row payload under (state, key, ns) in t: in place when it fits, else by growing
- * or creating the entry. On failure nothing changed. e is the entry the lookup found at slot, or
- * NULL when there is none. */
-static int put_row_at(ks_table *t, ks_entry *e, uint32_t slot, uint64_t hash, uint32_t state,
-                      const void *key, uint32_t klen, const void *ns, uint32_t nslen,
-                      const spate_row *v, int64_t ts) {
+ * or creating the entry (a frozen one is copied). On failure nothing changed. e is the entry the
+ * lookup found at slot, or NULL when there is none. */
+static int put_row_at(ks_backend *b, ks_table *t, ks_entry *e, uint32_t slot, uint64_t hash,
+                      uint32_t state, const void *key, uint32_t klen, const void *ns,
+                      uint32_t nslen, const spate_row *v, int64_t ts) {
   if (e) {
-    if (v->len > e->cap) {
-      e = entry_grow(t, slot, e, v->len);
-      if (!e) return SPATE_ENOMEM;
-    }
+    e = entry_own(b, t, slot, e, v->len > e->cap ? v->len : e->cap, 0);
+    if (!e) return SPATE_ENOMEM;
   } else {
     if (tbl_reserve(t) < 0) return SPATE_ENOMEM;
-    e = entry_new(hash, state, key, klen, ns, nslen, v->len);
+    e = entry_new(b->version, hash, state, key, klen, ns, nslen, v->len);
     if (!e) return SPATE_ENOMEM;
     tbl_insert(t, e);
   }
@@ -653,15 +813,15 @@ static int put_row_at(ks_table *t, ks_entry *e, uint32_t slot, uint64_t hash, ui
 }
 
 /* The same with the lookup. */
-static int put_row(ks_table *t, uint64_t hash, uint32_t state, const void *key, uint32_t klen,
-                   const void *ns, uint32_t nslen, const spate_row *v, int64_t ts) {
+static int put_row(ks_backend *b, ks_table *t, uint64_t hash, uint32_t state, const void *key,
+                   uint32_t klen, const void *ns, uint32_t nslen, const spate_row *v, int64_t ts) {
   uint32_t slot = 0;
   ks_entry *e = tbl_find(t, hash, state, key, klen, ns, nslen, &slot);
-  return put_row_at(t, e, slot, hash, state, key, klen, ns, nslen, v, ts);
+  return put_row_at(b, t, e, slot, hash, state, key, klen, ns, nslen, v, ts);
 }
 
 static int put_value(ks_state *s, const ks_ctx *c, const spate_row *v, int64_t ts) {
-  int rc = put_row(c->t, entry_hash(c->key_hash, c->ns_hash, s->id), s->id, c->key, c->key_len,
+  int rc = put_row(s->b, c->t, entry_hash(c->key_hash, c->ns_hash, s->id), s->id, c->key, c->key_len,
                    c->ns, c->ns_len, v, ts);
   return rc < 0 ? no_memory(s->b, s) : 0;
 }
@@ -685,7 +845,8 @@ static void write_elems(uint8_t *p, const spate_row *v, size_t n, int64_t ts) {
 }
 
 /* Appends n rows to the list (replace: makes them the whole list). Rows may be views into this
- * very list; they are then never overwritten before they are copied. */
+ * very list; they are then never overwritten before they are copied. A frozen list is copied
+ * (or, replaced, just not reused). */
 static int list_write(ks_state *s, const ks_ctx *c, const spate_row *v, size_t n, bool replace,
                       int64_t ts) {
   uint64_t need = 0;
@@ -702,8 +863,8 @@ static int list_write(ks_state *s, const ks_ctx *c, const spate_row *v, size_t n
     return fail(s->b, SPATE_EINVAL, "list state '%s' would exceed 4 GiB", s->name);
   if (!e) {
     if (tbl_reserve(c->t) < 0) return no_memory(s->b, s);
-    e = entry_new(entry_hash(c->key_hash, c->ns_hash, s->id), s->id, c->key, c->key_len, c->ns,
-                  c->ns_len, (uint32_t)total);
+    e = entry_new(s->b->version, entry_hash(c->key_hash, c->ns_hash, s->id), s->id, c->key,
+                  c->key_len, c->ns, c->ns_len, (uint32_t)total);
     if (!e) return no_memory(s->b, s);
     write_elems(e_payload(e), v, n, ts);
     e->len = (uint32_t)total;
@@ -712,26 +873,32 @@ static int list_write(ks_state *s, const ks_ctx *c, const spate_row *v, size_t n
     return 0;
   }
   bool overlap = overlaps(e, v, n);
-  if (total <= e->cap && !(replace && overlap)) {
+  bool fz = frozen(s->b, e);
+  if (!fz && total <= e->cap && !(replace && overlap)) {
     /* Appending writes past the elements the sources may view. */
     write_elems(e_payload(e) + base, v, n, ts);
   } else {
     uint64_t cap = total;
-    if (!replace && cap < (uint64_t)e->cap + e->cap / 2) cap = (uint64_t)e->cap + e->cap / 2;
-    if (cap > MAX_PAYLOAD) cap = total;
-    if (!overlap) {
+    if (total > e->cap) {
+      if (!replace && cap < (uint64_t)e->cap + e->cap / 2) cap = (uint64_t)e->cap + e->cap / 2;
+      if (cap > MAX_PAYLOAD) cap = total;
+    } else if (fz) {
+      cap = e->cap; /* the copy keeps the room the list had */
+    }
+    if (!fz && !overlap) {
       e = entry_grow(c->t, slot, e, (uint32_t)cap);
       if (!e) return no_memory(s->b, s);
       write_elems(e_payload(e) + base, v, n, ts);
     } else {
-      ks_entry *ne = entry_new(e->hash, e->state, e_key(e), e->klen, e_ns(e), e->nslen,
-                               (uint32_t)cap);
+      /* A new allocation: the sources and the frozen list stay intact. */
+      ks_entry *ne = entry_new(s->b->version, e->hash, e->state, e_key(e), e->klen, e_ns(e),
+                               e->nslen, (uint32_t)cap);
       if (!ne) return no_memory(s->b, s);
       copy_bytes(e_payload(ne), e_payload(e), base);
       write_elems(e_payload(ne) + base, v, n, ts);
       ne->count = e->count;
       c->t->slots[slot] = ne;
-      sp_free(e);
+      drop_leaf(s->b, e);
       e = ne;
     }
   }
@@ -748,17 +915,19 @@ static int map_put(ks_state *s, const ks_ctx *c, const uint8_t *uk, uint32_t ukl
   bool created = false;
   if (!outer) {
     if (tbl_reserve(c->t) < 0) return no_memory(s->b, s);
-    outer = entry_new(entry_hash(c->key_hash, c->ns_hash, s->id), s->id, c->key, c->key_len,
-                      c->ns, c->ns_len, (uint32_t)sizeof(ks_table));
+    outer = entry_new(s->b->version, entry_hash(c->key_hash, c->ns_hash, s->id), s->id, c->key,
+                      c->key_len, c->ns, c->ns_len, (uint32_t)sizeof(ks_table));
     if (!outer) return no_memory(s->b, s);
     memset(e_map(outer), 0, sizeof(ks_table));
     outer->len = (uint32_t)sizeof(ks_table);
     tbl_insert(c->t, outer);
     created = true;
+  } else if (!(outer = map_own(s->b, c->t, slot, outer))) {
+    return no_memory(s->b, s);
   }
   ks_table *m = e_map(outer);
-  if (put_row(m, bytes_hash(uk, uklen), 0, uklen ? uk : empty_bytes, uklen, empty_bytes, 0, v,
-              ts) < 0) {
+  if (put_row(s->b, m, bytes_hash(uk, uklen), 0, uklen ? uk : empty_bytes, uklen, empty_bytes, 0,
+              v, ts) < 0) {
     if (created && find(s, c, &slot)) remove_entry(s->b, c->t, slot);
     return no_memory(s->b, s);
   }
@@ -788,7 +957,10 @@ static int read_row(ks_state *s, const ks_ctx *c, spate_row *out) {
       remove_entry(s->b, c->t, slot);
       return 1;
     }
-    if (touch_on_read(s)) e->ts = now;
+    if (touch_on_read(s) && e->ts != now) {
+      if (!(e = entry_own(s->b, c->t, slot, e, e->cap, e->len))) return no_memory(s->b, s);
+      e->ts = now;
+    }
   }
   *out = (spate_row){e_payload(e), e->len, nf};
   return 1;
@@ -841,13 +1013,7 @@ int ks_list_get(ks_state *s, ks_list_iter *it) {
   if (!e) return 0;
   if (s->has_ttl) {
     int64_t now = now_for(s);
-    uint32_t nexp = 0;
-    for (const uint8_t *p = e_payload(e), *end = p + e->len; p < end;) {
-      list_elem h;
-      memcpy(&h, p, sizeof h);
-      nexp += expired(s, h.ts, now);
-      p += elem_size(h.len);
-    }
+    uint32_t nexp = list_expired(s, e, now);
     uint32_t total = e->count;
     bool keep = nexp > 0 && return_expired(s);
     if (keep) {
@@ -857,10 +1023,13 @@ int ks_list_get(ks_state *s, ks_list_iter *it) {
       it->p = s->b->scratch;
       it->end = s->b->scratch + e->len;
     }
-    if (nexp > 0 || touch_on_read(s)) list_compact(s, e, now, touch_on_read(s));
-    if (e->count == 0) {
+    if (nexp == total) {
       remove_entry(s->b, c.t, slot);
       return keep ? (int)total : 0;
+    }
+    if (nexp > 0 || touch_on_read(s)) {
+      if (!(e = entry_own(s->b, c.t, slot, e, e->cap, e->len))) return no_memory(s->b, s);
+      list_compact(s, e, now, touch_on_read(s));
     }
     if (keep) return (int)total;
   }
@@ -915,17 +1084,36 @@ static int map_begin(ks_state *s, const char *call, const spate_row *uk, ks_ctx 
   return 0;
 }
 
-/* Removes the nested entry of a hit, and the map itself when that was its last entry. */
-static void map_remove_hit(ks_state *s, ks_ctx *c, map_hit *h) {
-  ks_table *m = e_map(h->outer);
-  tbl_remove_at(m, h->slot);
-  sp_free(h->e);
+/* Removes the nested entry of a hit, and the map itself when that was its last entry. Fails
+ * (SPATE_ENOMEM, nothing changed) only when a frozen map must be copied and cannot be. */
+static int map_remove_hit(ks_state *s, ks_ctx *c, map_hit *h) {
+  if (e_map(h->outer)->count == 1) {
+    remove_entry(s->b, c->t, h->outer_slot);
+    h->outer = h->e = NULL;
+    return 0;
+  }
+  ks_entry *outer = map_own(s->b, c->t, h->outer_slot, h->outer);
+  if (!outer) return no_memory(s->b, s);
+  h->outer = outer;
+  tbl_remove_at(e_map(outer), h->slot); /* a copied slot array has the same layout */
+  drop_leaf(s->b, h->e);
   h->e = NULL;
-  if (m->count == 0) remove_entry(s->b, c->t, h->outer_slot);
+  return 0;
 }
 
-/* TTL check of a map hit: 1 readable (with ts touched), 0 gone. With want_copy an expired
- * entry that is still returned is copied to scratch first (*out). */
+/* Makes the nested entry of a hit writable (copying a frozen map and entry). */
+static int map_own_hit(ks_state *s, ks_ctx *c, map_hit *h) {
+  ks_entry *outer = map_own(s->b, c->t, h->outer_slot, h->outer);
+  if (!outer) return no_memory(s->b, s);
+  h->outer = outer;
+  ks_entry *e = entry_own(s->b, e_map(outer), h->slot, h->e, h->e->cap, h->e->len);
+  if (!e) return no_memory(s->b, s);
+  h->e = e;
+  return 0;
+}
+
+/* TTL check of a map hit: 1 readable (with ts touched), 0 gone. With out an expired entry that
+ * is still returned is copied to scratch first (*out). */
 static int map_read(ks_state *s, ks_ctx *c, map_hit *h, spate_row *out) {
   if (!h->e) return 0;
   ks_entry *e = h->e;
@@ -941,10 +1129,15 @@ static int map_read(ks_state *s, ks_ctx *c, map_hit *h, spate_row *out) {
         }
         r = 1;
       }
-      map_remove_hit(s, c, h);
-      return r;
+      int rc = map_remove_hit(s, c, h);
+      return rc < 0 ? rc : r;
     }
-    if (touch_on_read(s)) e->ts = now;
+    if (touch_on_read(s) && e->ts != now) {
+      int rc = map_own_hit(s, c, h);
+      if (rc < 0) return rc;
+      e = h->e;
+      e->ts = now;
+    }
   }
   if (out) *out = (spate_row){e_payload(e), e->len, s->value_nf};
   return 1;
@@ -978,8 +1171,8 @@ int ks_map_remove(ks_state *s, const spate_row *user_key) {
   map_hit h;
   int rc = map_begin(s, "ks_map_remove", user_key, &c, &h);
   if (rc < 0 || !h.e) return rc;
-  map_remove_hit(s, &c, &h);
-  return 1;
+  rc = map_remove_hit(s, &c, &h);
+  return rc < 0 ? rc : 1;
 }
 
 int ks_map_is_empty(ks_state *s) {
@@ -990,11 +1183,28 @@ int ks_map_is_empty(ks_state *s) {
   ks_entry *outer = find(s, &c, &slot);
   if (!outer) return 1;
   uint32_t removed = 0;
-  map_expire(s, e_map(outer), now_for(s), false, &removed, NULL); /* cannot fail without copy */
-  bool live = e_map(outer)->count > 0;
-  if (!live) remove_entry(s->b, c.t, slot);
+  if (map_expire(s, c.t, slot, &outer, now_for(s), false, &removed, NULL) < 0)
+    return no_memory(s->b, s);
+  bool live = outer != NULL;
   /* An expired entry read now is still visible once under RETURN_EXPIRED_IF_NOT_CLEANED_UP. */
   return !(live || (removed > 0 && return_expired(s)));
+}
+
+/* Makes a map and all its nested entries writable, for an iteration that touches every entry
+ * it yields (KS_TTL_ON_READ_AND_WRITE). A failure half way changed nothing visible: copies of
+ * frozen entries equal them. */
+static int map_own_all(ks_state *s, ks_table *t, uint32_t slot, ks_entry **outer) {
+  ks_backend *b = s->b;
+  if (!b->snap) return 0;
+  ks_entry *o = map_own(b, t, slot, *outer);
+  if (!o) return no_memory(b, s);
+  *outer = o;
+  ks_table *m = e_map(o);
+  for (uint32_t i = 0; m->slots && i <= m->mask; i++) {
+    ks_entry *e = m->slots[i];
+    if (e && frozen(b, e) && !entry_own(b, m, i, e, e->cap, e->len)) return no_memory(b, s);
+  }
+  return 0;
 }
 
 int ks_map_iter_begin(ks_state *s, ks_map_iter *it) {
@@ -1006,23 +1216,20 @@ int ks_map_iter_begin(ks_state *s, ks_map_iter *it) {
   uint32_t slot;
   ks_entry *outer = find(s, &c, &slot);
   if (!outer) return 0;
-  ks_table *m = e_map(outer);
   uint32_t removed = 0;
   size_t copied = 0;
   it->now = now_for(s);
+  if (touch_on_read(s) && (rc = map_own_all(s, c.t, slot, &outer)) < 0) return rc;
   if (s->has_ttl) {
-    rc = map_expire(s, m, it->now, return_expired(s), &removed, &copied);
+    rc = map_expire(s, c.t, slot, &outer, it->now, return_expired(s), &removed, &copied);
     if (rc < 0) return no_memory(s->b, s);
     if (copied) {
       it->xp = s->b->scratch;
       it->xend = s->b->scratch + copied;
     }
   }
-  uint32_t live = m->count;
-  if (live == 0)
-    remove_entry(s->b, c.t, slot);
-  else
-    it->table = m;
+  uint32_t live = outer ? e_map(outer)->count : 0;
+  if (live) it->table = e_map(outer);
   return (int)(live + (copied ? removed : 0));
 }
 
@@ -1071,7 +1278,7 @@ int ks_reducing_add_created(ks_state *s, const spate_row *value) {
                   spate_rb_error(&s->rb_out));
     v = &res;
   }
-  rc = put_row_at(c.t, e, slot, hash, s->id, c.key, c.key_len, c.ns, c.ns_len, v, now);
+  rc = put_row_at(s->b, c.t, e, slot, hash, s->id, c.key, c.key_len, c.ns, c.ns_len, v, now);
   if (rc < 0) return no_memory(s->b, s);
   return created ? 1 : 0;
 }
@@ -1157,13 +1364,28 @@ int64_t ks_ttl_cleanup_full(ks_backend *b) {
         if (!s->has_ttl) break;
         bool gone;
         if (s->kind == KS_LIST) {
-          removed += list_compact(s, e, now, false);
-          gone = e->count == 0;
-        } else if (s->kind == KS_MAP) {
-          uint32_t r = 0;
-          map_expire(s, e_map(e), now, false, &r, NULL);
+          uint32_t r;
+          if (!frozen(b, e)) {
+            r = list_compact(s, e, now, false);
+            gone = e->count == 0;
+          } else {
+            /* A frozen list that keeps some elements is copied; when that fails it keeps its
+             * expired elements until a later cleanup. */
+            r = list_expired(s, e, now);
+            gone = r == e->count;
+            if (r > 0 && !gone) {
+              if (!(e = entry_own(b, t, i, e, e->cap, e->len))) break;
+              list_compact(s, e, now, false);
+            }
+          }
           removed += r;
-          gone = e_map(e)->count == 0;
+        } else if (s->kind == KS_MAP) {
+          /* Removes the map itself when all expired; a failed copy of a frozen map leaves it. */
+          uint32_t r = 0;
+          if (map_expire(s, t, i, &e, now, false, &r, NULL) < 0) break;
+          removed += r;
+          if (!e) continue; /* removed: look at slot i again */
+          gone = false;
         } else {
           gone = expired(s, e->ts, now);
           removed += gone;
@@ -1183,21 +1405,28 @@ static int check_group(ks_backend *b, int key_group) {
   return 0;
 }
 
-/* Visits the records of key group kg (checked by the caller) of one state (only >= 0) or of all
- * states (only < 0); see ks_snapshot_key_group. */
-static int visit_group(ks_backend *b, int key_group, int only, ks_visit_fn fn, void *arg) {
-  int rc;
-  ks_table *t = &b->groups[key_group - b->range.first];
-  if (!t->slots) return 0;
+/* The clock for leaving expired values out of a visit of one state (only >= 0) or of all
+ * (only < 0) when one of them asks for it (ttl.cleanup_full_snapshot), else 0. */
+static int64_t filter_now(const ks_backend *b, int only) {
   bool filter = false;
   for (uint32_t i = 0; i < b->nstates; i++)
     filter |= (only < 0 || i == (uint32_t)only) && b->states[i]->has_ttl &&
               b->states[i]->ttl.cleanup_full_snapshot;
-  int64_t now = filter ? b->clock(b->clock_arg) : 0;
+  return filter ? b->clock(b->clock_arg) : 0;
+}
+
+/* Visits the records of table t of one state (only >= 0) or of all states (only < 0), leaving
+ * out values expired at `now` for states with ttl.cleanup_full_snapshot; see
+ * ks_snapshot_key_group. It reads t, its entries and the states only (never the backend), so a
+ * snapshot's writer thread runs it on frozen tables. */
+static int visit_table(ks_state *const *states, const ks_table *t, int only, int64_t now,
+                       ks_visit_fn fn, void *arg) {
+  int rc;
+  if (!t->slots) return 0;
   for (uint32_t i = 0; i <= t->mask; i++) {
     ks_entry *e = t->slots[i];
     if (!e || (only >= 0 && e->state != (uint32_t)only)) continue;
-    ks_state *s = b->states[e->state];
+    ks_state *s = states[e->state];
     bool skip_expired = s->has_ttl && s->ttl.cleanup_full_snapshot;
     ks_record r = {.state = s->name, .kind = s->kind, .key = e_key(e), .key_len = e->klen,
                    .ns = e_ns(e), .ns_len = e->nslen};
@@ -1231,6 +1460,14 @@ static int visit_group(ks_backend *b, int key_group, int only, ks_visit_fn fn, v
     }
   }
   return 0;
+}
+
+/* Visits the records of key group kg (checked by the caller) of one state (only >= 0) or of all
+ * states (only < 0). */
+static int visit_group(ks_backend *b, int key_group, int only, ks_visit_fn fn, void *arg) {
+  const ks_table *t = &b->groups[key_group - b->range.first];
+  if (!t->slots) return 0;
+  return visit_table(b->states, t, only, filter_now(b, only), fn, arg);
 }
 
 int ks_snapshot_key_group(ks_backend *b, int key_group, ks_visit_fn fn, void *arg) {
@@ -1317,10 +1554,21 @@ typedef struct ks_pending {
   size_t len;
 } ks_pending;
 
-/* Frees run i, keeping the order of the others (runs of one state and group apply in order). */
+/* True when the active snapshot refers to a pending run's buffers (identified by its data,
+ * which no other run shares): they stay allocated until the snapshot is released. */
+static bool snap_holds(const ks_backend *b, const uint8_t *data) {
+  for (uint32_t i = 0; b->snap && i < b->snap->npending; i++)
+    if (b->snap->pending[i].data == data) return true;
+  return false;
+}
+
+/* Frees run i, keeping the order of the others (runs of one state and group apply in order).
+ * Buffers the active snapshot refers to are left to its release. */
 static void pending_free_at(ks_backend *b, uint32_t i) {
-  sp_free(b->pending[i].name);
-  sp_free(b->pending[i].data);
+  if (!snap_holds(b, b->pending[i].data)) {
+    sp_free(b->pending[i].name);
+    sp_free(b->pending[i].data);
+  }
   memmove(&b->pending[i], &b->pending[i + 1], (b->npending - i - 1) * sizeof *b->pending);
   b->npending--;
 }
@@ -1360,24 +1608,38 @@ static int encode_record(void *arg, const ks_record *rec) {
   return c->w->failed ? SPATE_ENOMEM : 0;
 }
 
-int ks_write_key_group(ks_backend *b, int key_group, sp_writer *w) {
-  int rc = check_group(b, key_group);
-  if (rc < 0) return rc;
+/* What the encoding of one key group reads: the states, the group's table, the clock for
+ * states that leave expired values out, and the pending runs. Live for ks_write_key_group, the
+ * frozen copies for a snapshot. */
+typedef struct group_src {
+  ks_state *const *states;
+  uint32_t nstates;
+  const ks_table *t;
+  int64_t now;
+  const ks_pending *pending;
+  uint32_t npending;
+} group_src;
+
+/* Appends the encoding of key group kg from src to w, touching nothing else (no backend, no
+ * scratch space), so a snapshot's writer may run it on any thread. SPATE_EINVAL with *bad set
+ * to the state's index when a state has 2^32 records or more in the group; SPATE_ENOMEM when w
+ * failed. */
+static int encode_group(const group_src *src, int key_group, sp_writer *w, uint32_t *bad) {
   size_t start = w->len;
   uint32_t nstates = 0;
   sp_put_u32(w, 0);
-  for (uint32_t i = 0; i < b->nstates && !w->failed; i++) {
-    ks_state *s = b->states[i];
+  for (uint32_t i = 0; i < src->nstates && !w->failed; i++) {
+    ks_state *s = src->states[i];
     size_t mark = w->len;
     sp_put_str(w, s->name);
     sp_put_u8(w, (uint8_t)s->kind);
     size_t count_at = w->len;
     sp_put_u32(w, 0);
     encode_ctx c = {w, 0};
-    rc = visit_group(b, key_group, (int)i, encode_record, &c);
-    if (rc == SPATE_EINVAL)
-      return fail(b, rc, "state '%s' has more than 2^32 records in key group %d", s->name,
-                  key_group);
+    if (visit_table(src->states, src->t, (int)i, src->now, encode_record, &c) == SPATE_EINVAL) {
+      *bad = i;
+      return SPATE_EINVAL;
+    }
     if (c.n == 0) {
       if (!w->failed) w->len = mark;
       continue;
@@ -1385,8 +1647,8 @@ int ks_write_key_group(ks_backend *b, int key_group, sp_writer *w) {
     patch_u32(w, count_at, c.n);
     nstates++;
   }
-  for (uint32_t i = 0; i < b->npending && !w->failed; i++) {
-    const ks_pending *p = &b->pending[i];
+  for (uint32_t i = 0; i < src->npending && !w->failed; i++) {
+    const ks_pending *p = &src->pending[i];
     if (p->key_group != key_group) continue;
     sp_put_str(w, p->name);
     sp_put_u8(w, (uint8_t)p->kind);
@@ -1395,7 +1657,22 @@ int ks_write_key_group(ks_backend *b, int key_group, sp_writer *w) {
     nstates++;
   }
   patch_u32(w, start, nstates);
-  if (w->failed) return fail(b, SPATE_ENOMEM, "out of memory writing key group %d", key_group);
+  return w->failed ? SPATE_ENOMEM : 0;
+}
+
+int ks_write_key_group(ks_backend *b, int key_group, sp_writer *w) {
+  int rc = check_group(b, key_group);
+  if (rc < 0) return rc;
+  const ks_table *t = &b->groups[key_group - b->range.first];
+  group_src src = {.states = b->states, .nstates = b->nstates, .t = t,
+                   .now = t->slots ? filter_now(b, -1) : 0, .pending = b->pending,
+                   .npending = b->npending};
+  uint32_t bad = 0;
+  rc = encode_group(&src, key_group, w, &bad);
+  if (rc == SPATE_EINVAL)
+    return fail(b, rc, "state '%s' has more than 2^32 records in key group %d",
+                b->states[bad]->name, key_group);
+  if (rc < 0) return fail(b, rc, "out of memory writing key group %d", key_group);
   return 0;
 }
 
@@ -1619,4 +1896,116 @@ static int pending_apply(ks_backend *b, ks_state *s) {
     if (strcmp(b->pending[i].name, s->name) == 0) pending_free_at(b, i);
     else i++;
   return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Copy-on-write snapshots (see the file comment). Begin copies what the owner would otherwise
+ * overwrite in place: each key group's slot array (pointers), the list of states (ks_register
+ * may grow it) and the descriptions of the pending runs (their buffers are kept, not copied:
+ * pending_free_at leaves them to release). Entries are not copied; the version bump freezes
+ * them all. The writer then encodes from these copies with the encoder ks_write_key_group uses,
+ * so the bytes are the same. */
+
+static void snapshot_free(ks_snapshot *s) {
+  sp_free(s->groups);
+  sp_free(s->slots);
+  sp_free(s->states);
+  sp_free(s->pending);
+  sp_free(s);
+}
+
+int ks_snapshot_begin(ks_backend *b, ks_snapshot **out) {
+  *out = NULL;
+  if (b->snap)
+    return fail(b, SPATE_ESTATE,
+                "a snapshot of this backend is still in progress (one at a time): release it, or"
+                " write the key groups synchronously");
+  int n = ks_key_group_range_size(b->range);
+  size_t nslots = 0;
+  for (int g = 0; g < n; g++)
+    if (b->groups[g].slots) nslots += (size_t)b->groups[g].mask + 1;
+  ks_snapshot *s = sp_calloc(1, sizeof *s);
+  if (!s) return fail(b, SPATE_ENOMEM, "out of memory beginning a snapshot");
+  s->groups = sp_malloc((size_t)n * sizeof *s->groups);
+  s->slots = nslots ? sp_malloc(nslots * sizeof *s->slots) : NULL;
+  s->states = b->nstates ? sp_malloc(b->nstates * sizeof *s->states) : NULL;
+  s->pending = b->npending ? sp_malloc(b->npending * sizeof *s->pending) : NULL;
+  if (!s->groups || (nslots && !s->slots) || (b->nstates && !s->states) ||
+      (b->npending && !s->pending)) {
+    snapshot_free(s);
+    return fail(b, SPATE_ENOMEM, "out of memory beginning a snapshot (%zu slots)", nslots);
+  }
+  s->b = b;
+  s->range = b->range;
+  s->nstates = b->nstates;
+  copy_bytes(s->states, b->states, b->nstates * sizeof *s->states);
+  s->npending = b->npending;
+  copy_bytes(s->pending, b->pending, b->npending * sizeof *s->pending);
+  s->now = filter_now(b, -1);
+  ks_entry **p = s->slots;
+  for (int g = 0; g < n; g++) {
+    const ks_table *t = &b->groups[g];
+    s->groups[g] = *t;
+    if (!t->slots) continue;
+    size_t cap = (size_t)t->mask + 1;
+    memcpy(p, t->slots, cap * sizeof *p);
+    s->groups[g].slots = p;
+    p += cap;
+  }
+  b->version++;
+  b->snap = s;
+  *out = s;
+  return 0;
+}
+
+int ks_snapshot_write_key_group(ks_snapshot *s, int key_group, sp_writer *w) {
+  if (!ks_key_group_range_contains(s->range, key_group)) {
+    snprintf(s->err, sizeof s->err, "key group %d is outside the snapshot's range [%d, %d]",
+             key_group, s->range.first, s->range.last);
+    return SPATE_EINVAL;
+  }
+  group_src src = {.states = s->states, .nstates = s->nstates,
+                   .t = &s->groups[key_group - s->range.first], .now = s->now,
+                   .pending = s->pending, .npending = s->npending};
+  uint32_t bad = 0;
+  int rc = encode_group(&src, key_group, w, &bad);
+  if (rc == SPATE_EINVAL)
+    snprintf(s->err, sizeof s->err, "state '%s' has more than 2^32 records in key group %d",
+             s->states[bad]->name, key_group);
+  else if (rc < 0)
+    snprintf(s->err, sizeof s->err, "out of memory writing key group %d", key_group);
+  return rc;
+}
+
+const char *ks_snapshot_error(const ks_snapshot *s) { return s->err; }
+
+void ks_snapshot_release(ks_snapshot *s) {
+  if (!s) return;
+  ks_backend *b = s->b;
+  b->snap = NULL;
+  for (ks_entry *e = s->retired, *next; e; e = next) {
+    next = e->next_retired;
+    sp_free(e);
+  }
+  for (ks_entry *e = s->retired_maps, *next; e; e = next) {
+    next = e->next_retired;
+    tbl_free_leaf(e_map(e));
+    sp_free(e);
+  }
+  for (ks_entry *e = s->retired_shells, *next; e; e = next) {
+    next = e->next_retired;
+    sp_free(e_map(e)->slots);
+    sp_free(e);
+  }
+  /* Pending runs dropped while the snapshot lived (registered, cleared) kept their buffers. */
+  for (uint32_t i = 0; i < s->npending; i++) {
+    bool live = false;
+    for (uint32_t j = 0; j < b->npending && !live; j++)
+      live = b->pending[j].data == s->pending[i].data;
+    if (!live) {
+      sp_free(s->pending[i].name);
+      sp_free(s->pending[i].data);
+    }
+  }
+  snapshot_free(s);
 }

@@ -235,7 +235,7 @@ int ks_aggregating_get(ks_state *s, spate_row *out);
 /* ---------------------------------------------------------------------------------------------
  * TTL maintenance. Removes every expired value, list element and map entry of every state with
  * TTL (what Flink's full-snapshot cleanup leaves out, applied to the live state). Returns the
- * number removed. Never allocates. */
+ * number removed. Allocates only while a snapshot is active (copy-on-write of what it shortens). */
 int64_t ks_ttl_cleanup_full(ks_backend *b);
 
 /* ---------------------------------------------------------------------------------------------
@@ -279,5 +279,45 @@ int ks_restore_record(ks_backend *b, int key_group, const ks_record *rec);
  * A malformed encoding is SPATE_ECORRUPT with the message on the backend. */
 int ks_write_key_group(ks_backend *b, int key_group, sp_writer *w);
 int ks_read_key_group(ks_backend *b, int key_group, sp_reader *r);
+
+/* Copy-on-write snapshots: the asynchronous part of a checkpoint (Flink's CopyOnWriteStateMap).
+ * ks_snapshot_begin (owner thread) freezes the backend's contents as of now without copying any
+ * value: its cost is a copy of the tables' slot arrays (pointers), so a backend of 1 GB takes
+ * milliseconds. The owner then goes on with every call as before, restore and clearing of key
+ * groups and registration of states included; a write that would change a frozen entry (value,
+ * list, map, TTL timestamp, removal) copies or keeps the entry instead, so the snapshot keeps
+ * seeing the old one. While a snapshot is active the first write to an entry therefore
+ * allocates a copy, so a read that touches TTL timestamps (KS_TTL_ON_READ_AND_WRITE) or cleans
+ * up expired values may fail with SPATE_ENOMEM (state unchanged), a map iteration that touches
+ * timestamps copies the whole map first, and ks_ttl_cleanup_full allocates copies of the frozen
+ * lists and maps it shortens (one that cannot be copied keeps its expired values until a later
+ * cleanup). Removing a whole value, list or map (ks_clear, ks_clear_key_group, expiry of all
+ * it holds) never allocates: a frozen entry removed is kept on a list of the snapshot; removing
+ * one map entry copies the map's slot array. Memory held by the backend grows by what is copied
+ * or removed until release.
+ *
+ * ks_snapshot_write_key_group may run on any thread, concurrently with the owner's calls: it
+ * reads only the snapshot's own copies and frozen entries, which the owner never writes or
+ * frees while the snapshot lives, so nothing locks. It appends exactly what ks_write_key_group
+ * would have appended at the time of begin (expired values left out by the clock at begin, the
+ * states registered and the restored records pending at begin). Errors: SPATE_EINVAL (a key
+ * group outside the range, a state with 2^32 records in the group), SPATE_ENOMEM (w failed),
+ * with the message in ks_snapshot_error (not on the backend, which the writer never touches).
+ * It must not be called after release.
+ *
+ * ks_snapshot_release (owner thread, after the writer's last call returned) ends the snapshot
+ * and frees what was kept only for it. One snapshot at a time per backend: a second begin is
+ * SPATE_ESTATE (callers then write synchronously with ks_write_key_group). Release the
+ * snapshot before ks_backend_free; a backend freed with its snapshot still active releases it
+ * (the handle is then invalid, and no writer may still be running). */
+typedef struct ks_snapshot ks_snapshot;
+/* On success *out is owned by the caller (ks_snapshot_release); SPATE_ESTATE while another
+ * snapshot is active, SPATE_ENOMEM (nothing changed). */
+int ks_snapshot_begin(ks_backend *b, ks_snapshot **out);
+int ks_snapshot_write_key_group(ks_snapshot *s, int key_group, sp_writer *w);
+/* The message of the last failed ks_snapshot_write_key_group ("" if none), for the thread that
+ * made the call. */
+const char *ks_snapshot_error(const ks_snapshot *s);
+void ks_snapshot_release(ks_snapshot *s);
 
 #endif
