@@ -921,6 +921,12 @@ static void task_update(job_master *jm, sp_reader *r) {
   }
   sp_free(error);
   if (st == TS_RUNNING && jm->status == JOB_RUNNING && all_running(jm)) start_timer(jm);
+  if (st == TS_FINISHED && jm->status == JOB_RUNNING) /* a finished task takes no checkpoint */
+    for (pending_ckpt *p = jm->pending, *nx; p; p = nx) {
+      nx = p->next;
+      if (!p->acks[task_index(jm, v, s)].got)
+        abort_one(jm, p, "a task finished before it took the checkpoint", true);
+    }
   if (jm->remaining == 0) all_terminal(jm);
 }
 

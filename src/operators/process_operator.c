@@ -18,6 +18,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/hash.h"
+#include "operators/keyed_snapshot.h"
 #include "operators/registry.h"
 #include "operators/window_elements.h"
 #include "state/keyed_state.h"
@@ -296,33 +297,12 @@ static int proc_tick(op_t *op, int64_t now) {
 #define BROADCAST_STATE "broadcast-state"
 #define JOIN_SEQ_STATE "interval-join-seq"
 
-/* The length of an empty section: no keyed state (u32 0) and no timers (u32 0, twice). */
-#define EMPTY_SECTION 12u
-
-static bool all_zero(const uint8_t *p, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (p[i]) return false;
-  return true;
-}
-
 static int proc_snapshot(op_t *op, int64_t id, snap_writer *w) {
   proc_op *p = op->impl;
   int rc = 0;
   if (p->keyed) {
-    ks_key_group_range range = ks_backend_range(p->backend);
-    for (int kg = range.first; kg <= range.last && rc == 0; kg++) {
-      sp_writer *s = snap_key_group(w, kg);
-      if (!s) return op_fail(op, SPATE_EINVAL, "key group %d is not in the snapshot's range", kg);
-      size_t mark = s->len;
-      if ((rc = ks_write_key_group(p->backend, kg, s)) < 0)
-        return op_fail(op, rc, "cannot snapshot keyed state: %s", ks_error(p->backend));
-      rc = tq_write_key_group(p->event_timers, kg, s);
-      if (rc == 0) rc = tq_write_key_group(p->proc_timers, kg, s);
-      if (rc == 0 && s->failed) rc = SPATE_ENOMEM;
-      if (rc < 0) return op_fail(op, rc, "cannot snapshot the timers of key group %d", kg);
-      if (s->len - mark == EMPTY_SECTION && all_zero(s->data + mark, EMPTY_SECTION))
-        s->len = mark; /* nothing in this group: leave it out */
-    }
+    timer_queue *tqs[2] = {p->event_timers, p->proc_timers};
+    if ((rc = keyed_snapshot_take(op, id, p->backend, tqs, 2, w)) < 0) return rc;
   }
   if (p->bstate) {
     sp_writer b;

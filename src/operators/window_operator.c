@@ -68,6 +68,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/hash.h"
+#include "operators/keyed_snapshot.h"
 #include "operators/registry.h"
 #include "operators/window_elements.h"
 #include "state/keyed_state.h"
@@ -1709,39 +1710,11 @@ static void win_close(op_t *op) {
  * the watermark starts over at INT64_MIN after a restore, as in Flink (a restored window fires
  * when a new watermark passes it), proc_scheduled describes this process's task timer, and the
  * scratch areas hold nothing between calls. */
-#define EMPTY_GROUP_BYTES 12
 
 static int win_snapshot(op_t *op, int64_t id, snap_writer *sw) {
   win_op *w = op->impl;
-  ks_key_group_range range = ks_backend_range(w->backend);
-  sp_writer g; /* one group, copied to its section unless empty */
-  sp_writer_init(&g);
-  int rc = 0;
-  for (int kg = range.first; rc == 0 && kg <= range.last; kg++) {
-    g.len = 0;
-    if ((rc = ks_write_key_group(w->backend, kg, &g)) < 0) {
-      rc = op_fail(op, rc, "checkpoint %lld: %s", (long long)id, ks_error(w->backend));
-      break;
-    }
-    if ((rc = tq_write_key_group(w->event_timers, kg, &g)) < 0 ||
-        (rc = tq_write_key_group(w->proc_timers, kg, &g)) < 0) {
-      rc = op_fail(op, rc, "checkpoint %lld: timers of key group %d: %s", (long long)id, kg,
-                   spate_strerror(rc));
-      break;
-    }
-    if (g.len == EMPTY_GROUP_BYTES) continue;
-    sp_writer *out = snap_key_group(sw, kg);
-    if (!out) {
-      rc = op_fail(op, SPATE_EINVAL, "checkpoint %lld: key group %d is not in the snapshot's range",
-                   (long long)id, kg);
-      break;
-    }
-    sp_put_bytes(out, g.data, g.len);
-    if (out->failed)
-      rc = op_fail(op, SPATE_ENOMEM, "checkpoint %lld: out of memory", (long long)id);
-  }
-  sp_writer_free(&g);
-  return rc;
+  timer_queue *tqs[2] = {w->event_timers, w->proc_timers};
+  return keyed_snapshot_take(op, id, w->backend, tqs, 2, sw);
 }
 
 /* Reads the sections of the key groups this subtask gets (any old subtask may have written
