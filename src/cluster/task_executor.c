@@ -119,6 +119,7 @@ static void *writer_main(void *arg) {
     sp_writer payload;
     sp_writer_init(&payload);
     int rc = task_snapshot_encode(w->snap, &payload);
+    int64_t encoded = sp_mono_ns();
     task_snapshot_return(w->t, w->snap); /* the frozen state is no longer needed */
     if (rc < 0)
       rc = sp_err(err, sizeof err, rc, "could not encode the snapshot: %s", spate_strerror(rc));
@@ -129,6 +130,9 @@ static void *writer_main(void *arg) {
                            err, sizeof err);
     size_t len = payload.len;
     sp_writer_free(&payload);
+    SP_DEBUG("taskexecutor", "checkpoint %lld of %s: %zu bytes encoded in %lld ms, written in %lld ms",
+             (long long)w->d.id, name, len, (long long)((encoded - start) / 1000000),
+             (long long)((sp_mono_ns() - encoded) / 1000000));
     sp_writer m;
     sp_writer_init(&m);
     sp_put_i32(&m, w->attempt);
