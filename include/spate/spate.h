@@ -289,6 +289,27 @@ int spate_ctx_register_processing_timer(spate_ctx *ctx, int64_t timestamp);
 int spate_ctx_delete_event_timer(spate_ctx *ctx, int64_t timestamp);
 int spate_ctx_delete_processing_timer(spate_ctx *ctx, int64_t timestamp);
 
+/* Operator state (Flink's CheckpointedFunction with list state): a list of rows kept by one
+ * subtask of any operator (map, flat map, filter, process functions, sinks), checkpointed with
+ * the job. Declare it in the open function (spate_udf_lifecycle): after a restore it already
+ * holds what the subtask gets back. When the parallelism changes, a SPLIT list's rows are pooled
+ * and divided evenly among the new subtasks (getListState); a UNION list gives every new
+ * subtask all rows of all old ones (getUnionListState). Rows are copied; keep it small. */
+typedef enum spate_list_redistribution {
+  SPATE_LIST_SPLIT = 0,
+  SPATE_LIST_UNION = 1,
+} spate_list_redistribution;
+typedef struct spate_operator_state spate_operator_state;
+/* NULL and a context error for a bad name or schema, or a name declared with another mode. */
+spate_operator_state *spate_ctx_operator_state(spate_ctx *ctx, const char *name,
+                                               const spate_schema *schema,
+                                               spate_list_redistribution mode);
+int spate_operator_state_add(spate_operator_state *s, const spate_row *row);
+void spate_operator_state_clear(spate_operator_state *s);
+size_t spate_operator_state_size(const spate_operator_state *s);
+/* Row i (0-based) as a view valid until the state changes; false if i is out of range. */
+bool spate_operator_state_get(const spate_operator_state *s, size_t i, spate_row *out);
+
 /* All return a negative code on error. Getters return 1 and the row when present, 0 if absent. */
 int spate_state_clear(spate_state *s);
 int spate_value_get(spate_state *s, spate_row *out);

@@ -150,6 +150,7 @@ void op_free(op_t *op) {
     sp_free(op->sides[i].out.writers);
   }
   sp_free(op->sides);
+  op_free_user_state(op);
   sp_free(op);
 }
 

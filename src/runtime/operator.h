@@ -122,6 +122,8 @@ struct op_t {
   const _Atomic bool *cancel;
   const char *uid;                 /* the node's uid (set or generated when the graph is built) */
   const snap_restore *restored;    /* state to restore after open, or NULL (fresh start) */
+  spate_operator_state **ustates;  /* the user's operator state (spate_ctx_operator_state) */
+  int nustates;
   /* the task's processing-time service: runs fn on the task thread at or after due_ms */
   int (*schedule)(void *task, op_t *op, int64_t due_ms, op_timer_fn fn);
   void *task;
@@ -199,6 +201,10 @@ static inline int op_schedule(op_t *op, int64_t due_ms, op_timer_fn fn) {
 
 /* Finds a UDF named in the operator's params in the job's object; NULL if absent. */
 void *op_resolve(op_t *op, const char *symbol);
+
+/* Writes the user's operator state into a snapshot (lists named "user/<name>"). */
+int op_snapshot_user_state(op_t *op, snap_writer *w);
+void op_free_user_state(op_t *op);
 
 /* Runs the operator's open, then the user open function. */
 int op_open(op_t *op);

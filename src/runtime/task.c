@@ -572,12 +572,13 @@ static int ck_snapshot(task *t) {
     struct snap_op *so = &snap->ops[i];
     so->uid = op->uid;
     so->max_parallelism = op->node->max_parallelism;
-    if (!op->vt->snapshot) continue;
+    if (!op->vt->snapshot && !op->nustates) continue;
     int maxp = so->max_parallelism;
     so->has_state = true;
     int rc = snap_writer_init(&so->w, maxp,
                               ks_key_group_range_for(maxp, op->ctx.parallelism, op->ctx.subtask));
-    if (rc == 0) rc = op->vt->snapshot(op, b->id, &so->w);
+    if (rc == 0 && op->vt->snapshot) rc = op->vt->snapshot(op, b->id, &so->w);
+    if (rc == 0) rc = op_snapshot_user_state(op, &so->w);
     if (rc < 0) {
       if (!t->error[0])
         sp_err(t->error, sizeof t->error, rc, "%s: could not snapshot '%s' for checkpoint %lld: %s",
