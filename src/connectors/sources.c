@@ -11,9 +11,11 @@
  *    Flink's NumberSequenceSource): a bounded source gives subtask i of p the range
  *    [count * i / p, count * (i + 1) / p), an unbounded generator gives it i, i + p, i + 2p, ...
  *    List "splits" has one entry per unfinished split: i64 next, i64 end (-1: unbounded),
- *    i64 step. After a restore a subtask may own several splits (polled in turn; finished ones
- *    drop out) or none (it ends at once); the splits themselves never change, so every index is
- *    emitted exactly once whatever the parallelism.
+ *    i64 step. After a restore a subtask may own several splits or none (it ends at once); the
+ *    splits themselves never change, so every index is emitted exactly once whatever the
+ *    parallelism. Bounded splits are read one after the other in index order, so a subtask's
+ *    indices still only grow and one watermark generator over them stays right (see
+ *    docs/ARCHITECTURE.md on watermarks per split); unbounded ones are served in turn.
  */
 #include <stdio.h>
 #include <string.h>
@@ -173,11 +175,12 @@ static int64_t range_take(range_src *s, int at) {
 
 typedef int (*range_emit_fn)(op_t *op, range_src *s, int64_t index);
 
-/* Emits up to budget indices: each poll serves the splits in turn, up to budget from one. */
+/* Emits up to budget indices: bounded splits one after the other, unbounded ones in turn (up to
+ * budget from one per poll). */
 static int range_poll(op_t *op, int budget, range_emit_fn emit) {
   range_src *s = op->impl;
   if (s->nsplits == 0) return SRC_END;
-  int at = s->cur;
+  int at = s->count >= 0 ? 0 : s->cur;
   int before = s->nsplits;
   while (budget-- > 0 && s->nsplits == before) {
     int rc = emit(op, s, range_take(s, at));

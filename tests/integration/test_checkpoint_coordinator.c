@@ -149,7 +149,8 @@ static void test_no_restart(void **state) {
   const char *kv[] = {"restart-strategy.type", "none", NULL};
   spate_job_result *r = run(20000, kv);
   assert_int_equal(spate_job_result_status(r), SPATE_JOB_FAILED);
-  assert_non_null(strstr(spate_job_result_error(r), "injected failure 5000"));
+  assert_non_null(strstr(spate_job_result_error(r), "injected failure")); /* 5000, or 10000 from
+                                                      the other subtask if its report came first */
   assert_non_null(strstr(spate_job_result_error(r), "NoRestartBackoffTimeStrategy"));
   assert_int_equal(spate_job_result_restarts(r), 0);
   spate_job_result_free(r);
@@ -164,7 +165,7 @@ static void test_fixed_delay_attempts(void **state) {
   spate_job_result *r = run(20000, kv);
   assert_int_equal(spate_job_result_status(r), SPATE_JOB_FAILED);
   assert_int_equal(spate_job_result_restarts(r), 1);
-  assert_non_null(strstr(spate_job_result_error(r), "injected failure 14000"));
+  assert_non_null(strstr(spate_job_result_error(r), "injected failure"));
   assert_non_null(strstr(spate_job_result_error(r), "FixedDelayRestartBackoffTimeStrategy"));
   spate_job_result_free(r);
 }
