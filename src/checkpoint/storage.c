@@ -191,15 +191,32 @@ static const char *file_kind(uint32_t magic) {
 }
 
 /* Writes header, payload and trailer to fd and syncs it. 0 or an errno. */
-static int write_framed(int fd, uint32_t magic, const void *payload, size_t len, uint64_t sum) {
+/* Writes header, payload and trailer, checksumming the payload as it goes. The payload goes
+ * out in chunks of WRITE_CHUNK: one write() of a gigabyte is several times slower than the same
+ * bytes in pieces the page cache takes in stride, and the checksum reads each piece while it is
+ * still in the CPU cache. */
+#define WRITE_CHUNK ((size_t)8 << 20)
+static int write_framed(int fd, uint32_t magic, const void *payload, size_t len, uint64_t *sum) {
   uint8_t head[HEADER_LEN], tail[TRAILER_LEN];
   put_le(head, magic, 4);
   put_le(head + 4, FILE_VERSION, 4);
   put_le(head + 8, len, 8);
-  put_le(tail, sum, 8);
   int e = write_all(fd, head, sizeof head);
-  if (!e) e = write_all(fd, payload, len);
-  if (!e) e = write_all(fd, tail, sizeof tail);
+  XXH64_state_t *st = e ? NULL : XXH64_createState();
+  if (!e && !st) e = ENOMEM;
+  if (!e) XXH64_reset(st, 0);
+  const uint8_t *p = payload;
+  for (size_t off = 0; !e && off < len; off += WRITE_CHUNK) {
+    size_t k = len - off < WRITE_CHUNK ? len - off : WRITE_CHUNK;
+    XXH64_update(st, p + off, k);
+    e = write_all(fd, p + off, k);
+  }
+  if (!e) {
+    *sum = XXH64_digest(st);
+    put_le(tail, *sum, 8);
+    e = write_all(fd, tail, sizeof tail);
+  }
+  if (st) XXH64_freeState(st);
   if (!e && fchmod(fd, 0644) != 0) e = errno;
   if (!e && fsync(fd) != 0) e = errno;
   return e;
@@ -220,8 +237,8 @@ int ckpt_write_file(const char *dir, const char *name, uint32_t magic, const voi
   if (fd < 0)
     return sp_err(err, err_len, SPATE_EIO, "cannot create a temporary file for %s: %s", path,
                   strerror(errno));
-  uint64_t sum = XXH64(len ? payload : "", len, 0);
-  int e = write_framed(fd, magic, len ? payload : "", len, sum);
+  uint64_t sum = 0;
+  int e = write_framed(fd, magic, len ? payload : "", len, &sum);
   if (close(fd) != 0 && !e) e = errno;
   if (!e && rename(tmp, path) != 0) e = errno;
   if (e) {
