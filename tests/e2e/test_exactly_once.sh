@@ -128,5 +128,13 @@ if run_killed corrupt 2 -D state.checkpoints.num-retained=3; then
   assert "corrupt newest checkpoint: output equals the uninterrupted run" [ "$(lines "$tmp/corrupt")" = "$expected" ]
 fi
 
+# a savepoint path that does not exist
+set +e
+"$SPATE" run -s "$tmp/no-such-savepoint" "$job" --output "$tmp/none" >"$tmp/ns.out" 2>&1
+rc=$?
+set -e
+assert "-s with a missing path: non-zero exit" [ $rc -ne 0 ]
+assert "-s with a missing path: the message names it" grep -q "$tmp/no-such-savepoint" "$tmp/ns.out"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
