@@ -252,6 +252,134 @@ int ckpt_write_file(const char *dir, const char *name, uint32_t magic, const voi
   return 0;
 }
 
+/* ---- streaming state files ------------------------------------------------------------------ */
+
+struct ckpt_stream {
+  int fd;
+  int err;             /* first errno, sticky */
+  uint64_t len;        /* payload bytes written */
+  char tmp[PATH_CAP], path[PATH_CAP], dir[PATH_CAP];
+};
+
+int ckpt_stream_open(const char *dir, const char *name, uint32_t magic, ckpt_stream **out,
+                     char *err, size_t err_len) {
+  *out = NULL;
+  if (!dir || !name || !plain_name(name))
+    return sp_err(err, err_len, SPATE_EINVAL,
+                  "checkpoint file name '%s' must be a plain name inside the directory",
+                  name ? name : "(null)");
+  ckpt_stream *s = sp_calloc(1, sizeof *s);
+  if (!s) return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
+  int n = snprintf(s->tmp, sizeof s->tmp, "%s/.%s.tmp-XXXXXX", dir, name);
+  int d = snprintf(s->dir, sizeof s->dir, "%s", dir);
+  if (!join(s->path, sizeof s->path, dir, name) || n < 0 || (size_t)n >= sizeof s->tmp || d < 0 ||
+      (size_t)d >= sizeof s->dir) {
+    sp_free(s);
+    return sp_err(err, err_len, SPATE_EIO, "cannot write %s/%s: path too long", dir, name);
+  }
+  s->fd = mkostemp(s->tmp, O_CLOEXEC);
+  if (s->fd < 0) {
+    int e = errno;
+    sp_free(s);
+    return sp_err(err, err_len, SPATE_EIO, "cannot create a temporary file in %s: %s", dir,
+                  strerror(e));
+  }
+  uint8_t head[HEADER_LEN];
+  put_le(head, magic, 4);
+  put_le(head + 4, FILE_VERSION, 4);
+  put_le(head + 8, 0, 8); /* the payload length, written at the end */
+  s->err = write_all(s->fd, head, sizeof head);
+  *out = s;
+  return 0;
+}
+
+int ckpt_stream_write(ckpt_stream *s, const void *p, size_t n) {
+  const uint8_t *b = p;
+  for (size_t off = 0; !s->err && off < n; off += WRITE_CHUNK)
+    s->err = write_all(s->fd, b + off, n - off < WRITE_CHUNK ? n - off : WRITE_CHUNK);
+  if (!s->err) s->len += n;
+  return s->err ? SPATE_EIO : 0;
+}
+
+int ckpt_stream_patch(ckpt_stream *s, uint64_t off, const void *p, size_t n) {
+  if (s->err) return SPATE_EIO;
+  if (off + n > s->len) return SPATE_EINVAL;
+  const uint8_t *b = p;
+  while (n > 0) {
+    ssize_t k = pwrite(s->fd, b, n, (off_t)(HEADER_LEN + off));
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) {
+      s->err = errno;
+      return SPATE_EIO;
+    }
+    b += k;
+    off += (uint64_t)k;
+    n -= (size_t)k;
+  }
+  return 0;
+}
+
+void ckpt_stream_abort(ckpt_stream *s) {
+  if (!s) return;
+  close(s->fd);
+  unlink(s->tmp);
+  sp_free(s);
+}
+
+/* The checksum covers the final payload, patches included, so it is computed by reading the
+ * payload back (from the page cache: the file was just written). */
+int ckpt_stream_finish(ckpt_stream *s, uint64_t *length, uint64_t *checksum, char *err,
+                       size_t err_len) {
+  int e = s->err;
+  uint8_t *buf = e ? NULL : sp_malloc(WRITE_CHUNK);
+  XXH64_state_t *st = e ? NULL : XXH64_createState();
+  if (!e && (!buf || !st)) e = ENOMEM;
+  if (!e) XXH64_reset(st, 0);
+  for (uint64_t off = 0; !e && off < s->len;) {
+    size_t want = s->len - off < WRITE_CHUNK ? (size_t)(s->len - off) : WRITE_CHUNK;
+    ssize_t k = pread(s->fd, buf, want, (off_t)(HEADER_LEN + off));
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      e = k < 0 ? errno : EIO;
+      break;
+    }
+    XXH64_update(st, buf, (size_t)k);
+    off += (uint64_t)k;
+  }
+  uint64_t sum = !e ? XXH64_digest(st) : 0;
+  if (st) XXH64_freeState(st);
+  sp_free(buf);
+  if (!e) {
+    uint8_t tail[TRAILER_LEN], len8[8];
+    put_le(tail, sum, 8);
+    put_le(len8, s->len, 8);
+    if (pwrite(s->fd, tail, sizeof tail, (off_t)(HEADER_LEN + s->len)) != (ssize_t)sizeof tail ||
+        pwrite(s->fd, len8, sizeof len8, 8) != (ssize_t)sizeof len8)
+      e = errno ? errno : EIO;
+  }
+  if (!e && fchmod(s->fd, 0644) != 0) e = errno;
+  if (!e && fsync(s->fd) != 0) e = errno;
+  if (close(s->fd) != 0 && !e) e = errno;
+  s->fd = -1;
+  if (!e && rename(s->tmp, s->path) != 0) e = errno;
+  if (e) {
+    unlink(s->tmp);
+    int rc = sp_err(err, err_len, SPATE_EIO, "cannot write %s: %s", s->path, strerror(e));
+    sp_free(s);
+    return rc;
+  }
+  if ((e = fsync_dir(s->dir)) != 0) {
+    int rc = sp_err(err, err_len, SPATE_EIO, "cannot sync directory %s after writing %s: %s",
+                    s->dir, s->path, strerror(e));
+    sp_free(s);
+    return rc;
+  }
+  if (length) *length = s->len;
+  if (checksum) *checksum = sum;
+  sp_free(s);
+  return 0;
+}
+
 /* Checks the 16-byte header against the file size; *plen receives the payload length. `shown`
  * is how messages name the file. */
 static int check_header(const uint8_t *head, size_t got, uint64_t size, uint32_t magic,

@@ -55,6 +55,20 @@ int ckpt_write_file(const char *dir, const char *name, uint32_t magic, const voi
 int ckpt_read_file(const char *path, uint32_t magic, uint8_t **payload, size_t *len,
                    uint64_t *checksum, char *err, size_t err_len);
 
+/* A state file written as it is encoded, for snapshots too large to hold twice in memory: the
+ * payload is appended in order (written in large pieces), bytes already written may be patched,
+ * and finish checksums the payload (reading it back), writes the trailer and the length, fsyncs
+ * and renames it into place. On any failure the temporary file is removed (finish and abort
+ * both free the stream). Errors: SPATE_EIO naming the file. */
+typedef struct ckpt_stream ckpt_stream;
+int ckpt_stream_open(const char *dir, const char *name, uint32_t magic, ckpt_stream **out,
+                     char *err, size_t err_len);
+int ckpt_stream_write(ckpt_stream *s, const void *p, size_t n);
+int ckpt_stream_patch(ckpt_stream *s, uint64_t payload_offset, const void *p, size_t n);
+int ckpt_stream_finish(ckpt_stream *s, uint64_t *length, uint64_t *checksum, char *err,
+                       size_t err_len);
+void ckpt_stream_abort(ckpt_stream *s);
+
 typedef struct ckpt_file {
   char *name;      /* relative to the checkpoint directory */
   int vertex, subtask, parallelism;

@@ -100,6 +100,11 @@ static void task_restore_release(void *arg) {
   sp_free(tr);
 }
 
+static int stream_flush(void *arg, const void *p, size_t n) { return ckpt_stream_write(arg, p, n); }
+static int stream_patch(void *arg, uint64_t off, const void *p, size_t n) {
+  return ckpt_stream_patch(arg, off, p, n);
+}
+
 /* Writes snapshots and acknowledges them to the JobMaster (Flink's AsyncCheckpointRunnable). */
 static void *writer_main(void *arg) {
   task_executor *te = arg;
@@ -115,23 +120,35 @@ static void *writer_main(void *arg) {
     if (!w) return NULL; /* stopping and drained */
     int64_t start = sp_mono_ns();
     char name[64] = "", err[SP_ERRMSG_MAX] = "";
-    uint64_t checksum = 0;
-    sp_writer payload;
-    sp_writer_init(&payload);
-    int rc = task_snapshot_encode(w->snap, &payload);
-    int64_t encoded = sp_mono_ns();
-    task_snapshot_return(w->t, w->snap); /* the frozen state is no longer needed */
-    if (rc < 0)
-      rc = sp_err(err, sizeof err, rc, "could not encode the snapshot: %s", spate_strerror(rc));
+    uint64_t checksum = 0, len = 0;
     snprintf(name, sizeof name, "%d-%d.state", w->vertex, w->subtask);
-    if (rc == 0) rc = ckpt_mkdirs(w->dir, err, sizeof err);
-    if (rc == 0)
-      rc = ckpt_write_file(w->dir, name, CKPT_STATE_MAGIC, payload.data, payload.len, &checksum,
-                           err, sizeof err);
-    size_t len = payload.len;
-    sp_writer_free(&payload);
-    SP_DEBUG("taskexecutor", "checkpoint %lld of %s: %zu bytes encoded in %lld ms, written in %lld ms",
-             (long long)w->d.id, name, len, (long long)((encoded - start) / 1000000),
+    /* encoded straight into the file, a few MiB at a time (a snapshot is never held twice) */
+    ckpt_stream *cs = NULL;
+    int rc = ckpt_mkdirs(w->dir, err, sizeof err);
+    if (rc == 0) rc = ckpt_stream_open(w->dir, name, CKPT_STATE_MAGIC, &cs, err, sizeof err);
+    snap_out o = {.flush_at = (size_t)8 << 20,
+                  .flush = stream_flush,
+                  .patch = stream_patch,
+                  .arg = cs};
+    sp_writer_init(&o.buf);
+    if (rc == 0) {
+      rc = task_snapshot_encode(w->snap, &o);
+      if (rc == 0 && o.buf.len) rc = stream_flush(cs, o.buf.data, o.buf.len);
+      if (rc < 0)
+        rc = sp_err(err, sizeof err, rc, "could not write the snapshot to %s/%s: %s", w->dir,
+                    name, spate_strerror(rc));
+    }
+    sp_writer_free(&o.buf);
+    task_snapshot_return(w->t, w->snap); /* the frozen state is no longer needed */
+    int64_t encoded = sp_mono_ns();
+    if (rc == 0) {
+      rc = ckpt_stream_finish(cs, &len, &checksum, err, sizeof err);
+    } else if (cs) {
+      ckpt_stream_abort(cs);
+    }
+    SP_DEBUG("taskexecutor", "checkpoint %lld of %s: %llu bytes encoded and written in %lld ms, "
+             "checksummed and synced in %lld ms", (long long)w->d.id, name,
+             (unsigned long long)len, (long long)((encoded - start) / 1000000),
              (long long)((sp_mono_ns() - encoded) / 1000000));
     sp_writer m;
     sp_writer_init(&m);

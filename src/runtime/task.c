@@ -450,7 +450,8 @@ static void snapshot_free(task_snapshot *s) {
   sp_free(s);
 }
 
-int task_snapshot_encode(task_snapshot *s, sp_writer *out) {
+int task_snapshot_encode(task_snapshot *s, snap_out *o) {
+  sp_writer *out = &o->buf;
   sp_put_u32(out, SNAP_TASK_MAGIC);
   sp_put_u32(out, 1);
   sp_put_i32(out, s->parallelism);
@@ -458,16 +459,17 @@ int task_snapshot_encode(task_snapshot *s, sp_writer *out) {
   for (int i = 0; i < s->nops; i++) {
     sp_put_str(out, s->ops[i].uid);
     sp_put_i32(out, s->ops[i].max_parallelism);
-    size_t len_at = out->len;
+    uint64_t len_at = snap_out_pos(o);
     sp_put_u32(out, 0); /* the section's length, patched below */
     if (s->ops[i].has_state) {
-      int rc = snap_encode(&s->ops[i].w, out); /* runs the deferred key-group sections */
+      int rc = snap_encode_to(&s->ops[i].w, o); /* runs the deferred key-group sections */
       if (rc < 0) return rc;
     }
     if (out->failed) return SPATE_ENOMEM;
-    size_t len = out->len - len_at - 4;
+    uint64_t len = snap_out_pos(o) - len_at - 4;
     if (len >= UINT32_MAX) return SPATE_EINVAL; /* a section holds at most 4 GiB */
-    for (int k = 0; k < 4; k++) out->data[len_at + (size_t)k] = (uint8_t)(len >> (8 * k));
+    int rc = snap_out_patch_u32(o, len_at, (uint32_t)len);
+    if (rc < 0) return rc;
   }
   if (s->channel.len >= UINT32_MAX) return SPATE_EINVAL;
   sp_put_blob(out, s->channel.data, s->channel.len);

@@ -95,9 +95,9 @@ int task_start(const job_graph *jg, int vertex, int subtask, int attempt, shuffl
  * SPATE_ESTATE once the task has ended. */
 int task_trigger_checkpoint(task *t, const el_barrier *b, const char *dir);
 int task_notify_checkpoint(task *t, int64_t id, bool complete);
-/* Any thread: appends the snapshot's encoding (state/snapshot.h, snap_task) to out, writing the
- * deferred key-group sections from the state frozen for it. */
-int task_snapshot_encode(task_snapshot *s, sp_writer *out);
+/* Any thread: appends the snapshot's encoding (state/snapshot.h, snap_task) to o, writing the
+ * deferred key-group sections from the state frozen for it; o may stream to a file. */
+int task_snapshot_encode(task_snapshot *s, snap_out *o);
 /* Any thread: gives the snapshot back; the task frees it (and releases frozen state) on its own
  * thread. The task does not close its operators while snapshots are out. */
 void task_snapshot_return(task *t, task_snapshot *s);

@@ -137,29 +137,48 @@ static size_t kg_end(const snap_writer *w, int g) {
   return g < w->next_kg ? (size_t)w->kg_end[g - w->range.first] : w->keyed.len;
 }
 
-int snap_encode(snap_writer *w, sp_writer *out) {
+int snap_out_patch_u32(snap_out *o, uint64_t off, uint32_t v) {
+  if (off >= o->base) {
+    patch_u32(&o->buf, (size_t)(off - o->base), v);
+    return 0;
+  }
+  uint8_t b[4];
+  for (int i = 0; i < 4; i++) b[i] = (uint8_t)(v >> (8 * i));
+  return o->patch ? o->patch(o->arg, off, b, 4) : SPATE_EINVAL;
+}
+
+int snap_out_maybe_flush(snap_out *o) {
+  if (!o->flush_at || o->buf.len < o->flush_at || !o->flush) return 0;
+  if (o->buf.failed) return SPATE_ENOMEM;
+  int rc = o->flush(o->arg, o->buf.data, o->buf.len);
+  if (rc < 0) return rc;
+  o->base += o->buf.len;
+  o->buf.len = 0;
+  return 0;
+}
+
+int snap_encode_to(snap_writer *w, snap_out *o) {
   if (w->keyed.failed) return SPATE_ENOMEM;
+  sp_writer *out = &o->buf;
   sp_put_u32(out, SNAP_OP_MAGIC);
   sp_put_u32(out, SNAP_VERSION);
   sp_put_i32(out, w->max_parallelism);
   sp_put_i32(out, w->range.first);
   sp_put_i32(out, w->range.last);
-  size_t count_at = out->len;
+  uint64_t count_at = snap_out_pos(o);
   sp_put_u32(out, 0); /* patched: the number of non-empty groups */
   uint32_t nkg = 0;
   size_t begin = 0;
+  int rc = 0;
   for (int g = w->range.first; g <= w->range.last && !out->failed; g++) {
     size_t end = kg_end(w, g);
-    size_t head = out->len;
+    size_t head = out->len; /* a group never straddles a flush */
     sp_put_i32(out, g);
     size_t len_at = out->len;
     sp_put_u32(out, 0); /* patched: the section's length */
     if (end > begin) sp_put_bytes(out, w->keyed.data + begin, end - begin);
     begin = end;
-    if (w->defer_fn) {
-      int rc = w->defer_fn(w->defer_arg, g, out);
-      if (rc < 0) return rc;
-    }
+    if (w->defer_fn && (rc = w->defer_fn(w->defer_arg, g, out)) < 0) return rc;
     if (out->failed) break;
     size_t len = out->len - len_at - 4;
     if (len == 0) { /* empty groups are left out */
@@ -169,9 +188,10 @@ int snap_encode(snap_writer *w, sp_writer *out) {
     if (len >= UINT32_MAX) return SPATE_EINVAL;
     patch_u32(out, len_at, (uint32_t)len);
     nkg++;
+    if ((rc = snap_out_maybe_flush(o)) < 0) return rc;
   }
   if (out->failed) return SPATE_ENOMEM;
-  patch_u32(out, count_at, nkg);
+  if ((rc = snap_out_patch_u32(o, count_at, nkg)) < 0) return rc;
   sp_put_u32(out, (uint32_t)w->nlists);
   for (int i = 0; i < w->nlists; i++) {
     const snap_list *l = &w->lists[i];
@@ -181,6 +201,13 @@ int snap_encode(snap_writer *w, sp_writer *out) {
     sp_put_bytes(out, l->entries.data, l->entries.len);
   }
   return out->failed ? SPATE_ENOMEM : 0;
+}
+
+int snap_encode(snap_writer *w, sp_writer *out) {
+  snap_out o = {.buf = *out}; /* everything stays in memory */
+  int rc = snap_encode_to(w, &o);
+  *out = o.buf;
+  return rc;
 }
 
 /* ---------------------------------------------------------------------------------------------

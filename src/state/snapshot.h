@@ -94,6 +94,27 @@ int snap_list_add(snap_writer *w, const char *name, snap_list_mode mode, const v
  * SPATE_ENOMEM if a writer failed, SPATE_EINVAL if a key group's section reached 4 GiB. */
 int snap_encode(snap_writer *w, sp_writer *out);
 
+/* Where an encoding goes when it is too large to hold whole: bytes are appended to buf, and
+ * whenever buf holds flush_at bytes or more between two key groups, they are handed to
+ * flush(arg, bytes, n) and dropped from memory; a length written earlier is fixed later through
+ * patch(arg, offset, bytes, n) when its bytes are already flushed. Offsets count from the start
+ * of the stream (base = bytes flushed so far). flush_at 0 keeps everything in buf. */
+typedef struct snap_out {
+  sp_writer buf;
+  uint64_t base;
+  size_t flush_at;
+  int (*flush)(void *arg, const void *p, size_t n);
+  int (*patch)(void *arg, uint64_t off, const void *p, size_t n);
+  void *arg;
+} snap_out;
+static inline uint64_t snap_out_pos(const snap_out *o) { return o->base + o->buf.len; }
+/* Overwrites 4 bytes at stream offset off with v (little-endian). */
+int snap_out_patch_u32(snap_out *o, uint64_t off, uint32_t v);
+/* Flushes buf when it holds flush_at bytes or more. */
+int snap_out_maybe_flush(snap_out *o);
+/* snap_encode into a stream. */
+int snap_encode_to(snap_writer *w, snap_out *o);
+
 /* One old subtask's encoded operator snapshot. */
 typedef struct snap_section {
   const uint8_t *data;
