@@ -127,6 +127,7 @@ struct job_master {
   bool timer_running;
   bool stopping;           /* stop-with-savepoint: cancelling after the savepoint */
   int64_t restart_delay;   /* backoff of the restart being prepared */
+  bool final_commits;      /* a two-phase-commit sink committed its last output (end of input) */
   sp_writer stats;         /* completed checkpoints' stats, as in the job result */
   uint32_t nstats;
 };
@@ -352,6 +353,19 @@ static void fail_job(job_master *jm, const char *why) {
   }
   abort_pending(jm, why, false);
   int64_t delay = 0;
+  if (jm->status == JOB_RUNNING && jm->final_commits) {
+    /* Flink takes a final checkpoint before such a sink commits; Spate's sinks commit at the
+     * end of their input, so replaying from an earlier checkpoint would publish twice */
+    char msg[SP_ERRMSG_MAX];
+    snprintf(msg, sizeof msg, "%s (not restarted: a two-phase-commit sink already committed its "
+             "final output at the end of its input, and restarting from the last checkpoint "
+             "would publish it again)", why);
+    sp_free(jm->error);
+    jm->error = sp_strdup(msg);
+    set_status(jm, JOB_FAILING);
+    cancel_all(jm);
+    return;
+  }
   if (jm->status == JOB_RUNNING && !jm->stopping && jm->restart &&
       restart_strategy_on_failure(jm->restart, sp_wall_ms(), &delay)) {
     SP_INFO("jobmaster", "Job %s (%s) fails: %s. Restarting in %lld ms (%s).", jm->jg->job_name,
@@ -921,6 +935,11 @@ static void task_update(job_master *jm, sp_reader *r) {
   }
   sp_free(error);
   if (st == TS_RUNNING && jm->status == JOB_RUNNING && all_running(jm)) start_timer(jm);
+  if (st == TS_FINISHED)
+    for (int i = 0; i < jm->jg->vertices[v].nnodes; i++) {
+      op_kind k = jm->jg->nodes[jm->jg->vertices[v].nodes[i]].kind;
+      if (k == OP_SINK_FILE || k == OP_SINK_TWO_PHASE) jm->final_commits = true;
+    }
   if (st == TS_FINISHED && jm->status == JOB_RUNNING) /* a finished task takes no checkpoint */
     for (pending_ckpt *p = jm->pending, *nx; p; p = nx) {
       nx = p->next;
@@ -1006,6 +1025,15 @@ static int check_restore(job_master *jm, const ckpt_loaded *l, char *err, size_t
   }
   for (int c = 0; c < l->nchannels; c++) {
     const ckpt_loaded_channel *ch = &l->channels[c];
+    bool found = false;
+    for (int v = 0; v < jg->nvertices; v++)
+      found |= strcmp(jg->nodes[jg->vertices[v].head].uid, ch->head_uid) == 0;
+    if (!found)
+      return sp_err(err, err_len, SPATE_ESTATE,
+                    "%s holds in-flight data of an unaligned checkpoint for the task that "
+                    "starts with operator uid '%s', and no task of the job starts with it any "
+                    "more (the chaining changed); restore from a savepoint or an aligned "
+                    "checkpoint", l->dir, ch->head_uid);
     for (int v = 0; v < jg->nvertices; v++)
       if (strcmp(jg->nodes[jg->vertices[v].head].uid, ch->head_uid) == 0 &&
           jg->vertices[v].parallelism != ch->parallelism)

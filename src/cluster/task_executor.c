@@ -124,8 +124,9 @@ static void *writer_main(void *arg) {
     snprintf(name, sizeof name, "%d-%d.state", w->vertex, w->subtask);
     /* encoded straight into the file, a few MiB at a time (a snapshot is never held twice) */
     ckpt_stream *cs = NULL;
-    int rc = ckpt_mkdirs(w->dir, err, sizeof err);
-    if (rc == 0) rc = ckpt_stream_open(w->dir, name, CKPT_STATE_MAGIC, &cs, err, sizeof err);
+    /* the JobMaster made the directory; if it is gone the checkpoint was aborted meanwhile,
+     * and the write fails instead of leaving an orphan directory behind */
+    int rc = ckpt_stream_open(w->dir, name, CKPT_STATE_MAGIC, &cs, err, sizeof err);
     snap_out o = {.flush_at = (size_t)8 << 20,
                   .flush = stream_flush,
                   .patch = stream_patch,

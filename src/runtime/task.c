@@ -477,13 +477,15 @@ int task_snapshot_encode(task_snapshot *s, snap_out *o) {
 }
 
 void task_snapshot_return(task *t, task_snapshot *s) {
+  /* all under the lock: the task reads snaps_out under it too, so once it sees 0 this thread
+   * is past its last touch of the task */
   pthread_mutex_lock(&t->snap_mu);
   s->next = t->returned;
   t->returned = s;
   atomic_store(&t->snaps_back, true);
-  pthread_mutex_unlock(&t->snap_mu);
   atomic_fetch_sub(&t->snaps_out, 1);
   sp_event_notify(&t->event);
+  pthread_mutex_unlock(&t->snap_mu);
 }
 
 /* On the task thread: frees the snapshots the writer is done with. */
@@ -506,7 +508,10 @@ static void await_snapshots(task *t) {
   for (;;) {
     uint32_t token = sp_event_prepare(&t->event);
     free_returned(t);
-    if (atomic_load(&t->snaps_out) == 0) break;
+    pthread_mutex_lock(&t->snap_mu);
+    int out = atomic_load(&t->snaps_out);
+    pthread_mutex_unlock(&t->snap_mu);
+    if (out == 0) break;
     sp_event_wait(&t->event, token, 100000000LL);
   }
   free_returned(t);
@@ -675,6 +680,7 @@ static int ck_on_barrier(task *t, int c, const uint8_t *payload, uint32_t len) {
   if (len < sizeof b) return 0;
   memcpy(&b, payload, sizeof b);
   if (b.id <= t->ck.last && !(t->ck.id == b.id)) return 0; /* taken or dropped already */
+  if (t->ck.id && b.id < t->ck.id) return 0; /* an older one a newer checkpoint superseded */
   int rc = 0;
   if (t->ck.id && b.id > t->ck.id && (rc = ck_abort(t, t->ck.id, false)) < 0) return rc;
   if (!t->ck.id) ck_start(t, b.id);
@@ -698,18 +704,21 @@ static int ck_poll_announcements(task *t) {
     int64_t a = atomic_load_explicit(&ch->rp->subs[ch->sub].announced, memory_order_acquire);
     if (a <= t->ck.announced[c]) continue;
     t->ck.announced[c] = a;
-    if (a <= t->ck.last || (t->ck.id == a && t->ck.snapshotted) || t->ck.got[c]) continue;
+    if (a <= t->ck.last || a < t->ck.id || (t->ck.id == a && t->ck.snapshotted) || t->ck.got[c])
+      continue;
     uint8_t buf[sizeof(el_barrier) + 4096];
     uint32_t len = rp_announced_barrier(ch->rp, ch->sub, buf, sizeof buf);
     el_barrier b;
     if (len < sizeof b) continue;
     memcpy(&b, buf, sizeof b);
-    if (b.id != a || !ck_may_go_unaligned(t, &b)) continue; /* aligned: wait for it in-band */
+    if (b.id != a || (b.flags & (BARRIER_SAVEPOINT | BARRIER_AT_LEAST_ONCE))) continue;
     int rc = 0;
     if (t->ck.id && b.id > t->ck.id && (rc = ck_abort(t, t->ck.id, false)) < 0) return rc;
     if (!t->ck.id) ck_start(t, b.id);
     if ((rc = ck_remember_barrier(t, buf, len)) < 0) return rc;
-    if ((rc = ck_go_unaligned(t)) < 0) return rc;
+    /* unaligned: act now; aligned with a timeout: the checkpoint is known now, so the timeout
+     * (ck_check_timeout, ck_timeout_wait_ms) runs from here even before its barrier is read */
+    if (ck_may_go_unaligned(t, &b) && (rc = ck_go_unaligned(t)) < 0) return rc;
   }
   return 0;
 }
@@ -794,6 +803,7 @@ static void notify_mail_fn(void *owner, void *arg, bool run) {
   if (run && t->pending_rc == 0) {
     int rc = 0;
     if (!m->complete && t->ck.id && t->ck.id <= m->id) rc = ck_abort(t, m->id, true);
+    if (!m->complete && m->id > t->ck.last) t->ck.last = m->id; /* not to be taken later */
     for (int i = 0; rc == 0 && i < t->nops; i++) {
       op_t *op = t->ops[i];
       if (m->complete && op->vt->notify_complete) rc = op->vt->notify_complete(op, m->id);
@@ -931,7 +941,7 @@ static int run_inputs(task *t) {
           } else if (el.tag == EL_CANCEL_BARRIER && el.len == 8) {
             int64_t id;
             memcpy(&id, el.payload, 8);
-            if (id > t->ck.last || t->ck.id == id) {
+            if (id == t->ck.id || id > (t->ck.id > t->ck.last ? t->ck.id : t->ck.last)) {
               int rc = ck_abort(t, id, true);
               if (rc < 0) return rc;
             }

@@ -66,44 +66,62 @@ int eo_sum(spate_ctx *ctx, const spate_row *acc, const spate_row *in, spate_row_
   return 0;
 }
 
-/* Keyed process: count per key; a timer at the end of each second emits (k, second, count). */
+/* Keyed process: counts per key and second in map state; the event-time timer at the end of a
+ * second emits (k, second's last ms, count) and drops that second. Counting per second (not a
+ * running count) keeps the output independent of how far the other source subtask has got when
+ * the watermark fires the timer. */
 typedef struct eo_user {
-  spate_state *count;
-  spate_row_builder *b;
+  spate_state *counts;
+  spate_row_builder *kb, *vb;
 } eo_user;
 
-static const spate_schema *g_count_schema;
+static const spate_schema *g_count_schema, *g_sec_schema;
 
 int eo_open(spate_ctx *ctx, void **user) {
   eo_user *u = calloc(1, sizeof *u);
-  spate_state_desc d = {.name = "count", .kind = SPATE_STATE_VALUE, .schema = g_count_schema};
-  u->count = spate_ctx_state(ctx, &d);
-  u->b = spate_rb_new(g_count_schema);
+  spate_state_desc d = {.name = "per-second",
+                        .kind = SPATE_STATE_MAP,
+                        .schema = g_count_schema,
+                        .key_schema = g_sec_schema};
+  u->counts = spate_ctx_state(ctx, &d);
+  u->kb = spate_rb_new(g_sec_schema);
+  u->vb = spate_rb_new(g_count_schema);
   *user = u;
-  return u->count && u->b ? 0 : -1;
+  return u->counts && u->kb && u->vb ? 0 : -1;
 }
 void eo_close(spate_ctx *ctx, void *user) {
   eo_user *u = user;
-  spate_rb_free(u->b);
+  if (!u) return;
+  spate_rb_free(u->kb);
+  spate_rb_free(u->vb);
   free(u);
+}
+
+static int second_key(eo_user *u, int64_t sec, spate_row *out) {
+  spate_rb_begin(u->kb);
+  spate_rb_set_bigint(u->kb, 0, sec);
+  return spate_rb_finish(u->kb, out);
 }
 
 int eo_process(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
   eo_user *u = spate_ctx_user(ctx);
-  spate_row cur;
-  int64_t n = spate_value_get(u->count, &cur) == 1 ? spate_row_bigint(&cur, 0) : 0;
-  spate_row_builder *b = u->b;
-  spate_rb_begin(b);
-  spate_rb_set_bigint(b, 0, n + 1);
-  spate_row row;
-  if (spate_rb_finish(b, &row) < 0 || spate_value_update(u->count, &row) < 0) return -1;
-  return spate_ctx_register_event_timer(ctx, (spate_row_bigint(in, 1) / 1000 + 1) * 1000 - 1);
+  int64_t sec = spate_row_bigint(in, 1) / 1000;
+  spate_row k, cur, next;
+  if (second_key(u, sec, &k) < 0) return -1;
+  int64_t n = spate_map_get(u->counts, &k, &cur) == 1 ? spate_row_bigint(&cur, 0) : 0;
+  spate_rb_begin(u->vb);
+  spate_rb_set_bigint(u->vb, 0, n + 1);
+  if (spate_rb_finish(u->vb, &next) < 0) return -1;
+  if (second_key(u, sec, &k) < 0 || spate_map_put(u->counts, &k, &next) < 0) return -1;
+  return spate_ctx_register_event_timer(ctx, sec * 1000 + 999);
 }
 
 int eo_timer(spate_ctx *ctx, int64_t ts, spate_time_domain d, spate_collector *out) {
   eo_user *u = spate_ctx_user(ctx);
-  spate_row cur;
-  int64_t n = spate_value_get(u->count, &cur) == 1 ? spate_row_bigint(&cur, 0) : 0;
+  spate_row k, cur;
+  if (second_key(u, ts / 1000, &k) < 0) return -1;
+  int64_t n = spate_map_get(u->counts, &k, &cur) == 1 ? spate_row_bigint(&cur, 0) : 0;
+  if (second_key(u, ts / 1000, &k) < 0 || spate_map_remove(u->counts, &k) < 0) return -1;
   spate_row_builder *b = spate_collect_begin(out);
   spate_rb_set_field(b, 0, spate_ctx_current_key(ctx), 0);
   spate_rb_set_bigint(b, 1, ts);
@@ -131,6 +149,7 @@ static spate_job_result *run(job_kind kind, const char *dir, const char *ckdir, 
   }
   const spate_schema *s = spate_env_schema(env, "k BIGINT, ts BIGINT, v BIGINT");
   g_count_schema = spate_env_schema(env, "n BIGINT");
+  g_sec_schema = spate_env_schema(env, "sec BIGINT");
   spate_stream *src = spate_uid(spate_generate(env, s, eo_gen, N), "source");
   spate_stream *st = src;
   if (kind != JOB_WORDCOUNT) st = spate_assign_timestamps(st, 1, SPATE_WATERMARKS_BOUNDED, 0);
