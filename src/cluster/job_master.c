@@ -125,7 +125,6 @@ struct job_master {
   int ncompleted;
   char restore_dir[4096];  /* what the current attempt restores ("" none) */
   bool timer_running;
-  bool stopping;           /* stop-with-savepoint: cancelling after the savepoint */
   int64_t restart_delay;   /* backoff of the restart being prepared */
   bool final_commits;      /* a two-phase-commit sink committed its last output (end of input) */
   sp_writer stats;         /* completed checkpoints' stats, as in the job result */
@@ -287,10 +286,7 @@ static void savepoint_reply(job_master *jm, const char *reply, const char *path,
 static void complete(job_master *jm) {
   if (jm->done) return;
   jm->done = true;
-  if (jm->stopping && (jm->status == JOB_CANCELLING || jm->status == JOB_RUNNING))
-    set_status(jm, JOB_FINISHED); /* stop-with-savepoint: the savepoint holds the rest */
-  else if (jm->status == JOB_FAILING || jm->status == JOB_CREATED ||
-           jm->status == JOB_RESTARTING)
+  if (jm->status == JOB_FAILING || jm->status == JOB_CREATED || jm->status == JOB_RESTARTING)
     set_status(jm, JOB_FAILED);
   else if (jm->status == JOB_CANCELLING)
     set_status(jm, JOB_CANCELED);
@@ -366,7 +362,7 @@ static void fail_job(job_master *jm, const char *why) {
     cancel_all(jm);
     return;
   }
-  if (jm->status == JOB_RUNNING && !jm->stopping && jm->restart &&
+  if (jm->status == JOB_RUNNING && jm->restart &&
       restart_strategy_on_failure(jm->restart, sp_wall_ms(), &delay)) {
     SP_INFO("jobmaster", "Job %s (%s) fails: %s. Restarting in %lld ms (%s).", jm->jg->job_name,
             jm->jg->job_id, why, (long long)delay, restart_strategy_describe(jm->restart));
@@ -581,8 +577,14 @@ static void abort_pending(job_master *jm, const char *why, bool notify) {
 
 /* A checkpoint failed (expired, declined): fail the job past the tolerable count. */
 static void checkpoint_failed(job_master *jm, pending_ckpt *p, const char *why) {
-  bool savepoint = p->savepoint;
+  bool savepoint = p->savepoint, stop = p->stop;
   abort_one(jm, p, why, true);
+  if (stop && jm->status == JOB_RUNNING) { /* its sources may have stopped: fail over */
+    char msg[SP_ERRMSG_MAX];
+    snprintf(msg, sizeof msg, "stop-with-savepoint failed: %s", why);
+    fail_job(jm, msg);
+    return;
+  }
   if (savepoint) return; /* savepoints do not count (Flink) */
   jm->failures++;
   if (jm->failures > jm->ck.tolerable && jm->status == JOB_RUNNING) {
@@ -634,7 +636,7 @@ static int trigger(job_master *jm, bool savepoint, const char *dir, const char *
   p->next = jm->pending;
   jm->pending = p;
   jm->npending++;
-  uint32_t flags = savepoint ? BARRIER_SAVEPOINT
+  uint32_t flags = savepoint ? BARRIER_SAVEPOINT | (stop ? BARRIER_STOP : 0)
                    : !jm->ck.exactly_once ? BARRIER_AT_LEAST_ONCE
                    : jm->ck.unaligned ? BARRIER_UNALIGNED
                                       : 0;
@@ -758,11 +760,7 @@ static void finalize(job_master *jm, pending_ckpt *p) {
   notify_tasks(jm, p->id, true);
   if (p->savepoint) {
     savepoint_reply(jm, p->reply, p->dir, NULL);
-    if (p->stop && jm->status == JOB_RUNNING) {
-      jm->stopping = true;
-      set_status(jm, JOB_CANCELLING);
-      cancel_all(jm);
-    }
+    /* stop: the sources ended after the barrier; the job finishes as their end flows down */
   } else {
     jm->failures = 0;
     jm->last_done_ms = now;

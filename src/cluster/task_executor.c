@@ -140,7 +140,6 @@ static void *writer_main(void *arg) {
                     name, spate_strerror(rc));
     }
     sp_writer_free(&o.buf);
-    task_snapshot_return(w->t, w->snap); /* the frozen state is no longer needed */
     int64_t encoded = sp_mono_ns();
     if (rc == 0) {
       rc = ckpt_stream_finish(cs, &len, &checksum, err, sizeof err);
@@ -170,6 +169,9 @@ static void *writer_main(void *arg) {
       sp_put_u8(&m, w->d.unaligned);
       rpc_send(te->rpc, w->jm, MSG_ACK_CHECKPOINT, &m);
     }
+    /* only now: the task cannot report FINISHED before its acknowledgement is on its way (the
+     * JobMaster aborts checkpoints a finished task did not acknowledge) */
+    task_snapshot_return(w->t, w->snap);
     sp_free(w);
   }
 }

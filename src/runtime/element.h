@@ -30,6 +30,7 @@ enum {
   BARRIER_SAVEPOINT = 1,     /* always aligned */
   BARRIER_UNALIGNED = 2,     /* start unaligned */
   BARRIER_AT_LEAST_ONCE = 4, /* no alignment: snapshot when the last barrier arrives */
+  BARRIER_STOP = 8,          /* stop-with-savepoint: sources end right after the barrier */
 };
 
 /* The fixed part of a BARRIER payload; the target directory (UTF-8, dir_len bytes) follows. */

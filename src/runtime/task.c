@@ -58,6 +58,8 @@ struct task {
   int *ch_gate;            /* gate of each channel */
   int nch;
   int pending_rc;          /* a failure inside a mail, returned by the loop */
+  bool stop_requested;     /* a source took a stop-with-savepoint barrier: it ends now, without
+                              the end of event time (Flink's stop without --drain) */
   /* The checkpoint in progress (at most one: a newer barrier supersedes an older one, as
    * Flink's barrier handlers do). Exactly-once aligned: a channel whose barrier was read is
    * blocked until every channel has delivered it. At-least-once: nothing blocks. Unaligned
@@ -773,6 +775,7 @@ static void trigger_mail_fn(void *owner, void *arg, bool run) {
       sp_writer_init(&t->ck.channel);
       rc = ck_finish(t);
     }
+    if (rc == 0 && (m->b.flags & BARRIER_STOP)) t->stop_requested = true;
     if (rc < 0) t->pending_rc = rc;
   }
   sp_free(m);
@@ -844,8 +847,11 @@ static bool any_dirty(task *t) {
 static int finish(task *t) {
   int rc;
   /* a bounded source's end is the end of event time: every window and timer fires (Flink's
-   * MAX_WATERMARK); other tasks get it from their inputs */
-  if (t->v->ninputs == 0 && (rc = op_watermark(t->ops[0], 0, INT64_MAX)) < 0) return rc;
+   * MAX_WATERMARK); other tasks get it from their inputs. A source stopped by a savepoint ends
+   * without it: what is not fired yet is in the savepoint. */
+  if (t->v->ninputs == 0 && !t->stop_requested &&
+      (rc = op_watermark(t->ops[0], 0, INT64_MAX)) < 0)
+    return rc;
   for (int i = 0; i < t->nops; i++)
     if (t->ops[i]->vt->end_input && (rc = t->ops[i]->vt->end_input(t->ops[i])) < 0) return rc;
   for (int k = 0; k < t->nwriters; k++)
@@ -874,6 +880,7 @@ static int run_source(task *t) {
     if (mailbox_has_mail(&t->mail)) mailbox_run(&t->mail, t);
     if (t->pending_rc < 0) return t->pending_rc;
     if (atomic_load_explicit(&t->cancel, memory_order_relaxed)) return SPATE_ECANCELED;
+    if (t->stop_requested) return 0; /* stop-with-savepoint: nothing after the barrier */
     free_returned(t);
     int64_t start = sp_mono_ns();
     int rc = head->vt->poll(head, budget);

@@ -192,14 +192,19 @@ static void test_stop_with_savepoint(void **state) {
   spate_job_client *c = start_and_savepoint(dir, true, path, sizeof path);
   spate_job_result *r = spate_job_client_wait(c);
   assert_int_equal(spate_job_result_status(r), SPATE_JOB_FINISHED);
+  /* stopped without draining: the end-of-time timers did not fire, the savepoint holds them */
+  assert_int_equal(spate_job_result_collected(r, "counts", NULL, NULL), 0);
+  int64_t counted = atomic_load(&g_seen); /* no record after the savepoint was processed */
   spate_job_result_free(r);
   int64_t want[KEYS], got[KEYS];
   expected_counts(want);
   job_opts o = {.parallelism = 2, .restore = path};
+  atomic_store(&g_seen, 0);
   r = run_restored(&o);
   assert_int_equal(spate_job_result_status(r), SPATE_JOB_FINISHED);
   counts_of(r, got);
   assert_memory_equal(got, want, sizeof want);
+  assert_int_equal(counted + atomic_load(&g_seen), N); /* each record counted once overall */
   spate_job_result_free(r);
 
   /* state for uid "counter" has no operator in a job whose counter is "counter-v2" */
