@@ -505,6 +505,12 @@ int ckpt_write_metadata(const char *dir, const ckpt_metadata *m, char *err, size
     sp_put_u64(&w, f->length);
     sp_put_u64(&w, f->checksum);
   }
+  sp_put_u32(&w, (uint32_t)m->nfinished);
+  for (int i = 0; i < m->nfinished; i++) {
+    sp_put_str(&w, m->finished[i].head_uid);
+    sp_put_i32(&w, m->finished[i].subtask);
+    sp_put_i32(&w, m->finished[i].parallelism);
+  }
   int rc = w.failed ? sp_err(err, err_len, SPATE_ENOMEM, "out of memory encoding metadata for %s",
                              dir)
                     : ckpt_write_file(dir, METADATA_NAME, CKPT_META_MAGIC, w.data, w.len, NULL,
@@ -519,6 +525,10 @@ void ckpt_metadata_free(ckpt_metadata *m) {
   sp_free(m->files);
   m->files = NULL;
   m->nfiles = 0;
+  for (int i = 0; i < m->nfinished; i++) sp_free(m->finished[i].head_uid);
+  sp_free(m->finished);
+  m->finished = NULL;
+  m->nfinished = 0;
 }
 
 /* Checks file i against the ones before it: a plain name, a sane subtask, unique (vertex,
@@ -595,8 +605,34 @@ static int decode_metadata(sp_reader *r, ckpt_metadata *m) {
     f->checksum = sp_get_u64(r);
     if (sp_reader_ok(r)) check_file_entry(r, pos, m, (int)i, name_len);
   }
+  if (sp_reader_ok(r)) { /* the finished subtasks */
+    pos = r->pos;
+    n = sp_get_u32(r);
+    if (sp_reader_ok(r) && n > (r->len - r->pos) / 12) {
+      r->pos = pos;
+      sp_reader_fail(r, "finished-subtask count exceeds what the remaining bytes can hold");
+    }
+    if (!sp_reader_ok(r)) return SPATE_ECORRUPT;
+    if (n > 0 && !(m->finished = sp_calloc(n, sizeof *m->finished))) return SPATE_ENOMEM;
+    for (uint32_t i = 0; i < n && sp_reader_ok(r); i++) {
+      ckpt_finished *f = &m->finished[m->nfinished];
+      pos = r->pos;
+      uint32_t ulen = 0;
+      const char *uid = sp_get_blob(r, &ulen);
+      m->nfinished++;
+      if (!uid) break;
+      if (!(f->head_uid = sp_strndup(uid, ulen))) return SPATE_ENOMEM;
+      f->subtask = sp_get_i32(r);
+      f->parallelism = sp_get_i32(r);
+      if (sp_reader_ok(r) && (f->parallelism < 1 || f->subtask < 0 || f->subtask >= f->parallelism ||
+                              strlen(f->head_uid) != ulen)) {
+        r->pos = pos;
+        sp_reader_fail(r, "a finished subtask entry is impossible");
+      }
+    }
+  }
   if (sp_reader_ok(r) && r->pos != r->len)
-    sp_reader_fail(r, "unexpected bytes after the file list");
+    sp_reader_fail(r, "unexpected bytes after the finished subtasks");
   return sp_reader_ok(r) ? 0 : SPATE_ECORRUPT;
 }
 

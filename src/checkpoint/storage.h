@@ -15,7 +15,8 @@
  * The metadata payload:
  *   str job id, i64 checkpoint id, i64 timestamp ms, u8 savepoint,
  *   u32 nfiles, nfiles x (str file name, i32 vertex, i32 subtask, i32 vertex parallelism,
- *                         u64 payload length, u64 checksum)
+ *                         u64 payload length, u64 checksum),
+ *   u32 nfinished, nfinished x (str head uid, i32 subtask, i32 parallelism)
  * A state file's payload is a task snapshot (state/snapshot.h, snap_task).
  *
  * Reading never trusts a byte: a wrong magic, a short file, a length that does not match, a
@@ -75,6 +76,14 @@ typedef struct ckpt_file {
   uint64_t length, checksum;
 } ckpt_file;
 
+/* A subtask that had finished when the checkpoint was taken (Flink's finished tasks in
+ * checkpoints, FLIP-147): it has no state file, and a restore does not run it again. Named by
+ * the uid of its task's first operator. */
+typedef struct ckpt_finished {
+  char *head_uid;
+  int subtask, parallelism;
+} ckpt_finished;
+
 typedef struct ckpt_metadata {
   char job_id[33];
   int64_t id;
@@ -82,6 +91,8 @@ typedef struct ckpt_metadata {
   bool savepoint;
   int nfiles;
   ckpt_file *files;
+  int nfinished;
+  ckpt_finished *finished;
 } ckpt_metadata;
 
 /* Writes <dir>/_metadata atomically (and fsyncs dir). Every file name must be a plain name as

@@ -33,6 +33,7 @@
 #include "cluster/components.h"
 #include "cluster/messages.h"
 #include "cluster/restart_strategy.h"
+#include "runtime/result_partition.h"
 
 typedef enum job_status {
   JOB_CREATED,
@@ -68,6 +69,7 @@ typedef struct ckpt_settings {
 
 typedef struct ckpt_ack {
   bool got;
+  bool finished; /* the subtask had finished: no state, not run again on restore */
   char *file;
   uint64_t length, checksum;
   int64_t sync_ms, async_ms, align_ms;
@@ -80,6 +82,7 @@ typedef struct pending_ckpt {
   bool savepoint, stop;
   char dir[4096];
   char reply[64];       /* savepoints: who asked */
+  uint32_t flags;       /* the barrier's options */
   int nacks;
   ckpt_ack *acks;       /* by task index */
 } pending_ckpt;
@@ -501,6 +504,55 @@ static bool all_running(const job_master *jm) {
   return true;
 }
 
+/* Checkpoints go on while tasks finish (FLIP-147): every task is RUNNING or FINISHED, and one
+ * at least still runs. */
+static bool checkpointable(const job_master *jm) {
+  bool running = false;
+  for (int v = 0; v < jm->jg->nvertices; v++)
+    for (int s = 0; s < jm->jg->vertices[v].parallelism; s++) {
+      task_state st = jm->exec[v][s].state;
+      if (st == TS_RUNNING)
+        running = true;
+      else if (st != TS_FINISHED)
+        return false;
+    }
+  return running;
+}
+
+/* Whether the running subtask (v, s) gets the trigger: sources do, and so does a task all of
+ * whose producers have finished (no barrier can reach it any more). */
+static bool trigger_target(const job_master *jm, int v, int s) {
+  const job_graph *jg = jm->jg;
+  if (jm->exec[v][s].state != TS_RUNNING) return false;
+  const jg_vertex *vx = &jg->vertices[v];
+  if (vx->ninputs == 0) return true;
+  int maxp = 1;
+  for (int i = 0; i < jg->nvertices; i++)
+    if (jg->vertices[i].parallelism > maxp) maxp = jg->vertices[i].parallelism;
+  int *peers = sp_calloc((size_t)maxp, sizeof *peers), *subs = sp_calloc((size_t)maxp, sizeof *subs);
+  bool all_done = peers && subs;
+  for (int k = 0; all_done && k < vx->ninputs; k++) {
+    const jg_edge *e = &jg->edges[vx->inputs[k]];
+    int n = rp_producers_of(e->part, jg->vertices[e->source_vertex].parallelism, vx->parallelism,
+                            s, peers, subs);
+    for (int c = 0; c < n; c++)
+      if (jm->exec[e->source_vertex][peers[c]].state != TS_FINISHED) all_done = false;
+  }
+  sp_free(peers);
+  sp_free(subs);
+  return all_done;
+}
+
+/* A subtask that finished without taking checkpoint p counts as finished in it. Its
+ * acknowledgement, had it taken the checkpoint, would have arrived first: the TaskExecutor
+ * sends it before the task may report FINISHED. */
+static void mark_finished(job_master *jm, pending_ckpt *p, int t) {
+  if (p->acks[t].got) return;
+  p->acks[t].got = true;
+  p->acks[t].finished = true;
+  p->nacks++;
+}
+
 static void send_self_after(job_master *jm, uint32_t type, int64_t value, int64_t delay_ms) {
   sp_writer w;
   sp_writer_init(&w);
@@ -602,6 +654,21 @@ static pending_ckpt *find_pending(job_master *jm, int64_t id) {
   return NULL;
 }
 
+static void send_trigger(job_master *jm, const pending_ckpt *p, int v, int s) {
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_str(&w, jm->jg->job_id);
+  sp_put_i32(&w, jm->attempt);
+  sp_put_i32(&w, v);
+  sp_put_i32(&w, s);
+  sp_put_i64(&w, p->id);
+  sp_put_i64(&w, p->timestamp);
+  sp_put_u32(&w, p->flags);
+  sp_put_i64(&w, p->savepoint ? 0 : jm->ck.aligned_timeout_ms);
+  sp_put_str(&w, p->dir);
+  rpc_send(jm->rpc, jm->exec[v][s].te, MSG_TRIGGER_CHECKPOINT, &w);
+}
+
 /* Starts checkpoint (or savepoint) next_id at the source subtasks. */
 static int trigger(job_master *jm, bool savepoint, const char *dir, const char *reply, bool stop,
                    char *err, size_t err_len) {
@@ -645,23 +712,13 @@ static int trigger(job_master *jm, bool savepoint, const char *dir, const char *
           savepoint ? "SAVEPOINT" : flags & BARRIER_UNALIGNED ? "UNALIGNED_CHECKPOINT"
                                                               : "CHECKPOINT",
           (long long)p->timestamp, jm->jg->job_id);
-  for (int v = 0; v < jm->jg->nvertices; v++) {
-    if (jm->jg->vertices[v].ninputs) continue;
-    for (int s = 0; s < jm->jg->vertices[v].parallelism; s++) {
-      sp_writer w;
-      sp_writer_init(&w);
-      sp_put_str(&w, jm->jg->job_id);
-      sp_put_i32(&w, jm->attempt);
-      sp_put_i32(&w, v);
-      sp_put_i32(&w, s);
-      sp_put_i64(&w, p->id);
-      sp_put_i64(&w, p->timestamp);
-      sp_put_u32(&w, flags);
-      sp_put_i64(&w, savepoint ? 0 : jm->ck.aligned_timeout_ms);
-      sp_put_str(&w, p->dir);
-      rpc_send(jm->rpc, jm->exec[v][s].te, MSG_TRIGGER_CHECKPOINT, &w);
-    }
-  }
+  for (int v = 0; v < jm->jg->nvertices; v++)
+    for (int s = 0; s < jm->jg->vertices[v].parallelism; s++)
+      if (jm->exec[v][s].state == TS_FINISHED) mark_finished(jm, p, task_index(jm, v, s));
+  p->flags = flags;
+  for (int v = 0; v < jm->jg->nvertices; v++)
+    for (int s = 0; s < jm->jg->vertices[v].parallelism; s++)
+      if (trigger_target(jm, v, s)) send_trigger(jm, p, v, s);
   send_self_after(jm, MSG_CKPT_EXPIRE, p->id, jm->ck.timeout_ms);
   return 0;
 }
@@ -674,8 +731,8 @@ static void on_timer(job_master *jm, int32_t attempt) {
   }
   int64_t now = sp_wall_ms(), next = jm->ck.interval_ms;
   int64_t pause_left = jm->last_done_ms + jm->ck.min_pause_ms - now;
-  if (!all_running(jm)) {
-    SP_DEBUG("jobmaster", "Not all tasks are running; checkpoint skipped.");
+  if (!checkpointable(jm)) {
+    SP_DEBUG("jobmaster", "Tasks are being deployed; checkpoint skipped.");
   } else if (jm->npending >= jm->ck.max_concurrent) {
     /* wait for the running ones */
   } else if (jm->ck.min_pause_ms > 0 && jm->last_done_ms && pause_left > 0) {
@@ -709,6 +766,7 @@ static void finalize(job_master *jm, pending_ckpt *p) {
   m.timestamp = p->timestamp;
   m.savepoint = p->savepoint;
   m.files = sp_calloc((size_t)jm->ntasks + 1, sizeof *m.files);
+  m.finished = sp_calloc((size_t)jm->ntasks + 1, sizeof *m.finished);
   uint64_t size = 0;
   int64_t sync = 0, async = 0, align = 0;
   bool unaligned = false;
@@ -719,6 +777,12 @@ static void finalize(job_master *jm, pending_ckpt *p) {
       if (a->async_ms > async) async = a->async_ms;
       if (a->align_ms > align) align = a->align_ms;
       unaligned |= a->unaligned;
+      if (a->finished && m.finished) {
+        const jg_vertex *vx = &jm->jg->vertices[v];
+        m.finished[m.nfinished++] =
+            (ckpt_finished){jm->jg->nodes[vx->head].uid, s, vx->parallelism};
+        continue;
+      }
       if (!a->file || !a->file[0]) continue;
       ckpt_file *f = &m.files[m.nfiles++];
       f->name = a->file;
@@ -730,9 +794,10 @@ static void finalize(job_master *jm, pending_ckpt *p) {
       size += a->length;
     }
   char err[SP_ERRMSG_MAX];
-  int rc = m.files ? ckpt_write_metadata(p->dir, &m, err, sizeof err)
-                   : sp_err(err, sizeof err, SPATE_ENOMEM, "out of memory");
-  sp_free(m.files); /* the names belong to the acks */
+  int rc = m.files && m.finished ? ckpt_write_metadata(p->dir, &m, err, sizeof err)
+                                 : sp_err(err, sizeof err, SPATE_ENOMEM, "out of memory");
+  sp_free(m.files); /* the names belong to the acks, the uids to the graph */
+  sp_free(m.finished);
   if (rc < 0) {
     checkpoint_failed(jm, p, err);
     return;
@@ -797,7 +862,14 @@ static void on_ack(job_master *jm, sp_reader *r) {
     sp_free(file);
     return;
   }
-  *a = (ckpt_ack){true, file, length, checksum, sync, async, align, unaligned != 0};
+  *a = (ckpt_ack){.got = true,
+                  .file = file,
+                  .length = length,
+                  .checksum = checksum,
+                  .sync_ms = sync,
+                  .async_ms = async,
+                  .align_ms = align,
+                  .unaligned = unaligned != 0};
   if (++p->nacks == jm->ntasks) finalize(jm, p);
 }
 
@@ -932,17 +1004,26 @@ static void task_update(job_master *jm, sp_reader *r) {
     fail_job(jm, msg);
   }
   sp_free(error);
-  if (st == TS_RUNNING && jm->status == JOB_RUNNING && all_running(jm)) start_timer(jm);
+  if (jm->status == JOB_RUNNING && checkpointable(jm)) start_timer(jm);
   if (st == TS_FINISHED)
     for (int i = 0; i < jm->jg->vertices[v].nnodes; i++) {
       op_kind k = jm->jg->nodes[jm->jg->vertices[v].nodes[i]].kind;
-      if (k == OP_SINK_FILE || k == OP_SINK_TWO_PHASE) jm->final_commits = true;
+      /* with checkpoints such sinks commit their last output through a final checkpoint */
+      if ((k == OP_SINK_FILE || k == OP_SINK_TWO_PHASE) && jm->ck.interval_ms <= 0)
+        jm->final_commits = true;
     }
-  if (st == TS_FINISHED && jm->status == JOB_RUNNING) /* a finished task takes no checkpoint */
+  if (st == TS_FINISHED && jm->status == JOB_RUNNING)
     for (pending_ckpt *p = jm->pending, *nx; p; p = nx) {
       nx = p->next;
-      if (!p->acks[task_index(jm, v, s)].got)
-        abort_one(jm, p, "a task finished before it took the checkpoint", true);
+      /* finished without taking it: finished in it. Tasks whose producers have now all
+       * finished get no barrier any more: they take it as sources do. */
+      mark_finished(jm, p, task_index(jm, v, s));
+      for (int v2 = 0; v2 < jm->jg->nvertices; v2++)
+        for (int s2 = 0; s2 < jm->jg->vertices[v2].parallelism; s2++)
+          if (!p->acks[task_index(jm, v2, s2)].got && jm->jg->vertices[v2].ninputs &&
+              trigger_target(jm, v2, s2))
+            send_trigger(jm, p, v2, s2);
+      if (p->nacks == jm->ntasks) finalize(jm, p);
     }
   if (jm->remaining == 0) all_terminal(jm);
 }
@@ -1020,6 +1101,19 @@ static int check_restore(job_master *jm, const ckpt_loaded *l, char *err, size_t
                     "checkpointed with max parallelism %d but now has %d; the max parallelism "
                     "of an operator cannot change",
                     l->dir, n->name, n->uid, op->max_parallelism, n->max_parallelism);
+  }
+  for (int f = 0; f < l->meta.nfinished; f++) {
+    const ckpt_finished *fin = &l->meta.finished[f];
+    int nfin = 0;
+    for (int g = 0; g < l->meta.nfinished; g++)
+      nfin += strcmp(l->meta.finished[g].head_uid, fin->head_uid) == 0;
+    for (int v = 0; v < jg->nvertices; v++)
+      if (strcmp(jg->nodes[jg->vertices[v].head].uid, fin->head_uid) == 0 &&
+          jg->vertices[v].parallelism != fin->parallelism && nfin != fin->parallelism)
+        return sp_err(err, err_len, SPATE_ESTATE,
+                      "%s was taken when %d of the %d subtasks of '%s' had finished; it can "
+                      "only be restored at parallelism %d", l->dir, nfin, fin->parallelism,
+                      jg->vertices[v].name, fin->parallelism);
   }
   for (int c = 0; c < l->nchannels; c++) {
     const ckpt_loaded_channel *ch = &l->channels[c];

@@ -35,7 +35,7 @@ typedef struct te_job {
   job_graph *jg;
   void *dl;
   int tasks; /* live tasks of this job */
-  bool unaligned;
+  bool unaligned, checkpointing;
   int64_t aligned_timeout_ms;
   te_restore *restore; /* the latest loaded, until a new attempt asks for another */
 } te_job;
@@ -295,6 +295,12 @@ static int prepare_restore(te_job *job, const char *path, int attempt, int verte
     tr->ptrs[i] = &tr->views[i];
   }
   const char *head_uid = jg->nodes[v->head].uid;
+  for (int f = 0; f < l->meta.nfinished; f++) { /* the JobMaster checked the parallelism */
+    const ckpt_finished *fin = &l->meta.finished[f];
+    if (strcmp(fin->head_uid, head_uid) == 0 &&
+        (fin->subtask == subtask || fin->parallelism != v->parallelism))
+      opts->finished = true;
+  }
   for (int c = 0; c < l->nchannels; c++) {
     const ckpt_loaded_channel *ch = &l->channels[c];
     if (strcmp(ch->head_uid, head_uid) != 0 || ch->subtask != subtask) continue;
@@ -355,6 +361,8 @@ static void submit_task(task_executor *te, sp_reader *r) {
         char cerr[SP_ERRMSG_MAX];
         if (jobgraph_config(jg, &cfg, cerr, sizeof cerr) == 0) {
           job->unaligned = sp_config_bool(cfg, "execution.checkpointing.unaligned.enabled");
+          job->checkpointing = sp_config_is_set(cfg, "execution.checkpointing.interval") &&
+                               sp_config_duration_ms(cfg, "execution.checkpointing.interval") > 0;
           job->aligned_timeout_ms =
               sp_config_duration_ms(cfg, "execution.checkpointing.aligned-checkpoint-timeout");
           sp_config_free(cfg);
@@ -366,6 +374,7 @@ static void submit_task(task_executor *te, sp_reader *r) {
   te_task_restore *tr = NULL;
   if (rc == 0) {
     opts.unaligned = job->unaligned;
+    opts.checkpointing = job->checkpointing;
     opts.aligned_timeout_ms = job->aligned_timeout_ms;
     if (restore_path && restore_path[0])
       rc = prepare_restore(job, restore_path, attempt, vertex, subtask, &opts, &tr, err, sizeof err);

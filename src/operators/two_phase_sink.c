@@ -142,6 +142,8 @@ int tps_snapshot(tps *e, int64_t id, snap_writer *w) {
     if (rc == 0) rc = pre_commit_current(e, id);
     if (rc == 0) rc = begin(e);
     if (rc < 0) return rc;
+  } else if (e->has_current && (rc = pre_commit_current(e, id)) < 0) { /* the final one */
+    return rc;
   }
   sp_writer entry;
   sp_writer_init(&entry);
@@ -172,6 +174,7 @@ int tps_notify_complete(tps *e, int64_t id) {
   /* the committed prefix is forgotten, also when a later commit failed */
   memmove(e->pending, e->pending + n, sizeof *e->pending * (size_t)(e->npending - n));
   e->npending -= n;
+  if (e->ended && !e->has_current && e->npending == 0) e->op->awaiting_commit = false;
   return rc;
 }
 
@@ -220,6 +223,14 @@ int tps_restore(tps *e, const snap_restore *r) {
 
 int tps_end_input(tps *e) {
   if (e->ended) return 0;
+  if (e->op->checkpointing) {
+    /* Flink's final checkpoint (FLIP-147): what is open is pre-committed by the next checkpoint
+     * and committed when that completes; the task waits for it before finishing, so a failure
+     * elsewhere can never replay output that was already published */
+    e->ended = true;
+    e->op->awaiting_commit = e->has_current || e->npending > 0;
+    return 0;
+  }
   int rc = e->has_current ? pre_commit_current(e, INT64_MAX) : 0;
   if (rc == 0) rc = tps_notify_complete(e, INT64_MAX);
   if (rc == 0) e->ended = true;

@@ -122,6 +122,9 @@ struct op_t {
   const _Atomic bool *cancel;
   const char *uid;                 /* the node's uid (set or generated when the graph is built) */
   const snap_restore *restored;    /* state to restore after open, or NULL (fresh start) */
+  bool checkpointing;              /* the job takes checkpoints (set before open) */
+  bool awaiting_commit;            /* at the end of input: output still to be committed by a
+                                      checkpoint; the task waits for it before it finishes */
   spate_operator_state **ustates;  /* the user's operator state (spate_ctx_operator_state) */
   int nustates;
   /* the task's processing-time service: runs fn on the task thread at or after due_ms */

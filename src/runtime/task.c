@@ -232,6 +232,7 @@ static int setup(task *t) {
     t->ops[i]->schedule = schedule;
     t->ops[i]->task = t;
     if (t->opts.restore_ops) t->ops[i]->restored = t->opts.restore_ops[i];
+    t->ops[i]->checkpointing = t->opts.checkpointing;
     t->nops = i + 1;
   }
   int maxp = 1; /* scratch arrays for the wiring below hold one entry per peer subtask */
@@ -860,6 +861,30 @@ static int finish(task *t) {
   return 0;
 }
 
+/* After the end of input: sinks whose last output is committed by a checkpoint (FLIP-147's
+ * final checkpoint) keep the task running, taking checkpoint triggers and notifications, until
+ * that commit has happened. */
+static bool awaiting_commit(const task *t) {
+  for (int i = 0; i < t->nops; i++)
+    if (t->ops[i]->awaiting_commit) return true;
+  return false;
+}
+
+static int linger(task *t) {
+  while (awaiting_commit(t)) {
+    uint32_t token = sp_event_prepare(&t->event);
+    if (mailbox_has_mail(&t->mail)) {
+      mailbox_run(&t->mail, t);
+      continue;
+    }
+    if (t->pending_rc < 0) return t->pending_rc;
+    if (atomic_load(&t->cancel)) return SPATE_ECANCELED;
+    free_returned(t);
+    sp_event_wait(&t->event, token, 100000000LL);
+  }
+  return t->pending_rc;
+}
+
 static bool input_available(task *t) {
   for (int g = 0; g < t->ngates; g++)
     for (int c = 0; c < t->gates[g].nch; c++) {
@@ -1020,8 +1045,17 @@ static void *task_main(void *arg) {
   if (rc == 0) {
     switch_state(t, TS_RUNNING);
     t->last_flush_ns = sp_mono_ns();
-    rc = t->v->ninputs == 0 ? run_source(t) : run_inputs(t);
-    if (rc == 0) rc = finish(t);
+    if (t->opts.finished) { /* it ended before the checkpoint: only its end goes on */
+      SP_INFO("task", "%s had finished when the checkpoint was taken; it is not run again.",
+              t->name);
+      for (int k = 0; rc == 0 && k < t->nwriters; k++)
+        rc = rw_broadcast_event(&t->writers[k], EL_END_OF_PARTITION, NULL, 0);
+      flush_all(t);
+    } else {
+      rc = t->v->ninputs == 0 ? run_source(t) : run_inputs(t);
+      if (rc == 0) rc = finish(t);
+      if (rc == 0) rc = linger(t);
+    }
   }
   /* A task that completed its work is FINISHED even if a cancel came late; any failure after a
    * cancel request is part of cancelling (as Flink ignores exceptions while cancelling). */

@@ -69,6 +69,9 @@ typedef struct task_config {
 
 /* Per task settings of a job run. */
 typedef struct task_options {
+  bool checkpointing;          /* the job takes checkpoints: sinks commit through them */
+  bool finished;               /* restored as finished (it had finished when the checkpoint was
+                                  taken): it sends the end of its output and runs nothing */
   bool unaligned;              /* execution.checkpointing.unaligned.enabled */
   int64_t aligned_timeout_ms;  /* execution.checkpointing.aligned-checkpoint-timeout */
   /* state to start from, or NULL: per operator of the chain (NULL entries: nothing for it),

@@ -120,7 +120,9 @@ window="--window-ms 1000000"
 "$SPATE" run -p 2 -D log.level=WARN "$job" --output "$tmp/ref2" --pace-us 0 $window >/dev/null 2>&1
 expected=$(lines "$tmp/ref2")
 if run_killed corrupt 2 -D state.checkpoints.num-retained=3; then
-  newest=$(ls -d "$tmp/ck-corrupt/$id"/chk-* | sort -t- -k2 -n | while read -r d; do [ -f "$d/_metadata" ] && echo "$d"; done | tail -1)
+  # the newest complete one (the newest directory may be a checkpoint the kill interrupted)
+  newest=$(ls -d "$tmp/ck-corrupt/$id"/chk-* | sort -t- -k2 -n |
+    while read -r d; do if [ -f "$d/_metadata" ]; then echo "$d"; fi; done | tail -1)
   state=$(ls "$newest"/*.state | head -1)
   printf '\xff' | dd of="$state" bs=1 seek=40 conv=notrunc 2>/dev/null
   set +e

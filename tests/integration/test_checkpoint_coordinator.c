@@ -170,18 +170,24 @@ static void test_fixed_delay_attempts(void **state) {
   spate_job_result_free(r);
 }
 
-/* Subtask 0 runs through and finishes (its file sink commits its final output); subtask 1 fails
- * afterwards. A restart would replay subtask 0 from the last checkpoint and publish its output
- * twice, so the job fails instead, saying why. */
+/* Subtask 0 reaches the end of its input and finishes while subtask 1 still runs; then
+ * subtask 1 fails. With checkpoints (FLIP-147) subtask 0's file sink commits its last output only
+ * through a checkpoint taken after its input ended, and that checkpoint records subtask 0 as
+ * finished: the restart does not run it again, and every record is in the output once. Without
+ * checkpoints the sink commits at the end of its input, so a restart would publish it twice:
+ * the job fails instead, saying why. */
 static _Atomic int g_sub0_done;
+static _Atomic int64_t g_sub0_done_ms;
 int cc_slow_gen(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
-  if (spate_ctx_subtask(ctx) == 1 && i % 100 == 0) usleep(500);
+  if (spate_ctx_subtask(ctx) == 1 && i % 100 == 0) usleep(2000);
   spate_rb_set_bigint(out, 0, i % 11);
   spate_rb_set_bigint(out, 1, i);
   return 0;
 }
 int cc_fail_late(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
-  if (spate_ctx_subtask(ctx) == 1 && atomic_load(&g_sub0_done) && atomic_load(&g_fail_every)) {
+  /* late: checkpoints taken after subtask 0 finished have completed meanwhile */
+  if (spate_ctx_subtask(ctx) == 1 && atomic_load(&g_sub0_done) && atomic_load(&g_fail_every) &&
+      spate_ctx_processing_time(ctx) - atomic_load(&g_sub0_done_ms) > 150) {
     atomic_store(&g_fail_every, 0);
     return spate_ctx_fail(ctx, "injected late failure");
   }
@@ -190,35 +196,64 @@ int cc_fail_late(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
   return 0;
 }
 void cc_close_mark(spate_ctx *ctx, void *user) {
-  if (spate_ctx_subtask(ctx) == 0) atomic_store(&g_sub0_done, 1);
+  if (spate_ctx_subtask(ctx) != 0) return;
+  atomic_store(&g_sub0_done_ms, spate_ctx_processing_time(ctx));
+  atomic_store(&g_sub0_done, 1);
 }
 
-static void test_no_restart_after_final_commit(void **state) {
+static spate_job_result *run_finishing(const char *dir, bool checkpoints) {
   reset();
   atomic_store(&g_sub0_done, 0);
   atomic_store(&g_fail_every, 1);
-  char dir[] = "/tmp/spate_cc_XXXXXX";
-  assert_non_null(mkdtemp(dir));
   char ck[256], out[256];
   snprintf(ck, sizeof ck, "%s/ck", dir);
   snprintf(out, sizeof out, "%s/out", dir);
   spate_env *env = spate_env_create();
   spate_env_set_parallelism(env, 2);
-  spate_env_set(env, "execution.checkpointing.interval", "20 ms");
-  spate_env_set(env, "state.checkpoints.dir", ck);
+  if (checkpoints) {
+    spate_env_set(env, "execution.checkpointing.interval", "20 ms");
+    spate_env_set(env, "state.checkpoints.dir", ck);
+  }
   spate_env_set(env, "restart-strategy.type", "fixed-delay");
+  spate_env_set(env, "restart-strategy.fixed-delay.delay", "10 ms");
   const spate_schema *s = spate_env_schema(env, "k BIGINT, i BIGINT");
-  spate_stream *st = spate_generate(env, s, cc_slow_gen, 40000);
-  st = spate_udf_lifecycle(spate_map(st, cc_fail_late, s), NULL, cc_close_mark);
+  spate_stream *st = spate_uid(spate_generate(env, s, cc_slow_gen, 40000), "gen");
+  st = spate_uid(spate_udf_lifecycle(spate_map(st, cc_fail_late, s), NULL, cc_close_mark), "map");
   spate_file_sink_options o = {.bucket_format = ""};
-  spate_sink_file(st, out, &o);
+  spate_uid(spate_sink_file(st, out, &o), "sink");
   spate_job_result *r = spate_execute(env, "final-commit");
+  spate_env_free(env);
+  return r;
+}
+
+static void test_restart_after_a_subtask_finished(void **state) {
+  char dir[] = "/tmp/spate_cc_XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  spate_job_result *r = run_finishing(dir, true);
+  if (spate_job_result_status(r) != SPATE_JOB_FINISHED)
+    fail_msg("job failed: %s", spate_job_result_error(r));
+  assert_int_equal(spate_job_result_restarts(r), 1);
+  spate_job_result_free(r);
+  char cmd[600];
+  /* every record once: 40000 lines, 40000 distinct */
+  snprintf(cmd, sizeof cmd,
+           "[ \"$(find '%s/out' -type f ! -name '.*' -exec cat {} + | wc -l)\" = 40000 ] && "
+           "[ \"$(find '%s/out' -type f ! -name '.*' -exec cat {} + | sort -u | wc -l)\" = 40000 ]",
+           dir, dir);
+  assert_int_equal(system(cmd), 0);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
+static void test_no_restart_after_final_commit_without_checkpoints(void **state) {
+  char dir[] = "/tmp/spate_cc_XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  spate_job_result *r = run_finishing(dir, false);
   assert_int_equal(spate_job_result_status(r), SPATE_JOB_FAILED);
   assert_int_equal(spate_job_result_restarts(r), 0);
   assert_non_null(strstr(spate_job_result_error(r), "injected late failure"));
   assert_non_null(strstr(spate_job_result_error(r), "not restarted"));
   spate_job_result_free(r);
-  spate_env_free(env);
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   assert_int_equal(system(cmd), 0);
@@ -258,7 +293,8 @@ int main(void) {
       cmocka_unit_test(test_no_restart),
       cmocka_unit_test(test_fixed_delay_attempts),
       cmocka_unit_test(test_retained_on_cancellation),
-      cmocka_unit_test(test_no_restart_after_final_commit),
+      cmocka_unit_test(test_restart_after_a_subtask_finished),
+      cmocka_unit_test(test_no_restart_after_final_commit_without_checkpoints),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
