@@ -16,7 +16,7 @@
  *   str job id, i64 checkpoint id, i64 timestamp ms, u8 savepoint,
  *   u32 nfiles, nfiles x (str file name, i32 vertex, i32 subtask, i32 vertex parallelism,
  *                         u64 payload length, u64 checksum),
- *   u32 nfinished, nfinished x (str head uid, i32 subtask, i32 parallelism)
+ *   u32 nfinished, nfinished x (str chain uids, i32 subtask, i32 parallelism)
  * A state file's payload is a task snapshot (state/snapshot.h, snap_task).
  *
  * Reading never trusts a byte: a wrong magic, a short file, a length that does not match, a
@@ -78,9 +78,9 @@ typedef struct ckpt_file {
 
 /* A subtask that had finished when the checkpoint was taken (Flink's finished tasks in
  * checkpoints, FLIP-147): it has no state file, and a restore does not run it again. Named by
- * the uid of its task's first operator. */
+ * the uids of its task's operators in chain order, joined by '\n' (jobgraph_chain_uids). */
 typedef struct ckpt_finished {
-  char *head_uid;
+  char *head_uid; /* the chain's uids */
   int subtask, parallelism;
 } ckpt_finished;
 

@@ -767,6 +767,7 @@ static void finalize(job_master *jm, pending_ckpt *p) {
   m.savepoint = p->savepoint;
   m.files = sp_calloc((size_t)jm->ntasks + 1, sizeof *m.files);
   m.finished = sp_calloc((size_t)jm->ntasks + 1, sizeof *m.finished);
+  bool oom = false;
   uint64_t size = 0;
   int64_t sync = 0, async = 0, align = 0;
   bool unaligned = false;
@@ -778,9 +779,13 @@ static void finalize(job_master *jm, pending_ckpt *p) {
       if (a->align_ms > align) align = a->align_ms;
       unaligned |= a->unaligned;
       if (a->finished && m.finished) {
-        const jg_vertex *vx = &jm->jg->vertices[v];
+        char *chain = jobgraph_chain_uids(jm->jg, v);
+        if (!chain) {
+          oom = true;
+          continue;
+        }
         m.finished[m.nfinished++] =
-            (ckpt_finished){jm->jg->nodes[vx->head].uid, s, vx->parallelism};
+            (ckpt_finished){chain, s, jm->jg->vertices[v].parallelism};
         continue;
       }
       if (!a->file || !a->file[0]) continue;
@@ -794,9 +799,11 @@ static void finalize(job_master *jm, pending_ckpt *p) {
       size += a->length;
     }
   char err[SP_ERRMSG_MAX];
-  int rc = m.files && m.finished ? ckpt_write_metadata(p->dir, &m, err, sizeof err)
-                                 : sp_err(err, sizeof err, SPATE_ENOMEM, "out of memory");
-  sp_free(m.files); /* the names belong to the acks, the uids to the graph */
+  int rc = m.files && m.finished && !oom
+               ? ckpt_write_metadata(p->dir, &m, err, sizeof err)
+               : sp_err(err, sizeof err, SPATE_ENOMEM, "out of memory");
+  sp_free(m.files); /* the names belong to the acks */
+  for (int i = 0; m.finished && i < m.nfinished; i++) sp_free(m.finished[i].head_uid);
   sp_free(m.finished);
   if (rc < 0) {
     checkpoint_failed(jm, p, err);
@@ -1107,13 +1114,35 @@ static int check_restore(job_master *jm, const ckpt_loaded *l, char *err, size_t
     int nfin = 0;
     for (int g = 0; g < l->meta.nfinished; g++)
       nfin += strcmp(l->meta.finished[g].head_uid, fin->head_uid) == 0;
-    for (int v = 0; v < jg->nvertices; v++)
-      if (strcmp(jg->nodes[jg->vertices[v].head].uid, fin->head_uid) == 0 &&
-          jg->vertices[v].parallelism != fin->parallelism && nfin != fin->parallelism)
+    size_t head_len = strcspn(fin->head_uid, "\n");
+    for (int v = 0; v < jg->nvertices; v++) {
+      char *chain = jobgraph_chain_uids(jg, v);
+      if (!chain) return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
+      bool same = strcmp(chain, fin->head_uid) == 0;
+      /* a task that shares an operator with a finished one must be that same chain */
+      bool overlaps = false;
+      for (const char *u = fin->head_uid; *u;) {
+        size_t n = strcspn(u, "\n");
+        for (const char *c = chain; *c && !overlaps;) {
+          size_t k = strcspn(c, "\n");
+          overlaps = k == n && memcmp(c, u, n) == 0;
+          c += k + (c[k] ? 1 : 0);
+        }
+        u += n + (u[n] ? 1 : 0);
+      }
+      sp_free(chain);
+      if (overlaps && !same)
+        return sp_err(err, err_len, SPATE_ESTATE,
+                      "%s was taken when the task starting with operator uid '%.*s' had "
+                      "finished, and '%s' now chains its operators differently; restore with "
+                      "the same chaining", l->dir, (int)head_len, fin->head_uid,
+                      jg->vertices[v].name);
+      if (same && jg->vertices[v].parallelism != fin->parallelism && nfin != fin->parallelism)
         return sp_err(err, err_len, SPATE_ESTATE,
                       "%s was taken when %d of the %d subtasks of '%s' had finished; it can "
                       "only be restored at parallelism %d", l->dir, nfin, fin->parallelism,
                       jg->vertices[v].name, fin->parallelism);
+    }
   }
   for (int c = 0; c < l->nchannels; c++) {
     const ckpt_loaded_channel *ch = &l->channels[c];

@@ -295,12 +295,14 @@ static int prepare_restore(te_job *job, const char *path, int attempt, int verte
     tr->ptrs[i] = &tr->views[i];
   }
   const char *head_uid = jg->nodes[v->head].uid;
-  for (int f = 0; f < l->meta.nfinished; f++) { /* the JobMaster checked the parallelism */
+  char *chain = l->meta.nfinished ? jobgraph_chain_uids(jg, vertex) : NULL;
+  for (int f = 0; chain && f < l->meta.nfinished; f++) { /* the JobMaster checked the rest */
     const ckpt_finished *fin = &l->meta.finished[f];
-    if (strcmp(fin->head_uid, head_uid) == 0 &&
+    if (strcmp(fin->head_uid, chain) == 0 &&
         (fin->subtask == subtask || fin->parallelism != v->parallelism))
       opts->finished = true;
   }
+  sp_free(chain);
   for (int c = 0; c < l->nchannels; c++) {
     const ckpt_loaded_channel *ch = &l->channels[c];
     if (strcmp(ch->head_uid, head_uid) != 0 || ch->subtask != subtask) continue;

@@ -656,6 +656,23 @@ static int check_uids(const job_graph *jg, char *err, size_t err_len) {
   return 0;
 }
 
+char *jobgraph_chain_uids(const job_graph *jg, int v) {
+  const jg_vertex *x = &jg->vertices[v];
+  size_t len = 1;
+  for (int i = 0; i < x->nnodes; i++) len += strlen(jg->nodes[x->nodes[i]].uid) + 1;
+  char *out = sp_malloc(len);
+  if (!out) return NULL;
+  size_t at = 0;
+  for (int i = 0; i < x->nnodes; i++) {
+    size_t n = strlen(jg->nodes[x->nodes[i]].uid);
+    if (i) out[at++] = '\n';
+    memcpy(out + at, jg->nodes[x->nodes[i]].uid, n);
+    at += n;
+  }
+  out[at] = 0;
+  return out;
+}
+
 bool sg_uid_generated(const sg_node *n) { return n->uid && strncmp(n->uid, "auto-", 5) == 0; }
 
 static void put_conf_pair(void *arg, const char *key, const char *value) {

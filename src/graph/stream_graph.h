@@ -221,6 +221,9 @@ int jobgraph_decode(const void *data, size_t len, job_graph **out, char *err, si
 int sg_set_config(stream_graph *g, const sp_config *cfg);
 /* A configuration holding the job's keys (defaults for the rest). *out owned by the caller. */
 int jobgraph_config(const job_graph *jg, sp_config **out, char *err, size_t err_len);
+/* The uids of vertex v's chain in order, joined by '\n' (how checkpoints name a task that had
+ * finished); sp_malloc'ed, NULL on allocation failure. */
+char *jobgraph_chain_uids(const job_graph *jg, int v);
 /* True when the node's uid was generated (no spate_uid was given): "auto-<16 hex digits>" from
  * the node's position and its inputs, as Flink's StreamGraphHasher. */
 bool sg_uid_generated(const sg_node *n);

@@ -760,23 +760,29 @@ typedef struct trigger_mail {
   uint8_t payload[];
 } trigger_mail;
 
+/* A trigger. A source snapshots at once. A task with inputs gets one only when all its producers
+ * have finished (FLIP-147): their last records may still be in its channels, so the trigger
+ * counts as a barrier on every channel that has ended, and the snapshot is taken once every
+ * channel has ended or delivered the barrier (ck_progress), after all that data. */
 static void trigger_mail_fn(void *owner, void *arg, bool run) {
   task *t = owner;
   trigger_mail *m = arg;
   if (run && atomic_load(&t->state) == TS_RUNNING && t->pending_rc == 0 &&
-      m->b.id > t->ck.last) {
+      m->b.id > t->ck.last && !(t->ck.id && t->ck.id > m->b.id)) {
     int rc = 0;
-    if (t->ck.id) rc = ck_abort(t, t->ck.id, false);
-    if (rc == 0) {
-      ck_start(t, m->b.id);
-      rc = ck_remember_barrier(t, m->payload, m->len);
+    if (t->ck.id && t->ck.id < m->b.id) rc = ck_abort(t, t->ck.id, false);
+    if (rc == 0 && !t->ck.id) ck_start(t, m->b.id); /* same id: joins the alignment under way */
+    if (rc == 0) rc = ck_remember_barrier(t, m->payload, m->len);
+    if (rc == 0 && t->v->ninputs) {
+      rc = ck_progress(t);
+    } else if (rc == 0) {
+      rc = ck_snapshot(t);
+      if (rc == 0) {
+        sp_writer_init(&t->ck.channel);
+        rc = ck_finish(t);
+      }
+      if (rc == 0 && (m->b.flags & BARRIER_STOP)) t->stop_requested = true;
     }
-    if (rc == 0) rc = ck_snapshot(t);
-    if (rc == 0) {
-      sp_writer_init(&t->ck.channel);
-      rc = ck_finish(t);
-    }
-    if (rc == 0 && (m->b.flags & BARRIER_STOP)) t->stop_requested = true;
     if (rc < 0) t->pending_rc = rc;
   }
   sp_free(m);

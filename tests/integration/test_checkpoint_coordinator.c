@@ -245,6 +245,66 @@ static void test_restart_after_a_subtask_finished(void **state) {
   assert_int_equal(system(cmd), 0);
 }
 
+/* The sources finish while a slow map behind a rebalance still has their last records queued;
+ * then the map fails. The checkpoints taken after the sources finished must hold those records
+ * (the map is triggered directly but snapshots only after reading all of its input): every
+ * record is in the output once. */
+static _Atomic int64_t g_generated;
+int cc_count_gen(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
+  atomic_fetch_add(&g_generated, 1);
+  spate_rb_set_bigint(out, 0, i % 11);
+  spate_rb_set_bigint(out, 1, i);
+  return 0;
+}
+int cc_slow_fail(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
+  usleep(40);
+  int64_t n = atomic_fetch_add(&g_mapped, 1) + 1;
+  if (atomic_load(&g_generated) >= 8000 && n >= 5600 && atomic_load(&g_fail_every)) {
+    atomic_store(&g_fail_every, 0);
+    return spate_ctx_fail(ctx, "injected failure after the sources finished");
+  }
+  spate_rb_set_field(out, 0, in, 0);
+  spate_rb_set_field(out, 1, in, 1);
+  return 0;
+}
+
+static void test_restart_after_sources_finished(void **state) {
+  reset();
+  atomic_store(&g_generated, 0);
+  atomic_store(&g_fail_every, 1);
+  char dir[] = "/tmp/spate_cc_XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char ck[256], out[256];
+  snprintf(ck, sizeof ck, "%s/ck", dir);
+  snprintf(out, sizeof out, "%s/out", dir);
+  spate_env *env = spate_env_create();
+  spate_env_set_parallelism(env, 2);
+  spate_env_set(env, "execution.checkpointing.interval", "20 ms");
+  spate_env_set(env, "state.checkpoints.dir", ck);
+  spate_env_set(env, "restart-strategy.type", "fixed-delay");
+  spate_env_set(env, "restart-strategy.fixed-delay.delay", "10 ms");
+  const spate_schema *s = spate_env_schema(env, "k BIGINT, i BIGINT");
+  /* 8000 records fit in the exchange's buffers: the sources finish at once */
+  spate_stream *st = spate_uid(spate_generate(env, s, cc_count_gen, 8000), "gen");
+  st = spate_uid(spate_map(spate_rebalance(st), cc_slow_fail, s), "slow");
+  spate_file_sink_options o = {.bucket_format = ""};
+  spate_uid(spate_sink_file(st, out, &o), "sink");
+  spate_job_result *r = spate_execute(env, "sources-finished");
+  if (spate_job_result_status(r) != SPATE_JOB_FINISHED)
+    fail_msg("job failed: %s", spate_job_result_error(r));
+  assert_int_equal(spate_job_result_restarts(r), 1);
+  spate_job_result_free(r);
+  spate_env_free(env);
+  char cmd[1200];
+  snprintf(cmd, sizeof cmd,
+           "[ \"$(find '%s' -type f ! -name '.*' -exec cat {} + | wc -l)\" = 8000 ] && "
+           "[ \"$(find '%s' -type f ! -name '.*' -exec cat {} + | sort -u | wc -l)\" = 8000 ]",
+           out, out);
+  assert_int_equal(system(cmd), 0);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 static void test_no_restart_after_final_commit_without_checkpoints(void **state) {
   char dir[] = "/tmp/spate_cc_XXXXXX";
   assert_non_null(mkdtemp(dir));
@@ -295,6 +355,7 @@ int main(void) {
       cmocka_unit_test(test_retained_on_cancellation),
       cmocka_unit_test(test_restart_after_a_subtask_finished),
       cmocka_unit_test(test_no_restart_after_final_commit_without_checkpoints),
+      cmocka_unit_test(test_restart_after_sources_finished),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
