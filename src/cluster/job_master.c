@@ -260,11 +260,9 @@ static void encode_result(job_master *jm, sp_writer *w) {
   sp_put_bytes(w, jm->stats.data, jm->stats.len);
 }
 
-/* Each TaskExecutor that ran a subtask of the current attempt drops its partitions. */
-static void release_partitions(job_master *jm) {
-  sp_writer w;
-  char key[48];
-  snprintf(key, sizeof key, "%s-%d", jm->jg->job_id, jm->attempt);
+/* Sends payload (consumed) once to every TaskExecutor that runs a subtask of the current
+ * attempt. */
+static void send_to_executors(job_master *jm, uint32_t type, sp_writer *payload) {
   for (int v = 0; v < jm->jg->nvertices; v++)
     for (int s = 0; s < jm->jg->vertices[v].parallelism; s++) {
       const char *te = jm->exec[v][s].te;
@@ -276,10 +274,22 @@ static void release_partitions(job_master *jm) {
             break;
           }
       if (seen) continue;
+      sp_writer w;
       sp_writer_init(&w);
-      sp_put_str(&w, key);
-      rpc_send(jm->rpc, te, MSG_RELEASE_PARTITIONS, &w);
+      sp_put_bytes(&w, payload->data, payload->len);
+      rpc_send(jm->rpc, te, type, &w);
     }
+  sp_writer_free(payload);
+}
+
+/* Each TaskExecutor that ran a subtask of the current attempt drops its partitions. */
+static void release_partitions(job_master *jm) {
+  char key[48];
+  snprintf(key, sizeof key, "%s-%d", jm->jg->job_id, jm->attempt);
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_str(&w, key);
+  send_to_executors(jm, MSG_RELEASE_PARTITIONS, &w);
 }
 
 static void abort_pending(job_master *jm, const char *why, bool notify);
@@ -562,25 +572,13 @@ static void send_self_after(job_master *jm, uint32_t type, int64_t value, int64_
 
 /* Tells every TaskExecutor running the current attempt that checkpoint id completed/aborted. */
 static void notify_tasks(job_master *jm, int64_t id, bool complete) {
-  for (int v = 0; v < jm->jg->nvertices; v++)
-    for (int s = 0; s < jm->jg->vertices[v].parallelism; s++) {
-      const char *te = jm->exec[v][s].te;
-      bool seen = !te[0];
-      for (int pv = 0; !seen && pv <= v; pv++)
-        for (int ps = 0; ps < jm->jg->vertices[pv].parallelism && !(pv == v && ps >= s); ps++)
-          if (strcmp(jm->exec[pv][ps].te, te) == 0) {
-            seen = true;
-            break;
-          }
-      if (seen) continue;
-      sp_writer w;
-      sp_writer_init(&w);
-      sp_put_str(&w, jm->jg->job_id);
-      sp_put_i32(&w, jm->attempt);
-      sp_put_i64(&w, id);
-      sp_put_u8(&w, complete);
-      rpc_send(jm->rpc, te, MSG_NOTIFY_CHECKPOINT, &w);
-    }
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_str(&w, jm->jg->job_id);
+  sp_put_i32(&w, jm->attempt);
+  sp_put_i64(&w, id);
+  sp_put_u8(&w, complete);
+  send_to_executors(jm, MSG_NOTIFY_CHECKPOINT, &w);
 }
 
 static void pending_free(job_master *jm, pending_ckpt *p) {

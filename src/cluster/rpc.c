@@ -175,9 +175,9 @@ void rpc_endpoint_stop(rpc_endpoint *ep) {
   sp_free(ep);
 }
 
-int rpc_send_after(rpc_service *s, const char *to, uint32_t type, sp_writer *payload,
-                   int64_t delay_ms) {
-  if (delay_ms <= 0) return rpc_send(s, to, type, payload);
+/* Queues the writer's bytes for `to`: at once (due_ns 0) or when due_ns has come. */
+static int deliver(rpc_service *s, const char *to, uint32_t type, sp_writer *payload,
+                   int64_t due_ns) {
   if (payload->failed) {
     sp_writer_free(payload);
     return SPATE_ENOMEM;
@@ -189,11 +189,13 @@ int rpc_send_after(rpc_service *s, const char *to, uint32_t type, sp_writer *pay
   }
   m->type = type;
   m->data = sp_writer_take(payload, &m->len);
-  m->due_ns = sp_mono_ns() + delay_ms * 1000000LL;
+  m->due_ns = due_ns;
   pthread_mutex_lock(&s->mu);
   rpc_endpoint *ep = s->endpoints;
   while (ep && strcmp(ep->address, to) != 0) ep = ep->next;
-  if (ep) {
+  if (ep && !due_ns) {
+    enqueue(ep, m); /* under the table lock: the endpoint cannot be freed meanwhile */
+  } else if (ep) {
     pthread_mutex_lock(&ep->mu);
     rpc_msg **pp = &ep->delayed;
     while (*pp && (*pp)->due_ns <= m->due_ns) pp = &(*pp)->next;
@@ -211,27 +213,12 @@ int rpc_send_after(rpc_service *s, const char *to, uint32_t type, sp_writer *pay
   return 0;
 }
 
+int rpc_send_after(rpc_service *s, const char *to, uint32_t type, sp_writer *payload,
+                   int64_t delay_ms) {
+  if (delay_ms <= 0) return deliver(s, to, type, payload, 0);
+  return deliver(s, to, type, payload, sp_mono_ns() + delay_ms * 1000000LL);
+}
+
 int rpc_send(rpc_service *s, const char *to, uint32_t type, sp_writer *payload) {
-  if (payload->failed) {
-    sp_writer_free(payload);
-    return SPATE_ENOMEM;
-  }
-  rpc_msg *m = sp_calloc(1, sizeof *m);
-  if (!m) {
-    sp_writer_free(payload);
-    return SPATE_ENOMEM;
-  }
-  m->type = type;
-  m->data = sp_writer_take(payload, &m->len);
-  pthread_mutex_lock(&s->mu);
-  rpc_endpoint *ep = s->endpoints;
-  while (ep && strcmp(ep->address, to) != 0) ep = ep->next;
-  if (ep) enqueue(ep, m); /* under the table lock: the endpoint cannot be freed meanwhile */
-  pthread_mutex_unlock(&s->mu);
-  if (!ep) {
-    sp_free(m->data);
-    sp_free(m);
-    return SPATE_ENOENT;
-  }
-  return 0;
+  return deliver(s, to, type, payload, 0);
 }

@@ -658,17 +658,21 @@ static int ck_go_unaligned(task *t) {
   return t->ck.nrecording ? 0 : ck_finish(t);
 }
 
-/* After a channel delivered its barrier or ended: take the snapshot or finish when due. */
-static int ck_progress(task *t) {
-  if (!t->ck.id || !t->ck.barrier) return 0;
-  if (t->ck.snapshotted) return t->ck.nrecording ? 0 : ck_finish(t);
-  if (!ck_all_done(t)) return 0;
+/* Takes the snapshot and hands it over at once: no channel state to wait for. */
+static int ck_take(task *t) {
   int rc = ck_snapshot(t);
   if (rc == 0) {
     sp_writer_init(&t->ck.channel);
     rc = ck_finish(t);
   }
   return rc;
+}
+
+/* After a channel delivered its barrier or ended: take the snapshot or finish when due. */
+static int ck_progress(task *t) {
+  if (!t->ck.id || !t->ck.barrier) return 0;
+  if (t->ck.snapshotted) return t->ck.nrecording ? 0 : ck_finish(t);
+  return ck_all_done(t) ? ck_take(t) : 0;
 }
 
 static bool ck_may_go_unaligned(const task *t, const el_barrier *b) {
@@ -776,11 +780,7 @@ static void trigger_mail_fn(void *owner, void *arg, bool run) {
     if (rc == 0 && t->v->ninputs) {
       rc = ck_progress(t);
     } else if (rc == 0) {
-      rc = ck_snapshot(t);
-      if (rc == 0) {
-        sp_writer_init(&t->ck.channel);
-        rc = ck_finish(t);
-      }
+      rc = ck_take(t);
       if (rc == 0 && (m->b.flags & BARRIER_STOP)) t->stop_requested = true;
     }
     if (rc < 0) t->pending_rc = rc;
