@@ -1076,6 +1076,20 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
   }
 }
 
+/* Whether two chains ('\n'-joined uids, jobgraph_chain_uids) have an operator in common. */
+static bool chains_share_uid(const char *a, const char *b) {
+  for (const char *u = a; *u;) {
+    size_t n = strcspn(u, "\n");
+    for (const char *c = b; *c;) {
+      size_t k = strcspn(c, "\n");
+      if (k == n && memcmp(c, u, n) == 0) return true;
+      c += k + (c[k] ? 1 : 0);
+    }
+    u += n + (u[n] ? 1 : 0);
+  }
+  return false;
+}
+
 /* Checks that the state of the checkpoint being restored maps onto this job: every operator
  * state finds its operator by uid (unless --allow-non-restored-state), max parallelism is
  * unchanged, and in-flight data of an unaligned checkpoint meets the same parallelism. */
@@ -1118,16 +1132,7 @@ static int check_restore(job_master *jm, const ckpt_loaded *l, char *err, size_t
       if (!chain) return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
       bool same = strcmp(chain, fin->head_uid) == 0;
       /* a task that shares an operator with a finished one must be that same chain */
-      bool overlaps = false;
-      for (const char *u = fin->head_uid; *u;) {
-        size_t n = strcspn(u, "\n");
-        for (const char *c = chain; *c && !overlaps;) {
-          size_t k = strcspn(c, "\n");
-          overlaps = k == n && memcmp(c, u, n) == 0;
-          c += k + (c[k] ? 1 : 0);
-        }
-        u += n + (u[n] ? 1 : 0);
-      }
+      bool overlaps = chains_share_uid(chain, fin->head_uid);
       sp_free(chain);
       if (overlaps && !same)
         return sp_err(err, err_len, SPATE_ESTATE,
