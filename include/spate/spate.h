@@ -624,6 +624,24 @@ void spate_env_set_buffer_timeout(spate_env *env, int64_t ms);
 void spate_env_disable_operator_chaining(spate_env *env);
 /* The first build error, or NULL. */
 const char *spate_env_error(const spate_env *env);
+
+/* Processing time. Everything a job does by processing time (processing-time timers and windows,
+ * state TTL, periodic watermarks, the buffer timeout, file rolling, checkpoint intervals and
+ * timeouts, alignment timeouts, restart delays, rate-limited sources) reads one clock: the system
+ * clock, unless the environment is given another. A manual clock (Flink's
+ * TestProcessingTimeService) stands still until the program moves it, so a test decides exactly
+ * when timers fire; a job waiting for a time notices at once when the clock reaches it. */
+typedef struct spate_clock spate_clock;
+/* A manual clock at start_ms; NULL when out of memory. Free it after the jobs using it ended. */
+spate_clock *spate_manual_clock_create(int64_t start_ms);
+void spate_manual_clock_free(spate_clock *clock);
+/* Moves a manual clock forward by ms / to ms (never backwards). */
+void spate_manual_clock_advance(spate_clock *clock, int64_t ms);
+void spate_manual_clock_set(spate_clock *clock, int64_t ms);
+/* The clock's time in ms (NULL: the system clock, ms since the epoch). */
+int64_t spate_clock_now(const spate_clock *clock);
+/* The clock of the jobs this environment executes from now on (NULL: the system clock). */
+void spate_env_set_clock(spate_env *env, spate_clock *clock);
 /* Parses a schema owned by the environment (freed with it); NULL and an env error on failure. */
 const spate_schema *spate_env_schema(spate_env *env, const char *spec);
 
@@ -826,6 +844,36 @@ typedef enum spate_job_status {
 typedef struct spate_job_result spate_job_result;
 typedef struct spate_job_client spate_job_client;
 
+/* Events of a running job, for programs that watch it (tests, tools): the job's status switches
+ * (Flink's JobStatus names: RUNNING, RESTARTING, FAILING, FAILED, CANCELLING, CANCELED,
+ * FINISHED), every subtask's state switches (Flink's ExecutionState names), and checkpoints and
+ * savepoints that complete or fail. */
+typedef enum spate_job_event_type {
+  SPATE_EVENT_JOB_STATUS = 1,
+  SPATE_EVENT_TASK_STATE = 2,
+  SPATE_EVENT_CHECKPOINT_COMPLETED = 3,
+  SPATE_EVENT_CHECKPOINT_FAILED = 4,
+} spate_job_event_type;
+typedef struct spate_job_event {
+  spate_job_event_type type;
+  const char *job_id;
+  const char *state;     /* JOB_STATUS, TASK_STATE: the new state */
+  const char *task;      /* TASK_STATE: "name (i/p)" */
+  int vertex, subtask;   /* TASK_STATE: the job vertex (0-based) and subtask */
+  int attempt;           /* the job's execution attempt (0, then one more per restart) */
+  int64_t checkpoint_id; /* CHECKPOINT_*: its id */
+  bool savepoint;        /* CHECKPOINT_*: a savepoint */
+  const char *path;      /* CHECKPOINT_COMPLETED: its directory */
+  const char *message;   /* CHECKPOINT_FAILED: why; TASK_STATE FAILED and JOB_STATUS FAILED: the
+                            failure (else NULL) */
+} spate_job_event;
+/* Called for every event of a job, one at a time and in order, on a thread of the cluster's; the
+ * event and its strings are valid during the call only. It must return quickly and must not
+ * call the job's client. */
+typedef void (*spate_job_listener)(void *arg, const spate_job_event *e);
+/* The listener of the jobs this environment executes from now on (fn NULL: none). */
+void spate_env_set_job_listener(spate_env *env, spate_job_listener fn, void *arg);
+
 /* Runs the job to completion on the embedded MiniCluster. Never NULL except out of memory. */
 spate_job_result *spate_execute(spate_env *env, const char *job_name);
 /* Submits the job and returns at once; NULL and an env error if it could not be submitted. */
@@ -835,6 +883,14 @@ const char *spate_job_client_id(const spate_job_client *c);
 void spate_job_client_cancel(spate_job_client *c);
 /* Waits for the end of the job, frees the client and returns the result. */
 spate_job_result *spate_job_client_wait(spate_job_client *c);
+/* Waits at most timeout_ms (real time) for the end of the job: the result (the client freed), or
+ * NULL if the job still runs (the client stays valid). */
+spate_job_result *spate_job_client_wait_for(spate_job_client *c, int64_t timeout_ms);
+/* Triggers a checkpoint now (Flink's `flink checkpoint <job id>`) into the job's checkpoint
+ * directory (state.checkpoints.dir, else $TMPDIR/spate-checkpoints) and waits for it; *id (may
+ * be NULL) gets its id. It counts like a periodic checkpoint. Returns 0 or a negative code with
+ * the reason in err. */
+int spate_job_client_checkpoint(spate_job_client *c, int64_t *id, char *err, size_t err_len);
 /* Triggers a savepoint into dir (NULL: state.savepoints.dir) and waits for it; on success
  * writes the savepoint's directory into path. With stop set the job then stops (Flink's
  * stop-with-savepoint: sources end, the job finishes). Returns 0 or a negative code with the

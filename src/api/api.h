@@ -60,6 +60,9 @@ struct spate_env {
   bool chaining_disabled;
   char *artifact;         /* object holding the UDFs; NULL: the main program */
   bool artifact_known;
+  spate_clock *clock;     /* processing time of its jobs; NULL: the system clock */
+  spate_job_listener listener; /* events of its jobs, or NULL */
+  void *listener_arg;
 };
 
 typedef struct cli_context {

@@ -10,6 +10,7 @@
 
 #include "api/api.h"
 #include "base/alloc.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "types/schema.h"
 
@@ -119,6 +120,22 @@ void spate_env_set_buffer_timeout(spate_env *env, int64_t ms) {
 }
 
 void spate_env_disable_operator_chaining(spate_env *env) { env->chaining_disabled = true; }
+
+void spate_env_set_clock(spate_env *env, spate_clock *clock) { env->clock = clock; }
+
+void spate_env_set_job_listener(spate_env *env, spate_job_listener fn, void *arg) {
+  env->listener = fn;
+  env->listener_arg = arg;
+}
+
+spate_clock *spate_manual_clock_create(int64_t start_ms) { return sp_clock_manual(start_ms); }
+void spate_manual_clock_free(spate_clock *clock) { sp_clock_free(clock); }
+void spate_manual_clock_set(spate_clock *clock, int64_t ms) { sp_clock_set(clock, ms); }
+int64_t spate_clock_now(const spate_clock *clock) { return sp_clock_now(clock); }
+
+void spate_manual_clock_advance(spate_clock *clock, int64_t ms) {
+  if (clock && ms > 0) sp_clock_set(clock, sp_clock_now(clock) + ms);
+}
 
 const char *spate_env_error(const spate_env *env) { return env->failed ? env->error : NULL; }
 

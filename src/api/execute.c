@@ -154,6 +154,7 @@ spate_job_client *spate_execute_async(spate_env *env, const char *job_name) {
       .buffers_per_channel = (int)sp_config_int(cfg, "taskmanager.network.memory.buffers-per-channel"),
       .floating_buffers = (int)sp_config_int(cfg, "taskmanager.network.memory.floating-buffers-per-gate"),
       .buffer_timeout_ms = env->g->buffer_timeout_ms,
+      .clock = env->clock,
   };
   spate_job_client *c = sp_calloc(1, sizeof *c);
   if (!c) {
@@ -163,7 +164,9 @@ spate_job_client *spate_execute_async(spate_env *env, const char *job_name) {
   }
   snprintf(c->job_id, sizeof c->job_id, "%s", job_id);
   rc = minicluster_start(ntm, slots, &tc, &c->mc);
-  if (rc == 0) rc = minicluster_submit(c->mc, w.data, w.len, job_id, &c->client);
+  if (rc == 0)
+    rc = minicluster_submit(c->mc, w.data, w.len, job_id, env->listener, env->listener_arg,
+                            &c->client);
   sp_writer_free(&w);
   if (rc < 0) {
     minicluster_stop(c->mc);
@@ -193,10 +196,20 @@ void spate_job_client_cancel(spate_job_client *c) {
   if (c->client) minicluster_cancel(c->client);
 }
 
+int spate_job_client_checkpoint(spate_job_client *c, int64_t *id, char *err, size_t err_len) {
+  if (!c->client)
+    return sp_err(err, err_len, SPATE_ESTATE, "job %s is not running", c->job_id);
+  return minicluster_checkpoint(c->client, id, NULL, 0, err, err_len);
+}
+
 spate_job_result *spate_job_client_wait(spate_job_client *c) {
+  return spate_job_client_wait_for(c, -1);
+}
+
+spate_job_result *spate_job_client_wait_for(spate_job_client *c, int64_t timeout_ms) {
   spate_job_result *r = c->ready;
   if (!r) {
-    r = minicluster_wait(c->client);
+    if (!minicluster_wait_for(c->client, timeout_ms, &r)) return NULL; /* still running */
     minicluster_stop(c->mc);
     if (!r) r = failed("out of memory while receiving the job result");
   }

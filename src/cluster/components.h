@@ -34,7 +34,9 @@ int dispatcher_start(rpc_service *rpc, dispatcher **out);
 void dispatcher_stop(dispatcher *d);
 
 typedef struct job_master job_master;
-/* Takes ownership of the decoded graph; bytes are copied (they are what TaskExecutors get). */
-int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, job_master **out);
+/* Takes ownership of the decoded graph; bytes are copied (they are what TaskExecutors get).
+ * client (may be NULL) is the address that gets the job's events (MSG_JOB_EVENT). */
+int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, const char *client,
+             job_master **out);
 void jm_stop(job_master *jm);
 #endif

@@ -45,6 +45,7 @@ static void submit(dispatcher *d, sp_reader *r) {
   char *reply = sp_get_str(r);
   uint32_t len;
   const void *bytes = sp_get_blob(r, &len);
+  bool events = sp_get_u8(r) != 0;
   if (!sp_reader_ok(r) || !reply) {
     SP_ERROR("dispatcher", "malformed job submission: %s", r->error);
     sp_free(reply);
@@ -72,7 +73,7 @@ static void submit(dispatcher *d, sp_reader *r) {
   j->reply = reply;
   j->next = d->jobs;
   d->jobs = j;
-  rc = jm_start(d->rpc, jg, bytes, len, &j->jm); /* takes jg */
+  rc = jm_start(d->rpc, jg, bytes, len, events ? reply : NULL, &j->jm); /* takes jg */
   if (rc < 0) {
     reply_failed(d, reply, "could not start the JobMaster");
     d->jobs = j->next;

@@ -132,7 +132,12 @@ struct job_master {
   bool final_commits;      /* a two-phase-commit sink committed its last output (end of input) */
   sp_writer stats;         /* completed checkpoints' stats, as in the job result */
   uint32_t nstats;
+  char *client;            /* where job events go (spate_job_listener), or NULL */
 };
+
+/* Processing time of the cluster (a manual clock in tests): checkpoint timestamps, min pause,
+ * restart strategies. Durations reported in statistics are measured on the monotonic clock. */
+static int64_t clock_now(const job_master *jm) { return sp_clock_now(rpc_service_clock(jm->rpc)); }
 
 static int task_index(const job_master *jm, int v, int s) {
   int k = 0;
@@ -140,13 +145,44 @@ static int task_index(const job_master *jm, int v, int s) {
   return k + s;
 }
 
+/* ---- events for the client that submitted the job (spate_job_listener) ---------------------- */
+
+typedef struct job_event {
+  spate_job_event_type type;
+  const char *state, *task, *path, *message;
+  int vertex, subtask;
+  int64_t id;
+  bool savepoint;
+} job_event;
+
+static void send_event(job_master *jm, const job_event *e) {
+  if (!jm->client) return;
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_u8(&w, (uint8_t)e->type);
+  sp_put_str(&w, e->state);
+  sp_put_str(&w, e->task);
+  sp_put_i32(&w, e->vertex);
+  sp_put_i32(&w, e->subtask);
+  sp_put_i32(&w, jm->attempt);
+  sp_put_i64(&w, e->id);
+  sp_put_u8(&w, e->savepoint);
+  sp_put_str(&w, e->path);
+  sp_put_str(&w, e->message);
+  rpc_send(jm->rpc, jm->client, MSG_JOB_EVENT, &w); /* a client that left wants none */
+}
+
 static void set_status(job_master *jm, job_status to) {
   SP_INFO("jobmaster", "Job %s (%s) switched from state %s to %s.", jm->jg->job_name,
           jm->jg->job_id, job_status_name(jm->status), job_status_name(to));
   jm->status = to;
+  send_event(jm, &(job_event){.type = SPATE_EVENT_JOB_STATUS,
+                              .state = job_status_name(to),
+                              .message = to == JOB_FAILED ? jm->error : NULL});
 }
 
-static void exec_switch(job_master *jm, int v, int s, task_state to) {
+/* Records a subtask's switch (why: the failure, when it failed). */
+static void exec_switch_why(job_master *jm, int v, int s, task_state to, const char *why) {
   execution *e = &jm->exec[v][s];
   if (task_state_terminal(e->state)) return; /* terminal states are final */
   const jg_vertex *vx = &jm->jg->vertices[v];
@@ -156,6 +192,20 @@ static void exec_switch(job_master *jm, int v, int s, task_state to) {
             task_state_name(to));
   if (!task_state_terminal(e->state) && task_state_terminal(to)) jm->remaining--;
   e->state = to;
+  if (jm->client) {
+    char name[600];
+    snprintf(name, sizeof name, "%s (%d/%d)", vx->name, s + 1, vx->parallelism);
+    send_event(jm, &(job_event){.type = SPATE_EVENT_TASK_STATE,
+                                .state = task_state_name(to),
+                                .task = name,
+                                .vertex = v,
+                                .subtask = s,
+                                .message = why});
+  }
+}
+
+static void exec_switch(job_master *jm, int v, int s, task_state to) {
+  exec_switch_why(jm, v, s, to, NULL);
 }
 
 /* The collect sinks' rows of one job, gathered from the subtasks' reports in subtask order. */
@@ -294,7 +344,6 @@ static void release_partitions(job_master *jm) {
 
 static void abort_pending(job_master *jm, const char *why, bool notify);
 static void all_terminal(job_master *jm);
-static void savepoint_reply(job_master *jm, const char *reply, const char *path, const char *err);
 
 static void complete(job_master *jm) {
   if (jm->done) return;
@@ -376,7 +425,7 @@ static void fail_job(job_master *jm, const char *why) {
     return;
   }
   if (jm->status == JOB_RUNNING && jm->restart &&
-      restart_strategy_on_failure(jm->restart, sp_wall_ms(), &delay)) {
+      restart_strategy_on_failure(jm->restart, clock_now(jm), &delay)) {
     SP_INFO("jobmaster", "Job %s (%s) fails: %s. Restarting in %lld ms (%s).", jm->jg->job_name,
             jm->jg->job_id, why, (long long)delay, restart_strategy_describe(jm->restart));
     sp_free(jm->error);
@@ -596,16 +645,19 @@ static void unlink_pending(job_master *jm, pending_ckpt *p) {
     }
 }
 
-static void savepoint_reply(job_master *jm, const char *reply, const char *path, const char *err) {
+/* Answers whoever asked for savepoint or checkpoint `id` (0: it never started). */
+static void snapshot_reply(job_master *jm, const char *reply, int64_t id, const char *path,
+                           const char *err) {
   if (!reply || !reply[0]) return;
   sp_writer w;
   sp_writer_init(&w);
+  sp_put_i64(&w, id);
   sp_put_str(&w, path ? path : "");
   sp_put_str(&w, err ? err : "");
-  rpc_send(jm->rpc, reply, MSG_SAVEPOINT_DONE, &w);
+  rpc_send(jm->rpc, reply, MSG_SNAPSHOT_DONE, &w);
 }
 
-/* Drops a pending checkpoint: its files go, the tasks are told, savepoint requesters answered. */
+/* Drops a pending checkpoint: its files go, the tasks are told, requesters answered. */
 static void abort_one(job_master *jm, pending_ckpt *p, const char *why, bool notify) {
   unlink_pending(jm, p);
   SP_WARN("jobmaster", "%s %lld of job %s failed: %s", p->savepoint ? "Savepoint" : "Checkpoint",
@@ -613,11 +665,14 @@ static void abort_one(job_master *jm, pending_ckpt *p, const char *why, bool not
   char err[SP_ERRMSG_MAX];
   ckpt_discard(p->dir, err, sizeof err);
   if (notify) notify_tasks(jm, p->id, false);
-  if (p->savepoint) {
-    char msg[SP_ERRMSG_MAX];
-    snprintf(msg, sizeof msg, "savepoint %lld failed: %s", (long long)p->id, why);
-    savepoint_reply(jm, p->reply, NULL, msg);
-  }
+  char msg[SP_ERRMSG_MAX];
+  snprintf(msg, sizeof msg, "%s %lld failed: %s", p->savepoint ? "savepoint" : "checkpoint",
+           (long long)p->id, why);
+  snapshot_reply(jm, p->reply, p->id, NULL, msg);
+  send_event(jm, &(job_event){.type = SPATE_EVENT_CHECKPOINT_FAILED,
+                              .id = p->id,
+                              .savepoint = p->savepoint,
+                              .message = why});
   pending_free(jm, p);
 }
 
@@ -625,7 +680,21 @@ static void abort_pending(job_master *jm, const char *why, bool notify) {
   while (jm->pending) abort_one(jm, jm->pending, why, notify);
 }
 
-/* A checkpoint failed (expired, declined): fail the job past the tolerable count. */
+/* A checkpoint failed (Flink's CheckpointFailureManager): more consecutive failures than
+ * execution.checkpointing.tolerable-failed-checkpoints fail the job over. */
+static void count_failure(job_master *jm, const char *why) {
+  jm->failures++;
+  if (jm->failures > jm->ck.tolerable && jm->status == JOB_RUNNING) {
+    char msg[SP_ERRMSG_MAX];
+    snprintf(msg, sizeof msg,
+             "Exceeded checkpoint tolerable failure threshold (%d). The latest checkpoint failed: %s",
+             jm->ck.tolerable, why);
+    fail_job(jm, msg);
+  }
+}
+
+/* A checkpoint failed (expired, declined, its metadata not written): fail the job past the
+ * tolerable count. */
 static void checkpoint_failed(job_master *jm, pending_ckpt *p, const char *why) {
   bool savepoint = p->savepoint, stop = p->stop;
   abort_one(jm, p, why, true);
@@ -636,14 +705,18 @@ static void checkpoint_failed(job_master *jm, pending_ckpt *p, const char *why) 
     return;
   }
   if (savepoint) return; /* savepoints do not count (Flink) */
-  jm->failures++;
-  if (jm->failures > jm->ck.tolerable && jm->status == JOB_RUNNING) {
-    char msg[SP_ERRMSG_MAX];
-    snprintf(msg, sizeof msg,
-             "Exceeded checkpoint tolerable failure threshold (%d). The latest checkpoint failed: %s",
-             jm->ck.tolerable, why);
-    fail_job(jm, msg);
-  }
+  count_failure(jm, why);
+}
+
+/* A checkpoint that could not even start (its directory cannot be created): it fails like one
+ * that started, and counts. */
+static void trigger_failed(job_master *jm, const char *why) {
+  SP_WARN("jobmaster", "Failed to trigger checkpoint %lld for job %s: %s", (long long)jm->next_id,
+          jm->jg->job_id, why);
+  send_event(jm, &(job_event){.type = SPATE_EVENT_CHECKPOINT_FAILED,
+                              .id = jm->next_id,
+                              .message = why});
+  count_failure(jm, why);
 }
 
 static pending_ckpt *find_pending(job_master *jm, int64_t id) {
@@ -676,8 +749,8 @@ static int trigger(job_master *jm, bool savepoint, const char *dir, const char *
     return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
   }
   p->id = ++jm->next_id;
-  p->timestamp = sp_wall_ms();
-  p->start_ms = p->timestamp;
+  p->timestamp = clock_now(jm);
+  p->start_ms = sp_mono_ms(); /* durations are measured, not clock time */
   p->savepoint = savepoint;
   p->stop = stop;
   snprintf(p->reply, sizeof p->reply, "%s", reply ? reply : "");
@@ -727,7 +800,7 @@ static void on_timer(job_master *jm, int32_t attempt) {
     if (attempt == jm->attempt) jm->timer_running = false;
     return;
   }
-  int64_t now = sp_wall_ms(), next = jm->ck.interval_ms;
+  int64_t now = clock_now(jm), next = jm->ck.interval_ms;
   int64_t pause_left = jm->last_done_ms + jm->ck.min_pause_ms - now;
   if (!checkpointable(jm)) {
     SP_DEBUG("jobmaster", "Tasks are being deployed; checkpoint skipped.");
@@ -737,8 +810,7 @@ static void on_timer(job_master *jm, int32_t attempt) {
     next = pause_left;
   } else {
     char err[SP_ERRMSG_MAX];
-    if (trigger(jm, false, NULL, NULL, false, err, sizeof err) < 0)
-      SP_WARN("jobmaster", "Could not trigger a checkpoint for job %s: %s", jm->jg->job_id, err);
+    if (trigger(jm, false, NULL, NULL, false, err, sizeof err) < 0) trigger_failed(jm, err);
   }
   sp_writer w;
   sp_writer_init(&w);
@@ -757,7 +829,7 @@ static void start_timer(job_master *jm) {
 
 /* Every subtask acknowledged: write the metadata, then the checkpoint is complete. */
 static void finalize(job_master *jm, pending_ckpt *p) {
-  int64_t fin_start = sp_wall_ms();
+  int64_t fin_start = sp_mono_ms();
   ckpt_metadata m = {0};
   snprintf(m.job_id, sizeof m.job_id, "%s", jm->jg->job_id);
   m.id = p->id;
@@ -808,7 +880,7 @@ static void finalize(job_master *jm, pending_ckpt *p) {
     return;
   }
   unlink_pending(jm, p);
-  int64_t now = sp_wall_ms();
+  int64_t now = sp_mono_ms();
   SP_INFO("jobmaster",
           "Completed %s %lld for job %s (%llu bytes, checkpointDuration=%lld ms, "
           "finalizationTime=%lld ms).",
@@ -828,12 +900,16 @@ static void finalize(job_master *jm, pending_ckpt *p) {
   sp_put_u8(&jm->stats, unaligned);
   jm->nstats++;
   notify_tasks(jm, p->id, true);
+  snapshot_reply(jm, p->reply, p->id, p->dir, NULL);
+  send_event(jm, &(job_event){.type = SPATE_EVENT_CHECKPOINT_COMPLETED,
+                              .id = p->id,
+                              .savepoint = p->savepoint,
+                              .path = p->dir});
   if (p->savepoint) {
-    savepoint_reply(jm, p->reply, p->dir, NULL);
     /* stop: the sources ended after the barrier; the job finishes as their end flows down */
   } else {
     jm->failures = 0;
-    jm->last_done_ms = now;
+    jm->last_done_ms = clock_now(jm);
     completed_ckpt *c = sp_realloc(jm->completed, sizeof *c * (size_t)(jm->ncompleted + 1));
     if (c) {
       jm->completed = c;
@@ -915,9 +991,30 @@ static void on_savepoint(job_master *jm, sp_reader *r) {
     rc = ckpt_path_from_uri(dir && dir[0] ? dir : jm->ck.savepoint_dir, path, sizeof path, err,
                             sizeof err);
   if (rc == 0) rc = trigger(jm, true, path, reply, stop != 0, err, sizeof err);
-  if (rc < 0) savepoint_reply(jm, reply, NULL, err);
+  if (rc < 0) snapshot_reply(jm, reply, 0, NULL, err);
   sp_free(reply);
   sp_free(dir);
+}
+
+/* A checkpoint now, on request (Flink's manual checkpoint, `flink checkpoint <job id>`): the
+ * periodic settings apply, and it counts like a periodic one. */
+static void on_checkpoint_request(job_master *jm, sp_reader *r) {
+  char *reply = sp_get_str(r);
+  char err[SP_ERRMSG_MAX] = "";
+  int rc = 0;
+  if (!sp_reader_ok(r) || !reply)
+    rc = sp_err(err, sizeof err, SPATE_EINVAL, "malformed checkpoint request");
+  else if (jm->status != JOB_RUNNING || !checkpointable(jm))
+    rc = sp_err(err, sizeof err, SPATE_ESTATE,
+                "job %s is not running (its tasks must be RUNNING or FINISHED to take a "
+                "checkpoint)", jm->jg->job_id);
+  if (rc == 0 && (rc = trigger(jm, false, NULL, reply, false, err, sizeof err)) < 0) {
+    snapshot_reply(jm, reply, 0, NULL, err);
+    trigger_failed(jm, err);
+  } else if (rc < 0) {
+    snapshot_reply(jm, reply, 0, NULL, err);
+  }
+  sp_free(reply);
 }
 
 /* ---- failover ---------------------------------------------------------------------------------- */
@@ -992,7 +1089,8 @@ static void task_update(job_master *jm, sp_reader *r) {
             vx->name, s + 1, vx->parallelism, jm->jg->job_id, v, s, jm->attempt,
             task_state_name(e->state), error ? error : "");
   }
-  if (e->state != (task_state)st) exec_switch(jm, v, s, (task_state)st);
+  if (e->state != (task_state)st)
+    exec_switch_why(jm, v, s, (task_state)st, st == TS_FAILED ? error : NULL);
   if (task_state_terminal((task_state)st) && len) {
     e->report = sp_malloc(len);
     if (e->report) {
@@ -1070,6 +1168,9 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
     break;
   case MSG_TRIGGER_SAVEPOINT:
     on_savepoint(jm, r);
+    break;
+  case MSG_REQUEST_CHECKPOINT:
+    on_checkpoint_request(jm, r);
     break;
   default:
     SP_WARN("jobmaster", "ignoring unexpected message %u", type);
@@ -1198,18 +1299,29 @@ static int configure(job_master *jm, char *err, size_t err_len) {
   if (ck->max_concurrent < 1) ck->max_concurrent = 1;
   ck->allow_non_restored = sp_config_bool(cfg, "execution.savepoint.ignore-unclaimed-state");
   char path[4096];
+  /* the job's checkpoint directory, also without periodic checkpoints (manual ones use it) */
   const char *dir = sp_config_str(cfg, "state.checkpoints.dir");
-  if (rc == 0 && ck->interval_ms > 0) {
+  if (rc == 0) {
     if (!dir) { /* Flink keeps them in the JobManager; Spate needs a place on disk */
       const char *tmp = getenv("TMPDIR");
       snprintf(path, sizeof path, "%s/spate-checkpoints", tmp && tmp[0] ? tmp : "/tmp");
-      SP_INFO("jobmaster", "state.checkpoints.dir is not set; checkpoints go to %s.", path);
+      if (ck->interval_ms > 0)
+        SP_INFO("jobmaster", "state.checkpoints.dir is not set; checkpoints go to %s.", path);
     } else {
       rc = ckpt_path_from_uri(dir, path, sizeof path, err, err_len);
     }
     int n = rc == 0 ? snprintf(ck->dir, sizeof ck->dir, "%s/%s", path, jm->jg->job_id) : 0;
     if (n < 0 || (size_t)n >= sizeof ck->dir)
       rc = sp_err(err, err_len, SPATE_EINVAL, "state.checkpoints.dir is too long");
+  }
+  /* periodic checkpoints need their storage before the job runs (Flink initializes the base
+   * locations when its coordinator starts and fails the job if it cannot) */
+  if (rc == 0 && ck->interval_ms > 0) {
+    char why[SP_ERRMSG_MAX];
+    if (ckpt_mkdirs(ck->dir, why, sizeof why) < 0)
+      rc = sp_err(err, err_len, SPATE_EIO,
+                  "Failed to create checkpoint storage at checkpoint coordinator side "
+                  "(state.checkpoints.dir %s): %s", dir ? dir : path, why);
   }
   const char *sdir = sp_config_str(cfg, "state.savepoints.dir");
   if (rc == 0 && sdir) {
@@ -1254,13 +1366,19 @@ static int configure(job_master *jm, char *err, size_t err_len) {
   return rc;
 }
 
-int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, job_master **out) {
+int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, const char *client,
+             job_master **out) {
   job_master *jm = sp_calloc(1, sizeof *jm);
   if (!jm) {
     jobgraph_free(jg);
     return SPATE_ENOMEM;
   }
   jm->rpc = rpc;
+  if (client && !(jm->client = sp_strdup(client))) {
+    sp_free(jm);
+    jobgraph_free(jg);
+    return SPATE_ENOMEM;
+  }
   jm->jg = jg;
   jm->start_ms = sp_wall_ms();
   snprintf(jm->address, sizeof jm->address, "jobmaster-%s", jg->job_id);
@@ -1319,6 +1437,7 @@ void jm_stop(job_master *jm) {
   sp_free(jm->exec);
   sp_free(jm->bytes);
   sp_free(jm->error);
+  sp_free(jm->client);
   sp_free(jm->slot_te);
   sp_free(jm->slot_no);
   sp_free(jm->completed);

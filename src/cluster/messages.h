@@ -23,6 +23,8 @@ enum {
   MSG_CKPT_EXPIRE,                /* (to itself) i64 id: the checkpoint's timeout */
   MSG_RESTART,                    /* (to itself) i32 attempt: the restart backoff is over */
   MSG_TRIGGER_SAVEPOINT,          /* str reply address, str directory (may be empty), u8 stop */
+  MSG_REQUEST_CHECKPOINT,         /* str reply address: a checkpoint now (Flink's manual
+                                     checkpoint trigger) */
   /* -> TaskExecutor */
   MSG_SUBMIT_TASK,                /* str job master, blob job graph, i32 vertex, i32 subtask,
                                      i32 attempt, i32 slot, str restore path (empty: none) */
@@ -33,11 +35,16 @@ enum {
   MSG_TASK_EXITED,                /* u64 task pointer (sent by the TaskExecutor to itself) */
   MSG_RELEASE_PARTITIONS,         /* str "<job id>-<attempt>" */
   /* -> Dispatcher */
-  MSG_SUBMIT_JOB,                 /* str reply address, blob job graph */
+  MSG_SUBMIT_JOB,                 /* str reply address, blob job graph, u8 send job events to
+                                     the reply address */
   MSG_JOB_DONE,                   /* str job id, blob result */
   /* -> client */
   MSG_JOB_RESULT,                 /* blob result (see job_result.h) */
-  MSG_SAVEPOINT_DONE,             /* str path (empty on failure), str error */
+  MSG_SNAPSHOT_DONE,              /* answers a savepoint or checkpoint request: i64 id (0 if
+                                     never triggered), str path (empty on failure), str error */
+  MSG_JOB_EVENT,                  /* u8 spate_job_event_type, str state, str task, i32 vertex,
+                                     i32 subtask, i32 attempt, i64 checkpoint id, u8 savepoint,
+                                     str path, str message */
 };
 
 #define RM_ADDRESS "resourcemanager"

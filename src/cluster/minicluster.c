@@ -1,12 +1,14 @@
 /*
  * minicluster.c: starting and stopping the components, and the client side of a submission: a
- * "client-N" endpoint that receives the JOB_RESULT and wakes the waiting thread.
+ * "client-N" endpoint that receives the job's events (for its listener), the answers to
+ * savepoint and checkpoint requests, and the JOB_RESULT, and wakes the waiting thread.
  */
 #include "cluster/minicluster.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/alloc.h"
 #include "base/log.h"
@@ -27,20 +29,23 @@ struct mc_client {
   minicluster *mc;
   rpc_endpoint *ep;
   char job_id[33];
-  pthread_mutex_t mu;
+  char address[48];
+  spate_job_listener listener; /* job events, called on the endpoint's thread */
+  void *listener_arg;
+  pthread_mutex_t mu;          /* guards what follows */
   pthread_cond_t cond;
   bool done;
   spate_job_result *result;
-  char address[48];
-  bool sp_waiting, sp_done; /* a savepoint request in flight, and its answer */
-  char *sp_path, *sp_error;
+  bool req_waiting, req_done;  /* a savepoint or checkpoint request in flight, and its answer */
+  int64_t req_id;
+  char *req_path, *req_error;
 };
 
 int minicluster_start(int taskmanagers, int slots, const task_config *cfg, minicluster **out) {
   *out = NULL;
   minicluster *mc = sp_calloc(1, sizeof *mc);
   if (!mc) return SPATE_ENOMEM;
-  int rc = rpc_service_create(&mc->rpc);
+  int rc = rpc_service_create(cfg->clock, &mc->rpc);
   if (rc == 0) rc = shuffle_env_create(&mc->shuffle);
   if (rc == 0) rc = rm_start(mc->rpc, &mc->rm);
   if (rc == 0 && !(mc->tes = sp_calloc((size_t)taskmanagers, sizeof *mc->tes))) rc = SPATE_ENOMEM;
@@ -70,16 +75,48 @@ void minicluster_stop(minicluster *mc) {
   sp_free(mc);
 }
 
+/* A job event from the JobMaster, handed to the listener. */
+static void client_event(mc_client *c, sp_reader *r) {
+  spate_job_event e = {.job_id = c->job_id};
+  e.type = (spate_job_event_type)sp_get_u8(r);
+  char *state = sp_get_str(r), *name = sp_get_str(r);
+  e.vertex = sp_get_i32(r);
+  e.subtask = sp_get_i32(r);
+  e.attempt = sp_get_i32(r);
+  e.checkpoint_id = sp_get_i64(r);
+  e.savepoint = sp_get_u8(r) != 0;
+  char *path = sp_get_str(r), *message = sp_get_str(r);
+  if (sp_reader_ok(r) && c->listener) {
+    e.state = state;
+    e.task = name;
+    e.path = path;
+    e.message = message;
+    c->listener(c->listener_arg, &e);
+  } else if (!sp_reader_ok(r)) {
+    SP_WARN("client", "dropping malformed job event: %s", r->error);
+  }
+  sp_free(state);
+  sp_free(name);
+  sp_free(path);
+  sp_free(message);
+}
+
 static void client_handle(void *self, uint32_t type, sp_reader *r) {
   mc_client *c = self;
-  if (type == MSG_SAVEPOINT_DONE) {
+  if (type == MSG_JOB_EVENT) {
+    client_event(c, r);
+    return;
+  }
+  if (type == MSG_SNAPSHOT_DONE) {
+    int64_t id = sp_get_i64(r);
     char *path = sp_get_str(r), *error = sp_get_str(r);
     pthread_mutex_lock(&c->mu);
-    sp_free(c->sp_path);
-    sp_free(c->sp_error);
-    c->sp_path = path;
-    c->sp_error = error;
-    c->sp_done = true;
+    sp_free(c->req_path);
+    sp_free(c->req_error);
+    c->req_id = id;
+    c->req_path = path;
+    c->req_error = error;
+    c->req_done = true;
     pthread_cond_broadcast(&c->cond);
     pthread_mutex_unlock(&c->mu);
     return;
@@ -98,14 +135,20 @@ static void client_handle(void *self, uint32_t type, sp_reader *r) {
 }
 
 int minicluster_submit(minicluster *mc, const void *bytes, size_t len, const char *job_id,
-                       mc_client **out) {
+                       spate_job_listener listener, void *listener_arg, mc_client **out) {
   *out = NULL;
   mc_client *c = sp_calloc(1, sizeof *c);
   if (!c) return SPATE_ENOMEM;
   c->mc = mc;
+  c->listener = listener;
+  c->listener_arg = listener_arg;
   snprintf(c->job_id, sizeof c->job_id, "%s", job_id);
   pthread_mutex_init(&c->mu, NULL);
-  pthread_cond_init(&c->cond, NULL);
+  pthread_condattr_t ca; /* minicluster_wait_for waits on the monotonic clock */
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&c->cond, &ca);
+  pthread_condattr_destroy(&ca);
   char *addr = c->address;
   snprintf(c->address, sizeof c->address, "client-%d", atomic_fetch_add(&mc->next_client, 1));
   int rc = rpc_endpoint_start(mc->rpc, addr, client_handle, c, &c->ep);
@@ -114,6 +157,7 @@ int minicluster_submit(minicluster *mc, const void *bytes, size_t len, const cha
     sp_writer_init(&w);
     sp_put_str(&w, addr);
     sp_put_blob(&w, bytes, len);
+    sp_put_u8(&w, listener != NULL);
     rc = rpc_send(mc->rpc, DISPATCHER_ADDRESS, MSG_SUBMIT_JOB, &w);
   }
   if (rc < 0) {
@@ -127,41 +171,61 @@ int minicluster_submit(minicluster *mc, const void *bytes, size_t len, const cha
   return 0;
 }
 
-int minicluster_savepoint(mc_client *c, const char *dir, bool stop, char *path, size_t path_len,
-                          char *err, size_t err_len) {
+/* Sends a savepoint or checkpoint request (payload after the reply address) to the job's
+ * JobMaster and waits for its answer or the end of the job. */
+static int request(mc_client *c, uint32_t type, sp_writer *payload, int64_t *id, char *path,
+                   size_t path_len, char *err, size_t err_len) {
   pthread_mutex_lock(&c->mu);
-  if (c->sp_waiting || c->done) {
+  if (c->req_waiting || c->done) {
     pthread_mutex_unlock(&c->mu);
+    sp_writer_free(payload);
     return sp_err(err, err_len, SPATE_ESTATE,
-                  c->done ? "the job has ended" : "a savepoint is already in progress");
+                  c->done ? "the job has ended" : "a savepoint or checkpoint is already in progress");
   }
-  c->sp_waiting = true;
-  c->sp_done = false;
+  c->req_waiting = true;
+  c->req_done = false;
   pthread_mutex_unlock(&c->mu);
   char jm[64];
   snprintf(jm, sizeof jm, "jobmaster-%s", c->job_id);
   sp_writer w;
   sp_writer_init(&w);
   sp_put_str(&w, c->address);
-  sp_put_str(&w, dir ? dir : "");
-  sp_put_u8(&w, stop);
-  int rc = rpc_send(c->mc->rpc, jm, MSG_TRIGGER_SAVEPOINT, &w);
+  sp_put_bytes(&w, payload->data, payload->len);
+  sp_writer_free(payload);
+  int rc = rpc_send(c->mc->rpc, jm, type, &w);
   pthread_mutex_lock(&c->mu);
   if (rc < 0) {
     rc = sp_err(err, err_len, SPATE_ESTATE, "job %s is not running", c->job_id);
   } else {
-    /* the answer, or the end of the job (which answers pending savepoints first) */
-    while (!c->sp_done && !c->done) pthread_cond_wait(&c->cond, &c->mu);
-    if (!c->sp_done)
-      rc = sp_err(err, err_len, SPATE_ESTATE, "the job ended before the savepoint completed");
-    else if (c->sp_error && c->sp_error[0])
-      rc = sp_err(err, err_len, SPATE_ESTATE, "%s", c->sp_error);
-    else
-      snprintf(path, path_len, "%s", c->sp_path ? c->sp_path : "");
+    /* the answer, or the end of the job (which answers pending requests first) */
+    while (!c->req_done && !c->done) pthread_cond_wait(&c->cond, &c->mu);
+    if (!c->req_done)
+      rc = sp_err(err, err_len, SPATE_ESTATE, "the job ended before the %s completed",
+                  type == MSG_TRIGGER_SAVEPOINT ? "savepoint" : "checkpoint");
+    else if (c->req_error && c->req_error[0])
+      rc = sp_err(err, err_len, SPATE_ESTATE, "%s", c->req_error);
+    if (rc == 0 && path) snprintf(path, path_len, "%s", c->req_path ? c->req_path : "");
+    if (rc == 0 && id) *id = c->req_id;
   }
-  c->sp_waiting = false;
+  c->req_waiting = false;
   pthread_mutex_unlock(&c->mu);
   return rc;
+}
+
+int minicluster_savepoint(mc_client *c, const char *dir, bool stop, char *path, size_t path_len,
+                          char *err, size_t err_len) {
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_str(&w, dir ? dir : "");
+  sp_put_u8(&w, stop);
+  return request(c, MSG_TRIGGER_SAVEPOINT, &w, NULL, path, path_len, err, err_len);
+}
+
+int minicluster_checkpoint(mc_client *c, int64_t *id, char *path, size_t path_len, char *err,
+                           size_t err_len) {
+  sp_writer w;
+  sp_writer_init(&w);
+  return request(c, MSG_REQUEST_CHECKPOINT, &w, id, path, path_len, err, err_len);
 }
 
 void minicluster_cancel(mc_client *c) {
@@ -171,16 +235,34 @@ void minicluster_cancel(mc_client *c) {
   rpc_send(c->mc->rpc, DISPATCHER_ADDRESS, MSG_CANCEL_JOB, &w);
 }
 
-spate_job_result *minicluster_wait(mc_client *c) {
+bool minicluster_wait_for(mc_client *c, int64_t timeout_ms, spate_job_result **out) {
   pthread_mutex_lock(&c->mu);
-  while (!c->done) pthread_cond_wait(&c->cond, &c->mu);
+  if (timeout_ms < 0) {
+    while (!c->done) pthread_cond_wait(&c->cond, &c->mu);
+  } else {
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    int64_t ns = until.tv_nsec + (timeout_ms % 1000) * 1000000LL;
+    until.tv_sec += (time_t)(timeout_ms / 1000 + ns / 1000000000LL);
+    until.tv_nsec = (long)(ns % 1000000000LL);
+    while (!c->done && pthread_cond_timedwait(&c->cond, &c->mu, &until) == 0) {
+    }
+  }
+  bool done = c->done;
   pthread_mutex_unlock(&c->mu);
+  if (!done) return false;
   rpc_endpoint_stop(c->ep);
-  spate_job_result *r = c->result;
-  sp_free(c->sp_path);
-  sp_free(c->sp_error);
+  *out = c->result;
+  sp_free(c->req_path);
+  sp_free(c->req_error);
   pthread_mutex_destroy(&c->mu);
   pthread_cond_destroy(&c->cond);
   sp_free(c);
+  return true;
+}
+
+spate_job_result *minicluster_wait(mc_client *c) {
+  spate_job_result *r = NULL;
+  minicluster_wait_for(c, -1, &r);
   return r;
 }

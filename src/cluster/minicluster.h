@@ -19,14 +19,22 @@ typedef struct mc_client mc_client;
 int minicluster_start(int taskmanagers, int slots, const task_config *cfg, minicluster **out);
 /* Cancels what still runs and stops every component. */
 void minicluster_stop(minicluster *mc);
-/* Submits encoded job graph bytes; returns a client to wait on. */
+/* Submits encoded job graph bytes; returns a client to wait on. With a listener, the job's
+ * events (spate.h, spate_job_event) reach it on the client's thread, in order. */
 int minicluster_submit(minicluster *mc, const void *bytes, size_t len, const char *job_id,
-                       mc_client **out);
+                       spate_job_listener listener, void *listener_arg, mc_client **out);
 void minicluster_cancel(mc_client *c);
 /* Triggers a savepoint of the client's job and waits for it (see spate_job_client_savepoint).
  * Not to be called concurrently with minicluster_wait on the same client. */
 int minicluster_savepoint(mc_client *c, const char *dir, bool stop, char *path, size_t path_len,
                           char *err, size_t err_len);
+/* Triggers a checkpoint now and waits for it (see spate_job_client_checkpoint); path (may be
+ * NULL) gets its directory. Same rules as minicluster_savepoint. */
+int minicluster_checkpoint(mc_client *c, int64_t *id, char *path, size_t path_len, char *err,
+                           size_t err_len);
 /* Waits for the result and frees the client. NULL only if out of memory. */
 spate_job_result *minicluster_wait(mc_client *c);
+/* Waits up to timeout_ms (< 0: no limit): true with *out set (the client freed) once the job
+ * ended, false on timeout (the client stays valid). */
+bool minicluster_wait_for(mc_client *c, int64_t timeout_ms, spate_job_result **out);
 #endif

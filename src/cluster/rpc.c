@@ -12,7 +12,7 @@
 
 typedef struct rpc_msg {
   struct rpc_msg *next;
-  int64_t due_ns; /* delayed messages: monotonic time at which they join the queue */
+  int64_t due_ns; /* delayed messages: clock time (sp_clock_mono_ns) at which they are due */
   uint32_t type;
   uint8_t *data;
   size_t len;
@@ -30,20 +30,25 @@ struct rpc_endpoint {
   pthread_cond_t cond;
   rpc_msg *head, *tail;
   rpc_msg *delayed; /* rpc_send_after: sorted by due_ns */
+  sp_clock_sub clock_sub; /* a manual clock's advances wake the thread for delayed messages */
 };
 
 struct rpc_service {
   pthread_mutex_t mu;
   rpc_endpoint *endpoints;
+  sp_clock *clock;
 };
 
-int rpc_service_create(rpc_service **out) {
+int rpc_service_create(sp_clock *clock, rpc_service **out) {
   rpc_service *s = sp_calloc(1, sizeof *s);
   if (!s) return SPATE_ENOMEM;
   pthread_mutex_init(&s->mu, NULL);
+  s->clock = clock ? clock : sp_clock_system();
   *out = s;
   return 0;
 }
+
+sp_clock *rpc_service_clock(const rpc_service *s) { return s->clock; }
 
 void rpc_service_destroy(rpc_service *s) {
   if (!s) return;
@@ -62,12 +67,21 @@ static void enqueue(rpc_endpoint *ep, rpc_msg *m) {
   pthread_mutex_unlock(&ep->mu);
 }
 
+/* The clock moved: the thread re-checks its delayed messages. Called under the clock's lock. */
+static void wake_on_clock(void *arg) {
+  rpc_endpoint *ep = arg;
+  pthread_mutex_lock(&ep->mu);
+  pthread_cond_signal(&ep->cond);
+  pthread_mutex_unlock(&ep->mu);
+}
+
 static void *endpoint_main(void *arg) {
   rpc_endpoint *ep = arg;
+  sp_clock *clock = ep->svc->clock;
   for (;;) {
     pthread_mutex_lock(&ep->mu);
     for (;;) {
-      int64_t now = sp_mono_ns();
+      int64_t now = sp_clock_mono_ns(clock);
       while (ep->delayed && ep->delayed->due_ns <= now) { /* due: to the end of the queue */
         rpc_msg *d = ep->delayed;
         ep->delayed = d->next;
@@ -79,7 +93,7 @@ static void *endpoint_main(void *arg) {
         ep->tail = d;
       }
       if (ep->head) break;
-      if (ep->delayed) {
+      if (ep->delayed && !clock->manual) {
         struct timespec ts;
         int64_t due = ep->delayed->due_ns;
         ts.tv_sec = (time_t)(due / 1000000000);
@@ -116,6 +130,7 @@ int rpc_endpoint_start(rpc_service *s, const char *address, rpc_handler handler,
   ep->svc = s;
   ep->handler = handler;
   ep->self = self;
+  ep->clock_sub = (sp_clock_sub){.wake = wake_on_clock, .arg = ep};
   pthread_mutex_init(&ep->mu, NULL);
   pthread_condattr_t ca; /* timed waits for delayed messages use the monotonic clock */
   pthread_condattr_init(&ca);
@@ -126,12 +141,16 @@ int rpc_endpoint_start(rpc_service *s, const char *address, rpc_handler handler,
   for (rpc_endpoint *e = s->endpoints; e; e = e->next)
     if (strcmp(e->address, address) == 0) {
       pthread_mutex_unlock(&s->mu);
+      pthread_mutex_destroy(&ep->mu);
+      pthread_cond_destroy(&ep->cond);
       sp_free(ep->address);
       sp_free(ep);
       return SPATE_EINVAL;
     }
   if (pthread_create(&ep->thread, NULL, endpoint_main, ep) != 0) {
     pthread_mutex_unlock(&s->mu);
+    pthread_mutex_destroy(&ep->mu);
+    pthread_cond_destroy(&ep->cond);
     sp_free(ep->address);
     sp_free(ep);
     return SPATE_ENOMEM;
@@ -139,6 +158,7 @@ int rpc_endpoint_start(rpc_service *s, const char *address, rpc_handler handler,
   ep->next = s->endpoints;
   s->endpoints = ep;
   pthread_mutex_unlock(&s->mu);
+  sp_clock_subscribe(s->clock, &ep->clock_sub);
   *out = ep;
   return 0;
 }
@@ -153,6 +173,7 @@ void rpc_endpoint_stop(rpc_endpoint *ep) {
       break;
     }
   pthread_mutex_unlock(&s->mu);
+  sp_clock_unsubscribe(s->clock, &ep->clock_sub);
   rpc_msg *m = sp_calloc(1, sizeof *m);
   if (m) {
     m->stop = 1;
@@ -216,7 +237,7 @@ static int deliver(rpc_service *s, const char *to, uint32_t type, sp_writer *pay
 int rpc_send_after(rpc_service *s, const char *to, uint32_t type, sp_writer *payload,
                    int64_t delay_ms) {
   if (delay_ms <= 0) return deliver(s, to, type, payload, 0);
-  return deliver(s, to, type, payload, sp_mono_ns() + delay_ms * 1000000LL);
+  return deliver(s, to, type, payload, sp_clock_mono_ns(s->clock) + delay_ms * 1000000LL);
 }
 
 int rpc_send(rpc_service *s, const char *to, uint32_t type, sp_writer *payload) {

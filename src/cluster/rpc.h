@@ -14,6 +14,7 @@
 #define SPATE_CLUSTER_RPC_H
 #include <stdint.h>
 #include "base/bytes.h"
+#include "base/clock.h"
 
 typedef struct rpc_service rpc_service;
 typedef struct rpc_endpoint rpc_endpoint;
@@ -21,7 +22,11 @@ typedef struct rpc_endpoint rpc_endpoint;
 /* Handles one message; `msg` is valid only during the call. */
 typedef void (*rpc_handler)(void *self, uint32_t type, sp_reader *msg);
 
-int rpc_service_create(rpc_service **out);
+/* Delayed messages (rpc_send_after) are due on `clock` (NULL: the system clock), which must
+ * outlive the service. */
+int rpc_service_create(sp_clock *clock, rpc_service **out);
+/* The clock the components of this service read (never NULL). */
+sp_clock *rpc_service_clock(const rpc_service *s);
 void rpc_service_destroy(rpc_service *s);
 /* Registers an endpoint and starts its thread. Address must be unique (SPATE_EINVAL). */
 int rpc_endpoint_start(rpc_service *s, const char *address, rpc_handler handler, void *self,
@@ -32,8 +37,9 @@ void rpc_endpoint_stop(rpc_endpoint *ep);
 /* Sends the writer's bytes to an address (the writer is reset). SPATE_ENOENT if there is no such
  * endpoint, SPATE_ENOMEM if the writer failed. */
 int rpc_send(rpc_service *s, const char *to, uint32_t type, sp_writer *payload);
-/* Same, delivered after delay_ms (timers of the components: checkpoint triggers and timeouts,
- * restart backoff). Messages not yet due when the endpoint stops are dropped. */
+/* Same, delivered after delay_ms of the service's clock (timers of the components: checkpoint
+ * triggers and timeouts, restart backoff). Messages not yet due when the endpoint stops are
+ * dropped. */
 int rpc_send_after(rpc_service *s, const char *to, uint32_t type, sp_writer *payload,
                    int64_t delay_ms);
 #endif

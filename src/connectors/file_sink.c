@@ -312,7 +312,7 @@ static int fs_begin(void *self, spate_txn *txn) {
 static int fs_invoke(void *self, spate_txn *txn, int64_t ts, const spate_row *row) {
   file_sink *s = self;
   fs_txn *t = txn->handle;
-  int64_t now = sp_wall_ms();
+  int64_t now = op_now(s->op);
   fs_bucket *b;
   int rc = bucket_for(s, now, &b);
   if (rc == 0 && b->active < 0) rc = open_part(s, t, b, now);
@@ -526,7 +526,7 @@ static int fs_open(op_t *op) {
     return op_fail(op, SPATE_EIO, "file sink: getrandom failed: %s", strerror(errno));
   int rc = make_dirs(s, s->dir);
   if (rc == 0) rc = tps_open(&s->e);
-  if (rc == 0) rc = op_schedule(op, sp_wall_ms() + FS_CHECK_INTERVAL_MS, bucket_check);
+  if (rc == 0) rc = op_schedule(op, op_now(op) + FS_CHECK_INTERVAL_MS, bucket_check);
   return rc;
 }
 

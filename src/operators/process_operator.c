@@ -72,7 +72,8 @@ typedef struct proc_op {
   int in_broadcast_fn;  /* > 0 while the broadcast side's function runs */
 } proc_op;
 
-static int64_t wall_clock(void *arg) { return sp_wall_ms(); }
+/* The keyed-state backends' TTL clock: the task's processing time. */
+static int64_t ttl_clock(void *arg) { return op_now(arg); }
 static int join_left(spate_ctx *ctx, const spate_row *in, spate_collector *out);
 static int join_right(spate_ctx *ctx, const spate_row *in, spate_collector *out);
 static int join_cleanup(spate_ctx *ctx, int64_t ts, spate_time_domain d, spate_collector *out);
@@ -157,7 +158,7 @@ static int proc_open(op_t *op) {
   op->ctx.keyed = p; /* state and timer calls find the operator (and refuse when not keyed) */
   if (p->broadcast) {
     ks_key_group_range one = {0, 0};
-    int rc = ks_backend_new(1, one, wall_clock, NULL, &p->bstate);
+    int rc = ks_backend_new(1, one, ttl_clock, op, &p->bstate);
     if (rc == 0) rc = ks_set_current_key(p->bstate, "", 0, 0); /* the one key, always current */
     if (rc < 0) return op_fail(op, rc, "cannot set up broadcast state: %s", spate_strerror(rc));
   }
@@ -169,7 +170,7 @@ static int proc_open(op_t *op) {
   ks_key_group_range range =
       ks_key_group_range_for(p->max_parallelism, op->ctx.parallelism, op->ctx.subtask);
   int rc = rb_init(&p->key_rb, ks);
-  if (rc == 0) rc = ks_backend_new(p->max_parallelism, range, wall_clock, NULL, &p->backend);
+  if (rc == 0) rc = ks_backend_new(p->max_parallelism, range, ttl_clock, op, &p->backend);
   if (rc == 0) rc = tq_new(p->max_parallelism, range, &p->event_timers);
   if (rc == 0) rc = tq_new(p->max_parallelism, range, &p->proc_timers);
   if (rc < 0) return op_fail(op, rc, "cannot set up keyed state: %s", spate_strerror(rc));
@@ -516,7 +517,7 @@ const spate_row *spate_ctx_current_key(const spate_ctx *ctx) {
   return p && p->keyed && p->has_key ? &p->key : NULL;
 }
 
-int64_t spate_ctx_processing_time(const spate_ctx *ctx) { return sp_wall_ms(); }
+int64_t spate_ctx_processing_time(const spate_ctx *ctx) { return sp_clock_now(ctx->clock); }
 
 static int timer_call(spate_ctx *ctx, int64_t ts, bool event, bool del, const char *api) {
   proc_op *p = keyed_of(ctx);

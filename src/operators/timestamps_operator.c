@@ -60,7 +60,7 @@ static int ts_open(op_t *op) {
   if (s->field >= 0) s->field_type = op->in_schema->fields[s->field].type;
   s->max_ts = INT64_MIN;
   s->emitted = INT64_MIN;
-  int64_t now = sp_wall_ms();
+  int64_t now = op_now(op);
   s->active_since = now;
   bool periodic = (s->kind != SPATE_WATERMARKS_NONE || s->idleness > 0) && s->interval > 0;
   return periodic ? op_schedule(op, now + s->interval, tick) : 0;

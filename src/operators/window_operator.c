@@ -646,7 +646,7 @@ static int add_session_ex(win_op *w, win x, win *actual, bool *unchanged) {
       if (rc == 0) rc = move_contents(w, m, cover);
     }
   } else {
-    int64_t now = w->event_time ? wm_of(w) : sp_wall_ms();
+    int64_t now = w->event_time ? wm_of(w) : op_now(w->op);
     if (max_ts(cover) > now) rc = timer(w, max_ts(cover), cover, false);
     for (size_t i = keep; rc == 0 && i < total; i++) {
       win m = w->set[i];
@@ -1038,7 +1038,7 @@ static int trig_element(win_op *w, win x, int64_t ts, const spate_row *row, int 
       if ((rc = timer_in(w, true, max_ts(x), x, false)) < 0) return rc;
     }
     if ((rc = trig_get(w, x, &v, &has)) < 0 || has) return rc;
-    int64_t start, t = event ? ts : sp_wall_ms();
+    int64_t start, t = event ? ts : op_now(w->op);
     if (event && ts == INT64_MIN)
       return op_fail(w->op, SPATE_EINVAL, "record has no timestamp: a continuous event-time "
                      "trigger needs timestamps");
@@ -1129,7 +1129,7 @@ static int trig_merge(win_op *w, win cover, const win *merged, size_t n) {
   case SPATE_TRIGGER_EVENT_TIME:
     return max_ts(cover) > wm_of(w) ? timer_in(w, true, max_ts(cover), cover, false) : 0;
   case SPATE_TRIGGER_PROCESSING_TIME:
-    return max_ts(cover) > sp_wall_ms() ? timer_in(w, false, max_ts(cover), cover, false) : 0;
+    return max_ts(cover) > op_now(w->op) ? timer_in(w, false, max_ts(cover), cover, false) : 0;
   case SPATE_TRIGGER_COUNT:
   case SPATE_TRIGGER_CONTINUOUS_EVENT_TIME:
   case SPATE_TRIGGER_CONTINUOUS_PROCESSING_TIME: {
@@ -1285,7 +1285,7 @@ static int trig_act(win_op *w, win x, int res) {
  * (then it never existed: MergingWindowSet.retireWindow). */
 static int generic_session_element(win_op *w, int64_t ts, const spate_row *row) {
   win x, actual;
-  int res, rc = session_window(w, w->event_time ? ts : sp_wall_ms(), row, &x);
+  int res, rc = session_window(w, w->event_time ? ts : op_now(w->op), row, &x);
   if (rc < 0 || (rc = load_sessions(w)) < 0 || (rc = add_session(w, x, &actual)) < 0) return rc;
   bool late = window_late(w, actual);
   if (late) {
@@ -1308,7 +1308,7 @@ static int generic_element(win_op *w, int64_t ts, const spate_row *row) {
   if (w->kind == SPATE_WINDOW_SESSION) return generic_session_element(w, ts, row);
   if (w->kind == SPATE_WINDOW_GLOBAL) {
     w->wins[0] = global_window;
-  } else if ((rc = assign(w, w->event_time ? ts : sp_wall_ms(), &n)) < 0) {
+  } else if ((rc = assign(w, w->event_time ? ts : op_now(w->op), &n)) < 0) {
     return rc;
   }
   bool skipped = true;
@@ -1355,7 +1355,7 @@ static int win_process(op_t *op, int input, int64_t ts, const spate_row *row) {
                    "record has no timestamp: event-time windows need timestamps "
                    "(assign them with spate_assign_timestamps or use processing time)");
   if (w->generic) return generic_element(w, ts, row);
-  int64_t t = w->event_time ? ts : sp_wall_ms();
+  int64_t t = w->event_time ? ts : op_now(w->op);
   bool skipped = true;
   if (w->kind == SPATE_WINDOW_SESSION) {
     win x, actual;

@@ -20,6 +20,7 @@
 #define SPATE_RUNTIME_OPERATOR_H
 #include <stdbool.h>
 #include "base/bytes.h"
+#include "base/clock.h"
 #include "graph/stream_graph.h"
 #include "runtime/result_partition.h"
 #include "state/snapshot.h"
@@ -38,6 +39,7 @@ struct spate_ctx {
   bool has_error;
   char error[512];
   void *keyed;           /* keyed operators: their key, state and timer context, else NULL */
+  const struct spate_clock *clock; /* the task's processing time (NULL: the system clock) */
   void *trigger;         /* window operators, during a custom trigger's callback: its window */
 };
 
@@ -63,9 +65,12 @@ struct spate_collector {
   spate_row_builder *rb;
 };
 
-enum { SRC_END = 0, SRC_MORE = 1, SRC_IDLE = 2 };
+/* What a source's poll returns: END (no more, ever), MORE (call again), IDLE (nothing arrived
+ * within the source's own short wait), WAIT (nothing until something the task can wait for
+ * happens: a mail such as a checkpoint notification, or a timer the source scheduled). */
+enum { SRC_END = 0, SRC_MORE = 1, SRC_IDLE = 2, SRC_WAIT = 3 };
 
-/* A processing-time callback (see op_schedule); now_ms is wall-clock time. */
+/* A processing-time callback (see op_schedule); now_ms is the task clock's processing time. */
 typedef int (*op_timer_fn)(op_t *op, int64_t now_ms);
 
 typedef struct op_vtable {
@@ -76,8 +81,8 @@ typedef struct op_vtable {
   int (*watermark)(op_t *op, int input, int64_t wm);
   int (*status)(op_t *op, bool idle);
   void (*close)(op_t *op);
-  /* sources: SRC_MORE, SRC_IDLE (nothing arrived within the source's own short wait: the task
-   * flushes its output), SRC_END or < 0 */
+  /* sources: SRC_MORE, SRC_IDLE (the task flushes its output), SRC_WAIT (the task flushes and
+   * parks until a mail or timer), SRC_END or < 0 */
   int (*poll)(op_t *op, int budget);
   /* collect sinks: appends what the job result carries */
   void (*report)(op_t *op, sp_writer *w);
@@ -197,10 +202,13 @@ int op_create(const job_graph *jg, int node, int subtask, op_vtable_fn vtable_fo
  * Flink drops side outputs nobody asked for). */
 int op_emit_side(op_t *op, const char *tag, int64_t ts, const spate_row *row);
 
-/* Schedules fn on the task thread at or after due_ms (wall clock). */
+/* Schedules fn on the task thread at or after due_ms (processing time, op_now). */
 static inline int op_schedule(op_t *op, int64_t due_ms, op_timer_fn fn) {
   return op->schedule(op->task, op, due_ms, fn);
 }
+
+/* The processing time of the operator's task. */
+static inline int64_t op_now(const op_t *op) { return sp_clock_now(op->ctx.clock); }
 
 /* Finds a UDF named in the operator's params in the job's object; NULL if absent. */
 void *op_resolve(op_t *op, const char *symbol);

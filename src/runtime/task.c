@@ -31,7 +31,9 @@ struct task {
 
   pthread_t thread;
   _Atomic bool cancel;
-  sp_event event;          /* the task parks here; producers and mails notify it */
+  sp_event event;          /* the task parks here; producers, mails and the clock notify it */
+  sp_clock *clock;         /* processing time (cfg.clock or the system clock) */
+  sp_clock_sub clock_sub;  /* a manual clock's advances wake the task */
   mailbox mail;            /* control mails, run on this thread between batches */
   _Atomic int state;
   _Atomic bool wired;      /* writers are set up: task_cancel may touch their pools */
@@ -168,7 +170,7 @@ static struct ptimer pop_timer(task *t) {
 /* Runs the timers that are due; a timer may schedule new ones (they wait for the next round). */
 static int fire_timers(task *t) {
   if (!t->ntimers) return 0;
-  int64_t now = sp_wall_ms();
+  int64_t now = sp_clock_now(t->clock);
   int n = t->ntimers;
   while (n-- > 0 && t->ntimers && t->timers[0].due <= now) {
     struct ptimer pt = pop_timer(t);
@@ -178,10 +180,10 @@ static int fire_timers(task *t) {
   return 0;
 }
 
-/* Nanoseconds until the next timer (-1: none). */
-static int64_t timer_wait_ns(task *t) {
+/* Clock nanoseconds until the next timer (-1: none). */
+static int64_t timer_left_ns(task *t) {
   if (!t->ntimers) return -1;
-  int64_t ms = t->timers[0].due - sp_wall_ms();
+  int64_t ms = t->timers[0].due - sp_clock_now(t->clock);
   return ms <= 0 ? 0 : ms * 1000000LL;
 }
 
@@ -231,6 +233,7 @@ static int setup(task *t) {
     if (rc < 0) return rc;
     t->ops[i]->schedule = schedule;
     t->ops[i]->task = t;
+    t->ops[i]->ctx.clock = t->clock;
     if (t->opts.restore_ops) t->ops[i]->restored = t->opts.restore_ops[i];
     t->ops[i]->checkpointing = t->opts.checkpointing;
     t->nops = i + 1;
@@ -678,7 +681,8 @@ static int ck_progress(task *t) {
 static bool ck_may_go_unaligned(const task *t, const el_barrier *b) {
   if (b->flags & (BARRIER_SAVEPOINT | BARRIER_AT_LEAST_ONCE)) return false;
   if (b->flags & BARRIER_UNALIGNED) return true;
-  return b->aligned_timeout_ms > 0 && sp_wall_ms() - b->timestamp >= b->aligned_timeout_ms;
+  return b->aligned_timeout_ms > 0 &&
+         sp_clock_now(t->clock) - b->timestamp >= b->aligned_timeout_ms;
 }
 
 /* A barrier read in-band on channel c. */
@@ -747,7 +751,7 @@ static int64_t ck_timeout_wait_ms(const task *t) {
   if (b->flags & (BARRIER_SAVEPOINT | BARRIER_AT_LEAST_ONCE | BARRIER_UNALIGNED) ||
       b->aligned_timeout_ms <= 0)
     return -1;
-  int64_t left = b->timestamp + b->aligned_timeout_ms - sp_wall_ms();
+  int64_t left = b->timestamp + b->aligned_timeout_ms - sp_clock_now(t->clock);
   return left < 0 ? 0 : left;
 }
 
@@ -836,7 +840,7 @@ int task_notify_checkpoint(task *t, int64_t id, bool complete) {
 
 static void flush_all(task *t) {
   for (int k = 0; k < t->nwriters; k++) rw_flush(&t->writers[k]);
-  t->last_flush_ns = sp_mono_ns();
+  t->last_flush_ns = sp_clock_mono_ns(t->clock);
 }
 
 static bool flush_due(task *t, int64_t now) {
@@ -865,6 +869,23 @@ static int finish(task *t) {
     if ((rc = rw_broadcast_event(&t->writers[k], EL_END_OF_PARTITION, NULL, 0)) < 0) return rc;
   flush_all(t);
   return 0;
+}
+
+/* Parks the task until a producer, a mail, a cancel request, a returned snapshot or an advance of
+ * a manual clock notifies its event, or until the earliest of its deadlines (the next timer, the
+ * next buffer flush, the alignment timeout) passes on its clock. The caller took `token` before
+ * it found nothing to do. */
+static void park(task *t, uint32_t token) {
+  int64_t left = timer_left_ns(t); /* clock ns; -1: no deadline */
+  int64_t align_ms = ck_timeout_wait_ms(t);
+  if (align_ms >= 0 && (left < 0 || align_ms * 1000000LL < left)) left = align_ms * 1000000LL;
+  if (t->cfg.buffer_timeout_ms > 0 && any_dirty(t)) {
+    int64_t flush_in = t->last_flush_ns + t->cfg.buffer_timeout_ms * 1000000LL -
+                       sp_clock_mono_ns(t->clock);
+    if (flush_in < 0) flush_in = 0;
+    if (left < 0 || flush_in < left) left = flush_in;
+  }
+  sp_event_wait(&t->event, token, left < 0 ? -1 : sp_clock_wait_ns(t->clock, left));
 }
 
 /* After the end of input: sinks whose last output is committed by a checkpoint (FLIP-147's
@@ -917,14 +938,20 @@ static int run_source(task *t) {
     int rc = head->vt->poll(head, budget);
     if (rc < 0) return rc;
     if (rc == SRC_END) return 0;
-    int64_t now = sp_mono_ns(), took = now - start;
+    int64_t took = sp_mono_ns() - start;
     if (took > 2000000 && budget > 1)
       budget /= 2;
     else if (took < 500000 && budget < 1024)
       budget *= 2;
     int trc = fire_timers(t);
     if (trc < 0) return trc;
-    if (rc == SRC_IDLE || flush_due(t, now)) flush_all(t);
+    if (rc == SRC_IDLE || rc == SRC_WAIT || flush_due(t, sp_clock_mono_ns(t->clock))) flush_all(t);
+    if (rc == SRC_WAIT) { /* nothing until a mail, a timer or the clock: park */
+      uint32_t token = sp_event_prepare(&t->event);
+      if (!mailbox_has_mail(&t->mail) && !atomic_load(&t->cancel) &&
+          !atomic_load(&t->snaps_back))
+        park(t, token);
+    }
   }
 }
 
@@ -1021,22 +1048,11 @@ static int run_inputs(task *t) {
     }
     int rc = fire_timers(t);
     if (rc < 0) return rc;
-    int64_t now = sp_mono_ns();
-    if (flush_due(t, now)) flush_all(t);
+    if (flush_due(t, sp_clock_mono_ns(t->clock))) flush_all(t);
     if (!progress && open_gates > 0) {
       uint32_t token = sp_event_prepare(&t->event);
       if (input_available(t) || mailbox_has_mail(&t->mail) || atomic_load(&t->cancel)) continue;
-      int64_t timeout = timer_wait_ns(t); /* the earliest of the next timer, the next flush and
-                                             the alignment timeout */
-      int64_t align_ms = ck_timeout_wait_ms(t);
-      if (align_ms >= 0 && (timeout < 0 || align_ms * 1000000LL < timeout))
-        timeout = align_ms * 1000000LL;
-      if (t->cfg.buffer_timeout_ms > 0 && any_dirty(t)) {
-        int64_t flush_in = t->last_flush_ns + t->cfg.buffer_timeout_ms * 1000000LL - now;
-        if (flush_in < 0) flush_in = 0;
-        if (timeout < 0 || flush_in < timeout) timeout = flush_in;
-      }
-      sp_event_wait(&t->event, token, timeout);
+      park(t, token);
     }
   }
   return 0;
@@ -1050,7 +1066,7 @@ static void *task_main(void *arg) {
   if (rc == 0 && atomic_load(&t->cancel)) rc = SPATE_ECANCELED;
   if (rc == 0) {
     switch_state(t, TS_RUNNING);
-    t->last_flush_ns = sp_mono_ns();
+    t->last_flush_ns = sp_clock_mono_ns(t->clock);
     if (t->opts.finished) { /* it ended before the checkpoint: only its end goes on */
       SP_INFO("task", "%s had finished when the checkpoint was taken; it is not run again.",
               t->name);
@@ -1095,6 +1111,11 @@ static void *task_main(void *arg) {
   return NULL;
 }
 
+static void wake_on_clock(void *arg) {
+  task *t = arg;
+  sp_event_notify(&t->event);
+}
+
 int task_start(const job_graph *jg, int vertex, int subtask, int attempt, shuffle_env *shuffle,
                void *dl, const task_config *cfg, const task_options *opts,
                task_listener listener, void *arg, task **out) {
@@ -1116,10 +1137,14 @@ int task_start(const job_graph *jg, int vertex, int subtask, int attempt, shuffl
   snprintf(t->attempt_id, sizeof t->attempt_id, "%.16s_%d_%d_%d", jg->job_id, vertex, subtask,
            attempt);
   sp_event_init(&t->event);
+  t->clock = cfg->clock ? cfg->clock : sp_clock_system();
+  t->clock_sub = (sp_clock_sub){.wake = wake_on_clock, .arg = t};
+  sp_clock_subscribe(t->clock, &t->clock_sub);
   pthread_mutex_init(&t->snap_mu, NULL);
   mailbox_init(&t->mail, &t->event);
   atomic_store(&t->state, TS_CREATED);
   if (pthread_create(&t->thread, NULL, task_main, t) != 0) {
+    sp_clock_unsubscribe(t->clock, &t->clock_sub);
     mailbox_destroy(&t->mail, t);
     sp_event_destroy(&t->event);
     sp_free(t);
@@ -1179,6 +1204,7 @@ void task_join_free(task *t) {
   mailbox_destroy(&t->mail, t);
   free_returned(t);
   pthread_mutex_destroy(&t->snap_mu);
+  sp_clock_unsubscribe(t->clock, &t->clock_sub);
   sp_event_destroy(&t->event);
   sp_free(t);
 }

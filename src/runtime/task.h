@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include "base/bytes.h"
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/sync.h"
 #include "graph/stream_graph.h"
@@ -61,6 +62,7 @@ typedef struct task_config {
   uint32_t buffer_size;
   int buffers_per_channel, floating_buffers;
   int64_t buffer_timeout_ms; /* 0: flush after every record; < 0: only when full */
+  sp_clock *clock;           /* processing time; NULL: the system clock */
   /* Checkpoints, called on the task thread with the listener's arg when the synchronous part is
    * done: the snapshot is to be encoded (task_snapshot_encode, on another thread: the
    * asynchronous part), written, acknowledged, and given back with task_snapshot_return. */

@@ -49,7 +49,7 @@ static spate_job_result *run_bytes(const void *bytes, size_t len, const char *jo
   minicluster *mc;
   assert_int_equal(minicluster_start(1, 2, &tc, &mc), 0);
   mc_client *c;
-  assert_int_equal(minicluster_submit(mc, bytes, len, job_id, &c), 0);
+  assert_int_equal(minicluster_submit(mc, bytes, len, job_id, NULL, NULL, &c), 0);
   spate_job_result *r = minicluster_wait(c);
   minicluster_stop(mc);
   return r;
