@@ -659,6 +659,19 @@ spate_stream *spate_from_sequence(spate_env *env, int64_t from, int64_t to);
 /* count rows built by fn (count < 0: unbounded), indexes split among subtasks. */
 spate_stream *spate_generate(spate_env *env, const spate_schema *schema, spate_generator_fn fn,
                              int64_t count);
+/* Rate-limited generators (Flink's DataGeneratorSource with a RateLimiterStrategy).
+ * rate_limited: at most records_per_second over all subtasks, by the job's clock (each of p
+ * subtasks emits every p / records_per_second seconds; after a stall it catches up at most one
+ * second's worth at once). per_checkpoint (RateLimiterStrategy.perCheckpoint): each subtask
+ * emits records_per_checkpoint / p records, then waits until a checkpoint (or savepoint)
+ * completes, then emits as many again: a job that takes no checkpoints stops after the first
+ * batch. records_per_checkpoint must be at least the parallelism. */
+spate_stream *spate_generate_rate_limited(spate_env *env, const spate_schema *schema,
+                                          spate_generator_fn fn, int64_t count,
+                                          double records_per_second);
+spate_stream *spate_generate_per_checkpoint(spate_env *env, const spate_schema *schema,
+                                            spate_generator_fn fn, int64_t count,
+                                            int64_t records_per_checkpoint);
 /* Lines read from a TCP server; ends when the server closes the connection. Parallelism 1. */
 spate_stream *spate_socket_text_stream(spate_env *env, const char *host, int port);
 

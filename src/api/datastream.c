@@ -246,21 +246,52 @@ spate_stream *spate_from_sequence(spate_env *env, int64_t from, int64_t to) {
                 spate_env_schema(env, "value BIGINT NOT NULL"), &w, false);
 }
 
-spate_stream *spate_generate(spate_env *env, const spate_schema *schema, spate_generator_fn fn,
-                             int64_t count) {
+/* A generator source; params: i64 count (-1: unbounded), u64 bits of the records per second
+ * (0: no limit), i64 records per checkpoint (0: no limit). */
+static spate_stream *generate(spate_env *env, const char *api, const spate_schema *schema,
+                              spate_generator_fn fn, int64_t count, double per_second,
+                              int64_t per_checkpoint) {
   if (env->failed) return NULL;
-  if (!schema) return api_fail(env, "spate_generate: schema is NULL"), NULL;
-  char *name = udf_name(env, "spate_generate", (void *)(uintptr_t)fn);
+  if (!schema) return api_fail(env, "%s: schema is NULL", api), NULL;
+  char *name = udf_name(env, api, (void *)(uintptr_t)fn);
   if (!name) return NULL;
+  uint64_t rate_bits;
+  memcpy(&rate_bits, &per_second, 8);
   sp_writer w;
   sp_writer_init(&w);
   sp_put_i64(&w, count < 0 ? -1 : count);
+  sp_put_u64(&w, rate_bits);
+  sp_put_i64(&w, per_checkpoint);
   spate_stream *s = source(env, OP_SRC_GENERATOR, "Source: Generator Source", schema, &w, false);
   if (s)
     env->g->nodes[s->node].udf = name;
   else
     sp_free(name);
   return s;
+}
+
+spate_stream *spate_generate(spate_env *env, const spate_schema *schema, spate_generator_fn fn,
+                             int64_t count) {
+  return generate(env, "spate_generate", schema, fn, count, 0, 0);
+}
+
+spate_stream *spate_generate_rate_limited(spate_env *env, const spate_schema *schema,
+                                          spate_generator_fn fn, int64_t count,
+                                          double records_per_second) {
+  if (!env->failed && !(records_per_second > 0 && records_per_second <= 1e12))
+    return api_fail(env, "spate_generate_rate_limited: %g records per second is not in (0, 1e12]",
+                    records_per_second), NULL;
+  return generate(env, "spate_generate_rate_limited", schema, fn, count, records_per_second, 0);
+}
+
+spate_stream *spate_generate_per_checkpoint(spate_env *env, const spate_schema *schema,
+                                            spate_generator_fn fn, int64_t count,
+                                            int64_t records_per_checkpoint) {
+  if (!env->failed && records_per_checkpoint <= 0)
+    return api_fail(env, "spate_generate_per_checkpoint: %lld records per checkpoint is not "
+                    "positive", (long long)records_per_checkpoint), NULL;
+  return generate(env, "spate_generate_per_checkpoint", schema, fn, count, 0,
+                  records_per_checkpoint);
 }
 
 spate_stream *spate_socket_text_stream(spate_env *env, const char *host, int port) {

@@ -16,7 +16,12 @@
  *    parallelism. Bounded splits are read one after the other in index order, so a subtask's
  *    indices still only grow and one watermark generator over them stays right (see
  *    docs/ARCHITECTURE.md on watermarks per split); unbounded ones are served in turn.
+ *
+ * A generator may be rate limited (Flink's RateLimiterStrategy): per second on the task's clock
+ * (a source ahead of its schedule sets a timer and returns SRC_WAIT), or per checkpoint (a gate
+ * that each completed checkpoint reopens; the task parks until the notification's mail).
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -133,6 +138,13 @@ typedef struct range_src {
   range_split *splits;  /* unfinished splits of this subtask, in polling order */
   int nsplits;
   int cur;              /* the split polled next */
+  /* generator rate limits of this subtask (Flink's RateLimiter), not checkpointed (a restored
+   * source starts a fresh cycle, as Flink's) */
+  double interval_ms;   /* per second: ms from one record to the next (0: no limit) */
+  double next_ms;       /* per second: when the next record may go, on the task's clock */
+  int64_t wake_at;      /* per second: the timer set to poll again (INT64_MIN: none) */
+  int64_t per_ckpt;     /* per checkpoint: records per cycle (0: no gate) */
+  int64_t left;         /* per checkpoint: records left in this cycle */
 } range_src;
 
 static void range_free(op_t *op) {
@@ -273,7 +285,23 @@ static int generator_open(op_t *op) {
   sp_reader r;
   sp_reader_init(&r, op->node->params, op->node->params_len);
   int64_t count = sp_get_i64(&r);
-  if (!sp_reader_ok(&r)) return op_fail(op, SPATE_ECORRUPT, "generator: %s", r.error);
+  uint64_t rate_bits = sp_get_u64(&r);
+  int64_t per_ckpt = sp_get_i64(&r);
+  double rate;
+  memcpy(&rate, &rate_bits, 8);
+  if (!sp_reader_ok(&r) || !(rate >= 0 && rate <= 1e12) || per_ckpt < 0)
+    return op_fail(op, SPATE_ECORRUPT, "generator parameters are corrupt: %s", r.error);
+  int p = op->ctx.parallelism;
+  if (rate > 0) {
+    s->interval_ms = 1000.0 * p / rate;
+    s->next_ms = (double)op_now(op);
+    s->wake_at = INT64_MIN;
+  }
+  if (per_ckpt > 0 && (s->per_ckpt = s->left = per_ckpt / p) == 0)
+    return op_fail(op, SPATE_EINVAL,
+                   "recordsPerCheckpoint (%lld) has to be greater or equal to parallelism (%d). "
+                   "Either decrease the parallelism or increase the number of recordsPerCheckpoint.",
+                   (long long)per_ckpt, p);
   return range_init(op, s, count);
 }
 
@@ -282,13 +310,57 @@ static int generator_emit(op_t *op, range_src *s, int64_t index) {
   spate_rb_begin(&op->rb);
   int rc = ((spate_generator_fn)op->udf)(&op->ctx, index, &op->rb);
   if (rc < 0) return op_udf_failed(op, rc, "generator function");
+  s->next_ms += s->interval_ms;
+  s->left--;
   return op_emit_built(op, INT64_MIN, "generator function");
 }
 
-static int generator_poll(op_t *op, int budget) { return range_poll(op, budget, generator_emit); }
+/* The rate limiter's timer: only wakes the task so that it polls again. */
+static int generator_wake(op_t *op, int64_t now) {
+  ((range_src *)op->impl)->wake_at = INT64_MIN;
+  return 0;
+}
+
+/* How many of `budget` records the rate limits let through now (0: wait; a per-second limit
+ * then sets a timer for the next record, a gate waits for the next completed checkpoint). */
+static int permits(op_t *op, range_src *s, int budget) {
+  int64_t n = budget;
+  if (s->per_ckpt > 0 && s->left < n) n = s->left;
+  if (s->interval_ms > 0 && n > 0) {
+    double now = (double)op_now(op);
+    if (s->next_ms < now - 1000) s->next_ms = now - 1000; /* catch up at most a second */
+    double due = s->next_ms <= now ? (now - s->next_ms) / s->interval_ms + 1 : 0;
+    if (due < (double)n) n = (int64_t)due;
+    if (n == 0) {
+      int64_t at = (int64_t)ceil(s->next_ms);
+      if (at != s->wake_at) {
+        int rc = op_schedule(op, at, generator_wake);
+        if (rc < 0) return op_fail(op, rc, "cannot schedule the rate limiter's timer");
+        s->wake_at = at;
+      }
+    }
+  }
+  return (int)n;
+}
+
+static int generator_poll(op_t *op, int budget) {
+  range_src *s = op->impl;
+  if (s->nsplits == 0) return SRC_END;
+  int n = s->interval_ms > 0 || s->per_ckpt > 0 ? permits(op, s, budget) : budget;
+  if (n < 0) return n;
+  return n == 0 ? SRC_WAIT : range_poll(op, n, generator_emit);
+}
+
+/* A completed checkpoint (or savepoint) opens the gate for the next cycle. */
+static int generator_notify_complete(op_t *op, int64_t id) {
+  range_src *s = op->impl;
+  if (s) s->left = s->per_ckpt;
+  return 0;
+}
 
 const op_vtable op_source_generator_vt = {.open = generator_open,
                                           .poll = generator_poll,
                                           .close = range_free,
                                           .snapshot = range_snapshot,
-                                          .restore = range_restore};
+                                          .restore = range_restore,
+                                          .notify_complete = generator_notify_complete};

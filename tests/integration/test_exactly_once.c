@@ -6,9 +6,14 @@
  *  - a tumbling event-time window sum,
  *  - a keyed process function counting per key with event-time timers,
  * each with aligned and with unaligned checkpoints, at parallelism 2 on the MiniCluster.
- * A map function chained to the source fails on two chosen records the first time it sees them;
- * the job restarts (fixed-delay) from the latest completed checkpoint, replays the source from
- * its checkpointed position, and the sink publishes only what completed checkpoints cover.
+ * The source emits FAIL_AFTER - 500 records per subtask between completed checkpoints (a
+ * per-checkpoint rate limit), so checkpoints happen during the run whatever the machine's speed.
+ * A map function chained to the source fails twice, each time in a new attempt: the first
+ * subtask to see its FAIL_AFTER-th record of an attempt fails, unless a failure already happened
+ * in that attempt (so the job restarts exactly twice, and each attempt has completed a checkpoint
+ * before it fails). The job restarts (fixed-delay) from the latest completed checkpoint, replays
+ * the source from its checkpointed position, and the sink publishes only what completed
+ * checkpoints cover.
  * UDFs have external linkage (the program is linked with -rdynamic) and an eo_ prefix.
  */
 #define _GNU_SOURCE
@@ -27,34 +32,54 @@
 #include <cmocka.h>
 
 #include "spate/spate.h"
+#include "support/testkit.h"
 
 #define N 60000
 #define KEYS 23
+#define PER_CHECKPOINT 4000 /* records per completed checkpoint, over both subtasks */
+#define FAIL_AFTER 2500     /* > PER_CHECKPOINT / 2: a checkpoint completed in the attempt */
+#define FAILURES 2
 
-static _Atomic int g_fail_left; /* injected failures still to come */
-static const int64_t g_fail_at[2] = {21001, 47003};
-static _Atomic int g_failed[2];
+static _Atomic int g_failures;   /* injected failures to come in all (set per run) */
+static _Atomic int g_fired;      /* injected so far */
 
-/* (k BIGINT, ts BIGINT, v BIGINT): slow enough that checkpoints happen during the run. The two
- * source subtasks (each reads one half) have keys of their own, so the records of a key arrive
- * in one order and WordCount's running sums are the same in every run. */
+/* (k BIGINT, ts BIGINT, v BIGINT). The two source subtasks (each reads one half) have keys of
+ * their own, so the records of a key arrive in one order and WordCount's running sums are the
+ * same in every run. */
 int eo_gen(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
-  if (i % 400 == 0) usleep(1000);
   spate_rb_set_bigint(out, 0, i < N / 2 ? (i * 7919) % 11 : 11 + (i * 7919) % (KEYS - 11));
   spate_rb_set_bigint(out, 1, i);
   spate_rb_set_bigint(out, 2, i % 10 + 1);
   return 0;
 }
 
-/* Passes rows on; fails the first time it sees one of the chosen records. */
+/* The failing map's subtask: records seen in this attempt, and how many failures had been
+ * injected when it opened (all subtasks of an attempt open before its first checkpoint, so
+ * before any failure of the attempt). */
+typedef struct eo_fail_user {
+  int64_t seen;
+  int fired_at_open;
+} eo_fail_user;
+
+int eo_fail_open(spate_ctx *ctx, void **user) {
+  eo_fail_user *u = calloc(1, sizeof *u);
+  if (!u) return -1;
+  u->fired_at_open = atomic_load(&g_fired);
+  *user = u;
+  return 0;
+}
+
+void eo_fail_close(spate_ctx *ctx, void *user) { free(user); }
+
+/* Passes rows on; the first subtask of an attempt without a failure yet that sees its
+ * FAIL_AFTER-th record fails (one failure per attempt, FAILURES in all). */
 int eo_fail(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
-  int64_t ts = spate_row_bigint(in, 1);
-  for (int k = 0; k < 2; k++)
-    if (ts == g_fail_at[k] && atomic_load(&g_fail_left) > 0 &&
-        !atomic_exchange(&g_failed[k], 1)) {
-      atomic_fetch_sub(&g_fail_left, 1);
-      return spate_ctx_fail(ctx, "injected failure at record %lld", (long long)ts);
-    }
+  eo_fail_user *u = spate_ctx_user(ctx);
+  int gen = u->fired_at_open;
+  if (++u->seen == FAIL_AFTER && gen < atomic_load(&g_failures) &&
+      atomic_compare_exchange_strong(&g_fired, &gen, gen + 1))
+    return spate_ctx_fail(ctx, "injected failure %d at record %lld", gen + 1,
+                          (long long)spate_row_bigint(in, 1));
   for (int f = 0; f < 3; f++) spate_rb_set_field(out, f, in, f);
   return 0;
 }
@@ -134,13 +159,12 @@ typedef enum { JOB_WORDCOUNT, JOB_WINDOW, JOB_PROCESS } job_kind;
 /* Builds and runs one job writing into dir; checkpointing and failures on request. */
 static spate_job_result *run(job_kind kind, const char *dir, const char *ckdir, bool unaligned,
                              int failures) {
-  atomic_store(&g_fail_left, failures);
-  atomic_store(&g_failed[0], 0);
-  atomic_store(&g_failed[1], 0);
+  atomic_store(&g_failures, failures);
+  atomic_store(&g_fired, 0);
   spate_env *env = spate_env_create();
   spate_env_set_parallelism(env, 2);
   if (ckdir) {
-    spate_env_set(env, "execution.checkpointing.interval", "30 ms");
+    spate_env_set(env, "execution.checkpointing.interval", "20 ms");
     spate_env_set(env, "state.checkpoints.dir", ckdir);
     spate_env_set(env, "restart-strategy.type", "fixed-delay");
     spate_env_set(env, "restart-strategy.fixed-delay.attempts", "5");
@@ -150,10 +174,14 @@ static spate_job_result *run(job_kind kind, const char *dir, const char *ckdir, 
   const spate_schema *s = spate_env_schema(env, "k BIGINT, ts BIGINT, v BIGINT");
   g_count_schema = spate_env_schema(env, "n BIGINT");
   g_sec_schema = spate_env_schema(env, "sec BIGINT");
-  spate_stream *src = spate_uid(spate_generate(env, s, eo_gen, N), "source");
+  spate_stream *src = spate_uid(ckdir ? spate_generate_per_checkpoint(env, s, eo_gen, N,
+                                                                       PER_CHECKPOINT)
+                                      : spate_generate(env, s, eo_gen, N),
+                                "source");
   spate_stream *st = src;
   if (kind != JOB_WORDCOUNT) st = spate_assign_timestamps(st, 1, SPATE_WATERMARKS_BOUNDED, 0);
-  st = spate_uid(spate_map(st, eo_fail, s), "fail");
+  st = spate_uid(spate_udf_lifecycle(spate_map(st, eo_fail, s), eo_fail_open, eo_fail_close),
+                 "fail");
   spate_stream *keyed = spate_key_by(st, 0);
   spate_stream *res;
   if (kind == JOB_WORDCOUNT)
@@ -166,7 +194,7 @@ static spate_job_result *run(job_kind kind, const char *dir, const char *ckdir, 
   res = spate_uid(res, "stateful");
   spate_file_sink_options o = {.bucket_format = ""};
   spate_uid(spate_sink_file(res, dir, &o), "sink");
-  spate_job_result *r = spate_execute(env, "exactly-once");
+  spate_job_result *r = tk_run(env, "exactly-once");
   spate_env_free(env);
   return r;
 }
@@ -206,15 +234,9 @@ static void free_lines(char **l, size_t n) {
   free(l);
 }
 
-static void rm_rf(const char *dir) {
-  char cmd[4200];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  assert_int_equal(system(cmd), 0);
-}
-
 static void check(job_kind kind, bool unaligned) {
-  char base[] = "/tmp/spate_eo_XXXXXX";
-  assert_non_null(mkdtemp(base));
+  char base[256];
+  tk_mkdtemp(base, sizeof base, "spate_eo_");
   char ref[4200], out[4200], ck[4200];
   snprintf(ref, sizeof ref, "%s/ref", base);
   snprintf(out, sizeof out, "%s/out", base);
@@ -224,13 +246,14 @@ static void check(job_kind kind, bool unaligned) {
   assert_int_equal(spate_job_result_status(r), SPATE_JOB_FINISHED);
   spate_job_result_free(r);
 
-  r = run(kind, out, ck, unaligned, 2);
+  r = run(kind, out, ck, unaligned, FAILURES);
   if (spate_job_result_status(r) != SPATE_JOB_FINISHED)
     fail_msg("job failed: %s", spate_job_result_error(r));
-  assert_int_equal(spate_job_result_restarts(r), 2);
-  assert_int_equal(atomic_load(&g_fail_left), 0);
+  assert_int_equal(atomic_load(&g_fired), FAILURES);
+  assert_int_equal(spate_job_result_restarts(r), FAILURES); /* one failure per attempt */
   size_t nck = spate_job_result_num_checkpoints(r);
-  assert_true(nck >= 1);
+  /* each failing attempt completed one before it failed, and the last commits through one */
+  assert_true(nck >= FAILURES + 1);
   bool any_unaligned = false;
   for (size_t i = 0; i < nck; i++) any_unaligned |= spate_job_result_checkpoint(r, i)->unaligned;
   assert_int_equal(any_unaligned, unaligned);
@@ -244,7 +267,7 @@ static void check(job_kind kind, bool unaligned) {
     if (strcmp(a[i], b[i]) != 0) fail_msg("line %zu differs: '%s' vs '%s'", i, a[i], b[i]);
   free_lines(a, na);
   free_lines(b, nb);
-  rm_rf(base);
+  tk_rm_rf(base);
 }
 
 static void test_wordcount_aligned(void **state) { check(JOB_WORDCOUNT, false); }
