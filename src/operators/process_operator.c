@@ -264,20 +264,20 @@ static int proc_watermark(op_t *op, int input, int64_t wm) {
 
 static int proc_tick(op_t *op, int64_t now);
 
-/* Makes sure a task timer is set for the earliest processing-time timer. A timer for T fires
- * once the clock is past T (at T + 1), as Flink's processing-time service does, so that a
- * record arriving during millisecond T still sees the timer pending. */
+/* Makes sure a task timer is set for the earliest processing-time timer (the task fires it once
+ * T has passed on the system clock, as Flink's processing-time service does, so that a record
+ * arriving during millisecond T still sees the timer pending). */
 static int schedule_proc(proc_op *p) {
   int64_t next;
   if (!tq_peek(p->proc_timers, &next) || next >= p->proc_scheduled) return 0;
   p->proc_scheduled = next;
-  return op_schedule(p->op, next + 1, proc_tick);
+  return op_schedule(p->op, next, proc_tick);
 }
 
 static int proc_tick(op_t *op, int64_t now) {
   proc_op *p = op->impl;
-  if (now > p->proc_scheduled) p->proc_scheduled = INT64_MAX; /* this is the one set */
-  int rc = tq_advance(p->proc_timers, now - 1, fire_proc, p, NULL);
+  if (now >= p->proc_scheduled) p->proc_scheduled = INT64_MAX; /* this is the one set */
+  int rc = tq_advance(p->proc_timers, now, fire_proc, p, NULL);
   if (rc != 0) return rc < 0 ? rc : SPATE_EUDF;
   return schedule_proc(p);
 }

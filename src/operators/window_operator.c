@@ -268,14 +268,14 @@ static int set_default_namespace(win_op *w) {
 
 static int win_tick(op_t *op, int64_t now);
 
-/* Makes sure a task timer is set for the earliest processing-time timer. As Flink's
- * SystemProcessingTimeService, a timer for T fires once the clock is past T (at T + 1): an
- * element arriving at T still belongs to a window ending at T + 1, which must not have fired. */
+/* Makes sure a task timer is set for the earliest processing-time timer (the task fires it
+ * once T has passed on the system clock, as Flink's SystemProcessingTimeService: an element
+ * arriving at T still belongs to a window ending at T + 1, which must not have fired). */
 static int schedule_proc(win_op *w) {
   int64_t next;
   if (!tq_peek(w->proc_timers, &next) || next >= w->proc_scheduled) return 0;
   w->proc_scheduled = next;
-  return op_schedule(w->op, next == INT64_MAX ? next : next + 1, win_tick);
+  return op_schedule(w->op, next, win_tick);
 }
 
 /* Registers (or deletes) the timer at t for window x of the current key, in the operator's
@@ -1449,9 +1449,8 @@ static int win_watermark(op_t *op, int input, int64_t wm) {
 
 static int win_tick(op_t *op, int64_t now) {
   win_op *w = op->impl;
-  int64_t past = now - 1; /* timers at or before this time are due */
-  if (past >= w->proc_scheduled) w->proc_scheduled = INT64_MAX; /* this is the one set */
-  int rc = tq_advance(w->proc_timers, past, on_proc_timer, w, NULL);
+  if (now >= w->proc_scheduled) w->proc_scheduled = INT64_MAX; /* this is the one set */
+  int rc = tq_advance(w->proc_timers, now, on_proc_timer, w, NULL);
   if (rc != 0) return rc < 0 ? rc : SPATE_EUDF;
   return schedule_proc(w);
 }

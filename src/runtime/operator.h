@@ -70,7 +70,10 @@ struct spate_collector {
  * happens: a mail such as a checkpoint notification, or a timer the source scheduled). */
 enum { SRC_END = 0, SRC_MORE = 1, SRC_IDLE = 2, SRC_WAIT = 3 };
 
-/* A processing-time callback (see op_schedule); now_ms is the task clock's processing time. */
+/* A processing-time callback (see op_schedule): now_ms is the processing time reached, up to
+ * which (inclusive) timers are due. On the system clock that is one millisecond behind the wall
+ * clock (a timer for T fires once T has passed, as Flink's SystemProcessingTimeService), on a
+ * manual clock the clock's time (Flink's TestProcessingTimeService). */
 typedef int (*op_timer_fn)(op_t *op, int64_t now_ms);
 
 typedef struct op_vtable {
@@ -202,7 +205,7 @@ int op_create(const job_graph *jg, int node, int subtask, op_vtable_fn vtable_fo
  * Flink drops side outputs nobody asked for). */
 int op_emit_side(op_t *op, const char *tag, int64_t ts, const spate_row *row);
 
-/* Schedules fn on the task thread at or after due_ms (processing time, op_now). */
+/* Schedules fn on the task thread once processing time due_ms is reached (see op_timer_fn). */
 static inline int op_schedule(op_t *op, int64_t due_ms, op_timer_fn fn) {
   return op->schedule(op->task, op, due_ms, fn);
 }

@@ -167,10 +167,19 @@ static struct ptimer pop_timer(task *t) {
   return top;
 }
 
+/* The processing time timers are due up to. On the system clock a timer for T fires once T has
+ * passed (at T + 1 ms), as Flink's SystemProcessingTimeService does, so that a record arriving
+ * during millisecond T still finds a window ending at T + 1 open; on a manual clock it fires
+ * when the clock reaches T, as Flink's TestProcessingTimeService does. */
+static int64_t timer_time(const task *t) {
+  int64_t now = sp_clock_now(t->clock);
+  return t->clock->manual ? now : now - 1;
+}
+
 /* Runs the timers that are due; a timer may schedule new ones (they wait for the next round). */
 static int fire_timers(task *t) {
   if (!t->ntimers) return 0;
-  int64_t now = sp_clock_now(t->clock);
+  int64_t now = timer_time(t);
   int n = t->ntimers;
   while (n-- > 0 && t->ntimers && t->timers[0].due <= now) {
     struct ptimer pt = pop_timer(t);
@@ -183,7 +192,7 @@ static int fire_timers(task *t) {
 /* Clock nanoseconds until the next timer (-1: none). */
 static int64_t timer_left_ns(task *t) {
   if (!t->ntimers) return -1;
-  int64_t ms = t->timers[0].due - sp_clock_now(t->clock);
+  int64_t ms = t->timers[0].due - timer_time(t);
   return ms <= 0 ? 0 : ms * 1000000LL;
 }
 
@@ -565,8 +574,12 @@ static int ck_abort(task *t, int64_t id, bool forward) {
 }
 
 /* The synchronous part: every operator of the chain writes its state (chain order), then the
- * barrier goes downstream. */
+ * barrier goes downstream. Processing-time timers that are due fire first, so a checkpoint
+ * triggered at processing time T holds (and its barrier follows) everything they emit: with a
+ * manual clock, a completed checkpoint fences every timer due when it was triggered. */
 static int ck_snapshot(task *t) {
+  int rc0 = fire_timers(t);
+  if (rc0 < 0) return rc0;
   int64_t start = sp_mono_ns();
   const el_barrier *b = ck_barrier(t);
   task_snapshot *snap = sp_calloc(1, sizeof *snap);

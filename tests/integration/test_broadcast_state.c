@@ -7,6 +7,7 @@
  * broadcast state; an unkeyed BroadcastProcessFunction sees the rules too.
  * UDFs have external linkage and a bs_ prefix.
  */
+#define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -19,6 +20,7 @@
 #include <cmocka.h>
 
 #include "spate/spate.h"
+#include "support/testkit.h"
 
 static spate_env *new_env(void) {
   spate_env *env = spate_env_create();
@@ -124,7 +126,7 @@ static void test_keyed_broadcast(void **state) {
   spate_stream *p = spate_co_process(spate_connect_broadcast(words, rs), bs_word, bs_rule, bs_report, out);
   spate_udf_lifecycle(p, bs_open, bs_close);
   spate_collect(p, "out");
-  spate_job_result *r = spate_execute(env, "keyed broadcast");
+  spate_job_result *r = tk_run(env, "keyed broadcast");
   if (spate_job_result_status(r) != SPATE_JOB_FINISHED) fail_msg("%s", spate_job_result_error(r));
   const spate_row *rows;
   size_t n = spate_job_result_collected(r, "out", &rows, NULL);
@@ -162,7 +164,7 @@ static void test_keyed_side_cannot_write(void **state) {
   spate_stream *p = spate_co_process(spate_connect_broadcast(words, rs), bs_bad_word, bs_rule, bs_report, rule);
   spate_udf_lifecycle(p, bs_open, bs_close);
   spate_discard(p);
-  spate_job_result *r = spate_execute(env, "read-only");
+  spate_job_result *r = tk_run(env, "read-only");
   assert_int_equal(spate_job_result_status(r), SPATE_JOB_FAILED);
   assert_non_null(strstr(spate_job_result_error(r), "read-only"));
   spate_job_result_free(r);

@@ -7,6 +7,7 @@
  * connects route each record to its side's function. Bad connects fail at build time.
  * UDFs have external linkage and a cp_ prefix.
  */
+#define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -18,6 +19,7 @@
 #include <cmocka.h>
 
 #include "spate/spate.h"
+#include "support/testkit.h"
 
 static spate_env *new_env(void) {
   spate_env *env = spate_env_create();
@@ -104,7 +106,7 @@ static void test_keyed_co_process(void **state) {
   spate_stream *p = spate_co_process(spate_connect(a, b), cp_first, cp_second, cp_report, out);
   spate_udf_lifecycle(p, cp_open, cp_close);
   spate_collect(p, "out");
-  spate_job_result *r = spate_execute(env, "keyed co-process");
+  spate_job_result *r = tk_run(env, "keyed co-process");
   if (spate_job_result_status(r) != SPATE_JOB_FINISHED) fail_msg("%s", spate_job_result_error(r));
   const spate_row *rows;
   size_t n = spate_job_result_collected(r, "out", &rows, NULL);
@@ -138,7 +140,7 @@ static void test_unkeyed_co_process(void **state) {
   spate_stream *a = spate_generate(env, sa, cp_gen_a, 30);
   spate_stream *b = spate_from_sequence(env, 1, 20);
   spate_collect(spate_co_process(spate_connect(a, b), cp_tag_a, cp_tag_b, NULL, side), "out");
-  spate_job_result *r = spate_execute(env, "co-process");
+  spate_job_result *r = tk_run(env, "co-process");
   if (spate_job_result_status(r) != SPATE_JOB_FINISHED) fail_msg("%s", spate_job_result_error(r));
   const spate_row *rows;
   size_t n = spate_job_result_collected(r, "out", &rows, NULL);

@@ -6,6 +6,7 @@
  * larger timestamp. Bounds with lower > upper are rejected when the job is built.
  * UDFs have external linkage and an ij_ prefix.
  */
+#define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -18,6 +19,7 @@
 #include <cmocka.h>
 
 #include "spate/spate.h"
+#include "support/testkit.h"
 
 #define NL 300
 #define NR 200
@@ -73,7 +75,7 @@ static void run(int64_t lower, int64_t upper, bool lo_ex, bool hi_ex, int parall
   spate_stream *j = spate_interval_join(spate_key_by(l, 0), spate_key_by(r, 0), lower, upper, lo_ex,
                                         hi_ex, ij_join, out);
   spate_collect(spate_filter(j, ij_check_ts), "pairs");
-  spate_job_result *res = spate_execute(env, "interval join");
+  spate_job_result *res = tk_run(env, "interval join");
   if (spate_job_result_status(res) != SPATE_JOB_FINISHED) fail_msg("%s", spate_job_result_error(res));
   const spate_row *rows;
   size_t n = spate_job_result_collected(res, "pairs", &rows, NULL);

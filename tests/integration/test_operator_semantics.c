@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "spate/spate.h"
+#include "support/testkit.h"
 
 static spate_env *new_env(void) {
   spate_env *env = spate_env_create();
@@ -59,7 +60,7 @@ static void run_agg_with_nulls(agg_fn agg, const int64_t *expect, int nexpect) {
   }
   spate_stream *src = spate_from_rows(env, s, rows, 3);
   spate_collect(agg(spate_key_by(src, 0), 1), "out");
-  spate_job_result *res = spate_execute(env, "nulls");
+  spate_job_result *res = tk_run(env, "nulls");
   assert_finished(res);
   const spate_row *out;
   size_t n = spate_job_result_collected(res, "out", &out, NULL);
@@ -102,7 +103,7 @@ static void test_union_keeps_custom_partitioner(void **state) {
   spate_stream *b = spate_rebalance(spate_from_sequence(env, 1001, 1030));
   const spate_schema *tagged = spate_env_schema(env, "v BIGINT NOT NULL, subtask INT NOT NULL");
   spate_collect(spate_map(spate_union(a, b), os_tag, tagged), "out");
-  spate_job_result *res = spate_execute(env, "union custom");
+  spate_job_result *res = tk_run(env, "union custom");
   assert_finished(res);
   const spate_row *out;
   size_t n = spate_job_result_collected(res, "out", &out, NULL);
@@ -153,7 +154,7 @@ static void test_close_on_task_thread(void **state) {
   spate_stream *m = spate_map(src, os_identity, spate_stream_schema(src));
   spate_udf_lifecycle(m, os_open, os_close);
   spate_discard(m);
-  spate_job_result *res = spate_execute(env, "close thread");
+  spate_job_result *res = tk_run(env, "close thread");
   assert_finished(res);
   /* both closes happened before the result arrived, each on the thread that opened */
   assert_int_equal(atomic_load(&closes_on_own_thread), 2);
@@ -174,7 +175,7 @@ static void test_print_empty_identifier(void **state) {
   spate_env *env = new_env();
   spate_env_set_parallelism(env, 2);
   spate_print(spate_rebalance(spate_from_sequence(env, 1, 4)), "");
-  spate_job_result *res = spate_execute(env, "print empty id");
+  spate_job_result *res = tk_run(env, "print empty id");
   fflush(stdout);
   dup2(saved, 1);
   close(saved);

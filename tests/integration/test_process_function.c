@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "spate/spate.h"
+#include "support/testkit.h"
 
 static spate_env *new_env(void) {
   spate_env *env = spate_env_create();
@@ -141,7 +142,7 @@ static void run_states(int parallelism) {
   spate_stream *p = spate_process(spate_key_by(src, 0), pf_all_states, NULL, out);
   spate_udf_lifecycle(p, pf_open, pf_close);
   spate_collect(p, "out");
-  spate_job_result *r = spate_execute(env, "states");
+  spate_job_result *r = tk_run(env, "states");
   assert_finished(r);
   const spate_row *rows;
   size_t n = spate_job_result_collected(r, "out", &rows, NULL);
@@ -225,7 +226,7 @@ static void test_event_timers(void **state) {
   spate_stream *src = spate_parallelism(spate_generate(env, in, pf_ts_gen, 200), 1);
   spate_stream *ts = spate_parallelism(spate_assign_watermarks_custom(src, 1, NULL, pf_every_event, NULL), 1);
   spate_collect(spate_process(spate_key_by(ts, 0), pf_timers, pf_on_timer, out), "fired");
-  spate_job_result *r = spate_execute(env, "timers");
+  spate_job_result *r = tk_run(env, "timers");
   assert_finished(r);
   const spate_row *rows;
   size_t n = spate_job_result_collected(r, "fired", &rows, NULL);
@@ -254,41 +255,72 @@ static void test_event_timers(void **state) {
 }
 
 /* ---- processing-time timers ----------------------------------------------------------------- */
-static _Atomic int proc_fired;
+/* On a manual clock at 1000: the record of key 0 registers a processing-time timer at 1010. It
+ * must fire once the clock reaches 1010, exactly once, with the key current and processing time
+ * at or past its timestamp; then the job is stopped (timers pending at the end of input would
+ * not fire). */
+static _Atomic int proc_registered, proc_fired, proc_bad;
 
 int pf_proc_register(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
-  if (spate_row_bigint(in, 0) == 0)
-    return spate_ctx_register_processing_timer(ctx, spate_ctx_processing_time(ctx) + 10);
-  return 0;
+  if (spate_row_bigint(in, 0) != 0) return 0;
+  int rc = spate_ctx_register_processing_timer(ctx, spate_ctx_processing_time(ctx) + 10);
+  atomic_fetch_add(&proc_registered, 1);
+  tk_notify();
+  return rc;
 }
 
 int pf_proc_fire(spate_ctx *ctx, int64_t timestamp, spate_time_domain domain, spate_collector *out) {
-  if (domain == SPATE_PROCESSING_TIME && spate_ctx_current_key(ctx) &&
+  if (domain == SPATE_PROCESSING_TIME && timestamp == 1010 && spate_ctx_current_key(ctx) &&
+      spate_row_bigint(spate_ctx_current_key(ctx), 0) == 0 &&
       spate_ctx_processing_time(ctx) >= timestamp)
     atomic_fetch_add(&proc_fired, 1);
+  else
+    atomic_fetch_add(&proc_bad, 1);
+  tk_notify();
   return 0;
 }
 
-int pf_slow(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
-  struct timespec d = {0, 1000000};
-  nanosleep(&d, NULL);
+int pf_index(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
   spate_rb_set_bigint(out, 0, i);
   return 0;
 }
 
 static void test_processing_timer(void **state) {
   (void)state;
+  atomic_store(&proc_registered, 0);
   atomic_store(&proc_fired, 0);
+  atomic_store(&proc_bad, 0);
+  static tk_events ev;
+  tk_events_reset(&ev);
+  char dir[256];
+  tk_mkdtemp(dir, sizeof dir, "spate_pf_");
+  spate_clock *clock = spate_manual_clock_create(1000);
   spate_env *env = new_env();
-  spate_env_set_buffer_timeout(env, 0); /* the first record must arrive long before the end */
+  spate_env_set_clock(env, clock);
+  spate_env_set_buffer_timeout(env, 0);
+  spate_env_set(env, "state.savepoints.dir", dir);
+  spate_env_set_job_listener(env, tk_listener, &ev);
   const spate_schema *in = spate_env_schema(env, "v BIGINT NOT NULL");
-  spate_stream *src = spate_generate(env, in, pf_slow, 100); /* ~100 ms */
+  /* 100 records, then nothing until a checkpoint: the job stays up until it is stopped */
+  spate_stream *src = spate_generate_per_checkpoint(env, in, pf_index, -1, 100);
   spate_discard(spate_process(spate_key_by(src, 0), pf_proc_register, pf_proc_fire, in));
-  spate_job_result *r = spate_execute(env, "processing timer");
+  spate_job_client *c = spate_execute_async(env, "processing timer");
+  TK_AWAIT(atomic_load(&proc_registered) == 1, "the timer registration");
+  spate_manual_clock_set(clock, 1009);
+  spate_manual_clock_set(clock, 1010);
+  TK_AWAIT(atomic_load(&proc_fired) + atomic_load(&proc_bad) == 1, "the timer firing");
+  TK_AWAIT(tk_all_running(&ev), "all subtasks running"); /* a savepoint needs them */
+  char path[4096], err[512];
+  if (spate_job_client_savepoint(c, NULL, true, path, sizeof path, err, sizeof err) < 0)
+    fail_msg("stop with savepoint: %s", err);
+  spate_job_result *r = tk_wait(c, "processing timer");
   assert_finished(r);
   assert_int_equal(atomic_load(&proc_fired), 1);
+  assert_int_equal(atomic_load(&proc_bad), 0);
   spate_job_result_free(r);
   spate_env_free(env);
+  spate_manual_clock_free(clock);
+  tk_rm_rf(dir);
 }
 
 /* ---- aggregating state: an average per key (Flink's AggregateFunction) ------------------------ */
@@ -352,7 +384,7 @@ static void test_aggregating_state(void **state) {
   spate_stream *p = spate_process(spate_key_by(src, 0), pf_avg, NULL, out);
   spate_udf_lifecycle(p, pf_avg_open, pf_avg_close);
   spate_collect(p, "avg");
-  spate_job_result *r = spate_execute(env, "aggregating");
+  spate_job_result *r = tk_run(env, "aggregating");
   assert_finished(r);
   const spate_row *rows;
   size_t n = spate_job_result_collected(r, "avg", &rows, NULL);
@@ -399,7 +431,7 @@ static void test_misuse(void **state) {
   spate_stream *src = spate_from_sequence(env, 1, 10);
   spate_stream *p = spate_process(src, pf_noop, NULL, spate_stream_schema(src)); /* not keyed */
   spate_discard(spate_udf_lifecycle(p, pf_state_open, NULL));
-  spate_job_result *r = spate_execute(env, "state without key");
+  spate_job_result *r = tk_run(env, "state without key");
   assert_int_equal(spate_job_result_status(r), SPATE_JOB_FAILED);
   assert_non_null(strstr(spate_job_result_error(r), "keyed"));
   assert_non_null(strstr(spate_job_result_error(r), "Process"));
@@ -409,7 +441,7 @@ static void test_misuse(void **state) {
   env = new_env();
   src = spate_from_sequence(env, 1, 10);
   spate_discard(spate_process(spate_key_by(src, 0), pf_timers_no_fn, NULL, spate_stream_schema(src)));
-  r = spate_execute(env, "timer without function");
+  r = tk_run(env, "timer without function");
   assert_int_equal(spate_job_result_status(r), SPATE_JOB_FAILED);
   assert_non_null(strstr(spate_job_result_error(r), "no timer function"));
   spate_job_result_free(r);

@@ -5,6 +5,7 @@
  * nobody reads is dropped; watermarks reach side-output readers too.
  * UDFs have external linkage and an so_ prefix.
  */
+#define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -17,6 +18,7 @@
 #include <cmocka.h>
 
 #include "spate/spate.h"
+#include "support/testkit.h"
 
 static spate_env *new_env(void) {
   spate_env *env = spate_env_create();
@@ -83,7 +85,7 @@ static void run(int side_parallelism) {
   spate_parallelism(side, side_parallelism);
   spate_udf_lifecycle(side, NULL, so_side_close);
   spate_collect(side, "odd");
-  spate_job_result *r = spate_execute(env, "side outputs");
+  spate_job_result *r = tk_run(env, "side outputs");
   assert_non_null(r);
   if (spate_job_result_status(r) != SPATE_JOB_FINISHED) fail_msg("%s", spate_job_result_error(r));
   const spate_row *rows;

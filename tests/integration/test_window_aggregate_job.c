@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "spate/spate.h"
+#include "support/testkit.h"
 
 #define NOWM INT64_MIN
 
@@ -151,7 +152,7 @@ static spate_job_result *run(const wj_event *ev, size_t n, spate_window_assigner
   }
   spate_collect(spate_map(res, wj_fmt, str), "out"); /* reduce: (k, ts, v, wm) as k/ts/v */
   if (spate_env_error(env)) fail_msg("build: %s", spate_env_error(env));
-  spate_job_result *r = spate_execute(env, "window aggregate");
+  spate_job_result *r = tk_run(env, "window aggregate");
   spate_env_free(env);
   *got = NULL;
   if (spate_job_result_status(r) != SPATE_JOB_FINISHED) return r;

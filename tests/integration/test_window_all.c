@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "spate/spate.h"
+#include "support/testkit.h"
 
 #define NOWM INT64_MIN
 
@@ -123,7 +124,7 @@ static spate_stream *input(spate_env *env, bool spread) {
 static void run_and_expect(spate_env *env, spate_stream *res, const char *want) {
   spate_collect(spate_map(res, wa_fmt, spate_env_schema(env, "s STRING NOT NULL")), "out");
   if (spate_env_error(env)) fail_msg("build: %s", spate_env_error(env));
-  spate_job_result *r = spate_execute(env, "window all");
+  spate_job_result *r = tk_run(env, "window all");
   assert_non_null(r);
   if (spate_job_result_status(r) != SPATE_JOB_FINISHED)
     fail_msg("job: %s", spate_job_result_error(r) ? spate_job_result_error(r) : "?");

@@ -6,6 +6,7 @@
  * rejected at build time.
  * UDFs have external linkage and a wj_ prefix.
  */
+#define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -17,6 +18,7 @@
 #include <cmocka.h>
 
 #include "spate/spate.h"
+#include "support/testkit.h"
 
 #define NL 120
 #define NR 90
@@ -74,7 +76,7 @@ static void run(int64_t size, int64_t slide, int parallelism) {
                                           : spate_sliding_windows(SPATE_EVENT_TIME, size, slide, 0);
   spate_stream *joined = spate_window_join(spate_key_by(l, 0), spate_key_by(r, 0), a, wj_join, j);
   spate_collect(spate_map(joined, wj_stamp, o), "pairs");
-  spate_job_result *res = spate_execute(env, "window join");
+  spate_job_result *res = tk_run(env, "window join");
   if (spate_job_result_status(res) != SPATE_JOB_FINISHED) fail_msg("%s", spate_job_result_error(res));
   const spate_row *rows;
   size_t n = spate_job_result_collected(res, "pairs", &rows, NULL);
@@ -141,7 +143,7 @@ static void test_cogroup(void **state) {
   spate_collect(spate_window_cogroup(spate_key_by(l, 0), spate_key_by(r, 0),
                                      spate_tumbling_windows(SPATE_EVENT_TIME, size, 0), wj_cogroup, o),
                 "groups");
-  spate_job_result *res = spate_execute(env, "window cogroup");
+  spate_job_result *res = tk_run(env, "window cogroup");
   if (spate_job_result_status(res) != SPATE_JOB_FINISHED) fail_msg("%s", spate_job_result_error(res));
   const spate_row *rows;
   size_t n = spate_job_result_collected(res, "groups", &rows, NULL);
@@ -181,7 +183,7 @@ static void run_sessions(int64_t gap, int parallelism) {
   spate_stream *joined = spate_window_join(spate_key_by(l, 0), spate_key_by(r, 0),
                                            spate_session_windows(SPATE_EVENT_TIME, gap), wj_join, j);
   spate_collect(spate_map(joined, wj_stamp, o), "pairs");
-  spate_job_result *res = spate_execute(env, "session join");
+  spate_job_result *res = tk_run(env, "session join");
   if (spate_job_result_status(res) != SPATE_JOB_FINISHED) fail_msg("%s", spate_job_result_error(res));
   const spate_row *rows;
   size_t n = spate_job_result_collected(res, "pairs", &rows, NULL);

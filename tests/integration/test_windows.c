@@ -9,13 +9,14 @@
  *  - allowed lateness: a late element within the lateness fires the window again with the
  *    updated result; beyond it the element goes to the late side output;
  *  - count windows, tumbling (purging) and sliding (count evictor);
- *  - processing-time tumbling windows on a slow source: every element in exactly one window,
- *    windows of a key disjoint;
+ *  - processing-time tumbling windows on a manual clock: each window holds exactly the records
+ *    that reached it while the clock was inside it;
  *  - build errors (bad size, slide, gap) and a job failure for event time without timestamps;
  *  - random out-of-order inputs (negative timestamps, elements within and beyond the lateness)
  *    for tumbling and sliding windows of several sizes, slides and offsets, with reduce (panes)
  *    and window functions (per window), against a brute-force model of Flink's semantics;
- *  - processing-time sliding reduce (panes): every element in size / slide aligned windows.
+ *  - processing-time sliding reduce (panes) on a manual clock: every element in size / slide
+ *    aligned windows, each window exactly its panes' records.
  * Inputs are generated from tables at parallelism 1 with a per-event watermark taken from the
  * table, so firings are exact; the windows run at parallelism 2 where results are compared as
  * sorted sets of strings. Output strings carry the record timestamp (the window's max
@@ -35,6 +36,7 @@
 #include <cmocka.h>
 
 #include "spate/spate.h"
+#include "support/testkit.h"
 
 #define NOWM INT64_MIN
 
@@ -192,7 +194,7 @@ static void run(const w_event *ev, size_t n, w_job j, const char *want, const ch
   if (j.late_tag)
     spate_collect(spate_map(spate_side_output(res, j.late_tag, in), w_fmt_late, str), "late");
   if (spate_env_error(env)) fail_msg("build: %s", spate_env_error(env));
-  spate_job_result *r = spate_execute(env, "windows");
+  spate_job_result *r = tk_run(env, "windows");
   assert_finished(r);
   expect(r, "out", want);
   if (want_late) expect(r, "late", want_late);
@@ -340,63 +342,165 @@ static void test_count_windows(void **state) {
 }
 
 /* ---- processing time -------------------------------------------------------------------------- */
-#define PT_N 120
+/* A manual clock drives processing time, so every window's contents are exact: the source emits
+ * one record every 2 ms of the clock (record i at T0 + 2i, key i % 2, v i), the test moves the
+ * clock to the last record time of a pane, awaits those records at the source, and fences them
+ * with a checkpoint (it completes only once the window operator processed every record before
+ * its barrier) before moving on; the records of a pane therefore reach the window while the
+ * clock is inside that pane. A stop with a savepoint ends the job after the last window fired. */
+#define T0 1000 /* aligned to the window sizes and slides below */
+#define PT_SPACING 2
 
-/* Element i = (key i % 2, index i); about 2 ms apart. The last one (key 9) waits long enough
- * for every earlier window to fire: processing-time windows pending at the end are dropped. */
-int w_slow(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
-  struct timespec d = {0, i == PT_N ? 300000000 : 2000000};
-  nanosleep(&d, NULL);
-  spate_rb_set_bigint(out, 0, i == PT_N ? 9 : i % 2);
-  spate_rb_set_bigint(out, 1, 0);
+static tk_events g_pt_events;
+static _Atomic int64_t g_pt_emitted;
+
+int w_tick(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
+  spate_rb_set_bigint(out, 0, i % 2);
+  spate_rb_set_bigint(out, 1, 1); /* n */
   spate_rb_set_bigint(out, 2, i);
   spate_rb_set_bigint(out, 3, NOWM);
+  atomic_store(&g_pt_emitted, i + 1);
+  tk_notify();
   return 0;
+}
+
+typedef struct pt_run {
+  spate_env *env;
+  spate_clock *clock;
+  spate_stream *src;
+  char dir[256];
+} pt_run;
+
+/* An environment on a manual clock at T0 with an unbounded rate-limited source at parallelism
+ * 1 and windows at parallelism 2 (added by the caller). */
+static void pt_setup(pt_run *p) {
+  tk_mkdtemp(p->dir, sizeof p->dir, "spate_pt_");
+  p->clock = spate_manual_clock_create(T0);
+  p->env = new_env();
+  spate_env_set_parallelism(p->env, 2);
+  spate_env_set_buffer_timeout(p->env, 0);
+  spate_env_set_clock(p->env, p->clock);
+  spate_env_set(p->env, "state.checkpoints.dir", p->dir);
+  spate_env_set(p->env, "state.savepoints.dir", p->dir);
+  tk_events_reset(&g_pt_events);
+  spate_env_set_job_listener(p->env, tk_listener, &g_pt_events);
+  atomic_store(&g_pt_emitted, 0);
+  const spate_schema *in = spate_env_schema(p->env, IN);
+  p->src = spate_parallelism(
+      spate_generate_rate_limited(p->env, in, w_tick, -1, 1000.0 / PT_SPACING), 1);
+}
+
+/* Runs the job through `panes` panes of `pane` ms each, then moves the clock to `end` (windows
+ * up to there fire) and stops the job with a savepoint. Returns the finished job's result. */
+static spate_job_result *pt_drive(pt_run *p, int ntasks, int panes, int64_t pane, int64_t end) {
+  spate_job_client *c = spate_execute_async(p->env, "processing-time windows");
+  if (!c) fail_msg("submit: %s", spate_env_error(p->env));
+  TK_AWAIT(tk_all_running(&g_pt_events) && atomic_load(&g_pt_events.running) == ntasks,
+           "%d running subtasks", ntasks);
+  for (int j = 0; j < panes; j++) {
+    int64_t last = T0 + pane * (j + 1) - PT_SPACING; /* the pane's last record time */
+    spate_manual_clock_set(p->clock, last);
+    int64_t want = (last - T0) / PT_SPACING + 1;
+    TK_AWAIT(atomic_load(&g_pt_emitted) == want, "the source to emit %lld records",
+             (long long)want);
+    char err[512];
+    if (spate_job_client_checkpoint(c, NULL, err, sizeof err) < 0)
+      fail_msg("checkpoint after pane %d: %s", j, err);
+  }
+  spate_manual_clock_set(p->clock, end);
+  char path[4096], err[512];
+  if (spate_job_client_savepoint(c, NULL, true, path, sizeof path, err, sizeof err) < 0)
+    fail_msg("stop with savepoint: %s", err);
+  spate_job_result *r = tk_wait(c, "processing-time windows");
+  assert_finished(r);
+  return r;
+}
+
+static void pt_teardown(pt_run *p) {
+  spate_env_free(p->env);
+  spate_manual_clock_free(p->clock);
+  tk_rm_rf(p->dir);
+}
+
+/* (k, start, end, sum of v, count) rows, sorted, as "k/start/end/sum/n" strings joined by spaces. */
+static char *pt_rows(const spate_row *rows, size_t n, int start_field, int end_field,
+                     int sum_field, int n_field) {
+  char **v = calloc(n + 1, sizeof *v);
+  size_t total = 1;
+  for (size_t i = 0; i < n; i++) {
+    assert_true(asprintf(&v[i], "%lld/%lld/%lld/%lld/%lld", (long long)spate_row_bigint(&rows[i], 0),
+                         (long long)spate_row_bigint(&rows[i], start_field),
+                         (long long)spate_row_bigint(&rows[i], end_field),
+                         (long long)spate_row_bigint(&rows[i], sum_field),
+                         (long long)spate_row_bigint(&rows[i], n_field)) > 0);
+    total += strlen(v[i]) + 1;
+  }
+  qsort(v, n, sizeof *v, cmp_str);
+  char *s = calloc(total, 1);
+  for (size_t i = 0; i < n; i++) {
+    if (i) strcat(s, " ");
+    strcat(s, v[i]);
+    free(v[i]);
+  }
+  free(v);
+  return s;
+}
+
+/* The rows windows [start, start + size) for start = first, first + slide, ... <= last must
+ * give, when pane j (j = 0..panes-1, [T0 + j * slide, T0 + (j + 1) * slide)) holds records
+ * i = j * per_pane .. (j + 1) * per_pane - 1. */
+static char *pt_expected(int64_t size, int64_t slide, int panes, int64_t first, int64_t last) {
+  int64_t per_pane = slide / PT_SPACING;
+  size_t cap = 64, n = 0;
+  char **v = calloc(cap, sizeof *v);
+  for (int64_t start = first; start <= last; start += slide)
+    for (int k = 0; k < 2; k++) {
+      int64_t sum = 0, cnt = 0;
+      for (int j = 0; j < panes; j++) {
+        int64_t ps = T0 + j * slide;
+        if (ps < start || ps >= start + size) continue;
+        for (int64_t i = j * per_pane; i < (j + 1) * per_pane; i++)
+          if (i % 2 == k) {
+            sum += i;
+            cnt++;
+          }
+      }
+      if (!cnt) continue; /* no element: no window */
+      if (n == cap) v = realloc(v, (cap *= 2) * sizeof *v);
+      assert_true(asprintf(&v[n++], "%d/%lld/%lld/%lld/%lld", k, (long long)start,
+                           (long long)(start + size), (long long)sum, (long long)cnt) > 0);
+    }
+  qsort(v, n, sizeof *v, cmp_str);
+  size_t total = 1;
+  for (size_t i = 0; i < n; i++) total += strlen(v[i]) + 1;
+  char *s = calloc(total, 1);
+  for (size_t i = 0; i < n; i++) {
+    if (i) strcat(s, " ");
+    strcat(s, v[i]);
+    free(v[i]);
+  }
+  free(v);
+  return s;
 }
 
 static void test_processing_time(void **state) {
   (void)state;
-  spate_env *env = new_env();
-  spate_env_set_parallelism(env, 2);
-  spate_env_set_buffer_timeout(env, 0);
-  const spate_schema *in = spate_env_schema(env, IN);
-  spate_stream *src = spate_parallelism(spate_generate(env, in, w_slow, PT_N + 1), 1);
-  spate_stream *w =
-      spate_window(spate_key_by(src, 0), spate_tumbling_windows(SPATE_PROCESSING_TIME, 40, 0));
-  spate_collect(spate_window_apply(w, w_apply, spate_env_schema(env, APPLY_OUT)), "out");
-  spate_job_result *r = spate_execute(env, "processing-time windows");
-  assert_finished(r);
+  pt_run p;
+  pt_setup(&p);
+  spate_stream *w = spate_window(spate_key_by(p.src, 0),
+                                 spate_tumbling_windows(SPATE_PROCESSING_TIME, 40, 0));
+  spate_collect(spate_window_apply(w, w_apply, spate_env_schema(p.env, APPLY_OUT)), "out");
+  /* 6 windows of 20 records; at T0 + 240 the sixth fires (the record of T0 + 240 starts a
+   * seventh, which the stop leaves unfired) */
+  spate_job_result *r = pt_drive(&p, 3, 6, 40, T0 + 240);
   const spate_row *rows;
   size_t n = spate_job_result_collected(r, "out", &rows, NULL);
-  int64_t count[2] = {0, 0}, sum[2] = {0, 0};
-  for (size_t i = 0; i < n; i++) {
-    int64_t k = spate_row_bigint(&rows[i], 0), start = spate_row_bigint(&rows[i], 1),
-            end = spate_row_bigint(&rows[i], 2);
-    assert_true(k == 0 || k == 1);
-    assert_int_equal(end - start, 40);
-    assert_int_equal(start % 40, 0);
-    count[k] += spate_row_bigint(&rows[i], 4);
-    sum[k] += spate_row_bigint(&rows[i], 3);
-    for (size_t j = 0; j < i; j++) /* windows of one key are distinct, so disjoint */
-      if (spate_row_bigint(&rows[j], 0) == k) assert_int_not_equal(spate_row_bigint(&rows[j], 1), start);
-  }
-  assert_true(n >= 2);
-  assert_int_equal(count[0], PT_N / 2);
-  assert_int_equal(count[1], PT_N / 2);
-  assert_int_equal(sum[0], (PT_N / 2) * (PT_N / 2 - 1));     /* 0 + 2 + ... */
-  assert_int_equal(sum[1], (PT_N / 2) * (PT_N / 2 - 1) + PT_N / 2); /* 1 + 3 + ... */
+  char *got = pt_rows(rows, n, 1, 2, 3, 4), *want = pt_expected(40, 40, 6, T0, T0 + 200);
+  if (strcmp(got, want) != 0) fail_msg("\n got  %s\n want %s", got, want);
+  free(got);
+  free(want);
   spate_job_result_free(r);
-  spate_env_free(env);
-}
-
-/* Processing-time sliding windows with reduce (the pane layout): element i = (key i % 2, n 1,
- * v i). Windows pending at the end are dropped, so the last element (key 9) waits long enough
- * for every earlier window to fire: each element of keys 0 and 1 is then counted in exactly
- * size / slide windows, all aligned to the slide. */
-int w_slow_one(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
-  int rc = w_slow(ctx, i, out);
-  spate_rb_set_bigint(out, 1, 1);
-  return rc;
+  pt_teardown(&p);
 }
 
 /* Sums n (field 1) and v (field 2). */
@@ -408,43 +512,52 @@ int w_sum_n(spate_ctx *ctx, const spate_row *acc, const spate_row *in, spate_row
   return 0;
 }
 
-/* Puts the record's timestamp into field 3. */
+/* Puts the record's timestamp (the window's max timestamp) into field 3. */
 int w_stamp(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
   for (int i = 0; i < 3; i++) spate_rb_set_field(out, i, in, i);
   spate_rb_set_bigint(out, 3, spate_ctx_timestamp(ctx));
   return 0;
 }
 
+/* Processing-time sliding windows (60 ms every 20 ms) with reduce, which pre-aggregates per pane:
+ * every element is in exactly three windows, each window holds exactly its panes' records. */
 static void test_processing_time_sliding(void **state) {
   (void)state;
-  spate_env *env = new_env();
-  spate_env_set_parallelism(env, 2);
-  spate_env_set_buffer_timeout(env, 0);
-  const spate_schema *in = spate_env_schema(env, IN);
-  spate_stream *src = spate_parallelism(spate_generate(env, in, w_slow_one, PT_N + 1), 1);
-  spate_stream *w = spate_window(spate_key_by(src, 0),
+  pt_run p;
+  pt_setup(&p);
+  const spate_schema *in = spate_env_schema(p.env, IN);
+  spate_stream *w = spate_window(spate_key_by(p.src, 0),
                                  spate_sliding_windows(SPATE_PROCESSING_TIME, 60, 20, 0));
   spate_collect(spate_map(spate_window_reduce(w, w_sum_n), w_stamp, in), "out");
-  spate_job_result *r = spate_execute(env, "processing-time sliding windows");
-  assert_finished(r);
+  /* 6 panes of 10 records; at T0 + 160 the last window holding them, [T0 + 100, T0 + 160),
+   * fires */
+  spate_job_result *r = pt_drive(&p, 3, 6, 20, T0 + 160);
   const spate_row *rows;
   size_t n = spate_job_result_collected(r, "out", &rows, NULL);
-  int64_t count[2] = {0, 0}, sum[2] = {0, 0};
+  /* rows (k, n, sum, max timestamp): as (k, start, end, sum, n) */
+  spate_row *conv = calloc(n + 1, sizeof *conv);
+  spate_row_builder *b = spate_rb_new(spate_env_schema(p.env, APPLY_OUT));
   for (size_t i = 0; i < n; i++) {
-    int64_t k = spate_row_bigint(&rows[i], 0), max_ts = spate_row_bigint(&rows[i], 3);
-    assert_true(k == 0 || k == 1);
-    assert_int_equal((max_ts + 1) % 20, 0);
-    count[k] += spate_row_bigint(&rows[i], 1);
-    sum[k] += spate_row_bigint(&rows[i], 2);
-    for (size_t j = 0; j < i; j++) /* each window of a key fires once */
-      if (spate_row_bigint(&rows[j], 0) == k) assert_int_not_equal(spate_row_bigint(&rows[j], 3), max_ts);
+    int64_t max_ts = spate_row_bigint(&rows[i], 3);
+    spate_rb_begin(b);
+    spate_rb_set_bigint(b, 0, spate_row_bigint(&rows[i], 0));
+    spate_rb_set_bigint(b, 1, max_ts + 1 - 60);
+    spate_rb_set_bigint(b, 2, max_ts + 1);
+    spate_rb_set_bigint(b, 3, spate_row_bigint(&rows[i], 2));
+    spate_rb_set_bigint(b, 4, spate_row_bigint(&rows[i], 1));
+    spate_row tmp;
+    assert_int_equal(spate_rb_finish(b, &tmp), 0);
+    assert_int_equal(spate_row_copy(&tmp, &conv[i]), 0);
   }
-  assert_int_equal(count[0], 3 * (PT_N / 2));
-  assert_int_equal(count[1], 3 * (PT_N / 2));
-  assert_int_equal(sum[0], 3 * (PT_N / 2) * (PT_N / 2 - 1));
-  assert_int_equal(sum[1], 3 * ((PT_N / 2) * (PT_N / 2 - 1) + PT_N / 2));
+  char *got = pt_rows(conv, n, 1, 2, 3, 4), *want = pt_expected(60, 20, 6, T0 - 40, T0 + 100);
+  if (strcmp(got, want) != 0) fail_msg("\n got  %s\n want %s", got, want);
+  free(got);
+  free(want);
+  for (size_t i = 0; i < n; i++) spate_row_free(&conv[i]);
+  free(conv);
+  spate_rb_free(b);
   spate_job_result_free(r);
-  spate_env_free(env);
+  pt_teardown(&p);
 }
 
 /* ---- random inputs against a brute-force model ----------------------------------------------- */
@@ -627,7 +740,7 @@ static void test_errors(void **state) {
   spate_stream *w =
       spate_window(spate_key_by(src, 0), spate_tumbling_windows(SPATE_EVENT_TIME, 10, 0));
   spate_discard(spate_window_reduce(w, w_sum));
-  spate_job_result *r = spate_execute(env, "no timestamps");
+  spate_job_result *r = tk_run(env, "no timestamps");
   assert_int_equal(spate_job_result_status(r), SPATE_JOB_FAILED);
   assert_non_null(strstr(spate_job_result_error(r), "no timestamp"));
   assert_non_null(strstr(spate_job_result_error(r), "Window"));

@@ -135,6 +135,8 @@ typedef struct tk_events {
   _Atomic int attempt;            /* the job's attempt of the newest event */
   _Atomic int restarts;           /* RESTARTING switches */
   _Atomic int running;            /* subtasks of the current attempt that are RUNNING */
+  _Atomic int scheduled;          /* subtasks of the current attempt (the JobMaster schedules them
+                                     all before any reports RUNNING) */
   char status[32];                /* the job's newest status ("" before any); under tk_ws.mu */
   char task_state[TK_MAX_TASKS][16]; /* by vertex * 32 + subtask, current attempt */
   char last_failure[1024];        /* the newest failure message (task or checkpoint) */
@@ -155,6 +157,7 @@ static inline void tk_listener(void *arg, const spate_job_event *e) {
   if (e->attempt != atomic_load(&ev->attempt)) { /* a new attempt: its tasks start over */
     atomic_store(&ev->attempt, e->attempt);
     atomic_store(&ev->running, 0);
+    atomic_store(&ev->scheduled, 0);
     memset(ev->task_state, 0, sizeof ev->task_state);
   }
   switch (e->type) {
@@ -167,6 +170,7 @@ static inline void tk_listener(void *arg, const spate_job_event *e) {
     if (k >= 0 && k < TK_MAX_TASKS && e->subtask < 32) {
       bool was = strcmp(ev->task_state[k], "RUNNING") == 0, is = strcmp(e->state, "RUNNING") == 0;
       if (was != is) atomic_fetch_add(&ev->running, is ? 1 : -1);
+      if (strcmp(e->state, "SCHEDULED") == 0) atomic_fetch_add(&ev->scheduled, 1);
       snprintf(ev->task_state[k], sizeof ev->task_state[k], "%s", e->state);
     }
     if (e->message) snprintf(ev->last_failure, sizeof ev->last_failure, "%s", e->message);
@@ -187,6 +191,12 @@ static inline void tk_listener(void *arg, const spate_job_event *e) {
   }
   pthread_cond_broadcast(&tk_ws.cond);
   pthread_mutex_unlock(&tk_ws.mu);
+}
+
+/* Every subtask of the job's current attempt is RUNNING (what a checkpoint needs). */
+static inline bool tk_all_running(const tk_events *ev) {
+  int n = atomic_load(&ev->scheduled);
+  return n > 0 && atomic_load(&ev->running) == n;
 }
 
 /* Inside TK_AWAIT (under the lock): the job's newest status is s. */

@@ -418,15 +418,15 @@ static void test_processing_time_timers_survive(void **state) {
     group_snapshot(&a, 7, snaps, secs);
     group_close(&a, NULL); /* a never fired: its task went down */
     group_open(&b, proc_trigger_sum, p1, secs, 2);
-    /* Every subtask that got a key has its task timer set again, for 50 (fires at 51). */
+    /* Every subtask that got a key has its task timer set again, for 50. */
     bool has_key[MAXP] = {false};
     for (int64_t k = 1; k <= 6; k++) has_key[subtask_of(k, p1)] = true;
     for (int i = 0; i < p1; i++) {
       assert_int_equal(b.h[i].ntimers, has_key[i] ? 1 : 0);
-      if (has_key[i]) assert_int_equal(b.h[i].timers[0].due, 51);
-      assert_int_equal(harness_processing_time(&b.h[i], 50), 0);
+      if (has_key[i]) assert_int_equal(b.h[i].timers[0].due, 50);
+      assert_int_equal(harness_processing_time(&b.h[i], 49), 0);
       assert_int_equal(b.h[i].nevents, 0);
-      assert_int_equal(harness_processing_time(&b.h[i], 51), 0);
+      assert_int_equal(harness_processing_time(&b.h[i], 50), 0);
     }
     out o, r;
     o.n = 0;

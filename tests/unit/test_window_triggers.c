@@ -203,8 +203,8 @@ static void test_continuous_processing_time(void **state) {
                          false});
   el(&h, 1, 1, 1);
   assert_int_equal(h.ntimers, 1);
-  int64_t due = h.timers[0].due; /* a multiple of the interval, fired once the clock is past */
-  assert_int_equal((due - 1) % 1000, 0);
+  int64_t due = h.timers[0].due; /* the next multiple of the interval */
+  assert_int_equal(due % 1000, 0);
   assert_int_equal(harness_processing_time(&h, due - 1), 0);
   assert_int_equal(h.nevents, 0);
   assert_int_equal(harness_processing_time(&h, due), 0);
@@ -381,9 +381,9 @@ static void test_custom_trigger(void **state) {
   assert_int_equal(harness_watermark(&h, 3000), 0);
   WM(4, 3000); /* the timer at 2000 was deleted */
   el(&h, 10, 1, 3000); /* processing-time timer at 50 */
+  assert_int_equal(harness_processing_time(&h, 49), 0);
+  assert_int_equal(h.nevents, 5); /* a timer for 50 fires when the time reaches 50 */
   assert_int_equal(harness_processing_time(&h, 50), 0);
-  assert_int_equal(h.nevents, 5); /* a timer for 50 fires once the clock is past 50 */
-  assert_int_equal(harness_processing_time(&h, 51), 0);
   REC(5, END, 1, 6502);
   el(&h, 11, 1, 0);
   REC(6, END, 1, 0); /* purged by the processing-time firing: only this element */
