@@ -68,7 +68,8 @@ rt_buffer *bufpool_get(bufpool *p, const _Atomic bool *cancel, uint64_t *wait_ns
     if (cancel && atomic_load(cancel)) break;
     sp_event_wait(&p->avail, token, 100 * 1000000LL);
   }
-  if (wait_ns) *wait_ns += (uint64_t)(sp_mono_ns() - start);
+  /* at least 1 ns: a request that had to wait counts as backpressure however short */
+  if (wait_ns) *wait_ns += (uint64_t)(sp_mono_ns() - start) + 1;
   return b;
 }
 

@@ -1,17 +1,18 @@
 /*
  * test_task.c: the life of tasks as the MiniCluster runs them, driven through the public API.
  *
- *  - cancelling a running unbounded job (generator -> map -> discard) stops it promptly: the
- *    result is CANCELED within a few seconds, and every thread the job started is gone when
- *    spate_job_client_wait returns (counted in /proc/self/task);
- *  - the same while the source is parked on a full buffer pool behind a slow operator, and
+ *  - cancelling a running unbounded job (generator -> map -> discard) stops it: the result is
+ *    CANCELED, and every thread the job started is gone when spate_job_client_wait returns
+ *    (counted in /proc/self/task);
+ *  - the same while the source is parked on a full buffer pool behind a map the test holds
+ *    back (the source is known to be parked once it asked for the record that cannot fit), and
  *    right after submission, before any record flowed;
  *  - every state switch is logged in Flink's words, for subtasks ("switched from DEPLOYING to
  *    RUNNING") and for the job ("switched from state RUNNING to FINISHED"), including the
  *    cancelling and failing paths.
  *
- * The test waits for records to flow by watching a counter the map UDF increments, with a
- * bounded loop, never a fixed sleep.
+ * The test waits for records to flow by watching counters the UDFs increment (TK_AWAIT, woken
+ * by the UDFs), never a fixed sleep; every wait has a deadline.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -29,17 +30,22 @@
 
 #include <cmocka.h>
 
-#include "base/clock.h"
 #include "base/log.h"
+#include "runtime/element.h"
 #include "spate/spate.h"
+#include "support/testkit.h"
 
-#define SEC (1000000000LL)
-
-static _Atomic long g_mapped;
+static _Atomic long g_mapped, g_generated;
+/* the held-back map: it blocks on its first record until the test opens the gate */
+static pthread_mutex_t g_gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_gate_cond = PTHREAD_COND_INITIALIZER;
+static bool g_gate_open;
 
 /* ---- UDFs (external linkage: the runtime finds them by name) --------------------------------- */
 int task_test_generate(spate_ctx *ctx, int64_t index, spate_row_builder *out) {
   (void)ctx;
+  atomic_fetch_add(&g_generated, 1);
+  tk_notify();
   spate_rb_set_bigint(out, 0, index);
   return 0;
 }
@@ -47,17 +53,32 @@ int task_test_generate(spate_ctx *ctx, int64_t index, spate_row_builder *out) {
 int task_test_count_map(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
   (void)ctx;
   atomic_fetch_add(&g_mapped, 1);
+  tk_notify();
   spate_rb_set_bigint(out, 0, spate_row_bigint(in, 0) * 2);
   return 0;
 }
 
-int task_test_slow_map(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
-  (void)ctx;
+/* Counts the record, then waits until the test opens the gate (at most the test deadline). */
+int task_test_gated_map(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
   atomic_fetch_add(&g_mapped, 1);
-  struct timespec ts = {0, 200 * 1000}; /* a slow operator: 200 us per record */
-  nanosleep(&ts, NULL);
+  tk_notify();
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += TK_TIMEOUT_MS / 1000;
+  pthread_mutex_lock(&g_gate_mu);
+  int rc = 0;
+  while (!g_gate_open && rc == 0) rc = pthread_cond_timedwait(&g_gate_cond, &g_gate_mu, &until);
+  pthread_mutex_unlock(&g_gate_mu);
+  if (rc != 0) return spate_ctx_fail(ctx, "the test never opened the gate");
   spate_rb_set_bigint(out, 0, spate_row_bigint(in, 0));
   return 0;
+}
+
+static void set_gate(bool open) {
+  pthread_mutex_lock(&g_gate_mu);
+  g_gate_open = open;
+  pthread_cond_broadcast(&g_gate_cond);
+  pthread_mutex_unlock(&g_gate_mu);
 }
 
 int task_test_fail_map(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
@@ -86,13 +107,9 @@ static spate_env *new_env(const char *level) {
   return env;
 }
 
-/* Waits until the map has seen at least n records (bounded). */
+/* Waits until the map has seen at least n records. */
 static void await_mapped(long n) {
-  int64_t deadline = sp_mono_ns() + 30 * SEC;
-  while (atomic_load(&g_mapped) < n) {
-    assert_true(sp_mono_ns() < deadline);
-    sched_yield();
-  }
+  TK_AWAIT(atomic_load(&g_mapped) >= n, "the map to see %ld records", n);
 }
 
 static size_t op_index(const spate_job_result *r, const char *name) {
@@ -119,16 +136,14 @@ static spate_job_client *start_unbounded(spate_env *env, spate_map_fn fn, int pa
   return c;
 }
 
-/* Cancels and checks the job ends CANCELED promptly with all its threads gone. */
+/* Cancels and checks the job ends CANCELED (within the test deadline) with all its threads
+ * gone. */
 static spate_job_result *cancel_and_wait(spate_job_client *c, int threads_before) {
-  int64_t t0 = sp_mono_ns();
   spate_job_client_cancel(c);
-  spate_job_result *r = spate_job_client_wait(c);
-  int64_t took = sp_mono_ns() - t0;
-  assert_non_null(r);
+  set_gate(true); /* a held-back map goes on, and finds the job cancelled */
+  spate_job_result *r = tk_wait(c, "the cancelled job");
   assert_int_equal(spate_job_result_status(r), SPATE_JOB_CANCELED);
   assert_null(spate_job_result_error(r));
-  assert_true(took < 5 * SEC);
   assert_int_equal(thread_count(), threads_before);
   return r;
 }
@@ -156,12 +171,25 @@ static void test_cancel_backpressured_source(void **state) {
   (void)state;
   int threads = thread_count();
   atomic_store(&g_mapped, 0);
+  atomic_store(&g_generated, 0);
+  set_gate(false);
   spate_env *env = new_env("WARN");
+  /* source (p=1) -> rebalance -> held-back map (p=1): the map takes the first buffer and blocks
+   * on its first record; the source fills the rest of its pool and then waits in it, where
+   * cancellation must reach it. Buffers go out only when full (no buffer timeout). The pool
+   * has 1 x 2 (per channel) + 8 (floating) + 1 buffers of 4 KiB, each holding 128 elements of
+   * 32 bytes (a header and a padded timestamp + one-field row): the source emits 11 x 128 records
+   * and parks in the pool on the next one. */
   spate_env_set(env, "taskmanager.memory.segment-size", "4 kb");
-  /* source (p=1) -> rebalance -> slow map (p=1): the source fills its few buffers at once and
-   * then waits in the buffer pool, where cancellation must reach it */
-  spate_job_client *c = start_unbounded(env, task_test_slow_map, 1, true);
-  await_mapped(300); /* at 200 us per record, the source has long run out of buffers */
+  spate_env_set(env, "taskmanager.network.memory.buffers-per-channel", "2");
+  spate_env_set(env, "taskmanager.network.memory.floating-buffers-per-gate", "8");
+  spate_env_set_buffer_timeout(env, -1);
+  const long per_buffer = 4096 / (EL_HEADER + el_padded(8 + spate_row_header_size(1)));
+  const long parked_at = 11 * per_buffer + 1; /* the record asked for that cannot go out */
+  spate_job_client *c = start_unbounded(env, task_test_gated_map, 1, true);
+  await_mapped(1);
+  TK_AWAIT(atomic_load(&g_generated) == parked_at, "the source to fill its pool (%ld records)",
+           parked_at);
   spate_job_result *r = cancel_and_wait(c, threads);
   size_t src = op_index(r, "Source: Generator Source");
   assert_true(spate_job_result_backpressure_ns(r, src) > 0);
@@ -224,9 +252,9 @@ static char *run_logged(void (*build)(spate_env *), spate_job_status want, bool 
     assert_non_null(c);
     await_mapped(1000);
     spate_job_client_cancel(c);
-    r = spate_job_client_wait(c);
+    r = tk_wait(c, "logged job");
   } else {
-    r = spate_execute(env, "logged job");
+    r = tk_run(env, "logged job");
   }
   assert_int_equal(spate_job_result_status(r), want);
   spate_job_result_free(r);
