@@ -55,6 +55,12 @@ int eos_result(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
 }
 
 int spate_main(int argc, char **argv) {
+  static const char *const needs_value[] = {"output", "count", "window-ms", "pace-us", NULL};
+  const char *bare = spate_arg_missing_value(argc, argv, needs_value);
+  if (bare) {
+    fprintf(stderr, "exactly_once_sums: --%s needs a value\n", bare);
+    return 1;
+  }
   const char *output = spate_arg(argc, argv, "output", NULL);
   if (!output) {
     fprintf(stderr, "exactly_once_sums: --output <dir> is required\n");
