@@ -826,9 +826,13 @@ typedef enum spate_job_status {
 typedef struct spate_job_result spate_job_result;
 typedef struct spate_job_client spate_job_client;
 
-/* Runs the job to completion on the embedded MiniCluster. Never NULL except out of memory. */
+/* Runs the job to completion on the embedded MiniCluster. Never NULL except out of memory.
+ * An environment runs its job once: as in Flink, which clears the transformations when execute
+ * takes them, a second call (or a call with no operators) fails with "No operators defined in
+ * streaming topology. Cannot execute." and operators added after the first call are refused. */
 spate_job_result *spate_execute(spate_env *env, const char *job_name);
-/* Submits the job and returns at once; NULL and an env error if it could not be submitted. */
+/* Submits the job and returns at once; NULL and an env error if it could not be submitted (the
+ * same rules as spate_execute). */
 spate_job_client *spate_execute_async(spate_env *env, const char *job_name);
 const char *spate_job_client_id(const spate_job_client *c);
 /* Requests cancellation; returns at once. */

@@ -60,6 +60,8 @@ struct spate_env {
   bool chaining_disabled;
   char *artifact;         /* object holding the UDFs; NULL: the main program */
   bool artifact_known;
+  int executed_nodes;     /* nodes of g when it was last executed (0: never): a job runs once,
+                             as Flink clears its transformations when execute takes them */
 };
 
 typedef struct cli_context {

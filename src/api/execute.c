@@ -82,12 +82,17 @@ static spate_job_result *failed(const char *msg) {
 spate_job_client *spate_execute_async(spate_env *env, const char *job_name) {
   cli_context *cli = api_cli_context();
   if (cli) cli->executions++;
-  if (!env->failed && env->g->nnodes == 0)
-    api_fail(env, "no operators defined in the job: nothing to execute");
+  if (!env->failed && env->g->nnodes == env->executed_nodes)
+    api_fail(env, "No operators defined in streaming topology. Cannot execute.");
+  else if (!env->failed && env->executed_nodes > 0)
+    api_fail(env, "Cannot execute: this environment has run its job already, and Spate does not "
+                  "run operators added after that (Flink would run them with what feeds them); "
+                  "build the next job on a new environment");
   if (env->failed) {
     cli_failed(env->error);
     return NULL;
   }
+  env->executed_nodes = env->g->nnodes; /* taken, also if it then fails to start */
   configure_graph(env, env->g, job_name);
   char err[SP_ERRMSG_MAX];
   job_graph *jg = NULL, *decoded = NULL;
