@@ -73,6 +73,12 @@ static void configure_graph(spate_env *env, stream_graph *g, const char *name) {
   for (int i = 0; i < g->nnodes; i++)
     if (g->nodes[i].kind == OP_TIMESTAMPS && g->nodes[i].params_len >= 8)
       sp_patch_i64(g->nodes[i].params + g->nodes[i].params_len - 8, interval);
+  /* text sinks overwrite existing files only when fs.overwrite-files says so (Flink's default
+   * write mode) */
+  bool overwrite = sp_config_bool(cfg, "fs.overwrite-files");
+  for (int i = 0; i < g->nnodes; i++)
+    if (g->nodes[i].kind == OP_SINK_TEXT && g->nodes[i].params_len >= 1)
+      g->nodes[i].params[g->nodes[i].params_len - 1] = overwrite;
 }
 
 static spate_job_result *failed(const char *msg) {
