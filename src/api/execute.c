@@ -5,6 +5,9 @@
  * submitted to a MiniCluster sized for it. Under `spate info` the plan is printed instead.
  *
  * Under the CLI, the submission and the end are reported on stdout in the words of Flink's CLI.
+ *
+ * Executing installs the fatal-signal report (runtime/crash_report.h), so that a program linking
+ * libspate learns which operator crashed it, as `spate run` does (which installs it at start).
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +17,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "cluster/minicluster.h"
+#include "runtime/crash_report.h"
 
 struct spate_job_client {
   minicluster *mc;
@@ -88,6 +92,7 @@ static spate_job_result *failed(const char *msg) {
 spate_job_client *spate_execute_async(spate_env *env, const char *job_name) {
   cli_context *cli = api_cli_context();
   if (cli) cli->executions++;
+  crash_report_install(); /* keeps (chains to) a handler the program installed */
   if (!env->failed && env->g->nnodes == env->executed_nodes)
     api_fail(env, "No operators defined in streaming topology. Cannot execute.");
   else if (!env->failed && env->executed_nodes > 0)

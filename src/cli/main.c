@@ -8,6 +8,8 @@
  * The configuration is conf/config.yaml from $SPATE_CONF_DIR, ./conf, or the installation's
  * conf directory (next to bin/ or one level further up, as in a build tree), then -D overrides.
  * The job object is loaded with dlopen and its spate_main is called with the job arguments.
+ * A crash in the job's code (SIGSEGV, abort, ...) is reported naming the task, operator and
+ * signal before the process dies with that signal (runtime/crash_report.h).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -20,6 +22,7 @@
 
 #include "api/api.h"
 #include "base/log.h"
+#include "runtime/crash_report.h"
 
 #ifndef SPATE_VERSION
 #define SPATE_VERSION "0.1.0"
@@ -264,6 +267,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   const char *cmd = argv[1];
+  crash_report_install();
   if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
     usage_main(stdout);
     return 0;

@@ -12,6 +12,9 @@
  * output_emit pushes a record to all of them. The row a successor receives is only valid during
  * the call.
  *
+ * Every call into an operator goes through the op_* functions below (or in operator.c), which
+ * keep the thread's current operator for the fatal-signal report (runtime/crash_report.h).
+ *
  * Errors: an operator returns a negative code after writing a message that names it and its
  * subtask into the task's error buffer (op_fail). UDF errors carry the UDF's own message
  * (spate_ctx_fail).
@@ -21,6 +24,7 @@
 #include <stdbool.h>
 #include "base/bytes.h"
 #include "graph/stream_graph.h"
+#include "runtime/crash_report.h"
 #include "runtime/result_partition.h"
 #include "state/snapshot.h"
 #include "types/row.h"
@@ -135,7 +139,35 @@ struct op_t {
 static inline int op_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   op->records_in++;
   op->ctx.ts = ts;
-  return op->vt->process(op, input, ts, row);
+  const op_t *outer = crash_enter(op);
+  int rc = op->vt->process(op, input, ts, row);
+  crash_leave(outer);
+  return rc;
+}
+
+/* Polls a source (vt->poll) for up to budget records. */
+static inline int op_poll(op_t *op, int budget) {
+  const op_t *outer = crash_enter(op);
+  int rc = op->vt->poll(op, budget);
+  crash_leave(outer);
+  return rc;
+}
+
+/* Ends the operator's input (vt->end_input, if it has one). */
+static inline int op_end_input(op_t *op) {
+  if (!op->vt->end_input) return 0;
+  const op_t *outer = crash_enter(op);
+  int rc = op->vt->end_input(op);
+  crash_leave(outer);
+  return rc;
+}
+
+/* Runs a processing-time callback of the operator (see op_schedule). */
+static inline int op_fire_timer(op_t *op, op_timer_fn fn, int64_t now_ms) {
+  const op_t *outer = crash_enter(op);
+  int rc = fn(op, now_ms);
+  crash_leave(outer);
+  return rc;
 }
 
 /* Hands a watermark (status) to an operator: its handler, or forwarding by default. */

@@ -172,7 +172,7 @@ static int fire_timers(task *t) {
   int n = t->ntimers;
   while (n-- > 0 && t->ntimers && t->timers[0].due <= now) {
     struct ptimer pt = pop_timer(t);
-    int rc = pt.fn(pt.op, now);
+    int rc = op_fire_timer(pt.op, pt.fn, now);
     if (rc < 0) return rc;
   }
   return 0;
@@ -860,7 +860,7 @@ static int finish(task *t) {
       (rc = op_watermark(t->ops[0], 0, INT64_MAX)) < 0)
     return rc;
   for (int i = 0; i < t->nops; i++)
-    if (t->ops[i]->vt->end_input && (rc = t->ops[i]->vt->end_input(t->ops[i])) < 0) return rc;
+    if ((rc = op_end_input(t->ops[i])) < 0) return rc;
   for (int k = 0; k < t->nwriters; k++)
     if ((rc = rw_broadcast_event(&t->writers[k], EL_END_OF_PARTITION, NULL, 0)) < 0) return rc;
   flush_all(t);
@@ -914,7 +914,7 @@ static int run_source(task *t) {
     if (t->stop_requested) return 0; /* stop-with-savepoint: nothing after the barrier */
     free_returned(t);
     int64_t start = sp_mono_ns();
-    int rc = head->vt->poll(head, budget);
+    int rc = op_poll(head, budget);
     if (rc < 0) return rc;
     if (rc == SRC_END) return 0;
     int64_t now = sp_mono_ns(), took = now - start;
@@ -1044,6 +1044,7 @@ static int run_inputs(task *t) {
 
 static void *task_main(void *arg) {
   task *t = arg;
+  crash_thread_begin(t->name); /* a fatal signal on this thread names the task */
   switch_state(t, TS_DEPLOYING);
   int rc = setup(t);
   atomic_store_explicit(&t->wired, true, memory_order_release); /* task_cancel may wake pools */
@@ -1091,6 +1092,7 @@ static void *task_main(void *arg) {
   ck_reset(t);
   await_snapshots(t); /* the writer may still read operator state */
   for (int i = 0; i < t->nops; i++) op_close(t->ops[i]);
+  crash_thread_end();
   switch_state(t, rc == 0 ? TS_FINISHED : canceled ? TS_CANCELED : TS_FAILED);
   return NULL;
 }
