@@ -10,12 +10,13 @@
  * --subtask (1-based, default 1) sees, in the way --signal says (default segv):
  *     segv   stores through a NULL pointer     fpe    divides an integer by zero
  *     ill    executes an undefined instruction bus    raises SIGBUS
- *     abort  calls abort()
+ *     abort  calls abort()                     stack  recurses until the stack overflows
  * --user-handler installs the program's own handler for the signal before executing (it writes
  * "user handler: <signal>" and exits with status 42), to check that Spate keeps it.
  */
 #include <spate/spate.h>
 
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,13 @@ typedef struct crash_args {
 } crash_args;
 
 static __thread long seen; /* records this subtask's map has seen (one thread per subtask) */
+
+/* Recursion that cannot be turned into a loop: each frame keeps a volatile buffer alive. */
+static long recurse(long depth) {
+  volatile char frame[256];
+  frame[0] = (char)depth;
+  return depth < LONG_MAX ? recurse(depth + 1) + frame[0] : 0;
+}
 
 static void crash_now(int sig) {
   switch (sig) {
@@ -46,6 +54,7 @@ static void crash_now(int sig) {
   }
   case SIGILL: __builtin_trap();
   case SIGABRT: abort();
+  case 0: recurse(0); break; /* a stack overflow: SIGSEGV on the guard page */
   default: raise(sig);
   }
 }
@@ -74,15 +83,16 @@ int spate_main(int argc, char **argv) {
   const char *name = spate_arg(argc, argv, "signal", "segv");
   static const struct { const char *name; int sig; } sigs[] = {
       {"segv", SIGSEGV}, {"fpe", SIGFPE}, {"ill", SIGILL}, {"bus", SIGBUS}, {"abort", SIGABRT}};
-  crash_args args = {.sig = 0, .at = atol(spate_arg(argc, argv, "at", "50"))};
+  crash_args args = {.sig = -1, .at = atol(spate_arg(argc, argv, "at", "50"))};
   for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
     if (strcmp(name, sigs[i].name) == 0) args.sig = sigs[i].sig;
+  if (strcmp(name, "stack") == 0) args.sig = 0;
   long count = atol(spate_arg(argc, argv, "count", "100"));
-  if (!args.sig || args.at < 1 || count < 1) {
+  if (args.sig < 0 || args.at < 1 || count < 1) {
     fprintf(stderr, "crash_job: bad --signal, --at or --count\n");
     return 1;
   }
-  if (spate_arg_has(argc, argv, "user-handler")) {
+  if (spate_arg_has(argc, argv, "user-handler") && args.sig > 0) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = user_handler;
