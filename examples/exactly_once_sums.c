@@ -2,14 +2,16 @@
  * exactly_once_sums.c: a stateful job whose output is exactly once across failures, killed
  * processes and rescaling, when run with checkpoints:
  *
- *     generator (key = i*7919 mod 13, timestamp = i, value = i mod 7 + 1), paced
+ *     generator (key = i*7919 mod 13, timestamp = i, value = i mod 7 + 1), rate limited
  *       -> timestamps (bounded out-of-orderness 0)
  *       -> key by key -> tumbling event-time windows of --window-ms -> sum of values
  *       -> exactly-once file sink into --output (one line "(key,window end - 1,sum)" per window)
  *
  * Every operator has a uid, so a checkpoint or savepoint restores into the same job at any
- * parallelism. The pace (--pace-us microseconds of sleep per 1000 events) keeps the job running
- * long enough to checkpoint, kill and resume it (tests/e2e/test_exactly_once.sh):
+ * parallelism. A rate limit keeps the job running long enough to checkpoint, kill and resume it
+ * (Flink's RateLimiterStrategy): --records-per-second (by default 100000), or
+ * --records-per-checkpoint, which lets that many records through per completed checkpoint
+ * (tests/e2e/test_exactly_once.sh); 0 removes the limit.
  *
  *     spate run -p 2 -D execution.checkpointing.interval=200ms \
  *         -D state.checkpoints.dir=file:///tmp/ck exactly_once_sums.so --output /tmp/out
@@ -18,18 +20,14 @@
  *
  * Usage:
  *     spate run [-p N] exactly_once_sums.so --output <dir> [--count N] [--window-ms W]
- *                                           [--pace-us P]
+ *                       [--records-per-second R | --records-per-checkpoint C]
  */
 #include <spate/spate.h>
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
-
-static long g_pace_us = 2000;
 
 int eos_generate(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
-  if (g_pace_us > 0 && i % 1000 == 0) usleep((useconds_t)g_pace_us);
   spate_rb_set_bigint(out, 0, (i * 7919) % 13);
   spate_rb_set_bigint(out, 1, i);
   spate_rb_set_bigint(out, 2, i % 7 + 1);
@@ -55,6 +53,13 @@ int eos_result(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
 }
 
 int spate_main(int argc, char **argv) {
+  static const char *const needs_value[] = {"output", "count", "window-ms", "records-per-second",
+                                            "records-per-checkpoint", NULL};
+  const char *bare = spate_arg_missing_value(argc, argv, needs_value);
+  if (bare) {
+    fprintf(stderr, "exactly_once_sums: --%s needs a value\n", bare);
+    return 1;
+  }
   const char *output = spate_arg(argc, argv, "output", NULL);
   if (!output) {
     fprintf(stderr, "exactly_once_sums: --output <dir> is required\n");
@@ -62,14 +67,20 @@ int spate_main(int argc, char **argv) {
   }
   int64_t count = atoll(spate_arg(argc, argv, "count", "200000"));
   int64_t window = atoll(spate_arg(argc, argv, "window-ms", "10000"));
-  g_pace_us = atol(spate_arg(argc, argv, "pace-us", "2000"));
-  if (count <= 0 || window <= 0) {
-    fprintf(stderr, "exactly_once_sums: --count and --window-ms must be positive\n");
+  double per_second = atof(spate_arg(argc, argv, "records-per-second", "100000"));
+  int64_t per_checkpoint = atoll(spate_arg(argc, argv, "records-per-checkpoint", "0"));
+  if (count <= 0 || window <= 0 || per_second < 0 || per_checkpoint < 0) {
+    fprintf(stderr, "exactly_once_sums: --count and --window-ms must be positive, the rate "
+                    "limits not negative\n");
     return 1;
   }
   spate_env *env = spate_env_create();
   const spate_schema *s = spate_env_schema(env, "key BIGINT, ts BIGINT, value BIGINT");
-  spate_stream *events = spate_uid(spate_generate(env, s, eos_generate, count), "events");
+  spate_stream *events =
+      per_checkpoint > 0 ? spate_generate_per_checkpoint(env, s, eos_generate, count, per_checkpoint)
+      : per_second > 0   ? spate_generate_rate_limited(env, s, eos_generate, count, per_second)
+                         : spate_generate(env, s, eos_generate, count);
+  events = spate_uid(events, "events");
   events = spate_uid(spate_assign_timestamps(events, 1, SPATE_WATERMARKS_BOUNDED, 0), "timestamps");
   spate_stream *sums = spate_uid(
       spate_window_reduce(

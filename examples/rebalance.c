@@ -82,6 +82,12 @@ static int64_t parse_arg(const char *s, int64_t lo, int64_t hi) {
 }
 
 int spate_main(int argc, char **argv) {
+  static const char *const needs_value[] = {"count", "buckets", NULL};
+  const char *bare = spate_arg_missing_value(argc, argv, needs_value);
+  if (bare) {
+    fprintf(stderr, "rebalance: --%s needs a value (a number)\n", bare);
+    return 1;
+  }
   /* Sums of squares up to 2,000,000 stay below 2^63 (about 2.7e18). */
   int64_t count = parse_arg(spate_arg(argc, argv, "count", "1000"), 1, 2000000);
   rebalance_args args = {.buckets = parse_arg(spate_arg(argc, argv, "buckets", "4"), 1, 1000)};

@@ -81,6 +81,12 @@ int count_session(spate_ctx *ctx, const spate_time_window *w, spate_window_eleme
 }
 
 int spate_main(int argc, char **argv) {
+  static const char *const needs_value[] = {"input", "output", NULL};
+  const char *bare = spate_arg_missing_value(argc, argv, needs_value);
+  if (bare) {
+    fprintf(stderr, "session_clicks: --%s needs a value (a path)\n", bare);
+    return 1;
+  }
   const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
   if (!inputs) {
     fprintf(stderr, "session_clicks: out of memory\n");

@@ -129,6 +129,12 @@ int socket_sum_counts(spate_ctx *ctx, const spate_row *acc, const spate_row *in,
 }
 
 int spate_main(int argc, char **argv) {
+  static const char *const needs_value[] = {"hostname", "port", "window", NULL};
+  const char *bare = spate_arg_missing_value(argc, argv, needs_value);
+  if (bare) {
+    fprintf(stderr, "socket_wordcount: --%s needs a value\n", bare);
+    return usage();
+  }
   const char *hostname = spate_arg(argc, argv, "hostname", "localhost");
   const char *window_arg = spate_arg(argc, argv, "window", "5000");
   char *wend;

@@ -111,9 +111,15 @@ int start_end_timeout(spate_ctx *ctx, int64_t timestamp, spate_time_domain domai
 }
 
 int spate_main(int argc, char **argv) {
+  static const char *const needs_value[] = {"input", "output", NULL};
+  const char *bare = spate_arg_missing_value(argc, argv, needs_value);
+  if (bare) {
+    fprintf(stderr, "start_end: --%s needs a value (a path)\n", bare);
+    return 1;
+  }
   const char *inputs[64];
-  int ninputs = spate_arg_all(argc, argv, "--input", inputs, 64);
-  const char *output = spate_arg(argc, argv, "--output", NULL);
+  int ninputs = spate_arg_all(argc, argv, "input", inputs, 64);
+  const char *output = spate_arg(argc, argv, "output", NULL);
   spate_env *env = spate_env_create();
   const spate_schema *events = spate_env_schema(env, "key STRING NOT NULL, kind STRING NOT NULL, ts BIGINT NOT NULL");
   const spate_schema *durations = spate_env_schema(env, "key STRING NOT NULL, duration_ms BIGINT NOT NULL");

@@ -91,6 +91,12 @@ int top_speed(spate_ctx *ctx, const spate_row *acc, const spate_row *in, spate_r
 }
 
 int spate_main(int argc, char **argv) {
+  static const char *const needs_value[] = {"input", "output", NULL};
+  const char *bare = spate_arg_missing_value(argc, argv, needs_value);
+  if (bare) {
+    fprintf(stderr, "top_speed_windowing: --%s needs a value (a path)\n", bare);
+    return 1;
+  }
   const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
   if (!inputs) {
     fprintf(stderr, "top_speed_windowing: out of memory\n");

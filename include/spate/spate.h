@@ -887,9 +887,13 @@ typedef void (*spate_job_listener)(void *arg, const spate_job_event *e);
 /* The listener of the jobs this environment executes from now on (fn NULL: none). */
 void spate_env_set_job_listener(spate_env *env, spate_job_listener fn, void *arg);
 
-/* Runs the job to completion on the embedded MiniCluster. Never NULL except out of memory. */
+/* Runs the job to completion on the embedded MiniCluster. Never NULL except out of memory.
+ * An environment runs its job once: as in Flink, which clears the transformations when execute
+ * takes them, a second call (or a call with no operators) fails with "No operators defined in
+ * streaming topology. Cannot execute." and operators added after the first call are refused. */
 spate_job_result *spate_execute(spate_env *env, const char *job_name);
-/* Submits the job and returns at once; NULL and an env error if it could not be submitted. */
+/* Submits the job and returns at once; NULL and an env error if it could not be submitted (the
+ * same rules as spate_execute). */
 spate_job_client *spate_execute_async(spate_env *env, const char *job_name);
 const char *spate_job_client_id(const spate_job_client *c);
 /* Requests cancellation; returns at once. */
@@ -940,11 +944,29 @@ size_t spate_job_result_collected(const spate_job_result *r, const char *name,
 void spate_job_result_free(spate_job_result *r);
 
 /* ---------------------------------------------------------------------------------------------
- * Job arguments, as Flink's ParameterTool: "--name value" or "--name=value". */
+ * Job arguments, as Flink's ParameterTool: "--name value", "-name value" or "--name=value". A
+ * key is an argument starting with '-' that is not a number; its value is the next argument
+ * unless that is a key too (so "--offset -5" has the value "-5"). A key with no value (the last
+ * argument, or one followed by another key, as in "--input --output out") is a flag: its value
+ * is SPATE_ARG_NO_VALUE, ParameterTool's NO_VALUE_KEY. A job that needs a value checks for it,
+ * most simply with spate_arg_missing_value. `name` may be given with or without its dashes. */
+#define SPATE_ARG_NO_VALUE "__NO_VALUE_KEY"
+/* The value of the first `name` argument, SPATE_ARG_NO_VALUE if it has none, or fallback if the
+ * argument is absent. The string lives in argv (or is a constant). */
 const char *spate_arg(int argc, char **argv, const char *name, const char *fallback);
-/* All values of a repeated argument; returns the count (up to max stored). */
+/* All values of a repeated argument, in order (SPATE_ARG_NO_VALUE for those without one);
+ * returns the count stored (at most max). */
 int spate_arg_all(int argc, char **argv, const char *name, const char **out, int max);
+/* Whether the argument is given, with or without a value. */
 bool spate_arg_has(int argc, char **argv, const char *name);
+/* Whether a value spate_arg returned is SPATE_ARG_NO_VALUE. */
+bool spate_arg_no_value(const char *value);
+/* The first of the NULL-terminated `names` that is given without a value (or with an empty
+ * one, "--name="), or NULL when each has one. For a job's usage check:
+ *     static const char *const needs_value[] = {"input", "output", NULL};
+ *     const char *bare = spate_arg_missing_value(argc, argv, needs_value);
+ *     if (bare) { fprintf(stderr, "--%s needs a value\n", bare); return 1; } */
+const char *spate_arg_missing_value(int argc, char **argv, const char *const *names);
 
 /* The entry point a job defines. */
 int spate_main(int argc, char **argv);

@@ -63,6 +63,8 @@ struct spate_env {
   spate_clock *clock;     /* processing time of its jobs; NULL: the system clock */
   spate_job_listener listener; /* events of its jobs, or NULL */
   void *listener_arg;
+  int executed_nodes;     /* nodes of g when it was last executed (0: never): a job runs once,
+                             as Flink clears its transformations when execute takes them */
 };
 
 typedef struct cli_context {

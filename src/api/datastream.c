@@ -1235,6 +1235,7 @@ spate_stream *spate_write_text(spate_stream *in, const char *path) {
   sp_writer w;
   sp_writer_init(&w);
   sp_put_str(&w, path);
+  sp_put_u8(&w, 0); /* overwrite: fs.overwrite-files, set when the job is executed */
   return sink(in, OP_SINK_TEXT, "spate_write_text", "Sink: Text File", NULL, &w);
 }
 

@@ -5,6 +5,9 @@
  * submitted to a MiniCluster sized for it. Under `spate info` the plan is printed instead.
  *
  * Under the CLI, the submission and the end are reported on stdout in the words of Flink's CLI.
+ *
+ * Executing installs the fatal-signal report (runtime/crash_report.h), so that a program linking
+ * libspate learns which operator crashed it, as `spate run` does (which installs it at start).
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +17,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "cluster/minicluster.h"
+#include "runtime/crash_report.h"
 
 struct spate_job_client {
   minicluster *mc;
@@ -73,6 +77,12 @@ static void configure_graph(spate_env *env, stream_graph *g, const char *name) {
   for (int i = 0; i < g->nnodes; i++)
     if (g->nodes[i].kind == OP_TIMESTAMPS && g->nodes[i].params_len >= 8)
       sp_patch_i64(g->nodes[i].params + g->nodes[i].params_len - 8, interval);
+  /* text sinks overwrite existing files only when fs.overwrite-files says so (Flink's default
+   * write mode) */
+  bool overwrite = sp_config_bool(cfg, "fs.overwrite-files");
+  for (int i = 0; i < g->nnodes; i++)
+    if (g->nodes[i].kind == OP_SINK_TEXT && g->nodes[i].params_len >= 1)
+      g->nodes[i].params[g->nodes[i].params_len - 1] = overwrite;
 }
 
 static spate_job_result *failed(const char *msg) {
@@ -82,12 +92,18 @@ static spate_job_result *failed(const char *msg) {
 spate_job_client *spate_execute_async(spate_env *env, const char *job_name) {
   cli_context *cli = api_cli_context();
   if (cli) cli->executions++;
-  if (!env->failed && env->g->nnodes == 0)
-    api_fail(env, "no operators defined in the job: nothing to execute");
+  crash_report_install(); /* keeps (chains to) a handler the program installed */
+  if (!env->failed && env->g->nnodes == env->executed_nodes)
+    api_fail(env, "No operators defined in streaming topology. Cannot execute.");
+  else if (!env->failed && env->executed_nodes > 0)
+    api_fail(env, "Cannot execute: this environment has run its job already, and Spate does not "
+                  "run operators added after that (Flink would run them with what feeds them); "
+                  "build the next job on a new environment");
   if (env->failed) {
     cli_failed(env->error);
     return NULL;
   }
+  env->executed_nodes = env->g->nnodes; /* taken, also if it then fails to start */
   configure_graph(env, env->g, job_name);
   char err[SP_ERRMSG_MAX];
   job_graph *jg = NULL, *decoded = NULL;

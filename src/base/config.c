@@ -136,6 +136,9 @@ static const key_def keys[] = {
      .desc = "Time without a heartbeat after which the peer is considered lost."},
     {.name = "taskmanager.memory.segment-size", .type = KT_MEMORY, .def = "32 kb", .min = KB,
      .max = GB, .desc = "Size of a network buffer (memory segment)."},
+    {.name = "fs.overwrite-files", .type = KT_BOOL, .def = "false",
+     .desc = "Whether the plain text file sink (spate_write_text) overwrites existing files; "
+             "false fails the job when its output path exists (Flink's NO_OVERWRITE)."},
     {.name = "rest.address", .type = KT_STRING, .def = "localhost",
      .desc = "Address clients use to reach the REST server."},
     {.name = "rest.bind-address", .type = KT_STRING, .def = "localhost",

@@ -8,10 +8,13 @@
  * The configuration is conf/config.yaml from $SPATE_CONF_DIR, ./conf, or the installation's
  * conf directory (next to bin/ or one level further up, as in a build tree), then -D overrides.
  * The job object is loaded with dlopen and its spate_main is called with the job arguments.
+ * A crash in the job's code (SIGSEGV, abort, ...) is reported naming the task, operator and
+ * signal before the process dies with that signal (runtime/crash_report.h).
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,7 @@
 
 #include "api/api.h"
 #include "base/log.h"
+#include "runtime/crash_report.h"
 
 #ifndef SPATE_VERSION
 #define SPATE_VERSION "0.1.0"
@@ -105,17 +109,46 @@ static int load_config(sp_config *cfg) {
   return 0;
 }
 
-static int parse_parallelism(const char *s, int *out) {
+static int parse_parallelism(const char *cmd, const char *s, int *out) {
   char *end;
   errno = 0;
-  long v = s ? strtol(s, &end, 10) : 0;
-  if (!s || !*s || *end || errno || v < 1 || v > 32768) {
-    fprintf(stderr, "spate: invalid parallelism '%s' for -p: must be an integer from 1 to 32768\n",
-            s ? s : "");
+  long v = strtol(s, &end, 10);
+  if (!*s || *end || errno || v < 1 || v > 32768) {
+    fprintf(stderr, "spate %s: invalid parallelism '%s' for -p: must be an integer from 1 to 32768\n",
+            cmd, s);
     return -1;
   }
   *out = (int)v;
   return 0;
+}
+
+/* Whether a looks like an option rather than a value: "-x..." but not a negative number. */
+static bool is_option(const char *a) {
+  return a[0] == '-' && a[1] && !(a[1] >= '0' && a[1] <= '9');
+}
+
+/* The value of the option at argv[*i] (spelt `a`, e.g. "-p" or "--parallelism"): the text after
+ * "--long=" or, for the short form, after the letter ("-p4"), else the next argument, which is
+ * consumed. An option with no value (the last argument, or followed by another option) is
+ * reported, naming the option and what it needs, as commons-cli does for Flink's CLI; NULL then. */
+static const char *option_value(const char *cmd, int argc, char **argv, int *i, const char *shrt,
+                                const char *lng, const char *what) {
+  const char *a = argv[*i];
+  size_t ln = strlen(lng);
+  if (strncmp(a, lng, ln) == 0 && a[ln] == '=') return a + ln + 1;
+  if (strcmp(a, shrt) != 0 && strcmp(a, lng) != 0) return a + strlen(shrt); /* joined: -p4 */
+  if (*i + 1 < argc && !is_option(argv[*i + 1])) return argv[++*i];
+  fprintf(stderr, "spate %s: %s needs a value: %s%s%s\n", cmd, a, what,
+          *i + 1 < argc ? ", not the option " : "", *i + 1 < argc ? argv[*i + 1] : "");
+  return NULL;
+}
+
+/* Whether a is option `shrt` / `lng` in any of its forms: "-p", "-p4", "--parallelism",
+ * "--parallelism=4". */
+static bool is_opt(const char *a, const char *shrt, const char *lng) {
+  size_t ln = strlen(lng);
+  return strcmp(a, lng) == 0 || (strncmp(a, lng, ln) == 0 && a[ln] == '=') ||
+         strncmp(a, shrt, strlen(shrt)) == 0;
 }
 
 /* run and info */
@@ -129,30 +162,28 @@ static int run_job(const char *cmd, int argc, char **argv) {
   }
   for (i = 0; i < argc; i++) {
     const char *a = argv[i];
+    char err[SP_ERRMSG_MAX];
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       usage_cmd(stdout, cmd);
       sp_config_free(cfg);
       return 0;
-    } else if (strcmp(a, "-p") == 0 || strcmp(a, "--parallelism") == 0) {
-      if (parse_parallelism(i + 1 < argc ? argv[++i] : NULL, &parallelism) < 0) goto bad;
-    } else if (strncmp(a, "-p", 2) == 0 && a[2]) {
-      if (parse_parallelism(a + 2, &parallelism) < 0) goto bad;
-    } else if (strcmp(a, "-D") == 0 || (strncmp(a, "-D", 2) == 0 && a[2])) {
-      const char *kv = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : NULL);
-      char err[SP_ERRMSG_MAX];
-      if (!kv) {
-        fprintf(stderr, "spate %s: -D needs key=value\n", cmd);
-        goto bad;
-      }
+    } else if (is_opt(a, "-p", "--parallelism")) {
+      const char *v = option_value(cmd, argc, argv, &i, "-p", "--parallelism",
+                                   "the parallelism, an integer from 1 to 32768");
+      if (!v || parse_parallelism(cmd, v, &parallelism) < 0) goto bad;
+    } else if (is_opt(a, "-D", "-D")) {
+      const char *kv = option_value(cmd, argc, argv, &i, "-D", "-D", "key=value");
+      if (!kv) goto bad;
       if (sp_config_set_kv(cfg, kv, err, sizeof err) < 0) {
         fprintf(stderr, "spate %s: %s\n", cmd, err);
         goto bad;
       }
-    } else if (strcmp(a, "-s") == 0 || strcmp(a, "--fromSavepoint") == 0) {
-      const char *sp = i + 1 < argc ? argv[++i] : NULL;
-      char err[SP_ERRMSG_MAX];
-      if (!sp || !sp[0]) {
-        fprintf(stderr, "spate %s: %s needs a savepoint or checkpoint path\n", cmd, a);
+    } else if (strcmp(a, "-s") == 0 || is_opt(a, "--fromSavepoint", "--fromSavepoint")) {
+      const char *sp = option_value(cmd, argc, argv, &i, "-s", "--fromSavepoint",
+                                    "a savepoint or checkpoint path");
+      if (!sp) goto bad;
+      if (!sp[0]) {
+        fprintf(stderr, "spate %s: %s needs a savepoint or checkpoint path, got ''\n", cmd, a);
         goto bad;
       }
       if (sp_config_set(cfg, "execution.savepoint.path", sp, a, err, sizeof err) < 0) {
@@ -160,7 +191,6 @@ static int run_job(const char *cmd, int argc, char **argv) {
         goto bad;
       }
     } else if (strcmp(a, "-n") == 0 || strcmp(a, "--allowNonRestoredState") == 0) {
-      char err[SP_ERRMSG_MAX];
       if (sp_config_set(cfg, "execution.savepoint.ignore-unclaimed-state", "true", a, err,
                         sizeof err) < 0) {
         fprintf(stderr, "spate %s: %s\n", cmd, err);
@@ -237,6 +267,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   const char *cmd = argv[1];
+  crash_report_install();
   if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
     usage_main(stdout);
     return 0;

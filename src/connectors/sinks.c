@@ -1,53 +1,108 @@
 /*
- * sinks.c: print (Flink's PrintSinkFunction format), text file, discard and collect sinks.
+ * sinks.c: print (Flink's PrintSinkFunction format), plain text file, discard and collect sinks.
  *
- * Print and text sinks format a whole line into a reused buffer and write it with one fwrite, so
- * lines of parallel subtasks never interleave. Output files are flushed and checked at the end of
- * input: a full disk fails the job instead of losing lines silently.
+ * Print and text sinks format a whole line into a reused buffer and append it to an sp_outbuf
+ * (base/outbuf.h), which writes whole lines with write(2): lines of parallel subtasks never
+ * interleave (print sinks share stdout under one lock), and when user code crashes the
+ * process's fatal-signal handler still writes out the lines buffered so far instead of losing
+ * them with a stdio buffer. Print output goes out line by line to a terminal and otherwise in
+ * blocks of BUFSIZ, and whenever the task runs out of input (the flush hook, called before it
+ * parks): a streaming job's output never waits for more input. Output files are flushed and
+ * checked at the end of input: a full disk fails the job instead of losing lines silently.
+ *
+ * The text sink is Flink's writeAsText, not fault tolerant: a job restarted from a checkpoint
+ * does not take back what it wrote (spate_sink_file is the exactly-once file sink). As with
+ * Flink's fs.overwrite-files (WriteMode.NO_OVERWRITE by default), it refuses to replace an
+ * existing file: the job fails at start naming the path and the key. At parallelism N the path
+ * is a directory of files "1".."N"; an existing directory is reused, existing files in it are
+ * refused unless overwriting is on.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/outbuf.h"
 #include "connectors/registry.h"
+
+#define PRINT_BUF (64 << 10)
+#define TEXT_BUF (1 << 20)
+
+/* stdout is one per process: print sinks of all subtasks write it under this lock. */
+static pthread_mutex_t stdout_lock = PTHREAD_MUTEX_INITIALIZER;
 
 typedef struct line_sink {
   sp_strbuf line;
   size_t prefix_len;
-  FILE *f;
-  char *path;
-  char *iobuf;
+  sp_outbuf out;
+  int fd;     /* the text sink's file (owned), or -1; print writes fd 1 */
+  char *path; /* the text sink's file, NULL for print */
 } line_sink;
 
-static int line_sink_write(op_t *op, line_sink *s, const spate_row *row) {
+static const char *sink_target(const line_sink *s) { return s->path ? s->path : "stdout"; }
+
+static int line_sink_process(op_t *op, int input, int64_t ts, const spate_row *row) {
+  line_sink *s = op->impl;
   s->line.len = s->prefix_len;
   int rc = row_format(&s->line, row, op->in_schema);
   if (rc == 0) rc = strbuf_append(&s->line, "\n", 1);
   if (rc < 0) return rc;
-  if (fwrite(s->line.data, 1, s->line.len, s->f) != s->line.len)
-    return op_fail(op, SPATE_EIO, "writing %s failed: %s", s->path ? s->path : "stdout",
-                   strerror(errno));
+  if (sp_outbuf_write(&s->out, s->line.data, s->line.len) < 0)
+    return op_fail(op, SPATE_EIO, "writing %s failed: %s", sink_target(s), strerror(errno));
   return 0;
 }
 
+/* The task is about to idle: what is buffered goes out now (Flink's print flushes every line). */
+static int line_sink_flush(op_t *op) {
+  line_sink *s = op->impl;
+  if (atomic_load_explicit(&s->out.len, memory_order_relaxed) == 0) return 0;
+  if (sp_outbuf_flush(&s->out) < 0)
+    return op_fail(op, SPATE_EIO, "writing %s failed: %s", sink_target(s), strerror(errno));
+  return 0;
+}
+
+/* End of input: everything written, and for files closed, with errors reported. */
+static int line_sink_end(op_t *op) {
+  line_sink *s = op->impl;
+  int rc = sp_outbuf_flush(&s->out);
+  if (rc == 0 && s->fd >= 0) {
+    rc = close(s->fd) == 0 ? 0 : SPATE_EIO;
+    s->fd = -1;
+  }
+  if (rc < 0) return op_fail(op, SPATE_EIO, "writing %s failed: %s", sink_target(s), strerror(errno));
+  return 0;
+}
+
+/* Also after a failure or cancellation: what was formatted still goes out (as a stdio buffer
+ * would at exit), errors ignored. */
 static void line_sink_close(op_t *op) {
   line_sink *s = op->impl;
   if (!s) return;
-  if (s->f && s->f != stdout) fclose(s->f);
+  if (s->out.data) (void)sp_outbuf_flush(&s->out);
+  sp_outbuf_release(&s->out);
+  if (s->fd >= 0) close(s->fd);
   strbuf_free(&s->line);
   sp_free(s->path);
-  sp_free(s->iobuf);
   sp_free(s);
+  op->impl = NULL;
+}
+
+static line_sink *line_sink_new(op_t *op) {
+  line_sink *s = sp_calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->fd = -1;
+  op->impl = s;
+  return s;
 }
 
 /* ---- print ----------------------------------------------------------------------------------- */
 static int print_open(op_t *op) {
-  line_sink *s = sp_calloc(1, sizeof *s);
+  line_sink *s = line_sink_new(op);
   if (!s) return SPATE_ENOMEM;
-  op->impl = s;
-  s->f = stdout;
   sp_reader r;
   sp_reader_init(&r, op->node->params, op->node->params_len);
   char *id = sp_get_str(&r);
@@ -64,65 +119,85 @@ static int print_open(op_t *op) {
     snprintf(prefix, sizeof prefix, "%d> ", op->ctx.subtask + 1);
   sp_free(id);
   s->prefix_len = strlen(prefix);
-  return strbuf_append(&s->line, prefix, s->prefix_len);
+  int rc = sp_outbuf_init(&s->out, STDOUT_FILENO, PRINT_BUF, isatty(STDOUT_FILENO) ? 1 : BUFSIZ,
+                          &stdout_lock);
+  if (rc == 0) rc = strbuf_append(&s->line, prefix, s->prefix_len);
+  return rc;
 }
 
-static int line_sink_process(op_t *op, int input, int64_t ts, const spate_row *row) {
-  return line_sink_write(op, op->impl, row);
-}
-
-static int print_end(op_t *op) {
-  if (fflush(stdout) != 0) return op_fail(op, SPATE_EIO, "writing stdout failed: %s", strerror(errno));
-  return 0;
-}
-
-const op_vtable op_sink_print_vt = {
-    .open = print_open, .process = line_sink_process, .end_input = print_end, .close = line_sink_close};
+const op_vtable op_sink_print_vt = {.open = print_open,
+                                    .process = line_sink_process,
+                                    .end_input = line_sink_end,
+                                    .close = line_sink_close,
+                                    .flush = line_sink_flush};
 
 /* ---- text file ------------------------------------------------------------------------------- */
+static int refuse_existing(op_t *op, const char *path) {
+  return op_fail(op, SPATE_EINVAL,
+                 "output path '%s' already exists: the text sink does not overwrite existing "
+                 "files (fs.overwrite-files is false, Flink's NO_OVERWRITE mode); remove it, "
+                 "choose another --output path, or set -D fs.overwrite-files=true",
+                 path);
+}
+
+/* At parallelism > 1: makes `dir` a directory. An existing directory is reused (its other files
+ * stay, as in Flink); an existing file is refused, or replaced when overwriting. */
+static int prepare_dir(op_t *op, const char *dir, bool overwrite) {
+  for (int tries = 0; tries < 3; tries++) {
+    if (mkdir(dir, 0777) == 0) return 0;
+    if (errno != EEXIST)
+      return op_fail(op, SPATE_EIO, "cannot create output directory '%s': %s", dir, strerror(errno));
+    struct stat st;
+    if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return 0;
+    if (!overwrite) return refuse_existing(op, dir);
+    /* another subtask may replace the file at the same time: both may fail here, then see the
+     * directory */
+    if (unlink(dir) < 0 && errno != ENOENT && errno != EISDIR)
+      return op_fail(op, SPATE_EIO, "cannot replace file '%s' by an output directory: %s", dir,
+                     strerror(errno));
+  }
+  return op_fail(op, SPATE_EIO, "cannot create output directory '%s': it keeps changing", dir);
+}
+
 static int text_open(op_t *op) {
-  line_sink *s = sp_calloc(1, sizeof *s);
+  line_sink *s = line_sink_new(op);
   if (!s) return SPATE_ENOMEM;
-  op->impl = s;
   sp_reader r;
   sp_reader_init(&r, op->node->params, op->node->params_len);
   char *path = sp_get_str(&r);
-  if (!path) return op_fail(op, SPATE_ECORRUPT, "text sink: no path");
+  bool overwrite = sp_get_u8(&r) != 0;
+  if (!path || !sp_reader_ok(&r)) {
+    sp_free(path);
+    return op_fail(op, SPATE_ECORRUPT, "text sink: malformed parameters");
+  }
   if (op->ctx.parallelism == 1) {
     s->path = path;
   } else {
-    if (mkdir(path, 0777) < 0 && errno != EEXIST) {
-      int rc = op_fail(op, SPATE_EIO, "cannot create output directory '%s': %s", path, strerror(errno));
-      sp_free(path);
-      return rc;
-    }
+    int rc = prepare_dir(op, path, overwrite);
     size_t n = strlen(path) + 16;
-    s->path = sp_malloc(n);
+    s->path = rc == 0 ? sp_malloc(n) : NULL;
     if (s->path) snprintf(s->path, n, "%s/%d", path, op->ctx.subtask + 1);
     sp_free(path);
+    if (rc < 0) return rc;
     if (!s->path) return SPATE_ENOMEM;
   }
   struct stat st;
   if (stat(s->path, &st) == 0 && S_ISDIR(st.st_mode))
-    return op_fail(op, SPATE_EINVAL, "output path '%s' is a directory", s->path);
-  s->f = fopen(s->path, "w");
-  if (!s->f) return op_fail(op, SPATE_EIO, "cannot open output file '%s': %s", s->path, strerror(errno));
-  s->iobuf = sp_malloc(1 << 20);
-  if (s->iobuf) setvbuf(s->f, s->iobuf, _IOFBF, 1 << 20);
-  return 0;
+    return op_fail(op, SPATE_EINVAL, "output path '%s' is a directory%s", s->path,
+                   overwrite ? " (fs.overwrite-files replaces files, never directories)" : "");
+  /* O_EXCL: a file that appears between the check and here is refused too */
+  s->fd = open(s->path, O_WRONLY | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL), 0666);
+  if (s->fd < 0 && errno == EEXIST) return refuse_existing(op, s->path);
+  if (s->fd < 0)
+    return op_fail(op, SPATE_EIO, "cannot open output file '%s': %s", s->path, strerror(errno));
+  return sp_outbuf_init(&s->out, s->fd, TEXT_BUF, 0, NULL);
 }
 
-static int text_end(op_t *op) {
-  line_sink *s = op->impl;
-  int bad = fflush(s->f) != 0 || ferror(s->f);
-  if (fclose(s->f) != 0) bad = 1;
-  s->f = NULL;
-  if (bad) return op_fail(op, SPATE_EIO, "writing '%s' failed: %s", s->path, strerror(errno));
-  return 0;
-}
-
-const op_vtable op_sink_text_vt = {
-    .open = text_open, .process = line_sink_process, .end_input = text_end, .close = line_sink_close};
+const op_vtable op_sink_text_vt = {.open = text_open,
+                                   .process = line_sink_process,
+                                   .end_input = line_sink_end,
+                                   .close = line_sink_close,
+                                   .flush = line_sink_flush};
 
 /* ---- discard --------------------------------------------------------------------------------- */
 static int discard_process(op_t *op, int input, int64_t ts, const spate_row *row) { return 0; }

@@ -31,7 +31,8 @@ typedef enum op_kind {
   OP_REDUCE,           /* udf = reduce fn; keyed */
   OP_AGG,              /* params: u8 agg_kind, i32 field; keyed */
   OP_SINK_PRINT,       /* params: str identifier (may be NULL) */
-  OP_SINK_TEXT,        /* params: str path */
+  OP_SINK_TEXT,        /* params: str path, u8 overwrite (set from fs.overwrite-files at
+                          execution) */
   OP_SINK_DISCARD,
   OP_SINK_COLLECT,     /* params: str name */
   OP_SINK_UDF,         /* udf = sink fn */

@@ -104,16 +104,33 @@ int op_forward_status(op_t *op, bool idle) {
 
 int op_watermark(op_t *op, int input, int64_t wm) {
   op->ctx.watermark = wm;
-  return op->vt->watermark ? op->vt->watermark(op, input, wm) : op_forward_watermark(op, wm);
+  if (!op->vt->watermark) return op_forward_watermark(op, wm);
+  const op_t *outer = crash_enter(op);
+  int rc = op->vt->watermark(op, input, wm);
+  crash_leave(outer);
+  return rc;
 }
 
 int op_status(op_t *op, bool idle) {
-  return op->vt->status ? op->vt->status(op, idle) : op_forward_status(op, idle);
+  if (!op->vt->status) return op_forward_status(op, idle);
+  const op_t *outer = crash_enter(op);
+  int rc = op->vt->status(op, idle);
+  crash_leave(outer);
+  return rc;
 }
 
 /* The operator opens first, so that a user open function finds what it builds on (keyed state);
  * closing runs in reverse. */
+static int open_in(op_t *op);
+
 int op_open(op_t *op) {
+  const op_t *outer = crash_enter(op);
+  int rc = open_in(op);
+  crash_leave(outer);
+  return rc;
+}
+
+static int open_in(op_t *op) {
   int rc = op->vt->open ? op->vt->open(op) : 0;
   if (rc < 0) return rc;
   if (!op->open_fn) { /* a close function without an open function still runs at the end */
@@ -131,9 +148,11 @@ int op_open(op_t *op) {
 void op_close(op_t *op) {
   if (!op || op->closed) return;
   op->closed = true;
+  const op_t *outer = crash_enter(op);
   if (op->user_opened && op->close_fn) op->close_fn(&op->ctx, op->ctx.user);
   op->user_opened = false;
   if (op->vt->close) op->vt->close(op);
+  crash_leave(outer);
   op->impl = NULL;
 }
 

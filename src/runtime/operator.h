@@ -12,6 +12,9 @@
  * output_emit pushes a record to all of them. The row a successor receives is only valid during
  * the call.
  *
+ * Every call into an operator goes through the op_* functions below (or in operator.c), which
+ * keep the thread's current operator for the fatal-signal report (runtime/crash_report.h).
+ *
  * Errors: an operator returns a negative code after writing a message that names it and its
  * subtask into the task's error buffer (op_fail). UDF errors carry the UDF's own message
  * (spate_ctx_fail).
@@ -22,6 +25,7 @@
 #include "base/bytes.h"
 #include "base/clock.h"
 #include "graph/stream_graph.h"
+#include "runtime/crash_report.h"
 #include "runtime/result_partition.h"
 #include "state/snapshot.h"
 #include "types/row.h"
@@ -89,6 +93,9 @@ typedef struct op_vtable {
   int (*poll)(op_t *op, int budget);
   /* collect sinks: appends what the job result carries */
   void (*report)(op_t *op, sp_writer *w);
+  /* sinks that buffer output for efficiency (print, text): write it out now. The task calls it
+   * before it parks, so output waits for an idle moment at most, never for more input. */
+  int (*flush)(op_t *op);
   /* Checkpoints (all optional; an operator without snapshot has no state to keep).
    * snapshot: the synchronous part of checkpoint `id`: writes the operator's keyed state per key
    *   group of its range and its operator state (lists) into w. Called on the task thread when
@@ -143,7 +150,35 @@ struct op_t {
 static inline int op_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   op->records_in++;
   op->ctx.ts = ts;
-  return op->vt->process(op, input, ts, row);
+  const op_t *outer = crash_enter(op);
+  int rc = op->vt->process(op, input, ts, row);
+  crash_leave(outer);
+  return rc;
+}
+
+/* Polls a source (vt->poll) for up to budget records. */
+static inline int op_poll(op_t *op, int budget) {
+  const op_t *outer = crash_enter(op);
+  int rc = op->vt->poll(op, budget);
+  crash_leave(outer);
+  return rc;
+}
+
+/* Ends the operator's input (vt->end_input, if it has one). */
+static inline int op_end_input(op_t *op) {
+  if (!op->vt->end_input) return 0;
+  const op_t *outer = crash_enter(op);
+  int rc = op->vt->end_input(op);
+  crash_leave(outer);
+  return rc;
+}
+
+/* Runs a processing-time callback of the operator (see op_schedule). */
+static inline int op_fire_timer(op_t *op, op_timer_fn fn, int64_t now_ms) {
+  const op_t *outer = crash_enter(op);
+  int rc = fn(op, now_ms);
+  crash_leave(outer);
+  return rc;
 }
 
 /* Hands a watermark (status) to an operator: its handler, or forwarding by default. */

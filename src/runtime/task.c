@@ -183,7 +183,7 @@ static int fire_timers(task *t) {
   int n = t->ntimers;
   while (n-- > 0 && t->ntimers && t->timers[0].due <= now) {
     struct ptimer pt = pop_timer(t);
-    int rc = pt.fn(pt.op, now);
+    int rc = op_fire_timer(pt.op, pt.fn, now);
     if (rc < 0) return rc;
   }
   return 0;
@@ -877,7 +877,7 @@ static int finish(task *t) {
       (rc = op_watermark(t->ops[0], 0, INT64_MAX)) < 0)
     return rc;
   for (int i = 0; i < t->nops; i++)
-    if (t->ops[i]->vt->end_input && (rc = t->ops[i]->vt->end_input(t->ops[i])) < 0) return rc;
+    if ((rc = op_end_input(t->ops[i])) < 0) return rc;
   for (int k = 0; k < t->nwriters; k++)
     if ((rc = rw_broadcast_event(&t->writers[k], EL_END_OF_PARTITION, NULL, 0)) < 0) return rc;
   flush_all(t);
@@ -888,7 +888,12 @@ static int finish(task *t) {
  * a manual clock notifies its event, or until the earliest of its deadlines (the next timer, the
  * next buffer flush, the alignment timeout) passes on its clock. The caller took `token` before
  * it found nothing to do. */
-static void park(task *t, uint32_t token) {
+static int park(task *t, uint32_t token) {
+  for (int i = 0; i < t->nops; i++) /* what sinks buffered goes out before the task idles */
+    if (t->ops[i]->vt->flush) {
+      int rc = t->ops[i]->vt->flush(t->ops[i]);
+      if (rc < 0) return rc;
+    }
   int64_t left = timer_left_ns(t); /* clock ns; -1: no deadline */
   int64_t align_ms = ck_timeout_wait_ms(t);
   if (align_ms >= 0 && (left < 0 || align_ms * 1000000LL < left)) left = align_ms * 1000000LL;
@@ -899,6 +904,7 @@ static void park(task *t, uint32_t token) {
     if (left < 0 || flush_in < left) left = flush_in;
   }
   sp_event_wait(&t->event, token, left < 0 ? -1 : sp_clock_wait_ns(t->clock, left));
+  return 0;
 }
 
 /* After the end of input: sinks whose last output is committed by a checkpoint (FLIP-147's
@@ -948,7 +954,7 @@ static int run_source(task *t) {
     if (t->stop_requested) return 0; /* stop-with-savepoint: nothing after the barrier */
     free_returned(t);
     int64_t start = sp_mono_ns();
-    int rc = head->vt->poll(head, budget);
+    int rc = op_poll(head, budget);
     if (rc < 0) return rc;
     if (rc == SRC_END) return 0;
     int64_t took = sp_mono_ns() - start;
@@ -962,8 +968,8 @@ static int run_source(task *t) {
     if (rc == SRC_WAIT) { /* nothing until a mail, a timer or the clock: park */
       uint32_t token = sp_event_prepare(&t->event);
       if (!mailbox_has_mail(&t->mail) && !atomic_load(&t->cancel) &&
-          !atomic_load(&t->snaps_back))
-        park(t, token);
+          !atomic_load(&t->snaps_back) && (rc = park(t, token)) < 0)
+        return rc;
     }
   }
 }
@@ -1065,7 +1071,7 @@ static int run_inputs(task *t) {
     if (!progress && open_gates > 0) {
       uint32_t token = sp_event_prepare(&t->event);
       if (input_available(t) || mailbox_has_mail(&t->mail) || atomic_load(&t->cancel)) continue;
-      park(t, token);
+      if ((rc = park(t, token)) < 0) return rc;
     }
   }
   return 0;
@@ -1073,6 +1079,7 @@ static int run_inputs(task *t) {
 
 static void *task_main(void *arg) {
   task *t = arg;
+  crash_thread_begin(t->name); /* a fatal signal on this thread names the task */
   switch_state(t, TS_DEPLOYING);
   int rc = setup(t);
   atomic_store_explicit(&t->wired, true, memory_order_release); /* task_cancel may wake pools */
@@ -1120,6 +1127,7 @@ static void *task_main(void *arg) {
   ck_reset(t);
   await_snapshots(t); /* the writer may still read operator state */
   for (int i = 0; i < t->nops; i++) op_close(t->ops[i]);
+  crash_thread_end();
   switch_state(t, rc == 0 ? TS_FINISHED : canceled ? TS_CANCELED : TS_FAILED);
   return NULL;
 }

@@ -27,7 +27,7 @@ skip() { skipped=$((skipped + 1)); echo "skip - $1"; }
 run() {
   local name=$1; shift
   set +e
-  timeout 120 "$SPATE" "$@" >"$tmp/$name.log" 2>&1
+  timeout "$test_timeout_s" "$SPATE" "$@" >"$tmp/$name.log" 2>&1
   rc=$?
   set -e
 }

@@ -25,7 +25,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 run() {
   local name=$1; shift
   set +e
-  timeout 120 "$SPATE" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+  timeout "$test_timeout_s" "$SPATE" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
   rc=$?
   set -e
   cat "$tmp/$name.out" "$tmp/$name.err" >"$tmp/$name.log"
@@ -161,6 +161,57 @@ done
 run p3 run -p 3 "$WC" --input "$tmp/many.txt"
 expect_ok p3 "-p 3"
 assert "-p 3: print prefixes are 1> 2> 3>" test "$(prefixes p3)" = "1> 2> 3> "
+
+# --- options and job arguments without their value ----------------------------------------------
+# An option that takes a value says so when the value is missing (last, or followed by another
+# option), naming the option, and nothing runs.
+for opt in -p --parallelism -D -s --fromSavepoint; do
+  run "noval_$opt" run "$opt"
+  expect_clean_failure "noval_$opt" "$opt with nothing after it"
+  mentions "noval_$opt" "$opt needs a value" "$opt with nothing after it: says it needs a value"
+done
+run noval_p_opt run -p -D parallelism.default=2 "$WC"
+expect_clean_failure noval_p_opt "-p followed by -D"
+mentions noval_p_opt "-p needs a value" "-p followed by -D: says -p needs a value"
+assert "-p followed by -D: nothing ran" test "$(grep -c 'Job has been submitted' "$tmp/noval_p_opt.out" || true)" -eq 0
+run noval_s_opt run -s -n "$WC"
+expect_clean_failure noval_s_opt "-s followed by -n"
+mentions noval_s_opt "-s needs a value" "-s followed by -n: says -s needs a value"
+run p_long run --parallelism=2 "$WC" --input "$tmp/in.txt"
+expect_ok p_long "--parallelism=2"
+assert "--parallelism=2: print prefixes are 1> and 2>" test "$(prefixes p_long)" = "1> 2> "
+
+# Job arguments follow ParameterTool: a trailing --input is a flag without a value, and
+# "--input --output x" gives --input no value (it used to read "--output" as the input path).
+# Every example that needs a value says which argument lacks one.
+run wc_noinput run "$WC" --input
+expect_clean_failure wc_noinput "wordcount --input with no value"
+mentions wc_noinput "--input needs a value" "wordcount --input with no value: says so"
+assert "wordcount --input with no value: nothing ran" test "$(grep -c 'Job has been submitted' "$tmp/wc_noinput.out" || true)" -eq 0
+run wc_input_key run "$WC" --input --output "$tmp/never"
+expect_clean_failure wc_input_key "wordcount --input followed by --output"
+mentions wc_input_key "--input needs a value" "wordcount --input --output x: says --input needs a value"
+assert "wordcount --input --output x: nothing written" test ! -e "$tmp/never"
+run wc_nooutput run "$WC" --input "$tmp/in.txt" --output
+expect_clean_failure wc_nooutput "wordcount --output with no value"
+mentions wc_nooutput "--output needs a value" "wordcount --output with no value: says so"
+run wc_info_noinput info "$WC" --input
+expect_clean_failure wc_info_noinput "spate info wordcount --input with no value"
+mentions wc_info_noinput "--input needs a value" "spate info wordcount --input with no value: says so"
+for ex in top_speed_windowing session_clicks start_end; do
+  run "noval_$ex" run "$SPATE_EXAMPLES/$ex.so" --input
+  expect_clean_failure "noval_$ex" "$ex --input with no value"
+  mentions "noval_$ex" "--input needs a value" "$ex --input with no value: says so"
+done
+run noval_socket run "$SPATE_EXAMPLES/socket_wordcount.so" --port
+expect_clean_failure noval_socket "socket_wordcount --port with no value"
+mentions noval_socket "--port needs a value" "socket_wordcount --port with no value: says so"
+run noval_rebalance run "$SPATE_EXAMPLES/rebalance.so" --count
+expect_clean_failure noval_rebalance "rebalance --count with no value"
+mentions noval_rebalance "--count needs a value" "rebalance --count with no value: says so"
+run noval_eos run "$SPATE_EXAMPLES/exactly_once_sums.so" --output
+expect_clean_failure noval_eos "exactly_once_sums --output with no value"
+mentions noval_eos "--output needs a value" "exactly_once_sums --output with no value: says so"
 
 # --- -D ---------------------------------------------------------------------------------------
 run d_unknown run -D no.such.key=1 "$WC"

@@ -18,36 +18,30 @@ job="$SPATE_EXAMPLES/exactly_once_sums.so"
 
 lines() { find "$1" -type f ! -name '.*' -exec cat {} + | sort; }
 
+submitted_id() { sed -n 's/^Job has been submitted with JobID \([0-9a-f]*\)$/\1/p' "$1"; }
 # the job's id from its submission line, once it is printed
 job_id() {
-  for _ in $(seq 1 200); do
-    local id
-    id=$(sed -n 's/^Job has been submitted with JobID \([0-9a-f]*\)$/\1/p' "$1")
-    if [ -n "$id" ]; then echo "$id"; return 0; fi
-    sleep 0.05
-  done
-  return 1
+  await "the submission line in $1" grep -q '^Job has been submitted with JobID' "$1" &&
+    submitted_id "$1"
 }
 
-# waits until checkpoint $2 (or a later one) of the job is complete
-await_checkpoints() {
-  for _ in $(seq 1 400); do
-    local n
-    n=$(find "$1" -path '*/chk-*/_metadata' 2>/dev/null | sed 's|.*/chk-\([0-9]*\)/_metadata|\1|' | sort -n | tail -1)
-    if [ -n "$n" ] && [ "$n" -ge "$2" ]; then return 0; fi
-    sleep 0.05
-  done
-  return 1
+# whether checkpoint $2 (or a later one) of the job in $1 is complete
+has_checkpoint() {
+  local n
+  n=$(find "$1" -path '*/chk-*/_metadata' 2>/dev/null | sed 's|.*/chk-\([0-9]*\)/_metadata|\1|' | sort -n | tail -1)
+  [ -n "$n" ] && [ "$n" -ge "$2" ]
 }
+await_checkpoints() { await "checkpoint $2 of $1" has_checkpoint "$1" "$2"; }
+has_output() { [ "$(lines "$1" 2>/dev/null | wc -l)" -ge 1 ]; }
 
 # run_killed NAME P [extra -D...]: starts the job at -p P with checkpoints, kills it with
 # SIGKILL after two completed checkpoints; leaves the job id in $id
 run_killed() {
   local name=$1 p=$2
   shift 2
-  "$SPATE" run -p "$p" -D log.level=WARN -D execution.checkpointing.interval=100ms \
+  "$SPATE" run -p "$p" -D log.level=WARN -D execution.checkpointing.interval=50ms \
     -D "state.checkpoints.dir=file://$tmp/ck-$name" "$@" "$job" --output "$tmp/$name" \
-    --pace-us 20000 $window >"$tmp/$name.1.out" 2>"$tmp/$name.1.err" &
+    --records-per-checkpoint 2000 $window >"$tmp/$name.1.out" 2>"$tmp/$name.1.err" &
   local pid=$!
   pids+=("$pid")
   id=$(job_id "$tmp/$name.1.out") || { fail "$name: job submitted" "$tmp/$name.1.err"; return 1; }
@@ -55,11 +49,10 @@ run_killed() {
     fail "$name: two checkpoints completed" "$tmp/$name.1.err"
     return 1
   fi
-  if [ "$name" != corrupt ]; then # some output committed, so a resume must not publish it again
-    for _ in $(seq 1 400); do
-      [ "$(lines "$tmp/$name" 2>/dev/null | wc -l)" -ge 1 ] && break
-      sleep 0.05
-    done
+  if [ "$name" != corrupt ] && # some output committed, so a resume must not publish it again
+    ! await "committed output in $tmp/$name" has_output "$tmp/$name"; then
+    fail "$name: output committed before the kill" "$tmp/$name.1.err"
+    return 1
   fi
   kill -9 "$pid"
   wait "$pid" 2>/dev/null || true
@@ -80,7 +73,7 @@ run_killed() {
 resume() {
   local name=$1 p=$2 from=$3
   set +e
-  "$SPATE" run -p "$p" -D log.level=INFO -s "$from" "$job" --output "$tmp/$name" --pace-us 0 \
+  "$SPATE" run -p "$p" -D log.level=INFO -s "$from" "$job" --output "$tmp/$name" --records-per-second 0 \
     $window >"$tmp/$name.2.out" 2>"$tmp/$name.2.err"
   local rc=$?
   set -e
@@ -89,7 +82,7 @@ resume() {
 
 # the reference: one uninterrupted run without checkpoints
 window="--window-ms 10000"
-"$SPATE" run -p 2 -D log.level=WARN "$job" --output "$tmp/ref" --pace-us 0 $window >"$tmp/ref.out" 2>"$tmp/ref.err"
+"$SPATE" run -p 2 -D log.level=WARN "$job" --output "$tmp/ref" --records-per-second 0 $window >"$tmp/ref.out" 2>"$tmp/ref.err"
 expected=$(lines "$tmp/ref")
 assert "reference run: 260 window sums" [ "$(echo "$expected" | wc -l)" -eq 260 ]
 
@@ -117,7 +110,7 @@ done
 # Corruption: one window spanning the whole input, so nothing is published before the end and
 # any complete checkpoint yields the same output.
 window="--window-ms 1000000"
-"$SPATE" run -p 2 -D log.level=WARN "$job" --output "$tmp/ref2" --pace-us 0 $window >/dev/null 2>&1
+"$SPATE" run -p 2 -D log.level=WARN "$job" --output "$tmp/ref2" --records-per-second 0 $window >/dev/null 2>&1
 expected=$(lines "$tmp/ref2")
 if run_killed corrupt 2 -D state.checkpoints.num-retained=3; then
   # the newest complete one (the newest directory may be a checkpoint the kill interrupted)

@@ -23,7 +23,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 run() {
   local name=$1; shift
   set +e
-  timeout 120 "$SPATE" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+  timeout "$test_timeout_s" "$SPATE" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
   rc=$?
   set -e
 }

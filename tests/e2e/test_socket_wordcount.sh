@@ -30,7 +30,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 run() {
   local name=$1; shift
   set +e
-  timeout 60 "$SPATE" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+  timeout "$test_timeout_s" "$SPATE" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
   rc=$?
   set -e
   cat "$tmp/$name.out" "$tmp/$name.err" >"$tmp/$name.log"
@@ -57,7 +57,7 @@ expected_counts() {
 }
 
 # The server: sends the file given as argv[1] in chunks of argv[2] bytes, then closes. Gives up
-# after 30 s without a client so that a broken job cannot hang the test.
+# after the test timeout without a client so that a broken job cannot hang the test.
 cat >"$tmp/server.py" <<'EOF'
 import socket, sys
 data = open(sys.argv[1], "rb").read()
@@ -65,7 +65,7 @@ chunk = int(sys.argv[2])
 srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 srv.bind(("127.0.0.1", 0))
 srv.listen(1)
-srv.settimeout(30)
+srv.settimeout(float(sys.argv[3]))
 print(srv.getsockname()[1], flush=True)
 conn, _ = srv.accept()
 for i in range(0, len(data), chunk):
@@ -79,7 +79,7 @@ EOF
 start_server() {
   rm -f "$tmp/port.fifo"
   mkfifo "$tmp/port.fifo"
-  python3 "$tmp/server.py" "$1" "$2" >"$tmp/port.fifo" &
+  python3 "$tmp/server.py" "$1" "$2" "$test_timeout_s" >"$tmp/port.fifo" &
   server_pid=$!
   read -r port <"$tmp/port.fifo"
 }
@@ -126,27 +126,41 @@ final_counts "$tmp/sockdefault.out" >"$tmp/sockdefault.final"
 assert "default hostname localhost: final counts match" cmp -s "$tmp/lines.expected" "$tmp/sockdefault.final"
 
 # --- processing-time windows ----------------------------------------------------------------------
-# The server sends two bursts 700 ms apart and keeps the connection open 700 ms more, so every
-# 300 ms window holding words has closed (and fired) while the job still runs: every word
-# occurrence is counted in exactly one window.
+# The server sends a burst, waits until the job has printed that burst's window (so the window
+# has closed and fired), then sends the second burst, waits for its window too, and only then
+# closes: each burst is counted in a window of its own, and every window fired while the job
+# still ran, whatever the machine's speed. (It reads the job's output file; it gives up after the
+# test timeout.)
 cat >"$tmp/bursts.py" <<'EOF'
 import socket, sys, time
+out, timeout = sys.argv[1], float(sys.argv[2])
+def await_line(line):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(out) as f:
+                if any(l.rstrip("\n").split("> ")[-1] == line for l in f):
+                    return
+        except FileNotFoundError:
+            pass
+        time.sleep(0.02)
+    sys.exit("timed out awaiting %s in %s" % (line, out))
 srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 srv.bind(("127.0.0.1", 0))
 srv.listen(1)
-srv.settimeout(30)
+srv.settimeout(timeout)
 print(srv.getsockname()[1], flush=True)
 conn, _ = srv.accept()
 conn.sendall(b"to be or not to be\nthat is the question\n")
-time.sleep(0.7)
+await_line("(question,1)")
 conn.sendall(b"to sleep perchance to dream\n")
-time.sleep(0.7)
+await_line("(dream,1)")
 conn.close()
 srv.close()
 EOF
 rm -f "$tmp/port.fifo"
 mkfifo "$tmp/port.fifo"
-python3 "$tmp/bursts.py" >"$tmp/port.fifo" &
+python3 "$tmp/bursts.py" "$tmp/windows.out" "$test_timeout_s" >"$tmp/port.fifo" &
 server_pid=$!
 read -r port <"$tmp/port.fifo"
 run windows run "$SWC" --hostname 127.0.0.1 --port "$port" --window 300

@@ -6,7 +6,8 @@
 # rolling counts come out as 1, 2, 3, ... in order; the counts do not depend on the parallelism
 # (-p 1, 2, 4, with --output as a file or a directory of files "1".."N", and print's "N> "
 # prefixes); several --input paths and a directory work; and the CLI reports the submission and
-# the end of the job with Flink's wording.
+# the end of the job with Flink's wording; --output refuses to overwrite an existing path unless
+# fs.overwrite-files is true.
 #
 # Run by ctest from the build directory with SPATE (the spate binary) and SPATE_EXAMPLES (the
 # directory of example .so files) set; can also be run by hand with those two variables.
@@ -29,7 +30,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 run() {
   local name=$1; shift
   set +e
-  timeout 120 "$SPATE" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+  timeout "$test_timeout_s" "$SPATE" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
   rc=$?
   set -e
 }
@@ -187,6 +188,41 @@ assert "-p 2 print: final counts match" same "$tmp/big.expected" "$tmp/print_p2.
 assert "-p 2 print: a word always has the same prefix" test -z "$(
   grep -E '^[0-9]+> \(' "$tmp/print_p2.out" | sed -E 's/^([0-9]+)> \(([^,]*),.*/\2 \1/' | sort -u |
     cut -d' ' -f1 | uniq -d | head -3)"
+
+# --- (e) --output does not overwrite, as Flink's fs.overwrite-files (default false) -------------
+# A second run into the same path fails at start, naming the path and the key, and leaves the
+# first run's output alone; -D fs.overwrite-files=true replaces it.
+printf 'alpha beta\n' >"$tmp/ow-a.txt"
+printf 'gamma\n' >"$tmp/ow-b.txt"
+run ow1 run "$WC" --input "$tmp/ow-a.txt" --output "$tmp/ow"
+expect_ok ow1 "--output to a new path: exit 0"
+cp "$tmp/ow" "$tmp/ow.first"
+run ow2 run "$WC" --input "$tmp/ow-b.txt" --output "$tmp/ow"
+if [ "$rc" -ne 0 ] && [ "$rc" -lt 124 ]; then pass "--output to an existing file: fails (exit $rc)"
+else fail "--output to an existing file: expected a failure, got $rc" "$tmp/ow2.err"; fi
+assert "--output to an existing file: message names the path" grep -qF "'$tmp/ow' already exists" "$tmp/ow2.err"
+assert "--output to an existing file: message names fs.overwrite-files" grep -qF "fs.overwrite-files" "$tmp/ow2.err"
+assert "--output to an existing file: the file is untouched" cmp -s "$tmp/ow" "$tmp/ow.first"
+run ow3 run -D fs.overwrite-files=true "$WC" --input "$tmp/ow-b.txt" --output "$tmp/ow"
+expect_ok ow3 "-D fs.overwrite-files=true: exit 0"
+assert "-D fs.overwrite-files=true: the file holds the new counts" test "$(cat "$tmp/ow")" = "(gamma,1)"
+# parallel output: an existing directory is reused, files in it are not overwritten
+mkdir -p "$tmp/owdir"
+printf 'keep me\n' >"$tmp/owdir/other"
+run owd1 run -p 2 "$WC" --input "$tmp/ow-a.txt" --output "$tmp/owdir"
+expect_ok owd1 "-p 2 --output to an existing empty-of-parts directory: exit 0"
+assert "-p 2: other files in the directory stay" test "$(cat "$tmp/owdir/other")" = "keep me"
+run owd2 run -p 2 "$WC" --input "$tmp/ow-a.txt" --output "$tmp/owdir"
+if [ "$rc" -ne 0 ] && [ "$rc" -lt 124 ]; then pass "-p 2 --output over existing part files: fails"
+else fail "-p 2 --output over existing part files: expected a failure, got $rc" "$tmp/owd2.err"; fi
+assert "-p 2 over existing part files: message names a part file" grep -qE "'$tmp/owdir/[12]' already exists" "$tmp/owd2.err"
+run owd3 run -p 2 "$WC" --input "$tmp/ow-a.txt" --output "$tmp/ow"
+if [ "$rc" -ne 0 ] && [ "$rc" -lt 124 ]; then pass "-p 2 --output onto an existing file: fails"
+else fail "-p 2 --output onto an existing file: expected a failure, got $rc" "$tmp/owd3.err"; fi
+assert "-p 2 onto an existing file: message names it" grep -qF "'$tmp/ow' already exists" "$tmp/owd3.err"
+run owd4 run -p 2 -D fs.overwrite-files=true "$WC" --input "$tmp/ow-a.txt" --output "$tmp/ow"
+expect_ok owd4 "-p 2 -D fs.overwrite-files=true onto an existing file: exit 0"
+assert "-p 2 -D fs.overwrite-files=true: the file became a directory of parts" test -d "$tmp/ow" -a -f "$tmp/ow/1"
 
 # --- (c) several inputs and a directory ------------------------------------------------------
 mkdir -p "$tmp/dir"

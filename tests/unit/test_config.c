@@ -851,6 +851,10 @@ static void test_shipped_config(void **state) {
   assert_string_equal(sp_config_str(f->c, "log.level"), "INFO");
   assert_string_equal(sp_config_str(f->c, "rest.bind-address"), "localhost");
   assert_null(sp_config_str(f->c, "log.file"));
+  /* the plain text sink does not overwrite unless told to, as Flink's fs.overwrite-files */
+  assert_true(sp_config_is_set(f->c, "fs.overwrite-files"));
+  assert_false(sp_config_bool(f->c, "fs.overwrite-files"));
+  assert_false(sp_config_bool(defaults, "fs.overwrite-files"));
   /* Checkpointing and restart strategies appear only as commented-out examples. */
   assert_false(sp_config_is_set(f->c, "execution.checkpointing.interval"));
   assert_null(sp_config_str(f->c, "state.checkpoints.dir"));
