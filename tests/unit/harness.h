@@ -4,7 +4,9 @@
  * operator of it (as a task would: op_create, then op_open) with its output wired to a capture.
  * The test then feeds elements and watermarks straight into the operator and reads back the
  * exact sequence of records (with timestamps) and watermarks it emitted, in order.
- * Processing-time timers the operator schedules are kept by the harness and fired on request.
+ * Processing time is the harness's own manual clock (Flink's TestProcessingTimeService): it
+ * starts at HARNESS_T0, the operator reads it, and harness_processing_time moves it and fires the
+ * timers the operator scheduled up to that time.
  * Checkpoints: harness_snapshot encodes the operator's snapshot as a task would write it, and
  * harness_open_restored opens any subtask of the operator restored from the snapshots of its
  * old subtasks (snap_assign), so a test can stop, rescale and resume an operator.
@@ -23,6 +25,7 @@
 #include "runtime/operator.h"
 
 enum { HARNESS_RECORD = 1, HARNESS_WATERMARK = 2, HARNESS_STATUS = 3 };
+#define HARNESS_T0 0 /* the processing time an operator opens at */
 
 typedef struct harness_event {
   int type;
@@ -46,6 +49,7 @@ typedef struct harness {
   int ntimers;
   snap_restore restored; /* what op->restored points to (harness_open_restored) */
   bool has_restored;
+  sp_clock *clock;       /* the operator's processing time */
 } harness;
 
 static inline const op_vtable *harness_vtable_for(op_kind k) {
@@ -121,6 +125,8 @@ static inline int harness_open_restored(harness *h, spate_env *env, spate_stream
   h->op->out.nchained = 1;
   h->op->schedule = harness_schedule;
   h->op->task = h;
+  h->clock = sp_clock_manual(HARNESS_T0);
+  h->op->ctx.clock = h->clock;
   if (nold > 0) {
     rc = snap_assign(old, nold, h->op->node->max_parallelism, h->op->ctx.parallelism, subtask,
                      &h->restored, h->err, sizeof h->err);
@@ -158,8 +164,10 @@ static inline int harness_element(harness *h, int input, int64_t ts, const spate
 }
 static inline int harness_watermark(harness *h, int64_t wm) { return op_watermark(h->op, 0, wm); }
 
-/* Fires the scheduled processing-time callbacks due at `now` (as the task would). */
+/* Moves processing time to `now` and fires the scheduled callbacks due at it (as the task would
+ * on a manual clock). */
 static inline int harness_processing_time(harness *h, int64_t now) {
+  sp_clock_set(h->clock, now);
   for (int i = 0; i < h->ntimers;) {
     if (h->timers[i].due > now) {
       i++;
@@ -243,5 +251,6 @@ static inline void harness_close(harness *h) {
   free(h->events);
   if (h->jg) jobgraph_free(h->jg);
   if (h->dl) dlclose(h->dl);
+  sp_clock_free(h->clock);
 }
 #endif

@@ -39,9 +39,10 @@
 #include "runtime/shuffle_env.h"
 #include "runtime/task.h"
 #include "spate/spate.h"
+#include "support/testkit.h"
 
 #define MAXREC 64
-#define WAIT_MS 10000
+#define WAIT_MS TK_TIMEOUT_MS
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_cond = PTHREAD_COND_INITIALIZER;
@@ -127,7 +128,8 @@ static const op_vtable *vtable_for(op_kind kind) {
   return vt ? vt : connector_vtable_for(kind);
 }
 
-/* Waits until cond(arg) holds under g_mu; fails the test after WAIT_MS. */
+/* Waits until cond(arg) holds under g_mu; fails the test after WAIT_MS (the listener signals
+ * g_cond; the 10 ms slices only bound how late a wait notices its deadline). */
 static void await(bool (*cond)(int), int arg) {
   int64_t deadline = sp_mono_ns() + (int64_t)WAIT_MS * 1000000;
   pthread_mutex_lock(&g_mu);
@@ -142,7 +144,8 @@ static void await(bool (*cond)(int), int arg) {
     pthread_cond_timedwait(&g_cond, &g_mu, &ts);
     if (sp_mono_ns() > deadline) {
       pthread_mutex_unlock(&g_mu);
-      fail_msg("timed out waiting");
+      fail_msg("timed out after %lld ms waiting (records seen %d, snapshots %d, wanted %d)",
+               (long long)WAIT_MS, g_nseen, g_nsnaps, arg);
     }
   }
   pthread_mutex_unlock(&g_mu);

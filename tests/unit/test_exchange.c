@@ -34,9 +34,10 @@
 #include "runtime/input_gate.h"
 #include "runtime/result_partition.h"
 #include "spate/spate.h"
+#include "support/testkit.h"
 
 #define BUF 1024u
-#define WAIT_NS (10LL * 1000000000LL)
+#define WAIT_NS (TK_TIMEOUT_MS * 1000000LL) /* only a lost wake-up or a stuck producer waits this long */
 
 static uint8_t pattern(int64_t id, size_t i) {
   return (uint8_t)((uint64_t)id * 131u + i * 7u + (i >> 8) * 13u + (i >> 16));
@@ -399,11 +400,8 @@ static void test_cancel_unblocks_writer(void **state) {
   blocked b = {.x = &x};
   pthread_t th;
   assert_int_equal(pthread_create(&th, NULL, write_until_blocked, &b), 0);
-  int64_t deadline = sp_mono_ns() + WAIT_NS;
-  while (!(atomic_load(&b.started) && atomic_load(&x.rp->pool->avail.waiters) > 0)) {
-    assert_true(sp_mono_ns() < deadline); /* parks on the empty pool, soon */
-    sched_yield();
-  }
+  TK_AWAIT(atomic_load(&b.started) && atomic_load(&x.rp->pool->avail.waiters) > 0,
+           "the writer to park on the empty pool");
   atomic_store(&x.cancel, true);
   bufpool_wake(x.rp->pool);
   pthread_join(th, NULL);

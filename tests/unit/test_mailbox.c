@@ -4,6 +4,7 @@
  * mails still queued at close are handed back (run = false) exactly once so their arguments can
  * be freed. A cancelled job's log shows the cancel request taken on the task thread.
  */
+#define _GNU_SOURCE
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 #include "base/log.h"
 #include "runtime/mailbox.h"
 #include "spate/spate.h"
+#include "support/testkit.h"
 
 #define POSTERS 4
 #define PER_POSTER 20000
@@ -71,14 +73,14 @@ static void test_many_posters_one_owner(void **state) {
     pa[i] = (poster_arg){&mb, i};
     assert_int_equal(pthread_create(&th[i], NULL, poster_main, &pa[i]), 0);
   }
-  int timeouts = 0;
-  while (ow.ran < POSTERS * PER_POSTER && timeouts < 100) {
+  int timeouts = 0; /* waits as long as a whole test may take: only a lost wake-up times out */
+  while (ow.ran < POSTERS * PER_POSTER && timeouts == 0) {
     uint32_t token = sp_event_prepare(&ev);
     if (mailbox_has_mail(&mb)) {
       mailbox_run(&mb, &ow);
       continue;
     }
-    if (!sp_event_wait(&ev, token, 100 * 1000000LL)) timeouts++; /* a lost wake-up shows here */
+    if (!sp_event_wait(&ev, token, TK_TIMEOUT_MS * 1000000LL)) timeouts++;
   }
   for (int i = 0; i < POSTERS; i++) pthread_join(th[i], NULL);
   mailbox_run(&mb, &ow);

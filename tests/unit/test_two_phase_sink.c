@@ -570,8 +570,7 @@ static void test_file_roll_by_size(void **state) {
 }
 
 /* Time-based rolling is checked by the processing-time callback the sink schedules every
- * second; parts take their times from the wall clock, so the tests hand the callback times
- * relative to it. */
+ * second; parts take their times from the harness's clock, which the tests move. */
 static void test_file_roll_by_inactivity(void **state) {
   spate_env *env = new_env();
   spate_file_sink_options o = flat;
@@ -579,23 +578,26 @@ static void test_file_roll_by_inactivity(void **state) {
   o.inactivity_interval_ms = 3000;
   harness h;
   assert_int_equal(open_sink(&h, env, file_job(env, tmpdir, &o), NULL), 0);
+  int64_t t0 = HARNESS_T0;
   assert_int_equal(h.ntimers, 1); /* the bucket check, a second from now */
-  assert_true(h.timers[0].due <= sp_wall_ms() + 1000);
-  int64_t t0 = sp_wall_ms();
-  feed(&h, 1, 2);
-  assert_int_equal(harness_processing_time(&h, t0 + 2000), 0); /* written less than 3 s ago */
+  assert_int_equal(h.timers[0].due, t0 + 1000);
+  feed(&h, 1, 2); /* written at t0 */
+  assert_int_equal(harness_processing_time(&h, t0 + 2000), 0); /* written 2 s ago */
   assert_int_equal(h.ntimers, 1);                               /* and it comes back */
-  assert_true(h.timers[0].due == t0 + 3000);
-  feed(&h, 3, 3);
+  assert_int_equal(h.timers[0].due, t0 + 3000);
+  feed(&h, 3, 3); /* written at t0 + 2000 */
   assert_int_equal(count(tmpdir, ".part-"), 1);
-  assert_int_equal(harness_processing_time(&h, sp_wall_ms() + 3000), 0); /* idle for 3 s */
-  assert_int_equal(count(tmpdir, ".part-"), 1); /* closed, not yet committed */
+  assert_int_equal(harness_processing_time(&h, t0 + 4999), 0); /* idle for 2999 ms */
   feed(&h, 4, 4);
+  assert_int_equal(count(tmpdir, ".part-"), 1); /* still the same part: written at t0 + 4999 */
+  assert_int_equal(harness_processing_time(&h, t0 + 7999), 0); /* idle for 3 s */
+  assert_int_equal(count(tmpdir, ".part-"), 1); /* closed, not yet committed */
+  feed(&h, 5, 5);
   assert_int_equal(count(tmpdir, ".part-"), 2); /* a new part */
   assert_int_equal(end_input(&h), 0);
   int n;
   char *c = finished_content(tmpdir, &n);
-  assert_string_equal(c, "1\n2\n3\n4\n");
+  assert_string_equal(c, "1\n2\n3\n4\n5\n");
   assert_int_equal(n, 2);
   free(c);
   harness_close(&h);
@@ -609,13 +611,15 @@ static void test_file_roll_by_age(void **state) {
   o.inactivity_interval_ms = 3600 * 1000;
   harness h;
   assert_int_equal(open_sink(&h, env, file_job(env, tmpdir, &o), NULL), 0);
-  int64_t t0 = sp_wall_ms();
-  feed(&h, 1, 1);
-  assert_int_equal(harness_processing_time(&h, t0 + 4000), 0); /* younger than 5 s */
+  int64_t t0 = HARNESS_T0;
+  feed(&h, 1, 1); /* the part is created at t0 */
+  assert_int_equal(harness_processing_time(&h, t0 + 4999), 0); /* younger than 5 s */
   feed(&h, 2, 2);
   assert_int_equal(count(tmpdir, ".part-"), 1);
-  /* 5 s after it was created, although it was written to just now */
-  assert_int_equal(harness_processing_time(&h, sp_wall_ms() + 5000), 0);
+  /* the next check (a second after the last) finds it more than 5 s old, although it was written
+   * to just now */
+  assert_int_equal(h.timers[0].due, t0 + 5999);
+  assert_int_equal(harness_processing_time(&h, t0 + 5999), 0);
   feed(&h, 3, 3);
   assert_int_equal(count(tmpdir, ".part-"), 2);
   assert_int_equal(end_input(&h), 0);
