@@ -931,8 +931,11 @@ static int load_job_dir(const char *job_dir, bool verify_only, ckpt_loaded **out
     if (rc == SPATE_ENOENT) rc = SPATE_ECORRUPT;
     if (rc == SPATE_ECORRUPT && i == 0) snprintf(newest, sizeof newest, "%s", inner);
     if (rc == SPATE_ECORRUPT && i + 1 < n)
-      SP_WARN(LOG_COMP, "checkpoint %s is corrupt (%s); falling back to chk-%lld", dir, inner,
-              (long long)ids[i + 1]);
+      SP_WARN(LOG_COMP,
+              "checkpoint %s is corrupt (%s); falling back to chk-%lld. Output that "
+              "exactly-once sinks committed with chk-%lld (the newest, %lld) may be published "
+              "again.", dir, inner, (long long)ids[i + 1], (long long)ids[0],
+              (long long)ids[0]);
     else if (rc == SPATE_ECORRUPT && n > 1)
       SP_WARN(LOG_COMP, "checkpoint %s is corrupt (%s); no older checkpoint is left", dir,
               inner);

@@ -1022,18 +1022,30 @@ static void on_checkpoint_request(job_master *jm, sp_reader *r) {
 /* Which checkpoint an attempt restores: the newest retained one that loads, else the savepoint
  * or checkpoint the job was started from. */
 static void choose_restore(job_master *jm) {
+  int64_t newest_bad = 0; /* the newest checkpoint that could not be restored */
   for (int i = jm->ncompleted - 1; i >= 0; i--) {
     ckpt_loaded *l = NULL;
     char err[SP_ERRMSG_MAX];
     if (ckpt_load(jm->completed[i].dir, true, &l, err, sizeof err) == 0) {
       ckpt_loaded_free(l);
       snprintf(jm->restore_dir, sizeof jm->restore_dir, "%s", jm->completed[i].dir);
+      if (newest_bad)
+        SP_WARN("jobmaster", "Job %s falls back from checkpoint %lld to checkpoint %lld: output "
+                "that exactly-once sinks committed with the checkpoints after %lld (up to %lld) "
+                "may be published again.", jm->jg->job_id, (long long)newest_bad,
+                (long long)jm->completed[i].id, (long long)jm->completed[i].id,
+                (long long)newest_bad);
       return;
     }
-    SP_WARN("jobmaster", "Checkpoint %s cannot be restored (%s); trying an older one.",
-            jm->completed[i].dir, err);
+    SP_WARN("jobmaster", "Checkpoint %lld (%s) cannot be restored (%s); trying an older one.",
+            (long long)jm->completed[i].id, jm->completed[i].dir, err);
+    if (!newest_bad) newest_bad = jm->completed[i].id;
   }
   snprintf(jm->restore_dir, sizeof jm->restore_dir, "%s", jm->ck.restore);
+  if (newest_bad)
+    SP_WARN("jobmaster", "Job %s falls back from checkpoint %lld to %s: output that "
+            "exactly-once sinks committed since may be published again.", jm->jg->job_id,
+            (long long)newest_bad, jm->ck.restore[0] ? jm->ck.restore : "its start");
 }
 
 /* Every subtask is terminal: finish the job, or restart it after the backoff. */

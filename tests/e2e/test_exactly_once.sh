@@ -130,6 +130,10 @@ if run_killed corrupt 2 -D state.checkpoints.num-retained=3; then
     fail "corrupt newest checkpoint: the job resumed" "$tmp/corrupt.2.err"
   fi
   assert "corrupt newest checkpoint: the fallback is logged" grep -q "falling back" "$tmp/corrupt.2.err"
+  newest_id=${newest##*/chk-}
+  assert "corrupt newest checkpoint: the log names both checkpoints and the risk of duplicates" \
+    grep -q "falling back to chk-[0-9]*\. Output that exactly-once sinks committed with chk-$newest_id .* may be published again" \
+    "$tmp/corrupt.2.err"
   assert "corrupt newest checkpoint: output equals the uninterrupted run" [ "$(lines "$tmp/corrupt")" = "$expected" ]
 fi
 

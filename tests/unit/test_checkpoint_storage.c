@@ -526,6 +526,8 @@ static void job_dir_falls_back_to_previous_checkpoint(void **state) {
   snprintf(p, sizeof p, "checkpoint %s is corrupt (file 1-0.state: checksum mismatch", dir);
   assert_true(file_contains(log, p));
   assert_true(file_contains(log, "); falling back to chk-4"));
+  /* both ids, and what that means for committed output */
+  assert_true(file_contains(log, "committed with chk-5 (the newest, 5) may be published again"));
   assert_true(file_contains(log, "WARN"));
 
   /* Every complete one corrupt: an error naming the newest and its problem. */
