@@ -2,10 +2,11 @@
 #   make        release build: build/bin/spate, build/examples/*.so
 #   make demo   set up, build, run WordCount on its built-in text
 #   make check  set up, build with ASan + UBSan (build-check/), run every test through ctest
+#   make tsan   set up, build with ThreadSanitizer (build-tsan/), run every test through ctest
 #   make bench  set up, release build, run every benchmark
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all release setup demo check bench clean
+.PHONY: all release setup demo check tsan bench clean
 
 all: release
 
@@ -24,8 +25,16 @@ check: setup
 	@cmake --build build-check -j $(JOBS)
 	cd build-check && ctest --output-on-failure -j $(JOBS)
 
+# TSan cannot share a process with ASan, hence a build directory of its own. Debug keeps the
+# asserts; CMake adds -O1 for SPATE_TSAN. TSAN_OPTIONS (set per test in tests/CMakeLists.txt)
+# make any report fail its test.
+tsan: setup
+	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DSPATE_TSAN=ON >/dev/null
+	@cmake --build build-tsan -j $(JOBS)
+	cd build-tsan && ctest --output-on-failure -j $(JOBS)
+
 bench: release
 	@bash bench/run.sh build
 
 clean:
-	rm -rf build build-check
+	rm -rf build build-check build-tsan
