@@ -791,6 +791,10 @@ static int trigger(job_master *jm, bool savepoint, const char *dir, const char *
     for (int s = 0; s < jm->jg->vertices[v].parallelism; s++)
       if (trigger_target(jm, v, s)) send_trigger(jm, p, v, s);
   send_self_after(jm, MSG_CKPT_EXPIRE, p->id, jm->ck.timeout_ms);
+  send_event(jm, &(job_event){.type = SPATE_EVENT_CHECKPOINT_TRIGGERED,
+                              .id = p->id,
+                              .savepoint = savepoint,
+                              .path = p->dir});
   return 0;
 }
 

@@ -128,6 +128,7 @@ static inline void tk_await_end(void) {
 
 /* What a job's events said so far; read it inside TK_AWAIT conditions or after the job. */
 typedef struct tk_events {
+  _Atomic int triggered;          /* checkpoints and savepoints triggered */
   _Atomic int completed;          /* checkpoints completed (savepoints not counted) */
   _Atomic int savepoints;         /* savepoints completed */
   _Atomic int failed;             /* checkpoints and savepoints that failed */
@@ -179,6 +180,9 @@ static inline void tk_listener(void *arg, const spate_job_event *e) {
       atomic_store(&ev->last_completed, e->checkpoint_id);
       atomic_fetch_add(&ev->completed, 1);
     }
+    break;
+  case SPATE_EVENT_CHECKPOINT_TRIGGERED:
+    atomic_fetch_add(&ev->triggered, 1);
     break;
   case SPATE_EVENT_CHECKPOINT_FAILED:
     atomic_fetch_add(&ev->failed, 1);
