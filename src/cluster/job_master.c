@@ -181,6 +181,9 @@ static void set_status(job_master *jm, job_status to) {
                               .message = to == JOB_FAILED ? jm->error : NULL});
 }
 
+static bool checkpointable(const job_master *jm);
+static void start_timer(job_master *jm);
+
 /* Records a subtask's switch (why: the failure, when it failed). */
 static void exec_switch_why(job_master *jm, int v, int s, task_state to, const char *why) {
   execution *e = &jm->exec[v][s];
@@ -192,6 +195,9 @@ static void exec_switch_why(job_master *jm, int v, int s, task_state to, const c
             task_state_name(to));
   if (!task_state_terminal(e->state) && task_state_terminal(to)) jm->remaining--;
   e->state = to;
+  /* periodic checkpoints start once every task runs, before the listener hears of the last one:
+   * a program that awaits that event and then moves a manual clock by the interval gets one */
+  if (jm->status == JOB_RUNNING && checkpointable(jm)) start_timer(jm);
   if (jm->client) {
     char name[600];
     snprintf(name, sizeof name, "%s (%d/%d)", vx->name, s + 1, vx->parallelism);
@@ -472,7 +478,6 @@ static int group_offset(const job_graph *jg, int v) {
 }
 
 static void deploy(job_master *jm);
-static void start_timer(job_master *jm);
 
 static void slots_offer(job_master *jm, sp_reader *r) {
   uint8_t ok = sp_get_u8(r);
