@@ -128,7 +128,7 @@ struct job_master {
   int ncompleted;
   char restore_dir[4096];  /* what the current attempt restores ("" none) */
   bool timer_running;
-  int64_t restart_delay;   /* backoff of the restart being prepared */
+  int64_t restart_at;      /* when the restart being prepared is due (clock_deadline_ms) */
   bool final_commits;      /* a two-phase-commit sink committed its last output (end of input) */
   sp_writer stats;         /* completed checkpoints' stats, as in the job result */
   uint32_t nstats;
@@ -138,6 +138,11 @@ struct job_master {
 /* Processing time of the cluster (a manual clock in tests): checkpoint timestamps, min pause,
  * restart strategies. Durations reported in statistics are measured on the monotonic clock. */
 static int64_t clock_now(const job_master *jm) { return sp_clock_now(rpc_service_clock(jm->rpc)); }
+/* The cluster clock's deadline time in ms (monotonic on the system clock), as delayed messages
+ * are due on it. */
+static int64_t clock_deadline_ms(const job_master *jm) {
+  return sp_clock_mono_ns(rpc_service_clock(jm->rpc)) / 1000000;
+}
 
 static int task_index(const job_master *jm, int v, int s) {
   int k = 0;
@@ -436,7 +441,7 @@ static void fail_job(job_master *jm, const char *why) {
             jm->jg->job_id, why, (long long)delay, restart_strategy_describe(jm->restart));
     sp_free(jm->error);
     jm->error = sp_strdup(why); /* kept in case the restart does not happen */
-    jm->restart_delay = delay;
+    jm->restart_at = clock_deadline_ms(jm) + delay; /* the backoff runs from the failure */
     set_status(jm, JOB_RESTARTING);
     cancel_all(jm);
     return;
@@ -1045,7 +1050,11 @@ static void choose_restore(job_master *jm) {
   snprintf(jm->restore_dir, sizeof jm->restore_dir, "%s", jm->ck.restore);
 }
 
-/* Every subtask is terminal: finish the job, or restart it after the backoff. */
+/* Every subtask is terminal: finish the job, or restart it once the backoff has passed. The
+ * backoff counts from the failure, while the tasks are being cancelled (Flink's DefaultScheduler
+ * schedules the restart at the failure and runs it after the cancellation too): a slow
+ * cancellation does not add to it, and a manual clock advanced by the backoff once the job is
+ * RESTARTING restarts it whenever the cancellation ends. */
 static void all_terminal(job_master *jm) {
   if (jm->status != JOB_RESTARTING) {
     complete(jm);
@@ -1055,7 +1064,8 @@ static void all_terminal(job_master *jm) {
   sp_writer w;
   sp_writer_init(&w);
   sp_put_i32(&w, jm->attempt);
-  rpc_send_after(jm->rpc, jm->address, MSG_RESTART, &w, jm->restart_delay);
+  int64_t left = jm->restart_at - clock_deadline_ms(jm);
+  rpc_send_after(jm->rpc, jm->address, MSG_RESTART, &w, left > 0 ? left : 0);
 }
 
 static void on_restart(job_master *jm, int32_t attempt) {
