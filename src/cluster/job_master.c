@@ -1098,7 +1098,10 @@ static void task_update(job_master *jm, sp_reader *r) {
     return;
   }
   execution *e = &jm->exec[v][s];
-  if (task_state_terminal(e->state)) { /* e.g. cancelled before deployment */
+  if (task_state_terminal(e->state) || /* e.g. cancelled before deployment */
+      (e->state == TS_CANCELING && !task_state_terminal((task_state)st))) {
+    /* a subtask being cancelled only ends: a RUNNING sent before the cancel reached it does not
+     * make it running again (Flink's Execution ignores it too) */
     sp_free(error);
     return;
   }
