@@ -134,6 +134,14 @@ static spate_job_result *await_end(spate_job_client *c, const char *name) {
   return r;
 }
 
+/* Inside TK_AWAIT: subtasks of the current attempt that are RUNNING or FINISHED. */
+static int tasks_started(const tk_events *ev) {
+  int n = 0;
+  for (int k = 0; k < TK_MAX_TASKS; k++)
+    n += strcmp(ev->task_state[k], "RUNNING") == 0 || strcmp(ev->task_state[k], "FINISHED") == 0;
+  return n;
+}
+
 /* Moves the clock to the next periodic checkpoint and awaits its completion (the n-th). The
  * caller made sure every task is RUNNING (else the coordinator would skip it). */
 static void periodic_checkpoint(int n) {
@@ -427,8 +435,11 @@ static spate_job_client *submit_finishing(const char *dir, bool checkpoints, spa
   return c;
 }
 
-/* A checkpoint on request, which must succeed. */
-static void checkpoint_now(spate_job_client *c) {
+/* A checkpoint on request, which must succeed: once both subtasks of the attempt are RUNNING or
+ * FINISHED as the JobMaster sees them (it refuses a checkpoint before). */
+static void checkpoint_now(spate_job_client *c, int attempt) {
+  TK_AWAIT(atomic_load(&g_ev.attempt) == attempt && tasks_started(&g_ev) == 2,
+           "both subtasks of attempt %d running or finished", attempt);
   char err[512];
   if (tk_checkpoint(c, NULL, err, sizeof err) < 0) fail_msg("checkpoint: %s", err);
 }
@@ -442,15 +453,15 @@ static void test_restart_after_a_subtask_finished(void **state) {
   tk_mkdtemp(dir, sizeof dir, "spate_cc_");
   spate_env *env;
   spate_job_client *c = submit_finishing(dir, true, &env);
-  checkpoint_now(c); /* subtask 0's final checkpoint */
+  checkpoint_now(c, 0); /* subtask 0's final checkpoint */
   TK_AWAIT(tk_task_is(&g_ev, 0, 0, "FINISHED"), "subtask 0 to finish after its final commit");
-  checkpoint_now(c); /* taken with subtask 0 finished */
+  checkpoint_now(c, 0); /* taken with subtask 0 finished */
   spate_manual_clock_set(g_clock, START_MS + 500); /* subtask 1's last record: the failure */
   TK_AWAIT(atomic_load(&g_ev.restarts) == 1, "the failure of subtask 1");
   spate_manual_clock_advance(g_clock, 1000); /* the backoff */
   TK_AWAIT(atomic_load(&g_gen_sub[1]) == 502 && atomic_load(&g_ev.attempt) == 1,
            "the restored subtask 1 to emit its last record again");
-  checkpoint_now(c); /* subtask 1's final checkpoint */
+  checkpoint_now(c, 1); /* subtask 1's final checkpoint */
   spate_job_result *r = await_end(c, "final-commit");
   if (spate_job_result_status(r) != SPATE_JOB_FINISHED)
     fail_msg("job failed: %s", spate_job_result_error(r));
@@ -493,13 +504,6 @@ static void test_no_restart_after_final_commit_without_checkpoints(void **state)
  * checkpoint, fails on its first record after that checkpoint completed: the restart restores it,
  * and every record of the first pipeline is in the output once. */
 #define SF_COUNT 40000
-/* Inside TK_AWAIT: subtasks of the current attempt that are RUNNING or FINISHED. */
-static int tasks_started(const tk_events *ev) {
-  int n = 0;
-  for (int k = 0; k < TK_MAX_TASKS; k++)
-    n += strcmp(ev->task_state[k], "RUNNING") == 0 || strcmp(ev->task_state[k], "FINISHED") == 0;
-  return n;
-}
 
 #define SF_GATED 1000
 static _Atomic bool g_sf_armed;
