@@ -860,12 +860,14 @@ typedef struct spate_job_client spate_job_client;
 /* Events of a running job, for programs that watch it (tests, tools): the job's status switches
  * (Flink's JobStatus names: RUNNING, RESTARTING, FAILING, FAILED, CANCELLING, CANCELED,
  * FINISHED), every subtask's state switches (Flink's ExecutionState names), and checkpoints and
- * savepoints that complete or fail. */
+ * savepoints that are triggered (Flink's pending checkpoint: its timestamp, which the checkpoint
+ * timeout and the aligned-checkpoint timeout count from, is fixed then), complete or fail. */
 typedef enum spate_job_event_type {
   SPATE_EVENT_JOB_STATUS = 1,
   SPATE_EVENT_TASK_STATE = 2,
   SPATE_EVENT_CHECKPOINT_COMPLETED = 3,
   SPATE_EVENT_CHECKPOINT_FAILED = 4,
+  SPATE_EVENT_CHECKPOINT_TRIGGERED = 5,
 } spate_job_event_type;
 typedef struct spate_job_event {
   spate_job_event_type type;
@@ -876,7 +878,7 @@ typedef struct spate_job_event {
   int attempt;           /* the job's execution attempt (0, then one more per restart) */
   int64_t checkpoint_id; /* CHECKPOINT_*: its id */
   bool savepoint;        /* CHECKPOINT_*: a savepoint */
-  const char *path;      /* CHECKPOINT_COMPLETED: its directory */
+  const char *path;      /* CHECKPOINT_TRIGGERED, _COMPLETED: its directory */
   const char *message;   /* CHECKPOINT_FAILED: why; TASK_STATE FAILED and JOB_STATUS FAILED: the
                             failure (else NULL) */
 } spate_job_event;

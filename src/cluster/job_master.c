@@ -128,7 +128,7 @@ struct job_master {
   int ncompleted;
   char restore_dir[4096];  /* what the current attempt restores ("" none) */
   bool timer_running;
-  int64_t restart_delay;   /* backoff of the restart being prepared */
+  int64_t restart_at;      /* when the restart being prepared is due (clock_deadline_ms) */
   bool final_commits;      /* a two-phase-commit sink committed its last output (end of input) */
   sp_writer stats;         /* completed checkpoints' stats, as in the job result */
   uint32_t nstats;
@@ -138,6 +138,11 @@ struct job_master {
 /* Processing time of the cluster (a manual clock in tests): checkpoint timestamps, min pause,
  * restart strategies. Durations reported in statistics are measured on the monotonic clock. */
 static int64_t clock_now(const job_master *jm) { return sp_clock_now(rpc_service_clock(jm->rpc)); }
+/* The cluster clock's deadline time in ms (monotonic on the system clock), as delayed messages
+ * are due on it. */
+static int64_t clock_deadline_ms(const job_master *jm) {
+  return sp_clock_mono_ns(rpc_service_clock(jm->rpc)) / 1000000;
+}
 
 static int task_index(const job_master *jm, int v, int s) {
   int k = 0;
@@ -181,6 +186,9 @@ static void set_status(job_master *jm, job_status to) {
                               .message = to == JOB_FAILED ? jm->error : NULL});
 }
 
+static bool checkpointable(const job_master *jm);
+static void start_timer(job_master *jm);
+
 /* Records a subtask's switch (why: the failure, when it failed). */
 static void exec_switch_why(job_master *jm, int v, int s, task_state to, const char *why) {
   execution *e = &jm->exec[v][s];
@@ -192,6 +200,9 @@ static void exec_switch_why(job_master *jm, int v, int s, task_state to, const c
             task_state_name(to));
   if (!task_state_terminal(e->state) && task_state_terminal(to)) jm->remaining--;
   e->state = to;
+  /* periodic checkpoints start once every task runs, before the listener hears of the last one:
+   * a program that awaits that event and then moves a manual clock by the interval gets one */
+  if (jm->status == JOB_RUNNING && checkpointable(jm)) start_timer(jm);
   if (jm->client) {
     char name[600];
     snprintf(name, sizeof name, "%s (%d/%d)", vx->name, s + 1, vx->parallelism);
@@ -430,7 +441,7 @@ static void fail_job(job_master *jm, const char *why) {
             jm->jg->job_id, why, (long long)delay, restart_strategy_describe(jm->restart));
     sp_free(jm->error);
     jm->error = sp_strdup(why); /* kept in case the restart does not happen */
-    jm->restart_delay = delay;
+    jm->restart_at = clock_deadline_ms(jm) + delay; /* the backoff runs from the failure */
     set_status(jm, JOB_RESTARTING);
     cancel_all(jm);
     return;
@@ -472,7 +483,6 @@ static int group_offset(const job_graph *jg, int v) {
 }
 
 static void deploy(job_master *jm);
-static void start_timer(job_master *jm);
 
 static void slots_offer(job_master *jm, sp_reader *r) {
   uint8_t ok = sp_get_u8(r);
@@ -791,6 +801,10 @@ static int trigger(job_master *jm, bool savepoint, const char *dir, const char *
     for (int s = 0; s < jm->jg->vertices[v].parallelism; s++)
       if (trigger_target(jm, v, s)) send_trigger(jm, p, v, s);
   send_self_after(jm, MSG_CKPT_EXPIRE, p->id, jm->ck.timeout_ms);
+  send_event(jm, &(job_event){.type = SPATE_EVENT_CHECKPOINT_TRIGGERED,
+                              .id = p->id,
+                              .savepoint = savepoint,
+                              .path = p->dir});
   return 0;
 }
 
@@ -1048,7 +1062,11 @@ static void choose_restore(job_master *jm) {
             (long long)newest_bad, jm->ck.restore[0] ? jm->ck.restore : "its start");
 }
 
-/* Every subtask is terminal: finish the job, or restart it after the backoff. */
+/* Every subtask is terminal: finish the job, or restart it once the backoff has passed. The
+ * backoff counts from the failure, while the tasks are being cancelled (Flink's DefaultScheduler
+ * schedules the restart at the failure and runs it after the cancellation too): a slow
+ * cancellation does not add to it, and a manual clock advanced by the backoff once the job is
+ * RESTARTING restarts it whenever the cancellation ends. */
 static void all_terminal(job_master *jm) {
   if (jm->status != JOB_RESTARTING) {
     complete(jm);
@@ -1058,7 +1076,8 @@ static void all_terminal(job_master *jm) {
   sp_writer w;
   sp_writer_init(&w);
   sp_put_i32(&w, jm->attempt);
-  rpc_send_after(jm->rpc, jm->address, MSG_RESTART, &w, jm->restart_delay);
+  int64_t left = jm->restart_at - clock_deadline_ms(jm);
+  rpc_send_after(jm->rpc, jm->address, MSG_RESTART, &w, left > 0 ? left : 0);
 }
 
 static void on_restart(job_master *jm, int32_t attempt) {
@@ -1091,7 +1110,10 @@ static void task_update(job_master *jm, sp_reader *r) {
     return;
   }
   execution *e = &jm->exec[v][s];
-  if (task_state_terminal(e->state)) { /* e.g. cancelled before deployment */
+  if (task_state_terminal(e->state) || /* e.g. cancelled before deployment */
+      (e->state == TS_CANCELING && !task_state_terminal((task_state)st))) {
+    /* a subtask being cancelled only ends: a RUNNING sent before the cancel reached it does not
+     * make it running again (Flink's Execution ignores it too) */
     sp_free(error);
     return;
   }

@@ -58,10 +58,15 @@ static rt_buffer *try_take(bufpool *p) {
   return b;
 }
 
+static _Atomic uint64_t waits_begun;
+
+uint64_t bufpool_waits(void) { return atomic_load(&waits_begun); }
+
 rt_buffer *bufpool_get(bufpool *p, const _Atomic bool *cancel, uint64_t *wait_ns) {
   rt_buffer *b = try_take(p);
   if (b) return b;
   int64_t start = sp_mono_ns();
+  atomic_fetch_add(&waits_begun, 1);
   for (;;) {
     uint32_t token = sp_event_prepare(&p->avail);
     if ((b = try_take(p)) != NULL) break;

@@ -45,4 +45,8 @@ void bufpool_recycle(rt_buffer *b);
 /* Wakes waiters so they notice cancellation. */
 void bufpool_wake(bufpool *p);
 uint32_t bufpool_available(bufpool *p);
+/* How many times, in this process, a producer found its pool empty and began to wait (counted
+ * before it waits). For tests and diagnostics: a test that holds a consumer back awaits a
+ * producer's wait through it, since nothing else shows that a producer is blocked. */
+uint64_t bufpool_waits(void);
 #endif

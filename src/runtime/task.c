@@ -395,6 +395,9 @@ static int setup(task *t) {
       o->writers[o->nwriters++] = &t->writers[k];
     }
   }
+  /* a subtask restored as finished only passes its end on (task_main): its operators are
+   * neither opened nor restored, so no user function runs (Flink's FinishedOperatorChain) */
+  if (t->opts.finished) return restore(t);
   /* open tail first, so a head that emits in open finds its successors ready */
   for (int i = v->nnodes - 1; i >= 0; i--)
     if ((rc = op_open(t->ops[i])) < 0) return rc;
@@ -408,11 +411,11 @@ static int setup(task *t) {
  * checkpoint: the records that were in flight to this subtask when it took its snapshot. */
 static int restore(task *t) {
   int rc = 0;
-  for (int i = 0; rc == 0 && i < t->nops; i++) {
+  for (int i = 0; rc == 0 && !t->opts.finished && i < t->nops; i++) {
     op_t *op = t->ops[i];
     if (op->restored && op->vt->restore) rc = op->vt->restore(op, op->restored);
   }
-  if (rc == 0 && t->opts.channel_state.len) {
+  if (rc == 0 && !t->opts.finished && t->opts.channel_state.len) {
     sp_reader r;
     sp_reader_init(&r, t->opts.channel_state.data, t->opts.channel_state.len);
     uint64_t n = 0;
@@ -1105,7 +1108,7 @@ static void *task_main(void *arg) {
   sp_writer_init(&t->collected);
   if (rc == 0) /* what collect sinks gathered goes into the final report */
     for (int i = 0; i < t->nops; i++)
-      if (t->ops[i]->vt->report) {
+      if (t->ops[i]->vt->report && t->ops[i]->impl) { /* opened (not restored as finished) */
         t->ops[i]->vt->report(t->ops[i], &t->collected);
         t->ncollected++;
       }

@@ -7,6 +7,10 @@
  *  - state of an operator the new job lacks is refused unless allow-non-restored-state is set;
  *  - a changed max parallelism is refused with a message saying both values;
  *  - a savepoint request without a directory fails with a clear error and the job runs on.
+ * The savepoints are taken at a known point: the source is gated per checkpoint (it emits BATCH
+ * records, then waits for a completed checkpoint or savepoint; the job takes no periodic ones),
+ * the test awaits that batch counted, then takes the savepoint. A job restored from it counts
+ * exactly the other N - BATCH records.
  * UDFs have external linkage (the program is linked with -rdynamic) and an sv_ prefix.
  */
 #define _GNU_SOURCE
@@ -23,16 +27,19 @@
 #include <cmocka.h>
 
 #include "spate/spate.h"
+#include "support/testkit.h"
 
 #define N 40000
+#define BATCH 4000 /* records of the gated source's first batch, over both subtasks */
 #define KEYS 17
 
-static _Atomic int64_t g_seen; /* records counted by the process function */
-static _Atomic int g_pace_us;
+static _Atomic int64_t g_seen;    /* records counted by the process function */
+static _Atomic int64_t g_hold_at; /* the generator holds record g_hold_at at g_gate (-1: none) */
+static tk_gate g_gate;
 
 int sv_gen(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
-  int pace = atomic_load(&g_pace_us);
-  if (pace && i % 200 == 0) usleep((useconds_t)pace);
+  if (i == atomic_load(&g_hold_at) && !tk_gate_pass(&g_gate))
+    return spate_ctx_fail(ctx, "the generator was held back for too long");
   spate_rb_set_bigint(out, 0, (i * 31) % KEYS);
   spate_rb_set_bigint(out, 1, i);
   return 0;
@@ -69,6 +76,7 @@ int sv_process(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
   spate_rb_set_bigint(u->b, 0, n + 1);
   if (spate_rb_finish(u->b, &next) < 0 || spate_value_update(u->count, &next) < 0) return -1;
   atomic_fetch_add(&g_seen, 1);
+  tk_notify();
   return spate_ctx_register_event_timer(ctx, INT64_MAX - 1);
 }
 
@@ -89,6 +97,7 @@ typedef struct job_opts {
   bool allow_non_restored;
   const char *stateful_uid;
   const char *savepoint_dir;
+  bool gated;            /* the source waits for a checkpoint after each BATCH records */
 } job_opts;
 
 static spate_env *build(const job_opts *o) {
@@ -100,7 +109,9 @@ static spate_env *build(const job_opts *o) {
   if (o->savepoint_dir) spate_env_set(env, "state.savepoints.dir", o->savepoint_dir);
   const spate_schema *s = spate_env_schema(env, "k BIGINT, ts BIGINT");
   g_n = spate_env_schema(env, "n BIGINT");
-  spate_stream *src = spate_uid(spate_generate(env, s, sv_gen, N), "src");
+  spate_stream *src = spate_uid(o->gated ? spate_generate_per_checkpoint(env, s, sv_gen, N, BATCH)
+                                         : spate_generate(env, s, sv_gen, N),
+                                "src");
   src = spate_uid(spate_assign_timestamps(src, 1, SPATE_WATERMARKS_BOUNDED, 0), "ts");
   spate_stream *counts = spate_udf_lifecycle(
       spate_process(spate_key_by(src, 0), sv_process, sv_timer,
@@ -129,38 +140,50 @@ static void expected_counts(int64_t *per_key) {
   for (int64_t i = 0; i < N; i++) per_key[(i * 31) % KEYS]++;
 }
 
-/* Runs at parallelism 2 until some records are counted, takes a savepoint into dir. */
+/* Runs a job with listener ev (reset here). */
+static spate_job_client *submit(spate_env *env, tk_events *ev, const char *name) {
+  tk_events_reset(ev);
+  spate_env_set_job_listener(env, tk_listener, ev);
+  spate_job_client *c = spate_execute_async(env, name);
+  if (!c) fail_msg("job '%s' could not be submitted: %s", name, spate_env_error(env));
+  return c;
+}
+
+/* Runs at parallelism 2 with the gated source until its first batch is counted, and takes a
+ * savepoint into dir there. */
 static spate_job_client *start_and_savepoint(const char *dir, bool stop, char *path, size_t len) {
   atomic_store(&g_seen, 0);
-  atomic_store(&g_pace_us, 2000);
-  job_opts o = {.parallelism = 2};
+  atomic_store(&g_hold_at, -1);
+  job_opts o = {.parallelism = 2, .gated = true};
   spate_env *env = build(&o);
-  spate_job_client *c = spate_execute_async(env, "savepoints");
-  assert_non_null(c);
-  while (atomic_load(&g_seen) < 2000) usleep(1000); /* the job is past its start */
+  static tk_events ev;
+  spate_job_client *c = submit(env, &ev, "savepoints");
+  TK_AWAIT(atomic_load(&g_seen) == BATCH && atomic_load(&ev.running) == 4,
+           "the first batch counted (%lld of %d) with every task running",
+           (long long)atomic_load(&g_seen), BATCH);
   char err[512];
-  int rc = spate_job_client_savepoint(c, dir, stop, path, len, err, sizeof err);
+  int rc = tk_savepoint(c, dir, stop, path, len, err, sizeof err);
   if (rc < 0) fail_msg("savepoint failed: %s", err);
-  assert_true(atomic_load(&g_seen) < N); /* taken mid-run */
   spate_env_free(env);
   return c;
 }
 
 static spate_job_result *run_restored(const job_opts *o) {
-  atomic_store(&g_pace_us, 0);
+  atomic_store(&g_seen, 0);
+  atomic_store(&g_hold_at, -1);
   spate_env *env = build(o);
-  spate_job_result *r = spate_execute(env, "savepoints-restored");
+  spate_job_result *r = tk_run(env, "savepoints-restored");
   spate_env_free(env);
   return r;
 }
 
 static void test_rescale_from_savepoint(void **state) {
-  char dir[] = "/tmp/spate_sv_XXXXXX";
-  assert_non_null(mkdtemp(dir));
+  char dir[256];
+  tk_mkdtemp(dir, sizeof dir, "spate_sv_");
   char path[4096];
   spate_job_client *c = start_and_savepoint(dir, false, path, sizeof path);
   spate_job_client_cancel(c);
-  spate_job_result *r = spate_job_client_wait(c);
+  spate_job_result *r = tk_wait(c, "savepoints");
   assert_int_equal(spate_job_result_status(r), SPATE_JOB_CANCELED);
   spate_job_result_free(r);
   assert_non_null(strstr(path, "/savepoint-"));
@@ -178,33 +201,31 @@ static void test_rescale_from_savepoint(void **state) {
     counts_of(r, got);
     for (int k = 0; k < KEYS; k++)
       if (got[k] != want[k]) fail_msg("p=%d key %d: %lld, want %lld", p, k, (long long)got[k], (long long)want[k]);
+    assert_int_equal(atomic_load(&g_seen), N - BATCH); /* the savepoint was after the batch */
     spate_job_result_free(r);
   }
-  char cmd[4200];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  assert_int_equal(system(cmd), 0);
+  tk_rm_rf(dir);
 }
 
 static void test_stop_with_savepoint(void **state) {
-  char dir[] = "/tmp/spate_sv_XXXXXX";
-  assert_non_null(mkdtemp(dir));
+  char dir[256];
+  tk_mkdtemp(dir, sizeof dir, "spate_sv_");
   char path[4096];
   spate_job_client *c = start_and_savepoint(dir, true, path, sizeof path);
-  spate_job_result *r = spate_job_client_wait(c);
+  spate_job_result *r = tk_wait(c, "savepoints");
   assert_int_equal(spate_job_result_status(r), SPATE_JOB_FINISHED);
   /* stopped without draining: the end-of-time timers did not fire, the savepoint holds them */
   assert_int_equal(spate_job_result_collected(r, "counts", NULL, NULL), 0);
-  int64_t counted = atomic_load(&g_seen); /* no record after the savepoint was processed */
+  assert_int_equal(atomic_load(&g_seen), BATCH); /* no record after the savepoint was processed */
   spate_job_result_free(r);
   int64_t want[KEYS], got[KEYS];
   expected_counts(want);
   job_opts o = {.parallelism = 2, .restore = path};
-  atomic_store(&g_seen, 0);
   r = run_restored(&o);
   assert_int_equal(spate_job_result_status(r), SPATE_JOB_FINISHED);
   counts_of(r, got);
   assert_memory_equal(got, want, sizeof want);
-  assert_int_equal(counted + atomic_load(&g_seen), N); /* each record counted once overall */
+  assert_int_equal(atomic_load(&g_seen), N - BATCH); /* each record counted once overall */
   spate_job_result_free(r);
 
   /* state for uid "counter" has no operator in a job whose counter is "counter-v2" */
@@ -220,7 +241,7 @@ static void test_stop_with_savepoint(void **state) {
   counts_of(r, got);
   int64_t total = 0;
   for (int k = 0; k < KEYS; k++) total += got[k];
-  assert_true(total > 0 && total < N);
+  assert_int_equal(total, N - BATCH);
   spate_job_result_free(r);
 
   job_opts maxp = {.parallelism = 2, .restore = path, .max_parallelism = 64};
@@ -229,23 +250,30 @@ static void test_stop_with_savepoint(void **state) {
   assert_non_null(strstr(spate_job_result_error(r), "max parallelism 128"));
   assert_non_null(strstr(spate_job_result_error(r), "64"));
   spate_job_result_free(r);
-  char cmd[4200];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  assert_int_equal(system(cmd), 0);
+  tk_rm_rf(dir);
 }
 
+/* The generator holds record 100 while the test asks for a savepoint without a directory: the
+ * request fails at once, saying what is missing, and the job, released, runs to its end. */
 static void test_savepoint_without_directory(void **state) {
   atomic_store(&g_seen, 0);
-  atomic_store(&g_pace_us, 1000);
+  atomic_store(&g_hold_at, 100);
+  tk_gate_reset(&g_gate);
   job_opts o = {.parallelism = 1};
   spate_env *env = build(&o);
-  spate_job_client *c = spate_execute_async(env, "no-dir");
-  while (atomic_load(&g_seen) < 100) usleep(1000);
+  spate_env_set_buffer_timeout(env, 0); /* records 0..99 reach the counter while 100 is held */
+  tk_events ev;
+  spate_job_client *c = submit(env, &ev, "no-dir");
+  TK_AWAIT(atomic_load(&g_seen) == 100 && tk_gate_arrived(&g_gate) == 1 &&
+               atomic_load(&ev.running) == 2,
+           "records 0..99 counted (%lld) with record 100 held and every task running",
+           (long long)atomic_load(&g_seen));
   char path[256] = "", err[512] = "";
-  assert_true(spate_job_client_savepoint(c, NULL, false, path, sizeof path, err, sizeof err) < 0);
+  assert_true(tk_savepoint(c, NULL, false, path, sizeof path, err, sizeof err) < 0);
   assert_non_null(strstr(err, "state.savepoints.dir"));
-  atomic_store(&g_pace_us, 0);
-  spate_job_result *r = spate_job_client_wait(c);
+  assert_int_equal(atomic_load(&ev.savepoints), 0);
+  tk_gate_open(&g_gate);
+  spate_job_result *r = tk_wait(c, "no-dir");
   assert_int_equal(spate_job_result_status(r), SPATE_JOB_FINISHED); /* the job ran on */
   int64_t want[KEYS], got[KEYS];
   expected_counts(want);

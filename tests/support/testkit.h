@@ -9,8 +9,12 @@
  *
  * Jobs: tk_run executes an environment's job and waits for its end with the same deadline
  * (cancelling and failing the test if it does not end); tk_wait does that for a client.
- * tk_events records a job's events (spate_job_listener) for TK_AWAIT: completed and failed
- * checkpoints, the job's status, and every subtask's current state.
+ * tk_events records a job's events (spate_job_listener) for TK_AWAIT: triggered, completed and
+ * failed checkpoints, the job's status, and every subtask's current state. tk_checkpoint and
+ * tk_savepoint are the client's checkpoint and savepoint calls with the same deadline.
+ *
+ * Holding tasks back: a tk_gate is a condition UDFs wait at until the test opens it (a slow sink,
+ * a failure that must wait for something else); the test awaits the UDFs' arrival first.
  *
  * Files: tk_mkdtemp and tk_rm_rf (nftw) instead of shelling out.
  *
@@ -128,6 +132,7 @@ static inline void tk_await_end(void) {
 
 /* What a job's events said so far; read it inside TK_AWAIT conditions or after the job. */
 typedef struct tk_events {
+  _Atomic int triggered;          /* checkpoints and savepoints triggered */
   _Atomic int completed;          /* checkpoints completed (savepoints not counted) */
   _Atomic int savepoints;         /* savepoints completed */
   _Atomic int failed;             /* checkpoints and savepoints that failed */
@@ -184,6 +189,9 @@ static inline void tk_listener(void *arg, const spate_job_event *e) {
       atomic_fetch_add(&ev->completed, 1);
     }
     break;
+  case SPATE_EVENT_CHECKPOINT_TRIGGERED:
+    atomic_fetch_add(&ev->triggered, 1);
+    break;
   case SPATE_EVENT_CHECKPOINT_FAILED:
     atomic_fetch_add(&ev->failed, 1);
     if (e->message) snprintf(ev->last_failure, sizeof ev->last_failure, "%s", e->message);
@@ -202,6 +210,12 @@ static inline bool tk_all_running(const tk_events *ev) {
 /* Inside TK_AWAIT (under the lock): the job's newest status is s. */
 static inline bool tk_status_is(const tk_events *ev, const char *s) {
   return strcmp(ev->status, s) == 0;
+}
+
+/* Inside TK_AWAIT: subtask `subtask` of job vertex `vertex` is in state s (current attempt). */
+static inline bool tk_task_is(const tk_events *ev, int vertex, int subtask, const char *s) {
+  int k = vertex * 32 + subtask;
+  return k >= 0 && k < TK_MAX_TASKS && strcmp(ev->task_state[k], s) == 0;
 }
 
 /* ---- running jobs --------------------------------------------------------------------------- */
@@ -223,6 +237,140 @@ static inline spate_job_result *tk_run(spate_env *env, const char *name) {
   spate_job_client *c = spate_execute_async(env, name);
   if (!c) fail_msg("job '%s' could not be submitted: %s", name, spate_env_error(env));
   return tk_wait(c, name);
+}
+
+/* ---- checkpoints and savepoints on request, with a deadline -------------------------------- */
+
+/* One client call on a thread of its own, so that the test waits for it with TK_AWAIT. The call
+ * and the waiting test each hold a reference; the last one frees it (a test that timed out
+ * leaves the call running). */
+typedef struct tk_call {
+  spate_job_client *c;
+  bool savepoint, stop;
+  char dir[4096];
+  int rc;
+  int64_t id;
+  char path[4096], err[1024];
+  _Atomic bool done;
+  _Atomic int refs;
+} tk_call;
+
+static inline void tk_call_unref(tk_call *call) {
+  if (atomic_fetch_sub(&call->refs, 1) == 1) free(call);
+}
+
+static inline void *tk_call_main(void *arg) {
+  tk_call *call = arg;
+  if (call->savepoint)
+    call->rc = spate_job_client_savepoint(call->c, call->dir[0] ? call->dir : NULL, call->stop,
+                                          call->path, sizeof call->path, call->err,
+                                          sizeof call->err);
+  else
+    call->rc = spate_job_client_checkpoint(call->c, &call->id, call->err, sizeof call->err);
+  atomic_store(&call->done, true);
+  tk_notify();
+  tk_call_unref(call);
+  return NULL;
+}
+
+/* Runs the call and waits for it (at most TK_TIMEOUT_MS, then fails the test); returns it with
+ * the caller's reference. */
+static inline tk_call *tk_call_run(tk_call *call, const char *what) {
+  atomic_store(&call->refs, 2);
+  pthread_t th;
+  if (pthread_create(&th, NULL, tk_call_main, call) != 0) fail_msg("cannot start a thread");
+  pthread_detach(th);
+  TK_AWAIT(atomic_load(&call->done), "%s", what);
+  return call;
+}
+
+/* spate_job_client_checkpoint with a deadline: 0 or the error code, with the reason in err. */
+static inline int tk_checkpoint(spate_job_client *c, int64_t *id, char *err, size_t err_len) {
+  tk_call *call = calloc(1, sizeof *call);
+  if (!call) fail_msg("out of memory");
+  call->c = c;
+  tk_call_run(call, "a checkpoint triggered on request");
+  int rc = call->rc;
+  if (id) *id = call->id;
+  if (err && err_len) snprintf(err, err_len, "%s", call->err);
+  tk_call_unref(call);
+  return rc;
+}
+
+/* spate_job_client_savepoint with a deadline. */
+static inline int tk_savepoint(spate_job_client *c, const char *dir, bool stop, char *path,
+                               size_t path_len, char *err, size_t err_len) {
+  tk_call *call = calloc(1, sizeof *call);
+  if (!call) fail_msg("out of memory");
+  call->c = c;
+  call->savepoint = true;
+  call->stop = stop;
+  snprintf(call->dir, sizeof call->dir, "%s", dir ? dir : "");
+  tk_call_run(call, stop ? "a stop-with-savepoint" : "a savepoint");
+  int rc = call->rc;
+  if (path && path_len) snprintf(path, path_len, "%s", call->path);
+  if (err && err_len) snprintf(err, err_len, "%s", call->err);
+  tk_call_unref(call);
+  return rc;
+}
+
+/* ---- gates ------------------------------------------------------------------------------------ */
+
+/* A gate UDFs wait at (tk_gate_pass) until the test opens it. `arrived` counts the calls that
+ * found it closed, so a test awaits "n subtasks are held" before it acts. A UDF waits at most
+ * TK_TIMEOUT_MS: then tk_gate_pass returns false and the UDF should fail the job, so that a test
+ * that never opens its gate ends instead of hanging. */
+typedef struct tk_gate {
+  pthread_mutex_t mu;
+  pthread_cond_t cond; /* on CLOCK_MONOTONIC */
+  bool inited, open;
+  _Atomic int arrived;
+} tk_gate;
+
+/* Closes the gate (initialising it the first time); no UDF may be waiting at it. */
+static inline void tk_gate_reset(tk_gate *g) {
+  if (!g->inited) {
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&g->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    g->inited = true;
+  }
+  pthread_mutex_lock(&g->mu);
+  g->open = false;
+  atomic_store(&g->arrived, 0);
+  pthread_mutex_unlock(&g->mu);
+}
+
+/* How many UDF calls found the gate closed (readable inside TK_AWAIT). */
+static inline int tk_gate_arrived(tk_gate *g) { return atomic_load(&g->arrived); }
+
+static inline void tk_gate_open(tk_gate *g) {
+  pthread_mutex_lock(&g->mu);
+  g->open = true;
+  pthread_cond_broadcast(&g->cond);
+  pthread_mutex_unlock(&g->mu);
+}
+
+/* In a UDF: returns at once when the gate is open, else counts the arrival and waits until it
+ * opens (true) or TK_TIMEOUT_MS passed (false). */
+static inline bool tk_gate_pass(tk_gate *g) {
+  pthread_mutex_lock(&g->mu);
+  if (g->open) {
+    pthread_mutex_unlock(&g->mu);
+    return true;
+  }
+  atomic_fetch_add(&g->arrived, 1);
+  tk_notify();
+  int64_t deadline = tk_mono_ms() + TK_TIMEOUT_MS;
+  struct timespec ts = {(time_t)(deadline / 1000), (long)(deadline % 1000) * 1000000L};
+  int rc = 0;
+  while (!g->open && rc != ETIMEDOUT) rc = pthread_cond_timedwait(&g->cond, &g->mu, &ts);
+  bool open = g->open;
+  pthread_mutex_unlock(&g->mu);
+  return open;
 }
 
 /* ---- files ------------------------------------------------------------------------------------ */
