@@ -816,6 +816,7 @@ static void on_timer(job_master *jm, int32_t attempt) {
   }
   int64_t now = clock_now(jm), next = jm->ck.interval_ms;
   int64_t pause_left = jm->last_done_ms + jm->ck.min_pause_ms - now;
+  bool go = false;
   if (!checkpointable(jm)) {
     SP_DEBUG("jobmaster", "Tasks are being deployed; checkpoint skipped.");
   } else if (jm->npending >= jm->ck.max_concurrent) {
@@ -823,13 +824,16 @@ static void on_timer(job_master *jm, int32_t attempt) {
   } else if (jm->ck.min_pause_ms > 0 && jm->last_done_ms && pause_left > 0) {
     next = pause_left;
   } else {
-    char err[SP_ERRMSG_MAX];
-    if (trigger(jm, false, NULL, NULL, false, err, sizeof err) < 0) trigger_failed(jm, err);
+    go = true;
   }
+  /* the next tick is set before this one triggers: the trigger's events may make a program move
+   * a manual clock, and the schedule must not depend on when that happens */
   sp_writer w;
   sp_writer_init(&w);
   sp_put_i32(&w, jm->attempt);
   rpc_send_after(jm->rpc, jm->address, MSG_CKPT_TIMER, &w, next);
+  char err[SP_ERRMSG_MAX];
+  if (go && trigger(jm, false, NULL, NULL, false, err, sizeof err) < 0) trigger_failed(jm, err);
 }
 
 static void start_timer(job_master *jm) {
