@@ -145,5 +145,17 @@ set -e
 assert "-s with a missing path: non-zero exit" [ $rc -ne 0 ]
 assert "-s with a missing path: the message names it" grep -q "$tmp/no-such-savepoint" "$tmp/ns.out"
 
+# a checkpoint directory that cannot be created (under a regular file): the job fails at its
+# start naming the path, instead of waiting forever for a final checkpoint
+echo "in the way" >"$tmp/a-file"
+set +e
+timeout "$test_timeout_s" "$SPATE" run -D "state.checkpoints.dir=$tmp/a-file/ck" \
+  -D execution.checkpointing.interval=100ms "$job" --output "$tmp/eos" >"$tmp/unusable.out" 2>&1
+rc=$?
+set -e
+assert "unusable state.checkpoints.dir: the job ends with a non-zero exit" test "$rc" -ne 0 -a "$rc" -ne 124
+assert "unusable state.checkpoints.dir: the message names the path" \
+  grep -q "checkpoint storage.*$tmp/a-file/ck" "$tmp/unusable.out"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
