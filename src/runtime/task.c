@@ -176,17 +176,19 @@ static int64_t timer_time(const task *t) {
   return t->clock->manual ? now : now - 1;
 }
 
-/* Runs the timers that are due; a timer may schedule new ones (they wait for the next round). */
+/* Runs the timers that are due; a timer may schedule new ones (they wait for the next round).
+ * Returns how many ran, or a negative code. */
 static int fire_timers(task *t) {
   if (!t->ntimers) return 0;
   int64_t now = timer_time(t);
-  int n = t->ntimers;
+  int n = t->ntimers, fired = 0;
   while (n-- > 0 && t->ntimers && t->timers[0].due <= now) {
     struct ptimer pt = pop_timer(t);
     int rc = op_fire_timer(pt.op, pt.fn, now);
     if (rc < 0) return rc;
+    fired++;
   }
-  return 0;
+  return fired;
 }
 
 /* Clock nanoseconds until the next timer (-1: none). */
@@ -956,6 +958,9 @@ static int run_source(task *t) {
     if (atomic_load_explicit(&t->cancel, memory_order_relaxed)) return SPATE_ECANCELED;
     if (t->stop_requested) return 0; /* stop-with-savepoint: nothing after the barrier */
     free_returned(t);
+    /* the token comes before the poll: whatever changes after the poll found nothing (a mail,
+     * the clock) makes a park below return at once */
+    uint32_t token = sp_event_prepare(&t->event);
     int64_t start = sp_mono_ns();
     int rc = op_poll(head, budget);
     if (rc < 0) return rc;
@@ -965,15 +970,14 @@ static int run_source(task *t) {
       budget /= 2;
     else if (took < 500000 && budget < 1024)
       budget *= 2;
-    int trc = fire_timers(t);
-    if (trc < 0) return trc;
+    int fired = fire_timers(t);
+    if (fired < 0) return fired;
     if (rc == SRC_IDLE || rc == SRC_WAIT || flush_due(t, sp_clock_mono_ns(t->clock))) flush_all(t);
-    if (rc == SRC_WAIT) { /* nothing until a mail, a timer or the clock: park */
-      uint32_t token = sp_event_prepare(&t->event);
-      if (!mailbox_has_mail(&t->mail) && !atomic_load(&t->cancel) &&
-          !atomic_load(&t->snaps_back) && (rc = park(t, token)) < 0)
-        return rc;
-    }
+    /* nothing until a mail, a timer or the clock: park (unless a timer just ran, which may have
+     * given the source something to do) */
+    if (rc == SRC_WAIT && fired == 0 && !mailbox_has_mail(&t->mail) && !atomic_load(&t->cancel) &&
+        !atomic_load(&t->snaps_back) && (rc = park(t, token)) < 0)
+      return rc;
   }
 }
 
