@@ -1262,9 +1262,6 @@ static int check_restore(job_master *jm, const ckpt_loaded *l, char *err, size_t
   }
   for (int f = 0; f < l->meta.nfinished; f++) {
     const ckpt_finished *fin = &l->meta.finished[f];
-    int nfin = 0;
-    for (int g = 0; g < l->meta.nfinished; g++)
-      nfin += strcmp(l->meta.finished[g].head_uid, fin->head_uid) == 0;
     size_t head_len = strcspn(fin->head_uid, "\n");
     for (int v = 0; v < jg->nvertices; v++) {
       char *chain = jobgraph_chain_uids(jg, v);
@@ -1279,11 +1276,6 @@ static int check_restore(job_master *jm, const ckpt_loaded *l, char *err, size_t
                       "finished, and '%s' now chains its operators differently; restore with "
                       "the same chaining", l->dir, (int)head_len, fin->head_uid,
                       jg->vertices[v].name);
-      if (same && jg->vertices[v].parallelism != fin->parallelism && nfin != fin->parallelism)
-        return sp_err(err, err_len, SPATE_ESTATE,
-                      "%s was taken when %d of the %d subtasks of '%s' had finished; it can "
-                      "only be restored at parallelism %d", l->dir, nfin, fin->parallelism,
-                      jg->vertices[v].name, fin->parallelism);
     }
   }
   for (int c = 0; c < l->nchannels; c++) {

@@ -295,13 +295,24 @@ static int prepare_restore(te_job *job, const char *path, int attempt, int verte
     tr->ptrs[i] = &tr->views[i];
   }
   const char *head_uid = jg->nodes[v->head].uid;
+  /* Subtasks that had finished (FLIP-147) hold no state. A task whose subtasks had all finished
+   * stays finished at any parallelism; at the same parallelism a subtask that had finished stays
+   * finished; at another one a partly finished task runs again, its state (what the unfinished
+   * subtasks held: pending splits, reader positions, key groups) shared out as usual. */
   char *chain = l->meta.nfinished ? jobgraph_chain_uids(jg, vertex) : NULL;
-  for (int f = 0; chain && f < l->meta.nfinished; f++) { /* the JobMaster checked the rest */
+  int nfin = 0, old_parallelism = 0;
+  bool this_one = false;
+  for (int f = 0; chain && f < l->meta.nfinished; f++) { /* the JobMaster checked the chaining */
     const ckpt_finished *fin = &l->meta.finished[f];
-    if (strcmp(fin->head_uid, chain) == 0 &&
-        (fin->subtask == subtask || fin->parallelism != v->parallelism))
-      opts->finished = true;
+    if (strcmp(fin->head_uid, chain) != 0) continue;
+    nfin++;
+    old_parallelism = fin->parallelism;
+    if (fin->subtask == subtask) this_one = true;
   }
+  if (nfin && nfin == old_parallelism)
+    opts->finished = true;
+  else if (nfin && old_parallelism == v->parallelism && this_one)
+    opts->finished = true;
   sp_free(chain);
   for (int c = 0; c < l->nchannels; c++) {
     const ckpt_loaded_channel *ch = &l->channels[c];

@@ -6,7 +6,10 @@
  *  - stop-with-savepoint ends the job FINISHED and its savepoint restores like the other;
  *  - state of an operator the new job lacks is refused unless allow-non-restored-state is set;
  *  - a changed max parallelism is refused with a message saying both values;
- *  - a savepoint request without a directory fails with a clear error and the job runs on.
+ *  - a savepoint request without a directory fails with a clear error and the job runs on;
+ *  - a checkpoint taken while one source subtask had finished (FLIP-147) restores at another
+ *    parallelism: the finished subtask held nothing, the other's split is shared out, and the
+ *    counts end as in a run that was never interrupted.
  * The savepoints are taken at a known point: the source is gated per checkpoint (it emits BATCH
  * records, then waits for a completed checkpoint or savepoint; the job takes no periodic ones),
  * the test awaits that batch counted, then takes the savepoint. A job restored from it counts
@@ -98,6 +101,7 @@ typedef struct job_opts {
   const char *stateful_uid;
   const char *savepoint_dir;
   bool gated;            /* the source waits for a checkpoint after each BATCH records */
+  const char *checkpoint_dir; /* checkpoints retained on cancellation into it, or NULL */
 } job_opts;
 
 static spate_env *build(const job_opts *o) {
@@ -107,6 +111,11 @@ static spate_env *build(const job_opts *o) {
   if (o->restore) spate_env_set(env, "execution.savepoint.path", o->restore);
   if (o->allow_non_restored) spate_env_set(env, "execution.savepoint.ignore-unclaimed-state", "true");
   if (o->savepoint_dir) spate_env_set(env, "state.savepoints.dir", o->savepoint_dir);
+  if (o->checkpoint_dir) {
+    spate_env_set(env, "state.checkpoints.dir", o->checkpoint_dir);
+    spate_env_set(env, "execution.checkpointing.externalized-checkpoint-retention",
+                  "RETAIN_ON_CANCELLATION");
+  }
   const spate_schema *s = spate_env_schema(env, "k BIGINT, ts BIGINT");
   g_n = spate_env_schema(env, "n BIGINT");
   spate_stream *src = spate_uid(o->gated ? spate_generate_per_checkpoint(env, s, sv_gen, N, BATCH)
@@ -283,11 +292,76 @@ static void test_savepoint_without_directory(void **state) {
   spate_env_free(env);
 }
 
+/* A savepoint at parallelism 1 after the first batch, restored at 2: the one split goes to one
+ * subtask, the other has none and finishes at once. A checkpoint then, once the first emitted
+ * its first batch, records the other as finished. Restored at 3 and at 1, the job counts exactly
+ * the records after that checkpoint, and every key ends with its full count. */
+static void test_rescale_after_a_source_subtask_finished(void **state) {
+  char dir[256], sp_dir[300], ck_dir[300];
+  tk_mkdtemp(dir, sizeof dir, "spate_sv_");
+  snprintf(sp_dir, sizeof sp_dir, "%s/sp", dir);
+  snprintf(ck_dir, sizeof ck_dir, "%s/ck", dir);
+  static tk_events ev;
+  char path[4096], err[512];
+  /* 1. parallelism 1: the first batch, then stop with a savepoint */
+  atomic_store(&g_seen, 0);
+  atomic_store(&g_hold_at, -1);
+  job_opts a = {.parallelism = 1, .gated = true};
+  spate_env *env = build(&a);
+  spate_job_client *c = submit(env, &ev, "one subtask");
+  TK_AWAIT(atomic_load(&g_seen) == BATCH && tk_all_running(&ev),
+           "the first batch counted (%lld of %d)", (long long)atomic_load(&g_seen), BATCH);
+  if (tk_savepoint(c, sp_dir, true, path, sizeof path, err, sizeof err) < 0)
+    fail_msg("stop with savepoint: %s", err);
+  spate_job_result *r = tk_wait(c, "one subtask");
+  assert_int_equal(spate_job_result_status(r), SPATE_JOB_FINISHED);
+  spate_job_result_free(r);
+  spate_env_free(env);
+  /* 2. parallelism 2 from it: source subtask 1 finishes, subtask 0 emits BATCH / 2 and waits;
+   * a checkpoint then */
+  atomic_store(&g_seen, 0);
+  job_opts b = {.parallelism = 2, .gated = true, .restore = path, .checkpoint_dir = ck_dir};
+  env = build(&b);
+  c = submit(env, &ev, "one subtask finished");
+  TK_AWAIT(atomic_load(&g_seen) == BATCH / 2 &&
+               (tk_task_is(&ev, 0, 0, "FINISHED") != tk_task_is(&ev, 0, 1, "FINISHED")) &&
+               (tk_task_is(&ev, 0, 0, "RUNNING") != tk_task_is(&ev, 0, 1, "RUNNING")) &&
+               tk_task_is(&ev, 1, 0, "RUNNING") && tk_task_is(&ev, 1, 1, "RUNNING"),
+           "one source subtask finished (%s, %s) and the other's first batch counted (%lld of %d)",
+           ev.task_state[0], ev.task_state[1], (long long)atomic_load(&g_seen), BATCH / 2);
+  int64_t id;
+  if (tk_checkpoint(c, &id, err, sizeof err) < 0) fail_msg("checkpoint: %s", err);
+  spate_job_client_cancel(c); /* the checkpoint is retained */
+  char ck[4200];
+  snprintf(ck, sizeof ck, "%s/%s/chk-%lld", ck_dir, spate_job_client_id(c), (long long)id);
+  r = tk_wait(c, "one subtask finished");
+  assert_int_equal(spate_job_result_status(r), SPATE_JOB_CANCELED);
+  spate_job_result_free(r);
+  spate_env_free(env);
+  /* 3. from that checkpoint at 3 and at 1 */
+  int64_t want[KEYS], got[KEYS];
+  expected_counts(want);
+  for (int p = 3; p >= 1; p -= 2) {
+    job_opts o = {.parallelism = p, .restore = ck};
+    r = run_restored(&o);
+    if (spate_job_result_status(r) != SPATE_JOB_FINISHED)
+      fail_msg("restore at %d failed: %s", p, spate_job_result_error(r));
+    counts_of(r, got);
+    for (int k = 0; k < KEYS; k++)
+      if (got[k] != want[k])
+        fail_msg("p=%d key %d: %lld, want %lld", p, k, (long long)got[k], (long long)want[k]);
+    assert_int_equal(atomic_load(&g_seen), N - BATCH - BATCH / 2); /* each record once */
+    spate_job_result_free(r);
+  }
+  tk_rm_rf(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rescale_from_savepoint),
       cmocka_unit_test(test_stop_with_savepoint),
       cmocka_unit_test(test_savepoint_without_directory),
+      cmocka_unit_test(test_rescale_after_a_source_subtask_finished),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
