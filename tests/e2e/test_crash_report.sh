@@ -15,6 +15,7 @@ set -euo pipefail
 export LC_ALL=C
 ulimit -c 0 # no core files from the crashes below
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0"
+export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0"
 
 SPATE=${SPATE:-build/bin/spate}
 SPATE_TEST_JOBS=${SPATE_TEST_JOBS:-build/tests/jobs}
