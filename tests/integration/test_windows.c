@@ -138,17 +138,10 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The collected strings of `name`, sorted, joined with spaces. Caller frees. */
-static char *collected(const spate_job_result *r, const char *name) {
-  const spate_row *rows;
-  size_t n = spate_job_result_collected(r, name, &rows, NULL);
-  char **v = calloc(n + 1, sizeof *v);
+/* The strings sorted and joined with spaces; frees them and v. Caller frees the result. */
+static char *join_sorted(char **v, size_t n) {
   size_t total = 1;
-  for (size_t i = 0; i < n; i++) {
-    spate_bytes b = spate_row_string(&rows[i], 0);
-    v[i] = strndup(b.ptr, b.len);
-    total += b.len + 1;
-  }
+  for (size_t i = 0; i < n; i++) total += strlen(v[i]) + 1;
   qsort(v, n, sizeof *v, cmp_str);
   char *s = calloc(total, 1);
   for (size_t i = 0; i < n; i++) {
@@ -158,6 +151,18 @@ static char *collected(const spate_job_result *r, const char *name) {
   }
   free(v);
   return s;
+}
+
+/* The collected strings of `name`, sorted, joined with spaces. Caller frees. */
+static char *collected(const spate_job_result *r, const char *name) {
+  const spate_row *rows;
+  size_t n = spate_job_result_collected(r, name, &rows, NULL);
+  char **v = calloc(n + 1, sizeof *v);
+  for (size_t i = 0; i < n; i++) {
+    spate_bytes b = spate_row_string(&rows[i], 0);
+    v[i] = strndup(b.ptr, b.len);
+  }
+  return join_sorted(v, n);
 }
 
 static void expect(const spate_job_result *r, const char *name, const char *want) {
@@ -426,24 +431,13 @@ static void pt_teardown(pt_run *p) {
 static char *pt_rows(const spate_row *rows, size_t n, int start_field, int end_field,
                      int sum_field, int n_field) {
   char **v = calloc(n + 1, sizeof *v);
-  size_t total = 1;
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < n; i++)
     assert_true(asprintf(&v[i], "%lld/%lld/%lld/%lld/%lld", (long long)spate_row_bigint(&rows[i], 0),
                          (long long)spate_row_bigint(&rows[i], start_field),
                          (long long)spate_row_bigint(&rows[i], end_field),
                          (long long)spate_row_bigint(&rows[i], sum_field),
                          (long long)spate_row_bigint(&rows[i], n_field)) > 0);
-    total += strlen(v[i]) + 1;
-  }
-  qsort(v, n, sizeof *v, cmp_str);
-  char *s = calloc(total, 1);
-  for (size_t i = 0; i < n; i++) {
-    if (i) strcat(s, " ");
-    strcat(s, v[i]);
-    free(v[i]);
-  }
-  free(v);
-  return s;
+  return join_sorted(v, n);
 }
 
 /* The rows windows [start, start + size) for start = first, first + slide, ... <= last must
@@ -470,17 +464,7 @@ static char *pt_expected(int64_t size, int64_t slide, int panes, int64_t first, 
       assert_true(asprintf(&v[n++], "%d/%lld/%lld/%lld/%lld", k, (long long)start,
                            (long long)(start + size), (long long)sum, (long long)cnt) > 0);
     }
-  qsort(v, n, sizeof *v, cmp_str);
-  size_t total = 1;
-  for (size_t i = 0; i < n; i++) total += strlen(v[i]) + 1;
-  char *s = calloc(total, 1);
-  for (size_t i = 0; i < n; i++) {
-    if (i) strcat(s, " ");
-    strcat(s, v[i]);
-    free(v[i]);
-  }
-  free(v);
-  return s;
+  return join_sorted(v, n);
 }
 
 static void test_processing_time(void **state) {
@@ -591,20 +575,6 @@ static void r_push(char ***v, size_t *n, size_t *cap, const char *f, ...) {
   va_end(ap);
 }
 
-/* Sorted, joined with spaces, as collected() does; frees the strings. */
-static char *r_join(char **v, size_t n) {
-  size_t total = 1;
-  for (size_t i = 0; i < n; i++) total += strlen(v[i]) + 1;
-  qsort(v, n, sizeof *v, cmp_str);
-  char *s = calloc(total, 1);
-  for (size_t i = 0; i < n; i++) {
-    if (i) strcat(s, " ");
-    strcat(s, v[i]);
-    free(v[i]);
-  }
-  free(v);
-  return s;
-}
 
 static void r_emit(r_model *m, const r_window *x, bool reduce) {
   int64_t max_ts = x->start + m->size - 1;
@@ -699,7 +669,7 @@ static void test_random_against_model(void **state) {
         r_advance(&m, ev[i].wm, reduce);
       }
       r_advance(&m, INT64_MAX, reduce); /* the end of input */
-      char *want = r_join(m.out, m.nout), *want_late = r_join(m.late, m.nlate);
+      char *want = join_sorted(m.out, m.nout), *want_late = join_sorted(m.late, m.nlate);
       free(m.wins);
       spate_window_assigner a =
           cases[c].slide == cases[c].size && c % 2 == 0
