@@ -3,9 +3,13 @@
 #   make demo   set up, build, run WordCount on its built-in text
 #   make check  set up, build with ASan + UBSan (build-check/), run every test through ctest
 #   make bench  set up, release build, run every benchmark
+#   make fuzz   set up clang, build the libFuzzer targets (build-fuzz/), run each for
+#               FUZZ_SECONDS (default 60; FUZZ_TARGETS="config row" runs only those)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
 
-.PHONY: all release setup demo check bench clean
+.PHONY: all release setup demo check bench fuzz clean
 
 all: release
 
@@ -27,5 +31,12 @@ check: setup
 bench: release
 	@bash bench/run.sh build
 
+fuzz:
+	@bash scripts/setup.sh fuzz
+	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang-14 -DCMAKE_BUILD_TYPE=Release \
+	  -DSPATE_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target fuzzers
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash tests/fuzz/run.sh build-fuzz
+
 clean:
-	rm -rf build build-check
+	rm -rf build build-check build-fuzz
