@@ -45,7 +45,15 @@ for what in $targets; do
     "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
     -print_final_stats=1 -artifact_prefix="$findings/" "$corpus" "$src/$what" >"$log" 2>&1 || rc=$?
   if [ $rc -ne 0 ]; then
-    tail -n 60 "$log" >&2
+    # The report: from its first line (sanitizer, libFuzzer or a fuzz check) through the stack.
+    first=$(grep -n -m 1 -E "ERROR: |runtime error: |fuzz check failed|==[0-9]+== ?WARNING" "$log" |
+      cut -d: -f1 || true)
+    if [ -n "$first" ]; then
+      sed -n "$((first > 3 ? first - 3 : 1)),$((first + 40))p" "$log" | grep -v "^ *0x[0-9a-f]*: " >&2
+      grep -m 1 "^SUMMARY: " "$log" >&2 || true
+    else
+      tail -n 40 "$log" >&2
+    fi
     found=$(grep -o "Test unit written to .*" "$log" | tail -n 1 | sed 's/^Test unit written to //')
     echo >&2
     echo "fuzz: $what FOUND A PROBLEM (exit status $rc)" >&2
