@@ -14,7 +14,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *spec = fuzz_cstr(data, size);
   spate_schema *s = NULL;
-  char err[SP_ERRMSG_MAX] = "";
+  char err[256] = ""; /* what callers usually give: the message must fit */
   int rc = spate_schema_parse(spec, &s, err, sizeof err);
   if (rc != 0) {
     FUZZ_CHECK(rc == SPATE_EINVAL || rc == SPATE_ENOMEM, "rc %d: %s", rc, err);
