@@ -46,15 +46,15 @@ for what in $targets; do
     -print_final_stats=1 -artifact_prefix="$findings/" "$corpus" "$src/$what" >"$log" 2>&1 || rc=$?
   if [ $rc -ne 0 ]; then
     # The report: from its first line (sanitizer, libFuzzer or a fuzz check) through the stack.
-    first=$(grep -n -m 1 -E "ERROR: |runtime error: |fuzz check failed|==[0-9]+== ?WARNING" "$log" |
+    first=$(grep -a -n -m 1 -E "ERROR: |runtime error: |fuzz check failed|==[0-9]+== ?WARNING" "$log" |
       cut -d: -f1 || true)
     if [ -n "$first" ]; then
-      sed -n "$((first > 3 ? first - 3 : 1)),$((first + 40))p" "$log" | grep -v "^ *0x[0-9a-f]*: " >&2
-      grep -m 1 "^SUMMARY: " "$log" >&2 || true
+      sed -n "$((first > 3 ? first - 3 : 1)),$((first + 40))p" "$log" | grep -a -v "^ *0x[0-9a-f]*: " >&2
+      grep -a -m 1 "^SUMMARY: " "$log" >&2 || true
     else
       tail -n 40 "$log" >&2
     fi
-    found=$(grep -o "Test unit written to .*" "$log" | tail -n 1 | sed 's/^Test unit written to //')
+    found=$(grep -a -o "Test unit written to .*" "$log" | tail -n 1 | sed 's/^Test unit written to //')
     echo >&2
     echo "fuzz: $what FOUND A PROBLEM (exit status $rc)" >&2
     if [ -n "$found" ]; then
@@ -64,7 +64,7 @@ for what in $targets; do
     fi
     exit 1
   fi
-  runs=$(grep -o "stat::number_of_executed_units: *[0-9]*" "$log" | grep -o "[0-9]*$" || echo "?")
-  cov=$(grep -o "cov: [0-9]*" "$log" | tail -n 1 | grep -o "[0-9]*" || echo "?")
+  runs=$(grep -a -o "stat::number_of_executed_units: *[0-9]*" "$log" | grep -o "[0-9]*$" || echo "?")
+  cov=$(grep -a -o "cov: [0-9]*" "$log" | tail -n 1 | grep -o "[0-9]*" || echo "?")
   echo "fuzz: $what ok: $runs inputs, coverage $cov edges, corpus $(ls "$corpus" | wc -l) files"
 done
