@@ -11,7 +11,7 @@
  * in; split k goes to subtask k % parallelism): every subtask returns exactly its lines in file
  * order, up to the first line with invalid UTF-8, where it fails naming the file. A subtask
  * checkpointed after some lines (line_reader_visit_unfinished) and resumed in a new reader
- * returns exactly the rest. Made-up splits are either refused with a message, or reading them
+ * returns exactly the rest, as the checkpointed reader itself does. Made-up splits are either refused with a message, or reading them
  * returns only real lines of the file, or fails with a message.
  */
 #include "fuzz.h"
@@ -103,28 +103,27 @@ static line_reader *open_reader(const char *path, int s, int p, int64_t split) {
   return r;
 }
 
-/* Subtask s straight through, then checkpointed after `after` lines and resumed. */
+/* Subtask s: its first `after` lines, a checkpoint (line_reader_visit_unfinished), the rest;
+ * then a new reader resumed from the checkpoint must return that rest again. */
 static void check_subtask(const model *m, const char *path, int s, int p, int64_t split,
                           int after) {
   line_reader *r = open_reader(path, s, p, split);
   int next = 0;
-  read_and_compare(r, m, s, &next, -1, path);
-  line_reader_close(r);
-
-  r = open_reader(path, s, p, split);
-  next = 0;
-  if (read_and_compare(r, m, s, &next, after, path) != 0) {
+  if (read_and_compare(r, m, s, &next, after, path) != 0) { /* ended or failed before */
     line_reader_close(r);
     return;
   }
   saved sv = {.n = 0};
   FUZZ_CHECK(line_reader_visit_unfinished(r, save_split, &sv) == 0, "visit failed");
+  int at_checkpoint = next;
+  read_and_compare(r, m, s, &next, -1, path);
   line_reader_close(r);
   /* The new reader may be of any subtask: the splits say what to read. */
   r = open_reader(path, (s + 1) % p, p, split);
   char err[SP_ERRMSG_MAX] = "";
   int rc = line_reader_resume(r, sv.v, sv.n, err, sizeof err);
   FUZZ_CHECK(rc == 0, "subtask %d resuming after %d lines: %s", s, after, err);
+  next = at_checkpoint;
   read_and_compare(r, m, s, &next, -1, path);
   line_reader_close(r);
   for (int i = 0; i < sv.n; i++) sp_free((char *)sv.v[i].path);

@@ -87,9 +87,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   for (int j = 0; j < l->nops; j++)
     assign(l->ops[j].sections, l->ops[j].parallelism, l->ops[j].max_parallelism);
-  for (int c = 0; c < l->nchannels; c++)
+  for (int c = 0; c < l->nchannels; c++) {
     FUZZ_CHECK(l->channels[c].head_uid != NULL && l->channels[c].subtask == 0,
                "channel state of an unexpected subtask");
+    fuzz_touch(l->channels[c].state.data, l->channels[c].state.len);
+  }
+  int nops = l->nops, nchannels = l->nchannels;
+  ckpt_loaded_free(l);
+
+  /* What the JobMaster checks before it restores: the same files, verified only. */
+  rc = ckpt_load(dir, true, &l, err, sizeof err);
+  FUZZ_CHECK(rc == 0, "a checkpoint that loads fails to verify: %s", err);
+  FUZZ_CHECK(l->nops == nops && l->nchannels == nchannels && l->nbufs == 0,
+             "verifying gives %d operators and %d channels, loading %d and %d", l->nops,
+             l->nchannels, nops, nchannels);
   ckpt_loaded_free(l);
   return 0;
 }

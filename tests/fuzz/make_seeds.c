@@ -16,7 +16,9 @@
 #include "base/err.h"
 #include "checkpoint/storage.h"
 #include "graph/stream_graph.h"
+#include "state/keyed_state.h"
 #include "state/snapshot.h"
+#include "state/timer_queue.h"
 #include "types/row.h"
 #include "types/schema.h"
 
@@ -196,6 +198,7 @@ static void put_graph(stream_graph *g, const char *name) {
   job_graph *jg = NULL;
   char err[SP_ERRMSG_MAX];
   FUZZ_CHECK(jobgraph_build(g, &jg, err, sizeof err) == 0, "%s", err);
+  memcpy(jg->job_id, "0123456789abcdef0123456789abcdef", 33); /* the same seeds every time */
   sp_writer w;
   sp_writer_init(&w);
   FUZZ_CHECK(jobgraph_encode(jg, &w) == 0, "encoding failed");
@@ -348,6 +351,120 @@ static void snapshot_seeds(void) {
   }
 }
 
+/* ---- keyed state sections ------------------------------------------------------------------ */
+
+static int sum_fn(void *arg, const spate_row *acc, const spate_row *in, spate_row_builder *out) {
+  (void)arg;
+  spate_rb_set_bigint(out, 0, spate_row_bigint(acc, 0) + spate_row_bigint(in, 0));
+  return 0;
+}
+
+static int avg_add(void *arg, const spate_row *acc, const spate_row *in, spate_row_builder *out) {
+  (void)arg;
+  spate_rb_set_bigint(out, 0, (acc ? spate_row_bigint(acc, 0) : 0) + spate_row_bigint(in, 0));
+  spate_rb_set_bigint(out, 1, (acc ? spate_row_bigint(acc, 1) : 0) + 1);
+  return 0;
+}
+
+static int avg_result(void *arg, const spate_row *acc, spate_row_builder *out) {
+  (void)arg;
+  spate_rb_set_double(out, 0, (double)spate_row_bigint(acc, 0) / (double)spate_row_bigint(acc, 1));
+  return 0;
+}
+
+static int64_t clock_ms(void *arg) {
+  (void)arg;
+  return 9500;
+}
+
+static const spate_row *finish(spate_row_builder *b) {
+  static spate_row r;
+  FUZZ_CHECK(spate_rb_finish(b, &r) == 0, "%s", spate_rb_error(b));
+  return &r;
+}
+
+/* The states of fuzz_keyed_state (same names, kinds and schemas), two keys, one with a window
+ * namespace, and timers in both queues; written as key group 5's section. */
+static void keyed_state_seeds(void) {
+  spate_schema *count = parse("n BIGINT NOT NULL");
+  spate_schema *item = parse("s STRING, b BYTES, d DOUBLE, t TIMESTAMP, ok BOOLEAN, i INT");
+  spate_schema *key = parse("k STRING NOT NULL");
+  spate_schema *acc = parse("sum BIGINT, cnt BIGINT");
+  spate_schema *avg = parse("avg DOUBLE NOT NULL");
+  ks_descriptor d[6] = {
+      {.name = "count", .kind = KS_VALUE, .value_schema = count},
+      {.name = "items", .kind = KS_LIST, .value_schema = item},
+      {.name = "index", .kind = KS_MAP, .value_schema = count, .user_key_schema = key},
+      {.name = "sum", .kind = KS_REDUCING, .value_schema = count, .reduce = sum_fn},
+      {.name = "avg", .kind = KS_AGGREGATING, .value_schema = count, .acc_schema = acc,
+       .result_schema = avg, .agg_add = avg_add, .agg_result = avg_result},
+      {.name = "seen", .kind = KS_LIST, .value_schema = item,
+       .ttl = {.update = KS_TTL_ON_READ_AND_WRITE, .ttl_ms = 1000,
+               .visibility = KS_TTL_RETURN_EXPIRED_IF_NOT_CLEANED_UP,
+               .cleanup_full_snapshot = true}},
+  };
+  ks_backend *b = NULL;
+  FUZZ_CHECK(ks_backend_new(128, (ks_key_group_range){0, 127}, clock_ms, NULL, &b) == 0, "new");
+  ks_state *st[6];
+  for (int i = 0; i < 6; i++) FUZZ_CHECK(ks_register(b, &d[i], &st[i]) == 0, "%s", ks_error(b));
+  spate_row_builder *cb = spate_rb_new(count), *ib = spate_rb_new(item), *kb = spate_rb_new(key);
+  timer_queue *tq[2];
+  for (int i = 0; i < 2; i++)
+    FUZZ_CHECK(tq_new(128, (ks_key_group_range){0, 127}, &tq[i]) == 0, "tq_new");
+  const char *keys[2] = {"alice", "bob"};
+  for (int k = 0; k < 2; k++) {
+    FUZZ_CHECK(ks_set_current_key(b, keys[k], 5 - (uint32_t)k * 2, 5) == 0, "%s", ks_error(b));
+    if (k) FUZZ_CHECK(ks_set_namespace(b, "\x00\x01window", 8) == 0, "%s", ks_error(b));
+    spate_rb_begin(cb);
+    spate_rb_set_bigint(cb, 0, 7 + k);
+    const spate_row *c = finish(cb);
+    FUZZ_CHECK(ks_value_update(st[0], c) == 0 && ks_reducing_add(st[3], c) >= 0 &&
+                   ks_aggregating_add(st[4], c) == 0,
+               "%s", ks_error(b));
+    for (int e = 0; e < 2; e++) {
+      spate_rb_begin(ib);
+      spate_rb_set_string(ib, 0, "élément", strlen("élément"));
+      spate_rb_set_bytes(ib, 1, "\xff", 1);
+      spate_rb_set_double(ib, 2, 2.5 * e);
+      spate_rb_set_timestamp(ib, 3, 1000 * e);
+      spate_rb_set_bool(ib, 4, e);
+      const spate_row *it = finish(ib);
+      FUZZ_CHECK(ks_list_add(st[1], it) == 0 && ks_list_add(st[5], it) == 0, "%s", ks_error(b));
+    }
+    spate_rb_begin(kb);
+    spate_rb_set_string(kb, 0, keys[1 - k], strlen(keys[1 - k]));
+    spate_row uk;
+    FUZZ_CHECK(spate_row_copy(finish(kb), &uk) == 0, "copy");
+    FUZZ_CHECK(ks_map_put(st[2], &uk, c) == 0, "%s", ks_error(b));
+    spate_row_free(&uk);
+    for (int i = 0; i < 2; i++)
+      FUZZ_CHECK(tq_register(tq[i], 5, 1000 * (k + 1) + i, keys[k], 5 - (uint32_t)k * 2,
+                             k ? "\x00\x01window" : NULL, k ? 8 : 0) == 1,
+                 "tq_register");
+  }
+  const unsigned masks[3] = {0x3f, 0x00, 0x15};
+  for (int m = 0; m < 3; m++) {
+    sp_writer w;
+    sp_writer_init(&w);
+    sp_put_u8(&w, (uint8_t)masks[m]);
+    FUZZ_CHECK(ks_write_key_group(b, 5, &w) == 0, "%s", ks_error(b));
+    for (int i = 0; i < 2; i++) FUZZ_CHECK(tq_write_key_group(tq[i], 5, &w) == 0, "write timers");
+    char name[32];
+    snprintf(name, sizeof name, "seed-%d.bin", m);
+    put_writer("keyed_state", name, &w);
+  }
+  for (int i = 0; i < 2; i++) tq_free(tq[i]);
+  spate_rb_free(cb);
+  spate_rb_free(ib);
+  spate_rb_free(kb);
+  ks_backend_free(b);
+  schema_unref(count);
+  schema_unref(item);
+  schema_unref(key);
+  schema_unref(acc);
+  schema_unref(avg);
+}
+
 /* ---- checkpoint metadata ------------------------------------------------------------------- */
 
 static void metadata_payload(sp_writer *w, int nfiles, int nfinished) {
@@ -412,6 +529,7 @@ int main(int argc, char **argv) {
   job_result_seeds();
   jobgraph_seeds();
   snapshot_seeds();
+  keyed_state_seeds();
   metadata_seeds();
   return 0;
 }
