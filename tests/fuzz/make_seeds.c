@@ -10,7 +10,12 @@
 #include "fuzz.h" /* first: it sets _GNU_SOURCE */
 
 #include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <sys/stat.h>
+
+#include <cmocka.h> /* declarations the operator harness refers to */
 
 #include "base/config.h"
 #include "base/err.h"
@@ -21,6 +26,7 @@
 #include "state/timer_queue.h"
 #include "types/row.h"
 #include "types/schema.h"
+#include "restore_ops.h"
 
 static const char *root;
 
@@ -465,6 +471,30 @@ static void keyed_state_seeds(void) {
   schema_unref(avg);
 }
 
+/* ---- operator snapshots -------------------------------------------------------------------- */
+
+/* Each operator of restore_ops.h after the first half of the script (sources: three
+ * records), snapshotted. */
+static void operator_restore_seeds(void) {
+  for (int kind = 0; kind < FR_NKINDS; kind++) {
+    spate_env *env = spate_env_create();
+    harness h;
+    FUZZ_CHECK(harness_open_restored(&h, env, fr_build(env, kind), 0, NULL, 0) == 0, "%s: %s",
+               fr_kind_name(kind), h.err);
+    FUZZ_CHECK(fr_drive(&h, kind, 0, fr_is_source(kind) ? 3 : FR_STEPS / 2) >= 0, "%s: %s",
+               fr_kind_name(kind), h.err);
+    sp_writer w;
+    sp_writer_init(&w);
+    sp_put_u8(&w, (uint8_t)kind);
+    FUZZ_CHECK(fr_snapshot(&h, 1, &w) == 0, "%s: %s", fr_kind_name(kind), h.err);
+    char name[64];
+    snprintf(name, sizeof name, "seed-%s.bin", fr_kind_name(kind));
+    put_writer("operator_restore", name, &w);
+    harness_close(&h);
+    spate_env_free(env);
+  }
+}
+
 /* ---- checkpoint metadata ------------------------------------------------------------------- */
 
 static void metadata_payload(sp_writer *w, int nfiles, int nfinished) {
@@ -530,6 +560,7 @@ int main(int argc, char **argv) {
   jobgraph_seeds();
   snapshot_seeds();
   keyed_state_seeds();
+  operator_restore_seeds();
   metadata_seeds();
   return 0;
 }
