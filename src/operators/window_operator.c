@@ -522,13 +522,26 @@ static int load_sessions(win_op *w) {
   if (rc == 0) return 0;
   spate_bytes b = spate_row_string(&r, 0);
   size_t n = b.len / sizeof(win);
+  /* The set may come from a checkpoint: whole windows, each with start < end (max_ts and
+   * cleanup_time compute end - 1). */
+  if (b.len % sizeof(win) != 0)
+    return op_fail(w->op, SPATE_ECORRUPT,
+                   "window state: the session windows of key group %d are %u bytes, not whole "
+                   "windows of %zu bytes (corrupt checkpoint?)",
+                   w->key_group, b.len, sizeof(win));
   if (n > w->set_cap) {
     win *s = sp_realloc(w->set, n * sizeof *s);
     if (!s) return op_fail(w->op, SPATE_ENOMEM, "out of memory");
     w->set = s;
     w->set_cap = n;
   }
-  memcpy(w->set, b.ptr, n * sizeof(win));
+  if (n > 0) memcpy(w->set, b.ptr, n * sizeof(win));
+  for (size_t i = 0; i < n; i++)
+    if (w->set[i].start >= w->set[i].end)
+      return op_fail(w->op, SPATE_ECORRUPT,
+                     "window state: session window %zu of key group %d is [%lld, %lld), which "
+                     "is empty (corrupt checkpoint?)",
+                     i, w->key_group, (long long)w->set[i].start, (long long)w->set[i].end);
   w->nset = n;
   return 0;
 }
