@@ -1419,6 +1419,19 @@ static int win_process(op_t *op, int input, int64_t ts, const spate_row *row) {
 }
 
 /* ---- timers ------------------------------------------------------------------------------------ */
+/* Whether x can be a window of this operator. Timers restored from a checkpoint name their
+ * window, which is checked before anything computes its max timestamp or walks its panes. */
+static bool window_possible(const win_op *w, win x) {
+  int64_t len;
+  switch (w->kind) {
+  case SPATE_WINDOW_TUMBLING:
+  case SPATE_WINDOW_SLIDING:
+    return x.start < x.end && !__builtin_sub_overflow(x.end, x.start, &len) && len == w->size;
+  case SPATE_WINDOW_SESSION: return x.start < x.end;
+  default: return x.start == global_window.start && x.end == global_window.end;
+  }
+}
+
 /* A fired timer of window x: the default triggers fire at the max timestamp; at the cleanup
  * time the window's state goes. */
 static int on_timer_in(win_op *w, bool event, const tq_timer_view *t) {
@@ -1426,6 +1439,11 @@ static int on_timer_in(win_op *w, bool event, const tq_timer_view *t) {
   win x;
   memcpy(&x.start, t->ns, 8);
   memcpy(&x.end, t->ns + 8, 8);
+  if (!window_possible(w, x))
+    return op_fail(w->op, SPATE_ECORRUPT,
+                   "window timer of key group %d for [%lld, %lld), which is not a window of this "
+                   "operator (corrupt checkpoint?)",
+                   t->key_group, (long long)x.start, (long long)x.end);
   int rc = ks_set_current_key(w->backend, t->key, t->key_len, t->key_group);
   if (rc < 0) return op_fail(w->op, rc, "%s", ks_error(w->backend));
   w->key = t->key;
