@@ -6,7 +6,9 @@
  *  - stop-with-savepoint ends the job FINISHED and its savepoint restores like the other;
  *  - state of an operator the new job lacks is refused unless allow-non-restored-state is set;
  *  - a changed max parallelism is refused with a message saying both values;
- *  - a savepoint request without a directory fails with a clear error and the job runs on.
+ *  - a savepoint request without a directory fails with a clear error and the job runs on;
+ *  - a savepoint whose channel state (in-flight records of an unaligned checkpoint) holds a
+ *    malformed record fails the restore with a message instead of reading past the record.
  * UDFs have external linkage (the program is linked with -rdynamic) and an sv_ prefix.
  */
 #define _GNU_SOURCE
@@ -22,7 +24,11 @@
 
 #include <cmocka.h>
 
+#include "base/alloc.h"
+#include "base/bytes.h"
+#include "checkpoint/storage.h"
 #include "spate/spate.h"
+#include "state/snapshot.h"
 
 #define N 40000
 #define KEYS 17
@@ -255,9 +261,87 @@ static void test_savepoint_without_directory(void **state) {
   spate_env_free(env);
 }
 
+/* Replaces the channel state in the state file of subtask 0 of the vertex headed by `uid` in
+ * the checkpoint at dir with chan[len] (a valid file: checksummed, the metadata updated), as a
+ * buggy or hostile writer could. */
+static void set_channel_state(const char *dir, const char *uid, const void *chan, size_t len) {
+  ckpt_metadata m;
+  char err[1024];
+  if (ckpt_read_metadata(dir, &m, err, sizeof err) < 0) fail_msg("%s", err);
+  bool done = false;
+  for (int i = 0; i < m.nfiles && !done; i++) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, m.files[i].name);
+    uint8_t *payload;
+    size_t plen;
+    if (ckpt_read_file(path, CKPT_STATE_MAGIC, &payload, &plen, NULL, err, sizeof err) < 0)
+      fail_msg("%s", err);
+    snap_task t;
+    if (snap_task_decode(payload, plen, &t, err, sizeof err) < 0) fail_msg("%s", err);
+    if (m.files[i].subtask == 0 && t.nops > 0 && strcmp(t.ops[0].uid, uid) == 0) {
+      sp_writer w; /* the payload again (state/snapshot.h), with the new channel state */
+      sp_writer_init(&w);
+      sp_put_u32(&w, SNAP_TASK_MAGIC);
+      sp_put_u32(&w, 1);
+      sp_put_i32(&w, t.parallelism);
+      sp_put_u32(&w, (uint32_t)t.nops);
+      for (int k = 0; k < t.nops; k++) {
+        sp_put_str(&w, t.ops[k].uid);
+        sp_put_i32(&w, t.ops[k].max_parallelism);
+        sp_put_blob(&w, t.ops[k].section.data, t.ops[k].section.len);
+      }
+      sp_put_blob(&w, chan, len);
+      assert_false(w.failed);
+      if (ckpt_write_file(dir, m.files[i].name, CKPT_STATE_MAGIC, w.data, w.len,
+                          &m.files[i].checksum, err, sizeof err) < 0)
+        fail_msg("%s", err);
+      m.files[i].length = w.len;
+      sp_writer_free(&w);
+      done = true;
+    }
+    snap_task_free(&t);
+    sp_free(payload);
+  }
+  assert_true(done);
+  if (ckpt_write_metadata(dir, &m, err, sizeof err) < 0) fail_msg("%s", err);
+  ckpt_metadata_free(&m);
+}
+
+static void test_malformed_channel_state(void **state) {
+  char dir[] = "/tmp/spate_sv_XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char path[4096];
+  spate_job_client *c = start_and_savepoint(dir, true, path, sizeof path);
+  spate_job_result *r = spate_job_client_wait(c);
+  assert_int_equal(spate_job_result_status(r), SPATE_JOB_FINISHED);
+  spate_job_result_free(r);
+  /* one in-flight record for input gate 0: its timestamp, then 4 bytes where a row of
+   * (k BIGINT, ts BIGINT) needs 24 */
+  sp_writer chan;
+  sp_writer_init(&chan);
+  sp_put_u32(&chan, 0);
+  sp_put_u32(&chan, 12);
+  sp_put_i64(&chan, 5);
+  sp_put_u32(&chan, 0);
+  set_channel_state(path, "counter", chan.data, chan.len);
+  sp_writer_free(&chan);
+
+  job_opts o = {.parallelism = 2, .restore = path};
+  r = run_restored(&o);
+  assert_int_equal(spate_job_result_status(r), SPATE_JOB_FAILED);
+  const char *error = spate_job_result_error(r);
+  if (!strstr(error, "channel state") || !strstr(error, "record 0"))
+    fail_msg("unexpected error: %s", error);
+  spate_job_result_free(r);
+  char cmd[4200];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rescale_from_savepoint),
+      cmocka_unit_test(test_malformed_channel_state),
       cmocka_unit_test(test_stop_with_savepoint),
       cmocka_unit_test(test_savepoint_without_directory),
   };
