@@ -81,13 +81,17 @@ static int read_and_compare(line_reader *r, const model *m, int s, int *next, in
 }
 
 typedef struct saved {
-  lr_split_state v[64];
-  int n;
+  lr_split_state *v;
+  int n, cap;
 } saved;
 
 static int save_split(void *arg, const lr_split_state *s) {
   saved *sv = arg;
-  FUZZ_CHECK(sv->n < 64, "more than 64 unfinished splits");
+  if (sv->n == sv->cap) {
+    sv->cap = sv->cap ? 2 * sv->cap : 16;
+    sv->v = sp_realloc(sv->v, (size_t)sv->cap * sizeof *sv->v);
+    FUZZ_CHECK(sv->v != NULL, "out of memory");
+  }
   sv->v[sv->n] = *s;
   sv->v[sv->n].path = sp_strdup(s->path);
   FUZZ_CHECK(sv->v[sv->n].path != NULL, "out of memory");
@@ -113,7 +117,7 @@ static void check_subtask(const model *m, const char *path, int s, int p, int64_
     line_reader_close(r);
     return;
   }
-  saved sv = {.n = 0};
+  saved sv = {0};
   FUZZ_CHECK(line_reader_visit_unfinished(r, save_split, &sv) == 0, "visit failed");
   int at_checkpoint = next;
   read_and_compare(r, m, s, &next, -1, path);
@@ -127,6 +131,7 @@ static void check_subtask(const model *m, const char *path, int s, int p, int64_
   read_and_compare(r, m, s, &next, -1, path);
   line_reader_close(r);
   for (int i = 0; i < sv.n; i++) sp_free((char *)sv.v[i].path);
+  sp_free(sv.v);
 }
 
 /* Made-up restored splits: refused, or only real lines come out. */

@@ -5,8 +5,8 @@
 #
 # New inputs that reach new code go to BUILD_DIR/fuzz/corpus/<what>/ (kept between runs, never
 # committed); the committed seeds and regressions are only read. The first finding (crash,
-# sanitizer report, leak, timeout, out-of-memory) stops the run with exit status 1, printing the
-# end of the report and the path of the input that caused it.
+# sanitizer report, leak, timeout, out-of-memory, failed fuzz check) stops the run with exit
+# status 1, printing the report and the path of the input that caused it.
 set -euo pipefail
 
 build=${1:?usage: $0 BUILD_DIR}
