@@ -4,9 +4,13 @@
 #   make check  set up, build with ASan + UBSan (build-check/), run every test through ctest
 #   make tsan   set up, build with ThreadSanitizer (build-tsan/), run every test through ctest
 #   make bench  set up, release build, run every benchmark
+#   make fuzz   set up clang, build the libFuzzer targets (build-fuzz/), run each for
+#               FUZZ_SECONDS (default 60; FUZZ_TARGETS="config row" runs only those)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
 
-.PHONY: all release setup demo check tsan bench clean
+.PHONY: all release setup demo check tsan bench fuzz clean
 
 all: release
 
@@ -36,5 +40,12 @@ tsan: setup
 bench: release
 	@bash bench/run.sh build
 
+fuzz:
+	@bash scripts/setup.sh fuzz
+	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang-14 -DCMAKE_BUILD_TYPE=Release \
+	  -DSPATE_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target fuzzers
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash tests/fuzz/run.sh build-fuzz
+
 clean:
-	rm -rf build build-check build-tsan
+	rm -rf build build-check build-tsan build-fuzz

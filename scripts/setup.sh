@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Spate needs to build and test, and nothing else.
 # Runs apt-get only when something is missing, so repeated calls cost a few milliseconds.
+# Usage: scripts/setup.sh [SET...]   the base packages, plus those of each optional set named:
+#   fuzz   clang and libFuzzer, for `make fuzz` (tests/fuzz/)
 set -euo pipefail
 
 packages=(
@@ -10,6 +12,18 @@ packages=(
   libxxhash-dev      # hashing
   libcmocka-dev      # unit tests
 )
+
+fuzz_packages=(
+  clang              # clang-14: -fsanitize=fuzzer
+  libclang-rt-14-dev # libFuzzer and the sanitizer runtimes for clang-14
+)
+
+for set in "$@"; do
+  case $set in
+    fuzz) packages+=("${fuzz_packages[@]}") ;;
+    *) echo "setup: unknown package set '$set' (known: fuzz)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

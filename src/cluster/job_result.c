@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "types/row.h"
 #include "types/schema.h"
 
 spate_job_result *jr_new(const char *job_id, const char *name, spate_job_status status,
@@ -77,6 +78,14 @@ int jr_decode(const void *data, size_t len, spate_job_result **out) {
         c->rows[k].len = bl;
         c->rows[k].nfields = (uint32_t)c->schema->nfields;
         off += ((size_t)bl + 7) & ~(size_t)7;
+        /* User code reads collected rows in place and trusts them, like rows from a source. */
+        char why[120], msg[160];
+        if (row_validate(c->rows[k].data, bl, c->schema, true, why, sizeof why) < 0) {
+          snprintf(msg, sizeof msg, "collected row %u: %s", k, why);
+          r.pos = start + rr.pos - bl;
+          sp_reader_fail(&r, msg);
+          break;
+        }
       }
       c->count = count;
     }

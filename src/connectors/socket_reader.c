@@ -72,19 +72,24 @@ int socket_reader_open(const char *host, int port, socket_reader **out, char *er
   if (fd < 0)
     return sp_err(err, err_len, SPATE_EIO, "could not connect to socket source %s:%d : %s", host,
                   port, strerror(last_errno));
+  return socket_reader_adopt(fd, host, port, out, err, err_len);
+}
 
+int socket_reader_adopt(int fd, const char *host, int port, socket_reader **out, char *err,
+                        size_t err_len) {
+  *out = NULL;
   socket_reader *r = sp_calloc(1, sizeof *r);
   if (r) {
     r->fd = fd;
-    r->host = sp_strdup(host);
+    r->host = sp_strdup(host ? host : "");
     r->buf = sp_malloc(BUF_BYTES);
   }
   if (!r || !r->host || !r->buf) {
     if (!r)
       close(fd);
     socket_reader_close(r);
-    return sp_err(err, err_len, SPATE_ENOMEM, "out of memory opening socket source %s:%d", host,
-                  port);
+    return sp_err(err, err_len, SPATE_ENOMEM, "out of memory opening socket source %s:%d",
+                  host ? host : "", port);
   }
   r->port = port;
   r->cap = BUF_BYTES;

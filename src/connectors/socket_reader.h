@@ -13,6 +13,12 @@ typedef struct socket_reader socket_reader;
 
 /* Connection refused or an unknown host is SPATE_EIO with a message naming host:port. */
 int socket_reader_open(const char *host, int port, socket_reader **out, char *err, size_t err_len);
+/* Reads lines from fd, a connected stream socket, which the reader owns from here on (closed by
+ * socket_reader_close, or at once if this fails with SPATE_ENOMEM). host and port only name the
+ * source in messages. socket_reader_open ends here once connected; tests and the fuzz target
+ * hand it one end of a socketpair. */
+int socket_reader_adopt(int fd, const char *host, int port, socket_reader **out, char *err,
+                        size_t err_len);
 /* Returns 1 and a line (valid until the next call), 2 if timeout_ms passed without a complete
  * line, 0 when the server closed the connection, or a negative code (message in
  * socket_reader_error). */

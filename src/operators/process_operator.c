@@ -23,6 +23,7 @@
 #include "operators/window_elements.h"
 #include "state/keyed_state.h"
 #include "state/timer_queue.h"
+#include "types/row.h"
 
 struct spate_state {
   struct proc_op *p;
@@ -325,6 +326,18 @@ static int proc_snapshot(op_t *op, int64_t id, snap_writer *w) {
   return 0;
 }
 
+/* Checks a restored timer's key against the key schema: the timer function gets it as
+ * spate_ctx_current_key and reads it in place. */
+typedef struct key_check {
+  const spate_schema *schema;
+  char why[160];
+} key_check;
+
+static int check_timer_key(void *arg, const tq_timer_view *t) {
+  key_check *c = arg;
+  return row_validate(t->key, t->key_len, c->schema, false, c->why, sizeof c->why);
+}
+
 /* Restores one key group's section; the whole section must be consumed. */
 static int restore_key_group(proc_op *p, int kg, const uint8_t *data, uint32_t len) {
   op_t *op = p->op;
@@ -344,6 +357,11 @@ static int restore_key_group(proc_op *p, int kg, const uint8_t *data, uint32_t l
   if (r.pos != r.len)
     return op_fail(op, SPATE_ECORRUPT, "key group %d: %zu bytes after its timers", kg,
                    r.len - r.pos);
+  key_check c = {.schema = p->keys[0]->key_schema};
+  if (tq_visit_key_group(p->event_timers, kg, check_timer_key, &c) != 0 ||
+      tq_visit_key_group(p->proc_timers, kg, check_timer_key, &c) != 0)
+    return op_fail(op, SPATE_ECORRUPT, "key group %d: a restored timer's key is malformed: %s",
+                   kg, c.why);
   return 0;
 }
 

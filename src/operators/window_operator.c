@@ -522,13 +522,26 @@ static int load_sessions(win_op *w) {
   if (rc == 0) return 0;
   spate_bytes b = spate_row_string(&r, 0);
   size_t n = b.len / sizeof(win);
+  /* The set may come from a checkpoint: whole windows, each with start < end (max_ts and
+   * cleanup_time compute end - 1). */
+  if (b.len % sizeof(win) != 0)
+    return op_fail(w->op, SPATE_ECORRUPT,
+                   "window state: the session windows of key group %d are %u bytes, not whole "
+                   "windows of %zu bytes (corrupt checkpoint?)",
+                   w->key_group, b.len, sizeof(win));
   if (n > w->set_cap) {
     win *s = sp_realloc(w->set, n * sizeof *s);
     if (!s) return op_fail(w->op, SPATE_ENOMEM, "out of memory");
     w->set = s;
     w->set_cap = n;
   }
-  memcpy(w->set, b.ptr, n * sizeof(win));
+  if (n > 0) memcpy(w->set, b.ptr, n * sizeof(win));
+  for (size_t i = 0; i < n; i++)
+    if (w->set[i].start >= w->set[i].end)
+      return op_fail(w->op, SPATE_ECORRUPT,
+                     "window state: session window %zu of key group %d is [%lld, %lld), which "
+                     "is empty (corrupt checkpoint?)",
+                     i, w->key_group, (long long)w->set[i].start, (long long)w->set[i].end);
   w->nset = n;
   return 0;
 }
@@ -1406,6 +1419,19 @@ static int win_process(op_t *op, int input, int64_t ts, const spate_row *row) {
 }
 
 /* ---- timers ------------------------------------------------------------------------------------ */
+/* Whether x can be a window of this operator. Timers restored from a checkpoint name their
+ * window, which is checked before anything computes its max timestamp or walks its panes. */
+static bool window_possible(const win_op *w, win x) {
+  int64_t len;
+  switch (w->kind) {
+  case SPATE_WINDOW_TUMBLING:
+  case SPATE_WINDOW_SLIDING:
+    return x.start < x.end && !__builtin_sub_overflow(x.end, x.start, &len) && len == w->size;
+  case SPATE_WINDOW_SESSION: return x.start < x.end;
+  default: return x.start == global_window.start && x.end == global_window.end;
+  }
+}
+
 /* A fired timer of window x: the default triggers fire at the max timestamp; at the cleanup
  * time the window's state goes. */
 static int on_timer_in(win_op *w, bool event, const tq_timer_view *t) {
@@ -1413,6 +1439,11 @@ static int on_timer_in(win_op *w, bool event, const tq_timer_view *t) {
   win x;
   memcpy(&x.start, t->ns, 8);
   memcpy(&x.end, t->ns + 8, 8);
+  if (!window_possible(w, x))
+    return op_fail(w->op, SPATE_ECORRUPT,
+                   "window timer of key group %d for [%lld, %lld), which is not a window of this "
+                   "operator (corrupt checkpoint?)",
+                   t->key_group, (long long)x.start, (long long)x.end);
   int rc = ks_set_current_key(w->backend, t->key, t->key_len, t->key_group);
   if (rc < 0) return op_fail(w->op, rc, "%s", ks_error(w->backend));
   w->key = t->key;

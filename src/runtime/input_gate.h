@@ -31,6 +31,7 @@ typedef struct input_channel {
 typedef struct input_gate {
   int input;            /* index of the edge among the head operator's inputs */
   uint32_t nfields;     /* fields of the rows this edge carries */
+  const spate_schema *schema; /* their schema (the job graph's) */
   int nch, nfinished;
   input_channel *ch;
 } input_gate;

@@ -15,6 +15,7 @@
 #include "runtime/mailbox.h"
 #include "runtime/watermark_valve.h"
 #include "state/keyed_state.h"
+#include "types/row.h"
 
 struct task {
   const job_graph *jg;
@@ -333,6 +334,7 @@ static int setup(task *t) {
     const spate_schema *carried =
         sg_edge_schema(jg->nodes, &jg->nodes[e->target_node].inputs[e->target_input]);
     g->nfields = carried ? (uint32_t)carried->nfields : 0;
+    g->schema = carried;
     int n = rp_producers_of(e->part, sv->parallelism, v->parallelism, t->subtask, peers, subs);
     g->ch = sp_calloc((size_t)n + 1, sizeof *g->ch);
     if (!g->ch) {
@@ -427,6 +429,16 @@ static int restore(task *t) {
       if (!sp_reader_ok(&r) || g >= (uint32_t)t->ngates || !p || len < 8) {
         rc = sp_err(t->error, sizeof t->error, SPATE_ECORRUPT,
                     "%s: channel state is malformed at byte %zu", t->name, r.pos);
+        break;
+      }
+      /* Operators read rows in place: a record from the file is checked like restored keyed
+       * state (the checksum only catches accidents). */
+      char why[160];
+      if (!t->gates[g].schema ||
+          row_validate(p + 8, len - 8, t->gates[g].schema, false, why, sizeof why) < 0) {
+        rc = sp_err(t->error, sizeof t->error, SPATE_ECORRUPT,
+                    "%s: channel state record %llu at byte %zu is malformed: %s", t->name,
+                    (unsigned long long)n, r.pos - len, t->gates[g].schema ? why : "no schema");
         break;
       }
       int64_t ts;

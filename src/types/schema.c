@@ -169,9 +169,15 @@ static void skip_ws(parser *ps) {
   while (isspace((unsigned char)*ps->p)) ps->p++;
 }
 
+/* Specs longer than this are quoted up to here and "...", so that the column still fits in a
+ * message of 256 bytes (what callers usually give). */
+#define SPEC_QUOTE_MAX 100
+
 static int fail(parser *ps, const char *at, const char *what) {
-  return sp_err(ps->err, ps->err_len, SPATE_EINVAL, "schema '%s': %s at column %d", ps->spec,
-                what, col(ps, at));
+  size_t n = strlen(ps->spec);
+  int shown = n > SPEC_QUOTE_MAX ? SPEC_QUOTE_MAX : (int)n;
+  return sp_err(ps->err, ps->err_len, SPATE_EINVAL, "schema '%.*s%s': %s at column %d", shown,
+                ps->spec, n > SPEC_QUOTE_MAX ? "..." : "", what, col(ps, at));
 }
 
 /* Reads a bare word of identifier characters; returns its length (0 if none). */

@@ -9,7 +9,9 @@
  *  - a savepoint request without a directory fails with a clear error and the job runs on;
  *  - a checkpoint taken while one source subtask had finished (FLIP-147) restores at another
  *    parallelism: the finished subtask held nothing, the other's split is shared out, and the
- *    counts end as in a run that was never interrupted.
+ *    counts end as in a run that was never interrupted;
+ *  - a savepoint whose channel state (in-flight records of an unaligned checkpoint) holds a
+ *    malformed record fails the restore with a message instead of reading past the record.
  * The savepoints are taken at a known point: the source is gated per checkpoint (it emits BATCH
  * records, then waits for a completed checkpoint or savepoint; the job takes no periodic ones),
  * the test awaits that batch counted, then takes the savepoint. A job restored from it counts
@@ -29,7 +31,11 @@
 
 #include <cmocka.h>
 
+#include "base/alloc.h"
+#include "base/bytes.h"
+#include "checkpoint/storage.h"
 #include "spate/spate.h"
+#include "state/snapshot.h"
 #include "support/testkit.h"
 
 #define N 40000
@@ -356,9 +362,85 @@ static void test_rescale_after_a_source_subtask_finished(void **state) {
   tk_rm_rf(dir);
 }
 
+/* Replaces the channel state in the state file of subtask 0 of the vertex headed by `uid` in
+ * the checkpoint at dir with chan[len] (a valid file: checksummed, the metadata updated), as a
+ * buggy or hostile writer could. */
+static void set_channel_state(const char *dir, const char *uid, const void *chan, size_t len) {
+  ckpt_metadata m;
+  char err[1024];
+  if (ckpt_read_metadata(dir, &m, err, sizeof err) < 0) fail_msg("%s", err);
+  bool done = false;
+  for (int i = 0; i < m.nfiles && !done; i++) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, m.files[i].name);
+    uint8_t *payload;
+    size_t plen;
+    if (ckpt_read_file(path, CKPT_STATE_MAGIC, &payload, &plen, NULL, err, sizeof err) < 0)
+      fail_msg("%s", err);
+    snap_task t;
+    if (snap_task_decode(payload, plen, &t, err, sizeof err) < 0) fail_msg("%s", err);
+    if (m.files[i].subtask == 0 && t.nops > 0 && strcmp(t.ops[0].uid, uid) == 0) {
+      sp_writer w; /* the payload again (state/snapshot.h), with the new channel state */
+      sp_writer_init(&w);
+      sp_put_u32(&w, SNAP_TASK_MAGIC);
+      sp_put_u32(&w, 1);
+      sp_put_i32(&w, t.parallelism);
+      sp_put_u32(&w, (uint32_t)t.nops);
+      for (int k = 0; k < t.nops; k++) {
+        sp_put_str(&w, t.ops[k].uid);
+        sp_put_i32(&w, t.ops[k].max_parallelism);
+        sp_put_blob(&w, t.ops[k].section.data, t.ops[k].section.len);
+      }
+      sp_put_blob(&w, chan, len);
+      assert_false(w.failed);
+      if (ckpt_write_file(dir, m.files[i].name, CKPT_STATE_MAGIC, w.data, w.len,
+                          &m.files[i].checksum, err, sizeof err) < 0)
+        fail_msg("%s", err);
+      m.files[i].length = w.len;
+      sp_writer_free(&w);
+      done = true;
+    }
+    snap_task_free(&t);
+    sp_free(payload);
+  }
+  assert_true(done);
+  if (ckpt_write_metadata(dir, &m, err, sizeof err) < 0) fail_msg("%s", err);
+  ckpt_metadata_free(&m);
+}
+
+static void test_malformed_channel_state(void **state) {
+  char dir[256];
+  tk_mkdtemp(dir, sizeof dir, "spate_sv_");
+  char path[4096];
+  spate_job_client *c = start_and_savepoint(dir, true, path, sizeof path);
+  spate_job_result *r = tk_wait(c, "savepoints");
+  assert_int_equal(spate_job_result_status(r), SPATE_JOB_FINISHED);
+  spate_job_result_free(r);
+  /* one in-flight record for input gate 0: its timestamp, then 4 bytes where a row of
+   * (k BIGINT, ts BIGINT) needs 24 */
+  sp_writer chan;
+  sp_writer_init(&chan);
+  sp_put_u32(&chan, 0);
+  sp_put_u32(&chan, 12);
+  sp_put_i64(&chan, 5);
+  sp_put_u32(&chan, 0);
+  set_channel_state(path, "counter", chan.data, chan.len);
+  sp_writer_free(&chan);
+
+  job_opts o = {.parallelism = 2, .restore = path};
+  r = run_restored(&o);
+  assert_int_equal(spate_job_result_status(r), SPATE_JOB_FAILED);
+  const char *error = spate_job_result_error(r);
+  if (!strstr(error, "channel state") || !strstr(error, "record 0"))
+    fail_msg("unexpected error: %s", error);
+  spate_job_result_free(r);
+  tk_rm_rf(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rescale_from_savepoint),
+      cmocka_unit_test(test_malformed_channel_state),
       cmocka_unit_test(test_stop_with_savepoint),
       cmocka_unit_test(test_savepoint_without_directory),
       cmocka_unit_test(test_rescale_after_a_source_subtask_finished),

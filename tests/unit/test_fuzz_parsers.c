@@ -4,7 +4,9 @@
  * starts from valid seeds, flips/inserts/deletes/duplicates bytes with a fixed-seed generator,
  * and asserts that the parser either accepts the input (and the result is usable) or rejects it
  * with a message, never crashing or leaking (ASan/UBSan/LSan watch). The job graph decoder has
- * its own fuzz loop in test_graph.c.
+ * its own fuzz loop in test_graph.c. The coverage-guided targets in tests/fuzz/ (`make fuzz`)
+ * check the same parsers more deeply; this keeps tens of thousands of fresh mutations in every
+ * `make check`, which only replays the targets' committed inputs.
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,0 +1,566 @@
+/*
+ * make_seeds.c: writes the binary seed inputs of the fuzz targets with the library's own
+ * encoders, so the seeds are valid inputs of today's formats. The text seeds (config files,
+ * -D lines, schema specs, files for the line reader, socket streams) are written by hand.
+ *
+ * Usage: build/tests/make_fuzz_seeds tests/fuzz
+ * Writes <dir>/<target>/seed-*.bin, replacing files of the same name; run it again after a
+ * format changes and commit what changed. Every seed is small (a few hundred bytes).
+ */
+#include "fuzz.h" /* first: it sets _GNU_SOURCE */
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <sys/stat.h>
+
+#include <cmocka.h> /* declarations the operator harness refers to */
+
+#include "base/config.h"
+#include "base/err.h"
+#include "checkpoint/storage.h"
+#include "graph/stream_graph.h"
+#include "state/keyed_state.h"
+#include "state/snapshot.h"
+#include "state/timer_queue.h"
+#include "types/row.h"
+#include "types/schema.h"
+#include "restore_ops.h"
+
+static const char *root;
+
+/* Writes <root>/<target>/<name>. */
+static void put(const char *target, const char *name, const void *data, size_t len) {
+  char dir[4200], path[4400];
+  snprintf(dir, sizeof dir, "%s/%s", root, target);
+  FUZZ_CHECK(mkdir(dir, 0755) == 0 || errno == EEXIST, "cannot create %s", dir);
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  fuzz_write_file(path, data, len);
+  printf("%s (%zu bytes)\n", path, len);
+}
+
+static void put_writer(const char *target, const char *name, sp_writer *w) {
+  FUZZ_CHECK(!w->failed, "out of memory");
+  put(target, name, w->data, w->len);
+  sp_writer_free(w);
+}
+
+static spate_schema *parse(const char *spec) {
+  spate_schema *s = NULL;
+  char err[SP_ERRMSG_MAX];
+  FUZZ_CHECK(spate_schema_parse(spec, &s, err, sizeof err) == 0, "%s", err);
+  return s;
+}
+
+/* ---- rows ---------------------------------------------------------------------------------- */
+
+static const char *row_spec = "s STRING, n BIGINT NOT NULL, d DOUBLE, b BOOLEAN, y BYTES, "
+                              "t TIMESTAMP, i INT";
+
+/* A row of row_spec: nulls leaves the nullable fields NULL. */
+static void build_row(spate_row_builder *b, bool nulls, int k) {
+  spate_rb_begin(b);
+  spate_rb_set_bigint(b, 1, -42 * k);
+  if (!nulls) {
+    spate_rb_set_string(b, 0, k ? "wörld" : "hello", strlen(k ? "wörld" : "hello"));
+    spate_rb_set_double(b, 2, k ? 1e-5 : 0.1);
+    spate_rb_set_bool(b, 3, k & 1);
+    spate_rb_set_bytes(b, 4, "\x01\xfe", 2);
+    spate_rb_set_timestamp(b, 5, 1763700000123 - k);
+    spate_rb_set_int(b, 6, 7 * k);
+  }
+}
+
+static void row_seeds(void) {
+  spate_schema *s = parse(row_spec);
+  spate_row_builder *b = spate_rb_new(s);
+  for (int k = 0; k < 3; k++) {
+    build_row(b, k == 2, k);
+    spate_row r;
+    FUZZ_CHECK(spate_rb_finish(b, &r) == 0, "%s", spate_rb_error(b));
+    sp_writer w;
+    sp_writer_init(&w);
+    sp_put_bytes(&w, row_spec, strlen(row_spec));
+    sp_put_u8(&w, '\n');
+    sp_put_bytes(&w, r.data, r.len);
+    char name[32];
+    snprintf(name, sizeof name, "seed-%d.bin", k);
+    put_writer("row", name, &w);
+  }
+  spate_rb_free(b);
+  schema_unref(s);
+
+  /* One field alone prints without parentheses. */
+  s = parse("word STRING NOT NULL");
+  b = spate_rb_new(s);
+  spate_rb_begin(b);
+  spate_rb_set_string(b, 0, "to", 2);
+  spate_row r;
+  FUZZ_CHECK(spate_rb_finish(b, &r) == 0, "%s", spate_rb_error(b));
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_bytes(&w, "word STRING NOT NULL\n", 21);
+  sp_put_bytes(&w, r.data, r.len);
+  put_writer("row", "seed-single.bin", &w);
+  spate_rb_free(b);
+  schema_unref(s);
+}
+
+/* ---- schemas ------------------------------------------------------------------------------- */
+
+static void schema_seeds(void) {
+  const char *specs[] = {"word STRING, count BIGINT NOT NULL", row_spec,
+                         "`a b` INT, `NOT` BOOLEAN NOT NULL"};
+  for (int k = 0; k < 3; k++) {
+    spate_schema *s = parse(specs[k]);
+    sp_writer w;
+    sp_writer_init(&w);
+    schema_encode(&w, s);
+    char name[32];
+    snprintf(name, sizeof name, "seed-%d.bin", k);
+    put_writer("schema_decode", name, &w);
+    schema_unref(s);
+  }
+}
+
+/* ---- job results --------------------------------------------------------------------------- */
+
+static void job_result_seeds(void) {
+  spate_schema *s = parse(row_spec);
+  spate_row_builder *b = spate_rb_new(s);
+  for (int k = 0; k < 3; k++) {
+    sp_writer w;
+    sp_writer_init(&w);
+    sp_put_str(&w, "0123456789abcdef0123456789abcdef");
+    sp_put_str(&w, "job");
+    sp_put_u8(&w, k == 1 ? SPATE_JOB_FAILED : SPATE_JOB_FINISHED);
+    sp_put_str(&w, k == 1 ? "it broke" : NULL);
+    sp_put_i64(&w, 12);
+    sp_put_u32(&w, 2); /* operators */
+    for (int i = 0; i < 2; i++) {
+      sp_put_i32(&w, i);
+      sp_put_str(&w, i ? "Sink: Collect" : "Source: numbers");
+      sp_put_u64(&w, 3);
+      sp_put_u64(&w, 3);
+      sp_put_u64(&w, 1000);
+    }
+    sp_put_u32(&w, k == 2 ? 0 : 1); /* collected */
+    if (k != 2) {
+      sp_put_str(&w, "out");
+      schema_encode(&w, s);
+      sp_put_u32(&w, 2);
+      for (int i = 0; i < 2; i++) {
+        spate_row r;
+        build_row(b, i == 1, i);
+        FUZZ_CHECK(spate_rb_finish(b, &r) == 0, "%s", spate_rb_error(b));
+        sp_put_blob(&w, r.data, r.len);
+      }
+    }
+    if (k != 1) { /* results made before the job ran end here */
+      sp_put_i32(&w, 1); /* restarts */
+      sp_put_u32(&w, 1); /* checkpoints */
+      sp_put_i64(&w, 1);
+      sp_put_i64(&w, 20);
+      sp_put_i64(&w, 1);
+      sp_put_i64(&w, 5);
+      sp_put_i64(&w, 0);
+      sp_put_u64(&w, 4096);
+      sp_put_u8(&w, 1);
+    }
+    char name[32];
+    snprintf(name, sizeof name, "seed-%d.bin", k);
+    put_writer("job_result", name, &w);
+  }
+  spate_rb_free(b);
+  schema_unref(s);
+}
+
+/* ---- job graphs ---------------------------------------------------------------------------- */
+
+static int add(stream_graph *g, op_kind kind, const char *name, const spate_schema *s) {
+  sg_node *n = sg_add_node(g, kind, name);
+  FUZZ_CHECK(n != NULL, "out of memory");
+  if (s && !op_is_sink(kind)) n->out_schema = schema_ref(s);
+  return n->id;
+}
+
+static sg_edge *add_edge(stream_graph *g, int from, int to, part_kind p) {
+  sg_edge *e = sg_add_input(g, to, from, p);
+  FUZZ_CHECK(e != NULL, "out of memory");
+  return e;
+}
+
+static void field_key(key_spec *k, int field, const spate_schema *key_schema) {
+  k->nfields = 1;
+  k->fields = sp_malloc(sizeof(int));
+  FUZZ_CHECK(k->fields != NULL, "out of memory");
+  k->fields[0] = field;
+  k->key_schema = key_schema ? schema_ref(key_schema) : NULL;
+}
+
+/* Encodes the graph without its trailing checksum, which fuzz_jobgraph appends. */
+static void put_graph(stream_graph *g, const char *name) {
+  job_graph *jg = NULL;
+  char err[SP_ERRMSG_MAX];
+  FUZZ_CHECK(jobgraph_build(g, &jg, err, sizeof err) == 0, "%s", err);
+  memcpy(jg->job_id, "0123456789abcdef0123456789abcdef", 33); /* the same seeds every time */
+  sp_writer w;
+  sp_writer_init(&w);
+  FUZZ_CHECK(jobgraph_encode(jg, &w) == 0, "encoding failed");
+  w.len -= 4;
+  put_writer("jobgraph", name, &w);
+  jobgraph_free(jg);
+  sg_free(g);
+}
+
+static void jobgraph_seeds(void) {
+  spate_schema *s = parse("word STRING, count BIGINT NOT NULL");
+  spate_schema *ks = parse("word STRING");
+
+  /* source -> map -> filter -> print, chained */
+  stream_graph *g = sg_new("linear");
+  g->default_parallelism = 2;
+  int a = add(g, OP_SRC_SEQUENCE, "Source: numbers", s);
+  int b = add(g, OP_MAP, "Map", s);
+  int c = add(g, OP_FILTER, "Filter", s);
+  int d = add(g, OP_SINK_PRINT, "Sink: Print to Std. Out", s);
+  add_edge(g, a, b, PART_UNSET);
+  add_edge(g, b, c, PART_UNSET);
+  add_edge(g, c, d, PART_UNSET);
+  g->nodes[b].udf = sp_strdup("square");
+  put_graph(g, "seed-linear.bin");
+
+  /* a keyed reduce behind a hash exchange, a second source unioned in, a global sink, a
+   * configuration, UDF arguments and an artifact */
+  g = sg_new("keyed");
+  g->default_parallelism = 2;
+  g->artifact = sp_strdup("/tmp/job.so");
+  g->buffer_timeout_ms = 5;
+  a = add(g, OP_SRC_SEQUENCE, "Source: words", s);
+  b = add(g, OP_FLAT_MAP, "Flat Map", s);
+  c = add(g, OP_REDUCE, "Keyed Reduce", s);
+  add_edge(g, a, b, PART_UNSET);
+  sg_edge *e = add_edge(g, b, c, PART_HASH);
+  field_key(&e->key, 0, ks);
+  field_key(&g->nodes[c].key, 0, ks);
+  g->nodes[b].udf = sp_strdup("split");
+  g->nodes[b].open_fn = sp_strdup("split_open");
+  g->nodes[b].udf_arg = sp_malloc(4);
+  memcpy(g->nodes[b].udf_arg, "abcd", 4);
+  g->nodes[b].udf_arg_len = 4;
+  g->nodes[c].udf = sp_strdup("wc_reduce");
+  g->nodes[c].uid = sp_strdup("reduce-uid");
+  int src2 = add(g, OP_SRC_ELEMENTS, "Source: elements", s);
+  g->nodes[src2].parallelism_fixed = true;
+  int u = add(g, OP_MAP, "Union", s);
+  add_edge(g, c, u, PART_UNSET);
+  e = add_edge(g, src2, u, PART_HASH);
+  e->key.selector = sp_strdup("key_by_word");
+  e->key.key_schema = schema_ref(ks);
+  int k = add(g, OP_SINK_TEXT, "Sink: text", s);
+  add_edge(g, u, k, PART_GLOBAL);
+  sp_config *cfg = sp_config_new();
+  char err[SP_ERRMSG_MAX];
+  FUZZ_CHECK(sp_config_set(cfg, "execution.checkpointing.interval", "1 s", "seed", err,
+                           sizeof err) == 0 &&
+                 sp_config_set(cfg, "restart-strategy.type", "fixed-delay", "seed", err,
+                               sizeof err) == 0,
+             "%s", err);
+  FUZZ_CHECK(sg_set_config(g, cfg) == 0, "out of memory");
+  sp_config_free(cfg);
+  put_graph(g, "seed-keyed.bin");
+
+  /* a rebalance between different parallelisms and a broadcast */
+  g = sg_new("rebalance");
+  g->default_parallelism = 3;
+  a = add(g, OP_SRC_SOCKET, "Source: Socket Stream", s);
+  g->nodes[a].parallelism = 1;
+  g->nodes[a].parallelism_fixed = true;
+  b = add(g, OP_MAP, "Map", s);
+  d = add(g, OP_SINK_DISCARD, "Sink: Discard", s);
+  add_edge(g, a, b, PART_REBALANCE);
+  add_edge(g, b, d, PART_BROADCAST);
+  put_graph(g, "seed-rebalance.bin");
+
+  schema_unref(ks);
+  schema_unref(s);
+}
+
+/* ---- operator and task snapshots ----------------------------------------------------------- */
+
+/* One operator subtask's snapshot: key groups [first, last] of max 8 with a section in every
+ * other group, a SPLIT and a UNION list. Appended to out. */
+static void operator_snapshot(sp_writer *out, int first, int last, int tag) {
+  snap_writer w;
+  FUZZ_CHECK(snap_writer_init(&w, 8, (ks_key_group_range){first, last}) == 0, "init failed");
+  for (int kg = first; kg <= last; kg += 2) {
+    sp_writer *kw = snap_key_group(&w, kg);
+    FUZZ_CHECK(kw != NULL, "key group %d refused", kg);
+    sp_put_u32(kw, (uint32_t)(kg * 100 + tag));
+    sp_put_str(kw, "state");
+  }
+  char entry[16];
+  snprintf(entry, sizeof entry, "split-%d", tag);
+  FUZZ_CHECK(snap_list_add(&w, "offsets", SNAP_SPLIT, entry, (uint32_t)strlen(entry)) == 0 &&
+                 snap_list_add(&w, "offsets", SNAP_SPLIT, "x", 1) == 0 &&
+                 snap_list_add(&w, "union", SNAP_UNION, &tag, sizeof tag) == 0,
+             "list add failed");
+  FUZZ_CHECK(snap_encode(&w, out) == 0, "encode failed");
+  snap_writer_free(&w);
+}
+
+static void snapshot_seeds(void) {
+  /* operator_snapshot: new parallelism byte, then the old subtasks' encodings */
+  for (int k = 0; k < 3; k++) {
+    sp_writer w;
+    sp_writer_init(&w);
+    sp_put_u8(&w, (uint8_t)k); /* new parallelism 1 + k */
+    int nold = k + 1;
+    for (int j = 0; j < nold; j++) {
+      if (j) sp_put_bytes(&w, "#SECTION#", 9);
+      if (k == 2 && j == 1) continue; /* an old subtask without state */
+      ks_key_group_range r = ks_key_group_range_for(8, nold, j);
+      operator_snapshot(&w, r.first, r.last, j);
+    }
+    char name[32];
+    snprintf(name, sizeof name, "seed-%d.bin", k);
+    put_writer("operator_snapshot", name, &w);
+  }
+
+  /* task_state: task payloads as task_snapshot_encode writes them */
+  for (int k = 0; k < 3; k++) {
+    sp_writer w;
+    sp_writer_init(&w);
+    int p = k + 1;
+    sp_put_u32(&w, SNAP_TASK_MAGIC);
+    sp_put_u32(&w, 1);
+    sp_put_i32(&w, p);
+    sp_put_u32(&w, k == 0 ? 1 : 2);
+    sp_put_str(&w, "source-uid");
+    sp_put_i32(&w, 8);
+    sp_writer sec;
+    sp_writer_init(&sec);
+    ks_key_group_range r = ks_key_group_range_for(8, p, 0);
+    operator_snapshot(&sec, r.first, r.last, k);
+    sp_put_blob(&w, sec.data, sec.len);
+    sp_writer_free(&sec);
+    if (k > 0) {
+      sp_put_str(&w, "map-uid"); /* a stateless operator of the chain */
+      sp_put_i32(&w, 8);
+      sp_put_blob(&w, NULL, 0);
+    }
+    sp_put_blob(&w, k == 2 ? "in-flight" : NULL, k == 2 ? 9 : 0); /* channel state */
+    char name[32];
+    snprintf(name, sizeof name, "seed-%d.bin", k);
+    put_writer("task_state", name, &w);
+  }
+}
+
+/* ---- keyed state sections ------------------------------------------------------------------ */
+
+static int sum_fn(void *arg, const spate_row *acc, const spate_row *in, spate_row_builder *out) {
+  (void)arg;
+  spate_rb_set_bigint(out, 0, spate_row_bigint(acc, 0) + spate_row_bigint(in, 0));
+  return 0;
+}
+
+static int avg_add(void *arg, const spate_row *acc, const spate_row *in, spate_row_builder *out) {
+  (void)arg;
+  spate_rb_set_bigint(out, 0, (acc ? spate_row_bigint(acc, 0) : 0) + spate_row_bigint(in, 0));
+  spate_rb_set_bigint(out, 1, (acc ? spate_row_bigint(acc, 1) : 0) + 1);
+  return 0;
+}
+
+static int avg_result(void *arg, const spate_row *acc, spate_row_builder *out) {
+  (void)arg;
+  spate_rb_set_double(out, 0, (double)spate_row_bigint(acc, 0) / (double)spate_row_bigint(acc, 1));
+  return 0;
+}
+
+static int64_t clock_ms(void *arg) {
+  (void)arg;
+  return 9500;
+}
+
+static const spate_row *finish(spate_row_builder *b) {
+  static spate_row r;
+  FUZZ_CHECK(spate_rb_finish(b, &r) == 0, "%s", spate_rb_error(b));
+  return &r;
+}
+
+/* The states of fuzz_keyed_state (same names, kinds and schemas), two keys, one with a window
+ * namespace, and timers in both queues; written as key group 5's section. */
+static void keyed_state_seeds(void) {
+  spate_schema *count = parse("n BIGINT NOT NULL");
+  spate_schema *item = parse("s STRING, b BYTES, d DOUBLE, t TIMESTAMP, ok BOOLEAN, i INT");
+  spate_schema *key = parse("k STRING NOT NULL");
+  spate_schema *acc = parse("sum BIGINT, cnt BIGINT");
+  spate_schema *avg = parse("avg DOUBLE NOT NULL");
+  ks_descriptor d[6] = {
+      {.name = "count", .kind = KS_VALUE, .value_schema = count},
+      {.name = "items", .kind = KS_LIST, .value_schema = item},
+      {.name = "index", .kind = KS_MAP, .value_schema = count, .user_key_schema = key},
+      {.name = "sum", .kind = KS_REDUCING, .value_schema = count, .reduce = sum_fn},
+      {.name = "avg", .kind = KS_AGGREGATING, .value_schema = count, .acc_schema = acc,
+       .result_schema = avg, .agg_add = avg_add, .agg_result = avg_result},
+      {.name = "seen", .kind = KS_LIST, .value_schema = item,
+       .ttl = {.update = KS_TTL_ON_READ_AND_WRITE, .ttl_ms = 1000,
+               .visibility = KS_TTL_RETURN_EXPIRED_IF_NOT_CLEANED_UP,
+               .cleanup_full_snapshot = true}},
+  };
+  ks_backend *b = NULL;
+  FUZZ_CHECK(ks_backend_new(128, (ks_key_group_range){0, 127}, clock_ms, NULL, &b) == 0, "new");
+  ks_state *st[6];
+  for (int i = 0; i < 6; i++) FUZZ_CHECK(ks_register(b, &d[i], &st[i]) == 0, "%s", ks_error(b));
+  spate_row_builder *cb = spate_rb_new(count), *ib = spate_rb_new(item), *kb = spate_rb_new(key);
+  timer_queue *tq[2];
+  for (int i = 0; i < 2; i++)
+    FUZZ_CHECK(tq_new(128, (ks_key_group_range){0, 127}, &tq[i]) == 0, "tq_new");
+  const char *keys[2] = {"alice", "bob"};
+  for (int k = 0; k < 2; k++) {
+    FUZZ_CHECK(ks_set_current_key(b, keys[k], 5 - (uint32_t)k * 2, 5) == 0, "%s", ks_error(b));
+    if (k) FUZZ_CHECK(ks_set_namespace(b, "\x00\x01window", 8) == 0, "%s", ks_error(b));
+    spate_rb_begin(cb);
+    spate_rb_set_bigint(cb, 0, 7 + k);
+    const spate_row *c = finish(cb);
+    FUZZ_CHECK(ks_value_update(st[0], c) == 0 && ks_reducing_add(st[3], c) >= 0 &&
+                   ks_aggregating_add(st[4], c) == 0,
+               "%s", ks_error(b));
+    for (int e = 0; e < 2; e++) {
+      spate_rb_begin(ib);
+      spate_rb_set_string(ib, 0, "élément", strlen("élément"));
+      spate_rb_set_bytes(ib, 1, "\xff", 1);
+      spate_rb_set_double(ib, 2, 2.5 * e);
+      spate_rb_set_timestamp(ib, 3, 1000 * e);
+      spate_rb_set_bool(ib, 4, e);
+      const spate_row *it = finish(ib);
+      FUZZ_CHECK(ks_list_add(st[1], it) == 0 && ks_list_add(st[5], it) == 0, "%s", ks_error(b));
+    }
+    spate_rb_begin(kb);
+    spate_rb_set_string(kb, 0, keys[1 - k], strlen(keys[1 - k]));
+    spate_row uk;
+    FUZZ_CHECK(spate_row_copy(finish(kb), &uk) == 0, "copy");
+    FUZZ_CHECK(ks_map_put(st[2], &uk, c) == 0, "%s", ks_error(b));
+    spate_row_free(&uk);
+    for (int i = 0; i < 2; i++)
+      FUZZ_CHECK(tq_register(tq[i], 5, 1000 * (k + 1) + i, keys[k], 5 - (uint32_t)k * 2,
+                             k ? "\x00\x01window" : NULL, k ? 8 : 0) == 1,
+                 "tq_register");
+  }
+  const unsigned masks[3] = {0x3f, 0x00, 0x15};
+  for (int m = 0; m < 3; m++) {
+    sp_writer w;
+    sp_writer_init(&w);
+    sp_put_u8(&w, (uint8_t)masks[m]);
+    FUZZ_CHECK(ks_write_key_group(b, 5, &w) == 0, "%s", ks_error(b));
+    for (int i = 0; i < 2; i++) FUZZ_CHECK(tq_write_key_group(tq[i], 5, &w) == 0, "write timers");
+    char name[32];
+    snprintf(name, sizeof name, "seed-%d.bin", m);
+    put_writer("keyed_state", name, &w);
+  }
+  for (int i = 0; i < 2; i++) tq_free(tq[i]);
+  spate_rb_free(cb);
+  spate_rb_free(ib);
+  spate_rb_free(kb);
+  ks_backend_free(b);
+  schema_unref(count);
+  schema_unref(item);
+  schema_unref(key);
+  schema_unref(acc);
+  schema_unref(avg);
+}
+
+/* ---- operator snapshots -------------------------------------------------------------------- */
+
+/* Each operator of restore_ops.h after the first half of the script (sources: three
+ * records), snapshotted. */
+static void operator_restore_seeds(void) {
+  for (int kind = 0; kind < FR_NKINDS; kind++) {
+    spate_env *env = spate_env_create();
+    harness h;
+    FUZZ_CHECK(harness_open_restored(&h, env, fr_build(env, kind), 0, NULL, 0) == 0, "%s: %s",
+               fr_kind_name(kind), h.err);
+    FUZZ_CHECK(fr_drive(&h, kind, 0, fr_is_source(kind) ? 3 : FR_STEPS / 2) >= 0, "%s: %s",
+               fr_kind_name(kind), h.err);
+    sp_writer w;
+    sp_writer_init(&w);
+    sp_put_u8(&w, (uint8_t)kind);
+    FUZZ_CHECK(fr_snapshot(&h, 1, &w) == 0, "%s: %s", fr_kind_name(kind), h.err);
+    char name[64];
+    snprintf(name, sizeof name, "seed-%s.bin", fr_kind_name(kind));
+    put_writer("operator_restore", name, &w);
+    harness_close(&h);
+    spate_env_free(env);
+  }
+}
+
+/* ---- checkpoint metadata ------------------------------------------------------------------- */
+
+static void metadata_payload(sp_writer *w, int nfiles, int nfinished) {
+  sp_put_str(w, "0123456789abcdef0123456789abcdef");
+  sp_put_i64(w, 7);
+  sp_put_i64(w, 1763700000123);
+  sp_put_u8(w, nfinished > 0);
+  sp_put_u32(w, (uint32_t)nfiles);
+  for (int i = 0; i < nfiles; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "%d-%d.state", i / 2, i % 2);
+    sp_put_str(w, name);
+    sp_put_i32(w, i / 2);
+    sp_put_i32(w, i % 2);
+    sp_put_i32(w, 2);
+    sp_put_u64(w, 100 + (uint64_t)i);
+    sp_put_u64(w, 0x1234567890abcdefull);
+  }
+  sp_put_u32(w, (uint32_t)nfinished);
+  for (int i = 0; i < nfinished; i++) {
+    sp_put_str(w, "source-uid\nmap-uid");
+    sp_put_i32(w, i);
+    sp_put_i32(w, 2);
+  }
+}
+
+static void metadata_seeds(void) {
+  for (int k = 0; k < 3; k++) {
+    sp_writer w;
+    sp_writer_init(&w);
+    metadata_payload(&w, k * 2, k == 2 ? 1 : 0);
+    char name[32];
+    snprintf(name, sizeof name, "seed-%d.bin", k);
+    put_writer("checkpoint_metadata", name, &w);
+  }
+  /* A whole file as ckpt_write_metadata writes it (starts with the magic: written as is). */
+  const char *dir = fuzz_dir();
+  ckpt_file f = {.name = "0-0.state", .vertex = 0, .subtask = 0, .parallelism = 1,
+                 .length = 10, .checksum = 99};
+  ckpt_metadata m = {.job_id = "0123456789abcdef0123456789abcdef", .id = 3, .nfiles = 1,
+                     .files = &f};
+  char err[SP_ERRMSG_MAX];
+  FUZZ_CHECK(ckpt_write_metadata(dir, &m, err, sizeof err) == 0, "%s", err);
+  char path[4200];
+  fuzz_path(path, sizeof path, "_metadata");
+  FILE *fp = fopen(path, "rb");
+  FUZZ_CHECK(fp != NULL, "cannot read %s", path);
+  uint8_t buf[4096];
+  size_t n = fread(buf, 1, sizeof buf, fp);
+  fclose(fp);
+  put("checkpoint_metadata", "seed-file.bin", buf, n);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: %s tests/fuzz\n", argv[0]);
+    return 2;
+  }
+  root = argv[1];
+  row_seeds();
+  schema_seeds();
+  job_result_seeds();
+  jobgraph_seeds();
+  snapshot_seeds();
+  keyed_state_seeds();
+  operator_restore_seeds();
+  metadata_seeds();
+  return 0;
+}
