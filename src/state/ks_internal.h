@@ -1,0 +1,361 @@
+/*
+ * ks_internal.h: what the files of the heap keyed-state backend share, and what nothing else
+ * may use (as SQLite's btreeInt.h is to its B-tree): the layout of entries and tables, the
+ * structs of the backend, its states and its snapshots, and the calls from one of its files into
+ * another. Everything outside src/state/keyed_state.c and src/state/ks_*.c uses keyed_state.h.
+ * The backend's files:
+ *   keyed_state.c  the backend: creation, errors, registration of states, the current key
+ *   ks_table.c     the copy-on-write hash table of a key group (and of each MAP entry)
+ *   ks_states.c    the five kinds of state (value, list, map, reducing, aggregating): reads and
+ *                  writes for the current key, and ks_restore_record
+ *   ks_ttl.c       TTL: expiry of list elements and map entries, ks_ttl_cleanup_full
+ *   ks_codec.c     a key group visited, encoded for a checkpoint and read back; restored records
+ *                  of states not registered yet (pending runs, the lazy restore)
+ *   ks_snapshot.c  copy-on-write snapshots: begin, the writer's encoding, release
+ * The calls between these files are hidden from libspate's exported symbols (KS_HIDDEN). What
+ * every state access runs (the lookup tbl_find, entry_own, the TTL tests) is static inline here,
+ * so that a state access costs no call into another file.
+ *
+ * Layout. The backend keeps one ks_table per key group of its range. A ks_table is linear
+ * probing over a power-of-two array of entry pointers, grown at 75% load, with backward-shift
+ * deletion (no tombstones), so a probe ends at the first empty slot. An entry is one allocation:
+ *
+ *   ks_entry header | key bytes (padded to 8) | namespace bytes (padded to 8) | payload (cap)
+ *
+ * whose payload is, by the kind of its state:
+ *   VALUE, REDUCING, AGGREGATING  one row (len bytes); ts = last access for TTL
+ *   LIST                          count elements, each {list_elem header, row padded to 8}
+ *   MAP                           a ks_table of nested entries (user key in the key position,
+ *                                 no namespace, one row payload, own ts)
+ * Rows thus start 8-byte aligned. An entry's hash mixes the hash of the current key (computed
+ * once per ks_set_current_key), of the namespace and the state index, so a state access costs
+ * one probe sequence and no hashing of key bytes.
+ *
+ * Rows handed out by reads that must return an already removed value (TTL visibility
+ * RETURN_EXPIRED_IF_NOT_CLEANED_UP) are copied into the backend's scratch area first; that is
+ * why views are valid only until the next backend call.
+ *
+ * Checkpoints (ks_write_key_group / ks_read_key_group, in ks_codec.c) encode a key group state
+ * by state; records of states not registered yet wait in `pending` until ks_register asks for
+ * them (see "Checkpoint encoding" in ks_codec.c).
+ *
+ * Copy-on-write snapshots (Flink's CopyOnWriteStateMap). The backend has a version, bumped by
+ * ks_snapshot_begin, and every entry (nested map entries too) records the version it was
+ * created or last copied in. While a snapshot is active an entry of an older version is
+ * frozen: the snapshot's copies of the slot arrays may point to it, so the owner never writes
+ * to it and never frees it. Every write goes through entry_own / ks_map_own first, which copy a
+ * frozen entry into a new allocation of the current version and put the copy into the live
+ * slot; an entry leaving the live tables while frozen (removed, or replaced by its copy) is
+ * retired onto one of the snapshot's lists instead of freed, and ks_snapshot_release frees the
+ * retired entries. A MAP entry is copied with a copy of its nested slot array only: the
+ * nested entries are shared and copied one by one when they are written, so the frozen map
+ * keeps its slot array and entries exactly as they were. The writer thread reads only the
+ * snapshot's own arrays and frozen entries, so nothing locks. See ks_table.c (the copy-on-write
+ * of entries) and ks_snapshot.c (begin and release).
+ */
+#ifndef SPATE_STATE_KS_INTERNAL_H
+#define SPATE_STATE_KS_INTERNAL_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/bytes.h"
+#include "base/err.h"
+#include "base/hash.h"
+#include "state/keyed_state.h"
+#include "types/row.h"
+
+/* For the calls between the backend's files: not exported from libspate, and called directly
+ * (no PLT). */
+#define KS_HIDDEN __attribute__((visibility("hidden")))
+
+/* ---------------------------------------------------------------------------------------------
+ * Entries and tables. */
+
+typedef struct ks_entry {
+  /* While the entry is in a live table: the hash of (state, key, namespace), or of the user key
+   * in nested map entries. Once it is retired (out of the live tables, kept only for a
+   * snapshot): the link of the snapshot's retired list, which the owner may write because the
+   * snapshot's writer never reads this field. */
+  union {
+    uint64_t hash;
+    struct ks_entry *next_retired;
+  };
+  int64_t ts;        /* TTL last-access time of a one-row payload */
+  uint64_t version;  /* the backend's version when this allocation was made */
+  uint32_t state;    /* index of the state; 0 in nested map entries */
+  uint32_t klen;     /* key bytes (user key bytes in nested map entries) */
+  uint32_t nslen;    /* namespace bytes (0 in nested map entries) */
+  uint32_t len, cap; /* payload bytes used and allocated */
+  uint32_t count;    /* LIST: number of elements */
+} ks_entry;
+
+/* Invariants: count <= mask + 1 and, while slots != NULL, count * 4 <= (mask + 1) * 3 after each
+ * insert; slots == NULL means an empty table with no array yet. */
+typedef struct ks_table {
+  ks_entry **slots;
+  uint32_t mask;
+  uint32_t count;
+} ks_table;
+
+typedef struct list_elem {
+  int64_t ts;
+  uint32_t len; /* row bytes; the row is padded to 8 */
+  uint32_t reserved;
+} list_elem;
+
+#define TABLE_MIN_CAP 8u
+#define TABLE_MAX_CAP (1u << 30)
+#define MAX_PAYLOAD ((uint64_t)UINT32_MAX - 64)
+
+/* Zero bytes for empty keys and namespaces (each file has its own copy). */
+static const uint8_t empty_bytes[8] __attribute__((unused));
+
+static inline uint32_t pad8(uint32_t n) { return (n + 7u) & ~7u; }
+static inline uint8_t *e_key(ks_entry *e) { return (uint8_t *)(e + 1); }
+static inline uint8_t *e_ns(ks_entry *e) { return e_key(e) + pad8(e->klen); }
+static inline uint8_t *e_payload(ks_entry *e) { return e_ns(e) + pad8(e->nslen); }
+static inline size_t e_header_size(uint32_t klen, uint32_t nslen) {
+  return sizeof(ks_entry) + pad8(klen) + pad8(nslen);
+}
+static inline ks_table *e_map(ks_entry *e) { return (ks_table *)(void *)e_payload(e); }
+static inline uint32_t elem_size(uint32_t row_len) { return (uint32_t)sizeof(list_elem) + pad8(row_len); }
+
+static inline bool bytes_eq(const void *a, const void *b, size_t n) {
+  return n == 0 || memcmp(a, b, n) == 0;
+}
+static inline void copy_bytes(void *dst, const void *src, size_t n) {
+  if (n) memmove(dst, src, n);
+}
+
+static inline uint64_t mix64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+static inline uint64_t entry_hash(uint64_t key_hash, uint64_t ns_hash, uint32_t state) {
+  return mix64(key_hash ^ mix64(ns_hash + 0x9e3779b97f4a7c15ULL * (state + 1)));
+}
+static inline uint64_t bytes_hash(const void *p, uint32_t n) {
+  return sp_hash64(n ? p : empty_bytes, n);
+}
+
+/* The entry of (state, key, namespace) in t, with its slot; NULL when there is none. */
+static inline ks_entry *tbl_find(const ks_table *t, uint64_t hash, uint32_t state,
+                                 const void *key, uint32_t klen, const void *ns, uint32_t nslen,
+                                 uint32_t *slot) {
+  if (!t->slots) return NULL;
+  for (uint32_t i = (uint32_t)hash & t->mask;; i = (i + 1) & t->mask) {
+    ks_entry *e = t->slots[i];
+    if (!e) return NULL;
+    if (e->hash == hash && e->state == state && e->klen == klen && e->nslen == nslen &&
+        bytes_eq(e_key(e), key, klen) && bytes_eq(e_ns(e), ns, nslen)) {
+      if (slot) *slot = i;
+      return e;
+    }
+  }
+}
+
+/* ks_table.c */
+KS_HIDDEN int ks_tbl_reserve(ks_table *t);
+KS_HIDDEN void ks_tbl_insert(ks_table *t, ks_entry *e);
+KS_HIDDEN void ks_tbl_remove_at(ks_table *t, uint32_t i);
+KS_HIDDEN ks_entry *ks_entry_new(uint64_t version, uint64_t hash, uint32_t state,
+                                 const void *key, uint32_t klen, const void *ns, uint32_t nslen,
+                                 uint32_t cap);
+KS_HIDDEN ks_entry *ks_entry_grow(ks_table *t, uint32_t slot, ks_entry *e, uint32_t cap);
+KS_HIDDEN void ks_tbl_free_leaf(ks_table *t);
+
+/* ---------------------------------------------------------------------------------------------
+ * Backend and states. */
+
+struct ks_state {
+  ks_backend *b;
+  uint32_t id;
+  char *name;
+  ks_kind kind;
+  spate_schema *value_schema, *user_key_schema, *acc_schema, *result_schema; /* referenced */
+  uint32_t value_nf, user_key_nf;
+  ks_reduce_fn reduce;
+  ks_agg_create_fn agg_create;
+  ks_agg_add_fn agg_add;
+  ks_agg_result_fn agg_result;
+  void *fn_arg;
+  ks_ttl_config ttl;
+  bool has_ttl;
+  /* REDUCING: out (value schema). AGGREGATING: out (acc), init (acc), result (result). */
+  spate_row_builder rb_out, rb_init, rb_result;
+};
+
+struct ks_backend {
+  int max_parallelism;
+  ks_key_group_range range;
+  ks_table *groups; /* one per key group of the range */
+  ks_state **states;
+  uint32_t nstates, states_cap;
+  ks_clock_fn clock;
+  void *clock_arg;
+  /* Current key context. */
+  bool has_key;
+  int key_group;
+  uint8_t *key, *ns;
+  uint32_t key_len, key_cap, ns_len, ns_cap;
+  uint64_t key_hash, ns_hash, empty_ns_hash;
+  /* Copies of removed values still returned to the caller (see the file comment). */
+  uint8_t *scratch;
+  size_t scratch_cap;
+  /* Restored records of states not registered yet: one run per (state name, key group), in
+   * the order read (see "Checkpoint encoding"). */
+  struct ks_pending *pending;
+  uint32_t npending, pending_cap;
+  /* Copy-on-write snapshots: entries record `version` when allocated; snap is the active
+   * snapshot (NULL when none), which freezes every entry of an older version. */
+  uint64_t version;
+  ks_snapshot *snap;
+  char err[SP_ERRMSG_MAX];
+};
+
+/* A snapshot: the state of the backend at ks_snapshot_begin, read by its writer thread. The
+ * arrays are written once by begin and then only read; the retired lists are the owner's
+ * (linked through next_retired, which the writer never reads) and only release walks them;
+ * err is the writer's. */
+struct ks_snapshot {
+  ks_backend *b;
+  ks_key_group_range range;
+  ks_state **states; /* the states registered at begin (they live as long as the backend) */
+  uint32_t nstates;
+  int64_t now;       /* clock at begin, for states with ttl.cleanup_full_snapshot */
+  ks_table *groups;  /* per key group: mask and count as at begin, slots into `slots` */
+  ks_entry **slots;  /* one block for the copies of all slot arrays */
+  struct ks_pending *pending; /* copies of the pending runs' descriptions; the name and data
+                               * buffers stay allocated until release (pending_free_at) */
+  uint32_t npending;
+  ks_entry *retired;      /* one allocation each: one-row, list and nested map entries */
+  ks_entry *retired_maps; /* MAP entries removed whole: free the nested table too */
+  ks_entry *retired_shells; /* MAP entries replaced by a copy: the nested entries went with the
+                             * copy, free the nested slot array and the entry only */
+  char err[SP_ERRMSG_MAX]; /* the last failure of ks_snapshot_write_key_group */
+};
+
+/* Where a state call works: the key group's table and the (key, namespace) to look up. */
+typedef struct ks_ctx {
+  ks_table *t;
+  const uint8_t *key, *ns;
+  uint32_t key_len, ns_len;
+  uint64_t key_hash, ns_hash;
+} ks_ctx;
+
+/* A pending run: the restored records of one state that is not registered yet, in one key
+ * group (see "Checkpoint encoding" in ks_codec.c). */
+typedef struct ks_pending {
+  char *name;
+  ks_kind kind;
+  int key_group;
+  uint32_t count;
+  uint8_t *data; /* count records, encoded as in a group */
+  size_t len;
+} ks_pending;
+
+/* What the encoding of one key group reads: the states, the group's table, the clock for
+ * states that leave expired values out, and the pending runs. Live for ks_write_key_group, the
+ * frozen copies for a snapshot. */
+typedef struct group_src {
+  ks_state *const *states;
+  uint32_t nstates;
+  const ks_table *t;
+  int64_t now;
+  const ks_pending *pending;
+  uint32_t npending;
+} group_src;
+
+/* ---------------------------------------------------------------------------------------------
+ * Calls between the files. */
+
+/* keyed_state.c */
+KS_HIDDEN int ks_fail(ks_backend *b, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+KS_HIDDEN int ks_no_memory(ks_backend *b, const ks_state *s);
+KS_HIDDEN void ks_state_free(ks_state *s);
+KS_HIDDEN ks_state *ks_find_state(const ks_backend *b, const char *name);
+KS_HIDDEN int ks_check_group(ks_backend *b, int key_group);
+
+/* ks_table.c (copy-on-write) */
+KS_HIDDEN void ks_drop_leaf(ks_backend *b, ks_entry *e);
+KS_HIDDEN ks_entry *ks_map_own(ks_backend *b, ks_table *t, uint32_t slot, ks_entry *e);
+KS_HIDDEN void ks_table_free(ks_backend *b, ks_table *t);
+KS_HIDDEN void ks_remove_entry(ks_backend *b, ks_table *t, uint32_t slot);
+
+/* ks_ttl.c */
+KS_HIDDEN int ks_scratch_reserve(ks_backend *b, size_t n);
+KS_HIDDEN uint32_t ks_list_expired(const ks_state *s, ks_entry *e, int64_t now);
+KS_HIDDEN uint32_t ks_list_compact(const ks_state *s, ks_entry *e, int64_t now, bool touch);
+KS_HIDDEN int ks_map_expire(ks_state *s, ks_table *t, uint32_t slot, ks_entry **outer,
+                            int64_t now, bool keep_copy, uint32_t *removed, size_t *copied);
+
+/* ks_codec.c */
+KS_HIDDEN int64_t ks_filter_now(const ks_backend *b, int only);
+KS_HIDDEN int ks_encode_group(const group_src *src, int key_group, sp_writer *w, uint32_t *bad);
+KS_HIDDEN void ks_pending_free_all(ks_backend *b);
+KS_HIDDEN void ks_pending_drop_group(ks_backend *b, int key_group);
+KS_HIDDEN int ks_pending_check(ks_backend *b, const ks_descriptor *d);
+KS_HIDDEN int ks_pending_apply(ks_backend *b, ks_state *s);
+
+/* ---------------------------------------------------------------------------------------------
+ * Copy-on-write: every write to an entry and every release of one goes through here. */
+
+/* True when the active snapshot may see e: it was allocated before the snapshot began. */
+static inline bool frozen(const ks_backend *b, const ks_entry *e) {
+  return b->snap && e->version != b->version;
+}
+
+static inline void retire(ks_entry **list, ks_entry *e) {
+  e->next_retired = *list;
+  *list = e;
+}
+
+/* Makes the entry e at t->slots[slot] writable with room for cap payload bytes: e itself when
+ * it is not frozen and large enough, e grown (moved) when it is not frozen, else a copy of its
+ * header, key, namespace and first `keep` payload bytes in a new allocation of the current
+ * version, which replaces e in the slot while e is retired. NULL when out of memory, and then
+ * nothing changed. Not for MAP entries (ks_map_own). */
+static inline ks_entry *entry_own(ks_backend *b, ks_table *t, uint32_t slot, ks_entry *e,
+                                  uint32_t cap, uint32_t keep) {
+  if (!frozen(b, e)) return cap <= e->cap ? e : ks_entry_grow(t, slot, e, cap);
+  size_t hdr = e_header_size(e->klen, e->nslen);
+  ks_entry *n = sp_malloc(hdr + cap);
+  if (!n) return NULL;
+  memcpy(n, e, hdr + (keep < cap ? keep : cap));
+  n->version = b->version;
+  n->cap = cap;
+  t->slots[slot] = n;
+  retire(&b->snap->retired, e);
+  return n;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * TTL. */
+
+static inline int64_t now_for(const ks_state *s) {
+  return s->has_ttl ? s->b->clock(s->b->clock_arg) : 0;
+}
+
+/* Flink's TtlUtils.expired: last_access + ttl <= now, the sum saturating. */
+static inline bool expired(const ks_state *s, int64_t ts, int64_t now) {
+  if (!s->has_ttl) return false;
+  int64_t ttl = s->ttl.ttl_ms;
+  int64_t expires = ts > INT64_MAX - ttl ? INT64_MAX : ts + ttl;
+  return expires <= now;
+}
+static inline bool return_expired(const ks_state *s) {
+  return s->ttl.visibility == KS_TTL_RETURN_EXPIRED_IF_NOT_CLEANED_UP;
+}
+static inline bool touch_on_read(const ks_state *s) {
+  return s->has_ttl && s->ttl.update == KS_TTL_ON_READ_AND_WRITE;
+}
+
+#endif

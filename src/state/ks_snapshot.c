@@ -1,0 +1,125 @@
+/*
+ * ks_snapshot.c: copy-on-write snapshots of the heap keyed-state backend, the asynchronous part
+ * of a checkpoint (keyed_state.h: ks_snapshot_begin, ks_snapshot_write_key_group,
+ * ks_snapshot_release). ks_internal.h describes how entries are frozen and ks_table.c how writes
+ * copy them; the encoding is ks_codec.c's. (Not state/snapshot.c: that is an operator's whole
+ * snapshot, key-group sections and list states, and its redistribution.)
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/err.h"
+#include "state/ks_internal.h"
+
+/* ---------------------------------------------------------------------------------------------
+ * Copy-on-write snapshots (see ks_internal.h). Begin copies what the owner would otherwise
+ * overwrite in place: each key group's slot array (pointers), the list of states (ks_register
+ * may grow it) and the descriptions of the pending runs (their buffers are kept, not copied:
+ * pending_free_at leaves them to release). Entries are not copied; the version bump freezes
+ * them all. The writer then encodes from these copies with the encoder ks_write_key_group uses,
+ * so the bytes are the same. */
+
+static void snapshot_free(ks_snapshot *s) {
+  sp_free(s->groups);
+  sp_free(s->slots);
+  sp_free(s->states);
+  sp_free(s->pending);
+  sp_free(s);
+}
+
+int ks_snapshot_begin(ks_backend *b, ks_snapshot **out) {
+  *out = NULL;
+  if (b->snap)
+    return ks_fail(b, SPATE_ESTATE,
+                   "a snapshot of this backend is still in progress (one at a time): release it, or"
+                   " write the key groups synchronously");
+  int n = ks_key_group_range_size(b->range);
+  size_t nslots = 0;
+  for (int g = 0; g < n; g++)
+    if (b->groups[g].slots) nslots += (size_t)b->groups[g].mask + 1;
+  ks_snapshot *s = sp_calloc(1, sizeof *s);
+  if (!s) return ks_fail(b, SPATE_ENOMEM, "out of memory beginning a snapshot");
+  s->groups = sp_malloc((size_t)n * sizeof *s->groups);
+  s->slots = nslots ? sp_malloc(nslots * sizeof *s->slots) : NULL;
+  s->states = b->nstates ? sp_malloc(b->nstates * sizeof *s->states) : NULL;
+  s->pending = b->npending ? sp_malloc(b->npending * sizeof *s->pending) : NULL;
+  if (!s->groups || (nslots && !s->slots) || (b->nstates && !s->states) ||
+      (b->npending && !s->pending)) {
+    snapshot_free(s);
+    return ks_fail(b, SPATE_ENOMEM, "out of memory beginning a snapshot (%zu slots)", nslots);
+  }
+  s->b = b;
+  s->range = b->range;
+  s->nstates = b->nstates;
+  copy_bytes(s->states, b->states, b->nstates * sizeof *s->states);
+  s->npending = b->npending;
+  copy_bytes(s->pending, b->pending, b->npending * sizeof *s->pending);
+  s->now = ks_filter_now(b, -1);
+  ks_entry **p = s->slots;
+  for (int g = 0; g < n; g++) {
+    const ks_table *t = &b->groups[g];
+    s->groups[g] = *t;
+    if (!t->slots) continue;
+    size_t cap = (size_t)t->mask + 1;
+    memcpy(p, t->slots, cap * sizeof *p);
+    s->groups[g].slots = p;
+    p += cap;
+  }
+  b->version++;
+  b->snap = s;
+  *out = s;
+  return 0;
+}
+
+int ks_snapshot_write_key_group(ks_snapshot *s, int key_group, sp_writer *w) {
+  if (!ks_key_group_range_contains(s->range, key_group)) {
+    snprintf(s->err, sizeof s->err, "key group %d is outside the snapshot's range [%d, %d]",
+             key_group, s->range.first, s->range.last);
+    return SPATE_EINVAL;
+  }
+  group_src src = {.states = s->states, .nstates = s->nstates,
+                   .t = &s->groups[key_group - s->range.first], .now = s->now,
+                   .pending = s->pending, .npending = s->npending};
+  uint32_t bad = 0;
+  int rc = ks_encode_group(&src, key_group, w, &bad);
+  if (rc == SPATE_EINVAL)
+    snprintf(s->err, sizeof s->err, "state '%s' has more than 2^32 records in key group %d",
+             s->states[bad]->name, key_group);
+  else if (rc < 0)
+    snprintf(s->err, sizeof s->err, "out of memory writing key group %d", key_group);
+  return rc;
+}
+
+const char *ks_snapshot_error(const ks_snapshot *s) { return s->err; }
+
+void ks_snapshot_release(ks_snapshot *s) {
+  if (!s) return;
+  ks_backend *b = s->b;
+  b->snap = NULL;
+  for (ks_entry *e = s->retired, *next; e; e = next) {
+    next = e->next_retired;
+    sp_free(e);
+  }
+  for (ks_entry *e = s->retired_maps, *next; e; e = next) {
+    next = e->next_retired;
+    ks_tbl_free_leaf(e_map(e));
+    sp_free(e);
+  }
+  for (ks_entry *e = s->retired_shells, *next; e; e = next) {
+    next = e->next_retired;
+    sp_free(e_map(e)->slots);
+    sp_free(e);
+  }
+  /* Pending runs dropped while the snapshot lived (registered, cleared) kept their buffers. */
+  for (uint32_t i = 0; i < s->npending; i++) {
+    bool live = false;
+    for (uint32_t j = 0; j < b->npending && !live; j++)
+      live = b->pending[j].data == s->pending[i].data;
+    if (!live) {
+      sp_free(s->pending[i].name);
+      sp_free(s->pending[i].data);
+    }
+  }
+  snapshot_free(s);
+}

@@ -1,0 +1,177 @@
+/*
+ * ks_table.c: the hash table of the heap keyed-state backend, one per key group and one nested
+ * in every MAP entry (the layout of its entries is in ks_internal.h), and its copy-on-write.
+ *
+ * It is a table of its own, not base/'s, because of copy-on-write (Flink's CopyOnWriteStateMap
+ * is its own table for the same reason): an entry carries the backend's version when it was
+ * made; while a snapshot is active an entry of an older version is frozen, so a write copies it
+ * first (entry_own, ks_map_own) and an entry leaving the table is retired onto the snapshot's
+ * lists instead of freed (ks_drop_leaf, ks_remove_entry); ks_snapshot_begin copies the slot
+ * arrays as they are. The lookup (tbl_find) and entry_own are inline in ks_internal.h, since
+ * every state access runs them.
+ */
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/err.h"
+#include "state/ks_internal.h"
+
+/* ---------------------------------------------------------------------------------------------
+ * Entries and tables. */
+
+static void tbl_place(ks_entry **slots, uint32_t mask, ks_entry *e) {
+  uint32_t i = (uint32_t)e->hash & mask;
+  while (slots[i]) i = (i + 1) & mask;
+  slots[i] = e;
+}
+
+/* Makes room for one more entry; on failure the table is unchanged. */
+int ks_tbl_reserve(ks_table *t) {
+  if (!t->slots) {
+    t->slots = sp_calloc(TABLE_MIN_CAP, sizeof *t->slots);
+    if (!t->slots) return SPATE_ENOMEM;
+    t->mask = TABLE_MIN_CAP - 1;
+    return 0;
+  }
+  uint32_t cap = t->mask + 1;
+  if ((uint64_t)(t->count + 1) * 4 <= (uint64_t)cap * 3) return 0;
+  if (cap >= TABLE_MAX_CAP) return SPATE_ENOMEM;
+  ks_entry **ns = sp_calloc((size_t)cap * 2, sizeof *ns);
+  if (!ns) return SPATE_ENOMEM;
+  for (uint32_t i = 0; i < cap; i++)
+    if (t->slots[i]) tbl_place(ns, cap * 2 - 1, t->slots[i]);
+  sp_free(t->slots);
+  t->slots = ns;
+  t->mask = cap * 2 - 1;
+  return 0;
+}
+
+void ks_tbl_insert(ks_table *t, ks_entry *e) {
+  tbl_place(t->slots, t->mask, e);
+  t->count++;
+}
+
+/* Empties slot i and shifts later members of its probe run back, so that every entry stays
+ * reachable from its home slot without tombstones. Entries only move to slots between the hole
+ * and their old slot (cyclically), which keeps a forward scan that re-checks slot i correct. */
+void ks_tbl_remove_at(ks_table *t, uint32_t i) {
+  uint32_t mask = t->mask;
+  t->slots[i] = NULL;
+  t->count--;
+  for (uint32_t j = (i + 1) & mask;; j = (j + 1) & mask) {
+    ks_entry *e = t->slots[j];
+    if (!e) return;
+    uint32_t home = (uint32_t)e->hash & mask;
+    bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+    if (stays) continue;
+    t->slots[i] = e;
+    t->slots[j] = NULL;
+    i = j;
+  }
+}
+
+ks_entry *ks_entry_new(uint64_t version, uint64_t hash, uint32_t state, const void *key,
+                       uint32_t klen, const void *ns, uint32_t nslen, uint32_t cap) {
+  size_t hdr = e_header_size(klen, nslen);
+  ks_entry *e = sp_malloc(hdr + cap);
+  if (!e) return NULL;
+  memset(e, 0, hdr);
+  e->version = version;
+  e->hash = hash;
+  e->state = state;
+  e->klen = klen;
+  e->nslen = nslen;
+  e->cap = cap;
+  copy_bytes(e_key(e), key, klen);
+  copy_bytes(e_ns(e), ns, nslen);
+  return e;
+}
+
+/* Grows e's payload to cap bytes (moving it); the slot is updated. NULL: no memory, e intact.
+ * Never for a frozen entry (entry_own copies those). */
+ks_entry *ks_entry_grow(ks_table *t, uint32_t slot, ks_entry *e, uint32_t cap) {
+  ks_entry *n = sp_realloc(e, e_header_size(e->klen, e->nslen) + cap);
+  if (!n) return NULL;
+  n->cap = cap;
+  t->slots[slot] = n;
+  return n;
+}
+
+void ks_tbl_free_leaf(ks_table *t) {
+  if (!t->slots) return;
+  for (uint32_t i = 0; i <= t->mask; i++) sp_free(t->slots[i]);
+  sp_free(t->slots);
+  memset(t, 0, sizeof *t);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Copy-on-write: every write to an entry and every release of one goes through here. */
+
+/* Releases an entry of one allocation (one-row, list or nested map entry) that just left its
+ * live table: freed, or kept for the snapshot when frozen. */
+void ks_drop_leaf(ks_backend *b, ks_entry *e) {
+  if (frozen(b, e))
+    retire(&b->snap->retired, e);
+  else
+    sp_free(e);
+}
+
+/* Releases a top-level entry that just left its key group's table. A MAP entry that is not
+ * frozen owns its nested slot array, but its nested entries may be frozen (shared with the
+ * frozen entry it was copied from), so they are released one by one. A frozen MAP entry was
+ * never written since the snapshot began, so it owns all of its nested table. */
+static void drop_entry(ks_backend *b, ks_entry *e) {
+  if (b->states[e->state]->kind != KS_MAP) {
+    ks_drop_leaf(b, e);
+    return;
+  }
+  if (frozen(b, e)) {
+    retire(&b->snap->retired_maps, e);
+    return;
+  }
+  ks_table *m = e_map(e);
+  for (uint32_t i = 0; m->slots && i <= m->mask; i++)
+    if (m->slots[i]) ks_drop_leaf(b, m->slots[i]);
+  sp_free(m->slots);
+  sp_free(e);
+}
+
+/* entry_own (ks_internal.h) for a MAP entry at t->slots[slot], whose nested table is about to
+ * change: a frozen one is copied with a copy of its nested slot array (the nested entries are
+ * shared; each is copied by entry_own when written). NULL when out of memory, nothing changed. */
+ks_entry *ks_map_own(ks_backend *b, ks_table *t, uint32_t slot, ks_entry *e) {
+  if (!frozen(b, e)) return e;
+  const ks_table *m = e_map(e);
+  ks_entry **slots = NULL;
+  if (m->slots) {
+    slots = sp_malloc(((size_t)m->mask + 1) * sizeof *slots);
+    if (!slots) return NULL;
+    memcpy(slots, m->slots, ((size_t)m->mask + 1) * sizeof *slots);
+  }
+  size_t hdr = e_header_size(e->klen, e->nslen);
+  ks_entry *n = sp_malloc(hdr + e->cap);
+  if (!n) {
+    sp_free(slots);
+    return NULL;
+  }
+  memcpy(n, e, hdr + e->len);
+  n->version = b->version;
+  e_map(n)->slots = slots;
+  t->slots[slot] = n;
+  retire(&b->snap->retired_shells, e);
+  return n;
+}
+
+void ks_table_free(ks_backend *b, ks_table *t) {
+  if (!t->slots) return;
+  for (uint32_t i = 0; i <= t->mask; i++)
+    if (t->slots[i]) drop_entry(b, t->slots[i]);
+  sp_free(t->slots);
+  memset(t, 0, sizeof *t);
+}
+
+void ks_remove_entry(ks_backend *b, ks_table *t, uint32_t slot) {
+  ks_entry *e = t->slots[slot];
+  ks_tbl_remove_at(t, slot);
+  drop_entry(b, e);
+}
