@@ -187,6 +187,15 @@ int ks_clear(ks_state *s);
 /* VALUE */
 int ks_value_get(ks_state *s, spate_row *out);
 int ks_value_update(ks_state *s, const spate_row *value); /* value NULL = clear, as Flink */
+/* The value as a row the caller may change in place until the next backend call: its bytes, not
+ * its length (a running sum in a fixed-width field, say; a row of another size goes through
+ * ks_value_update). Returns like ks_value_get. It counts as a write: a value frozen by an
+ * active snapshot is copied first (so it may fail with SPATE_ENOMEM while a snapshot is active,
+ * state unchanged), and with TTL its last-access time becomes now; an expired value is removed
+ * and reported absent whatever the visibility, since the caller is about to overwrite it (as
+ * Flink's TTL reduce function ignores an expired accumulator). Keyed aggregations (sum, min,
+ * max) update their stored row this way. */
+int ks_value_get_writable(ks_state *s, spate_row *out);
 
 /* LIST. ks_list_get returns the number of elements (>= 0) and an iterator over them in
  * insertion order; the iterator and its rows are valid until the next backend call. */

@@ -260,6 +260,24 @@ int ks_value_update(ks_state *s, const spate_row *value) {
   return put_value(s, &c, value, now_for(s));
 }
 
+int ks_value_get_writable(ks_state *s, spate_row *out) {
+  ks_ctx c;
+  int rc = begin(s, KS_VALUE, "ks_value_get_writable", &c);
+  if (rc < 0) return rc;
+  uint32_t slot;
+  ks_entry *e = find(s, &c, &slot);
+  if (!e) return 0;
+  int64_t now = now_for(s);
+  if (expired(s, e->ts, now)) {
+    ks_remove_entry(s->b, c.t, slot);
+    return 0;
+  }
+  if (!(e = entry_own(s->b, c.t, slot, e, e->cap, e->len))) return ks_no_memory(s->b, s);
+  e->ts = now;
+  *out = (spate_row){e_payload(e), e->len, s->value_nf};
+  return 1;
+}
+
 int ks_list_get(ks_state *s, ks_list_iter *it) {
   it->p = it->end = NULL;
   it->nfields = s->value_nf;

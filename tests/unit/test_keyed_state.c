@@ -10,7 +10,8 @@
  * timestamps into another range between other sections, records of states registered only
  * later (kept aside, carried through further checkpoints, checked against the descriptor when
  * registered), every truncation and byte corruption refused or survived without harm, and
- * allocation failures while reading and registering.
+ * allocation failures while reading and registering. A value changed in place
+ * (ks_value_get_writable, as keyed aggregations do).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -628,6 +629,42 @@ static void ttl_value_on_read_and_write(void **state) {
   assert_int_equal(get_long(v), 7);
   f->now = 397;
   assert_int_equal(ks_value_get(v, &r), 0);
+  ks_backend_free(b);
+}
+
+/* ks_value_get_writable, as keyed aggregations use it: the stored bytes changed in place
+ * without a copy; a write for TTL; an expired value removed and absent whatever the
+ * visibility. */
+static void value_written_in_place(void **state) {
+  fx *f = *state;
+  ks_backend *b = new_backend(f, 128, 1, 0);
+  ks_state *v = reg(b, (ks_descriptor){.name = "v", .kind = KS_VALUE, .value_schema = f->long_s,
+                                       .ttl = ttl(KS_TTL_ON_CREATE_AND_WRITE, 100,
+                                                  KS_TTL_RETURN_EXPIRED_IF_NOT_CLEANED_UP)});
+  ks_state *l = reg(b, (ks_descriptor){.name = "l", .kind = KS_LIST, .value_schema = f->long_s});
+  spate_row r, in = long_row(f->lb, 5);
+  assert_int_equal(ks_value_get_writable(v, &r), SPATE_ESTATE);
+  assert_non_null(strstr(ks_error(b), "without a current key"));
+  assert_int_equal(set_key(f, b, 1), 0);
+  assert_int_equal(ks_value_get_writable(l, &r), SPATE_ESTATE);
+  assert_non_null(strstr(ks_error(b), "which is not VALUE"));
+  assert_int_equal(ks_value_get_writable(v, &r), 0);
+  f->now = 1000;
+  assert_int_equal(ks_value_update(v, &in), 0);
+  int64_t before = sp_alloc_current();
+  assert_int_equal(ks_value_get_writable(v, &r), 1);
+  assert_int_equal(spate_row_bigint(&r, 0), 5);
+  int64_t x = 42;
+  memcpy((uint8_t *)r.data + 8, &x, 8); /* the field's slot, after the null bitmap word */
+  assert_int_equal(sp_alloc_current(), before); /* no snapshot: written where it is stored */
+  assert_int_equal(get_long(v), 42);
+  f->now = 1090; /* a write: the TTL restarts */
+  assert_int_equal(ks_value_get_writable(v, &r), 1);
+  f->now = 1150;
+  assert_int_equal(get_long(v), 42);
+  f->now = 1190; /* expired: absent and removed, although a read would return it once */
+  assert_int_equal(ks_value_get_writable(v, &r), 0);
+  assert_int_equal(ks_key_group_entries(b, key_group_of(1, 128)), 0);
   ks_backend_free(b);
 }
 
@@ -1529,6 +1566,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(aggregating_state, setup, teardown),
       cmocka_unit_test_setup_teardown(ttl_value_on_create_and_write, setup, teardown),
       cmocka_unit_test_setup_teardown(ttl_value_on_read_and_write, setup, teardown),
+      cmocka_unit_test_setup_teardown(value_written_in_place, setup, teardown),
       cmocka_unit_test_setup_teardown(ttl_return_expired_if_not_cleaned_up, setup, teardown),
       cmocka_unit_test_setup_teardown(ttl_reducing_and_aggregating_restart, setup, teardown),
       cmocka_unit_test_setup_teardown(ttl_list_per_element, setup, teardown),

@@ -6,11 +6,12 @@
  * Each test runs two backends in lockstep with the same states and the same random operations:
  * `cow`, which is snapshotted, and `plain`, which never is. At ks_snapshot_begin the reference
  * is ks_write_key_group of every key group of `cow`; then many random operations run on both
- * (updates that grow and shrink values, list appends, replacements and appends of views into
- * the list itself, map puts and removes, reducing and aggregating adds, clears, new keys that
- * grow the tables, reads that touch TTL timestamps or clean up expired values as the
- * controllable clock advances, full TTL cleanup, clearing and re-reading whole key groups, a
- * state registered lazily while its restored records were pending, pending runs dropped).
+ * (updates that grow and shrink values, values changed in place (ks_value_get_writable), list
+ * appends, replacements and appends of views into the list itself, map puts and removes,
+ * reducing and aggregating adds, clears, new keys that grow the tables, reads that touch TTL
+ * timestamps or clean up expired values as the controllable clock advances, full TTL cleanup,
+ * clearing and re-reading whole key groups, a state registered lazily while its restored
+ * records were pending, pending runs dropped).
  * Afterwards the snapshot must encode every group byte for byte as the reference, and every
  * operation must have returned the same on both backends, whose live encodings must be equal
  * too (copying on write changes nothing visible). Then: a writer thread encoding the snapshot
@@ -229,6 +230,7 @@ typedef enum op_what {
   OP_WRITE,
   OP_CLEAR,
   OP_VALUE_NULL,
+  OP_VALUE_IN_PLACE, /* ks_value_get_writable and a change of the bytes, as keyed aggregations */
   OP_LIST_ADD_ALL,
   OP_LIST_SELF, /* add_all / update with views into the list itself */
   OP_LIST_UPDATE,
@@ -286,7 +288,7 @@ static op gen_op(uint64_t *s, const cfg *c, bool allow_global) {
   else if (p < 790) o.what = OP_CLEAR;
   else {
     switch (o.kind) {
-    case KS_VALUE: o.what = OP_VALUE_NULL; break;
+    case KS_VALUE: o.what = p < 895 ? OP_VALUE_NULL : OP_VALUE_IN_PLACE; break;
     case KS_LIST:
       o.what = p < 860 ? OP_LIST_ADD_ALL : p < 930 ? OP_LIST_SELF : OP_LIST_UPDATE;
       break;
@@ -413,6 +415,17 @@ static int apply(fx *f, world *w, const op *o, sp_writer *log) {
     rc = ks_value_update(s, NULL);
     log_rc(log, rc);
     break;
+  case OP_VALUE_IN_PLACE: {
+    spate_row r;
+    rc = ks_value_get_writable(s, &r);
+    log_rc(log, rc);
+    if (rc == 1) {
+      spate_bytes v = spate_row_string(&r, 0);
+      if (v.len) memset((char *)v.ptr, o->ch, 1 + (size_t)o->n % v.len);
+      log_row(log, &r);
+    }
+    break;
+  }
   case OP_LIST_ADD_ALL:
   case OP_LIST_UPDATE: {
     spate_row v[2] = {str_row(f->sb, o->len, o->ch, o->seed),
