@@ -5,27 +5,37 @@
  * field (the other fields stay those of the first row); min_by/max_by replace the whole row when
  * the new value is strictly smaller/larger (so the first row wins ties).
  *
- * State is a keyed_table from the key row's bytes to the accumulated row. Numeric updates are
- * written into the stored row's slot in place: no allocation or copy per record.
+ * State lives in the heap keyed-state backend (state/keyed_state.h) like every other keyed
+ * state: one VALUE state "_op_state" (the name of Flink's StreamGroupedReduceOperator's state)
+ * holding the stored row of each key, the key group of a record computed from its key row as
+ * the hash partitioner computes it (Java hash of the key fields, Flink's murmur and modulo).
+ * Numeric updates are written into the stored row in place (ks_value_get_writable): no
+ * allocation or copy per record.
  *
- * Checkpoints write the table per key group, each key's group computed from its key row at
- * snapshot time exactly as the hash partitioner computes it for the key's records (Java hash
- * of the key fields, Flink's murmur and modulo), so after a change of parallelism a restored
- * key lands on the subtask its records go to. A group's section:
- *   u32 count, count x (blob key row, blob stored row)
+ * Checkpoints are the backend's: copy-on-write (keyed_snapshot_take freezes the backend, the
+ * key-group sections are written later on the snapshot thread), one section per key group in
+ * the backend's encoding (ks_write_key_group), so after a change of parallelism a restored key
+ * lands on the subtask its records go to.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
 #include "base/hash.h"
+#include "operators/keyed_snapshot.h"
 #include "operators/registry.h"
-#include "state/keyed_table.h"
+#include "state/keyed_state.h"
 #include "types/row.h"
 
+#define STATE_NAME "_op_state"
+
 typedef struct keyed_op {
-  keyed_table table;
+  ks_backend *backend;
+  ks_state *state; /* STATE_NAME: the stored row of each key */
   spate_row_builder key_rb;
+  int *key_fields; /* 0..n-1: the key row's fields, for its Java hash */
+  ks_key_group_range range;
   agg_kind agg;
   int field;
   spate_type ftype;
@@ -36,10 +46,22 @@ static int keyed_open(op_t *op) {
   keyed_op *k = sp_calloc(1, sizeof *k);
   if (!k) return SPATE_ENOMEM;
   op->impl = k;
-  int rc = kt_init(&k->table);
-  if (rc == 0) rc = rb_init(&k->key_rb, op->node->key.key_schema);
+  const spate_schema *ks = op->node->key.key_schema;
+  if (!ks) return op_fail(op, SPATE_ECORRUPT, "bad key schema");
+  int rc = rb_init(&k->key_rb, ks);
   if (rc < 0) return rc;
+  if (!(k->key_fields = sp_malloc(((size_t)ks->nfields + 1) * sizeof *k->key_fields)))
+    return SPATE_ENOMEM;
+  for (int i = 0; i < ks->nfields; i++) k->key_fields[i] = i;
   k->nfields = op->in_schema->nfields;
+  k->range = ks_key_group_range_for(op->node->max_parallelism, op->ctx.parallelism,
+                                    op->ctx.subtask);
+  /* No clock: this state has no TTL (nor has Flink's). */
+  if ((rc = ks_backend_new(op->node->max_parallelism, k->range, NULL, NULL, &k->backend)) < 0)
+    return op_fail(op, rc, "cannot set up keyed state: %s", spate_strerror(rc));
+  ks_descriptor d = {.name = STATE_NAME, .kind = KS_VALUE, .value_schema = op->in_schema};
+  if ((rc = ks_register(k->backend, &d, &k->state)) < 0)
+    return op_fail(op, rc, "cannot set up keyed state: %s", ks_error(k->backend));
   if (op->node->kind == OP_AGG) {
     sp_reader r;
     sp_reader_init(&r, op->node->params, op->node->params_len);
@@ -56,8 +78,9 @@ static int keyed_open(op_t *op) {
 static void keyed_close(op_t *op) {
   keyed_op *k = op->impl;
   if (!k) return;
-  kt_destroy(&k->table);
+  if (k->backend) ks_backend_free(k->backend);
   if (k->key_rb.schema) rb_destroy(&k->key_rb);
+  sp_free(k->key_fields);
   sp_free(k);
 }
 
@@ -76,25 +99,46 @@ static int extract_key(op_t *op, keyed_op *k, const spate_row *row, spate_row *k
   return 0;
 }
 
-/* Finds the stored row of the record's key. The first row of a key is stored and emitted as
- * it is (Flink's rolling aggregations): then *e is NULL and the return value is the emit's. */
-static int stored_row(op_t *op, keyed_op *k, int64_t ts, const spate_row *row, kt_entry **e) {
+/* The key group of a key row, as result_partition.c computes it for the record. */
+static int key_group_of(const op_t *op, const keyed_op *k, const uint8_t *key, uint32_t len) {
+  const spate_schema *ks = op->node->key.key_schema;
+  spate_row row = {key, len, (uint32_t)ks->nfields};
+  return sp_key_group(row_fields_java_hash(&row, k->key_fields, ks->nfields, ks),
+                      op->node->max_parallelism);
+}
+
+static int state_failed(op_t *op, keyed_op *k, int rc) {
+  return op_fail(op, rc, "%s", ks_error(k->backend));
+}
+
+/* Makes the record's key current and finds its stored row: 1 with *acc (writable in place
+ * when `writable`), or 0 for the first row of a key, which is stored and emitted as it is
+ * (Flink's rolling aggregations), or negative. */
+static int stored_row(op_t *op, keyed_op *k, int64_t ts, const spate_row *row, bool writable,
+                      spate_row *acc) {
   spate_row key;
   int rc = extract_key(op, k, row, &key);
   if (rc < 0) return rc;
-  uint64_t h = sp_hash64(key.data, key.len);
-  *e = kt_get(&k->table, key.data, key.len, h);
-  if (*e) return 0;
-  if (!kt_put(&k->table, key.data, key.len, h, row->data, row->len)) return SPATE_ENOMEM;
-  return output_emit(&op->out, ts, row);
+  int kg = key_group_of(op, k, key.data, key.len);
+  if (!ks_key_group_range_contains(k->range, kg))
+    return op_fail(op, SPATE_ESTATE,
+                   "a key of key group %d reached this subtask, which owns [%d, %d] (is the key "
+                   "selector deterministic?)",
+                   kg, k->range.first, k->range.last);
+  if ((rc = ks_set_current_key(k->backend, key.data, key.len, kg)) < 0)
+    return state_failed(op, k, rc);
+  rc = writable ? ks_value_get_writable(k->state, acc) : ks_value_get(k->state, acc);
+  if (rc != 0) return rc < 0 ? state_failed(op, k, rc) : 1;
+  if ((rc = ks_value_update(k->state, row)) < 0) return state_failed(op, k, rc);
+  rc = output_emit(&op->out, ts, row);
+  return rc < 0 ? rc : 0;
 }
 
 static int reduce_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   keyed_op *k = op->impl;
-  kt_entry *e;
-  int rc = stored_row(op, k, ts, row, &e);
-  if (rc < 0 || !e) return rc;
-  spate_row acc = {kt_value(e), e->vlen, row->nfields};
+  spate_row acc;
+  int rc = stored_row(op, k, ts, row, false, &acc);
+  if (rc <= 0) return rc;
   spate_rb_begin(&op->rb);
   rc = ((spate_reduce_fn)op->udf)(&op->ctx, &acc, row, &op->rb);
   if (rc < 0) return op_udf_failed(op, rc, "reduce function");
@@ -102,9 +146,8 @@ static int reduce_process(op_t *op, int input, int64_t ts, const spate_row *row)
   if (spate_rb_finish(&op->rb, &out) < 0)
     return op_fail(op, SPATE_EUDF, "reduce function built an invalid row: %s",
                    spate_rb_error(&op->rb));
-  if (!(e = kt_set_value(&k->table, e, out.data, out.len))) return SPATE_ENOMEM;
-  spate_row stored = {kt_value(e), e->vlen, row->nfields};
-  return output_emit(&op->out, ts, &stored);
+  if ((rc = ks_value_update(k->state, &out)) < 0) return state_failed(op, k, rc);
+  return output_emit(&op->out, ts, &out); /* the bytes now stored */
 }
 
 /* <0, 0, >0 as a compares to b, for the aggregated field (both non-null). */
@@ -141,10 +184,11 @@ static void clear_null(uint8_t *row, int i) {
 
 static int agg_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   keyed_op *k = op->impl;
-  kt_entry *e;
-  int rc = stored_row(op, k, ts, row, &e);
-  if (rc < 0 || !e) return rc;
-  spate_row acc = {kt_value(e), e->vlen, row->nfields};
+  spate_row acc, out;
+  int rc = stored_row(op, k, ts, row, true, &acc);
+  if (rc <= 0) return rc;
+  const spate_row *stored = &acc; /* what the state holds afterwards */
+  uint8_t *acc_bytes = (uint8_t *)acc.data; /* writable (ks_value_get_writable) */
   int f = k->field;
   if (!spate_row_is_null(row, f)) {
     bool acc_null = spate_row_is_null(&acc, f);
@@ -159,103 +203,71 @@ static int agg_process(op_t *op, int input, int64_t ts, const spate_row *row) {
       } else {
         v = (uint64_t)(acc_null ? 0 : spate_row_bigint(&acc, f)) + (uint64_t)spate_row_bigint(row, f);
       }
-      write_slot(kt_value(e), k->nfields, f, v);
-      clear_null(kt_value(e), f);
+      write_slot(acc_bytes, k->nfields, f, v);
+      clear_null(acc_bytes, f);
     } else {
       int c = acc_null ? 0 : compare_field(k, row, &acc); /* row vs acc */
       bool better = acc_null || ((k->agg == AGG_MIN || k->agg == AGG_MIN_BY) ? c < 0 : c > 0);
       if (better && (k->agg == AGG_MIN_BY || k->agg == AGG_MAX_BY)) {
-        if (!(e = kt_set_value(&k->table, e, row->data, row->len))) return SPATE_ENOMEM;
+        if ((rc = ks_value_update(k->state, row)) < 0) return state_failed(op, k, rc);
+        stored = row;
       } else if (better && k->ftype != SPATE_STRING && k->ftype != SPATE_BYTES) {
-        write_slot(kt_value(e), k->nfields, f, (uint64_t)spate_row_bigint(row, f));
-        clear_null(kt_value(e), f);
+        write_slot(acc_bytes, k->nfields, f, (uint64_t)spate_row_bigint(row, f));
+        clear_null(acc_bytes, f);
       } else if (better) { /* variable-length field: rebuild the stored row */
         spate_rb_begin(&op->rb);
         for (int i = 0; i < k->nfields; i++) spate_rb_set_field(&op->rb, i, i == f ? row : &acc, i);
-        spate_row out;
         if (spate_rb_finish(&op->rb, &out) < 0)
           return op_fail(op, SPATE_EUDF, "aggregation: %s", spate_rb_error(&op->rb));
-        if (!(e = kt_set_value(&k->table, e, out.data, out.len))) return SPATE_ENOMEM;
+        if ((rc = ks_value_update(k->state, &out)) < 0) return state_failed(op, k, rc);
+        stored = &out;
       }
     }
   }
-  spate_row stored = {kt_value(e), e->vlen, row->nfields};
-  return output_emit(&op->out, ts, &stored);
+  return output_emit(&op->out, ts, stored);
 }
 
 /* ---- checkpoints ------------------------------------------------------------------------------ */
-static ks_key_group_range my_range(const op_t *op) {
-  return ks_key_group_range_for(op->node->max_parallelism, op->ctx.parallelism, op->ctx.subtask);
-}
-
-/* The key group of a key row, as result_partition.c computes it for the record. */
-static int key_group_of(const op_t *op, const uint8_t *key, uint32_t len) {
-  const spate_schema *ks = op->node->key.key_schema;
-  int fields[64];
-  int n = ks->nfields < 64 ? ks->nfields : 64;
-  for (int i = 0; i < n; i++) fields[i] = i;
-  spate_row row = {key, len, (uint32_t)ks->nfields};
-  return sp_key_group(row_fields_java_hash(&row, fields, n, ks), op->node->max_parallelism);
-}
-
-typedef struct kg_ref {
-  int kg;
-  kt_entry *e;
-} kg_ref;
-
-static int by_key_group(const void *a, const void *b) {
-  int x = ((const kg_ref *)a)->kg, y = ((const kg_ref *)b)->kg;
-  return (x > y) - (x < y);
-}
-
 static int keyed_snapshot(op_t *op, int64_t id, snap_writer *sw) {
   keyed_op *k = op->impl;
-  if (op->node->key.key_schema->nfields > 64)
-    return op_fail(op, SPATE_EINVAL, "checkpoint %lld: keys of more than 64 fields",
-                   (long long)id);
-  size_t n = (size_t)k->table.count;
-  if (n == 0) return 0;
-  kg_ref *refs = sp_malloc(n * sizeof *refs);
-  if (!refs) return op_fail(op, SPATE_ENOMEM, "checkpoint %lld: out of memory", (long long)id);
-  uint64_t pos = 0;
-  size_t m = 0;
-  for (kt_entry *e; m < n && (e = kt_next(&k->table, &pos));)
-    refs[m++] = (kg_ref){key_group_of(op, kt_key(e), e->klen), e};
-  qsort(refs, m, sizeof *refs, by_key_group);
-  int rc = 0;
-  for (size_t i = 0; rc == 0 && i < m;) {
-    size_t j = i;
-    while (j < m && refs[j].kg == refs[i].kg) j++;
-    sp_writer *out = snap_key_group(sw, refs[i].kg);
-    if (!out) {
-      ks_key_group_range r = my_range(op);
-      rc = op_fail(op, SPATE_ESTATE,
-                   "checkpoint %lld: a key of key group %d reached this subtask, which owns "
-                   "[%d, %d] (is the key selector deterministic?)",
-                   (long long)id, refs[i].kg, r.first, r.last);
-      break;
-    }
-    sp_put_u32(out, (uint32_t)(j - i));
-    for (; i < j; i++) {
-      sp_put_blob(out, kt_key(refs[i].e), refs[i].e->klen);
-      sp_put_blob(out, kt_value(refs[i].e), refs[i].e->vlen);
-    }
-    if (out->failed)
-      rc = op_fail(op, SPATE_ENOMEM, "checkpoint %lld: out of memory", (long long)id);
-  }
-  sp_free(refs);
-  return rc;
+  return keyed_snapshot_take(op, id, k->backend, NULL, 0, sw);
 }
 
-/* Reads the sections of this subtask's key groups into the (empty, just opened) table. Every
- * key and row is checked against the schemas, and each key against the group whose section
- * holds it. */
+/* Checks a restored record: the key is a row of the key schema in the group whose section
+ * holds it, without a namespace. */
+typedef struct key_check {
+  const op_t *op;
+  const keyed_op *k;
+  int kg;
+  char why[200];
+} key_check;
+
+static int check_key(void *arg, const ks_record *rec) {
+  key_check *c = arg;
+  const spate_schema *ks = c->op->node->key.key_schema;
+  char err[160];
+  if (row_validate(rec->key, rec->key_len, ks, false, err, sizeof err) < 0) {
+    snprintf(c->why, sizeof c->why, "a malformed key: %s", err);
+    return SPATE_ECORRUPT;
+  }
+  int kg = key_group_of(c->op, c->k, rec->key, rec->key_len);
+  if (kg != c->kg) {
+    snprintf(c->why, sizeof c->why, "holds a key of key group %d", kg);
+    return SPATE_ECORRUPT;
+  }
+  if (rec->ns_len) {
+    snprintf(c->why, sizeof c->why, "holds a key with a namespace");
+    return SPATE_ECORRUPT;
+  }
+  return 0;
+}
+
+/* Reads the sections of this subtask's key groups into the (empty, just opened) backend, which
+ * checks the stored rows against the input schema; every key is checked against the key schema
+ * and the group whose section holds it. */
 static int keyed_restore(op_t *op, const snap_restore *r) {
   keyed_op *k = op->impl;
-  const spate_schema *ks = op->node->key.key_schema;
-  ks_key_group_range range = my_range(op);
-  char err[160];
-  if (ks->nfields > 64) return op_fail(op, SPATE_EINVAL, "restore: keys of more than 64 fields");
+  ks_key_group_range range = k->range;
   if (r->max_parallelism != op->node->max_parallelism || r->range.first != range.first ||
       r->range.last != range.last)
     return op_fail(op, SPATE_ESTATE,
@@ -265,37 +277,21 @@ static int keyed_restore(op_t *op, const snap_restore *r) {
                    op->node->max_parallelism);
   for (int i = 0; i < r->nkg; i++) {
     const snap_kg_view *v = &r->kgs[i];
+    if (!ks_key_group_range_contains(range, v->kg))
+      return op_fail(op, SPATE_ECORRUPT, "restored key group %d is outside the range %d..%d",
+                     v->kg, range.first, range.last);
     sp_reader rd;
     sp_reader_init(&rd, v->data, v->len);
-    uint32_t count = sp_get_u32(&rd);
-    if (sp_reader_ok(&rd) && count > (rd.len - rd.pos) / 8)
-      sp_reader_fail(&rd, "key count exceeds the section");
-    for (uint32_t j = 0; sp_reader_ok(&rd) && j < count; j++) {
-      uint32_t klen, vlen;
-      size_t at = rd.pos;
-      const uint8_t *key = sp_get_blob(&rd, &klen);
-      const uint8_t *val = sp_get_blob(&rd, &vlen);
-      if (!sp_reader_ok(&rd)) break;
-      if (row_validate(key, klen, ks, false, err, sizeof err) < 0 ||
-          row_validate(val, vlen, op->in_schema, false, err, sizeof err) < 0)
-        return op_fail(op, SPATE_ECORRUPT, "restore: key group %d, entry at offset %zu: %s",
-                       v->kg, at, err);
-      int kg = key_group_of(op, key, klen);
-      if (kg != v->kg)
-        return op_fail(op, SPATE_ECORRUPT,
-                       "restore: the section of key group %d holds a key of key group %d "
-                       "(offset %zu)",
-                       v->kg, kg, at);
-      uint64_t h = sp_hash64(key, klen);
-      if (kt_get(&k->table, key, klen, h))
-        return op_fail(op, SPATE_ECORRUPT, "restore: key group %d holds a key twice (offset %zu)",
-                       v->kg, at);
-      if (!kt_put(&k->table, key, klen, h, val, vlen))
-        return op_fail(op, SPATE_ENOMEM, "restore: out of memory");
-    }
-    if (sp_reader_ok(&rd) && rd.pos != rd.len) sp_reader_fail(&rd, "unexpected bytes");
-    if (!sp_reader_ok(&rd))
-      return op_fail(op, SPATE_ECORRUPT, "restore: key group %d: %s", v->kg, rd.error);
+    int rc = ks_read_key_group(k->backend, v->kg, &rd);
+    if (rc < 0)
+      return op_fail(op, rc, "restore: key group %d: %s", v->kg, ks_error(k->backend));
+    if (rd.pos != rd.len)
+      return op_fail(op, SPATE_ECORRUPT, "restore: key group %d: %zu unexpected bytes", v->kg,
+                     rd.len - rd.pos);
+    key_check c = {.op = op, .k = k, .kg = v->kg};
+    if (ks_snapshot_key_group(k->backend, v->kg, check_key, &c) != 0)
+      return op_fail(op, SPATE_ECORRUPT, "restore: the section of key group %d %s", v->kg,
+                     c.why);
   }
   return 0;
 }

@@ -25,7 +25,8 @@ static int write_group(void *arg, int kg, sp_writer *out) {
   if (rc < 0) return rc;
   int i = kg - f->range.first;
   size_t from = i ? f->tend[i - 1] : 0;
-  sp_put_bytes(out, f->timers.data + from, f->tend[i] - from);
+  if (f->tend[i] > from) /* none without timer queues (keyed reduce): then data is NULL */
+    sp_put_bytes(out, f->timers.data + from, f->tend[i] - from);
   if (out->failed) return SPATE_ENOMEM;
   if (out->len - start == empty_size(f->ntq)) out->len = start; /* nothing: left out */
   return 0;

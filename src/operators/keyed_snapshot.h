@@ -1,8 +1,8 @@
 /*
  * keyed_snapshot.h: the snapshot of a keyed operator's backend and timer queues, shared by the
- * window and process operators. A key group's section is the keyed state (ks_write_key_group)
- * followed by each timer queue's timers (tq_write_key_group), in the order given; groups with
- * nothing in them are left out.
+ * window and process operators and by keyed reduce and aggregations (which have no timers). A
+ * key group's section is the keyed state (ks_write_key_group) followed by each timer queue's
+ * timers (tq_write_key_group), in the order given; groups with nothing in them are left out.
  *
  * The synchronous part copies the timers (small) and freezes the keyed state
  * (ks_snapshot_begin: copy-on-write, milliseconds for a gigabyte); the sections are written

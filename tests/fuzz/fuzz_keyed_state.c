@@ -1,7 +1,7 @@
 /*
  * fuzz_keyed_state.c: one key group's section of a keyed operator's snapshot, as the process,
  * window and join operators restore it from a checkpoint: the keyed state
- * (state/keyed_state.c, ks_read_key_group), then the event-time and the processing-time timers
+ * (state/ks_codec.c, ks_read_key_group), then the event-time and the processing-time timers
  * (state/timer_queue.c, tq_read_key_group). Input: byte 0 says which of the six states below
  * are registered before the restore (bit i for state i; the others are registered after it, so
  * their records wait as pending runs), then the section of key group 5 (max parallelism 128).
