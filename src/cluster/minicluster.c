@@ -75,6 +75,8 @@ void minicluster_stop(minicluster *mc) {
   sp_free(mc);
 }
 
+rpc_service *minicluster_rpc(minicluster *mc) { return mc->rpc; }
+
 /* A job event from the JobMaster, handed to the listener. */
 static void client_event(mc_client *c, sp_reader *r) {
   spate_job_event e = {.job_id = c->job_id};
