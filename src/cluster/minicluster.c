@@ -77,6 +77,25 @@ void minicluster_stop(minicluster *mc) {
 
 rpc_service *minicluster_rpc(minicluster *mc) { return mc->rpc; }
 
+/* Why a decoded event breaks what spate.h promises a listener (a known type, the strings that
+ * type has, no negative index), or NULL: listeners index by vertex and compare states. */
+static const char *event_problem(const spate_job_event *e) {
+  if (e->attempt < 0) return "negative attempt";
+  switch (e->type) {
+  case SPATE_EVENT_JOB_STATUS:
+    return e->state ? NULL : "job status without a state";
+  case SPATE_EVENT_TASK_STATE:
+    if (!e->state || !e->task) return "task state without a state or task";
+    return e->vertex >= 0 && e->subtask >= 0 ? NULL : "task state of a negative vertex or subtask";
+  case SPATE_EVENT_CHECKPOINT_COMPLETED:
+  case SPATE_EVENT_CHECKPOINT_TRIGGERED:
+    return e->path ? NULL : "checkpoint event without a path";
+  case SPATE_EVENT_CHECKPOINT_FAILED:
+    return e->message ? NULL : "failed checkpoint without a reason";
+  }
+  return "unknown event type";
+}
+
 /* A job event from the JobMaster, handed to the listener. */
 static void client_event(mc_client *c, sp_reader *r) {
   spate_job_event e = {.job_id = c->job_id};
@@ -88,15 +107,15 @@ static void client_event(mc_client *c, sp_reader *r) {
   e.checkpoint_id = sp_get_i64(r);
   e.savepoint = sp_get_u8(r) != 0;
   char *path = sp_get_str(r), *message = sp_get_str(r);
-  if (sp_reader_ok(r) && c->listener) {
-    e.state = state;
-    e.task = name;
-    e.path = path;
-    e.message = message;
+  e.state = state;
+  e.task = name;
+  e.path = path;
+  e.message = message;
+  const char *problem = sp_reader_ok(r) ? event_problem(&e) : r->error;
+  if (problem)
+    SP_WARN("client", "dropping malformed job event: %s", problem);
+  else if (c->listener)
     c->listener(c->listener_arg, &e);
-  } else if (!sp_reader_ok(r)) {
-    SP_WARN("client", "dropping malformed job event: %s", r->error);
-  }
   sp_free(state);
   sp_free(name);
   sp_free(path);
