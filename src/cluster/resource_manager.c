@@ -36,7 +36,16 @@ static void offer_error(resource_manager *rm, const char *reply, const char *msg
 static void request_slots(resource_manager *rm, sp_reader *r) {
   char *job = sp_get_str(r), *reply = sp_get_str(r);
   int32_t n = sp_get_i32(r);
-  if (!sp_reader_ok(r) || !job || !reply) goto done;
+  /* a job id is 32 characters (what a slot keeps of it to release it later), a count positive */
+  const char *bad = !sp_reader_ok(r)                        ? r->error
+                    : !job || !job[0] || strlen(job) > 32   ? "no valid job id"
+                    : !reply                                ? "no reply address"
+                    : n < 1                                 ? "slot count not positive"
+                                                            : NULL;
+  if (bad) {
+    SP_WARN("resourcemanager", "dropping a slot request: %s", bad);
+    goto done;
+  }
   int free_slots = 0, total = 0;
   for (int i = 0; i < rm->ntes; i++)
     for (int s = 0; s < rm->tes[i].slots; s++) {
