@@ -149,10 +149,17 @@ static void client_handle(void *self, uint32_t type, sp_reader *r) {
   if (!bytes || jr_decode(bytes, len, &res) < 0)
     res = jr_new(c->job_id, NULL, SPATE_JOB_FAILED, "malformed job result");
   pthread_mutex_lock(&c->mu);
-  c->result = res;
-  c->done = true;
-  pthread_cond_broadcast(&c->cond);
+  bool first = !c->done; /* a job has one result: later ones are not the submitter's */
+  if (first) {
+    c->result = res;
+    c->done = true;
+    pthread_cond_broadcast(&c->cond);
+  }
   pthread_mutex_unlock(&c->mu);
+  if (!first) {
+    SP_WARN("client", "%s: dropping a second job result", c->address);
+    spate_job_result_free(res);
+  }
 }
 
 int minicluster_submit(minicluster *mc, const void *bytes, size_t len, const char *job_id,
