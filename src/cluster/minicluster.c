@@ -142,12 +142,20 @@ static void client_handle(void *self, uint32_t type, sp_reader *r) {
     pthread_mutex_unlock(&c->mu);
     return;
   }
-  if (type != MSG_JOB_RESULT) return;
+  if (type != MSG_JOB_RESULT) {
+    SP_WARN("client", "%s: ignoring unexpected message %u", c->address, type);
+    return;
+  }
   uint32_t len;
   const void *bytes = sp_get_blob(r, &len);
   spate_job_result *res = NULL;
-  if (!bytes || jr_decode(bytes, len, &res) < 0)
-    res = jr_new(c->job_id, NULL, SPATE_JOB_FAILED, "malformed job result");
+  char err[SP_ERRMSG_MAX], msg[SP_ERRMSG_MAX + 32];
+  int rc = bytes ? jr_decode(bytes, len, &res, err, sizeof err) : SPATE_ECORRUPT;
+  if (rc < 0) { /* the job's end is all the client knows */
+    snprintf(msg, sizeof msg, "malformed job result: %s", bytes ? err : r->error);
+    SP_ERROR("client", "%s: %s", c->address, msg);
+    res = jr_new(c->job_id, NULL, SPATE_JOB_FAILED, msg);
+  }
   pthread_mutex_lock(&c->mu);
   bool first = !c->done; /* a job has one result: later ones are not the submitter's */
   if (first) {
