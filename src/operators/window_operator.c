@@ -69,6 +69,7 @@
 #include "base/clock.h"
 #include "base/hash.h"
 #include "operators/keyed_snapshot.h"
+#include "operators/merging_window_set.h"
 #include "operators/registry.h"
 #include "operators/window_elements.h"
 #include "state/keyed_state.h"
@@ -111,8 +112,8 @@ typedef struct win_op {
   ks_backend *backend;
   ks_state *contents; /* REDUCING or LIST per (key, window), or REDUCING per (key, pane) */
   ks_state *count;    /* count windows: VALUE (n) per key */
-  ks_state *sessions; /* session windows: VALUE (packed windows) per key */
-  spate_schema *count_schema, *sessions_schema;
+  merging_window_set sessions; /* session windows: the key's windows, merged as they come */
+  spate_schema *count_schema;
   timer_queue *event_timers, *proc_timers;
   int64_t proc_scheduled; /* the task timer set for processing-time timers (INT64_MAX: none) */
   /* the current key: the record's (key_rb) or the fired timer's */
@@ -124,8 +125,6 @@ typedef struct win_op {
   /* scratch, reused */
   win *wins;     /* windows assigned to one element: ceil(size / slide) of them */
   int max_wins;
-  win *set;      /* the session windows of the current key */
-  size_t nset, set_cap;
   uint8_t *buf;
   size_t buf_len, buf_cap;
   scratch_row *srows;
@@ -258,11 +257,6 @@ static int set_window(win_op *w, win x) {
   uint8_t ns[16];
   encode_window(x, ns);
   int rc = ks_set_namespace(w->backend, ns, 16);
-  return rc < 0 ? state_failed(w, rc, "window state") : 0;
-}
-
-static int set_default_namespace(win_op *w) {
-  int rc = ks_set_namespace(w->backend, NULL, 0);
   return rc < 0 ? state_failed(w, rc, "window state") : 0;
 }
 
@@ -513,146 +507,39 @@ static int move_contents(win_op *w, win from, win to) {
 }
 
 /* ---- the session windows of a key -------------------------------------------------------------- */
+/* The key's session set (merging_window_set.h) with the operator's errors. */
+static int sessions_failed(win_op *w, int rc) {
+  return op_fail(w->op, rc, "window state: %s", mws_error(&w->sessions));
+}
+
 static int load_sessions(win_op *w) {
-  w->nset = 0;
-  int rc = set_default_namespace(w);
-  if (rc < 0) return rc;
-  spate_row r;
-  if ((rc = ks_value_get(w->sessions, &r)) < 0) return state_failed(w, rc, "window state");
-  if (rc == 0) return 0;
-  spate_bytes b = spate_row_string(&r, 0);
-  size_t n = b.len / sizeof(win);
-  /* The set may come from a checkpoint: whole windows, each with start < end (max_ts and
-   * cleanup_time compute end - 1). */
-  if (b.len % sizeof(win) != 0)
-    return op_fail(w->op, SPATE_ECORRUPT,
-                   "window state: the session windows of key group %d are %u bytes, not whole "
-                   "windows of %zu bytes (corrupt checkpoint?)",
-                   w->key_group, b.len, sizeof(win));
-  if (n > w->set_cap) {
-    win *s = sp_realloc(w->set, n * sizeof *s);
-    if (!s) return op_fail(w->op, SPATE_ENOMEM, "out of memory");
-    w->set = s;
-    w->set_cap = n;
-  }
-  if (n > 0) memcpy(w->set, b.ptr, n * sizeof(win));
-  for (size_t i = 0; i < n; i++)
-    if (w->set[i].start >= w->set[i].end)
-      return op_fail(w->op, SPATE_ECORRUPT,
-                     "window state: session window %zu of key group %d is [%lld, %lld), which "
-                     "is empty (corrupt checkpoint?)",
-                     i, w->key_group, (long long)w->set[i].start, (long long)w->set[i].end);
-  w->nset = n;
-  return 0;
+  int rc = mws_load(&w->sessions, w->key_group);
+  return rc < 0 ? sessions_failed(w, rc) : 0;
 }
 
 static int store_sessions(win_op *w) {
-  int rc = set_default_namespace(w);
-  if (rc < 0) return rc;
-  if (w->nset == 0) {
-    rc = ks_clear(w->sessions);
-  } else {
-    spate_row r;
-    spate_rb_begin(&w->aux_rb);
-    spate_rb_set_bytes(&w->aux_rb, 0, w->set, w->nset * sizeof(win));
-    if (spate_rb_finish(&w->aux_rb, &r) < 0)
-      return op_fail(w->op, SPATE_ENOMEM, "session windows: %s", spate_rb_error(&w->aux_rb));
-    rc = ks_value_update(w->sessions, &r);
-  }
-  return rc < 0 ? state_failed(w, rc, "window state") : 0;
-}
-
-static int set_add(win_op *w, win x) {
-  if (w->nset == w->set_cap) {
-    size_t cap = w->set_cap ? w->set_cap * 2 : 8;
-    win *s = sp_realloc(w->set, cap * sizeof *s);
-    if (!s) return op_fail(w->op, SPATE_ENOMEM, "out of memory");
-    w->set = s;
-    w->set_cap = cap;
-  }
-  w->set[w->nset++] = x;
-  return 0;
-}
-
-static bool set_remove(win_op *w, win x) {
-  for (size_t i = 0; i < w->nset; i++)
-    if (w->set[i].start == x.start && w->set[i].end == x.end) {
-      w->set[i] = w->set[--w->nset];
-      return true;
-    }
-  return false;
-}
-
-static bool intersects(win a, win b) { return a.start <= b.end && a.end >= b.start; }
-
-/* Whether window x is in the key's session set (loaded); a timer of a window that is not was
- * left behind by a window merged away (MergingWindowSet.getStateWindow returns null). */
-static bool set_has(const win_op *w, win x) {
-  for (size_t i = 0; i < w->nset; i++)
-    if (w->set[i].start == x.start && w->set[i].end == x.end) return true;
-  return false;
+  int rc = mws_store(&w->sessions);
+  return rc < 0 ? sessions_failed(w, rc) : 0;
 }
 
 static int trig_merge(win_op *w, win cover, const win *merged, size_t n);
 static int trig_clear(win_op *w, win x);
 
-/* Adds window x to the key's session set (loaded), merging it with every window it
- * intersects; *actual receives the window the element belongs to. The windows of the set never
- * intersect each other, so only windows reachable from x merge. */
-static int add_session_ex(win_op *w, win x, win *actual, bool *unchanged);
-static int add_session(win_op *w, win x, win *actual) {
-  bool unchanged;
-  return add_session_ex(w, x, actual, &unchanged);
-}
-
-/* As add_session; *unchanged tells that x lay inside an existing window (no state changed). */
-static int add_session_ex(win_op *w, win x, win *actual, bool *unchanged) {
-  *unchanged = false;
-  win cover = x;
-  size_t nmerged = 0;
-  win merged1 = {0, 0};
-  bool changed = true;
-  /* Mark merged windows by moving them to the end of the set. */
-  size_t keep = w->nset;
-  while (changed) {
-    changed = false;
-    for (size_t i = 0; i < keep; i++) {
-      if (!intersects(w->set[i], cover)) continue;
-      win m = w->set[i];
-      if (m.start < cover.start) cover.start = m.start;
-      if (m.end > cover.end) cover.end = m.end;
-      w->set[i] = w->set[keep - 1];
-      w->set[keep - 1] = m;
-      keep--;
-      nmerged++;
-      merged1 = m;
-      changed = true;
-      i--; /* look at the window moved into slot i */
-    }
-  }
-  if (nmerged == 0) {
-    *actual = x;
-    return set_add(w, x);
-  }
-  if (nmerged == 1 && merged1.start == cover.start && merged1.end == cover.end) {
-    *actual = merged1; /* x lies inside an existing window: nothing changes */
-    *unchanged = true;
-    return 0;
-  }
-  /* A merge: the merged windows' timers go, the cover's trigger timer comes (onMerge), and
-   * their contents move to the cover. */
+/* The merge function of the session set (mws_merge_fn): the merged windows' timers go, the
+ * cover's trigger timer comes (onMerge), and their contents move to the cover. */
+static int merge_sessions(void *arg, win cover, const win *merged, size_t n) {
+  win_op *w = arg;
   if (window_late(w, cover))
     return op_fail(w->op, SPATE_EINVAL,
                    "merging session windows produced window [%lld, %lld) that is already late",
                    (long long)cover.start, (long long)cover.end);
   int rc = 0;
-  size_t total = w->nset;
   if (w->generic) {
     /* Flink's merge callback: the trigger's onMerge for the cover (reading the merged
      * windows' trigger state), then each merged window's Trigger.clear and cleanup timer */
-    rc = trig_merge(w, cover, w->set + keep, total - keep);
-    for (size_t i = keep; rc == 0 && i < total; i++) {
-      win m = w->set[i];
+    rc = trig_merge(w, cover, merged, n);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+      win m = merged[i];
       int64_t t = cleanup_time(w, m);
       rc = trig_clear(w, m);
       if (rc == 0 && t != INT64_MAX) rc = timer(w, t, m, true);
@@ -661,16 +548,21 @@ static int add_session_ex(win_op *w, win x, win *actual, bool *unchanged) {
   } else {
     int64_t now = w->event_time ? wm_of(w) : op_now(w->op);
     if (max_ts(cover) > now) rc = timer(w, max_ts(cover), cover, false);
-    for (size_t i = keep; rc == 0 && i < total; i++) {
-      win m = w->set[i];
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+      win m = merged[i];
       rc = delete_timers(w, m);
       if (rc == 0) rc = move_contents(w, m, cover);
     }
   }
-  if (rc < 0) return rc;
-  w->nset = keep;
-  *actual = cover;
-  return set_add(w, cover);
+  return rc;
+}
+
+/* Adds window x to the key's session set (loaded), merging it with every window it
+ * intersects; *actual receives the window the element belongs to, *how what happened
+ * (MWS_INSIDE: x lay inside an existing window, no state changed). */
+static int add_session(win_op *w, win x, win *actual, mws_outcome *how) {
+  int rc = mws_add(&w->sessions, x, merge_sessions, w, actual, how);
+  return rc < 0 && mws_error(&w->sessions)[0] ? sessions_failed(w, rc) : rc;
 }
 
 /* The session window [t, t + gap) of an element at time t (with the element's gap when the
@@ -1298,11 +1190,13 @@ static int trig_act(win_op *w, win x, int res) {
  * (then it never existed: MergingWindowSet.retireWindow). */
 static int generic_session_element(win_op *w, int64_t ts, const spate_row *row) {
   win x, actual;
+  mws_outcome how;
   int res, rc = session_window(w, w->event_time ? ts : op_now(w->op), row, &x);
-  if (rc < 0 || (rc = load_sessions(w)) < 0 || (rc = add_session(w, x, &actual)) < 0) return rc;
+  if (rc < 0 || (rc = load_sessions(w)) < 0 || (rc = add_session(w, x, &actual, &how)) < 0)
+    return rc;
   bool late = window_late(w, actual);
   if (late) {
-    set_remove(w, actual);
+    mws_remove(&w->sessions, actual);
   } else {
     w->op->ctx.ts = ts;
     rc = w->evk ? add_timestamped(w, actual, ts, row) : add_element(w, actual, row);
@@ -1348,13 +1242,13 @@ static int generic_timer(win_op *w, bool event, int64_t t, win x) {
   int res, rc;
   if (session) {
     if ((rc = load_sessions(w)) < 0) return rc;
-    if (!set_has(w, x)) return 0;
+    if (!mws_contains(&w->sessions, x)) return 0;
   }
   rc = trig_time(w, event, t, x, &res);
   if (rc == 0) rc = trig_act(w, x, res);
   if (rc < 0 || event != w->event_time || t != cleanup_time(w, x)) return rc;
   if ((rc = clear_contents(w, x)) < 0 || (rc = trig_clear(w, x)) < 0 || !session) return rc;
-  set_remove(w, x);
+  mws_remove(&w->sessions, x);
   return store_sessions(w);
 }
 
@@ -1372,11 +1266,11 @@ static int win_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   bool skipped = true;
   if (w->kind == SPATE_WINDOW_SESSION) {
     win x, actual;
-    bool unchanged;
+    mws_outcome how;
     if ((rc = session_window(w, t, row, &x)) < 0 || (rc = load_sessions(w)) < 0 ||
-        (rc = add_session_ex(w, x, &actual, &unchanged)) < 0)
+        (rc = add_session(w, x, &actual, &how)) < 0)
       return rc;
-    if (unchanged && !window_late(w, actual)) {
+    if (how == MWS_INSIDE && !window_late(w, actual)) {
       /* the common case of a dense session: the window, its timers and the key's session
        * set stay as they are; only a window the watermark has passed fires at once (late
        * firing within the allowed lateness) */
@@ -1386,7 +1280,7 @@ static int win_process(op_t *op, int input, int64_t ts, const spate_row *row) {
       return rc;
     }
     if (window_late(w, actual)) {
-      set_remove(w, actual); /* a new window that is late already: it never existed */
+      mws_remove(&w->sessions, actual); /* a new window that is late already: it never existed */
     } else {
       bool fire;
       skipped = false;
@@ -1453,14 +1347,14 @@ static int on_timer_in(win_op *w, bool event, const tq_timer_view *t) {
   bool session = w->kind == SPATE_WINDOW_SESSION;
   if (session) {
     if ((rc = load_sessions(w)) < 0) return rc;
-    if (!set_has(w, x)) return 0; /* a timer of a window merged away */
+    if (!mws_contains(&w->sessions, x)) return 0; /* a timer of a window merged away */
   }
   if (t->timestamp == max_ts(x) && (rc = emit_window(w, x)) < 0) return rc;
   if (t->timestamp != cleanup_time(w, x)) return 0;
   if ((rc = clear_contents(w, x)) < 0) return rc;
   if (t->timestamp != max_ts(x) && (rc = timer(w, max_ts(x), x, true)) < 0) return rc;
   if (session) {
-    set_remove(w, x);
+    mws_remove(&w->sessions, x);
     rc = store_sessions(w);
   }
   return rc;
@@ -1681,19 +1575,16 @@ static int win_open(op_t *op) {
     if (ks_register(w->backend, &t, &w->trig_last) < 0)
       return op_fail(op, SPATE_ESTATE, "window state: %s", ks_error(w->backend));
   }
-  const char *aux = w->kind == SPATE_WINDOW_COUNT     ? "n BIGINT NOT NULL"
-                    : w->kind == SPATE_WINDOW_SESSION ? "windows BYTES NOT NULL"
-                                                      : NULL;
-  if (aux) {
-    spate_schema **s = w->kind == SPATE_WINDOW_COUNT ? &w->count_schema : &w->sessions_schema;
-    if ((rc = new_schema(w, aux, s)) < 0) return rc;
-    if ((rc = rb_init(&w->aux_rb, *s)) < 0) return op_fail(op, rc, "out of memory");
-    ks_descriptor a = {.name = w->kind == SPATE_WINDOW_COUNT ? "window-count" : "window-sessions",
-                       .kind = KS_VALUE,
-                       .value_schema = *s};
-    if (ks_register(w->backend, &a, w->kind == SPATE_WINDOW_COUNT ? &w->count : &w->sessions) < 0)
+  if (w->kind == SPATE_WINDOW_COUNT) {
+    if ((rc = new_schema(w, "n BIGINT NOT NULL", &w->count_schema)) < 0) return rc;
+    if ((rc = rb_init(&w->aux_rb, w->count_schema)) < 0) return op_fail(op, rc, "out of memory");
+    ks_descriptor a = {.name = "window-count", .kind = KS_VALUE, .value_schema = w->count_schema};
+    if (ks_register(w->backend, &a, &w->count) < 0)
       return op_fail(op, SPATE_ESTATE, "window state: %s", ks_error(w->backend));
   }
+  if (w->kind == SPATE_WINDOW_SESSION && (rc = mws_open(&w->sessions, w->backend,
+                                                         "window-sessions")) < 0)
+    return sessions_failed(w, rc);
   return 0;
 }
 
@@ -1708,7 +1599,7 @@ static void win_close(op_t *op) {
   for (int i = 0; i < 2; i++)
     if (w->fold_rb[i].schema) rb_destroy(&w->fold_rb[i]);
   if (w->count_schema) spate_schema_free(w->count_schema);
-  if (w->sessions_schema) spate_schema_free(w->sessions_schema);
+  mws_close(&w->sessions);
   if (w->trig_rb.schema) rb_destroy(&w->trig_rb);
   if (w->ev_rb.schema) rb_destroy(&w->ev_rb);
   if (w->trig_schema) spate_schema_free(w->trig_schema);
@@ -1725,7 +1616,6 @@ static void win_close(op_t *op) {
   sp_free(w->tss);
   sp_free(w->late_tag);
   sp_free(w->wins);
-  sp_free(w->set);
   sp_free(w->buf);
   sp_free(w->srows);
   sp_free(w->rows);
