@@ -145,6 +145,7 @@ static void proc_close(op_t *op) {
   if (p->backend) ks_backend_free(p->backend);
   if (p->bstate) ks_backend_free(p->bstate);
   if (p->jkey) spate_rb_free(p->jkey);
+  mws_close(&p->sessions);
   if (p->event_timers) tq_free(p->event_timers);
   if (p->proc_timers) tq_free(p->proc_timers);
   if (p->key_rb.schema) rb_destroy(&p->key_rb);

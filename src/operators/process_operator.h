@@ -7,6 +7,7 @@
  */
 #ifndef SPATE_OPERATORS_PROCESS_OPERATOR_H
 #define SPATE_OPERATORS_PROCESS_OPERATOR_H
+#include "operators/merging_window_set.h"
 #include "runtime/operator.h"
 #include "state/keyed_state.h"
 #include "state/timer_queue.h"
@@ -49,7 +50,7 @@ typedef struct proc_op {
   /* window join (window_join.c): both sides in list states under the window as namespace */
   bool window_join;
   bool wsession;            /* session windows: wsize is the gap; sessions per key in `sessions` */
-  spate_state *sessions;
+  merging_window_set sessions;
   spate_cogroup_fn cogroup; /* window coGroup instead of join */
   int64_t wsize, wslide, woffset;
   const uint8_t *timer_ns; /* namespace of the timer being fired */

@@ -23,17 +23,8 @@ int window_join_setup(proc_op *p) {
     if (!(p->buf[side] = spate_ctx_state(&op->ctx, &d)))
       return op_fail(op, SPATE_ESTATE, "window join: %s", op->ctx.error);
   }
-  if (!p->wsession) return 0;
-  spate_schema *ws = NULL; /* the key's open sessions: (start, end) rows */
-  char err2[64];
-  if (spate_schema_parse("start BIGINT NOT NULL, end BIGINT NOT NULL", &ws, err2, sizeof err2) < 0)
-    return op_fail(op, SPATE_ENOMEM, "window join: %s", err2);
-  spate_state_desc d = {.name = "window-join-sessions", .kind = SPATE_STATE_LIST, .schema = ws};
-  p->sessions = spate_ctx_state(&op->ctx, &d);
-  p->jkey = spate_rb_new(ws);
-  spate_schema_free(ws);
-  if (!p->sessions || !p->jkey)
-    return op_fail(op, SPATE_ESTATE, "window join: %s", op->ctx.has_error ? op->ctx.error : "out of memory");
+  if (p->wsession && mws_open(&p->sessions, p->backend, "window-join-sessions") < 0)
+    return op_fail(op, SPATE_ESTATE, "window join: %s", mws_error(&p->sessions));
   return 0;
 }
 
@@ -46,46 +37,13 @@ static void encode_ns(uint8_t ns[16], int64_t start, int64_t end) {
   }
 }
 
-/* ---- session windows for joins: the key's open sessions are a list of (start, end) rows;
- * an element's window [ts, ts + gap) absorbs every session it intersects (Flink's
- * TimeWindow.intersects), whose buffered elements and timers move to the merged window. */
-typedef struct win_span {
-  int64_t start, end;
-} win_span;
-
-static int load_sessions(proc_op *p, win_span **out, int *n) {
-  *out = NULL;
-  *n = 0;
-  spate_state_iter it;
-  spate_row r;
-  int rc = ks_set_namespace(p->backend, NULL, 0);
-  if (rc >= 0) rc = spate_list_iter(p->sessions, &it);
-  while (rc >= 0 && spate_list_next(&it, &r)) {
-    win_span *g = sp_realloc(*out, sizeof *g * (size_t)(*n + 1));
-    if (!g) return SPATE_ENOMEM;
-    *out = g;
-    g[*n] = (win_span){spate_row_bigint(&r, 0), spate_row_bigint(&r, 1)};
-    (*n)++;
-  }
-  return rc;
-}
-
-static int store_sessions(proc_op *p, const win_span *w, int n) {
-  int rc = ks_set_namespace(p->backend, NULL, 0);
-  if (rc >= 0) rc = spate_state_clear(p->sessions);
-  for (int i = 0; rc >= 0 && i < n; i++) {
-    spate_rb_begin(p->jkey);
-    spate_rb_set_bigint(p->jkey, 0, w[i].start);
-    spate_rb_set_bigint(p->jkey, 1, w[i].end);
-    spate_row r;
-    rc = spate_rb_finish(p->jkey, &r);
-    if (rc >= 0) rc = spate_list_add(p->sessions, &r);
-  }
-  return rc;
-}
+/* ---- session windows for joins: the key's open sessions are a merging window set
+ * (merging_window_set.h, as the window operator's): an element's window [ts, ts + gap) absorbs
+ * every session it intersects (Flink's TimeWindow.intersects), whose buffered elements and
+ * timers move to the merged window. */
 
 /* Moves one side's buffered elements from window `from` to window `to`. */
-static int move_side(proc_op *p, int side, win_span from, win_span to) {
+static int move_side(proc_op *p, int side, spate_time_window from, spate_time_window to) {
   uint8_t ns[16];
   encode_ns(ns, from.start, from.end);
   int rc = ks_set_namespace(p->backend, ns, sizeof ns);
@@ -112,70 +70,62 @@ static int move_side(proc_op *p, int side, win_span from, win_span to) {
   return rc;
 }
 
+/* The merge function of the key's sessions (mws_merge_fn): a merged window that is late already
+ * is refused (the element is dropped, as Flink drops it); otherwise each session it absorbs
+ * moves its buffered elements into it and loses its timer. */
+static int merge_sessions(void *arg, spate_time_window m, const spate_time_window *merged,
+                          size_t n) {
+  proc_op *p = arg;
+  if (m.end - 1 <= p->op->ctx.watermark) return 1; /* Flink: the merged window is late: drop */
+  int rc = 0;
+  for (size_t i = 0; rc >= 0 && i < n; i++) {
+    if (merged[i].start == m.start && merged[i].end == m.end) continue; /* already the merged one */
+    for (int sd = 0; rc >= 0 && sd < 2; sd++) rc = move_side(p, sd, merged[i], m);
+    uint8_t ns[16];
+    encode_ns(ns, merged[i].start, merged[i].end);
+    if (rc >= 0)
+      rc = tq_delete(p->event_timers, p->key_group, merged[i].end - 1, p->key.data, p->key.len,
+                     ns, sizeof ns);
+  }
+  return rc < 0 ? rc : 0;
+}
+
+static int sessions_failed(spate_ctx *ctx, proc_op *p) {
+  return spate_ctx_fail(ctx, "window join: %s", mws_error(&p->sessions));
+}
+
 static int wj_session_element(spate_ctx *ctx, proc_op *p, int side, const spate_row *in,
                               int64_t ts) {
-  win_span m = {ts, sat_add(ts, p->wsize)};
-  win_span *open;
-  int n, rc = load_sessions(p, &open, &n);
-  bool grew = true;
-  while (rc >= 0 && grew) { /* absorb every session the growing window intersects */
-    grew = false;
-    for (int i = 0; i < n; i++)
-      if (open[i].start <= m.end && open[i].end >= m.start &&
-          (open[i].start < m.start || open[i].end > m.end)) {
-        if (open[i].start < m.start) m.start = open[i].start;
-        if (open[i].end > m.end) m.end = open[i].end;
-        grew = true;
-      }
-  }
-  if (rc >= 0 && m.end - 1 <= ctx->watermark) { /* Flink: the merged window is late: drop */
-    sp_free(open);
+  /* the set holds non-empty windows only; Spate's windows end at INT64_MAX at the latest */
+  if (ts == INT64_MAX)
+    return spate_ctx_fail(ctx, "window join: the record's timestamp is %lld, the largest there "
+                          "is: no session window [ts, ts + gap) fits after it", (long long)ts);
+  spate_time_window x = {ts, sat_add(ts, p->wsize)}, m;
+  mws_outcome how;
+  int rc = mws_load(&p->sessions, p->key_group);
+  if (rc < 0) return sessions_failed(ctx, p);
+  rc = mws_add(&p->sessions, x, merge_sessions, p, &m, &how);
+  if (rc < 0) return mws_error(&p->sessions)[0] ? sessions_failed(ctx, p) : rc;
+  if (rc > 0 || m.end - 1 <= ctx->watermark) { /* Flink: the (merged) window is late: drop */
+    if (rc == 0 && how == MWS_ADDED) mws_remove(&p->sessions, m); /* it never existed */
     return ks_set_namespace(p->backend, NULL, 0);
   }
-  int kept = 0;
-  for (int i = 0; rc >= 0 && i < n; i++) {
-    bool absorbed = open[i].start <= m.end && open[i].end >= m.start;
-    if (!absorbed) {
-      open[kept++] = open[i];
-      continue;
-    }
-    if (open[i].start == m.start && open[i].end == m.end) continue; /* already the merged one */
-    for (int sd = 0; rc >= 0 && sd < 2; sd++) rc = move_side(p, sd, open[i], m);
-    uint8_t ns[16];
-    encode_ns(ns, open[i].start, open[i].end);
-    if (rc >= 0)
-      rc = tq_delete(p->event_timers, p->key_group, open[i].end - 1, p->key.data, p->key.len, ns,
-                     sizeof ns);
-  }
-  if (rc >= 0) {
-    win_span *g = sp_realloc(open, sizeof *g * (size_t)(kept + 1));
-    if (!g) rc = SPATE_ENOMEM;
-    else {
-      open = g;
-      open[kept++] = m;
-      rc = store_sessions(p, open, kept);
-    }
-  }
+  if ((rc = mws_store(&p->sessions)) < 0) return sessions_failed(ctx, p);
   uint8_t ns[16];
   encode_ns(ns, m.start, m.end);
-  if (rc >= 0) rc = ks_set_namespace(p->backend, ns, sizeof ns);
+  rc = ks_set_namespace(p->backend, ns, sizeof ns);
   if (rc >= 0) rc = spate_list_add(p->buf[side], in);
   if (rc >= 0)
     rc = tq_register(p->event_timers, p->key_group, m.end - 1, p->key.data, p->key.len, ns, sizeof ns);
-  sp_free(open);
   int r2 = ks_set_namespace(p->backend, NULL, 0);
   return rc < 0 ? rc : r2;
 }
 
 /* After a session fires: it leaves the key's open sessions. */
-static int forget_session(proc_op *p, win_span w) {
-  win_span *open;
-  int n, rc = load_sessions(p, &open, &n), kept = 0;
-  for (int i = 0; rc >= 0 && i < n; i++)
-    if (open[i].start != w.start || open[i].end != w.end) open[kept++] = open[i];
-  if (rc >= 0) rc = store_sessions(p, open, kept);
-  sp_free(open);
-  return rc;
+static int forget_session(spate_ctx *ctx, proc_op *p, spate_time_window w) {
+  if (mws_load(&p->sessions, p->key_group) < 0) return sessions_failed(ctx, p);
+  mws_remove(&p->sessions, w);
+  return mws_store(&p->sessions) < 0 ? sessions_failed(ctx, p) : 0;
 }
 
 static int wj_element(spate_ctx *ctx, int side, const spate_row *in) {
@@ -222,7 +172,7 @@ int window_join_fire(spate_ctx *ctx, int64_t ts, spate_time_domain d, spate_coll
     w.start |= (int64_t)((uint64_t)p->timer_ns[i] << (8 * i));
     w.end |= (int64_t)((uint64_t)p->timer_ns[8 + i] << (8 * i));
   }
-  int rc = p->wsession ? forget_session(p, (win_span){w.start, w.end}) : 0;
+  int rc = p->wsession ? forget_session(ctx, p, w) : 0;
   if (rc >= 0) rc = ks_set_namespace(p->backend, p->timer_ns, 16);
   if (rc >= 0 && p->cogroup) { /* both sides at once, either may be empty */
     spate_window_elements le = {0}, re = {0};
