@@ -1,8 +1,10 @@
 /*
- * window_join.c: Flink's window join over tumbling or sliding event-time windows: each element goes
- * into the list state of its side under every window it belongs to (the window [start, end) encoded
- * as 16 bytes is the namespace), with an event-time timer at end - 1 under the same namespace. When
- * that timer fires, every (left, right) pair of the window is joined, then both lists go.
+ * window_join.c: Flink's window join and window coGroup. Over tumbling or sliding event-time
+ * windows each element goes into the list state of its side under every window it belongs to (the
+ * window [start, end) encoded as 16 bytes is the namespace), with an event-time timer at end - 1
+ * under the same namespace. When that timer fires, every (left, right) pair of the window is joined
+ * (or coGroup gets both lists at once), then both lists go. Session windows merge per key as the
+ * window operator's do (see "session windows" below).
  *
  * It runs as a keyed co-process function of the process operator (process_operator.h) and
  * keeps both sides in that operator's keyed state through the public state API.
