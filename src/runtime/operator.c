@@ -1,6 +1,6 @@
 /*
- * operator.c: operator creation (UDF resolution), lifecycle, error formatting, and the UDF
- * context and collector functions of the public API.
+ * operator.c: operator creation (UDF resolution), lifecycle, error formatting, side outputs, and
+ * the collector functions of the public API (the UDF context's are in udf_context.c).
  */
 #include "runtime/operator.h"
 
@@ -194,15 +194,6 @@ int op_udf_failed(op_t *op, int rc, const char *what) {
   return op_fail(op, rc, "%s returned %d (%s)", what, rc, spate_strerror(rc));
 }
 
-int op_udf_error(spate_ctx *ctx, int rc, char *err, size_t err_len, const char *what) {
-  if (ctx && ctx->has_error)
-    return sp_err(err, err_len, SPATE_EUDF, "'%s' (subtask %d/%d): %s: %s", ctx->name,
-                  ctx->subtask + 1, ctx->parallelism, what, ctx->error);
-  return sp_err(err, err_len, rc, "%s returned %d (%s)", what, rc, spate_strerror(rc));
-}
-
-bool op_ctx_has_error(const spate_ctx *ctx) { return ctx->has_error; }
-
 int op_emit_built(op_t *op, int64_t ts, const char *what) {
   spate_row row;
   if (spate_rb_finish(&op->rb, &row) < 0)
@@ -210,27 +201,7 @@ int op_emit_built(op_t *op, int64_t ts, const char *what) {
   return output_emit(&op->out, ts, &row);
 }
 
-/* ---- public UDF context ------------------------------------------------------------------- */
-int spate_ctx_subtask(const spate_ctx *ctx) { return ctx->subtask; }
-int spate_ctx_parallelism(const spate_ctx *ctx) { return ctx->parallelism; }
-const char *spate_ctx_operator_name(const spate_ctx *ctx) { return ctx->name; }
-const void *spate_ctx_arg(const spate_ctx *ctx, size_t *len) {
-  if (len) *len = ctx->arg_len;
-  return ctx->arg;
-}
-void *spate_ctx_user(const spate_ctx *ctx) { return ctx->user; }
-int64_t spate_ctx_timestamp(const spate_ctx *ctx) { return ctx->ts; }
-int64_t spate_ctx_current_watermark(const spate_ctx *ctx) { return ctx->watermark; }
-
-int spate_ctx_fail(spate_ctx *ctx, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(ctx->error, sizeof ctx->error, fmt, ap);
-  va_end(ap);
-  ctx->has_error = true;
-  return SPATE_EUDF;
-}
-
+/* ---- collector (the UDF context is in udf_context.c) --------------------------------------- */
 spate_row_builder *spate_collect_begin(spate_collector *out) {
   spate_rb_begin(out->rb);
   return out->rb;
