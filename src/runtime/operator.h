@@ -26,7 +26,7 @@
 #include "base/clock.h"
 #include "graph/stream_graph.h"
 #include "runtime/crash_report.h"
-#include "runtime/result_partition.h"
+#include "runtime/record_writer.h"
 #include "runtime/udf_context.h"
 #include "state/snapshot.h"
 #include "types/row.h"

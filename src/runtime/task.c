@@ -117,15 +117,6 @@ static int node_pos(const task *t, int node) {
   return -1;
 }
 
-/* 0..n-1 for hashing all fields of a selector's key row (key schemas are small). */
-static const int *identity_fields(int n) {
-  static const int ids[64] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
-                              16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
-                              32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
-                              48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
-  return n <= 64 ? ids : NULL;
-}
-
 static void *dlsym_or_null(void *dl, const char *sym) { return dl && sym ? dlsym(dl, sym) : NULL; }
 
 /* Buffers of a partition's pool; the settings are bounded when the job starts (execute.c). */
@@ -267,45 +258,30 @@ static int setup(task *t) {
   for (int k = 0; rc == 0 && k < v->noutputs; k++) {
     const jg_edge *e = &jg->edges[v->outputs[k]];
     const jg_vertex *tv = &jg->vertices[e->target_vertex];
-    record_writer *w = &t->writers[k];
     int nsub = rp_consumers_of(e->part, v->parallelism, tv->parallelism, t->subtask, peers);
-    w->part = e->part;
-    w->nsub = nsub;
-    w->consumer_parallelism = tv->parallelism;
-    w->max_parallelism = tv->max_parallelism;
-    w->flush_always = t->cfg.buffer_timeout_ms == 0;
-    w->rr = t->subtask % (nsub > 0 ? nsub : 1);
-    w->rng = 0x9E3779B97F4A7C15ull ^ (uint64_t)(t->subtask + 1) * 0xBF58476D1CE4E5B9ull;
-    w->cancel = &t->cancel;
-    w->backpressure_ns = &t->backpressure_ns;
-    w->err = t->error;
-    w->err_len = sizeof t->error;
-    w->cur = sp_calloc((size_t)nsub, sizeof *w->cur);
-    if (!w->cur) {
-      rc = SPATE_ENOMEM;
-      break;
-    }
-    t->nwriters = k + 1;
     const sg_node *target = &jg->nodes[e->target_node];
     const sg_edge *se = &target->inputs[e->target_input];
     const op_t *src = t->ops[node_pos(t, e->source_node)];
-    w->schema = sg_edge_schema(jg->nodes, se);
-    w->ctx = (spate_ctx *)&src->ctx;
+    rw_config c = {.partitioner = {.part = e->part,
+                                   .nsub = nsub,
+                                   .consumer_parallelism = tv->parallelism,
+                                   .max_parallelism = tv->max_parallelism,
+                                   .subtask = t->subtask,
+                                   .schema = sg_edge_schema(jg->nodes, se)},
+                   .flush_always = t->cfg.buffer_timeout_ms == 0,
+                   .cancel = &t->cancel,
+                   .backpressure_ns = &t->backpressure_ns,
+                   .ctx = (spate_ctx *)&src->ctx,
+                   .err = t->error,
+                   .err_len = sizeof t->error};
+    partitioner_config *pc = &c.partitioner;
     if (se->part == PART_HASH || se->part == PART_CUSTOM) {
-      w->nkey = se->key.nfields;
-      w->key_fields = se->key.fields;
-      if (se->key.selector || se->part == PART_CUSTOM) {
-        w->key_rb = spate_rb_new(se->key.key_schema);
-        if (!w->key_rb) {
-          rc = SPATE_ENOMEM;
-          break;
-        }
-      }
+      pc->nkey = se->key.nfields;
+      pc->key_fields = se->key.fields;
+      pc->key_schema = se->key.key_schema;
       if (se->key.selector) {
-        w->key_fn = (spate_key_fn)dlsym_or_null(t->dl, se->key.selector);
-        w->key_schema = se->key.key_schema;
-        w->key_all_fields = identity_fields(se->key.key_schema->nfields);
-        if (!w->key_fn) {
+        pc->key_fn = (spate_key_fn)dlsym_or_null(t->dl, se->key.selector);
+        if (!pc->key_fn) {
           rc = sp_err(t->error, sizeof t->error, SPATE_ENOENT,
                       "%s: key selector '%s' not found in %s", t->name, se->key.selector,
                       jg->artifact ? jg->artifact : "the program");
@@ -313,8 +289,8 @@ static int setup(task *t) {
         }
       }
       if (se->part == PART_CUSTOM) {
-        w->custom_fn = (spate_partition_fn)dlsym_or_null(t->dl, se->partition_fn);
-        if (!w->custom_fn) {
+        pc->custom_fn = (spate_partition_fn)dlsym_or_null(t->dl, se->partition_fn);
+        if (!pc->custom_fn) {
           rc = sp_err(t->error, sizeof t->error, SPATE_ENOENT, "%s: partitioner '%s' not found in %s",
                       t->name, se->partition_fn ? se->partition_fn : "(none)",
                       jg->artifact ? jg->artifact : "the program");
@@ -322,8 +298,15 @@ static int setup(task *t) {
         }
       }
     }
+    result_partition *rp;
     rc = shuffle_env_partition(t->shuffle, t->shuffle_key, e->id, t->subtask, nsub,
-                               pool_size(&t->cfg, nsub), t->cfg.buffer_size, &w->rp);
+                               pool_size(&t->cfg, nsub), t->cfg.buffer_size, &rp);
+    if (rc < 0) break;
+    if ((rc = rw_init(&t->writers[k], rp, &c)) < 0) {
+      rp_unref(rp);
+      break;
+    }
+    t->nwriters = k + 1;
   }
   /* input gates for edges entering the vertex */
   for (int k = 0; rc == 0 && k < v->ninputs; k++) {
@@ -1220,12 +1203,7 @@ int task_post(task *t, void (*fn)(void *task, void *arg, bool run), void *arg) {
 void task_join_free(task *t) {
   if (!t) return;
   pthread_join(t->thread, NULL);
-  for (int k = 0; k < t->nwriters; k++) {
-    record_writer *w = &t->writers[k];
-    if (w->rp) rp_unref(w->rp);
-    if (w->key_rb) spate_rb_free(w->key_rb);
-    sp_free(w->cur);
-  }
+  for (int k = 0; k < t->nwriters; k++) rw_destroy(&t->writers[k]);
   for (int g = 0; g < t->ngates; g++) sp_free(t->gates[g].ch);
   for (int i = 0; i < t->nops; i++) op_free(t->ops[i]);
   sp_free(t->ops);
