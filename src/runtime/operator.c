@@ -105,7 +105,7 @@ int op_forward_status(op_t *op, bool idle) {
 int op_watermark(op_t *op, int input, int64_t wm) {
   op->ctx.watermark = wm;
   if (!op->vt->watermark) return op_forward_watermark(op, wm);
-  const op_t *outer = crash_enter(op);
+  const spate_ctx *outer = crash_enter(&op->ctx);
   int rc = op->vt->watermark(op, input, wm);
   crash_leave(outer);
   return rc;
@@ -113,7 +113,7 @@ int op_watermark(op_t *op, int input, int64_t wm) {
 
 int op_status(op_t *op, bool idle) {
   if (!op->vt->status) return op_forward_status(op, idle);
-  const op_t *outer = crash_enter(op);
+  const spate_ctx *outer = crash_enter(&op->ctx);
   int rc = op->vt->status(op, idle);
   crash_leave(outer);
   return rc;
@@ -124,7 +124,7 @@ int op_status(op_t *op, bool idle) {
 static int open_in(op_t *op);
 
 int op_open(op_t *op) {
-  const op_t *outer = crash_enter(op);
+  const spate_ctx *outer = crash_enter(&op->ctx);
   int rc = open_in(op);
   crash_leave(outer);
   return rc;
@@ -148,7 +148,7 @@ static int open_in(op_t *op) {
 void op_close(op_t *op) {
   if (!op || op->closed) return;
   op->closed = true;
-  const op_t *outer = crash_enter(op);
+  const spate_ctx *outer = crash_enter(&op->ctx);
   if (op->user_opened && op->close_fn) op->close_fn(&op->ctx, op->ctx.user);
   op->user_opened = false;
   if (op->vt->close) op->vt->close(op);

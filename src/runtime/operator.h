@@ -136,7 +136,7 @@ struct op_t {
 static inline int op_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   op->records_in++;
   op->ctx.ts = ts;
-  const op_t *outer = crash_enter(op);
+  const spate_ctx *outer = crash_enter(&op->ctx);
   int rc = op->vt->process(op, input, ts, row);
   crash_leave(outer);
   return rc;
@@ -144,7 +144,7 @@ static inline int op_process(op_t *op, int input, int64_t ts, const spate_row *r
 
 /* Polls a source (vt->poll) for up to budget records. */
 static inline int op_poll(op_t *op, int budget) {
-  const op_t *outer = crash_enter(op);
+  const spate_ctx *outer = crash_enter(&op->ctx);
   int rc = op->vt->poll(op, budget);
   crash_leave(outer);
   return rc;
@@ -153,7 +153,7 @@ static inline int op_poll(op_t *op, int budget) {
 /* Ends the operator's input (vt->end_input, if it has one). */
 static inline int op_end_input(op_t *op) {
   if (!op->vt->end_input) return 0;
-  const op_t *outer = crash_enter(op);
+  const spate_ctx *outer = crash_enter(&op->ctx);
   int rc = op->vt->end_input(op);
   crash_leave(outer);
   return rc;
@@ -161,7 +161,7 @@ static inline int op_end_input(op_t *op) {
 
 /* Runs a processing-time callback of the operator (see op_schedule). */
 static inline int op_fire_timer(op_t *op, op_timer_fn fn, int64_t now_ms) {
-  const op_t *outer = crash_enter(op);
+  const spate_ctx *outer = crash_enter(&op->ctx);
   int rc = fn(op, now_ms);
   crash_leave(outer);
   return rc;
