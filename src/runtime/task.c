@@ -13,6 +13,7 @@
 #include "runtime/operator.h"
 #include "runtime/input_gate.h"
 #include "runtime/mailbox.h"
+#include "runtime/timer_service.h"
 #include "runtime/watermark_valve.h"
 #include "state/keyed_state.h"
 #include "types/row.h"
@@ -46,12 +47,7 @@ struct task {
   input_gate *gates;       /* one per vertex input edge */
   int ngates;
   watermark_valve valve;   /* combines the input channels' watermarks and statuses */
-  struct ptimer {          /* processing-time timers: a binary min-heap on due */
-    int64_t due;
-    op_t *op;
-    op_timer_fn fn;
-  } *timers;
-  int ntimers, timers_cap;
+  timer_service timers;    /* processing-time timers */
   uint64_t backpressure_ns;
   int64_t last_flush_ns;
   sp_writer collected;     /* collect sinks' results, filled at the end */
@@ -125,69 +121,10 @@ static uint32_t pool_size(const task_config *c, int nsub) {
                     (uint64_t)c->floating_buffers + 1);
 }
 
-/* ---- processing-time timers ------------------------------------------------------------------ */
+/* op_schedule of the task's operators. */
 static int schedule(void *owner, op_t *op, int64_t due_ms, op_timer_fn fn) {
   task *t = owner;
-  if (t->ntimers == t->timers_cap) {
-    int cap = t->timers_cap ? t->timers_cap * 2 : 8;
-    struct ptimer *n = sp_realloc(t->timers, sizeof *n * (size_t)cap);
-    if (!n) return SPATE_ENOMEM;
-    t->timers = n;
-    t->timers_cap = cap;
-  }
-  int i = t->ntimers++;
-  while (i > 0 && t->timers[(i - 1) / 2].due > due_ms) { /* sift up */
-    t->timers[i] = t->timers[(i - 1) / 2];
-    i = (i - 1) / 2;
-  }
-  t->timers[i] = (struct ptimer){due_ms, op, fn};
-  return 0;
-}
-
-static struct ptimer pop_timer(task *t) {
-  struct ptimer top = t->timers[0], last = t->timers[--t->ntimers];
-  int i = 0;
-  for (;;) { /* sift down */
-    int c = 2 * i + 1;
-    if (c >= t->ntimers) break;
-    if (c + 1 < t->ntimers && t->timers[c + 1].due < t->timers[c].due) c++;
-    if (t->timers[c].due >= last.due) break;
-    t->timers[i] = t->timers[c];
-    i = c;
-  }
-  if (t->ntimers) t->timers[i] = last;
-  return top;
-}
-
-/* The processing time timers are due up to. On the system clock a timer for T fires once T has
- * passed (at T + 1 ms), as Flink's SystemProcessingTimeService does, so that a record arriving
- * during millisecond T still finds a window ending at T + 1 open; on a manual clock it fires
- * when the clock reaches T, as Flink's TestProcessingTimeService does. */
-static int64_t timer_time(const task *t) {
-  int64_t now = sp_clock_now(t->clock);
-  return t->clock->manual ? now : now - 1;
-}
-
-/* Runs the timers that are due; a timer may schedule new ones (they wait for the next round).
- * Returns how many ran, or a negative code. */
-static int fire_timers(task *t) {
-  if (!t->ntimers) return 0;
-  int64_t now = timer_time(t);
-  int n = t->ntimers, fired = 0;
-  while (n-- > 0 && t->ntimers && t->timers[0].due <= now) {
-    struct ptimer pt = pop_timer(t);
-    int rc = op_fire_timer(pt.op, pt.fn, now);
-    if (rc < 0) return rc;
-    fired++;
-  }
-  return fired;
-}
-
-/* Clock nanoseconds until the next timer (-1: none). */
-static int64_t timer_left_ns(task *t) {
-  if (!t->ntimers) return -1;
-  int64_t ms = t->timers[0].due - timer_time(t);
-  return ms <= 0 ? 0 : ms * 1000000LL;
+  return timer_service_schedule(&t->timers, op, due_ms, fn);
 }
 
 /* The output of op that an edge with this side tag (NULL: main) reads from. */
@@ -578,7 +515,7 @@ static int ck_abort(task *t, int64_t id, bool forward) {
  * triggered at processing time T holds (and its barrier follows) everything they emit: with a
  * manual clock, a completed checkpoint fences every timer due when it was triggered. */
 static int ck_snapshot(task *t) {
-  int rc0 = fire_timers(t);
+  int rc0 = timer_service_fire(&t->timers);
   if (rc0 < 0) return rc0;
   int64_t start = sp_mono_ns();
   const el_barrier *b = ck_barrier(t);
@@ -894,7 +831,7 @@ static int park(task *t, uint32_t token) {
       int rc = t->ops[i]->vt->flush(t->ops[i]);
       if (rc < 0) return rc;
     }
-  int64_t left = timer_left_ns(t); /* clock ns; -1: no deadline */
+  int64_t left = timer_service_left_ns(&t->timers); /* clock ns; -1: no deadline */
   int64_t align_ms = ck_timeout_wait_ms(t);
   if (align_ms >= 0 && (left < 0 || align_ms * 1000000LL < left)) left = align_ms * 1000000LL;
   if (t->cfg.buffer_timeout_ms > 0 && any_dirty(t)) {
@@ -965,7 +902,7 @@ static int run_source(task *t) {
       budget /= 2;
     else if (took < 500000 && budget < 1024)
       budget *= 2;
-    int fired = fire_timers(t);
+    int fired = timer_service_fire(&t->timers);
     if (fired < 0) return fired;
     if (rc == SRC_IDLE || rc == SRC_WAIT || flush_due(t, sp_clock_mono_ns(t->clock))) flush_all(t);
     /* nothing until a mail, a timer or the clock: park (unless a timer just ran, which may have
@@ -1067,7 +1004,7 @@ static int run_inputs(task *t) {
         if (n) progress = true;
       }
     }
-    int rc = fire_timers(t);
+    int rc = timer_service_fire(&t->timers);
     if (rc < 0) return rc;
     if (flush_due(t, sp_clock_mono_ns(t->clock))) flush_all(t);
     if (!progress && open_gates > 0) {
@@ -1161,6 +1098,7 @@ int task_start(const job_graph *jg, int vertex, int subtask, int attempt, shuffl
            attempt);
   sp_event_init(&t->event);
   t->clock = cfg->clock ? cfg->clock : sp_clock_system();
+  timer_service_init(&t->timers, t->clock);
   t->clock_sub = (sp_clock_sub){.wake = wake_on_clock, .arg = t};
   sp_clock_subscribe(t->clock, &t->clock_sub);
   pthread_mutex_init(&t->snap_mu, NULL);
@@ -1211,7 +1149,7 @@ void task_join_free(task *t) {
   sp_free(t->gates);
   sp_writer_free(&t->collected);
   valve_destroy(&t->valve);
-  sp_free(t->timers);
+  timer_service_destroy(&t->timers);
   ck_reset(t);
   sp_free(t->ck.got);
   sp_free(t->ck.recording);
