@@ -86,4 +86,36 @@ void api_fail(spate_env *env, const char *fmt, ...) __attribute__((format(printf
 /* Loads the configuration an environment starts from: $SPATE_CONF_DIR/config.yaml, else
  * ./conf/config.yaml, if present. */
 int api_load_default_config(sp_config *cfg, char *err, size_t err_len);
+
+/* ---- builder steps shared by the DataStream files (datastream.c, virtual_streams.c) ----------
+ * Each records its failure on the environment (api_fail) and does nothing once it has failed. */
+
+/* True when `in` is a stream whose environment has not failed. */
+bool api_check_input(const char *api, const spate_stream *in);
+/* A new stream handle, owned by env: for node >= 0 the output of that node (one input reading
+ * it), for -1 a virtual stream whose inputs the caller fills in. NULL on allocation failure. */
+spate_stream *api_new_stream(spate_env *env, int node, const spate_schema *schema);
+/* The exported symbol name of fn (sp_malloc'ed), checking that it can be found again where the
+ * job runs and that it lives in the same object as the job's other functions (the first one
+ * sets the environment's artifact). NULL with the environment failed otherwise; `api` names
+ * the calling function in the message. */
+char *api_udf_name(spate_env *env, const char *api, void *fn);
+/* Appends a node to the environment's StreamGraph and sets *id; NULL once failed or on
+ * allocation failure. The pointer is valid until the next node is added (keep the id). */
+sg_node *api_add_node(spate_env *env, op_kind kind, const char *name, int *id);
+/* Moves w's bytes into node id's params (layouts: see op_kind); false when w failed, which
+ * frees it. */
+bool api_set_params(spate_env *env, int id, sp_writer *w);
+/* Connects node id to what feeds `in`: one input edge per input, with copies of its key,
+ * partition function and side output. */
+bool api_connect_inputs(spate_env *env, int id, const spate_stream *in);
+/* A node of `kind` fed by `in` with out_schema and fn (NULL: none) as its UDF, keyed by in's key
+ * for keyed kinds; the new node's stream, or NULL. */
+spate_stream *api_one_input(spate_stream *in, op_kind kind, const char *api, const char *name,
+                            void *fn, const spate_schema *out_schema);
+/* A virtual stream with in's schema and copies of its inputs (virtual_streams.c). */
+spate_stream *api_virtual_copy(spate_stream *in, const char *api);
+/* Deep copy of an input; SPATE_ENOMEM on allocation failure, when dst owns nothing (and must
+ * not be freed). */
+int api_stream_input_copy(stream_input *dst, const stream_input *src);
 #endif

@@ -133,6 +133,7 @@ struct job_master {
   sp_writer stats;         /* completed checkpoints' stats, as in the job result */
   uint32_t nstats;
   char *client;            /* where job events go (spate_job_listener), or NULL */
+  bool awaiting_slots;     /* slots were requested and not offered yet */
 };
 
 /* Processing time of the cluster (a manual clock in tests): checkpoint timestamps, min pause,
@@ -488,8 +489,19 @@ static void slots_offer(job_master *jm, sp_reader *r) {
   uint8_t ok = sp_get_u8(r);
   char *error = sp_get_str(r);
   uint32_t n = sp_get_u32(r);
+  if (!jm->awaiting_slots) { /* deploying twice would start every subtask twice */
+    SP_WARN("jobmaster", "Job %s: dropping a slot offer it did not ask for.", jm->jg->job_id);
+    sp_free(error);
+    return;
+  }
+  jm->awaiting_slots = false;
+  /* an offered slot takes 8 bytes at least: an (empty) address and its number */
+  if (sp_reader_ok(r) && ok && n > (r->len - r->pos) / 8)
+    sp_reader_fail(r, "more slots than the offer holds");
   if (!sp_reader_ok(r) || !ok) {
-    fail_job(jm, error && error[0] ? error : "no slots");
+    char msg[SP_ERRMSG_MAX];
+    snprintf(msg, sizeof msg, "malformed slot offer: %s", r->error);
+    fail_job(jm, !sp_reader_ok(r) ? msg : error && error[0] ? error : "no slots");
     sp_free(error);
     return;
   }
@@ -499,13 +511,17 @@ static void slots_offer(job_master *jm, sp_reader *r) {
   for (uint32_t i = 0; slots && slot_no && i < n; i++) {
     char *a = sp_get_str(r);
     slot_no[i] = sp_get_i32(r);
+    if (sp_reader_ok(r) && (!a || strlen(a) >= sizeof slots[i]))
+      sp_reader_fail(r, "slot without a valid TaskExecutor address");
     snprintf(slots[i], sizeof slots[i], "%s", a ? a : "");
     sp_free(a);
   }
   if (!slots || !slot_no || !sp_reader_ok(r)) {
     sp_free(slots);
     sp_free(slot_no);
-    fail_job(jm, "malformed slot offer");
+    char msg[SP_ERRMSG_MAX];
+    snprintf(msg, sizeof msg, "malformed slot offer: %s", r->error);
+    fail_job(jm, sp_reader_ok(r) ? "out of memory" : msg);
     return;
   }
   if (jm->status != JOB_RUNNING) { /* cancelled while waiting for slots */
@@ -1450,6 +1466,7 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, con
   sp_put_str(&w, jg->job_id);
   sp_put_str(&w, jm->address);
   sp_put_i32(&w, jobgraph_slots_needed(jg));
+  jm->awaiting_slots = true;
   rpc_send(rpc, RM_ADDRESS, MSG_REQUEST_SLOTS, &w);
   *out = jm;
   return 0;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/err.h"
 #include "types/row.h"
 #include "types/schema.h"
 
@@ -21,96 +22,152 @@ spate_job_result *jr_new(const char *job_id, const char *name, spate_job_status 
   return r;
 }
 
-int jr_decode(const void *data, size_t len, spate_job_result **out) {
+/* Records why a count cannot be right: each of its items takes at least `min_item` bytes. */
+static bool count_fits(sp_reader *r, uint32_t n, size_t min_item, const char *what) {
+  if (!sp_reader_ok(r) || n <= (r->len - r->pos) / min_item) return sp_reader_ok(r);
+  char msg[96];
+  snprintf(msg, sizeof msg, "%s count %u exceeds the %zu remaining bytes", what, n,
+           r->len - r->pos);
+  sp_reader_fail(r, msg);
+  return false;
+}
+
+static bool is_job_id(const char *id) {
+  if (!id || strlen(id) != 32) return false;
+  for (const char *p = id; *p; p++)
+    if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return false;
+  return true;
+}
+
+/* Reads one collected output (str name, schema, u32 count, count row blobs) into c, its rows
+ * copied into one 8-aligned area and validated against the schema: user code reads them in
+ * place and trusts them, like rows from a source. False with the reason on r. */
+static bool decode_collected(sp_reader *r, const uint8_t *data, jr_collected *c) {
+  size_t name_at = r->pos;
+  c->name = sp_get_str(r);
+  if (sp_reader_ok(r) && !c->name) {
+    r->pos = name_at;
+    sp_reader_fail(r, "collected output without a name");
+  }
+  c->schema = sp_reader_ok(r) ? schema_decode(r) : NULL;
+  uint32_t count = sp_get_u32(r);
+  if (!count_fits(r, count, 4, "row")) return false;
+  size_t start = r->pos, total = 0;
+  for (uint32_t k = 0; k < count && sp_reader_ok(r); k++) {
+    uint32_t bl;
+    sp_get_blob(r, &bl);
+    total += ((size_t)bl + 7) & ~(size_t)7;
+  }
+  if (!sp_reader_ok(r)) return false;
+  c->data = sp_malloc(total + 8);
+  c->rows = sp_calloc(count + 1, sizeof *c->rows);
+  if (!c->data || !c->rows) {
+    sp_reader_fail(r, "out of memory");
+    return false;
+  }
+  sp_reader rr;
+  sp_reader_init(&rr, data + start, r->pos - start);
+  size_t off = 0;
+  for (uint32_t k = 0; k < count; k++) {
+    uint32_t bl;
+    const void *p = sp_get_blob(&rr, &bl);
+    memcpy(c->data + off, p, bl);
+    c->rows[k].data = c->data + off;
+    c->rows[k].len = bl;
+    c->rows[k].nfields = (uint32_t)c->schema->nfields;
+    off += ((size_t)bl + 7) & ~(size_t)7;
+    char why[120], msg[200];
+    if (row_validate(c->rows[k].data, bl, c->schema, true, why, sizeof why) < 0) {
+      snprintf(msg, sizeof msg, "row %u of collected output '%s': %s", k, c->name, why);
+      r->pos = start + rr.pos - bl;
+      sp_reader_fail(r, msg);
+      return false;
+    }
+  }
+  c->count = count;
+  return true;
+}
+
+int jr_decode(const void *data, size_t len, spate_job_result **out, char *err, size_t err_len) {
   *out = NULL;
   sp_reader r;
   sp_reader_init(&r, data, len);
   spate_job_result *res = sp_calloc(1, sizeof *res);
-  if (!res) return SPATE_ENOMEM;
+  if (!res) return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
   char *id = sp_get_str(&r);
+  if (sp_reader_ok(&r) && !is_job_id(id)) {
+    r.pos = 0;
+    sp_reader_fail(&r, "the job id is not 32 hexadecimal digits");
+  }
   snprintf(res->job_id, sizeof res->job_id, "%s", id ? id : "");
   sp_free(id);
+  size_t at = r.pos;
   res->name = sp_get_str(&r);
-  res->status = (spate_job_status)sp_get_u8(&r);
+  if (sp_reader_ok(&r) && !res->name) {
+    r.pos = at;
+    sp_reader_fail(&r, "no job name");
+  }
+  at = r.pos;
+  uint8_t status = sp_get_u8(&r);
+  if (sp_reader_ok(&r) && status != SPATE_JOB_FINISHED && status != SPATE_JOB_FAILED &&
+      status != SPATE_JOB_CANCELED) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "unknown job status %u", status);
+    r.pos = at;
+    sp_reader_fail(&r, msg);
+  }
+  res->status = (spate_job_status)status;
   res->error = sp_get_str(&r);
   res->runtime_ms = sp_get_i64(&r);
+  /* operators: i32 node, str name, u64 in, out, backpressure (28 bytes at least) */
   uint32_t n = sp_get_u32(&r);
-  if (sp_reader_ok(&r) && n <= len) {
-    res->ops = sp_calloc(n + 1, sizeof *res->ops);
-    for (uint32_t i = 0; res->ops && i < n && sp_reader_ok(&r); i++) {
-      sp_get_i32(&r);
-      res->ops[i].name = sp_get_str(&r);
-      res->ops[i].in = sp_get_u64(&r);
-      res->ops[i].out = sp_get_u64(&r);
-      res->ops[i].backpressure_ns = sp_get_u64(&r);
-      res->nops = i + 1;
-    }
+  if (count_fits(&r, n, 28, "operator") && !(res->ops = sp_calloc(n + 1, sizeof *res->ops)))
+    sp_reader_fail(&r, "out of memory");
+  for (uint32_t i = 0; res->ops && i < n && sp_reader_ok(&r); i++) {
+    sp_get_i32(&r);
+    res->ops[i].name = sp_get_str(&r);
+    res->ops[i].in = sp_get_u64(&r);
+    res->ops[i].out = sp_get_u64(&r);
+    res->ops[i].backpressure_ns = sp_get_u64(&r);
+    res->nops = i + 1;
   }
+  /* collected outputs: str name, schema, u32 count (12 bytes at least) */
   uint32_t m = sp_get_u32(&r);
-  if (sp_reader_ok(&r) && m <= len) {
-    res->collected = sp_calloc(m + 1, sizeof *res->collected);
-    for (uint32_t i = 0; res->collected && i < m && sp_reader_ok(&r); i++) {
-      jr_collected *c = &res->collected[i];
-      res->ncollected = i + 1;
-      c->name = sp_get_str(&r);
-      c->schema = schema_decode(&r);
-      uint32_t count = sp_get_u32(&r);
-      if (!sp_reader_ok(&r) || !c->schema || count > len) break;
-      /* copy rows into one 8-aligned area so views stay valid and aligned */
-      size_t start = r.pos, total = 0;
-      for (uint32_t k = 0; k < count && sp_reader_ok(&r); k++) {
-        uint32_t bl;
-        sp_get_blob(&r, &bl);
-        total += ((size_t)bl + 7) & ~(size_t)7;
-      }
-      if (!sp_reader_ok(&r)) break;
-      c->data = sp_malloc(total + 8);
-      c->rows = sp_calloc(count + 1, sizeof *c->rows);
-      if (!c->data || !c->rows) break;
-      sp_reader rr;
-      sp_reader_init(&rr, (const uint8_t *)data + start, r.pos - start);
-      size_t off = 0;
-      for (uint32_t k = 0; k < count; k++) {
-        uint32_t bl;
-        const void *p = sp_get_blob(&rr, &bl);
-        memcpy(c->data + off, p, bl);
-        c->rows[k].data = c->data + off;
-        c->rows[k].len = bl;
-        c->rows[k].nfields = (uint32_t)c->schema->nfields;
-        off += ((size_t)bl + 7) & ~(size_t)7;
-        /* User code reads collected rows in place and trusts them, like rows from a source. */
-        char why[120], msg[160];
-        if (row_validate(c->rows[k].data, bl, c->schema, true, why, sizeof why) < 0) {
-          snprintf(msg, sizeof msg, "collected row %u: %s", k, why);
-          r.pos = start + rr.pos - bl;
-          sp_reader_fail(&r, msg);
-          break;
-        }
-      }
-      c->count = count;
-    }
+  if (count_fits(&r, m, 12, "collected output") &&
+      !(res->collected = sp_calloc(m + 1, sizeof *res->collected)))
+    sp_reader_fail(&r, "out of memory");
+  for (uint32_t i = 0; res->collected && i < m && sp_reader_ok(&r); i++) {
+    res->ncollected = i + 1;
+    decode_collected(&r, data, &res->collected[i]);
   }
   /* restarts and checkpoints: absent in results made before the job ran */
   bool more = sp_reader_ok(&r) && r.pos < r.len;
   res->restarts = more ? sp_get_i32(&r) : 0;
   uint32_t k = more ? sp_get_u32(&r) : 0;
-  if (sp_reader_ok(&r) && k <= len) {
-    res->checkpoints = sp_calloc(k + 1, sizeof *res->checkpoints);
-    for (uint32_t i = 0; res->checkpoints && i < k && sp_reader_ok(&r); i++) {
-      spate_checkpoint_stats *c = &res->checkpoints[i];
-      c->id = sp_get_i64(&r);
-      c->duration_ms = sp_get_i64(&r);
-      c->sync_ms = sp_get_i64(&r);
-      c->async_ms = sp_get_i64(&r);
-      c->alignment_ms = sp_get_i64(&r);
-      c->state_size = sp_get_u64(&r);
-      c->unaligned = sp_get_u8(&r) != 0;
-      res->ncheckpoints = i + 1;
-    }
+  /* a checkpoint's statistics take 49 bytes */
+  if (count_fits(&r, k, 49, "checkpoint") &&
+      !(res->checkpoints = sp_calloc(k + 1, sizeof *res->checkpoints)))
+    sp_reader_fail(&r, "out of memory");
+  for (uint32_t i = 0; res->checkpoints && i < k && sp_reader_ok(&r); i++) {
+    spate_checkpoint_stats *c = &res->checkpoints[i];
+    c->id = sp_get_i64(&r);
+    c->duration_ms = sp_get_i64(&r);
+    c->sync_ms = sp_get_i64(&r);
+    c->async_ms = sp_get_i64(&r);
+    c->alignment_ms = sp_get_i64(&r);
+    c->state_size = sp_get_u64(&r);
+    c->unaligned = sp_get_u8(&r) != 0;
+    res->ncheckpoints = i + 1;
   }
-  if (!sp_reader_ok(&r) || !res->name) {
+  if (sp_reader_ok(&r) && r.pos < r.len) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "%zu unexpected bytes after the result", r.len - r.pos);
+    sp_reader_fail(&r, msg);
+  }
+  if (!sp_reader_ok(&r)) {
     spate_job_result_free(res);
-    return SPATE_ECORRUPT;
+    bool oom = strncmp(r.error, "out of memory", 13) == 0;
+    return sp_err(err, err_len, oom ? SPATE_ENOMEM : SPATE_ECORRUPT, "%s", r.error);
   }
   *out = res;
   return 0;

@@ -43,5 +43,8 @@ struct spate_job_result {
 /* A result with just a status and a message (failures before the job ran). */
 spate_job_result *jr_new(const char *job_id, const char *name, spate_job_status status,
                          const char *error);
-int jr_decode(const void *data, size_t len, spate_job_result **out);
+/* Decodes a result: 0, or SPATE_ECORRUPT (SPATE_ENOMEM) with why in err, naming the offset.
+ * Every count is checked against the bytes, the status must be one a job ends with (FINISHED,
+ * FAILED, CANCELED), and collected rows must match their schema. */
+int jr_decode(const void *data, size_t len, spate_job_result **out, char *err, size_t err_len);
 #endif

@@ -75,6 +75,27 @@ void minicluster_stop(minicluster *mc) {
   sp_free(mc);
 }
 
+rpc_service *minicluster_rpc(minicluster *mc) { return mc->rpc; }
+
+/* Why a decoded event breaks what spate.h promises a listener (a known type, the strings that
+ * type has, no negative index), or NULL: listeners index by vertex and compare states. */
+static const char *event_problem(const spate_job_event *e) {
+  if (e->attempt < 0) return "negative attempt";
+  switch (e->type) {
+  case SPATE_EVENT_JOB_STATUS:
+    return e->state ? NULL : "job status without a state";
+  case SPATE_EVENT_TASK_STATE:
+    if (!e->state || !e->task) return "task state without a state or task";
+    return e->vertex >= 0 && e->subtask >= 0 ? NULL : "task state of a negative vertex or subtask";
+  case SPATE_EVENT_CHECKPOINT_COMPLETED:
+  case SPATE_EVENT_CHECKPOINT_TRIGGERED:
+    return e->path ? NULL : "checkpoint event without a path";
+  case SPATE_EVENT_CHECKPOINT_FAILED:
+    return e->message ? NULL : "failed checkpoint without a reason";
+  }
+  return "unknown event type";
+}
+
 /* A job event from the JobMaster, handed to the listener. */
 static void client_event(mc_client *c, sp_reader *r) {
   spate_job_event e = {.job_id = c->job_id};
@@ -86,15 +107,15 @@ static void client_event(mc_client *c, sp_reader *r) {
   e.checkpoint_id = sp_get_i64(r);
   e.savepoint = sp_get_u8(r) != 0;
   char *path = sp_get_str(r), *message = sp_get_str(r);
-  if (sp_reader_ok(r) && c->listener) {
-    e.state = state;
-    e.task = name;
-    e.path = path;
-    e.message = message;
+  e.state = state;
+  e.task = name;
+  e.path = path;
+  e.message = message;
+  const char *problem = sp_reader_ok(r) ? event_problem(&e) : r->error;
+  if (problem)
+    SP_WARN("client", "dropping malformed job event: %s", problem);
+  else if (c->listener)
     c->listener(c->listener_arg, &e);
-  } else if (!sp_reader_ok(r)) {
-    SP_WARN("client", "dropping malformed job event: %s", r->error);
-  }
   sp_free(state);
   sp_free(name);
   sp_free(path);
@@ -121,17 +142,32 @@ static void client_handle(void *self, uint32_t type, sp_reader *r) {
     pthread_mutex_unlock(&c->mu);
     return;
   }
-  if (type != MSG_JOB_RESULT) return;
+  if (type != MSG_JOB_RESULT) {
+    SP_WARN("client", "%s: ignoring unexpected message %u", c->address, type);
+    return;
+  }
   uint32_t len;
   const void *bytes = sp_get_blob(r, &len);
   spate_job_result *res = NULL;
-  if (!bytes || jr_decode(bytes, len, &res) < 0)
-    res = jr_new(c->job_id, NULL, SPATE_JOB_FAILED, "malformed job result");
+  char err[SP_ERRMSG_MAX], msg[SP_ERRMSG_MAX + 32];
+  int rc = bytes ? jr_decode(bytes, len, &res, err, sizeof err) : SPATE_ECORRUPT;
+  if (rc < 0) { /* the job's end is all the client knows */
+    snprintf(msg, sizeof msg, "malformed job result: %s", bytes ? err : r->error);
+    SP_ERROR("client", "%s: %s", c->address, msg);
+    res = jr_new(c->job_id, NULL, SPATE_JOB_FAILED, msg);
+  }
   pthread_mutex_lock(&c->mu);
-  c->result = res;
-  c->done = true;
-  pthread_cond_broadcast(&c->cond);
+  bool first = !c->done; /* a job has one result: later ones are not the submitter's */
+  if (first) {
+    c->result = res;
+    c->done = true;
+    pthread_cond_broadcast(&c->cond);
+  }
   pthread_mutex_unlock(&c->mu);
+  if (!first) {
+    SP_WARN("client", "%s: dropping a second job result", c->address);
+    spate_job_result_free(res);
+  }
 }
 
 int minicluster_submit(minicluster *mc, const void *bytes, size_t len, const char *job_id,

@@ -10,6 +10,7 @@
 #define SPATE_CLUSTER_MINICLUSTER_H
 #include "base/config.h"
 #include "cluster/job_result.h"
+#include "cluster/rpc.h"
 #include "runtime/task.h"
 
 typedef struct minicluster minicluster;
@@ -19,6 +20,8 @@ typedef struct mc_client mc_client;
 int minicluster_start(int taskmanagers, int slots, const task_config *cfg, minicluster **out);
 /* Cancels what still runs and stops every component. */
 void minicluster_stop(minicluster *mc);
+/* The transport the components talk over (tests send them messages of their own on it). */
+rpc_service *minicluster_rpc(minicluster *mc);
 /* Submits encoded job graph bytes; returns a client to wait on. With a listener, the job's
  * events (spate.h, spate_job_event) reach it on the client's thread, in order. */
 int minicluster_submit(minicluster *mc, const void *bytes, size_t len, const char *job_id,

@@ -36,7 +36,16 @@ static void offer_error(resource_manager *rm, const char *reply, const char *msg
 static void request_slots(resource_manager *rm, sp_reader *r) {
   char *job = sp_get_str(r), *reply = sp_get_str(r);
   int32_t n = sp_get_i32(r);
-  if (!sp_reader_ok(r) || !job || !reply) goto done;
+  /* a job id is 32 characters (what a slot keeps of it to release it later), a count positive */
+  const char *bad = !sp_reader_ok(r)                        ? r->error
+                    : !job || !job[0] || strlen(job) > 32   ? "no valid job id"
+                    : !reply                                ? "no reply address"
+                    : n < 1                                 ? "slot count not positive"
+                                                            : NULL;
+  if (bad) {
+    SP_WARN("resourcemanager", "dropping a slot request: %s", bad);
+    goto done;
+  }
   int free_slots = 0, total = 0;
   for (int i = 0; i < rm->ntes; i++)
     for (int s = 0; s < rm->tes[i].slots; s++) {
@@ -83,9 +92,16 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
   case MSG_REGISTER_TASK_EXECUTOR: {
     char *addr = sp_get_str(r);
     int32_t slots = sp_get_i32(r);
-    rm_te *nt = sp_reader_ok(r) && addr && slots > 0
-                    ? sp_realloc(rm->tes, sizeof *nt * (size_t)(rm->ntes + 1))
-                    : NULL;
+    /* a TaskExecutor's address is at most 47 characters (what JobMasters keep of it), its slots
+     * at most 32768 (taskmanager.numberOfTaskSlots), and it registers once */
+    const char *bad = !sp_reader_ok(r)                          ? r->error
+                      : !addr || !addr[0] || strlen(addr) > 47 ? "no valid address"
+                      : slots < 1 || slots > 32768              ? "slot count not in [1, 32768]"
+                                                                : NULL;
+    for (int i = 0; !bad && i < rm->ntes; i++)
+      if (strcmp(rm->tes[i].address, addr) == 0) bad = "registered already";
+    rm_te *nt = !bad ? sp_realloc(rm->tes, sizeof *nt * (size_t)(rm->ntes + 1)) : NULL;
+    if (bad) SP_WARN("resourcemanager", "dropping a TaskManager registration: %s", bad);
     if (!nt) {
       sp_free(addr);
       return;

@@ -10,8 +10,16 @@
 #include "base/clock.h"
 #include "spate/spate.h"
 
+/* rpc_flush's marker: set once the endpoint's thread reached it. */
+typedef struct rpc_flush_wait {
+  pthread_mutex_t mu;
+  pthread_cond_t cond;
+  bool reached;
+} rpc_flush_wait;
+
 typedef struct rpc_msg {
   struct rpc_msg *next;
+  rpc_flush_wait *flush; /* a marker, not a message */
   int64_t due_ns; /* delayed messages: clock time (sp_clock_mono_ns) at which they are due */
   uint32_t type;
   uint8_t *data;
@@ -108,7 +116,12 @@ static void *endpoint_main(void *arg) {
     if (!ep->head) ep->tail = NULL;
     pthread_mutex_unlock(&ep->mu);
     int stop = m->stop;
-    if (!stop) {
+    if (m->flush) {
+      pthread_mutex_lock(&m->flush->mu);
+      m->flush->reached = true;
+      pthread_cond_signal(&m->flush->cond);
+      pthread_mutex_unlock(&m->flush->mu);
+    } else if (!stop) {
       sp_reader r;
       sp_reader_init(&r, m->data, m->len);
       ep->handler(ep->self, m->type, &r);
@@ -242,4 +255,29 @@ int rpc_send_after(rpc_service *s, const char *to, uint32_t type, sp_writer *pay
 
 int rpc_send(rpc_service *s, const char *to, uint32_t type, sp_writer *payload) {
   return deliver(s, to, type, payload, 0);
+}
+
+int rpc_flush(rpc_service *s, const char *to) {
+  rpc_flush_wait fw = {.reached = false};
+  rpc_msg *m = sp_calloc(1, sizeof *m);
+  if (!m) return SPATE_ENOMEM;
+  m->flush = &fw;
+  pthread_mutex_init(&fw.mu, NULL);
+  pthread_cond_init(&fw.cond, NULL);
+  pthread_mutex_lock(&s->mu);
+  rpc_endpoint *ep = s->endpoints;
+  while (ep && strcmp(ep->address, to) != 0) ep = ep->next;
+  /* under the table lock: a stop that follows queues its marker after this one */
+  if (ep) enqueue(ep, m);
+  pthread_mutex_unlock(&s->mu);
+  if (ep) {
+    pthread_mutex_lock(&fw.mu);
+    while (!fw.reached) pthread_cond_wait(&fw.cond, &fw.mu);
+    pthread_mutex_unlock(&fw.mu);
+  } else {
+    sp_free(m);
+  }
+  pthread_mutex_destroy(&fw.mu);
+  pthread_cond_destroy(&fw.cond);
+  return ep ? 0 : SPATE_ENOENT;
 }

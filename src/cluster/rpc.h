@@ -42,4 +42,9 @@ int rpc_send(rpc_service *s, const char *to, uint32_t type, sp_writer *payload);
  * dropped. */
 int rpc_send_after(rpc_service *s, const char *to, uint32_t type, sp_writer *payload,
                    int64_t delay_ms);
+/* Waits until the endpoint at `to` has handled every message queued for it before the call
+ * (delayed messages that are not yet due excepted): 0, or SPATE_ENOENT if there is no such
+ * endpoint. For programs that drive components message by message (tests/fuzz/fuzz_messages.c);
+ * must not be called from an endpoint's thread. */
+int rpc_flush(rpc_service *s, const char *to);
 #endif

@@ -9,6 +9,11 @@
  * UDFs are referenced by symbol name only; `artifact` names the shared object that holds them
  * (NULL: the main program, for jobs linked as executables). The runtime resolves them with
  * dlsym after loading the artifact.
+ *
+ * This is the whole interface of the graph layer; its implementation is split by concept:
+ * stream_graph.c (building a StreamGraph, validation), job_graph.c (chaining, uids, slot
+ * sharing), graph_codec.c (the byte encoding with checksum, the job's configuration) and
+ * plan_json.c (the JSON plan). graph_internal.h holds what those files share.
  */
 #ifndef SPATE_GRAPH_STREAM_GRAPH_H
 #define SPATE_GRAPH_STREAM_GRAPH_H
@@ -150,6 +155,7 @@ typedef struct stream_graph {
   sg_node *nodes;
 } stream_graph;
 
+/* ---- stream_graph.c: building a StreamGraph ------------------------------------------------- */
 stream_graph *sg_new(const char *job_name);
 void sg_free(stream_graph *g);
 /* Appends a zeroed node of this kind, id set, name copied; NULL on allocation failure. The
@@ -205,6 +211,7 @@ typedef struct job_graph {
   jg_edge *edges;
 } job_graph;
 
+/* ---- job_graph.c: chaining, uids, slot sharing ---------------------------------------------- */
 /* Applies defaults, checks the graph (schemas match across edges, keyed operators have keys,
  * forward edges keep parallelism, parallelism within max parallelism, ...) and chains it with
  * Flink's rules. On error returns SPATE_EINVAL with a message naming the operator. */
@@ -212,7 +219,16 @@ int jobgraph_build(const stream_graph *g, job_graph **out, char *err, size_t err
 void jobgraph_free(job_graph *jg);
 /* Highest vertex parallelism = slots needed with slot sharing (one group); per group, summed. */
 int jobgraph_slots_needed(const job_graph *jg);
-/* The chained successor edges of a node inside its vertex, and the job edges leaving it. */
+/* The uids of vertex v's chain in order, joined by '\n' (how checkpoints name a task that had
+ * finished); sp_malloc'ed, NULL on allocation failure. */
+char *jobgraph_chain_uids(const job_graph *jg, int v);
+/* True when the node's uid was generated (no spate_uid was given): "auto-<16 hex digits>" from
+ * the node's position and its inputs, as Flink's StreamGraphHasher. */
+bool sg_uid_generated(const sg_node *n);
+
+/* ---- graph_codec.c: bytes ------------------------------------------------------------------- */
+/* Appends the graph's encoding ("SPJG", version, graph, checksum) to w; SPATE_ENOMEM if w
+ * failed. */
 int jobgraph_encode(const job_graph *jg, sp_writer *w);
 /* Validates everything (magic, version, checksum, indexes, schemas) and never trusts a count. */
 int jobgraph_decode(const void *data, size_t len, job_graph **out, char *err, size_t err_len);
@@ -222,12 +238,8 @@ int jobgraph_decode(const void *data, size_t len, job_graph **out, char *err, si
 int sg_set_config(stream_graph *g, const sp_config *cfg);
 /* A configuration holding the job's keys (defaults for the rest). *out owned by the caller. */
 int jobgraph_config(const job_graph *jg, sp_config **out, char *err, size_t err_len);
-/* The uids of vertex v's chain in order, joined by '\n' (how checkpoints name a task that had
- * finished); sp_malloc'ed, NULL on allocation failure. */
-char *jobgraph_chain_uids(const job_graph *jg, int v);
-/* True when the node's uid was generated (no spate_uid was given): "auto-<16 hex digits>" from
- * the node's position and its inputs, as Flink's StreamGraphHasher. */
-bool sg_uid_generated(const sg_node *n);
+
+/* ---- plan_json.c ---------------------------------------------------------------------------- */
 /* Flink-style JSON execution plan; caller frees with sp_free. NULL on allocation failure. */
 char *jobgraph_plan_json(const job_graph *jg);
 #endif

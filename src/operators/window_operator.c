@@ -1,8 +1,14 @@
 /*
  * window_operator.c: Flink's WindowOperator and EvictingWindowOperator on a keyed stream (or on
  * one constant key, for windowAll): the assigners' default triggers on fast paths, and
- * Flink's other triggers and evictors, and global windows, on a generic path (see "generic
- * windows" below).
+ * Flink's other triggers and evictors, and global windows, on a generic path
+ * (window_triggers.c).
+ *
+ * The operator's files share its state, win_op (window_operator.h): this one is the operator
+ * proper (each element's way through the windows, window contents, timers, keys, session
+ * merging with the key's merging_window_set.h, parameters, lifecycle, checkpoints);
+ * window_assigners.c assigns elements to windows (time and session windows, panes, count
+ * windows); window_triggers.c is the generic path. This comment describes the whole.
  *
  * Every window's contents live in the keyed-state backend under the window as namespace (16
  * bytes: start, end): a reducing state for incremental reduce, a list state of the elements for
@@ -21,7 +27,7 @@
  *    (packed start/end pairs). A new element's window [ts, ts + gap) merges with every window
  *    it intersects (touching counts, as TimeWindow.intersects); merged windows' contents move
  *    to the merged window's namespace and their timers are replaced by the merged window's
- *    (the default trigger's onMerge; other triggers merge as in "generic windows");
+ *    (the default trigger's onMerge; other triggers merge as on the generic path);
  *  - count windows are Flink's GlobalWindow [INT64_MIN, INT64_MAX) with a count trigger:
  *    tumbling = PurgingTrigger(CountTrigger(size)), sliding = CountTrigger(slide) with
  *    CountEvictor(size). They never fire on time, so partial windows are not emitted at end of
@@ -44,11 +50,11 @@
  *    windows) are folded into a fresh accumulator when they fire. A firing emits
  *    result(accumulator);
  *  - reduce or aggregate with a window function (the "window fn" symbol): the one incremental
- *    result goes to the window function as the window's only element (emit_result);
+ *    result goes to the window function as the window's only element (win_emit_result);
  *  - dynamic session gaps: the gap function gives each element's window [t, t + gap);
  *  - a trigger other than the assigner's own, an evictor, or global windows: the generic path,
  *    Flink's onElement / onEventTime / onProcessingTime loop with per-window contents (see
- *    "generic windows"), also for session windows (with a trigger that can merge); count
+ *    window_triggers.c), also for session windows (with a trigger that can merge); count
  *    windows never take it (the API turns them into global windows).
  * Output records carry the window's max timestamp (INT64_MAX for count and global windows). A
  * watermark fires the due event-time timers first, then goes downstream. Processing-time timers pending
@@ -63,6 +69,8 @@
  * timer queues, all partitioned by key group, so a snapshot is one section per key group and
  * moves with it when the parallelism changes (see "checkpoints" at the end).
  */
+#include "operators/window_operator.h"
+
 #include <string.h>
 
 #include "base/alloc.h"
@@ -70,9 +78,6 @@
 #include "base/hash.h"
 #include "operators/keyed_snapshot.h"
 #include "operators/registry.h"
-#include "operators/window_elements.h"
-#include "state/keyed_state.h"
-#include "state/timer_queue.h"
 
 /* The elements of a firing window: the window's list state, or (evicting windows) the array of
  * elements that remain after evicting. */
@@ -84,121 +89,11 @@ bool spate_window_next(spate_window_elements *e, spate_row *row) {
   return true;
 }
 
-typedef spate_time_window win;
-
-/* A copied row in the scratch buffer (offsets, since the buffer may move while it fills). */
-typedef struct scratch_row {
-  size_t off;
-  uint32_t len, nfields;
-} scratch_row;
-
-typedef struct win_op {
-  op_t *op;
-  /* the assigner and function */
-  spate_window_kind kind;
-  bool event_time; /* time windows in event time */
-  bool evicting;   /* sliding count windows: contents are a list trimmed to `size` */
-  uint8_t fn;      /* WINDOW_FN_* */
-  int64_t size, slide, offset, gap, lateness;
-  char *late_tag;
-  /* Pane-based reduce (see "panes" below): windows are unions of panes of length `pane`, a
-   * divisor of size and step; step is the distance between window starts (the slide, or the
-   * size for tumbling windows). */
-  bool panes;
-  int64_t pane, step;
-  /* keyed state and timers */
-  int max_parallelism;
-  ks_backend *backend;
-  ks_state *contents; /* REDUCING or LIST per (key, window), or REDUCING per (key, pane) */
-  ks_state *count;    /* count windows: VALUE (n) per key */
-  ks_state *sessions; /* session windows: VALUE (packed windows) per key */
-  spate_schema *count_schema, *sessions_schema;
-  timer_queue *event_timers, *proc_timers;
-  int64_t proc_scheduled; /* the task timer set for processing-time timers (INT64_MAX: none) */
-  /* the current key: the record's (key_rb) or the fired timer's */
-  spate_row_builder key_rb, aux_rb, fold_rb[2];
-  int key_fields[64];
-  const uint8_t *key;
-  uint32_t key_len;
-  int key_group;
-  /* scratch, reused */
-  win *wins;     /* windows assigned to one element: ceil(size / slide) of them */
-  int max_wins;
-  win *set;      /* the session windows of the current key */
-  size_t nset, set_cap;
-  uint8_t *buf;
-  size_t buf_len, buf_cap;
-  scratch_row *srows;
-  size_t nsrows, srows_cap;
-  spate_row *rows;
-  size_t rows_cap;
-  /* Triggers and evictors other than the assigner's own ("generic" windows, see below). */
-  bool generic;
-  bool window_all;     /* one constant key for every record (windowAll) */
-  bool arrival_order;  /* fold in arrival order per window: no panes (spate_window_arrival_order) */
-  uint8_t trig;        /* spate_trigger_kind; DEFAULT here means "never" (global windows) */
-  bool purging;
-  int64_t trig_count, interval;
-  double trig_threshold;
-  spate_delta_fn trig_delta;
-  uint8_t evk;         /* spate_evictor_kind */
-  bool evict_after;
-  int64_t ev_count, ev_window;
-  double ev_threshold;
-  spate_delta_fn ev_delta;
-  char *trig_delta_sym, *ev_delta_sym;
-  ks_state *trig_n;    /* VALUE per (key, window): COUNT's count, CONTINUOUS_*'s next firing */
-  ks_state *trig_last; /* VALUE per (key, window): DELTA's last fired element */
-  spate_schema *trig_schema, *ev_schema;
-  spate_row_builder trig_rb, ev_rb;
-  spate_row *inner;    /* evicting: the elements of a firing window, and their timestamps */
-  int64_t *tss;
-  size_t ev_cap;
-  /* Dynamic session gaps, aggregate functions (WINDOW_FN_AGGREGATE: contents are a VALUE of
-   * the accumulator per window or pane) and the window function that receives the one
-   * incremental result (reduce or aggregate with a window function). */
-  char *sym[11]; /* gap, create, add, result, merge, window fn, trigger callbacks (stream_graph.h) */
-  spate_gap_fn gap_fn;
-  spate_aggregate_fns agg;
-  spate_window_fn apply;
-  spate_trigger_element_fn on_element; /* SPATE_TRIGGER_CUSTOM */
-  spate_trigger_time_fn on_event_time, on_processing_time;
-  spate_trigger_window_fn on_clear, on_merge;
-  spate_schema *acc_schema, *res_schema;
-  spate_row_builder acc_rb[2], res_rb;
-} win_op;
-
-static const win global_window = {INT64_MIN, INT64_MAX};
-
-/* TimeWindow.maxTimestamp is end - 1; GlobalWindow's is INT64_MAX (no time window can span
- * [INT64_MIN, INT64_MAX): its size would not fit an int64). */
-static int64_t max_ts(win w) {
-  return w.start == INT64_MIN && w.end == INT64_MAX ? INT64_MAX : w.end - 1;
-}
-
-/* Flink's cleanupTime: max timestamp + lateness in event time (saturating at INT64_MAX, which
- * means "never": no cleanup timer), the max timestamp in processing time. */
-static int64_t cleanup_time(const win_op *w, win x) {
-  if (!w->event_time) return max_ts(x);
-  int64_t t;
-  return __builtin_add_overflow(max_ts(x), w->lateness, &t) ? INT64_MAX : t;
-}
-
-static int64_t wm_of(const win_op *w) { return w->op->ctx.watermark; }
-
-static bool window_late(const win_op *w, win x) {
-  return w->event_time && cleanup_time(w, x) <= wm_of(w);
-}
-
-static bool element_late(const win_op *w, int64_t ts) {
-  int64_t t;
-  if (__builtin_add_overflow(ts, w->lateness, &t)) t = INT64_MAX;
-  return w->event_time && t <= wm_of(w);
-}
+const win win_global_window = {INT64_MIN, INT64_MAX};
 
 /* ---- errors ------------------------------------------------------------------------------------ */
 /* A state call failed: a user function's error (reduce) keeps its message, else the backend's. */
-static int state_failed(win_op *w, int rc, const char *what) {
+int win_state_failed(win_op *w, int rc, const char *what) {
   if (w->op->ctx.has_error) return op_udf_failed(w->op, rc, what);
   return op_fail(w->op, rc, "window state: %s", ks_error(w->backend));
 }
@@ -208,12 +103,12 @@ static int timer_failed(win_op *w, int rc) {
 }
 
 /* ---- scratch: copies of rows ------------------------------------------------------------------- */
-static void scratch_reset(win_op *w) {
+void win_scratch_reset(win_op *w) {
   w->buf_len = 0;
   w->nsrows = 0;
 }
 
-static int scratch_push(win_op *w, const spate_row *r) {
+int win_scratch_push(win_op *w, const spate_row *r) {
   if (w->buf_len + r->len > w->buf_cap) {
     size_t cap = w->buf_cap ? w->buf_cap : 256;
     while (cap < w->buf_len + r->len) cap *= 2;
@@ -236,7 +131,7 @@ static int scratch_push(win_op *w, const spate_row *r) {
 }
 
 /* The copied rows from index `from` on, as an array valid until the next scratch_push. */
-static const spate_row *scratch_rows(win_op *w, size_t from) {
+const spate_row *win_scratch_rows(win_op *w, size_t from) {
   if (w->nsrows > w->rows_cap) {
     spate_row *n = sp_realloc(w->rows, w->nsrows * sizeof *n);
     if (!n) return NULL;
@@ -254,16 +149,11 @@ static void encode_window(win x, uint8_t ns[16]) {
   memcpy(ns + 8, &x.end, 8);
 }
 
-static int set_window(win_op *w, win x) {
+int win_set_window(win_op *w, win x) {
   uint8_t ns[16];
   encode_window(x, ns);
   int rc = ks_set_namespace(w->backend, ns, 16);
-  return rc < 0 ? state_failed(w, rc, "window state") : 0;
-}
-
-static int set_default_namespace(win_op *w) {
-  int rc = ks_set_namespace(w->backend, NULL, 0);
-  return rc < 0 ? state_failed(w, rc, "window state") : 0;
+  return rc < 0 ? win_state_failed(w, rc, "window state") : 0;
 }
 
 static int win_tick(op_t *op, int64_t now);
@@ -280,7 +170,7 @@ static int schedule_proc(win_op *w) {
 
 /* Registers (or deletes) the timer at t for window x of the current key, in the operator's
  * time domain. */
-static int timer_in(win_op *w, bool event, int64_t t, win x, bool del) {
+int win_timer_in(win_op *w, bool event, int64_t t, win x, bool del) {
   uint8_t ns[16];
   encode_window(x, ns);
   timer_queue *q = event ? w->event_timers : w->proc_timers;
@@ -290,36 +180,32 @@ static int timer_in(win_op *w, bool event, int64_t t, win x, bool del) {
   return event || del ? 0 : schedule_proc(w);
 }
 
-static int timer(win_op *w, int64_t t, win x, bool del) {
-  return timer_in(w, w->event_time, t, x, del);
+int win_timer(win_op *w, int64_t t, win x, bool del) {
+  return win_timer_in(w, w->event_time, t, x, del);
 }
 
 /* The default triggers' onElement: true when the window fires now. */
 static int trigger_on_element(win_op *w, win x, bool *fire) {
   *fire = w->event_time && max_ts(x) <= wm_of(w);
-  return *fire ? 0 : timer(w, max_ts(x), x, false);
+  return *fire ? 0 : win_timer(w, max_ts(x), x, false);
 }
 
-static int register_cleanup(win_op *w, win x) {
+int win_register_cleanup(win_op *w, win x) {
   int64_t t = cleanup_time(w, x);
-  return t == INT64_MAX ? 0 : timer(w, t, x, false);
+  return t == INT64_MAX ? 0 : win_timer(w, t, x, false);
 }
 
 /* Deletes the trigger's and the cleanup timer of window x (Trigger.clear + deleteCleanupTimer). */
 static int delete_timers(win_op *w, win x) {
-  int rc = timer(w, max_ts(x), x, true);
+  int rc = win_timer(w, max_ts(x), x, true);
   int64_t t = cleanup_time(w, x);
-  if (rc == 0 && t != INT64_MAX && t != max_ts(x)) rc = timer(w, t, x, true);
+  if (rc == 0 && t != INT64_MAX && t != max_ts(x)) rc = win_timer(w, t, x, true);
   return rc;
 }
 
 /* ---- contents ---------------------------------------------------------------------------------- */
-static bool contents_are_list(const win_op *w) { return w->fn == WINDOW_FN_APPLY || w->evicting; }
-
-static bool is_agg(const win_op *w) { return w->fn == WINDOW_FN_AGGREGATE; }
-
 /* Finishes an accumulator or result row a user function built. */
-static int finish_built(win_op *w, spate_row_builder *b, spate_row *out, const char *what) {
+int win_finish_built(win_op *w, spate_row_builder *b, spate_row *out, const char *what) {
   if (spate_rb_finish(b, out) < 0)
     return op_fail(w->op, SPATE_EUDF, "%s built an invalid row: %s", what, spate_rb_error(b));
   return 0;
@@ -330,7 +216,7 @@ static int agg_create(win_op *w, spate_row_builder *b, spate_row *acc) {
   spate_rb_begin(b);
   int rc = w->agg.create(&w->op->ctx, b);
   if (rc < 0) return op_udf_failed(w->op, rc, "aggregate function (create)");
-  return finish_built(w, b, acc, "aggregate function (create)");
+  return win_finish_built(w, b, acc, "aggregate function (create)");
 }
 
 /* add(acc, value) into the builder that does not hold acc; *b says which one holds acc and is
@@ -341,15 +227,15 @@ static int agg_fold_one(win_op *w, int *b, spate_row *acc, const spate_row *valu
   int rc = w->agg.add(&w->op->ctx, acc, value, out);
   if (rc < 0) return op_udf_failed(w->op, rc, "aggregate function (add)");
   *b ^= 1;
-  return finish_built(w, out, acc, "aggregate function (add)");
+  return win_finish_built(w, out, acc, "aggregate function (add)");
 }
 
 /* Adds `row` into the accumulator of the current key and namespace, creating it first when
  * there is none (*created then true). */
-static int agg_add(win_op *w, const spate_row *row, bool *created) {
+int win_agg_add(win_op *w, const spate_row *row, bool *created) {
   spate_row acc;
   int rc = ks_value_get(w->contents, &acc);
-  if (rc < 0) return state_failed(w, rc, "window state");
+  if (rc < 0) return win_state_failed(w, rc, "window state");
   *created = rc == 0;
   int b = 1; /* acc is a backend view: fold into acc_rb[0] */
   if (*created) {
@@ -358,12 +244,12 @@ static int agg_add(win_op *w, const spate_row *row, bool *created) {
   }
   if ((rc = agg_fold_one(w, &b, &acc, row)) < 0) return rc;
   rc = ks_value_update(w->contents, &acc);
-  return rc < 0 ? state_failed(w, rc, "window state") : 0;
+  return rc < 0 ? win_state_failed(w, rc, "window state") : 0;
 }
 
 /* A fresh accumulator with the n rows (or, when rows is NULL, the list `it`) added: the
  * aggregate over elements kept one by one (evicting windows). */
-static int agg_fold(win_op *w, const spate_row *rows, size_t n, ks_list_iter *it, spate_row *acc) {
+int win_agg_fold(win_op *w, const spate_row *rows, size_t n, ks_list_iter *it, spate_row *acc) {
   int b = 0, rc = agg_create(w, &w->acc_rb[0], acc);
   spate_row e;
   for (size_t i = 0; rc == 0 && (rows ? i < n : ks_list_next(it, &e)); i++)
@@ -374,7 +260,7 @@ static int agg_fold(win_op *w, const spate_row *rows, size_t n, ks_list_iter *it
 /* What a firing window x emits from its incremental value v (the reduced row, or the
  * accumulator): the aggregate's result, and that or the reduced row goes out, or to the window
  * function as the window's one element (Flink's reduce/aggregate with a ProcessWindowFunction). */
-static int emit_result(win_op *w, win x, const spate_row *v) {
+int win_emit_result(win_op *w, win x, const spate_row *v) {
   op_t *op = w->op;
   spate_row r = *v;
   op->ctx.ts = max_ts(x);
@@ -382,7 +268,7 @@ static int emit_result(win_op *w, win x, const spate_row *v) {
     spate_rb_begin(&w->res_rb);
     int rc = w->agg.result(&op->ctx, v, &w->res_rb);
     if (rc < 0) return op_udf_failed(op, rc, "aggregate function (result)");
-    if ((rc = finish_built(w, &w->res_rb, &r, "aggregate function (result)")) < 0) return rc;
+    if ((rc = win_finish_built(w, &w->res_rb, &r, "aggregate function (result)")) < 0) return rc;
   }
   if (!w->apply) return output_emit(&op->out, max_ts(x), &r);
   spate_window_elements one;
@@ -394,15 +280,15 @@ static int emit_result(win_op *w, win x, const spate_row *v) {
   return rc < 0 ? op_udf_failed(op, rc, "window function") : 0;
 }
 
-static int add_element(win_op *w, win x, const spate_row *row) {
-  int rc = set_window(w, x);
+int win_add_element(win_op *w, win x, const spate_row *row) {
+  int rc = win_set_window(w, x);
   if (rc < 0) return rc;
   if (is_agg(w) && !contents_are_list(w)) {
     bool created;
-    return agg_add(w, row, &created);
+    return win_agg_add(w, row, &created);
   }
   rc = contents_are_list(w) ? ks_list_add(w->contents, row) : ks_reducing_add(w->contents, row);
-  return rc < 0 ? state_failed(w, rc, "reduce function") : 0;
+  return rc < 0 ? win_state_failed(w, rc, "reduce function") : 0;
 }
 
 /* Reduces the listed elements with the user function (evicting windows). */
@@ -427,47 +313,44 @@ static int fold(win_op *w, ks_list_iter *it, spate_row *acc, bool *any) {
   return 0;
 }
 
-static int emit_panes(win_op *w, win x);
-static int clear_panes(win_op *w, win x);
-
 /* Emits the contents of window x of the current key (nothing when it holds none), with the
  * window's max timestamp. */
-static int emit_window(win_op *w, win x) {
-  if (w->panes) return emit_panes(w, x);
+int win_emit_window(win_op *w, win x) {
+  if (w->panes) return win_emit_panes(w, x);
   op_t *op = w->op;
-  int rc = set_window(w, x);
+  int rc = win_set_window(w, x);
   if (rc < 0) return rc;
   op->ctx.ts = max_ts(x);
   if (!contents_are_list(w)) {
     spate_row r;
     rc = is_agg(w) ? ks_value_get(w->contents, &r) : ks_reducing_get(w->contents, &r);
-    if (rc < 0) return state_failed(w, rc, "window state");
-    return rc == 1 ? emit_result(w, x, &r) : 0;
+    if (rc < 0) return win_state_failed(w, rc, "window state");
+    return rc == 1 ? win_emit_result(w, x, &r) : 0;
   }
   spate_window_elements e;
   memset(&e, 0, sizeof e);
   rc = ks_list_get(w->contents, &e.it);
-  if (rc <= 0) return rc < 0 ? state_failed(w, rc, "window state") : 0;
+  if (rc <= 0) return rc < 0 ? win_state_failed(w, rc, "window state") : 0;
   if (w->fn == WINDOW_FN_REDUCE) {
     spate_row acc;
     bool any;
     rc = fold(w, &e.it, &acc, &any);
-    return rc < 0 || !any ? rc : emit_result(w, x, &acc);
+    return rc < 0 || !any ? rc : win_emit_result(w, x, &acc);
   }
   if (is_agg(w)) {
     spate_row acc;
-    rc = agg_fold(w, NULL, 0, &e.it, &acc);
-    return rc < 0 ? rc : emit_result(w, x, &acc);
+    rc = win_agg_fold(w, NULL, 0, &e.it, &acc);
+    return rc < 0 ? rc : win_emit_result(w, x, &acc);
   }
   spate_collector c = {op, &op->rb};
   rc = ((spate_window_fn)op->udf)(&op->ctx, &x, &e, &c);
   return rc < 0 ? op_udf_failed(op, rc, "window function") : 0;
 }
 
-static int clear_contents(win_op *w, win x) {
-  if (w->panes) return clear_panes(w, x);
-  int rc = set_window(w, x);
-  if (rc == 0 && (rc = ks_clear(w->contents)) < 0) rc = state_failed(w, rc, "window state");
+int win_clear_contents(win_op *w, win x) {
+  if (w->panes) return win_clear_panes(w, x);
+  int rc = win_set_window(w, x);
+  if (rc == 0 && (rc = ks_clear(w->contents)) < 0) rc = win_state_failed(w, rc, "window state");
   return rc;
 }
 
@@ -475,255 +358,99 @@ static int clear_contents(win_op *w, win x) {
  * state reduces the two accumulators, list state (also an evictor's) appends the elements. */
 static int move_contents(win_op *w, win from, win to) {
   bool list = contents_are_list(w) || w->evk; /* evictors keep (timestamp, element) lists */
-  int rc = set_window(w, from);
+  int rc = win_set_window(w, from);
   if (rc < 0) return rc;
-  scratch_reset(w);
+  win_scratch_reset(w);
   if (list) {
     ks_list_iter it;
     spate_row e;
-    if ((rc = ks_list_get(w->contents, &it)) < 0) return state_failed(w, rc, "window state");
+    if ((rc = ks_list_get(w->contents, &it)) < 0) return win_state_failed(w, rc, "window state");
     while (ks_list_next(&it, &e))
-      if ((rc = scratch_push(w, &e)) < 0) return op_fail(w->op, rc, "out of memory");
+      if ((rc = win_scratch_push(w, &e)) < 0) return op_fail(w->op, rc, "out of memory");
   } else {
     spate_row acc;
     rc = is_agg(w) ? ks_value_get(w->contents, &acc) : ks_reducing_get(w->contents, &acc);
-    if (rc < 0) return state_failed(w, rc, "window state");
-    if (rc == 1 && (rc = scratch_push(w, &acc)) < 0) return op_fail(w->op, rc, "out of memory");
+    if (rc < 0) return win_state_failed(w, rc, "window state");
+    if (rc == 1 && (rc = win_scratch_push(w, &acc)) < 0) return op_fail(w->op, rc, "out of memory");
   }
   if (w->nsrows == 0) return 0;
-  if ((rc = ks_clear(w->contents)) < 0) return state_failed(w, rc, "window state");
-  const spate_row *rows = scratch_rows(w, 0);
+  if ((rc = ks_clear(w->contents)) < 0) return win_state_failed(w, rc, "window state");
+  const spate_row *rows = win_scratch_rows(w, 0);
   if (!rows) return op_fail(w->op, SPATE_ENOMEM, "out of memory");
-  if ((rc = set_window(w, to)) < 0) return rc;
+  if ((rc = win_set_window(w, to)) < 0) return rc;
   if (is_agg(w) && !list) { /* AggregatingState merge: merge(to, from) */
     spate_row acc, merged = rows[0];
-    if ((rc = ks_value_get(w->contents, &acc)) < 0) return state_failed(w, rc, "window state");
+    if ((rc = ks_value_get(w->contents, &acc)) < 0) return win_state_failed(w, rc, "window state");
     if (rc == 1) {
       spate_rb_begin(&w->acc_rb[0]);
       if ((rc = w->agg.merge(&w->op->ctx, &acc, &rows[0], &w->acc_rb[0])) < 0)
         return op_udf_failed(w->op, rc, "aggregate function (merge)");
-      if ((rc = finish_built(w, &w->acc_rb[0], &merged, "aggregate function (merge)")) < 0)
+      if ((rc = win_finish_built(w, &w->acc_rb[0], &merged, "aggregate function (merge)")) < 0)
         return rc;
     }
     rc = ks_value_update(w->contents, &merged);
-    return rc < 0 ? state_failed(w, rc, "window state") : 0;
+    return rc < 0 ? win_state_failed(w, rc, "window state") : 0;
   }
   rc = list ? ks_list_add_all(w->contents, rows, w->nsrows) : ks_reducing_add(w->contents, rows);
-  return rc < 0 ? state_failed(w, rc, "reduce function") : 0;
+  return rc < 0 ? win_state_failed(w, rc, "reduce function") : 0;
 }
 
 /* ---- the session windows of a key -------------------------------------------------------------- */
-static int load_sessions(win_op *w) {
-  w->nset = 0;
-  int rc = set_default_namespace(w);
-  if (rc < 0) return rc;
-  spate_row r;
-  if ((rc = ks_value_get(w->sessions, &r)) < 0) return state_failed(w, rc, "window state");
-  if (rc == 0) return 0;
-  spate_bytes b = spate_row_string(&r, 0);
-  size_t n = b.len / sizeof(win);
-  /* The set may come from a checkpoint: whole windows, each with start < end (max_ts and
-   * cleanup_time compute end - 1). */
-  if (b.len % sizeof(win) != 0)
-    return op_fail(w->op, SPATE_ECORRUPT,
-                   "window state: the session windows of key group %d are %u bytes, not whole "
-                   "windows of %zu bytes (corrupt checkpoint?)",
-                   w->key_group, b.len, sizeof(win));
-  if (n > w->set_cap) {
-    win *s = sp_realloc(w->set, n * sizeof *s);
-    if (!s) return op_fail(w->op, SPATE_ENOMEM, "out of memory");
-    w->set = s;
-    w->set_cap = n;
-  }
-  if (n > 0) memcpy(w->set, b.ptr, n * sizeof(win));
-  for (size_t i = 0; i < n; i++)
-    if (w->set[i].start >= w->set[i].end)
-      return op_fail(w->op, SPATE_ECORRUPT,
-                     "window state: session window %zu of key group %d is [%lld, %lld), which "
-                     "is empty (corrupt checkpoint?)",
-                     i, w->key_group, (long long)w->set[i].start, (long long)w->set[i].end);
-  w->nset = n;
-  return 0;
+/* The key's session set (merging_window_set.h) with the operator's errors. */
+static int sessions_failed(win_op *w, int rc) {
+  return op_fail(w->op, rc, "window state: %s", mws_error(&w->sessions));
 }
 
-static int store_sessions(win_op *w) {
-  int rc = set_default_namespace(w);
-  if (rc < 0) return rc;
-  if (w->nset == 0) {
-    rc = ks_clear(w->sessions);
-  } else {
-    spate_row r;
-    spate_rb_begin(&w->aux_rb);
-    spate_rb_set_bytes(&w->aux_rb, 0, w->set, w->nset * sizeof(win));
-    if (spate_rb_finish(&w->aux_rb, &r) < 0)
-      return op_fail(w->op, SPATE_ENOMEM, "session windows: %s", spate_rb_error(&w->aux_rb));
-    rc = ks_value_update(w->sessions, &r);
-  }
-  return rc < 0 ? state_failed(w, rc, "window state") : 0;
+int win_load_sessions(win_op *w) {
+  int rc = mws_load(&w->sessions, w->key_group);
+  return rc < 0 ? sessions_failed(w, rc) : 0;
 }
 
-static int set_add(win_op *w, win x) {
-  if (w->nset == w->set_cap) {
-    size_t cap = w->set_cap ? w->set_cap * 2 : 8;
-    win *s = sp_realloc(w->set, cap * sizeof *s);
-    if (!s) return op_fail(w->op, SPATE_ENOMEM, "out of memory");
-    w->set = s;
-    w->set_cap = cap;
-  }
-  w->set[w->nset++] = x;
-  return 0;
+int win_store_sessions(win_op *w) {
+  int rc = mws_store(&w->sessions);
+  return rc < 0 ? sessions_failed(w, rc) : 0;
 }
 
-static bool set_remove(win_op *w, win x) {
-  for (size_t i = 0; i < w->nset; i++)
-    if (w->set[i].start == x.start && w->set[i].end == x.end) {
-      w->set[i] = w->set[--w->nset];
-      return true;
-    }
-  return false;
-}
-
-static bool intersects(win a, win b) { return a.start <= b.end && a.end >= b.start; }
-
-/* Whether window x is in the key's session set (loaded); a timer of a window that is not was
- * left behind by a window merged away (MergingWindowSet.getStateWindow returns null). */
-static bool set_has(const win_op *w, win x) {
-  for (size_t i = 0; i < w->nset; i++)
-    if (w->set[i].start == x.start && w->set[i].end == x.end) return true;
-  return false;
-}
-
-static int trig_merge(win_op *w, win cover, const win *merged, size_t n);
-static int trig_clear(win_op *w, win x);
-
-/* Adds window x to the key's session set (loaded), merging it with every window it
- * intersects; *actual receives the window the element belongs to. The windows of the set never
- * intersect each other, so only windows reachable from x merge. */
-static int add_session_ex(win_op *w, win x, win *actual, bool *unchanged);
-static int add_session(win_op *w, win x, win *actual) {
-  bool unchanged;
-  return add_session_ex(w, x, actual, &unchanged);
-}
-
-/* As add_session; *unchanged tells that x lay inside an existing window (no state changed). */
-static int add_session_ex(win_op *w, win x, win *actual, bool *unchanged) {
-  *unchanged = false;
-  win cover = x;
-  size_t nmerged = 0;
-  win merged1 = {0, 0};
-  bool changed = true;
-  /* Mark merged windows by moving them to the end of the set. */
-  size_t keep = w->nset;
-  while (changed) {
-    changed = false;
-    for (size_t i = 0; i < keep; i++) {
-      if (!intersects(w->set[i], cover)) continue;
-      win m = w->set[i];
-      if (m.start < cover.start) cover.start = m.start;
-      if (m.end > cover.end) cover.end = m.end;
-      w->set[i] = w->set[keep - 1];
-      w->set[keep - 1] = m;
-      keep--;
-      nmerged++;
-      merged1 = m;
-      changed = true;
-      i--; /* look at the window moved into slot i */
-    }
-  }
-  if (nmerged == 0) {
-    *actual = x;
-    return set_add(w, x);
-  }
-  if (nmerged == 1 && merged1.start == cover.start && merged1.end == cover.end) {
-    *actual = merged1; /* x lies inside an existing window: nothing changes */
-    *unchanged = true;
-    return 0;
-  }
-  /* A merge: the merged windows' timers go, the cover's trigger timer comes (onMerge), and
-   * their contents move to the cover. */
+/* The merge function of the session set (mws_merge_fn): the merged windows' timers go, the
+ * cover's trigger timer comes (onMerge), and their contents move to the cover. */
+static int merge_sessions(void *arg, win cover, const win *merged, size_t n) {
+  win_op *w = arg;
   if (window_late(w, cover))
     return op_fail(w->op, SPATE_EINVAL,
                    "merging session windows produced window [%lld, %lld) that is already late",
                    (long long)cover.start, (long long)cover.end);
   int rc = 0;
-  size_t total = w->nset;
   if (w->generic) {
     /* Flink's merge callback: the trigger's onMerge for the cover (reading the merged
      * windows' trigger state), then each merged window's Trigger.clear and cleanup timer */
-    rc = trig_merge(w, cover, w->set + keep, total - keep);
-    for (size_t i = keep; rc == 0 && i < total; i++) {
-      win m = w->set[i];
+    rc = win_trig_merge(w, cover, merged, n);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+      win m = merged[i];
       int64_t t = cleanup_time(w, m);
-      rc = trig_clear(w, m);
-      if (rc == 0 && t != INT64_MAX) rc = timer(w, t, m, true);
+      rc = win_trig_clear(w, m);
+      if (rc == 0 && t != INT64_MAX) rc = win_timer(w, t, m, true);
       if (rc == 0) rc = move_contents(w, m, cover);
     }
   } else {
     int64_t now = w->event_time ? wm_of(w) : op_now(w->op);
-    if (max_ts(cover) > now) rc = timer(w, max_ts(cover), cover, false);
-    for (size_t i = keep; rc == 0 && i < total; i++) {
-      win m = w->set[i];
+    if (max_ts(cover) > now) rc = win_timer(w, max_ts(cover), cover, false);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+      win m = merged[i];
       rc = delete_timers(w, m);
       if (rc == 0) rc = move_contents(w, m, cover);
     }
   }
-  if (rc < 0) return rc;
-  w->nset = keep;
-  *actual = cover;
-  return set_add(w, cover);
+  return rc;
 }
 
-/* The session window [t, t + gap) of an element at time t (with the element's gap when the
- * gap is dynamic) into *x. */
-static int session_window(win_op *w, int64_t t, const spate_row *row, win *x) {
-  op_t *op = w->op;
-  int64_t gap = w->gap;
-  if (w->gap_fn) { /* SessionWindowTimeGapExtractor.extract */
-    gap = w->gap_fn(&op->ctx, row);
-    if (op->ctx.has_error) return op_udf_failed(op, SPATE_EUDF, "session gap function");
-    if (gap <= 0)
-      return op_fail(op, SPATE_EINVAL,
-                     "the session gap function returned %lld ms for an element at %lld: a "
-                     "dynamic session gap must be positive",
-                     (long long)gap, (long long)t);
-  }
-  if (t > INT64_MAX - gap)
-    return op_fail(op, SPATE_EINVAL, "timestamp %lld is outside the range of windows",
-                   (long long)t);
-  *x = (win){t, t + gap};
-  return 0;
+/* Adds window x to the key's session set (loaded), merging it with every window it
+ * intersects; *actual receives the window the element belongs to, *how what happened
+ * (MWS_INSIDE: x lay inside an existing window, no state changed). */
+int win_add_session(win_op *w, win x, win *actual, mws_outcome *how) {
+  int rc = mws_add(&w->sessions, x, merge_sessions, w, actual, how);
+  return rc < 0 && mws_error(&w->sessions)[0] ? sessions_failed(w, rc) : rc;
 }
 
-/* ---- elements ---------------------------------------------------------------------------------- */
-/* Flink's TimeWindow.getWindowStartWithOffset: the start of the window of size `size` (shifted
- * by offset) holding ts, with a non-negative remainder for negative timestamps. */
-static bool window_start(int64_t ts, int64_t offset, int64_t size, int64_t *start) {
-  __int128 rem = ((__int128)ts - offset) % size;
-  if (rem < 0) rem += size;
-  __int128 s = (__int128)ts - rem;
-  if (s < INT64_MIN) return false;
-  *start = (int64_t)s;
-  return true;
-}
-
-/* The windows of an element at time t (not session, not count) into w->wins. */
-static int assign(win_op *w, int64_t t, int *n) {
-  int64_t step = w->kind == SPATE_WINDOW_TUMBLING ? w->size : w->slide;
-  int64_t last;
-  *n = 0;
-  if (!window_start(t, w->offset, step, &last))
-    return op_fail(w->op, SPATE_EINVAL, "timestamp %lld is outside the range of windows",
-                   (long long)t);
-  for (__int128 s = last; s > (__int128)t - w->size; s -= step) {
-    __int128 end = s + w->size;
-    if (end > INT64_MAX || s < INT64_MIN)
-      return op_fail(w->op, SPATE_EINVAL, "timestamp %lld is outside the range of windows",
-                     (long long)t);
-    if (*n == w->max_wins) return op_fail(w->op, SPATE_ECORRUPT, "window assignment overflow");
-    w->wins[(*n)++] = (win){(int64_t)s, (int64_t)end};
-  }
-  return 0;
-}
 
 /* Makes the record's key current. */
 static int set_key_from_record(win_op *w, const spate_row *row) {
@@ -755,667 +482,67 @@ static int set_key_from_record(win_op *w, const spate_row *row) {
   return rc < 0 ? op_fail(op, rc, "%s", ks_error(w->backend)) : 0;
 }
 
-static int late_element(win_op *w, int64_t ts, const spate_row *row) {
+int win_late_element(win_op *w, int64_t ts, const spate_row *row) {
   return w->late_tag ? op_emit_side(w->op, w->late_tag, ts, row) : 0;
 }
-
-/* ---- panes ------------------------------------------------------------------------------------ */
-/* Reduces the panes of window x of the current key in time order and emits the result with the
- * window's max timestamp (nothing when no pane holds anything). The reduce function sees the
- * window's max timestamp as ctx.ts, as when it fires. */
-static int emit_panes(win_op *w, win x) {
-  op_t *op = w->op;
-  spate_row acc = {0}, r;
-  bool any = false;
-  int b = 0, rc;
-  op->ctx.ts = max_ts(x);
-  scratch_reset(w);
-  bool agg = is_agg(w);
-  for (int64_t s = x.start; s < x.end; s += w->pane) {
-    if ((rc = set_window(w, (win){s, s + w->pane})) < 0) return rc;
-    rc = agg ? ks_value_get(w->contents, &r) : ks_reducing_get(w->contents, &r);
-    if (rc < 0) return state_failed(w, rc, "window state");
-    if (rc == 0) continue;
-    if (!any) {
-      any = true;
-      if (w->pane == w->size) { /* one pane: its view is the result */
-        acc = r;
-        break;
-      }
-      /* the view would not outlive the next backend call */
-      const spate_row *copy = NULL;
-      if ((rc = scratch_push(w, &r)) < 0 || !(copy = scratch_rows(w, 0)))
-        return op_fail(op, SPATE_ENOMEM, "out of memory");
-      acc = *copy;
-      continue;
-    }
-    /* panes combine with the reduce function, or the aggregate's merge (accumulators) */
-    spate_row_builder *fb = agg ? &w->acc_rb[b] : &w->fold_rb[b];
-    const char *what = agg ? "aggregate function (merge)" : "reduce function";
-    spate_rb_begin(fb);
-    rc = agg ? w->agg.merge(&op->ctx, &acc, &r, fb)
-             : ((spate_reduce_fn)op->udf)(&op->ctx, &acc, &r, fb);
-    if (rc < 0) return op_udf_failed(op, rc, what);
-    if ((rc = finish_built(w, fb, &acc, what)) < 0) return rc;
-    b ^= 1;
-  }
-  return any ? emit_result(w, x, &acc) : 0;
-}
-
-/* Window x of the current key is past its cleanup time: the panes before the next window's
- * start, [x.start, x.start + step), belong to no later window (every window holding them starts
- * at or before x.start, so it was cleaned up no later than x), and go. */
-static int clear_panes(win_op *w, win x) {
-  for (int64_t s = x.start; s < x.start + w->step; s += w->pane) {
-    int rc = set_window(w, (win){s, s + w->pane});
-    if (rc == 0 && (rc = ks_clear(w->contents)) < 0) rc = state_failed(w, rc, "window state");
-    if (rc < 0) return rc;
-  }
-  return 0;
-}
-
-/* An element at time t (the timestamp, or the clock in processing time) of a pane-based window
- * operator: reduced into its one pane. Only when that creates the pane are the timers of the
- * windows holding it registered (trigger and cleanup, exactly those the per-window path would
- * register: a pane's windows are the element's windows, none of their timers has fired yet
- * unless the window is late or fires at once, and they stay registered until they fire). Windows
- * whose max timestamp the watermark has reached fire again at once (late firing), as
- * EventTimeTrigger.onElement does. */
-static int pane_element(win_op *w, int64_t ts, int64_t t, const spate_row *row) {
-  int64_t p, last;
-  if (!window_start(t, w->offset, w->pane, &p) || !window_start(t, w->offset, w->step, &last) ||
-      last > INT64_MAX - w->size)
-    return op_fail(w->op, SPATE_EINVAL, "timestamp %lld is outside the range of windows",
-                   (long long)t);
-  bool may_fire = false;
-  if (w->event_time) {
-    /* the window with the latest start is the last to be cleaned up: if it is late, all are */
-    if (window_late(w, (win){last, last + w->size}))
-      return element_late(w, ts) ? late_element(w, ts, row) : 0;
-    may_fire = wm_of(w) >= t; /* every window of t has max timestamp >= t */
-  }
-  int rc = set_window(w, (win){p, p + w->pane});
-  if (rc < 0) return rc;
-  int created;
-  if (is_agg(w)) {
-    bool c;
-    if ((rc = agg_add(w, row, &c)) < 0) return rc;
-    created = c;
-  } else if ((created = ks_reducing_add_created(w->contents, row)) < 0) {
-    return state_failed(w, created, "reduce function");
-  }
-  if (!created && !may_fire) return 0;
-  int n;
-  if ((rc = assign(w, t, &n)) < 0) return rc;
-  for (int i = 0; i < n; i++) {
-    win x = w->wins[i];
-    if (window_late(w, x)) continue;
-    bool fire = w->event_time && max_ts(x) <= wm_of(w);
-    int64_t cleanup = cleanup_time(w, x);
-    if (created && !fire) rc = timer(w, max_ts(x), x, false);
-    if (rc == 0 && created && cleanup != INT64_MAX && cleanup != max_ts(x))
-      rc = timer(w, cleanup, x, false);
-    if (rc == 0 && fire) rc = emit_panes(w, x);
-    if (rc < 0) return rc;
-  }
-  return 0;
-}
-
-/* ---- count windows ----------------------------------------------------------------------------- */
-static int count_element(win_op *w, const spate_row *row) {
-  int rc = add_element(w, global_window, row);
-  if (rc < 0) return rc;
-  spate_row r;
-  if ((rc = ks_value_get(w->count, &r)) < 0) return state_failed(w, rc, "window state");
-  int64_t n = (rc == 1 ? spate_row_bigint(&r, 0) : 0) + 1;
-  int64_t every = w->evicting ? w->slide : w->size;
-  if (n < every) {
-    spate_rb_begin(&w->aux_rb);
-    spate_rb_set_bigint(&w->aux_rb, 0, n);
-    if (spate_rb_finish(&w->aux_rb, &r) < 0) return op_fail(w->op, SPATE_EINVAL, "count row");
-    rc = ks_value_update(w->count, &r);
-    return rc < 0 ? state_failed(w, rc, "window state") : 0;
-  }
-  if ((rc = ks_clear(w->count)) < 0) return state_failed(w, rc, "window state");
-  if (w->evicting) { /* CountEvictor.evictBefore: keep the last `size` elements */
-    ks_list_iter it;
-    spate_row e;
-    int len = ks_list_get(w->contents, &it);
-    if (len < 0) return state_failed(w, len, "window state");
-    if (len > w->size) {
-      scratch_reset(w);
-      for (int64_t i = 0; ks_list_next(&it, &e); i++)
-        if (i >= len - w->size && (rc = scratch_push(w, &e)) < 0)
-          return op_fail(w->op, rc, "out of memory");
-      const spate_row *rows = scratch_rows(w, 0);
-      if (!rows) return op_fail(w->op, SPATE_ENOMEM, "out of memory");
-      if ((rc = ks_list_update(w->contents, rows, w->nsrows)) < 0)
-        return state_failed(w, rc, "window state");
-    }
-  }
-  rc = emit_window(w, global_window);
-  if (rc == 0 && !w->evicting) rc = clear_contents(w, global_window); /* purging trigger */
-  return rc;
-}
-
-/* ---- generic windows: triggers and evictors ---------------------------------------------------- */
-/* Windows with a trigger other than the assigner's own, with an evictor, or global windows run
- * Flink's WindowOperator loop literally: an element is added to each of its windows, then the
- * trigger's onElement decides (CONTINUE, FIRE, FIRE_AND_PURGE); a timer of the window asks the
- * trigger's onEventTime / onProcessingTime, and at the cleanup time in the assigner's domain the
- * window's contents and trigger state go (Trigger.clear). Contents are per window (no panes): a
- * reducing state for reduce, a list for window functions, and with an evictor (Flink's
- * EvictingWindowOperator) a list of (timestamp, element) rows also for reduce, which then folds
- * what the evictor leaves when the window fires. Session windows merge here as Flink's
- * WindowOperator merges with a MergingWindowSet: when windows merge, the trigger's onMerge
- * runs for the merged window (trig_merge reads the merged windows' trigger state), then each
- * merged window's Trigger.clear and cleanup timer go and its contents move; timers of windows
- * merged away are dropped unseen, and a window cleaned up leaves its key's set. Triggers
- * that cannot merge (DELTA, CUSTOM without on_merge) are refused by the API and by win_open. */
-enum { T_CONTINUE = 0, T_FIRE = 1, T_PURGE = 2 };
-
-/* SPATE_TRIGGER_CUSTOM: the user's callbacks answer with spate_trigger_result, whose values are
- * these bits; they register their own timers (custom_call, trigger_timer). */
-static int fire_result(const win_op *w) { return T_FIRE | (w->purging ? T_PURGE : 0); }
-
-/* The trigger's BIGINT of window x (count, next firing); *has = false when there is none. */
-static int trig_get(win_op *w, win x, int64_t *v, bool *has) {
-  int rc = set_window(w, x);
-  if (rc < 0) return rc;
-  spate_row r;
-  if ((rc = ks_value_get(w->trig_n, &r)) < 0) return state_failed(w, rc, "trigger state");
-  *has = rc == 1;
-  *v = *has ? spate_row_bigint(&r, 0) : 0;
-  return 0;
-}
-
-static int trig_put(win_op *w, win x, int64_t v) {
-  int rc = set_window(w, x);
-  if (rc < 0) return rc;
-  spate_row r;
-  spate_rb_begin(&w->trig_rb);
-  spate_rb_set_bigint(&w->trig_rb, 0, v);
-  if (spate_rb_finish(&w->trig_rb, &r) < 0)
-    return op_fail(w->op, SPATE_ENOMEM, "trigger state: %s", spate_rb_error(&w->trig_rb));
-  rc = ks_value_update(w->trig_n, &r);
-  return rc < 0 ? state_failed(w, rc, "trigger state") : 0;
-}
-
-static int trig_state_clear(win_op *w, ks_state *st, win x) {
-  int rc = set_window(w, x);
-  if (rc == 0 && (rc = ks_clear(st)) < 0) rc = state_failed(w, rc, "trigger state");
-  return rc;
-}
-
-/* Continuous triggers: the next firing after `from` is from + interval, but never after the
- * window's max timestamp (Flink's registerNextFireTimestamp). */
-static int continuous_next(win_op *w, win x, int64_t from) {
-  bool event = w->trig == SPATE_TRIGGER_CONTINUOUS_EVENT_TIME;
-  int64_t next;
-  if (__builtin_add_overflow(from, w->interval, &next) || next > max_ts(x)) next = max_ts(x);
-  int rc = trig_put(w, x, next);
-  return rc < 0 ? rc : timer_in(w, event, next, x, false);
-}
-
-/* A custom trigger's callback runs with ctx.trigger pointing at this, so that its timer calls
- * (spate_trigger_register_event_timer & co) know the operator and the window. */
-typedef struct custom_ctx {
-  win_op *w;
-  win x;
-  int timer_rc; /* a timer call that failed (its message is written), else 0 */
-} custom_ctx;
-
-/* Calls a custom trigger callback for window x (element: row at ts, else the timer at t in
- * the given domain) and turns its answer into T_* bits. */
-static int custom_call(win_op *w, win x, const spate_row *row, int64_t t, bool event, int *res) {
-  op_t *op = w->op;
-  spate_trigger_time_fn tf = event ? w->on_event_time : w->on_processing_time;
-  *res = T_CONTINUE;
-  if (!row && !tf) return 0;
-  custom_ctx c = {w, x, 0};
-  op->ctx.trigger = &c;
-  int rc = row ? w->on_element(&op->ctx, row, t, &x) : tf(&op->ctx, t, &x);
-  op->ctx.trigger = NULL;
-  if (c.timer_rc < 0) return c.timer_rc; /* the timer's message stands */
-  if (rc < 0) return op_udf_failed(op, rc, "trigger function");
-  if (rc > SPATE_TRIGGER_FIRE_AND_PURGE)
-    return op_fail(op, SPATE_EUDF, "trigger function returned %d, not a spate_trigger_result",
-                   rc);
-  *res = rc;
-  if ((*res & T_FIRE) && w->purging) *res |= T_PURGE;
-  return 0;
-}
-
-/* Calls a custom trigger's clear or on_merge callback (fn, may be NULL) for window x. */
-static int custom_window_call(win_op *w, win x, spate_trigger_window_fn fn, const char *what) {
-  if (!fn) return 0;
-  op_t *op = w->op;
-  custom_ctx c = {w, x, 0};
-  op->ctx.trigger = &c;
-  int rc = fn(&op->ctx, &x);
-  op->ctx.trigger = NULL;
-  if (c.timer_rc < 0) return c.timer_rc;
-  return rc < 0 ? op_udf_failed(op, rc, what) : 0;
-}
-
-static int trigger_timer(spate_ctx *ctx, bool event, int64_t t, bool del, const char *api) {
-  custom_ctx *c = ctx ? ctx->trigger : NULL;
-  if (!c) {
-    if (ctx) spate_ctx_fail(ctx, "%s: only a custom trigger's callback may call it", api);
-    return SPATE_EINVAL;
-  }
-  int rc = timer_in(c->w, event, t, c->x, del);
-  if (rc < 0 && c->timer_rc == 0) c->timer_rc = rc;
-  return rc;
-}
-
-int spate_trigger_register_event_timer(spate_ctx *ctx, int64_t t) {
-  return trigger_timer(ctx, true, t, false, "spate_trigger_register_event_timer");
-}
-int spate_trigger_register_processing_timer(spate_ctx *ctx, int64_t t) {
-  return trigger_timer(ctx, false, t, false, "spate_trigger_register_processing_timer");
-}
-int spate_trigger_delete_event_timer(spate_ctx *ctx, int64_t t) {
-  return trigger_timer(ctx, true, t, true, "spate_trigger_delete_event_timer");
-}
-int spate_trigger_delete_processing_timer(spate_ctx *ctx, int64_t t) {
-  return trigger_timer(ctx, false, t, true, "spate_trigger_delete_processing_timer");
-}
-
-/* Trigger.onElement for element `row` at `ts` in window x; *res receives T_* bits. */
-static int trig_element(win_op *w, win x, int64_t ts, const spate_row *row, int *res) {
-  int rc = 0;
-  int64_t v;
-  bool has;
-  *res = T_CONTINUE;
-  switch (w->trig) {
-  case SPATE_TRIGGER_CUSTOM: return custom_call(w, x, row, ts, false, res);
-  case SPATE_TRIGGER_EVENT_TIME:
-    if (max_ts(x) <= wm_of(w)) *res = fire_result(w);
-    else rc = timer_in(w, true, max_ts(x), x, false);
-    return rc;
-  case SPATE_TRIGGER_PROCESSING_TIME: return timer_in(w, false, max_ts(x), x, false);
-  case SPATE_TRIGGER_COUNT:
-    if ((rc = trig_get(w, x, &v, &has)) < 0) return rc;
-    if (v + 1 < w->trig_count) return trig_put(w, x, v + 1);
-    *res = fire_result(w);
-    return trig_state_clear(w, w->trig_n, x);
-  case SPATE_TRIGGER_CONTINUOUS_EVENT_TIME:
-  case SPATE_TRIGGER_CONTINUOUS_PROCESSING_TIME: {
-    bool event = w->trig == SPATE_TRIGGER_CONTINUOUS_EVENT_TIME;
-    if (event) {
-      if (max_ts(x) <= wm_of(w)) {
-        *res = fire_result(w);
-        return 0;
-      }
-      if ((rc = timer_in(w, true, max_ts(x), x, false)) < 0) return rc;
-    }
-    if ((rc = trig_get(w, x, &v, &has)) < 0 || has) return rc;
-    int64_t start, t = event ? ts : op_now(w->op);
-    if (event && ts == INT64_MIN)
-      return op_fail(w->op, SPATE_EINVAL, "record has no timestamp: a continuous event-time "
-                     "trigger needs timestamps");
-    /* Flink: start = timestamp - (timestamp % interval), Java's truncating remainder, which is
-     * C's too (for negative timestamps this rounds towards zero, not down) */
-    start = t - (t % w->interval);
-    return continuous_next(w, x, start);
-  }
-  case SPATE_TRIGGER_DELTA: {
-    if ((rc = set_window(w, x)) < 0) return rc;
-    spate_row last;
-    if ((rc = ks_value_get(w->trig_last, &last)) < 0) return state_failed(w, rc, "trigger state");
-    if (rc == 1) {
-      double d = w->trig_delta(&w->op->ctx, &last, row);
-      if (w->op->ctx.has_error) return op_udf_failed(w->op, SPATE_EUDF, "delta function");
-      if (!(d > w->trig_threshold)) return 0;
-      *res = fire_result(w);
-    }
-    rc = ks_value_update(w->trig_last, row);
-    return rc < 0 ? state_failed(w, rc, "trigger state") : 0;
-  }
-  default: return 0; /* never fires */
-  }
-}
-
-/* Trigger.onEventTime / onProcessingTime for the timer at t of window x. */
-static int trig_time(win_op *w, bool event, int64_t t, win x, int *res) {
-  *res = T_CONTINUE;
-  switch (w->trig) {
-  case SPATE_TRIGGER_CUSTOM: return custom_call(w, x, NULL, t, event, res);
-  case SPATE_TRIGGER_EVENT_TIME:
-    if (event && t == max_ts(x)) *res = fire_result(w);
-    return 0;
-  case SPATE_TRIGGER_PROCESSING_TIME:
-    if (!event) *res = fire_result(w);
-    return 0;
-  case SPATE_TRIGGER_CONTINUOUS_EVENT_TIME:
-  case SPATE_TRIGGER_CONTINUOUS_PROCESSING_TIME: {
-    if (event != (w->trig == SPATE_TRIGGER_CONTINUOUS_EVENT_TIME)) return 0;
-    if (event && t == max_ts(x)) {
-      *res = fire_result(w);
-      return 0;
-    }
-    int64_t next;
-    bool has;
-    int rc = trig_get(w, x, &next, &has);
-    if (rc < 0 || !has || next != t) return rc;
-    *res = fire_result(w);
-    if (t == max_ts(x)) return trig_state_clear(w, w->trig_n, x); /* the last firing */
-    if ((rc = trig_state_clear(w, w->trig_n, x)) < 0) return rc;
-    return continuous_next(w, x, t);
-  }
-  default: return 0;
-  }
-}
-
-/* Trigger.clear: the trigger's state and timers of window x go. */
-static int trig_clear(win_op *w, win x) {
-  int64_t v;
-  bool has;
-  int rc = 0;
-  switch (w->trig) {
-  case SPATE_TRIGGER_CUSTOM: return custom_window_call(w, x, w->on_clear, "trigger clear");
-  case SPATE_TRIGGER_EVENT_TIME: return timer_in(w, true, max_ts(x), x, true);
-  case SPATE_TRIGGER_PROCESSING_TIME: return timer_in(w, false, max_ts(x), x, true);
-  case SPATE_TRIGGER_COUNT: return trig_state_clear(w, w->trig_n, x);
-  case SPATE_TRIGGER_CONTINUOUS_EVENT_TIME:
-  case SPATE_TRIGGER_CONTINUOUS_PROCESSING_TIME:
-    if ((rc = trig_get(w, x, &v, &has)) < 0) return rc;
-    if (has &&
-        (rc = timer_in(w, w->trig == SPATE_TRIGGER_CONTINUOUS_EVENT_TIME, v, x, true)) < 0)
-      return rc;
-    return trig_state_clear(w, w->trig_n, x);
-  case SPATE_TRIGGER_DELTA: return trig_state_clear(w, w->trig_last, x);
-  default: return 0;
-  }
-}
-
-/* Trigger.onMerge: the n session windows `merged` (still holding their trigger state) merge
- * into `cover`, which holds none yet. COUNT sums the counts and CONTINUOUS_* keep the earliest
- * next firing (mergePartitionedState), with its timer; EVENT_TIME / PROCESSING_TIME set the
- * cover's timer unless its max timestamp has passed (else onElement fires it at once); a
- * custom trigger's on_merge decides. DELTA cannot merge (win_open refuses it). */
-static int trig_merge(win_op *w, win cover, const win *merged, size_t n) {
-  int rc = 0;
-  switch (w->trig) {
-  case SPATE_TRIGGER_CUSTOM: return custom_window_call(w, cover, w->on_merge, "trigger on_merge");
-  case SPATE_TRIGGER_EVENT_TIME:
-    return max_ts(cover) > wm_of(w) ? timer_in(w, true, max_ts(cover), cover, false) : 0;
-  case SPATE_TRIGGER_PROCESSING_TIME:
-    return max_ts(cover) > op_now(w->op) ? timer_in(w, false, max_ts(cover), cover, false) : 0;
-  case SPATE_TRIGGER_COUNT:
-  case SPATE_TRIGGER_CONTINUOUS_EVENT_TIME:
-  case SPATE_TRIGGER_CONTINUOUS_PROCESSING_TIME: {
-    bool count = w->trig == SPATE_TRIGGER_COUNT, any = false;
-    int64_t acc = count ? 0 : INT64_MAX;
-    for (size_t i = 0; i < n; i++) {
-      int64_t v;
-      bool has;
-      if ((rc = trig_get(w, merged[i], &v, &has)) < 0) return rc;
-      if (!has) continue;
-      any = true;
-      if (count) acc += v;
-      else if (v < acc) acc = v;
-    }
-    if (!any) return 0;
-    if ((rc = trig_put(w, cover, acc)) < 0 || count) return rc;
-    return timer_in(w, w->trig == SPATE_TRIGGER_CONTINUOUS_EVENT_TIME, acc, cover, false);
-  }
-  default: return 0;
-  }
-}
-
-/* An element of an evicting window: stored with its timestamp (TimeEvictor needs it). */
-static int add_timestamped(win_op *w, win x, int64_t ts, const spate_row *row) {
-  int rc = set_window(w, x);
-  if (rc < 0) return rc;
-  spate_row r;
-  spate_rb_begin(&w->ev_rb);
-  spate_rb_set_bigint(&w->ev_rb, 0, ts);
-  spate_rb_set_bytes(&w->ev_rb, 1, row->data, row->len);
-  if (spate_rb_finish(&w->ev_rb, &r) < 0)
-    return op_fail(w->op, SPATE_ENOMEM, "window state: %s", spate_rb_error(&w->ev_rb));
-  rc = ks_list_add(w->contents, &r);
-  return rc < 0 ? state_failed(w, rc, "window state") : 0;
-}
-
-/* The evictor over the n elements in w->rows (stored rows), w->inner and w->tss: removes
- * elements in place, keeping the order of the others; returns how many remain. */
-static size_t evict(win_op *w, size_t n) {
-  size_t keep = 0;
-  int64_t cutoff = INT64_MIN;
-  spate_row last = n ? w->inner[n - 1] : (spate_row){0};
-  switch (w->evk) {
-  case SPATE_EVICTOR_COUNT:
-    if ((int64_t)n <= w->ev_count) return n;
-    break;
-  case SPATE_EVICTOR_TIME: {
-    if (n == 0 || w->tss[0] == INT64_MIN) return n; /* elements without timestamps */
-    int64_t mx = INT64_MIN;
-    for (size_t i = 0; i < n; i++)
-      if (w->tss[i] > mx) mx = w->tss[i];
-    if (__builtin_sub_overflow(mx, w->ev_window, &cutoff)) cutoff = INT64_MIN;
-    break;
-  }
-  default: break;
-  }
-  for (size_t i = 0; i < n; i++) {
-    bool evicted;
-    switch (w->evk) {
-    case SPATE_EVICTOR_COUNT: evicted = (int64_t)i < (int64_t)n - w->ev_count; break;
-    case SPATE_EVICTOR_TIME: evicted = w->tss[i] <= cutoff; break;
-    case SPATE_EVICTOR_DELTA:
-      evicted = w->ev_delta(&w->op->ctx, &w->inner[i], &last) >= w->ev_threshold;
-      break;
-    default: evicted = false;
-    }
-    if (evicted) continue;
-    w->rows[keep] = w->rows[i];
-    w->inner[keep] = w->inner[i];
-    w->tss[keep] = w->tss[i];
-    keep++;
-  }
-  return keep;
-}
-
-/* Emits an evicting window: its elements, less those evicted before, go to the function; what
- * remains after evicting (before and after) is written back as the window's contents. */
-static int emit_evicting(win_op *w, win x) {
-  op_t *op = w->op;
-  int rc = set_window(w, x);
-  if (rc < 0) return rc;
-  ks_list_iter it;
-  spate_row e;
-  if ((rc = ks_list_get(w->contents, &it)) <= 0)
-    return rc < 0 ? state_failed(w, rc, "window state") : 0;
-  scratch_reset(w);
-  while (ks_list_next(&it, &e))
-    if ((rc = scratch_push(w, &e)) < 0) return op_fail(op, rc, "out of memory");
-  size_t total = w->nsrows, n = total;
-  if (n > w->ev_cap) {
-    spate_row *a = sp_realloc(w->inner, n * sizeof *a);
-    if (a) w->inner = a;
-    int64_t *b = a ? sp_realloc(w->tss, n * sizeof *b) : NULL;
-    if (!b) return op_fail(op, SPATE_ENOMEM, "out of memory");
-    w->tss = b;
-    w->ev_cap = n;
-  }
-  if (!scratch_rows(w, 0)) return op_fail(op, SPATE_ENOMEM, "out of memory");
-  uint32_t nf = (uint32_t)op->in_schema->nfields;
-  for (size_t i = 0; i < n; i++) {
-    spate_bytes b = spate_row_string(&w->rows[i], 1);
-    w->tss[i] = spate_row_bigint(&w->rows[i], 0);
-    w->inner[i] = (spate_row){(const uint8_t *)b.ptr, (uint32_t)b.len, nf};
-  }
-  if (!w->evict_after) n = evict(w, n);
-  if (op->ctx.has_error) return op_udf_failed(op, SPATE_EUDF, "delta function");
-  op->ctx.ts = max_ts(x);
-  if (w->fn == WINDOW_FN_REDUCE) {
-    spate_row acc = n ? w->inner[0] : (spate_row){0};
-    int b = 0;
-    for (size_t i = 1; i < n; i++) {
-      spate_rb_begin(&w->fold_rb[b]);
-      rc = ((spate_reduce_fn)op->udf)(&op->ctx, &acc, &w->inner[i], &w->fold_rb[b]);
-      if (rc < 0) return op_udf_failed(op, rc, "reduce function");
-      if (spate_rb_finish(&w->fold_rb[b], &acc) < 0)
-        return op_fail(op, SPATE_EUDF, "reduce function built an invalid row: %s",
-                       spate_rb_error(&w->fold_rb[b]));
-      b ^= 1;
-    }
-    if (n && (rc = emit_result(w, x, &acc)) < 0) return rc;
-  } else if (is_agg(w)) {
-    spate_row acc;
-    /* all elements evicted: Flink still emits result(create()) */
-    if ((rc = agg_fold(w, w->inner, n, NULL, &acc)) == 0) rc = emit_result(w, x, &acc);
-    if (rc < 0) return rc;
-  } else {
-    spate_window_elements el;
-    memset(&el, 0, sizeof el);
-    el.rows = w->inner;
-    el.n = n;
-    spate_collector c = {op, &op->rb};
-    rc = ((spate_window_fn)op->udf)(&op->ctx, &x, &el, &c);
-    if (rc < 0) return op_udf_failed(op, rc, "window function");
-  }
-  if (w->evict_after) n = evict(w, n);
-  if (op->ctx.has_error) return op_udf_failed(op, SPATE_EUDF, "delta function");
-  if (n == total) return 0;
-  if ((rc = set_window(w, x)) < 0) return rc;
-  rc = ks_list_update(w->contents, w->rows, n);
-  return rc < 0 ? state_failed(w, rc, "window state") : 0;
-}
-
-/* Acts on a trigger result for window x. */
-static int trig_act(win_op *w, win x, int res) {
-  int rc = 0;
-  if (res & T_FIRE) rc = w->evk ? emit_evicting(w, x) : emit_window(w, x);
-  if (rc == 0 && (res & T_PURGE)) rc = clear_contents(w, x);
-  return rc;
-}
-
-/* Session windows (merging): the element's window joins the key's set, merging as the trigger
- * says (add_session), and the element goes to the window it ends up in, unless that is late
- * (then it never existed: MergingWindowSet.retireWindow). */
-static int generic_session_element(win_op *w, int64_t ts, const spate_row *row) {
-  win x, actual;
-  int res, rc = session_window(w, w->event_time ? ts : op_now(w->op), row, &x);
-  if (rc < 0 || (rc = load_sessions(w)) < 0 || (rc = add_session(w, x, &actual)) < 0) return rc;
-  bool late = window_late(w, actual);
-  if (late) {
-    set_remove(w, actual);
-  } else {
-    w->op->ctx.ts = ts;
-    rc = w->evk ? add_timestamped(w, actual, ts, row) : add_element(w, actual, row);
-    if (rc == 0) rc = trig_element(w, actual, ts, row, &res);
-    if (rc == 0) rc = trig_act(w, actual, res);
-    if (rc == 0) rc = register_cleanup(w, actual);
-    if (rc < 0) return rc;
-  }
-  if ((rc = store_sessions(w)) < 0) return rc;
-  return late && element_late(w, ts) ? late_element(w, ts, row) : 0;
-}
-
-static int generic_element(win_op *w, int64_t ts, const spate_row *row) {
-  op_t *op = w->op;
-  int n = 1, rc;
-  if (w->kind == SPATE_WINDOW_SESSION) return generic_session_element(w, ts, row);
-  if (w->kind == SPATE_WINDOW_GLOBAL) {
-    w->wins[0] = global_window;
-  } else if ((rc = assign(w, w->event_time ? ts : op_now(w->op), &n)) < 0) {
-    return rc;
-  }
-  bool skipped = true;
-  for (int i = 0; i < n; i++) {
-    win x = w->wins[i];
-    if (window_late(w, x)) continue;
-    skipped = false;
-    op->ctx.ts = ts;
-    int res;
-    rc = w->evk ? add_timestamped(w, x, ts, row) : add_element(w, x, row);
-    if (rc == 0) rc = trig_element(w, x, ts, row, &res);
-    if (rc == 0) rc = trig_act(w, x, res);
-    if (rc == 0) rc = register_cleanup(w, x);
-    if (rc < 0) return rc;
-  }
-  return skipped && element_late(w, ts) ? late_element(w, ts, row) : 0;
-}
-
-/* A timer of window x in the given domain: the trigger decides; at the cleanup time (in the
- * assigner's domain) all state of the window goes, and a session window leaves its key's set.
- * Timers of session windows merged away are dropped. */
-static int generic_timer(win_op *w, bool event, int64_t t, win x) {
-  bool session = w->kind == SPATE_WINDOW_SESSION;
-  int res, rc;
-  if (session) {
-    if ((rc = load_sessions(w)) < 0) return rc;
-    if (!set_has(w, x)) return 0;
-  }
-  rc = trig_time(w, event, t, x, &res);
-  if (rc == 0) rc = trig_act(w, x, res);
-  if (rc < 0 || event != w->event_time || t != cleanup_time(w, x)) return rc;
-  if ((rc = clear_contents(w, x)) < 0 || (rc = trig_clear(w, x)) < 0 || !session) return rc;
-  set_remove(w, x);
-  return store_sessions(w);
-}
-
 static int win_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   win_op *w = op->impl;
   int rc = set_key_from_record(w, row);
   if (rc < 0) return rc;
-  if (w->kind == SPATE_WINDOW_COUNT) return count_element(w, row);
+  if (w->kind == SPATE_WINDOW_COUNT) return win_count_element(w, row);
   if (w->event_time && ts == INT64_MIN)
     return op_fail(op, SPATE_EINVAL,
                    "record has no timestamp: event-time windows need timestamps "
                    "(assign them with spate_assign_timestamps or use processing time)");
-  if (w->generic) return generic_element(w, ts, row);
+  if (w->generic) return win_generic_element(w, ts, row);
   int64_t t = w->event_time ? ts : op_now(w->op);
   bool skipped = true;
   if (w->kind == SPATE_WINDOW_SESSION) {
     win x, actual;
-    bool unchanged;
-    if ((rc = session_window(w, t, row, &x)) < 0 || (rc = load_sessions(w)) < 0 ||
-        (rc = add_session_ex(w, x, &actual, &unchanged)) < 0)
+    mws_outcome how;
+    if ((rc = win_session_window(w, t, row, &x)) < 0 || (rc = win_load_sessions(w)) < 0 ||
+        (rc = win_add_session(w, x, &actual, &how)) < 0)
       return rc;
-    if (unchanged && !window_late(w, actual)) {
+    if (how == MWS_INSIDE && !window_late(w, actual)) {
       /* the common case of a dense session: the window, its timers and the key's session
        * set stay as they are; only a window the watermark has passed fires at once (late
        * firing within the allowed lateness) */
       skipped = false;
-      rc = add_element(w, actual, row);
-      if (rc == 0 && w->event_time && max_ts(actual) <= wm_of(w)) rc = emit_window(w, actual);
+      rc = win_add_element(w, actual, row);
+      if (rc == 0 && w->event_time && max_ts(actual) <= wm_of(w)) rc = win_emit_window(w, actual);
       return rc;
     }
     if (window_late(w, actual)) {
-      set_remove(w, actual); /* a new window that is late already: it never existed */
+      mws_remove(&w->sessions, actual); /* a new window that is late already: it never existed */
     } else {
       bool fire;
       skipped = false;
-      rc = add_element(w, actual, row);
+      rc = win_add_element(w, actual, row);
       if (rc == 0) rc = trigger_on_element(w, actual, &fire);
-      if (rc == 0 && fire) rc = emit_window(w, actual);
-      if (rc == 0) rc = register_cleanup(w, actual);
+      if (rc == 0 && fire) rc = win_emit_window(w, actual);
+      if (rc == 0) rc = win_register_cleanup(w, actual);
       if (rc < 0) return rc;
     }
-    if ((rc = store_sessions(w)) < 0) return rc;
+    if ((rc = win_store_sessions(w)) < 0) return rc;
   } else if (w->panes) {
-    return pane_element(w, ts, t, row);
+    return win_pane_element(w, ts, t, row);
   } else {
     int n;
-    if ((rc = assign(w, t, &n)) < 0) return rc;
+    if ((rc = win_assign(w, t, &n)) < 0) return rc;
     for (int i = 0; i < n; i++) {
       win x = w->wins[i];
       if (window_late(w, x)) continue;
       bool fire;
       skipped = false;
       op->ctx.ts = ts; /* the reduce function sees the element's timestamp */
-      rc = add_element(w, x, row);
+      rc = win_add_element(w, x, row);
       if (rc == 0) rc = trigger_on_element(w, x, &fire);
-      if (rc == 0 && fire) rc = emit_window(w, x);
-      if (rc == 0) rc = register_cleanup(w, x);
+      if (rc == 0 && fire) rc = win_emit_window(w, x);
+      if (rc == 0) rc = win_register_cleanup(w, x);
       if (rc < 0) return rc;
     }
   }
-  return skipped && element_late(w, ts) ? late_element(w, ts, row) : 0;
+  return skipped && element_late(w, ts) ? win_late_element(w, ts, row) : 0;
 }
 
 /* ---- timers ------------------------------------------------------------------------------------ */
@@ -1428,7 +555,7 @@ static bool window_possible(const win_op *w, win x) {
   case SPATE_WINDOW_SLIDING:
     return x.start < x.end && !__builtin_sub_overflow(x.end, x.start, &len) && len == w->size;
   case SPATE_WINDOW_SESSION: return x.start < x.end;
-  default: return x.start == global_window.start && x.end == global_window.end;
+  default: return x.start == win_global_window.start && x.end == win_global_window.end;
   }
 }
 
@@ -1449,19 +576,19 @@ static int on_timer_in(win_op *w, bool event, const tq_timer_view *t) {
   w->key = t->key;
   w->key_len = t->key_len;
   w->key_group = t->key_group;
-  if (w->generic) return generic_timer(w, event, t->timestamp, x);
+  if (w->generic) return win_generic_timer(w, event, t->timestamp, x);
   bool session = w->kind == SPATE_WINDOW_SESSION;
   if (session) {
-    if ((rc = load_sessions(w)) < 0) return rc;
-    if (!set_has(w, x)) return 0; /* a timer of a window merged away */
+    if ((rc = win_load_sessions(w)) < 0) return rc;
+    if (!mws_contains(&w->sessions, x)) return 0; /* a timer of a window merged away */
   }
-  if (t->timestamp == max_ts(x) && (rc = emit_window(w, x)) < 0) return rc;
+  if (t->timestamp == max_ts(x) && (rc = win_emit_window(w, x)) < 0) return rc;
   if (t->timestamp != cleanup_time(w, x)) return 0;
-  if ((rc = clear_contents(w, x)) < 0) return rc;
-  if (t->timestamp != max_ts(x) && (rc = timer(w, max_ts(x), x, true)) < 0) return rc;
+  if ((rc = win_clear_contents(w, x)) < 0) return rc;
+  if (t->timestamp != max_ts(x) && (rc = win_timer(w, max_ts(x), x, true)) < 0) return rc;
   if (session) {
-    set_remove(w, x);
-    rc = store_sessions(w);
+    mws_remove(&w->sessions, x);
+    rc = win_store_sessions(w);
   }
   return rc;
 }
@@ -1499,12 +626,10 @@ static int new_schema(win_op *w, const char *spec, spate_schema **out) {
   return rc < 0 ? op_fail(w->op, rc, "internal schema '%s': %s", spec, err) : 0;
 }
 
-static int win_open(op_t *op) {
-  win_op *w = sp_calloc(1, sizeof *w);
-  if (!w) return SPATE_ENOMEM;
-  op->impl = w;
-  w->op = op;
-  w->proc_scheduled = INT64_MAX;
+/* The operator's parameters (the node's params, encoded by spate_window & co in
+ * api/datastream.c) into w, checked: kinds, sizes and the combinations of assigner, function,
+ * trigger and evictor that the API builds. The UDFs they name are resolved by win_open. */
+static int decode_params(op_t *op, win_op *w) {
   sp_reader r;
   sp_reader_init(&r, op->node->params, op->node->params_len);
   w->kind = (spate_window_kind)sp_get_u8(&r);
@@ -1581,6 +706,18 @@ static int win_open(op_t *op) {
                   domain == SPATE_EVENT_TIME;
   if (w->generic && w->trig == SPATE_TRIGGER_DEFAULT && w->kind != SPATE_WINDOW_GLOBAL)
     w->trig = w->event_time ? SPATE_TRIGGER_EVENT_TIME : SPATE_TRIGGER_PROCESSING_TIME;
+  return 0;
+}
+
+static int win_open(op_t *op) {
+  win_op *w = sp_calloc(1, sizeof *w);
+  if (!w) return SPATE_ENOMEM;
+  op->impl = w;
+  w->op = op;
+  w->proc_scheduled = INT64_MAX;
+  int rc = decode_params(op, w);
+  if (rc < 0) return rc;
+  bool agg = w->fn == WINDOW_FN_AGGREGATE;
   if (w->trig_delta_sym && !(w->trig_delta = (spate_delta_fn)op_resolve(op, w->trig_delta_sym)))
     return op_fail(op, SPATE_EINVAL, "delta function '%s' not found", w->trig_delta_sym);
   if (w->ev_delta_sym && !(w->ev_delta = (spate_delta_fn)op_resolve(op, w->ev_delta_sym)))
@@ -1643,7 +780,7 @@ static int win_open(op_t *op) {
   w->max_parallelism = op->node->max_parallelism;
   ks_key_group_range range =
       ks_key_group_range_for(w->max_parallelism, op->ctx.parallelism, op->ctx.subtask);
-  int rc = rb_init(&w->key_rb, ks);
+  rc = rb_init(&w->key_rb, ks);
   if (rc == 0) rc = ks_backend_new(w->max_parallelism, range, NULL, NULL, &w->backend);
   if (rc == 0) rc = tq_new(w->max_parallelism, range, &w->event_timers);
   if (rc == 0) rc = tq_new(w->max_parallelism, range, &w->proc_timers);
@@ -1681,19 +818,16 @@ static int win_open(op_t *op) {
     if (ks_register(w->backend, &t, &w->trig_last) < 0)
       return op_fail(op, SPATE_ESTATE, "window state: %s", ks_error(w->backend));
   }
-  const char *aux = w->kind == SPATE_WINDOW_COUNT     ? "n BIGINT NOT NULL"
-                    : w->kind == SPATE_WINDOW_SESSION ? "windows BYTES NOT NULL"
-                                                      : NULL;
-  if (aux) {
-    spate_schema **s = w->kind == SPATE_WINDOW_COUNT ? &w->count_schema : &w->sessions_schema;
-    if ((rc = new_schema(w, aux, s)) < 0) return rc;
-    if ((rc = rb_init(&w->aux_rb, *s)) < 0) return op_fail(op, rc, "out of memory");
-    ks_descriptor a = {.name = w->kind == SPATE_WINDOW_COUNT ? "window-count" : "window-sessions",
-                       .kind = KS_VALUE,
-                       .value_schema = *s};
-    if (ks_register(w->backend, &a, w->kind == SPATE_WINDOW_COUNT ? &w->count : &w->sessions) < 0)
+  if (w->kind == SPATE_WINDOW_COUNT) {
+    if ((rc = new_schema(w, "n BIGINT NOT NULL", &w->count_schema)) < 0) return rc;
+    if ((rc = rb_init(&w->aux_rb, w->count_schema)) < 0) return op_fail(op, rc, "out of memory");
+    ks_descriptor a = {.name = "window-count", .kind = KS_VALUE, .value_schema = w->count_schema};
+    if (ks_register(w->backend, &a, &w->count) < 0)
       return op_fail(op, SPATE_ESTATE, "window state: %s", ks_error(w->backend));
   }
+  if (w->kind == SPATE_WINDOW_SESSION && (rc = mws_open(&w->sessions, w->backend,
+                                                         "window-sessions")) < 0)
+    return sessions_failed(w, rc);
   return 0;
 }
 
@@ -1708,7 +842,7 @@ static void win_close(op_t *op) {
   for (int i = 0; i < 2; i++)
     if (w->fold_rb[i].schema) rb_destroy(&w->fold_rb[i]);
   if (w->count_schema) spate_schema_free(w->count_schema);
-  if (w->sessions_schema) spate_schema_free(w->sessions_schema);
+  mws_close(&w->sessions);
   if (w->trig_rb.schema) rb_destroy(&w->trig_rb);
   if (w->ev_rb.schema) rb_destroy(&w->ev_rb);
   if (w->trig_schema) spate_schema_free(w->trig_schema);
@@ -1725,7 +859,6 @@ static void win_close(op_t *op) {
   sp_free(w->tss);
   sp_free(w->late_tag);
   sp_free(w->wins);
-  sp_free(w->set);
   sp_free(w->buf);
   sp_free(w->srows);
   sp_free(w->rows);

@@ -19,9 +19,9 @@
 
 #include "base/alloc.h"
 #include "base/outbuf.h"
-#include "runtime/operator.h"
+#include "runtime/udf_context.h"
 
-__thread const struct op_t *crash_current_op __attribute__((tls_model("initial-exec")));
+__thread const struct spate_ctx *crash_current_op __attribute__((tls_model("initial-exec")));
 static __thread const char *current_task __attribute__((tls_model("initial-exec")));
 static __thread void *own_altstack __attribute__((tls_model("initial-exec")));
 
@@ -120,14 +120,14 @@ static void on_fatal(int sig, siginfo_t *si, void *uc) {
     put_int(&r, (long)si->si_pid);
   }
   put(&r, ")", 1);
-  const op_t *op = crash_current_op;
+  const spate_ctx *op = crash_current_op;
   if (op) {
     put(&r, " in operator '", 16);
-    put(&r, op->ctx.name, 256);
+    put(&r, op->name, 256);
     put(&r, "' (subtask ", 16);
-    put_int(&r, op->ctx.subtask + 1);
+    put_int(&r, op->subtask + 1);
     put(&r, "/", 1);
-    put_int(&r, op->ctx.parallelism);
+    put_int(&r, op->parallelism);
     put(&r, ")", 1);
   }
   if (current_task) {

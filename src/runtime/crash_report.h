@@ -31,19 +31,21 @@
 #ifndef SPATE_RUNTIME_CRASH_REPORT_H
 #define SPATE_RUNTIME_CRASH_REPORT_H
 
-struct op_t;
+struct spate_ctx;
 
-/* The operator whose code the thread is running, or NULL. initial-exec: libspate is linked at
- * program start, and a plain %fs-relative store keeps the per-record cost negligible. */
-extern __thread const struct op_t *crash_current_op __attribute__((tls_model("initial-exec")));
+/* The operator whose code the thread is running, by its UDF context (which names it and its
+ * subtask: udf_context.h), or NULL. initial-exec: libspate is linked at program start, and a
+ * plain %fs-relative store keeps the per-record cost negligible. */
+extern __thread const struct spate_ctx *crash_current_op __attribute__((tls_model("initial-exec")));
 
-/* Makes op the current operator; returns the one to restore with crash_leave. */
-static inline const struct op_t *crash_enter(const struct op_t *op) {
-  const struct op_t *outer = crash_current_op;
+/* Makes op (an operator's context) the current operator; returns the one to restore with
+ * crash_leave. */
+static inline const struct spate_ctx *crash_enter(const struct spate_ctx *op) {
+  const struct spate_ctx *outer = crash_current_op;
   crash_current_op = op;
   return outer;
 }
-static inline void crash_leave(const struct op_t *outer) { crash_current_op = outer; }
+static inline void crash_leave(const struct spate_ctx *outer) { crash_current_op = outer; }
 
 /* Installs the fatal-signal handlers (see above); idempotent and thread-safe. */
 void crash_report_install(void);

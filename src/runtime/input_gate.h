@@ -9,6 +9,7 @@
  */
 #ifndef SPATE_RUNTIME_INPUT_GATE_H
 #define SPATE_RUNTIME_INPUT_GATE_H
+#include "runtime/element.h"
 #include "runtime/result_partition.h"
 
 typedef struct stream_element {

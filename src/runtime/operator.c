@@ -1,6 +1,6 @@
 /*
- * operator.c: operator creation (UDF resolution), lifecycle, error formatting, and the UDF
- * context and collector functions of the public API.
+ * operator.c: operator creation (UDF resolution), lifecycle, error formatting, side outputs, and
+ * the collector functions of the public API (the UDF context's are in udf_context.c).
  */
 #include "runtime/operator.h"
 
@@ -105,7 +105,7 @@ int op_forward_status(op_t *op, bool idle) {
 int op_watermark(op_t *op, int input, int64_t wm) {
   op->ctx.watermark = wm;
   if (!op->vt->watermark) return op_forward_watermark(op, wm);
-  const op_t *outer = crash_enter(op);
+  const spate_ctx *outer = crash_enter(&op->ctx);
   int rc = op->vt->watermark(op, input, wm);
   crash_leave(outer);
   return rc;
@@ -113,7 +113,7 @@ int op_watermark(op_t *op, int input, int64_t wm) {
 
 int op_status(op_t *op, bool idle) {
   if (!op->vt->status) return op_forward_status(op, idle);
-  const op_t *outer = crash_enter(op);
+  const spate_ctx *outer = crash_enter(&op->ctx);
   int rc = op->vt->status(op, idle);
   crash_leave(outer);
   return rc;
@@ -124,7 +124,7 @@ int op_status(op_t *op, bool idle) {
 static int open_in(op_t *op);
 
 int op_open(op_t *op) {
-  const op_t *outer = crash_enter(op);
+  const spate_ctx *outer = crash_enter(&op->ctx);
   int rc = open_in(op);
   crash_leave(outer);
   return rc;
@@ -148,7 +148,7 @@ static int open_in(op_t *op) {
 void op_close(op_t *op) {
   if (!op || op->closed) return;
   op->closed = true;
-  const op_t *outer = crash_enter(op);
+  const spate_ctx *outer = crash_enter(&op->ctx);
   if (op->user_opened && op->close_fn) op->close_fn(&op->ctx, op->ctx.user);
   op->user_opened = false;
   if (op->vt->close) op->vt->close(op);
@@ -194,15 +194,6 @@ int op_udf_failed(op_t *op, int rc, const char *what) {
   return op_fail(op, rc, "%s returned %d (%s)", what, rc, spate_strerror(rc));
 }
 
-int op_udf_error(spate_ctx *ctx, int rc, char *err, size_t err_len, const char *what) {
-  if (ctx && ctx->has_error)
-    return sp_err(err, err_len, SPATE_EUDF, "'%s' (subtask %d/%d): %s: %s", ctx->name,
-                  ctx->subtask + 1, ctx->parallelism, what, ctx->error);
-  return sp_err(err, err_len, rc, "%s returned %d (%s)", what, rc, spate_strerror(rc));
-}
-
-bool op_ctx_has_error(const spate_ctx *ctx) { return ctx->has_error; }
-
 int op_emit_built(op_t *op, int64_t ts, const char *what) {
   spate_row row;
   if (spate_rb_finish(&op->rb, &row) < 0)
@@ -210,27 +201,7 @@ int op_emit_built(op_t *op, int64_t ts, const char *what) {
   return output_emit(&op->out, ts, &row);
 }
 
-/* ---- public UDF context ------------------------------------------------------------------- */
-int spate_ctx_subtask(const spate_ctx *ctx) { return ctx->subtask; }
-int spate_ctx_parallelism(const spate_ctx *ctx) { return ctx->parallelism; }
-const char *spate_ctx_operator_name(const spate_ctx *ctx) { return ctx->name; }
-const void *spate_ctx_arg(const spate_ctx *ctx, size_t *len) {
-  if (len) *len = ctx->arg_len;
-  return ctx->arg;
-}
-void *spate_ctx_user(const spate_ctx *ctx) { return ctx->user; }
-int64_t spate_ctx_timestamp(const spate_ctx *ctx) { return ctx->ts; }
-int64_t spate_ctx_current_watermark(const spate_ctx *ctx) { return ctx->watermark; }
-
-int spate_ctx_fail(spate_ctx *ctx, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(ctx->error, sizeof ctx->error, fmt, ap);
-  va_end(ap);
-  ctx->has_error = true;
-  return SPATE_EUDF;
-}
-
+/* ---- collector (the UDF context is in udf_context.c) --------------------------------------- */
 spate_row_builder *spate_collect_begin(spate_collector *out) {
   spate_rb_begin(out->rb);
   return out->rb;

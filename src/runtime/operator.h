@@ -26,26 +26,12 @@
 #include "base/clock.h"
 #include "graph/stream_graph.h"
 #include "runtime/crash_report.h"
-#include "runtime/result_partition.h"
+#include "runtime/record_writer.h"
+#include "runtime/udf_context.h"
 #include "state/snapshot.h"
 #include "types/row.h"
 
 typedef struct op_t op_t;
-
-struct spate_ctx {
-  int subtask, parallelism;
-  const char *name;
-  const void *arg;
-  size_t arg_len;
-  void *user;
-  int64_t ts;            /* timestamp of the record being processed */
-  int64_t watermark;     /* the operator's current event time (INT64_MIN before any) */
-  bool has_error;
-  char error[512];
-  void *keyed;           /* keyed operators: their key, state and timer context, else NULL */
-  const struct spate_clock *clock; /* the task's processing time (NULL: the system clock) */
-  void *trigger;         /* window operators, during a custom trigger's callback: its window */
-};
 
 typedef struct op_output {
   int nchained;
@@ -150,7 +136,7 @@ struct op_t {
 static inline int op_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   op->records_in++;
   op->ctx.ts = ts;
-  const op_t *outer = crash_enter(op);
+  const spate_ctx *outer = crash_enter(&op->ctx);
   int rc = op->vt->process(op, input, ts, row);
   crash_leave(outer);
   return rc;
@@ -158,7 +144,7 @@ static inline int op_process(op_t *op, int input, int64_t ts, const spate_row *r
 
 /* Polls a source (vt->poll) for up to budget records. */
 static inline int op_poll(op_t *op, int budget) {
-  const op_t *outer = crash_enter(op);
+  const spate_ctx *outer = crash_enter(&op->ctx);
   int rc = op->vt->poll(op, budget);
   crash_leave(outer);
   return rc;
@@ -167,7 +153,7 @@ static inline int op_poll(op_t *op, int budget) {
 /* Ends the operator's input (vt->end_input, if it has one). */
 static inline int op_end_input(op_t *op) {
   if (!op->vt->end_input) return 0;
-  const op_t *outer = crash_enter(op);
+  const spate_ctx *outer = crash_enter(&op->ctx);
   int rc = op->vt->end_input(op);
   crash_leave(outer);
   return rc;
@@ -175,7 +161,7 @@ static inline int op_end_input(op_t *op) {
 
 /* Runs a processing-time callback of the operator (see op_schedule). */
 static inline int op_fire_timer(op_t *op, op_timer_fn fn, int64_t now_ms) {
-  const op_t *outer = crash_enter(op);
+  const spate_ctx *outer = crash_enter(&op->ctx);
   int rc = fn(op, now_ms);
   crash_leave(outer);
   return rc;
@@ -263,11 +249,9 @@ void op_close(op_t *op);
 void op_free(op_t *op);
 /* Writes "'<name>' (subtask i/p): <message>" into the task error buffer; returns rc. */
 int op_fail(op_t *op, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Turns a UDF's negative return into a message: its spate_ctx_fail text, or the code. */
+/* Turns a UDF's negative return into a message: its spate_ctx_fail text, or the code (for code
+ * outside an operator: op_udf_error, udf_context.h). */
 int op_udf_failed(op_t *op, int rc, const char *what);
-/* Same for code outside an operator (key selectors in a record writer). */
-int op_udf_error(spate_ctx *ctx, int rc, char *err, size_t err_len, const char *what);
-bool op_ctx_has_error(const spate_ctx *ctx);
 /* Finishes op->rb and emits the row; a builder error fails naming the field. */
 int op_emit_built(op_t *op, int64_t ts, const char *what);
 

@@ -7,9 +7,7 @@
  * A partition is shared by its producer and its consumers through a reference count (see
  * shuffle_env.h), so either side may come first and either may go first.
  *
- * The record writer serializes elements into the current buffer of the subpartition its
- * partitioner chooses, hands buffers over when full, on flush, and after every record when the
- * buffer timeout is 0. It waits for a free buffer when the pool is empty: backpressure.
+ * The producer fills the queues through its record writer (record_writer.h).
  */
 #ifndef SPATE_RUNTIME_RESULT_PARTITION_H
 #define SPATE_RUNTIME_RESULT_PARTITION_H
@@ -17,7 +15,6 @@
 #include "base/sync.h"
 #include "graph/stream_graph.h"
 #include "runtime/buffer_pool.h"
-#include "runtime/element.h"
 
 typedef struct subpartition {
   sp_spsc queue;                 /* full buffers, producer -> consumer */
@@ -62,44 +59,4 @@ void rp_set_consumer(result_partition *rp, int i, sp_event *ev);
 int rp_consumers_of(part_kind part, int p_up, int p_down, int producer, int *consumers);
 int rp_producers_of(part_kind part, int p_up, int p_down, int consumer, int *producers,
                     int *subpartitions);
-
-/* ---- record writer ------------------------------------------------------------------------ */
-typedef struct record_writer {
-  result_partition *rp;
-  part_kind part;
-  int nsub;
-  int consumer_parallelism, max_parallelism;
-  rt_buffer **cur;          /* current buffer per subpartition, or NULL */
-  bool dirty;               /* some current buffer holds unflushed data */
-  bool flush_always;        /* buffer timeout 0 */
-  int rr;                   /* round-robin position */
-  uint64_t rng;             /* shuffle */
-  /* keys for HASH and CUSTOM */
-  const spate_schema *schema;
-  int nkey;
-  const int *key_fields;
-  spate_key_fn key_fn;      /* selector keys */
-  const spate_schema *key_schema; /* selector keys: schema of the key row */
-  const int *key_all_fields;      /* selector keys: 0..n-1 */
-  spate_row_builder *key_rb;
-  spate_partition_fn custom_fn;
-  struct spate_ctx *ctx;    /* context handed to key and partition UDFs */
-  const _Atomic bool *cancel;
-  uint64_t *backpressure_ns;
-  char *err;                /* task error buffer */
-  size_t err_len;
-} record_writer;
-
-/* Emits a record to the subpartition(s) its partitioner picks. Returns 0, SPATE_ECANCELED, or
- * an error from a key/partition UDF (message in w->err). */
-int rw_emit(record_writer *w, int64_t ts, const spate_row *row);
-/* Writes a non-record element (watermark, end of partition) to every subpartition. */
-int rw_broadcast_event(record_writer *w, uint32_t tag, const void *payload, uint32_t len);
-/* Hands every partly filled buffer to its consumer. */
-void rw_flush(record_writer *w);
-/* Writes a barrier to every subpartition, hands it over at once, and announces it (see
- * subpartition.announced). */
-int rw_emit_barrier(record_writer *w, int64_t id, const void *payload, uint32_t len);
-/* Returns held buffers to the pool (on teardown). */
-void rw_release(record_writer *w);
 #endif

@@ -13,6 +13,7 @@
 #include "runtime/operator.h"
 #include "runtime/input_gate.h"
 #include "runtime/mailbox.h"
+#include "runtime/timer_service.h"
 #include "runtime/watermark_valve.h"
 #include "state/keyed_state.h"
 #include "types/row.h"
@@ -46,12 +47,7 @@ struct task {
   input_gate *gates;       /* one per vertex input edge */
   int ngates;
   watermark_valve valve;   /* combines the input channels' watermarks and statuses */
-  struct ptimer {          /* processing-time timers: a binary min-heap on due */
-    int64_t due;
-    op_t *op;
-    op_timer_fn fn;
-  } *timers;
-  int ntimers, timers_cap;
+  timer_service timers;    /* processing-time timers */
   uint64_t backpressure_ns;
   int64_t last_flush_ns;
   sp_writer collected;     /* collect sinks' results, filled at the end */
@@ -117,15 +113,6 @@ static int node_pos(const task *t, int node) {
   return -1;
 }
 
-/* 0..n-1 for hashing all fields of a selector's key row (key schemas are small). */
-static const int *identity_fields(int n) {
-  static const int ids[64] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
-                              16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
-                              32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
-                              48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
-  return n <= 64 ? ids : NULL;
-}
-
 static void *dlsym_or_null(void *dl, const char *sym) { return dl && sym ? dlsym(dl, sym) : NULL; }
 
 /* Buffers of a partition's pool; the settings are bounded when the job starts (execute.c). */
@@ -134,69 +121,10 @@ static uint32_t pool_size(const task_config *c, int nsub) {
                     (uint64_t)c->floating_buffers + 1);
 }
 
-/* ---- processing-time timers ------------------------------------------------------------------ */
+/* op_schedule of the task's operators. */
 static int schedule(void *owner, op_t *op, int64_t due_ms, op_timer_fn fn) {
   task *t = owner;
-  if (t->ntimers == t->timers_cap) {
-    int cap = t->timers_cap ? t->timers_cap * 2 : 8;
-    struct ptimer *n = sp_realloc(t->timers, sizeof *n * (size_t)cap);
-    if (!n) return SPATE_ENOMEM;
-    t->timers = n;
-    t->timers_cap = cap;
-  }
-  int i = t->ntimers++;
-  while (i > 0 && t->timers[(i - 1) / 2].due > due_ms) { /* sift up */
-    t->timers[i] = t->timers[(i - 1) / 2];
-    i = (i - 1) / 2;
-  }
-  t->timers[i] = (struct ptimer){due_ms, op, fn};
-  return 0;
-}
-
-static struct ptimer pop_timer(task *t) {
-  struct ptimer top = t->timers[0], last = t->timers[--t->ntimers];
-  int i = 0;
-  for (;;) { /* sift down */
-    int c = 2 * i + 1;
-    if (c >= t->ntimers) break;
-    if (c + 1 < t->ntimers && t->timers[c + 1].due < t->timers[c].due) c++;
-    if (t->timers[c].due >= last.due) break;
-    t->timers[i] = t->timers[c];
-    i = c;
-  }
-  if (t->ntimers) t->timers[i] = last;
-  return top;
-}
-
-/* The processing time timers are due up to. On the system clock a timer for T fires once T has
- * passed (at T + 1 ms), as Flink's SystemProcessingTimeService does, so that a record arriving
- * during millisecond T still finds a window ending at T + 1 open; on a manual clock it fires
- * when the clock reaches T, as Flink's TestProcessingTimeService does. */
-static int64_t timer_time(const task *t) {
-  int64_t now = sp_clock_now(t->clock);
-  return t->clock->manual ? now : now - 1;
-}
-
-/* Runs the timers that are due; a timer may schedule new ones (they wait for the next round).
- * Returns how many ran, or a negative code. */
-static int fire_timers(task *t) {
-  if (!t->ntimers) return 0;
-  int64_t now = timer_time(t);
-  int n = t->ntimers, fired = 0;
-  while (n-- > 0 && t->ntimers && t->timers[0].due <= now) {
-    struct ptimer pt = pop_timer(t);
-    int rc = op_fire_timer(pt.op, pt.fn, now);
-    if (rc < 0) return rc;
-    fired++;
-  }
-  return fired;
-}
-
-/* Clock nanoseconds until the next timer (-1: none). */
-static int64_t timer_left_ns(task *t) {
-  if (!t->ntimers) return -1;
-  int64_t ms = t->timers[0].due - timer_time(t);
-  return ms <= 0 ? 0 : ms * 1000000LL;
+  return timer_service_schedule(&t->timers, op, due_ms, fn);
 }
 
 /* The output of op that an edge with this side tag (NULL: main) reads from. */
@@ -267,45 +195,30 @@ static int setup(task *t) {
   for (int k = 0; rc == 0 && k < v->noutputs; k++) {
     const jg_edge *e = &jg->edges[v->outputs[k]];
     const jg_vertex *tv = &jg->vertices[e->target_vertex];
-    record_writer *w = &t->writers[k];
     int nsub = rp_consumers_of(e->part, v->parallelism, tv->parallelism, t->subtask, peers);
-    w->part = e->part;
-    w->nsub = nsub;
-    w->consumer_parallelism = tv->parallelism;
-    w->max_parallelism = tv->max_parallelism;
-    w->flush_always = t->cfg.buffer_timeout_ms == 0;
-    w->rr = t->subtask % (nsub > 0 ? nsub : 1);
-    w->rng = 0x9E3779B97F4A7C15ull ^ (uint64_t)(t->subtask + 1) * 0xBF58476D1CE4E5B9ull;
-    w->cancel = &t->cancel;
-    w->backpressure_ns = &t->backpressure_ns;
-    w->err = t->error;
-    w->err_len = sizeof t->error;
-    w->cur = sp_calloc((size_t)nsub, sizeof *w->cur);
-    if (!w->cur) {
-      rc = SPATE_ENOMEM;
-      break;
-    }
-    t->nwriters = k + 1;
     const sg_node *target = &jg->nodes[e->target_node];
     const sg_edge *se = &target->inputs[e->target_input];
     const op_t *src = t->ops[node_pos(t, e->source_node)];
-    w->schema = sg_edge_schema(jg->nodes, se);
-    w->ctx = (spate_ctx *)&src->ctx;
+    rw_config c = {.partitioner = {.part = e->part,
+                                   .nsub = nsub,
+                                   .consumer_parallelism = tv->parallelism,
+                                   .max_parallelism = tv->max_parallelism,
+                                   .subtask = t->subtask,
+                                   .schema = sg_edge_schema(jg->nodes, se)},
+                   .flush_always = t->cfg.buffer_timeout_ms == 0,
+                   .cancel = &t->cancel,
+                   .backpressure_ns = &t->backpressure_ns,
+                   .ctx = (spate_ctx *)&src->ctx,
+                   .err = t->error,
+                   .err_len = sizeof t->error};
+    partitioner_config *pc = &c.partitioner;
     if (se->part == PART_HASH || se->part == PART_CUSTOM) {
-      w->nkey = se->key.nfields;
-      w->key_fields = se->key.fields;
-      if (se->key.selector || se->part == PART_CUSTOM) {
-        w->key_rb = spate_rb_new(se->key.key_schema);
-        if (!w->key_rb) {
-          rc = SPATE_ENOMEM;
-          break;
-        }
-      }
+      pc->nkey = se->key.nfields;
+      pc->key_fields = se->key.fields;
+      pc->key_schema = se->key.key_schema;
       if (se->key.selector) {
-        w->key_fn = (spate_key_fn)dlsym_or_null(t->dl, se->key.selector);
-        w->key_schema = se->key.key_schema;
-        w->key_all_fields = identity_fields(se->key.key_schema->nfields);
-        if (!w->key_fn) {
+        pc->key_fn = (spate_key_fn)dlsym_or_null(t->dl, se->key.selector);
+        if (!pc->key_fn) {
           rc = sp_err(t->error, sizeof t->error, SPATE_ENOENT,
                       "%s: key selector '%s' not found in %s", t->name, se->key.selector,
                       jg->artifact ? jg->artifact : "the program");
@@ -313,8 +226,8 @@ static int setup(task *t) {
         }
       }
       if (se->part == PART_CUSTOM) {
-        w->custom_fn = (spate_partition_fn)dlsym_or_null(t->dl, se->partition_fn);
-        if (!w->custom_fn) {
+        pc->custom_fn = (spate_partition_fn)dlsym_or_null(t->dl, se->partition_fn);
+        if (!pc->custom_fn) {
           rc = sp_err(t->error, sizeof t->error, SPATE_ENOENT, "%s: partitioner '%s' not found in %s",
                       t->name, se->partition_fn ? se->partition_fn : "(none)",
                       jg->artifact ? jg->artifact : "the program");
@@ -322,8 +235,15 @@ static int setup(task *t) {
         }
       }
     }
+    result_partition *rp;
     rc = shuffle_env_partition(t->shuffle, t->shuffle_key, e->id, t->subtask, nsub,
-                               pool_size(&t->cfg, nsub), t->cfg.buffer_size, &w->rp);
+                               pool_size(&t->cfg, nsub), t->cfg.buffer_size, &rp);
+    if (rc < 0) break;
+    if ((rc = rw_init(&t->writers[k], rp, &c)) < 0) {
+      rp_unref(rp);
+      break;
+    }
+    t->nwriters = k + 1;
   }
   /* input gates for edges entering the vertex */
   for (int k = 0; rc == 0 && k < v->ninputs; k++) {
@@ -595,7 +515,7 @@ static int ck_abort(task *t, int64_t id, bool forward) {
  * triggered at processing time T holds (and its barrier follows) everything they emit: with a
  * manual clock, a completed checkpoint fences every timer due when it was triggered. */
 static int ck_snapshot(task *t) {
-  int rc0 = fire_timers(t);
+  int rc0 = timer_service_fire(&t->timers);
   if (rc0 < 0) return rc0;
   int64_t start = sp_mono_ns();
   const el_barrier *b = ck_barrier(t);
@@ -911,7 +831,7 @@ static int park(task *t, uint32_t token) {
       int rc = t->ops[i]->vt->flush(t->ops[i]);
       if (rc < 0) return rc;
     }
-  int64_t left = timer_left_ns(t); /* clock ns; -1: no deadline */
+  int64_t left = timer_service_left_ns(&t->timers); /* clock ns; -1: no deadline */
   int64_t align_ms = ck_timeout_wait_ms(t);
   if (align_ms >= 0 && (left < 0 || align_ms * 1000000LL < left)) left = align_ms * 1000000LL;
   if (t->cfg.buffer_timeout_ms > 0 && any_dirty(t)) {
@@ -982,7 +902,7 @@ static int run_source(task *t) {
       budget /= 2;
     else if (took < 500000 && budget < 1024)
       budget *= 2;
-    int fired = fire_timers(t);
+    int fired = timer_service_fire(&t->timers);
     if (fired < 0) return fired;
     if (rc == SRC_IDLE || rc == SRC_WAIT || flush_due(t, sp_clock_mono_ns(t->clock))) flush_all(t);
     /* nothing until a mail, a timer or the clock: park (unless a timer just ran, which may have
@@ -1084,7 +1004,7 @@ static int run_inputs(task *t) {
         if (n) progress = true;
       }
     }
-    int rc = fire_timers(t);
+    int rc = timer_service_fire(&t->timers);
     if (rc < 0) return rc;
     if (flush_due(t, sp_clock_mono_ns(t->clock))) flush_all(t);
     if (!progress && open_gates > 0) {
@@ -1178,6 +1098,7 @@ int task_start(const job_graph *jg, int vertex, int subtask, int attempt, shuffl
            attempt);
   sp_event_init(&t->event);
   t->clock = cfg->clock ? cfg->clock : sp_clock_system();
+  timer_service_init(&t->timers, t->clock);
   t->clock_sub = (sp_clock_sub){.wake = wake_on_clock, .arg = t};
   sp_clock_subscribe(t->clock, &t->clock_sub);
   pthread_mutex_init(&t->snap_mu, NULL);
@@ -1220,12 +1141,7 @@ int task_post(task *t, void (*fn)(void *task, void *arg, bool run), void *arg) {
 void task_join_free(task *t) {
   if (!t) return;
   pthread_join(t->thread, NULL);
-  for (int k = 0; k < t->nwriters; k++) {
-    record_writer *w = &t->writers[k];
-    if (w->rp) rp_unref(w->rp);
-    if (w->key_rb) spate_rb_free(w->key_rb);
-    sp_free(w->cur);
-  }
+  for (int k = 0; k < t->nwriters; k++) rw_destroy(&t->writers[k]);
   for (int g = 0; g < t->ngates; g++) sp_free(t->gates[g].ch);
   for (int i = 0; i < t->nops; i++) op_free(t->ops[i]);
   sp_free(t->ops);
@@ -1233,7 +1149,7 @@ void task_join_free(task *t) {
   sp_free(t->gates);
   sp_writer_free(&t->collected);
   valve_destroy(&t->valve);
-  sp_free(t->timers);
+  timer_service_destroy(&t->timers);
   ck_reset(t);
   sp_free(t->ck.got);
   sp_free(t->ck.recording);

@@ -2,9 +2,9 @@
  * fuzz_job_result.c: a job's result as the client receives it from the JobMaster
  * (cluster/job_result.c, jr_decode). The input is the encoding.
  *
- * A result is either rejected with SPATE_ECORRUPT or everything the public API offers on it is
- * safe: status, error, operators and their counters, checkpoints, and the collected rows,
- * which user code reads field by field (here: formats).
+ * A result is either rejected with SPATE_ECORRUPT and the reason, or everything the public API
+ * offers on it is safe: a job id, a status a job ends with, error, operators and their counters,
+ * checkpoints, and the collected rows, which user code reads field by field (here: formats).
  */
 #include "fuzz.h"
 
@@ -14,14 +14,20 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   spate_job_result *res = NULL;
-  int rc = jr_decode(data, size, &res);
+  char err[SP_ERRMSG_MAX] = "";
+  int rc = jr_decode(data, size, &res, err, sizeof err);
   if (rc != 0) {
     FUZZ_CHECK(rc == SPATE_ECORRUPT || rc == SPATE_ENOMEM, "rc %d", rc);
     FUZZ_CHECK(res == NULL, "a rejected result was returned");
+    FUZZ_CHECK(err[0], "a result was rejected without a reason");
     return 0;
   }
-  FUZZ_CHECK(strlen(spate_job_result_id(res)) <= 32, "job id too long");
-  (void)spate_job_status_name(spate_job_result_status(res));
+  FUZZ_CHECK(strlen(spate_job_result_id(res)) == 32, "job id of %zu characters",
+             strlen(spate_job_result_id(res)));
+  spate_job_status st = spate_job_result_status(res);
+  FUZZ_CHECK(st == SPATE_JOB_FINISHED || st == SPATE_JOB_FAILED || st == SPATE_JOB_CANCELED,
+             "status %d accepted", (int)st);
+  (void)spate_job_status_name(st);
   const char *error = spate_job_result_error(res);
   if (error) (void)strlen(error);
   (void)spate_job_result_runtime_ms(res);
@@ -38,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char buf[256];
   for (size_t c = 0; c < res->ncollected; c++) {
     const char *name = res->collected[c].name;
-    if (!name) continue;
+    FUZZ_CHECK(name != NULL, "collected output %zu without a name", c);
     const spate_row *rows = NULL;
     const spate_schema *schema = NULL;
     size_t n = spate_job_result_collected(res, name, &rows, &schema);

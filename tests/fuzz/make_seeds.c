@@ -27,6 +27,9 @@
 #include "types/row.h"
 #include "types/schema.h"
 #include "restore_ops.h"
+#include "cluster/messages.h"
+#include "message_job.h"
+#include "runtime/task.h"
 
 static const char *root;
 
@@ -548,6 +551,325 @@ static void metadata_seeds(void) {
   put("checkpoint_metadata", "seed-file.bin", buf, n);
 }
 
+/* ---- control-plane messages ---------------------------------------------------------------- */
+
+static void put_input(const char *name, sp_writer *input) {
+  char file[96];
+  snprintf(file, sizeof file, "seed-%s.bin", name);
+  put_writer("messages", file, input);
+}
+
+/* An input of one message. */
+static void put_message(const char *name, int target, uint32_t type, sp_writer *payload) {
+  sp_writer in;
+  sp_writer_init(&in);
+  fm_record(&in, target, type, payload);
+  put_input(name, &in);
+}
+
+/* A finished subtask's report (task_report): per-operator counters, then collected rows. */
+static void put_report(sp_writer *w, bool rows) {
+  sp_writer rep;
+  sp_writer_init(&rep);
+  sp_put_u32(&rep, 2);
+  for (int i = 1; i <= 2; i++) { /* the reduce and the collect sink */
+    sp_put_i32(&rep, i + 1);
+    sp_put_u64(&rep, 5);
+    sp_put_u64(&rep, 5);
+    sp_put_u64(&rep, 1000);
+  }
+  sp_put_u32(&rep, rows ? 1 : 0);
+  if (rows) {
+    spate_schema *s = parse(FM_ROW_SCHEMA);
+    spate_row_builder *b = spate_rb_new(s);
+    sp_put_str(&rep, "out");
+    sp_put_u32(&rep, 2);
+    for (int k = 0; k < 2; k++) {
+      spate_rb_begin(b);
+      spate_rb_set_bigint(b, 0, k);
+      spate_rb_set_bigint(b, 1, 3 + k);
+      spate_row r;
+      FUZZ_CHECK(spate_rb_finish(b, &r) == 0, "%s", spate_rb_error(b));
+      sp_put_blob(&rep, r.data, r.len);
+    }
+    spate_rb_free(b);
+    schema_unref(s);
+  }
+  FUZZ_CHECK(!rep.failed, "out of memory");
+  sp_put_blob(w, rep.data, rep.len);
+  sp_writer_free(&rep);
+}
+
+static void task_update(sp_writer *w, int v, int s, task_state st, const char *error, bool report) {
+  sp_writer_init(w);
+  sp_put_i32(w, v);
+  sp_put_i32(w, s);
+  sp_put_u8(w, (uint8_t)st);
+  sp_put_str(w, error);
+  if (report)
+    put_report(w, true);
+  else
+    sp_put_blob(w, NULL, 0);
+}
+
+static void ack(sp_writer *w, int attempt, int v, int s, int64_t id) {
+  sp_writer_init(w);
+  sp_put_i32(w, attempt);
+  sp_put_i32(w, v);
+  sp_put_i32(w, s);
+  sp_put_i64(w, id);
+  sp_put_str(w, ""); /* no state */
+  sp_put_u64(w, 0);
+  sp_put_u64(w, 0);
+  sp_put_i64(w, 1);
+  sp_put_i64(w, 2);
+  sp_put_i64(w, 0);
+  sp_put_u8(w, 0);
+}
+
+static void savepoint_request(sp_writer *w, bool stop) {
+  sp_writer_init(w);
+  sp_put_str(w, FM_CLIENT);
+  sp_put_str(w, FM_ROOT "savepoints");
+  sp_put_u8(w, stop);
+}
+
+static void checkpoint_request(sp_writer *w) {
+  sp_writer_init(w);
+  sp_put_str(w, FM_CLIENT);
+}
+
+/* A job result as the JobMaster encodes it (job_result.h). */
+static void put_result(sp_writer *w, spate_job_status st) {
+  sp_writer res;
+  sp_writer_init(&res);
+  sp_put_str(&res, FM_JOB_ID);
+  sp_put_str(&res, "fuzz_messages");
+  sp_put_u8(&res, (uint8_t)st);
+  sp_put_str(&res, st == SPATE_JOB_FAILED ? "it broke" : NULL);
+  sp_put_i64(&res, 12);
+  sp_put_u32(&res, 1);
+  sp_put_i32(&res, 0);
+  sp_put_str(&res, "Source: Generator Source");
+  sp_put_u64(&res, 3);
+  sp_put_u64(&res, 3);
+  sp_put_u64(&res, 0);
+  sp_put_u32(&res, 0); /* collected */
+  sp_put_i32(&res, 0); /* restarts */
+  sp_put_u32(&res, 0); /* checkpoints */
+  FUZZ_CHECK(!res.failed, "out of memory");
+  sp_put_blob(w, res.data, res.len);
+  sp_writer_free(&res);
+}
+
+static void submit_task(sp_writer *w, const uint8_t *job, size_t len, int v, int s, int attempt,
+                        const char *restore) {
+  sp_writer_init(w);
+  sp_put_str(w, FM_JOB_MASTER);
+  sp_put_blob(w, job, len);
+  sp_put_i32(w, v);
+  sp_put_i32(w, s);
+  sp_put_i32(w, attempt);
+  sp_put_i32(w, 2);
+  sp_put_str(w, restore);
+}
+
+static void trigger_checkpoint(sp_writer *w, int v, int s, int64_t id) {
+  sp_writer_init(w);
+  sp_put_str(w, FM_JOB_ID);
+  sp_put_i32(w, 0);
+  sp_put_i32(w, v);
+  sp_put_i32(w, s);
+  sp_put_i64(w, id);
+  sp_put_i64(w, 1763700000000);
+  sp_put_u32(w, 0);
+  sp_put_i64(w, 0);
+  sp_put_str(w, FM_ROOT "spate-checkpoints/" FM_JOB_ID "/chk-1");
+}
+
+/* One input per message type, each well-formed and meant for the job fuzz_messages runs, and a
+ * few sequences (a checkpoint acknowledged by every subtask, a failure and the restart after
+ * its backoff, savepoints, a cancellation and a resubmission). */
+static void message_seeds(void) {
+  size_t job_len;
+  uint8_t *job = fm_job_bytes(&job_len);
+  sp_writer w;
+
+  /* -> ResourceManager */
+  sp_writer_init(&w);
+  sp_put_str(&w, "taskexecutor-1");
+  sp_put_i32(&w, 2);
+  put_message("register-task-executor", FM_TO_RM, MSG_REGISTER_TASK_EXECUTOR, &w);
+  sp_writer_init(&w);
+  sp_put_str(&w, FM_JOB_ID);
+  sp_put_str(&w, FM_JOB_MASTER);
+  sp_put_i32(&w, 1);
+  put_message("request-slots", FM_TO_RM, MSG_REQUEST_SLOTS, &w);
+  sp_writer_init(&w);
+  sp_put_str(&w, FM_JOB_ID);
+  put_message("release-slots", FM_TO_RM, MSG_RELEASE_SLOTS, &w);
+
+  /* -> JobMaster */
+  sp_writer_init(&w);
+  sp_put_u8(&w, 1);
+  sp_put_str(&w, "");
+  sp_put_u32(&w, 2);
+  for (int i = 0; i < 2; i++) {
+    sp_put_str(&w, FM_TASK_EXECUTOR);
+    sp_put_i32(&w, i);
+  }
+  put_message("slots-offer", FM_TO_JM, MSG_SLOTS_OFFER, &w);
+  sp_writer_init(&w);
+  sp_put_u8(&w, 0);
+  sp_put_str(&w, "NoResourceAvailableException: none left");
+  sp_put_u32(&w, 0);
+  put_message("slots-offer-refused", FM_TO_JM, MSG_SLOTS_OFFER, &w);
+  task_update(&w, 1, 1, TS_FINISHED, "", true);
+  put_message("task-state-finished", FM_TO_JM, MSG_TASK_STATE, &w);
+  task_update(&w, 0, 0, TS_FAILED, "java.lang.RuntimeException: boom", false);
+  put_message("task-state-failed", FM_TO_JM, MSG_TASK_STATE, &w);
+  task_update(&w, 1, 0, TS_CANCELED, "", true);
+  put_message("task-state-canceled", FM_TO_JM, MSG_TASK_STATE, &w);
+  sp_writer_init(&w);
+  put_message("cancel-job", FM_TO_JM, MSG_CANCEL_JOB, &w);
+  ack(&w, 0, 1, 0, 1);
+  put_message("ack-checkpoint", FM_TO_JM, MSG_ACK_CHECKPOINT, &w);
+  sp_writer_init(&w);
+  sp_put_i32(&w, 0);
+  sp_put_i32(&w, 1);
+  sp_put_i32(&w, 1);
+  sp_put_i64(&w, 1);
+  sp_put_str(&w, "could not write the snapshot");
+  put_message("decline-checkpoint", FM_TO_JM, MSG_DECLINE_CHECKPOINT, &w);
+  sp_writer_init(&w);
+  sp_put_i32(&w, 0);
+  put_message("checkpoint-timer", FM_TO_JM, MSG_CKPT_TIMER, &w);
+  sp_writer_init(&w);
+  sp_put_i64(&w, 1);
+  put_message("checkpoint-expire", FM_TO_JM, MSG_CKPT_EXPIRE, &w);
+  sp_writer_init(&w);
+  sp_put_i32(&w, 0);
+  put_message("restart", FM_TO_JM, MSG_RESTART, &w);
+  savepoint_request(&w, false);
+  put_message("trigger-savepoint", FM_TO_JM, MSG_TRIGGER_SAVEPOINT, &w);
+  checkpoint_request(&w);
+  put_message("request-checkpoint", FM_TO_JM, MSG_REQUEST_CHECKPOINT, &w);
+
+  /* -> TaskExecutor */
+  submit_task(&w, job, job_len, 1, 1, 0, "");
+  put_message("submit-task", FM_TO_TE, MSG_SUBMIT_TASK, &w);
+  submit_task(&w, job, job_len, 0, 0, 1, FM_ROOT "spate-checkpoints/" FM_JOB_ID "/chk-1");
+  put_message("submit-task-restore", FM_TO_TE, MSG_SUBMIT_TASK, &w);
+  sp_writer_init(&w);
+  sp_put_str(&w, FM_JOB_ID);
+  sp_put_i32(&w, 1);
+  sp_put_i32(&w, 0);
+  sp_put_i32(&w, 0);
+  put_message("cancel-task", FM_TO_TE, MSG_CANCEL_TASK, &w);
+  trigger_checkpoint(&w, 0, 0, 1);
+  put_message("trigger-checkpoint", FM_TO_TE, MSG_TRIGGER_CHECKPOINT, &w);
+  sp_writer_init(&w);
+  sp_put_str(&w, FM_JOB_ID);
+  sp_put_i32(&w, 0);
+  sp_put_i64(&w, 1);
+  sp_put_u8(&w, 1);
+  put_message("notify-checkpoint", FM_TO_TE, MSG_NOTIFY_CHECKPOINT, &w);
+  sp_writer_init(&w);
+  sp_put_u64(&w, 0x7f0012345670);
+  put_message("task-exited", FM_TO_TE, MSG_TASK_EXITED, &w);
+  sp_writer_init(&w);
+  sp_put_str(&w, FM_JOB_ID "-0");
+  put_message("release-partitions", FM_TO_TE, MSG_RELEASE_PARTITIONS, &w);
+
+  /* -> Dispatcher */
+  sp_writer_init(&w);
+  sp_put_str(&w, FM_CLIENT);
+  sp_put_blob(&w, job, job_len);
+  sp_put_u8(&w, 1);
+  put_message("submit-job", FM_TO_DISPATCHER, MSG_SUBMIT_JOB, &w);
+  sp_writer_init(&w);
+  sp_put_str(&w, FM_JOB_ID);
+  put_result(&w, SPATE_JOB_FINISHED);
+  put_message("job-done", FM_TO_DISPATCHER, MSG_JOB_DONE, &w);
+  sp_writer_init(&w);
+  sp_put_str(&w, FM_JOB_ID);
+  put_message("cancel-job-dispatcher", FM_TO_DISPATCHER, MSG_CANCEL_JOB, &w);
+
+  /* -> client */
+  sp_writer_init(&w);
+  put_result(&w, SPATE_JOB_FAILED);
+  put_message("job-result", FM_TO_CLIENT, MSG_JOB_RESULT, &w);
+  sp_writer_init(&w);
+  sp_put_i64(&w, 1);
+  sp_put_str(&w, FM_ROOT "savepoints/savepoint-012345-abcdefabcdef");
+  sp_put_str(&w, "");
+  put_message("snapshot-done", FM_TO_CLIENT, MSG_SNAPSHOT_DONE, &w);
+  sp_writer_init(&w);
+  sp_put_u8(&w, SPATE_EVENT_TASK_STATE);
+  sp_put_str(&w, "RUNNING");
+  sp_put_str(&w, "Keyed Reduce -> Sink: Collect (2/2)");
+  sp_put_i32(&w, 1);
+  sp_put_i32(&w, 1);
+  sp_put_i32(&w, 0);
+  sp_put_i64(&w, 0);
+  sp_put_u8(&w, 0);
+  sp_put_str(&w, NULL);
+  sp_put_str(&w, NULL);
+  put_message("job-event", FM_TO_CLIENT, MSG_JOB_EVENT, &w);
+
+  /* sequences */
+  sp_writer in;
+  sp_writer_init(&in); /* a checkpoint, acknowledged by the input as well as by the tasks */
+  checkpoint_request(&w);
+  fm_record(&in, FM_TO_JM, MSG_REQUEST_CHECKPOINT, &w);
+  ack(&w, 0, 0, 0, 1);
+  fm_record(&in, FM_TO_JM, MSG_ACK_CHECKPOINT, &w);
+  ack(&w, 0, 1, 0, 1);
+  fm_record(&in, FM_TO_JM, MSG_ACK_CHECKPOINT, &w);
+  ack(&w, 0, 1, 1, 1);
+  fm_record(&in, FM_TO_JM, MSG_ACK_CHECKPOINT, &w);
+  put_input("checkpoint-acked", &in);
+
+  sp_writer_init(&in); /* periodic checkpoints, then one expires */
+  fm_advance(&in, 1000);
+  fm_advance(&in, 1000);
+  trigger_checkpoint(&w, 0, 0, 7);
+  fm_record(&in, FM_TO_TE, MSG_TRIGGER_CHECKPOINT, &w);
+  fm_advance(&in, 600000);
+  put_input("periodic-checkpoints", &in);
+
+  sp_writer_init(&in); /* a failure, the restart after the backoff, a stale restart */
+  task_update(&w, 1, 0, TS_FAILED, "java.lang.RuntimeException: boom", false);
+  fm_record(&in, FM_TO_JM, MSG_TASK_STATE, &w);
+  fm_advance(&in, 1000);
+  sp_writer_init(&w);
+  sp_put_i32(&w, 0);
+  fm_record(&in, FM_TO_JM, MSG_RESTART, &w);
+  task_update(&w, 0, 0, TS_RUNNING, "", false);
+  fm_record(&in, FM_TO_JM, MSG_TASK_STATE, &w);
+  put_input("failure-restart", &in);
+
+  sp_writer_init(&in); /* a savepoint, then stop with a savepoint */
+  savepoint_request(&w, false);
+  fm_record(&in, FM_TO_JM, MSG_TRIGGER_SAVEPOINT, &w);
+  savepoint_request(&w, true);
+  fm_record(&in, FM_TO_JM, MSG_TRIGGER_SAVEPOINT, &w);
+  put_input("savepoints", &in);
+
+  sp_writer_init(&in); /* cancelled through the Dispatcher, submitted again */
+  sp_writer_init(&w);
+  sp_put_str(&w, FM_JOB_ID);
+  fm_record(&in, FM_TO_DISPATCHER, MSG_CANCEL_JOB, &w);
+  sp_writer_init(&w);
+  sp_put_str(&w, FM_CLIENT);
+  sp_put_blob(&w, job, job_len);
+  sp_put_u8(&w, 0);
+  fm_record(&in, FM_TO_DISPATCHER, MSG_SUBMIT_JOB, &w);
+  put_input("cancel-resubmit", &in);
+
+  sp_free(job);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s tests/fuzz\n", argv[0]);
@@ -562,5 +884,6 @@ int main(int argc, char **argv) {
   keyed_state_seeds();
   operator_restore_seeds();
   metadata_seeds();
+  message_seeds();
   return 0;
 }

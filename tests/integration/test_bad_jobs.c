@@ -4,6 +4,7 @@
  * and corrupt graph bytes. Each must end FAILED with a message naming the culprit, promptly,
  * with every thread joined and nothing leaked.
  */
+#define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include "base/log.h"
 #include "cluster/minicluster.h"
 #include "graph/stream_graph.h"
+#include "support/testkit.h"
 
 /* sequence -> map(udf) -> discard, with the map's UDF named `udf`. */
 static job_graph *graph_with_udf(const char *udf) {
@@ -50,7 +52,10 @@ static spate_job_result *run_bytes(const void *bytes, size_t len, const char *jo
   assert_int_equal(minicluster_start(1, 2, &tc, &mc), 0);
   mc_client *c;
   assert_int_equal(minicluster_submit(mc, bytes, len, job_id, NULL, NULL, &c), 0);
-  spate_job_result *r = minicluster_wait(c);
+  spate_job_result *r = NULL;
+  if (!minicluster_wait_for(c, TK_TIMEOUT_MS, &r))
+    fail_msg("timed out after %lld ms awaiting the end of job %s", (long long)TK_TIMEOUT_MS,
+             job_id);
   minicluster_stop(mc);
   return r;
 }

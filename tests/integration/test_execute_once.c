@@ -5,6 +5,7 @@
  * wrote everything twice). Operators added after the first execution are refused with a message
  * saying to use a new environment, and an empty environment fails with Flink's message too.
  */
+#define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 
 #include "spate/spate.h"
+#include "support/testkit.h"
 
 #define FLINK_NO_OPERATORS "No operators defined in streaming topology. Cannot execute."
 
@@ -36,7 +38,7 @@ static void test_second_execute_fails(void **state) {
   (void)state;
   spate_env *env = new_env();
   spate_collect(spate_from_sequence(env, 1, 5), "out");
-  spate_job_result *r = spate_execute(env, "once");
+  spate_job_result *r = tk_run(env, "once");
   assert_int_equal(spate_job_result_status(r), SPATE_JOB_FINISHED);
   assert_int_equal(spate_job_result_collected(r, "out", NULL, NULL), 5);
   spate_job_result_free(r);
@@ -66,7 +68,7 @@ static void test_operators_added_after_execute(void **state) {
   spate_env *env = new_env();
   spate_stream *numbers = spate_from_sequence(env, 1, 3);
   spate_collect(numbers, "first");
-  spate_job_result *r = spate_execute(env, "first");
+  spate_job_result *r = tk_run(env, "first");
   assert_int_equal(spate_job_result_status(r), SPATE_JOB_FINISHED);
   spate_job_result_free(r);
   spate_collect(numbers, "second");

@@ -35,6 +35,7 @@
 #include "base/clock.h"
 #include "connectors/registry.h"
 #include "operators/registry.h"
+#include "runtime/record_writer.h"
 #include "runtime/result_partition.h"
 #include "runtime/shuffle_env.h"
 #include "runtime/task.h"
@@ -191,19 +192,18 @@ static void rig_start(rig *g, bool unaligned) {
   int edge = g->jg->vertices[1].inputs[0];
   for (int p = 0; p < 2; p++) { /* what task.c's setup does for the producers' writers */
     assert_int_equal(shuffle_env_partition(g->shuffle, key, edge, p, 1, 64, 32768, &g->rp[p]), 0);
-    record_writer *w = &g->w[p];
-    w->rp = g->rp[p];
-    w->part = PART_REBALANCE;
-    w->nsub = 1;
-    w->consumer_parallelism = 1;
-    w->max_parallelism = 128;
-    w->flush_always = true;
-    w->cancel = &g->cancel;
-    w->backpressure_ns = &g->bp;
-    w->err = g->err;
-    w->err_len = sizeof g->err;
-    w->schema = g->schema;
-    w->cur = sp_calloc(1, sizeof *w->cur);
+    rw_config c = {.partitioner = {.part = PART_REBALANCE,
+                                   .nsub = 1,
+                                   .consumer_parallelism = 1,
+                                   .max_parallelism = 128,
+                                   .subtask = p,
+                                   .schema = g->schema},
+                   .flush_always = true,
+                   .cancel = &g->cancel,
+                   .backpressure_ns = &g->bp,
+                   .err = g->err,
+                   .err_len = sizeof g->err};
+    assert_int_equal(rw_init(&g->w[p], g->rp[p], &c), 0); /* it holds the partition's reference */
   }
   g->rb = spate_rb_new(g->schema);
   (void)unaligned;
@@ -249,8 +249,7 @@ static void rig_finish(rig *g) {
   task_join_free(g->t);
   for (int p = 0; p < 2; p++) {
     rw_release(&g->w[p]);
-    sp_free(g->w[p].cur);
-    rp_unref(g->rp[p]);
+    rw_destroy(&g->w[p]);
   }
   shuffle_env_destroy(g->shuffle);
   spate_rb_free(g->rb);

@@ -32,6 +32,7 @@
 #include "base/sync.h"
 #include "runtime/element.h"
 #include "runtime/input_gate.h"
+#include "runtime/record_writer.h"
 #include "runtime/result_partition.h"
 #include "spate/spate.h"
 #include "support/testkit.h"
@@ -60,24 +61,19 @@ typedef struct exchange {
 static void exchange_init(exchange *x, int nsub, uint32_t buffers, bool flush_always) {
   memset(x, 0, sizeof *x);
   assert_int_equal(rp_create(nsub, buffers, BUF, &x->rp), 0);
-  record_writer *w = &x->w;
-  w->rp = x->rp;
-  w->part = PART_FORWARD;
-  w->nsub = nsub;
-  w->consumer_parallelism = nsub;
-  w->max_parallelism = 128;
-  w->flush_always = flush_always;
-  w->rr = 0;
-  w->rng = 0x9E3779B97F4A7C15ull;
-  w->cancel = &x->cancel;
-  w->backpressure_ns = &x->backpressure_ns;
-  w->err = x->err;
-  w->err_len = sizeof x->err;
-  w->cur = sp_calloc((size_t)nsub, sizeof *w->cur);
-  assert_non_null(w->cur);
   char err[256];
   assert_int_equal(spate_schema_parse("id BIGINT NOT NULL, payload BYTES", &x->schema, err, sizeof err), 0);
-  w->schema = x->schema;
+  rw_config c = {.partitioner = {.part = PART_FORWARD,
+                                 .nsub = nsub,
+                                 .consumer_parallelism = nsub,
+                                 .max_parallelism = 128,
+                                 .schema = x->schema},
+                 .flush_always = flush_always,
+                 .cancel = &x->cancel,
+                 .backpressure_ns = &x->backpressure_ns,
+                 .err = x->err,
+                 .err_len = sizeof x->err};
+  assert_int_equal(rw_init(&x->w, x->rp, &c), 0); /* the writer holds the partition's reference */
   x->rb = spate_rb_new(x->schema);
   assert_non_null(x->rb);
   sp_event_init(&x->ev);
@@ -90,8 +86,7 @@ static void exchange_destroy(exchange *x) {
   for (int i = 0; i < x->nch; i++) channel_close(&x->ch[i]);
   rw_release(&x->w);
   assert_int_equal(bufpool_available(x->rp->pool), x->rp->pool->count);
-  rp_unref(x->rp);
-  sp_free(x->w.cur);
+  rw_destroy(&x->w);
   spate_rb_free(x->rb);
   spate_schema_free(x->schema);
   sp_event_destroy(&x->ev);

@@ -213,7 +213,7 @@ static void test_schema_and_result_decoding(void **state) {
   }
   assert_false(w.failed);
   spate_job_result *res = NULL;
-  assert_int_equal(jr_decode(w.data, w.len, &res), 0);
+  assert_int_equal(jr_decode(w.data, w.len, &res, err, sizeof err), 0);
   const spate_row *rows;
   assert_int_equal(spate_job_result_collected(res, "out", &rows, NULL), 2);
   assert_int_equal(spate_row_bigint(&rows[1], 1), 1);
@@ -225,10 +225,13 @@ static void test_schema_and_result_decoding(void **state) {
     uint8_t *exact = malloc(len ? len : 1);
     memcpy(exact, buf, len);
     res = NULL;
-    if (jr_decode(exact, len, &res) == 0) {
+    err[0] = 0;
+    if (jr_decode(exact, len, &res, err, sizeof err) == 0) {
       size_t n = spate_job_result_num_operators(res);
       for (size_t i = 0; i < n; i++) (void)spate_job_result_operator(res, i);
       spate_job_result_free(res);
+    } else {
+      assert_true(err[0] != 0); /* a refusal says why */
     }
     sp_reader r;
     sp_reader_init(&r, exact, len);
@@ -242,12 +245,88 @@ static void test_schema_and_result_decoding(void **state) {
   schema_unref(s);
 }
 
+/* A result with one operator and one collected row of "n BIGINT NOT NULL": status, operator
+ * count and the row's bytes as given, then `tail` bytes of garbage. */
+static void encode_result(sp_writer *w, uint8_t status, uint32_t nops, bool bad_row, size_t tail) {
+  spate_schema *s = NULL;
+  char err[256];
+  assert_int_equal(spate_schema_parse("n BIGINT NOT NULL", &s, err, sizeof err), 0);
+  spate_row_builder *b = spate_rb_new(s);
+  sp_writer_init(w);
+  sp_put_str(w, "0123456789abcdef0123456789abcdef");
+  sp_put_str(w, "job");
+  sp_put_u8(w, status);
+  sp_put_str(w, status == SPATE_JOB_FAILED ? "boom" : NULL);
+  sp_put_i64(w, 12);
+  sp_put_u32(w, nops);
+  sp_put_i32(w, 0);
+  sp_put_str(w, "Map");
+  sp_put_u64(w, 3);
+  sp_put_u64(w, 3);
+  sp_put_u64(w, 0);
+  sp_put_u32(w, 1);
+  sp_put_str(w, "out");
+  schema_encode(w, s);
+  sp_put_u32(w, 1);
+  spate_row r;
+  spate_rb_begin(b);
+  spate_rb_set_bigint(b, 0, 7);
+  assert_int_equal(spate_rb_finish(b, &r), 0);
+  sp_put_blob(w, r.data, bad_row ? r.len - 1 : r.len);
+  sp_put_i32(w, 0);
+  sp_put_u32(w, 0);
+  for (size_t i = 0; i < tail; i++) sp_put_u8(w, 0xab);
+  assert_false(w->failed);
+  spate_rb_free(b);
+  schema_unref(s);
+}
+
+/* Each way a result can be malformed is refused with the reason, which the client shows. */
+static void test_result_refusals(void **state) {
+  (void)state;
+  struct {
+    uint8_t status;
+    uint32_t nops;
+    bool bad_row;
+    size_t tail;
+    const char *why; /* NULL: accepted */
+  } cases[] = {
+      {SPATE_JOB_FINISHED, 1, false, 0, NULL},
+      {SPATE_JOB_FAILED, 1, false, 0, NULL},
+      {SPATE_JOB_CANCELED, 1, false, 0, NULL},
+      {SPATE_JOB_PLANNED, 1, false, 0, "unknown job status 3 at offset 43"},
+      {200, 1, false, 0, "unknown job status 200"},
+      {SPATE_JOB_FINISHED, 100000, false, 0, "operator count 100000 exceeds the"},
+      {SPATE_JOB_FINISHED, 2, false, 0, "collected output count"}, /* read from the rows */
+      {SPATE_JOB_FINISHED, 1, true, 0, "row 0 of collected output 'out'"},
+      {SPATE_JOB_FINISHED, 1, false, 3, "3 unexpected bytes after the result"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    sp_writer w;
+    encode_result(&w, cases[i].status, cases[i].nops, cases[i].bad_row, cases[i].tail);
+    spate_job_result *res = NULL;
+    char err[256] = "";
+    int rc = jr_decode(w.data, w.len, &res, err, sizeof err);
+    if (!cases[i].why) {
+      assert_int_equal(rc, 0);
+      assert_int_equal(spate_job_result_status(res), cases[i].status);
+      spate_job_result_free(res);
+    } else {
+      assert_int_equal(rc, SPATE_ECORRUPT);
+      assert_null(res);
+      if (!strstr(err, cases[i].why)) fail_msg("case %zu: '%s' lacks '%s'", i, err, cases[i].why);
+    }
+    sp_writer_free(&w);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_schema_parse),
       cmocka_unit_test(test_config_files),
       cmocka_unit_test(test_rows),
       cmocka_unit_test(test_schema_and_result_decoding),
+      cmocka_unit_test(test_result_refusals),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -124,16 +124,12 @@ static void test_post_out_of_memory(void **state) {
 
 /* A cancelled job: the cancel request reaches each task as a mail, logged on the task. */
 /* The generator tells the test once it runs: it only runs once its task is RUNNING. */
-static pthread_mutex_t mb_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t mb_cond = PTHREAD_COND_INITIALIZER;
-static bool mb_running;
+static _Atomic bool mb_running;
 
 int mb_spin(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
   if (i == 0) {
-    pthread_mutex_lock(&mb_mu);
-    mb_running = true;
-    pthread_cond_broadcast(&mb_cond);
-    pthread_mutex_unlock(&mb_mu);
+    atomic_store(&mb_running, true);
+    tk_notify();
   }
   spate_rb_set_bigint(out, 0, i);
   return 0;
@@ -152,11 +148,9 @@ static void test_cancel_goes_through_the_mailbox(void **state) {
   spate_discard(spate_rebalance(spate_generate(env, s, mb_spin, -1)));
   spate_job_client *c = spate_execute_async(env, "mailbox cancel");
   assert_non_null(c);
-  pthread_mutex_lock(&mb_mu); /* await the source running */
-  while (!mb_running) pthread_cond_wait(&mb_cond, &mb_mu);
-  pthread_mutex_unlock(&mb_mu);
+  TK_AWAIT(atomic_load(&mb_running), "the source running");
   spate_job_client_cancel(c);
-  spate_job_result *r = spate_job_client_wait(c);
+  spate_job_result *r = tk_wait(c, "mailbox cancel");
   sp_log_set_file(NULL);
   sp_log_set_level(SP_LOG_WARN);
   assert_int_equal(spate_job_result_status(r), SPATE_JOB_CANCELED);

@@ -31,6 +31,7 @@
 #include "runtime/operator.h"
 #include "runtime/element.h"
 #include "runtime/input_gate.h"
+#include "runtime/record_writer.h"
 #include "runtime/result_partition.h"
 #include "spate/spate.h"
 
@@ -250,7 +251,6 @@ typedef struct px {
   spate_schema *schema, *key_schema;
   spate_row_builder *rb;
   spate_ctx ctx;
-  int ids[64];
   /* what came out: per record id, a bit per subpartition, and delivery order per subpartition */
   uint32_t hits[NREC];
   int order[16][NREC];
@@ -260,7 +260,8 @@ typedef struct px {
 static const char *SCHEMA = "id BIGINT NOT NULL, word STRING NOT NULL, n INT NOT NULL, "
                             "big BIGINT NOT NULL";
 
-static px *px_new(part_kind part, int nsub, int maxp) {
+/* The fixture without its writer (px_wire adds it). */
+static px *px_alloc(int nsub) {
   px *x = sp_calloc(1, sizeof *x);
   assert_non_null(x);
   assert_int_equal(rp_create(nsub, NBUF, BUF, &x->rp), 0);
@@ -272,24 +273,32 @@ static px *px_new(part_kind part, int nsub, int maxp) {
   x->ctx.name = "Partitioner Test";
   x->ctx.parallelism = 1;
   x->ctx.ts = INT64_MIN;
-  for (int i = 0; i < 64; i++) x->ids[i] = i;
-  record_writer *w = &x->w;
-  w->rp = x->rp;
-  w->part = part;
-  w->nsub = nsub;
-  w->consumer_parallelism = nsub;
-  w->max_parallelism = maxp;
-  w->rr = 0;
-  w->rng = 0x9E3779B97F4A7C15ull ^ 0xBF58476D1CE4E5B9ull;
-  w->cancel = &x->cancel;
-  w->backpressure_ns = &x->bp;
-  w->err = x->err;
-  w->err_len = sizeof x->err;
-  w->schema = x->schema;
-  w->ctx = &x->ctx;
-  w->cur = sp_calloc((size_t)nsub, sizeof *w->cur);
-  assert_non_null(w->cur);
   for (int i = 0; i < nsub; i++) channel_connect(&x->ch[i], x->rp, i, &x->ev);
+  return x;
+}
+
+/* Sets up the writer as a task does for producer `subtask` (rw_init), with the keys and
+ * functions of `keys` (part, nsub, parallelisms and schema are filled in here). */
+static void px_wire(px *x, part_kind part, int maxp, int subtask, partitioner_config keys) {
+  keys.part = part;
+  keys.nsub = x->nsub;
+  keys.consumer_parallelism = x->nsub;
+  keys.max_parallelism = maxp;
+  keys.subtask = subtask;
+  keys.schema = x->schema;
+  rw_config c = {.partitioner = keys,
+                 .cancel = &x->cancel,
+                 .backpressure_ns = &x->bp,
+                 .ctx = &x->ctx,
+                 .err = x->err,
+                 .err_len = sizeof x->err};
+  rp_ref(x->rp); /* the writer's own reference */
+  assert_int_equal(rw_init(&x->w, x->rp, &c), 0);
+}
+
+static px *px_new(part_kind part, int nsub, int maxp) {
+  px *x = px_alloc(nsub);
+  px_wire(x, part, maxp, 0, (partitioner_config){0});
   return x;
 }
 
@@ -297,9 +306,8 @@ static void px_free(px *x) {
   for (int i = 0; i < x->nsub; i++) channel_close(&x->ch[i]);
   rw_release(&x->w);
   assert_int_equal(bufpool_available(x->rp->pool), NBUF);
+  rw_destroy(&x->w);
   rp_unref(x->rp);
-  sp_free(x->w.cur);
-  if (x->w.key_rb) spate_rb_free(x->w.key_rb);
   spate_rb_free(x->rb);
   spate_schema_free(x->schema);
   if (x->key_schema) spate_schema_free(x->key_schema);
@@ -372,9 +380,8 @@ static void assert_in_order(px *x) {
 
 /* ---- HASH ---------------------------------------------------------------------------------- */
 static void hash_case(const int *fields, int nfields, int nsub, int maxp) {
-  px *x = px_new(PART_HASH, nsub, maxp);
-  x->w.nkey = nfields;
-  x->w.key_fields = fields;
+  px *x = px_alloc(nsub);
+  px_wire(x, PART_HASH, maxp, 0, (partitioner_config){.nkey = nfields, .key_fields = fields});
   px_run(x, NREC);
   int used = 0;
   uint32_t used_mask = 0;
@@ -440,13 +447,11 @@ int partitioners_test_key_fn(spate_ctx *ctx, const spate_row *in, spate_row_buil
 static void test_hash_key_selector(void **state) {
   (void)state;
   const int nsub = 4, maxp = 128;
-  px *x = px_new(PART_HASH, nsub, maxp);
+  px *x = px_alloc(nsub);
   char err[256];
   assert_int_equal(spate_schema_parse("k STRING NOT NULL", &x->key_schema, err, sizeof err), 0);
-  x->w.key_fn = partitioners_test_key_fn;
-  x->w.key_schema = x->key_schema;
-  x->w.key_all_fields = x->ids;
-  x->w.key_rb = spate_rb_new(x->key_schema);
+  px_wire(x, PART_HASH, maxp, 0,
+          (partitioner_config){.key_fn = partitioners_test_key_fn, .key_schema = x->key_schema});
   px_run(x, NREC);
   for (int i = 0; i < NREC; i++) {
     char word[16];
@@ -470,13 +475,12 @@ int partitioners_test_failing_key_fn(spate_ctx *ctx, const spate_row *in, spate_
 
 static void test_hash_key_selector_failure(void **state) {
   (void)state;
-  px *x = px_new(PART_HASH, 2, 128);
+  px *x = px_alloc(2);
   char err[256];
   assert_int_equal(spate_schema_parse("k STRING NOT NULL", &x->key_schema, err, sizeof err), 0);
-  x->w.key_fn = partitioners_test_failing_key_fn;
-  x->w.key_schema = x->key_schema;
-  x->w.key_all_fields = x->ids;
-  x->w.key_rb = spate_rb_new(x->key_schema);
+  px_wire(x, PART_HASH, 128, 0,
+          (partitioner_config){.key_fn = partitioners_test_failing_key_fn,
+                               .key_schema = x->key_schema});
   for (int i = 0; i < 3; i++) assert_int_equal(px_emit(x, i), 0);
   assert_int_equal(px_emit(x, 3), SPATE_EUDF);
   assert_non_null(strstr(x->err, "no key for record 3"));
@@ -490,9 +494,9 @@ static void test_rebalance_and_rescale_round_robin(void **state) {
   part_kind parts[] = {PART_REBALANCE, PART_RESCALE};
   for (int p = 0; p < 2; p++)
     for (int nsub = 1; nsub <= 5; nsub++) {
-      px *x = px_new(parts[p], nsub, 128);
-      int start = 3 % nsub; /* as task.c starts subtask 3's writer */
-      x->w.rr = start;
+      px *x = px_alloc(nsub);
+      px_wire(x, parts[p], 128, 3, (partitioner_config){0}); /* the writer of subtask 3 */
+      int start = 3 % nsub; /* where subtask 3 starts */
       px_run(x, 1000);
       for (int i = 0; i < 1000; i++) assert_int_equal(px_single_target(x, i), (start + i) % nsub);
       for (int c = 0; c < nsub; c++) { /* even spread: 1000 / nsub, give or take one */
@@ -560,14 +564,15 @@ int partitioners_test_failing_custom_fn(spate_ctx *ctx, const spate_row *key, in
 }
 
 static px *custom_px(spate_partition_fn fn, int nsub) {
-  px *x = px_new(PART_CUSTOM, nsub, 128);
+  px *x = px_alloc(nsub);
   static const int key_field[] = {0};
   char err[256];
   assert_int_equal(spate_schema_parse("id BIGINT NOT NULL", &x->key_schema, err, sizeof err), 0);
-  x->w.nkey = 1;
-  x->w.key_fields = key_field;
-  x->w.key_rb = spate_rb_new(x->key_schema);
-  x->w.custom_fn = fn;
+  px_wire(x, PART_CUSTOM, 128, 0,
+          (partitioner_config){.nkey = 1,
+                               .key_fields = key_field,
+                               .key_schema = x->key_schema,
+                               .custom_fn = fn});
   return x;
 }
 

@@ -1,0 +1,182 @@
+/*
+ * sources.c: the DataStream API's sources (collections, rows, text files, sequences,
+ * generators, sockets). Each becomes a source node that heads its own chain; the elements,
+ * paths or bounds are the node's params (layouts: see op_kind in graph/stream_graph.h).
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "base/alloc.h"
+#include "types/row.h"
+#include "types/schema.h"
+
+/* ---- sources ---------------------------------------------------------------------------------- */
+static const spate_schema *line_schema(spate_env *env) {
+  return spate_env_schema(env, "f0 STRING NOT NULL");
+}
+
+static spate_stream *source(spate_env *env, op_kind kind, const char *name,
+                            const spate_schema *schema, sp_writer *params, bool fixed) {
+  int id;
+  if (!schema || !api_add_node(env, kind, name, &id)) {
+    sp_writer_free(params);
+    return NULL;
+  }
+  sg_node *n = &env->g->nodes[id];
+  n->out_schema = schema_ref(schema);
+  n->chaining = CHAIN_HEAD;
+  if (fixed) {
+    n->parallelism = 1;
+    n->parallelism_fixed = true;
+  }
+  if (!api_set_params(env, id, params)) return NULL;
+  return api_new_stream(env, id, schema);
+}
+
+spate_stream *spate_from_strings(spate_env *env, const char *const *items, size_t n) {
+  if (env->failed) return NULL;
+  if (!items && n) return api_fail(env, "spate_from_strings: items is NULL"), NULL;
+  const spate_schema *schema = line_schema(env);
+  if (!schema) return NULL;
+  spate_row_builder *b = spate_rb_new(schema);
+  if (!b) return api_fail(env, "out of memory"), NULL;
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_u32(&w, (uint32_t)n);
+  for (size_t i = 0; i < n; i++) {
+    if (!items[i]) {
+      spate_rb_free(b);
+      sp_writer_free(&w);
+      return api_fail(env, "spate_from_strings: item %zu is NULL", i), NULL;
+    }
+    size_t len = strlen(items[i]);
+    if (utf8_invalid_at(items[i], len) >= 0) {
+      spate_rb_free(b);
+      sp_writer_free(&w);
+      return api_fail(env, "spate_from_strings: item %zu is not valid UTF-8 (byte %ld)", i,
+                      utf8_invalid_at(items[i], len)), NULL;
+    }
+    spate_row row;
+    spate_rb_begin(b);
+    spate_rb_set_string(b, 0, items[i], len);
+    spate_rb_finish(b, &row);
+    sp_put_blob(&w, row.data, row.len);
+  }
+  spate_rb_free(b);
+  return source(env, OP_SRC_ELEMENTS, "Source: Collection Source", schema, &w, true);
+}
+
+spate_stream *spate_from_rows(spate_env *env, const spate_schema *schema, const spate_row *rows,
+                              size_t n) {
+  if (env->failed) return NULL;
+  if (!schema || (!rows && n)) return api_fail(env, "spate_from_rows: schema or rows is NULL"), NULL;
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_u32(&w, (uint32_t)n);
+  for (size_t i = 0; i < n; i++) {
+    char err[256];
+    if (rows[i].nfields != (uint32_t)schema->nfields ||
+        row_validate(rows[i].data, rows[i].len, schema, true, err, sizeof err) < 0) {
+      sp_writer_free(&w);
+      return api_fail(env, "spate_from_rows: row %zu does not match the schema: %s", i,
+                      rows[i].nfields != (uint32_t)schema->nfields ? "wrong field count" : err),
+             NULL;
+    }
+    sp_put_blob(&w, rows[i].data, rows[i].len);
+  }
+  return source(env, OP_SRC_ELEMENTS, "Source: Collection Source", schema, &w, true);
+}
+
+spate_stream *spate_read_text_file(spate_env *env, const char *path) {
+  return spate_read_text_files(env, &path, 1);
+}
+
+spate_stream *spate_read_text_files(spate_env *env, const char *const *paths, size_t n) {
+  if (env->failed) return NULL;
+  if (n == 0 || !paths) return api_fail(env, "spate_read_text_files: no input paths given"), NULL;
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_u32(&w, (uint32_t)n);
+  for (size_t i = 0; i < n; i++) {
+    if (!paths[i] || !paths[i][0]) {
+      sp_writer_free(&w);
+      return api_fail(env, "spate_read_text_files: input path %zu is empty", i + 1), NULL;
+    }
+    sp_put_str(&w, paths[i]);
+  }
+  return source(env, OP_SRC_FILE, "Source: File Source", line_schema(env), &w, false);
+}
+
+spate_stream *spate_from_sequence(spate_env *env, int64_t from, int64_t to) {
+  if (env->failed) return NULL;
+  if (to < from)
+    return api_fail(env, "spate_from_sequence: 'to' (%lld) is smaller than 'from' (%lld)",
+                    (long long)to, (long long)from), NULL;
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_i64(&w, from);
+  sp_put_i64(&w, to);
+  return source(env, OP_SRC_SEQUENCE, "Source: Sequence Source",
+                spate_env_schema(env, "value BIGINT NOT NULL"), &w, false);
+}
+
+/* A generator source; params: i64 count (-1: unbounded), u64 bits of the records per second
+ * (0: no limit), i64 records per checkpoint (0: no limit). */
+static spate_stream *generate(spate_env *env, const char *api, const spate_schema *schema,
+                              spate_generator_fn fn, int64_t count, double per_second,
+                              int64_t per_checkpoint) {
+  if (env->failed) return NULL;
+  if (!schema) return api_fail(env, "%s: schema is NULL", api), NULL;
+  char *name = api_udf_name(env, api, (void *)(uintptr_t)fn);
+  if (!name) return NULL;
+  uint64_t rate_bits;
+  memcpy(&rate_bits, &per_second, 8);
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_i64(&w, count < 0 ? -1 : count);
+  sp_put_u64(&w, rate_bits);
+  sp_put_i64(&w, per_checkpoint);
+  spate_stream *s = source(env, OP_SRC_GENERATOR, "Source: Generator Source", schema, &w, false);
+  if (s)
+    env->g->nodes[s->node].udf = name;
+  else
+    sp_free(name);
+  return s;
+}
+
+spate_stream *spate_generate(spate_env *env, const spate_schema *schema, spate_generator_fn fn,
+                             int64_t count) {
+  return generate(env, "spate_generate", schema, fn, count, 0, 0);
+}
+
+spate_stream *spate_generate_rate_limited(spate_env *env, const spate_schema *schema,
+                                          spate_generator_fn fn, int64_t count,
+                                          double records_per_second) {
+  if (!env->failed && !(records_per_second > 0 && records_per_second <= 1e12))
+    return api_fail(env, "spate_generate_rate_limited: %g records per second is not in (0, 1e12]",
+                    records_per_second), NULL;
+  return generate(env, "spate_generate_rate_limited", schema, fn, count, records_per_second, 0);
+}
+
+spate_stream *spate_generate_per_checkpoint(spate_env *env, const spate_schema *schema,
+                                            spate_generator_fn fn, int64_t count,
+                                            int64_t records_per_checkpoint) {
+  if (!env->failed && records_per_checkpoint <= 0)
+    return api_fail(env, "spate_generate_per_checkpoint: %lld records per checkpoint is not "
+                    "positive", (long long)records_per_checkpoint), NULL;
+  return generate(env, "spate_generate_per_checkpoint", schema, fn, count, 0,
+                  records_per_checkpoint);
+}
+
+spate_stream *spate_socket_text_stream(spate_env *env, const char *host, int port) {
+  if (env->failed) return NULL;
+  if (!host || !host[0]) return api_fail(env, "spate_socket_text_stream: no host given"), NULL;
+  if (port < 1 || port > 65535)
+    return api_fail(env, "spate_socket_text_stream: port %d is not in 1..65535", port), NULL;
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_str(&w, host);
+  sp_put_i32(&w, port);
+  return source(env, OP_SRC_SOCKET, "Source: Socket Stream", line_schema(env), &w, true);
+}

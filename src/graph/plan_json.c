@@ -1,0 +1,135 @@
+/*
+ * plan_json.c: the JobGraph as Flink's JSON execution plan (what `spate info` prints and the
+ * REST API will serve): one entry per vertex with its chained operators and its inputs' ship
+ * strategies. Names come from user programs or the wire, so text that is not UTF-8 is repaired
+ * rather than refused.
+ */
+#include "graph/stream_graph.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+
+/* ---- JSON plan ------------------------------------------------------------------------------ */
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if the bytes there are not one. */
+static int utf8_seq(const unsigned char *s) {
+  unsigned c = s[0];
+  if (c < 0x80) return 1;
+  int n;
+  unsigned cp, min;
+  if (c >= 0xC2 && c <= 0xDF) n = 2, cp = c & 0x1F, min = 0x80;
+  else if (c >= 0xE0 && c <= 0xEF) n = 3, cp = c & 0x0F, min = 0x800;
+  else if (c >= 0xF0 && c <= 0xF4) n = 4, cp = c & 0x07, min = 0x10000;
+  else return 0;
+  for (int i = 1; i < n; i++) {
+    if ((s[i] & 0xC0) != 0x80) return 0; /* also stops at the terminating NUL */
+    cp = cp << 6 | (s[i] & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return n;
+}
+
+/* A JSON string for s: names come from user programs or the wire and need not be UTF-8, but
+ * the plan must still be produced, so invalid bytes become U+FFFD. */
+static json_t *json_text(const char *s) {
+  if (!s) return json_null();
+  json_t *j = json_string(s);
+  if (j) return j;
+  size_t len = strlen(s);
+  char *clean = sp_malloc(len * 3 + 1);
+  if (!clean) return NULL;
+  size_t o = 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p;) {
+    int n = utf8_seq(p);
+    if (n) {
+      memcpy(clean + o, p, (size_t)n);
+      o += (size_t)n;
+      p += n;
+    } else {
+      memcpy(clean + o, "\xEF\xBF\xBD", 3);
+      o += 3;
+      p++;
+    }
+  }
+  j = json_stringn(clean, o);
+  sp_free(clean);
+  return j;
+}
+
+/* json_*_new returns NULL on failure and the *_new setters accept NULL (reporting failure), so
+ * allocation failures surface as a -1 from a set/append call. */
+static json_t *plan_vertex(const job_graph *jg, const jg_vertex *x) {
+  json_t *o = json_object(), *ops = json_array();
+  if (!o || !ops) goto fail;
+  const sg_node *head = &jg->nodes[x->head];
+  int bad = json_object_set_new(o, "id", json_integer(x->id));
+  bad |= json_object_set_new(o, "parallelism", json_integer(x->parallelism));
+  bad |= json_object_set_new(o, "operator", json_string(op_kind_name(head->kind)));
+  bad |= json_object_set_new(o, "operator_strategy", json_string(""));
+  bad |= json_object_set_new(o, "description", json_text(x->name));
+  for (int k = 0; k < x->nnodes; k++) {
+    const sg_node *n = &jg->nodes[x->nodes[k]];
+    json_t *op = json_object();
+    if (!op) goto fail;
+    bad |= json_array_append_new(ops, op);
+    bad |= json_object_set_new(op, "id", json_integer(n->id));
+    bad |= json_object_set_new(op, "name", json_text(n->name));
+    bad |= json_object_set_new(op, "kind", json_string(op_kind_name(n->kind)));
+    bad |= json_object_set_new(op, "parallelism", json_integer(n->parallelism));
+    bad |= json_object_set_new(op, "max_parallelism", json_integer(n->max_parallelism));
+    bad |= json_object_set_new(op, "uid", json_text(n->uid));
+  }
+  bad |= json_object_set(o, "operators", ops);
+  /* Flink leaves "inputs" out for vertices without inputs. */
+  if (x->ninputs > 0) {
+    json_t *ins = json_array();
+    if (!ins) goto fail;
+    bad |= json_object_set_new(o, "inputs", ins);
+    for (int k = 0; k < x->ninputs; k++) {
+      const jg_edge *e = &jg->edges[x->inputs[k]];
+      json_t *in = json_object();
+      if (!in) goto fail;
+      bad |= json_array_append_new(ins, in);
+      bad |= json_object_set_new(in, "num", json_integer(k));
+      bad |= json_object_set_new(in, "id", json_integer(e->source_vertex));
+      bad |= json_object_set_new(in, "ship_strategy", json_string(part_kind_name(e->part)));
+      bad |= json_object_set_new(in, "exchange", json_string("pipelined_bounded"));
+    }
+  }
+  bad |= json_object_set_new(o, "optimizer_properties", json_object());
+  json_decref(ops);
+  if (bad) {
+    json_decref(o);
+    return NULL;
+  }
+  return o;
+fail:
+  json_decref(ops);
+  json_decref(o);
+  return NULL;
+}
+
+char *jobgraph_plan_json(const job_graph *jg) {
+  char *result = NULL, *text = NULL;
+  json_t *root = json_object(), *nodes = json_array();
+  if (!root || !nodes) goto out;
+  int bad = json_object_set_new(root, "jid", json_string(jg->job_id));
+  bad |= json_object_set_new(root, "name", json_text(jg->job_name ? jg->job_name : ""));
+  bad |= json_object_set_new(root, "type", json_string("STREAMING"));
+  bad |= json_object_set(root, "nodes", nodes);
+  for (int v = 0; v < jg->nvertices && !bad; v++) {
+    json_t *o = plan_vertex(jg, &jg->vertices[v]);
+    bad |= o ? json_array_append_new(nodes, o) : -1;
+  }
+  if (bad) goto out;
+  text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  if (text) result = sp_strdup(text);
+out:
+  free(text); /* jansson allocates with malloc */
+  json_decref(nodes);
+  json_decref(root);
+  return result;
+}

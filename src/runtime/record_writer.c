@@ -1,0 +1,184 @@
+/*
+ * record_writer.c: the record writer's setup, serialization into buffers, flushing, and barrier
+ * announcements. See record_writer.h; the choice of subpartition is in partitioners.c.
+ */
+#include "runtime/record_writer.h"
+
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/err.h"
+#include "runtime/udf_context.h"
+
+int rw_init(record_writer *w, result_partition *rp, const rw_config *c) {
+  memset(w, 0, sizeof *w);
+  int nsub = c->partitioner.nsub;
+  w->cur = sp_calloc((size_t)nsub, sizeof *w->cur);
+  if (!w->cur) return SPATE_ENOMEM;
+  int rc = partitioner_init(&w->sel, &c->partitioner, c->ctx, c->err, c->err_len);
+  if (rc < 0) {
+    partitioner_destroy(&w->sel);
+    sp_free(w->cur);
+    w->cur = NULL;
+    return rc;
+  }
+  w->rp = rp;
+  w->nsub = nsub;
+  w->flush_always = c->flush_always;
+  w->ctx = c->ctx;
+  w->cancel = c->cancel;
+  w->backpressure_ns = c->backpressure_ns;
+  w->err = c->err;
+  w->err_len = c->err_len;
+  return 0;
+}
+
+void rw_destroy(record_writer *w) {
+  rw_release(w);
+  if (w->rp) rp_unref(w->rp);
+  w->rp = NULL;
+  partitioner_destroy(&w->sel);
+  sp_free(w->cur);
+  w->cur = NULL;
+}
+
+static rt_buffer *next_buffer(record_writer *w, int i) {
+  rt_buffer *b = w->cur[i];
+  if (b) {
+    w->cur[i] = NULL;
+    rp_push(w->rp, i, b);
+  }
+  b = bufpool_get(w->rp->pool, w->cancel, w->backpressure_ns);
+  w->cur[i] = b;
+  return b;
+}
+
+/* Appends one element (header + two payload parts) to subpartition i. */
+static int write_element(record_writer *w, int i, uint32_t tag, const void *p1, uint32_t n1,
+                         const void *p2, uint32_t n2) {
+  uint32_t len = n1 + n2, total = EL_HEADER + el_padded(len);
+  rt_buffer *b = w->cur[i];
+  if (!b) b = next_buffer(w, i);
+  if (!b) return SPATE_ECANCELED;
+  if (b->cap - b->size < total && (total <= b->cap || b->cap - b->size < EL_HEADER)) {
+    b = next_buffer(w, i);
+    if (!b) return SPATE_ECANCELED;
+  }
+  uint32_t hdr[2] = {len, tag};
+  if (b->cap - b->size >= total) { /* the common case: the element fits */
+    uint8_t *d = b->data + b->size;
+    memcpy(d, hdr, EL_HEADER);
+    if (n1) memcpy(d + EL_HEADER, p1, n1);
+    if (n2) memcpy(d + EL_HEADER + n1, p2, n2);
+    if (el_padded(len) != len) memset(d + EL_HEADER + len, 0, el_padded(len) - len);
+    b->size += total;
+  } else { /* larger than a buffer: span, filling each buffer completely */
+    const uint8_t *parts[3] = {(const uint8_t *)hdr, p1, p2};
+    uint32_t lens[3] = {EL_HEADER, n1, n2 + (el_padded(len) - len)};
+    static const uint8_t zeros[8];
+    for (int k = 0; k < 3; k++) {
+      uint32_t off = 0;
+      uint32_t real = k == 2 ? n2 : lens[k];
+      while (off < lens[k]) {
+        if (b->size == b->cap) {
+          b = next_buffer(w, i);
+          if (!b) return SPATE_ECANCELED;
+        }
+        uint32_t n = lens[k] - off;
+        if (n > b->cap - b->size) n = b->cap - b->size;
+        for (uint32_t c = 0; c < n;) { /* copy real bytes, then padding zeros */
+          if (off + c < real) {
+            uint32_t m = real - (off + c) < n - c ? real - (off + c) : n - c;
+            memcpy(b->data + b->size + c, parts[k] + off + c, m);
+            c += m;
+          } else {
+            uint32_t m = n - c < 8 ? n - c : 8;
+            memcpy(b->data + b->size + c, zeros, m);
+            c += m;
+          }
+        }
+        b->size += n;
+        off += n;
+      }
+    }
+  }
+  w->dirty = true;
+  if (w->flush_always) {
+    w->cur[i] = NULL;
+    rp_push(w->rp, i, b);
+  }
+  return 0;
+}
+
+static int write_record(record_writer *w, int i, int64_t ts, const spate_row *row) {
+  if (row->len > UINT32_MAX - 64) /* element lengths are 32-bit */
+    return op_ctx_fail(w->ctx, w->err, w->err_len, SPATE_EINVAL,
+                       "a record of %u bytes is too large to send", row->len);
+  return write_element(w, i, EL_RECORD, &ts, 8, row->data, row->len);
+}
+
+int rw_emit(record_writer *w, int64_t ts, const spate_row *row) {
+  int t = 0, rc;
+  if ((rc = partitioner_select(&w->sel, row, &t)) < 0) return rc;
+  if (t == PARTITION_ALL) {
+    for (int i = 0; i < w->nsub; i++)
+      if ((rc = write_record(w, i, ts, row)) < 0) return rc;
+    return 0;
+  }
+  return write_record(w, t, ts, row);
+}
+
+int rw_broadcast_event(record_writer *w, uint32_t tag, const void *payload, uint32_t len) {
+  for (int i = 0; i < w->nsub; i++) {
+    int rc = write_element(w, i, tag, payload, len, NULL, 0);
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+void rw_flush(record_writer *w) {
+  if (!w->dirty) return;
+  for (int i = 0; i < w->nsub; i++) {
+    rt_buffer *b = w->cur[i];
+    if (b && b->size) {
+      w->cur[i] = NULL;
+      rp_push(w->rp, i, b);
+    }
+  }
+  w->dirty = false;
+}
+
+int rw_emit_barrier(record_writer *w, int64_t id, const void *payload, uint32_t len) {
+  int rc = rw_broadcast_event(w, EL_BARRIER, payload, len);
+  if (rc < 0) return rc;
+  w->dirty = true;
+  rw_flush(w);
+  for (int i = 0; i < w->nsub; i++) {
+    subpartition *s = &w->rp->subs[i];
+    if (!(((const el_barrier *)payload)->flags & BARRIER_SAVEPOINT)) { /* savepoints align */
+      pthread_mutex_lock(&s->amu);
+      uint8_t *copy = sp_realloc(s->abarrier, len);
+      if (copy) {
+        memcpy(copy, payload, len);
+        s->abarrier = copy;
+        s->abarrier_len = len;
+        if (atomic_load(&s->announced) < id) atomic_store(&s->announced, id);
+      } /* without memory the barrier is only seen in-band: an aligned checkpoint */
+      pthread_mutex_unlock(&s->amu);
+    }
+    atomic_fetch_add(&s->notifying, 1);
+    sp_event *ev = atomic_load(&s->consumer);
+    if (ev) sp_event_notify(ev);
+    atomic_fetch_sub(&s->notifying, 1);
+  }
+  return 0;
+}
+
+void rw_release(record_writer *w) {
+  if (!w->cur) return;
+  for (int i = 0; i < w->nsub; i++)
+    if (w->cur[i]) {
+      bufpool_recycle(w->cur[i]);
+      w->cur[i] = NULL;
+    }
+}
