@@ -13,6 +13,7 @@
 #include "runtime/operator.h"
 #include "runtime/input_gate.h"
 #include "runtime/mailbox.h"
+#include "runtime/task_snapshot.h"
 #include "runtime/timer_service.h"
 #include "runtime/watermark_valve.h"
 #include "state/keyed_state.h"
@@ -81,12 +82,7 @@ struct task {
     task_snapshot *snap;   /* the operators' snapshot, until handed over */
     sp_writer channel;     /* channel state being recorded */
   } ck;
-  /* Snapshots handed to the writer (the asynchronous part) come back here to be freed on this
-   * thread (their release functions touch operator state). Guarded by snap_mu. */
-  pthread_mutex_t snap_mu;
-  task_snapshot *returned;
-  _Atomic int snaps_out;      /* handed over, not yet back */
-  _Atomic bool snaps_back;    /* returned is not empty */
+  snapshot_returns returns; /* snapshots the writer is done with, to be freed on this thread */
   char error[SP_ERRMSG_MAX];
 };
 
@@ -380,94 +376,7 @@ static int restore(task *t) {
 
 static const el_barrier *ck_barrier(const task *t) { return (const el_barrier *)t->ck.barrier; }
 
-struct task_snapshot {
-  task_snapshot *next;
-  int parallelism;
-  int nops;
-  struct snap_op {
-    const char *uid;
-    int max_parallelism;
-    bool has_state;
-    snap_writer w;
-  } *ops;
-  sp_writer channel;
-};
-
-static void snapshot_free(task_snapshot *s) {
-  if (!s) return;
-  for (int i = 0; i < s->nops; i++)
-    if (s->ops[i].has_state) snap_writer_free(&s->ops[i].w);
-  sp_free(s->ops);
-  sp_writer_free(&s->channel);
-  sp_free(s);
-}
-
-int task_snapshot_encode(task_snapshot *s, snap_out *o) {
-  sp_writer *out = &o->buf;
-  sp_put_u32(out, SNAP_TASK_MAGIC);
-  sp_put_u32(out, 1);
-  sp_put_i32(out, s->parallelism);
-  sp_put_u32(out, (uint32_t)s->nops);
-  for (int i = 0; i < s->nops; i++) {
-    sp_put_str(out, s->ops[i].uid);
-    sp_put_i32(out, s->ops[i].max_parallelism);
-    uint64_t len_at = snap_out_pos(o);
-    sp_put_u32(out, 0); /* the section's length, patched below */
-    if (s->ops[i].has_state) {
-      int rc = snap_encode_to(&s->ops[i].w, o); /* runs the deferred key-group sections */
-      if (rc < 0) return rc;
-    }
-    if (out->failed) return SPATE_ENOMEM;
-    uint64_t len = snap_out_pos(o) - len_at - 4;
-    if (len >= UINT32_MAX) return SPATE_EINVAL; /* a section holds at most 4 GiB */
-    int rc = snap_out_patch_u32(o, len_at, (uint32_t)len);
-    if (rc < 0) return rc;
-  }
-  if (s->channel.len >= UINT32_MAX) return SPATE_EINVAL;
-  sp_put_blob(out, s->channel.data, s->channel.len);
-  return out->failed ? SPATE_ENOMEM : 0;
-}
-
-void task_snapshot_return(task *t, task_snapshot *s) {
-  /* all under the lock: the task reads snaps_out under it too, so once it sees 0 this thread
-   * is past its last touch of the task */
-  pthread_mutex_lock(&t->snap_mu);
-  s->next = t->returned;
-  t->returned = s;
-  atomic_store(&t->snaps_back, true);
-  atomic_fetch_sub(&t->snaps_out, 1);
-  sp_event_notify(&t->event);
-  pthread_mutex_unlock(&t->snap_mu);
-}
-
-/* On the task thread: frees the snapshots the writer is done with. */
-static void free_returned(task *t) {
-  if (!atomic_load_explicit(&t->snaps_back, memory_order_acquire)) return;
-  pthread_mutex_lock(&t->snap_mu);
-  task_snapshot *s = t->returned;
-  t->returned = NULL;
-  atomic_store(&t->snaps_back, false);
-  pthread_mutex_unlock(&t->snap_mu);
-  while (s) {
-    task_snapshot *n = s->next;
-    snapshot_free(s);
-    s = n;
-  }
-}
-
-/* Before the operators close: every snapshot handed over must have come back. */
-static void await_snapshots(task *t) {
-  for (;;) {
-    uint32_t token = sp_event_prepare(&t->event);
-    free_returned(t);
-    pthread_mutex_lock(&t->snap_mu);
-    int out = atomic_load(&t->snaps_out);
-    pthread_mutex_unlock(&t->snap_mu);
-    if (out == 0) break;
-    sp_event_wait(&t->event, token, 100000000LL);
-  }
-  free_returned(t);
-}
+void task_snapshot_return(task *t, task_snapshot *s) { snapshot_returns_push(&t->returns, s); }
 
 static void ck_reset(task *t) {
   t->ck.id = 0;
@@ -475,7 +384,7 @@ static void ck_reset(task *t) {
   t->ck.nrecording = 0;
   if (t->nch && t->ck.got) memset(t->ck.got, 0, (size_t)t->nch);
   if (t->nch && t->ck.recording) memset(t->ck.recording, 0, (size_t)t->nch);
-  snapshot_free(t->ck.snap);
+  task_snapshot_free(t->ck.snap);
   t->ck.snap = NULL;
   sp_writer_free(&t->ck.channel);
   sp_free(t->ck.barrier);
@@ -519,45 +428,16 @@ static int ck_snapshot(task *t) {
   if (rc0 < 0) return rc0;
   int64_t start = sp_mono_ns();
   const el_barrier *b = ck_barrier(t);
-  task_snapshot *snap = sp_calloc(1, sizeof *snap);
-  if (!snap || !(snap->ops = sp_calloc((size_t)t->nops + 1, sizeof *snap->ops))) {
-    sp_free(snap);
-    return SPATE_ENOMEM;
-  }
-  snap->parallelism = t->v->parallelism;
-  snap->nops = t->nops;
-  sp_writer_init(&snap->channel);
-  t->ck.snap = snap;
-  /* every operator of the chain is listed (stateless ones with an empty section), so the head's
-   * uid always names the vertex, which is what channel state is matched by */
-  for (int i = 0; i < t->nops; i++) {
-    op_t *op = t->ops[i];
-    struct snap_op *so = &snap->ops[i];
-    so->uid = op->uid;
-    so->max_parallelism = op->node->max_parallelism;
-    if (!op->vt->snapshot && !op->nustates) continue;
-    int maxp = so->max_parallelism;
-    so->has_state = true;
-    int rc = snap_writer_init(&so->w, maxp,
-                              ks_key_group_range_for(maxp, op->ctx.parallelism, op->ctx.subtask));
-    if (rc == 0 && op->vt->snapshot) rc = op->vt->snapshot(op, b->id, &so->w);
-    if (rc == 0) rc = op_snapshot_user_state(op, &so->w);
-    if (rc < 0) {
-      if (!t->error[0])
-        sp_err(t->error, sizeof t->error, rc, "%s: could not snapshot '%s' for checkpoint %lld: %s",
-               t->name, op->node->name, (long long)b->id, spate_strerror(rc));
-      return rc;
-    }
-  }
+  int rc = task_snapshot_take(t->ops, t->nops, t->v->parallelism, b->id, t->name, t->error,
+                              sizeof t->error, &t->ck.snap);
+  if (rc < 0) return rc;
   t->ck.sync_ms = (sp_mono_ns() - start) / 1000000;
   t->ck.align_ms = t->v->ninputs ? (start - t->ck.start_ns) / 1000000 : 0;
   t->ck.snapshotted = true;
   if (b->id > t->ck.last) t->ck.last = b->id;
-  for (int k = 0; k < t->nwriters; k++) {
-    int rc = rw_emit_barrier(&t->writers[k], b->id, t->ck.barrier, t->ck.barrier_len);
-    if (rc < 0) return rc;
-  }
-  return 0;
+  for (int k = 0; rc == 0 && k < t->nwriters; k++)
+    rc = rw_emit_barrier(&t->writers[k], b->id, t->ck.barrier, t->ck.barrier_len);
+  return rc;
 }
 
 /* The snapshot is complete (channel state included): hand it over for writing. */
@@ -576,14 +456,12 @@ static int ck_finish(task *t) {
                           .unaligned = t->ck.unaligned};
   task_snapshot *snap = t->ck.snap;
   t->ck.snap = NULL;
-  sp_writer_free(&snap->channel);
-  snap->channel = t->ck.channel; /* moved */
-  sp_writer_init(&t->ck.channel);
+  task_snapshot_set_channel_state(snap, &t->ck.channel);
   if (t->cfg.on_snapshot) {
-    atomic_fetch_add(&t->snaps_out, 1);
+    snapshot_returns_handed_over(&t->returns);
     t->cfg.on_snapshot(t->listener_arg, t, &d, snap);
   } else {
-    snapshot_free(snap);
+    task_snapshot_free(snap);
   }
   ck_reset(t);
   return 0;
@@ -862,7 +740,7 @@ static int linger(task *t) {
     }
     if (t->pending_rc < 0) return t->pending_rc;
     if (atomic_load(&t->cancel)) return SPATE_ECANCELED;
-    free_returned(t);
+    snapshot_returns_free(&t->returns);
     sp_event_wait(&t->event, token, 100000000LL);
   }
   return t->pending_rc;
@@ -889,7 +767,7 @@ static int run_source(task *t) {
     if (t->pending_rc < 0) return t->pending_rc;
     if (atomic_load_explicit(&t->cancel, memory_order_relaxed)) return SPATE_ECANCELED;
     if (t->stop_requested) return 0; /* stop-with-savepoint: nothing after the barrier */
-    free_returned(t);
+    snapshot_returns_free(&t->returns);
     /* the token comes before the poll: whatever changes after the poll found nothing (a mail,
      * the clock) makes a park below return at once */
     uint32_t token = sp_event_prepare(&t->event);
@@ -908,7 +786,7 @@ static int run_source(task *t) {
     /* nothing until a mail, a timer or the clock: park (unless a timer just ran, which may have
      * given the source something to do) */
     if (rc == SRC_WAIT && fired == 0 && !mailbox_has_mail(&t->mail) && !atomic_load(&t->cancel) &&
-        !atomic_load(&t->snaps_back) && (rc = park(t, token)) < 0)
+        !snapshot_returns_pending(&t->returns) && (rc = park(t, token)) < 0)
       return rc;
   }
 }
@@ -931,7 +809,7 @@ static int run_inputs(task *t) {
     if (mailbox_has_mail(&t->mail)) mailbox_run(&t->mail, t);
     if (t->pending_rc < 0) return t->pending_rc;
     if (atomic_load_explicit(&t->cancel, memory_order_relaxed)) return SPATE_ECANCELED;
-    free_returned(t);
+    snapshot_returns_free(&t->returns);
     if (announcements) {
       int rc = ck_poll_announcements(t);
       if (rc == 0) rc = ck_check_timeout(t);
@@ -1064,7 +942,7 @@ static void *task_main(void *arg) {
   for (int g = 0; g < t->ngates; g++)
     for (int c = 0; c < t->gates[g].nch; c++) channel_close(&t->gates[g].ch[c]);
   ck_reset(t);
-  await_snapshots(t); /* the writer may still read operator state */
+  snapshot_returns_await(&t->returns); /* the writer may still read operator state */
   for (int i = 0; i < t->nops; i++) op_close(t->ops[i]);
   crash_thread_end();
   switch_state(t, rc == 0 ? TS_FINISHED : canceled ? TS_CANCELED : TS_FAILED);
@@ -1101,7 +979,7 @@ int task_start(const job_graph *jg, int vertex, int subtask, int attempt, shuffl
   timer_service_init(&t->timers, t->clock);
   t->clock_sub = (sp_clock_sub){.wake = wake_on_clock, .arg = t};
   sp_clock_subscribe(t->clock, &t->clock_sub);
-  pthread_mutex_init(&t->snap_mu, NULL);
+  snapshot_returns_init(&t->returns, &t->event);
   mailbox_init(&t->mail, &t->event);
   atomic_store(&t->state, TS_CREATED);
   if (pthread_create(&t->thread, NULL, task_main, t) != 0) {
@@ -1158,8 +1036,7 @@ void task_join_free(task *t) {
   sp_free(t->ch_gate);
   if (t->opts.release) t->opts.release(t->opts.release_arg); /* never restored */
   mailbox_destroy(&t->mail, t);
-  free_returned(t);
-  pthread_mutex_destroy(&t->snap_mu);
+  snapshot_returns_destroy(&t->returns);
   sp_clock_unsubscribe(t->clock, &t->clock_sub);
   sp_event_destroy(&t->event);
   sp_free(t);
