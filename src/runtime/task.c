@@ -1,5 +1,7 @@
 /*
- * task.c: the task thread. See task.h for the life of a task.
+ * task.c: the task thread, its loop and its lifecycle. See task.h for the life of a task. What
+ * the loop does with checkpoint barriers is decided by the barrier handler (barrier_handler.c);
+ * the snapshot it takes and hands over is task_snapshot.c's.
  */
 #include "runtime/task.h"
 
@@ -10,6 +12,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "runtime/barrier_handler.h"
 #include "runtime/operator.h"
 #include "runtime/input_gate.h"
 #include "runtime/mailbox.h"
@@ -54,34 +57,10 @@ struct task {
   sp_writer collected;     /* collect sinks' results, filled at the end */
   uint32_t ncollected;
   task_options opts;
-  input_channel **chs;     /* all input channels by valve index */
-  int *ch_gate;            /* gate of each channel */
-  int nch;
   int pending_rc;          /* a failure inside a mail, returned by the loop */
   bool stop_requested;     /* a source took a stop-with-savepoint barrier: it ends now, without
                               the end of event time (Flink's stop without --drain) */
-  /* The checkpoint in progress (at most one: a newer barrier supersedes an older one, as
-   * Flink's barrier handlers do). Exactly-once aligned: a channel whose barrier was read is
-   * blocked until every channel has delivered it. At-least-once: nothing blocks. Unaligned
-   * (from the start, or after the alignment timeout): the snapshot is taken when the first
-   * barrier is announced or read; then every element a channel delivers before its own
-   * barrier is processed and also recorded as channel state, which completes the snapshot. */
-  struct {
-    int64_t id;            /* 0: none */
-    int64_t last;          /* highest id taken or dropped: older barriers are ignored */
-    uint8_t *barrier;      /* the barrier's payload (el_barrier + directory), once known */
-    uint32_t barrier_len;
-    uint8_t *got;          /* per channel: barrier read in-band */
-    uint8_t *recording;    /* per channel: elements are channel state */
-    int64_t *announced;    /* per channel: highest announcement acted on */
-    int nrecording;
-    bool snapshotted;      /* operators' snapshot taken and barrier forwarded */
-    bool unaligned;
-    int64_t start_ns;
-    int64_t sync_ms, align_ms;
-    task_snapshot *snap;   /* the operators' snapshot, until handed over */
-    sp_writer channel;     /* channel state being recorded */
-  } ck;
+  barrier_handler bh;      /* the checkpoint in progress: alignment, channel state */
   snapshot_returns returns; /* snapshots the writer is done with, to be freed on this thread */
   char error[SP_ERRMSG_MAX];
 };
@@ -150,6 +129,50 @@ static int add_chained(op_output *o, op_t *succ, int input) {
   o->chained_input[o->nchained] = input;
   o->nchained++;
   return 0;
+}
+
+/* ---- the barrier handler's hooks (barrier_handler.h) ----------------------------------------- */
+
+/* The synchronous part: processing-time timers that are due fire first, so a checkpoint triggered
+ * at processing time T holds (and its barrier follows) everything they emit: with a manual clock,
+ * a completed checkpoint fences every timer due when it was triggered. Then every operator of the
+ * chain writes its state (chain order). */
+static int snapshot_hook(void *owner, int64_t id, task_snapshot **snap, int64_t *start_ns) {
+  task *t = owner;
+  int rc0 = timer_service_fire(&t->timers);
+  if (rc0 < 0) return rc0;
+  *start_ns = sp_mono_ns();
+  return task_snapshot_take(t->ops, t->nops, t->v->parallelism, id, t->name, t->error,
+                            sizeof t->error, snap);
+}
+
+static int forward_barrier(void *owner, int64_t id, const uint8_t *payload, uint32_t len) {
+  task *t = owner;
+  int rc = 0;
+  for (int k = 0; rc == 0 && k < t->nwriters; k++)
+    rc = rw_emit_barrier(&t->writers[k], id, payload, len);
+  return rc;
+}
+
+/* A cancel marker downstream, so the tasks there stop aligning on checkpoint id too. */
+static int forward_cancel(void *owner, int64_t id) {
+  task *t = owner;
+  for (int k = 0; k < t->nwriters; k++) {
+    int rc = rw_broadcast_event(&t->writers[k], EL_CANCEL_BARRIER, &id, 8);
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+/* The snapshot is complete (channel state included): hand it over for writing. */
+static void hand_over(void *owner, const task_snapshot_done *d, task_snapshot *snap) {
+  task *t = owner;
+  if (t->cfg.on_snapshot) {
+    snapshot_returns_handed_over(&t->returns);
+    t->cfg.on_snapshot(t->listener_arg, t, d, snap);
+  } else {
+    task_snapshot_free(snap);
+  }
 }
 
 static int restore(task *t);
@@ -278,19 +301,14 @@ static int setup(task *t) {
   for (int g = 0; g < t->ngates; g++)
     for (int c = 0; c < t->gates[g].nch; c++) t->gates[g].ch[c].vidx = nch++;
   if ((rc = valve_init(&t->valve, nch)) < 0) return rc;
-  t->nch = nch;
-  t->chs = sp_calloc((size_t)nch + 1, sizeof *t->chs);
-  t->ch_gate = sp_calloc((size_t)nch + 1, sizeof *t->ch_gate);
-  t->ck.got = sp_calloc((size_t)nch + 1, 1);
-  t->ck.recording = sp_calloc((size_t)nch + 1, 1);
-  t->ck.announced = sp_calloc((size_t)nch + 1, sizeof *t->ck.announced);
-  if (!t->chs || !t->ch_gate || !t->ck.got || !t->ck.recording || !t->ck.announced)
-    return SPATE_ENOMEM;
-  for (int g = 0; g < t->ngates; g++)
-    for (int c = 0; c < t->gates[g].nch; c++) {
-      t->chs[t->gates[g].ch[c].vidx] = &t->gates[g].ch[c];
-      t->ch_gate[t->gates[g].ch[c].vidx] = g;
-    }
+  bh_hooks hooks = {.owner = t,
+                    .snapshot = snapshot_hook,
+                    .forward_barrier = forward_barrier,
+                    .forward_cancel = forward_cancel,
+                    .hand_over = hand_over};
+  if ((rc = bh_init(&t->bh, t->gates, t->ngates, t->opts.unaligned, t->opts.aligned_timeout_ms,
+                    t->clock, t->name, &hooks)) < 0)
+    return rc;
   /* chain wiring: successors inside the vertex, writers of edges leaving each node; edges that
    * read a side output are wired to that output instead of the main one */
   for (int i = 0; i < v->nnodes; i++) {
@@ -374,221 +392,7 @@ static int restore(task *t) {
   return rc;
 }
 
-static const el_barrier *ck_barrier(const task *t) { return (const el_barrier *)t->ck.barrier; }
-
 void task_snapshot_return(task *t, task_snapshot *s) { snapshot_returns_push(&t->returns, s); }
-
-static void ck_reset(task *t) {
-  t->ck.id = 0;
-  t->ck.snapshotted = t->ck.unaligned = false;
-  t->ck.nrecording = 0;
-  if (t->nch && t->ck.got) memset(t->ck.got, 0, (size_t)t->nch);
-  if (t->nch && t->ck.recording) memset(t->ck.recording, 0, (size_t)t->nch);
-  task_snapshot_free(t->ck.snap);
-  t->ck.snap = NULL;
-  sp_writer_free(&t->ck.channel);
-  sp_free(t->ck.barrier);
-  t->ck.barrier = NULL;
-  t->ck.barrier_len = 0;
-}
-
-static int ck_remember_barrier(task *t, const void *payload, uint32_t len) {
-  if (t->ck.barrier) return 0;
-  if (!(t->ck.barrier = sp_malloc(len))) return SPATE_ENOMEM;
-  memcpy(t->ck.barrier, payload, len);
-  t->ck.barrier_len = len;
-  return 0;
-}
-
-static void ck_start(task *t, int64_t id) {
-  ck_reset(t);
-  t->ck.id = id;
-  t->ck.start_ns = sp_mono_ns();
-}
-
-/* Drops the checkpoint in progress (superseded, cancelled or aborted); with forward, sends a
- * cancel marker downstream so the tasks there stop aligning on it too. */
-static int ck_abort(task *t, int64_t id, bool forward) {
-  if (t->ck.id) SP_INFO("task", "%s: checkpoint %lld dropped.", t->name, (long long)t->ck.id);
-  ck_reset(t);
-  if (id > t->ck.last) t->ck.last = id;
-  for (int k = 0; forward && k < t->nwriters; k++) {
-    int rc = rw_broadcast_event(&t->writers[k], EL_CANCEL_BARRIER, &id, 8);
-    if (rc < 0) return rc;
-  }
-  return 0;
-}
-
-/* The synchronous part: every operator of the chain writes its state (chain order), then the
- * barrier goes downstream. Processing-time timers that are due fire first, so a checkpoint
- * triggered at processing time T holds (and its barrier follows) everything they emit: with a
- * manual clock, a completed checkpoint fences every timer due when it was triggered. */
-static int ck_snapshot(task *t) {
-  int rc0 = timer_service_fire(&t->timers);
-  if (rc0 < 0) return rc0;
-  int64_t start = sp_mono_ns();
-  const el_barrier *b = ck_barrier(t);
-  int rc = task_snapshot_take(t->ops, t->nops, t->v->parallelism, b->id, t->name, t->error,
-                              sizeof t->error, &t->ck.snap);
-  if (rc < 0) return rc;
-  t->ck.sync_ms = (sp_mono_ns() - start) / 1000000;
-  t->ck.align_ms = t->v->ninputs ? (start - t->ck.start_ns) / 1000000 : 0;
-  t->ck.snapshotted = true;
-  if (b->id > t->ck.last) t->ck.last = b->id;
-  for (int k = 0; rc == 0 && k < t->nwriters; k++)
-    rc = rw_emit_barrier(&t->writers[k], b->id, t->ck.barrier, t->ck.barrier_len);
-  return rc;
-}
-
-/* The snapshot is complete (channel state included): hand it over for writing. */
-static int ck_finish(task *t) {
-  const el_barrier *b = ck_barrier(t);
-  if (t->ck.channel.failed) return SPATE_ENOMEM;
-  char dir[4096];
-  uint32_t dl = b->dir_len < sizeof dir - 1 ? b->dir_len : (uint32_t)sizeof dir - 1;
-  memcpy(dir, t->ck.barrier + sizeof(el_barrier), dl);
-  dir[dl] = 0;
-  task_snapshot_done d = {.id = b->id,
-                          .flags = b->flags,
-                          .dir = dir,
-                          .sync_ms = t->ck.sync_ms,
-                          .alignment_ms = t->ck.align_ms,
-                          .unaligned = t->ck.unaligned};
-  task_snapshot *snap = t->ck.snap;
-  t->ck.snap = NULL;
-  task_snapshot_set_channel_state(snap, &t->ck.channel);
-  if (t->cfg.on_snapshot) {
-    snapshot_returns_handed_over(&t->returns);
-    t->cfg.on_snapshot(t->listener_arg, t, &d, snap);
-  } else {
-    task_snapshot_free(snap);
-  }
-  ck_reset(t);
-  return 0;
-}
-
-static bool ck_channel_done(const task *t, int c) { return t->ck.got[c] || t->chs[c]->finished; }
-
-static bool ck_all_done(const task *t) {
-  for (int c = 0; c < t->nch; c++)
-    if (!ck_channel_done(t, c)) return false;
-  return true;
-}
-
-/* Takes the snapshot now and records what the channels without their barrier still deliver. */
-static int ck_go_unaligned(task *t) {
-  t->ck.unaligned = true;
-  int rc = ck_snapshot(t);
-  if (rc < 0) return rc;
-  sp_writer_init(&t->ck.channel);
-  for (int c = 0; c < t->nch; c++)
-    if (!ck_channel_done(t, c)) {
-      t->ck.recording[c] = 1;
-      t->ck.nrecording++;
-    }
-  return t->ck.nrecording ? 0 : ck_finish(t);
-}
-
-/* Takes the snapshot and hands it over at once: no channel state to wait for. */
-static int ck_take(task *t) {
-  int rc = ck_snapshot(t);
-  if (rc == 0) {
-    sp_writer_init(&t->ck.channel);
-    rc = ck_finish(t);
-  }
-  return rc;
-}
-
-/* After a channel delivered its barrier or ended: take the snapshot or finish when due. */
-static int ck_progress(task *t) {
-  if (!t->ck.id || !t->ck.barrier) return 0;
-  if (t->ck.snapshotted) return t->ck.nrecording ? 0 : ck_finish(t);
-  return ck_all_done(t) ? ck_take(t) : 0;
-}
-
-static bool ck_may_go_unaligned(const task *t, const el_barrier *b) {
-  if (b->flags & (BARRIER_SAVEPOINT | BARRIER_AT_LEAST_ONCE)) return false;
-  if (b->flags & BARRIER_UNALIGNED) return true;
-  return b->aligned_timeout_ms > 0 &&
-         sp_clock_now(t->clock) - b->timestamp >= b->aligned_timeout_ms;
-}
-
-/* A barrier read in-band on channel c. */
-static int ck_on_barrier(task *t, int c, const uint8_t *payload, uint32_t len) {
-  el_barrier b;
-  if (len < sizeof b) return 0;
-  memcpy(&b, payload, sizeof b);
-  if (b.id <= t->ck.last && !(t->ck.id == b.id)) return 0; /* taken or dropped already */
-  if (t->ck.id && b.id < t->ck.id) return 0; /* an older one a newer checkpoint superseded */
-  int rc = 0;
-  if (t->ck.id && b.id > t->ck.id && (rc = ck_abort(t, t->ck.id, false)) < 0) return rc;
-  if (!t->ck.id) ck_start(t, b.id);
-  if ((rc = ck_remember_barrier(t, payload, len)) < 0) return rc;
-  if (t->ck.got[c]) return 0;
-  t->ck.got[c] = 1;
-  if (t->ck.recording[c]) {
-    t->ck.recording[c] = 0;
-    t->ck.nrecording--;
-  }
-  if (!t->ck.snapshotted && ck_may_go_unaligned(t, &b) && !ck_all_done(t))
-    return ck_go_unaligned(t);
-  return ck_progress(t);
-}
-
-/* Announced barriers (unaligned checkpoints): act before reading up to them. */
-static int ck_poll_announcements(task *t) {
-  for (int c = 0; c < t->nch; c++) {
-    input_channel *ch = t->chs[c];
-    if (ch->finished) continue;
-    int64_t a = atomic_load_explicit(&ch->rp->subs[ch->sub].announced, memory_order_acquire);
-    if (a <= t->ck.announced[c]) continue;
-    t->ck.announced[c] = a;
-    if (a <= t->ck.last || a < t->ck.id || (t->ck.id == a && t->ck.snapshotted) || t->ck.got[c])
-      continue;
-    uint8_t buf[sizeof(el_barrier) + 4096];
-    uint32_t len = rp_announced_barrier(ch->rp, ch->sub, buf, sizeof buf);
-    el_barrier b;
-    if (len < sizeof b) continue;
-    memcpy(&b, buf, sizeof b);
-    if (b.id != a || (b.flags & (BARRIER_SAVEPOINT | BARRIER_AT_LEAST_ONCE))) continue;
-    int rc = 0;
-    if (t->ck.id && b.id > t->ck.id && (rc = ck_abort(t, t->ck.id, false)) < 0) return rc;
-    if (!t->ck.id) ck_start(t, b.id);
-    if ((rc = ck_remember_barrier(t, buf, len)) < 0) return rc;
-    /* unaligned: act now; aligned with a timeout: the checkpoint is known now, so the timeout
-     * (ck_check_timeout, ck_timeout_wait_ms) runs from here even before its barrier is read */
-    if (ck_may_go_unaligned(t, &b) && (rc = ck_go_unaligned(t)) < 0) return rc;
-  }
-  return 0;
-}
-
-/* The aligned-checkpoint timeout passed while aligning: continue unaligned. */
-static int ck_check_timeout(task *t) {
-  if (!t->ck.id || t->ck.snapshotted || !t->ck.barrier) return 0;
-  const el_barrier *b = ck_barrier(t);
-  if (!ck_may_go_unaligned(t, b)) return 0;
-  SP_INFO("task", "%s: checkpoint %lld switches to unaligned after %lld ms of alignment.",
-          t->name, (long long)b->id, (long long)b->aligned_timeout_ms);
-  return ck_go_unaligned(t);
-}
-
-/* Milliseconds until the alignment timeout of the checkpoint being aligned (-1: none). */
-static int64_t ck_timeout_wait_ms(const task *t) {
-  if (!t->ck.id || t->ck.snapshotted || !t->ck.barrier) return -1;
-  const el_barrier *b = ck_barrier(t);
-  if (b->flags & (BARRIER_SAVEPOINT | BARRIER_AT_LEAST_ONCE | BARRIER_UNALIGNED) ||
-      b->aligned_timeout_ms <= 0)
-    return -1;
-  int64_t left = b->timestamp + b->aligned_timeout_ms - sp_clock_now(t->clock);
-  return left < 0 ? 0 : left;
-}
-
-/* Whether channel c is held back: it delivered the barrier of an aligned checkpoint that is
- * still waiting for other channels. */
-static inline bool ck_blocked(const task *t, int c) {
-  return t->ck.id && !t->ck.snapshotted && t->ck.got[c] && t->ck.barrier &&
-         !(ck_barrier(t)->flags & BARRIER_AT_LEAST_ONCE);
-}
 
 typedef struct trigger_mail {
   el_barrier b;
@@ -596,25 +400,13 @@ typedef struct trigger_mail {
   uint8_t payload[];
 } trigger_mail;
 
-/* A trigger. A source snapshots at once. A task with inputs gets one only when all its producers
- * have finished (FLIP-147): their last records may still be in its channels, so the trigger
- * counts as a barrier on every channel that has ended, and the snapshot is taken once every
- * channel has ended or delivered the barrier (ck_progress), after all that data. */
+/* A trigger (bh_trigger); a source told to stop with it ends after the barrier. */
 static void trigger_mail_fn(void *owner, void *arg, bool run) {
   task *t = owner;
   trigger_mail *m = arg;
-  if (run && atomic_load(&t->state) == TS_RUNNING && t->pending_rc == 0 &&
-      m->b.id > t->ck.last && !(t->ck.id && t->ck.id > m->b.id)) {
-    int rc = 0;
-    if (t->ck.id && t->ck.id < m->b.id) rc = ck_abort(t, t->ck.id, false);
-    if (rc == 0 && !t->ck.id) ck_start(t, m->b.id); /* same id: joins the alignment under way */
-    if (rc == 0) rc = ck_remember_barrier(t, m->payload, m->len);
-    if (rc == 0 && t->v->ninputs) {
-      rc = ck_progress(t);
-    } else if (rc == 0) {
-      rc = ck_take(t);
-      if (rc == 0 && (m->b.flags & BARRIER_STOP)) t->stop_requested = true;
-    }
+  if (run && atomic_load(&t->state) == TS_RUNNING && t->pending_rc == 0) {
+    int rc = bh_trigger(&t->bh, m->payload, m->len);
+    if (rc > 0 && t->v->ninputs == 0 && (m->b.flags & BARRIER_STOP)) t->stop_requested = true;
     if (rc < 0) t->pending_rc = rc;
   }
   sp_free(m);
@@ -644,8 +436,7 @@ static void notify_mail_fn(void *owner, void *arg, bool run) {
   notify_mail *m = arg;
   if (run && t->pending_rc == 0) {
     int rc = 0;
-    if (!m->complete && t->ck.id && t->ck.id <= m->id) rc = ck_abort(t, m->id, true);
-    if (!m->complete && m->id > t->ck.last) t->ck.last = m->id; /* not to be taken later */
+    if (!m->complete) rc = bh_checkpoint_aborted(&t->bh, m->id);
     for (int i = 0; rc == 0 && i < t->nops; i++) {
       op_t *op = t->ops[i];
       if (m->complete && op->vt->notify_complete) rc = op->vt->notify_complete(op, m->id);
@@ -710,7 +501,7 @@ static int park(task *t, uint32_t token) {
       if (rc < 0) return rc;
     }
   int64_t left = timer_service_left_ns(&t->timers); /* clock ns; -1: no deadline */
-  int64_t align_ms = ck_timeout_wait_ms(t);
+  int64_t align_ms = bh_timeout_wait_ms(&t->bh);
   if (align_ms >= 0 && (left < 0 || align_ms * 1000000LL < left)) left = align_ms * 1000000LL;
   if (t->cfg.buffer_timeout_ms > 0 && any_dirty(t)) {
     int64_t flush_in = t->last_flush_ns + t->cfg.buffer_timeout_ms * 1000000LL -
@@ -750,7 +541,7 @@ static bool input_available(task *t) {
   for (int g = 0; g < t->ngates; g++)
     for (int c = 0; c < t->gates[g].nch; c++) {
       input_channel *ch = &t->gates[g].ch[c];
-      if (ch->finished || ck_blocked(t, ch->vidx)) continue;
+      if (ch->finished || bh_blocked(&t->bh, ch->vidx)) continue;
       if ((ch->buf && ch->pos < ch->buf->size) || !sp_spsc_empty(&ch->rp->subs[ch->sub].queue))
         return true;
     }
@@ -804,15 +595,13 @@ static int run_inputs(task *t) {
   int open_gates = 0;
   for (int g = 0; g < t->ngates; g++)
     if (t->gates[g].nch > t->gates[g].nfinished) open_gates++;
-  bool announcements = t->opts.unaligned || t->opts.aligned_timeout_ms > 0;
   while (open_gates > 0) {
     if (mailbox_has_mail(&t->mail)) mailbox_run(&t->mail, t);
     if (t->pending_rc < 0) return t->pending_rc;
     if (atomic_load_explicit(&t->cancel, memory_order_relaxed)) return SPATE_ECANCELED;
     snapshot_returns_free(&t->returns);
-    if (announcements) {
-      int rc = ck_poll_announcements(t);
-      if (rc == 0) rc = ck_check_timeout(t);
+    if (t->bh.announcements) {
+      int rc = bh_poll(&t->bh);
       if (rc < 0) return rc;
     }
     bool progress = false;
@@ -820,7 +609,7 @@ static int run_inputs(task *t) {
       input_gate *gate = &t->gates[g];
       for (int c = 0; c < gate->nch; c++) {
         input_channel *ch = &gate->ch[c];
-        if (ch->finished || ck_blocked(t, ch->vidx)) continue;
+        if (ch->finished || bh_blocked(&t->bh, ch->vidx)) continue;
         stream_element el;
         int r = 0, n = 0;
         while (n < 4096 && (r = channel_next(ch, &el)) == 1) {
@@ -829,23 +618,18 @@ static int run_inputs(task *t) {
             int64_t ts;
             memcpy(&ts, el.payload, 8);
             spate_row row = {el.payload + 8, el.len - 8, gate->nfields};
-            if (t->ck.nrecording && t->ck.recording[ch->vidx]) { /* in flight: channel state */
-              sp_put_u32(&t->ck.channel, (uint32_t)g);
-              sp_put_blob(&t->ck.channel, el.payload, el.len);
-            }
+            bh_capture(&t->bh, ch->vidx, (uint32_t)g, el.payload, el.len); /* in flight? */
             int rc = op_process(head, gate->input, ts, &row);
             if (rc < 0) return rc;
           } else if (el.tag == EL_BARRIER) {
-            int rc = ck_on_barrier(t, ch->vidx, el.payload, el.len);
+            int rc = bh_on_barrier(&t->bh, ch->vidx, el.payload, el.len);
             if (rc < 0) return rc;
-            if (ck_blocked(t, ch->vidx)) break;
+            if (bh_blocked(&t->bh, ch->vidx)) break;
           } else if (el.tag == EL_CANCEL_BARRIER && el.len == 8) {
             int64_t id;
             memcpy(&id, el.payload, 8);
-            if (id == t->ck.id || id > (t->ck.id > t->ck.last ? t->ck.id : t->ck.last)) {
-              int rc = ck_abort(t, id, true);
-              if (rc < 0) return rc;
-            }
+            int rc = bh_on_cancel_barrier(&t->bh, id);
+            if (rc < 0) return rc;
           } else if (el.tag == EL_WATERMARK && el.len == 8) {
             int64_t wm;
             memcpy(&wm, el.payload, 8);
@@ -863,14 +647,10 @@ static int run_inputs(task *t) {
           } else if (el.tag == EL_END_OF_PARTITION) {
             ch->finished = true;
             if (++gate->nfinished == gate->nch) open_gates--;
-            if (t->ck.recording[ch->vidx]) {
-              t->ck.recording[ch->vidx] = 0;
-              t->ck.nrecording--;
-            }
             valve_output vo;
             valve_finished(&t->valve, ch->vidx, &vo);
             int rc = apply_valve(t, &vo);
-            if (rc == 0) rc = ck_progress(t);
+            if (rc == 0) rc = bh_on_end_of_partition(&t->bh, ch->vidx);
             if (rc < 0) return rc;
             break;
           }
@@ -941,7 +721,7 @@ static void *task_main(void *arg) {
   for (int k = 0; k < t->nwriters; k++) rw_release(&t->writers[k]);
   for (int g = 0; g < t->ngates; g++)
     for (int c = 0; c < t->gates[g].nch; c++) channel_close(&t->gates[g].ch[c]);
-  ck_reset(t);
+  bh_reset(&t->bh);
   snapshot_returns_await(&t->returns); /* the writer may still read operator state */
   for (int i = 0; i < t->nops; i++) op_close(t->ops[i]);
   crash_thread_end();
@@ -1028,12 +808,7 @@ void task_join_free(task *t) {
   sp_writer_free(&t->collected);
   valve_destroy(&t->valve);
   timer_service_destroy(&t->timers);
-  ck_reset(t);
-  sp_free(t->ck.got);
-  sp_free(t->ck.recording);
-  sp_free(t->ck.announced);
-  sp_free(t->chs);
-  sp_free(t->ch_gate);
+  bh_destroy(&t->bh);
   if (t->opts.release) t->opts.release(t->opts.release_arg); /* never restored */
   mailbox_destroy(&t->mail, t);
   snapshot_returns_destroy(&t->returns);
