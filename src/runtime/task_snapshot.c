@@ -104,7 +104,7 @@ int task_snapshot_encode(task_snapshot *s, snap_out *o) {
   return out->failed ? SPATE_ENOMEM : 0;
 }
 
-/* ---- the way back ----------------------------------------------------------------------------- */
+/* ---- the way back ---------------------------------------------------------------------------- */
 
 void snapshot_returns_init(snapshot_returns *r, sp_event *event) {
   pthread_mutex_init(&r->mu, NULL);
