@@ -161,10 +161,11 @@ const snap_list_view *snap_restore_list(const snap_restore *r, const char *name)
 
 /* ---------------------------------------------------------------------------------------------
  * A task's snapshot: the payload of one state file (one per subtask of a job vertex and
- * checkpoint), written by the task and read by checkpoint/storage:
+ * checkpoint), written by the task (runtime/task_snapshot.c) and read by checkpoint/storage:
  *   u32 SNAP_TASK_MAGIC, u32 version (1), i32 vertex parallelism, u32 nops,
  *   nops x (str uid, i32 max parallelism, blob operator snapshot (snap_encode)),
- *   blob channel state (empty unless the checkpoint was unaligned; see task.c)
+ *   blob channel state (empty unless the checkpoint was unaligned; recorded by
+ *   runtime/barrier_handler.c, replayed by runtime/task.c)
  * in chain order. Every operator of the chain should be listed, one without state with an
  * empty section, so that the first is the vertex's head: checkpoint/storage.h reports it as
  * the head_uid that channel state is matched by. */
