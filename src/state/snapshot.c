@@ -482,9 +482,9 @@ static int pick_entries(const snap_restore *dec, int nold, const char *name, int
 /* Adds the view of list `name` for the new subtask to out (nothing if it gets no entry). */
 static int assign_list(const snap_restore *dec, int nold, const char *name, int p, int index,
                        snap_restore *out, char *err, size_t err_len) {
-  snap_list_mode mode;
-  int jfrom, jto;
-  uint64_t lo, hi;
+  snap_list_mode mode = SNAP_SPLIT; /* all set by pick_entries when it returns 0 */
+  int jfrom = 0, jto = 0;
+  uint64_t lo = 0, hi = 0;
   int rc = pick_entries(dec, nold, name, p, index, &mode, &jfrom, &jto, &lo, &hi, err, err_len);
   if (rc || hi == lo) return rc;
   if (hi - lo > UINT32_MAX)
