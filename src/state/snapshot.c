@@ -10,6 +10,11 @@
  * The key-group sections are written back to back into one buffer; the writer only records
  * where each group ends, so writing a group's state allocates nothing beyond the buffer's
  * growth.
+ *
+ * Of the three snapshot files, this one is the layout of an operator's (and a task's) snapshot
+ * and its redistribution; what a keyed operator puts in its key-group sections is
+ * operators/keyed_snapshot.c's, and the files a checkpoint keeps them in are
+ * checkpoint/storage*.c's.
  */
 #include "state/snapshot.h"
 
