@@ -33,6 +33,7 @@
 #include "cluster/components.h"
 #include "cluster/messages.h"
 #include "cluster/restart_strategy.h"
+#include "graph/op_params.h"
 #include "runtime/result_partition.h"
 
 typedef enum job_status {
@@ -216,11 +217,11 @@ static void encode_result(job_master *jm, sp_writer *w) {
   int ncoll = 0;
   for (int i = 0; coll && i < jg->nnodes; i++)
     if (jg->nodes[i].kind == OP_SINK_COLLECT) {
-      sp_reader pr;
-      sp_reader_init(&pr, jg->nodes[i].params, jg->nodes[i].params_len);
+      op_collect_params p;
+      char err[SP_ERRMSG_MAX];
+      if (op_collect_params_load(&jg->nodes[i], &p, err, sizeof err) < 0 || !p.name) continue;
       collected *c = &coll[ncoll];
-      c->name = sp_get_str(&pr);
-      if (!c->name) continue;
+      c->name = op_params_take_str(&p.name);
       c->node = &jg->nodes[i];
       sp_writer_init(&c->rows);
       ncoll++;
