@@ -574,9 +574,20 @@ void ckpt_coord_checkpoint(ckpt_coord *c, bool job_running, const char *reply) {
   }
 }
 
+/* The pending checkpoint with the smallest id above `after`, or NULL. */
+static pending_ckpt *pending_after(ckpt_coord *c, int64_t after) {
+  pending_ckpt *best = NULL;
+  for (pending_ckpt *p = c->pending; p; p = p->next)
+    if (p->id > after && (!best || p->id < best->id)) best = p;
+  return best;
+}
+
 void ckpt_coord_task_finished(ckpt_coord *c, int v, int s) {
-  for (pending_ckpt *p = c->pending, *nx; p; p = nx) {
-    nx = p->next;
+  /* By id, looked up afresh each time: finalizing one checkpoint may free others (older ones
+   * are subsumed; a failure may fail the job, which aborts them all). */
+  int64_t last = INT64_MIN;
+  for (pending_ckpt *p; (p = pending_after(c, last)) != NULL;) {
+    last = p->id;
     /* finished without taking it: finished in it. Tasks whose producers have now all
      * finished get no barrier any more: they take it as sources do. */
     mark_finished(p, task_index(c, v, s));
