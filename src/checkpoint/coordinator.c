@@ -279,7 +279,7 @@ static void count_failure(ckpt_coord *c, const char *why) {
   if (c->failures > c->ck.tolerable) {
     char msg[SP_ERRMSG_MAX];
     snprintf(msg, sizeof msg,
-             "Exceeded checkpoint tolerable failure threshold (%d). The latest checkpoint failed: %s",
+             "Exceeded checkpoint tolerable failure threshold (%d). The latest checkpoint failed: %.800s",
              c->ck.tolerable, why);
     c->hooks.fail_job(c->hooks.ctx, msg);
   }
@@ -292,7 +292,7 @@ static void checkpoint_failed(ckpt_coord *c, pending_ckpt *p, const char *why) {
   abort_one(c, p, why, true);
   if (stop) { /* its sources may have stopped: fail over */
     char msg[SP_ERRMSG_MAX];
-    snprintf(msg, sizeof msg, "stop-with-savepoint failed: %s", why);
+    snprintf(msg, sizeof msg, "stop-with-savepoint failed: %.900s", why);
     c->hooks.fail_job(c->hooks.ctx, msg);
     return;
   }
