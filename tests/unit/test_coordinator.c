@@ -43,6 +43,7 @@
 
 #define MAXREC 32
 #define T0 1000000 /* the manual clock's start, ms */
+static int64_t clock_start = T0; /* what setup starts the clock at */
 
 /* What the coordinator did through the hooks, in order within each kind. */
 typedef struct trig_rec {
@@ -203,7 +204,7 @@ static int setup(void **state) {
   for (int s = 0; s < 2; s++) f->state[0][s] = TS_RUNNING;
   f->state[1][0] = TS_RUNNING;
 
-  f->clock = sp_clock_manual(T0);
+  f->clock = sp_clock_manual(clock_start);
   assert_non_null(f->clock);
   tk_mkdtemp(f->root, sizeof f->root, "spate-coord-");
   snprintf(f->job_dir, sizeof f->job_dir, "%s/%s", f->root, f->jg->job_id);
@@ -234,6 +235,14 @@ static int setup(void **state) {
   assert_true(S_ISDIR(st.st_mode));
   *state = f;
   return 0;
+}
+
+/* setup with the clock at 0 (a manual clock's default start). */
+static int setup_at_zero(void **state) {
+  clock_start = 0;
+  int rc = setup(state);
+  clock_start = T0;
+  return rc;
 }
 
 static int teardown(void **state) {
@@ -619,6 +628,31 @@ static void test_periodic_timer_waits_for_min_pause(void **state) {
   assert_int_equal(f->tick[1].delay_ms, 1000);
 }
 
+/* The min pause also follows a checkpoint that completed at time 0 (it was taken for "none
+ * completed yet" and a tick 100 ms later triggered at once). */
+static void test_min_pause_after_a_checkpoint_at_time_zero(void **state) {
+  fx *f = *state;
+  set(f, "execution.checkpointing.min-pause", "500 ms");
+  char err[512];
+  if (ckpt_coord_configure(f->c, f->cfg, err, sizeof err) != 0) fail_msg("configure: %s", err);
+  assert_int_equal(sp_clock_now(f->clock), 0);
+  assert_int_equal(manual(f, "client-1"), 1);
+  ack(f, 0, 0, 1);
+  ack(f, 0, 1, 1);
+  ack(f, 1, 0, 1); /* completes at 0 */
+  assert_completed(f, 1, (int64_t[]){1});
+  clear(f);
+  ckpt_coord_start_timer(f->c);
+  sp_clock_set(f->clock, 100);
+  ckpt_coord_on_timer(f->c, true);
+  assert_int_equal(f->nev, 0);
+  assert_int_equal(f->ntrig, 0);
+  assert_int_equal(f->tick[f->ntick - 1].delay_ms, 400); /* until 500 */
+  sp_clock_set(f->clock, 500);
+  ckpt_coord_on_timer(f->c, true);
+  assert_event(f, 0, CKPT_EVENT_TRIGGERED, 2, NULL);
+}
+
 /* ---- a task that finishes while two checkpoints are pending --------------------------------- */
 
 /* Checkpoints 1 and 2 pending (a periodic one, then a manual one); the sink and source 0
@@ -754,6 +788,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_periodic_timer_respects_max_concurrent, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_periodic_timer_waits_for_min_pause, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_min_pause_after_a_checkpoint_at_time_zero, setup_at_zero,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_finish_completes_both_pending_oldest_first, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_finish_completes_newer_and_subsumes_older, setup,
