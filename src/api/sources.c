@@ -8,6 +8,7 @@
 
 #include "api/api.h"
 #include "base/alloc.h"
+#include "base/utf8.h"
 #include "types/row.h"
 #include "types/schema.h"
 
@@ -51,11 +52,11 @@ spate_stream *spate_from_strings(spate_env *env, const char *const *items, size_
       return api_fail(env, "spate_from_strings: item %zu is NULL", i), NULL;
     }
     size_t len = strlen(items[i]);
-    if (utf8_invalid_at(items[i], len) >= 0) {
+    if (sp_utf8_invalid_at(items[i], len) >= 0) {
       spate_rb_free(b);
       sp_writer_free(&w);
       return api_fail(env, "spate_from_strings: item %zu is not valid UTF-8 (byte %ld)", i,
-                      utf8_invalid_at(items[i], len)), NULL;
+                      sp_utf8_invalid_at(items[i], len)), NULL;
     }
     spate_row row;
     spate_rb_begin(b);
