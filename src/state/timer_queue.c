@@ -56,20 +56,11 @@ static const uint8_t no_bytes[1];
 static inline const uint8_t *t_key(const tq_timer *t) { return (const uint8_t *)(t + 1); }
 static inline const uint8_t *t_ns(const tq_timer *t) { return t_key(t) + t->klen; }
 
-static inline uint64_t mix64(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
-
 static uint64_t timer_hash(int64_t ts, const void *key, uint32_t klen, const void *ns,
                            uint32_t nslen) {
   uint64_t h = sp_hash64(klen ? key : no_bytes, klen);
-  h ^= mix64(sp_hash64(nslen ? ns : no_bytes, nslen) + 0x9e3779b97f4a7c15ULL);
-  return mix64(h ^ mix64((uint64_t)ts));
+  h ^= sp_mix64(sp_hash64(nslen ? ns : no_bytes, nslen) + 0x9e3779b97f4a7c15ULL);
+  return sp_mix64(h ^ sp_mix64((uint64_t)ts));
 }
 
 static int cmp_bytes(const uint8_t *a, uint32_t al, const uint8_t *b, uint32_t bl) {
