@@ -65,9 +65,7 @@ int32_t sp_java_string_hash(const char *utf8, size_t len) {
   size_t i = 0;
   while (i < len) {
     uint32_t cp;
-    int n = sp_utf8_decode(s + i, len - i, &cp);
-    if (n < 0) cp = 0xFFFD; /* the maximal ill-formed prefix counts once, as in Java */
-    i += (size_t)(n < 0 ? -n : n);
+    if (!sp_utf8_next(s, len, &i, &cp)) cp = 0xFFFD; /* a bad prefix counts once, as in Java */
     if (cp >= 0x10000) {
       cp -= 0x10000;
       h = 31u * h + (0xD800u + (cp >> 10));

@@ -25,17 +25,17 @@ static json_t *json_text(const char *s) {
   char *clean = sp_malloc(len * 3 + 1);
   if (!clean) return NULL;
   size_t o = 0;
-  for (const unsigned char *p = (const unsigned char *)s; *p;) {
+  const unsigned char *u = (const unsigned char *)s;
+  for (size_t i = 0; i < len;) {
+    size_t at = i;
     uint32_t cp;
-    int n = sp_utf8_decode(p, len - (size_t)((const char *)p - s), &cp);
-    if (n > 0) {
-      memcpy(clean + o, p, (size_t)n);
-      o += (size_t)n;
-      p += n;
+    if (sp_utf8_next(u, len, &i, &cp)) {
+      memcpy(clean + o, u + at, i - at);
+      o += i - at;
     } else {
       memcpy(clean + o, "\xEF\xBF\xBD", 3);
       o += 3;
-      p++;
+      i = at + 1;
     }
   }
   j = json_stringn(clean, o);

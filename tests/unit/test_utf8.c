@@ -33,9 +33,12 @@ static void utf8_strict(void **state) {
   assert_int_equal(sp_utf8_invalid_at("\xc3\x28", 2), 0);               /* bad continuation */
 }
 
-static void expect_cp(const char *s, size_t n, int len, uint32_t cp) {
+/* Decodes s[0, n) from the start: the code point must be cp over len bytes. */
+static void expect_cp(const char *s, size_t n, size_t len, uint32_t cp) {
   uint32_t got = 0xDEADBEEF;
-  assert_int_equal(sp_utf8_decode((const uint8_t *)s, n, &got), len);
+  size_t i = 0;
+  assert_true(sp_utf8_next((const uint8_t *)s, n, &i, &got));
+  assert_int_equal(i, len);
   assert_int_equal(got, cp);
 }
 
@@ -56,13 +59,14 @@ static void well_formed(void **state) {
   expect_cp("\xf4\x8f\xbf\xbf", 4, 4, 0x10FFFF);
 }
 
-/* The result for an ill-formed sequence: minus the bytes one U+FFFD stands for. */
+/* Decodes an ill-formed s[0, n) from the start: minus the bytes one U+FFFD stands for. */
 static int bad(const char *s, size_t n) {
   uint32_t cp = 0xDEADBEEF;
-  int r = sp_utf8_decode((const uint8_t *)s, n, &cp);
-  assert_true(r < 0);
+  size_t i = 0;
+  assert_false(sp_utf8_next((const uint8_t *)s, n, &i, &cp));
   assert_int_equal(cp, 0xDEADBEEF); /* left unset */
-  return r;
+  assert_true(i >= 1 && i <= n);
+  return -(int)i;
 }
 
 static void ill_formed_prefixes(void **state) {
@@ -90,7 +94,7 @@ static void ill_formed_prefixes(void **state) {
   assert_int_equal(bad("\xe2\x82\xac", 2), -2);
 }
 
-/* Walking a string by the decoder's lengths counts replacements as Java's decoder would. */
+/* Walking a string with the decoder counts replacements as Java's decoder would. */
 static void walk_counts_replacements(void **state) {
   (void)state;
   const char *s = "a\xe2\x82" "b\xff\xf0\x9f\x98\x80\xed\xa0\x80z";
@@ -99,9 +103,7 @@ static void walk_counts_replacements(void **state) {
   int k = 0;
   while (i < n) {
     uint32_t cp;
-    int r = sp_utf8_decode((const uint8_t *)s + i, n - i, &cp);
-    out[k++] = r > 0 ? cp : 0xFFFD;
-    i += (size_t)(r > 0 ? r : -r);
+    out[k++] = sp_utf8_next((const uint8_t *)s, n, &i, &cp) ? cp : 0xFFFD;
   }
   const uint32_t want[] = {'a', 0xFFFD, 'b', 0xFFFD, 0x1F600, 0xFFFD, 0xFFFD, 0xFFFD, 'z'};
   assert_int_equal(k, sizeof want / sizeof want[0]);
