@@ -103,9 +103,9 @@ char *api_udf_name(spate_env *env, const char *api, void *fn);
 /* Appends a node to the environment's StreamGraph and sets *id; NULL once failed or on
  * allocation failure. The pointer is valid until the next node is added (keep the id). */
 sg_node *api_add_node(spate_env *env, op_kind kind, const char *name, int *id);
-/* Moves w's bytes into node id's params (layouts: see op_kind); false when w failed, which
- * frees it. */
-bool api_set_params(spate_env *env, int id, sp_writer *w);
+/* Encodes params, the struct of node id's kind (graph/op_params.h), as the node's params; false
+ * (the environment failed) on allocation failure. */
+bool api_set_params(spate_env *env, int id, const void *params);
 /* Connects node id to what feeds `in`: one input edge per input, with copies of its key,
  * partition function and side output. */
 bool api_connect_inputs(spate_env *env, int id, const spate_stream *in);

@@ -8,6 +8,7 @@
 
 #include "api/api.h"
 #include "base/alloc.h"
+#include "graph/op_params.h"
 #include "types/schema.h"
 
 /* ---- two inputs --------------------------------------------------------------------------------- */
@@ -65,12 +66,8 @@ spate_stream *spate_interval_join(spate_stream *l, spate_stream *r, int64_t lowe
   spate_stream *s = api_one_input(c, OP_INTERVAL_JOIN, "spate_interval_join", "IntervalJoin",
                                   (void *)(uintptr_t)fn, out_schema);
   if (!s) return NULL;
-  sp_writer w;
-  sp_writer_init(&w);
-  sp_put_str(&w, NULL);
-  sp_put_i64(&w, lo);
-  sp_put_i64(&w, hi);
-  return api_set_params(env, s->node, &w) ? s : NULL;
+  op_interval_join_params p = {.lower = lo, .upper = hi};
+  return api_set_params(env, s->node, &p) ? s : NULL;
 }
 
 static spate_stream *window_two(spate_stream *l, spate_stream *r, spate_window_assigner a,
@@ -101,15 +98,12 @@ static spate_stream *window_two(spate_stream *l, spate_stream *r, spate_window_a
   spate_stream *s = api_one_input(c, OP_WINDOW_JOIN, api, mode == 1 ? "Window Join" : "Window CoGroup",
                                   fn, out_schema);
   if (!s) return NULL;
-  sp_writer w;
-  sp_writer_init(&w);
-  sp_put_str(&w, NULL);
-  sp_put_u8(&w, (uint8_t)a.kind);
-  sp_put_i64(&w, a.size);
-  sp_put_i64(&w, a.kind == SPATE_WINDOW_TUMBLING ? a.size : a.slide);
-  sp_put_i64(&w, a.offset);
-  sp_put_u8(&w, (uint8_t)mode);
-  return api_set_params(env, s->node, &w) ? s : NULL;
+  op_window_join_params p = {.assigner = (uint8_t)a.kind,
+                             .size = a.size,
+                             .slide = a.kind == SPATE_WINDOW_TUMBLING ? a.size : a.slide,
+                             .offset = a.offset,
+                             .mode = (uint8_t)mode};
+  return api_set_params(env, s->node, &p) ? s : NULL;
 }
 
 spate_stream *spate_window_join(spate_stream *l, spate_stream *r, spate_window_assigner a,
@@ -163,15 +157,9 @@ spate_stream *spate_co_process(spate_stream *c, spate_process_fn first, spate_pr
                                   : (c->keyed ? "KeyedCoProcess" : "CoProcess");
   spate_stream *s = api_one_input(c, OP_CO_PROCESS, "spate_co_process", name, (void *)(uintptr_t)first,
                                   out_schema);
-  sp_writer w;
-  sp_writer_init(&w);
-  sp_put_str(&w, timer);
-  sp_put_str(&w, snd);
+  op_co_process_params p = {.on_timer = timer, .second = snd};
+  bool ok = s && api_set_params(env, s->node, &p);
   sp_free(timer);
   sp_free(snd);
-  if (!s) {
-    sp_writer_free(&w);
-    return NULL;
-  }
-  return api_set_params(env, s->node, &w) ? s : NULL;
+  return ok ? s : NULL;
 }

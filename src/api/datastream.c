@@ -18,6 +18,7 @@
 
 #include "api/api.h"
 #include "base/alloc.h"
+#include "graph/op_params.h"
 
 spate_stream *api_new_stream(spate_env *env, int node, const spate_schema *schema) {
   spate_stream *s = sp_calloc(1, sizeof *s);
@@ -100,14 +101,11 @@ sg_node *api_add_node(spate_env *env, op_kind kind, const char *name, int *id) {
   return n;
 }
 
-bool api_set_params(spate_env *env, int id, sp_writer *w) {
-  if (w->failed) {
-    sp_writer_free(w);
+bool api_set_params(spate_env *env, int id, const void *params) {
+  if (op_params_store(&env->g->nodes[id], params) < 0) {
     api_fail(env, "out of memory");
     return false;
   }
-  sg_node *n = &env->g->nodes[id];
-  n->params = sp_writer_take(w, &n->params_len);
   return true;
 }
 

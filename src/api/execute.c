@@ -16,6 +16,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "graph/op_params.h"
 #include "cluster/minicluster.h"
 #include "runtime/crash_report.h"
 
@@ -74,15 +75,30 @@ static void configure_graph(spate_env *env, stream_graph *g, const char *name) {
     api_fail(env, "out of memory encoding the job configuration");
   /* timestamp assigners take the watermark interval in force when the job starts */
   int64_t interval = sp_config_duration_ms(cfg, "pipeline.auto-watermark-interval");
-  for (int i = 0; i < g->nnodes; i++)
-    if (g->nodes[i].kind == OP_TIMESTAMPS && g->nodes[i].params_len >= 8)
-      sp_patch_i64(g->nodes[i].params + g->nodes[i].params_len - 8, interval);
   /* text sinks overwrite existing files only when fs.overwrite-files says so (Flink's default
    * write mode) */
   bool overwrite = sp_config_bool(cfg, "fs.overwrite-files");
-  for (int i = 0; i < g->nnodes; i++)
-    if (g->nodes[i].kind == OP_SINK_TEXT && g->nodes[i].params_len >= 1)
-      g->nodes[i].params[g->nodes[i].params_len - 1] = overwrite;
+  for (int i = 0; i < g->nnodes && !env->failed; i++) {
+    sg_node *n = &g->nodes[i];
+    char err[SP_ERRMSG_MAX] = "out of memory";
+    int rc = 0;
+    if (n->kind == OP_TIMESTAMPS) {
+      op_timestamps_params p;
+      if ((rc = op_timestamps_params_load(n, &p, err, sizeof err)) == 0) {
+        p.interval = interval;
+        rc = op_timestamps_params_store(n, &p);
+        op_timestamps_params_free(&p);
+      }
+    } else if (n->kind == OP_SINK_TEXT) {
+      op_text_sink_params p;
+      if ((rc = op_text_sink_params_load(n, &p, err, sizeof err)) == 0) {
+        p.overwrite = overwrite;
+        rc = op_text_sink_params_store(n, &p);
+        op_text_sink_params_free(&p);
+      }
+    }
+    if (rc < 0) api_fail(env, "'%s': %s", n->name, err);
+  }
 }
 
 static spate_job_result *failed(const char *msg) {
@@ -105,6 +121,10 @@ spate_job_client *spate_execute_async(spate_env *env, const char *job_name) {
   }
   env->executed_nodes = env->g->nnodes; /* taken, also if it then fails to start */
   configure_graph(env, env->g, job_name);
+  if (env->failed) { /* only for lack of memory */
+    cli_failed(env->error);
+    return NULL;
+  }
   char err[SP_ERRMSG_MAX];
   job_graph *jg = NULL, *decoded = NULL;
   int rc = jobgraph_build(env->g, &jg, err, sizeof err);

@@ -8,25 +8,21 @@
 
 #include "api/api.h"
 #include "base/alloc.h"
+#include "graph/op_params.h"
 
 /* ---- sinks ------------------------------------------------------------------------------------- */
+/* A sink node of `kind` with params (the kind's struct of graph/op_params.h, or NULL for a
+ * kind without parameters). */
 static spate_stream *sink(spate_stream *in, op_kind kind, const char *api, const char *name,
-                          void *fn, sp_writer *params) {
-  if (!api_check_input(api, in)) {
-    if (params) sp_writer_free(params);
-    return NULL;
-  }
+                          void *fn, const void *params) {
+  if (!api_check_input(api, in)) return NULL;
   spate_env *env = in->env;
   char *udf = NULL;
-  if (fn && !(udf = api_udf_name(env, api, fn))) {
-    if (params) sp_writer_free(params);
-    return NULL;
-  }
+  if (fn && !(udf = api_udf_name(env, api, fn))) return NULL;
   int id;
   sg_node *n = api_add_node(env, kind, name, &id);
   if (!n) {
     sp_free(udf);
-    if (params) sp_writer_free(params);
     return NULL;
   }
   n->udf = udf;
@@ -37,20 +33,15 @@ static spate_stream *sink(spate_stream *in, op_kind kind, const char *api, const
 }
 
 spate_stream *spate_print(spate_stream *in, const char *identifier) {
-  sp_writer w;
-  sp_writer_init(&w);
-  sp_put_str(&w, identifier);
-  return sink(in, OP_SINK_PRINT, "spate_print", "Sink: Print to Std. Out", NULL, &w);
+  op_print_params p = {.identifier = identifier};
+  return sink(in, OP_SINK_PRINT, "spate_print", "Sink: Print to Std. Out", NULL, &p);
 }
 
 spate_stream *spate_write_text(spate_stream *in, const char *path) {
   if (in && !in->env->failed && (!path || !path[0]))
     return api_fail(in->env, "spate_write_text: no output path given"), NULL;
-  sp_writer w;
-  sp_writer_init(&w);
-  sp_put_str(&w, path);
-  sp_put_u8(&w, 0); /* overwrite: fs.overwrite-files, set when the job is executed */
-  return sink(in, OP_SINK_TEXT, "spate_write_text", "Sink: Text File", NULL, &w);
+  op_text_sink_params p = {.path = path}; /* overwrite: set when the job is executed */
+  return sink(in, OP_SINK_TEXT, "spate_write_text", "Sink: Text File", NULL, &p);
 }
 
 spate_stream *spate_discard(spate_stream *in) {
@@ -63,18 +54,17 @@ spate_stream *spate_collect(spate_stream *in, const char *name) {
   for (int i = 0; in && !in->env->failed && i < in->env->g->nnodes; i++) {
     const sg_node *n = &in->env->g->nodes[i];
     if (n->kind != OP_SINK_COLLECT) continue;
-    sp_reader r;
-    sp_reader_init(&r, n->params, n->params_len);
-    char *other = sp_get_str(&r);
-    bool clash = other && strcmp(other, name) == 0;
-    sp_free(other);
+    op_collect_params other;
+    char err[SP_ERRMSG_MAX];
+    if (op_collect_params_load(n, &other, err, sizeof err) < 0)
+      return api_fail(in->env, "spate_collect: %s", err), NULL;
+    bool clash = other.name && strcmp(other.name, name) == 0;
+    op_collect_params_free(&other);
     if (clash) return api_fail(in->env, "spate_collect: the name '%s' is already used by another "
                                "collect sink of this job", name), NULL;
   }
-  sp_writer w;
-  sp_writer_init(&w);
-  sp_put_str(&w, name);
-  return sink(in, OP_SINK_COLLECT, "spate_collect", "Sink: Collect", NULL, &w);
+  op_collect_params p = {.name = name};
+  return sink(in, OP_SINK_COLLECT, "spate_collect", "Sink: Collect", NULL, &p);
 }
 
 spate_stream *spate_sink(spate_stream *in, spate_sink_fn fn) {
@@ -94,16 +84,14 @@ spate_stream *spate_sink_file(spate_stream *in, const char *dir,
   if ((o.part_prefix && strchr(o.part_prefix, '/')) ||
       (o.part_suffix && strchr(o.part_suffix, '/')))
     return api_fail(env, "spate_sink_file: the part prefix and suffix must not contain '/'"), NULL;
-  sp_writer w;
-  sp_writer_init(&w);
-  sp_put_str(&w, dir);
-  sp_put_i64(&w, o.max_part_size);
-  sp_put_i64(&w, o.rollover_interval_ms);
-  sp_put_i64(&w, o.inactivity_interval_ms);
-  sp_put_str(&w, o.bucket_format);
-  sp_put_str(&w, o.part_prefix);
-  sp_put_str(&w, o.part_suffix);
-  return sink(in, OP_SINK_FILE, "spate_sink_file", "Sink: File Sink", NULL, &w);
+  op_file_sink_params p = {.dir = dir,
+                           .max_part_size = o.max_part_size,
+                           .rollover_ms = o.rollover_interval_ms,
+                           .inactivity_ms = o.inactivity_interval_ms,
+                           .bucket_format = o.bucket_format,
+                           .part_prefix = o.part_prefix,
+                           .part_suffix = o.part_suffix};
+  return sink(in, OP_SINK_FILE, "spate_sink_file", "Sink: File Sink", NULL, &p);
 }
 
 spate_stream *spate_sink_two_phase(spate_stream *in, spate_txn_begin_fn begin,
@@ -116,17 +104,16 @@ spate_stream *spate_sink_two_phase(spate_stream *in, spate_txn_begin_fn begin,
                     "all required"), NULL;
   void *fns[4] = {(void *)(uintptr_t)begin, (void *)(uintptr_t)pre_commit,
                   (void *)(uintptr_t)commit, (void *)(uintptr_t)abort};
-  sp_writer w; /* layout: see OP_SINK_TWO_PHASE */
-  sp_writer_init(&w);
-  for (int i = 0; i < 4; i++) {
-    char *sym = api_udf_name(env, "spate_sink_two_phase", fns[i]);
-    if (!sym) {
-      sp_writer_free(&w);
-      return NULL;
-    }
-    sp_put_str(&w, sym);
-    sp_free(sym);
+  char *sym[4] = {0};
+  for (int i = 0; i < 4; i++)
+    if (!(sym[i] = api_udf_name(env, "spate_sink_two_phase", fns[i]))) break;
+  spate_stream *s = NULL;
+  if (sym[3]) {
+    op_two_phase_params p = {.begin = sym[0], .pre_commit = sym[1], .commit = sym[2],
+                             .abort = sym[3]};
+    s = sink(in, OP_SINK_TWO_PHASE, "spate_sink_two_phase", "Sink: Two-Phase Commit",
+             (void *)(uintptr_t)invoke, &p);
   }
-  return sink(in, OP_SINK_TWO_PHASE, "spate_sink_two_phase", "Sink: Two-Phase Commit",
-              (void *)(uintptr_t)invoke, &w);
+  for (int i = 0; i < 4; i++) sp_free(sym[i]);
+  return s;
 }

@@ -1,7 +1,7 @@
 /*
  * sources.c: the DataStream API's sources (collections, rows, text files, sequences,
  * generators, sockets). Each becomes a source node that heads its own chain; the elements,
- * paths or bounds are the node's params (layouts: see op_kind in graph/stream_graph.h).
+ * paths or bounds are the node's params (the structs of graph/op_params.h).
  */
 #include <stdint.h>
 #include <string.h>
@@ -9,6 +9,7 @@
 #include "api/api.h"
 #include "base/alloc.h"
 #include "base/utf8.h"
+#include "graph/op_params.h"
 #include "types/row.h"
 #include "types/schema.h"
 
@@ -17,13 +18,11 @@ static const spate_schema *line_schema(spate_env *env) {
   return spate_env_schema(env, "f0 STRING NOT NULL");
 }
 
+/* A source node of `kind` with params (the kind's struct of graph/op_params.h). */
 static spate_stream *source(spate_env *env, op_kind kind, const char *name,
-                            const spate_schema *schema, sp_writer *params, bool fixed) {
+                            const spate_schema *schema, const void *params, bool fixed) {
   int id;
-  if (!schema || !api_add_node(env, kind, name, &id)) {
-    sp_writer_free(params);
-    return NULL;
-  }
+  if (!schema || !api_add_node(env, kind, name, &id)) return NULL;
   sg_node *n = &env->g->nodes[id];
   n->out_schema = schema_ref(schema);
   n->chaining = CHAIN_HEAD;
@@ -41,52 +40,68 @@ spate_stream *spate_from_strings(spate_env *env, const char *const *items, size_
   const spate_schema *schema = line_schema(env);
   if (!schema) return NULL;
   spate_row_builder *b = spate_rb_new(schema);
-  if (!b) return api_fail(env, "out of memory"), NULL;
-  sp_writer w;
-  sp_writer_init(&w);
-  sp_put_u32(&w, (uint32_t)n);
+  /* the rows back to back in one buffer (a builder reuses its own), then a view of each */
+  sp_writer all;
+  sp_writer_init(&all);
+  op_blob *rows = sp_calloc(n ? n : 1, sizeof *rows);
+  spate_stream *s = NULL;
+  if (!b || !rows) {
+    api_fail(env, "out of memory");
+    goto out;
+  }
   for (size_t i = 0; i < n; i++) {
     if (!items[i]) {
-      spate_rb_free(b);
-      sp_writer_free(&w);
-      return api_fail(env, "spate_from_strings: item %zu is NULL", i), NULL;
+      api_fail(env, "spate_from_strings: item %zu is NULL", i);
+      goto out;
     }
     size_t len = strlen(items[i]);
     if (sp_utf8_invalid_at(items[i], len) >= 0) {
-      spate_rb_free(b);
-      sp_writer_free(&w);
-      return api_fail(env, "spate_from_strings: item %zu is not valid UTF-8 (byte %ld)", i,
-                      sp_utf8_invalid_at(items[i], len)), NULL;
+      api_fail(env, "spate_from_strings: item %zu is not valid UTF-8 (byte %ld)", i,
+               sp_utf8_invalid_at(items[i], len));
+      goto out;
     }
     spate_row row;
     spate_rb_begin(b);
     spate_rb_set_string(b, 0, items[i], len);
     spate_rb_finish(b, &row);
-    sp_put_blob(&w, row.data, row.len);
+    sp_put_bytes(&all, row.data, row.len);
+    rows[i].len = row.len;
   }
+  if (all.failed) {
+    api_fail(env, "out of memory");
+    goto out;
+  }
+  for (size_t i = 0, at = 0; i < n; at += rows[i].len, i++) rows[i].data = all.data + at;
+  op_elements_params p = {.rows = {(uint32_t)n, rows}};
+  s = source(env, OP_SRC_ELEMENTS, "Source: Collection Source", schema, &p, true);
+out:
   spate_rb_free(b);
-  return source(env, OP_SRC_ELEMENTS, "Source: Collection Source", schema, &w, true);
+  sp_free(rows);
+  sp_writer_free(&all);
+  return s;
 }
 
 spate_stream *spate_from_rows(spate_env *env, const spate_schema *schema, const spate_row *rows,
                               size_t n) {
   if (env->failed) return NULL;
   if (!schema || (!rows && n)) return api_fail(env, "spate_from_rows: schema or rows is NULL"), NULL;
-  sp_writer w;
-  sp_writer_init(&w);
-  sp_put_u32(&w, (uint32_t)n);
+  op_blob *v = sp_calloc(n ? n : 1, sizeof *v);
+  if (!v) return api_fail(env, "out of memory"), NULL;
   for (size_t i = 0; i < n; i++) {
     char err[256];
     if (rows[i].nfields != (uint32_t)schema->nfields ||
         row_validate(rows[i].data, rows[i].len, schema, true, err, sizeof err) < 0) {
-      sp_writer_free(&w);
+      sp_free(v);
       return api_fail(env, "spate_from_rows: row %zu does not match the schema: %s", i,
                       rows[i].nfields != (uint32_t)schema->nfields ? "wrong field count" : err),
              NULL;
     }
-    sp_put_blob(&w, rows[i].data, rows[i].len);
+    v[i] = (op_blob){rows[i].data, rows[i].len};
   }
-  return source(env, OP_SRC_ELEMENTS, "Source: Collection Source", schema, &w, true);
+  op_elements_params p = {.rows = {(uint32_t)n, v}};
+  spate_stream *s = source(env, OP_SRC_ELEMENTS, "Source: Collection Source", schema, &p, true);
+  sp_free(v);
+  return s;
 }
 
 spate_stream *spate_read_text_file(spate_env *env, const char *path) {
@@ -96,17 +111,11 @@ spate_stream *spate_read_text_file(spate_env *env, const char *path) {
 spate_stream *spate_read_text_files(spate_env *env, const char *const *paths, size_t n) {
   if (env->failed) return NULL;
   if (n == 0 || !paths) return api_fail(env, "spate_read_text_files: no input paths given"), NULL;
-  sp_writer w;
-  sp_writer_init(&w);
-  sp_put_u32(&w, (uint32_t)n);
-  for (size_t i = 0; i < n; i++) {
-    if (!paths[i] || !paths[i][0]) {
-      sp_writer_free(&w);
+  for (size_t i = 0; i < n; i++)
+    if (!paths[i] || !paths[i][0])
       return api_fail(env, "spate_read_text_files: input path %zu is empty", i + 1), NULL;
-    }
-    sp_put_str(&w, paths[i]);
-  }
-  return source(env, OP_SRC_FILE, "Source: File Source", line_schema(env), &w, false);
+  op_file_source_params p = {.paths = {(uint32_t)n, paths}};
+  return source(env, OP_SRC_FILE, "Source: File Source", line_schema(env), &p, false);
 }
 
 spate_stream *spate_from_sequence(spate_env *env, int64_t from, int64_t to) {
@@ -114,16 +123,12 @@ spate_stream *spate_from_sequence(spate_env *env, int64_t from, int64_t to) {
   if (to < from)
     return api_fail(env, "spate_from_sequence: 'to' (%lld) is smaller than 'from' (%lld)",
                     (long long)to, (long long)from), NULL;
-  sp_writer w;
-  sp_writer_init(&w);
-  sp_put_i64(&w, from);
-  sp_put_i64(&w, to);
+  op_sequence_params p = {.from = from, .to = to};
   return source(env, OP_SRC_SEQUENCE, "Source: Sequence Source",
-                spate_env_schema(env, "value BIGINT NOT NULL"), &w, false);
+                spate_env_schema(env, "value BIGINT NOT NULL"), &p, false);
 }
 
-/* A generator source; params: i64 count (-1: unbounded), u64 bits of the records per second
- * (0: no limit), i64 records per checkpoint (0: no limit). */
+/* A generator source (op_generator_params). */
 static spate_stream *generate(spate_env *env, const char *api, const spate_schema *schema,
                               spate_generator_fn fn, int64_t count, double per_second,
                               int64_t per_checkpoint) {
@@ -131,14 +136,10 @@ static spate_stream *generate(spate_env *env, const char *api, const spate_schem
   if (!schema) return api_fail(env, "%s: schema is NULL", api), NULL;
   char *name = api_udf_name(env, api, (void *)(uintptr_t)fn);
   if (!name) return NULL;
-  uint64_t rate_bits;
-  memcpy(&rate_bits, &per_second, 8);
-  sp_writer w;
-  sp_writer_init(&w);
-  sp_put_i64(&w, count < 0 ? -1 : count);
-  sp_put_u64(&w, rate_bits);
-  sp_put_i64(&w, per_checkpoint);
-  spate_stream *s = source(env, OP_SRC_GENERATOR, "Source: Generator Source", schema, &w, false);
+  op_generator_params p = {.count = count < 0 ? -1 : count,
+                           .records_per_second = per_second,
+                           .records_per_checkpoint = per_checkpoint};
+  spate_stream *s = source(env, OP_SRC_GENERATOR, "Source: Generator Source", schema, &p, false);
   if (s)
     env->g->nodes[s->node].udf = name;
   else
@@ -175,9 +176,6 @@ spate_stream *spate_socket_text_stream(spate_env *env, const char *host, int por
   if (!host || !host[0]) return api_fail(env, "spate_socket_text_stream: no host given"), NULL;
   if (port < 1 || port > 65535)
     return api_fail(env, "spate_socket_text_stream: port %d is not in 1..65535", port), NULL;
-  sp_writer w;
-  sp_writer_init(&w);
-  sp_put_str(&w, host);
-  sp_put_i32(&w, port);
-  return source(env, OP_SRC_SOCKET, "Source: Socket Stream", line_schema(env), &w, true);
+  op_socket_params p = {.host = host, .port = port};
+  return source(env, OP_SRC_SOCKET, "Source: Socket Stream", line_schema(env), &p, true);
 }

@@ -4,9 +4,11 @@
  * aggregations.
  */
 #include <stdint.h>
+#include <stdio.h>
 
 #include "api/api.h"
 #include "base/alloc.h"
+#include "graph/op_params.h"
 #include "types/schema.h"
 
 /* ---- one-input operators ---------------------------------------------------------------------- */
@@ -60,18 +62,17 @@ static spate_stream *timestamps(spate_stream *in, const char *api, int field, vo
     sp_free(per);
     return NULL;
   }
-  sp_writer w;
-  sp_writer_init(&w);
-  sp_put_u8(&w, (uint8_t)kind);
-  sp_put_i64(&w, kind == SPATE_WATERMARKS_BOUNDED ? bound : 0);
-  sp_put_i64(&w, 0);  /* idleness: spate_with_idleness */
-  sp_put_i32(&w, fn ? -1 : field);
-  sp_put_str(&w, ev);
-  sp_put_str(&w, per);
-  sp_put_i64(&w, -1); /* periodic interval: from the configuration at execution */
+  op_timestamps_params p = {.watermarks = (uint8_t)kind,
+                            .bound = kind == SPATE_WATERMARKS_BOUNDED ? bound : 0,
+                            .idleness = 0, /* spate_with_idleness */
+                            .field = fn ? -1 : field,
+                            .on_event = ev,
+                            .on_periodic = per,
+                            .interval = -1}; /* from the configuration at execution */
+  bool ok = api_set_params(env, s->node, &p);
   sp_free(ev);
   sp_free(per);
-  return api_set_params(env, s->node, &w) ? s : NULL;
+  return ok ? s : NULL;
 }
 
 spate_stream *spate_assign_timestamps(spate_stream *in, int timestamp_field,
@@ -112,7 +113,16 @@ spate_stream *spate_with_idleness(spate_stream *s, int64_t idle_timeout_ms) {
     return api_fail(s->env, "spate_with_idleness: the idle timeout must be positive, got %lld ms",
                     (long long)idle_timeout_ms), s;
   sg_node *n = &s->env->g->nodes[s->node];
-  sp_patch_i64(n->params + 1 + 8, idle_timeout_ms); /* layout: see OP_TIMESTAMPS */
+  op_timestamps_params p;
+  char err[SP_ERRMSG_MAX];
+  int rc = op_timestamps_params_load(n, &p, err, sizeof err);
+  if (rc == 0) {
+    p.idleness = idle_timeout_ms;
+    rc = op_timestamps_params_store(n, &p);
+    op_timestamps_params_free(&p);
+    if (rc < 0) snprintf(err, sizeof err, "out of memory");
+  }
+  if (rc < 0) api_fail(s->env, "spate_with_idleness: %s", err);
   return s;
 }
 
@@ -130,11 +140,10 @@ spate_stream *spate_process(spate_stream *in, spate_process_fn fn, spate_timer_f
     sp_free(timer);
     return NULL;
   }
-  sp_writer w;
-  sp_writer_init(&w);
-  sp_put_str(&w, timer);
+  op_process_params p = {.on_timer = timer};
+  bool ok = api_set_params(in->env, s->node, &p);
   sp_free(timer);
-  return api_set_params(in->env, s->node, &w) ? s : NULL;
+  return ok ? s : NULL;
 }
 
 /* ---- keyed operators --------------------------------------------------------------------------- */
@@ -169,11 +178,8 @@ static spate_stream *aggregate(spate_stream *in, agg_kind agg, int field, const 
                     in->schema->fields[field].name), NULL;
   spate_stream *s = api_one_input(in, OP_AGG, api, "Keyed Aggregation", NULL, in->schema);
   if (!s) return NULL;
-  sp_writer w;
-  sp_writer_init(&w);
-  sp_put_u8(&w, (uint8_t)agg);
-  sp_put_i32(&w, field);
-  return api_set_params(env, s->node, &w) ? s : NULL;
+  op_agg_params p = {.agg = (uint8_t)agg, .field = field};
+  return api_set_params(env, s->node, &p) ? s : NULL;
 }
 
 spate_stream *spate_sum(spate_stream *k, int field) { return aggregate(k, AGG_SUM, field, "spate_sum"); }

@@ -9,6 +9,7 @@
 
 #include "api/api.h"
 #include "base/alloc.h"
+#include "graph/op_params.h"
 #include "types/schema.h"
 
 static bool need_windowed(spate_stream *w, const char *api);
@@ -173,7 +174,7 @@ typedef struct window_extra {
   spate_window_fn apply;
 } window_extra;
 
-/* The symbols of window_fn's functions, in the order of the params (NULL where absent). */
+/* The symbols of window_fn's functions (NULL where absent). */
 enum {
   WSYM_GAP, WSYM_CREATE, WSYM_ADD, WSYM_RESULT, WSYM_MERGE, WSYM_APPLY,
   WSYM_ON_ELEMENT, WSYM_ON_EVENT_TIME, WSYM_ON_PROCESSING_TIME, WSYM_CLEAR, WSYM_ON_MERGE,
@@ -206,11 +207,6 @@ static bool window_symbols(spate_env *env, const char *api, const spate_window_a
     }
   }
   return true;
-}
-
-static void put_opt_schema(sp_writer *p, const spate_schema *s) {
-  sp_put_u8(p, s != NULL);
-  if (s) schema_encode(p, s);
 }
 
 static spate_stream *window_fn(spate_stream *w, const char *api, int fn_kind, void *fn,
@@ -255,41 +251,47 @@ static spate_stream *window_fn(spate_stream *w, const char *api, int fn_kind, vo
     w->env->g->nodes[s->node].parallelism_fixed = true;
   }
   const spate_window_assigner *a = &win;
-  uint64_t tbits, ebits;
-  memcpy(&tbits, &t.delta_threshold, 8);
-  memcpy(&ebits, &e.threshold, 8);
-  sp_writer p;
-  sp_writer_init(&p);
-  sp_put_u8(&p, (uint8_t)a->kind);
-  sp_put_u8(&p, (uint8_t)a->domain);
-  sp_put_i64(&p, a->size);
-  sp_put_i64(&p, a->slide);
-  sp_put_i64(&p, a->offset);
-  sp_put_i64(&p, a->gap);
-  sp_put_i64(&p, w->lateness);
-  sp_put_str(&p, w->late_tag);
-  sp_put_u8(&p, (uint8_t)fn_kind);
-  sp_put_u8(&p, (uint8_t)t.kind);
-  sp_put_u8(&p, t.purging);
-  sp_put_i64(&p, t.count);
-  sp_put_i64(&p, t.interval_ms);
-  sp_put_u64(&p, tbits);
-  sp_put_str(&p, tfn);
-  sp_put_u8(&p, (uint8_t)e.kind);
-  sp_put_u8(&p, e.evict_after);
-  sp_put_i64(&p, e.count);
-  sp_put_i64(&p, e.window_ms);
-  sp_put_u64(&p, ebits);
-  sp_put_str(&p, efn);
-  sp_put_u8(&p, w->window_all);
-  for (int i = 0; i < WSYM_N; i++) sp_put_str(&p, sym[i]);
-  put_opt_schema(&p, x ? x->acc_schema : NULL);
-  put_opt_schema(&p, x ? x->result_schema : NULL);
-  sp_put_u8(&p, w->arrival_order);
+  op_window_params p = {.assigner = (uint8_t)a->kind,
+                        .domain = (uint8_t)a->domain,
+                        .size = a->size,
+                        .slide = a->slide,
+                        .offset = a->offset,
+                        .gap = a->gap,
+                        .lateness = w->lateness,
+                        .late_tag = w->late_tag,
+                        .fn = (uint8_t)fn_kind,
+                        .trigger = (uint8_t)t.kind,
+                        .purging = t.purging,
+                        .trigger_count = t.count,
+                        .trigger_interval = t.interval_ms,
+                        .trigger_threshold = t.delta_threshold,
+                        .trigger_delta_fn = tfn,
+                        .evictor = (uint8_t)e.kind,
+                        .evict_after = e.evict_after,
+                        .evictor_count = e.count,
+                        .evictor_window = e.window_ms,
+                        .evictor_threshold = e.threshold,
+                        .evictor_delta_fn = efn,
+                        .window_all = w->window_all,
+                        .gap_fn = sym[WSYM_GAP],
+                        .agg_create = sym[WSYM_CREATE],
+                        .agg_add = sym[WSYM_ADD],
+                        .agg_result = sym[WSYM_RESULT],
+                        .agg_merge = sym[WSYM_MERGE],
+                        .window_fn = sym[WSYM_APPLY],
+                        .on_element = sym[WSYM_ON_ELEMENT],
+                        .on_event_time = sym[WSYM_ON_EVENT_TIME],
+                        .on_processing_time = sym[WSYM_ON_PROCESSING_TIME],
+                        .on_clear = sym[WSYM_CLEAR],
+                        .on_merge = sym[WSYM_ON_MERGE],
+                        .acc_schema = x ? x->acc_schema : NULL,
+                        .result_schema = x ? x->result_schema : NULL,
+                        .arrival_order = w->arrival_order};
+  bool ok = api_set_params(w->env, s->node, &p);
   sp_free(tfn);
   sp_free(efn);
   for (int i = 0; i < WSYM_N; i++) sp_free(sym[i]);
-  return api_set_params(w->env, s->node, &p) ? s : NULL;
+  return ok ? s : NULL;
 }
 
 spate_stream *spate_window_reduce(spate_stream *w, spate_reduce_fn fn) {

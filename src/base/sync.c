@@ -17,12 +17,12 @@
  */
 #include "base/sync.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <string.h>
 #include <time.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "spate/spate.h"
 
 void sp_event_init(sp_event *e) {
@@ -104,7 +104,7 @@ void sp_spsc_destroy(sp_spsc *q) {
 
 bool sp_spsc_push(sp_spsc *q, void *p) {
   /* NULL is the "empty" answer of pop, so it cannot be an item. */
-  assert(p != NULL);
+  sp_assert(p != NULL);
   uint64_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
   uint64_t head = atomic_load_explicit(&q->head, memory_order_acquire);
   if (tail - head > q->mask) return false;

@@ -25,6 +25,9 @@
  * is SPATE_ENOENT naming it.
  *
  * Threads: every function is safe to call from any thread; none keeps global state.
+ *
+ * Implemented by storage.c (paths, directories, discarding), storage_file.c (the file format),
+ * storage_metadata.c (_metadata) and storage_load.c (ckpt_load, ckpt_list_complete).
  */
 #ifndef SPATE_CHECKPOINT_STORAGE_H
 #define SPATE_CHECKPOINT_STORAGE_H

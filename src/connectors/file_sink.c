@@ -46,6 +46,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "connectors/registry.h"
+#include "graph/op_params.h"
 #include "operators/two_phase_sink.h"
 
 #define FS_DEFAULT_PART_SIZE (128LL << 20)
@@ -498,17 +499,18 @@ static int fs_open(op_t *op) {
   s->op = op;
   s->cached_bucket = -1;
   tps_init(&s->e, op, &fs_callbacks, s);
-  sp_reader r;
-  sp_reader_init(&r, op->node->params, op->node->params_len);
-  s->dir = sp_get_str(&r);
-  s->max_part_size = sp_get_i64(&r);
-  s->rollover_ms = sp_get_i64(&r);
-  s->inactivity_ms = sp_get_i64(&r);
-  s->format = sp_get_str(&r);
-  s->prefix = sp_get_str(&r);
-  s->suffix = sp_get_str(&r);
-  if (!sp_reader_ok(&r))
-    return op_fail(op, SPATE_ECORRUPT, "file sink: bad parameters: %s", r.error);
+  op_file_sink_params p;
+  char err[SP_ERRMSG_MAX];
+  int rc = op_file_sink_params_load(op->node, &p, err, sizeof err);
+  if (rc < 0) return op_fail(op, rc, "file sink: bad parameters: %s", err);
+  s->dir = op_params_take_str(&p.dir);
+  s->max_part_size = p.max_part_size;
+  s->rollover_ms = p.rollover_ms;
+  s->inactivity_ms = p.inactivity_ms;
+  s->format = op_params_take_str(&p.bucket_format);
+  s->prefix = op_params_take_str(&p.part_prefix);
+  s->suffix = op_params_take_str(&p.part_suffix);
+  op_file_sink_params_free(&p);
   if (!s->dir || !s->dir[0]) return op_fail(op, SPATE_ECORRUPT, "file sink: no directory");
   if (!s->format && !(s->format = sp_strdup(FS_DEFAULT_BUCKETS))) return SPATE_ENOMEM;
   if (!s->format[0]) { /* no buckets */
@@ -524,7 +526,7 @@ static int fs_open(op_t *op) {
   if (s->inactivity_ms <= 0) s->inactivity_ms = FS_DEFAULT_INTERVAL_MS;
   if (make_uuid(s->uuid) < 0)
     return op_fail(op, SPATE_EIO, "file sink: getrandom failed: %s", strerror(errno));
-  int rc = make_dirs(s, s->dir);
+  rc = make_dirs(s, s->dir);
   if (rc == 0) rc = tps_open(&s->e);
   if (rc == 0) rc = op_schedule(op, op_now(op) + FS_CHECK_INTERVAL_MS, bucket_check);
   return rc;

@@ -13,39 +13,30 @@
 #include <string.h>
 
 #include "base/alloc.h"
-#include "connectors/registry.h"
 #include "connectors/line_reader.h"
+#include "connectors/registry.h"
+#include "graph/op_params.h"
 
 #define FILE_STATE "splits"
 
 /* ---- text files ---------------------------------------------------------------------------- */
 static int file_open(op_t *op) {
-  sp_reader r;
-  sp_reader_init(&r, op->node->params, op->node->params_len);
-  uint32_t n = sp_get_u32(&r);
-  if (n == 0 || n > op->node->params_len) return op_fail(op, SPATE_ECORRUPT, "file source: no paths");
-  char **paths = sp_calloc(n, sizeof *paths);
-  if (!paths) return SPATE_ENOMEM;
-  int rc = 0;
-  for (uint32_t i = 0; i < n && rc == 0 && sp_reader_ok(&r); i++) {
-    uint32_t len; /* a view, then a copy: only the copy can fail for memory */
-    const char *p = sp_get_blob(&r, &len);
-    if (p && !(paths[i] = sp_strndup(p, len))) rc = SPATE_ENOMEM;
-  }
+  op_file_source_params p;
+  char err[SP_ERRMSG_MAX];
+  int rc = op_file_source_params_load(op->node, &p, err, sizeof err);
   if (rc < 0) {
-    rc = op_fail(op, rc, "file source: out of memory");
-  } else if (!sp_reader_ok(&r)) {
-    rc = op_fail(op, SPATE_ECORRUPT, "file source: %s", r.error);
+    rc = op_fail(op, rc, "file source: %s", err);
+  } else if (p.paths.n == 0) {
+    rc = op_fail(op, SPATE_ECORRUPT, "file source: no paths");
   } else {
     char msg[512];
     line_reader *lr = NULL;
-    rc = line_reader_open((const char *const *)paths, (int)n, op->ctx.subtask, op->ctx.parallelism,
+    rc = line_reader_open(p.paths.v, (int)p.paths.n, op->ctx.subtask, op->ctx.parallelism,
                           0, &lr, msg, sizeof msg);
     if (rc < 0) rc = op_fail(op, rc, "%s", msg);
     op->impl = lr;
   }
-  for (uint32_t i = 0; i < n; i++) sp_free(paths[i]);
-  sp_free(paths);
+  op_file_source_params_free(&p);
   return rc;
 }
 

@@ -28,6 +28,7 @@
 #include "base/alloc.h"
 #include "base/outbuf.h"
 #include "connectors/registry.h"
+#include "graph/op_params.h"
 
 #define PRINT_BUF (64 << 10)
 #define TEXT_BUF (1 << 20)
@@ -103,9 +104,12 @@ static line_sink *line_sink_new(op_t *op) {
 static int print_open(op_t *op) {
   line_sink *s = line_sink_new(op);
   if (!s) return SPATE_ENOMEM;
-  sp_reader r;
-  sp_reader_init(&r, op->node->params, op->node->params_len);
-  char *id = sp_get_str(&r);
+  op_print_params p;
+  char err[SP_ERRMSG_MAX];
+  int rc = op_print_params_load(op->node, &p, err, sizeof err);
+  if (rc < 0) return op_fail(op, rc, "%s", err);
+  char *id = op_params_take_str(&p.identifier);
+  op_print_params_free(&p);
   if (id && !id[0]) { /* an empty identifier is no identifier, as in Flink */
     sp_free(id);
     id = NULL;
@@ -119,8 +123,8 @@ static int print_open(op_t *op) {
     snprintf(prefix, sizeof prefix, "%d> ", op->ctx.subtask + 1);
   sp_free(id);
   s->prefix_len = strlen(prefix);
-  int rc = sp_outbuf_init(&s->out, STDOUT_FILENO, PRINT_BUF, isatty(STDOUT_FILENO) ? 1 : BUFSIZ,
-                          &stdout_lock);
+  rc = sp_outbuf_init(&s->out, STDOUT_FILENO, PRINT_BUF, isatty(STDOUT_FILENO) ? 1 : BUFSIZ,
+                      &stdout_lock);
   if (rc == 0) rc = sp_strbuf_append(&s->line, prefix, s->prefix_len);
   return rc;
 }
@@ -162,18 +166,18 @@ static int prepare_dir(op_t *op, const char *dir, bool overwrite) {
 static int text_open(op_t *op) {
   line_sink *s = line_sink_new(op);
   if (!s) return SPATE_ENOMEM;
-  sp_reader r;
-  sp_reader_init(&r, op->node->params, op->node->params_len);
-  char *path = sp_get_str(&r);
-  bool overwrite = sp_get_u8(&r) != 0;
-  if (!path || !sp_reader_ok(&r)) {
-    sp_free(path);
-    return op_fail(op, SPATE_ECORRUPT, "text sink: malformed parameters");
-  }
+  op_text_sink_params p;
+  char err[SP_ERRMSG_MAX];
+  int rc = op_text_sink_params_load(op->node, &p, err, sizeof err);
+  if (rc < 0) return op_fail(op, rc, "text sink: malformed parameters: %s", err);
+  char *path = op_params_take_str(&p.path);
+  bool overwrite = p.overwrite;
+  op_text_sink_params_free(&p);
+  if (!path) return op_fail(op, SPATE_ECORRUPT, "text sink: malformed parameters: no path");
   if (op->ctx.parallelism == 1) {
     s->path = path;
   } else {
-    int rc = prepare_dir(op, path, overwrite);
+    rc = prepare_dir(op, path, overwrite);
     size_t n = strlen(path) + 16;
     s->path = rc == 0 ? sp_malloc(n) : NULL;
     if (s->path) snprintf(s->path, n, "%s/%d", path, op->ctx.subtask + 1);
@@ -226,11 +230,11 @@ static int collect_process(op_t *op, int input, int64_t ts, const spate_row *row
 
 static void collect_report(op_t *op, sp_writer *w) {
   collect_sink *s = op->impl;
-  sp_reader r;
-  sp_reader_init(&r, op->node->params, op->node->params_len);
-  char *name = sp_get_str(&r);
-  sp_put_str(w, name ? name : "");
-  sp_free(name);
+  op_collect_params p;
+  char err[SP_ERRMSG_MAX];
+  op_collect_params_load(op->node, &p, err, sizeof err); /* a name it cannot read is "" */
+  sp_put_str(w, p.name ? p.name : "");
+  op_collect_params_free(&p);
   sp_put_u32(w, s->count);
   sp_put_bytes(w, s->rows.data, s->rows.len);
 }

@@ -9,24 +9,25 @@
 #include "base/alloc.h"
 #include "connectors/registry.h"
 #include "connectors/socket_reader.h"
+#include "graph/op_params.h"
 
 /* ---- socket -------------------------------------------------------------------------------- */
 static int socket_open(op_t *op) {
-  sp_reader r;
-  sp_reader_init(&r, op->node->params, op->node->params_len);
-  char *host = sp_get_str(&r);
-  int32_t port = sp_get_i32(&r);
-  int rc;
-  if (!sp_reader_ok(&r) || !host) {
+  op_socket_params p;
+  char err[SP_ERRMSG_MAX];
+  int rc = op_socket_params_load(op->node, &p, err, sizeof err);
+  if (rc < 0) {
+    rc = op_fail(op, rc, "socket source: %s", err);
+  } else if (!p.host) {
     rc = op_fail(op, SPATE_ECORRUPT, "socket source: bad parameters");
   } else {
     char msg[512];
     socket_reader *sr = NULL;
-    rc = socket_reader_open(host, port, &sr, msg, sizeof msg);
+    rc = socket_reader_open(p.host, p.port, &sr, msg, sizeof msg);
     if (rc < 0) rc = op_fail(op, rc, "%s", msg);
     op->impl = sr;
   }
-  sp_free(host);
+  op_socket_params_free(&p);
   return rc;
 }
 

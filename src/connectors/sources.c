@@ -27,15 +27,13 @@
 
 #include "base/alloc.h"
 #include "connectors/registry.h"
-
-static void impl_free(op_t *op) { sp_free(op->impl); }
+#include "graph/op_params.h"
 
 /* ---- elements ---------------------------------------------------------------------------- */
 #define ELEMENTS_STATE "next-element"
 
 typedef struct elements_src {
-  sp_reader rows;  /* at the first row */
-  sp_reader r;     /* at the next row to emit */
+  op_elements_params p; /* the rows: views into the node's params */
   uint32_t count;  /* rows in the collection */
   uint32_t next;   /* index of the next row to emit */
   bool owner;      /* this subtask emits (and keeps the position) */
@@ -45,29 +43,32 @@ static int elements_open(op_t *op) {
   elements_src *s = sp_calloc(1, sizeof *s);
   if (!s) return SPATE_ENOMEM;
   op->impl = s;
-  sp_reader_init(&s->rows, op->node->params, op->node->params_len);
-  s->count = sp_get_u32(&s->rows);
+  char err[SP_ERRMSG_MAX];
+  int rc = op_elements_params_load(op->node, &s->p, err, sizeof err);
+  if (rc < 0) return op_fail(op, rc, "elements: %s", err);
+  s->count = s->p.rows.n;
   s->owner = op->ctx.subtask == 0; /* non-parallel: only subtask 0 emits */
-  s->r = s->rows;
-  /* check every row once here, so that emitting is a plain walk over trusted bytes */
-  sp_reader check = s->rows;
-  for (uint32_t i = 0; i < s->count && sp_reader_ok(&check); i++) {
-    uint32_t len;
-    const uint8_t *data = sp_get_blob(&check, &len);
+  /* check every row once here, so that emitting is a plain walk over trusted rows */
+  for (uint32_t i = 0; i < s->count; i++) {
     char msg[200];
-    if (data && row_validate(data, len, op->node->out_schema, true, msg, sizeof msg) < 0)
+    const op_blob *b = &s->p.rows.v[i];
+    if (row_validate(b->data, b->len, op->node->out_schema, true, msg, sizeof msg) < 0)
       return op_fail(op, SPATE_ECORRUPT, "element %u: %s", i, msg);
   }
-  if (!sp_reader_ok(&check)) return op_fail(op, SPATE_ECORRUPT, "elements: %s", check.error);
   return 0;
+}
+
+static void elements_close(op_t *op) {
+  elements_src *s = op->impl;
+  if (s) op_elements_params_free(&s->p);
+  sp_free(s);
 }
 
 static int elements_poll(op_t *op, int budget) {
   elements_src *s = op->impl;
   while (s->owner && s->next < s->count && budget-- > 0) {
-    uint32_t len;
-    const uint8_t *data = sp_get_blob(&s->r, &len);
-    spate_row row = {data, len, (uint32_t)op->node->out_schema->nfields};
+    const op_blob *b = &s->p.rows.v[s->next];
+    spate_row row = {b->data, b->len, (uint32_t)op->node->out_schema->nfields};
     s->next++;
     int rc = output_emit(&op->out, INT64_MIN, &row);
     if (rc < 0) return rc;
@@ -108,11 +109,6 @@ static int elements_restore(op_t *op, const snap_restore *r) {
   if (next > count)
     return op_fail(op, SPATE_ECORRUPT, "restored collection position %u is past its %u elements",
                    next, count);
-  s->r = s->rows;
-  for (uint32_t i = 0; i < next; i++) {
-    uint32_t len;
-    sp_get_blob(&s->r, &len); /* checked in open */
-  }
   s->next = next;
   s->owner = true;
   return 0;
@@ -120,7 +116,7 @@ static int elements_restore(op_t *op, const snap_restore *r) {
 
 const op_vtable op_source_elements_vt = {.open = elements_open,
                                          .poll = elements_poll,
-                                         .close = impl_free,
+                                         .close = elements_close,
                                          .snapshot = elements_snapshot,
                                          .restore = elements_restore};
 
@@ -253,10 +249,11 @@ static int sequence_open(op_t *op) {
   range_src *s = sp_calloc(1, sizeof *s);
   if (!s) return SPATE_ENOMEM;
   op->impl = s;
-  sp_reader r;
-  sp_reader_init(&r, op->node->params, op->node->params_len);
-  int64_t from = sp_get_i64(&r), to = sp_get_i64(&r);
-  if (!sp_reader_ok(&r)) return op_fail(op, SPATE_ECORRUPT, "sequence: %s", r.error);
+  op_sequence_params p;
+  char err[SP_ERRMSG_MAX];
+  int rc = op_sequence_params_load(op->node, &p, err, sizeof err);
+  if (rc < 0) return op_fail(op, rc, "sequence: %s", err);
+  int64_t from = p.from, to = p.to;
   s->from = from;
   /* the count of from..to; (uint64) so that INT64_MIN..INT64_MAX does not overflow, capped */
   uint64_t count = to >= from ? (uint64_t)to - (uint64_t)from + 1 : 0;
@@ -282,15 +279,15 @@ static int generator_open(op_t *op) {
   range_src *s = sp_calloc(1, sizeof *s);
   if (!s) return SPATE_ENOMEM;
   op->impl = s;
-  sp_reader r;
-  sp_reader_init(&r, op->node->params, op->node->params_len);
-  int64_t count = sp_get_i64(&r);
-  uint64_t rate_bits = sp_get_u64(&r);
-  int64_t per_ckpt = sp_get_i64(&r);
-  double rate;
-  memcpy(&rate, &rate_bits, 8);
-  if (!sp_reader_ok(&r) || !(rate >= 0 && rate <= 1e12) || per_ckpt < 0)
-    return op_fail(op, SPATE_ECORRUPT, "generator parameters are corrupt: %s", r.error);
+  op_generator_params gp;
+  char err[SP_ERRMSG_MAX];
+  int rc = op_generator_params_load(op->node, &gp, err, sizeof err);
+  if (rc < 0) return op_fail(op, rc, "generator parameters are corrupt: %s", err);
+  int64_t count = gp.count, per_ckpt = gp.records_per_checkpoint;
+  double rate = gp.records_per_second;
+  if (!(rate >= 0 && rate <= 1e12) || per_ckpt < 0)
+    return op_fail(op, SPATE_ECORRUPT, "generator parameters are corrupt: rate %g, %lld per "
+                   "checkpoint", rate, (long long)per_ckpt);
   int p = op->ctx.parallelism;
   if (rate > 0) {
     s->interval_ms = 1000.0 * p / rate;

@@ -10,7 +10,8 @@
  * (NULL: the main program, for jobs linked as executables). The runtime resolves them with
  * dlsym after loading the artifact.
  *
- * This is the whole interface of the graph layer; its implementation is split by concept:
+ * This is the interface of the graph layer, besides operator parameters (which the nodes carry
+ * as bytes; their structs are in op_params.h). Its implementation is split by concept:
  * stream_graph.c (building a StreamGraph, validation), job_graph.c (chaining, uids, slot
  * sharing), graph_codec.c (the byte encoding with checksum, the job's configuration) and
  * plan_json.c (the JSON plan). graph_internal.h holds what those files share.
@@ -24,57 +25,34 @@
 #include "base/config.h"
 #include "types/schema.h"
 
+/* Operator kinds. A kind's parameters (sg_node.params) are its struct in graph/op_params.h;
+ * kinds without one have none. */
 typedef enum op_kind {
-  OP_SRC_ELEMENTS = 1, /* params: u32 n, then n blobs (row bytes) */
-  OP_SRC_FILE,         /* params: u32 n, then n strings (paths) */
-  OP_SRC_SEQUENCE,     /* params: i64 from, i64 to */
-  OP_SRC_GENERATOR,    /* params: i64 count (< 0 unbounded); udf = generator */
-  OP_SRC_SOCKET,       /* params: str host, i32 port */
+  OP_SRC_ELEMENTS = 1, /* non-parallel */
+  OP_SRC_FILE,
+  OP_SRC_SEQUENCE,
+  OP_SRC_GENERATOR,    /* udf = generator */
+  OP_SRC_SOCKET,       /* non-parallel */
   OP_MAP,              /* udf = map fn */
   OP_FLAT_MAP,         /* udf = flat map fn */
   OP_FILTER,           /* udf = filter fn */
   OP_REDUCE,           /* udf = reduce fn; keyed */
-  OP_AGG,              /* params: u8 agg_kind, i32 field; keyed */
-  OP_SINK_PRINT,       /* params: str identifier (may be NULL) */
-  OP_SINK_TEXT,        /* params: str path, u8 overwrite (set from fs.overwrite-files at
-                          execution) */
+  OP_AGG,              /* keyed */
+  OP_SINK_PRINT,
+  OP_SINK_TEXT,
   OP_SINK_DISCARD,
-  OP_SINK_COLLECT,     /* params: str name */
+  OP_SINK_COLLECT,
   OP_SINK_UDF,         /* udf = sink fn */
-  OP_PROCESS,          /* udf = process fn; params: str on_timer symbol (may be NULL); keyed if
-                          key.nfields > 0 or key.selector */
+  OP_PROCESS,          /* udf = process fn; keyed if key.nfields > 0 or key.selector */
   OP_CO_PROCESS,       /* two inputs (0 and 1, schemas may differ); udf = function of input 0;
-                          params: str on_timer (may be NULL), str function of input 1; keyed
-                          when both input edges are hash-partitioned (their keys) */
-  OP_INTERVAL_JOIN,    /* two keyed inputs; udf = join fn; params: str NULL, i64 lower, i64 upper
-                          (inclusive bounds, exclusive ones already moved in) */
-  OP_WINDOW_JOIN,      /* two keyed inputs; udf = join or coGroup fn; params: str NULL, u8
-                          assigner kind (tumbling or sliding, event time), i64 size, i64 slide,
-                          i64 offset, u8 mode (1 join, 2 coGroup) */
-  OP_WINDOW,           /* keyed; udf = reduce or window fn; params: u8 assigner kind, u8 time
-                          domain, i64 size, i64 slide, i64 offset, i64 gap, i64 allowed
-                          lateness ms, str late side-output tag (may be NULL), u8 function
-                          (WINDOW_FN_REDUCE or WINDOW_FN_APPLY), then the trigger: u8 kind
-                          (spate_trigger_kind), u8 purging, i64 count, i64 interval ms, u64
-                          delta threshold (IEEE bits), str delta fn (may be NULL); the evictor:
-                          u8 kind (spate_evictor_kind), u8 evict after, i64 count, i64 window
-                          ms, u64 threshold (IEEE bits), str delta fn (may be NULL); u8 window
-                          all (1: every record has one constant key; the node's key is then
-                          only nominal, and the operator runs at parallelism 1); then str
-                          session gap fn, str aggregate create, add, result, merge, str
-                          window fn called with the one incremental result, str custom
-                          trigger on_element, on_event_time, on_processing_time, clear,
-                          on_merge (each may be NULL); u8 + schema accumulator, u8 + schema
-                          aggregate result (u8 0: absent); u8 arrival order (1: no panes).
-                          WINDOW_FN_AGGREGATE's udf is the aggregate's add */
-  OP_TIMESTAMPS,       /* params: u8 watermarks kind, i64 max out-of-orderness ms, i64 idleness
-                          ms (0: none), i32 timestamp field (-1: udf), str on-event generator,
-                          str periodic generator (custom only, may be NULL), i64 periodic
-                          interval ms (set from pipeline.auto-watermark-interval at execution) */
-  OP_SINK_FILE,        /* exactly-once file sink; params: str dir, i64 max part size, i64
-                          rollover ms, i64 inactivity ms, str bucket format (NULL: Flink's),
-                          str part prefix, str part suffix */
-  OP_SINK_TWO_PHASE,   /* udf = invoke; params: str begin, str pre_commit, str commit, str abort */
+                          keyed when both input edges are hash-partitioned (their keys) */
+  OP_INTERVAL_JOIN,    /* two keyed inputs; udf = join fn */
+  OP_WINDOW_JOIN,      /* two keyed inputs; udf = join or coGroup fn */
+  OP_WINDOW,           /* keyed; udf = reduce or window fn, or (WINDOW_FN_AGGREGATE) the
+                          aggregate's add */
+  OP_TIMESTAMPS,       /* udf = timestamp fn, or none with a timestamp field */
+  OP_SINK_FILE,        /* exactly-once file sink */
+  OP_SINK_TWO_PHASE,   /* udf = invoke */
   OP_KIND_MAX_
 } op_kind;
 
@@ -127,7 +105,7 @@ typedef struct sg_node {
   char *open_fn, *close_fn;
   uint8_t *udf_arg;
   size_t udf_arg_len;
-  uint8_t *params;   /* kind-specific, see op_kind */
+  uint8_t *params;   /* the kind's parameters, encoded (graph/op_params.h) */
   size_t params_len;
   chain_strategy chaining;
   char *slot_group;  /* NULL: inherit from inputs, else "default" */

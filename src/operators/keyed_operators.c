@@ -23,6 +23,7 @@
 
 #include "base/alloc.h"
 #include "base/hash.h"
+#include "graph/op_params.h"
 #include "operators/keyed_snapshot.h"
 #include "operators/registry.h"
 #include "state/keyed_state.h"
@@ -63,12 +64,13 @@ static int keyed_open(op_t *op) {
   if ((rc = ks_register(k->backend, &d, &k->state)) < 0)
     return op_fail(op, rc, "cannot set up keyed state: %s", ks_error(k->backend));
   if (op->node->kind == OP_AGG) {
-    sp_reader r;
-    sp_reader_init(&r, op->node->params, op->node->params_len);
-    k->agg = (agg_kind)sp_get_u8(&r);
-    k->field = sp_get_i32(&r);
-    if (!sp_reader_ok(&r) || k->field < 0 || k->field >= k->nfields || k->agg < AGG_SUM ||
-        k->agg > AGG_MAX_BY)
+    op_agg_params p;
+    char err[SP_ERRMSG_MAX];
+    if ((rc = op_agg_params_load(op->node, &p, err, sizeof err)) < 0)
+      return op_fail(op, rc, "%s", err);
+    k->agg = (agg_kind)p.agg;
+    k->field = p.field;
+    if (k->field < 0 || k->field >= k->nfields || k->agg < AGG_SUM || k->agg > AGG_MAX_BY)
       return op_fail(op, SPATE_ECORRUPT, "aggregation parameters are corrupt");
     k->ftype = op->in_schema->fields[k->field].type;
   }

@@ -1,5 +1,8 @@
 /*
- * keyed_snapshot.c: see keyed_snapshot.h.
+ * keyed_snapshot.c: a keyed operator's snapshot (keyed_snapshot.h): its keyed-state backend and
+ * timer queues written as one key-group section each, frozen synchronously and encoded later on
+ * the snapshot thread. The section layout and redistribution are state/snapshot.c's; the files
+ * are checkpoint/storage*.c's.
  */
 #include "operators/keyed_snapshot.h"
 

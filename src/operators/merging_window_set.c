@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 
 typedef spate_time_window win;
 
@@ -163,6 +164,7 @@ int mws_add(merging_window_set *s, win x, mws_merge_fn merge, void *arg, win *ac
   }
   *how = MWS_MERGED;
   *actual = cover;
+  sp_assert(keep + nmerged == s->n); /* the merged windows are the set's tail */
   int rc = merge(arg, cover, s->w + keep, s->n - keep);
   if (rc != 0) return rc;
   s->n = keep; /* the merged windows go, the cover comes into the room they leave */

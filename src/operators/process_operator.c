@@ -24,6 +24,7 @@
 
 #include "base/alloc.h"
 #include "base/hash.h"
+#include "graph/op_params.h"
 #include "operators/keyed_snapshot.h"
 #include "operators/registry.h"
 #include "types/row.h"
@@ -31,33 +32,33 @@
 /* The keyed-state backends' TTL clock: the task's processing time. */
 static int64_t ttl_clock(void *arg) { return op_now(arg); }
 
-/* The operator's parameters (the node's params, encoded by api/datastream.c) into p, checked:
- * the timer function's name (resolved here), and by kind the window join's windows and mode,
- * the interval join's bounds, or the name of a co-process function's second function. */
+/* Finds the timer function named `timer` (NULL: none) like every UDF: by name in the job's
+ * object. */
+static int resolve_timer(proc_op *p, const char *timer) {
+  op_t *op = p->op;
+  if (timer && !(p->on_timer = (spate_timer_fn)op_resolve(op, timer)))
+    return op_fail(op, SPATE_ENOENT, "timer function '%s' not found in %s", timer,
+                   op->artifact ? op->artifact : "the program (link it with -rdynamic)");
+  return 0;
+}
+
+/* The operator's parameters (graph/op_params.h, by kind) into p, checked: the timer function's
+ * name (resolved here), the window join's windows and mode, the interval join's bounds, or the
+ * name of a co-process function's second function. */
 static int decode_params(proc_op *p) {
   op_t *op = p->op;
-  sp_reader r;
-  sp_reader_init(&r, op->node->params, op->node->params_len);
-  char *timer = sp_get_str(&r);
-  if (timer) { /* the timer function is found like every UDF: by name in the job's object */
-    p->on_timer = (spate_timer_fn)op_resolve(op, timer);
-    if (!p->on_timer) {
-      int rc = op_fail(op, SPATE_ENOENT, "timer function '%s' not found in %s", timer,
-                       op->artifact ? op->artifact : "the program (link it with -rdynamic)");
-      sp_free(timer);
-      return rc;
-    }
-  }
-  sp_free(timer);
   const sg_node *n = op->node;
+  char err[SP_ERRMSG_MAX];
+  int rc = 0;
   if (n->kind == OP_WINDOW_JOIN) { /* also a keyed co-process of our own */
-    uint8_t kind = sp_get_u8(&r);
-    p->wsize = sp_get_i64(&r);
-    p->wslide = sp_get_i64(&r);
-    p->woffset = sp_get_i64(&r);
-    uint8_t mode = sp_get_u8(&r);
-    if (!sp_reader_ok(&r) ||
-        (kind != SPATE_WINDOW_TUMBLING && kind != SPATE_WINDOW_SLIDING &&
+    op_window_join_params wp;
+    if ((rc = op_window_join_params_load(n, &wp, err, sizeof err)) < 0)
+      return op_fail(op, rc, "%s", err);
+    uint8_t kind = wp.assigner, mode = wp.mode;
+    p->wsize = wp.size;
+    p->wslide = wp.slide;
+    p->woffset = wp.offset;
+    if ((kind != SPATE_WINDOW_TUMBLING && kind != SPATE_WINDOW_SLIDING &&
          kind != SPATE_WINDOW_SESSION) ||
         p->wsize <= 0 || p->wslide <= 0 || p->wslide > p->wsize || mode < 1 || mode > 2)
       return op_fail(op, SPATE_ECORRUPT, "window join parameters are corrupt");
@@ -69,24 +70,33 @@ static int decode_params(proc_op *p) {
     p->second = window_join_right;
     p->on_timer = window_join_fire;
   } else if (n->kind == OP_INTERVAL_JOIN) { /* the join runs as a keyed co-process of our own */
-    p->lower = sp_get_i64(&r);
-    p->upper = sp_get_i64(&r);
-    if (!sp_reader_ok(&r) || p->lower > p->upper)
-      return op_fail(op, SPATE_ECORRUPT, "interval join bounds are corrupt");
+    op_interval_join_params ip;
+    if ((rc = op_interval_join_params_load(n, &ip, err, sizeof err)) < 0)
+      return op_fail(op, rc, "%s", err);
+    p->lower = ip.lower;
+    p->upper = ip.upper;
+    if (p->lower > p->upper) return op_fail(op, SPATE_ECORRUPT, "interval join bounds are corrupt");
     p->join = (spate_join_fn)op->udf;
     p->first = interval_join_left;
     p->second = interval_join_right;
     p->on_timer = interval_join_cleanup;
   } else if (n->kind == OP_CO_PROCESS) {
-    char *second = sp_get_str(&r);
-    p->second = (spate_process_fn)op_resolve(op, second);
-    int rc = p->second ? 0
-                       : op_fail(op, SPATE_ENOENT, "function '%s' of the second input not found",
-                                 second ? second : "(none)");
-    sp_free(second);
-    if (rc < 0) return rc;
+    op_co_process_params cp;
+    if ((rc = op_co_process_params_load(n, &cp, err, sizeof err)) < 0)
+      return op_fail(op, rc, "%s", err);
+    rc = resolve_timer(p, cp.on_timer);
+    if (rc == 0 && !(p->second = (spate_process_fn)op_resolve(op, cp.second)))
+      rc = op_fail(op, SPATE_ENOENT, "function '%s' of the second input not found",
+                   cp.second ? cp.second : "(none)");
+    op_co_process_params_free(&cp);
+  } else {
+    op_process_params pp;
+    if ((rc = op_process_params_load(n, &pp, err, sizeof err)) < 0)
+      return op_fail(op, rc, "%s", err);
+    rc = resolve_timer(p, pp.on_timer);
+    op_process_params_free(&pp);
   }
-  return 0;
+  return rc;
 }
 
 static int proc_open(op_t *op) {

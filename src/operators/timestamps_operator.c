@@ -15,6 +15,7 @@
  */
 #include "base/alloc.h"
 #include "base/clock.h"
+#include "graph/op_params.h"
 #include "operators/registry.h"
 
 typedef struct ts_op {
@@ -40,20 +41,20 @@ static int ts_open(op_t *op) {
   ts_op *s = sp_calloc(1, sizeof *s);
   if (!s) return SPATE_ENOMEM;
   op->impl = s;
-  sp_reader r;
-  sp_reader_init(&r, op->node->params, op->node->params_len);
-  s->kind = sp_get_u8(&r);
-  s->bound = sp_get_i64(&r);
-  s->idleness = sp_get_i64(&r);
-  s->field = sp_get_i32(&r);
-  char *ev = sp_get_str(&r), *per = sp_get_str(&r);
-  s->interval = sp_get_i64(&r);
-  s->on_event = (spate_watermark_fn)op_resolve(op, ev);
-  s->on_periodic = (spate_periodic_watermark_fn)op_resolve(op, per);
-  bool missing = (ev && !s->on_event) || (per && !s->on_periodic);
-  sp_free(ev);
-  sp_free(per);
-  if (!sp_reader_ok(&r) || s->kind > SPATE_WATERMARKS_CUSTOM || s->bound < 0 || s->idleness < 0 ||
+  op_timestamps_params p;
+  char err[SP_ERRMSG_MAX];
+  int rc = op_timestamps_params_load(op->node, &p, err, sizeof err);
+  if (rc < 0) return op_fail(op, rc, "%s", err);
+  s->kind = p.watermarks;
+  s->bound = p.bound;
+  s->idleness = p.idleness;
+  s->field = p.field;
+  s->interval = p.interval;
+  s->on_event = (spate_watermark_fn)op_resolve(op, p.on_event);
+  s->on_periodic = (spate_periodic_watermark_fn)op_resolve(op, p.on_periodic);
+  bool missing = (p.on_event && !s->on_event) || (p.on_periodic && !s->on_periodic);
+  op_timestamps_params_free(&p);
+  if (s->kind > SPATE_WATERMARKS_CUSTOM || s->bound < 0 || s->idleness < 0 ||
       s->field >= op->in_schema->nfields || (s->field < 0 && !op->udf))
     return op_fail(op, SPATE_ECORRUPT, "timestamp assigner parameters are corrupt");
   if (missing) return op_fail(op, SPATE_ENOENT, "watermark generator function not found");

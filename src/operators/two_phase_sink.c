@@ -17,6 +17,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "graph/op_params.h"
 #include "operators/registry.h"
 
 /* ---- spate_txn (public) ------------------------------------------------------------------ */
@@ -317,33 +318,30 @@ static int udf_tps_open(op_t *op) {
   op->close_fn = NULL;
   u->invoke = (spate_txn_invoke_fn)op->udf;
   if (!u->invoke) return op_fail(op, SPATE_EINVAL, "two-phase sink: no invoke function");
-  sp_reader r;
-  sp_reader_init(&r, op->node->params, op->node->params_len);
+  op_two_phase_params p;
+  char err[SP_ERRMSG_MAX];
+  int rc = op_two_phase_params_load(op->node, &p, err, sizeof err);
+  if (rc < 0) return op_fail(op, rc, "two-phase sink: %s", err);
   static const char *const what[4] = {"begin", "pre-commit", "commit", "abort"};
+  const char *sym[4] = {p.begin, p.pre_commit, p.commit, p.abort};
   void *fn[4] = {0};
-  for (int i = 0; i < 4; i++) {
-    char *sym = sp_get_str(&r);
-    if (!sp_reader_ok(&r) || !sym) {
-      sp_free(sym);
-      return op_fail(op, SPATE_ECORRUPT, "two-phase sink: bad parameters (%s function): %s",
-                     what[i], sp_reader_ok(&r) ? "no symbol" : r.error);
-    }
-    fn[i] = op_resolve(op, sym);
-    if (!fn[i]) {
-      int rc = op_fail(op, SPATE_ENOENT, "two-phase sink: %s function '%s' not found in %s",
-                       what[i], sym, op->artifact ? op->artifact : "the program");
-      sp_free(sym);
-      return rc;
-    }
-    sp_free(sym);
+  for (int i = 0; i < 4 && rc == 0; i++) {
+    if (!sym[i])
+      rc = op_fail(op, SPATE_ECORRUPT, "two-phase sink: bad parameters (%s function): no symbol",
+                   what[i]);
+    else if (!(fn[i] = op_resolve(op, sym[i])))
+      rc = op_fail(op, SPATE_ENOENT, "two-phase sink: %s function '%s' not found in %s",
+                   what[i], sym[i], op->artifact ? op->artifact : "the program");
   }
+  op_two_phase_params_free(&p);
+  if (rc < 0) return rc;
   u->begin = (spate_txn_begin_fn)fn[0];
   u->pre_commit = (spate_txn_fn)fn[1];
   u->commit = (spate_txn_fn)fn[2];
   u->abort = (spate_txn_fn)fn[3];
   if (u->user_open) {
     void *user = NULL;
-    int rc = u->user_open(&op->ctx, &user);
+    rc = u->user_open(&op->ctx, &user);
     if (rc < 0) return op_udf_failed(op, rc, "open function");
     op->ctx.user = user;
   }

@@ -76,6 +76,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/hash.h"
+#include "graph/op_params.h"
 #include "operators/keyed_snapshot.h"
 #include "operators/registry.h"
 
@@ -626,42 +627,48 @@ static int new_schema(win_op *w, const char *spec, spate_schema **out) {
   return rc < 0 ? op_fail(w->op, rc, "internal schema '%s': %s", spec, err) : 0;
 }
 
-/* The operator's parameters (the node's params, encoded by spate_window & co in
- * api/datastream.c) into w, checked: kinds, sizes and the combinations of assigner, function,
- * trigger and evictor that the API builds. The UDFs they name are resolved by win_open. */
+/* The operator's parameters (op_window_params, stored by spate_window & co in
+ * api/windowed_streams.c) into w, checked: kinds, sizes and the combinations of assigner,
+ * function, trigger and evictor that the API builds. The UDFs they name are resolved by
+ * win_open. */
 static int decode_params(op_t *op, win_op *w) {
-  sp_reader r;
-  sp_reader_init(&r, op->node->params, op->node->params_len);
-  w->kind = (spate_window_kind)sp_get_u8(&r);
-  uint8_t domain = sp_get_u8(&r);
-  w->size = sp_get_i64(&r);
-  w->slide = sp_get_i64(&r);
-  w->offset = sp_get_i64(&r);
-  w->gap = sp_get_i64(&r);
-  w->lateness = sp_get_i64(&r);
-  w->late_tag = sp_get_str(&r);
-  w->fn = sp_get_u8(&r);
-  w->trig = sp_get_u8(&r);
-  w->purging = sp_get_u8(&r) != 0;
-  w->trig_count = sp_get_i64(&r);
-  w->interval = sp_get_i64(&r);
-  uint64_t bits = sp_get_u64(&r);
-  memcpy(&w->trig_threshold, &bits, 8);
-  w->trig_delta_sym = sp_get_str(&r);
-  w->evk = sp_get_u8(&r);
-  w->evict_after = sp_get_u8(&r) != 0;
-  w->ev_count = sp_get_i64(&r);
-  w->ev_window = sp_get_i64(&r);
-  bits = sp_get_u64(&r);
-  memcpy(&w->ev_threshold, &bits, 8);
-  w->ev_delta_sym = sp_get_str(&r);
-  w->window_all = sp_get_u8(&r) != 0;
-  for (int i = 0; i < 11; i++) w->sym[i] = sp_get_str(&r);
-  if (sp_get_u8(&r) && sp_reader_ok(&r)) w->acc_schema = schema_decode(&r);
-  if (sp_get_u8(&r) && sp_reader_ok(&r)) w->res_schema = schema_decode(&r);
-  w->arrival_order = sp_get_u8(&r) != 0; /* spate_window_arrival_order: never panes */
+  op_window_params p;
+  char err[SP_ERRMSG_MAX];
+  int rc = op_window_params_load(op->node, &p, err, sizeof err);
+  if (rc < 0) return op_fail(op, rc, "%s", err);
+  w->kind = (spate_window_kind)p.assigner;
+  uint8_t domain = p.domain;
+  w->size = p.size;
+  w->slide = p.slide;
+  w->offset = p.offset;
+  w->gap = p.gap;
+  w->lateness = p.lateness;
+  w->late_tag = op_params_take_str(&p.late_tag);
+  w->fn = p.fn;
+  w->trig = p.trigger;
+  w->purging = p.purging;
+  w->trig_count = p.trigger_count;
+  w->interval = p.trigger_interval;
+  w->trig_threshold = p.trigger_threshold;
+  w->trig_delta_sym = op_params_take_str(&p.trigger_delta_fn);
+  w->evk = p.evictor;
+  w->evict_after = p.evict_after;
+  w->ev_count = p.evictor_count;
+  w->ev_window = p.evictor_window;
+  w->ev_threshold = p.evictor_threshold;
+  w->ev_delta_sym = op_params_take_str(&p.evictor_delta_fn);
+  w->window_all = p.window_all;
+  const char **syms[11] = {&p.gap_fn,     &p.agg_create,    &p.agg_add,
+                           &p.agg_result, &p.agg_merge,     &p.window_fn,
+                           &p.on_element, &p.on_event_time, &p.on_processing_time,
+                           &p.on_clear,   &p.on_merge};
+  for (int i = 0; i < 11; i++) w->sym[i] = op_params_take_str(syms[i]);
+  w->acc_schema = op_params_take_schema(&p.acc_schema);
+  w->res_schema = op_params_take_schema(&p.result_schema);
+  w->arrival_order = p.arrival_order; /* spate_window_arrival_order: never panes */
+  op_window_params_free(&p);
   bool agg = w->fn == WINDOW_FN_AGGREGATE;
-  bool bad = !sp_reader_ok(&r) || w->lateness < 0 || domain > SPATE_PROCESSING_TIME ||
+  bool bad = w->lateness < 0 || domain > SPATE_PROCESSING_TIME ||
              (w->fn != WINDOW_FN_REDUCE && w->fn != WINDOW_FN_APPLY && !agg) || !op->udf ||
              (agg && (!w->sym[1] || !w->sym[2] || !w->sym[3] || !w->acc_schema ||
                       !w->res_schema)) ||

@@ -89,7 +89,8 @@ typedef struct win_op {
   /* Dynamic session gaps, aggregate functions (WINDOW_FN_AGGREGATE: contents are a VALUE of
    * the accumulator per window or pane) and the window function that receives the one
    * incremental result (reduce or aggregate with a window function). */
-  char *sym[11]; /* gap, create, add, result, merge, window fn, trigger callbacks (stream_graph.h) */
+  char *sym[11]; /* gap, create, add, result, merge, window fn, trigger callbacks (the order
+                    of op_window_params, graph/op_params.h) */
   spate_gap_fn gap_fn;
   spate_aggregate_fns agg;
   spate_window_fn apply;

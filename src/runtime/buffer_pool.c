@@ -4,6 +4,7 @@
 #include "runtime/buffer_pool.h"
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "base/clock.h"
 #include "spate/spate.h"
 
@@ -80,7 +81,9 @@ rt_buffer *bufpool_get(bufpool *p, const _Atomic bool *cancel, uint64_t *wait_ns
 
 void bufpool_recycle(rt_buffer *b) {
   bufpool *p = b->pool;
+  sp_assert(b >= p->buffers && b < p->buffers + p->count); /* one of this pool's */
   pthread_mutex_lock(&p->mu);
+  sp_assert(p->nfree < p->count); /* else a buffer came back twice */
   p->free[p->nfree++] = b;
   pthread_mutex_unlock(&p->mu);
   sp_event_notify(&p->avail);

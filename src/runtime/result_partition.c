@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "base/err.h"
 
 int rp_create(int nsub, uint32_t buffers, uint32_t size, result_partition **out) {
@@ -35,10 +36,16 @@ int rp_create(int nsub, uint32_t buffers, uint32_t size, result_partition **out)
   return 0;
 }
 
-void rp_ref(result_partition *rp) { atomic_fetch_add(&rp->refs, 1); }
+void rp_ref(result_partition *rp) {
+  int before = atomic_fetch_add(&rp->refs, 1);
+  sp_assert(before > 0); /* a freed partition is not revived */
+}
 
 void rp_unref(result_partition *rp) {
-  if (!rp || atomic_fetch_sub(&rp->refs, 1) != 1) return;
+  if (!rp) return;
+  int before = atomic_fetch_sub(&rp->refs, 1);
+  sp_assert(before > 0);
+  if (before != 1) return;
   for (int i = 0; i < rp->nsub; i++) {
     rt_buffer *b;
     while ((b = sp_spsc_pop(&rp->subs[i].queue)) != NULL) bufpool_recycle(b);
@@ -56,9 +63,10 @@ void rp_unref(result_partition *rp) {
  * either the producer sees NULL or the consumer sees the mark and waits for the notify to end.
  * That keeps a finishing consumer from freeing its event under a producer's notify. */
 void rp_push(result_partition *rp, int i, rt_buffer *b) {
+  sp_assert(i >= 0 && i < rp->nsub);
   subpartition *s = &rp->subs[i];
   bool ok = sp_spsc_push(&s->queue, b);
-  (void)ok; /* capacity >= pool size, so a push cannot fail */
+  sp_assert(ok); /* capacity >= pool size, so a push cannot fail */
   atomic_fetch_add(&s->notifying, 1);
   sp_event *ev = atomic_load(&s->consumer);
   if (ev) sp_event_notify(ev);

@@ -5,6 +5,7 @@
 #include "runtime/watermark_valve.h"
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "spate/spate.h"
 
 int valve_init(watermark_valve *v, int n) {
@@ -54,6 +55,7 @@ static bool all_idle(const watermark_valve *v) {
 
 void valve_watermark(watermark_valve *v, int ch, int64_t wm, valve_output *out) {
   *out = (valve_output){0};
+  sp_assert(ch >= 0 && ch < v->n);
   valve_channel *c = &v->ch[ch];
   if (c->finished || wm <= c->wm) return;
   c->wm = wm;
@@ -63,6 +65,7 @@ void valve_watermark(watermark_valve *v, int ch, int64_t wm, valve_output *out) 
 
 void valve_status(watermark_valve *v, int ch, bool idle, valve_output *out) {
   *out = (valve_output){0};
+  sp_assert(ch >= 0 && ch < v->n);
   valve_channel *c = &v->ch[ch];
   if (c->finished || c->idle == idle) return;
   c->idle = idle;
@@ -101,6 +104,7 @@ void valve_status(watermark_valve *v, int ch, bool idle, valve_output *out) {
 
 void valve_finished(watermark_valve *v, int ch, valve_output *out) {
   *out = (valve_output){0};
+  sp_assert(ch >= 0 && ch < v->n);
   valve_channel *c = &v->ch[ch];
   if (c->finished) return;
   c->finished = true;

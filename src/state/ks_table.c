@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "base/err.h"
 #include "state/ks_internal.h"
 
@@ -47,6 +48,7 @@ int ks_tbl_reserve(ks_table *t) {
 }
 
 void ks_tbl_insert(ks_table *t, ks_entry *e) {
+  sp_assert(t->count <= t->mask); /* the caller grew the table: a free slot ends every probe */
   tbl_place(t->slots, t->mask, e);
   t->count++;
 }
@@ -56,6 +58,7 @@ void ks_tbl_insert(ks_table *t, ks_entry *e) {
  * and their old slot (cyclically), which keeps a forward scan that re-checks slot i correct. */
 void ks_tbl_remove_at(ks_table *t, uint32_t i) {
   uint32_t mask = t->mask;
+  sp_assert(i <= mask && t->slots[i] != NULL && t->count > 0);
   t->slots[i] = NULL;
   t->count--;
   for (uint32_t j = (i + 1) & mask;; j = (j + 1) & mask) {

@@ -10,6 +10,11 @@
  * The key-group sections are written back to back into one buffer; the writer only records
  * where each group ends, so writing a group's state allocates nothing beyond the buffer's
  * growth.
+ *
+ * Of the three snapshot files, this one is the layout of an operator's (and a task's) snapshot
+ * and its redistribution; what a keyed operator puts in its key-group sections is
+ * operators/keyed_snapshot.c's, and the files a checkpoint keeps them in are
+ * checkpoint/storage*.c's.
  */
 #include "state/snapshot.h"
 
@@ -482,9 +487,9 @@ static int pick_entries(const snap_restore *dec, int nold, const char *name, int
 /* Adds the view of list `name` for the new subtask to out (nothing if it gets no entry). */
 static int assign_list(const snap_restore *dec, int nold, const char *name, int p, int index,
                        snap_restore *out, char *err, size_t err_len) {
-  snap_list_mode mode;
-  int jfrom, jto;
-  uint64_t lo, hi;
+  snap_list_mode mode = SNAP_SPLIT; /* all set by pick_entries when it returns 0 */
+  int jfrom = 0, jto = 0;
+  uint64_t lo = 0, hi = 0;
   int rc = pick_entries(dec, nold, name, p, index, &mode, &jfrom, &jto, &lo, &hi, err, err_len);
   if (rc || hi == lo) return rc;
   if (hi - lo > UINT32_MAX)

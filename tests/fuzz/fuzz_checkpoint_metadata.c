@@ -1,5 +1,5 @@
 /*
- * fuzz_checkpoint_metadata.c: a checkpoint's _metadata file (checkpoint/storage.c,
+ * fuzz_checkpoint_metadata.c: a checkpoint's _metadata file (checkpoint/storage_metadata.c,
  * ckpt_read_metadata and ckpt_load). The input is the metadata payload: the target frames it
  * as storage.h describes (magic, version, length, payload, XXH64), so mutations get past the
  * checksum to the payload's checks. An input that starts with the metadata magic is written as

@@ -1,7 +1,7 @@
 /*
  * fuzz_task_state.c: a subtask's state file, the payload a task writes into a checkpoint
  * (state/snapshot.c, snap_task_decode), loaded through the checkpoint storage
- * (checkpoint/storage.c, ckpt_load) and handed to new subtasks (snap_assign). The input is the
+ * (checkpoint/storage_load.c, ckpt_load) and handed to new subtasks (snap_assign). The input is the
  * state file's payload.
  *
  * Decoded directly, the payload either fails with a message or its operators' sections can be

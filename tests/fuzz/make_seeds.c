@@ -20,6 +20,7 @@
 #include "base/config.h"
 #include "base/err.h"
 #include "checkpoint/storage.h"
+#include "graph/op_params.h"
 #include "graph/stream_graph.h"
 #include "state/keyed_state.h"
 #include "state/snapshot.h"
@@ -474,6 +475,90 @@ static void keyed_state_seeds(void) {
   schema_unref(avg);
 }
 
+/* ---- operator parameters ------------------------------------------------------------------- */
+
+/* A window aggregate (count, sum) -> average, for parameters with schemas. */
+int ms_avg_create(spate_ctx *ctx, spate_row_builder *acc);
+int ms_avg_create(spate_ctx *ctx, spate_row_builder *acc) {
+  spate_rb_set_bigint(acc, 0, 0);
+  spate_rb_set_bigint(acc, 1, 0);
+  return 0;
+}
+int ms_avg_add(spate_ctx *ctx, const spate_row *acc, const spate_row *in, spate_row_builder *out);
+int ms_avg_add(spate_ctx *ctx, const spate_row *acc, const spate_row *in, spate_row_builder *out) {
+  spate_rb_set_bigint(out, 0, spate_row_bigint(acc, 0) + 1);
+  spate_rb_set_bigint(out, 1, spate_row_bigint(acc, 1) + spate_row_bigint(in, 1));
+  return 0;
+}
+int ms_avg_result(spate_ctx *ctx, const spate_row *acc, spate_row_builder *out);
+int ms_avg_result(spate_ctx *ctx, const spate_row *acc, spate_row_builder *out) {
+  int64_t n = spate_row_bigint(acc, 0);
+  spate_rb_set_double(out, 0, n ? (double)spate_row_bigint(acc, 1) / (double)n : 0);
+  return 0;
+}
+int ms_avg_merge(spate_ctx *ctx, const spate_row *a, const spate_row *b, spate_row_builder *out);
+int ms_avg_merge(spate_ctx *ctx, const spate_row *a, const spate_row *b, spate_row_builder *out) {
+  spate_rb_set_bigint(out, 0, spate_row_bigint(a, 0) + spate_row_bigint(b, 0));
+  spate_rb_set_bigint(out, 1, spate_row_bigint(a, 1) + spate_row_bigint(b, 1));
+  return 0;
+}
+
+/* The params of one operator of every kind that has some, as the API stores them: u8 kind,
+ * then the params (fuzz_op_params's input). */
+static void op_params_seeds(void) {
+  spate_env *env = spate_env_create();
+  FUZZ_CHECK(env != NULL, "out of memory");
+  const spate_schema *kv = spate_env_schema(env, "k BIGINT NOT NULL, v BIGINT NOT NULL");
+  const spate_schema *acc = spate_env_schema(env, "n BIGINT NOT NULL, sum BIGINT NOT NULL");
+  const spate_schema *avg = spate_env_schema(env, "avg DOUBLE NOT NULL");
+  spate_stream *rows = fr_build(env, FR_ELEMENTS_SOURCE);
+  spate_stream *seq = spate_from_sequence(env, 1, 40);
+  const char *paths[] = {"/tmp/a.txt", "/tmp/b.txt"};
+  spate_discard(spate_read_text_files(env, paths, 2));
+  spate_discard(spate_socket_text_stream(env, "localhost", 9999));
+  spate_discard(spate_generate_rate_limited(env, kv, fm_generate, 100, 10.0));
+  spate_stream *ts = spate_with_idleness(spate_assign_timestamps(rows, 1, SPATE_WATERMARKS_BOUNDED,
+                                                                 5), 1000);
+  spate_print(spate_sum(spate_key_by(ts, 0), 1), "sum");
+  spate_write_text(spate_process(spate_key_by(ts, 0), fr_count, fr_fired, kv), "/tmp/out.txt");
+  spate_collect(spate_co_process(spate_connect(spate_key_by(ts, 0), spate_key_by(ts, 0)),
+                                 fr_count, fr_count, fr_fired, kv),
+                "co");
+  spate_discard(spate_interval_join(spate_key_by(ts, 0), spate_key_by(ts, 0), -5, 5, false,
+                                    true, fr_join, kv));
+  spate_discard(spate_window_join(spate_key_by(ts, 0), spate_key_by(ts, 0),
+                                  spate_sliding_windows(SPATE_EVENT_TIME, 10, 5, 0), fr_join, kv));
+  spate_stream *w = spate_window(spate_key_by(ts, 0), spate_session_windows(SPATE_EVENT_TIME, 5));
+  spate_late_output(w, "late");
+  spate_aggregate_fns fns = {ms_avg_create, ms_avg_add, ms_avg_result, ms_avg_merge};
+  spate_discard(spate_window_aggregate(w, &fns, acc, avg));
+  spate_discard(spate_window_reduce(
+      spate_window_trigger(spate_window(spate_key_by(ts, 0),
+                                        spate_tumbling_windows(SPATE_EVENT_TIME, 10, 0)),
+                           spate_count_trigger(2)),
+      fr_sum));
+  spate_file_sink_options o = {.max_part_size = 1024, .part_prefix = "p"};
+  spate_sink_file(seq, "/tmp/out", &o);
+  spate_sink_two_phase(seq, fr_txn_begin, fr_txn_invoke, fr_txn_done, fr_txn_done, fr_txn_done);
+  FUZZ_CHECK(!spate_env_error(env), "%s", spate_env_error(env));
+  const stream_graph *g = env->g;
+  int seen[OP_KIND_MAX_] = {0};
+  for (int i = 0; i < g->nnodes; i++) {
+    const sg_node *n = &g->nodes[i];
+    if (!op_params_size(n->kind)) continue;
+    sp_writer out;
+    sp_writer_init(&out);
+    sp_put_u8(&out, (uint8_t)(n->kind - 1)); /* 1 + b % (OP_KIND_MAX_ - 1) is the kind */
+    sp_put_bytes(&out, n->params, n->params_len);
+    char name[64], lower[32];
+    snprintf(lower, sizeof lower, "%s", op_kind_name(n->kind));
+    for (char *c = lower; *c; c++) *c = *c == '_' ? '-' : (char)(*c | 0x20);
+    snprintf(name, sizeof name, "seed-%s%s.bin", lower, seen[n->kind]++ ? "-2" : "");
+    put_writer("op_params", name, &out);
+  }
+  spate_env_free(env);
+}
+
 /* ---- operator snapshots -------------------------------------------------------------------- */
 
 /* Each operator of restore_ops.h after the first half of the script (sources: three
@@ -883,6 +968,7 @@ int main(int argc, char **argv) {
   snapshot_seeds();
   keyed_state_seeds();
   operator_restore_seeds();
+  op_params_seeds();
   metadata_seeds();
   message_seeds();
   return 0;

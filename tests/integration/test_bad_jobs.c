@@ -16,6 +16,7 @@
 #include "base/alloc.h"
 #include "base/log.h"
 #include "cluster/minicluster.h"
+#include "graph/op_params.h"
 #include "graph/stream_graph.h"
 #include "support/testkit.h"
 
@@ -27,11 +28,8 @@ static job_graph *graph_with_udf(const char *udf) {
   assert_int_equal(spate_schema_parse("value BIGINT NOT NULL", &s, err, sizeof err), 0);
   sg_node *src = sg_add_node(g, OP_SRC_SEQUENCE, "Source: Sequence Source");
   src->out_schema = schema_ref(s);
-  sp_writer w;
-  sp_writer_init(&w);
-  sp_put_i64(&w, 1);
-  sp_put_i64(&w, 10);
-  src->params = sp_writer_take(&w, &src->params_len);
+  op_sequence_params p = {.from = 1, .to = 10};
+  assert_int_equal(op_sequence_params_store(src, &p), 0);
   sg_node *map = sg_add_node(g, OP_MAP, "Map");
   map->out_schema = schema_ref(s);
   map->udf = sp_strdup(udf);

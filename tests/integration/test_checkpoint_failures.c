@@ -146,7 +146,7 @@ static void test_failing_triggers_count_against_tolerable(void **state) {
 
 /* Corrupts the first state file in dir (a byte in its payload). */
 static void corrupt_state_file(const char *dir) {
-  char path[700];
+  char path[4200];
   snprintf(path, sizeof path, "%s/0-0.state", dir);
   FILE *f = fopen(path, "r+b");
   if (!f) fail_msg("no state file %s", path);

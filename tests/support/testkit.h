@@ -40,6 +40,13 @@
  * less. SPATE_TEST_TIMEOUT_MS overrides it. */
 #define TK_DEFAULT_TIMEOUT_MS 120000
 
+/* Copies the string src into dst[len] (len > 0), cut to fit. */
+static inline void tk_copy(char *dst, size_t len, const char *src) {
+  size_t n = strnlen(src, len - 1);
+  memcpy(dst, src, n);
+  dst[n] = '\0';
+}
+
 static inline int64_t tk_timeout_ms(void) {
   const char *v = getenv("SPATE_TEST_TIMEOUT_MS");
   long long ms = v ? atoll(v) : 0;
@@ -292,7 +299,7 @@ static inline int tk_checkpoint(spate_job_client *c, int64_t *id, char *err, siz
   tk_call_run(call, "a checkpoint triggered on request");
   int rc = call->rc;
   if (id) *id = call->id;
-  if (err && err_len) snprintf(err, err_len, "%s", call->err);
+  if (err && err_len) tk_copy(err, err_len, call->err);
   tk_call_unref(call);
   return rc;
 }
@@ -308,8 +315,8 @@ static inline int tk_savepoint(spate_job_client *c, const char *dir, bool stop, 
   snprintf(call->dir, sizeof call->dir, "%s", dir ? dir : "");
   tk_call_run(call, stop ? "a stop-with-savepoint" : "a savepoint");
   int rc = call->rc;
-  if (path && path_len) snprintf(path, path_len, "%s", call->path);
-  if (err && err_len) snprintf(err, err_len, "%s", call->err);
+  if (path && path_len) tk_copy(path, path_len, call->path);
+  if (err && err_len) tk_copy(err, err_len, call->err);
   tk_call_unref(call);
   return rc;
 }

@@ -751,7 +751,7 @@ static void test_file_restore_publishes_checkpoint(void **state) {
   char names[8][256];
   int n = list(tmpdir, "part-", names, 8);
   for (int i = 0; i < n; i++) {
-    char p[600], *c = read_file(tmpdir, names[i]);
+    char p[2400], *c = read_file(tmpdir, names[i]);
     snprintf(p, sizeof p, "%s/%s", tmpdir, names[i]);
     if (strcmp(c, "3\n") == 0) unlink(p);
     free(c);

@@ -1,0 +1,314 @@
+/*
+ * storage_file.c: the checksummed file format of checkpoint storage (storage.h): state files
+ * and metadata alike are u32 magic, u32 version, u64 payload length, payload, u64 XXH64.
+ *
+ * Durability: a file is written under a temporary name in its final directory (mkostemp, so
+ * concurrent writers never collide), fsynced, renamed over its final name, and the directory is
+ * fsynced, so after a crash the name holds either nothing or the whole file. Large state files
+ * are streamed (ckpt_stream) rather than held twice in memory. Reading trusts nothing: framing,
+ * length and XXH64 are checked before a payload is handed out.
+ */
+#define _GNU_SOURCE /* mkostemp */
+#include <stdlib.h>
+#include <xxhash.h>
+
+#include "base/alloc.h"
+#include "base/err.h"
+#include "checkpoint/storage_internal.h"
+
+/* ---------------------------------------------------------------------------------------------
+ * Checksummed files. */
+
+static const char *file_kind(uint32_t magic) {
+  return magic == CKPT_META_MAGIC ? "a metadata file"
+         : magic == CKPT_STATE_MAGIC ? "a state file"
+                                     : "a checkpoint file";
+}
+
+/* Writes header, payload and trailer to fd and syncs it. 0 or an errno. */
+/* Writes header, payload and trailer, checksumming the payload as it goes. The payload goes
+ * out in chunks of WRITE_CHUNK: one write() of a gigabyte is several times slower than the same
+ * bytes in pieces the page cache takes in stride, and the checksum reads each piece while it is
+ * still in the CPU cache. */
+#define WRITE_CHUNK ((size_t)8 << 20)
+static int write_framed(int fd, uint32_t magic, const void *payload, size_t len, uint64_t *sum) {
+  uint8_t head[HEADER_LEN], tail[TRAILER_LEN];
+  put_le(head, magic, 4);
+  put_le(head + 4, FILE_VERSION, 4);
+  put_le(head + 8, len, 8);
+  int e = write_all(fd, head, sizeof head);
+  XXH64_state_t *st = e ? NULL : XXH64_createState();
+  if (!e && !st) e = ENOMEM;
+  if (!e) XXH64_reset(st, 0);
+  const uint8_t *p = payload;
+  for (size_t off = 0; !e && off < len; off += WRITE_CHUNK) {
+    size_t k = len - off < WRITE_CHUNK ? len - off : WRITE_CHUNK;
+    XXH64_update(st, p + off, k);
+    e = write_all(fd, p + off, k);
+  }
+  if (!e) {
+    *sum = XXH64_digest(st);
+    put_le(tail, *sum, 8);
+    e = write_all(fd, tail, sizeof tail);
+  }
+  if (st) XXH64_freeState(st);
+  if (!e && fchmod(fd, 0644) != 0) e = errno;
+  if (!e && fsync(fd) != 0) e = errno;
+  return e;
+}
+
+int ckpt_write_file(const char *dir, const char *name, uint32_t magic, const void *payload,
+                    size_t len, uint64_t *checksum, char *err, size_t err_len) {
+  bool named = name && (plain_name(name) || strcmp(name, METADATA_NAME) == 0);
+  if (!dir || !named)
+    return sp_err(err, err_len, SPATE_EINVAL,
+                  "checkpoint file name '%s' must be a plain name inside the directory",
+                  name ? name : "(null)");
+  char path[PATH_CAP], tmp[PATH_CAP];
+  int n = snprintf(tmp, sizeof tmp, "%s/.%s.tmp-XXXXXX", dir, name);
+  if (!join(path, sizeof path, dir, name) || n < 0 || (size_t)n >= sizeof tmp)
+    return sp_err(err, err_len, SPATE_EIO, "cannot write %s/%s: path too long", dir, name);
+  int fd = mkostemp(tmp, O_CLOEXEC);
+  if (fd < 0)
+    return sp_err(err, err_len, SPATE_EIO, "cannot create a temporary file for %s: %s", path,
+                  strerror(errno));
+  uint64_t sum = 0;
+  int e = write_framed(fd, magic, len ? payload : "", len, &sum);
+  if (close(fd) != 0 && !e) e = errno;
+  if (!e && rename(tmp, path) != 0) e = errno;
+  if (e) {
+    unlink(tmp);
+    return sp_err(err, err_len, SPATE_EIO, "cannot write %s: %s", path, strerror(e));
+  }
+  if ((e = fsync_dir(dir)) != 0)
+    return sp_err(err, err_len, SPATE_EIO, "cannot sync directory %s after writing %s: %s", dir,
+                  name, strerror(e));
+  if (checksum) *checksum = sum;
+  return 0;
+}
+
+/* ---- streaming state files ------------------------------------------------------------------ */
+
+struct ckpt_stream {
+  int fd;
+  int err;             /* first errno, sticky */
+  uint64_t len;        /* payload bytes written */
+  char tmp[PATH_CAP], path[PATH_CAP], dir[PATH_CAP];
+};
+
+int ckpt_stream_open(const char *dir, const char *name, uint32_t magic, ckpt_stream **out,
+                     char *err, size_t err_len) {
+  *out = NULL;
+  if (!dir || !name || !plain_name(name))
+    return sp_err(err, err_len, SPATE_EINVAL,
+                  "checkpoint file name '%s' must be a plain name inside the directory",
+                  name ? name : "(null)");
+  ckpt_stream *s = sp_calloc(1, sizeof *s);
+  if (!s) return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
+  int n = snprintf(s->tmp, sizeof s->tmp, "%s/.%s.tmp-XXXXXX", dir, name);
+  int d = snprintf(s->dir, sizeof s->dir, "%s", dir);
+  if (!join(s->path, sizeof s->path, dir, name) || n < 0 || (size_t)n >= sizeof s->tmp || d < 0 ||
+      (size_t)d >= sizeof s->dir) {
+    sp_free(s);
+    return sp_err(err, err_len, SPATE_EIO, "cannot write %s/%s: path too long", dir, name);
+  }
+  s->fd = mkostemp(s->tmp, O_CLOEXEC);
+  if (s->fd < 0) {
+    int e = errno;
+    sp_free(s);
+    return sp_err(err, err_len, SPATE_EIO, "cannot create a temporary file in %s: %s", dir,
+                  strerror(e));
+  }
+  uint8_t head[HEADER_LEN];
+  put_le(head, magic, 4);
+  put_le(head + 4, FILE_VERSION, 4);
+  put_le(head + 8, 0, 8); /* the payload length, written at the end */
+  s->err = write_all(s->fd, head, sizeof head);
+  *out = s;
+  return 0;
+}
+
+int ckpt_stream_write(ckpt_stream *s, const void *p, size_t n) {
+  const uint8_t *b = p;
+  for (size_t off = 0; !s->err && off < n; off += WRITE_CHUNK)
+    s->err = write_all(s->fd, b + off, n - off < WRITE_CHUNK ? n - off : WRITE_CHUNK);
+  if (!s->err) s->len += n;
+  return s->err ? SPATE_EIO : 0;
+}
+
+int ckpt_stream_patch(ckpt_stream *s, uint64_t off, const void *p, size_t n) {
+  if (s->err) return SPATE_EIO;
+  if (off + n > s->len) return SPATE_EINVAL;
+  const uint8_t *b = p;
+  while (n > 0) {
+    ssize_t k = pwrite(s->fd, b, n, (off_t)(HEADER_LEN + off));
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) {
+      s->err = errno;
+      return SPATE_EIO;
+    }
+    b += k;
+    off += (uint64_t)k;
+    n -= (size_t)k;
+  }
+  return 0;
+}
+
+void ckpt_stream_abort(ckpt_stream *s) {
+  if (!s) return;
+  close(s->fd);
+  unlink(s->tmp);
+  sp_free(s);
+}
+
+/* The checksum covers the final payload, patches included, so it is computed by reading the
+ * payload back (from the page cache: the file was just written). */
+int ckpt_stream_finish(ckpt_stream *s, uint64_t *length, uint64_t *checksum, char *err,
+                       size_t err_len) {
+  int e = s->err;
+  uint8_t *buf = e ? NULL : sp_malloc(WRITE_CHUNK);
+  XXH64_state_t *st = e ? NULL : XXH64_createState();
+  if (!e && (!buf || !st)) e = ENOMEM;
+  if (!e) XXH64_reset(st, 0);
+  for (uint64_t off = 0; !e && off < s->len;) {
+    size_t want = s->len - off < WRITE_CHUNK ? (size_t)(s->len - off) : WRITE_CHUNK;
+    ssize_t k = pread(s->fd, buf, want, (off_t)(HEADER_LEN + off));
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      e = k < 0 ? errno : EIO;
+      break;
+    }
+    XXH64_update(st, buf, (size_t)k);
+    off += (uint64_t)k;
+  }
+  uint64_t sum = !e ? XXH64_digest(st) : 0;
+  if (st) XXH64_freeState(st);
+  sp_free(buf);
+  if (!e) {
+    uint8_t tail[TRAILER_LEN], len8[8];
+    put_le(tail, sum, 8);
+    put_le(len8, s->len, 8);
+    if (pwrite(s->fd, tail, sizeof tail, (off_t)(HEADER_LEN + s->len)) != (ssize_t)sizeof tail ||
+        pwrite(s->fd, len8, sizeof len8, 8) != (ssize_t)sizeof len8)
+      e = errno ? errno : EIO;
+  }
+  if (!e && fchmod(s->fd, 0644) != 0) e = errno;
+  if (!e && fsync(s->fd) != 0) e = errno;
+  if (close(s->fd) != 0 && !e) e = errno;
+  s->fd = -1;
+  if (!e && rename(s->tmp, s->path) != 0) e = errno;
+  if (e) {
+    unlink(s->tmp);
+    int rc = sp_err(err, err_len, SPATE_EIO, "cannot write %s: %s", s->path, strerror(e));
+    sp_free(s);
+    return rc;
+  }
+  if ((e = fsync_dir(s->dir)) != 0) {
+    int rc = sp_err(err, err_len, SPATE_EIO, "cannot sync directory %s after writing %s: %s",
+                    s->dir, s->path, strerror(e));
+    sp_free(s);
+    return rc;
+  }
+  if (length) *length = s->len;
+  if (checksum) *checksum = sum;
+  sp_free(s);
+  return 0;
+}
+
+/* Checks the 16-byte header against the file size; *plen receives the payload length. `shown`
+ * is how messages name the file. */
+static int check_header(const uint8_t *head, size_t got, uint64_t size, uint32_t magic,
+                        const char *shown, uint64_t *plen, char *err, size_t err_len) {
+  if (got >= 4 && (uint32_t)get_le(head, 4) != magic)
+    return sp_err(err, err_len, SPATE_ECORRUPT,
+                  "file %s: wrong magic 0x%08x at offset 0 (expected 0x%08x, %s)", shown,
+                  (uint32_t)get_le(head, 4), magic, file_kind(magic));
+  if (size < HEADER_LEN + TRAILER_LEN)
+    return sp_err(err, err_len, SPATE_ECORRUPT,
+                  "file %s is truncated: %llu bytes, fewer than the %d of header and checksum",
+                  shown, (unsigned long long)size, HEADER_LEN + TRAILER_LEN);
+  uint32_t version = (uint32_t)get_le(head + 4, 4);
+  if (version != FILE_VERSION)
+    return sp_err(err, err_len, SPATE_ECORRUPT,
+                  "file %s: unsupported version %u at offset 4 (expected %u)", shown, version,
+                  FILE_VERSION);
+  *plen = get_le(head + 8, 8);
+  uint64_t have = size - HEADER_LEN - TRAILER_LEN;
+  if (*plen > have)
+    return sp_err(err, err_len, SPATE_ECORRUPT,
+                  "file %s is truncated: the header at offset 8 announces %llu payload bytes but "
+                  "the file holds %llu",
+                  shown, (unsigned long long)*plen, (unsigned long long)have);
+  if (*plen < have)
+    return sp_err(err, err_len, SPATE_ECORRUPT,
+                  "file %s: %llu unexpected bytes after the checksum at offset %llu", shown,
+                  (unsigned long long)(have - *plen),
+                  (unsigned long long)(HEADER_LEN + *plen + TRAILER_LEN));
+  return 0;
+}
+
+/* Reads payload and trailer of an open file whose header has been checked. */
+static int read_body(int fd, const char *shown, uint64_t plen, uint8_t **payload,
+                     uint64_t *checksum, char *err, size_t err_len) {
+  uint8_t *buf = sp_malloc(plen ? (size_t)plen : 1);
+  if (!buf)
+    return sp_err(err, err_len, SPATE_ENOMEM, "file %s: cannot allocate %llu bytes", shown,
+                  (unsigned long long)plen);
+  uint8_t tail[TRAILER_LEN];
+  size_t got = 0, got_tail = 0;
+  int e = read_all(fd, buf, (size_t)plen, &got);
+  if (!e && got == plen) e = read_all(fd, tail, sizeof tail, &got_tail);
+  int rc = 0;
+  if (e) {
+    rc = sp_err(err, err_len, SPATE_EIO, "cannot read file %s: %s", shown, strerror(e));
+  } else if (got != plen || got_tail != sizeof tail) {
+    rc = sp_err(err, err_len, SPATE_ECORRUPT, "file %s is truncated (it shrank while read)",
+                shown);
+  } else {
+    uint64_t stored = get_le(tail, 8), sum = XXH64(buf, (size_t)plen, 0);
+    if (stored != sum)
+      rc = sp_err(err, err_len, SPATE_ECORRUPT,
+                  "file %s: checksum mismatch (stored %016llx at offset %llu, computed %016llx)",
+                  shown, (unsigned long long)stored, (unsigned long long)(HEADER_LEN + plen),
+                  (unsigned long long)sum);
+    *checksum = sum;
+  }
+  if (rc) sp_free(buf);
+  else *payload = buf;
+  return rc;
+}
+
+int ckpt_read_checked(const char *path, const char *shown, uint32_t magic, uint8_t **payload,
+                      size_t *len, uint64_t *checksum, char *err, size_t err_len) {
+  *payload = NULL;
+  *len = 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int e = errno;
+    return sp_err(err, err_len, e == ENOENT ? SPATE_ENOENT : SPATE_EIO, "cannot open file %s: %s",
+                  shown, strerror(e));
+  }
+  struct stat st;
+  uint8_t head[HEADER_LEN];
+  size_t got = 0;
+  uint64_t plen = 0, sum = 0;
+  int rc = 0, e = fstat(fd, &st) != 0 ? errno : 0;
+  if (!e && !S_ISREG(st.st_mode)) e = EISDIR;
+  if (!e) e = read_all(fd, head, sizeof head, &got);
+  if (e) rc = sp_err(err, err_len, SPATE_EIO, "cannot read file %s: %s", shown, strerror(e));
+  if (!rc) rc = check_header(head, got, (uint64_t)st.st_size, magic, shown, &plen, err, err_len);
+  if (!rc && plen > SIZE_MAX - 1)
+    rc = sp_err(err, err_len, SPATE_ENOMEM, "file %s is too large", shown);
+  if (!rc) rc = read_body(fd, shown, plen, payload, &sum, err, err_len);
+  close(fd);
+  if (rc) return rc;
+  *len = (size_t)plen;
+  if (checksum) *checksum = sum;
+  return 0;
+}
+
+int ckpt_read_file(const char *path, uint32_t magic, uint8_t **payload, size_t *len,
+                   uint64_t *checksum, char *err, size_t err_len) {
+  return ckpt_read_checked(path, path, magic, payload, len, checksum, err, err_len);
+}
+

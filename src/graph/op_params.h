@@ -1,0 +1,213 @@
+/*
+ * op_params.h: the typed parameters of every operator kind that has any, and their one encoding.
+ *
+ * A StreamGraph node carries its kind's parameters as bytes (sg_node.params), because the
+ * JobGraph travels as bytes to where the job runs. The API builds a node's parameters as the C
+ * struct of its kind and stores it (op_X_params_store); the operator loads the same struct
+ * (op_X_params_load). Each struct is declared once, as a list of fields below, and that list
+ * generates the struct, its encoder and its decoder (op_params.c): a field added to a list is
+ * written by the API's store and read by the operator's load, and cannot be forgotten on
+ * either side. The API fills the structs with designated initialisers, so a field it does not
+ * name is zero.
+ *
+ * Encoding: the fields in list order, nothing around them. U8 and BOOL are one byte, I32 and
+ * I64 little-endian, F64 the IEEE bits as a u64, STR as base/bytes.h writes strings (NULL
+ * allowed), SCHEMA a u8 (0: absent, 1: present) then the schema's encoding, STRS a u32 count
+ * then that many strings (none NULL), BLOBS a u32 count then that many blobs.
+ *
+ * Decoding is strict and never trusts a count: a short read, a BOOL that is neither 0 nor 1, a
+ * NULL in STRS, a malformed schema or bytes left after the last field fail with SPATE_ECORRUPT
+ * and a message naming the operator kind and the field. Whether the values make sense for the
+ * operator (window sizes, known enum values, ...) is the operator's check.
+ *
+ * Ownership: a loaded struct owns its strings, schemas and lists (op_X_params_free, also after
+ * a failed load); BLOBS entries are views into the decoded bytes (the node's params), only
+ * their array is owned. A struct given to store is only read. op_params_take_str and
+ * op_params_take_schema move one owned field out of a loaded struct.
+ */
+#ifndef SPATE_GRAPH_OP_PARAMS_H
+#define SPATE_GRAPH_OP_PARAMS_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/bytes.h"
+#include "base/err.h" /* SPATE_E* codes; SP_ERRMSG_MAX for the messages */
+#include "graph/stream_graph.h"
+#include "types/schema.h"
+
+/* STRS: n strings. */
+typedef struct op_str_list {
+  uint32_t n;
+  const char *const *v;
+} op_str_list;
+
+/* One BLOBS entry: len bytes at data. */
+typedef struct op_blob {
+  const uint8_t *data;
+  uint32_t len;
+} op_blob;
+
+/* BLOBS: n byte strings. */
+typedef struct op_blob_list {
+  uint32_t n;
+  const op_blob *v;
+} op_blob_list;
+
+/* The C type of each field type. */
+#define OPP_CTYPE_U8 uint8_t
+#define OPP_CTYPE_BOOL bool
+#define OPP_CTYPE_I32 int32_t
+#define OPP_CTYPE_I64 int64_t
+#define OPP_CTYPE_F64 double
+#define OPP_CTYPE_STR const char *
+#define OPP_CTYPE_SCHEMA const spate_schema *
+#define OPP_CTYPE_STRS op_str_list
+#define OPP_CTYPE_BLOBS op_blob_list
+
+/* ---- the fields of each kind, in encoding order: F(S, type, name), S being the struct ------- */
+
+/* OP_SRC_ELEMENTS: the rows of the collection, encoded with the node's output schema. */
+#define OP_ELEMENTS_PARAMS(F, S) F(S, BLOBS, rows)
+/* OP_SRC_FILE: the paths to read (at least one). */
+#define OP_FILE_SOURCE_PARAMS(F, S) F(S, STRS, paths)
+/* OP_SRC_SEQUENCE: from..to, both inclusive. */
+#define OP_SEQUENCE_PARAMS(F, S) F(S, I64, from) F(S, I64, to)
+/* OP_SRC_GENERATOR (udf = generator): count (-1: unbounded), records per second (0: no limit),
+ * records per checkpoint (0: no limit). */
+#define OP_GENERATOR_PARAMS(F, S)                                                                 \
+  F(S, I64, count) F(S, F64, records_per_second) F(S, I64, records_per_checkpoint)
+/* OP_SRC_SOCKET */
+#define OP_SOCKET_PARAMS(F, S) F(S, STR, host) F(S, I32, port)
+/* OP_AGG (keyed): agg is an agg_kind, field the aggregated field of the input. */
+#define OP_AGG_PARAMS(F, S) F(S, U8, agg) F(S, I32, field)
+/* OP_SINK_PRINT: the identifier printed before each line (may be NULL). */
+#define OP_PRINT_PARAMS(F, S) F(S, STR, identifier)
+/* OP_SINK_TEXT: overwrite is set from fs.overwrite-files when the job is executed. */
+#define OP_TEXT_SINK_PARAMS(F, S) F(S, STR, path) F(S, BOOL, overwrite)
+/* OP_SINK_COLLECT: the name the client finds the rows under. */
+#define OP_COLLECT_PARAMS(F, S) F(S, STR, name)
+/* OP_PROCESS (udf = process function): the timer function (may be NULL). */
+#define OP_PROCESS_PARAMS(F, S) F(S, STR, on_timer)
+/* OP_CO_PROCESS (udf = function of input 0): the timer function (may be NULL) and the function
+ * of input 1. */
+#define OP_CO_PROCESS_PARAMS(F, S) F(S, STR, on_timer) F(S, STR, second)
+/* OP_INTERVAL_JOIN (udf = join function): inclusive bounds (exclusive ones already moved in). */
+#define OP_INTERVAL_JOIN_PARAMS(F, S) F(S, I64, lower) F(S, I64, upper)
+/* OP_WINDOW_JOIN (udf = join or coGroup function): assigner is a spate_window_kind (tumbling,
+ * sliding or session, event time; a session's gap is its size and slide), mode 1 join, 2
+ * coGroup. */
+#define OP_WINDOW_JOIN_PARAMS(F, S)                                                               \
+  F(S, U8, assigner) F(S, I64, size) F(S, I64, slide) F(S, I64, offset) F(S, U8, mode)
+/* OP_WINDOW (keyed; udf = reduce or window function, or the aggregate's add):
+ *  - the assigner (spate_window_kind, spate_time_domain, sizes in ms), allowed lateness and the
+ *    side-output tag of late records (may be NULL);
+ *  - fn: WINDOW_FN_REDUCE, WINDOW_FN_APPLY or WINDOW_FN_AGGREGATE;
+ *  - the trigger (spate_trigger_kind, purging, count, interval, delta threshold and function)
+ *    and the evictor (spate_evictor_kind, evict after, count, window, threshold, function);
+ *  - window_all: every record has one constant key (the node's key is then only nominal, and
+ *    the operator runs at parallelism 1);
+ *  - the function symbols (each may be NULL): session gap, aggregate create, add, result and
+ *    merge, the window function called with the one incremental result, the custom trigger's
+ *    callbacks;
+ *  - the aggregate's accumulator and result schemas (NULL unless fn is WINDOW_FN_AGGREGATE);
+ *  - arrival_order: spate_window_arrival_order, no panes. */
+#define OP_WINDOW_PARAMS(F, S)                                                                    \
+  F(S, U8, assigner) F(S, U8, domain) F(S, I64, size) F(S, I64, slide) F(S, I64, offset)          \
+  F(S, I64, gap) F(S, I64, lateness) F(S, STR, late_tag) F(S, U8, fn)                             \
+  F(S, U8, trigger) F(S, BOOL, purging) F(S, I64, trigger_count) F(S, I64, trigger_interval)      \
+  F(S, F64, trigger_threshold) F(S, STR, trigger_delta_fn)                                        \
+  F(S, U8, evictor) F(S, BOOL, evict_after) F(S, I64, evictor_count) F(S, I64, evictor_window)    \
+  F(S, F64, evictor_threshold) F(S, STR, evictor_delta_fn)                                        \
+  F(S, BOOL, window_all)                                                                          \
+  F(S, STR, gap_fn) F(S, STR, agg_create) F(S, STR, agg_add) F(S, STR, agg_result)                \
+  F(S, STR, agg_merge) F(S, STR, window_fn) F(S, STR, on_element) F(S, STR, on_event_time)        \
+  F(S, STR, on_processing_time) F(S, STR, on_clear) F(S, STR, on_merge)                           \
+  F(S, SCHEMA, acc_schema) F(S, SCHEMA, result_schema) F(S, BOOL, arrival_order)
+/* OP_TIMESTAMPS (udf = timestamp function, or none with a field): watermarks is a
+ * spate_watermarks, bound the max out-of-orderness, idleness 0 for none (spate_with_idleness),
+ * field -1 when the udf extracts timestamps, the custom generator's functions (may be NULL),
+ * interval the periodic watermark interval (set from pipeline.auto-watermark-interval when the
+ * job is executed). Times in ms. */
+#define OP_TIMESTAMPS_PARAMS(F, S)                                                                \
+  F(S, U8, watermarks) F(S, I64, bound) F(S, I64, idleness) F(S, I32, field)                      \
+  F(S, STR, on_event) F(S, STR, on_periodic) F(S, I64, interval)
+/* OP_SINK_FILE (exactly once): as given to spate_sink_file (0 and NULL: the defaults). */
+#define OP_FILE_SINK_PARAMS(F, S)                                                                 \
+  F(S, STR, dir) F(S, I64, max_part_size) F(S, I64, rollover_ms) F(S, I64, inactivity_ms)         \
+  F(S, STR, bucket_format) F(S, STR, part_prefix) F(S, STR, part_suffix)
+/* OP_SINK_TWO_PHASE (udf = invoke): the transaction functions. */
+#define OP_TWO_PHASE_PARAMS(F, S)                                                                 \
+  F(S, STR, begin) F(S, STR, pre_commit) F(S, STR, commit) F(S, STR, abort)
+
+/* Every kind with parameters: X(kind, struct name, field list). Kinds not listed (map, flat
+ * map, filter, reduce, discard, the UDF sink) have none: their params are empty. */
+#define OP_PARAMS_KINDS(X)                                                                        \
+  X(OP_SRC_ELEMENTS, op_elements_params, OP_ELEMENTS_PARAMS)                                     \
+  X(OP_SRC_FILE, op_file_source_params, OP_FILE_SOURCE_PARAMS)                                    \
+  X(OP_SRC_SEQUENCE, op_sequence_params, OP_SEQUENCE_PARAMS)                                      \
+  X(OP_SRC_GENERATOR, op_generator_params, OP_GENERATOR_PARAMS)                                   \
+  X(OP_SRC_SOCKET, op_socket_params, OP_SOCKET_PARAMS)                                            \
+  X(OP_AGG, op_agg_params, OP_AGG_PARAMS)                                                         \
+  X(OP_SINK_PRINT, op_print_params, OP_PRINT_PARAMS)                                              \
+  X(OP_SINK_TEXT, op_text_sink_params, OP_TEXT_SINK_PARAMS)                                       \
+  X(OP_SINK_COLLECT, op_collect_params, OP_COLLECT_PARAMS)                                        \
+  X(OP_PROCESS, op_process_params, OP_PROCESS_PARAMS)                                             \
+  X(OP_CO_PROCESS, op_co_process_params, OP_CO_PROCESS_PARAMS)                                    \
+  X(OP_INTERVAL_JOIN, op_interval_join_params, OP_INTERVAL_JOIN_PARAMS)                           \
+  X(OP_WINDOW_JOIN, op_window_join_params, OP_WINDOW_JOIN_PARAMS)                                 \
+  X(OP_WINDOW, op_window_params, OP_WINDOW_PARAMS)                                                \
+  X(OP_TIMESTAMPS, op_timestamps_params, OP_TIMESTAMPS_PARAMS)                                    \
+  X(OP_SINK_FILE, op_file_sink_params, OP_FILE_SINK_PARAMS)                                       \
+  X(OP_SINK_TWO_PHASE, op_two_phase_params, OP_TWO_PHASE_PARAMS)
+
+/* ---- by kind ------------------------------------------------------------------------------ */
+
+/* Size of kind k's struct; 0 for a kind without parameters. */
+size_t op_params_size(op_kind k);
+/* Appends the encoding of p (kind k's struct; NULL for a kind without parameters) to w;
+ * SPATE_ENOMEM when w failed. */
+int op_params_encode(op_kind k, const void *p, sp_writer *w);
+/* Decodes len bytes into p (kind k's struct, zeroed first), strictly (see the top); 0, or
+ * SPATE_ECORRUPT / SPATE_ENOMEM with a message in err and p owning nothing. A kind without
+ * parameters accepts only empty bytes (p may then be NULL). */
+int op_params_decode(op_kind k, const void *data, size_t len, void *p, char *err,
+                     size_t err_len);
+/* Frees what a decoded struct of kind k owns and zeroes it. */
+void op_params_free(op_kind k, void *p);
+/* Replaces node n's params by the encoding of p (n->kind's struct); SPATE_ENOMEM. */
+int op_params_store(sg_node *n, const void *p);
+/* Decodes node n's params into p (n->kind's struct); see op_params_decode. */
+int op_params_load(const sg_node *n, void *p, char *err, size_t err_len);
+
+/* Moves an owned string or schema out of a loaded struct (the field becomes NULL); the caller
+ * frees it (sp_free, schema_unref). */
+static inline char *op_params_take_str(const char **field) {
+  char *s = (char *)(uintptr_t)*field;
+  *field = NULL;
+  return s;
+}
+static inline spate_schema *op_params_take_schema(const spate_schema **field) {
+  spate_schema *s = (spate_schema *)(uintptr_t)*field;
+  *field = NULL;
+  return s;
+}
+
+/* ---- the structs and their typed functions --------------------------------------------------
+ * For each kind: typedef struct op_X_params {...} op_X_params; and
+ *   int op_X_params_store(sg_node *n, const op_X_params *p);   n->kind must be the kind
+ *   int op_X_params_load(const sg_node *n, op_X_params *p, char *err, size_t err_len);
+ *   void op_X_params_free(op_X_params *p);
+ * which are op_params_store, _load and _free with the struct's type checked by the compiler and
+ * the node's kind checked at run time (a mismatch is SPATE_EINVAL). */
+#define OPP_MEMBER(S, T, name) OPP_CTYPE_##T name;
+#define OPP_DECLARE(KIND, NAME, FIELDS)                                                           \
+  typedef struct NAME {                                                                           \
+    FIELDS(OPP_MEMBER, NAME)                                                                      \
+  } NAME;                                                                                         \
+  int NAME##_store(sg_node *n, const NAME *p);                                                    \
+  int NAME##_load(const sg_node *n, NAME *p, char *err, size_t err_len);                          \
+  static inline void NAME##_free(NAME *p) { op_params_free(KIND, p); }
+OP_PARAMS_KINDS(OPP_DECLARE)
+#undef OPP_DECLARE
+#endif
