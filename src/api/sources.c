@@ -8,6 +8,7 @@
 
 #include "api/api.h"
 #include "base/alloc.h"
+#include "base/utf8.h"
 #include "graph/op_params.h"
 #include "types/row.h"
 #include "types/schema.h"
@@ -54,9 +55,9 @@ spate_stream *spate_from_strings(spate_env *env, const char *const *items, size_
       goto out;
     }
     size_t len = strlen(items[i]);
-    if (utf8_invalid_at(items[i], len) >= 0) {
+    if (sp_utf8_invalid_at(items[i], len) >= 0) {
       api_fail(env, "spate_from_strings: item %zu is not valid UTF-8 (byte %ld)", i,
-               utf8_invalid_at(items[i], len));
+               sp_utf8_invalid_at(items[i], len));
       goto out;
     }
     spate_row row;

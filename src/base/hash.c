@@ -13,6 +13,8 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "base/utf8.h"
+
 uint64_t sp_hash64(const void *p, size_t n) { return XXH3_64bits(n ? p : "", n); }
 
 static uint32_t rotl32(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
@@ -57,54 +59,13 @@ int sp_default_max_parallelism(int parallelism) {
   return (int)p2;
 }
 
-/* Decodes one UTF-8 sequence at s[*i] (advancing *i) into a code point. Malformed input (bad
- * lead byte, missing or bad continuation, overlong form, surrogate, > U+10FFFF) yields U+FFFD
- * and consumes the maximal ill-formed prefix, one byte at least, as Java's decoder does. */
-static uint32_t next_code_point(const uint8_t *s, size_t len, size_t *i) {
-  uint8_t b0 = s[*i];
-  if (b0 < 0x80) {
-    (*i)++;
-    return b0;
-  }
-  int need;
-  uint32_t cp;
-  uint8_t lo = 0x80, hi = 0xBF; /* valid range of the second byte */
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    need = 1;
-    cp = b0 & 0x1F;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    need = 2;
-    cp = b0 & 0x0F;
-    if (b0 == 0xE0) lo = 0xA0;      /* no overlong forms */
-    else if (b0 == 0xED) hi = 0x9F; /* no surrogates */
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    need = 3;
-    cp = b0 & 0x07;
-    if (b0 == 0xF0) lo = 0x90;      /* no overlong forms */
-    else if (b0 == 0xF4) hi = 0x8F; /* nothing above U+10FFFF */
-  } else {
-    (*i)++;
-    return 0xFFFD;
-  }
-  size_t j = *i + 1;
-  for (int n = 0; n < need; n++, j++) {
-    uint8_t lo_n = n == 0 ? lo : 0x80, hi_n = n == 0 ? hi : 0xBF;
-    if (j >= len || s[j] < lo_n || s[j] > hi_n) {
-      *i = j;
-      return 0xFFFD;
-    }
-    cp = (cp << 6) | (s[j] & 0x3F);
-  }
-  *i = j;
-  return cp;
-}
-
 int32_t sp_java_string_hash(const char *utf8, size_t len) {
   const uint8_t *s = (const uint8_t *)utf8;
   uint32_t h = 0;
   size_t i = 0;
   while (i < len) {
-    uint32_t cp = next_code_point(s, len, &i);
+    uint32_t cp;
+    if (!sp_utf8_next(s, len, &i, &cp)) cp = 0xFFFD; /* a bad prefix counts once, as in Java */
     if (cp >= 0x10000) {
       cp -= 0x10000;
       h = 31u * h + (0xD800u + (cp >> 10));

@@ -13,6 +13,16 @@
 #include <stdint.h>
 
 uint64_t sp_hash64(const void *p, size_t n);
+/* MurmurHash3's 64-bit finaliser (fmix64): spreads every input bit over the result, for
+ * combining hashes (keyed-state entries, timers). Inline: it runs per record. */
+static inline uint64_t sp_mix64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
 
 /* Flink's MathUtils.murmurHash(int): non-negative result. */
 int32_t sp_flink_murmur(int32_t code);

@@ -68,6 +68,7 @@ struct ckpt_coord {
   pending_ckpt *pending;
   int npending;
   int64_t last_done_ms;   /* end of the last completed checkpoint (min pause) */
+  bool any_done;          /* last_done_ms is set (a manual clock may stand at 0) */
   int failures;           /* consecutive failed checkpoints */
   ckpt_completed *completed; /* retained, oldest first */
   int ncompleted;
@@ -387,7 +388,7 @@ void ckpt_coord_on_timer(ckpt_coord *c, bool job_running) {
     SP_DEBUG("jobmaster", "Tasks are being deployed; checkpoint skipped.");
   } else if (c->npending >= c->ck.max_concurrent) {
     /* wait for the running ones */
-  } else if (c->ck.min_pause_ms > 0 && c->last_done_ms && pause_left > 0) {
+  } else if (c->ck.min_pause_ms > 0 && c->any_done && pause_left > 0) {
     next = pause_left;
   } else {
     go = true;
@@ -487,6 +488,7 @@ static void finalize(ckpt_coord *c, pending_ckpt *p) {
   } else {
     c->failures = 0;
     c->last_done_ms = clock_now(c);
+    c->any_done = true;
     ckpt_completed *cc = sp_realloc(c->completed, sizeof *cc * (size_t)(c->ncompleted + 1));
     if (cc) {
       c->completed = cc;

@@ -1,5 +1,6 @@
 /*
- * job_result.c: decoding job results and the public accessors.
+ * job_result.c: encoding job results (the JobMaster, from its subtasks' reports), decoding them
+ * (the client) and the public accessors.
  */
 #include "cluster/job_result.h"
 
@@ -8,6 +9,7 @@
 
 #include "base/alloc.h"
 #include "base/err.h"
+#include "graph/op_params.h"
 #include "types/row.h"
 #include "types/schema.h"
 
@@ -21,6 +23,108 @@ spate_job_result *jr_new(const char *job_id, const char *name, spate_job_status 
   r->error = error ? sp_strdup(error) : NULL;
   return r;
 }
+
+/* ---- encoding ------------------------------------------------------------------------------ */
+
+/* The collect sinks' rows of one job, gathered from the subtasks' reports in subtask order. */
+typedef struct collected {
+  const sg_node *node;
+  char *name;
+  uint32_t count;
+  sp_writer rows; /* count blobs */
+} collected;
+
+/* Appends one report's collect results to the matching sinks. */
+static void gather_collected(sp_reader *r, collected *c, int nc) {
+  uint32_t m = sp_get_u32(r);
+  for (uint32_t i = 0; i < m && sp_reader_ok(r); i++) {
+    char *name = sp_get_str(r);
+    uint32_t count = sp_get_u32(r);
+    size_t start = r->pos;
+    for (uint32_t k = 0; k < count && sp_reader_ok(r); k++) {
+      uint32_t bl;
+      sp_get_blob(r, &bl);
+    }
+    for (int k = 0; name && sp_reader_ok(r) && k < nc; k++)
+      if (strcmp(c[k].name, name) == 0) {
+        sp_put_bytes(&c[k].rows, r->data + start, r->pos - start);
+        c[k].count += count;
+        break;
+      }
+    sp_free(name);
+  }
+}
+
+void jr_encode(sp_writer *w, const job_graph *jg, spate_job_status st, const char *error,
+               int64_t runtime_ms, const jr_report *reports, int restarts, const sp_writer *stats,
+               uint32_t nstats) {
+  sp_put_str(w, jg->job_id);
+  sp_put_str(w, jg->job_name);
+  sp_put_u8(w, (uint8_t)st);
+  sp_put_str(w, st == SPATE_JOB_FAILED ? (error ? error : "unknown failure") : NULL);
+  sp_put_i64(w, runtime_ms);
+  /* per-operator metrics summed over subtasks, in node order; collected rows in subtask order */
+  uint64_t *in = sp_calloc((size_t)jg->nnodes + 1, 8), *out = sp_calloc((size_t)jg->nnodes + 1, 8),
+           *bp = sp_calloc((size_t)jg->nnodes + 1, 8);
+  collected *coll = sp_calloc((size_t)jg->nnodes + 1, sizeof *coll);
+  int ncoll = 0;
+  for (int i = 0; coll && i < jg->nnodes; i++)
+    if (jg->nodes[i].kind == OP_SINK_COLLECT) {
+      op_collect_params p;
+      char err[SP_ERRMSG_MAX];
+      if (op_collect_params_load(&jg->nodes[i], &p, err, sizeof err) < 0 || !p.name) continue;
+      collected *c = &coll[ncoll];
+      c->name = op_params_take_str(&p.name);
+      c->node = &jg->nodes[i];
+      sp_writer_init(&c->rows);
+      ncoll++;
+    }
+  for (int v = 0, t = 0; in && out && bp && coll && v < jg->nvertices; v++)
+    for (int s = 0; s < jg->vertices[v].parallelism; s++, t++) {
+      if (!reports[t].data) continue;
+      sp_reader r;
+      sp_reader_init(&r, reports[t].data, reports[t].len);
+      uint32_t n = sp_get_u32(&r);
+      for (uint32_t i = 0; i < n && sp_reader_ok(&r); i++) {
+        int32_t node = sp_get_i32(&r);
+        uint64_t a = sp_get_u64(&r), b = sp_get_u64(&r), c = sp_get_u64(&r);
+        if (node >= 0 && node < jg->nnodes) {
+          in[node] += a;
+          out[node] += b;
+          bp[node] += c;
+        }
+      }
+      gather_collected(&r, coll, ncoll);
+    }
+  sp_put_u32(w, (uint32_t)jg->nnodes);
+  for (int i = 0; i < jg->nnodes; i++) {
+    sp_put_i32(w, i);
+    sp_put_str(w, jg->nodes[i].name);
+    sp_put_u64(w, in ? in[i] : 0);
+    sp_put_u64(w, out ? out[i] : 0);
+    sp_put_u64(w, bp ? bp[i] : 0);
+  }
+  sp_put_u32(w, (uint32_t)ncoll);
+  for (int k = 0; k < ncoll; k++) {
+    collected *c = &coll[k];
+    sp_put_str(w, c->name);
+    schema_encode(w, jg->nodes[c->node->inputs[0].source].out_schema);
+    sp_put_u32(w, c->count);
+    sp_put_bytes(w, c->rows.data, c->rows.len);
+    if (c->rows.failed) w->failed = true;
+    sp_writer_free(&c->rows);
+    sp_free(c->name);
+  }
+  sp_free(coll);
+  sp_free(in);
+  sp_free(out);
+  sp_free(bp);
+  sp_put_i32(w, restarts);
+  sp_put_u32(w, nstats);
+  sp_put_bytes(w, stats->data, stats->len);
+}
+
+/* ---- decoding ------------------------------------------------------------------------------ */
 
 /* Records why a count cannot be right: each of its items takes at least `min_item` bytes. */
 static bool count_fits(sp_reader *r, uint32_t n, size_t min_item, const char *what) {

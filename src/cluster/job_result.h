@@ -10,6 +10,7 @@
 #ifndef SPATE_CLUSTER_JOB_RESULT_H
 #define SPATE_CLUSTER_JOB_RESULT_H
 #include "base/bytes.h"
+#include "graph/stream_graph.h"
 #include "spate/spate.h"
 
 typedef struct jr_operator {
@@ -39,6 +40,22 @@ struct spate_job_result {
   size_t ncheckpoints;
   spate_checkpoint_stats *checkpoints;
 };
+
+/* One subtask's report, as its TaskExecutor sent it when the subtask ended (data NULL: none):
+ * u32 n (i32 node, u64 in, u64 out, u64 backpressure ns), u32 m collect sinks (str name, u32
+ * count, count blobs). */
+typedef struct jr_report {
+  const uint8_t *data;
+  size_t len;
+} jr_report;
+
+/* Encodes the result of job jg as above: status (error for FAILED; NULL: "unknown failure"),
+ * runtime, the reports of its subtasks (by task index: vertices in order, subtasks in order)
+ * summed per operator with the collect sinks' rows in subtask order, restarts, and the nstats
+ * checkpoint statistics in stats. */
+void jr_encode(sp_writer *w, const job_graph *jg, spate_job_status status, const char *error,
+               int64_t runtime_ms, const jr_report *reports, int restarts, const sp_writer *stats,
+               uint32_t nstats);
 
 /* A result with just a status and a message (failures before the job ran). */
 spate_job_result *jr_new(const char *job_id, const char *name, spate_job_status status,

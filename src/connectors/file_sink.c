@@ -321,7 +321,7 @@ static int fs_invoke(void *self, spate_txn *txn, int64_t ts, const spate_row *ro
   fs_part *p = &t->parts[b->active];
   s->line.len = 0;
   rc = row_format(&s->line, row, s->op->in_schema);
-  if (rc == 0) rc = strbuf_append(&s->line, "\n", 1);
+  if (rc == 0) rc = sp_strbuf_append(&s->line, "\n", 1);
   if (rc < 0) return rc;
   if (fwrite(s->line.data, 1, s->line.len, p->f) != s->line.len)
     return op_fail(s->op, SPATE_EIO, "writing part file '%s' failed: %s", p->inprogress,
@@ -556,7 +556,7 @@ static void fs_close(op_t *op) {
   tps_close(&s->e); /* deletes the open transaction's in-progress files */
   forget_buckets(s);
   sp_free(s->buckets);
-  strbuf_free(&s->line);
+  sp_strbuf_free(&s->line);
   sp_free(s->dir);
   sp_free(s->format);
   sp_free(s->prefix);

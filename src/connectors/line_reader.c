@@ -37,7 +37,7 @@
 
 #include "base/alloc.h"
 #include "base/err.h"
-#include "types/row.h"
+#include "base/utf8.h"
 
 #define DEFAULT_SPLIT_BYTES ((int64_t)32 << 20)
 #define BUF_BYTES ((size_t)1 << 20)
@@ -455,7 +455,7 @@ int line_reader_next(line_reader *r, const char **line, size_t *len) {
       r->line_no++;
     if (n > 0 && p[n - 1] == '\r')
       n--;
-    long bad = utf8_invalid_at(p, n);
+    long bad = sp_utf8_invalid_at(p, n);
     if (bad >= 0) {
       const char *path = r->files[r->fd_file].path;
       long long off = (long long)line_off + bad;

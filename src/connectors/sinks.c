@@ -50,7 +50,7 @@ static int line_sink_process(op_t *op, int input, int64_t ts, const spate_row *r
   line_sink *s = op->impl;
   s->line.len = s->prefix_len;
   int rc = row_format(&s->line, row, op->in_schema);
-  if (rc == 0) rc = strbuf_append(&s->line, "\n", 1);
+  if (rc == 0) rc = sp_strbuf_append(&s->line, "\n", 1);
   if (rc < 0) return rc;
   if (sp_outbuf_write(&s->out, s->line.data, s->line.len) < 0)
     return op_fail(op, SPATE_EIO, "writing %s failed: %s", sink_target(s), strerror(errno));
@@ -86,7 +86,7 @@ static void line_sink_close(op_t *op) {
   if (s->out.data) (void)sp_outbuf_flush(&s->out);
   sp_outbuf_release(&s->out);
   if (s->fd >= 0) close(s->fd);
-  strbuf_free(&s->line);
+  sp_strbuf_free(&s->line);
   sp_free(s->path);
   sp_free(s);
   op->impl = NULL;
@@ -125,7 +125,7 @@ static int print_open(op_t *op) {
   s->prefix_len = strlen(prefix);
   rc = sp_outbuf_init(&s->out, STDOUT_FILENO, PRINT_BUF, isatty(STDOUT_FILENO) ? 1 : BUFSIZ,
                       &stdout_lock);
-  if (rc == 0) rc = strbuf_append(&s->line, prefix, s->prefix_len);
+  if (rc == 0) rc = sp_strbuf_append(&s->line, prefix, s->prefix_len);
   return rc;
 }
 

@@ -20,6 +20,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/hash.h"
+#include "base/strbuf.h"
 #include "graph/graph_internal.h"
 
 #define DEFAULT_SLOT_GROUP "default"
@@ -153,31 +154,6 @@ static bool chainable(const job_graph *jg, const sg_node *down) {
          up->parallelism == down->parallelism;
 }
 
-/* A growing string for chain names. */
-typedef struct strbuf {
-  char *s;
-  size_t len, cap;
-  bool failed;
-} strbuf;
-
-static void sb_add(strbuf *b, const char *s) {
-  size_t n = strlen(s);
-  if (b->failed) return;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < b->len + n + 1) cap *= 2;
-    char *p = sp_realloc(b->s, cap);
-    if (!p) {
-      b->failed = true;
-      return;
-    }
-    b->s = p;
-    b->cap = cap;
-  }
-  memcpy(b->s + b->len, s, n + 1);
-  b->len += n;
-}
-
 /* Flink's createChainedName: "A -> B" for one chained output, "A -> (B, C)" for several. Names
  * are built from the last node back, since chained children always have larger ids. */
 static int chain_names(const job_graph *jg, const int *parent, char **names) {
@@ -185,21 +161,21 @@ static int chain_names(const job_graph *jg, const int *parent, char **names) {
   for (int i = n - 1; i >= 0; i--) {
     int nchildren = 0;
     for (int c = i + 1; c < n; c++) nchildren += parent[c] == i;
-    strbuf b = {0};
-    sb_add(&b, jg->nodes[i].name);
-    if (nchildren > 0) sb_add(&b, nchildren > 1 ? " -> (" : " -> ");
+    sp_strbuf b = {0};
+    int rc = sp_strbuf_add(&b, jg->nodes[i].name);
+    if (nchildren > 0 && !rc) rc = sp_strbuf_add(&b, nchildren > 1 ? " -> (" : " -> ");
     int seen = 0;
-    for (int c = i + 1; c < n; c++) {
+    for (int c = i + 1; c < n && !rc; c++) {
       if (parent[c] != i) continue;
-      if (seen++) sb_add(&b, ", ");
-      sb_add(&b, names[c]);
+      if (seen++) rc = sp_strbuf_add(&b, ", ");
+      if (!rc) rc = sp_strbuf_add(&b, names[c]);
     }
-    if (nchildren > 1) sb_add(&b, ")");
-    if (b.failed) {
-      sp_free(b.s);
+    if (nchildren > 1 && !rc) rc = sp_strbuf_add(&b, ")");
+    if (rc) {
+      sp_strbuf_free(&b);
       return SPATE_ENOMEM;
     }
-    names[i] = b.s;
+    names[i] = b.data;
   }
   return 0;
 }

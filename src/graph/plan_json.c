@@ -11,26 +11,9 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/utf8.h"
 
 /* ---- JSON plan ------------------------------------------------------------------------------ */
-
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 if the bytes there are not one. */
-static int utf8_seq(const unsigned char *s) {
-  unsigned c = s[0];
-  if (c < 0x80) return 1;
-  int n;
-  unsigned cp, min;
-  if (c >= 0xC2 && c <= 0xDF) n = 2, cp = c & 0x1F, min = 0x80;
-  else if (c >= 0xE0 && c <= 0xEF) n = 3, cp = c & 0x0F, min = 0x800;
-  else if (c >= 0xF0 && c <= 0xF4) n = 4, cp = c & 0x07, min = 0x10000;
-  else return 0;
-  for (int i = 1; i < n; i++) {
-    if ((s[i] & 0xC0) != 0x80) return 0; /* also stops at the terminating NUL */
-    cp = cp << 6 | (s[i] & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return n;
-}
 
 /* A JSON string for s: names come from user programs or the wire and need not be UTF-8, but
  * the plan must still be produced, so invalid bytes become U+FFFD. */
@@ -42,16 +25,17 @@ static json_t *json_text(const char *s) {
   char *clean = sp_malloc(len * 3 + 1);
   if (!clean) return NULL;
   size_t o = 0;
-  for (const unsigned char *p = (const unsigned char *)s; *p;) {
-    int n = utf8_seq(p);
-    if (n) {
-      memcpy(clean + o, p, (size_t)n);
-      o += (size_t)n;
-      p += n;
+  const unsigned char *u = (const unsigned char *)s;
+  for (size_t i = 0; i < len;) {
+    size_t at = i;
+    uint32_t cp;
+    if (sp_utf8_next(u, len, &i, &cp)) {
+      memcpy(clean + o, u + at, i - at);
+      o += i - at;
     } else {
       memcpy(clean + o, "\xEF\xBF\xBD", 3);
       o += 3;
-      p++;
+      i = at + 1;
     }
   }
   j = json_stringn(clean, o);

@@ -3,8 +3,18 @@
  */
 #include "runtime/timer_service.h"
 
+#include <stdbool.h>
+
 #include "base/alloc.h"
+#include "base/binary_heap.h"
 #include "base/err.h"
+
+static inline bool ptimer_before(void *c, struct ptimer a, struct ptimer b) {
+  (void)c;
+  return a.due < b.due;
+}
+#define PTIMER_PLACED(c, x, i) ((void)0) /* timers do not track their index */
+SP_BINARY_HEAP(ptimer_heap, struct ptimer, void *, ptimer_before, PTIMER_PLACED)
 
 void timer_service_init(timer_service *ts, sp_clock *clock) {
   *ts = (timer_service){.clock = clock};
@@ -24,28 +34,8 @@ int timer_service_schedule(timer_service *ts, op_t *op, int64_t due_ms, op_timer
     ts->timers = n;
     ts->timers_cap = cap;
   }
-  int i = ts->ntimers++;
-  while (i > 0 && ts->timers[(i - 1) / 2].due > due_ms) { /* sift up */
-    ts->timers[i] = ts->timers[(i - 1) / 2];
-    i = (i - 1) / 2;
-  }
-  ts->timers[i] = (struct ptimer){due_ms, op, fn};
+  ptimer_heap_push(NULL, ts->timers, (size_t)ts->ntimers++, (struct ptimer){due_ms, op, fn});
   return 0;
-}
-
-static struct ptimer pop_timer(timer_service *ts) {
-  struct ptimer top = ts->timers[0], last = ts->timers[--ts->ntimers];
-  int i = 0;
-  for (;;) { /* sift down */
-    int c = 2 * i + 1;
-    if (c >= ts->ntimers) break;
-    if (c + 1 < ts->ntimers && ts->timers[c + 1].due < ts->timers[c].due) c++;
-    if (ts->timers[c].due >= last.due) break;
-    ts->timers[i] = ts->timers[c];
-    i = c;
-  }
-  if (ts->ntimers) ts->timers[i] = last;
-  return top;
 }
 
 /* The processing time timers are due up to. On the system clock a timer for T fires once T has
@@ -62,7 +52,7 @@ int timer_service_fire(timer_service *ts) {
   int64_t now = timer_time(ts);
   int n = ts->ntimers, fired = 0;
   while (n-- > 0 && ts->ntimers && ts->timers[0].due <= now) {
-    struct ptimer pt = pop_timer(ts);
+    struct ptimer pt = ptimer_heap_pop(NULL, ts->timers, (size_t)ts->ntimers--);
     int rc = op_fire_timer(pt.op, pt.fn, now);
     if (rc < 0) return rc;
     fired++;

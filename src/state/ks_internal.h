@@ -130,16 +130,8 @@ static inline void copy_bytes(void *dst, const void *src, size_t n) {
   if (n) memmove(dst, src, n);
 }
 
-static inline uint64_t mix64(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
 static inline uint64_t entry_hash(uint64_t key_hash, uint64_t ns_hash, uint32_t state) {
-  return mix64(key_hash ^ mix64(ns_hash + 0x9e3779b97f4a7c15ULL * (state + 1)));
+  return sp_mix64(key_hash ^ sp_mix64(ns_hash + 0x9e3779b97f4a7c15ULL * (state + 1)));
 }
 static inline uint64_t bytes_hash(const void *p, uint32_t n) {
   return sp_hash64(n ? p : empty_bytes, n);

@@ -3,7 +3,7 @@
  *
  * Invariants, per key group g:
  *   - heap[0..size) is a binary min-heap under timer_cmp, and heap[i]->heap_idx == i;
- *   - the set (linear probing, backward-shift deletion) holds exactly the timers of the heap;
+ *   - the set (base/hash_table.h, keyed by timer_hash) holds exactly the timers of the heap;
  * and for the queue:
  *   - heads[0..ngroups) is a binary min-heap of group indexes under group_cmp (empty groups
  *     compare greater than any non-empty one), and groups[heads[i]].head_pos == i;
@@ -21,7 +21,9 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/binary_heap.h"
 #include "base/hash.h"
+#include "base/hash_table.h"
 #include "spate/spate.h"
 
 typedef struct tq_timer {
@@ -36,8 +38,8 @@ typedef struct tq_timer {
 typedef struct tq_group {
   tq_timer **heap;
   uint32_t size, cap;
-  tq_timer **set; /* NULL until the first timer */
-  uint32_t set_mask, head_pos;
+  sp_htab set; /* empty until the first timer */
+  uint32_t head_pos;
 } tq_group;
 
 struct timer_queue {
@@ -54,20 +56,11 @@ static const uint8_t no_bytes[1];
 static inline const uint8_t *t_key(const tq_timer *t) { return (const uint8_t *)(t + 1); }
 static inline const uint8_t *t_ns(const tq_timer *t) { return t_key(t) + t->klen; }
 
-static inline uint64_t mix64(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
-
 static uint64_t timer_hash(int64_t ts, const void *key, uint32_t klen, const void *ns,
                            uint32_t nslen) {
   uint64_t h = sp_hash64(klen ? key : no_bytes, klen);
-  h ^= mix64(sp_hash64(nslen ? ns : no_bytes, nslen) + 0x9e3779b97f4a7c15ULL);
-  return mix64(h ^ mix64((uint64_t)ts));
+  h ^= sp_mix64(sp_hash64(nslen ? ns : no_bytes, nslen) + 0x9e3779b97f4a7c15ULL);
+  return sp_mix64(h ^ sp_mix64((uint64_t)ts));
 }
 
 static int cmp_bytes(const uint8_t *a, uint32_t al, const uint8_t *b, uint32_t bl) {
@@ -85,81 +78,26 @@ static int timer_cmp(const tq_timer *a, const tq_timer *b) {
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Per-group heap. */
+ * Per-group heap and set. */
 
-static void heap_set(tq_group *g, uint32_t i, tq_timer *t) {
-  g->heap[i] = t;
-  t->heap_idx = i;
+static inline bool timer_before(void *c, const tq_timer *a, const tq_timer *b) {
+  (void)c;
+  return timer_cmp(a, b) < 0;
 }
+#define TIMER_PLACED(c, t, i) ((t)->heap_idx = (uint32_t)(i))
+SP_BINARY_HEAP(timer_heap, tq_timer *, void *, timer_before, TIMER_PLACED)
 
-static void heap_up(tq_group *g, uint32_t i) {
-  tq_timer *t = g->heap[i];
-  while (i > 0) {
-    uint32_t p = (i - 1) / 2;
-    if (timer_cmp(g->heap[p], t) <= 0) break;
-    heap_set(g, i, g->heap[p]);
-    i = p;
-  }
-  heap_set(g, i, t);
-}
-
-static void heap_down(tq_group *g, uint32_t i) {
-  tq_timer *t = g->heap[i];
-  for (;;) {
-    uint32_t l = 2 * i + 1;
-    if (l >= g->size) break;
-    uint32_t m = l + 1 < g->size && timer_cmp(g->heap[l + 1], g->heap[l]) < 0 ? l + 1 : l;
-    if (timer_cmp(g->heap[m], t) >= 0) break;
-    heap_set(g, i, g->heap[m]);
-    i = m;
-  }
-  heap_set(g, i, t);
-}
-
-static void heap_remove(tq_group *g, uint32_t i) {
-  tq_timer *last = g->heap[--g->size];
-  if (i == g->size) return;
-  heap_set(g, i, last);
-  heap_up(g, i);
-  heap_down(g, last->heap_idx);
-}
-
-/* ---------------------------------------------------------------------------------------------
- * Per-group set. Capacity is at least twice the heap size (load <= 50%). */
-
-static tq_timer **set_find(const tq_group *g, uint64_t hash, int64_t ts, const void *key,
-                           uint32_t klen, const void *ns, uint32_t nslen) {
-  if (!g->set) return NULL;
-  for (uint32_t i = (uint32_t)hash & g->set_mask;; i = (i + 1) & g->set_mask) {
-    tq_timer *t = g->set[i];
-    if (!t) return NULL;
-    if (t->hash == hash && t->ts == ts && t->klen == klen && t->nslen == nslen &&
+/* The set's slot holding the timer (ts, key, ns), or NULL. */
+static sp_htab_slot *set_find(const tq_group *g, uint64_t hash, int64_t ts, const void *key,
+                              uint32_t klen, const void *ns, uint32_t nslen) {
+  for (sp_htab_slot *s = sp_htab_first(&g->set, hash); s; s = sp_htab_next(&g->set, s)) {
+    const tq_timer *t = s->entry;
+    if (t->ts == ts && t->klen == klen && t->nslen == nslen &&
         (klen == 0 || memcmp(t_key(t), key, klen) == 0) &&
         (nslen == 0 || memcmp(t_ns(t), ns, nslen) == 0))
-      return &g->set[i];
+      return s;
   }
-}
-
-static void set_place(tq_timer **set, uint32_t mask, tq_timer *t) {
-  uint32_t i = (uint32_t)t->hash & mask;
-  while (set[i]) i = (i + 1) & mask;
-  set[i] = t;
-}
-
-static void set_remove(tq_group *g, tq_timer **slot) {
-  uint32_t mask = g->set_mask;
-  uint32_t i = (uint32_t)(slot - g->set);
-  g->set[i] = NULL;
-  for (uint32_t j = (i + 1) & mask;; j = (j + 1) & mask) {
-    tq_timer *t = g->set[j];
-    if (!t) return;
-    uint32_t home = (uint32_t)t->hash & mask;
-    bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-    if (stays) continue;
-    g->set[i] = t;
-    g->set[j] = NULL;
-    i = j;
-  }
+  return NULL;
 }
 
 /* Makes room for one more timer in heap and set; on failure the group is unchanged. */
@@ -172,18 +110,7 @@ static int group_reserve(tq_group *g) {
     g->heap = h;
     g->cap = cap;
   }
-  uint32_t set_cap = g->set ? g->set_mask + 1 : 0;
-  if ((uint64_t)(g->size + 1) * 2 > set_cap) {
-    uint32_t ncap = set_cap ? set_cap * 2 : 16;
-    tq_timer **ns = sp_calloc(ncap, sizeof *ns);
-    if (!ns) return SPATE_ENOMEM;
-    for (uint32_t i = 0; i < set_cap; i++)
-      if (g->set[i]) set_place(ns, ncap - 1, g->set[i]);
-    sp_free(g->set);
-    g->set = ns;
-    g->set_mask = ncap - 1;
-  }
-  return 0;
+  return sp_htab_reserve(&g->set, 1);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -195,29 +122,15 @@ static int group_cmp(const timer_queue *q, uint32_t a, uint32_t b) {
   return timer_cmp(ga->heap[0], gb->heap[0]);
 }
 
-static void heads_set(timer_queue *q, uint32_t i, uint32_t gi) {
-  q->heads[i] = gi;
-  q->groups[gi].head_pos = i;
+static inline bool group_before(const timer_queue *q, uint32_t a, uint32_t b) {
+  return group_cmp(q, a, b) < 0;
 }
+#define GROUP_PLACED(q, gi, i) ((q)->groups[gi].head_pos = (uint32_t)(i))
+SP_BINARY_HEAP(heads_heap, uint32_t, timer_queue *, group_before, GROUP_PLACED)
 
 /* Restores the heads heap after group gi's earliest timer changed. */
 static void heads_fix(timer_queue *q, uint32_t gi) {
-  uint32_t i = q->groups[gi].head_pos, n = (uint32_t)q->ngroups;
-  while (i > 0) {
-    uint32_t p = (i - 1) / 2;
-    if (group_cmp(q, q->heads[p], gi) <= 0) break;
-    heads_set(q, i, q->heads[p]);
-    i = p;
-  }
-  for (;;) {
-    uint32_t l = 2 * i + 1;
-    if (l >= n) break;
-    uint32_t m = l + 1 < n && group_cmp(q, q->heads[l + 1], q->heads[l]) < 0 ? l + 1 : l;
-    if (group_cmp(q, q->heads[m], gi) >= 0) break;
-    heads_set(q, i, q->heads[m]);
-    i = m;
-  }
-  heads_set(q, i, gi);
+  heads_heap_fix(q, q->heads, (size_t)q->ngroups, q->groups[gi].head_pos);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -241,7 +154,10 @@ int tq_new(int max_parallelism, ks_key_group_range range, timer_queue **out) {
   }
   q->max_parallelism = max_parallelism;
   q->range = range;
-  for (int i = 0; i < q->ngroups; i++) heads_set(q, (uint32_t)i, (uint32_t)i);
+  for (int i = 0; i < q->ngroups; i++) {
+    q->heads[i] = (uint32_t)i;
+    q->groups[i].head_pos = (uint32_t)i;
+  }
   *out = q;
   return 0;
 }
@@ -249,7 +165,7 @@ int tq_new(int max_parallelism, ks_key_group_range range, timer_queue **out) {
 static void group_free(tq_group *g) {
   for (uint32_t i = 0; i < g->size; i++) sp_free(g->heap[i]);
   sp_free(g->heap);
-  sp_free(g->set);
+  sp_htab_free(&g->set);
   uint32_t pos = g->head_pos;
   memset(g, 0, sizeof *g);
   g->head_pos = pos;
@@ -289,10 +205,9 @@ int tq_register(timer_queue *q, int key_group, int64_t timestamp, const void *ke
   t->nslen = ns_len;
   if (key_len) memcpy((uint8_t *)(t + 1), key, key_len);
   if (ns_len) memcpy((uint8_t *)(t + 1) + key_len, ns, ns_len);
-  set_place(g->set, g->set_mask, t);
+  sp_htab_insert(&g->set, h, t);
   tq_timer *old_head = g->size ? g->heap[0] : NULL;
-  heap_set(g, g->size++, t);
-  heap_up(g, t->heap_idx);
+  timer_heap_push(NULL, g->heap, g->size++, t);
   q->size++;
   if (g->heap[0] != old_head) heads_fix(q, gi);
   return 1;
@@ -301,10 +216,11 @@ int tq_register(timer_queue *q, int key_group, int64_t timestamp, const void *ke
 /* Takes timer t out of group gi (heap, set, heads); the caller frees it. */
 static void take(timer_queue *q, uint32_t gi, tq_timer *t) {
   tq_group *g = &q->groups[gi];
-  tq_timer **slot = set_find(g, t->hash, t->ts, t_key(t), t->klen, t_ns(t), t->nslen);
-  set_remove(g, slot);
+  sp_htab_slot *slot = set_find(g, t->hash, t->ts, t_key(t), t->klen, t_ns(t), t->nslen);
+  sp_htab_remove(&g->set, slot);
   bool was_head = t->heap_idx == 0;
-  heap_remove(g, t->heap_idx);
+  timer_heap_remove(NULL, g->heap, g->size, t->heap_idx);
+  g->size--;
   q->size--;
   if (was_head) heads_fix(q, gi);
 }
@@ -314,10 +230,10 @@ int tq_delete(timer_queue *q, int key_group, int64_t timestamp, const void *key,
   int rc = check_args(q, key_group, key, key_len, ns, ns_len);
   if (rc < 0) return rc;
   uint32_t gi = (uint32_t)(key_group - q->range.first);
-  tq_timer **slot = set_find(&q->groups[gi], timer_hash(timestamp, key, key_len, ns, ns_len),
-                             timestamp, key, key_len, ns, ns_len);
+  sp_htab_slot *slot = set_find(&q->groups[gi], timer_hash(timestamp, key, key_len, ns, ns_len),
+                                timestamp, key, key_len, ns, ns_len);
   if (!slot) return 0;
-  tq_timer *t = *slot;
+  tq_timer *t = slot->entry;
   take(q, gi, t);
   sp_free(t);
   return 1;

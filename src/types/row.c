@@ -25,6 +25,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/hash.h"
+#include "base/utf8.h"
 
 /* Offsets and lengths are 32-bit; the cap stays a multiple of 8 so finish can always pad. */
 #define ROW_MAX_BYTES (UINT32_MAX & ~(uint32_t)7)
@@ -303,37 +304,6 @@ void spate_row_free(spate_row *row) {
 /* ---------------------------------------------------------------------------------------------
  * Validation. */
 
-long utf8_invalid_at(const char *p, size_t n) {
-  const uint8_t *s = (const uint8_t *)p;
-  size_t i = 0;
-  while (i < n) {
-    uint8_t c = s[i];
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    size_t len;
-    uint32_t cp, min;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2, cp = c & 0x1F, min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3, cp = c & 0x0F, min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4, cp = c & 0x07, min = 0x10000;
-    } else {
-      return (long)i; /* continuation byte, C0/C1 (always overlong) or F5..FF */
-    }
-    if (n - i < len) return (long)i;
-    for (size_t k = 1; k < len; k++) {
-      if ((s[i + k] & 0xC0) != 0x80) return (long)i;
-      cp = cp << 6 | (s[i + k] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return (long)i;
-    i += len;
-  }
-  return -1;
-}
-
 int row_validate(const uint8_t *data, uint32_t len, const spate_schema *s, bool check_utf8,
                  char *err, size_t err_len) {
   uint32_t n = (uint32_t)s->nfields;
@@ -375,7 +345,7 @@ int row_validate(const uint8_t *data, uint32_t len, const spate_schema *s, bool 
                       "[%u, %u)",
                       i, s->fields[i].name, off, slen, header, len);
       if (check_utf8 && s->fields[i].type == SPATE_STRING) {
-        long bad = utf8_invalid_at((const char *)data + off, slen);
+        long bad = sp_utf8_invalid_at((const char *)data + off, slen);
         if (bad >= 0)
           return sp_err(err, err_len, SPATE_ECORRUPT,
                         "row field %u '%s': invalid UTF-8 at byte %ld of the string", i,
@@ -472,26 +442,6 @@ uint64_t row_fields_hash64(const spate_row *r, const int *fields, int n, const s
 /* ---------------------------------------------------------------------------------------------
  * Text form. */
 
-int strbuf_append(sp_strbuf *sb, const char *p, size_t n) {
-  if (sb->len + n + 1 > sb->cap) {
-    size_t cap = sb->cap ? sb->cap * 2 : 64;
-    if (cap < sb->len + n + 1) cap = sb->len + n + 1;
-    char *d = sp_realloc(sb->data, cap);
-    if (!d) return SPATE_ENOMEM;
-    sb->data = d;
-    sb->cap = cap;
-  }
-  if (n) memcpy(sb->data + sb->len, p, n);
-  sb->len += n;
-  sb->data[sb->len] = 0; /* always a C string, for logging and tests */
-  return 0;
-}
-
-void strbuf_free(sp_strbuf *sb) {
-  sp_free(sb->data);
-  *sb = (sp_strbuf){0};
-}
-
 /* Where formatted text goes: a growable string (sb) or a fixed buffer that truncates while
  * counting the full length. */
 typedef struct text_out {
@@ -504,7 +454,7 @@ typedef struct text_out {
 
 static void emit(text_out *o, const char *p, size_t n) {
   if (o->sb) {
-    if (!o->rc) o->rc = strbuf_append(o->sb, p, n);
+    if (!o->rc) o->rc = sp_strbuf_append(o->sb, p, n);
   } else if (o->cap && o->len < o->cap - 1) {
     size_t room = o->cap - 1 - o->len;
     memcpy(o->buf + o->len, p, n < room ? n : room);

@@ -8,6 +8,7 @@
 #ifndef SPATE_TYPES_ROW_H
 #define SPATE_TYPES_ROW_H
 #include <stdbool.h>
+#include "base/strbuf.h"
 #include "types/schema.h"
 
 struct spate_row_builder {
@@ -41,17 +42,9 @@ int32_t row_fields_java_hash(const spate_row *r, const int *fields, int n, const
 uint64_t row_fields_hash64(const spate_row *r, const int *fields, int n, const spate_schema *s);
 
 /* Appends Flink's text form of one value (Java toString: doubles like Double.toString,
- * timestamps as ISO-8601 "2026-11-21T05:03:52.123", bytes as "[1, -2]") to a growable string.
- * Returns 0 or SPATE_ENOMEM. */
-typedef struct sp_strbuf {
-  char *data;
-  size_t len, cap;
-} sp_strbuf;
-int strbuf_append(sp_strbuf *sb, const char *p, size_t n);
-void strbuf_free(sp_strbuf *sb);
+ * timestamps as ISO-8601 "2026-11-21T05:03:52.123", bytes as "[1, -2]") to a growable string
+ * (base/strbuf.h). Returns 0 or SPATE_ENOMEM. */
 int row_format_field(sp_strbuf *sb, const spate_row *r, int i, const spate_schema *s);
 int row_format(sp_strbuf *sb, const spate_row *r, const spate_schema *s); /* whole row */
 
-/* Strict UTF-8 check; returns the byte offset of the first invalid sequence or -1. */
-long utf8_invalid_at(const char *p, size_t n);
 #endif

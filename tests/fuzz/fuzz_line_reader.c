@@ -17,8 +17,8 @@
 #include "fuzz.h"
 
 #include "base/err.h"
+#include "base/utf8.h"
 #include "connectors/line_reader.h"
-#include "types/row.h"
 
 typedef struct model_line {
   size_t off, len; /* content without the "\n" and a trailing "\r" */
@@ -44,7 +44,7 @@ static void build_model(model *m, const uint8_t *text, size_t size, int p, int64
     size_t end = nl ? (size_t)(nl - text) : size, len = end - start;
     if (len > 0 && text[end - 1] == '\r') len--;
     m->lines[m->n++] = (model_line){start, len, (int)((int64_t)start / split % p),
-                                    utf8_invalid_at((const char *)text + start, len) < 0};
+                                    sp_utf8_invalid_at((const char *)text + start, len) < 0};
     start = end + 1;
   }
 }

@@ -30,7 +30,7 @@ static void use_row(const spate_row *r, const spate_schema *s) {
   sp_strbuf sb = {0};
   FUZZ_CHECK(row_format(&sb, r, s) == 0, "out of memory");
   FUZZ_CHECK(sb.len == full, "row_format gives %zu bytes, spate_row_format %zu", sb.len, full);
-  strbuf_free(&sb);
+  sp_strbuf_free(&sb);
 
   int n = s->nfields;
   int *fields = sp_malloc((size_t)n * sizeof *fields);

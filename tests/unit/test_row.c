@@ -352,25 +352,6 @@ static void validate_rejects(void **state) {
   spate_schema_free(s);
 }
 
-static void utf8_strict(void **state) {
-  (void)state;
-  assert_int_equal(utf8_invalid_at("", 0), -1);
-  assert_int_equal(utf8_invalid_at("plain ascii", 11), -1);
-  assert_int_equal(utf8_invalid_at("h\xc3\xa9", 3), -1);             /* é */
-  assert_int_equal(utf8_invalid_at("\xe2\x82\xac", 3), -1);          /* € */
-  assert_int_equal(utf8_invalid_at("\xf0\x9f\x98\x80", 4), -1);      /* U+1F600 */
-  assert_int_equal(utf8_invalid_at("\xf4\x8f\xbf\xbf", 4), -1);      /* U+10FFFF */
-  assert_int_equal(utf8_invalid_at("ab\xc0\x80", 4), 2);             /* overlong NUL */
-  assert_int_equal(utf8_invalid_at("\xe0\x80\xaf", 3), 0);           /* overlong '/' */
-  assert_int_equal(utf8_invalid_at("\xf0\x80\x80\xaf", 4), 0);       /* overlong '/' */
-  assert_int_equal(utf8_invalid_at("x\xed\xa0\x80", 4), 1);          /* surrogate D800 */
-  assert_int_equal(utf8_invalid_at("\xf4\x90\x80\x80", 4), 0);       /* U+110000 */
-  assert_int_equal(utf8_invalid_at("\xf5\x80\x80\x80", 4), 0);
-  assert_int_equal(utf8_invalid_at("\x80", 1), 0);                   /* lone continuation */
-  assert_int_equal(utf8_invalid_at("ok\xe2\x82", 4), 2);             /* truncated */
-  assert_int_equal(utf8_invalid_at("\xc3\x28", 2), 0);               /* bad continuation */
-}
-
 /* Builds a one-row key of (STRING, INT, ...) and returns hashes through the row functions. */
 static void java_hashes(void **state) {
   (void)state;
@@ -511,7 +492,7 @@ static void expect_timestamp(int64_t ms, const char *want) {
   assert_int_equal(row_format_field(&sb, &r, 0, s), 0);
   if (strcmp(sb.data, want) != 0) fail_msg("%lld formatted as '%s', want '%s'", (long long)ms,
                                            sb.data, want);
-  strbuf_free(&sb);
+  sp_strbuf_free(&sb);
   spate_rb_free(b);
   spate_schema_free(s);
 }
@@ -554,13 +535,13 @@ static void format_rows(void **state) {
 
   /* The growable form appends. */
   sp_strbuf sb = {0};
-  assert_int_equal(strbuf_append(&sb, "1> ", 3), 0);
+  assert_int_equal(sp_strbuf_append(&sb, "1> ", 3), 0);
   assert_int_equal(row_format(&sb, &r, s), 0);
   assert_int_equal(sb.len, 3 + strlen(want));
   assert_string_equal(sb.data + 3, want);
   assert_int_equal(row_format_field(&sb, &r, 1, s), 0);
   assert_string_equal(sb.data + sb.len - 4, "null");
-  strbuf_free(&sb);
+  sp_strbuf_free(&sb);
   spate_rb_free(b);
   spate_schema_free(s);
 
@@ -576,31 +557,15 @@ static void format_rows(void **state) {
   spate_schema_free(s);
 }
 
-static void strbuf_growth(void **state) {
-  (void)state;
-  sp_strbuf sb = {0};
-  int reallocs = 0;
-  size_t cap = 0;
-  for (int i = 0; i < 100000; i++) {
-    assert_int_equal(strbuf_append(&sb, "abcdefghij", 10), 0);
-    if (sb.cap != cap) reallocs++, cap = sb.cap;
-  }
-  assert_int_equal(sb.len, 1000000);
-  assert_true(reallocs < 20); /* geometric, not linear */
-  assert_int_equal(sb.data[sb.len], 0);
-  strbuf_free(&sb);
-  assert_null(sb.data);
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(round_trip_all_types), cmocka_unit_test(many_fields_bitmap),
       cmocka_unit_test(long_string),          cmocka_unit_test(reuse_without_growth),
       cmocka_unit_test(setter_errors),        cmocka_unit_test(set_field_copies),
-      cmocka_unit_test(validate_rejects),     cmocka_unit_test(utf8_strict),
+      cmocka_unit_test(validate_rejects),
       cmocka_unit_test(java_hashes),          cmocka_unit_test(equality_and_hash64),
       cmocka_unit_test(format_doubles),       cmocka_unit_test(format_timestamps),
-      cmocka_unit_test(format_rows),          cmocka_unit_test(strbuf_growth),
+      cmocka_unit_test(format_rows),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
