@@ -27,6 +27,8 @@
 #define SPATE_BASE_BINARY_HEAP_H
 #include <stddef.h>
 
+#include "base/assert.h"
+
 #define SP_BINARY_HEAP(prefix, T, Ctx, less, placed)                                       \
   __attribute__((unused)) static inline size_t prefix##_sift_up(Ctx c, T *h, size_t i) {   \
     T x = h[i];                                                                            \
@@ -59,6 +61,7 @@
   }                                                                                        \
   __attribute__((unused)) static inline size_t prefix##_fix(Ctx c, T *h, size_t n,         \
                                                             size_t i) {                    \
+    sp_assert(i < n);                                                                      \
     return prefix##_sift_down(c, h, n, prefix##_sift_up(c, h, i));                         \
   }                                                                                        \
   __attribute__((unused)) static inline void prefix##_push(Ctx c, T *h, size_t n, T x) {   \
@@ -66,6 +69,7 @@
     prefix##_sift_up(c, h, n);                                                             \
   }                                                                                        \
   __attribute__((unused)) static inline T prefix##_pop(Ctx c, T *h, size_t n) {            \
+    sp_assert(n > 0);                                                                      \
     T top = h[0];                                                                          \
     if (--n > 0) {                                                                         \
       h[0] = h[n];                                                                         \
@@ -75,6 +79,7 @@
   }                                                                                        \
   __attribute__((unused)) static inline void prefix##_remove(Ctx c, T *h, size_t n,        \
                                                              size_t i) {                   \
+    sp_assert(i < n);                                                                      \
     if (i == --n) return;                                                                  \
     h[i] = h[n];                                                                           \
     prefix##_fix(c, h, n, i);                                                              \

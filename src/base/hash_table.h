@@ -2,7 +2,8 @@
  * hash_table.h: the one open-addressing hash table for maps that are not keyed state: entries
  * are the caller's pointers, found by a 64-bit hash (sp_hash64 or a mix of it) and the caller's
  * own comparison of the candidates. The timer queues' de-duplicating sets (state/timer_queue.c)
- * use it; control-plane maps (jobs, executions, checkpoints by id) are meant to. Keyed state has
+ * and the RPC service's endpoints by address (cluster/rpc.c) use it; the control-plane maps still
+ * kept as lists or arrays (jobs, executions, checkpoints by id) are meant to. Keyed state has
  * its own table (state/ks_table.c) because copy-on-write snapshots need entries that are shared
  * between versions of the table.
  *

@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "checkpoint/storage.h"
@@ -410,6 +411,7 @@ void ckpt_coord_new_attempt(ckpt_coord *c) { c->timer_running = false; }
 
 /* Every subtask acknowledged: write the metadata, then the checkpoint is complete. */
 static void finalize(ckpt_coord *c, pending_ckpt *p) {
+  sp_assert(p->nacks == c->ntasks); /* each subtask counted once: acks[t].got guards it */
   int64_t fin_start = sp_mono_ms();
   ckpt_metadata m = {0};
   snprintf(m.job_id, sizeof m.job_id, "%s", c->jg->job_id);

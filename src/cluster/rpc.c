@@ -8,6 +8,8 @@
 
 #include "base/alloc.h"
 #include "base/clock.h"
+#include "base/hash.h"
+#include "base/hash_table.h"
 #include "spate/spate.h"
 
 /* rpc_flush's marker: set once the endpoint's thread reached it. */
@@ -28,9 +30,9 @@ typedef struct rpc_msg {
 } rpc_msg;
 
 struct rpc_endpoint {
-  rpc_endpoint *next; /* in the service table */
   rpc_service *svc;
   char *address;
+  uint64_t address_hash; /* its key in the service's table */
   rpc_handler handler;
   void *self;
   pthread_t thread;
@@ -43,7 +45,7 @@ struct rpc_endpoint {
 
 struct rpc_service {
   pthread_mutex_t mu;
-  rpc_endpoint *endpoints;
+  sp_htab endpoints; /* rpc_endpoint by address */
   sp_clock *clock;
 };
 
@@ -60,6 +62,7 @@ sp_clock *rpc_service_clock(const rpc_service *s) { return s->clock; }
 
 void rpc_service_destroy(rpc_service *s) {
   if (!s) return;
+  sp_htab_free(&s->endpoints);
   pthread_mutex_destroy(&s->mu);
   sp_free(s);
 }
@@ -132,6 +135,20 @@ static void *endpoint_main(void *arg) {
   }
 }
 
+/* The slot of the endpoint at address, or NULL; under s->mu. */
+static sp_htab_slot *find_slot(rpc_service *s, const char *address) {
+  uint64_t h = sp_hash64(address, strlen(address));
+  sp_htab_slot *slot = sp_htab_first(&s->endpoints, h);
+  while (slot && strcmp(((rpc_endpoint *)slot->entry)->address, address) != 0)
+    slot = sp_htab_next(&s->endpoints, slot);
+  return slot;
+}
+
+static rpc_endpoint *find(rpc_service *s, const char *address) {
+  sp_htab_slot *slot = find_slot(s, address);
+  return slot ? slot->entry : NULL;
+}
+
 int rpc_endpoint_start(rpc_service *s, const char *address, rpc_handler handler, void *self,
                        rpc_endpoint **out) {
   *out = NULL;
@@ -150,26 +167,19 @@ int rpc_endpoint_start(rpc_service *s, const char *address, rpc_handler handler,
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
   pthread_cond_init(&ep->cond, &ca);
   pthread_condattr_destroy(&ca);
+  ep->address_hash = sp_hash64(address, strlen(address));
   pthread_mutex_lock(&s->mu);
-  for (rpc_endpoint *e = s->endpoints; e; e = e->next)
-    if (strcmp(e->address, address) == 0) {
-      pthread_mutex_unlock(&s->mu);
-      pthread_mutex_destroy(&ep->mu);
-      pthread_cond_destroy(&ep->cond);
-      sp_free(ep->address);
-      sp_free(ep);
-      return SPATE_EINVAL;
-    }
-  if (pthread_create(&ep->thread, NULL, endpoint_main, ep) != 0) {
+  int rc = find_slot(s, address) ? SPATE_EINVAL : sp_htab_reserve(&s->endpoints, 1);
+  if (rc == 0 && pthread_create(&ep->thread, NULL, endpoint_main, ep) != 0) rc = SPATE_ENOMEM;
+  if (rc < 0) {
     pthread_mutex_unlock(&s->mu);
     pthread_mutex_destroy(&ep->mu);
     pthread_cond_destroy(&ep->cond);
     sp_free(ep->address);
     sp_free(ep);
-    return SPATE_ENOMEM;
+    return rc;
   }
-  ep->next = s->endpoints;
-  s->endpoints = ep;
+  sp_htab_insert(&s->endpoints, ep->address_hash, ep);
   pthread_mutex_unlock(&s->mu);
   sp_clock_subscribe(s->clock, &ep->clock_sub);
   *out = ep;
@@ -180,11 +190,8 @@ void rpc_endpoint_stop(rpc_endpoint *ep) {
   if (!ep) return;
   rpc_service *s = ep->svc;
   pthread_mutex_lock(&s->mu); /* unregister first: later sends fail instead of queueing */
-  for (rpc_endpoint **pp = &s->endpoints; *pp; pp = &(*pp)->next)
-    if (*pp == ep) {
-      *pp = ep->next;
-      break;
-    }
+  sp_htab_slot *slot = find_slot(s, ep->address);
+  if (slot) sp_htab_remove(&s->endpoints, slot);
   pthread_mutex_unlock(&s->mu);
   sp_clock_unsubscribe(s->clock, &ep->clock_sub);
   rpc_msg *m = sp_calloc(1, sizeof *m);
@@ -225,8 +232,7 @@ static int deliver(rpc_service *s, const char *to, uint32_t type, sp_writer *pay
   m->data = sp_writer_take(payload, &m->len);
   m->due_ns = due_ns;
   pthread_mutex_lock(&s->mu);
-  rpc_endpoint *ep = s->endpoints;
-  while (ep && strcmp(ep->address, to) != 0) ep = ep->next;
+  rpc_endpoint *ep = find(s, to);
   if (ep && !due_ns) {
     enqueue(ep, m); /* under the table lock: the endpoint cannot be freed meanwhile */
   } else if (ep) {
@@ -265,8 +271,7 @@ int rpc_flush(rpc_service *s, const char *to) {
   pthread_mutex_init(&fw.mu, NULL);
   pthread_cond_init(&fw.cond, NULL);
   pthread_mutex_lock(&s->mu);
-  rpc_endpoint *ep = s->endpoints;
-  while (ep && strcmp(ep->address, to) != 0) ep = ep->next;
+  rpc_endpoint *ep = find(s, to);
   /* under the table lock: a stop that follows queues its marker after this one */
   if (ep) enqueue(ep, m);
   pthread_mutex_unlock(&s->mu);
