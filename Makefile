@@ -6,11 +6,12 @@
 #   make bench  set up, release build, run every benchmark
 #   make fuzz   set up clang, build the libFuzzer targets (build-fuzz/), run each for
 #               FUZZ_SECONDS (default 60; FUZZ_TARGETS="config row" runs only those)
+#   make format set up, format every C file with .clang-format (make check tests it)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 
-.PHONY: all release setup demo check tsan bench fuzz clean
+.PHONY: all release setup demo check tsan bench fuzz format clean
 
 all: release
 
@@ -46,6 +47,9 @@ fuzz:
 	  -DSPATE_FUZZ=ON >/dev/null
 	@cmake --build build-fuzz -j $(JOBS) --target fuzzers
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash tests/fuzz/run.sh build-fuzz
+
+format: setup
+	@bash scripts/format.sh
 
 clean:
 	rm -rf build build-check build-tsan build-fuzz

@@ -11,6 +11,7 @@ packages=(
   libjansson-dev     # JSON: plans, REST
   libxxhash-dev      # hashing
   libcmocka-dev      # unit tests
+  clang-format       # the house format (.clang-format, make format; tested by make check)
 )
 
 fuzz_packages=(
