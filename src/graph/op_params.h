@@ -66,6 +66,8 @@ typedef struct op_blob_list {
 #define OPP_CTYPE_BLOBS op_blob_list
 
 /* ---- the fields of each kind, in encoding order: F(S, type, name), S being the struct ------- */
+/* The field lists are laid out by hand, a few fields per line as they group: */
+/* clang-format off */
 
 /* OP_SRC_ELEMENTS: the rows of the collection, encoded with the node's output schema. */
 #define OP_ELEMENTS_PARAMS(F, S) F(S, BLOBS, rows)
@@ -139,6 +141,8 @@ typedef struct op_blob_list {
 /* OP_SINK_TWO_PHASE (udf = invoke): the transaction functions. */
 #define OP_TWO_PHASE_PARAMS(F, S)                                                                 \
   F(S, STR, begin) F(S, STR, pre_commit) F(S, STR, commit) F(S, STR, abort)
+
+/* clang-format on */
 
 /* Every kind with parameters: X(kind, struct name, field list). Kinds not listed (map, flat
  * map, filter, reduce, discard, the UDF sink) have none: their params are empty. */
