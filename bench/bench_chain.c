@@ -55,8 +55,8 @@ static bool check_count(const spate_job_result *r, const char *op, bool in, uint
     printf("    note: no operator named like \"%s\" in the job result\n", op);
     return true;
   }
-  uint64_t got = in ? spate_job_result_records_in(r, (size_t)i)
-                    : spate_job_result_records_out(r, (size_t)i);
+  uint64_t got =
+      in ? spate_job_result_records_in(r, (size_t)i) : spate_job_result_records_out(r, (size_t)i);
   if (got == want) return true;
   fprintf(stderr, "FAIL: operator %s records %s = %llu, expected %llu\n", op, in ? "in" : "out",
           (unsigned long long)got, (unsigned long long)want);
@@ -83,9 +83,8 @@ static double run_engine(int64_t rows, uint64_t kept, bool verbose) {
   if (ok) {
     ok = check_count(r, "gen", false, (uint64_t)rows) &&
          check_count(r, "map1", true, (uint64_t)rows) &&
-         check_count(r, "filter", true, (uint64_t)rows) &&
-         check_count(r, "filter", false, kept) && check_count(r, "map2", true, kept) &&
-         check_count(r, "discard", true, kept);
+         check_count(r, "filter", true, (uint64_t)rows) && check_count(r, "filter", false, kept) &&
+         check_count(r, "map2", true, kept) && check_count(r, "discard", true, kept);
   }
   if (ok && verbose) {
     /* One chain means no exchange: nothing can have waited for an output buffer. */
@@ -150,8 +149,8 @@ int main(int argc, char **argv) {
     if (bench_again(&base, &o)) {
       bench_record(&base, "baseline", run_baseline(rows, &kept));
       if (kept != want) {
-        fprintf(stderr, "FAIL: baseline kept %llu rows, expected %llu\n",
-                (unsigned long long)kept, (unsigned long long)want);
+        fprintf(stderr, "FAIL: baseline kept %llu rows, expected %llu\n", (unsigned long long)kept,
+                (unsigned long long)want);
         return 1;
       }
     }

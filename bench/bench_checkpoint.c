@@ -79,11 +79,12 @@ static void print_checkpoints(const spate_job_result *r) {
   size_t n = spate_job_result_num_checkpoints(r);
   for (size_t i = 0; i < n; i++) {
     const spate_checkpoint_stats *c = spate_job_result_checkpoint(r, i);
-    printf("    checkpoint %lld: %lld ms (sync %lld ms, async %lld ms, alignment %lld ms), "
-           "%llu bytes%s\n",
-           (long long)c->id, (long long)c->duration_ms, (long long)c->sync_ms,
-           (long long)c->async_ms, (long long)c->alignment_ms, (unsigned long long)c->state_size,
-           c->unaligned ? ", unaligned" : "");
+    printf(
+        "    checkpoint %lld: %lld ms (sync %lld ms, async %lld ms, alignment %lld ms), "
+        "%llu bytes%s\n",
+        (long long)c->id, (long long)c->duration_ms, (long long)c->sync_ms, (long long)c->async_ms,
+        (long long)c->alignment_ms, (unsigned long long)c->state_size,
+        c->unaligned ? ", unaligned" : "");
   }
 }
 
@@ -113,8 +114,8 @@ static double run_overhead(int p, int64_t rows, const char *ckpt_dir, bool verbo
       ck_ov_sum);
   s = spate_uid(spate_name(s, "window-sum"), "window-sum");
   spate_uid(spate_discard(s), "discard");
-  spate_job_result *r = spate_execute(env, ckpt_dir ? "bench checkpoint-overhead (checkpoints)"
-                                                    : "bench checkpoint-overhead");
+  spate_job_result *r = spate_execute(
+      env, ckpt_dir ? "bench checkpoint-overhead (checkpoints)" : "bench checkpoint-overhead");
   double t = bench_now() - t0;
   bool ok = bench_result_ok(r, verbose);
   if (!ok && spate_env_error(env)) fprintf(stderr, "env error: %s\n", spate_env_error(env));
@@ -138,10 +139,11 @@ static int bench_overhead(const bench_opts *o, const char *tmp) {
   int p = o->parallelism ? o->parallelism : 1;
   int64_t rows = o->count ? o->count : OV_DEFAULT_ROWS;
   int runs = o->runs ? o->runs : OV_RUNS;
-  printf("checkpoint-overhead: %lld tuples over %d keys, 1 s tumbling event-time window sum per "
-         "key -> discard (p=%d); engine: checkpoints every 1 s, baseline: no checkpoints; best "
-         "of %d runs each\n",
-         (long long)rows, OV_KEYS, p, runs);
+  printf(
+      "checkpoint-overhead: %lld tuples over %d keys, 1 s tumbling event-time window sum per "
+      "key -> discard (p=%d); engine: checkpoints every 1 s, baseline: no checkpoints; best "
+      "of %d runs each\n",
+      (long long)rows, OV_KEYS, p, runs);
   bench_best base = {0}, eng = {0};
   uint64_t wb = 0, we = 0;
   size_t fewest = SIZE_MAX;
@@ -158,8 +160,8 @@ static int bench_overhead(const bench_opts *o, const char *tmp) {
     bench_record(&eng, "engine (checkpoints every 1 s)", t);
     if (nck < fewest) fewest = nck;
     if (we != wb) {
-      fprintf(stderr, "FAIL: %llu windows with checkpoints, %llu without\n",
-              (unsigned long long)we, (unsigned long long)wb);
+      fprintf(stderr, "FAIL: %llu windows with checkpoints, %llu without\n", (unsigned long long)we,
+              (unsigned long long)wb);
       return 1;
     }
   }
@@ -268,8 +270,9 @@ int ck_sz_process(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
   spate_row cur;
   int found = spate_value_get(u->value, &cur);
   if (found < 0) return found;
-  if (!found) return spate_ctx_fail(ctx, "key %lld (record %lld) has no value", (long long)key,
-                                    (long long)seq);
+  if (!found)
+    return spate_ctx_fail(ctx, "key %lld (record %lld) has no value", (long long)key,
+                          (long long)seq);
   spate_bytes b = spate_row_string(&cur, 0);
   if (b.len != SZ_VALUE_LEN || memcmp(b.ptr, u->buf, SZ_VALUE_LEN) != 0)
     return spate_ctx_fail(ctx, "key %lld (record %lld): the value differs (%u bytes)",
@@ -363,8 +366,10 @@ static double raw_write(const char *dir, uint64_t bytes) {
     size_t n = left < CHUNK ? (size_t)left : CHUNK;
     ssize_t k = write(fd, buf, n);
     if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) ok = false;
-    else left -= (uint64_t)k;
+    if (k <= 0)
+      ok = false;
+    else
+      left -= (uint64_t)k;
   }
   if (ok && fsync(fd) != 0) ok = false;
   if (fd >= 0 && close(fd) != 0) ok = false;
@@ -378,10 +383,11 @@ static double raw_write(const char *dir, uint64_t bytes) {
 
 static int bench_size(const bench_opts *o, const char *tmp) {
   sz_keys = o->count ? o->count : SZ_DEFAULT_KEYS;
-  printf("checkpoint-size: %lld keys x %d-byte value in value state (p=1), checkpoints every "
-         "%s; measure the %d checkpoints taken after every key is stored, then restore the "
-         "last\n",
-         (long long)sz_keys, SZ_VALUE_LEN, SZ_INTERVAL, SZ_FULL);
+  printf(
+      "checkpoint-size: %lld keys x %d-byte value in value state (p=1), checkpoints every "
+      "%s; measure the %d checkpoints taken after every key is stored, then restore the "
+      "last\n",
+      (long long)sz_keys, SZ_VALUE_LEN, SZ_INTERVAL, SZ_FULL);
   char *ckdir = bench_strf("%s/size", tmp), *uri = bench_strf("file://%s", ckdir);
   int rc = 1;
   spate_job_result *r = NULL;
@@ -421,8 +427,8 @@ static int bench_size(const bench_opts *o, const char *tmp) {
   if (!ended) goto out;
   print_checkpoints(r);
   if (timed_out) {
-    fprintf(stderr, "FAIL: no %d complete checkpoints of the full state within %.0f s\n",
-            SZ_FULL, SZ_TIMEOUT_S);
+    fprintf(stderr, "FAIL: no %d complete checkpoints of the full state within %.0f s\n", SZ_FULL,
+            SZ_TIMEOUT_S);
     goto out;
   }
   /* the checkpoints triggered after the state was complete: the fastest asynchronous part */
@@ -450,11 +456,11 @@ static int bench_size(const bench_opts *o, const char *tmp) {
   env = NULL;
   chk_dir = bench_strf("%s/chk-%lld", job_dir, (long long)max_chk(job_dir, true));
   double async_bps = ck.async_ms > 0 ? (double)ck.state_size / (ck.async_ms * 1e-3) : 0;
-  printf("  %d checkpoints of the full state; fastest async part: checkpoint %lld: %llu bytes "
-         "(%.1f MB), end to end %lld ms, sync part %lld ms, async part %lld ms = %.1f MB/s\n",
-         full, (long long)ck.id, (unsigned long long)ck.state_size, (double)ck.state_size / 1e6,
-         (long long)ck.duration_ms, (long long)ck.sync_ms, (long long)ck.async_ms,
-         async_bps / 1e6);
+  printf(
+      "  %d checkpoints of the full state; fastest async part: checkpoint %lld: %llu bytes "
+      "(%.1f MB), end to end %lld ms, sync part %lld ms, async part %lld ms = %.1f MB/s\n",
+      full, (long long)ck.id, (unsigned long long)ck.state_size, (double)ck.state_size / 1e6,
+      (long long)ck.duration_ms, (long long)ck.sync_ms, (long long)ck.async_ms, async_bps / 1e6);
 
   /* 2. The disk: the same bytes with write() + fsync, best of SZ_RAW_RUNS. */
   double raw_s = -1;
@@ -496,11 +502,12 @@ static int bench_size(const bench_opts *o, const char *tmp) {
     goto out;
   }
   double restore_s = (double)first_ns * 1e-9 - t0;
-  printf("  restore: %.3f s from submission to the first record handled (process function "
-         "open after %.3f s, state rebuilt in the %.3f s after it); %lld restored values "
-         "checked\n",
-         restore_s, (double)open_ns * 1e-9 - t0, (double)(first_ns - open_ns) * 1e-9,
-         (long long)atomic_load(&sz_checked));
+  printf(
+      "  restore: %.3f s from submission to the first record handled (process function "
+      "open after %.3f s, state rebuilt in the %.3f s after it); %lld restored values "
+      "checked\n",
+      restore_s, (double)open_ns * 1e-9 - t0, (double)(first_ns - open_ns) * 1e-9,
+      (long long)atomic_load(&sz_checked));
 
   printf("BENCH checkpoint-size engine=%.0f baseline=%.0f ratio=%.2f\n", async_bps, raw_bps,
          async_bps / raw_bps);
@@ -523,9 +530,12 @@ int main(int argc, char **argv) {
   bool overhead = false, size = false;
   int n = 0;
   for (int i = 0; i < argc; i++) /* drop our flags before the shared parser sees them */
-    if (strcmp(argv[i], "--overhead") == 0) overhead = true;
-    else if (strcmp(argv[i], "--size") == 0) size = true;
-    else argv[n++] = argv[i];
+    if (strcmp(argv[i], "--overhead") == 0)
+      overhead = true;
+    else if (strcmp(argv[i], "--size") == 0)
+      size = true;
+    else
+      argv[n++] = argv[i];
   argc = n;
   if (!overhead && !size) overhead = size = true;
   bench_opts o = bench_parse_args(argc, argv);

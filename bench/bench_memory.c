@@ -270,8 +270,8 @@ int main(int argc, char **argv) {
   if (o.count) lines = (o.count + WORDS_PER_LINE - 1) / WORDS_PER_LINE; /* -n words, for tests */
   int64_t words = lines * WORDS_PER_LINE;
   char *data_dir = bench_strf("%s/bench-data", o.build_dir);
-  char *input = bench_strf("%s/zipf-%llx-%lldw.txt", data_dir,
-                           (unsigned long long)BENCH_WORD_SEED, (long long)words);
+  char *input = bench_strf("%s/zipf-%llx-%lldw.txt", data_dir, (unsigned long long)BENCH_WORD_SEED,
+                           (long long)words);
   printf("memory: WordCount over %lld words (%lld lines), spate run -p 2\n", (long long)words,
          (long long)lines);
   if (ensure_input(data_dir, input, lines) < 0) return 1;

@@ -62,9 +62,11 @@ static double run_engine(int p, int64_t rows, bool verbose, uint64_t *checksum, 
   spate_env_set_parallelism(env, p);
   const spate_schema *s =
       spate_env_schema(env, "key BIGINT NOT NULL, value BIGINT NOT NULL, ts BIGINT NOT NULL");
-  spate_stream *src = spate_parallelism(spate_name(spate_generate(env, s, bs_generate, rows), "gen"), 1);
+  spate_stream *src =
+      spate_parallelism(spate_name(spate_generate(env, s, bs_generate, rows), "gen"), 1);
   src = spate_parallelism(spate_assign_timestamps(src, 2, SPATE_WATERMARKS_MONOTONOUS, 0), 1);
-  spate_stream *w = spate_window(spate_key_by(src, 0), spate_session_windows(SPATE_EVENT_TIME, GAP));
+  spate_stream *w =
+      spate_window(spate_key_by(src, 0), spate_session_windows(SPATE_EVENT_TIME, GAP));
   spate_sink(spate_name(spate_window_reduce(w, bs_sum), "session-sum"), bs_sink);
   spate_job_result *r = spate_execute(env, "bench session");
   double t = bench_now() - t0;

@@ -78,7 +78,8 @@ static double run_engine(int p, int64_t rows, bool verbose, uint64_t *checksum) 
   spate_env_set(env, "log.level", "WARN");
   spate_env_set_parallelism(env, p);
   const spate_schema *schema = spate_env_schema(env, "key BIGINT NOT NULL");
-  spate_stream *s = spate_parallelism(spate_name(spate_generate(env, schema, st_generate, rows), "gen"), 1);
+  spate_stream *s =
+      spate_parallelism(spate_name(spate_generate(env, schema, st_generate, rows), "gen"), 1);
   s = spate_process(spate_key_by(s, 0), st_count, NULL, schema);
   spate_udf_lifecycle(spate_name(s, "count"), st_open, st_close);
   spate_discard(s);

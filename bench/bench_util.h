@@ -17,9 +17,9 @@
 #ifndef SPATE_BENCH_UTIL_H
 #define SPATE_BENCH_UTIL_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <dirent.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -27,10 +27,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "spate/spate.h"
@@ -145,8 +145,7 @@ static inline bool bench_result_ok(spate_job_result *r, bool verbose) {
     size_t n = spate_job_result_num_operators(r);
     for (size_t i = 0; i < n; i++)
       printf("    operator %zu %-40s in=%llu out=%llu backpressure=%.3f s\n", i,
-             spate_job_result_operator(r, i),
-             (unsigned long long)spate_job_result_records_in(r, i),
+             spate_job_result_operator(r, i), (unsigned long long)spate_job_result_records_in(r, i),
              (unsigned long long)spate_job_result_records_out(r, i),
              (double)spate_job_result_backpressure_ns(r, i) * 1e-9);
   }
@@ -322,8 +321,7 @@ static inline int64_t bench_wc_add(bench_wc_table *t, const char *w, uint32_t le
   for (;;) {
     bench_wc_entry *e = &t->e[i];
     if (!e->len) break;
-    if (e->hash == h && e->len == len && memcmp(t->arena + e->off, w, len) == 0)
-      return ++e->count;
+    if (e->hash == h && e->len == len && memcmp(t->arena + e->off, w, len) == 0) return ++e->count;
     i = (i + 1) & mask;
   }
   if ((t->n + 1) * 2 > t->cap) {
@@ -397,8 +395,7 @@ static inline bool bench_parse_count(const char *line, size_t n, const char **w,
                                      int64_t *count) {
   size_t i = 0;
   while (i < n && line[i] >= '0' && line[i] <= '9') i++;
-  if (i > 0 && i + 1 < n && line[i] == '>' && line[i + 1] == ' ')
-    line += i + 2, n -= i + 2;
+  if (i > 0 && i + 1 < n && line[i] == '>' && line[i + 1] == ' ') line += i + 2, n -= i + 2;
   if (n < 4 || line[0] != '(' || line[n - 1] != ')') return false;
   size_t comma = n - 2;
   while (comma > 0 && line[comma] != ',') comma--;
@@ -436,8 +433,10 @@ __attribute__((format(printf, 1, 2))) static inline char *bench_strf(const char 
 static inline void bench_print_tail(const char *path, long max) {
   FILE *f = fopen(path, "r");
   if (!f) return;
-  if (fseek(f, 0, SEEK_END) == 0 && ftell(f) > max) fseek(f, -max, SEEK_END);
-  else fseek(f, 0, SEEK_SET);
+  if (fseek(f, 0, SEEK_END) == 0 && ftell(f) > max)
+    fseek(f, -max, SEEK_END);
+  else
+    fseek(f, 0, SEEK_SET);
   char buf[4096];
   size_t n;
   while ((n = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, n, stderr);

@@ -62,7 +62,8 @@ static double run_engine(int p, int64_t rows, int64_t size, int64_t slide, bool 
   spate_env_set_parallelism(env, p);
   const spate_schema *schema =
       spate_env_schema(env, "key BIGINT NOT NULL, value BIGINT NOT NULL, ts BIGINT NOT NULL");
-  spate_stream *s = spate_parallelism(spate_name(spate_generate(env, schema, bw_generate, rows), "gen"), 1);
+  spate_stream *s =
+      spate_parallelism(spate_name(spate_generate(env, schema, bw_generate, rows), "gen"), 1);
   s = spate_parallelism(spate_assign_timestamps(s, 2, SPATE_WATERMARKS_MONOTONOUS, 0), 1);
   spate_window_assigner a = slide == size ? spate_tumbling_windows(SPATE_EVENT_TIME, size, 0)
                                           : spate_sliding_windows(SPATE_EVENT_TIME, size, slide, 0);
@@ -135,8 +136,10 @@ int main(int argc, char **argv) {
   bool sliding = false;
   int n = 0;
   for (int i = 0; i < argc; i++) /* drop --sliding before the shared parser sees it */
-    if (strcmp(argv[i], "--sliding") == 0) sliding = true;
-    else argv[n++] = argv[i];
+    if (strcmp(argv[i], "--sliding") == 0)
+      sliding = true;
+    else
+      argv[n++] = argv[i];
   argc = n;
   bench_opts o = bench_parse_args(argc, argv);
   int p = o.parallelism ? o.parallelism : 1;
@@ -144,13 +147,15 @@ int main(int argc, char **argv) {
   int64_t size = sliding ? 10000 : 1000, slide = 1000;
   const char *name = sliding ? "window-sliding" : "window-tumbling";
   setvbuf(stdout, NULL, _IOLBF, 0);
-  printf("%s: %lld tuples over %d keys, ts = i/1000 ms, window %lld ms slide %lld ms, sum per "
-         "key and window (p=%d)\n",
-         name, (long long)rows, KEYS, (long long)size, (long long)slide, p);
+  printf(
+      "%s: %lld tuples over %d keys, ts = i/1000 ms, window %lld ms slide %lld ms, sum per "
+      "key and window (p=%d)\n",
+      name, (long long)rows, KEYS, (long long)size, (long long)slide, p);
   uint64_t ce = 0, cb = 0, we = 0, wb = 0;
   bench_best base = {0}, eng = {0};
   while (bench_again(&base, &o) || bench_again(&eng, &o)) {
-    if (bench_again(&base, &o)) bench_record(&base, "baseline", run_baseline(rows, size, slide, &cb, &wb));
+    if (bench_again(&base, &o))
+      bench_record(&base, "baseline", run_baseline(rows, size, slide, &cb, &wb));
     if (bench_again(&eng, &o)) {
       double t = run_engine(p, rows, size, slide, eng.done == 0, &ce, &we);
       if (t < 0) return 1;

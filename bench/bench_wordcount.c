@@ -135,16 +135,15 @@ int main(int argc, char **argv) {
   bench_best base = {0}, eng = {0};
   /* The sides alternate so that a change in background load hits both. */
   while (bench_again(&base, &o) || bench_again(&eng, &o)) {
-    if (bench_again(&base, &o))
-      bench_record(&base, "baseline", run_baseline(words, &base_sum));
+    if (bench_again(&base, &o)) bench_record(&base, "baseline", run_baseline(words, &base_sum));
     if (!bench_again(&eng, &o)) continue;
     uint64_t sum = 0;
     double t = run_engine(p, words, &sum, eng.done == 0);
     if (t < 0) return 1;
     bench_record(&eng, "engine", t);
     if (sum != base_sum) {
-      fprintf(stderr, "FAIL: checksum engine=%016llx baseline=%016llx\n",
-              (unsigned long long)sum, (unsigned long long)base_sum);
+      fprintf(stderr, "FAIL: checksum engine=%016llx baseline=%016llx\n", (unsigned long long)sum,
+              (unsigned long long)base_sum);
       return 1;
     }
     eng_sum = sum;

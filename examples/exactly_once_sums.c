@@ -37,9 +37,9 @@ int eos_generate(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
 /* Keeps the key and the latest timestamp, sums the values. */
 int eos_sum(spate_ctx *ctx, const spate_row *acc, const spate_row *in, spate_row_builder *out) {
   spate_rb_set_field(out, 0, acc, 0);
-  spate_rb_set_bigint(out, 1, spate_row_bigint(acc, 1) > spate_row_bigint(in, 1)
-                                  ? spate_row_bigint(acc, 1)
-                                  : spate_row_bigint(in, 1));
+  spate_rb_set_bigint(out, 1,
+                      spate_row_bigint(acc, 1) > spate_row_bigint(in, 1) ? spate_row_bigint(acc, 1)
+                                                                         : spate_row_bigint(in, 1));
   spate_rb_set_bigint(out, 2, spate_row_bigint(acc, 2) + spate_row_bigint(in, 2));
   return 0;
 }
@@ -53,8 +53,8 @@ int eos_result(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
 }
 
 int spate_main(int argc, char **argv) {
-  static const char *const needs_value[] = {"output", "count", "window-ms", "records-per-second",
-                                            "records-per-checkpoint", NULL};
+  static const char *const needs_value[] = {
+      "output", "count", "window-ms", "records-per-second", "records-per-checkpoint", NULL};
   const char *bare = spate_arg_missing_value(argc, argv, needs_value);
   if (bare) {
     fprintf(stderr, "exactly_once_sums: --%s needs a value\n", bare);
@@ -70,22 +70,24 @@ int spate_main(int argc, char **argv) {
   double per_second = atof(spate_arg(argc, argv, "records-per-second", "100000"));
   int64_t per_checkpoint = atoll(spate_arg(argc, argv, "records-per-checkpoint", "0"));
   if (count <= 0 || window <= 0 || per_second < 0 || per_checkpoint < 0) {
-    fprintf(stderr, "exactly_once_sums: --count and --window-ms must be positive, the rate "
-                    "limits not negative\n");
+    fprintf(stderr,
+            "exactly_once_sums: --count and --window-ms must be positive, the rate "
+            "limits not negative\n");
     return 1;
   }
   spate_env *env = spate_env_create();
   const spate_schema *s = spate_env_schema(env, "key BIGINT, ts BIGINT, value BIGINT");
   spate_stream *events =
-      per_checkpoint > 0 ? spate_generate_per_checkpoint(env, s, eos_generate, count, per_checkpoint)
-      : per_second > 0   ? spate_generate_rate_limited(env, s, eos_generate, count, per_second)
-                         : spate_generate(env, s, eos_generate, count);
+      per_checkpoint > 0
+          ? spate_generate_per_checkpoint(env, s, eos_generate, count, per_checkpoint)
+      : per_second > 0 ? spate_generate_rate_limited(env, s, eos_generate, count, per_second)
+                       : spate_generate(env, s, eos_generate, count);
   events = spate_uid(events, "events");
   events = spate_uid(spate_assign_timestamps(events, 1, SPATE_WATERMARKS_BOUNDED, 0), "timestamps");
   spate_stream *sums = spate_uid(
-      spate_window_reduce(
-          spate_window(spate_key_by(events, 0), spate_tumbling_windows(SPATE_EVENT_TIME, window, 0)),
-          eos_sum),
+      spate_window_reduce(spate_window(spate_key_by(events, 0),
+                                       spate_tumbling_windows(SPATE_EVENT_TIME, window, 0)),
+                          eos_sum),
       "window-sums");
   sums = spate_uid(spate_map(sums, eos_result, s), "result");
   spate_file_sink_options opts = {.bucket_format = ""};

@@ -30,8 +30,8 @@
 /* A small built-in log: alice has two sessions, bob three, and carol's second click (just
  * under 30 minutes after the first) extends her session. */
 static const char *const CLICKS[] = {
-    "alice,0",       "bob,60000",     "alice,600000",  "alice,1500000", "carol,1800000",
-    "bob,1900000",   "alice,3400000", "alice,3500000", "carol,3599999", "bob,5000000",
+    "alice,0",     "bob,60000",     "alice,600000",  "alice,1500000", "carol,1800000",
+    "bob,1900000", "alice,3400000", "alice,3500000", "carol,3599999", "bob,5000000",
 };
 
 /* "user,timestamp_ms" -> (user, ts) */
@@ -105,23 +105,25 @@ int spate_main(int argc, char **argv) {
   if (ninputs > 0) {
     lines = spate_name(spate_read_text_files(env, inputs, (size_t)ninputs), "file-input");
   } else {
-    fprintf(stderr, "Executing SessionClicks example with default input data set.\n"
-                    "Use --input to specify file input.\n");
+    fprintf(stderr,
+            "Executing SessionClicks example with default input data set.\n"
+            "Use --input to specify file input.\n");
     lines = spate_name(spate_from_strings(env, CLICKS, sizeof CLICKS / sizeof CLICKS[0]),
                        "in-memory-input");
   }
   /* One reader and parser keep the log's order, so per-event watermarks are exact. */
   lines = spate_parallelism(lines, 1);
   const spate_schema *click = spate_env_schema(env, "user STRING NOT NULL, ts BIGINT NOT NULL");
-  spate_stream *clicks = spate_parallelism(spate_name(spate_flat_map(lines, parse_click, click),
-                                                      "parser"), 1);
-  clicks = spate_parallelism(
-      spate_assign_watermarks_custom(clicks, 1, NULL, click_watermark, NULL), 1);
+  spate_stream *clicks =
+      spate_parallelism(spate_name(spate_flat_map(lines, parse_click, click), "parser"), 1);
+  clicks =
+      spate_parallelism(spate_assign_watermarks_custom(clicks, 1, NULL, click_watermark, NULL), 1);
   spate_stream *w =
       spate_window(spate_key_by(clicks, 0), spate_session_windows(SPATE_EVENT_TIME, GAP_MS));
   const spate_schema *session = spate_env_schema(
-      env, "user STRING NOT NULL, window_start BIGINT NOT NULL, window_end BIGINT NOT NULL, "
-           "clicks BIGINT NOT NULL");
+      env,
+      "user STRING NOT NULL, window_start BIGINT NOT NULL, window_end BIGINT NOT NULL, "
+      "clicks BIGINT NOT NULL");
   spate_stream *sessions = spate_name(spate_window_apply(w, count_session, session), "sessions");
 
   if (output) {

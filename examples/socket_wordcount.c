@@ -25,11 +25,12 @@
 #include <stdlib.h>
 
 static int usage(void) {
-  fprintf(stderr, "No port specified. Please run 'socket_wordcount.so --hostname <hostname> "
-                  "--port <port>', where hostname (localhost by default) and port is the "
-                  "address of the text server.\n"
-                  "To start a simple text server, run 'netcat -l <port>' and type the input text "
-                  "into the command line.\n");
+  fprintf(stderr,
+          "No port specified. Please run 'socket_wordcount.so --hostname <hostname> "
+          "--port <port>', where hostname (localhost by default) and port is the "
+          "address of the text server.\n"
+          "To start a simple text server, run 'netcat -l <port>' and type the input text "
+          "into the command line.\n");
   return 1;
 }
 
@@ -140,7 +141,8 @@ int spate_main(int argc, char **argv) {
   char *wend;
   long long window_ms = strtoll(window_arg, &wend, 10);
   if (*wend != '\0' || window_ms < 0) {
-    fprintf(stderr, "Invalid --window '%s': expected milliseconds (0: a running count).\n", window_arg);
+    fprintf(stderr, "Invalid --window '%s': expected milliseconds (0: a running count).\n",
+            window_arg);
     return 1;
   }
   const char *port_arg = spate_arg(argc, argv, "port", NULL);
@@ -167,9 +169,9 @@ int spate_main(int argc, char **argv) {
   spate_stream *keyed = spate_key_by(words, 0);
   spate_stream *counts =
       window_ms > 0
-          ? spate_window_reduce(spate_window(keyed, spate_tumbling_windows(SPATE_PROCESSING_TIME,
-                                                                          window_ms, 0)),
-                                socket_sum_counts)
+          ? spate_window_reduce(
+                spate_window(keyed, spate_tumbling_windows(SPATE_PROCESSING_TIME, window_ms, 0)),
+                socket_sum_counts)
           : spate_sum(keyed, 1);
   spate_name(counts, "counter");
   spate_name(spate_print(counts, NULL), "print-sink");

@@ -18,8 +18,8 @@
 #define FOUR_HOURS (4LL * 60 * 60 * 1000)
 
 static const char *const EVENTS[] = {
-    "sensor-1,START,1000",     "sensor-2,START,2000",  "sensor-2,END,2500",
-    "sensor-3,START,3000",     "sensor-4,END,5000",    /* END without START: nothing */
+    "sensor-1,START,1000",     "sensor-2,START,2000",   "sensor-2,END,2500",
+    "sensor-3,START,3000",     "sensor-4,END,5000", /* END without START: nothing */
     "sensor-1,END,61000",      "sensor-1,START,100000", "sensor-1,END,160000",
     "sensor-5,START,15000000", /* its watermark passes sensor-3's four hours: sensor-3 is dropped */
     "sensor-3,END,20000000",   /* too late: nothing */
@@ -31,10 +31,13 @@ int parse_event(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
   spate_bytes line = spate_row_string(in, 0);
   const char *c1 = memchr(line.ptr, ',', line.len);
   const char *c2 = c1 ? memchr(c1 + 1, ',', line.len - (size_t)(c1 + 1 - line.ptr)) : NULL;
-  if (!c2) return spate_ctx_fail(ctx, "malformed event '%.*s': expected key,KIND,timestamp", (int)line.len, line.ptr);
+  if (!c2)
+    return spate_ctx_fail(ctx, "malformed event '%.*s': expected key,KIND,timestamp", (int)line.len,
+                          line.ptr);
   char num[32];
   size_t n = line.len - (size_t)(c2 + 1 - line.ptr);
-  if (n == 0 || n >= sizeof num) return spate_ctx_fail(ctx, "malformed timestamp in '%.*s'", (int)line.len, line.ptr);
+  if (n == 0 || n >= sizeof num)
+    return spate_ctx_fail(ctx, "malformed timestamp in '%.*s'", (int)line.len, line.ptr);
   memcpy(num, c2 + 1, n);
   num[n] = 0;
   char *end;
@@ -57,7 +60,8 @@ int start_end_open(spate_ctx *ctx, void **user) {
   *user = s;
   spate_schema *schema = NULL;
   char err[128];
-  if (spate_schema_parse("ts BIGINT NOT NULL", &schema, err, sizeof err) < 0) return spate_ctx_fail(ctx, "%s", err);
+  if (spate_schema_parse("ts BIGINT NOT NULL", &schema, err, sizeof err) < 0)
+    return spate_ctx_fail(ctx, "%s", err);
   spate_state_desc d = {.name = "start", .kind = SPATE_STATE_VALUE, .schema = schema};
   s->start = spate_ctx_state(ctx, &d);
   s->rb = spate_rb_new(schema);
@@ -105,7 +109,8 @@ int start_end_process(spate_ctx *ctx, const spate_row *in, spate_collector *out)
 int64_t start_end_watermark(spate_ctx *ctx, const spate_row *in, int64_t ts) { return ts - 1; }
 
 /* Four hours after a START without END: forget it. */
-int start_end_timeout(spate_ctx *ctx, int64_t timestamp, spate_time_domain domain, spate_collector *out) {
+int start_end_timeout(spate_ctx *ctx, int64_t timestamp, spate_time_domain domain,
+                      spate_collector *out) {
   start_end_state *s = spate_ctx_user(ctx);
   return spate_state_clear(s->start);
 }
@@ -121,15 +126,19 @@ int spate_main(int argc, char **argv) {
   int ninputs = spate_arg_all(argc, argv, "input", inputs, 64);
   const char *output = spate_arg(argc, argv, "output", NULL);
   spate_env *env = spate_env_create();
-  const spate_schema *events = spate_env_schema(env, "key STRING NOT NULL, kind STRING NOT NULL, ts BIGINT NOT NULL");
-  const spate_schema *durations = spate_env_schema(env, "key STRING NOT NULL, duration_ms BIGINT NOT NULL");
+  const spate_schema *events =
+      spate_env_schema(env, "key STRING NOT NULL, kind STRING NOT NULL, ts BIGINT NOT NULL");
+  const spate_schema *durations =
+      spate_env_schema(env, "key STRING NOT NULL, duration_ms BIGINT NOT NULL");
   spate_stream *lines = ninputs ? spate_read_text_files(env, inputs, (size_t)ninputs)
                                 : spate_from_strings(env, EVENTS, sizeof EVENTS / sizeof EVENTS[0]);
   /* parsing stays at the source's parallelism 1, so the log's order reaches the watermarks */
-  spate_stream *parsed = spate_parallelism(spate_name(spate_map(lines, parse_event, events), "parse"), 1);
+  spate_stream *parsed =
+      spate_parallelism(spate_name(spate_map(lines, parse_event, events), "parse"), 1);
   spate_stream *timed = spate_parallelism(
       spate_assign_watermarks_custom(parsed, 2, NULL, start_end_watermark, NULL), 1);
-  spate_stream *matched = spate_process(spate_key_by(timed, 0), start_end_process, start_end_timeout, durations);
+  spate_stream *matched =
+      spate_process(spate_key_by(timed, 0), start_end_process, start_end_timeout, durations);
   spate_udf_lifecycle(spate_name(matched, "start-end"), start_end_open, start_end_close);
   if (output)
     spate_write_text(matched, output);

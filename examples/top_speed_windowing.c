@@ -37,8 +37,8 @@
 /* Two cars in time order: car 1 fires three times (the last a tie of top speeds), car 0 twice,
  * the second after a pause long enough for the evictor to drop its first reports. */
 static const char *const REPORTS[] = {
-    "0,50,0,0",       "1,80,0,500",     "0,60,15,1000",   "1,90,30,1500",   "0,70,32,2000",
-    "1,85,51,2500",   "0,55,48,3000",   "1,100,90,3500",  "0,65,60,4000",   "1,95,102,4500",
+    "0,50,0,0",       "1,80,0,500",     "0,60,15,1000",   "1,90,30,1500", "0,70,32,2000",
+    "1,85,51,2500",   "0,55,48,3000",   "1,100,90,3500",  "0,65,60,4000", "1,95,102,4500",
     "1,100,160,5500", "0,40,100,15000", "0,45,115,16000",
 };
 
@@ -115,19 +115,22 @@ int spate_main(int argc, char **argv) {
   if (ninputs > 0) {
     lines = spate_name(spate_read_text_files(env, inputs, (size_t)ninputs), "file-input");
   } else {
-    fprintf(stderr, "Executing TopSpeedWindowing example with default input data set.\n"
-                    "Use --input to specify file input.\n");
+    fprintf(stderr,
+            "Executing TopSpeedWindowing example with default input data set.\n"
+            "Use --input to specify file input.\n");
     lines = spate_name(spate_from_strings(env, REPORTS, sizeof REPORTS / sizeof REPORTS[0]),
                        "in-memory-input");
   }
   /* One reader and parser keep each car's reports in order, as the delta trigger needs. */
   lines = spate_parallelism(lines, 1);
-  const spate_schema *car = spate_env_schema(
-      env, "car BIGINT NOT NULL, speed BIGINT NOT NULL, distance DOUBLE NOT NULL, "
-           "ts BIGINT NOT NULL");
+  const spate_schema *car =
+      spate_env_schema(env,
+                       "car BIGINT NOT NULL, speed BIGINT NOT NULL, distance DOUBLE NOT NULL, "
+                       "ts BIGINT NOT NULL");
   spate_stream *reports =
       spate_parallelism(spate_name(spate_flat_map(lines, parse_report, car), "parser"), 1);
-  reports = spate_parallelism(spate_assign_timestamps(reports, 3, SPATE_WATERMARKS_MONOTONOUS, 0), 1);
+  reports =
+      spate_parallelism(spate_assign_timestamps(reports, 3, SPATE_WATERMARKS_MONOTONOUS, 0), 1);
   spate_stream *w = spate_window(spate_key_by(reports, 0), spate_global_windows());
   w = spate_window_trigger(w, spate_delta_trigger(TRIGGER_METERS, distance_delta));
   w = spate_window_evictor(w, spate_time_evictor(EVICTION_MS, false));

@@ -205,8 +205,9 @@ int spate_main(int argc, char **argv) {
     text = spate_name(spate_read_text_files(env, inputs, (size_t)ninputs), "file-input");
   } else {
     /* Hints go to stderr so that stdout holds only results (and `spate info`'s plan). */
-    fprintf(stderr, "Executing WordCount example with default input data set.\n"
-                    "Use --input to specify file input.\n");
+    fprintf(stderr,
+            "Executing WordCount example with default input data set.\n"
+            "Use --input to specify file input.\n");
     text = spate_name(spate_from_strings(env, WORDS, sizeof WORDS / sizeof WORDS[0]),
                       "in-memory-input");
   }

@@ -37,15 +37,15 @@ extern "C" {
  * Errors: 0 is success, negative values are errors. */
 enum {
   SPATE_OK = 0,
-  SPATE_EINVAL = -1,    /* bad argument, bad input, bad configuration */
-  SPATE_ENOMEM = -2,    /* allocation failed */
-  SPATE_EIO = -3,       /* an I/O call failed */
-  SPATE_ENOENT = -4,    /* a file, symbol or entry does not exist */
-  SPATE_ECANCELED = -5, /* the job or task was cancelled */
+  SPATE_EINVAL = -1,      /* bad argument, bad input, bad configuration */
+  SPATE_ENOMEM = -2,      /* allocation failed */
+  SPATE_EIO = -3,         /* an I/O call failed */
+  SPATE_ENOENT = -4,      /* a file, symbol or entry does not exist */
+  SPATE_ECANCELED = -5,   /* the job or task was cancelled */
   SPATE_ENORESOURCE = -6, /* not enough task slots */
-  SPATE_EUDF = -7,      /* a user function reported an error */
-  SPATE_ECORRUPT = -8,  /* bytes (wire, file) failed validation */
-  SPATE_ESTATE = -9,    /* call not valid in the current state */
+  SPATE_EUDF = -7,        /* a user function reported an error */
+  SPATE_ECORRUPT = -8,    /* bytes (wire, file) failed validation */
+  SPATE_ESTATE = -9,      /* call not valid in the current state */
 };
 const char *spate_strerror(int rc);
 
@@ -53,10 +53,10 @@ const char *spate_strerror(int rc);
  * Schemas: ordered, named, typed fields, nullable unless declared NOT NULL. */
 typedef enum spate_type {
   SPATE_BOOLEAN = 1,
-  SPATE_INT = 2,       /* 32-bit signed */
-  SPATE_BIGINT = 3,    /* 64-bit signed */
+  SPATE_INT = 2,    /* 32-bit signed */
+  SPATE_BIGINT = 3, /* 64-bit signed */
   SPATE_DOUBLE = 4,
-  SPATE_STRING = 5,    /* UTF-8 */
+  SPATE_STRING = 5, /* UTF-8 */
   SPATE_BYTES = 6,
   SPATE_TIMESTAMP = 7, /* milliseconds since the epoch, 64-bit */
 } spate_type;
@@ -171,7 +171,7 @@ size_t spate_row_format(const spate_row *row, const spate_schema *schema, char *
 typedef struct spate_ctx spate_ctx;
 typedef struct spate_collector spate_collector;
 
-int spate_ctx_subtask(const spate_ctx *ctx);      /* 0-based subtask index */
+int spate_ctx_subtask(const spate_ctx *ctx); /* 0-based subtask index */
 int spate_ctx_parallelism(const spate_ctx *ctx);
 const char *spate_ctx_operator_name(const spate_ctx *ctx);
 /* The opaque argument given with spate_udf_arg (NULL if none). */
@@ -220,7 +220,10 @@ typedef void (*spate_close_fn)(spate_ctx *ctx, void *user);
  * state of each key lives with the subtask that owns the key's key group. Output of the process
  * function carries the input record's timestamp; output of an event-time timer carries the
  * timer's timestamp. */
-typedef enum spate_time_domain { SPATE_EVENT_TIME = 0, SPATE_PROCESSING_TIME = 1 } spate_time_domain;
+typedef enum spate_time_domain {
+  SPATE_EVENT_TIME = 0,
+  SPATE_PROCESSING_TIME = 1
+} spate_time_domain;
 
 typedef int (*spate_process_fn)(spate_ctx *ctx, const spate_row *in, spate_collector *out);
 typedef int (*spate_timer_fn)(spate_ctx *ctx, int64_t timestamp, spate_time_domain domain,
@@ -258,15 +261,15 @@ typedef enum spate_ttl_visibility {
 } spate_ttl_visibility;
 
 typedef struct spate_state_desc {
-  const char *name;               /* unique per operator */
+  const char *name; /* unique per operator */
   spate_state_kind kind;
-  const spate_schema *schema;     /* values (list elements, map values) */
-  const spate_schema *key_schema; /* MAP: the user keys */
-  spate_reduce_fn reduce;         /* REDUCING: combines values */
+  const spate_schema *schema;           /* values (list elements, map values) */
+  const spate_schema *key_schema;       /* MAP: the user keys */
+  spate_reduce_fn reduce;               /* REDUCING: combines values */
   const spate_aggregate_fns *aggregate; /* AGGREGATING: the functions (copied) */
   const spate_schema *acc_schema;       /* AGGREGATING: accumulator rows */
   const spate_schema *result_schema;    /* AGGREGATING: what spate_aggregating_get returns */
-  spate_ttl_update ttl_update;    /* SPATE_TTL_DISABLED (0): no TTL */
+  spate_ttl_update ttl_update;          /* SPATE_TTL_DISABLED (0): no TTL */
   int64_t ttl_ms;
   spate_ttl_visibility ttl_visibility;
 } spate_state_desc;
@@ -365,16 +368,20 @@ typedef struct spate_window_assigner {
 
 static inline spate_window_assigner spate_tumbling_windows(spate_time_domain d, int64_t size_ms,
                                                            int64_t offset_ms) {
-  spate_window_assigner a = {
-      .kind = SPATE_WINDOW_TUMBLING, .domain = d, .size = size_ms, .slide = size_ms,
-      .offset = offset_ms};
+  spate_window_assigner a = {.kind = SPATE_WINDOW_TUMBLING,
+                             .domain = d,
+                             .size = size_ms,
+                             .slide = size_ms,
+                             .offset = offset_ms};
   return a;
 }
 static inline spate_window_assigner spate_sliding_windows(spate_time_domain d, int64_t size_ms,
                                                           int64_t slide_ms, int64_t offset_ms) {
-  spate_window_assigner a = {
-      .kind = SPATE_WINDOW_SLIDING, .domain = d, .size = size_ms, .slide = slide_ms,
-      .offset = offset_ms};
+  spate_window_assigner a = {.kind = SPATE_WINDOW_SLIDING,
+                             .domain = d,
+                             .size = size_ms,
+                             .slide = slide_ms,
+                             .offset = offset_ms};
   return a;
 }
 static inline spate_window_assigner spate_session_windows(spate_time_domain d, int64_t gap_ms) {
@@ -456,20 +463,21 @@ typedef int (*spate_trigger_time_fn)(spate_ctx *ctx, int64_t time, const spate_t
 typedef int (*spate_trigger_window_fn)(spate_ctx *ctx, const spate_time_window *w);
 
 /* Flink's DeltaFunction: the distance between two elements (of the window's input schema). */
-typedef double (*spate_delta_fn)(spate_ctx *ctx, const spate_row *old_row, const spate_row *new_row);
+typedef double (*spate_delta_fn)(spate_ctx *ctx, const spate_row *old_row,
+                                 const spate_row *new_row);
 
 typedef struct spate_trigger {
   spate_trigger_kind kind;
-  int64_t count;          /* COUNT */
-  int64_t interval_ms;    /* CONTINUOUS_* */
-  bool purging;           /* FIRE becomes FIRE_AND_PURGE */
-  double delta_threshold; /* DELTA */
-  spate_delta_fn delta_fn; /* DELTA */
-  spate_trigger_element_fn on_element;       /* CUSTOM (required) */
-  spate_trigger_time_fn on_event_time;       /* CUSTOM */
-  spate_trigger_time_fn on_processing_time;  /* CUSTOM */
-  spate_trigger_window_fn clear;             /* CUSTOM (optional) */
-  spate_trigger_window_fn on_merge;          /* CUSTOM (required on session windows) */
+  int64_t count;                            /* COUNT */
+  int64_t interval_ms;                      /* CONTINUOUS_* */
+  bool purging;                             /* FIRE becomes FIRE_AND_PURGE */
+  double delta_threshold;                   /* DELTA */
+  spate_delta_fn delta_fn;                  /* DELTA */
+  spate_trigger_element_fn on_element;      /* CUSTOM (required) */
+  spate_trigger_time_fn on_event_time;      /* CUSTOM */
+  spate_trigger_time_fn on_processing_time; /* CUSTOM */
+  spate_trigger_window_fn clear;            /* CUSTOM (optional) */
+  spate_trigger_window_fn on_merge;         /* CUSTOM (required on session windows) */
 } spate_trigger;
 
 static inline spate_trigger spate_count_trigger(int64_t n) {
@@ -490,8 +498,10 @@ static inline spate_trigger spate_delta_trigger(double threshold, spate_delta_fn
 static inline spate_trigger spate_custom_trigger(spate_trigger_element_fn on_element,
                                                  spate_trigger_time_fn on_event_time,
                                                  spate_trigger_time_fn on_processing_time) {
-  spate_trigger t = {.kind = SPATE_TRIGGER_CUSTOM, .on_element = on_element,
-                     .on_event_time = on_event_time, .on_processing_time = on_processing_time};
+  spate_trigger t = {.kind = SPATE_TRIGGER_CUSTOM,
+                     .on_element = on_element,
+                     .on_event_time = on_event_time,
+                     .on_processing_time = on_processing_time};
   return t;
 }
 /* Flink's TriggerContext timers: inside a custom trigger's callback, register or delete a timer
@@ -523,11 +533,11 @@ typedef enum spate_evictor_kind {
 
 typedef struct spate_evictor {
   spate_evictor_kind kind;
-  int64_t count;       /* COUNT */
-  int64_t window_ms;   /* TIME */
-  double threshold;    /* DELTA */
+  int64_t count;           /* COUNT */
+  int64_t window_ms;       /* TIME */
+  double threshold;        /* DELTA */
   spate_delta_fn delta_fn; /* DELTA */
-  bool evict_after;    /* Flink's doEvictAfter */
+  bool evict_after;        /* Flink's doEvictAfter */
 } spate_evictor;
 
 static inline spate_evictor spate_count_evictor(int64_t n, bool after) {
@@ -548,8 +558,8 @@ static inline spate_evictor spate_delta_evictor(double threshold, spate_delta_fn
  * current key (iterate with spate_window_next); outputs carry the window's max timestamp. */
 typedef struct spate_window_elements spate_window_elements;
 bool spate_window_next(spate_window_elements *it, spate_row *row);
-typedef int (*spate_window_fn)(spate_ctx *ctx, const spate_time_window *w, spate_window_elements *elements,
-                               spate_collector *out);
+typedef int (*spate_window_fn)(spate_ctx *ctx, const spate_time_window *w,
+                               spate_window_elements *elements, spate_collector *out);
 
 /* Windowing a keyed stream returns a windowed stream; apply one function to it. */
 spate_stream *spate_window(spate_stream *keyed, spate_window_assigner assigner);
@@ -811,16 +821,17 @@ spate_stream *spate_sink(spate_stream *in, spate_sink_fn fn);
  * never published. Files also roll (close and start a new part) by size, age and inactivity.
  * Without checkpointing, files are committed at the end of input only. */
 typedef struct spate_file_sink_options {
-  int64_t max_part_size;         /* bytes; <= 0: 128 MB (Flink's default) */
-  int64_t rollover_interval_ms;  /* <= 0: 60 s */
-  int64_t inactivity_interval_ms;/* <= 0: 60 s */
-  const char *bucket_format;     /* strftime format of the bucket directory (processing time);
+  int64_t max_part_size;          /* bytes; <= 0: 128 MB (Flink's default) */
+  int64_t rollover_interval_ms;   /* <= 0: 60 s */
+  int64_t inactivity_interval_ms; /* <= 0: 60 s */
+  const char *bucket_format;      /* strftime format of the bucket directory (processing time);
                                     NULL: Flink's "%Y-%m-%d--%H"; "": no buckets */
-  const char *part_prefix;       /* NULL: "part" */
-  const char *part_suffix;       /* NULL: "" */
+  const char *part_prefix;        /* NULL: "part" */
+  const char *part_suffix;        /* NULL: "" */
 } spate_file_sink_options;
 /* opts may be NULL for the defaults. */
-spate_stream *spate_sink_file(spate_stream *in, const char *dir, const spate_file_sink_options *opts);
+spate_stream *spate_sink_file(spate_stream *in, const char *dir,
+                              const spate_file_sink_options *opts);
 
 /* Two-phase-commit sinks (Flink's TwoPhaseCommitSinkFunction). A transaction is identified by
  * bytes the sink chooses (spate_txn_set_id: e.g. a temporary file's name or an external

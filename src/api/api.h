@@ -22,27 +22,27 @@ typedef struct stream_input {
   part_kind part;
   key_spec key;
   char *partition_fn;
-  char *side_tag;            /* reads this side output of the node (NULL: its main output) */
+  char *side_tag; /* reads this side output of the node (NULL: its main output) */
   spate_schema *side_schema;
 } stream_input;
 
 struct spate_stream {
   spate_env *env;
-  int node;               /* >= 0 for a real node, -1 for a virtual stream */
+  int node; /* >= 0 for a real node, -1 for a virtual stream */
   int ninputs;
-  stream_input *inputs;   /* what feeds the next operator */
+  stream_input *inputs; /* what feeds the next operator */
   const spate_schema *schema;
   bool keyed;
-  bool windowed;              /* spate_window: the next function makes a window operator */
-  bool connected;             /* spate_connect: inputs[0] is the first stream, inputs[1] the second */
-  bool broadcast;             /* spate_connect_broadcast: inputs[1] is broadcast */
+  bool windowed;  /* spate_window: the next function makes a window operator */
+  bool connected; /* spate_connect: inputs[0] is the first stream, inputs[1] the second */
+  bool broadcast; /* spate_connect_broadcast: inputs[1] is broadcast */
   spate_window_assigner window;
   int64_t lateness;
   char *late_tag;
-  bool arrival_order;         /* spate_window_arrival_order: no panes */
-  spate_trigger trigger;      /* SPATE_TRIGGER_DEFAULT unless spate_window_trigger set one */
-  spate_evictor evictor;      /* SPATE_EVICTOR_NONE unless spate_window_evictor set one */
-  bool window_all;            /* spate_window_all: one window operator of parallelism 1 */
+  bool arrival_order;    /* spate_window_arrival_order: no panes */
+  spate_trigger trigger; /* SPATE_TRIGGER_DEFAULT unless spate_window_trigger set one */
+  spate_evictor evictor; /* SPATE_EVICTOR_NONE unless spate_window_evictor set one */
+  bool window_all;       /* spate_window_all: one window operator of parallelism 1 */
 };
 
 struct spate_env {
@@ -58,22 +58,22 @@ struct spate_env {
   int max_parallelism;    /* set in code, else 0 */
   int64_t buffer_timeout; /* set in code, else < -1 */
   bool chaining_disabled;
-  char *artifact;         /* object holding the UDFs; NULL: the main program */
+  char *artifact; /* object holding the UDFs; NULL: the main program */
   bool artifact_known;
-  spate_clock *clock;     /* processing time of its jobs; NULL: the system clock */
+  spate_clock *clock;          /* processing time of its jobs; NULL: the system clock */
   spate_job_listener listener; /* events of its jobs, or NULL */
   void *listener_arg;
-  int executed_nodes;     /* nodes of g when it was last executed (0: never): a job runs once,
+  int executed_nodes; /* nodes of g when it was last executed (0: never): a job runs once,
                              as Flink clears its transformations when execute takes them */
 };
 
 typedef struct cli_context {
-  const sp_config *config; /* configuration file + -D */
-  int parallelism;         /* -p, or 0 */
-  bool plan_only;          /* spate info: print the plan instead of running */
-  int executions;          /* spate_execute calls so far */
-  int failures;            /* of which failed */
-  bool planned;            /* a plan was printed */
+  const sp_config *config;   /* configuration file + -D */
+  int parallelism;           /* -p, or 0 */
+  bool plan_only;            /* spate info: print the plan instead of running */
+  int executions;            /* spate_execute calls so far */
+  int failures;              /* of which failed */
+  bool planned;              /* a plan was printed */
   char error[SP_ERRMSG_MAX]; /* why the last failed execution failed */
 } cli_context;
 

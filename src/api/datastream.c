@@ -77,7 +77,8 @@ char *api_udf_name(spate_env *env, const char *api, void *fn) {
     mine = NULL;
   } else if ((env->artifact == NULL) != (mine == NULL) ||
              (mine && strcmp(mine, env->artifact) != 0)) {
-    api_fail(env, "%s: function '%s' lives in %s but earlier functions live in %s; all user "
+    api_fail(env,
+             "%s: function '%s' lives in %s but earlier functions live in %s; all user "
              "functions of a job must come from one object",
              api, info.dli_sname, mine ? mine : "the program",
              env->artifact ? env->artifact : "the program");
@@ -146,8 +147,9 @@ spate_stream *api_one_input(spate_stream *in, op_kind kind, const char *api, con
   }
   n->udf = udf;
   n->out_schema = schema_ref(out_schema);
-  if (in->keyed && (kind == OP_REDUCE || kind == OP_AGG || kind == OP_PROCESS || kind == OP_WINDOW ||
-                    kind == OP_CO_PROCESS || kind == OP_INTERVAL_JOIN || kind == OP_WINDOW_JOIN) &&
+  if (in->keyed &&
+      (kind == OP_REDUCE || kind == OP_AGG || kind == OP_PROCESS || kind == OP_WINDOW ||
+       kind == OP_CO_PROCESS || kind == OP_INTERVAL_JOIN || kind == OP_WINDOW_JOIN) &&
       key_spec_copy(&env->g->nodes[id].key, &in->inputs[0].key) < 0) {
     api_fail(env, "out of memory");
     return NULL;

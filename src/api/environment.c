@@ -115,7 +115,8 @@ void spate_env_set_max_parallelism(spate_env *env, int max_parallelism) {
 }
 
 void spate_env_set_buffer_timeout(spate_env *env, int64_t ms) {
-  if (ms < -1) return api_fail(env, "spate_env_set_buffer_timeout: %lld ms is negative", (long long)ms);
+  if (ms < -1)
+    return api_fail(env, "spate_env_set_buffer_timeout: %lld ms is negative", (long long)ms);
   env->buffer_timeout = ms;
 }
 

@@ -16,8 +16,8 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
-#include "graph/op_params.h"
 #include "cluster/minicluster.h"
+#include "graph/op_params.h"
 #include "runtime/crash_report.h"
 
 struct spate_job_client {
@@ -62,8 +62,11 @@ static void configure_graph(spate_env *env, stream_graph *g, const char *name) {
   else
     g->default_parallelism = (int)sp_config_int(cfg, "parallelism.default");
   int64_t maxp = sp_config_int(cfg, "pipeline.max-parallelism");
-  g->default_max_parallelism = env->max_parallelism > 0 ? env->max_parallelism : maxp > 0 ? (int)maxp : 0;
-  g->chaining_enabled = !env->chaining_disabled && sp_config_bool(cfg, "pipeline.operator-chaining.enabled");
+  g->default_max_parallelism = env->max_parallelism > 0 ? env->max_parallelism
+                               : maxp > 0               ? (int)maxp
+                                                        : 0;
+  g->chaining_enabled =
+      !env->chaining_disabled && sp_config_bool(cfg, "pipeline.operator-chaining.enabled");
   if (env->buffer_timeout >= -1)
     g->buffer_timeout_ms = env->buffer_timeout;
   else if (!sp_config_bool(cfg, "execution.buffer-timeout.enabled"))
@@ -112,9 +115,10 @@ spate_job_client *spate_execute_async(spate_env *env, const char *job_name) {
   if (!env->failed && env->g->nnodes == env->executed_nodes)
     api_fail(env, "No operators defined in streaming topology. Cannot execute.");
   else if (!env->failed && env->executed_nodes > 0)
-    api_fail(env, "Cannot execute: this environment has run its job already, and Spate does not "
-                  "run operators added after that (Flink would run them with what feeds them); "
-                  "build the next job on a new environment");
+    api_fail(env,
+             "Cannot execute: this environment has run its job already, and Spate does not "
+             "run operators added after that (Flink would run them with what feeds them); "
+             "build the next job on a new environment");
   if (env->failed) {
     cli_failed(env->error);
     return NULL;
@@ -145,7 +149,8 @@ spate_job_client *spate_execute_async(spate_env *env, const char *job_name) {
   if (rc < 0) {
     sp_writer_free(&w);
     jobgraph_free(decoded);
-    api_fail(env, "the job graph did not survive encoding: %s", rc == SPATE_ENOMEM ? "out of memory" : err);
+    api_fail(env, "the job graph did not survive encoding: %s",
+             rc == SPATE_ENOMEM ? "out of memory" : err);
     cli_failed(env->error);
     return NULL;
   }
@@ -174,11 +179,12 @@ spate_job_client *spate_execute_async(spate_env *env, const char *job_name) {
   if (slots < 1) slots = 1;
   int64_t per_channel = sp_config_int(cfg, "taskmanager.network.memory.buffers-per-channel");
   int64_t floating = sp_config_int(cfg, "taskmanager.network.memory.floating-buffers-per-gate");
-  const char *bad = ntm > 1024                ? "minicluster.number-of-taskmanagers (at most 1024)"
-                    : per_channel > 1024      ? "taskmanager.network.memory.buffers-per-channel (at most 1024)"
-                    : floating > 65536        ? "taskmanager.network.memory.floating-buffers-per-gate (at most 65536)"
-                    : slots > 32768           ? "taskmanager.numberOfTaskSlots (at most 32768)"
-                                              : NULL;
+  const char *bad =
+      ntm > 1024           ? "minicluster.number-of-taskmanagers (at most 1024)"
+      : per_channel > 1024 ? "taskmanager.network.memory.buffers-per-channel (at most 1024)"
+      : floating > 65536   ? "taskmanager.network.memory.floating-buffers-per-gate (at most 65536)"
+      : slots > 32768      ? "taskmanager.numberOfTaskSlots (at most 32768)"
+                           : NULL;
   if (bad) {
     sp_writer_free(&w);
     api_fail(env, "configuration value out of range for this MiniCluster: %s", bad);
@@ -187,8 +193,10 @@ spate_job_client *spate_execute_async(spate_env *env, const char *job_name) {
   }
   task_config tc = {
       .buffer_size = env->g->buffer_size,
-      .buffers_per_channel = (int)sp_config_int(cfg, "taskmanager.network.memory.buffers-per-channel"),
-      .floating_buffers = (int)sp_config_int(cfg, "taskmanager.network.memory.floating-buffers-per-gate"),
+      .buffers_per_channel =
+          (int)sp_config_int(cfg, "taskmanager.network.memory.buffers-per-channel"),
+      .floating_buffers =
+          (int)sp_config_int(cfg, "taskmanager.network.memory.floating-buffers-per-gate"),
       .buffer_timeout_ms = env->g->buffer_timeout_ms,
       .clock = env->clock,
   };
@@ -223,8 +231,7 @@ const char *spate_job_client_id(const spate_job_client *c) { return c->job_id; }
 
 int spate_job_client_savepoint(spate_job_client *c, const char *dir, bool stop, char *path,
                                size_t path_len, char *err, size_t err_len) {
-  if (!c->client)
-    return sp_err(err, err_len, SPATE_ESTATE, "job %s is not running", c->job_id);
+  if (!c->client) return sp_err(err, err_len, SPATE_ESTATE, "job %s is not running", c->job_id);
   return minicluster_savepoint(c->client, dir, stop, path, path_len, err, err_len);
 }
 
@@ -233,8 +240,7 @@ void spate_job_client_cancel(spate_job_client *c) {
 }
 
 int spate_job_client_checkpoint(spate_job_client *c, int64_t *id, char *err, size_t err_len) {
-  if (!c->client)
-    return sp_err(err, err_len, SPATE_ESTATE, "job %s is not running", c->job_id);
+  if (!c->client) return sp_err(err, err_len, SPATE_ESTATE, "job %s is not running", c->job_id);
   return minicluster_checkpoint(c->client, id, NULL, 0, err, err_len);
 }
 

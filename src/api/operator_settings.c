@@ -14,8 +14,10 @@
 static sg_node *real_node(spate_stream *s, const char *api) {
   if (!s || s->env->failed) return NULL;
   if (s->node < 0) {
-    api_fail(s->env, "%s: applies to an operator, not to the result of a key by, partitioning or "
-             "union", api);
+    api_fail(s->env,
+             "%s: applies to an operator, not to the result of a key by, partitioning or "
+             "union",
+             api);
     return NULL;
   }
   return &s->env->g->nodes[s->node];
@@ -42,7 +44,8 @@ spate_stream *spate_uid(spate_stream *s, const char *uid) {
   for (int i = 0; i < s->env->g->nnodes; i++)
     if (i != n->id && s->env->g->nodes[i].uid && strcmp(s->env->g->nodes[i].uid, uid) == 0)
       return api_fail(s->env, "spate_uid: uid '%s' is already used by operator '%s'", uid,
-                      s->env->g->nodes[i].name), s;
+                      s->env->g->nodes[i].name),
+             s;
   sp_free(n->uid);
   n->uid = sp_strdup(uid);
   return s;
@@ -52,11 +55,17 @@ spate_stream *spate_parallelism(spate_stream *s, int parallelism) {
   sg_node *n = real_node(s, "spate_parallelism");
   if (!n) return s;
   if (parallelism < 1)
-    return api_fail(s->env, "spate_parallelism: parallelism must be at least 1, got %d (operator "
-                    "'%s')", parallelism, n->name), s;
+    return api_fail(s->env,
+                    "spate_parallelism: parallelism must be at least 1, got %d (operator "
+                    "'%s')",
+                    parallelism, n->name),
+           s;
   if (n->parallelism_fixed && parallelism != 1)
-    return api_fail(s->env, "spate_parallelism: operator '%s' is not parallel; its parallelism "
-                    "must be 1", n->name), s;
+    return api_fail(s->env,
+                    "spate_parallelism: operator '%s' is not parallel; its parallelism "
+                    "must be 1",
+                    n->name),
+           s;
   n->parallelism = parallelism;
   return s;
 }
@@ -66,7 +75,8 @@ spate_stream *spate_max_parallelism(spate_stream *s, int max_parallelism) {
   if (!n) return s;
   if (max_parallelism < 1 || max_parallelism > 32768)
     return api_fail(s->env, "spate_max_parallelism: must be in 1..32768, got %d (operator '%s')",
-                    max_parallelism, n->name), s;
+                    max_parallelism, n->name),
+           s;
   n->max_parallelism = max_parallelism;
   return s;
 }

@@ -60,8 +60,12 @@ spate_stream *spate_collect(spate_stream *in, const char *name) {
       return api_fail(in->env, "spate_collect: %s", err), NULL;
     bool clash = other.name && strcmp(other.name, name) == 0;
     op_collect_params_free(&other);
-    if (clash) return api_fail(in->env, "spate_collect: the name '%s' is already used by another "
-                               "collect sink of this job", name), NULL;
+    if (clash)
+      return api_fail(in->env,
+                      "spate_collect: the name '%s' is already used by another "
+                      "collect sink of this job",
+                      name),
+             NULL;
   }
   op_collect_params p = {.name = name};
   return sink(in, OP_SINK_COLLECT, "spate_collect", "Sink: Collect", NULL, &p);
@@ -100,8 +104,10 @@ spate_stream *spate_sink_two_phase(spate_stream *in, spate_txn_begin_fn begin,
   if (!api_check_input("spate_sink_two_phase", in)) return NULL;
   spate_env *env = in->env;
   if (!begin || !invoke || !pre_commit || !commit || !abort)
-    return api_fail(env, "spate_sink_two_phase: begin, invoke, pre_commit, commit and abort are "
-                    "all required"), NULL;
+    return api_fail(env,
+                    "spate_sink_two_phase: begin, invoke, pre_commit, commit and abort are "
+                    "all required"),
+           NULL;
   void *fns[4] = {(void *)(uintptr_t)begin, (void *)(uintptr_t)pre_commit,
                   (void *)(uintptr_t)commit, (void *)(uintptr_t)abort};
   char *sym[4] = {0};
@@ -109,8 +115,8 @@ spate_stream *spate_sink_two_phase(spate_stream *in, spate_txn_begin_fn begin,
     if (!(sym[i] = api_udf_name(env, "spate_sink_two_phase", fns[i]))) break;
   spate_stream *s = NULL;
   if (sym[3]) {
-    op_two_phase_params p = {.begin = sym[0], .pre_commit = sym[1], .commit = sym[2],
-                             .abort = sym[3]};
+    op_two_phase_params p = {
+        .begin = sym[0], .pre_commit = sym[1], .commit = sym[2], .abort = sym[3]};
     s = sink(in, OP_SINK_TWO_PHASE, "spate_sink_two_phase", "Sink: Two-Phase Commit",
              (void *)(uintptr_t)invoke, &p);
   }

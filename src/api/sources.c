@@ -84,7 +84,8 @@ out:
 spate_stream *spate_from_rows(spate_env *env, const spate_schema *schema, const spate_row *rows,
                               size_t n) {
   if (env->failed) return NULL;
-  if (!schema || (!rows && n)) return api_fail(env, "spate_from_rows: schema or rows is NULL"), NULL;
+  if (!schema || (!rows && n))
+    return api_fail(env, "spate_from_rows: schema or rows is NULL"), NULL;
   op_blob *v = sp_calloc(n ? n : 1, sizeof *v);
   if (!v) return api_fail(env, "out of memory"), NULL;
   for (size_t i = 0; i < n; i++) {
@@ -122,7 +123,8 @@ spate_stream *spate_from_sequence(spate_env *env, int64_t from, int64_t to) {
   if (env->failed) return NULL;
   if (to < from)
     return api_fail(env, "spate_from_sequence: 'to' (%lld) is smaller than 'from' (%lld)",
-                    (long long)to, (long long)from), NULL;
+                    (long long)to, (long long)from),
+           NULL;
   op_sequence_params p = {.from = from, .to = to};
   return source(env, OP_SRC_SEQUENCE, "Source: Sequence Source",
                 spate_env_schema(env, "value BIGINT NOT NULL"), &p, false);
@@ -157,7 +159,8 @@ spate_stream *spate_generate_rate_limited(spate_env *env, const spate_schema *sc
                                           double records_per_second) {
   if (!env->failed && !(records_per_second > 0 && records_per_second <= 1e12))
     return api_fail(env, "spate_generate_rate_limited: %g records per second is not in (0, 1e12]",
-                    records_per_second), NULL;
+                    records_per_second),
+           NULL;
   return generate(env, "spate_generate_rate_limited", schema, fn, count, records_per_second, 0);
 }
 
@@ -165,8 +168,11 @@ spate_stream *spate_generate_per_checkpoint(spate_env *env, const spate_schema *
                                             spate_generator_fn fn, int64_t count,
                                             int64_t records_per_checkpoint) {
   if (!env->failed && records_per_checkpoint <= 0)
-    return api_fail(env, "spate_generate_per_checkpoint: %lld records per checkpoint is not "
-                    "positive", (long long)records_per_checkpoint), NULL;
+    return api_fail(env,
+                    "spate_generate_per_checkpoint: %lld records per checkpoint is not "
+                    "positive",
+                    (long long)records_per_checkpoint),
+           NULL;
   return generate(env, "spate_generate_per_checkpoint", schema, fn, count, 0,
                   records_per_checkpoint);
 }

@@ -14,7 +14,9 @@
 #include "operators/process_operator.h"
 
 static int need_key(spate_ctx *ctx, proc_op *p, const char *api) {
-  if (!p || !p->keyed) return spate_ctx_fail(ctx, "%s: keyed state and timers need a keyed stream (spate_key_by)", api);
+  if (!p || !p->keyed)
+    return spate_ctx_fail(ctx, "%s: keyed state and timers need a keyed stream (spate_key_by)",
+                          api);
   if (!p->has_key) return spate_ctx_fail(ctx, "%s: there is no current key here", api);
   return 0;
 }
@@ -63,8 +65,7 @@ static spate_state *declare(spate_ctx *ctx, const spate_state_desc *d, bool broa
     spate_ctx_fail(ctx, "spate_ctx_state: keyed state needs a keyed stream (spate_key_by)");
     return NULL;
   }
-  if (!d || !d->name || !d->schema ||
-      (d->kind == SPATE_STATE_MAP && !d->key_schema) ||
+  if (!d || !d->name || !d->schema || (d->kind == SPATE_STATE_MAP && !d->key_schema) ||
       (d->kind == SPATE_STATE_REDUCING && !d->reduce) ||
       (d->kind == SPATE_STATE_AGGREGATING &&
        (!d->aggregate || !d->aggregate->create || !d->aggregate->add || !d->aggregate->result ||
@@ -75,7 +76,8 @@ static spate_state *declare(spate_ctx *ctx, const spate_state_desc *d, bool broa
     return NULL;
   }
   for (int i = 0; i < p->nstates; i++)
-    if (p->states[i]->broadcast == broadcast && strcmp(ks_state_name(p->states[i]->ks), d->name) == 0)
+    if (p->states[i]->broadcast == broadcast &&
+        strcmp(ks_state_name(p->states[i]->ks), d->name) == 0)
       return p->states[i];
   spate_state *s = sp_calloc(1, sizeof *s);
   spate_state **n = s ? sp_realloc(p->states, sizeof *n * (size_t)(p->nstates + 1)) : NULL;
@@ -157,11 +159,13 @@ static int usable_rw(spate_state *s, spate_state_kind kind, const char *api, boo
   spate_ctx *ctx = &s->p->op->ctx;
   if (s->broadcast) { /* readable anywhere, writable only by the broadcast side */
     if (write && !s->p->in_broadcast_fn)
-      return spate_ctx_fail(ctx, "%s: broadcast state '%s' is read-only outside the broadcast "
-                            "side's function", api, ks_state_name(s->ks));
-    return kind && s->kind != kind
-               ? spate_ctx_fail(ctx, "%s: state '%s' is not of that kind", api, ks_state_name(s->ks))
-               : 0;
+      return spate_ctx_fail(ctx,
+                            "%s: broadcast state '%s' is read-only outside the broadcast "
+                            "side's function",
+                            api, ks_state_name(s->ks));
+    return kind && s->kind != kind ? spate_ctx_fail(ctx, "%s: state '%s' is not of that kind", api,
+                                                    ks_state_name(s->ks))
+                                   : 0;
   }
   if (!s->p->has_key) return spate_ctx_fail(ctx, "%s: there is no current key here", api);
   if (kind && s->kind != kind)
@@ -247,4 +251,3 @@ int spate_reducing_get(spate_state *s, spate_row *out) {
   int rc = usable(s, SPATE_STATE_REDUCING, "spate_reducing_get");
   return rc < 0 ? rc : checked(s, ks_reducing_get(s->ks, out));
 }
-

@@ -20,7 +20,8 @@ spate_stream *spate_map(spate_stream *in, spate_map_fn fn, const spate_schema *o
 spate_stream *spate_flat_map(spate_stream *in, spate_flat_map_fn fn,
                              const spate_schema *out_schema) {
   if (in && !fn) return api_fail(in->env, "spate_flat_map: the function must not be NULL"), NULL;
-  return api_one_input(in, OP_FLAT_MAP, "spate_flat_map", "Flat Map", (void *)(uintptr_t)fn, out_schema);
+  return api_one_input(in, OP_FLAT_MAP, "spate_flat_map", "Flat Map", (void *)(uintptr_t)fn,
+                       out_schema);
 }
 
 spate_stream *spate_filter(spate_stream *in, spate_filter_fn fn) {
@@ -39,15 +40,18 @@ static spate_stream *timestamps(spate_stream *in, const char *api, int field, vo
     return api_fail(env, "%s: unknown watermark strategy %d", api, (int)kind), NULL;
   if (bound < 0)
     return api_fail(env, "%s: the out-of-orderness bound must not be negative, got %lld ms", api,
-                    (long long)bound), NULL;
+                    (long long)bound),
+           NULL;
   if (!fn) {
     if (field < 0 || field >= in->schema->nfields)
       return api_fail(env, "%s: timestamp field %d is out of range: the stream has %d field%s", api,
-                      field, in->schema->nfields, in->schema->nfields == 1 ? "" : "s"), NULL;
+                      field, in->schema->nfields, in->schema->nfields == 1 ? "" : "s"),
+             NULL;
     spate_type t = in->schema->fields[field].type;
     if (t != SPATE_TIMESTAMP && t != SPATE_BIGINT && t != SPATE_INT)
       return api_fail(env, "%s: timestamp field %d '%s' is %s; it must be TIMESTAMP, BIGINT or INT",
-                      api, field, in->schema->fields[field].name, schema_type_name(t)), NULL;
+                      api, field, in->schema->fields[field].name, schema_type_name(t)),
+             NULL;
   }
   char *ev = on_event ? api_udf_name(env, api, on_event) : NULL;
   char *per = on_periodic ? api_udf_name(env, api, on_periodic) : NULL;
@@ -78,18 +82,23 @@ static spate_stream *timestamps(spate_stream *in, const char *api, int field, vo
 spate_stream *spate_assign_timestamps(spate_stream *in, int timestamp_field,
                                       spate_watermarks watermarks, int64_t bound) {
   if (in && !in->env->failed && watermarks == SPATE_WATERMARKS_CUSTOM)
-    return api_fail(in->env, "spate_assign_timestamps: use spate_assign_watermarks_custom for a "
-                    "custom watermark generator"), NULL;
+    return api_fail(in->env,
+                    "spate_assign_timestamps: use spate_assign_watermarks_custom for a "
+                    "custom watermark generator"),
+           NULL;
   return timestamps(in, "spate_assign_timestamps", timestamp_field, NULL, watermarks, bound, NULL,
                     NULL);
 }
 
 spate_stream *spate_assign_timestamps_fn(spate_stream *in, spate_timestamp_fn fn,
                                          spate_watermarks watermarks, int64_t bound) {
-  if (in && !fn) return api_fail(in->env, "spate_assign_timestamps_fn: the function must not be NULL"), NULL;
+  if (in && !fn)
+    return api_fail(in->env, "spate_assign_timestamps_fn: the function must not be NULL"), NULL;
   if (in && !in->env->failed && watermarks == SPATE_WATERMARKS_CUSTOM)
-    return api_fail(in->env, "spate_assign_timestamps_fn: use spate_assign_watermarks_custom for "
-                    "a custom watermark generator"), NULL;
+    return api_fail(in->env,
+                    "spate_assign_timestamps_fn: use spate_assign_watermarks_custom for "
+                    "a custom watermark generator"),
+           NULL;
   return timestamps(in, "spate_assign_timestamps_fn", -1, (void *)(uintptr_t)fn, watermarks, bound,
                     NULL, NULL);
 }
@@ -98,8 +107,10 @@ spate_stream *spate_assign_watermarks_custom(spate_stream *in, int timestamp_fie
                                              spate_timestamp_fn ts_fn, spate_watermark_fn on_event,
                                              spate_periodic_watermark_fn on_periodic) {
   if (in && !in->env->failed && timestamp_field < 0 && !ts_fn)
-    return api_fail(in->env, "spate_assign_watermarks_custom: give a timestamp field or a "
-                    "timestamp function"), NULL;
+    return api_fail(in->env,
+                    "spate_assign_watermarks_custom: give a timestamp field or a "
+                    "timestamp function"),
+           NULL;
   return timestamps(in, "spate_assign_watermarks_custom", timestamp_field,
                     timestamp_field < 0 ? (void *)(uintptr_t)ts_fn : NULL, SPATE_WATERMARKS_CUSTOM,
                     0, (void *)(uintptr_t)on_event, (void *)(uintptr_t)on_periodic);
@@ -108,10 +119,12 @@ spate_stream *spate_assign_watermarks_custom(spate_stream *in, int timestamp_fie
 spate_stream *spate_with_idleness(spate_stream *s, int64_t idle_timeout_ms) {
   if (!s || s->env->failed) return s;
   if (s->node < 0 || s->env->g->nodes[s->node].kind != OP_TIMESTAMPS)
-    return api_fail(s->env, "spate_with_idleness applies to the result of spate_assign_timestamps"), s;
+    return api_fail(s->env, "spate_with_idleness applies to the result of spate_assign_timestamps"),
+           s;
   if (idle_timeout_ms <= 0)
     return api_fail(s->env, "spate_with_idleness: the idle timeout must be positive, got %lld ms",
-                    (long long)idle_timeout_ms), s;
+                    (long long)idle_timeout_ms),
+           s;
   sg_node *n = &s->env->g->nodes[s->node];
   op_timestamps_params p;
   char err[SP_ERRMSG_MAX];
@@ -133,9 +146,9 @@ spate_stream *spate_process(spate_stream *in, spate_process_fn fn, spate_timer_f
   char *timer = NULL;
   if (on_timer && !(timer = api_udf_name(in->env, "spate_process", (void *)(uintptr_t)on_timer)))
     return NULL;
-  spate_stream *s = api_one_input(in, OP_PROCESS, "spate_process",
-                                  in->keyed ? "KeyedProcess" : "Process", (void *)(uintptr_t)fn,
-                                  out_schema);
+  spate_stream *s =
+      api_one_input(in, OP_PROCESS, "spate_process", in->keyed ? "KeyedProcess" : "Process",
+                    (void *)(uintptr_t)fn, out_schema);
   if (!s) {
     sp_free(timer);
     return NULL;
@@ -168,22 +181,35 @@ static spate_stream *aggregate(spate_stream *in, agg_kind agg, int field, const 
   spate_env *env = in->env;
   if (field < 0 || field >= in->schema->nfields)
     return api_fail(env, "%s: field %d is out of range: the stream has %d field%s", api, field,
-                    in->schema->nfields, in->schema->nfields == 1 ? "" : "s"), NULL;
+                    in->schema->nfields, in->schema->nfields == 1 ? "" : "s"),
+           NULL;
   spate_type t = in->schema->fields[field].type;
   if (agg == AGG_SUM && t != SPATE_INT && t != SPATE_BIGINT && t != SPATE_DOUBLE)
     return api_fail(env, "%s: field %d '%s' is %s; sum needs INT, BIGINT or DOUBLE", api, field,
-                    in->schema->fields[field].name, schema_type_name(t)), NULL;
+                    in->schema->fields[field].name, schema_type_name(t)),
+           NULL;
   if (agg != AGG_SUM && t == SPATE_BOOLEAN)
     return api_fail(env, "%s: field %d '%s' is BOOLEAN, which has no order", api, field,
-                    in->schema->fields[field].name), NULL;
+                    in->schema->fields[field].name),
+           NULL;
   spate_stream *s = api_one_input(in, OP_AGG, api, "Keyed Aggregation", NULL, in->schema);
   if (!s) return NULL;
   op_agg_params p = {.agg = (uint8_t)agg, .field = field};
   return api_set_params(env, s->node, &p) ? s : NULL;
 }
 
-spate_stream *spate_sum(spate_stream *k, int field) { return aggregate(k, AGG_SUM, field, "spate_sum"); }
-spate_stream *spate_min(spate_stream *k, int field) { return aggregate(k, AGG_MIN, field, "spate_min"); }
-spate_stream *spate_max(spate_stream *k, int field) { return aggregate(k, AGG_MAX, field, "spate_max"); }
-spate_stream *spate_min_by(spate_stream *k, int field) { return aggregate(k, AGG_MIN_BY, field, "spate_min_by"); }
-spate_stream *spate_max_by(spate_stream *k, int field) { return aggregate(k, AGG_MAX_BY, field, "spate_max_by"); }
+spate_stream *spate_sum(spate_stream *k, int field) {
+  return aggregate(k, AGG_SUM, field, "spate_sum");
+}
+spate_stream *spate_min(spate_stream *k, int field) {
+  return aggregate(k, AGG_MIN, field, "spate_min");
+}
+spate_stream *spate_max(spate_stream *k, int field) {
+  return aggregate(k, AGG_MAX, field, "spate_max");
+}
+spate_stream *spate_min_by(spate_stream *k, int field) {
+  return aggregate(k, AGG_MIN_BY, field, "spate_min_by");
+}
+spate_stream *spate_max_by(spate_stream *k, int field) {
+  return aggregate(k, AGG_MAX_BY, field, "spate_max_by");
+}

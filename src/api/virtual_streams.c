@@ -14,17 +14,23 @@ spate_stream *spate_side_output(spate_stream *s, const char *tag, const spate_sc
   if (!api_check_input("spate_side_output", s)) return NULL;
   spate_env *env = s->env;
   if (s->node < 0)
-    return api_fail(env, "spate_side_output: applies to an operator, not to the result of a key "
-                    "by, partitioning or union"), NULL;
+    return api_fail(env,
+                    "spate_side_output: applies to an operator, not to the result of a key "
+                    "by, partitioning or union"),
+           NULL;
   if (!tag || !tag[0] || !schema)
     return api_fail(env, "spate_side_output: a tag and a schema are required"), NULL;
   for (int i = 0; i < env->nstreams; i++) { /* one tag, one schema (Flink's OutputTag type) */
     const spate_stream *o = env->streams[i];
     for (int k = 0; k < o->ninputs; k++)
       if (o->inputs[k].node == s->node && o->inputs[k].side_tag &&
-          strcmp(o->inputs[k].side_tag, tag) == 0 && !schema_equal(o->inputs[k].side_schema, schema))
-        return api_fail(env, "spate_side_output: side output '%s' is already read with another "
-                        "schema", tag), NULL;
+          strcmp(o->inputs[k].side_tag, tag) == 0 &&
+          !schema_equal(o->inputs[k].side_schema, schema))
+        return api_fail(env,
+                        "spate_side_output: side output '%s' is already read with another "
+                        "schema",
+                        tag),
+               NULL;
   }
   spate_stream *out = api_new_stream(env, -1, schema);
   if (!out) return NULL;
@@ -79,12 +85,24 @@ static spate_stream *repartition(spate_stream *in, part_kind part, const char *a
   return s;
 }
 
-spate_stream *spate_forward(spate_stream *in) { return repartition(in, PART_FORWARD, "spate_forward"); }
-spate_stream *spate_rebalance(spate_stream *in) { return repartition(in, PART_REBALANCE, "spate_rebalance"); }
-spate_stream *spate_rescale(spate_stream *in) { return repartition(in, PART_RESCALE, "spate_rescale"); }
-spate_stream *spate_shuffle(spate_stream *in) { return repartition(in, PART_SHUFFLE, "spate_shuffle"); }
-spate_stream *spate_broadcast(spate_stream *in) { return repartition(in, PART_BROADCAST, "spate_broadcast"); }
-spate_stream *spate_global(spate_stream *in) { return repartition(in, PART_GLOBAL, "spate_global"); }
+spate_stream *spate_forward(spate_stream *in) {
+  return repartition(in, PART_FORWARD, "spate_forward");
+}
+spate_stream *spate_rebalance(spate_stream *in) {
+  return repartition(in, PART_REBALANCE, "spate_rebalance");
+}
+spate_stream *spate_rescale(spate_stream *in) {
+  return repartition(in, PART_RESCALE, "spate_rescale");
+}
+spate_stream *spate_shuffle(spate_stream *in) {
+  return repartition(in, PART_SHUFFLE, "spate_shuffle");
+}
+spate_stream *spate_broadcast(spate_stream *in) {
+  return repartition(in, PART_BROADCAST, "spate_broadcast");
+}
+spate_stream *spate_global(spate_stream *in) {
+  return repartition(in, PART_GLOBAL, "spate_global");
+}
 
 static spate_stream *keyed(spate_stream *in, const char *api, const int *fields, int n,
                            char *selector, const spate_schema *key_schema, part_kind part) {
@@ -104,7 +122,8 @@ static spate_stream *keyed(spate_stream *in, const char *api, const int *fields,
       memcpy(ks->fields, fields, sizeof *fields * (size_t)n);
       ks->nfields = n;
     }
-    if (selector && !(ks->selector = sp_strdup(selector))) return api_fail(env, "out of memory"), NULL;
+    if (selector && !(ks->selector = sp_strdup(selector)))
+      return api_fail(env, "out of memory"), NULL;
   }
   sp_free(selector);
   return s;
@@ -131,7 +150,9 @@ static spate_schema *project(const spate_schema *schema, const int *fields, int 
   return schema_new(n, names, types, nullable);
 }
 
-spate_stream *spate_key_by(spate_stream *in, int field) { return spate_key_by_fields(in, &field, 1); }
+spate_stream *spate_key_by(spate_stream *in, int field) {
+  return spate_key_by_fields(in, &field, 1);
+}
 
 spate_stream *spate_key_by_fields(spate_stream *in, const int *fields, int n) {
   if (!api_check_input("spate_key_by", in)) return NULL;
@@ -141,7 +162,8 @@ spate_stream *spate_key_by_fields(spate_stream *in, const int *fields, int n) {
   for (int i = 0; i < n; i++)
     if (fields[i] < 0 || fields[i] >= in->schema->nfields)
       return api_fail(env, "spate_key_by: key field %d is out of range: the stream has %d field%s",
-                      fields[i], in->schema->nfields, in->schema->nfields == 1 ? "" : "s"), NULL;
+                      fields[i], in->schema->nfields, in->schema->nfields == 1 ? "" : "s"),
+             NULL;
   spate_schema *ks = project(in->schema, fields, n);
   if (!ks) return api_fail(env, "out of memory"), NULL;
   spate_stream *s = keyed(in, "spate_key_by", fields, n, NULL, ks, PART_HASH);
@@ -163,7 +185,8 @@ spate_stream *spate_partition_custom(spate_stream *in, spate_partition_fn fn, in
   spate_env *env = in->env;
   if (key_field < 0 || key_field >= in->schema->nfields)
     return api_fail(env, "spate_partition_custom: key field %d is out of range (%d fields)",
-                    key_field, in->schema->nfields), NULL;
+                    key_field, in->schema->nfields),
+           NULL;
   char *name = api_udf_name(env, "spate_partition_custom", (void *)(uintptr_t)fn);
   if (!name) return NULL;
   spate_schema *ks = project(in->schema, &key_field, 1);
@@ -182,11 +205,12 @@ spate_stream *spate_partition_custom(spate_stream *in, spate_partition_fn fn, in
 spate_stream *spate_union(spate_stream *a, spate_stream *b) {
   if (!api_check_input("spate_union", a) || !api_check_input("spate_union", b)) return NULL;
   spate_env *env = a->env;
-  if (b->env != env) return api_fail(env, "spate_union: the streams belong to different environments"), NULL;
+  if (b->env != env)
+    return api_fail(env, "spate_union: the streams belong to different environments"), NULL;
   if (!schema_equal(a->schema, b->schema)) {
     char *sa = schema_to_string(a->schema), *sb = schema_to_string(b->schema);
-    api_fail(env, "spate_union: the streams have different schemas: (%s) and (%s)",
-             sa ? sa : "?", sb ? sb : "?");
+    api_fail(env, "spate_union: the streams have different schemas: (%s) and (%s)", sa ? sa : "?",
+             sb ? sb : "?");
     sp_free(sa);
     sp_free(sb);
     return NULL;

@@ -23,26 +23,32 @@ spate_stream *spate_window(spate_stream *keyed_in, spate_window_assigner a) {
   const char *bad = NULL;
   switch (a.kind) {
   case SPATE_WINDOW_TUMBLING:
-    if (a.size <= 0) bad = "the window size must be positive";
-    else if (a.offset <= -a.size || a.offset >= a.size) bad = "the offset must be in (-size, size)";
+    if (a.size <= 0)
+      bad = "the window size must be positive";
+    else if (a.offset <= -a.size || a.offset >= a.size)
+      bad = "the offset must be in (-size, size)";
     break;
   case SPATE_WINDOW_SLIDING:
-    if (a.size <= 0 || a.slide <= 0) bad = "the window size and slide must be positive";
-    else if (a.slide > a.size) bad = "the slide must not be larger than the size";
-    else if (a.offset <= -a.slide || a.offset >= a.slide) bad = "the offset must be in (-slide, slide)";
+    if (a.size <= 0 || a.slide <= 0)
+      bad = "the window size and slide must be positive";
+    else if (a.slide > a.size)
+      bad = "the slide must not be larger than the size";
+    else if (a.offset <= -a.slide || a.offset >= a.slide)
+      bad = "the offset must be in (-slide, slide)";
     break;
   case SPATE_WINDOW_SESSION:
     if (!a.gap_fn && a.gap <= 0) bad = "the session gap must be positive";
     break;
   case SPATE_WINDOW_COUNT:
-    if (a.size <= 0) bad = "the count window size must be positive";
-    else if (a.slide < 0 || a.slide > a.size) bad = "the count slide must be in [0, size]";
+    if (a.size <= 0)
+      bad = "the count window size must be positive";
+    else if (a.slide < 0 || a.slide > a.size)
+      bad = "the count slide must be in [0, size]";
     break;
   case SPATE_WINDOW_GLOBAL:
     a.domain = SPATE_PROCESSING_TIME; /* GlobalWindows.isEventTime() is false */
     break;
-  default:
-    bad = "unknown window assigner";
+  default: bad = "unknown window assigner";
   }
   if (!bad && a.kind != SPATE_WINDOW_COUNT && (unsigned)a.domain > SPATE_PROCESSING_TIME)
     bad = "unknown time domain";
@@ -94,8 +100,10 @@ spate_stream *spate_window_trigger(spate_stream *w, spate_trigger t) {
     if (t.interval_ms <= 0) bad = "the interval must be positive";
     break;
   case SPATE_TRIGGER_DELTA:
-    if (!t.delta_fn) bad = "the delta function must not be NULL";
-    else if (t.delta_threshold != t.delta_threshold) bad = "the threshold is not a number";
+    if (!t.delta_fn)
+      bad = "the delta function must not be NULL";
+    else if (t.delta_threshold != t.delta_threshold)
+      bad = "the threshold is not a number";
     break;
   case SPATE_TRIGGER_CUSTOM:
     if (!t.on_element) bad = "a custom trigger needs an on_element function";
@@ -125,8 +133,10 @@ spate_stream *spate_window_evictor(spate_stream *w, spate_evictor e) {
     if (e.window_ms < 0) bad = "the time span must not be negative";
     break;
   case SPATE_EVICTOR_DELTA:
-    if (!e.delta_fn) bad = "the delta function must not be NULL";
-    else if (e.threshold != e.threshold) bad = "the threshold is not a number";
+    if (!e.delta_fn)
+      bad = "the delta function must not be NULL";
+    else if (e.threshold != e.threshold)
+      bad = "the threshold is not a number";
     break;
   default: bad = "unknown evictor";
   }
@@ -152,7 +162,8 @@ spate_stream *spate_window_arrival_order(spate_stream *w) {
 spate_stream *spate_allowed_lateness(spate_stream *w, int64_t lateness_ms) {
   if (!need_windowed(w, "spate_allowed_lateness")) return w;
   if (lateness_ms < 0)
-    return api_fail(w->env, "spate_allowed_lateness: %lld ms is negative", (long long)lateness_ms), w;
+    return api_fail(w->env, "spate_allowed_lateness: %lld ms is negative", (long long)lateness_ms),
+           w;
   w->lateness = lateness_ms;
   return w;
 }
@@ -176,8 +187,17 @@ typedef struct window_extra {
 
 /* The symbols of window_fn's functions (NULL where absent). */
 enum {
-  WSYM_GAP, WSYM_CREATE, WSYM_ADD, WSYM_RESULT, WSYM_MERGE, WSYM_APPLY,
-  WSYM_ON_ELEMENT, WSYM_ON_EVENT_TIME, WSYM_ON_PROCESSING_TIME, WSYM_CLEAR, WSYM_ON_MERGE,
+  WSYM_GAP,
+  WSYM_CREATE,
+  WSYM_ADD,
+  WSYM_RESULT,
+  WSYM_MERGE,
+  WSYM_APPLY,
+  WSYM_ON_ELEMENT,
+  WSYM_ON_EVENT_TIME,
+  WSYM_ON_PROCESSING_TIME,
+  WSYM_CLEAR,
+  WSYM_ON_MERGE,
   WSYM_N
 };
 
@@ -216,8 +236,8 @@ static spate_stream *window_fn(spate_stream *w, const char *api, int fn_kind, vo
   spate_window_assigner win = w->window;
   spate_trigger t = w->trigger;
   spate_evictor e = w->evictor;
-  if (win.kind == SPATE_WINDOW_COUNT && (t.kind != SPATE_TRIGGER_DEFAULT || t.purging ||
-                                         e.kind != SPATE_EVICTOR_NONE)) {
+  if (win.kind == SPATE_WINDOW_COUNT &&
+      (t.kind != SPATE_TRIGGER_DEFAULT || t.purging || e.kind != SPATE_EVICTOR_NONE)) {
     /* countWindow is GlobalWindows with PurgingTrigger(CountTrigger(size)) (tumbling) or
      * CountTrigger(slide) + CountEvictor(size) (sliding); what was set replaces its part */
     if (t.kind == SPATE_TRIGGER_DEFAULT) {
@@ -239,8 +259,8 @@ static spate_stream *window_fn(spate_stream *w, const char *api, int fn_kind, vo
     sp_free(tfn);
     return NULL;
   }
-  spate_stream *s = api_one_input(w, OP_WINDOW, api, w->window_all ? "Window All" : "Window", fn,
-                                  out_schema);
+  spate_stream *s =
+      api_one_input(w, OP_WINDOW, api, w->window_all ? "Window All" : "Window", fn, out_schema);
   if (!s) {
     sp_free(tfn);
     sp_free(efn);

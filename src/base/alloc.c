@@ -30,9 +30,8 @@ static int should_fail(void) {
 static void account(int64_t delta) {
   int64_t now = atomic_fetch_add_explicit(&current_bytes, delta, memory_order_relaxed) + delta;
   int64_t peak = atomic_load_explicit(&peak_bytes, memory_order_relaxed);
-  while (now > peak &&
-         !atomic_compare_exchange_weak_explicit(&peak_bytes, &peak, now, memory_order_relaxed,
-                                                memory_order_relaxed)) {
+  while (now > peak && !atomic_compare_exchange_weak_explicit(
+                           &peak_bytes, &peak, now, memory_order_relaxed, memory_order_relaxed)) {
   }
 }
 

@@ -13,7 +13,6 @@
 
 _Noreturn void sp_assert_failed(const char *expr, const char *file, int line, const char *func);
 
-#define sp_assert(expr) \
-  ((expr) ? (void)0 : sp_assert_failed(#expr, __FILE__, __LINE__, __func__))
+#define sp_assert(expr) ((expr) ? (void)0 : sp_assert_failed(#expr, __FILE__, __LINE__, __func__))
 
 #endif

@@ -29,59 +29,57 @@
 
 #include "base/assert.h"
 
-#define SP_BINARY_HEAP(prefix, T, Ctx, less, placed)                                       \
-  __attribute__((unused)) static inline size_t prefix##_sift_up(Ctx c, T *h, size_t i) {   \
-    T x = h[i];                                                                            \
-    while (i > 0) {                                                                        \
-      size_t p = (i - 1) / 2;                                                              \
-      if (!less(c, x, h[p])) break;                                                        \
-      h[i] = h[p];                                                                         \
-      placed(c, h[i], i);                                                                  \
-      i = p;                                                                               \
-    }                                                                                      \
-    h[i] = x;                                                                              \
-    placed(c, h[i], i);                                                                    \
-    return i;                                                                              \
-  }                                                                                        \
-  __attribute__((unused)) static inline size_t prefix##_sift_down(Ctx c, T *h, size_t n,   \
-                                                                  size_t i) {              \
-    T x = h[i];                                                                            \
-    for (;;) {                                                                             \
-      size_t l = 2 * i + 1;                                                                \
-      if (l >= n) break;                                                                   \
-      size_t m = l + 1 < n && less(c, h[l + 1], h[l]) ? l + 1 : l;                         \
-      if (!less(c, h[m], x)) break;                                                        \
-      h[i] = h[m];                                                                         \
-      placed(c, h[i], i);                                                                  \
-      i = m;                                                                               \
-    }                                                                                      \
-    h[i] = x;                                                                              \
-    placed(c, h[i], i);                                                                    \
-    return i;                                                                              \
-  }                                                                                        \
-  __attribute__((unused)) static inline size_t prefix##_fix(Ctx c, T *h, size_t n,         \
-                                                            size_t i) {                    \
-    sp_assert(i < n);                                                                      \
-    return prefix##_sift_down(c, h, n, prefix##_sift_up(c, h, i));                         \
-  }                                                                                        \
-  __attribute__((unused)) static inline void prefix##_push(Ctx c, T *h, size_t n, T x) {   \
-    h[n] = x;                                                                              \
-    prefix##_sift_up(c, h, n);                                                             \
-  }                                                                                        \
-  __attribute__((unused)) static inline T prefix##_pop(Ctx c, T *h, size_t n) {            \
-    sp_assert(n > 0);                                                                      \
-    T top = h[0];                                                                          \
-    if (--n > 0) {                                                                         \
-      h[0] = h[n];                                                                         \
-      prefix##_sift_down(c, h, n, 0);                                                      \
-    }                                                                                      \
-    return top;                                                                            \
-  }                                                                                        \
-  __attribute__((unused)) static inline void prefix##_remove(Ctx c, T *h, size_t n,        \
-                                                             size_t i) {                   \
-    sp_assert(i < n);                                                                      \
-    if (i == --n) return;                                                                  \
-    h[i] = h[n];                                                                           \
-    prefix##_fix(c, h, n, i);                                                              \
+#define SP_BINARY_HEAP(prefix, T, Ctx, less, placed)                                            \
+  __attribute__((unused)) static inline size_t prefix##_sift_up(Ctx c, T *h, size_t i) {        \
+    T x = h[i];                                                                                 \
+    while (i > 0) {                                                                             \
+      size_t p = (i - 1) / 2;                                                                   \
+      if (!less(c, x, h[p])) break;                                                             \
+      h[i] = h[p];                                                                              \
+      placed(c, h[i], i);                                                                       \
+      i = p;                                                                                    \
+    }                                                                                           \
+    h[i] = x;                                                                                   \
+    placed(c, h[i], i);                                                                         \
+    return i;                                                                                   \
+  }                                                                                             \
+  __attribute__((unused)) static inline size_t prefix##_sift_down(Ctx c, T *h, size_t n,        \
+                                                                  size_t i) {                   \
+    T x = h[i];                                                                                 \
+    for (;;) {                                                                                  \
+      size_t l = 2 * i + 1;                                                                     \
+      if (l >= n) break;                                                                        \
+      size_t m = l + 1 < n && less(c, h[l + 1], h[l]) ? l + 1 : l;                              \
+      if (!less(c, h[m], x)) break;                                                             \
+      h[i] = h[m];                                                                              \
+      placed(c, h[i], i);                                                                       \
+      i = m;                                                                                    \
+    }                                                                                           \
+    h[i] = x;                                                                                   \
+    placed(c, h[i], i);                                                                         \
+    return i;                                                                                   \
+  }                                                                                             \
+  __attribute__((unused)) static inline size_t prefix##_fix(Ctx c, T *h, size_t n, size_t i) {  \
+    sp_assert(i < n);                                                                           \
+    return prefix##_sift_down(c, h, n, prefix##_sift_up(c, h, i));                              \
+  }                                                                                             \
+  __attribute__((unused)) static inline void prefix##_push(Ctx c, T *h, size_t n, T x) {        \
+    h[n] = x;                                                                                   \
+    prefix##_sift_up(c, h, n);                                                                  \
+  }                                                                                             \
+  __attribute__((unused)) static inline T prefix##_pop(Ctx c, T *h, size_t n) {                 \
+    sp_assert(n > 0);                                                                           \
+    T top = h[0];                                                                               \
+    if (--n > 0) {                                                                              \
+      h[0] = h[n];                                                                              \
+      prefix##_sift_down(c, h, n, 0);                                                           \
+    }                                                                                           \
+    return top;                                                                                 \
+  }                                                                                             \
+  __attribute__((unused)) static inline void prefix##_remove(Ctx c, T *h, size_t n, size_t i) { \
+    sp_assert(i < n);                                                                           \
+    if (i == --n) return;                                                                       \
+    h[i] = h[n];                                                                                \
+    prefix##_fix(c, h, n, i);                                                                   \
   }
 #endif

@@ -29,9 +29,9 @@ void sp_put_u32(sp_writer *w, uint32_t v);
 void sp_put_u64(sp_writer *w, uint64_t v);
 void sp_put_i32(sp_writer *w, int32_t v);
 void sp_put_i64(sp_writer *w, int64_t v);
-void sp_put_bytes(sp_writer *w, const void *p, size_t n);      /* raw, no length */
-void sp_put_blob(sp_writer *w, const void *p, size_t n);       /* u32 length + bytes */
-void sp_put_str(sp_writer *w, const char *s);                  /* NULL encodes as 0xFFFFFFFF */
+void sp_put_bytes(sp_writer *w, const void *p, size_t n); /* raw, no length */
+void sp_put_blob(sp_writer *w, const void *p, size_t n);  /* u32 length + bytes */
+void sp_put_str(sp_writer *w, const char *s);             /* NULL encodes as 0xFFFFFFFF */
 
 typedef struct sp_reader {
   const uint8_t *data;

@@ -47,7 +47,8 @@ void sp_clock_set(sp_clock *c, int64_t to_ms) {
   if (!c || !c->manual) return;
   pthread_mutex_lock(&c->mu);
   /* under the lock: concurrent advances cannot move the time backwards */
-  if (to_ms > atomic_load(&c->now_ms)) atomic_store_explicit(&c->now_ms, to_ms, memory_order_release);
+  if (to_ms > atomic_load(&c->now_ms))
+    atomic_store_explicit(&c->now_ms, to_ms, memory_order_release);
   for (sp_clock_sub *s = c->subs; s; s = s->next) s->wake(s->arg);
   pthread_mutex_unlock(&c->mu);
 }

@@ -24,9 +24,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-int64_t sp_mono_ns(void);   /* CLOCK_MONOTONIC */
+int64_t sp_mono_ns(void); /* CLOCK_MONOTONIC */
 int64_t sp_mono_ms(void);
-int64_t sp_wall_ms(void);   /* CLOCK_REALTIME, ms since the epoch */
+int64_t sp_wall_ms(void); /* CLOCK_REALTIME, ms since the epoch */
 
 typedef struct sp_clock_sub {
   struct sp_clock_sub *next;
@@ -37,8 +37,8 @@ typedef struct sp_clock_sub {
 typedef struct spate_clock sp_clock;
 struct spate_clock {
   bool manual;
-  _Atomic int64_t now_ms;  /* manual: the current time */
-  pthread_mutex_t mu;      /* guards subs */
+  _Atomic int64_t now_ms; /* manual: the current time */
+  pthread_mutex_t mu;     /* guards subs */
   sp_clock_sub *subs;
 };
 

@@ -62,10 +62,10 @@ typedef struct key_def {
   bool alias_is_newer; /* alias is the name newer Flink versions (1.20) give the key; it is
                           accepted without the warning a deprecated name gets */
   key_type type;
-  const char *def;     /* default in the same text form a user would write; NULL = no default */
-  int64_t min, max;    /* inclusive bounds for int, duration (ms) and memory (bytes) keys */
-  bool or_minus_one;   /* int keys: -1 is accepted as "not set" besides [min, max] */
-  double dmin, dmax;   /* bounds of double keys, inclusive unless dmin_open */
+  const char *def;   /* default in the same text form a user would write; NULL = no default */
+  int64_t min, max;  /* inclusive bounds for int, duration (ms) and memory (bytes) keys */
+  bool or_minus_one; /* int keys: -1 is accepted as "not set" besides [min, max] */
+  double dmin, dmax; /* bounds of double keys, inclusive unless dmin_open */
   bool dmin_open;
   const char *const *choices;  /* enum keys: NULL-terminated canonical names */
   const char *const *synonyms; /* enum keys, optional: per choice, NULL or other accepted
@@ -75,9 +75,8 @@ typedef struct key_def {
 
 static const char *const runtime_modes[] = {"STREAMING", "BATCH", "AUTOMATIC", NULL};
 static const char *const checkpointing_modes[] = {"EXACTLY_ONCE", "AT_LEAST_ONCE", NULL};
-static const char *const retention_modes[] = {"NO_EXTERNALIZED_CHECKPOINTS",
-                                              "DELETE_ON_CANCELLATION", "RETAIN_ON_CANCELLATION",
-                                              NULL};
+static const char *const retention_modes[] = {
+    "NO_EXTERNALIZED_CHECKPOINTS", "DELETE_ON_CANCELLATION", "RETAIN_ON_CANCELLATION", NULL};
 /* Flink's RestartStrategyType spellings; Flink compares them after lower-casing the value. */
 static const char *const restart_types[] = {"none", "fixed-delay", "failure-rate",
                                             "exponential-delay", NULL};
@@ -90,149 +89,294 @@ static const char *const log_level_names[] = {"DEBUG", "INFO", "WARN", "ERROR", 
 #define MB (KB * 1024)
 #define GB (MB * 1024)
 #define IGNORED(n) \
-  {.name = n, .type = KT_IGNORED, .desc = "JVM setting of Flink; has no meaning in Spate"}
+  { .name = n, .type = KT_IGNORED, .desc = "JVM setting of Flink; has no meaning in Spate" }
 /* Flink's CheckpointCoordinatorConfiguration.MINIMAL_CHECKPOINT_TIME: shorter checkpoint
  * intervals and timeouts are rejected by CheckpointConfig. */
 #define MIN_CHECKPOINT_MS 10
 
 static const key_def keys[] = {
-    {.name = "parallelism.default", .type = KT_INT, .def = "1", .min = 1, .max = INT32_MAX,
+    {.name = "parallelism.default",
+     .type = KT_INT,
+     .def = "1",
+     .min = 1,
+     .max = INT32_MAX,
      .desc = "Parallelism of operators and jobs that do not set their own."},
-    {.name = "pipeline.max-parallelism", .type = KT_INT, .def = "-1", .min = 1, .max = 32768,
+    {.name = "pipeline.max-parallelism",
+     .type = KT_INT,
+     .def = "-1",
+     .min = 1,
+     .max = 32768,
      .or_minus_one = true,
      .desc = "Upper bound for rescaling (number of key groups); -1 derives it from the "
              "parallelism."},
-    {.name = "taskmanager.numberOfTaskSlots", .type = KT_INT, .def = "1", .min = 1,
-     .max = INT32_MAX, .desc = "Number of task slots each TaskManager offers."},
-    {.name = "minicluster.number-of-taskmanagers", .alias = "local.number-taskmanager",
-     .type = KT_INT, .def = "1", .min = 1, .max = INT32_MAX,
+    {.name = "taskmanager.numberOfTaskSlots",
+     .type = KT_INT,
+     .def = "1",
+     .min = 1,
+     .max = INT32_MAX,
+     .desc = "Number of task slots each TaskManager offers."},
+    {.name = "minicluster.number-of-taskmanagers",
+     .alias = "local.number-taskmanager",
+     .type = KT_INT,
+     .def = "1",
+     .min = 1,
+     .max = INT32_MAX,
      .desc = "Number of TaskManagers a local MiniCluster starts."},
-    {.name = "taskmanager.network.memory.buffers-per-channel", .type = KT_INT, .def = "2",
-     .min = 1, .max = INT32_MAX,
+    {.name = "taskmanager.network.memory.buffers-per-channel",
+     .type = KT_INT,
+     .def = "2",
+     .min = 1,
+     .max = INT32_MAX,
      .desc = "Exclusive network buffers per input channel (credit-based flow control)."},
-    {.name = "taskmanager.network.memory.floating-buffers-per-gate", .type = KT_INT, .def = "8",
-     .min = 0, .max = INT32_MAX,
+    {.name = "taskmanager.network.memory.floating-buffers-per-gate",
+     .type = KT_INT,
+     .def = "8",
+     .min = 0,
+     .max = INT32_MAX,
      .desc = "Floating network buffers shared by all channels of an input gate."},
-    {.name = "rest.port", .type = KT_INT, .def = "8081", .min = 0, .max = 65535,
+    {.name = "rest.port",
+     .type = KT_INT,
+     .def = "8081",
+     .min = 0,
+     .max = 65535,
      .desc = "Port of the REST server (0 picks a free port)."},
-    {.name = "jobmanager.rpc.port", .type = KT_INT, .def = "6123", .min = 0, .max = 65535,
+    {.name = "jobmanager.rpc.port",
+     .type = KT_INT,
+     .def = "6123",
+     .min = 0,
+     .max = 65535,
      .desc = "Port of the JobManager's RPC endpoint (0 picks a free port)."},
-    {.name = "pipeline.operator-chaining.enabled", .alias = "pipeline.operator-chaining",
-     .type = KT_BOOL, .def = "true",
+    {.name = "pipeline.operator-chaining.enabled",
+     .alias = "pipeline.operator-chaining",
+     .type = KT_BOOL,
+     .def = "true",
      .desc = "Whether operators that can be chained run in one task."},
-    {.name = "execution.buffer-timeout.enabled", .type = KT_BOOL, .def = "true",
+    {.name = "execution.buffer-timeout.enabled",
+     .type = KT_BOOL,
+     .def = "true",
      .desc = "Whether partly filled network buffers are flushed after the buffer timeout."},
-    {.name = "execution.buffer-timeout.interval", .alias = "execution.buffer-timeout",
-     .type = KT_DURATION, .def = "100 ms", .min = 0, .max = INT64_MAX,
+    {.name = "execution.buffer-timeout.interval",
+     .alias = "execution.buffer-timeout",
+     .type = KT_DURATION,
+     .def = "100 ms",
+     .min = 0,
+     .max = INT64_MAX,
      .desc = "Longest time a record may wait in a partly filled network buffer."},
-    {.name = "pipeline.auto-watermark-interval", .type = KT_DURATION, .def = "200 ms", .min = 0,
+    {.name = "pipeline.auto-watermark-interval",
+     .type = KT_DURATION,
+     .def = "200 ms",
+     .min = 0,
      .max = INT64_MAX,
      .desc = "Interval of periodic watermark emission; 0 disables periodic watermarks."},
-    {.name = "slot.request.timeout", .type = KT_DURATION, .def = "5 min", .min = 1,
-     .max = INT64_MAX, .desc = "How long a job waits for the slots it requested before failing."},
-    {.name = "heartbeat.interval", .type = KT_DURATION, .def = "10 s", .min = 1, .max = INT64_MAX,
+    {.name = "slot.request.timeout",
+     .type = KT_DURATION,
+     .def = "5 min",
+     .min = 1,
+     .max = INT64_MAX,
+     .desc = "How long a job waits for the slots it requested before failing."},
+    {.name = "heartbeat.interval",
+     .type = KT_DURATION,
+     .def = "10 s",
+     .min = 1,
+     .max = INT64_MAX,
      .desc = "Interval between heartbeats of the JobManager and TaskManagers."},
-    {.name = "heartbeat.timeout", .type = KT_DURATION, .def = "50 s", .min = 1, .max = INT64_MAX,
+    {.name = "heartbeat.timeout",
+     .type = KT_DURATION,
+     .def = "50 s",
+     .min = 1,
+     .max = INT64_MAX,
      .desc = "Time without a heartbeat after which the peer is considered lost."},
-    {.name = "taskmanager.memory.segment-size", .type = KT_MEMORY, .def = "32 kb", .min = KB,
-     .max = GB, .desc = "Size of a network buffer (memory segment)."},
-    {.name = "fs.overwrite-files", .type = KT_BOOL, .def = "false",
+    {.name = "taskmanager.memory.segment-size",
+     .type = KT_MEMORY,
+     .def = "32 kb",
+     .min = KB,
+     .max = GB,
+     .desc = "Size of a network buffer (memory segment)."},
+    {.name = "fs.overwrite-files",
+     .type = KT_BOOL,
+     .def = "false",
      .desc = "Whether the plain text file sink (spate_write_text) overwrites existing files; "
              "false fails the job when its output path exists (Flink's NO_OVERWRITE)."},
-    {.name = "rest.address", .type = KT_STRING, .def = "localhost",
+    {.name = "rest.address",
+     .type = KT_STRING,
+     .def = "localhost",
      .desc = "Address clients use to reach the REST server."},
-    {.name = "rest.bind-address", .type = KT_STRING, .def = "localhost",
+    {.name = "rest.bind-address",
+     .type = KT_STRING,
+     .def = "localhost",
      .desc = "Address the REST server binds to."},
-    {.name = "jobmanager.rpc.address", .type = KT_STRING, .def = "localhost",
+    {.name = "jobmanager.rpc.address",
+     .type = KT_STRING,
+     .def = "localhost",
      .desc = "Address of the JobManager's RPC endpoint."},
-    {.name = "log.file", .type = KT_STRING,
+    {.name = "log.file",
+     .type = KT_STRING,
      .desc = "File to append log lines to; unset logs to stderr."},
-    {.name = "execution.runtime-mode", .type = KT_ENUM, .def = "STREAMING",
+    {.name = "execution.runtime-mode",
+     .type = KT_ENUM,
+     .def = "STREAMING",
      .choices = runtime_modes,
      .desc = "STREAMING, BATCH or AUTOMATIC (BATCH when all sources are bounded)."},
-    {.name = "log.level", .type = KT_LOGLEVEL, .def = "INFO",
+    {.name = "log.level",
+     .type = KT_LOGLEVEL,
+     .def = "INFO",
      .desc = "Lowest level that is logged: DEBUG, INFO, WARN, ERROR or OFF."},
 
     /* Checkpointing (Flink's CheckpointingOptions / ExecutionCheckpointingOptions). */
-    {.name = "execution.checkpointing.interval", .type = KT_DURATION, .min = MIN_CHECKPOINT_MS,
+    {.name = "execution.checkpointing.interval",
+     .type = KT_DURATION,
+     .min = MIN_CHECKPOINT_MS,
      .max = INT64_MAX,
      .desc = "Interval of periodic checkpoints; unset, checkpointing is disabled."},
-    {.name = "execution.checkpointing.timeout", .type = KT_DURATION, .def = "10 min",
-     .min = MIN_CHECKPOINT_MS, .max = INT64_MAX,
+    {.name = "execution.checkpointing.timeout",
+     .type = KT_DURATION,
+     .def = "10 min",
+     .min = MIN_CHECKPOINT_MS,
+     .max = INT64_MAX,
      .desc = "Longest time a checkpoint may take before it is discarded."},
-    {.name = "execution.checkpointing.min-pause", .type = KT_DURATION, .def = "0 ms", .min = 0,
+    {.name = "execution.checkpointing.min-pause",
+     .type = KT_DURATION,
+     .def = "0 ms",
+     .min = 0,
      .max = INT64_MAX,
      .desc = "Least time between the end of one checkpoint and the start of the next."},
-    {.name = "execution.checkpointing.max-concurrent-checkpoints", .type = KT_INT, .def = "1",
-     .min = 1, .max = INT32_MAX,
+    {.name = "execution.checkpointing.max-concurrent-checkpoints",
+     .type = KT_INT,
+     .def = "1",
+     .min = 1,
+     .max = INT32_MAX,
      .desc = "Number of checkpoints that may be in progress at the same time."},
-    {.name = "execution.checkpointing.tolerable-failed-checkpoints", .type = KT_INT, .def = "0",
-     .min = 0, .max = INT32_MAX,
+    {.name = "execution.checkpointing.tolerable-failed-checkpoints",
+     .type = KT_INT,
+     .def = "0",
+     .min = 0,
+     .max = INT32_MAX,
      .desc = "Consecutive checkpoint failures tolerated before the job fails over."},
-    {.name = "execution.checkpointing.mode", .type = KT_ENUM, .def = "EXACTLY_ONCE",
+    {.name = "execution.checkpointing.mode",
+     .type = KT_ENUM,
+     .def = "EXACTLY_ONCE",
      .choices = checkpointing_modes,
      .desc = "EXACTLY_ONCE (barriers aligned) or AT_LEAST_ONCE (no alignment)."},
     {.name = "execution.checkpointing.unaligned.enabled",
-     .alias = "execution.checkpointing.unaligned", .type = KT_BOOL, .def = "false",
+     .alias = "execution.checkpointing.unaligned",
+     .type = KT_BOOL,
+     .def = "false",
      .desc = "Whether exactly-once checkpoints may overtake in-flight data (unaligned)."},
     {.name = "execution.checkpointing.aligned-checkpoint-timeout",
-     .alias = "execution.checkpointing.alignment-timeout", .type = KT_DURATION, .def = "0 ms",
-     .min = 0, .max = INT64_MAX,
+     .alias = "execution.checkpointing.alignment-timeout",
+     .type = KT_DURATION,
+     .def = "0 ms",
+     .min = 0,
+     .max = INT64_MAX,
      .desc = "With unaligned checkpoints: how long a checkpoint starts aligned before it "
              "switches to unaligned; 0 starts unaligned."},
-    {.name = "execution.checkpointing.externalized-checkpoint-retention", .type = KT_ENUM,
-     .def = "NO_EXTERNALIZED_CHECKPOINTS", .choices = retention_modes,
+    {.name = "execution.checkpointing.externalized-checkpoint-retention",
+     .type = KT_ENUM,
+     .def = "NO_EXTERNALIZED_CHECKPOINTS",
+     .choices = retention_modes,
      .desc = "Whether completed checkpoints outlive the job: NO_EXTERNALIZED_CHECKPOINTS, "
              "DELETE_ON_CANCELLATION or RETAIN_ON_CANCELLATION."},
-    {.name = "state.checkpoints.dir", .alias = "execution.checkpointing.dir",
-     .alias_is_newer = true, .type = KT_STRING,
+    {.name = "state.checkpoints.dir",
+     .alias = "execution.checkpointing.dir",
+     .alias_is_newer = true,
+     .type = KT_STRING,
      .desc = "Directory that checkpoint data and metadata are written to."},
-    {.name = "state.savepoints.dir", .alias = "execution.checkpointing.savepoint-dir",
-     .alias_is_newer = true, .type = KT_STRING,
+    {.name = "state.savepoints.dir",
+     .alias = "execution.checkpointing.savepoint-dir",
+     .alias_is_newer = true,
+     .type = KT_STRING,
      .desc = "Default directory for savepoints."},
-    {.name = "state.checkpoints.num-retained", .alias = "execution.checkpointing.num-retained",
-     .alias_is_newer = true, .type = KT_INT, .def = "1", .min = 1, .max = INT32_MAX,
+    {.name = "state.checkpoints.num-retained",
+     .alias = "execution.checkpointing.num-retained",
+     .alias_is_newer = true,
+     .type = KT_INT,
+     .def = "1",
+     .min = 1,
+     .max = INT32_MAX,
      .desc = "Number of completed checkpoints to keep."},
-    {.name = "execution.savepoint.path", .type = KT_STRING,
+    {.name = "execution.savepoint.path",
+     .type = KT_STRING,
      .desc = "Savepoint or retained checkpoint a job is restored from."},
-    {.name = "execution.savepoint.ignore-unclaimed-state", .type = KT_BOOL, .def = "false",
+    {.name = "execution.savepoint.ignore-unclaimed-state",
+     .type = KT_BOOL,
+     .def = "false",
      .desc = "Whether restoring skips state of the savepoint that no operator claims."},
 
     /* Restart strategies (Flink's RestartStrategyOptions). */
-    {.name = "restart-strategy.type", .alias = "restart-strategy", .type = KT_ENUM,
-     .choices = restart_types, .synonyms = restart_type_synonyms,
+    {.name = "restart-strategy.type",
+     .alias = "restart-strategy",
+     .type = KT_ENUM,
+     .choices = restart_types,
+     .synonyms = restart_type_synonyms,
      .desc = "none, fixed-delay, failure-rate or exponential-delay; unset, exponential-delay "
              "when checkpointing is enabled and none otherwise."},
-    {.name = "restart-strategy.fixed-delay.attempts", .type = KT_INT, .def = "1", .min = 0,
-     .max = INT32_MAX, .desc = "Restarts fixed-delay allows before the job fails."},
-    {.name = "restart-strategy.fixed-delay.delay", .type = KT_DURATION, .def = "1 s", .min = 0,
-     .max = INT64_MAX, .desc = "Delay before each restart of fixed-delay."},
-    {.name = "restart-strategy.failure-rate.max-failures-per-interval", .type = KT_INT,
-     .def = "1", .min = 1, .max = INT32_MAX,
+    {.name = "restart-strategy.fixed-delay.attempts",
+     .type = KT_INT,
+     .def = "1",
+     .min = 0,
+     .max = INT32_MAX,
+     .desc = "Restarts fixed-delay allows before the job fails."},
+    {.name = "restart-strategy.fixed-delay.delay",
+     .type = KT_DURATION,
+     .def = "1 s",
+     .min = 0,
+     .max = INT64_MAX,
+     .desc = "Delay before each restart of fixed-delay."},
+    {.name = "restart-strategy.failure-rate.max-failures-per-interval",
+     .type = KT_INT,
+     .def = "1",
+     .min = 1,
+     .max = INT32_MAX,
      .desc = "Failures failure-rate tolerates within one interval before the job fails."},
-    {.name = "restart-strategy.failure-rate.failure-rate-interval", .type = KT_DURATION,
-     .def = "1 min", .min = 1, .max = INT64_MAX,
+    {.name = "restart-strategy.failure-rate.failure-rate-interval",
+     .type = KT_DURATION,
+     .def = "1 min",
+     .min = 1,
+     .max = INT64_MAX,
      .desc = "Sliding interval over which failure-rate counts failures."},
-    {.name = "restart-strategy.failure-rate.delay", .type = KT_DURATION, .def = "1 s", .min = 0,
-     .max = INT64_MAX, .desc = "Delay before each restart of failure-rate."},
-    {.name = "restart-strategy.exponential-delay.initial-backoff", .type = KT_DURATION,
-     .def = "1 s", .min = 1, .max = INT64_MAX,
+    {.name = "restart-strategy.failure-rate.delay",
+     .type = KT_DURATION,
+     .def = "1 s",
+     .min = 0,
+     .max = INT64_MAX,
+     .desc = "Delay before each restart of failure-rate."},
+    {.name = "restart-strategy.exponential-delay.initial-backoff",
+     .type = KT_DURATION,
+     .def = "1 s",
+     .min = 1,
+     .max = INT64_MAX,
      .desc = "First delay of exponential-delay, and the delay after a reset."},
-    {.name = "restart-strategy.exponential-delay.max-backoff", .type = KT_DURATION,
-     .def = "1 min", .min = 1, .max = INT64_MAX,
+    {.name = "restart-strategy.exponential-delay.max-backoff",
+     .type = KT_DURATION,
+     .def = "1 min",
+     .min = 1,
+     .max = INT64_MAX,
      .desc = "Longest delay of exponential-delay."},
-    {.name = "restart-strategy.exponential-delay.backoff-multiplier", .type = KT_DOUBLE,
-     .def = "1.5", .dmin = 1.0, .dmin_open = true, .dmax = DBL_MAX,
+    {.name = "restart-strategy.exponential-delay.backoff-multiplier",
+     .type = KT_DOUBLE,
+     .def = "1.5",
+     .dmin = 1.0,
+     .dmin_open = true,
+     .dmax = DBL_MAX,
      .desc = "Factor the delay of exponential-delay grows by with every failure."},
-    {.name = "restart-strategy.exponential-delay.reset-backoff-threshold", .type = KT_DURATION,
-     .def = "1 h", .min = 1, .max = INT64_MAX,
+    {.name = "restart-strategy.exponential-delay.reset-backoff-threshold",
+     .type = KT_DURATION,
+     .def = "1 h",
+     .min = 1,
+     .max = INT64_MAX,
      .desc = "Time without failure after which exponential-delay starts over from the "
              "initial backoff."},
-    {.name = "restart-strategy.exponential-delay.jitter-factor", .type = KT_DOUBLE,
-     .def = "0.1", .dmin = 0.0, .dmax = 1.0,
+    {.name = "restart-strategy.exponential-delay.jitter-factor",
+     .type = KT_DOUBLE,
+     .def = "0.1",
+     .dmin = 0.0,
+     .dmax = 1.0,
      .desc = "Fraction of the delay added or subtracted at random by exponential-delay."},
-    {.name = "restart-strategy.exponential-delay.attempts-before-reset-backoff", .type = KT_INT,
-     .def = "2147483647", .min = 1, .max = INT32_MAX,
+    {.name = "restart-strategy.exponential-delay.attempts-before-reset-backoff",
+     .type = KT_INT,
+     .def = "2147483647",
+     .min = 1,
+     .max = INT32_MAX,
      .desc = "Restarts exponential-delay allows between two resets before the job fails."},
 
     IGNORED("jobmanager.memory.process.size"),
@@ -282,12 +426,12 @@ struct sp_config {
 
 /* Misuse by the caller (unknown key, wrong getter) is a bug in Spate, not bad input, so it stops
  * the process in every build rather than returning a value that looks valid. */
-#define CONFIG_CHECK(cond, key)                                                                \
-  do {                                                                                         \
-    if (!(cond)) {                                                                             \
-      fprintf(stderr, "spate: config: programming error on key '%s': %s\n", (key), #cond);    \
-      abort();                                                                                 \
-    }                                                                                          \
+#define CONFIG_CHECK(cond, key)                                                            \
+  do {                                                                                     \
+    if (!(cond)) {                                                                         \
+      fprintf(stderr, "spate: config: programming error on key '%s': %s\n", (key), #cond); \
+      abort();                                                                             \
+    }                                                                                      \
   } while (0)
 
 static const key_def *find_def(const char *key) {
@@ -361,25 +505,46 @@ typedef struct unit_def {
 /* Labels of Flink's TimeUtils (and "us" as the ASCII spelling of µs), relative to milliseconds.
  * Sub-millisecond values truncate, as Duration.toMillis() does. */
 static const unit_def duration_units[] = {
-    {"ns", 1, 1000000}, {"nano", 1, 1000000}, {"nanos", 1, 1000000},
-    {"nanosecond", 1, 1000000}, {"nanoseconds", 1, 1000000},
-    {"us", 1, 1000}, {"\xc2\xb5s", 1, 1000}, {"micro", 1, 1000}, {"micros", 1, 1000},
-    {"microsecond", 1, 1000}, {"microseconds", 1, 1000},
-    {"", 1, 1}, {"ms", 1, 1}, {"milli", 1, 1}, {"millis", 1, 1}, {"millisecond", 1, 1},
+    {"ns", 1, 1000000},
+    {"nano", 1, 1000000},
+    {"nanos", 1, 1000000},
+    {"nanosecond", 1, 1000000},
+    {"nanoseconds", 1, 1000000},
+    {"us", 1, 1000},
+    {"\xc2\xb5s", 1, 1000},
+    {"micro", 1, 1000},
+    {"micros", 1, 1000},
+    {"microsecond", 1, 1000},
+    {"microseconds", 1, 1000},
+    {"", 1, 1},
+    {"ms", 1, 1},
+    {"milli", 1, 1},
+    {"millis", 1, 1},
+    {"millisecond", 1, 1},
     {"milliseconds", 1, 1},
-    {"s", 1000, 1}, {"sec", 1000, 1}, {"secs", 1000, 1}, {"second", 1000, 1},
+    {"s", 1000, 1},
+    {"sec", 1000, 1},
+    {"secs", 1000, 1},
+    {"second", 1000, 1},
     {"seconds", 1000, 1},
-    {"m", 60000, 1}, {"min", 60000, 1}, {"minute", 60000, 1}, {"minutes", 60000, 1},
-    {"h", 3600000, 1}, {"hour", 3600000, 1}, {"hours", 3600000, 1},
-    {"d", 86400000, 1}, {"day", 86400000, 1}, {"days", 86400000, 1},
+    {"m", 60000, 1},
+    {"min", 60000, 1},
+    {"minute", 60000, 1},
+    {"minutes", 60000, 1},
+    {"h", 3600000, 1},
+    {"hour", 3600000, 1},
+    {"hours", 3600000, 1},
+    {"d", 86400000, 1},
+    {"day", 86400000, 1},
+    {"days", 86400000, 1},
 };
 
 /* Labels of Flink's MemorySize; multiples are binary. */
 static const unit_def memory_units[] = {
-    {"", 1, 1}, {"b", 1, 1}, {"bytes", 1, 1},
-    {"k", KB, 1}, {"kb", KB, 1}, {"kibibytes", KB, 1},
-    {"m", MB, 1}, {"mb", MB, 1}, {"mebibytes", MB, 1},
-    {"g", GB, 1}, {"gb", GB, 1}, {"gibibytes", GB, 1},
+    {"", 1, 1},          {"b", 1, 1},          {"bytes", 1, 1},
+    {"k", KB, 1},        {"kb", KB, 1},        {"kibibytes", KB, 1},
+    {"m", MB, 1},        {"mb", MB, 1},        {"mebibytes", MB, 1},
+    {"g", GB, 1},        {"gb", GB, 1},        {"gibibytes", GB, 1},
     {"t", GB * 1024, 1}, {"tb", GB * 1024, 1}, {"tebibytes", GB * 1024, 1},
 };
 
@@ -426,9 +591,12 @@ static bool parse_double(const char *s, double *out) {
 static bool parse_bool(const char *s, int64_t *out) {
   char buf[16];
   if (!trim_copy(s, buf, sizeof buf)) return false;
-  if (strcasecmp(buf, "true") == 0) *out = 1;
-  else if (strcasecmp(buf, "false") == 0) *out = 0;
-  else return false;
+  if (strcasecmp(buf, "true") == 0)
+    *out = 1;
+  else if (strcasecmp(buf, "false") == 0)
+    *out = 0;
+  else
+    return false;
   return true;
 }
 
@@ -499,8 +667,7 @@ static bool parse_value(const key_def *d, const char *value, parsed *out) {
     v = level;
     break;
   }
-  case KT_IGNORED:
-    break;
+  case KT_IGNORED: break;
   }
   out->num = v;
   out->dbl = dbl;
@@ -509,10 +676,14 @@ static bool parse_value(const key_def *d, const char *value, parsed *out) {
 
 /* Writes "1 gb", "32 kb" or "100 b" for a bound, whichever unit divides it. */
 static void format_bytes(int64_t b, char *buf, size_t cap) {
-  if (b != 0 && b % GB == 0) snprintf(buf, cap, "%" PRId64 " gb", b / GB);
-  else if (b != 0 && b % MB == 0) snprintf(buf, cap, "%" PRId64 " mb", b / MB);
-  else if (b != 0 && b % KB == 0) snprintf(buf, cap, "%" PRId64 " kb", b / KB);
-  else snprintf(buf, cap, "%" PRId64 " b", b);
+  if (b != 0 && b % GB == 0)
+    snprintf(buf, cap, "%" PRId64 " gb", b / GB);
+  else if (b != 0 && b % MB == 0)
+    snprintf(buf, cap, "%" PRId64 " mb", b / MB);
+  else if (b != 0 && b % KB == 0)
+    snprintf(buf, cap, "%" PRId64 " kb", b / KB);
+  else
+    snprintf(buf, cap, "%" PRId64 " b", b);
 }
 
 /* Describes what d accepts, for the "(expected ...)" part of a message. */
@@ -647,8 +818,8 @@ static int set_value(sp_config *c, const char *key, const char *value, const cha
   return 0;
 }
 
-int sp_config_set(sp_config *c, const char *key, const char *value, const char *origin,
-                  char *err, size_t err_len) {
+int sp_config_set(sp_config *c, const char *key, const char *value, const char *origin, char *err,
+                  size_t err_len) {
   const char *loc = origin ? origin : "code";
   if (!key || !*key) return sp_err(err, err_len, SPATE_EINVAL, "%s: empty configuration key", loc);
   if (!value)
@@ -659,13 +830,11 @@ int sp_config_set(sp_config *c, const char *key, const char *value, const char *
 
 int sp_config_set_kv(sp_config *c, const char *kv, char *err, size_t err_len) {
   const char *eq = strchr(kv, '=');
-  if (!eq)
-    return sp_err(err, err_len, SPATE_EINVAL, "-D %s: expected key=value", kv);
+  if (!eq) return sp_err(err, err_len, SPATE_EINVAL, "-D %s: expected key=value", kv);
   const char *ks = kv, *ke = eq;
   while (ks < ke && isspace((unsigned char)*ks)) ks++;
   while (ke > ks && isspace((unsigned char)ke[-1])) ke--;
-  if (ks == ke)
-    return sp_err(err, err_len, SPATE_EINVAL, "-D %s: empty configuration key", kv);
+  if (ks == ke) return sp_err(err, err_len, SPATE_EINVAL, "-D %s: empty configuration key", kv);
   char *key = sp_strndup(ks, (size_t)(ke - ks));
   size_t loc_len = strlen(kv) + 4;
   char *loc = sp_malloc(loc_len);
@@ -856,8 +1025,8 @@ static int walk_stream(yaml_ctx *y) {
     yaml_event_delete(&ev);
     if (t == YAML_STREAM_END_EVENT) return 0;
     if (t != YAML_DOCUMENT_START_EVENT || docs++ > 0)
-      return sp_err(y->err, y->err_len, SPATE_EINVAL,
-                    "%s:%zu: only one YAML document is supported", y->path, line);
+      return sp_err(y->err, y->err_len, SPATE_EINVAL, "%s:%zu: only one YAML document is supported",
+                    y->path, line);
 
     if ((rc = next_event(y, &ev)) < 0) return rc;
     line = ev.start_mark.line + 1;

@@ -29,12 +29,12 @@ void sp_config_free(sp_config *c);
 /* Loads a YAML file. A missing file is SPATE_ENOENT (callers decide whether that matters). */
 int sp_config_load_file(sp_config *c, const char *path, char *err, size_t err_len);
 /* Sets one key; origin names where it came from for messages ("-D", "code"). */
-int sp_config_set(sp_config *c, const char *key, const char *value, const char *origin,
-                  char *err, size_t err_len);
+int sp_config_set(sp_config *c, const char *key, const char *value, const char *origin, char *err,
+                  size_t err_len);
 /* Parses "key=value" as given to -D. */
 int sp_config_set_kv(sp_config *c, const char *kv, char *err, size_t err_len);
 bool sp_config_is_set(const sp_config *c, const char *key);
-int64_t sp_config_int(const sp_config *c, const char *key);       /* int keys */
+int64_t sp_config_int(const sp_config *c, const char *key); /* int keys */
 bool sp_config_bool(const sp_config *c, const char *key);
 int64_t sp_config_duration_ms(const sp_config *c, const char *key);
 int64_t sp_config_bytes(const sp_config *c, const char *key);

@@ -12,5 +12,6 @@
 
 /* Formats a message into buf (cap bytes, always NUL-terminated) and returns rc, so that
  * `return sp_err(buf, sizeof buf, SPATE_EINVAL, "...")` sets and propagates in one line. */
-int sp_err(char *buf, size_t cap, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int sp_err(char *buf, size_t cap, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 #endif

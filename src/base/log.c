@@ -23,8 +23,11 @@ sp_log_level sp_log_get_level(void) {
 }
 
 int sp_log_parse_level(const char *s) {
-  static const struct { const char *name; int level; } names[] = {
-      {"DEBUG", SP_LOG_DEBUG}, {"TRACE", SP_LOG_DEBUG}, {"INFO", SP_LOG_INFO},
+  static const struct {
+    const char *name;
+    int level;
+  } names[] = {
+      {"DEBUG", SP_LOG_DEBUG}, {"TRACE", SP_LOG_DEBUG},  {"INFO", SP_LOG_INFO},
       {"WARN", SP_LOG_WARN},   {"WARNING", SP_LOG_WARN}, {"ERROR", SP_LOG_ERROR},
       {"OFF", SP_LOG_OFF},
   };

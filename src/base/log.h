@@ -23,8 +23,10 @@ int sp_log_set_file(const char *path);
 void sp_log(sp_log_level level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#define SP_DEBUG(comp, ...) \
-  do { if (sp_log_get_level() <= SP_LOG_DEBUG) sp_log(SP_LOG_DEBUG, comp, __VA_ARGS__); } while (0)
+#define SP_DEBUG(comp, ...)                                                          \
+  do {                                                                               \
+    if (sp_log_get_level() <= SP_LOG_DEBUG) sp_log(SP_LOG_DEBUG, comp, __VA_ARGS__); \
+  } while (0)
 #define SP_INFO(comp, ...) sp_log(SP_LOG_INFO, comp, __VA_ARGS__)
 #define SP_WARN(comp, ...) sp_log(SP_LOG_WARN, comp, __VA_ARGS__)
 #define SP_ERROR(comp, ...) sp_log(SP_LOG_ERROR, comp, __VA_ARGS__)

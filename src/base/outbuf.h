@@ -32,10 +32,10 @@ typedef struct sp_outbuf {
   int fd;
   char *data;
   size_t cap;
-  _Atomic size_t len;      /* complete bytes buffered; the handler writes data[0, len) */
-  size_t flush_at;         /* a write that brings len to this flushes (cap: only when full) */
-  pthread_mutex_t *lock;   /* serialises write(2) on a shared fd, or NULL */
-  int slot;                /* crash-flush slot, -1 when none was free */
+  _Atomic size_t len;    /* complete bytes buffered; the handler writes data[0, len) */
+  size_t flush_at;       /* a write that brings len to this flushes (cap: only when full) */
+  pthread_mutex_t *lock; /* serialises write(2) on a shared fd, or NULL */
+  int slot;              /* crash-flush slot, -1 when none was free */
 } sp_outbuf;
 
 /* Sets up a buffer of cap bytes over fd (not owned: the caller closes it) and registers it for

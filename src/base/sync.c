@@ -43,7 +43,9 @@ void sp_event_destroy(sp_event *e) {
   pthread_mutex_destroy(&e->mu);
 }
 
-uint32_t sp_event_prepare(sp_event *e) { return atomic_load_explicit(&e->seq, memory_order_acquire); }
+uint32_t sp_event_prepare(sp_event *e) {
+  return atomic_load_explicit(&e->seq, memory_order_acquire);
+}
 
 bool sp_event_wait(sp_event *e, uint32_t token, int64_t timeout_ns) {
   if (atomic_load_explicit(&e->seq, memory_order_acquire) != token) return true;

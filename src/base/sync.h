@@ -43,8 +43,8 @@ typedef struct sp_spsc {
 /* capacity is rounded up to a power of two. Returns 0 or SPATE_ENOMEM. */
 int sp_spsc_init(sp_spsc *q, uint32_t capacity);
 void sp_spsc_destroy(sp_spsc *q);
-bool sp_spsc_push(sp_spsc *q, void *p);  /* false when full */
-void *sp_spsc_pop(sp_spsc *q);           /* NULL when empty */
+bool sp_spsc_push(sp_spsc *q, void *p); /* false when full */
+void *sp_spsc_pop(sp_spsc *q);          /* NULL when empty */
 void *sp_spsc_peek(sp_spsc *q);
 bool sp_spsc_empty(sp_spsc *q);
 #endif

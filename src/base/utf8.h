@@ -37,13 +37,17 @@ static inline bool sp_utf8_next(const uint8_t *s, size_t len, size_t *i, uint32_
   } else if (b0 >= 0xE0 && b0 <= 0xEF) {
     need = 2;
     c = b0 & 0x0F;
-    if (b0 == 0xE0) lo = 0xA0;      /* no overlong forms */
-    else if (b0 == 0xED) hi = 0x9F; /* no surrogates */
+    if (b0 == 0xE0)
+      lo = 0xA0; /* no overlong forms */
+    else if (b0 == 0xED)
+      hi = 0x9F; /* no surrogates */
   } else if (b0 >= 0xF0 && b0 <= 0xF4) {
     need = 3;
     c = b0 & 0x07;
-    if (b0 == 0xF0) lo = 0x90;      /* no overlong forms */
-    else if (b0 == 0xF4) hi = 0x8F; /* nothing above U+10FFFF */
+    if (b0 == 0xF0)
+      lo = 0x90; /* no overlong forms */
+    else if (b0 == 0xF4)
+      hi = 0x8F; /* nothing above U+10FFFF */
   } else {
     (*i)++; /* continuation byte, C0/C1 (always overlong) or F5..FF */
     return false;

@@ -35,7 +35,7 @@ typedef struct ckpt_settings {
   bool exactly_once, unaligned;
   int retention;
   int num_retained;
-  char dir[4096];       /* <state.checkpoints.dir>/<job id>, or "" */
+  char dir[4096]; /* <state.checkpoints.dir>/<job id>, or "" */
   char savepoint_dir[4096];
 } ckpt_settings;
 
@@ -53,28 +53,28 @@ typedef struct pending_ckpt {
   int64_t id, timestamp, start_ms;
   bool savepoint, stop;
   char dir[4096];
-  char reply[64];       /* savepoints: who asked */
-  uint32_t flags;       /* the barrier's options */
+  char reply[64]; /* savepoints: who asked */
+  uint32_t flags; /* the barrier's options */
   int nacks;
-  ckpt_ack *acks;       /* by task index */
+  ckpt_ack *acks; /* by task index */
 } pending_ckpt;
 
 struct ckpt_coord {
   const job_graph *jg;
   sp_clock *clock;
   ckpt_coord_hooks hooks;
-  int ntasks;             /* subtasks of all vertices */
+  int ntasks; /* subtasks of all vertices */
   ckpt_settings ck;
   int64_t next_id;
   pending_ckpt *pending;
   int npending;
-  int64_t last_done_ms;   /* end of the last completed checkpoint (min pause) */
-  bool any_done;          /* last_done_ms is set (a manual clock may stand at 0) */
-  int failures;           /* consecutive failed checkpoints */
+  int64_t last_done_ms;      /* end of the last completed checkpoint (min pause) */
+  bool any_done;             /* last_done_ms is set (a manual clock may stand at 0) */
+  int failures;              /* consecutive failed checkpoints */
   ckpt_completed *completed; /* retained, oldest first */
   int ncompleted;
   bool timer_running;
-  sp_writer stats;        /* completed checkpoints' stats, as in the job result */
+  sp_writer stats; /* completed checkpoints' stats, as in the job result */
   uint32_t nstats;
 };
 
@@ -131,7 +131,8 @@ int ckpt_coord_configure(ckpt_coord *c, const sp_config *cfg, char *err, size_t 
                         : 0;
   ck->timeout_ms = sp_config_duration_ms(cfg, "execution.checkpointing.timeout");
   ck->min_pause_ms = sp_config_duration_ms(cfg, "execution.checkpointing.min-pause");
-  ck->max_concurrent = (int)sp_config_int(cfg, "execution.checkpointing.max-concurrent-checkpoints");
+  ck->max_concurrent =
+      (int)sp_config_int(cfg, "execution.checkpointing.max-concurrent-checkpoints");
   ck->tolerable = (int)sp_config_int(cfg, "execution.checkpointing.tolerable-failed-checkpoints");
   const char *mode = sp_config_str(cfg, "execution.checkpointing.mode");
   ck->exactly_once = !mode || strcasecmp(mode, "AT_LEAST_ONCE") != 0;
@@ -139,7 +140,7 @@ int ckpt_coord_configure(ckpt_coord *c, const sp_config *cfg, char *err, size_t 
   ck->aligned_timeout_ms =
       sp_config_duration_ms(cfg, "execution.checkpointing.aligned-checkpoint-timeout");
   const char *ret = sp_config_str(cfg, "execution.checkpointing.externalized-checkpoint-retention");
-  ck->retention = !ret                                         ? RETAIN_NONE
+  ck->retention = !ret                                             ? RETAIN_NONE
                   : strcasecmp(ret, "RETAIN_ON_CANCELLATION") == 0 ? RETAIN_ON_CANCEL
                   : strcasecmp(ret, "DELETE_ON_CANCELLATION") == 0 ? RETAIN_DELETE_ON_CANCEL
                                                                    : RETAIN_NONE;
@@ -169,7 +170,8 @@ int ckpt_coord_configure(ckpt_coord *c, const sp_config *cfg, char *err, size_t 
     if (ckpt_mkdirs(ck->dir, why, sizeof why) < 0)
       rc = sp_err(err, err_len, SPATE_EIO,
                   "Failed to create checkpoint storage at checkpoint coordinator side "
-                  "(state.checkpoints.dir %s): %s", dir ? dir : path, why);
+                  "(state.checkpoints.dir %s): %s",
+                  dir ? dir : path, why);
   }
   const char *sdir = sp_config_str(cfg, "state.savepoints.dir");
   if (rc == 0 && sdir) {
@@ -219,12 +221,13 @@ static bool trigger_target(const ckpt_coord *c, int v, int s) {
   int maxp = 1;
   for (int i = 0; i < jg->nvertices; i++)
     if (jg->vertices[i].parallelism > maxp) maxp = jg->vertices[i].parallelism;
-  int *peers = sp_calloc((size_t)maxp, sizeof *peers), *subs = sp_calloc((size_t)maxp, sizeof *subs);
+  int *peers = sp_calloc((size_t)maxp, sizeof *peers),
+      *subs = sp_calloc((size_t)maxp, sizeof *subs);
   bool all_done = peers && subs;
   for (int k = 0; all_done && k < vx->ninputs; k++) {
     const jg_edge *e = &jg->edges[vx->inputs[k]];
-    int n = rp_producers_of(e->part, jg->vertices[e->source_vertex].parallelism, vx->parallelism,
-                            s, peers, subs);
+    int n = rp_producers_of(e->part, jg->vertices[e->source_vertex].parallelism, vx->parallelism, s,
+                            peers, subs);
     for (int i = 0; i < n; i++)
       if (state_of(c, e->source_vertex, peers[i]) != TS_FINISHED) all_done = false;
   }
@@ -281,7 +284,8 @@ static void count_failure(ckpt_coord *c, const char *why) {
   if (c->failures > c->ck.tolerable) {
     char msg[SP_ERRMSG_MAX];
     snprintf(msg, sizeof msg,
-             "Exceeded checkpoint tolerable failure threshold (%d). The latest checkpoint failed: %.800s",
+             "Exceeded checkpoint tolerable failure threshold (%d). The latest checkpoint failed: "
+             "%.800s",
              c->ck.tolerable, why);
     c->hooks.fail_job(c->hooks.ctx, msg);
   }
@@ -356,14 +360,15 @@ static int trigger(ckpt_coord *c, bool savepoint, const char *dir, const char *r
   p->next = c->pending;
   c->pending = p;
   c->npending++;
-  uint32_t flags = savepoint ? BARRIER_SAVEPOINT | (stop ? BARRIER_STOP : 0)
+  uint32_t flags = savepoint             ? BARRIER_SAVEPOINT | (stop ? BARRIER_STOP : 0)
                    : !c->ck.exactly_once ? BARRIER_AT_LEAST_ONCE
-                   : c->ck.unaligned ? BARRIER_UNALIGNED
-                                     : 0;
+                   : c->ck.unaligned     ? BARRIER_UNALIGNED
+                                         : 0;
   SP_INFO("jobmaster", "Triggering %s %lld (type=%s) @ %lld for job %s.",
           savepoint ? "savepoint" : "checkpoint", (long long)p->id,
-          savepoint ? "SAVEPOINT" : flags & BARRIER_UNALIGNED ? "UNALIGNED_CHECKPOINT"
-                                                              : "CHECKPOINT",
+          savepoint                   ? "SAVEPOINT"
+          : flags & BARRIER_UNALIGNED ? "UNALIGNED_CHECKPOINT"
+                                      : "CHECKPOINT",
           (long long)p->timestamp, c->jg->job_id);
   for (int v = 0; v < c->jg->nvertices; v++)
     for (int s = 0; s < c->jg->vertices[v].parallelism; s++)
@@ -437,8 +442,7 @@ static void finalize(ckpt_coord *c, pending_ckpt *p) {
           oom = true;
           continue;
         }
-        m.finished[m.nfinished++] =
-            (ckpt_finished){chain, s, c->jg->vertices[v].parallelism};
+        m.finished[m.nfinished++] = (ckpt_finished){chain, s, c->jg->vertices[v].parallelism};
         continue;
       }
       if (!a->file || !a->file[0]) continue;
@@ -452,9 +456,8 @@ static void finalize(ckpt_coord *c, pending_ckpt *p) {
       size += a->length;
     }
   char err[SP_ERRMSG_MAX];
-  int rc = m.files && m.finished && !oom
-               ? ckpt_write_metadata(p->dir, &m, err, sizeof err)
-               : sp_err(err, sizeof err, SPATE_ENOMEM, "out of memory");
+  int rc = m.files && m.finished && !oom ? ckpt_write_metadata(p->dir, &m, err, sizeof err)
+                                         : sp_err(err, sizeof err, SPATE_ENOMEM, "out of memory");
   sp_free(m.files); /* the names belong to the acks */
   for (int i = 0; m.finished && i < m.nfinished; i++) sp_free(m.finished[i].head_uid);
   sp_free(m.finished);
@@ -569,7 +572,8 @@ void ckpt_coord_checkpoint(ckpt_coord *c, bool job_running, const char *reply) {
   if (!job_running || !ckpt_coord_checkpointable(c))
     rc = sp_err(err, sizeof err, SPATE_ESTATE,
                 "job %s is not running (its tasks must be RUNNING or FINISHED to take a "
-                "checkpoint)", c->jg->job_id);
+                "checkpoint)",
+                c->jg->job_id);
   if (rc == 0 && (rc = trigger(c, false, NULL, reply, false, err, sizeof err)) < 0) {
     c->hooks.reply(c->hooks.ctx, reply, 0, NULL, err);
     trigger_failed(c, err);

@@ -37,8 +37,10 @@ int ckpt_restore_check(const job_graph *jg, const ckpt_loaded *l, bool allow_non
       if (strcmp(jg->nodes[k].uid, op->uid) == 0) n = &jg->nodes[k];
     if (!n) {
       if (allow_non_restored) {
-        SP_WARN("jobmaster", "Skipping state of operator uid '%s' in %s: no such operator in "
-                "the job (--allow-non-restored-state).", op->uid, l->dir);
+        SP_WARN("jobmaster",
+                "Skipping state of operator uid '%s' in %s: no such operator in "
+                "the job (--allow-non-restored-state).",
+                op->uid, l->dir);
         continue;
       }
       return sp_err(err, err_len, SPATE_ESTATE,
@@ -69,8 +71,8 @@ int ckpt_restore_check(const job_graph *jg, const ckpt_loaded *l, bool allow_non
         return sp_err(err, err_len, SPATE_ESTATE,
                       "%s was taken when the task starting with operator uid '%.*s' had "
                       "finished, and '%s' now chains its operators differently; restore with "
-                      "the same chaining", l->dir, (int)head_len, fin->head_uid,
-                      jg->vertices[v].name);
+                      "the same chaining",
+                      l->dir, (int)head_len, fin->head_uid, jg->vertices[v].name);
     }
   }
   for (int c = 0; c < l->nchannels; c++) {
@@ -83,7 +85,8 @@ int ckpt_restore_check(const job_graph *jg, const ckpt_loaded *l, bool allow_non
                     "%s holds in-flight data of an unaligned checkpoint for the task that "
                     "starts with operator uid '%s', and no task of the job starts with it any "
                     "more (the chaining changed); restore from a savepoint or an aligned "
-                    "checkpoint", l->dir, ch->head_uid);
+                    "checkpoint",
+                    l->dir, ch->head_uid);
     for (int v = 0; v < jg->nvertices; v++)
       if (strcmp(jg->nodes[jg->vertices[v].head].uid, ch->head_uid) == 0 &&
           jg->vertices[v].parallelism != ch->parallelism)
@@ -123,11 +126,12 @@ void ckpt_restore_choose(const char *job_id, const ckpt_completed *completed, in
       ckpt_loaded_free(l);
       snprintf(out, out_len, "%s", completed[i].dir);
       if (newest_bad)
-        SP_WARN("jobmaster", "Job %s falls back from checkpoint %lld to checkpoint %lld: output "
+        SP_WARN("jobmaster",
+                "Job %s falls back from checkpoint %lld to checkpoint %lld: output "
                 "that exactly-once sinks committed with the checkpoints after %lld (up to %lld) "
-                "may be published again.", job_id, (long long)newest_bad,
-                (long long)completed[i].id, (long long)completed[i].id,
-                (long long)newest_bad);
+                "may be published again.",
+                job_id, (long long)newest_bad, (long long)completed[i].id,
+                (long long)completed[i].id, (long long)newest_bad);
       return;
     }
     SP_WARN("jobmaster", "Checkpoint %lld (%s) cannot be restored (%s); trying an older one.",
@@ -136,7 +140,8 @@ void ckpt_restore_choose(const char *job_id, const ckpt_completed *completed, in
   }
   snprintf(out, out_len, "%s", start_dir);
   if (newest_bad)
-    SP_WARN("jobmaster", "Job %s falls back from checkpoint %lld to %s: output that "
-            "exactly-once sinks committed since may be published again.", job_id,
-            (long long)newest_bad, start_dir[0] ? start_dir : "its start");
+    SP_WARN("jobmaster",
+            "Job %s falls back from checkpoint %lld to %s: output that "
+            "exactly-once sinks committed since may be published again.",
+            job_id, (long long)newest_bad, start_dir[0] ? start_dir : "its start");
 }

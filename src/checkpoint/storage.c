@@ -90,7 +90,6 @@ int ckpt_mkdirs(const char *dir, char *err, size_t err_len) {
   return make_dir(buf, err, err_len);
 }
 
-
 /* ---------------------------------------------------------------------------------------------
  * Discarding. */
 
@@ -98,8 +97,9 @@ int ckpt_mkdirs(const char *dir, char *err, size_t err_len) {
 static int remove_tree(char *path, int depth, char *err, size_t err_len) {
   struct stat st;
   if (lstat(path, &st) != 0)
-    return errno == ENOENT ? 0 : sp_err(err, err_len, SPATE_EIO, "cannot remove %s: %s", path,
-                                        strerror(errno));
+    return errno == ENOENT
+               ? 0
+               : sp_err(err, err_len, SPATE_EIO, "cannot remove %s: %s", path, strerror(errno));
   if (!S_ISDIR(st.st_mode)) {
     if (unlink(path) != 0 && errno != ENOENT)
       return sp_err(err, err_len, SPATE_EIO, "cannot remove %s: %s", path, strerror(errno));
@@ -116,8 +116,7 @@ static int remove_tree(char *path, int depth, char *err, size_t err_len) {
     if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
     if (!join(path + base, PATH_CAP - base, "", de->d_name)) {
       path[base] = 0;
-      rc = sp_err(err, err_len, SPATE_EIO, "cannot remove %s/%s: path too long", path,
-                  de->d_name);
+      rc = sp_err(err, err_len, SPATE_EIO, "cannot remove %s/%s: path too long", path, de->d_name);
       break;
     }
     rc = remove_tree(path, depth + 1, err, err_len);

@@ -74,7 +74,7 @@ int ckpt_stream_finish(ckpt_stream *s, uint64_t *length, uint64_t *checksum, cha
 void ckpt_stream_abort(ckpt_stream *s);
 
 typedef struct ckpt_file {
-  char *name;      /* relative to the checkpoint directory */
+  char *name; /* relative to the checkpoint directory */
   int vertex, subtask, parallelism;
   uint64_t length, checksum;
 } ckpt_file;
@@ -119,22 +119,22 @@ typedef struct ckpt_loaded_op {
 
 typedef struct ckpt_loaded_channel {
   int vertex, subtask, parallelism;
-  char *head_uid;        /* uid of the first operator in the task payload (never NULL; ""
+  char *head_uid;     /* uid of the first operator in the task payload (never NULL; ""
                             if it lists none): the vertex's head only if the task writes every
                             operator of its chain, stateless ones with an empty section */
-  snap_section state;    /* the subtask's channel state (empty in verify-only loads) */
+  snap_section state; /* the subtask's channel state (empty in verify-only loads) */
 } ckpt_loaded_channel;
 
 typedef struct ckpt_loaded {
-  char dir[4096];        /* the checkpoint directory */
+  char dir[4096]; /* the checkpoint directory */
   ckpt_metadata meta;
   int nops;
   ckpt_loaded_op *ops;
   int nchannels;
   ckpt_loaded_channel *channels; /* only subtasks with non-empty channel state */
   int nbufs;
-  uint8_t **bufs;        /* the state files' payloads the sections point into */
-  snap_task *tasks;      /* [nbufs] decoded payloads */
+  uint8_t **bufs;   /* the state files' payloads the sections point into */
+  snap_task *tasks; /* [nbufs] decoded payloads */
 } ckpt_loaded;
 
 /* Loads a checkpoint or savepoint. `path` may be the directory holding _metadata, the

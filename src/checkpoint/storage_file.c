@@ -20,7 +20,7 @@
  * Checksummed files. */
 
 static const char *file_kind(uint32_t magic) {
-  return magic == CKPT_META_MAGIC ? "a metadata file"
+  return magic == CKPT_META_MAGIC    ? "a metadata file"
          : magic == CKPT_STATE_MAGIC ? "a state file"
                                      : "a checkpoint file";
 }
@@ -91,8 +91,8 @@ int ckpt_write_file(const char *dir, const char *name, uint32_t magic, const voi
 
 struct ckpt_stream {
   int fd;
-  int err;             /* first errno, sticky */
-  uint64_t len;        /* payload bytes written */
+  int err;      /* first errno, sticky */
+  uint64_t len; /* payload bytes written */
   char tmp[PATH_CAP], path[PATH_CAP], dir[PATH_CAP];
 };
 
@@ -262,8 +262,7 @@ static int read_body(int fd, const char *shown, uint64_t plen, uint8_t **payload
   if (e) {
     rc = sp_err(err, err_len, SPATE_EIO, "cannot read file %s: %s", shown, strerror(e));
   } else if (got != plen || got_tail != sizeof tail) {
-    rc = sp_err(err, err_len, SPATE_ECORRUPT, "file %s is truncated (it shrank while read)",
-                shown);
+    rc = sp_err(err, err_len, SPATE_ECORRUPT, "file %s is truncated (it shrank while read)", shown);
   } else {
     uint64_t stored = get_le(tail, 8), sum = XXH64(buf, (size_t)plen, 0);
     if (stored != sum)
@@ -273,8 +272,10 @@ static int read_body(int fd, const char *shown, uint64_t plen, uint8_t **payload
                   (unsigned long long)sum);
     *checksum = sum;
   }
-  if (rc) sp_free(buf);
-  else *payload = buf;
+  if (rc)
+    sp_free(buf);
+  else
+    *payload = buf;
   return rc;
 }
 
@@ -311,4 +312,3 @@ int ckpt_read_file(const char *path, uint32_t magic, uint8_t **payload, size_t *
                    uint64_t *checksum, char *err, size_t err_len) {
   return ckpt_read_checked(path, path, magic, payload, len, checksum, err, err_len);
 }
-

@@ -78,11 +78,13 @@ static int group_file(ckpt_loaded *l, int *vertex, int i, char *err, size_t err_
                     f->name, op->uid, vertex[j], f->vertex);
     if (o->max_parallelism != op->max_parallelism)
       return sp_err(err, err_len, SPATE_ECORRUPT,
-                    "file %s: operator %s has max parallelism %d, other subtasks have %d",
-                    f->name, op->uid, op->max_parallelism, o->max_parallelism);
+                    "file %s: operator %s has max parallelism %d, other subtasks have %d", f->name,
+                    op->uid, op->max_parallelism, o->max_parallelism);
     if (o->sections[f->subtask].data)
-      return sp_err(err, err_len, SPATE_ECORRUPT, "file %s: operator %s has two states for "
-                    "subtask %d", f->name, op->uid, f->subtask);
+      return sp_err(err, err_len, SPATE_ECORRUPT,
+                    "file %s: operator %s has two states for "
+                    "subtask %d",
+                    f->name, op->uid, f->subtask);
     o->sections[f->subtask] = op->section;
   }
   return 0;
@@ -133,7 +135,8 @@ static void drop_payloads(ckpt_loaded *l) {
   l->bufs = NULL;
   l->nbufs = 0;
   for (int j = 0; j < l->nops; j++) {
-    for (int k = 0; k < l->ops[j].parallelism; k++) l->ops[j].has_state |= l->ops[j].sections[k].len > 0;
+    for (int k = 0; k < l->ops[j].parallelism; k++)
+      l->ops[j].has_state |= l->ops[j].sections[k].len > 0;
     memset(l->ops[j].sections, 0, (size_t)l->ops[j].parallelism * sizeof *l->ops[j].sections);
   }
   for (int c = 0; c < l->nchannels; c++) /* which subtasks had in-flight data stays known */
@@ -263,13 +266,12 @@ static int load_job_dir(const char *job_dir, bool verify_only, ckpt_loaded **out
   int rc = list_complete(job_dir, &ids, &n, &incomplete, err, err_len);
   if (rc) return rc;
   if (n == 0) {
-    return incomplete
-               ? sp_err(err, err_len, SPATE_ENOENT,
-                        "no complete checkpoint in %s: %d chk-<n> directories, none with %s",
-                        job_dir, incomplete, METADATA_NAME)
-               : sp_err(err, err_len, SPATE_ENOENT,
-                        "%s holds neither a %s file nor chk-<n> checkpoint directories", job_dir,
-                        METADATA_NAME);
+    return incomplete ? sp_err(err, err_len, SPATE_ENOENT,
+                               "no complete checkpoint in %s: %d chk-<n> directories, none with %s",
+                               job_dir, incomplete, METADATA_NAME)
+                      : sp_err(err, err_len, SPATE_ENOENT,
+                               "%s holds neither a %s file nor chk-<n> checkpoint directories",
+                               job_dir, METADATA_NAME);
   }
   char newest[SP_ERRMSG_MAX] = "", inner[SP_ERRMSG_MAX], dir[PATH_CAP];
   rc = SPATE_ECORRUPT;
@@ -289,18 +291,16 @@ static int load_job_dir(const char *job_dir, bool verify_only, ckpt_loaded **out
       SP_WARN(LOG_COMP,
               "checkpoint %s is corrupt (%s); falling back to chk-%lld. Output that "
               "exactly-once sinks committed with chk-%lld (the newest, %lld) may be published "
-              "again.", dir, inner, (long long)ids[i + 1], (long long)ids[0],
-              (long long)ids[0]);
+              "again.",
+              dir, inner, (long long)ids[i + 1], (long long)ids[0], (long long)ids[0]);
     else if (rc == SPATE_ECORRUPT && n > 1)
-      SP_WARN(LOG_COMP, "checkpoint %s is corrupt (%s); no older checkpoint is left", dir,
-              inner);
+      SP_WARN(LOG_COMP, "checkpoint %s is corrupt (%s); no older checkpoint is left", dir, inner);
     else if (rc)
       sp_err(err, err_len, rc, "cannot load checkpoint %s: %s", dir, inner);
   }
   if (rc == SPATE_ECORRUPT)
-    sp_err(err, err_len, rc,
-           "every complete checkpoint in %s is corrupt; the newest, chk-%lld: %s", job_dir,
-           (long long)ids[0], newest);
+    sp_err(err, err_len, rc, "every complete checkpoint in %s is corrupt; the newest, chk-%lld: %s",
+           job_dir, (long long)ids[0], newest);
   sp_free(ids);
   return rc;
 }
@@ -311,8 +311,8 @@ int ckpt_load(const char *path, bool verify_only, ckpt_loaded **out, char *err, 
   if (!path || !path[0]) return sp_err(err, err_len, SPATE_EINVAL, "empty checkpoint path");
   if (stat(path, &st) != 0) {
     int e = errno;
-    return sp_err(err, err_len, e == ENOENT ? SPATE_ENOENT : SPATE_EIO,
-                  "checkpoint path %s: %s", path, strerror(e));
+    return sp_err(err, err_len, e == ENOENT ? SPATE_ENOENT : SPATE_EIO, "checkpoint path %s: %s",
+                  path, strerror(e));
   }
   if (S_ISREG(st.st_mode)) {
     /* the _metadata file itself: its directory is the checkpoint */
@@ -362,4 +362,3 @@ const ckpt_loaded_op *ckpt_loaded_find(const ckpt_loaded *l, const char *uid) {
     if (strcmp(l->ops[j].uid, uid) == 0) return &l->ops[j];
   return NULL;
 }
-

@@ -42,10 +42,10 @@ int ckpt_write_metadata(const char *dir, const ckpt_metadata *m, char *err, size
     sp_put_i32(&w, m->finished[i].subtask);
     sp_put_i32(&w, m->finished[i].parallelism);
   }
-  int rc = w.failed ? sp_err(err, err_len, SPATE_ENOMEM, "out of memory encoding metadata for %s",
-                             dir)
-                    : ckpt_write_file(dir, METADATA_NAME, CKPT_META_MAGIC, w.data, w.len, NULL,
-                                      err, err_len);
+  int rc =
+      w.failed
+          ? sp_err(err, err_len, SPATE_ENOMEM, "out of memory encoding metadata for %s", dir)
+          : ckpt_write_file(dir, METADATA_NAME, CKPT_META_MAGIC, w.data, w.len, NULL, err, err_len);
   sp_writer_free(&w);
   return rc;
 }
@@ -82,8 +82,8 @@ static void check_file_entry(sp_reader *r, size_t pos, const ckpt_metadata *m, i
       snprintf(msg, sizeof msg, "files %.40s and %.40s are both vertex %d subtask %d", g->name,
                f->name, f->vertex, f->subtask);
     else if (g->vertex == f->vertex && g->parallelism != f->parallelism)
-      snprintf(msg, sizeof msg, "vertex %d has parallelism %d in %.40s but %d in %.40s",
-               f->vertex, g->parallelism, g->name, f->parallelism, f->name);
+      snprintf(msg, sizeof msg, "vertex %d has parallelism %d in %.40s but %d in %.40s", f->vertex,
+               g->parallelism, g->name, f->parallelism, f->name);
   }
   if (msg[0]) {
     r->pos = pos;
@@ -155,8 +155,8 @@ static int decode_metadata(sp_reader *r, ckpt_metadata *m) {
       if (!(f->head_uid = sp_strndup(uid, ulen))) return SPATE_ENOMEM;
       f->subtask = sp_get_i32(r);
       f->parallelism = sp_get_i32(r);
-      if (sp_reader_ok(r) && (f->parallelism < 1 || f->subtask < 0 || f->subtask >= f->parallelism ||
-                              strlen(f->head_uid) != ulen)) {
+      if (sp_reader_ok(r) && (f->parallelism < 1 || f->subtask < 0 ||
+                              f->subtask >= f->parallelism || strlen(f->head_uid) != ulen)) {
         r->pos = pos;
         sp_reader_fail(r, "a finished subtask entry is impossible");
       }
@@ -182,7 +182,8 @@ int ckpt_read_metadata_inner(const char *dir, ckpt_metadata *m, char *err, size_
   sp_reader_init(&r, payload, len);
   rc = decode_metadata(&r, m);
   sp_free(payload);
-  if (rc == SPATE_ENOMEM) rc = sp_err(err, err_len, rc, "out of memory reading %s", path);
+  if (rc == SPATE_ENOMEM)
+    rc = sp_err(err, err_len, rc, "out of memory reading %s", path);
   else if (rc)
     rc = sp_err(err, err_len, rc, "file %s: invalid payload: %s", METADATA_NAME, r.error);
   if (rc) ckpt_metadata_free(m);
@@ -195,4 +196,3 @@ int ckpt_read_metadata(const char *dir, ckpt_metadata *m, char *err, size_t err_
   if (rc) sp_err(err, err_len, rc, "checkpoint %s: %s", dir, inner);
   return rc;
 }
-

@@ -46,33 +46,34 @@ static void usage_main(FILE *f) {
 }
 
 static void usage_cmd(FILE *f, const char *cmd) {
-  fprintf(f,
-          "Usage: spate %s [options] <job.so> [job arguments]\n"
-          "\n"
-          "%s\n"
-          "\n"
-          "Options:\n"
-          "  -p, --parallelism <n>   default parallelism of the job (overrides parallelism.default)\n"
-          "  -D <key>=<value>        set a configuration key (overrides conf/config.yaml)\n"
-          "  -s, --fromSavepoint <path>\n"
-          "                          start from a savepoint or retained checkpoint: its\n"
-          "                          directory, its _metadata file, or a job's checkpoint\n"
-          "                          directory (the newest complete checkpoint in it)\n"
-          "  -n, --allowNonRestoredState\n"
-          "                          skip state that maps to no operator of the job\n"
-          "  -h, --help              show this help\n"
-          "\n"
-          "The job object defines int spate_main(int argc, char **argv); build it with\n"
-          "  cc -shared -fPIC -Iinclude job.c -o job.so\n"
-          "Configuration: $SPATE_CONF_DIR/config.yaml, else ./conf/config.yaml, else the\n"
-          "installation's conf/config.yaml.\n",
-          cmd,
-          strcmp(cmd, "run") == 0
-              ? "Runs the job on an embedded MiniCluster and waits for it to end. Prints the job\n"
-                "id when the job is submitted and its runtime when it finishes; exits non-zero\n"
-                "when the job fails."
-              : "Prints the job's execution plan (vertices, chained operators, parallelism,\n"
-                "edges and partitioners) as JSON without running it.");
+  fprintf(
+      f,
+      "Usage: spate %s [options] <job.so> [job arguments]\n"
+      "\n"
+      "%s\n"
+      "\n"
+      "Options:\n"
+      "  -p, --parallelism <n>   default parallelism of the job (overrides parallelism.default)\n"
+      "  -D <key>=<value>        set a configuration key (overrides conf/config.yaml)\n"
+      "  -s, --fromSavepoint <path>\n"
+      "                          start from a savepoint or retained checkpoint: its\n"
+      "                          directory, its _metadata file, or a job's checkpoint\n"
+      "                          directory (the newest complete checkpoint in it)\n"
+      "  -n, --allowNonRestoredState\n"
+      "                          skip state that maps to no operator of the job\n"
+      "  -h, --help              show this help\n"
+      "\n"
+      "The job object defines int spate_main(int argc, char **argv); build it with\n"
+      "  cc -shared -fPIC -Iinclude job.c -o job.so\n"
+      "Configuration: $SPATE_CONF_DIR/config.yaml, else ./conf/config.yaml, else the\n"
+      "installation's conf/config.yaml.\n",
+      cmd,
+      strcmp(cmd, "run") == 0
+          ? "Runs the job on an embedded MiniCluster and waits for it to end. Prints the job\n"
+            "id when the job is submitted and its runtime when it finishes; exits non-zero\n"
+            "when the job fails."
+          : "Prints the job's execution plan (vertices, chained operators, parallelism,\n"
+            "edges and partitioners) as JSON without running it.");
 }
 
 static int load_config(sp_config *cfg) {
@@ -82,7 +83,8 @@ static int load_config(sp_config *cfg) {
     snprintf(path, sizeof path, "%s/config.yaml", dir);
     int rc = sp_config_load_file(cfg, path, err, sizeof err);
     if (rc == SPATE_ENOENT) {
-      fprintf(stderr, "spate: configuration file '%s' (from SPATE_CONF_DIR) does not exist\n", path);
+      fprintf(stderr, "spate: configuration file '%s' (from SPATE_CONF_DIR) does not exist\n",
+              path);
       return rc;
     }
     if (rc < 0) fprintf(stderr, "spate: %s\n", err);
@@ -114,8 +116,9 @@ static int parse_parallelism(const char *cmd, const char *s, int *out) {
   errno = 0;
   long v = strtol(s, &end, 10);
   if (!*s || *end || errno || v < 1 || v > 32768) {
-    fprintf(stderr, "spate %s: invalid parallelism '%s' for -p: must be an integer from 1 to 32768\n",
-            cmd, s);
+    fprintf(stderr,
+            "spate %s: invalid parallelism '%s' for -p: must be an integer from 1 to 32768\n", cmd,
+            s);
     return -1;
   }
   *out = (int)v;
@@ -233,8 +236,8 @@ static int run_job(const char *cmd, int argc, char **argv) {
             cmd, job);
     goto bad;
   }
-  cli_context cli = {.config = cfg, .parallelism = parallelism,
-                     .plan_only = strcmp(cmd, "info") == 0};
+  cli_context cli = {
+      .config = cfg, .parallelism = parallelism, .plan_only = strcmp(cmd, "info") == 0};
   api_set_cli_context(&cli);
   rc = entry(argc - i, argv + i);
   api_set_cli_context(NULL);
@@ -277,18 +280,21 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (strcmp(cmd, "run") == 0 || strcmp(cmd, "info") == 0) return run_job(cmd, argc - 2, argv + 2);
-  static const char *later[] = {"list", "cancel", "stop", "savepoint", "jobmanager",
-                                "taskmanager", "cluster", "sql"};
+  static const char *later[] = {"list",       "cancel",      "stop",    "savepoint",
+                                "jobmanager", "taskmanager", "cluster", "sql"};
   for (size_t k = 0; k < sizeof later / sizeof later[0]; k++)
     if (strcmp(cmd, later[k]) == 0) {
       if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
-        printf("spate %s: needs a standalone Spate cluster, which this version does not have yet.\n"
-               "Jobs run on the embedded MiniCluster with `spate run`.\n", cmd);
+        printf(
+            "spate %s: needs a standalone Spate cluster, which this version does not have yet.\n"
+            "Jobs run on the embedded MiniCluster with `spate run`.\n",
+            cmd);
         return 0;
       }
       fprintf(stderr,
               "spate %s: not available yet: it needs a standalone cluster (jobs run on the "
-              "embedded MiniCluster with `spate run`)\n", cmd);
+              "embedded MiniCluster with `spate run`)\n",
+              cmd);
       return 1;
     }
   fprintf(stderr, "spate: unknown command '%s'\n\n", cmd);

@@ -94,9 +94,7 @@ static d_job *find(dispatcher *d, const char *id, d_job ***link) {
 static void handle(void *self, uint32_t type, sp_reader *r) {
   dispatcher *d = self;
   switch (type) {
-  case MSG_SUBMIT_JOB:
-    submit(d, r);
-    break;
+  case MSG_SUBMIT_JOB: submit(d, r); break;
   case MSG_JOB_DONE: {
     char *id = sp_get_str(r);
     uint32_t len;
@@ -128,8 +126,7 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
     sp_free(id);
     break;
   }
-  default:
-    SP_WARN("dispatcher", "ignoring unexpected message %u", type);
+  default: SP_WARN("dispatcher", "ignoring unexpected message %u", type);
   }
 }
 

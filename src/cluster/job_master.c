@@ -48,7 +48,7 @@ typedef enum job_status {
 } job_status;
 
 static const char *job_status_name(job_status s) {
-  static const char *n[] = {"CREATED",  "RUNNING",  "FAILING",   "FAILED",
+  static const char *n[] = {"CREATED",    "RUNNING",  "FAILING",  "FAILED",
                             "CANCELLING", "CANCELED", "FINISHED", "RESTARTING"};
   return n[s];
 }
@@ -68,15 +68,15 @@ struct job_master {
   uint8_t *bytes;
   size_t len;
   job_status status;
-  execution **exec;   /* [vertex][subtask] */
-  int remaining;      /* executions not yet terminal */
+  execution **exec; /* [vertex][subtask] */
+  int remaining;    /* executions not yet terminal */
   int64_t start_ms;
-  char *error;        /* first failure */
+  char *error; /* first failure */
   bool done;
-  int attempt;        /* execution attempt: 0, then one more per restart */
+  int attempt; /* execution attempt: 0, then one more per restart */
   int restarts;
-  int ntasks;         /* subtasks of all vertices */
-  char (*slot_te)[48];/* slot assignment per task index, kept across restarts */
+  int ntasks;          /* subtasks of all vertices */
+  char (*slot_te)[48]; /* slot assignment per task index, kept across restarts */
   int *slot_no;
   restart_strategy *restart;
   ckpt_coord *coord;       /* the checkpoint coordinator */
@@ -282,9 +282,11 @@ static void fail_job(job_master *jm, const char *why) {
     /* Flink takes a final checkpoint before such a sink commits; Spate's sinks commit at the
      * end of their input, so replaying from an earlier checkpoint would publish twice */
     char msg[SP_ERRMSG_MAX];
-    snprintf(msg, sizeof msg, "%s (not restarted: a two-phase-commit sink already committed its "
+    snprintf(msg, sizeof msg,
+             "%s (not restarted: a two-phase-commit sink already committed its "
              "final output at the end of its input, and restarting from the last checkpoint "
-             "would publish it again)", why);
+             "would publish it again)",
+             why);
     sp_free(jm->error);
     jm->error = sp_strdup(msg);
     set_status(jm, JOB_FAILING);
@@ -296,7 +298,7 @@ static void fail_job(job_master *jm, const char *why) {
     SP_INFO("jobmaster", "Job %s (%s) fails: %s. Restarting in %lld ms (%s).", jm->jg->job_name,
             jm->jg->job_id, why, (long long)delay, restart_strategy_describe(jm->restart));
     sp_free(jm->error);
-    jm->error = sp_strdup(why); /* kept in case the restart does not happen */
+    jm->error = sp_strdup(why);                     /* kept in case the restart does not happen */
     jm->restart_at = clock_deadline_ms(jm) + delay; /* the backoff runs from the failure */
     set_status(jm, JOB_RESTARTING);
     cancel_all(jm);
@@ -361,7 +363,7 @@ static void slots_offer(job_master *jm, sp_reader *r) {
     return;
   }
   sp_free(error);
-  char (*slots)[48] = sp_calloc(n + 1, sizeof *slots);
+  char(*slots)[48] = sp_calloc(n + 1, sizeof *slots);
   int *slot_no = sp_calloc(n + 1, sizeof *slot_no);
   for (uint32_t i = 0; slots && slot_no && i < n; i++) {
     char *a = sp_get_str(r);
@@ -491,11 +493,10 @@ static void checkpoint_event(void *ctx, ckpt_event_type type, int64_t id, bool s
       [CKPT_EVENT_COMPLETED] = SPATE_EVENT_CHECKPOINT_COMPLETED,
       [CKPT_EVENT_FAILED] = SPATE_EVENT_CHECKPOINT_FAILED,
   };
-  send_event(ctx, &(job_event){.type = types[type],
-                               .id = id,
-                               .savepoint = savepoint,
-                               .path = path,
-                               .message = message});
+  send_event(
+      ctx,
+      &(job_event){
+          .type = types[type], .id = id, .savepoint = savepoint, .path = path, .message = message});
 }
 
 /* The coordinator fails the job over only while it runs. */
@@ -632,9 +633,9 @@ static void task_update(job_master *jm, sp_reader *r) {
   }
   if (st == TS_FAILED) {
     const jg_vertex *vx = &jm->jg->vertices[v];
-    SP_WARN("jobmaster", "%s (%d/%d) (%.16s_%d_%d_%d) switched from %s to FAILED: %s",
-            vx->name, s + 1, vx->parallelism, jm->jg->job_id, v, s, jm->attempt,
-            task_state_name(e->state), error ? error : "");
+    SP_WARN("jobmaster", "%s (%d/%d) (%.16s_%d_%d_%d) switched from %s to FAILED: %s", vx->name,
+            s + 1, vx->parallelism, jm->jg->job_id, v, s, jm->attempt, task_state_name(e->state),
+            error ? error : "");
   }
   if (e->state != (task_state)st)
     exec_switch_why(jm, v, s, (task_state)st, st == TS_FAILED ? error : NULL);
@@ -649,8 +650,8 @@ static void task_update(job_master *jm, sp_reader *r) {
   if (st == TS_CANCELED && jm->status == JOB_RUNNING) { /* nobody asked: treat as a failure */
     char msg[600];
     const jg_vertex *vx = &jm->jg->vertices[v];
-    snprintf(msg, sizeof msg, "%s (%d/%d) was canceled while the job was running", vx->name,
-             s + 1, vx->parallelism);
+    snprintf(msg, sizeof msg, "%s (%d/%d) was canceled while the job was running", vx->name, s + 1,
+             vx->parallelism);
     fail_job(jm, msg);
   }
   sp_free(error);
@@ -670,12 +671,8 @@ static void task_update(job_master *jm, sp_reader *r) {
 static void handle(void *self, uint32_t type, sp_reader *r) {
   job_master *jm = self;
   switch (type) {
-  case MSG_SLOTS_OFFER:
-    slots_offer(jm, r);
-    break;
-  case MSG_TASK_STATE:
-    task_update(jm, r);
-    break;
+  case MSG_SLOTS_OFFER: slots_offer(jm, r); break;
+  case MSG_TASK_STATE: task_update(jm, r); break;
   case MSG_CANCEL_JOB:
     if (jm->status == JOB_RUNNING || jm->status == JOB_RESTARTING) {
       bool waiting = jm->status == JOB_RESTARTING && jm->remaining == 0;
@@ -687,30 +684,17 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
         cancel_all(jm);
     }
     break;
-  case MSG_ACK_CHECKPOINT:
-    on_ack(jm, r);
-    break;
-  case MSG_DECLINE_CHECKPOINT:
-    on_decline(jm, r);
-    break;
+  case MSG_ACK_CHECKPOINT: on_ack(jm, r); break;
+  case MSG_DECLINE_CHECKPOINT: on_decline(jm, r); break;
   case MSG_CKPT_TIMER:
     /* a tick of an earlier attempt's timer is dropped */
     if (sp_get_i32(r) == jm->attempt) ckpt_coord_on_timer(jm->coord, jm->status == JOB_RUNNING);
     break;
-  case MSG_CKPT_EXPIRE:
-    ckpt_coord_expire(jm->coord, sp_get_i64(r));
-    break;
-  case MSG_RESTART:
-    on_restart(jm, sp_get_i32(r));
-    break;
-  case MSG_TRIGGER_SAVEPOINT:
-    on_savepoint(jm, r);
-    break;
-  case MSG_REQUEST_CHECKPOINT:
-    on_checkpoint_request(jm, r);
-    break;
-  default:
-    SP_WARN("jobmaster", "ignoring unexpected message %u", type);
+  case MSG_CKPT_EXPIRE: ckpt_coord_expire(jm->coord, sp_get_i64(r)); break;
+  case MSG_RESTART: on_restart(jm, sp_get_i32(r)); break;
+  case MSG_TRIGGER_SAVEPOINT: on_savepoint(jm, r); break;
+  case MSG_REQUEST_CHECKPOINT: on_checkpoint_request(jm, r); break;
+  default: SP_WARN("jobmaster", "ignoring unexpected message %u", type);
   }
 }
 
@@ -722,8 +706,7 @@ static int configure(job_master *jm, char *err, size_t err_len) {
   rc = ckpt_coord_configure(jm->coord, cfg, err, err_len);
   int64_t interval_ms = ckpt_coord_interval_ms(jm->coord);
   bool allow_non_restored = sp_config_bool(cfg, "execution.savepoint.ignore-unclaimed-state");
-  if (rc == 0)
-    rc = restart_strategy_from_config(cfg, interval_ms > 0, &jm->restart, err, err_len);
+  if (rc == 0) rc = restart_strategy_from_config(cfg, interval_ms > 0, &jm->restart, err, err_len);
   const char *restore = sp_config_str(cfg, "execution.savepoint.path");
   if (rc == 0 && restore && restore[0]) {
     int64_t id = 0;
@@ -739,12 +722,15 @@ static int configure(job_master *jm, char *err, size_t err_len) {
     for (int i = 0; i < jm->jg->nnodes; i++) {
       const sg_node *n = &jm->jg->nodes[i];
       if (sg_uid_generated(n))
-        SP_WARN("jobmaster", "Operator '%s' has no uid; its state is mapped by the generated uid "
+        SP_WARN("jobmaster",
+                "Operator '%s' has no uid; its state is mapped by the generated uid "
                 "'%s', which changes when the job graph changes shape. Set one with spate_uid.",
                 n->name, n->uid);
       if (n->kind == OP_SRC_SOCKET && interval_ms > 0)
-        SP_WARN("jobmaster", "Source '%s' reads a socket, which cannot be replayed: records "
-                "it read after the last checkpoint are lost when the job recovers.", n->name);
+        SP_WARN("jobmaster",
+                "Source '%s' reads a socket, which cannot be replayed: records "
+                "it read after the last checkpoint are lost when the job recovers.",
+                n->name);
     }
   if (rc == 0 && interval_ms > 0) {
     char how[4400];
@@ -755,7 +741,6 @@ static int configure(job_master *jm, char *err, size_t err_len) {
   sp_config_free(cfg);
   return rc;
 }
-
 
 int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, const char *client,
              job_master **out) {

@@ -12,37 +12,37 @@ enum {
   MSG_REQUEST_SLOTS,              /* str job id, str reply address, i32 count */
   MSG_RELEASE_SLOTS,              /* str job id */
   /* -> JobMaster */
-  MSG_SLOTS_OFFER,                /* u8 ok, str error, u32 n, n x (str task executor, i32 slot) */
-  MSG_TASK_STATE,                 /* i32 vertex, i32 subtask, u8 state, str error, blob report */
-  MSG_CANCEL_JOB,                 /* (to Dispatcher: str job id) */
-  MSG_ACK_CHECKPOINT,             /* i32 attempt, i32 vertex, i32 subtask, i64 id, str file
+  MSG_SLOTS_OFFER,        /* u8 ok, str error, u32 n, n x (str task executor, i32 slot) */
+  MSG_TASK_STATE,         /* i32 vertex, i32 subtask, u8 state, str error, blob report */
+  MSG_CANCEL_JOB,         /* (to Dispatcher: str job id) */
+  MSG_ACK_CHECKPOINT,     /* i32 attempt, i32 vertex, i32 subtask, i64 id, str file
                                      (empty: no state), u64 length, u64 checksum, i64 sync ms,
                                      i64 async ms, i64 alignment ms, u8 unaligned */
-  MSG_DECLINE_CHECKPOINT,         /* i32 attempt, i32 vertex, i32 subtask, i64 id, str reason */
-  MSG_CKPT_TIMER,                 /* (to itself) i32 attempt: time to trigger a checkpoint */
-  MSG_CKPT_EXPIRE,                /* (to itself) i64 id: the checkpoint's timeout */
-  MSG_RESTART,                    /* (to itself) i32 attempt: the restart backoff is over */
-  MSG_TRIGGER_SAVEPOINT,          /* str reply address, str directory (may be empty), u8 stop */
-  MSG_REQUEST_CHECKPOINT,         /* str reply address: a checkpoint now (Flink's manual
+  MSG_DECLINE_CHECKPOINT, /* i32 attempt, i32 vertex, i32 subtask, i64 id, str reason */
+  MSG_CKPT_TIMER,         /* (to itself) i32 attempt: time to trigger a checkpoint */
+  MSG_CKPT_EXPIRE,        /* (to itself) i64 id: the checkpoint's timeout */
+  MSG_RESTART,            /* (to itself) i32 attempt: the restart backoff is over */
+  MSG_TRIGGER_SAVEPOINT,  /* str reply address, str directory (may be empty), u8 stop */
+  MSG_REQUEST_CHECKPOINT, /* str reply address: a checkpoint now (Flink's manual
                                      checkpoint trigger) */
   /* -> TaskExecutor */
-  MSG_SUBMIT_TASK,                /* str job master, blob job graph, i32 vertex, i32 subtask,
+  MSG_SUBMIT_TASK,        /* str job master, blob job graph, i32 vertex, i32 subtask,
                                      i32 attempt, i32 slot, str restore path (empty: none) */
-  MSG_CANCEL_TASK,                /* str job id, i32 vertex, i32 subtask, i32 attempt */
-  MSG_TRIGGER_CHECKPOINT,         /* str job id, i32 attempt, i32 vertex, i32 subtask, i64 id,
+  MSG_CANCEL_TASK,        /* str job id, i32 vertex, i32 subtask, i32 attempt */
+  MSG_TRIGGER_CHECKPOINT, /* str job id, i32 attempt, i32 vertex, i32 subtask, i64 id,
                                      i64 timestamp, u32 flags, i64 aligned timeout, str dir */
-  MSG_NOTIFY_CHECKPOINT,          /* str job id, i32 attempt, i64 id, u8 complete */
-  MSG_TASK_EXITED,                /* u64 task pointer (sent by the TaskExecutor to itself) */
-  MSG_RELEASE_PARTITIONS,         /* str "<job id>-<attempt>" */
+  MSG_NOTIFY_CHECKPOINT,  /* str job id, i32 attempt, i64 id, u8 complete */
+  MSG_TASK_EXITED,        /* u64 task pointer (sent by the TaskExecutor to itself) */
+  MSG_RELEASE_PARTITIONS, /* str "<job id>-<attempt>" */
   /* -> Dispatcher */
-  MSG_SUBMIT_JOB,                 /* str reply address, blob job graph, u8 send job events to
+  MSG_SUBMIT_JOB, /* str reply address, blob job graph, u8 send job events to
                                      the reply address */
-  MSG_JOB_DONE,                   /* str job id, blob result */
+  MSG_JOB_DONE,   /* str job id, blob result */
   /* -> client */
-  MSG_JOB_RESULT,                 /* blob result (see job_result.h) */
-  MSG_SNAPSHOT_DONE,              /* answers a savepoint or checkpoint request: i64 id (0 if
+  MSG_JOB_RESULT,    /* blob result (see job_result.h) */
+  MSG_SNAPSHOT_DONE, /* answers a savepoint or checkpoint request: i64 id (0 if
                                      never triggered), str path (empty on failure), str error */
-  MSG_JOB_EVENT,                  /* u8 spate_job_event_type, str state, str task, i32 vertex,
+  MSG_JOB_EVENT,     /* u8 spate_job_event_type, str state, str task, i32 vertex,
                                      i32 subtask, i32 attempt, i64 checkpoint id, u8 savepoint,
                                      str path, str message */
 };

@@ -32,11 +32,11 @@ struct mc_client {
   char address[48];
   spate_job_listener listener; /* job events, called on the endpoint's thread */
   void *listener_arg;
-  pthread_mutex_t mu;          /* guards what follows */
+  pthread_mutex_t mu; /* guards what follows */
   pthread_cond_t cond;
   bool done;
   spate_job_result *result;
-  bool req_waiting, req_done;  /* a savepoint or checkpoint request in flight, and its answer */
+  bool req_waiting, req_done; /* a savepoint or checkpoint request in flight, and its answer */
   int64_t req_id;
   char *req_path, *req_error;
 };
@@ -82,14 +82,12 @@ rpc_service *minicluster_rpc(minicluster *mc) { return mc->rpc; }
 static const char *event_problem(const spate_job_event *e) {
   if (e->attempt < 0) return "negative attempt";
   switch (e->type) {
-  case SPATE_EVENT_JOB_STATUS:
-    return e->state ? NULL : "job status without a state";
+  case SPATE_EVENT_JOB_STATUS: return e->state ? NULL : "job status without a state";
   case SPATE_EVENT_TASK_STATE:
     if (!e->state || !e->task) return "task state without a state or task";
     return e->vertex >= 0 && e->subtask >= 0 ? NULL : "task state of a negative vertex or subtask";
   case SPATE_EVENT_CHECKPOINT_COMPLETED:
-  case SPATE_EVENT_CHECKPOINT_TRIGGERED:
-    return e->path ? NULL : "checkpoint event without a path";
+  case SPATE_EVENT_CHECKPOINT_TRIGGERED: return e->path ? NULL : "checkpoint event without a path";
   case SPATE_EVENT_CHECKPOINT_FAILED:
     return e->message ? NULL : "failed checkpoint without a reason";
   }
@@ -215,8 +213,9 @@ static int request(mc_client *c, uint32_t type, sp_writer *payload, int64_t *id,
   if (c->req_waiting || c->done) {
     pthread_mutex_unlock(&c->mu);
     sp_writer_free(payload);
-    return sp_err(err, err_len, SPATE_ESTATE,
-                  c->done ? "the job has ended" : "a savepoint or checkpoint is already in progress");
+    return sp_err(
+        err, err_len, SPATE_ESTATE,
+        c->done ? "the job has ended" : "a savepoint or checkpoint is already in progress");
   }
   c->req_waiting = true;
   c->req_done = false;

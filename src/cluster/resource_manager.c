@@ -37,11 +37,11 @@ static void request_slots(resource_manager *rm, sp_reader *r) {
   char *job = sp_get_str(r), *reply = sp_get_str(r);
   int32_t n = sp_get_i32(r);
   /* a job id is 32 characters (what a slot keeps of it to release it later), a count positive */
-  const char *bad = !sp_reader_ok(r)                        ? r->error
-                    : !job || !job[0] || strlen(job) > 32   ? "no valid job id"
-                    : !reply                                ? "no reply address"
-                    : n < 1                                 ? "slot count not positive"
-                                                            : NULL;
+  const char *bad = !sp_reader_ok(r)                      ? r->error
+                    : !job || !job[0] || strlen(job) > 32 ? "no valid job id"
+                    : !reply                              ? "no reply address"
+                    : n < 1                               ? "slot count not positive"
+                                                          : NULL;
   if (bad) {
     SP_WARN("resourcemanager", "dropping a slot request: %s", bad);
     goto done;
@@ -94,10 +94,10 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
     int32_t slots = sp_get_i32(r);
     /* a TaskExecutor's address is at most 47 characters (what JobMasters keep of it), its slots
      * at most 32768 (taskmanager.numberOfTaskSlots), and it registers once */
-    const char *bad = !sp_reader_ok(r)                          ? r->error
+    const char *bad = !sp_reader_ok(r)                         ? r->error
                       : !addr || !addr[0] || strlen(addr) > 47 ? "no valid address"
-                      : slots < 1 || slots > 32768              ? "slot count not in [1, 32768]"
-                                                                : NULL;
+                      : slots < 1 || slots > 32768             ? "slot count not in [1, 32768]"
+                                                               : NULL;
     for (int i = 0; !bad && i < rm->ntes; i++)
       if (strcmp(rm->tes[i].address, addr) == 0) bad = "registered already";
     rm_te *nt = !bad ? sp_realloc(rm->tes, sizeof *nt * (size_t)(rm->ntes + 1)) : NULL;
@@ -119,9 +119,7 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
     SP_INFO("resourcemanager", "Registered TaskManager %s with %d slots.", addr, slots);
     break;
   }
-  case MSG_REQUEST_SLOTS:
-    request_slots(rm, r);
-    break;
+  case MSG_REQUEST_SLOTS: request_slots(rm, r); break;
   case MSG_RELEASE_SLOTS: {
     char *job = sp_get_str(r);
     if (job)
@@ -131,8 +129,7 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
     sp_free(job);
     break;
   }
-  default:
-    SP_WARN("resourcemanager", "ignoring unexpected message %u", type);
+  default: SP_WARN("resourcemanager", "ignoring unexpected message %u", type);
   }
 }
 

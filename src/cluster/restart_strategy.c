@@ -245,11 +245,16 @@ int restart_strategy_from_config(const sp_config *c, bool checkpointing, restart
                                  char *err, size_t err_len) {
   const char *type = sp_config_str(c, "restart-strategy.type"); /* canonical name or NULL */
   rs_kind kind;
-  if (!type) kind = checkpointing ? RS_EXPONENTIAL_DELAY : RS_NONE;
-  else if (strcmp(type, "fixed-delay") == 0) kind = RS_FIXED_DELAY;
-  else if (strcmp(type, "failure-rate") == 0) kind = RS_FAILURE_RATE;
-  else if (strcmp(type, "exponential-delay") == 0) kind = RS_EXPONENTIAL_DELAY;
-  else kind = RS_NONE;
+  if (!type)
+    kind = checkpointing ? RS_EXPONENTIAL_DELAY : RS_NONE;
+  else if (strcmp(type, "fixed-delay") == 0)
+    kind = RS_FIXED_DELAY;
+  else if (strcmp(type, "failure-rate") == 0)
+    kind = RS_FAILURE_RATE;
+  else if (strcmp(type, "exponential-delay") == 0)
+    kind = RS_EXPONENTIAL_DELAY;
+  else
+    kind = RS_NONE;
 
   restart_strategy *s = sp_calloc(1, sizeof *s);
   if (!s) return sp_err(err, err_len, SPATE_ENOMEM, "out of memory creating the restart strategy");

@@ -22,7 +22,7 @@ typedef struct rpc_flush_wait {
 typedef struct rpc_msg {
   struct rpc_msg *next;
   rpc_flush_wait *flush; /* a marker, not a message */
-  int64_t due_ns; /* delayed messages: clock time (sp_clock_mono_ns) at which they are due */
+  int64_t due_ns;        /* delayed messages: clock time (sp_clock_mono_ns) at which they are due */
   uint32_t type;
   uint8_t *data;
   size_t len;
@@ -39,7 +39,7 @@ struct rpc_endpoint {
   pthread_mutex_t mu;
   pthread_cond_t cond;
   rpc_msg *head, *tail;
-  rpc_msg *delayed; /* rpc_send_after: sorted by due_ns */
+  rpc_msg *delayed;       /* rpc_send_after: sorted by due_ns */
   sp_clock_sub clock_sub; /* a manual clock's advances wake the thread for delayed messages */
 };
 

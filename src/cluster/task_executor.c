@@ -127,17 +127,15 @@ static void *writer_main(void *arg) {
     /* the JobMaster made the directory; if it is gone the checkpoint was aborted meanwhile,
      * and the write fails instead of leaving an orphan directory behind */
     int rc = ckpt_stream_open(w->dir, name, CKPT_STATE_MAGIC, &cs, err, sizeof err);
-    snap_out o = {.flush_at = (size_t)8 << 20,
-                  .flush = stream_flush,
-                  .patch = stream_patch,
-                  .arg = cs};
+    snap_out o = {
+        .flush_at = (size_t)8 << 20, .flush = stream_flush, .patch = stream_patch, .arg = cs};
     sp_writer_init(&o.buf);
     if (rc == 0) {
       rc = task_snapshot_encode(w->snap, &o);
       if (rc == 0 && o.buf.len) rc = stream_flush(cs, o.buf.data, o.buf.len);
       if (rc < 0)
-        rc = sp_err(err, sizeof err, rc, "could not write the snapshot to %s/%s: %s", w->dir,
-                    name, spate_strerror(rc));
+        rc = sp_err(err, sizeof err, rc, "could not write the snapshot to %s/%s: %s", w->dir, name,
+                    spate_strerror(rc));
     }
     sp_writer_free(&o.buf);
     int64_t encoded = sp_mono_ns();
@@ -146,9 +144,11 @@ static void *writer_main(void *arg) {
     } else if (cs) {
       ckpt_stream_abort(cs);
     }
-    SP_DEBUG("taskexecutor", "checkpoint %lld of %s: %llu bytes encoded and written in %lld ms, "
-             "checksummed and synced in %lld ms", (long long)w->d.id, name,
-             (unsigned long long)len, (long long)((encoded - start) / 1000000),
+    SP_DEBUG("taskexecutor",
+             "checkpoint %lld of %s: %llu bytes encoded and written in %lld ms, "
+             "checksummed and synced in %lld ms",
+             (long long)w->d.id, name, (unsigned long long)len,
+             (long long)((encoded - start) / 1000000),
              (long long)((sp_mono_ns() - encoded) / 1000000));
     sp_writer m;
     sp_writer_init(&m);
@@ -244,7 +244,6 @@ static void release_job(task_executor *te, te_job *job) {
   sp_free(job);
 }
 
-
 /* Loads the checkpoint (once per attempt and path) and builds the state of each operator of
  * the task's chain: key groups of its new range, its share of list state, and the channel
  * state when the parallelism is unchanged. */
@@ -282,15 +281,15 @@ static int prepare_restore(te_job *job, const char *path, int attempt, int verte
     const sg_node *n = &jg->nodes[v->nodes[i]];
     const ckpt_loaded_op *op = ckpt_loaded_find(l, n->uid);
     if (!op) continue;
-    int rc = snap_assign(op->sections, op->parallelism, n->max_parallelism, n->parallelism,
-                         subtask, &tr->views[i], err, err_len);
+    int rc = snap_assign(op->sections, op->parallelism, n->max_parallelism, n->parallelism, subtask,
+                         &tr->views[i], err, err_len);
     tr->n = i + 1;
     if (rc < 0) {
       char inner[SP_ERRMSG_MAX];
       snprintf(inner, sizeof inner, "%s", err);
       task_restore_release(tr);
-      return sp_err(err, err_len, rc, "cannot restore operator '%s' (uid %s) from %s: %s",
-                    n->name, n->uid, l->dir, inner);
+      return sp_err(err, err_len, rc, "cannot restore operator '%s' (uid %s) from %s: %s", n->name,
+                    n->uid, l->dir, inner);
     }
     tr->ptrs[i] = &tr->views[i];
   }
@@ -322,7 +321,8 @@ static int prepare_restore(te_job *job, const char *path, int attempt, int verte
       return sp_err(err, err_len, SPATE_ESTATE,
                     "%s holds in-flight data of an unaligned checkpoint for '%s' at parallelism "
                     "%d; it can only be restored at that parallelism (take a savepoint to "
-                    "rescale)", l->dir, v->name, ch->parallelism);
+                    "rescale)",
+                    l->dir, v->name, ch->parallelism);
     }
     opts->channel_state = ch->state;
   }
@@ -390,13 +390,16 @@ static void submit_task(task_executor *te, sp_reader *r) {
     opts.checkpointing = job->checkpointing;
     opts.aligned_timeout_ms = job->aligned_timeout_ms;
     if (restore_path && restore_path[0])
-      rc = prepare_restore(job, restore_path, attempt, vertex, subtask, &opts, &tr, err, sizeof err);
+      rc =
+          prepare_restore(job, restore_path, attempt, vertex, subtask, &opts, &tr, err, sizeof err);
   }
   if (rc == 0 && (vertex < 0 || vertex >= job->jg->nvertices || subtask < 0 ||
                   subtask >= job->jg->vertices[vertex].parallelism))
-    rc = sp_err(err, sizeof err, SPATE_EINVAL, "task %d/%d does not exist in the job", vertex, subtask);
+    rc = sp_err(err, sizeof err, SPATE_EINVAL, "task %d/%d does not exist in the job", vertex,
+                subtask);
   te_task *tt = NULL;
-  if (rc == 0 && !(tt = sp_calloc(1, sizeof *tt))) rc = sp_err(err, sizeof err, SPATE_ENOMEM, "out of memory");
+  if (rc == 0 && !(tt = sp_calloc(1, sizeof *tt)))
+    rc = sp_err(err, sizeof err, SPATE_ENOMEM, "out of memory");
   if (rc == 0) {
     tt->te = te;
     tt->job = job;
@@ -429,9 +432,7 @@ static void submit_task(task_executor *te, sp_reader *r) {
 static void handle(void *self, uint32_t type, sp_reader *r) {
   task_executor *te = self;
   switch (type) {
-  case MSG_SUBMIT_TASK:
-    submit_task(te, r);
-    break;
+  case MSG_SUBMIT_TASK: submit_task(te, r); break;
   case MSG_CANCEL_TASK: {
     char *job = sp_get_str(r);
     int32_t vertex = sp_get_i32(r), subtask = sp_get_i32(r), attempt = sp_get_i32(r);
@@ -488,8 +489,7 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
     sp_free(job);
     break;
   }
-  default:
-    SP_WARN("taskexecutor", "ignoring unexpected message %u", type);
+  default: SP_WARN("taskexecutor", "ignoring unexpected message %u", type);
   }
 }
 
@@ -539,7 +539,8 @@ int te_start(rpc_service *rpc, shuffle_env *shuffle, int index, int slots, const
 
 void te_stop(task_executor *te) {
   if (!te) return;
-  if (te->ep) rpc_endpoint_stop(te->ep); /* no more messages: tasks that exit now are joined below */
+  if (te->ep)
+    rpc_endpoint_stop(te->ep); /* no more messages: tasks that exit now are joined below */
   for (te_task *tt = te->tasks; tt; tt = tt->next) task_cancel(tt->t);
   while (te->tasks) {
     te_task *tt = te->tasks;

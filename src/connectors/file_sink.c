@@ -92,7 +92,7 @@ typedef struct file_sink {
   int64_t cached_sec; /* the bucket of the last record: for records in the same second */
   int cached_bucket;  /* index, -1 if none */
   sp_strbuf line;
-  char *synced;       /* during a commit: the directory synced last */
+  char *synced; /* during a commit: the directory synced last */
 } file_sink;
 
 /* ---- files ----------------------------------------------------------------------------------- */
@@ -411,7 +411,8 @@ static int commit_part(file_sink *s, const char *dir, const char *name) {
     else if (stat(to, &st) < 0) /* gone and never finished: data of a checkpoint is lost */
       rc = op_fail(s->op, SPATE_EIO,
                    "cannot commit part file '%s': neither it nor the finished file '%s' exists "
-                   "(deleted or moved by someone else?)", from, to);
+                   "(deleted or moved by someone else?)",
+                   from, to);
     /* else: finished already (this is a commit repeated after a failure) */
   }
   sp_free(from);

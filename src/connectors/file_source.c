@@ -31,8 +31,8 @@ static int file_open(op_t *op) {
   } else {
     char msg[512];
     line_reader *lr = NULL;
-    rc = line_reader_open(p.paths.v, (int)p.paths.n, op->ctx.subtask, op->ctx.parallelism,
-                          0, &lr, msg, sizeof msg);
+    rc = line_reader_open(p.paths.v, (int)p.paths.n, op->ctx.subtask, op->ctx.parallelism, 0, &lr,
+                          msg, sizeof msg);
     if (rc < 0) rc = op_fail(op, rc, "%s", msg);
     op->impl = lr;
   }

@@ -125,7 +125,8 @@ static int check_readable(const char *path, char *err, size_t err_len) {
     int e = errno;
     if (e == ENOENT)
       return sp_err(err, err_len, SPATE_ENOENT, "input path '%s' does not exist", path);
-    return sp_err(err, err_len, SPATE_EIO, "input path '%s' is not readable: %s", path, strerror(e));
+    return sp_err(err, err_len, SPATE_EIO, "input path '%s' is not readable: %s", path,
+                  strerror(e));
   }
   close(fd);
   return 0;
@@ -135,7 +136,8 @@ static int check_readable(const char *path, char *err, size_t err_len) {
 static int add_directory(line_reader *r, int *cap, const char *dir, char *err, size_t err_len) {
   DIR *d = opendir(dir);
   if (!d)
-    return sp_err(err, err_len, SPATE_EIO, "input path '%s' is not readable: %s", dir, strerror(errno));
+    return sp_err(err, err_len, SPATE_EIO, "input path '%s' is not readable: %s", dir,
+                  strerror(errno));
   char **names = NULL;
   size_t nnames = 0, names_cap = 0;
   int rc = 0;
@@ -149,8 +151,7 @@ static int add_directory(line_reader *r, int *cap, const char *dir, char *err, s
                     strerror(errno));
       break;
     }
-    if (de->d_name[0] == '.')
-      continue;
+    if (de->d_name[0] == '.') continue;
     if (nnames == names_cap) {
       size_t ncap = names_cap ? names_cap * 2 : 16;
       char **nn = sp_realloc(names, ncap * sizeof *nn);
@@ -168,8 +169,7 @@ static int add_directory(line_reader *r, int *cap, const char *dir, char *err, s
     nnames++;
   }
   closedir(d);
-  if (rc == 0 && nnames > 1)
-    qsort(names, nnames, sizeof *names, cmp_names);
+  if (rc == 0 && nnames > 1) qsort(names, nnames, sizeof *names, cmp_names);
 
   int added = 0;
   size_t dlen = strlen(dir);
@@ -198,8 +198,7 @@ static int add_directory(line_reader *r, int *cap, const char *dir, char *err, s
     }
     added++;
   }
-  for (size_t i = 0; i < nnames; i++)
-    sp_free(names[i]);
+  for (size_t i = 0; i < nnames; i++) sp_free(names[i]);
   sp_free(names);
   if (rc == 0 && added == 0)
     rc = sp_err(err, err_len, SPATE_ENOENT, "input directory '%s' contains no files", dir);
@@ -212,16 +211,15 @@ static int expand_path(line_reader *r, int *cap, const char *path, char *err, si
     int e = errno;
     if (e == ENOENT || e == ENOTDIR)
       return sp_err(err, err_len, SPATE_ENOENT, "input path '%s' does not exist", path);
-    return sp_err(err, err_len, SPATE_EIO, "input path '%s' is not readable: %s", path, strerror(e));
+    return sp_err(err, err_len, SPATE_EIO, "input path '%s' is not readable: %s", path,
+                  strerror(e));
   }
-  if (S_ISDIR(st.st_mode))
-    return add_directory(r, cap, path, err, err_len);
+  if (S_ISDIR(st.st_mode)) return add_directory(r, cap, path, err, err_len);
   if (!S_ISREG(st.st_mode))
     return sp_err(err, err_len, SPATE_EINVAL, "input path '%s' is not a regular file or directory",
                   path);
   int rc = check_readable(path, err, err_len);
-  if (rc != 0)
-    return rc;
+  if (rc != 0) return rc;
   char *copy = sp_strdup(path);
   if (!copy || (rc = add_file(r, cap, copy, (int64_t)st.st_size)) != 0)
     return sp_err(err, err_len, SPATE_ENOMEM, "out of memory opening '%s'", path);
@@ -237,16 +235,14 @@ int line_reader_open(const char *const *paths, int npaths, int subtask, int para
     return sp_err(err, err_len, SPATE_EINVAL, "bad subtask %d of parallelism %d", subtask,
                   parallelism);
   line_reader *r = sp_calloc(1, sizeof *r);
-  if (!r)
-    return sp_err(err, err_len, SPATE_ENOMEM, "out of memory opening the file source");
+  if (!r) return sp_err(err, err_len, SPATE_ENOMEM, "out of memory opening the file source");
   r->parallelism = parallelism;
   r->split_bytes = split_bytes > 0 ? split_bytes : DEFAULT_SPLIT_BYTES;
   r->next_k = subtask;
   r->fd = -1;
   r->fd_file = -1;
   int cap = 0, rc = 0;
-  for (int i = 0; i < npaths && rc == 0; i++)
-    rc = expand_path(r, &cap, paths[i], err, err_len);
+  for (int i = 0; i < npaths && rc == 0; i++) rc = expand_path(r, &cap, paths[i], err, err_len);
   if (rc != 0) {
     line_reader_close(r);
     return rc;
@@ -264,8 +260,7 @@ static int fail(line_reader *r, int rc) {
 
 /* Moves the unconsumed bytes to the front of the buffer. */
 static void compact(line_reader *r) {
-  if (r->pos == 0)
-    return;
+  if (r->pos == 0) return;
   memmove(r->buf, r->buf + r->pos, r->fill - r->pos);
   r->buf_off += (int64_t)r->pos;
   r->fill -= r->pos;
@@ -288,14 +283,13 @@ static int fill_more(line_reader *r) {
     r->cap = ncap;
   }
   for (;;) {
-    ssize_t n = pread(r->fd, r->buf + r->fill, r->cap - r->fill, (off_t)(r->buf_off + (int64_t)r->fill));
-    if (n < 0 && errno == EINTR)
-      continue;
+    ssize_t n =
+        pread(r->fd, r->buf + r->fill, r->cap - r->fill, (off_t)(r->buf_off + (int64_t)r->fill));
+    if (n < 0 && errno == EINTR) continue;
     if (n < 0)
       return fail(r, sp_err(r->err, sizeof r->err, SPATE_EIO, "could not read '%s': %s",
                             r->files[r->fd_file].path, strerror(errno)));
-    if (n == 0)
-      r->eof = 1;
+    if (n == 0) r->eof = 1;
     r->fill += (size_t)n;
     return 0;
   }
@@ -304,8 +298,7 @@ static int fill_more(line_reader *r) {
 /* After a line longer than the default buffer, gives the memory back. Unconsumed bytes beyond
  * the default size are dropped: they are read again from the file when needed. */
 static void maybe_shrink(line_reader *r) {
-  if (r->cap <= BUF_BYTES)
-    return;
+  if (r->cap <= BUF_BYTES) return;
   size_t keep = r->fill - r->pos;
   if (keep > BUF_BYTES) {
     keep = BUF_BYTES;
@@ -329,8 +322,7 @@ static int begin_split(line_reader *r) {
   int file;
   int64_t start, end, offset, line_no = 0;
   if (r->resumed) {
-    if (r->list_next >= r->nlist)
-      return 0;
+    if (r->list_next >= r->nlist) return 0;
     const lr_pending *s = &r->list[r->list_next++];
     file = s->file;
     start = s->start;
@@ -343,8 +335,7 @@ static int begin_split(line_reader *r) {
       r->file_base += r->files[r->file_idx].nsplits;
       r->file_idx++;
     }
-    if (r->file_idx >= r->nfiles)
-      return 0;
+    if (r->file_idx >= r->nfiles) return 0;
     r->next_k += r->parallelism;
     file = r->file_idx;
     const lr_file *f = &r->files[file];
@@ -355,8 +346,8 @@ static int begin_split(line_reader *r) {
   const lr_file *f = &r->files[file];
   if (!r->buf) {
     if (!(r->buf = sp_malloc(BUF_BYTES)))
-      return fail(r, sp_err(r->err, sizeof r->err, SPATE_ENOMEM, "out of memory reading '%s'",
-                            f->path));
+      return fail(
+          r, sp_err(r->err, sizeof r->err, SPATE_ENOMEM, "out of memory reading '%s'", f->path));
     r->cap = BUF_BYTES;
   }
   r->start = start;
@@ -368,8 +359,7 @@ static int begin_split(line_reader *r) {
   int64_t seek = offset > 0 ? offset - 1 : 0;
 
   if (r->fd_file != file) {
-    if (r->fd >= 0)
-      close(r->fd);
+    if (r->fd >= 0) close(r->fd);
     r->fd_file = file;
     r->fd = open(f->path, O_RDONLY | O_CLOEXEC);
     if (r->fd < 0)
@@ -391,15 +381,13 @@ static int begin_split(line_reader *r) {
 }
 
 int line_reader_next(line_reader *r, const char **line, size_t *len) {
-  if (r->failed)
-    return r->failed;
+  if (r->failed) return r->failed;
   r->started = 1;
   maybe_shrink(r);
   for (;;) {
     if (!r->in_split) {
       int rc = begin_split(r);
-      if (rc <= 0)
-        return rc;
+      if (rc <= 0) return rc;
     }
     if (r->check_resume && (r->pos < r->fill || r->eof)) {
       if (r->pos == r->fill || r->buf[r->pos] != '\n')
@@ -421,8 +409,7 @@ int line_reader_next(line_reader *r, const char **line, size_t *len) {
       } else {
         r->pos = r->scan = r->fill; /* nothing here is ours; drop it before reading on */
         int rc = fill_more(r);
-        if (rc < 0)
-          return rc;
+        if (rc < 0) return rc;
         continue;
       }
     }
@@ -444,17 +431,14 @@ int line_reader_next(line_reader *r, const char **line, size_t *len) {
     } else {
       r->scan = r->fill;
       int rc = fill_more(r);
-      if (rc < 0)
-        return rc;
+      if (rc < 0) return rc;
       continue;
     }
     const char *p = r->buf + r->pos;
     r->pos += n + (nl ? 1 : 0);
     r->scan = r->pos;
-    if (r->start == 0)
-      r->line_no++;
-    if (n > 0 && p[n - 1] == '\r')
-      n--;
+    if (r->start == 0) r->line_no++;
+    if (n > 0 && p[n - 1] == '\r') n--;
     long bad = sp_utf8_invalid_at(p, n);
     if (bad >= 0) {
       const char *path = r->files[r->fd_file].path;
@@ -475,16 +459,18 @@ int line_reader_next(line_reader *r, const char **line, size_t *len) {
 const char *line_reader_error(const line_reader *r) { return r->err; }
 
 int line_reader_position(const line_reader *r, lr_split_state *out) {
-  if (!r->in_split)
-    return 0;
+  if (!r->in_split) return 0;
   /* Before its first line start a split resumes where it was begun; after a line, at the byte
    * after that line, where the next line starts unless the split is done. */
   int64_t off = r->skipping ? r->begun_at : r->buf_off + (int64_t)r->pos;
-  if (off >= r->end)
-    return 0;
+  if (off >= r->end) return 0;
   const lr_file *f = &r->files[r->fd_file];
-  *out = (lr_split_state){.path = f->path, .size = f->size, .start = r->start, .end = r->end,
-                          .offset = off, .line_no = r->start == 0 ? r->line_no : 0};
+  *out = (lr_split_state){.path = f->path,
+                          .size = f->size,
+                          .start = r->start,
+                          .end = r->end,
+                          .offset = off,
+                          .line_no = r->start == 0 ? r->line_no : 0};
   return 1;
 }
 
@@ -492,16 +478,18 @@ int line_reader_visit_unfinished(const line_reader *r,
                                  int (*fn)(void *arg, const lr_split_state *s), void *arg) {
   lr_split_state s;
   int rc;
-  if (line_reader_position(r, &s) && (rc = fn(arg, &s)) != 0)
-    return rc;
+  if (line_reader_position(r, &s) && (rc = fn(arg, &s)) != 0) return rc;
   if (r->resumed) {
     for (int i = r->list_next; i < r->nlist; i++) {
       const lr_pending *p = &r->list[i];
       const lr_file *f = &r->files[p->file];
-      s = (lr_split_state){.path = f->path, .size = f->size, .start = p->start, .end = p->end,
-                           .offset = p->offset, .line_no = p->line_no};
-      if ((rc = fn(arg, &s)) != 0)
-        return rc;
+      s = (lr_split_state){.path = f->path,
+                           .size = f->size,
+                           .start = p->start,
+                           .end = p->end,
+                           .offset = p->offset,
+                           .line_no = p->line_no};
+      if ((rc = fn(arg, &s)) != 0) return rc;
     }
     return 0;
   }
@@ -512,15 +500,17 @@ int line_reader_visit_unfinished(const line_reader *r,
       base += r->files[fi].nsplits;
       fi++;
     }
-    if (fi >= r->nfiles)
-      return 0;
+    if (fi >= r->nfiles) return 0;
     const lr_file *f = &r->files[fi];
     int64_t start = (k - base) * r->split_bytes;
     int64_t end = start + r->split_bytes < f->size ? start + r->split_bytes : f->size;
-    s = (lr_split_state){.path = f->path, .size = f->size, .start = start, .end = end,
-                         .offset = start, .line_no = 0};
-    if ((rc = fn(arg, &s)) != 0)
-      return rc;
+    s = (lr_split_state){.path = f->path,
+                         .size = f->size,
+                         .start = start,
+                         .end = end,
+                         .offset = start,
+                         .line_no = 0};
+    if ((rc = fn(arg, &s)) != 0) return rc;
     k += r->parallelism;
   }
 }
@@ -528,18 +518,15 @@ int line_reader_visit_unfinished(const line_reader *r,
 /* Orders restored splits by file and range, to find overlaps. */
 static int cmp_pending(const void *a, const void *b) {
   const lr_pending *x = a, *y = b;
-  if (x->file != y->file)
-    return x->file < y->file ? -1 : 1;
-  if (x->start != y->start)
-    return x->start < y->start ? -1 : 1;
+  if (x->file != y->file) return x->file < y->file ? -1 : 1;
+  if (x->start != y->start) return x->start < y->start ? -1 : 1;
   return (x->end > y->end) - (x->end < y->end);
 }
 
 /* How often the inputs name files[file]'s path (a path given twice is read twice). */
 static int times_listed(const line_reader *r, int file) {
   int n = 0;
-  for (int j = 0; j < r->nfiles; j++)
-    n += strcmp(r->files[j].path, r->files[file].path) == 0;
+  for (int j = 0; j < r->nfiles; j++) n += strcmp(r->files[j].path, r->files[file].path) == 0;
   return n;
 }
 
@@ -565,8 +552,7 @@ int line_reader_resume(line_reader *r, const lr_split_state *splits, int n, char
     }
     int file = -1;
     for (int j = 0; j < r->nfiles && file < 0; j++)
-      if (strcmp(r->files[j].path, s->path) == 0)
-        file = j;
+      if (strcmp(r->files[j].path, s->path) == 0) file = j;
     if (file < 0)
       rc = sp_err(err, err_len, SPATE_ESTATE,
                   "restored split [%lld, %lld) of '%s': the file is not among the inputs any more",
@@ -582,11 +568,9 @@ int line_reader_resume(line_reader *r, const lr_split_state *splits, int n, char
                   "resume offset %lld, line %lld",
                   i, s->path, (long long)s->start, (long long)s->end, (long long)s->size,
                   (long long)s->offset, (long long)s->line_no);
-    if (rc != 0)
-      break;
+    if (rc != 0) break;
     all[i] = (lr_pending){file, s->start, s->end, s->offset, s->line_no};
-    if (s->offset < s->end)
-      list[kept++] = all[i];
+    if (s->offset < s->end) list[kept++] = all[i];
   }
   if (rc == 0 && n > 1) {
     /* The ranges of one file must not overlap (lines would be read twice), except that a file
@@ -603,8 +587,8 @@ int line_reader_resume(line_reader *r, const lr_split_state *splits, int n, char
       if ((same && run > times_listed(r, a->file)) || (!same && b->start < a->end))
         rc = sp_err(err, err_len, SPATE_ECORRUPT,
                     "restored splits [%lld, %lld) and [%lld, %lld) of '%s' overlap",
-                    (long long)a->start, (long long)a->end, (long long)b->start,
-                    (long long)b->end, r->files[a->file].path);
+                    (long long)a->start, (long long)a->end, (long long)b->start, (long long)b->end,
+                    r->files[a->file].path);
     }
   }
   sp_free(all);
@@ -620,12 +604,9 @@ int line_reader_resume(line_reader *r, const lr_split_state *splits, int n, char
 }
 
 void line_reader_close(line_reader *r) {
-  if (!r)
-    return;
-  if (r->fd >= 0)
-    close(r->fd);
-  for (int i = 0; i < r->nfiles; i++)
-    sp_free(r->files[i].path);
+  if (!r) return;
+  if (r->fd >= 0) close(r->fd);
+  for (int i = 0; i < r->nfiles; i++) sp_free(r->files[i].path);
   sp_free(r->files);
   sp_free(r->list);
   sp_free(r->buf);

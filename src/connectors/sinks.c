@@ -74,7 +74,8 @@ static int line_sink_end(op_t *op) {
     rc = close(s->fd) == 0 ? 0 : SPATE_EIO;
     s->fd = -1;
   }
-  if (rc < 0) return op_fail(op, SPATE_EIO, "writing %s failed: %s", sink_target(s), strerror(errno));
+  if (rc < 0)
+    return op_fail(op, SPATE_EIO, "writing %s failed: %s", sink_target(s), strerror(errno));
   return 0;
 }
 
@@ -150,7 +151,8 @@ static int prepare_dir(op_t *op, const char *dir, bool overwrite) {
   for (int tries = 0; tries < 3; tries++) {
     if (mkdir(dir, 0777) == 0) return 0;
     if (errno != EEXIST)
-      return op_fail(op, SPATE_EIO, "cannot create output directory '%s': %s", dir, strerror(errno));
+      return op_fail(op, SPATE_EIO, "cannot create output directory '%s': %s", dir,
+                     strerror(errno));
     struct stat st;
     if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return 0;
     if (!overwrite) return refuse_existing(op, dir);
@@ -250,4 +252,3 @@ const op_vtable op_sink_collect_vt = {.open = collect_open,
                                       .process = collect_process,
                                       .report = collect_report,
                                       .close = collect_close};
-

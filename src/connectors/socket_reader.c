@@ -62,8 +62,7 @@ int socket_reader_open(const char *host, int port, socket_reader **out, char *er
     do {
       c = connect(fd, ai->ai_addr, ai->ai_addrlen);
     } while (c != 0 && errno == EINTR);
-    if (c == 0)
-      break;
+    if (c == 0) break;
     last_errno = errno;
     close(fd);
     fd = -1;
@@ -85,8 +84,7 @@ int socket_reader_adopt(int fd, const char *host, int port, socket_reader **out,
     r->buf = sp_malloc(BUF_BYTES);
   }
   if (!r || !r->host || !r->buf) {
-    if (!r)
-      close(fd);
+    if (!r) close(fd);
     socket_reader_close(r);
     return sp_err(err, err_len, SPATE_ENOMEM, "out of memory opening socket source %s:%d",
                   host ? host : "", port);
@@ -111,8 +109,7 @@ static int make_room(socket_reader *r) {
     r->scan -= r->pos;
     r->pos = 0;
   }
-  if (r->fill < r->cap)
-    return 0;
+  if (r->fill < r->cap) return 0;
   char *nb = sp_realloc(r->buf, r->cap * 2);
   if (!nb)
     return fail(r, sp_err(r->err, sizeof r->err, SPATE_ENOMEM,
@@ -126,12 +123,10 @@ static int make_room(socket_reader *r) {
 /* Called at a line boundary: after a long line, gives memory back down to the default size or
  * to what is still unconsumed, whichever is larger. */
 static void maybe_shrink(socket_reader *r) {
-  if (r->cap <= BUF_BYTES)
-    return;
+  if (r->cap <= BUF_BYTES) return;
   size_t keep = r->fill - r->pos;
   size_t ncap = keep > BUF_BYTES ? keep : BUF_BYTES;
-  if (ncap >= r->cap)
-    return;
+  if (ncap >= r->cap) return;
   memmove(r->buf, r->buf + r->pos, keep);
   r->fill = keep;
   r->scan -= r->pos;
@@ -144,10 +139,8 @@ static void maybe_shrink(socket_reader *r) {
 }
 
 int socket_reader_next(socket_reader *r, int timeout_ms, const char **line, size_t *len) {
-  if (r->failed)
-    return r->failed;
-  if (r->done)
-    return 0;
+  if (r->failed) return r->failed;
+  if (r->done) return 0;
   maybe_shrink(r);
   int64_t deadline = timeout_ms >= 0 ? sp_mono_ms() + timeout_ms : -1;
   for (;;) {
@@ -157,8 +150,7 @@ int socket_reader_next(socket_reader *r, int timeout_ms, const char **line, size
       const char *p = r->buf + r->pos;
       r->pos += n + (nl ? 1 : 0);
       r->scan = r->pos;
-      if (n > 0 && p[n - 1] == '\r')
-        n--;
+      if (n > 0 && p[n - 1] == '\r') n--;
       *line = p;
       *len = n;
       return 1;
@@ -176,28 +168,23 @@ int socket_reader_next(socket_reader *r, int timeout_ms, const char **line, size
     }
     struct pollfd pfd = {.fd = r->fd, .events = POLLIN};
     int pr = poll(&pfd, 1, wait_ms);
-    if (pr < 0 && errno == EINTR)
-      continue;
+    if (pr < 0 && errno == EINTR) continue;
     if (pr < 0)
-      return fail(r, sp_err(r->err, sizeof r->err, SPATE_EIO,
-                            "could not wait on socket source %s:%d : %s", r->host, r->port,
-                            strerror(errno)));
-    if (pr == 0)
-      return 2;
+      return fail(
+          r, sp_err(r->err, sizeof r->err, SPATE_EIO, "could not wait on socket source %s:%d : %s",
+                    r->host, r->port, strerror(errno)));
+    if (pr == 0) return 2;
 
     int rc = make_room(r);
-    if (rc < 0)
-      return rc;
+    if (rc < 0) return rc;
     ssize_t got = recv(r->fd, r->buf + r->fill, r->cap - r->fill, MSG_DONTWAIT);
     if (got < 0) {
-      if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
-        continue;
+      if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
       return fail(r, sp_err(r->err, sizeof r->err, SPATE_EIO,
                             "could not read from socket source %s:%d : %s", r->host, r->port,
                             strerror(errno)));
     }
-    if (got == 0)
-      r->eof = 1;
+    if (got == 0) r->eof = 1;
     r->fill += (size_t)got;
   }
 }
@@ -205,8 +192,7 @@ int socket_reader_next(socket_reader *r, int timeout_ms, const char **line, size
 const char *socket_reader_error(const socket_reader *r) { return r->err; }
 
 void socket_reader_close(socket_reader *r) {
-  if (!r)
-    return;
+  if (!r) return;
   close(r->fd);
   sp_free(r->host);
   sp_free(r->buf);

@@ -34,9 +34,9 @@
 
 typedef struct elements_src {
   op_elements_params p; /* the rows: views into the node's params */
-  uint32_t count;  /* rows in the collection */
-  uint32_t next;   /* index of the next row to emit */
-  bool owner;      /* this subtask emits (and keeps the position) */
+  uint32_t count;       /* rows in the collection */
+  uint32_t next;        /* index of the next row to emit */
+  bool owner;           /* this subtask emits (and keeps the position) */
 } elements_src;
 
 static int elements_open(op_t *op) {
@@ -98,7 +98,8 @@ static int elements_restore(op_t *op, const snap_restore *r) {
   if (l->count != 1 || l->len[0] != 8)
     return op_fail(op, SPATE_ECORRUPT,
                    "restored collection position is malformed: %u entries, the first of %u bytes "
-                   "(expected one of 8)", l->count, l->count ? l->len[0] : 0);
+                   "(expected one of 8)",
+                   l->count, l->count ? l->len[0] : 0);
   sp_reader e;
   sp_reader_init(&e, l->data[0], l->len[0]);
   uint32_t next = sp_get_u32(&e), count = sp_get_u32(&e);
@@ -129,18 +130,18 @@ typedef struct range_split {
 } range_split;
 
 typedef struct range_src {
-  int64_t count;        /* indices 0..count-1; < 0: unbounded */
-  int64_t from;         /* sequence: value of index 0 */
-  range_split *splits;  /* unfinished splits of this subtask, in polling order */
+  int64_t count;       /* indices 0..count-1; < 0: unbounded */
+  int64_t from;        /* sequence: value of index 0 */
+  range_split *splits; /* unfinished splits of this subtask, in polling order */
   int nsplits;
-  int cur;              /* the split polled next */
+  int cur; /* the split polled next */
   /* generator rate limits of this subtask (Flink's RateLimiter), not checkpointed (a restored
    * source starts a fresh cycle, as Flink's) */
-  double interval_ms;   /* per second: ms from one record to the next (0: no limit) */
-  double next_ms;       /* per second: when the next record may go, on the task's clock */
-  int64_t wake_at;      /* per second: the timer set to poll again (INT64_MIN: none) */
-  int64_t per_ckpt;     /* per checkpoint: records per cycle (0: no gate) */
-  int64_t left;         /* per checkpoint: records left in this cycle */
+  double interval_ms; /* per second: ms from one record to the next (0: no limit) */
+  double next_ms;     /* per second: when the next record may go, on the task's clock */
+  int64_t wake_at;    /* per second: the timer set to poll again (INT64_MIN: none) */
+  int64_t per_ckpt;   /* per checkpoint: records per cycle (0: no gate) */
+  int64_t left;       /* per checkpoint: records left in this cycle */
 } range_src;
 
 static void range_free(op_t *op) {
@@ -286,8 +287,10 @@ static int generator_open(op_t *op) {
   int64_t count = gp.count, per_ckpt = gp.records_per_checkpoint;
   double rate = gp.records_per_second;
   if (!(rate >= 0 && rate <= 1e12) || per_ckpt < 0)
-    return op_fail(op, SPATE_ECORRUPT, "generator parameters are corrupt: rate %g, %lld per "
-                   "checkpoint", rate, (long long)per_ckpt);
+    return op_fail(op, SPATE_ECORRUPT,
+                   "generator parameters are corrupt: rate %g, %lld per "
+                   "checkpoint",
+                   rate, (long long)per_ckpt);
   int p = op->ctx.parallelism;
   if (rate > 0) {
     s->interval_ms = 1000.0 * p / rate;
@@ -295,10 +298,11 @@ static int generator_open(op_t *op) {
     s->wake_at = INT64_MIN;
   }
   if (per_ckpt > 0 && (s->per_ckpt = s->left = per_ckpt / p) == 0)
-    return op_fail(op, SPATE_EINVAL,
-                   "recordsPerCheckpoint (%lld) has to be greater or equal to parallelism (%d). "
-                   "Either decrease the parallelism or increase the number of recordsPerCheckpoint.",
-                   (long long)per_ckpt, p);
+    return op_fail(
+        op, SPATE_EINVAL,
+        "recordsPerCheckpoint (%lld) has to be greater or equal to parallelism (%d). "
+        "Either decrease the parallelism or increase the number of recordsPerCheckpoint.",
+        (long long)per_ckpt, p);
   return range_init(op, s, count);
 }
 

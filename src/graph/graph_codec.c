@@ -279,11 +279,13 @@ static int check_structure(const job_graph *jg, char *err, size_t err_len) {
       const sg_node *nd = &jg->nodes[id];
       if (nd->parallelism != x->parallelism || strcmp(nd->slot_group, x->slot_group) != 0)
         return sp_err(err, err_len, rc,
-                      "job graph: node %d differs from vertex %d in parallelism or slot group",
-                      id, v);
+                      "job graph: node %d differs from vertex %d in parallelism or slot group", id,
+                      v);
       if (k > 0 && (nd->ninputs != 1 || jg->node_vertex[nd->inputs[0].source] != v))
-        return sp_err(err, err_len, rc, "job graph: chained node %d of vertex %d is not fed "
-                      "from inside its chain", id, v);
+        return sp_err(err, err_len, rc,
+                      "job graph: chained node %d of vertex %d is not fed "
+                      "from inside its chain",
+                      id, v);
     }
     if (x->max_parallelism != jg->nodes[x->head].max_parallelism)
       return sp_err(err, err_len, rc, "job graph: vertex %d max parallelism differs from its head",
@@ -303,8 +305,8 @@ static int check_structure(const job_graph *jg, char *err, size_t err_len) {
       int e = x->outputs[k];
       if (e < 0 || e >= jg->nedges || jg->edges[e].source_vertex != v ||
           (k > 0 && e <= x->outputs[k - 1]))
-        return sp_err(err, err_len, rc, "job graph: vertex %d output %d is edge %d, invalid", v,
-                      k, e);
+        return sp_err(err, err_len, rc, "job graph: vertex %d output %d is edge %d, invalid", v, k,
+                      e);
     }
   }
   if (total != n)
@@ -336,8 +338,10 @@ static int check_structure(const job_graph *jg, char *err, size_t err_len) {
         x->source_vertex != jg->node_vertex[x->source_node] ||
         x->target_vertex != jg->node_vertex[x->target_node] ||
         jg->vertices[x->target_vertex].head != x->target_node)
-      return sp_err(err, err_len, rc, "job graph: edge %d does not match the stream edge it "
-                    "claims to carry", e);
+      return sp_err(err, err_len, rc,
+                    "job graph: edge %d does not match the stream edge it "
+                    "claims to carry",
+                    e);
     /* Strictly increasing (target, input) pairs make the edges distinct. */
     if (x->target_node < prev_target ||
         (x->target_node == prev_target && x->target_input <= prev_input))
@@ -427,8 +431,10 @@ int jobgraph_decode(const void *data, size_t len, job_graph **out, char *err, si
     get_key(r, &n->key);
     if (!sp_reader_ok(r)) break;
     if (n->kind == 0 || fixed > 1 || strategy > CHAIN_NEVER) {
-      rc = sp_err(err, err_len, rc, "job graph: node %d has an invalid kind (%u), flag or "
-                  "chaining strategy (%u)", i, kind, strategy);
+      rc = sp_err(err, err_len, rc,
+                  "job graph: node %d has an invalid kind (%u), flag or "
+                  "chaining strategy (%u)",
+                  i, kind, strategy);
       goto fail;
     }
     int ni = get_count(r, 14, "input");
@@ -449,8 +455,7 @@ int jobgraph_decode(const void *data, size_t len, job_graph **out, char *err, si
       e->side_schema = get_schema(r, &schema_ok);
       if (!schema_ok) sp_reader_fail(r, "bad side output schema");
       if (sp_reader_ok(r) && (part == PART_UNSET || part > PART_HASH)) {
-        rc = sp_err(err, err_len, rc, "job graph: node %d input %d has partitioner %u", i, k,
-                    part);
+        rc = sp_err(err, err_len, rc, "job graph: node %d input %d has partitioner %u", i, k, part);
         goto fail;
       }
     }
@@ -498,8 +503,8 @@ int jobgraph_decode(const void *data, size_t len, job_graph **out, char *err, si
     goto fail;
   }
   if (r->pos != r->len) {
-    rc = sp_err(err, err_len, rc, "job graph: %zu unexpected bytes at offset %zu",
-                r->len - r->pos, r->pos);
+    rc = sp_err(err, err_len, rc, "job graph: %zu unexpected bytes at offset %zu", r->len - r->pos,
+                r->pos);
     goto fail;
   }
   if ((rc = sg_check_nodes(jg->nodes, jg->nnodes, SPATE_ECORRUPT, err, err_len))) goto fail;

@@ -40,7 +40,7 @@ typedef struct kind_params {
 #define FIELDS(KIND, NAME, LIST) static const field NAME##_fields[] = {LIST(FIELD, NAME)};
 OP_PARAMS_KINDS(FIELDS)
 #undef FIELDS
-#define KIND(KIND, NAME, LIST)                                                                    \
+#define KIND(KIND, NAME, LIST) \
   {KIND, sizeof(NAME), NAME##_fields, (int)(sizeof NAME##_fields / sizeof(field))},
 static const kind_params kinds[] = {OP_PARAMS_KINDS(KIND)};
 #undef KIND
@@ -174,16 +174,15 @@ static bool decode_field(const field *f, uint8_t *p, sp_reader *r) {
   return sp_reader_ok(r);
 }
 
-int op_params_decode(op_kind k, const void *data, size_t len, void *p, char *err,
-                     size_t err_len) {
+int op_params_decode(op_kind k, const void *data, size_t len, void *p, char *err, size_t err_len) {
   const kind_params *kp = find(k);
   if (kp) memset(p, 0, kp->size);
   sp_reader r;
   sp_reader_init(&r, data, len);
   for (int i = 0; kp && i < kp->nfields; i++) {
     if (!decode_field(&kp->fields[i], p, &r)) {
-      snprintf(err, err_len, "%s parameters: field '%s': %s", op_kind_name(k),
-               kp->fields[i].name, r.error);
+      snprintf(err, err_len, "%s parameters: field '%s': %s", op_kind_name(k), kp->fields[i].name,
+               r.error);
       bool oom = strstr(r.error, "out of memory") != NULL;
       op_params_free(k, p);
       return oom ? SPATE_ENOMEM : SPATE_ECORRUPT;
@@ -191,8 +190,8 @@ int op_params_decode(op_kind k, const void *data, size_t len, void *p, char *err
   }
   if (r.pos != len) {
     if (kp)
-      snprintf(err, err_len, "%s parameters: %zu bytes after the last field '%s'",
-               op_kind_name(k), len - r.pos, kp->fields[kp->nfields - 1].name);
+      snprintf(err, err_len, "%s parameters: %zu bytes after the last field '%s'", op_kind_name(k),
+               len - r.pos, kp->fields[kp->nfields - 1].name);
     else
       snprintf(err, err_len, "%s has no parameters, but %zu bytes were given", op_kind_name(k),
                len);
@@ -240,15 +239,15 @@ int op_params_load(const sg_node *n, void *p, char *err, size_t err_len) {
 }
 
 /* The typed functions: the kind checked, then the generic ones. */
-#define TYPED(KIND, NAME, LIST)                                                                   \
-  int NAME##_store(sg_node *n, const NAME *p) {                                                   \
-    return n->kind == KIND ? op_params_store(n, p) : SPATE_EINVAL;                                \
-  }                                                                                               \
-  int NAME##_load(const sg_node *n, NAME *p, char *err, size_t err_len) {                         \
-    if (n->kind == KIND) return op_params_load(n, p, err, err_len);                               \
-    memset(p, 0, sizeof *p);                                                                      \
-    snprintf(err, err_len, "%s has no " #NAME, op_kind_name(n->kind));                            \
-    return SPATE_EINVAL;                                                                          \
+#define TYPED(KIND, NAME, LIST)                                           \
+  int NAME##_store(sg_node *n, const NAME *p) {                           \
+    return n->kind == KIND ? op_params_store(n, p) : SPATE_EINVAL;        \
+  }                                                                       \
+  int NAME##_load(const sg_node *n, NAME *p, char *err, size_t err_len) { \
+    if (n->kind == KIND) return op_params_load(n, p, err, err_len);       \
+    memset(p, 0, sizeof *p);                                              \
+    snprintf(err, err_len, "%s has no " #NAME, op_kind_name(n->kind));    \
+    return SPATE_EINVAL;                                                  \
   }
 OP_PARAMS_KINDS(TYPED)
 #undef TYPED

@@ -146,23 +146,23 @@ typedef struct op_blob_list {
 
 /* Every kind with parameters: X(kind, struct name, field list). Kinds not listed (map, flat
  * map, filter, reduce, discard, the UDF sink) have none: their params are empty. */
-#define OP_PARAMS_KINDS(X)                                                                        \
-  X(OP_SRC_ELEMENTS, op_elements_params, OP_ELEMENTS_PARAMS)                                     \
-  X(OP_SRC_FILE, op_file_source_params, OP_FILE_SOURCE_PARAMS)                                    \
-  X(OP_SRC_SEQUENCE, op_sequence_params, OP_SEQUENCE_PARAMS)                                      \
-  X(OP_SRC_GENERATOR, op_generator_params, OP_GENERATOR_PARAMS)                                   \
-  X(OP_SRC_SOCKET, op_socket_params, OP_SOCKET_PARAMS)                                            \
-  X(OP_AGG, op_agg_params, OP_AGG_PARAMS)                                                         \
-  X(OP_SINK_PRINT, op_print_params, OP_PRINT_PARAMS)                                              \
-  X(OP_SINK_TEXT, op_text_sink_params, OP_TEXT_SINK_PARAMS)                                       \
-  X(OP_SINK_COLLECT, op_collect_params, OP_COLLECT_PARAMS)                                        \
-  X(OP_PROCESS, op_process_params, OP_PROCESS_PARAMS)                                             \
-  X(OP_CO_PROCESS, op_co_process_params, OP_CO_PROCESS_PARAMS)                                    \
-  X(OP_INTERVAL_JOIN, op_interval_join_params, OP_INTERVAL_JOIN_PARAMS)                           \
-  X(OP_WINDOW_JOIN, op_window_join_params, OP_WINDOW_JOIN_PARAMS)                                 \
-  X(OP_WINDOW, op_window_params, OP_WINDOW_PARAMS)                                                \
-  X(OP_TIMESTAMPS, op_timestamps_params, OP_TIMESTAMPS_PARAMS)                                    \
-  X(OP_SINK_FILE, op_file_sink_params, OP_FILE_SINK_PARAMS)                                       \
+#define OP_PARAMS_KINDS(X)                                              \
+  X(OP_SRC_ELEMENTS, op_elements_params, OP_ELEMENTS_PARAMS)            \
+  X(OP_SRC_FILE, op_file_source_params, OP_FILE_SOURCE_PARAMS)          \
+  X(OP_SRC_SEQUENCE, op_sequence_params, OP_SEQUENCE_PARAMS)            \
+  X(OP_SRC_GENERATOR, op_generator_params, OP_GENERATOR_PARAMS)         \
+  X(OP_SRC_SOCKET, op_socket_params, OP_SOCKET_PARAMS)                  \
+  X(OP_AGG, op_agg_params, OP_AGG_PARAMS)                               \
+  X(OP_SINK_PRINT, op_print_params, OP_PRINT_PARAMS)                    \
+  X(OP_SINK_TEXT, op_text_sink_params, OP_TEXT_SINK_PARAMS)             \
+  X(OP_SINK_COLLECT, op_collect_params, OP_COLLECT_PARAMS)              \
+  X(OP_PROCESS, op_process_params, OP_PROCESS_PARAMS)                   \
+  X(OP_CO_PROCESS, op_co_process_params, OP_CO_PROCESS_PARAMS)          \
+  X(OP_INTERVAL_JOIN, op_interval_join_params, OP_INTERVAL_JOIN_PARAMS) \
+  X(OP_WINDOW_JOIN, op_window_join_params, OP_WINDOW_JOIN_PARAMS)       \
+  X(OP_WINDOW, op_window_params, OP_WINDOW_PARAMS)                      \
+  X(OP_TIMESTAMPS, op_timestamps_params, OP_TIMESTAMPS_PARAMS)          \
+  X(OP_SINK_FILE, op_file_sink_params, OP_FILE_SINK_PARAMS)             \
   X(OP_SINK_TWO_PHASE, op_two_phase_params, OP_TWO_PHASE_PARAMS)
 
 /* ---- by kind ------------------------------------------------------------------------------ */
@@ -175,8 +175,7 @@ int op_params_encode(op_kind k, const void *p, sp_writer *w);
 /* Decodes len bytes into p (kind k's struct, zeroed first), strictly (see the top); 0, or
  * SPATE_ECORRUPT / SPATE_ENOMEM with a message in err and p owning nothing. A kind without
  * parameters accepts only empty bytes (p may then be NULL). */
-int op_params_decode(op_kind k, const void *data, size_t len, void *p, char *err,
-                     size_t err_len);
+int op_params_decode(op_kind k, const void *data, size_t len, void *p, char *err, size_t err_len);
 /* Frees what a decoded struct of kind k owns and zeroes it. */
 void op_params_free(op_kind k, void *p);
 /* Replaces node n's params by the encoding of p (n->kind's struct); SPATE_ENOMEM. */
@@ -205,12 +204,12 @@ static inline spate_schema *op_params_take_schema(const spate_schema **field) {
  * which are op_params_store, _load and _free with the struct's type checked by the compiler and
  * the node's kind checked at run time (a mismatch is SPATE_EINVAL). */
 #define OPP_MEMBER(S, T, name) OPP_CTYPE_##T name;
-#define OPP_DECLARE(KIND, NAME, FIELDS)                                                           \
-  typedef struct NAME {                                                                           \
-    FIELDS(OPP_MEMBER, NAME)                                                                      \
-  } NAME;                                                                                         \
-  int NAME##_store(sg_node *n, const NAME *p);                                                    \
-  int NAME##_load(const sg_node *n, NAME *p, char *err, size_t err_len);                          \
+#define OPP_DECLARE(KIND, NAME, FIELDS)                                  \
+  typedef struct NAME {                                                  \
+    FIELDS(OPP_MEMBER, NAME)                                             \
+  } NAME;                                                                \
+  int NAME##_store(sg_node *n, const NAME *p);                           \
+  int NAME##_load(const sg_node *n, NAME *p, char *err, size_t err_len); \
   static inline void NAME##_free(NAME *p) { op_params_free(KIND, p); }
 OP_PARAMS_KINDS(OPP_DECLARE)
 #undef OPP_DECLARE

@@ -181,8 +181,8 @@ static bool key_present(const key_spec *k) { return k->nfields > 0 || k->selecto
 static int check_key(const key_spec *k, const spate_schema *in, const sg_node *n, const char *what,
                      int rc, char *err, size_t err_len) {
   if (k->nfields < 0)
-    return sp_err(err, err_len, rc, "operator '%s' (id %d): %s has a negative field count",
-                  n->name, n->id, what);
+    return sp_err(err, err_len, rc, "operator '%s' (id %d): %s has a negative field count", n->name,
+                  n->id, what);
   if (!key_present(k))
     return sp_err(err, err_len, rc, "operator '%s' (id %d): %s is missing", n->name, n->id, what);
   for (int f = 0; f < k->nfields; f++) {
@@ -280,7 +280,8 @@ int sg_check_nodes(const sg_node *nodes, int nnodes, int rc, char *err, size_t e
       bool two_inputs =
           n->kind == OP_CO_PROCESS || n->kind == OP_INTERVAL_JOIN || n->kind == OP_WINDOW_JOIN;
       if (two_inputs && n->ninputs != 2)
-        return sp_err(err, err_len, rc, "operator '%s' (id %d) needs exactly two inputs", n->name, i);
+        return sp_err(err, err_len, rc, "operator '%s' (id %d) needs exactly two inputs", n->name,
+                      i);
       if (!two_inputs && !schema_equal(carried, in0)) {
         char *a = schema_to_string(in0), *b = schema_to_string(carried);
         r = sp_err(err, err_len, rc,
@@ -305,9 +306,9 @@ int sg_check_nodes(const sg_node *nodes, int nnodes, int rc, char *err, size_t e
         if (e->key.nfields > 0 && !e->key.fields)
           return sp_err(err, err_len, rc, "operator '%s' (id %d): input %d key without fields",
                         n->name, i, k);
-        r = check_key(&e->key, carried, n, e->part == PART_HASH ? "hash partition key"
-                                                                        : "custom partition key",
-                      rc, err, err_len);
+        r = check_key(&e->key, carried, n,
+                      e->part == PART_HASH ? "hash partition key" : "custom partition key", rc, err,
+                      err_len);
         if (r) return r;
       }
       if (e->part == PART_CUSTOM && !e->partition_fn)

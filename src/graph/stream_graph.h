@@ -31,28 +31,28 @@ typedef enum op_kind {
   OP_SRC_ELEMENTS = 1, /* non-parallel */
   OP_SRC_FILE,
   OP_SRC_SEQUENCE,
-  OP_SRC_GENERATOR,    /* udf = generator */
-  OP_SRC_SOCKET,       /* non-parallel */
-  OP_MAP,              /* udf = map fn */
-  OP_FLAT_MAP,         /* udf = flat map fn */
-  OP_FILTER,           /* udf = filter fn */
-  OP_REDUCE,           /* udf = reduce fn; keyed */
-  OP_AGG,              /* keyed */
+  OP_SRC_GENERATOR, /* udf = generator */
+  OP_SRC_SOCKET,    /* non-parallel */
+  OP_MAP,           /* udf = map fn */
+  OP_FLAT_MAP,      /* udf = flat map fn */
+  OP_FILTER,        /* udf = filter fn */
+  OP_REDUCE,        /* udf = reduce fn; keyed */
+  OP_AGG,           /* keyed */
   OP_SINK_PRINT,
   OP_SINK_TEXT,
   OP_SINK_DISCARD,
   OP_SINK_COLLECT,
-  OP_SINK_UDF,         /* udf = sink fn */
-  OP_PROCESS,          /* udf = process fn; keyed if key.nfields > 0 or key.selector */
-  OP_CO_PROCESS,       /* two inputs (0 and 1, schemas may differ); udf = function of input 0;
+  OP_SINK_UDF,       /* udf = sink fn */
+  OP_PROCESS,        /* udf = process fn; keyed if key.nfields > 0 or key.selector */
+  OP_CO_PROCESS,     /* two inputs (0 and 1, schemas may differ); udf = function of input 0;
                           keyed when both input edges are hash-partitioned (their keys) */
-  OP_INTERVAL_JOIN,    /* two keyed inputs; udf = join fn */
-  OP_WINDOW_JOIN,      /* two keyed inputs; udf = join or coGroup fn */
-  OP_WINDOW,           /* keyed; udf = reduce or window fn, or (WINDOW_FN_AGGREGATE) the
+  OP_INTERVAL_JOIN,  /* two keyed inputs; udf = join fn */
+  OP_WINDOW_JOIN,    /* two keyed inputs; udf = join or coGroup fn */
+  OP_WINDOW,         /* keyed; udf = reduce or window fn, or (WINDOW_FN_AGGREGATE) the
                           aggregate's add */
-  OP_TIMESTAMPS,       /* udf = timestamp fn, or none with a timestamp field */
-  OP_SINK_FILE,        /* exactly-once file sink */
-  OP_SINK_TWO_PHASE,   /* udf = invoke */
+  OP_TIMESTAMPS,     /* udf = timestamp fn, or none with a timestamp field */
+  OP_SINK_FILE,      /* exactly-once file sink */
+  OP_SINK_TWO_PHASE, /* udf = invoke */
   OP_KIND_MAX_
 } op_kind;
 
@@ -76,42 +76,41 @@ typedef enum chain_strategy { CHAIN_ALWAYS = 0, CHAIN_HEAD = 1, CHAIN_NEVER = 2 
 
 /* A key: either fields of the input row, or a selector UDF building a row of key_schema. */
 typedef struct key_spec {
-  int nfields;        /* > 0 for field keys */
+  int nfields; /* > 0 for field keys */
   int *fields;
-  char *selector;     /* UDF symbol for selector keys, else NULL */
+  char *selector;           /* UDF symbol for selector keys, else NULL */
   spate_schema *key_schema; /* schema of the key row (selector) or of the key fields */
 } key_spec;
 
 typedef struct sg_edge {
-  int source;        /* node id */
+  int source; /* node id */
   part_kind part;
-  key_spec key;      /* for PART_HASH and PART_CUSTOM */
+  key_spec key;       /* for PART_HASH and PART_CUSTOM */
   char *partition_fn; /* for PART_CUSTOM */
-  char *side_tag;    /* NULL: the source's main output; else the side output with this tag */
+  char *side_tag;     /* NULL: the source's main output; else the side output with this tag */
   spate_schema *side_schema; /* schema of that side output */
 } sg_edge;
 
-
 typedef struct sg_node {
-  int id;            /* index in the graph's node array */
+  int id; /* index in the graph's node array */
   op_kind kind;
   char *name;
-  char *uid;         /* may be NULL */
-  int parallelism;   /* <= 0: the environment's default */
-  int max_parallelism; /* <= 0: derived from parallelism (Flink's default rule) */
-  bool parallelism_fixed; /* sources that only run at parallelism 1 (socket, elements) */
+  char *uid;                /* may be NULL */
+  int parallelism;          /* <= 0: the environment's default */
+  int max_parallelism;      /* <= 0: derived from parallelism (Flink's default rule) */
+  bool parallelism_fixed;   /* sources that only run at parallelism 1 (socket, elements) */
   spate_schema *out_schema; /* NULL for sinks */
-  char *udf;         /* main UDF symbol or NULL */
+  char *udf;                /* main UDF symbol or NULL */
   char *open_fn, *close_fn;
   uint8_t *udf_arg;
   size_t udf_arg_len;
-  uint8_t *params;   /* the kind's parameters, encoded (graph/op_params.h) */
+  uint8_t *params; /* the kind's parameters, encoded (graph/op_params.h) */
   size_t params_len;
   chain_strategy chaining;
-  char *slot_group;  /* NULL: inherit from inputs, else "default" */
+  char *slot_group; /* NULL: inherit from inputs, else "default" */
   int ninputs;
   sg_edge *inputs;
-  key_spec key;      /* keyed operators (OP_REDUCE, OP_AGG): the key of their input */
+  key_spec key; /* keyed operators (OP_REDUCE, OP_AGG): the key of their input */
 } sg_node;
 
 /* The schema of the rows an edge carries: its side output's, or the source's main output's. */
@@ -121,13 +120,13 @@ static inline const spate_schema *sg_edge_schema(const sg_node *nodes, const sg_
 
 typedef struct stream_graph {
   char *job_name;
-  char *artifact;          /* path of the object holding UDFs; NULL = main program */
+  char *artifact; /* path of the object holding UDFs; NULL = main program */
   int default_parallelism;
   int default_max_parallelism; /* <= 0: Flink's rule */
   bool chaining_enabled;
   int64_t buffer_timeout_ms;
-  uint32_t buffer_size;    /* bytes per network buffer */
-  uint8_t *conf;           /* the job's configuration (jobgraph_set_config), or NULL */
+  uint32_t buffer_size; /* bytes per network buffer */
+  uint8_t *conf;        /* the job's configuration (jobgraph_set_config), or NULL */
   size_t conf_len;
   int nnodes, cap;
   sg_node *nodes;
@@ -161,28 +160,28 @@ typedef struct jg_edge {
 
 typedef struct jg_vertex {
   int id;
-  char *name;        /* "Source: X -> Map -> Filter" */
+  char *name; /* "Source: X -> Map -> Filter" */
   int parallelism, max_parallelism;
   char *slot_group;
-  int head;          /* head node id */
+  int head; /* head node id */
   int nnodes;
-  int *nodes;        /* node ids of the chain, topological order, head first */
+  int *nodes; /* node ids of the chain, topological order, head first */
   int ninputs, noutputs;
   int *inputs, *outputs; /* job edge ids, in order */
 } jg_vertex;
 
 typedef struct job_graph {
-  char job_id[33];   /* 32 lower-case hex digits */
+  char job_id[33]; /* 32 lower-case hex digits */
   char *job_name;
   char *artifact;
   bool chaining_enabled;
   int64_t buffer_timeout_ms;
   uint32_t buffer_size;
-  uint8_t *conf;     /* the job's configuration: u32 n, n x (str key, str value) */
+  uint8_t *conf; /* the job's configuration: u32 n, n x (str key, str value) */
   size_t conf_len;
   int nnodes;
-  sg_node *nodes;    /* resolved: parallelism and max_parallelism > 0, slot_group set */
-  int *node_vertex;  /* vertex id of each node */
+  sg_node *nodes;   /* resolved: parallelism and max_parallelism > 0, slot_group set */
+  int *node_vertex; /* vertex id of each node */
   int nvertices;
   jg_vertex *vertices; /* topological order (sources first) */
   int nedges;

@@ -44,7 +44,8 @@ static int join_element(spate_ctx *ctx, int side, const spate_row *in, spate_col
   proc_op *p = keyed_of(ctx);
   int64_t ts = ctx->ts, wm = ctx->watermark;
   if (ts == INT64_MIN)
-    return spate_ctx_fail(ctx, "interval join: the record has no timestamp (assign event time "
+    return spate_ctx_fail(ctx,
+                          "interval join: the record has no timestamp (assign event time "
                           "before joining)");
   if (wm != INT64_MIN && ts < wm) return 0; /* late: dropped, as in Flink */
   spate_rb_begin(p->jkey);
@@ -118,4 +119,3 @@ int interval_join_cleanup(spate_ctx *ctx, int64_t now, spate_time_domain d, spat
   }
   return 0;
 }
-

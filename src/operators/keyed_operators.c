@@ -55,8 +55,8 @@ static int keyed_open(op_t *op) {
     return SPATE_ENOMEM;
   for (int i = 0; i < ks->nfields; i++) k->key_fields[i] = i;
   k->nfields = op->in_schema->nfields;
-  k->range = ks_key_group_range_for(op->node->max_parallelism, op->ctx.parallelism,
-                                    op->ctx.subtask);
+  k->range =
+      ks_key_group_range_for(op->node->max_parallelism, op->ctx.parallelism, op->ctx.subtask);
   /* No clock: this state has no TTL (nor has Flink's). */
   if ((rc = ks_backend_new(op->node->max_parallelism, k->range, NULL, NULL, &k->backend)) < 0)
     return op_fail(op, rc, "cannot set up keyed state: %s", spate_strerror(rc));
@@ -189,7 +189,7 @@ static int agg_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   spate_row acc, out;
   int rc = stored_row(op, k, ts, row, true, &acc);
   if (rc <= 0) return rc;
-  const spate_row *stored = &acc; /* what the state holds afterwards */
+  const spate_row *stored = &acc;           /* what the state holds afterwards */
   uint8_t *acc_bytes = (uint8_t *)acc.data; /* writable (ks_value_get_writable) */
   int f = k->field;
   if (!spate_row_is_null(row, f)) {
@@ -200,10 +200,12 @@ static int agg_process(op_t *op, int input, int64_t ts, const spate_row *row) {
         double d = (acc_null ? 0.0 : spate_row_double(&acc, f)) + spate_row_double(row, f);
         memcpy(&v, &d, 8);
       } else if (k->ftype == SPATE_INT) { /* Java int arithmetic: wraps */
-        uint32_t s = (uint32_t)(acc_null ? 0 : spate_row_int(&acc, f)) + (uint32_t)spate_row_int(row, f);
+        uint32_t s =
+            (uint32_t)(acc_null ? 0 : spate_row_int(&acc, f)) + (uint32_t)spate_row_int(row, f);
         v = (uint64_t)(int64_t)(int32_t)s;
       } else {
-        v = (uint64_t)(acc_null ? 0 : spate_row_bigint(&acc, f)) + (uint64_t)spate_row_bigint(row, f);
+        v = (uint64_t)(acc_null ? 0 : spate_row_bigint(&acc, f)) +
+            (uint64_t)spate_row_bigint(row, f);
       }
       write_slot(acc_bytes, k->nfields, f, v);
       clear_null(acc_bytes, f);
@@ -280,25 +282,29 @@ static int keyed_restore(op_t *op, const snap_restore *r) {
   for (int i = 0; i < r->nkg; i++) {
     const snap_kg_view *v = &r->kgs[i];
     if (!ks_key_group_range_contains(range, v->kg))
-      return op_fail(op, SPATE_ECORRUPT, "restored key group %d is outside the range %d..%d",
-                     v->kg, range.first, range.last);
+      return op_fail(op, SPATE_ECORRUPT, "restored key group %d is outside the range %d..%d", v->kg,
+                     range.first, range.last);
     sp_reader rd;
     sp_reader_init(&rd, v->data, v->len);
     int rc = ks_read_key_group(k->backend, v->kg, &rd);
-    if (rc < 0)
-      return op_fail(op, rc, "restore: key group %d: %s", v->kg, ks_error(k->backend));
+    if (rc < 0) return op_fail(op, rc, "restore: key group %d: %s", v->kg, ks_error(k->backend));
     if (rd.pos != rd.len)
       return op_fail(op, SPATE_ECORRUPT, "restore: key group %d: %zu unexpected bytes", v->kg,
                      rd.len - rd.pos);
     key_check c = {.op = op, .k = k, .kg = v->kg};
     if (ks_snapshot_key_group(k->backend, v->kg, check_key, &c) != 0)
-      return op_fail(op, SPATE_ECORRUPT, "restore: the section of key group %d %s", v->kg,
-                     c.why);
+      return op_fail(op, SPATE_ECORRUPT, "restore: the section of key group %d %s", v->kg, c.why);
   }
   return 0;
 }
 
-const op_vtable op_reduce_vt = {.open = keyed_open, .process = reduce_process, .close = keyed_close,
-                                .snapshot = keyed_snapshot, .restore = keyed_restore};
-const op_vtable op_agg_vt = {.open = keyed_open, .process = agg_process, .close = keyed_close,
-                             .snapshot = keyed_snapshot, .restore = keyed_restore};
+const op_vtable op_reduce_vt = {.open = keyed_open,
+                                .process = reduce_process,
+                                .close = keyed_close,
+                                .snapshot = keyed_snapshot,
+                                .restore = keyed_restore};
+const op_vtable op_agg_vt = {.open = keyed_open,
+                             .process = agg_process,
+                             .close = keyed_close,
+                             .snapshot = keyed_snapshot,
+                             .restore = keyed_restore};

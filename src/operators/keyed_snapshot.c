@@ -14,8 +14,8 @@ typedef struct frozen {
   ks_snapshot *ks;
   ks_key_group_range range;
   int ntq;
-  sp_writer timers;  /* the timers of every group, back to back */
-  size_t *tend;      /* per group of the range: end of its timers in `timers` */
+  sp_writer timers; /* the timers of every group, back to back */
+  size_t *tend;     /* per group of the range: end of its timers in `timers` */
 } frozen;
 
 /* The empty encoding of a group: no state (u32 0) and no timers (u32 0 per queue). */

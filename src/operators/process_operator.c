@@ -175,8 +175,8 @@ static int set_key_from_record(proc_op *p, int input, const spate_row *row) {
   }
   if (spate_rb_finish(&p->key_rb, &p->key) < 0)
     return op_fail(op, SPATE_EUDF, "invalid key: %s", spate_rb_error(&p->key_rb));
-  int32_t h = row_fields_java_hash(&p->key, p->key_fields, (int)p->key.nfields,
-                                   p->keys[0]->key_schema);
+  int32_t h =
+      row_fields_java_hash(&p->key, p->key_fields, (int)p->key.nfields, p->keys[0]->key_schema);
   p->key_group = sp_key_group(h, p->max_parallelism);
   p->has_key = true;
   int rc = ks_set_current_key(p->backend, p->key.data, p->key.len, p->key_group);
@@ -197,7 +197,8 @@ static int proc_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   p->in_broadcast_fn += bc;
   int rc = fn(&op->ctx, row, &c);
   p->in_broadcast_fn -= bc;
-  return rc < 0 ? op_udf_failed(op, rc, input == 1 ? "second process function" : "process function") : 0;
+  return rc < 0 ? op_udf_failed(op, rc, input == 1 ? "second process function" : "process function")
+                : 0;
 }
 
 /* Calls the timer function for one fired timer, its key current. */
@@ -280,9 +281,9 @@ static int proc_snapshot(op_t *op, int64_t id, snap_writer *w) {
     sp_writer_init(&b);
     rc = ks_write_key_group(p->bstate, 0, &b);
     if (rc == 0)
-      rc = b.len > UINT32_MAX ? SPATE_EINVAL
-                              : snap_list_add(w, BROADCAST_STATE, SNAP_BROADCAST, b.data,
-                                              (uint32_t)b.len);
+      rc = b.len > UINT32_MAX
+               ? SPATE_EINVAL
+               : snap_list_add(w, BROADCAST_STATE, SNAP_BROADCAST, b.data, (uint32_t)b.len);
     sp_writer_free(&b);
     if (rc < 0) return op_fail(op, rc, "cannot snapshot broadcast state: %s", ks_error(p->bstate));
   }
@@ -329,8 +330,8 @@ static int restore_key_group(proc_op *p, int kg, const uint8_t *data, uint32_t l
   key_check c = {.schema = p->keys[0]->key_schema};
   if (tq_visit_key_group(p->event_timers, kg, check_timer_key, &c) != 0 ||
       tq_visit_key_group(p->proc_timers, kg, check_timer_key, &c) != 0)
-    return op_fail(op, SPATE_ECORRUPT, "key group %d: a restored timer's key is malformed: %s",
-                   kg, c.why);
+    return op_fail(op, SPATE_ECORRUPT, "key group %d: a restored timer's key is malformed: %s", kg,
+                   c.why);
   return 0;
 }
 
@@ -350,12 +351,14 @@ static int proc_restore(op_t *op, const snap_restore *r) {
     if ((rc = proc_schedule_timers(p)) < 0)
       return op_fail(op, rc, "cannot schedule the restored processing-time timers");
   } else if (r->nkg > 0) {
-    return op_fail(op, SPATE_ESTATE, "restored keyed state for a process function on a stream "
+    return op_fail(op, SPATE_ESTATE,
+                   "restored keyed state for a process function on a stream "
                    "that is not keyed");
   }
   const snap_list_view *l = snap_restore_list(r, BROADCAST_STATE);
   if (l && !p->bstate)
-    return op_fail(op, SPATE_ESTATE, "restored broadcast state for an operator without a "
+    return op_fail(op, SPATE_ESTATE,
+                   "restored broadcast state for an operator without a "
                    "broadcast input");
   if (l) {
     if (l->count != 1)
@@ -372,14 +375,18 @@ static int proc_restore(op_t *op, const snap_restore *r) {
   if ((l = snap_restore_list(r, JOIN_SEQ_STATE)) && p->join && !p->window_join) {
     for (uint32_t i = 0; i < l->count; i++) {
       if (l->len[i] != 8)
-        return op_fail(op, SPATE_ECORRUPT, "restored interval join sequence number %u is %u "
-                       "bytes long, expected 8", i, l->len[i]);
+        return op_fail(op, SPATE_ECORRUPT,
+                       "restored interval join sequence number %u is %u "
+                       "bytes long, expected 8",
+                       i, l->len[i]);
       sp_reader e;
       sp_reader_init(&e, l->data[i], 8);
       int64_t seq = sp_get_i64(&e);
       if (seq < 0)
-        return op_fail(op, SPATE_ECORRUPT, "restored interval join sequence number %lld is "
-                       "negative", (long long)seq);
+        return op_fail(op, SPATE_ECORRUPT,
+                       "restored interval join sequence number %lld is "
+                       "negative",
+                       (long long)seq);
       if (seq > p->seq) p->seq = seq;
     }
   }
@@ -392,4 +399,3 @@ const op_vtable op_process_vt = {.open = proc_open,
                                  .close = proc_close,
                                  .snapshot = proc_snapshot,
                                  .restore = proc_restore};
-

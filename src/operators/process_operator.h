@@ -28,18 +28,18 @@ typedef struct proc_op {
   ks_backend *backend;
   timer_queue *event_timers, *proc_timers;
   spate_row_builder key_rb;
-  int key_fields[64];     /* 0..n-1: hashing the key row's own fields */
-  spate_row key;          /* the current key (a view) */
+  int key_fields[64]; /* 0..n-1: hashing the key row's own fields */
+  spate_row key;      /* the current key (a view) */
   int key_group;
   bool has_key;
   spate_timer_fn on_timer;
-  spate_process_fn second;        /* co-process: the function of input 1 */
-  const key_spec *keys[2];        /* how each input's key is built */
+  spate_process_fn second; /* co-process: the function of input 1 */
+  const key_spec *keys[2]; /* how each input's key is built */
   spate_key_fn key_fns[2];
   int64_t proc_scheduled; /* the task timer set for processing-time timers (INT64_MAX: none) */
   spate_state **states;
   int nstates;
-  spate_process_fn first;         /* NULL: the operator's UDF */
+  spate_process_fn first; /* NULL: the operator's UDF */
   /* interval join (interval_join.c): both sides buffered in map states (ts, seq) -> row;
    * bounds inclusive */
   spate_join_fn join;
@@ -49,7 +49,7 @@ typedef struct proc_op {
   int64_t seq;
   /* window join (window_join.c): both sides in list states under the window as namespace */
   bool window_join;
-  bool wsession;            /* session windows: wsize is the gap; sessions per key in `sessions` */
+  bool wsession; /* session windows: wsize is the gap; sessions per key in `sessions` */
   merging_window_set sessions;
   spate_cogroup_fn cogroup; /* window coGroup instead of join */
   int64_t wsize, wslide, woffset;
@@ -58,13 +58,11 @@ typedef struct proc_op {
   /* broadcast state: a backend whose one key is always current; written by input 1 only */
   bool broadcast;
   ks_backend *bstate;
-  int in_broadcast_fn;  /* > 0 while the broadcast side's function runs */
+  int in_broadcast_fn; /* > 0 while the broadcast side's function runs */
 } proc_op;
 
 /* The process operator whose context ctx is (NULL for other operators' contexts). */
-static inline proc_op *keyed_of(const spate_ctx *ctx) {
-  return ctx ? (proc_op *)ctx->keyed : NULL;
-}
+static inline proc_op *keyed_of(const spate_ctx *ctx) { return ctx ? (proc_op *)ctx->keyed : NULL; }
 
 /* Saturating arithmetic: timestamps near the ends of the range must not overflow. */
 static inline int64_t sat_add(int64_t a, int64_t b) {
@@ -75,7 +73,6 @@ static inline int64_t sat_sub(int64_t a, int64_t b) {
   int64_t r;
   return __builtin_sub_overflow(a, b, &r) ? (b < 0 ? INT64_MAX : INT64_MIN) : r;
 }
-
 
 /* ---- process_operator.c ---------------------------------------------------------------------- */
 /* Makes sure a task timer is set for the earliest processing-time timer. */

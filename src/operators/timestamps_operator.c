@@ -19,15 +19,15 @@
 #include "operators/registry.h"
 
 typedef struct ts_op {
-  uint8_t kind; /* SPATE_WATERMARKS_* */
-  spate_watermark_fn on_event;           /* custom generators */
+  uint8_t kind;                /* SPATE_WATERMARKS_* */
+  spate_watermark_fn on_event; /* custom generators */
   spate_periodic_watermark_fn on_periodic;
   int64_t bound, idleness, interval;
   int field;
   spate_type field_type;
-  int64_t max_ts;       /* highest timestamp seen */
-  int64_t emitted;      /* last watermark emitted */
-  uint64_t seen;        /* records so far, to notice idleness without a clock read per record */
+  int64_t max_ts;  /* highest timestamp seen */
+  int64_t emitted; /* last watermark emitted */
+  uint64_t seen;   /* records so far, to notice idleness without a clock read per record */
   uint64_t seen_at_tick;
   int64_t active_since; /* wall time of the last tick that saw records */
   bool idle;
@@ -73,7 +73,8 @@ static int ts_process(op_t *op, int input, int64_t ts, const spate_row *row) {
     if (spate_row_is_null(row, s->field))
       return op_fail(op, SPATE_EINVAL, "record has no timestamp: field %d '%s' is NULL", s->field,
                      op->in_schema->fields[s->field].name);
-    ts = s->field_type == SPATE_INT ? spate_row_int(row, s->field) : spate_row_bigint(row, s->field);
+    ts =
+        s->field_type == SPATE_INT ? spate_row_int(row, s->field) : spate_row_bigint(row, s->field);
   } else {
     int rc = ((spate_timestamp_fn)op->udf)(&op->ctx, row, &ts);
     if (rc < 0) return op_udf_failed(op, rc, "timestamp function");

@@ -155,12 +155,12 @@ int tps_snapshot(tps *e, int64_t id, snap_writer *w) {
     rc = tps_entry_encode(&entry, cur ? TPS_ENTRY_CURRENT : TPS_ENTRY_PENDING,
                           cur ? id : e->pending[i].checkpoint,
                           cur ? &e->current : &e->pending[i].txn);
-    if (rc == 0)
-      rc = snap_list_add(w, TPS_STATE_LIST, SNAP_SPLIT, entry.data, (uint32_t)entry.len);
+    if (rc == 0) rc = snap_list_add(w, TPS_STATE_LIST, SNAP_SPLIT, entry.data, (uint32_t)entry.len);
   }
   sp_writer_free(&entry);
-  if (rc < 0) return op_fail(e->op, rc, "writing the state of checkpoint %lld failed: %s",
-                             (long long)id, spate_strerror(rc));
+  if (rc < 0)
+    return op_fail(e->op, rc, "writing the state of checkpoint %lld failed: %s", (long long)id,
+                   spate_strerror(rc));
   return 0;
 }
 
@@ -264,7 +264,7 @@ typedef struct udf_tps {
   spate_txn_begin_fn begin;
   spate_txn_invoke_fn invoke;
   spate_txn_fn pre_commit, commit, abort;
-  spate_open_fn user_open;   /* taken from the operator (see the top of the file) */
+  spate_open_fn user_open; /* taken from the operator (see the top of the file) */
   spate_close_fn user_close;
   bool user_opened;
 } udf_tps;
@@ -302,9 +302,11 @@ static int u_abort(void *self, spate_txn *txn) {
   return udf_result(u, u->abort(&u->op->ctx, txn), "abort function");
 }
 
-static const tps_callbacks udf_callbacks = {
-    .begin = u_begin, .invoke = u_invoke, .pre_commit = u_pre_commit, .commit = u_commit,
-    .abort = u_abort};
+static const tps_callbacks udf_callbacks = {.begin = u_begin,
+                                            .invoke = u_invoke,
+                                            .pre_commit = u_pre_commit,
+                                            .commit = u_commit,
+                                            .abort = u_abort};
 
 static int udf_tps_open(op_t *op) {
   udf_tps *u = sp_calloc(1, sizeof *u);
@@ -330,8 +332,8 @@ static int udf_tps_open(op_t *op) {
       rc = op_fail(op, SPATE_ECORRUPT, "two-phase sink: bad parameters (%s function): no symbol",
                    what[i]);
     else if (!(fn[i] = op_resolve(op, sym[i])))
-      rc = op_fail(op, SPATE_ENOENT, "two-phase sink: %s function '%s' not found in %s",
-                   what[i], sym[i], op->artifact ? op->artifact : "the program");
+      rc = op_fail(op, SPATE_ENOENT, "two-phase sink: %s function '%s' not found in %s", what[i],
+                   sym[i], op->artifact ? op->artifact : "the program");
   }
   op_two_phase_params_free(&p);
   if (rc < 0) return rc;

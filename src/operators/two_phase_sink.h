@@ -54,9 +54,9 @@
 #define TPS_STATE_LIST "two-phase-sink.transactions"
 
 struct spate_txn {
-  uint8_t *id;   /* owned (sp_malloc), NULL while empty */
+  uint8_t *id; /* owned (sp_malloc), NULL while empty */
   size_t id_len;
-  void *handle;  /* the sink's */
+  void *handle; /* the sink's */
 };
 
 /* The sink's side. self is the pointer given to tps_init. */

@@ -86,8 +86,8 @@ static int merge_sessions(void *arg, spate_time_window m, const spate_time_windo
     uint8_t ns[16];
     encode_ns(ns, merged[i].start, merged[i].end);
     if (rc >= 0)
-      rc = tq_delete(p->event_timers, p->key_group, merged[i].end - 1, p->key.data, p->key.len,
-                     ns, sizeof ns);
+      rc = tq_delete(p->event_timers, p->key_group, merged[i].end - 1, p->key.data, p->key.len, ns,
+                     sizeof ns);
   }
   return rc < 0 ? rc : 0;
 }
@@ -100,8 +100,10 @@ static int wj_session_element(spate_ctx *ctx, proc_op *p, int side, const spate_
                               int64_t ts) {
   /* the set holds non-empty windows only; Spate's windows end at INT64_MAX at the latest */
   if (ts == INT64_MAX)
-    return spate_ctx_fail(ctx, "window join: the record's timestamp is %lld, the largest there "
-                          "is: no session window [ts, ts + gap) fits after it", (long long)ts);
+    return spate_ctx_fail(ctx,
+                          "window join: the record's timestamp is %lld, the largest there "
+                          "is: no session window [ts, ts + gap) fits after it",
+                          (long long)ts);
   spate_time_window x = {ts, sat_add(ts, p->wsize)}, m;
   mws_outcome how;
   int rc = mws_load(&p->sessions, p->key_group);
@@ -118,7 +120,8 @@ static int wj_session_element(spate_ctx *ctx, proc_op *p, int side, const spate_
   rc = ks_set_namespace(p->backend, ns, sizeof ns);
   if (rc >= 0) rc = spate_list_add(p->buf[side], in);
   if (rc >= 0)
-    rc = tq_register(p->event_timers, p->key_group, m.end - 1, p->key.data, p->key.len, ns, sizeof ns);
+    rc = tq_register(p->event_timers, p->key_group, m.end - 1, p->key.data, p->key.len, ns,
+                     sizeof ns);
   int r2 = ks_set_namespace(p->backend, NULL, 0);
   return rc < 0 ? rc : r2;
 }
@@ -134,13 +137,14 @@ static int wj_element(spate_ctx *ctx, int side, const spate_row *in) {
   proc_op *p = keyed_of(ctx);
   int64_t ts = ctx->ts, wm = ctx->watermark;
   if (ts == INT64_MIN)
-    return spate_ctx_fail(ctx, "window join: the record has no timestamp (assign event time "
+    return spate_ctx_fail(ctx,
+                          "window join: the record has no timestamp (assign event time "
                           "before joining)");
   if (p->wsession) return wj_session_element(ctx, p, side, in, ts);
   int64_t last = sat_sub(ts, floor_mod(sat_sub(ts, p->woffset), p->wslide));
   int rc = 0;
   int64_t first = sat_sub(ts, p->wsize);
-  for (int64_t start = last; rc >= 0 && start > first; ) {
+  for (int64_t start = last; rc >= 0 && start > first;) {
     int64_t end = sat_add(start, p->wsize);
     if (end - 1 <= wm) { /* the window has fired already: late, dropped */
       if (__builtin_sub_overflow(start, p->wslide, &start)) break;
@@ -178,7 +182,8 @@ int window_join_fire(spate_ctx *ctx, int64_t ts, spate_time_domain d, spate_coll
   if (rc >= 0) rc = ks_set_namespace(p->backend, p->timer_ns, 16);
   if (rc >= 0 && p->cogroup) { /* both sides at once, either may be empty */
     spate_window_elements le = {0}, re = {0};
-    if ((rc = ks_list_get(p->buf[0]->ks, &le.it)) >= 0 && (rc = ks_list_get(p->buf[1]->ks, &re.it)) >= 0)
+    if ((rc = ks_list_get(p->buf[0]->ks, &le.it)) >= 0 &&
+        (rc = ks_list_get(p->buf[1]->ks, &re.it)) >= 0)
       rc = p->cogroup(ctx, &w, &le, &re, out);
     if (rc >= 0) rc = spate_state_clear(p->buf[0]);
     if (rc >= 0) rc = spate_state_clear(p->buf[1]);
@@ -201,4 +206,3 @@ int window_join_fire(spate_ctx *ctx, int64_t ts, spate_time_domain d, spate_coll
   if (rc >= 0) rc = spate_state_clear(p->buf[1]);
   return rc;
 }
-

@@ -452,7 +452,6 @@ int win_add_session(win_op *w, win x, win *actual, mws_outcome *how) {
   return rc < 0 && mws_error(&w->sessions)[0] ? sessions_failed(w, rc) : rc;
 }
 
-
 /* Makes the record's key current. */
 static int set_key_from_record(win_op *w, const spate_row *row) {
   op_t *op = w->op;
@@ -668,29 +667,30 @@ static int decode_params(op_t *op, win_op *w) {
   w->arrival_order = p.arrival_order; /* spate_window_arrival_order: never panes */
   op_window_params_free(&p);
   bool agg = w->fn == WINDOW_FN_AGGREGATE;
-  bool bad = w->lateness < 0 || domain > SPATE_PROCESSING_TIME ||
-             (w->fn != WINDOW_FN_REDUCE && w->fn != WINDOW_FN_APPLY && !agg) || !op->udf ||
-             (agg && (!w->sym[1] || !w->sym[2] || !w->sym[3] || !w->acc_schema ||
-                      !w->res_schema)) ||
-             (!agg && (w->sym[1] || w->sym[2] || w->sym[3] || w->sym[4])) ||
-             (w->sym[5] && w->fn == WINDOW_FN_APPLY) ||
-             (w->sym[0] && w->kind != SPATE_WINDOW_SESSION) ||
-             ((w->trig == SPATE_TRIGGER_CUSTOM) != (w->sym[6] != NULL)) ||
-             (w->trig != SPATE_TRIGGER_CUSTOM &&
-              (w->sym[7] || w->sym[8] || w->sym[9] || w->sym[10])) ||
-             w->trig > SPATE_TRIGGER_CUSTOM || w->evk > SPATE_EVICTOR_DELTA ||
-             (w->trig == SPATE_TRIGGER_COUNT && w->trig_count <= 0) ||
-             ((w->trig == SPATE_TRIGGER_CONTINUOUS_EVENT_TIME ||
-               w->trig == SPATE_TRIGGER_CONTINUOUS_PROCESSING_TIME) && w->interval <= 0) ||
-             (w->trig == SPATE_TRIGGER_DELTA && !w->trig_delta_sym) ||
-             (w->evk == SPATE_EVICTOR_COUNT && w->ev_count <= 0) ||
-             (w->evk == SPATE_EVICTOR_TIME && w->ev_window < 0) ||
-             (w->evk == SPATE_EVICTOR_DELTA && !w->ev_delta_sym) ||
-             (w->window_all && op->ctx.parallelism != 1);
+  bool bad =
+      w->lateness < 0 || domain > SPATE_PROCESSING_TIME ||
+      (w->fn != WINDOW_FN_REDUCE && w->fn != WINDOW_FN_APPLY && !agg) || !op->udf ||
+      (agg && (!w->sym[1] || !w->sym[2] || !w->sym[3] || !w->acc_schema || !w->res_schema)) ||
+      (!agg && (w->sym[1] || w->sym[2] || w->sym[3] || w->sym[4])) ||
+      (w->sym[5] && w->fn == WINDOW_FN_APPLY) || (w->sym[0] && w->kind != SPATE_WINDOW_SESSION) ||
+      ((w->trig == SPATE_TRIGGER_CUSTOM) != (w->sym[6] != NULL)) ||
+      (w->trig != SPATE_TRIGGER_CUSTOM && (w->sym[7] || w->sym[8] || w->sym[9] || w->sym[10])) ||
+      w->trig > SPATE_TRIGGER_CUSTOM || w->evk > SPATE_EVICTOR_DELTA ||
+      (w->trig == SPATE_TRIGGER_COUNT && w->trig_count <= 0) ||
+      ((w->trig == SPATE_TRIGGER_CONTINUOUS_EVENT_TIME ||
+        w->trig == SPATE_TRIGGER_CONTINUOUS_PROCESSING_TIME) &&
+       w->interval <= 0) ||
+      (w->trig == SPATE_TRIGGER_DELTA && !w->trig_delta_sym) ||
+      (w->evk == SPATE_EVICTOR_COUNT && w->ev_count <= 0) ||
+      (w->evk == SPATE_EVICTOR_TIME && w->ev_window < 0) ||
+      (w->evk == SPATE_EVICTOR_DELTA && !w->ev_delta_sym) ||
+      (w->window_all && op->ctx.parallelism != 1);
   w->generic = w->trig != SPATE_TRIGGER_DEFAULT || w->purging || w->evk != SPATE_EVICTOR_NONE ||
                w->kind == SPATE_WINDOW_GLOBAL;
   switch (w->kind) {
-  case SPATE_WINDOW_TUMBLING: bad = bad || w->size <= 0 || w->offset <= -w->size || w->offset >= w->size; break;
+  case SPATE_WINDOW_TUMBLING:
+    bad = bad || w->size <= 0 || w->offset <= -w->size || w->offset >= w->size;
+    break;
   case SPATE_WINDOW_SLIDING:
     bad = bad || w->size <= 0 || w->slide <= 0 || w->slide > w->size || w->offset <= -w->slide ||
           w->offset >= w->slide;
@@ -709,8 +709,8 @@ static int decode_params(op_t *op, win_op *w) {
       (w->trig == SPATE_TRIGGER_DELTA || (w->trig == SPATE_TRIGGER_CUSTOM && !w->sym[10])))
     bad = true;
   if (bad) return op_fail(op, SPATE_ECORRUPT, "window parameters are corrupt or out of range");
-  w->event_time = w->kind != SPATE_WINDOW_COUNT && w->kind != SPATE_WINDOW_GLOBAL &&
-                  domain == SPATE_EVENT_TIME;
+  w->event_time =
+      w->kind != SPATE_WINDOW_COUNT && w->kind != SPATE_WINDOW_GLOBAL && domain == SPATE_EVENT_TIME;
   if (w->generic && w->trig == SPATE_TRIGGER_DEFAULT && w->kind != SPATE_WINDOW_GLOBAL)
     w->trig = w->event_time ? SPATE_TRIGGER_EVENT_TIME : SPATE_TRIGGER_PROCESSING_TIME;
   return 0;
@@ -731,20 +731,20 @@ static int win_open(op_t *op) {
     return op_fail(op, SPATE_EINVAL, "delta function '%s' not found", w->ev_delta_sym);
   void *fns[11] = {0};
   static const char *const what[11] = {
-      "session gap",      "aggregate create", "aggregate add",
-      "aggregate result", "aggregate merge",  "window",
+      "session gap",        "aggregate create",      "aggregate add",
+      "aggregate result",   "aggregate merge",       "window",
       "trigger on_element", "trigger on_event_time", "trigger on_processing_time",
-      "trigger clear",    "trigger on_merge"};
+      "trigger clear",      "trigger on_merge"};
   for (int i = 0; i < 11; i++)
     if (w->sym[i] && !(fns[i] = op_resolve(op, w->sym[i])))
       return op_fail(op, SPATE_EINVAL, "%s function '%s' not found", what[i], w->sym[i]);
   w->gap_fn = (spate_gap_fn)(uintptr_t)fns[0];
   w->agg.create = (int (*)(spate_ctx *, spate_row_builder *))(uintptr_t)fns[1];
-  w->agg.add = (int (*)(spate_ctx *, const spate_row *, const spate_row *,
-                        spate_row_builder *))(uintptr_t)fns[2];
+  w->agg.add = (int (*)(spate_ctx *, const spate_row *, const spate_row *, spate_row_builder *))(
+      uintptr_t)fns[2];
   w->agg.result = (int (*)(spate_ctx *, const spate_row *, spate_row_builder *))(uintptr_t)fns[3];
-  w->agg.merge = (int (*)(spate_ctx *, const spate_row *, const spate_row *,
-                          spate_row_builder *))(uintptr_t)fns[4];
+  w->agg.merge = (int (*)(spate_ctx *, const spate_row *, const spate_row *, spate_row_builder *))(
+      uintptr_t)fns[4];
   w->apply = (spate_window_fn)(uintptr_t)fns[5];
   w->on_element = (spate_trigger_element_fn)(uintptr_t)fns[6];
   w->on_event_time = (spate_trigger_time_fn)(uintptr_t)fns[7];
@@ -759,9 +759,10 @@ static int win_open(op_t *op) {
     int64_t step = w->kind == SPATE_WINDOW_TUMBLING ? w->size : w->slide;
     int64_t n = w->size / step + (w->size % step != 0);
     if (n > 1000000)
-      return op_fail(op, SPATE_EINVAL, "a sliding window of %lld ms by %lld ms puts each element "
-                     "into %lld windows (at most 1000000)", (long long)w->size, (long long)step,
-                     (long long)n);
+      return op_fail(op, SPATE_EINVAL,
+                     "a sliding window of %lld ms by %lld ms puts each element "
+                     "into %lld windows (at most 1000000)",
+                     (long long)w->size, (long long)step, (long long)n);
     w->max_wins = (int)n;
     if (!(w->wins = sp_malloc((size_t)n * sizeof *w->wins)))
       return op_fail(op, SPATE_ENOMEM, "out of memory");
@@ -797,14 +798,17 @@ static int win_open(op_t *op) {
   if (rc == 0 && agg) rc = rb_init(&w->acc_rb[1], w->acc_schema);
   if (rc == 0 && agg) rc = rb_init(&w->res_rb, w->res_schema);
   if (rc < 0) return op_fail(op, rc, "cannot set up window state: %s", spate_strerror(rc));
-  if (w->evk && (rc = new_schema(w, "ts BIGINT NOT NULL, element BYTES NOT NULL",
-                                  &w->ev_schema)) < 0)
+  if (w->evk &&
+      (rc = new_schema(w, "ts BIGINT NOT NULL, element BYTES NOT NULL", &w->ev_schema)) < 0)
     return rc;
-  if (w->evk && (rc = rb_init(&w->ev_rb, w->ev_schema)) < 0) return op_fail(op, rc, "out of memory");
+  if (w->evk && (rc = rb_init(&w->ev_rb, w->ev_schema)) < 0)
+    return op_fail(op, rc, "out of memory");
   bool list = contents_are_list(w) || w->evk;
   ks_descriptor d = {.name = "window-contents",
-                     .kind = list ? KS_LIST : agg ? KS_VALUE : KS_REDUCING,
-                     .value_schema = w->evk ? w->ev_schema
+                     .kind = list  ? KS_LIST
+                             : agg ? KS_VALUE
+                                   : KS_REDUCING,
+                     .value_schema = w->evk         ? w->ev_schema
                                      : agg && !list ? w->acc_schema
                                                     : op->in_schema,
                      .reduce = list || agg ? NULL : reduce_adapter,
@@ -820,8 +824,8 @@ static int win_open(op_t *op) {
       return op_fail(op, SPATE_ESTATE, "window state: %s", ks_error(w->backend));
   }
   if (w->trig == SPATE_TRIGGER_DELTA) {
-    ks_descriptor t = {.name = "window-trigger-last", .kind = KS_VALUE,
-                       .value_schema = op->in_schema};
+    ks_descriptor t = {
+        .name = "window-trigger-last", .kind = KS_VALUE, .value_schema = op->in_schema};
     if (ks_register(w->backend, &t, &w->trig_last) < 0)
       return op_fail(op, SPATE_ESTATE, "window state: %s", ks_error(w->backend));
   }
@@ -832,8 +836,8 @@ static int win_open(op_t *op) {
     if (ks_register(w->backend, &a, &w->count) < 0)
       return op_fail(op, SPATE_ESTATE, "window state: %s", ks_error(w->backend));
   }
-  if (w->kind == SPATE_WINDOW_SESSION && (rc = mws_open(&w->sessions, w->backend,
-                                                         "window-sessions")) < 0)
+  if (w->kind == SPATE_WINDOW_SESSION &&
+      (rc = mws_open(&w->sessions, w->backend, "window-sessions")) < 0)
     return sessions_failed(w, rc);
   return 0;
 }
@@ -911,8 +915,10 @@ static int win_restore(op_t *op, const snap_restore *r) {
       return op_fail(op, rc, "restore: timers of key group %d: %s", v->kg,
                      sp_reader_ok(&rd) ? spate_strerror(rc) : rd.error);
     if (rd.pos != rd.len)
-      return op_fail(op, SPATE_ECORRUPT, "restore: key group %d has %zu unexpected bytes at "
-                     "offset %zu", v->kg, rd.len - rd.pos, rd.pos);
+      return op_fail(op, SPATE_ECORRUPT,
+                     "restore: key group %d has %zu unexpected bytes at "
+                     "offset %zu",
+                     v->kg, rd.len - rd.pos, rd.pos);
   }
   return schedule_proc(w);
 }

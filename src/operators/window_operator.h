@@ -43,8 +43,8 @@ typedef struct win_op {
   /* keyed state and timers */
   int max_parallelism;
   ks_backend *backend;
-  ks_state *contents; /* REDUCING or LIST per (key, window), or REDUCING per (key, pane) */
-  ks_state *count;    /* count windows: VALUE (n) per key */
+  ks_state *contents;          /* REDUCING or LIST per (key, window), or REDUCING per (key, pane) */
+  ks_state *count;             /* count windows: VALUE (n) per key */
   merging_window_set sessions; /* session windows: the key's windows, merged as they come */
   spate_schema *count_schema;
   timer_queue *event_timers, *proc_timers;
@@ -56,7 +56,7 @@ typedef struct win_op {
   uint32_t key_len;
   int key_group;
   /* scratch, reused */
-  win *wins;     /* windows assigned to one element: ceil(size / slide) of them */
+  win *wins; /* windows assigned to one element: ceil(size / slide) of them */
   int max_wins;
   uint8_t *buf;
   size_t buf_len, buf_cap;
@@ -66,14 +66,14 @@ typedef struct win_op {
   size_t rows_cap;
   /* Triggers and evictors other than the assigner's own ("generic" windows, window_triggers.c). */
   bool generic;
-  bool window_all;     /* one constant key for every record (windowAll) */
-  bool arrival_order;  /* fold in arrival order per window: no panes (spate_window_arrival_order) */
-  uint8_t trig;        /* spate_trigger_kind; DEFAULT here means "never" (global windows) */
+  bool window_all;    /* one constant key for every record (windowAll) */
+  bool arrival_order; /* fold in arrival order per window: no panes (spate_window_arrival_order) */
+  uint8_t trig;       /* spate_trigger_kind; DEFAULT here means "never" (global windows) */
   bool purging;
   int64_t trig_count, interval;
   double trig_threshold;
   spate_delta_fn trig_delta;
-  uint8_t evk;         /* spate_evictor_kind */
+  uint8_t evk; /* spate_evictor_kind */
   bool evict_after;
   int64_t ev_count, ev_window;
   double ev_threshold;
@@ -83,7 +83,7 @@ typedef struct win_op {
   ks_state *trig_last; /* VALUE per (key, window): DELTA's last fired element */
   spate_schema *trig_schema, *ev_schema;
   spate_row_builder trig_rb, ev_rb;
-  spate_row *inner;    /* evicting: the elements of a firing window, and their timestamps */
+  spate_row *inner; /* evicting: the elements of a firing window, and their timestamps */
   int64_t *tss;
   size_t ev_cap;
   /* Dynamic session gaps, aggregate functions (WINDOW_FN_AGGREGATE: contents are a VALUE of

@@ -91,8 +91,7 @@ static int custom_call(win_op *w, win x, const spate_row *row, int64_t t, bool e
   if (c.timer_rc < 0) return c.timer_rc; /* the timer's message stands */
   if (rc < 0) return op_udf_failed(op, rc, "trigger function");
   if (rc > SPATE_TRIGGER_FIRE_AND_PURGE)
-    return op_fail(op, SPATE_EUDF, "trigger function returned %d, not a spate_trigger_result",
-                   rc);
+    return op_fail(op, SPATE_EUDF, "trigger function returned %d, not a spate_trigger_result", rc);
   *res = rc;
   if ((*res & T_FIRE) && w->purging) *res |= T_PURGE;
   return 0;
@@ -143,8 +142,10 @@ static int trig_element(win_op *w, win x, int64_t ts, const spate_row *row, int 
   switch (w->trig) {
   case SPATE_TRIGGER_CUSTOM: return custom_call(w, x, row, ts, false, res);
   case SPATE_TRIGGER_EVENT_TIME:
-    if (max_ts(x) <= wm_of(w)) *res = fire_result(w);
-    else rc = win_timer_in(w, true, max_ts(x), x, false);
+    if (max_ts(x) <= wm_of(w))
+      *res = fire_result(w);
+    else
+      rc = win_timer_in(w, true, max_ts(x), x, false);
     return rc;
   case SPATE_TRIGGER_PROCESSING_TIME: return win_timer_in(w, false, max_ts(x), x, false);
   case SPATE_TRIGGER_COUNT:
@@ -165,7 +166,8 @@ static int trig_element(win_op *w, win x, int64_t ts, const spate_row *row, int 
     if ((rc = trig_get(w, x, &v, &has)) < 0 || has) return rc;
     int64_t start, t = event ? ts : op_now(w->op);
     if (event && ts == INT64_MIN)
-      return op_fail(w->op, SPATE_EINVAL, "record has no timestamp: a continuous event-time "
+      return op_fail(w->op, SPATE_EINVAL,
+                     "record has no timestamp: a continuous event-time "
                      "trigger needs timestamps");
     /* Flink: start = timestamp - (timestamp % interval), Java's truncating remainder, which is
      * C's too (for negative timestamps this rounds towards zero, not down) */
@@ -175,7 +177,8 @@ static int trig_element(win_op *w, win x, int64_t ts, const spate_row *row, int 
   case SPATE_TRIGGER_DELTA: {
     if ((rc = win_set_window(w, x)) < 0) return rc;
     spate_row last;
-    if ((rc = ks_value_get(w->trig_last, &last)) < 0) return win_state_failed(w, rc, "trigger state");
+    if ((rc = ks_value_get(w->trig_last, &last)) < 0)
+      return win_state_failed(w, rc, "trigger state");
     if (rc == 1) {
       double d = w->trig_delta(&w->op->ctx, &last, row);
       if (w->op->ctx.has_error) return op_udf_failed(w->op, SPATE_EUDF, "delta function");
@@ -266,8 +269,10 @@ int win_trig_merge(win_op *w, win cover, const win *merged, size_t n) {
       if ((rc = trig_get(w, merged[i], &v, &has)) < 0) return rc;
       if (!has) continue;
       any = true;
-      if (count) acc += v;
-      else if (v < acc) acc = v;
+      if (count)
+        acc += v;
+      else if (v < acc)
+        acc = v;
     }
     if (!any) return 0;
     if ((rc = trig_put(w, cover, acc)) < 0 || count) return rc;
@@ -412,8 +417,7 @@ static int generic_session_element(win_op *w, int64_t ts, const spate_row *row) 
   win x, actual;
   mws_outcome how;
   int res, rc = win_session_window(w, w->event_time ? ts : op_now(w->op), row, &x);
-  if (rc < 0 || (rc = win_load_sessions(w)) < 0 ||
-      (rc = win_add_session(w, x, &actual, &how)) < 0)
+  if (rc < 0 || (rc = win_load_sessions(w)) < 0 || (rc = win_add_session(w, x, &actual, &how)) < 0)
     return rc;
   bool late = window_late(w, actual);
   if (late) {

@@ -185,8 +185,7 @@ int bh_on_barrier(barrier_handler *h, int c, const uint8_t *payload, uint32_t le
     h->recording[c] = 0;
     h->nrecording--;
   }
-  if (!h->snapshotted && ck_may_go_unaligned(h, &b) && !ck_all_done(h))
-    return ck_go_unaligned(h);
+  if (!h->snapshotted && ck_may_go_unaligned(h, &b) && !ck_all_done(h)) return ck_go_unaligned(h);
   return ck_progress(h);
 }
 
@@ -198,8 +197,7 @@ static int ck_poll_announcements(barrier_handler *h) {
     int64_t a = atomic_load_explicit(&ch->rp->subs[ch->sub].announced, memory_order_acquire);
     if (a <= h->announced[c]) continue;
     h->announced[c] = a;
-    if (a <= h->last || a < h->id || (h->id == a && h->snapshotted) || h->got[c])
-      continue;
+    if (a <= h->last || a < h->id || (h->id == a && h->snapshotted) || h->got[c]) continue;
     uint8_t buf[sizeof(el_barrier) + 4096];
     uint32_t len = rp_announced_barrier(ch->rp, ch->sub, buf, sizeof buf);
     el_barrier b;
@@ -222,8 +220,8 @@ static int ck_check_timeout(barrier_handler *h) {
   if (!h->id || h->snapshotted || !h->barrier) return 0;
   const el_barrier *b = barrier_of(h);
   if (!ck_may_go_unaligned(h, b)) return 0;
-  SP_INFO("task", "%s: checkpoint %lld switches to unaligned after %lld ms of alignment.",
-          h->name, (long long)b->id, (long long)b->aligned_timeout_ms);
+  SP_INFO("task", "%s: checkpoint %lld switches to unaligned after %lld ms of alignment.", h->name,
+          (long long)b->id, (long long)b->aligned_timeout_ms);
   return ck_go_unaligned(h);
 }
 

@@ -41,27 +41,27 @@ typedef struct bh_hooks {
 } bh_hooks;
 
 typedef struct barrier_handler {
-  int64_t id;            /* the checkpoint in progress; 0: none */
-  int64_t last;          /* highest id taken or dropped: older barriers are ignored */
-  uint8_t *barrier;      /* the barrier's payload (el_barrier + directory), once known */
+  int64_t id;       /* the checkpoint in progress; 0: none */
+  int64_t last;     /* highest id taken or dropped: older barriers are ignored */
+  uint8_t *barrier; /* the barrier's payload (el_barrier + directory), once known */
   uint32_t barrier_len;
-  uint8_t *got;          /* per channel: barrier read in-band */
-  uint8_t *recording;    /* per channel: elements are channel state */
-  int64_t *announced;    /* per channel: highest announcement acted on */
+  uint8_t *got;       /* per channel: barrier read in-band */
+  uint8_t *recording; /* per channel: elements are channel state */
+  int64_t *announced; /* per channel: highest announcement acted on */
   int nrecording;
-  bool snapshotted;      /* operators' snapshot taken and barrier forwarded */
+  bool snapshotted; /* operators' snapshot taken and barrier forwarded */
   bool unaligned;
   int64_t start_ns;
   int64_t sync_ms, align_ms;
-  task_snapshot *snap;   /* the operators' snapshot, until handed over */
-  sp_writer channel;     /* channel state being recorded */
+  task_snapshot *snap; /* the operators' snapshot, until handed over */
+  sp_writer channel;   /* channel state being recorded */
 
-  input_channel **chs;   /* all input channels by valve index (input_channel.vidx) */
+  input_channel **chs; /* all input channels by valve index (input_channel.vidx) */
   int nch;
-  bool source;           /* no inputs: snapshots when triggered */
-  bool announcements;    /* unaligned or aligned with a timeout: announced barriers count */
-  sp_clock *clock;       /* the task's processing time (barrier timestamps, the timeout) */
-  const char *name;      /* the task's, for the log */
+  bool source;        /* no inputs: snapshots when triggered */
+  bool announcements; /* unaligned or aligned with a timeout: announced barriers count */
+  sp_clock *clock;    /* the task's processing time (barrier timestamps, the timeout) */
+  const char *name;   /* the task's, for the log */
   bh_hooks hooks;
 } barrier_handler;
 

@@ -20,17 +20,17 @@ typedef struct bufpool bufpool;
 
 typedef struct rt_buffer {
   bufpool *pool;
-  uint8_t *data;   /* 16-byte aligned, `cap` bytes */
-  uint32_t size;   /* bytes written */
+  uint8_t *data; /* 16-byte aligned, `cap` bytes */
+  uint32_t size; /* bytes written */
   uint32_t cap;
 } rt_buffer;
 
 struct bufpool {
   pthread_mutex_t mu;
-  sp_event avail;        /* notified when a buffer comes back */
-  rt_buffer *buffers;    /* all buffers */
-  uint8_t *memory;       /* one slab for all buffers */
-  rt_buffer **free;      /* stack of free buffers */
+  sp_event avail;     /* notified when a buffer comes back */
+  rt_buffer *buffers; /* all buffers */
+  uint8_t *memory;    /* one slab for all buffers */
+  rt_buffer **free;   /* stack of free buffers */
   uint32_t nfree, count, buffer_size;
 };
 

@@ -105,8 +105,8 @@ static void on_fatal(int sig, siginfo_t *si, void *uc) {
   }
 
   struct sigaction prev = previous[idx];
-  bool chained = (prev.sa_flags & SA_SIGINFO) ? prev.sa_sigaction != NULL
-                                              : prev.sa_handler != SIG_DFL;
+  bool chained =
+      (prev.sa_flags & SA_SIGINFO) ? prev.sa_sigaction != NULL : prev.sa_handler != SIG_DFL;
   report r = {.len = 0};
   put(&r, "\nspate: fatal signal ", 32);
   put(&r, fatal[idx].name, 16);
@@ -137,10 +137,11 @@ static void on_fatal(int sig, siginfo_t *si, void *uc) {
   } else if (!op) {
     put(&r, " outside any task (in a thread of the runtime or of the program)", 80);
   }
-  put(&r, chained ? ".\nspate: writing out what print and text sinks buffered, then handing the "
-                    "signal to the program's own handler.\n"
-                  : ".\nspate: writing out what print and text sinks buffered; the process then "
-                    "ends with this signal.\n",
+  put(&r,
+      chained ? ".\nspate: writing out what print and text sinks buffered, then handing the "
+                "signal to the program's own handler.\n"
+              : ".\nspate: writing out what print and text sinks buffered; the process then "
+                "ends with this signal.\n",
       160);
   write_report(&r);
   sp_outbuf_flush_all_from_signal();
@@ -160,7 +161,7 @@ void crash_report_install(void) {
     struct sigaction cur;
     if (sigaction(fatal[i].sig, NULL, &cur) < 0) continue;
     if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_fatal) continue; /* ours */
-    if (!(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_IGN) continue; /* the program's */
+    if (!(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_IGN) continue;   /* the program's */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_fatal;

@@ -21,17 +21,17 @@ typedef struct stream_element {
 typedef struct input_channel {
   result_partition *rp; /* referenced */
   int sub;
-  rt_buffer *buf;       /* buffer being read, or NULL */
+  rt_buffer *buf; /* buffer being read, or NULL */
   uint32_t pos;
-  uint8_t *spill;       /* reassembly area for spanning elements */
+  uint8_t *spill; /* reassembly area for spanning elements */
   uint32_t spill_cap, spill_len, spill_need;
-  bool finished;        /* END_OF_PARTITION seen */
-  int vidx;             /* the channel's index in the task's watermark valve */
+  bool finished; /* END_OF_PARTITION seen */
+  int vidx;      /* the channel's index in the task's watermark valve */
 } input_channel;
 
 typedef struct input_gate {
-  int input;            /* index of the edge among the head operator's inputs */
-  uint32_t nfields;     /* fields of the rows this edge carries */
+  int input;                  /* index of the edge among the head operator's inputs */
+  uint32_t nfields;           /* fields of the rows this edge carries */
   const spate_schema *schema; /* their schema (the job graph's) */
   int nch, nfinished;
   input_channel *ch;

@@ -13,15 +13,14 @@
 #include "base/alloc.h"
 #include "base/err.h"
 
-static void *resolve(void *dl, const char *sym, const char *artifact, const char *opname,
-                     char *err, size_t err_len, int *rc) {
+static void *resolve(void *dl, const char *sym, const char *artifact, const char *opname, char *err,
+                     size_t err_len, int *rc) {
   if (!sym) return NULL;
   dlerror();
   void *p = dl ? dlsym(dl, sym) : NULL;
   if (!p) {
-    *rc = sp_err(err, err_len, SPATE_ENOENT,
-                 "operator '%s': user function '%s' not found in %s", opname, sym,
-                 artifact ? artifact : "the program (link it with -rdynamic)");
+    *rc = sp_err(err, err_len, SPATE_ENOENT, "operator '%s': user function '%s' not found in %s",
+                 opname, sym, artifact ? artifact : "the program (link it with -rdynamic)");
   }
   return p;
 }
@@ -55,9 +54,12 @@ int op_create(const job_graph *jg, int node, int subtask, op_vtable_fn vtable_fo
   if (n->ninputs > 0) op->in_schema = sg_edge_schema(jg->nodes, &n->inputs[0]);
   int rc = 0;
   op->udf = resolve(dl, n->udf, artifact, n->name, err, err_len, &rc);
-  if (!rc) op->open_fn = (spate_open_fn)resolve(dl, n->open_fn, artifact, n->name, err, err_len, &rc);
-  if (!rc) op->close_fn = (spate_close_fn)resolve(dl, n->close_fn, artifact, n->name, err, err_len, &rc);
-  if (!rc) op->key_fn = (spate_key_fn)resolve(dl, n->key.selector, artifact, n->name, err, err_len, &rc);
+  if (!rc)
+    op->open_fn = (spate_open_fn)resolve(dl, n->open_fn, artifact, n->name, err, err_len, &rc);
+  if (!rc)
+    op->close_fn = (spate_close_fn)resolve(dl, n->close_fn, artifact, n->name, err, err_len, &rc);
+  if (!rc)
+    op->key_fn = (spate_key_fn)resolve(dl, n->key.selector, artifact, n->name, err, err_len, &rc);
   if (!rc && n->out_schema) rc = rb_init(&op->rb, n->out_schema);
   if (rc) {
     if (n->out_schema && op->rb.schema) rb_destroy(&op->rb);

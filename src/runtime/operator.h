@@ -44,7 +44,7 @@ typedef struct op_output {
 
 /* A side output: the successors and writers of edges that read this tag. */
 typedef struct op_side_output {
-  const char *tag; /* the job graph's string */
+  const char *tag;            /* the job graph's string */
   const spate_schema *schema; /* rows emitted there must have its fields */
   op_output out;
   uint64_t records;
@@ -101,32 +101,32 @@ typedef struct op_vtable {
 struct op_t {
   const op_vtable *vt;
   const sg_node *node;
-  const sg_node *nodes;            /* all nodes of the job graph (for the schemas of inputs) */
-  const spate_schema *in_schema;   /* schema of the records it receives (NULL for sources) */
+  const sg_node *nodes;          /* all nodes of the job graph (for the schemas of inputs) */
+  const spate_schema *in_schema; /* schema of the records it receives (NULL for sources) */
   spate_ctx ctx;
   op_output out;
   int nsides;
-  op_side_output *sides;           /* side outputs somebody reads; others are dropped */
+  op_side_output *sides; /* side outputs somebody reads; others are dropped */
   uint64_t records_in, records_out;
-  spate_row_builder rb;            /* output rows (operators with an output schema) */
-  void *udf;                       /* main UDF, resolved */
-  spate_key_fn key_fn;             /* keyed operators with a key selector */
-  void *dl;                        /* the job's object, for UDFs named in params */
+  spate_row_builder rb; /* output rows (operators with an output schema) */
+  void *udf;            /* main UDF, resolved */
+  spate_key_fn key_fn;  /* keyed operators with a key selector */
+  void *dl;             /* the job's object, for UDFs named in params */
   const char *artifact;
   spate_open_fn open_fn;
   spate_close_fn close_fn;
   bool user_opened;
   bool closed;
-  void *impl;                      /* kind-specific state */
-  char *err;                       /* the task's error buffer */
+  void *impl; /* kind-specific state */
+  char *err;  /* the task's error buffer */
   size_t err_len;
   const _Atomic bool *cancel;
-  const char *uid;                 /* the node's uid (set or generated when the graph is built) */
-  const snap_restore *restored;    /* state to restore after open, or NULL (fresh start) */
-  bool checkpointing;              /* the job takes checkpoints (set before open) */
-  bool awaiting_commit;            /* at the end of input: output still to be committed by a
+  const char *uid;                /* the node's uid (set or generated when the graph is built) */
+  const snap_restore *restored;   /* state to restore after open, or NULL (fresh start) */
+  bool checkpointing;             /* the job takes checkpoints (set before open) */
+  bool awaiting_commit;           /* at the end of input: output still to be committed by a
                                       checkpoint; the task waits for it before it finishes */
-  spate_operator_state **ustates;  /* the user's operator state (spate_ctx_operator_state) */
+  spate_operator_state **ustates; /* the user's operator state (spate_ctx_operator_state) */
   int nustates;
   /* the task's processing-time service: runs fn on the task thread at or after due_ms */
   int (*schedule)(void *task, op_t *op, int64_t due_ms, op_timer_fn fn);

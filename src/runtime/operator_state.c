@@ -17,7 +17,7 @@
 struct spate_operator_state {
   op_t *op;
   char *name;
-  char list[160];       /* "user/<name>" */
+  char list[160]; /* "user/<name>" */
   snap_list_mode mode;
   const spate_schema *schema;
   size_t n, cap;
@@ -73,8 +73,10 @@ static int load_restored(op_t *op, spate_operator_state *s) {
   const snap_list_view *l = op->restored ? snap_restore_list(op->restored, s->list) : NULL;
   if (!l) return 0;
   if (l->mode != s->mode)
-    return spate_ctx_fail(&op->ctx, "operator state '%s' was checkpointed as a %s list, declared "
-                          "as %s", s->name, l->mode == SNAP_UNION ? "UNION" : "SPLIT",
+    return spate_ctx_fail(&op->ctx,
+                          "operator state '%s' was checkpointed as a %s list, declared "
+                          "as %s",
+                          s->name, l->mode == SNAP_UNION ? "UNION" : "SPLIT",
                           s->mode == SNAP_UNION ? "UNION" : "SPLIT");
   for (uint32_t i = 0; i < l->count; i++) {
     char msg[256];
@@ -91,7 +93,8 @@ spate_operator_state *spate_ctx_operator_state(spate_ctx *ctx, const char *name,
   op_t *op = op_of(ctx);
   if (!name || !name[0] || strlen(name) > 120 || !schema ||
       (mode != SPATE_LIST_SPLIT && mode != SPATE_LIST_UNION)) {
-    spate_ctx_fail(ctx, "spate_ctx_operator_state: a name (up to 120 bytes), a schema and "
+    spate_ctx_fail(ctx,
+                   "spate_ctx_operator_state: a name (up to 120 bytes), a schema and "
                    "SPATE_LIST_SPLIT or SPATE_LIST_UNION are required");
     return NULL;
   }

@@ -20,8 +20,8 @@ static const int *identity_fields(int n) {
   return n <= 64 ? ids : NULL;
 }
 
-int partitioner_init(partitioner *p, const partitioner_config *c, struct spate_ctx *ctx,
-                     char *err, size_t err_len) {
+int partitioner_init(partitioner *p, const partitioner_config *c, struct spate_ctx *ctx, char *err,
+                     size_t err_len) {
   memset(p, 0, sizeof *p);
   p->part = c->part;
   p->nsub = c->nsub;

@@ -21,11 +21,11 @@
 /* How records are spread: the settings rw_init hands to partitioner_init. */
 typedef struct partitioner_config {
   part_kind part;
-  int nsub;                       /* subpartitions to choose from (connected consumers) */
+  int nsub; /* subpartitions to choose from (connected consumers) */
   int consumer_parallelism, max_parallelism; /* HASH: key group to consumer, as Flink */
-  int subtask;                    /* the producing subtask: where round robin starts, and the
+  int subtask;                /* the producing subtask: where round robin starts, and the
                                      shuffle's seed */
-  const spate_schema *schema;     /* the records' schema (HASH by fields) */
+  const spate_schema *schema; /* the records' schema (HASH by fields) */
   /* keys for HASH and CUSTOM: fields of the record, or a key selector building a row of
    * key_schema; CUSTOM keys by one field, built into a row of key_schema for custom_fn */
   int nkey;
@@ -39,19 +39,19 @@ typedef struct partitioner {
   part_kind part;
   int nsub;
   int consumer_parallelism, max_parallelism;
-  int rr;                   /* round-robin position */
-  uint64_t rng;             /* shuffle */
+  int rr;       /* round-robin position */
+  uint64_t rng; /* shuffle */
   /* keys for HASH and CUSTOM */
   const spate_schema *schema;
   int nkey;
   const int *key_fields;
-  spate_key_fn key_fn;      /* selector keys */
+  spate_key_fn key_fn;            /* selector keys */
   const spate_schema *key_schema; /* selector keys: schema of the key row */
   const int *key_all_fields;      /* selector keys: 0..n-1 */
   spate_row_builder *key_rb;
   spate_partition_fn custom_fn;
-  struct spate_ctx *ctx;    /* context handed to key and partition UDFs */
-  char *err;                /* task error buffer */
+  struct spate_ctx *ctx; /* context handed to key and partition UDFs */
+  char *err;             /* task error buffer */
   size_t err_len;
 } partitioner;
 
@@ -60,8 +60,8 @@ enum { PARTITION_ALL = -1 };
 
 /* Sets p up from c; UDF failures are written into err (naming ctx's operator), and ctx is what
  * the UDFs receive. Returns 0 or SPATE_ENOMEM (then nothing is held). */
-int partitioner_init(partitioner *p, const partitioner_config *c, struct spate_ctx *ctx,
-                     char *err, size_t err_len);
+int partitioner_init(partitioner *p, const partitioner_config *c, struct spate_ctx *ctx, char *err,
+                     size_t err_len);
 /* Frees what partitioner_init allocated. */
 void partitioner_destroy(partitioner *p);
 
@@ -72,9 +72,7 @@ int partitioner_key_target(partitioner *p, const spate_row *row, int *target);
  * key selector or partition function (message in p->err). */
 static inline int partitioner_select(partitioner *p, const spate_row *row, int *target) {
   switch (p->part) {
-  case PART_FORWARD:
-    *target = 0;
-    return 0;
+  case PART_FORWARD: *target = 0; return 0;
   case PART_RESCALE:
   case PART_REBALANCE:
     *target = p->rr;
@@ -86,18 +84,11 @@ static inline int partitioner_select(partitioner *p, const spate_row *row, int *
     p->rng ^= p->rng << 17;
     *target = (int)(p->rng % (uint64_t)p->nsub);
     return 0;
-  case PART_GLOBAL:
-    *target = 0;
-    return 0;
-  case PART_BROADCAST:
-    *target = PARTITION_ALL;
-    return 0;
+  case PART_GLOBAL: *target = 0; return 0;
+  case PART_BROADCAST: *target = PARTITION_ALL; return 0;
   case PART_HASH:
-  case PART_CUSTOM:
-    return partitioner_key_target(p, row, target);
-  default:
-    *target = 0;
-    return 0;
+  case PART_CUSTOM: return partitioner_key_target(p, row, target);
+  default: *target = 0; return 0;
   }
 }
 #endif

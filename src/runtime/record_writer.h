@@ -33,14 +33,14 @@ typedef struct rw_config {
 typedef struct record_writer {
   result_partition *rp;
   int nsub;
-  rt_buffer **cur;          /* current buffer per subpartition, or NULL */
-  bool dirty;               /* some current buffer holds unflushed data */
-  bool flush_always;        /* buffer timeout 0 */
-  partitioner sel;          /* picks each record's subpartition */
-  struct spate_ctx *ctx;    /* names the emitting operator in errors */
+  rt_buffer **cur;       /* current buffer per subpartition, or NULL */
+  bool dirty;            /* some current buffer holds unflushed data */
+  bool flush_always;     /* buffer timeout 0 */
+  partitioner sel;       /* picks each record's subpartition */
+  struct spate_ctx *ctx; /* names the emitting operator in errors */
   const _Atomic bool *cancel;
   uint64_t *backpressure_ns;
-  char *err;                /* task error buffer */
+  char *err; /* task error buffer */
   size_t err_len;
 } record_writer;
 

@@ -17,15 +17,15 @@
 #include "runtime/buffer_pool.h"
 
 typedef struct subpartition {
-  sp_spsc queue;                 /* full buffers, producer -> consumer */
-  _Atomic(sp_event *) consumer;  /* where the consumer parks; NULL until it connects */
-  _Atomic int notifying;         /* > 0 while the producer is between loading `consumer` and
+  sp_spsc queue;                /* full buffers, producer -> consumer */
+  _Atomic(sp_event *) consumer; /* where the consumer parks; NULL until it connects */
+  _Atomic int notifying;        /* > 0 while the producer is between loading `consumer` and
                                     finishing its notify: the consumer's event must live on */
-  _Atomic int64_t announced;     /* highest checkpoint whose barrier is queued here: unaligned
+  _Atomic int64_t announced;    /* highest checkpoint whose barrier is queued here: unaligned
                                     checkpoints let the consumer act on it before reading up to
                                     it (Flink's priority event) */
-  pthread_mutex_t amu;           /* guards abarrier: taken once per checkpoint per side */
-  uint8_t *abarrier;             /* the announced barrier's payload */
+  pthread_mutex_t amu;          /* guards abarrier: taken once per checkpoint per side */
+  uint8_t *abarrier;            /* the announced barrier's payload */
   uint32_t abarrier_len;
 } subpartition;
 

@@ -13,9 +13,9 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "runtime/barrier_handler.h"
-#include "runtime/operator.h"
 #include "runtime/input_gate.h"
 #include "runtime/mailbox.h"
+#include "runtime/operator.h"
 #include "runtime/task_snapshot.h"
 #include "runtime/timer_service.h"
 #include "runtime/watermark_valve.h"
@@ -33,34 +33,34 @@ struct task {
   void *listener_arg;
   char name[512];
   char attempt_id[64];
-  char shuffle_key[48];    /* "<job id>-<attempt>": each attempt of a job has its own partitions */
+  char shuffle_key[48]; /* "<job id>-<attempt>": each attempt of a job has its own partitions */
 
   pthread_t thread;
   _Atomic bool cancel;
-  sp_event event;          /* the task parks here; producers, mails and the clock notify it */
-  sp_clock *clock;         /* processing time (cfg.clock or the system clock) */
-  sp_clock_sub clock_sub;  /* a manual clock's advances wake the task */
-  mailbox mail;            /* control mails, run on this thread between batches */
+  sp_event event;         /* the task parks here; producers, mails and the clock notify it */
+  sp_clock *clock;        /* processing time (cfg.clock or the system clock) */
+  sp_clock_sub clock_sub; /* a manual clock's advances wake the task */
+  mailbox mail;           /* control mails, run on this thread between batches */
   _Atomic int state;
-  _Atomic bool wired;      /* writers are set up: task_cancel may touch their pools */
+  _Atomic bool wired; /* writers are set up: task_cancel may touch their pools */
 
-  op_t **ops;              /* by position in v->nodes */
+  op_t **ops; /* by position in v->nodes */
   int nops;
-  record_writer *writers;  /* one per vertex output edge */
+  record_writer *writers; /* one per vertex output edge */
   int nwriters;
-  input_gate *gates;       /* one per vertex input edge */
+  input_gate *gates; /* one per vertex input edge */
   int ngates;
-  watermark_valve valve;   /* combines the input channels' watermarks and statuses */
-  timer_service timers;    /* processing-time timers */
+  watermark_valve valve; /* combines the input channels' watermarks and statuses */
+  timer_service timers;  /* processing-time timers */
   uint64_t backpressure_ns;
   int64_t last_flush_ns;
-  sp_writer collected;     /* collect sinks' results, filled at the end */
+  sp_writer collected; /* collect sinks' results, filled at the end */
   uint32_t ncollected;
   task_options opts;
-  int pending_rc;          /* a failure inside a mail, returned by the loop */
-  bool stop_requested;     /* a source took a stop-with-savepoint barrier: it ends now, without
+  int pending_rc;           /* a failure inside a mail, returned by the loop */
+  bool stop_requested;      /* a source took a stop-with-savepoint barrier: it ends now, without
                               the end of event time (Flink's stop without --drain) */
-  barrier_handler bh;      /* the checkpoint in progress: alignment, channel state */
+  barrier_handler bh;       /* the checkpoint in progress: alignment, channel state */
   snapshot_returns returns; /* snapshots the writer is done with, to be freed on this thread */
   char error[SP_ERRMSG_MAX];
 };
@@ -74,8 +74,8 @@ const char *task_state_name(task_state s) {
 static void switch_state(task *t, task_state to) {
   task_state from = (task_state)atomic_exchange(&t->state, (int)to);
   if (to == TS_FAILED)
-    SP_WARN("task", "%s (%s) switched from %s to %s with failure cause: %s", t->name,
-            t->attempt_id, task_state_name(from), task_state_name(to), t->error);
+    SP_WARN("task", "%s (%s) switched from %s to %s with failure cause: %s", t->name, t->attempt_id,
+            task_state_name(from), task_state_name(to), t->error);
   else /* the JobMaster logs every switch at INFO; the task's own view is for debugging */
     SP_DEBUG("task", "%s (%s) switched from %s to %s.", t->name, t->attempt_id,
              task_state_name(from), task_state_name(to));
@@ -247,8 +247,9 @@ static int setup(task *t) {
       if (se->part == PART_CUSTOM) {
         pc->custom_fn = (spate_partition_fn)dlsym_or_null(t->dl, se->partition_fn);
         if (!pc->custom_fn) {
-          rc = sp_err(t->error, sizeof t->error, SPATE_ENOENT, "%s: partitioner '%s' not found in %s",
-                      t->name, se->partition_fn ? se->partition_fn : "(none)",
+          rc = sp_err(t->error, sizeof t->error, SPATE_ENOENT,
+                      "%s: partitioner '%s' not found in %s", t->name,
+                      se->partition_fn ? se->partition_fn : "(none)",
                       jg->artifact ? jg->artifact : "the program");
           break;
         }
@@ -327,7 +328,8 @@ static int setup(task *t) {
       if (e->source_node != node) continue;
       const sg_edge *se = &jg->nodes[e->target_node].inputs[e->target_input];
       op_output *o = output_for(op, se->side_tag, se->side_schema);
-      record_writer **nw = o ? sp_realloc(o->writers, sizeof *nw * (size_t)(o->nwriters + 1)) : NULL;
+      record_writer **nw =
+          o ? sp_realloc(o->writers, sizeof *nw * (size_t)(o->nwriters + 1)) : NULL;
       if (!nw) return SPATE_ENOMEM;
       o->writers = nw;
       o->writers[o->nwriters++] = &t->writers[k];
@@ -341,7 +343,6 @@ static int setup(task *t) {
     if ((rc = op_open(t->ops[i])) < 0) return rc;
   return restore(t);
 }
-
 
 /* ---- checkpoints ------------------------------------------------------------------------------ */
 
@@ -479,8 +480,7 @@ static int finish(task *t) {
   /* a bounded source's end is the end of event time: every window and timer fires (Flink's
    * MAX_WATERMARK); other tasks get it from their inputs. A source stopped by a savepoint ends
    * without it: what is not fired yet is in the savepoint. */
-  if (t->v->ninputs == 0 && !t->stop_requested &&
-      (rc = op_watermark(t->ops[0], 0, INT64_MAX)) < 0)
+  if (t->v->ninputs == 0 && !t->stop_requested && (rc = op_watermark(t->ops[0], 0, INT64_MAX)) < 0)
     return rc;
   for (int i = 0; i < t->nops; i++)
     if ((rc = op_end_input(t->ops[i])) < 0) return rc;
@@ -504,8 +504,8 @@ static int park(task *t, uint32_t token) {
   int64_t align_ms = bh_timeout_wait_ms(&t->bh);
   if (align_ms >= 0 && (left < 0 || align_ms * 1000000LL < left)) left = align_ms * 1000000LL;
   if (t->cfg.buffer_timeout_ms > 0 && any_dirty(t)) {
-    int64_t flush_in = t->last_flush_ns + t->cfg.buffer_timeout_ms * 1000000LL -
-                       sp_clock_mono_ns(t->clock);
+    int64_t flush_in =
+        t->last_flush_ns + t->cfg.buffer_timeout_ms * 1000000LL - sp_clock_mono_ns(t->clock);
     if (flush_in < 0) flush_in = 0;
     if (left < 0 || flush_in < left) left = flush_in;
   }
@@ -735,8 +735,8 @@ static void wake_on_clock(void *arg) {
 }
 
 int task_start(const job_graph *jg, int vertex, int subtask, int attempt, shuffle_env *shuffle,
-               void *dl, const task_config *cfg, const task_options *opts,
-               task_listener listener, void *arg, task **out) {
+               void *dl, const task_config *cfg, const task_options *opts, task_listener listener,
+               void *arg, task **out) {
   *out = NULL;
   task *t = sp_calloc(1, sizeof *t);
   if (!t) return SPATE_ENOMEM;

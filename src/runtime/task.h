@@ -50,11 +50,11 @@ typedef struct task_snapshot task_snapshot;
  * checkpoints, its channel state is complete). */
 typedef struct task_snapshot_done {
   int64_t id;
-  uint32_t flags;        /* the barrier's BARRIER_* flags */
-  const char *dir;       /* the barrier's target directory */
-  int64_t sync_ms;       /* the synchronous part */
-  int64_t alignment_ms;  /* first barrier to snapshot (0 for sources) */
-  bool unaligned;        /* taken unaligned (from the start or after the alignment timeout) */
+  uint32_t flags;       /* the barrier's BARRIER_* flags */
+  const char *dir;      /* the barrier's target directory */
+  int64_t sync_ms;      /* the synchronous part */
+  int64_t alignment_ms; /* first barrier to snapshot (0 for sources) */
+  bool unaligned;       /* taken unaligned (from the start or after the alignment timeout) */
 } task_snapshot_done;
 
 typedef struct task_config {
@@ -71,11 +71,11 @@ typedef struct task_config {
 
 /* Per task settings of a job run. */
 typedef struct task_options {
-  bool checkpointing;          /* the job takes checkpoints: sinks commit through them */
-  bool finished;               /* restored as finished (it had finished when the checkpoint was
+  bool checkpointing;         /* the job takes checkpoints: sinks commit through them */
+  bool finished;              /* restored as finished (it had finished when the checkpoint was
                                   taken): it sends the end of its output and runs nothing */
-  bool unaligned;              /* execution.checkpointing.unaligned.enabled */
-  int64_t aligned_timeout_ms;  /* execution.checkpointing.aligned-checkpoint-timeout */
+  bool unaligned;             /* execution.checkpointing.unaligned.enabled */
+  int64_t aligned_timeout_ms; /* execution.checkpointing.aligned-checkpoint-timeout */
   /* state to start from, or NULL: per operator of the chain (NULL entries: nothing for it),
    * and the channel state of an unaligned checkpoint (empty if none). The views stay valid
    * until release(release_arg) is called, which the task does once it has restored. */
@@ -91,8 +91,8 @@ typedef void (*task_listener)(void *arg, task *t, task_state from, task_state to
 
 /* Starts the thread. jg, shuffle and dl must outlive the task. */
 int task_start(const job_graph *jg, int vertex, int subtask, int attempt, shuffle_env *shuffle,
-               void *dl, const task_config *cfg, const task_options *opts,
-               task_listener listener, void *arg, task **out);
+               void *dl, const task_config *cfg, const task_options *opts, task_listener listener,
+               void *arg, task **out);
 /* Checkpoint control, thread-safe (each posts a mail):
  * trigger: a source task takes checkpoint b->id and sends the barrier downstream;
  * notify: checkpoint id completed (complete) or was aborted: operators are told; an aborted
@@ -114,7 +114,7 @@ int task_post(task *t, void (*fn)(void *task, void *arg, bool run), void *arg);
 /* Joins the thread and frees the task. */
 void task_join_free(task *t);
 
-const char *task_error(const task *t);  /* empty unless FAILED */
+const char *task_error(const task *t); /* empty unless FAILED */
 /* Appends the final report: u32 n, then per operator of the chain: i32 node id, u64 records in,
  * u64 records out, u64 backpressure ns; then u32 m collect results (str name, u32 count, count
  * blobs). */

@@ -22,7 +22,7 @@ struct task_snapshot {
     int max_parallelism;
     bool has_state;
     snap_writer w;
-  } *ops;
+  } * ops;
   sp_writer channel;
 };
 
@@ -62,8 +62,8 @@ int task_snapshot_take(op_t *const *ops, int nops, int parallelism, int64_t id,
     if (rc == 0) rc = op_snapshot_user_state(op, &so->w);
     if (rc < 0) {
       if (!err[0])
-        sp_err(err, err_len, rc, "%s: could not snapshot '%s' for checkpoint %lld: %s",
-               task_name, op->node->name, (long long)id, spate_strerror(rc));
+        sp_err(err, err_len, rc, "%s: could not snapshot '%s' for checkpoint %lld: %s", task_name,
+               op->node->name, (long long)id, spate_strerror(rc));
       task_snapshot_free(snap);
       return rc;
     }

@@ -42,11 +42,11 @@ void task_snapshot_free(task_snapshot *s);
 /* Snapshots handed to the writer (the asynchronous part) come back here to be freed on the task
  * thread (their release functions touch operator state). */
 typedef struct snapshot_returns {
-  pthread_mutex_t mu;       /* guards returned; out is read under it too (snapshot_returns_await) */
+  pthread_mutex_t mu; /* guards returned; out is read under it too (snapshot_returns_await) */
   task_snapshot *returned;
-  _Atomic int out;          /* handed over, not yet back */
-  _Atomic bool back;        /* returned is not empty */
-  sp_event *event;          /* the task's: notified when a snapshot comes back */
+  _Atomic int out;   /* handed over, not yet back */
+  _Atomic bool back; /* returned is not empty */
+  sp_event *event;   /* the task's: notified when a snapshot comes back */
 } snapshot_returns;
 
 void snapshot_returns_init(snapshot_returns *r, sp_event *event);

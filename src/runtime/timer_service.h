@@ -16,12 +16,12 @@
 #include "runtime/operator.h"
 
 typedef struct timer_service {
-  sp_clock *clock;         /* the task's processing time */
-  struct ptimer {          /* processing-time timers: a binary min-heap on due */
+  sp_clock *clock; /* the task's processing time */
+  struct ptimer {  /* processing-time timers: a binary min-heap on due */
     int64_t due;
     op_t *op;
     op_timer_fn fn;
-  } *timers;
+  } * timers;
   int ntimers, timers_cap;
 } timer_service;
 

@@ -21,13 +21,13 @@ struct spate_ctx {
   const void *arg;
   size_t arg_len;
   void *user;
-  int64_t ts;            /* timestamp of the record being processed */
-  int64_t watermark;     /* the operator's current event time (INT64_MIN before any) */
+  int64_t ts;        /* timestamp of the record being processed */
+  int64_t watermark; /* the operator's current event time (INT64_MIN before any) */
   bool has_error;
   char error[512];
-  void *keyed;           /* keyed operators: their key, state and timer context, else NULL */
+  void *keyed; /* keyed operators: their key, state and timer context, else NULL */
   const struct spate_clock *clock; /* the task's processing time (NULL: the system clock) */
-  void *trigger;         /* window operators, during a custom trigger's callback: its window */
+  void *trigger; /* window operators, during a custom trigger's callback: its window */
 };
 
 /* Turns a UDF's negative return into a message in err for code outside an operator (key

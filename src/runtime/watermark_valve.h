@@ -27,15 +27,15 @@ typedef struct valve_channel {
 typedef struct watermark_valve {
   int n;
   valve_channel *ch;
-  int64_t out_wm;  /* last watermark forwarded (INT64_MIN before the first) */
-  bool out_idle;   /* last status forwarded */
+  int64_t out_wm; /* last watermark forwarded (INT64_MIN before the first) */
+  bool out_idle;  /* last status forwarded */
 } watermark_valve;
 
 typedef struct valve_output {
   bool has_wm;
   int64_t wm;
   bool status_changed;
-  bool idle;       /* the new status when status_changed */
+  bool idle; /* the new status when status_changed */
 } valve_output;
 
 int valve_init(watermark_valve *v, int nchannels);

@@ -140,7 +140,6 @@ static int check_descriptor(ks_backend *b, const ks_descriptor *d) {
   return 0;
 }
 
-
 int ks_register(ks_backend *b, const ks_descriptor *d, ks_state **out) {
   *out = NULL;
   int rc = check_descriptor(b, d);

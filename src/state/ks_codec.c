@@ -40,8 +40,12 @@ static int visit_table(ks_state *const *states, const ks_table *t, int only, int
     if (!e || (only >= 0 && e->state != (uint32_t)only)) continue;
     ks_state *s = states[e->state];
     bool skip_expired = s->has_ttl && s->ttl.cleanup_full_snapshot;
-    ks_record r = {.state = s->name, .kind = s->kind, .key = e_key(e), .key_len = e->klen,
-                   .ns = e_ns(e), .ns_len = e->nslen};
+    ks_record r = {.state = s->name,
+                   .kind = s->kind,
+                   .key = e_key(e),
+                   .key_len = e->klen,
+                   .ns = e_ns(e),
+                   .ns_len = e->nslen};
     if (s->kind == KS_LIST) {
       for (const uint8_t *p = e_payload(e), *end = p + e->len; p < end;) {
         list_elem h;
@@ -152,8 +156,10 @@ void ks_pending_free_all(ks_backend *b) {
 
 void ks_pending_drop_group(ks_backend *b, int key_group) {
   for (uint32_t i = 0; i < b->npending;)
-    if (b->pending[i].key_group == key_group) pending_free_at(b, i);
-    else i++;
+    if (b->pending[i].key_group == key_group)
+      pending_free_at(b, i);
+    else
+      i++;
 }
 
 static void patch_u32(sp_writer *w, size_t off, uint32_t v) {
@@ -222,8 +228,11 @@ int ks_write_key_group(ks_backend *b, int key_group, sp_writer *w) {
   int rc = ks_check_group(b, key_group);
   if (rc < 0) return rc;
   const ks_table *t = &b->groups[key_group - b->range.first];
-  group_src src = {.states = b->states, .nstates = b->nstates, .t = t,
-                   .now = t->slots ? ks_filter_now(b, -1) : 0, .pending = b->pending,
+  group_src src = {.states = b->states,
+                   .nstates = b->nstates,
+                   .t = t,
+                   .now = t->slots ? ks_filter_now(b, -1) : 0,
+                   .pending = b->pending,
                    .npending = b->npending};
   uint32_t bad = 0;
   rc = ks_encode_group(&src, key_group, w, &bad);
@@ -259,8 +268,11 @@ static int check_record_rows(const ks_descriptor *d, const ks_record *rec, char 
 
 /* The descriptor a registered state was made from (its schemas and kind). */
 static ks_descriptor descriptor_of(const ks_state *s) {
-  return (ks_descriptor){.name = s->name, .kind = s->kind, .value_schema = s->value_schema,
-                         .user_key_schema = s->user_key_schema, .acc_schema = s->acc_schema,
+  return (ks_descriptor){.name = s->name,
+                         .kind = s->kind,
+                         .value_schema = s->value_schema,
+                         .user_key_schema = s->user_key_schema,
+                         .acc_schema = s->acc_schema,
                          .result_schema = s->result_schema};
 }
 
@@ -293,8 +305,11 @@ static int pending_add(ks_backend *b, const uint8_t *name, uint32_t name_len, ks
     b->pending = n;
     b->pending_cap = cap;
   }
-  ks_pending p = {.name = sp_strndup((const char *)name, name_len), .kind = kind,
-                  .key_group = key_group, .count = count, .data = sp_malloc(len ? len : 1),
+  ks_pending p = {.name = sp_strndup((const char *)name, name_len),
+                  .kind = kind,
+                  .key_group = key_group,
+                  .count = count,
+                  .data = sp_malloc(len ? len : 1),
                   .len = len};
   if (!p.name || !p.data) {
     sp_free(p.name);
@@ -349,12 +364,11 @@ static int scan_group(ks_backend *b, int key_group, sp_reader *r, bool apply) {
       if (!s) continue;
       if (!apply) {
         if (check_record_rows(&d, &rec, err, sizeof err) < 0)
-          return corrupt(r, "key group %d, state '%s', record %u: %s", key_group, s->name, k,
-                         err);
+          return corrupt(r, "key group %d, state '%s', record %u: %s", key_group, s->name, k, err);
         continue;
       }
-      rec.value.nfields = (uint32_t)(kind == KS_AGGREGATING ? s->acc_schema : s->value_schema)
-                              ->nfields;
+      rec.value.nfields =
+          (uint32_t)(kind == KS_AGGREGATING ? s->acc_schema : s->value_schema)->nfields;
       int rc = ks_restore_record(b, key_group, &rec);
       if (rc < 0) return rc;
     }
@@ -451,7 +465,9 @@ int ks_pending_apply(ks_backend *b, ks_state *s) {
     return rc;
   }
   for (uint32_t i = 0; i < b->npending;)
-    if (strcmp(b->pending[i].name, s->name) == 0) pending_free_at(b, i);
-    else i++;
+    if (strcmp(b->pending[i].name, s->name) == 0)
+      pending_free_at(b, i);
+    else
+      i++;
   return 0;
 }

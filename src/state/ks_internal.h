@@ -121,7 +121,9 @@ static inline size_t e_header_size(uint32_t klen, uint32_t nslen) {
   return sizeof(ks_entry) + pad8(klen) + pad8(nslen);
 }
 static inline ks_table *e_map(ks_entry *e) { return (ks_table *)(void *)e_payload(e); }
-static inline uint32_t elem_size(uint32_t row_len) { return (uint32_t)sizeof(list_elem) + pad8(row_len); }
+static inline uint32_t elem_size(uint32_t row_len) {
+  return (uint32_t)sizeof(list_elem) + pad8(row_len);
+}
 
 static inline bool bytes_eq(const void *a, const void *b, size_t n) {
   return n == 0 || memcmp(a, b, n) == 0;
@@ -138,9 +140,8 @@ static inline uint64_t bytes_hash(const void *p, uint32_t n) {
 }
 
 /* The entry of (state, key, namespace) in t, with its slot; NULL when there is none. */
-static inline ks_entry *tbl_find(const ks_table *t, uint64_t hash, uint32_t state,
-                                 const void *key, uint32_t klen, const void *ns, uint32_t nslen,
-                                 uint32_t *slot) {
+static inline ks_entry *tbl_find(const ks_table *t, uint64_t hash, uint32_t state, const void *key,
+                                 uint32_t klen, const void *ns, uint32_t nslen, uint32_t *slot) {
   if (!t->slots) return NULL;
   for (uint32_t i = (uint32_t)hash & t->mask;; i = (i + 1) & t->mask) {
     ks_entry *e = t->slots[i];
@@ -157,9 +158,8 @@ static inline ks_entry *tbl_find(const ks_table *t, uint64_t hash, uint32_t stat
 KS_HIDDEN int ks_tbl_reserve(ks_table *t);
 KS_HIDDEN void ks_tbl_insert(ks_table *t, ks_entry *e);
 KS_HIDDEN void ks_tbl_remove_at(ks_table *t, uint32_t i);
-KS_HIDDEN ks_entry *ks_entry_new(uint64_t version, uint64_t hash, uint32_t state,
-                                 const void *key, uint32_t klen, const void *ns, uint32_t nslen,
-                                 uint32_t cap);
+KS_HIDDEN ks_entry *ks_entry_new(uint64_t version, uint64_t hash, uint32_t state, const void *key,
+                                 uint32_t klen, const void *ns, uint32_t nslen, uint32_t cap);
 KS_HIDDEN ks_entry *ks_entry_grow(ks_table *t, uint32_t slot, ks_entry *e, uint32_t cap);
 KS_HIDDEN void ks_tbl_free_leaf(ks_table *t);
 
@@ -221,17 +221,17 @@ struct ks_snapshot {
   ks_key_group_range range;
   ks_state **states; /* the states registered at begin (they live as long as the backend) */
   uint32_t nstates;
-  int64_t now;       /* clock at begin, for states with ttl.cleanup_full_snapshot */
-  ks_table *groups;  /* per key group: mask and count as at begin, slots into `slots` */
-  ks_entry **slots;  /* one block for the copies of all slot arrays */
+  int64_t now;                /* clock at begin, for states with ttl.cleanup_full_snapshot */
+  ks_table *groups;           /* per key group: mask and count as at begin, slots into `slots` */
+  ks_entry **slots;           /* one block for the copies of all slot arrays */
   struct ks_pending *pending; /* copies of the pending runs' descriptions; the name and data
                                * buffers stay allocated until release (pending_free_at) */
   uint32_t npending;
-  ks_entry *retired;      /* one allocation each: one-row, list and nested map entries */
-  ks_entry *retired_maps; /* MAP entries removed whole: free the nested table too */
+  ks_entry *retired;        /* one allocation each: one-row, list and nested map entries */
+  ks_entry *retired_maps;   /* MAP entries removed whole: free the nested table too */
   ks_entry *retired_shells; /* MAP entries replaced by a copy: the nested entries went with the
                              * copy, free the nested slot array and the entry only */
-  char err[SP_ERRMSG_MAX]; /* the last failure of ks_snapshot_write_key_group */
+  char err[SP_ERRMSG_MAX];  /* the last failure of ks_snapshot_write_key_group */
 };
 
 /* Where a state call works: the key group's table and the (key, namespace) to look up. */
@@ -286,8 +286,8 @@ KS_HIDDEN void ks_remove_entry(ks_backend *b, ks_table *t, uint32_t slot);
 KS_HIDDEN int ks_scratch_reserve(ks_backend *b, size_t n);
 KS_HIDDEN uint32_t ks_list_expired(const ks_state *s, ks_entry *e, int64_t now);
 KS_HIDDEN uint32_t ks_list_compact(const ks_state *s, ks_entry *e, int64_t now, bool touch);
-KS_HIDDEN int ks_map_expire(ks_state *s, ks_table *t, uint32_t slot, ks_entry **outer,
-                            int64_t now, bool keep_copy, uint32_t *removed, size_t *copied);
+KS_HIDDEN int ks_map_expire(ks_state *s, ks_table *t, uint32_t slot, ks_entry **outer, int64_t now,
+                            bool keep_copy, uint32_t *removed, size_t *copied);
 
 /* ks_codec.c */
 KS_HIDDEN int64_t ks_filter_now(const ks_backend *b, int only);

@@ -78,9 +78,12 @@ int ks_snapshot_write_key_group(ks_snapshot *s, int key_group, sp_writer *w) {
              key_group, s->range.first, s->range.last);
     return SPATE_EINVAL;
   }
-  group_src src = {.states = s->states, .nstates = s->nstates,
-                   .t = &s->groups[key_group - s->range.first], .now = s->now,
-                   .pending = s->pending, .npending = s->npending};
+  group_src src = {.states = s->states,
+                   .nstates = s->nstates,
+                   .t = &s->groups[key_group - s->range.first],
+                   .now = s->now,
+                   .pending = s->pending,
+                   .npending = s->npending};
   uint32_t bad = 0;
   int rc = ks_encode_group(&src, key_group, w, &bad);
   if (rc == SPATE_EINVAL)

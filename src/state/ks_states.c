@@ -33,11 +33,10 @@ static int begin(ks_state *s, ks_kind kind, const char *call, ks_ctx *c) {
 }
 
 static int check_row(ks_state *s, const spate_row *r, uint32_t nfields, const char *what) {
-  if (!r || !r->data)
-    return ks_fail(s->b, SPATE_EINVAL, "state '%s': NULL %s", s->name, what);
+  if (!r || !r->data) return ks_fail(s->b, SPATE_EINVAL, "state '%s': NULL %s", s->name, what);
   if (r->nfields != nfields)
-    return ks_fail(s->b, SPATE_EINVAL, "state '%s': %s has %u fields, the schema %u", s->name,
-                   what, r->nfields, nfields);
+    return ks_fail(s->b, SPATE_EINVAL, "state '%s': %s has %u fields, the schema %u", s->name, what,
+                   r->nfields, nfields);
   return 0;
 }
 
@@ -79,8 +78,8 @@ static int put_row(ks_backend *b, ks_table *t, uint64_t hash, uint32_t state, co
 }
 
 static int put_value(ks_state *s, const ks_ctx *c, const spate_row *v, int64_t ts) {
-  int rc = put_row(s->b, c->t, entry_hash(c->key_hash, c->ns_hash, s->id), s->id, c->key, c->key_len,
-                   c->ns, c->ns_len, v, ts);
+  int rc = put_row(s->b, c->t, entry_hash(c->key_hash, c->ns_hash, s->id), s->id, c->key,
+                   c->key_len, c->ns, c->ns_len, v, ts);
   return rc < 0 ? ks_no_memory(s->b, s) : 0;
 }
 
@@ -184,8 +183,8 @@ static int map_put(ks_state *s, const ks_ctx *c, const uint8_t *uk, uint32_t ukl
     return ks_no_memory(s->b, s);
   }
   ks_table *m = e_map(outer);
-  if (put_row(s->b, m, bytes_hash(uk, uklen), 0, uklen ? uk : empty_bytes, uklen, empty_bytes, 0,
-              v, ts) < 0) {
+  if (put_row(s->b, m, bytes_hash(uk, uklen), 0, uklen ? uk : empty_bytes, uklen, empty_bytes, 0, v,
+              ts) < 0) {
     if (created && find(s, c, &slot)) ks_remove_entry(s->b, c->t, slot);
     return ks_no_memory(s->b, s);
   }

@@ -219,8 +219,8 @@ int snap_encode(snap_writer *w, sp_writer *out) {
  * Decoding helpers. A semantic error is reported through the reader, at the offset of the
  * field that holds the bad value, so every message carries a position. */
 
-__attribute__((format(printf, 3, 4))) static void fail_at(sp_reader *r, size_t pos,
-                                                          const char *fmt, ...) {
+__attribute__((format(printf, 3, 4))) static void fail_at(sp_reader *r, size_t pos, const char *fmt,
+                                                          ...) {
   if (!sp_reader_ok(r)) return;
   char msg[128];
   va_list ap;
@@ -380,8 +380,8 @@ static int decode_section(const snap_section *s, snap_restore *out, sp_reader *r
 
 /* Decodes all old sections into dec[nold] and checks that they agree with each other and with
  * the new max parallelism. */
-static int decode_all(const snap_section *old, int nold, int max_parallelism,
-                      snap_restore *dec, char *err, size_t err_len) {
+static int decode_all(const snap_section *old, int nold, int max_parallelism, snap_restore *dec,
+                      char *err, size_t err_len) {
   int taken = 0, from = -1; /* the max parallelism the snapshot was taken with, and where */
   for (int j = 0; j < nold; j++) {
     sp_reader r;
@@ -538,8 +538,8 @@ static int assign_lists(const snap_restore *dec, int nold, int p, int index, sna
   return 0;
 }
 
-int snap_assign(const snap_section *old, int nold, int max_parallelism, int parallelism,
-                int index, snap_restore *out, char *err, size_t err_len) {
+int snap_assign(const snap_section *old, int nold, int max_parallelism, int parallelism, int index,
+                snap_restore *out, char *err, size_t err_len) {
   memset(out, 0, sizeof *out);
   if (!old || nold < 1)
     return sp_err(err, err_len, SPATE_EINVAL, "no old subtask snapshots to assign from");
@@ -577,8 +577,10 @@ int snap_restore_key_group(const snap_restore *r, int kg, const uint8_t **data, 
   int lo = 0, hi = r ? r->nkg : 0;
   while (lo < hi) {
     int mid = lo + (hi - lo) / 2;
-    if (r->kgs[mid].kg < kg) lo = mid + 1;
-    else hi = mid;
+    if (r->kgs[mid].kg < kg)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   if (lo < (r ? r->nkg : 0) && r->kgs[lo].kg == kg) {
     if (data) *data = r->kgs[lo].data;

@@ -57,9 +57,9 @@ typedef struct snap_list {
 typedef struct snap_writer {
   int max_parallelism;
   ks_key_group_range range;
-  sp_writer keyed;      /* the key groups' sections, back to back */
-  uint64_t *kg_end;     /* per key group of the range: end offset of its section in keyed */
-  int next_kg;          /* groups before this one are closed */
+  sp_writer keyed;  /* the key groups' sections, back to back */
+  uint64_t *kg_end; /* per key group of the range: end offset of its section in keyed */
+  int next_kg;      /* groups before this one are closed */
   int nlists;
   snap_list *lists;
   /* key-group sections written later (snap_defer_key_groups) */
@@ -137,9 +137,9 @@ typedef struct snap_list_view {
 
 typedef struct snap_restore {
   int max_parallelism;
-  ks_key_group_range range;  /* of the new subtask */
+  ks_key_group_range range; /* of the new subtask */
   int nkg;
-  snap_kg_view *kgs;         /* non-empty sections of the range, increasing kg */
+  snap_kg_view *kgs; /* non-empty sections of the range, increasing kg */
   int nlists;
   snap_list_view *lists;
 } snap_restore;
@@ -151,8 +151,8 @@ typedef struct snap_restore {
  * this subtask gets no entry of is left out of out->lists. SPATE_EINVAL for bad arguments,
  * SPATE_ESTATE for a changed max parallelism, SPATE_ECORRUPT naming the old subtask, what is
  * wrong and the offset, SPATE_ENOMEM. */
-int snap_assign(const snap_section *old, int nold, int max_parallelism, int parallelism,
-                int index, snap_restore *out, char *err, size_t err_len);
+int snap_assign(const snap_section *old, int nold, int max_parallelism, int parallelism, int index,
+                snap_restore *out, char *err, size_t err_len);
 void snap_restore_free(snap_restore *r);
 /* The section of key group kg: 1 and data/len if present, 0 if the group has no state. */
 int snap_restore_key_group(const snap_restore *r, int kg, const uint8_t **data, uint32_t *len);

@@ -187,8 +187,8 @@ static int check_args(const timer_queue *q, int key_group, const void *key, uint
   return 0;
 }
 
-int tq_register(timer_queue *q, int key_group, int64_t timestamp, const void *key,
-                uint32_t key_len, const void *ns, uint32_t ns_len) {
+int tq_register(timer_queue *q, int key_group, int64_t timestamp, const void *key, uint32_t key_len,
+                const void *ns, uint32_t ns_len) {
   int rc = check_args(q, key_group, key, key_len, ns, ns_len);
   if (rc < 0) return rc;
   uint32_t gi = (uint32_t)(key_group - q->range.first);
@@ -352,8 +352,8 @@ int tq_read_key_group(timer_queue *q, int key_group, sp_reader *r) {
   uint32_t count = sp_get_u32(&v);
   if (sp_reader_ok(&v) && count > (v.len - v.pos) / TIMER_MIN) {
     char msg[128];
-    snprintf(msg, sizeof msg, "key group %d: %u timers cannot fit in %zu bytes", key_group,
-             count, v.len - v.pos);
+    snprintf(msg, sizeof msg, "key group %d: %u timers cannot fit in %zu bytes", key_group, count,
+             v.len - v.pos);
     sp_reader_fail(&v, msg);
   }
   if (!sp_reader_ok(&v) || read_timers(NULL, key_group, &v, count) < 0) {

@@ -50,8 +50,8 @@ void tq_free(timer_queue *q);
 /* Registers a timer (bytes copied). Returns 1 if added, 0 if the same (timestamp, key,
  * namespace) was already registered (it stays once), negative on error. The key group is the
  * key's group, computed by the caller. */
-int tq_register(timer_queue *q, int key_group, int64_t timestamp, const void *key,
-                uint32_t key_len, const void *ns, uint32_t ns_len);
+int tq_register(timer_queue *q, int key_group, int64_t timestamp, const void *key, uint32_t key_len,
+                const void *ns, uint32_t ns_len);
 /* Deletes a timer: 1 if it was registered, 0 if not, negative on error. */
 int tq_delete(timer_queue *q, int key_group, int64_t timestamp, const void *key, uint32_t key_len,
               const void *ns, uint32_t ns_len);

@@ -35,8 +35,8 @@ static inline uint32_t bitmap_bytes(uint32_t nfields) { return ((nfields + 63) /
 static const char *field_name(const spate_schema *s, int i) { return s->fields[i].name; }
 
 /* Records the first error since begin; later ones are dropped so the message names the cause. */
-static void __attribute__((format(printf, 2, 3))) rb_fail(spate_row_builder *b, const char *fmt,
-                                                          ...) {
+static void __attribute__((format(printf, 2, 3)))
+rb_fail(spate_row_builder *b, const char *fmt, ...) {
   if (b->error[0]) return;
   va_list ap;
   va_start(ap, fmt);
@@ -48,8 +48,8 @@ static void __attribute__((format(printf, 2, 3))) rb_fail(spate_row_builder *b, 
 static void __attribute__((noinline, cold)) bad_set(spate_row_builder *b, int i, spate_type t) {
   const spate_schema *s = b->schema;
   if (i < 0 || i >= s->nfields) {
-    rb_fail(b, "field index %d out of range (the schema has %d fields), set as %s", i,
-            s->nfields, schema_type_name(t));
+    rb_fail(b, "field index %d out of range (the schema has %d fields), set as %s", i, s->nfields,
+            schema_type_name(t));
     return;
   }
   rb_fail(b, "field %d '%s' is %s, set as %s", i, field_name(s, i),

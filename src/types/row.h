@@ -15,9 +15,9 @@ struct spate_row_builder {
   const spate_schema *schema; /* referenced */
   uint8_t *buf;
   uint32_t cap;
-  uint32_t len;      /* header + tail written so far */
-  uint32_t header;   /* spate_row_header_size(nfields) */
-  char error[256];   /* first setter error since begin; empty if none */
+  uint32_t len;    /* header + tail written so far */
+  uint32_t header; /* spate_row_header_size(nfields) */
+  char error[256]; /* first setter error since begin; empty if none */
 };
 
 /* In-place init/teardown for builders embedded in other structs. */

@@ -24,10 +24,10 @@ struct spate_schema {
 /* Builds a schema from arrays (names are copied). NULL on allocation failure. */
 spate_schema *schema_new(int nfields, const char *const *names, const spate_type *types,
                          const bool *nullable);
-spate_schema *schema_ref(const spate_schema *s);   /* returns s with one more reference */
-void schema_unref(const spate_schema *s);          /* spate_schema_free is the same */
+spate_schema *schema_ref(const spate_schema *s); /* returns s with one more reference */
+void schema_unref(const spate_schema *s);        /* spate_schema_free is the same */
 bool schema_equal(const spate_schema *a, const spate_schema *b); /* names, types, nullability */
-const char *schema_type_name(spate_type t);        /* "BIGINT", ... */
+const char *schema_type_name(spate_type t);                      /* "BIGINT", ... */
 /* "word STRING, count BIGINT NOT NULL"; caller frees with sp_free. */
 char *schema_to_string(const spate_schema *s);
 void schema_encode(sp_writer *w, const spate_schema *s);

@@ -15,8 +15,7 @@
 static void set_again(void *arg, const char *key, const char *value) {
   char err[512] = "";
   int rc = sp_config_set(arg, key, value, "fuzz", err, sizeof err);
-  FUZZ_CHECK(rc == 0, "applied value '%s' of %s is rejected when set again: %s", value, key,
-             err);
+  FUZZ_CHECK(rc == 0, "applied value '%s' of %s is rejected when set again: %s", value, key, err);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -78,10 +78,18 @@ static void fixture_init(fixture *f) {
       {.name = "items", .kind = KS_LIST, .value_schema = f->item},
       {.name = "index", .kind = KS_MAP, .value_schema = f->count, .user_key_schema = f->key},
       {.name = "sum", .kind = KS_REDUCING, .value_schema = f->count, .reduce = reduce_sum},
-      {.name = "avg", .kind = KS_AGGREGATING, .value_schema = f->count, .acc_schema = f->acc,
-       .result_schema = f->avg, .agg_add = agg_add, .agg_result = agg_result},
-      {.name = "seen", .kind = KS_LIST, .value_schema = f->item,
-       .ttl = {.update = KS_TTL_ON_READ_AND_WRITE, .ttl_ms = 1000,
+      {.name = "avg",
+       .kind = KS_AGGREGATING,
+       .value_schema = f->count,
+       .acc_schema = f->acc,
+       .result_schema = f->avg,
+       .agg_add = agg_add,
+       .agg_result = agg_result},
+      {.name = "seen",
+       .kind = KS_LIST,
+       .value_schema = f->item,
+       .ttl = {.update = KS_TTL_ON_READ_AND_WRITE,
+               .ttl_ms = 1000,
                .visibility = KS_TTL_RETURN_EXPIRED_IF_NOT_CLEANED_UP,
                .cleanup_full_snapshot = true}},
   };
@@ -145,8 +153,11 @@ static int visit_record(void *arg, const ks_record *rec) {
   v->records++;
   if (v->n < NKEEP) {
     kept *k = &v->k[v->n++];
-    *k = (kept){.state = rec->state, .kind = rec->kind, .key_len = rec->key_len,
-                .ns_len = rec->ns_len, .user_key_len = rec->user_key_len};
+    *k = (kept){.state = rec->state,
+                .kind = rec->kind,
+                .key_len = rec->key_len,
+                .ns_len = rec->ns_len,
+                .user_key_len = rec->user_key_len};
     k->key = copy(rec->key, rec->key_len);
     k->ns = copy(rec->ns, rec->ns_len);
     k->user_key = rec->kind == KS_MAP ? copy(rec->user_key, rec->user_key_len) : NULL;
@@ -216,8 +227,7 @@ static void register_states(ks_backend *b, const fixture *f, unsigned mask, bool
     if (((mask >> i) & 1) != set) continue;
     ks_state *s = NULL;
     int rc = ks_register(b, &f->d[i], &s);
-    FUZZ_CHECK(rc == 0 || (late && (rc == SPATE_ECORRUPT || rc == SPATE_ESTATE) &&
-                           ks_error(b)[0]),
+    FUZZ_CHECK(rc == 0 || (late && (rc == SPATE_ECORRUPT || rc == SPATE_ESTATE) && ks_error(b)[0]),
                "registering '%s' failed (%d): %s", f->d[i].name, rc, ks_error(b));
   }
 }
@@ -256,8 +266,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (int i = 0; rc == 0 && i < 2; i++) {
     rc = tq_read_key_group(tq[i], KG, &r);
     if (rc != 0) {
-      FUZZ_CHECK(rc == SPATE_ECORRUPT && !sp_reader_ok(&r), "timers refused (%d) without a "
-                 "message", rc);
+      FUZZ_CHECK(rc == SPATE_ECORRUPT && !sp_reader_ok(&r),
+                 "timers refused (%d) without a "
+                 "message",
+                 rc);
       FUZZ_CHECK(tq_key_group_size(tq[i], KG) == 0, "refused timers left behind");
     }
   }

@@ -180,9 +180,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (int i = 0; i < nmade; i++) {
     const uint8_t *b = data + 4 + 4 * i;
     int64_t span = (int64_t)tsize + 3;
-    made[i] = (lr_split_state){.path = path, .size = (int64_t)tsize,
-                               .start = b[0] % span - 1, .end = b[1] % span - 1,
-                               .offset = b[2] % span - 1, .line_no = (int64_t)b[3] - 1};
+    made[i] = (lr_split_state){.path = path,
+                               .size = (int64_t)tsize,
+                               .start = b[0] % span - 1,
+                               .end = b[1] % span - 1,
+                               .offset = b[2] % span - 1,
+                               .line_no = (int64_t)b[3] - 1};
   }
   if (nmade > 0) check_made_up(&m, path, made, nmade);
   sp_free(m.lines);

@@ -83,8 +83,7 @@ void fm_listener(void *arg, const spate_job_event *e) {
   case SPATE_EVENT_CHECKPOINT_FAILED:
     FUZZ_CHECK(e->message != NULL, "failed checkpoint event without a reason");
     break;
-  default:
-    FUZZ_CHECK(e->path != NULL, "checkpoint event %d without a path", (int)e->type);
+  default: FUZZ_CHECK(e->path != NULL, "checkpoint event %d without a path", (int)e->type);
   }
 }
 
@@ -94,8 +93,7 @@ static void await_running(events *ev) {
   clock_gettime(CLOCK_MONOTONIC, &until);
   until.tv_sec += 60;
   pthread_mutex_lock(&ev->mu);
-  while (ev->running < FM_SUBTASKS &&
-         pthread_cond_timedwait(&ev->cond, &ev->mu, &until) == 0) {
+  while (ev->running < FM_SUBTASKS && pthread_cond_timedwait(&ev->cond, &ev->mu, &until) == 0) {
   }
   int running = ev->running;
   pthread_mutex_unlock(&ev->mu);
@@ -109,9 +107,9 @@ static void await_running(events *ev) {
  * u32, I i64 or u64. NULL: no path. */
 static const char *path_fields(uint32_t type) {
   switch (type) {
-  case MSG_SUBMIT_TASK: return "sbiiii";     /* then str restore path */
+  case MSG_SUBMIT_TASK: return "sbiiii";          /* then str restore path */
   case MSG_TRIGGER_CHECKPOINT: return "siiiIIiI"; /* then str dir */
-  case MSG_TRIGGER_SAVEPOINT: return "s";    /* then str directory */
+  case MSG_TRIGGER_SAVEPOINT: return "s";         /* then str directory */
   default: return NULL;
   }
 }
@@ -222,8 +220,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   init_once();
   sp_clock *clock = sp_clock_manual(1763700000000);
   FUZZ_CHECK(clock != NULL, "out of memory");
-  task_config tc = {.buffer_size = 32768, .buffers_per_channel = 2, .floating_buffers = 8,
-                    .buffer_timeout_ms = 0, .clock = clock};
+  task_config tc = {.buffer_size = 32768,
+                    .buffers_per_channel = 2,
+                    .floating_buffers = 8,
+                    .buffer_timeout_ms = 0,
+                    .clock = clock};
   minicluster *mc = NULL;
   int rc = minicluster_start(1, FM_SLOTS, &tc, &mc);
   FUZZ_CHECK(rc == 0, "minicluster_start: %s", spate_strerror(rc));

@@ -26,8 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char err[SP_ERRMSG_MAX] = "";
   int rc = op_params_decode(kind, params, len, p, err, sizeof err);
   if (rc != 0) {
-    FUZZ_CHECK(rc == SPATE_ECORRUPT || rc == SPATE_ENOMEM, "%s: rc %d: %s", op_kind_name(kind),
-               rc, err);
+    FUZZ_CHECK(rc == SPATE_ECORRUPT || rc == SPATE_ENOMEM, "%s: rc %d: %s", op_kind_name(kind), rc,
+               err);
     FUZZ_CHECK(strstr(err, op_kind_name(kind)) != NULL, "the message does not name the kind: %s",
                err);
   } else {

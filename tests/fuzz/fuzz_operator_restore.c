@@ -58,8 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       harness h2;
       spate_env *env2;
       rc = open_restored(&h2, &env2, kind, w.data, w.len);
-      FUZZ_CHECK(rc == 0, "%s: its own snapshot does not restore: %s", fr_kind_name(kind),
-                 h2.err);
+      FUZZ_CHECK(rc == 0, "%s: its own snapshot does not restore: %s", fr_kind_name(kind), h2.err);
       harness_close(&h2);
       spate_env_free(env2);
       sp_writer_free(&w);

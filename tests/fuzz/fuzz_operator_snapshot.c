@@ -51,8 +51,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char err[SP_ERRMSG_MAX] = "";
     int rc = snap_assign(old, nold, max, p, index, &r, err, sizeof err);
     if (rc != 0) {
-      FUZZ_CHECK(err[0] && r.nkg == 0 && r.nlists == 0, "failed (%d) without a message or "
-                 "with a view left", rc);
+      FUZZ_CHECK(err[0] && r.nkg == 0 && r.nlists == 0,
+                 "failed (%d) without a message or "
+                 "with a view left",
+                 rc);
       continue;
     }
     ok++;

@@ -19,8 +19,8 @@ static void use_row(const spate_row *r, const spate_schema *s) {
   FUZZ_CHECK(buf != NULL, "out of memory");
   for (size_t k = 0; k < sizeof caps / sizeof caps[0]; k++) {
     size_t n = spate_row_format(r, s, caps[k] ? buf : NULL, caps[k]);
-    FUZZ_CHECK(k == 0 || n == full, "formatting into %zu bytes gives length %zu, not %zu",
-               caps[k], n, full);
+    FUZZ_CHECK(k == 0 || n == full, "formatting into %zu bytes gives length %zu, not %zu", caps[k],
+               n, full);
     full = n;
     if (caps[k])
       FUZZ_CHECK(buf[n < caps[k] ? n : caps[k] - 1] == 0,

@@ -23,8 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   schema_encode(&w, s);
   FUZZ_CHECK(!w.failed, "out of memory");
   FUZZ_CHECK(w.len == r.pos && memcmp(w.data, data, w.len) == 0,
-             "a decoded schema encodes to other bytes (%zu bytes read, %zu written)", r.pos,
-             w.len);
+             "a decoded schema encodes to other bytes (%zu bytes read, %zu written)", r.pos, w.len);
   sp_writer_free(&w);
   char *text = schema_to_string(s);
   FUZZ_CHECK(text != NULL, "out of memory");

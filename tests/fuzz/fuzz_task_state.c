@@ -59,8 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int rc = snap_task_decode(data, size, &t, err, sizeof err);
   if (rc != 0) {
     FUZZ_CHECK(rc == SPATE_ECORRUPT || rc == SPATE_ENOMEM, "rc %d: %s", rc, err);
-    FUZZ_CHECK(err[0] && t.nops == 0 && t.ops == NULL, "a failed decode left '%s' and ops",
-               err);
+    FUZZ_CHECK(err[0] && t.nops == 0 && t.ops == NULL, "a failed decode left '%s' and ops", err);
   } else {
     for (int i = 0; i < t.nops; i++) assign(&t.ops[i].section, 1, t.ops[i].max_parallelism);
     snap_task_free(&t);
@@ -72,11 +71,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int claimed = size >= 12 ? (int32_t)fuzz_le32(data + 8) : 1;
   if (claimed >= 1 && claimed <= 32768) f.parallelism = claimed;
   f.length = size;
-  FUZZ_CHECK(ckpt_write_file(dir, f.name, CKPT_STATE_MAGIC, data, size, &f.checksum, err,
-                             sizeof err) == 0,
-             "%s", err);
-  ckpt_metadata m = {.job_id = "00000000000000000000000000000000", .id = 1, .nfiles = 1,
-                     .files = &f};
+  FUZZ_CHECK(
+      ckpt_write_file(dir, f.name, CKPT_STATE_MAGIC, data, size, &f.checksum, err, sizeof err) == 0,
+      "%s", err);
+  ckpt_metadata m = {
+      .job_id = "00000000000000000000000000000000", .id = 1, .nfiles = 1, .files = &f};
   FUZZ_CHECK(ckpt_write_metadata(dir, &m, err, sizeof err) == 0, "%s", err);
   ckpt_loaded *l = NULL;
   rc = ckpt_load(dir, false, &l, err, sizeof err);

@@ -20,17 +20,17 @@
 #include "base/config.h"
 #include "base/err.h"
 #include "checkpoint/storage.h"
+#include "cluster/messages.h"
 #include "graph/op_params.h"
 #include "graph/stream_graph.h"
+#include "message_job.h"
+#include "restore_ops.h"
+#include "runtime/task.h"
 #include "state/keyed_state.h"
 #include "state/snapshot.h"
 #include "state/timer_queue.h"
 #include "types/row.h"
 #include "types/schema.h"
-#include "restore_ops.h"
-#include "cluster/messages.h"
-#include "message_job.h"
-#include "runtime/task.h"
 
 static const char *root;
 
@@ -59,8 +59,9 @@ static spate_schema *parse(const char *spec) {
 
 /* ---- rows ---------------------------------------------------------------------------------- */
 
-static const char *row_spec = "s STRING, n BIGINT NOT NULL, d DOUBLE, b BOOLEAN, y BYTES, "
-                              "t TIMESTAMP, i INT";
+static const char *row_spec =
+    "s STRING, n BIGINT NOT NULL, d DOUBLE, b BOOLEAN, y BYTES, "
+    "t TIMESTAMP, i INT";
 
 /* A row of row_spec: nulls leaves the nullable fields NULL. */
 static void build_row(spate_row_builder *b, bool nulls, int k) {
@@ -161,7 +162,7 @@ static void job_result_seeds(void) {
         sp_put_blob(&w, r.data, r.len);
       }
     }
-    if (k != 1) { /* results made before the job ran end here */
+    if (k != 1) {        /* results made before the job ran end here */
       sp_put_i32(&w, 1); /* restarts */
       sp_put_u32(&w, 1); /* checkpoints */
       sp_put_i64(&w, 1);
@@ -266,11 +267,10 @@ static void jobgraph_seeds(void) {
   add_edge(g, u, k, PART_GLOBAL);
   sp_config *cfg = sp_config_new();
   char err[SP_ERRMSG_MAX];
-  FUZZ_CHECK(sp_config_set(cfg, "execution.checkpointing.interval", "1 s", "seed", err,
-                           sizeof err) == 0 &&
-                 sp_config_set(cfg, "restart-strategy.type", "fixed-delay", "seed", err,
-                               sizeof err) == 0,
-             "%s", err);
+  FUZZ_CHECK(
+      sp_config_set(cfg, "execution.checkpointing.interval", "1 s", "seed", err, sizeof err) == 0 &&
+          sp_config_set(cfg, "restart-strategy.type", "fixed-delay", "seed", err, sizeof err) == 0,
+      "%s", err);
   FUZZ_CHECK(sg_set_config(g, cfg) == 0, "out of memory");
   sp_config_free(cfg);
   put_graph(g, "seed-keyed.bin");
@@ -406,10 +406,18 @@ static void keyed_state_seeds(void) {
       {.name = "items", .kind = KS_LIST, .value_schema = item},
       {.name = "index", .kind = KS_MAP, .value_schema = count, .user_key_schema = key},
       {.name = "sum", .kind = KS_REDUCING, .value_schema = count, .reduce = sum_fn},
-      {.name = "avg", .kind = KS_AGGREGATING, .value_schema = count, .acc_schema = acc,
-       .result_schema = avg, .agg_add = avg_add, .agg_result = avg_result},
-      {.name = "seen", .kind = KS_LIST, .value_schema = item,
-       .ttl = {.update = KS_TTL_ON_READ_AND_WRITE, .ttl_ms = 1000,
+      {.name = "avg",
+       .kind = KS_AGGREGATING,
+       .value_schema = count,
+       .acc_schema = acc,
+       .result_schema = avg,
+       .agg_add = avg_add,
+       .agg_result = avg_result},
+      {.name = "seen",
+       .kind = KS_LIST,
+       .value_schema = item,
+       .ttl = {.update = KS_TTL_ON_READ_AND_WRITE,
+               .ttl_ms = 1000,
                .visibility = KS_TTL_RETURN_EXPIRED_IF_NOT_CLEANED_UP,
                .cleanup_full_snapshot = true}},
   };
@@ -517,15 +525,15 @@ static void op_params_seeds(void) {
   spate_discard(spate_read_text_files(env, paths, 2));
   spate_discard(spate_socket_text_stream(env, "localhost", 9999));
   spate_discard(spate_generate_rate_limited(env, kv, fm_generate, 100, 10.0));
-  spate_stream *ts = spate_with_idleness(spate_assign_timestamps(rows, 1, SPATE_WATERMARKS_BOUNDED,
-                                                                 5), 1000);
+  spate_stream *ts =
+      spate_with_idleness(spate_assign_timestamps(rows, 1, SPATE_WATERMARKS_BOUNDED, 5), 1000);
   spate_print(spate_sum(spate_key_by(ts, 0), 1), "sum");
   spate_write_text(spate_process(spate_key_by(ts, 0), fr_count, fr_fired, kv), "/tmp/out.txt");
-  spate_collect(spate_co_process(spate_connect(spate_key_by(ts, 0), spate_key_by(ts, 0)),
-                                 fr_count, fr_count, fr_fired, kv),
+  spate_collect(spate_co_process(spate_connect(spate_key_by(ts, 0), spate_key_by(ts, 0)), fr_count,
+                                 fr_count, fr_fired, kv),
                 "co");
-  spate_discard(spate_interval_join(spate_key_by(ts, 0), spate_key_by(ts, 0), -5, 5, false,
-                                    true, fr_join, kv));
+  spate_discard(spate_interval_join(spate_key_by(ts, 0), spate_key_by(ts, 0), -5, 5, false, true,
+                                    fr_join, kv));
   spate_discard(spate_window_join(spate_key_by(ts, 0), spate_key_by(ts, 0),
                                   spate_sliding_windows(SPATE_EVENT_TIME, 10, 5, 0), fr_join, kv));
   spate_stream *w = spate_window(spate_key_by(ts, 0), spate_session_windows(SPATE_EVENT_TIME, 5));
@@ -533,9 +541,9 @@ static void op_params_seeds(void) {
   spate_aggregate_fns fns = {ms_avg_create, ms_avg_add, ms_avg_result, ms_avg_merge};
   spate_discard(spate_window_aggregate(w, &fns, acc, avg));
   spate_discard(spate_window_reduce(
-      spate_window_trigger(spate_window(spate_key_by(ts, 0),
-                                        spate_tumbling_windows(SPATE_EVENT_TIME, 10, 0)),
-                           spate_count_trigger(2)),
+      spate_window_trigger(
+          spate_window(spate_key_by(ts, 0), spate_tumbling_windows(SPATE_EVENT_TIME, 10, 0)),
+          spate_count_trigger(2)),
       fr_sum));
   spate_file_sink_options o = {.max_part_size = 1024, .part_prefix = "p"};
   spate_sink_file(seq, "/tmp/out", &o);
@@ -620,10 +628,14 @@ static void metadata_seeds(void) {
   }
   /* A whole file as ckpt_write_metadata writes it (starts with the magic: written as is). */
   const char *dir = fuzz_dir();
-  ckpt_file f = {.name = "0-0.state", .vertex = 0, .subtask = 0, .parallelism = 1,
-                 .length = 10, .checksum = 99};
-  ckpt_metadata m = {.job_id = "0123456789abcdef0123456789abcdef", .id = 3, .nfiles = 1,
-                     .files = &f};
+  ckpt_file f = {.name = "0-0.state",
+                 .vertex = 0,
+                 .subtask = 0,
+                 .parallelism = 1,
+                 .length = 10,
+                 .checksum = 99};
+  ckpt_metadata m = {
+      .job_id = "0123456789abcdef0123456789abcdef", .id = 3, .nfiles = 1, .files = &f};
   char err[SP_ERRMSG_MAX];
   FUZZ_CHECK(ckpt_write_metadata(dir, &m, err, sizeof err) == 0, "%s", err);
   char path[4200];

@@ -32,9 +32,9 @@ enum {
 
 static inline const char *fr_kind_name(int kind) {
   static const char *const names[FR_NKINDS] = {
-      "keyed-reduce", "tumbling-reduce", "session-apply", "sliding-count-trigger",
-      "count-windows", "keyed-process", "interval-join", "sequence-source",
-      "elements-source", "file-source", "two-phase-sink", "operator-state"};
+      "keyed-reduce",    "tumbling-reduce", "session-apply",  "sliding-count-trigger",
+      "count-windows",   "keyed-process",   "interval-join",  "sequence-source",
+      "elements-source", "file-source",     "two-phase-sink", "operator-state"};
   return kind >= 0 && kind < FR_NKINDS ? names[kind] : "?";
 }
 
@@ -43,8 +43,8 @@ static inline const char *fr_kind_name(int kind) {
 int fr_sum(spate_ctx *ctx, const spate_row *acc, const spate_row *in, spate_row_builder *out);
 int fr_sum(spate_ctx *ctx, const spate_row *acc, const spate_row *in, spate_row_builder *out) {
   spate_rb_set_field(out, 0, acc, 0);
-  spate_rb_set_bigint(out, 1, (int64_t)((uint64_t)spate_row_bigint(acc, 1) +
-                                        (uint64_t)spate_row_bigint(in, 1)));
+  spate_rb_set_bigint(
+      out, 1, (int64_t)((uint64_t)spate_row_bigint(acc, 1) + (uint64_t)spate_row_bigint(in, 1)));
   return 0;
 }
 
@@ -143,8 +143,7 @@ int fr_state_open(spate_ctx *ctx, void **user) {
   static spate_schema *s; /* the state keeps the pointer: one per process */
   char err[64];
   if (!s)
-    FUZZ_CHECK(spate_schema_parse("k BIGINT NOT NULL, v BIGINT NOT NULL", &s, err, sizeof err) ==
-                   0,
+    FUZZ_CHECK(spate_schema_parse("k BIGINT NOT NULL, v BIGINT NOT NULL", &s, err, sizeof err) == 0,
                "%s", err);
   spate_operator_state *st = spate_ctx_operator_state(ctx, "seen", s, SPATE_LIST_SPLIT);
   if (!st) return -1;
@@ -169,8 +168,8 @@ int fr_state_map(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
 /* ---- the operators ----------------------------------------------------------------------------- */
 
 static inline spate_stream *fr_rows(spate_env *env) {
-  return spate_from_rows(env, spate_env_schema(env, "k BIGINT NOT NULL, v BIGINT NOT NULL"),
-                         NULL, 0);
+  return spate_from_rows(env, spate_env_schema(env, "k BIGINT NOT NULL, v BIGINT NOT NULL"), NULL,
+                         0);
 }
 
 /* The file the file source reads. Checkpoints name the file, so its path is the same in
@@ -202,9 +201,9 @@ static inline spate_stream *fr_build(spate_env *env, int kind) {
                             fr_sum);
     break;
   case FR_SESSION_APPLY:
-    s = spate_window_apply(spate_window(spate_key_by(fr_rows(env), 0),
-                                        spate_session_windows(SPATE_EVENT_TIME, 5)),
-                           fr_apply, kv);
+    s = spate_window_apply(
+        spate_window(spate_key_by(fr_rows(env), 0), spate_session_windows(SPATE_EVENT_TIME, 5)),
+        fr_apply, kv);
     break;
   case FR_SLIDING_COUNT_TRIGGER: {
     spate_stream *w = spate_window(spate_key_by(fr_rows(env), 0),
@@ -263,8 +262,8 @@ static inline int fr_drive(harness *h, int kind, int from, int to) {
       if (rc == SRC_END) break;
       continue;
     }
-    spate_row_builder *b = spate_rb_new(h->op->in_schema ? h->op->in_schema
-                                                         : h->op->node->out_schema);
+    spate_row_builder *b =
+        spate_rb_new(h->op->in_schema ? h->op->in_schema : h->op->node->out_schema);
     int64_t k = (i * 7) % 5, ts = 3 * i;
     spate_row r = harness_row2(b, k, ts);
     rc = harness_element(h, kind == FR_INTERVAL_JOIN ? i % 2 : 0, ts, &r);
@@ -283,9 +282,9 @@ static inline int fr_drive(harness *h, int kind, int from, int to) {
 static inline int fr_snapshot(harness *h, int64_t id, sp_writer *out) {
   op_t *op = h->op;
   snap_writer w;
-  int rc = snap_writer_init(&w, op->node->max_parallelism,
-                            ks_key_group_range_for(op->node->max_parallelism,
-                                                   op->ctx.parallelism, op->ctx.subtask));
+  int rc = snap_writer_init(
+      &w, op->node->max_parallelism,
+      ks_key_group_range_for(op->node->max_parallelism, op->ctx.parallelism, op->ctx.subtask));
   if (rc == 0 && op->vt->snapshot) rc = op->vt->snapshot(op, id, &w);
   if (rc == 0) rc = op_snapshot_user_state(op, &w);
   if (rc == 0) rc = snap_encode(&w, out);

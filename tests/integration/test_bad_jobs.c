@@ -44,7 +44,9 @@ static job_graph *graph_with_udf(const char *udf) {
 }
 
 static spate_job_result *run_bytes(const void *bytes, size_t len, const char *job_id) {
-  task_config tc = {.buffer_size = 32768, .buffers_per_channel = 2, .floating_buffers = 8,
+  task_config tc = {.buffer_size = 32768,
+                    .buffers_per_channel = 2,
+                    .floating_buffers = 8,
                     .buffer_timeout_ms = 100};
   minicluster *mc;
   assert_int_equal(minicluster_start(1, 2, &tc, &mc), 0);

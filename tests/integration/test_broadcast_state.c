@@ -109,7 +109,8 @@ static void test_keyed_broadcast(void **state) {
   spate_env *env = new_env();
   spate_env_set_parallelism(env, 3);
   const spate_schema *rule = spate_env_schema(env, "word STRING NOT NULL, weight BIGINT NOT NULL");
-  const spate_schema *out = spate_env_schema(env, "word STRING NOT NULL, n BIGINT NOT NULL, weight BIGINT NOT NULL");
+  const spate_schema *out =
+      spate_env_schema(env, "word STRING NOT NULL, n BIGINT NOT NULL, weight BIGINT NOT NULL");
   spate_row_builder *b = spate_rb_new(rule);
   spate_row rules[4];
   const char *rw[4] = {"a", "b", "c", "g"};
@@ -123,7 +124,8 @@ static void test_keyed_broadcast(void **state) {
   }
   spate_stream *words = spate_key_by(spate_from_strings(env, WORDS, 12), 0);
   spate_stream *rs = spate_from_rows(env, rule, rules, 4);
-  spate_stream *p = spate_co_process(spate_connect_broadcast(words, rs), bs_word, bs_rule, bs_report, out);
+  spate_stream *p =
+      spate_co_process(spate_connect_broadcast(words, rs), bs_word, bs_rule, bs_report, out);
   spate_udf_lifecycle(p, bs_open, bs_close);
   spate_collect(p, "out");
   spate_job_result *r = tk_run(env, "keyed broadcast");
@@ -161,7 +163,8 @@ static void test_keyed_side_cannot_write(void **state) {
   const spate_schema *rule = spate_env_schema(env, "word STRING NOT NULL, weight BIGINT NOT NULL");
   spate_stream *words = spate_key_by(spate_from_strings(env, WORDS, 12), 0);
   spate_stream *rs = spate_from_rows(env, rule, NULL, 0);
-  spate_stream *p = spate_co_process(spate_connect_broadcast(words, rs), bs_bad_word, bs_rule, bs_report, rule);
+  spate_stream *p =
+      spate_co_process(spate_connect_broadcast(words, rs), bs_bad_word, bs_rule, bs_report, rule);
   spate_udf_lifecycle(p, bs_open, bs_close);
   spate_discard(p);
   spate_job_result *r = tk_run(env, "read-only");

@@ -45,11 +45,11 @@ static spate_clock *g_clock;
 static tk_events g_ev;
 
 static _Atomic int64_t g_generated, g_sunk, g_mapped;
-static _Atomic int g_fail_every;   /* cc_map fails on every g_fail_every-th record (0: never) */
-static _Atomic int64_t g_fail_at;  /* cc_map fails on the record with i == g_fail_at (-1: none) */
-static _Atomic bool g_hold_sink;   /* each cc_sink subtask holds its first record at g_sink_gate */
+static _Atomic int g_fail_every;  /* cc_map fails on every g_fail_every-th record (0: never) */
+static _Atomic int64_t g_fail_at; /* cc_map fails on the record with i == g_fail_at (-1: none) */
+static _Atomic bool g_hold_sink;  /* each cc_sink subtask holds its first record at g_sink_gate */
 static _Atomic bool g_sink_first[2];
-static _Atomic bool g_hold_map1;   /* cc_map subtask 1 holds its first record at g_map_gate */
+static _Atomic bool g_hold_map1; /* cc_map subtask 1 holds its first record at g_map_gate */
 static _Atomic bool g_map1_first;
 static tk_gate g_sink_gate, g_map_gate;
 
@@ -202,9 +202,13 @@ static void test_at_least_once(void **state) {
   reset();
   char dir[256];
   tk_mkdtemp(dir, sizeof dir, "spate_cc_");
-  const char *kv[] = {"execution.checkpointing.interval", "1 s",
-                      "execution.checkpointing.mode", "AT_LEAST_ONCE",
-                      "state.checkpoints.dir", dir, NULL};
+  const char *kv[] = {"execution.checkpointing.interval",
+                      "1 s",
+                      "execution.checkpointing.mode",
+                      "AT_LEAST_ONCE",
+                      "state.checkpoints.dir",
+                      dir,
+                      NULL};
   spate_env *env = job(30000, 10000, kv);
   spate_job_client *c = submit(env, "at-least-once");
   for (int k = 1; k <= 2; k++) {
@@ -235,18 +239,23 @@ static void test_aligned_timeout_goes_unaligned(void **state) {
   char dir[256];
   tk_mkdtemp(dir, sizeof dir, "spate_cc_");
   atomic_store(&g_hold_sink, true);
-  const char *kv[] = {"execution.checkpointing.interval", "1 s",
-                      "execution.checkpointing.aligned-checkpoint-timeout", "100 ms",
-                      "state.checkpoints.dir", dir, NULL};
+  const char *kv[] = {"execution.checkpointing.interval",
+                      "1 s",
+                      "execution.checkpointing.aligned-checkpoint-timeout",
+                      "100 ms",
+                      "state.checkpoints.dir",
+                      dir,
+                      NULL};
   spate_env *env = job(4000, 2000, kv);
   spate_job_client *c = submit(env, "aligned-timeout");
   TK_AWAIT(tk_gate_arrived(&g_sink_gate) == 2 && atomic_load(&g_generated) == 2000 &&
                atomic_load(&g_ev.running) == 4,
            "both sinks holding their first record, the first batch generated (%lld) and every "
-           "task running", (long long)atomic_load(&g_generated));
+           "task running",
+           (long long)atomic_load(&g_generated));
   spate_manual_clock_advance(g_clock, INTERVAL_MS);
   TK_AWAIT(atomic_load(&g_ev.triggered) == 1, "the periodic checkpoint to be triggered");
-  spate_manual_clock_advance(g_clock, 101); /* past the aligned-checkpoint timeout */
+  spate_manual_clock_advance(g_clock, 101);  /* past the aligned-checkpoint timeout */
   assert_int_equal(atomic_load(&g_sunk), 0); /* the barriers are still behind every record */
   tk_gate_open(&g_sink_gate);
   TK_AWAIT(atomic_load(&g_ev.completed) == 1 || atomic_load(&g_ev.failed) > 0,
@@ -270,10 +279,15 @@ static void test_expired_checkpoints_fail_the_job(void **state) {
   char dir[256];
   tk_mkdtemp(dir, sizeof dir, "spate_cc_");
   atomic_store(&g_hold_sink, true);
-  const char *kv[] = {"execution.checkpointing.interval", "1 s",
-                      "execution.checkpointing.timeout", "500 ms",
-                      "restart-strategy.type", "none",
-                      "state.checkpoints.dir", dir, NULL};
+  const char *kv[] = {"execution.checkpointing.interval",
+                      "1 s",
+                      "execution.checkpointing.timeout",
+                      "500 ms",
+                      "restart-strategy.type",
+                      "none",
+                      "state.checkpoints.dir",
+                      dir,
+                      NULL};
   spate_env *env = job(4000, 2000, kv);
   spate_job_client *c = submit(env, "expiring");
   TK_AWAIT(tk_gate_arrived(&g_sink_gate) == 2 && atomic_load(&g_ev.running) == 4,
@@ -286,7 +300,8 @@ static void test_expired_checkpoints_fail_the_job(void **state) {
   tk_gate_open(&g_sink_gate); /* the sinks may end now */
   spate_job_result *r = await_end(c, "expiring");
   assert_int_equal(spate_job_result_status(r), SPATE_JOB_FAILED);
-  assert_non_null(strstr(spate_job_result_error(r), "Exceeded checkpoint tolerable failure threshold"));
+  assert_non_null(
+      strstr(spate_job_result_error(r), "Exceeded checkpoint tolerable failure threshold"));
   assert_non_null(strstr(spate_job_result_error(r), "expired"));
   assert_int_equal(atomic_load(&g_ev.failed), 1);
   assert_int_equal(spate_job_result_num_checkpoints(r), 0);
@@ -318,9 +333,13 @@ static void test_fixed_delay_attempts(void **state) {
   reset();
   atomic_store(&g_fail_at, 7000);
   atomic_store(&g_hold_map1, true);
-  const char *kv[] = {"restart-strategy.type", "fixed-delay",
-                      "restart-strategy.fixed-delay.attempts", "1",
-                      "restart-strategy.fixed-delay.delay", "10 s", NULL};
+  const char *kv[] = {"restart-strategy.type",
+                      "fixed-delay",
+                      "restart-strategy.fixed-delay.attempts",
+                      "1",
+                      "restart-strategy.fixed-delay.delay",
+                      "10 s",
+                      NULL};
   spate_env *env = job(20000, 0, kv);
   spate_job_client *c = submit(env, "fixed-delay");
   TK_AWAIT(atomic_load(&g_ev.restarts) == 1 && tk_gate_arrived(&g_map_gate) == 1,
@@ -345,9 +364,13 @@ static void test_retained_on_cancellation(void **state) {
   reset();
   char dir[256];
   tk_mkdtemp(dir, sizeof dir, "spate_cc_");
-  const char *kv[] = {"execution.checkpointing.interval", "1 s",
+  const char *kv[] = {"execution.checkpointing.interval",
+                      "1 s",
                       "execution.checkpointing.externalized-checkpoint-retention",
-                      "RETAIN_ON_CANCELLATION", "state.checkpoints.dir", dir, NULL};
+                      "RETAIN_ON_CANCELLATION",
+                      "state.checkpoints.dir",
+                      dir,
+                      NULL};
   spate_env *env = job(-1, 2000, kv);
   spate_job_client *c = submit(env, "retained");
   char job_id[64];
@@ -374,8 +397,8 @@ static void test_retained_on_cancellation(void **state) {
  * emits its last one only when the clock reaches START + 500. Until then it waits without
  * blocking its task, so checkpoints complete in between. The map fails on record 1000 once. */
 #define FIN_COUNT 1001
-static _Atomic int64_t g_gen_sub[2];   /* generator calls per subtask, all attempts */
-static _Atomic int g_opens[2];         /* map opens per subtask, all attempts */
+static _Atomic int64_t g_gen_sub[2]; /* generator calls per subtask, all attempts */
+static _Atomic int g_opens[2];       /* map opens per subtask, all attempts */
 static _Atomic bool g_fail_armed;
 
 int cc_counting_gen(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
@@ -455,7 +478,7 @@ static void test_restart_after_a_subtask_finished(void **state) {
   spate_job_client *c = submit_finishing(dir, true, &env);
   checkpoint_now(c, 0); /* subtask 0's final checkpoint */
   TK_AWAIT(tk_task_is(&g_ev, 0, 0, "FINISHED"), "subtask 0 to finish after its final commit");
-  checkpoint_now(c, 0); /* taken with subtask 0 finished */
+  checkpoint_now(c, 0);                            /* taken with subtask 0 finished */
   spate_manual_clock_set(g_clock, START_MS + 500); /* subtask 1's last record: the failure */
   TK_AWAIT(atomic_load(&g_ev.restarts) == 1, "the failure of subtask 1");
   spate_manual_clock_advance(g_clock, 1000); /* the backoff */

@@ -199,17 +199,17 @@ static void test_restart_falls_back_from_a_corrupt_checkpoint(void **state) {
   char sp[300], path[4096], err[512];
   snprintf(sp, sizeof sp, "%s/savepoints", base);
   (void)spate_job_client_savepoint(c, sp, false, path, sizeof path, err, sizeof err);
-  TK_AWAIT(atomic_load(&g_fb_events.restarts) == 1 && tk_all_running(&g_fb_events),
-           "the restart");
+  TK_AWAIT(atomic_load(&g_fb_events.restarts) == 1 && tk_all_running(&g_fb_events), "the restart");
   spate_job_client_cancel(c);
   spate_job_result *r = tk_wait(c, "fallback");
   sp_log_set_file(NULL);
   assert_int_equal(spate_job_result_status(r), SPATE_JOB_CANCELED);
   spate_job_result_free(r);
   assert_int_equal(atomic_load(&g_fb_events.last_completed), 2);
-  if (!file_contains(log, "falls back from checkpoint 2 to checkpoint 1: output that "
-                          "exactly-once sinks committed with the checkpoints after 1 (up to 2) "
-                          "may be published again"))
+  if (!file_contains(log,
+                     "falls back from checkpoint 2 to checkpoint 1: output that "
+                     "exactly-once sinks committed with the checkpoints after 1 (up to 2) "
+                     "may be published again"))
     fail_msg("the fallback is not logged with both checkpoint ids in %s", log);
   spate_env_free(env);
   spate_manual_clock_free(clock);

@@ -100,7 +100,8 @@ static void test_keyed_co_process(void **state) {
   spate_env_set_parallelism(env, 3);
   const spate_schema *sa = spate_env_schema(env, "key BIGINT NOT NULL, name STRING");
   const spate_schema *sb = spate_env_schema(env, "v DOUBLE, key BIGINT NOT NULL");
-  const spate_schema *out = spate_env_schema(env, "key BIGINT NOT NULL, a BIGINT NOT NULL, b BIGINT NOT NULL");
+  const spate_schema *out =
+      spate_env_schema(env, "key BIGINT NOT NULL, a BIGINT NOT NULL, b BIGINT NOT NULL");
   spate_stream *a = spate_key_by(spate_generate(env, sa, cp_gen_a, 1000), 0);
   spate_stream *b = spate_key_by(spate_generate(env, sb, cp_gen_b, 700), 1);
   spate_stream *p = spate_co_process(spate_connect(a, b), cp_first, cp_second, cp_report, out);
@@ -116,7 +117,7 @@ static void test_keyed_co_process(void **state) {
     int64_t k = spate_row_bigint(&rows[i], 0);
     assert_true(k >= 0 && k < 10 && !seen[k]);
     seen[k] = true;
-    assert_int_equal(spate_row_bigint(&rows[i], 1), 100);          /* 1000 rows over 10 keys */
+    assert_int_equal(spate_row_bigint(&rows[i], 1), 100);             /* 1000 rows over 10 keys */
     assert_int_equal(spate_row_bigint(&rows[i], 2), k < 7 ? 100 : 0); /* 700 rows over 7 keys */
   }
   spate_job_result_free(r);

@@ -270,11 +270,12 @@ static void test_idle_at_end_of_input(void **state) {
   et_run p;
   spate_stream *src = et_batched_source(&p, 2 * BATCH);
   const spate_schema *s = spate_env_schema(p.env, "ts BIGINT NOT NULL");
-  spate_stream *ts = spate_assign_timestamps(spate_filter(src, et_first_ten), 0,
-                                             SPATE_WATERMARKS_BOUNDED, 0);
+  spate_stream *ts =
+      spate_assign_timestamps(spate_filter(src, et_first_ten), 0, SPATE_WATERMARKS_BOUNDED, 0);
   spate_parallelism(ts, 2);
   spate_with_idleness(ts, 15);
-  spate_collect(spate_process(spate_key_by(ts, 0), et_timer_per_record, et_count_fired, s), "fired");
+  spate_collect(spate_process(spate_key_by(ts, 0), et_timer_per_record, et_count_fired, s),
+                "fired");
   p.c = spate_execute_async(p.env, "idle at end");
   TK_AWAIT(atomic_load(&et_registered) == 10, "ten timers registered");
   et_next_batch(&p, T0 + 15); /* both assigner subtasks idle, then the rest of the input */

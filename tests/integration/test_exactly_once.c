@@ -40,8 +40,8 @@
 #define FAIL_AFTER 2500     /* > PER_CHECKPOINT / 2: a checkpoint completed in the attempt */
 #define FAILURES 2
 
-static _Atomic int g_failures;   /* injected failures to come in all (set per run) */
-static _Atomic int g_fired;      /* injected so far */
+static _Atomic int g_failures; /* injected failures to come in all (set per run) */
+static _Atomic int g_fired;    /* injected so far */
 
 /* (k BIGINT, ts BIGINT, v BIGINT). The two source subtasks (each reads one half) have keys of
  * their own, so the records of a key arrive in one order and WordCount's running sums are the
@@ -174,10 +174,10 @@ static spate_job_result *run(job_kind kind, const char *dir, const char *ckdir, 
   const spate_schema *s = spate_env_schema(env, "k BIGINT, ts BIGINT, v BIGINT");
   g_count_schema = spate_env_schema(env, "n BIGINT");
   g_sec_schema = spate_env_schema(env, "sec BIGINT");
-  spate_stream *src = spate_uid(ckdir ? spate_generate_per_checkpoint(env, s, eo_gen, N,
-                                                                       PER_CHECKPOINT)
-                                      : spate_generate(env, s, eo_gen, N),
-                                "source");
+  spate_stream *src =
+      spate_uid(ckdir ? spate_generate_per_checkpoint(env, s, eo_gen, N, PER_CHECKPOINT)
+                      : spate_generate(env, s, eo_gen, N),
+                "source");
   spate_stream *st = src;
   if (kind != JOB_WORDCOUNT) st = spate_assign_timestamps(st, 1, SPATE_WATERMARKS_BOUNDED, 0);
   st = spate_uid(spate_udf_lifecycle(spate_map(st, eo_fail, s), eo_fail_open, eo_fail_close),

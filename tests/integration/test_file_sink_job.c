@@ -134,8 +134,8 @@ static void test_sequence_to_files_exactly_once(void **state) {
   memset(seen, 0, sizeof seen);
   int total = 0, nuuids;
   int nparts = scan_parts(tmpdir, seen, &total, 2, &nuuids);
-  assert_int_equal(total, N); /* every line once (duplicates fail in take_lines) */
-  assert_true(nparts >= 8);   /* 33,893 bytes, about 17 KB a subtask, in 4 KB parts */
+  assert_int_equal(total, N);  /* every line once (duplicates fail in take_lines) */
+  assert_true(nparts >= 8);    /* 33,893 bytes, about 17 KB a subtask, in 4 KB parts */
   assert_int_equal(nuuids, 2); /* one per subtask attempt */
   spate_env_free(env);
 }
@@ -143,8 +143,8 @@ static void test_sequence_to_files_exactly_once(void **state) {
 static void test_default_buckets(void **state) {
   spate_env *env = new_env(2);
   /* 2024-03-05 14:20:00 local time: the bucket is "2024-03-05--14" for the whole job */
-  struct tm at = {.tm_year = 124, .tm_mon = 2, .tm_mday = 5, .tm_hour = 14, .tm_min = 20,
-                  .tm_isdst = -1};
+  struct tm at = {
+      .tm_year = 124, .tm_mon = 2, .tm_mday = 5, .tm_hour = 14, .tm_min = 20, .tm_isdst = -1};
   time_t t = mktime(&at);
   assert_true(t != (time_t)-1);
   spate_clock *clock = spate_manual_clock_create((int64_t)t * 1000);
@@ -238,8 +238,8 @@ static void test_user_two_phase_sink_job(void **state) {
   spate_env *env = new_env(2);
   const spate_schema *s = spate_env_schema(env, "line STRING NOT NULL");
   spate_stream *lines = spate_map(spate_from_sequence(env, 1, N), fj_line, s);
-  assert_non_null(spate_sink_two_phase(lines, fj_begin, fj_invoke, fj_pre_commit, fj_commit,
-                                       fj_abort));
+  assert_non_null(
+      spate_sink_two_phase(lines, fj_begin, fj_invoke, fj_pre_commit, fj_commit, fj_abort));
   spate_job_result *r = tk_run(env, "two-phase sink");
   assert_finished(r);
   spate_job_result_free(r);

@@ -32,8 +32,8 @@ static spate_env *new_env(void) {
   return env;
 }
 
-static int64_t left_ts(int64_t i) { return 3 * i; }       /* 0, 3, 6, ... */
-static int64_t right_ts(int64_t i) { return 5 * i + 1; }  /* 1, 6, 11, ... */
+static int64_t left_ts(int64_t i) { return 3 * i; }      /* 0, 3, 6, ... */
+static int64_t right_ts(int64_t i) { return 5 * i + 1; } /* 1, 6, 11, ... */
 
 int ij_left(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
   spate_rb_set_bigint(out, 0, i % KEYS);
@@ -67,7 +67,8 @@ static void run(int64_t lower, int64_t upper, bool lo_ex, bool hi_ex, int parall
   spate_env *env = new_env();
   spate_env_set_parallelism(env, parallelism);
   const spate_schema *s = spate_env_schema(env, "key BIGINT NOT NULL, ts BIGINT NOT NULL");
-  const spate_schema *out = spate_env_schema(env, "key BIGINT NOT NULL, l BIGINT NOT NULL, r BIGINT NOT NULL");
+  const spate_schema *out =
+      spate_env_schema(env, "key BIGINT NOT NULL, l BIGINT NOT NULL, r BIGINT NOT NULL");
   spate_stream *l = spate_parallelism(spate_generate(env, s, ij_left, NL), 1);
   l = spate_parallelism(spate_assign_watermarks_custom(l, 1, NULL, ij_wm, NULL), 1);
   spate_stream *r = spate_parallelism(spate_generate(env, s, ij_right, NR), 1);
@@ -76,7 +77,8 @@ static void run(int64_t lower, int64_t upper, bool lo_ex, bool hi_ex, int parall
                                         hi_ex, ij_join, out);
   spate_collect(spate_filter(j, ij_check_ts), "pairs");
   spate_job_result *res = tk_run(env, "interval join");
-  if (spate_job_result_status(res) != SPATE_JOB_FINISHED) fail_msg("%s", spate_job_result_error(res));
+  if (spate_job_result_status(res) != SPATE_JOB_FINISHED)
+    fail_msg("%s", spate_job_result_error(res));
   const spate_row *rows;
   size_t n = spate_job_result_collected(res, "pairs", &rows, NULL);
   /* brute force */
@@ -114,7 +116,8 @@ static void test_bad_bounds(void **state) {
   spate_stream *b = spate_key_by(spate_from_sequence(env, 1, 3), 0);
   const spate_schema *s = spate_stream_schema(a);
   spate_interval_join(a, b, 5, 2, false, false, ij_join, s);
-  assert_non_null(strstr(spate_env_error(env), "lower bound (5) is greater than the upper bound (2)"));
+  assert_non_null(
+      strstr(spate_env_error(env), "lower bound (5) is greater than the upper bound (2)"));
   spate_env_free(env);
   env = new_env();
   a = spate_key_by(spate_from_sequence(env, 1, 3), 0);
@@ -126,8 +129,10 @@ static void test_bad_bounds(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_inclusive), cmocka_unit_test(test_exclusive_parallel),
-      cmocka_unit_test(test_negative_window), cmocka_unit_test(test_bad_bounds),
+      cmocka_unit_test(test_inclusive),
+      cmocka_unit_test(test_exclusive_parallel),
+      cmocka_unit_test(test_negative_window),
+      cmocka_unit_test(test_bad_bounds),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -141,7 +141,9 @@ typedef struct word_count {
 static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
-static int cmp_wc(const void *a, const void *b) { return strcmp(((const word_count *)a)->word, ((const word_count *)b)->word); }
+static int cmp_wc(const void *a, const void *b) {
+  return strcmp(((const word_count *)a)->word, ((const word_count *)b)->word);
+}
 
 /* The expected final counts, computed without the engine: all words, sorted, counted in runs. */
 static word_count *expected_counts(size_t *nwords_total, size_t *nunique) {
@@ -219,7 +221,7 @@ static void run_wordcount(int p, const word_count *expect, size_t nunique, size_
     int64_t c = spate_row_bigint(&rows[i], 1);
     if (c != final[idx] + 1) {
       print_error("p=%d: word '%s' count %lld after %lld\n", p, buf, (long long)c,
-                  (long long)final[idx]);
+                  (long long) final[idx]);
       fail();
     }
     final[idx] = c;
@@ -227,7 +229,7 @@ static void run_wordcount(int p, const word_count *expect, size_t nunique, size_
   for (size_t k = 0; k < nunique; k++) {
     if (final[k] != expect[k].count) {
       print_error("p=%d: '%s' counted %lld, expected %lld\n", p, expect[k].word,
-                  (long long)final[k], (long long)expect[k].count);
+                  (long long) final[k], (long long)expect[k].count);
       fail();
     }
   }
@@ -261,8 +263,9 @@ static void test_wordcount_parallelism_1_2_4(void **state) {
 
 /* ============================================================================================
  * Aggregations and reduce */
-static const char *AGG_SCHEMA = "k STRING NOT NULL, v BIGINT NOT NULL, tag STRING NOT NULL, "
-                                "d DOUBLE NOT NULL, i INT NOT NULL";
+static const char *AGG_SCHEMA =
+    "k STRING NOT NULL, v BIGINT NOT NULL, tag STRING NOT NULL, "
+    "d DOUBLE NOT NULL, i INT NOT NULL";
 
 typedef struct agg_row {
   const char *k;
@@ -312,8 +315,8 @@ static void check_agg(agg_fn op, spate_reduce_fn reduce, int field, const agg_ro
   for (int i = 0; i < NAGG; i++) {
     const spate_row *g = &got[i];
     bool ok = bytes_eq(spate_row_string(g, 0), want[i].k) && spate_row_bigint(g, 1) == want[i].v &&
-              bytes_eq(spate_row_string(g, 2), want[i].tag) && spate_row_double(g, 3) == want[i].d &&
-              spate_row_int(g, 4) == want[i].i;
+              bytes_eq(spate_row_string(g, 2), want[i].tag) &&
+              spate_row_double(g, 3) == want[i].d && spate_row_int(g, 4) == want[i].i;
     if (!ok) {
       spate_bytes k = spate_row_string(g, 0), t = spate_row_string(g, 2);
       print_error("row %d: got (%.*s,%lld,%.*s,%g,%d), want (%s,%lld,%s,%g,%d)\n", i, (int)k.len,
@@ -329,12 +332,13 @@ static void check_agg(agg_fn op, spate_reduce_fn reduce, int field, const agg_ro
 
 static void test_sum_keeps_first_row(void **state) {
   (void)state;
-  const agg_row sum_v[] = {{"a", 5, "m", 1.5, 10}, {"b", 3, "q", 2.0, -1}, {"a", 7, "m", 1.5, 10},
-                           {"a", 14, "m", 1.5, 10}, {"b", 6, "q", 2.0, -1}, {"a", 16, "m", 1.5, 10}};
+  const agg_row sum_v[] = {{"a", 5, "m", 1.5, 10}, {"b", 3, "q", 2.0, -1},
+                           {"a", 7, "m", 1.5, 10}, {"a", 14, "m", 1.5, 10},
+                           {"b", 6, "q", 2.0, -1}, {"a", 16, "m", 1.5, 10}};
   check_agg(spate_sum, NULL, 1, sum_v);
-  const agg_row sum_d[] = {{"a", 5, "m", 1.5, 10},   {"b", 3, "q", 2.0, -1},
-                           {"a", 5, "m", 1.75, 10},  {"a", 5, "m", -1.25, 10},
-                           {"b", 3, "q", 3.0, -1},   {"a", 5, "m", 2.75, 10}};
+  const agg_row sum_d[] = {{"a", 5, "m", 1.5, 10},  {"b", 3, "q", 2.0, -1},
+                           {"a", 5, "m", 1.75, 10}, {"a", 5, "m", -1.25, 10},
+                           {"b", 3, "q", 3.0, -1},  {"a", 5, "m", 2.75, 10}};
   check_agg(spate_sum, NULL, 3, sum_d);
   const agg_row sum_i[] = {{"a", 5, "m", 1.5, 10}, {"b", 3, "q", 2.0, -1}, {"a", 5, "m", 1.5, 30},
                            {"a", 5, "m", 1.5, 35}, {"b", 3, "q", 2.0, 6},  {"a", 5, "m", 1.5, 55}};
@@ -350,11 +354,13 @@ static void test_min_max_keep_first_row(void **state) {
                            {"a", 7, "m", 1.5, 10}, {"b", 3, "q", 2.0, -1}, {"a", 7, "m", 1.5, 10}};
   check_agg(spate_max, NULL, 1, max_v);
   /* a variable-length field: the stored row is rebuilt around the new value */
-  const agg_row min_tag[] = {{"a", 5, "m", 1.5, 10}, {"b", 3, "q", 2.0, -1}, {"a", 5, "c", 1.5, 10},
-                             {"a", 5, "c", 1.5, 10}, {"b", 3, "p", 2.0, -1}, {"a", 5, "b", 1.5, 10}};
+  const agg_row min_tag[] = {{"a", 5, "m", 1.5, 10}, {"b", 3, "q", 2.0, -1},
+                             {"a", 5, "c", 1.5, 10}, {"a", 5, "c", 1.5, 10},
+                             {"b", 3, "p", 2.0, -1}, {"a", 5, "b", 1.5, 10}};
   check_agg(spate_min, NULL, 2, min_tag);
-  const agg_row max_tag[] = {{"a", 5, "m", 1.5, 10}, {"b", 3, "q", 2.0, -1}, {"a", 5, "m", 1.5, 10},
-                             {"a", 5, "z", 1.5, 10}, {"b", 3, "q", 2.0, -1}, {"a", 5, "z", 1.5, 10}};
+  const agg_row max_tag[] = {{"a", 5, "m", 1.5, 10}, {"b", 3, "q", 2.0, -1},
+                             {"a", 5, "m", 1.5, 10}, {"a", 5, "z", 1.5, 10},
+                             {"b", 3, "q", 2.0, -1}, {"a", 5, "z", 1.5, 10}};
   check_agg(spate_max, NULL, 2, max_tag);
   const agg_row max_d[] = {{"a", 5, "m", 1.5, 10}, {"b", 3, "q", 2.0, -1}, {"a", 5, "m", 1.5, 10},
                            {"a", 5, "m", 1.5, 10}, {"b", 3, "q", 2.0, -1}, {"a", 5, "m", 4.0, 10}};
@@ -394,9 +400,9 @@ int mc_reduce(spate_ctx *ctx, const spate_row *acc, const spate_row *in, spate_r
 
 static void test_reduce(void **state) {
   (void)state;
-  const agg_row want[] = {{"a", 5, "m", 1.5, 10},     {"b", 3, "q", 2.0, -1},
-                          {"a", 7, "mc", 0.25, 11},   {"a", 14, "mcz", -3.0, 12},
-                          {"b", 6, "qp", 1.0, 0},     {"a", 16, "mczb", 4.0, 13}};
+  const agg_row want[] = {{"a", 5, "m", 1.5, 10},   {"b", 3, "q", 2.0, -1},
+                          {"a", 7, "mc", 0.25, 11}, {"a", 14, "mcz", -3.0, 12},
+                          {"b", 6, "qp", 1.0, 0},   {"a", 16, "mczb", 4.0, 13}};
   check_agg(NULL, mc_reduce, 0, want);
 }
 
@@ -429,7 +435,8 @@ static void test_union_filter_flat_map(void **state) {
   spate_stream *c = spate_parallelism(spate_from_sequence(env, 3001, 3600), 1);
   spate_stream *u = spate_union(spate_union(a, b), c);
   spate_stream *even = spate_parallelism(spate_name(spate_filter(u, mc_is_even), "even"), 2);
-  spate_stream *three = spate_parallelism(spate_flat_map(spate_rebalance(even), mc_three_copies, copies), 4);
+  spate_stream *three =
+      spate_parallelism(spate_flat_map(spate_rebalance(even), mc_three_copies, copies), 4);
   spate_collect(three, "copies");
   assert_null(spate_env_error(env));
   spate_job_result *r = tk_run(env, "union");
@@ -468,8 +475,16 @@ int mc_mod_partition(spate_ctx *ctx, const spate_row *key, int num_partitions) {
   return (int)(spate_row_bigint(key, 0) % num_partitions);
 }
 
-typedef enum { P_REBALANCE, P_RESCALE, P_SHUFFLE, P_BROADCAST, P_GLOBAL, P_FORWARD, P_CUSTOM,
-               P_KEYED } pkind;
+typedef enum {
+  P_REBALANCE,
+  P_RESCALE,
+  P_SHUFFLE,
+  P_BROADCAST,
+  P_GLOBAL,
+  P_FORWARD,
+  P_CUSTOM,
+  P_KEYED
+} pkind;
 
 typedef struct tagged {
   size_t n;
@@ -482,7 +497,8 @@ typedef struct tagged {
 static tagged run_partitioned(pkind kind, int64_t N, int p_src, int p_map, bool chain) {
   spate_env *env = new_env();
   if (!chain) spate_env_disable_operator_chaining(env);
-  const spate_schema *t = spate_env_schema(env, "v BIGINT NOT NULL, sub INT NOT NULL, par INT NOT NULL");
+  const spate_schema *t =
+      spate_env_schema(env, "v BIGINT NOT NULL, sub INT NOT NULL, par INT NOT NULL");
   spate_stream *s = spate_parallelism(spate_from_sequence(env, 1, N), p_src);
   switch (kind) {
   case P_REBALANCE: s = spate_rebalance(s); break;
@@ -606,8 +622,10 @@ static void test_broadcast_global_forward(void **state) {
   }
   /* default partitioning between different parallelisms is rebalance: all values arrive */
   spate_env *env = new_env();
-  const spate_schema *s = spate_env_schema(env, "v BIGINT NOT NULL, sub INT NOT NULL, par INT NOT NULL");
-  spate_stream *m = spate_map(spate_parallelism(spate_from_sequence(env, 1, N), 2), mc_tag_subtask, s);
+  const spate_schema *s =
+      spate_env_schema(env, "v BIGINT NOT NULL, sub INT NOT NULL, par INT NOT NULL");
+  spate_stream *m =
+      spate_map(spate_parallelism(spate_from_sequence(env, 1, N), 2), mc_tag_subtask, s);
   spate_collect(spate_parallelism(m, 3), "x");
   spate_job_result *r = tk_run(env, "default partitioning");
   assert_finished(r);
@@ -707,8 +725,8 @@ static void test_backpressure_bounded_memory(void **state) {
   assert_int_equal(spate_job_result_records_in(r, sink_i), N);
   assert_true(spate_job_result_backpressure_ns(r, src_i) > 0);
   if (growth >= 1 * MB) {
-    print_error("accounted memory grew by %lld bytes while streaming %d rows\n",
-                (long long)growth, N);
+    print_error("accounted memory grew by %lld bytes while streaming %d rows\n", (long long)growth,
+                N);
     fail();
   }
   spate_job_result_free(r);
@@ -752,7 +770,8 @@ static void test_udf_failure_propagates(void **state) {
   env = new_env();
   spate_env_set_parallelism(env, 2);
   s = spate_env_schema(env, "v BIGINT NOT NULL");
-  spate_discard(spate_name(spate_map(spate_from_sequence(env, 1, 1000), mc_negative, s), "negative-map"));
+  spate_discard(
+      spate_name(spate_map(spate_from_sequence(env, 1, 1000), mc_negative, s), "negative-map"));
   r = tk_run(env, "failing too");
   assert_int_equal(spate_job_result_status(r), SPATE_JOB_FAILED);
   assert_contains(spate_job_result_error(r), "negative-map");
@@ -808,7 +827,8 @@ static spate_job_result *run_two_groups(const char *slots) {
   spate_env *env = new_env();
   if (slots) spate_env_set(env, "taskmanager.numberOfTaskSlots", slots);
   spate_env_set_parallelism(env, 2);
-  const spate_schema *t = spate_env_schema(env, "v BIGINT NOT NULL, sub INT NOT NULL, par INT NOT NULL");
+  const spate_schema *t =
+      spate_env_schema(env, "v BIGINT NOT NULL, sub INT NOT NULL, par INT NOT NULL");
   spate_stream *src = spate_from_sequence(env, 1, 3000); /* group "default", parallelism 2 */
   spate_stream *m = spate_map(spate_rebalance(src), mc_tag_subtask, t);
   m = spate_parallelism(spate_slot_sharing_group(spate_name(m, "other-group"), "other"), 3);
@@ -840,7 +860,9 @@ static void test_slot_sharing_groups_sum(void **state) {
  * A row larger than any buffer through a keyed exchange */
 #define BIG_LEN (5u * 1024 * 1024)
 
-static char big_char(int64_t id, size_t i) { return (char)('a' + (i * 7 + (size_t)id + i / 4099) % 26); }
+static char big_char(int64_t id, size_t i) {
+  return (char)('a' + (i * 7 + (size_t)id + i / 4099) % 26);
+}
 
 int mc_big_gen(spate_ctx *ctx, int64_t index, spate_row_builder *out) {
   size_t len = index % 3 == 0 ? BIG_LEN + (size_t)index : (size_t)index * 10;
@@ -909,7 +931,8 @@ static void test_operator_metrics(void **state) {
     const spate_schema *copies = spate_env_schema(env, "v BIGINT NOT NULL, copy INT NOT NULL");
     spate_stream *src = spate_name(spate_from_sequence(env, 1, 1000), "numbers");
     spate_stream *even = spate_name(spate_filter(src, mc_is_even), "evens");
-    spate_stream *three = spate_name(spate_flat_map(spate_rebalance(even), mc_three_copies, copies), "triple");
+    spate_stream *three =
+        spate_name(spate_flat_map(spate_rebalance(even), mc_three_copies, copies), "triple");
     spate_stream *plus = spate_name(spate_map(three, mc_plus_one, copies), "plus-one");
     spate_name(spate_collect(plus, "metrics"), "collected");
     spate_job_result *r = tk_run(env, "metrics");
@@ -918,8 +941,11 @@ static void test_operator_metrics(void **state) {
     struct {
       const char *name;
       uint64_t in, out;
-    } want[] = {{"Source: numbers", 0, 1000}, {"evens", 1000, 500}, {"triple", 500, 1500},
-                {"plus-one", 1500, 1500},    {"Sink: collected", 1500, 0}};
+    } want[] = {{"Source: numbers", 0, 1000},
+                {"evens", 1000, 500},
+                {"triple", 500, 1500},
+                {"plus-one", 1500, 1500},
+                {"Sink: collected", 1500, 0}};
     for (size_t k = 0; k < 5; k++) {
       size_t i = op_index(r, want[k].name);
       assert_int_equal(spate_job_result_records_in(r, i), want[k].in);

@@ -36,11 +36,11 @@
 static _Atomic bool g_fail_armed;          /* one injected failure, in the first attempt */
 static _Atomic int g_opens;                /* map subtasks opened, all attempts */
 static _Atomic int64_t g_mapped[4];        /* records counted, per attempt */
-static _Atomic int64_t g_final[MAXSUB];   /* count at close, per subtask (last attempt wins) */
-static _Atomic int64_t g_restored[MAXSUB];/* sum of the SPLIT rows restored, per subtask */
-static _Atomic int g_union_rows[MAXSUB];  /* UNION rows restored, per subtask */
+static _Atomic int64_t g_final[MAXSUB];    /* count at close, per subtask (last attempt wins) */
+static _Atomic int64_t g_restored[MAXSUB]; /* sum of the SPLIT rows restored, per subtask */
+static _Atomic int g_union_rows[MAXSUB];   /* UNION rows restored, per subtask */
 static const spate_schema *g_n;
-static bool g_union_wide; /* declare the UNION state with a two-field schema (mismatch) */
+static bool g_union_wide;          /* declare the UNION state with a two-field schema (mismatch) */
 static const spate_schema *g_wide; /* that schema, while g_union_wide */
 
 int os_gen(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
@@ -52,7 +52,7 @@ typedef struct os_user {
   spate_operator_state *count, *seen;
   spate_row_builder *b;
   int64_t n;
-  int attempt;  /* the job attempt that opened it (2 subtasks per attempt, opened in turn) */
+  int attempt; /* the job attempt that opened it (2 subtasks per attempt, opened in turn) */
   int64_t seen_in_attempt;
 } os_user;
 
@@ -73,7 +73,8 @@ int os_open(spate_ctx *ctx, void **user) {
     return -1;
   }
   spate_row r;
-  for (size_t i = 0; spate_operator_state_get(u->count, i, &r); i++) u->n += spate_row_bigint(&r, 0);
+  for (size_t i = 0; spate_operator_state_get(u->count, i, &r); i++)
+    u->n += spate_row_bigint(&r, 0);
   atomic_store(&g_restored[sub], u->n);
   atomic_store(&g_union_rows[sub], (int)spate_operator_state_size(u->seen));
   /* this subtask's mark in the UNION list, once */
@@ -115,12 +116,11 @@ static spate_env *build(int p, const char *const *kv, bool gated) {
   for (; kv && kv[0]; kv += 2) spate_env_set(env, kv[0], kv[1]);
   g_n = spate_env_schema(env, "n BIGINT");
   g_wide = g_union_wide ? spate_env_schema(env, "a BIGINT, b BIGINT") : NULL;
-  spate_stream *src =
-      spate_uid(gated ? spate_generate_per_checkpoint(env, g_n, os_gen, N, BATCH)
-                      : spate_generate(env, g_n, os_gen, N),
-                "src");
-  spate_stream *m = spate_uid(spate_udf_lifecycle(spate_map(src, os_map, g_n), os_open, os_close),
-                              "counter");
+  spate_stream *src = spate_uid(gated ? spate_generate_per_checkpoint(env, g_n, os_gen, N, BATCH)
+                                      : spate_generate(env, g_n, os_gen, N),
+                                "src");
+  spate_stream *m =
+      spate_uid(spate_udf_lifecycle(spate_map(src, os_map, g_n), os_open, os_close), "counter");
   spate_uid(spate_discard(m), "sink");
   return env;
 }
@@ -162,9 +162,15 @@ static void test_exactly_once_after_failure(void **state) {
   char dir[256];
   tk_mkdtemp(dir, sizeof dir, "spate_os_");
   /* checkpointing on (the periodic ones never come on the manual clock: the test asks) */
-  const char *kv[] = {"execution.checkpointing.interval", "1 h", "state.checkpoints.dir", dir,
-                      "restart-strategy.type", "fixed-delay",
-                      "restart-strategy.fixed-delay.delay", "1 s", NULL};
+  const char *kv[] = {"execution.checkpointing.interval",
+                      "1 h",
+                      "state.checkpoints.dir",
+                      dir,
+                      "restart-strategy.type",
+                      "fixed-delay",
+                      "restart-strategy.fixed-delay.delay",
+                      "1 s",
+                      NULL};
   spate_env *env = build(2, kv, true);
   spate_clock *clock = spate_manual_clock_create(0);
   spate_env_set_clock(env, clock);
@@ -229,7 +235,7 @@ static void test_rescale_split_and_union(void **state) {
     assert_int_equal(atomic_load(&g_union_rows[i]), 2); /* both old subtasks' marks */
   }
   assert_int_equal(restored, BATCH); /* the stopped job processed nothing after it */
-  assert_int_equal(final_sum(), N); /* the counts were shared out, none lost or doubled */
+  assert_int_equal(final_sum(), N);  /* the counts were shared out, none lost or doubled */
   assert_int_equal(atomic_load(&g_mapped[0]), N - BATCH); /* the source resumed there */
 
   /* the same savepoint into a function whose UNION rows have another schema */

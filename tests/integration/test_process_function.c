@@ -66,7 +66,8 @@ int pf_open(spate_ctx *ctx, void **user) {
   spate_state_desc count = {.name = "count", .kind = SPATE_STATE_VALUE, .schema = n};
   spate_state_desc list = {.name = "list", .kind = SPATE_STATE_LIST, .schema = n};
   spate_state_desc map = {.name = "map", .kind = SPATE_STATE_MAP, .schema = n, .key_schema = k};
-  spate_state_desc sum = {.name = "sum", .kind = SPATE_STATE_REDUCING, .schema = n, .reduce = pf_sum};
+  spate_state_desc sum = {
+      .name = "sum", .kind = SPATE_STATE_REDUCING, .schema = n, .reduce = pf_sum};
   s->count = spate_ctx_state(ctx, &count);
   s->list = spate_ctx_state(ctx, &list);
   s->map = spate_ctx_state(ctx, &map);
@@ -136,8 +137,10 @@ static void run_states(int parallelism) {
   spate_env *env = new_env();
   spate_env_set_parallelism(env, parallelism);
   const spate_schema *in = spate_env_schema(env, "key BIGINT NOT NULL, v BIGINT NOT NULL");
-  const spate_schema *out = spate_env_schema(
-      env, "key BIGINT NOT NULL, n BIGINT NOT NULL, len BIGINT NOT NULL, msize BIGINT NOT NULL, sum BIGINT NOT NULL");
+  const spate_schema *out =
+      spate_env_schema(env,
+                       "key BIGINT NOT NULL, n BIGINT NOT NULL, len BIGINT NOT NULL, msize BIGINT "
+                       "NOT NULL, sum BIGINT NOT NULL");
   spate_stream *src = spate_parallelism(spate_generate(env, in, pf_gen, NROWS), 1);
   spate_stream *p = spate_process(spate_key_by(src, 0), pf_all_states, NULL, out);
   spate_udf_lifecycle(p, pf_open, pf_close);
@@ -151,7 +154,8 @@ static void run_states(int parallelism) {
    * key's rows arrive in generation order) */
   int64_t count[NKEYS] = {0}, sum[NKEYS] = {0};
   int mseen[NKEYS][3] = {{0}};
-  int64_t final_n[NKEYS] = {0}, final_sum[NKEYS] = {0}, final_len[NKEYS] = {0}, final_ms[NKEYS] = {0};
+  int64_t final_n[NKEYS] = {0}, final_sum[NKEYS] = {0}, final_len[NKEYS] = {0},
+          final_ms[NKEYS] = {0};
   for (int64_t i = 0; i < NROWS; i++) {
     int k = (int)((i * 7919) % NKEYS);
     count[k]++;
@@ -222,9 +226,11 @@ static void test_event_timers(void **state) {
   spate_env *env = new_env();
   spate_env_set_parallelism(env, 2);
   const spate_schema *in = spate_env_schema(env, "key BIGINT NOT NULL, ts BIGINT NOT NULL");
-  const spate_schema *out = spate_env_schema(env, "key BIGINT NOT NULL, t BIGINT NOT NULL, wm BIGINT NOT NULL");
+  const spate_schema *out =
+      spate_env_schema(env, "key BIGINT NOT NULL, t BIGINT NOT NULL, wm BIGINT NOT NULL");
   spate_stream *src = spate_parallelism(spate_generate(env, in, pf_ts_gen, 200), 1);
-  spate_stream *ts = spate_parallelism(spate_assign_watermarks_custom(src, 1, NULL, pf_every_event, NULL), 1);
+  spate_stream *ts =
+      spate_parallelism(spate_assign_watermarks_custom(src, 1, NULL, pf_every_event, NULL), 1);
   spate_collect(spate_process(spate_key_by(ts, 0), pf_timers, pf_on_timer, out), "fired");
   spate_job_result *r = tk_run(env, "timers");
   assert_finished(r);
@@ -244,9 +250,9 @@ static void test_event_timers(void **state) {
     int k = (int)spate_row_bigint(&rows[i], 0);
     int64_t t = spate_row_bigint(&rows[i], 1), wm = spate_row_bigint(&rows[i], 2);
     assert_true(k >= 0 && k < 5 && t >= 0 && t < 1200);
-    assert_true(want[k][t]);  /* never a deleted (ts + 50) timer */
-    want[k][t] = false;       /* and never twice */
-    assert_true(wm >= t);     /* fired by a watermark at or past it */
+    assert_true(want[k][t]);         /* never a deleted (ts + 50) timer */
+    want[k][t] = false;              /* and never twice */
+    assert_true(wm >= t);            /* fired by a watermark at or past it */
     assert_true(t > last_by_key[k]); /* in timestamp order */
     last_by_key[k] = t;
   }
@@ -269,7 +275,8 @@ int pf_proc_register(spate_ctx *ctx, const spate_row *in, spate_collector *out) 
   return rc;
 }
 
-int pf_proc_fire(spate_ctx *ctx, int64_t timestamp, spate_time_domain domain, spate_collector *out) {
+int pf_proc_fire(spate_ctx *ctx, int64_t timestamp, spate_time_domain domain,
+                 spate_collector *out) {
   if (domain == SPATE_PROCESSING_TIME && timestamp == 1010 && spate_ctx_current_key(ctx) &&
       spate_row_bigint(spate_ctx_current_key(ctx), 0) == 0 &&
       spate_ctx_processing_time(ctx) >= timestamp)
@@ -351,8 +358,12 @@ int pf_avg_open(spate_ctx *ctx, void **user) {
   spate_schema *in = schema("key BIGINT NOT NULL, v BIGINT NOT NULL");
   spate_schema *acc = schema("sum BIGINT NOT NULL, n BIGINT NOT NULL");
   spate_schema *res = schema("avg DOUBLE NOT NULL");
-  spate_state_desc d = {.name = "avg", .kind = SPATE_STATE_AGGREGATING, .schema = in,
-                        .aggregate = &fns, .acc_schema = acc, .result_schema = res};
+  spate_state_desc d = {.name = "avg",
+                        .kind = SPATE_STATE_AGGREGATING,
+                        .schema = in,
+                        .aggregate = &fns,
+                        .acc_schema = acc,
+                        .result_schema = res};
   u->avg = spate_ctx_state(ctx, &d);
   spate_schema_free(in);
   spate_schema_free(acc);
@@ -440,7 +451,8 @@ static void test_misuse(void **state) {
 
   env = new_env();
   src = spate_from_sequence(env, 1, 10);
-  spate_discard(spate_process(spate_key_by(src, 0), pf_timers_no_fn, NULL, spate_stream_schema(src)));
+  spate_discard(
+      spate_process(spate_key_by(src, 0), pf_timers_no_fn, NULL, spate_stream_schema(src)));
   r = tk_run(env, "timer without function");
   assert_int_equal(spate_job_result_status(r), SPATE_JOB_FAILED);
   assert_non_null(strstr(spate_job_result_error(r), "no timer function"));
@@ -450,9 +462,9 @@ static void test_misuse(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_states_p1),     cmocka_unit_test(test_states_p2),
-      cmocka_unit_test(test_states_p4),     cmocka_unit_test(test_event_timers),
-      cmocka_unit_test(test_processing_timer), cmocka_unit_test(test_misuse),
+      cmocka_unit_test(test_states_p1),         cmocka_unit_test(test_states_p2),
+      cmocka_unit_test(test_states_p4),         cmocka_unit_test(test_event_timers),
+      cmocka_unit_test(test_processing_timer),  cmocka_unit_test(test_misuse),
       cmocka_unit_test(test_aggregating_state),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

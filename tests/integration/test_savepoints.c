@@ -101,12 +101,12 @@ int sv_timer(spate_ctx *ctx, int64_t ts, spate_time_domain d, spate_collector *o
 
 typedef struct job_opts {
   int parallelism;
-  int max_parallelism;   /* 0: default */
-  const char *restore;   /* savepoint path or NULL */
+  int max_parallelism; /* 0: default */
+  const char *restore; /* savepoint path or NULL */
   bool allow_non_restored;
   const char *stateful_uid;
   const char *savepoint_dir;
-  bool gated;            /* the source waits for a checkpoint after each BATCH records */
+  bool gated;                 /* the source waits for a checkpoint after each BATCH records */
   const char *checkpoint_dir; /* checkpoints retained on cancellation into it, or NULL */
 } job_opts;
 
@@ -115,7 +115,8 @@ static spate_env *build(const job_opts *o) {
   spate_env_set_parallelism(env, o->parallelism);
   if (o->max_parallelism) spate_env_set_max_parallelism(env, o->max_parallelism);
   if (o->restore) spate_env_set(env, "execution.savepoint.path", o->restore);
-  if (o->allow_non_restored) spate_env_set(env, "execution.savepoint.ignore-unclaimed-state", "true");
+  if (o->allow_non_restored)
+    spate_env_set(env, "execution.savepoint.ignore-unclaimed-state", "true");
   if (o->savepoint_dir) spate_env_set(env, "state.savepoints.dir", o->savepoint_dir);
   if (o->checkpoint_dir) {
     spate_env_set(env, "state.checkpoints.dir", o->checkpoint_dir);
@@ -128,10 +129,10 @@ static spate_env *build(const job_opts *o) {
                                          : spate_generate(env, s, sv_gen, N),
                                 "src");
   src = spate_uid(spate_assign_timestamps(src, 1, SPATE_WATERMARKS_BOUNDED, 0), "ts");
-  spate_stream *counts = spate_udf_lifecycle(
-      spate_process(spate_key_by(src, 0), sv_process, sv_timer,
-                    spate_env_schema(env, "k BIGINT, n BIGINT")),
-      sv_open, sv_close);
+  spate_stream *counts =
+      spate_udf_lifecycle(spate_process(spate_key_by(src, 0), sv_process, sv_timer,
+                                        spate_env_schema(env, "k BIGINT, n BIGINT")),
+                          sv_open, sv_close);
   counts = spate_uid(counts, o->stateful_uid ? o->stateful_uid : "counter");
   spate_uid(spate_collect(counts, "counts"), "collect");
   return env;
@@ -215,7 +216,8 @@ static void test_rescale_from_savepoint(void **state) {
       fail_msg("restore at %d failed: %s", p, spate_job_result_error(r));
     counts_of(r, got);
     for (int k = 0; k < KEYS; k++)
-      if (got[k] != want[k]) fail_msg("p=%d key %d: %lld, want %lld", p, k, (long long)got[k], (long long)want[k]);
+      if (got[k] != want[k])
+        fail_msg("p=%d key %d: %lld, want %lld", p, k, (long long)got[k], (long long)want[k]);
     assert_int_equal(atomic_load(&g_seen), N - BATCH); /* the savepoint was after the batch */
     spate_job_result_free(r);
   }
@@ -279,10 +281,10 @@ static void test_savepoint_without_directory(void **state) {
   spate_env_set_buffer_timeout(env, 0); /* records 0..99 reach the counter while 100 is held */
   tk_events ev;
   spate_job_client *c = submit(env, &ev, "no-dir");
-  TK_AWAIT(atomic_load(&g_seen) == 100 && tk_gate_arrived(&g_gate) == 1 &&
-               atomic_load(&ev.running) == 2,
-           "records 0..99 counted (%lld) with record 100 held and every task running",
-           (long long)atomic_load(&g_seen));
+  TK_AWAIT(
+      atomic_load(&g_seen) == 100 && tk_gate_arrived(&g_gate) == 1 && atomic_load(&ev.running) == 2,
+      "records 0..99 counted (%lld) with record 100 held and every task running",
+      (long long)atomic_load(&g_seen));
   char path[256] = "", err[512] = "";
   assert_true(tk_savepoint(c, NULL, false, path, sizeof path, err, sizeof err) < 0);
   assert_non_null(strstr(err, "state.savepoints.dir"));

@@ -34,7 +34,8 @@ typedef struct so_state {
 int so_open(spate_ctx *ctx, void **user) {
   spate_schema *s = NULL;
   char err[64];
-  if (spate_schema_parse("odd BIGINT NOT NULL, doubled BIGINT NOT NULL", &s, err, sizeof err) < 0) return -1;
+  if (spate_schema_parse("odd BIGINT NOT NULL, doubled BIGINT NOT NULL", &s, err, sizeof err) < 0)
+    return -1;
   so_state *st = calloc(1, sizeof *st);
   st->odd = spate_rb_new(s);
   spate_schema_free(s);

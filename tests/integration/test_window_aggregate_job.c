@@ -84,9 +84,8 @@ static int window_string(const spate_time_window *w, spate_window_elements *el, 
     if (n++ == 0) first = r;
   char s[128];
   int len = snprintf(s, sizeof s, "%lld/%lld/%lld/%lld/%lld",
-                     (long long)spate_row_bigint(&first, 0), (long long)w->start,
-                     (long long)w->end, (long long)n,
-                     (long long)spate_row_bigint(&first, vf));
+                     (long long)spate_row_bigint(&first, 0), (long long)w->start, (long long)w->end,
+                     (long long)n, (long long)spate_row_bigint(&first, vf));
   spate_rb_set_string(spate_collect_begin(out), 0, s, (size_t)len);
   return spate_collect_emit(out);
 }
@@ -189,8 +188,8 @@ static void check(const wj_event *ev, size_t n, spate_window_assigner a, int wha
 }
 
 static const wj_event sliding_events[] = {
-    {1, 1, 1, NOWM}, {2, 2, 5, NOWM}, {1, 6, 10, NOWM}, {1, 7, 100, 5}, {2, 12, 7, NOWM},
-    {1, 11, 1000, NOWM},
+    {1, 1, 1, NOWM}, {2, 2, 5, NOWM},  {1, 6, 10, NOWM},
+    {1, 7, 100, 5},  {2, 12, 7, NOWM}, {1, 11, 1000, NOWM},
 };
 
 static void test_aggregate_sliding(void **state) {
@@ -216,8 +215,10 @@ static void test_aggregate_apply_sessions(void **state) {
 
 static void test_dynamic_gaps(void **state) {
   static const wj_event ev[] = {
-      {1, 0, 10, NOWM}, {1, 12, 5, NOWM}, /* [0,10) and [12,17): apart */
-      {2, 0, 15, NOWM}, {2, 12, 5, NOWM}, /* [0,15) and [12,17): one session [0,17) */
+      {1, 0, 10, NOWM},
+      {1, 12, 5, NOWM}, /* [0,10) and [12,17): apart */
+      {2, 0, 15, NOWM},
+      {2, 12, 5, NOWM}, /* [0,15) and [12,17): one session [0,17) */
   };
   check(ev, 4, spate_session_windows_dynamic(SPATE_EVENT_TIME, wj_gap), REDUCE,
         "1/0/10@9 1/12/5@16 2/0/20@16");
@@ -238,10 +239,8 @@ static void test_dynamic_gap_invalid(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_aggregate_sliding),
-      cmocka_unit_test(test_reduce_apply_tumbling),
-      cmocka_unit_test(test_aggregate_apply_sessions),
-      cmocka_unit_test(test_dynamic_gaps),
+      cmocka_unit_test(test_aggregate_sliding),        cmocka_unit_test(test_reduce_apply_tumbling),
+      cmocka_unit_test(test_aggregate_apply_sessions), cmocka_unit_test(test_dynamic_gaps),
       cmocka_unit_test(test_dynamic_gap_invalid),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,8 +33,8 @@ typedef struct wa_event {
 
 /* keys 1..3; windows [0,10) holds 1+2+4+8, [10,20) 16+32+64 */
 static const wa_event events[] = {
-    {1, 1, 1, NOWM}, {2, 2, 2, NOWM}, {3, 5, 4, NOWM}, {1, 9, 8, 9},
-    {2, 10, 16, NOWM}, {3, 12, 32, NOWM}, {1, 15, 64, NOWM}, {2, 16, 128, NOWM},
+    {1, 1, 1, NOWM},    {2, 2, 2, NOWM},    {3, 5, 4, NOWM},   {1, 9, 8, 9},
+    {2, 10, 16, NOWM},  {3, 12, 32, NOWM},  {1, 15, 64, NOWM}, {2, 16, 128, NOWM},
     {1, 17, 256, NOWM}, {1, 18, 512, NOWM},
 };
 #define NEV (sizeof events / sizeof events[0])
@@ -109,7 +109,8 @@ static void expect(const spate_job_result *r, const char *want) {
   if (strcmp(got, want) != 0) fail_msg("got  '%s'\nwant '%s'", got, want);
 }
 
-static const char *IN = "k BIGINT NOT NULL, ts BIGINT NOT NULL, v BIGINT NOT NULL, wm BIGINT NOT NULL";
+static const char *IN =
+    "k BIGINT NOT NULL, ts BIGINT NOT NULL, v BIGINT NOT NULL, wm BIGINT NOT NULL";
 
 /* events -> watermarks (parallelism 1) -> with `spread`, a map at parallelism 3 */
 static spate_stream *input(spate_env *env, bool spread) {
@@ -117,7 +118,8 @@ static spate_stream *input(spate_env *env, bool spread) {
   spate_env_set_parallelism(env, 3);
   const spate_schema *in = spate_env_schema(env, IN);
   spate_stream *src = spate_parallelism(spate_generate(env, in, wa_gen, (int64_t)NEV), 1);
-  spate_stream *ts = spate_parallelism(spate_assign_watermarks_custom(src, 1, NULL, wa_wm, NULL), 1);
+  spate_stream *ts =
+      spate_parallelism(spate_assign_watermarks_custom(src, 1, NULL, wa_wm, NULL), 1);
   return spread ? spate_map(spate_rebalance(ts), wa_id, in) : ts;
 }
 
@@ -144,7 +146,8 @@ static void test_window_all(void **state) {
   spate_env *env = spate_env_create();
   spate_stream *w =
       spate_window_all(input(env, true), spate_tumbling_windows(SPATE_EVENT_TIME, 10, 0));
-  spate_stream *res = spate_map(spate_window_reduce(w, wa_sum), wa_unkey, spate_env_schema(env, IN));
+  spate_stream *res =
+      spate_map(spate_window_reduce(w, wa_sum), wa_unkey, spate_env_schema(env, IN));
   run_and_expect(env, res, "0:1008@19 0:15@9");
   spate_env_free(env);
   /* window function: (number of elements, sum) */

@@ -66,8 +66,10 @@ static void run(int64_t size, int64_t slide, int parallelism) {
   spate_env *env = new_env();
   spate_env_set_parallelism(env, parallelism);
   const spate_schema *s = spate_env_schema(env, "key BIGINT NOT NULL, ts BIGINT NOT NULL");
-  const spate_schema *j = spate_env_schema(env, "l BIGINT NOT NULL, r BIGINT NOT NULL, key BIGINT NOT NULL");
-  const spate_schema *o = spate_env_schema(env, "l BIGINT NOT NULL, r BIGINT NOT NULL, key BIGINT NOT NULL, wmax BIGINT NOT NULL");
+  const spate_schema *j =
+      spate_env_schema(env, "l BIGINT NOT NULL, r BIGINT NOT NULL, key BIGINT NOT NULL");
+  const spate_schema *o = spate_env_schema(
+      env, "l BIGINT NOT NULL, r BIGINT NOT NULL, key BIGINT NOT NULL, wmax BIGINT NOT NULL");
   spate_stream *l = spate_parallelism(spate_generate(env, s, wj_gen_l, NL), 1);
   l = spate_parallelism(spate_assign_watermarks_custom(l, 1, NULL, wj_wm, NULL), 1);
   spate_stream *r = spate_parallelism(spate_generate(env, s, wj_gen_r, NR), 1);
@@ -77,7 +79,8 @@ static void run(int64_t size, int64_t slide, int parallelism) {
   spate_stream *joined = spate_window_join(spate_key_by(l, 0), spate_key_by(r, 0), a, wj_join, j);
   spate_collect(spate_map(joined, wj_stamp, o), "pairs");
   spate_job_result *res = tk_run(env, "window join");
-  if (spate_job_result_status(res) != SPATE_JOB_FINISHED) fail_msg("%s", spate_job_result_error(res));
+  if (spate_job_result_status(res) != SPATE_JOB_FINISHED)
+    fail_msg("%s", spate_job_result_error(res));
   const spate_row *rows;
   size_t n = spate_job_result_collected(res, "pairs", &rows, NULL);
   /* brute force: count, per (left, right, window start) triple, the pairs expected */
@@ -94,7 +97,7 @@ static void run(int64_t size, int64_t slide, int parallelism) {
   for (size_t i = 0; i < n; i++) {
     int64_t t1 = spate_row_bigint(&rows[i], 0), t2 = spate_row_bigint(&rows[i], 1);
     int64_t wmax = spate_row_bigint(&rows[i], 3), start = wmax + 1 - size;
-    assert_int_equal(floor_mod(start, slide), 0);                  /* a real window */
+    assert_int_equal(floor_mod(start, slide), 0);                        /* a real window */
     assert_true(t1 >= start && t1 <= wmax && t2 >= start && t2 <= wmax); /* both inside */
     assert_int_equal(floor_mod(t1 + 40, 2), 0);
     assert_int_equal(floor_mod(t2 + 41, 3), 0);
@@ -135,16 +138,19 @@ static void test_cogroup(void **state) {
   spate_env *env = new_env();
   spate_env_set_parallelism(env, 2);
   const spate_schema *s = spate_env_schema(env, "key BIGINT NOT NULL, ts BIGINT NOT NULL");
-  const spate_schema *o = spate_env_schema(env, "key BIGINT NOT NULL, start BIGINT NOT NULL, nl BIGINT NOT NULL, nr BIGINT NOT NULL");
+  const spate_schema *o = spate_env_schema(
+      env, "key BIGINT NOT NULL, start BIGINT NOT NULL, nl BIGINT NOT NULL, nr BIGINT NOT NULL");
   spate_stream *l = spate_parallelism(spate_generate(env, s, wj_gen_l, NL), 1);
   l = spate_parallelism(spate_assign_watermarks_custom(l, 1, NULL, wj_wm, NULL), 1);
   spate_stream *r = spate_parallelism(spate_generate(env, s, wj_gen_r, NR), 1);
   r = spate_parallelism(spate_assign_watermarks_custom(r, 1, NULL, wj_wm, NULL), 1);
-  spate_collect(spate_window_cogroup(spate_key_by(l, 0), spate_key_by(r, 0),
-                                     spate_tumbling_windows(SPATE_EVENT_TIME, size, 0), wj_cogroup, o),
-                "groups");
+  spate_collect(
+      spate_window_cogroup(spate_key_by(l, 0), spate_key_by(r, 0),
+                           spate_tumbling_windows(SPATE_EVENT_TIME, size, 0), wj_cogroup, o),
+      "groups");
   spate_job_result *res = tk_run(env, "window cogroup");
-  if (spate_job_result_status(res) != SPATE_JOB_FINISHED) fail_msg("%s", spate_job_result_error(res));
+  if (spate_job_result_status(res) != SPATE_JOB_FINISHED)
+    fail_msg("%s", spate_job_result_error(res));
   const spate_row *rows;
   size_t n = spate_job_result_collected(res, "groups", &rows, NULL);
   /* brute force over windows [-50, 300) of size 10 and keys */
@@ -174,17 +180,21 @@ static void run_sessions(int64_t gap, int parallelism) {
   spate_env *env = new_env();
   spate_env_set_parallelism(env, parallelism);
   const spate_schema *s = spate_env_schema(env, "key BIGINT NOT NULL, ts BIGINT NOT NULL");
-  const spate_schema *j = spate_env_schema(env, "l BIGINT NOT NULL, r BIGINT NOT NULL, key BIGINT NOT NULL");
-  const spate_schema *o = spate_env_schema(env, "l BIGINT NOT NULL, r BIGINT NOT NULL, key BIGINT NOT NULL, wmax BIGINT NOT NULL");
+  const spate_schema *j =
+      spate_env_schema(env, "l BIGINT NOT NULL, r BIGINT NOT NULL, key BIGINT NOT NULL");
+  const spate_schema *o = spate_env_schema(
+      env, "l BIGINT NOT NULL, r BIGINT NOT NULL, key BIGINT NOT NULL, wmax BIGINT NOT NULL");
   spate_stream *l = spate_parallelism(spate_generate(env, s, wj_gen_l, NL), 1);
   l = spate_parallelism(spate_assign_watermarks_custom(l, 1, NULL, wj_wm, NULL), 1);
   spate_stream *r = spate_parallelism(spate_generate(env, s, wj_gen_r, NR), 1);
   r = spate_parallelism(spate_assign_watermarks_custom(r, 1, NULL, wj_wm, NULL), 1);
-  spate_stream *joined = spate_window_join(spate_key_by(l, 0), spate_key_by(r, 0),
-                                           spate_session_windows(SPATE_EVENT_TIME, gap), wj_join, j);
+  spate_stream *joined =
+      spate_window_join(spate_key_by(l, 0), spate_key_by(r, 0),
+                        spate_session_windows(SPATE_EVENT_TIME, gap), wj_join, j);
   spate_collect(spate_map(joined, wj_stamp, o), "pairs");
   spate_job_result *res = tk_run(env, "session join");
-  if (spate_job_result_status(res) != SPATE_JOB_FINISHED) fail_msg("%s", spate_job_result_error(res));
+  if (spate_job_result_status(res) != SPATE_JOB_FINISHED)
+    fail_msg("%s", spate_job_result_error(res));
   const spate_row *rows;
   size_t n = spate_job_result_collected(res, "pairs", &rows, NULL);
   /* brute force: for each pair of one key, the session end (max ts + gap) of the session holding
@@ -193,18 +203,24 @@ static void run_sessions(int64_t gap, int parallelism) {
   for (int k = 0; k < KEYS; k++) {
     int64_t ts[NL + NR];
     int m = 0;
-    for (int64_t a = 0; a < NL; a++) if (a % KEYS == k) ts[m++] = lts(a);
-    for (int64_t b = 0; b < NR; b++) if ((b + 1) % KEYS == k) ts[m++] = rts(b);
+    for (int64_t a = 0; a < NL; a++)
+      if (a % KEYS == k) ts[m++] = lts(a);
+    for (int64_t b = 0; b < NR; b++)
+      if ((b + 1) % KEYS == k) ts[m++] = rts(b);
     for (int i = 1; i < m; i++) /* insertion sort: small */
       for (int q = i; q > 0 && ts[q - 1] > ts[q]; q--) {
-        int64_t t = ts[q]; ts[q] = ts[q - 1]; ts[q - 1] = t;
+        int64_t t = ts[q];
+        ts[q] = ts[q - 1];
+        ts[q - 1] = t;
       }
     for (int i = 0; i < m;) { /* one session: count its left and right elements */
       int q = i;
       while (q + 1 < m && ts[q + 1] - ts[q] <= gap) q++;
       int64_t nl = 0, nr = 0;
-      for (int64_t a = 0; a < NL; a++) if (a % KEYS == k && lts(a) >= ts[i] && lts(a) <= ts[q]) nl++;
-      for (int64_t b = 0; b < NR; b++) if ((b + 1) % KEYS == k && rts(b) >= ts[i] && rts(b) <= ts[q]) nr++;
+      for (int64_t a = 0; a < NL; a++)
+        if (a % KEYS == k && lts(a) >= ts[i] && lts(a) <= ts[q]) nl++;
+      for (int64_t b = 0; b < NR; b++)
+        if ((b + 1) % KEYS == k && rts(b) >= ts[i] && rts(b) <= ts[q]) nr++;
       expected += (size_t)(nl * nr);
       for (size_t x = 0; x < n; x++) /* every emitted pair of this session ends it right */
         if (spate_row_bigint(&rows[x], 2) == k && spate_row_bigint(&rows[x], 0) >= ts[i] &&
@@ -235,10 +251,8 @@ static void test_unsupported(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_tumbling),
-      cmocka_unit_test(test_sliding_parallel),
-      cmocka_unit_test(test_cogroup),
-      cmocka_unit_test(test_sessions),
+      cmocka_unit_test(test_tumbling),    cmocka_unit_test(test_sliding_parallel),
+      cmocka_unit_test(test_cogroup),     cmocka_unit_test(test_sessions),
       cmocka_unit_test(test_unsupported),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

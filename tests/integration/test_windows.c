@@ -129,7 +129,8 @@ int w_fmt_late(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
 }
 
 /* ---- harness ---------------------------------------------------------------------------------- */
-static const char *IN = "k BIGINT NOT NULL, ts BIGINT NOT NULL, v BIGINT NOT NULL, wm BIGINT NOT NULL";
+static const char *IN =
+    "k BIGINT NOT NULL, ts BIGINT NOT NULL, v BIGINT NOT NULL, wm BIGINT NOT NULL";
 static const char *APPLY_OUT =
     "k BIGINT NOT NULL, wstart BIGINT NOT NULL, wend BIGINT NOT NULL, s BIGINT NOT NULL, "
     "n BIGINT NOT NULL";
@@ -188,8 +189,7 @@ static void run(const w_event *ev, size_t n, w_job j, const char *want, const ch
   const spate_schema *in = spate_env_schema(env, IN);
   const spate_schema *str = spate_env_schema(env, "s STRING NOT NULL");
   spate_stream *src = spate_parallelism(spate_generate(env, in, w_gen, (int64_t)n), 1);
-  spate_stream *ts =
-      spate_parallelism(spate_assign_watermarks_custom(src, 1, NULL, w_wm, NULL), 1);
+  spate_stream *ts = spate_parallelism(spate_assign_watermarks_custom(src, 1, NULL, w_wm, NULL), 1);
   spate_stream *w = spate_window(spate_key_by(ts, 0), j.a);
   if (j.lateness) w = spate_allowed_lateness(w, j.lateness);
   if (j.late_tag) w = spate_late_output(w, j.late_tag);
@@ -237,7 +237,9 @@ static void test_tumbling(void **state) {
 /* Windows fire on the watermark, before the end of input: with a watermark past a window's
  * end and an element after it, the window's result must not contain that element. */
 static const w_event fire_events[] = {
-    {1, 1, 1, 1}, {1, 5, 2, 9}, {1, 9, 4, 9} /* late: window [0,10) fired at watermark 9 */,
+    {1, 1, 1, 1},
+    {1, 5, 2, 9},
+    {1, 9, 4, 9} /* late: window [0,10) fired at watermark 9 */,
     {1, 12, 8, 12},
 };
 
@@ -259,8 +261,7 @@ static void test_sliding(void **state) {
   (void)state;
   spate_window_assigner a = spate_sliding_windows(SPATE_EVENT_TIME, 10, 5, 0);
   run(sliding_events, N(sliding_events), (w_job){.a = a},
-      "1/-5/5/3/2@4 1/0/10/7/3@9 1/10/20/8/1@19 1/5/15/12/2@14 2/0/10/1/1@9 2/5/15/1/1@14",
-      NULL);
+      "1/-5/5/3/2@4 1/0/10/7/3@9 1/10/20/8/1@19 1/5/15/12/2@14 2/0/10/1/1@9 2/5/15/1/1@14", NULL);
   /* a slide that does not divide the size: ceil(10 / 4) = 3 windows per element */
   a = spate_sliding_windows(SPATE_EVENT_TIME, 10, 4, 0);
   run(sliding_events + 4, 1, (w_job){.a = a}, "2/-4/6/1/1@5 2/0/10/1/1@9 2/4/14/1/1@13", NULL);
@@ -272,11 +273,18 @@ static void test_sliding(void **state) {
 /* ---- sessions --------------------------------------------------------------------------------- */
 static const w_event session_events[] = {
     /* key 1: sessions [0, 15) and [25, 45); then 15 -> [15, 25) touches both: one session */
-    {1, 0, 1, NOWM}, {1, 5, 2, NOWM}, {1, 25, 4, NOWM}, {1, 35, 8, NOWM}, {1, 15, 16, NOWM},
+    {1, 0, 1, NOWM},
+    {1, 5, 2, NOWM},
+    {1, 25, 4, NOWM},
+    {1, 35, 8, NOWM},
+    {1, 15, 16, NOWM},
     /* key 2: two sessions */
-    {2, 0, 1, NOWM}, {2, 100, 2, NOWM},
+    {2, 0, 1, NOWM},
+    {2, 100, 2, NOWM},
     /* key 3: [0, 10) + [10, 20) merge; 5 -> [5, 15) lies inside [0, 20) */
-    {3, 0, 1, NOWM}, {3, 10, 2, NOWM}, {3, 5, 4, NOWM},
+    {3, 0, 1, NOWM},
+    {3, 10, 2, NOWM},
+    {3, 5, 4, NOWM},
 };
 
 /* With watermarks: session [0, 10) of key 4 fires at watermark 9; an element at 20 starts a
@@ -300,21 +308,19 @@ static void test_sessions(void **state) {
 
 /* ---- allowed lateness ------------------------------------------------------------------------- */
 static const w_event lateness_events[] = {
-    {1, 1, 1, 1},
-    {1, 12, 2, 12},    /* fires [0, 10): 1; cleanup at 9 + 5 = 14 */
-    {1, 3, 4, NOWM},   /* late within the lateness: fires again: 5 */
-    {1, 14, 8, 14},    /* the watermark reaches the cleanup time */
-    {1, 2, 16, NOWM},  /* beyond the lateness: late side output */
+    {1, 1, 1, 1},     {1, 12, 2, 12}, /* fires [0, 10): 1; cleanup at 9 + 5 = 14 */
+    {1, 3, 4, NOWM},                  /* late within the lateness: fires again: 5 */
+    {1, 14, 8, 14},                   /* the watermark reaches the cleanup time */
+    {1, 2, 16, NOWM},                 /* beyond the lateness: late side output */
 };
 
 static void test_allowed_lateness(void **state) {
   (void)state;
   spate_window_assigner a = spate_tumbling_windows(SPATE_EVENT_TIME, 10, 0);
   run(lateness_events, N(lateness_events),
-      (w_job){.a = a, .lateness = 5, .late_tag = "late", .reduce = true},
-      "1:10@19 1:1@9 1:5@9", "1:2:16");
-  run(lateness_events, N(lateness_events),
-      (w_job){.a = a, .lateness = 5, .late_tag = "late"},
+      (w_job){.a = a, .lateness = 5, .late_tag = "late", .reduce = true}, "1:10@19 1:1@9 1:5@9",
+      "1:2:16");
+  run(lateness_events, N(lateness_events), (w_job){.a = a, .lateness = 5, .late_tag = "late"},
       "1/0/10/1/1@9 1/0/10/5/2@9 1/10/20/10/2@19", "1:2:16");
   /* lateness 0: the element at 3 is late as well */
   run(lateness_events, N(lateness_events), (w_job){.a = a, .late_tag = "late", .reduce = true},
@@ -428,11 +434,12 @@ static void pt_teardown(pt_run *p) {
 }
 
 /* (k, start, end, sum of v, count) rows, sorted, as "k/start/end/sum/n" strings joined by spaces. */
-static char *pt_rows(const spate_row *rows, size_t n, int start_field, int end_field,
-                     int sum_field, int n_field) {
+static char *pt_rows(const spate_row *rows, size_t n, int start_field, int end_field, int sum_field,
+                     int n_field) {
   char **v = calloc(n + 1, sizeof *v);
   for (size_t i = 0; i < n; i++)
-    assert_true(asprintf(&v[i], "%lld/%lld/%lld/%lld/%lld", (long long)spate_row_bigint(&rows[i], 0),
+    assert_true(asprintf(&v[i], "%lld/%lld/%lld/%lld/%lld",
+                         (long long)spate_row_bigint(&rows[i], 0),
                          (long long)spate_row_bigint(&rows[i], start_field),
                          (long long)spate_row_bigint(&rows[i], end_field),
                          (long long)spate_row_bigint(&rows[i], sum_field),
@@ -471,8 +478,8 @@ static void test_processing_time(void **state) {
   (void)state;
   pt_run p;
   pt_setup(&p);
-  spate_stream *w = spate_window(spate_key_by(p.src, 0),
-                                 spate_tumbling_windows(SPATE_PROCESSING_TIME, 40, 0));
+  spate_stream *w =
+      spate_window(spate_key_by(p.src, 0), spate_tumbling_windows(SPATE_PROCESSING_TIME, 40, 0));
   spate_collect(spate_window_apply(w, w_apply, spate_env_schema(p.env, APPLY_OUT)), "out");
   /* 6 windows of 20 records; at T0 + 240 the sixth fires (the record of T0 + 240 starts a
    * seventh, which the stop leaves unfired) */
@@ -510,8 +517,8 @@ static void test_processing_time_sliding(void **state) {
   pt_run p;
   pt_setup(&p);
   const spate_schema *in = spate_env_schema(p.env, IN);
-  spate_stream *w = spate_window(spate_key_by(p.src, 0),
-                                 spate_sliding_windows(SPATE_PROCESSING_TIME, 60, 20, 0));
+  spate_stream *w =
+      spate_window(spate_key_by(p.src, 0), spate_sliding_windows(SPATE_PROCESSING_TIME, 60, 20, 0));
   spate_collect(spate_map(spate_window_reduce(w, w_sum_n), w_stamp, in), "out");
   /* 6 panes of 10 records; at T0 + 160 the last window holding them, [T0 + 100, T0 + 160),
    * fires */
@@ -575,7 +582,6 @@ static void r_push(char ***v, size_t *n, size_t *cap, const char *f, ...) {
   va_end(ap);
 }
 
-
 static void r_emit(r_model *m, const r_window *x, bool reduce) {
   int64_t max_ts = x->start + m->size - 1;
   if (reduce)
@@ -583,8 +589,8 @@ static void r_emit(r_model *m, const r_window *x, bool reduce) {
            (long long)max_ts);
   else
     r_push(&m->out, &m->nout, &m->out_cap, "%lld/%lld/%lld/%lld/%lld@%lld", (long long)x->k,
-           (long long)x->start, (long long)(x->start + m->size), (long long)x->sum,
-           (long long)x->n, (long long)max_ts);
+           (long long)x->start, (long long)(x->start + m->size), (long long)x->sum, (long long)x->n,
+           (long long)max_ts);
 }
 
 /* Flink's WindowOperator with the event-time trigger, one window at a time. */
@@ -613,8 +619,8 @@ static void r_element(r_model *m, const w_event *e, bool reduce) {
     if (max_ts <= m->wm) r_emit(m, x, reduce); /* fires again at once */
   }
   if (skipped && e->ts + m->lateness <= m->wm)
-    r_push(&m->late, &m->nlate, &m->late_cap, "%lld:%lld:%lld", (long long)e->k,
-           (long long)e->ts, (long long)e->v);
+    r_push(&m->late, &m->nlate, &m->late_cap, "%lld:%lld:%lld", (long long)e->k, (long long)e->ts,
+           (long long)e->v);
 }
 
 static void r_advance(r_model *m, int64_t wm, bool reduce) {
@@ -655,15 +661,18 @@ static void test_random_against_model(void **state) {
   static const struct {
     int64_t size, slide, offset, lateness;
   } cases[] = {
-      {10, 5, 0, 0},  {10, 5, 2, 3},  {10, 4, -1, 5}, {9, 3, 0, 4}, {7, 7, 3, 2},
-      {12, 12, 0, 0}, {11, 3, 1, 6},  {20, 7, -3, 3}, {1, 1, 0, 0}, {6, 2, -1, 0},
+      {10, 5, 0, 0},  {10, 5, 2, 3}, {10, 4, -1, 5}, {9, 3, 0, 4}, {7, 7, 3, 2},
+      {12, 12, 0, 0}, {11, 3, 1, 6}, {20, 7, -3, 3}, {1, 1, 0, 0}, {6, 2, -1, 0},
   };
   static w_event ev[R_EVENTS];
   for (size_t c = 0; c < N(cases); c++) {
     r_generate(0x9e3779b97f4a7c15ULL * (c + 1), ev, R_EVENTS);
     for (int reduce = 0; reduce < 2; reduce++) {
-      r_model m = {.size = cases[c].size, .slide = cases[c].slide, .offset = cases[c].offset,
-                   .lateness = cases[c].lateness, .wm = NOWM};
+      r_model m = {.size = cases[c].size,
+                   .slide = cases[c].slide,
+                   .offset = cases[c].offset,
+                   .lateness = cases[c].lateness,
+                   .wm = NOWM};
       for (size_t i = 0; i < R_EVENTS; i++) {
         r_element(&m, &ev[i], reduce);
         r_advance(&m, ev[i].wm, reduce);
@@ -720,11 +729,16 @@ static void test_errors(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_tumbling),       cmocka_unit_test(test_fires_on_watermark),
-      cmocka_unit_test(test_sliding),        cmocka_unit_test(test_sessions),
-      cmocka_unit_test(test_allowed_lateness), cmocka_unit_test(test_count_windows),
-      cmocka_unit_test(test_processing_time), cmocka_unit_test(test_processing_time_sliding),
-      cmocka_unit_test(test_random_against_model), cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_tumbling),
+      cmocka_unit_test(test_fires_on_watermark),
+      cmocka_unit_test(test_sliding),
+      cmocka_unit_test(test_sessions),
+      cmocka_unit_test(test_allowed_lateness),
+      cmocka_unit_test(test_count_windows),
+      cmocka_unit_test(test_processing_time),
+      cmocka_unit_test(test_processing_time_sliding),
+      cmocka_unit_test(test_random_against_model),
+      cmocka_unit_test(test_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -115,22 +115,22 @@ static inline void tk_await_end(void) {
 /* Waits until expr holds; fails the test with "timed out after N ms awaiting <what>" when it
  * does not within TK_TIMEOUT_MS. expr is evaluated under the wait set's lock: it must not
  * block. */
-#define TK_AWAIT(expr, ...)                                                                      \
-  do {                                                                                           \
-    int64_t tk_timeout_ = TK_TIMEOUT_MS, tk_deadline_ = tk_mono_ms() + tk_timeout_;              \
-    tk_await_begin();                                                                            \
-    bool tk_ok_ = true;                                                                          \
-    while (!(expr))                                                                              \
-      if (!tk_await_step(tk_deadline_)) {                                                        \
-        tk_ok_ = (expr);                                                                         \
-        break;                                                                                   \
-      }                                                                                          \
-    tk_await_end();                                                                              \
-    if (!tk_ok_) {                                                                               \
-      char tk_what_[512];                                                                        \
-      snprintf(tk_what_, sizeof tk_what_, __VA_ARGS__);                                          \
-      fail_msg("timed out after %lld ms awaiting %s", (long long)tk_timeout_, tk_what_);         \
-    }                                                                                            \
+#define TK_AWAIT(expr, ...)                                                              \
+  do {                                                                                   \
+    int64_t tk_timeout_ = TK_TIMEOUT_MS, tk_deadline_ = tk_mono_ms() + tk_timeout_;      \
+    tk_await_begin();                                                                    \
+    bool tk_ok_ = true;                                                                  \
+    while (!(expr))                                                                      \
+      if (!tk_await_step(tk_deadline_)) {                                                \
+        tk_ok_ = (expr);                                                                 \
+        break;                                                                           \
+      }                                                                                  \
+    tk_await_end();                                                                      \
+    if (!tk_ok_) {                                                                       \
+      char tk_what_[512];                                                                \
+      snprintf(tk_what_, sizeof tk_what_, __VA_ARGS__);                                  \
+      fail_msg("timed out after %lld ms awaiting %s", (long long)tk_timeout_, tk_what_); \
+    }                                                                                    \
   } while (0)
 
 /* ---- job events ---------------------------------------------------------------------------- */
@@ -151,7 +151,7 @@ typedef struct tk_events {
                                      all before any reports RUNNING) */
   char status[32];                /* the job's newest status ("" before any); under tk_ws.mu */
   char task_state[TK_MAX_TASKS][16]; /* by vertex * 32 + subtask, current attempt */
-  char last_failure[1024];        /* the newest failure message (task or checkpoint) */
+  char last_failure[1024];           /* the newest failure message (task or checkpoint) */
 } tk_events;
 
 static inline void tk_events_reset(tk_events *ev) {
@@ -196,9 +196,7 @@ static inline void tk_listener(void *arg, const spate_job_event *e) {
       atomic_fetch_add(&ev->completed, 1);
     }
     break;
-  case SPATE_EVENT_CHECKPOINT_TRIGGERED:
-    atomic_fetch_add(&ev->triggered, 1);
-    break;
+  case SPATE_EVENT_CHECKPOINT_TRIGGERED: atomic_fetch_add(&ev->triggered, 1); break;
   case SPATE_EVENT_CHECKPOINT_FAILED:
     atomic_fetch_add(&ev->failed, 1);
     if (e->message) snprintf(ev->last_failure, sizeof ev->last_failure, "%s", e->message);
@@ -269,9 +267,9 @@ static inline void tk_call_unref(tk_call *call) {
 static inline void *tk_call_main(void *arg) {
   tk_call *call = arg;
   if (call->savepoint)
-    call->rc = spate_job_client_savepoint(call->c, call->dir[0] ? call->dir : NULL, call->stop,
-                                          call->path, sizeof call->path, call->err,
-                                          sizeof call->err);
+    call->rc =
+        spate_job_client_savepoint(call->c, call->dir[0] ? call->dir : NULL, call->stop, call->path,
+                                   sizeof call->path, call->err, sizeof call->err);
   else
     call->rc = spate_job_client_checkpoint(call->c, &call->id, call->err, sizeof call->err);
   atomic_store(&call->done, true);

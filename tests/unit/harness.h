@@ -49,7 +49,7 @@ typedef struct harness {
   int ntimers;
   snap_restore restored; /* what op->restored points to (harness_open_restored) */
   bool has_restored;
-  sp_clock *clock;       /* the operator's processing time */
+  sp_clock *clock; /* the operator's processing time */
 } harness;
 
 static inline const op_vtable *harness_vtable_for(op_kind k) {
@@ -150,9 +150,9 @@ static inline int harness_open(harness *h, spate_env *env, spate_stream *under_t
 static inline int harness_snapshot(harness *h, int64_t id, sp_writer *out) {
   op_t *op = h->op;
   snap_writer w;
-  int rc = snap_writer_init(&w, op->node->max_parallelism,
-                            ks_key_group_range_for(op->node->max_parallelism,
-                                                   op->ctx.parallelism, op->ctx.subtask));
+  int rc = snap_writer_init(
+      &w, op->node->max_parallelism,
+      ks_key_group_range_for(op->node->max_parallelism, op->ctx.parallelism, op->ctx.subtask));
   if (rc == 0 && op->vt->snapshot) rc = op->vt->snapshot(op, id, &w);
   if (rc == 0) rc = snap_encode(&w, out);
   snap_writer_free(&w);

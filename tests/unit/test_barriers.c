@@ -357,7 +357,7 @@ static void test_cancel_marker_unblocks(void **state) {
   pthread_mutex_unlock(&g_mu);
   cancel_marker(&g, 1, 1); /* upstream 1 dropped checkpoint 1 */
   await(seen_at_least, 3); /* channel 0 flows again */
-  barrier(&g, 1, 1, 0);     /* a late barrier of the dropped checkpoint changes nothing */
+  barrier(&g, 1, 1, 0);    /* a late barrier of the dropped checkpoint changes nothing */
   rec(&g, 1, 12);
   await(seen_at_least, 4);
   pthread_mutex_lock(&g_mu);

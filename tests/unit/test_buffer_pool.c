@@ -23,12 +23,12 @@
 
 #include <cmocka.h>
 
-#include "support/testkit.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/sync.h"
 #include "runtime/buffer_pool.h"
 #include "spate/spate.h"
+#include "support/testkit.h"
 
 #define MS (1000000LL)
 
@@ -103,10 +103,10 @@ static void test_sixteen_byte_alignment(void **state) {
  * producer waits exactly TOTAL - POOL times, and each wait ends with the recycle that woke it. */
 typedef struct handoff {
   bufpool *pool;
-  sp_spsc queue;        /* producer -> consumer */
-  _Atomic int pushed;   /* buffers handed over */
-  uint64_t wait_ns;     /* the producer's backpressure counter */
-  int64_t elapsed_ns;   /* the producer's whole run */
+  sp_spsc queue;      /* producer -> consumer */
+  _Atomic int pushed; /* buffers handed over */
+  uint64_t wait_ns;   /* the producer's backpressure counter */
+  int64_t elapsed_ns; /* the producer's whole run */
 } handoff;
 
 enum { POOL = 4, TOTAL = 24 };

@@ -94,8 +94,10 @@ static void write_state(const char *dir, int vertex, int subtask, int p, int nop
   for (int k = 0; k < nops; k++) {
     sp_put_str(&w, uids[k]);
     sp_put_i32(&w, 128);
-    if (k == 0) put_op_snapshot(&w, vertex, p, subtask);
-    else sp_put_blob(&w, NULL, 0);
+    if (k == 0)
+      put_op_snapshot(&w, vertex, p, subtask);
+    else
+      sp_put_blob(&w, NULL, 0);
   }
   sp_put_blob(&w, channel, strlen(channel));
   char name[32], err[512] = "";
@@ -194,8 +196,7 @@ static bool has_hidden_files(const char *dir) {
   struct dirent *de;
   bool hidden = false;
   while ((de = readdir(d)) != NULL)
-    if (de->d_name[0] == '.' && strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-      hidden = true;
+    if (de->d_name[0] == '.' && strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) hidden = true;
   closedir(d);
   return hidden;
 }
@@ -208,26 +209,23 @@ static void write_and_read_files(void **state) {
   assert_int_equal(ckpt_mkdirs(dir, f->err, sizeof f->err), 0); /* exists: fine */
   snprintf(dir, sizeof dir, "%s/a/b/c", f->root);
   uint64_t sum = 0, sum2 = 0;
-  assert_int_equal(ckpt_write_file(dir, "x.state", CKPT_STATE_MAGIC, "hello", 5, &sum, f->err,
-                                   sizeof f->err),
-                   0);
+  assert_int_equal(
+      ckpt_write_file(dir, "x.state", CKPT_STATE_MAGIC, "hello", 5, &sum, f->err, sizeof f->err),
+      0);
   assert_false(has_hidden_files(dir)); /* the temporary file was renamed */
   assert_int_equal(file_size(path_of(path, sizeof path, dir, "x.state")), 16 + 5 + 8);
   uint8_t *p = NULL;
   size_t len = 0;
-  assert_int_equal(ckpt_read_file(path, CKPT_STATE_MAGIC, &p, &len, &sum2, f->err,
-                                  sizeof f->err),
+  assert_int_equal(ckpt_read_file(path, CKPT_STATE_MAGIC, &p, &len, &sum2, f->err, sizeof f->err),
                    0);
   assert_int_equal(len, 5);
   assert_memory_equal(p, "hello", 5);
   assert_true(sum == sum2);
   sp_free(p);
   /* Overwriting replaces; an empty payload works. */
-  assert_int_equal(ckpt_write_file(dir, "x.state", CKPT_STATE_MAGIC, NULL, 0, NULL, f->err,
-                                   sizeof f->err),
-                   0);
-  assert_int_equal(ckpt_read_file(path, CKPT_STATE_MAGIC, &p, &len, NULL, f->err,
-                                  sizeof f->err),
+  assert_int_equal(
+      ckpt_write_file(dir, "x.state", CKPT_STATE_MAGIC, NULL, 0, NULL, f->err, sizeof f->err), 0);
+  assert_int_equal(ckpt_read_file(path, CKPT_STATE_MAGIC, &p, &len, NULL, f->err, sizeof f->err),
                    0);
   assert_int_equal(len, 0);
   assert_non_null(p);
@@ -243,16 +241,15 @@ static void write_and_read_files(void **state) {
   assert_non_null(strstr(f->err, "nope"));
   assert_int_equal(ckpt_read_file(dir, CKPT_STATE_MAGIC, &p, &len, NULL, f->err, sizeof f->err),
                    SPATE_EIO);
-  assert_int_equal(ckpt_write_file(dir, "../escape", CKPT_STATE_MAGIC, "x", 1, NULL, f->err,
-                                   sizeof f->err),
-                   SPATE_EINVAL);
-  assert_int_equal(ckpt_write_file(dir, ".hidden", CKPT_STATE_MAGIC, "x", 1, NULL, f->err,
-                                   sizeof f->err),
-                   SPATE_EINVAL);
+  assert_int_equal(
+      ckpt_write_file(dir, "../escape", CKPT_STATE_MAGIC, "x", 1, NULL, f->err, sizeof f->err),
+      SPATE_EINVAL);
+  assert_int_equal(
+      ckpt_write_file(dir, ".hidden", CKPT_STATE_MAGIC, "x", 1, NULL, f->err, sizeof f->err),
+      SPATE_EINVAL);
   snprintf(path, sizeof path, "%s/missing/dir", f->root);
-  assert_int_equal(ckpt_write_file(path, "y", CKPT_STATE_MAGIC, "x", 1, NULL, f->err,
-                                   sizeof f->err),
-                   SPATE_EIO);
+  assert_int_equal(
+      ckpt_write_file(path, "y", CKPT_STATE_MAGIC, "x", 1, NULL, f->err, sizeof f->err), SPATE_EIO);
   assert_non_null(strstr(f->err, "missing/dir"));
 }
 
@@ -288,8 +285,7 @@ static void check_loaded(const ckpt_loaded *l, int64_t id) {
   /* The loaded sections restore: window at parallelism 1 gets both old subtasks' groups. */
   snap_restore r;
   char err[512] = "";
-  assert_int_equal(snap_assign(win->sections, win->parallelism, 128, 1, 0, &r, err, sizeof err),
-                   0);
+  assert_int_equal(snap_assign(win->sections, win->parallelism, 128, 1, 0, &r, err, sizeof err), 0);
   const uint8_t *d;
   uint32_t len;
   int g2 = ks_key_group_range_for(128, 3, 2).first;
@@ -380,9 +376,8 @@ static void short_metadata(const char *dir) {
 static void rewrite_state(const char *dir) {
   /* A well-formed state file, but not the one the metadata recorded. */
   char err[256];
-  assert_int_equal(ckpt_write_file(dir, "0-0.state", CKPT_STATE_MAGIC, "other", 5, NULL, err,
-                                   sizeof err),
-                   0);
+  assert_int_equal(
+      ckpt_write_file(dir, "0-0.state", CKPT_STATE_MAGIC, "other", 5, NULL, err, sizeof err), 0);
 }
 static void garbage_payload(const char *dir) {
   /* Framing and checksum fine, metadata matching, but the payload is no task snapshot. */
@@ -427,13 +422,12 @@ static void metadata_payload_checked(void **state) {
   char path[512];
   uint8_t *p;
   size_t len;
-  assert_int_equal(ckpt_read_file(path_of(path, sizeof path, dir, "_metadata"), CKPT_META_MAGIC,
-                                  &p, &len, NULL, f->err, sizeof f->err),
+  assert_int_equal(ckpt_read_file(path_of(path, sizeof path, dir, "_metadata"), CKPT_META_MAGIC, &p,
+                                  &len, NULL, f->err, sizeof f->err),
                    0);
   for (size_t n = 0; n < len; n++) {
-    assert_int_equal(ckpt_write_file(dir, "_metadata", CKPT_META_MAGIC, p, n, NULL, f->err,
-                                     sizeof f->err),
-                     0);
+    assert_int_equal(
+        ckpt_write_file(dir, "_metadata", CKPT_META_MAGIC, p, n, NULL, f->err, sizeof f->err), 0);
     int rc = ckpt_read_metadata(dir, &back, f->err, sizeof f->err);
     if (rc != SPATE_ECORRUPT) fail_msg("metadata cut to %zu of %zu bytes: %d", n, len, rc);
     assert_non_null(strstr(f->err, "_metadata"));
@@ -472,8 +466,8 @@ static void metadata_payload_checked(void **state) {
       sp_put_u64(&w, 0);
       sp_put_u64(&w, 0);
     }
-    assert_int_equal(ckpt_write_file(dir, "_metadata", CKPT_META_MAGIC, w.data, w.len, NULL,
-                                     f->err, sizeof f->err),
+    assert_int_equal(ckpt_write_file(dir, "_metadata", CKPT_META_MAGIC, w.data, w.len, NULL, f->err,
+                                     sizeof f->err),
                      0);
     sp_writer_free(&w);
     assert_int_equal(ckpt_read_metadata(dir, &back, f->err, sizeof f->err), SPATE_ECORRUPT);
@@ -491,8 +485,8 @@ static void metadata_payload_checked(void **state) {
   for (int k = 0; k < 3; k++) sp_put_i32(&w, k == 2 ? 1 : 0);
   sp_put_u64(&w, 0);
   sp_put_u64(&w, 0);
-  assert_int_equal(ckpt_write_file(dir, "_metadata", CKPT_META_MAGIC, w.data, w.len, NULL,
-                                   f->err, sizeof f->err),
+  assert_int_equal(ckpt_write_file(dir, "_metadata", CKPT_META_MAGIC, w.data, w.len, NULL, f->err,
+                                   sizeof f->err),
                    0);
   sp_writer_free(&w);
   expect_load_error(f, dir, SPATE_ECORRUPT, "'/etc/passwd' is not a plain relative name", NULL);
@@ -568,9 +562,9 @@ static void list_complete_ignores_incomplete(void **state) {
   assert_int_equal(ckpt_list_complete(job, ids, 1, f->err, sizeof f->err), 1);
   assert_int_equal(ids[0], 10);
   assert_int_equal(ckpt_list_complete(job, ids, 0, f->err, sizeof f->err), 0);
-  assert_int_equal(ckpt_list_complete(path_of(p, sizeof p, job, "none"), ids, 8, f->err,
-                                      sizeof f->err),
-                   SPATE_ENOENT);
+  assert_int_equal(
+      ckpt_list_complete(path_of(p, sizeof p, job, "none"), ids, 8, f->err, sizeof f->err),
+      SPATE_ENOENT);
   assert_non_null(strstr(f->err, "none"));
 }
 
@@ -636,8 +630,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(checkpoint_round_trip, setup, teardown),
       cmocka_unit_test_setup_teardown(corrupt_checkpoints_detected, setup, teardown),
       cmocka_unit_test_setup_teardown(metadata_payload_checked, setup, teardown),
-      cmocka_unit_test_setup_teardown(job_dir_falls_back_to_previous_checkpoint, setup,
-                                      teardown),
+      cmocka_unit_test_setup_teardown(job_dir_falls_back_to_previous_checkpoint, setup, teardown),
       cmocka_unit_test_setup_teardown(list_complete_ignores_incomplete, setup, teardown),
       cmocka_unit_test_setup_teardown(discard_removes_a_checkpoint, setup, teardown),
       cmocka_unit_test_setup_teardown(allocation_failures_are_not_corruption, setup, teardown),

@@ -219,8 +219,9 @@ static void test_aliases(void **state) {
   assert_false(sp_config_bool(f->c, "pipeline.operator-chaining.enabled"));
   assert_int_equal(sp_config_duration_ms(f->c, "execution.buffer-timeout.interval"), 5);
   /* The new name and the deprecated one are the same key: the later set wins. */
-  assert_int_equal(sp_config_set(f->c, "minicluster.number-of-taskmanagers", "4", "code", f->err,
-                                 sizeof f->err), 0);
+  assert_int_equal(
+      sp_config_set(f->c, "minicluster.number-of-taskmanagers", "4", "code", f->err, sizeof f->err),
+      0);
   assert_int_equal(sp_config_int(f->c, "minicluster.number-of-taskmanagers"), 4);
   collected k = {0};
   sp_config_each(f->c, collect, &k);
@@ -259,15 +260,17 @@ static void test_int_values(void **state) {
   set_ok(f, "rest.port", "0");
   assert_int_equal(sp_config_int(f->c, "rest.port"), 0);
 
-  const char *bad[] = {"abc", "", "1.5", "0x10", "1e3", "- 1", "3 4",
-                       "99999999999999999999", "2147483648"};
+  const char *bad[] = {"abc",       "", "1.5", "0x10", "1e3", "- 1", "3 4", "99999999999999999999",
+                       "2147483648"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) set_bad(f, "parallelism.default", bad[i]);
   set_bad(f, "parallelism.default", "0");
-  assert_string_equal(f->err, "code: invalid value '0' for parallelism.default "
-                              "(expected an integer >= 1)");
+  assert_string_equal(f->err,
+                      "code: invalid value '0' for parallelism.default "
+                      "(expected an integer >= 1)");
   set_bad(f, "pipeline.max-parallelism", "0");
-  assert_string_equal(f->err, "code: invalid value '0' for pipeline.max-parallelism "
-                              "(expected -1 or an integer between 1 and 32768)");
+  assert_string_equal(f->err,
+                      "code: invalid value '0' for pipeline.max-parallelism "
+                      "(expected -1 or an integer between 1 and 32768)");
   set_bad(f, "pipeline.max-parallelism", "32769");
   set_bad(f, "pipeline.max-parallelism", "-2");
   set_bad(f, "taskmanager.network.memory.buffers-per-channel", "0");
@@ -286,25 +289,57 @@ static void test_bool_values(void **state) {
   set_ok(f, "execution.buffer-timeout.enabled", "True");
   assert_true(sp_config_bool(f->c, "execution.buffer-timeout.enabled"));
   set_bad(f, "execution.buffer-timeout.enabled", "yes");
-  assert_string_equal(f->err, "code: invalid value 'yes' for execution.buffer-timeout.enabled "
-                              "(expected true or false)");
+  assert_string_equal(f->err,
+                      "code: invalid value 'yes' for execution.buffer-timeout.enabled "
+                      "(expected true or false)");
   set_bad(f, "execution.buffer-timeout.enabled", "1");
   set_bad(f, "execution.buffer-timeout.enabled", "");
 }
 
 static void test_duration_values(void **state) {
   fixture *f = *state;
-  static const struct { const char *text; int64_t ms; } ok[] = {
-      {"250", 250}, {"0", 0}, {"7ms", 7}, {"7 ms", 7}, {"7 milli", 7}, {"7 millis", 7},
-      {"7 millisecond", 7}, {"7 milliseconds", 7}, {"3 s", 3000}, {"3s", 3000},
-      {"3 sec", 3000}, {"3 secs", 3000}, {"3 second", 3000}, {"3 seconds", 3000},
-      {"2 min", 120000}, {"2m", 120000}, {"2 minute", 120000}, {"2 minutes", 120000},
-      {"1 h", 3600000}, {"1 hour", 3600000}, {"2 hours", 7200000}, {"1 d", 86400000},
-      {"1 day", 86400000}, {"2 days", 172800000}, {"5000 us", 5}, {"5000 \xc2\xb5s", 5},
-      {"5000 micro", 5}, {"5000 micros", 5}, {"5000 microsecond", 5},
-      {"5000 microseconds", 5}, {"999 us", 0}, {"3000000 ns", 3}, {"3000000 nano", 3},
-      {"3000000 nanos", 3}, {"3000000 nanosecond", 3}, {"3000000 nanoseconds", 3},
-      {"  10 S  ", 10000}, {"1 MIN", 60000},
+  static const struct {
+    const char *text;
+    int64_t ms;
+  } ok[] = {
+      {"250", 250},
+      {"0", 0},
+      {"7ms", 7},
+      {"7 ms", 7},
+      {"7 milli", 7},
+      {"7 millis", 7},
+      {"7 millisecond", 7},
+      {"7 milliseconds", 7},
+      {"3 s", 3000},
+      {"3s", 3000},
+      {"3 sec", 3000},
+      {"3 secs", 3000},
+      {"3 second", 3000},
+      {"3 seconds", 3000},
+      {"2 min", 120000},
+      {"2m", 120000},
+      {"2 minute", 120000},
+      {"2 minutes", 120000},
+      {"1 h", 3600000},
+      {"1 hour", 3600000},
+      {"2 hours", 7200000},
+      {"1 d", 86400000},
+      {"1 day", 86400000},
+      {"2 days", 172800000},
+      {"5000 us", 5},
+      {"5000 \xc2\xb5s", 5},
+      {"5000 micro", 5},
+      {"5000 micros", 5},
+      {"5000 microsecond", 5},
+      {"5000 microseconds", 5},
+      {"999 us", 0},
+      {"3000000 ns", 3},
+      {"3000000 nano", 3},
+      {"3000000 nanos", 3},
+      {"3000000 nanosecond", 3},
+      {"3000000 nanoseconds", 3},
+      {"  10 S  ", 10000},
+      {"1 MIN", 60000},
   };
   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
     set_ok(f, "execution.buffer-timeout.interval", ok[i].text);
@@ -313,8 +348,16 @@ static void test_duration_values(void **state) {
                (long long)sp_config_duration_ms(f->c, "execution.buffer-timeout.interval"),
                (long long)ok[i].ms);
   }
-  const char *bad[] = {"", "ms", "abc", "1.5 s", "-1 s", "10 parsecs", "10 s s", "1 mins",
-                       "18446744073709551616", "9223372036854775807 d",
+  const char *bad[] = {"",
+                       "ms",
+                       "abc",
+                       "1.5 s",
+                       "-1 s",
+                       "10 parsecs",
+                       "10 s s",
+                       "1 mins",
+                       "18446744073709551616",
+                       "9223372036854775807 d",
                        "106751991167301 d"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     set_bad(f, "execution.buffer-timeout.interval", bad[i]);
@@ -324,18 +367,22 @@ static void test_duration_values(void **state) {
                    INT64_C(106751991167) * 86400000);
   /* Timeouts must be positive. */
   set_bad(f, "heartbeat.timeout", "0");
-  assert_string_equal(f->err, "code: invalid value '0' for heartbeat.timeout (expected a duration "
-                              "of at least 1 ms such as '100 ms', '10 s' or '5 min')");
+  assert_string_equal(f->err,
+                      "code: invalid value '0' for heartbeat.timeout (expected a duration "
+                      "of at least 1 ms such as '100 ms', '10 s' or '5 min')");
   set_bad(f, "slot.request.timeout", "500 us");
 }
 
 static void test_memory_values(void **state) {
   fixture *f = *state;
-  static const struct { const char *text; int64_t bytes; } ok[] = {
-      {"4096", 4096}, {"1024 b", 1024}, {"2048bytes", 2048}, {"4k", 4096}, {"4 kb", 4096},
-      {"4 KB", 4096}, {"4 kibibytes", 4096}, {"2m", 2 << 20}, {"2 MB", 2 << 20},
-      {"2 mebibytes", 2 << 20}, {"1g", 1 << 30}, {"1 Gb", 1 << 30}, {"1 gibibytes", 1 << 30},
-      {"1048576 kb", 1 << 30},
+  static const struct {
+    const char *text;
+    int64_t bytes;
+  } ok[] = {
+      {"4096", 4096},           {"1024 b", 1024},         {"2048bytes", 2048},   {"4k", 4096},
+      {"4 kb", 4096},           {"4 KB", 4096},           {"4 kibibytes", 4096}, {"2m", 2 << 20},
+      {"2 MB", 2 << 20},        {"2 mebibytes", 2 << 20}, {"1g", 1 << 30},       {"1 Gb", 1 << 30},
+      {"1 gibibytes", 1 << 30}, {"1048576 kb", 1 << 30},
   };
   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
     set_ok(f, "taskmanager.memory.segment-size", ok[i].text);
@@ -344,15 +391,26 @@ static void test_memory_values(void **state) {
                (long long)sp_config_bytes(f->c, "taskmanager.memory.segment-size"),
                (long long)ok[i].bytes);
   }
-  const char *bad[] = {"", "kb", "1.5 kb", "-4 kb", "4 kilobytes", "4 kbb", "1023", "2 gb",
-                       "1 t", "1 tb", "1 tebibytes", "9223372036854775807 kb",
+  const char *bad[] = {"",
+                       "kb",
+                       "1.5 kb",
+                       "-4 kb",
+                       "4 kilobytes",
+                       "4 kbb",
+                       "1023",
+                       "2 gb",
+                       "1 t",
+                       "1 tb",
+                       "1 tebibytes",
+                       "9223372036854775807 kb",
                        "99999999999999999999999 b"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     set_bad(f, "taskmanager.memory.segment-size", bad[i]);
   set_bad(f, "taskmanager.memory.segment-size", "512");
-  assert_string_equal(f->err, "code: invalid value '512' for taskmanager.memory.segment-size "
-                              "(expected a memory size between 1 kb and 1 gb such as '32 kb' "
-                              "or '4 mb')");
+  assert_string_equal(f->err,
+                      "code: invalid value '512' for taskmanager.memory.segment-size "
+                      "(expected a memory size between 1 kb and 1 gb such as '32 kb' "
+                      "or '4 mb')");
 }
 
 static void test_string_enum_level_values(void **state) {
@@ -362,8 +420,9 @@ static void test_string_enum_level_values(void **state) {
   set_ok(f, "execution.runtime-mode", " Batch ");
   assert_string_equal(sp_config_str(f->c, "execution.runtime-mode"), "BATCH");
   set_bad(f, "execution.runtime-mode", "STREAM");
-  assert_string_equal(f->err, "code: invalid value 'STREAM' for execution.runtime-mode "
-                              "(expected one of STREAMING, BATCH, AUTOMATIC)");
+  assert_string_equal(f->err,
+                      "code: invalid value 'STREAM' for execution.runtime-mode "
+                      "(expected one of STREAMING, BATCH, AUTOMATIC)");
   set_ok(f, "log.level", "debug");
   assert_string_equal(sp_config_str(f->c, "log.level"), "DEBUG");
   set_ok(f, "log.level", "Warning");
@@ -371,8 +430,9 @@ static void test_string_enum_level_values(void **state) {
   set_ok(f, "log.level", "off");
   assert_string_equal(sp_config_str(f->c, "log.level"), "OFF");
   set_bad(f, "log.level", "LOUD");
-  assert_string_equal(f->err, "code: invalid value 'LOUD' for log.level "
-                              "(expected one of DEBUG, INFO, WARN, ERROR, OFF)");
+  assert_string_equal(f->err,
+                      "code: invalid value 'LOUD' for log.level "
+                      "(expected one of DEBUG, INFO, WARN, ERROR, OFF)");
   set_ok(f, "rest.address", " spaced host ");
   assert_string_equal(sp_config_str(f->c, "rest.address"), " spaced host ");
   set_bad(f, "rest.address", "");
@@ -383,9 +443,12 @@ static void test_double_values(void **state) {
   fixture *f = *state;
   const char *mult = "restart-strategy.exponential-delay.backoff-multiplier";
   const char *jitter = "restart-strategy.exponential-delay.jitter-factor";
-  static const struct { const char *text; double v; } ok[] = {
-      {"1.5", 1.5}, {" 2 ", 2.0}, {"2.0", 2.0}, {"+3.25", 3.25}, {"1e1", 10.0}, {"1E+1", 10.0},
-      {"1.000001", 1.000001}, {"5.", 5.0}, {"25e-1", 2.5},
+  static const struct {
+    const char *text;
+    double v;
+  } ok[] = {
+      {"1.5", 1.5},   {" 2 ", 2.0},           {"2.0", 2.0}, {"+3.25", 3.25}, {"1e1", 10.0},
+      {"1E+1", 10.0}, {"1.000001", 1.000001}, {"5.", 5.0},  {"25e-1", 2.5},
   };
   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
     set_ok(f, mult, ok[i].text);
@@ -399,20 +462,22 @@ static void test_double_values(void **state) {
   set_ok(f, jitter, ".25");
   assert_true(sp_config_double(f->c, jitter) == 0.25);
 
-  const char *bad[] = {"", "abc", "nan", "NaN", "inf", "Infinity", "0x10", "1.5.2", "1e", "1e+",
-                       ".", "+", "1,5", "1.5 x", "1e999", "- 2", "1.5d"};
+  const char *bad[] = {"",    "abc", "nan", "NaN", "inf",   "Infinity", "0x10", "1.5.2", "1e",
+                       "1e+", ".",   "+",   "1,5", "1.5 x", "1e999",    "- 2",  "1.5d"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) set_bad(f, mult, bad[i]);
   /* The multiplier must be greater than 1 (Flink rejects 1 and below). */
   set_bad(f, mult, "1");
-  assert_string_equal(f->err, "code: invalid value '1' for "
-                              "restart-strategy.exponential-delay.backoff-multiplier "
-                              "(expected a number greater than 1)");
+  assert_string_equal(f->err,
+                      "code: invalid value '1' for "
+                      "restart-strategy.exponential-delay.backoff-multiplier "
+                      "(expected a number greater than 1)");
   set_bad(f, mult, "0.5");
   set_bad(f, mult, "-2");
   set_bad(f, jitter, "1.01");
-  assert_string_equal(f->err, "code: invalid value '1.01' for "
-                              "restart-strategy.exponential-delay.jitter-factor "
-                              "(expected a number between 0 and 1)");
+  assert_string_equal(f->err,
+                      "code: invalid value '1.01' for "
+                      "restart-strategy.exponential-delay.jitter-factor "
+                      "(expected a number between 0 and 1)");
   set_bad(f, jitter, "-0.1");
   /* Failed sets keep the previous value; the text given is what sp_config_each reports. */
   assert_true(sp_config_double(f->c, mult) == 2.5);
@@ -426,9 +491,10 @@ static void test_double_values(void **state) {
   assert_int_equal(sp_config_set_kv(f->c, "restart-strategy.exponential-delay.jitter-factor=2",
                                     f->err, sizeof f->err),
                    SPATE_EINVAL);
-  assert_string_equal(f->err, "-D restart-strategy.exponential-delay.jitter-factor=2: invalid "
-                              "value '2' for restart-strategy.exponential-delay.jitter-factor "
-                              "(expected a number between 0 and 1)");
+  assert_string_equal(f->err,
+                      "-D restart-strategy.exponential-delay.jitter-factor=2: invalid "
+                      "value '2' for restart-strategy.exponential-delay.jitter-factor "
+                      "(expected a number between 0 and 1)");
   expect_load_error(f,
                     "restart-strategy:\n"
                     "  type: exponential-delay\n"
@@ -448,9 +514,10 @@ static void test_checkpointing_values(void **state) {
   assert_int_equal(sp_config_duration_ms(f->c, "execution.checkpointing.interval"), 10);
   /* Flink's CheckpointConfig rejects intervals and timeouts under 10 ms. */
   set_bad(f, "execution.checkpointing.interval", "9 ms");
-  assert_string_equal(f->err, "code: invalid value '9 ms' for execution.checkpointing.interval "
-                              "(expected a duration of at least 10 ms such as '100 ms', '10 s' "
-                              "or '5 min')");
+  assert_string_equal(f->err,
+                      "code: invalid value '9 ms' for execution.checkpointing.interval "
+                      "(expected a duration of at least 10 ms such as '100 ms', '10 s' "
+                      "or '5 min')");
   set_bad(f, "execution.checkpointing.interval", "0");
   set_bad(f, "execution.checkpointing.interval", "-1");
   set_bad(f, "execution.checkpointing.timeout", "0");
@@ -459,9 +526,10 @@ static void test_checkpointing_values(void **state) {
   set_ok(f, "execution.checkpointing.min-pause", "500 ms");
   assert_int_equal(sp_config_duration_ms(f->c, "execution.checkpointing.min-pause"), 500);
   set_bad(f, "execution.checkpointing.max-concurrent-checkpoints", "0");
-  assert_string_equal(f->err, "code: invalid value '0' for "
-                              "execution.checkpointing.max-concurrent-checkpoints "
-                              "(expected an integer >= 1)");
+  assert_string_equal(f->err,
+                      "code: invalid value '0' for "
+                      "execution.checkpointing.max-concurrent-checkpoints "
+                      "(expected an integer >= 1)");
   set_ok(f, "execution.checkpointing.tolerable-failed-checkpoints", "3");
   assert_int_equal(sp_config_int(f->c, "execution.checkpointing.tolerable-failed-checkpoints"), 3);
   set_bad(f, "execution.checkpointing.tolerable-failed-checkpoints", "-1");
@@ -470,18 +538,19 @@ static void test_checkpointing_values(void **state) {
   set_ok(f, "execution.checkpointing.mode", "at_least_once");
   assert_string_equal(sp_config_str(f->c, "execution.checkpointing.mode"), "AT_LEAST_ONCE");
   set_bad(f, "execution.checkpointing.mode", "EXACTLY");
-  assert_string_equal(f->err, "code: invalid value 'EXACTLY' for execution.checkpointing.mode "
-                              "(expected one of EXACTLY_ONCE, AT_LEAST_ONCE)");
-  set_ok(f, "execution.checkpointing.externalized-checkpoint-retention",
-         "retain_on_cancellation");
+  assert_string_equal(f->err,
+                      "code: invalid value 'EXACTLY' for execution.checkpointing.mode "
+                      "(expected one of EXACTLY_ONCE, AT_LEAST_ONCE)");
+  set_ok(f, "execution.checkpointing.externalized-checkpoint-retention", "retain_on_cancellation");
   assert_string_equal(
       sp_config_str(f->c, "execution.checkpointing.externalized-checkpoint-retention"),
       "RETAIN_ON_CANCELLATION");
   set_bad(f, "execution.checkpointing.externalized-checkpoint-retention", "RETAIN");
-  assert_string_equal(f->err, "code: invalid value 'RETAIN' for "
-                              "execution.checkpointing.externalized-checkpoint-retention "
-                              "(expected one of NO_EXTERNALIZED_CHECKPOINTS, "
-                              "DELETE_ON_CANCELLATION, RETAIN_ON_CANCELLATION)");
+  assert_string_equal(f->err,
+                      "code: invalid value 'RETAIN' for "
+                      "execution.checkpointing.externalized-checkpoint-retention "
+                      "(expected one of NO_EXTERNALIZED_CHECKPOINTS, "
+                      "DELETE_ON_CANCELLATION, RETAIN_ON_CANCELLATION)");
   set_ok(f, "state.checkpoints.dir", "file:///tmp/ckpt");
   assert_string_equal(sp_config_str(f->c, "state.checkpoints.dir"), "file:///tmp/ckpt");
   set_bad(f, "state.savepoints.dir", "");
@@ -494,20 +563,28 @@ static void test_checkpointing_values(void **state) {
 static void test_restart_values(void **state) {
   fixture *f = *state;
   /* Every spelling Flink's RestartStrategyType accepts, in any case, reads back canonical. */
-  static const struct { const char *text, *canonical; } ok[] = {
-      {"none", "none"}, {"OFF", "none"}, {"Disable", "none"},
-      {"fixed-delay", "fixed-delay"}, {"FixedDelay", "fixed-delay"},
-      {"failure-rate", "failure-rate"}, {"FAILURERATE", "failure-rate"},
-      {"exponential-delay", "exponential-delay"}, {" exponentialdelay ", "exponential-delay"},
+  static const struct {
+    const char *text, *canonical;
+  } ok[] = {
+      {"none", "none"},
+      {"OFF", "none"},
+      {"Disable", "none"},
+      {"fixed-delay", "fixed-delay"},
+      {"FixedDelay", "fixed-delay"},
+      {"failure-rate", "failure-rate"},
+      {"FAILURERATE", "failure-rate"},
+      {"exponential-delay", "exponential-delay"},
+      {" exponentialdelay ", "exponential-delay"},
   };
   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
     set_ok(f, "restart-strategy.type", ok[i].text);
     assert_string_equal(sp_config_str(f->c, "restart-strategy.type"), ok[i].canonical);
   }
   set_bad(f, "restart-strategy.type", "fixed");
-  assert_string_equal(f->err, "code: invalid value 'fixed' for restart-strategy.type (expected "
-                              "one of none, off, disable, fixed-delay, fixeddelay, failure-rate, "
-                              "failurerate, exponential-delay, exponentialdelay)");
+  assert_string_equal(f->err,
+                      "code: invalid value 'fixed' for restart-strategy.type (expected "
+                      "one of none, off, disable, fixed-delay, fixeddelay, failure-rate, "
+                      "failurerate, exponential-delay, exponentialdelay)");
   set_bad(f, "restart-strategy.type", "off|disable");
   set_bad(f, "restart-strategy.type", "dis");
   set_bad(f, "restart-strategy.type", "");
@@ -561,8 +638,8 @@ static void test_checkpoint_aliases(void **state) {
   if (rc != 0) fail_msg("%s", f->err);
 
   assert_true(sp_config_bool(f->c, "execution.checkpointing.unaligned.enabled"));
-  assert_int_equal(sp_config_duration_ms(f->c, "execution.checkpointing.aligned-checkpoint-timeout"),
-                   5000);
+  assert_int_equal(
+      sp_config_duration_ms(f->c, "execution.checkpointing.aligned-checkpoint-timeout"), 5000);
   assert_string_equal(sp_config_str(f->c, "state.checkpoints.dir"), "file:///tmp/ck");
   assert_string_equal(sp_config_str(f->c, "state.savepoints.dir"), "file:///tmp/sp");
   assert_int_equal(sp_config_int(f->c, "state.checkpoints.num-retained"), 3);
@@ -585,7 +662,10 @@ static void test_checkpoint_aliases(void **state) {
   char buf[4096];
   read_log(logpath, buf, sizeof buf);
   char want[256];
-  static const struct { int line; const char *old, *cur; } deprecated[] = {
+  static const struct {
+    int line;
+    const char *old, *cur;
+  } deprecated[] = {
       {1, "execution.checkpointing.unaligned", "execution.checkpointing.unaligned.enabled"},
       {2, "execution.checkpointing.alignment-timeout",
        "execution.checkpointing.aligned-checkpoint-timeout"},
@@ -650,8 +730,7 @@ static void test_structure_errors(void **state) {
                     "1: value of 'rest.address' must be a plain value, not an anchored node");
   expect_load_error(f, "rest:\n  address: x\nother: &a\n  port: 1\n",
                     "3: value of 'other' must be a plain value, not an anchored node");
-  expect_load_error(f, "? [a, b]\n: 1\n",
-                    "1: a configuration key must be plain text, not a list");
+  expect_load_error(f, "? [a, b]\n: 1\n", "1: a configuration key must be plain text, not a list");
   expect_load_error(f, "- a\n- b\n", "1: the top level must be a mapping of keys to values");
   expect_load_error(f, "just text\n", "1: the top level must be a mapping of keys to values");
   expect_load_error(f, "rest.port: 1\n---\nrest.port: 2\n",
@@ -733,8 +812,9 @@ static void test_dash_d(void **state) {
 
   assert_int_equal(sp_config_set_kv(f->c, "parallelism.default=0", f->err, sizeof f->err),
                    SPATE_EINVAL);
-  assert_string_equal(f->err, "-D parallelism.default=0: invalid value '0' for "
-                              "parallelism.default (expected an integer >= 1)");
+  assert_string_equal(f->err,
+                      "-D parallelism.default=0: invalid value '0' for "
+                      "parallelism.default (expected an integer >= 1)");
   assert_int_equal(sp_config_set_kv(f->c, "foo.bar=1", f->err, sizeof f->err), SPATE_EINVAL);
   assert_string_equal(f->err, "-D foo.bar=1: unknown configuration key 'foo.bar'");
   assert_int_equal(sp_config_set_kv(f->c, "parallelism.default", f->err, sizeof f->err),
@@ -801,9 +881,13 @@ static void test_ignored_keys_warn(void **state) {
   fclose(fp);
   buf[n] = '\0';
   char want[256];
-  static const struct { int line; const char *key; } warned[] = {
-      {4, "jobmanager.memory.process.size"}, {5, "taskmanager.memory.process.size"},
-      {6, "env.java.opts.all"}, {7, "taskmanager.host"}};
+  static const struct {
+    int line;
+    const char *key;
+  } warned[] = {{4, "jobmanager.memory.process.size"},
+                {5, "taskmanager.memory.process.size"},
+                {6, "env.java.opts.all"},
+                {7, "taskmanager.host"}};
   for (size_t i = 0; i < sizeof warned / sizeof warned[0]; i++) {
     snprintf(want, sizeof want, "%s:%d: ignoring configuration key '%s'", path, warned[i].line,
              warned[i].key);
@@ -822,8 +906,7 @@ static void test_shipped_config(void **state) {
   char path[1024];
   snprintf(path, sizeof path, "%s/conf/config.yaml", src && *src ? src : ".");
   f->err[0] = '\0';
-  if (sp_config_load_file(f->c, path, f->err, sizeof f->err) != 0)
-    fail_msg("%s: %s", path, f->err);
+  if (sp_config_load_file(f->c, path, f->err, sizeof f->err) != 0) fail_msg("%s: %s", path, f->err);
   /* The shipped file spells out the defaults: every key it sets equals the built-in default. */
   sp_config *defaults = sp_config_new();
   assert_non_null(defaults);

@@ -38,11 +38,11 @@
 #include "checkpoint/coordinator.h"
 #include "checkpoint/storage.h"
 #include "graph/stream_graph.h"
-#include "types/schema.h"
 #include "support/testkit.h"
+#include "types/schema.h"
 
 #define MAXREC 32
-#define T0 1000000 /* the manual clock's start, ms */
+#define T0 1000000               /* the manual clock's start, ms */
 static int64_t clock_start = T0; /* what setup starts the clock at */
 
 /* What the coordinator did through the hooks, in order within each kind. */
@@ -80,8 +80,8 @@ typedef struct fx {
   job_graph *jg;
   sp_clock *clock;
   sp_config *cfg;
-  char root[256];      /* state.checkpoints.dir */
-  char job_dir[512];   /* <root>/<job id> */
+  char root[256];    /* state.checkpoints.dir */
+  char job_dir[512]; /* <root>/<job id> */
   ckpt_coord *c;
   task_state state[2][2]; /* [vertex][subtask]: the sources 0/0, 0/1 and the sink 1/0 */
   /* the record */
@@ -325,9 +325,9 @@ static void ack_with_file(fx *f, int v, int s, int64_t id, const char *payload, 
 static void assert_notified(const fx *f, int i, int64_t id, bool complete) {
   assert_true(i < f->nnotif);
   if (f->notif[i].id != id || f->notif[i].complete != complete)
-    fail_msg("notification %d: checkpoint %lld %s, expected %lld %s", i,
-             (long long)f->notif[i].id, f->notif[i].complete ? "complete" : "aborted",
-             (long long)id, complete ? "complete" : "aborted");
+    fail_msg("notification %d: checkpoint %lld %s, expected %lld %s", i, (long long)f->notif[i].id,
+             f->notif[i].complete ? "complete" : "aborted", (long long)id,
+             complete ? "complete" : "aborted");
 }
 
 static void assert_event(const fx *f, int i, ckpt_event_type type, int64_t id, const char *text) {
@@ -391,10 +391,10 @@ static void test_acks_complete_and_write_metadata(void **state) {
   sp_reader r;
   sp_reader_init(&r, stats->data, stats->len);
   assert_int_equal(sp_get_i64(&r), id);
-  sp_get_i64(&r);                        /* duration: measured */
-  assert_int_equal(sp_get_i64(&r), 1);   /* sync */
-  assert_int_equal(sp_get_i64(&r), 2);   /* async */
-  assert_int_equal(sp_get_i64(&r), 3);   /* alignment */
+  sp_get_i64(&r);                      /* duration: measured */
+  assert_int_equal(sp_get_i64(&r), 1); /* sync */
+  assert_int_equal(sp_get_i64(&r), 2); /* async */
+  assert_int_equal(sp_get_i64(&r), 3); /* alignment */
   assert_int_equal(sp_get_u64(&r), len0 + len2);
   assert_int_equal(sp_get_u8(&r), 0);
 
@@ -443,10 +443,10 @@ static void test_late_duplicate_and_unknown_acks_are_dropped(void **state) {
   int64_t b = manual(f, "");
   assert_int_equal(b, a + 1);
   ack(f, 0, 0, b);
-  ack(f, 0, 0, b);  /* repeated */
+  ack(f, 0, 0, b); /* repeated */
   ack(f, 1, 0, b);
-  ack(f, 1, 1, b);  /* the sink has one subtask */
-  ack(f, 2, 0, b);  /* there is no vertex 2 */
+  ack(f, 1, 1, b); /* the sink has one subtask */
+  ack(f, 2, 0, b); /* there is no vertex 2 */
   ack(f, -1, 0, b);
   ack(f, 0, 2, b);
   assert_int_equal(f->nnotif, 0);
@@ -486,7 +486,7 @@ static void test_decline_fails_and_counts_toward_tolerable(void **state) {
   assert_event(f, 1, CKPT_EVENT_FAILED, a, "declined by Sink: Discard (1/1): no space");
   assert_false(exists(dir));
   assert_int_equal(f->nfail, 0); /* one failure is tolerable */
-  ack(f, 0, 1, a);                 /* late */
+  ack(f, 0, 1, a);               /* late */
   ack(f, 1, 0, a);
   ckpt_coord_decline(f->c, 0, 1, a, "again"); /* no longer pending: nothing */
   assert_int_equal(f->nnotif, 1);
@@ -702,7 +702,8 @@ static void test_finish_completes_both_pending_oldest_first(void **state) {
     char dir[1024], err[512];
     chk_dir(f, id, dir, sizeof dir);
     ckpt_metadata m;
-    if (ckpt_read_metadata(dir, &m, err, sizeof err) != 0) fail_msg("chk-%lld: %s", (long long)id, err);
+    if (ckpt_read_metadata(dir, &m, err, sizeof err) != 0)
+      fail_msg("chk-%lld: %s", (long long)id, err);
     assert_int_equal(m.id, id);
     assert_int_equal(m.nfiles, 0);
     assert_int_equal(m.nfinished, 1);
@@ -785,8 +786,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_decline_fails_and_counts_toward_tolerable, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_expire_fails_a_pending_checkpoint, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_periodic_timer_respects_max_concurrent, setup,
-                                      teardown),
+      cmocka_unit_test_setup_teardown(test_periodic_timer_respects_max_concurrent, setup, teardown),
       cmocka_unit_test_setup_teardown(test_periodic_timer_waits_for_min_pause, setup, teardown),
       cmocka_unit_test_setup_teardown(test_min_pause_after_a_checkpoint_at_time_zero, setup_at_zero,
                                       teardown),

@@ -38,7 +38,8 @@
 #include "support/testkit.h"
 
 #define BUF 1024u
-#define WAIT_NS (TK_TIMEOUT_MS * 1000000LL) /* only a lost wake-up or a stuck producer waits this long */
+#define WAIT_NS \
+  (TK_TIMEOUT_MS * 1000000LL) /* only a lost wake-up or a stuck producer waits this long */
 
 static uint8_t pattern(int64_t id, size_t i) {
   return (uint8_t)((uint64_t)id * 131u + i * 7u + (i >> 8) * 13u + (i >> 16));
@@ -62,7 +63,8 @@ static void exchange_init(exchange *x, int nsub, uint32_t buffers, bool flush_al
   memset(x, 0, sizeof *x);
   assert_int_equal(rp_create(nsub, buffers, BUF, &x->rp), 0);
   char err[256];
-  assert_int_equal(spate_schema_parse("id BIGINT NOT NULL, payload BYTES", &x->schema, err, sizeof err), 0);
+  assert_int_equal(
+      spate_schema_parse("id BIGINT NOT NULL, payload BYTES", &x->schema, err, sizeof err), 0);
   rw_config c = {.partitioner = {.part = PART_FORWARD,
                                  .nsub = nsub,
                                  .consumer_parallelism = nsub,
@@ -141,8 +143,8 @@ static void test_sizes_round_trip_in_order(void **state) {
   exchange x;
   exchange_init(&x, 1, 64, false);
   size_t exact = payload_for_total(BUF); /* fills a buffer exactly */
-  size_t sizes[] = {0, 1, 7, 8, 100, exact - 1, exact, exact + 1, 1500, 2047, 2048, 5, 3000, 0,
-                    exact, 1, 10 * 1024};
+  size_t sizes[] = {0,    1,    7, 8,    100, exact - 1, exact, exact + 1, 1500,
+                    2047, 2048, 5, 3000, 0,   exact,     1,     10 * 1024};
   int n = (int)(sizeof sizes / sizeof sizes[0]);
   for (int i = 0; i < n; i++) assert_int_equal(emit(&x, i, sizes[i]), 0);
   assert_int_equal(rw_broadcast_event(&x.w, EL_END_OF_PARTITION, NULL, 0), 0);
@@ -271,8 +273,8 @@ typedef struct reader {
   exchange *x;
   const size_t *sizes;
   int n;
-  int read;        /* records read and verified */
-  int bad;         /* first failed check code, 0 if none */
+  int read; /* records read and verified */
+  int bad;  /* first failed check code, 0 if none */
   int bad_at;
   bool got_end;
   int64_t max_spill_cap;

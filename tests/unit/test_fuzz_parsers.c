@@ -36,7 +36,8 @@ static uint64_t next(void) {
 
 /* Mutates buf (len bytes, capacity cap) in place a few times; returns the new length. */
 static size_t mutate(uint8_t *buf, size_t len, size_t cap) {
-  static const uint8_t interesting[] = {0, 0xff, 0x80, 0x7f, ':', ',', ' ', '\n', '`', '-', '[', '{', '#', '\'', '"', 0xc3};
+  static const uint8_t interesting[] = {0,   0xff, 0x80, 0x7f, ':', ',',  ' ', '\n',
+                                        '`', '-',  '[',  '{',  '#', '\'', '"', 0xc3};
   int rounds = 1 + (int)(next() % 4);
   for (int r = 0; r < rounds; r++) {
     size_t pos = len ? next() % len : 0;
@@ -60,9 +61,7 @@ static size_t mutate(uint8_t *buf, size_t len, size_t cap) {
         len--;
       }
       break;
-    default: /* truncate */
-      len = pos;
-      break;
+    default: /* truncate */ len = pos; break;
     }
   }
   return len;
@@ -105,8 +104,10 @@ static void test_schema_parse(void **state) {
 static void test_config_files(void **state) {
   (void)state;
   static const char *seeds[] = {
-      "parallelism.default: 2\ntaskmanager:\n  numberOfTaskSlots: 4\n  memory:\n    segment-size: 32 kb\n",
-      "execution:\n  buffer-timeout:\n    interval: 5 ms\nlog.level: WARN\npipeline.max-parallelism: 128\n",
+      "parallelism.default: 2\ntaskmanager:\n  numberOfTaskSlots: 4\n  memory:\n    segment-size: "
+      "32 kb\n",
+      "execution:\n  buffer-timeout:\n    interval: 5 ms\nlog.level: "
+      "WARN\npipeline.max-parallelism: 128\n",
       "# comment\npipeline.operator-chaining.enabled: false\nrest.port: 8081\n"};
   char dir[] = "/tmp/spate_fuzz_config_XXXXXX";
   assert_non_null(mkdtemp(dir));
@@ -145,7 +146,9 @@ static void test_rows(void **state) {
   spate_schema *s = NULL;
   char err[256];
   assert_int_equal(spate_schema_parse("a STRING, b BIGINT NOT NULL, c DOUBLE, d BOOLEAN, e BYTES, "
-                                      "f TIMESTAMP, g INT", &s, err, sizeof err), 0);
+                                      "f TIMESTAMP, g INT",
+                                      &s, err, sizeof err),
+                   0);
   spate_row_builder *b = spate_rb_new(s);
   spate_rb_begin(b);
   spate_rb_set_string(b, 0, "hello wörld", strlen("hello wörld"));

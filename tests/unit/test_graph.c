@@ -344,9 +344,10 @@ static void test_validation_errors(void **st) {
   int a = add(g, OP_SRC_SEQUENCE, "Source: Sequence Source", 2, s);
   int b = add(g, OP_SINK_PRINT, "Sink: Unnamed", 4, s);
   link(g, a, b, PART_FORWARD);
-  expect_build_error(g, "Forward partitioning does not allow change of parallelism. Upstream "
-                        "operation: Source: Sequence Source-0 parallelism: 2, downstream "
-                        "operation: Sink: Unnamed-1 parallelism: 4");
+  expect_build_error(g,
+                     "Forward partitioning does not allow change of parallelism. Upstream "
+                     "operation: Source: Sequence Source-0 parallelism: 2, downstream "
+                     "operation: Sink: Unnamed-1 parallelism: 4");
   sg_free(g);
 
   /* A keyed operator without a key. */
@@ -535,8 +536,10 @@ static void test_encode_decode_roundtrip(void **st) {
     assert_int_equal(x->max_parallelism, y->max_parallelism);
     assert_int_equal(x->ninputs, y->ninputs);
     assert_int_equal(jg->node_vertex[i], back->node_vertex[i]);
-    if (x->out_schema) assert_true(schema_equal(x->out_schema, y->out_schema));
-    else assert_null(y->out_schema);
+    if (x->out_schema)
+      assert_true(schema_equal(x->out_schema, y->out_schema));
+    else
+      assert_null(y->out_schema);
   }
   assert_string_equal(back->nodes[1].udf, "split");
   assert_string_equal(back->nodes[1].close_fn, "split_close");

@@ -34,11 +34,17 @@ static void test_java_string_hash(void **state) {
   assert_int_equal(sp_java_string_hash("\xf0\x9f\x98\x80", 4), 1772899);
   /* Invalid bytes count as U+FFFD (65533). */
   assert_int_equal(sp_java_string_hash("\xff", 1), 65533);
-  assert_int_equal(sp_java_string_hash("a\xff" "b", 3), (97 * 31 + 65533) * 31 + 98);
+  assert_int_equal(sp_java_string_hash("a\xff"
+                                       "b",
+                                       3),
+                   (97 * 31 + 65533) * 31 + 98);
   /* A truncated sequence at the end is one replacement character. */
   assert_int_equal(sp_java_string_hash("\xe6\x97", 2), 65533);
   /* A lead byte followed by ASCII: replacement, then the ASCII byte on its own. */
-  assert_int_equal(sp_java_string_hash("\xc3" "A", 2), 65533 * 31 + 65);
+  assert_int_equal(sp_java_string_hash("\xc3"
+                                       "A",
+                                       2),
+                   65533 * 31 + 65);
   /* Length is honoured; bytes past it are not read. */
   assert_int_equal(sp_java_string_hash("helloXYZ", 5), 99162322);
 }
@@ -66,9 +72,9 @@ static void test_flink_murmur_values(void **state) {
   (void)state;
   assert_int_equal(sp_flink_murmur(0), 0x2362F9DE);
   assert_int_equal(sp_flink_murmur(0), 593689054);
-  assert_int_equal(sp_flink_murmur(1), 68075478);     /* raw 0xFBF1402A, negated */
+  assert_int_equal(sp_flink_murmur(1), 68075478); /* raw 0xFBF1402A, negated */
   assert_int_equal(sp_flink_murmur(2), 1085422463);
-  assert_int_equal(sp_flink_murmur(42), 1134849565);  /* raw 0xBC5B91E3, negated */
+  assert_int_equal(sp_flink_murmur(42), 1134849565); /* raw 0xBC5B91E3, negated */
   assert_int_equal(sp_flink_murmur(-1), 1982413648);
   assert_int_equal(sp_flink_murmur(INT32_MIN), 1718298732);
   assert_int_equal(sp_flink_murmur(INT32_MAX), 1653689534);
@@ -153,11 +159,11 @@ static void test_operator_ranges(void **state) {
 static void test_default_max_parallelism(void **state) {
   (void)state;
   assert_int_equal(sp_default_max_parallelism(1), 128);
-  assert_int_equal(sp_default_max_parallelism(85), 128);   /* 127 -> 128 */
-  assert_int_equal(sp_default_max_parallelism(86), 256);   /* 129 -> 256 */
-  assert_int_equal(sp_default_max_parallelism(100), 256);  /* 150 -> 256 */
-  assert_int_equal(sp_default_max_parallelism(171), 256);  /* 256 -> 256 */
-  assert_int_equal(sp_default_max_parallelism(172), 512);  /* 258 -> 512 */
+  assert_int_equal(sp_default_max_parallelism(85), 128);  /* 127 -> 128 */
+  assert_int_equal(sp_default_max_parallelism(86), 256);  /* 129 -> 256 */
+  assert_int_equal(sp_default_max_parallelism(100), 256); /* 150 -> 256 */
+  assert_int_equal(sp_default_max_parallelism(171), 256); /* 256 -> 256 */
+  assert_int_equal(sp_default_max_parallelism(172), 512); /* 258 -> 512 */
   assert_int_equal(sp_default_max_parallelism(21845), 32768);
   assert_int_equal(sp_default_max_parallelism(30000), 32768); /* 45000 clamped */
   assert_int_equal(sp_default_max_parallelism(32768), 32768);

@@ -47,8 +47,8 @@ static void test_key_after_key_is_not_a_value(void **state) {
 
 static void test_numbers_and_equals(void **state) {
   (void)state;
-  char *argv[] = {"job.so", "--offset", "-5", "-scale", "-0.25", "--n=-3", "--path=a=b",
-                  "--empty=", "-x", "-1e3"};
+  char *argv[] = {"job.so", "--offset",   "-5",       "-scale", "-0.25",
+                  "--n=-3", "--path=a=b", "--empty=", "-x",     "-1e3"};
   int argc = ARGC(argv);
   assert_string_equal(spate_arg(argc, argv, "offset", NULL), "-5");
   assert_string_equal(spate_arg(argc, argv, "scale", NULL), "-0.25");

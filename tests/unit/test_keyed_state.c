@@ -142,10 +142,18 @@ static void key_group_ranges_match_flink(void **state) {
   struct {
     int max, p, i, first, last;
   } cases[] = {
-      {128, 1, 0, 0, 127},    {128, 2, 0, 0, 63},     {128, 2, 1, 64, 127},
-      {128, 3, 0, 0, 42},     {128, 3, 1, 43, 85},    {128, 3, 2, 86, 127},
-      {10, 3, 0, 0, 3},       {10, 3, 1, 4, 6},       {10, 3, 2, 7, 9},
-      {4096, 2, 1, 2048, 4095}, {32768, 7, 6, 28087, 32767}, {5, 5, 4, 4, 4},
+      {128, 1, 0, 0, 127},
+      {128, 2, 0, 0, 63},
+      {128, 2, 1, 64, 127},
+      {128, 3, 0, 0, 42},
+      {128, 3, 1, 43, 85},
+      {128, 3, 2, 86, 127},
+      {10, 3, 0, 0, 3},
+      {10, 3, 1, 4, 6},
+      {10, 3, 2, 7, 9},
+      {4096, 2, 1, 2048, 4095},
+      {32768, 7, 6, 28087, 32767},
+      {5, 5, 4, 4, 4},
   };
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     ks_key_group_range r = ks_key_group_range_for(cases[c].max, cases[c].p, cases[c].i);
@@ -164,8 +172,7 @@ static void key_group_ranges_match_flink(void **state) {
         ks_key_group_range r = ks_key_group_range_for(max, p, i);
         assert_int_equal(r.first, next);
         assert_true(ks_key_group_range_size(r) >= 1);
-        for (int g = r.first; g <= r.last; g++)
-          assert_int_equal(sp_operator_index(max, p, g), i);
+        for (int g = r.first; g <= r.last; g++) assert_int_equal(sp_operator_index(max, p, g), i);
         next = r.last + 1;
       }
       assert_int_equal(next, max);
@@ -199,7 +206,8 @@ static void value_state_basics(void **state) {
   in = str_row(f->sb, "a considerably longer string than before, to force a regrowth");
   assert_int_equal(ks_value_update(v, &in), 0);
   assert_int_equal(ks_value_get(v, &r), 1);
-  assert_int_equal(spate_row_string(&r, 0).len, strlen("a considerably longer string than before, to force a regrowth"));
+  assert_int_equal(spate_row_string(&r, 0).len,
+                   strlen("a considerably longer string than before, to force a regrowth"));
   int64_t before = sp_alloc_current();
   in = str_row(f->sb, "short");
   assert_int_equal(ks_value_update(v, &in), 0);
@@ -251,7 +259,8 @@ static void registration_and_kind_errors(void **state) {
   ks_state *v = reg(b, (ks_descriptor){.name = "v", .kind = KS_VALUE, .value_schema = f->long_s});
   ks_state *l = reg(b, (ks_descriptor){.name = "l", .kind = KS_LIST, .value_schema = f->long_s});
   /* The same descriptor again gives the same state (Flink's getState called twice). */
-  assert_ptr_equal(reg(b, (ks_descriptor){.name = "v", .kind = KS_VALUE, .value_schema = f->long_s}), v);
+  assert_ptr_equal(
+      reg(b, (ks_descriptor){.name = "v", .kind = KS_VALUE, .value_schema = f->long_s}), v);
   ks_state *s = NULL;
   ks_descriptor other = {.name = "v", .kind = KS_LIST, .value_schema = f->long_s};
   assert_int_equal(ks_register(b, &other, &s), SPATE_ESTATE);
@@ -266,7 +275,9 @@ static void registration_and_kind_errors(void **state) {
   assert_int_equal(ks_register(b, &other, &s), SPATE_EINVAL); /* no reduce function */
   other = (ks_descriptor){.name = "m", .kind = KS_MAP, .value_schema = f->long_s};
   assert_int_equal(ks_register(b, &other, &s), SPATE_EINVAL); /* no user key schema */
-  other = (ks_descriptor){.name = "t", .kind = KS_VALUE, .value_schema = f->long_s,
+  other = (ks_descriptor){.name = "t",
+                          .kind = KS_VALUE,
+                          .value_schema = f->long_s,
                           .ttl = {.update = KS_TTL_ON_CREATE_AND_WRITE, .ttl_ms = 0}};
   assert_int_equal(ks_register(b, &other, &s), SPATE_EINVAL); /* TTL must be positive */
 
@@ -286,11 +297,14 @@ static void registration_and_kind_errors(void **state) {
   /* A backend without clock refuses TTL states. */
   ks_backend *nc = NULL;
   assert_int_equal(ks_backend_new(128, ks_key_group_range_for(128, 1, 0), NULL, NULL, &nc), 0);
-  other = (ks_descriptor){.name = "t", .kind = KS_VALUE, .value_schema = f->long_s,
+  other = (ks_descriptor){.name = "t",
+                          .kind = KS_VALUE,
+                          .value_schema = f->long_s,
                           .ttl = {.update = KS_TTL_ON_CREATE_AND_WRITE, .ttl_ms = 10}};
   assert_int_equal(ks_register(nc, &other, &s), SPATE_EINVAL);
   ks_backend_free(nc);
-  assert_int_equal(ks_backend_new(128, (ks_key_group_range){5, 200}, NULL, NULL, &nc), SPATE_EINVAL);
+  assert_int_equal(ks_backend_new(128, (ks_key_group_range){5, 200}, NULL, NULL, &nc),
+                   SPATE_EINVAL);
   ks_backend_free(b);
 }
 
@@ -403,8 +417,9 @@ static void list_state(void **state) {
 static void map_state(void **state) {
   fx *f = *state;
   ks_backend *b = new_backend(f, 128, 1, 0);
-  ks_state *m = reg(b, (ks_descriptor){.name = "m", .kind = KS_MAP, .value_schema = f->long_s,
-                                       .user_key_schema = f->str_s});
+  ks_state *m = reg(
+      b, (ks_descriptor){
+             .name = "m", .kind = KS_MAP, .value_schema = f->long_s, .user_key_schema = f->str_s});
   spate_row r, uk, v;
   char name[32];
   assert_int_equal(set_key(f, b, 9), 0);
@@ -471,7 +486,8 @@ static void map_state(void **state) {
   ks_backend_free(b);
 }
 
-static int sum_reduce(void *arg, const spate_row *acc, const spate_row *in, spate_row_builder *out) {
+static int sum_reduce(void *arg, const spate_row *acc, const spate_row *in,
+                      spate_row_builder *out) {
   (*(int *)arg)++;
   spate_rb_set_bigint(out, 0, spate_row_bigint(acc, 0) + spate_row_bigint(in, 0));
   return 0;
@@ -486,8 +502,11 @@ static void reducing_state(void **state) {
   fx *f = *state;
   ks_backend *b = new_backend(f, 128, 1, 0);
   int calls = 0;
-  ks_state *r = reg(b, (ks_descriptor){.name = "r", .kind = KS_REDUCING, .value_schema = f->long_s,
-                                       .reduce = sum_reduce, .fn_arg = &calls});
+  ks_state *r = reg(b, (ks_descriptor){.name = "r",
+                                       .kind = KS_REDUCING,
+                                       .value_schema = f->long_s,
+                                       .reduce = sum_reduce,
+                                       .fn_arg = &calls});
   spate_row out;
   for (int64_t k = 0; k < 50; k++) {
     assert_int_equal(set_key(f, b, k), 0);
@@ -513,8 +532,10 @@ static void reducing_state(void **state) {
   assert_int_equal(ks_reducing_get(r, &out), 0);
 
   /* A failing reduce function leaves the accumulator as it was. */
-  ks_state *bad = reg(b, (ks_descriptor){.name = "bad", .kind = KS_REDUCING,
-                                         .value_schema = f->long_s, .reduce = failing_reduce});
+  ks_state *bad = reg(
+      b,
+      (ks_descriptor){
+          .name = "bad", .kind = KS_REDUCING, .value_schema = f->long_s, .reduce = failing_reduce});
   spate_row in = long_row(f->lb, 4);
   assert_int_equal(ks_reducing_add(bad, &in), 0);
   assert_int_equal(ks_reducing_add(bad, &in), SPATE_EUDF);
@@ -544,9 +565,15 @@ static int avg_result(void *arg, const spate_row *acc, spate_row_builder *out) {
 static void aggregating_state(void **state) {
   fx *f = *state;
   ks_backend *b = new_backend(f, 128, 1, 0);
-  ks_descriptor d = {.name = "avg", .kind = KS_AGGREGATING, .value_schema = f->long_s,
-                     .acc_schema = f->acc_s, .result_schema = f->avg_s, .agg_create = avg_create,
-                     .agg_add = avg_add, .agg_result = avg_result, .fn_arg = (void *)1};
+  ks_descriptor d = {.name = "avg",
+                     .kind = KS_AGGREGATING,
+                     .value_schema = f->long_s,
+                     .acc_schema = f->acc_s,
+                     .result_schema = f->avg_s,
+                     .agg_create = avg_create,
+                     .agg_add = avg_add,
+                     .agg_result = avg_result,
+                     .fn_arg = (void *)1};
   ks_state *a = reg(b, d);
   d.name = "avg2";
   d.agg_create = NULL;
@@ -586,9 +613,11 @@ static ks_ttl_config ttl(ks_ttl_update u, int64_t ms, ks_ttl_visibility vis) {
 static void ttl_value_on_create_and_write(void **state) {
   fx *f = *state;
   ks_backend *b = new_backend(f, 128, 1, 0);
-  ks_state *v = reg(b, (ks_descriptor){.name = "v", .kind = KS_VALUE, .value_schema = f->long_s,
-                                       .ttl = ttl(KS_TTL_ON_CREATE_AND_WRITE, 100,
-                                                  KS_TTL_NEVER_RETURN_EXPIRED)});
+  ks_state *v = reg(
+      b, (ks_descriptor){.name = "v",
+                         .kind = KS_VALUE,
+                         .value_schema = f->long_s,
+                         .ttl = ttl(KS_TTL_ON_CREATE_AND_WRITE, 100, KS_TTL_NEVER_RETURN_EXPIRED)});
   spate_row r, in = long_row(f->lb, 1);
   assert_int_equal(set_key(f, b, 1), 0);
   f->now = 1000;
@@ -616,9 +645,11 @@ static void ttl_value_on_create_and_write(void **state) {
 static void ttl_value_on_read_and_write(void **state) {
   fx *f = *state;
   ks_backend *b = new_backend(f, 128, 1, 0);
-  ks_state *v = reg(b, (ks_descriptor){.name = "v", .kind = KS_VALUE, .value_schema = f->long_s,
-                                       .ttl = ttl(KS_TTL_ON_READ_AND_WRITE, 100,
-                                                  KS_TTL_NEVER_RETURN_EXPIRED)});
+  ks_state *v = reg(
+      b, (ks_descriptor){.name = "v",
+                         .kind = KS_VALUE,
+                         .value_schema = f->long_s,
+                         .ttl = ttl(KS_TTL_ON_READ_AND_WRITE, 100, KS_TTL_NEVER_RETURN_EXPIRED)});
   spate_row r, in = long_row(f->lb, 7);
   assert_int_equal(set_key(f, b, 1), 0);
   f->now = 0;
@@ -640,7 +671,9 @@ static void ttl_value_on_read_and_write(void **state) {
 static void value_written_in_place(void **state) {
   fx *f = *state;
   ks_backend *b = new_backend(f, 128, 1, 0);
-  ks_state *v = reg(b, (ks_descriptor){.name = "v", .kind = KS_VALUE, .value_schema = f->long_s,
+  ks_state *v = reg(b, (ks_descriptor){.name = "v",
+                                       .kind = KS_VALUE,
+                                       .value_schema = f->long_s,
                                        .ttl = ttl(KS_TTL_ON_CREATE_AND_WRITE, 100,
                                                   KS_TTL_RETURN_EXPIRED_IF_NOT_CLEANED_UP)});
   ks_state *l = reg(b, (ks_descriptor){.name = "l", .kind = KS_LIST, .value_schema = f->long_s});
@@ -657,7 +690,7 @@ static void value_written_in_place(void **state) {
   assert_int_equal(ks_value_get_writable(v, &r), 1);
   assert_int_equal(spate_row_bigint(&r, 0), 5);
   int64_t x = 42;
-  memcpy((uint8_t *)r.data + 8, &x, 8); /* the field's slot, after the null bitmap word */
+  memcpy((uint8_t *)r.data + 8, &x, 8);         /* the field's slot, after the null bitmap word */
   assert_int_equal(sp_alloc_current(), before); /* no snapshot: written where it is stored */
   assert_int_equal(get_long(v), 42);
   f->now = 1090; /* a write: the TTL restarts */
@@ -674,12 +707,13 @@ static void ttl_return_expired_if_not_cleaned_up(void **state) {
   fx *f = *state;
   ks_backend *b = new_backend(f, 128, 1, 0);
   ks_ttl_config t = ttl(KS_TTL_ON_CREATE_AND_WRITE, 10, KS_TTL_RETURN_EXPIRED_IF_NOT_CLEANED_UP);
-  ks_state *v = reg(b, (ks_descriptor){.name = "v", .kind = KS_VALUE, .value_schema = f->str_s,
-                                       .ttl = t});
-  ks_state *never = reg(b, (ks_descriptor){.name = "n", .kind = KS_VALUE,
-                                           .value_schema = f->str_s,
-                                           .ttl = ttl(KS_TTL_ON_CREATE_AND_WRITE, 10,
-                                                      KS_TTL_NEVER_RETURN_EXPIRED)});
+  ks_state *v =
+      reg(b, (ks_descriptor){.name = "v", .kind = KS_VALUE, .value_schema = f->str_s, .ttl = t});
+  ks_state *never = reg(
+      b, (ks_descriptor){.name = "n",
+                         .kind = KS_VALUE,
+                         .value_schema = f->str_s,
+                         .ttl = ttl(KS_TTL_ON_CREATE_AND_WRITE, 10, KS_TTL_NEVER_RETURN_EXPIRED)});
   spate_row r, in = str_row(f->sb, "stale but visible");
   assert_int_equal(set_key(f, b, 5), 0);
   f->now = 0;
@@ -700,13 +734,22 @@ static void ttl_reducing_and_aggregating_restart(void **state) {
   ks_backend *b = new_backend(f, 128, 1, 0);
   int calls = 0;
   ks_ttl_config t = ttl(KS_TTL_ON_CREATE_AND_WRITE, 100, KS_TTL_RETURN_EXPIRED_IF_NOT_CLEANED_UP);
-  ks_state *r = reg(b, (ks_descriptor){.name = "r", .kind = KS_REDUCING, .value_schema = f->long_s,
-                                       .reduce = sum_reduce, .fn_arg = &calls, .ttl = t});
-  ks_state *a = reg(b, (ks_descriptor){.name = "a", .kind = KS_AGGREGATING,
-                                       .value_schema = f->long_s, .acc_schema = f->acc_s,
-                                       .result_schema = f->avg_s, .agg_create = avg_create,
-                                       .agg_add = avg_add, .agg_result = avg_result,
-                                       .fn_arg = (void *)1, .ttl = t});
+  ks_state *r = reg(b, (ks_descriptor){.name = "r",
+                                       .kind = KS_REDUCING,
+                                       .value_schema = f->long_s,
+                                       .reduce = sum_reduce,
+                                       .fn_arg = &calls,
+                                       .ttl = t});
+  ks_state *a = reg(b, (ks_descriptor){.name = "a",
+                                       .kind = KS_AGGREGATING,
+                                       .value_schema = f->long_s,
+                                       .acc_schema = f->acc_s,
+                                       .result_schema = f->avg_s,
+                                       .agg_create = avg_create,
+                                       .agg_add = avg_add,
+                                       .agg_result = avg_result,
+                                       .fn_arg = (void *)1,
+                                       .ttl = t});
   assert_int_equal(set_key(f, b, 1), 0);
   f->now = 0;
   spate_row in = long_row(f->lb, 5), out;
@@ -739,15 +782,21 @@ static void ttl_reducing_and_aggregating_restart(void **state) {
 static void ttl_list_per_element(void **state) {
   fx *f = *state;
   ks_backend *b = new_backend(f, 128, 1, 0);
-  ks_state *l = reg(b, (ks_descriptor){.name = "l", .kind = KS_LIST, .value_schema = f->long_s,
-                                       .ttl = ttl(KS_TTL_ON_CREATE_AND_WRITE, 100,
-                                                  KS_TTL_NEVER_RETURN_EXPIRED)});
-  ks_state *lr = reg(b, (ks_descriptor){.name = "lr", .kind = KS_LIST, .value_schema = f->long_s,
+  ks_state *l = reg(
+      b, (ks_descriptor){.name = "l",
+                         .kind = KS_LIST,
+                         .value_schema = f->long_s,
+                         .ttl = ttl(KS_TTL_ON_CREATE_AND_WRITE, 100, KS_TTL_NEVER_RETURN_EXPIRED)});
+  ks_state *lr = reg(b, (ks_descriptor){.name = "lr",
+                                        .kind = KS_LIST,
+                                        .value_schema = f->long_s,
                                         .ttl = ttl(KS_TTL_ON_CREATE_AND_WRITE, 100,
                                                    KS_TTL_RETURN_EXPIRED_IF_NOT_CLEANED_UP)});
-  ks_state *lt = reg(b, (ks_descriptor){.name = "lt", .kind = KS_LIST, .value_schema = f->long_s,
-                                        .ttl = ttl(KS_TTL_ON_READ_AND_WRITE, 100,
-                                                   KS_TTL_NEVER_RETURN_EXPIRED)});
+  ks_state *lt = reg(
+      b, (ks_descriptor){.name = "lt",
+                         .kind = KS_LIST,
+                         .value_schema = f->long_s,
+                         .ttl = ttl(KS_TTL_ON_READ_AND_WRITE, 100, KS_TTL_NEVER_RETURN_EXPIRED)});
   ks_state *all[3] = {l, lr, lt};
   assert_int_equal(set_key(f, b, 1), 0);
   ks_list_iter it;
@@ -797,11 +846,15 @@ static void ttl_list_per_element(void **state) {
 static void ttl_map_per_entry(void **state) {
   fx *f = *state;
   ks_backend *b = new_backend(f, 128, 1, 0);
-  ks_state *m = reg(b, (ks_descriptor){.name = "m", .kind = KS_MAP, .value_schema = f->long_s,
-                                       .user_key_schema = f->str_s,
-                                       .ttl = ttl(KS_TTL_ON_READ_AND_WRITE, 100,
-                                                  KS_TTL_NEVER_RETURN_EXPIRED)});
-  ks_state *mr = reg(b, (ks_descriptor){.name = "mr", .kind = KS_MAP, .value_schema = f->long_s,
+  ks_state *m = reg(
+      b, (ks_descriptor){.name = "m",
+                         .kind = KS_MAP,
+                         .value_schema = f->long_s,
+                         .user_key_schema = f->str_s,
+                         .ttl = ttl(KS_TTL_ON_READ_AND_WRITE, 100, KS_TTL_NEVER_RETURN_EXPIRED)});
+  ks_state *mr = reg(b, (ks_descriptor){.name = "mr",
+                                        .kind = KS_MAP,
+                                        .value_schema = f->long_s,
                                         .user_key_schema = f->str_s,
                                         .ttl = ttl(KS_TTL_ON_CREATE_AND_WRITE, 100,
                                                    KS_TTL_RETURN_EXPIRED_IF_NOT_CLEANED_UP)});
@@ -817,7 +870,7 @@ static void ttl_map_per_entry(void **state) {
     assert_int_equal(ks_map_put(both[s], &y, &two), 0);
   }
   f->now = 100;
-  assert_int_equal(ks_map_get(m, &x, &r), 0); /* expired per entry */
+  assert_int_equal(ks_map_get(m, &x, &r), 0);  /* expired per entry */
   assert_int_equal(ks_map_contains(m, &y), 1); /* a read: y now lives until 200 */
   ks_map_iter it;
   assert_int_equal(ks_map_iter_begin(mr, &it), 2); /* x returned once more */
@@ -861,14 +914,17 @@ static void ttl_full_cleanup_and_snapshot_filter(void **state) {
   ks_backend *b = new_backend(f, 16, 1, 0);
   ks_ttl_config t = ttl(KS_TTL_ON_CREATE_AND_WRITE, 100, KS_TTL_NEVER_RETURN_EXPIRED);
   t.cleanup_full_snapshot = true;
-  ks_state *v = reg(b, (ks_descriptor){.name = "v", .kind = KS_VALUE, .value_schema = f->long_s,
+  ks_state *v =
+      reg(b, (ks_descriptor){.name = "v", .kind = KS_VALUE, .value_schema = f->long_s, .ttl = t});
+  ks_state *l =
+      reg(b, (ks_descriptor){.name = "l", .kind = KS_LIST, .value_schema = f->long_s, .ttl = t});
+  ks_state *m = reg(b, (ks_descriptor){.name = "m",
+                                       .kind = KS_MAP,
+                                       .value_schema = f->long_s,
+                                       .user_key_schema = f->long_s,
                                        .ttl = t});
-  ks_state *l = reg(b, (ks_descriptor){.name = "l", .kind = KS_LIST, .value_schema = f->long_s,
-                                       .ttl = t});
-  ks_state *m = reg(b, (ks_descriptor){.name = "m", .kind = KS_MAP, .value_schema = f->long_s,
-                                       .user_key_schema = f->long_s, .ttl = t});
-  ks_state *keep = reg(b, (ks_descriptor){.name = "keep", .kind = KS_VALUE,
-                                          .value_schema = f->long_s});
+  ks_state *keep =
+      reg(b, (ks_descriptor){.name = "keep", .kind = KS_VALUE, .value_schema = f->long_s});
   /* 200 keys; even keys written at 0, odd at 80; lists and maps get one element at each time. */
   for (int64_t k = 0; k < 200; k++) {
     assert_int_equal(set_key(f, b, k), 0);
@@ -925,18 +981,31 @@ static void ttl_full_cleanup_and_snapshot_filter(void **state) {
 static ks_descriptor descriptor(fx *f, int i, int *calls) {
   ks_ttl_config t = ttl(KS_TTL_ON_CREATE_AND_WRITE, 1000, KS_TTL_NEVER_RETURN_EXPIRED);
   switch (i) {
-  case 0: return (ks_descriptor){.name = "value", .kind = KS_VALUE, .value_schema = f->long_s,
-                                 .ttl = t};
+  case 0:
+    return (ks_descriptor){.name = "value", .kind = KS_VALUE, .value_schema = f->long_s, .ttl = t};
   case 1: return (ks_descriptor){.name = "list", .kind = KS_LIST, .value_schema = f->long_s};
-  case 2: return (ks_descriptor){.name = "map", .kind = KS_MAP, .value_schema = f->long_s,
-                                 .user_key_schema = f->long_s, .ttl = t};
-  case 3: return (ks_descriptor){.name = "reduce", .kind = KS_REDUCING, .value_schema = f->long_s,
-                                 .reduce = sum_reduce, .fn_arg = calls};
-  default: return (ks_descriptor){.name = "agg", .kind = KS_AGGREGATING,
-                                  .value_schema = f->long_s, .acc_schema = f->acc_s,
-                                  .result_schema = f->avg_s, .agg_create = avg_create,
-                                  .agg_add = avg_add, .agg_result = avg_result,
-                                  .fn_arg = (void *)1};
+  case 2:
+    return (ks_descriptor){.name = "map",
+                           .kind = KS_MAP,
+                           .value_schema = f->long_s,
+                           .user_key_schema = f->long_s,
+                           .ttl = t};
+  case 3:
+    return (ks_descriptor){.name = "reduce",
+                           .kind = KS_REDUCING,
+                           .value_schema = f->long_s,
+                           .reduce = sum_reduce,
+                           .fn_arg = calls};
+  default:
+    return (ks_descriptor){.name = "agg",
+                           .kind = KS_AGGREGATING,
+                           .value_schema = f->long_s,
+                           .acc_schema = f->acc_s,
+                           .result_schema = f->avg_s,
+                           .agg_create = avg_create,
+                           .agg_add = avg_add,
+                           .agg_result = avg_result,
+                           .fn_arg = (void *)1};
   }
 }
 
@@ -1046,7 +1115,8 @@ static int64_t read_all(fx *f, ks_backend *b, ks_state **st, int64_t k) {
     ks_list_iter it;
     spate_row r, uk, v;
     assert_int_equal(ks_list_get(st[1], &it), (int)(k % 4));
-    for (int64_t e = 0; ks_list_next(&it, &r); e++) assert_int_equal(spate_row_bigint(&r, 0), k + e);
+    for (int64_t e = 0; ks_list_next(&it, &r); e++)
+      assert_int_equal(spate_row_bigint(&r, 0), k + e);
     ks_map_iter mi;
     assert_int_equal(ks_map_iter_begin(st[2], &mi), (int)(k % 4));
     while (ks_map_next(&mi, &uk, &v)) acc += spate_row_bigint(&uk, 0) * spate_row_bigint(&v, 0);
@@ -1086,8 +1156,10 @@ static void snapshot_and_restore_with_other_range(void **state) {
     assert_int_equal(ks_snapshot_key_group(a, g, write_record, &sn), 0);
     assert_false(sn.w.failed);
     assert_int_equal(sn.records, expected[g]);
-    if (g <= 42) assert_int_equal(restore_group(c, g, sn.w.data, sn.w.len), expected[g]);
-    else assert_int_equal(ks_restore_record(c, g, &(ks_record){.state = "value"}), SPATE_EINVAL);
+    if (g <= 42)
+      assert_int_equal(restore_group(c, g, sn.w.data, sn.w.len), expected[g]);
+    else
+      assert_int_equal(ks_restore_record(c, g, &(ks_record){.state = "value"}), SPATE_EINVAL);
     sp_writer_free(&sn.w);
   }
   /* Reads agree for every moved key; other keys belong elsewhere now. */
@@ -1450,8 +1522,9 @@ static void allocation_failures_leave_state_intact(void **state) {
   ks_backend *b = new_backend(f, 128, 1, 0);
   ks_state *v = reg(b, (ks_descriptor){.name = "v", .kind = KS_VALUE, .value_schema = f->str_s});
   ks_state *l = reg(b, (ks_descriptor){.name = "l", .kind = KS_LIST, .value_schema = f->long_s});
-  ks_state *m = reg(b, (ks_descriptor){.name = "m", .kind = KS_MAP, .value_schema = f->long_s,
-                                       .user_key_schema = f->long_s});
+  ks_state *m = reg(
+      b, (ks_descriptor){
+             .name = "m", .kind = KS_MAP, .value_schema = f->long_s, .user_key_schema = f->long_s});
   spate_row r;
   int failures;
 
@@ -1543,8 +1616,12 @@ static void allocation_failures_leave_state_intact(void **state) {
   /* Registration failing at every step leaves nothing registered. */
   for (int n = 1;; n++) {
     ks_state *s = NULL;
-    ks_descriptor d = {.name = "agg", .kind = KS_AGGREGATING, .value_schema = f->long_s,
-                       .acc_schema = f->acc_s, .result_schema = f->avg_s, .agg_add = avg_add,
+    ks_descriptor d = {.name = "agg",
+                       .kind = KS_AGGREGATING,
+                       .value_schema = f->long_s,
+                       .acc_schema = f->acc_s,
+                       .result_schema = f->avg_s,
+                       .agg_add = avg_add,
                        .agg_result = avg_result};
     sp_alloc_fail_after(n, 0);
     int rc = ks_register(b, &d, &s);

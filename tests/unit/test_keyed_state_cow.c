@@ -158,17 +158,17 @@ static uint64_t rnd(uint64_t *s) { /* xorshift64* */
 
 enum { NKINDS = 6 }; /* indexed by ks_kind */
 #define KIND_BIT(k) (1u << (k))
-#define ALL_KINDS                                                                             \
-  (KIND_BIT(KS_VALUE) | KIND_BIT(KS_LIST) | KIND_BIT(KS_MAP) | KIND_BIT(KS_REDUCING) |       \
+#define ALL_KINDS                                                                      \
+  (KIND_BIT(KS_VALUE) | KIND_BIT(KS_LIST) | KIND_BIT(KS_MAP) | KIND_BIT(KS_REDUCING) | \
    KIND_BIT(KS_AGGREGATING))
 
 typedef struct cfg {
   unsigned kinds;
   ks_ttl_config ttl;
-  bool lazy;   /* records of a state pending at begin, the state registered during the snapshot */
-  int keys;    /* keys written before the first snapshot (the ops use twice as many) */
-  int ops;     /* random operations per snapshot */
-  int rounds;  /* snapshots one after the other */
+  bool lazy;  /* records of a state pending at begin, the state registered during the snapshot */
+  int keys;   /* keys written before the first snapshot (the ops use twice as many) */
+  int ops;    /* random operations per snapshot */
+  int rounds; /* snapshots one after the other */
   uint64_t seed;
 } cfg;
 
@@ -282,12 +282,18 @@ static op gen_op(uint64_t *s, const cfg *c, bool allow_global) {
   o.seed = rnd(s);
   o.kg = (int)(rnd(s) % MAXP);
   uint64_t p = rnd(s) % 1000;
-  if (allow_global && p < 3) o.what = OP_CLEANUP;
-  else if (allow_global && p < 5) o.what = OP_CLEAR_GROUP;
-  else if (allow_global && p < 8) o.what = OP_REREAD_GROUP;
-  else if (p < 350) o.what = OP_GET;
-  else if (p < 750) o.what = OP_WRITE;
-  else if (p < 790) o.what = OP_CLEAR;
+  if (allow_global && p < 3)
+    o.what = OP_CLEANUP;
+  else if (allow_global && p < 5)
+    o.what = OP_CLEAR_GROUP;
+  else if (allow_global && p < 8)
+    o.what = OP_REREAD_GROUP;
+  else if (p < 350)
+    o.what = OP_GET;
+  else if (p < 750)
+    o.what = OP_WRITE;
+  else if (p < 790)
+    o.what = OP_CLEAR;
   else {
     switch (o.kind) {
     case KS_VALUE: o.what = p < 895 ? OP_VALUE_NULL : OP_VALUE_IN_PLACE; break;
@@ -295,8 +301,10 @@ static op gen_op(uint64_t *s, const cfg *c, bool allow_global) {
       o.what = p < 860 ? OP_LIST_ADD_ALL : p < 930 ? OP_LIST_SELF : OP_LIST_UPDATE;
       break;
     case KS_MAP:
-      o.what = p < 850 ? OP_MAP_CONTAINS : p < 930 ? OP_MAP_REMOVE : p < 960 ? OP_MAP_EMPTY
-                                                                            : OP_MAP_ITER;
+      o.what = p < 850   ? OP_MAP_CONTAINS
+               : p < 930 ? OP_MAP_REMOVE
+               : p < 960 ? OP_MAP_EMPTY
+                         : OP_MAP_ITER;
       break;
     default: o.what = OP_GET; break;
     }
@@ -386,8 +394,8 @@ static int apply(fx *f, world *w, const op *o, sp_writer *log) {
       sp_reader_init(&r, enc.data, enc.len);
       rc = ks_read_key_group(b, o->kg, &r);
       log_rc(log, rc);
-      if (rc == 0 && r.pos != enc.len) fail_msg("group %d read %zu of %zu bytes", o->kg, r.pos,
-                                                enc.len);
+      if (rc == 0 && r.pos != enc.len)
+        fail_msg("group %d read %zu of %zu bytes", o->kg, r.pos, enc.len);
     }
     sp_writer_free(&enc);
     return rc < 0 ? rc : 0;
@@ -486,9 +494,10 @@ static void apply_both(fx *f, world *cow, world *plain, const op *o) {
   int ra = apply(f, cow, o, &la);
   int rb = apply(f, plain, o, &lb);
   if (ra != rb || la.len != lb.len || (la.len && memcmp(la.data, lb.data, la.len) != 0))
-    fail_msg("op %d on %s key %lld: the snapshotted backend returned %d (%zu bytes logged), the "
-             "other %d (%zu bytes)",
-             (int)o->what, ks_kind_name(o->kind), (long long)o->key, ra, la.len, rb, lb.len);
+    fail_msg(
+        "op %d on %s key %lld: the snapshotted backend returned %d (%zu bytes logged), the "
+        "other %d (%zu bytes)",
+        (int)o->what, ks_kind_name(o->kind), (long long)o->key, ra, la.len, rb, lb.len);
   assert_int_equal(ra, 0);
   sp_writer_free(&la);
   sp_writer_free(&lb);
@@ -672,16 +681,18 @@ static void concurrent_stop(concurrent *c) {
 static const ks_ttl_config no_ttl = {0};
 /* Reads extend the TTL (every read of a frozen value copies it), expired values are hidden and
  * left out of snapshots. */
-static const ks_ttl_config ttl_read = {.update = KS_TTL_ON_READ_AND_WRITE, .ttl_ms = 300,
+static const ks_ttl_config ttl_read = {.update = KS_TTL_ON_READ_AND_WRITE,
+                                       .ttl_ms = 300,
                                        .visibility = KS_TTL_NEVER_RETURN_EXPIRED,
                                        .cleanup_full_snapshot = true};
 /* Expired values still returned once (through the scratch area), and kept in snapshots. */
-static const ks_ttl_config ttl_return = {.update = KS_TTL_ON_READ_AND_WRITE, .ttl_ms = 300,
+static const ks_ttl_config ttl_return = {.update = KS_TTL_ON_READ_AND_WRITE,
+                                         .ttl_ms = 300,
                                          .visibility = KS_TTL_RETURN_EXPIRED_IF_NOT_CLEANED_UP};
 
 static void one_kind(void **state, ks_kind kind, ks_ttl_config ttl, uint64_t seed) {
-  cfg c = {.kinds = KIND_BIT(kind), .ttl = ttl, .keys = 600, .ops = 6000, .rounds = 3,
-           .seed = seed};
+  cfg c = {
+      .kinds = KIND_BIT(kind), .ttl = ttl, .keys = 600, .ops = 6000, .rounds = 3, .seed = seed};
   run(*state, &c, false);
 }
 
@@ -699,8 +710,13 @@ static void cow_aggregating_ttl(void **state) { one_kind(state, KS_AGGREGATING, 
 /* Every kind in one backend, expired values still returned once, a state registered lazily
  * during the second snapshot while its restored records are pending. */
 static void cow_all_kinds_lazy_state(void **state) {
-  cfg c = {.kinds = ALL_KINDS, .ttl = ttl_return, .lazy = true, .keys = 500, .ops = 15000,
-           .rounds = 3, .seed = 31};
+  cfg c = {.kinds = ALL_KINDS,
+           .ttl = ttl_return,
+           .lazy = true,
+           .keys = 500,
+           .ops = 15000,
+           .rounds = 3,
+           .seed = 31};
   run(*state, &c, false);
   c.ttl = no_ttl;
   c.seed = 32;
@@ -709,8 +725,13 @@ static void cow_all_kinds_lazy_state(void **state) {
 
 /* The snapshot written on another thread while the owner goes on. */
 static void cow_concurrent_writer(void **state) {
-  cfg c = {.kinds = ALL_KINDS, .ttl = ttl_read, .lazy = true, .keys = 1500, .ops = 30000,
-           .rounds = 2, .seed = 41};
+  cfg c = {.kinds = ALL_KINDS,
+           .ttl = ttl_read,
+           .lazy = true,
+           .keys = 1500,
+           .ops = 30000,
+           .rounds = 2,
+           .seed = 41};
   run(*state, &c, true);
   c.ttl = no_ttl;
   c.seed = 42;
@@ -850,7 +871,7 @@ static void cow_allocation_failures(void **state) {
     for (int i = 0; i < 400; i++) {
       op o = gen_op(&rs, &c, false);
       if (o.what == OP_LIST_SELF) o.what = OP_LIST_ADD_ALL; /* two calls: the first may touch */
-      o.key %= c.keys; /* mostly frozen entries */
+      o.key %= c.keys;                                      /* mostly frozen entries */
       sp_writer before;
       canonical_live(cow.b, &before);
       for (int n = 1;; n++) {

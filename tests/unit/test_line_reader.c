@@ -59,8 +59,7 @@ static char *path_in(const char *dir, const char *name) {
 static void write_file(const char *path, const char *data, size_t len) {
   FILE *f = fopen(path, "wb");
   assert_non_null(f);
-  if (len > 0)
-    assert_int_equal(fwrite(data, 1, len, f), len);
+  if (len > 0) assert_int_equal(fwrite(data, 1, len, f), len);
   assert_int_equal(fclose(f), 0);
 }
 
@@ -85,26 +84,23 @@ static void lines_push(lines_t *ls, const char *p, size_t n) {
 }
 
 static void lines_free(lines_t *ls) {
-  for (size_t i = 0; i < ls->n; i++)
-    free(ls->v[i].text);
+  for (size_t i = 0; i < ls->n; i++) free(ls->v[i].text);
   free(ls->v);
   memset(ls, 0, sizeof *ls);
 }
 
 /* Appends the lines of one file, for parallelism p, that subtask s must return in order: a line
  * starting at offset q is in split q / split_bytes of its file; *k0 numbers splits globally. */
-static void model_file(const char *data, size_t len, int64_t split_bytes, int p, int s,
-                       int64_t *k0, lines_t *out) {
+static void model_file(const char *data, size_t len, int64_t split_bytes, int p, int s, int64_t *k0,
+                       lines_t *out) {
   size_t q = 0;
   while (q < len) {
     const char *nl = memchr(data + q, '\n', len - q);
     size_t e = nl ? (size_t)(nl - data) : len;
     size_t n = e - q;
-    if (n > 0 && data[q + n - 1] == '\r')
-      n--;
+    if (n > 0 && data[q + n - 1] == '\r') n--;
     int64_t k = *k0 + (int64_t)q / split_bytes;
-    if (k % p == s)
-      lines_push(out, data + q, n);
+    if (k % p == s) lines_push(out, data + q, n);
     q = nl ? e + 1 : len;
   }
   *k0 += ((int64_t)len + split_bytes - 1) / split_bytes;
@@ -114,8 +110,7 @@ static void read_all(line_reader *r, lines_t *out) {
   const char *line;
   size_t len;
   int rc;
-  while ((rc = line_reader_next(r, &line, &len)) == 1)
-    lines_push(out, line, len);
+  while ((rc = line_reader_next(r, &line, &len)) == 1) lines_push(out, line, len);
   assert_int_equal(rc, 0);
   /* The end is sticky. */
   assert_int_equal(line_reader_next(r, &line, &len), 0);
@@ -123,14 +118,11 @@ static void read_all(line_reader *r, lines_t *out) {
 
 static void assert_lines_equal(const lines_t *got, const lines_t *want) {
   if (got->n != want->n) {
-    for (size_t i = 0; i < got->n; i++)
-      print_message("got[%zu] = '%s'\n", i, got->v[i].text);
-    for (size_t i = 0; i < want->n; i++)
-      print_message("want[%zu] = '%s'\n", i, want->v[i].text);
+    for (size_t i = 0; i < got->n; i++) print_message("got[%zu] = '%s'\n", i, got->v[i].text);
+    for (size_t i = 0; i < want->n; i++) print_message("want[%zu] = '%s'\n", i, want->v[i].text);
   }
   assert_int_equal(got->n, want->n);
-  for (size_t i = 0; i < got->n; i++)
-    assert_string_equal(got->v[i].text, want->v[i].text);
+  for (size_t i = 0; i < got->n; i++) assert_string_equal(got->v[i].text, want->v[i].text);
 }
 
 /* Contents with the awkward cases: empty lines, CRLF, no final newline, a lone "\r", multi-byte
@@ -164,8 +156,7 @@ static void check_one(const char *const *paths, int npaths, const char *const *d
     for (int i = 0; i < ndatas; i++)
       model_file(datas[i], strlen(datas[i]), model_split, p, s, &k0, &want);
     assert_lines_equal(&got, &want);
-    for (size_t i = 0; i < got.n; i++)
-      lines_push(&all_got, got.v[i].text, strlen(got.v[i].text));
+    for (size_t i = 0; i < got.n; i++) lines_push(&all_got, got.v[i].text, strlen(got.v[i].text));
     lines_free(&got);
     lines_free(&want);
   }
@@ -195,8 +186,7 @@ static void test_every_line_once_per_file(void **state) {
     write_file(path, CONTENTS[c], strlen(CONTENTS[c]));
     const char *paths[] = {path};
     for (size_t si = 0; si < sizeof SPLIT_SIZES / sizeof SPLIT_SIZES[0]; si++)
-      for (int p = 1; p <= 4; p++)
-        check_one(paths, 1, &CONTENTS[c], 1, SPLIT_SIZES[si], p);
+      for (int p = 1; p <= 4; p++) check_one(paths, 1, &CONTENTS[c], 1, SPLIT_SIZES[si], p);
     free(path);
   }
   remove_tmpdir(dir);
@@ -225,13 +215,11 @@ static void test_directory_across_files(void **state) {
   write_file(subf, "nested\n", 7);
 
   const char *datas[NCONTENTS + 1];
-  for (size_t c = 0; c < NCONTENTS; c++)
-    datas[c] = CONTENTS[NCONTENTS - 1 - c]; /* name order */
+  for (size_t c = 0; c < NCONTENTS; c++) datas[c] = CONTENTS[NCONTENTS - 1 - c]; /* name order */
   datas[NCONTENTS] = "";
   const char *paths[] = {dir};
   for (size_t si = 0; si < sizeof SPLIT_SIZES / sizeof SPLIT_SIZES[0]; si++)
-    for (int p = 1; p <= 4; p++)
-      check_one(paths, 1, datas, (int)NCONTENTS + 1, SPLIT_SIZES[si], p);
+    for (int p = 1; p <= 4; p++) check_one(paths, 1, datas, (int)NCONTENTS + 1, SPLIT_SIZES[si], p);
 
   /* Several paths: a file then the directory, in the order given. */
   char *extra_dir = make_tmpdir();
@@ -380,8 +368,7 @@ static void test_long_line_and_shrink(void **state) {
   size_t total = 7 + big + 1 + 7 + 3;
   char *data = malloc(total);
   memcpy(data, "short1\n", 7);
-  for (size_t i = 0; i < big; i++)
-    data[7 + i] = (char)('a' + (i * 7 + i / 4096) % 26);
+  for (size_t i = 0; i < big; i++) data[7 + i] = (char)('a' + (i * 7 + i / 4096) % 26);
   memcpy(data + 7 + big, "\nshort2\nend", 11);
   write_file(path, data, total);
   const char *paths[] = {path};
@@ -456,8 +443,7 @@ static void test_allocation_failures(void **state) {
       const char *line;
       size_t len;
       int lines = 0;
-      while ((rc = line_reader_next(r, &line, &len)) == 1)
-        lines++;
+      while ((rc = line_reader_next(r, &line, &len)) == 1) lines++;
       if (rc == 0) {
         assert_int_equal(lines, 3);
         succeeded = 1;

@@ -98,7 +98,8 @@ static void test_close_discards_and_refuses(void **state) {
   mailbox mb;
   mailbox_init(&mb, NULL);
   owner ow = {.thread = pthread_self()};
-  for (int i = 1; i <= 5; i++) assert_int_equal(mailbox_post(&mb, count_mail, (void *)(intptr_t)i), 0);
+  for (int i = 1; i <= 5; i++)
+    assert_int_equal(mailbox_post(&mb, count_mail, (void *)(intptr_t)i), 0);
   assert_true(mailbox_has_mail(&mb));
   mailbox_close(&mb, &ow);
   assert_int_equal(ow.discarded, 5);

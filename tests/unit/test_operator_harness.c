@@ -45,9 +45,12 @@ static void test_process_timers(void **state) {
   assert_int_equal(harness_open(&h, env, p), 0);
   spate_row_builder *b = spate_rb_new(s);
   spate_row r;
-  r = harness_row2(b, 1, 7);  assert_int_equal(harness_element(&h, 0, 7, &r), 0);  /* timer 17 */
-  r = harness_row2(b, 2, 3);  assert_int_equal(harness_element(&h, 0, 3, &r), 0);  /* timer 13 */
-  r = harness_row2(b, 1, 30); assert_int_equal(harness_element(&h, 0, 30, &r), 0); /* timer 40 */
+  r = harness_row2(b, 1, 7);
+  assert_int_equal(harness_element(&h, 0, 7, &r), 0); /* timer 17 */
+  r = harness_row2(b, 2, 3);
+  assert_int_equal(harness_element(&h, 0, 3, &r), 0); /* timer 13 */
+  r = harness_row2(b, 1, 30);
+  assert_int_equal(harness_element(&h, 0, 30, &r), 0); /* timer 40 */
   assert_int_equal(h.nevents, 0);
   assert_int_equal(harness_watermark(&h, 12), 0); /* nothing due (13 is not <= 12) */
   harness_expect2(&h, 0, HARNESS_WATERMARK, 12, 0, 0);
@@ -78,14 +81,17 @@ static void test_processing_timers(void **state) {
   assert_int_equal(harness_open(&h, env, p), 0);
   spate_row_builder *b = spate_rb_new(s);
   spate_row r;
-  r = harness_row2(b, 5, 1000); assert_int_equal(harness_element(&h, 0, INT64_MIN, &r), 0);
-  r = harness_row2(b, 6, 2000); assert_int_equal(harness_element(&h, 0, INT64_MIN, &r), 0);
+  r = harness_row2(b, 5, 1000);
+  assert_int_equal(harness_element(&h, 0, INT64_MIN, &r), 0);
+  r = harness_row2(b, 6, 2000);
+  assert_int_equal(harness_element(&h, 0, INT64_MIN, &r), 0);
   /* the harness's processing time is Flink's TestProcessingTimeService: a timer for T fires when
    * the time reaches T (the task adds the system clock's millisecond) */
   assert_int_equal(harness_processing_time(&h, 999), 0);
   assert_int_equal(h.nevents, 0);
   assert_int_equal(harness_processing_time(&h, 1000), 0);
-  harness_expect2(&h, 0, HARNESS_RECORD, INT64_MIN, 5, 1000); /* processing-time output: no timestamp */
+  harness_expect2(&h, 0, HARNESS_RECORD, INT64_MIN, 5,
+                  1000); /* processing-time output: no timestamp */
   assert_int_equal(h.nevents, 1);
   assert_int_equal(harness_processing_time(&h, 5000), 0);
   harness_expect2(&h, 1, HARNESS_RECORD, INT64_MIN, 6, 2000);
@@ -107,12 +113,15 @@ static void test_per_event_watermarks(void **state) {
   assert_int_equal(harness_open(&h, env, t), 0);
   spate_row_builder *b = spate_rb_new(s);
   spate_row r;
-  r = harness_row2(b, 1, 10); assert_int_equal(harness_element(&h, 0, INT64_MIN, &r), 0);
-  r = harness_row2(b, 1, 8);  assert_int_equal(harness_element(&h, 0, INT64_MIN, &r), 0); /* 6 < 8: none */
-  assert_int_equal(harness_watermark(&h, 100), 0); /* upstream watermark: dropped */
-  r = harness_row2(b, 1, 15); assert_int_equal(harness_element(&h, 0, INT64_MIN, &r), 0);
+  r = harness_row2(b, 1, 10);
+  assert_int_equal(harness_element(&h, 0, INT64_MIN, &r), 0);
+  r = harness_row2(b, 1, 8);
+  assert_int_equal(harness_element(&h, 0, INT64_MIN, &r), 0); /* 6 < 8: none */
+  assert_int_equal(harness_watermark(&h, 100), 0);            /* upstream watermark: dropped */
+  r = harness_row2(b, 1, 15);
+  assert_int_equal(harness_element(&h, 0, INT64_MIN, &r), 0);
   assert_int_equal(harness_watermark(&h, INT64_MAX), 0); /* the final one passes */
-  harness_expect2(&h, 0, HARNESS_RECORD, 10, 1, 10); /* the field became the timestamp */
+  harness_expect2(&h, 0, HARNESS_RECORD, 10, 1, 10);     /* the field became the timestamp */
   harness_expect2(&h, 1, HARNESS_WATERMARK, 8, 0, 0);
   harness_expect2(&h, 2, HARNESS_RECORD, 8, 1, 8);
   harness_expect2(&h, 3, HARNESS_RECORD, 15, 1, 15);
@@ -141,15 +150,19 @@ static void test_tumbling_window(void **state) {
   assert_int_equal(harness_open(&h, env, w), 0);
   spate_row_builder *b = spate_rb_new(s);
   spate_row r;
-  r = harness_row2(b, 1, 100); assert_int_equal(harness_element(&h, 0, 1, &r), 0);
-  r = harness_row2(b, 1, 20);  assert_int_equal(harness_element(&h, 0, 5, &r), 0);
-  r = harness_row2(b, 1, 3);   assert_int_equal(harness_element(&h, 0, 12, &r), 0);
+  r = harness_row2(b, 1, 100);
+  assert_int_equal(harness_element(&h, 0, 1, &r), 0);
+  r = harness_row2(b, 1, 20);
+  assert_int_equal(harness_element(&h, 0, 5, &r), 0);
+  r = harness_row2(b, 1, 3);
+  assert_int_equal(harness_element(&h, 0, 12, &r), 0);
   assert_int_equal(harness_watermark(&h, 8), 0); /* window [0,10) not yet: max timestamp 9 */
   harness_expect2(&h, 0, HARNESS_WATERMARK, 8, 0, 0);
   assert_int_equal(harness_watermark(&h, 9), 0);
   harness_expect2(&h, 1, HARNESS_RECORD, 9, 1, 120);
   harness_expect2(&h, 2, HARNESS_WATERMARK, 9, 0, 0);
-  r = harness_row2(b, 1, 1000); assert_int_equal(harness_element(&h, 0, 4, &r), 0); /* late: dropped */
+  r = harness_row2(b, 1, 1000);
+  assert_int_equal(harness_element(&h, 0, 4, &r), 0); /* late: dropped */
   assert_int_equal(harness_watermark(&h, 25), 0);
   harness_expect2(&h, 3, HARNESS_RECORD, 19, 1, 3);
   harness_expect2(&h, 4, HARNESS_WATERMARK, 25, 0, 0);

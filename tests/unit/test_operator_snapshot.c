@@ -35,8 +35,10 @@ typedef struct step {
   int type; /* HARNESS_RECORD or HARNESS_WATERMARK */
   int64_t ts, k, v;
 } step;
-#define E(ts, k, v) {HARNESS_RECORD, ts, k, v}
-#define W(ts) {HARNESS_WATERMARK, ts, 0, 0}
+#define E(ts, k, v) \
+  { HARNESS_RECORD, ts, k, v }
+#define W(ts) \
+  { HARNESS_WATERMARK, ts, 0, 0 }
 #define NSTEPS(a) ((int)(sizeof(a) / sizeof(a)[0]))
 
 typedef struct ev {
@@ -64,8 +66,8 @@ static spate_row_builder *kv_rb;
 
 static int setup(void **state) {
   char err[128];
-  assert_int_equal(spate_schema_parse("k BIGINT NOT NULL, v BIGINT NOT NULL", &kv_schema, err,
-                                      sizeof err), 0);
+  assert_int_equal(
+      spate_schema_parse("k BIGINT NOT NULL, v BIGINT NOT NULL", &kv_schema, err, sizeof err), 0);
   kv_rb = spate_rb_new(kv_schema);
   return 0;
 }
@@ -77,8 +79,8 @@ static int teardown(void **state) {
 }
 
 static spate_stream *kv_source(spate_env *env) {
-  return spate_from_rows(env, spate_env_schema(env, "k BIGINT NOT NULL, v BIGINT NOT NULL"),
-                         NULL, 0);
+  return spate_from_rows(env, spate_env_schema(env, "k BIGINT NOT NULL, v BIGINT NOT NULL"), NULL,
+                         0);
 }
 
 static spate_stream *at(spate_stream *s, int parallelism) {
@@ -204,10 +206,10 @@ static void expect_same(const out *want, const out *got, const char *what, int s
   if (same_events(want, got)) return;
   for (int i = 0; i < want->n || i < got->n; i++) {
     const ev *x = i < want->n ? &want->e[i] : NULL, *y = i < got->n ? &got->e[i] : NULL;
-    print_message("%3d want %d %lld (%lld, %lld)   got %d %lld (%lld, %lld)\n", i,
-                  x ? x->type : 0, x ? (long long)x->ts : 0, x ? (long long)x->f0 : 0,
-                  x ? (long long)x->f1 : 0, y ? y->type : 0, y ? (long long)y->ts : 0,
-                  y ? (long long)y->f0 : 0, y ? (long long)y->f1 : 0);
+    print_message("%3d want %d %lld (%lld, %lld)   got %d %lld (%lld, %lld)\n", i, x ? x->type : 0,
+                  x ? (long long)x->ts : 0, x ? (long long)x->f0 : 0, x ? (long long)x->f1 : 0,
+                  y ? y->type : 0, y ? (long long)y->ts : 0, y ? (long long)y->f0 : 0,
+                  y ? (long long)y->f1 : 0);
   }
   fail_msg("%s: snapshot after %d steps, %d -> %d subtasks: output differs", what, split, p0, p1);
 }
@@ -226,8 +228,8 @@ static void check_every_split(const char *what, build_fn build, const step *st, 
     mattered += !same_events(&ref, &got);
   }
   /* without the restore many splits lose something: the snapshots were not empty */
-  if (mattered < n / 4) fail_msg("%s: only %d of %d splits needed the restored state", what,
-                                 mattered, n + 1);
+  if (mattered < n / 4)
+    fail_msg("%s: only %d of %d splits needed the restored state", what, mattered, n + 1);
   static const int scale[][2] = {{2, 3}, {2, 1}, {3, 2}, {1, 4}};
   for (size_t s = 0; s < sizeof scale / sizeof scale[0]; s++) {
     for (int split = 0; split <= n; split++) {
@@ -241,10 +243,9 @@ static void check_every_split(const char *what, build_fn build, const step *st, 
 /* ---- window operators ------------------------------------------------------------------------ */
 /* Tumbling windows of 10 ms over six keys; several windows open at most splits, none late. */
 static const step tumbling_script[] = {
-    E(1, 1, 1),   E(2, 2, 10),  E(5, 1, 2),  E(12, 3, 5), W(9),       E(11, 1, 3),
-    E(15, 2, 20), E(19, 4, 7),  E(13, 5, 1), W(15),       E(21, 1, 4), E(25, 6, 9),
-    E(16, 3, 6),  W(19),        E(22, 2, 30), E(31, 4, 8), W(29),      E(35, 5, 2),
-    E(38, 1, 5),  E(33, 7, 11), W(INT64_MAX)};
+    E(1, 1, 1),   E(2, 2, 10), E(5, 1, 2), E(12, 3, 5), W(9),        E(11, 1, 3),  E(15, 2, 20),
+    E(19, 4, 7),  E(13, 5, 1), W(15),      E(21, 1, 4), E(25, 6, 9), E(16, 3, 6),  W(19),
+    E(22, 2, 30), E(31, 4, 8), W(29),      E(35, 5, 2), E(38, 1, 5), E(33, 7, 11), W(INT64_MAX)};
 
 static spate_stream *tumbling_sum(spate_env *env, int p) {
   spate_stream *w = spate_window(spate_key_by(kv_source(env), 0),
@@ -256,15 +257,15 @@ static void test_tumbling_event_time_sum(void **state) {
   /* The uninterrupted run first, spelled out: what every split must reproduce. */
   out ref;
   run(tumbling_sum, tumbling_script, NSTEPS(tumbling_script), -1, 1, 1, &ref);
-  static const ev want[] = {{HARNESS_RECORD, 9, 1, 3},     {HARNESS_RECORD, 9, 2, 10},
-                            {HARNESS_WATERMARK, 9, 0, 0},  {HARNESS_WATERMARK, 15, 0, 0},
-                            {HARNESS_RECORD, 19, 3, 11},   {HARNESS_RECORD, 19, 1, 3},
-                            {HARNESS_RECORD, 19, 2, 20},   {HARNESS_RECORD, 19, 4, 7},
-                            {HARNESS_RECORD, 19, 5, 1},    {HARNESS_WATERMARK, 19, 0, 0},
-                            {HARNESS_RECORD, 29, 1, 4},    {HARNESS_RECORD, 29, 6, 9},
-                            {HARNESS_RECORD, 29, 2, 30},   {HARNESS_WATERMARK, 29, 0, 0},
-                            {HARNESS_RECORD, 39, 4, 8},    {HARNESS_RECORD, 39, 5, 2},
-                            {HARNESS_RECORD, 39, 1, 5},    {HARNESS_RECORD, 39, 7, 11},
+  static const ev want[] = {{HARNESS_RECORD, 9, 1, 3},           {HARNESS_RECORD, 9, 2, 10},
+                            {HARNESS_WATERMARK, 9, 0, 0},        {HARNESS_WATERMARK, 15, 0, 0},
+                            {HARNESS_RECORD, 19, 3, 11},         {HARNESS_RECORD, 19, 1, 3},
+                            {HARNESS_RECORD, 19, 2, 20},         {HARNESS_RECORD, 19, 4, 7},
+                            {HARNESS_RECORD, 19, 5, 1},          {HARNESS_WATERMARK, 19, 0, 0},
+                            {HARNESS_RECORD, 29, 1, 4},          {HARNESS_RECORD, 29, 6, 9},
+                            {HARNESS_RECORD, 29, 2, 30},         {HARNESS_WATERMARK, 29, 0, 0},
+                            {HARNESS_RECORD, 39, 4, 8},          {HARNESS_RECORD, 39, 5, 2},
+                            {HARNESS_RECORD, 39, 1, 5},          {HARNESS_RECORD, 39, 7, 11},
                             {HARNESS_WATERMARK, INT64_MAX, 0, 0}};
   out w = {.n = NSTEPS(want)};
   memcpy(w.e, want, sizeof want);
@@ -305,20 +306,19 @@ static void test_other_time_windows(void **state) {
 /* Session windows with a gap of 5: sessions stay open across most splits, and elements after
  * them extend and merge sessions restored from the snapshot. */
 static const step session_script[] = {
-    E(1, 1, 1),  E(3, 2, 10), E(4, 1, 2),  W(2),        E(12, 1, 3), E(8, 1, 4),
-    E(20, 2, 5), E(6, 2, 1),  E(16, 4, 1), W(12),       E(30, 3, 1), E(33, 3, 2),
-    E(24, 2, 6), E(19, 4, 2), E(28, 4, 3), W(40),       E(45, 1, 1), E(47, 1, 1),
-    E(52, 5, 9), E(49, 1, 2), W(INT64_MAX)};
+    E(1, 1, 1),  E(3, 2, 10), E(4, 1, 2),  W(2),        E(12, 1, 3), E(8, 1, 4),  E(20, 2, 5),
+    E(6, 2, 1),  E(16, 4, 1), W(12),       E(30, 3, 1), E(33, 3, 2), E(24, 2, 6), E(19, 4, 2),
+    E(28, 4, 3), W(40),       E(45, 1, 1), E(47, 1, 1), E(52, 5, 9), E(49, 1, 2), W(INT64_MAX)};
 
 static spate_stream *session_sum(spate_env *env, int p) {
-  spate_stream *w = spate_window(spate_key_by(kv_source(env), 0),
-                                 spate_session_windows(SPATE_EVENT_TIME, 5));
+  spate_stream *w =
+      spate_window(spate_key_by(kv_source(env), 0), spate_session_windows(SPATE_EVENT_TIME, 5));
   return at(spate_window_reduce(w, harness_sum), p);
 }
 
 static spate_stream *session_apply_count_trigger(spate_env *env, int p) {
-  spate_stream *w = spate_window(spate_key_by(kv_source(env), 0),
-                                 spate_session_windows(SPATE_EVENT_TIME, 5));
+  spate_stream *w =
+      spate_window(spate_key_by(kv_source(env), 0), spate_session_windows(SPATE_EVENT_TIME, 5));
   w = spate_window_trigger(w, spate_count_trigger(3));
   return at(spate_window_apply(w, harness_apply, spate_env_schema(env, "k BIGINT, v BIGINT")), p);
 }
@@ -334,14 +334,14 @@ static void test_session_windows_mid_session(void **state) {
   assert_true(merged);
   /* A snapshot mid-session holds the session sets: restoring it reproduces the merge. */
   check_every_split("session sum", session_sum, session_script, NSTEPS(session_script));
-  check_every_split("session apply with count trigger", session_apply_count_trigger,
-                    session_script, NSTEPS(session_script));
+  check_every_split("session apply with count trigger", session_apply_count_trigger, session_script,
+                    NSTEPS(session_script));
 }
 
 /* Count windows: tumbling (3 elements) and sliding (4 every 2, evicting). */
-static const step count_script[] = {
-    E(1, 1, 1), E(2, 1, 2), E(3, 2, 5),  E(4, 1, 3), E(5, 2, 6),  E(6, 1, 4), E(7, 2, 7),
-    E(8, 3, 1), E(9, 1, 5), E(10, 2, 8), E(11, 1, 6), E(12, 3, 2), W(20),     E(13, 1, 7)};
+static const step count_script[] = {E(1, 1, 1),  E(2, 1, 2),  E(3, 2, 5), E(4, 1, 3), E(5, 2, 6),
+                                    E(6, 1, 4),  E(7, 2, 7),  E(8, 3, 1), E(9, 1, 5), E(10, 2, 8),
+                                    E(11, 1, 6), E(12, 3, 2), W(20),      E(13, 1, 7)};
 
 static spate_stream *count_tumbling(spate_env *env, int p) {
   spate_stream *w = spate_window(spate_key_by(kv_source(env), 0), spate_count_windows(3, 0));
@@ -360,9 +360,9 @@ static void test_count_windows(void **state) {
 
 /* ---- keyed reduce and aggregations ----------------------------------------------------------- */
 static const step keyed_script[] = {
-    E(1, 1, 1),  E(2, 2, 10), E(3, 1, 2),  E(4, 3, 5), W(4),       E(5, 2, 20), E(6, 4, 7),
-    E(7, 1, 3),  E(8, 5, 1),  E(9, 3, 6),  E(10, 6, 9), E(11, 2, 30), W(11),    E(12, 4, 8),
-    E(13, 7, 2), E(14, 1, 4), E(15, 6, -9), W(INT64_MAX)};
+    E(1, 1, 1), E(2, 2, 10), E(3, 1, 2),  E(4, 3, 5),  W(4),         E(5, 2, 20),
+    E(6, 4, 7), E(7, 1, 3),  E(8, 5, 1),  E(9, 3, 6),  E(10, 6, 9),  E(11, 2, 30),
+    W(11),      E(12, 4, 8), E(13, 7, 2), E(14, 1, 4), E(15, 6, -9), W(INT64_MAX)};
 
 static spate_stream *keyed_reduce(spate_env *env, int p) {
   return at(spate_reduce(spate_key_by(kv_source(env), 0), harness_sum), p);
@@ -468,7 +468,7 @@ static void test_processing_time_session_restored(void **state) {
   group_open(&b, proc_session_sum, 1, &sec, 1);
   assert_int_equal(b.h[0].ntimers, 1);
   assert_true(b.h[0].timers[0].due >= due); /* at least the earliest session's end */
-  group_feed(&b, &(step)E(0, 1, 3)); /* extends key 1's restored session */
+  group_feed(&b, &(step)E(0, 1, 3));        /* extends key 1's restored session */
   assert_int_equal(harness_processing_time(&b.h[0], HARNESS_T0 + 2 * 86400000LL), 0);
   out o, r;
   o.n = 0;
@@ -527,8 +527,8 @@ static void test_restore_refuses_bad_snapshots(void **state) {
   int kg1 = sp_key_group(sp_java_long_hash(1), MAX_PARALLELISM);
   int other = kg1 == 0 ? 1 : 0;
   snap_writer w;
-  assert_int_equal(snap_writer_init(&w, MAX_PARALLELISM,
-                                    ks_key_group_range_for(MAX_PARALLELISM, 1, 0)), 0);
+  assert_int_equal(
+      snap_writer_init(&w, MAX_PARALLELISM, ks_key_group_range_for(MAX_PARALLELISM, 1, 0)), 0);
   sp_writer *s = snap_key_group(&w, other);
   spate_schema *ks = NULL;
   assert_int_equal(spate_schema_parse("k BIGINT NOT NULL", &ks, NULL, 0), 0);
@@ -539,7 +539,8 @@ static void test_restore_refuses_bad_snapshots(void **state) {
   assert_int_equal(spate_rb_finish(kb, &key), 0);
   ks_backend *backend = NULL;
   assert_int_equal(ks_backend_new(MAX_PARALLELISM, ks_key_group_range_for(MAX_PARALLELISM, 1, 0),
-                                  NULL, NULL, &backend), 0);
+                                  NULL, NULL, &backend),
+                   0);
   ks_state *stored = NULL;
   ks_descriptor d = {.name = "_op_state", .kind = KS_VALUE, .value_schema = kv_schema};
   assert_int_equal(ks_register(backend, &d, &stored), 0);
@@ -562,9 +563,9 @@ static void test_restore_refuses_bad_snapshots(void **state) {
 
   /* A snapshot of another max parallelism is refused (Flink refuses it too). */
   env = spate_env_create();
-  assert_int_equal(harness_open_restored(&h, env, spate_max_parallelism(keyed_sum(env, 1), 256),
-                                         0, &sec, 1),
-                   SPATE_ESTATE);
+  assert_int_equal(
+      harness_open_restored(&h, env, spate_max_parallelism(keyed_sum(env, 1), 256), 0, &sec, 1),
+      SPATE_ESTATE);
   harness_close(&h);
   spate_env_free(env);
   sp_writer_free(&enc);

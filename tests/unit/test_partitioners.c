@@ -28,9 +28,9 @@
 #include "base/alloc.h"
 #include "base/log.h"
 #include "base/sync.h"
-#include "runtime/operator.h"
 #include "runtime/element.h"
 #include "runtime/input_gate.h"
+#include "runtime/operator.h"
 #include "runtime/record_writer.h"
 #include "runtime/result_partition.h"
 #include "spate/spate.h"
@@ -108,7 +108,7 @@ static int check_wiring(part_kind part, int up, int down) {
     for (int k = 0; k < n; k++) {
       assert_true(consumers[k] >= 0 && consumers[k] < down);
       if (k) assert_true(consumers[k] > consumers[k - 1]); /* ascending, no duplicates */
-      seen[i][consumers[k]] = k;                             /* subpartition k feeds it */
+      seen[i][consumers[k]] = k;                           /* subpartition k feeds it */
       links++;
     }
   }
@@ -121,9 +121,10 @@ static int check_wiring(part_kind part, int up, int down) {
       if (k) assert_true(producers[k] > producers[k - 1]);
       /* the producer lists this consumer, at the very subpartition the consumer reads */
       if (seen[producers[k]][j] != subs[k]) {
-        print_error("%s up=%d down=%d: consumer %d reads subpartition %d of producer %d, which "
-                    "sends it subpartition %d\n", part_kind_name(part), up, down, j, subs[k],
-                    producers[k], seen[producers[k]][j]);
+        print_error(
+            "%s up=%d down=%d: consumer %d reads subpartition %d of producer %d, which "
+            "sends it subpartition %d\n",
+            part_kind_name(part), up, down, j, subs[k], producers[k], seen[producers[k]][j]);
         fail();
       }
       back++;
@@ -148,8 +149,8 @@ static void test_pointwise_wiring_consistent(void **state) {
 
 static void test_all_to_all_wiring_consistent(void **state) {
   (void)state;
-  part_kind parts[] = {PART_REBALANCE, PART_SHUFFLE, PART_BROADCAST, PART_GLOBAL, PART_CUSTOM,
-                       PART_HASH};
+  part_kind parts[] = {PART_REBALANCE, PART_SHUFFLE, PART_BROADCAST,
+                       PART_GLOBAL,    PART_CUSTOM,  PART_HASH};
   for (size_t p = 0; p < sizeof parts / sizeof parts[0]; p++)
     for (int up = 1; up <= MAXP; up++)
       for (int down = 1; down <= MAXP; down++) {
@@ -257,8 +258,9 @@ typedef struct px {
   int norder[16];
 } px;
 
-static const char *SCHEMA = "id BIGINT NOT NULL, word STRING NOT NULL, n INT NOT NULL, "
-                            "big BIGINT NOT NULL";
+static const char *SCHEMA =
+    "id BIGINT NOT NULL, word STRING NOT NULL, n INT NOT NULL, "
+    "big BIGINT NOT NULL";
 
 /* The fixture without its writer (px_wire adds it). */
 static px *px_alloc(int nsub) {
@@ -368,8 +370,8 @@ static void px_run(px *x, int n) {
 
 static int px_single_target(px *x, int id) {
   uint32_t h = x->hits[id];
-  assert_int_not_equal(h, 0);          /* delivered */
-  assert_int_equal(h & (h - 1), 0);    /* to exactly one subpartition */
+  assert_int_not_equal(h, 0);       /* delivered */
+  assert_int_equal(h & (h - 1), 0); /* to exactly one subpartition */
   return __builtin_ctz(h);
 }
 
@@ -496,7 +498,7 @@ static void test_rebalance_and_rescale_round_robin(void **state) {
     for (int nsub = 1; nsub <= 5; nsub++) {
       px *x = px_alloc(nsub);
       px_wire(x, parts[p], 128, 3, (partitioner_config){0}); /* the writer of subtask 3 */
-      int start = 3 % nsub; /* where subtask 3 starts */
+      int start = 3 % nsub;                                  /* where subtask 3 starts */
       px_run(x, 1000);
       for (int i = 0; i < 1000; i++) assert_int_equal(px_single_target(x, i), (start + i) % nsub);
       for (int c = 0; c < nsub; c++) { /* even spread: 1000 / nsub, give or take one */
@@ -569,10 +571,8 @@ static px *custom_px(spate_partition_fn fn, int nsub) {
   char err[256];
   assert_int_equal(spate_schema_parse("id BIGINT NOT NULL", &x->key_schema, err, sizeof err), 0);
   px_wire(x, PART_CUSTOM, 128, 0,
-          (partitioner_config){.nkey = 1,
-                               .key_fields = key_field,
-                               .key_schema = x->key_schema,
-                               .custom_fn = fn});
+          (partitioner_config){
+              .nkey = 1, .key_fields = key_field, .key_schema = x->key_schema, .custom_fn = fn});
   return x;
 }
 

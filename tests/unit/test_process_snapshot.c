@@ -12,6 +12,7 @@
  * (tumbling and session windows), and malformed sections, which are refused.
  * UDFs have external linkage and a ps_ prefix.
  */
+#include <dlfcn.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dlfcn.h>
 
 #include <cmocka.h>
 
@@ -81,9 +81,9 @@ enum { EV_RECORD, EV_BROADCAST, EV_WATERMARK, EV_PROC };
 
 typedef struct event {
   int type;
-  int input;     /* records */
-  int64_t ts;    /* record timestamp, watermark, or processing time */
-  int64_t k, v;  /* the record (k BIGINT, v BIGINT) */
+  int input;    /* records */
+  int64_t ts;   /* record timestamp, watermark, or processing time */
+  int64_t k, v; /* the record (k BIGINT, v BIGINT) */
 } event;
 
 typedef struct script {
@@ -381,8 +381,9 @@ int ps_fired(spate_ctx *ctx, int64_t ts, spate_time_domain d, spate_collector *o
 static spate_stream *build_keyed_process(spate_env *env) {
   const spate_schema *s = in_schema(env);
   const spate_schema *o =
-      spate_env_schema(env, "k BIGINT NOT NULL, n BIGINT NOT NULL, t BIGINT NOT NULL, "
-                            "d BIGINT NOT NULL");
+      spate_env_schema(env,
+                       "k BIGINT NOT NULL, n BIGINT NOT NULL, t BIGINT NOT NULL, "
+                       "d BIGINT NOT NULL");
   return spate_process(spate_key_by(spate_from_rows(env, s, NULL, 0), 0), ps_count, ps_fired, o);
 }
 
@@ -488,8 +489,9 @@ int ps_bc_word(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
 static spate_stream *build_broadcast(spate_env *env) {
   const spate_schema *s = in_schema(env);
   const spate_schema *o =
-      spate_env_schema(env, "k BIGINT NOT NULL, n BIGINT NOT NULL, w BIGINT NOT NULL, "
-                            "v BIGINT NOT NULL");
+      spate_env_schema(env,
+                       "k BIGINT NOT NULL, n BIGINT NOT NULL, w BIGINT NOT NULL, "
+                       "v BIGINT NOT NULL");
   spate_stream *words = spate_key_by(spate_from_rows(env, s, NULL, 0), 0);
   spate_stream *rules = spate_from_rows(env, s, NULL, 0);
   spate_stream *p =
@@ -595,8 +597,9 @@ static void test_window_join(void **state) {
 static int restore_bytes(rig *g, int kg, const void *bytes, size_t len, int nbc, const void *bc,
                          uint32_t bclen) {
   snap_writer w;
-  assert_int_equal(snap_writer_init(&w, g->max_parallelism,
-                                    ks_key_group_range_for(g->max_parallelism, 1, 0)), 0);
+  assert_int_equal(
+      snap_writer_init(&w, g->max_parallelism, ks_key_group_range_for(g->max_parallelism, 1, 0)),
+      0);
   if (kg >= 0) sp_put_bytes(snap_key_group(&w, kg), bytes, len);
   for (int i = 0; i < nbc; i++)
     assert_int_equal(snap_list_add(&w, "broadcast-state", SNAP_BROADCAST, bc, bclen), 0);

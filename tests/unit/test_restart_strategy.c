@@ -49,8 +49,7 @@ static void expect_restart(restart_strategy *s, int64_t now, int64_t want_delay)
 static void expect_no_restart(restart_strategy *s, int64_t now) {
   int64_t delay = -1;
   if (restart_strategy_on_failure(s, now, &delay))
-    fail_msg("failure at %lld: restart after %lld ms, want none", (long long)now,
-             (long long)delay);
+    fail_msg("failure at %lld: restart after %lld ms, want none", (long long)now, (long long)delay);
   assert_int_equal(delay, 0);
 }
 
@@ -162,9 +161,9 @@ static void test_failure_rate(void **state) {
   s = make(false, kv);
   expect_restart(s, 0, 500);
   expect_restart(s, 1000, 500);
-  expect_restart(s, 11000, 500);  /* 0, 1000, 11000: the oldest is 11 s old */
-  expect_restart(s, 12000, 500);  /* 1000, 11000, 12000: 11 s */
-  expect_no_restart(s, 12500);    /* 11000, 12000, 12500: three in 1.5 s */
+  expect_restart(s, 11000, 500); /* 0, 1000, 11000: the oldest is 11 s old */
+  expect_restart(s, 12000, 500); /* 1000, 11000, 12000: 11 s */
+  expect_no_restart(s, 12500);   /* 11000, 12000, 12500: three in 1.5 s */
   restart_strategy_free(s);
 
   /* Exactly one interval apart is still within it (Flink restarts only when more time passed). */
@@ -201,18 +200,19 @@ static void test_exponential_delay(void **state) {
       "restart-strategy.exponential-delay.max-backoff=10 s",
       "restart-strategy.exponential-delay.backoff-multiplier=2",
       "restart-strategy.exponential-delay.reset-backoff-threshold=1 min",
-      "restart-strategy.exponential-delay.jitter-factor=0", NULL};
+      "restart-strategy.exponential-delay.jitter-factor=0",
+      NULL};
   restart_strategy *s = make(false, kv);
   assert_string_equal(restart_strategy_describe(s),
                       "ExponentialDelayRestartBackoffTimeStrategy(initialBackoffMS=1000, "
                       "maxBackoffMS=10000, backoffMultiplier=2.0, resetBackoffThresholdMS=60000, "
                       "jitterFactor=0.0, attemptsBeforeResetBackoff=2147483647)");
-  expect_restart(s, 0, 1000);       /* restart planned at 1000 */
-  expect_restart(s, 1500, 2000);    /* at 3500 */
-  expect_restart(s, 4000, 4000);    /* at 8000 */
-  expect_restart(s, 9000, 8000);    /* at 17000 */
-  expect_restart(s, 18000, 10000);  /* 16 s capped; at 28000 */
-  expect_restart(s, 29000, 10000);  /* at 39000 */
+  expect_restart(s, 0, 1000);      /* restart planned at 1000 */
+  expect_restart(s, 1500, 2000);   /* at 3500 */
+  expect_restart(s, 4000, 4000);   /* at 8000 */
+  expect_restart(s, 9000, 8000);   /* at 17000 */
+  expect_restart(s, 18000, 10000); /* 16 s capped; at 28000 */
+  expect_restart(s, 29000, 10000); /* at 39000 */
   /* Quiet for just under the threshold after the planned restart: no reset. */
   expect_restart(s, 39000 + 59999, 10000); /* at 108999 */
   /* Quiet for exactly the threshold: back to the initial backoff. */
@@ -224,13 +224,12 @@ static void test_exponential_delay(void **state) {
   restart_strategy_free(s);
 
   /* A multiplier that is not an integer: the backoff truncates to whole milliseconds. */
-  static const char *const frac[] = {
-      "restart-strategy.type=exponential-delay",
-      "restart-strategy.exponential-delay.initial-backoff=1 s",
-      "restart-strategy.exponential-delay.jitter-factor=0", NULL};
+  static const char *const frac[] = {"restart-strategy.type=exponential-delay",
+                                     "restart-strategy.exponential-delay.initial-backoff=1 s",
+                                     "restart-strategy.exponential-delay.jitter-factor=0", NULL};
   s = make(false, frac); /* multiplier 1.5, max 1 min */
-  static const int64_t want[] = {1000, 1500, 2250, 3375, 5062, 7593, 11390, 17085, 25628,
-                                 38443, 57665, 60000, 60000};
+  static const int64_t want[] = {1000,  1500,  2250,  3375,  5062,  7593, 11390,
+                                 17085, 25628, 38443, 57665, 60000, 60000};
   int64_t now = 0;
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
     expect_restart(s, now, want[i]);
@@ -247,7 +246,8 @@ static void test_exponential_attempts(void **state) {
       "restart-strategy.exponential-delay.backoff-multiplier=2",
       "restart-strategy.exponential-delay.reset-backoff-threshold=10 s",
       "restart-strategy.exponential-delay.jitter-factor=0",
-      "restart-strategy.exponential-delay.attempts-before-reset-backoff=2", NULL};
+      "restart-strategy.exponential-delay.attempts-before-reset-backoff=2",
+      NULL};
   restart_strategy *s = make(false, kv);
   expect_restart(s, 0, 1000);    /* attempt 1, at 1000 */
   expect_restart(s, 2000, 2000); /* attempt 2, at 4000 */
@@ -275,12 +275,12 @@ static void run_failures(restart_strategy *s, int64_t *delays, size_t n) {
 
 static void test_exponential_jitter(void **state) {
   (void)state;
-  static const char *const kv[] = {
-      "restart-strategy.type=exponential-delay",
-      "restart-strategy.exponential-delay.initial-backoff=1000 ms",
-      "restart-strategy.exponential-delay.max-backoff=1 h",
-      "restart-strategy.exponential-delay.backoff-multiplier=2",
-      "restart-strategy.exponential-delay.jitter-factor=0.5", NULL};
+  static const char *const kv[] = {"restart-strategy.type=exponential-delay",
+                                   "restart-strategy.exponential-delay.initial-backoff=1000 ms",
+                                   "restart-strategy.exponential-delay.max-backoff=1 h",
+                                   "restart-strategy.exponential-delay.backoff-multiplier=2",
+                                   "restart-strategy.exponential-delay.jitter-factor=0.5",
+                                   NULL};
   enum { RUNS = 200, N = 4 };
   int64_t d[N];
   bool below[N] = {false}, above[N] = {false};
@@ -293,9 +293,8 @@ static void test_exponential_jitter(void **state) {
       /* backoff +- half of it, never below the initial backoff */
       int64_t lo = backoff - off < 1000 ? 1000 : backoff - off;
       if (d[k] < lo || d[k] > backoff + off)
-        fail_msg("seed %llu, attempt %d: delay %lld outside [%lld, %lld]",
-                 (unsigned long long)seed, k + 1, (long long)d[k], (long long)lo,
-                 (long long)(backoff + off));
+        fail_msg("seed %llu, attempt %d: delay %lld outside [%lld, %lld]", (unsigned long long)seed,
+                 k + 1, (long long)d[k], (long long)lo, (long long)(backoff + off));
       below[k] |= d[k] < backoff;
       above[k] |= d[k] > backoff;
     }
@@ -327,7 +326,8 @@ static void test_exponential_huge(void **state) {
       "restart-strategy.exponential-delay.max-backoff=106751991167 d",
       "restart-strategy.exponential-delay.backoff-multiplier=1000",
       "restart-strategy.exponential-delay.reset-backoff-threshold=106751991167 d",
-      "restart-strategy.exponential-delay.jitter-factor=1", NULL};
+      "restart-strategy.exponential-delay.jitter-factor=1",
+      NULL};
   restart_strategy *s = make(false, kv);
   restart_strategy_set_seed(s, 7);
   const int64_t max = INT64_C(106751991167) * 86400000;
@@ -369,13 +369,14 @@ static void test_bad_config(void **state) {
   restart_strategy *s = NULL;
   assert_int_equal(restart_strategy_from_config(c, true, &s, err, sizeof err), SPATE_EINVAL);
   assert_null(s);
-  assert_string_equal(err, "restart-strategy.exponential-delay.initial-backoff (120000 ms) must "
-                           "not be higher than restart-strategy.exponential-delay.max-backoff "
-                           "(60000 ms)");
+  assert_string_equal(err,
+                      "restart-strategy.exponential-delay.initial-backoff (120000 ms) must "
+                      "not be higher than restart-strategy.exponential-delay.max-backoff "
+                      "(60000 ms)");
   /* Equal is fine. */
-  assert_int_equal(sp_config_set_kv(c, "restart-strategy.exponential-delay.max-backoff=2 min", err,
-                                    sizeof err),
-                   0);
+  assert_int_equal(
+      sp_config_set_kv(c, "restart-strategy.exponential-delay.max-backoff=2 min", err, sizeof err),
+      0);
   s = NULL;
   assert_int_equal(restart_strategy_from_config(c, true, &s, err, sizeof err), 0);
   restart_strategy_free(s);
@@ -402,10 +403,11 @@ static void test_bad_config(void **state) {
   }
   assert_int_equal(sp_config_set_kv(c, "restart-strategy.type=fixed", err, sizeof err),
                    SPATE_EINVAL);
-  assert_string_equal(err, "-D restart-strategy.type=fixed: invalid value 'fixed' for "
-                           "restart-strategy.type (expected one of none, off, disable, "
-                           "fixed-delay, fixeddelay, failure-rate, failurerate, exponential-delay, "
-                           "exponentialdelay)");
+  assert_string_equal(err,
+                      "-D restart-strategy.type=fixed: invalid value 'fixed' for "
+                      "restart-strategy.type (expected one of none, off, disable, "
+                      "fixed-delay, fixeddelay, failure-rate, failurerate, exponential-delay, "
+                      "exponentialdelay)");
   sp_config_free(c);
 }
 

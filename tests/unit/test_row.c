@@ -371,7 +371,7 @@ static void java_hashes(void **state) {
   int f[] = {0, 1, 2, 3, 4, 5, 6};
   assert_int_equal(row_fields_java_hash(&r, &f[0], 1, s), 3707); /* "to".hashCode() */
   assert_int_equal(row_fields_java_hash(&r, &f[1], 1, s), -5);
-  assert_int_equal(row_fields_java_hash(&r, &f[2], 1, s), 1 ^ 7); /* Long.hashCode */
+  assert_int_equal(row_fields_java_hash(&r, &f[2], 1, s), 1 ^ 7);      /* Long.hashCode */
   assert_int_equal(row_fields_java_hash(&r, &f[3], 1, s), 1072693248); /* Double.hashCode(1.0) */
   assert_int_equal(row_fields_java_hash(&r, &f[4], 1, s), 1231);
   assert_int_equal(row_fields_java_hash(&r, &f[5], 1, s), (31 + 1) * 31 - 2); /* Arrays.hashCode */
@@ -492,8 +492,8 @@ static void expect_timestamp(int64_t ms, const char *want) {
   assert_int_equal(spate_rb_finish(b, &r), 0);
   sp_strbuf sb = {0};
   assert_int_equal(row_format_field(&sb, &r, 0, s), 0);
-  if (strcmp(sb.data, want) != 0) fail_msg("%lld formatted as '%s', want '%s'", (long long)ms,
-                                           sb.data, want);
+  if (strcmp(sb.data, want) != 0)
+    fail_msg("%lld formatted as '%s', want '%s'", (long long)ms, sb.data, want);
   sp_strbuf_free(&sb);
   spate_rb_free(b);
   spate_schema_free(s);
@@ -564,10 +564,9 @@ int main(void) {
       cmocka_unit_test(round_trip_all_types), cmocka_unit_test(many_fields_bitmap),
       cmocka_unit_test(long_string),          cmocka_unit_test(reuse_without_growth),
       cmocka_unit_test(setter_errors),        cmocka_unit_test(set_field_copies),
-      cmocka_unit_test(validate_rejects),
-      cmocka_unit_test(java_hashes),          cmocka_unit_test(equality_and_hash64),
-      cmocka_unit_test(format_doubles),       cmocka_unit_test(format_timestamps),
-      cmocka_unit_test(format_rows),
+      cmocka_unit_test(validate_rejects),     cmocka_unit_test(java_hashes),
+      cmocka_unit_test(equality_and_hash64),  cmocka_unit_test(format_doubles),
+      cmocka_unit_test(format_timestamps),    cmocka_unit_test(format_rows),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,15 +41,16 @@ static void parse_aliases(void **state) {
   (void)state;
   spate_schema *s = NULL;
   char err[256] = "";
-  int rc = spate_schema_parse("  a bool, b Integer,c long , d Double, e varchar(10), f VARBINARY,"
-                              " g timestamp ( 3 ) not null, `my ``field``` INT, h BOOLEAN NULL,"
-                              " i INT, j BIGINT, k STRING, l BYTES, m TIMESTAMP  ",
-                              &s, err, sizeof err);
+  int rc = spate_schema_parse(
+      "  a bool, b Integer,c long , d Double, e varchar(10), f VARBINARY,"
+      " g timestamp ( 3 ) not null, `my ``field``` INT, h BOOLEAN NULL,"
+      " i INT, j BIGINT, k STRING, l BYTES, m TIMESTAMP  ",
+      &s, err, sizeof err);
   assert_int_equal(rc, 0);
-  static const spate_type want[] = {SPATE_BOOLEAN, SPATE_INT,       SPATE_BIGINT, SPATE_DOUBLE,
-                                    SPATE_STRING,  SPATE_BYTES,     SPATE_TIMESTAMP,
-                                    SPATE_INT,     SPATE_BOOLEAN,   SPATE_INT,    SPATE_BIGINT,
-                                    SPATE_STRING,  SPATE_BYTES,     SPATE_TIMESTAMP};
+  static const spate_type want[] = {SPATE_BOOLEAN, SPATE_INT,      SPATE_BIGINT,    SPATE_DOUBLE,
+                                    SPATE_STRING,  SPATE_BYTES,    SPATE_TIMESTAMP, SPATE_INT,
+                                    SPATE_BOOLEAN, SPATE_INT,      SPATE_BIGINT,    SPATE_STRING,
+                                    SPATE_BYTES,   SPATE_TIMESTAMP};
   assert_int_equal(spate_schema_num_fields(s), 14);
   for (int i = 0; i < 14; i++) assert_int_equal(spate_schema_field_type(s, i), want[i]);
   assert_string_equal(spate_schema_field_name(s, 7), "my `field`");
@@ -101,15 +102,17 @@ static void parse_errors(void **state) {
   expect_error("a", "schema 'a': expected a type but the spec ended at column 2");
   expect_error("a INT NOT", "schema 'a INT NOT': expected NULL after NOT at column 10");
   expect_error("a INT,", "schema 'a INT,': expected a field name after ',' at column 7");
-  expect_error("a INT,, b INT", "schema 'a INT,, b INT': expected a field name, found ',' at "
-                                "column 7");
+  expect_error("a INT,, b INT",
+               "schema 'a INT,, b INT': expected a field name, found ',' at "
+               "column 7");
   expect_error("1a INT", "schema '1a INT': expected a field name, found '1' at column 1");
   expect_error("`a INT", "schema '`a INT': unterminated quoted name at column 1");
   expect_error("`` INT", "schema '`` INT': empty quoted name at column 1");
   expect_error("a, b INT", "schema 'a, b INT': unexpected ',' after field name at column 2");
   expect_error("a VARCHAR(x)", "schema 'a VARCHAR(x)': bad type length at column 10");
-  expect_error("a INT(3)", "schema 'a INT(3)': unexpected '(', expected ',' or the end at "
-                           "column 6");
+  expect_error("a INT(3)",
+               "schema 'a INT(3)': unexpected '(', expected ',' or the end at "
+               "column 6");
   /* A long spec is quoted in part, so the column still fits (found by fuzz_schema). */
   char spec[200], msg[256];
   memset(spec, 'a', 150);
@@ -134,9 +137,10 @@ static void parse_alloc_failures(void **state) {
     spate_schema *s = NULL;
     char err[256] = "";
     sp_alloc_fail_after(n, 0);
-    int rc = spate_schema_parse("a INT, b STRING, c BIGINT, d DOUBLE, e BYTES, f BOOLEAN, g INT, "
-                                "h INT, i INT, j INT",
-                                &s, err, sizeof err);
+    int rc = spate_schema_parse(
+        "a INT, b STRING, c BIGINT, d DOUBLE, e BYTES, f BOOLEAN, g INT, "
+        "h INT, i INT, j INT",
+        &s, err, sizeof err);
     sp_alloc_fail_after(0, 0);
     if (rc == 0) {
       spate_schema_free(s);
@@ -274,10 +278,14 @@ static void decode_corrupt(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(parse_ok),         cmocka_unit_test(parse_aliases),
-      cmocka_unit_test(to_string_exact),  cmocka_unit_test(parse_errors),
-      cmocka_unit_test(parse_alloc_failures), cmocka_unit_test(refcount),
-      cmocka_unit_test(encode_round_trip), cmocka_unit_test(decode_corrupt),
+      cmocka_unit_test(parse_ok),
+      cmocka_unit_test(parse_aliases),
+      cmocka_unit_test(to_string_exact),
+      cmocka_unit_test(parse_errors),
+      cmocka_unit_test(parse_alloc_failures),
+      cmocka_unit_test(refcount),
+      cmocka_unit_test(encode_round_trip),
+      cmocka_unit_test(decode_corrupt),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

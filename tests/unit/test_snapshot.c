@@ -247,8 +247,7 @@ static void key_groups_land_on_the_right_subtask(void **state) {
 }
 
 /* Assigns new subtask i of new_p and returns its "split" entries joined with ',' into out. */
-static void split_of(const snap_section *old, int old_p, int new_p, int i, char *out,
-                     size_t cap) {
+static void split_of(const snap_section *old, int old_p, int new_p, int i, char *out, size_t cap) {
   snap_restore r;
   char err[256] = "";
   if (snap_assign(old, old_p, 128, new_p, i, &r, err, sizeof err)) fail_msg("%s", err);
@@ -590,8 +589,10 @@ static void task_payload_round_trip_and_corruption(void **state) {
   for (size_t i = 0; i < w.len; i++) {
     c[i] ^= 0x41;
     int rc = snap_task_decode(c, w.len, &t, err, sizeof err);
-    if (rc == 0) snap_task_free(&t);
-    else assert_int_equal(rc, SPATE_ECORRUPT);
+    if (rc == 0)
+      snap_task_free(&t);
+    else
+      assert_int_equal(rc, SPATE_ECORRUPT);
     c[i] ^= 0x41;
   }
   free(c);
@@ -695,8 +696,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(split_lists_rescale_2_to_4, setup, teardown),
       cmocka_unit_test_setup_teardown(split_lists_rescale_4_to_2, setup, teardown),
       cmocka_unit_test_setup_teardown(split_lists_keep_own_entries_3_to_3, setup, teardown),
-      cmocka_unit_test_setup_teardown(union_and_broadcast_with_stateless_subtasks, setup,
-                                      teardown),
+      cmocka_unit_test_setup_teardown(union_and_broadcast_with_stateless_subtasks, setup, teardown),
       cmocka_unit_test_setup_teardown(max_parallelism_change_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(corrupt_encodings_rejected, setup, teardown),
       cmocka_unit_test_setup_teardown(truncations_and_byte_flips_never_crash, setup, teardown),

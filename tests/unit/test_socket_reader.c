@@ -29,9 +29,9 @@ typedef struct server {
   int listen_fd;
   int port;
   pthread_t thread;
-  int wake[2];       /* timeout test: the client writes a byte when it has seen a timeout */
-  char *big;         /* the 1 MB line */
-  int failed;        /* set by the server thread, which must not use cmocka's asserts */
+  int wake[2]; /* timeout test: the client writes a byte when it has seen a timeout */
+  char *big;   /* the 1 MB line */
+  int failed;  /* set by the server thread, which must not use cmocka's asserts */
   void (*script)(struct server *s, int conn);
 } server;
 
@@ -100,7 +100,7 @@ static void script_pieces(server *s, int conn) {
   send_str(s, conn, "lo\nwor");
   send_str(s, conn, "ld\r");
   send_str(s, conn, "\n");
-  send_str(s, conn, "\n");      /* an empty line */
+  send_str(s, conn, "\n"); /* an empty line */
   send_str(s, conn, "tab\there\n\xc3\xa9t\xc3");
   send_str(s, conn, "\xa9\r\n"); /* a character cut across sends */
   for (size_t off = 0; off < BIG_LINE; off += 70001) {
@@ -125,8 +125,7 @@ static void test_lines_in_pieces(void **state) {
   (void)state;
   server s = {0};
   s.big = malloc(BIG_LINE);
-  for (size_t i = 0; i < BIG_LINE; i++)
-    s.big[i] = (char)('A' + (i * 13 + i / 1000) % 26);
+  for (size_t i = 0; i < BIG_LINE; i++) s.big[i] = (char)('A' + (i * 13 + i / 1000) % 26);
   server_start(&s, script_pieces);
 
   int64_t before = sp_alloc_current();
@@ -158,8 +157,7 @@ static void script_quiet(server *s, int conn) {
   send_str(s, conn, "a\npart");
   char c;
   /* Stay quiet until the client has seen its timeout. */
-  if (read(s->wake[0], &c, 1) != 1)
-    s->failed = 1;
+  if (read(s->wake[0], &c, 1) != 1) s->failed = 1;
   send_str(s, conn, "ial\r\n");
 }
 
@@ -196,17 +194,18 @@ static void test_connection_refused(void **state) {
   char err[512], want[256];
   assert_int_equal(socket_reader_open("127.0.0.1", port, &r, err, sizeof err), SPATE_EIO);
   assert_null(r);
-  snprintf(want, sizeof want, "could not connect to socket source 127.0.0.1:%d : Connection refused",
-           port);
+  snprintf(want, sizeof want,
+           "could not connect to socket source 127.0.0.1:%d : Connection refused", port);
   assert_string_equal(err, want);
 
   /* "localhost" may resolve to ::1 and 127.0.0.1; all of them refuse. */
   assert_int_equal(socket_reader_open("localhost", port, &r, err, sizeof err), SPATE_EIO);
-  snprintf(want, sizeof want, "could not connect to socket source localhost:%d : Connection refused",
-           port);
+  snprintf(want, sizeof want,
+           "could not connect to socket source localhost:%d : Connection refused", port);
   assert_string_equal(err, want);
 
-  assert_int_equal(socket_reader_open("no-such-host.invalid", port, &r, err, sizeof err), SPATE_EIO);
+  assert_int_equal(socket_reader_open("no-such-host.invalid", port, &r, err, sizeof err),
+                   SPATE_EIO);
   snprintf(want, sizeof want, "could not resolve socket source no-such-host.invalid:%d : ", port);
   assert_memory_equal(err, want, strlen(want));
 

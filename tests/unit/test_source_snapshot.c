@@ -13,6 +13,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* nftw */
 #endif
+#include <dlfcn.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,7 +24,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <dlfcn.h>
 
 #include <cmocka.h>
 
@@ -330,7 +330,7 @@ static void test_generator_unbounded(void **state) {
           if (idx[i] > max) max = idx[i];
           for (size_t j = i + 1; j < g.out.n; j++) assert_true(idx[j] != idx[i]); /* once */
         }
-      assert_true(n >= 12 * 5 / 3); /* the split kept going after every restore */
+      assert_true(n >= 12 * 5 / 3);            /* the split kept going after every restore */
       assert_int_equal(max, c + (n - 1) * p0); /* no gap */
     }
     free(idx);
@@ -476,8 +476,9 @@ static void test_line_reader_resume(void **state) {
 /* Restores subtask 0 of 1 of the rig's operator from one list entry; returns the code. */
 static int restore_entry(rig *g, const char *list, const void *e, uint32_t len) {
   snap_writer w;
-  assert_int_equal(snap_writer_init(&w, g->max_parallelism,
-                                    ks_key_group_range_for(g->max_parallelism, 1, 0)), 0);
+  assert_int_equal(
+      snap_writer_init(&w, g->max_parallelism, ks_key_group_range_for(g->max_parallelism, 1, 0)),
+      0);
   assert_int_equal(snap_list_add(&w, list, SNAP_SPLIT, e, len), 0);
   sp_writer enc;
   sp_writer_init(&enc);

@@ -17,10 +17,10 @@
 
 #include <cmocka.h>
 
-#include "support/testkit.h"
 #include "base/clock.h"
 #include "base/sync.h"
 #include "spate/spate.h"
+#include "support/testkit.h"
 
 #define LONG_WAIT_NS (TK_TIMEOUT_MS * 1000000LL) /* only a lost wake-up waits this long */
 

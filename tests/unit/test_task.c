@@ -282,7 +282,8 @@ static char *run_logged(void (*build)(spate_env *), spate_job_status want, bool 
 static void build_bounded(spate_env *env) {
   spate_env_set_parallelism(env, 2);
   const spate_schema *s = spate_env_schema(env, "v BIGINT NOT NULL");
-  spate_stream *m = spate_map(spate_rebalance(spate_from_sequence(env, 1, 1000)), task_test_count_map, s);
+  spate_stream *m =
+      spate_map(spate_rebalance(spate_from_sequence(env, 1, 1000)), task_test_count_map, s);
   spate_collect(m, "out");
 }
 

@@ -165,7 +165,8 @@ static int chain(void *arg, const tq_timer_view *t) {
   record(f, t);
   int64_t k;
   memcpy(&k, t->key, 8);
-  if (k == 1 && t->timestamp + 5 <= 40) assert_int_equal(reg(f->q, 128, t->timestamp + 5, 1, NULL), 1);
+  if (k == 1 && t->timestamp + 5 <= 40)
+    assert_int_equal(reg(f->q, 128, t->timestamp + 5, 1, NULL), 1);
   if (k == 2 && t->timestamp == 12) {
     assert_int_equal(reg(f->q, 128, 3, 9, NULL), 1);
     assert_int_equal(reg(f->q, 128, f->time + 1, 2, NULL), 1);
@@ -195,7 +196,7 @@ static void registration_during_advance(void **state) {
   }
   int64_t ts;
   assert_true(tq_peek(q, &ts));
-  assert_int_equal(ts, 31); /* k2's timer beyond the advance */
+  assert_int_equal(ts, 31);        /* k2's timer beyond the advance */
   assert_int_equal(tq_size(q), 2); /* 31(k2), 35(k1) */
   tq_free(q);
 }
@@ -291,9 +292,9 @@ static void random_timers_against_reference(void **state) {
   size_t live = n;
   for (size_t i = 0; i < n; i += 10) {
     uint8_t nsb = (uint8_t)ref[i].ns;
-    assert_int_equal(tq_delete(q, kg_of(ref[i].key, 128), ref[i].ts, &ref[i].key, 8, &nsb,
-                               ref[i].ns ? 1 : 0),
-                     1);
+    assert_int_equal(
+        tq_delete(q, kg_of(ref[i].key, 128), ref[i].ts, &ref[i].key, 8, &nsb, ref[i].ns ? 1 : 0),
+        1);
     ref[i].deleted = 1;
     live--;
   }
@@ -384,7 +385,8 @@ static void snapshot_and_restore_key_groups(void **state) {
   assert_int_equal(tq_size(a), 0);
   assert_int_equal(tq_size(b), 0);
   /* Clearing a group with timers keeps the rest firing. */
-  assert_int_equal(reg(b, 128, 5, 1, NULL), kg_of(1, 128) >= 43 && kg_of(1, 128) <= 85 ? 1 : SPATE_EINVAL);
+  assert_int_equal(reg(b, 128, 5, 1, NULL),
+                   kg_of(1, 128) >= 43 && kg_of(1, 128) <= 85 ? 1 : SPATE_EINVAL);
   assert_int_equal(tq_clear_key_group(b, 200), SPATE_EINVAL);
   tq_free(a);
   tq_free(b);

@@ -31,8 +31,8 @@
 
 #include <cmocka.h>
 
-#include "harness.h"
 #include "base/clock.h"
+#include "harness.h"
 #include "operators/two_phase_sink.h"
 #include "state/snapshot.h"
 
@@ -48,9 +48,7 @@ static int setup_dir(void **state) {
   return mkdtemp(tmpdir) ? 0 : -1;
 }
 
-static int teardown_dir(void **state) {
-  return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
+static int teardown_dir(void **state) { return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
 
 static bool exists(const char *dir, const char *name) {
   char p[512];
@@ -134,8 +132,8 @@ static spate_env *new_env(void) {
 }
 
 /* ---- the user two-phase sink ----------------------------------------------------------------- */
-static int tp_next;        /* transaction counter */
-static char tp_log[1024];  /* "begin txn-1,commit txn-1,..." */
+static int tp_next;       /* transaction counter */
+static char tp_log[1024]; /* "begin txn-1,commit txn-1,..." */
 static bool tp_fail_commit;
 
 static void tp_note(const char *what, const spate_txn *txn) {
@@ -220,8 +218,8 @@ static spate_stream *tp_job(spate_env *env) {
   tp_log[0] = 0;
   tp_fail_commit = false;
   spate_stream *src = spate_from_sequence(env, 1, 100);
-  spate_stream *sink = spate_sink_two_phase(src, tp_begin, tp_invoke, tp_pre_commit, tp_commit,
-                                            tp_abort);
+  spate_stream *sink =
+      spate_sink_two_phase(src, tp_begin, tp_invoke, tp_pre_commit, tp_commit, tp_abort);
   return spate_udf_arg(sink, tmpdir, strlen(tmpdir) + 1);
 }
 
@@ -251,8 +249,9 @@ static void test_commit_on_notify(void **state) {
   assert_int_equal(take_snapshot(&h, 2, &s2), 0);
   assert_int_equal(complete(&h, 2), 0);
   expect_file("txn-2", "3\n");
-  assert_string_equal(tp_log, "begin txn-1,pre-commit txn-1,begin txn-2,commit txn-1 (no handle),"
-                              "pre-commit txn-2,begin txn-3,commit txn-2 (no handle)");
+  assert_string_equal(tp_log,
+                      "begin txn-1,pre-commit txn-1,begin txn-2,commit txn-1 (no handle),"
+                      "pre-commit txn-2,begin txn-3,commit txn-2 (no handle)");
   tp_log[0] = 0;
   harness_close(&h); /* aborts the open (empty) transaction */
   assert_string_equal(tp_log, "abort txn-3");
@@ -320,8 +319,9 @@ static void test_restore_commits_pending_aborts_current(void **state) {
 
   tp_log[0] = 0;
   assert_int_equal(open_sink(&h, env, sink, &s2), 0);
-  assert_string_equal(tp_log, "commit txn-1 (no handle),commit txn-2 (no handle),"
-                              "abort txn-3 (no handle),begin txn-4");
+  assert_string_equal(tp_log,
+                      "commit txn-1 (no handle),commit txn-2 (no handle),"
+                      "abort txn-3 (no handle),begin txn-4");
   expect_file("txn-1", "1\n2\n");
   expect_file("txn-2", "3\n");
   assert_false(exists(tmpdir, ".txn-3.tmp"));
@@ -334,8 +334,9 @@ static void test_restore_commits_pending_aborts_current(void **state) {
   /* idempotent: a second recovery from the same checkpoint commits again without harm */
   tp_log[0] = 0;
   assert_int_equal(open_sink(&h, env, sink, &s2), 0);
-  assert_string_equal(tp_log, "commit txn-1 (no handle),commit txn-2 (no handle),"
-                              "abort txn-3 (no handle),begin txn-5");
+  assert_string_equal(tp_log,
+                      "commit txn-1 (no handle),commit txn-2 (no handle),"
+                      "abort txn-3 (no handle),begin txn-5");
   expect_file("txn-1", "1\n2\n");
   expect_file("txn-2", "3\n");
   harness_close(&h);
@@ -581,9 +582,9 @@ static void test_file_roll_by_inactivity(void **state) {
   int64_t t0 = HARNESS_T0;
   assert_int_equal(h.ntimers, 1); /* the bucket check, a second from now */
   assert_int_equal(h.timers[0].due, t0 + 1000);
-  feed(&h, 1, 2); /* written at t0 */
+  feed(&h, 1, 2);                                              /* written at t0 */
   assert_int_equal(harness_processing_time(&h, t0 + 2000), 0); /* written 2 s ago */
-  assert_int_equal(h.ntimers, 1);                               /* and it comes back */
+  assert_int_equal(h.ntimers, 1);                              /* and it comes back */
   assert_int_equal(h.timers[0].due, t0 + 3000);
   feed(&h, 3, 3); /* written at t0 + 2000 */
   assert_int_equal(count(tmpdir, ".part-"), 1);
@@ -591,7 +592,7 @@ static void test_file_roll_by_inactivity(void **state) {
   feed(&h, 4, 4);
   assert_int_equal(count(tmpdir, ".part-"), 1); /* still the same part: written at t0 + 4999 */
   assert_int_equal(harness_processing_time(&h, t0 + 7999), 0); /* idle for 3 s */
-  assert_int_equal(count(tmpdir, ".part-"), 1); /* closed, not yet committed */
+  assert_int_equal(count(tmpdir, ".part-"), 1);                /* closed, not yet committed */
   feed(&h, 5, 5);
   assert_int_equal(count(tmpdir, ".part-"), 2); /* a new part */
   assert_int_equal(end_input(&h), 0);
@@ -612,7 +613,7 @@ static void test_file_roll_by_age(void **state) {
   harness h;
   assert_int_equal(open_sink(&h, env, file_job(env, tmpdir, &o), NULL), 0);
   int64_t t0 = HARNESS_T0;
-  feed(&h, 1, 1); /* the part is created at t0 */
+  feed(&h, 1, 1);                                              /* the part is created at t0 */
   assert_int_equal(harness_processing_time(&h, t0 + 4999), 0); /* younger than 5 s */
   feed(&h, 2, 2);
   assert_int_equal(count(tmpdir, ".part-"), 1);
@@ -634,8 +635,8 @@ static void test_file_roll_by_age(void **state) {
 
 static void test_file_buckets(void **state) {
   spate_env *env = new_env();
-  spate_file_sink_options o = {.bucket_format = "y%Y/m%m", .part_prefix = "out",
-                               .part_suffix = ".txt"};
+  spate_file_sink_options o = {
+      .bucket_format = "y%Y/m%m", .part_prefix = "out", .part_suffix = ".txt"};
   harness h;
   assert_int_equal(open_sink(&h, env, file_job(env, tmpdir, &o), NULL), 0);
   time_t now = time(NULL);

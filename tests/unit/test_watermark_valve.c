@@ -85,7 +85,7 @@ static void test_returning_channel_counts_once_aligned(void **state) {
   EXPECT_NO_WM();
   WM(0, 30);
   EXPECT_WM(25); /* channel 2 still not aligned, so min(30, 25) */
-  WM(2, 26); /* caught up with the output (25): counts again, but channel 1 still holds 25 */
+  WM(2, 26);     /* caught up with the output (25): counts again, but channel 1 still holds 25 */
   EXPECT_NO_WM();
   WM(1, 40);
   EXPECT_WM(26); /* now channel 2 is the minimum */

@@ -102,8 +102,9 @@ static void open_op(harness *h, spate_window_assigner a, int what, const spate_a
   const spate_schema *in = spate_env_schema(g_env, IN_SCHEMA);
   const spate_schema *acc = spate_env_schema(g_env, ACC_SCHEMA);
   const spate_schema *wide = spate_env_schema(
-      g_env, "k BIGINT NOT NULL, s BIGINT NOT NULL, e BIGINT NOT NULL, n BIGINT NOT NULL, "
-             "v BIGINT NOT NULL");
+      g_env,
+      "k BIGINT NOT NULL, s BIGINT NOT NULL, e BIGINT NOT NULL, n BIGINT NOT NULL, "
+      "v BIGINT NOT NULL");
   spate_stream *w = spate_window(spate_key_by(spate_from_rows(g_env, in, NULL, 0), 0), a);
   spate_stream *out = NULL;
   switch (what) {
@@ -156,11 +157,11 @@ static void expect(const harness *h, size_t i, int64_t ts, int n, ...) {
 #define REC2(i, ts, a, b) expect(&h, i, ts, 2, (int64_t)(a), (int64_t)(b))
 #define REC5(i, ts, a, b, c, d, e_) \
   expect(&h, i, ts, 5, (int64_t)(a), (int64_t)(b), (int64_t)(c), (int64_t)(d), (int64_t)(e_))
-#define WM(i, t)                                            \
-  do {                                                      \
-    assert_true((i) < h.nevents);                           \
+#define WM(i, t)                                           \
+  do {                                                     \
+    assert_true((i) < h.nevents);                          \
     assert_int_equal(h.events[i].type, HARNESS_WATERMARK); \
-    assert_int_equal(h.events[i].ts, t);                    \
+    assert_int_equal(h.events[i].ts, t);                   \
   } while (0)
 
 /* ---- aggregate --------------------------------------------------------------------------------- */
@@ -269,8 +270,8 @@ static void test_aggregate_with_evictor(void **state) {
   g_env = spate_env_create();
   const spate_schema *in = spate_env_schema(g_env, IN_SCHEMA);
   const spate_schema *acc = spate_env_schema(g_env, ACC_SCHEMA);
-  spate_stream *w = spate_window(spate_key_by(spate_from_rows(g_env, in, NULL, 0), 0),
-                                 spate_global_windows());
+  spate_stream *w =
+      spate_window(spate_key_by(spate_from_rows(g_env, in, NULL, 0), 0), spate_global_windows());
   w = spate_window_evictor(spate_window_trigger(w, spate_count_trigger(3)),
                            spate_count_evictor(2, false));
   spate_stream *out = spate_window_aggregate(w, &fns_no_merge, acc, in);
@@ -346,9 +347,9 @@ static void test_dynamic_gaps(void **state) {
   REC2(2, 16, 1, 5);
   REC2(3, 116, 2, 20);
   WM(4, 200);
-  el(&h, 300, 3, 3);  /* [300, 303) */
-  el(&h, 305, 3, 1);  /* [305, 306): apart */
-  el(&h, 301, 3, 4);  /* [301, 305): touches both, all three merge into [300, 306) */
+  el(&h, 300, 3, 3); /* [300, 303) */
+  el(&h, 305, 3, 1); /* [305, 306): apart */
+  el(&h, 301, 3, 4); /* [301, 305): touches both, all three merge into [300, 306) */
   wm(&h, 400);
   REC2(5, 305, 3, 8);
   WM(6, 400);

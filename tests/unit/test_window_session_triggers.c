@@ -49,7 +49,8 @@ static void open_op(harness *h, st_setup s) {
   w = spate_window_trigger(w, s.t);
   w = spate_window_evictor(w, s.e);
   if (s.lateness) w = spate_allowed_lateness(w, s.lateness);
-  spate_stream *out = s.apply ? spate_window_apply(w, harness_apply, sch) : spate_window_reduce(w, harness_sum);
+  spate_stream *out =
+      s.apply ? spate_window_apply(w, harness_apply, sch) : spate_window_reduce(w, harness_sum);
   if (spate_env_error(g_env)) fail_msg("build: %s", spate_env_error(g_env));
   if (harness_open(h, g_env, out) != 0) fail_msg("open: %s", h->err);
   g_b = spate_rb_new(sch);
@@ -63,8 +64,8 @@ static void close_op(harness *h) {
 
 static void el(harness *h, int64_t ts, int64_t k, int64_t v) {
   spate_row r = harness_row2(g_b, k, v);
-  if (harness_element(h, 0, ts, &r) != 0) fail_msg("element (%lld, %lld): %s", (long long)k,
-                                                   (long long)v, h->err);
+  if (harness_element(h, 0, ts, &r) != 0)
+    fail_msg("element (%lld, %lld): %s", (long long)k, (long long)v, h->err);
 }
 
 static void wm(harness *h, int64_t t) {
@@ -141,7 +142,7 @@ static void test_continuous_trigger_keeps_earliest(void **state) {
   WM(1, 30);
   wm(&h, 60);
   REC(2, 149, 1, 3);
-  WM(3, 60); /* next: 90 */
+  WM(3, 60);         /* next: 90 */
   el(&h, 170, 1, 4); /* [170, 270): next 180 */
   el(&h, 150, 1, 8); /* [5, 270): min(90, 180) */
   wm(&h, 90);
@@ -206,7 +207,7 @@ static void test_custom_on_merge_and_clear(void **state) {
   el(&h, 7, 1, 4); /* [7, 17) extends it to [1, 17) */
   assert_int_equal(g_merges, 2);
   assert_int_equal(g_clears, 2);
-  el(&h, 8, 1, 8); /* [8, 18): [1, 18) */
+  el(&h, 8, 1, 8);  /* [8, 18): [1, 18) */
   el(&h, 2, 1, 16); /* inside [1, 18): no merge */
   assert_int_equal(g_merges, 3);
   assert_int_equal(g_clears, 3);
@@ -275,8 +276,9 @@ static void test_refused(void **state) {
   refused(spate_purging(spate_delta_trigger(1, harness_delta)), "delta trigger cannot merge");
   spate_trigger t = spate_custom_trigger(st_on_element, st_on_event_time, NULL);
   t.clear = st_clear;
-  refused(t, "spate_window_trigger: a custom trigger without on_merge cannot merge windows: "
-             "not for session windows");
+  refused(t,
+          "spate_window_trigger: a custom trigger without on_merge cannot merge windows: "
+          "not for session windows");
   /* the triggers that can merge are taken */
   spate_trigger ok[] = {spate_count_trigger(2),
                         spate_continuous_trigger(SPATE_PROCESSING_TIME, 5),

@@ -52,7 +52,8 @@ static void open_op(harness *h, wt_setup s) {
   w = spate_window_trigger(w, s.t);
   w = spate_window_evictor(w, s.e);
   if (s.lateness) w = spate_allowed_lateness(w, s.lateness);
-  spate_stream *out = s.apply ? spate_window_apply(w, harness_apply, sch) : spate_window_reduce(w, harness_sum);
+  spate_stream *out =
+      s.apply ? spate_window_apply(w, harness_apply, sch) : spate_window_reduce(w, harness_sum);
   if (spate_env_error(g_env)) fail_msg("build: %s", spate_env_error(g_env));
   if (harness_open(h, g_env, out) != 0) fail_msg("open: %s", h->err);
   g_b = spate_rb_new(sch);
@@ -66,8 +67,8 @@ static void close_op(harness *h) {
 
 static void el(harness *h, int64_t ts, int64_t k, int64_t v) {
   spate_row r = harness_row2(g_b, k, v);
-  if (harness_element(h, 0, ts, &r) != 0) fail_msg("element (%lld, %lld): %s", (long long)k,
-                                                   (long long)v, h->err);
+  if (harness_element(h, 0, ts, &r) != 0)
+    fail_msg("element (%lld, %lld): %s", (long long)k, (long long)v, h->err);
 }
 
 static const spate_trigger no_trigger = {.kind = SPATE_TRIGGER_DEFAULT};
@@ -84,7 +85,7 @@ static void test_count_trigger(void **state) {
   REC(0, END, 1, 6);
   el(&h, 5, 1, 4);
   el(&h, 6, 1, 5);
-  assert_int_equal(h.nevents, 1); /* the count restarted at 0 */
+  assert_int_equal(h.nevents, 1);                   /* the count restarted at 0 */
   assert_int_equal(harness_watermark(&h, 1000), 0); /* global windows never fire on time */
   WM(1, 1000);
   el(&h, 7, 1, 6);
@@ -100,8 +101,8 @@ static void test_count_trigger(void **state) {
 
 static void test_purging_count_trigger(void **state) {
   harness h;
-  open_op(&h, (wt_setup){spate_global_windows(), spate_purging(spate_count_trigger(3)),
-                         no_evictor, 0, false});
+  open_op(&h, (wt_setup){spate_global_windows(), spate_purging(spate_count_trigger(3)), no_evictor,
+                         0, false});
   for (int64_t v = 1; v <= 7; v++) el(&h, v, 1, v);
   REC(0, END, 1, 6);  /* 1 + 2 + 3, then purged */
   REC(1, END, 1, 15); /* 4 + 5 + 6 */
@@ -120,7 +121,7 @@ static void test_count_trigger_on_time_windows(void **state) {
   REC(0, 9, 1, 3);
   el(&h, 3, 1, 4);
   assert_int_equal(harness_watermark(&h, 9), 0);
-  WM(1, 9); /* no firing at the window's end */
+  WM(1, 9);        /* no firing at the window's end */
   el(&h, 4, 1, 8); /* late: dropped */
   el(&h, 11, 1, 16);
   el(&h, 12, 1, 32);
@@ -133,8 +134,8 @@ static void test_count_trigger_on_time_windows(void **state) {
 static void late_firing(bool purging, int64_t want_late) {
   harness h;
   spate_trigger t = {.kind = SPATE_TRIGGER_EVENT_TIME, .purging = purging};
-  open_op(&h, (wt_setup){spate_tumbling_windows(SPATE_EVENT_TIME, 10, 0), t, no_evictor, 100,
-                         false});
+  open_op(&h,
+          (wt_setup){spate_tumbling_windows(SPATE_EVENT_TIME, 10, 0), t, no_evictor, 100, false});
   el(&h, 1, 1, 100);
   el(&h, 5, 1, 20);
   assert_int_equal(harness_watermark(&h, 9), 0);
@@ -198,9 +199,9 @@ static void test_continuous_event_time_purging(void **state) {
 
 static void test_continuous_processing_time(void **state) {
   harness h;
-  open_op(&h, (wt_setup){spate_global_windows(),
-                         spate_continuous_trigger(SPATE_PROCESSING_TIME, 1000), no_evictor, 0,
-                         false});
+  open_op(&h,
+          (wt_setup){spate_global_windows(), spate_continuous_trigger(SPATE_PROCESSING_TIME, 1000),
+                     no_evictor, 0, false});
   el(&h, 1, 1, 1);
   assert_int_equal(h.ntimers, 1);
   int64_t due = h.timers[0].due; /* the next multiple of the interval */
@@ -359,10 +360,10 @@ int wt_sum_timer(spate_ctx *ctx, const spate_row *acc, const spate_row *in,
 
 static void test_custom_trigger(void **state) {
   harness h;
-  open_op(&h, (wt_setup){spate_global_windows(),
-                         spate_custom_trigger(wt_on_element, wt_on_event_time,
-                                              wt_on_processing_time),
-                         no_evictor, 0, false});
+  open_op(&h,
+          (wt_setup){spate_global_windows(),
+                     spate_custom_trigger(wt_on_element, wt_on_event_time, wt_on_processing_time),
+                     no_evictor, 0, false});
   el(&h, 1, 1, 5);
   el(&h, 2, 1, 0);
   REC(0, END, 1, 5); /* FIRE: contents kept */
@@ -379,7 +380,7 @@ static void test_custom_trigger(void **state) {
   REC(2, END, 1, 3502); /* the timer at 1000 of key 1 */
   WM(3, 1500);
   assert_int_equal(harness_watermark(&h, 3000), 0);
-  WM(4, 3000); /* the timer at 2000 was deleted */
+  WM(4, 3000);         /* the timer at 2000 was deleted */
   el(&h, 10, 1, 3000); /* processing-time timer at 50 */
   assert_int_equal(harness_processing_time(&h, 49), 0);
   assert_int_equal(h.nevents, 5); /* a timer for 50 fires when the time reaches 50 */
@@ -392,8 +393,8 @@ static void test_custom_trigger(void **state) {
 
   /* purging turns FIRE into FIRE_AND_PURGE */
   open_op(&h, (wt_setup){spate_global_windows(),
-                         spate_purging(spate_custom_trigger(wt_on_element, NULL, NULL)),
-                         no_evictor, 0, true});
+                         spate_purging(spate_custom_trigger(wt_on_element, NULL, NULL)), no_evictor,
+                         0, true});
   el(&h, 1, 1, 4);
   el(&h, 2, 1, 0);
   REC(0, END, 1, 2004); /* apply: 1000 * elements + sum */
@@ -435,7 +436,8 @@ static void test_bad_arguments(void **state) {
 }
 
 /* ---- arrival order: a reduce that keeps the last arrival, out-of-order input --------------- */
-int wt_keep_last(spate_ctx *ctx, const spate_row *acc, const spate_row *in, spate_row_builder *out) {
+int wt_keep_last(spate_ctx *ctx, const spate_row *acc, const spate_row *in,
+                 spate_row_builder *out) {
   spate_rb_set_field(out, 0, in, 0);
   spate_rb_set_field(out, 1, in, 1);
   return 0;

@@ -81,7 +81,10 @@ int spate_main(int argc, char **argv) {
     return 1;
   }
   const char *name = spate_arg(argc, argv, "signal", "segv");
-  static const struct { const char *name; int sig; } sigs[] = {
+  static const struct {
+    const char *name;
+    int sig;
+  } sigs[] = {
       {"segv", SIGSEGV}, {"fpe", SIGFPE}, {"ill", SIGILL}, {"bus", SIGBUS}, {"abort", SIGABRT}};
   crash_args args = {.sig = -1, .at = atol(spate_arg(argc, argv, "at", "50"))};
   for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
@@ -101,8 +104,8 @@ int spate_main(int argc, char **argv) {
 
   spate_env *env = spate_env_create();
   spate_stream *numbers = spate_name(spate_from_sequence(env, 1, count), "numbers");
-  spate_stream *mapped = spate_name(
-      spate_map(numbers, crash_job_map, spate_stream_schema(numbers)), "crasher");
+  spate_stream *mapped =
+      spate_name(spate_map(numbers, crash_job_map, spate_stream_schema(numbers)), "crasher");
   args.subtask = atoi(spate_arg(argc, argv, "subtask", "1")) - 1;
   spate_udf_arg(mapped, &args, sizeof args);
   const char *output = spate_arg(argc, argv, "output", NULL);
