@@ -1,13 +1,7 @@
 /*
- * config.c: the configuration store, its table of known keys, and the YAML loader.
- *
- * Every key Spate understands is a row in `keys` below: Flink's name, an optional second Flink
- * name accepted as the same key, a type, a default and a one-line description (the table is the
- * single source for documentation). The second name is usually a deprecated one and using it
- * logs a warning; a few keys were renamed in Flink 1.20 (state.checkpoints.dir became
- * execution.checkpointing.dir, ...), and there the 1.19 name is the key and the 1.20 name is
- * accepted silently. Flink keys that describe the JVM have no meaning here; they are listed as
- * ignored so that a config.yaml copied from Flink still loads, with a warning.
+ * config.c: the configuration store, the parsing of values, and the YAML loader. Every key
+ * Spate understands is a row of the table in config_keys.c (Flink's name and alias, type,
+ * default, bounds, description); a key not in it is refused.
  *
  * A config is a small array of explicitly set keys in the order they were first set, each holding
  * the text it was given (what sp_config_each reports, so encoding and re-parsing round-trips) and
@@ -32,6 +26,7 @@
 #include <yaml.h>
 
 #include "base/alloc.h"
+#include "base/config_keys.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "spate/spate.h"
@@ -41,368 +36,6 @@
 /* Nested mappings deeper than this are certainly a mistake (real keys have at most six parts);
  * the bound keeps a hostile file from exhausting the stack through recursion. */
 #define MAX_YAML_DEPTH 32
-
-typedef enum key_type {
-  KT_INT,      /* integer within [min, max] (or -1 when or_minus_one) */
-  KT_BOOL,     /* true / false, case-insensitive */
-  KT_DURATION, /* Flink TimeUtils syntax, stored in milliseconds, within [min, max] */
-  KT_MEMORY,   /* Flink MemorySize syntax, stored in bytes, within [min, max] */
-  KT_DOUBLE,   /* decimal number ("1.5", "2", "1e-3"), within [dmin, dmax] (dmin excluded if
-                  dmin_open) */
-  KT_STRING,   /* any non-empty text */
-  KT_ENUM,     /* one of choices (or their synonyms), case-insensitive, stored as the index */
-  KT_LOGLEVEL, /* sp_log_parse_level names, stored as the sp_log_level */
-  KT_IGNORED,  /* a Flink key without meaning in Spate: accepted with a warning, not stored */
-} key_type;
-
-/* Rows are written with designated initializers: fields a row does not name are zero. */
-typedef struct key_def {
-  const char *name;
-  const char *alias;   /* another Flink name for the same key, or NULL */
-  bool alias_is_newer; /* alias is the name newer Flink versions (1.20) give the key; it is
-                          accepted without the warning a deprecated name gets */
-  key_type type;
-  const char *def;   /* default in the same text form a user would write; NULL = no default */
-  int64_t min, max;  /* inclusive bounds for int, duration (ms) and memory (bytes) keys */
-  bool or_minus_one; /* int keys: -1 is accepted as "not set" besides [min, max] */
-  double dmin, dmax; /* bounds of double keys, inclusive unless dmin_open */
-  bool dmin_open;
-  const char *const *choices;  /* enum keys: NULL-terminated canonical names */
-  const char *const *synonyms; /* enum keys, optional: per choice, NULL or other accepted
-                                  spellings separated by '|' */
-  const char *desc;
-} key_def;
-
-static const char *const runtime_modes[] = {"STREAMING", "BATCH", "AUTOMATIC", NULL};
-static const char *const checkpointing_modes[] = {"EXACTLY_ONCE", "AT_LEAST_ONCE", NULL};
-static const char *const retention_modes[] = {
-    "NO_EXTERNALIZED_CHECKPOINTS", "DELETE_ON_CANCELLATION", "RETAIN_ON_CANCELLATION", NULL};
-/* Flink's RestartStrategyType spellings; Flink compares them after lower-casing the value. */
-static const char *const restart_types[] = {"none", "fixed-delay", "failure-rate",
-                                            "exponential-delay", NULL};
-static const char *const restart_type_synonyms[] = {"off|disable", "fixeddelay", "failurerate",
-                                                    "exponentialdelay"};
-/* Indexed by sp_log_level, so a stored level maps straight back to its canonical name. */
-static const char *const log_level_names[] = {"DEBUG", "INFO", "WARN", "ERROR", "OFF", NULL};
-
-#define KB INT64_C(1024)
-#define MB (KB * 1024)
-#define GB (MB * 1024)
-#define IGNORED(n) \
-  { .name = n, .type = KT_IGNORED, .desc = "JVM setting of Flink; has no meaning in Spate" }
-/* Flink's CheckpointCoordinatorConfiguration.MINIMAL_CHECKPOINT_TIME: shorter checkpoint
- * intervals and timeouts are rejected by CheckpointConfig. */
-#define MIN_CHECKPOINT_MS 10
-
-static const key_def keys[] = {
-    {.name = "parallelism.default",
-     .type = KT_INT,
-     .def = "1",
-     .min = 1,
-     .max = INT32_MAX,
-     .desc = "Parallelism of operators and jobs that do not set their own."},
-    {.name = "pipeline.max-parallelism",
-     .type = KT_INT,
-     .def = "-1",
-     .min = 1,
-     .max = 32768,
-     .or_minus_one = true,
-     .desc = "Upper bound for rescaling (number of key groups); -1 derives it from the "
-             "parallelism."},
-    {.name = "taskmanager.numberOfTaskSlots",
-     .type = KT_INT,
-     .def = "1",
-     .min = 1,
-     .max = INT32_MAX,
-     .desc = "Number of task slots each TaskManager offers."},
-    {.name = "minicluster.number-of-taskmanagers",
-     .alias = "local.number-taskmanager",
-     .type = KT_INT,
-     .def = "1",
-     .min = 1,
-     .max = INT32_MAX,
-     .desc = "Number of TaskManagers a local MiniCluster starts."},
-    {.name = "taskmanager.network.memory.buffers-per-channel",
-     .type = KT_INT,
-     .def = "2",
-     .min = 1,
-     .max = INT32_MAX,
-     .desc = "Exclusive network buffers per input channel (credit-based flow control)."},
-    {.name = "taskmanager.network.memory.floating-buffers-per-gate",
-     .type = KT_INT,
-     .def = "8",
-     .min = 0,
-     .max = INT32_MAX,
-     .desc = "Floating network buffers shared by all channels of an input gate."},
-    {.name = "rest.port",
-     .type = KT_INT,
-     .def = "8081",
-     .min = 0,
-     .max = 65535,
-     .desc = "Port of the REST server (0 picks a free port)."},
-    {.name = "jobmanager.rpc.port",
-     .type = KT_INT,
-     .def = "6123",
-     .min = 0,
-     .max = 65535,
-     .desc = "Port of the JobManager's RPC endpoint (0 picks a free port)."},
-    {.name = "pipeline.operator-chaining.enabled",
-     .alias = "pipeline.operator-chaining",
-     .type = KT_BOOL,
-     .def = "true",
-     .desc = "Whether operators that can be chained run in one task."},
-    {.name = "execution.buffer-timeout.enabled",
-     .type = KT_BOOL,
-     .def = "true",
-     .desc = "Whether partly filled network buffers are flushed after the buffer timeout."},
-    {.name = "execution.buffer-timeout.interval",
-     .alias = "execution.buffer-timeout",
-     .type = KT_DURATION,
-     .def = "100 ms",
-     .min = 0,
-     .max = INT64_MAX,
-     .desc = "Longest time a record may wait in a partly filled network buffer."},
-    {.name = "pipeline.auto-watermark-interval",
-     .type = KT_DURATION,
-     .def = "200 ms",
-     .min = 0,
-     .max = INT64_MAX,
-     .desc = "Interval of periodic watermark emission; 0 disables periodic watermarks."},
-    {.name = "slot.request.timeout",
-     .type = KT_DURATION,
-     .def = "5 min",
-     .min = 1,
-     .max = INT64_MAX,
-     .desc = "How long a job waits for the slots it requested before failing."},
-    {.name = "heartbeat.interval",
-     .type = KT_DURATION,
-     .def = "10 s",
-     .min = 1,
-     .max = INT64_MAX,
-     .desc = "Interval between heartbeats of the JobManager and TaskManagers."},
-    {.name = "heartbeat.timeout",
-     .type = KT_DURATION,
-     .def = "50 s",
-     .min = 1,
-     .max = INT64_MAX,
-     .desc = "Time without a heartbeat after which the peer is considered lost."},
-    {.name = "taskmanager.memory.segment-size",
-     .type = KT_MEMORY,
-     .def = "32 kb",
-     .min = KB,
-     .max = GB,
-     .desc = "Size of a network buffer (memory segment)."},
-    {.name = "fs.overwrite-files",
-     .type = KT_BOOL,
-     .def = "false",
-     .desc = "Whether the plain text file sink (spate_write_text) overwrites existing files; "
-             "false fails the job when its output path exists (Flink's NO_OVERWRITE)."},
-    {.name = "rest.address",
-     .type = KT_STRING,
-     .def = "localhost",
-     .desc = "Address clients use to reach the REST server."},
-    {.name = "rest.bind-address",
-     .type = KT_STRING,
-     .def = "localhost",
-     .desc = "Address the REST server binds to."},
-    {.name = "jobmanager.rpc.address",
-     .type = KT_STRING,
-     .def = "localhost",
-     .desc = "Address of the JobManager's RPC endpoint."},
-    {.name = "log.file",
-     .type = KT_STRING,
-     .desc = "File to append log lines to; unset logs to stderr."},
-    {.name = "execution.runtime-mode",
-     .type = KT_ENUM,
-     .def = "STREAMING",
-     .choices = runtime_modes,
-     .desc = "STREAMING, BATCH or AUTOMATIC (BATCH when all sources are bounded)."},
-    {.name = "log.level",
-     .type = KT_LOGLEVEL,
-     .def = "INFO",
-     .desc = "Lowest level that is logged: DEBUG, INFO, WARN, ERROR or OFF."},
-
-    /* Checkpointing (Flink's CheckpointingOptions / ExecutionCheckpointingOptions). */
-    {.name = "execution.checkpointing.interval",
-     .type = KT_DURATION,
-     .min = MIN_CHECKPOINT_MS,
-     .max = INT64_MAX,
-     .desc = "Interval of periodic checkpoints; unset, checkpointing is disabled."},
-    {.name = "execution.checkpointing.timeout",
-     .type = KT_DURATION,
-     .def = "10 min",
-     .min = MIN_CHECKPOINT_MS,
-     .max = INT64_MAX,
-     .desc = "Longest time a checkpoint may take before it is discarded."},
-    {.name = "execution.checkpointing.min-pause",
-     .type = KT_DURATION,
-     .def = "0 ms",
-     .min = 0,
-     .max = INT64_MAX,
-     .desc = "Least time between the end of one checkpoint and the start of the next."},
-    {.name = "execution.checkpointing.max-concurrent-checkpoints",
-     .type = KT_INT,
-     .def = "1",
-     .min = 1,
-     .max = INT32_MAX,
-     .desc = "Number of checkpoints that may be in progress at the same time."},
-    {.name = "execution.checkpointing.tolerable-failed-checkpoints",
-     .type = KT_INT,
-     .def = "0",
-     .min = 0,
-     .max = INT32_MAX,
-     .desc = "Consecutive checkpoint failures tolerated before the job fails over."},
-    {.name = "execution.checkpointing.mode",
-     .type = KT_ENUM,
-     .def = "EXACTLY_ONCE",
-     .choices = checkpointing_modes,
-     .desc = "EXACTLY_ONCE (barriers aligned) or AT_LEAST_ONCE (no alignment)."},
-    {.name = "execution.checkpointing.unaligned.enabled",
-     .alias = "execution.checkpointing.unaligned",
-     .type = KT_BOOL,
-     .def = "false",
-     .desc = "Whether exactly-once checkpoints may overtake in-flight data (unaligned)."},
-    {.name = "execution.checkpointing.aligned-checkpoint-timeout",
-     .alias = "execution.checkpointing.alignment-timeout",
-     .type = KT_DURATION,
-     .def = "0 ms",
-     .min = 0,
-     .max = INT64_MAX,
-     .desc = "With unaligned checkpoints: how long a checkpoint starts aligned before it "
-             "switches to unaligned; 0 starts unaligned."},
-    {.name = "execution.checkpointing.externalized-checkpoint-retention",
-     .type = KT_ENUM,
-     .def = "NO_EXTERNALIZED_CHECKPOINTS",
-     .choices = retention_modes,
-     .desc = "Whether completed checkpoints outlive the job: NO_EXTERNALIZED_CHECKPOINTS, "
-             "DELETE_ON_CANCELLATION or RETAIN_ON_CANCELLATION."},
-    {.name = "state.checkpoints.dir",
-     .alias = "execution.checkpointing.dir",
-     .alias_is_newer = true,
-     .type = KT_STRING,
-     .desc = "Directory that checkpoint data and metadata are written to."},
-    {.name = "state.savepoints.dir",
-     .alias = "execution.checkpointing.savepoint-dir",
-     .alias_is_newer = true,
-     .type = KT_STRING,
-     .desc = "Default directory for savepoints."},
-    {.name = "state.checkpoints.num-retained",
-     .alias = "execution.checkpointing.num-retained",
-     .alias_is_newer = true,
-     .type = KT_INT,
-     .def = "1",
-     .min = 1,
-     .max = INT32_MAX,
-     .desc = "Number of completed checkpoints to keep."},
-    {.name = "execution.savepoint.path",
-     .type = KT_STRING,
-     .desc = "Savepoint or retained checkpoint a job is restored from."},
-    {.name = "execution.savepoint.ignore-unclaimed-state",
-     .type = KT_BOOL,
-     .def = "false",
-     .desc = "Whether restoring skips state of the savepoint that no operator claims."},
-
-    /* Restart strategies (Flink's RestartStrategyOptions). */
-    {.name = "restart-strategy.type",
-     .alias = "restart-strategy",
-     .type = KT_ENUM,
-     .choices = restart_types,
-     .synonyms = restart_type_synonyms,
-     .desc = "none, fixed-delay, failure-rate or exponential-delay; unset, exponential-delay "
-             "when checkpointing is enabled and none otherwise."},
-    {.name = "restart-strategy.fixed-delay.attempts",
-     .type = KT_INT,
-     .def = "1",
-     .min = 0,
-     .max = INT32_MAX,
-     .desc = "Restarts fixed-delay allows before the job fails."},
-    {.name = "restart-strategy.fixed-delay.delay",
-     .type = KT_DURATION,
-     .def = "1 s",
-     .min = 0,
-     .max = INT64_MAX,
-     .desc = "Delay before each restart of fixed-delay."},
-    {.name = "restart-strategy.failure-rate.max-failures-per-interval",
-     .type = KT_INT,
-     .def = "1",
-     .min = 1,
-     .max = INT32_MAX,
-     .desc = "Failures failure-rate tolerates within one interval before the job fails."},
-    {.name = "restart-strategy.failure-rate.failure-rate-interval",
-     .type = KT_DURATION,
-     .def = "1 min",
-     .min = 1,
-     .max = INT64_MAX,
-     .desc = "Sliding interval over which failure-rate counts failures."},
-    {.name = "restart-strategy.failure-rate.delay",
-     .type = KT_DURATION,
-     .def = "1 s",
-     .min = 0,
-     .max = INT64_MAX,
-     .desc = "Delay before each restart of failure-rate."},
-    {.name = "restart-strategy.exponential-delay.initial-backoff",
-     .type = KT_DURATION,
-     .def = "1 s",
-     .min = 1,
-     .max = INT64_MAX,
-     .desc = "First delay of exponential-delay, and the delay after a reset."},
-    {.name = "restart-strategy.exponential-delay.max-backoff",
-     .type = KT_DURATION,
-     .def = "1 min",
-     .min = 1,
-     .max = INT64_MAX,
-     .desc = "Longest delay of exponential-delay."},
-    {.name = "restart-strategy.exponential-delay.backoff-multiplier",
-     .type = KT_DOUBLE,
-     .def = "1.5",
-     .dmin = 1.0,
-     .dmin_open = true,
-     .dmax = DBL_MAX,
-     .desc = "Factor the delay of exponential-delay grows by with every failure."},
-    {.name = "restart-strategy.exponential-delay.reset-backoff-threshold",
-     .type = KT_DURATION,
-     .def = "1 h",
-     .min = 1,
-     .max = INT64_MAX,
-     .desc = "Time without failure after which exponential-delay starts over from the "
-             "initial backoff."},
-    {.name = "restart-strategy.exponential-delay.jitter-factor",
-     .type = KT_DOUBLE,
-     .def = "0.1",
-     .dmin = 0.0,
-     .dmax = 1.0,
-     .desc = "Fraction of the delay added or subtracted at random by exponential-delay."},
-    {.name = "restart-strategy.exponential-delay.attempts-before-reset-backoff",
-     .type = KT_INT,
-     .def = "2147483647",
-     .min = 1,
-     .max = INT32_MAX,
-     .desc = "Restarts exponential-delay allows between two resets before the job fails."},
-
-    IGNORED("jobmanager.memory.process.size"),
-    IGNORED("taskmanager.memory.process.size"),
-    IGNORED("jobmanager.memory.flink.size"),
-    IGNORED("taskmanager.memory.flink.size"),
-    IGNORED("jobmanager.memory.heap.size"),
-    IGNORED("jobmanager.memory.off-heap.size"),
-    IGNORED("jobmanager.memory.jvm-metaspace.size"),
-    IGNORED("jobmanager.memory.jvm-overhead.fraction"),
-    IGNORED("taskmanager.memory.task.heap.size"),
-    IGNORED("taskmanager.memory.managed.size"),
-    IGNORED("taskmanager.memory.managed.fraction"),
-    IGNORED("taskmanager.memory.jvm-metaspace.size"),
-    IGNORED("taskmanager.memory.jvm-overhead.fraction"),
-    IGNORED("env.java.home"),
-    IGNORED("env.java.opts"),
-    IGNORED("env.java.opts.all"),
-    IGNORED("env.java.opts.jobmanager"),
-    IGNORED("env.java.opts.taskmanager"),
-    IGNORED("jobmanager.bind-host"),
-    IGNORED("taskmanager.bind-host"),
-    IGNORED("taskmanager.host"),
-};
-
-#define NKEYS (sizeof keys / sizeof keys[0])
 
 /* The parsed form of a value: num for int (and 0/1, milliseconds, bytes, enum index, log level),
  * dbl for double keys; strings keep only their text. */
@@ -433,13 +66,6 @@ struct sp_config {
       abort();                                                                             \
     }                                                                                      \
   } while (0)
-
-static const key_def *find_def(const char *key) {
-  for (size_t i = 0; i < NKEYS; i++)
-    if (strcmp(keys[i].name, key) == 0 || (keys[i].alias && strcmp(keys[i].alias, key) == 0))
-      return &keys[i];
-  return NULL;
-}
 
 static entry *find_entry(const sp_config *c, const key_def *d) {
   for (size_t i = 0; i < c->n; i++)
@@ -724,7 +350,7 @@ static void describe_expected(const key_def *d, char *buf, size_t cap) {
   case KT_ENUM:
   case KT_LOGLEVEL: {
     /* Every accepted spelling, synonyms after their canonical name. */
-    const char *const *names = d->type == KT_ENUM ? d->choices : log_level_names;
+    const char *const *names = d->type == KT_ENUM ? d->choices : config_log_level_names;
     size_t off = (size_t)snprintf(buf, cap, "one of ");
     for (size_t i = 0; names[i] && off < cap; i++) {
       off += (size_t)snprintf(buf + off, cap - off, "%s%s", i ? ", " : "", names[i]);
@@ -777,7 +403,7 @@ fail:
  * value ("conf/config.yaml:7", "-D a=b"); in YAML they may be different lines. */
 static int set_value(sp_config *c, const char *key, const char *value, const char *key_loc,
                      const char *val_loc, char *err, size_t err_len) {
-  const key_def *d = find_def(key);
+  const key_def *d = config_find_def(key);
   if (!d)
     return sp_err(err, err_len, SPATE_EINVAL, "%s: unknown configuration key '%s'", key_loc, key);
   if (d->type == KT_IGNORED) {
@@ -852,7 +478,7 @@ out:
 }
 
 bool sp_config_is_set(const sp_config *c, const char *key) {
-  const key_def *d = find_def(key);
+  const key_def *d = config_find_def(key);
   CONFIG_CHECK(d != NULL, key);
   return find_entry(c, d) != NULL;
 }
@@ -860,7 +486,7 @@ bool sp_config_is_set(const sp_config *c, const char *key) {
 /* The parsed value of key (set value or default), checking the getter matches the key's type
  * and that a key without default is set. */
 static parsed get_parsed(const sp_config *c, const char *key, key_type type) {
-  const key_def *d = find_def(key);
+  const key_def *d = config_find_def(key);
   CONFIG_CHECK(d != NULL, key);
   CONFIG_CHECK(d->type == type, key);
   const entry *e = find_entry(c, d);
@@ -885,7 +511,7 @@ double sp_config_double(const sp_config *c, const char *key) {
 }
 
 const char *sp_config_str(const sp_config *c, const char *key) {
-  const key_def *d = find_def(key);
+  const key_def *d = config_find_def(key);
   CONFIG_CHECK(d != NULL, key);
   switch (d->type) {
   case KT_STRING: {
@@ -895,7 +521,7 @@ const char *sp_config_str(const sp_config *c, const char *key) {
   case KT_ENUM:
     if (!d->def && !find_entry(c, d)) return NULL;
     return d->choices[get_num(c, key, KT_ENUM)];
-  case KT_LOGLEVEL: return log_level_names[get_num(c, key, KT_LOGLEVEL)];
+  case KT_LOGLEVEL: return config_log_level_names[get_num(c, key, KT_LOGLEVEL)];
   default: CONFIG_CHECK(!"sp_config_str on a key that is not a string", key); return NULL;
   }
 }
