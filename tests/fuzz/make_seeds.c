@@ -24,6 +24,7 @@
 #include "graph/op_params.h"
 #include "graph/stream_graph.h"
 #include "message_job.h"
+#include "net/frame.h"
 #include "restore_ops.h"
 #include "runtime/task.h"
 #include "state/keyed_state.h"
@@ -48,6 +49,47 @@ static void put_writer(const char *target, const char *name, sp_writer *w) {
   FUZZ_CHECK(!w->failed, "out of memory");
   put(target, name, w->data, w->len);
   sp_writer_free(w);
+}
+
+/* fuzz_wire_frame: byte 0 (pieces of 1 + it), then what a connection carries. */
+static void wire_seed(const char *name, uint8_t piece, const sp_writer *stream) {
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_u8(&w, piece);
+  sp_put_bytes(&w, stream->data, stream->len);
+  put_writer("wire_frame", name, &w);
+}
+
+static void wire_frame_seeds(void) {
+  sp_writer s;
+  sp_writer_init(&s);
+  sp_wire_put_hello(&s);
+  sp_wire_put_frame(&s, 1, "job-1234", 8);
+  sp_wire_put_frame(&s, 2, NULL, 0);
+  sp_wire_put_frame(&s, 0xFFFFFFFFu, "0123456789abcdef", 16);
+  wire_seed("seed-frames-bytewise.bin", 0, &s);
+  wire_seed("seed-frames-chunked.bin", 255, &s);
+  size_t good = s.len;
+  sp_put_u32(&s, 10); /* a frame cut short: 3 of its 10 payload bytes */
+  sp_put_u32(&s, SP_WIRE_VERSION);
+  sp_put_u32(&s, 1);
+  sp_put_bytes(&s, "abc", 3);
+  wire_seed("seed-truncated.bin", 6, &s);
+  s.len = good;
+  sp_put_u32(&s, 5000); /* beyond the target's limit of 4096 */
+  sp_put_u32(&s, SP_WIRE_VERSION);
+  sp_put_u32(&s, 1);
+  wire_seed("seed-oversize.bin", 12, &s);
+  sp_writer_free(&s);
+  sp_writer_init(&s);
+  sp_put_bytes(&s, "GET / HTTP/1.1\r\n", 16);
+  wire_seed("seed-http.bin", 15, &s);
+  sp_writer_free(&s);
+  sp_writer_init(&s);
+  sp_put_bytes(&s, "SPAT", 4);
+  sp_put_u32(&s, 2); /* protocol version 2 */
+  wire_seed("seed-version-2.bin", 7, &s);
+  sp_writer_free(&s);
 }
 
 static spate_schema *parse(const char *spec) {
@@ -983,5 +1025,6 @@ int main(int argc, char **argv) {
   op_params_seeds();
   metadata_seeds();
   message_seeds();
+  wire_frame_seeds();
   return 0;
 }
