@@ -32,7 +32,6 @@ typedef struct rpc_msg {
 struct rpc_endpoint {
   rpc_service *svc;
   char *address;
-  uint64_t address_hash; /* its key in the service's table */
   rpc_handler handler;
   void *self;
   pthread_t thread;
@@ -135,9 +134,11 @@ static void *endpoint_main(void *arg) {
   }
 }
 
+static uint64_t address_hash(const char *address) { return sp_hash64(address, strlen(address)); }
+
 /* The slot of the endpoint at address, or NULL; under s->mu. */
 static sp_htab_slot *find_slot(rpc_service *s, const char *address) {
-  uint64_t h = sp_hash64(address, strlen(address));
+  uint64_t h = address_hash(address);
   sp_htab_slot *slot = sp_htab_first(&s->endpoints, h);
   while (slot && strcmp(((rpc_endpoint *)slot->entry)->address, address) != 0)
     slot = sp_htab_next(&s->endpoints, slot);
@@ -167,7 +168,6 @@ int rpc_endpoint_start(rpc_service *s, const char *address, rpc_handler handler,
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
   pthread_cond_init(&ep->cond, &ca);
   pthread_condattr_destroy(&ca);
-  ep->address_hash = sp_hash64(address, strlen(address));
   pthread_mutex_lock(&s->mu);
   int rc = find_slot(s, address) ? SPATE_EINVAL : sp_htab_reserve(&s->endpoints, 1);
   if (rc == 0 && pthread_create(&ep->thread, NULL, endpoint_main, ep) != 0) rc = SPATE_ENOMEM;
@@ -179,7 +179,7 @@ int rpc_endpoint_start(rpc_service *s, const char *address, rpc_handler handler,
     sp_free(ep);
     return rc;
   }
-  sp_htab_insert(&s->endpoints, ep->address_hash, ep);
+  sp_htab_insert(&s->endpoints, address_hash(address), ep);
   pthread_mutex_unlock(&s->mu);
   sp_clock_subscribe(s->clock, &ep->clock_sub);
   *out = ep;
