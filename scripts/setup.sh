@@ -10,7 +10,11 @@ packages=(
   libyaml-dev        # conf/config.yaml
   libjansson-dev     # JSON: plans, REST
   libxxhash-dev      # hashing
+  libuv1-dev         # the TCP transports between processes (src/net/)
+  libmicrohttpd-dev  # the REST endpoint (src/rest/)
+  libcurl4-openssl-dev # the CLI's REST client
   libcmocka-dev      # unit tests
+  iproute2 iptables  # the network-partition test (its own network namespace)
   clang-format       # the house format (.clang-format, make format; tested by make check)
 )
 
