@@ -13,6 +13,7 @@
 #include <float.h>
 #include <string.h>
 
+static const char *const failover_strategies[] = {"region", "full", NULL};
 static const char *const runtime_modes[] = {"STREAMING", "BATCH", "AUTOMATIC", NULL};
 static const char *const checkpointing_modes[] = {"EXACTLY_ONCE", "AT_LEAST_ONCE", NULL};
 static const char *const retention_modes[] = {
@@ -123,6 +124,74 @@ static const key_def keys[] = {
      .min = 1,
      .max = INT64_MAX,
      .desc = "Time without a heartbeat after which the peer is considered lost."},
+    {.name = "heartbeat.rpc-failure-threshold",
+     .type = KT_INT,
+     .def = "2",
+     .min = 1,
+     .max = INT32_MAX,
+     .or_minus_one = true,
+     .desc = "Consecutive failed heartbeat RPCs after which the peer counts as unreachable; -1 "
+             "disables."},
+    {.name = "taskmanager.rpc.port",
+     .type = KT_INT,
+     .def = "0",
+     .min = 0,
+     .max = 65535,
+     .desc = "Port of a TaskManager's RPC endpoint (0 picks a free port)."},
+    {.name = "taskmanager.data.port",
+     .type = KT_INT,
+     .def = "0",
+     .min = 0,
+     .max = 65535,
+     .desc = "Port of a TaskManager's data exchange (shuffle) server (0 picks a free port)."},
+    {.name = "blob.server.port",
+     .type = KT_INT,
+     .def = "0",
+     .min = 0,
+     .max = 65535,
+     .desc = "Port of the JobManager's BlobServer, which serves job artifacts (0 picks a free "
+             "port)."},
+    {.name = "blob.storage.directory",
+     .type = KT_STRING,
+     .desc = "Directory where the BlobServer and TaskManagers keep artifacts; unset: a "
+             "directory under the system's temporary directory."},
+    {.name = "jobmanager.execution.failover-strategy",
+     .type = KT_ENUM,
+     .def = "region",
+     .choices = failover_strategies,
+     .desc = "region restarts only the pipelined regions of a failed task; full restarts all."},
+    {.name = "env.log.dir",
+     .type = KT_STRING,
+     .desc = "Directory of the daemons' log files; unset: log/ of the installation."},
+    {.name = "env.pid.dir",
+     .type = KT_STRING,
+     .def = "/tmp",
+     .desc = "Directory of the daemons' pid files."},
+    {.name = "env.log.max",
+     .type = KT_INT,
+     .def = "10",
+     .min = 1,
+     .max = INT32_MAX,
+     .desc = "Generations of a daemon's log files kept when it starts."},
+    {.name = "execution.target",
+     .type = KT_STRING,
+     .def = "local",
+     .desc = "Where `spate run` runs a job: local (the embedded MiniCluster) or remote (the "
+             "cluster at rest.address:rest.port)."},
+    {.name = "execution.attached",
+     .type = KT_BOOL,
+     .def = "false",
+     .desc = "Whether `spate run` against a cluster waits for the job (the CLI's -d detaches)."},
+    {.name = "taskmanager.host",
+     .type = KT_STRING,
+     .desc = "The address a TaskManager advertises to the JobManager and other TaskManagers; "
+             "unset: the address it reaches the JobManager from."},
+    {.name = "jobmanager.bind-host",
+     .type = KT_STRING,
+     .desc = "Interface the JobManager's RPC, BlobServer and data sockets bind to; unset: all."},
+    {.name = "taskmanager.bind-host",
+     .type = KT_STRING,
+     .desc = "Interface a TaskManager's RPC and data sockets bind to; unset: all."},
     {.name = "taskmanager.memory.segment-size",
      .type = KT_MEMORY,
      .def = "32 kb",
@@ -334,9 +403,6 @@ static const key_def keys[] = {
     IGNORED("env.java.opts.all"),
     IGNORED("env.java.opts.jobmanager"),
     IGNORED("env.java.opts.taskmanager"),
-    IGNORED("jobmanager.bind-host"),
-    IGNORED("taskmanager.bind-host"),
-    IGNORED("taskmanager.host"),
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])

@@ -864,7 +864,7 @@ static void test_ignored_keys_warn(void **state) {
                                 "    process.size: 1600m\n"
                                 "taskmanager.memory.process.size: 1728m\n"
                                 "env.java.opts.all: -Xmx1g\n"
-                                "taskmanager.host: localhost\n");
+                                "env.java.opts.jobmanager: -Xmx2g\n");
   sp_log_level old = sp_log_get_level();
   sp_log_set_level(SP_LOG_INFO);
   assert_int_equal(sp_log_set_file(logpath), 0);
@@ -887,7 +887,7 @@ static void test_ignored_keys_warn(void **state) {
   } warned[] = {{4, "jobmanager.memory.process.size"},
                 {5, "taskmanager.memory.process.size"},
                 {6, "env.java.opts.all"},
-                {7, "taskmanager.host"}};
+                {7, "env.java.opts.jobmanager"}};
   for (size_t i = 0; i < sizeof warned / sizeof warned[0]; i++) {
     snprintf(want, sizeof want, "%s:%d: ignoring configuration key '%s'", path, warned[i].line,
              warned[i].key);
