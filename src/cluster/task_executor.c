@@ -483,8 +483,12 @@ static void submit_task(task_executor *te, sp_reader *r) {
     tt->jm = jm;
     jm = NULL;
     job->tasks++;
-    rc = task_start(job->jg, vertex, subtask, attempt, te->shuffle, job->dl, &te->cfg, &opts,
-                    listener, tt, &tt->t);
+    /* the job's network settings travel with its graph (a TaskManager serves many jobs) */
+    task_config tc = te->cfg;
+    tc.buffer_size = job->jg->buffer_size;
+    tc.buffer_timeout_ms = job->jg->buffer_timeout_ms;
+    rc = task_start(job->jg, vertex, subtask, attempt, te->shuffle, job->dl, &tc, &opts, listener,
+                    tt, &tt->t);
     if (rc == 0) tr = NULL; /* the task releases it */
     if (rc < 0) {
       sp_err(err, sizeof err, rc, "could not start task: %s", spate_strerror(rc));
