@@ -409,9 +409,10 @@ int rest_server_start(const rest_server_config *cfg, rest_server **out, char *er
                                            : ((struct sockaddr_in *)&ss)->sin_port);
   unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                    MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
-  s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
-                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                               MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+  /* The logger comes first, so that MHD reports nothing through its own. */
+  s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+                               MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
+                               on_completed, s,
                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
                                MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
   if (!s->daemon) {
