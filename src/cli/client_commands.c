@@ -37,12 +37,12 @@ bool client_command_known(const char *cmd) {
 typedef struct cli_opts {
   const char *jobmanager;
   bool help;
-  bool running, scheduled, all;              /* list */
-  bool has_path;                             /* stop -p */
-  const char *path;                          /* stop -p <dir> */
-  bool drain, detached, full;                /* stop -d, -detached; checkpoint -full */
-  const char *type;                          /* -type canonical|native */
-  const char *dispose;                       /* savepoint -d <path> */
+  bool running, scheduled, all; /* list */
+  bool has_path;                /* stop -p */
+  const char *path;             /* stop -p <dir> */
+  bool drain, detached, full;   /* stop -d, -detached; checkpoint -full */
+  const char *type;             /* -type canonical|native */
+  const char *dispose;          /* savepoint -d <path> */
   const char *pos[MAX_POSITIONAL];
   int npos;
 } cli_opts;
@@ -410,9 +410,10 @@ static int cmd_savepoint(const cli_opts *o, rest_client *c) {
   if (parse_type(o->type, &f)) return 1;
   if (o->npos == 0) return arg_error("Missing JobID. Specify a Job ID to trigger a savepoint.");
   if (parse_job_id(o->pos[0], id)) return 1;
-  if (o->npos >= 3) printf("Provided more arguments than required. Ignoring not needed arguments.\n");
-  rest_savepoint_request r = {
-      .target_directory = o->npos >= 2 ? (char *)o->pos[1] : NULL, .format = f};
+  if (o->npos >= 3)
+    printf("Provided more arguments than required. Ignoring not needed arguments.\n");
+  rest_savepoint_request r = {.target_directory = o->npos >= 2 ? (char *)o->pos[1] : NULL,
+                              .format = f};
   if (o->detached)
     printf("Triggering savepoint in detached mode for job %s.\n", id);
   else
@@ -421,8 +422,8 @@ static int cmd_savepoint(const cli_opts *o, rest_client *c) {
   if (!o->detached) printf("Waiting for response...\n");
   fflush(stdout);
   json_t *op;
-  int rc = run_operation(c, path, rest_encode_savepoint_request(&r), o->detached ? NULL : path,
-                         tid, &op, err, sizeof err);
+  int rc = run_operation(c, path, rest_encode_savepoint_request(&r), o->detached ? NULL : path, tid,
+                         &op, err, sizeof err);
   if (rc < 0) {
     json_decref(op);
     snprintf(what, sizeof what, "Triggering a savepoint for the job %s failed.", id);
@@ -449,8 +450,8 @@ static int cmd_checkpoint(const cli_opts *o, rest_client *c) {
   fflush(stdout);
   snprintf(path, sizeof path, "/jobs/%s/checkpoints", id);
   json_t *op;
-  int rc = run_operation(c, path, rest_encode_checkpoint_request(&r), path, tid, &op, err,
-                         sizeof err);
+  int rc =
+      run_operation(c, path, rest_encode_checkpoint_request(&r), path, tid, &op, err, sizeof err);
   if (rc < 0) {
     json_decref(op);
     snprintf(what, sizeof what, "Triggering a checkpoint for the job %s failed.", id);

@@ -99,7 +99,7 @@ static const char *origin_of(const rest_client *c) {
 /* The error of an answer with status >= 400: code and the server's messages. */
 static int status_error(const rest_client *c, long status, json_t *body, char *err,
                         size_t err_len) {
-  int rc = status == 404 ? SPATE_ENOENT
+  int rc = status == 404   ? SPATE_ENOENT
            : status == 400 ? SPATE_EINVAL
            : status == 409 ? SPATE_ESTATE
                            : SPATE_EIO;
@@ -151,10 +151,11 @@ static int perform(const rest_client *c, CURL *h, const char *path, long *status
                 : os_errno                       ? strerror((int)os_errno)
                                                  : "Connection refused");
   } else if (cc != CURLE_OK) {
-    rc = sp_err(err, err_len, SPATE_EIO, "Request %s to the JobManager at %s:%d failed: %s",
-                path, c->host, c->port,
-                s.overflow ? "the response is too large" : curl_err[0] ? curl_err
-                                                                        : curl_easy_strerror(cc));
+    rc = sp_err(err, err_len, SPATE_EIO, "Request %s to the JobManager at %s:%d failed: %s", path,
+                c->host, c->port,
+                s.overflow    ? "the response is too large"
+                : curl_err[0] ? curl_err
+                              : curl_easy_strerror(cc));
   } else {
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
     if (s.len) {
@@ -162,8 +163,8 @@ static int perform(const rest_client *c, CURL *h, const char *path, long *status
       *body = json_loadb(s.data, s.len, 0, &je);
       if (!*body)
         rc = sp_err(err, err_len, SPATE_EIO,
-                    "The JobManager at %s:%d sent a malformed answer to %s (HTTP %ld): %s",
-                    c->host, c->port, path, *status, je.text);
+                    "The JobManager at %s:%d sent a malformed answer to %s (HTTP %ld): %s", c->host,
+                    c->port, path, *status, je.text);
     }
     if (rc == 0 && *status >= 400) rc = status_error(c, *status, *body, err, err_len);
   }
@@ -196,8 +197,8 @@ int rest_request_json(const rest_client *c, const char *method, const char *path
 }
 
 int rest_request_upload(const rest_client *c, const char *path, const char *request_json,
-                        const rest_upload_part *parts, size_t n_parts, long *status,
-                        json_t **body, char *err, size_t err_len) {
+                        const rest_upload_part *parts, size_t n_parts, long *status, json_t **body,
+                        char *err, size_t err_len) {
   pthread_once(&curl_once, curl_init);
   CURL *h = curl_easy_init();
   if (!h) return sp_err(err, err_len, SPATE_ENOMEM, "cannot create an HTTP client");
@@ -295,8 +296,8 @@ int rest_submit_job(const char *host, int port, const void *graph, size_t len,
       {.field = "file_0", .filename = graph_name, .data = graph, .len = len},
       {.field = "file_1", .filename = art_name, .path = artifact_path}};
   char *jars[1] = {(char *)art_name};
-  rest_submit_request sr = {.job_graph_file = (char *)graph_name, .jar_files = jars,
-                            .n_jars = artifact_path ? 1 : 0};
+  rest_submit_request sr = {
+      .job_graph_file = (char *)graph_name, .jar_files = jars, .n_jars = artifact_path ? 1 : 0};
   char *request = rest_encode_submit_request(&sr);
   long status;
   json_t *body = NULL;
@@ -337,12 +338,12 @@ int rest_wait_job_result(const char *host, int port, const char *job_id, int64_t
       json_t *res = json_object_get(body, "job-execution-result");
       const char *app = json_string_value(json_object_get(res, "application-status"));
       out->done = true;
-      out->state = app && strcmp(app, "SUCCEEDED") == 0 ? REST_JOB_FINISHED
+      out->state = app && strcmp(app, "SUCCEEDED") == 0  ? REST_JOB_FINISHED
                    : app && strcmp(app, "CANCELED") == 0 ? REST_JOB_CANCELED
                                                          : REST_JOB_FAILED;
       out->net_runtime = json_integer_value(json_object_get(res, "net-runtime"));
-      const char *trace = json_string_value(
-          json_object_get(json_object_get(res, "failure-cause"), "stack-trace"));
+      const char *trace =
+          json_string_value(json_object_get(json_object_get(res, "failure-cause"), "stack-trace"));
       if (trace) out->failure = sp_strdup(trace);
       json_t *acc = json_object_get(res, "accumulator-results");
       if (acc) {
@@ -352,8 +353,7 @@ int rest_wait_job_result(const char *host, int port, const char *job_id, int64_t
       }
     } else if (rc == 0 && !id) {
       rc = sp_err(err, err_len, SPATE_EIO,
-                  "The JobManager at %s:%d sent an execution result without status.id", host,
-                  port);
+                  "The JobManager at %s:%d sent an execution result without status.id", host, port);
     }
     json_decref(body);
     if (rc < 0 || out->done) break;

@@ -58,8 +58,8 @@ typedef struct rest_upload_part {
 
 /* POST of a multipart/form-data body: a "request" field holding request_json, then the parts. */
 int rest_request_upload(const rest_client *c, const char *path, const char *request_json,
-                        const rest_upload_part *parts, size_t n_parts, long *status,
-                        json_t **body, char *err, size_t err_len);
+                        const rest_upload_part *parts, size_t n_parts, long *status, json_t **body,
+                        char *err, size_t err_len);
 
 /* Polls GET path (an asynchronous operation's status) until it is COMPLETED or the client's
  * timeout passed, backing off from 10 ms to 500 ms between polls. *operation is the result's

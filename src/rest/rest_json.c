@@ -39,11 +39,11 @@ json_t *rest_json_overview(const rest_cluster_overview *o, const rest_job_list *
     default: running++; break; /* every job not globally terminal */
     }
   }
-  return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:s, s:s}", "taskmanagers",
-                   o->taskmanagers, "slots-total", o->slots_total, "slots-available",
-                   o->slots_available, "jobs-running", running, "jobs-finished", finished,
-                   "jobs-cancelled", cancelled, "jobs-failed", failed, "flink-version",
-                   SPATE_VERSION, "flink-commit", SPATE_REVISION);
+  return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:s, s:s}", "taskmanagers", o->taskmanagers,
+                   "slots-total", o->slots_total, "slots-available", o->slots_available,
+                   "jobs-running", running, "jobs-finished", finished, "jobs-cancelled", cancelled,
+                   "jobs-failed", failed, "flink-version", SPATE_VERSION, "flink-commit",
+                   SPATE_REVISION);
 }
 
 json_t *rest_json_job_ids(const rest_job_list *jobs) {
@@ -120,13 +120,12 @@ rest_exec_state rest_vertex_status(const int tasks[REST_EXEC_STATES], int parall
 }
 
 static json_t *vertex_json(const rest_vertex_info *v, int64_t now) {
-  return json_pack("{s:s, s:s, s:i, s:i, s:s, s:I, s:I, s:I, s:o*}", "id", v->id, "name", v->name,
-                   "parallelism", v->parallelism, "maxParallelism",
-                   v->max_parallelism > 0 ? v->max_parallelism : -1, "status",
-                   rest_exec_state_name(rest_vertex_status(v->tasks, v->parallelism)),
-                   "start-time", (json_int_t)v->start_time, "end-time", (json_int_t)v->end_time,
-                   "duration", (json_int_t)duration(v->start_time, v->end_time, now), "tasks",
-                   task_counts(v->tasks, false));
+  return json_pack(
+      "{s:s, s:s, s:i, s:i, s:s, s:I, s:I, s:I, s:o*}", "id", v->id, "name", v->name, "parallelism",
+      v->parallelism, "maxParallelism", v->max_parallelism > 0 ? v->max_parallelism : -1, "status",
+      rest_exec_state_name(rest_vertex_status(v->tasks, v->parallelism)), "start-time",
+      (json_int_t)v->start_time, "end-time", (json_int_t)v->end_time, "duration",
+      (json_int_t)duration(v->start_time, v->end_time, now), "tasks", task_counts(v->tasks, false));
 }
 
 json_t *rest_json_job_details(const rest_job_details *d, int64_t now) {
@@ -150,13 +149,13 @@ json_t *rest_json_job_details(const rest_job_details *d, int64_t now) {
     json_decref(plan);
     return NULL;
   }
-  return json_pack(
-      "{s:s, s:s, s:b, s:s, s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o*, s:o}", "jid", j->id,
-      "name", j->name, "isStoppable", d->stoppable, "state", rest_job_state_name(j->state),
-      "job-type", "STREAMING", "start-time", (json_int_t)j->start_time, "end-time",
-      (json_int_t)j->end_time, "duration", (json_int_t)duration(j->start_time, j->end_time, now),
-      "maxParallelism", -1, "now", (json_int_t)now, "timestamps", timestamps, "vertices",
-      vertices, "status-counts", task_counts(status_counts, false), "plan", plan);
+  return json_pack("{s:s, s:s, s:b, s:s, s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o*, s:o}", "jid",
+                   j->id, "name", j->name, "isStoppable", d->stoppable, "state",
+                   rest_job_state_name(j->state), "job-type", "STREAMING", "start-time",
+                   (json_int_t)j->start_time, "end-time", (json_int_t)j->end_time, "duration",
+                   (json_int_t)duration(j->start_time, j->end_time, now), "maxParallelism", -1,
+                   "now", (json_int_t)now, "timestamps", timestamps, "vertices", vertices,
+                   "status-counts", task_counts(status_counts, false), "plan", plan);
 }
 
 json_t *rest_json_execution_result(const char *job_id, const rest_job_result *r) {
@@ -180,8 +179,7 @@ json_t *rest_json_execution_result(const char *job_id, const rest_job_result *r)
       return NULL;
     }
   }
-  return res ? json_pack("{s:{s:s}, s:o}", "status", "id", "COMPLETED", "job-execution-result",
-                         res)
+  return res ? json_pack("{s:{s:s}, s:o}", "status", "id", "COMPLETED", "job-execution-result", res)
              : NULL;
 }
 
@@ -199,17 +197,17 @@ static json_t *taskmanager_json(const rest_taskmanager_info *t) {
       "{s:s, s:s, s:i, s:i, s:I, s:i, s:i, s:o*, s:o*, s:{s:i, s:I, s:I, s:I},"
       " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:b}",
       "id", t->id, "path", t->path, "dataPort", t->data_port, "jmxPort", t->jmx_port,
-      "timeSinceLastHeartbeat", (json_int_t)t->last_heartbeat, "slotsNumber", t->slots,
-      "freeSlots", t->free_slots, "totalResource",
-      resource(t->cpu_cores, t->managed_memory, t->network_memory), "freeResource",
+      "timeSinceLastHeartbeat", (json_int_t)t->last_heartbeat, "slotsNumber", t->slots, "freeSlots",
+      t->free_slots, "totalResource", resource(t->cpu_cores, t->managed_memory, t->network_memory),
+      "freeResource",
       resource(t->cpu_cores * share, (int64_t)(t->managed_memory * share),
                (int64_t)(t->network_memory * share)),
       "hardware", "cpuCores", t->cpu_cores, "physicalMemory", (json_int_t)t->physical_memory,
       "freeMemory", (json_int_t)t->free_memory, "managedMemory", (json_int_t)t->managed_memory,
       "memoryConfiguration", "frameworkHeap", (json_int_t)0, "taskHeap", (json_int_t)0,
       "frameworkOffHeap", (json_int_t)0, "taskOffHeap", (json_int_t)0, "networkMemory",
-      (json_int_t)t->network_memory, "managedMemory", (json_int_t)t->managed_memory,
-      "jvmMetaspace", (json_int_t)0, "jvmOverhead", (json_int_t)0, "totalFlinkMemory",
+      (json_int_t)t->network_memory, "managedMemory", (json_int_t)t->managed_memory, "jvmMetaspace",
+      (json_int_t)0, "jvmOverhead", (json_int_t)0, "totalFlinkMemory",
       (json_int_t)(t->network_memory + t->managed_memory), "totalProcessMemory",
       (json_int_t)(t->network_memory + t->managed_memory), "blocked", 0);
 }
@@ -226,6 +224,4 @@ json_t *rest_json_taskmanagers(const rest_taskmanager_list *l) {
   return arr ? json_pack("{s:o}", "taskmanagers", arr) : NULL;
 }
 
-json_t *rest_json_errors(const char *message) {
-  return json_pack("{s:[s]}", "errors", message);
-}
+json_t *rest_json_errors(const char *message) { return json_pack("{s:[s]}", "errors", message); }

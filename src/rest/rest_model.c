@@ -13,8 +13,8 @@ static const char *const job_state_names[REST_JOB_STATES] = {
     "CANCELED",     "FINISHED", "RESTARTING", "SUSPENDED", "RECONCILING"};
 
 static const char *const exec_state_names[REST_EXEC_STATES] = {
-    "CREATED",  "SCHEDULED", "DEPLOYING", "RUNNING",     "FINISHED",
-    "CANCELING", "CANCELED", "FAILED",    "RECONCILING", "INITIALIZING"};
+    "CREATED",   "SCHEDULED", "DEPLOYING", "RUNNING",     "FINISHED",
+    "CANCELING", "CANCELED",  "FAILED",    "RECONCILING", "INITIALIZING"};
 
 const char *rest_job_state_name(rest_job_state s) {
   return (unsigned)s < REST_JOB_STATES ? job_state_names[s] : NULL;
@@ -74,8 +74,7 @@ int rest_job_details_set_name(rest_job_details *d, const char *name) {
 
 rest_vertex_info *rest_job_details_add_vertex(rest_job_details *d, const char *name) {
   char *copy = sp_strdup(name ? name : "");
-  if (!copy ||
-      !grow((void **)&d->vertices, d->n_vertices, &d->cap_vertices, sizeof *d->vertices)) {
+  if (!copy || !grow((void **)&d->vertices, d->n_vertices, &d->cap_vertices, sizeof *d->vertices)) {
     sp_free(copy);
     return NULL;
   }

@@ -123,12 +123,10 @@ static void *op_main(void *arg) {
   int rc;
   switch (e->kind) {
   case REST_OP_SAVEPOINT:
-    rc = ops->savepoint(t->ctx, e->job_id, e->path, e->flag, e->format, &location, err,
-                        sizeof err);
+    rc = ops->savepoint(t->ctx, e->job_id, e->path, e->flag, e->format, &location, err, sizeof err);
     break;
   case REST_OP_STOP:
-    rc = ops->stop_job(t->ctx, e->job_id, e->path, e->flag, e->format, &location, err,
-                       sizeof err);
+    rc = ops->stop_job(t->ctx, e->job_id, e->path, e->flag, e->format, &location, err, sizeof err);
     break;
   case REST_OP_CHECKPOINT:
     rc = ops->checkpoint(t->ctx, e->job_id, e->checkpoint_type, &id, err, sizeof err);

@@ -201,8 +201,8 @@ static int element_string(json_t *v, const char *key, size_t i, const char *sub,
                           char *err, size_t err_len) {
   if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) ||
       !json_string_value(v)[0])
-    return sp_err(err, err_len, SPATE_EINVAL, "field '%s[%zu]%s%s' must be a non-empty string",
-                  key, i, sub ? "." : "", sub ? sub : "");
+    return sp_err(err, err_len, SPATE_EINVAL, "field '%s[%zu]%s%s' must be a non-empty string", key,
+                  i, sub ? "." : "", sub ? sub : "");
   *out = sp_strdup(json_string_value(v));
   return *out ? 0 : SPATE_ENOMEM;
 }
@@ -221,8 +221,8 @@ static int get_array(json_t *o, const char *key, json_t **out, char *err, size_t
 int rest_decode_submit_request(const char *body, size_t len, rest_submit_request *out, char *err,
                                size_t err_len) {
   memset(out, 0, sizeof *out);
-  static const char *const keys[] = {"jobGraphFileName", "jobJarFileNames",
-                                     "jobArtifactFileNames", NULL};
+  static const char *const keys[] = {"jobGraphFileName", "jobJarFileNames", "jobArtifactFileNames",
+                                     NULL};
   json_t *o, *jars = NULL, *arts = NULL;
   int rc = parse_object(body, len, &o, err, err_len);
   if (rc == 0) rc = check_keys(o, keys, err, err_len);

@@ -190,8 +190,7 @@ static int h_submit(rest_request *req, char **p) {
     const rest_upload *f = find_upload(req, name);
     if (!f)
       rc = sp_err(err, sizeof err, SPATE_EINVAL, "field '%s[%zu]': no uploaded file is named '%s'",
-                  jar ? "jobJarFileNames" : "jobArtifactFileNames", jar ? i : i - sr.n_jars,
-                  name);
+                  jar ? "jobJarFileNames" : "jobArtifactFileNames", jar ? i : i - sr.n_jars, name);
     else
       paths[n_paths++] = f->path;
   }
@@ -199,8 +198,8 @@ static int h_submit(rest_request *req, char **p) {
   if (rc == 0) rc = read_upload(graph, &bytes, err, sizeof err);
   char job_id[REST_ID_LEN + 1] = "";
   if (rc == 0)
-    rc = req->server->ops->submit_job(req->server->ctx, bytes, graph->size, paths, n_paths,
-                                      job_id, err, sizeof err);
+    rc = req->server->ops->submit_job(req->server->ctx, bytes, graph->size, paths, n_paths, job_id,
+                                      err, sizeof err);
   sp_free(bytes);
   sp_free(paths);
   rest_submit_request_free(&sr);
@@ -221,8 +220,8 @@ static int trigger(rest_request *req, const rest_op_request *op) {
 
 /* Replies 400 naming the field, from a decoder's error. */
 static int bad_body(rest_request *req, int rc, const char *err) {
-  return rest_reply_error(req, rc == SPATE_EINVAL ? MHD_HTTP_BAD_REQUEST : rest_status_of(rc),
-                          "%s", err);
+  return rest_reply_error(req, rc == SPATE_EINVAL ? MHD_HTTP_BAD_REQUEST : rest_status_of(rc), "%s",
+                          err);
 }
 
 /* The job must exist before an operation on it is triggered (Flink answers 404 at once). */
@@ -243,8 +242,12 @@ static int h_savepoint(rest_request *req, char **p) {
   if (rc < 0)
     reply = bad_body(req, rc, err);
   else if (job_exists(req, p[0], &reply)) {
-    rest_op_request op = {.kind = REST_OP_SAVEPOINT, .job_id = p[0], .path = r.target_directory,
-                          .flag = r.cancel_job, .format = r.format, .trigger_id = r.trigger_id};
+    rest_op_request op = {.kind = REST_OP_SAVEPOINT,
+                          .job_id = p[0],
+                          .path = r.target_directory,
+                          .flag = r.cancel_job,
+                          .format = r.format,
+                          .trigger_id = r.trigger_id};
     reply = trigger(req, &op);
   }
   rest_savepoint_request_free(&r);
@@ -259,8 +262,12 @@ static int h_stop(rest_request *req, char **p) {
   if (rc < 0)
     reply = bad_body(req, rc, err);
   else if (job_exists(req, p[0], &reply)) {
-    rest_op_request op = {.kind = REST_OP_STOP, .job_id = p[0], .path = r.target_directory,
-                          .flag = r.drain, .format = r.format, .trigger_id = r.trigger_id};
+    rest_op_request op = {.kind = REST_OP_STOP,
+                          .job_id = p[0],
+                          .path = r.target_directory,
+                          .flag = r.drain,
+                          .format = r.format,
+                          .trigger_id = r.trigger_id};
     reply = trigger(req, &op);
   }
   rest_stop_request_free(&r);
@@ -270,14 +277,16 @@ static int h_stop(rest_request *req, char **p) {
 static int h_checkpoint(rest_request *req, char **p) {
   rest_checkpoint_request r;
   char err[SP_ERRMSG_MAX] = "";
-  int rc = rest_decode_checkpoint_request(req->body ? req->body : "", req->len, &r, err,
-                                          sizeof err),
+  int rc =
+          rest_decode_checkpoint_request(req->body ? req->body : "", req->len, &r, err, sizeof err),
       reply = MHD_NO;
   if (rc < 0)
     reply = bad_body(req, rc, err);
   else if (job_exists(req, p[0], &reply)) {
-    rest_op_request op = {.kind = REST_OP_CHECKPOINT, .job_id = p[0],
-                          .checkpoint_type = r.type, .trigger_id = r.trigger_id};
+    rest_op_request op = {.kind = REST_OP_CHECKPOINT,
+                          .job_id = p[0],
+                          .checkpoint_type = r.type,
+                          .trigger_id = r.trigger_id};
     reply = trigger(req, &op);
   }
   rest_checkpoint_request_free(&r);
@@ -292,8 +301,8 @@ static int h_dispose(rest_request *req, char **p) {
   if (rc < 0) {
     reply = bad_body(req, rc, err);
   } else {
-    rest_op_request op = {.kind = REST_OP_DISPOSAL, .path = r.savepoint_path,
-                          .trigger_id = r.trigger_id};
+    rest_op_request op = {
+        .kind = REST_OP_DISPOSAL, .path = r.savepoint_path, .trigger_id = r.trigger_id};
     reply = trigger(req, &op);
   }
   rest_disposal_request_free(&r);

@@ -260,9 +260,8 @@ static bool is_upload_route(const char *method, const char *url) {
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls) {
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls) {
   rest_server *s = cls;
   rest_request *req = *con_cls;
   if (!req) {
@@ -341,8 +340,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
 
 /* Binds and listens on host:port; the socket or a negative code with err set. */
 static int listen_on(const char *host, int port, bool *ipv6, char *err, size_t err_len) {
-  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                           .ai_flags = AI_PASSIVE};
+  struct addrinfo hints = {
+      .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
   struct addrinfo *res = NULL, *pick = NULL;
   char ports[16];
   snprintf(ports, sizeof ports, "%d", port);
@@ -369,8 +368,7 @@ static int listen_on(const char *host, int port, bool *ipv6, char *err, size_t e
   return fd;
 }
 
-int rest_server_start(const rest_server_config *cfg, rest_server **out, char *err,
-                      size_t err_len) {
+int rest_server_start(const rest_server_config *cfg, rest_server **out, char *err, size_t err_len) {
   *out = NULL;
   const rest_cluster_ops *ops = cfg->ops;
   if (!ops || !ops->list_jobs || !ops->overview || !ops->job_details || !ops->cancel_job ||
@@ -378,8 +376,7 @@ int rest_server_start(const rest_server_config *cfg, rest_server **out, char *er
       !ops->checkpoint || !ops->dispose_savepoint || !ops->taskmanagers || !ops->shutdown)
     return sp_err(err, err_len, SPATE_EINVAL, "REST server: every cluster operation must be set");
   if (cfg->port < 0 || cfg->port > 65535)
-    return sp_err(err, err_len, SPATE_EINVAL, "rest.port %d is not a port (0 to 65535)",
-                  cfg->port);
+    return sp_err(err, err_len, SPATE_EINVAL, "rest.port %d is not a port (0 to 65535)", cfg->port);
   rest_server *s = sp_calloc(1, sizeof *s);
   if (!s) return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
   s->ops = ops;
@@ -389,8 +386,8 @@ int rest_server_start(const rest_server_config *cfg, rest_server **out, char *er
   s->refresh_interval = cfg->refresh_interval_ms ? cfg->refresh_interval_ms : 3000;
   const char *tmp = getenv("TMPDIR");
   s->upload_dir = sp_strdup(cfg->upload_dir ? cfg->upload_dir : tmp && tmp[0] ? tmp : "/tmp");
-  s->operations = rest_operations_new(ops, cfg->ctx, cfg->max_operations ? cfg->max_operations
-                                                                         : 1024);
+  s->operations =
+      rest_operations_new(ops, cfg->ctx, cfg->max_operations ? cfg->max_operations : 1024);
   if (!s->upload_dir || !s->operations) {
     rest_server_stop(s);
     return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
@@ -410,11 +407,11 @@ int rest_server_start(const rest_server_config *cfg, rest_server **out, char *er
   unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                    MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
   /* The logger comes first, so that MHD reports nothing through its own. */
-  s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-                               MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
-                               on_completed, s,
-                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
+  s->daemon =
+      MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+                       MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT,
+                       (unsigned)256, MHD_OPTION_END);
   if (!s->daemon) {
     close(fd);
     rest_server_stop(s);

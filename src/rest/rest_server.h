@@ -79,9 +79,9 @@ typedef struct rest_job_summary {
   char id[REST_ID_LEN + 1];
   char *name; /* owned by the list (rest_job_list_add copies it) */
   rest_job_state state;
-  int64_t start_time;        /* epoch ms */
-  int64_t end_time;          /* epoch ms, -1 while the job runs */
-  int64_t last_modification; /* epoch ms of the last state change */
+  int64_t start_time;          /* epoch ms */
+  int64_t end_time;            /* epoch ms, -1 while the job runs */
+  int64_t last_modification;   /* epoch ms of the last state change */
   int tasks[REST_EXEC_STATES]; /* subtasks in each state */
 } rest_job_summary;
 
@@ -122,11 +122,11 @@ void rest_job_details_free(rest_job_details *d);
 
 /* GET /jobs/:jobid/execution-result. */
 typedef struct rest_job_result {
-  bool done;                 /* false: the job still runs (IN_PROGRESS) */
-  rest_job_state state;      /* FINISHED, FAILED or CANCELED when done */
-  int64_t net_runtime;       /* ms */
-  char *failure;             /* why it failed (sp_malloc'd), or NULL */
-  char *accumulators_json;   /* a JSON object of accumulator results (sp_malloc'd), or NULL */
+  bool done;               /* false: the job still runs (IN_PROGRESS) */
+  rest_job_state state;    /* FINISHED, FAILED or CANCELED when done */
+  int64_t net_runtime;     /* ms */
+  char *failure;           /* why it failed (sp_malloc'd), or NULL */
+  char *accumulators_json; /* a JSON object of accumulator results (sp_malloc'd), or NULL */
 } rest_job_result;
 void rest_job_result_free(rest_job_result *r);
 
@@ -188,8 +188,7 @@ typedef struct rest_cluster_ops {
    * if unknown, SPATE_ESTATE if it already ended. */
   int (*cancel_job)(void *ctx, const char *job_id, char *err, size_t err_len);
   /* The job's result if it ended (out->done), else out->done false. SPATE_ENOENT if unknown. */
-  int (*job_result)(void *ctx, const char *job_id, rest_job_result *out, char *err,
-                    size_t err_len);
+  int (*job_result)(void *ctx, const char *job_id, rest_job_result *out, char *err, size_t err_len);
   /* Submits a job: graph is Spate's binary JobGraph encoding (graph/graph_codec.c), artifacts
    * the paths of the uploaded job objects (the shared object with spate_main and the UDFs),
    * n_artifacts of them. The files are in the request's temporary directory, removed when the
@@ -222,11 +221,12 @@ typedef struct rest_server_config {
   int port;                 /* 0 picks a free port (rest_server_port tells which) */
   const rest_cluster_ops *ops;
   void *ctx;
-  const char *upload_dir;      /* parent of each upload's temporary directory; NULL: $TMPDIR/tmp */
-  size_t max_content_length;   /* largest request body (uploads); 0: 104857600 (Flink's) */
-  size_t max_json_length;      /* largest JSON body; 0: 1 MiB */
-  int refresh_interval_ms;     /* /config refresh-interval; 0: 3000 */
-  size_t max_operations;       /* trigger ids kept (in progress and completed); 0: 1024 */
+  const char
+      *upload_dir; /* parent of each upload's temporary directory; NULL: $TMPDIR, else /tmp */
+  size_t max_content_length; /* largest request body (uploads); 0: 104857600 (Flink's) */
+  size_t max_json_length;    /* largest JSON body; 0: 1 MiB */
+  int refresh_interval_ms;   /* /config refresh-interval; 0: 3000 */
+  size_t max_operations;     /* trigger ids kept (in progress and completed); 0: 1024 */
 } rest_server_config;
 
 typedef struct rest_server rest_server;

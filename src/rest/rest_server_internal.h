@@ -35,9 +35,9 @@ typedef struct rest_upload {
 typedef struct rest_request {
   rest_server *server;
   struct MHD_Connection *conn;
-  bool upload;   /* POST /jobs: multipart */
-  bool replied;  /* a reply is queued */
-  bool shutdown; /* DELETE /cluster: shut down once the reply went out */
+  bool upload;       /* POST /jobs: multipart */
+  bool replied;      /* a reply is queued */
+  bool shutdown;     /* DELETE /cluster: shut down once the reply went out */
   const char *allow; /* Allow header of a 405 */
   /* the body: JSON text, or the "request" field of an upload */
   char *body;

@@ -101,8 +101,7 @@ static void disposal(const char *body, size_t len) {
     FUZZ_CHECK(text != NULL, "out of memory");
     FUZZ_CHECK(rest_decode_disposal_request(text, strlen(text), &b, err, sizeof err) == 0,
                "its own encoding is refused: %s", err);
-    FUZZ_CHECK(same_str(a.savepoint_path, b.savepoint_path) &&
-                   same_str(a.trigger_id, b.trigger_id),
+    FUZZ_CHECK(same_str(a.savepoint_path, b.savepoint_path) && same_str(a.trigger_id, b.trigger_id),
                "disposal request does not round-trip: %s", text);
     rest_disposal_request_free(&b);
     sp_free(text);

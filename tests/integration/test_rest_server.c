@@ -8,7 +8,9 @@
  * rest_submit_job, rest_wait_job_result, and the message of a refused connection.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,8 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -107,7 +107,8 @@ static void assert_error(fixture *x, const char *method, const char *path, const
   assert_int_equal(json_array_size(errors), 1);
   const char *msg = json_string_value(json_array_get(errors, 0));
   assert_non_null(msg);
-  if (!strstr(msg, want)) fail_msg("%s %s: error '%s' does not contain '%s'", method, path, msg, want);
+  if (!strstr(msg, want))
+    fail_msg("%s %s: error '%s' does not contain '%s'", method, path, msg, want);
   json_decref(b);
 }
 
@@ -181,8 +182,8 @@ static void test_jobs_and_overview(void **state) {
   json_t *tasks = json_object_get(done, "tasks");
   assert_int_equal(integer(tasks, "total"), 2);
   assert_int_equal(integer(tasks, "finished"), 2);
-  static const char *const lower[] = {"created",  "scheduled", "deploying",   "running",
-                                      "finished", "canceling", "canceled",    "failed",
+  static const char *const lower[] = {"created",     "scheduled",   "deploying", "running",
+                                      "finished",    "canceling",   "canceled",  "failed",
                                       "reconciling", "initializing"};
   for (size_t i = 0; i < sizeof lower / sizeof lower[0]; i++) integer(tasks, lower[i]);
   assert_int_equal(integer(json_array_get(jobs, 0), "end-time"), -1);
@@ -334,8 +335,8 @@ static void test_savepoint_flow(void **state) {
   /* the same trigger under another job, or an unknown one: 404 */
   snprintf(path, sizeof path, "/jobs/" FAKE_JOB_FAILED "/savepoints/%s", tid);
   assert_error(x, "GET", path, NULL, 404, "Operation not found");
-  assert_error(x, "GET", "/jobs/" RUNNING "/savepoints/00000000000000000000000000000000", NULL,
-               404, "Operation not found");
+  assert_error(x, "GET", "/jobs/" RUNNING "/savepoints/00000000000000000000000000000000", NULL, 404,
+               "Operation not found");
   /* a savepoint of an unknown job: 404 at once */
   assert_error(x, "POST", "/jobs/00000000000000000000000000000000/savepoints", "{}", 404,
                "not found");
@@ -403,8 +404,8 @@ static void test_stop_checkpoint_dispose(void **state) {
   trigger(x, "/v1/savepoint-disposal", "{\"savepoint-path\":\"/sp/missing\"}", tid);
   snprintf(path, sizeof path, "/savepoint-disposal/%s", tid);
   op = await_completed(x, path);
-  assert_non_null(
-      strstr(str(json_object_get(op, "failure-cause"), "stack-trace"), "/sp/missing does not exist"));
+  assert_non_null(strstr(str(json_object_get(op, "failure-cause"), "stack-trace"),
+                         "/sp/missing does not exist"));
   json_decref(op);
   assert_error(x, "POST", "/savepoint-disposal", "{}", 400, "field 'savepoint-path' is required");
 }
@@ -440,8 +441,8 @@ static void test_body_limit(void **state) {
   memset(big, 'x', sizeof big);
   memcpy(big, "SPATEGRAPH", 10);
   char id[33], err[1024];
-  int rc = rest_submit_job("localhost", rest_server_port(x->server), big, sizeof big, NULL, id,
-                           err, sizeof err);
+  int rc = rest_submit_job("localhost", rest_server_port(x->server), big, sizeof big, NULL, id, err,
+                           sizeof err);
   assert_int_equal(rc, SPATE_EIO);
   if (!strstr(err, "exceeds the limit of 4096")) fail_msg("%s", err);
   assert_int_equal(x->f.submissions, 0);
@@ -475,8 +476,8 @@ static void test_submit(void **state) {
   memcpy(graph, "SPATEGRAPH", 10);
   for (size_t i = 10; i < sizeof graph; i++) graph[i] = (unsigned char)(i ^ 0x5a);
   char id[33], err[1024];
-  int rc = rest_submit_job("localhost", rest_server_port(x->server), graph, sizeof graph,
-                           art_path, id, err, sizeof err);
+  int rc = rest_submit_job("localhost", rest_server_port(x->server), graph, sizeof graph, art_path,
+                           id, err, sizeof err);
   if (rc < 0) fail_msg("rest_submit_job: %s", err);
   assert_true(rest_is_id(id));
   assert_int_equal(fake_cluster_state(&x->f, id), REST_JOB_RUNNING);
@@ -596,9 +597,9 @@ static void test_taskmanagers(void **state) {
   integer(hw, "freeMemory");
   integer(hw, "managedMemory");
   json_t *mem = json_object_get(t, "memoryConfiguration");
-  static const char *const keys[] = {"frameworkHeap", "taskHeap",     "frameworkOffHeap",
-                                     "taskOffHeap",   "networkMemory", "managedMemory",
-                                     "jvmMetaspace",  "jvmOverhead",   "totalFlinkMemory",
+  static const char *const keys[] = {"frameworkHeap",     "taskHeap",      "frameworkOffHeap",
+                                     "taskOffHeap",       "networkMemory", "managedMemory",
+                                     "jvmMetaspace",      "jvmOverhead",   "totalFlinkMemory",
                                      "totalProcessMemory"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) integer(mem, keys[i]);
   json_decref(b);
@@ -646,8 +647,8 @@ static void test_client(void **state) {
   assert_int_equal(r.net_runtime, 5000);
   assert_string_equal(r.accumulators_json, "{\"records\":42}");
   rest_job_result_free(&r);
-  assert_int_equal(
-      rest_wait_job_result("localhost", port, FAKE_JOB_FAILED, 0, &r, err, sizeof err), 0);
+  assert_int_equal(rest_wait_job_result("localhost", port, FAKE_JOB_FAILED, 0, &r, err, sizeof err),
+                   0);
   assert_int_equal(r.state, REST_JOB_FAILED);
   assert_non_null(strstr(r.failure, "boom"));
   rest_job_result_free(&r);

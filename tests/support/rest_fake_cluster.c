@@ -15,8 +15,8 @@
 
 #define T_2020_11_30 1606694400000LL /* 30.11.2020 00:00:00 UTC */
 
-static void add(fake_cluster *f, const char *id, const char *name, rest_job_state st,
-                int64_t start, int64_t end) {
+static void add(fake_cluster *f, const char *id, const char *name, rest_job_state st, int64_t start,
+                int64_t end) {
   fake_job *j = &f->jobs[f->n_jobs++];
   snprintf(j->id, sizeof j->id, "%s", id);
   snprintf(j->name, sizeof j->name, "%s", name);
@@ -32,8 +32,8 @@ void fake_cluster_init(fake_cluster *f) {
   int64_t h = 3600 * 1000LL;
   add(f, FAKE_JOB_RUNNING, "State machine job", REST_JOB_RUNNING, T_2020_11_30 + 16 * h + 149000,
       -1);
-  add(f, FAKE_JOB_RESTARTING, "Restarting job", REST_JOB_RESTARTING,
-      T_2020_11_30 + 16 * h + 300000, -1);
+  add(f, FAKE_JOB_RESTARTING, "Restarting job", REST_JOB_RESTARTING, T_2020_11_30 + 16 * h + 300000,
+      -1);
   add(f, FAKE_JOB_SCHEDULED, "Windowed join", REST_JOB_CREATED, T_2020_11_30 + 17 * h, -1);
   add(f, FAKE_JOB_FINISHED, "WordCount", REST_JOB_FINISHED, T_2020_11_30 + 10 * h,
       T_2020_11_30 + 10 * h + 5000);

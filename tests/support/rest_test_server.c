@@ -17,8 +17,8 @@ int main(int argc, char **argv) {
   fake_cluster f;
   fake_cluster_init(&f);
   if (argc > 1 && strcmp(argv[1], "--gate") == 0) fake_cluster_gate(&f, true);
-  rest_server_config cfg = {.bind_address = "localhost", .port = 0, .ops = &fake_cluster_ops,
-                            .ctx = &f};
+  rest_server_config cfg = {
+      .bind_address = "localhost", .port = 0, .ops = &fake_cluster_ops, .ctx = &f};
   rest_server *s;
   char err[1024];
   if (rest_server_start(&cfg, &s, err, sizeof err) < 0) {
