@@ -221,8 +221,8 @@ typedef struct rest_server_config {
   int port;                 /* 0 picks a free port (rest_server_port tells which) */
   const rest_cluster_ops *ops;
   void *ctx;
-  const char
-      *upload_dir; /* parent of each upload's temporary directory; NULL: $TMPDIR, else /tmp */
+  /* parent of each upload's temporary directory; NULL: $TMPDIR, else /tmp */
+  const char *upload_dir;
   size_t max_content_length; /* largest request body (uploads); 0: 104857600 (Flink's) */
   size_t max_json_length;    /* largest JSON body; 0: 1 MiB */
   int refresh_interval_ms;   /* /config refresh-interval; 0: 3000 */
