@@ -34,4 +34,7 @@ typedef struct standalone_job {
 int standalone_jobmanager_run(const sp_config *cfg, const standalone_job *job);
 /* Runs a TaskManager until it is told to stop; returns the exit code. */
 int standalone_taskmanager_run(const sp_config *cfg);
+/* Asks the running JobManager or TaskManager of this process to shut down (as SIGTERM does);
+ * async-signal-safe. */
+void standalone_request_shutdown(void);
 #endif
