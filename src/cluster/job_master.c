@@ -57,6 +57,7 @@ static const char *job_status_name(job_status s) {
 typedef struct execution {
   task_state state;
   const char *te;  /* TaskExecutor address once deployed (jm->slot_te's string), else NULL */
+  int attempt;     /* the attempt it was deployed as: the job's, or its region's last restart */
   uint8_t *report; /* final report */
   size_t report_len;
 } execution;
@@ -85,6 +86,14 @@ struct job_master {
   char **slot_data; /* the data server of each task's TaskExecutor ("" in a MiniCluster) */
   int *slot_no;
   bool slots_lost; /* a TaskManager with slots of this job was lost: ask for slots again */
+  /* region failover (jobmanager.execution.failover-strategy: region): the pipelined region of
+   * each task (global index), and per region whether it is being restarted */
+  bool region_mode;
+  int *region, nregions;
+  bool *region_restarting;
+  int *region_token; /* which scheduled MSG_RESTART_REGION is the current one */
+  int64_t *region_restart_at;
+  int regions_restarting;
   restart_strategy *restart;
   ckpt_coord *coord;       /* the checkpoint coordinator */
   char restore_from[4096]; /* execution.savepoint.path, resolved to a checkpoint directory */
@@ -116,6 +125,7 @@ typedef struct job_event {
   spate_job_event_type type;
   const char *state, *task, *path, *message;
   int vertex, subtask;
+  int attempt; /* task events: the execution's attempt (others carry the job's) */
   int64_t id;
   bool savepoint;
 } job_event;
@@ -129,7 +139,7 @@ static void send_event(job_master *jm, const job_event *e) {
   sp_put_str(&w, e->task);
   sp_put_i32(&w, e->vertex);
   sp_put_i32(&w, e->subtask);
-  sp_put_i32(&w, jm->attempt);
+  sp_put_i32(&w, e->type == SPATE_EVENT_TASK_STATE ? e->attempt : jm->attempt);
   sp_put_i64(&w, e->id);
   sp_put_u8(&w, e->savepoint);
   sp_put_str(&w, e->path);
@@ -154,7 +164,7 @@ static void exec_switch_why(job_master *jm, int v, int s, task_state to, const c
   const jg_vertex *vx = &jm->jg->vertices[v];
   if (to != TS_FAILED)
     SP_INFO("jobmaster", "%s (%d/%d) (%.16s_%d_%d_%d) switched from %s to %s.", vx->name, s + 1,
-            vx->parallelism, jm->jg->job_id, v, s, jm->attempt, task_state_name(e->state),
+            vx->parallelism, jm->jg->job_id, v, s, e->attempt, task_state_name(e->state),
             task_state_name(to));
   if (!task_state_terminal(e->state) && task_state_terminal(to)) jm->remaining--;
   e->state = to;
@@ -171,6 +181,7 @@ static void exec_switch_why(job_master *jm, int v, int s, task_state to, const c
                                 .task = name,
                                 .vertex = v,
                                 .subtask = s,
+                                .attempt = e->attempt,
                                 .message = why});
   }
 }
@@ -201,14 +212,30 @@ static void send_to_executors(job_master *jm, uint32_t type, sp_writer *payload)
   sp_writer_free(payload);
 }
 
-/* Each TaskExecutor that ran a subtask of the current attempt drops its partitions. */
-static void release_partitions(job_master *jm) {
+/* Each TaskExecutor that ran a subtask of the attempt drops that attempt's partitions. */
+static void release_attempt(job_master *jm, int attempt) {
   char key[48];
-  snprintf(key, sizeof key, "%s-%d", jm->jg->job_id, jm->attempt);
+  snprintf(key, sizeof key, "%s-%d", jm->jg->job_id, attempt);
   sp_writer w;
   sp_writer_init(&w);
   sp_put_str(&w, key);
   send_to_executors(jm, MSG_RELEASE_PARTITIONS, &w);
+}
+
+/* The same for every attempt the subtasks run as (regions restart on their own). */
+static void release_partitions(job_master *jm) {
+  for (int v = 0; v < jm->jg->nvertices; v++)
+    for (int s = 0; s < jm->jg->vertices[v].parallelism; s++) {
+      int a = jm->exec[v][s].attempt;
+      bool seen = false;
+      for (int pv = 0; pv <= v && !seen; pv++)
+        for (int ps = 0; ps < jm->jg->vertices[pv].parallelism && !(pv == v && ps >= s); ps++)
+          if (jm->exec[pv][ps].attempt == a) {
+            seen = true;
+            break;
+          }
+      if (!seen) release_attempt(jm, a);
+    }
 }
 
 static void all_terminal(job_master *jm);
@@ -275,7 +302,7 @@ static void cancel_all(job_master *jm) {
       sp_put_str(&w, jm->jg->job_id);
       sp_put_i32(&w, v);
       sp_put_i32(&w, s);
-      sp_put_i32(&w, jm->attempt);
+      sp_put_i32(&w, e->attempt);
       if (rpc_send(jm->rpc, e->te, MSG_CANCEL_TASK, &w) < 0) exec_switch(jm, v, s, TS_CANCELED);
     }
   if (jm->remaining == 0) all_terminal(jm);
@@ -453,7 +480,11 @@ static void slots_offer(job_master *jm, sp_reader *r) {
 }
 
 /* Deploys every subtask of the current attempt to its slot. */
-static void deploy(job_master *jm) {
+static void deploy_region(job_master *jm, int region);
+static void deploy(job_master *jm) { deploy_region(jm, -1); }
+
+/* Deploys the subtasks of a region (-1: all) as attempt jm->attempt. */
+static void deploy_region(job_master *jm, int region) {
   const job_graph *jg = jm->jg;
   if (jm->restore_dir[0])
     SP_INFO("jobmaster", "Job %s (%s): attempt %d restores %s.", jg->job_name, jg->job_id,
@@ -461,7 +492,9 @@ static void deploy(job_master *jm) {
   for (int v = 0; v < jg->nvertices && jm->status == JOB_RUNNING; v++)
     for (int s = 0; s < jg->vertices[v].parallelism && jm->status == JOB_RUNNING; s++) {
       int t = task_index(jm, v, s);
+      if (region >= 0 && jm->region[t] != region) continue;
       execution *e = &jm->exec[v][s];
+      e->attempt = jm->attempt;
       exec_switch(jm, v, s, TS_SCHEDULED);
       e->te = jm->slot_te[t];
       exec_switch(jm, v, s, TS_DEPLOYING);
@@ -471,7 +504,7 @@ static void deploy(job_master *jm) {
       sp_put_blob(&w, jm->bytes, (uint32_t)jm->len);
       sp_put_i32(&w, v);
       sp_put_i32(&w, s);
-      sp_put_i32(&w, jm->attempt);
+      sp_put_i32(&w, e->attempt);
       sp_put_i32(&w, jm->slot_no[t]);
       sp_put_str(&w, jm->restore_dir);
       sp_put_str(&w, jm->blob_key ? jm->blob_key : "");
@@ -498,7 +531,7 @@ static void send_trigger(void *ctx, int v, int s, int64_t id, int64_t timestamp,
   sp_writer w;
   sp_writer_init(&w);
   sp_put_str(&w, jm->jg->job_id);
-  sp_put_i32(&w, jm->attempt);
+  sp_put_i32(&w, jm->exec[v][s].attempt);
   sp_put_i32(&w, v);
   sp_put_i32(&w, s);
   sp_put_i64(&w, id);
@@ -515,7 +548,7 @@ static void notify_tasks(void *ctx, int64_t id, bool complete) {
   sp_writer w;
   sp_writer_init(&w);
   sp_put_str(&w, jm->jg->job_id);
-  sp_put_i32(&w, jm->attempt);
+  sp_put_i32(&w, -1); /* every running subtask of the job, whatever its region's attempt */
   sp_put_i64(&w, id);
   sp_put_u8(&w, complete);
   send_to_executors(jm, MSG_NOTIFY_CHECKPOINT, &w);
@@ -577,7 +610,8 @@ static void on_ack(job_master *jm, sp_reader *r) {
   uint64_t length = sp_get_u64(r), checksum = sp_get_u64(r);
   int64_t sync = sp_get_i64(r), async = sp_get_i64(r), align = sp_get_i64(r);
   uint8_t unaligned = sp_get_u8(r);
-  if (!sp_reader_ok(r) || attempt != jm->attempt) {
+  if (!sp_reader_ok(r) || v < 0 || v >= jm->jg->nvertices || s < 0 ||
+      s >= jm->jg->vertices[v].parallelism || attempt != jm->exec[v][s].attempt) {
     sp_free(file); /* an old attempt's */
     return;
   }
@@ -588,7 +622,9 @@ static void on_decline(job_master *jm, sp_reader *r) {
   int32_t attempt = sp_get_i32(r), v = sp_get_i32(r), s = sp_get_i32(r);
   int64_t id = sp_get_i64(r);
   char *reason = sp_get_str(r);
-  if (sp_reader_ok(r) && attempt == jm->attempt) ckpt_coord_decline(jm->coord, v, s, id, reason);
+  if (sp_reader_ok(r) && v >= 0 && v < jm->jg->nvertices && s >= 0 &&
+      s < jm->jg->vertices[v].parallelism && attempt == jm->exec[v][s].attempt)
+    ckpt_coord_decline(jm->coord, v, s, id, reason);
   sp_free(reason);
 }
 
@@ -627,6 +663,8 @@ static void on_checkpoint_request(job_master *jm, sp_reader *r) {
  * cancellation does not add to it, and a manual clock advanced by the backoff once the job is
  * RESTARTING restarts it whenever the cancellation ends. */
 static void all_terminal(job_master *jm) {
+  if (jm->status == JOB_RUNNING && jm->regions_restarting > 0)
+    return; /* a region restarts: the job goes on */
   if (jm->status != JOB_RESTARTING) {
     complete(jm);
     return;
@@ -645,6 +683,8 @@ static void on_restart(job_master *jm, int32_t attempt) {
   jm->restarts++;
   ckpt_coord_new_attempt(jm->coord);
   cv_job_new_attempt(jm->view, jm->jg->job_id);
+  for (int g = 0; g < jm->nregions; g++) jm->region_restarting[g] = false;
+  jm->regions_restarting = 0;
   for (int v = 0; v < jm->jg->nvertices; v++)
     for (int s = 0; s < jm->jg->vertices[v].parallelism; s++) {
       execution *e = &jm->exec[v][s];
@@ -664,6 +704,162 @@ static void on_restart(job_master *jm, int32_t attempt) {
   /* a TaskManager is gone: the job runs on the slots the ResourceManager has now, waiting for
    * them up to slot.request.timeout */
   request_slots(jm);
+}
+
+/* ---- region failover ------------------------------------------------------------------------- */
+
+/* The pipelined regions: subtasks connected by exchanges (every exchange of a streaming job is
+ * pipelined) form one region, as Flink's PipelinedRegion; disconnected pipelines, including the
+ * separate subtask pipelines of forward edges, are regions of their own. Union-find over the
+ * global task indices. */
+static int find_root(int *parent, int x) {
+  while (parent[x] != x) x = parent[x] = parent[parent[x]];
+  return x;
+}
+
+static int compute_regions(job_master *jm) {
+  const job_graph *jg = jm->jg;
+  int n = jm->ntasks, maxp = 1;
+  for (int v = 0; v < jg->nvertices; v++)
+    if (jg->vertices[v].parallelism > maxp) maxp = jg->vertices[v].parallelism;
+  int *parent = sp_calloc((size_t)n + 1, sizeof *parent);
+  int *peers = sp_calloc((size_t)maxp + 1, sizeof *peers);
+  jm->region = sp_calloc((size_t)n + 1, sizeof *jm->region);
+  if (!parent || !peers || !jm->region) {
+    sp_free(parent);
+    sp_free(peers);
+    return SPATE_ENOMEM;
+  }
+  for (int i = 0; i < n; i++) parent[i] = i;
+  for (int e = 0; e < jg->nedges; e++) {
+    const jg_edge *ed = &jg->edges[e];
+    int pu = jg->vertices[ed->source_vertex].parallelism;
+    int pd = jg->vertices[ed->target_vertex].parallelism;
+    for (int s = 0; s < pu; s++) {
+      int k = rp_consumers_of(ed->part, pu, pd, s, peers);
+      int a = find_root(parent, task_index(jm, ed->source_vertex, s));
+      for (int c = 0; c < k; c++) {
+        int b = find_root(parent, task_index(jm, ed->target_vertex, peers[c]));
+        if (a != b) parent[b] = a;
+      }
+    }
+  }
+  jm->nregions = 0;
+  for (int i = 0; i < n; i++) jm->region[i] = -1;
+  for (int i = 0; i < n; i++) { /* number the roots in order of first appearance */
+    int root = find_root(parent, i);
+    if (jm->region[root] < 0 || root == i) {
+      if (jm->region[root] < 0) jm->region[root] = jm->nregions++;
+    }
+  }
+  for (int i = 0; i < n; i++) jm->region[i] = jm->region[find_root(parent, i)];
+  sp_free(parent);
+  sp_free(peers);
+  jm->region_restarting = sp_calloc((size_t)jm->nregions + 1, sizeof *jm->region_restarting);
+  jm->region_token = sp_calloc((size_t)jm->nregions + 1, sizeof *jm->region_token);
+  jm->region_restart_at = sp_calloc((size_t)jm->nregions + 1, sizeof *jm->region_restart_at);
+  return jm->region_restarting && jm->region_token && jm->region_restart_at ? 0 : SPATE_ENOMEM;
+}
+
+/* Whether every subtask of region r is terminal. */
+static bool region_terminal(const job_master *jm, int r) {
+  for (int v = 0; v < jm->jg->nvertices; v++)
+    for (int s = 0; s < jm->jg->vertices[v].parallelism; s++)
+      if (jm->region[task_index(jm, v, s)] == r && !task_state_terminal(jm->exec[v][s].state))
+        return false;
+  return true;
+}
+
+/* Once a restarting region's subtasks all ended: drop their partitions and restart it when its
+ * backoff is over (counted from the failure, as a full restart's). */
+static void region_check_done(job_master *jm, int r) {
+  if (!jm->region_restarting[r] || !region_terminal(jm, r)) return;
+  for (int v = 0; v < jm->jg->nvertices; v++)
+    for (int s = 0; s < jm->jg->vertices[v].parallelism; s++)
+      if (jm->region[task_index(jm, v, s)] == r) {
+        release_attempt(jm, jm->exec[v][s].attempt); /* the region's attempt */
+        v = jm->jg->nvertices;
+        break;
+      }
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_i32(&w, r);
+  sp_put_i32(&w, ++jm->region_token[r]);
+  int64_t left = jm->region_restart_at[r] - clock_deadline_ms(jm);
+  rpc_send_after(jm->rpc, jm->name, MSG_RESTART_REGION, &w, left > 0 ? left : 0);
+}
+
+/* A subtask failed: with region failover and the restart strategy's consent only its region
+ * restarts and the job keeps RUNNING; otherwise the whole job fails over (fail_job). */
+static void fail_task(job_master *jm, int v, int s, const char *why) {
+  int r = jm->region ? jm->region[task_index(jm, v, s)] : -1;
+  if (!jm->region_mode || jm->nregions < 2 || r < 0 || jm->status != JOB_RUNNING ||
+      jm->final_commits || jm->slots_lost) {
+    fail_job(jm, why);
+    return;
+  }
+  if (jm->region_restarting[r]) return; /* one failover per region at a time */
+  int64_t delay = 0;
+  if (!jm->restart || !restart_strategy_on_failure(jm->restart, clock_now(jm), &delay)) {
+    fail_job(jm, why);
+    return;
+  }
+  int size = 0;
+  for (int t = 0; t < jm->ntasks; t++) size += jm->region[t] == r;
+  SP_INFO("jobmaster",
+          "Job %s (%s): %s. Restarting pipelined region %d (%d of %d subtasks) in %lld ms (%s); "
+          "the other regions keep running.",
+          jm->jg->job_name, jm->jg->job_id, why, r, size, jm->ntasks, (long long)delay,
+          restart_strategy_describe(jm->restart));
+  ckpt_coord_abort_pending(jm->coord, why);
+  jm->region_restarting[r] = true;
+  jm->regions_restarting++;
+  jm->region_restart_at[r] = clock_deadline_ms(jm) + delay;
+  jm->restarts++;
+  for (int pv = 0; pv < jm->jg->nvertices; pv++)
+    for (int ps = 0; ps < jm->jg->vertices[pv].parallelism; ps++) {
+      execution *e = &jm->exec[pv][ps];
+      if (jm->region[task_index(jm, pv, ps)] != r || task_state_terminal(e->state)) continue;
+      if (!e->te) {
+        exec_switch(jm, pv, ps, TS_CANCELED);
+        continue;
+      }
+      exec_switch(jm, pv, ps, TS_CANCELING);
+      sp_writer w;
+      sp_writer_init(&w);
+      sp_put_str(&w, jm->jg->job_id);
+      sp_put_i32(&w, pv);
+      sp_put_i32(&w, ps);
+      sp_put_i32(&w, e->attempt);
+      if (rpc_send(jm->rpc, e->te, MSG_CANCEL_TASK, &w) < 0) exec_switch(jm, pv, ps, TS_CANCELED);
+    }
+  region_check_done(jm, r);
+}
+
+/* The region's backoff is over: its subtasks are deployed again as a new attempt, restoring the
+ * latest completed checkpoint. */
+static void on_restart_region(job_master *jm, int32_t r, int32_t token) {
+  if (r < 0 || r >= jm->nregions || !jm->region_restarting[r] || token != jm->region_token[r] ||
+      jm->status != JOB_RUNNING)
+    return;
+  jm->region_restarting[r] = false;
+  jm->regions_restarting--;
+  jm->attempt++;
+  ckpt_coord_new_attempt(jm->coord);
+  for (int v = 0; v < jm->jg->nvertices; v++)
+    for (int s = 0; s < jm->jg->vertices[v].parallelism; s++) {
+      if (jm->region[task_index(jm, v, s)] != r) continue;
+      execution *e = &jm->exec[v][s];
+      sp_free(e->report);
+      *e = (execution){.state = TS_CREATED, .attempt = jm->attempt};
+      cv_task_state(jm->view, jm->jg->job_id, v, s, TS_CREATED, sp_wall_ms());
+      jm->remaining++;
+    }
+  int ncompleted;
+  const ckpt_completed *completed = ckpt_coord_completed(jm->coord, &ncompleted);
+  ckpt_restore_choose(jm->jg->job_id, completed, ncompleted, jm->restore_from, jm->restore_dir,
+                      sizeof jm->restore_dir);
+  deploy_region(jm, r);
 }
 
 /* A TaskManager that ran subtasks of this job is gone: they failed with it (nobody is left to
@@ -739,15 +935,19 @@ static void task_update(job_master *jm, sp_reader *r) {
       e->report_len = len;
     }
   }
-  if (st == TS_FAILED) fail_job(jm, error && error[0] ? error : "task failed");
-  if (st == TS_CANCELED && jm->status == JOB_RUNNING) { /* nobody asked: treat as a failure */
+  int region = jm->region ? jm->region[task_index(jm, v, s)] : -1;
+  bool region_restarts = region >= 0 && jm->region_restarting[region];
+  if (st == TS_FAILED) fail_task(jm, v, s, error && error[0] ? error : "task failed");
+  if (st == TS_CANCELED && jm->status == JOB_RUNNING && !region_restarts) {
+    /* nobody asked: treat as a failure */
     char msg[600];
     const jg_vertex *vx = &jm->jg->vertices[v];
     snprintf(msg, sizeof msg, "%s (%d/%d) was canceled while the job was running", vx->name, s + 1,
              vx->parallelism);
-    fail_job(jm, msg);
+    fail_task(jm, v, s, msg);
   }
   sp_free(error);
+  if (region >= 0 && task_state_terminal((task_state)st)) region_check_done(jm, region);
   if (jm->status == JOB_RUNNING && ckpt_coord_checkpointable(jm->coord))
     ckpt_coord_start_timer(jm->coord);
   if (st == TS_FINISHED)
@@ -785,6 +985,11 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
     break;
   case MSG_CKPT_EXPIRE: ckpt_coord_expire(jm->coord, sp_get_i64(r)); break;
   case MSG_RESTART: on_restart(jm, sp_get_i32(r)); break;
+  case MSG_RESTART_REGION: {
+    int32_t region = sp_get_i32(r), token = sp_get_i32(r);
+    if (sp_reader_ok(r)) on_restart_region(jm, region, token);
+    break;
+  }
   case MSG_TRIGGER_SAVEPOINT: on_savepoint(jm, r); break;
   case MSG_REQUEST_CHECKPOINT: on_checkpoint_request(jm, r); break;
   case MSG_TM_LOST: tm_lost(jm, r); break;
@@ -800,6 +1005,8 @@ static int configure(job_master *jm, char *err, size_t err_len) {
   rc = ckpt_coord_configure(jm->coord, cfg, err, err_len);
   int64_t interval_ms = ckpt_coord_interval_ms(jm->coord);
   bool allow_non_restored = sp_config_bool(cfg, "execution.savepoint.ignore-unclaimed-state");
+  jm->region_mode =
+      strcmp(sp_config_str(cfg, "jobmanager.execution.failover-strategy"), "region") == 0;
   if (rc == 0) rc = restart_strategy_from_config(cfg, interval_ms > 0, &jm->restart, err, err_len);
   const char *restore = sp_config_str(cfg, "execution.savepoint.path");
   if (rc == 0 && restore && restore[0]) {
@@ -867,6 +1074,7 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, con
     jm->remaining += jg->vertices[v].parallelism;
   }
   jm->ntasks = jm->remaining;
+  if (rc == 0) rc = compute_regions(jm);
   jm->slot_te = sp_calloc((size_t)jm->ntasks + 1, sizeof *jm->slot_te);
   jm->slot_data = sp_calloc((size_t)jm->ntasks + 1, sizeof *jm->slot_data);
   jm->slot_no = sp_calloc((size_t)jm->ntasks + 1, sizeof *jm->slot_no);
@@ -929,6 +1137,10 @@ void jm_stop(job_master *jm) {
   sp_free(jm->blob_server);
   if (jm->restart) restart_strategy_free(jm->restart);
   ckpt_coord_free(jm->coord);
+  sp_free(jm->region);
+  sp_free(jm->region_restarting);
+  sp_free(jm->region_token);
+  sp_free(jm->region_restart_at);
   jobgraph_free(jm->jg);
   sp_free(jm);
 }

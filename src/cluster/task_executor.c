@@ -598,8 +598,9 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
     int32_t attempt = sp_get_i32(r);
     int64_t id = sp_get_i64(r);
     uint8_t complete = sp_get_u8(r);
+    /* attempt -1: every task of the job (its regions may run different attempts) */
     for (te_task *tt = te->tasks; job && sp_reader_ok(r) && tt; tt = tt->next)
-      if (tt->attempt == attempt && strcmp(tt->job->jg->job_id, job) == 0)
+      if ((attempt < 0 || tt->attempt == attempt) && strcmp(tt->job->jg->job_id, job) == 0)
         task_notify_checkpoint(tt->t, id, complete != 0);
     sp_free(job);
     break;

@@ -440,6 +440,8 @@ static spate_job_client *submit_finishing(const char *dir, bool checkpoints, spa
   }
   spate_env_set(env, "restart-strategy.type", "fixed-delay");
   spate_env_set(env, "restart-strategy.fixed-delay.delay", "1 s");
+  /* two separate pipelined regions; this test is about restarting the whole job */
+  spate_env_set(env, "jobmanager.execution.failover-strategy", "full");
   const spate_schema *s = spate_env_schema(env, "k BIGINT, i BIGINT");
   spate_stream *st =
       spate_uid(spate_generate_rate_limited(env, s, cc_counting_gen, FIN_COUNT, 2000.0), "gen");
@@ -568,6 +570,7 @@ static void test_restart_after_sources_finished(void **state) {
   spate_env_set(env, "state.checkpoints.dir", ck);
   spate_env_set(env, "restart-strategy.type", "fixed-delay");
   spate_env_set(env, "restart-strategy.fixed-delay.delay", "1 s");
+  spate_env_set(env, "jobmanager.execution.failover-strategy", "full"); /* the whole job */
   /* room for all of a source's records in its exchange: the sources finish with the map held */
   spate_env_set(env, "taskmanager.network.memory.floating-buffers-per-gate", "64");
   const spate_schema *s = spate_env_schema(env, "k BIGINT, i BIGINT");

@@ -113,6 +113,8 @@ int os_map(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
 static spate_env *build(int p, const char *const *kv, bool gated) {
   spate_env *env = spate_env_create();
   spate_env_set_parallelism(env, p);
+  /* the subtasks form separate pipelined regions; these tests restore the whole job */
+  spate_env_set(env, "jobmanager.execution.failover-strategy", "full");
   for (; kv && kv[0]; kv += 2) spate_env_set(env, kv[0], kv[1]);
   g_n = spate_env_schema(env, "n BIGINT");
   g_wide = g_union_wide ? spate_env_schema(env, "a BIGINT, b BIGINT") : NULL;
