@@ -154,8 +154,8 @@ int standalone_jobmanager_run(const sp_config *cfg, const standalone_job *job) {
   if (rc == 0) rc = dispatcher_start(rpc, blob_server_address(blobs), &d);
   if (rc == 0) {
     SP_INFO("entrypoint", "JobManager RPC endpoint listening at %s.", rpc_service_address(rpc));
-    SP_INFO("entrypoint", "BlobServer listening at %s (blobs in %s).",
-            blob_server_address(blobs), blobdir);
+    SP_INFO("entrypoint", "BlobServer listening at %s (blobs in %s).", blob_server_address(blobs),
+            blobdir);
     int sig = shutdown_wait();
     SP_INFO("entrypoint", "Shutting down the JobManager (%s).",
             sig ? strsignal(sig) : "shutdown requested");
@@ -193,8 +193,7 @@ int standalone_taskmanager_run(const sp_config *cfg) {
     fprintf(stderr, "spate taskmanager: cannot set up signal handling\n");
     return 1;
   }
-  SP_INFO("taskmanager", "Starting TaskManager (Spate %s, pid %d).", SPATE_VERSION,
-          (int)getpid());
+  SP_INFO("taskmanager", "Starting TaskManager (Spate %s, pid %d).", SPATE_VERSION, (int)getpid());
   const char *bind = str_or(cfg, "taskmanager.bind-host", NULL);
   char host[256];
   tm_host(cfg, host, sizeof host);
@@ -205,8 +204,9 @@ int standalone_taskmanager_run(const sp_config *cfg) {
   bool made_blobs = false;
   char *blobdir = NULL;
   int rc = rpc_service_create(NULL, &rpc);
-  if (rc == 0 && (rc = rpc_service_listen(rpc, bind, (int)sp_config_int(cfg, "taskmanager.rpc.port"),
-                                          host, err, sizeof err)) < 0)
+  if (rc == 0 &&
+      (rc = rpc_service_listen(rpc, bind, (int)sp_config_int(cfg, "taskmanager.rpc.port"), host,
+                               err, sizeof err)) < 0)
     SP_ERROR("taskmanager", "Could not start the TaskManager's RPC service: %s", err);
   if (rc == 0) rc = shuffle_env_create(&shuffle);
   if (rc == 0 && !(blobdir = blob_dir(cfg, "taskmanager", &made_blobs))) rc = SPATE_EIO;
