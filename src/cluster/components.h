@@ -26,6 +26,7 @@ typedef struct rm_options {
   int64_t slot_wait_ms;          /* how long a slot request may wait (0: refused at once) */
   int64_t heartbeat_interval_ms; /* 0: no heartbeats (MiniCluster) */
   int64_t heartbeat_timeout_ms;
+  struct cluster_view *view; /* TaskManagers and slots for the REST endpoint, or NULL */
 } rm_options;
 /* opt NULL: a MiniCluster's (no waiting, no heartbeats). */
 int rm_start(rpc_service *rpc, const rm_options *opt, resource_manager **out);
@@ -49,20 +50,24 @@ int te_start(rpc_service *rpc, shuffle_env *shuffle, int index, int slots, const
 void te_stop(task_executor *te);
 
 typedef struct dispatcher dispatcher;
-/* blob_server: the BlobServer's "host:port" that JobMasters hand TaskExecutors, or NULL. */
-int dispatcher_start(rpc_service *rpc, const char *blob_server, dispatcher **out);
+/* blob_server: the BlobServer's "host:port" that JobMasters hand TaskExecutors, or NULL; view:
+ * what the JobMasters keep up to date for the REST endpoint, or NULL. */
+int dispatcher_start(rpc_service *rpc, const char *blob_server, struct cluster_view *view,
+                     dispatcher **out);
 void dispatcher_stop(dispatcher *d);
 
 typedef struct job_master job_master;
-/* Where TaskExecutors get a job's shared object: the BlobServer's key and address, or (both
- * NULL/"") the path the job graph names, in the same process. */
-typedef struct jm_artifact {
+/* What a JobMaster gets from the Dispatcher besides the job: where TaskExecutors get the job's
+ * shared object (the BlobServer's key and address, or, both NULL/"", the path the job graph
+ * names, in the same process), and the view it keeps up to date (NULL: none). */
+typedef struct jm_context {
   const char *blob_key;
   const char *blob_server;
-} jm_artifact;
+  struct cluster_view *view;
+} jm_context;
 /* Takes ownership of the decoded graph; bytes are copied (they are what TaskExecutors get).
  * client (may be NULL) is the address that gets the job's events (MSG_JOB_EVENT). */
 int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, const char *client,
-             const jm_artifact *artifact, job_master **out);
+             const jm_context *ctx, job_master **out);
 void jm_stop(job_master *jm);
 #endif

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/clock.h"
 #include "base/log.h"
+#include "cluster/cluster_view.h"
 #include "cluster/components.h"
 #include "cluster/job_result.h"
 #include "cluster/messages.h"
@@ -23,6 +25,7 @@ struct dispatcher {
   rpc_service *rpc;
   rpc_endpoint *ep;
   char *blob_server; /* "host:port" of the BlobServer, or NULL */
+  cluster_view *view;
   d_job *jobs;
 };
 
@@ -78,8 +81,9 @@ static void submit(dispatcher *d, sp_reader *r) {
   j->reply = reply;
   j->next = d->jobs;
   d->jobs = j;
-  jm_artifact art = {.blob_key = blob_key, .blob_server = d->blob_server};
-  rc = jm_start(d->rpc, jg, bytes, len, events ? reply : NULL, &art, &j->jm); /* takes jg */
+  jm_context ctx = {.blob_key = blob_key, .blob_server = d->blob_server, .view = d->view};
+  cv_job_added(d->view, jg, sp_wall_ms());
+  rc = jm_start(d->rpc, jg, bytes, len, events ? reply : NULL, &ctx, &j->jm); /* takes jg */
   sp_free(blob_key);
   blob_key = NULL;
   if (rc < 0) {
@@ -138,10 +142,12 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
   }
 }
 
-int dispatcher_start(rpc_service *rpc, const char *blob_server, dispatcher **out) {
+int dispatcher_start(rpc_service *rpc, const char *blob_server, cluster_view *view,
+                     dispatcher **out) {
   dispatcher *d = sp_calloc(1, sizeof *d);
   if (!d) return SPATE_ENOMEM;
   d->rpc = rpc;
+  d->view = view;
   if (blob_server && !(d->blob_server = sp_strdup(blob_server))) {
     sp_free(d);
     return SPATE_ENOMEM;

@@ -30,6 +30,7 @@
 #include "base/log.h"
 #include "checkpoint/coordinator.h"
 #include "checkpoint/restore.h"
+#include "cluster/cluster_view.h"
 #include "cluster/components.h"
 #include "cluster/job_result.h"
 #include "cluster/messages.h"
@@ -65,7 +66,8 @@ struct job_master {
   rpc_endpoint *ep;
   char name[48];                /* the endpoint's name: "jobmaster-<job id>" */
   char *address;                /* as other processes reach it */
-  char *blob_key, *blob_server; /* the artifact (jm_artifact), or NULL */
+  char *blob_key, *blob_server; /* the artifact (jm_context), or NULL */
+  cluster_view *view;           /* kept up to date for the REST endpoint, or NULL */
   job_graph *jg;
   uint8_t *bytes;
   size_t len;
@@ -139,6 +141,7 @@ static void set_status(job_master *jm, job_status to) {
   SP_INFO("jobmaster", "Job %s (%s) switched from state %s to %s.", jm->jg->job_name,
           jm->jg->job_id, job_status_name(jm->status), job_status_name(to));
   jm->status = to;
+  cv_job_status(jm->view, jm->jg->job_id, job_status_name(to), sp_wall_ms());
   send_event(jm, &(job_event){.type = SPATE_EVENT_JOB_STATUS,
                               .state = job_status_name(to),
                               .message = to == JOB_FAILED ? jm->error : NULL});
@@ -155,6 +158,7 @@ static void exec_switch_why(job_master *jm, int v, int s, task_state to, const c
             task_state_name(to));
   if (!task_state_terminal(e->state) && task_state_terminal(to)) jm->remaining--;
   e->state = to;
+  cv_task_state(jm->view, jm->jg->job_id, v, s, to, sp_wall_ms());
   /* periodic checkpoints start once every task runs, before the listener hears of the last one:
    * a program that awaits that event and then moves a manual clock by the interval gets one */
   if (jm->status == JOB_RUNNING && ckpt_coord_checkpointable(jm->coord))
@@ -239,6 +243,8 @@ static void complete(job_master *jm) {
   else if (jm->status == JOB_RUNNING)
     set_status(jm, JOB_FINISHED);
   ckpt_coord_job_ended(jm->coord, jm->status == JOB_CANCELED);
+  cv_job_done(jm->view, jm->jg->job_id, job_status_name(jm->status), sp_wall_ms() - jm->start_ms,
+              jm->status == JOB_FAILED ? jm->error : NULL, sp_wall_ms());
   sp_writer w;
   sp_writer_init(&w);
   sp_put_str(&w, jm->jg->job_id);
@@ -638,6 +644,7 @@ static void on_restart(job_master *jm, int32_t attempt) {
   jm->attempt++;
   jm->restarts++;
   ckpt_coord_new_attempt(jm->coord);
+  cv_job_new_attempt(jm->view, jm->jg->job_id);
   for (int v = 0; v < jm->jg->nvertices; v++)
     for (int s = 0; s < jm->jg->vertices[v].parallelism; s++) {
       execution *e = &jm->exec[v][s];
@@ -830,7 +837,7 @@ static int configure(job_master *jm, char *err, size_t err_len) {
 }
 
 int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, const char *client,
-             const jm_artifact *artifact, job_master **out) {
+             const jm_context *ctx, job_master **out) {
   job_master *jm = sp_calloc(1, sizeof *jm);
   if (!jm) {
     jobgraph_free(jg);
@@ -846,10 +853,11 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, con
   jm->start_ms = sp_wall_ms();
   snprintf(jm->name, sizeof jm->name, "jobmaster-%s", jg->job_id);
   jm->address = rpc_address_of(rpc, jm->name);
-  if (artifact && artifact->blob_key && artifact->blob_key[0]) {
-    jm->blob_key = sp_strdup(artifact->blob_key);
-    jm->blob_server = sp_strdup(artifact->blob_server ? artifact->blob_server : "");
+  if (ctx && ctx->blob_key && ctx->blob_key[0]) {
+    jm->blob_key = sp_strdup(ctx->blob_key);
+    jm->blob_server = sp_strdup(ctx->blob_server ? ctx->blob_server : "");
   }
+  jm->view = ctx ? ctx->view : NULL;
   jm->bytes = sp_malloc(len);
   jm->exec = sp_calloc((size_t)jg->nvertices, sizeof *jm->exec);
   int rc = jm->bytes && jm->exec ? 0 : SPATE_ENOMEM;
@@ -863,8 +871,7 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, con
   jm->slot_data = sp_calloc((size_t)jm->ntasks + 1, sizeof *jm->slot_data);
   jm->slot_no = sp_calloc((size_t)jm->ntasks + 1, sizeof *jm->slot_no);
   if (!jm->slot_te || !jm->slot_data || !jm->slot_no || !jm->address) rc = SPATE_ENOMEM;
-  if (artifact && artifact->blob_key && artifact->blob_key[0] &&
-      (!jm->blob_key || !jm->blob_server))
+  if (ctx && ctx->blob_key && ctx->blob_key[0] && (!jm->blob_key || !jm->blob_server))
     rc = SPATE_ENOMEM;
   ckpt_coord_hooks hooks = {.ctx = jm,
                             .task_state = hook_task_state,

@@ -53,7 +53,7 @@ int minicluster_start(int taskmanagers, int slots, const task_config *cfg, minic
     rc = te_start(mc->rpc, mc->shuffle, i, slots, cfg, NULL, &mc->tes[i]);
     if (rc == 0) mc->ntes = i + 1;
   }
-  if (rc == 0) rc = dispatcher_start(mc->rpc, NULL, &mc->dispatcher);
+  if (rc == 0) rc = dispatcher_start(mc->rpc, NULL, NULL, &mc->dispatcher);
   if (rc < 0) {
     minicluster_stop(mc);
     return rc;

@@ -19,6 +19,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "cluster/cluster_view.h"
 #include "cluster/components.h"
 #include "cluster/messages.h"
 
@@ -48,6 +49,21 @@ struct resource_manager {
   rm_request *pending; /* oldest first */
   int64_t next_request;
 };
+
+/* Shows the TaskManagers and their slots as they are now to the REST endpoint. */
+static void publish(resource_manager *rm) {
+  cluster_view *v = rm->opt.view;
+  if (!v) return;
+  int64_t now_ns = sp_mono_ns(), now_ms = sp_wall_ms();
+  cv_taskmanagers_begin(v);
+  for (int i = 0; i < rm->ntes; i++) {
+    int nfree = 0;
+    for (int s = 0; s < rm->tes[i].slots; s++) nfree += !rm->tes[i].owner[s][0];
+    cv_taskmanager_add(v, rm->tes[i].address, rm->tes[i].data, rm->tes[i].slots, nfree,
+                       now_ms - (now_ns - rm->tes[i].last_seen_ns) / 1000000);
+  }
+  cv_taskmanagers_end(v);
+}
 
 static void offer_error(resource_manager *rm, const char *reply, const char *msg) {
   sp_writer w;
@@ -255,8 +271,15 @@ static void tick(resource_manager *rm) {
   rpc_send_after(rm->rpc, RM_ADDRESS, MSG_RM_TICK, &w, rm->opt.heartbeat_interval_ms);
 }
 
+static void handle_message(resource_manager *rm, uint32_t type, sp_reader *r);
+
 static void handle(void *self, uint32_t type, sp_reader *r) {
   resource_manager *rm = self;
+  handle_message(rm, type, r);
+  publish(rm); /* slots, registrations and heartbeats may have changed */
+}
+
+static void handle_message(resource_manager *rm, uint32_t type, sp_reader *r) {
   switch (type) {
   case MSG_REGISTER_TASK_EXECUTOR: register_te(rm, r); break;
   case MSG_REQUEST_SLOTS: request_slots(rm, r); break;

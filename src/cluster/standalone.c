@@ -21,7 +21,9 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "checkpoint/storage.h"
+#include "cluster/cluster_view.h"
 #include "cluster/components.h"
+#include "cluster/jobmanager_gateway.h"
 #include "cluster/messages.h"
 #include "net/blob.h"
 
@@ -30,6 +32,9 @@
 #endif
 
 static int shutdown_pipe[2] = {-1, -1};
+static standalone_hooks hooks;
+
+void standalone_set_hooks(const standalone_hooks *h) { hooks = *h; }
 
 static void on_signal(int sig) {
   int saved = errno;
@@ -116,14 +121,30 @@ static int64_t heartbeat_timeout(const sp_config *cfg) {
   return sp_config_duration_ms(cfg, "heartbeat.timeout");
 }
 
+/* Application mode: the job's program runs on a thread of the JobManager; when it returns the
+ * JobManager shuts down. */
+typedef struct app_run {
+  const sp_config *cfg;
+  const standalone_job *job;
+  jm_gateway *gw;
+  int exit_code;
+} app_run;
+
+static void *app_main(void *arg) {
+  app_run *a = arg;
+  a->exit_code = hooks.run_job(a->cfg, a->job, a->gw) == 0 ? 0 : 1;
+  standalone_request_shutdown();
+  return NULL;
+}
+
 int standalone_jobmanager_run(const sp_config *cfg, const standalone_job *job) {
   apply_logging(cfg);
   if (shutdown_init() < 0) {
     fprintf(stderr, "spate jobmanager: cannot set up signal handling\n");
     return 1;
   }
-  (void)job; /* application mode arrives with the REST submission path */
-  SP_INFO("entrypoint", "Starting StandaloneSessionClusterEntrypoint (Spate %s, pid %d).",
+  SP_INFO("entrypoint", "Starting %s (Spate %s, pid %d).",
+          job ? "StandaloneApplicationClusterEntryPoint" : "StandaloneSessionClusterEntrypoint",
           SPATE_VERSION, (int)getpid());
   const char *bind = str_or(cfg, "jobmanager.bind-host", NULL);
   const char *host = sp_config_str(cfg, "jobmanager.rpc.address");
@@ -133,6 +154,10 @@ int standalone_jobmanager_run(const sp_config *cfg, const standalone_job *job) {
   resource_manager *rm = NULL;
   dispatcher *d = NULL;
   blob_server *blobs = NULL;
+  cluster_view *view = NULL;
+  jm_gateway *gw = NULL;
+  void *rest = NULL;
+  int rest_port = 0;
   bool made_blobs = false;
   char *blobdir = NULL;
   int rc = rpc_service_create(NULL, &rpc);
@@ -145,30 +170,62 @@ int standalone_jobmanager_run(const sp_config *cfg, const standalone_job *job) {
                  : SPATE_EIO;
     if (rc < 0) SP_ERROR("entrypoint", "Could not start the BlobServer: %s", err);
   }
+  if (rc == 0) rc = cluster_view_create(&view);
   if (rc == 0) {
     rm_options ro = {.slot_wait_ms = sp_config_duration_ms(cfg, "slot.request.timeout"),
                      .heartbeat_interval_ms = heartbeat_interval(cfg),
-                     .heartbeat_timeout_ms = heartbeat_timeout(cfg)};
+                     .heartbeat_timeout_ms = heartbeat_timeout(cfg),
+                     .view = view};
     rc = rm_start(rpc, &ro, &rm);
   }
-  if (rc == 0) rc = dispatcher_start(rpc, blob_server_address(blobs), &d);
+  if (rc == 0) rc = dispatcher_start(rpc, blob_server_address(blobs), view, &d);
+  if (rc == 0) rc = jm_gateway_create(rpc, blobs, view, &gw);
+  if (rc == 0 && hooks.rest_start &&
+      (rc = hooks.rest_start(cfg, gw, &rest, &rest_port, err, sizeof err)) < 0)
+    SP_ERROR("entrypoint", "Could not start the REST endpoint: %s", err);
+  int exit_code = rc == 0 ? 0 : 1;
   if (rc == 0) {
     SP_INFO("entrypoint", "JobManager RPC endpoint listening at %s.", rpc_service_address(rpc));
     SP_INFO("entrypoint", "BlobServer listening at %s (blobs in %s).", blob_server_address(blobs),
             blobdir);
-    int sig = shutdown_wait();
-    SP_INFO("entrypoint", "Shutting down the JobManager (%s).",
-            sig ? strsignal(sig) : "shutdown requested");
+    if (rest)
+      SP_INFO("entrypoint", "Rest endpoint listening at %s:%d", sp_config_str(cfg, "rest.address"),
+              rest_port);
+    pthread_t runner;
+    app_run app = {.cfg = cfg, .job = job, .gw = gw, .exit_code = 0};
+    bool app_started = job && hooks.run_job && pthread_create(&runner, NULL, app_main, &app) == 0;
+    if (job && !app_started) {
+      SP_ERROR("entrypoint", "Could not run the application's job");
+      exit_code = 1;
+    } else {
+      int sig = shutdown_wait();
+      SP_INFO("entrypoint", "Shutting down the JobManager (%s).",
+              sig           ? strsignal(sig)
+              : app_started ? "the application's job ended"
+                            : "shutdown requested");
+    }
+    if (app_started) {
+      /* a signal before the job ended: the job is cancelled with the cluster below, and the
+       * program waiting for it is let go */
+      dispatcher_stop(d);
+      d = NULL;
+      cv_job_done_all(view, "CANCELED", sp_wall_ms());
+      pthread_join(runner, NULL);
+      exit_code = app.exit_code;
+    }
   } else if (rc == SPATE_ENOMEM) {
     SP_ERROR("entrypoint", "Could not start the JobManager: out of memory");
   }
+  if (rest && hooks.rest_stop) hooks.rest_stop(rest);
   dispatcher_stop(d);
   rm_stop(rm);
+  jm_gateway_free(gw);
+  cluster_view_free(view);
   blob_server_stop(blobs);
   rpc_service_destroy(rpc);
   if (made_blobs) remove_tree(blobdir);
   sp_free(blobdir);
-  return rc == 0 ? 0 : 1;
+  return exit_code;
 }
 
 /* The host a TaskManager advertises: taskmanager.host, else localhost when the JobManager is on
