@@ -187,7 +187,9 @@ typedef struct rest_cluster_ops {
   /* Starts cancelling the job and returns (PATCH /jobs/:jobid?mode=cancel, 202). SPATE_ENOENT
    * if unknown, SPATE_ESTATE if it already ended. */
   int (*cancel_job)(void *ctx, const char *job_id, char *err, size_t err_len);
-  /* The job's result if it ended (out->done), else out->done false. SPATE_ENOENT if unknown. */
+  /* The job's result if it ended (out->done), else out->done false. SPATE_ENOENT if unknown.
+   * Also asked before a savepoint, stop or checkpoint is triggered, so that an unknown job is
+   * 404 at once (as Flink) rather than a failed operation. */
   int (*job_result)(void *ctx, const char *job_id, rest_job_result *out, char *err, size_t err_len);
   /* Submits a job: graph is Spate's binary JobGraph encoding (graph/graph_codec.c), artifacts
    * the paths of the uploaded job objects (the shared object with spate_main and the UDFs),
