@@ -110,9 +110,10 @@ struct shuffle_net {
   pthread_mutex_t mu; /* guards the work list and stopping */
   work *head, *tail;
   bool stopping;
-  bool shut;   /* loop thread: the shutdown ran */
-  conn *conns; /* loop thread */
-  cch *all;    /* loop thread: client channels holding the net's reference */
+  bool shut;               /* loop thread: the shutdown ran */
+  conn *conns;             /* loop thread */
+  cch *all;                /* loop thread: client channels holding the net's reference */
+  _Atomic uint64_t opened; /* client connections opened */
 };
 
 /* ---- the work list ---- */
@@ -276,8 +277,8 @@ static void conn_fail(conn *c, const char *why, bool warn) {
   if (c->closing) return;
   c->closing = true;
   if (warn)
-    SP_WARN("shuffle", "closing the data connection %s %s: %s", c->client ? "to" : "from",
-            c->peer, why);
+    SP_WARN("shuffle", "closing the data connection %s %s: %s", c->client ? "to" : "from", c->peer,
+            why);
   char msg[512];
   if (c->client && strcmp(why, "closed by the peer") == 0)
     snprintf(msg, sizeof msg,
@@ -290,8 +291,8 @@ static void conn_fail(conn *c, const char *why, bool warn) {
              "the remote task manager has been lost.",
              c->peer, why);
   else
-    snprintf(msg, sizeof msg, "Lost the data connection to remote task manager '%s': %s",
-             c->peer, why);
+    snprintf(msg, sizeof msg, "Lost the data connection to remote task manager '%s': %s", c->peer,
+             why);
   for (uint32_t s = 0; s < c->nslots; s++) {
     work *w = c->slots[s];
     if (!w) continue;
@@ -405,18 +406,18 @@ static int on_request(conn *c, const uint8_t *p, uint32_t len, char *err, size_t
   }
   result_partition *rp = NULL;
   char msg[300];
-  rc = shuffle_env_partition(c->net->env, q.job_key, q.edge, q.producer, q.nsub, q.buffers,
-                             q.size, &rp);
+  rc = shuffle_env_partition(c->net->env, q.job_key, q.edge, q.producer, q.nsub, q.buffers, q.size,
+                             &rp);
   if (rc < 0) {
-    snprintf(msg, sizeof msg, "cannot create partition %s/%d/%d: %s", q.job_key, q.edge,
-             q.producer, spate_strerror(rc));
+    snprintf(msg, sizeof msg, "cannot create partition %s/%d/%d: %s", q.job_key, q.edge, q.producer,
+             spate_strerror(rc));
   } else if (q.sub >= rp->nsub) {
-    snprintf(msg, sizeof msg, "partition %s/%d/%d has %d subpartitions, not %d", q.job_key,
-             q.edge, q.producer, rp->nsub, q.sub + 1);
+    snprintf(msg, sizeof msg, "partition %s/%d/%d has %d subpartitions, no subpartition %d",
+             q.job_key, q.edge, q.producer, rp->nsub, q.sub);
     rc = SPATE_EINVAL;
   } else if (atomic_load(&rp->subs[q.sub].consumer)) {
-    snprintf(msg, sizeof msg, "subpartition %d of partition %s/%d/%d already has a consumer",
-             q.sub, q.job_key, q.edge, q.producer);
+    snprintf(msg, sizeof msg, "subpartition %d of partition %s/%d/%d already has a consumer", q.sub,
+             q.job_key, q.edge, q.producer);
     rc = SPATE_ESTATE;
   }
   schan *sc = rc == 0 ? sp_calloc(1, sizeof *sc) : NULL;
@@ -546,8 +547,8 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   conn *c = stream->data;
   if (c->closing) return;
   if (nread < 0) {
-    if (nread == UV_EOF) {
-      conn_fail(c, "closed by the peer", !c->client);
+    if (nread == UV_EOF) { /* a consumer's TaskManager going is no news; a producer's is */
+      conn_fail(c, "closed by the peer", c->client);
     } else {
       char why[160];
       snprintf(why, sizeof why, "a read failed: %s", uv_strerror((int)nread));
@@ -598,10 +599,11 @@ static conn *client_conn(shuffle_net *net, cch *ch) {
     if (c->client && !c->closing && strcmp(c->peer, ch->address) == 0) return c;
   conn *c = conn_new(net, true, ch->address);
   if (!c) return NULL;
+  atomic_fetch_add(&net->opened, 1);
   uv_tcp_nodelay(&c->tcp, 1);
   uv_connect_t *req = sp_malloc(sizeof *req);
-  int rc = req ? uv_tcp_connect(req, &c->tcp, (const struct sockaddr *)&ch->sa, on_connect)
-               : UV_ENOMEM;
+  int rc =
+      req ? uv_tcp_connect(req, &c->tcp, (const struct sockaddr *)&ch->sa, on_connect) : UV_ENOMEM;
   if (rc < 0) {
     sp_free(req);
     conn_fail(c, uv_strerror(rc), true);
@@ -618,8 +620,7 @@ static void cch_open(shuffle_net *net, cch *ch) {
   conn *c = client_conn(net, ch);
   if (!c) {
     char msg[400];
-    snprintf(msg, sizeof msg, "Connecting to remote task manager '%s' has failed.",
-             ch->address);
+    snprintf(msg, sizeof msg, "Connecting to remote task manager '%s' has failed.", ch->address);
     cch_fail(ch, msg);
     return;
   }
@@ -929,8 +930,8 @@ int shuffle_net_start(shuffle_env *env, const char *bind_host, int port,
     pthread_mutex_destroy(&net->mu);
     sp_free(net->address);
     sp_free(net);
-    return sp_err(err, err_len, SPATE_EIO, "cannot listen on data port %s:%d: %s", bind_host,
-                  port, uv_strerror(rc));
+    return sp_err(err, err_len, SPATE_EIO, "cannot listen on data port %s:%d: %s", bind_host, port,
+                  uv_strerror(rc));
   }
   shuffle_env_set_remote(env, net->address, open_input, net);
   *out = net;
@@ -938,6 +939,10 @@ int shuffle_net_start(shuffle_env *env, const char *bind_host, int port,
 }
 
 const char *shuffle_net_address(const shuffle_net *net) { return net->address; }
+
+uint64_t shuffle_net_connections_opened(const shuffle_net *net) {
+  return atomic_load(&((shuffle_net *)net)->opened);
+}
 
 void shuffle_net_stop(shuffle_net *net) {
   if (!net) return;

@@ -25,6 +25,7 @@
 #ifndef SPATE_NET_SHUFFLE_NET_H
 #define SPATE_NET_SHUFFLE_NET_H
 #include <stddef.h>
+#include <stdint.h>
 
 #include "runtime/shuffle_env.h"
 
@@ -37,6 +38,8 @@ int shuffle_net_start(shuffle_env *env, const char *bind_host, int port,
                       const char *advertised_host, shuffle_net **out, char *err, size_t err_len);
 /* "host:port", valid until shuffle_net_stop. */
 const char *shuffle_net_address(const shuffle_net *net);
+/* Data connections this process opened to other TaskManagers so far (tests: one per peer). */
+uint64_t shuffle_net_connections_opened(const shuffle_net *net);
 /* Uninstalls it from its env, closes every connection (their channels fail), stops the loop
  * thread and frees it. Mirrors still held by consumers stay valid and fail. NULL: no-op. */
 void shuffle_net_stop(shuffle_net *net);

@@ -110,19 +110,19 @@ int shuf_decode_request(const uint8_t *p, uint32_t len, shuf_request *out, char 
   int rc = finish(&r, "PARTITION_REQUEST", err, err_len);
   const char *bad = NULL;
   if (rc == 0) {
-    bad = !out->job_key                                 ? "no job key"
-          : strlen(out->job_key) == 0                   ? "an empty job key"
-          : strlen(out->job_key) > SHUF_MAX_JOB_KEY     ? "a job key over 47 bytes"
-          : out->id == SHUF_ALL                         ? "receiver id 0xffffffff"
-          : out->credit == 0                            ? "no credit"
-          : out->credit > SHUF_MAX_CREDIT               ? "credit over 65536 buffers"
-          : out->edge < 0                               ? "a negative edge"
-          : out->producer < 0                           ? "a negative producer subtask"
-          : out->nsub < 1 || out->nsub > SHUF_MAX_NSUB  ? "subpartitions outside 1..65536"
-          : out->sub < 0 || out->sub >= out->nsub       ? "a subpartition outside the producer's"
-          : out->buffers == 0                           ? "a pool of no buffers"
-          : out->size < 64                              ? "buffers under 64 bytes"
-          : out->size > SHUF_MAX_BUFFER_SIZE            ? "buffers larger than a frame"
+    bad = !out->job_key                                ? "no job key"
+          : strlen(out->job_key) == 0                  ? "an empty job key"
+          : strlen(out->job_key) > SHUF_MAX_JOB_KEY    ? "a job key over 47 bytes"
+          : out->id == SHUF_ALL                        ? "receiver id 0xffffffff"
+          : out->credit == 0                           ? "no credit"
+          : out->credit > SHUF_MAX_CREDIT              ? "credit over 65536 buffers"
+          : out->edge < 0                              ? "a negative edge"
+          : out->producer < 0                          ? "a negative producer subtask"
+          : out->nsub < 1 || out->nsub > SHUF_MAX_NSUB ? "subpartitions outside 1..65536"
+          : out->sub < 0 || out->sub >= out->nsub      ? "a subpartition outside the producer's"
+          : out->buffers == 0                          ? "a pool of no buffers"
+          : out->size < 64                             ? "buffers under 64 bytes"
+          : out->size > SHUF_MAX_BUFFER_SIZE           ? "buffers larger than a frame"
           : (uint64_t)out->buffers * out->size > SHUF_MAX_POOL ? "a pool over 1 GiB"
                                                                : NULL;
     if (bad) rc = sp_err(err, err_len, SPATE_ECORRUPT, "PARTITION_REQUEST with %s", bad);
@@ -188,8 +188,8 @@ int shuf_decode_announce(const uint8_t *p, uint32_t len, uint32_t *id, int64_t *
   *blen = len - 12;
   int rc = finish(&r, "ANNOUNCE", err, err_len);
   if (rc == 0 && *checkpoint < 0)
-    rc = sp_err(err, err_len, SPATE_ECORRUPT, "ANNOUNCE of checkpoint %lld",
-                (long long)*checkpoint);
+    rc =
+        sp_err(err, err_len, SPATE_ECORRUPT, "ANNOUNCE of checkpoint %lld", (long long)*checkpoint);
   return rc;
 }
 

@@ -88,9 +88,7 @@ int channel_next(input_channel *c, stream_element *el) {
   }
 }
 
-const char *channel_failure(const input_channel *c) {
-  return c->rp ? rp_failure(c->rp) : NULL;
-}
+const char *channel_failure(const input_channel *c) { return c->rp ? rp_failure(c->rp) : NULL; }
 
 void channel_close(input_channel *c) {
   if (c->buf) bufpool_recycle(c->buf);

@@ -75,7 +75,6 @@ void rp_push(result_partition *rp, int i, rt_buffer *b) {
   atomic_fetch_sub(&s->notifying, 1);
 }
 
-
 /* Wakes the consumer of subpartition i (see rp_push for the `notifying` protocol). */
 static void notify_consumer(subpartition *s) {
   atomic_fetch_add(&s->notifying, 1);

@@ -30,8 +30,8 @@ struct shuffle_env {
   pthread_mutex_t mu;
   entry *head;
   placement *placements;
-  char *self;                   /* this process's data address, or NULL */
-  shuffle_remote_open_fn open;  /* the remote side, or NULL */
+  char *self;                  /* this process's data address, or NULL */
+  shuffle_remote_open_fn open; /* the remote side, or NULL */
   void *open_arg;
 };
 
@@ -104,6 +104,15 @@ done:
   return rc;
 }
 
+bool shuffle_env_has_partition(shuffle_env *env, const char *job_id, int edge, int producer) {
+  pthread_mutex_lock(&env->mu);
+  entry *e = env->head;
+  while (e && !(e->edge == edge && e->producer == producer && strcmp(e->job, job_id) == 0))
+    e = e->next;
+  pthread_mutex_unlock(&env->mu);
+  return e != NULL;
+}
+
 void shuffle_env_release_job(shuffle_env *env, const char *job_id) {
   pthread_mutex_lock(&env->mu);
   for (entry **pp = &env->head; *pp;) {
@@ -120,8 +129,8 @@ void shuffle_env_release_job(shuffle_env *env, const char *job_id) {
   pthread_mutex_unlock(&env->mu);
 }
 
-void shuffle_env_set_remote(shuffle_env *env, const char *self_address,
-                            shuffle_remote_open_fn open, void *arg) {
+void shuffle_env_set_remote(shuffle_env *env, const char *self_address, shuffle_remote_open_fn open,
+                            void *arg) {
   char *self = open && self_address ? sp_strdup(self_address) : NULL;
   pthread_mutex_lock(&env->mu);
   sp_free(env->self);
@@ -131,8 +140,8 @@ void shuffle_env_set_remote(shuffle_env *env, const char *self_address,
   pthread_mutex_unlock(&env->mu);
 }
 
-int shuffle_env_set_placement(shuffle_env *env, const char *job_key,
-                              const char *const *locations, int n) {
+int shuffle_env_set_placement(shuffle_env *env, const char *job_key, const char *const *locations,
+                              int n) {
   placement *p = sp_calloc(1, sizeof *p);
   if (!p) return SPATE_ENOMEM;
   p->job = sp_strdup(job_key);
