@@ -172,6 +172,7 @@ int shuf_decode_error(const uint8_t *p, uint32_t len, uint32_t *id, const char *
   sp_reader_init(&r, p, len);
   *id = sp_get_u32(&r);
   *message = sp_get_blob(&r, mlen);
+  if (!*message) *message = ""; /* an empty message (or an error below) */
   return finish(&r, "ERROR", err, err_len);
 }
 
