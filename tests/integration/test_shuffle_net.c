@@ -5,18 +5,18 @@
  * with the real record writer, consumers read with the real input channel.
  */
 #define _GNU_SOURCE
-#include <cmocka.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include "support/testkit.h"
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+
+#include <cmocka.h>
+
+#include "support/testkit.h"
 
 #include "net/frame.h"
 #include "net/shuffle_net.h"
