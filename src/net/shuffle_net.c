@@ -23,6 +23,7 @@
 
 #include <netdb.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -547,7 +548,9 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   conn *c = stream->data;
   if (c->closing) return;
   if (nread < 0) {
-    if (nread == UV_EOF) { /* a consumer's TaskManager going is no news; a producer's is */
+    /* the peer closed, or reset the connection (it closed with our credits unread): a
+     * consumer's TaskManager going is no news, a producer's is */
+    if (nread == UV_EOF || nread == UV_ECONNRESET) {
       conn_fail(c, "closed by the peer", c->client);
     } else {
       char why[160];
@@ -793,6 +796,13 @@ static void on_connection(uv_stream_t *server, int status) {
 
 static void *loop_main(void *arg) {
   shuffle_net *net = arg;
+  /* A write to a connection the peer closed raises SIGPIPE in the writing thread, which would
+   * end the process; blocked here (all writes are on this thread) the write fails with EPIPE
+   * and closes that connection only. The process's own disposition stays as it was. */
+  sigset_t pipe;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe, NULL);
   uv_run(&net->loop, UV_RUN_DEFAULT);
   return NULL;
 }

@@ -2,7 +2,9 @@
  * test_shuffle_net.c: the exchange between TaskManagers over TCP (net/shuffle_net.c), with two
  * shuffle environments, each with its own network shuffle on loopback, in one process: env A
  * holds the producers' partitions, env B's consumers read them through mirrors. Producers write
- * with the real record writer, consumers read with the real input channel.
+ * with the real record writer, consumers read with the real input channel; the last tests run a
+ * job's tasks (task_start) split over the two environments. UDFs have external linkage (the
+ * program is linked with -rdynamic) and an sn_ prefix.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -17,6 +19,13 @@
 #include <cmocka.h>
 
 #include "support/testkit.h"
+
+#include <dlfcn.h>
+
+#include "api/api.h"
+#include "connectors/registry.h"
+#include "operators/registry.h"
+#include "runtime/task.h"
 
 #include "net/frame.h"
 #include "net/shuffle_net.h"
@@ -540,6 +549,143 @@ static void test_local_without_placement(void **state) {
   shuffle_env_destroy(env);
 }
 
+/* ---- a job's tasks split over two TaskManagers ---- */
+
+static _Atomic int64_t g_count, g_sum;
+static _Atomic int g_terminal;
+static _Atomic int g_state[4]; /* each task's last state */
+
+int sn_gen(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
+  (void)ctx;
+  spate_rb_set_bigint(out, 0, i);
+  return 0;
+}
+
+int sn_sink(spate_ctx *ctx, const spate_row *in) {
+  (void)ctx;
+  atomic_fetch_add(&g_sum, spate_row_bigint(in, 0));
+  if (atomic_fetch_add(&g_count, 1) % 1024 == 0) tk_notify();
+  return 0;
+}
+
+static void sn_listener(void *arg, task *t, task_state from, task_state to) {
+  (void)t, (void)from;
+  atomic_store(&g_state[(intptr_t)arg], (int)to);
+  if (task_state_terminal(to)) {
+    atomic_fetch_add(&g_terminal, 1);
+    tk_notify();
+  }
+}
+
+static const op_vtable *sn_vtable_for(op_kind kind) {
+  const op_vtable *vt = op_vtable_for(kind);
+  return vt ? vt : connector_vtable_for(kind);
+}
+
+typedef struct job_rig {
+  spate_env *env;
+  job_graph *jg;
+  void *dl;
+  task *t[4]; /* sources 0, 1 on A; sinks 0, 1 on B */
+} job_rig;
+
+/* generate(count) at parallelism 2 -> rebalance -> sink at parallelism 2; sources run in A,
+ * sinks in B, as the placement says (global subtask indexes 0-1 the sources, 2-3 the sinks). */
+static void job_start(job_rig *g, cluster *cl, int64_t count) {
+  memset(g, 0, sizeof *g);
+  atomic_store(&g_count, 0);
+  atomic_store(&g_sum, 0);
+  atomic_store(&g_terminal, 0);
+  g->env = spate_env_create();
+  const spate_schema *schema = spate_env_schema(g->env, "id BIGINT NOT NULL");
+  spate_stream *src = spate_generate(g->env, schema, sn_gen, count);
+  spate_sink(spate_rebalance(src), sn_sink);
+  assert_null(spate_env_error(g->env));
+  g->env->g->default_parallelism = 2;
+  char err[300];
+  assert_int_equal(jobgraph_build(g->env->g, &g->jg, err, sizeof err), 0);
+  assert_int_equal(g->jg->nvertices, 2);
+  g->dl = dlopen(NULL, RTLD_NOW);
+  char key[96];
+  snprintf(key, sizeof key, "%s-0", g->jg->job_id);
+  const char *where[4] = {shuffle_net_address(cl->a.net), shuffle_net_address(cl->a.net),
+                          shuffle_net_address(cl->b.net), shuffle_net_address(cl->b.net)};
+  assert_int_equal(shuffle_env_set_placement(cl->a.env, key, where, 4), 0);
+  assert_int_equal(shuffle_env_set_placement(cl->b.env, key, where, 4), 0);
+  task_config cfg = {.vtable_for = sn_vtable_for,
+                     .buffer_size = 4096,
+                     .buffers_per_channel = 2,
+                     .floating_buffers = 2,
+                     .buffer_timeout_ms = -1};
+  task_options opts = {0};
+  for (int i = 0; i < 4; i++) {
+    shuffle_env *env = i < 2 ? cl->a.env : cl->b.env;
+    assert_int_equal(task_start(g->jg, i / 2, i % 2, 0, env, g->dl, &cfg, &opts, sn_listener,
+                                (void *)(intptr_t)i, &g->t[i]),
+                     0);
+  }
+}
+
+static void job_free(job_rig *g, cluster *cl) {
+  for (int i = 0; i < 4; i++) task_join_free(g->t[i]);
+  char key[96];
+  snprintf(key, sizeof key, "%s-0", g->jg->job_id);
+  shuffle_env_release_job(cl->a.env, key);
+  shuffle_env_release_job(cl->b.env, key);
+  jobgraph_free(g->jg);
+  dlclose(g->dl);
+  spate_env_free(g->env);
+}
+
+/* (g) A job whose exchange crosses the two: every record arrives once. */
+static void test_job_across_task_managers(void **state) {
+  (void)state;
+  cluster cl;
+  cluster_start(&cl, 1, 1);
+  job_rig g;
+  const int64_t n = 200000;
+  job_start(&g, &cl, n);
+  TK_AWAIT(atomic_load(&g_terminal) == 4, "the four tasks' end (%d ended)",
+           atomic_load(&g_terminal));
+  for (int i = 0; i < 4; i++)
+    if ((task_state)atomic_load(&g_state[i]) != TS_FINISHED)
+      fail_msg("task %d ended %s: %s", i, task_state_name((task_state)atomic_load(&g_state[i])),
+               task_error(g.t[i]));
+  assert_int_equal(atomic_load(&g_count), n);
+  assert_int_equal(atomic_load(&g_sum), n * (n - 1) / 2);
+  assert_int_equal(shuffle_net_connections_opened(cl.b.net), 1);
+  job_free(&g, &cl);
+  cluster_stop(&cl);
+}
+
+/* A producer TaskManager lost while the job runs: the consuming tasks fail with Flink's
+ * message naming it (they do not hang); the producers are cancelled. */
+static void test_job_fails_when_producer_lost(void **state) {
+  (void)state;
+  cluster cl;
+  cluster_start(&cl, 1, 1);
+  char peer[128];
+  snprintf(peer, sizeof peer, "'%s'", shuffle_net_address(cl.a.net));
+  job_rig g;
+  job_start(&g, &cl, -1); /* unbounded */
+  TK_AWAIT(atomic_load(&g_count) > 10000, "records across the connection (%lld)",
+           (long long)atomic_load(&g_count));
+  shuffle_net_stop(cl.a.net);
+  cl.a.net = NULL;
+  TK_AWAIT(atomic_load(&g_terminal) >= 2, "the sinks failing");
+  for (int i = 2; i < 4; i++) {
+    assert_int_equal((task_state)atomic_load(&g_state[i]), TS_FAILED);
+    if (!strstr(task_error(g.t[i]), "Connection unexpectedly closed by remote task manager") ||
+        !strstr(task_error(g.t[i]), peer))
+      fail_msg("sink %d: %s", i - 2, task_error(g.t[i]));
+  }
+  task_cancel(g.t[0]);
+  task_cancel(g.t[1]);
+  TK_AWAIT(atomic_load(&g_terminal) == 4, "the sources cancelled");
+  job_free(&g, &cl);
+  cluster_stop(&cl);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_local_without_placement),
@@ -551,6 +697,8 @@ int main(void) {
       cmocka_unit_test(test_refused_request),
       cmocka_unit_test(test_peer_lost_mid_stream),
       cmocka_unit_test(test_foreign_peers_refused),
+      cmocka_unit_test(test_job_across_task_managers),
+      cmocka_unit_test(test_job_fails_when_producer_lost),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
