@@ -565,7 +565,7 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
     return;
   }
   sp_wire_frame f;
-  int rc;
+  int rc = 0;
   char err[400] = "";
   while (!c->closing && (rc = sp_wire_next(&c->rd, &f)) == 1) {
     rc = c->client ? client_frame(c, &f, err, sizeof err) : server_frame(c, &f, err, sizeof err);
