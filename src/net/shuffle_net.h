@@ -41,6 +41,8 @@ const char *shuffle_net_address(const shuffle_net *net);
 /* Data connections this process opened to other TaskManagers so far (tests: one per peer). */
 uint64_t shuffle_net_connections_opened(const shuffle_net *net);
 /* Uninstalls it from its env, closes every connection (their channels fail), stops the loop
- * thread and frees it. Mirrors still held by consumers stay valid and fail. NULL: no-op. */
+ * thread and frees it. Mirrors still held by consumers stay valid and fail. No task of this
+ * process may be inside shuffle_env_input meanwhile (stop after the tasks, or before any).
+ * NULL: no-op. */
 void shuffle_net_stop(shuffle_net *net);
 #endif

@@ -464,6 +464,28 @@ static void test_peer_lost_mid_stream(void **state) {
   cluster_stop(&cl);
 }
 
+/* A producer TaskManager that is not there: the channel fails with the address and the reason
+ * (connection refused), it does not hang. */
+static void test_connect_refused(void **state) {
+  (void)state;
+  cluster cl;
+  cluster_start(&cl, 1, 1);
+  char peer[128];
+  snprintf(peer, sizeof peer, "'%s'", shuffle_net_address(cl.a.net));
+  shuffle_net_stop(cl.a.net); /* its port is closed now */
+  cl.a.net = NULL;
+  consumer c;
+  consumer_init(&c);
+  consumer_connect(&c, &cl, 0, 0, 1, 4, 2);
+  stream_element el;
+  assert_int_equal(next_element(&c, 0, &el), SPATE_EIO);
+  const char *why = channel_failure(&c.ch[0]);
+  assert_non_null(why);
+  if (!strstr(why, "Connecting to remote task manager") || !strstr(why, peer)) fail_msg("%s", why);
+  consumer_close(&c);
+  cluster_stop(&cl);
+}
+
 /* Sends bytes to A's data port as a foreign peer would; returns once A closed the connection
  * (reads until EOF; the receive timeout is only a deadline). */
 static void foreign_peer(const char *address, const void *bytes, size_t n) {
@@ -697,6 +719,7 @@ int main(void) {
       cmocka_unit_test(test_refused_request),
       cmocka_unit_test(test_peer_lost_mid_stream),
       cmocka_unit_test(test_foreign_peers_refused),
+      cmocka_unit_test(test_connect_refused),
       cmocka_unit_test(test_job_across_task_managers),
       cmocka_unit_test(test_job_fails_when_producer_lost),
   };
