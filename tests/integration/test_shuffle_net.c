@@ -464,6 +464,65 @@ static void test_peer_lost_mid_stream(void **state) {
   cluster_stop(&cl);
 }
 
+/* A consumer that goes away cancels its channel: the producer's side lets go of the
+ * subpartition, and a new consumer (a restarted task) reads on from there over the same
+ * connection. */
+static void test_cancel_and_request_again(void **state) {
+  (void)state;
+  cluster cl;
+  cluster_start(&cl, 1, 1);
+  producer p;
+  producer_init(&p, &cl.a, 0, 1, 4);
+  p.n = 20000;
+  result_partition *prp = p.w.rp;
+  consumer c;
+  consumer_init(&c);
+  consumer_connect(&c, &cl, 0, 0, 1, 4, 2);
+  producer_run(&p);
+  stream_element el;
+  for (int i = 0; i < 100; i++) assert_int_equal(next_element(&c, 0, &el), 1);
+  consumer_close(&c);
+  TK_AWAIT(atomic_load(&prp->subs[0].consumer) == NULL, "the producer side letting go");
+  consumer_init(&c);
+  consumer_connect(&c, &cl, 0, 0, 1, 4, 2);
+  uint32_t last = 99;
+  int r;
+  while ((r = next_element(&c, 0, &el)) == 1 && el.tag == EL_RECORD) {
+    rec rr;
+    memcpy(&rr, el.payload, sizeof rr);
+    if (rr.seq <= last) fail_msg("seq %u after %u", rr.seq, last);
+    last = rr.seq;
+  }
+  assert_int_equal(r, 1);
+  assert_int_equal(el.tag, EL_END_OF_PARTITION);
+  assert_int_equal(last, (uint32_t)p.n - 1);
+  producer_join(&p);
+  assert_int_equal(p.rc, 0);
+  consumer_close(&c);
+  assert_int_equal(shuffle_net_connections_opened(cl.b.net), 1);
+  cluster_stop(&cl);
+}
+
+/* A data port in use is an error naming it, not a crash. */
+static void test_port_in_use(void **state) {
+  (void)state;
+  side a;
+  side_start(&a);
+  const char *addr = shuffle_net_address(a.net);
+  int port = atoi(strrchr(addr, ':') + 1);
+  shuffle_env *env;
+  assert_int_equal(shuffle_env_create(&env), 0);
+  shuffle_net *net = NULL;
+  char err[300] = "";
+  assert_true(shuffle_net_start(env, "127.0.0.1", port, NULL, &net, err, sizeof err) < 0);
+  assert_null(net);
+  char want[64];
+  snprintf(want, sizeof want, "127.0.0.1:%d", port);
+  if (!strstr(err, want) || !strstr(err, "in use")) fail_msg("%s", err);
+  shuffle_env_destroy(env);
+  side_stop(&a);
+}
+
 /* A producer TaskManager that is not there: the channel fails with the address and the reason
  * (connection refused), it does not hang. */
 static void test_connect_refused(void **state) {
@@ -720,6 +779,8 @@ int main(void) {
       cmocka_unit_test(test_peer_lost_mid_stream),
       cmocka_unit_test(test_foreign_peers_refused),
       cmocka_unit_test(test_connect_refused),
+      cmocka_unit_test(test_cancel_and_request_again),
+      cmocka_unit_test(test_port_in_use),
       cmocka_unit_test(test_job_across_task_managers),
       cmocka_unit_test(test_job_fails_when_producer_lost),
   };
