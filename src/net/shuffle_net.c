@@ -188,6 +188,19 @@ typedef struct wreq {
 
 static void conn_fail(conn *c, const char *why, bool warn);
 
+/* A read or write of c failed with status. A peer that closed or reset the connection (it
+ * closed with our bytes unread) is lost, the same for every side that notices it first: a
+ * consumer's TaskManager going is no news, a producer's is. */
+static void conn_io_failed(conn *c, const char *what, int status) {
+  if (status == UV_EOF || status == UV_ECONNRESET || status == UV_EPIPE) {
+    conn_fail(c, "closed by the peer", c->client);
+    return;
+  }
+  char why[160];
+  snprintf(why, sizeof why, "a %s failed: %s", what, uv_strerror(status));
+  conn_fail(c, why, true);
+}
+
 static void write_done(uv_write_t *req, int status) {
   wreq *r = (wreq *)req;
   conn *c = req->handle->data;
@@ -196,11 +209,7 @@ static void write_done(uv_write_t *req, int status) {
     rp_unref(r->rp);
   }
   sp_free(r);
-  if (status < 0 && status != UV_ECANCELED) {
-    char why[160];
-    snprintf(why, sizeof why, "a write failed: %s", uv_strerror(status));
-    conn_fail(c, why, true);
-  }
+  if (status < 0 && status != UV_ECANCELED) conn_io_failed(c, "write", status);
 }
 
 static void conn_write(conn *c, const void *data, size_t n) {
@@ -222,9 +231,7 @@ static void conn_write(conn *c, const void *data, size_t n) {
   int rc = uv_write(&r->req, (uv_stream_t *)&c->tcp, &buf, 1, write_done);
   if (rc < 0) {
     sp_free(r);
-    char why[160];
-    snprintf(why, sizeof why, "a write failed: %s", uv_strerror(rc));
-    conn_fail(c, why, true);
+    conn_io_failed(c, "write", rc);
   }
 }
 
@@ -379,9 +386,7 @@ static void schan_serve(schan *sc) {
       bufpool_recycle(b);
       rp_unref(sc->rp);
       sp_free(r);
-      char why[160];
-      snprintf(why, sizeof why, "a write failed: %s", uv_strerror(rc));
-      conn_fail(c, why, true);
+      conn_io_failed(c, "write", rc);
       return;
     }
   }
@@ -548,15 +553,7 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   conn *c = stream->data;
   if (c->closing) return;
   if (nread < 0) {
-    /* the peer closed, or reset the connection (it closed with our credits unread): a
-     * consumer's TaskManager going is no news, a producer's is */
-    if (nread == UV_EOF || nread == UV_ECONNRESET) {
-      conn_fail(c, "closed by the peer", c->client);
-    } else {
-      char why[160];
-      snprintf(why, sizeof why, "a read failed: %s", uv_strerror((int)nread));
-      conn_fail(c, why, true);
-    }
+    conn_io_failed(c, "read", (int)nread);
     return;
   }
   if (nread == 0) return;
