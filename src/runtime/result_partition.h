@@ -7,7 +7,10 @@
  * A partition is shared by its producer and its consumers through a reference count (see
  * shuffle_env.h), so either side may come first and either may go first.
  *
- * The producer fills the queues through its record writer (record_writer.h).
+ * The producer fills the queues through its record writer (record_writer.h). A consumer of a
+ * producer in another TaskManager reads a mirror instead: a partition of one subpartition that
+ * the network shuffle fills (net/shuffle_net.h), which can fail and tells it when its last
+ * reference goes.
  */
 #ifndef SPATE_RUNTIME_RESULT_PARTITION_H
 #define SPATE_RUNTIME_RESULT_PARTITION_H
@@ -64,7 +67,7 @@ void rp_set_consumer(result_partition *rp, int i, sp_event *ev);
  * barrier is only seen in band. */
 void rp_announce(result_partition *rp, int i, int64_t id, const void *payload, uint32_t len);
 /* Marks the partition failed with `why` (the first reason stays) and wakes its consumers; they
- * read what is queued, then fail with it. */
+ * read what is queued, then fail with it. Called from one thread (the network shuffle's loop). */
 void rp_fail(result_partition *rp, const char *why);
 /* The failure reason, or NULL while the partition has not failed. */
 const char *rp_failure(result_partition *rp);
