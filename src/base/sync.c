@@ -36,6 +36,14 @@ void sp_event_init(sp_event *e) {
   pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
   pthread_cond_init(&e->cond, &attr);
   pthread_condattr_destroy(&attr);
+  e->hook = NULL;
+  e->hook_arg = NULL;
+}
+
+void sp_event_init_hook(sp_event *e, void (*hook)(void *arg), void *arg) {
+  sp_event_init(e);
+  e->hook = hook;
+  e->hook_arg = arg;
 }
 
 void sp_event_destroy(sp_event *e) {
@@ -78,6 +86,10 @@ bool sp_event_wait(sp_event *e, uint32_t token, int64_t timeout_ns) {
 }
 
 void sp_event_notify(sp_event *e) {
+  if (e->hook) { /* nobody sleeps on a hooked event */
+    e->hook(e->hook_arg);
+    return;
+  }
   atomic_fetch_add(&e->seq, 1); /* seq_cst: must precede the waiters load in the total order */
   if (atomic_load(&e->waiters) == 0) return;
   /* Taking the mutex closes the window between a waiter's re-check of seq and its sleep. */
@@ -133,4 +145,9 @@ void *sp_spsc_pop(sp_spsc *q) {
 bool sp_spsc_empty(sp_spsc *q) {
   return atomic_load_explicit(&q->head, memory_order_acquire) ==
          atomic_load_explicit(&q->tail, memory_order_acquire);
+}
+
+uint32_t sp_spsc_size(sp_spsc *q) {
+  return (uint32_t)(atomic_load_explicit(&q->tail, memory_order_acquire) -
+                    atomic_load_explicit(&q->head, memory_order_acquire));
 }

@@ -21,9 +21,15 @@ typedef struct sp_event {
   _Atomic uint32_t waiters;
   pthread_mutex_t mu;
   pthread_cond_t cond;
+  /* Set (sp_event_init_hook): notify calls hook(hook_arg) instead of waking a thread. For a
+   * waiter that is an event loop rather than a thread (the network sender's libuv loop). */
+  void (*hook)(void *arg);
+  void *hook_arg;
 } sp_event;
 
 void sp_event_init(sp_event *e);
+/* An event nobody waits on: each notify calls hook(arg) on the notifier's thread. */
+void sp_event_init_hook(sp_event *e, void (*hook)(void *arg), void *arg);
 void sp_event_destroy(sp_event *e);
 uint32_t sp_event_prepare(sp_event *e);
 /* Waits until notified after `token` was taken, or timeout_ns passes (< 0: no timeout). Returns
@@ -47,4 +53,6 @@ bool sp_spsc_push(sp_spsc *q, void *p); /* false when full */
 void *sp_spsc_pop(sp_spsc *q);          /* NULL when empty */
 void *sp_spsc_peek(sp_spsc *q);
 bool sp_spsc_empty(sp_spsc *q);
+/* Items queued, as seen by the consumer (exact on its thread, a lower bound elsewhere). */
+uint32_t sp_spsc_size(sp_spsc *q);
 #endif

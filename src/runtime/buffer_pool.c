@@ -59,6 +59,13 @@ static rt_buffer *try_take(bufpool *p) {
   return b;
 }
 
+rt_buffer *bufpool_try_get(bufpool *p) { return try_take(p); }
+
+void bufpool_set_recycle_hook(bufpool *p, void (*fn)(void *arg), void *arg) {
+  p->on_recycle = fn;
+  p->on_recycle_arg = arg;
+}
+
 static _Atomic uint64_t waits_begun;
 
 uint64_t bufpool_waits(void) { return atomic_load(&waits_begun); }
@@ -87,6 +94,7 @@ void bufpool_recycle(rt_buffer *b) {
   p->free[p->nfree++] = b;
   pthread_mutex_unlock(&p->mu);
   sp_event_notify(&p->avail);
+  if (p->on_recycle) p->on_recycle(p->on_recycle_arg);
 }
 
 void bufpool_wake(bufpool *p) { sp_event_notify(&p->avail); }

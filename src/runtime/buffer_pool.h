@@ -32,6 +32,10 @@ struct bufpool {
   uint8_t *memory;    /* one slab for all buffers */
   rt_buffer **free;   /* stack of free buffers */
   uint32_t nfree, count, buffer_size;
+  /* Called after each recycle on the recycling thread (bufpool_set_recycle_hook); NULL for a
+   * producer's pool. A network channel's mirror pool announces credit through it. */
+  void (*on_recycle)(void *arg);
+  void *on_recycle_arg;
 };
 
 /* Creates a pool of `count` buffers of `size` bytes (size rounded up to a multiple of 16). */
@@ -40,6 +44,10 @@ void bufpool_destroy(bufpool *p);
 /* Takes a buffer (size reset to 0). Waits while none is free; returns NULL if *cancel becomes
  * true while waiting. Nanoseconds spent waiting are added to *wait_ns. */
 rt_buffer *bufpool_get(bufpool *p, const _Atomic bool *cancel, uint64_t *wait_ns);
+/* Takes a buffer if one is free (size reset to 0), else NULL at once. */
+rt_buffer *bufpool_try_get(bufpool *p);
+/* Installs (or with NULL removes) the recycle hook. Set it before the pool is shared. */
+void bufpool_set_recycle_hook(bufpool *p, void (*fn)(void *arg), void *arg);
 /* Returns a buffer; safe from any thread. */
 void bufpool_recycle(rt_buffer *b);
 /* Wakes waiters so they notice cancellation. */

@@ -42,7 +42,10 @@ int channel_next(input_channel *c, stream_element *el) {
     }
   }
   for (;;) {
-    if (!ensure_buffer(c)) return 0;
+    /* a failed remote channel ends with what arrived before its failure, then the failure (the
+     * second look catches buffers pushed just before the failure was set) */
+    if (!ensure_buffer(c) && (!rp_failure(c->rp) || !ensure_buffer(c)))
+      return rp_failure(c->rp) ? SPATE_EIO : 0;
     rt_buffer *b = c->buf;
     if (c->spill_need) { /* continue a spanning element */
       uint32_t n = b->size - c->pos;
@@ -84,6 +87,8 @@ int channel_next(input_channel *c, stream_element *el) {
     c->spill_need = (uint32_t)total - n;
   }
 }
+
+const char *channel_failure(const input_channel *c) { return c->rp ? rp_failure(c->rp) : NULL; }
 
 void channel_close(input_channel *c) {
   if (c->buf) bufpool_recycle(c->buf);

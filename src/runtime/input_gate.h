@@ -41,8 +41,11 @@ typedef struct input_gate {
  * event its producer notifies. */
 void channel_connect(input_channel *c, result_partition *rp, int sub, sp_event *ev);
 /* Returns 1 with the next element, 0 if none is available now, SPATE_ENOMEM if a spanning
- * element cannot be reassembled. */
+ * element cannot be reassembled, SPATE_EIO once everything that arrived before a remote
+ * channel failed has been read (channel_failure says why). */
 int channel_next(input_channel *c, stream_element *el);
+/* Why the channel's partition failed (its network connection), or NULL. */
+const char *channel_failure(const input_channel *c);
 /* Releases the buffer, spill area and partition reference. */
 void channel_close(input_channel *c);
 #endif

@@ -154,22 +154,15 @@ int rw_emit_barrier(record_writer *w, int64_t id, const void *payload, uint32_t 
   w->dirty = true;
   rw_flush(w);
   for (int i = 0; i < w->nsub; i++) {
-    subpartition *s = &w->rp->subs[i];
     if (!(((const el_barrier *)payload)->flags & BARRIER_SAVEPOINT)) { /* savepoints align */
-      pthread_mutex_lock(&s->amu);
-      uint8_t *copy = sp_realloc(s->abarrier, len);
-      if (copy) {
-        memcpy(copy, payload, len);
-        s->abarrier = copy;
-        s->abarrier_len = len;
-        if (atomic_load(&s->announced) < id) atomic_store(&s->announced, id);
-      } /* without memory the barrier is only seen in-band: an aligned checkpoint */
-      pthread_mutex_unlock(&s->amu);
+      rp_announce(w->rp, i, id, payload, len);
+    } else {
+      subpartition *s = &w->rp->subs[i];
+      atomic_fetch_add(&s->notifying, 1);
+      sp_event *ev = atomic_load(&s->consumer);
+      if (ev) sp_event_notify(ev);
+      atomic_fetch_sub(&s->notifying, 1);
     }
-    atomic_fetch_add(&s->notifying, 1);
-    sp_event *ev = atomic_load(&s->consumer);
-    if (ev) sp_event_notify(ev);
-    atomic_fetch_sub(&s->notifying, 1);
   }
   return 0;
 }

@@ -46,6 +46,7 @@ void rp_unref(result_partition *rp) {
   int before = atomic_fetch_sub(&rp->refs, 1);
   sp_assert(before > 0);
   if (before != 1) return;
+  if (rp->on_free) rp->on_free(rp->on_free_arg);
   for (int i = 0; i < rp->nsub; i++) {
     rt_buffer *b;
     while ((b = sp_spsc_pop(&rp->subs[i].queue)) != NULL) bufpool_recycle(b);
@@ -54,6 +55,7 @@ void rp_unref(result_partition *rp) {
     sp_free(rp->subs[i].abarrier);
   }
   bufpool_destroy(rp->pool);
+  sp_free(rp->failure);
   sp_free(rp->subs);
   sp_free(rp);
 }
@@ -71,6 +73,45 @@ void rp_push(result_partition *rp, int i, rt_buffer *b) {
   sp_event *ev = atomic_load(&s->consumer);
   if (ev) sp_event_notify(ev);
   atomic_fetch_sub(&s->notifying, 1);
+}
+
+/* Wakes the consumer of subpartition i (see rp_push for the `notifying` protocol). */
+static void notify_consumer(subpartition *s) {
+  atomic_fetch_add(&s->notifying, 1);
+  sp_event *ev = atomic_load(&s->consumer);
+  if (ev) sp_event_notify(ev);
+  atomic_fetch_sub(&s->notifying, 1);
+}
+
+void rp_announce(result_partition *rp, int i, int64_t id, const void *payload, uint32_t len) {
+  subpartition *s = &rp->subs[i];
+  pthread_mutex_lock(&s->amu);
+  uint8_t *copy = sp_realloc(s->abarrier, len);
+  if (copy) {
+    memcpy(copy, payload, len);
+    s->abarrier = copy;
+    s->abarrier_len = len;
+    if (atomic_load(&s->announced) < id) atomic_store(&s->announced, id);
+  } /* without memory the barrier is only seen in-band: an aligned checkpoint */
+  pthread_mutex_unlock(&s->amu);
+  notify_consumer(s);
+}
+
+void rp_fail(result_partition *rp, const char *why) {
+  if (atomic_load_explicit(&rp->failed, memory_order_acquire)) return;
+  rp->failure = sp_strdup(why); /* NULL without memory: rp_failure then gives a generic reason */
+  atomic_store_explicit(&rp->failed, true, memory_order_release);
+  for (int i = 0; i < rp->nsub; i++) notify_consumer(&rp->subs[i]);
+}
+
+const char *rp_failure(result_partition *rp) {
+  if (!atomic_load_explicit(&rp->failed, memory_order_acquire)) return NULL;
+  return rp->failure ? rp->failure : "the partition's network channel failed";
+}
+
+void rp_set_free_hook(result_partition *rp, void (*fn)(void *arg), void *arg) {
+  rp->on_free = fn;
+  rp->on_free_arg = arg;
 }
 
 void rp_set_consumer(result_partition *rp, int i, sp_event *ev) {

@@ -7,7 +7,10 @@
  * A partition is shared by its producer and its consumers through a reference count (see
  * shuffle_env.h), so either side may come first and either may go first.
  *
- * The producer fills the queues through its record writer (record_writer.h).
+ * The producer fills the queues through its record writer (record_writer.h). A consumer of a
+ * producer in another TaskManager reads a mirror instead: a partition of one subpartition that
+ * the network shuffle fills (net/shuffle_net.h), which can fail and tells it when its last
+ * reference goes.
  */
 #ifndef SPATE_RUNTIME_RESULT_PARTITION_H
 #define SPATE_RUNTIME_RESULT_PARTITION_H
@@ -34,6 +37,13 @@ typedef struct result_partition {
   int nsub;
   subpartition *subs;
   bufpool *pool;
+  /* A partition fed from another process (a network channel's mirror) can fail: then `failed`
+   * is set (release) after `failure` holds the reason, and its consumers are woken. */
+  _Atomic bool failed;
+  char *failure;
+  /* Called once when the last reference goes, before anything is freed (rp_set_free_hook). */
+  void (*on_free)(void *arg);
+  void *on_free_arg;
 } result_partition;
 
 /* Creates a partition with nsub subpartitions and a pool of `buffers` buffers of `size` bytes;
@@ -51,6 +61,18 @@ uint32_t rp_announced_barrier(result_partition *rp, int i, void *buf, uint32_t c
 /* Registers (ev) or removes (NULL) the event the consumer of subpartition i parks on. Removing
  * waits for a notify in flight, so the event may be freed as soon as this returns. */
 void rp_set_consumer(result_partition *rp, int i, sp_event *ev);
+
+/* Announces checkpoint `id`'s barrier (payload, len bytes) on subpartition i, ahead of the
+ * buffers queued there, and wakes its consumer (Flink's priority event). Without memory the
+ * barrier is only seen in band. */
+void rp_announce(result_partition *rp, int i, int64_t id, const void *payload, uint32_t len);
+/* Marks the partition failed with `why` (the first reason stays) and wakes its consumers; they
+ * read what is queued, then fail with it. Called from one thread (the network shuffle's loop). */
+void rp_fail(result_partition *rp, const char *why);
+/* The failure reason, or NULL while the partition has not failed. */
+const char *rp_failure(result_partition *rp);
+/* Installs the hook run when the last reference goes; set before the partition is shared. */
+void rp_set_free_hook(result_partition *rp, void (*fn)(void *arg), void *arg);
 
 /* Which consumers a producer subtask is connected to, and which producers (and subpartition of
  * theirs) a consumer reads, for each partitioner (pointwise for FORWARD and RESCALE as Flink's

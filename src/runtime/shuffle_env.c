@@ -1,6 +1,7 @@
 /*
- * shuffle_env.c: the in-process partition registry, a small list (a job has edges x producer
- * subtasks entries; lookups happen at deployment only).
+ * shuffle_env.c: the partition registry, a small list (a job has edges x producer subtasks
+ * entries; lookups happen at deployment only), the jobs' placements and the choice between a
+ * local partition and the remote side (see shuffle_env.h).
  */
 #include "runtime/shuffle_env.h"
 
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/err.h"
 #include "spate/spate.h"
 
 typedef struct entry {
@@ -17,10 +19,39 @@ typedef struct entry {
   result_partition *rp; /* the registry's reference */
 } entry;
 
+typedef struct placement {
+  struct placement *next;
+  char *job;
+  char **where; /* by global subtask index; NULL: this process */
+  int n;
+} placement;
+
 struct shuffle_env {
   pthread_mutex_t mu;
   entry *head;
+  placement *placements;
+  char *self;                  /* this process's data address, or NULL */
+  shuffle_remote_open_fn open; /* the remote side, or NULL */
+  void *open_arg;
 };
+
+static void placement_free(placement *p) {
+  for (int i = 0; i < p->n; i++) sp_free(p->where[i]);
+  sp_free(p->where);
+  sp_free(p->job);
+  sp_free(p);
+}
+
+/* Unlinks and frees the placement of job; env->mu held. */
+static void drop_placement(shuffle_env *env, const char *job) {
+  for (placement **pp = &env->placements; *pp; pp = &(*pp)->next)
+    if (strcmp((*pp)->job, job) == 0) {
+      placement *p = *pp;
+      *pp = p->next;
+      placement_free(p);
+      return;
+    }
+}
 
 int shuffle_env_create(shuffle_env **out) {
   shuffle_env *e = sp_calloc(1, sizeof *e);
@@ -37,6 +68,8 @@ void shuffle_env_destroy(shuffle_env *env) {
     rp_unref(e->rp);
     sp_free(e);
   }
+  while (env->placements) drop_placement(env, env->placements->job);
+  sp_free(env->self);
   pthread_mutex_destroy(&env->mu);
   sp_free(env);
 }
@@ -71,6 +104,15 @@ done:
   return rc;
 }
 
+bool shuffle_env_has_partition(shuffle_env *env, const char *job_id, int edge, int producer) {
+  pthread_mutex_lock(&env->mu);
+  entry *e = env->head;
+  while (e && !(e->edge == edge && e->producer == producer && strcmp(e->job, job_id) == 0))
+    e = e->next;
+  pthread_mutex_unlock(&env->mu);
+  return e != NULL;
+}
+
 void shuffle_env_release_job(shuffle_env *env, const char *job_id) {
   pthread_mutex_lock(&env->mu);
   for (entry **pp = &env->head; *pp;) {
@@ -83,5 +125,76 @@ void shuffle_env_release_job(shuffle_env *env, const char *job_id) {
       pp = &e->next;
     }
   }
+  drop_placement(env, job_id);
   pthread_mutex_unlock(&env->mu);
+}
+
+void shuffle_env_set_remote(shuffle_env *env, const char *self_address, shuffle_remote_open_fn open,
+                            void *arg) {
+  char *self = open && self_address ? sp_strdup(self_address) : NULL;
+  pthread_mutex_lock(&env->mu);
+  sp_free(env->self);
+  env->self = self;
+  env->open = open;
+  env->open_arg = open ? arg : NULL;
+  pthread_mutex_unlock(&env->mu);
+}
+
+int shuffle_env_set_placement(shuffle_env *env, const char *job_key, const char *const *locations,
+                              int n) {
+  placement *p = sp_calloc(1, sizeof *p);
+  if (!p) return SPATE_ENOMEM;
+  p->job = sp_strdup(job_key);
+  p->where = sp_calloc((size_t)(n > 0 ? n : 1), sizeof *p->where);
+  bool ok = p->job && p->where;
+  if (ok) p->n = n;
+  for (int i = 0; ok && i < n; i++)
+    if (locations[i] && locations[i][0] && !(p->where[i] = sp_strdup(locations[i]))) ok = false;
+  if (!ok) {
+    placement_free(p);
+    return SPATE_ENOMEM;
+  }
+  pthread_mutex_lock(&env->mu);
+  drop_placement(env, job_key);
+  p->next = env->placements;
+  env->placements = p;
+  pthread_mutex_unlock(&env->mu);
+  return 0;
+}
+
+int shuffle_env_input(shuffle_env *env, const shuffle_input *in, result_partition **out,
+                      int *out_sub, char *err, size_t err_len) {
+  char *remote = NULL; /* the producer's TaskManager, when it is another process */
+  bool nomem = false;
+  shuffle_remote_open_fn open = NULL;
+  void *arg = NULL;
+  pthread_mutex_lock(&env->mu);
+  for (placement *p = env->placements; p; p = p->next)
+    if (strcmp(p->job, in->job_key) == 0) {
+      const char *w = in->producer_index >= 0 && in->producer_index < p->n
+                          ? p->where[in->producer_index]
+                          : NULL;
+      if (w && !(env->self && strcmp(w, env->self) == 0)) nomem = !(remote = sp_strdup(w));
+      break;
+    }
+  open = env->open;
+  arg = env->open_arg;
+  pthread_mutex_unlock(&env->mu);
+  if (nomem) return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
+  if (!remote) {
+    *out_sub = in->sub;
+    return shuffle_env_partition(env, in->job_key, in->edge, in->producer, in->nsub, in->buffers,
+                                 in->size, out);
+  }
+  int rc;
+  if (!open)
+    rc = sp_err(err, err_len, SPATE_ESTATE,
+                "producer subtask %d of edge %d runs on TaskManager '%s', but this process has "
+                "no network shuffle to reach it",
+                in->producer, in->edge, remote);
+  else
+    rc = open(arg, remote, in, out, err, err_len);
+  sp_free(remote);
+  *out_sub = 0;
+  return rc;
 }

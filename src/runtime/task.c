@@ -282,13 +282,28 @@ static int setup(task *t) {
       break;
     }
     t->ngates = k + 1;
+    int first = 0; /* the global subtask index of the source vertex's subtask 0 (placement) */
+    for (int i = 0; i < e->source_vertex; i++) first += jg->vertices[i].parallelism;
     for (int c = 0; rc == 0 && c < n; c++) {
       int nsub = rp_consumers_of(e->part, sv->parallelism, v->parallelism, peers[c], scratch);
+      shuffle_input in = {.job_key = t->shuffle_key,
+                          .edge = e->id,
+                          .producer_index = first + peers[c],
+                          .producer = peers[c],
+                          .sub = subs[c],
+                          .nsub = nsub,
+                          .buffers = pool_size(&t->cfg, nsub),
+                          .size = t->cfg.buffer_size,
+                          .credit = (uint32_t)t->cfg.buffers_per_channel};
       result_partition *rp;
-      rc = shuffle_env_partition(t->shuffle, t->shuffle_key, e->id, peers[c], nsub,
-                                 pool_size(&t->cfg, nsub), t->cfg.buffer_size, &rp);
+      int sub;
+      char why[SP_ERRMSG_MAX / 2] = "";
+      rc = shuffle_env_input(t->shuffle, &in, &rp, &sub, why, sizeof why);
+      if (rc < 0 && why[0])
+        sp_err(t->error, sizeof t->error, rc, "%s: cannot connect input %d to producer %d: %s",
+               t->name, k, peers[c], why);
       if (rc == 0) {
-        channel_connect(&g->ch[c], rp, subs[c], &t->event);
+        channel_connect(&g->ch[c], rp, sub, &t->event);
         rp_unref(rp); /* the channel holds its own reference */
         g->nch = c + 1;
       }
@@ -542,7 +557,8 @@ static bool input_available(task *t) {
     for (int c = 0; c < t->gates[g].nch; c++) {
       input_channel *ch = &t->gates[g].ch[c];
       if (ch->finished || bh_blocked(&t->bh, ch->vidx)) continue;
-      if ((ch->buf && ch->pos < ch->buf->size) || !sp_spsc_empty(&ch->rp->subs[ch->sub].queue))
+      if ((ch->buf && ch->pos < ch->buf->size) || !sp_spsc_empty(&ch->rp->subs[ch->sub].queue) ||
+          channel_failure(ch))
         return true;
     }
   return false;
@@ -655,10 +671,10 @@ static int run_inputs(task *t) {
             break;
           }
         }
-        if (r < 0)
+        if (r < 0) /* a failed network channel says why (the connection, the peer) */
           return sp_err(t->error, sizeof t->error, r,
                         "%s: cannot read input %d from producer channel %d: %s", t->name, g, c,
-                        spate_strerror(r));
+                        channel_failure(ch) ? channel_failure(ch) : spate_strerror(r));
         if (n) progress = true;
       }
     }

@@ -25,6 +25,7 @@
 #include "graph/stream_graph.h"
 #include "message_job.h"
 #include "net/frame.h"
+#include "net/shuffle_protocol.h"
 #include "restore_ops.h"
 #include "runtime/task.h"
 #include "state/keyed_state.h"
@@ -58,6 +59,53 @@ static void wire_seed(const char *name, uint8_t piece, const sp_writer *stream) 
   sp_put_u8(&w, piece);
   sp_put_bytes(&w, stream->data, stream->len);
   put_writer("wire_frame", name, &w);
+}
+
+/* fuzz_shuffle_protocol: byte 0 picks the message, then the payload of one of its frames. */
+static void shuffle_seed(const char *name, uint8_t which, sp_writer *frame) {
+  FUZZ_CHECK(!frame->failed && frame->len >= SP_WIRE_HEADER_SIZE, "out of memory");
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_u8(&w, which);
+  sp_put_bytes(&w, frame->data + SP_WIRE_HEADER_SIZE, frame->len - SP_WIRE_HEADER_SIZE);
+  put_writer("shuffle_protocol", name, &w);
+  sp_writer_free(frame);
+  sp_writer_init(frame);
+}
+
+static void shuffle_protocol_seeds(void) {
+  sp_writer f;
+  sp_writer_init(&f);
+  shuf_request q = {.id = 0x10003,
+                    .credit = 2,
+                    .edge = 4,
+                    .producer = 1,
+                    .sub = 2,
+                    .nsub = 3,
+                    .buffers = 8,
+                    .size = 32768,
+                    .job_key = "0123456789abcdef0123456789abcdef-1"};
+  shuf_put_request(&f, &q);
+  shuffle_seed("seed-request.bin", 0, &f);
+  uint8_t hdr[SP_WIRE_HEADER_SIZE + SHUF_BUFFER_HEADER];
+  uint8_t elements[24] = {8, 0, 0, 0, 1, 0, 0, 0, 42}; /* a record: 8-byte timestamp */
+  shuf_buffer_header(hdr, 0x10003, 5, sizeof elements);
+  sp_put_bytes(&f, hdr, sizeof hdr);
+  sp_put_bytes(&f, elements, sizeof elements);
+  shuffle_seed("seed-buffer.bin", 1, &f);
+  shuf_put_credit(&f, 0x10003, 1);
+  shuffle_seed("seed-credit.bin", 2, &f);
+  shuf_put_cancel(&f, 0x20000);
+  shuffle_seed("seed-cancel.bin", 3, &f);
+  shuf_put_error(&f, SHUF_ALL, "partition job-1/0/0 has 1 subpartitions, no subpartition 2");
+  shuffle_seed("seed-error.bin", 4, &f);
+  uint8_t barrier[40] = {7};
+  shuf_put_announce(&f, 0x10003, 7, barrier, sizeof barrier);
+  shuffle_seed("seed-announce.bin", 5, &f);
+  q.nsub = 0; /* refused: no subpartitions */
+  shuf_put_request(&f, &q);
+  shuffle_seed("seed-request-no-subpartitions.bin", 0, &f);
+  sp_writer_free(&f);
 }
 
 static void wire_frame_seeds(void) {
@@ -1044,5 +1092,6 @@ int main(int argc, char **argv) {
   metadata_seeds();
   message_seeds();
   wire_frame_seeds();
+  shuffle_protocol_seeds();
   return 0;
 }
