@@ -6,7 +6,8 @@
  *   spate info [-p N] [-D key=value]... <job.so> [job args]   print the job's plan as JSON
  *
  * The configuration is conf/config.yaml from $SPATE_CONF_DIR, ./conf, or the installation's
- * conf directory (next to bin/ or one level further up, as in a build tree), then -D overrides.
+ * conf directory (next to bin/ or one level further up, as in a build tree; cli/install_paths.h),
+ * then -D overrides.
  * The job object is loaded with dlopen and its spate_main is called with the job arguments.
  * A crash in the job's code (SIGSEGV, abort, ...) is reported naming the task, operator and
  * signal before the process dies with that signal (runtime/crash_report.h).
@@ -22,6 +23,7 @@
 
 #include "api/api.h"
 #include "base/log.h"
+#include "cli/install_paths.h"
 #include "runtime/crash_report.h"
 
 #ifndef SPATE_VERSION
@@ -76,40 +78,7 @@ static void usage_cmd(FILE *f, const char *cmd) {
             "edges and partitioners) as JSON without running it.");
 }
 
-static int load_config(sp_config *cfg) {
-  char err[SP_ERRMSG_MAX], path[PATH_MAX + 32];
-  const char *dir = getenv("SPATE_CONF_DIR");
-  if (dir && dir[0]) {
-    snprintf(path, sizeof path, "%s/config.yaml", dir);
-    int rc = sp_config_load_file(cfg, path, err, sizeof err);
-    if (rc == SPATE_ENOENT) {
-      fprintf(stderr, "spate: configuration file '%s' (from SPATE_CONF_DIR) does not exist\n",
-              path);
-      return rc;
-    }
-    if (rc < 0) fprintf(stderr, "spate: %s\n", err);
-    return rc;
-  }
-  char exe[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  exe[n > 0 ? n : 0] = 0;
-  char *slash = strrchr(exe, '/');
-  if (slash) *slash = 0;
-  const char *candidates[3] = {"conf", NULL, NULL};
-  char a[PATH_MAX + 16], b[PATH_MAX + 16];
-  snprintf(a, sizeof a, "%s/../conf", exe);
-  snprintf(b, sizeof b, "%s/../../conf", exe);
-  candidates[1] = a;
-  candidates[2] = b;
-  for (int i = 0; i < 3; i++) {
-    snprintf(path, sizeof path, "%s/config.yaml", candidates[i]);
-    if (access(path, F_OK) != 0) continue;
-    int rc = sp_config_load_file(cfg, path, err, sizeof err);
-    if (rc < 0) fprintf(stderr, "spate: %s\n", err);
-    return rc;
-  }
-  return 0;
-}
+static int load_config(sp_config *cfg) { return cli_load_config(cfg); }
 
 static int parse_parallelism(const char *cmd, const char *s, int *out) {
   char *end;
