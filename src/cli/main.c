@@ -5,6 +5,9 @@
  *                                                            run a job on the embedded MiniCluster
  *   spate info [-p N] [-D key=value]... <job.so> [job args]   print the job's plan as JSON
  *
+ *   spate jobmanager|taskmanager|standalone-job|cluster <action> ...
+ *                                  a standalone cluster's daemons (cli/daemon_commands.h)
+ *
  * The configuration is conf/config.yaml from $SPATE_CONF_DIR, ./conf, or the installation's
  * conf directory (next to bin/ or one level further up, as in a build tree; cli/install_paths.h),
  * then -D overrides.
@@ -23,6 +26,7 @@
 
 #include "api/api.h"
 #include "base/log.h"
+#include "cli/daemon_commands.h"
 #include "cli/install_paths.h"
 #include "runtime/crash_report.h"
 
@@ -39,6 +43,9 @@ static void usage_main(FILE *f) {
           "Commands:\n"
           "  run       run a job on the embedded MiniCluster\n"
           "  info      print the execution plan of a job as JSON\n"
+          "  jobmanager, taskmanager, standalone-job\n"
+          "            start|start-foreground|stop|stop-all a daemon of a standalone cluster\n"
+          "  cluster   start|stop a standalone cluster (JobManager + conf/workers' TaskManagers)\n"
           "  list, cancel, stop, savepoint\n"
           "            need a standalone cluster, which is not available yet\n"
           "\n"
@@ -249,8 +256,8 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (strcmp(cmd, "run") == 0 || strcmp(cmd, "info") == 0) return run_job(cmd, argc - 2, argv + 2);
-  static const char *later[] = {"list",       "cancel",      "stop",    "savepoint",
-                                "jobmanager", "taskmanager", "cluster", "sql"};
+  if (daemon_command_known(cmd)) return daemon_command_run(cmd, argc - 2, argv + 2);
+  static const char *later[] = {"list", "cancel", "stop", "savepoint", "sql"};
   for (size_t k = 0; k < sizeof later / sizeof later[0]; k++)
     if (strcmp(cmd, later[k]) == 0) {
       if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
