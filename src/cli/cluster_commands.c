@@ -162,8 +162,8 @@ static int remote_taskmanager(const char *host, const char *action, int dargc, c
 done:
   sp_free(argv);
   sp_free(opts);
-  sp_free(cmd.data);
-  sp_free(bin.data);
+  sp_strbuf_free(&cmd);
+  sp_strbuf_free(&bin);
   return rc;
 }
 
