@@ -862,7 +862,8 @@ typedef enum spate_job_status {
   SPATE_JOB_FINISHED = 0,
   SPATE_JOB_FAILED = 1,
   SPATE_JOB_CANCELED = 2,
-  SPATE_JOB_PLANNED = 3, /* `spate info`: the plan was printed, nothing ran */
+  SPATE_JOB_PLANNED = 3,  /* `spate info`: the plan was printed, nothing ran */
+  SPATE_JOB_DETACHED = 4, /* `spate run -d`: submitted to a cluster, its end not awaited */
 } spate_job_status;
 
 typedef struct spate_job_result spate_job_result;

@@ -67,7 +67,22 @@ struct spate_env {
                              as Flink clears its transformations when execute takes them */
 };
 
+/* A cluster a job is submitted to instead of an embedded MiniCluster: `spate run -m` (the REST
+ * client) or an application-mode JobManager (its own gateway). */
+typedef struct api_remote {
+  void *arg;
+  bool detached; /* -d: submit and return */
+  /* Submits the encoded job graph with its artifact (the shared object holding its functions). */
+  int (*submit)(void *arg, const void *graph, size_t len, const char *artifact, const char *job_id,
+                char *err, size_t err_len);
+  /* Waits for the job to end: its status, runtime and (sp_malloc'd, may be NULL) failure. */
+  int (*wait)(void *arg, const char *job_id, spate_job_status *status, int64_t *runtime_ms,
+              char **failure, char *err, size_t err_len);
+} api_remote;
+
 typedef struct cli_context {
+  const api_remote *remote;  /* a cluster to submit to, or NULL: the embedded MiniCluster */
+  const char *job_path;      /* the job's shared object (what a cluster loads), or NULL */
   const sp_config *config;   /* configuration file + -D */
   int parallelism;           /* -p, or 0 */
   bool plan_only;            /* spate info: print the plan instead of running */

@@ -21,6 +21,7 @@
 #include "runtime/crash_report.h"
 
 struct spate_job_client {
+  const api_remote *remote; /* the job runs on a cluster (remote submission) */
   minicluster *mc;
   mc_client *client;
   spate_job_result *ready; /* set when the job never reached the cluster */
@@ -104,6 +105,41 @@ static void configure_graph(spate_env *env, stream_graph *g, const char *name) {
   }
 }
 
+static spate_job_result *failed(const char *msg);
+
+/* Submits the encoded graph (consumed) to the CLI's cluster. */
+static spate_job_client *submit_remote(spate_env *env, cli_context *cli, sp_writer *w,
+                                       const char *job_id) {
+  char err[SP_ERRMSG_MAX];
+  const char *artifact = env->artifact ? env->artifact : cli->job_path;
+  if (!artifact) {
+    sp_writer_free(w);
+    api_fail(env,
+             "a job submitted to a cluster must be a shared object (spate run <job.so>): "
+             "its functions are loaded there");
+    cli_failed(env->error);
+    return NULL;
+  }
+  int rc =
+      cli->remote->submit(cli->remote->arg, w->data, w->len, artifact, job_id, err, sizeof err);
+  sp_writer_free(w);
+  if (rc < 0) {
+    api_fail(env, "Failed to submit the job %s: %s", job_id, err);
+    cli_failed(env->error);
+    return NULL;
+  }
+  printf("Job has been submitted with JobID %s\n", job_id);
+  fflush(stdout);
+  if (cli->remote->detached)
+    return ready_client(jr_new(job_id, env->g->job_name, SPATE_JOB_DETACHED, NULL));
+  spate_job_client *c = sp_calloc(1, sizeof *c);
+  if (!c) return ready_client(failed("out of memory"));
+  c->remote = cli->remote;
+  snprintf(c->job_id, sizeof c->job_id, "%s", job_id);
+  c->submitted_ms = sp_wall_ms();
+  return c;
+}
+
 static spate_job_result *failed(const char *msg) {
   return jr_new(NULL, NULL, SPATE_JOB_FAILED, msg);
 }
@@ -169,6 +205,7 @@ spate_job_client *spate_execute_async(spate_env *env, const char *job_name) {
     return ready_client(r);
   }
   jobgraph_free(decoded);
+  if (cli && cli->remote) return submit_remote(env, cli, &w, job_id);
 
   /* a MiniCluster sized for the job unless the slots are configured (Flink's local executor) */
   const sp_config *cfg = env->config;
@@ -250,13 +287,23 @@ spate_job_result *spate_job_client_wait(spate_job_client *c) {
 
 spate_job_result *spate_job_client_wait_for(spate_job_client *c, int64_t timeout_ms) {
   spate_job_result *r = c->ready;
+  if (!r && c->remote) { /* the cluster's REST endpoint says how it ended */
+    spate_job_status st = SPATE_JOB_FAILED;
+    int64_t runtime = 0;
+    char *failure = NULL, err[SP_ERRMSG_MAX];
+    int rc = c->remote->wait(c->remote->arg, c->job_id, &st, &runtime, &failure, err, sizeof err);
+    r = jr_new(c->job_id, NULL, rc < 0 ? SPATE_JOB_FAILED : st, rc < 0 ? err : failure);
+    if (r) r->runtime_ms = runtime;
+    sp_free(failure);
+    if (!r) r = failed("out of memory while receiving the job result");
+  }
   if (!r) {
     if (!minicluster_wait_for(c->client, timeout_ms, &r)) return NULL; /* still running */
     minicluster_stop(c->mc);
     if (!r) r = failed("out of memory while receiving the job result");
   }
   cli_context *cli = api_cli_context();
-  if (cli && r->status != SPATE_JOB_PLANNED) {
+  if (cli && r->status != SPATE_JOB_PLANNED && r->status != SPATE_JOB_DETACHED) {
     if (r->status == SPATE_JOB_FINISHED) {
       printf("Program execution finished\nJob with JobID %s has finished.\nJob Runtime: %lld ms\n",
              r->job_id, (long long)r->runtime_ms);

@@ -4,6 +4,8 @@
  *   spate run  [-p N] [-D key=value]... [-s path [-n]] <job.so> [job args]
  *                                                            run a job on the embedded MiniCluster
  *   spate info [-p N] [-D key=value]... <job.so> [job args]   print the job's plan as JSON
+ *   spate list|cancel|stop|savepoint|checkpoint [-m host:port] ...
+ *                                       act on a cluster through its REST endpoint (client_commands.c)
  *
  *   spate jobmanager|taskmanager|standalone-job|cluster <action> ...
  *                                  a standalone cluster's daemons (cli/daemon_commands.h)
@@ -26,6 +28,7 @@
 
 #include "api/api.h"
 #include "base/log.h"
+#include "cli/client_commands.h"
 #include "cli/daemon_commands.h"
 #include "cli/install_paths.h"
 #include "runtime/crash_report.h"
@@ -46,8 +49,10 @@ static void usage_main(FILE *f) {
           "  jobmanager, taskmanager, standalone-job\n"
           "            start|start-foreground|stop|stop-all a daemon of a standalone cluster\n"
           "  cluster   start|stop a standalone cluster (JobManager + conf/workers' TaskManagers)\n"
-          "  list, cancel, stop, savepoint\n"
-          "            need a standalone cluster, which is not available yet\n"
+          "  list, cancel, stop, savepoint, checkpoint\n"
+          "            list jobs, cancel or stop one, take or dispose of a savepoint, trigger a\n"
+          "            checkpoint on a cluster (its JobManager: -m host:port, else\n"
+          "            rest.address:rest.port)\n"
           "\n"
           "Options:\n"
           "  -h, --help      show this help (also after a command: spate run --help)\n"
@@ -256,8 +261,9 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (strcmp(cmd, "run") == 0 || strcmp(cmd, "info") == 0) return run_job(cmd, argc - 2, argv + 2);
+  if (client_command_known(cmd)) return client_command(cmd, argc - 2, argv + 2, load_config);
   if (daemon_command_known(cmd)) return daemon_command_run(cmd, argc - 2, argv + 2);
-  static const char *later[] = {"list", "cancel", "stop", "savepoint", "sql"};
+  static const char *later[] = {"sql"};
   for (size_t k = 0; k < sizeof later / sizeof later[0]; k++)
     if (strcmp(cmd, later[k]) == 0) {
       if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {

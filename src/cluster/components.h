@@ -2,7 +2,8 @@
  * components.h: the cluster components, each an RPC endpoint (rpc.h) with state touched only by
  * its own thread:
  *   ResourceManager  "resourcemanager"   slot registry: TaskExecutors register their slots,
- *                                         JobMasters request and release them.
+ *                                         JobMasters request and release them; in a standalone
+ *                                         cluster also heartbeats and lost TaskManagers.
  *   TaskExecutor     "taskexecutor-N"    runs tasks in its slots and reports their states.
  *   Dispatcher       "dispatcher"        accepts jobs, starts one JobMaster per job, hands the
  *                                         result to the submitter.
@@ -10,7 +11,9 @@
  *                                         tracks their states, fails or cancels the job as a
  *                                         whole, and assembles the result.
  * They talk only through messages.h, so the MiniCluster (all in one process) and a standalone
- * cluster (over TCP) use the same components.
+ * cluster (over TCP) use the same components. Addresses a component hands to others are
+ * qualified (rpc_address_of): "host:port/name" in a standalone cluster, the bare name in a
+ * MiniCluster.
  */
 #ifndef SPATE_CLUSTER_COMPONENTS_H
 #define SPATE_CLUSTER_COMPONENTS_H
@@ -19,24 +22,52 @@
 #include "runtime/task.h"
 
 typedef struct resource_manager resource_manager;
-int rm_start(rpc_service *rpc, resource_manager **out);
+typedef struct rm_options {
+  int64_t slot_wait_ms;          /* how long a slot request may wait (0: refused at once) */
+  int64_t heartbeat_interval_ms; /* 0: no heartbeats (MiniCluster) */
+  int64_t heartbeat_timeout_ms;
+  struct cluster_view *view; /* TaskManagers and slots for the REST endpoint, or NULL */
+} rm_options;
+/* opt NULL: a MiniCluster's (no waiting, no heartbeats). */
+int rm_start(rpc_service *rpc, const rm_options *opt, resource_manager **out);
 void rm_stop(resource_manager *rm);
 
 typedef struct task_executor task_executor;
-/* Starts "taskexecutor-<index>" and registers its slots with the ResourceManager. */
+typedef struct te_options {
+  const char *rm_address;        /* the ResourceManager (NULL: RM_ADDRESS of this process) */
+  const char *data_address;      /* this TaskManager's data server, or NULL (in-process only) */
+  const char *blob_dir;          /* where fetched artifacts are cached (NULL: none are fetched) */
+  int64_t heartbeat_interval_ms; /* registration retries and heartbeat checks; 0: neither */
+  int64_t heartbeat_timeout_ms;  /* no heartbeat from the ResourceManager this long: it is lost */
+} te_options;
+/* Starts "taskexecutor-<index>" and registers its slots with the ResourceManager (opt NULL: a
+ * MiniCluster's, registered once, nothing watched). With heartbeats it registers until taken,
+ * answers heartbeats, and when it loses the JobManager (heartbeat timeout or a closed
+ * connection) cancels its tasks and registers again. */
 int te_start(rpc_service *rpc, shuffle_env *shuffle, int index, int slots, const task_config *cfg,
-             task_executor **out);
+             const te_options *opt, task_executor **out);
 /* Cancels and joins every task, then stops. */
 void te_stop(task_executor *te);
 
 typedef struct dispatcher dispatcher;
-int dispatcher_start(rpc_service *rpc, dispatcher **out);
+/* blob_server: the BlobServer's "host:port" that JobMasters hand TaskExecutors, or NULL; view:
+ * what the JobMasters keep up to date for the REST endpoint, or NULL. */
+int dispatcher_start(rpc_service *rpc, const char *blob_server, struct cluster_view *view,
+                     dispatcher **out);
 void dispatcher_stop(dispatcher *d);
 
 typedef struct job_master job_master;
+/* What a JobMaster gets from the Dispatcher besides the job: where TaskExecutors get the job's
+ * shared object (the BlobServer's key and address, or, both NULL/"", the path the job graph
+ * names, in the same process), and the view it keeps up to date (NULL: none). */
+typedef struct jm_context {
+  const char *blob_key;
+  const char *blob_server;
+  struct cluster_view *view;
+} jm_context;
 /* Takes ownership of the decoded graph; bytes are copied (they are what TaskExecutors get).
  * client (may be NULL) is the address that gets the job's events (MSG_JOB_EVENT). */
 int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, const char *client,
-             job_master **out);
+             const jm_context *ctx, job_master **out);
 void jm_stop(job_master *jm);
 #endif

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/clock.h"
 #include "base/log.h"
+#include "cluster/cluster_view.h"
 #include "cluster/components.h"
 #include "cluster/job_result.h"
 #include "cluster/messages.h"
@@ -22,6 +24,8 @@ typedef struct d_job {
 struct dispatcher {
   rpc_service *rpc;
   rpc_endpoint *ep;
+  char *blob_server; /* "host:port" of the BlobServer, or NULL */
+  cluster_view *view;
   d_job *jobs;
 };
 
@@ -46,9 +50,11 @@ static void submit(dispatcher *d, sp_reader *r) {
   uint32_t len;
   const void *bytes = sp_get_blob(r, &len);
   bool events = sp_get_u8(r) != 0;
-  if (!sp_reader_ok(r) || !reply) {
+  char *blob_key = sp_get_str(r);
+  if (!sp_reader_ok(r) || !reply || !blob_key) {
     SP_ERROR("dispatcher", "malformed job submission: %s", r->error);
     sp_free(reply);
+    sp_free(blob_key);
     return;
   }
   char err[SP_ERRMSG_MAX];
@@ -59,6 +65,7 @@ static void submit(dispatcher *d, sp_reader *r) {
     snprintf(msg, sizeof msg, "job submission rejected: %s", err);
     reply_failed(d, reply, msg);
     sp_free(reply);
+    sp_free(blob_key);
     return;
   }
   SP_INFO("dispatcher", "Received JobGraph submission '%s' (%s).", jg->job_name, jg->job_id);
@@ -67,13 +74,18 @@ static void submit(dispatcher *d, sp_reader *r) {
     jobgraph_free(jg);
     reply_failed(d, reply, "out of memory");
     sp_free(reply);
+    sp_free(blob_key);
     return;
   }
   snprintf(j->id, sizeof j->id, "%s", jg->job_id);
   j->reply = reply;
   j->next = d->jobs;
   d->jobs = j;
-  rc = jm_start(d->rpc, jg, bytes, len, events ? reply : NULL, &j->jm); /* takes jg */
+  jm_context ctx = {.blob_key = blob_key, .blob_server = d->blob_server, .view = d->view};
+  cv_job_added(d->view, jg, sp_wall_ms());
+  rc = jm_start(d->rpc, jg, bytes, len, events ? reply : NULL, &ctx, &j->jm); /* takes jg */
+  sp_free(blob_key);
+  blob_key = NULL;
   if (rc < 0) {
     reply_failed(d, reply, "could not start the JobMaster");
     d->jobs = j->next;
@@ -130,10 +142,16 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
   }
 }
 
-int dispatcher_start(rpc_service *rpc, dispatcher **out) {
+int dispatcher_start(rpc_service *rpc, const char *blob_server, cluster_view *view,
+                     dispatcher **out) {
   dispatcher *d = sp_calloc(1, sizeof *d);
   if (!d) return SPATE_ENOMEM;
   d->rpc = rpc;
+  d->view = view;
+  if (blob_server && !(d->blob_server = sp_strdup(blob_server))) {
+    sp_free(d);
+    return SPATE_ENOMEM;
+  }
   int rc = rpc_endpoint_start(rpc, DISPATCHER_ADDRESS, handle, d, &d->ep);
   if (rc < 0) {
     sp_free(d);
@@ -153,5 +171,6 @@ void dispatcher_stop(dispatcher *d) {
     sp_free(j->reply);
     sp_free(j);
   }
+  sp_free(d->blob_server);
   sp_free(d);
 }

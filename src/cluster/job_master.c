@@ -30,6 +30,7 @@
 #include "base/log.h"
 #include "checkpoint/coordinator.h"
 #include "checkpoint/restore.h"
+#include "cluster/cluster_view.h"
 #include "cluster/components.h"
 #include "cluster/job_result.h"
 #include "cluster/messages.h"
@@ -55,7 +56,7 @@ static const char *job_status_name(job_status s) {
 
 typedef struct execution {
   task_state state;
-  char te[48];     /* TaskExecutor address once deployed */
+  const char *te;  /* TaskExecutor address once deployed (jm->slot_te's string), else NULL */
   uint8_t *report; /* final report */
   size_t report_len;
 } execution;
@@ -63,7 +64,10 @@ typedef struct execution {
 struct job_master {
   rpc_service *rpc;
   rpc_endpoint *ep;
-  char address[64];
+  char name[48];                /* the endpoint's name: "jobmaster-<job id>" */
+  char *address;                /* as other processes reach it */
+  char *blob_key, *blob_server; /* the artifact (jm_context), or NULL */
+  cluster_view *view;           /* kept up to date for the REST endpoint, or NULL */
   job_graph *jg;
   uint8_t *bytes;
   size_t len;
@@ -75,9 +79,12 @@ struct job_master {
   bool done;
   int attempt; /* execution attempt: 0, then one more per restart */
   int restarts;
-  int ntasks;          /* subtasks of all vertices */
-  char (*slot_te)[48]; /* slot assignment per task index, kept across restarts */
+  int ntasks;       /* subtasks of all vertices */
+  char **slot_te;   /* slot assignment per task index (TaskExecutor addresses), kept across
+                       restarts unless a TaskManager was lost */
+  char **slot_data; /* the data server of each task's TaskExecutor ("" in a MiniCluster) */
   int *slot_no;
+  bool slots_lost; /* a TaskManager with slots of this job was lost: ask for slots again */
   restart_strategy *restart;
   ckpt_coord *coord;       /* the checkpoint coordinator */
   char restore_from[4096]; /* execution.savepoint.path, resolved to a checkpoint directory */
@@ -134,6 +141,7 @@ static void set_status(job_master *jm, job_status to) {
   SP_INFO("jobmaster", "Job %s (%s) switched from state %s to %s.", jm->jg->job_name,
           jm->jg->job_id, job_status_name(jm->status), job_status_name(to));
   jm->status = to;
+  cv_job_status(jm->view, jm->jg->job_id, job_status_name(to), sp_wall_ms());
   send_event(jm, &(job_event){.type = SPATE_EVENT_JOB_STATUS,
                               .state = job_status_name(to),
                               .message = to == JOB_FAILED ? jm->error : NULL});
@@ -150,6 +158,7 @@ static void exec_switch_why(job_master *jm, int v, int s, task_state to, const c
             task_state_name(to));
   if (!task_state_terminal(e->state) && task_state_terminal(to)) jm->remaining--;
   e->state = to;
+  cv_task_state(jm->view, jm->jg->job_id, v, s, to, sp_wall_ms());
   /* periodic checkpoints start once every task runs, before the listener hears of the last one:
    * a program that awaits that event and then moves a manual clock by the interval gets one */
   if (jm->status == JOB_RUNNING && ckpt_coord_checkpointable(jm->coord))
@@ -176,10 +185,10 @@ static void send_to_executors(job_master *jm, uint32_t type, sp_writer *payload)
   for (int v = 0; v < jm->jg->nvertices; v++)
     for (int s = 0; s < jm->jg->vertices[v].parallelism; s++) {
       const char *te = jm->exec[v][s].te;
-      bool seen = !te[0];
+      bool seen = !te;
       for (int pv = 0; !seen && pv <= v; pv++)
         for (int ps = 0; ps < jm->jg->vertices[pv].parallelism && !(pv == v && ps >= s); ps++)
-          if (strcmp(jm->exec[pv][ps].te, te) == 0) {
+          if (jm->exec[pv][ps].te && strcmp(jm->exec[pv][ps].te, te) == 0) {
             seen = true;
             break;
           }
@@ -234,6 +243,8 @@ static void complete(job_master *jm) {
   else if (jm->status == JOB_RUNNING)
     set_status(jm, JOB_FINISHED);
   ckpt_coord_job_ended(jm->coord, jm->status == JOB_CANCELED);
+  cv_job_done(jm->view, jm->jg->job_id, job_status_name(jm->status), sp_wall_ms() - jm->start_ms,
+              jm->status == JOB_FAILED ? jm->error : NULL, sp_wall_ms());
   sp_writer w;
   sp_writer_init(&w);
   sp_put_str(&w, jm->jg->job_id);
@@ -254,7 +265,7 @@ static void cancel_all(job_master *jm) {
     for (int s = 0; s < jm->jg->vertices[v].parallelism; s++) {
       execution *e = &jm->exec[v][s];
       if (task_state_terminal(e->state)) continue;
-      if (!e->te[0]) { /* never deployed */
+      if (!e->te) { /* never deployed */
         exec_switch(jm, v, s, TS_CANCELED);
         continue;
       }
@@ -342,6 +353,25 @@ static int group_offset(const job_graph *jg, int v) {
 
 static void deploy(job_master *jm);
 
+static void free_strs(char **v, size_t n) {
+  for (size_t i = 0; v && i < n; i++) sp_free(v[i]);
+  sp_free(v);
+}
+
+/* Asks the ResourceManager for the job's slots (after releasing those it holds, if any). */
+static void request_slots(job_master *jm) {
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_str(&w, jm->jg->job_id);
+  rpc_send(jm->rpc, RM_ADDRESS, MSG_RELEASE_SLOTS, &w);
+  sp_writer_init(&w);
+  sp_put_str(&w, jm->jg->job_id);
+  sp_put_str(&w, jm->address);
+  sp_put_i32(&w, jobgraph_slots_needed(jm->jg));
+  jm->awaiting_slots = true;
+  rpc_send(jm->rpc, RM_ADDRESS, MSG_REQUEST_SLOTS, &w);
+}
+
 static void slots_offer(job_master *jm, sp_reader *r) {
   uint8_t ok = sp_get_u8(r);
   char *error = sp_get_str(r);
@@ -363,18 +393,18 @@ static void slots_offer(job_master *jm, sp_reader *r) {
     return;
   }
   sp_free(error);
-  char(*slots)[48] = sp_calloc(n + 1, sizeof *slots);
+  char **slots = sp_calloc(n + 1, sizeof *slots), **datas = sp_calloc(n + 1, sizeof *datas);
   int *slot_no = sp_calloc(n + 1, sizeof *slot_no);
-  for (uint32_t i = 0; slots && slot_no && i < n; i++) {
-    char *a = sp_get_str(r);
+  for (uint32_t i = 0; slots && datas && slot_no && i < n && sp_reader_ok(r); i++) {
+    slots[i] = sp_get_str(r);
     slot_no[i] = sp_get_i32(r);
-    if (sp_reader_ok(r) && (!a || strlen(a) >= sizeof slots[i]))
+    datas[i] = sp_get_str(r);
+    if (sp_reader_ok(r) && (!slots[i] || !slots[i][0] || !datas[i]))
       sp_reader_fail(r, "slot without a valid TaskExecutor address");
-    snprintf(slots[i], sizeof slots[i], "%s", a ? a : "");
-    sp_free(a);
   }
-  if (!slots || !slot_no || !sp_reader_ok(r)) {
-    sp_free(slots);
+  if (!slots || !datas || !slot_no || !sp_reader_ok(r)) {
+    free_strs(slots, n);
+    free_strs(datas, n);
     sp_free(slot_no);
     char msg[SP_ERRMSG_MAX];
     snprintf(msg, sizeof msg, "malformed slot offer: %s", r->error);
@@ -382,7 +412,8 @@ static void slots_offer(job_master *jm, sp_reader *r) {
     return;
   }
   if (jm->status != JOB_RUNNING) { /* cancelled while waiting for slots */
-    sp_free(slots);
+    free_strs(slots, n);
+    free_strs(datas, n);
     sp_free(slot_no);
     cancel_all(jm);
     return;
@@ -393,18 +424,31 @@ static void slots_offer(job_master *jm, sp_reader *r) {
     for (int s = 0; s < jg->vertices[v].parallelism; s++) {
       uint32_t k = (uint32_t)(offset + s);
       if (k >= n) {
-        sp_free(slots);
+        free_strs(slots, n);
+        free_strs(datas, n);
         sp_free(slot_no);
         fail_job(jm, "slot offer smaller than requested");
         return;
       }
       int t = task_index(jm, v, s);
-      snprintf(jm->slot_te[t], sizeof jm->slot_te[t], "%s", slots[k]);
+      sp_free(jm->slot_te[t]);
+      sp_free(jm->slot_data[t]);
+      jm->slot_te[t] = sp_strdup(slots[k]);
+      jm->slot_data[t] = sp_strdup(datas[k]);
       jm->slot_no[t] = slot_no[k];
+      if (!jm->slot_te[t] || !jm->slot_data[t]) {
+        free_strs(slots, n);
+        free_strs(datas, n);
+        sp_free(slot_no);
+        fail_job(jm, "out of memory");
+        return;
+      }
     }
   }
-  sp_free(slots);
+  free_strs(slots, n);
+  free_strs(datas, n);
   sp_free(slot_no);
+  jm->slots_lost = false;
   deploy(jm);
 }
 
@@ -419,7 +463,7 @@ static void deploy(job_master *jm) {
       int t = task_index(jm, v, s);
       execution *e = &jm->exec[v][s];
       exec_switch(jm, v, s, TS_SCHEDULED);
-      snprintf(e->te, sizeof e->te, "%s", jm->slot_te[t]);
+      e->te = jm->slot_te[t];
       exec_switch(jm, v, s, TS_DEPLOYING);
       sp_writer w;
       sp_writer_init(&w);
@@ -430,6 +474,10 @@ static void deploy(job_master *jm) {
       sp_put_i32(&w, jm->attempt);
       sp_put_i32(&w, jm->slot_no[t]);
       sp_put_str(&w, jm->restore_dir);
+      sp_put_str(&w, jm->blob_key ? jm->blob_key : "");
+      sp_put_str(&w, jm->blob_server ? jm->blob_server : "");
+      sp_put_u32(&w, (uint32_t)jm->ntasks);
+      for (int k = 0; k < jm->ntasks; k++) sp_put_str(&w, jm->slot_data[k]);
       if (rpc_send(jm->rpc, e->te, MSG_SUBMIT_TASK, &w) < 0) {
         exec_switch(jm, v, s, TS_FAILED);
         fail_job(jm, "TaskExecutor is gone");
@@ -510,7 +558,7 @@ static void expire_after(void *ctx, int64_t id, int64_t delay_ms) {
   sp_writer w;
   sp_writer_init(&w);
   sp_put_i64(&w, id);
-  rpc_send_after(jm->rpc, jm->address, MSG_CKPT_EXPIRE, &w, delay_ms);
+  rpc_send_after(jm->rpc, jm->name, MSG_CKPT_EXPIRE, &w, delay_ms);
 }
 
 /* The periodic timer's next tick, for the current attempt (a restart leaves the old one's). */
@@ -519,7 +567,7 @@ static void tick_after(void *ctx, int64_t delay_ms) {
   sp_writer w;
   sp_writer_init(&w);
   sp_put_i32(&w, jm->attempt);
-  rpc_send_after(jm->rpc, jm->address, MSG_CKPT_TIMER, &w, delay_ms);
+  rpc_send_after(jm->rpc, jm->name, MSG_CKPT_TIMER, &w, delay_ms);
 }
 
 static void on_ack(job_master *jm, sp_reader *r) {
@@ -588,7 +636,7 @@ static void all_terminal(job_master *jm) {
   sp_writer_init(&w);
   sp_put_i32(&w, jm->attempt);
   int64_t left = jm->restart_at - clock_deadline_ms(jm);
-  rpc_send_after(jm->rpc, jm->address, MSG_RESTART, &w, left > 0 ? left : 0);
+  rpc_send_after(jm->rpc, jm->name, MSG_RESTART, &w, left > 0 ? left : 0);
 }
 
 static void on_restart(job_master *jm, int32_t attempt) {
@@ -596,6 +644,7 @@ static void on_restart(job_master *jm, int32_t attempt) {
   jm->attempt++;
   jm->restarts++;
   ckpt_coord_new_attempt(jm->coord);
+  cv_job_new_attempt(jm->view, jm->jg->job_id);
   for (int v = 0; v < jm->jg->nvertices; v++)
     for (int s = 0; s < jm->jg->vertices[v].parallelism; s++) {
       execution *e = &jm->exec[v][s];
@@ -608,7 +657,51 @@ static void on_restart(job_master *jm, int32_t attempt) {
   ckpt_restore_choose(jm->jg->job_id, completed, ncompleted, jm->restore_from, jm->restore_dir,
                       sizeof jm->restore_dir);
   set_status(jm, JOB_RUNNING);
-  deploy(jm);
+  if (!jm->slots_lost) {
+    deploy(jm);
+    return;
+  }
+  /* a TaskManager is gone: the job runs on the slots the ResourceManager has now, waiting for
+   * them up to slot.request.timeout */
+  request_slots(jm);
+}
+
+/* A TaskManager that ran subtasks of this job is gone: they failed with it (nobody is left to
+ * report them), and the job fails over on the slots that remain. */
+static void tm_lost(job_master *jm, sp_reader *r) {
+  char *te = sp_get_str(r), *reason = sp_get_str(r);
+  if (!te || !reason || !sp_reader_ok(r)) {
+    sp_free(te);
+    sp_free(reason);
+    return;
+  }
+  bool had = false;
+  for (int k = 0; k < jm->ntasks; k++)
+    if (jm->slot_te[k] && strcmp(jm->slot_te[k], te) == 0) had = true;
+  if (had) jm->slots_lost = true;
+  char msg[SP_ERRMSG_MAX];
+  snprintf(msg, sizeof msg, "%s", reason);
+  bool failed = false;
+  for (int v = 0; v < jm->jg->nvertices; v++)
+    for (int s = 0; s < jm->jg->vertices[v].parallelism; s++) {
+      execution *e = &jm->exec[v][s];
+      if (!e->te || strcmp(e->te, te) != 0 || task_state_terminal(e->state)) continue;
+      const jg_vertex *vx = &jm->jg->vertices[v];
+      SP_WARN("jobmaster", "%s (%d/%d) (%.16s_%d_%d_%d) switched from %s to FAILED: %s", vx->name,
+              s + 1, vx->parallelism, jm->jg->job_id, v, s, jm->attempt, task_state_name(e->state),
+              msg);
+      exec_switch_why(jm, v, s, e->state == TS_CANCELING ? TS_CANCELED : TS_FAILED, msg);
+      failed = true;
+    }
+  if (failed) {
+    /* fail_job cancels (and, once nothing runs, ends or restarts) a running job; otherwise the
+     * job was ending or restarting already and waited for these subtasks */
+    bool running = jm->status == JOB_RUNNING || jm->status == JOB_CREATED;
+    fail_job(jm, msg);
+    if (!running && jm->remaining == 0) all_terminal(jm);
+  }
+  sp_free(te);
+  sp_free(reason);
 }
 
 static void task_update(job_master *jm, sp_reader *r) {
@@ -694,6 +787,7 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
   case MSG_RESTART: on_restart(jm, sp_get_i32(r)); break;
   case MSG_TRIGGER_SAVEPOINT: on_savepoint(jm, r); break;
   case MSG_REQUEST_CHECKPOINT: on_checkpoint_request(jm, r); break;
+  case MSG_TM_LOST: tm_lost(jm, r); break;
   default: SP_WARN("jobmaster", "ignoring unexpected message %u", type);
   }
 }
@@ -743,7 +837,7 @@ static int configure(job_master *jm, char *err, size_t err_len) {
 }
 
 int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, const char *client,
-             job_master **out) {
+             const jm_context *ctx, job_master **out) {
   job_master *jm = sp_calloc(1, sizeof *jm);
   if (!jm) {
     jobgraph_free(jg);
@@ -757,7 +851,13 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, con
   }
   jm->jg = jg;
   jm->start_ms = sp_wall_ms();
-  snprintf(jm->address, sizeof jm->address, "jobmaster-%s", jg->job_id);
+  snprintf(jm->name, sizeof jm->name, "jobmaster-%s", jg->job_id);
+  jm->address = rpc_address_of(rpc, jm->name);
+  if (ctx && ctx->blob_key && ctx->blob_key[0]) {
+    jm->blob_key = sp_strdup(ctx->blob_key);
+    jm->blob_server = sp_strdup(ctx->blob_server ? ctx->blob_server : "");
+  }
+  jm->view = ctx ? ctx->view : NULL;
   jm->bytes = sp_malloc(len);
   jm->exec = sp_calloc((size_t)jg->nvertices, sizeof *jm->exec);
   int rc = jm->bytes && jm->exec ? 0 : SPATE_ENOMEM;
@@ -768,8 +868,11 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, con
   }
   jm->ntasks = jm->remaining;
   jm->slot_te = sp_calloc((size_t)jm->ntasks + 1, sizeof *jm->slot_te);
+  jm->slot_data = sp_calloc((size_t)jm->ntasks + 1, sizeof *jm->slot_data);
   jm->slot_no = sp_calloc((size_t)jm->ntasks + 1, sizeof *jm->slot_no);
-  if (!jm->slot_te || !jm->slot_no) rc = SPATE_ENOMEM;
+  if (!jm->slot_te || !jm->slot_data || !jm->slot_no || !jm->address) rc = SPATE_ENOMEM;
+  if (ctx && ctx->blob_key && ctx->blob_key[0] && (!jm->blob_key || !jm->blob_server))
+    rc = SPATE_ENOMEM;
   ckpt_coord_hooks hooks = {.ctx = jm,
                             .task_state = hook_task_state,
                             .send_trigger = send_trigger,
@@ -783,7 +886,7 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, con
   if (rc == 0) {
     memcpy(jm->bytes, bytes, len);
     jm->len = len;
-    rc = rpc_endpoint_start(rpc, jm->address, handle, jm, &jm->ep);
+    rc = rpc_endpoint_start(rpc, jm->name, handle, jm, &jm->ep);
   }
   if (rc < 0) {
     jm_stop(jm);
@@ -800,13 +903,7 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, con
     *out = jm;
     return 0;
   }
-  sp_writer w;
-  sp_writer_init(&w);
-  sp_put_str(&w, jg->job_id);
-  sp_put_str(&w, jm->address);
-  sp_put_i32(&w, jobgraph_slots_needed(jg));
-  jm->awaiting_slots = true;
-  rpc_send(rpc, RM_ADDRESS, MSG_REQUEST_SLOTS, &w);
+  request_slots(jm);
   *out = jm;
   return 0;
 }
@@ -824,8 +921,12 @@ void jm_stop(job_master *jm) {
   sp_free(jm->bytes);
   sp_free(jm->error);
   sp_free(jm->client);
-  sp_free(jm->slot_te);
+  free_strs(jm->slot_te, jm->ntasks);
+  free_strs(jm->slot_data, jm->ntasks);
   sp_free(jm->slot_no);
+  sp_free(jm->address);
+  sp_free(jm->blob_key);
+  sp_free(jm->blob_server);
   if (jm->restart) restart_strategy_free(jm->restart);
   ckpt_coord_free(jm->coord);
   jobgraph_free(jm->jg);

@@ -308,6 +308,7 @@ const char *spate_job_status_name(spate_job_status s) {
   case SPATE_JOB_FAILED: return "FAILED";
   case SPATE_JOB_CANCELED: return "CANCELED";
   case SPATE_JOB_PLANNED: return "PLANNED";
+  case SPATE_JOB_DETACHED: return "DETACHED";
   }
   return "UNKNOWN";
 }

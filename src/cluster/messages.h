@@ -8,11 +8,13 @@
 
 enum {
   /* -> ResourceManager */
-  MSG_REGISTER_TASK_EXECUTOR = 1, /* str address, i32 slots */
+  MSG_REGISTER_TASK_EXECUTOR = 1, /* str address, i32 slots, str data address ("": in-process
+                                     exchanges only) */
   MSG_REQUEST_SLOTS,              /* str job id, str reply address, i32 count */
   MSG_RELEASE_SLOTS,              /* str job id */
   /* -> JobMaster */
-  MSG_SLOTS_OFFER,        /* u8 ok, str error, u32 n, n x (str task executor, i32 slot) */
+  MSG_SLOTS_OFFER,        /* u8 ok, str error, u32 n, n x (str task executor, i32 slot,
+                                     str its data address) */
   MSG_TASK_STATE,         /* i32 vertex, i32 subtask, u8 state, str error, blob report */
   MSG_CANCEL_JOB,         /* (to Dispatcher: str job id) */
   MSG_ACK_CHECKPOINT,     /* i32 attempt, i32 vertex, i32 subtask, i64 id, str file
@@ -27,7 +29,10 @@ enum {
                                      checkpoint trigger) */
   /* -> TaskExecutor */
   MSG_SUBMIT_TASK,        /* str job master, blob job graph, i32 vertex, i32 subtask,
-                                     i32 attempt, i32 slot, str restore path (empty: none) */
+                                     i32 attempt, i32 slot, str restore path (empty: none),
+                                     str artifact blob key (empty: the graph's artifact path),
+                                     str blob server ("host:port"), u32 n, n x str data address
+                                     of each subtask of the job (global index) */
   MSG_CANCEL_TASK,        /* str job id, i32 vertex, i32 subtask, i32 attempt */
   MSG_TRIGGER_CHECKPOINT, /* str job id, i32 attempt, i32 vertex, i32 subtask, i64 id,
                                      i64 timestamp, u32 flags, i64 aligned timeout, str dir */
@@ -36,7 +41,7 @@ enum {
   MSG_RELEASE_PARTITIONS, /* str "<job id>-<attempt>" */
   /* -> Dispatcher */
   MSG_SUBMIT_JOB, /* str reply address, blob job graph, u8 send job events to
-                                     the reply address */
+                                     the reply address, str artifact blob key (may be empty) */
   MSG_JOB_DONE,   /* str job id, blob result */
   /* -> client */
   MSG_JOB_RESULT,    /* blob result (see job_result.h) */
@@ -45,6 +50,15 @@ enum {
   MSG_JOB_EVENT,     /* u8 spate_job_event_type, str state, str task, i32 vertex,
                                      i32 subtask, i32 attempt, i64 checkpoint id, u8 savepoint,
                                      str path, str message */
+  /* the standalone cluster: registration, heartbeats, lost TaskManagers, slot waits */
+  MSG_REGISTERED,           /* -> TaskExecutor, from the ResourceManager: registration taken */
+  MSG_HEARTBEAT,            /* -> TaskExecutor, from the ResourceManager: str reply address */
+  MSG_HEARTBEAT_REPLY,      /* -> ResourceManager: str task executor address */
+  MSG_RM_TICK,              /* (ResourceManager to itself) heartbeat round */
+  MSG_TE_TICK,              /* (TaskExecutor to itself) registration retry, heartbeat check */
+  MSG_SLOT_REQUEST_TIMEOUT, /* (ResourceManager to itself) i64 request id */
+  MSG_TM_LOST,              /* -> JobMaster: str task executor address, str reason */
+  MSG_PEER_LOST = 1000,     /* from rpc.c (RPC_MSG_PEER_LOST): str peer "host:port", str reason */
 };
 
 #define RM_ADDRESS "resourcemanager"

@@ -47,13 +47,13 @@ int minicluster_start(int taskmanagers, int slots, const task_config *cfg, minic
   if (!mc) return SPATE_ENOMEM;
   int rc = rpc_service_create(cfg->clock, &mc->rpc);
   if (rc == 0) rc = shuffle_env_create(&mc->shuffle);
-  if (rc == 0) rc = rm_start(mc->rpc, &mc->rm);
+  if (rc == 0) rc = rm_start(mc->rpc, NULL, &mc->rm);
   if (rc == 0 && !(mc->tes = sp_calloc((size_t)taskmanagers, sizeof *mc->tes))) rc = SPATE_ENOMEM;
   for (int i = 0; rc == 0 && i < taskmanagers; i++) {
-    rc = te_start(mc->rpc, mc->shuffle, i, slots, cfg, &mc->tes[i]);
+    rc = te_start(mc->rpc, mc->shuffle, i, slots, cfg, NULL, &mc->tes[i]);
     if (rc == 0) mc->ntes = i + 1;
   }
-  if (rc == 0) rc = dispatcher_start(mc->rpc, &mc->dispatcher);
+  if (rc == 0) rc = dispatcher_start(mc->rpc, NULL, NULL, &mc->dispatcher);
   if (rc < 0) {
     minicluster_stop(mc);
     return rc;
@@ -192,6 +192,7 @@ int minicluster_submit(minicluster *mc, const void *bytes, size_t len, const cha
     sp_put_str(&w, addr);
     sp_put_blob(&w, bytes, len);
     sp_put_u8(&w, listener != NULL);
+    sp_put_str(&w, ""); /* the artifact is the graph's path, in this process */
     rc = rpc_send(mc->rpc, DISPATCHER_ADDRESS, MSG_SUBMIT_JOB, &w);
   }
   if (rc < 0) {

@@ -1,15 +1,21 @@
 /*
- * rpc.c: the in-process transport: an endpoint table and one queue + thread per endpoint.
+ * rpc.c: the endpoints of one process: an endpoint table and one queue + thread per endpoint.
+ * Messages for endpoints of other processes go through net/rpc_net.h, and messages from them
+ * arrive through it.
  */
 #include "cluster/rpc.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/alloc.h"
 #include "base/clock.h"
+#include "base/err.h"
 #include "base/hash.h"
 #include "base/hash_table.h"
+#include "base/log.h"
+#include "net/rpc_net.h"
 #include "spate/spate.h"
 
 /* rpc_flush's marker: set once the endpoint's thread reached it. */
@@ -46,6 +52,9 @@ struct rpc_service {
   pthread_mutex_t mu;
   sp_htab endpoints; /* rpc_endpoint by address */
   sp_clock *clock;
+  rpc_net *net;    /* set once by rpc_service_listen */
+  char **watchers; /* endpoints told of lost peers; under mu */
+  int nwatchers;
 };
 
 int rpc_service_create(sp_clock *clock, rpc_service **out) {
@@ -61,6 +70,9 @@ sp_clock *rpc_service_clock(const rpc_service *s) { return s->clock; }
 
 void rpc_service_destroy(rpc_service *s) {
   if (!s) return;
+  rpc_net_stop(s->net);
+  for (int i = 0; i < s->nwatchers; i++) sp_free(s->watchers[i]);
+  sp_free(s->watchers);
   sp_htab_free(&s->endpoints);
   pthread_mutex_destroy(&s->mu);
   sp_free(s);
@@ -192,6 +204,11 @@ void rpc_endpoint_stop(rpc_endpoint *ep) {
   pthread_mutex_lock(&s->mu); /* unregister first: later sends fail instead of queueing */
   sp_htab_slot *slot = find_slot(s, ep->address);
   if (slot) sp_htab_remove(&s->endpoints, slot);
+  for (int i = 0; i < s->nwatchers; i++) /* no longer told of lost peers */
+    if (strcmp(s->watchers[i], ep->address) == 0) {
+      sp_free(s->watchers[i]);
+      s->watchers[i--] = s->watchers[--s->nwatchers];
+    }
   pthread_mutex_unlock(&s->mu);
   sp_clock_unsubscribe(s->clock, &ep->clock_sub);
   rpc_msg *m = sp_calloc(1, sizeof *m);
@@ -216,20 +233,18 @@ void rpc_endpoint_stop(rpc_endpoint *ep) {
   sp_free(ep);
 }
 
-/* Queues the writer's bytes for `to`: at once (due_ns 0) or when due_ns has come. */
-static int deliver(rpc_service *s, const char *to, uint32_t type, sp_writer *payload,
-                   int64_t due_ns) {
-  if (payload->failed) {
-    sp_writer_free(payload);
-    return SPATE_ENOMEM;
-  }
+/* Queues data (taken over) for the local endpoint `to`: at once (due_ns 0) or when due_ns has
+ * come. */
+static int deliver_local(rpc_service *s, const char *to, uint32_t type, uint8_t *data, size_t len,
+                         int64_t due_ns) {
   rpc_msg *m = sp_calloc(1, sizeof *m);
   if (!m) {
-    sp_writer_free(payload);
+    sp_free(data);
     return SPATE_ENOMEM;
   }
   m->type = type;
-  m->data = sp_writer_take(payload, &m->len);
+  m->data = data;
+  m->len = len;
   m->due_ns = due_ns;
   pthread_mutex_lock(&s->mu);
   rpc_endpoint *ep = find(s, to);
@@ -251,6 +266,44 @@ static int deliver(rpc_service *s, const char *to, uint32_t type, sp_writer *pay
     return SPATE_ENOENT;
   }
   return 0;
+}
+
+/* The local endpoint name of a qualified address of this process, else NULL. */
+static const char *local_name(const rpc_service *s, const char *to) {
+  const char *slash = strchr(to, '/');
+  if (!slash) return to;
+  const char *self = s->net ? rpc_net_address(s->net) : NULL;
+  size_t pl = (size_t)(slash - to);
+  return self && strlen(self) == pl && memcmp(self, to, pl) == 0 ? slash + 1 : NULL;
+}
+
+/* Sends the writer's bytes to `to`, local or remote: at once (due_ns 0) or when due. */
+static int deliver(rpc_service *s, const char *to, uint32_t type, sp_writer *payload,
+                   int64_t due_ns) {
+  if (payload->failed) {
+    sp_writer_free(payload);
+    return SPATE_ENOMEM;
+  }
+  const char *name = local_name(s, to);
+  if (name) {
+    size_t len;
+    uint8_t *data = sp_writer_take(payload, &len);
+    return deliver_local(s, name, type, data, len, due_ns);
+  }
+  /* another process: its "host:port" and the endpoint's name there */
+  const char *slash = strchr(to, '/');
+  char peer[300];
+  size_t pl = (size_t)(slash - to);
+  int rc = SPATE_ENOENT;
+  if (due_ns || pl >= sizeof peer) {
+    rc = SPATE_EINVAL; /* timers are for the sender's own endpoints */
+  } else if (s->net) {
+    memcpy(peer, to, pl);
+    peer[pl] = 0;
+    rc = rpc_net_send(s->net, peer, slash + 1, type, payload->data, payload->len);
+  }
+  sp_writer_free(payload);
+  return rc;
 }
 
 int rpc_send_after(rpc_service *s, const char *to, uint32_t type, sp_writer *payload,
@@ -285,4 +338,85 @@ int rpc_flush(rpc_service *s, const char *to) {
   pthread_mutex_destroy(&fw.mu);
   pthread_cond_destroy(&fw.cond);
   return ep ? 0 : SPATE_ENOENT;
+}
+
+static void net_deliver(void *arg, const char *from, const char *to, uint32_t type,
+                        const uint8_t *msg, size_t len) {
+  rpc_service *s = arg;
+  uint8_t *copy = sp_malloc(len ? len : 1);
+  if (!copy) return;
+  if (len) memcpy(copy, msg, len);
+  if (deliver_local(s, to, type, copy, len, 0) == SPATE_ENOENT)
+    SP_DEBUG("rpc", "dropping message %u from %s for '%s': no such endpoint", type,
+             from ? from : "?", to);
+}
+
+static void net_peer_lost(void *arg, const char *peer, const char *reason) {
+  rpc_service *s = arg;
+  pthread_mutex_lock(&s->mu);
+  int n = s->nwatchers;
+  char **names = n ? sp_calloc((size_t)n, sizeof *names) : NULL;
+  for (int i = 0; names && i < n; i++) names[i] = sp_strdup(s->watchers[i]);
+  pthread_mutex_unlock(&s->mu);
+  for (int i = 0; names && i < n; i++) {
+    sp_writer w;
+    sp_writer_init(&w);
+    sp_put_str(&w, peer);
+    sp_put_str(&w, reason ? reason : "");
+    if (names[i]) rpc_send(s, names[i], RPC_MSG_PEER_LOST, &w);
+    sp_free(names[i]);
+  }
+  sp_free(names);
+}
+
+int rpc_service_listen(rpc_service *s, const char *bind_host, int port, const char *advertised_host,
+                       char *err, size_t err_len) {
+  if (s->net) return sp_err(err, err_len, SPATE_ESTATE, "the RPC service listens already");
+  rpc_net_hooks h = {.arg = s, .deliver = net_deliver, .peer_lost = net_peer_lost};
+  rpc_net *n;
+  int rc = rpc_net_start(bind_host, port, advertised_host, &h, &n, err, err_len);
+  if (rc == 0) s->net = n; /* before any endpoint hands out a qualified address */
+  return rc;
+}
+
+const char *rpc_service_address(const rpc_service *s) {
+  return s->net ? rpc_net_address(s->net) : NULL;
+}
+
+char *rpc_address_of(const rpc_service *s, const char *name) {
+  const char *self = rpc_service_address(s);
+  if (!self) return sp_strdup(name);
+  size_t cap = strlen(self) + strlen(name) + 2;
+  char *a = sp_malloc(cap);
+  if (a) snprintf(a, cap, "%s/%s", self, name);
+  return a;
+}
+
+bool rpc_address_process(const char *address, char *out, size_t cap) {
+  const char *slash = address ? strchr(address, '/') : NULL;
+  if (cap) out[0] = 0;
+  if (!slash) return false;
+  size_t pl = (size_t)(slash - address);
+  if (pl + 1 > cap) return false;
+  memcpy(out, address, pl);
+  out[pl] = 0;
+  return true;
+}
+
+bool rpc_address_is_local(const rpc_service *s, const char *address) {
+  return local_name(s, address) != NULL;
+}
+
+int rpc_watch_peers(rpc_service *s, const char *name) {
+  char *copy = sp_strdup(name);
+  if (!copy) return SPATE_ENOMEM;
+  pthread_mutex_lock(&s->mu);
+  char **nw = sp_realloc(s->watchers, sizeof *nw * (size_t)(s->nwatchers + 1));
+  if (nw) {
+    nw[s->nwatchers++] = copy;
+    s->watchers = nw;
+  }
+  pthread_mutex_unlock(&s->mu);
+  if (!nw) sp_free(copy);
+  return nw ? 0 : SPATE_ENOMEM;
 }

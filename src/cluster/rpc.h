@@ -4,14 +4,18 @@
  *
  * Each component is an endpoint with an address and a single thread that runs its handler for
  * one message at a time, in arrival order (Flink's RPC main-thread model), so component state
- * needs no locks. Messages are bytes (base/bytes.h encodings), never pointers, so a TCP
- * transport can carry them between processes without changing the components: this file is the
- * in-process transport.
+ * needs no locks. Messages are bytes (base/bytes.h encodings), never pointers, so they cross
+ * processes unchanged: an address "host:port/name" names endpoint `name` of the process listening
+ * at host:port (net/rpc_net.h carries the message there), a bare name an endpoint of this process.
+ * A service that listens (rpc_service_listen) gives its endpoints such qualified addresses
+ * (rpc_address_of); in a MiniCluster every address is a bare name.
  *
  * Lock: service->mu guards the endpoint table; each endpoint's queue has its own mutex.
  */
 #ifndef SPATE_CLUSTER_RPC_H
 #define SPATE_CLUSTER_RPC_H
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "base/bytes.h"
 #include "base/clock.h"
@@ -47,4 +51,27 @@ int rpc_send_after(rpc_service *s, const char *to, uint32_t type, sp_writer *pay
  * endpoint. For programs that drive components message by message (tests/fuzz/fuzz_messages.c);
  * must not be called from an endpoint's thread. */
 int rpc_flush(rpc_service *s, const char *to);
+
+/* Makes the service reachable from other processes: listens on bind_host:port (port 0 picks a
+ * free one) and advertises advertised_host (see rpc_net_start). Sends to "host:port/name" of
+ * other processes work without listening too, but peers can then not answer. */
+int rpc_service_listen(rpc_service *s, const char *bind_host, int port, const char *advertised_host,
+                       char *err, size_t err_len);
+/* "host:port" others reach this service at, or NULL if it does not listen. */
+const char *rpc_service_address(const rpc_service *s);
+/* The address of this service's endpoint `name` as other processes know it ("host:port/name"
+ * when listening, else name); the caller frees it. NULL only if out of memory. */
+char *rpc_address_of(const rpc_service *s, const char *name);
+/* The process part ("host:port") of a qualified address, copied into out (cap bytes): true, or
+ * false for a bare name (out gets ""). */
+bool rpc_address_process(const char *address, char *out, size_t cap);
+/* Whether address names an endpoint of this service (a bare name, or this service's own
+ * "host:port/"). */
+bool rpc_address_is_local(const rpc_service *s, const char *address);
+/* Subscribes the local endpoint `name` to losses of peer processes: when a connection to or from
+ * another process closes or cannot be opened, it gets MSG_PEER_LOST (messages.h: str peer
+ * "host:port", str reason). */
+int rpc_watch_peers(rpc_service *s, const char *name);
+/* The message type rpc.c sends watchers (messages.h gives it a name in the components' enum). */
+#define RPC_MSG_PEER_LOST 1000u
 #endif

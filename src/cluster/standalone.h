@@ -28,10 +28,27 @@ typedef struct standalone_job {
   char **argv;
 } standalone_job;
 
+struct jm_gateway;
+/* What the layers above the cluster add to a JobManager process (set once at start by the CLI,
+ * which knows them): its REST endpoint, and running an application-mode job's spate_main. */
+typedef struct standalone_hooks {
+  /* Starts the REST endpoint on gw (rest.bind-address, rest.port); *port the bound port. */
+  int (*rest_start)(const sp_config *cfg, struct jm_gateway *gw, void **handle, int *port,
+                    char *err, size_t err_len);
+  void (*rest_stop)(void *handle);
+  /* Runs the job's program against this JobManager (its spate_execute submits through gw) and
+   * returns once its job ended: 0 if it finished, cancelled or stopped; else non-zero. */
+  int (*run_job)(const sp_config *cfg, const standalone_job *job, struct jm_gateway *gw);
+} standalone_hooks;
+void standalone_set_hooks(const standalone_hooks *h);
+
 /* Runs a JobManager until it is told to stop; job (may be NULL) makes it an application-mode
  * JobManager that runs that job and shuts down when it ends. Returns the exit code (0: clean
  * shutdown; in application mode 0 only if the job finished or was cancelled/stopped). */
 int standalone_jobmanager_run(const sp_config *cfg, const standalone_job *job);
 /* Runs a TaskManager until it is told to stop; returns the exit code. */
 int standalone_taskmanager_run(const sp_config *cfg);
+/* Asks the running JobManager or TaskManager of this process to shut down (as SIGTERM does);
+ * async-signal-safe. */
+void standalone_request_shutdown(void);
 #endif

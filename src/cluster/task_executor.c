@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
 #include "base/clock.h"
@@ -19,6 +20,7 @@
 #include "cluster/components.h"
 #include "cluster/messages.h"
 #include "connectors/registry.h"
+#include "net/blob.h"
 #include "operators/registry.h"
 
 /* A checkpoint or savepoint loaded for restoring tasks; shared by the tasks of one attempt and
@@ -53,14 +55,14 @@ typedef struct te_task {
   task_executor *te;
   te_job *job;
   task *t;
-  char jm[64];
+  char *jm; /* the JobMaster's address */
   int vertex, subtask, attempt;
 } te_task;
 
 /* A snapshot waiting for the writer thread (the asynchronous part of a checkpoint). */
 typedef struct te_write {
   struct te_write *next;
-  char jm[64];
+  char *jm;
   int vertex, subtask, attempt;
   task_snapshot_done d;
   char dir[4096];
@@ -73,7 +75,14 @@ struct task_executor {
   rpc_endpoint *ep;
   shuffle_env *shuffle;
   task_config cfg;
-  char address[48];
+  char name[48]; /* the endpoint's name: "taskexecutor-<index>" */
+  char *address; /* as other processes reach it */
+  int slots;
+  /* the standalone cluster (te_options) */
+  char *rm_address, *data_address, *blob_dir;
+  int64_t hb_interval_ms, hb_timeout_ms;
+  bool registered;
+  int64_t last_heartbeat_ns; /* the ResourceManager's last heartbeat */
   te_job *jobs;
   te_task *tasks;
   /* the writer thread: guarded by wmu, in order of arrival */
@@ -172,6 +181,7 @@ static void *writer_main(void *arg) {
     /* only now: the task cannot report FINISHED before its acknowledgement is on its way (the
      * JobMaster aborts checkpoints a finished task did not acknowledge) */
     task_snapshot_return(w->t, w->snap);
+    sp_free(w->jm);
     sp_free(w);
   }
 }
@@ -185,7 +195,11 @@ static void on_snapshot(void *arg, task *t, const task_snapshot_done *d, task_sn
     task_snapshot_return(t, snap);
     return; /* the checkpoint expires at the coordinator */
   }
-  snprintf(w->jm, sizeof w->jm, "%s", tt->jm);
+  if (!(w->jm = sp_strdup(tt->jm))) {
+    sp_free(w);
+    task_snapshot_return(t, snap);
+    return;
+  }
   w->vertex = tt->vertex;
   w->subtask = tt->subtask;
   w->attempt = tt->attempt;
@@ -227,7 +241,7 @@ static void listener(void *arg, task *t, task_state from, task_state to) {
     sp_writer w;
     sp_writer_init(&w);
     sp_put_u64(&w, (uint64_t)(uintptr_t)tt);
-    rpc_send(tt->te->rpc, tt->te->address, MSG_TASK_EXITED, &w);
+    rpc_send(tt->te->rpc, tt->te->name, MSG_TASK_EXITED, &w);
   }
 }
 
@@ -333,6 +347,42 @@ static int prepare_restore(te_job *job, const char *path, int attempt, int verte
   return 0;
 }
 
+/* The job's artifact on this TaskManager: <blob dir>/job_<id>/blob_<key>.so, fetched from the
+ * BlobServer the first time (blob_fetch checks its hash) and kept for later attempts. *out
+ * (freed by the caller) gets the path. */
+static int te_fetch_artifact(task_executor *te, const char *job_id, const char *server,
+                             const char *key, char **out, char *err, size_t err_len) {
+  if (!te->blob_dir)
+    return sp_err(err, err_len, SPATE_EINVAL,
+                  "TaskManager %s cannot fetch job artifacts: it has no blob directory",
+                  te->address);
+  size_t cap = strlen(te->blob_dir) + strlen(job_id) + strlen(key) + 32;
+  char *dir = sp_malloc(cap), *path = sp_malloc(cap);
+  int rc = dir && path ? 0 : sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
+  if (rc == 0) {
+    snprintf(dir, cap, "%s/job_%s", te->blob_dir, job_id);
+    snprintf(path, cap, "%s/blob_%s.so", dir, key);
+    if (access(path, R_OK) != 0) {
+      char why[SP_ERRMSG_MAX];
+      rc = ckpt_mkdirs(dir, why, sizeof why);
+      if (rc == 0) rc = blob_fetch(server, key, path, 10000, why, sizeof why);
+      if (rc < 0)
+        sp_err(err, err_len, rc, "TaskManager %s cannot load the job's artifact: %s", te->address,
+               why);
+      else
+        SP_INFO("taskexecutor", "%s: fetched the job's artifact %s from %s.", te->address, key,
+                server);
+    }
+  }
+  sp_free(dir);
+  if (rc < 0) {
+    sp_free(path);
+    return rc;
+  }
+  *out = path;
+  return 0;
+}
+
 static void submit_task(task_executor *te, sp_reader *r) {
   char *jm = sp_get_str(r);
   uint32_t len;
@@ -340,10 +390,22 @@ static void submit_task(task_executor *te, sp_reader *r) {
   int32_t vertex = sp_get_i32(r), subtask = sp_get_i32(r), attempt = sp_get_i32(r);
   sp_get_i32(r); /* slot: one task per vertex per slot; nothing to enforce in one process */
   char *restore_path = sp_get_str(r);
-  if (!sp_reader_ok(r) || !jm) {
-    SP_ERROR("taskexecutor", "%s: malformed task submission: %s", te->address, r->error);
+  char *blob_key = sp_get_str(r), *blob_addr = sp_get_str(r);
+  uint32_t nplaces = sp_get_u32(r);
+  /* a data address takes 4 bytes at least */
+  if (sp_reader_ok(r) && nplaces > (r->len - r->pos) / 4)
+    sp_reader_fail(r, "more task locations than the message holds");
+  char **places = sp_reader_ok(r) ? sp_calloc((size_t)nplaces + 1, sizeof *places) : NULL;
+  for (uint32_t k = 0; places && k < nplaces && sp_reader_ok(r); k++) places[k] = sp_get_str(r);
+  if (!sp_reader_ok(r) || !jm || !blob_key || !blob_addr || !places) {
+    SP_ERROR("taskexecutor", "%s: malformed task submission: %s", te->address,
+             r->error[0] ? r->error : "out of memory");
+    for (uint32_t k = 0; places && k < nplaces; k++) sp_free(places[k]);
+    sp_free(places);
     sp_free(jm);
     sp_free(restore_path);
+    sp_free(blob_key);
+    sp_free(blob_addr);
     return;
   }
   char err[SP_ERRMSG_MAX] = "";
@@ -360,14 +422,26 @@ static void submit_task(task_executor *te, sp_reader *r) {
       rc = sp_err(err, sizeof err, SPATE_ENOMEM, "out of memory");
     } else {
       job->jg = jg;
-      job->dl = dlopen(jg->artifact, RTLD_NOW);
+      char *local = NULL; /* the artifact fetched from the BlobServer */
+      if (blob_key[0] && (rc = te_fetch_artifact(te, jg->job_id, blob_addr, blob_key, &local, err,
+                                                 sizeof err)) == 0)
+        job->dl = dlopen(local, RTLD_NOW);
+      else if (!blob_key[0])
+        job->dl = dlopen(jg->artifact, RTLD_NOW);
       if (!job->dl) {
-        rc = sp_err(err, sizeof err, SPATE_ENOENT, "cannot load job artifact '%s': %s",
-                    jg->artifact ? jg->artifact : "(program)", dlerror());
+        if (rc == 0)
+          rc = sp_err(err, sizeof err, SPATE_ENOENT,
+                      "cannot load job artifact '%s' on TaskManager %s: %s",
+                      local          ? local
+                      : jg->artifact ? jg->artifact
+                                     : "(program)",
+                      te->address, dlerror());
+        sp_free(local);
         jobgraph_free(jg);
         sp_free(job);
         job = NULL;
       } else {
+        sp_free(local);
         job->next = te->jobs;
         te->jobs = job;
         sp_config *cfg = NULL;
@@ -406,14 +480,20 @@ static void submit_task(task_executor *te, sp_reader *r) {
     tt->vertex = vertex;
     tt->subtask = subtask;
     tt->attempt = attempt;
-    snprintf(tt->jm, sizeof tt->jm, "%s", jm);
+    tt->jm = jm;
+    jm = NULL;
     job->tasks++;
-    rc = task_start(job->jg, vertex, subtask, attempt, te->shuffle, job->dl, &te->cfg, &opts,
-                    listener, tt, &tt->t);
+    /* the job's network settings travel with its graph (a TaskManager serves many jobs) */
+    task_config tc = te->cfg;
+    tc.buffer_size = job->jg->buffer_size;
+    tc.buffer_timeout_ms = job->jg->buffer_timeout_ms;
+    rc = task_start(job->jg, vertex, subtask, attempt, te->shuffle, job->dl, &tc, &opts, listener,
+                    tt, &tt->t);
     if (rc == 0) tr = NULL; /* the task releases it */
     if (rc < 0) {
       sp_err(err, sizeof err, rc, "could not start task: %s", spate_strerror(rc));
       release_job(te, job);
+      jm = tt->jm;
       sp_free(tt);
     } else {
       tt->next = te->tasks;
@@ -427,6 +507,59 @@ static void submit_task(task_executor *te, sp_reader *r) {
   }
   sp_free(jm);
   sp_free(restore_path);
+  sp_free(blob_key);
+  sp_free(blob_addr);
+  for (uint32_t k = 0; k < nplaces; k++) sp_free(places[k]);
+  sp_free(places);
+}
+
+/* ---- the standalone cluster: registration, heartbeats, losing the JobManager ------------------ */
+
+static void send_registration(task_executor *te) {
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_str(&w, te->address);
+  sp_put_i32(&w, te->slots);
+  sp_put_str(&w, te->data_address ? te->data_address : "");
+  rpc_send(te->rpc, te->rm_address, MSG_REGISTER_TASK_EXECUTOR, &w);
+}
+
+static void schedule_tick(task_executor *te) {
+  /* unregistered: retry within half a second, as a TaskManager started before its JobManager
+   * should not wait a whole heartbeat interval */
+  int64_t delay = te->registered || te->hb_interval_ms < 500 ? te->hb_interval_ms : 500;
+  sp_writer w;
+  sp_writer_init(&w);
+  rpc_send_after(te->rpc, te->name, MSG_TE_TICK, &w, delay);
+}
+
+/* The JobManager is gone (or we are gone to it): every task is cancelled, its partitions
+ * dropped, and the TaskExecutor registers again until a JobManager takes it. */
+static void jm_lost(task_executor *te, const char *why) {
+  if (!te->registered) return;
+  te->registered = false;
+  SP_WARN("taskexecutor",
+          "%s: lost the JobManager at %s (%s): cancelling %s tasks and registering again.",
+          te->address, te->rm_address, why, te->tasks ? "its" : "no");
+  for (te_task *tt = te->tasks; tt; tt = tt->next) {
+    task_cancel(tt->t);
+    char key[64];
+    snprintf(key, sizeof key, "%s-%d", tt->job->jg->job_id, tt->attempt);
+    shuffle_env_release_job(te->shuffle, key);
+  }
+}
+
+static void on_tick(task_executor *te) {
+  if (!te->registered) {
+    send_registration(te);
+  } else if (sp_mono_ns() - te->last_heartbeat_ns > te->hb_timeout_ms * 1000000) {
+    char why[200];
+    snprintf(why, sizeof why, "the heartbeat of the ResourceManager timed out after %lld ms",
+             (long long)te->hb_timeout_ms);
+    jm_lost(te, why);
+    send_registration(te);
+  }
+  schedule_tick(te);
 }
 
 static void handle(void *self, uint32_t type, sp_reader *r) {
@@ -478,9 +611,43 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
         *pp = target->next;
         task_join_free(target->t);
         release_job(te, target->job);
+        sp_free(target->jm);
         sp_free(target);
         break;
       }
+    break;
+  }
+  case MSG_REGISTERED:
+    if (!te->registered)
+      SP_INFO("taskexecutor", "%s: registered at the ResourceManager %s.", te->address,
+              te->rm_address);
+    te->registered = true;
+    te->last_heartbeat_ns = sp_mono_ns();
+    break;
+  case MSG_HEARTBEAT: {
+    char *reply = sp_get_str(r);
+    if (reply && te->registered) {
+      te->last_heartbeat_ns = sp_mono_ns();
+      sp_writer w;
+      sp_writer_init(&w);
+      sp_put_str(&w, te->address);
+      rpc_send(te->rpc, reply, MSG_HEARTBEAT_REPLY, &w);
+    }
+    sp_free(reply);
+    break;
+  }
+  case MSG_TE_TICK: on_tick(te); break;
+  case MSG_PEER_LOST: {
+    char *peer = sp_get_str(r), *reason = sp_get_str(r);
+    char jm[300];
+    if (peer && reason && rpc_address_process(te->rm_address, jm, sizeof jm) &&
+        strcmp(jm, peer) == 0) {
+      char why[600];
+      snprintf(why, sizeof why, "the connection closed: %s", reason);
+      jm_lost(te, why);
+    }
+    sp_free(peer);
+    sp_free(reason);
     break;
   }
   case MSG_RELEASE_PARTITIONS: {
@@ -500,7 +667,7 @@ static const op_vtable *vtable_for(op_kind kind) {
 }
 
 int te_start(rpc_service *rpc, shuffle_env *shuffle, int index, int slots, const task_config *cfg,
-             task_executor **out) {
+             const te_options *opt, task_executor **out) {
   task_executor *te = sp_calloc(1, sizeof *te);
   if (!te) return SPATE_ENOMEM;
   te->rpc = rpc;
@@ -517,18 +684,37 @@ int te_start(rpc_service *rpc, shuffle_env *shuffle, int index, int slots, const
     return SPATE_ENOMEM;
   }
   te->writer_started = true;
-  snprintf(te->address, sizeof te->address, "taskexecutor-%d", index);
-  int rc = rpc_endpoint_start(rpc, te->address, handle, te, &te->ep);
+  snprintf(te->name, sizeof te->name, "taskexecutor-%d", index);
+  te->slots = slots;
+  te->address = rpc_address_of(rpc, te->name);
+  te->rm_address = sp_strdup(opt && opt->rm_address ? opt->rm_address : RM_ADDRESS);
+  te->data_address = sp_strdup(opt && opt->data_address ? opt->data_address : "");
+  te->blob_dir = opt && opt->blob_dir ? sp_strdup(opt->blob_dir) : NULL;
+  te->hb_interval_ms = opt ? opt->heartbeat_interval_ms : 0;
+  te->hb_timeout_ms = opt ? opt->heartbeat_timeout_ms : 0;
+  int rc =
+      te->address && te->rm_address && te->data_address && (!(opt && opt->blob_dir) || te->blob_dir)
+          ? rpc_endpoint_start(rpc, te->name, handle, te, &te->ep)
+          : SPATE_ENOMEM;
   if (rc < 0) {
     te->ep = NULL;
     te_stop(te);
     return rc;
   }
-  sp_writer w;
-  sp_writer_init(&w);
-  sp_put_str(&w, te->address);
-  sp_put_i32(&w, slots);
-  rc = rpc_send(rpc, RM_ADDRESS, MSG_REGISTER_TASK_EXECUTOR, &w);
+  if (te->hb_interval_ms > 0) { /* a standalone TaskManager: register until taken */
+    rc = rpc_watch_peers(rpc, te->name);
+    if (rc == 0) {
+      send_registration(te);
+      schedule_tick(te);
+    }
+  } else {
+    sp_writer w;
+    sp_writer_init(&w);
+    sp_put_str(&w, te->address);
+    sp_put_i32(&w, slots);
+    sp_put_str(&w, te->data_address);
+    rc = rpc_send(rpc, te->rm_address, MSG_REGISTER_TASK_EXECUTOR, &w);
+  }
   if (rc < 0) {
     te_stop(te);
     return rc;
@@ -547,6 +733,7 @@ void te_stop(task_executor *te) {
     te->tasks = tt->next;
     task_join_free(tt->t);
     release_job(te, tt->job);
+    sp_free(tt->jm);
     sp_free(tt);
   }
   if (te->writer_started) { /* writes still queued finish; their acks find no JobMaster */
@@ -558,5 +745,9 @@ void te_stop(task_executor *te) {
     pthread_mutex_destroy(&te->wmu);
     pthread_cond_destroy(&te->wcond);
   }
+  sp_free(te->address);
+  sp_free(te->rm_address);
+  sp_free(te->data_address);
+  sp_free(te->blob_dir);
   sp_free(te);
 }

@@ -811,6 +811,9 @@ static void submit_task(sp_writer *w, const uint8_t *job, size_t len, int v, int
   sp_put_i32(w, attempt);
   sp_put_i32(w, 2);
   sp_put_str(w, restore);
+  sp_put_str(w, ""); /* no blob: the graph's artifact */
+  sp_put_str(w, "");
+  sp_put_u32(w, 0); /* no task locations: every exchange in-process */
 }
 
 static void trigger_checkpoint(sp_writer *w, int v, int s, int64_t id) {
@@ -838,7 +841,15 @@ static void message_seeds(void) {
   sp_writer_init(&w);
   sp_put_str(&w, "taskexecutor-1");
   sp_put_i32(&w, 2);
+  sp_put_str(&w, "");
   put_message("register-task-executor", FM_TO_RM, MSG_REGISTER_TASK_EXECUTOR, &w);
+  sp_writer_init(&w);
+  sp_put_str(&w, "taskexecutor-1");
+  put_message("heartbeat-reply", FM_TO_RM, MSG_HEARTBEAT_REPLY, &w);
+  sp_writer_init(&w);
+  sp_put_str(&w, "127.0.0.1:6123");
+  sp_put_str(&w, "connection closed by the peer");
+  put_message("peer-lost", FM_TO_RM, MSG_PEER_LOST, &w);
   sp_writer_init(&w);
   sp_put_str(&w, FM_JOB_ID);
   sp_put_str(&w, FM_JOB_MASTER);
@@ -856,6 +867,7 @@ static void message_seeds(void) {
   for (int i = 0; i < 2; i++) {
     sp_put_str(&w, FM_TASK_EXECUTOR);
     sp_put_i32(&w, i);
+    sp_put_str(&w, "");
   }
   put_message("slots-offer", FM_TO_JM, MSG_SLOTS_OFFER, &w);
   sp_writer_init(&w);
@@ -871,6 +883,10 @@ static void message_seeds(void) {
   put_message("task-state-canceled", FM_TO_JM, MSG_TASK_STATE, &w);
   sp_writer_init(&w);
   put_message("cancel-job", FM_TO_JM, MSG_CANCEL_JOB, &w);
+  sp_writer_init(&w);
+  sp_put_str(&w, FM_TASK_EXECUTOR);
+  sp_put_str(&w, "The heartbeat of TaskManager with id " FM_TASK_EXECUTOR " timed out");
+  put_message("tm-lost", FM_TO_JM, MSG_TM_LOST, &w);
   ack(&w, 0, 1, 0, 1);
   put_message("ack-checkpoint", FM_TO_JM, MSG_ACK_CHECKPOINT, &w);
   sp_writer_init(&w);
@@ -925,6 +941,7 @@ static void message_seeds(void) {
   sp_put_str(&w, FM_CLIENT);
   sp_put_blob(&w, job, job_len);
   sp_put_u8(&w, 1);
+  sp_put_str(&w, "");
   put_message("submit-job", FM_TO_DISPATCHER, MSG_SUBMIT_JOB, &w);
   sp_writer_init(&w);
   sp_put_str(&w, FM_JOB_ID);
@@ -1003,6 +1020,7 @@ static void message_seeds(void) {
   sp_put_str(&w, FM_CLIENT);
   sp_put_blob(&w, job, job_len);
   sp_put_u8(&w, 0);
+  sp_put_str(&w, "");
   fm_record(&in, FM_TO_DISPATCHER, MSG_SUBMIT_JOB, &w);
   put_input("cancel-resubmit", &in);
 

@@ -1,0 +1,207 @@
+/*
+ * cluster_view.c: the JobManager's view of its jobs and TaskManagers for other threads
+ * (cluster_view.h). Jobs are kept after they end (the REST endpoint lists terminated jobs), in
+ * order of arrival.
+ */
+#include "cluster/cluster_view.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "spate/spate.h"
+
+int cluster_view_create(cluster_view **out) {
+  cluster_view *v = sp_calloc(1, sizeof *v);
+  if (!v) return SPATE_ENOMEM;
+  pthread_mutex_init(&v->mu, NULL);
+  pthread_cond_init(&v->changed, NULL);
+  *out = v;
+  return 0;
+}
+
+static void free_tms(cluster_view *v) {
+  for (int i = 0; i < v->ntms; i++) {
+    sp_free(v->tms[i].address);
+    sp_free(v->tms[i].data);
+  }
+  sp_free(v->tms);
+  v->tms = NULL;
+  v->ntms = 0;
+}
+
+void cluster_view_free(cluster_view *v) {
+  if (!v) return;
+  for (int j = 0; j < v->njobs; j++) {
+    cv_job *job = &v->jobs[j];
+    for (int k = 0; k < job->nvertices; k++) sp_free(job->vertices[k].name);
+    sp_free(job->vertices);
+    sp_free(job->name);
+    sp_free(job->plan_json);
+    sp_free(job->failure);
+    sp_free(job->exec);
+  }
+  sp_free(v->jobs);
+  free_tms(v);
+  pthread_mutex_destroy(&v->mu);
+  pthread_cond_destroy(&v->changed);
+  sp_free(v);
+}
+
+cv_job *cluster_view_find(cluster_view *v, const char *job_id) {
+  for (int j = v->njobs - 1; j >= 0; j--) /* a resubmitted id: the latest */
+    if (strcmp(v->jobs[j].id, job_id) == 0) return &v->jobs[j];
+  return NULL;
+}
+
+static void record_status(cv_job *job, const char *status, int64_t now_ms) {
+  snprintf(job->status, sizeof job->status, "%s", status);
+  job->last_modification_ms = now_ms;
+  for (int i = 0; i < job->nhistory; i++)
+    if (strcmp(job->history[i].status, status) == 0) return;
+  if (job->nhistory < CV_MAX_STATUS) {
+    snprintf(job->history[job->nhistory].status, sizeof job->history[0].status, "%s", status);
+    job->history[job->nhistory++].at_ms = now_ms;
+  }
+}
+
+void cv_job_added(cluster_view *v, const job_graph *jg, int64_t now_ms) {
+  if (!v) return;
+  pthread_mutex_lock(&v->mu);
+  cv_job *shown = cluster_view_find(v, jg->job_id);
+  cv_job *nj =
+      shown && !shown->done ? NULL : sp_realloc(v->jobs, sizeof *nj * (size_t)(v->njobs + 1));
+  if (nj) {
+    v->jobs = nj;
+    cv_job *job = &v->jobs[v->njobs];
+    memset(job, 0, sizeof *job);
+    snprintf(job->id, sizeof job->id, "%s", jg->job_id);
+    job->name = sp_strdup(jg->job_name ? jg->job_name : "");
+    job->start_ms = now_ms;
+    job->end_ms = -1;
+    job->stoppable = true;
+    job->plan_json = jobgraph_plan_json(jg);
+    job->vertices = sp_calloc((size_t)jg->nvertices + 1, sizeof *job->vertices);
+    int ntasks = 0;
+    for (int k = 0; k < jg->nvertices; k++) ntasks += jg->vertices[k].parallelism;
+    job->exec = sp_calloc((size_t)ntasks + 1, sizeof *job->exec);
+    if (job->vertices && job->exec) {
+      job->nvertices = jg->nvertices;
+      job->ntasks = ntasks;
+      for (int k = 0; k < jg->nvertices; k++) {
+        cv_vertex *cv = &job->vertices[k];
+        cv->name = sp_strdup(jg->vertices[k].name ? jg->vertices[k].name : "");
+        cv->parallelism = jg->vertices[k].parallelism;
+        cv->max_parallelism = jg->nodes[jg->vertices[k].head].max_parallelism;
+        cv->tasks[TS_CREATED] = cv->parallelism;
+        cv->start_ms = cv->end_ms = -1;
+      }
+    }
+    record_status(job, "CREATED", now_ms);
+    v->njobs++;
+  }
+  pthread_mutex_unlock(&v->mu);
+}
+
+void cv_job_status(cluster_view *v, const char *job_id, const char *status, int64_t now_ms) {
+  if (!v) return;
+  pthread_mutex_lock(&v->mu);
+  cv_job *job = cluster_view_find(v, job_id);
+  if (job && !job->done) record_status(job, status, now_ms);
+  pthread_mutex_unlock(&v->mu);
+}
+
+void cv_task_state(cluster_view *v, const char *job_id, int vertex, int subtask, task_state to,
+                   int64_t now_ms) {
+  if (!v) return;
+  pthread_mutex_lock(&v->mu);
+  cv_job *job = cluster_view_find(v, job_id);
+  if (job && vertex >= 0 && vertex < job->nvertices) {
+    int index = subtask;
+    for (int k = 0; k < vertex; k++) index += job->vertices[k].parallelism;
+    cv_vertex *cv = &job->vertices[vertex];
+    if (subtask >= 0 && subtask < cv->parallelism && index < job->ntasks) {
+      cv->tasks[job->exec[index]]--;
+      cv->tasks[to]++;
+      job->exec[index] = to;
+      if (to == TS_RUNNING && cv->start_ms < 0) cv->start_ms = now_ms;
+      if (task_state_terminal(to)) cv->end_ms = now_ms;
+    }
+  }
+  pthread_mutex_unlock(&v->mu);
+}
+
+void cv_job_new_attempt(cluster_view *v, const char *job_id) {
+  if (!v) return;
+  pthread_mutex_lock(&v->mu);
+  cv_job *job = cluster_view_find(v, job_id);
+  if (job) {
+    for (int k = 0; k < job->nvertices; k++) {
+      memset(job->vertices[k].tasks, 0, sizeof job->vertices[k].tasks);
+      job->vertices[k].tasks[TS_CREATED] = job->vertices[k].parallelism;
+      job->vertices[k].end_ms = -1;
+    }
+    for (int i = 0; i < job->ntasks; i++) job->exec[i] = TS_CREATED;
+  }
+  pthread_mutex_unlock(&v->mu);
+}
+
+void cv_job_done(cluster_view *v, const char *job_id, const char *status, int64_t runtime_ms,
+                 const char *failure, int64_t now_ms) {
+  if (!v) return;
+  pthread_mutex_lock(&v->mu);
+  cv_job *job = cluster_view_find(v, job_id);
+  if (job && !job->done) {
+    record_status(job, status, now_ms);
+    job->done = true;
+    job->end_ms = now_ms;
+    job->runtime_ms = runtime_ms;
+    if (failure && failure[0]) job->failure = sp_strdup(failure);
+    pthread_cond_broadcast(&v->changed);
+  }
+  pthread_mutex_unlock(&v->mu);
+}
+
+void cv_job_done_all(cluster_view *v, const char *status, int64_t now_ms) {
+  if (!v) return;
+  pthread_mutex_lock(&v->mu);
+  for (int j = 0; j < v->njobs; j++)
+    if (!v->jobs[j].done) {
+      record_status(&v->jobs[j], status, now_ms);
+      v->jobs[j].done = true;
+      v->jobs[j].end_ms = now_ms;
+    }
+  pthread_cond_broadcast(&v->changed);
+  pthread_mutex_unlock(&v->mu);
+}
+
+void cv_taskmanagers_begin(cluster_view *v) {
+  if (!v) return;
+  pthread_mutex_lock(&v->mu);
+  free_tms(v);
+}
+
+void cv_taskmanager_add(cluster_view *v, const char *address, const char *data, int slots,
+                        int free_slots, int64_t last_heartbeat_ms) {
+  if (!v) return;
+  cv_taskmanager *n = sp_realloc(v->tms, sizeof *n * (size_t)(v->ntms + 1));
+  if (!n) return;
+  v->tms = n;
+  cv_taskmanager *tm = &v->tms[v->ntms];
+  tm->address = sp_strdup(address);
+  tm->data = sp_strdup(data ? data : "");
+  if (!tm->address || !tm->data) {
+    sp_free(tm->address);
+    sp_free(tm->data);
+    return;
+  }
+  tm->slots = slots;
+  tm->free_slots = free_slots;
+  tm->last_heartbeat_ms = last_heartbeat_ms;
+  v->ntms++;
+}
+
+void cv_taskmanagers_end(cluster_view *v) {
+  if (!v) return;
+  pthread_mutex_unlock(&v->mu);
+}

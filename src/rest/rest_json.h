@@ -1,0 +1,32 @@
+/*
+ * rest_json.h: Flink's JSON response bodies, built from the structs the cluster's operations fill
+ * (rest_server.h). Each returns a new jansson reference, NULL when out of memory. Times are epoch
+ * ms; `now` is the server's wall clock, which durations of running jobs are measured to.
+ */
+#ifndef SPATE_REST_REST_JSON_H
+#define SPATE_REST_REST_JSON_H
+#include <jansson.h>
+#include <stdint.h>
+
+#include "rest/rest_server.h"
+
+/* GET /config: DashboardConfiguration. */
+json_t *rest_json_config(int refresh_interval_ms);
+/* GET /overview: ClusterOverviewWithVersion (job counts from jobs). */
+json_t *rest_json_overview(const rest_cluster_overview *o, const rest_job_list *jobs);
+/* GET /jobs: JobIdsWithStatusOverview. */
+json_t *rest_json_job_ids(const rest_job_list *jobs);
+/* GET /jobs/overview: MultipleJobsDetails. */
+json_t *rest_json_jobs_overview(const rest_job_list *jobs, int64_t now);
+/* GET /jobs/:jobid: JobDetailsInfo. */
+json_t *rest_json_job_details(const rest_job_details *d, int64_t now);
+/* GET /jobs/:jobid/execution-result: JobExecutionResultResponseBody. */
+json_t *rest_json_execution_result(const char *job_id, const rest_job_result *r);
+/* GET /taskmanagers: TaskManagersInfo. */
+json_t *rest_json_taskmanagers(const rest_taskmanager_list *l);
+/* ErrorResponseBody: {"errors": [message]}. */
+json_t *rest_json_errors(const char *message);
+
+/* A vertex's aggregate status from its subtasks' states, as Flink's ExecutionJobVertex does. */
+rest_exec_state rest_vertex_status(const int tasks[REST_EXEC_STATES], int parallelism);
+#endif

@@ -1,0 +1,89 @@
+/*
+ * rest_requests.h: the JSON request bodies of the REST API, as C structs, with a strict decoder
+ * (what the server accepts) and an encoder (what the client sends) for each:
+ *
+ *   POST /jobs/:jobid/savepoints   {"target-directory", "cancel-job", "formatType", "triggerId"}
+ *   POST /jobs/:jobid/stop         {"targetDirectory", "drain", "formatType", "triggerId"}
+ *   POST /jobs/:jobid/checkpoints  {"checkpointType", "triggerId"}
+ *   POST /savepoint-disposal       {"savepoint-path", "triggerId"}
+ *   POST /jobs ("request" part)    {"jobGraphFileName", "jobJarFileNames": [..],
+ *                                   "jobArtifactFileNames": [{"entryName", "fileName"}]}
+ *
+ * The keys are Flink's (kebab-case for savepoints and disposal, camelCase for stop, checkpoints
+ * and submission). Every field is optional except where said; null counts as absent. A decoder
+ * refuses what Flink's strict mapper refuses: a body that is not a JSON object, a field of the
+ * wrong type or value, an unknown field, a duplicate key; its message names the field, e.g.
+ * "field 'cancel-job' must be a boolean, not a string". An empty body is an empty object.
+ * Decoders return 0 or SPATE_EINVAL (message in err) or SPATE_ENOMEM; the struct is freed with
+ * its *_free after success and after failure alike.
+ */
+#ifndef SPATE_REST_REST_REQUESTS_H
+#define SPATE_REST_REST_REQUESTS_H
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rest/rest_server.h"
+
+typedef struct rest_savepoint_request {
+  char *target_directory; /* NULL: the configured default */
+  bool cancel_job;
+  rest_savepoint_format format;
+  char *trigger_id; /* 32 hex digits chosen by the client (idempotent trigger), or NULL */
+} rest_savepoint_request;
+
+typedef struct rest_stop_request {
+  char *target_directory;
+  bool drain;
+  rest_savepoint_format format;
+  char *trigger_id;
+} rest_stop_request;
+
+typedef struct rest_checkpoint_request {
+  rest_checkpoint_type type; /* CONFIGURED when absent */
+  char *trigger_id;
+} rest_checkpoint_request;
+
+typedef struct rest_disposal_request {
+  char *savepoint_path; /* required */
+  char *trigger_id;
+} rest_disposal_request;
+
+typedef struct rest_submit_request {
+  char *job_graph_file; /* required: the name of the file part holding the JobGraph */
+  char **jar_files;     /* names of file parts holding job objects */
+  size_t n_jars;
+  char **artifact_entries, **artifact_files; /* jobArtifactFileNames: entryName, fileName */
+  size_t n_artifacts;
+} rest_submit_request;
+
+int rest_decode_savepoint_request(const char *body, size_t len, rest_savepoint_request *out,
+                                  char *err, size_t err_len);
+int rest_decode_stop_request(const char *body, size_t len, rest_stop_request *out, char *err,
+                             size_t err_len);
+int rest_decode_checkpoint_request(const char *body, size_t len, rest_checkpoint_request *out,
+                                   char *err, size_t err_len);
+int rest_decode_disposal_request(const char *body, size_t len, rest_disposal_request *out,
+                                 char *err, size_t err_len);
+int rest_decode_submit_request(const char *body, size_t len, rest_submit_request *out, char *err,
+                               size_t err_len);
+
+/* The encoders: a compact JSON text (sp_free) holding the set fields, NULL when out of memory.
+ * What an encoder writes its decoder reads back to the same struct. */
+char *rest_encode_savepoint_request(const rest_savepoint_request *r);
+char *rest_encode_stop_request(const rest_stop_request *r);
+char *rest_encode_checkpoint_request(const rest_checkpoint_request *r);
+char *rest_encode_disposal_request(const rest_disposal_request *r);
+char *rest_encode_submit_request(const rest_submit_request *r);
+
+void rest_savepoint_request_free(rest_savepoint_request *r);
+void rest_stop_request_free(rest_stop_request *r);
+void rest_checkpoint_request_free(rest_checkpoint_request *r);
+void rest_disposal_request_free(rest_disposal_request *r);
+void rest_submit_request_free(rest_submit_request *r);
+
+/* Whether s is 32 lowercase hex digits (a job id, a trigger id). */
+bool rest_is_id(const char *s);
+/* "CANONICAL" / "NATIVE"; "CONFIGURED" / "FULL" / "INCREMENTAL". */
+const char *rest_savepoint_format_name(rest_savepoint_format f);
+const char *rest_checkpoint_type_name(rest_checkpoint_type t);
+#endif

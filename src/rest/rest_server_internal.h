@@ -1,0 +1,66 @@
+/*
+ * rest_server_internal.h: what the REST server's HTTP side (rest_server.c) and its routes
+ * (rest_routes.c) share: the server, one request in flight, and the reply helpers.
+ */
+#ifndef SPATE_REST_REST_SERVER_INTERNAL_H
+#define SPATE_REST_REST_SERVER_INTERNAL_H
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/err.h"
+#include "rest/rest_operations.h"
+#include "rest/rest_server.h"
+
+struct rest_server {
+  struct MHD_Daemon *daemon;
+  const rest_cluster_ops *ops;
+  void *ctx;
+  int port;
+  size_t max_content, max_json;
+  int refresh_interval;
+  char *upload_dir;
+  rest_operations *operations;
+};
+
+/* One uploaded file of a POST /jobs, in the request's temporary directory. */
+typedef struct rest_upload {
+  char *name; /* the part's file name, reduced to its last component */
+  char *path;
+  size_t size;
+} rest_upload;
+
+/* One request in flight (MHD's per-connection pointer). */
+typedef struct rest_request {
+  rest_server *server;
+  struct MHD_Connection *conn;
+  bool upload;       /* POST /jobs: multipart */
+  bool replied;      /* a reply is queued */
+  bool shutdown;     /* DELETE /cluster: shut down once the reply went out */
+  const char *allow; /* Allow header of a 405 */
+  /* the body: JSON text, or the "request" field of an upload */
+  char *body;
+  size_t len, cap, total;
+  /* uploads */
+  struct MHD_PostProcessor *pp;
+  char *tmpdir;
+  rest_upload *files;
+  size_t n_files;
+  int fd;
+  bool saw_request;
+  /* the first error while reading the body, replied at its end */
+  unsigned fail_status;
+  char fail_msg[SP_ERRMSG_MAX + 256];
+} rest_request;
+
+/* Queues status with body (consumed; NULL: 500 "Internal server error."). MHD_YES/MHD_NO. */
+int rest_reply_json(rest_request *req, unsigned status, json_t *body);
+/* Queues {"errors": [message]} with status. */
+int rest_reply_error(rest_request *req, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The HTTP status of an operation's error code (rest_server.h). */
+unsigned rest_status_of(int rc);
+/* Dispatches a request whose body has arrived whole (rest_routes.c). */
+int rest_route(rest_request *req, const char *url, const char *method);
+#endif
