@@ -26,24 +26,20 @@ typedef struct verb {
   const char *name;        /* "jobmanager" */
   const daemon_kind *kind; /* NULL for cluster */
   const char *actions;     /* for messages: "start, start-foreground, stop or stop-all" */
-  const char *entry;       /* Flink's entry point class, the component of the log lines */
   const char *description; /* for --help */
 } verb;
 
 static const verb VERBS[] = {
     {"jobmanager", &DAEMON_JOBMANAGER, "start, start-foreground, stop or stop-all",
-     "StandaloneSessionClusterEntrypoint",
      "Runs a JobManager (Flink's standalonesession daemon): Dispatcher, ResourceManager,\n"
      "JobMasters, BlobServer and the REST endpoint in one process."},
     {"taskmanager", &DAEMON_TASKMANAGER, "start, start-foreground, stop or stop-all",
-     "TaskManagerRunner",
      "Runs a TaskManager (Flink's taskexecutor daemon) with taskmanager.numberOfTaskSlots\n"
      "slots; it registers at jobmanager.rpc.address:jobmanager.rpc.port."},
     {"standalone-job", &DAEMON_STANDALONE_JOB, "start, start-foreground or stop",
-     "StandaloneApplicationClusterEntryPoint",
      "Runs a JobManager in application mode (Flink's standalonejob daemon): it runs the\n"
      "job's spate_main itself and shuts down when the job ends."},
-    {"cluster", NULL, "start or stop", NULL,
+    {"cluster", NULL, "start or stop",
      "Starts or stops a standalone cluster as Flink's start-cluster.sh and stop-cluster.sh:\n"
      "one JobManager on this host, then one TaskManager per line of the workers file of the\n"
      "configuration directory ($SPATE_CONF_DIR, else conf/). localhost, 127.0.0.1 and this\n"
@@ -105,14 +101,15 @@ static void usage(FILE *f, const verb *v) {
           "<user> is $SPATE_IDENT_STRING, else $USER.\n");
 }
 
-/* An argument error: the message, a blank line and Flink's hint; returns the exit code 1. */
+/* An argument error as Flink's CliFrontend reports one (reference §3.3), on stdout like the other
+ * verbs' (client_commands.c): the message, a blank line and the hint; returns the exit code 1. */
 __attribute__((format(printf, 2, 3))) static int arg_error(const verb *v, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "spate %s: ", v->name);
-  vfprintf(stderr, fmt, ap);
+  printf("spate %s: ", v->name);
+  vprintf(fmt, ap);
   va_end(ap);
-  fprintf(stderr, "\n\nUse the help option (-h or --help) to get help on the command.\n");
+  printf("\n\nUse the help option (-h or --help) to get help on the command.\n");
   return 1;
 }
 
@@ -151,18 +148,12 @@ static int run_foreground(const verb *v, sp_config *cfg, const standalone_job *j
             sp_config_str(cfg, "log.file"));
     return 1;
   }
-  char host[256], dir[PATH_MAX], conf[PATH_MAX];
+  char host[256];
   daemon_host(host, sizeof host);
-  if (cli_conf_dir(dir, sizeof dir) < 0 || !realpath(dir, conf))
-    snprintf(conf, sizeof conf, "(none)");
   printf("Starting %s as a console application on host %s.\n", v->kind->name, host);
   fflush(stdout);
-  SP_INFO(v->entry, "Starting %s (pid: %ld, host: %s, configuration directory: %s).", v->entry,
-          (long)getpid(), host, conf);
-  int rc = v->kind == &DAEMON_TASKMANAGER ? standalone_taskmanager_run(cfg)
-                                          : standalone_jobmanager_run(cfg, job);
-  SP_INFO(v->entry, "Terminating %s process with exit code %d.", v->entry, rc);
-  return rc;
+  return v->kind == &DAEMON_TASKMANAGER ? standalone_taskmanager_run(cfg)
+                                        : standalone_jobmanager_run(cfg, job);
 }
 
 int daemon_command_run(const char *cmd, int argc, char **argv) {
