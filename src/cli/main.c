@@ -27,10 +27,14 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "base/alloc.h"
 #include "base/log.h"
 #include "cli/client_commands.h"
 #include "cli/daemon_commands.h"
 #include "cli/install_paths.h"
+#include "cli/remote_submit.h"
+#include "rest/jobmanager_rest.h"
+#include "rest/rest_client.h"
 #include "runtime/crash_report.h"
 
 #ifndef SPATE_VERSION
@@ -140,6 +144,8 @@ static int run_job(const char *cmd, int argc, char **argv) {
   sp_config *cfg = sp_config_new();
   if (!cfg) return 1;
   int parallelism = 0, i, rc = load_config(cfg);
+  const char *target = NULL; /* -m host:port */
+  bool detached = false;
   if (rc < 0) {
     sp_config_free(cfg);
     return 1;
@@ -174,6 +180,12 @@ static int run_job(const char *cmd, int argc, char **argv) {
         fprintf(stderr, "spate %s: %s\n", cmd, err);
         goto bad;
       }
+    } else if (is_opt(a, "-m", "--jobmanager")) {
+      if (!(target = option_value(cmd, argc, argv, &i, "-m", "--jobmanager",
+                                  "the JobManager's REST address, host:port")))
+        goto bad;
+    } else if (strcmp(a, "-d") == 0 || strcmp(a, "--detached") == 0) {
+      detached = true;
     } else if (strcmp(a, "-n") == 0 || strcmp(a, "--allowNonRestoredState") == 0) {
       if (sp_config_set(cfg, "execution.savepoint.ignore-unclaimed-state", "true", a, err,
                         sizeof err) < 0) {
@@ -196,29 +208,29 @@ static int run_job(const char *cmd, int argc, char **argv) {
   if (level >= 0) sp_log_set_level((sp_log_level)level);
 
   const char *job = argv[i];
-  char path[PATH_MAX + 8];
-  snprintf(path, sizeof path, "%s%s", strchr(job, '/') ? "" : "./", job);
-  if (access(path, R_OK) != 0) {
-    fprintf(stderr, "spate %s: cannot read job file '%s': %s\n", cmd, job, strerror(errno));
+  program_main entry = cli_load_program(cmd, job);
+  if (!entry) goto bad;
+  /* a cluster's REST endpoint: -m, or execution.target: remote with rest.address:rest.port */
+  rest_remote remote;
+  bool to_cluster = target || strcmp(sp_config_str(cfg, "execution.target"), "remote") == 0;
+  if (to_cluster && strcmp(cmd, "run") == 0) {
+    char *host = NULL, err[SP_ERRMSG_MAX];
+    int port = (int)sp_config_int(cfg, "rest.port");
+    if (target && rest_parse_address(target, &host, &port, err, sizeof err) < 0) {
+      fprintf(stderr, "spate %s: %s\n", cmd, err);
+      goto bad;
+    }
+    rest_remote_init(&remote, host ? host : sp_config_str(cfg, "rest.address"), port, detached);
+    sp_free(host);
+  } else if (detached) {
+    fprintf(stderr, "spate %s: -d (detached) needs a cluster to submit to: -m host:port\n", cmd);
     goto bad;
   }
-  void *dl = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
-  if (!dl) {
-    fprintf(stderr, "spate %s: cannot load job file '%s': %s\n", cmd, job, dlerror());
-    goto bad;
-  }
-  int (*entry)(int, char **);
-  void *sym = dlsym(dl, "spate_main");
-  memcpy(&entry, &sym, sizeof entry);
-  if (!sym) {
-    fprintf(stderr,
-            "spate %s: job file '%s' has no entry point: it must define "
-            "int spate_main(int argc, char **argv)\n",
-            cmd, job);
-    goto bad;
-  }
-  cli_context cli = {
-      .config = cfg, .parallelism = parallelism, .plan_only = strcmp(cmd, "info") == 0};
+  cli_context cli = {.config = cfg,
+                     .parallelism = parallelism,
+                     .plan_only = strcmp(cmd, "info") == 0,
+                     .remote = to_cluster && strcmp(cmd, "run") == 0 ? &remote.api : NULL,
+                     .job_path = job};
   api_set_cli_context(&cli);
   rc = entry(argc - i, argv + i);
   api_set_cli_context(NULL);
@@ -252,6 +264,10 @@ int main(int argc, char **argv) {
   }
   const char *cmd = argv[1];
   crash_report_install();
+  /* what a JobManager started by this command adds above the cluster layer */
+  standalone_set_hooks(&(standalone_hooks){.rest_start = jobmanager_rest_start,
+                                           .rest_stop = jobmanager_rest_stop,
+                                           .run_job = cli_application_run});
   if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
     usage_main(stdout);
     return 0;

@@ -1,0 +1,124 @@
+/*
+ * remote_submit.c: submitting a job to a cluster (remote_submit.h): through the REST client
+ * (rest/rest_client.h) or, in application mode, through the JobManager gateway of this process.
+ */
+#include "cli/remote_submit.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "base/err.h"
+#include "cluster/jobmanager_gateway.h"
+#include "rest/rest_client.h"
+#include "rest/rest_server.h"
+
+static spate_job_status status_of(rest_job_state s) {
+  return s == REST_JOB_FINISHED   ? SPATE_JOB_FINISHED
+         : s == REST_JOB_CANCELED ? SPATE_JOB_CANCELED
+                                  : SPATE_JOB_FAILED;
+}
+
+static int rest_submit(void *arg, const void *graph, size_t len, const char *artifact,
+                       const char *job_id, char *err, size_t err_len) {
+  rest_remote *r = arg;
+  char got[REST_ID_LEN + 1];
+  int rc = rest_submit_job(r->host, r->port, graph, len, artifact, got, err, err_len);
+  if (rc == 0 && strcmp(got, job_id) != 0)
+    return sp_err(err, err_len, SPATE_EIO, "the cluster answered with job id %s, not %s", got,
+                  job_id);
+  return rc;
+}
+
+static int rest_wait(void *arg, const char *job_id, spate_job_status *status, int64_t *runtime_ms,
+                     char **failure, char *err, size_t err_len) {
+  rest_remote *r = arg;
+  rest_job_result res = {0};
+  int rc = rest_wait_job_result(r->host, r->port, job_id, 0, &res, err, err_len);
+  if (rc == 0) {
+    *status = status_of(res.state);
+    *runtime_ms = res.net_runtime;
+    *failure = res.failure;
+    res.failure = NULL;
+  }
+  rest_job_result_free(&res);
+  return rc;
+}
+
+void rest_remote_init(rest_remote *r, const char *host, int port, bool detached) {
+  memset(r, 0, sizeof *r);
+  snprintf(r->host, sizeof r->host, "%s", host);
+  r->port = port;
+  r->api = (api_remote){.arg = r, .detached = detached, .submit = rest_submit, .wait = rest_wait};
+}
+
+program_main cli_load_program(const char *cmd, const char *job) {
+  char path[PATH_MAX + 8];
+  snprintf(path, sizeof path, "%s%s", strchr(job, '/') ? "" : "./", job);
+  if (access(path, R_OK) != 0) {
+    fprintf(stderr, "spate %s: cannot read job file '%s': %s\n", cmd, job, strerror(errno));
+    return NULL;
+  }
+  void *dl = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+  if (!dl) {
+    fprintf(stderr, "spate %s: cannot load job file '%s': %s\n", cmd, job, dlerror());
+    return NULL;
+  }
+  program_main entry;
+  void *sym = dlsym(dl, "spate_main");
+  memcpy(&entry, &sym, sizeof entry);
+  if (!sym) {
+    fprintf(stderr,
+            "spate %s: job file '%s' has no entry point: it must define "
+            "int spate_main(int argc, char **argv)\n",
+            cmd, job);
+    return NULL;
+  }
+  return entry;
+}
+
+/* Application mode: the JobManager of this process is the cluster. */
+static int gw_submit(void *arg, const void *graph, size_t len, const char *artifact,
+                     const char *job_id, char *err, size_t err_len) {
+  char got[33];
+  int rc = jm_gateway_submit(arg, graph, len, artifact, got, err, err_len);
+  if (rc == 0 && strcmp(got, job_id) != 0)
+    return sp_err(err, err_len, SPATE_EIO, "submitted job %s as %s", job_id, got);
+  return rc;
+}
+
+static int gw_wait(void *arg, const char *job_id, spate_job_status *status, int64_t *runtime_ms,
+                   char **failure, char *err, size_t err_len) {
+  jm_gateway *gw = arg;
+  (void)err;
+  (void)err_len;
+  jm_gateway_wait_done(gw, job_id, -1);
+  cluster_view *v = jm_gateway_view(gw);
+  cluster_view_lock(v);
+  cv_job *j = cluster_view_find(v, job_id);
+  *status = !j                                   ? SPATE_JOB_FAILED
+            : strcmp(j->status, "FINISHED") == 0 ? SPATE_JOB_FINISHED
+            : strcmp(j->status, "CANCELED") == 0 ? SPATE_JOB_CANCELED
+                                                 : SPATE_JOB_FAILED;
+  *runtime_ms = j ? j->runtime_ms : 0;
+  *failure = j && j->failure ? sp_strdup(j->failure) : NULL;
+  cluster_view_unlock(v);
+  return 0;
+}
+
+int cli_application_run(const sp_config *cfg, const standalone_job *job, struct jm_gateway *gw) {
+  program_main entry = cli_load_program("standalone-job", job->job_path);
+  if (!entry) return 1;
+  api_remote remote = {.arg = gw, .submit = gw_submit, .wait = gw_wait};
+  cli_context cli = {.config = cfg, .remote = &remote, .job_path = job->job_path};
+  api_set_cli_context(&cli);
+  char *argv0[] = {(char *)job->job_path, NULL};
+  int rc = job->argc > 0 ? entry(job->argc, job->argv) : entry(1, argv0);
+  api_set_cli_context(NULL);
+  if (cli.failures > 0) fprintf(stderr, "spate standalone-job: %s\n", cli.error);
+  return rc != 0 || cli.failures > 0 || cli.executions == 0 ? 1 : 0;
+}

@@ -1,0 +1,231 @@
+/*
+ * jobmanager_rest.c: the REST endpoint of a real JobManager: rest_cluster_ops implemented on the
+ * JobManager's gateway and cluster view (cluster/jobmanager_gateway.h), and the hooks
+ * standalone.c calls to start and stop it.
+ */
+#include "rest/jobmanager_rest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/err.h"
+#include "base/hash.h"
+#include "cluster/standalone.h"
+#include "rest/rest_server.h"
+
+/* Flink's ExecutionState ordinals match task_state up to FAILED. */
+static rest_exec_state exec_state(task_state s) { return (rest_exec_state)s; }
+
+static rest_job_state job_state(const char *name) {
+  int s = rest_job_state_parse(name);
+  return s < 0 ? REST_JOB_CREATED : (rest_job_state)s;
+}
+
+/* A vertex id as Flink shows them (32 hex digits), stable for the job and vertex. */
+static void vertex_id(const char *job_id, int v, char *out) {
+  char seed[64];
+  snprintf(seed, sizeof seed, "%s/%d", job_id, v);
+  uint64_t a = sp_hash64(seed, strlen(seed));
+  uint64_t b = sp_hash64(&a, sizeof a);
+  snprintf(out, REST_ID_LEN + 1, "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
+}
+
+static void fill_summary(const cv_job *j, rest_job_summary *s) {
+  snprintf(s->id, sizeof s->id, "%s", j->id);
+  s->state = job_state(j->status);
+  s->start_time = j->start_ms;
+  s->end_time = j->done ? j->end_ms : -1;
+  s->last_modification = j->last_modification_ms;
+  for (int k = 0; k < j->nvertices; k++)
+    for (int t = 0; t <= TS_FAILED; t++)
+      s->tasks[exec_state((task_state)t)] += j->vertices[k].tasks[t];
+}
+
+static int op_list_jobs(void *ctx, rest_job_list *out, char *err, size_t err_len) {
+  cluster_view *v = jm_gateway_view(ctx);
+  int rc = 0;
+  cluster_view_lock(v);
+  for (int i = 0; i < v->njobs && rc == 0; i++) {
+    rest_job_summary *s = rest_job_list_add(out, v->jobs[i].name);
+    if (!s)
+      rc = sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
+    else
+      fill_summary(&v->jobs[i], s);
+  }
+  cluster_view_unlock(v);
+  return rc;
+}
+
+static int op_overview(void *ctx, rest_cluster_overview *out, char *err, size_t err_len) {
+  (void)err;
+  (void)err_len;
+  cluster_view *v = jm_gateway_view(ctx);
+  cluster_view_lock(v);
+  out->taskmanagers = v->ntms;
+  for (int i = 0; i < v->ntms; i++) {
+    out->slots_total += v->tms[i].slots;
+    out->slots_available += v->tms[i].free_slots;
+  }
+  cluster_view_unlock(v);
+  return 0;
+}
+
+static int op_job_details(void *ctx, const char *job_id, rest_job_details *out, char *err,
+                          size_t err_len) {
+  cluster_view *v = jm_gateway_view(ctx);
+  int rc = 0;
+  cluster_view_lock(v);
+  cv_job *j = cluster_view_find(v, job_id);
+  if (!j) {
+    cluster_view_unlock(v);
+    return sp_err(err, err_len, SPATE_ENOENT, "Job %s not found", job_id);
+  }
+  fill_summary(j, &out->job);
+  rc = rest_job_details_set_name(out, j->name);
+  out->stoppable = j->stoppable;
+  for (int h = 0; h < j->nhistory; h++) {
+    int s = rest_job_state_parse(j->history[h].status);
+    if (s >= 0) out->timestamps[s] = j->history[h].at_ms;
+  }
+  for (int k = 0; rc == 0 && k < j->nvertices; k++) {
+    rest_vertex_info *vi = rest_job_details_add_vertex(out, j->vertices[k].name);
+    if (!vi) {
+      rc = SPATE_ENOMEM;
+      break;
+    }
+    vertex_id(j->id, k, vi->id);
+    vi->parallelism = j->vertices[k].parallelism;
+    vi->max_parallelism = j->vertices[k].max_parallelism;
+    vi->start_time = j->vertices[k].start_ms;
+    vi->end_time = j->vertices[k].end_ms;
+    for (int t = 0; t <= TS_FAILED; t++)
+      vi->tasks[exec_state((task_state)t)] = j->vertices[k].tasks[t];
+  }
+  if (rc == 0 && j->plan_json && !(out->plan_json = sp_strdup(j->plan_json))) rc = SPATE_ENOMEM;
+  cluster_view_unlock(v);
+  return rc < 0 ? sp_err(err, err_len, rc, "out of memory") : 0;
+}
+
+static int op_cancel_job(void *ctx, const char *job_id, char *err, size_t err_len) {
+  return jm_gateway_cancel(ctx, job_id, err, err_len);
+}
+
+static int op_job_result(void *ctx, const char *job_id, rest_job_result *out, char *err,
+                         size_t err_len) {
+  cluster_view *v = jm_gateway_view(ctx);
+  cluster_view_lock(v);
+  cv_job *j = cluster_view_find(v, job_id);
+  int rc = 0;
+  if (!j) {
+    rc = sp_err(err, err_len, SPATE_ENOENT, "Job %s not found", job_id);
+  } else if (j->done) {
+    out->done = true;
+    out->state = job_state(j->status);
+    out->net_runtime = j->runtime_ms;
+    if (j->failure && !(out->failure = sp_strdup(j->failure)))
+      rc = sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
+  }
+  cluster_view_unlock(v);
+  return rc;
+}
+
+static int op_submit_job(void *ctx, const void *graph, size_t graph_len,
+                         const char *const *artifacts, size_t n_artifacts, char *job_id, char *err,
+                         size_t err_len) {
+  if (n_artifacts > 1)
+    return sp_err(err, err_len, SPATE_EINVAL,
+                  "a job has one shared object (its program and functions); got %zu files",
+                  n_artifacts);
+  return jm_gateway_submit(ctx, graph, graph_len, n_artifacts ? artifacts[0] : NULL, job_id, err,
+                           err_len);
+}
+
+static int op_savepoint(void *ctx, const char *job_id, const char *target_dir, bool cancel_job,
+                        rest_savepoint_format format, char **location, char *err, size_t err_len) {
+  (void)format; /* Spate writes one savepoint format */
+  int64_t id;
+  int rc = jm_gateway_snapshot(ctx, job_id, JM_SAVEPOINT, target_dir, &id, location, err, err_len);
+  if (rc == 0 && cancel_job) {
+    char why[SP_ERRMSG_MAX];
+    jm_gateway_cancel(ctx, job_id, why, sizeof why); /* it may have ended meanwhile */
+  }
+  return rc;
+}
+
+static int op_stop_job(void *ctx, const char *job_id, const char *target_dir, bool drain,
+                       rest_savepoint_format format, char **location, char *err, size_t err_len) {
+  (void)format;
+  (void)drain; /* stop-with-savepoint ends the sources after the savepoint either way */
+  int64_t id;
+  return jm_gateway_snapshot(ctx, job_id, JM_STOP, target_dir, &id, location, err, err_len);
+}
+
+static int op_checkpoint(void *ctx, const char *job_id, rest_checkpoint_type type,
+                         int64_t *checkpoint_id, char *err, size_t err_len) {
+  (void)type; /* Spate's checkpoints are full */
+  return jm_gateway_snapshot(ctx, job_id, JM_CHECKPOINT, NULL, checkpoint_id, NULL, err, err_len);
+}
+
+static int op_dispose(void *ctx, const char *path, char *err, size_t err_len) {
+  return jm_gateway_dispose(ctx, path, err, err_len);
+}
+
+static int op_taskmanagers(void *ctx, rest_taskmanager_list *out, char *err, size_t err_len) {
+  cluster_view *v = jm_gateway_view(ctx);
+  int rc = 0;
+  cluster_view_lock(v);
+  for (int i = 0; i < v->ntms && rc == 0; i++) {
+    const cv_taskmanager *tm = &v->tms[i];
+    char path[600];
+    snprintf(path, sizeof path, "spate://%s", tm->address);
+    rest_taskmanager_info *ti = rest_taskmanager_list_add(out, tm->address, path);
+    if (!ti) {
+      rc = sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
+      break;
+    }
+    const char *colon = strrchr(tm->data, ':');
+    ti->data_port = colon ? atoi(colon + 1) : -1;
+    ti->jmx_port = -1;
+    ti->last_heartbeat = tm->last_heartbeat_ms;
+    ti->slots = tm->slots;
+    ti->free_slots = tm->free_slots;
+  }
+  cluster_view_unlock(v);
+  return rc;
+}
+
+static void op_shutdown(void *ctx) {
+  (void)ctx;
+  standalone_request_shutdown();
+}
+
+static const rest_cluster_ops ops = {
+    .list_jobs = op_list_jobs,
+    .overview = op_overview,
+    .job_details = op_job_details,
+    .cancel_job = op_cancel_job,
+    .job_result = op_job_result,
+    .submit_job = op_submit_job,
+    .savepoint = op_savepoint,
+    .stop_job = op_stop_job,
+    .checkpoint = op_checkpoint,
+    .dispose_savepoint = op_dispose,
+    .taskmanagers = op_taskmanagers,
+    .shutdown = op_shutdown,
+};
+
+int jobmanager_rest_start(const sp_config *cfg, jm_gateway *gw, void **handle, int *port, char *err,
+                          size_t err_len) {
+  rest_server_config rc;
+  rest_server_config_from(&rc, cfg, &ops, gw);
+  rest_server *s = NULL;
+  int r = rest_server_start(&rc, &s, err, err_len);
+  if (r < 0) return r;
+  *handle = s;
+  *port = rest_server_port(s);
+  return 0;
+}
+
+void jobmanager_rest_stop(void *handle) { rest_server_stop(handle); }
