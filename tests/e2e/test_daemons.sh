@@ -15,6 +15,7 @@ set -euo pipefail
 export LC_ALL=C
 
 SPATE=${SPATE:-build/bin/spate}
+SPATE_EXAMPLES=${SPATE_EXAMPLES:-build/examples}
 tmp=$(mktemp -d)
 [ -d "$tmp" ] || { echo "no temporary directory" >&2; exit 1; }
 export SPATE_IDENT_STRING=e2e
@@ -43,8 +44,9 @@ trap cleanup EXIT
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+rest_port=$(free_port)
 D=(-D "env.pid.dir=$pids" -D "env.log.dir=$logs" -D "jobmanager.rpc.port=$(free_port)"
-   -D "rest.port=$(free_port)" -D "taskmanager.numberOfTaskSlots=2")
+   -D "rest.port=$rest_port" -D "taskmanager.numberOfTaskSlots=2")
 HINT="Use the help option (-h or --help) to get help on the command."
 
 # run NAME ARGS...: stdout in $tmp/NAME.out, stderr in $tmp/NAME.err, both in $tmp/NAME.log,
@@ -174,6 +176,15 @@ awaited "both TaskManagers registered (JobManager's log)" "$jm_log" \
   registered 2 "$jm_log"
 assert "the TaskManagers' logs have their start lines" \
   has "Starting TaskManager" "$logs/spate-e2e-taskexecutor-1-$host.log"
+awaited "the JobManager's log shows its REST endpoint" "$jm_log" \
+  has "Rest endpoint listening at localhost:$rest_port" "$jm_log"
+run list list -m "localhost:$rest_port"
+expect list 0 "spate list against the daemon JobManager"
+out_is list "spate list: no jobs on the new cluster" <<END
+Waiting for response...
+No running jobs.
+No scheduled jobs.
+END
 jm=$(cat "$jm_pid")
 tm1=$(sed -n 1p "$tm_pid")
 tm2=$(sed -n 2p "$tm_pid")
@@ -243,6 +254,30 @@ assert "the process that is no daemon was not signalled" running "$bystander"
 assert "the stale pids left the pid file (removed)" test ! -e "$tm_pid"
 kill "$bystander"
 bystander=
+
+# --- application mode: standalone-job runs its job and ends ----------------------------------------
+sj_pid=$pids/spate-e2e-standalonejob.pid
+sj_log=$logs/spate-e2e-standalonejob-0-$host.log
+run sj_start standalone-job start --job "$SPATE_EXAMPLES/wordcount.so" "${D[@]}"
+expect sj_start 0 "standalone-job start --job wordcount.so"
+out_is sj_start "standalone-job start: Flink's line" <<END
+Starting standalonejob daemon on host $host.
+END
+run sj_tm taskmanager start "${D[@]}"
+expect sj_tm 0 "a TaskManager for the application"
+sj=$(cat "$sj_pid")
+awaited "the application's JobManager ends by itself when its job ends" "$sj_log" gone "$sj"
+assert "the application's job finished (its log)" has "to FINISHED" "$sj_log"
+assert "the application's output went to its .out" \
+  has "has finished." "$logs/spate-e2e-standalonejob-0-$host.out"
+run sj_tm_stop taskmanager stop "${D[@]}"
+expect sj_tm_stop 0 "taskmanager stop after the application"
+run sj_stop standalone-job stop "${D[@]}"
+expect sj_stop 0 "standalone-job stop after its end"
+out_is sj_stop "standalone-job stop after its end: nothing to stop" <<END
+No standalonejob daemon to stop on host $host.
+END
+assert "standalone-job stop: the stale pid file is gone" test ! -e "$sj_pid"
 
 # --- spate cluster start|stop ---------------------------------------------------------------------
 mkdir -p "$conf/bin"
