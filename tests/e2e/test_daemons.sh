@@ -2,9 +2,11 @@
 # test_daemons.sh: the standalone cluster's daemon verbs, Flink's bin/ scripts (reference §4.1):
 # `spate jobmanager|taskmanager start|stop|stop-all` with their pid files (one pid per line,
 # `stop` ends the newest, `stop-all` the rest), their log files named as Flink's and rotated at
-# start, Flink's printed lines, pids of processes that are gone dropped silently, `spate cluster
-# start|stop` from a workers file (localhost twice, and a remote host through a stand-in ssh), and
-# argument errors.
+# start, Flink's printed lines, pids of processes that are gone dropped silently, concurrent
+# starts (distinct instances, no lost pid), SIGKILL for a daemon that ignores SIGTERM, `spate list`
+# against the daemon's REST endpoint, application mode (`standalone-job` runs WordCount and ends),
+# `spate cluster start|stop` from a workers file (localhost twice, and a remote host through a
+# stand-in ssh), and argument errors.
 #
 # Every file goes to a temporary directory (env.pid.dir, env.log.dir, a SPATE_CONF_DIR), the
 # JobManager's RPC port is a free one, and every wait polls with the test's deadline for what the
@@ -253,6 +255,53 @@ assert "the TaskManager is gone" gone "$tm"
 assert "the process that is no daemon was not signalled" running "$bystander"
 assert "the stale pids left the pid file (removed)" test ! -e "$tm_pid"
 kill "$bystander"
+bystander=
+
+# --- concurrent starts get distinct instances; a daemon that ignores SIGTERM is killed -------------
+set +e
+"$SPATE" taskmanager start "${D[@]}" >"$tmp/par1.log" 2>&1 &
+par1=$!
+"$SPATE" taskmanager start "${D[@]}" >"$tmp/par2.log" 2>&1 &
+par2=$!
+wait "$par1"
+rc1=$?
+wait "$par2"
+rc2=$?
+set -e
+assert "two concurrent taskmanager starts: both exit 0" test "$rc1" -eq 0 -a "$rc2" -eq 0
+assert "two concurrent starts: the pid file holds both" test "$(lines "$tm_pid")" -eq 2
+# Instance 0 started twice before, instance 1 once: each rotates once more; no instance 2.
+assert "two concurrent starts: instances 0 and 1, each rotated, no instance 2" \
+  test -f "$tm0_log.2" -a -f "$logs/spate-e2e-taskexecutor-1-$host.log.1" \
+  -a ! -e "$logs/spate-e2e-taskexecutor-2-$host.log"
+run par_stop taskmanager stop-all "${D[@]}"
+expect par_stop 0 "taskmanager stop-all of the concurrent starts"
+assert "stop-all: two daemons stopped" test "$(grep -c '^Stopping taskexecutor daemon' "$tmp/par_stop.out")" -eq 2
+# A process that looks like a TaskManager to stop (`<x> taskmanager start-foreground`: bash running
+# a script named taskmanager) and ignores SIGTERM: stop waits its 10 s, then kills it.
+mkdir "$tmp/stubborn"
+cat >"$tmp/stubborn/taskmanager" <<'END'
+trap '' TERM
+mkfifo hold
+exec 3<>hold
+: >ready
+read -r -u 3 _
+END
+(cd "$tmp/stubborn" && exec bash taskmanager start-foreground </dev/null >/dev/null 2>&1) &
+stubborn=$!
+bystander=$stubborn
+awaited "the stubborn process ignores SIGTERM" "$tmp/stubborn/taskmanager" \
+  test -e "$tmp/stubborn/ready"
+mkdir -p "$pids"
+echo "$stubborn" >"$tm_pid"
+run stubborn taskmanager stop "${D[@]}"
+expect stubborn 0 "taskmanager stop of a daemon that ignores SIGTERM"
+out_is stubborn "stop: SIGKILL after 10 s, saying so" <<END
+Stopping taskexecutor daemon (pid: $stubborn) on host $host.
+The taskexecutor daemon (pid: $stubborn) did not stop within 10 s; killing it (SIGKILL).
+END
+wait "$stubborn" 2>/dev/null || true
+assert "the stubborn process is gone" gone "$stubborn"
 bystander=
 
 # --- application mode: standalone-job runs its job and ends ----------------------------------------
