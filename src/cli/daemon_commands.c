@@ -222,13 +222,13 @@ int daemon_command_run(const char *cmd, int argc, char **argv) {
     } else if (job_opts && strcmp(a, "--") == 0) {
       i++;
       break;
-    } else if (job_opts && a[0] != '-') {
-      break; /* the job's arguments */
+    } else if (job_opts) {
+      /* the job's arguments begin at the first argument that is none of the options above, as
+       * Flink's entry point parses its command line (commons-cli, stopping at a non-option) */
+      break;
     } else {
-      rc = a[0] == '-'
-               ? arg_error(v, "unknown option '%s'%s", a,
-                           job_opts ? " (job arguments that look like options go after --)" : "")
-               : arg_error(v, "unexpected argument '%s' for %s", a, action);
+      rc = a[0] == '-' ? arg_error(v, "unknown option '%s'", a)
+                       : arg_error(v, "unexpected argument '%s' for %s", a, action);
       goto done;
     }
   }

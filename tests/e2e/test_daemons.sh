@@ -130,10 +130,6 @@ touch "$tmp/job.so"
 run sj_id standalone-job start --job "$tmp/job.so" --job-id 1234 "${D[@]}"
 expect sj_id 1 "standalone-job --job-id 1234"
 out_has sj_id "invalid job id '1234' for --job-id: must be 32 hex digits" "bad job id: names it"
-run sj_opt standalone-job start --job "$tmp/job.so" --input x "${D[@]}"
-expect sj_opt 1 "standalone-job with a job argument before --"
-out_has sj_opt "unknown option '--input' (job arguments that look like options go after --)" \
-  "standalone-job: says where job arguments go"
 run sj_stopall standalone-job stop-all
 expect sj_stopall 1 "standalone-job stop-all"
 run cl_bad cluster start-foreground
@@ -307,8 +303,12 @@ bystander=
 # --- application mode: standalone-job runs its job and ends ----------------------------------------
 sj_pid=$pids/spate-e2e-standalonejob.pid
 sj_log=$logs/spate-e2e-standalonejob-0-$host.log
-run sj_start standalone-job start --job "$SPATE_EXAMPLES/wordcount.so" "${D[@]}"
-expect sj_start 0 "standalone-job start --job wordcount.so"
+# The job's arguments begin at the first argument that is no option of standalone-job (Flink's
+# entry point stops parsing there too); WordCount counts the words of --input.
+printf 'daemon daemon spate\n' >"$tmp/words.txt"
+run sj_start standalone-job start "${D[@]}" --job "$SPATE_EXAMPLES/wordcount.so" \
+  --input "$tmp/words.txt"
+expect sj_start 0 "standalone-job start --job wordcount.so --input words.txt"
 out_is sj_start "standalone-job start: Flink's line" <<END
 Starting standalonejob daemon on host $host.
 END
@@ -321,6 +321,8 @@ assert "the application's output went to its .out" \
   has "has finished." "$logs/spate-e2e-standalonejob-0-$host.out"
 run sj_tm_stop taskmanager stop "${D[@]}"
 expect sj_tm_stop 0 "taskmanager stop after the application"
+assert "the job got its arguments: the TaskManager's .out has WordCount's counts of words.txt" \
+  has "(daemon,2)" "$logs/spate-e2e-taskexecutor-0-$host.out"
 run sj_stop standalone-job stop "${D[@]}"
 expect sj_stop 0 "standalone-job stop after its end"
 out_is sj_stop "standalone-job stop after its end: nothing to stop" <<END
