@@ -8,9 +8,11 @@
 # `spate cluster start|stop` from a workers file (localhost twice, and a remote host through a
 # stand-in ssh), and argument errors.
 #
-# Every file goes to a temporary directory (env.pid.dir, env.log.dir, a SPATE_CONF_DIR), the
-# JobManager's RPC port is a free one, and every wait polls with the test's deadline for what the
-# daemons write (lib.sh's await): a registration shows in the JobManager's log.
+# Every file goes to a temporary directory (env.pid.dir, env.log.dir, a SPATE_CONF_DIR). A
+# JobManager binds free ports (0) and the test reads them from its log; only `spate cluster`,
+# which starts JobManager and TaskManagers from one configuration, gets ports picked beforehand.
+# Every wait polls with the test's deadline for what the daemons write (lib.sh's await): a
+# registration shows in the JobManager's log.
 #
 # Run by ctest from the build directory with SPATE set.
 set -euo pipefail
@@ -46,9 +48,10 @@ trap cleanup EXIT
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
-rest_port=$(free_port)
-D=(-D "env.pid.dir=$pids" -D "env.log.dir=$logs" -D "jobmanager.rpc.port=$(free_port)"
-   -D "rest.port=$rest_port" -D "taskmanager.numberOfTaskSlots=2")
+# D: where every daemon's files go. JobManagers bind ports 0 (any free one) and tell the ports in
+# their logs; the TaskManagers get the JobManager's (T).
+D=(-D "env.pid.dir=$pids" -D "env.log.dir=$logs" -D "taskmanager.numberOfTaskSlots=2")
+ANY_PORTS=(-D jobmanager.rpc.port=0 -D rest.port=0)
 HINT="Use the help option (-h or --help) to get help on the command."
 
 # run NAME ARGS...: stdout in $tmp/NAME.out, stderr in $tmp/NAME.err, both in $tmp/NAME.log,
@@ -85,6 +88,8 @@ registered() { [ "$(count_in "Registered TaskManager" "$2")" -ge "$1" ]; }
 # gone PID: the process has exited (a zombie counts: nobody may reap it in a container).
 gone() { [ ! -e "/proc/$1" ] || [[ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" =~ ^[ZX]?$ ]]; }
 running() { ! gone "$1"; }
+# port_in WHAT LOG: the port of the "<WHAT> listening at <host>:<port>" line of a log.
+port_in() { sed -n "s/.*$1 listening at [^ ]*:\([0-9][0-9]*\).*/\1/p" "$2" | head -1; }
 # awaited DESCRIPTION FILE COMMAND...: await COMMAND, pass or fail showing FILE.
 awaited() {
   local what=$1 file=$2
@@ -149,14 +154,21 @@ No taskexecutor daemon to stop on host $host.
 END
 
 # --- a JobManager and two TaskManagers ------------------------------------------------------------
-run jm_start jobmanager start "${D[@]}"
+run jm_start jobmanager start "${D[@]}" "${ANY_PORTS[@]}"
 expect jm_start 0 "jobmanager start"
 out_is jm_start "jobmanager start: Flink's line" <<END
 Starting standalonesession daemon on host $host.
 END
-run tm_start1 taskmanager start "${D[@]}"
+awaited "the JobManager's log has its start lines" "$jm_log" \
+  has "JobManager RPC endpoint listening at" "$jm_log"
+awaited "the JobManager's log shows its REST endpoint" "$jm_log" \
+  has "Rest endpoint listening at" "$jm_log"
+rpc_port=$(port_in "JobManager RPC endpoint" "$jm_log")
+rest_port=$(port_in "Rest endpoint" "$jm_log")
+T=("${D[@]}" -D "jobmanager.rpc.port=$rpc_port")
+run tm_start1 taskmanager start "${T[@]}"
 expect tm_start1 0 "taskmanager start (first)"
-run tm_start2 taskmanager start "${D[@]}"
+run tm_start2 taskmanager start "${T[@]}"
 expect tm_start2 0 "taskmanager start (second)"
 out_is tm_start2 "second taskmanager start: the warning, then the start" <<END
 [WARNING] 1 instance(s) of taskexecutor are already running on $host.
@@ -168,14 +180,10 @@ for f in standalonesession-0 taskexecutor-0 taskexecutor-1; do
   assert "log files spate-e2e-$f-$host.log and .out exist" \
     test -f "$logs/spate-e2e-$f-$host.log" -a -f "$logs/spate-e2e-$f-$host.out"
 done
-awaited "the JobManager's log has its start lines" "$jm_log" \
-  has "JobManager RPC endpoint listening at" "$jm_log"
 awaited "both TaskManagers registered (JobManager's log)" "$jm_log" \
   registered 2 "$jm_log"
 assert "the TaskManagers' logs have their start lines" \
   has "Starting TaskManager" "$logs/spate-e2e-taskexecutor-1-$host.log"
-awaited "the JobManager's log shows its REST endpoint" "$jm_log" \
-  has "Rest endpoint listening at localhost:$rest_port" "$jm_log"
 run list list -m "localhost:$rest_port"
 expect list 0 "spate list against the daemon JobManager"
 out_is list "spate list: no jobs on the new cluster" <<END
@@ -226,7 +234,7 @@ fi
 
 # --- rotation at start, stale pids ----------------------------------------------------------------
 tm0_log=$logs/spate-e2e-taskexecutor-0-$host.log
-run tm_again taskmanager start "${D[@]}"
+run tm_again taskmanager start "${T[@]}"
 expect tm_again 0 "taskmanager start again (instance 0)"
 assert "the previous log was rotated to .log.1" has "Shutting down the TaskManager" "$tm0_log.1"
 assert "the previous .out was rotated to .out.1" test -f "${tm0_log%.log}.out.1"
@@ -255,9 +263,9 @@ bystander=
 
 # --- concurrent starts get distinct instances; a daemon that ignores SIGTERM is killed -------------
 set +e
-"$SPATE" taskmanager start "${D[@]}" >"$tmp/par1.log" 2>&1 &
+"$SPATE" taskmanager start "${T[@]}" >"$tmp/par1.log" 2>&1 &
 par1=$!
-"$SPATE" taskmanager start "${D[@]}" >"$tmp/par2.log" 2>&1 &
+"$SPATE" taskmanager start "${T[@]}" >"$tmp/par2.log" 2>&1 &
 par2=$!
 wait "$par1"
 rc1=$?
@@ -306,13 +314,15 @@ sj_log=$logs/spate-e2e-standalonejob-0-$host.log
 # The job's arguments begin at the first argument that is no option of standalone-job (Flink's
 # entry point stops parsing there too); WordCount counts the words of --input.
 printf 'daemon daemon spate\n' >"$tmp/words.txt"
-run sj_start standalone-job start "${D[@]}" --job "$SPATE_EXAMPLES/wordcount.so" \
+run sj_start standalone-job start "${D[@]}" "${ANY_PORTS[@]}" --job "$SPATE_EXAMPLES/wordcount.so" \
   --input "$tmp/words.txt"
 expect sj_start 0 "standalone-job start --job wordcount.so --input words.txt"
 out_is sj_start "standalone-job start: Flink's line" <<END
 Starting standalonejob daemon on host $host.
 END
-run sj_tm taskmanager start "${D[@]}"
+awaited "the application's JobManager logs its RPC endpoint" "$sj_log" \
+  has "JobManager RPC endpoint listening at" "$sj_log"
+run sj_tm taskmanager start "${D[@]}" -D "jobmanager.rpc.port=$(port_in "JobManager RPC endpoint" "$sj_log")"
 expect sj_tm 0 "a TaskManager for the application"
 sj=$(cat "$sj_pid")
 awaited "the application's JobManager ends by itself when its job ends" "$sj_log" gone "$sj"
