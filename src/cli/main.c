@@ -7,8 +7,12 @@
  *   spate list|cancel|stop|savepoint|checkpoint [-m host:port] ...
  *                                       act on a cluster through its REST endpoint (client_commands.c)
  *
+ *   spate jobmanager|taskmanager|standalone-job|cluster <action> ...
+ *                                  a standalone cluster's daemons (cli/daemon_commands.h)
+ *
  * The configuration is conf/config.yaml from $SPATE_CONF_DIR, ./conf, or the installation's
- * conf directory (next to bin/ or one level further up, as in a build tree), then -D overrides.
+ * conf directory (next to bin/ or one level further up, as in a build tree; cli/install_paths.h),
+ * then -D overrides.
  * The job object is loaded with dlopen and its spate_main is called with the job arguments.
  * A crash in the job's code (SIGSEGV, abort, ...) is reported naming the task, operator and
  * signal before the process dies with that signal (runtime/crash_report.h).
@@ -26,6 +30,8 @@
 #include "base/alloc.h"
 #include "base/log.h"
 #include "cli/client_commands.h"
+#include "cli/daemon_commands.h"
+#include "cli/install_paths.h"
 #include "cli/remote_submit.h"
 #include "rest/jobmanager_rest.h"
 #include "rest/rest_client.h"
@@ -44,6 +50,9 @@ static void usage_main(FILE *f) {
           "Commands:\n"
           "  run       run a job on the embedded MiniCluster\n"
           "  info      print the execution plan of a job as JSON\n"
+          "  jobmanager, taskmanager, standalone-job\n"
+          "            start|start-foreground|stop|stop-all a daemon of a standalone cluster\n"
+          "  cluster   start|stop a standalone cluster (JobManager + conf/workers' TaskManagers)\n"
           "  list, cancel, stop, savepoint, checkpoint\n"
           "            list jobs, cancel or stop one, take or dispose of a savepoint, trigger a\n"
           "            checkpoint on a cluster (its JobManager: -m host:port, else\n"
@@ -85,40 +94,7 @@ static void usage_cmd(FILE *f, const char *cmd) {
             "edges and partitioners) as JSON without running it.");
 }
 
-static int load_config(sp_config *cfg) {
-  char err[SP_ERRMSG_MAX], path[PATH_MAX + 32];
-  const char *dir = getenv("SPATE_CONF_DIR");
-  if (dir && dir[0]) {
-    snprintf(path, sizeof path, "%s/config.yaml", dir);
-    int rc = sp_config_load_file(cfg, path, err, sizeof err);
-    if (rc == SPATE_ENOENT) {
-      fprintf(stderr, "spate: configuration file '%s' (from SPATE_CONF_DIR) does not exist\n",
-              path);
-      return rc;
-    }
-    if (rc < 0) fprintf(stderr, "spate: %s\n", err);
-    return rc;
-  }
-  char exe[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  exe[n > 0 ? n : 0] = 0;
-  char *slash = strrchr(exe, '/');
-  if (slash) *slash = 0;
-  const char *candidates[3] = {"conf", NULL, NULL};
-  char a[PATH_MAX + 16], b[PATH_MAX + 16];
-  snprintf(a, sizeof a, "%s/../conf", exe);
-  snprintf(b, sizeof b, "%s/../../conf", exe);
-  candidates[1] = a;
-  candidates[2] = b;
-  for (int i = 0; i < 3; i++) {
-    snprintf(path, sizeof path, "%s/config.yaml", candidates[i]);
-    if (access(path, F_OK) != 0) continue;
-    int rc = sp_config_load_file(cfg, path, err, sizeof err);
-    if (rc < 0) fprintf(stderr, "spate: %s\n", err);
-    return rc;
-  }
-  return 0;
-}
+static int load_config(sp_config *cfg) { return cli_load_config(cfg); }
 
 static int parse_parallelism(const char *cmd, const char *s, int *out) {
   char *end;
@@ -302,7 +278,8 @@ int main(int argc, char **argv) {
   }
   if (strcmp(cmd, "run") == 0 || strcmp(cmd, "info") == 0) return run_job(cmd, argc - 2, argv + 2);
   if (client_command_known(cmd)) return client_command(cmd, argc - 2, argv + 2, load_config);
-  static const char *later[] = {"jobmanager", "taskmanager", "cluster", "sql"};
+  if (daemon_command_known(cmd)) return daemon_command_run(cmd, argc - 2, argv + 2);
+  static const char *later[] = {"sql"};
   for (size_t k = 0; k < sizeof later / sizeof later[0]; k++)
     if (strcmp(cmd, later[k]) == 0) {
       if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
