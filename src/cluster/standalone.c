@@ -26,6 +26,7 @@
 #include "cluster/jobmanager_gateway.h"
 #include "cluster/messages.h"
 #include "net/blob.h"
+#include "net/shuffle_net.h"
 
 #ifndef SPATE_VERSION
 #define SPATE_VERSION "0.1.0"
@@ -257,6 +258,7 @@ int standalone_taskmanager_run(const sp_config *cfg) {
   char err[SP_ERRMSG_MAX];
   rpc_service *rpc = NULL;
   shuffle_env *shuffle = NULL;
+  shuffle_net *data = NULL;
   task_executor *te = NULL;
   bool made_blobs = false;
   char *blobdir = NULL;
@@ -266,6 +268,10 @@ int standalone_taskmanager_run(const sp_config *cfg) {
                                err, sizeof err)) < 0)
     SP_ERROR("taskmanager", "Could not start the TaskManager's RPC service: %s", err);
   if (rc == 0) rc = shuffle_env_create(&shuffle);
+  if (rc == 0 &&
+      (rc = shuffle_net_start(shuffle, bind, (int)sp_config_int(cfg, "taskmanager.data.port"), host,
+                              &data, err, sizeof err)) < 0)
+    SP_ERROR("taskmanager", "Could not start the TaskManager's data server: %s", err);
   if (rc == 0 && !(blobdir = blob_dir(cfg, "taskmanager", &made_blobs))) rc = SPATE_EIO;
   char rm[600];
   const char *jm = sp_config_str(cfg, "jobmanager.rpc.address");
@@ -281,7 +287,7 @@ int standalone_taskmanager_run(const sp_config *cfg) {
         .buffer_timeout_ms = 100,
     };
     te_options to = {.rm_address = rm,
-                     .data_address = NULL,
+                     .data_address = data ? shuffle_net_address(data) : NULL,
                      .blob_dir = blobdir,
                      .heartbeat_interval_ms = heartbeat_interval(cfg),
                      .heartbeat_timeout_ms = heartbeat_timeout(cfg)};
@@ -289,8 +295,9 @@ int standalone_taskmanager_run(const sp_config *cfg) {
                   &to, &te);
   }
   if (rc == 0) {
-    SP_INFO("taskmanager", "TaskManager RPC endpoint listening at %s; registering at %s.",
-            rpc_service_address(rpc), rm);
+    SP_INFO("taskmanager",
+            "TaskManager RPC endpoint listening at %s, data server at %s; registering at %s.",
+            rpc_service_address(rpc), shuffle_net_address(data), rm);
     int sig = shutdown_wait();
     SP_INFO("taskmanager", "Shutting down the TaskManager (%s).",
             sig ? strsignal(sig) : "shutdown requested");
@@ -299,6 +306,7 @@ int standalone_taskmanager_run(const sp_config *cfg) {
   }
   te_stop(te);
   rpc_service_destroy(rpc);
+  shuffle_net_stop(data); /* after the tasks: none asks for an input any more */
   shuffle_env_destroy(shuffle);
   if (made_blobs) remove_tree(blobdir);
   sp_free(blobdir);

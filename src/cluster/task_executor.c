@@ -483,12 +483,22 @@ static void submit_task(task_executor *te, sp_reader *r) {
     tt->jm = jm;
     jm = NULL;
     job->tasks++;
+    /* where the other subtasks run (their TaskManagers' data servers), for exchanges between
+     * TaskManagers; a MiniCluster's are all "" and need none */
+    bool remote = false;
+    for (uint32_t k = 0; k < nplaces && !remote; k++) remote = places[k][0] != 0;
+    if (remote) {
+      char key[64];
+      snprintf(key, sizeof key, "%s-%d", job->jg->job_id, attempt);
+      rc = shuffle_env_set_placement(te->shuffle, key, (const char *const *)places, (int)nplaces);
+    }
     /* the job's network settings travel with its graph (a TaskManager serves many jobs) */
     task_config tc = te->cfg;
     tc.buffer_size = job->jg->buffer_size;
     tc.buffer_timeout_ms = job->jg->buffer_timeout_ms;
-    rc = task_start(job->jg, vertex, subtask, attempt, te->shuffle, job->dl, &tc, &opts, listener,
-                    tt, &tt->t);
+    if (rc == 0)
+      rc = task_start(job->jg, vertex, subtask, attempt, te->shuffle, job->dl, &tc, &opts, listener,
+                      tt, &tt->t);
     if (rc == 0) tr = NULL; /* the task releases it */
     if (rc < 0) {
       sp_err(err, sizeof err, rc, "could not start task: %s", spate_strerror(rc));
