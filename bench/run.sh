@@ -5,7 +5,8 @@
 #
 # build_dir defaults to "build" (what `make bench` builds). Names select benchmarks (wordcount-p1,
 # wordcount-p2, chain, exchange, startup, memory, state-value, window-tumbling, window-sliding,
-# session, checkpoint-overhead, checkpoint-size);
+# session, checkpoint-overhead, checkpoint-size, cluster: exchange-tcp, wordcount-cluster, submit,
+# idle RSS and recovery on a cluster of processes);
 # without names all run. Each benchmark's full output is shown as it runs and kept in <build_dir>/bench-logs/<name>.log. Exits 1 if any
 # benchmark failed, after running the others.
 set -uo pipefail
@@ -30,6 +31,7 @@ benches=(
   "session|bench_session|"
   "checkpoint-overhead|bench_checkpoint|--overhead"
   "checkpoint-size|bench_checkpoint|--size"
+  "cluster|bench_cluster.sh|"
 )
 
 selected() {
@@ -45,6 +47,20 @@ for entry in "${benches[@]}"; do
   IFS='|' read -r name prog args <<<"$entry"
   selected "$name" "$@" || continue
   echo "=== $name"
+  if [[ $prog == *.sh ]]; then # a script of bench/, given the build dir
+    start=$(date +%s)
+    # shellcheck disable=SC2086
+    bash "$(dirname "$0")/$prog" "$build" $args 2>&1 | tee "$logs/$name.log"
+    rc=${PIPESTATUS[0]}
+    echo "=== $name: exit $rc after $(( $(date +%s) - start )) s"
+    if [ "$rc" -ne 0 ]; then
+      failed+=("$name")
+      summary+=("FAILED $name (exit $rc, log $logs/$name.log)")
+    fi
+    while IFS= read -r line; do summary+=("$line"); done \
+      < <(grep -E '^(BENCH|MEMORY|STARTUP|CHECKPOINT|CLUSTER) ' "$logs/$name.log")
+    continue
+  fi
   if [ ! -x "$bin/$prog" ]; then
     echo "run.sh: $bin/$prog is missing (build with: make release)" | tee "$logs/$name.log"
     failed+=("$name")
