@@ -100,8 +100,8 @@ int jm_gateway_submit(jm_gateway *g, const void *graph, size_t len, const char *
     return sp_err(err, err_len, SPATE_ESTATE, "a job with id %s is running already", job_id);
   char key[BLOB_KEY_LEN + 1] = "";
   if (artifact) {
-    uint8_t *bytes;
-    size_t n;
+    uint8_t *bytes = NULL;
+    size_t n = 0;
     int rc = read_file(artifact, &bytes, &n, err, err_len);
     if (rc == 0) rc = blob_server_put(g->blobs, bytes, n, key, err, err_len);
     sp_free(bytes);
