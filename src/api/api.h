@@ -83,6 +83,7 @@ typedef struct api_remote {
 typedef struct cli_context {
   const api_remote *remote;  /* a cluster to submit to, or NULL: the embedded MiniCluster */
   const char *job_path;      /* the job's shared object (what a cluster loads), or NULL */
+  const char *job_id;        /* the id its job gets (application mode's --job-id), or NULL */
   const sp_config *config;   /* configuration file + -D */
   int parallelism;           /* -p, or 0 */
   bool plan_only;            /* spate info: print the plan instead of running */

@@ -173,6 +173,7 @@ spate_job_client *spate_execute_async(spate_env *env, const char *job_name) {
     cli_failed(env->error);
     return NULL;
   }
+  if (cli && cli->job_id) snprintf(jg->job_id, sizeof jg->job_id, "%s", cli->job_id);
   sp_writer w;
   sp_writer_init(&w);
   rc = jobgraph_encode(jg, &w);

@@ -114,11 +114,28 @@ int cli_application_run(const sp_config *cfg, const standalone_job *job, struct 
   program_main entry = cli_load_program("standalone-job", job->job_path);
   if (!entry) return 1;
   api_remote remote = {.arg = gw, .submit = gw_submit, .wait = gw_wait};
-  cli_context cli = {.config = cfg, .remote = &remote, .job_path = job->job_path};
+  /* Flink's application mode: the fixed all-zero job id unless --job-id gives one; -s and -n
+   * as for spate run */
+  sp_config *conf = sp_config_clone(cfg);
+  char err[SP_ERRMSG_MAX];
+  if (!conf) return 1;
+  if ((job->savepoint && sp_config_set(conf, "execution.savepoint.path", job->savepoint, "-s", err,
+                                       sizeof err) < 0) ||
+      (job->allow_non_restored && sp_config_set(conf, "execution.savepoint.ignore-unclaimed-state",
+                                                "true", "-n", err, sizeof err) < 0)) {
+    fprintf(stderr, "spate standalone-job: %s\n", err);
+    sp_config_free(conf);
+    return 1;
+  }
+  cli_context cli = {.config = conf,
+                     .remote = &remote,
+                     .job_path = job->job_path,
+                     .job_id = job->job_id ? job->job_id : "00000000000000000000000000000000"};
   api_set_cli_context(&cli);
   char *argv0[] = {(char *)job->job_path, NULL};
   int rc = job->argc > 0 ? entry(job->argc, job->argv) : entry(1, argv0);
   api_set_cli_context(NULL);
+  sp_config_free(conf);
   if (cli.failures > 0) fprintf(stderr, "spate standalone-job: %s\n", cli.error);
   return rc != 0 || cli.failures > 0 || cli.executions == 0 ? 1 : 0;
 }

@@ -176,8 +176,9 @@ Starting taskexecutor daemon on host $host.
 END
 assert "the JobManager's pid file holds 1 line" test "$(lines "$jm_pid")" -eq 1
 assert "the TaskManagers' pid file holds 2 lines" test "$(lines "$tm_pid")" -eq 2
+# the .out exists when start returns; the daemon itself opens its .log when it starts logging
 for f in standalonesession-0 taskexecutor-0 taskexecutor-1; do
-  assert "log files spate-e2e-$f-$host.log and .out exist" \
+  awaited "log files spate-e2e-$f-$host.log and .out exist" "$tmp/tm_start2.log" \
     test -f "$logs/spate-e2e-$f-$host.log" -a -f "$logs/spate-e2e-$f-$host.out"
 done
 awaited "both TaskManagers registered (JobManager's log)" "$jm_log" \
@@ -327,6 +328,8 @@ expect sj_tm 0 "a TaskManager for the application"
 sj=$(cat "$sj_pid")
 awaited "the application's JobManager ends by itself when its job ends" "$sj_log" gone "$sj"
 assert "the application's job finished (its log)" has "to FINISHED" "$sj_log"
+assert "without --job-id the application's job has Flink's all-zero id" \
+  has "Job WordCount (00000000000000000000000000000000) switched from state RUNNING to FINISHED." "$sj_log"
 assert "the application's output went to its .out" \
   has "has finished." "$logs/spate-e2e-standalonejob-0-$host.out"
 run sj_tm_stop taskmanager stop "${D[@]}"
