@@ -57,6 +57,7 @@ typedef struct work {
 } work;
 
 typedef struct conn conn;
+typedef struct gate gate;
 
 /* A client channel: a mirror partition filled from a producer in another TaskManager. */
 typedef struct cch {
@@ -66,6 +67,17 @@ typedef struct cch {
   shuffle_net *net;     /* NULL once the net stopped */
   result_partition *rp; /* the mirror; NULL once its last reference went */
   uint32_t credit_due;  /* recycled buffers not yet announced (net->mu) */
+  /* Its input gate's floating buffers (NULL gate: exclusive credit only). The fields below are
+   * guarded by gate->mu. */
+  gate *g;
+  result_partition *mirror; /* ch->rp as opened; read by the gate while ch is in its list */
+  struct cch *gnext;        /* g->chans: channels whose mirror lives */
+  struct cch *wnext;        /* g's waiting list */
+  bool waiting;
+  rt_buffer **held; /* floating buffers granted as credit and not yet filled (cap g->floating) */
+  uint32_t nheld;
+  uint32_t backlog; /* the producer's last announced backlog */
+  uint32_t deficit; /* floating buffers still wanted to cover it */
   /* loop thread only */
   conn *c;
   struct cch *all_next;
@@ -82,8 +94,30 @@ typedef struct schan {
   int sub;
   sp_event ev; /* the subpartition's consumer event, hooked to wake the loop */
   uint32_t credit;
-  int64_t announced; /* highest announced barrier forwarded */
+  uint32_t backlog_sent; /* the backlog the consumer side last heard of */
+  int64_t announced;     /* highest announced barrier forwarded */
 } schan;
+
+/* An input gate's floating buffers (Flink's LocalBufferPool of a SingleInputGate): one per
+ * (job, edge, consumer subtask) with remote channels here, shared by those channels. A channel
+ * whose producer's backlog exceeds its credit takes floating buffers from the pool and announces
+ * them as credit; the consuming task recycles them into this pool, whose hook hands them to the
+ * channels waiting, in order. So a gate's mirrors hold at most their exclusive buffers plus the
+ * gate's floating ones. Lock order: ch->mu, then g->mu, then net->mu. */
+struct gate {
+  gate *next;       /* net->gates (net->mu) */
+  _Atomic int refs; /* the registry's while listed, and one per channel */
+  int members;      /* channels not yet cancelled (net->mu) */
+  bool listed;      /* in net->gates (net->mu) */
+  char *job;
+  int edge, consumer;
+  uint32_t floating, size;
+  bufpool *pool;
+  pthread_mutex_t mu;
+  shuffle_net *net; /* NULL once the net stopped: no more credit announced */
+  cch *chans;
+  cch *wait_head, *wait_tail;
+};
 
 #define MAX_SLOTS 65536u
 
@@ -114,6 +148,7 @@ struct shuffle_net {
   bool shut;               /* loop thread: the shutdown ran */
   conn *conns;             /* loop thread */
   cch *all;                /* loop thread: client channels holding the net's reference */
+  gate *gates;             /* input gates with floating buffers (net->mu) */
   _Atomic uint64_t opened; /* client connections opened */
 };
 
@@ -250,8 +285,68 @@ static void cch_fail(cch *ch, const char *why) {
   pthread_mutex_unlock(&ch->mu);
 }
 
+static void gate_unref(gate *g) {
+  if (!g || atomic_fetch_sub(&g->refs, 1) != 1) return;
+  bufpool_destroy(g->pool);
+  pthread_mutex_destroy(&g->mu);
+  sp_free(g->job);
+  sp_free(g);
+}
+
+/* Takes floating buffers for ch's deficit as far as the pool has them and announces them as
+ * credit; true if a deficit remains. g->mu held, ch in g->chans. */
+static bool gate_grant_locked(gate *g, cch *ch) {
+  uint32_t n = 0;
+  rt_buffer *b;
+  while (ch->deficit > 0 && ch->nheld < g->floating && (b = bufpool_try_get(g->pool)) != NULL) {
+    ch->held[ch->nheld++] = b;
+    ch->deficit--;
+    n++;
+  }
+  if (n && g->net) post(g->net, &ch->w, W_CREDIT, n);
+  return ch->deficit > 0;
+}
+
+/* The gate pool's hook: a floating buffer came back; the channels waiting get it in order. */
+static void gate_floating_back(void *arg) {
+  gate *g = arg;
+  pthread_mutex_lock(&g->mu);
+  while (g->wait_head) {
+    cch *ch = g->wait_head;
+    if (ch->deficit > 0 && gate_grant_locked(g, ch)) break; /* the pool is empty again */
+    g->wait_head = ch->wnext;
+    if (!g->wait_head) g->wait_tail = NULL;
+    ch->wnext = NULL;
+    ch->waiting = false;
+  }
+  pthread_mutex_unlock(&g->mu);
+}
+
+/* The producer of ch has `backlog` buffers queued: what its credit (free exclusive buffers and
+ * floating ones held) does not cover is asked of the gate. ch->mu held, ch->rp set. */
+static void cch_backlog(cch *ch, uint32_t backlog) {
+  gate *g = ch->g;
+  pthread_mutex_lock(&g->mu);
+  ch->backlog = backlog;
+  uint32_t avail = bufpool_available(ch->rp->pool) + ch->nheld;
+  ch->deficit = backlog > avail ? backlog - avail : 0;
+  if (ch->deficit > g->floating - ch->nheld) ch->deficit = g->floating - ch->nheld;
+  if (ch->deficit > 0 && !ch->waiting && gate_grant_locked(g, ch)) {
+    ch->waiting = true;
+    ch->wnext = NULL;
+    if (g->wait_tail)
+      g->wait_tail->wnext = ch;
+    else
+      g->wait_head = ch;
+    g->wait_tail = ch;
+  }
+  pthread_mutex_unlock(&g->mu);
+}
+
 static void cch_unref(cch *ch) {
   if (atomic_fetch_sub(&ch->refs, 1) != 1) return;
+  gate_unref(ch->g);
+  sp_free(ch->held);
   pthread_mutex_destroy(&ch->mu);
   sp_free(ch->address);
   sp_free(ch->req.job_key);
@@ -375,6 +470,7 @@ static void schan_serve(schan *sc) {
       return;
     }
     shuf_buffer_header(r->data, sc->w.id, backlog, b->size);
+    sc->backlog_sent = backlog;
     r->b = b;
     r->rp = sc->rp;
     rp_ref(sc->rp);
@@ -389,6 +485,16 @@ static void schan_serve(schan *sc) {
       conn_io_failed(c, "write", rc);
       return;
     }
+  }
+  /* Without credit, a growing backlog is announced so the consumer side may grant floating
+   * buffers (at most one small frame per buffer the producer queues). */
+  uint32_t backlog = sp_spsc_size(&s->queue);
+  if (sc->credit == 0 && backlog > sc->backlog_sent && !c->closing) {
+    sc->backlog_sent = backlog;
+    sp_writer w;
+    sp_writer_init(&w);
+    shuf_put_backlog(&w, sc->w.id, backlog);
+    conn_send(c, &w);
   }
 }
 
@@ -463,8 +569,8 @@ static int server_frame(conn *c, const sp_wire_frame *f, char *err, size_t err_l
     if ((rc = shuf_decode_credit(f->payload, f->len, &id, &n, err, err_len)) < 0) return rc;
     schan *sc = (schan *)slot_get(c, id);
     if (!sc) return 0; /* a channel released just before: nothing to send it */
-    if (sc->credit + n > SHUF_MAX_CREDIT)
-      return sp_err(err, err_len, SPATE_ECORRUPT, "ADD_CREDIT beyond 65536 buffers");
+    if (sc->credit + n > 2 * SHUF_MAX_CREDIT) /* exclusive and floating buffers */
+      return sp_err(err, err_len, SPATE_ECORRUPT, "ADD_CREDIT beyond 131072 buffers");
     sc->credit += n;
     schan_serve(sc);
     return 0;
@@ -498,11 +604,21 @@ static int client_frame(conn *c, const sp_wire_frame *f, char *err, size_t err_l
     if (!ch) return 0; /* sent before the producer side saw our cancel */
     pthread_mutex_lock(&ch->mu);
     if (ch->rp) {
-      rt_buffer *b = n <= ch->rp->pool->buffer_size ? bufpool_try_get(ch->rp->pool) : NULL;
+      rt_buffer *b = NULL;
+      if (n <= ch->rp->pool->buffer_size) {
+        if (ch->g) { /* a floating buffer held as credit first, as Flink's AvailableBufferQueue */
+          pthread_mutex_lock(&ch->g->mu);
+          if (ch->nheld) b = ch->held[--ch->nheld];
+          pthread_mutex_unlock(&ch->g->mu);
+        }
+        if (!b) b = bufpool_try_get(ch->rp->pool);
+        if (b) b->size = 0;
+      }
       if (b) {
         memcpy(b->data, data, n);
         b->size = n;
         rp_push(ch->rp, 0, b);
+        if (ch->g) cch_backlog(ch, backlog);
       } else {
         rc = sp_err(err, err_len, SPATE_ECORRUPT,
                     n > ch->rp->pool->buffer_size
@@ -513,6 +629,15 @@ static int client_frame(conn *c, const sp_wire_frame *f, char *err, size_t err_l
     }
     pthread_mutex_unlock(&ch->mu);
     return rc;
+  }
+  case SHUF_BACKLOG: {
+    if ((rc = shuf_decode_backlog(f->payload, f->len, &id, &backlog, err, err_len)) < 0) return rc;
+    cch *ch = (cch *)slot_get(c, id);
+    if (!ch) return 0;
+    pthread_mutex_lock(&ch->mu);
+    if (ch->rp && ch->g) cch_backlog(ch, backlog);
+    pthread_mutex_unlock(&ch->mu);
+    return 0;
   }
   case SHUF_ANNOUNCE: {
     int64_t ckpt;
@@ -659,6 +784,22 @@ static void cch_work(shuffle_net *net, cch *ch, unsigned bits, uint32_t credit) 
       ch->c = NULL;
       conn_send(c, &w);
     }
+    gate *unlisted = NULL;
+    if (ch->g) {
+      pthread_mutex_lock(&net->mu);
+      gate *g = ch->g;
+      if (--g->members == 0 && g->listed) { /* its last channel: the registry lets it go */
+        for (gate **pp = &net->gates; *pp; pp = &(*pp)->next)
+          if (*pp == g) {
+            *pp = g->next;
+            break;
+          }
+        g->listed = false;
+        unlisted = g;
+      }
+      pthread_mutex_unlock(&net->mu);
+    }
+    gate_unref(unlisted);
     for (cch **pp = &net->all; *pp; pp = &(*pp)->all_next)
       if (*pp == ch) {
         *pp = ch->all_next;
@@ -672,7 +813,22 @@ static void cch_work(shuffle_net *net, cch *ch, unsigned bits, uint32_t credit) 
 static void mirror_recycled(void *arg) {
   cch *ch = arg;
   pthread_mutex_lock(&ch->mu);
-  if (ch->net) post(ch->net, &ch->w, W_CREDIT, 1);
+  if (ch->net) {
+    /* An exclusive buffer back while ch holds floating ones its backlog does not need: one
+     * floating buffer goes back to the gate instead, and the producer's credit stays as it is
+     * (Flink's AvailableBufferQueue.addExclusiveBuffer). */
+    rt_buffer *surplus = NULL;
+    if (ch->g) {
+      pthread_mutex_lock(&ch->g->mu);
+      if (ch->nheld && bufpool_available(ch->rp->pool) + ch->nheld > ch->backlog)
+        surplus = ch->held[--ch->nheld];
+      pthread_mutex_unlock(&ch->g->mu);
+    }
+    if (surplus)
+      bufpool_recycle(surplus); /* the gate's hook may hand it to another channel */
+    else
+      post(ch->net, &ch->w, W_CREDIT, 1);
+  }
   pthread_mutex_unlock(&ch->mu);
 }
 
@@ -681,7 +837,39 @@ static void mirror_freed(void *arg) {
   cch *ch = arg;
   pthread_mutex_lock(&ch->mu);
   bufpool_set_recycle_hook(ch->rp->pool, NULL, NULL); /* its queued buffers go back silently */
-  ch->rp = NULL;
+  result_partition *rp = ch->rp;
+  ch->rp = NULL; /* no more pushes: the loop thread pushes under ch->mu */
+  gate *g = ch->g;
+  if (g) {
+    /* The gate's floating buffers go back to it now (it may outlive no channel): those held as
+     * credit and those queued in the mirror; the gate hands them to channels waiting. */
+    pthread_mutex_lock(&g->mu);
+    for (cch **pp = &g->chans; *pp; pp = &(*pp)->gnext)
+      if (*pp == ch) {
+        *pp = ch->gnext;
+        break;
+      }
+    if (ch->waiting) {
+      cch *prev = NULL;
+      for (cch *x = g->wait_head; x; prev = x, x = x->wnext)
+        if (x == ch) {
+          if (prev)
+            prev->wnext = ch->wnext;
+          else
+            g->wait_head = ch->wnext;
+          if (g->wait_tail == ch) g->wait_tail = prev;
+          break;
+        }
+      ch->waiting = false;
+    }
+    ch->deficit = 0;
+    uint32_t n = ch->nheld;
+    ch->nheld = 0;
+    pthread_mutex_unlock(&g->mu);
+    for (uint32_t i = 0; i < n; i++) bufpool_recycle(ch->held[i]);
+    rt_buffer *b;
+    while ((b = sp_spsc_pop(&rp->subs[0].queue)) != NULL) bufpool_recycle(b);
+  }
   if (ch->net) post(ch->net, &ch->w, W_CANCEL, 0);
   pthread_mutex_unlock(&ch->mu);
   cch_unref(ch); /* the mirror's reference */
@@ -698,6 +886,19 @@ static void shutdown_loop(shuffle_net *net) {
     pthread_mutex_unlock(&ch->mu);
   }
   while (net->conns) conn_fail(net->conns, "this TaskManager's network shuffle stopped", false);
+  pthread_mutex_lock(&net->mu);
+  gate *gates = net->gates;
+  net->gates = NULL;
+  for (gate *g = gates; g; g = g->next) g->listed = false;
+  pthread_mutex_unlock(&net->mu);
+  while (gates) {
+    gate *g = gates;
+    gates = g->next;
+    pthread_mutex_lock(&g->mu);
+    g->net = NULL; /* no more credit announced; mirrors may outlive the net */
+    pthread_mutex_unlock(&g->mu);
+    gate_unref(g); /* the registry's reference */
+  }
   pthread_mutex_lock(&net->mu); /* what is still listed: client channels released below */
   for (work *w = net->head; w; w = w->next) {
     w->listed = false;
@@ -832,15 +1033,60 @@ static int resolve(const char *address, bool passive, struct sockaddr_storage *o
   return 0;
 }
 
+/* A channel's mirror: one subpartition whose own pool holds the exclusive buffers (the channel's
+ * credit) and whose queue also has room for the gate's floating buffers it may receive. */
+static int mirror_create(const shuffle_input *in, result_partition **out) {
+  if (in->floating == 0) return rp_create(1, in->credit, in->size, out);
+  /* rp_create sizes the queue and the pool alike: a queue for both kinds of buffer and a token
+   * pool, which is then replaced by the exclusive buffers (no other code has seen it yet) */
+  result_partition *rp;
+  int rc = rp_create(1, in->credit + in->floating, 64, &rp);
+  if (rc < 0) return rc;
+  bufpool *exclusive;
+  if ((rc = bufpool_create(in->credit, in->size, &exclusive)) < 0) {
+    rp_unref(rp);
+    return rc;
+  }
+  bufpool_destroy(rp->pool);
+  rp->pool = exclusive;
+  *out = rp;
+  return 0;
+}
+
+int shuffle_net_gate_stats(shuffle_net *net, const char *job_key, int edge, int consumer,
+                           shuffle_gate_stats *out) {
+  memset(out, 0, sizeof *out);
+  pthread_mutex_lock(&net->mu);
+  gate *g = net->gates;
+  while (g && !(g->edge == edge && g->consumer == consumer && strcmp(g->job, job_key) == 0))
+    g = g->next;
+  if (g) atomic_fetch_add(&g->refs, 1);
+  pthread_mutex_unlock(&net->mu);
+  if (!g) return SPATE_ENOENT;
+  pthread_mutex_lock(&g->mu);
+  out->floating = g->floating;
+  out->floating_free = bufpool_available(g->pool);
+  for (cch *ch = g->chans; ch; ch = ch->gnext) {
+    out->channels++;
+    out->exclusive += ch->mirror->pool->count;
+    out->queued += sp_spsc_size(&ch->mirror->subs[0].queue);
+    out->floating_held += ch->nheld;
+    out->waiting += ch->waiting;
+  }
+  pthread_mutex_unlock(&g->mu);
+  gate_unref(g);
+  return 0;
+}
+
 static int open_input(void *arg, const char *address, const shuffle_input *in,
                       result_partition **out, char *err, size_t err_len) {
   shuffle_net *net = arg;
   *out = NULL;
   if (in->size > SHUF_MAX_BUFFER_SIZE || in->credit == 0 || in->credit > SHUF_MAX_CREDIT ||
-      strlen(in->job_key) > SHUF_MAX_JOB_KEY)
+      in->floating > SHUF_MAX_CREDIT || strlen(in->job_key) > SHUF_MAX_JOB_KEY)
     return sp_err(err, err_len, SPATE_EINVAL,
                   "a network channel needs buffers of at most %u bytes, 1..65536 buffers of "
-                  "credit and a job key of at most 47 bytes",
+                  "credit, at most 65536 floating buffers and a job key of at most 47 bytes",
                   SHUF_MAX_BUFFER_SIZE);
   cch *ch = sp_calloc(1, sizeof *ch);
   if (!ch) return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
@@ -853,7 +1099,31 @@ static int open_input(void *arg, const char *address, const shuffle_input *in,
   ch->address = sp_strdup(address);
   ch->req.job_key = sp_strdup(in->job_key);
   result_partition *rp = NULL;
-  rc = ch->address && ch->req.job_key ? rp_create(1, in->credit, in->size, &rp) : SPATE_ENOMEM;
+  gate *fresh = NULL; /* the gate, should this be its first channel */
+  rc = ch->address && ch->req.job_key ? mirror_create(in, &rp) : SPATE_ENOMEM;
+  if (rc == 0 && in->floating > 0) {
+    ch->held = sp_calloc(in->floating, sizeof *ch->held);
+    fresh = sp_calloc(1, sizeof *fresh);
+    if (fresh) fresh->job = sp_strdup(in->job_key);
+    rc = ch->held && fresh && fresh->job ? bufpool_create(in->floating, in->size, &fresh->pool)
+                                         : SPATE_ENOMEM;
+    if (rc == 0) {
+      pthread_mutex_init(&fresh->mu, NULL);
+      atomic_init(&fresh->refs, 1); /* the registry's */
+      fresh->edge = in->edge;
+      fresh->consumer = in->consumer;
+      fresh->floating = in->floating;
+      fresh->size = in->size;
+      fresh->net = net;
+      bufpool_set_recycle_hook(fresh->pool, gate_floating_back, fresh);
+    } else {
+      if (fresh) sp_free(fresh->job);
+      sp_free(fresh);
+      fresh = NULL;
+      sp_free(ch->held);
+      rp_unref(rp);
+    }
+  }
   if (rc < 0) {
     sp_free(ch->address);
     sp_free(ch->req.job_key);
@@ -873,10 +1143,35 @@ static int open_input(void *arg, const char *address, const shuffle_input *in,
   ch->rp = rp;
   bufpool_set_recycle_hook(rp->pool, mirror_recycled, ch);
   rp_set_free_hook(rp, mirror_freed, ch);
+  ch->mirror = rp;
   pthread_mutex_lock(&net->mu);
   bool stopping = net->stopping;
+  if (!stopping && in->floating > 0) {
+    gate *g = net->gates;
+    while (g &&
+           !(g->edge == in->edge && g->consumer == in->consumer && g->floating == in->floating &&
+             g->size == in->size && strcmp(g->job, in->job_key) == 0))
+      g = g->next;
+    if (!g) {
+      g = fresh;
+      fresh = NULL;
+      g->listed = true;
+      g->next = net->gates;
+      net->gates = g;
+    }
+    atomic_fetch_add(&g->refs, 1); /* the channel's */
+    g->members++;
+    ch->g = g;
+  }
   if (!stopping) post_locked(net, &ch->w, W_OPEN, 0);
   pthread_mutex_unlock(&net->mu);
+  gate_unref(fresh); /* not needed: the gate existed */
+  if (ch->g) {
+    pthread_mutex_lock(&ch->g->mu);
+    ch->gnext = ch->g->chans;
+    ch->g->chans = ch;
+    pthread_mutex_unlock(&ch->g->mu);
+  }
   if (stopping) {
     pthread_mutex_lock(&ch->mu);
     ch->net = NULL;

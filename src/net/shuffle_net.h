@@ -15,8 +15,13 @@
  * buffers up front; the producer side sends a buffer only against credit and gives it back to
  * the producer's pool once the write has completed; every mirror buffer the consuming task
  * recycles is announced as one more credit. So a consumer that does not read stops its producer
- * through the producer's own pool, exactly as in one process. Floating buffers per gate are not
- * granted yet (the backlog is sent, and ignored).
+ * through the producer's own pool, exactly as in one process. Each input gate (job edge and
+ * consumer subtask) with remote channels here also has a pool of floating buffers
+ * (taskmanager.network.memory.floating-buffers-per-gate) shared by those channels: a channel whose
+ * producer reports a backlog (with each BUFFER, or in a BACKLOG frame while it has no credit)
+ * beyond its credit takes floating buffers and announces them as more credit; the consuming task
+ * recycles them into the gate's pool, which hands them to the next channel waiting. A gate's
+ * mirrors hold at most exclusive x channels + floating buffers.
  *
  * Failure: a data connection that closes or errs fails every channel on it; the consuming task
  * reads what had arrived and then fails with the connection's reason. A malformed or unexpected
@@ -40,6 +45,21 @@ int shuffle_net_start(shuffle_env *env, const char *bind_host, int port,
 const char *shuffle_net_address(const shuffle_net *net);
 /* Data connections this process opened to other TaskManagers so far (tests: one per peer). */
 uint64_t shuffle_net_connections_opened(const shuffle_net *net);
+/* An input gate's buffers at one moment (tests and diagnostics). */
+typedef struct shuffle_gate_stats {
+  int channels;           /* its remote channels whose mirror lives */
+  uint32_t exclusive;     /* their exclusive buffers */
+  uint32_t floating;      /* the gate's floating buffers */
+  uint32_t floating_free; /* of those, in the gate's pool */
+  uint32_t floating_held; /* of those, granted to channels as credit and not yet filled */
+  uint32_t queued;        /* buffers queued in its mirrors (exclusive and floating) */
+  int waiting;            /* channels waiting for floating buffers */
+} shuffle_gate_stats;
+
+/* The floating-buffer gate of consumer subtask `consumer` of job edge `edge` of job_key: 0, or
+ * SPATE_ENOENT while it has no remote channel with floating buffers. */
+int shuffle_net_gate_stats(shuffle_net *net, const char *job_key, int edge, int consumer,
+                           shuffle_gate_stats *out);
 /* Uninstalls it from its env, closes every connection (their channels fail), stops the loop
  * thread and frees it. Mirrors still held by consumers stay valid and fail. No task of this
  * process may be inside shuffle_env_input meanwhile (stop after the tasks, or before any).

@@ -147,6 +147,24 @@ int shuf_decode_buffer(const uint8_t *p, uint32_t len, uint32_t *id, uint32_t *b
   return finish(&r, "BUFFER", err, err_len);
 }
 
+void shuf_put_backlog(sp_writer *w, uint32_t id, uint32_t backlog) {
+  uint8_t p[8];
+  for (int i = 0; i < 4; i++) {
+    p[i] = (uint8_t)(id >> (8 * i));
+    p[4 + i] = (uint8_t)(backlog >> (8 * i));
+  }
+  sp_wire_put_frame(w, SHUF_BACKLOG, p, sizeof p);
+}
+
+int shuf_decode_backlog(const uint8_t *p, uint32_t len, uint32_t *id, uint32_t *backlog, char *err,
+                        size_t err_len) {
+  sp_reader r;
+  sp_reader_init(&r, p, len);
+  *id = sp_get_u32(&r);
+  *backlog = sp_get_u32(&r);
+  return finish(&r, "BACKLOG", err, err_len);
+}
+
 int shuf_decode_credit(const uint8_t *p, uint32_t len, uint32_t *id, uint32_t *n, char *err,
                        size_t err_len) {
   sp_reader r;
@@ -202,6 +220,7 @@ const char *shuf_type_name(uint32_t type, char *buf, size_t cap) {
   case SHUF_CANCEL: return "CANCEL";
   case SHUF_ERROR: return "ERROR";
   case SHUF_ANNOUNCE: return "ANNOUNCE";
+  case SHUF_BACKLOG: return "BACKLOG";
   default: snprintf(buf, cap, "frame type 0x%x", type); return buf;
   }
 }

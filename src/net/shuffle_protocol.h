@@ -15,6 +15,9 @@
  *     ANNOUNCE           u32 receiver id, i64 checkpoint id, the barrier's payload (a priority
  *                        event: an unaligned checkpoint's barrier overtakes queued buffers)
  *     ERROR              u32 receiver id (SHUF_ALL: the connection), str message
+ *     BACKLOG            u32 receiver id, u32 backlog (Flink's BacklogAnnouncement: sent when a
+ *                        channel without credit has more buffers queued than it announced, so
+ *                        the consumer can grant floating buffers before any BUFFER arrives)
  *
  * Integers are little-endian (base/bytes.h). The bytes of a BUFFER are the elements of
  * runtime/element.h as the producer wrote them: the wire order of their headers and payloads is
@@ -36,6 +39,7 @@ enum {
   SHUF_CANCEL = 0x5304,
   SHUF_ERROR = 0x5305,
   SHUF_ANNOUNCE = 0x5306,
+  SHUF_BACKLOG = 0x5307,
 };
 
 #define SHUF_ALL 0xFFFFFFFFu       /* ERROR's receiver id for the whole connection */
@@ -58,6 +62,7 @@ typedef struct shuf_request {
 void shuf_put_request(sp_writer *w, const shuf_request *r);
 void shuf_put_credit(sp_writer *w, uint32_t id, uint32_t n);
 void shuf_put_cancel(sp_writer *w, uint32_t id);
+void shuf_put_backlog(sp_writer *w, uint32_t id, uint32_t backlog);
 void shuf_put_error(sp_writer *w, uint32_t id, const char *message);
 void shuf_put_announce(sp_writer *w, uint32_t id, int64_t checkpoint, const void *barrier,
                        uint32_t len);
@@ -73,6 +78,8 @@ int shuf_decode_buffer(const uint8_t *p, uint32_t len, uint32_t *id, uint32_t *b
                        const uint8_t **data, uint32_t *n, char *err, size_t err_len);
 int shuf_decode_credit(const uint8_t *p, uint32_t len, uint32_t *id, uint32_t *n, char *err,
                        size_t err_len);
+int shuf_decode_backlog(const uint8_t *p, uint32_t len, uint32_t *id, uint32_t *backlog, char *err,
+                        size_t err_len);
 int shuf_decode_cancel(const uint8_t *p, uint32_t len, uint32_t *id, char *err, size_t err_len);
 /* *message points into p (not terminated): *mlen bytes of UTF-8. */
 int shuf_decode_error(const uint8_t *p, uint32_t len, uint32_t *id, const char **message,

@@ -50,6 +50,12 @@ typedef struct shuffle_input {
   uint32_t size;
   uint32_t credit; /* a remote channel's exclusive buffers
                            (taskmanager.network.memory.buffers-per-channel) */
+  /* The input gate the channel belongs to: the consumer subtask's index in its vertex (with
+   * job_key and edge it names the gate), and the gate's floating buffers
+   * (taskmanager.network.memory.floating-buffers-per-gate), shared by its remote channels. The
+   * first remote channel of a gate fixes its floating count; 0: exclusive credit only. */
+  int consumer;
+  uint32_t floating;
 } shuffle_input;
 
 /* The remote side's request: the input above and the producer's TaskManager "host:port". */

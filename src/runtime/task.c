@@ -294,7 +294,9 @@ static int setup(task *t) {
                           .nsub = nsub,
                           .buffers = pool_size(&t->cfg, nsub),
                           .size = t->cfg.buffer_size,
-                          .credit = (uint32_t)t->cfg.buffers_per_channel};
+                          .credit = (uint32_t)t->cfg.buffers_per_channel,
+                          .consumer = t->subtask,
+                          .floating = (uint32_t)t->cfg.floating_buffers};
       result_partition *rp;
       int sub;
       char why[SP_ERRMSG_MAX / 2] = "";

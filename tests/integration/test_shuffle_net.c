@@ -171,10 +171,13 @@ static void consumer_init(consumer *c) {
   sp_event_init(&c->ev);
 }
 
-/* Connects c's next channel to subpartition sub of producer pid. */
-static void consumer_connect(consumer *c, cluster *cl, int pid, int sub, int nsub, uint32_t pool,
-                             uint32_t credit) {
+/* Connects c's next channel to subpartition sub of producer pid, in the input gate of consumer
+ * subtask `gate` with `floating` floating buffers. */
+static void consumer_connect_gate(consumer *c, cluster *cl, int pid, int sub, int nsub,
+                                  uint32_t pool, uint32_t credit, int gate, uint32_t floating) {
   shuffle_input in = {.job_key = JOB,
+                      .consumer = gate,
+                      .floating = floating,
                       .edge = 0,
                       .producer_index = pid,
                       .producer = pid,
@@ -197,6 +200,12 @@ static void consumer_connect(consumer *c, cluster *cl, int pid, int sub, int nsu
   c->nch++;
 }
 
+/* Connects c's next channel to subpartition sub of producer pid, with exclusive credit only. */
+static void consumer_connect(consumer *c, cluster *cl, int pid, int sub, int nsub, uint32_t pool,
+                             uint32_t credit) {
+  consumer_connect_gate(c, cl, pid, sub, nsub, pool, credit, 0, 0);
+}
+
 static void consumer_close(consumer *c) {
   for (int i = 0; i < c->nch; i++) channel_close(&c->ch[i]);
   sp_event_destroy(&c->ev);
@@ -212,6 +221,36 @@ static int next_element(consumer *c, int k, stream_element *el) {
     if (tk_mono_ms() > deadline) fail_msg("timed out awaiting an element on channel %d", k);
     sp_event_wait(&c->ev, token, 50 * 1000000LL);
   }
+}
+
+/* Reads record i of producer pid from channel k. */
+static void expect_record(consumer *c, int k, uint32_t pid, int i) {
+  stream_element el;
+  assert_int_equal(next_element(c, k, &el), 1);
+  assert_int_equal(el.tag, EL_RECORD);
+  assert_int_equal(el.len, sizeof(rec));
+  rec r;
+  memcpy(&r, el.payload, sizeof r);
+  if (r.producer != pid || r.seq != (uint32_t)i || r.ts != i)
+    fail_msg("channel %d record %d: producer %u seq %u", k, i, r.producer, r.seq);
+}
+
+/* Reads records from..n-1 of producer pid from channel k, then its end of partition. */
+static void expect_rest(consumer *c, int k, uint32_t pid, int from, int n) {
+  for (int i = from; i < n; i++) expect_record(c, k, pid, i);
+  stream_element el;
+  assert_int_equal(next_element(c, k, &el), 1);
+  assert_int_equal(el.tag, EL_END_OF_PARTITION);
+}
+
+/* Buffers queued in mirror k of c. */
+static uint32_t queued(consumer *c, int k) { return sp_spsc_size(&c->mirror[k]->subs[0].queue); }
+
+/* The floating-buffer gate of consumer subtask `gate` on B (zeros once it is gone). */
+static shuffle_gate_stats gate_stats(cluster *cl, int gate) {
+  shuffle_gate_stats st;
+  if (shuffle_net_gate_stats(cl->b.net, JOB, 0, gate, &st) < 0) memset(&st, 0, sizeof st);
+  return st;
 }
 
 /* Reads n records of producer `pid` in order, then (big) the large element, (barrier) the
@@ -767,11 +806,145 @@ static void test_job_fails_when_producer_lost(void **state) {
   cluster_stop(&cl);
 }
 
+/* (h) Floating buffers: with 1 exclusive buffer and 4 floating ones, a channel whose consumer
+ * does not read is granted the gate's floating buffers against its producer's backlog, ends up
+ * holding exactly 1 + 4 buffers and no more, and its producer blocks. */
+static void test_floating_buffers_bounded(void **state) {
+  (void)state;
+  cluster cl;
+  cluster_start(&cl, 1, 1);
+  producer p;
+  producer_init(&p, &cl.a, 0, 1, 8);
+  p.n = 20000; /* about 200 buffers */
+  consumer c;
+  consumer_init(&c);
+  consumer_connect_gate(&c, &cl, 0, 0, 1, 8, 1, 0, 4);
+  assert_int_equal(c.mirror[0]->pool->count, 1); /* the mirror's own pool: exclusive only */
+  uint64_t waits = bufpool_waits();
+  producer_run(&p);
+  TK_AWAIT(queued(&c, 0) == 5, "the mirror holding 1 + 4 buffers (%u)", queued(&c, 0));
+  TK_AWAIT(bufpool_waits() > waits, "the producer waiting for a buffer");
+  TK_AWAIT(bufpool_available(p.w.rp->pool) == 0, "the producer's pool used up");
+  shuffle_gate_stats st = gate_stats(&cl, 0);
+  assert_int_equal(st.channels, 1);
+  assert_int_equal(st.exclusive, 1);
+  assert_int_equal(st.floating, 4);
+  assert_int_equal(st.floating_free, 0);
+  assert_int_equal(st.floating_held, 0);
+  assert_int_equal(st.queued, 5);
+  assert_true(atomic_load(&p.sent) < p.n);
+  expect_stream(&c, 0, 0, p.n, 0, false);
+  producer_join(&p);
+  assert_int_equal(p.rc, 0);
+  consumer_close(&c);
+  cluster_stop(&cl);
+}
+
+/* (i) Two remote channels of one gate share its floating buffers: while channel 0 (not read)
+ * holds all of them, channel 1 still progresses on its exclusive credit and waits for floating
+ * buffers; once channel 0's consumer reads, its floating buffers go back to the gate, which
+ * hands them to channel 1. */
+static void test_floating_buffers_shared_by_gate(void **state) {
+  (void)state;
+  cluster cl;
+  cluster_start(&cl, 2, 1);
+  producer pa, pb;
+  producer_init(&pa, &cl.a, 0, 1, 8);
+  producer_init(&pb, &cl.a, 1, 1, 8);
+  pa.n = pb.n = 20000;
+  consumer c;
+  consumer_init(&c);
+  consumer_connect_gate(&c, &cl, 0, 0, 1, 8, 1, 0, 4);
+  consumer_connect_gate(&c, &cl, 1, 0, 1, 8, 1, 0, 4);
+  assert_int_equal(gate_stats(&cl, 0).channels, 2);
+  uint64_t waits = bufpool_waits();
+  producer_run(&pa);
+  TK_AWAIT(queued(&c, 0) == 5, "channel 0 holding 1 + 4 buffers (%u)", queued(&c, 0));
+  TK_AWAIT(bufpool_waits() > waits, "producer 0 waiting for a buffer");
+  waits = bufpool_waits();
+  producer_run(&pb);
+  TK_AWAIT(bufpool_waits() > waits, "producer 1 waiting for a buffer");
+  TK_AWAIT(gate_stats(&cl, 0).waiting == 2, "both channels waiting for floating buffers");
+  /* channel 1 on its exclusive buffer alone: several buffers' worth of records */
+  for (int i = 0; i < 400; i++) {
+    expect_record(&c, 1, 1, i);
+    shuffle_gate_stats st = gate_stats(&cl, 0);
+    assert_int_equal(st.floating_free + st.floating_held, 0);
+    assert_int_equal(queued(&c, 0), 5);
+    assert_true(queued(&c, 1) <= 1);
+  }
+  /* channel 0 read to its end: its floating buffers go to channel 1 */
+  expect_stream(&c, 0, 0, pa.n, 0, false);
+  TK_AWAIT(queued(&c, 1) > 1, "channel 1 using floating buffers (%u queued)", queued(&c, 1));
+  shuffle_gate_stats st = gate_stats(&cl, 0);
+  assert_true(st.queued <= st.exclusive + st.floating);
+  expect_rest(&c, 1, 1, 400, pb.n);
+  producer_join(&pa);
+  producer_join(&pb);
+  assert_int_equal(pa.rc, 0);
+  assert_int_equal(pb.rc, 0);
+  consumer_close(&c);
+  cluster_stop(&cl);
+}
+
+/* Asserts the bound of a gate: its mirrors and the credit it granted never exceed its
+ * exclusive buffers plus its floating ones. */
+static void check_gate_bound(cluster *cl, int channels, uint32_t credit, uint32_t floating) {
+  shuffle_gate_stats st = gate_stats(cl, 0);
+  assert_int_equal(st.channels, channels);
+  assert_int_equal(st.exclusive, (uint32_t)channels * credit);
+  assert_int_equal(st.floating, floating);
+  if (st.queued + st.floating_held > st.exclusive + st.floating)
+    fail_msg("a gate holds %u queued + %u held buffers, over %u exclusive + %u floating", st.queued,
+             st.floating_held, st.exclusive, st.floating);
+  assert_true(st.floating_free + st.floating_held <= floating);
+}
+
+/* (j) Memory stays bounded: three channels of one gate (2 exclusive buffers each, 3 floating),
+ * read round robin; at every record and while every producer is blocked, the gate's mirrors hold
+ * at most 3 x 2 + 3 buffers. */
+static void test_floating_gate_bound(void **state) {
+  (void)state;
+  cluster cl;
+  cluster_start(&cl, 3, 1);
+  producer p[3];
+  consumer c;
+  consumer_init(&c);
+  for (int i = 0; i < 3; i++) {
+    producer_init(&p[i], &cl.a, i, 1, 6);
+    p[i].n = 3000;
+    consumer_connect_gate(&c, &cl, i, 0, 1, 6, 2, 0, 3);
+  }
+  for (int i = 0; i < 3; i++) {
+    uint64_t waits = bufpool_waits();
+    producer_run(&p[i]);
+    TK_AWAIT(bufpool_waits() > waits, "producer %d waiting for a buffer", i);
+  }
+  TK_AWAIT(gate_stats(&cl, 0).queued == 9, "the gate's 9 buffers queued (%u)",
+           gate_stats(&cl, 0).queued);
+  check_gate_bound(&cl, 3, 2, 3);
+  for (int i = 0; i < 3000; i++)
+    for (int k = 0; k < 3; k++) {
+      expect_record(&c, k, (uint32_t)k, i);
+      check_gate_bound(&cl, 3, 2, 3);
+    }
+  for (int k = 0; k < 3; k++) expect_rest(&c, k, (uint32_t)k, 3000, 3000);
+  for (int i = 0; i < 3; i++) {
+    producer_join(&p[i]);
+    assert_int_equal(p[i].rc, 0);
+  }
+  consumer_close(&c);
+  cluster_stop(&cl);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_local_without_placement),
       cmocka_unit_test(test_bytes_and_order),
       cmocka_unit_test(test_credit_bounds_memory),
+      cmocka_unit_test(test_floating_buffers_bounded),
+      cmocka_unit_test(test_floating_buffers_shared_by_gate),
+      cmocka_unit_test(test_floating_gate_bound),
       cmocka_unit_test(test_all_to_all),
       cmocka_unit_test(test_announced_barrier_overtakes),
       cmocka_unit_test(test_request_before_producer),
