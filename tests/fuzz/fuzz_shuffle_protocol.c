@@ -1,7 +1,7 @@
 /*
  * fuzz_shuffle_protocol.c: the decoders of the data connection's messages (net/shuffle_protocol.c),
  * on frame payloads a peer TaskManager sends. Input: byte 0 picks the message (0 request, 1
- * buffer, 2 credit, 3 cancel, 4 error, 5 announce), the rest is the frame's payload.
+ * buffer, 2 credit, 3 cancel, 4 error, 5 announce, 6 backlog), the rest is the frame's payload.
  *
  * A decoder either refuses with SPATE_ECORRUPT and a message, or accepts fields within the
  * protocol's bounds that encode back to exactly the payload they came from.
@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint32_t id, x;
   const uint8_t *bytes;
   int rc;
-  switch (data[0] % 6) {
+  switch (data[0] % 7) {
   case 0: {
     shuf_request q;
     rc = shuf_decode_request(p, n, &q, err, sizeof err);
@@ -75,6 +75,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       FUZZ_CHECK(x >= 1 && x <= SHUF_MAX_CREDIT, "credit %u", x);
       shuf_put_credit(&w, id, x);
       check_roundtrip(&w, SHUF_ADD_CREDIT, p, n);
+    }
+    break;
+  case 6:
+    rc = shuf_decode_backlog(p, n, &id, &x, err, sizeof err);
+    if (rc == 0) {
+      shuf_put_backlog(&w, id, x);
+      check_roundtrip(&w, SHUF_BACKLOG, p, n);
     }
     break;
   case 3:

@@ -102,6 +102,8 @@ static void shuffle_protocol_seeds(void) {
   uint8_t barrier[40] = {7};
   shuf_put_announce(&f, 0x10003, 7, barrier, sizeof barrier);
   shuffle_seed("seed-announce.bin", 5, &f);
+  shuf_put_backlog(&f, 0x10003, 6);
+  shuffle_seed("seed-backlog.bin", 6, &f);
   q.nsub = 0; /* refused: no subpartitions */
   shuf_put_request(&f, &q);
   shuffle_seed("seed-request-no-subpartitions.bin", 0, &f);
