@@ -48,7 +48,7 @@ static void usage_main(FILE *f) {
           "Spate: a stream processor with Apache Flink's model, in C.\n"
           "\n"
           "Commands:\n"
-          "  run       run a job on the embedded MiniCluster\n"
+          "  run       run a job on the embedded MiniCluster, or on a cluster with -m\n"
           "  info      print the execution plan of a job as JSON\n"
           "  jobmanager, taskmanager, standalone-job\n"
           "            start|start-foreground|stop|stop-all a daemon of a standalone cluster\n"
@@ -79,6 +79,10 @@ static void usage_cmd(FILE *f, const char *cmd) {
       "                          directory (the newest complete checkpoint in it)\n"
       "  -n, --allowNonRestoredState\n"
       "                          skip state that maps to no operator of the job\n"
+      "  -m, --jobmanager <host:port>\n"
+      "                          (run) submit to the cluster whose REST endpoint is there\n"
+      "                          (also -D execution.target=remote: rest.address:rest.port)\n"
+      "  -d, --detached          (run, with a cluster) return once the job is submitted\n"
       "  -h, --help              show this help\n"
       "\n"
       "The job object defines int spate_main(int argc, char **argv); build it with\n"
@@ -87,9 +91,9 @@ static void usage_cmd(FILE *f, const char *cmd) {
       "installation's conf/config.yaml.\n",
       cmd,
       strcmp(cmd, "run") == 0
-          ? "Runs the job on an embedded MiniCluster and waits for it to end. Prints the job\n"
-            "id when the job is submitted and its runtime when it finishes; exits non-zero\n"
-            "when the job fails."
+          ? "Runs the job on an embedded MiniCluster, or submits it to a cluster (-m), and\n"
+            "waits for it to end (unless -d). Prints the job id when the job is submitted\n"
+            "and its runtime when it finishes; exits non-zero when the job fails."
           : "Prints the job's execution plan (vertices, chained operators, parallelism,\n"
             "edges and partitioners) as JSON without running it.");
 }

@@ -9,7 +9,8 @@
 enum {
   /* -> ResourceManager */
   MSG_REGISTER_TASK_EXECUTOR = 1, /* str address, i32 slots, str data address ("": in-process
-                                     exchanges only) */
+                                     exchanges only), i64 registration: the same for every
+                                     retry, a new one after the TaskExecutor lost its tasks */
   MSG_REQUEST_SLOTS,              /* str job id, str reply address, i32 count */
   MSG_RELEASE_SLOTS,              /* str job id */
   /* -> JobMaster */
@@ -51,7 +52,8 @@ enum {
                                      i32 subtask, i32 attempt, i64 checkpoint id, u8 savepoint,
                                      str path, str message */
   /* the standalone cluster: registration, heartbeats, lost TaskManagers, slot waits */
-  MSG_REGISTERED,           /* -> TaskExecutor, from the ResourceManager: registration taken */
+  MSG_REGISTERED,           /* -> TaskExecutor, from the ResourceManager: str its address, i64 the
+                               registration taken */
   MSG_HEARTBEAT,            /* -> TaskExecutor, from the ResourceManager: str reply address */
   MSG_HEARTBEAT_REPLY,      /* -> ResourceManager: str task executor address */
   MSG_RM_TICK,              /* (ResourceManager to itself) heartbeat round */

@@ -29,6 +29,7 @@ typedef struct rm_te {
   int slots;
   char (*owner)[33]; /* job id per slot, "" if free */
   int64_t last_seen_ns;
+  int64_t registration; /* the TaskExecutor's registration number (see messages.h) */
 } rm_te;
 
 typedef struct rm_request {
@@ -214,6 +215,7 @@ static void register_te(resource_manager *rm, sp_reader *r) {
   char *addr = sp_get_str(r);
   int32_t slots = sp_get_i32(r);
   char *data = sp_get_str(r);
+  int64_t registration = sp_get_i64(r);
   /* slots at most 32768 (taskmanager.numberOfTaskSlots) */
   const char *bad = !sp_reader_ok(r)             ? r->error
                     : !addr || !addr[0] || !data ? "no valid address"
@@ -223,9 +225,20 @@ static void register_te(resource_manager *rm, sp_reader *r) {
     SP_WARN("resourcemanager", "dropping a TaskManager registration: %s", bad);
     goto out;
   }
-  for (int i = 0; i < rm->ntes; i++)
-    if (strcmp(rm->tes[i].address, addr) == 0) /* it lost us meanwhile and dropped its tasks */
-      te_lost(rm, i, "it registered again");
+  for (int i = 0; i < rm->ntes; i++) {
+    if (strcmp(rm->tes[i].address, addr) != 0) continue;
+    if (rm->tes[i].registration == registration) { /* a retry that arrived late: taken already */
+      rm->tes[i].last_seen_ns = sp_mono_ns();
+      sp_writer w;
+      sp_writer_init(&w);
+      sp_put_str(&w, rm->address);
+      sp_put_i64(&w, registration);
+      rpc_send(rm->rpc, addr, MSG_REGISTERED, &w);
+      goto out;
+    }
+    te_lost(rm, i, "it registered again"); /* it lost us meanwhile and dropped its tasks */
+    break;
+  }
   rm_te *nt = sp_realloc(rm->tes, sizeof *nt * (size_t)(rm->ntes + 1));
   if (!nt) goto out;
   rm->tes = nt;
@@ -236,12 +249,14 @@ static void register_te(resource_manager *rm, sp_reader *r) {
   te->data = data;
   addr = data = NULL;
   te->slots = slots;
+  te->registration = registration;
   te->last_seen_ns = sp_mono_ns();
   rm->ntes++;
   SP_INFO("resourcemanager", "Registered TaskManager %s with %d slots.", te->address, slots);
   sp_writer w;
   sp_writer_init(&w);
   sp_put_str(&w, rm->address);
+  sp_put_i64(&w, registration);
   rpc_send(rm->rpc, te->address, MSG_REGISTERED, &w);
   serve_pending(rm);
 out:

@@ -82,6 +82,7 @@ struct task_executor {
   char *rm_address, *data_address, *blob_dir;
   int64_t hb_interval_ms, hb_timeout_ms;
   bool registered;
+  int64_t registration;      /* which registration this is: one more after each loss */
   int64_t last_heartbeat_ns; /* the ResourceManager's last heartbeat */
   te_job *jobs;
   te_task *tasks;
@@ -531,6 +532,7 @@ static void send_registration(task_executor *te) {
   sp_put_str(&w, te->address);
   sp_put_i32(&w, te->slots);
   sp_put_str(&w, te->data_address ? te->data_address : "");
+  sp_put_i64(&w, te->registration);
   rpc_send(te->rpc, te->rm_address, MSG_REGISTER_TASK_EXECUTOR, &w);
 }
 
@@ -548,6 +550,7 @@ static void schedule_tick(task_executor *te) {
 static void jm_lost(task_executor *te, const char *why) {
   if (!te->registered) return;
   te->registered = false;
+  te->registration++; /* retries sent while cut off may still arrive: this one is new */
   SP_WARN("taskexecutor",
           "%s: lost the JobManager at %s (%s): cancelling %s tasks and registering again.",
           te->address, te->rm_address, why, te->tasks ? "its" : "no");
@@ -628,13 +631,19 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
       }
     break;
   }
-  case MSG_REGISTERED:
+  case MSG_REGISTERED: {
+    char *rm = sp_get_str(r);
+    int64_t registration = sp_get_i64(r);
+    sp_free(rm);
+    if (!sp_reader_ok(r) || registration != te->registration)
+      break; /* the answer to a registration from before a loss */
     if (!te->registered)
       SP_INFO("taskexecutor", "%s: registered at the ResourceManager %s.", te->address,
               te->rm_address);
     te->registered = true;
     te->last_heartbeat_ns = sp_mono_ns();
     break;
+  }
   case MSG_HEARTBEAT: {
     char *reply = sp_get_str(r);
     if (reply && te->registered) {
@@ -724,6 +733,7 @@ int te_start(rpc_service *rpc, shuffle_env *shuffle, int index, int slots, const
     sp_put_str(&w, te->address);
     sp_put_i32(&w, slots);
     sp_put_str(&w, te->data_address);
+    sp_put_i64(&w, 0);
     rc = rpc_send(rpc, te->rm_address, MSG_REGISTER_TASK_EXECUTOR, &w);
   }
   if (rc < 0) {

@@ -890,6 +890,7 @@ static void message_seeds(void) {
   sp_put_str(&w, "taskexecutor-1");
   sp_put_i32(&w, 2);
   sp_put_str(&w, "");
+  sp_put_i64(&w, 1);
   put_message("register-task-executor", FM_TO_RM, MSG_REGISTER_TASK_EXECUTOR, &w);
   sp_writer_init(&w);
   sp_put_str(&w, "taskexecutor-1");
