@@ -125,6 +125,16 @@ typedef struct ckpt_loaded_channel {
   snap_section state; /* the subtask's channel state (empty in verify-only loads) */
 } ckpt_loaded_channel;
 
+/* A state file mapped read-only (storage_file.c, ckpt_map_checked); ckpt_unmap releases it. */
+typedef struct ckpt_mapped {
+  void *map; /* NULL when nothing is mapped */
+  size_t map_len;
+  const uint8_t *payload; /* the verified payload inside the mapping */
+  size_t len;
+  uint64_t checksum;
+} ckpt_mapped;
+void ckpt_unmap(ckpt_mapped *m);
+
 typedef struct ckpt_loaded {
   char dir[4096]; /* the checkpoint directory */
   ckpt_metadata meta;
@@ -133,8 +143,8 @@ typedef struct ckpt_loaded {
   int nchannels;
   ckpt_loaded_channel *channels; /* only subtasks with non-empty channel state */
   int nbufs;
-  uint8_t **bufs;   /* the state files' payloads the sections point into */
-  snap_task *tasks; /* [nbufs] decoded payloads */
+  ckpt_mapped *bufs; /* the state files' payloads the sections point into */
+  snap_task *tasks;  /* [nbufs] decoded payloads */
 } ckpt_loaded;
 
 /* Loads a checkpoint or savepoint. `path` may be the directory holding _metadata, the

@@ -27,10 +27,9 @@ static int load_state_file(ckpt_loaded *l, int i, char *err, size_t err_len) {
   char path[PATH_CAP];
   if (!join(path, sizeof path, l->dir, f->name))
     return sp_err(err, err_len, SPATE_EINVAL, "file %s: path too long", f->name);
-  size_t len = 0;
-  uint64_t sum = 0;
-  int rc =
-      ckpt_read_checked(path, f->name, CKPT_STATE_MAGIC, &l->bufs[i], &len, &sum, err, err_len);
+  int rc = ckpt_map_checked(path, f->name, CKPT_STATE_MAGIC, &l->bufs[i], err, err_len);
+  size_t len = l->bufs[i].len;
+  uint64_t sum = l->bufs[i].checksum;
   if (rc == SPATE_ENOENT)
     return sp_err(err, err_len, SPATE_ECORRUPT, "file %s listed in the metadata is missing",
                   f->name);
@@ -44,7 +43,7 @@ static int load_state_file(ckpt_loaded *l, int i, char *err, size_t err_len) {
                   "file %s: checksum %016llx differs from the %016llx the metadata records",
                   f->name, (unsigned long long)sum, (unsigned long long)f->checksum);
   char inner[SP_ERRMSG_MAX];
-  rc = snap_task_decode(l->bufs[i], len, &l->tasks[i], inner, sizeof inner);
+  rc = snap_task_decode(l->bufs[i].payload, len, &l->tasks[i], inner, sizeof inner);
   if (rc) return sp_err(err, err_len, rc, "file %s: %s", f->name, inner);
   if (l->tasks[i].parallelism != f->parallelism)
     return sp_err(err, err_len, SPATE_ECORRUPT,
@@ -127,7 +126,7 @@ static int collect_channels(ckpt_loaded *l, char *err, size_t err_len) {
 static void drop_payloads(ckpt_loaded *l) {
   for (int i = 0; i < l->nbufs; i++) {
     snap_task_free(&l->tasks[i]);
-    sp_free(l->bufs[i]);
+    ckpt_unmap(&l->bufs[i]);
   }
   sp_free(l->tasks);
   sp_free(l->bufs);
@@ -349,7 +348,7 @@ void ckpt_loaded_free(ckpt_loaded *l) {
   sp_free(l->channels);
   for (int i = 0; i < l->nbufs; i++) {
     if (l->tasks) snap_task_free(&l->tasks[i]);
-    if (l->bufs) sp_free(l->bufs[i]);
+    if (l->bufs) ckpt_unmap(&l->bufs[i]);
   }
   sp_free(l->tasks);
   sp_free(l->bufs);

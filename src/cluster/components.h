@@ -54,6 +54,9 @@ typedef struct dispatcher dispatcher;
  * what the JobMasters keep up to date for the REST endpoint, or NULL. */
 int dispatcher_start(rpc_service *rpc, const char *blob_server, struct cluster_view *view,
                      dispatcher **out);
+/* The failover strategy of the cluster's configuration, for jobs that set none (before the
+ * first job arrives). */
+int dispatcher_set_failover_strategy(dispatcher *d, const char *strategy);
 void dispatcher_stop(dispatcher *d);
 
 typedef struct job_master job_master;
@@ -64,6 +67,8 @@ typedef struct jm_context {
   const char *blob_key;
   const char *blob_server;
   struct cluster_view *view;
+  const char *failover_strategy; /* the cluster's jobmanager.execution.failover-strategy for
+                                    jobs that do not set one (NULL: region) */
 } jm_context;
 /* Takes ownership of the decoded graph; bytes are copied (they are what TaskExecutors get).
  * client (may be NULL) is the address that gets the job's events (MSG_JOB_EVENT). */

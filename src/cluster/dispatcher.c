@@ -26,6 +26,7 @@ struct dispatcher {
   rpc_endpoint *ep;
   char *blob_server; /* "host:port" of the BlobServer, or NULL */
   cluster_view *view;
+  char *failover; /* the cluster's failover strategy, or NULL */
   d_job *jobs;
 };
 
@@ -81,7 +82,10 @@ static void submit(dispatcher *d, sp_reader *r) {
   j->reply = reply;
   j->next = d->jobs;
   d->jobs = j;
-  jm_context ctx = {.blob_key = blob_key, .blob_server = d->blob_server, .view = d->view};
+  jm_context ctx = {.blob_key = blob_key,
+                    .blob_server = d->blob_server,
+                    .view = d->view,
+                    .failover_strategy = d->failover};
   cv_job_added(d->view, jg, sp_wall_ms());
   rc = jm_start(d->rpc, jg, bytes, len, events ? reply : NULL, &ctx, &j->jm); /* takes jg */
   sp_free(blob_key);
@@ -172,5 +176,14 @@ void dispatcher_stop(dispatcher *d) {
     sp_free(j);
   }
   sp_free(d->blob_server);
+  sp_free(d->failover);
   sp_free(d);
+}
+
+int dispatcher_set_failover_strategy(dispatcher *d, const char *strategy) {
+  char *s = sp_strdup(strategy);
+  if (!s) return SPATE_ENOMEM;
+  sp_free(d->failover);
+  d->failover = s;
+  return 0;
 }

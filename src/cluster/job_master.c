@@ -69,6 +69,7 @@ struct job_master {
   char *address;                /* as other processes reach it */
   char *blob_key, *blob_server; /* the artifact (jm_context), or NULL */
   cluster_view *view;           /* kept up to date for the REST endpoint, or NULL */
+  char *failover_default;       /* the cluster's failover strategy (jm_context), or NULL */
   job_graph *jg;
   uint8_t *bytes;
   size_t len;
@@ -1005,8 +1006,12 @@ static int configure(job_master *jm, char *err, size_t err_len) {
   rc = ckpt_coord_configure(jm->coord, cfg, err, err_len);
   int64_t interval_ms = ckpt_coord_interval_ms(jm->coord);
   bool allow_non_restored = sp_config_bool(cfg, "execution.savepoint.ignore-unclaimed-state");
-  jm->region_mode =
-      strcmp(sp_config_str(cfg, "jobmanager.execution.failover-strategy"), "region") == 0;
+  /* the job's own setting, else the cluster's, else region (Flink's default) */
+  const char *strategy = sp_config_is_set(cfg, "jobmanager.execution.failover-strategy")
+                             ? sp_config_str(cfg, "jobmanager.execution.failover-strategy")
+                         : jm->failover_default ? jm->failover_default
+                                                : "region";
+  jm->region_mode = strcmp(strategy, "region") == 0;
   if (rc == 0) rc = restart_strategy_from_config(cfg, interval_ms > 0, &jm->restart, err, err_len);
   const char *restore = sp_config_str(cfg, "execution.savepoint.path");
   if (rc == 0 && restore && restore[0]) {
@@ -1065,6 +1070,7 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, con
     jm->blob_server = sp_strdup(ctx->blob_server ? ctx->blob_server : "");
   }
   jm->view = ctx ? ctx->view : NULL;
+  if (ctx && ctx->failover_strategy) jm->failover_default = sp_strdup(ctx->failover_strategy);
   jm->bytes = sp_malloc(len);
   jm->exec = sp_calloc((size_t)jg->nvertices, sizeof *jm->exec);
   int rc = jm->bytes && jm->exec ? 0 : SPATE_ENOMEM;
@@ -1135,6 +1141,7 @@ void jm_stop(job_master *jm) {
   sp_free(jm->address);
   sp_free(jm->blob_key);
   sp_free(jm->blob_server);
+  sp_free(jm->failover_default);
   if (jm->restart) restart_strategy_free(jm->restart);
   ckpt_coord_free(jm->coord);
   sp_free(jm->region);

@@ -180,6 +180,9 @@ int standalone_jobmanager_run(const sp_config *cfg, const standalone_job *job) {
     rc = rm_start(rpc, &ro, &rm);
   }
   if (rc == 0) rc = dispatcher_start(rpc, blob_server_address(blobs), view, &d);
+  if (rc == 0)
+    rc = dispatcher_set_failover_strategy(
+        d, sp_config_str(cfg, "jobmanager.execution.failover-strategy"));
   if (rc == 0) rc = jm_gateway_create(rpc, blobs, view, &gw);
   if (rc == 0 && hooks.rest_start &&
       (rc = hooks.rest_start(cfg, gw, &rest, &rest_port, err, sizeof err)) < 0)
