@@ -27,3 +27,20 @@ await() {
     sleep 0.02
   done
 }
+
+# Helpers of the scripts that start daemons (test_daemons, test_cluster, test_partition):
+# a free TCP port on loopback (the kernel's pick, released again);
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# has TEXT FILE: the file exists and holds the text; count_in TEXT FILE: how many lines hold it;
+has() { [ -f "$2" ] && grep -qF -- "$1" "$2"; }
+count_in() { if [ -f "$2" ]; then grep -cF -- "$1" "$2" || true; else echo 0; fi; }
+# gone PID: the process has exited (a zombie counts: nobody may reap it in a container);
+gone() { [ ! -e "/proc/$1" ] || [[ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" =~ ^[ZX]?$ ]]; }
+# awaited DESCRIPTION FILE COMMAND...: await COMMAND, then pass, or fail showing FILE.
+awaited() {
+  local what=$1 file=$2
+  shift 2
+  if await "$what" "$@"; then pass "$what"; else fail "$what" "$file"; fi
+}

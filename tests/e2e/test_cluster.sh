@@ -28,17 +28,6 @@ cleanup() {
 bg=()
 trap cleanup EXIT
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-has() { [ -f "$2" ] && grep -qF -- "$1" "$2"; }
-count_in() { if [ -f "$2" ]; then grep -cF -- "$1" "$2" || true; else echo 0; fi; }
-awaited() {
-  local what=$1 file=$2
-  shift 2
-  if await "$what" "$@"; then pass "$what"; else fail "$what" "$file"; fi
-}
-gone() { [ ! -e "/proc/$1" ] || [[ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" =~ ^[ZX]?$ ]]; }
 
 rpc_port=$(free_port)
 rest_port=$(free_port)

@@ -45,9 +45,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 # D: where every daemon's files go. JobManagers bind ports 0 (any free one) and tell the ports in
 # their logs; the TaskManagers get the JobManager's (T).
 D=(-D "env.pid.dir=$pids" -D "env.log.dir=$logs" -D "taskmanager.numberOfTaskSlots=2")
@@ -81,21 +78,11 @@ out_has() {
   if grep -qF -- "$2" "$tmp/$1.out"; then pass "$3"; else fail "$3" "$tmp/$1.log"; fi
 }
 lines() { if [ -f "$1" ]; then grep -c . "$1"; else echo 0; fi; }
-has() { [ -f "$2" ] && grep -qF -- "$1" "$2"; }
-count_in() { if [ -f "$2" ]; then grep -cF -- "$1" "$2" || true; else echo 0; fi; }
 # registered N LOG: the JobManager's log shows N TaskManager registrations (or more).
 registered() { [ "$(count_in "Registered TaskManager" "$2")" -ge "$1" ]; }
-# gone PID: the process has exited (a zombie counts: nobody may reap it in a container).
-gone() { [ ! -e "/proc/$1" ] || [[ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" =~ ^[ZX]?$ ]]; }
 running() { ! gone "$1"; }
 # port_in WHAT LOG: the port of the "<WHAT> listening at <host>:<port>" line of a log.
 port_in() { sed -n "s/.*$1 listening at [^ ]*:\([0-9][0-9]*\).*/\1/p" "$2" | head -1; }
-# awaited DESCRIPTION FILE COMMAND...: await COMMAND, pass or fail showing FILE.
-awaited() {
-  local what=$1 file=$2
-  shift 2
-  if await "$what" "$@"; then pass "$what"; else fail "$what" "$file"; fi
-}
 
 jm_pid=$pids/spate-e2e-standalonesession.pid
 tm_pid=$pids/spate-e2e-taskexecutor.pid
