@@ -20,6 +20,7 @@
 #include "base/bytes.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "net/address.h"
 #include "net/frame.h"
 #include "net/rpc_net.h"
 #include "spate/spate.h"
@@ -215,18 +216,9 @@ int blob_server_start(const char *dir, const char *bind_host, int port, const ch
   int rc = listen_on(bh, port, &s->fd, err, err_len);
   struct sockaddr_storage ss;
   socklen_t sl = sizeof ss;
-  if (rc == 0 && getsockname(s->fd, (struct sockaddr *)&ss, &sl) == 0) {
-    int bound = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-                                         : ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    const char *ah = advertised_host && advertised_host[0]                       ? advertised_host
-                     : bh && strcmp(bh, "0.0.0.0") != 0 && strcmp(bh, "::") != 0 ? bh
-                                                                                 : "localhost";
-    size_t cap = strlen(ah) + 16;
-    if ((s->address = sp_malloc(cap)))
-      snprintf(s->address, cap, strchr(ah, ':') ? "[%s]:%d" : "%s:%d", ah, bound);
-    else
-      rc = sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
-  }
+  if (rc == 0 && getsockname(s->fd, (struct sockaddr *)&ss, &sl) == 0 &&
+      !(s->address = net_listen_address(&ss, bh, advertised_host)))
+    rc = sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
   if (rc == 0 && pipe2(s->wake, O_CLOEXEC) < 0)
     rc = sp_err(err, err_len, SPATE_EIO, "pipe: %s", strerror(errno));
   if (rc == 0 && pthread_create(&s->thread, NULL, server_main, s) != 0)

@@ -16,6 +16,7 @@
 #include "base/bytes.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "net/address.h"
 #include "net/frame.h"
 #include "spate/spate.h"
 
@@ -456,19 +457,9 @@ int rpc_net_start(const char *bind_host, int port, const char *advertised_host,
   rc = bind_listener(n, bh, port, err, err_len);
   struct sockaddr_storage ss;
   int sl = sizeof ss;
-  if (rc == 0 && uv_tcp_getsockname(&n->listener, (struct sockaddr *)&ss, &sl) == 0) {
-    int bound = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-                                         : ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    const char *ah = advertised_host && advertised_host[0]                       ? advertised_host
-                     : bh && strcmp(bh, "0.0.0.0") != 0 && strcmp(bh, "::") != 0 ? bh
-                                                                                 : "localhost";
-    size_t cap = strlen(ah) + 16;
-    n->address = sp_malloc(cap);
-    if (n->address)
-      snprintf(n->address, cap, strchr(ah, ':') ? "[%s]:%d" : "%s:%d", ah, bound);
-    else
-      rc = sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
-  }
+  if (rc == 0 && uv_tcp_getsockname(&n->listener, (struct sockaddr *)&ss, &sl) == 0 &&
+      !(n->address = net_listen_address(&ss, bh, advertised_host)))
+    rc = sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
   if (rc == 0 && pthread_create(&n->thread, NULL, loop_main, n) != 0)
     rc = sp_err(err, err_len, SPATE_ENOMEM, "cannot start the RPC thread");
   if (rc < 0) {

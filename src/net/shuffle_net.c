@@ -32,6 +32,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "net/address.h"
 #include "net/frame.h"
 #include "net/shuffle_protocol.h"
 #include "runtime/element.h"
@@ -1215,14 +1216,8 @@ int shuffle_net_start(shuffle_env *env, const char *bind_host, int port,
   struct sockaddr_storage bound;
   int blen = sizeof bound;
   if (rc == 0) rc = uv_tcp_getsockname(&net->server, (struct sockaddr *)&bound, &blen);
-  int bport = bound.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port)
-                                          : ntohs(((struct sockaddr_in *)&bound)->sin_port);
-  if (rc == 0) {
-    const char *h = advertised_host && advertised_host[0] ? advertised_host : bind_host;
-    snprintf(addr, sizeof addr, strchr(h, ':') ? "[%s]:%d" : "%s:%d", h, bport);
-    net->address = sp_strdup(addr);
-    if (!net->address) rc = UV_ENOMEM;
-  }
+  if (rc == 0 && !(net->address = net_listen_address(&bound, bind_host, advertised_host)))
+    rc = UV_ENOMEM;
   if (rc == 0 && pthread_create(&net->thread, NULL, loop_main, net) != 0) rc = UV_EAGAIN;
   if (rc < 0) {
     uv_close((uv_handle_t *)&net->server, NULL);
