@@ -95,9 +95,10 @@ int jm_gateway_submit(jm_gateway *g, const void *graph, size_t len, const char *
   if (jobgraph_decode(graph, len, &jg, why, sizeof why) < 0)
     return sp_err(err, err_len, SPATE_EINVAL, "the job graph does not decode: %s", why);
   snprintf(job_id, 33, "%s", jg->job_id);
-  jobgraph_free(jg);
-  if (job_known(g, job_id) == 0)
+  if (job_known(g, job_id) == 0) {
+    jobgraph_free(jg);
     return sp_err(err, err_len, SPATE_ESTATE, "a job with id %s is running already", job_id);
+  }
   char key[BLOB_KEY_LEN + 1] = "";
   if (artifact) {
     uint8_t *bytes = NULL;
@@ -105,7 +106,10 @@ int jm_gateway_submit(jm_gateway *g, const void *graph, size_t len, const char *
     int rc = read_file(artifact, &bytes, &n, err, err_len);
     if (rc == 0) rc = blob_server_put(g->blobs, bytes, n, key, err, err_len);
     sp_free(bytes);
-    if (rc < 0) return rc;
+    if (rc < 0) {
+      jobgraph_free(jg);
+      return rc;
+    }
   }
   sp_writer w;
   sp_writer_init(&w);
@@ -115,11 +119,8 @@ int jm_gateway_submit(jm_gateway *g, const void *graph, size_t len, const char *
   sp_put_str(&w, key);
   /* in the view before the answer, so that a client asking for the job right after finds it
    * (the Dispatcher's own add is then a no-op) */
-  job_graph *shown = NULL;
-  if (jobgraph_decode(graph, len, &shown, why, sizeof why) == 0) {
-    cv_job_added(g->view, shown, sp_wall_ms());
-    jobgraph_free(shown);
-  }
+  cv_job_added(g->view, jg, sp_wall_ms());
+  jobgraph_free(jg);
   int rc = rpc_send(g->rpc, DISPATCHER_ADDRESS, MSG_SUBMIT_JOB, &w);
   if (rc < 0) return sp_err(err, err_len, rc, "the Dispatcher is not running");
   return 0;
