@@ -631,13 +631,14 @@ static void on_decline(job_master *jm, sp_reader *r) {
 
 static void on_savepoint(job_master *jm, sp_reader *r) {
   char *reply = sp_get_str(r), *dir = sp_get_str(r);
-  uint8_t stop = sp_get_u8(r);
-  if (!sp_reader_ok(r) || !reply) {
+  uint8_t stop = sp_get_u8(r); /* SAVEPOINT_* */
+  if (!sp_reader_ok(r) || !reply || stop > SAVEPOINT_STOP_DRAIN) {
     char err[SP_ERRMSG_MAX] = "";
     sp_err(err, sizeof err, SPATE_EINVAL, "malformed savepoint request");
     snapshot_reply(jm, reply, 0, NULL, err);
   } else {
-    ckpt_coord_savepoint(jm->coord, jm->status == JOB_RUNNING, reply, dir, stop != 0);
+    ckpt_coord_savepoint(jm->coord, jm->status == JOB_RUNNING, reply, dir, stop != SAVEPOINT_ONLY,
+                         stop == SAVEPOINT_STOP_DRAIN);
   }
   sp_free(reply);
   sp_free(dir);
