@@ -10,7 +10,12 @@
  */
 #include <dirent.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <xxhash.h>
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22 /* Linux 5.14 */
+#endif
 
 #include "base/alloc.h"
 #include "base/err.h"
@@ -192,6 +197,9 @@ int ckpt_loaded_verify(ckpt_loaded *l, int file, char *err, size_t err_len) {
     return sp_err(err, err_len, SPATE_EINVAL, "checkpoint %s has no state file %d", l->dir, file);
   if (l->verified[file]) return 0;
   const ckpt_file *f = &l->meta.files[file];
+  /* the file was mapped lazily: its pages come in one call rather than a fault each (the
+   * subtask reads them all anyway); where the kernel cannot, they fault in as read */
+  if (l->bufs[file].map) madvise(l->bufs[file].map, l->bufs[file].map_len, MADV_POPULATE_READ);
   uint64_t sum = XXH64(l->bufs[file].payload, l->bufs[file].len, 0);
   if (sum != f->checksum)
     return sp_err(err, err_len, SPATE_ECORRUPT,
