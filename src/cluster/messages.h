@@ -62,6 +62,9 @@ enum {
   MSG_SLOT_REQUEST_TIMEOUT, /* (ResourceManager to itself) i64 request id */
   MSG_TM_LOST,              /* -> JobMaster: str task executor address, str reason */
   MSG_RESTART_REGION,       /* (JobMaster to itself) i32 region, i32 token: its backoff is over */
+  MSG_RESTORE_CORRUPT,      /* -> JobMaster, from a TaskExecutor: str checkpoint directory, str
+                               error: a subtask found the state files it restores from corrupt
+                               (sent before the subtask's FAILED) */
   MSG_PEER_LOST = 1000,     /* from rpc.c (RPC_MSG_PEER_LOST): str peer "host:port", str reason */
 };
 

@@ -934,6 +934,10 @@ static void message_seeds(void) {
   task_update(&w, 1, 0, TS_CANCELED, "", true);
   put_message("task-state-canceled", FM_TO_JM, MSG_TASK_STATE, &w);
   sp_writer_init(&w);
+  sp_put_str(&w, FM_ROOT "spate-checkpoints/" FM_JOB_ID "/chk-1");
+  sp_put_str(&w, "checkpoint /tmp/ck/chk-1 is corrupt: file 0-0.state: checksum mismatch");
+  put_message("restore-corrupt", FM_TO_JM, MSG_RESTORE_CORRUPT, &w);
+  sp_writer_init(&w);
   put_message("cancel-job", FM_TO_JM, MSG_CANCEL_JOB, &w);
   sp_writer_init(&w);
   sp_put_str(&w, FM_TASK_EXECUTOR);
