@@ -340,9 +340,12 @@ static int on_request(conn *c, const uint8_t *p, uint32_t len, char *err, size_t
   }
   result_partition *rp = NULL;
   char msg[300];
-  rc = shuffle_env_partition(c->net->env, q.job_key, q.edge, q.producer, q.nsub, q.buffers, q.size,
-                             &rp);
-  if (rc < 0) {
+  rc = shuffle_env_partition_for_request(c->net->env, q.job_key, q.edge, q.producer, q.nsub,
+                                         q.buffers, q.size, &rp);
+  if (rc == SPATE_ENOENT) {
+    snprintf(msg, sizeof msg, "partition %s/%d/%d was released: its job attempt ended here",
+             q.job_key, q.edge, q.producer);
+  } else if (rc < 0) {
     snprintf(msg, sizeof msg, "cannot create partition %s/%d/%d: %s", q.job_key, q.edge, q.producer,
              spate_strerror(rc));
   } else if (q.sub >= rp->nsub) {
