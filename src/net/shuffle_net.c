@@ -414,6 +414,8 @@ static int server_frame(conn *c, const sp_wire_frame *f, char *err, size_t err_l
   }
 }
 
+/* ---- reading frames; client connections ---- */
+
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   (void)suggested;
   conn *c = h->data;
@@ -614,7 +616,7 @@ static void *loop_main(void *arg) {
   return NULL;
 }
 
-/* ---- the data server's address ---- */
+/* ---- addresses, start and stop ---- */
 
 /* Splits "host:port" (IPv6 hosts in brackets) and resolves it. */
 int sn_resolve(const char *address, bool passive, struct sockaddr_storage *out, char *err,
