@@ -1,6 +1,8 @@
 /*
- * shuffle_net.c: the network shuffle's server and client on one libuv loop thread (see
- * shuffle_net.h; the messages are in shuffle_protocol.h).
+ * shuffle_net.c: the network shuffle's work list, connections, data server and loop thread (see
+ * shuffle_net.h; the messages are in shuffle_protocol.h, the consuming side -- input channels,
+ * mirrors, credit, input gates' floating buffers -- in shuffle_net_input.c; what both share in
+ * shuffle_net_internal.h).
  *
  * Threads. Everything about connections happens on the loop thread. Other threads reach it
  * through a work list (net->mu): a producer's push wakes the server channel that reads its
@@ -34,6 +36,7 @@
 #include "base/log.h"
 #include "net/address.h"
 #include "net/frame.h"
+#include "net/shuffle_net_internal.h"
 #include "net/shuffle_protocol.h"
 #include "runtime/element.h"
 #include "spate/spate.h"
@@ -46,117 +49,10 @@
 #error "the network shuffle sends host-order elements and needs a little-endian host"
 #endif
 
-enum { W_OPEN = 1, W_CREDIT = 2, W_CANCEL = 4, W_DATA = 8 };
-
-/* A channel with something for the loop thread to do; the list is guarded by net->mu. */
-typedef struct work {
-  struct work *next;
-  unsigned bits;
-  bool listed;
-  bool server; /* a schan, else a cch */
-  uint32_t id; /* its receiver id on its connection (loop thread) */
-} work;
-
-typedef struct conn conn;
-typedef struct gate gate;
-
-/* A client channel: a mirror partition filled from a producer in another TaskManager. */
-typedef struct cch {
-  work w;
-  _Atomic int refs;
-  pthread_mutex_t mu;   /* guards net and rp */
-  shuffle_net *net;     /* NULL once the net stopped */
-  result_partition *rp; /* the mirror; NULL once its last reference went */
-  uint32_t credit_due;  /* recycled buffers not yet announced (net->mu) */
-  /* Its input gate's floating buffers (NULL gate: exclusive credit only). The fields below are
-   * guarded by gate->mu. */
-  gate *g;
-  result_partition *mirror; /* ch->rp as opened; read by the gate while ch is in its list */
-  struct cch *gnext;        /* g->chans: channels whose mirror lives */
-  struct cch *wnext;        /* g's waiting list */
-  bool waiting;
-  rt_buffer **held; /* floating buffers granted as credit and not yet filled (cap g->floating) */
-  uint32_t nheld;
-  uint32_t backlog; /* the producer's last announced backlog */
-  uint32_t deficit; /* floating buffers still wanted to cover it */
-  /* loop thread only */
-  conn *c;
-  struct cch *all_next;
-  char *address;
-  struct sockaddr_storage sa;
-  shuf_request req;
-} cch;
-
-/* A server channel: one subpartition of a local partition, sent against credit. */
-typedef struct schan {
-  work w;
-  conn *c;
-  result_partition *rp; /* referenced */
-  int sub;
-  sp_event ev; /* the subpartition's consumer event, hooked to wake the loop */
-  uint32_t credit;
-  uint32_t backlog_sent; /* the backlog the consumer side last heard of */
-  int64_t announced;     /* highest announced barrier forwarded */
-} schan;
-
-/* An input gate's floating buffers (Flink's LocalBufferPool of a SingleInputGate): one per
- * (job, edge, consumer subtask) with remote channels here, shared by those channels. A channel
- * whose producer's backlog exceeds its credit takes floating buffers from the pool and announces
- * them as credit; the consuming task recycles them into this pool, whose hook hands them to the
- * channels waiting, in order. So a gate's mirrors hold at most their exclusive buffers plus the
- * gate's floating ones. Lock order: ch->mu, then g->mu, then net->mu. */
-struct gate {
-  gate *next;       /* net->gates (net->mu) */
-  _Atomic int refs; /* the registry's while listed, and one per channel */
-  int members;      /* channels not yet cancelled (net->mu) */
-  bool listed;      /* in net->gates (net->mu) */
-  char *job;
-  int edge, consumer;
-  uint32_t floating, size;
-  bufpool *pool;
-  pthread_mutex_t mu;
-  shuffle_net *net; /* NULL once the net stopped: no more credit announced */
-  cch *chans;
-  cch *wait_head, *wait_tail;
-};
-
-#define MAX_SLOTS 65536u
-
-struct conn {
-  uv_tcp_t tcp;
-  shuffle_net *net;
-  conn *next;
-  bool client, connected, closing;
-  char *peer; /* the client's dialed "host:port", or the accepted peer's address */
-  sp_wire_reader rd;
-  sp_writer pending; /* bytes written before the connection was established */
-  work **slots;      /* channels by receiver id & 0xffff */
-  uint32_t nslots;
-  uint32_t gen;
-  uint8_t rbuf[64 * 1024];
-};
-
-struct shuffle_net {
-  shuffle_env *env;
-  uv_loop_t loop;
-  uv_tcp_t server;
-  uv_async_t wake;
-  pthread_t thread;
-  char *address;
-  pthread_mutex_t mu; /* guards the work list and stopping */
-  work *head, *tail;
-  bool stopping;
-  bool shut;               /* loop thread: the shutdown ran */
-  conn *conns;             /* loop thread */
-  cch *all;                /* loop thread: client channels holding the net's reference */
-  gate *gates;             /* input gates with floating buffers (net->mu) */
-  _Atomic uint64_t opened; /* client connections opened */
-};
-
 /* ---- the work list ---- */
 
 /* Lists w with bits (and credit more buffers to announce); net->mu held. */
-static void post_locked(shuffle_net *net, work *w, unsigned bits, uint32_t credit) {
+void sn_post_locked(shuffle_net *net, work *w, unsigned bits, uint32_t credit) {
   w->bits |= bits;
   if (credit) ((cch *)w)->credit_due += credit;
   if (w->listed) return;
@@ -169,9 +65,9 @@ static void post_locked(shuffle_net *net, work *w, unsigned bits, uint32_t credi
   net->tail = w;
 }
 
-static void post(shuffle_net *net, work *w, unsigned bits, uint32_t credit) {
+void sn_post(shuffle_net *net, work *w, unsigned bits, uint32_t credit) {
   pthread_mutex_lock(&net->mu);
-  post_locked(net, w, bits, credit);
+  sn_post_locked(net, w, bits, credit);
   pthread_mutex_unlock(&net->mu);
   uv_async_send(&net->wake);
 }
@@ -198,12 +94,12 @@ static void unlist(shuffle_net *net, work *w) {
 
 /* ---- connections: slots, writes, failure ---- */
 
-static work *slot_get(conn *c, uint32_t id) {
+work *sn_slot_get(conn *c, uint32_t id) {
   uint32_t s = id & 0xffffu;
   return s < c->nslots && c->slots[s] && c->slots[s]->id == id ? c->slots[s] : NULL;
 }
 
-static bool slots_reserve(conn *c, uint32_t s) {
+bool sn_slots_reserve(conn *c, uint32_t s) {
   if (s < c->nslots) return true;
   uint32_t n = c->nslots ? c->nslots : 16;
   while (n <= s) n *= 2;
@@ -271,87 +167,12 @@ static void conn_write(conn *c, const void *data, size_t n) {
   }
 }
 
-static void conn_send(conn *c, sp_writer *w) {
+void sn_conn_send(conn *c, sp_writer *w) {
   if (w->failed)
     conn_fail(c, "out of memory encoding a frame", true);
   else
     conn_write(c, w->data, w->len);
   sp_writer_free(w);
-}
-
-/* Fails a client channel's mirror: its consumer reads what arrived, then fails with why. */
-static void cch_fail(cch *ch, const char *why) {
-  pthread_mutex_lock(&ch->mu);
-  if (ch->rp) rp_fail(ch->rp, why);
-  pthread_mutex_unlock(&ch->mu);
-}
-
-static void gate_unref(gate *g) {
-  if (!g || atomic_fetch_sub(&g->refs, 1) != 1) return;
-  bufpool_destroy(g->pool);
-  pthread_mutex_destroy(&g->mu);
-  sp_free(g->job);
-  sp_free(g);
-}
-
-/* Takes floating buffers for ch's deficit as far as the pool has them and announces them as
- * credit; true if a deficit remains. g->mu held, ch in g->chans. */
-static bool gate_grant_locked(gate *g, cch *ch) {
-  uint32_t n = 0;
-  rt_buffer *b;
-  while (ch->deficit > 0 && ch->nheld < g->floating && (b = bufpool_try_get(g->pool)) != NULL) {
-    ch->held[ch->nheld++] = b;
-    ch->deficit--;
-    n++;
-  }
-  if (n && g->net) post(g->net, &ch->w, W_CREDIT, n);
-  return ch->deficit > 0;
-}
-
-/* The gate pool's hook: a floating buffer came back; the channels waiting get it in order. */
-static void gate_floating_back(void *arg) {
-  gate *g = arg;
-  pthread_mutex_lock(&g->mu);
-  while (g->wait_head) {
-    cch *ch = g->wait_head;
-    if (ch->deficit > 0 && gate_grant_locked(g, ch)) break; /* the pool is empty again */
-    g->wait_head = ch->wnext;
-    if (!g->wait_head) g->wait_tail = NULL;
-    ch->wnext = NULL;
-    ch->waiting = false;
-  }
-  pthread_mutex_unlock(&g->mu);
-}
-
-/* The producer of ch has `backlog` buffers queued: what its credit (free exclusive buffers and
- * floating ones held) does not cover is asked of the gate. ch->mu held, ch->rp set. */
-static void cch_backlog(cch *ch, uint32_t backlog) {
-  gate *g = ch->g;
-  pthread_mutex_lock(&g->mu);
-  ch->backlog = backlog;
-  uint32_t avail = bufpool_available(ch->rp->pool) + ch->nheld;
-  ch->deficit = backlog > avail ? backlog - avail : 0;
-  if (ch->deficit > g->floating - ch->nheld) ch->deficit = g->floating - ch->nheld;
-  if (ch->deficit > 0 && !ch->waiting && gate_grant_locked(g, ch)) {
-    ch->waiting = true;
-    ch->wnext = NULL;
-    if (g->wait_tail)
-      g->wait_tail->wnext = ch;
-    else
-      g->wait_head = ch;
-    g->wait_tail = ch;
-  }
-  pthread_mutex_unlock(&g->mu);
-}
-
-static void cch_unref(cch *ch) {
-  if (atomic_fetch_sub(&ch->refs, 1) != 1) return;
-  gate_unref(ch->g);
-  sp_free(ch->held);
-  pthread_mutex_destroy(&ch->mu);
-  sp_free(ch->address);
-  sp_free(ch->req.job_key);
-  sp_free(ch);
 }
 
 static void schan_release(schan *sc) {
@@ -406,7 +227,7 @@ static void conn_fail(conn *c, const char *why, bool warn) {
       cch *ch = (cch *)w;
       ch->c = NULL;
       c->slots[s] = NULL;
-      cch_fail(ch, msg);
+      sn_cch_fail(ch, msg);
     }
   }
   for (conn **pp = &c->net->conns; *pp; pp = &(*pp)->next)
@@ -441,7 +262,7 @@ static conn *conn_new(shuffle_net *net, bool client, const char *peer) {
 /* The hook of a server channel's event: the producer pushed a buffer or announced a barrier. */
 static void schan_notified(void *arg) {
   schan *sc = arg;
-  post(sc->c->net, &sc->w, W_DATA, 0);
+  sn_post(sc->c->net, &sc->w, W_DATA, 0);
 }
 
 /* Forwards an announced barrier, then as many queued buffers as there is credit. */
@@ -457,7 +278,7 @@ static void schan_serve(schan *sc) {
       sp_writer w;
       sp_writer_init(&w);
       shuf_put_announce(&w, sc->w.id, a, buf, len);
-      conn_send(c, &w);
+      sn_conn_send(c, &w);
     }
   }
   while (sc->credit > 0 && !c->closing) {
@@ -495,7 +316,7 @@ static void schan_serve(schan *sc) {
     sp_writer w;
     sp_writer_init(&w);
     shuf_put_backlog(&w, sc->w.id, backlog);
-    conn_send(c, &w);
+    sn_conn_send(c, &w);
   }
 }
 
@@ -504,7 +325,7 @@ static void send_error(conn *c, uint32_t id, const char *msg) {
   sp_writer w;
   sp_writer_init(&w);
   shuf_put_error(&w, id, msg);
-  conn_send(c, &w);
+  sn_conn_send(c, &w);
 }
 
 static int on_request(conn *c, const uint8_t *p, uint32_t len, char *err, size_t err_len) {
@@ -519,9 +340,12 @@ static int on_request(conn *c, const uint8_t *p, uint32_t len, char *err, size_t
   }
   result_partition *rp = NULL;
   char msg[300];
-  rc = shuffle_env_partition(c->net->env, q.job_key, q.edge, q.producer, q.nsub, q.buffers, q.size,
-                             &rp);
-  if (rc < 0) {
+  rc = shuffle_env_partition_for_request(c->net->env, q.job_key, q.edge, q.producer, q.nsub,
+                                         q.buffers, q.size, &rp);
+  if (rc == SPATE_ENOENT) {
+    snprintf(msg, sizeof msg, "partition %s/%d/%d was released: its job attempt ended here",
+             q.job_key, q.edge, q.producer);
+  } else if (rc < 0) {
     snprintf(msg, sizeof msg, "cannot create partition %s/%d/%d: %s", q.job_key, q.edge, q.producer,
              spate_strerror(rc));
   } else if (q.sub >= rp->nsub) {
@@ -534,7 +358,7 @@ static int on_request(conn *c, const uint8_t *p, uint32_t len, char *err, size_t
     rc = SPATE_ESTATE;
   }
   schan *sc = rc == 0 ? sp_calloc(1, sizeof *sc) : NULL;
-  if (rc == 0 && (!sc || !slots_reserve(c, s))) {
+  if (rc == 0 && (!sc || !sn_slots_reserve(c, s))) {
     snprintf(msg, sizeof msg, "out of memory");
     rc = SPATE_ENOMEM;
   }
@@ -568,7 +392,7 @@ static int server_frame(conn *c, const sp_wire_frame *f, char *err, size_t err_l
   case SHUF_PARTITION_REQUEST: return on_request(c, f->payload, f->len, err, err_len);
   case SHUF_ADD_CREDIT: {
     if ((rc = shuf_decode_credit(f->payload, f->len, &id, &n, err, err_len)) < 0) return rc;
-    schan *sc = (schan *)slot_get(c, id);
+    schan *sc = (schan *)sn_slot_get(c, id);
     if (!sc) return 0; /* a channel released just before: nothing to send it */
     if (sc->credit + n > 2 * SHUF_MAX_CREDIT) /* exclusive and floating buffers */
       return sp_err(err, err_len, SPATE_ECORRUPT, "ADD_CREDIT beyond 131072 buffers");
@@ -578,7 +402,7 @@ static int server_frame(conn *c, const sp_wire_frame *f, char *err, size_t err_l
   }
   case SHUF_CANCEL: {
     if ((rc = shuf_decode_cancel(f->payload, f->len, &id, err, err_len)) < 0) return rc;
-    schan *sc = (schan *)slot_get(c, id);
+    schan *sc = (schan *)sn_slot_get(c, id);
     if (sc) schan_release(sc);
     return 0;
   }
@@ -590,84 +414,7 @@ static int server_frame(conn *c, const sp_wire_frame *f, char *err, size_t err_l
   }
 }
 
-/* ---- the client side: mirrors of remote partitions ---- */
-
-/* A frame on a connection this process opened (it reads partitions). */
-static int client_frame(conn *c, const sp_wire_frame *f, char *err, size_t err_len) {
-  uint32_t id, backlog, n;
-  const uint8_t *data;
-  int rc;
-  switch (f->type) {
-  case SHUF_BUFFER: {
-    if ((rc = shuf_decode_buffer(f->payload, f->len, &id, &backlog, &data, &n, err, err_len)) < 0)
-      return rc;
-    cch *ch = (cch *)slot_get(c, id);
-    if (!ch) return 0; /* sent before the producer side saw our cancel */
-    pthread_mutex_lock(&ch->mu);
-    if (ch->rp) {
-      rt_buffer *b = NULL;
-      if (n <= ch->rp->pool->buffer_size) {
-        if (ch->g) { /* a floating buffer held as credit first, as Flink's AvailableBufferQueue */
-          pthread_mutex_lock(&ch->g->mu);
-          if (ch->nheld) b = ch->held[--ch->nheld];
-          pthread_mutex_unlock(&ch->g->mu);
-        }
-        if (!b) b = bufpool_try_get(ch->rp->pool);
-        if (b) b->size = 0;
-      }
-      if (b) {
-        memcpy(b->data, data, n);
-        b->size = n;
-        rp_push(ch->rp, 0, b);
-        if (ch->g) cch_backlog(ch, backlog);
-      } else {
-        rc = sp_err(err, err_len, SPATE_ECORRUPT,
-                    n > ch->rp->pool->buffer_size
-                        ? "a BUFFER of %u bytes for receiver %u, larger than its buffers"
-                        : "a BUFFER of %u bytes for receiver %u beyond its credit",
-                    n, id);
-      }
-    }
-    pthread_mutex_unlock(&ch->mu);
-    return rc;
-  }
-  case SHUF_BACKLOG: {
-    if ((rc = shuf_decode_backlog(f->payload, f->len, &id, &backlog, err, err_len)) < 0) return rc;
-    cch *ch = (cch *)slot_get(c, id);
-    if (!ch) return 0;
-    pthread_mutex_lock(&ch->mu);
-    if (ch->rp && ch->g) cch_backlog(ch, backlog);
-    pthread_mutex_unlock(&ch->mu);
-    return 0;
-  }
-  case SHUF_ANNOUNCE: {
-    int64_t ckpt;
-    if ((rc = shuf_decode_announce(f->payload, f->len, &id, &ckpt, &data, &n, err, err_len)) < 0)
-      return rc;
-    cch *ch = (cch *)slot_get(c, id);
-    if (!ch) return 0;
-    pthread_mutex_lock(&ch->mu);
-    if (ch->rp) rp_announce(ch->rp, 0, ckpt, data, n);
-    pthread_mutex_unlock(&ch->mu);
-    return 0;
-  }
-  case SHUF_ERROR: {
-    const char *m;
-    if ((rc = shuf_decode_error(f->payload, f->len, &id, &m, &n, err, err_len)) < 0) return rc;
-    char msg[512];
-    snprintf(msg, sizeof msg, "Error at remote task manager '%s': %.*s", c->peer, (int)n, m);
-    if (id == SHUF_ALL) return sp_err(err, err_len, SPATE_EIO, "%s", msg);
-    cch *ch = (cch *)slot_get(c, id);
-    if (ch) cch_fail(ch, msg);
-    return 0;
-  }
-  default: {
-    char t[32];
-    return sp_err(err, err_len, SPATE_ECORRUPT, "unexpected %s from a producer",
-                  shuf_type_name(f->type, t, sizeof t));
-  }
-  }
-}
+/* ---- reading frames; client connections ---- */
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   (void)suggested;
@@ -691,7 +438,7 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   int rc = 0;
   char err[400] = "";
   while (!c->closing && (rc = sp_wire_next(&c->rd, &f)) == 1) {
-    rc = c->client ? client_frame(c, &f, err, sizeof err) : server_frame(c, &f, err, sizeof err);
+    rc = c->client ? sn_client_frame(c, &f, err, sizeof err) : server_frame(c, &f, err, sizeof err);
     if (rc < 0) {
       conn_fail(c, err, true);
       return;
@@ -715,12 +462,12 @@ static void on_connect(uv_connect_t *req, int status) {
   sp_put_bytes(&w, c->pending.data, c->pending.len);
   sp_writer_free(&c->pending);
   sp_writer_init(&c->pending);
-  conn_send(c, &w);
+  sn_conn_send(c, &w);
   if (!c->closing) uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
 }
 
 /* The open client connection to address, or a new one being established. */
-static conn *client_conn(shuffle_net *net, cch *ch) {
+conn *sn_client_conn(shuffle_net *net, cch *ch) {
   for (conn *c = net->conns; c; c = c->next)
     if (c->client && !c->closing && strcmp(c->peer, ch->address) == 0) return c;
   conn *c = conn_new(net, true, ch->address);
@@ -737,143 +484,6 @@ static conn *client_conn(shuffle_net *net, cch *ch) {
   }
   req->data = c;
   return c;
-}
-
-/* Sends the partition request of a new channel. */
-static void cch_open(shuffle_net *net, cch *ch) {
-  ch->all_next = net->all;
-  net->all = ch;
-  conn *c = client_conn(net, ch);
-  if (!c) {
-    char msg[400];
-    snprintf(msg, sizeof msg, "Connecting to remote task manager '%s' has failed.", ch->address);
-    cch_fail(ch, msg);
-    return;
-  }
-  uint32_t s = 0;
-  while (s < c->nslots && c->slots[s]) s++;
-  if (s >= MAX_SLOTS || !slots_reserve(c, s)) {
-    cch_fail(ch, "too many channels on one data connection");
-    return;
-  }
-  ch->w.id = (++c->gen & 0xffffu) << 16 | s;
-  if (ch->w.id == SHUF_ALL) ch->w.id = (++c->gen & 0xffffu) << 16 | s;
-  c->slots[s] = &ch->w;
-  ch->c = c;
-  ch->req.id = ch->w.id;
-  sp_writer w;
-  sp_writer_init(&w);
-  shuf_put_request(&w, &ch->req);
-  conn_send(c, &w);
-}
-
-static void cch_work(shuffle_net *net, cch *ch, unsigned bits, uint32_t credit) {
-  if (bits & W_OPEN) cch_open(net, ch);
-  if ((bits & W_CREDIT) && credit && ch->c) {
-    sp_writer w;
-    sp_writer_init(&w);
-    shuf_put_credit(&w, ch->w.id, credit);
-    conn_send(ch->c, &w);
-  }
-  if (bits & W_CANCEL) {
-    if (ch->c) {
-      sp_writer w;
-      sp_writer_init(&w);
-      shuf_put_cancel(&w, ch->w.id);
-      conn *c = ch->c;
-      c->slots[ch->w.id & 0xffffu] = NULL;
-      ch->c = NULL;
-      conn_send(c, &w);
-    }
-    gate *unlisted = NULL;
-    if (ch->g) {
-      pthread_mutex_lock(&net->mu);
-      gate *g = ch->g;
-      if (--g->members == 0 && g->listed) { /* its last channel: the registry lets it go */
-        for (gate **pp = &net->gates; *pp; pp = &(*pp)->next)
-          if (*pp == g) {
-            *pp = g->next;
-            break;
-          }
-        g->listed = false;
-        unlisted = g;
-      }
-      pthread_mutex_unlock(&net->mu);
-    }
-    gate_unref(unlisted);
-    for (cch **pp = &net->all; *pp; pp = &(*pp)->all_next)
-      if (*pp == ch) {
-        *pp = ch->all_next;
-        cch_unref(ch); /* the net's reference */
-        break;
-      }
-  }
-}
-
-/* The mirror's pool hook: the consuming task recycled a buffer, one more credit. */
-static void mirror_recycled(void *arg) {
-  cch *ch = arg;
-  pthread_mutex_lock(&ch->mu);
-  if (ch->net) {
-    /* An exclusive buffer back while ch holds floating ones its backlog does not need: one
-     * floating buffer goes back to the gate instead, and the producer's credit stays as it is
-     * (Flink's AvailableBufferQueue.addExclusiveBuffer). */
-    rt_buffer *surplus = NULL;
-    if (ch->g) {
-      pthread_mutex_lock(&ch->g->mu);
-      if (ch->nheld && bufpool_available(ch->rp->pool) + ch->nheld > ch->backlog)
-        surplus = ch->held[--ch->nheld];
-      pthread_mutex_unlock(&ch->g->mu);
-    }
-    if (surplus)
-      bufpool_recycle(surplus); /* the gate's hook may hand it to another channel */
-    else
-      post(ch->net, &ch->w, W_CREDIT, 1);
-  }
-  pthread_mutex_unlock(&ch->mu);
-}
-
-/* The mirror's free hook: its consumer is gone, the channel is cancelled. */
-static void mirror_freed(void *arg) {
-  cch *ch = arg;
-  pthread_mutex_lock(&ch->mu);
-  bufpool_set_recycle_hook(ch->rp->pool, NULL, NULL); /* its queued buffers go back silently */
-  result_partition *rp = ch->rp;
-  ch->rp = NULL; /* no more pushes: the loop thread pushes under ch->mu */
-  gate *g = ch->g;
-  if (g) {
-    /* The gate's floating buffers go back to it now (it may outlive no channel): those held as
-     * credit and those queued in the mirror; the gate hands them to channels waiting. */
-    pthread_mutex_lock(&g->mu);
-    for (cch **pp = &g->chans; *pp; pp = &(*pp)->gnext)
-      if (*pp == ch) {
-        *pp = ch->gnext;
-        break;
-      }
-    if (ch->waiting) {
-      cch *prev = NULL;
-      for (cch *x = g->wait_head; x; prev = x, x = x->wnext)
-        if (x == ch) {
-          if (prev)
-            prev->wnext = ch->wnext;
-          else
-            g->wait_head = ch->wnext;
-          if (g->wait_tail == ch) g->wait_tail = prev;
-          break;
-        }
-      ch->waiting = false;
-    }
-    ch->deficit = 0;
-    uint32_t n = ch->nheld;
-    ch->nheld = 0;
-    pthread_mutex_unlock(&g->mu);
-    for (uint32_t i = 0; i < n; i++) bufpool_recycle(ch->held[i]);
-    rt_buffer *b;
-    while ((b = sp_spsc_pop(&rp->subs[0].queue)) != NULL) bufpool_recycle(b);
-  }
-  if (ch->net) post(ch->net, &ch->w, W_CANCEL, 0);
-  pthread_mutex_unlock(&ch->mu);
-  cch_unref(ch); /* the mirror's reference */
 }
 
 /* ---- the loop ---- */
@@ -898,7 +508,7 @@ static void shutdown_loop(shuffle_net *net) {
     pthread_mutex_lock(&g->mu);
     g->net = NULL; /* no more credit announced; mirrors may outlive the net */
     pthread_mutex_unlock(&g->mu);
-    gate_unref(g); /* the registry's reference */
+    sn_gate_unref(g); /* the registry's reference */
   }
   pthread_mutex_lock(&net->mu); /* what is still listed: client channels released below */
   for (work *w = net->head; w; w = w->next) {
@@ -910,7 +520,7 @@ static void shutdown_loop(shuffle_net *net) {
   while (net->all) {
     cch *ch = net->all;
     net->all = ch->all_next;
-    cch_unref(ch);
+    sn_cch_unref(ch);
   }
   uv_close((uv_handle_t *)&net->server, NULL);
   uv_close((uv_handle_t *)&net->wake, NULL);
@@ -947,10 +557,10 @@ static void on_wake(uv_async_t *a) {
       cch *ch = (cch *)w; /* opened as the net stops: it fails at once */
       ch->all_next = net->all;
       net->all = ch;
-      cch_fail(ch, "the network shuffle of this TaskManager stopped");
-      if (bits & W_CANCEL) cch_work(net, ch, W_CANCEL, 0);
+      sn_cch_fail(ch, "the network shuffle of this TaskManager stopped");
+      if (bits & W_CANCEL) sn_cch_work(net, ch, W_CANCEL, 0);
     } else {
-      cch_work(net, (cch *)w, bits, credit);
+      sn_cch_work(net, (cch *)w, bits, credit);
     }
   }
 }
@@ -989,7 +599,7 @@ static void on_connection(uv_stream_t *server, int status) {
   sp_writer w;
   sp_writer_init(&w);
   sp_wire_put_hello(&w);
-  conn_send(c, &w);
+  sn_conn_send(c, &w);
   if (!c->closing) uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
 }
 
@@ -1006,11 +616,11 @@ static void *loop_main(void *arg) {
   return NULL;
 }
 
-/* ---- the remote side of the shuffle_env ---- */
+/* ---- addresses, start and stop ---- */
 
 /* Splits "host:port" (IPv6 hosts in brackets) and resolves it. */
-static int resolve(const char *address, bool passive, struct sockaddr_storage *out, char *err,
-                   size_t err_len) {
+int sn_resolve(const char *address, bool passive, struct sockaddr_storage *out, char *err,
+               size_t err_len) {
   const char *colon = strrchr(address, ':');
   if (!colon || colon == address || !colon[1])
     return sp_err(err, err_len, SPATE_EINVAL, "'%s' is not host:port", address);
@@ -1034,158 +644,6 @@ static int resolve(const char *address, bool passive, struct sockaddr_storage *o
   return 0;
 }
 
-/* A channel's mirror: one subpartition whose own pool holds the exclusive buffers (the channel's
- * credit) and whose queue also has room for the gate's floating buffers it may receive. */
-static int mirror_create(const shuffle_input *in, result_partition **out) {
-  if (in->floating == 0) return rp_create(1, in->credit, in->size, out);
-  /* rp_create sizes the queue and the pool alike: a queue for both kinds of buffer and a token
-   * pool, which is then replaced by the exclusive buffers (no other code has seen it yet) */
-  result_partition *rp;
-  int rc = rp_create(1, in->credit + in->floating, 64, &rp);
-  if (rc < 0) return rc;
-  bufpool *exclusive;
-  if ((rc = bufpool_create(in->credit, in->size, &exclusive)) < 0) {
-    rp_unref(rp);
-    return rc;
-  }
-  bufpool_destroy(rp->pool);
-  rp->pool = exclusive;
-  *out = rp;
-  return 0;
-}
-
-int shuffle_net_gate_stats(shuffle_net *net, const char *job_key, int edge, int consumer,
-                           shuffle_gate_stats *out) {
-  memset(out, 0, sizeof *out);
-  pthread_mutex_lock(&net->mu);
-  gate *g = net->gates;
-  while (g && !(g->edge == edge && g->consumer == consumer && strcmp(g->job, job_key) == 0))
-    g = g->next;
-  if (g) atomic_fetch_add(&g->refs, 1);
-  pthread_mutex_unlock(&net->mu);
-  if (!g) return SPATE_ENOENT;
-  pthread_mutex_lock(&g->mu);
-  out->floating = g->floating;
-  out->floating_free = bufpool_available(g->pool);
-  for (cch *ch = g->chans; ch; ch = ch->gnext) {
-    out->channels++;
-    out->exclusive += ch->mirror->pool->count;
-    out->queued += sp_spsc_size(&ch->mirror->subs[0].queue);
-    out->floating_held += ch->nheld;
-    out->waiting += ch->waiting;
-  }
-  pthread_mutex_unlock(&g->mu);
-  gate_unref(g);
-  return 0;
-}
-
-static int open_input(void *arg, const char *address, const shuffle_input *in,
-                      result_partition **out, char *err, size_t err_len) {
-  shuffle_net *net = arg;
-  *out = NULL;
-  if (in->size > SHUF_MAX_BUFFER_SIZE || in->credit == 0 || in->credit > SHUF_MAX_CREDIT ||
-      in->floating > SHUF_MAX_CREDIT || strlen(in->job_key) > SHUF_MAX_JOB_KEY)
-    return sp_err(err, err_len, SPATE_EINVAL,
-                  "a network channel needs buffers of at most %u bytes, 1..65536 buffers of "
-                  "credit, at most 65536 floating buffers and a job key of at most 47 bytes",
-                  SHUF_MAX_BUFFER_SIZE);
-  cch *ch = sp_calloc(1, sizeof *ch);
-  if (!ch) return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
-  char why[300];
-  int rc = resolve(address, false, &ch->sa, why, sizeof why);
-  if (rc < 0) {
-    sp_free(ch);
-    return sp_err(err, err_len, rc, "remote task manager '%s': %s", address, why);
-  }
-  ch->address = sp_strdup(address);
-  ch->req.job_key = sp_strdup(in->job_key);
-  result_partition *rp = NULL;
-  gate *fresh = NULL; /* the gate, should this be its first channel */
-  rc = ch->address && ch->req.job_key ? mirror_create(in, &rp) : SPATE_ENOMEM;
-  if (rc == 0 && in->floating > 0) {
-    ch->held = sp_calloc(in->floating, sizeof *ch->held);
-    fresh = sp_calloc(1, sizeof *fresh);
-    if (fresh) fresh->job = sp_strdup(in->job_key);
-    rc = ch->held && fresh && fresh->job ? bufpool_create(in->floating, in->size, &fresh->pool)
-                                         : SPATE_ENOMEM;
-    if (rc == 0) {
-      pthread_mutex_init(&fresh->mu, NULL);
-      atomic_init(&fresh->refs, 1); /* the registry's */
-      fresh->edge = in->edge;
-      fresh->consumer = in->consumer;
-      fresh->floating = in->floating;
-      fresh->size = in->size;
-      fresh->net = net;
-      bufpool_set_recycle_hook(fresh->pool, gate_floating_back, fresh);
-    } else {
-      if (fresh) sp_free(fresh->job);
-      sp_free(fresh);
-      fresh = NULL;
-      sp_free(ch->held);
-      rp_unref(rp);
-    }
-  }
-  if (rc < 0) {
-    sp_free(ch->address);
-    sp_free(ch->req.job_key);
-    sp_free(ch);
-    return sp_err(err, err_len, rc, "cannot create a channel's buffers: %s", spate_strerror(rc));
-  }
-  ch->req.credit = in->credit;
-  ch->req.edge = in->edge;
-  ch->req.producer = in->producer;
-  ch->req.sub = in->sub;
-  ch->req.nsub = in->nsub;
-  ch->req.buffers = in->buffers;
-  ch->req.size = in->size;
-  atomic_init(&ch->refs, 2);
-  pthread_mutex_init(&ch->mu, NULL);
-  ch->net = net;
-  ch->rp = rp;
-  bufpool_set_recycle_hook(rp->pool, mirror_recycled, ch);
-  rp_set_free_hook(rp, mirror_freed, ch);
-  ch->mirror = rp;
-  pthread_mutex_lock(&net->mu);
-  bool stopping = net->stopping;
-  if (!stopping && in->floating > 0) {
-    gate *g = net->gates;
-    while (g &&
-           !(g->edge == in->edge && g->consumer == in->consumer && g->floating == in->floating &&
-             g->size == in->size && strcmp(g->job, in->job_key) == 0))
-      g = g->next;
-    if (!g) {
-      g = fresh;
-      fresh = NULL;
-      g->listed = true;
-      g->next = net->gates;
-      net->gates = g;
-    }
-    atomic_fetch_add(&g->refs, 1); /* the channel's */
-    g->members++;
-    ch->g = g;
-  }
-  if (!stopping) post_locked(net, &ch->w, W_OPEN, 0);
-  pthread_mutex_unlock(&net->mu);
-  gate_unref(fresh); /* not needed: the gate existed */
-  if (ch->g) {
-    pthread_mutex_lock(&ch->g->mu);
-    ch->gnext = ch->g->chans;
-    ch->g->chans = ch;
-    pthread_mutex_unlock(&ch->g->mu);
-  }
-  if (stopping) {
-    pthread_mutex_lock(&ch->mu);
-    ch->net = NULL;
-    pthread_mutex_unlock(&ch->mu);
-    rp_unref(rp); /* its free hook drops the mirror's reference */
-    cch_unref(ch);
-    return sp_err(err, err_len, SPATE_ESTATE, "the network shuffle of this TaskManager stopped");
-  }
-  uv_async_send(&net->wake);
-  *out = rp;
-  return 0;
-}
-
 int shuffle_net_start(shuffle_env *env, const char *bind_host, int port,
                       const char *advertised_host, shuffle_net **out, char *err, size_t err_len) {
   *out = NULL;
@@ -1196,7 +654,7 @@ int shuffle_net_start(shuffle_env *env, const char *bind_host, int port,
   bool v6 = strchr(bind_host, ':') != NULL;
   snprintf(addr, sizeof addr, v6 ? "[%s]:%d" : "%s:%d", bind_host, port);
   struct sockaddr_storage ss;
-  int rc = resolve(addr, true, &ss, why, sizeof why);
+  int rc = sn_resolve(addr, true, &ss, why, sizeof why);
   if (rc < 0) return sp_err(err, err_len, rc, "the data port's bind address: %s", why);
   shuffle_net *net = sp_calloc(1, sizeof *net);
   if (!net) return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
@@ -1230,7 +688,7 @@ int shuffle_net_start(shuffle_env *env, const char *bind_host, int port,
     return sp_err(err, err_len, SPATE_EIO, "cannot listen on data port %s:%d: %s", bind_host, port,
                   uv_strerror(rc));
   }
-  shuffle_env_set_remote(env, net->address, open_input, net);
+  shuffle_env_set_remote(env, net->address, sn_open_input, net);
   *out = net;
   return 0;
 }

@@ -30,6 +30,9 @@ struct shuffle_env {
   pthread_mutex_t mu;
   entry *head;
   placement *placements;
+  /* released job keys, a ring of the most recent ones ("" empty), next at released_next */
+  char released[SHUFFLE_ENV_RELEASED_KEPT][48];
+  int released_next;
   char *self;                  /* this process's data address, or NULL */
   shuffle_remote_open_fn open; /* the remote side, or NULL */
   void *open_arg;
@@ -74,13 +77,27 @@ void shuffle_env_destroy(shuffle_env *env) {
   sp_free(env);
 }
 
-int shuffle_env_partition(shuffle_env *env, const char *job_id, int edge, int producer, int nsub,
-                          uint32_t buffers, uint32_t size, result_partition **out) {
+/* The slot of job_id among the released keys, or -1; env->mu held. */
+static int released_slot(shuffle_env *env, const char *job_id) {
+  for (int i = 0; i < SHUFFLE_ENV_RELEASED_KEPT; i++)
+    if (env->released[i][0] && strncmp(env->released[i], job_id, sizeof env->released[i]) == 0)
+      return i;
+  return -1;
+}
+
+/* shuffle_env_partition; refuse_released: SPATE_ENOENT for a released job instead of creating. */
+static int partition(shuffle_env *env, const char *job_id, int edge, int producer, int nsub,
+                     uint32_t buffers, uint32_t size, bool refuse_released,
+                     result_partition **out) {
   int rc = 0;
   pthread_mutex_lock(&env->mu);
   entry *e = env->head;
   while (e && !(e->edge == edge && e->producer == producer && strcmp(e->job, job_id) == 0))
     e = e->next;
+  if (!e && refuse_released && released_slot(env, job_id) >= 0) {
+    rc = SPATE_ENOENT;
+    goto done;
+  }
   if (!e) {
     e = sp_calloc(1, sizeof *e);
     if (!e) {
@@ -102,6 +119,17 @@ int shuffle_env_partition(shuffle_env *env, const char *job_id, int edge, int pr
 done:
   pthread_mutex_unlock(&env->mu);
   return rc;
+}
+
+int shuffle_env_partition(shuffle_env *env, const char *job_id, int edge, int producer, int nsub,
+                          uint32_t buffers, uint32_t size, result_partition **out) {
+  return partition(env, job_id, edge, producer, nsub, buffers, size, false, out);
+}
+
+int shuffle_env_partition_for_request(shuffle_env *env, const char *job_id, int edge, int producer,
+                                      int nsub, uint32_t buffers, uint32_t size,
+                                      result_partition **out) {
+  return partition(env, job_id, edge, producer, nsub, buffers, size, true, out);
 }
 
 bool shuffle_env_has_partition(shuffle_env *env, const char *job_id, int edge, int producer) {
@@ -126,6 +154,10 @@ void shuffle_env_release_job(shuffle_env *env, const char *job_id) {
     }
   }
   drop_placement(env, job_id);
+  if (released_slot(env, job_id) < 0) {
+    snprintf(env->released[env->released_next], sizeof env->released[0], "%s", job_id);
+    env->released_next = (env->released_next + 1) % SHUFFLE_ENV_RELEASED_KEPT;
+  }
   pthread_mutex_unlock(&env->mu);
 }
 
@@ -156,6 +188,8 @@ int shuffle_env_set_placement(shuffle_env *env, const char *job_key, const char 
   }
   pthread_mutex_lock(&env->mu);
   drop_placement(env, job_key);
+  int r = released_slot(env, job_key); /* deployed again: its requests are served */
+  if (r >= 0) env->released[r][0] = 0;
   p->next = env->placements;
   env->placements = p;
   pthread_mutex_unlock(&env->mu);

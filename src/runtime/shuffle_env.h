@@ -26,15 +26,28 @@
 
 typedef struct shuffle_env shuffle_env;
 
+/* How many released job keys a shuffle_env remembers to refuse late requests (a ring: a request
+ * that comes later than this many releases after its own would create its partition again). */
+#define SHUFFLE_ENV_RELEASED_KEPT 256
+
 int shuffle_env_create(shuffle_env **out);
 void shuffle_env_destroy(shuffle_env *env);
 /* Returns the partition with a reference for the caller, creating it with nsub subpartitions and
  * a pool of `buffers` buffers of `size` bytes if needed. */
 int shuffle_env_partition(shuffle_env *env, const char *job_id, int edge, int producer, int nsub,
                           uint32_t buffers, uint32_t size, result_partition **out);
+/* The same for a request from another TaskManager (the data server): refused with SPATE_ENOENT,
+ * creating nothing, when the job was released here and not deployed here again since
+ * (shuffle_env_set_placement). A consumer of an attempt that ended may ask after the release;
+ * the partition it would create has no producer and nobody to release it. */
+int shuffle_env_partition_for_request(shuffle_env *env, const char *job_id, int edge, int producer,
+                                      int nsub, uint32_t buffers, uint32_t size,
+                                      result_partition **out);
 /* Whether the registry holds the partition (diagnostics and tests). */
 bool shuffle_env_has_partition(shuffle_env *env, const char *job_id, int edge, int producer);
-/* Drops the registry's references to all partitions of a job, and its placement. */
+/* Drops the registry's references to all partitions of a job, and its placement, and remembers
+ * the job as released (the last SHUFFLE_ENV_RELEASED_KEPT released jobs) until it is deployed
+ * here again. */
 void shuffle_env_release_job(shuffle_env *env, const char *job_id);
 
 /* What a consumer subtask reads: subpartition `sub` of producer subtask `producer` of job edge
@@ -66,10 +79,11 @@ typedef int (*shuffle_remote_open_fn)(void *arg, const char *address, const shuf
  * address "host:port" (a placement naming it means local). */
 void shuffle_env_set_remote(shuffle_env *env, const char *self_address, shuffle_remote_open_fn open,
                             void *arg);
-/* Where each subtask of job_key runs: locations[i] is the data address "host:port" of the
+/* A deployment of job_key here: where each subtask of job_key runs: locations[i] is the data address "host:port" of the
  * TaskManager running the subtask with global index i (each vertex's subtasks in vertex order:
  * the parallelism of earlier vertices + subtask); NULL, "" or this env's own address mean this
- * process. Replaces an earlier placement of the job. 0 or SPATE_ENOMEM. */
+ * process. Replaces an earlier placement of the job and forgets an earlier release of job_key.
+ * 0 or SPATE_ENOMEM. */
 int shuffle_env_set_placement(shuffle_env *env, const char *job_key, const char *const *locations,
                               int n);
 /* The partition to read and its subpartition (*out_sub): the producer's own partition when it

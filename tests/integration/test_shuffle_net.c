@@ -442,6 +442,52 @@ static void test_request_before_producer(void **state) {
   cluster_stop(&cl);
 }
 
+/* Channel k failed (its consumer read everything that arrived and then the failure). */
+static bool channel_failed(consumer *c, int k) {
+  stream_element el;
+  int r;
+  while ((r = channel_next(&c->ch[k], &el)) == 1) continue;
+  return r < 0;
+}
+
+/* A request that arrives after the producer's side released the job (a consumer of an attempt
+ * that ended, asking late) is refused and leaves no partition behind; a new deployment of the
+ * same job key on that side (its placement) serves requests again. */
+static void test_request_after_release(void **state) {
+  (void)state;
+  cluster cl;
+  cluster_start(&cl, 1, 1);
+  result_partition *rp;
+  assert_int_equal(shuffle_env_partition(cl.a.env, JOB, 0, 0, 1, 4, BUF, &rp), 0);
+  rp_unref(rp);
+  shuffle_env_release_job(cl.a.env, JOB); /* the attempt ended on A */
+  assert_false(shuffle_env_has_partition(cl.a.env, JOB, 0, 0));
+  consumer c;
+  consumer_init(&c);
+  consumer_connect(&c, &cl, 0, 0, 1, 4, 2); /* its request comes after the release */
+  TK_AWAIT(channel_failed(&c, 0) || shuffle_env_has_partition(cl.a.env, JOB, 0, 0),
+           "A answering the late request");
+  assert_false(shuffle_env_has_partition(cl.a.env, JOB, 0, 0));
+  const char *why = channel_failure(&c.ch[0]);
+  assert_non_null(why);
+  assert_non_null(strstr(why, "Error at remote task manager"));
+  assert_non_null(strstr(why, "was released"));
+  /* the job key deployed on A again (the same job id resubmitted): served as before */
+  const char *where[2] = {shuffle_net_address(cl.a.net), shuffle_net_address(cl.b.net)};
+  assert_int_equal(shuffle_env_set_placement(cl.a.env, JOB, where, 2), 0);
+  consumer_connect(&c, &cl, 0, 0, 1, 4, 2);
+  TK_AWAIT(shuffle_env_has_partition(cl.a.env, JOB, 0, 0), "the request creating the partition");
+  producer p;
+  producer_init(&p, &cl.a, 0, 1, 4);
+  p.n = 100;
+  producer_run(&p);
+  expect_stream(&c, 1, 0, p.n, 0, false);
+  producer_join(&p);
+  assert_int_equal(p.rc, 0);
+  consumer_close(&c);
+  cluster_stop(&cl);
+}
+
 /* A request the producer's side refuses (a subpartition its partition does not have) fails
  * that channel with the producer side's reason; the connection serves on. */
 static void test_refused_request(void **state) {
@@ -949,6 +995,7 @@ int main(void) {
       cmocka_unit_test(test_announced_barrier_overtakes),
       cmocka_unit_test(test_request_before_producer),
       cmocka_unit_test(test_refused_request),
+      cmocka_unit_test(test_request_after_release),
       cmocka_unit_test(test_peer_lost_mid_stream),
       cmocka_unit_test(test_foreign_peers_refused),
       cmocka_unit_test(test_connect_refused),
