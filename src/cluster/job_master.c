@@ -304,6 +304,7 @@ static int group_offset(const job_graph *jg, int v) {
 }
 
 static void deploy(job_master *jm);
+static void hb_watch_slots(job_master *jm);
 
 static void free_strs(char **v, size_t n) {
   for (size_t i = 0; v && i < n; i++) sp_free(v[i]);
@@ -401,6 +402,7 @@ static void slots_offer(job_master *jm, sp_reader *r) {
   free_strs(datas, n);
   sp_free(slot_no);
   jm->slots_lost = false;
+  hb_watch_slots(jm);
   deploy(jm);
 }
 
@@ -631,14 +633,10 @@ static void on_restart(job_master *jm, int32_t attempt) {
 }
 
 /* A TaskManager that ran subtasks of this job is gone: they failed with it (nobody is left to
- * report them), and the job fails over on the slots that remain. */
-static void tm_lost(job_master *jm, sp_reader *r) {
-  char *te = sp_get_str(r), *reason = sp_get_str(r);
-  if (!te || !reason || !sp_reader_ok(r)) {
-    sp_free(te);
-    sp_free(reason);
-    return;
-  }
+ * report them), and the job fails over on the slots that remain. tell: it may still be there
+ * (found silent by the heartbeats): its subtasks are told to cancel, should it wake up. */
+static void lose_te(job_master *jm, const char *te, const char *reason, bool tell) {
+  hb_monitor_remove(&jm->hb, te);
   bool had = false;
   for (int k = 0; k < jm->ntasks; k++)
     if (jm->slot_te[k] && strcmp(jm->slot_te[k], te) == 0) had = true;
@@ -654,6 +652,15 @@ static void tm_lost(job_master *jm, sp_reader *r) {
       SP_WARN("jobmaster", "%s (%d/%d) (%.16s_%d_%d_%d) switched from %s to FAILED: %s", vx->name,
               s + 1, vx->parallelism, jm->jg->job_id, v, s, jm->attempt, task_state_name(e->state),
               msg);
+      if (tell) {
+        sp_writer w;
+        sp_writer_init(&w);
+        sp_put_str(&w, jm->jg->job_id);
+        sp_put_i32(&w, v);
+        sp_put_i32(&w, s);
+        sp_put_i32(&w, e->attempt);
+        rpc_send(jm->rpc, e->te, MSG_CANCEL_TASK, &w);
+      }
       exec_switch_why(jm, v, s, e->state == TS_CANCELING ? TS_CANCELED : TS_FAILED, msg);
       failed = true;
     }
@@ -664,8 +671,50 @@ static void tm_lost(job_master *jm, sp_reader *r) {
     jm_fail_job(jm, msg);
     if (!running && jm->remaining == 0) all_terminal(jm);
   }
+}
+
+/* MSG_TM_LOST: the ResourceManager lost a TaskManager. */
+static void tm_lost(job_master *jm, sp_reader *r) {
+  char *te = sp_get_str(r), *reason = sp_get_str(r);
+  if (te && reason && sp_reader_ok(r)) lose_te(jm, te, reason, false);
   sp_free(te);
   sp_free(reason);
+}
+
+/* ---- heartbeats with the TaskExecutors that hold the job's slots ------------------------------ */
+
+static int64_t clock_ns(const job_master *jm) {
+  return sp_clock_mono_ns(rpc_service_clock(jm->rpc));
+}
+
+/* The heartbeat monitor found a TaskExecutor silent for heartbeat.timeout, or unreachable. */
+static void hb_lost(void *ctx, const char *target, const char *reason) {
+  job_master *jm = ctx;
+  SP_WARN("jobmaster", "Job %s (%s): %s", jm->jg->job_name, jm->jg->job_id, reason);
+  lose_te(jm, target, reason, true);
+}
+
+/* Monitors the TaskExecutors of the slots just offered (and no others). */
+static void hb_watch_slots(job_master *jm) {
+  if (!hb_monitor_enabled(&jm->hb)) return;
+  hb_monitor_free(&jm->hb);
+  for (int k = 0; k < jm->ntasks; k++)
+    if (jm->slot_te[k]) hb_monitor_add(&jm->hb, jm->slot_te[k], clock_ns(jm));
+}
+
+/* A heartbeat round: silent TaskExecutors are lost, the others are asked for a heartbeat. */
+static void hb_tick(job_master *jm) {
+  if (jm->done) return; /* the job ended: no more rounds */
+  hb_monitor_expire(&jm->hb, clock_ns(jm), hb_lost, jm);
+  sp_writer req;
+  sp_writer_init(&req);
+  sp_put_str(&req, jm->address);
+  sp_put_str(&req, jm->jg->job_id);
+  hb_monitor_send_all(&jm->hb, jm->rpc, jm->name, MSG_JM_HEARTBEAT, &req, hb_lost, jm);
+  sp_writer_free(&req);
+  sp_writer w;
+  sp_writer_init(&w);
+  rpc_send_after(jm->rpc, jm->name, MSG_JM_HB_TICK, &w, jm->hb.set.interval_ms);
 }
 
 static void task_update(job_master *jm, sp_reader *r) {
@@ -761,6 +810,20 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
   case MSG_TRIGGER_SAVEPOINT: on_savepoint(jm, r); break;
   case MSG_REQUEST_CHECKPOINT: on_checkpoint_request(jm, r); break;
   case MSG_TM_LOST: tm_lost(jm, r); break;
+  case MSG_JM_HB_TICK: hb_tick(jm); break;
+  case MSG_JM_HEARTBEAT_REPLY: {
+    char *te = sp_get_str(r);
+    if (te) hb_monitor_heard(&jm->hb, te, clock_ns(jm));
+    sp_free(te);
+    break;
+  }
+  case MSG_UNDELIVERED: { /* a heartbeat request that could not be sent: a failed RPC */
+    hb_undelivered u;
+    if (!hb_undelivered_read(r, &u)) break;
+    if (u.type == MSG_JM_HEARTBEAT) hb_monitor_rpc_failed(&jm->hb, u.to, u.reason, hb_lost, jm);
+    hb_undelivered_free(&u);
+    break;
+  }
   default: SP_WARN("jobmaster", "ignoring unexpected message %u", type);
   }
 }
@@ -837,6 +900,7 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, con
     jm->blob_server = sp_strdup(ctx->blob_server ? ctx->blob_server : "");
   }
   jm->view = ctx ? ctx->view : NULL;
+  hb_monitor_init(&jm->hb, ctx ? &ctx->heartbeats : NULL, "TaskManager");
   if (ctx && ctx->failover_strategy) jm->failover_default = sp_strdup(ctx->failover_strategy);
   jm->bytes = sp_malloc(len);
   jm->exec = sp_calloc((size_t)jg->nvertices, sizeof *jm->exec);
@@ -885,6 +949,11 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, con
     return 0;
   }
   request_slots(jm);
+  if (hb_monitor_enabled(&jm->hb)) {
+    sp_writer w;
+    sp_writer_init(&w);
+    rpc_send_after(rpc, jm->name, MSG_JM_HB_TICK, &w, jm->hb.set.interval_ms);
+  }
   *out = jm;
   return 0;
 }
@@ -911,6 +980,7 @@ void jm_stop(job_master *jm) {
   sp_free(jm->failover_default);
   if (jm->restart) restart_strategy_free(jm->restart);
   ckpt_coord_free(jm->coord);
+  hb_monitor_free(&jm->hb);
   sp_free(jm->region);
   sp_free(jm->region_restarting);
   sp_free(jm->region_token);

@@ -14,6 +14,7 @@
 #include "checkpoint/coordinator.h"
 #include "cluster/cluster_view.h"
 #include "cluster/components.h"
+#include "cluster/heartbeat_monitor.h"
 #include "cluster/restart_strategy.h"
 
 typedef enum job_status {
@@ -75,6 +76,7 @@ struct job_master {
   int64_t restart_at;      /* when the restart being prepared is due (clock_deadline_ms) */
   bool final_commits;      /* a two-phase-commit sink committed its last output (end of input) */
   char *client;            /* where job events go (spate_job_listener), or NULL */
+  hb_monitor hb;           /* the TaskExecutors that hold the job's slots (jm_context) */
   bool awaiting_slots;     /* slots were requested and not offered yet */
 };
 
