@@ -633,9 +633,11 @@ static void on_restart(job_master *jm, int32_t attempt) {
 }
 
 /* A TaskManager that ran subtasks of this job is gone: they failed with it (nobody is left to
- * report them), and the job fails over on the slots that remain. tell: it may still be there
- * (found silent by the heartbeats): its subtasks are told to cancel, should it wake up. */
-static void lose_te(job_master *jm, const char *te, const char *reason, bool tell) {
+ * report them), and the job fails over on the slots that remain. One found silent by the
+ * heartbeats may still be there: it cancels them itself when it finds this JobMaster silent in
+ * turn (telling it here could race a report of the cancellation with their redeployment, and
+ * MSG_TASK_STATE carries no attempt). */
+static void lose_te(job_master *jm, const char *te, const char *reason) {
   hb_monitor_remove(&jm->hb, te);
   bool had = false;
   for (int k = 0; k < jm->ntasks; k++)
@@ -652,15 +654,6 @@ static void lose_te(job_master *jm, const char *te, const char *reason, bool tel
       SP_WARN("jobmaster", "%s (%d/%d) (%.16s_%d_%d_%d) switched from %s to FAILED: %s", vx->name,
               s + 1, vx->parallelism, jm->jg->job_id, v, s, jm->attempt, task_state_name(e->state),
               msg);
-      if (tell) {
-        sp_writer w;
-        sp_writer_init(&w);
-        sp_put_str(&w, jm->jg->job_id);
-        sp_put_i32(&w, v);
-        sp_put_i32(&w, s);
-        sp_put_i32(&w, e->attempt);
-        rpc_send(jm->rpc, e->te, MSG_CANCEL_TASK, &w);
-      }
       exec_switch_why(jm, v, s, e->state == TS_CANCELING ? TS_CANCELED : TS_FAILED, msg);
       failed = true;
     }
@@ -676,7 +669,7 @@ static void lose_te(job_master *jm, const char *te, const char *reason, bool tel
 /* MSG_TM_LOST: the ResourceManager lost a TaskManager. */
 static void tm_lost(job_master *jm, sp_reader *r) {
   char *te = sp_get_str(r), *reason = sp_get_str(r);
-  if (te && reason && sp_reader_ok(r)) lose_te(jm, te, reason, false);
+  if (te && reason && sp_reader_ok(r)) lose_te(jm, te, reason);
   sp_free(te);
   sp_free(reason);
 }
@@ -691,7 +684,7 @@ static int64_t clock_ns(const job_master *jm) {
 static void hb_lost(void *ctx, const char *target, const char *reason) {
   job_master *jm = ctx;
   SP_WARN("jobmaster", "Job %s (%s): %s", jm->jg->job_name, jm->jg->job_id, reason);
-  lose_te(jm, target, reason, true);
+  lose_te(jm, target, reason);
 }
 
 /* Monitors the TaskExecutors of the slots just offered (and no others). */
@@ -730,7 +723,8 @@ static void task_update(job_master *jm, sp_reader *r) {
     return;
   }
   execution *e = &jm->exec[v][s];
-  if (task_state_terminal(e->state) || /* e.g. cancelled before deployment */
+  if (!e->te || /* not deployed in this attempt: a late report of an earlier one */
+      task_state_terminal(e->state) || /* e.g. cancelled before deployment */
       (e->state == TS_CANCELING && !task_state_terminal((task_state)st))) {
     /* a subtask being cancelled only ends: a RUNNING sent before the cancel reached it does not
      * make it running again (Flink's Execution ignores it too) */
