@@ -928,6 +928,17 @@ int spate_job_client_checkpoint(spate_job_client *c, int64_t *id, char *err, siz
  * reason in err. */
 int spate_job_client_savepoint(spate_job_client *c, const char *dir, bool stop, char *path,
                                size_t path_len, char *err, size_t err_len);
+/* Stops the job with a savepoint into dir (NULL: state.savepoints.dir) and waits for the
+ * savepoint (Flink's JobClient.stopWithSavepoint, `flink stop [--drain]`); on success writes its
+ * directory into path, and the job then finishes. Without drain it is spate_job_client_savepoint
+ * with stop: the sources end right after the savepoint's barrier, and event-time windows and
+ * timers that have not fired stay in the savepoint (a job resumed from it fires them when its
+ * watermark passes). With drain (FLIP-34) the sources first emit the end of event time
+ * (MAX_WATERMARK): every event-time timer fires and every window flushes into the output before
+ * the savepoint is taken, which then holds no pending windows or event-time timers; use it when
+ * the job is not meant to be resumed. Returns 0 or a negative code with the reason in err. */
+int spate_job_client_stop_with_savepoint(spate_job_client *c, const char *dir, bool drain,
+                                         char *path, size_t path_len, char *err, size_t err_len);
 
 spate_job_status spate_job_result_status(const spate_job_result *r);
 const char *spate_job_status_name(spate_job_status s);

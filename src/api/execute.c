@@ -270,7 +270,13 @@ const char *spate_job_client_id(const spate_job_client *c) { return c->job_id; }
 int spate_job_client_savepoint(spate_job_client *c, const char *dir, bool stop, char *path,
                                size_t path_len, char *err, size_t err_len) {
   if (!c->client) return sp_err(err, err_len, SPATE_ESTATE, "job %s is not running", c->job_id);
-  return minicluster_savepoint(c->client, dir, stop, path, path_len, err, err_len);
+  return minicluster_savepoint(c->client, dir, stop, false, path, path_len, err, err_len);
+}
+
+int spate_job_client_stop_with_savepoint(spate_job_client *c, const char *dir, bool drain,
+                                         char *path, size_t path_len, char *err, size_t err_len) {
+  if (!c->client) return sp_err(err, err_len, SPATE_ESTATE, "job %s is not running", c->job_id);
+  return minicluster_savepoint(c->client, dir, true, drain, path, path_len, err, err_len);
 }
 
 void spate_job_client_cancel(spate_job_client *c) {

@@ -327,7 +327,8 @@ static void send_trigger(ckpt_coord *c, const pending_ckpt *p, int v, int s) {
 }
 
 /* Starts checkpoint (or savepoint) next_id at the source subtasks. */
-static int trigger(ckpt_coord *c, bool savepoint, const char *dir, const char *reply, bool stop,
+/* stop: 0, or BARRIER_STOP with or without BARRIER_DRAIN (a savepoint's). */
+static int trigger(ckpt_coord *c, bool savepoint, const char *dir, const char *reply, uint32_t stop,
                    char *err, size_t err_len) {
   pending_ckpt *p = sp_calloc(1, sizeof *p);
   if (!p || !(p->acks = sp_calloc((size_t)c->ntasks, sizeof *p->acks))) {
@@ -338,7 +339,7 @@ static int trigger(ckpt_coord *c, bool savepoint, const char *dir, const char *r
   p->timestamp = clock_now(c);
   p->start_ms = sp_mono_ms(); /* durations are measured, not clock time */
   p->savepoint = savepoint;
-  p->stop = stop;
+  p->stop = stop != 0;
   snprintf(p->reply, sizeof p->reply, "%s", reply ? reply : "");
   int n;
   if (savepoint) {
@@ -360,16 +361,17 @@ static int trigger(ckpt_coord *c, bool savepoint, const char *dir, const char *r
   p->next = c->pending;
   c->pending = p;
   c->npending++;
-  uint32_t flags = savepoint             ? BARRIER_SAVEPOINT | (stop ? BARRIER_STOP : 0)
+  uint32_t flags = savepoint             ? BARRIER_SAVEPOINT | stop
                    : !c->ck.exactly_once ? BARRIER_AT_LEAST_ONCE
                    : c->ck.unaligned     ? BARRIER_UNALIGNED
                                          : 0;
-  SP_INFO("jobmaster", "Triggering %s %lld (type=%s) @ %lld for job %s.",
+  SP_INFO("jobmaster", "Triggering %s %lld (type=%s%s) @ %lld for job %s.",
           savepoint ? "savepoint" : "checkpoint", (long long)p->id,
-          savepoint                   ? "SAVEPOINT"
+          stop                        ? "SYNC_SAVEPOINT"
+          : savepoint                 ? "SAVEPOINT"
           : flags & BARRIER_UNALIGNED ? "UNALIGNED_CHECKPOINT"
                                       : "CHECKPOINT",
-          (long long)p->timestamp, c->jg->job_id);
+          stop & BARRIER_DRAIN ? ", drain" : "", (long long)p->timestamp, c->jg->job_id);
   for (int v = 0; v < c->jg->nvertices; v++)
     for (int s = 0; s < c->jg->vertices[v].parallelism; s++)
       if (state_of(c, v, s) == TS_FINISHED) mark_finished(p, task_index(c, v, s));
@@ -403,7 +405,7 @@ void ckpt_coord_on_timer(ckpt_coord *c, bool job_running) {
    * a manual clock, and the schedule must not depend on when that happens */
   c->hooks.tick_after(c->hooks.ctx, next);
   char err[SP_ERRMSG_MAX];
-  if (go && trigger(c, false, NULL, NULL, false, err, sizeof err) < 0) trigger_failed(c, err);
+  if (go && trigger(c, false, NULL, NULL, 0, err, sizeof err) < 0) trigger_failed(c, err);
 }
 
 void ckpt_coord_start_timer(ckpt_coord *c) {
@@ -549,7 +551,7 @@ void ckpt_coord_expire(ckpt_coord *c, int64_t id) {
 }
 
 void ckpt_coord_savepoint(ckpt_coord *c, bool job_running, const char *reply, const char *dir,
-                          bool stop) {
+                          bool stop, bool drain) {
   char err[SP_ERRMSG_MAX] = "", path[4096] = "";
   int rc = 0;
   if (!job_running || !all_running(c))
@@ -562,7 +564,8 @@ void ckpt_coord_savepoint(ckpt_coord *c, bool job_running, const char *reply, co
   else
     rc = ckpt_path_from_uri(dir && dir[0] ? dir : c->ck.savepoint_dir, path, sizeof path, err,
                             sizeof err);
-  if (rc == 0) rc = trigger(c, true, path, reply, stop, err, sizeof err);
+  uint32_t stop_flags = !stop ? 0 : drain ? BARRIER_STOP | BARRIER_DRAIN : BARRIER_STOP;
+  if (rc == 0) rc = trigger(c, true, path, reply, stop_flags, err, sizeof err);
   if (rc < 0) c->hooks.reply(c->hooks.ctx, reply, 0, NULL, err);
 }
 
@@ -574,7 +577,7 @@ void ckpt_coord_checkpoint(ckpt_coord *c, bool job_running, const char *reply) {
                 "job %s is not running (its tasks must be RUNNING or FINISHED to take a "
                 "checkpoint)",
                 c->jg->job_id);
-  if (rc == 0 && (rc = trigger(c, false, NULL, reply, false, err, sizeof err)) < 0) {
+  if (rc == 0 && (rc = trigger(c, false, NULL, reply, 0, err, sizeof err)) < 0) {
     c->hooks.reply(c->hooks.ctx, reply, 0, NULL, err);
     trigger_failed(c, err);
   } else if (rc < 0) {

@@ -99,10 +99,12 @@ void ckpt_coord_on_timer(ckpt_coord *c, bool job_running);
 void ckpt_coord_new_attempt(ckpt_coord *c);
 
 /* A savepoint into dir ("" or NULL: state.savepoints.dir), asked for by reply (answered through
- * the reply hook, also on refusal); stop: stop-with-savepoint. Refused unless job_running and
- * every task RUNNING. */
+ * the reply hook, also on refusal); stop: stop-with-savepoint; drain (with stop; Flink's
+ * --drain): the sources emit the end of event time before the barrier, so timers fire and
+ * windows flush into the output before the savepoint. Refused unless job_running and every
+ * task RUNNING. */
 void ckpt_coord_savepoint(ckpt_coord *c, bool job_running, const char *reply, const char *dir,
-                          bool stop);
+                          bool stop, bool drain);
 /* A checkpoint now, asked for by reply (Flink's manual checkpoint): the periodic settings apply,
  * and it counts like a periodic one. Refused unless job_running and the tasks checkpointable. */
 void ckpt_coord_checkpoint(ckpt_coord *c, bool job_running, const char *reply);

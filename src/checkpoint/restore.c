@@ -99,12 +99,57 @@ int ckpt_restore_check(const job_graph *jg, const ckpt_loaded *l, bool allow_non
   return 0;
 }
 
+/* Whether the unverified headers of l (CKPT_LOAD_HEADERS) hold an operator state that does not
+ * map onto jg as it is (an unknown uid, another max parallelism). A checkpoint is refused for
+ * that, or its state skipped, only after its files were verified: a damaged uid must read as a
+ * corrupt checkpoint, not as an operator that went away. */
+static bool headers_disagree(const job_graph *jg, const ckpt_loaded *l) {
+  for (int i = 0; i < l->nops; i++) {
+    if (!l->ops[i].has_state) continue;
+    const sg_node *n = NULL;
+    for (int k = 0; k < jg->nnodes && !n; k++)
+      if (strcmp(jg->nodes[k].uid, l->ops[i].uid) == 0) n = &jg->nodes[k];
+    if (!n || n->max_parallelism != l->ops[i].max_parallelism) return true;
+  }
+  return false;
+}
+
+/* Loads the headers of the checkpoint at path (for a job's checkpoint directory the newest that
+ * is not in bad) and, if they disagree with jg, verifies its state files. SPATE_ECORRUPT when
+ * they are corrupt, with *l NULL and the checkpoint's directory in dir (dir_len bytes). */
+static int load_headers(const job_graph *jg, const char *path, const ckpt_restore_bad *bad,
+                        ckpt_loaded **l, char *dir, size_t dir_len, char *err, size_t err_len) {
+  int rc = ckpt_load_except(path, CKPT_LOAD_HEADERS, bad ? (const char *const *)bad->dirs : NULL,
+                            bad ? (const char *const *)bad->why : NULL, bad ? bad->n : 0, l, err,
+                            err_len);
+  if (rc || !headers_disagree(jg, *l)) return rc;
+  ckpt_loaded *v = NULL;
+  rc = ckpt_load((*l)->dir, CKPT_LOAD_VERIFY, &v, err, err_len);
+  ckpt_loaded_free(v);
+  if (rc == SPATE_ECORRUPT) {
+    if (dir) snprintf(dir, dir_len, "%s", (*l)->dir);
+    ckpt_loaded_free(*l);
+    *l = NULL;
+  }
+  return rc;
+}
+
 int ckpt_restore_open(const job_graph *jg, const char *uri, bool allow_non_restored, char *dir,
                       size_t dir_len, int64_t *id, char *err, size_t err_len) {
-  char path[4096];
+  char path[4096], bad_dir[4096];
   ckpt_loaded *l = NULL;
+  ckpt_restore_bad bad = {0};
   int rc = ckpt_path_from_uri(uri, path, sizeof path, err, err_len);
-  if (rc == 0) rc = ckpt_load(path, true, &l, err, err_len);
+  /* a checkpoint of a job's directory whose files turn out corrupt is passed over for the next
+   * older one, as ckpt_load does for one whose framing is corrupt */
+  while (rc == 0 &&
+         (rc = load_headers(jg, path, &bad, &l, bad_dir, sizeof bad_dir, err, err_len)) ==
+             SPATE_ECORRUPT &&
+         strcmp(bad_dir, path) != 0 && !ckpt_restore_is_bad(&bad, bad_dir)) {
+    if ((rc = ckpt_restore_mark_bad(&bad, bad_dir, err)) < 0)
+      sp_err(err, err_len, rc, "out of memory");
+  }
+  ckpt_restore_bad_free(&bad);
   if (rc == 0) rc = ckpt_restore_check(jg, l, allow_non_restored, err, err_len);
   if (rc == 0) {
     snprintf(dir, dir_len, "%s", l->dir);
@@ -116,13 +161,82 @@ int ckpt_restore_open(const job_graph *jg, const char *uri, bool allow_non_resto
   return rc;
 }
 
-void ckpt_restore_choose(const char *job_id, const ckpt_completed *completed, int n,
-                         const char *start_dir, char *out, size_t out_len) {
+int ckpt_restore_mark_bad(ckpt_restore_bad *b, const char *dir, const char *why) {
+  if (ckpt_restore_is_bad(b, dir)) return 0;
+  char **dirs = sp_realloc(b->dirs, (size_t)(b->n + 1) * sizeof *dirs);
+  if (dirs) b->dirs = dirs;
+  char **whys = dirs ? sp_realloc(b->why, (size_t)(b->n + 1) * sizeof *whys) : NULL;
+  if (whys) b->why = whys;
+  char *d = whys ? sp_strdup(dir) : NULL, *w = d ? sp_strdup(why ? why : "") : NULL;
+  if (!w) {
+    sp_free(d);
+    return SPATE_ENOMEM;
+  }
+  b->dirs[b->n] = d;
+  b->why[b->n++] = w;
+  return 0;
+}
+
+bool ckpt_restore_is_bad(const ckpt_restore_bad *b, const char *dir) {
+  for (int i = 0; b && i < b->n; i++)
+    if (strcmp(b->dirs[i], dir) == 0) return true;
+  return false;
+}
+
+void ckpt_restore_bad_free(ckpt_restore_bad *b) {
+  for (int i = 0; i < b->n; i++) {
+    sp_free(b->dirs[i]);
+    sp_free(b->why[i]);
+  }
+  sp_free(b->dirs);
+  sp_free(b->why);
+  *b = (ckpt_restore_bad){0};
+}
+
+/* Where the job started, unless that is bad: then, if it started from a job's checkpoint
+ * directory, the newest good checkpoint there (ckpt_load_except logs the fallback). */
+static int choose_start(const char *start_uri, const char *start_dir, const ckpt_restore_bad *bad,
+                        char *out, size_t out_len, char *err, size_t err_len) {
+  if (!start_dir[0] || !ckpt_restore_is_bad(bad, start_dir)) {
+    snprintf(out, out_len, "%s", start_dir);
+    return 0;
+  }
+  int i = 0;
+  while (strcmp(bad->dirs[i], start_dir) != 0) i++;
+  char path[4096];
+  ckpt_loaded *l = NULL;
+  int rc = start_uri && start_uri[0]
+               ? ckpt_path_from_uri(start_uri, path, sizeof path, err, err_len)
+               : SPATE_ECORRUPT;
+  if (rc == 0 && strcmp(path, start_dir) != 0)
+    rc = ckpt_load_except(path, CKPT_LOAD_HEADERS, (const char *const *)bad->dirs,
+                          (const char *const *)bad->why, bad->n, &l, err, err_len);
+  else
+    rc = SPATE_ECORRUPT;
+  if (rc == 0 && ckpt_restore_is_bad(bad, l->dir)) rc = SPATE_ECORRUPT; /* the uri names it */
+  if (rc == 0) snprintf(out, out_len, "%s", l->dir);
+  ckpt_loaded_free(l);
+  if (rc) {
+    out[0] = 0;
+    return sp_err(err, err_len, SPATE_ECORRUPT, "%s", bad->why[i]);
+  }
+  return 0;
+}
+
+int ckpt_restore_choose(const job_graph *jg, const ckpt_completed *completed, int n,
+                        const char *start_uri, const char *start_dir, const ckpt_restore_bad *bad,
+                        char *out, size_t out_len, char *errbuf, size_t errbuf_len) {
+  const char *job_id = jg->job_id;
   int64_t newest_bad = 0; /* the newest checkpoint that could not be restored */
   for (int i = n - 1; i >= 0; i--) {
     ckpt_loaded *l = NULL;
     char err[SP_ERRMSG_MAX];
-    if (ckpt_load(completed[i].dir, true, &l, err, sizeof err) == 0) {
+    const char *why = NULL;
+    for (int k = 0; bad && k < bad->n && !why; k++)
+      if (strcmp(bad->dirs[k], completed[i].dir) == 0) why = bad->why[k];
+    if (why)
+      snprintf(err, sizeof err, "%s", why);
+    else if (load_headers(jg, completed[i].dir, bad, &l, NULL, 0, err, sizeof err) == 0) {
       ckpt_loaded_free(l);
       snprintf(out, out_len, "%s", completed[i].dir);
       if (newest_bad)
@@ -132,16 +246,18 @@ void ckpt_restore_choose(const char *job_id, const ckpt_completed *completed, in
                 "may be published again.",
                 job_id, (long long)newest_bad, (long long)completed[i].id,
                 (long long)completed[i].id, (long long)newest_bad);
-      return;
+      return 0;
     }
     SP_WARN("jobmaster", "Checkpoint %lld (%s) cannot be restored (%s); trying an older one.",
             (long long)completed[i].id, completed[i].dir, err);
     if (!newest_bad) newest_bad = completed[i].id;
   }
-  snprintf(out, out_len, "%s", start_dir);
+  int rc = choose_start(start_uri, start_dir, bad, out, out_len, errbuf, errbuf_len);
+  if (rc) return rc;
   if (newest_bad)
     SP_WARN("jobmaster",
             "Job %s falls back from checkpoint %lld to %s: output that "
             "exactly-once sinks committed since may be published again.",
-            job_id, (long long)newest_bad, start_dir[0] ? start_dir : "its start");
+            job_id, (long long)newest_bad, out[0] ? out : "its start");
+  return 0;
 }

@@ -108,24 +108,28 @@ int ckpt_write_metadata(const char *dir, const ckpt_metadata *m, char *err, size
 int ckpt_read_metadata(const char *dir, ckpt_metadata *m, char *err, size_t err_len);
 void ckpt_metadata_free(ckpt_metadata *m);
 
-/* A checkpoint or savepoint loaded for restore: metadata and every state file, verified. */
+/* A checkpoint or savepoint loaded for restore: its metadata and its state files, how far
+ * checked depends on the mode of ckpt_load. */
 typedef struct ckpt_loaded_op {
   char *uid;
   int parallelism, max_parallelism; /* of the operator when the snapshot was taken */
   snap_section *sections;           /* [parallelism], subtask order (empty: no state file) */
+  int *files;                       /* [parallelism]: the state file holding each section (index
+                                       into meta.files), -1 where there is none */
   bool has_state;                   /* some subtask's section is not empty (stateless operators
                                        are listed too) */
 } ckpt_loaded_op;
 
 typedef struct ckpt_loaded_channel {
   int vertex, subtask, parallelism;
+  int file;           /* index into meta.files */
   char *head_uid;     /* uid of the first operator in the task payload (never NULL; ""
                             if it lists none): the vertex's head only if the task writes every
                             operator of its chain, stateless ones with an empty section */
   snap_section state; /* the subtask's channel state (empty in verify-only loads) */
 } ckpt_loaded_channel;
 
-/* A state file mapped read-only (storage_file.c, ckpt_map_checked); ckpt_unmap releases it. */
+/* A state file mapped read-only (storage_file.c, ckpt_map_file); ckpt_unmap releases it. */
 typedef struct ckpt_mapped {
   void *map; /* NULL when nothing is mapped */
   size_t map_len;
@@ -145,16 +149,42 @@ typedef struct ckpt_loaded {
   int nbufs;
   ckpt_mapped *bufs; /* the state files' payloads the sections point into */
   snap_task *tasks;  /* [nbufs] decoded payloads */
+  bool *verified;    /* [nbufs] whether file i's checksum was checked */
 } ckpt_loaded;
+
+/* How much of a checkpoint ckpt_load reads. Every mode checks the metadata (its own checksum
+ * and entries) and each state file's framing (magic, version, payload length against the file
+ * and against the metadata, the checksum its trailer claims against the metadata's) and task
+ * layer (snap_task_decode, which reads a few bytes per operator, not the state). */
+typedef enum ckpt_load_mode {
+  CKPT_LOAD_ALL = 0,    /* every state file verified (checksum) and kept */
+  CKPT_LOAD_VERIFY = 1, /* every state file verified, none kept: ops' sections are empty, the
+                           channels say which subtasks had in-flight data but hold none */
+  CKPT_LOAD_HEADERS,    /* no state file verified, none kept (what a JobMaster needs to check
+                           a restore against the job: uids, parallelism, finished subtasks) */
+  CKPT_LOAD_LAZY,       /* no state file verified, all kept mapped lazily: a reader verifies the
+                           files it uses with ckpt_loaded_verify before it reads their sections,
+                           so that each reads only what it owns (a TaskExecutor) */
+} ckpt_load_mode;
 
 /* Loads a checkpoint or savepoint. `path` may be the directory holding _metadata, the
  * _metadata file itself, or a job's checkpoint directory (<dir>/<job id>): then the newest
  * complete chk-<n> that loads without error is taken, and each newer one that fails is logged
  * as a warning naming the file and the problem ("falling back to chk-<m>"); only corrupt
- * checkpoints (SPATE_ECORRUPT) are skipped, any other error ends the load. With verify_only
- * the state files are checked but not kept (ops' sections are then empty and there are no
- * channels). On success *out is owned by the caller (ckpt_loaded_free). */
-int ckpt_load(const char *path, bool verify_only, ckpt_loaded **out, char *err, size_t err_len);
+ * checkpoints (SPATE_ECORRUPT) are skipped, any other error ends the load. A checkpoint whose
+ * state files are not verified (HEADERS, LAZY) counts as loading when its metadata and the
+ * files' framing do. On success *out is owned by the caller (ckpt_loaded_free). */
+int ckpt_load(const char *path, ckpt_load_mode mode, ckpt_loaded **out, char *err, size_t err_len);
+/* ckpt_load, where path is a job's checkpoint directory, taking the nbad checkpoint
+ * directories in bad as corrupt for the reasons in bad_why (what restoring them found): the
+ * newest complete chk-<n> that loads and is not among them is taken, with the same warnings. */
+int ckpt_load_except(const char *path, ckpt_load_mode mode, const char *const *bad,
+                     const char *const *bad_why, int nbad, ckpt_loaded **out, char *err,
+                     size_t err_len);
+/* Checks state file `file` (index into meta.files) of a LAZY load against its checksum, once:
+ * later calls for the same file return at once. SPATE_ECORRUPT naming the checkpoint and the
+ * file. Not thread-safe: one thread verifies a load's files. */
+int ckpt_loaded_verify(ckpt_loaded *l, int file, char *err, size_t err_len);
 void ckpt_loaded_free(ckpt_loaded *l);
 const ckpt_loaded_op *ckpt_loaded_find(const ckpt_loaded *l, const char *uid);
 

@@ -309,11 +309,13 @@ int ckpt_read_checked(const char *path, const char *shown, uint32_t magic, uint8
   return 0;
 }
 
-/* Maps the file read-only and checks framing and checksum on the mapping: no copy of the
- * payload and no fresh memory to fault in, which for a gigabyte is most of the cost of read()
- * into a buffer. MAP_POPULATE maps the page cache's pages in one pass. */
-int ckpt_map_checked(const char *path, const char *shown, uint32_t magic, ckpt_mapped *out,
-                     char *err, size_t err_len) {
+/* Maps the file read-only and checks its framing, and with verify its checksum, on the
+ * mapping: no copy of the payload and no fresh memory to fault in, which for a gigabyte is most
+ * of the cost of read() into a buffer. A verified file is mapped with MAP_POPULATE (the page
+ * cache's pages in one pass, as the checksum reads them all); an unverified one is mapped
+ * lazily, so that only the pages read are touched. */
+int ckpt_map_file(const char *path, const char *shown, uint32_t magic, bool verify,
+                  ckpt_mapped *out, char *err, size_t err_len) {
   memset(out, 0, sizeof *out);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -330,7 +332,8 @@ int ckpt_map_checked(const char *path, const char *shown, uint32_t magic, ckpt_m
   size_t size = rc ? 0 : (size_t)st.st_size;
   void *map = MAP_FAILED;
   if (!rc && size > 0 &&
-      (map = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)) == MAP_FAILED)
+      (map = mmap(NULL, size, PROT_READ, MAP_PRIVATE | (verify ? MAP_POPULATE : 0), fd, 0)) ==
+          MAP_FAILED)
     rc = sp_err(err, err_len, SPATE_EIO, "cannot map file %s: %s", shown, strerror(errno));
   close(fd);
   if (rc) return rc;
@@ -340,7 +343,9 @@ int ckpt_map_checked(const char *path, const char *shown, uint32_t magic, ckpt_m
   size_t got = size < HEADER_LEN ? size : HEADER_LEN;
   if (got) memcpy(head, b, got);
   rc = check_header(head, got, (uint64_t)size, magic, shown, &plen, err, err_len);
-  if (rc == 0) {
+  if (rc == 0 && !verify)
+    out->checksum = get_le(b + HEADER_LEN + plen, 8); /* what the file claims, unchecked */
+  else if (rc == 0) {
     uint64_t stored = get_le(b + HEADER_LEN + plen, 8), sum = XXH64(b + HEADER_LEN, plen, 0);
     if (stored != sum)
       rc = sp_err(err, err_len, SPATE_ECORRUPT,

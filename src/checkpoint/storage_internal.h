@@ -91,12 +91,14 @@ static inline bool is_file(const char *path) {
  * `shown`. (storage_file.c) */
 int ckpt_read_checked(const char *path, const char *shown, uint32_t magic, uint8_t **payload,
                       size_t *len, uint64_t *checksum, char *err, size_t err_len);
-/* Maps a file in the format of storage.h read-only and verifies it as ckpt_read_checked does;
- * on success out->payload and out->len are the verified payload (valid until ckpt_unmap) and
- * out->checksum its XXH64. Checkpoint files are replaced by rename, never rewritten in place,
- * so a mapping stays the bytes that were verified. (storage_file.c) */
-int ckpt_map_checked(const char *path, const char *shown, uint32_t magic, ckpt_mapped *out,
-                     char *err, size_t err_len);
+/* Maps a file in the format of storage.h read-only and checks its framing (magic, version,
+ * length against the file's size). With verify also its checksum, as ckpt_read_checked does:
+ * out->checksum is then the payload's XXH64; without, it is the checksum the file's trailer
+ * claims and the payload is unchecked. out->payload and out->len stay valid until ckpt_unmap.
+ * Checkpoint files are replaced by rename, never rewritten in place, so a mapping stays the
+ * bytes that were verified. (storage_file.c) */
+int ckpt_map_file(const char *path, const char *shown, uint32_t magic, bool verify,
+                  ckpt_mapped *out, char *err, size_t err_len);
 /* Reads <dir>/_metadata; messages name it as "_metadata" (ckpt_read_metadata prefixes the
  * directory). (storage_metadata.c) */
 int ckpt_read_metadata_inner(const char *dir, ckpt_metadata *m, char *err, size_t err_len);

@@ -10,6 +10,12 @@
  */
 #include <dirent.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <xxhash.h>
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22 /* Linux 5.14 */
+#endif
 
 #include "base/alloc.h"
 #include "base/err.h"
@@ -21,13 +27,15 @@
 /* ---------------------------------------------------------------------------------------------
  * Loading. */
 
-/* Reads, verifies against the metadata and decodes state file i into l->bufs[i], l->tasks[i]. */
-static int load_state_file(ckpt_loaded *l, int i, char *err, size_t err_len) {
+/* Maps state file i into l->bufs[i], checks it against the metadata (with verify: its
+ * checksum too) and decodes its task layer into l->tasks[i]. */
+static int load_state_file(ckpt_loaded *l, int i, bool verify, char *err, size_t err_len) {
   const ckpt_file *f = &l->meta.files[i];
   char path[PATH_CAP];
   if (!join(path, sizeof path, l->dir, f->name))
     return sp_err(err, err_len, SPATE_EINVAL, "file %s: path too long", f->name);
-  int rc = ckpt_map_checked(path, f->name, CKPT_STATE_MAGIC, &l->bufs[i], err, err_len);
+  int rc = ckpt_map_file(path, f->name, CKPT_STATE_MAGIC, verify, &l->bufs[i], err, err_len);
+  l->verified[i] = rc == 0 && verify;
   size_t len = l->bufs[i].len;
   uint64_t sum = l->bufs[i].checksum;
   if (rc == SPATE_ENOENT)
@@ -64,11 +72,13 @@ static int group_file(ckpt_loaded *l, int *vertex, int i, char *err, size_t err_
       ckpt_loaded_op *o = &l->ops[l->nops];
       o->uid = sp_strdup(op->uid);
       o->sections = sp_calloc((size_t)f->parallelism, sizeof *o->sections);
+      o->files = sp_malloc((size_t)f->parallelism * sizeof *o->files);
       o->parallelism = f->parallelism;
       o->max_parallelism = op->max_parallelism;
       vertex[l->nops++] = f->vertex;
-      if (!o->uid || !o->sections)
+      if (!o->uid || !o->sections || !o->files)
         return sp_err(err, err_len, SPATE_ENOMEM, "out of memory loading operator %s", op->uid);
+      for (int s = 0; s < o->parallelism; s++) o->files[s] = -1;
     }
     ckpt_loaded_op *o = &l->ops[j];
     if (vertex[j] != f->vertex)
@@ -85,6 +95,7 @@ static int group_file(ckpt_loaded *l, int *vertex, int i, char *err, size_t err_
                     "subtask %d",
                     f->name, op->uid, f->subtask);
     o->sections[f->subtask] = op->section;
+    o->files[f->subtask] = i;
   }
   return 0;
 }
@@ -114,6 +125,7 @@ static int collect_channels(ckpt_loaded *l, char *err, size_t err_len) {
     c->vertex = l->meta.files[i].vertex;
     c->subtask = l->meta.files[i].subtask;
     c->parallelism = l->meta.files[i].parallelism;
+    c->file = i;
     c->state = t->channel_state;
     /* Never NULL, so callers can compare it; "" when the payload names no operator. */
     if (!(c->head_uid = sp_strdup(t->nops > 0 ? t->ops[0].uid : "")))
@@ -122,7 +134,7 @@ static int collect_channels(ckpt_loaded *l, char *err, size_t err_len) {
   return 0;
 }
 
-/* Frees the payloads of a verify-only load; what pointed into them is emptied. */
+/* Frees the payloads of a load that keeps none; what pointed into them is emptied. */
 static void drop_payloads(ckpt_loaded *l) {
   for (int i = 0; i < l->nbufs; i++) {
     snap_task_free(&l->tasks[i]);
@@ -130,8 +142,10 @@ static void drop_payloads(ckpt_loaded *l) {
   }
   sp_free(l->tasks);
   sp_free(l->bufs);
+  sp_free(l->verified);
   l->tasks = NULL;
   l->bufs = NULL;
+  l->verified = NULL;
   l->nbufs = 0;
   for (int j = 0; j < l->nops; j++) {
     for (int k = 0; k < l->ops[j].parallelism; k++)
@@ -143,7 +157,7 @@ static void drop_payloads(ckpt_loaded *l) {
 }
 
 /* Loads the checkpoint in dir; messages name files relative to it. */
-static int load_dir(const char *dir, bool verify_only, ckpt_loaded **out, char *err,
+static int load_dir(const char *dir, ckpt_load_mode mode, ckpt_loaded **out, char *err,
                     size_t err_len) {
   ckpt_loaded *l = sp_calloc(1, sizeof *l);
   if (!l) return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
@@ -157,10 +171,13 @@ static int load_dir(const char *dir, bool verify_only, ckpt_loaded **out, char *
   if (rc == 0 && n > 0) {
     l->bufs = sp_calloc((size_t)n, sizeof *l->bufs);
     l->tasks = sp_calloc((size_t)n, sizeof *l->tasks);
+    l->verified = sp_calloc((size_t)n, sizeof *l->verified);
     l->nbufs = n;
-    if (!l->bufs || !l->tasks) rc = sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
+    if (!l->bufs || !l->tasks || !l->verified)
+      rc = sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
   }
-  for (int i = 0; i < n && rc == 0; i++) rc = load_state_file(l, i, err, err_len);
+  bool verify = mode == CKPT_LOAD_ALL || mode == CKPT_LOAD_VERIFY;
+  for (int i = 0; i < n && rc == 0; i++) rc = load_state_file(l, i, verify, err, err_len);
   if (rc == 0) rc = group_ops(l, err, err_len);
   if (rc == 0) rc = collect_channels(l, err, err_len);
   for (int j = 0; rc == 0 && j < l->nops; j++)
@@ -170,16 +187,45 @@ static int load_dir(const char *dir, bool verify_only, ckpt_loaded **out, char *
     ckpt_loaded_free(l);
     return rc;
   }
-  if (verify_only) drop_payloads(l);
+  if (mode == CKPT_LOAD_VERIFY || mode == CKPT_LOAD_HEADERS) drop_payloads(l);
   *out = l;
   return 0;
 }
 
+int ckpt_loaded_verify(ckpt_loaded *l, int file, char *err, size_t err_len) {
+  if (file < 0 || file >= l->nbufs)
+    return sp_err(err, err_len, SPATE_EINVAL, "checkpoint %s has no state file %d", l->dir, file);
+  if (l->verified[file]) return 0;
+  const ckpt_file *f = &l->meta.files[file];
+  /* the file was mapped lazily: its pages come in one call rather than a fault each (the
+   * subtask reads them all anyway); where the kernel cannot, they fault in as read */
+  if (l->bufs[file].map) madvise(l->bufs[file].map, l->bufs[file].map_len, MADV_POPULATE_READ);
+  uint64_t sum = XXH64(l->bufs[file].payload, l->bufs[file].len, 0);
+  if (sum != f->checksum)
+    return sp_err(err, err_len, SPATE_ECORRUPT,
+                  "checkpoint %s is corrupt: file %s: checksum mismatch (computed %016llx, the "
+                  "metadata records %016llx)",
+                  l->dir, f->name, (unsigned long long)sum, (unsigned long long)f->checksum);
+  l->verified[file] = true;
+  return 0;
+}
+
+/* Whether dir is one of the n directories in bad; *why gets its reason. */
+static bool is_bad(const char *dir, const char *const *bad, const char *const *bad_why, int n,
+                   const char **why) {
+  for (int i = 0; i < n; i++)
+    if (strcmp(bad[i], dir) == 0) {
+      *why = bad_why[i];
+      return true;
+    }
+  return false;
+}
+
 /* load_dir with the directory named in the message. */
-static int load_one(const char *dir, bool verify_only, ckpt_loaded **out, char *err,
+static int load_one(const char *dir, ckpt_load_mode mode, ckpt_loaded **out, char *err,
                     size_t err_len) {
   char inner[SP_ERRMSG_MAX];
-  int rc = load_dir(dir, verify_only, out, inner, sizeof inner);
+  int rc = load_dir(dir, mode, out, inner, sizeof inner);
   if (rc == SPATE_ECORRUPT)
     return sp_err(err, err_len, rc, "checkpoint %s is corrupt: %s", dir, inner);
   if (rc) return sp_err(err, err_len, rc, "cannot load checkpoint %s: %s", dir, inner);
@@ -257,8 +303,9 @@ int ckpt_list_complete(const char *job_dir, int64_t *ids, int max, char *err, si
   return k;
 }
 
-/* Loads the newest complete checkpoint under job_dir that is not corrupt. */
-static int load_job_dir(const char *job_dir, bool verify_only, ckpt_loaded **out, char *err,
+/* Loads the newest complete checkpoint under job_dir that is not corrupt (nor in bad). */
+static int load_job_dir(const char *job_dir, ckpt_load_mode mode, const char *const *bad,
+                        const char *const *bad_why, int nbad, ckpt_loaded **out, char *err,
                         size_t err_len) {
   int64_t *ids;
   int n, incomplete;
@@ -281,7 +328,13 @@ static int load_job_dir(const char *job_dir, bool verify_only, ckpt_loaded **out
       rc = sp_err(err, err_len, SPATE_EINVAL, "checkpoint path %s is too long", job_dir);
       break;
     }
-    rc = load_dir(dir, verify_only, out, inner, sizeof inner);
+    const char *why = NULL;
+    if (is_bad(dir, bad, bad_why, nbad, &why)) {
+      snprintf(inner, sizeof inner, "%s", why);
+      rc = SPATE_ECORRUPT;
+    } else {
+      rc = load_dir(dir, mode, out, inner, sizeof inner);
+    }
     /* A checkpoint discarded while we looked (its _metadata gone) is skipped like a corrupt
      * one; any other error (memory, I/O) ends the search rather than restore older state. */
     if (rc == SPATE_ENOENT) rc = SPATE_ECORRUPT;
@@ -304,7 +357,13 @@ static int load_job_dir(const char *job_dir, bool verify_only, ckpt_loaded **out
   return rc;
 }
 
-int ckpt_load(const char *path, bool verify_only, ckpt_loaded **out, char *err, size_t err_len) {
+int ckpt_load(const char *path, ckpt_load_mode mode, ckpt_loaded **out, char *err, size_t err_len) {
+  return ckpt_load_except(path, mode, NULL, NULL, 0, out, err, err_len);
+}
+
+int ckpt_load_except(const char *path, ckpt_load_mode mode, const char *const *bad,
+                     const char *const *bad_why, int nbad, ckpt_loaded **out, char *err,
+                     size_t err_len) {
   *out = NULL;
   struct stat st;
   if (!path || !path[0]) return sp_err(err, err_len, SPATE_EINVAL, "empty checkpoint path");
@@ -326,15 +385,15 @@ int ckpt_load(const char *path, bool verify_only, ckpt_loaded **out, char *err, 
     if (n >= sizeof dir) return sp_err(err, err_len, SPATE_EINVAL, "path %s is too long", path);
     memcpy(dir, n ? path : ".", n ? n : 1);
     dir[n ? n : 1] = 0;
-    return load_one(dir, verify_only, out, err, err_len);
+    return load_one(dir, mode, out, err, err_len);
   }
   if (!S_ISDIR(st.st_mode))
     return sp_err(err, err_len, SPATE_EINVAL,
                   "checkpoint path %s is neither a file nor a directory", path);
   char meta[PATH_CAP];
   if (join(meta, sizeof meta, path, METADATA_NAME) && is_file(meta))
-    return load_one(path, verify_only, out, err, err_len);
-  return load_job_dir(path, verify_only, out, err, err_len);
+    return load_one(path, mode, out, err, err_len);
+  return load_job_dir(path, mode, bad, bad_why, nbad, out, err, err_len);
 }
 
 void ckpt_loaded_free(ckpt_loaded *l) {
@@ -342,6 +401,7 @@ void ckpt_loaded_free(ckpt_loaded *l) {
   for (int j = 0; j < l->nops; j++) {
     sp_free(l->ops[j].uid);
     sp_free(l->ops[j].sections);
+    sp_free(l->ops[j].files);
   }
   sp_free(l->ops);
   for (int c = 0; c < l->nchannels; c++) sp_free(l->channels[c].head_uid);
@@ -352,6 +412,7 @@ void ckpt_loaded_free(ckpt_loaded *l) {
   }
   sp_free(l->tasks);
   sp_free(l->bufs);
+  sp_free(l->verified);
   ckpt_metadata_free(&l->meta);
   sp_free(l);
 }

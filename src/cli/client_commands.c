@@ -4,7 +4,8 @@
  *
  * Options follow Flink's commons-cli parsing: -m/--jobmanager <host:port> and -D key=value on
  * every verb, then each verb's own flags; single-dash long flags (-type, -detached, -full) as
- * Flink spells them. The printed lines and the two error forms are CliFrontend's: an argument
+ * Flink spells them. `savepoint -j <job.so>` (Flink's --jarfile) checks that the file loads as
+ * a job object (dlopen, spate_main) before the savepoint is disposed of or triggered. The printed lines and the two error forms are CliFrontend's: an argument
  * error prints its message, a blank line and "Use the help option (-h or --help) to get help on
  * the command." on stdout; a failed action prints Flink's exception banner and the cause on
  * stderr. Both exit 1.
@@ -21,6 +22,7 @@
 
 #include "base/alloc.h"
 #include "base/err.h"
+#include "cli/remote_submit.h"
 #include "rest/rest_client.h"
 #include "rest/rest_requests.h"
 
@@ -43,6 +45,7 @@ typedef struct cli_opts {
   bool drain, detached, full;   /* stop -d, -detached; checkpoint -full */
   const char *type;             /* -type canonical|native */
   const char *dispose;          /* savepoint -d <path> */
+  const char *jarfile;          /* savepoint -j <job.so> */
   const char *pos[MAX_POSITIONAL];
   int npos;
 } cli_opts;
@@ -68,6 +71,7 @@ static void usage(const char *cmd) {
     printf(
         "<Job ID> [<target directory>]\n"
         "  -d,--dispose <arg>                   path of the savepoint to dispose of\n"
+        "  -j,--jarfile <arg>                   the job's shared object (checked to load first)\n"
         "  -type,--type <canonical|native>      the savepoint's format\n"
         "  -detached,--detached                 only trigger; print the trigger id\n");
   else
@@ -160,6 +164,9 @@ static int parse(const char *cmd, int argc, char **argv, cli_opts *o, sp_config 
     } else if (sp && is_flag(a, "d", "dispose")) {
       if (i + 1 >= argc) return arg_error("Missing argument for option: d");
       o->dispose = argv[++i];
+    } else if (sp && is_flag(a, "j", "jarfile")) {
+      if (i + 1 >= argc) return arg_error("Missing argument for option: j");
+      o->jarfile = argv[++i];
     } else if (ck && is_flag(a, NULL, "full")) {
       o->full = true;
     } else {
@@ -404,6 +411,10 @@ static int cmd_dispose(const cli_opts *o, rest_client *c) {
 }
 
 static int cmd_savepoint(const cli_opts *o, rest_client *c) {
+  /* -j (Flink's --jarfile, which disposal loads for the job's own state classes): Spate's
+   * savepoints need no code of the job to be disposed of, but a file that is not a loadable job
+   * object is refused before anything is sent, naming the file and why */
+  if (o->jarfile && !cli_load_program("savepoint", o->jarfile)) return 1;
   if (o->dispose) return cmd_dispose(o, c);
   char id[REST_ID_LEN + 1], err[SP_ERRMSG_MAX], what[128], path[96], tid[REST_ID_LEN + 1];
   rest_savepoint_format f;

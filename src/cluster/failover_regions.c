@@ -170,7 +170,12 @@ void jm_on_restart_region(job_master *jm, int32_t r, int32_t token) {
     }
   int ncompleted;
   const ckpt_completed *completed = ckpt_coord_completed(jm->coord, &ncompleted);
-  ckpt_restore_choose(jm->jg->job_id, completed, ncompleted, jm->restore_from, jm->restore_dir,
-                      sizeof jm->restore_dir);
+  char err[SP_ERRMSG_MAX];
+  if (ckpt_restore_choose(jm->jg, completed, ncompleted, jm->restore_uri, jm->restore_from,
+                          &jm->bad_restores, jm->restore_dir, sizeof jm->restore_dir, err,
+                          sizeof err) < 0) {
+    jm_fail_job(jm, err);
+    return;
+  }
   jm_deploy_region(jm, r);
 }

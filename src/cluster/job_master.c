@@ -556,13 +556,14 @@ static void on_decline(job_master *jm, sp_reader *r) {
 
 static void on_savepoint(job_master *jm, sp_reader *r) {
   char *reply = sp_get_str(r), *dir = sp_get_str(r);
-  uint8_t stop = sp_get_u8(r);
-  if (!sp_reader_ok(r) || !reply) {
+  uint8_t stop = sp_get_u8(r); /* SAVEPOINT_* */
+  if (!sp_reader_ok(r) || !reply || stop > SAVEPOINT_STOP_DRAIN) {
     char err[SP_ERRMSG_MAX] = "";
     sp_err(err, sizeof err, SPATE_EINVAL, "malformed savepoint request");
     snapshot_reply(jm, reply, 0, NULL, err);
   } else {
-    ckpt_coord_savepoint(jm->coord, jm->status == JOB_RUNNING, reply, dir, stop != 0);
+    ckpt_coord_savepoint(jm->coord, jm->status == JOB_RUNNING, reply, dir, stop != SAVEPOINT_ONLY,
+                         stop == SAVEPOINT_STOP_DRAIN);
   }
   sp_free(reply);
   sp_free(dir);
@@ -620,8 +621,15 @@ static void on_restart(job_master *jm, int32_t attempt) {
   jm->remaining = jm->ntasks;
   int ncompleted;
   const ckpt_completed *completed = ckpt_coord_completed(jm->coord, &ncompleted);
-  ckpt_restore_choose(jm->jg->job_id, completed, ncompleted, jm->restore_from, jm->restore_dir,
-                      sizeof jm->restore_dir);
+  char err[SP_ERRMSG_MAX];
+  if (ckpt_restore_choose(jm->jg, completed, ncompleted, jm->restore_uri, jm->restore_from,
+                          &jm->bad_restores, jm->restore_dir, sizeof jm->restore_dir, err,
+                          sizeof err) < 0) {
+    sp_free(jm->error); /* nothing is left to restore: the job fails */
+    jm->error = sp_strdup(err);
+    complete(jm);
+    return;
+  }
   set_status(jm, JOB_RUNNING);
   if (!jm->slots_lost) {
     deploy(jm);
@@ -630,6 +638,30 @@ static void on_restart(job_master *jm, int32_t attempt) {
   /* a TaskManager is gone: the job runs on the slots the ResourceManager has now, waiting for
    * them up to slot.request.timeout */
   request_slots(jm);
+}
+
+/* A subtask found the checkpoint this attempt restores corrupt (its TaskExecutor verified the
+ * state files it reads). Retrying it cannot help, so the restart strategy is not asked: the
+ * checkpoint is marked bad and the whole job restarts at once from the next one
+ * ckpt_restore_choose finds (every region must restore the same checkpoint), or fails if none
+ * is left. The subtask's FAILED follows and finds the job restarting already. */
+static void restore_corrupt(job_master *jm, sp_reader *r) {
+  char *dir = sp_get_str(r), *why = sp_get_str(r);
+  if (sp_reader_ok(r) && dir && why && jm->restore_dir[0] && strcmp(dir, jm->restore_dir) == 0 &&
+      (jm->status == JOB_RUNNING || jm->status == JOB_CREATED) && !jm->final_commits) {
+    SP_WARN("jobmaster", "Job %s (%s): checkpoint %s cannot be restored: %s", jm->jg->job_name,
+            jm->jg->job_id, dir, why);
+    if (ckpt_restore_mark_bad(&jm->bad_restores, dir, why) == 0) {
+      ckpt_coord_abort_pending(jm->coord, why);
+      sp_free(jm->error);
+      jm->error = sp_strdup(why); /* kept in case nothing is left to restore */
+      jm->restart_at = clock_deadline_ms(jm);
+      set_status(jm, JOB_RESTARTING);
+      cancel_all(jm);
+    }
+  }
+  sp_free(dir);
+  sp_free(why);
 }
 
 /* A TaskManager that ran subtasks of this job is gone: they failed with it (nobody is left to
@@ -777,6 +809,7 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
   switch (type) {
   case MSG_SLOTS_OFFER: slots_offer(jm, r); break;
   case MSG_TASK_STATE: task_update(jm, r); break;
+  case MSG_RESTORE_CORRUPT: restore_corrupt(jm, r); break;
   case MSG_CANCEL_JOB:
     if (jm->status == JOB_RUNNING || jm->status == JOB_RESTARTING) {
       bool waiting = jm->status == JOB_RESTARTING && jm->remaining == 0;
@@ -840,8 +873,11 @@ static int configure(job_master *jm, char *err, size_t err_len) {
   const char *restore = sp_config_str(cfg, "execution.savepoint.path");
   if (rc == 0 && restore && restore[0]) {
     int64_t id = 0;
-    rc = ckpt_restore_open(jm->jg, restore, allow_non_restored, jm->restore_from,
-                           sizeof jm->restore_from, &id, err, err_len);
+    if (!(jm->restore_uri = sp_strdup(restore)))
+      rc = sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
+    if (rc == 0)
+      rc = ckpt_restore_open(jm->jg, restore, allow_non_restored, jm->restore_from,
+                             sizeof jm->restore_from, &id, err, err_len);
     if (rc == 0) {
       snprintf(jm->restore_dir, sizeof jm->restore_dir, "%s", jm->restore_from);
       /* new checkpoints continue the numbering, as Flink's restored coordinator does */
@@ -965,6 +1001,8 @@ void jm_stop(job_master *jm) {
   sp_free(jm->bytes);
   sp_free(jm->error);
   sp_free(jm->client);
+  sp_free(jm->restore_uri);
+  ckpt_restore_bad_free(&jm->bad_restores);
   free_strs(jm->slot_te, jm->ntasks);
   free_strs(jm->slot_data, jm->ntasks);
   sp_free(jm->slot_no);

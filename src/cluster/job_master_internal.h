@@ -12,6 +12,7 @@
 
 #include "base/clock.h"
 #include "checkpoint/coordinator.h"
+#include "checkpoint/restore.h"
 #include "cluster/cluster_view.h"
 #include "cluster/components.h"
 #include "cluster/heartbeat_monitor.h"
@@ -70,14 +71,16 @@ struct job_master {
   int64_t *region_restart_at;
   int regions_restarting;
   restart_strategy *restart;
-  ckpt_coord *coord;       /* the checkpoint coordinator */
-  char restore_from[4096]; /* execution.savepoint.path, resolved to a checkpoint directory */
-  char restore_dir[4096];  /* what the current attempt restores ("" none) */
-  int64_t restart_at;      /* when the restart being prepared is due (clock_deadline_ms) */
-  bool final_commits;      /* a two-phase-commit sink committed its last output (end of input) */
-  char *client;            /* where job events go (spate_job_listener), or NULL */
-  hb_monitor hb;           /* the TaskExecutors that hold the job's slots (jm_context) */
-  bool awaiting_slots;     /* slots were requested and not offered yet */
+  ckpt_coord *coord;             /* the checkpoint coordinator */
+  char restore_from[4096];       /* execution.savepoint.path, resolved to a checkpoint directory */
+  char restore_dir[4096];        /* what the current attempt restores ("" none) */
+  char *restore_uri;             /* execution.savepoint.path as given (NULL: none) */
+  ckpt_restore_bad bad_restores; /* checkpoints a subtask found corrupt */
+  int64_t restart_at;            /* when the restart being prepared is due (clock_deadline_ms) */
+  bool final_commits;  /* a two-phase-commit sink committed its last output (end of input) */
+  char *client;        /* where job events go (spate_job_listener), or NULL */
+  bool awaiting_slots; /* slots were requested and not offered yet */
+  hb_monitor hb;       /* the TaskExecutors that hold the job's slots (jm_context) */
 };
 
 /* Processing time of the cluster (a manual clock in tests): checkpoint timestamps, min pause,

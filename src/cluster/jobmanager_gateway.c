@@ -176,7 +176,9 @@ int jm_gateway_snapshot(jm_gateway *g, const char *job_id, jm_snapshot_kind kind
     sp_put_str(&m, name);
     if (kind != JM_CHECKPOINT) {
       sp_put_str(&m, dir ? dir : "");
-      sp_put_u8(&m, kind == JM_STOP);
+      sp_put_u8(&m, kind == JM_STOP         ? SAVEPOINT_STOP
+                    : kind == JM_STOP_DRAIN ? SAVEPOINT_STOP_DRAIN
+                                            : SAVEPOINT_ONLY);
     }
     rc = rpc_send(g->rpc, jm,
                   kind == JM_CHECKPOINT ? MSG_REQUEST_CHECKPOINT : MSG_TRIGGER_SAVEPOINT, &m);

@@ -29,8 +29,14 @@ int jm_gateway_submit(jm_gateway *g, const void *graph, size_t len, const char *
 /* Starts cancelling the job. SPATE_ENOENT unknown, SPATE_ESTATE ended already. */
 int jm_gateway_cancel(jm_gateway *g, const char *job_id, char *err, size_t err_len);
 
-typedef enum jm_snapshot_kind { JM_SAVEPOINT, JM_STOP, JM_CHECKPOINT } jm_snapshot_kind;
-/* Triggers a savepoint (dir NULL: the job's default), a stop with savepoint, or a checkpoint,
+typedef enum jm_snapshot_kind {
+  JM_SAVEPOINT,
+  JM_STOP,
+  JM_STOP_DRAIN,
+  JM_CHECKPOINT
+} jm_snapshot_kind;
+/* Triggers a savepoint (dir NULL: the job's default), a stop with savepoint (JM_STOP_DRAIN:
+ * the end of event time first, Flink's --drain), or a checkpoint,
  * and waits for it (or for the job to end). *id the checkpoint's id, *path (sp_malloc'd; may be
  * NULL) its directory. SPATE_ENOENT unknown job, SPATE_ESTATE not running, else the failure. */
 int jm_gateway_snapshot(jm_gateway *g, const char *job_id, jm_snapshot_kind kind, const char *dir,

@@ -25,7 +25,8 @@ enum {
   MSG_CKPT_TIMER,         /* (to itself) i32 attempt: time to trigger a checkpoint */
   MSG_CKPT_EXPIRE,        /* (to itself) i64 id: the checkpoint's timeout */
   MSG_RESTART,            /* (to itself) i32 attempt: the restart backoff is over */
-  MSG_TRIGGER_SAVEPOINT,  /* str reply address, str directory (may be empty), u8 stop */
+  MSG_TRIGGER_SAVEPOINT,  /* str reply address, str directory (may be empty), u8 what then
+                                     (SAVEPOINT_*) */
   MSG_REQUEST_CHECKPOINT, /* str reply address: a checkpoint now (Flink's manual
                                      checkpoint trigger) */
   /* -> TaskExecutor */
@@ -61,6 +62,9 @@ enum {
   MSG_SLOT_REQUEST_TIMEOUT, /* (ResourceManager to itself) i64 request id */
   MSG_TM_LOST,              /* -> JobMaster: str task executor address, str reason */
   MSG_RESTART_REGION,       /* (JobMaster to itself) i32 region, i32 token: its backoff is over */
+  MSG_RESTORE_CORRUPT,      /* -> JobMaster, from a TaskExecutor: str checkpoint directory, str
+                               error: a subtask found the state files it restores from corrupt
+                               (sent before the subtask's FAILED) */
   /* heartbeats between a JobMaster and the TaskExecutors that hold its slots */
   MSG_JM_HEARTBEAT,       /* -> TaskExecutor, from a JobMaster: str its address, str job id */
   MSG_JM_HEARTBEAT_REPLY, /* -> JobMaster: str task executor address */
@@ -72,4 +76,8 @@ enum {
 
 #define RM_ADDRESS "resourcemanager"
 #define DISPATCHER_ADDRESS "dispatcher"
+
+/* MSG_TRIGGER_SAVEPOINT's last field: the job runs on, stops (Flink's stop-with-savepoint), or
+ * stops after the end of event time went out before the barrier (stop --drain). */
+enum { SAVEPOINT_ONLY = 0, SAVEPOINT_STOP = 1, SAVEPOINT_STOP_DRAIN = 2 };
 #endif

@@ -248,12 +248,12 @@ static int request(mc_client *c, uint32_t type, sp_writer *payload, int64_t *id,
   return rc;
 }
 
-int minicluster_savepoint(mc_client *c, const char *dir, bool stop, char *path, size_t path_len,
-                          char *err, size_t err_len) {
+int minicluster_savepoint(mc_client *c, const char *dir, bool stop, bool drain, char *path,
+                          size_t path_len, char *err, size_t err_len) {
   sp_writer w;
   sp_writer_init(&w);
   sp_put_str(&w, dir ? dir : "");
-  sp_put_u8(&w, stop);
+  sp_put_u8(&w, !stop ? SAVEPOINT_ONLY : drain ? SAVEPOINT_STOP_DRAIN : SAVEPOINT_STOP);
   return request(c, MSG_TRIGGER_SAVEPOINT, &w, NULL, path, path_len, err, err_len);
 }
 

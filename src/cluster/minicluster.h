@@ -27,10 +27,11 @@ rpc_service *minicluster_rpc(minicluster *mc);
 int minicluster_submit(minicluster *mc, const void *bytes, size_t len, const char *job_id,
                        spate_job_listener listener, void *listener_arg, mc_client **out);
 void minicluster_cancel(mc_client *c);
-/* Triggers a savepoint of the client's job and waits for it (see spate_job_client_savepoint).
- * Not to be called concurrently with minicluster_wait on the same client. */
-int minicluster_savepoint(mc_client *c, const char *dir, bool stop, char *path, size_t path_len,
-                          char *err, size_t err_len);
+/* Triggers a savepoint of the client's job and waits for it (see spate_job_client_savepoint;
+ * stop and drain: spate_job_client_stop_with_savepoint). Not to be called concurrently with
+ * minicluster_wait on the same client. */
+int minicluster_savepoint(mc_client *c, const char *dir, bool stop, bool drain, char *path,
+                          size_t path_len, char *err, size_t err_len);
 /* Triggers a checkpoint now and waits for it (see spate_job_client_checkpoint); path (may be
  * NULL) gets its directory. Same rules as minicluster_savepoint. */
 int minicluster_checkpoint(mc_client *c, int64_t *id, char *path, size_t path_len, char *err,

@@ -273,16 +273,31 @@ static void release_job(task_executor *te, te_job *job) {
   sp_free(job);
 }
 
-/* Loads the checkpoint (once per attempt and path) and builds the state of each operator of
- * the task's chain: key groups of its new range, its share of list state, and the channel
- * state when the parallelism is unchanged. */
+/* Verifies the state files whose sections subtask `subtask` of node n reads (snap_section_needed:
+ * the old subtasks whose key groups overlap its new range, and those with operator state). */
+static int verify_needed(ckpt_loaded *l, const ckpt_loaded_op *op, const sg_node *n, int subtask,
+                         char *err, size_t err_len) {
+  ks_key_group_range range = ks_key_group_range_for(n->max_parallelism, n->parallelism, subtask);
+  for (int k = 0; k < op->parallelism; k++) {
+    if (op->files[k] < 0 || !snap_section_needed(&op->sections[k], range)) continue;
+    int rc = ckpt_loaded_verify(l, op->files[k], err, err_len);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+/* Loads the checkpoint's metadata and maps its state files (once per attempt and path, lazily:
+ * CKPT_LOAD_LAZY), verifies the files this subtask reads, and builds the state of each operator
+ * of the task's chain: key groups of its new range, its share of list state, and the channel
+ * state when the parallelism is unchanged. So each subtask reads and checks only the state it
+ * owns (at an unchanged parallelism its own file), on the TaskManager that runs it. */
 static int prepare_restore(te_job *job, const char *path, int attempt, int vertex, int subtask,
                            task_options *opts, te_task_restore **out, char *err, size_t err_len) {
   *out = NULL;
   if (!job->restore || job->restore->attempt != attempt || strcmp(job->restore->path, path) != 0) {
     te_restore *r = sp_calloc(1, sizeof *r);
     if (!r) return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
-    int rc = ckpt_load(path, false, &r->loaded, err, err_len);
+    int rc = ckpt_load(path, CKPT_LOAD_LAZY, &r->loaded, err, err_len);
     if (rc < 0) {
       sp_free(r);
       return rc;
@@ -305,13 +320,18 @@ static int prepare_restore(te_job *job, const char *path, int attempt, int verte
     task_restore_release(tr);
     return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
   }
-  const ckpt_loaded *l = job->restore->loaded;
+  ckpt_loaded *l = job->restore->loaded;
   for (int i = 0; i < v->nnodes; i++) {
     const sg_node *n = &jg->nodes[v->nodes[i]];
     const ckpt_loaded_op *op = ckpt_loaded_find(l, n->uid);
     if (!op) continue;
-    int rc = snap_assign(op->sections, op->parallelism, n->max_parallelism, n->parallelism, subtask,
-                         &tr->views[i], err, err_len);
+    int rc = verify_needed(l, op, n, subtask, err, err_len);
+    if (rc < 0) {
+      task_restore_release(tr);
+      return rc;
+    }
+    rc = snap_assign(op->sections, op->parallelism, n->max_parallelism, n->parallelism, subtask,
+                     &tr->views[i], err, err_len);
     tr->n = i + 1;
     if (rc < 0) {
       char inner[SP_ERRMSG_MAX];
@@ -352,6 +372,11 @@ static int prepare_restore(te_job *job, const char *path, int attempt, int verte
                     "%d; it can only be restored at that parallelism (take a savepoint to "
                     "rescale)",
                     l->dir, v->name, ch->parallelism);
+    }
+    int rc = ckpt_loaded_verify(l, ch->file, err, err_len);
+    if (rc < 0) {
+      task_restore_release(tr);
+      return rc;
     }
     opts->channel_state = ch->state;
   }
@@ -481,6 +506,13 @@ static void submit_task(task_executor *te, sp_reader *r) {
     if (restore_path && restore_path[0])
       rc =
           prepare_restore(job, restore_path, attempt, vertex, subtask, &opts, &tr, err, sizeof err);
+    if (rc == SPATE_ECORRUPT) { /* the JobMaster picks another checkpoint for the next attempt */
+      sp_writer w;
+      sp_writer_init(&w);
+      sp_put_str(&w, restore_path);
+      sp_put_str(&w, err);
+      rpc_send(te->rpc, jm, MSG_RESTORE_CORRUPT, &w);
+    }
   }
   if (rc == 0 && (vertex < 0 || vertex >= job->jg->nvertices || subtask < 0 ||
                   subtask >= job->jg->vertices[vertex].parallelism))

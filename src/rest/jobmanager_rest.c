@@ -157,9 +157,9 @@ static int op_savepoint(void *ctx, const char *job_id, const char *target_dir, b
 static int op_stop_job(void *ctx, const char *job_id, const char *target_dir, bool drain,
                        rest_savepoint_format format, char **location, char *err, size_t err_len) {
   (void)format;
-  (void)drain; /* stop-with-savepoint ends the sources after the savepoint either way */
   int64_t id;
-  return jm_gateway_snapshot(ctx, job_id, JM_STOP, target_dir, &id, location, err, err_len);
+  return jm_gateway_snapshot(ctx, job_id, drain ? JM_STOP_DRAIN : JM_STOP, target_dir, &id,
+                             location, err, err_len);
 }
 
 static int op_checkpoint(void *ctx, const char *job_id, rest_checkpoint_type type,

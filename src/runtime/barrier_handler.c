@@ -242,10 +242,14 @@ int bh_poll(barrier_handler *h) {
   return rc;
 }
 
+bool bh_trigger_current(const barrier_handler *h, int64_t id) {
+  return id > h->last && !(h->id && h->id > id);
+}
+
 int bh_trigger(barrier_handler *h, const uint8_t *payload, uint32_t len) {
   el_barrier b;
   memcpy(&b, payload, sizeof b);
-  if (!(b.id > h->last && !(h->id && h->id > b.id))) return 0;
+  if (!bh_trigger_current(h, b.id)) return 0;
   int rc = 0;
   if (h->id && h->id < b.id) rc = ck_abort(h, h->id, false);
   if (rc == 0 && !h->id) ck_start(h, b.id); /* same id: joins the alignment under way */

@@ -82,6 +82,9 @@ void bh_destroy(barrier_handler *h);
  * Returns 1 if the trigger was acted on, 0 if it was older than what was taken or dropped
  * already, or a negative code. */
 int bh_trigger(barrier_handler *h, const uint8_t *payload, uint32_t len);
+/* Whether a trigger for checkpoint id would be acted on now (bh_trigger would return 1): a task
+ * that does something before the barrier (a drained stop's end of event time) asks first. */
+bool bh_trigger_current(const barrier_handler *h, int64_t id);
 /* Checkpoint id was aborted: if it (or an older one) is in progress it is dropped and a cancel
  * marker sent on; it is not taken later. */
 int bh_checkpoint_aborted(barrier_handler *h, int64_t id);

@@ -31,6 +31,8 @@ enum {
   BARRIER_UNALIGNED = 2,     /* start unaligned */
   BARRIER_AT_LEAST_ONCE = 4, /* no alignment: snapshot when the last barrier arrives */
   BARRIER_STOP = 8,          /* stop-with-savepoint: sources end right after the barrier */
+  BARRIER_DRAIN = 16,        /* with BARRIER_STOP (Flink's stop --drain): sources emit the end of
+                                event time (MAX_WATERMARK) before the barrier */
 };
 
 /* The fixed part of a BARRIER payload; the target directory (UTF-8, dir_len bytes) follows. */

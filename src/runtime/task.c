@@ -59,7 +59,8 @@ struct task {
   task_options opts;
   int pending_rc;           /* a failure inside a mail, returned by the loop */
   bool stop_requested;      /* a source took a stop-with-savepoint barrier: it ends now, without
-                              the end of event time (Flink's stop without --drain) */
+                              the end of event time (Flink's stop without --drain; with it,
+                              the end of event time went out before the barrier) */
   barrier_handler bh;       /* the checkpoint in progress: alignment, channel state */
   snapshot_returns returns; /* snapshots the writer is done with, to be freed on this thread */
   char error[SP_ERRMSG_MAX];
@@ -418,12 +419,20 @@ typedef struct trigger_mail {
   uint8_t payload[];
 } trigger_mail;
 
-/* A trigger (bh_trigger); a source told to stop with it ends after the barrier. */
+/* A trigger (bh_trigger); a source told to stop with it ends after the barrier. Told to drain
+ * as well (Flink's stop --drain, FLIP-34), a source first emits the end of event time: every
+ * event-time timer downstream fires and every window flushes before the barrier, so their
+ * output precedes the savepoint and the savepoint holds no pending windows. */
 static void trigger_mail_fn(void *owner, void *arg, bool run) {
   task *t = owner;
   trigger_mail *m = arg;
   if (run && atomic_load(&t->state) == TS_RUNNING && t->pending_rc == 0) {
-    int rc = bh_trigger(&t->bh, m->payload, m->len);
+    int rc = 0;
+    if (t->v->ninputs == 0 &&
+        (m->b.flags & (BARRIER_STOP | BARRIER_DRAIN)) == (BARRIER_STOP | BARRIER_DRAIN) &&
+        bh_trigger_current(&t->bh, m->b.id))
+      rc = op_watermark(t->ops[0], 0, INT64_MAX);
+    if (rc == 0) rc = bh_trigger(&t->bh, m->payload, m->len);
     if (rc > 0 && t->v->ninputs == 0 && (m->b.flags & BARRIER_STOP)) t->stop_requested = true;
     if (rc < 0) t->pending_rc = rc;
   }
@@ -496,7 +505,8 @@ static int finish(task *t) {
   int rc;
   /* a bounded source's end is the end of event time: every window and timer fires (Flink's
    * MAX_WATERMARK); other tasks get it from their inputs. A source stopped by a savepoint ends
-   * without it: what is not fired yet is in the savepoint. */
+   * without it: what is not fired yet is in the savepoint (a drained stop sent it before the
+   * barrier). */
   if (t->v->ninputs == 0 && !t->stop_requested && (rc = op_watermark(t->ops[0], 0, INT64_MAX)) < 0)
     return rc;
   for (int i = 0; i < t->nops; i++)

@@ -273,6 +273,9 @@ typedef int (*ks_visit_fn)(void *arg, const ks_record *rec);
 int ks_snapshot_key_group(ks_backend *b, int key_group, ks_visit_fn fn, void *arg);
 /* Number of (state, key, namespace) entries stored for key group kg. */
 size_t ks_key_group_entries(const ks_backend *b, int key_group);
+/* Bytes of b's restore arena handed out so far: key groups of 1 MB or more are restored into
+ * memory mapped in whole blocks rather than through malloc (ks_arena.c). */
+size_t ks_backend_arena_bytes(const ks_backend *b);
 /* Drops all state of key group kg. */
 int ks_clear_key_group(ks_backend *b, int key_group);
 /* Inserts one record into key group kg, keeping its TTL timestamp: VALUE, REDUCING and

@@ -125,8 +125,9 @@ int ks_clear_key_group(ks_backend *b, int key_group) {
  * nobody asked for survives any number of checkpoints (as Flink keeps restored state that was
  * never accessed). */
 
-#define RECORD_MIN 20u /* key, namespace and value length prefixes, and ttl_ts */
-#define STATE_MIN 10u  /* a one-byte name with its length, kind, record count */
+#define RECORD_MIN 20u                    /* key, namespace and value length prefixes, and ttl_ts */
+#define STATE_MIN 10u                     /* a one-byte name with its length, kind, record count */
+#define ARENA_MIN_GROUP ((size_t)1 << 20) /* smaller key groups restore through malloc */
 
 /* True when the active snapshot refers to a pending run's buffers (identified by its data,
  * which no other run shares): they stay allocated until the snapshot is released. */
@@ -397,7 +398,17 @@ int ks_read_key_group(ks_backend *b, int key_group, sp_reader *r) {
     return rc;
   }
   ks_clear_key_group(b, key_group);
-  if ((rc = scan_group(b, key_group, r, true)) < 0) {
+  /* a large group's entries come from the backend's arena (ks_arena.c); the encoding's size
+   * is about what its entries take */
+  size_t bytes = r->len - r->pos;
+  ks_arena *saved = ks_restore_arena;
+  if (bytes >= ARENA_MIN_GROUP) {
+    ks_arena_expect(&b->arena, bytes + bytes / 8);
+    ks_restore_arena = &b->arena;
+  }
+  rc = scan_group(b, key_group, r, true);
+  ks_restore_arena = saved;
+  if (rc < 0) {
     ks_clear_key_group(b, key_group); /* never half a group */
     if (sp_reader_ok(r)) sp_reader_fail(r, "keyed state not restored");
   }
@@ -445,6 +456,14 @@ static void drop_state_entries(ks_backend *b, const ks_state *s) {
 int ks_pending_apply(ks_backend *b, ks_state *s) {
   int rc = 0;
   uint32_t nf = (uint32_t)(s->kind == KS_AGGREGATING ? s->acc_schema : s->value_schema)->nfields;
+  size_t bytes = 0;
+  for (uint32_t i = 0; i < b->npending; i++)
+    if (strcmp(b->pending[i].name, s->name) == 0) bytes += b->pending[i].len;
+  ks_arena *saved = ks_restore_arena;
+  if (bytes >= ARENA_MIN_GROUP) { /* as ks_read_key_group */
+    ks_arena_expect(&b->arena, bytes + bytes / 8);
+    ks_restore_arena = &b->arena;
+  }
   for (uint32_t i = 0; rc == 0 && i < b->npending; i++) {
     const ks_pending *p = &b->pending[i];
     if (strcmp(p->name, s->name) != 0) continue;
@@ -457,6 +476,7 @@ int ks_pending_apply(ks_backend *b, ks_state *s) {
       rc = ks_restore_record(b, p->key_group, &rec);
     }
   }
+  ks_restore_arena = saved;
   if (rc < 0) {
     ks_fail(b, rc, "out of memory restoring state '%s'", s->name);
     drop_state_entries(b, s);

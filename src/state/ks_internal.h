@@ -12,6 +12,7 @@
  *   ks_codec.c     a key group visited, encoded for a checkpoint and read back; restored records
  *                  of states not registered yet (pending runs, the lazy restore)
  *   ks_snapshot.c  copy-on-write snapshots: begin, the writer's encoding, release
+ *   ks_arena.c     memory for the entries of large restores, mapped in whole blocks
  * The calls between these files are hidden from libspate's exported symbols (KS_HIDDEN). What
  * every state access runs (the lookup tbl_find, entry_own, the TTL tests) is static inline here,
  * so that a state access costs no call into another file.
@@ -154,6 +155,31 @@ static inline ks_entry *tbl_find(const ks_table *t, uint64_t hash, uint32_t stat
   }
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * Restore arena (ks_arena.c). While a large key group is restored, ks_entry_new cuts entries
+ * from blocks of memory mapped whole (huge pages, populated in one call) instead of calling
+ * malloc per entry: ks_restore_arena is then the backend's arena (set by ks_codec.c around
+ * the records it restores, on the restoring thread). Every entry is freed through
+ * ks_entry_free, which tells the two apart by address. */
+typedef struct ks_arena {
+  struct ks_arena_block *cur; /* the block entries are cut from, NULL before the first */
+  size_t used;                /* bytes of cur taken */
+  size_t expect; /* bytes the restore still expects to ask for (sizes the next block) */
+  size_t total;  /* bytes handed out, ever */
+} ks_arena;
+KS_HIDDEN extern _Thread_local ks_arena *ks_restore_arena;
+KS_HIDDEN void ks_arena_expect(ks_arena *a, size_t bytes);
+/* n bytes, 16-aligned, from a's current block or a new one; NULL when no block can be mapped
+ * (the caller falls back to malloc). */
+KS_HIDDEN void *ks_arena_alloc(ks_arena *a, size_t n);
+KS_HIDDEN bool ks_arena_owns(const void *p);
+/* Counts an arena entry out of its block (any thread); the last one of a sealed block unmaps
+ * it. */
+KS_HIDDEN void ks_arena_release(void *p);
+/* No more entries are cut from a (its backend is freed); its block goes once its entries do. */
+KS_HIDDEN void ks_arena_close(ks_arena *a);
+KS_HIDDEN void ks_entry_free(ks_entry *e);
+
 /* ks_table.c */
 KS_HIDDEN int ks_tbl_reserve(ks_table *t);
 KS_HIDDEN void ks_tbl_insert(ks_table *t, ks_entry *e);
@@ -209,6 +235,7 @@ struct ks_backend {
    * snapshot (NULL when none), which freezes every entry of an older version. */
   uint64_t version;
   ks_snapshot *snap;
+  ks_arena arena; /* entries of large restores (ks_arena.c) */
   char err[SP_ERRMSG_MAX];
 };
 

@@ -76,7 +76,8 @@ void ks_tbl_remove_at(ks_table *t, uint32_t i) {
 ks_entry *ks_entry_new(uint64_t version, uint64_t hash, uint32_t state, const void *key,
                        uint32_t klen, const void *ns, uint32_t nslen, uint32_t cap) {
   size_t hdr = e_header_size(klen, nslen);
-  ks_entry *e = sp_malloc(hdr + cap);
+  ks_entry *e = ks_restore_arena ? ks_arena_alloc(ks_restore_arena, hdr + cap) : NULL;
+  if (!e) e = sp_malloc(hdr + cap);
   if (!e) return NULL;
   memset(e, 0, hdr);
   e->version = version;
@@ -93,8 +94,15 @@ ks_entry *ks_entry_new(uint64_t version, uint64_t hash, uint32_t state, const vo
 /* Grows e's payload to cap bytes (moving it); the slot is updated. NULL: no memory, e intact.
  * Never for a frozen entry (entry_own copies those). */
 ks_entry *ks_entry_grow(ks_table *t, uint32_t slot, ks_entry *e, uint32_t cap) {
-  ks_entry *n = sp_realloc(e, e_header_size(e->klen, e->nslen) + cap);
-  if (!n) return NULL;
+  size_t hdr = e_header_size(e->klen, e->nslen);
+  ks_entry *n;
+  if (ks_arena_owns(e)) { /* restored into an arena block: moves to malloc */
+    if (!(n = sp_malloc(hdr + cap))) return NULL;
+    memcpy(n, e, hdr + (e->cap < cap ? e->cap : cap));
+    ks_arena_release(e);
+  } else if (!(n = sp_realloc(e, hdr + cap))) {
+    return NULL;
+  }
   n->cap = cap;
   t->slots[slot] = n;
   return n;
@@ -102,7 +110,7 @@ ks_entry *ks_entry_grow(ks_table *t, uint32_t slot, ks_entry *e, uint32_t cap) {
 
 void ks_tbl_free_leaf(ks_table *t) {
   if (!t->slots) return;
-  for (uint32_t i = 0; i <= t->mask; i++) sp_free(t->slots[i]);
+  for (uint32_t i = 0; i <= t->mask; i++) ks_entry_free(t->slots[i]);
   sp_free(t->slots);
   memset(t, 0, sizeof *t);
 }
@@ -116,7 +124,7 @@ void ks_drop_leaf(ks_backend *b, ks_entry *e) {
   if (frozen(b, e))
     retire(&b->snap->retired, e);
   else
-    sp_free(e);
+    ks_entry_free(e);
 }
 
 /* Releases a top-level entry that just left its key group's table. A MAP entry that is not
@@ -136,7 +144,7 @@ static void drop_entry(ks_backend *b, ks_entry *e) {
   for (uint32_t i = 0; m->slots && i <= m->mask; i++)
     if (m->slots[i]) ks_drop_leaf(b, m->slots[i]);
   sp_free(m->slots);
-  sp_free(e);
+  ks_entry_free(e);
 }
 
 /* entry_own (ks_internal.h) for a MAP entry at t->slots[slot], whose nested table is about to

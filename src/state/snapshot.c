@@ -375,6 +375,20 @@ static int decode_section(const snap_section *s, snap_restore *out, sp_reader *r
   return rc;
 }
 
+bool snap_section_needed(const snap_section *s, ks_key_group_range range) {
+  if (s->len == 0) return false;
+  snap_restore dec;
+  sp_reader r;
+  bool needed = true; /* what does not decode is read, so that its reader reports it */
+  if (decode_section(s, &dec, &r) == 0) {
+    needed = dec.nlists > 0;
+    for (int k = 0; k < dec.nkg && !needed; k++)
+      needed = ks_key_group_range_contains(range, dec.kgs[k].kg);
+  }
+  snap_restore_free(&dec);
+  return needed;
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Assignment. */
 

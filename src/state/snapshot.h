@@ -154,6 +154,12 @@ typedef struct snap_restore {
 int snap_assign(const snap_section *old, int nold, int max_parallelism, int parallelism, int index,
                 snap_restore *out, char *err, size_t err_len);
 void snap_restore_free(snap_restore *r);
+/* Whether a new subtask with key-group range `range` reads anything of the old subtask's
+ * section s in snap_assign: a non-empty key group inside range, or any operator-state list
+ * (their redistribution needs every old subtask's entries). Reads only the section's framing
+ * (one length per key group and list entry), not the state; a section that does not decode is
+ * needed, so that the reader's checks report it. */
+bool snap_section_needed(const snap_section *s, ks_key_group_range range);
 /* The section of key group kg: 1 and data/len if present, 0 if the group has no state. */
 int snap_restore_key_group(const snap_restore *r, int kg, const uint8_t **data, uint32_t *len);
 /* The named list, or NULL if this subtask gets no entries of it. */

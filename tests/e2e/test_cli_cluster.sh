@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# test_cli_cluster.sh: `spate list`, `cancel`, `stop`, `savepoint` (and `savepoint -d`) and
-# `checkpoint` against a JobManager's REST endpoint, checking Flink's printed lines, error forms
-# and exit codes (reference §3). The endpoint is build/tests/rest_test_server: the real REST
-# server with the fake cluster's fixed table of jobs (tests/support/rest_fake_cluster.h), so every
-# printed line is known in advance. Start times print in local time: TZ=UTC here.
+# test_cli_cluster.sh: `spate list`, `cancel`, `stop`, `savepoint` (and `savepoint -d`, with
+# `-j <job.so>` checked first) and `checkpoint` against a JobManager's REST endpoint, checking
+# Flink's printed lines, error forms and exit codes (reference §3). The endpoint is
+# build/tests/rest_test_server: the real REST server with the fake cluster's fixed table of jobs
+# (tests/support/rest_fake_cluster.h), so every printed line is known in advance. Start times
+# print in local time: TZ=UTC here.
 #
-# Run by ctest from the build directory with SPATE and SPATE_BUILD_DIR set.
+# Run by ctest from the build directory with SPATE, SPATE_BUILD_DIR and SPATE_EXAMPLES set.
 set -euo pipefail
 export LC_ALL=C TZ=UTC
 
@@ -185,6 +186,30 @@ EOF
 run dispose_missing savepoint $M --dispose /sp/missing
 expect dispose_missing 1 "spate savepoint -d of a missing savepoint"
 stderr_has dispose_missing "Disposing the savepoint '/sp/missing' failed." "spate savepoint -d failure: what failed"
+
+# -j/--jarfile: the job object is checked (it must load and define spate_main) before anything is
+# sent; then the savepoint is disposed of as without it
+run dispose_j savepoint $M -d /sp/savepoint-2 -j "$SPATE_EXAMPLES/wordcount.so"
+expect dispose_j 0 "spate savepoint -d -j <job.so>"
+stdout_is dispose_j "spate savepoint -d -j: Flink's lines" <<EOF
+Disposing savepoint '/sp/savepoint-2'.
+Waiting for response...
+Savepoint '/sp/savepoint-2' disposed.
+EOF
+run dispose_j_missing savepoint $M --jarfile "$tmp/nojob.so" --dispose /sp/savepoint-3
+expect dispose_j_missing 1 "spate savepoint -d --jarfile <missing file>"
+stderr_has dispose_j_missing "spate savepoint: cannot read job file '$tmp/nojob.so': No such file or directory" "spate savepoint -j <missing file>: names the file and why"
+assert "spate savepoint -j <missing file>: nothing is disposed of" test ! -s "$tmp/dispose_j_missing.out"
+printf 'not a shared object\n' >"$tmp/notajob.so"
+run dispose_j_text savepoint $M -d /sp/savepoint-3 -j "$tmp/notajob.so"
+expect dispose_j_text 1 "spate savepoint -d -j <a text file>"
+stderr_has dispose_j_text "spate savepoint: cannot load job file '$tmp/notajob.so'" "spate savepoint -j <a text file>: names the file"
+run dispose_j_lib savepoint $M -d /sp/savepoint-3 -j "${SPATE_BUILD_DIR:-build}/lib/libspate.so"
+expect dispose_j_lib 1 "spate savepoint -d -j <a library without spate_main>"
+stderr_has dispose_j_lib "has no entry point: it must define int spate_main(int argc, char **argv)" "spate savepoint -j <a library without spate_main>: says what is missing"
+run dispose_j_noarg savepoint $M -d /sp/savepoint-3 -j
+expect dispose_j_noarg 1 "spate savepoint -j without a file"
+assert "spate savepoint -j without a file: Flink's message" grep -qxF "Missing argument for option: j" "$tmp/dispose_j_noarg.out"
 
 run ck checkpoint $M "$RUNNING"
 expect ck 0 "spate checkpoint"

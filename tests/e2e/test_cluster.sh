@@ -7,6 +7,8 @@
 #    a TaskManager is started again, and its output equals a failure-free run;
 #  - spate list, savepoint, stop with a savepoint, resume from it at another parallelism,
 #    cancel, savepoint -d, with their printed lines;
+#  - spate stop --drain: Flink's line, and the window no watermark passed (the last one,
+#    incomplete) is in the output;
 #  - kill -9 of the JobManager: the TaskManagers notice, and register again with a new one.
 set -euo pipefail
 : "${SPATE:?}" "${SPATE_EXAMPLES:?}"
@@ -151,6 +153,26 @@ canceled() { "$SPATE" list "${M[@]}" -a >"$tmp/list4.out" 2>&1 && grep -q ": $id
 awaited "the cancelled job is CANCELED" "$tmp/list4.out" canceled
 "$SPATE" savepoint "${M[@]}" -d "$sp" >"$tmp/dispose.out" 2>&1 || fail "spate savepoint -d" "$tmp/dispose.out"
 assert "spate savepoint -d disposes of the savepoint" test ! -e "${sp#file:}"
+
+# --- stop --drain: the window no watermark passed flushes into the output ------------------------
+# tests/e2e/jobs/drain_windows.c: after it printed window [0, 1000) its source has sent all it
+# will (records 0..1000) and idles; window [1000, 2000) (record 1000) only fires at the end of
+# event time, which a drained stop sends before the savepoint.
+"$SPATE" run "${M[@]}" -d -p 1 "$SPATE_TEST_JOBS/drain_windows.so" >"$tmp/drain-run.out" 2>&1 ||
+  fail "spate run -d drain_windows.so" "$tmp/drain-run.out"
+id=$(sed -n 's/^Job has been submitted with JobID \([0-9a-f]*\)$/\1/p' "$tmp/drain-run.out")
+# what print sinks of parallelism 1 wrote (no "n> " prefix, as Flink's)
+tm_printed() { cat "$logs"/spate-e2e-taskexecutor-*-"$host".out 2>/dev/null | grep -cxF -e "$@" || true; }
+first_window() { [ "$(tm_printed '(0,999,500)' -e '(1,999,500)')" -eq 2 ]; }
+awaited "the job printed the window its watermark passed" "$tmp/drain-run.out" first_window
+awaited "every vertex of the job to drain runs" "$tmp/job.json" subtasks_running
+"$SPATE" stop "${M[@]}" --drain -p "$tmp/sp" "$id" >"$tmp/drain.out" 2>&1 || fail "spate stop --drain" "$tmp/drain.out"
+assert "spate stop --drain prints Flink's line" grep -qxF "Draining job \"$id\" with a CANONICAL savepoint." "$tmp/drain.out"
+drain_sp=$(sed -n 's/^Savepoint completed. Path: //p' "$tmp/drain.out")
+assert "spate stop --drain prints the savepoint's path" test -f "${drain_sp#file:}/_metadata"
+awaited "the drained job is FINISHED in spate list -a" "$tmp/list2.out" ended
+last_window() { [ "$(tm_printed '(0,1999,1)')" -eq 1 ]; }
+awaited "spate stop --drain: the last, incomplete window is in the output" "$tmp/drain.out" last_window
 
 # --- kill -9 of the JobManager --------------------------------------------------------------------
 tm_logs=("$logs"/spate-e2e-taskexecutor-*-"$host".log)

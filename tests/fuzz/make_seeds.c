@@ -816,11 +816,12 @@ static void ack(sp_writer *w, int attempt, int v, int s, int64_t id) {
   sp_put_u8(w, 0);
 }
 
-static void savepoint_request(sp_writer *w, bool stop) {
+/* then: SAVEPOINT_ONLY, SAVEPOINT_STOP or SAVEPOINT_STOP_DRAIN */
+static void savepoint_request(sp_writer *w, uint8_t then) {
   sp_writer_init(w);
   sp_put_str(w, FM_CLIENT);
   sp_put_str(w, FM_ROOT "savepoints");
-  sp_put_u8(w, stop);
+  sp_put_u8(w, then);
 }
 
 static void checkpoint_request(sp_writer *w) {
@@ -933,6 +934,10 @@ static void message_seeds(void) {
   task_update(&w, 1, 0, TS_CANCELED, "", true);
   put_message("task-state-canceled", FM_TO_JM, MSG_TASK_STATE, &w);
   sp_writer_init(&w);
+  sp_put_str(&w, FM_ROOT "spate-checkpoints/" FM_JOB_ID "/chk-1");
+  sp_put_str(&w, "checkpoint /tmp/ck/chk-1 is corrupt: file 0-0.state: checksum mismatch");
+  put_message("restore-corrupt", FM_TO_JM, MSG_RESTORE_CORRUPT, &w);
+  sp_writer_init(&w);
   put_message("cancel-job", FM_TO_JM, MSG_CANCEL_JOB, &w);
   sp_writer_init(&w);
   sp_put_str(&w, FM_TASK_EXECUTOR);
@@ -956,7 +961,7 @@ static void message_seeds(void) {
   sp_writer_init(&w);
   sp_put_i32(&w, 0);
   put_message("restart", FM_TO_JM, MSG_RESTART, &w);
-  savepoint_request(&w, false);
+  savepoint_request(&w, SAVEPOINT_ONLY);
   put_message("trigger-savepoint", FM_TO_JM, MSG_TRIGGER_SAVEPOINT, &w);
   checkpoint_request(&w);
   put_message("request-checkpoint", FM_TO_JM, MSG_REQUEST_CHECKPOINT, &w);
@@ -1057,11 +1062,16 @@ static void message_seeds(void) {
   put_input("failure-restart", &in);
 
   sp_writer_init(&in); /* a savepoint, then stop with a savepoint */
-  savepoint_request(&w, false);
+  savepoint_request(&w, SAVEPOINT_ONLY);
   fm_record(&in, FM_TO_JM, MSG_TRIGGER_SAVEPOINT, &w);
-  savepoint_request(&w, true);
+  savepoint_request(&w, SAVEPOINT_STOP);
   fm_record(&in, FM_TO_JM, MSG_TRIGGER_SAVEPOINT, &w);
   put_input("savepoints", &in);
+
+  sp_writer_init(&in); /* stop with a savepoint and drain */
+  savepoint_request(&w, SAVEPOINT_STOP_DRAIN);
+  fm_record(&in, FM_TO_JM, MSG_TRIGGER_SAVEPOINT, &w);
+  put_input("stop-drain", &in);
 
   sp_writer_init(&in); /* cancelled through the Dispatcher, submitted again */
   sp_writer_init(&w);

@@ -8,7 +8,11 @@
  *    checkpoint fail at its trigger; each failure counts against
  *    execution.checkpointing.tolerable-failed-checkpoints, and past it the job fails saying so;
  *  - when a retained checkpoint is corrupt, the restart after a failure falls back to the
- *    previous one and logs both checkpoint ids and that committed output may appear again.
+ *    previous one and logs both checkpoint ids and that committed output may appear again:
+ *    damage in a state file's task layer is found by the JobMaster (the uids it reads disagree
+ *    with the job, so it verifies), damage in the state itself only by the TaskExecutor that
+ *    restores the subtask (the JobMaster reads no state), which reports it, and the JobMaster
+ *    restarts at once from the previous checkpoint.
  * UDFs have external linkage (the program is linked with -rdynamic) and a cf_ prefix.
  */
 #define _GNU_SOURCE
@@ -26,6 +30,7 @@
 #include <cmocka.h>
 
 #include "base/log.h"
+#include "checkpoint/storage.h"
 #include "spate/spate.h"
 #include "support/testkit.h"
 
@@ -144,15 +149,31 @@ static void test_failing_triggers_count_against_tolerable(void **state) {
   tk_rm_rf(base);
 }
 
-/* Corrupts the first state file in dir (a byte in its payload). */
-static void corrupt_state_file(const char *dir) {
+/* Corrupts the first state file in dir: a byte of its task layer (offset 40: the first
+ * operator's uid), or with in_state the last byte of the first non-empty operator section. */
+static void corrupt_state_file(const char *dir, bool in_state) {
   char path[4200];
   snprintf(path, sizeof path, "%s/0-0.state", dir);
+  long at = 40;
+  if (in_state) {
+    ckpt_loaded *l = NULL;
+    char err[512];
+    if (ckpt_load(dir, CKPT_LOAD_ALL, &l, err, sizeof err)) fail_msg("%s", err);
+    for (int i = 0; i < l->nbufs && at == 40; i++) {
+      if (strcmp(l->meta.files[i].name, "0-0.state") != 0) continue;
+      for (int k = 0; k < l->tasks[i].nops && at == 40; k++) {
+        const snap_section *s = &l->tasks[i].ops[k].section;
+        if (s->len) at = 16 + (long)(s->data + s->len - 1 - l->bufs[i].payload);
+      }
+    }
+    ckpt_loaded_free(l);
+    if (at == 40) fail_msg("no operator state in %s", path);
+  }
   FILE *f = fopen(path, "r+b");
   if (!f) fail_msg("no state file %s", path);
-  assert_int_equal(fseek(f, 40, SEEK_SET), 0);
+  assert_int_equal(fseek(f, at, SEEK_SET), 0);
   int c = fgetc(f);
-  assert_int_equal(fseek(f, 40, SEEK_SET), 0);
+  assert_int_equal(fseek(f, at, SEEK_SET), 0);
   fputc(c ^ 0x5a, f);
   fclose(f);
 }
@@ -167,8 +188,7 @@ static void path_listener(void *arg, const spate_job_event *e) {
   tk_listener(arg, e);
 }
 
-static void test_restart_falls_back_from_a_corrupt_checkpoint(void **state) {
-  (void)state;
+static void restart_falls_back(bool in_state) {
   char base[256], ckdir[300], log[300];
   tk_mkdtemp(base, sizeof base, "spate_cf_");
   snprintf(ckdir, sizeof ckdir, "%s/ck", base);
@@ -189,7 +209,7 @@ static void test_restart_falls_back_from_a_corrupt_checkpoint(void **state) {
     TK_AWAIT(atomic_load(&g_fb_events.completed) == n, "checkpoint %d", n);
   }
   assert_int_equal(atomic_load(&g_fb_events.last_completed), 2);
-  corrupt_state_file(g_last_path); /* chk-2 */
+  corrupt_state_file(g_last_path, in_state); /* chk-2 */
   assert_int_equal(sp_log_set_file(log), 0);
   /* The map fails on its next record: one of the batch the second checkpoint let through, or
    * else one of the batch a savepoint lets through (a savepoint is not a retained checkpoint).
@@ -199,7 +219,10 @@ static void test_restart_falls_back_from_a_corrupt_checkpoint(void **state) {
   char sp[300], path[4096], err[512];
   snprintf(sp, sizeof sp, "%s/savepoints", base);
   (void)spate_job_client_savepoint(c, sp, false, path, sizeof path, err, sizeof err);
-  TK_AWAIT(atomic_load(&g_fb_events.restarts) == 1 && tk_all_running(&g_fb_events), "the restart");
+  /* damage in the state costs a second restart: the first one's subtask finds it */
+  int restarts = in_state ? 2 : 1;
+  TK_AWAIT(atomic_load(&g_fb_events.restarts) == restarts && tk_all_running(&g_fb_events),
+           "restart %d", restarts);
   spate_job_client_cancel(c);
   spate_job_result *r = tk_wait(c, "fallback");
   sp_log_set_file(NULL);
@@ -211,9 +234,21 @@ static void test_restart_falls_back_from_a_corrupt_checkpoint(void **state) {
                      "exactly-once sinks committed with the checkpoints after 1 (up to 2) "
                      "may be published again"))
     fail_msg("the fallback is not logged with both checkpoint ids in %s", log);
+  if (in_state && !file_contains(log, "0-0.state: checksum mismatch"))
+    fail_msg("the TaskExecutor's finding, naming the file, is not logged in %s", log);
   spate_env_free(env);
   spate_manual_clock_free(clock);
   tk_rm_rf(base);
+}
+
+static void test_restart_falls_back_from_a_corrupt_checkpoint(void **state) {
+  (void)state;
+  restart_falls_back(false);
+}
+
+static void test_restart_falls_back_from_corrupt_state(void **state) {
+  (void)state;
+  restart_falls_back(true);
 }
 
 int main(void) {
@@ -221,6 +256,7 @@ int main(void) {
       cmocka_unit_test(test_unusable_directory_fails_at_start),
       cmocka_unit_test(test_failing_triggers_count_against_tolerable),
       cmocka_unit_test(test_restart_falls_back_from_a_corrupt_checkpoint),
+      cmocka_unit_test(test_restart_falls_back_from_corrupt_state),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -252,6 +252,7 @@ static inline spate_job_result *tk_run(spate_env *env, const char *name) {
 typedef struct tk_call {
   spate_job_client *c;
   bool savepoint, stop;
+  bool stop_call, drain; /* spate_job_client_stop_with_savepoint(drain) */
   char dir[4096];
   int rc;
   int64_t id;
@@ -266,7 +267,11 @@ static inline void tk_call_unref(tk_call *call) {
 
 static inline void *tk_call_main(void *arg) {
   tk_call *call = arg;
-  if (call->savepoint)
+  if (call->stop_call)
+    call->rc = spate_job_client_stop_with_savepoint(call->c, call->dir[0] ? call->dir : NULL,
+                                                    call->drain, call->path, sizeof call->path,
+                                                    call->err, sizeof call->err);
+  else if (call->savepoint)
     call->rc =
         spate_job_client_savepoint(call->c, call->dir[0] ? call->dir : NULL, call->stop, call->path,
                                    sizeof call->path, call->err, sizeof call->err);
@@ -312,6 +317,23 @@ static inline int tk_savepoint(spate_job_client *c, const char *dir, bool stop, 
   call->stop = stop;
   snprintf(call->dir, sizeof call->dir, "%s", dir ? dir : "");
   tk_call_run(call, stop ? "a stop-with-savepoint" : "a savepoint");
+  int rc = call->rc;
+  if (path && path_len) tk_copy(path, path_len, call->path);
+  if (err && err_len) tk_copy(err, err_len, call->err);
+  tk_call_unref(call);
+  return rc;
+}
+
+/* spate_job_client_stop_with_savepoint with a deadline. */
+static inline int tk_stop_with_savepoint(spate_job_client *c, const char *dir, bool drain,
+                                         char *path, size_t path_len, char *err, size_t err_len) {
+  tk_call *call = calloc(1, sizeof *call);
+  if (!call) fail_msg("out of memory");
+  call->c = c;
+  call->stop_call = true;
+  call->drain = drain;
+  snprintf(call->dir, sizeof call->dir, "%s", dir ? dir : "");
+  tk_call_run(call, drain ? "a stop-with-savepoint with drain" : "a stop-with-savepoint");
   int rc = call->rc;
   if (path && path_len) tk_copy(path, path_len, call->path);
   if (err && err_len) tk_copy(err, err_len, call->err);

@@ -541,6 +541,83 @@ static void job_dir_falls_back_to_previous_checkpoint(void **state) {
   expect_load_error(f, job, SPATE_ENOENT, "no complete checkpoint", "none with _metadata");
 }
 
+/* HEADERS and LAZY loads do not read the state: a state file whose payload is damaged past its
+ * task layer loads, and only verifying that file (as the TaskExecutor does for the files its
+ * subtask reads) finds it, naming the checkpoint and the file; the other files verify. */
+static void lazy_load_verifies_only_what_is_read(void **state) {
+  fx *f = *state;
+  char job[256], dir[512], path[600];
+  path_of(job, sizeof job, f->root, JOB_ID);
+  write_checkpoint(job, 1, true);
+  snprintf(dir, sizeof dir, "%s/chk-1", job);
+  path_of(path, sizeof path, dir, "0-1.state");
+  /* the payload ends: ... first operator's section | "map" (u32 3 + 3 bytes) | i32 128 | u32 0
+   * (its empty section) | u32 0 (no channel state), then the 8-byte trailer. 20 bytes before
+   * the trailer is thus the last byte of the first section (its list entry "v0s1"): state,
+   * not the task layer's framing */
+  long size = file_size(path);
+  xor_byte(path, size - 8 - 20, 0x5a);
+
+  ckpt_loaded *l = NULL;
+  assert_int_equal(ckpt_load(dir, CKPT_LOAD_VERIFY, &l, f->err, sizeof f->err), SPATE_ECORRUPT);
+  assert_non_null(strstr(f->err, "0-1.state"));
+  assert_int_equal(ckpt_load(dir, CKPT_LOAD_HEADERS, &l, f->err, sizeof f->err), 0);
+  const ckpt_loaded_op *src = ckpt_loaded_find(l, "source");
+  assert_non_null(src);
+  assert_true(src->has_state);
+  assert_null(src->sections[0].data); /* nothing kept */
+  ckpt_loaded_free(l);
+
+  assert_int_equal(ckpt_load(dir, CKPT_LOAD_LAZY, &l, f->err, sizeof f->err), 0);
+  src = ckpt_loaded_find(l, "source");
+  assert_non_null(src);
+  assert_int_equal(src->parallelism, 2);
+  int good = src->files[0], bad = src->files[1];
+  assert_true(good >= 0 && bad >= 0 && good != bad);
+  assert_string_equal(l->meta.files[bad].name, "0-1.state");
+  assert_false(l->verified[good]);
+  assert_int_equal(ckpt_loaded_verify(l, good, f->err, sizeof f->err), 0);
+  assert_true(l->verified[good]);
+  assert_int_equal(ckpt_loaded_verify(l, bad, f->err, sizeof f->err), SPATE_ECORRUPT);
+  assert_non_null(strstr(f->err, "0-1.state"));
+  assert_non_null(strstr(f->err, dir));
+  assert_false(l->verified[bad]);
+  assert_int_equal(ckpt_loaded_verify(l, l->nbufs, f->err, sizeof f->err), SPATE_EINVAL);
+  const ckpt_loaded_channel *ch = &l->channels[0];
+  assert_string_equal(l->meta.files[ch->file].name, "1-0.state");
+  ckpt_loaded_free(l);
+}
+
+/* snap_section_needed: a section is read by a new subtask whose range holds one of its key
+ * groups, or for its operator state; an empty one never, one that does not decode always. */
+static void sections_needed_by_a_new_range(void **state) {
+  (void)state;
+  snap_writer w;
+  sp_writer keyed, listed;
+  sp_writer_init(&keyed);
+  sp_writer_init(&listed);
+  assert_int_equal(snap_writer_init(&w, 128, (ks_key_group_range){0, 63}), 0);
+  sp_put_bytes(snap_key_group(&w, 10), "x", 1);
+  assert_int_equal(snap_encode(&w, &keyed), 0);
+  snap_writer_free(&w);
+  assert_int_equal(snap_writer_init(&w, 128, (ks_key_group_range){0, 63}), 0);
+  assert_int_equal(snap_list_add(&w, "offsets", SNAP_SPLIT, "o", 1), 0);
+  assert_int_equal(snap_encode(&w, &listed), 0);
+  snap_writer_free(&w);
+  snap_section k = {keyed.data, keyed.len}, s = {listed.data, listed.len}, none = {0};
+  assert_true(snap_section_needed(&k, (ks_key_group_range){0, 31}));
+  assert_true(snap_section_needed(&k, (ks_key_group_range){10, 10}));
+  assert_false(snap_section_needed(&k, (ks_key_group_range){11, 63}));
+  assert_false(snap_section_needed(&k, (ks_key_group_range){64, 127}));
+  assert_true(snap_section_needed(&s, (ks_key_group_range){64, 127}));
+  assert_false(snap_section_needed(&none, (ks_key_group_range){0, 127}));
+  uint8_t junk[16] = {1, 2, 3};
+  snap_section j = {junk, sizeof junk};
+  assert_true(snap_section_needed(&j, (ks_key_group_range){64, 127}));
+  sp_writer_free(&keyed);
+  sp_writer_free(&listed);
+}
+
 static void list_complete_ignores_incomplete(void **state) {
   fx *f = *state;
   char job[256], p[600];
@@ -633,6 +710,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(job_dir_falls_back_to_previous_checkpoint, setup, teardown),
       cmocka_unit_test_setup_teardown(list_complete_ignores_incomplete, setup, teardown),
       cmocka_unit_test_setup_teardown(discard_removes_a_checkpoint, setup, teardown),
+      cmocka_unit_test_setup_teardown(lazy_load_verifies_only_what_is_read, setup, teardown),
+      cmocka_unit_test_setup_teardown(sections_needed_by_a_new_range, setup, teardown),
       cmocka_unit_test_setup_teardown(allocation_failures_are_not_corruption, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
