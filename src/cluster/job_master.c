@@ -19,7 +19,8 @@
  * partitions) restoring the latest completed checkpoint (falling back to older ones that load,
  * else the savepoint the job started from; checkpoint/restore.c chooses and checks). Otherwise
  * the job fails as before. Region failover (only the failed subtask's pipelined region restarts)
- * is in failover_regions.c, which shares this file's state through job_master_internal.h.
+ * is in failover_regions.c, heartbeats with the job's TaskExecutors and losing one in
+ * job_master_heartbeats.c; both share this file's state through job_master_internal.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,7 +84,7 @@ static void set_status(job_master *jm, job_status to) {
 }
 
 /* Records a subtask's switch (why: the failure, when it failed). */
-static void exec_switch_why(job_master *jm, int v, int s, task_state to, const char *why) {
+void jm_exec_switch_why(job_master *jm, int v, int s, task_state to, const char *why) {
   execution *e = &jm->exec[v][s];
   if (task_state_terminal(e->state)) return; /* terminal states are final */
   const jg_vertex *vx = &jm->jg->vertices[v];
@@ -112,7 +113,7 @@ static void exec_switch_why(job_master *jm, int v, int s, task_state to, const c
 }
 
 void jm_exec_switch(job_master *jm, int v, int s, task_state to) {
-  exec_switch_why(jm, v, s, to, NULL);
+  jm_exec_switch_why(jm, v, s, to, NULL);
 }
 
 /* Sends payload (consumed) once to every TaskExecutor that runs a subtask of the current
@@ -162,8 +163,6 @@ static void release_partitions(job_master *jm) {
       if (!seen) jm_release_attempt(jm, a);
     }
 }
-
-static void all_terminal(job_master *jm);
 
 /* Encodes the job result for the client (jr_encode) from the subtasks' reports. */
 static void encode_result(job_master *jm, sp_writer *w) {
@@ -230,7 +229,7 @@ static void cancel_all(job_master *jm) {
       sp_put_i32(&w, e->attempt);
       if (rpc_send(jm->rpc, e->te, MSG_CANCEL_TASK, &w) < 0) jm_exec_switch(jm, v, s, TS_CANCELED);
     }
-  if (jm->remaining == 0) all_terminal(jm);
+  if (jm->remaining == 0) jm_all_terminal(jm);
 }
 
 /* A failure of the running job: restart if the strategy allows, else fail the job. */
@@ -304,7 +303,6 @@ static int group_offset(const job_graph *jg, int v) {
 }
 
 static void deploy(job_master *jm);
-static void hb_watch_slots(job_master *jm);
 
 static void free_strs(char **v, size_t n) {
   for (size_t i = 0; v && i < n; i++) sp_free(v[i]);
@@ -402,7 +400,7 @@ static void slots_offer(job_master *jm, sp_reader *r) {
   free_strs(datas, n);
   sp_free(slot_no);
   jm->slots_lost = false;
-  hb_watch_slots(jm);
+  jm_heartbeats_watch(jm);
   deploy(jm);
 }
 
@@ -589,7 +587,7 @@ static void on_checkpoint_request(job_master *jm, sp_reader *r) {
  * schedules the restart at the failure and runs it after the cancellation too): a slow
  * cancellation does not add to it, and a manual clock advanced by the backoff once the job is
  * RESTARTING restarts it whenever the cancellation ends. */
-static void all_terminal(job_master *jm) {
+void jm_all_terminal(job_master *jm) {
   if (jm->status == JOB_RUNNING && jm->regions_restarting > 0)
     return; /* a region restarts: the job goes on */
   if (jm->status != JOB_RESTARTING) {
@@ -664,84 +662,6 @@ static void restore_corrupt(job_master *jm, sp_reader *r) {
   sp_free(why);
 }
 
-/* A TaskManager that ran subtasks of this job is gone: they failed with it (nobody is left to
- * report them), and the job fails over on the slots that remain. One found silent by the
- * heartbeats may still be there: it cancels them itself when it finds this JobMaster silent in
- * turn (telling it here could race a report of the cancellation with their redeployment, and
- * MSG_TASK_STATE carries no attempt). */
-static void lose_te(job_master *jm, const char *te, const char *reason) {
-  hb_monitor_remove(&jm->hb, te);
-  bool had = false;
-  for (int k = 0; k < jm->ntasks; k++)
-    if (jm->slot_te[k] && strcmp(jm->slot_te[k], te) == 0) had = true;
-  if (had) jm->slots_lost = true;
-  char msg[SP_ERRMSG_MAX];
-  snprintf(msg, sizeof msg, "%s", reason);
-  bool failed = false;
-  for (int v = 0; v < jm->jg->nvertices; v++)
-    for (int s = 0; s < jm->jg->vertices[v].parallelism; s++) {
-      execution *e = &jm->exec[v][s];
-      if (!e->te || strcmp(e->te, te) != 0 || task_state_terminal(e->state)) continue;
-      const jg_vertex *vx = &jm->jg->vertices[v];
-      SP_WARN("jobmaster", "%s (%d/%d) (%.16s_%d_%d_%d) switched from %s to FAILED: %s", vx->name,
-              s + 1, vx->parallelism, jm->jg->job_id, v, s, jm->attempt, task_state_name(e->state),
-              msg);
-      exec_switch_why(jm, v, s, e->state == TS_CANCELING ? TS_CANCELED : TS_FAILED, msg);
-      failed = true;
-    }
-  if (failed) {
-    /* jm_fail_job cancels (and, once nothing runs, ends or restarts) a running job; otherwise the
-     * job was ending or restarting already and waited for these subtasks */
-    bool running = jm->status == JOB_RUNNING || jm->status == JOB_CREATED;
-    jm_fail_job(jm, msg);
-    if (!running && jm->remaining == 0) all_terminal(jm);
-  }
-}
-
-/* MSG_TM_LOST: the ResourceManager lost a TaskManager. */
-static void tm_lost(job_master *jm, sp_reader *r) {
-  char *te = sp_get_str(r), *reason = sp_get_str(r);
-  if (te && reason && sp_reader_ok(r)) lose_te(jm, te, reason);
-  sp_free(te);
-  sp_free(reason);
-}
-
-/* ---- heartbeats with the TaskExecutors that hold the job's slots ------------------------------ */
-
-static int64_t clock_ns(const job_master *jm) {
-  return sp_clock_mono_ns(rpc_service_clock(jm->rpc));
-}
-
-/* The heartbeat monitor found a TaskExecutor silent for heartbeat.timeout, or unreachable. */
-static void hb_lost(void *ctx, const char *target, const char *reason) {
-  job_master *jm = ctx;
-  SP_WARN("jobmaster", "Job %s (%s): %s", jm->jg->job_name, jm->jg->job_id, reason);
-  lose_te(jm, target, reason);
-}
-
-/* Monitors the TaskExecutors of the slots just offered (and no others). */
-static void hb_watch_slots(job_master *jm) {
-  if (!hb_monitor_enabled(&jm->hb)) return;
-  hb_monitor_free(&jm->hb);
-  for (int k = 0; k < jm->ntasks; k++)
-    if (jm->slot_te[k]) hb_monitor_add(&jm->hb, jm->slot_te[k], clock_ns(jm));
-}
-
-/* A heartbeat round: silent TaskExecutors are lost, the others are asked for a heartbeat. */
-static void hb_tick(job_master *jm) {
-  if (jm->done) return; /* the job ended: no more rounds */
-  hb_monitor_expire(&jm->hb, clock_ns(jm), hb_lost, jm);
-  sp_writer req;
-  sp_writer_init(&req);
-  sp_put_str(&req, jm->address);
-  sp_put_str(&req, jm->jg->job_id);
-  hb_monitor_send_all(&jm->hb, jm->rpc, jm->name, MSG_JM_HEARTBEAT, &req, hb_lost, jm);
-  sp_writer_free(&req);
-  sp_writer w;
-  sp_writer_init(&w);
-  rpc_send_after(jm->rpc, jm->name, MSG_JM_HB_TICK, &w, jm->hb.set.interval_ms);
-}
-
 static void task_update(job_master *jm, sp_reader *r) {
   int32_t v = sp_get_i32(r), s = sp_get_i32(r);
   uint8_t st = sp_get_u8(r);
@@ -770,7 +690,7 @@ static void task_update(job_master *jm, sp_reader *r) {
             error ? error : "");
   }
   if (e->state != (task_state)st)
-    exec_switch_why(jm, v, s, (task_state)st, st == TS_FAILED ? error : NULL);
+    jm_exec_switch_why(jm, v, s, (task_state)st, st == TS_FAILED ? error : NULL);
   if (task_state_terminal((task_state)st) && len) {
     e->report = sp_malloc(len);
     if (e->report) {
@@ -801,7 +721,7 @@ static void task_update(job_master *jm, sp_reader *r) {
         jm->final_commits = true;
     }
   if (st == TS_FINISHED && jm->status == JOB_RUNNING) ckpt_coord_task_finished(jm->coord, v, s);
-  if (jm->remaining == 0) all_terminal(jm);
+  if (jm->remaining == 0) jm_all_terminal(jm);
 }
 
 static void handle(void *self, uint32_t type, sp_reader *r) {
@@ -836,21 +756,10 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
   }
   case MSG_TRIGGER_SAVEPOINT: on_savepoint(jm, r); break;
   case MSG_REQUEST_CHECKPOINT: on_checkpoint_request(jm, r); break;
-  case MSG_TM_LOST: tm_lost(jm, r); break;
-  case MSG_JM_HB_TICK: hb_tick(jm); break;
-  case MSG_JM_HEARTBEAT_REPLY: {
-    char *te = sp_get_str(r);
-    if (te) hb_monitor_heard(&jm->hb, te, clock_ns(jm));
-    sp_free(te);
-    break;
-  }
-  case MSG_UNDELIVERED: { /* a heartbeat request that could not be sent: a failed RPC */
-    hb_undelivered u;
-    if (!hb_undelivered_read(r, &u)) break;
-    if (u.type == MSG_JM_HEARTBEAT) hb_monitor_rpc_failed(&jm->hb, u.to, u.reason, hb_lost, jm);
-    hb_undelivered_free(&u);
-    break;
-  }
+  case MSG_TM_LOST:
+  case MSG_JM_HB_TICK:
+  case MSG_JM_HEARTBEAT_REPLY:
+  case MSG_UNDELIVERED: jm_taskmanager_message(jm, type, r); break;
   default: SP_WARN("jobmaster", "ignoring unexpected message %u", type);
   }
 }
@@ -979,11 +888,7 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, con
     return 0;
   }
   request_slots(jm);
-  if (hb_monitor_enabled(&jm->hb)) {
-    sp_writer w;
-    sp_writer_init(&w);
-    rpc_send_after(rpc, jm->name, MSG_JM_HB_TICK, &w, jm->hb.set.interval_ms);
-  }
+  jm_heartbeats_start(jm);
   *out = jm;
   return 0;
 }

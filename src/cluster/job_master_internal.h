@@ -1,6 +1,7 @@
 /*
  * job_master_internal.h: what the files of one JobMaster share (job_master.c: scheduling,
- * checkpoints' messages, full failover; failover_regions.c: region failover). Not for other
+ * checkpoints' messages, full failover; failover_regions.c: region failover;
+ * job_master_heartbeats.c: its TaskExecutors' heartbeats and losses). Not for other
  * components: they talk to a JobMaster only through messages (components.h, messages.h).
  *
  * Everything here runs on the JobMaster's endpoint thread.
@@ -109,6 +110,18 @@ void jm_release_attempt(job_master *jm, int attempt);
 void jm_deploy_region(job_master *jm, int region);
 /* A failure of the running job: restart if the strategy allows, else fail the job. */
 void jm_fail_job(job_master *jm, const char *why);
+/* Records a subtask's switch, why: the failure, when it failed. */
+void jm_exec_switch_why(job_master *jm, int v, int s, task_state to, const char *why);
+/* Every subtask is terminal: finish the job, or restart it once the backoff has passed. */
+void jm_all_terminal(job_master *jm);
+
+/* job_master_heartbeats.c */
+/* Schedules the first heartbeat round (if heartbeats are on). */
+void jm_heartbeats_start(job_master *jm);
+/* Monitors the TaskExecutors of the slots just offered (and no others). */
+void jm_heartbeats_watch(job_master *jm);
+/* MSG_TM_LOST, MSG_JM_HB_TICK, MSG_JM_HEARTBEAT_REPLY and MSG_UNDELIVERED. */
+void jm_taskmanager_message(job_master *jm, uint32_t type, sp_reader *r);
 
 /* failover_regions.c */
 /* Computes the pipelined regions of the job's subtasks (jm->region, jm->nregions) and allocates
