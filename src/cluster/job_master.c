@@ -887,8 +887,8 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, con
     *out = jm;
     return 0;
   }
+  jm_heartbeats_start(jm); /* before the slots: from their offer on the rounds must run */
   request_slots(jm);
-  jm_heartbeats_start(jm);
   *out = jm;
   return 0;
 }

@@ -79,7 +79,9 @@ void jm_heartbeats_watch(job_master *jm) {
 
 /* A heartbeat round: silent TaskExecutors are lost, the others are asked for a heartbeat. */
 static void hb_tick(job_master *jm) {
-  if (jm->done) return; /* the job ended: no more rounds */
+  /* the job ended: no more rounds; without heartbeats a stray tick must not start any (a
+   * 0 ms interval would run them back to back) */
+  if (jm->done || !hb_monitor_enabled(&jm->hb)) return;
   hb_monitor_expire(&jm->hb, clock_ns(jm), hb_lost, jm);
   sp_writer req;
   sp_writer_init(&req);

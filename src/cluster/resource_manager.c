@@ -352,7 +352,9 @@ static void handle_message(resource_manager *rm, uint32_t type, sp_reader *r) {
     hb_undelivered_free(&u);
     break;
   }
-  case MSG_RM_TICK: tick(rm); break;
+  case MSG_RM_TICK: /* without heartbeats a stray tick starts no rounds (0 ms apart) */
+    if (hb_monitor_enabled(&rm->hb)) tick(rm);
+    break;
   case MSG_PEER_LOST: {
     char *peer = sp_get_str(r), *reason = sp_get_str(r);
     char proc[300];

@@ -763,7 +763,9 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
     hb_undelivered_free(&u);
     break;
   }
-  case MSG_TE_TICK: on_tick(te); break;
+  case MSG_TE_TICK: /* without heartbeats a stray tick starts no rounds (0 ms apart) */
+    if (te->hb_interval_ms > 0) on_tick(te);
+    break;
   case MSG_PEER_LOST: {
     char *peer = sp_get_str(r), *reason = sp_get_str(r);
     char jm[300];
