@@ -11,7 +11,8 @@
  * self-contained and can be moved.
  *
  * File format (state files and metadata alike):
- *   u32 magic, u32 version (1), u64 payload length, payload, u64 XXH64(payload, seed 0)
+ *   u32 magic, u32 version (2), u64 payload length, payload, u64 XXH3-64(payload, seed 0)
+ * (version 1, still read, has XXH64 for the checksum)
  * The metadata payload:
  *   str job id, i64 checkpoint id, i64 timestamp ms, u8 savepoint,
  *   u32 nfiles, nfiles x (str file name, i32 vertex, i32 subtask, i32 vertex parallelism,
@@ -55,7 +56,7 @@ int ckpt_mkdirs(const char *dir, char *err, size_t err_len);
 int ckpt_write_file(const char *dir, const char *name, uint32_t magic, const void *payload,
                     size_t len, uint64_t *checksum, char *err, size_t err_len);
 /* Reads and verifies a file in that format; *payload is sp_malloc'ed (caller frees; never NULL
- * on success, even for an empty payload), *checksum (optional) is the verified XXH64. */
+ * on success, even for an empty payload), *checksum (optional) is the verified checksum. */
 int ckpt_read_file(const char *path, uint32_t magic, uint8_t **payload, size_t *len,
                    uint64_t *checksum, char *err, size_t err_len);
 
@@ -136,6 +137,7 @@ typedef struct ckpt_mapped {
   const uint8_t *payload; /* the verified payload inside the mapping */
   size_t len;
   uint64_t checksum;
+  uint32_t version; /* of the file format (which checksum) */
 } ckpt_mapped;
 void ckpt_unmap(ckpt_mapped *m);
 

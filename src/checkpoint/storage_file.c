@@ -1,12 +1,13 @@
 /*
  * storage_file.c: the checksummed file format of checkpoint storage (storage.h): state files
- * and metadata alike are u32 magic, u32 version, u64 payload length, payload, u64 XXH64.
+ * and metadata alike are u32 magic, u32 version, u64 payload length, payload, u64 checksum
+ * (XXH3-64; XXH64 in version 1 files, which are still read).
  *
  * Durability: a file is written under a temporary name in its final directory (mkostemp, so
  * concurrent writers never collide), fsynced, renamed over its final name, and the directory is
  * fsynced, so after a crash the name holds either nothing or the whole file. Large state files
  * are streamed (ckpt_stream) rather than held twice in memory. Reading trusts nothing: framing,
- * length and XXH64 are checked before a payload is handed out.
+ * length and checksum are checked before a payload is handed out.
  */
 #define _GNU_SOURCE /* mkostemp, MAP_POPULATE */
 #include <stdlib.h>
@@ -38,21 +39,21 @@ static int write_framed(int fd, uint32_t magic, const void *payload, size_t len,
   put_le(head + 4, FILE_VERSION, 4);
   put_le(head + 8, len, 8);
   int e = write_all(fd, head, sizeof head);
-  XXH64_state_t *st = e ? NULL : XXH64_createState();
+  XXH3_state_t *st = e ? NULL : XXH3_createState();
   if (!e && !st) e = ENOMEM;
-  if (!e) XXH64_reset(st, 0);
+  if (!e) XXH3_64bits_reset(st);
   const uint8_t *p = payload;
   for (size_t off = 0; !e && off < len; off += WRITE_CHUNK) {
     size_t k = len - off < WRITE_CHUNK ? len - off : WRITE_CHUNK;
-    XXH64_update(st, p + off, k);
+    XXH3_64bits_update(st, p + off, k);
     e = write_all(fd, p + off, k);
   }
   if (!e) {
-    *sum = XXH64_digest(st);
+    *sum = XXH3_64bits_digest(st);
     put_le(tail, *sum, 8);
     e = write_all(fd, tail, sizeof tail);
   }
-  if (st) XXH64_freeState(st);
+  if (st) XXH3_freeState(st);
   if (!e && fchmod(fd, 0644) != 0) e = errno;
   if (!e && fsync(fd) != 0) e = errno;
   return e;
@@ -168,9 +169,9 @@ int ckpt_stream_finish(ckpt_stream *s, uint64_t *length, uint64_t *checksum, cha
                        size_t err_len) {
   int e = s->err;
   uint8_t *buf = e ? NULL : sp_malloc(WRITE_CHUNK);
-  XXH64_state_t *st = e ? NULL : XXH64_createState();
+  XXH3_state_t *st = e ? NULL : XXH3_createState();
   if (!e && (!buf || !st)) e = ENOMEM;
-  if (!e) XXH64_reset(st, 0);
+  if (!e) XXH3_64bits_reset(st);
   for (uint64_t off = 0; !e && off < s->len;) {
     size_t want = s->len - off < WRITE_CHUNK ? (size_t)(s->len - off) : WRITE_CHUNK;
     ssize_t k = pread(s->fd, buf, want, (off_t)(HEADER_LEN + off));
@@ -179,11 +180,11 @@ int ckpt_stream_finish(ckpt_stream *s, uint64_t *length, uint64_t *checksum, cha
       e = k < 0 ? errno : EIO;
       break;
     }
-    XXH64_update(st, buf, (size_t)k);
+    XXH3_64bits_update(st, buf, (size_t)k);
     off += (uint64_t)k;
   }
-  uint64_t sum = !e ? XXH64_digest(st) : 0;
-  if (st) XXH64_freeState(st);
+  uint64_t sum = !e ? XXH3_64bits_digest(st) : 0;
+  if (st) XXH3_freeState(st);
   sp_free(buf);
   if (!e) {
     uint8_t tail[TRAILER_LEN], len8[8];
@@ -219,7 +220,8 @@ int ckpt_stream_finish(ckpt_stream *s, uint64_t *length, uint64_t *checksum, cha
 /* Checks the 16-byte header against the file size; *plen receives the payload length. `shown`
  * is how messages name the file. */
 static int check_header(const uint8_t *head, size_t got, uint64_t size, uint32_t magic,
-                        const char *shown, uint64_t *plen, char *err, size_t err_len) {
+                        const char *shown, uint64_t *plen, uint32_t *version, char *err,
+                        size_t err_len) {
   if (got >= 4 && (uint32_t)get_le(head, 4) != magic)
     return sp_err(err, err_len, SPATE_ECORRUPT,
                   "file %s: wrong magic 0x%08x at offset 0 (expected 0x%08x, %s)", shown,
@@ -228,11 +230,11 @@ static int check_header(const uint8_t *head, size_t got, uint64_t size, uint32_t
     return sp_err(err, err_len, SPATE_ECORRUPT,
                   "file %s is truncated: %llu bytes, fewer than the %d of header and checksum",
                   shown, (unsigned long long)size, HEADER_LEN + TRAILER_LEN);
-  uint32_t version = (uint32_t)get_le(head + 4, 4);
-  if (version != FILE_VERSION)
+  *version = (uint32_t)get_le(head + 4, 4);
+  if (*version != FILE_VERSION && *version != FILE_VERSION_XXH64)
     return sp_err(err, err_len, SPATE_ECORRUPT,
-                  "file %s: unsupported version %u at offset 4 (expected %u)", shown, version,
-                  FILE_VERSION);
+                  "file %s: unsupported version %u at offset 4 (expected %u or %u)", shown,
+                  *version, FILE_VERSION_XXH64, FILE_VERSION);
   *plen = get_le(head + 8, 8);
   uint64_t have = size - HEADER_LEN - TRAILER_LEN;
   if (*plen > have)
@@ -249,7 +251,7 @@ static int check_header(const uint8_t *head, size_t got, uint64_t size, uint32_t
 }
 
 /* Reads payload and trailer of an open file whose header has been checked. */
-static int read_body(int fd, const char *shown, uint64_t plen, uint8_t **payload,
+static int read_body(int fd, const char *shown, uint64_t plen, uint32_t version, uint8_t **payload,
                      uint64_t *checksum, char *err, size_t err_len) {
   uint8_t *buf = sp_malloc(plen ? (size_t)plen : 1);
   if (!buf)
@@ -265,7 +267,7 @@ static int read_body(int fd, const char *shown, uint64_t plen, uint8_t **payload
   } else if (got != plen || got_tail != sizeof tail) {
     rc = sp_err(err, err_len, SPATE_ECORRUPT, "file %s is truncated (it shrank while read)", shown);
   } else {
-    uint64_t stored = get_le(tail, 8), sum = XXH64(buf, (size_t)plen, 0);
+    uint64_t stored = get_le(tail, 8), sum = ckpt_checksum(version, buf, (size_t)plen);
     if (stored != sum)
       rc = sp_err(err, err_len, SPATE_ECORRUPT,
                   "file %s: checksum mismatch (stored %016llx at offset %llu, computed %016llx)",
@@ -298,10 +300,12 @@ int ckpt_read_checked(const char *path, const char *shown, uint32_t magic, uint8
   if (!e && !S_ISREG(st.st_mode)) e = EISDIR;
   if (!e) e = read_all(fd, head, sizeof head, &got);
   if (e) rc = sp_err(err, err_len, SPATE_EIO, "cannot read file %s: %s", shown, strerror(e));
-  if (!rc) rc = check_header(head, got, (uint64_t)st.st_size, magic, shown, &plen, err, err_len);
+  uint32_t version = 0;
+  if (!rc)
+    rc = check_header(head, got, (uint64_t)st.st_size, magic, shown, &plen, &version, err, err_len);
   if (!rc && plen > SIZE_MAX - 1)
     rc = sp_err(err, err_len, SPATE_ENOMEM, "file %s is too large", shown);
-  if (!rc) rc = read_body(fd, shown, plen, payload, &sum, err, err_len);
+  if (!rc) rc = read_body(fd, shown, plen, version, payload, &sum, err, err_len);
   close(fd);
   if (rc) return rc;
   *len = (size_t)plen;
@@ -342,11 +346,13 @@ int ckpt_map_file(const char *path, const char *shown, uint32_t magic, bool veri
   uint8_t head[HEADER_LEN] = {0};
   size_t got = size < HEADER_LEN ? size : HEADER_LEN;
   if (got) memcpy(head, b, got);
-  rc = check_header(head, got, (uint64_t)size, magic, shown, &plen, err, err_len);
+  uint32_t version = 0;
+  rc = check_header(head, got, (uint64_t)size, magic, shown, &plen, &version, err, err_len);
   if (rc == 0 && !verify)
     out->checksum = get_le(b + HEADER_LEN + plen, 8); /* what the file claims, unchecked */
   else if (rc == 0) {
-    uint64_t stored = get_le(b + HEADER_LEN + plen, 8), sum = XXH64(b + HEADER_LEN, plen, 0);
+    uint64_t stored = get_le(b + HEADER_LEN + plen, 8),
+             sum = ckpt_checksum(version, b + HEADER_LEN, plen);
     if (stored != sum)
       rc = sp_err(err, err_len, SPATE_ECORRUPT,
                   "file %s: checksum mismatch (stored %016llx at offset %llu, computed %016llx)",
@@ -360,6 +366,7 @@ int ckpt_map_file(const char *path, const char *shown, uint32_t magic, bool veri
   }
   out->map = map;
   out->map_len = size;
+  out->version = version;
   out->payload = b + HEADER_LEN;
   out->len = (size_t)plen;
   return 0;

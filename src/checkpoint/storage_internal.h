@@ -11,12 +11,19 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "checkpoint/storage.h"
 
-#define FILE_VERSION 1u
-#define HEADER_LEN 16 /* magic, version, payload length */
-#define TRAILER_LEN 8 /* XXH64 */
+#define FILE_VERSION 2u       /* what is written: the checksum is XXH3-64 */
+#define FILE_VERSION_XXH64 1u /* still read: the checksum is XXH64 */
+#define HEADER_LEN 16         /* magic, version, payload length */
+#define TRAILER_LEN 8         /* the checksum */
+
+/* The checksum of a payload in a file of the given version (seed 0). */
+static inline uint64_t ckpt_checksum(uint32_t version, const void *p, size_t n) {
+  return version == FILE_VERSION_XXH64 ? XXH64(p, n, 0) : XXH3_64bits(p, n);
+}
 #define PATH_CAP 4096
 #define METADATA_NAME "_metadata"
 
@@ -93,7 +100,7 @@ int ckpt_read_checked(const char *path, const char *shown, uint32_t magic, uint8
                       size_t *len, uint64_t *checksum, char *err, size_t err_len);
 /* Maps a file in the format of storage.h read-only and checks its framing (magic, version,
  * length against the file's size). With verify also its checksum, as ckpt_read_checked does:
- * out->checksum is then the payload's XXH64; without, it is the checksum the file's trailer
+ * out->checksum is then the payload's checksum; without, it is the checksum the file's trailer
  * claims and the payload is unchecked. out->payload and out->len stay valid until ckpt_unmap.
  * Checkpoint files are replaced by rename, never rewritten in place, so a mapping stays the
  * bytes that were verified. (storage_file.c) */

@@ -2,7 +2,7 @@
  * storage_load.c: loading a checkpoint or savepoint for restore (storage.h, ckpt_load), and
  * listing a job's complete checkpoints.
  *
- * Loading trusts nothing: each file's framing and XXH64 are checked, each state file must match
+ * Loading trusts nothing: each file's framing and checksum are checked, each state file must match
  * the length and checksum the metadata recorded, and the payloads are decoded with
  * snap_task_decode before the operators' sections are grouped by uid. Inner errors name the file
  * relative to its checkpoint ("file 1-0.state: ..."); ckpt_load prefixes the directory. Given a
@@ -200,7 +200,7 @@ int ckpt_loaded_verify(ckpt_loaded *l, int file, char *err, size_t err_len) {
   /* the file was mapped lazily: its pages come in one call rather than a fault each (the
    * subtask reads them all anyway); where the kernel cannot, they fault in as read */
   if (l->bufs[file].map) madvise(l->bufs[file].map, l->bufs[file].map_len, MADV_POPULATE_READ);
-  uint64_t sum = XXH64(l->bufs[file].payload, l->bufs[file].len, 0);
+  uint64_t sum = ckpt_checksum(l->bufs[file].version, l->bufs[file].payload, l->bufs[file].len);
   if (sum != f->checksum)
     return sp_err(err, err_len, SPATE_ECORRUPT,
                   "checkpoint %s is corrupt: file %s: checksum mismatch (computed %016llx, the "

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "base/alloc.h"
 #include "base/bytes.h"
@@ -544,6 +545,60 @@ static void job_dir_falls_back_to_previous_checkpoint(void **state) {
 /* HEADERS and LAZY loads do not read the state: a state file whose payload is damaged past its
  * task layer loads, and only verifying that file (as the TaskExecutor does for the files its
  * subtask reads) finds it, naming the checkpoint and the file; the other files verify. */
+/* Files are written as version 2 (XXH3-64); version 1 files (XXH64) are still read, each
+ * checked with its own checksum. */
+static void version_one_files_still_read(void **state) {
+  fx *f = *state;
+  static const char payload[] = "written by an older Spate";
+  size_t n = sizeof payload - 1;
+  uint8_t file[16 + sizeof payload + 8];
+  char path[600];
+  path_of(path, sizeof path, f->root, "old.state");
+  for (int v = 1; v <= 2; v++) {
+    uint64_t sum = v == 1 ? XXH64(payload, n, 0) : XXH3_64bits(payload, n);
+    for (int i = 0; i < 4; i++) file[i] = (uint8_t)(CKPT_STATE_MAGIC >> (8 * i));
+    for (int i = 0; i < 4; i++) file[4 + i] = (uint8_t)(i == 0 ? v : 0);
+    for (int i = 0; i < 8; i++) file[8 + i] = (uint8_t)((uint64_t)n >> (8 * i));
+    memcpy(file + 16, payload, n);
+    for (int i = 0; i < 8; i++) file[16 + n + i] = (uint8_t)(sum >> (8 * i));
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(file, 1, 16 + n + 8, fp), 16 + n + 8);
+    fclose(fp);
+    uint8_t *got = NULL;
+    size_t len = 0;
+    uint64_t checked = 0;
+    if (ckpt_read_file(path, CKPT_STATE_MAGIC, &got, &len, &checked, f->err, sizeof f->err))
+      fail_msg("version %d: %s", v, f->err);
+    assert_int_equal(len, n);
+    assert_memory_equal(got, payload, n);
+    assert_int_equal(checked, sum);
+    sp_free(got);
+    /* the other version's checksum does not pass */
+    file[4] = (uint8_t)(3 - v);
+    fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(file, 1, 16 + n + 8, fp), 16 + n + 8);
+    fclose(fp);
+    assert_int_equal(
+        ckpt_read_file(path, CKPT_STATE_MAGIC, &got, &len, NULL, f->err, sizeof f->err),
+        SPATE_ECORRUPT);
+    assert_non_null(strstr(f->err, "checksum mismatch"));
+  }
+  /* what is written now is version 2 */
+  uint64_t sum = 0;
+  assert_int_equal(ckpt_write_file(f->root, "new.state", CKPT_STATE_MAGIC, payload, n, &sum, f->err,
+                                   sizeof f->err),
+                   0);
+  assert_int_equal(sum, XXH3_64bits(payload, n));
+  path_of(path, sizeof path, f->root, "new.state");
+  FILE *fp = fopen(path, "rb");
+  assert_non_null(fp);
+  assert_int_equal(fread(file, 1, 8, fp), 8);
+  fclose(fp);
+  assert_int_equal(file[4], 2);
+}
+
 static void lazy_load_verifies_only_what_is_read(void **state) {
   fx *f = *state;
   char job[256], dir[512], path[600];
@@ -711,6 +766,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(list_complete_ignores_incomplete, setup, teardown),
       cmocka_unit_test_setup_teardown(discard_removes_a_checkpoint, setup, teardown),
       cmocka_unit_test_setup_teardown(lazy_load_verifies_only_what_is_read, setup, teardown),
+      cmocka_unit_test_setup_teardown(version_one_files_still_read, setup, teardown),
       cmocka_unit_test_setup_teardown(sections_needed_by_a_new_range, setup, teardown),
       cmocka_unit_test_setup_teardown(allocation_failures_are_not_corruption, setup, teardown),
   };
