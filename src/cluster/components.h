@@ -17,6 +17,7 @@
  */
 #ifndef SPATE_CLUSTER_COMPONENTS_H
 #define SPATE_CLUSTER_COMPONENTS_H
+#include "cluster/heartbeat_monitor.h"
 #include "cluster/rpc.h"
 #include "runtime/shuffle_env.h"
 #include "runtime/task.h"
@@ -26,7 +27,8 @@ typedef struct rm_options {
   int64_t slot_wait_ms;          /* how long a slot request may wait (0: refused at once) */
   int64_t heartbeat_interval_ms; /* 0: no heartbeats (MiniCluster) */
   int64_t heartbeat_timeout_ms;
-  struct cluster_view *view; /* TaskManagers and slots for the REST endpoint, or NULL */
+  int heartbeat_failure_threshold; /* heartbeat.rpc-failure-threshold (<= 0: off) */
+  struct cluster_view *view;       /* TaskManagers and slots for the REST endpoint, or NULL */
 } rm_options;
 /* opt NULL: a MiniCluster's (no waiting, no heartbeats). */
 int rm_start(rpc_service *rpc, const rm_options *opt, resource_manager **out);
@@ -34,11 +36,13 @@ void rm_stop(resource_manager *rm);
 
 typedef struct task_executor task_executor;
 typedef struct te_options {
-  const char *rm_address;        /* the ResourceManager (NULL: RM_ADDRESS of this process) */
-  const char *data_address;      /* this TaskManager's data server, or NULL (in-process only) */
-  const char *blob_dir;          /* where fetched artifacts are cached (NULL: none are fetched) */
-  int64_t heartbeat_interval_ms; /* registration retries and heartbeat checks; 0: neither */
-  int64_t heartbeat_timeout_ms;  /* no heartbeat from the ResourceManager this long: it is lost */
+  const char *rm_address;          /* the ResourceManager (NULL: RM_ADDRESS of this process) */
+  const char *data_address;        /* this TaskManager's data server, or NULL (in-process only) */
+  const char *blob_dir;            /* where fetched artifacts are cached (NULL: none are fetched) */
+  int64_t heartbeat_interval_ms;   /* registration retries and heartbeat checks; 0: neither */
+  int64_t heartbeat_timeout_ms;    /* no heartbeat from the ResourceManager (or from a JobMaster
+                                    it runs tasks for) this long: it is lost */
+  int heartbeat_failure_threshold; /* heartbeat.rpc-failure-threshold (<= 0: off) */
 } te_options;
 /* Starts "taskexecutor-<index>" and registers its slots with the ResourceManager (opt NULL: a
  * MiniCluster's, registered once, nothing watched). With heartbeats it registers until taken,
@@ -57,6 +61,9 @@ int dispatcher_start(rpc_service *rpc, const char *blob_server, struct cluster_v
 /* The failover strategy of the cluster's configuration, for jobs that set none (before the
  * first job arrives). */
 int dispatcher_set_failover_strategy(dispatcher *d, const char *strategy);
+/* The heartbeats between its JobMasters and their TaskExecutors (heartbeat.*; before the first
+ * job arrives). Without this call JobMasters send none (a MiniCluster). */
+void dispatcher_set_heartbeats(dispatcher *d, const hb_settings *hb);
 void dispatcher_stop(dispatcher *d);
 
 typedef struct job_master job_master;
@@ -69,6 +76,8 @@ typedef struct jm_context {
   struct cluster_view *view;
   const char *failover_strategy; /* the cluster's jobmanager.execution.failover-strategy for
                                     jobs that do not set one (NULL: region) */
+  hb_settings heartbeats;        /* with the TaskExecutors that hold its slots (interval 0:
+                                    none) */
 } jm_context;
 /* Takes ownership of the decoded graph; bytes are copied (they are what TaskExecutors get).
  * client (may be NULL) is the address that gets the job's events (MSG_JOB_EVENT). */

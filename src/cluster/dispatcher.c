@@ -27,6 +27,7 @@ struct dispatcher {
   char *blob_server; /* "host:port" of the BlobServer, or NULL */
   cluster_view *view;
   char *failover; /* the cluster's failover strategy, or NULL */
+  hb_settings hb; /* JobMaster <-> TaskExecutor heartbeats (interval 0: none) */
   d_job *jobs;
 };
 
@@ -85,7 +86,8 @@ static void submit(dispatcher *d, sp_reader *r) {
   jm_context ctx = {.blob_key = blob_key,
                     .blob_server = d->blob_server,
                     .view = d->view,
-                    .failover_strategy = d->failover};
+                    .failover_strategy = d->failover,
+                    .heartbeats = d->hb};
   cv_job_added(d->view, jg, sp_wall_ms());
   rc = jm_start(d->rpc, jg, bytes, len, events ? reply : NULL, &ctx, &j->jm); /* takes jg */
   sp_free(blob_key);
@@ -179,6 +181,8 @@ void dispatcher_stop(dispatcher *d) {
   sp_free(d->failover);
   sp_free(d);
 }
+
+void dispatcher_set_heartbeats(dispatcher *d, const hb_settings *hb) { d->hb = *hb; }
 
 int dispatcher_set_failover_strategy(dispatcher *d, const char *strategy) {
   char *s = sp_strdup(strategy);

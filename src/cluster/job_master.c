@@ -18,7 +18,9 @@
  * allows, after its backoff every subtask is deployed again as a new attempt (with its own
  * partitions) restoring the latest completed checkpoint (falling back to older ones that load,
  * else the savepoint the job started from; checkpoint/restore.c chooses and checks). Otherwise
- * the job fails as before.
+ * the job fails as before. Region failover (only the failed subtask's pipelined region restarts)
+ * is in failover_regions.c, heartbeats with the job's TaskExecutors and losing one in
+ * job_master_heartbeats.c; both share this file's state through job_master_internal.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,94 +34,15 @@
 #include "checkpoint/restore.h"
 #include "cluster/cluster_view.h"
 #include "cluster/components.h"
+#include "cluster/job_master_internal.h"
 #include "cluster/job_result.h"
 #include "cluster/messages.h"
 #include "cluster/restart_strategy.h"
-#include "runtime/result_partition.h"
-
-typedef enum job_status {
-  JOB_CREATED,
-  JOB_RUNNING,
-  JOB_FAILING,
-  JOB_FAILED,
-  JOB_CANCELLING,
-  JOB_CANCELED,
-  JOB_FINISHED,
-  JOB_RESTARTING,
-} job_status;
 
 static const char *job_status_name(job_status s) {
   static const char *n[] = {"CREATED",    "RUNNING",  "FAILING",  "FAILED",
                             "CANCELLING", "CANCELED", "FINISHED", "RESTARTING"};
   return n[s];
-}
-
-typedef struct execution {
-  task_state state;
-  const char *te;  /* TaskExecutor address once deployed (jm->slot_te's string), else NULL */
-  int attempt;     /* the attempt it was deployed as: the job's, or its region's last restart */
-  uint8_t *report; /* final report */
-  size_t report_len;
-} execution;
-
-struct job_master {
-  rpc_service *rpc;
-  rpc_endpoint *ep;
-  char name[48];                /* the endpoint's name: "jobmaster-<job id>" */
-  char *address;                /* as other processes reach it */
-  char *blob_key, *blob_server; /* the artifact (jm_context), or NULL */
-  cluster_view *view;           /* kept up to date for the REST endpoint, or NULL */
-  char *failover_default;       /* the cluster's failover strategy (jm_context), or NULL */
-  job_graph *jg;
-  uint8_t *bytes;
-  size_t len;
-  job_status status;
-  execution **exec; /* [vertex][subtask] */
-  int remaining;    /* executions not yet terminal */
-  int64_t start_ms;
-  char *error; /* first failure */
-  bool done;
-  int attempt; /* execution attempt: 0, then one more per restart */
-  int restarts;
-  int ntasks;       /* subtasks of all vertices */
-  char **slot_te;   /* slot assignment per task index (TaskExecutor addresses), kept across
-                       restarts unless a TaskManager was lost */
-  char **slot_data; /* the data server of each task's TaskExecutor ("" in a MiniCluster) */
-  int *slot_no;
-  bool slots_lost; /* a TaskManager with slots of this job was lost: ask for slots again */
-  /* region failover (jobmanager.execution.failover-strategy: region): the pipelined region of
-   * each task (global index), and per region whether it is being restarted */
-  bool region_mode;
-  int *region, nregions;
-  bool *region_restarting;
-  int *region_token; /* which scheduled MSG_RESTART_REGION is the current one */
-  int64_t *region_restart_at;
-  int regions_restarting;
-  restart_strategy *restart;
-  ckpt_coord *coord;             /* the checkpoint coordinator */
-  char restore_from[4096];       /* execution.savepoint.path, resolved to a checkpoint directory */
-  char restore_dir[4096];        /* what the current attempt restores ("" none) */
-  char *restore_uri;             /* execution.savepoint.path as given (NULL: none) */
-  ckpt_restore_bad bad_restores; /* checkpoints a subtask found corrupt */
-  int64_t restart_at;            /* when the restart being prepared is due (clock_deadline_ms) */
-  bool final_commits;  /* a two-phase-commit sink committed its last output (end of input) */
-  char *client;        /* where job events go (spate_job_listener), or NULL */
-  bool awaiting_slots; /* slots were requested and not offered yet */
-};
-
-/* Processing time of the cluster (a manual clock in tests): checkpoint timestamps, min pause,
- * restart strategies. Durations reported in statistics are measured on the monotonic clock. */
-static int64_t clock_now(const job_master *jm) { return sp_clock_now(rpc_service_clock(jm->rpc)); }
-/* The cluster clock's deadline time in ms (monotonic on the system clock), as delayed messages
- * are due on it. */
-static int64_t clock_deadline_ms(const job_master *jm) {
-  return sp_clock_mono_ns(rpc_service_clock(jm->rpc)) / 1000000;
-}
-
-static int task_index(const job_master *jm, int v, int s) {
-  int k = 0;
-  for (int i = 0; i < v; i++) k += jm->jg->vertices[i].parallelism;
-  return k + s;
 }
 
 /* ---- events for the client that submitted the job (spate_job_listener) ---------------------- */
@@ -161,7 +84,7 @@ static void set_status(job_master *jm, job_status to) {
 }
 
 /* Records a subtask's switch (why: the failure, when it failed). */
-static void exec_switch_why(job_master *jm, int v, int s, task_state to, const char *why) {
+void jm_exec_switch_why(job_master *jm, int v, int s, task_state to, const char *why) {
   execution *e = &jm->exec[v][s];
   if (task_state_terminal(e->state)) return; /* terminal states are final */
   const jg_vertex *vx = &jm->jg->vertices[v];
@@ -189,8 +112,8 @@ static void exec_switch_why(job_master *jm, int v, int s, task_state to, const c
   }
 }
 
-static void exec_switch(job_master *jm, int v, int s, task_state to) {
-  exec_switch_why(jm, v, s, to, NULL);
+void jm_exec_switch(job_master *jm, int v, int s, task_state to) {
+  jm_exec_switch_why(jm, v, s, to, NULL);
 }
 
 /* Sends payload (consumed) once to every TaskExecutor that runs a subtask of the current
@@ -216,7 +139,7 @@ static void send_to_executors(job_master *jm, uint32_t type, sp_writer *payload)
 }
 
 /* Each TaskExecutor that ran a subtask of the attempt drops that attempt's partitions. */
-static void release_attempt(job_master *jm, int attempt) {
+void jm_release_attempt(job_master *jm, int attempt) {
   char key[48];
   snprintf(key, sizeof key, "%s-%d", jm->jg->job_id, attempt);
   sp_writer w;
@@ -237,11 +160,9 @@ static void release_partitions(job_master *jm) {
             seen = true;
             break;
           }
-      if (!seen) release_attempt(jm, a);
+      if (!seen) jm_release_attempt(jm, a);
     }
 }
-
-static void all_terminal(job_master *jm);
 
 /* Encodes the job result for the client (jr_encode) from the subtasks' reports. */
 static void encode_result(job_master *jm, sp_writer *w) {
@@ -296,23 +217,23 @@ static void cancel_all(job_master *jm) {
       execution *e = &jm->exec[v][s];
       if (task_state_terminal(e->state)) continue;
       if (!e->te) { /* never deployed */
-        exec_switch(jm, v, s, TS_CANCELED);
+        jm_exec_switch(jm, v, s, TS_CANCELED);
         continue;
       }
-      exec_switch(jm, v, s, TS_CANCELING);
+      jm_exec_switch(jm, v, s, TS_CANCELING);
       sp_writer w;
       sp_writer_init(&w);
       sp_put_str(&w, jm->jg->job_id);
       sp_put_i32(&w, v);
       sp_put_i32(&w, s);
       sp_put_i32(&w, e->attempt);
-      if (rpc_send(jm->rpc, e->te, MSG_CANCEL_TASK, &w) < 0) exec_switch(jm, v, s, TS_CANCELED);
+      if (rpc_send(jm->rpc, e->te, MSG_CANCEL_TASK, &w) < 0) jm_exec_switch(jm, v, s, TS_CANCELED);
     }
-  if (jm->remaining == 0) all_terminal(jm);
+  if (jm->remaining == 0) jm_all_terminal(jm);
 }
 
 /* A failure of the running job: restart if the strategy allows, else fail the job. */
-static void fail_job(job_master *jm, const char *why) {
+void jm_fail_job(job_master *jm, const char *why) {
   if (jm->status != JOB_RUNNING && jm->status != JOB_CREATED) {
     if (!jm->error) jm->error = sp_strdup(why);
     return;
@@ -418,7 +339,7 @@ static void slots_offer(job_master *jm, sp_reader *r) {
   if (!sp_reader_ok(r) || !ok) {
     char msg[SP_ERRMSG_MAX];
     snprintf(msg, sizeof msg, "malformed slot offer: %s", r->error);
-    fail_job(jm, !sp_reader_ok(r) ? msg : error && error[0] ? error : "no slots");
+    jm_fail_job(jm, !sp_reader_ok(r) ? msg : error && error[0] ? error : "no slots");
     sp_free(error);
     return;
   }
@@ -438,7 +359,7 @@ static void slots_offer(job_master *jm, sp_reader *r) {
     sp_free(slot_no);
     char msg[SP_ERRMSG_MAX];
     snprintf(msg, sizeof msg, "malformed slot offer: %s", r->error);
-    fail_job(jm, sp_reader_ok(r) ? "out of memory" : msg);
+    jm_fail_job(jm, sp_reader_ok(r) ? "out of memory" : msg);
     return;
   }
   if (jm->status != JOB_RUNNING) { /* cancelled while waiting for slots */
@@ -457,7 +378,7 @@ static void slots_offer(job_master *jm, sp_reader *r) {
         free_strs(slots, n);
         free_strs(datas, n);
         sp_free(slot_no);
-        fail_job(jm, "slot offer smaller than requested");
+        jm_fail_job(jm, "slot offer smaller than requested");
         return;
       }
       int t = task_index(jm, v, s);
@@ -470,7 +391,7 @@ static void slots_offer(job_master *jm, sp_reader *r) {
         free_strs(slots, n);
         free_strs(datas, n);
         sp_free(slot_no);
-        fail_job(jm, "out of memory");
+        jm_fail_job(jm, "out of memory");
         return;
       }
     }
@@ -479,15 +400,15 @@ static void slots_offer(job_master *jm, sp_reader *r) {
   free_strs(datas, n);
   sp_free(slot_no);
   jm->slots_lost = false;
+  jm_heartbeats_watch(jm);
   deploy(jm);
 }
 
 /* Deploys every subtask of the current attempt to its slot. */
-static void deploy_region(job_master *jm, int region);
-static void deploy(job_master *jm) { deploy_region(jm, -1); }
+static void deploy(job_master *jm) { jm_deploy_region(jm, -1); }
 
 /* Deploys the subtasks of a region (-1: all) as attempt jm->attempt. */
-static void deploy_region(job_master *jm, int region) {
+void jm_deploy_region(job_master *jm, int region) {
   const job_graph *jg = jm->jg;
   if (jm->restore_dir[0])
     SP_INFO("jobmaster", "Job %s (%s): attempt %d restores %s.", jg->job_name, jg->job_id,
@@ -498,9 +419,9 @@ static void deploy_region(job_master *jm, int region) {
       if (region >= 0 && jm->region[t] != region) continue;
       execution *e = &jm->exec[v][s];
       e->attempt = jm->attempt;
-      exec_switch(jm, v, s, TS_SCHEDULED);
+      jm_exec_switch(jm, v, s, TS_SCHEDULED);
       e->te = jm->slot_te[t];
-      exec_switch(jm, v, s, TS_DEPLOYING);
+      jm_exec_switch(jm, v, s, TS_DEPLOYING);
       sp_writer w;
       sp_writer_init(&w);
       sp_put_str(&w, jm->address);
@@ -515,8 +436,8 @@ static void deploy_region(job_master *jm, int region) {
       sp_put_u32(&w, (uint32_t)jm->ntasks);
       for (int k = 0; k < jm->ntasks; k++) sp_put_str(&w, jm->slot_data[k]);
       if (rpc_send(jm->rpc, e->te, MSG_SUBMIT_TASK, &w) < 0) {
-        exec_switch(jm, v, s, TS_FAILED);
-        fail_job(jm, "TaskExecutor is gone");
+        jm_exec_switch(jm, v, s, TS_FAILED);
+        jm_fail_job(jm, "TaskExecutor is gone");
       }
     }
 }
@@ -586,7 +507,7 @@ static void checkpoint_event(void *ctx, ckpt_event_type type, int64_t id, bool s
 /* The coordinator fails the job over only while it runs. */
 static void checkpoint_fail_job(void *ctx, const char *why) {
   job_master *jm = ctx;
-  if (jm->status == JOB_RUNNING) fail_job(jm, why);
+  if (jm->status == JOB_RUNNING) jm_fail_job(jm, why);
 }
 
 static void expire_after(void *ctx, int64_t id, int64_t delay_ms) {
@@ -666,7 +587,7 @@ static void on_checkpoint_request(job_master *jm, sp_reader *r) {
  * schedules the restart at the failure and runs it after the cancellation too): a slow
  * cancellation does not add to it, and a manual clock advanced by the backoff once the job is
  * RESTARTING restarts it whenever the cancellation ends. */
-static void all_terminal(job_master *jm) {
+void jm_all_terminal(job_master *jm) {
   if (jm->status == JOB_RUNNING && jm->regions_restarting > 0)
     return; /* a region restarts: the job goes on */
   if (jm->status != JOB_RESTARTING) {
@@ -717,167 +638,6 @@ static void on_restart(job_master *jm, int32_t attempt) {
   request_slots(jm);
 }
 
-/* ---- region failover ------------------------------------------------------------------------- */
-
-/* The pipelined regions: subtasks connected by exchanges (every exchange of a streaming job is
- * pipelined) form one region, as Flink's PipelinedRegion; disconnected pipelines, including the
- * separate subtask pipelines of forward edges, are regions of their own. Union-find over the
- * global task indices. */
-static int find_root(int *parent, int x) {
-  while (parent[x] != x) x = parent[x] = parent[parent[x]];
-  return x;
-}
-
-static int compute_regions(job_master *jm) {
-  const job_graph *jg = jm->jg;
-  int n = jm->ntasks, maxp = 1;
-  for (int v = 0; v < jg->nvertices; v++)
-    if (jg->vertices[v].parallelism > maxp) maxp = jg->vertices[v].parallelism;
-  int *parent = sp_calloc((size_t)n + 1, sizeof *parent);
-  int *peers = sp_calloc((size_t)maxp + 1, sizeof *peers);
-  jm->region = sp_calloc((size_t)n + 1, sizeof *jm->region);
-  if (!parent || !peers || !jm->region) {
-    sp_free(parent);
-    sp_free(peers);
-    return SPATE_ENOMEM;
-  }
-  for (int i = 0; i < n; i++) parent[i] = i;
-  for (int e = 0; e < jg->nedges; e++) {
-    const jg_edge *ed = &jg->edges[e];
-    int pu = jg->vertices[ed->source_vertex].parallelism;
-    int pd = jg->vertices[ed->target_vertex].parallelism;
-    for (int s = 0; s < pu; s++) {
-      int k = rp_consumers_of(ed->part, pu, pd, s, peers);
-      int a = find_root(parent, task_index(jm, ed->source_vertex, s));
-      for (int c = 0; c < k; c++) {
-        int b = find_root(parent, task_index(jm, ed->target_vertex, peers[c]));
-        if (a != b) parent[b] = a;
-      }
-    }
-  }
-  jm->nregions = 0;
-  for (int i = 0; i < n; i++) jm->region[i] = -1;
-  for (int i = 0; i < n; i++) { /* number the roots in order of first appearance */
-    int root = find_root(parent, i);
-    if (jm->region[root] < 0 || root == i) {
-      if (jm->region[root] < 0) jm->region[root] = jm->nregions++;
-    }
-  }
-  for (int i = 0; i < n; i++) jm->region[i] = jm->region[find_root(parent, i)];
-  sp_free(parent);
-  sp_free(peers);
-  jm->region_restarting = sp_calloc((size_t)jm->nregions + 1, sizeof *jm->region_restarting);
-  jm->region_token = sp_calloc((size_t)jm->nregions + 1, sizeof *jm->region_token);
-  jm->region_restart_at = sp_calloc((size_t)jm->nregions + 1, sizeof *jm->region_restart_at);
-  return jm->region_restarting && jm->region_token && jm->region_restart_at ? 0 : SPATE_ENOMEM;
-}
-
-/* Whether every subtask of region r is terminal. */
-static bool region_terminal(const job_master *jm, int r) {
-  for (int v = 0; v < jm->jg->nvertices; v++)
-    for (int s = 0; s < jm->jg->vertices[v].parallelism; s++)
-      if (jm->region[task_index(jm, v, s)] == r && !task_state_terminal(jm->exec[v][s].state))
-        return false;
-  return true;
-}
-
-/* Once a restarting region's subtasks all ended: drop their partitions and restart it when its
- * backoff is over (counted from the failure, as a full restart's). */
-static void region_check_done(job_master *jm, int r) {
-  if (!jm->region_restarting[r] || !region_terminal(jm, r)) return;
-  for (int v = 0; v < jm->jg->nvertices; v++)
-    for (int s = 0; s < jm->jg->vertices[v].parallelism; s++)
-      if (jm->region[task_index(jm, v, s)] == r) {
-        release_attempt(jm, jm->exec[v][s].attempt); /* the region's attempt */
-        v = jm->jg->nvertices;
-        break;
-      }
-  sp_writer w;
-  sp_writer_init(&w);
-  sp_put_i32(&w, r);
-  sp_put_i32(&w, ++jm->region_token[r]);
-  int64_t left = jm->region_restart_at[r] - clock_deadline_ms(jm);
-  rpc_send_after(jm->rpc, jm->name, MSG_RESTART_REGION, &w, left > 0 ? left : 0);
-}
-
-/* A subtask failed: with region failover and the restart strategy's consent only its region
- * restarts and the job keeps RUNNING; otherwise the whole job fails over (fail_job). */
-static void fail_task(job_master *jm, int v, int s, const char *why) {
-  int r = jm->region ? jm->region[task_index(jm, v, s)] : -1;
-  if (!jm->region_mode || jm->nregions < 2 || r < 0 || jm->status != JOB_RUNNING ||
-      jm->final_commits || jm->slots_lost) {
-    fail_job(jm, why);
-    return;
-  }
-  if (jm->region_restarting[r]) return; /* one failover per region at a time */
-  int64_t delay = 0;
-  if (!jm->restart || !restart_strategy_on_failure(jm->restart, clock_now(jm), &delay)) {
-    fail_job(jm, why);
-    return;
-  }
-  int size = 0;
-  for (int t = 0; t < jm->ntasks; t++) size += jm->region[t] == r;
-  SP_INFO("jobmaster",
-          "Job %s (%s): %s. Restarting pipelined region %d (%d of %d subtasks) in %lld ms (%s); "
-          "the other regions keep running.",
-          jm->jg->job_name, jm->jg->job_id, why, r, size, jm->ntasks, (long long)delay,
-          restart_strategy_describe(jm->restart));
-  ckpt_coord_abort_pending(jm->coord, why);
-  jm->region_restarting[r] = true;
-  jm->regions_restarting++;
-  jm->region_restart_at[r] = clock_deadline_ms(jm) + delay;
-  jm->restarts++;
-  for (int pv = 0; pv < jm->jg->nvertices; pv++)
-    for (int ps = 0; ps < jm->jg->vertices[pv].parallelism; ps++) {
-      execution *e = &jm->exec[pv][ps];
-      if (jm->region[task_index(jm, pv, ps)] != r || task_state_terminal(e->state)) continue;
-      if (!e->te) {
-        exec_switch(jm, pv, ps, TS_CANCELED);
-        continue;
-      }
-      exec_switch(jm, pv, ps, TS_CANCELING);
-      sp_writer w;
-      sp_writer_init(&w);
-      sp_put_str(&w, jm->jg->job_id);
-      sp_put_i32(&w, pv);
-      sp_put_i32(&w, ps);
-      sp_put_i32(&w, e->attempt);
-      if (rpc_send(jm->rpc, e->te, MSG_CANCEL_TASK, &w) < 0) exec_switch(jm, pv, ps, TS_CANCELED);
-    }
-  region_check_done(jm, r);
-}
-
-/* The region's backoff is over: its subtasks are deployed again as a new attempt, restoring the
- * latest completed checkpoint. */
-static void on_restart_region(job_master *jm, int32_t r, int32_t token) {
-  if (r < 0 || r >= jm->nregions || !jm->region_restarting[r] || token != jm->region_token[r] ||
-      jm->status != JOB_RUNNING)
-    return;
-  jm->region_restarting[r] = false;
-  jm->regions_restarting--;
-  jm->attempt++;
-  ckpt_coord_new_attempt(jm->coord);
-  for (int v = 0; v < jm->jg->nvertices; v++)
-    for (int s = 0; s < jm->jg->vertices[v].parallelism; s++) {
-      if (jm->region[task_index(jm, v, s)] != r) continue;
-      execution *e = &jm->exec[v][s];
-      sp_free(e->report);
-      *e = (execution){.state = TS_CREATED, .attempt = jm->attempt};
-      cv_task_state(jm->view, jm->jg->job_id, v, s, TS_CREATED, sp_wall_ms());
-      jm->remaining++;
-    }
-  int ncompleted;
-  const ckpt_completed *completed = ckpt_coord_completed(jm->coord, &ncompleted);
-  char err[SP_ERRMSG_MAX];
-  if (ckpt_restore_choose(jm->jg, completed, ncompleted, jm->restore_uri, jm->restore_from,
-                          &jm->bad_restores, jm->restore_dir, sizeof jm->restore_dir, err,
-                          sizeof err) < 0) {
-    fail_job(jm, err);
-    return;
-  }
-  deploy_region(jm, r);
-}
-
 /* A subtask found the checkpoint this attempt restores corrupt (its TaskExecutor verified the
  * state files it reads). Retrying it cannot help, so the restart strategy is not asked: the
  * checkpoint is marked bad and the whole job restarts at once from the next one
@@ -902,44 +662,6 @@ static void restore_corrupt(job_master *jm, sp_reader *r) {
   sp_free(why);
 }
 
-/* A TaskManager that ran subtasks of this job is gone: they failed with it (nobody is left to
- * report them), and the job fails over on the slots that remain. */
-static void tm_lost(job_master *jm, sp_reader *r) {
-  char *te = sp_get_str(r), *reason = sp_get_str(r);
-  if (!te || !reason || !sp_reader_ok(r)) {
-    sp_free(te);
-    sp_free(reason);
-    return;
-  }
-  bool had = false;
-  for (int k = 0; k < jm->ntasks; k++)
-    if (jm->slot_te[k] && strcmp(jm->slot_te[k], te) == 0) had = true;
-  if (had) jm->slots_lost = true;
-  char msg[SP_ERRMSG_MAX];
-  snprintf(msg, sizeof msg, "%s", reason);
-  bool failed = false;
-  for (int v = 0; v < jm->jg->nvertices; v++)
-    for (int s = 0; s < jm->jg->vertices[v].parallelism; s++) {
-      execution *e = &jm->exec[v][s];
-      if (!e->te || strcmp(e->te, te) != 0 || task_state_terminal(e->state)) continue;
-      const jg_vertex *vx = &jm->jg->vertices[v];
-      SP_WARN("jobmaster", "%s (%d/%d) (%.16s_%d_%d_%d) switched from %s to FAILED: %s", vx->name,
-              s + 1, vx->parallelism, jm->jg->job_id, v, s, jm->attempt, task_state_name(e->state),
-              msg);
-      exec_switch_why(jm, v, s, e->state == TS_CANCELING ? TS_CANCELED : TS_FAILED, msg);
-      failed = true;
-    }
-  if (failed) {
-    /* fail_job cancels (and, once nothing runs, ends or restarts) a running job; otherwise the
-     * job was ending or restarting already and waited for these subtasks */
-    bool running = jm->status == JOB_RUNNING || jm->status == JOB_CREATED;
-    fail_job(jm, msg);
-    if (!running && jm->remaining == 0) all_terminal(jm);
-  }
-  sp_free(te);
-  sp_free(reason);
-}
-
 static void task_update(job_master *jm, sp_reader *r) {
   int32_t v = sp_get_i32(r), s = sp_get_i32(r);
   uint8_t st = sp_get_u8(r);
@@ -953,7 +675,8 @@ static void task_update(job_master *jm, sp_reader *r) {
     return;
   }
   execution *e = &jm->exec[v][s];
-  if (task_state_terminal(e->state) || /* e.g. cancelled before deployment */
+  if (!e->te || /* not deployed in this attempt: a late report of an earlier one */
+      task_state_terminal(e->state) || /* e.g. cancelled before deployment */
       (e->state == TS_CANCELING && !task_state_terminal((task_state)st))) {
     /* a subtask being cancelled only ends: a RUNNING sent before the cancel reached it does not
      * make it running again (Flink's Execution ignores it too) */
@@ -967,7 +690,7 @@ static void task_update(job_master *jm, sp_reader *r) {
             error ? error : "");
   }
   if (e->state != (task_state)st)
-    exec_switch_why(jm, v, s, (task_state)st, st == TS_FAILED ? error : NULL);
+    jm_exec_switch_why(jm, v, s, (task_state)st, st == TS_FAILED ? error : NULL);
   if (task_state_terminal((task_state)st) && len) {
     e->report = sp_malloc(len);
     if (e->report) {
@@ -977,17 +700,17 @@ static void task_update(job_master *jm, sp_reader *r) {
   }
   int region = jm->region ? jm->region[task_index(jm, v, s)] : -1;
   bool region_restarts = region >= 0 && jm->region_restarting[region];
-  if (st == TS_FAILED) fail_task(jm, v, s, error && error[0] ? error : "task failed");
+  if (st == TS_FAILED) jm_fail_task(jm, v, s, error && error[0] ? error : "task failed");
   if (st == TS_CANCELED && jm->status == JOB_RUNNING && !region_restarts) {
     /* nobody asked: treat as a failure */
     char msg[600];
     const jg_vertex *vx = &jm->jg->vertices[v];
     snprintf(msg, sizeof msg, "%s (%d/%d) was canceled while the job was running", vx->name, s + 1,
              vx->parallelism);
-    fail_task(jm, v, s, msg);
+    jm_fail_task(jm, v, s, msg);
   }
   sp_free(error);
-  if (region >= 0 && task_state_terminal((task_state)st)) region_check_done(jm, region);
+  if (region >= 0 && task_state_terminal((task_state)st)) jm_region_check_done(jm, region);
   if (jm->status == JOB_RUNNING && ckpt_coord_checkpointable(jm->coord))
     ckpt_coord_start_timer(jm->coord);
   if (st == TS_FINISHED)
@@ -998,7 +721,7 @@ static void task_update(job_master *jm, sp_reader *r) {
         jm->final_commits = true;
     }
   if (st == TS_FINISHED && jm->status == JOB_RUNNING) ckpt_coord_task_finished(jm->coord, v, s);
-  if (jm->remaining == 0) all_terminal(jm);
+  if (jm->remaining == 0) jm_all_terminal(jm);
 }
 
 static void handle(void *self, uint32_t type, sp_reader *r) {
@@ -1028,12 +751,15 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
   case MSG_RESTART: on_restart(jm, sp_get_i32(r)); break;
   case MSG_RESTART_REGION: {
     int32_t region = sp_get_i32(r), token = sp_get_i32(r);
-    if (sp_reader_ok(r)) on_restart_region(jm, region, token);
+    if (sp_reader_ok(r)) jm_on_restart_region(jm, region, token);
     break;
   }
   case MSG_TRIGGER_SAVEPOINT: on_savepoint(jm, r); break;
   case MSG_REQUEST_CHECKPOINT: on_checkpoint_request(jm, r); break;
-  case MSG_TM_LOST: tm_lost(jm, r); break;
+  case MSG_TM_LOST:
+  case MSG_JM_HB_TICK:
+  case MSG_JM_HEARTBEAT_REPLY:
+  case MSG_UNDELIVERED: jm_taskmanager_message(jm, type, r); break;
   default: SP_WARN("jobmaster", "ignoring unexpected message %u", type);
   }
 }
@@ -1113,6 +839,7 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, con
     jm->blob_server = sp_strdup(ctx->blob_server ? ctx->blob_server : "");
   }
   jm->view = ctx ? ctx->view : NULL;
+  hb_monitor_init(&jm->hb, ctx ? &ctx->heartbeats : NULL, "TaskManager");
   if (ctx && ctx->failover_strategy) jm->failover_default = sp_strdup(ctx->failover_strategy);
   jm->bytes = sp_malloc(len);
   jm->exec = sp_calloc((size_t)jg->nvertices, sizeof *jm->exec);
@@ -1123,7 +850,7 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, con
     jm->remaining += jg->vertices[v].parallelism;
   }
   jm->ntasks = jm->remaining;
-  if (rc == 0) rc = compute_regions(jm);
+  if (rc == 0) rc = jm_compute_regions(jm);
   jm->slot_te = sp_calloc((size_t)jm->ntasks + 1, sizeof *jm->slot_te);
   jm->slot_data = sp_calloc((size_t)jm->ntasks + 1, sizeof *jm->slot_data);
   jm->slot_no = sp_calloc((size_t)jm->ntasks + 1, sizeof *jm->slot_no);
@@ -1160,6 +887,7 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, con
     *out = jm;
     return 0;
   }
+  jm_heartbeats_start(jm); /* before the slots: from their offer on the rounds must run */
   request_slots(jm);
   *out = jm;
   return 0;
@@ -1189,6 +917,7 @@ void jm_stop(job_master *jm) {
   sp_free(jm->failover_default);
   if (jm->restart) restart_strategy_free(jm->restart);
   ckpt_coord_free(jm->coord);
+  hb_monitor_free(&jm->hb);
   sp_free(jm->region);
   sp_free(jm->region_restarting);
   sp_free(jm->region_token);

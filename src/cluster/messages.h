@@ -65,7 +65,13 @@ enum {
   MSG_RESTORE_CORRUPT,      /* -> JobMaster, from a TaskExecutor: str checkpoint directory, str
                                error: a subtask found the state files it restores from corrupt
                                (sent before the subtask's FAILED) */
-  MSG_PEER_LOST = 1000,     /* from rpc.c (RPC_MSG_PEER_LOST): str peer "host:port", str reason */
+  /* heartbeats between a JobMaster and the TaskExecutors that hold its slots */
+  MSG_JM_HEARTBEAT,       /* -> TaskExecutor, from a JobMaster: str its address, str job id */
+  MSG_JM_HEARTBEAT_REPLY, /* -> JobMaster: str task executor address */
+  MSG_JM_HB_TICK,         /* (JobMaster to itself) heartbeat round */
+  MSG_PEER_LOST = 1000,   /* from rpc.c (RPC_MSG_PEER_LOST): str peer "host:port", str reason */
+  MSG_UNDELIVERED = 1001, /* from rpc.c (RPC_MSG_UNDELIVERED) to the sender of a message sent with
+                             rpc_send_tracked: str to, u32 type, str reason */
 };
 
 #define RM_ADDRESS "resourcemanager"

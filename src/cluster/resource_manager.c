@@ -8,9 +8,10 @@
  * arrives and waits 0 ms: waiting would only turn a clear error into a hang.
  *
  * In a standalone cluster the ResourceManager sends every registered TaskExecutor a heartbeat
- * each heartbeat interval; one that has not answered for heartbeat.timeout is lost, and so is one
- * whose process's connection closed (MSG_PEER_LOST) or that registers again (it dropped its
- * tasks when it lost this JobManager). A lost TaskExecutor's slots are gone, and each JobMaster
+ * each heartbeat interval (cluster/heartbeat_monitor.h); one that has not answered for
+ * heartbeat.timeout is lost, and so is one heartbeat.rpc-failure-threshold heartbeats in a row
+ * could not be delivered to, one whose process's connection closed (MSG_PEER_LOST) and one that
+ * registers again (it dropped its tasks when it lost this JobManager). A lost TaskExecutor's slots are gone, and each JobMaster
  * that held some is told (MSG_TM_LOST), which fails the tasks there.
  */
 #include <stdio.h>
@@ -21,14 +22,14 @@
 #include "base/log.h"
 #include "cluster/cluster_view.h"
 #include "cluster/components.h"
+#include "cluster/heartbeat_monitor.h"
 #include "cluster/messages.h"
 
 typedef struct rm_te {
   char *address; /* the TaskExecutor's RPC address */
   char *data;    /* its data server ("" in a MiniCluster) */
   int slots;
-  char (*owner)[33]; /* job id per slot, "" if free */
-  int64_t last_seen_ns;
+  char (*owner)[33];    /* job id per slot, "" if free */
   int64_t registration; /* the TaskExecutor's registration number (see messages.h) */
 } rm_te;
 
@@ -49,19 +50,27 @@ struct resource_manager {
   int ntes;
   rm_request *pending; /* oldest first */
   int64_t next_request;
+  hb_monitor hb; /* the registered TaskExecutors (with heartbeats on) */
 };
+
+/* The cluster clock's deadline time: heartbeats time out on it. */
+static int64_t now_ns(const resource_manager *rm) {
+  return sp_clock_mono_ns(rpc_service_clock(rm->rpc));
+}
 
 /* Shows the TaskManagers and their slots as they are now to the REST endpoint. */
 static void publish(resource_manager *rm) {
   cluster_view *v = rm->opt.view;
   if (!v) return;
-  int64_t now_ns = sp_mono_ns(), now_ms = sp_wall_ms();
+  int64_t now = now_ns(rm), now_ms = sp_wall_ms();
   cv_taskmanagers_begin(v);
   for (int i = 0; i < rm->ntes; i++) {
     int nfree = 0;
     for (int s = 0; s < rm->tes[i].slots; s++) nfree += !rm->tes[i].owner[s][0];
+    int h = hb_monitor_find(&rm->hb, rm->tes[i].address);
+    int64_t last = h >= 0 ? rm->hb.targets[h].last_ns : now;
     cv_taskmanager_add(v, rm->tes[i].address, rm->tes[i].data, rm->tes[i].slots, nfree,
-                       now_ms - (now_ns - rm->tes[i].last_seen_ns) / 1000000);
+                       now_ms - (now - last) / 1000000);
   }
   cv_taskmanagers_end(v);
 }
@@ -205,6 +214,7 @@ static void te_lost(resource_manager *rm, int i, const char *reason) {
     sp_put_str(&w, reason);
     rpc_send(rm->rpc, jm, MSG_TM_LOST, &w);
   }
+  hb_monitor_remove(&rm->hb, te->address);
   sp_free(te->address);
   sp_free(te->data);
   sp_free(te->owner);
@@ -228,7 +238,7 @@ static void register_te(resource_manager *rm, sp_reader *r) {
   for (int i = 0; i < rm->ntes; i++) {
     if (strcmp(rm->tes[i].address, addr) != 0) continue;
     if (rm->tes[i].registration == registration) { /* a retry that arrived late: taken already */
-      rm->tes[i].last_seen_ns = sp_mono_ns();
+      hb_monitor_heard(&rm->hb, addr, now_ns(rm));
       sp_writer w;
       sp_writer_init(&w);
       sp_put_str(&w, rm->address);
@@ -245,12 +255,15 @@ static void register_te(resource_manager *rm, sp_reader *r) {
   rm_te *te = &rm->tes[rm->ntes];
   te->owner = sp_calloc((size_t)slots, sizeof *te->owner);
   if (!te->owner) goto out;
+  if (hb_monitor_enabled(&rm->hb) && hb_monitor_add(&rm->hb, addr, now_ns(rm)) < 0) {
+    sp_free(te->owner);
+    goto out; /* out of memory: it registers again */
+  }
   te->address = addr;
   te->data = data;
   addr = data = NULL;
   te->slots = slots;
   te->registration = registration;
-  te->last_seen_ns = sp_mono_ns();
   rm->ntes++;
   SP_INFO("resourcemanager", "Registered TaskManager %s with %d slots.", te->address, slots);
   sp_writer w;
@@ -264,23 +277,25 @@ out:
   sp_free(data);
 }
 
+/* The heartbeat monitor found a TaskExecutor lost (timed out or unreachable). */
+static void hb_lost(void *ctx, const char *target, const char *reason) {
+  resource_manager *rm = ctx;
+  for (int i = 0; i < rm->ntes; i++)
+    if (strcmp(rm->tes[i].address, target) == 0) {
+      te_lost(rm, i, reason);
+      return;
+    }
+}
+
 /* A heartbeat round: TaskExecutors silent for longer than the timeout are lost, the others get
  * a heartbeat request. */
 static void tick(resource_manager *rm) {
-  int64_t now = sp_mono_ns();
-  for (int i = 0; i < rm->ntes; i++) {
-    if (now - rm->tes[i].last_seen_ns > rm->opt.heartbeat_timeout_ms * 1000000) {
-      char why[160];
-      snprintf(why, sizeof why, "The heartbeat of TaskManager with id %s timed out",
-               rm->tes[i].address);
-      te_lost(rm, i--, why);
-      continue;
-    }
-    sp_writer w;
-    sp_writer_init(&w);
-    sp_put_str(&w, rm->address);
-    rpc_send(rm->rpc, rm->tes[i].address, MSG_HEARTBEAT, &w);
-  }
+  hb_monitor_expire(&rm->hb, now_ns(rm), hb_lost, rm);
+  sp_writer req;
+  sp_writer_init(&req);
+  sp_put_str(&req, rm->address);
+  hb_monitor_send_all(&rm->hb, rm->rpc, RM_ADDRESS, MSG_HEARTBEAT, &req, hb_lost, rm);
+  sp_writer_free(&req);
   sp_writer w;
   sp_writer_init(&w);
   rpc_send_after(rm->rpc, RM_ADDRESS, MSG_RM_TICK, &w, rm->opt.heartbeat_interval_ms);
@@ -326,12 +341,20 @@ static void handle_message(resource_manager *rm, uint32_t type, sp_reader *r) {
   }
   case MSG_HEARTBEAT_REPLY: {
     char *addr = sp_get_str(r);
-    for (int i = 0; addr && i < rm->ntes; i++)
-      if (strcmp(rm->tes[i].address, addr) == 0) rm->tes[i].last_seen_ns = sp_mono_ns();
+    if (addr) hb_monitor_heard(&rm->hb, addr, now_ns(rm));
     sp_free(addr);
     break;
   }
-  case MSG_RM_TICK: tick(rm); break;
+  case MSG_UNDELIVERED: { /* a heartbeat request that could not be sent: a failed RPC */
+    hb_undelivered u;
+    if (!hb_undelivered_read(r, &u)) break;
+    if (u.type == MSG_HEARTBEAT) hb_monitor_rpc_failed(&rm->hb, u.to, u.reason, hb_lost, rm);
+    hb_undelivered_free(&u);
+    break;
+  }
+  case MSG_RM_TICK: /* without heartbeats a stray tick starts no rounds (0 ms apart) */
+    if (hb_monitor_enabled(&rm->hb)) tick(rm);
+    break;
   case MSG_PEER_LOST: {
     char *peer = sp_get_str(r), *reason = sp_get_str(r);
     char proc[300];
@@ -355,6 +378,11 @@ int rm_start(rpc_service *rpc, const rm_options *opt, resource_manager **out) {
   if (!rm) return SPATE_ENOMEM;
   rm->rpc = rpc;
   if (opt) rm->opt = *opt;
+  hb_monitor_init(&rm->hb,
+                  &(hb_settings){.interval_ms = rm->opt.heartbeat_interval_ms,
+                                 .timeout_ms = rm->opt.heartbeat_timeout_ms,
+                                 .failure_threshold = rm->opt.heartbeat_failure_threshold},
+                  "TaskManager");
   rm->address = rpc_address_of(rpc, RM_ADDRESS);
   int rc = rm->address ? rpc_endpoint_start(rpc, RM_ADDRESS, handle, rm, &rm->ep) : SPATE_ENOMEM;
   if (rc == 0 && rm->opt.heartbeat_interval_ms > 0) {
@@ -389,6 +417,7 @@ void rm_stop(resource_manager *rm) {
     sp_free(q);
   }
   sp_free(rm->tes);
+  hb_monitor_free(&rm->hb);
   sp_free(rm->address);
   sp_free(rm);
 }

@@ -277,9 +277,10 @@ static const char *local_name(const rpc_service *s, const char *to) {
   return self && strlen(self) == pl && memcmp(self, to, pl) == 0 ? slash + 1 : NULL;
 }
 
-/* Sends the writer's bytes to `to`, local or remote: at once (due_ns 0) or when due. */
-static int deliver(rpc_service *s, const char *to, uint32_t type, sp_writer *payload,
-                   int64_t due_ns) {
+/* Sends the writer's bytes to `to`, local or remote: at once (due_ns 0) or when due. A remote
+ * message that is dropped is reported to the local endpoint `from` (NULL: to nobody). */
+static int deliver(rpc_service *s, const char *from, const char *to, uint32_t type,
+                   sp_writer *payload, int64_t due_ns) {
   if (payload->failed) {
     sp_writer_free(payload);
     return SPATE_ENOMEM;
@@ -300,7 +301,7 @@ static int deliver(rpc_service *s, const char *to, uint32_t type, sp_writer *pay
   } else if (s->net) {
     memcpy(peer, to, pl);
     peer[pl] = 0;
-    rc = rpc_net_send(s->net, peer, slash + 1, type, payload->data, payload->len);
+    rc = rpc_net_send_from(s->net, from, peer, slash + 1, type, payload->data, payload->len);
   }
   sp_writer_free(payload);
   return rc;
@@ -308,12 +309,17 @@ static int deliver(rpc_service *s, const char *to, uint32_t type, sp_writer *pay
 
 int rpc_send_after(rpc_service *s, const char *to, uint32_t type, sp_writer *payload,
                    int64_t delay_ms) {
-  if (delay_ms <= 0) return deliver(s, to, type, payload, 0);
-  return deliver(s, to, type, payload, sp_clock_mono_ns(s->clock) + delay_ms * 1000000LL);
+  if (delay_ms <= 0) return deliver(s, NULL, to, type, payload, 0);
+  return deliver(s, NULL, to, type, payload, sp_clock_mono_ns(s->clock) + delay_ms * 1000000LL);
 }
 
 int rpc_send(rpc_service *s, const char *to, uint32_t type, sp_writer *payload) {
-  return deliver(s, to, type, payload, 0);
+  return deliver(s, NULL, to, type, payload, 0);
+}
+
+int rpc_send_tracked(rpc_service *s, const char *from, const char *to, uint32_t type,
+                     sp_writer *payload) {
+  return deliver(s, from, to, type, payload, 0);
 }
 
 int rpc_flush(rpc_service *s, const char *to) {
@@ -369,10 +375,28 @@ static void net_peer_lost(void *arg, const char *peer, const char *reason) {
   sp_free(names);
 }
 
+/* A message from the local endpoint `from` could not be delivered: it hears of it. */
+static void net_undelivered(void *arg, const char *from, const char *peer, const char *to,
+                            uint32_t type, const char *reason) {
+  rpc_service *s = arg;
+  size_t cap = strlen(peer) + strlen(to) + 2;
+  char *address = sp_malloc(cap);
+  if (!address) return;
+  snprintf(address, cap, "%s/%s", peer, to);
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_str(&w, address);
+  sp_put_u32(&w, type);
+  sp_put_str(&w, reason ? reason : "");
+  rpc_send(s, from, RPC_MSG_UNDELIVERED, &w); /* a sender that stopped meanwhile wants nothing */
+  sp_free(address);
+}
+
 int rpc_service_listen(rpc_service *s, const char *bind_host, int port, const char *advertised_host,
                        char *err, size_t err_len) {
   if (s->net) return sp_err(err, err_len, SPATE_ESTATE, "the RPC service listens already");
-  rpc_net_hooks h = {.arg = s, .deliver = net_deliver, .peer_lost = net_peer_lost};
+  rpc_net_hooks h = {
+      .arg = s, .deliver = net_deliver, .peer_lost = net_peer_lost, .undelivered = net_undelivered};
   rpc_net *n;
   int rc = rpc_net_start(bind_host, port, advertised_host, &h, &n, err, err_len);
   if (rc == 0) s->net = n; /* before any endpoint hands out a qualified address */

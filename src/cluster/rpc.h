@@ -41,6 +41,14 @@ void rpc_endpoint_stop(rpc_endpoint *ep);
 /* Sends the writer's bytes to an address (the writer is reset). SPATE_ENOENT if there is no such
  * endpoint, SPATE_ENOMEM if the writer failed. */
 int rpc_send(rpc_service *s, const char *to, uint32_t type, sp_writer *payload);
+/* rpc_send that reports a message it could not deliver to the local endpoint `from`: a
+ * synchronous failure is the return value, as for rpc_send; a message for another process that
+ * is dropped because no connection to it could be opened (or it closed before the message was
+ * written) comes back to `from` as RPC_MSG_UNDELIVERED (str to, u32 type, str reason). Heartbeat
+ * requests and answers go this way: a failed heartbeat RPC counts towards
+ * heartbeat.rpc-failure-threshold (cluster/heartbeat_monitor.h). */
+int rpc_send_tracked(rpc_service *s, const char *from, const char *to, uint32_t type,
+                     sp_writer *payload);
 /* Same, delivered after delay_ms of the service's clock (timers of the components: checkpoint
  * triggers and timeouts, restart backoff). Messages not yet due when the endpoint stops are
  * dropped. */
@@ -68,10 +76,13 @@ bool rpc_address_process(const char *address, char *out, size_t cap);
 /* Whether address names an endpoint of this service (a bare name, or this service's own
  * "host:port/"). */
 bool rpc_address_is_local(const rpc_service *s, const char *address);
-/* Subscribes the local endpoint `name` to losses of peer processes: when a connection to or from
- * another process closes or cannot be opened, it gets MSG_PEER_LOST (messages.h: str peer
- * "host:port", str reason). */
+/* Subscribes the local endpoint `name` to losses of peer processes: when an open connection to or
+ * from another process closes, it gets MSG_PEER_LOST (messages.h: str peer "host:port", str
+ * reason). A connection that cannot be opened is no loss: no connection closed; the messages it
+ * was to carry are dropped (rpc_send_tracked reports them to their sender). */
 int rpc_watch_peers(rpc_service *s, const char *name);
 /* The message type rpc.c sends watchers (messages.h gives it a name in the components' enum). */
 #define RPC_MSG_PEER_LOST 1000u
+/* The message type rpc_send_tracked's senders get for a message that was not delivered. */
+#define RPC_MSG_UNDELIVERED 1001u
 #endif

@@ -114,14 +114,6 @@ static void remove_tree(const char *dir) {
   ckpt_discard(dir, err, sizeof err);
 }
 
-static int64_t heartbeat_interval(const sp_config *cfg) {
-  return sp_config_duration_ms(cfg, "heartbeat.interval");
-}
-
-static int64_t heartbeat_timeout(const sp_config *cfg) {
-  return sp_config_duration_ms(cfg, "heartbeat.timeout");
-}
-
 /* Application mode: the job's program runs on a thread of the JobManager; when it returns the
  * JobManager shuts down. */
 typedef struct app_run {
@@ -173,13 +165,19 @@ int standalone_jobmanager_run(const sp_config *cfg, const standalone_job *job) {
   }
   if (rc == 0) rc = cluster_view_create(&view);
   if (rc == 0) {
+    hb_settings hb = hb_settings_from_config(cfg);
     rm_options ro = {.slot_wait_ms = sp_config_duration_ms(cfg, "slot.request.timeout"),
-                     .heartbeat_interval_ms = heartbeat_interval(cfg),
-                     .heartbeat_timeout_ms = heartbeat_timeout(cfg),
+                     .heartbeat_interval_ms = hb.interval_ms,
+                     .heartbeat_timeout_ms = hb.timeout_ms,
+                     .heartbeat_failure_threshold = hb.failure_threshold,
                      .view = view};
     rc = rm_start(rpc, &ro, &rm);
   }
   if (rc == 0) rc = dispatcher_start(rpc, blob_server_address(blobs), view, &d);
+  if (rc == 0) {
+    hb_settings hb = hb_settings_from_config(cfg);
+    dispatcher_set_heartbeats(d, &hb);
+  }
   if (rc == 0)
     rc = dispatcher_set_failover_strategy(
         d, sp_config_str(cfg, "jobmanager.execution.failover-strategy"));
@@ -289,11 +287,13 @@ int standalone_taskmanager_run(const sp_config *cfg) {
             (int)sp_config_int(cfg, "taskmanager.network.memory.floating-buffers-per-gate"),
         .buffer_timeout_ms = 100,
     };
+    hb_settings hb = hb_settings_from_config(cfg);
     te_options to = {.rm_address = rm,
                      .data_address = data ? shuffle_net_address(data) : NULL,
                      .blob_dir = blobdir,
-                     .heartbeat_interval_ms = heartbeat_interval(cfg),
-                     .heartbeat_timeout_ms = heartbeat_timeout(cfg)};
+                     .heartbeat_interval_ms = hb.interval_ms,
+                     .heartbeat_timeout_ms = hb.timeout_ms,
+                     .heartbeat_failure_threshold = hb.failure_threshold};
     rc = te_start(rpc, shuffle, 0, (int)sp_config_int(cfg, "taskmanager.numberOfTaskSlots"), &tc,
                   &to, &te);
   }

@@ -5,6 +5,13 @@
  * Task threads report state switches through the listener, which only sends messages: to the
  * JobMaster, and (at the end) a TASK_EXITED to this TaskExecutor, whose thread then joins the
  * task. So every piece of TaskExecutor state is touched by its own thread only.
+ *
+ * Heartbeats (standalone cluster; cluster/heartbeat_monitor.h): the TaskExecutor answers the
+ * ResourceManager's and each JobMaster's heartbeat requests, and monitors the ResourceManager
+ * and every JobMaster it runs tasks for. A JobMaster silent for heartbeat.timeout (or
+ * unreachable by heartbeat.rpc-failure-threshold) loses its tasks here: they are cancelled and
+ * their partitions dropped, while the tasks of other jobs run on. Losing the ResourceManager, or
+ * the connection to the JobManager's process, loses every task and makes it register again.
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -18,6 +25,7 @@
 #include "base/log.h"
 #include "checkpoint/storage.h"
 #include "cluster/components.h"
+#include "cluster/heartbeat_monitor.h"
 #include "cluster/messages.h"
 #include "connectors/registry.h"
 #include "net/blob.h"
@@ -80,10 +88,11 @@ struct task_executor {
   int slots;
   /* the standalone cluster (te_options) */
   char *rm_address, *data_address, *blob_dir;
-  int64_t hb_interval_ms, hb_timeout_ms;
+  int64_t hb_interval_ms;
   bool registered;
-  int64_t registration;      /* which registration this is: one more after each loss */
-  int64_t last_heartbeat_ns; /* the ResourceManager's last heartbeat */
+  int64_t registration; /* which registration this is: one more after each loss */
+  hb_monitor rm_hb;     /* the ResourceManager (te->rm_address), while registered */
+  hb_monitor jm_hb;     /* the JobMasters this TaskExecutor runs tasks for */
   te_job *jobs;
   te_task *tasks;
   /* the writer thread: guarded by wmu, in order of arrival */
@@ -94,6 +103,11 @@ struct task_executor {
   te_write *whead, *wtail;
   bool wstop;
 };
+
+/* The cluster clock's deadline time: heartbeats time out on it. */
+static int64_t clock_ns(const task_executor *te) {
+  return sp_clock_mono_ns(rpc_service_clock(te->rpc));
+}
 
 static void restore_unref(te_restore *r) {
   if (!r || atomic_fetch_sub(&r->refs, 1) != 1) return;
@@ -516,6 +530,8 @@ static void submit_task(task_executor *te, sp_reader *r) {
     tt->jm = jm;
     jm = NULL;
     job->tasks++;
+    if (hb_monitor_enabled(&te->jm_hb)) /* from now on it must be heard from */
+      hb_monitor_add(&te->jm_hb, tt->jm, clock_ns(te));
     /* where the other subtasks run (their TaskManagers' data servers), for exchanges between
      * TaskManagers; a MiniCluster's are all "" and need none */
     bool remote = false;
@@ -583,6 +599,8 @@ static void jm_lost(task_executor *te, const char *why) {
   if (!te->registered) return;
   te->registered = false;
   te->registration++; /* retries sent while cut off may still arrive: this one is new */
+  hb_monitor_free(&te->rm_hb);
+  hb_monitor_free(&te->jm_hb); /* its JobMasters are gone with it */
   SP_WARN("taskexecutor",
           "%s: lost the JobManager at %s (%s): cancelling %s tasks and registering again.",
           te->address, te->rm_address, why, te->tasks ? "its" : "no");
@@ -594,17 +612,51 @@ static void jm_lost(task_executor *te, const char *why) {
   }
 }
 
+/* The heartbeat monitor lost the ResourceManager (timed out, or unreachable). */
+static void rm_hb_lost(void *ctx, const char *target, const char *reason) {
+  (void)target;
+  task_executor *te = ctx;
+  jm_lost(te, reason);
+  send_registration(te);
+}
+
+/* The heartbeat monitor lost a JobMaster: the tasks it deployed here are cancelled and their
+ * partitions dropped (Flink's TaskExecutor disconnects the JobManager and fails its tasks). */
+static void jm_hb_lost(void *ctx, const char *target, const char *reason) {
+  task_executor *te = ctx;
+  int n = 0;
+  for (te_task *tt = te->tasks; tt; tt = tt->next) n += strcmp(tt->jm, target) == 0;
+  SP_WARN("taskexecutor", "%s: %s Cancelling its %d task%s.", te->address, reason, n,
+          n == 1 ? "" : "s");
+  for (te_task *tt = te->tasks; tt; tt = tt->next) {
+    if (strcmp(tt->jm, target) != 0) continue;
+    task_cancel(tt->t);
+    char key[64];
+    snprintf(key, sizeof key, "%s-%d", tt->job->jg->job_id, tt->attempt);
+    shuffle_env_release_job(te->shuffle, key);
+  }
+}
+
 static void on_tick(task_executor *te) {
   if (!te->registered) {
     send_registration(te);
-  } else if (sp_mono_ns() - te->last_heartbeat_ns > te->hb_timeout_ms * 1000000) {
-    char why[200];
-    snprintf(why, sizeof why, "the heartbeat of the ResourceManager timed out after %lld ms",
-             (long long)te->hb_timeout_ms);
-    jm_lost(te, why);
-    send_registration(te);
+  } else {
+    hb_monitor_expire(&te->rm_hb, clock_ns(te), rm_hb_lost, te);
+    hb_monitor_expire(&te->jm_hb, clock_ns(te), jm_hb_lost, te);
   }
   schedule_tick(te);
+}
+
+/* Answers a heartbeat request (tracked: an answer that cannot be delivered is a failed RPC). */
+static void answer_heartbeat(task_executor *te, const char *to, uint32_t type) {
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_str(&w, te->address);
+  int rc = rpc_send_tracked(te->rpc, te->name, to, type, &w);
+  if (rc < 0 && type == MSG_HEARTBEAT_REPLY)
+    hb_monitor_rpc_failed(&te->rm_hb, te->rm_address, spate_strerror(rc), rm_hb_lost, te);
+  else if (rc < 0)
+    hb_monitor_rpc_failed(&te->jm_hb, to, spate_strerror(rc), jm_hb_lost, te);
 }
 
 static void handle(void *self, uint32_t type, sp_reader *r) {
@@ -657,6 +709,10 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
         *pp = target->next;
         task_join_free(target->t);
         release_job(te, target->job);
+        bool more = false; /* tasks of its JobMaster still here: it stays monitored */
+        for (te_task *tt = te->tasks; tt && !more; tt = tt->next)
+          more = !strcmp(tt->jm, target->jm);
+        if (!more) hb_monitor_remove(&te->jm_hb, target->jm);
         sp_free(target->jm);
         sp_free(target);
         break;
@@ -673,22 +729,43 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
       SP_INFO("taskexecutor", "%s: registered at the ResourceManager %s.", te->address,
               te->rm_address);
     te->registered = true;
-    te->last_heartbeat_ns = sp_mono_ns();
+    if (!hb_monitor_heard(&te->rm_hb, te->rm_address, clock_ns(te)) &&
+        hb_monitor_enabled(&te->rm_hb))
+      hb_monitor_add(&te->rm_hb, te->rm_address, clock_ns(te));
     break;
   }
-  case MSG_HEARTBEAT: {
+  case MSG_HEARTBEAT: { /* from the ResourceManager */
     char *reply = sp_get_str(r);
     if (reply && te->registered) {
-      te->last_heartbeat_ns = sp_mono_ns();
-      sp_writer w;
-      sp_writer_init(&w);
-      sp_put_str(&w, te->address);
-      rpc_send(te->rpc, reply, MSG_HEARTBEAT_REPLY, &w);
+      hb_monitor_heard(&te->rm_hb, te->rm_address, clock_ns(te));
+      answer_heartbeat(te, reply, MSG_HEARTBEAT_REPLY);
     }
     sp_free(reply);
     break;
   }
-  case MSG_TE_TICK: on_tick(te); break;
+  case MSG_JM_HEARTBEAT: { /* from a JobMaster; answered even if none of its tasks run here */
+    char *jm = sp_get_str(r), *job = sp_get_str(r);
+    if (jm && job && sp_reader_ok(r)) {
+      hb_monitor_heard(&te->jm_hb, jm, clock_ns(te));
+      answer_heartbeat(te, jm, MSG_JM_HEARTBEAT_REPLY);
+    }
+    sp_free(jm);
+    sp_free(job);
+    break;
+  }
+  case MSG_UNDELIVERED: { /* a heartbeat answer that could not be sent: a failed RPC */
+    hb_undelivered u;
+    if (!hb_undelivered_read(r, &u)) break;
+    if (u.type == MSG_HEARTBEAT_REPLY)
+      hb_monitor_rpc_failed(&te->rm_hb, te->rm_address, u.reason, rm_hb_lost, te);
+    else if (u.type == MSG_JM_HEARTBEAT_REPLY)
+      hb_monitor_rpc_failed(&te->jm_hb, u.to, u.reason, jm_hb_lost, te);
+    hb_undelivered_free(&u);
+    break;
+  }
+  case MSG_TE_TICK: /* without heartbeats a stray tick starts no rounds (0 ms apart) */
+    if (te->hb_interval_ms > 0) on_tick(te);
+    break;
   case MSG_PEER_LOST: {
     char *peer = sp_get_str(r), *reason = sp_get_str(r);
     char jm[300];
@@ -743,7 +820,11 @@ int te_start(rpc_service *rpc, shuffle_env *shuffle, int index, int slots, const
   te->data_address = sp_strdup(opt && opt->data_address ? opt->data_address : "");
   te->blob_dir = opt && opt->blob_dir ? sp_strdup(opt->blob_dir) : NULL;
   te->hb_interval_ms = opt ? opt->heartbeat_interval_ms : 0;
-  te->hb_timeout_ms = opt ? opt->heartbeat_timeout_ms : 0;
+  hb_settings hs = {.interval_ms = te->hb_interval_ms,
+                    .timeout_ms = opt ? opt->heartbeat_timeout_ms : 0,
+                    .failure_threshold = opt ? opt->heartbeat_failure_threshold : 0};
+  hb_monitor_init(&te->rm_hb, &hs, "ResourceManager");
+  hb_monitor_init(&te->jm_hb, &hs, "JobManager");
   int rc =
       te->address && te->rm_address && te->data_address && (!(opt && opt->blob_dir) || te->blob_dir)
           ? rpc_endpoint_start(rpc, te->name, handle, te, &te->ep)
@@ -802,5 +883,7 @@ void te_stop(task_executor *te) {
   sp_free(te->rm_address);
   sp_free(te->data_address);
   sp_free(te->blob_dir);
+  hb_monitor_free(&te->rm_hb);
+  hb_monitor_free(&te->jm_hb);
   sp_free(te);
 }

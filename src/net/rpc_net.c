@@ -28,6 +28,9 @@ typedef struct rn_out {
   char *peer;
   uint8_t *data;
   size_t len;
+  char *from, *to; /* the sending endpoint to tell if it is dropped, and its endpoint there
+                      (both NULL: nobody to tell) */
+  uint32_t type;
 } rn_out;
 
 typedef struct rn_conn {
@@ -69,6 +72,8 @@ struct rpc_net {
 
 static void out_free(rn_out *o) {
   if (!o) return;
+  sp_free(o->from);
+  sp_free(o->to);
   sp_free(o->peer);
   sp_free(o->data);
   sp_free(o);
@@ -86,8 +91,16 @@ static void conn_free(rn_conn *c) {
 
 static void on_closed(uv_handle_t *h) { conn_free(h->data); }
 
-/* Ends a connection: unlinks it, reports the peer lost (unless the transport is stopping) and
- * closes the socket. Safe to call twice. */
+/* A message is dropped unwritten: its sender hears of it (unless the transport is stopping). */
+static void out_dropped(rpc_net *n, const rn_out *o, const char *reason) {
+  SP_DEBUG("rpc", "dropping message %u for %s: %s", o->type, o->peer, reason);
+  if (!n->shut && o->from && n->hooks.undelivered)
+    n->hooks.undelivered(n->hooks.arg, o->from, o->peer, o->to, o->type, reason);
+}
+
+/* Ends a connection: unlinks it, reports the peer lost if the connection was open (unless the
+ * transport is stopping), or else the messages that waited for it as dropped, and closes the
+ * socket. Safe to call twice. */
 static void conn_fail(rn_conn *c, const char *reason) {
   if (c->closing) return;
   c->closing = true;
@@ -97,7 +110,10 @@ static void conn_fail(rn_conn *c, const char *reason) {
       *pp = c->next;
       break;
     }
-  if (!n->shut && c->peer && n->hooks.peer_lost) n->hooks.peer_lost(n->hooks.arg, c->peer, reason);
+  if (c->outgoing && !c->connected) /* never opened: no loss, the waiting messages are dropped */
+    for (rn_out *o = c->pending; o; o = o->next) out_dropped(n, o, reason);
+  else if (!n->shut && c->peer && n->hooks.peer_lost)
+    n->hooks.peer_lost(n->hooks.arg, c->peer, reason);
   if (c->has_tcp)
     uv_close((uv_handle_t *)&c->tcp, on_closed);
   else if (!c->resolving)
@@ -366,8 +382,7 @@ static void on_wake(uv_async_t *a) {
     o->next = NULL;
     rn_conn *c = n->shut ? NULL : outgoing_to(n, o->peer);
     if (!c) {
-      if (!n->shut && n->hooks.peer_lost)
-        n->hooks.peer_lost(n->hooks.arg, o->peer, "could not open a connection");
+      out_dropped(n, o, "could not open a connection");
       out_free(o);
     } else if (c->connected) {
       conn_write(c, o->data, o->len);
@@ -479,6 +494,11 @@ const char *rpc_net_address(const rpc_net *n) { return n->address; }
 
 int rpc_net_send(rpc_net *n, const char *peer, const char *to, uint32_t type, const void *msg,
                  size_t len) {
+  return rpc_net_send_from(n, NULL, peer, to, type, msg, len);
+}
+
+int rpc_net_send_from(rpc_net *n, const char *from, const char *peer, const char *to, uint32_t type,
+                      const void *msg, size_t len) {
   char host[256];
   int port;
   if (rpc_net_split_address(peer, host, sizeof host, &port) < 0) return SPATE_EINVAL;
@@ -501,12 +521,14 @@ int rpc_net_send(rpc_net *n, const char *peer, const char *to, uint32_t type, co
   sp_wire_put_frame(&w, RN_MESSAGE, p.data, p.len);
   sp_writer_free(&p);
   rn_out *o = sp_calloc(1, sizeof *o);
-  if (!o || w.failed || !(o->peer = sp_strdup(peer))) {
-    sp_free(o);
+  if (!o || w.failed || !(o->peer = sp_strdup(peer)) ||
+      (from && (!(o->from = sp_strdup(from)) || !(o->to = sp_strdup(to))))) {
+    out_free(o);
     sp_writer_free(&w);
     return SPATE_ENOMEM;
   }
   o->data = sp_writer_take(&w, &o->len);
+  o->type = type;
   pthread_mutex_lock(&n->mu);
   bool stopping = n->stopping;
   if (!stopping) {

@@ -15,10 +15,13 @@
  *
  * Strings and integers as base/bytes.h writes them (little-endian, length-prefixed strings).
  * A malformed or unexpected frame, a foreign peer or another protocol version closes that
- * connection with a logged reason; the process carries on. A connection that closes, or one that
- * cannot be opened, is reported as the loss of that peer (peer_lost), which the cluster counts
- * as the loss of the process at once; a peer that stops answering without closing is found by
- * the heartbeats above this layer.
+ * connection with a logged reason; the process carries on. An open connection that closes (or
+ * breaks on a write) is reported as the loss of that peer (peer_lost), which the cluster counts as
+ * the loss of the process at once. A connection that cannot be opened (resolving or connecting
+ * fails) is no loss: the messages queued for it are dropped, and those sent with a sender
+ * (rpc_net_send_from) are reported to it (undelivered): the failed RPCs that
+ * heartbeat.rpc-failure-threshold counts. A peer that stops answering without closing is found
+ * by the heartbeats above this layer.
  *
  * Threads: one libuv loop thread per transport runs every socket. rpc_net_send may be called
  * from any thread; it queues the message and wakes the loop. The hooks run on the loop thread
@@ -40,6 +43,10 @@ typedef struct rpc_net_hooks {
   /* The connection to or from `peer` closed, failed or could not be opened. Messages queued for
    * it are dropped. The next send to it opens a new connection. */
   void (*peer_lost)(void *arg, const char *peer, const char *reason);
+  /* A message that local endpoint `from` sent to endpoint `to` of `peer` was dropped without
+   * being written: no connection to the peer could be opened, or it failed before opening. */
+  void (*undelivered)(void *arg, const char *from, const char *peer, const char *to, uint32_t type,
+                      const char *reason);
 } rpc_net_hooks;
 
 /* Listens on bind_host:port (NULL or "" binds every interface; port 0 picks a free one) and
@@ -52,10 +59,15 @@ int rpc_net_start(const char *bind_host, int port, const char *advertised_host,
 /* The listening address others reach this process at: "host:port". */
 const char *rpc_net_address(const rpc_net *n);
 /* Queues a message for endpoint `to` of the process at `peer` ("host:port"). 0 once queued (a
- * delivery failure is reported through peer_lost), SPATE_EINVAL for a malformed peer address or
+ * connection that closes is reported through peer_lost, one that cannot be opened drops the
+ * message), SPATE_EINVAL for a malformed peer address or
  * a message over the frame limit, SPATE_ENOMEM, SPATE_ESTATE once stopping. */
 int rpc_net_send(rpc_net *n, const char *peer, const char *to, uint32_t type, const void *msg,
                  size_t len);
+/* The same from local endpoint `from` (NULL: rpc_net_send), which hears through the undelivered
+ * hook if the message is dropped unwritten. */
+int rpc_net_send_from(rpc_net *n, const char *from, const char *peer, const char *to, uint32_t type,
+                      const void *msg, size_t len);
 /* Closes every connection at once (what is not yet written is dropped) and stops the thread. */
 void rpc_net_stop(rpc_net *n);
 

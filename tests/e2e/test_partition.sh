@@ -99,7 +99,7 @@ awaited "the JobManager finds the TaskManager lost by heartbeat timeout" "$jm_lo
   has "The heartbeat of TaskManager with id $ns_ip:" "$jm_log"
 awaited "the job fails over and waits for a slot" "$jm_log" has "waiting up to" "$jm_log"
 awaited "the cut-off TaskManager finds the JobManager lost by heartbeat timeout" "$tmp/ns-tm.log" \
-  has "the heartbeat of the ResourceManager timed out" "$tmp/ns-tm.log"
+  has "The heartbeat of ResourceManager with id" "$tmp/ns-tm.log"
 
 # --- healed -----------------------------------------------------------------------------------------
 ip netns exec "$ns" iptables -F

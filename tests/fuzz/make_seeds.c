@@ -902,6 +902,17 @@ static void message_seeds(void) {
   sp_put_str(&w, "127.0.0.1:6123");
   sp_put_str(&w, "connection closed by the peer");
   put_message("peer-lost", FM_TO_RM, MSG_PEER_LOST, &w);
+  /* heartbeats between the JobMaster and the TaskExecutor (a MiniCluster runs none: a tick
+   * must start no rounds) */
+  sp_writer_init(&w);
+  sp_put_str(&w, FM_JOB_MASTER);
+  sp_put_str(&w, FM_JOB_ID);
+  put_message("jm-heartbeat", FM_TO_TE, MSG_JM_HEARTBEAT, &w);
+  sp_writer_init(&w);
+  sp_put_str(&w, FM_TASK_EXECUTOR);
+  put_message("jm-heartbeat-reply", FM_TO_JM, MSG_JM_HEARTBEAT_REPLY, &w);
+  sp_writer_init(&w);
+  put_message("jm-heartbeat-tick", FM_TO_JM, MSG_JM_HB_TICK, &w);
   sp_writer_init(&w);
   sp_put_str(&w, FM_JOB_ID);
   sp_put_str(&w, FM_JOB_MASTER);
