@@ -82,14 +82,27 @@ static bool region_terminal(const job_master *jm, int r) {
   return true;
 }
 
+/* Whether a subtask outside region r runs as attempt a. */
+static bool attempt_used_elsewhere(const job_master *jm, int r, int a) {
+  for (int v = 0; v < jm->jg->nvertices; v++)
+    for (int s = 0; s < jm->jg->vertices[v].parallelism; s++)
+      if (jm->region[task_index(jm, v, s)] != r && jm->exec[v][s].attempt == a) return true;
+  return false;
+}
+
 /* Once a restarting region's subtasks all ended: drop their partitions and restart it when its
- * backoff is over (counted from the failure, as a full restart's). */
+ * backoff is over (counted from the failure, as a full restart's). Partitions are registered per
+ * attempt ("<job>-<attempt>"), and regions deployed together share one: that attempt is released
+ * only when the last region running as it restarts (or with the job), since releasing it would
+ * also take the partitions and placements of other regions still running or still deploying as
+ * it (a late request of theirs would find nothing). */
 void jm_region_check_done(job_master *jm, int r) {
   if (!jm->region_restarting[r] || !region_terminal(jm, r)) return;
   for (int v = 0; v < jm->jg->nvertices; v++)
     for (int s = 0; s < jm->jg->vertices[v].parallelism; s++)
       if (jm->region[task_index(jm, v, s)] == r) {
-        jm_release_attempt(jm, jm->exec[v][s].attempt); /* the region's attempt */
+        int a = jm->exec[v][s].attempt; /* the region's attempt */
+        if (!attempt_used_elsewhere(jm, r, a)) jm_release_attempt(jm, a);
         v = jm->jg->nvertices;
         break;
       }
