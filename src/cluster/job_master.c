@@ -663,7 +663,7 @@ static void restore_corrupt(job_master *jm, sp_reader *r) {
 }
 
 static void task_update(job_master *jm, sp_reader *r) {
-  int32_t v = sp_get_i32(r), s = sp_get_i32(r);
+  int32_t v = sp_get_i32(r), s = sp_get_i32(r), attempt = sp_get_i32(r);
   uint8_t st = sp_get_u8(r);
   char *error = sp_get_str(r);
   uint32_t len;
@@ -675,8 +675,8 @@ static void task_update(job_master *jm, sp_reader *r) {
     return;
   }
   execution *e = &jm->exec[v][s];
-  if (!e->te || /* not deployed in this attempt: a late report of an earlier one */
-      task_state_terminal(e->state) || /* e.g. cancelled before deployment */
+  if (!e->te || attempt != e->attempt || /* a late report of an earlier attempt */
+      task_state_terminal(e->state) ||   /* e.g. cancelled before deployment */
       (e->state == TS_CANCELING && !task_state_terminal((task_state)st))) {
     /* a subtask being cancelled only ends: a RUNNING sent before the cancel reached it does not
      * make it running again (Flink's Execution ignores it too) */

@@ -19,8 +19,7 @@
 /* A TaskManager that ran subtasks of this job is gone: they failed with it (nobody is left to
  * report them), and the job fails over on the slots that remain. One found silent by the
  * heartbeats may still be there: it cancels them itself when it finds this JobMaster silent in
- * turn (telling it here could race a report of the cancellation with their redeployment, and
- * MSG_TASK_STATE carries no attempt). */
+ * turn (telling it here would race a report of the cancellation with their redeployment). */
 static void lose_te(job_master *jm, const char *te, const char *reason) {
   hb_monitor_remove(&jm->hb, te);
   bool had = false;

@@ -16,7 +16,8 @@ enum {
   /* -> JobMaster */
   MSG_SLOTS_OFFER,        /* u8 ok, str error, u32 n, n x (str task executor, i32 slot,
                                      str its data address) */
-  MSG_TASK_STATE,         /* i32 vertex, i32 subtask, u8 state, str error, blob report */
+  MSG_TASK_STATE,         /* i32 vertex, i32 subtask, i32 attempt, u8 state, str error,
+                                     blob report */
   MSG_CANCEL_JOB,         /* (to Dispatcher: str job id) */
   MSG_ACK_CHECKPOINT,     /* i32 attempt, i32 vertex, i32 subtask, i64 id, str file
                                      (empty: no state), u64 length, u64 checksum, i64 sync ms,

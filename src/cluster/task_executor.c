@@ -233,14 +233,15 @@ static void on_snapshot(void *arg, task *t, const task_snapshot_done *d, task_sn
   pthread_mutex_unlock(&te->wmu);
 }
 
-static void send_state(rpc_service *rpc, const char *jm, int vertex, int subtask, task_state st,
-                       const char *error, const task *t) {
+static void send_state(rpc_service *rpc, const char *jm, int vertex, int subtask, int attempt,
+                       task_state st, const char *error, const task *t) {
   sp_writer w, rep;
   sp_writer_init(&w);
   sp_writer_init(&rep);
   if (t && task_state_terminal(st)) task_report(t, &rep);
   sp_put_i32(&w, vertex);
   sp_put_i32(&w, subtask);
+  sp_put_i32(&w, attempt);
   sp_put_u8(&w, (uint8_t)st);
   sp_put_str(&w, error ? error : "");
   sp_put_blob(&w, rep.data, rep.len);
@@ -250,7 +251,7 @@ static void send_state(rpc_service *rpc, const char *jm, int vertex, int subtask
 
 static void listener(void *arg, task *t, task_state from, task_state to) {
   te_task *tt = arg;
-  send_state(tt->te->rpc, tt->jm, tt->vertex, tt->subtask, to,
+  send_state(tt->te->rpc, tt->jm, tt->vertex, tt->subtask, tt->attempt, to,
              to == TS_FAILED ? task_error(t) : NULL, t);
   if (task_state_terminal(to)) {
     sp_writer w;
@@ -562,7 +563,7 @@ static void submit_task(task_executor *te, sp_reader *r) {
   if (tr) task_restore_release(tr);
   if (rc < 0) {
     SP_ERROR("taskexecutor", "%s: %s", te->address, err);
-    send_state(te->rpc, jm, vertex, subtask, TS_FAILED, err, NULL);
+    send_state(te->rpc, jm, vertex, subtask, attempt, TS_FAILED, err, NULL);
   }
   sp_free(jm);
   sp_free(restore_path);

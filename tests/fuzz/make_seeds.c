@@ -793,6 +793,7 @@ static void task_update(sp_writer *w, int v, int s, task_state st, const char *e
   sp_writer_init(w);
   sp_put_i32(w, v);
   sp_put_i32(w, s);
+  sp_put_i32(w, 0); /* attempt */
   sp_put_u8(w, (uint8_t)st);
   sp_put_str(w, error);
   if (report)

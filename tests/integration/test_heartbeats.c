@@ -103,12 +103,13 @@ typedef struct fake_te {
   int cancels[4][2];
 } fake_te;
 
-static void send_state(rpc_service *rpc, const char *jm, int v, int s, task_state st,
+static void send_state(rpc_service *rpc, const char *jm, int v, int s, int attempt, task_state st,
                        const char *error) {
   sp_writer w;
   sp_writer_init(&w);
   sp_put_i32(&w, v);
   sp_put_i32(&w, s);
+  sp_put_i32(&w, attempt);
   sp_put_u8(&w, (uint8_t)st);
   sp_put_str(&w, error);
   sp_put_blob(&w, NULL, 0);
@@ -125,7 +126,7 @@ static void fake_te_handle(void *self, uint32_t type, sp_reader *r) {
     int32_t v = sp_get_i32(r), s = sp_get_i32(r), attempt = sp_get_i32(r);
     if (jm && sp_reader_ok(r) && attempt < 4 && s < 2) {
       f->submitted[attempt][s]++;
-      send_state(f->rpc, jm, v, s, TS_RUNNING, "");
+      send_state(f->rpc, jm, v, s, attempt, TS_RUNNING, "");
     }
     sp_free(jm);
   } else if (type == MSG_CANCEL_TASK) {
@@ -133,7 +134,7 @@ static void fake_te_handle(void *self, uint32_t type, sp_reader *r) {
     int32_t v = sp_get_i32(r), s = sp_get_i32(r), attempt = sp_get_i32(r);
     if (job && sp_reader_ok(r) && attempt < 4 && s < 2) {
       f->cancels[attempt][s]++;
-      send_state(f->rpc, JOB_MASTER, v, s, TS_CANCELED, "");
+      send_state(f->rpc, JOB_MASTER, v, s, attempt, TS_CANCELED, "");
     }
     sp_free(job);
   } else if (type == MSG_JM_HEARTBEAT) {
@@ -163,6 +164,7 @@ static void fake_jm_handle(void *self, uint32_t type, sp_reader *r) {
   fake_jm *j = self;
   pthread_mutex_lock(&j->mu);
   if (type == MSG_TASK_STATE) {
+    sp_get_i32(r);
     sp_get_i32(r);
     sp_get_i32(r);
     uint8_t st = sp_get_u8(r);
@@ -467,7 +469,7 @@ static void fail_subtask_0(cluster *c, const char *cluster_failover, const char 
   cluster_fake_te(c);
   submit(c, 2, job_failover);
   await_deployed(c, 0);
-  send_state(c->rpc, JOB_MASTER, 0, 0, TS_FAILED, "injected failure");
+  send_state(c->rpc, JOB_MASTER, 0, 0, 0, TS_FAILED, "injected failure");
   TK_AWAIT(locked(&c->fte.mu, &c->fte.submitted[1][0]) == 1, "subtask 0 deployed again");
   static const char *const order[] = {JOB_MASTER, FAKE_TE, JOB_MASTER, NULL};
   settle(c, order);
