@@ -759,6 +759,7 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
   case MSG_TM_LOST:
   case MSG_JM_HB_TICK:
   case MSG_JM_HEARTBEAT_REPLY:
+  case MSG_RM_JM_HEARTBEAT:
   case MSG_UNDELIVERED: jm_taskmanager_message(jm, type, r); break;
   default: SP_WARN("jobmaster", "ignoring unexpected message %u", type);
   }
@@ -840,6 +841,7 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, con
   }
   jm->view = ctx ? ctx->view : NULL;
   hb_monitor_init(&jm->hb, ctx ? &ctx->heartbeats : NULL, "TaskManager");
+  hb_monitor_init(&jm->hb_rm, ctx ? &ctx->heartbeats : NULL, "ResourceManager");
   if (ctx && ctx->failover_strategy) jm->failover_default = sp_strdup(ctx->failover_strategy);
   jm->bytes = sp_malloc(len);
   jm->exec = sp_calloc((size_t)jg->nvertices, sizeof *jm->exec);
@@ -918,6 +920,7 @@ void jm_stop(job_master *jm) {
   if (jm->restart) restart_strategy_free(jm->restart);
   ckpt_coord_free(jm->coord);
   hb_monitor_free(&jm->hb);
+  hb_monitor_free(&jm->hb_rm);
   sp_free(jm->region);
   sp_free(jm->region_restarting);
   sp_free(jm->region_token);

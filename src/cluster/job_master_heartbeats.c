@@ -76,12 +76,22 @@ void jm_heartbeats_watch(job_master *jm) {
     if (jm->slot_te[k]) hb_monitor_add(&jm->hb, jm->slot_te[k], clock_ns(jm));
 }
 
+/* The ResourceManager has not asked for a heartbeat for heartbeat.timeout. Flink's JobMaster
+ * then reconnects to it and keeps the slots it holds; here it shares the process, so there is
+ * nothing to reconnect: it is said and watched again. */
+static void rm_lost(void *ctx, const char *target, const char *reason) {
+  job_master *jm = ctx;
+  SP_WARN("jobmaster", "Job %s (%s): %s", jm->jg->job_name, jm->jg->job_id, reason);
+  hb_monitor_add(&jm->hb_rm, target, clock_ns(jm));
+}
+
 /* A heartbeat round: silent TaskExecutors are lost, the others are asked for a heartbeat. */
 static void hb_tick(job_master *jm) {
   /* the job ended: no more rounds; without heartbeats a stray tick must not start any (a
    * 0 ms interval would run them back to back) */
   if (jm->done || !hb_monitor_enabled(&jm->hb)) return;
   hb_monitor_expire(&jm->hb, clock_ns(jm), hb_lost, jm);
+  hb_monitor_expire(&jm->hb_rm, clock_ns(jm), rm_lost, jm);
   sp_writer req;
   sp_writer_init(&req);
   sp_put_str(&req, jm->address);
@@ -95,6 +105,7 @@ static void hb_tick(job_master *jm) {
 
 void jm_heartbeats_start(job_master *jm) {
   if (!hb_monitor_enabled(&jm->hb)) return;
+  hb_monitor_add(&jm->hb_rm, RM_ADDRESS, clock_ns(jm));
   sp_writer w;
   sp_writer_init(&w);
   rpc_send_after(jm->rpc, jm->name, MSG_JM_HB_TICK, &w, jm->hb.set.interval_ms);
@@ -104,6 +115,18 @@ void jm_taskmanager_message(job_master *jm, uint32_t type, sp_reader *r) {
   switch (type) {
   case MSG_TM_LOST: tm_lost(jm, r); break;
   case MSG_JM_HB_TICK: hb_tick(jm); break;
+  case MSG_RM_JM_HEARTBEAT: { /* the ResourceManager's request: answered, and it is heard */
+    char *rm = sp_get_str(r);
+    if (rm && sp_reader_ok(r)) {
+      hb_monitor_heard(&jm->hb_rm, RM_ADDRESS, clock_ns(jm));
+      sp_writer w;
+      sp_writer_init(&w);
+      sp_put_str(&w, jm->address);
+      rpc_send(jm->rpc, rm, MSG_RM_JM_HEARTBEAT_REPLY, &w);
+    }
+    sp_free(rm);
+    break;
+  }
   case MSG_JM_HEARTBEAT_REPLY: {
     char *te = sp_get_str(r);
     if (te) hb_monitor_heard(&jm->hb, te, clock_ns(jm));

@@ -82,6 +82,7 @@ struct job_master {
   char *client;        /* where job events go (spate_job_listener), or NULL */
   bool awaiting_slots; /* slots were requested and not offered yet */
   hb_monitor hb;       /* the TaskExecutors that hold the job's slots (jm_context) */
+  hb_monitor hb_rm;    /* the ResourceManager, which heartbeats this JobMaster */
 };
 
 /* Processing time of the cluster (a manual clock in tests): checkpoint timestamps, min pause,

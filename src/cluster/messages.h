@@ -70,7 +70,10 @@ enum {
   MSG_JM_HEARTBEAT,       /* -> TaskExecutor, from a JobMaster: str its address, str job id */
   MSG_JM_HEARTBEAT_REPLY, /* -> JobMaster: str task executor address */
   MSG_JM_HB_TICK,         /* (JobMaster to itself) heartbeat round */
-  MSG_PEER_LOST = 1000,   /* from rpc.c (RPC_MSG_PEER_LOST): str peer "host:port", str reason */
+  /* heartbeats between the ResourceManager and the JobMasters that asked it for slots */
+  MSG_RM_JM_HEARTBEAT,       /* -> JobMaster, from the ResourceManager: str its address */
+  MSG_RM_JM_HEARTBEAT_REPLY, /* -> ResourceManager: str job master address */
+  MSG_PEER_LOST = 1000,      /* from rpc.c (RPC_MSG_PEER_LOST): str peer "host:port", str reason */
   MSG_UNDELIVERED = 1001, /* from rpc.c (RPC_MSG_UNDELIVERED) to the sender of a message sent with
                              rpc_send_tracked: str to, u32 type, str reason */
 };

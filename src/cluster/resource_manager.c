@@ -51,6 +51,14 @@ struct resource_manager {
   rm_request *pending; /* oldest first */
   int64_t next_request;
   hb_monitor hb; /* the registered TaskExecutors (with heartbeats on) */
+  /* the JobMasters that asked for slots, by job (with heartbeats on): Flink's ResourceManager
+   * heartbeats its JobMasters too, and frees the slots of one it lost */
+  hb_monitor hb_jm;
+  struct rm_jm {
+    char job[33];
+    char *address;
+  } * jms;
+  int njms;
 };
 
 /* The cluster clock's deadline time: heartbeats time out on it. */
@@ -141,6 +149,56 @@ static void serve_pending(resource_manager *rm) {
   }
 }
 
+/* Heartbeats the JobMaster of job at address from now on (once per job). */
+static void watch_job_master(resource_manager *rm, const char *job, const char *address) {
+  if (!hb_monitor_enabled(&rm->hb_jm)) return;
+  for (int i = 0; i < rm->njms; i++)
+    if (strcmp(rm->jms[i].job, job) == 0) return;
+  struct rm_jm *grown = sp_realloc(rm->jms, (size_t)(rm->njms + 1) * sizeof *grown);
+  if (!grown) return;
+  rm->jms = grown;
+  char *a = sp_strdup(address);
+  if (!a || hb_monitor_add(&rm->hb_jm, address, now_ns(rm)) < 0) {
+    sp_free(a);
+    return;
+  }
+  snprintf(rm->jms[rm->njms].job, sizeof rm->jms[rm->njms].job, "%s", job);
+  rm->jms[rm->njms++].address = a;
+}
+
+/* Stops heartbeating the JobMaster of job (its slots are released). */
+static void forget_job_master(resource_manager *rm, const char *job) {
+  for (int i = 0; i < rm->njms; i++) {
+    if (strcmp(rm->jms[i].job, job) != 0) continue;
+    char *a = rm->jms[i].address;
+    rm->jms[i] = rm->jms[--rm->njms];
+    bool shared = false; /* one JobMaster address per job, but be exact */
+    for (int k = 0; k < rm->njms; k++) shared |= strcmp(rm->jms[k].address, a) == 0;
+    if (!shared) hb_monitor_remove(&rm->hb_jm, a);
+    sp_free(a);
+    return;
+  }
+}
+
+/* Frees job's slots and drops its waiting requests. */
+static void release_job(resource_manager *rm, const char *job) {
+  for (int i = 0; i < rm->ntes; i++)
+    for (int s = 0; s < rm->tes[i].slots; s++)
+      if (strcmp(rm->tes[i].owner[s], job) == 0) rm->tes[i].owner[s][0] = 0;
+  for (rm_request **pp = &rm->pending; *pp;) {
+    rm_request *q = *pp;
+    if (strcmp(q->job, job) == 0) {
+      *pp = q->next;
+      sp_free(q->reply);
+      sp_free(q);
+    } else {
+      pp = &q->next;
+    }
+  }
+  forget_job_master(rm, job);
+  serve_pending(rm);
+}
+
 static void request_slots(resource_manager *rm, sp_reader *r) {
   char *job = sp_get_str(r), *reply = sp_get_str(r);
   int32_t n = sp_get_i32(r);
@@ -150,6 +208,7 @@ static void request_slots(resource_manager *rm, sp_reader *r) {
                     : !reply                              ? "no reply address"
                     : n < 1                               ? "slot count not positive"
                                                           : NULL;
+  if (!bad) watch_job_master(rm, job, reply);
   if (bad) {
     SP_WARN("resourcemanager", "dropping a slot request: %s", bad);
   } else if (!rm->pending && free_slots(rm, NULL) >= n) {
@@ -287,14 +346,32 @@ static void hb_lost(void *ctx, const char *target, const char *reason) {
     }
 }
 
-/* A heartbeat round: TaskExecutors silent for longer than the timeout are lost, the others get
- * a heartbeat request. */
+/* The heartbeat monitor found a JobMaster lost: its jobs' slots are freed, as Flink's
+ * ResourceManager closes the connection of a JobManager whose heartbeat timed out. */
+static void jm_lost(void *ctx, const char *target, const char *reason) {
+  resource_manager *rm = ctx;
+  SP_WARN("resourcemanager", "%s Freeing its slots.", reason);
+  for (int i = 0; i < rm->njms;) {
+    if (strcmp(rm->jms[i].address, target) != 0) {
+      i++;
+      continue;
+    }
+    char job[33];
+    snprintf(job, sizeof job, "%s", rm->jms[i].job);
+    release_job(rm, job); /* removes entry i */
+  }
+}
+
+/* A heartbeat round: TaskExecutors and JobMasters silent for longer than the timeout are lost,
+ * the others get a heartbeat request. */
 static void tick(resource_manager *rm) {
   hb_monitor_expire(&rm->hb, now_ns(rm), hb_lost, rm);
+  hb_monitor_expire(&rm->hb_jm, now_ns(rm), jm_lost, rm);
   sp_writer req;
   sp_writer_init(&req);
   sp_put_str(&req, rm->address);
   hb_monitor_send_all(&rm->hb, rm->rpc, RM_ADDRESS, MSG_HEARTBEAT, &req, hb_lost, rm);
+  hb_monitor_send_all(&rm->hb_jm, rm->rpc, RM_ADDRESS, MSG_RM_JM_HEARTBEAT, &req, jm_lost, rm);
   sp_writer_free(&req);
   sp_writer w;
   sp_writer_init(&w);
@@ -315,23 +392,9 @@ static void handle_message(resource_manager *rm, uint32_t type, sp_reader *r) {
   case MSG_REQUEST_SLOTS: request_slots(rm, r); break;
   case MSG_RELEASE_SLOTS: {
     char *job = sp_get_str(r);
-    if (job)
-      for (int i = 0; i < rm->ntes; i++)
-        for (int s = 0; s < rm->tes[i].slots; s++)
-          if (strcmp(rm->tes[i].owner[s], job) == 0) rm->tes[i].owner[s][0] = 0;
-    /* requests of that job still waiting are dropped: it gave up on them */
-    for (rm_request **pp = &rm->pending; job && *pp;) {
-      rm_request *q = *pp;
-      if (strcmp(q->job, job) == 0) {
-        *pp = q->next;
-        sp_free(q->reply);
-        sp_free(q);
-      } else {
-        pp = &q->next;
-      }
-    }
+    /* requests of that job still waiting are dropped too: it gave up on them */
+    if (job) release_job(rm, job);
     sp_free(job);
-    serve_pending(rm);
     break;
   }
   case MSG_SLOT_REQUEST_TIMEOUT: {
@@ -345,10 +408,18 @@ static void handle_message(resource_manager *rm, uint32_t type, sp_reader *r) {
     sp_free(addr);
     break;
   }
+  case MSG_RM_JM_HEARTBEAT_REPLY: {
+    char *addr = sp_get_str(r);
+    if (addr) hb_monitor_heard(&rm->hb_jm, addr, now_ns(rm));
+    sp_free(addr);
+    break;
+  }
   case MSG_UNDELIVERED: { /* a heartbeat request that could not be sent: a failed RPC */
     hb_undelivered u;
     if (!hb_undelivered_read(r, &u)) break;
     if (u.type == MSG_HEARTBEAT) hb_monitor_rpc_failed(&rm->hb, u.to, u.reason, hb_lost, rm);
+    if (u.type == MSG_RM_JM_HEARTBEAT)
+      hb_monitor_rpc_failed(&rm->hb_jm, u.to, u.reason, jm_lost, rm);
     hb_undelivered_free(&u);
     break;
   }
@@ -383,6 +454,7 @@ int rm_start(rpc_service *rpc, const rm_options *opt, resource_manager **out) {
                                  .timeout_ms = rm->opt.heartbeat_timeout_ms,
                                  .failure_threshold = rm->opt.heartbeat_failure_threshold},
                   "TaskManager");
+  hb_monitor_init(&rm->hb_jm, &rm->hb.set, "JobManager");
   rm->address = rpc_address_of(rpc, RM_ADDRESS);
   int rc = rm->address ? rpc_endpoint_start(rpc, RM_ADDRESS, handle, rm, &rm->ep) : SPATE_ENOMEM;
   if (rc == 0 && rm->opt.heartbeat_interval_ms > 0) {
@@ -418,6 +490,9 @@ void rm_stop(resource_manager *rm) {
   }
   sp_free(rm->tes);
   hb_monitor_free(&rm->hb);
+  hb_monitor_free(&rm->hb_jm);
+  for (int i = 0; i < rm->njms; i++) sp_free(rm->jms[i].address);
+  sp_free(rm->jms);
   sp_free(rm->address);
   sp_free(rm);
 }

@@ -914,6 +914,12 @@ static void message_seeds(void) {
   put_message("jm-heartbeat-reply", FM_TO_JM, MSG_JM_HEARTBEAT_REPLY, &w);
   sp_writer_init(&w);
   put_message("jm-heartbeat-tick", FM_TO_JM, MSG_JM_HB_TICK, &w);
+  sp_writer_init(&w); /* the ResourceManager's heartbeats to the JobMaster */
+  sp_put_str(&w, RM_ADDRESS);
+  put_message("rm-jm-heartbeat", FM_TO_JM, MSG_RM_JM_HEARTBEAT, &w);
+  sp_writer_init(&w);
+  sp_put_str(&w, FM_JOB_MASTER);
+  put_message("rm-jm-heartbeat-reply", FM_TO_RM, MSG_RM_JM_HEARTBEAT_REPLY, &w);
   sp_writer_init(&w);
   sp_put_str(&w, FM_JOB_ID);
   sp_put_str(&w, FM_JOB_MASTER);

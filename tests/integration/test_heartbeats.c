@@ -10,7 +10,10 @@
  *  - heartbeat requests that cannot be delivered make the TaskExecutor unreachable after two
  *    rounds, long before the timeout;
  *  - jobmanager.execution.failover-strategy: full in the JobManager's configuration restarts a
- *    job that sets no strategy fully; a job's own setting (region) still wins.
+ *    job that sets no strategy fully; a job's own setting (region) still wins;
+ *  - the ResourceManager heartbeats the JobMasters that asked it for slots: it frees the slots
+ *    of one that stops answering after exactly the timeout, and a JobMaster answers (its job
+ *    keeps its slots however long it runs).
  * Every step moves the clock by one interval and then waits for the endpoints involved to handle
  * what it set off (rpc_flush), so what is asserted after a step never depends on timing.
  */
@@ -93,7 +96,8 @@ static uint8_t *job_bytes(int parallelism, const char *failover, size_t *len) {
 /* ---- stand-ins ---------------------------------------------------------------------------- */
 
 /* A TaskExecutor that runs nothing: it reports each deployed subtask RUNNING and each cancelled
- * one CANCELED, and answers JobMaster heartbeats while `answer` is set. */
+ * one CANCELED, answers JobMaster heartbeats while `answer` is set and the ResourceManager's
+ * always. */
 typedef struct fake_te {
   pthread_mutex_t mu;
   rpc_service *rpc;
@@ -147,6 +151,15 @@ static void fake_te_handle(void *self, uint32_t type, sp_reader *r) {
       rpc_send(f->rpc, jm, MSG_JM_HEARTBEAT_REPLY, &w);
     }
     sp_free(jm);
+  } else if (type == MSG_HEARTBEAT) { /* the ResourceManager's: always answered */
+    char *rm = sp_get_str(r);
+    if (rm) {
+      sp_writer w;
+      sp_writer_init(&w);
+      sp_put_str(&w, FAKE_TE);
+      rpc_send(f->rpc, rm, MSG_HEARTBEAT_REPLY, &w);
+    }
+    sp_free(rm);
   }
   pthread_mutex_unlock(&f->mu);
   tk_notify();
@@ -158,6 +171,9 @@ typedef struct fake_jm {
   sp_clock *clock;
   int running, canceled, failed, replies;
   int64_t canceled_at; /* clock time the CANCELED report arrived */
+  int rm_requests;     /* the ResourceManager's heartbeat requests (never answered) */
+  int rm_replies;      /* answers of a JobMaster to requests sent in its name */
+  int offers_ok, offers_refused;
 } fake_jm;
 
 static void fake_jm_handle(void *self, uint32_t type, sp_reader *r) {
@@ -176,6 +192,15 @@ static void fake_jm_handle(void *self, uint32_t type, sp_reader *r) {
     }
   } else if (type == MSG_JM_HEARTBEAT_REPLY) {
     j->replies++;
+  } else if (type == MSG_RM_JM_HEARTBEAT) {
+    j->rm_requests++;
+  } else if (type == MSG_RM_JM_HEARTBEAT_REPLY) {
+    j->rm_replies++;
+  } else if (type == MSG_SLOTS_OFFER) {
+    if (sp_get_u8(r))
+      j->offers_ok++;
+    else
+      j->offers_refused++;
   }
   pthread_mutex_unlock(&j->mu);
   tk_notify();
@@ -334,6 +359,72 @@ static void await_deployed(cluster *c, int attempt) {
 }
 
 /* ---- the tests ------------------------------------------------------------------------------- */
+
+/* The stand-in JobMaster asks the ResourceManager for n slots for job (the answer is handled
+ * when this returns). */
+static void fake_jm_request(cluster *c, const char *job, int n) {
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_str(&w, job);
+  sp_put_str(&w, FAKE_JM);
+  sp_put_i32(&w, n);
+  assert_int_equal(rpc_send(c->rpc, RM_ADDRESS, MSG_REQUEST_SLOTS, &w), 0);
+  static const char *const order[] = {RM_ADDRESS, FAKE_JM, NULL};
+  settle(c, order);
+}
+
+/* One heartbeat interval of the ResourceManager and the JobMasters it watches. */
+static void rm_step(cluster *c) {
+  sp_clock_set(c->clock, sp_clock_now(c->clock) + INTERVAL);
+  static const char *const order[] = {RM_ADDRESS, JOB_MASTER, FAKE_JM, FAKE_TE,
+                                      RM_ADDRESS, JOB_MASTER, CLIENT,  NULL};
+  settle(c, order);
+}
+
+static void test_resourcemanager_frees_slots_of_silent_jobmaster(void **state) {
+  (void)state;
+  cluster c;
+  cluster_start(&c);
+  cluster_jobmanager(&c, true, NULL);
+  assert_int_equal(rpc_endpoint_start(c.rpc, FAKE_JM, fake_jm_handle, &c.fjm, &c.fjm_ep), 0);
+  cluster_fake_te(&c);
+  fake_jm_request(&c, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 2);
+  assert_int_equal(locked(&c.fjm.mu, &c.fjm.offers_ok), 1);
+  for (int i = 1; i < TIMEOUT / INTERVAL; i++) {
+    rm_step(&c); /* the stand-in never answers: silent for i s < heartbeat.timeout */
+    fake_jm_request(&c, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", 1);
+    assert_int_equal(locked(&c.fjm.mu, &c.fjm.offers_refused), i); /* both slots still held */
+  }
+  assert_true(locked(&c.fjm.mu, &c.fjm.rm_requests) >= TIMEOUT / INTERVAL - 1);
+  rm_step(&c); /* silent for heartbeat.timeout: its jobs' slots are freed */
+  fake_jm_request(&c, "cccccccccccccccccccccccccccccccc", 2);
+  assert_int_equal(locked(&c.fjm.mu, &c.fjm.offers_ok), 2);
+  cluster_stop(&c);
+}
+
+static void test_jobmaster_answers_the_resourcemanager(void **state) {
+  (void)state;
+  cluster c;
+  cluster_start(&c);
+  cluster_jobmanager(&c, true, NULL);
+  assert_int_equal(rpc_endpoint_start(c.rpc, FAKE_JM, fake_jm_handle, &c.fjm, &c.fjm_ep), 0);
+  cluster_fake_te(&c);
+  submit(&c, 2, NULL);
+  await_deployed(&c, 0);
+  /* a request in the ResourceManager's form, answered to the address it names */
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_str(&w, FAKE_JM);
+  assert_int_equal(rpc_send(c.rpc, JOB_MASTER, MSG_RM_JM_HEARTBEAT, &w), 0);
+  static const char *const order[] = {JOB_MASTER, FAKE_JM, NULL};
+  settle(&c, order);
+  assert_int_equal(locked(&c.fjm.mu, &c.fjm.rm_replies), 1);
+  for (int i = 0; i < 2 * TIMEOUT / INTERVAL; i++) rm_step(&c); /* twice the timeout */
+  assert_int_equal(failed_tasks(&c), 0);
+  fake_jm_request(&c, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", 1);
+  assert_int_equal(locked(&c.fjm.mu, &c.fjm.offers_refused), 1); /* the job kept both */
+  cluster_stop(&c);
+}
 
 static void test_jobmaster_finds_silent_taskexecutor_lost_by_timeout(void **state) {
   (void)state;
@@ -500,6 +591,8 @@ int main(void) {
       cmocka_unit_test(test_taskexecutor_cancels_tasks_of_silent_jobmaster),
       cmocka_unit_test(test_cluster_failover_full_restarts_everything),
       cmocka_unit_test(test_job_failover_setting_wins_over_the_cluster),
+      cmocka_unit_test(test_resourcemanager_frees_slots_of_silent_jobmaster),
+      cmocka_unit_test(test_jobmaster_answers_the_resourcemanager),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
