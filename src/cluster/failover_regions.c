@@ -142,23 +142,8 @@ void jm_fail_task(job_master *jm, int v, int s, const char *why) {
   jm->region_restart_at[r] = clock_deadline_ms(jm) + delay;
   jm->restarts++;
   for (int pv = 0; pv < jm->jg->nvertices; pv++)
-    for (int ps = 0; ps < jm->jg->vertices[pv].parallelism; ps++) {
-      execution *e = &jm->exec[pv][ps];
-      if (jm->region[task_index(jm, pv, ps)] != r || task_state_terminal(e->state)) continue;
-      if (!e->te) {
-        jm_exec_switch(jm, pv, ps, TS_CANCELED);
-        continue;
-      }
-      jm_exec_switch(jm, pv, ps, TS_CANCELING);
-      sp_writer w;
-      sp_writer_init(&w);
-      sp_put_str(&w, jm->jg->job_id);
-      sp_put_i32(&w, pv);
-      sp_put_i32(&w, ps);
-      sp_put_i32(&w, e->attempt);
-      if (rpc_send(jm->rpc, e->te, MSG_CANCEL_TASK, &w) < 0)
-        jm_exec_switch(jm, pv, ps, TS_CANCELED);
-    }
+    for (int ps = 0; ps < jm->jg->vertices[pv].parallelism; ps++)
+      if (jm->region[task_index(jm, pv, ps)] == r) jm_cancel_execution(jm, pv, ps);
   jm_region_check_done(jm, r);
 }
 

@@ -211,24 +211,26 @@ static void complete(job_master *jm) {
   rpc_send(jm->rpc, DISPATCHER_ADDRESS, MSG_JOB_DONE, &w);
 }
 
+void jm_cancel_execution(job_master *jm, int v, int s) {
+  execution *e = &jm->exec[v][s];
+  if (task_state_terminal(e->state)) return;
+  if (!e->te) { /* never deployed */
+    jm_exec_switch(jm, v, s, TS_CANCELED);
+    return;
+  }
+  jm_exec_switch(jm, v, s, TS_CANCELING);
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_str(&w, jm->jg->job_id);
+  sp_put_i32(&w, v);
+  sp_put_i32(&w, s);
+  sp_put_i32(&w, e->attempt);
+  if (rpc_send(jm->rpc, e->te, MSG_CANCEL_TASK, &w) < 0) jm_exec_switch(jm, v, s, TS_CANCELED);
+}
+
 static void cancel_all(job_master *jm) {
   for (int v = 0; v < jm->jg->nvertices; v++)
-    for (int s = 0; s < jm->jg->vertices[v].parallelism; s++) {
-      execution *e = &jm->exec[v][s];
-      if (task_state_terminal(e->state)) continue;
-      if (!e->te) { /* never deployed */
-        jm_exec_switch(jm, v, s, TS_CANCELED);
-        continue;
-      }
-      jm_exec_switch(jm, v, s, TS_CANCELING);
-      sp_writer w;
-      sp_writer_init(&w);
-      sp_put_str(&w, jm->jg->job_id);
-      sp_put_i32(&w, v);
-      sp_put_i32(&w, s);
-      sp_put_i32(&w, e->attempt);
-      if (rpc_send(jm->rpc, e->te, MSG_CANCEL_TASK, &w) < 0) jm_exec_switch(jm, v, s, TS_CANCELED);
-    }
+    for (int s = 0; s < jm->jg->vertices[v].parallelism; s++) jm_cancel_execution(jm, v, s);
   if (jm->remaining == 0) jm_all_terminal(jm);
 }
 

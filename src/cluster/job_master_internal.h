@@ -105,6 +105,9 @@ static inline int task_index(const job_master *jm, int v, int s) {
 /* job_master.c */
 /* Records a subtask's switch to `to` (terminal states are final). */
 void jm_exec_switch(job_master *jm, int v, int s, task_state to);
+/* Cancels subtask (v, s) unless it ended: CANCELING and MSG_CANCEL_TASK to its TaskExecutor, or
+ * CANCELED at once when it was never deployed or the cancel cannot be sent. */
+void jm_cancel_execution(job_master *jm, int v, int s);
 /* Each TaskExecutor that ran a subtask of the attempt drops that attempt's partitions. */
 void jm_release_attempt(job_master *jm, int attempt);
 /* Deploys the subtasks of a region (-1: all) as attempt jm->attempt. */
