@@ -14,8 +14,12 @@
  * its block. A block goes back to the system once it is sealed (no more entries will be cut
  * from it: it is full, or its backend is gone) and its last entry is freed, whichever thread
  * frees it (snapshot writers free retired entries). An entry is never moved into a block after
- * the restore: entries that grow or are copied for a snapshot move to malloc.
+ * the restore: entries that grow or are copied for a snapshot move to malloc. While one block is
+ * used, the next is mapped and populated on a short-lived thread (prepare_start), so the restoring
+ * thread does not wait for its pages to be zeroed; the block prepared last stays mapped, unused,
+ * until the backend is freed (at most one block, sized like the last).
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -88,15 +92,47 @@ static void block_seal(block *bl) {
 
 void ks_arena_expect(ks_arena *a, size_t bytes) { a->expect = bytes; }
 
+/* The next block is mapped and populated on a thread of its own while entries are cut from the
+ * current one: zeroing the pages is most of what a block costs, and this takes it off the
+ * restoring thread. prepare_size is written before the thread starts and prepared read after it
+ * is joined. */
+static void *prepare_main(void *arg) {
+  ks_arena *a = arg;
+  a->prepared = block_map(a->prepare_size);
+  return NULL;
+}
+
+static void prepare_start(ks_arena *a, size_t size) {
+  a->prepare_size = size;
+  a->prepared = NULL;
+  a->preparing = pthread_create(&a->prep, NULL, prepare_main, a) == 0;
+}
+
+/* The block prepared ahead (NULL: none, or it could not be mapped). */
+static block *prepare_take(ks_arena *a) {
+  if (!a->preparing) return NULL;
+  pthread_join(a->prep, NULL);
+  a->preparing = false;
+  block *bl = a->prepared;
+  a->prepared = NULL;
+  return bl;
+}
+
 void *ks_arena_alloc(ks_arena *a, size_t n) {
   n = (n + 15) & ~(size_t)15;
   if (n > BLOCK_MAX - BLOCK_HEADER) return NULL;
   if (!a->cur || a->used + n > a->cur->size) {
-    size_t want = BLOCK_HEADER + (a->expect > n ? a->expect : n);
-    want = (want + BLOCK_STEP - 1) & ~(BLOCK_STEP - 1);
-    if (want > BLOCK_MAX) want = BLOCK_MAX;
-    block *bl = block_map(want);
-    if (!bl) return NULL;
+    block *bl = prepare_take(a);
+    if (bl && bl->size < BLOCK_HEADER + n) { /* too small for this entry: unmapped */
+      block_seal(bl);
+      bl = NULL;
+    }
+    if (!bl) {
+      size_t want = BLOCK_HEADER + (a->expect > n ? a->expect : n);
+      want = (want + BLOCK_STEP - 1) & ~(BLOCK_STEP - 1);
+      if (want > BLOCK_MAX) want = BLOCK_MAX;
+      if (!(bl = block_map(want))) return NULL;
+    }
     if (a->cur) block_seal(a->cur);
     a->cur = bl;
     a->used = BLOCK_HEADER;
@@ -106,6 +142,8 @@ void *ks_arena_alloc(ks_arena *a, size_t n) {
   a->total += n;
   a->expect = a->expect > n ? a->expect - n : 0;
   atomic_fetch_add_explicit(&a->cur->live, 1, memory_order_relaxed);
+  /* half of the block used: the next one (as large: key groups are alike) gets ready */
+  if (!a->preparing && a->used > a->cur->size / 2) prepare_start(a, a->cur->size);
   return p;
 }
 
@@ -116,6 +154,8 @@ void ks_arena_release(void *p) {
 }
 
 void ks_arena_close(ks_arena *a) {
+  block *spare = prepare_take(a);
+  if (spare) block_seal(spare); /* never used: unmapped */
   if (a->cur) block_seal(a->cur);
   a->cur = NULL;
   a->used = a->expect = 0;

@@ -56,6 +56,7 @@
  */
 #ifndef SPATE_STATE_KS_INTERNAL_H
 #define SPATE_STATE_KS_INTERNAL_H
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -163,7 +164,12 @@ static inline ks_entry *tbl_find(const ks_table *t, uint64_t hash, uint32_t stat
  * ks_entry_free, which tells the two apart by address. */
 typedef struct ks_arena {
   struct ks_arena_block *cur; /* the block entries are cut from, NULL before the first */
-  size_t used;                /* bytes of cur taken */
+  /* the next block, mapped on a thread of its own (ks_arena.c, prepare_start) */
+  pthread_t prep;
+  bool preparing;
+  size_t prepare_size;
+  struct ks_arena_block *prepared;
+  size_t used;   /* bytes of cur taken */
   size_t expect; /* bytes the restore still expects to ask for (sizes the next block) */
   size_t total;  /* bytes handed out, ever */
 } ks_arena;
