@@ -29,9 +29,25 @@ await() {
 }
 
 # Helpers of the scripts that start daemons (test_daemons, test_cluster, test_partition):
-# a free TCP port on loopback (the kernel's pick, released again);
+# a free TCP port on loopback, drawn below the kernel's ephemeral range (ip_local_port_range):
+# the kernel's own picks (the local port of a connection, a listener on port 0) come from that
+# range, so none of them can take the port before the daemon it is meant for binds it. (The
+# kernel's pick of a free port, released again, raced with exactly those: a JobManager then
+# found its port taken.)
 free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  python3 -c '
+import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+while True:
+    port, s = random.randint(10000, max(10001, low - 1)), socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+        break
+    except OSError:
+        pass
+    finally:
+        s.close()
+print(port)'
 }
 # has TEXT FILE: the file exists and holds the text; count_in TEXT FILE: how many lines hold it;
 has() { [ -f "$2" ] && grep -qF -- "$1" "$2"; }
