@@ -177,10 +177,15 @@ int ckpt_restore_mark_bad(ckpt_restore_bad *b, const char *dir, const char *why)
   return 0;
 }
 
-bool ckpt_restore_is_bad(const ckpt_restore_bad *b, const char *dir) {
+/* Why dir failed to restore, or NULL when it is not bad. */
+static const char *bad_why(const ckpt_restore_bad *b, const char *dir) {
   for (int i = 0; b && i < b->n; i++)
-    if (strcmp(b->dirs[i], dir) == 0) return true;
-  return false;
+    if (strcmp(b->dirs[i], dir) == 0) return b->why[i];
+  return NULL;
+}
+
+bool ckpt_restore_is_bad(const ckpt_restore_bad *b, const char *dir) {
+  return bad_why(b, dir) != NULL;
 }
 
 void ckpt_restore_bad_free(ckpt_restore_bad *b) {
@@ -197,12 +202,11 @@ void ckpt_restore_bad_free(ckpt_restore_bad *b) {
  * directory, the newest good checkpoint there (ckpt_load_except logs the fallback). */
 static int choose_start(const char *start_uri, const char *start_dir, const ckpt_restore_bad *bad,
                         char *out, size_t out_len, char *err, size_t err_len) {
-  if (!start_dir[0] || !ckpt_restore_is_bad(bad, start_dir)) {
+  const char *why = start_dir[0] ? bad_why(bad, start_dir) : NULL;
+  if (!why) {
     snprintf(out, out_len, "%s", start_dir);
     return 0;
   }
-  int i = 0;
-  while (strcmp(bad->dirs[i], start_dir) != 0) i++;
   char path[4096];
   ckpt_loaded *l = NULL;
   int rc = start_uri && start_uri[0]
@@ -218,7 +222,7 @@ static int choose_start(const char *start_uri, const char *start_dir, const ckpt
   ckpt_loaded_free(l);
   if (rc) {
     out[0] = 0;
-    return sp_err(err, err_len, SPATE_ECORRUPT, "%s", bad->why[i]);
+    return sp_err(err, err_len, SPATE_ECORRUPT, "%s", why);
   }
   return 0;
 }
@@ -231,9 +235,7 @@ int ckpt_restore_choose(const job_graph *jg, const ckpt_completed *completed, in
   for (int i = n - 1; i >= 0; i--) {
     ckpt_loaded *l = NULL;
     char err[SP_ERRMSG_MAX];
-    const char *why = NULL;
-    for (int k = 0; bad && k < bad->n && !why; k++)
-      if (strcmp(bad->dirs[k], completed[i].dir) == 0) why = bad->why[k];
+    const char *why = bad_why(bad, completed[i].dir);
     if (why)
       snprintf(err, sizeof err, "%s", why);
     else if (load_headers(jg, completed[i].dir, bad, &l, NULL, 0, err, sizeof err) == 0) {
