@@ -383,6 +383,18 @@ static int scan_group(ks_backend *b, int key_group, sp_reader *r, bool apply) {
   return 0;
 }
 
+/* Before `bytes` of encoded records are restored: if they are many, the entries they become
+ * come from the backend's arena (ks_arena.c; the encoding's size is about what its entries
+ * take). Returns the arena in use before, which the caller puts back into ks_restore_arena. */
+static ks_arena *arena_enter(ks_backend *b, size_t bytes) {
+  ks_arena *saved = ks_restore_arena;
+  if (bytes >= ARENA_MIN_GROUP) {
+    ks_arena_expect(&b->arena, bytes + bytes / 8);
+    ks_restore_arena = &b->arena;
+  }
+  return saved;
+}
+
 /* Failures: a malformed group (SPATE_ECORRUPT) or a registered state of another kind
  * (SPATE_ESTATE) change nothing, and r carries the error and its offset; running out of memory
  * half way leaves the group empty rather than half restored. */
@@ -398,14 +410,7 @@ int ks_read_key_group(ks_backend *b, int key_group, sp_reader *r) {
     return rc;
   }
   ks_clear_key_group(b, key_group);
-  /* a large group's entries come from the backend's arena (ks_arena.c); the encoding's size
-   * is about what its entries take */
-  size_t bytes = r->len - r->pos;
-  ks_arena *saved = ks_restore_arena;
-  if (bytes >= ARENA_MIN_GROUP) {
-    ks_arena_expect(&b->arena, bytes + bytes / 8);
-    ks_restore_arena = &b->arena;
-  }
+  ks_arena *saved = arena_enter(b, r->len - r->pos);
   rc = scan_group(b, key_group, r, true);
   ks_restore_arena = saved;
   if (rc < 0) {
@@ -459,11 +464,7 @@ int ks_pending_apply(ks_backend *b, ks_state *s) {
   size_t bytes = 0;
   for (uint32_t i = 0; i < b->npending; i++)
     if (strcmp(b->pending[i].name, s->name) == 0) bytes += b->pending[i].len;
-  ks_arena *saved = ks_restore_arena;
-  if (bytes >= ARENA_MIN_GROUP) { /* as ks_read_key_group */
-    ks_arena_expect(&b->arena, bytes + bytes / 8);
-    ks_restore_arena = &b->arena;
-  }
+  ks_arena *saved = arena_enter(b, bytes);
   for (uint32_t i = 0; rc == 0 && i < b->npending; i++) {
     const ks_pending *p = &b->pending[i];
     if (strcmp(p->name, s->name) != 0) continue;
