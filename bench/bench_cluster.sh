@@ -35,22 +35,8 @@ cleanup() {
 }
 trap cleanup EXIT
 selected() { [ ${#want[@]} -eq 0 ] && return 0; for n in "${want[@]}"; do [ "$n" = "$1" ] && return 0; done; return 1; }
-# a free port below the kernel's ephemeral range, as tests/e2e/lib.sh draws them
-free_port() {
-  python3 -c '
-import random, socket
-low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-while True:
-    port, s = random.randint(10000, max(10001, low - 1)), socket.socket()
-    try:
-        s.bind(("127.0.0.1", port))
-        break
-    except OSError:
-        pass
-    finally:
-        s.close()
-print(port)'
-}
+# free_port (a port below the kernel's ephemeral range) and the e2e scripts' other helpers
+source "$here/../tests/e2e/lib.sh"
 now_ms() { date +%s%3N; }
 runtime_ms() { sed -n 's/^Job Runtime: \([0-9]*\) ms$/\1/p' "$1" | tail -1; }
 ratio() { python3 -c "import sys; e,b=float(sys.argv[1]),float(sys.argv[2]); print('%.2f' % (e/b if b else 0))" "$1" "$2"; }
