@@ -358,6 +358,21 @@ static void await_deployed(cluster *c, int attempt) {
   settle(c, order);
 }
 
+/* The stand-in JobMaster's endpoint. */
+static void cluster_fake_jm(cluster *c) {
+  assert_int_equal(rpc_endpoint_start(c->rpc, FAKE_JM, fake_jm_handle, &c->fjm, &c->fjm_ep), 0);
+}
+
+/* A JobManager (the ResourceManager heartbeating with `rm_heartbeats`), the stand-in
+ * TaskExecutor, and the job at parallelism 2 running on it as attempt 0. */
+static void cluster_with_job(cluster *c, bool rm_heartbeats) {
+  cluster_start(c);
+  cluster_jobmanager(c, rm_heartbeats, NULL);
+  cluster_fake_te(c);
+  submit(c, 2, NULL);
+  await_deployed(c, 0);
+}
+
 /* ---- the tests ------------------------------------------------------------------------------- */
 
 /* The stand-in JobMaster asks the ResourceManager for n slots for job (the answer is handled
@@ -386,7 +401,7 @@ static void test_resourcemanager_frees_slots_of_silent_jobmaster(void **state) {
   cluster c;
   cluster_start(&c);
   cluster_jobmanager(&c, true, NULL);
-  assert_int_equal(rpc_endpoint_start(c.rpc, FAKE_JM, fake_jm_handle, &c.fjm, &c.fjm_ep), 0);
+  cluster_fake_jm(&c);
   cluster_fake_te(&c);
   fake_jm_request(&c, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 2);
   assert_int_equal(locked(&c.fjm.mu, &c.fjm.offers_ok), 1);
@@ -405,12 +420,8 @@ static void test_resourcemanager_frees_slots_of_silent_jobmaster(void **state) {
 static void test_jobmaster_answers_the_resourcemanager(void **state) {
   (void)state;
   cluster c;
-  cluster_start(&c);
-  cluster_jobmanager(&c, true, NULL);
-  assert_int_equal(rpc_endpoint_start(c.rpc, FAKE_JM, fake_jm_handle, &c.fjm, &c.fjm_ep), 0);
-  cluster_fake_te(&c);
-  submit(&c, 2, NULL);
-  await_deployed(&c, 0);
+  cluster_with_job(&c, true);
+  cluster_fake_jm(&c);
   /* a request in the ResourceManager's form, answered to the address it names */
   sp_writer w;
   sp_writer_init(&w);
@@ -429,11 +440,7 @@ static void test_jobmaster_answers_the_resourcemanager(void **state) {
 static void test_jobmaster_finds_silent_taskexecutor_lost_by_timeout(void **state) {
   (void)state;
   cluster c;
-  cluster_start(&c);
-  cluster_jobmanager(&c, false, NULL);
-  cluster_fake_te(&c);
-  submit(&c, 2, NULL);
-  await_deployed(&c, 0);
+  cluster_with_job(&c, false);
   for (int i = 0; i < 10; i++) jm_step(&c); /* twice the timeout, answered each round */
   assert_int_equal(locked(&c.fte.mu, &c.fte.heartbeats), 10);
   assert_int_equal(failed_tasks(&c), 0);
@@ -457,11 +464,7 @@ static void test_jobmaster_finds_silent_taskexecutor_lost_by_timeout(void **stat
 static void test_undeliverable_heartbeats_reach_the_threshold(void **state) {
   (void)state;
   cluster c;
-  cluster_start(&c);
-  cluster_jobmanager(&c, false, NULL);
-  cluster_fake_te(&c);
-  submit(&c, 2, NULL);
-  await_deployed(&c, 0);
+  cluster_with_job(&c, false);
   jm_step(&c);
   jm_step(&c);
   assert_int_equal(failed_tasks(&c), 0);
@@ -484,7 +487,7 @@ static void test_taskexecutor_cancels_tasks_of_silent_jobmaster(void **state) {
   cluster c;
   cluster_start(&c);
   cluster_jobmanager(&c, true, NULL);
-  assert_int_equal(rpc_endpoint_start(c.rpc, FAKE_JM, fake_jm_handle, &c.fjm, &c.fjm_ep), 0);
+  cluster_fake_jm(&c);
   task_config tc = {.buffer_size = 32768,
                     .buffers_per_channel = 2,
                     .floating_buffers = 8,
