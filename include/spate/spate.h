@@ -20,6 +20,10 @@
  *
  * Records are rows in Spate's binary format (see "Rows"), read in place where they lie in a
  * network buffer. A row view is valid only during the call that received it.
+ *
+ * One header on purpose: a job includes one file, and its sections follow the order a job is
+ * written in (errors, schemas, rows, functions, state and timers, windows, the environment,
+ * execution, arguments).
  */
 #ifndef SPATE_SPATE_H
 #define SPATE_SPATE_H

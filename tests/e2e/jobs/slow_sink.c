@@ -48,6 +48,8 @@ int slow_consume(spate_ctx *ctx, const spate_row *in) {
   spate_bytes b = spate_row_string(in, 1);
   bytes += (long long)b.len;
   if (++consumed % a->pause_every == 0) {
+    /* what makes this sink slow (the load whose backpressure the test watches), not a wait for
+     * anything: the test's assertions await the progress lines with deadlines */
     struct timespec ms = {0, 1000000};
     nanosleep(&ms, NULL);
   }
