@@ -1,9 +1,8 @@
 /*
- * rest_routes.c: the REST endpoint's routes (Flink's paths, each also under /v1) and their
- * handlers: check the path parameters and the body, call the cluster's operation, reply with
- * Flink's JSON. A path no route has is 404 {"errors": ["Not found: <path>"]}; a known path with
- * another method 405 (with an Allow header); a malformed job or trigger id 400, as Flink's path
- * parameter parsing.
+ * rest_routes.c: the REST endpoint's core routes (the CLI's and a client's: overview, jobs,
+ * submission, cancel, result, savepoints, stop, checkpoints, disposal, TaskManagers, shutdown)
+ * and their handlers: check the body, call the cluster's operation, reply with Flink's JSON.
+ * Matching paths and checking their parameters is rest_router.c's.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -16,21 +15,8 @@
 #include "rest/rest_requests.h"
 #include "rest/rest_server_internal.h"
 
-#define MAX_SEGMENTS 8
-
-typedef int (*handler_fn)(rest_request *req, char **params);
-
-typedef struct route {
-  const char *method;
-  const char *pattern; /* segments; ":jobid" and ":triggerid" are parameters */
-  handler_fn handler;
-} route;
-
-/* ---- helpers ---- */
-
-/* Calls an operation's error path: the reply for rc with err (or a default message). */
 static int reply_op_error(rest_request *req, int rc, const char *err) {
-  return rest_reply_error(req, rest_status_of(rc), "%s", err[0] ? err : spate_strerror(rc));
+  return rest_reply_op_error(req, rc, err);
 }
 
 static int64_t now_ms(void) { return sp_wall_ms(); }
@@ -330,7 +316,7 @@ static int h_dispose_status(rest_request *req, char **p) {
 
 /* ---- the table ---- */
 
-static const route routes[] = {
+static const rest_route_def routes[] = {
     {"GET", "config", h_config},
     {"GET", "overview", h_overview},
     {"GET", "jobs", h_jobs},
@@ -350,89 +336,4 @@ static const route routes[] = {
     {"DELETE", "cluster", h_shutdown},
 };
 
-/* Splits path ("a/b/c", no leading slash; modified) into at most MAX_SEGMENTS segments; -1 if
- * there are more or an empty one. */
-static int split(char *path, char **seg) {
-  int n = 0;
-  if (!*path) return 0;
-  for (char *s = path;;) {
-    if (n == MAX_SEGMENTS) return -1;
-    char *slash = strchr(s, '/');
-    if (slash) *slash = 0;
-    if (!*s) return -1;
-    seg[n++] = s;
-    if (!slash) return n;
-    s = slash + 1;
-  }
-}
-
-/* Whether the route's pattern matches the segments; parameters into params. */
-static bool match(const char *pattern, char **seg, int n, char **params) {
-  char pat[128];
-  snprintf(pat, sizeof pat, "%s", pattern);
-  char *ps[MAX_SEGMENTS];
-  int np = split(pat, ps), k = 0;
-  if (np != n) return false;
-  for (int i = 0; i < n; i++) {
-    if (ps[i][0] == ':')
-      params[k++] = seg[i];
-    else if (strcmp(ps[i], seg[i]) != 0)
-      return false;
-  }
-  return true;
-}
-
-/* Checks and lower-cases an id parameter; replies 400 and returns false if it is not one. */
-static bool check_id(rest_request *req, const char *pattern, int k, char *value, int *reply) {
-  const char *name = k == 0 && strstr(pattern, ":jobid") ? "job id" : "trigger id";
-  size_t n = strlen(value);
-  bool ok = n == REST_ID_LEN;
-  for (size_t i = 0; ok && i < n; i++) {
-    ok = isxdigit((unsigned char)value[i]);
-    value[i] = (char)tolower((unsigned char)value[i]);
-  }
-  if (!ok)
-    *reply = rest_reply_error(req, MHD_HTTP_BAD_REQUEST,
-                              "Bad request, could not parse parameters: invalid %s '%.80s': it "
-                              "must be 32 hexadecimal digits",
-                              name, value);
-  return ok;
-}
-
-int rest_route(rest_request *req, const char *url, const char *method) {
-  const char *path = url;
-  if (strncmp(path, "/v1/", 4) == 0 || strcmp(path, "/v1") == 0) path += 3;
-  if (*path == '/') path++;
-  size_t len = strlen(path);
-  char *copy = sp_malloc(len + 1);
-  if (!copy) return MHD_NO;
-  memcpy(copy, path, len + 1);
-  if (len && copy[len - 1] == '/') copy[len - 1] = 0;
-  char *seg[MAX_SEGMENTS];
-  int n = split(copy, seg), reply = MHD_NO;
-  char allowed[64] = "";
-  for (size_t r = 0; n >= 0 && r < sizeof routes / sizeof routes[0]; r++) {
-    char *params[2] = {NULL, NULL};
-    if (!match(routes[r].pattern, seg, n, params)) continue;
-    if (strcmp(routes[r].method, method) != 0) {
-      size_t l = strlen(allowed);
-      snprintf(allowed + l, sizeof allowed - l, "%s%s", l ? ", " : "", routes[r].method);
-      continue;
-    }
-    bool ok = true;
-    for (int k = 0; ok && k < 2 && params[k]; k++)
-      ok = check_id(req, routes[r].pattern, k, params[k], &reply);
-    if (ok) reply = routes[r].handler(req, params);
-    sp_free(copy);
-    return reply;
-  }
-  sp_free(copy);
-  if (allowed[0]) {
-    req->allow = allowed;
-    reply = rest_reply_error(req, MHD_HTTP_METHOD_NOT_ALLOWED,
-                             "Method %s is not allowed for %s (allowed: %s)", method, url, allowed);
-    req->allow = NULL;
-    return reply;
-  }
-  return rest_reply_error(req, MHD_HTTP_NOT_FOUND, "Not found: %s", url);
-}
+const rest_route_table rest_routes_core = {routes, sizeof routes / sizeof routes[0]};

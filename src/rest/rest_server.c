@@ -82,6 +82,14 @@ unsigned rest_status_of(int rc) {
   }
 }
 
+int rest_reply_op_error(rest_request *req, int rc, const char *err) {
+  return rest_reply_error(req, rest_status_of(rc), "%s", err && err[0] ? err : spate_strerror(rc));
+}
+
+const char *rest_query(rest_request *req, const char *name) {
+  return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
 /* ---- uploads (multipart/form-data of POST /jobs) ---- */
 
 /* Removes the request's temporary directory and the files in it (there are no subdirectories). */

@@ -61,6 +61,26 @@ int rest_reply_error(rest_request *req, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The HTTP status of an operation's error code (rest_server.h). */
 unsigned rest_status_of(int rc);
-/* Dispatches a request whose body has arrived whole (rest_routes.c). */
+/* The reply for an operation's error rc with its message err (or rc's default message). */
+int rest_reply_op_error(rest_request *req, int rc, const char *err);
+/* The value of query parameter name, or NULL. */
+const char *rest_query(rest_request *req, const char *name);
+
+/* Dispatches a request whose body has arrived whole (rest_router.c). */
 int rest_route(rest_request *req, const char *url, const char *method);
+
+/* ---- route tables: one per rest_routes_*.c file, listed in rest_router.c ---- */
+#define REST_MAX_PARAMS 4
+/* params: the path's parameters in pattern order, checked as rest_router.c says. */
+typedef int (*rest_handler_fn)(rest_request *req, char **params);
+typedef struct rest_route_def {
+  const char *method;
+  const char *pattern; /* segments without a leading slash; ":name" segments are parameters */
+  rest_handler_fn handler;
+} rest_route_def;
+typedef struct rest_route_table {
+  const rest_route_def *routes;
+  size_t n;
+} rest_route_table;
+extern const rest_route_table rest_routes_core; /* rest_routes.c */
 #endif
