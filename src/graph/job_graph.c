@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <xxhash.h>
 
 #include "base/alloc.h"
 #include "base/err.h"
@@ -334,6 +335,20 @@ char *jobgraph_chain_uids(const job_graph *jg, int v) {
 }
 
 bool sg_uid_generated(const sg_node *n) { return n->uid && strncmp(n->uid, "auto-", 5) == 0; }
+
+/* 32 lowercase hex digits of XXH3-128 of the uid, seeded by what it names. */
+static void hex_id(uint64_t seed, const char *uid, char out[33]) {
+  XXH128_hash_t h = XXH3_128bits_withSeed(uid ? uid : "", uid ? strlen(uid) : 0, seed);
+  snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
+}
+
+void jobgraph_vertex_id(const job_graph *jg, int v, char out[33]) {
+  hex_id(1, jg->nodes[jg->vertices[v].head].uid, out);
+}
+
+void jobgraph_operator_id(const job_graph *jg, int node, char out[33]) {
+  hex_id(2, jg->nodes[node].uid, out);
+}
 
 int jobgraph_build(const stream_graph *g, job_graph **out, char *err, size_t err_len) {
   *out = NULL;

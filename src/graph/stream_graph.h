@@ -202,6 +202,11 @@ char *jobgraph_chain_uids(const job_graph *jg, int v);
 /* True when the node's uid was generated (no spate_uid was given): "auto-<16 hex digits>" from
  * the node's position and its inputs, as Flink's StreamGraphHasher. */
 bool sg_uid_generated(const sg_node *n);
+/* Flink's JobVertexID of vertex v and OperatorID of node: 32 lowercase hex digits (and a NUL)
+ * derived from the head operator's (the node's) uid, so the same job gets the same ids in every
+ * run, as Flink's hashes of the StreamGraph. */
+void jobgraph_vertex_id(const job_graph *jg, int v, char out[33]);
+void jobgraph_operator_id(const job_graph *jg, int node, char out[33]);
 
 /* ---- graph_codec.c: bytes ------------------------------------------------------------------- */
 /* Appends the graph's encoding ("SPJG", version, graph, checksum) to w; SPATE_ENOMEM if w
