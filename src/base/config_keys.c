@@ -203,6 +203,15 @@ static const key_def keys[] = {
      .def = "false",
      .desc = "Whether the plain text file sink (spate_write_text) overwrites existing files; "
              "false fails the job when its output path exists (Flink's NO_OVERWRITE)."},
+    {.name = "web.submit.enable",
+     .type = KT_BOOL,
+     .def = "true",
+     .desc = "Whether jobs may be uploaded and run through the REST API (/jars); when false "
+             "those routes answer 404."},
+    {.name = "web.cancel.enable",
+     .type = KT_BOOL,
+     .def = "true",
+     .desc = "Whether the web UI may cancel jobs (/config features.web-cancel)."},
     {.name = "rest.address",
      .type = KT_STRING,
      .def = "localhost",

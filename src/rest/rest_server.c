@@ -34,6 +34,8 @@ void rest_server_config_from(rest_server_config *out, const sp_config *cfg,
   memset(out, 0, sizeof *out);
   out->bind_address = sp_config_str(cfg, "rest.bind-address");
   out->port = (int)sp_config_int(cfg, "rest.port");
+  out->web_submit = sp_config_bool(cfg, "web.submit.enable");
+  out->web_cancel = sp_config_bool(cfg, "web.cancel.enable");
   out->ops = ops;
   out->ctx = ctx;
 }
@@ -392,6 +394,8 @@ int rest_server_start(const rest_server_config *cfg, rest_server **out, char *er
   s->max_content = cfg->max_content_length ? cfg->max_content_length : DEFAULT_MAX_CONTENT;
   s->max_json = cfg->max_json_length ? cfg->max_json_length : DEFAULT_MAX_JSON;
   s->refresh_interval = cfg->refresh_interval_ms ? cfg->refresh_interval_ms : 3000;
+  s->web_submit = cfg->web_submit;
+  s->web_cancel = cfg->web_cancel;
   const char *tmp = getenv("TMPDIR");
   s->upload_dir = sp_strdup(cfg->upload_dir ? cfg->upload_dir : tmp && tmp[0] ? tmp : "/tmp");
   s->operations =

@@ -229,6 +229,8 @@ typedef struct rest_server_config {
   size_t max_json_length;    /* largest JSON body; 0: 1 MiB */
   int refresh_interval_ms;   /* /config refresh-interval; 0: 3000 */
   size_t max_operations;     /* trigger ids kept (in progress and completed); 0: 1024 */
+  bool web_submit;           /* web.submit.enable: /jars routes (else 404) */
+  bool web_cancel;           /* web.cancel.enable: /config features.web-cancel */
 } rest_server_config;
 
 typedef struct rest_server rest_server;
@@ -242,7 +244,8 @@ int rest_server_port(const rest_server *s);
  * running (their blocking calls return on their own), frees everything. NULL is a no-op. */
 void rest_server_stop(rest_server *s);
 
-/* rest_server_config from a configuration: rest.bind-address, rest.port. */
+/* rest_server_config from a configuration: rest.bind-address, rest.port, web.submit.enable,
+ * web.cancel.enable. */
 void rest_server_config_from(rest_server_config *out, const sp_config *cfg,
                              const rest_cluster_ops *ops, void *ctx);
 #endif

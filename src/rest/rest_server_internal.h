@@ -20,6 +20,7 @@ struct rest_server {
   int port;
   size_t max_content, max_json;
   int refresh_interval;
+  bool web_submit, web_cancel; /* rest_server_config's */
   char *upload_dir;
   rest_operations *operations;
 };
