@@ -24,6 +24,7 @@
 #include "graph/op_params.h"
 #include "graph/stream_graph.h"
 #include "message_job.h"
+#include "metrics/metric_dump.h"
 #include "net/frame.h"
 #include "net/shuffle_protocol.h"
 #include "restore_ops.h"
@@ -1106,6 +1107,39 @@ static void message_seeds(void) {
   sp_free(job);
 }
 
+/* A registry's dump as a TaskManager sends it (metrics/metric_dump.h), of every scope and kind. */
+static void metric_dump_seeds(void) {
+  metric_dump d = {0};
+  static const char job[] = "0123456789abcdef0123456789abcdef";
+  for (int k = 0; k < 8; k++) {
+    metric_dump_entry *e = metric_dump_add(&d);
+    FUZZ_CHECK(e != NULL, "out of memory");
+    e->scope = (metric_scope)(k % 5);
+    e->kind = (metric_kind)(k % 4);
+    if (e->scope >= METRIC_SCOPE_JOB) snprintf(e->job_id, sizeof e->job_id, "%s", job);
+    if (e->scope >= METRIC_SCOPE_TASK) {
+      snprintf(e->vertex_id, sizeof e->vertex_id, "fedcba9876543210fedcba9876543210");
+      e->subtask = k;
+      e->attempt = 0;
+    }
+    if (e->scope == METRIC_SCOPE_OPERATOR) e->operator_name = sp_strdup("Map");
+    e->name = sp_strdup(k % 2 ? "numRecordsIn" : "Status.JVM.CPU.Load");
+    e->count = 42 + k;
+    e->rate = 1.5 * k;
+    if (e->kind == METRIC_GAUGE) e->gauge = sp_strdup("0.25");
+    e->hist = (metric_histogram_stats){.count = 3, .min = 1, .max = 3, .mean = 2, .p50 = 2};
+  }
+  sp_writer w;
+  sp_writer_init(&w);
+  FUZZ_CHECK(metric_dump_encode(&d, &w) == 0, "encoding a dump");
+  put_writer("metric_dump", "dump.bin", &w);
+  metric_dump empty = {0};
+  sp_writer_init(&w);
+  FUZZ_CHECK(metric_dump_encode(&empty, &w) == 0, "encoding an empty dump");
+  put_writer("metric_dump", "empty.bin", &w);
+  metric_dump_free(&d);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s tests/fuzz\n", argv[0]);
@@ -1124,5 +1158,6 @@ int main(int argc, char **argv) {
   message_seeds();
   wire_frame_seeds();
   shuffle_protocol_seeds();
+  metric_dump_seeds();
   return 0;
 }
