@@ -5,13 +5,14 @@
  * reporters (pattern keys metrics.reporter.<name>.*).
  */
 #define _GNU_SOURCE
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "base/alloc.h"
 #include "base/config.h"
