@@ -19,7 +19,8 @@
  * Thread safety: one mutex guards groups and metrics. Registration is rare (a task starting),
  * reads come from reporter threads; callbacks run under the mutex, so removing a group (which
  * takes it) guarantees no callback of its metrics runs afterwards: the owner of what they read
- * may free it once metric_group_release returned. Callbacks must not call into the registry.
+ * may free it once metric_group_release returned. Callbacks must not call into the registry
+ * (except a group's sync function, metric_group_set_sync).
  * Lock order: the registry's mutex before any lock a callback takes.
  */
 #ifndef SPATE_METRICS_METRIC_REGISTRY_H
@@ -85,6 +86,11 @@ metric_group *metric_group_operator(metric_group *task, const char *operator_id,
                                     const char *operator_name);
 void metric_group_release(metric_group *g);
 metric_group_kind metric_group_kind_of(const metric_group *g);
+/* Metrics that appear while the group lives (a task's user metrics, registered by its
+ * functions' open): fn is called under the registry's lock before every read of the registry
+ * and every view update, and may register metrics on g (the lock is recursive); it must not
+ * remove groups. */
+void metric_group_set_sync(metric_group *g, void (*fn)(void *arg, metric_group *g), void *arg);
 /* The value of a scope variable of g or its parents ("<job_id>"), or NULL. */
 const char *metric_group_variable(const metric_group *g, const char *name);
 
