@@ -131,6 +131,16 @@ static const json_t *named(const json_t *types, const char *ref, const char *poi
   return t;
 }
 
+/* "expected <spec>, got <kind>", with a string's value (a string of the wrong form says why). */
+static void mismatch(msg_list *out, const char *pointer, const char *spec, const json_t *v) {
+  if (json_is_string(v)) {
+    msgs_add(out, "%s: expected %s, got string \"%.80s\"", show(pointer), spec,
+             json_string_value(v));
+  } else {
+    msgs_add(out, "%s: expected %s, got %s", show(pointer), spec, json_kind(v));
+  }
+}
+
 /* A string spec: alternatives separated by '|'. */
 static void check_spec(const json_t *types, const char *spec, const json_t *v, const char *pointer,
                        msg_list *out) {
@@ -144,7 +154,7 @@ static void check_spec(const json_t *types, const char *spec, const json_t *v, c
     if (m < 0) {
       msgs_add(out, "%s: contract error: unknown type '%s'", show(pointer), spec);
     } else if (!m) {
-      msgs_add(out, "%s: expected %s, got %s", show(pointer), spec, json_kind(v));
+      mismatch(out, pointer, spec, v);
     }
     return;
   }
@@ -158,7 +168,7 @@ static void check_spec(const json_t *types, const char *spec, const json_t *v, c
     msgs_free(&tmp);
     if (!bad) return;
   }
-  msgs_add(out, "%s: expected %s, got %s", show(pointer), spec, json_kind(v));
+  mismatch(out, pointer, spec, v);
 }
 
 void shape_check(const json_t *types, const json_t *shape, const json_t *v, const char *pointer,

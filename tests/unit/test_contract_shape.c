@@ -78,20 +78,23 @@ static void each_mismatch_is_reported_with_its_pointer(void **state) {
   expect("\"@Vertex\"",
          "{\"id\": \"XYZ\", \"status\": \"RUNNIN\", \"metrics\": {\"read-bytes\": \"5\"},"
          " \"slot\": 3}",
-         "/id: expected hex32, got string\n"
-         "/metrics/read-bytes: expected integer, got string\n"
+         "/id: expected hex32, got string \"XYZ\"\n"
+         "/metrics/read-bytes: expected integer, got string \"5\"\n"
          "/metrics/read-bytes-complete: missing key\n"
          "/status: \"RUNNIN\" is not one of [\"RUNNING\",\"FINISHED\"]\n"
          "/slot: expected string, got integer\n");
   expect("{\"items\": {\"keys\": {\"id\": \"string\", \"value\": \"numstring\"}}}",
          "[{\"id\": \"a\", \"value\": 12}, {\"id\": \"b\", \"value\": \"twelve\"}]",
-         "/0/value: expected numstring, got integer\n/1/value: expected numstring, got string\n");
+         "/0/value: expected numstring, got integer\n"
+         "/1/value: expected numstring, got string \"twelve\"\n");
   expect("\"integer\"", "1.5", "/: expected integer, got real\n");
   /* a TaskManager id with a slash breaks the dashboard's /taskmanagers/<id> URLs */
-  expect("\"segment\"", "\"localhost:6122/taskexecutor-0\"", "/: expected segment, got string\n");
-  expect("\"segment\"", "\"..\"", "/: expected segment, got string\n");
+  expect("\"segment\"", "\"localhost:6122/taskexecutor-0\"",
+         "/: expected segment, got string \"localhost:6122/taskexecutor-0\"\n");
+  expect("\"segment\"", "\"..\"", "/: expected segment, got string \"..\"\n");
   expect("\"string|null\"", "7", "/: expected string|null, got integer\n");
-  expect("{\"values\": \"integer\"}", "{\"a/b\": \"x\"}", "/a~1b: expected integer, got string\n");
+  expect("{\"values\": \"integer\"}", "{\"a/b\": \"x\"}",
+         "/a~1b: expected integer, got string \"x\"\n");
   expect("{\"keys\": {\"x\": \"object\"}}", "[]", "/: expected object, got array\n");
 }
 
