@@ -9,6 +9,8 @@
 #     numRunningJobs, a job's numRestarts and checkpoint gauges), TaskManager (Status.JVM.*),
 #     task and operator scopes (numRecordsIn, currentOutputWatermark, ...);
 #   - numRecordsIn of the tasks grows between two scrapes;
+#   - the job's checkpoint gauges follow its checkpoints (every 200 ms): completed ones counted,
+#     the last one's id, duration and path;
 #   - busy + idle + backPressured time per second of every task is within [900, 1100], each in
 #     [0, 1000], once the view updater has updated them (awaited, never slept for);
 #   - / serves the same as /metrics; the job ends cleanly when the server closes.
@@ -101,6 +103,7 @@ prom_port=$(free_port)
 "$SPATE" run \
   -D metrics.reporter.prom.factory.class=org.apache.flink.metrics.prometheus.PrometheusReporterFactory \
   -D "metrics.reporter.prom.port=$prom_port" \
+  -D execution.checkpointing.interval=200ms \
   "$SWC" --hostname 127.0.0.1 --port "$data_port" --window 0 >"$tmp/job.out" 2>"$tmp/job.err" &
 job_pid=$!
 
@@ -146,6 +149,22 @@ assert "operator labels add operator_id and operator_name" grep -qE \
 first=$(records_in "$tmp/m1.txt")
 grown() { scrape "$tmp/m2.txt" && [ "$(records_in "$tmp/m2.txt")" -gt "$first" ]; }
 awaited "numRecordsIn grows beyond $first" "$tmp/job.err" grown
+
+# the checkpoint gauges, once a checkpoint completed
+value_of() { sed -n "s/^$1{[^}]*} //p" "$2" | head -1; }
+checkpointed() {
+  scrape "$tmp/m4.txt" || return 1
+  local n; n=$(value_of flink_jobmanager_job_numberOfCompletedCheckpoints "$tmp/m4.txt")
+  [ -n "$n" ] && [ "${n%.0}" -ge 1 ]
+}
+awaited "numberOfCompletedCheckpoints reaches 1" "$tmp/job.err" checkpointed
+id=$(value_of flink_jobmanager_job_lastCompletedCheckpointId "$tmp/m4.txt")
+dur=$(value_of flink_jobmanager_job_lastCheckpointDuration "$tmp/m4.txt")
+total=$(value_of flink_jobmanager_job_totalNumberOfCheckpoints "$tmp/m4.txt")
+assert "lastCompletedCheckpointId is a checkpoint's id ($id)" [ "${id%.0}" -ge 1 ]
+assert "lastCheckpointDuration is known ($dur ms)" [ "${dur%.0}" -ge 0 ]
+assert "totalNumberOfCheckpoints counts it ($total)" [ "${total%.0}" -ge 1 ]
+assert "numRestarts is 0" grep -qE '^flink_jobmanager_job_numRestarts\{.*\} 0\.0$' "$tmp/m4.txt"
 
 time_ok() { scrape "$tmp/m3.txt" && python3 "$tmp/check.py" time "$tmp/m3.txt" >"$tmp/time.out" 2>&1; }
 if await "busy + idle + backPressured per second within [900, 1100]" time_ok; then
