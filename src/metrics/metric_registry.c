@@ -367,6 +367,7 @@ void metric_group_release(metric_group *g) {
 }
 
 metric_group_kind metric_group_kind_of(const metric_group *g) { return g->kind; }
+metric_registry *metric_group_registry(const metric_group *g) { return g->reg; }
 
 void metric_group_set_sync(metric_group *g, void (*fn)(void *arg, metric_group *g), void *arg) {
   pthread_mutex_lock(&g->reg->mu);
