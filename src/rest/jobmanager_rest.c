@@ -11,8 +11,8 @@
 
 #include "base/alloc.h"
 #include "base/err.h"
-#include "base/hash.h"
 #include "cluster/standalone.h"
+#include "rest/jobmanager_rest_jobs.h"
 #include "rest/rest_server.h"
 
 /* Flink's ExecutionState ordinals match task_state up to FAILED. */
@@ -21,15 +21,6 @@ static rest_exec_state exec_state(task_state s) { return (rest_exec_state)s; }
 static rest_job_state job_state(const char *name) {
   int s = rest_job_state_parse(name);
   return s < 0 ? REST_JOB_CREATED : (rest_job_state)s;
-}
-
-/* A vertex id as Flink shows them (32 hex digits), stable for the job and vertex. */
-static void vertex_id(const char *job_id, int v, char *out) {
-  char seed[64];
-  snprintf(seed, sizeof seed, "%s/%d", job_id, v);
-  uint64_t a = sp_hash64(seed, strlen(seed));
-  uint64_t b = sp_hash64(&a, sizeof a);
-  snprintf(out, REST_ID_LEN + 1, "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
 }
 
 static void fill_summary(const cv_job *j, rest_job_summary *s) {
@@ -95,7 +86,8 @@ static int op_job_details(void *ctx, const char *job_id, rest_job_details *out, 
       rc = SPATE_ENOMEM;
       break;
     }
-    vertex_id(j->id, k, vi->id);
+    snprintf(vi->id, sizeof vi->id, "%s", j->vertices[k].id); /* JobVertexID */
+    /* vi->metrics stay 0: the metrics part fills them from its metric store */
     vi->parallelism = j->vertices[k].parallelism;
     vi->max_parallelism = j->vertices[k].max_parallelism;
     vi->start_time = j->vertices[k].start_ms;
@@ -214,6 +206,11 @@ static const rest_cluster_ops ops = {
     .dispose_savepoint = op_dispose,
     .taskmanagers = op_taskmanagers,
     .shutdown = op_shutdown,
+    /* the jobs part (jobmanager_rest_jobs.c) */
+    .job_vertex = jm_rest_job_vertex,
+    .job_config = jm_rest_job_config,
+    .job_exceptions = jm_rest_job_exceptions,
+    .user_accumulators = jm_rest_user_accumulators,
 };
 
 int jobmanager_rest_start(const sp_config *cfg, jm_gateway *gw, void **handle, int *port, char *err,

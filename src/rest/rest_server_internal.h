@@ -84,4 +84,5 @@ typedef struct rest_route_table {
   size_t n;
 } rest_route_table;
 extern const rest_route_table rest_routes_core; /* rest_routes.c */
+extern const rest_route_table rest_routes_jobs; /* rest_routes_jobs.c */
 #endif
