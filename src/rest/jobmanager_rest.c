@@ -34,6 +34,30 @@ static void fill_summary(const cv_job *j, rest_job_summary *s) {
       s->tasks[exec_state((task_state)t)] += j->vertices[k].tasks[t];
 }
 
+/* A vertex's start-time and end-time as Flink's JobDetailsHandler takes them from its subtasks'
+ * current attempts: the earliest DEPLOYING, and the latest terminal state's time once every
+ * subtask is terminal (-1 when not set). Without subtask records, the view's own. */
+static void vertex_times(const cv_job *j, int k, int64_t *start, int64_t *end) {
+  const cv_vertex *cv = &j->vertices[k];
+  int first = 0;
+  for (int i = 0; i < k; i++) first += j->vertices[i].parallelism;
+  if (!j->subtasks || first + cv->parallelism > j->ntasks) {
+    *start = cv->start_ms;
+    *end = cv->end_ms;
+    return;
+  }
+  int64_t s = -1, e = -1;
+  bool all_terminal = true;
+  for (int t = first; t < first + cv->parallelism; t++) {
+    const cv_attempt *a = &j->subtasks[t].cur;
+    if (a->ts[TS_DEPLOYING] > 0 && (s < 0 || a->ts[TS_DEPLOYING] < s)) s = a->ts[TS_DEPLOYING];
+    all_terminal = all_terminal && task_state_terminal(a->state);
+    if (a->ts[a->state] > e) e = a->ts[a->state];
+  }
+  *start = s;
+  *end = s > 0 && all_terminal ? e : -1;
+}
+
 static int op_list_jobs(void *ctx, rest_job_list *out, char *err, size_t err_len) {
   cluster_view *v = jm_gateway_view(ctx);
   int rc = 0;
@@ -90,8 +114,7 @@ static int op_job_details(void *ctx, const char *job_id, rest_job_details *out, 
     /* vi->metrics stay 0: the metrics part fills them from its metric store */
     vi->parallelism = j->vertices[k].parallelism;
     vi->max_parallelism = j->vertices[k].max_parallelism;
-    vi->start_time = j->vertices[k].start_ms;
-    vi->end_time = j->vertices[k].end_ms;
+    vertex_times(j, k, &vi->start_time, &vi->end_time);
     for (int t = 0; t <= TS_FAILED; t++)
       vi->tasks[exec_state((task_state)t)] = j->vertices[k].tasks[t];
   }

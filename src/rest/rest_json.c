@@ -116,9 +116,8 @@ rest_exec_state rest_vertex_status(const int tasks[REST_EXEC_STATES], int parall
   if (tasks[REST_EXEC_RUNNING] > 0) return REST_EXEC_RUNNING;
   if (tasks[REST_EXEC_FINISHED] > 0)
     return tasks[REST_EXEC_FINISHED] == parallelism ? REST_EXEC_FINISHED : REST_EXEC_RUNNING;
-  if (tasks[REST_EXEC_DEPLOYING] > 0) return REST_EXEC_DEPLOYING;
-  if (tasks[REST_EXEC_SCHEDULED] > 0) return REST_EXEC_SCHEDULED;
-  return REST_EXEC_CREATED;
+  return REST_EXEC_CREATED; /* SCHEDULED and DEPLOYING too: Flink's "all else collapses under
+                               created" */
 }
 
 static json_t *vertex_json(const rest_vertex_info *v, int64_t now) {

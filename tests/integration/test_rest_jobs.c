@@ -721,6 +721,9 @@ static void test_yarn_cancel(void **state) {
   assert_true(integer(d, "end-time") > 0);
   json_t *v = json_array_get(json_object_get(d, "vertices"), 1);
   assert_string_equal(str(v, "status"), "CANCELED");
+  /* every subtask ended: the vertex's end is the latest of theirs, its duration up to it */
+  assert_true(integer(v, "end-time") >= integer(v, "start-time"));
+  assert_int_equal(integer(v, "duration"), integer(v, "end-time") - integer(v, "start-time"));
   json_decref(d);
   get_error("/jobs/" RUNNING_ID "/yarn-cancel", 409, "");
 }
