@@ -60,6 +60,8 @@ static json_t *plan_vertex(const job_graph *jg, int v, bool rest) {
   const sg_node *head = &jg->nodes[x->head];
   int bad = json_object_set_new(o, "id", vertex_ref(jg, v, rest));
   bad |= json_object_set_new(o, "parallelism", json_integer(x->parallelism));
+  if (rest) /* the web dashboard reads it */
+    bad |= json_object_set_new(o, "maxParallelism", json_integer(x->max_parallelism));
   bad |= json_object_set_new(o, "operator", json_string(op_kind_name(head->kind)));
   bad |= json_object_set_new(o, "operator_strategy", json_string(""));
   bad |= json_object_set_new(o, "description", json_text(x->name));

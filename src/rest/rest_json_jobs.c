@@ -1,9 +1,10 @@
 /*
  * rest_json_jobs.c: Flink's JSON bodies of the job, vertex and subtask routes (rest_json_jobs.h):
  * IOMetricsInfo, SubtaskExecutionAttemptDetailsInfo, JobVertexDetailsInfo, SubtasksTimesInfo,
- * JobVertexTaskManagersInfo, JobConfigInfo, JobExceptionsInfoWithHistory and the accumulator
- * bodies, with Flink's key names (reference flink-operations.md §1.2, §1.3) and the rules its
- * handlers derive times and durations by.
+ * JobVertexTaskManagersInfo (both with AggregatedTaskDetailsInfo), JobConfigInfo,
+ * JobExceptionsInfoWithHistory and the accumulator bodies, with Flink's key names (reference
+ * flink-operations.md §1.2, §1.3, and what the web dashboard reads) and the rules its handlers
+ * derive times and durations by.
  */
 #include "rest/rest_json_jobs.h"
 
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "rest/rest_json.h"
 
 #define UNASSIGNED "(unassigned)"
@@ -80,13 +82,17 @@ static int64_t state_end(const rest_attempt_info *a, size_t i) {
 
 /* status-duration: {CREATED, SCHEDULED, DEPLOYING, INITIALIZING, RUNNING -> ms}, -1 for a state
  * never entered (or entered and left with no time recorded), as StatusDurationUtils. */
+static int64_t state_duration(const rest_attempt_info *a, size_t i, int64_t now) {
+  int64_t start = ts(a, lifecycle[i]);
+  int64_t end = a->state == lifecycle[i] ? now : state_end(a, i);
+  return start == 0 || end == 0 ? -1 : end - start;
+}
+
 static json_t *status_duration(const rest_attempt_info *a, int64_t now) {
   json_t *o = json_object();
   for (size_t i = 0; o && i < sizeof lifecycle / sizeof lifecycle[0]; i++) {
-    int64_t start = ts(a, lifecycle[i]);
-    int64_t end = a->state == lifecycle[i] ? now : state_end(a, i);
-    int64_t d = start == 0 || end == 0 ? -1 : end - start;
-    if (json_object_set_new(o, rest_exec_state_name(lifecycle[i]), json_integer(d))) {
+    if (json_object_set_new(o, rest_exec_state_name(lifecycle[i]),
+                            json_integer(state_duration(a, i, now)))) {
       json_decref(o);
       return NULL;
     }
@@ -106,6 +112,80 @@ json_t *rest_json_attempt(const rest_attempt_info *a, int subtask, int64_t now) 
       "status-duration", status_duration(a, now), "other-concurrent-attempts");
 }
 
+/* ---- aggregated figures (Flink's AggregatedTaskDetailsInfo) -------------------------------- */
+
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* The p-th percentile (0 < p <= 100) of sorted v[n] (n > 0) as Flink computes it (commons-math
+ * Percentile, its default estimation: position p(n+1)/100, interpolated between neighbours). */
+static int64_t percentile(const int64_t *v, size_t n, double p) {
+  double pos = p * (double)(n + 1) / 100.0;
+  if (pos < 1) return v[0];
+  if (pos >= (double)n) return v[n - 1];
+  size_t lo = (size_t)pos;
+  return (int64_t)((double)v[lo - 1] + (pos - (double)lo) * (double)(v[lo] - v[lo - 1]));
+}
+
+/* {min, max, avg, sum, median, p25, p75, p95} of v[n] (sorted in place); all 0 for none. */
+static json_t *stats(int64_t *v, size_t n) {
+  int64_t sum = 0;
+  for (size_t i = 0; i < n; i++) sum += v[i];
+  if (n) qsort(v, n, sizeof *v, cmp_i64);
+  return json_pack(
+      "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "min", (json_int_t)(n ? v[0] : 0), "max",
+      (json_int_t)(n ? v[n - 1] : 0), "avg", (json_int_t)(n ? sum / (int64_t)n : 0), "sum",
+      (json_int_t)sum, "median", (json_int_t)(n ? percentile(v, n, 50) : 0), "p25",
+      (json_int_t)(n ? percentile(v, n, 25) : 0), "p75", (json_int_t)(n ? percentile(v, n, 75) : 0),
+      "p95", (json_int_t)(n ? percentile(v, n, 95) : 0));
+}
+
+/* IO figure k of m, in AggregatedTaskDetailsInfo's order of metrics. */
+static int64_t io_figure(const rest_io_metrics *m, int k) {
+  switch (k) {
+  case 0: return m->read_bytes;
+  case 1: return m->write_bytes;
+  case 2: return m->read_records;
+  case 3: return m->write_records;
+  case 4: return m->backpressured_ms;
+  case 5: return isfinite(m->busy_ms) ? (int64_t)m->busy_ms : 0;
+  default: return m->idle_ms;
+  }
+}
+
+/* "aggregated": {metrics: {name: stats}, status-duration: {state: stats}} over attempts a[n]. */
+static json_t *aggregated(const rest_attempt_info *const *a, size_t n, int64_t now) {
+  static const char *const names[] = {"read-bytes",
+                                      "write-bytes",
+                                      "read-records",
+                                      "write-records",
+                                      "accumulated-backpressured-time",
+                                      "accumulated-busy-time",
+                                      "accumulated-idle-time"};
+  int64_t *v = sp_calloc(n + 1, sizeof *v);
+  json_t *metrics = json_object(), *durations = json_object();
+  bool ok = v && metrics && durations;
+  for (int k = 0; ok && k < 7; k++) {
+    for (size_t i = 0; i < n; i++) v[i] = io_figure(&a[i]->metrics, k);
+    json_t *st = stats(v, n);
+    ok = st && json_object_set_new(metrics, names[k], st) == 0;
+  }
+  for (size_t s = 0; ok && s < sizeof lifecycle / sizeof lifecycle[0]; s++) {
+    for (size_t i = 0; i < n; i++) v[i] = state_duration(a[i], s, now);
+    json_t *st = stats(v, n);
+    ok = st && json_object_set_new(durations, rest_exec_state_name(lifecycle[s]), st) == 0;
+  }
+  sp_free(v);
+  if (!ok) {
+    json_decref(metrics);
+    json_decref(durations);
+    return NULL;
+  }
+  return json_pack("{s:o, s:o}", "metrics", metrics, "status-duration", durations);
+}
+
 /* ---- vertices ---------------------------------------------------------------------------- */
 
 /* Appends o (consumed) to arr; false (arr freed) if o is NULL or cannot be appended. */
@@ -117,14 +197,22 @@ static bool append(json_t *arr, json_t *o) {
 
 json_t *rest_json_vertex_details(const rest_vertex_details *d, int64_t now) {
   json_t *subtasks = json_array();
-  for (size_t i = 0; subtasks && i < d->n_subtasks; i++)
-    if (!append(subtasks, rest_json_attempt(&d->subtasks[i].current, (int)i, now))) return NULL;
+  const rest_attempt_info **all = sp_calloc(d->n_subtasks + 1, sizeof *all);
+  for (size_t i = 0; subtasks && all && i < d->n_subtasks; i++) {
+    all[i] = &d->subtasks[i].current;
+    if (!append(subtasks, rest_json_attempt(all[i], (int)i, now))) subtasks = NULL;
+  }
+  json_t *agg = subtasks && all ? aggregated(all, d->n_subtasks, now) : NULL;
+  sp_free(all);
   const rest_vertex_info *v = &d->vertex;
-  return subtasks ? json_pack("{s:s, s:s, s:i, s:i, s:I, s:o}", "id", v->id, "name", v->name,
-                              "parallelism", v->parallelism, "maxParallelism",
-                              v->max_parallelism > 0 ? v->max_parallelism : -1, "now",
-                              (json_int_t)now, "subtasks", subtasks)
-                  : NULL;
+  if (!agg) {
+    json_decref(subtasks);
+    return NULL;
+  }
+  return json_pack("{s:s, s:s, s:i, s:i, s:I, s:o, s:o}", "id", v->id, "name", v->name,
+                   "parallelism", v->parallelism, "maxParallelism",
+                   v->max_parallelism > 0 ? v->max_parallelism : -1, "now", (json_int_t)now,
+                   "subtasks", subtasks, "aggregated", agg);
 }
 
 json_t *rest_json_subtask_times(const rest_vertex_details *d, int64_t now) {
@@ -173,10 +261,13 @@ static json_t *taskmanager_entry(const rest_vertex_details *d, size_t first, int
   int64_t start = -1, end = -1;
   bool all_terminal = true;
   rest_io_metrics sum = {0};
+  const rest_attempt_info **on = sp_calloc(d->n_subtasks + 1, sizeof *on);
+  if (!on) return NULL;
   for (size_t i = first; i < d->n_subtasks; i++) {
     const rest_attempt_info *a = &d->subtasks[i].current;
     bool same = (a->tm_id && f->tm_id) ? strcmp(a->tm_id, f->tm_id) == 0 : !a->tm_id && !f->tm_id;
     if (!same) continue;
+    on[n] = a;
     counts[a->state]++;
     add_metrics(&sum, &a->metrics, n++ == 0);
     int64_t s = start_time(a), e = end_time(a);
@@ -193,12 +284,15 @@ static json_t *taskmanager_entry(const rest_vertex_details *d, size_t first, int
       json_decref(status_counts);
       status_counts = NULL;
     }
-  return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:o*, s:o*, s:s}", "host", endpoint, "endpoint",
-                   endpoint, "status", rest_exec_state_name(rest_vertex_status(counts, n)),
-                   "start-time", (json_int_t)start, "end-time", (json_int_t)end, "duration",
+  json_t *agg = aggregated(on, (size_t)n, now);
+  sp_free(on);
+  return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:o*, s:o*, s:s, s:o*}", "host", endpoint,
+                   "endpoint", endpoint, "status",
+                   rest_exec_state_name(rest_vertex_status(counts, n)), "start-time",
+                   (json_int_t)start, "end-time", (json_int_t)end, "duration",
                    (json_int_t)run_duration(start, end, now), "metrics", rest_json_io_metrics(&sum),
                    "status-counts", status_counts, "taskmanager-id",
-                   f->tm_id ? f->tm_id : UNASSIGNED);
+                   f->tm_id ? f->tm_id : UNASSIGNED, "aggregated", agg);
 }
 
 json_t *rest_json_vertex_taskmanagers(const rest_vertex_details *d, int64_t now) {
@@ -252,8 +346,9 @@ static json_t *exception_info(const rest_exception *e, bool root) {
 
 /* The legacy all-exceptions entry of a task failure. */
 static json_t *legacy_exception(const rest_exception *e) {
-  return json_pack("{s:s, s:s, s:s, s:I, s:s}", "exception", e->stacktrace, "task", e->task,
-                   "location", e->endpoint ? e->endpoint : UNASSIGNED, "timestamp",
+  const char *endpoint = e->endpoint ? e->endpoint : UNASSIGNED;
+  return json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "exception", e->stacktrace, "task", e->task,
+                   "location", endpoint, "endpoint", endpoint, "timestamp",
                    (json_int_t)e->timestamp, "taskManagerId", e->tm_id ? e->tm_id : UNASSIGNED);
 }
 
