@@ -215,6 +215,13 @@ static const key_def keys[] = {
      .max = INT32_MAX,
      .desc = "How many failures of a job (root failures, each with its concurrent ones) the "
              "JobManager keeps for GET /jobs/:jobid/exceptions; older ones are dropped."},
+    {.name = "web.checkpoints.history",
+     .type = KT_INT,
+     .def = "10",
+     .min = 1,
+     .max = INT32_MAX,
+     .desc = "Number of checkpoints the checkpoint statistics keep in their history (REST "
+             "/jobs/:jobid/checkpoints)."},
     {.name = "web.cancel.enable",
      .type = KT_BOOL,
      .def = "true",

@@ -12,6 +12,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "cluster/standalone.h"
+#include "rest/jobmanager_rest_checkpoints.h"
 #include "rest/jobmanager_rest_jobs.h"
 #include "rest/rest_server.h"
 
@@ -234,6 +235,8 @@ static const rest_cluster_ops ops = {
     .job_config = jm_rest_job_config,
     .job_exceptions = jm_rest_job_exceptions,
     .user_accumulators = jm_rest_user_accumulators,
+    .checkpoint_stats = jm_rest_checkpoint_stats,
+    .checkpoint_details = jm_rest_checkpoint_details,
 };
 
 int jobmanager_rest_start(const sp_config *cfg, jm_gateway *gw, void **handle, int *port, char *err,

@@ -32,6 +32,8 @@
 
 #include "base/config.h"
 
+struct ckpt_stats_snapshot; /* checkpoint/checkpoint_stats.h */
+
 /* A job id, a trigger id: 32 lowercase hex digits. */
 #define REST_ID_LEN 32
 
@@ -250,6 +252,16 @@ typedef struct rest_cluster_ops {
    * SPATE_ENOENT for an unknown job or vertex. */
   int (*user_accumulators)(void *ctx, const char *job_id, const char *vertex_id, int subtask,
                            rest_accumulator_list *out, char *err, size_t err_len);
+  /* ---- checkpoint statistics (issue 11, checkpoints part; NULL: the routes answer 501) ---- */
+  /* The job's checkpoint statistics, entries without subtasks (ckpt_stats_read fills out;
+   * freed with ckpt_stats_snapshot_free). SPATE_ENOENT if the job is unknown. */
+  int (*checkpoint_stats)(void *ctx, const char *job_id, struct ckpt_stats_snapshot *out, char *err,
+                          size_t err_len);
+  /* Checkpoint checkpoint_id of the job with its subtasks (ckpt_stats_read_checkpoint).
+   * SPATE_ENOENT if the job is unknown ("Job <id> not found") or the statistics do not hold the
+   * checkpoint ("Could not find checkpointing statistics for checkpoint <id>."). */
+  int (*checkpoint_details)(void *ctx, const char *job_id, int64_t checkpoint_id,
+                            struct ckpt_stats_snapshot *out, char *err, size_t err_len);
 } rest_cluster_ops;
 
 typedef struct rest_server_config {
