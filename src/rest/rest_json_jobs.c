@@ -329,7 +329,7 @@ json_t *rest_json_job_config(const char *job_id, const rest_job_config *c) {
 
 /* ExceptionInfo (concurrent) or RootExceptionInfo (root: with concurrentExceptions). */
 static json_t *exception_info(const rest_exception *e, bool root) {
-  json_t *o = json_pack("{s:s, s:s, s:I, s:s?, s:s?, s:s?, s:s?, s:{}}", "exceptionName", e->name,
+  json_t *o = json_pack("{s:s, s:s, s:I, s:s*, s:s*, s:s*, s:s*, s:{}}", "exceptionName", e->name,
                         "stacktrace", e->stacktrace, "timestamp", (json_int_t)e->timestamp,
                         "taskName", e->task, "location", e->endpoint, "endpoint", e->endpoint,
                         "taskManagerId", e->tm_id, "failureLabels");
