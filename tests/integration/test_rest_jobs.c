@@ -11,7 +11,8 @@
  * flink-operations.md §1.2, §1.3): the exact set of keys, each key's JSON type, and the values
  * the cluster determines (ids, states, attempts, the TaskManager's id and data endpoint, the
  * recorded failure). Also the status codes: 404 for an unknown job, vertex, subtask or attempt,
- * 400 for malformed ids and query parameters, 202 for the GET cancel, 409 cancelling it again.
+ * 400 for malformed ids and query parameters, 202 for the GET cancel, 409 cancelling it again,
+ * 501 from a cluster that does not implement the jobs part's operations.
  * The tests run in order on one cluster; the last one cancels the running job.
  */
 #define _GNU_SOURCE
@@ -41,6 +42,7 @@
 #include "net/shuffle_net.h"
 #include "rest/jobmanager_rest.h"
 #include "rest/rest_client.h"
+#include "rest/rest_server.h"
 #include "spate/spate.h"
 
 #define RUNNING_ID "11111111111111111111111111111111"
@@ -746,6 +748,75 @@ static void test_errors(void **state) {
   get_error("/jobs/" RUNNING_ID "/yarn-stop", 400, "no longer supported");
 }
 
+/* A cluster whose table leaves the jobs part's operations NULL (as another JobManager or a test
+ * table may): those routes answer 501 naming what is not supported. */
+static int stub_list(void *c, rest_job_list *o, char *e, size_t n) {
+  return (void)c, (void)o, (void)e, (void)n, 0;
+}
+static int stub_overview(void *c, rest_cluster_overview *o, char *e, size_t n) {
+  return (void)c, (void)o, (void)e, (void)n, 0;
+}
+static int stub_details(void *c, const char *j, rest_job_details *o, char *e, size_t n) {
+  return (void)c, (void)j, (void)o, (void)e, (void)n, 0;
+}
+static int stub_cancel(void *c, const char *j, char *e, size_t n) {
+  return (void)c, (void)j, (void)e, (void)n, 0;
+}
+static int stub_result(void *c, const char *j, rest_job_result *o, char *e, size_t n) {
+  return (void)c, (void)j, (void)o, (void)e, (void)n, 0;
+}
+static int stub_submit(void *c, const void *g, size_t l, const char *const *a, size_t na, char *id,
+                       char *e, size_t n) {
+  return (void)c, (void)g, (void)l, (void)a, (void)na, (void)id, (void)e, (void)n, 0;
+}
+static int stub_savepoint(void *c, const char *j, const char *d, bool f, rest_savepoint_format fmt,
+                          char **loc, char *e, size_t n) {
+  return (void)c, (void)j, (void)d, (void)f, (void)fmt, (void)loc, (void)e, (void)n, 0;
+}
+static int stub_checkpoint(void *c, const char *j, rest_checkpoint_type t, int64_t *id, char *e,
+                           size_t n) {
+  return (void)c, (void)j, (void)t, (void)id, (void)e, (void)n, 0;
+}
+static int stub_dispose(void *c, const char *p, char *e, size_t n) {
+  return (void)c, (void)p, (void)e, (void)n, 0;
+}
+static int stub_tms(void *c, rest_taskmanager_list *o, char *e, size_t n) {
+  return (void)c, (void)o, (void)e, (void)n, 0;
+}
+static void stub_shutdown(void *c) { (void)c; }
+
+static void test_operations_not_set(void **state) {
+  (void)state;
+  static const rest_cluster_ops ops = {.list_jobs = stub_list,
+                                       .overview = stub_overview,
+                                       .job_details = stub_details,
+                                       .cancel_job = stub_cancel,
+                                       .job_result = stub_result,
+                                       .submit_job = stub_submit,
+                                       .savepoint = stub_savepoint,
+                                       .stop_job = stub_savepoint,
+                                       .checkpoint = stub_checkpoint,
+                                       .dispose_savepoint = stub_dispose,
+                                       .taskmanagers = stub_tms,
+                                       .shutdown = stub_shutdown};
+  rest_server_config cfg = {.bind_address = "localhost", .ops = &ops};
+  rest_server *server = NULL;
+  char err[SP_ERRMSG_MAX];
+  if (rest_server_start(&cfg, &server, err, sizeof err) < 0) fail_msg("%s", err);
+  rest_client saved = g_c.client;
+  assert_int_equal(rest_client_init(&g_c.client, "localhost", rest_server_port(server), 0, NULL),
+                   0);
+  static const char *const paths[] = {
+      "/jobs/" UNKNOWN_ID "/config", "/jobs/" UNKNOWN_ID "/exceptions",
+      "/jobs/" UNKNOWN_ID "/accumulators", "/jobs/" UNKNOWN_ID "/vertices/" UNKNOWN_ID,
+      "/jobs/" UNKNOWN_ID "/vertices/" UNKNOWN_ID "/subtasks/0/attempts/0"};
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+    get_error(paths[i], 501, "Not supported by this endpoint");
+  rest_client_free(&g_c.client);
+  g_c.client = saved;
+  rest_server_stop(server);
+}
+
 /* Last: GET yarn-cancel cancels the running job (202 {}), and again once it ended is 409. */
 static void test_yarn_cancel(void **state) {
   (void)state;
@@ -779,6 +850,7 @@ int main(void) {
       cmocka_unit_test(test_exceptions),
       cmocka_unit_test(test_accumulators),
       cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_operations_not_set),
       cmocka_unit_test(test_yarn_cancel),
   };
   return cmocka_run_group_tests(tests, setup_cluster, teardown_cluster);
