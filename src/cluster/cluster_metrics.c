@@ -53,10 +53,23 @@ int cluster_metrics_add_jobmanager(cluster_metrics *m, const char *host, cluster
   return rc;
 }
 
+/* A TaskManager's memory figures Flink's dashboard asks for that Spate has no pool of: its
+ * network buffers are per channel (no Netty shuffle pool) and it has no managed memory. */
+static int add_tm_memory(metric_group *g) {
+  static const char *const zeros[] = {
+      "Status.Shuffle.Netty.UsedMemory", "Status.Shuffle.Netty.AvailableMemory",
+      "Status.Shuffle.Netty.TotalMemory", "Status.Flink.Memory.Managed.Used",
+      "Status.Flink.Memory.Managed.Total"};
+  int rc = 0;
+  for (size_t i = 0; i < sizeof zeros / sizeof zeros[0] && rc == 0; i++)
+    rc = metric_gauge_long(g, zeros[i], g_zero, NULL);
+  return rc;
+}
+
 metric_group *cluster_metrics_add_taskmanager(cluster_metrics *m, const char *host,
                                               const char *tm_id, bool with_process) {
   metric_group *g = metric_group_tm(m->registry, host, tm_id);
-  if (g && with_process && process_metrics_add(g) < 0) {
+  if (g && ((with_process && process_metrics_add(g) < 0) || add_tm_memory(g) < 0)) {
     metric_group_release(g);
     return NULL;
   }

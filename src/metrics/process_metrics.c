@@ -99,6 +99,10 @@ static int64_t g_minus_one(void *a) {
   (void)a;
   return -1;
 }
+static int64_t g_zero(void *a) {
+  (void)a;
+  return 0;
+}
 static int64_t g_threads(void *a) {
   (void)a;
   return status_field("Threads");
@@ -127,6 +131,15 @@ int process_metrics_add(metric_group *g) {
       {"Status.JVM.Threads.Count", g_threads},
       {"Status.Process.VirtualMemory", g_vm_size},
       {"Status.Process.PeakResidentMemory", g_vm_hwm},
+      /* JVM memory pools Spate has no counterpart of: none used (Flink's dashboard asks) */
+      {"Status.JVM.Memory.Metaspace.Used", g_zero},
+      {"Status.JVM.Memory.Metaspace.Max", g_minus_one},
+      {"Status.JVM.Memory.Direct.Count", g_zero},
+      {"Status.JVM.Memory.Direct.MemoryUsed", g_zero},
+      {"Status.JVM.Memory.Direct.TotalCapacity", g_zero},
+      {"Status.JVM.Memory.Mapped.Count", g_zero},
+      {"Status.JVM.Memory.Mapped.MemoryUsed", g_zero},
+      {"Status.JVM.Memory.Mapped.TotalCapacity", g_zero},
   };
   int rc = metric_gauge_double(g, "Status.JVM.CPU.Load", g_cpu_load, NULL);
   for (size_t i = 0; i < sizeof longs / sizeof longs[0] && rc == 0; i++)

@@ -12,6 +12,9 @@
  *   Status.JVM.Threads.Count           threads of the process (/proc/self/status Threads)
  *   Status.Process.VirtualMemory       virtual size, bytes (VmSize)
  *   Status.Process.PeakResidentMemory  peak resident set, bytes (VmHWM)
+ *   Status.JVM.Memory.Metaspace.Used/Max, .Direct.Count/MemoryUsed/TotalCapacity,
+ *   .Mapped.Count/MemoryUsed/TotalCapacity: JVM pools without a counterpart: 0 (Max -1), so
+ *   that Flink's dashboard, which asks for them, finds them.
  */
 #ifndef SPATE_METRICS_PROCESS_METRICS_H
 #define SPATE_METRICS_PROCESS_METRICS_H
