@@ -14,6 +14,7 @@ packages=(
   libmicrohttpd-dev  # the REST endpoint (src/rest/)
   libcurl4-openssl-dev # the CLI's REST client
   libcmocka-dev      # unit tests
+  curl               # the e2e tests of web submission and the history server (tests/e2e/)
   iproute2 iptables  # the network-partition test (its own network namespace)
   clang-format       # the house format (.clang-format, make format; tested by make check)
 )

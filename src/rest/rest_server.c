@@ -314,6 +314,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req->url = url;
     req->upload = is_upload_route(s, method, url);
     req->jar_upload = req->upload && is_jar_upload_route(method, url);
+    if (!s->web_submit && is_jar_upload_route(method, url)) /* not served: 404 before any body */
+      return rest_reply_error(req, MHD_HTTP_NOT_FOUND, "Not found: %s", url);
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     size_t limit = req->upload ? s->max_content : s->max_json;
     if (cl && strtoull(cl, NULL, 10) > limit) {
