@@ -307,9 +307,11 @@ static void scan(history_server *h) {
     for (size_t i = 0; i < n; i++) sp_free(f[i].file);
     sp_free(f);
   }
-  /* jobs whose archive is gone stay served unless clean-expired-jobs (Flink's behaviour) */
+  /* jobs whose archive is gone stay served unless clean-expired-jobs (Flink's behaviour); those
+   * whose archive is there but past retained-jobs are not served */
   for (size_t i = 0; i < nold; i++) {
     if (old[i].seen || !old[i].file || find_job(next, nnext, old[i].id)) continue;
+    if (access(old[i].file, F_OK) == 0) continue;
     if (h->clean_expired) {
       SP_INFO("history", "Job %s: its archive %s is gone; no longer served", old[i].id,
               old[i].file);

@@ -124,8 +124,13 @@ int job_archive_render(rest_server *s, const char *job_id, char **json, char *er
     return sp_err(err, err_len, a.failed ? SPATE_ENOMEM : SPATE_ENOENT,
                   "job %s: its details could not be rendered", job_id);
   }
-  static const char *const plain[] = {"config", "plan", "exceptions", "accumulators",
-                                      "checkpoints/config"};
+  static const char *const plain[] = {"config",
+                                      "plan",
+                                      "exceptions",
+                                      "accumulators",
+                                      "checkpoints/config",
+                                      "jobmanager/config",
+                                      "jobmanager/environment"};
   for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) keep(&a, "%s/%s", base, plain[i]);
   json_t *vertices = json_object_get(details, "vertices");
   size_t i, k;

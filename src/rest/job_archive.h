@@ -10,7 +10,7 @@
  * as soon as it answers. The paths are Flink's archived ones: /jobs/overview (this job only),
  * /jobs/:id and its /config, /plan, /exceptions, /accumulators, /checkpoints,
  * /checkpoints/config, /checkpoints/details/:cid (+ /subtasks/:vid) for the checkpoints in the
- * history, and per vertex /vertices/:vid, subtasktimes, taskmanagers, accumulators,
+ * history, /jobmanager/config and /jobmanager/environment of the job, and per vertex /vertices/:vid, subtasktimes, taskmanagers, accumulators,
  * subtasks/accumulators, /subtasks/:i, /subtasks/:i/attempts/:a (+ /accumulators). Vertex and
  * checkpoint ids come from the job's own responses; a path that does not answer 200 (a route
  * not served, 404 or 501) is left out.

@@ -120,6 +120,11 @@ expect_code run_bad 400 "a run body with a wrong field type"
 holds run_bad "'parallelism' in j['errors'][0]" "the refusal names the field"
 http run_unknown POST "$R/jars/$jar/run" -d '{"paralelism": 2}'
 expect_code run_unknown 400 "a run body with an unknown field"
+http run_failing POST "$R/jars/$jar/run" -d '{"programArgsList": ["--count", "10"]}'
+expect_code run_failing 400 "a program that fails (no --output)"
+holds run_failing "'--output <dir> is required' in j['errors'][0]" "the refusal quotes the program's error"
+http still_up GET "$R/jars"
+expect_code still_up 200 "the JobManager serves on after a failed program"
 http plan_missing GET "$R/jars/nothing.so/plan"
 expect_code plan_missing 404 "the plan of a jar that does not exist"
 http plan_hidden GET "$R/jars/..hidden/plan"
@@ -239,6 +244,22 @@ awaited "history server: a new archive is served after the refresh interval" "$h
 "$SPATE" historyserver stop -D "env.pid.dir=$pids" >>"$tmp/daemons.out" 2>&1
 hs_pid_gone() { [ ! -s "$pids/spate-e2e-web-historyserver.pid" ]; }
 awaited "spate historyserver stop stops it" "$tmp/daemons.out" hs_pid_gone
+
+# retained-jobs: only the newest archive of a directory is served
+mkdir -p "$tmp/arch2"
+cp "$arch/$wc_id" "$tmp/arch2/$wc_id"
+cp "$arch/$jobid" "$tmp/arch2/$jobid"
+touch -d '2020-01-01 00:00' "$tmp/arch2/$jobid"
+hs2_port=$(free_port)
+"$SPATE" historyserver start-foreground -D "historyserver.archive.fs.dir=$tmp/arch2" \
+  -D "historyserver.web.port=$hs2_port" -D historyserver.archive.retained-jobs=1 >"$tmp/hs2.log" 2>&1 &
+bg+=($!)
+awaited "a history server with retained-jobs 1 listens" "$tmp/hs2.log" has "History server listening at" "$tmp/hs2.log"
+http hs2 GET "http://localhost:$hs2_port/jobs/overview"
+holds hs2 "[x['jid'] for x in j['jobs']] == ['$wc_id']" "retained-jobs 1 serves only the newest archive"
+http hs2_old GET "http://localhost:$hs2_port/jobs/$jobid"
+expect_code hs2_old 404 "an archive past retained-jobs"
+kill "${bg[-1]}" 2>/dev/null || true
 
 "$SPATE" taskmanager stop "${D[@]}" >>"$tmp/daemons.out" 2>&1 || true
 "$SPATE" jobmanager stop "${D[@]}" >>"$tmp/daemons.out" 2>&1 || true
