@@ -106,7 +106,8 @@ typedef struct hs_job {
   struct timespec mtime;
   history_entry *entries;
   size_t n;
-  bool seen; /* found by the current scan */
+  bool seen;  /* the scan thread's: found by the current scan */
+  long reuse; /* while a scan builds the next set: the old set's job to carry over, or -1 */
 } hs_job;
 
 typedef struct hs_bad {
@@ -256,26 +257,38 @@ static hs_job *find_job(hs_job *jobs, size_t n, const char *id) {
   return NULL;
 }
 
-/* One scan of every directory: the new job set, swapped in. */
+/* Appends j to the growing array; false (j not taken) when out of memory. */
+static bool push_job(hs_job **arr, size_t *n, size_t *cap, const hs_job *j) {
+  if (*n == *cap) {
+    size_t nc = *cap ? *cap * 2 : 16;
+    hs_job *p = sp_realloc(*arr, nc * sizeof *p);
+    if (!p) return false;
+    *arr = p;
+    *cap = nc;
+  }
+  (*arr)[(*n)++] = *j;
+  return true;
+}
+
+/* One scan of every directory: the new job set, swapped in. Request threads read the published
+ * set under the lock, so nothing of it is changed outside the lock: a job whose archive did not
+ * change is carried over by its index (reuse) and its memory moves to the new set only in the
+ * swap. */
 static void scan(history_server *h) {
-  /* the previous set: only this thread changes it, so reading it unlocked is safe */
-  hs_job *old = h->jobs, *next = NULL;
+  hs_job *old = h->jobs, *next = NULL; /* only this thread replaces h->jobs */
   size_t nold = h->njobs, nnext = 0, cap = 0;
-  for (size_t i = 0; i < nold; i++) old[i].seen = false;
+  for (size_t i = 0; i < nold; i++) old[i].seen = false; /* scan-only field */
   for (size_t d = 0; d < h->ndirs; d++) {
     size_t n;
     found *f = list_dir(h, h->dirs[d], &n);
     for (size_t i = 0; i < n; i++) {
       if (find_job(next, nnext, f[i].id)) continue; /* the same job in an earlier directory */
       hs_job *prev = find_job(old, nold, f[i].id);
-      hs_job j = {0};
+      hs_job j = {.reuse = -1};
+      snprintf(j.id, sizeof j.id, "%s", f[i].id);
       if (prev && !prev->seen && strcmp(prev->file, f[i].file) == 0 &&
           same_time(prev->mtime, f[i].mtime)) {
-        j = *prev; /* unchanged: moved over */
-        prev->seen = true;
-        prev->entries = NULL;
-        prev->n = 0;
-        prev->file = NULL;
+        j.reuse = (long)(prev - old); /* unchanged */
       } else {
         size_t len;
         char *text = read_file(f[i].file, &len), err[SP_ERRMSG_MAX] = "";
@@ -286,23 +299,15 @@ static void scan(history_server *h) {
           report_bad(h, f[i].file, f[i].mtime, err);
           continue;
         }
-        snprintf(j.id, sizeof j.id, "%s", f[i].id);
         j.file = sp_strdup(f[i].file);
         j.mtime = f[i].mtime;
-        if (prev) prev->seen = true;
         SP_INFO("history", "Serving job %s from %s", j.id, f[i].file);
       }
-      if (nnext == cap) {
-        size_t nc = cap ? cap * 2 : 16;
-        hs_job *p = sp_realloc(next, nc * sizeof *p);
-        if (!p) {
-          job_free(&j);
-          continue;
-        }
-        next = p;
-        cap = nc;
+      if (!push_job(&next, &nnext, &cap, &j)) {
+        job_free(&j);
+        continue;
       }
-      next[nnext++] = j;
+      if (prev) prev->seen = true;
     }
     for (size_t i = 0; i < n; i++) sp_free(f[i].file);
     sp_free(f);
@@ -310,26 +315,27 @@ static void scan(history_server *h) {
   /* jobs whose archive is gone stay served unless clean-expired-jobs (Flink's behaviour); those
    * whose archive is there but past retained-jobs are not served */
   for (size_t i = 0; i < nold; i++) {
-    if (old[i].seen || !old[i].file || find_job(next, nnext, old[i].id)) continue;
+    if (old[i].seen || find_job(next, nnext, old[i].id)) continue;
     if (access(old[i].file, F_OK) == 0) continue;
     if (h->clean_expired) {
       SP_INFO("history", "Job %s: its archive %s is gone; no longer served", old[i].id,
               old[i].file);
       continue;
     }
-    if (nnext == cap) {
-      size_t nc = cap ? cap * 2 : 16;
-      hs_job *p = sp_realloc(next, nc * sizeof *p);
-      if (!p) continue;
-      next = p;
-      cap = nc;
-    }
-    next[nnext++] = old[i];
-    old[i].file = NULL;
-    old[i].entries = NULL;
-    old[i].n = 0;
+    hs_job j = {.reuse = (long)i};
+    snprintf(j.id, sizeof j.id, "%s", old[i].id);
+    push_job(&next, &nnext, &cap, &j);
   }
   pthread_mutex_lock(&h->mu);
+  for (size_t i = 0; i < nnext; i++)
+    if (next[i].reuse >= 0) { /* move the old job's memory over */
+      hs_job *o = &old[next[i].reuse];
+      next[i] = *o;
+      next[i].reuse = -1;
+      o->file = NULL;
+      o->entries = NULL;
+      o->n = 0;
+    }
   h->jobs = next;
   h->njobs = nnext;
   pthread_mutex_unlock(&h->mu);
