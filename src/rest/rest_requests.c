@@ -437,6 +437,45 @@ static int get_config_map(json_t *o, rest_jar_run_request *out, char *err, size_
   return 0;
 }
 
+/* parallelism: an integer from 1 to 32768, or (as Flink's mapper coerces what the web dashboard
+ * sends from its form) a string of one; null and "" are absent. */
+static int get_parallelism(json_t *o, int *out, char *err, size_t err_len) {
+  json_t *p = json_object_get(o, "parallelism");
+  if (!p || json_is_null(p)) return 0;
+  long long v = -1;
+  if (json_is_integer(p)) {
+    v = json_integer_value(p);
+  } else if (json_is_string(p)) {
+    const char *s = json_string_value(p);
+    if (!s[0] && json_string_length(p) == 0) return 0;
+    char *end;
+    v = s[0] >= '0' && s[0] <= '9' && strlen(s) < 8 ? strtoll(s, &end, 10) : -1;
+    if (v >= 0 && (*end || strlen(s) != json_string_length(p))) v = -1;
+  } else {
+    return sp_err(err, err_len, SPATE_EINVAL,
+                  "field 'parallelism' must be an integer from 1 to 32768, not %s", type_name(p));
+  }
+  if (v < 1 || v > 32768)
+    return sp_err(err, err_len, SPATE_EINVAL,
+                  "field 'parallelism' must be an integer from 1 to 32768");
+  *out = (int)v;
+  return 0;
+}
+
+/* A boolean, or the strings "true" / "false" (Flink's mapper coerces them); "" is absent. */
+static int get_lenient_bool(json_t *o, const char *key, bool *out, char *err, size_t err_len) {
+  json_t *v = json_object_get(o, key);
+  if (json_is_string(v) && json_string_length(v) == strlen(json_string_value(v))) {
+    const char *s = json_string_value(v);
+    if (!s[0]) return 0;
+    if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0) {
+      *out = s[0] == 't';
+      return 0;
+    }
+  }
+  return get_bool(o, key, out, err, err_len);
+}
+
 int rest_decode_jar_run_request(const char *body, size_t len, bool plan, rest_jar_run_request *out,
                                 char *err, size_t err_len) {
   memset(out, 0, sizeof *out);
@@ -475,23 +514,19 @@ int rest_decode_jar_run_request(const char *body, size_t len, bool plan, rest_ja
       out->n_args = i + 1;
     }
   }
-  json_t *p = rc == 0 ? json_object_get(o, "parallelism") : NULL;
-  if (p && !json_is_null(p)) {
-    if (!json_is_integer(p) || json_integer_value(p) < 1 || json_integer_value(p) > 32768)
-      rc = sp_err(err, err_len, SPATE_EINVAL,
-                  "field 'parallelism' must be an integer from 1 to 32768, not %s",
-                  json_is_integer(p) ? "that" : type_name(p));
-    else
-      out->parallelism = (int)json_integer_value(p);
-  }
+  if (rc == 0) rc = get_parallelism(o, &out->parallelism, err, err_len);
   if (rc == 0) rc = get_string(o, "jobId", &out->job_id, err, err_len);
   if (rc == 0 && out->job_id && !rest_is_id(out->job_id))
     rc = sp_err(err, err_len, SPATE_EINVAL,
                 "field 'jobId' must be 32 lowercase hex digits, not '%.64s'", out->job_id);
   if (rc == 0) rc = get_config_map(o, out, err, err_len);
   if (rc == 0 && !plan) {
-    rc = get_bool(o, "allowNonRestoredState", &out->allow_non_restored, err, err_len);
+    rc = get_lenient_bool(o, "allowNonRestoredState", &out->allow_non_restored, err, err_len);
     if (rc == 0) rc = get_string(o, "savepointPath", &out->savepoint_path, err, err_len);
+    if (rc == 0 && out->savepoint_path && !out->savepoint_path[0]) { /* the dashboard's "" */
+      sp_free(out->savepoint_path);
+      out->savepoint_path = NULL;
+    }
     int mode = REST_RESTORE_DEFAULT, claim = REST_RESTORE_DEFAULT;
     if (rc == 0) rc = get_enum(o, "restoreMode", restore_names, 3, &mode, err, err_len);
     if (rc == 0) rc = get_enum(o, "claimMode", restore_names, 3, &claim, err, err_len);

@@ -96,7 +96,9 @@ int rest_decode_disposal_request(const char *body, size_t len, rest_disposal_req
 int rest_decode_submit_request(const char *body, size_t len, rest_submit_request *out, char *err,
                                size_t err_len);
 /* plan: a plan request, which has no savepoint fields (savepointPath, allowNonRestoredState,
- * restoreMode, claimMode are then unknown fields). flinkConfiguration values may be strings,
+ * restoreMode, claimMode are then unknown fields). As Flink's mapper, and for the web dashboard
+ * which sends its form's text, parallelism may be a string of digits and allowNonRestoredState
+ * "true"/"false"; "" counts as absent for those and savepointPath. flinkConfiguration values may be strings,
  * numbers or booleans (kept as their text); keys must be non-empty without '='. */
 int rest_decode_jar_run_request(const char *body, size_t len, bool plan, rest_jar_run_request *out,
                                 char *err, size_t err_len);

@@ -6,6 +6,8 @@
  *    only that job and /jobs/<id> as served, is written atomically into a directory it creates
  *    (file:// URIs too), and reads back through history_archive_parse;
  *  - history_archive_parse refuses what is not an archive, saying what is wrong;
+ *  - the /jars/:jarid/run body: Flink's fields, the web dashboard's strings coerced, bad ones
+ *    refused naming the field;
  *  - jar_store: bare-name ids only, ELF shared objects only, add / list / find / delete, and the
  *    default upload directory made and removed.
  */
@@ -29,6 +31,7 @@
 #include "rest/history_server.h"
 #include "rest/jar_store.h"
 #include "rest/job_archive.h"
+#include "rest/rest_requests.h"
 #include "rest/rest_server.h"
 #include "spate/spate.h"
 #include "support/rest_fake_cluster.h"
@@ -301,11 +304,68 @@ static void jar_store_files(void **state) {
   sp_free(root);
 }
 
+static void jar_run_requests(void **state) {
+  (void)state;
+  rest_jar_run_request r;
+  char err[512] = "";
+  const char *full =
+      "{\"entryClass\": \"x\", \"programArgsList\": [\"--a\", \"b c\"], "
+      "\"parallelism\": 4, \"jobId\": \"0123456789abcdef0123456789abcdef\", "
+      "\"allowNonRestoredState\": true, \"savepointPath\": \"/sp\", "
+      "\"claimMode\": \"NO_CLAIM\", \"flinkConfiguration\": {\"k\": 1}}";
+  assert_int_equal(rest_decode_jar_run_request(full, strlen(full), false, &r, err, sizeof err), 0);
+  assert_true(r.has_args_list);
+  assert_int_equal(r.n_args, 2);
+  assert_string_equal(r.args_list[1], "b c");
+  assert_int_equal(r.parallelism, 4);
+  assert_string_equal(r.job_id, "0123456789abcdef0123456789abcdef");
+  assert_true(r.allow_non_restored);
+  assert_string_equal(r.savepoint_path, "/sp");
+  assert_int_equal(r.restore_mode, REST_RESTORE_NO_CLAIM);
+  assert_int_equal(r.n_config, 1);
+  assert_string_equal(r.config_keys[0], "k");
+  assert_string_equal(r.config_values[0], "1");
+  rest_jar_run_request_free(&r);
+  /* what the web dashboard sends from its form */
+  const char *dash =
+      "{\"entryClass\": \"\", \"parallelism\": \"3\", \"programArgs\": \"--x 1\", "
+      "\"savepointPath\": \"\", \"allowNonRestoredState\": \"true\"}";
+  assert_int_equal(rest_decode_jar_run_request(dash, strlen(dash), false, &r, err, sizeof err), 0);
+  assert_int_equal(r.parallelism, 3);
+  assert_null(r.savepoint_path);
+  assert_true(r.allow_non_restored);
+  assert_false(r.has_args_list);
+  assert_string_equal(r.program_args, "--x 1");
+  rest_jar_run_request_free(&r);
+  static const struct {
+    const char *body, *field;
+    bool plan;
+  } bad[] = {
+      {"{\"parallelism\": 0}", "parallelism", false},
+      {"{\"parallelism\": \"3x\"}", "parallelism", false},
+      {"{\"jobId\": \"xyz\"}", "jobId", false},
+      {"{\"programArgsList\": [1]}", "programArgsList[0]", false},
+      {"{\"flinkConfiguration\": {\"a=b\": \"c\"}}", "flinkConfiguration", false},
+      {"{\"restoreMode\": \"CLAIM\", \"claimMode\": \"LEGACY\"}", "claimMode", false},
+      {"{\"savepointPath\": \"/sp\"}", "savepointPath", true},
+      {"[]", "JSON object", false},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    assert_int_equal(rest_decode_jar_run_request(bad[i].body, strlen(bad[i].body), bad[i].plan, &r,
+                                                 err, sizeof err),
+                     SPATE_EINVAL);
+    if (!strstr(err, bad[i].field))
+      fail_msg("%s: '%s' does not name %s", bad[i].body, err, bad[i].field);
+    rest_jar_run_request_free(&r);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(in_process_get, setup, teardown),
       cmocka_unit_test_setup_teardown(archive_of_a_finished_job, setup, teardown),
       cmocka_unit_test(bad_archives_refused),
+      cmocka_unit_test(jar_run_requests),
       cmocka_unit_test_setup_teardown(jar_store_files, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
