@@ -182,6 +182,10 @@ int jar_store_add(const char *dir, const char *src, const char *name, char **sto
   int n = snprintf(path, sizeof path, "%s/%s_%s", dir, uuid, name);
   if (n < 0 || (size_t)n >= sizeof path)
     return sp_err(err, err_len, SPATE_EINVAL, "upload file name '%s' is too long", name);
+  char d[PATH_MAX];
+  snprintf(d, sizeof d, "%s", dir);
+  int made = make_dirs(d, err, err_len); /* removed from under the JobManager: made again (Flink) */
+  if (made < 0) return made;
   if (rename(src, path) != 0) {
     int rc = copy_file(src, path, err, err_len);
     if (rc < 0) return rc;
@@ -209,6 +213,7 @@ int jar_store_list(const char *dir, jar_entry **out, size_t *n, char *err, size_
   *out = NULL;
   *n = 0;
   DIR *d = opendir(dir);
+  if (!d && errno == ENOENT) return 0; /* removed from under the JobManager: nothing uploaded */
   if (!d)
     return sp_err(err, err_len, SPATE_EIO, "cannot list the upload directory '%s': %s", dir,
                   strerror(errno));

@@ -32,7 +32,8 @@ bool jar_store_valid_id(const char *id);
  * naming it as `name`. */
 bool jar_store_is_shared_object(const char *path, const char *name, char *err, size_t err_len);
 /* Moves (or copies, across file systems) the uploaded file `src` into the store as
- * <uuid>_<name>; *stored (sp_malloc'd) is its absolute path. */
+ * <uuid>_<name>; *stored (sp_malloc'd) is its absolute path. A store directory removed meanwhile
+ * is made again (as Flink checks its upload directory on every upload). */
 int jar_store_add(const char *dir, const char *src, const char *name, char **stored, char *err,
                   size_t err_len);
 
@@ -42,7 +43,7 @@ typedef struct jar_entry {
   int64_t uploaded; /* epoch ms of the upload (the file's mtime) */
 } jar_entry;
 
-/* The store's regular files, newest first. *out (sp_malloc'd) and each entry freed with
+/* The store's regular files, newest first (none when the directory is gone). *out (sp_malloc'd) and each entry freed with
  * jar_store_list_free. */
 int jar_store_list(const char *dir, jar_entry **out, size_t *n, char *err, size_t err_len);
 void jar_store_list_free(jar_entry *e, size_t n);

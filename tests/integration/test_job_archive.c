@@ -281,6 +281,14 @@ static void jar_store_files(void **state) {
   assert_int_not_equal(access(stored, F_OK), 0);
   assert_int_equal(jar_store_delete(dir, id, err, sizeof err), SPATE_ENOENT);
   sp_free(stored);
+  /* the directory removed from under the store: empty, and made again by the next upload */
+  assert_int_equal(rmdir(dir), 0);
+  assert_int_equal(jar_store_list(dir, &list, &n, err, sizeof err), 0);
+  assert_int_equal(n, 0);
+  write_bytes(so, elf, sizeof elf);
+  assert_int_equal(jar_store_add(dir, so, "again.so", &stored, err, sizeof err), 0);
+  assert_int_equal(access(stored, F_OK), 0);
+  sp_free(stored);
   sp_free(dir);
 
   /* the default: a fresh flink-web-<uuid> under $TMPDIR, removed at the end */
