@@ -213,8 +213,10 @@ static int newest_first(const void *a, const void *b) {
 static found *list_dir(history_server *h, const char *dir, size_t *n) {
   *n = 0;
   DIR *d = opendir(dir);
-  if (!d) {
-    SP_DEBUG("history", "Cannot read archive directory %s: %s", dir, strerror(errno));
+  if (!d) { /* said once (until it changes), not at every scan */
+    char why[300];
+    snprintf(why, sizeof why, "cannot read this archive directory: %s", strerror(errno));
+    report_bad(h, dir, (struct timespec){0}, why);
     return NULL;
   }
   found *f = NULL;
