@@ -246,6 +246,14 @@ int daemon_command_run(const char *cmd, int argc, char **argv) {
     rc = arg_error(v, "cannot read job file '%s': %s", job.job_path, strerror(errno));
     goto done;
   }
+  if (v->kind == &DAEMON_HISTORYSERVER && (start || fg) &&
+      !sp_config_is_set(cfg, "historyserver.archive.fs.dir")) {
+    rc = arg_error(v,
+                   "historyserver.archive.fs.dir is not set: give the directories the "
+                   "JobManagers archive to (jobmanager.archive.fs.dir), e.g. "
+                   "-D historyserver.archive.fs.dir=file:///tmp/completed-jobs");
+    goto done;
+  }
   job.argc = argc - i;
   job.argv = argv + i;
   if (!v->kind) {

@@ -200,6 +200,15 @@ kill "${bg[-1]}" 2>/dev/null || true
 hs_port=$(free_port)
 H=http://localhost:$hs_port
 printf '{"archive": [{"path": "/jobs/x", "json": "{not json"}]}' >"$arch/ffffffffffffffffffffffffffffffff"
+set +e
+"$SPATE" historyserver start -D "env.pid.dir=$pids" >"$tmp/hs_nodir.out" 2>&1
+hs_rc=$?
+set -e
+if [ "$hs_rc" -eq 1 ] && grep -q "historyserver.archive.fs.dir is not set" "$tmp/hs_nodir.out"; then
+  pass "spate historyserver start without historyserver.archive.fs.dir: exit 1 saying so"
+else
+  fail "spate historyserver start without historyserver.archive.fs.dir: exit $hs_rc" "$tmp/hs_nodir.out"
+fi
 "$SPATE" historyserver start -D "env.pid.dir=$pids" -D "env.log.dir=$logs" \
   -D "historyserver.archive.fs.dir=file://$arch,$tmp/no-such-dir" -D "historyserver.web.port=$hs_port" \
   -D historyserver.archive.fs.refresh-interval=100ms >>"$tmp/daemons.out" 2>&1
