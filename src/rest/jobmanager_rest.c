@@ -14,6 +14,7 @@
 #include "base/hash.h"
 #include "cluster/standalone.h"
 #include "rest/job_archive.h"
+#include "rest/jobmanager_rest_checkpoints.h"
 #include "rest/rest_server.h"
 
 /* Flink's ExecutionState ordinals match task_state up to FAILED. */
@@ -215,6 +216,8 @@ static const rest_cluster_ops ops = {
     .dispose_savepoint = op_dispose,
     .taskmanagers = op_taskmanagers,
     .shutdown = op_shutdown,
+    .checkpoint_stats = jm_rest_checkpoint_stats,
+    .checkpoint_details = jm_rest_checkpoint_details,
 };
 
 /* The REST endpoint and, with jobmanager.archive.fs.dir, the archiver of finished jobs. */

@@ -25,6 +25,7 @@
 static const rest_route_table *const tables[] = {
     &rest_routes_core,
     &rest_routes_jars,
+    &rest_routes_checkpoints,
 };
 
 /* Splits path ("a/b/c", no leading slash; modified) into at most MAX_SEGMENTS segments; -1 if

@@ -102,6 +102,7 @@ typedef struct rest_route_table {
   const rest_route_def *routes;
   size_t n;
 } rest_route_table;
-extern const rest_route_table rest_routes_core; /* rest_routes.c */
-extern const rest_route_table rest_routes_jars; /* rest_routes_jars.c */
+extern const rest_route_table rest_routes_core;        /* rest_routes.c */
+extern const rest_route_table rest_routes_jars;        /* rest_routes_jars.c */
+extern const rest_route_table rest_routes_checkpoints; /* rest_routes_checkpoints.c */
 #endif
