@@ -25,6 +25,7 @@
 static const rest_route_table *const tables[] = {
     &rest_routes_core,
     &rest_routes_jars,
+    &rest_routes_jobs,
     &rest_routes_checkpoints,
 };
 
