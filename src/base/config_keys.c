@@ -212,6 +212,13 @@ static const key_def keys[] = {
      .type = KT_BOOL,
      .def = "true",
      .desc = "Whether the web UI may cancel jobs (/config features.web-cancel)."},
+    {.name = "metrics.fetcher.update-interval",
+     .type = KT_INT,
+     .def = "10000",
+     .min = 0,
+     .max = INT64_MAX,
+     .desc = "How old (ms) the metrics the REST endpoint shows may be: a request after this "
+             "long asks the TaskManagers again (0: every request)."},
     {.name = "rest.address",
      .type = KT_STRING,
      .def = "localhost",
