@@ -13,6 +13,7 @@
 #include "base/err.h"
 #include "base/hash.h"
 #include "cluster/standalone.h"
+#include "rest/jobmanager_metrics.h"
 #include "rest/rest_server.h"
 
 /* Flink's ExecutionState ordinals match task_state up to FAILED. */
@@ -214,18 +215,38 @@ static const rest_cluster_ops ops = {
     .dispose_savepoint = op_dispose,
     .taskmanagers = op_taskmanagers,
     .shutdown = op_shutdown,
+    .metric_store = jobmanager_metric_store,
 };
+
+/* What jobmanager_rest_start hands back: the server and the gateway its metrics hang on. */
+typedef struct jm_rest {
+  rest_server *server;
+  jm_gateway *gw;
+} jm_rest;
 
 int jobmanager_rest_start(const sp_config *cfg, jm_gateway *gw, void **handle, int *port, char *err,
                           size_t err_len) {
   rest_server_config rc;
   rest_server_config_from(&rc, cfg, &ops, gw);
-  rest_server *s = NULL;
-  int r = rest_server_start(&rc, &s, err, err_len);
-  if (r < 0) return r;
-  *handle = s;
-  *port = rest_server_port(s);
+  jm_rest *h = sp_calloc(1, sizeof *h);
+  if (!h) return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
+  h->gw = gw;
+  int r = jobmanager_metrics_start(cfg, gw, err, err_len);
+  if (r == 0) r = rest_server_start(&rc, &h->server, err, err_len);
+  if (r < 0) {
+    jobmanager_metrics_stop(gw);
+    sp_free(h);
+    return r;
+  }
+  *handle = h;
+  *port = rest_server_port(h->server);
   return 0;
 }
 
-void jobmanager_rest_stop(void *handle) { rest_server_stop(handle); }
+void jobmanager_rest_stop(void *handle) {
+  jm_rest *h = handle;
+  if (!h) return;
+  rest_server_stop(h->server);
+  jobmanager_metrics_stop(h->gw); /* after the server: no request reads it any more */
+  sp_free(h);
+}

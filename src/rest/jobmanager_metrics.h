@@ -1,0 +1,20 @@
+/*
+ * jobmanager_metrics.h: a JobManager's metrics for its REST endpoint: the metric fetcher
+ * (cluster/metric_fetcher.h) that jobmanager_rest.c starts with the endpoint, attaches to the
+ * gateway, and the rest_cluster_ops operation that reads it.
+ */
+#ifndef SPATE_REST_JOBMANAGER_METRICS_H
+#define SPATE_REST_JOBMANAGER_METRICS_H
+#include <stddef.h>
+
+#include "base/config.h"
+#include "cluster/jobmanager_gateway.h"
+
+/* Starts the fetcher of gw's JobManager (metrics.fetcher.update-interval from cfg) and attaches
+ * it to gw; 0 or a negative SPATE_E* with a message. */
+int jobmanager_metrics_start(const sp_config *cfg, jm_gateway *gw, char *err, size_t err_len);
+/* Detaches and frees it (after the REST server stopped). */
+void jobmanager_metrics_stop(jm_gateway *gw);
+/* rest_cluster_ops.metric_store on ctx = the gateway. */
+struct metric_store *jobmanager_metric_store(void *ctx);
+#endif
