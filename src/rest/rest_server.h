@@ -216,6 +216,11 @@ typedef struct rest_cluster_ops {
    * starts the JobManager's shutdown (wakes its main thread): stopping this server from inside
    * the call would wait for the very thread it runs on. */
   void (*shutdown)(void *ctx);
+  /* ---- metrics (i11-metricrest; may be NULL: the metric routes answer 501) ---- */
+  /* The JobManager's metric store (cluster/metric_store.h), fetched again first when older than
+   * metrics.fetcher.update-interval (bounded wait; TaskManagers that do not answer keep their
+   * last metrics). NULL if there is none. */
+  struct metric_store *(*metric_store)(void *ctx);
 } rest_cluster_ops;
 
 typedef struct rest_server_config {

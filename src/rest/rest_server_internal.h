@@ -83,5 +83,6 @@ typedef struct rest_route_table {
   const rest_route_def *routes;
   size_t n;
 } rest_route_table;
-extern const rest_route_table rest_routes_core; /* rest_routes.c */
+extern const rest_route_table rest_routes_core;    /* rest_routes.c */
+extern const rest_route_table rest_routes_metrics; /* rest_routes_metrics.c */
 #endif
