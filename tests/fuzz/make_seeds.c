@@ -24,6 +24,7 @@
 #include "graph/op_params.h"
 #include "graph/stream_graph.h"
 #include "message_job.h"
+#include "metrics/metric_dump.h"
 #include "net/frame.h"
 #include "net/shuffle_protocol.h"
 #include "restore_ops.h"
@@ -1106,6 +1107,39 @@ static void message_seeds(void) {
   sp_free(job);
 }
 
+/* Metric dumps as a TaskManager answers the metric fetcher (metrics/metric_dump.h): every scope
+ * and kind; an empty one. */
+static void metric_dump_seeds(void) {
+  for (int k = 0; k < 2; k++) {
+    metric_dump d = {0};
+    for (int i = 0; k == 0 && i < 5; i++) {
+      metric_dump_entry *e = metric_dump_add(&d);
+      e->scope = (metric_scope)i;
+      e->kind = (metric_kind)(i % 4);
+      e->name = sp_strdup(i == 0 ? "Status.JVM.CPU.Load" : "numRecordsIn");
+      if (i >= 2) snprintf(e->job_id, sizeof e->job_id, "0123456789abcdef0123456789abcdef");
+      if (i >= 3) {
+        snprintf(e->vertex_id, sizeof e->vertex_id, "aaaaaaaaaaaaaaaabbbbbbbbbbbbbbbb");
+        e->subtask = 1;
+        e->attempt = 0;
+      }
+      if (i == 4) e->operator_name = sp_strdup("Source: X");
+      e->count = 42;
+      e->rate = 2.5;
+      if (e->kind == METRIC_GAUGE) e->gauge = sp_strdup("0.25");
+      e->hist.count = 3;
+      e->hist.mean = 1.5;
+    }
+    sp_writer w;
+    sp_writer_init(&w);
+    FUZZ_CHECK(metric_dump_encode(&d, &w) == 0, "metric dump seed");
+    metric_dump_free(&d);
+    char name[32];
+    snprintf(name, sizeof name, "seed-%d.bin", k);
+    put_writer("metric_dump", name, &w);
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s tests/fuzz\n", argv[0]);
@@ -1124,5 +1158,6 @@ int main(int argc, char **argv) {
   message_seeds();
   wire_frame_seeds();
   shuffle_protocol_seeds();
+  metric_dump_seeds();
   return 0;
 }
