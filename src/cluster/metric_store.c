@@ -400,7 +400,8 @@ static bool system_metric(const char *name) {
   return strncmp(name, "currentInput", 12) == 0;
 }
 
-int metric_store_user_counters(metric_store *s, const char *job_id, ms_list *out) {
+int metric_store_user_counters(metric_store *s, const char *job_id, const char *vertex_id,
+                               int subtask, ms_list *out) {
   int rc = 0;
   typedef struct {
     char *name;
@@ -413,7 +414,8 @@ int metric_store_user_counters(metric_store *s, const char *job_id, ms_list *out
     for (size_t k = 0; rc == 0 && k < s->src[i].n; k++) {
       const ms_entry *e = &s->src[i].e[k];
       if (e->scope != METRIC_SCOPE_OPERATOR || e->kind != METRIC_COUNTER ||
-          strcmp(e->job, job_id) != 0 || system_metric(e->name) ||
+          strcmp(e->job, job_id) != 0 || (vertex_id && strcmp(e->vertex, vertex_id) != 0) ||
+          (subtask >= 0 && e->subtask != subtask) || system_metric(e->name) ||
           e->attempt != latest_attempt(s, e))
         continue;
       char *end;

@@ -88,10 +88,12 @@ typedef struct ms_io_metrics {
 } ms_io_metrics;
 int metric_store_io(metric_store *s, const char *job_id, const char *vertex_id, int subtask,
                     ms_io_metrics *out);
-/* The user counters of a job, as Flink's user accumulators: every operator-scope counter that is
- * not one of Flink's system metrics, summed over the subtasks, into out (id the counter's name,
- * value its sum). 0 or SPATE_ENOMEM. */
-int metric_store_user_counters(metric_store *s, const char *job_id, ms_list *out);
+/* The user counters of a job (vertex_id NULL: of every vertex; subtask < 0: of every subtask),
+ * as Flink's user accumulators: every operator-scope counter that is not one of Flink's system
+ * metrics, summed over the subtasks, into out (id the counter's name, value its sum). 0 or
+ * SPATE_ENOMEM. */
+int metric_store_user_counters(metric_store *s, const char *job_id, const char *vertex_id,
+                               int subtask, ms_list *out);
 
 /* An operator's name as Flink's MetricQueryService shows it (see above), into out. */
 void metric_store_operator_name(const char *name, char *out, size_t cap);

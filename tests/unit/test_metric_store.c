@@ -223,9 +223,16 @@ static void io_metrics_and_user_counters(void **state) {
   assert_false(io.read_records_complete);
 
   ms_list l = {0};
-  assert_int_equal(metric_store_user_counters(s, JOB, &l), 0);
+  assert_int_equal(metric_store_user_counters(s, JOB, NULL, -1, &l), 0);
   assert_int_equal(l.n, 1); /* numRecordsOut of operators is Flink's, not the user's */
   assert_string_equal(ms_list_get(&l, "wordsSeen"), "201");
+  ms_list_free(&l);
+  assert_int_equal(metric_store_user_counters(s, JOB, VTX, 1, &l), 0);
+  assert_string_equal(ms_list_get(&l, "wordsSeen"), "101");
+  ms_list_free(&l);
+  assert_int_equal(metric_store_user_counters(s, JOB, "ffffffffffffffffffffffffffffffff", -1, &l),
+                   0);
+  assert_int_equal(l.n, 0);
   ms_list_free(&l);
   metric_store_free(s);
 }
