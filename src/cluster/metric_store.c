@@ -129,31 +129,66 @@ static bool same_tm(const char *a, const char *b) {
   return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-int metric_store_put(metric_store *s, const char *tm_id, const metric_dump *dump) {
-  ms_entry *e = dump->n ? sp_calloc(dump->n, sizeof *e) : NULL;
-  if (dump->n && !e) return SPATE_ENOMEM;
-  size_t n = 0;
-  for (size_t i = 0; i < dump->n; i++, n++) {
-    const metric_dump_entry *d = &dump->entries[i];
-    ms_entry *x = &e[n];
-    char buf[512];
-    x->scope = d->scope;
-    memcpy(x->job, d->job_id, sizeof x->job);
-    memcpy(x->vertex, d->vertex_id, sizeof x->vertex);
-    x->subtask = d->subtask;
-    x->attempt = d->attempt;
-    x->kind = d->kind;
-    x->name = sp_strdup(d->name ? d->name : "");
-    x->value = sp_strdup(metric_dump_value(d, buf, sizeof buf));
+/* A double as Flink prints it (metric_dump_value's printing of a meter's rate). */
+static void print_double(double v, char *buf, size_t len) {
+  metric_dump_entry t = {.kind = METRIC_METER, .rate = v};
+  metric_dump_value(&t, buf, len);
+}
+
+/* The store entries of dump entry d: one, or for a histogram Flink's eleven ("<name>_min",
+ * "_max", "_mean", "_median", "_stddev", "_p75", "_p90", "_p95", "_p98", "_p99", "_p999"; min
+ * and max as integers, as Flink's HistogramStatistics has them). x has room for 11; returns how
+ * many were filled, or -1 when out of memory (those filled are then x[0..returned)). */
+static int entries_of(const metric_dump_entry *d, ms_entry *x, int *filled) {
+  static const char *const suffix[] = {"_min", "_max", "_mean", "_median", "_stddev", "_p75",
+                                       "_p90", "_p95", "_p98",  "_p99",    "_p999"};
+  const metric_histogram_stats *h = &d->hist;
+  const double hv[] = {h->min, h->max, h->mean, h->p50, h->stddev, h->p75,
+                       h->p90, h->p95, h->p98,  h->p99, h->p999};
+  int n = d->kind == METRIC_HISTOGRAM ? 11 : 1;
+  *filled = 0;
+  for (int i = 0; i < n; i++) {
+    char buf[512], name[600];
+    x[i].scope = d->scope;
+    memcpy(x[i].job, d->job_id, sizeof x[i].job);
+    memcpy(x[i].vertex, d->vertex_id, sizeof x[i].vertex);
+    x[i].subtask = d->subtask;
+    x[i].attempt = d->attempt;
+    x[i].kind = d->kind;
+    snprintf(name, sizeof name, "%s%s", d->name ? d->name : "", n > 1 ? suffix[i] : "");
+    if (n == 1)
+      metric_dump_value(d, buf, sizeof buf);
+    else if (i < 2)
+      snprintf(buf, sizeof buf, "%lld", (long long)hv[i]);
+    else
+      print_double(hv[i], buf, sizeof buf);
+    x[i].name = sp_strdup(name);
+    x[i].value = sp_strdup(buf);
     if (d->scope == METRIC_SCOPE_OPERATOR) {
       char op[OPERATOR_NAME_MAX + 1];
       metric_store_operator_name(d->operator_name, op, sizeof op);
-      x->op = sp_strdup(op);
+      x[i].op = sp_strdup(op);
     }
-    if (!x->name || !x->value || (d->scope == METRIC_SCOPE_OPERATOR && !x->op)) {
-      free_entries(e, n + 1);
+    *filled = i + 1;
+    if (!x[i].name || !x[i].value || (d->scope == METRIC_SCOPE_OPERATOR && !x[i].op)) return -1;
+  }
+  return n;
+}
+
+int metric_store_put(metric_store *s, const char *tm_id, const metric_dump *dump) {
+  size_t total = 0;
+  for (size_t i = 0; i < dump->n; i++) total += dump->entries[i].kind == METRIC_HISTOGRAM ? 11 : 1;
+  ms_entry *e = total ? sp_calloc(total, sizeof *e) : NULL;
+  if (total && !e) return SPATE_ENOMEM;
+  size_t n = 0;
+  for (size_t i = 0; i < dump->n; i++) {
+    int filled;
+    int k = entries_of(&dump->entries[i], &e[n], &filled);
+    if (k < 0) {
+      free_entries(e, n + (size_t)filled);
       return SPATE_ENOMEM;
     }
+    n += (size_t)k;
   }
   char *tm = NULL;
   if (tm_id && !(tm = sp_strdup(tm_id))) {

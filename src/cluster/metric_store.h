@@ -7,7 +7,9 @@
  *   subtask                             "<name>", "<operator>.<name>"
  * An operator's name is shown as Flink's MetricQueryService filters it: at most 80 characters,
  * ' ', '.', ':' and ',' replaced by '_' ("Source: X" becomes "Source__X"). Of a subtask's
- * attempts only the latest one's metrics are shown.
+ * attempts only the latest one's metrics are shown. Values are text as Flink's store keeps them:
+ * counters as integers, gauges as their text, meters as their rate, and a histogram as eleven
+ * metrics "<name>_min", "_max", "_mean", "_median", "_stddev", "_p75" ... "_p999".
  *
  * Thread-safe: the fetcher writes, REST threads read; every call takes the store's lock and
  * readers get copies.

@@ -1,6 +1,7 @@
 /*
  * test_metric_store.c: the JobManager's metric store (cluster/metric_store.h) and the metric
  * endpoints' query parameters and aggregations (rest/rest_metric_params.h), on dumps built here:
+ *  - histograms as Flink's eleven figures ("latency_p99", ...);
  *  - components and their ids as Flink's REST shows them: the JobManager, a TaskManager, a job,
  *    a vertex ("0.numRecordsIn", "0.Source__X.numRecordsOut"), a subtask ("Map.numRecordsOut");
  *  - only a subtask's latest attempt is shown; a source's new dump replaces its old one; a
@@ -146,6 +147,32 @@ static void components_show_flink_ids(void **state) {
   assert_int_equal(c.n, 1);
   assert_string_equal(c.m[0].id, "tm-1");
   ms_list_free(&c);
+  metric_store_free(s);
+}
+
+static void histograms_expand_as_flink(void **state) {
+  (void)state;
+  metric_store *s;
+  assert_int_equal(metric_store_create(&s), 0);
+  metric_dump d = {0};
+  counter(&d, METRIC_SCOPE_OPERATOR, JOB, 0, 0, "Map", "latency", 0);
+  metric_dump_entry *e = &d.entries[0];
+  e->kind = METRIC_HISTOGRAM;
+  e->hist = (metric_histogram_stats){
+      .count = 5, .min = 1, .max = 9, .mean = 4.5, .p50 = 4, .p999 = 9, .stddev = 0.25};
+  assert_int_equal(metric_store_put(s, "tm", &d), 0);
+  metric_dump_free(&d);
+  ms_list l =
+      get(s, (ms_scope){.level = MS_SUBTASK, .job_id = JOB, .vertex_id = VTX, .subtask = 0});
+  assert_int_equal(l.n, 11);
+  assert_string_equal(ms_list_get(&l, "Map.latency_min"), "1");
+  assert_string_equal(ms_list_get(&l, "Map.latency_max"), "9");
+  assert_string_equal(ms_list_get(&l, "Map.latency_mean"), "4.5");
+  assert_string_equal(ms_list_get(&l, "Map.latency_median"), "4.0");
+  assert_string_equal(ms_list_get(&l, "Map.latency_stddev"), "0.25");
+  assert_string_equal(ms_list_get(&l, "Map.latency_p999"), "9.0");
+  assert_null(ms_list_get(&l, "Map.latency"));
+  ms_list_free(&l);
   metric_store_free(s);
 }
 
@@ -320,6 +347,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(components_show_flink_ids),
       cmocka_unit_test(operator_names_filtered_as_flink),
+      cmocka_unit_test(histograms_expand_as_flink),
       cmocka_unit_test(latest_attempt_replaces_and_retains),
       cmocka_unit_test(io_metrics_and_user_counters),
       cmocka_unit_test(query_parameters),
