@@ -159,12 +159,15 @@ int rest_metric_parse_job_ids(const char *s, rest_name_list *out, char *err, siz
 }
 
 int rest_metric_agg_add(rest_metric_agg *a, const char *value) {
-  if (!value || !*value) return 0;
+  if (!value) return 0;
   char *end;
-  errno = 0;
   double d = strtod(value, &end);
   while (isspace((unsigned char)*end)) end++;
-  if (*end || !isfinite(d)) return 0;
+  if (end == value || *end) {
+    a->not_numeric = true;
+    return 0;
+  }
+  if (!isfinite(d)) return 0;
   if (a->n == a->cap) {
     size_t cap = a->cap ? a->cap * 2 : 8;
     double *v = sp_realloc(a->v, cap * sizeof *v);

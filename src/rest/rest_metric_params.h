@@ -57,8 +57,10 @@ int rest_metric_parse_job_ids(const char *s, rest_name_list *out, char *err, siz
 typedef struct rest_metric_agg {
   double *v;
   size_t n, cap;
+  bool not_numeric; /* a value did not parse: Flink leaves the metric out of the answer */
 } rest_metric_agg;
-/* Adds the value text if it is a finite number (Flink skips values that do not parse); 0 or
+/* Adds the value text (NULL: the component lacks the metric, nothing to add). A value that is
+ * not a number sets not_numeric; NaN and infinities are skipped (JSON has no such numbers). 0 or
  * SPATE_ENOMEM. */
 int rest_metric_agg_add(rest_metric_agg *a, const char *value);
 /* The aggregations of the values added (n > 0): Flink's DoubleAccumulator figures. */

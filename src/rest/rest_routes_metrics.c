@@ -147,7 +147,7 @@ static json_t *aggregated(metric_store *s, ms_scope q, const agg_filter *f,
     rest_metric_agg a = {0};
     for (size_t i = 0; ok && i < n; i++)
       ok = rest_metric_agg_add(&a, ms_list_get(&lists[i], get->v[g])) == 0;
-    if (ok && a.n > 0) {
+    if (ok && a.n > 0 && !a.not_numeric) { /* as Flink: a metric with a text value is left out */
       json_t *o = metric_json(get->v[g], NULL);
       if (agg & REST_AGG_MIN) put_figure(o, "min", rest_metric_agg_min(&a));
       if (agg & REST_AGG_MAX) put_figure(o, "max", rest_metric_agg_max(&a));

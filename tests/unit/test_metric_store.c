@@ -321,15 +321,21 @@ static void query_parameters(void **state) {
 static void aggregations(void **state) {
   (void)state;
   rest_metric_agg a = {0};
-  const char *values[] = {"1", "3.0", "NaN", "Infinity", "abc", "", "8", NULL};
-  for (int i = 0; i < 8; i++) assert_int_equal(rest_metric_agg_add(&a, values[i]), 0);
+  const char *values[] = {"1", "3.0", "NaN", "Infinity", "8", NULL};
+  for (int i = 0; i < 6; i++) assert_int_equal(rest_metric_agg_add(&a, values[i]), 0);
   assert_int_equal(a.n, 3);
+  assert_false(a.not_numeric);
   assert_true(rest_metric_agg_min(&a) == 1.0);
   assert_true(rest_metric_agg_max(&a) == 8.0);
   assert_true(rest_metric_agg_sum(&a) == 12.0);
   assert_true(rest_metric_agg_avg(&a) == 4.0);
   /* mean absolute deviation (3 + 1 + 4) / 3 over the mean 4, in percent */
   assert_true(fabs(rest_metric_agg_skew(&a) - (8.0 / 3.0) / 4.0 * 100.0) < 1e-9);
+  assert_int_equal(rest_metric_agg_add(&a, "RUNNING"), 0);
+  assert_true(a.not_numeric);
+  rest_metric_agg_free(&a);
+  assert_int_equal(rest_metric_agg_add(&a, ""), 0);
+  assert_true(a.not_numeric);
   rest_metric_agg_free(&a);
   assert_int_equal(rest_metric_agg_add(&a, "0"), 0);
   assert_int_equal(rest_metric_agg_add(&a, "0"), 0);
