@@ -44,14 +44,17 @@ typedef struct parsed {
   double dbl;
 } parsed;
 
-/* One explicitly set key. value is owned; p holds its parsed form. */
+/* One explicitly set key. value is owned; p holds its parsed form. key is the name as set when
+ * def is a pattern (metrics.reporter.*.port: one def, a key per reporter; owned), else NULL. */
 typedef struct entry {
   const key_def *def;
+  char *key;
   char *value;
   parsed p;
 } entry;
 
-/* Invariant: at most one entry per key_def, in the order keys were first set. */
+/* Invariant: at most one entry per key_def (per key, for pattern defs), in the order keys were
+ * first set. */
 struct sp_config {
   entry *v;
   size_t n, cap;
@@ -67,9 +70,10 @@ struct sp_config {
     }                                                                                      \
   } while (0)
 
-static entry *find_entry(const sp_config *c, const key_def *d) {
+/* The entry of key, whose def is d. */
+static entry *find_entry(const sp_config *c, const key_def *d, const char *key) {
   for (size_t i = 0; i < c->n; i++)
-    if (c->v[i].def == d) return &c->v[i];
+    if (c->v[i].def == d && (!c->v[i].key || strcmp(c->v[i].key, key) == 0)) return &c->v[i];
   return NULL;
 }
 
@@ -374,7 +378,10 @@ sp_config *sp_config_new(void) { return sp_calloc(1, sizeof(sp_config)); }
 
 void sp_config_free(sp_config *c) {
   if (!c) return;
-  for (size_t i = 0; i < c->n; i++) sp_free(c->v[i].value);
+  for (size_t i = 0; i < c->n; i++) {
+    sp_free(c->v[i].value);
+    sp_free(c->v[i].key);
+  }
   sp_free(c->v);
   sp_free(c);
 }
@@ -389,8 +396,9 @@ sp_config *sp_config_clone(const sp_config *c) {
     for (size_t i = 0; i < c->n; i++) {
       k->v[i] = c->v[i];
       k->v[i].value = sp_strdup(c->v[i].value);
-      if (!k->v[i].value) goto fail;
+      k->v[i].key = c->v[i].key ? sp_strdup(c->v[i].key) : NULL;
       k->n++;
+      if (!k->v[i].value || (c->v[i].key && !k->v[i].key)) goto fail;
     }
   }
   return k;
@@ -415,20 +423,26 @@ static int set_value(sp_config *c, const char *key, const char *value, const cha
     char expected[256];
     describe_expected(d, expected, sizeof expected);
     return sp_err(err, err_len, SPATE_EINVAL, "%s: invalid value '%s' for %s (expected %s)",
-                  val_loc, value, d->name, expected);
+                  val_loc, value, config_def_is_pattern(d) ? key : d->name, expected);
   }
   if (d->alias && !d->alias_is_newer && strcmp(key, d->alias) == 0)
     SP_WARN(LOG_COMP, "%s: configuration key '%s' is deprecated, use '%s'", key_loc, key, d->name);
 
   char *copy = sp_strdup(value);
   if (!copy) return sp_err(err, err_len, SPATE_ENOMEM, "%s: out of memory", val_loc);
-  entry *e = find_entry(c, d);
+  entry *e = find_entry(c, d, key);
   if (!e) {
+    char *pkey = config_def_is_pattern(d) ? sp_strdup(key) : NULL;
+    if (config_def_is_pattern(d) && !pkey) {
+      sp_free(copy);
+      return sp_err(err, err_len, SPATE_ENOMEM, "%s: out of memory", val_loc);
+    }
     if (c->n == c->cap) {
       size_t cap = c->cap ? c->cap * 2 : 8;
       entry *v = sp_realloc(c->v, cap * sizeof(entry));
       if (!v) {
         sp_free(copy);
+        sp_free(pkey);
         return sp_err(err, err_len, SPATE_ENOMEM, "%s: out of memory", val_loc);
       }
       c->v = v;
@@ -436,6 +450,7 @@ static int set_value(sp_config *c, const char *key, const char *value, const cha
     }
     e = &c->v[c->n++];
     e->def = d;
+    e->key = pkey;
     e->value = NULL;
   }
   sp_free(e->value);
@@ -480,7 +495,7 @@ out:
 bool sp_config_is_set(const sp_config *c, const char *key) {
   const key_def *d = config_find_def(key);
   CONFIG_CHECK(d != NULL, key);
-  return find_entry(c, d) != NULL;
+  return find_entry(c, d, key) != NULL;
 }
 
 /* The parsed value of key (set value or default), checking the getter matches the key's type
@@ -489,7 +504,7 @@ static parsed get_parsed(const sp_config *c, const char *key, key_type type) {
   const key_def *d = config_find_def(key);
   CONFIG_CHECK(d != NULL, key);
   CONFIG_CHECK(d->type == type, key);
-  const entry *e = find_entry(c, d);
+  const entry *e = find_entry(c, d, key);
   if (e) return e->p;
   parsed v = {0, 0};
   CONFIG_CHECK(d->def != NULL && parse_value(d, d->def, &v), key);
@@ -515,11 +530,11 @@ const char *sp_config_str(const sp_config *c, const char *key) {
   CONFIG_CHECK(d != NULL, key);
   switch (d->type) {
   case KT_STRING: {
-    const entry *e = find_entry(c, d);
+    const entry *e = find_entry(c, d, key);
     return e ? e->value : d->def;
   }
   case KT_ENUM:
-    if (!d->def && !find_entry(c, d)) return NULL;
+    if (!d->def && !find_entry(c, d, key)) return NULL;
     return d->choices[get_num(c, key, KT_ENUM)];
   case KT_LOGLEVEL: return config_log_level_names[get_num(c, key, KT_LOGLEVEL)];
   default: CONFIG_CHECK(!"sp_config_str on a key that is not a string", key); return NULL;
@@ -528,7 +543,8 @@ const char *sp_config_str(const sp_config *c, const char *key) {
 
 void sp_config_each(const sp_config *c, void (*fn)(void *arg, const char *key, const char *value),
                     void *arg) {
-  for (size_t i = 0; i < c->n; i++) fn(arg, c->v[i].def->name, c->v[i].value);
+  for (size_t i = 0; i < c->n; i++)
+    fn(arg, c->v[i].key ? c->v[i].key : c->v[i].def->name, c->v[i].value);
 }
 
 /* ---- YAML loader -------------------------------------------------------------------------- */

@@ -401,6 +401,74 @@ static const key_def keys[] = {
      .max = INT32_MAX,
      .desc = "Restarts exponential-delay allows between two resets before the job fails."},
 
+    /* ---- metrics (metrics/): scope formats and reporters ---- */
+    {.name = "metrics.scope.delimiter",
+     .type = KT_STRING,
+     .def = ".",
+     .desc = "Delimiter between the components of a metric's identifier."},
+    {.name = "metrics.scope.jm",
+     .type = KT_STRING,
+     .def = "<host>.jobmanager",
+     .desc = "Scope format of the JobManager's metrics."},
+    {.name = "metrics.scope.jm.job",
+     .alias = "metrics.scope.jm-job",
+     .type = KT_STRING,
+     .def = "<host>.jobmanager.<job_name>",
+     .desc = "Scope format of a job's metrics on the JobManager."},
+    {.name = "metrics.scope.tm",
+     .type = KT_STRING,
+     .def = "<host>.taskmanager.<tm_id>",
+     .desc = "Scope format of a TaskManager's metrics."},
+    {.name = "metrics.scope.tm.job",
+     .alias = "metrics.scope.tm-job",
+     .type = KT_STRING,
+     .def = "<host>.taskmanager.<tm_id>.<job_name>",
+     .desc = "Scope format of a job's metrics on a TaskManager."},
+    {.name = "metrics.scope.task",
+     .type = KT_STRING,
+     .def = "<host>.taskmanager.<tm_id>.<job_name>.<task_name>.<subtask_index>",
+     .desc = "Scope format of a subtask's metrics."},
+    {.name = "metrics.scope.operator",
+     .type = KT_STRING,
+     .def = "<host>.taskmanager.<tm_id>.<job_name>.<operator_name>.<subtask_index>",
+     .desc = "Scope format of an operator's metrics."},
+    {.name = "metrics.reporters",
+     .type = KT_STRING,
+     .desc = "Names of the reporters to start (comma-separated); unset: every configured one."},
+    {.name = "metrics.reporter.*.factory.class",
+     .type = KT_STRING,
+     .desc = "The reporter's kind: Flink's PrometheusReporterFactory or Slf4jReporterFactory class "
+             "name, or prometheus, slf4j (log)."},
+    {.name = "metrics.reporter.*.class",
+     .type = KT_STRING,
+     .desc = "The reporter's kind by Flink's older reporter class names (PrometheusReporter, "
+             "Slf4jReporter)."},
+    {.name = "metrics.reporter.*.port",
+     .type = KT_STRING,
+     .def = "9249",
+     .desc = "Prometheus reporter: the port, or a range \"9250-9260\" of which the first free one "
+             "is taken."},
+    {.name = "metrics.reporter.*.interval",
+     .type = KT_DURATION,
+     .def = "10 s",
+     .min = 1,
+     .max = INT64_C(365) * 24 * 3600 * 1000,
+     .desc = "Push reporters (slf4j): how often every metric is reported."},
+    {.name = "metrics.reporter.*.filterLabelValueCharacters",
+     .type = KT_BOOL,
+     .def = "true",
+     .desc = "Prometheus reporter: label value characters outside [a-zA-Z0-9:_] become '_'."},
+    {.name = "metrics.reporter.*.scope.variables.excludes",
+     .type = KT_STRING,
+     .desc = "Scope variables (';'-separated, e.g. \"tm_id;task_attempt_id\") the reporter "
+             "leaves out of its labels."},
+    {.name = "metrics.reporter.*.filter.includes",
+     .type = KT_IGNORED,
+     .desc = "metric filters of reporters are not supported: every metric is reported"},
+    {.name = "metrics.reporter.*.filter.excludes",
+     .type = KT_IGNORED,
+     .desc = "metric filters of reporters are not supported: every metric is reported"},
+
     IGNORED("jobmanager.memory.process.size"),
     IGNORED("taskmanager.memory.process.size"),
     IGNORED("jobmanager.memory.flink.size"),
@@ -423,10 +491,30 @@ static const key_def keys[] = {
 
 #define NKEYS (sizeof keys / sizeof keys[0])
 
+bool config_def_is_pattern(const key_def *d) { return strchr(d->name, '*') != NULL; }
+
+/* Whether key matches pattern, whose "*" components each stand for one non-empty component. */
+static bool pattern_matches(const char *pattern, const char *key) {
+  while (*pattern) {
+    if (*pattern == '*') {
+      const char *end = key;
+      while (*end && *end != '.') end++;
+      if (end == key) return false;
+      key = end;
+      pattern++;
+    } else if (*pattern++ != *key++) {
+      return false;
+    }
+  }
+  return *key == 0;
+}
+
 /* Keys are few (about a hundred) and looked up when set or read, not per record: a scan. */
 const key_def *config_find_def(const char *key) {
   for (size_t i = 0; i < NKEYS; i++)
     if (strcmp(keys[i].name, key) == 0 || (keys[i].alias && strcmp(keys[i].alias, key) == 0))
       return &keys[i];
+  for (size_t i = 0; i < NKEYS; i++)
+    if (config_def_is_pattern(&keys[i]) && pattern_matches(keys[i].name, key)) return &keys[i];
   return NULL;
 }

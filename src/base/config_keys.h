@@ -47,6 +47,10 @@ typedef struct key_def {
 /* The canonical names of sp_log_level values, indexed by the level, NULL-terminated. */
 extern const char *const config_log_level_names[];
 
-/* The key named key (by its name or its alias), or NULL. */
+/* The key named key (by its name or its alias), or NULL. A row whose name has a "*" component
+ * is a pattern: "*" stands for one component of the key (one or more characters without a dot),
+ * as the reporter name in metrics.reporter.<name>.port. Exact names are tried first. */
 const key_def *config_find_def(const char *key);
+/* Whether d is a pattern row (several keys share it). */
+bool config_def_is_pattern(const key_def *d);
 #endif

@@ -43,6 +43,9 @@ typedef struct te_options {
   int64_t heartbeat_timeout_ms;    /* no heartbeat from the ResourceManager (or from a JobMaster
                                     it runs tasks for) this long: it is lost */
   int heartbeat_failure_threshold; /* heartbeat.rpc-failure-threshold (<= 0: off) */
+  /* metrics (issue 11): the TaskManager's metric group; each task's groups go under it while
+   * the task runs (cluster/task_metric_groups.h). NULL: tasks are not registered. */
+  struct metric_group *metrics;
 } te_options;
 /* Starts "taskexecutor-<index>" and registers its slots with the ResourceManager (opt NULL: a
  * MiniCluster's, registered once, nothing watched). With heartbeats it registers until taken,
@@ -64,6 +67,9 @@ int dispatcher_set_failover_strategy(dispatcher *d, const char *strategy);
 /* The heartbeats between its JobMasters and their TaskExecutors (heartbeat.*; before the first
  * job arrives). Without this call JobMasters send none (a MiniCluster). */
 void dispatcher_set_heartbeats(dispatcher *d, const hb_settings *hb);
+/* The JobManager's metric group its JobMasters register their jobs' metrics under (before the
+ * first job arrives; without this call jobs register none). */
+void dispatcher_set_metrics(dispatcher *d, struct metric_group *jm_group);
 void dispatcher_stop(dispatcher *d);
 
 typedef struct job_master job_master;
@@ -78,6 +84,8 @@ typedef struct jm_context {
                                     jobs that do not set one (NULL: region) */
   hb_settings heartbeats;        /* with the TaskExecutors that hold its slots (interval 0:
                                     none) */
+  struct metric_group *metrics;  /* the JobManager's metric group: the job's metrics go under
+                                    it (cluster/job_metrics.h); NULL: none */
 } jm_context;
 /* Takes ownership of the decoded graph; bytes are copied (they are what TaskExecutors get).
  * client (may be NULL) is the address that gets the job's events (MSG_JOB_EVENT). */

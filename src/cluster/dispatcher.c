@@ -26,8 +26,9 @@ struct dispatcher {
   rpc_endpoint *ep;
   char *blob_server; /* "host:port" of the BlobServer, or NULL */
   cluster_view *view;
-  char *failover; /* the cluster's failover strategy, or NULL */
-  hb_settings hb; /* JobMaster <-> TaskExecutor heartbeats (interval 0: none) */
+  char *failover;               /* the cluster's failover strategy, or NULL */
+  hb_settings hb;               /* JobMaster <-> TaskExecutor heartbeats (interval 0: none) */
+  struct metric_group *metrics; /* the JobManager's metric group, or NULL */
   d_job *jobs;
 };
 
@@ -87,7 +88,8 @@ static void submit(dispatcher *d, sp_reader *r) {
                     .blob_server = d->blob_server,
                     .view = d->view,
                     .failover_strategy = d->failover,
-                    .heartbeats = d->hb};
+                    .heartbeats = d->hb,
+                    .metrics = d->metrics};
   cv_job_added(d->view, jg, sp_wall_ms());
   rc = jm_start(d->rpc, jg, bytes, len, events ? reply : NULL, &ctx, &j->jm); /* takes jg */
   sp_free(blob_key);
@@ -183,6 +185,7 @@ void dispatcher_stop(dispatcher *d) {
 }
 
 void dispatcher_set_heartbeats(dispatcher *d, const hb_settings *hb) { d->hb = *hb; }
+void dispatcher_set_metrics(dispatcher *d, struct metric_group *jm_group) { d->metrics = jm_group; }
 
 int dispatcher_set_failover_strategy(dispatcher *d, const char *strategy) {
   char *s = sp_strdup(strategy);

@@ -156,6 +156,7 @@ void jm_on_restart_region(job_master *jm, int32_t r, int32_t token) {
   jm->region_restarting[r] = false;
   jm->regions_restarting--;
   jm->attempt++;
+  job_metrics_restarted(jm->metrics, false);
   ckpt_coord_new_attempt(jm->coord);
   for (int v = 0; v < jm->jg->nvertices; v++)
     for (int s = 0; s < jm->jg->vertices[v].parallelism; s++) {

@@ -78,6 +78,7 @@ static void set_status(job_master *jm, job_status to) {
           jm->jg->job_id, job_status_name(jm->status), job_status_name(to));
   jm->status = to;
   cv_job_status(jm->view, jm->jg->job_id, job_status_name(to), sp_wall_ms());
+  job_metrics_status(jm->metrics, job_status_name(to), sp_wall_ms());
   send_event(jm, &(job_event){.type = SPATE_EVENT_JOB_STATUS,
                               .state = job_status_name(to),
                               .message = to == JOB_FAILED ? jm->error : NULL});
@@ -500,6 +501,16 @@ static void checkpoint_event(void *ctx, ckpt_event_type type, int64_t id, bool s
       [CKPT_EVENT_COMPLETED] = SPATE_EVENT_CHECKPOINT_COMPLETED,
       [CKPT_EVENT_FAILED] = SPATE_EVENT_CHECKPOINT_FAILED,
   };
+  job_master *jm = ctx;
+  if (jm->metrics) {
+    uint32_t nstats;
+    const sp_writer *stats = ckpt_coord_stats(jm->coord, &nstats);
+    job_metrics_checkpoint(jm->metrics,
+                           type == CKPT_EVENT_TRIGGERED   ? 0
+                           : type == CKPT_EVENT_COMPLETED ? 1
+                                                          : 2,
+                           id, path, stats, nstats);
+  }
   send_event(
       ctx,
       &(job_event){
@@ -608,6 +619,7 @@ static void on_restart(job_master *jm, int32_t attempt) {
   if (attempt != jm->attempt || jm->status != JOB_RESTARTING) return;
   jm->attempt++;
   jm->restarts++;
+  job_metrics_restarted(jm->metrics, true);
   ckpt_coord_new_attempt(jm->coord);
   cv_job_new_attempt(jm->view, jm->jg->job_id);
   for (int g = 0; g < jm->nregions; g++) jm->region_restarting[g] = false;
@@ -842,6 +854,7 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, con
     jm->blob_server = sp_strdup(ctx->blob_server ? ctx->blob_server : "");
   }
   jm->view = ctx ? ctx->view : NULL;
+  jm->metrics = job_metrics_create(ctx ? ctx->metrics : NULL, jg);
   hb_monitor_init(&jm->hb, ctx ? &ctx->heartbeats : NULL, "TaskManager");
   hb_monitor_init(&jm->hb_rm, ctx ? &ctx->heartbeats : NULL, "ResourceManager");
   if (ctx && ctx->failover_strategy) jm->failover_default = sp_strdup(ctx->failover_strategy);
@@ -900,6 +913,7 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, con
 void jm_stop(job_master *jm) {
   if (!jm) return;
   if (jm->ep) rpc_endpoint_stop(jm->ep);
+  job_metrics_free(jm->metrics);
   if (jm->exec)
     for (int v = 0; v < jm->jg->nvertices; v++) {
       if (!jm->exec[v]) continue;

@@ -17,6 +17,7 @@
 #include "cluster/cluster_view.h"
 #include "cluster/components.h"
 #include "cluster/heartbeat_monitor.h"
+#include "cluster/job_metrics.h"
 #include "cluster/restart_strategy.h"
 
 typedef enum job_status {
@@ -45,6 +46,7 @@ struct job_master {
   char *address;                /* as other processes reach it */
   char *blob_key, *blob_server; /* the artifact (jm_context), or NULL */
   cluster_view *view;           /* kept up to date for the REST endpoint, or NULL */
+  struct job_metrics *metrics;  /* the job's metrics on the JobManager (job_metrics.h), or NULL */
   char *failover_default;       /* the cluster's failover strategy (jm_context), or NULL */
   job_graph *jg;
   uint8_t *bytes;

@@ -23,6 +23,15 @@ void metric_query_set_source(metric_source_fn fn, void *ctx) {
   pthread_mutex_unlock(&source_mu);
 }
 
+void metric_query_clear_source(metric_source_fn fn, void *ctx) {
+  pthread_mutex_lock(&source_mu);
+  if (source_fn == fn && source_ctx == ctx) {
+    source_fn = NULL;
+    source_ctx = NULL;
+  }
+  pthread_mutex_unlock(&source_mu);
+}
+
 int metric_query_dump(metric_dump *out) {
   /* held across the call: a source cleared at shutdown is not called after it was cleared */
   pthread_mutex_lock(&source_mu);

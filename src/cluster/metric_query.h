@@ -19,6 +19,9 @@ typedef int (*metric_source_fn)(void *ctx, metric_dump *out);
 /* Sets (fn NULL: clears) the process's metric source. Any thread; the source is called from
  * the answering component's thread and must be thread-safe. */
 void metric_query_set_source(metric_source_fn fn, void *ctx);
+/* Clears the source if it is still fn with ctx (a process may have had several registries: the
+ * last one set stays until it is cleared itself). */
+void metric_query_clear_source(metric_source_fn fn, void *ctx);
 /* The process's metrics now into out (zeroed by the caller): empty without a source. */
 int metric_query_dump(metric_dump *out);
 /* Answers a MSG_METRICS_REQUEST (r positioned at its payload) on behalf of the component at

@@ -12,6 +12,7 @@
 
 #include "base/alloc.h"
 #include "base/log.h"
+#include "cluster/cluster_metrics.h"
 #include "cluster/components.h"
 #include "cluster/messages.h"
 
@@ -23,6 +24,10 @@ struct minicluster {
   task_executor **tes;
   int ntes;
   _Atomic int next_client;
+  cluster_view *view;       /* what the JobManager's cluster metrics read */
+  cluster_metrics metrics;  /* one registry: the JobManager's and the TaskManagers' groups */
+  metric_group **tm_groups; /* per TaskManager, ngroups of them (NULL entries: none) */
+  int ngroups;
 };
 
 struct mc_client {
@@ -42,22 +47,41 @@ struct mc_client {
 };
 
 int minicluster_start(int taskmanagers, int slots, const task_config *cfg, minicluster **out) {
+  return minicluster_start_with(taskmanagers, slots, cfg, NULL, out);
+}
+
+int minicluster_start_with(int taskmanagers, int slots, const task_config *cfg,
+                           const sp_config *conf, minicluster **out) {
   *out = NULL;
   minicluster *mc = sp_calloc(1, sizeof *mc);
   if (!mc) return SPATE_ENOMEM;
-  int rc = rpc_service_create(cfg->clock, &mc->rpc);
+  char err[SP_ERRMSG_MAX];
+  int rc = cluster_metrics_start(&mc->metrics, conf, err, sizeof err);
+  if (rc < 0) SP_ERROR("minicluster", "%s", err);
+  if (rc == 0) rc = cluster_view_create(&mc->view);
+  if (rc == 0) rc = cluster_metrics_add_jobmanager(&mc->metrics, "localhost", mc->view);
+  if (rc == 0) rc = rpc_service_create(cfg->clock, &mc->rpc);
   if (rc == 0) rc = shuffle_env_create(&mc->shuffle);
-  if (rc == 0) rc = rm_start(mc->rpc, NULL, &mc->rm);
+  if (rc == 0) rc = rm_start(mc->rpc, &(rm_options){.view = mc->view}, &mc->rm);
   if (rc == 0 && !(mc->tes = sp_calloc((size_t)taskmanagers, sizeof *mc->tes))) rc = SPATE_ENOMEM;
+  if (rc == 0 && !(mc->tm_groups = sp_calloc((size_t)taskmanagers, sizeof *mc->tm_groups)))
+    rc = SPATE_ENOMEM;
+  if (rc == 0) mc->ngroups = taskmanagers;
   for (int i = 0; rc == 0 && i < taskmanagers; i++) {
-    rc = te_start(mc->rpc, mc->shuffle, i, slots, cfg, NULL, &mc->tes[i]);
+    char tm_id[48];
+    snprintf(tm_id, sizeof tm_id, "taskexecutor-%d", i);
+    mc->tm_groups[i] = cluster_metrics_add_taskmanager(&mc->metrics, "localhost", tm_id, true);
+    te_options to = {.metrics = mc->tm_groups[i]};
+    rc = te_start(mc->rpc, mc->shuffle, i, slots, cfg, &to, &mc->tes[i]);
     if (rc == 0) mc->ntes = i + 1;
   }
-  if (rc == 0) rc = dispatcher_start(mc->rpc, NULL, NULL, &mc->dispatcher);
+  if (rc == 0) rc = dispatcher_start(mc->rpc, NULL, mc->view, &mc->dispatcher);
+  if (rc == 0) dispatcher_set_metrics(mc->dispatcher, mc->metrics.jm);
   if (rc < 0) {
     minicluster_stop(mc);
     return rc;
   }
+  cluster_metrics_start_reporters(&mc->metrics, conf);
   SP_INFO("minicluster", "MiniCluster started with %d TaskManager%s of %d slot%s.", taskmanagers,
           taskmanagers == 1 ? "" : "s", slots, slots == 1 ? "" : "s");
   *out = mc;
@@ -66,13 +90,23 @@ int minicluster_start(int taskmanagers, int slots, const task_config *cfg, minic
 
 void minicluster_stop(minicluster *mc) {
   if (!mc) return;
+  metric_reporters_stop(mc->metrics.reporters); /* nothing reads the groups any more */
+  mc->metrics.reporters = NULL;
   dispatcher_stop(mc->dispatcher);
   for (int i = 0; i < mc->ntes; i++) te_stop(mc->tes[i]);
   sp_free(mc->tes);
+  for (int i = 0; i < mc->ngroups; i++) metric_group_release(mc->tm_groups[i]);
+  sp_free(mc->tm_groups);
   rm_stop(mc->rm);
   shuffle_env_destroy(mc->shuffle);
   rpc_service_destroy(mc->rpc);
+  cluster_metrics_stop(&mc->metrics);
+  cluster_view_free(mc->view);
   sp_free(mc);
+}
+
+struct metric_registry *minicluster_metrics(minicluster *mc) {
+  return mc->metrics.registry;
 }
 
 rpc_service *minicluster_rpc(minicluster *mc) { return mc->rpc; }

@@ -18,6 +18,13 @@ typedef struct mc_client mc_client;
 
 /* Starts with `taskmanagers` TaskExecutors of `slots` slots each; task settings from cfg. */
 int minicluster_start(int taskmanagers, int slots, const task_config *cfg, minicluster **out);
+/* The same with the process's configuration conf (NULL: defaults): its metrics (one registry,
+ * the JobManager's and every TaskManager's groups in it) are scoped by metrics.scope.* and
+ * reported by the reporters it configures (metrics.reporter.*). */
+int minicluster_start_with(int taskmanagers, int slots, const task_config *cfg,
+                           const sp_config *conf, minicluster **out);
+/* The MiniCluster's metric registry (its REST endpoint's metrics read it). */
+struct metric_registry *minicluster_metrics(minicluster *mc);
 /* Cancels what still runs and stops every component. */
 void minicluster_stop(minicluster *mc);
 /* The transport the components talk over (tests send them messages of their own on it). */

@@ -21,6 +21,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "checkpoint/storage.h"
+#include "cluster/cluster_metrics.h"
 #include "cluster/cluster_view.h"
 #include "cluster/components.h"
 #include "cluster/jobmanager_gateway.h"
@@ -149,6 +150,7 @@ int standalone_jobmanager_run(const sp_config *cfg, const standalone_job *job) {
   blob_server *blobs = NULL;
   cluster_view *view = NULL;
   jm_gateway *gw = NULL;
+  cluster_metrics metrics = {0};
   void *rest = NULL;
   int rest_port = 0;
   bool made_blobs = false;
@@ -164,6 +166,9 @@ int standalone_jobmanager_run(const sp_config *cfg, const standalone_job *job) {
     if (rc < 0) SP_ERROR("entrypoint", "Could not start the BlobServer: %s", err);
   }
   if (rc == 0) rc = cluster_view_create(&view);
+  if (rc == 0 && (rc = cluster_metrics_start(&metrics, cfg, err, sizeof err)) < 0)
+    SP_ERROR("entrypoint", "Could not start the metric registry: %s", err);
+  if (rc == 0) rc = cluster_metrics_add_jobmanager(&metrics, host, view);
   if (rc == 0) {
     hb_settings hb = hb_settings_from_config(cfg);
     rm_options ro = {.slot_wait_ms = sp_config_duration_ms(cfg, "slot.request.timeout"),
@@ -177,6 +182,8 @@ int standalone_jobmanager_run(const sp_config *cfg, const standalone_job *job) {
   if (rc == 0) {
     hb_settings hb = hb_settings_from_config(cfg);
     dispatcher_set_heartbeats(d, &hb);
+    dispatcher_set_metrics(d, metrics.jm);
+    cluster_metrics_start_reporters(&metrics, cfg);
   }
   if (rc == 0)
     rc = dispatcher_set_failover_strategy(
@@ -219,9 +226,12 @@ int standalone_jobmanager_run(const sp_config *cfg, const standalone_job *job) {
     SP_ERROR("entrypoint", "Could not start the JobManager: out of memory");
   }
   if (rest && hooks.rest_stop) hooks.rest_stop(rest);
+  metric_reporters_stop(metrics.reporters); /* before the groups' owners go */
+  metrics.reporters = NULL;
   dispatcher_stop(d);
   rm_stop(rm);
   jm_gateway_free(gw);
+  cluster_metrics_stop(&metrics);
   cluster_view_free(view);
   blob_server_stop(blobs);
   rpc_service_destroy(rpc);
@@ -263,11 +273,19 @@ int standalone_taskmanager_run(const sp_config *cfg) {
   task_executor *te = NULL;
   bool made_blobs = false;
   char *blobdir = NULL;
+  cluster_metrics metrics = {0};
+  metric_group *tm_group = NULL;
   int rc = rpc_service_create(NULL, &rpc);
   if (rc == 0 &&
       (rc = rpc_service_listen(rpc, bind, (int)sp_config_int(cfg, "taskmanager.rpc.port"), host,
                                err, sizeof err)) < 0)
     SP_ERROR("taskmanager", "Could not start the TaskManager's RPC service: %s", err);
+  if (rc == 0 && (rc = cluster_metrics_start(&metrics, cfg, err, sizeof err)) < 0)
+    SP_ERROR("taskmanager", "Could not start the metric registry: %s", err);
+  /* Flink's tm_id is the TaskManager's ResourceID; here its RPC address, unique per process */
+  if (rc == 0 &&
+      !(tm_group = cluster_metrics_add_taskmanager(&metrics, host, rpc_service_address(rpc), true)))
+    rc = SPATE_ENOMEM;
   if (rc == 0) rc = shuffle_env_create(&shuffle);
   if (rc == 0 &&
       (rc = shuffle_net_start(shuffle, bind, (int)sp_config_int(cfg, "taskmanager.data.port"), host,
@@ -293,10 +311,12 @@ int standalone_taskmanager_run(const sp_config *cfg) {
                      .blob_dir = blobdir,
                      .heartbeat_interval_ms = hb.interval_ms,
                      .heartbeat_timeout_ms = hb.timeout_ms,
-                     .heartbeat_failure_threshold = hb.failure_threshold};
+                     .heartbeat_failure_threshold = hb.failure_threshold,
+                     .metrics = tm_group};
     rc = te_start(rpc, shuffle, 0, (int)sp_config_int(cfg, "taskmanager.numberOfTaskSlots"), &tc,
                   &to, &te);
   }
+  if (rc == 0) cluster_metrics_start_reporters(&metrics, cfg);
   if (rc == 0) {
     SP_INFO("taskmanager",
             "TaskManager RPC endpoint listening at %s, data server at %s; registering at %s.",
@@ -307,7 +327,11 @@ int standalone_taskmanager_run(const sp_config *cfg) {
   } else if (rc == SPATE_ENOMEM) {
     SP_ERROR("taskmanager", "Could not start the TaskManager: out of memory");
   }
+  metric_reporters_stop(metrics.reporters);
+  metrics.reporters = NULL;
   te_stop(te);
+  metric_group_release(tm_group);
+  cluster_metrics_stop(&metrics);
   rpc_service_destroy(rpc);
   shuffle_net_stop(data); /* after the tasks: none asks for an input any more */
   shuffle_env_destroy(shuffle);

@@ -28,6 +28,7 @@
 #include "cluster/heartbeat_monitor.h"
 #include "cluster/messages.h"
 #include "cluster/metric_query.h"
+#include "cluster/task_metric_groups.h"
 #include "connectors/registry.h"
 #include "net/blob.h"
 #include "operators/registry.h"
@@ -66,6 +67,7 @@ typedef struct te_task {
   task *t;
   char *jm; /* the JobMaster's address */
   int vertex, subtask, attempt;
+  task_metric_groups *metrics; /* removed before the task is freed */
 } te_task;
 
 /* A snapshot waiting for the writer thread (the asynchronous part of a checkpoint). */
@@ -87,6 +89,7 @@ struct task_executor {
   char name[48]; /* the endpoint's name: "taskexecutor-<index>" */
   char *address; /* as other processes reach it */
   int slots;
+  metric_group *metrics; /* the TaskManager's metric group (te_options), or NULL */
   /* the standalone cluster (te_options) */
   char *rm_address, *data_address, *blob_dir;
   int64_t hb_interval_ms;
@@ -557,6 +560,7 @@ static void submit_task(task_executor *te, sp_reader *r) {
       jm = tt->jm;
       sp_free(tt);
     } else {
+      tt->metrics = task_metric_groups_add(te->metrics, job->jg, vertex, subtask, attempt, tt->t);
       tt->next = te->tasks;
       te->tasks = tt;
     }
@@ -709,6 +713,7 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
     for (te_task **pp = &te->tasks; *pp; pp = &(*pp)->next)
       if (*pp == target) { /* only pointers this TaskExecutor handed out are accepted */
         *pp = target->next;
+        task_metric_groups_remove(target->metrics);
         task_join_free(target->t);
         release_job(te, target->job);
         bool more = false; /* tasks of its JobMaster still here: it stays monitored */
@@ -823,6 +828,7 @@ int te_start(rpc_service *rpc, shuffle_env *shuffle, int index, int slots, const
   te->data_address = sp_strdup(opt && opt->data_address ? opt->data_address : "");
   te->blob_dir = opt && opt->blob_dir ? sp_strdup(opt->blob_dir) : NULL;
   te->hb_interval_ms = opt ? opt->heartbeat_interval_ms : 0;
+  te->metrics = opt ? opt->metrics : NULL;
   hb_settings hs = {.interval_ms = te->hb_interval_ms,
                     .timeout_ms = opt ? opt->heartbeat_timeout_ms : 0,
                     .failure_threshold = opt ? opt->heartbeat_failure_threshold : 0};
@@ -868,6 +874,7 @@ void te_stop(task_executor *te) {
   while (te->tasks) {
     te_task *tt = te->tasks;
     te->tasks = tt->next;
+    task_metric_groups_remove(tt->metrics);
     task_join_free(tt->t);
     release_job(te, tt->job);
     sp_free(tt->jm);

@@ -46,7 +46,7 @@ void metric_dump_free(metric_dump *d) {
 
 /* A double as Flink's REST prints one (Java's Double.toString for the common cases: integral
  * values keep ".0", NaN and infinities by name). */
-static void print_double(double v, char *buf, size_t len) {
+void metric_dump_double(double v, char *buf, size_t len) {
   if (isnan(v))
     snprintf(buf, len, "NaN");
   else if (isinf(v))
@@ -61,8 +61,8 @@ const char *metric_dump_value(const metric_dump_entry *e, char *buf, size_t len)
   switch (e->kind) {
   case METRIC_COUNTER: snprintf(buf, len, "%lld", (long long)e->count); break;
   case METRIC_GAUGE: snprintf(buf, len, "%s", e->gauge ? e->gauge : ""); break;
-  case METRIC_METER: print_double(e->rate, buf, len); break;
-  case METRIC_HISTOGRAM: print_double(e->hist.mean, buf, len); break;
+  case METRIC_METER: metric_dump_double(e->rate, buf, len); break;
+  case METRIC_HISTOGRAM: metric_dump_double(e->hist.mean, buf, len); break;
   default: snprintf(buf, len, "%s", "");
   }
   return buf;

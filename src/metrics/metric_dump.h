@@ -65,6 +65,9 @@ void metric_dump_free(metric_dump *d);
 /* The entry's value as Flink's REST metric endpoints print it (counters as integers, gauges as
  * their text, meters as their rate, histograms as their mean...): into buf, which it returns. */
 const char *metric_dump_value(const metric_dump_entry *e, char *buf, size_t len);
+/* A double as Flink prints one (Java's Double.toString for the common cases: integral values
+ * keep ".0", NaN and infinities by name), into buf. */
+void metric_dump_double(double v, char *buf, size_t len);
 
 int metric_dump_encode(const metric_dump *d, sp_writer *w);
 int metric_dump_decode(const void *data, size_t len, metric_dump *out, char *err, size_t err_len);
