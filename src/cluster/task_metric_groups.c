@@ -136,24 +136,3 @@ void task_metric_groups_remove(task_metric_groups *m) {
   sp_free(m);
 }
 
-/* Until runtime/task_metrics.c (branch i11-taskmetrics) is merged: weak definitions that measure
- * nothing, so the library links; the real (strong) ones replace them at link time. */
-__attribute__((weak)) void task_metrics_read(const task *t, task_metrics_view *out) {
-  (void)t;
-  memset(out, 0, sizeof *out);
-  out->input_watermark = INT64_MIN;
-}
-__attribute__((weak)) int task_metrics_operators(const task *t) {
-  (void)t;
-  return 0;
-}
-__attribute__((weak)) int task_metrics_operator_node(const task *t, int i) {
-  (void)t;
-  return i;
-}
-__attribute__((weak)) void task_metrics_read_operator(const task *t, int i, task_op_metrics *out) {
-  (void)t;
-  (void)i;
-  memset(out, 0, sizeof *out);
-  out->input_watermark = out->output_watermark = INT64_MIN;
-}

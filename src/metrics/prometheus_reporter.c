@@ -22,8 +22,9 @@ struct prometheus_reporter {
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, char *body,
                              const char *type) {
+  /* body came from sp_malloc: sp_free gives it back */
   struct MHD_Response *r =
-      MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+      body ? MHD_create_response_from_buffer_with_free_callback(strlen(body), body, sp_free) : NULL;
   if (!r) {
     sp_free(body);
     return MHD_NO;

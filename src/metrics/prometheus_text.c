@@ -148,18 +148,20 @@ static void prom_value(double v, char *buf, size_t len) {
 
 static int emit(sp_strbuf *out, const char *family, const char *suffix, const char *labels,
                 const char *extra, double v) {
-  char num[64], line[256];
+  char num[64];
   prom_value(v, num, sizeof num);
   int rc = sp_strbuf_add(out, family);
   if (rc == 0) rc = sp_strbuf_add(out, suffix);
   if (rc == 0 && (labels[0] || extra)) {
-    snprintf(line, sizeof line, "{%s%s", labels, extra && labels[0] ? "," : "");
-    rc = sp_strbuf_add(out, line);
+    rc = sp_strbuf_add(out, "{");
+    if (rc == 0) rc = sp_strbuf_add(out, labels);
+    if (rc == 0 && extra && labels[0]) rc = sp_strbuf_add(out, ",");
     if (rc == 0 && extra) rc = sp_strbuf_add(out, extra);
     if (rc == 0) rc = sp_strbuf_add(out, "}");
   }
-  snprintf(line, sizeof line, " %s\n", num);
-  if (rc == 0) rc = sp_strbuf_add(out, line);
+  if (rc == 0) rc = sp_strbuf_add(out, " ");
+  if (rc == 0) rc = sp_strbuf_add(out, num);
+  if (rc == 0) rc = sp_strbuf_add(out, "\n");
   return rc;
 }
 

@@ -1107,37 +1107,37 @@ static void message_seeds(void) {
   sp_free(job);
 }
 
-/* Metric dumps as a TaskManager answers the metric fetcher (metrics/metric_dump.h): every scope
- * and kind; an empty one. */
+/* A registry's dump as a TaskManager sends it (metrics/metric_dump.h), of every scope and kind. */
 static void metric_dump_seeds(void) {
-  for (int k = 0; k < 2; k++) {
-    metric_dump d = {0};
-    for (int i = 0; k == 0 && i < 5; i++) {
-      metric_dump_entry *e = metric_dump_add(&d);
-      e->scope = (metric_scope)i;
-      e->kind = (metric_kind)(i % 4);
-      e->name = sp_strdup(i == 0 ? "Status.JVM.CPU.Load" : "numRecordsIn");
-      if (i >= 2) snprintf(e->job_id, sizeof e->job_id, "0123456789abcdef0123456789abcdef");
-      if (i >= 3) {
-        snprintf(e->vertex_id, sizeof e->vertex_id, "aaaaaaaaaaaaaaaabbbbbbbbbbbbbbbb");
-        e->subtask = 1;
-        e->attempt = 0;
-      }
-      if (i == 4) e->operator_name = sp_strdup("Source: X");
-      e->count = 42;
-      e->rate = 2.5;
-      if (e->kind == METRIC_GAUGE) e->gauge = sp_strdup("0.25");
-      e->hist.count = 3;
-      e->hist.mean = 1.5;
+  metric_dump d = {0};
+  static const char job[] = "0123456789abcdef0123456789abcdef";
+  for (int k = 0; k < 8; k++) {
+    metric_dump_entry *e = metric_dump_add(&d);
+    FUZZ_CHECK(e != NULL, "out of memory");
+    e->scope = (metric_scope)(k % 5);
+    e->kind = (metric_kind)(k % 4);
+    if (e->scope >= METRIC_SCOPE_JOB) snprintf(e->job_id, sizeof e->job_id, "%s", job);
+    if (e->scope >= METRIC_SCOPE_TASK) {
+      snprintf(e->vertex_id, sizeof e->vertex_id, "fedcba9876543210fedcba9876543210");
+      e->subtask = k;
+      e->attempt = 0;
     }
-    sp_writer w;
-    sp_writer_init(&w);
-    FUZZ_CHECK(metric_dump_encode(&d, &w) == 0, "metric dump seed");
-    metric_dump_free(&d);
-    char name[32];
-    snprintf(name, sizeof name, "seed-%d.bin", k);
-    put_writer("metric_dump", name, &w);
+    if (e->scope == METRIC_SCOPE_OPERATOR) e->operator_name = sp_strdup("Map");
+    e->name = sp_strdup(k % 2 ? "numRecordsIn" : "Status.JVM.CPU.Load");
+    e->count = 42 + k;
+    e->rate = 1.5 * k;
+    if (e->kind == METRIC_GAUGE) e->gauge = sp_strdup("0.25");
+    e->hist = (metric_histogram_stats){.count = 3, .min = 1, .max = 3, .mean = 2, .p50 = 2};
   }
+  sp_writer w;
+  sp_writer_init(&w);
+  FUZZ_CHECK(metric_dump_encode(&d, &w) == 0, "encoding a dump");
+  put_writer("metric_dump", "dump.bin", &w);
+  metric_dump empty = {0};
+  sp_writer_init(&w);
+  FUZZ_CHECK(metric_dump_encode(&empty, &w) == 0, "encoding an empty dump");
+  put_writer("metric_dump", "empty.bin", &w);
+  metric_dump_free(&d);
 }
 
 int main(int argc, char **argv) {

@@ -5,13 +5,14 @@
  * reporters (pattern keys metrics.reporter.<name>.*).
  */
 #define _GNU_SOURCE
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "base/alloc.h"
 #include "base/config.h"
@@ -299,6 +300,37 @@ static void test_dump_scope_info(void **state) {
   metric_registry_free(reg);
 }
 
+/* metric_dump_decode refuses every truncation and a bad magic, naming the problem. */
+static void test_dump_decode_errors(void **state) {
+  (void)state;
+  metric_dump d = {0};
+  metric_dump_entry *e = metric_dump_add(&d);
+  e->scope = METRIC_SCOPE_OPERATOR;
+  snprintf(e->job_id, sizeof e->job_id, "0123456789abcdef0123456789abcdef");
+  e->operator_name = sp_strdup("Map");
+  e->name = sp_strdup("numRecordsIn");
+  e->kind = METRIC_GAUGE;
+  e->gauge = sp_strdup("12");
+  sp_writer w;
+  sp_writer_init(&w);
+  assert_int_equal(metric_dump_encode(&d, &w), 0);
+  char err[256];
+  for (size_t len = 0; len < w.len; len++) {
+    metric_dump back = {0};
+    err[0] = 0;
+    assert_int_equal(metric_dump_decode(w.data, len, &back, err, sizeof err), SPATE_EINVAL);
+    assert_true(err[0] != 0);
+    metric_dump_free(&back);
+  }
+  w.data[0] = 'X';
+  metric_dump back = {0};
+  assert_int_equal(metric_dump_decode(w.data, w.len, &back, err, sizeof err), SPATE_EINVAL);
+  assert_non_null(strstr(err, "magic"));
+  metric_dump_free(&back);
+  sp_writer_free(&w);
+  metric_dump_free(&d);
+}
+
 static void test_slf4j_report_text(void **state) {
   (void)state;
   metric_registry *reg = registry(NULL);
@@ -399,6 +431,7 @@ int main(void) {
       cmocka_unit_test(test_scope_formats_from_config),
       cmocka_unit_test(test_meter_and_time_per_second),
       cmocka_unit_test(test_dump_scope_info),
+      cmocka_unit_test(test_dump_decode_errors),
       cmocka_unit_test(test_slf4j_report_text),
       cmocka_unit_test(test_reporter_config_keys),
   };
