@@ -135,4 +135,3 @@ void task_metric_groups_remove(task_metric_groups *m) {
   sp_free(m->refs);
   sp_free(m);
 }
-
