@@ -4,7 +4,8 @@
  * metrics.fetcher.update-interval 0) and a TaskManager (one TaskExecutor, two slots) run in this
  * process on RPC services that talk over loopback TCP, sharing one metric registry as a
  * MiniCluster's processes do. The job: an unbounded generator with a watermark after every
- * record -> rebalance -> a slow sink that pauses 1 ms every 16 records (the load that
+ * record (periodic watermarks of a chained timestamps operator after an unbounded generator did
+ * not arrive in this set-up, with or without backpressure: reported) -> rebalance -> a slow sink that pauses 1 ms every 16 records (the load that
  * backpressures the source, not a wait for anything). Read over HTTP:
  *  - the sink's records in grow between two reads (/subtasks/0/metrics?get=numRecordsIn);
  *  - busyTimeMsPerSecond + idleTimeMsPerSecond + backPressuredTimeMsPerSecond of each vertex is
