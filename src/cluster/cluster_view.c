@@ -40,6 +40,7 @@ void cluster_view_free(cluster_view *v) {
     sp_free(job->plan_json);
     sp_free(job->failure);
     sp_free(job->exec);
+    ckpt_stats_unref(job->checkpoints);
   }
   sp_free(v->jobs);
   free_tms(v);
@@ -160,6 +161,28 @@ void cv_job_done(cluster_view *v, const char *job_id, const char *status, int64_
     pthread_cond_broadcast(&v->changed);
   }
   pthread_mutex_unlock(&v->mu);
+}
+
+void cv_job_checkpoint_stats(cluster_view *v, const char *job_id, ckpt_stats *st) {
+  if (!v || !st) return;
+  pthread_mutex_lock(&v->mu);
+  cv_job *job = cluster_view_find(v, job_id);
+  if (job && !job->done) {
+    ckpt_stats_ref(st);
+    ckpt_stats_unref(job->checkpoints);
+    job->checkpoints = st;
+  }
+  pthread_mutex_unlock(&v->mu);
+}
+
+ckpt_stats *cluster_view_checkpoint_stats(cluster_view *v, const char *job_id, bool *found) {
+  pthread_mutex_lock(&v->mu);
+  cv_job *job = cluster_view_find(v, job_id);
+  ckpt_stats *st = job ? job->checkpoints : NULL;
+  if (st) ckpt_stats_ref(st);
+  *found = job != NULL;
+  pthread_mutex_unlock(&v->mu);
+  return st;
 }
 
 void cv_job_done_all(cluster_view *v, const char *status, int64_t now_ms) {

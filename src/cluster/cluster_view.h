@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "checkpoint/checkpoint_stats.h"
 #include "graph/stream_graph.h"
 #include "runtime/task.h"
 
@@ -47,6 +48,7 @@ typedef struct cv_job {
   int64_t runtime_ms;
   task_state *exec; /* per global subtask index, the current attempt's state */
   int ntasks;
+  ckpt_stats *checkpoints; /* the job's checkpoint statistics (a reference), or NULL */
 } cv_job;
 
 typedef struct cv_taskmanager {
@@ -81,6 +83,9 @@ void cv_job_new_attempt(cluster_view *v, const char *job_id);
 /* The job ended: its final status, runtime and failure (may be NULL). */
 void cv_job_done(cluster_view *v, const char *job_id, const char *status, int64_t runtime_ms,
                  const char *failure, int64_t now_ms);
+/* The job's checkpoint statistics, which its JobMaster's coordinator writes (the view keeps a
+ * reference, so they stay readable after the JobMaster is gone). */
+void cv_job_checkpoint_stats(cluster_view *v, const char *job_id, ckpt_stats *st);
 /* Marks every job not ended as ended with status (the JobManager shuts down), waking waiters. */
 void cv_job_done_all(cluster_view *v, const char *status, int64_t now_ms);
 /* The ResourceManager's TaskManagers now (replaces the list). */
@@ -94,4 +99,7 @@ static inline void cluster_view_lock(cluster_view *v) { pthread_mutex_lock(&v->m
 static inline void cluster_view_unlock(cluster_view *v) { pthread_mutex_unlock(&v->mu); }
 /* The job with this id, or NULL; under the lock. */
 cv_job *cluster_view_find(cluster_view *v, const char *job_id);
+/* The checkpoint statistics of the job with this id with a reference for the caller (drop it
+ * with ckpt_stats_unref), or NULL (*found tells whether the job is known). Takes the lock. */
+ckpt_stats *cluster_view_checkpoint_stats(cluster_view *v, const char *job_id, bool *found);
 #endif

@@ -413,9 +413,11 @@ static void deploy(job_master *jm) { jm_deploy_region(jm, -1); }
 /* Deploys the subtasks of a region (-1: all) as attempt jm->attempt. */
 void jm_deploy_region(job_master *jm, int region) {
   const job_graph *jg = jm->jg;
-  if (jm->restore_dir[0])
+  if (jm->restore_dir[0]) {
     SP_INFO("jobmaster", "Job %s (%s): attempt %d restores %s.", jg->job_name, jg->job_id,
             jm->attempt, jm->restore_dir);
+    ckpt_coord_restored(jm->coord, jm->restore_dir); /* the checkpoint statistics' "restored" */
+  }
   for (int v = 0; v < jg->nvertices && jm->status == JOB_RUNNING; v++)
     for (int s = 0; s < jg->vertices[v].parallelism && jm->status == JOB_RUNNING; s++) {
       int t = task_index(jm, v, s);
@@ -884,6 +886,7 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, con
                             .expire_after = expire_after,
                             .tick_after = tick_after};
   if (rc == 0) rc = ckpt_coord_create(jg, rpc_service_clock(rpc), &hooks, &jm->coord);
+  if (rc == 0) cv_job_checkpoint_stats(jm->view, jg->job_id, ckpt_coord_tracker(jm->coord));
   if (rc == 0) {
     memcpy(jm->bytes, bytes, len);
     jm->len = len;

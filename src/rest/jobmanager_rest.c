@@ -13,6 +13,7 @@
 #include "base/err.h"
 #include "base/hash.h"
 #include "cluster/standalone.h"
+#include "rest/jobmanager_rest_checkpoints.h"
 #include "rest/jobmanager_metrics.h"
 #include "rest/rest_server.h"
 
@@ -215,6 +216,8 @@ static const rest_cluster_ops ops = {
     .dispose_savepoint = op_dispose,
     .taskmanagers = op_taskmanagers,
     .shutdown = op_shutdown,
+    .checkpoint_stats = jm_rest_checkpoint_stats,
+    .checkpoint_details = jm_rest_checkpoint_details,
     .metric_store = jobmanager_metric_store,
 };
 

@@ -31,6 +31,8 @@
 
 #include "base/config.h"
 
+struct ckpt_stats_snapshot; /* checkpoint/checkpoint_stats.h */
+
 /* A job id, a trigger id: 32 lowercase hex digits. */
 #define REST_ID_LEN 32
 
@@ -216,6 +218,17 @@ typedef struct rest_cluster_ops {
    * starts the JobManager's shutdown (wakes its main thread): stopping this server from inside
    * the call would wait for the very thread it runs on. */
   void (*shutdown)(void *ctx);
+
+  /* ---- checkpoint statistics (issue 11, checkpoints part; NULL: the routes answer 501) ---- */
+  /* The job's checkpoint statistics, entries without subtasks (ckpt_stats_read fills out;
+   * freed with ckpt_stats_snapshot_free). SPATE_ENOENT if the job is unknown. */
+  int (*checkpoint_stats)(void *ctx, const char *job_id, struct ckpt_stats_snapshot *out, char *err,
+                          size_t err_len);
+  /* Checkpoint checkpoint_id of the job with its subtasks (ckpt_stats_read_checkpoint).
+   * SPATE_ENOENT if the job is unknown ("Job <id> not found") or the statistics do not hold the
+   * checkpoint ("Could not find checkpointing statistics for checkpoint <id>."). */
+  int (*checkpoint_details)(void *ctx, const char *job_id, int64_t checkpoint_id,
+                            struct ckpt_stats_snapshot *out, char *err, size_t err_len);
   /* ---- metrics (i11-metricrest; may be NULL: the metric routes answer 501) ---- */
   /* The JobManager's metric store (cluster/metric_store.h), fetched again first when older than
    * metrics.fetcher.update-interval (bounded wait; TaskManagers that do not answer keep their

@@ -83,6 +83,7 @@ typedef struct rest_route_table {
   const rest_route_def *routes;
   size_t n;
 } rest_route_table;
-extern const rest_route_table rest_routes_core;    /* rest_routes.c */
-extern const rest_route_table rest_routes_metrics; /* rest_routes_metrics.c */
+extern const rest_route_table rest_routes_core;        /* rest_routes.c */
+extern const rest_route_table rest_routes_checkpoints; /* rest_routes_checkpoints.c */
+extern const rest_route_table rest_routes_metrics;     /* rest_routes_metrics.c */
 #endif
