@@ -42,3 +42,19 @@ struct metric_store *jobmanager_metric_store(void *ctx) {
   metric_fetcher *f = jm_gateway_metrics(ctx);
   return f ? metric_fetcher_update(f) : NULL;
 }
+
+int jobmanager_metrics_io(void *ctx, const char *job_id, const char *vertex_id, int subtask,
+                          ms_io_metrics *out) {
+  metric_store *s = jobmanager_metric_store(ctx);
+  if (!s) {
+    memset(out, 0, sizeof *out);
+    return 0;
+  }
+  return metric_store_io(s, job_id, vertex_id, subtask, out);
+}
+
+int jobmanager_metrics_user_counters(void *ctx, const char *job_id, const char *vertex_id,
+                                     int subtask, ms_list *out) {
+  metric_store *s = jobmanager_metric_store(ctx);
+  return s ? metric_store_user_counters(s, job_id, vertex_id, subtask, out) : 0;
+}

@@ -9,6 +9,7 @@
 
 #include "base/config.h"
 #include "cluster/jobmanager_gateway.h"
+#include "cluster/metric_store.h"
 
 /* Starts the fetcher of gw's JobManager (metrics.fetcher.update-interval from cfg) and attaches
  * it to gw; 0 or a negative SPATE_E* with a message. */
@@ -16,5 +17,14 @@ int jobmanager_metrics_start(const sp_config *cfg, jm_gateway *gw, char *err, si
 /* Detaches and frees it (after the REST server stopped). */
 void jobmanager_metrics_stop(jm_gateway *gw);
 /* rest_cluster_ops.metric_store on ctx = the gateway. */
-struct metric_store *jobmanager_metric_store(void *ctx);
+metric_store *jobmanager_metric_store(void *ctx);
+
+/* For the job details (IOMetricsInfo of /jobs/:jobid and of a vertex's subtasks) and the user
+ * accumulators, on ctx = the gateway: the store fetched if stale, then metric_store_io /
+ * metric_store_user_counters (cluster/metric_store.h). Without a fetcher: zeros (incomplete) and
+ * no counters. */
+int jobmanager_metrics_io(void *ctx, const char *job_id, const char *vertex_id, int subtask,
+                          ms_io_metrics *out);
+int jobmanager_metrics_user_counters(void *ctx, const char *job_id, const char *vertex_id,
+                                     int subtask, ms_list *out);
 #endif

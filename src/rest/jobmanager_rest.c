@@ -13,8 +13,8 @@
 #include "base/err.h"
 #include "base/hash.h"
 #include "cluster/standalone.h"
-#include "rest/jobmanager_rest_checkpoints.h"
 #include "rest/jobmanager_metrics.h"
+#include "rest/jobmanager_rest_checkpoints.h"
 #include "rest/rest_server.h"
 
 /* Flink's ExecutionState ordinals match task_state up to FAILED. */

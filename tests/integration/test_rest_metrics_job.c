@@ -12,7 +12,8 @@
  *    about 1000 once two view updates of the registry covered the running job;
  *  - the source vertex is reported backpressured "high" (/backpressure), the sink is not;
  *  - the sink's input watermark is present and set (/watermarks);
- *  - the JobManager's cluster figures and the job's metrics are there.
+ *  - the JobManager's cluster figures and the job's metrics are there;
+ *  - the vertices' I/O figures for the job details (jobmanager_metrics_io).
  * Every wait has a deadline (TK_AWAIT) and nothing sleeps; assertions that depend on load (the
  * backpressure level) are awaited, not read once.
  */
@@ -42,6 +43,7 @@
 #include "cluster/jobmanager_gateway.h"
 #include "cluster/messages.h"
 #include "graph/stream_graph.h"
+#include "rest/jobmanager_metrics.h"
 #include "rest/jobmanager_rest.h"
 #include "rest/rest_client.h"
 #include "spate/spate.h"
@@ -305,6 +307,14 @@ static void test_metrics_of_a_running_job(void **state) {
   assert_int_equal(json_array_size(a), 1);
   assert_true(json_real_value(json_object_get(json_array_get(a, 0), "sum")) > 0);
   json_decref(a);
+
+  /* what the job details show of the vertices (IOMetricsInfo) */
+  ms_io_metrics io;
+  assert_int_equal(jobmanager_metrics_io(x->gw, JOB_ID, x->sink, -1, &io), 0);
+  assert_true(io.read_records > 0 && io.read_records_complete);
+  assert_true(io.read_bytes > 0 && io.read_bytes_complete);
+  assert_int_equal(jobmanager_metrics_io(x->gw, JOB_ID, x->source, 0, &io), 0);
+  assert_true(io.write_records > 0 && io.write_records_complete);
 }
 
 int main(void) {
