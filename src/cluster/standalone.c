@@ -166,6 +166,7 @@ int standalone_jobmanager_run(const sp_config *cfg, const standalone_job *job) {
     if (rc < 0) SP_ERROR("entrypoint", "Could not start the BlobServer: %s", err);
   }
   if (rc == 0) rc = cluster_view_create(&view);
+  if (rc == 0) view->exception_history = (int)sp_config_int(cfg, "web.exception-history-size");
   if (rc == 0 && (rc = cluster_metrics_start(&metrics, cfg, err, sizeof err)) < 0)
     SP_ERROR("entrypoint", "Could not start the metric registry: %s", err);
   if (rc == 0) rc = cluster_metrics_add_jobmanager(&metrics, host, view);

@@ -11,10 +11,11 @@
 
 #include "base/alloc.h"
 #include "base/err.h"
-#include "base/hash.h"
 #include "cluster/standalone.h"
+#include "rest/job_archive.h"
 #include "rest/jobmanager_metrics.h"
 #include "rest/jobmanager_rest_checkpoints.h"
+#include "rest/jobmanager_rest_jobs.h"
 #include "rest/rest_server.h"
 
 /* Flink's ExecutionState ordinals match task_state up to FAILED. */
@@ -23,15 +24,6 @@ static rest_exec_state exec_state(task_state s) { return (rest_exec_state)s; }
 static rest_job_state job_state(const char *name) {
   int s = rest_job_state_parse(name);
   return s < 0 ? REST_JOB_CREATED : (rest_job_state)s;
-}
-
-/* A vertex id as Flink shows them (32 hex digits), stable for the job and vertex. */
-static void vertex_id(const char *job_id, int v, char *out) {
-  char seed[64];
-  snprintf(seed, sizeof seed, "%s/%d", job_id, v);
-  uint64_t a = sp_hash64(seed, strlen(seed));
-  uint64_t b = sp_hash64(&a, sizeof a);
-  snprintf(out, REST_ID_LEN + 1, "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
 }
 
 static void fill_summary(const cv_job *j, rest_job_summary *s) {
@@ -43,6 +35,30 @@ static void fill_summary(const cv_job *j, rest_job_summary *s) {
   for (int k = 0; k < j->nvertices; k++)
     for (int t = 0; t <= TS_FAILED; t++)
       s->tasks[exec_state((task_state)t)] += j->vertices[k].tasks[t];
+}
+
+/* A vertex's start-time and end-time as Flink's JobDetailsHandler takes them from its subtasks'
+ * current attempts: the earliest DEPLOYING, and the latest terminal state's time once every
+ * subtask is terminal (-1 when not set). Without subtask records, the view's own. */
+static void vertex_times(const cv_job *j, int k, int64_t *start, int64_t *end) {
+  const cv_vertex *cv = &j->vertices[k];
+  int first = 0;
+  for (int i = 0; i < k; i++) first += j->vertices[i].parallelism;
+  if (!j->subtasks || first + cv->parallelism > j->ntasks) {
+    *start = cv->start_ms;
+    *end = cv->end_ms;
+    return;
+  }
+  int64_t s = -1, e = -1;
+  bool all_terminal = true;
+  for (int t = first; t < first + cv->parallelism; t++) {
+    const cv_attempt *a = &j->subtasks[t].cur;
+    if (a->ts[TS_DEPLOYING] > 0 && (s < 0 || a->ts[TS_DEPLOYING] < s)) s = a->ts[TS_DEPLOYING];
+    all_terminal = all_terminal && task_state_terminal(a->state);
+    if (a->ts[a->state] > e) e = a->ts[a->state];
+  }
+  *start = s;
+  *end = s > 0 && all_terminal ? e : -1;
 }
 
 static int op_list_jobs(void *ctx, rest_job_list *out, char *err, size_t err_len) {
@@ -97,11 +113,11 @@ static int op_job_details(void *ctx, const char *job_id, rest_job_details *out, 
       rc = SPATE_ENOMEM;
       break;
     }
-    vertex_id(j->id, k, vi->id);
+    snprintf(vi->id, sizeof vi->id, "%s", j->vertices[k].id); /* JobVertexID */
+    /* vi->metrics stay 0: the metrics part fills them from its metric store */
     vi->parallelism = j->vertices[k].parallelism;
     vi->max_parallelism = j->vertices[k].max_parallelism;
-    vi->start_time = j->vertices[k].start_ms;
-    vi->end_time = j->vertices[k].end_ms;
+    vertex_times(j, k, &vi->start_time, &vi->end_time);
     for (int t = 0; t <= TS_FAILED; t++)
       vi->tasks[exec_state((task_state)t)] = j->vertices[k].tasks[t];
   }
@@ -216,15 +232,22 @@ static const rest_cluster_ops ops = {
     .dispose_savepoint = op_dispose,
     .taskmanagers = op_taskmanagers,
     .shutdown = op_shutdown,
+    /* the jobs part (jobmanager_rest_jobs.c) */
+    .job_vertex = jm_rest_job_vertex,
+    .job_config = jm_rest_job_config,
+    .job_exceptions = jm_rest_job_exceptions,
+    .user_accumulators = jm_rest_user_accumulators,
     .checkpoint_stats = jm_rest_checkpoint_stats,
     .checkpoint_details = jm_rest_checkpoint_details,
     .metric_store = jobmanager_metric_store,
 };
 
-/* What jobmanager_rest_start hands back: the server and the gateway its metrics hang on. */
+/* The REST endpoint, the gateway its metric fetcher hangs on and, with
+ * jobmanager.archive.fs.dir, the archiver of finished jobs. */
 typedef struct jm_rest {
   rest_server *server;
   jm_gateway *gw;
+  job_archiver *archiver;
 } jm_rest;
 
 int jobmanager_rest_start(const sp_config *cfg, jm_gateway *gw, void **handle, int *port, char *err,
@@ -236,9 +259,11 @@ int jobmanager_rest_start(const sp_config *cfg, jm_gateway *gw, void **handle, i
   h->gw = gw;
   int r = jobmanager_metrics_start(cfg, gw, err, err_len);
   if (r == 0) r = rest_server_start(&rc, &h->server, err, err_len);
+  if (r == 0 && sp_config_is_set(cfg, "jobmanager.archive.fs.dir"))
+    r = job_archiver_start(sp_config_str(cfg, "jobmanager.archive.fs.dir"), h->server,
+                           jm_gateway_view(gw), &h->archiver, err, err_len);
   if (r < 0) {
-    jobmanager_metrics_stop(gw);
-    sp_free(h);
+    jobmanager_rest_stop(h);
     return r;
   }
   *handle = h;
@@ -249,6 +274,7 @@ int jobmanager_rest_start(const sp_config *cfg, jm_gateway *gw, void **handle, i
 void jobmanager_rest_stop(void *handle) {
   jm_rest *h = handle;
   if (!h) return;
+  job_archiver_stop(h->archiver); /* before the server: it renders through the routes */
   rest_server_stop(h->server);
   jobmanager_metrics_stop(h->gw); /* after the server: no request reads it any more */
   sp_free(h);

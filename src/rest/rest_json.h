@@ -27,6 +27,8 @@ json_t *rest_json_taskmanagers(const rest_taskmanager_list *l);
 /* ErrorResponseBody: {"errors": [message]}. */
 json_t *rest_json_errors(const char *message);
 
-/* A vertex's aggregate status from its subtasks' states, as Flink's ExecutionJobVertex does. */
+/* A vertex's aggregate status from its subtasks' states, as Flink's ExecutionJobVertex
+ * getAggregateJobVertexState: FAILED, CANCELING, CANCELED, INITIALIZING, RUNNING if any subtask
+ * is (in that order), FINISHED when all are (some: RUNNING), else CREATED. */
 rest_exec_state rest_vertex_status(const int tasks[REST_EXEC_STATES], int parallelism);
 #endif

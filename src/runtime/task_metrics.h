@@ -40,7 +40,9 @@ typedef struct task_metrics_view {
 } task_metrics_view;
 
 /* Any thread, while the task is not freed (also after it ended, until task_join_free): the task's
- * figures now. Records and watermarks read 0 / INT64_MIN until the task has built its chain. */
+ * figures now. Records and watermarks read 0 / INT64_MIN until the task has built its chain.
+ * Inside the task listener's call for a terminal state the figures are final: that is where a
+ * TaskExecutor keeps what must outlive the task (the job's accumulators, final metrics). */
 void task_metrics_read(const task *t, task_metrics_view *out);
 /* The operators of the chain in chain order (head first): their number, their StreamGraph node
  * ids (jobgraph_operator_id names them) and their figures. */

@@ -12,7 +12,8 @@
  *    read as the map set them;
  *  - a producer behind a sink the test holds reads as backpressured while it waits;
  *  - a window job with late records counts exactly the dropped ones, and reports the input and
- *    output watermarks of its operators and the task's input watermark while it runs;
+ *    output watermarks of its operators and the task's input watermark while it runs; so do the
+ *    window join and the interval join;
  *  - the user metric API's rules (duplicates, kinds, names, windows) and histogram statistics.
  * Every wait is a TK_AWAIT with the test deadline; nothing depends on timing.
  * UDFs have external linkage (the program is linked with -rdynamic) and a tm_ prefix.
@@ -24,6 +25,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -427,6 +429,69 @@ static void test_late_records_and_watermarks(void **state) {
   rig_free(&g);
 }
 
+/* ---- late records of the joins --------------------------------------------------------------- */
+/* The left side sends 1000 and 5000, then waits at the gate before 500; the right side sends 1000
+ * and 5000. Once the join's watermark is 5000 (both sides), 500 is late for both joins. */
+static const int64_t left_ts[] = {1000, 5000, 500}, right_ts[] = {1000, 5000};
+
+int tm_left_gen(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
+  if (i == 2 && !tk_gate_pass(&g_gate))
+    return spate_ctx_fail(ctx, "the test never opened the gate");
+  spate_rb_set_bigint(out, 0, 1);
+  spate_rb_set_bigint(out, 1, left_ts[i]);
+  return 0;
+}
+
+int tm_right_gen(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
+  (void)ctx;
+  spate_rb_set_bigint(out, 0, 1);
+  spate_rb_set_bigint(out, 1, right_ts[i]);
+  return 0;
+}
+
+int tm_join(spate_ctx *ctx, const spate_row *l, const spate_row *r, spate_row_builder *out) {
+  (void)ctx;
+  spate_rb_set_bigint(out, 0, spate_row_bigint(l, 0));
+  spate_rb_set_bigint(out, 1, spate_row_bigint(r, 1));
+  return 0;
+}
+
+static void run_join(bool window) {
+  tk_gate_reset(&g_gate);
+  spate_env *env = spate_env_create();
+  const spate_schema *s = spate_env_schema(env, "k BIGINT NOT NULL, ts BIGINT NOT NULL");
+  spate_stream *l = spate_parallelism(spate_generate(env, s, tm_left_gen, 3), 1);
+  spate_stream *r = spate_parallelism(spate_generate(env, s, tm_right_gen, 2), 1);
+  l = spate_key_by(spate_assign_watermarks_custom(l, 1, NULL, tm_wm_each, NULL), 0);
+  r = spate_key_by(spate_assign_watermarks_custom(r, 1, NULL, tm_wm_each, NULL), 0);
+  spate_stream *j =
+      window
+          ? spate_window_join(l, r, spate_tumbling_windows(SPATE_EVENT_TIME, 1000, 0), tm_join, s)
+          : spate_interval_join(l, r, -100, 100, false, false, tm_join, s);
+  spate_parallelism(j, 1);
+  spate_parallelism(spate_sink(j, tm_sink), 1);
+  rig g;
+  rig_build(&g, env);
+  for (int v = g.jg->nvertices - 1; v >= 0; v--) rig_start_vertex(&g, v);
+  TK_AWAIT(tk_gate_arrived(&g_gate) == 1 && op_sum(&g, j).input_watermark == 5000,
+           "the %s join's watermark to reach 5000 (it is %lld)", window ? "window" : "interval",
+           (long long)op_sum(&g, j).input_watermark);
+  assert_int_equal(op_sum(&g, j).late_records_dropped, 0);
+  tk_gate_open(&g_gate);
+  rig_await_end(&g);
+  task_op_metrics m = op_sum(&g, j);
+  assert_int_equal(m.records_in, 5);
+  assert_int_equal(m.late_records_dropped, 1);
+  assert_int_equal(m.records_out, 2); /* (1000, 1000) and (5000, 5000) */
+  rig_free(&g);
+}
+
+static void test_joins_count_late_records(void **state) {
+  (void)state;
+  run_join(true);
+  run_join(false);
+}
+
 /* ---- the user metric API ----------------------------------------------------------------------- */
 static void test_user_metric_rules(void **state) {
   (void)state;
@@ -507,6 +572,7 @@ int main(void) {
       cmocka_unit_test(test_records_bytes_and_user_metrics),
       cmocka_unit_test(test_backpressured_producer),
       cmocka_unit_test(test_late_records_and_watermarks),
+      cmocka_unit_test(test_joins_count_late_records),
       cmocka_unit_test(test_user_metric_rules),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
