@@ -17,6 +17,7 @@ packages=(
   libcmocka-dev      # unit tests
   iproute2 iptables  # the network-partition test (its own network namespace)
   clang-format       # the house format (.clang-format, make format; tested by make check)
+  prometheus         # promtool: the metrics test validates the Prometheus reporter's output
 )
 
 fuzz_packages=(

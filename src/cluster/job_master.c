@@ -515,16 +515,6 @@ static void checkpoint_event(void *ctx, ckpt_event_type type, int64_t id, bool s
       [CKPT_EVENT_COMPLETED] = SPATE_EVENT_CHECKPOINT_COMPLETED,
       [CKPT_EVENT_FAILED] = SPATE_EVENT_CHECKPOINT_FAILED,
   };
-  job_master *jm = ctx;
-  if (jm->metrics) {
-    uint32_t nstats;
-    const sp_writer *stats = ckpt_coord_stats(jm->coord, &nstats);
-    job_metrics_checkpoint(jm->metrics,
-                           type == CKPT_EVENT_TRIGGERED   ? 0
-                           : type == CKPT_EVENT_COMPLETED ? 1
-                                                          : 2,
-                           id, path, stats, nstats);
-  }
   send_event(
       ctx,
       &(job_event){
@@ -871,7 +861,6 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, con
     jm->blob_server = sp_strdup(ctx->blob_server ? ctx->blob_server : "");
   }
   jm->view = ctx ? ctx->view : NULL;
-  jm->metrics = job_metrics_create(ctx ? ctx->metrics : NULL, jg);
   hb_monitor_init(&jm->hb, ctx ? &ctx->heartbeats : NULL, "TaskManager");
   hb_monitor_init(&jm->hb_rm, ctx ? &ctx->heartbeats : NULL, "ResourceManager");
   if (ctx && ctx->failover_strategy) jm->failover_default = sp_strdup(ctx->failover_strategy);
@@ -901,6 +890,8 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, con
                             .expire_after = expire_after,
                             .tick_after = tick_after};
   if (rc == 0) rc = ckpt_coord_create(jg, rpc_service_clock(rpc), &hooks, &jm->coord);
+  if (rc == 0)
+    jm->metrics = job_metrics_create(ctx ? ctx->metrics : NULL, jg, ckpt_coord_tracker(jm->coord));
   if (rc == 0) cv_job_checkpoint_stats(jm->view, jg->job_id, ckpt_coord_tracker(jm->coord));
   if (rc == 0) {
     memcpy(jm->bytes, bytes, len);

@@ -13,11 +13,22 @@
 #include "base/hash.h"
 #include "runtime/task_metrics.h"
 
-/* What an operator's callbacks read: the task and the operator's place in the chain. */
+/* What an operator's callbacks read: the task and the operator's place in the chain; and how
+ * many of its user metrics are registered (its group's sync function adds the others). */
+typedef struct user_ref user_ref;
 typedef struct op_ref {
   task *t;
   int index;
+  int nuser;
+  user_ref *users; /* what the user metrics' callbacks read, newest first */
 } op_ref;
+
+/* One user metric: operator index's metric m. */
+struct user_ref {
+  user_ref *next;
+  task *t;
+  int index, m;
+};
 
 struct task_metric_groups {
   metric_group *job, *task;
@@ -53,6 +64,55 @@ static int64_t o_records_out(void *a) { return (int64_t)read_op(a).records_out; 
 static int64_t o_late(void *a) { return (int64_t)read_op(a).late_records_dropped; }
 static int64_t o_input_wm(void *a) { return read_op(a).input_watermark; }
 static int64_t o_output_wm(void *a) { return read_op(a).output_watermark; }
+
+static task_user_metric read_user(void *arg) {
+  user_ref *u = arg;
+  task_user_metric m;
+  if (task_metrics_read_user(u->t, u->index, u->m, &m) < 0) memset(&m, 0, sizeof m);
+  return m;
+}
+static int64_t u_count(void *a) { return read_user(a).count; }
+static double u_value(void *a) { return read_user(a).value; }
+static void u_hist(void *a, metric_histogram_stats *out) {
+  task_user_metric m = read_user(a);
+  const user_histogram_stats *h = &m.hist; /* quantiles at 0.5 0.75 0.9 0.95 0.98 0.99 0.999 */
+  *out = (metric_histogram_stats){.count = (int64_t)h->count,
+                                  .min = (double)h->min,
+                                  .max = (double)h->max,
+                                  .mean = h->mean,
+                                  .stddev = h->stddev,
+                                  .p50 = h->quantiles[0],
+                                  .p75 = h->quantiles[1],
+                                  .p90 = h->quantiles[2],
+                                  .p95 = h->quantiles[3],
+                                  .p98 = h->quantiles[4],
+                                  .p99 = h->quantiles[5],
+                                  .p999 = h->quantiles[6]};
+}
+
+/* The operator group's sync function: registers the user metrics its functions added since
+ * (under the registry's lock; their number only grows). A name the group has already (a
+ * built-in metric's) is skipped with the registry's warning, as Flink does. */
+static void sync_user_metrics(void *arg, metric_group *g) {
+  op_ref *r = arg;
+  int n = task_metrics_user_count(r->t, r->index);
+  for (; r->nuser < n; r->nuser++) {
+    task_user_metric m;
+    user_ref *u = sp_calloc(1, sizeof *u);
+    if (!u || task_metrics_read_user(r->t, r->index, r->nuser, &m) < 0) {
+      sp_free(u);
+      return; /* out of memory: tried again at the next read */
+    }
+    *u = (user_ref){.next = r->users, .t = r->t, .index = r->index, .m = r->nuser};
+    r->users = u;
+    switch (m.kind) {
+    case USER_COUNTER: metric_counter_fn(g, m.name, u_count, u); break;
+    case USER_GAUGE: metric_gauge_double(g, m.name, u_value, u); break;
+    case USER_METER: metric_meter(g, m.name, u_count, u); break;
+    case USER_HISTOGRAM: metric_histogram(g, m.name, u_hist, u); break;
+    }
+  }
+}
 
 /* The execution attempt's id as 32 hex digits (Flink's ExecutionAttemptID names one attempt of
  * one subtask): derived from the job, the vertex, the subtask and the attempt. */
@@ -118,6 +178,7 @@ task_metric_groups *task_metric_groups_add(metric_group *tm, const job_graph *jg
     m->ops[i] = metric_group_operator(m->task, oid, jg->nodes[node].name);
     m->nops = i + 1;
     rc = m->ops[i] ? add_operator_metrics(m->ops[i], &m->refs[i]) : SPATE_ENOMEM;
+    if (rc == 0) metric_group_set_sync(m->ops[i], sync_user_metrics, &m->refs[i]);
   }
   if (rc < 0) {
     task_metric_groups_remove(m);
@@ -131,6 +192,12 @@ void task_metric_groups_remove(task_metric_groups *m) {
   for (int i = 0; i < m->nops; i++) metric_group_release(m->ops[i]);
   metric_group_release(m->task);
   metric_group_release(m->job);
+  for (int i = 0; m->refs && i < m->nops; i++)
+    while (m->refs[i].users) {
+      user_ref *u = m->refs[i].users;
+      m->refs[i].users = u->next;
+      sp_free(u);
+    }
   sp_free(m->ops);
   sp_free(m->refs);
   sp_free(m);

@@ -9,7 +9,9 @@
  * busyTimeMsPerSecond, idleTimeMsPerSecond, backPressuredTimeMsPerSecond (per-second rates of
  * the cumulative nanoseconds over the view updater's interval: they sum to about 1000),
  * currentInputWatermark. Operator scope: numRecordsIn/Out and PerSecond meters,
- * currentInputWatermark, currentOutputWatermark, numLateRecordsDropped.
+ * currentInputWatermark, currentOutputWatermark, numLateRecordsDropped; and the user metrics of
+ * the operator's functions (spate_ctx_counter, gauge, meter, histogram) as they appear: its
+ * group's sync function registers them at the next read.
  */
 #ifndef SPATE_CLUSTER_TASK_METRIC_GROUPS_H
 #define SPATE_CLUSTER_TASK_METRIC_GROUPS_H

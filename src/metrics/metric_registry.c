@@ -67,10 +67,13 @@ struct metric_group {
   char *var_values[MAX_VARS];
   char *scope; /* the bound scope format, components joined by the delimiter */
   metric *metrics;
+  void (*sync)(void *arg, metric_group *g); /* metric_group_set_sync, or NULL */
+  void *sync_arg;
 };
 
 struct metric_registry {
-  pthread_mutex_t mu; /* guards the groups, their metrics and the views */
+  pthread_mutex_t mu; /* guards the groups, their metrics and the views; recursive, so that a
+                         group's sync function may register metrics while it is held */
   metric_group *groups;
   scope_format formats[MG_KINDS];
   char *delimiter;
@@ -112,8 +115,15 @@ static void view_sample(metric *m, int64_t count, int64_t now) {
   m->at_ns[slot] = now;
 }
 
+/* Lets every group with a sync function add the metrics that appeared; under the lock. */
+static void sync_groups_locked(metric_registry *reg) {
+  for (metric_group *g = reg->groups; g; g = g->next)
+    if (g->sync) g->sync(g->sync_arg, g);
+}
+
 /* Takes a sample of every view and recomputes its figure; under the lock. */
 static void update_views_locked(metric_registry *reg) {
+  sync_groups_locked(reg);
   int64_t now = sp_mono_ns();
   for (metric_group *g = reg->groups; g; g = g->next)
     for (metric *m = g->metrics; m; m = m->next) {
@@ -166,7 +176,11 @@ int metric_registry_create(const sp_config *cfg, int64_t view_interval_ms, metri
   *out = NULL;
   metric_registry *reg = sp_calloc(1, sizeof *reg);
   if (!reg) return SPATE_ENOMEM;
-  pthread_mutex_init(&reg->mu, NULL);
+  pthread_mutexattr_t ma;
+  pthread_mutexattr_init(&ma);
+  pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+  pthread_mutex_init(&reg->mu, &ma);
+  pthread_mutexattr_destroy(&ma);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -353,6 +367,14 @@ void metric_group_release(metric_group *g) {
 }
 
 metric_group_kind metric_group_kind_of(const metric_group *g) { return g->kind; }
+metric_registry *metric_group_registry(const metric_group *g) { return g->reg; }
+
+void metric_group_set_sync(metric_group *g, void (*fn)(void *arg, metric_group *g), void *arg) {
+  pthread_mutex_lock(&g->reg->mu);
+  g->sync = fn;
+  g->sync_arg = arg;
+  pthread_mutex_unlock(&g->reg->mu);
+}
 
 int metric_group_variables(const metric_group *g, const char **names, const char **values,
                            int max) {
@@ -525,6 +547,7 @@ void metric_registry_each(metric_registry *reg, void (*fn)(void *arg, const metr
                           void *arg) {
   metric_sample s;
   pthread_mutex_lock(&reg->mu);
+  sync_groups_locked(reg);
   for (metric_group *g = reg->groups; g; g = g->next)
     for (metric *m = g->metrics; m; m = m->next) {
       read_metric(g, m, &s);

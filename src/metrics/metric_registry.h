@@ -19,7 +19,8 @@
  * Thread safety: one mutex guards groups and metrics. Registration is rare (a task starting),
  * reads come from reporter threads; callbacks run under the mutex, so removing a group (which
  * takes it) guarantees no callback of its metrics runs afterwards: the owner of what they read
- * may free it once metric_group_release returned. Callbacks must not call into the registry.
+ * may free it once metric_group_release returned. Callbacks must not call into the registry
+ * (except a group's sync function, metric_group_set_sync).
  * Lock order: the registry's mutex before any lock a callback takes.
  */
 #ifndef SPATE_METRICS_METRIC_REGISTRY_H
@@ -70,8 +71,9 @@ uint64_t metric_registry_view_updates(metric_registry *reg);
 
 /* ---- groups: each call returns a reference (NULL when out of memory or reg/parent is NULL);
  * a group that exists already (same kind, parent and identity) is shared and its count of
- * references grows. metric_group_release drops one; the last removes the group with its
- * metrics and its child groups. ---- */
+ * references grows. A group holds a reference on its parent, so a job's group lives while one
+ * of its subtasks' groups does. metric_group_release drops one; the last removes the group with
+ * its metrics and drops its reference on the parent. ---- */
 metric_group *metric_group_jm(metric_registry *reg, const char *host);
 metric_group *metric_group_tm(metric_registry *reg, const char *host, const char *tm_id);
 /* A job under a JobManager's or TaskManager's group (identity: job_id). */
@@ -85,6 +87,13 @@ metric_group *metric_group_operator(metric_group *task, const char *operator_id,
                                     const char *operator_name);
 void metric_group_release(metric_group *g);
 metric_group_kind metric_group_kind_of(const metric_group *g);
+/* The registry g belongs to (a TaskExecutor reaches its process's registry through its group). */
+metric_registry *metric_group_registry(const metric_group *g);
+/* Metrics that appear while the group lives (a task's user metrics, registered by its
+ * functions' open): fn is called under the registry's lock before every read of the registry
+ * and every view update, and may register metrics on g (the lock is recursive); it must not
+ * remove groups. */
+void metric_group_set_sync(metric_group *g, void (*fn)(void *arg, metric_group *g), void *arg);
 /* The value of a scope variable of g or its parents ("<job_id>"), or NULL. */
 const char *metric_group_variable(const metric_group *g, const char *name);
 

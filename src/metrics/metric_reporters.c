@@ -116,7 +116,7 @@ static int start_one(metric_reporters *r, metric_registry *reg, const sp_config 
                   key, cls);
   if (kind == RK_PROMETHEUS) {
     snprintf(key, sizeof key, "metrics.reporter.%s.port", name);
-    int lo, hi;
+    int lo = 0, hi = 0;
     int rc = parse_port_range(sp_config_str(cfg, key), key, &lo, &hi, err, err_len);
     if (rc < 0) return rc;
     snprintf(key, sizeof key, "metrics.reporter.%s.filterLabelValueCharacters", name);

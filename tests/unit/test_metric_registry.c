@@ -156,6 +156,45 @@ static void test_groups_identifiers_and_removal(void **state) {
   metric_registry_free(reg);
 }
 
+/* A group's sync function registers metrics that appeared since the last read (a task's user
+ * metrics), under the registry's lock, before every read. */
+typedef struct late_ctx {
+  int appeared, registered, calls;
+  int64_t value;
+} late_ctx;
+
+static void sync_late(void *arg, metric_group *g) {
+  late_ctx *c = arg;
+  c->calls++;
+  for (; c->registered < c->appeared; c->registered++) {
+    char name[32];
+    snprintf(name, sizeof name, "user%d", c->registered);
+    assert_int_equal(metric_counter_fn(g, name, value_of, &c->value), 0);
+  }
+}
+
+static void test_sync_registers_late_metrics(void **state) {
+  (void)state;
+  metric_registry *reg = registry(NULL);
+  metric_group *tm = metric_group_tm(reg, "h", "t");
+  late_ctx c = {.value = 3};
+  metric_group_set_sync(tm, sync_late, &c);
+  assert_int_equal(find(reg, "user0", NULL, NULL, NULL), 0);
+  c.appeared = 2;
+  metric_sample s;
+  assert_int_equal(find(reg, "user1", NULL, NULL, &s), 1);
+  assert_int_equal(s.count, 3);
+  assert_int_equal(find(reg, "user0", NULL, NULL, NULL), 1);
+  metric_dump d = {0};
+  assert_int_equal(metric_registry_dump(reg, &d), 0);
+  assert_int_equal(d.n, 2);
+  metric_dump_free(&d);
+  assert_true(c.calls >= 3);
+  assert_ptr_equal(metric_group_registry(tm), reg);
+  metric_group_release(tm);
+  metric_registry_free(reg);
+}
+
 static void test_scope_formats_from_config(void **state) {
   (void)state;
   sp_config *cfg = sp_config_new();
@@ -428,6 +467,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_types_and_values),
       cmocka_unit_test(test_groups_identifiers_and_removal),
+      cmocka_unit_test(test_sync_registers_late_metrics),
       cmocka_unit_test(test_scope_formats_from_config),
       cmocka_unit_test(test_meter_and_time_per_second),
       cmocka_unit_test(test_dump_scope_info),
