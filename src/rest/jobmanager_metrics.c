@@ -4,6 +4,7 @@
  */
 #include "rest/jobmanager_metrics.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -57,4 +58,45 @@ int jobmanager_metrics_user_counters(void *ctx, const char *job_id, const char *
                                      int subtask, ms_list *out) {
   metric_store *s = jobmanager_metric_store(ctx);
   return s ? metric_store_user_counters(s, job_id, vertex_id, subtask, out) : 0;
+}
+
+static void to_rest(const ms_io_metrics *m, rest_io_metrics *out) {
+  *out = (rest_io_metrics){.read_bytes = m->read_bytes,
+                           .write_bytes = m->write_bytes,
+                           .read_records = m->read_records,
+                           .write_records = m->write_records,
+                           .read_bytes_complete = m->read_bytes_complete,
+                           .write_bytes_complete = m->write_bytes_complete,
+                           .read_records_complete = m->read_records_complete,
+                           .write_records_complete = m->write_records_complete,
+                           .backpressured_ms = m->accumulated_backpressured_ms,
+                           .idle_ms = m->accumulated_idle_ms,
+                           .busy_ms = isnan(m->accumulated_busy_ms) ? 0 : m->accumulated_busy_ms};
+}
+
+void jobmanager_metrics_fill_job(void *ctx, rest_job_details *d) {
+  for (size_t i = 0; i < d->n_vertices; i++) {
+    ms_io_metrics m;
+    if (jobmanager_metrics_io(ctx, d->job.id, d->vertices[i].id, -1, &m) == 0)
+      to_rest(&m, &d->vertices[i].metrics);
+  }
+}
+
+void jobmanager_metrics_fill_vertex(void *ctx, const char *job_id, rest_vertex_details *d) {
+  ms_io_metrics m;
+  if (jobmanager_metrics_io(ctx, job_id, d->vertex.id, -1, &m) == 0)
+    to_rest(&m, &d->vertex.metrics);
+  for (size_t s = 0; s < d->n_subtasks; s++)
+    if (jobmanager_metrics_io(ctx, job_id, d->vertex.id, (int)s, &m) == 0)
+      to_rest(&m, &d->subtasks[s].current.metrics);
+}
+
+int jobmanager_metrics_fill_accumulators(void *ctx, const char *job_id, const char *vertex_id,
+                                         int subtask, rest_accumulator_list *out) {
+  ms_list l = {0};
+  int rc = jobmanager_metrics_user_counters(ctx, job_id, vertex_id, subtask, &l);
+  for (size_t i = 0; rc == 0 && i < l.n; i++)
+    rc = rest_accumulator_add(out, l.m[i].id, "LongCounter", l.m[i].value);
+  ms_list_free(&l);
+  return rc;
 }

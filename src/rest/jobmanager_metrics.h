@@ -10,6 +10,7 @@
 #include "base/config.h"
 #include "cluster/jobmanager_gateway.h"
 #include "cluster/metric_store.h"
+#include "rest/rest_jobs_model.h"
 
 /* Starts the fetcher of gw's JobManager (metrics.fetcher.update-interval from cfg) and attaches
  * it to gw; 0 or a negative SPATE_E* with a message. */
@@ -27,4 +28,13 @@ int jobmanager_metrics_io(void *ctx, const char *job_id, const char *vertex_id, 
                           ms_io_metrics *out);
 int jobmanager_metrics_user_counters(void *ctx, const char *job_id, const char *vertex_id,
                                      int subtask, ms_list *out);
+
+/* The job details' IOMetricsInfo from the store: of each vertex of d (summed over its subtasks),
+ * of each subtask of a vertex's details. Call without the cluster view's lock (a fetch reads
+ * the view). */
+void jobmanager_metrics_fill_job(void *ctx, rest_job_details *d);
+void jobmanager_metrics_fill_vertex(void *ctx, const char *job_id, rest_vertex_details *d);
+/* The user counters as Flink's user accumulators ({name, "LongCounter", sum}) into out. */
+int jobmanager_metrics_fill_accumulators(void *ctx, const char *job_id, const char *vertex_id,
+                                         int subtask, rest_accumulator_list *out);
 #endif

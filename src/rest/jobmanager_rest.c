@@ -114,7 +114,6 @@ static int op_job_details(void *ctx, const char *job_id, rest_job_details *out, 
       break;
     }
     snprintf(vi->id, sizeof vi->id, "%s", j->vertices[k].id); /* JobVertexID */
-    /* vi->metrics stay 0: the metrics part fills them from its metric store */
     vi->parallelism = j->vertices[k].parallelism;
     vi->max_parallelism = j->vertices[k].max_parallelism;
     vertex_times(j, k, &vi->start_time, &vi->end_time);
@@ -123,6 +122,7 @@ static int op_job_details(void *ctx, const char *job_id, rest_job_details *out, 
   }
   if (rc == 0 && j->plan_json && !(out->plan_json = sp_strdup(j->plan_json))) rc = SPATE_ENOMEM;
   cluster_view_unlock(v);
+  if (rc == 0) jobmanager_metrics_fill_job(ctx, out); /* outside the view's lock: it fetches */
   return rc < 0 ? sp_err(err, err_len, rc, "out of memory") : 0;
 }
 

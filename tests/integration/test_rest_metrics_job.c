@@ -315,6 +315,25 @@ static void test_metrics_of_a_running_job(void **state) {
   assert_true(io.read_bytes > 0 && io.read_bytes_complete);
   assert_int_equal(jobmanager_metrics_io(x->gw, JOB_ID, x->source, 0, &io), 0);
   assert_true(io.write_records > 0 && io.write_records_complete);
+  /* ... and over REST: /jobs/:jobid's vertices and a vertex's subtasks */
+  a = get(x, "/jobs/" JOB_ID);
+  json_t *vs = json_object_get(a, "vertices"), *vo;
+  size_t i;
+  int seen = 0;
+  json_array_foreach(vs, i, vo) {
+    if (strcmp(json_string_value(json_object_get(vo, "id")), x->sink) != 0) continue;
+    json_t *m = json_object_get(vo, "metrics");
+    assert_true(json_integer_value(json_object_get(m, "read-records")) > 0);
+    assert_true(json_is_true(json_object_get(m, "read-records-complete")));
+    seen++;
+  }
+  assert_int_equal(seen, 1);
+  json_decref(a);
+  snprintf(path, sizeof path, "/jobs/%s/vertices/%s", JOB_ID, x->source);
+  a = get(x, path);
+  json_t *m = json_object_get(json_array_get(json_object_get(a, "subtasks"), 0), "metrics");
+  assert_true(json_integer_value(json_object_get(m, "write-records")) > 0);
+  json_decref(a);
 }
 
 int main(void) {
