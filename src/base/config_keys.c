@@ -277,6 +277,13 @@ static const key_def keys[] = {
      .min = 1,
      .max = INT32_MAX,
      .desc = "The history server's /config refresh-interval."},
+    {.name = "metrics.fetcher.update-interval",
+     .type = KT_INT,
+     .def = "10000",
+     .min = 0,
+     .max = INT64_MAX,
+     .desc = "How old (ms) the metrics the REST endpoint shows may be: a request after this "
+             "long asks the TaskManagers again (0: every request)."},
     {.name = "rest.address",
      .type = KT_STRING,
      .def = "localhost",

@@ -7,6 +7,7 @@
 
 #include "base/err.h"
 #include "base/log.h"
+#include "cluster/metric_query.h"
 #include "metrics/process_metrics.h"
 
 /* The cluster gauges read the view under its lock (order: registry, then view). */
@@ -35,9 +36,15 @@ static int64_t g_zero(void *a) {
   return 0;
 }
 
+/* The process's metric source (cluster/metric_query.h): what it answers its JobManager's
+ * metric fetcher (and what the JobManager's fetcher reads of itself). */
+static int dump_registry(void *reg, metric_dump *out) { return metric_registry_dump(reg, out); }
+
 int cluster_metrics_start(cluster_metrics *m, const sp_config *cfg, char *err, size_t err_len) {
   memset(m, 0, sizeof *m);
-  return metric_registry_create(cfg, 0, &m->registry, err, err_len);
+  int rc = metric_registry_create(cfg, 0, &m->registry, err, err_len);
+  if (rc == 0) metric_query_set_source(dump_registry, m->registry);
+  return rc;
 }
 
 int cluster_metrics_add_jobmanager(cluster_metrics *m, const char *host, cluster_view *view) {
@@ -84,6 +91,7 @@ void cluster_metrics_start_reporters(cluster_metrics *m, const sp_config *cfg) {
 }
 
 void cluster_metrics_stop(cluster_metrics *m) {
+  if (m->registry) metric_query_clear_source(dump_registry, m->registry);
   metric_reporters_stop(m->reporters);
   metric_group_release(m->jm);
   metric_registry_free(m->registry);

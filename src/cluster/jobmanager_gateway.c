@@ -27,6 +27,7 @@ struct jm_gateway {
   blob_server *blobs;
   cluster_view *view;
   _Atomic int next;
+  struct metric_fetcher *metrics; /* set and cleared while no REST thread runs */
 };
 
 /* One wait for a MSG_SNAPSHOT_DONE. */
@@ -51,6 +52,14 @@ int jm_gateway_create(rpc_service *rpc, blob_server *blobs, cluster_view *view, 
 void jm_gateway_free(jm_gateway *g) { sp_free(g); }
 
 cluster_view *jm_gateway_view(jm_gateway *g) { return g->view; }
+
+rpc_service *jm_gateway_rpc(jm_gateway *g) { return g->rpc; }
+
+void jm_gateway_set_metrics(jm_gateway *g, struct metric_fetcher *f) { g->metrics = f; }
+
+struct metric_fetcher *jm_gateway_metrics(jm_gateway *g) {
+  return g->metrics;
+}
 
 /* The job's state in the view: -1 unknown, 0 running, 1 ended. */
 static int job_known(jm_gateway *g, const char *job_id) {

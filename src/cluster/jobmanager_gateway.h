@@ -21,6 +21,14 @@ int jm_gateway_create(rpc_service *rpc, blob_server *blobs, cluster_view *view, 
 void jm_gateway_free(jm_gateway *g);
 cluster_view *jm_gateway_view(jm_gateway *g);
 
+/* The JobManager's RPC service (for components the layers above add, e.g. its metric fetcher). */
+rpc_service *jm_gateway_rpc(jm_gateway *g);
+/* The JobManager's metric fetcher (metric_fetcher.h), which the REST endpoint sets before it
+ * serves and clears after it stopped (NULL: none); the gateway does not own it. */
+struct metric_fetcher;
+void jm_gateway_set_metrics(jm_gateway *g, struct metric_fetcher *f);
+struct metric_fetcher *jm_gateway_metrics(jm_gateway *g);
+
 /* Submits an encoded job graph whose shared object is the file at artifact (stored in the
  * BlobServer; NULL: none, the graph's own path must do); job_id (33 bytes) gets its id.
  * SPATE_EINVAL for a graph that does not decode, SPATE_ESTATE if a job with that id runs. */

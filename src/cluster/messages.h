@@ -73,7 +73,12 @@ enum {
   /* heartbeats between the ResourceManager and the JobMasters that asked it for slots */
   MSG_RM_JM_HEARTBEAT,       /* -> JobMaster, from the ResourceManager: str its address */
   MSG_RM_JM_HEARTBEAT_REPLY, /* -> ResourceManager: str job master address */
-  MSG_PEER_LOST = 1000,      /* from rpc.c (RPC_MSG_PEER_LOST): str peer "host:port", str reason */
+  /* metrics for the REST endpoint (Flink's MetricQueryService and MetricFetcher) */
+  MSG_METRICS_REQUEST,    /* -> TaskExecutor, from the JobManager's metric fetcher: str reply
+                          address, i64 round */
+  MSG_METRICS_REPLY,      /* -> the metric fetcher: str task executor address, i64 round, blob
+                          the process's metric dump (metric_dump_encode) */
+  MSG_PEER_LOST = 1000,   /* from rpc.c (RPC_MSG_PEER_LOST): str peer "host:port", str reason */
   MSG_UNDELIVERED = 1001, /* from rpc.c (RPC_MSG_UNDELIVERED) to the sender of a message sent with
                              rpc_send_tracked: str to, u32 type, str reason */
 };

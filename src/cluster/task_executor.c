@@ -27,6 +27,7 @@
 #include "cluster/components.h"
 #include "cluster/heartbeat_monitor.h"
 #include "cluster/messages.h"
+#include "cluster/metric_query.h"
 #include "cluster/task_metric_groups.h"
 #include "connectors/registry.h"
 #include "net/blob.h"
@@ -791,6 +792,7 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
     sp_free(job);
     break;
   }
+  case MSG_METRICS_REQUEST: metric_query_answer(te->rpc, te->address, r); break;
   default: SP_WARN("taskexecutor", "ignoring unexpected message %u", type);
   }
 }

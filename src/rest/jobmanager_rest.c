@@ -13,6 +13,7 @@
 #include "base/err.h"
 #include "cluster/standalone.h"
 #include "rest/job_archive.h"
+#include "rest/jobmanager_metrics.h"
 #include "rest/jobmanager_rest_checkpoints.h"
 #include "rest/jobmanager_rest_jobs.h"
 #include "rest/rest_server.h"
@@ -113,7 +114,6 @@ static int op_job_details(void *ctx, const char *job_id, rest_job_details *out, 
       break;
     }
     snprintf(vi->id, sizeof vi->id, "%s", j->vertices[k].id); /* JobVertexID */
-    /* vi->metrics stay 0: the metrics part fills them from its metric store */
     vi->parallelism = j->vertices[k].parallelism;
     vi->max_parallelism = j->vertices[k].max_parallelism;
     vertex_times(j, k, &vi->start_time, &vi->end_time);
@@ -122,6 +122,7 @@ static int op_job_details(void *ctx, const char *job_id, rest_job_details *out, 
   }
   if (rc == 0 && j->plan_json && !(out->plan_json = sp_strdup(j->plan_json))) rc = SPATE_ENOMEM;
   cluster_view_unlock(v);
+  if (rc == 0) jobmanager_metrics_fill_job(ctx, out); /* outside the view's lock: it fetches */
   return rc < 0 ? sp_err(err, err_len, rc, "out of memory") : 0;
 }
 
@@ -238,11 +239,14 @@ static const rest_cluster_ops ops = {
     .user_accumulators = jm_rest_user_accumulators,
     .checkpoint_stats = jm_rest_checkpoint_stats,
     .checkpoint_details = jm_rest_checkpoint_details,
+    .metric_store = jobmanager_metric_store,
 };
 
-/* The REST endpoint and, with jobmanager.archive.fs.dir, the archiver of finished jobs. */
+/* The REST endpoint, the gateway its metric fetcher hangs on and, with
+ * jobmanager.archive.fs.dir, the archiver of finished jobs. */
 typedef struct jm_rest {
   rest_server *server;
+  jm_gateway *gw;
   job_archiver *archiver;
 } jm_rest;
 
@@ -252,7 +256,9 @@ int jobmanager_rest_start(const sp_config *cfg, jm_gateway *gw, void **handle, i
   rest_server_config_from(&rc, cfg, &ops, gw);
   jm_rest *h = sp_calloc(1, sizeof *h);
   if (!h) return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
-  int r = rest_server_start(&rc, &h->server, err, err_len);
+  h->gw = gw;
+  int r = jobmanager_metrics_start(cfg, gw, err, err_len);
+  if (r == 0) r = rest_server_start(&rc, &h->server, err, err_len);
   if (r == 0 && sp_config_is_set(cfg, "jobmanager.archive.fs.dir"))
     r = job_archiver_start(sp_config_str(cfg, "jobmanager.archive.fs.dir"), h->server,
                            jm_gateway_view(gw), &h->archiver, err, err_len);
@@ -270,5 +276,6 @@ void jobmanager_rest_stop(void *handle) {
   if (!h) return;
   job_archiver_stop(h->archiver); /* before the server: it renders through the routes */
   rest_server_stop(h->server);
+  jobmanager_metrics_stop(h->gw); /* after the server: no request reads it any more */
   sp_free(h);
 }

@@ -2,7 +2,8 @@
  * jobmanager_rest_jobs.c: the JobManager's operations of the REST endpoint's jobs part
  * (jobmanager_rest_jobs.h): copies of what its cluster view holds about a vertex's subtasks and
  * their attempts, the job's execution configuration and its exception history, taken under the
- * view's lock. IO metrics are left 0: the metrics part fills them from its metric store.
+ * view's lock. IO metrics and user accumulators come from the metric store
+ * (jobmanager_metrics.h).
  */
 #include "rest/jobmanager_rest_jobs.h"
 
@@ -13,6 +14,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "cluster/jobmanager_gateway.h"
+#include "rest/jobmanager_metrics.h"
 
 static int not_found(char *err, size_t err_len, const char *job_id) {
   return sp_err(err, err_len, SPATE_ENOENT, "Job %s not found", job_id);
@@ -66,6 +68,7 @@ int jm_rest_job_vertex(void *ctx, const char *job_id, const char *vertex_id,
     for (int p = 0; rc == 0 && p < st->nprior; p++) rc = copy_attempt(&st->prior[p], &o->prior[p]);
   }
   cluster_view_unlock(v);
+  if (rc == 0) jobmanager_metrics_fill_vertex(ctx, job_id, out); /* outside the lock: it fetches */
   return rc < 0 ? sp_err(err, err_len, rc, "out of memory") : 0;
 }
 
@@ -150,7 +153,6 @@ int jm_rest_job_exceptions(void *ctx, const char *job_id, rest_exception_history
 
 int jm_rest_user_accumulators(void *ctx, const char *job_id, const char *vertex_id, int subtask,
                               rest_accumulator_list *out, char *err, size_t err_len) {
-  (void)out; /* no user accumulators yet: the metrics part adds them from user counters */
   cluster_view *v = jm_gateway_view(ctx);
   cluster_view_lock(v);
   cv_job *job = cluster_view_find(v, job_id);
@@ -163,5 +165,8 @@ int jm_rest_user_accumulators(void *ctx, const char *job_id, const char *vertex_
     rc = sp_err(err, err_len, SPATE_ENOENT, "Subtask %d not found: vertex %s has %d subtasks",
                 subtask, vertex_id, job->vertices[k].parallelism);
   cluster_view_unlock(v);
+  /* the user counters from the metric store (outside the view's lock: it fetches) */
+  if (rc == 0 && jobmanager_metrics_fill_accumulators(ctx, job_id, vertex_id, subtask, out) < 0)
+    rc = sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
   return rc;
 }

@@ -262,6 +262,11 @@ typedef struct rest_cluster_ops {
    * checkpoint ("Could not find checkpointing statistics for checkpoint <id>."). */
   int (*checkpoint_details)(void *ctx, const char *job_id, int64_t checkpoint_id,
                             struct ckpt_stats_snapshot *out, char *err, size_t err_len);
+  /* ---- metrics (i11-metricrest; may be NULL: the metric routes answer 501) ---- */
+  /* The JobManager's metric store (cluster/metric_store.h), fetched again first when older than
+   * metrics.fetcher.update-interval (bounded wait; TaskManagers that do not answer keep their
+   * last metrics). NULL if there is none. */
+  struct metric_store *(*metric_store)(void *ctx);
 } rest_cluster_ops;
 
 typedef struct rest_server_config {

@@ -106,4 +106,5 @@ extern const rest_route_table rest_routes_core;        /* rest_routes.c */
 extern const rest_route_table rest_routes_jars;        /* rest_routes_jars.c */
 extern const rest_route_table rest_routes_jobs;        /* rest_routes_jobs.c */
 extern const rest_route_table rest_routes_checkpoints; /* rest_routes_checkpoints.c */
+extern const rest_route_table rest_routes_metrics;     /* rest_routes_metrics.c */
 #endif
