@@ -52,6 +52,8 @@ void jm_gateway_free(jm_gateway *g) { sp_free(g); }
 
 cluster_view *jm_gateway_view(jm_gateway *g) { return g->view; }
 
+rpc_service *jm_gateway_rpc(jm_gateway *g) { return g->rpc; }
+
 /* The job's state in the view: -1 unknown, 0 running, 1 ended. */
 static int job_known(jm_gateway *g, const char *job_id) {
   cluster_view_lock(g->view);

@@ -24,6 +24,7 @@
 /* Every table the endpoint serves. */
 static const rest_route_table *const tables[] = {
     &rest_routes_core,
+    &rest_routes_cluster,
 };
 
 /* Splits path ("a/b/c", no leading slash; modified) into at most MAX_SEGMENTS segments; -1 if

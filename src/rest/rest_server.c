@@ -36,6 +36,10 @@ void rest_server_config_from(rest_server_config *out, const sp_config *cfg,
   out->port = (int)sp_config_int(cfg, "rest.port");
   out->web_submit = sp_config_bool(cfg, "web.submit.enable");
   out->web_cancel = sp_config_bool(cfg, "web.cancel.enable");
+  out->refresh_interval_ms = (int)sp_config_int(cfg, "web.refresh-interval");
+  out->allow_origin = sp_config_str(cfg, "web.access-control-allow-origin");
+  out->max_content_length = (size_t)sp_config_int(cfg, "rest.server.max-content-length");
+  out->config = cfg;
   out->ops = ops;
   out->ctx = ctx;
 }
@@ -57,12 +61,35 @@ int rest_reply_json(rest_request *req, unsigned status, json_t *body) {
     return MHD_NO;
   }
   MHD_add_response_header(r, "Content-Type", "application/json; charset=UTF-8");
-  MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+  return rest_queue_reply(req, status, r);
+}
+
+int rest_queue_reply(rest_request *req, unsigned status, struct MHD_Response *r) {
+  MHD_add_response_header(r, "Access-Control-Allow-Origin", req->server->allow_origin);
   if (req->allow) MHD_add_response_header(r, "Allow", req->allow);
   enum MHD_Result rc = MHD_queue_response(req->conn, status, r);
   MHD_destroy_response(r);
   req->replied = true;
   return rc;
+}
+
+int rest_reply_text(rest_request *req, unsigned status, const char *text, size_t len) {
+  struct MHD_Response *r =
+      MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+  if (!r) return MHD_NO;
+  MHD_add_response_header(r, "Content-Type", "text/plain; charset=UTF-8");
+  return rest_queue_reply(req, status, r);
+}
+
+/* Answers a CORS preflight (OPTIONS) for any path: which methods and headers a page of another
+ * origin may use (web.access-control-allow-origin says which origins). */
+static int reply_preflight(rest_request *req) {
+  struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+  if (!r) return MHD_NO;
+  MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS");
+  MHD_add_response_header(r, "Access-Control-Allow-Headers", "Content-Type");
+  MHD_add_response_header(r, "Access-Control-Max-Age", "86400");
+  return rest_queue_reply(req, MHD_HTTP_OK, r);
 }
 
 int rest_reply_error(rest_request *req, unsigned status, const char *fmt, ...) {
@@ -269,6 +296,14 @@ static bool is_upload_route(const char *method, const char *url) {
   return strcmp(url, "/jobs") == 0 || strcmp(url, "/jobs/") == 0;
 }
 
+/* Routes whose body may be multipart/form-data: the uploads (POST /jobs, POST /jars/upload). */
+static bool is_multipart_route(const char *method, const char *url) {
+  if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) return false;
+  if (strncmp(url, "/v1/", 4) == 0) url += 3;
+  return strcmp(url, "/jobs") == 0 || strcmp(url, "/jobs/") == 0 ||
+         strcmp(url, "/jars/upload") == 0 || strcmp(url, "/jars/upload/") == 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls) {
@@ -282,6 +317,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req->fd = -1;
     *con_cls = req;
     req->upload = is_upload_route(method, url);
+    if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0) return reply_preflight(req);
+    const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+    if (type && strncasecmp(type, "multipart/form-data", 19) == 0 &&
+        !is_multipart_route(method, url)) {
+      req->upload = false; /* the body is read and dropped */
+      upload_fail(req, MHD_HTTP_BAD_REQUEST,
+                  "Multipart data is only accepted by the upload routes (POST /jobs, POST "
+                  "/jars/upload), not by %s %s",
+                  method, url);
+      return rest_reply_error(req, req->fail_status, "%s", req->fail_msg);
+    }
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     size_t limit = req->upload ? s->max_content : s->max_json;
     if (cl && strtoull(cl, NULL, 10) > limit) {
@@ -396,11 +442,13 @@ int rest_server_start(const rest_server_config *cfg, rest_server **out, char *er
   s->refresh_interval = cfg->refresh_interval_ms ? cfg->refresh_interval_ms : 3000;
   s->web_submit = cfg->web_submit;
   s->web_cancel = cfg->web_cancel;
+  s->allow_origin = sp_strdup(cfg->allow_origin ? cfg->allow_origin : "*");
+  s->config = cfg->config;
   const char *tmp = getenv("TMPDIR");
   s->upload_dir = sp_strdup(cfg->upload_dir ? cfg->upload_dir : tmp && tmp[0] ? tmp : "/tmp");
   s->operations =
       rest_operations_new(ops, cfg->ctx, cfg->max_operations ? cfg->max_operations : 1024);
-  if (!s->upload_dir || !s->operations) {
+  if (!s->upload_dir || !s->operations || !s->allow_origin) {
     rest_server_stop(s);
     return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
   }
@@ -442,5 +490,6 @@ void rest_server_stop(rest_server *s) {
   if (s->daemon) MHD_stop_daemon(s->daemon);
   rest_operations_free(s->operations);
   sp_free(s->upload_dir);
+  sp_free(s->allow_origin);
   sp_free(s);
 }

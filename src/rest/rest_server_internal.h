@@ -23,6 +23,9 @@ struct rest_server {
   bool web_submit, web_cancel; /* rest_server_config's */
   char *upload_dir;
   rest_operations *operations;
+  /* issue 11, cluster part */
+  char *allow_origin;      /* web.access-control-allow-origin */
+  const sp_config *config; /* /jobmanager/config; may be NULL */
 };
 
 /* One uploaded file of a POST /jobs, in the request's temporary directory. */
@@ -57,6 +60,10 @@ typedef struct rest_request {
 
 /* Queues status with body (consumed; NULL: 500 "Internal server error."). MHD_YES/MHD_NO. */
 int rest_reply_json(rest_request *req, unsigned status, json_t *body);
+/* Queues r (consumed) with status, adding the CORS and Allow headers every reply has. */
+int rest_queue_reply(rest_request *req, unsigned status, struct MHD_Response *r);
+/* Queues status with len bytes of text (copied) as text/plain. */
+int rest_reply_text(rest_request *req, unsigned status, const char *text, size_t len);
 /* Queues {"errors": [message]} with status. */
 int rest_reply_error(rest_request *req, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -83,5 +90,6 @@ typedef struct rest_route_table {
   const rest_route_def *routes;
   size_t n;
 } rest_route_table;
-extern const rest_route_table rest_routes_core; /* rest_routes.c */
+extern const rest_route_table rest_routes_core;    /* rest_routes.c */
+extern const rest_route_table rest_routes_cluster; /* rest_routes_cluster.c */
 #endif
