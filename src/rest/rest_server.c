@@ -439,6 +439,7 @@ int rest_server_start(const rest_server_config *cfg, rest_server **out, char *er
   s->ctx = cfg->ctx;
   s->max_content = cfg->max_content_length ? cfg->max_content_length : DEFAULT_MAX_CONTENT;
   s->max_json = cfg->max_json_length ? cfg->max_json_length : DEFAULT_MAX_JSON;
+  if (s->max_json > s->max_content) s->max_json = s->max_content; /* no body is larger */
   s->refresh_interval = cfg->refresh_interval_ms ? cfg->refresh_interval_ms : 3000;
   s->web_submit = cfg->web_submit;
   s->web_cancel = cfg->web_cancel;
