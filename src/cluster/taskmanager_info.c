@@ -263,7 +263,7 @@ int tm_info_request(rpc_service *rpc, const char *address, tm_info_kind kind, co
     sp_put_str(&m, file ? file : "");
     sp_put_u8(&m, (uint8_t)kind);
     rc = rpc_send(rpc, address, MSG_TM_INFO_REQUEST, &m);
-    if (rc < 0) sp_err(err, err_len, SPATE_EIO, "TaskManager %s cannot be reached", address);
+    if (rc < 0) rc = sp_err(err, err_len, SPATE_EIO, "TaskManager %s cannot be reached", address);
   } else {
     sp_err(err, err_len, rc, "cannot start an endpoint for the answer");
   }
