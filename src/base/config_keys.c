@@ -228,6 +228,12 @@ static const key_def keys[] = {
      .min = 1,
      .max = 2147483647,
      .desc = "Largest request body the REST server accepts, in bytes (larger: 413)."},
+    {.name = "rest.bind-port",
+     .type = KT_INT,
+     .min = 0,
+     .max = 65535,
+     .desc = "Port the REST server binds (wins over rest.port); on `spate run` it makes the "
+             "embedded MiniCluster serve the REST API."},
     {.name = "rest.address",
      .type = KT_STRING,
      .def = "localhost",

@@ -18,7 +18,13 @@ typedef struct mc_client mc_client;
 
 /* Starts with `taskmanagers` TaskExecutors of `slots` slots each; task settings from cfg. */
 int minicluster_start(int taskmanagers, int slots, const task_config *cfg, minicluster **out);
-/* Cancels what still runs and stops every component. */
+/* The same, and with conf (may be NULL) setting rest.bind-port, the MiniCluster also serves the
+ * REST API there (rest.bind-address, ...), as a JobManager does, through the REST hooks the
+ * program set (cluster/standalone.h); SPATE_EINVAL without them, SPATE_EIO if the port cannot
+ * be bound (the reason logged). */
+int minicluster_start_with(int taskmanagers, int slots, const task_config *cfg,
+                           const sp_config *conf, minicluster **out);
+/* Cancels what still runs and stops every component (and the REST endpoint). */
 void minicluster_stop(minicluster *mc);
 /* The transport the components talk over (tests send them messages of their own on it). */
 rpc_service *minicluster_rpc(minicluster *mc);

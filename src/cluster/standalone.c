@@ -37,6 +37,7 @@ static int shutdown_pipe[2] = {-1, -1};
 static standalone_hooks hooks;
 
 void standalone_set_hooks(const standalone_hooks *h) { hooks = *h; }
+const standalone_hooks *standalone_get_hooks(void) { return &hooks; }
 
 static void on_signal(int sig) {
   int saved = errno;

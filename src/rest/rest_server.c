@@ -33,7 +33,8 @@ void rest_server_config_from(rest_server_config *out, const sp_config *cfg,
                              const rest_cluster_ops *ops, void *ctx) {
   memset(out, 0, sizeof *out);
   out->bind_address = sp_config_str(cfg, "rest.bind-address");
-  out->port = (int)sp_config_int(cfg, "rest.port");
+  out->port = (int)sp_config_int(
+      cfg, sp_config_is_set(cfg, "rest.bind-port") ? "rest.bind-port" : "rest.port");
   out->web_submit = sp_config_bool(cfg, "web.submit.enable");
   out->web_cancel = sp_config_bool(cfg, "web.cancel.enable");
   out->refresh_interval_ms = (int)sp_config_int(cfg, "web.refresh-interval");

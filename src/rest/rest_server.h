@@ -276,7 +276,8 @@ int rest_server_port(const rest_server *s);
  * running (their blocking calls return on their own), frees everything. NULL is a no-op. */
 void rest_server_stop(rest_server *s);
 
-/* rest_server_config from a configuration: rest.bind-address, rest.port, web.submit.enable,
+/* rest_server_config from a configuration: rest.bind-address, rest.bind-port else rest.port,
+ * web.submit.enable,
  * web.cancel.enable, web.refresh-interval, web.access-control-allow-origin,
  * rest.server.max-content-length; config = cfg. */
 void rest_server_config_from(rest_server_config *out, const sp_config *cfg,

@@ -8,13 +8,16 @@
 # refused: log file names outside the log directory (../, %2f, the double-encoded ..%252f of
 # CVE-2020-17519, a link leading out), a body over rest.server.max-content-length (413), multipart
 # on a route that uploads nothing (400), malformed JSON (400 naming line and column), CORS
-# headers on every reply and the OPTIONS preflight, the default bind address localhost.
+# headers on every reply and the OPTIONS preflight, the default bind address localhost. Last, REST
+# on the embedded MiniCluster (`spate run --rest`): a running job's TaskManager with its slots and
+# task threads, cancelled through REST.
 #
 # Run by ctest from the build directory with SPATE set.
 set -euo pipefail
 export LC_ALL=C
 
 SPATE=${SPATE:-build/bin/spate}
+SPATE_EXAMPLES=${SPATE_EXAMPLES:-build/examples}
 tmp=$(mktemp -d)
 [ -d "$tmp" ] || { echo "no temporary directory" >&2; exit 1; }
 export SPATE_IDENT_STRING=e2e
@@ -36,6 +39,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# the system's python3 first: a version manager's shim costs seconds per call on a busy machine
+PY=$(command -v /usr/bin/python3 || command -v python3)
 ORIGIN=https://dashboard.example
 D=(-D "env.pid.dir=$pids" -D "env.log.dir=$logs" -D "taskmanager.numberOfTaskSlots=2"
    -D "web.refresh-interval=5000" -D "web.access-control-allow-origin=$ORIGIN"
@@ -67,7 +72,7 @@ get() {
 }
 # js DESCRIPTION EXPR: the JSON of the last body, bound to j, makes the Python expression true.
 js() {
-  if python3 - "$body" "$2" <<'EOF' 2>"$tmp/js.err"; then pass "$1"; else fail "$1" "$body"; fi
+  if "$PY" - "$body" "$2" <<'EOF' 2>"$tmp/js.err"; then pass "$1"; else fail "$1" "$body"; fi
 import json, re, sys
 j = json.load(open(sys.argv[1]))
 I = lambda v: isinstance(v, int) and not isinstance(v, bool)
@@ -132,7 +137,7 @@ js "/taskmanagers: hardware figures come from the TaskManager's process" \
   'all(t["hardware"]["cpuCores"] > 0 and t["hardware"]["physicalMemory"] > 0 for t in j["taskmanagers"])'
 js "/taskmanagers: memoryConfiguration has Flink's keys" \
   'all(set(t["memoryConfiguration"]) == {"frameworkHeap","taskHeap","frameworkOffHeap","taskOffHeap","networkMemory","managedMemory","jvmMetaspace","jvmOverhead","totalFlinkMemory","totalProcessMemory"} for t in j["taskmanagers"])'
-tm=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["taskmanagers"][0]["id"])' "$body")
+tm=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["taskmanagers"][0]["id"])' "$body")
 
 get "/taskmanagers/$tm"
 status_is 200 "/taskmanagers/:id"
@@ -214,6 +219,37 @@ hdr_has "Access-Control-Allow-Headers: Content-Type" "preflight: Allow-Headers"
 
 "$SPATE" taskmanager stop-all "${D[@]}" >/dev/null
 "$SPATE" jobmanager stop-all "${D[@]}" >/dev/null
+
+# --- REST on the embedded MiniCluster (spate run --rest) ------------------------------------------
+mport=$(free_port)
+URL=http://localhost:$mport
+"$SPATE" run --rest -D "rest.port=$mport" -p 2 "$SPATE_EXAMPLES/exactly_once_sums.so" \
+  --output "$tmp/sums" --records-per-second 50 >"$tmp/run.out" 2>"$tmp/run.err" &
+run_pid=$!
+running_job() {
+  curl -s "$URL/jobs/overview" 2>/dev/null | grep -q '"state":"RUNNING".*"running":4'
+}
+awaited "spate run --rest: the MiniCluster's REST shows the job RUNNING" "$tmp/run.err" running_job
+get /jobs/overview
+job=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["jobs"][0]["jid"])' "$body")
+get /taskmanagers
+js "MiniCluster /taskmanagers: its TaskManager" 'len(j["taskmanagers"]) == 1 and j["taskmanagers"][0]["slotsNumber"] == 2'
+mtm=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["taskmanagers"][0]["id"])' "$body")
+get "/taskmanagers/$mtm"
+js "MiniCluster /taskmanagers/:id: allocatedSlots name the job" \
+  '[s["jobId"] for s in j["allocatedSlots"]] == ["'"$job"'"] and set(j["allocatedSlots"][0]["resource"]) >= {"cpuCores","managedMemory","networkMemory"}'
+get "/taskmanagers/$mtm/thread-dump"
+js "MiniCluster thread dump: task threads named by their task, with the task line" \
+  'any(t["threadName"].startswith("Source: Generator Source") and "\ttask: Source: Generator Source" in t["stringifiedThreadInfo"] for t in j["threadInfos"]) and any(t["threadName"].startswith("Window -> Map") for t in j["threadInfos"])'
+get "/jobs/$job?mode=cancel" -X PATCH
+status_is 202 "MiniCluster: cancel through REST"
+set +e
+wait "$run_pid"
+run_rc=$?
+set -e
+assert "spate run --rest ends once the job is cancelled (non-zero: it did not finish)" test "$run_rc" -ne 0
+assert "spate run --rest logged its endpoint" has "Rest endpoint listening at" "$tmp/run.err"
+assert "spate run --rest: no sanitizer report" test -z "$(grep -l Sanitizer "$tmp/run.err" || true)"
 assert "no sanitizer report in the daemons' output" \
   test -z "$(grep -l 'Sanitizer' "$logs"/*.out 2>/dev/null || true)"
 
