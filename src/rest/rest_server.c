@@ -445,12 +445,12 @@ int rest_server_start(const rest_server_config *cfg, rest_server **out, char *er
   s->web_submit = cfg->web_submit;
   s->web_cancel = cfg->web_cancel;
   s->allow_origin = sp_strdup(cfg->allow_origin ? cfg->allow_origin : "*");
-  s->config = cfg->config;
+  s->config = cfg->config ? sp_config_clone(cfg->config) : NULL; /* the server's own copy */
   const char *tmp = getenv("TMPDIR");
   s->upload_dir = sp_strdup(cfg->upload_dir ? cfg->upload_dir : tmp && tmp[0] ? tmp : "/tmp");
   s->operations =
       rest_operations_new(ops, cfg->ctx, cfg->max_operations ? cfg->max_operations : 1024);
-  if (!s->upload_dir || !s->operations || !s->allow_origin) {
+  if (!s->upload_dir || !s->operations || !s->allow_origin || (cfg->config && !s->config)) {
     rest_server_stop(s);
     return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
   }
@@ -493,5 +493,6 @@ void rest_server_stop(rest_server *s) {
   rest_operations_free(s->operations);
   sp_free(s->upload_dir);
   sp_free(s->allow_origin);
+  sp_config_free(s->config);
   sp_free(s);
 }

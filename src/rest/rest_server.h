@@ -262,7 +262,7 @@ typedef struct rest_server_config {
   bool web_cancel;           /* web.cancel.enable: /config features.web-cancel */
   /* issue 11, cluster part */
   const char *allow_origin; /* web.access-control-allow-origin; NULL: "*" */
-  const sp_config *config;  /* /jobmanager/config (must outlive the server); NULL: [] */
+  const sp_config *config;  /* /jobmanager/config (the server keeps a copy); NULL: [] */
 } rest_server_config;
 
 typedef struct rest_server rest_server;

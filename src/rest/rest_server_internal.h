@@ -24,8 +24,8 @@ struct rest_server {
   char *upload_dir;
   rest_operations *operations;
   /* issue 11, cluster part */
-  char *allow_origin;      /* web.access-control-allow-origin */
-  const sp_config *config; /* /jobmanager/config; may be NULL */
+  char *allow_origin; /* web.access-control-allow-origin */
+  sp_config *config;  /* /jobmanager/config (a copy); may be NULL */
 };
 
 /* One uploaded file of a POST /jobs, in the request's temporary directory. */
