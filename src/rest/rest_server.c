@@ -24,6 +24,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/utf8.h"
 
 #define DEFAULT_MAX_CONTENT (104857600u) /* rest.server.max-content-length */
 #define DEFAULT_MAX_JSON (1u << 20)
@@ -93,12 +94,31 @@ static int reply_preflight(rest_request *req) {
   return rest_queue_reply(req, MHD_HTTP_OK, r);
 }
 
+/* Replaces each ill-formed UTF-8 sequence of s (a client's path in a message, or one cut by a
+ * precision) by '?', in place: JSON strings must be UTF-8, and such a message would otherwise
+ * turn the reply into a 500. */
+static void utf8_scrub(char *s) {
+  size_t len = strlen(s), i = 0, o = 0;
+  while (i < len) {
+    size_t at = i;
+    uint32_t cp;
+    if (sp_utf8_next((const uint8_t *)s, len, &i, &cp)) {
+      memmove(s + o, s + at, i - at);
+      o += i - at;
+    } else {
+      s[o++] = '?';
+    }
+  }
+  s[o] = 0;
+}
+
 int rest_reply_error(rest_request *req, unsigned status, const char *fmt, ...) {
   char msg[SP_ERRMSG_MAX + 256];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  utf8_scrub(msg);
   return rest_reply_json(req, status, json_pack("{s:[s]}", "errors", msg));
 }
 

@@ -163,7 +163,7 @@ static size_t put_target(char *out, const uint8_t *t, size_t n) {
 
 static void write_all(int fd, const char *p, size_t n) {
   while (n) {
-    ssize_t w = write(fd, p, n);
+    ssize_t w = send(fd, p, n, MSG_NOSIGNAL); /* the server may have closed: no SIGPIPE */
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) return; /* the server closed early (a refusal before the body): fine */
     p += w;
