@@ -208,6 +208,20 @@ static const key_def keys[] = {
      .def = "true",
      .desc = "Whether jobs may be uploaded and run through the REST API (/jars); when false "
              "those routes answer 404."},
+    {.name = "web.exception-history-size",
+     .type = KT_INT,
+     .def = "16",
+     .min = 1,
+     .max = INT32_MAX,
+     .desc = "How many failures of a job (root failures, each with its concurrent ones) the "
+             "JobManager keeps for GET /jobs/:jobid/exceptions; older ones are dropped."},
+    {.name = "web.checkpoints.history",
+     .type = KT_INT,
+     .def = "10",
+     .min = 1,
+     .max = INT32_MAX,
+     .desc = "Number of checkpoints the checkpoint statistics keep in their history (REST "
+             "/jobs/:jobid/checkpoints)."},
     {.name = "web.cancel.enable",
      .type = KT_BOOL,
      .def = "true",

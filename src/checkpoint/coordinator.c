@@ -22,6 +22,7 @@
 #include "base/assert.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "checkpoint/checkpoint_stats.h"
 #include "checkpoint/storage.h"
 #include "runtime/element.h"
 #include "runtime/result_partition.h"
@@ -76,6 +77,7 @@ struct ckpt_coord {
   bool timer_running;
   sp_writer stats; /* completed checkpoints' stats, as in the job result */
   uint32_t nstats;
+  ckpt_stats *tracker; /* the statistics the REST endpoint and metrics read (one reference) */
 };
 
 /* Processing time of the cluster (a manual clock in tests): checkpoint timestamps, min pause.
@@ -101,6 +103,11 @@ int ckpt_coord_create(const job_graph *jg, sp_clock *clock, const ckpt_coord_hoo
   c->hooks = *hooks;
   for (int v = 0; v < jg->nvertices; v++) c->ntasks += jg->vertices[v].parallelism;
   sp_writer_init(&c->stats);
+  int rc = ckpt_stats_create(jg, 10, &c->tracker);
+  if (rc < 0) {
+    ckpt_coord_free(c);
+    return rc;
+  }
   *out = c;
   return 0;
 }
@@ -115,6 +122,7 @@ void ckpt_coord_free(ckpt_coord *c) {
   if (!c) return;
   sp_free(c->completed);
   sp_writer_free(&c->stats);
+  ckpt_stats_unref(c->tracker);
   while (c->pending) {
     pending_ckpt *p = c->pending;
     c->pending = p->next;
@@ -178,7 +186,32 @@ int ckpt_coord_configure(ckpt_coord *c, const sp_config *cfg, char *err, size_t 
     rc = ckpt_path_from_uri(sdir, path, sizeof path, err, err_len);
     if (rc == 0) snprintf(ck->savepoint_dir, sizeof ck->savepoint_dir, "%s", path);
   }
+  ckpt_stats_set_history_size(c->tracker, (int)sp_config_int(cfg, "web.checkpoints.history"));
+  ckpt_stats_config sc = {.exactly_once = ck->exactly_once,
+                          .interval_ms = ck->interval_ms > 0 ? ck->interval_ms : INT64_MAX,
+                          .timeout_ms = ck->timeout_ms,
+                          .min_pause_ms = ck->min_pause_ms,
+                          .aligned_timeout_ms = ck->aligned_timeout_ms,
+                          .max_concurrent = ck->max_concurrent,
+                          .tolerable = ck->tolerable,
+                          .externalized = ck->retention != RETAIN_NONE,
+                          .delete_on_cancellation = ck->retention == RETAIN_DELETE_ON_CANCEL,
+                          .unaligned = ck->unaligned,
+                          .after_tasks_finish = true}; /* FLIP-147 is always on in Spate */
+  ckpt_stats_set_config(c->tracker, &sc);
   return rc;
+}
+
+ckpt_stats *ckpt_coord_tracker(const ckpt_coord *c) { return c->tracker; }
+
+void ckpt_coord_restored(ckpt_coord *c, const char *dir) {
+  ckpt_metadata m = {0};
+  char err[SP_ERRMSG_MAX];
+  if (!dir || !dir[0] || ckpt_read_metadata(dir, &m, err, sizeof err) < 0) return;
+  ckpt_stats_restored r = {.id = m.id, .restore_ms = sp_wall_ms(), .savepoint = m.savepoint};
+  snprintf(r.external_path, sizeof r.external_path, "%s", dir);
+  ckpt_metadata_free(&m);
+  ckpt_stats_restored_set(c->tracker, &r);
 }
 
 int64_t ckpt_coord_interval_ms(const ckpt_coord *c) { return c->ck.interval_ms; }
@@ -239,11 +272,13 @@ static bool trigger_target(const ckpt_coord *c, int v, int s) {
 /* A subtask that finished without taking checkpoint p counts as finished in it. Its
  * acknowledgement, had it taken the checkpoint, would have arrived first: the TaskExecutor
  * sends it before the task may report FINISHED. */
-static void mark_finished(pending_ckpt *p, int t) {
+static void mark_finished(ckpt_coord *c, pending_ckpt *p, int t) {
   if (p->acks[t].got) return;
   p->acks[t].got = true;
   p->acks[t].finished = true;
   p->nacks++;
+  /* Flink leaves finished tasks out of the plan; here they count as acknowledged, with no state */
+  ckpt_stats_ack(c->tracker, p->id, t, &(ckpt_subtask_stats){.ack_ms = sp_wall_ms()});
 }
 
 static void unlink_pending(ckpt_coord *c, pending_ckpt *p) {
@@ -267,6 +302,7 @@ static void abort_one(ckpt_coord *c, pending_ckpt *p, const char *why, bool noti
   snprintf(msg, sizeof msg, "%s %lld failed: %s", p->savepoint ? "savepoint" : "checkpoint",
            (long long)p->id, why);
   c->hooks.reply(c->hooks.ctx, p->reply, p->id, NULL, msg);
+  ckpt_stats_failed(c->tracker, p->id, sp_wall_ms(), why);
   c->hooks.event(c->hooks.ctx, CKPT_EVENT_FAILED, p->id, p->savepoint, NULL, why);
   pending_free(c, p);
 }
@@ -311,6 +347,9 @@ static void checkpoint_failed(ckpt_coord *c, pending_ckpt *p, const char *why) {
 static void trigger_failed(ckpt_coord *c, const char *why) {
   SP_WARN("jobmaster", "Failed to trigger checkpoint %lld for job %s: %s", (long long)c->next_id,
           c->jg->job_id, why);
+  int64_t now = sp_wall_ms();
+  ckpt_stats_triggered(c->tracker, c->next_id, CKPT_TYPE_CHECKPOINT, now);
+  ckpt_stats_failed(c->tracker, c->next_id, now, why);
   c->hooks.event(c->hooks.ctx, CKPT_EVENT_FAILED, c->next_id, false, NULL, why);
   count_failure(c, why);
 }
@@ -365,6 +404,12 @@ static int trigger(ckpt_coord *c, bool savepoint, const char *dir, const char *r
                    : !c->ck.exactly_once ? BARRIER_AT_LEAST_ONCE
                    : c->ck.unaligned     ? BARRIER_UNALIGNED
                                          : 0;
+  ckpt_stats_triggered(c->tracker, p->id,
+                       stop                        ? CKPT_TYPE_SYNC_SAVEPOINT
+                       : savepoint                 ? CKPT_TYPE_SAVEPOINT
+                       : flags & BARRIER_UNALIGNED ? CKPT_TYPE_UNALIGNED_CHECKPOINT
+                                                   : CKPT_TYPE_CHECKPOINT,
+                       sp_wall_ms());
   SP_INFO("jobmaster", "Triggering %s %lld (type=%s%s) @ %lld for job %s.",
           savepoint ? "savepoint" : "checkpoint", (long long)p->id,
           stop                        ? "SYNC_SAVEPOINT"
@@ -374,7 +419,7 @@ static int trigger(ckpt_coord *c, bool savepoint, const char *dir, const char *r
           stop & BARRIER_DRAIN ? ", drain" : "", (long long)p->timestamp, c->jg->job_id);
   for (int v = 0; v < c->jg->nvertices; v++)
     for (int s = 0; s < c->jg->vertices[v].parallelism; s++)
-      if (state_of(c, v, s) == TS_FINISHED) mark_finished(p, task_index(c, v, s));
+      if (state_of(c, v, s) == TS_FINISHED) mark_finished(c, p, task_index(c, v, s));
   p->flags = flags;
   for (int v = 0; v < c->jg->nvertices; v++)
     for (int s = 0; s < c->jg->vertices[v].parallelism; s++)
@@ -487,6 +532,7 @@ static void finalize(ckpt_coord *c, pending_ckpt *p) {
   sp_put_u64(&c->stats, size);
   sp_put_u8(&c->stats, unaligned);
   c->nstats++;
+  ckpt_stats_completed(c->tracker, p->id, p->dir);
   c->hooks.notify(c->hooks.ctx, p->id, true);
   c->hooks.reply(c->hooks.ctx, p->reply, p->id, p->dir, NULL);
   c->hooks.event(c->hooks.ctx, CKPT_EVENT_COMPLETED, p->id, p->savepoint, p->dir, NULL);
@@ -505,6 +551,7 @@ static void finalize(ckpt_coord *c, pending_ckpt *p) {
     }
     while (c->ncompleted > c->ck.num_retained) { /* state.checkpoints.num-retained */
       ckpt_discard(c->completed[0].dir, err, sizeof err);
+      ckpt_stats_discarded(c->tracker, c->completed[0].id);
       memmove(c->completed, c->completed + 1, sizeof *c->completed * (size_t)--c->ncompleted);
     }
   }
@@ -532,6 +579,15 @@ void ckpt_coord_ack(ckpt_coord *c, int v, int s, int64_t id, char *file, uint64_
                   .async_ms = async_ms,
                   .align_ms = align_ms,
                   .unaligned = unaligned};
+  ckpt_stats_ack(c->tracker, id, task_index(c, v, s),
+                 &(ckpt_subtask_stats){.ack_ms = sp_wall_ms(),
+                                       .state_size = length,
+                                       .checkpointed_size = length,
+                                       .sync_ms = sync_ms,
+                                       .async_ms = async_ms,
+                                       .align_ms = align_ms,
+                                       .start_delay_ms = -1,
+                                       .unaligned = unaligned});
   if (++p->nacks == c->ntasks) finalize(c, p);
 }
 
@@ -601,7 +657,7 @@ void ckpt_coord_task_finished(ckpt_coord *c, int v, int s) {
     last = p->id;
     /* finished without taking it: finished in it. Tasks whose producers have now all
      * finished get no barrier any more: they take it as sources do. */
-    mark_finished(p, task_index(c, v, s));
+    mark_finished(c, p, task_index(c, v, s));
     for (int v2 = 0; v2 < c->jg->nvertices; v2++)
       for (int s2 = 0; s2 < c->jg->vertices[v2].parallelism; s2++)
         if (!p->acks[task_index(c, v2, s2)].got && c->jg->vertices[v2].ninputs &&
@@ -618,7 +674,10 @@ void ckpt_coord_job_ended(ckpt_coord *c, bool canceled) {
               (c->ck.retention == RETAIN_DELETE_ON_CANCEL && !canceled);
   if (!keep && c->ck.dir[0]) {
     char err[SP_ERRMSG_MAX];
-    for (int i = 0; i < c->ncompleted; i++) ckpt_discard(c->completed[i].dir, err, sizeof err);
+    for (int i = 0; i < c->ncompleted; i++) {
+      ckpt_discard(c->completed[i].dir, err, sizeof err);
+      ckpt_stats_discarded(c->tracker, c->completed[i].id);
+    }
     ckpt_discard(c->ck.dir, err, sizeof err);
   } else if (c->ncompleted) {
     SP_INFO("jobmaster", "Retaining %d checkpoint%s of job %s; the latest is %s.", c->ncompleted,

@@ -22,6 +22,7 @@
 #include "base/bytes.h"
 #include "base/clock.h"
 #include "base/config.h"
+#include "checkpoint/checkpoint_stats.h"
 #include "graph/stream_graph.h"
 #include "runtime/task.h"
 
@@ -137,4 +138,11 @@ const ckpt_completed *ckpt_coord_completed(const ckpt_coord *c, int *n);
 /* Statistics of the completed checkpoints, as the job result holds them: per checkpoint i64 id,
  * i64 duration, i64 sync, i64 async, i64 alignment (ms), u64 size, u8 unaligned. */
 const sp_writer *ckpt_coord_stats(const ckpt_coord *c, uint32_t *n);
+
+/* The job's checkpoint statistics (borrowed: take a reference with ckpt_stats_ref to keep them
+ * past the coordinator). */
+ckpt_stats *ckpt_coord_tracker(const ckpt_coord *c);
+/* An attempt restores the checkpoint or savepoint in dir: the statistics record it (its id and
+ * kind read from its metadata; nothing if that cannot be read). */
+void ckpt_coord_restored(ckpt_coord *c, const char *dir);
 #endif

@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/config.h"
+#include "checkpoint/checkpoint_stats.h"
 #include "graph/stream_graph.h"
 #include "runtime/task.h"
 
@@ -21,6 +23,7 @@
 #define CV_MAX_STATUS 16
 
 typedef struct cv_vertex {
+  char id[33]; /* Flink's JobVertexID (jobgraph_vertex_id) */
   char *name;
   int parallelism, max_parallelism;
   int tasks[TS_FAILED + 1]; /* subtasks per task_state */
@@ -47,7 +50,50 @@ typedef struct cv_job {
   int64_t runtime_ms;
   task_state *exec; /* per global subtask index, the current attempt's state */
   int ntasks;
+  /* ---- the REST endpoint's jobs part (cluster_view_tasks.c, cluster_view_failures.c) ---- */
+  struct cv_subtask *subtasks; /* per global subtask index: its attempts */
+  struct cv_failure *failures; /* exception history, oldest first, at most
+                                   cluster_view.exception_history roots */
+  int nfailures;
+  bool failures_truncated; /* older roots were dropped */
+  char *restart_strategy;  /* the JobMaster's restart strategy, described; NULL: not yet */
+  int parallelism;         /* parallelism.default of the job's configuration, -1 unset */
+  char **config_kv;        /* the keys the job's configuration sets: key, value, ... */
+  int nconfig;
+  ckpt_stats *checkpoints; /* the job's checkpoint statistics (a reference), or NULL */
 } cv_job;
+
+/* Previous attempts kept per subtask (the oldest are dropped beyond). */
+#define CV_MAX_PRIOR_ATTEMPTS 8
+
+/* One execution attempt of a subtask (Flink's Execution, as the REST endpoint shows it). */
+typedef struct cv_attempt {
+  int number;       /* Flink's attemptNumber: 0, then one more per restart of this subtask */
+  task_state state; /* its current (or, for a prior attempt, final) state */
+  char *tm_id;      /* the TaskManager's ResourceID (its RPC address, the id /taskmanagers shows:
+                       cv_taskmanager.address), or NULL while unassigned */
+  char *endpoint;   /* that TaskManager's data server "host:port", or NULL */
+  int64_t ts[TS_FAILED + 1]; /* epoch ms when it entered each state, 0 if never */
+} cv_attempt;
+
+typedef struct cv_subtask {
+  cv_attempt cur;
+  cv_attempt prior[CV_MAX_PRIOR_ATTEMPTS]; /* earlier attempts' final records, oldest first */
+  int nprior;
+} cv_subtask;
+
+/* A failure of the job: a subtask's (task set) or the job's as a whole. Failures that arrive
+ * while the failover of a root failure is still on (until the next deployment) are that root's
+ * concurrent failures, as Flink's exception history groups them. */
+typedef struct cv_failure {
+  char *message;
+  char *task;     /* "name (i/p)", or NULL for a failure of the job as a whole */
+  char *location; /* the subtask's TaskManager's data endpoint "host:port", or NULL */
+  char *tm_id;    /* its TaskManager's ResourceID, or NULL */
+  int64_t at_ms;
+  struct cv_failure *concurrent; /* only in roots; at most exception history size of them */
+  int nconcurrent;
+} cv_failure;
 
 typedef struct cv_taskmanager {
   char *address; /* RPC address */
@@ -63,6 +109,7 @@ typedef struct cluster_view {
   int njobs;
   cv_taskmanager *tms;
   int ntms;
+  int exception_history; /* web.exception-history-size: root failures kept per job (16) */
 } cluster_view;
 
 int cluster_view_create(cluster_view **out);
@@ -81,6 +128,9 @@ void cv_job_new_attempt(cluster_view *v, const char *job_id);
 /* The job ended: its final status, runtime and failure (may be NULL). */
 void cv_job_done(cluster_view *v, const char *job_id, const char *status, int64_t runtime_ms,
                  const char *failure, int64_t now_ms);
+/* The job's checkpoint statistics, which its JobMaster's coordinator writes (the view keeps a
+ * reference, so they stay readable after the JobMaster is gone). */
+void cv_job_checkpoint_stats(cluster_view *v, const char *job_id, ckpt_stats *st);
 /* Marks every job not ended as ended with status (the JobManager shuts down), waking waiters. */
 void cv_job_done_all(cluster_view *v, const char *status, int64_t now_ms);
 /* The ResourceManager's TaskManagers now (replaces the list). */
@@ -89,9 +139,36 @@ void cv_taskmanager_add(cluster_view *v, const char *address, const char *data, 
                         int free_slots, int64_t last_heartbeat_ms);
 void cv_taskmanagers_end(cluster_view *v);
 
+/* ---- writers of the REST endpoint's jobs part (cluster_view_tasks.c, cluster_view_failures.c,
+ * cluster_view.c) ---- */
+/* Subtask (vertex, subtask) of the current attempt was deployed to the TaskManager tm_id (its
+ * ResourceID) whose data server is endpoint ("host:port"; "" or NULL: none). */
+void cv_task_deployed(cluster_view *v, const char *job_id, int vertex, int subtask,
+                      const char *tm_id, const char *endpoint);
+/* Records a failure: of subtask (vertex, subtask) of its current attempt, or of the job as a
+ * whole (vertex -1); concurrent: part of the failover of the latest root failure. */
+void cv_job_failure(cluster_view *v, const char *job_id, int vertex, int subtask,
+                    const char *message, bool concurrent, int64_t now_ms);
+/* The job's execution configuration as its JobMaster runs it: its configuration's explicitly
+ * set keys and parallelism.default, and its restart strategy described (restart_strategy.h). */
+void cv_job_execution_config(cluster_view *v, const char *job_id, const sp_config *job_cfg,
+                             const char *restart_strategy);
+
+/* ---- for cluster_view.c (cluster_view_tasks.c, cluster_view_failures.c) ---- */
+/* Allocates job->subtasks (every subtask attempt 0, CREATED at now_ms); false if out of memory. */
+bool cv_subtasks_init(cv_job *job, int64_t now_ms);
+/* The subtask at global index switched to `to`; TS_CREATED after it left CREATED starts its
+ * next attempt (the current one becomes a prior one). */
+void cv_subtask_switch(cv_job *job, int index, task_state to, int64_t now_ms);
+void cv_subtasks_free(cv_job *job);
+void cv_failures_free(cv_job *job);
+
 /* ---- readers: lock, read jobs/tms, unlock ---- */
 static inline void cluster_view_lock(cluster_view *v) { pthread_mutex_lock(&v->mu); }
 static inline void cluster_view_unlock(cluster_view *v) { pthread_mutex_unlock(&v->mu); }
 /* The job with this id, or NULL; under the lock. */
 cv_job *cluster_view_find(cluster_view *v, const char *job_id);
+/* The checkpoint statistics of the job with this id with a reference for the caller (drop it
+ * with ckpt_stats_unref), or NULL (*found tells whether the job is known). Takes the lock. */
+ckpt_stats *cluster_view_checkpoint_stats(cluster_view *v, const char *job_id, bool *found);
 #endif

@@ -93,6 +93,11 @@ void jm_exec_switch_why(job_master *jm, int v, int s, task_state to, const char 
             vx->parallelism, jm->jg->job_id, v, s, e->attempt, task_state_name(e->state),
             task_state_name(to));
   if (!task_state_terminal(e->state) && task_state_terminal(to)) jm->remaining--;
+  if (to == TS_FAILED) { /* the exception history (GET /jobs/:jobid/exceptions) */
+    cv_job_failure(jm->view, jm->jg->job_id, v, s, why && why[0] ? why : "task failed",
+                   jm->failover_open, sp_wall_ms());
+    jm->failover_open = true;
+  }
   e->state = to;
   cv_task_state(jm->view, jm->jg->job_id, v, s, to, sp_wall_ms());
   /* periodic checkpoints start once every task runs, before the listener hears of the last one:
@@ -236,6 +241,11 @@ static void cancel_all(job_master *jm) {
 
 /* A failure of the running job: restart if the strategy allows, else fail the job. */
 void jm_fail_job(job_master *jm, const char *why) {
+  if ((jm->status == JOB_RUNNING || jm->status == JOB_CREATED) && !jm->failover_open) {
+    /* a failure of the job as a whole (a subtask's was recorded as it switched to FAILED) */
+    cv_job_failure(jm->view, jm->jg->job_id, -1, -1, why, false, sp_wall_ms());
+    jm->failover_open = true;
+  }
   if (jm->status != JOB_RUNNING && jm->status != JOB_CREATED) {
     if (!jm->error) jm->error = sp_strdup(why);
     return;
@@ -412,9 +422,12 @@ static void deploy(job_master *jm) { jm_deploy_region(jm, -1); }
 /* Deploys the subtasks of a region (-1: all) as attempt jm->attempt. */
 void jm_deploy_region(job_master *jm, int region) {
   const job_graph *jg = jm->jg;
-  if (jm->restore_dir[0])
+  if (jm->restore_dir[0]) {
     SP_INFO("jobmaster", "Job %s (%s): attempt %d restores %s.", jg->job_name, jg->job_id,
             jm->attempt, jm->restore_dir);
+    ckpt_coord_restored(jm->coord, jm->restore_dir); /* the checkpoint statistics' "restored" */
+  }
+  jm->failover_open = false; /* failures from now on are new roots */
   for (int v = 0; v < jg->nvertices && jm->status == JOB_RUNNING; v++)
     for (int s = 0; s < jg->vertices[v].parallelism && jm->status == JOB_RUNNING; s++) {
       int t = task_index(jm, v, s);
@@ -423,6 +436,7 @@ void jm_deploy_region(job_master *jm, int region) {
       e->attempt = jm->attempt;
       jm_exec_switch(jm, v, s, TS_SCHEDULED);
       e->te = jm->slot_te[t];
+      cv_task_deployed(jm->view, jg->job_id, v, s, e->te, jm->slot_data[t]);
       jm_exec_switch(jm, v, s, TS_DEPLOYING);
       sp_writer w;
       sp_writer_init(&w);
@@ -782,6 +796,9 @@ static int configure(job_master *jm, char *err, size_t err_len) {
                                                 : "region";
   jm->region_mode = strcmp(strategy, "region") == 0;
   if (rc == 0) rc = restart_strategy_from_config(cfg, interval_ms > 0, &jm->restart, err, err_len);
+  if (rc == 0)
+    cv_job_execution_config(jm->view, jm->jg->job_id, cfg,
+                            jm->restart ? restart_strategy_describe(jm->restart) : NULL);
   const char *restore = sp_config_str(cfg, "execution.savepoint.path");
   if (rc == 0 && restore && restore[0]) {
     int64_t id = 0;
@@ -871,6 +888,7 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, con
                             .expire_after = expire_after,
                             .tick_after = tick_after};
   if (rc == 0) rc = ckpt_coord_create(jg, rpc_service_clock(rpc), &hooks, &jm->coord);
+  if (rc == 0) cv_job_checkpoint_stats(jm->view, jg->job_id, ckpt_coord_tracker(jm->coord));
   if (rc == 0) {
     memcpy(jm->bytes, bytes, len);
     jm->len = len;
@@ -885,6 +903,7 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, con
   set_status(jm, JOB_RUNNING);
   char err[SP_ERRMSG_MAX];
   if (configure(jm, err, sizeof err) < 0) {
+    cv_job_failure(jm->view, jg->job_id, -1, -1, err, false, sp_wall_ms());
     jm->error = sp_strdup(err);
     set_status(jm, JOB_FAILING);
     complete(jm);

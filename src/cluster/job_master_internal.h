@@ -83,6 +83,9 @@ struct job_master {
   bool awaiting_slots; /* slots were requested and not offered yet */
   hb_monitor hb;       /* the TaskExecutors that hold the job's slots (jm_context) */
   hb_monitor hb_rm;    /* the ResourceManager, which heartbeats this JobMaster */
+  /* a root failure was recorded in the view's exception history and its failover has not
+   * deployed anything yet: later failures are its concurrent ones */
+  bool failover_open;
 };
 
 /* Processing time of the cluster (a manual clock in tests): checkpoint timestamps, min pause,

@@ -169,6 +169,7 @@ int standalone_jobmanager_run(const sp_config *cfg, const standalone_job *job) {
     if (rc < 0) SP_ERROR("entrypoint", "Could not start the BlobServer: %s", err);
   }
   if (rc == 0) rc = cluster_view_create(&view);
+  if (rc == 0) view->exception_history = (int)sp_config_int(cfg, "web.exception-history-size");
   if (rc == 0) {
     hb_settings hb = hb_settings_from_config(cfg);
     rm_options ro = {.slot_wait_ms = sp_config_duration_ms(cfg, "slot.request.timeout"),

@@ -1,6 +1,6 @@
 /*
  * plan_json.c: the JobGraph as Flink's JSON execution plan (what `spate info` prints and the
- * REST API will serve): one entry per vertex with its chained operators and its inputs' ship
+ * REST API serves, with JobVertexIDs for ids: jobgraph_plan_json_rest): one entry per vertex with its chained operators and its inputs' ship
  * strategies. Names come from user programs or the wire, so text that is not UTF-8 is repaired
  * rather than refused.
  */
@@ -45,12 +45,23 @@ static json_t *json_text(const char *s) {
 
 /* json_*_new returns NULL on failure and the *_new setters accept NULL (reporting failure), so
  * allocation failures surface as a -1 from a set/append call. */
-static json_t *plan_vertex(const job_graph *jg, const jg_vertex *x) {
+/* A vertex's "id": its number, or (rest) its JobVertexID. */
+static json_t *vertex_ref(const job_graph *jg, int v, bool rest) {
+  if (!rest) return json_integer(jg->vertices[v].id);
+  char id[33];
+  jobgraph_vertex_id(jg, v, id);
+  return json_string(id);
+}
+
+static json_t *plan_vertex(const job_graph *jg, int v, bool rest) {
+  const jg_vertex *x = &jg->vertices[v];
   json_t *o = json_object(), *ops = json_array();
   if (!o || !ops) goto fail;
   const sg_node *head = &jg->nodes[x->head];
-  int bad = json_object_set_new(o, "id", json_integer(x->id));
+  int bad = json_object_set_new(o, "id", vertex_ref(jg, v, rest));
   bad |= json_object_set_new(o, "parallelism", json_integer(x->parallelism));
+  if (rest) /* the web dashboard reads it */
+    bad |= json_object_set_new(o, "maxParallelism", json_integer(x->max_parallelism));
   bad |= json_object_set_new(o, "operator", json_string(op_kind_name(head->kind)));
   bad |= json_object_set_new(o, "operator_strategy", json_string(""));
   bad |= json_object_set_new(o, "description", json_text(x->name));
@@ -78,7 +89,7 @@ static json_t *plan_vertex(const job_graph *jg, const jg_vertex *x) {
       if (!in) goto fail;
       bad |= json_array_append_new(ins, in);
       bad |= json_object_set_new(in, "num", json_integer(k));
-      bad |= json_object_set_new(in, "id", json_integer(e->source_vertex));
+      bad |= json_object_set_new(in, "id", vertex_ref(jg, e->source_vertex, rest));
       bad |= json_object_set_new(in, "ship_strategy", json_string(part_kind_name(e->part)));
       bad |= json_object_set_new(in, "exchange", json_string("pipelined_bounded"));
     }
@@ -96,7 +107,7 @@ fail:
   return NULL;
 }
 
-char *jobgraph_plan_json(const job_graph *jg) {
+static char *plan_json(const job_graph *jg, bool rest) {
   char *result = NULL, *text = NULL;
   json_t *root = json_object(), *nodes = json_array();
   if (!root || !nodes) goto out;
@@ -105,7 +116,7 @@ char *jobgraph_plan_json(const job_graph *jg) {
   bad |= json_object_set_new(root, "type", json_string("STREAMING"));
   bad |= json_object_set(root, "nodes", nodes);
   for (int v = 0; v < jg->nvertices && !bad; v++) {
-    json_t *o = plan_vertex(jg, &jg->vertices[v]);
+    json_t *o = plan_vertex(jg, v, rest);
     bad |= o ? json_array_append_new(nodes, o) : -1;
   }
   if (bad) goto out;
@@ -117,3 +128,7 @@ out:
   json_decref(root);
   return result;
 }
+
+char *jobgraph_plan_json(const job_graph *jg) { return plan_json(jg, false); }
+
+char *jobgraph_plan_json_rest(const job_graph *jg) { return plan_json(jg, true); }

@@ -224,4 +224,9 @@ int jobgraph_config(const job_graph *jg, sp_config **out, char *err, size_t err_
 /* ---- plan_json.c ---------------------------------------------------------------------------- */
 /* Flink-style JSON execution plan; caller frees with sp_free. NULL on allocation failure. */
 char *jobgraph_plan_json(const job_graph *jg);
+/* The same plan as the REST API serves it (Flink's JsonPlanGenerator): nodes' "id" and their
+ * inputs' "id" are the vertices' JobVertexIDs (jobgraph_vertex_id, 32 hex digits), which the
+ * web dashboard matches against /jobs/:jobid's vertices; jobgraph_plan_json keeps the vertex
+ * numbers `spate info` has always printed. */
+char *jobgraph_plan_json_rest(const job_graph *jg);
 #endif

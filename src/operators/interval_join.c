@@ -47,7 +47,10 @@ static int join_element(spate_ctx *ctx, int side, const spate_row *in, spate_col
     return spate_ctx_fail(ctx,
                           "interval join: the record has no timestamp (assign event time "
                           "before joining)");
-  if (wm != INT64_MIN && ts < wm) return 0; /* late: dropped, as in Flink */
+  if (wm != INT64_MIN && ts < wm) { /* late: dropped, as in Flink */
+    sw_inc(&p->op->late_records_dropped);
+    return 0;
+  }
   spate_rb_begin(p->jkey);
   spate_rb_set_bigint(p->jkey, 0, ts);
   spate_rb_set_bigint(p->jkey, 1, p->seq++);

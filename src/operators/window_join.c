@@ -112,6 +112,7 @@ static int wj_session_element(spate_ctx *ctx, proc_op *p, int side, const spate_
   if (rc < 0) return mws_error(&p->sessions)[0] ? sessions_failed(ctx, p) : rc;
   if (rc > 0 || m.end - 1 <= ctx->watermark) { /* Flink: the (merged) window is late: drop */
     if (rc == 0 && how == MWS_ADDED) mws_remove(&p->sessions, m); /* it never existed */
+    sw_inc(&p->op->late_records_dropped);
     return ks_set_namespace(p->backend, NULL, 0);
   }
   if ((rc = mws_store(&p->sessions)) < 0) return sessions_failed(ctx, p);
@@ -143,6 +144,7 @@ static int wj_element(spate_ctx *ctx, int side, const spate_row *in) {
   if (p->wsession) return wj_session_element(ctx, p, side, in, ts);
   int64_t last = sat_sub(ts, floor_mod(sat_sub(ts, p->woffset), p->wslide));
   int rc = 0;
+  bool added = false;
   int64_t first = sat_sub(ts, p->wsize);
   for (int64_t start = last; rc >= 0 && start > first;) {
     int64_t end = sat_add(start, p->wsize);
@@ -150,6 +152,7 @@ static int wj_element(spate_ctx *ctx, int side, const spate_row *in) {
       if (__builtin_sub_overflow(start, p->wslide, &start)) break;
       continue;
     }
+    added = true;
     uint8_t ns[16];
     encode_ns(ns, start, end);
     rc = ks_set_namespace(p->backend, ns, sizeof ns);
@@ -159,6 +162,8 @@ static int wj_element(spate_ctx *ctx, int side, const spate_row *in) {
                        sizeof ns);
     if (__builtin_sub_overflow(start, p->wslide, &start)) break;
   }
+  /* in no window and behind the watermark: Flink's WindowOperator counts it as dropped */
+  if (!added && ts <= wm) sw_inc(&p->op->late_records_dropped);
   int r2 = ks_set_namespace(p->backend, NULL, 0);
   return rc < 0 ? rc : r2;
 }

@@ -483,7 +483,9 @@ static int set_key_from_record(win_op *w, const spate_row *row) {
 }
 
 int win_late_element(win_op *w, int64_t ts, const spate_row *row) {
-  return w->late_tag ? op_emit_side(w->op, w->late_tag, ts, row) : 0;
+  if (w->late_tag) return op_emit_side(w->op, w->late_tag, ts, row);
+  sw_inc(&w->op->late_records_dropped); /* Flink counts only what no side output takes */
+  return 0;
 }
 static int win_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   win_op *w = op->impl;

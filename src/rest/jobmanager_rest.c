@@ -11,8 +11,9 @@
 
 #include "base/alloc.h"
 #include "base/err.h"
-#include "base/hash.h"
 #include "cluster/standalone.h"
+#include "rest/jobmanager_rest_checkpoints.h"
+#include "rest/jobmanager_rest_jobs.h"
 #include "rest/jobmanager_rest_tm.h"
 #include "rest/rest_server.h"
 
@@ -24,15 +25,6 @@ static rest_job_state job_state(const char *name) {
   return s < 0 ? REST_JOB_CREATED : (rest_job_state)s;
 }
 
-/* A vertex id as Flink shows them (32 hex digits), stable for the job and vertex. */
-static void vertex_id(const char *job_id, int v, char *out) {
-  char seed[64];
-  snprintf(seed, sizeof seed, "%s/%d", job_id, v);
-  uint64_t a = sp_hash64(seed, strlen(seed));
-  uint64_t b = sp_hash64(&a, sizeof a);
-  snprintf(out, REST_ID_LEN + 1, "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
-}
-
 static void fill_summary(const cv_job *j, rest_job_summary *s) {
   snprintf(s->id, sizeof s->id, "%s", j->id);
   s->state = job_state(j->status);
@@ -42,6 +34,30 @@ static void fill_summary(const cv_job *j, rest_job_summary *s) {
   for (int k = 0; k < j->nvertices; k++)
     for (int t = 0; t <= TS_FAILED; t++)
       s->tasks[exec_state((task_state)t)] += j->vertices[k].tasks[t];
+}
+
+/* A vertex's start-time and end-time as Flink's JobDetailsHandler takes them from its subtasks'
+ * current attempts: the earliest DEPLOYING, and the latest terminal state's time once every
+ * subtask is terminal (-1 when not set). Without subtask records, the view's own. */
+static void vertex_times(const cv_job *j, int k, int64_t *start, int64_t *end) {
+  const cv_vertex *cv = &j->vertices[k];
+  int first = 0;
+  for (int i = 0; i < k; i++) first += j->vertices[i].parallelism;
+  if (!j->subtasks || first + cv->parallelism > j->ntasks) {
+    *start = cv->start_ms;
+    *end = cv->end_ms;
+    return;
+  }
+  int64_t s = -1, e = -1;
+  bool all_terminal = true;
+  for (int t = first; t < first + cv->parallelism; t++) {
+    const cv_attempt *a = &j->subtasks[t].cur;
+    if (a->ts[TS_DEPLOYING] > 0 && (s < 0 || a->ts[TS_DEPLOYING] < s)) s = a->ts[TS_DEPLOYING];
+    all_terminal = all_terminal && task_state_terminal(a->state);
+    if (a->ts[a->state] > e) e = a->ts[a->state];
+  }
+  *start = s;
+  *end = s > 0 && all_terminal ? e : -1;
 }
 
 static int op_list_jobs(void *ctx, rest_job_list *out, char *err, size_t err_len) {
@@ -96,11 +112,11 @@ static int op_job_details(void *ctx, const char *job_id, rest_job_details *out, 
       rc = SPATE_ENOMEM;
       break;
     }
-    vertex_id(j->id, k, vi->id);
+    snprintf(vi->id, sizeof vi->id, "%s", j->vertices[k].id); /* JobVertexID */
+    /* vi->metrics stay 0: the metrics part fills them from its metric store */
     vi->parallelism = j->vertices[k].parallelism;
     vi->max_parallelism = j->vertices[k].max_parallelism;
-    vi->start_time = j->vertices[k].start_ms;
-    vi->end_time = j->vertices[k].end_ms;
+    vertex_times(j, k, &vi->start_time, &vi->end_time);
     for (int t = 0; t <= TS_FAILED; t++)
       vi->tasks[exec_state((task_state)t)] = j->vertices[k].tasks[t];
   }
@@ -217,6 +233,14 @@ static const rest_cluster_ops ops = {
     .dispose_savepoint = op_dispose,
     .taskmanagers = op_taskmanagers,
     .shutdown = op_shutdown,
+    /* the jobs part (jobmanager_rest_jobs.c) */
+    .job_vertex = jm_rest_job_vertex,
+    .job_config = jm_rest_job_config,
+    .job_exceptions = jm_rest_job_exceptions,
+    .user_accumulators = jm_rest_user_accumulators,
+    .checkpoint_stats = jm_rest_checkpoint_stats,
+    .checkpoint_details = jm_rest_checkpoint_details,
+    /* the cluster part (jobmanager_rest_tm.c) */
     .taskmanager_details = jmr_taskmanager_details,
     .taskmanager_logs = jmr_taskmanager_logs,
     .taskmanager_log = jmr_taskmanager_log,

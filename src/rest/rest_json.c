@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rest/rest_json_jobs.h"
 #include "rest/rest_operations.h"
 
 #ifndef SPATE_VERSION
@@ -95,11 +96,12 @@ static json_t *task_counts(const int tasks[REST_EXEC_STATES], bool lower) {
 }
 
 static json_t *job_overview(const rest_job_summary *j, int64_t now) {
-  return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o*}", "jid", j->id, "name", j->name,
+  return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o*, s:i}", "jid", j->id, "name", j->name,
                    "state", rest_job_state_name(j->state), "start-time", (json_int_t)j->start_time,
                    "end-time", (json_int_t)j->end_time, "duration",
                    (json_int_t)duration(j->start_time, j->end_time, now), "last-modification",
-                   (json_int_t)j->last_modification, "tasks", task_counts(j->tasks, true));
+                   (json_int_t)j->last_modification, "tasks", task_counts(j->tasks, true),
+                   "pending-operators", 0);
 }
 
 json_t *rest_json_jobs_overview(const rest_job_list *jobs, int64_t now) {
@@ -122,18 +124,18 @@ rest_exec_state rest_vertex_status(const int tasks[REST_EXEC_STATES], int parall
   if (tasks[REST_EXEC_RUNNING] > 0) return REST_EXEC_RUNNING;
   if (tasks[REST_EXEC_FINISHED] > 0)
     return tasks[REST_EXEC_FINISHED] == parallelism ? REST_EXEC_FINISHED : REST_EXEC_RUNNING;
-  if (tasks[REST_EXEC_DEPLOYING] > 0) return REST_EXEC_DEPLOYING;
-  if (tasks[REST_EXEC_SCHEDULED] > 0) return REST_EXEC_SCHEDULED;
-  return REST_EXEC_CREATED;
+  return REST_EXEC_CREATED; /* SCHEDULED and DEPLOYING too: Flink's "all else collapses under
+                               created" */
 }
 
 static json_t *vertex_json(const rest_vertex_info *v, int64_t now) {
-  return json_pack(
-      "{s:s, s:s, s:i, s:i, s:s, s:I, s:I, s:I, s:o*}", "id", v->id, "name", v->name, "parallelism",
-      v->parallelism, "maxParallelism", v->max_parallelism > 0 ? v->max_parallelism : -1, "status",
-      rest_exec_state_name(rest_vertex_status(v->tasks, v->parallelism)), "start-time",
-      (json_int_t)v->start_time, "end-time", (json_int_t)v->end_time, "duration",
-      (json_int_t)duration(v->start_time, v->end_time, now), "tasks", task_counts(v->tasks, false));
+  return json_pack("{s:s, s:s, s:i, s:i, s:s, s:I, s:I, s:I, s:o*, s:o*}", "id", v->id, "name",
+                   v->name, "parallelism", v->parallelism, "maxParallelism",
+                   v->max_parallelism > 0 ? v->max_parallelism : -1, "status",
+                   rest_exec_state_name(rest_vertex_status(v->tasks, v->parallelism)), "start-time",
+                   (json_int_t)v->start_time, "end-time", (json_int_t)v->end_time, "duration",
+                   (json_int_t)duration(v->start_time, v->end_time, now), "tasks",
+                   task_counts(v->tasks, false), "metrics", rest_json_io_metrics(&v->metrics));
 }
 
 json_t *rest_json_job_details(const rest_job_details *d, int64_t now) {

@@ -35,6 +35,8 @@ json_t *rest_json_resource(double cpu, int64_t managed, int64_t network);
 /* ErrorResponseBody: {"errors": [message]}. */
 json_t *rest_json_errors(const char *message);
 
-/* A vertex's aggregate status from its subtasks' states, as Flink's ExecutionJobVertex does. */
+/* A vertex's aggregate status from its subtasks' states, as Flink's ExecutionJobVertex
+ * getAggregateJobVertexState: FAILED, CANCELING, CANCELED, INITIALIZING, RUNNING if any subtask
+ * is (in that order), FINISHED when all are (some: RUNNING), else CREATED. */
 rest_exec_state rest_vertex_status(const int tasks[REST_EXEC_STATES], int parallelism);
 #endif

@@ -24,6 +24,8 @@
 /* Every table the endpoint serves. */
 static const rest_route_table *const tables[] = {
     &rest_routes_core,
+    &rest_routes_jobs,
+    &rest_routes_checkpoints,
     &rest_routes_cluster,
 };
 

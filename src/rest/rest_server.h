@@ -8,7 +8,8 @@
  * The server knows no cluster. It calls the operations of a rest_cluster_ops table, which the
  * JobManager implements on top of its Dispatcher (and a test with a small table of jobs). The
  * operations take and fill the plain C structs below; the REST layer turns them into Flink's
- * JSON, so the field names and types of the wire live here and nowhere else.
+ * JSON, so the field names and types of the wire live here and in rest_jobs_model.h (the
+ * jobs part's: vertices, subtasks and attempts, job configuration, exceptions, accumulators).
  *
  * Threads: libmicrohttpd runs one thread per connection; every operation is called on such a
  * thread, possibly on several at once (the implementation locks what it shares), and may block
@@ -33,6 +34,8 @@
 #include "base/log_files.h"
 #include "base/process_stats.h"
 #include "runtime/thread_dump.h"
+
+struct ckpt_stats_snapshot; /* checkpoint/checkpoint_stats.h */
 
 /* A job id, a trigger id: 32 lowercase hex digits. */
 #define REST_ID_LEN 32
@@ -98,6 +101,16 @@ typedef struct rest_job_list {
 rest_job_summary *rest_job_list_add(rest_job_list *l, const char *name);
 void rest_job_list_free(rest_job_list *l);
 
+/* Flink's IOMetricsInfo of a vertex or subtask ("read" is numBytesIn/numRecordsIn, "write" the
+ * Out counterparts; *_complete whether every subtask reported). The JobManager fills 0 today;
+ * the metrics part fills them from its metric store. */
+typedef struct rest_io_metrics {
+  int64_t read_bytes, write_bytes, read_records, write_records;
+  bool read_bytes_complete, write_bytes_complete, read_records_complete, write_records_complete;
+  int64_t backpressured_ms, idle_ms; /* accumulated-backpressured-time, accumulated-idle-time */
+  double busy_ms;                    /* accumulated-busy-time (Flink's may be NaN: sent as 0) */
+} rest_io_metrics;
+
 /* One job vertex of /jobs/:jobid. */
 typedef struct rest_vertex_info {
   char id[REST_ID_LEN + 1];
@@ -105,6 +118,7 @@ typedef struct rest_vertex_info {
   int parallelism, max_parallelism;
   int64_t start_time, end_time; /* epoch ms; -1 when not set */
   int tasks[REST_EXEC_STATES];  /* its subtasks in each state; the vertex's status derives */
+  rest_io_metrics metrics;      /* summed over its subtasks */
 } rest_vertex_info;
 
 /* GET /jobs/:jobid (Flink's JobDetailsInfo, the fields Spate has). */
@@ -187,6 +201,12 @@ typedef enum rest_checkpoint_type {
   REST_CHECKPOINT_INCREMENTAL
 } rest_checkpoint_type;
 
+/* The jobs part's structs (rest/rest_jobs_model.h). */
+typedef struct rest_vertex_details rest_vertex_details;
+typedef struct rest_job_config rest_job_config;
+typedef struct rest_exception_history rest_exception_history;
+typedef struct rest_accumulator_list rest_accumulator_list;
+
 /*
  * What the REST endpoint asks of the cluster. ctx is rest_server_config.ctx. Outputs are zeroed
  * by the caller (lists empty), filled by the operation, freed by the caller with the matching
@@ -233,6 +253,32 @@ typedef struct rest_cluster_ops {
    * starts the JobManager's shutdown (wakes its main thread): stopping this server from inside
    * the call would wait for the very thread it runs on. */
   void (*shutdown)(void *ctx);
+
+  /* ---- jobs, vertices and subtasks (issue 11, the jobs part; rest/rest_jobs_model.h). NULL:
+   * the routes answer 501. ---- */
+  /* One vertex (vertex_id: its JobVertexID) with every subtask's current and prior attempts.
+   * SPATE_ENOENT for an unknown job or vertex. */
+  int (*job_vertex)(void *ctx, const char *job_id, const char *vertex_id, rest_vertex_details *out,
+                    char *err, size_t err_len);
+  /* The job's execution configuration (GET /jobs/:jobid/config). */
+  int (*job_config)(void *ctx, const char *job_id, rest_job_config *out, char *err, size_t err_len);
+  /* The job's exception history, newest first (GET /jobs/:jobid/exceptions). */
+  int (*job_exceptions)(void *ctx, const char *job_id, rest_exception_history *out, char *err,
+                        size_t err_len);
+  /* User accumulators of the job (vertex_id NULL), of a vertex (subtask -1) or of one subtask.
+   * SPATE_ENOENT for an unknown job or vertex. */
+  int (*user_accumulators)(void *ctx, const char *job_id, const char *vertex_id, int subtask,
+                           rest_accumulator_list *out, char *err, size_t err_len);
+  /* ---- checkpoint statistics (issue 11, checkpoints part; NULL: the routes answer 501) ---- */
+  /* The job's checkpoint statistics, entries without subtasks (ckpt_stats_read fills out;
+   * freed with ckpt_stats_snapshot_free). SPATE_ENOENT if the job is unknown. */
+  int (*checkpoint_stats)(void *ctx, const char *job_id, struct ckpt_stats_snapshot *out, char *err,
+                          size_t err_len);
+  /* Checkpoint checkpoint_id of the job with its subtasks (ckpt_stats_read_checkpoint).
+   * SPATE_ENOENT if the job is unknown ("Job <id> not found") or the statistics do not hold the
+   * checkpoint ("Could not find checkpointing statistics for checkpoint <id>."). */
+  int (*checkpoint_details)(void *ctx, const char *job_id, int64_t checkpoint_id,
+                            struct ckpt_stats_snapshot *out, char *err, size_t err_len);
   /* ---- issue 11, cluster part: one TaskManager (NULL: the route answers 501). tm_id is the
    * client's (unchecked); SPATE_ENOENT for an unknown TaskManager or file, SPATE_EINVAL for a
    * file name outside the log directory (log_files.h), SPATE_EIO when it does not answer. ---- */

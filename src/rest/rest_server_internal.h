@@ -90,6 +90,8 @@ typedef struct rest_route_table {
   const rest_route_def *routes;
   size_t n;
 } rest_route_table;
-extern const rest_route_table rest_routes_core;    /* rest_routes.c */
-extern const rest_route_table rest_routes_cluster; /* rest_routes_cluster.c */
+extern const rest_route_table rest_routes_core;        /* rest_routes.c */
+extern const rest_route_table rest_routes_jobs;        /* rest_routes_jobs.c */
+extern const rest_route_table rest_routes_checkpoints; /* rest_routes_checkpoints.c */
+extern const rest_route_table rest_routes_cluster;     /* rest_routes_cluster.c */
 #endif

@@ -27,6 +27,7 @@ static bool ensure_buffer(input_channel *c) {
   }
   rt_buffer *b = sp_spsc_pop(&c->rp->subs[c->sub].queue);
   if (!b) return false;
+  if (c->bytes_in) sw_add(c->bytes_in, b->size); /* numBytesIn, per buffer */
   c->buf = b;
   c->pos = 0;
   return true;

@@ -9,6 +9,7 @@
  */
 #ifndef SPATE_RUNTIME_INPUT_GATE_H
 #define SPATE_RUNTIME_INPUT_GATE_H
+#include "base/sw_cell.h"
 #include "runtime/element.h"
 #include "runtime/result_partition.h"
 
@@ -25,8 +26,9 @@ typedef struct input_channel {
   uint32_t pos;
   uint8_t *spill; /* reassembly area for spanning elements */
   uint32_t spill_cap, spill_len, spill_need;
-  bool finished; /* END_OF_PARTITION seen */
-  int vidx;      /* the channel's index in the task's watermark valve */
+  bool finished;    /* END_OF_PARTITION seen */
+  int vidx;         /* the channel's index in the task's watermark valve */
+  sw_u64 *bytes_in; /* bytes of the buffers read are added here (or NULL; set after connect) */
 } input_channel;
 
 typedef struct input_gate {

@@ -49,6 +49,9 @@ int op_create(const job_graph *jg, int node, int subtask, op_vtable_fn vtable_fo
   op->ctx.ts = INT64_MIN;
   op->ctx.watermark = INT64_MIN;
   op->out.records_out = &op->records_out;
+  sw_set_i64(&op->input_watermark, INT64_MIN);
+  sw_set_i64(&op->output_watermark, INT64_MIN);
+  op->ctx.metrics = &op->umetrics;
   op->dl = dl;
   op->artifact = artifact;
   if (n->ninputs > 0) op->in_schema = sg_edge_schema(jg->nodes, &n->inputs[0]);
@@ -93,6 +96,7 @@ void *op_resolve(op_t *op, const char *symbol) {
 }
 
 int op_forward_watermark(op_t *op, int64_t wm) {
+  sw_set_i64(&op->output_watermark, wm); /* currentOutputWatermark */
   int rc = output_emit_watermark(&op->out, wm);
   for (int i = 0; rc == 0 && i < op->nsides; i++) rc = output_emit_watermark(&op->sides[i].out, wm);
   return rc;
@@ -106,6 +110,8 @@ int op_forward_status(op_t *op, bool idle) {
 
 int op_watermark(op_t *op, int input, int64_t wm) {
   op->ctx.watermark = wm;
+  sw_set_i64(&op->input_watermark, wm); /* currentInputWatermark (the task's valve combined the
+                                           inputs of a two-input head already) */
   if (!op->vt->watermark) return op_forward_watermark(op, wm);
   const spate_ctx *outer = crash_enter(&op->ctx);
   int rc = op->vt->watermark(op, input, wm);
@@ -172,6 +178,7 @@ void op_free(op_t *op) {
   }
   sp_free(op->sides);
   op_free_user_state(op);
+  user_metrics_free(&op->umetrics);
   sp_free(op);
 }
 

@@ -24,10 +24,12 @@
 #include <stdbool.h>
 #include "base/bytes.h"
 #include "base/clock.h"
+#include "base/sw_cell.h"
 #include "graph/stream_graph.h"
 #include "runtime/crash_report.h"
 #include "runtime/record_writer.h"
 #include "runtime/udf_context.h"
+#include "runtime/user_metrics.h"
 #include "state/snapshot.h"
 #include "types/row.h"
 
@@ -39,7 +41,7 @@ typedef struct op_output {
   int *chained_input;
   int nwriters;
   record_writer **writers;
-  uint64_t *records_out;
+  sw_u64 *records_out; /* counts every record emitted on this output (task thread writes) */
 } op_output;
 
 /* A side output: the successors and writers of edges that read this tag. */
@@ -47,7 +49,7 @@ typedef struct op_side_output {
   const char *tag;            /* the job graph's string */
   const spate_schema *schema; /* rows emitted there must have its fields */
   op_output out;
-  uint64_t records;
+  sw_u64 records;
 } op_side_output;
 
 struct spate_collector {
@@ -107,11 +109,17 @@ struct op_t {
   op_output out;
   int nsides;
   op_side_output *sides; /* side outputs somebody reads; others are dropped */
-  uint64_t records_in, records_out;
-  spate_row_builder rb; /* output rows (operators with an output schema) */
-  void *udf;            /* main UDF, resolved */
-  spate_key_fn key_fn;  /* keyed operators with a key selector */
-  void *dl;             /* the job's object, for UDFs named in params */
+  /* Metrics (task_metrics.h), written on the task thread only, readable anywhere: records in and
+   * out (main output), the watermarks in and out (INT64_MIN: none yet), and the late records a
+   * window operator dropped (numLateRecordsDropped). */
+  sw_u64 records_in, records_out;
+  sw_i64 input_watermark, output_watermark;
+  sw_u64 late_records_dropped;
+  user_metrics umetrics; /* what the user functions registered (ctx.metrics points here) */
+  spate_row_builder rb;  /* output rows (operators with an output schema) */
+  void *udf;             /* main UDF, resolved */
+  spate_key_fn key_fn;   /* keyed operators with a key selector */
+  void *dl;              /* the job's object, for UDFs named in params */
   const char *artifact;
   spate_open_fn open_fn;
   spate_close_fn close_fn;
@@ -134,7 +142,7 @@ struct op_t {
 };
 
 static inline int op_process(op_t *op, int input, int64_t ts, const spate_row *row) {
-  op->records_in++;
+  sw_inc(&op->records_in);
   op->ctx.ts = ts;
   const spate_ctx *outer = crash_enter(&op->ctx);
   int rc = op->vt->process(op, input, ts, row);
@@ -202,7 +210,7 @@ static inline int output_emit_status(op_output *o, bool idle) {
 }
 
 static inline int output_emit(op_output *o, int64_t ts, const spate_row *row) {
-  (*o->records_out)++;
+  sw_inc(o->records_out);
   for (int i = 0; i < o->nchained; i++) {
     int rc = op_process(o->chained[i], o->chained_input[i], ts, row);
     if (rc < 0) return rc;

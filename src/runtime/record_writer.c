@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/clock.h"
 #include "base/err.h"
 #include "runtime/udf_context.h"
 
@@ -28,6 +29,8 @@ int rw_init(record_writer *w, result_partition *rp, const rw_config *c) {
   w->ctx = c->ctx;
   w->cancel = c->cancel;
   w->backpressure_ns = c->backpressure_ns;
+  w->time = c->time;
+  w->bytes_out = c->bytes_out;
   w->err = c->err;
   w->err_len = c->err_len;
   return 0;
@@ -42,13 +45,25 @@ void rw_destroy(record_writer *w) {
   w->cur = NULL;
 }
 
+/* Hands buffer b over to subpartition i's consumer, counting its bytes (per buffer, not per
+ * record: the record path pays nothing for numBytesOut). */
+static void hand_over(record_writer *w, int i, rt_buffer *b) {
+  if (w->bytes_out) sw_add(w->bytes_out, b->size);
+  rp_push(w->rp, i, b);
+}
+
 static rt_buffer *next_buffer(record_writer *w, int i) {
   rt_buffer *b = w->cur[i];
   if (b) {
     w->cur[i] = NULL;
-    rp_push(w->rp, i, b);
+    hand_over(w, i, b);
   }
-  b = bufpool_get(w->rp->pool, w->cancel, w->backpressure_ns);
+  b = bufpool_try_get(w->rp->pool);
+  if (!b) { /* backpressure: the wait is marked so that it reads as such while it lasts */
+    if (w->time) task_time_begin(w->time, TASK_WAIT_BACKPRESSURED, sp_mono_ns());
+    b = bufpool_get(w->rp->pool, w->cancel, w->backpressure_ns);
+    if (w->time) task_time_end(w->time, TASK_WAIT_BACKPRESSURED, sp_mono_ns());
+  }
   w->cur[i] = b;
   return b;
 }
@@ -105,7 +120,7 @@ static int write_element(record_writer *w, int i, uint32_t tag, const void *p1, 
   w->dirty = true;
   if (w->flush_always) {
     w->cur[i] = NULL;
-    rp_push(w->rp, i, b);
+    hand_over(w, i, b);
   }
   return 0;
 }
@@ -142,7 +157,7 @@ void rw_flush(record_writer *w) {
     rt_buffer *b = w->cur[i];
     if (b && b->size) {
       w->cur[i] = NULL;
-      rp_push(w->rp, i, b);
+      hand_over(w, i, b);
     }
   }
   w->dirty = false;

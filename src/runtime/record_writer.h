@@ -13,10 +13,12 @@
 #define SPATE_RUNTIME_RECORD_WRITER_H
 #include <stdatomic.h>
 #include <stdbool.h>
+#include "base/sw_cell.h"
 #include "runtime/buffer_pool.h"
 #include "runtime/element.h"
 #include "runtime/partitioners.h"
 #include "runtime/result_partition.h"
+#include "runtime/task_time.h"
 
 /* What a writer is wired to, besides its partition. */
 typedef struct rw_config {
@@ -24,6 +26,8 @@ typedef struct rw_config {
   bool flush_always;              /* buffer timeout 0: hand over every buffer at once */
   const _Atomic bool *cancel;     /* ends a wait for a free buffer */
   uint64_t *backpressure_ns;      /* time spent waiting for free buffers is added here */
+  task_time *time;                /* the task's time accounting: marks those waits (or NULL) */
+  sw_u64 *bytes_out;              /* bytes of the buffers handed over are added here (or NULL) */
   struct spate_ctx *ctx;          /* the emitting operator's: names it in errors, and is what key
                                      selectors and partition functions receive (may be NULL) */
   char *err;                      /* the task's error buffer */
@@ -40,6 +44,8 @@ typedef struct record_writer {
   struct spate_ctx *ctx; /* names the emitting operator in errors */
   const _Atomic bool *cancel;
   uint64_t *backpressure_ns;
+  task_time *time;
+  sw_u64 *bytes_out;
   char *err; /* task error buffer */
   size_t err_len;
 } record_writer;

@@ -16,6 +16,7 @@
 #include "runtime/input_gate.h"
 #include "runtime/mailbox.h"
 #include "runtime/operator.h"
+#include "runtime/task_cells.h"
 #include "runtime/task_snapshot.h"
 #include "runtime/timer_service.h"
 #include "runtime/watermark_valve.h"
@@ -53,6 +54,7 @@ struct task {
   watermark_valve valve; /* combines the input channels' watermarks and statuses */
   timer_service timers;  /* processing-time timers */
   uint64_t backpressure_ns;
+  task_cells cells; /* what other threads read (task_metrics.h) */
   int64_t last_flush_ns;
   sp_writer collected; /* collect sinks' results, filled at the end */
   uint32_t ncollected;
@@ -228,6 +230,8 @@ static int setup(task *t) {
                    .flush_always = t->cfg.buffer_timeout_ms == 0,
                    .cancel = &t->cancel,
                    .backpressure_ns = &t->backpressure_ns,
+                   .time = &t->cells.time,
+                   .bytes_out = &t->cells.bytes_out,
                    .ctx = (spate_ctx *)&src->ctx,
                    .err = t->error,
                    .err_len = sizeof t->error};
@@ -307,6 +311,7 @@ static int setup(task *t) {
                t->name, k, peers[c], why);
       if (rc == 0) {
         channel_connect(&g->ch[c], rp, sub, &t->event);
+        g->ch[c].bytes_in = &t->cells.bytes_in;
         rp_unref(rp); /* the channel holds its own reference */
         g->nch = c + 1;
       }
@@ -536,7 +541,9 @@ static int park(task *t, uint32_t token) {
     if (flush_in < 0) flush_in = 0;
     if (left < 0 || flush_in < left) left = flush_in;
   }
+  task_time_begin(&t->cells.time, TASK_WAIT_IDLE, sp_mono_ns());
   sp_event_wait(&t->event, token, left < 0 ? -1 : sp_clock_wait_ns(t->clock, left));
+  task_time_end(&t->cells.time, TASK_WAIT_IDLE, sp_mono_ns());
   return 0;
 }
 
@@ -559,7 +566,9 @@ static int linger(task *t) {
     if (t->pending_rc < 0) return t->pending_rc;
     if (atomic_load(&t->cancel)) return SPATE_ECANCELED;
     snapshot_returns_free(&t->returns);
+    task_time_begin(&t->cells.time, TASK_WAIT_IDLE, sp_mono_ns());
     sp_event_wait(&t->event, token, 100000000LL);
+    task_time_end(&t->cells.time, TASK_WAIT_IDLE, sp_mono_ns());
   }
   return t->pending_rc;
 }
@@ -591,10 +600,16 @@ static int run_source(task *t) {
      * the clock) makes a park below return at once */
     uint32_t token = sp_event_prepare(&t->event);
     int64_t start = sp_mono_ns();
+    uint64_t bp_before = t->backpressure_ns;
     int rc = op_poll(head, budget);
     if (rc < 0) return rc;
     if (rc == SRC_END) return 0;
     int64_t took = sp_mono_ns() - start;
+    /* a poll that found nothing spent its time in the source's own short wait: idle (less what
+     * it spent backpressured, accounted already) */
+    uint64_t bp = t->backpressure_ns - bp_before;
+    if (rc == SRC_IDLE && (uint64_t)took > bp)
+      task_time_add(&t->cells.time, TASK_WAIT_IDLE, (uint64_t)took - bp);
     if (took > 2000000 && budget > 1)
       budget /= 2;
     else if (took < 500000 && budget < 1024)
@@ -614,6 +629,7 @@ static int run_source(task *t) {
 static int apply_valve(task *t, const valve_output *vo) {
   int rc = 0;
   if (vo->status_changed) rc = op_status(t->ops[0], vo->idle);
+  if (vo->has_wm) sw_set_i64(&t->cells.input_watermark, vo->wm); /* the task's input watermark */
   if (rc == 0 && vo->has_wm) rc = op_watermark(t->ops[0], 0, vo->wm);
   return rc;
 }
@@ -710,6 +726,7 @@ static void *task_main(void *arg) {
   atomic_store_explicit(&t->wired, true, memory_order_release); /* task_cancel may wake pools */
   if (rc == 0 && atomic_load(&t->cancel)) rc = SPATE_ECANCELED;
   if (rc == 0) {
+    task_time_start(&t->cells.time, sp_mono_ns());
     switch_state(t, TS_RUNNING);
     t->last_flush_ns = sp_clock_mono_ns(t->clock);
     if (t->opts.finished) { /* it ended before the checkpoint: only its end goes on */
@@ -726,6 +743,7 @@ static void *task_main(void *arg) {
   }
   /* A task that completed its work is FINISHED even if a cancel came late; any failure after a
    * cancel request is part of cancelling (as Flink ignores exceptions while cancelling). */
+  task_time_stop(&t->cells.time, sp_mono_ns()); /* no-op if it never ran */
   bool canceled = rc < 0 && (rc == SPATE_ECANCELED || atomic_load(&t->cancel));
   sp_writer_init(&t->collected);
   if (rc == 0) /* what collect sinks gathered goes into the final report */
@@ -789,6 +807,7 @@ int task_start(const job_graph *jg, int vertex, int subtask, int attempt, shuffl
   sp_clock_subscribe(t->clock, &t->clock_sub);
   snapshot_returns_init(&t->returns, &t->event);
   mailbox_init(&t->mail, &t->event);
+  sw_set_i64(&t->cells.input_watermark, INT64_MIN);
   atomic_store(&t->state, TS_CREATED);
   if (pthread_create(&t->thread, NULL, task_main, t) != 0) {
     sp_clock_unsubscribe(t->clock, &t->clock_sub);
@@ -851,10 +870,21 @@ void task_report(const task *t, sp_writer *w) {
   sp_put_u32(w, (uint32_t)t->nops);
   for (int i = 0; i < t->nops; i++) {
     sp_put_i32(w, t->v->nodes[i]);
-    sp_put_u64(w, t->ops[i]->records_in);
-    sp_put_u64(w, t->ops[i]->records_out);
+    sp_put_u64(w, sw_get(&t->ops[i]->records_in));
+    sp_put_u64(w, sw_get(&t->ops[i]->records_out));
     sp_put_u64(w, t->backpressure_ns);
   }
   sp_put_u32(w, t->ncollected);
   sp_put_bytes(w, t->collected.data, t->collected.len);
+}
+
+/* ---- for the metric readers (task_cells.h) ------------------------------------------------- */
+const task_cells *task_cells_of(const task *t) { return &t->cells; }
+const jg_vertex *task_vertex(const task *t) { return t->v; }
+
+int task_wired_ops(const task *t, op_t *const **ops) {
+  /* the ops and their outputs are built before wired is published, and stay until freed */
+  if (!atomic_load_explicit((_Atomic bool *)&t->wired, memory_order_acquire)) return 0;
+  *ops = t->ops;
+  return t->nops;
 }

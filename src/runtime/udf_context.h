@@ -28,6 +28,7 @@ struct spate_ctx {
   void *keyed; /* keyed operators: their key, state and timer context, else NULL */
   const struct spate_clock *clock; /* the task's processing time (NULL: the system clock) */
   void *trigger; /* window operators, during a custom trigger's callback: its window */
+  struct user_metrics *metrics; /* the operator's user metrics (user_metrics.h); NULL: none */
 };
 
 /* Turns a UDF's negative return into a message in err for code outside an operator (key

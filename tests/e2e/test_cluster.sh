@@ -114,6 +114,23 @@ else
   fail "exactly-once output after kill -9 of a TaskManager equals a failure-free run" "$tmp/eo.diff"
 fi
 
+# --- REST (curl): the recovered job's exception history, its vertices' subtasks and attempts -----
+eo_id=$(grep -o 'JobID [0-9a-f]\{32\}' "$tmp/eo.out" | head -1 | cut -d' ' -f2 || true)
+rest="http://localhost:$rest_port"
+code() { curl -s -o "$tmp/rest.json" -w '%{http_code}' "$rest$1"; }
+assert "REST: the exceptions of the recovered job answer 200" test "$(code "/jobs/$eo_id/exceptions")" = 200
+assert "REST: its exception history names the lost TaskManager's failure" \
+  grep -q '"exceptionHistory":{"entries":\[{"exceptionName":"TaskFailure".*"taskManagerId":"' "$tmp/rest.json"
+code "/jobs/$eo_id" >/dev/null
+vid=$(grep -o '"vertices":\[{"id":"[0-9a-f]\{32\}"' "$tmp/rest.json" | grep -o '[0-9a-f]\{32\}' || true)
+assert "REST: a vertex of the recovered job answers 200" test "$(code "/jobs/$eo_id/vertices/$vid")" = 200
+assert "REST: its subtasks run a later attempt on a TaskManager" \
+  grep -q '"attempt":[1-9][0-9]*,.*"taskmanager-id":"[^(]' "$tmp/rest.json"
+assert "REST: the first attempt of subtask 0 is kept" \
+  test "$(code "/jobs/$eo_id/vertices/$vid/subtasks/0/attempts/0")" = 200
+assert "REST: an unknown vertex is 404" \
+  test "$(code "/jobs/$eo_id/vertices/00000000000000000000000000000000")" = 404
+
 # --- list, savepoint, stop, resume, cancel, dispose -----------------------------------------------
 slow=(--count 100000000 --records-per-second 2000)
 "$SPATE" run "${M[@]}" -d -p 2 "$job" --output "$tmp/slow" "${slow[@]}" >"$tmp/slow.out" 2>&1 ||

@@ -11,6 +11,8 @@
  *  - late, repeated and unknown-subtask acknowledgements are dropped;
  *  - a decline fails the checkpoint; more consecutive failures than tolerable fail the job, and
  *    a completed checkpoint resets the count;
+ *  - the checkpoint statistics follow: configuration, in progress, completed with the
+ *    subtasks' figures, declined with its message, discarded past num-retained;
  *  - an expired checkpoint fails and its directory goes; its acknowledgements come too late;
  *  - the periodic timer triggers up to max concurrent checkpoints and waits out min pause;
  *  - a task that finishes while two checkpoints are pending completes exactly those that thereby
@@ -522,6 +524,81 @@ static void test_decline_fails_and_counts_toward_tolerable(void **state) {
   assert_completed(f, 1, (int64_t[]){b});
 }
 
+/* The statistics (checkpoint_stats.h) follow the coordinator: the configuration, a checkpoint in
+ * progress and completed with each subtask's figures, a declined one with its message, and a
+ * retained one discarded past state.checkpoints.num-retained. */
+static void test_statistics_follow_the_coordinator(void **state) {
+  fx *f = *state;
+  ckpt_stats *st = ckpt_coord_tracker(f->c);
+  ckpt_stats_snapshot s;
+  assert_int_equal(ckpt_stats_read(st, &s), 0);
+  assert_true(s.config.exactly_once);
+  assert_int_equal(s.config.interval_ms, 1000);
+  assert_int_equal(s.config.timeout_ms, 60000);
+  assert_int_equal(s.config.max_concurrent, 2);
+  assert_int_equal(s.config.tolerable, 1);
+  assert_false(s.config.externalized);
+  assert_int_equal(s.counts.total, 0);
+  ckpt_stats_snapshot_free(&s);
+
+  int64_t before = sp_wall_ms();
+  int64_t a = manual(f, "client-a");
+  uint64_t len, sum;
+  ack_with_file(f, 0, 0, a, "aaaa", &len, &sum);
+  ack_with_file(f, 0, 1, a, "bbbbbb", &len, &sum);
+  assert_int_equal(ckpt_stats_read(st, &s), 0);
+  assert_int_equal(s.counts.in_progress, 1);
+  assert_int_equal(s.history[0].id, a);
+  assert_int_equal(s.history[0].status, CKPT_STATS_IN_PROGRESS);
+  assert_int_equal(s.history[0].nacked, 2);
+  assert_int_equal(s.history[0].nsubtasks, 3);
+  assert_true(s.history[0].trigger_ms >= before);
+  ckpt_stats_snapshot_free(&s);
+  ack_with_file(f, 1, 0, a, "c", &len, &sum);
+  assert_int_equal(ckpt_stats_read_checkpoint(st, a, &s), 0);
+  const ckpt_stats_entry *e = &s.history[0];
+  char dir[1024];
+  chk_dir(f, a, dir, sizeof dir);
+  assert_int_equal(e->status, CKPT_STATS_COMPLETED);
+  assert_int_equal(e->type, CKPT_TYPE_CHECKPOINT);
+  assert_string_equal(e->external_path, dir);
+  assert_int_equal(e->state_size, 11);
+  assert_int_equal(e->checkpointed_size, 11);
+  assert_int_equal(e->subtasks[1].state_size, 6);
+  assert_int_equal(e->subtasks[2].sync_ms, 1);
+  assert_int_equal(e->subtasks[2].async_ms, 2);
+  assert_int_equal(e->subtasks[2].align_ms, 3);
+  assert_false(e->discarded);
+  ckpt_stats_snapshot_free(&s);
+
+  int64_t b = manual(f, "client-b");
+  ckpt_coord_decline(f->c, 1, 0, b, "no space");
+  assert_int_equal(ckpt_stats_read(st, &s), 0);
+  assert_int_equal(s.counts.completed, 1);
+  assert_int_equal(s.counts.failed, 1);
+  assert_int_equal(s.counts.in_progress, 0);
+  assert_int_equal(s.latest_failed->id, b);
+  assert_non_null(strstr(s.latest_failed->failure_message, "no space"));
+  assert_int_equal(s.latest_completed->id, a);
+  ckpt_stats_snapshot_free(&s);
+
+  /* two more complete: num-retained 2 discards a */
+  for (int k = 0; k < 2; k++) {
+    int64_t c = manual(f, "");
+    ack(f, 0, 0, c);
+    ack(f, 0, 1, c);
+    ack(f, 1, 0, c);
+  }
+  assert_int_equal(ckpt_stats_read_checkpoint(st, a, &s), 0);
+  assert_true(s.history[0].discarded);
+  ckpt_stats_snapshot_free(&s);
+  assert_int_equal(ckpt_stats_read(st, &s), 0);
+  assert_int_equal(s.counts.completed, 3);
+  assert_int_equal(s.counts.total, 4);
+  assert_false(s.latest_completed->discarded);
+  ckpt_stats_snapshot_free(&s);
+}
+
 /* A checkpoint whose timeout passed fails (and counts); one that completed is not touched. */
 static void test_expire_fails_a_pending_checkpoint(void **state) {
   fx *f = *state;
@@ -785,6 +862,7 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_decline_fails_and_counts_toward_tolerable, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_statistics_follow_the_coordinator, setup, teardown),
       cmocka_unit_test_setup_teardown(test_expire_fails_a_pending_checkpoint, setup, teardown),
       cmocka_unit_test_setup_teardown(test_periodic_timer_respects_max_concurrent, setup, teardown),
       cmocka_unit_test_setup_teardown(test_periodic_timer_waits_for_min_pause, setup, teardown),

@@ -32,6 +32,7 @@
 #include <cmocka.h>
 
 #include "base/log.h"
+#include "runtime/buffer_pool.h"
 #include "runtime/element.h"
 #include "spate/spate.h"
 #include "support/testkit.h"
@@ -199,10 +200,13 @@ static void test_cancel_backpressured_source(void **state) {
   spate_env_set_buffer_timeout(env, -1);
   const long per_buffer = 4096 / (EL_HEADER + el_padded(8 + spate_row_header_size(1)));
   const long parked_at = 11 * per_buffer + 1; /* the record asked for that cannot go out */
+  uint64_t waits = bufpool_waits();
   spate_job_client *c = start_unbounded(env, task_test_gated_map, 1, true);
   await_mapped(1);
-  TK_AWAIT(atomic_load(&g_generated) == parked_at, "the source to fill its pool (%ld records)",
-           parked_at);
+  /* the generator's call for the record comes before the request for a buffer: await the wait
+   * itself too, or the cancel (which opens the gate) may free a buffer before the source asks */
+  TK_AWAIT(atomic_load(&g_generated) == parked_at && bufpool_waits() > waits,
+           "the source to fill its pool (%ld records) and wait in it", parked_at);
   spate_job_result *r = cancel_and_wait(c, threads);
   size_t src = op_index(r, "Source: Generator Source");
   assert_true(spate_job_result_backpressure_ns(r, src) > 0);
