@@ -13,7 +13,7 @@ packages=(
   libuv1-dev         # the TCP transports between processes (src/net/)
   libmicrohttpd-dev  # the REST endpoint (src/rest/)
   libcurl4-openssl-dev # the CLI's REST client
-  curl               # the e2e tests' REST checks (tests/e2e/test_cluster.sh)
+  curl               # the e2e tests' REST checks (test_cluster.sh, test_web_submit.sh)
   libcmocka-dev      # unit tests
   iproute2 iptables  # the network-partition test (its own network namespace)
   clang-format       # the house format (.clang-format, make format; tested by make check)

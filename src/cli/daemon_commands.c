@@ -21,6 +21,7 @@
 #include "cli/daemon_launcher.h"
 #include "cli/install_paths.h"
 #include "cluster/standalone.h"
+#include "rest/history_server.h"
 
 typedef struct verb {
   const char *name;        /* "jobmanager" */
@@ -39,6 +40,10 @@ static const verb VERBS[] = {
     {"standalone-job", &DAEMON_STANDALONE_JOB, "start, start-foreground or stop",
      "Runs a JobManager in application mode (Flink's standalonejob daemon): it runs the\n"
      "job's spate_main itself and shuts down when the job ends."},
+    {"historyserver", &DAEMON_HISTORYSERVER, "start, start-foreground, stop or stop-all",
+     "Runs the history server (Flink's historyserver daemon): serves the archives of finished\n"
+     "jobs (written by JobManagers with jobmanager.archive.fs.dir) read-only, from the\n"
+     "directories of historyserver.archive.fs.dir, on historyserver.web.port (8082)."},
     {"cluster", NULL, "start or stop",
      "Starts or stops a standalone cluster as Flink's start-cluster.sh and stop-cluster.sh:\n"
      "one JobManager on this host, then one TaskManager per line of the workers file of the\n"
@@ -152,6 +157,7 @@ static int run_foreground(const verb *v, sp_config *cfg, const standalone_job *j
   daemon_host(host, sizeof host);
   printf("Starting %s as a console application on host %s.\n", v->kind->name, host);
   fflush(stdout);
+  if (v->kind == &DAEMON_HISTORYSERVER) return history_server_run(cfg);
   return v->kind == &DAEMON_TASKMANAGER ? standalone_taskmanager_run(cfg)
                                         : standalone_jobmanager_run(cfg, job);
 }
@@ -238,6 +244,14 @@ int daemon_command_run(const char *cmd, int argc, char **argv) {
   }
   if (job_opts && access(job.job_path, R_OK) != 0) {
     rc = arg_error(v, "cannot read job file '%s': %s", job.job_path, strerror(errno));
+    goto done;
+  }
+  if (v->kind == &DAEMON_HISTORYSERVER && (start || fg) &&
+      !sp_config_is_set(cfg, "historyserver.archive.fs.dir")) {
+    rc = arg_error(v,
+                   "historyserver.archive.fs.dir is not set: give the directories the "
+                   "JobManagers archive to (jobmanager.archive.fs.dir), e.g. "
+                   "-D historyserver.archive.fs.dir=file:///tmp/completed-jobs");
     goto done;
   }
   job.argc = argc - i;

@@ -36,6 +36,7 @@
 const daemon_kind DAEMON_JOBMANAGER = {"standalonesession", "jobmanager"};
 const daemon_kind DAEMON_TASKMANAGER = {"taskexecutor", "taskmanager"};
 const daemon_kind DAEMON_STANDALONE_JOB = {"standalonejob", "standalone-job"};
+const daemon_kind DAEMON_HISTORYSERVER = {"historyserver", "historyserver"};
 
 /* How long stop waits for a daemon to exit after SIGTERM, and after SIGKILL. */
 #define STOP_TIMEOUT_MS 10000

@@ -2,8 +2,9 @@
  * daemon_launcher.h: running a Spate daemon in the background and stopping it, as Flink's
  * bin/flink-daemon.sh does for its daemons.
  *
- * A daemon kind has Flink's name ("standalonesession", "taskexecutor", "standalonejob") and the
- * `spate` verb that runs it ("jobmanager", "taskmanager", "standalone-job"). Starting one re-runs
+ * A daemon kind has Flink's name ("standalonesession", "taskexecutor", "standalonejob",
+ * "historyserver") and the `spate` verb that runs it ("jobmanager", "taskmanager",
+ * "standalone-job", "historyserver"). Starting one re-runs
  * the spate binary as `spate <verb> start-foreground -D log.file=<log> <args>` in a new session,
  * stdin from /dev/null, stdout and stderr to the .out file, and appends its pid to the kind's pid
  * file (pid_file.h). Files, with <ident> = $SPATE_IDENT_STRING, else $USER, else the user's name,
@@ -32,6 +33,7 @@ typedef struct daemon_kind {
 extern const daemon_kind DAEMON_JOBMANAGER;     /* standalonesession, spate jobmanager */
 extern const daemon_kind DAEMON_TASKMANAGER;    /* taskexecutor, spate taskmanager */
 extern const daemon_kind DAEMON_STANDALONE_JOB; /* standalonejob, spate standalone-job */
+extern const daemon_kind DAEMON_HISTORYSERVER;  /* historyserver, spate historyserver */
 
 /* The ident of file names ($SPATE_IDENT_STRING, $USER, or the user's name) and this host's name,
  * into out (cap bytes). */

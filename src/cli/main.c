@@ -50,7 +50,7 @@ static void usage_main(FILE *f) {
           "Commands:\n"
           "  run       run a job on the embedded MiniCluster, or on a cluster with -m\n"
           "  info      print the execution plan of a job as JSON\n"
-          "  jobmanager, taskmanager, standalone-job\n"
+          "  jobmanager, taskmanager, standalone-job, historyserver\n"
           "            start|start-foreground|stop|stop-all a daemon of a standalone cluster\n"
           "  cluster   start|stop a standalone cluster (JobManager + conf/workers' TaskManagers)\n"
           "  list, cancel, stop, savepoint, checkpoint\n"
@@ -242,7 +242,23 @@ static int run_job(const char *cmd, int argc, char **argv) {
     fprintf(stderr, "spate %s: -d (detached) needs a cluster to submit to: -m host:port\n", cmd);
     goto bad;
   }
+  /* a fixed job id (what POST /jars/:jarid/run's jobId sets): Flink's $internal.pipeline.job-id */
+  const char *fixed_id = NULL;
+  if (sp_config_is_set(cfg, "$internal.pipeline.job-id")) {
+    fixed_id = sp_config_str(cfg, "$internal.pipeline.job-id");
+    bool ok = strlen(fixed_id) == 32;
+    for (size_t k = 0; ok && k < 32; k++)
+      ok = (fixed_id[k] >= '0' && fixed_id[k] <= '9') || (fixed_id[k] >= 'a' && fixed_id[k] <= 'f');
+    if (!ok) {
+      fprintf(stderr,
+              "spate %s: invalid $internal.pipeline.job-id '%s': must be 32 lowercase hex "
+              "digits\n",
+              cmd, fixed_id);
+      goto bad;
+    }
+  }
   cli_context cli = {.config = cfg,
+                     .job_id = fixed_id,
                      .parallelism = parallelism,
                      .plan_only = strcmp(cmd, "info") == 0,
                      .remote = to_cluster && strcmp(cmd, "run") == 0 ? &remote.api : NULL,

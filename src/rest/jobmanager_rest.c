@@ -12,6 +12,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "cluster/standalone.h"
+#include "rest/job_archive.h"
 #include "rest/jobmanager_rest_checkpoints.h"
 #include "rest/jobmanager_rest_jobs.h"
 #include "rest/jobmanager_rest_tm.h"
@@ -247,16 +248,35 @@ static const rest_cluster_ops ops = {
     .taskmanager_thread_dump = jmr_taskmanager_thread_dump,
 };
 
+/* The REST endpoint and, with jobmanager.archive.fs.dir, the archiver of finished jobs. */
+typedef struct jm_rest {
+  rest_server *server;
+  job_archiver *archiver;
+} jm_rest;
+
 int jobmanager_rest_start(const sp_config *cfg, jm_gateway *gw, void **handle, int *port, char *err,
                           size_t err_len) {
   rest_server_config rc;
   rest_server_config_from(&rc, cfg, &ops, gw);
-  rest_server *s = NULL;
-  int r = rest_server_start(&rc, &s, err, err_len);
-  if (r < 0) return r;
-  *handle = s;
-  *port = rest_server_port(s);
+  jm_rest *h = sp_calloc(1, sizeof *h);
+  if (!h) return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
+  int r = rest_server_start(&rc, &h->server, err, err_len);
+  if (r == 0 && sp_config_is_set(cfg, "jobmanager.archive.fs.dir"))
+    r = job_archiver_start(sp_config_str(cfg, "jobmanager.archive.fs.dir"), h->server,
+                           jm_gateway_view(gw), &h->archiver, err, err_len);
+  if (r < 0) {
+    jobmanager_rest_stop(h);
+    return r;
+  }
+  *handle = h;
+  *port = rest_server_port(h->server);
   return 0;
 }
 
-void jobmanager_rest_stop(void *handle) { rest_server_stop(handle); }
+void jobmanager_rest_stop(void *handle) {
+  jm_rest *h = handle;
+  if (!h) return;
+  job_archiver_stop(h->archiver); /* before the server: it renders through the routes */
+  rest_server_stop(h->server);
+  sp_free(h);
+}

@@ -386,3 +386,201 @@ void rest_submit_request_free(rest_submit_request *r) {
   sp_free(r->artifact_files);
   memset(r, 0, sizeof *r);
 }
+
+/* ---- POST /jars/:jarid/run and /plan ---- */
+
+static const char *const restore_names[] = {"CLAIM", "NO_CLAIM", "LEGACY"};
+
+const char *rest_restore_mode_name(rest_restore_mode m) {
+  return m >= REST_RESTORE_CLAIM && m <= REST_RESTORE_LEGACY ? restore_names[m] : NULL;
+}
+
+/* flinkConfiguration: an object of scalar values, kept as text. */
+static int get_config_map(json_t *o, rest_jar_run_request *out, char *err, size_t err_len) {
+  json_t *m = json_object_get(o, "flinkConfiguration");
+  if (!m || json_is_null(m)) return 0;
+  if (!json_is_object(m))
+    return sp_err(err, err_len, SPATE_EINVAL,
+                  "field 'flinkConfiguration' must be an object, not %s", type_name(m));
+  size_t n = json_object_size(m);
+  if (!n) return 0;
+  out->config_keys = sp_calloc(n, sizeof(char *));
+  out->config_values = sp_calloc(n, sizeof(char *));
+  if (!out->config_keys || !out->config_values) return SPATE_ENOMEM;
+  const char *key;
+  json_t *v;
+  json_object_foreach(m, key, v) {
+    char text[64];
+    const char *val = text;
+    if (!key[0] || strchr(key, '='))
+      return sp_err(err, err_len, SPATE_EINVAL,
+                    "field 'flinkConfiguration' has an invalid key '%.80s' (empty or with '=')",
+                    key);
+    if (json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v))
+      val = json_string_value(v);
+    else if (json_is_integer(v))
+      snprintf(text, sizeof text, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+      snprintf(text, sizeof text, "%.17g", json_real_value(v));
+    else if (json_is_boolean(v))
+      snprintf(text, sizeof text, "%s", json_is_true(v) ? "true" : "false");
+    else
+      return sp_err(err, err_len, SPATE_EINVAL,
+                    "field 'flinkConfiguration.%.80s' must be a string, number or boolean, not %s",
+                    key, type_name(v));
+    size_t i = out->n_config;
+    out->config_keys[i] = sp_strdup(key);
+    out->config_values[i] = sp_strdup(val);
+    out->n_config = i + 1;
+    if (!out->config_keys[i] || !out->config_values[i]) return SPATE_ENOMEM;
+  }
+  return 0;
+}
+
+/* parallelism: an integer from 1 to 32768, or (as Flink's mapper coerces what the web dashboard
+ * sends from its form) a string of one; null and "" are absent. */
+static int get_parallelism(json_t *o, int *out, char *err, size_t err_len) {
+  json_t *p = json_object_get(o, "parallelism");
+  if (!p || json_is_null(p)) return 0;
+  long long v = -1;
+  if (json_is_integer(p)) {
+    v = json_integer_value(p);
+  } else if (json_is_string(p)) {
+    const char *s = json_string_value(p);
+    if (!s[0] && json_string_length(p) == 0) return 0;
+    char *end;
+    v = s[0] >= '0' && s[0] <= '9' && strlen(s) < 8 ? strtoll(s, &end, 10) : -1;
+    if (v >= 0 && (*end || strlen(s) != json_string_length(p))) v = -1;
+  } else {
+    return sp_err(err, err_len, SPATE_EINVAL,
+                  "field 'parallelism' must be an integer from 1 to 32768, not %s", type_name(p));
+  }
+  if (v < 1 || v > 32768)
+    return sp_err(err, err_len, SPATE_EINVAL,
+                  "field 'parallelism' must be an integer from 1 to 32768");
+  *out = (int)v;
+  return 0;
+}
+
+/* A boolean, or the strings "true" / "false" (Flink's mapper coerces them); "" is absent. */
+static int get_lenient_bool(json_t *o, const char *key, bool *out, char *err, size_t err_len) {
+  json_t *v = json_object_get(o, key);
+  if (json_is_string(v) && json_string_length(v) == strlen(json_string_value(v))) {
+    const char *s = json_string_value(v);
+    if (!s[0]) return 0;
+    if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0) {
+      *out = s[0] == 't';
+      return 0;
+    }
+  }
+  return get_bool(o, key, out, err, err_len);
+}
+
+int rest_decode_jar_run_request(const char *body, size_t len, bool plan, rest_jar_run_request *out,
+                                char *err, size_t err_len) {
+  memset(out, 0, sizeof *out);
+  out->restore_mode = REST_RESTORE_DEFAULT;
+  static const char *const run_keys[] = {"entryClass",
+                                         "programArgs",
+                                         "programArgsList",
+                                         "parallelism",
+                                         "jobId",
+                                         "flinkConfiguration",
+                                         "allowNonRestoredState",
+                                         "savepointPath",
+                                         "restoreMode",
+                                         "claimMode",
+                                         NULL};
+  static const char *const plan_keys[] = {"entryClass",  "programArgs", "programArgsList",
+                                          "parallelism", "jobId",       "flinkConfiguration",
+                                          NULL};
+  json_t *o, *args = NULL;
+  int rc = parse_object(body, len, &o, err, err_len);
+  if (rc == 0) rc = check_keys(o, plan ? plan_keys : run_keys, err, err_len);
+  if (rc == 0) rc = get_string(o, "entryClass", &out->entry_class, err, err_len);
+  if (rc == 0) rc = get_string(o, "programArgs", &out->program_args, err, err_len);
+  if (rc == 0) rc = get_array(o, "programArgsList", &args, err, err_len);
+  size_t na = args ? json_array_size(args) : 0;
+  out->has_args_list = args != NULL;
+  if (rc == 0 && na && !(out->args_list = sp_calloc(na, sizeof(char *)))) rc = SPATE_ENOMEM;
+  for (size_t i = 0; rc == 0 && i < na; i++) {
+    json_t *v = json_array_get(args, i);
+    if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
+      rc = sp_err(err, err_len, SPATE_EINVAL,
+                  "field 'programArgsList[%zu]' must be a string without NUL characters", i);
+    } else if (!(out->args_list[i] = sp_strdup(json_string_value(v)))) {
+      rc = SPATE_ENOMEM;
+    } else {
+      out->n_args = i + 1;
+    }
+  }
+  if (rc == 0) rc = get_parallelism(o, &out->parallelism, err, err_len);
+  if (rc == 0) rc = get_string(o, "jobId", &out->job_id, err, err_len);
+  if (rc == 0 && out->job_id && !rest_is_id(out->job_id))
+    rc = sp_err(err, err_len, SPATE_EINVAL,
+                "field 'jobId' must be 32 lowercase hex digits, not '%.64s'", out->job_id);
+  if (rc == 0) rc = get_config_map(o, out, err, err_len);
+  if (rc == 0 && !plan) {
+    rc = get_lenient_bool(o, "allowNonRestoredState", &out->allow_non_restored, err, err_len);
+    if (rc == 0) rc = get_string(o, "savepointPath", &out->savepoint_path, err, err_len);
+    if (rc == 0 && out->savepoint_path && !out->savepoint_path[0]) { /* the dashboard's "" */
+      sp_free(out->savepoint_path);
+      out->savepoint_path = NULL;
+    }
+    int mode = REST_RESTORE_DEFAULT, claim = REST_RESTORE_DEFAULT;
+    if (rc == 0) rc = get_enum(o, "restoreMode", restore_names, 3, &mode, err, err_len);
+    if (rc == 0) rc = get_enum(o, "claimMode", restore_names, 3, &claim, err, err_len);
+    if (rc == 0 && mode != REST_RESTORE_DEFAULT && claim != REST_RESTORE_DEFAULT && mode != claim)
+      rc = sp_err(err, err_len, SPATE_EINVAL,
+                  "fields 'restoreMode' and 'claimMode' disagree: give one of them");
+    out->restore_mode = (rest_restore_mode)(claim != REST_RESTORE_DEFAULT ? claim : mode);
+  }
+  json_decref(o);
+  return rc;
+}
+
+char *rest_encode_jar_run_request(const rest_jar_run_request *r) {
+  json_t *o = json_object();
+  bool ok = o && set_str(o, "entryClass", r->entry_class) &&
+            set_str(o, "programArgs", r->program_args) && set_str(o, "jobId", r->job_id) &&
+            set_str(o, "savepointPath", r->savepoint_path);
+  if (ok && r->has_args_list) {
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < r->n_args; i++)
+      json_array_append_new(a, json_string(r->args_list[i]));
+    ok = a && json_object_set_new(o, "programArgsList", a) == 0;
+  }
+  if (ok && r->parallelism)
+    ok = json_object_set_new(o, "parallelism", json_integer(r->parallelism)) == 0;
+  if (ok && r->allow_non_restored)
+    ok = json_object_set_new(o, "allowNonRestoredState", json_true()) == 0;
+  if (ok && r->restore_mode != REST_RESTORE_DEFAULT)
+    ok = set_str(o, "restoreMode", rest_restore_mode_name(r->restore_mode));
+  if (ok && r->n_config) {
+    json_t *m = json_object();
+    for (size_t i = 0; m && i < r->n_config; i++)
+      json_object_set_new(m, r->config_keys[i], json_string(r->config_values[i]));
+    ok = m && json_object_set_new(o, "flinkConfiguration", m) == 0;
+  }
+  if (!ok) {
+    json_decref(o);
+    return NULL;
+  }
+  return dump(o);
+}
+
+void rest_jar_run_request_free(rest_jar_run_request *r) {
+  sp_free(r->entry_class);
+  sp_free(r->program_args);
+  for (size_t i = 0; i < r->n_args; i++) sp_free(r->args_list[i]);
+  sp_free(r->args_list);
+  sp_free(r->job_id);
+  sp_free(r->savepoint_path);
+  for (size_t i = 0; i < r->n_config; i++) {
+    sp_free(r->config_keys[i]);
+    sp_free(r->config_values[i]);
+  }
+  sp_free(r->config_keys);
+  sp_free(r->config_values);
+  memset(r, 0, sizeof *r);
+}

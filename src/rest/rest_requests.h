@@ -8,6 +8,11 @@
  *   POST /savepoint-disposal       {"savepoint-path", "triggerId"}
  *   POST /jobs ("request" part)    {"jobGraphFileName", "jobJarFileNames": [..],
  *                                   "jobArtifactFileNames": [{"entryName", "fileName"}]}
+ *   POST /jars/:jarid/run          {"entryClass", "programArgs", "programArgsList": [..],
+ *                                   "parallelism", "jobId", "allowNonRestoredState",
+ *                                   "savepointPath", "restoreMode"/"claimMode",
+ *                                   "flinkConfiguration": {key: value}}
+ *   GET/POST /jars/:jarid/plan     the same without the savepoint fields
  *
  * The keys are Flink's (kebab-case for savepoints and disposal, camelCase for stop, checkpoints
  * and submission). Every field is optional except where said; null counts as absent. A decoder
@@ -56,6 +61,30 @@ typedef struct rest_submit_request {
   size_t n_artifacts;
 } rest_submit_request;
 
+/* Flink's RestoreMode (claimMode since 2.0). */
+typedef enum rest_restore_mode {
+  REST_RESTORE_DEFAULT = -1, /* not given */
+  REST_RESTORE_CLAIM,
+  REST_RESTORE_NO_CLAIM,
+  REST_RESTORE_LEGACY
+} rest_restore_mode;
+
+/* POST /jars/:jarid/run and /plan (JarRunRequestBody, JarPlanRequestBody). */
+typedef struct rest_jar_run_request {
+  char *entry_class;  /* accepted and ignored: a job object's entry point is spate_main */
+  char *program_args; /* programArgs: one string, split on whitespace (deprecated) */
+  char **args_list;   /* programArgsList, n_args of them (preferred over programArgs) */
+  size_t n_args;
+  bool has_args_list;
+  int parallelism; /* 0: not given */
+  char *job_id;    /* 32 lowercase hex digits, or NULL */
+  bool allow_non_restored;
+  char *savepoint_path;
+  rest_restore_mode restore_mode;
+  char **config_keys, **config_values; /* flinkConfiguration, n_config entries */
+  size_t n_config;
+} rest_jar_run_request;
+
 int rest_decode_savepoint_request(const char *body, size_t len, rest_savepoint_request *out,
                                   char *err, size_t err_len);
 int rest_decode_stop_request(const char *body, size_t len, rest_stop_request *out, char *err,
@@ -66,6 +95,13 @@ int rest_decode_disposal_request(const char *body, size_t len, rest_disposal_req
                                  char *err, size_t err_len);
 int rest_decode_submit_request(const char *body, size_t len, rest_submit_request *out, char *err,
                                size_t err_len);
+/* plan: a plan request, which has no savepoint fields (savepointPath, allowNonRestoredState,
+ * restoreMode, claimMode are then unknown fields). As Flink's mapper, and for the web dashboard
+ * which sends its form's text, parallelism may be a string of digits and allowNonRestoredState
+ * "true"/"false"; "" counts as absent for those and savepointPath. flinkConfiguration values may be strings,
+ * numbers or booleans (kept as their text); keys must be non-empty without '='. */
+int rest_decode_jar_run_request(const char *body, size_t len, bool plan, rest_jar_run_request *out,
+                                char *err, size_t err_len);
 
 /* The encoders: a compact JSON text (sp_free) holding the set fields, NULL when out of memory.
  * What an encoder writes its decoder reads back to the same struct. */
@@ -74,16 +110,20 @@ char *rest_encode_stop_request(const rest_stop_request *r);
 char *rest_encode_checkpoint_request(const rest_checkpoint_request *r);
 char *rest_encode_disposal_request(const rest_disposal_request *r);
 char *rest_encode_submit_request(const rest_submit_request *r);
+char *rest_encode_jar_run_request(const rest_jar_run_request *r);
 
 void rest_savepoint_request_free(rest_savepoint_request *r);
 void rest_stop_request_free(rest_stop_request *r);
 void rest_checkpoint_request_free(rest_checkpoint_request *r);
 void rest_disposal_request_free(rest_disposal_request *r);
 void rest_submit_request_free(rest_submit_request *r);
+void rest_jar_run_request_free(rest_jar_run_request *r);
 
 /* Whether s is 32 lowercase hex digits (a job id, a trigger id). */
 bool rest_is_id(const char *s);
 /* "CANONICAL" / "NATIVE"; "CONFIGURED" / "FULL" / "INCREMENTAL". */
 const char *rest_savepoint_format_name(rest_savepoint_format f);
 const char *rest_checkpoint_type_name(rest_checkpoint_type t);
+/* "CLAIM", "NO_CLAIM", "LEGACY"; NULL for REST_RESTORE_DEFAULT. */
+const char *rest_restore_mode_name(rest_restore_mode m);
 #endif

@@ -42,6 +42,9 @@ void rest_server_config_from(rest_server_config *out, const sp_config *cfg,
   out->allow_origin = sp_config_str(cfg, "web.access-control-allow-origin");
   out->max_content_length = (size_t)sp_config_int(cfg, "rest.server.max-content-length");
   out->config = cfg;
+  out->address = sp_config_str(cfg, "rest.address");
+  if (sp_config_is_set(cfg, "web.upload.dir"))
+    out->web_upload_dir = sp_config_str(cfg, "web.upload.dir");
   out->ops = ops;
   out->ctx = ctx;
 }
@@ -56,6 +59,14 @@ int rest_reply_json(rest_request *req, unsigned status, json_t *body) {
   char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
   json_decref(body);
   if (!text) return MHD_NO;
+  if (!req->conn) { /* in-process (rest_server_get) */
+    sp_free(req->captured_body);
+    req->captured_body = sp_strdup(text);
+    req->captured_status = status;
+    free(text);
+    req->replied = true;
+    return req->captured_body ? MHD_YES : MHD_NO;
+  }
   struct MHD_Response *r =
       MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
   if (!r) {
@@ -76,6 +87,13 @@ int rest_queue_reply(rest_request *req, unsigned status, struct MHD_Response *r)
 }
 
 int rest_reply_text(rest_request *req, unsigned status, const char *text, size_t len) {
+  if (!req->conn) { /* in-process (rest_server_get) */
+    sp_free(req->captured_body);
+    req->captured_body = sp_strndup(text, len);
+    req->captured_status = status;
+    req->replied = true;
+    return req->captured_body ? MHD_YES : MHD_NO;
+  }
   struct MHD_Response *r =
       MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
   if (!r) return MHD_NO;
@@ -137,6 +155,7 @@ int rest_reply_op_error(rest_request *req, int rc, const char *err) {
 }
 
 const char *rest_query(rest_request *req, const char *name) {
+  if (!req->conn) return NULL;
   return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
@@ -210,6 +229,12 @@ static enum MHD_Result upload_part(void *cls, enum MHD_ValueKind kind, const cha
                                    size_t size) {
   rest_request *req = cls;
   if (req->fail_status) return MHD_YES;
+  if (!filename && req->jar_upload) {
+    upload_fail(req, MHD_HTTP_BAD_REQUEST,
+                "unexpected form field '%s': a job upload is one file part (field 'jarfile')",
+                key ? key : "");
+    return MHD_YES;
+  }
   if (!filename) {
     if (!key || strcmp(key, "request") != 0) {
       upload_fail(req, MHD_HTTP_BAD_REQUEST,
@@ -285,8 +310,11 @@ static void begin_upload(rest_request *req) {
   const char *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
   if (!ct || strncasecmp(ct, "multipart/form-data", 19) != 0) {
     upload_fail(req, MHD_HTTP_BAD_REQUEST,
-                "Request is not a multipart/form-data request: a job is submitted as a "
-                "'request' JSON field and its files");
+                req->jar_upload
+                    ? "Request is not a multipart/form-data request: a job object is uploaded as "
+                      "one file part (field 'jarfile')"
+                    : "Request is not a multipart/form-data request: a job is submitted as a "
+                      "'request' JSON field and its files");
     return;
   }
   const char *base = req->server->upload_dir;
@@ -311,7 +339,16 @@ static void begin_upload(rest_request *req) {
 
 /* ---- the request cycle ---- */
 
-static bool is_upload_route(const char *method, const char *url) {
+static bool is_jar_upload_route(const char *method, const char *url) {
+  if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) return false;
+  if (strncmp(url, "/v1/", 4) == 0) url += 3;
+  return strcmp(url, "/jars/upload") == 0 || strcmp(url, "/jars/upload/") == 0;
+}
+
+/* The routes that take multipart bodies (Flink since FLINK-26808: only those declaring file
+ * uploads): POST /jobs, and POST /jars/upload while web submission is enabled. */
+static bool is_upload_route(const rest_server *s, const char *method, const char *url) {
+  if (is_jar_upload_route(method, url)) return s->web_submit;
   if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) return false;
   if (strncmp(url, "/v1/", 4) == 0) url += 3;
   return strcmp(url, "/jobs") == 0 || strcmp(url, "/jobs/") == 0;
@@ -337,7 +374,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req->conn = conn;
     req->fd = -1;
     *con_cls = req;
-    req->upload = is_upload_route(method, url);
+    req->url = url;
+    req->upload = is_upload_route(s, method, url);
+    req->jar_upload = req->upload && is_jar_upload_route(method, url);
+    if (!s->web_submit && is_jar_upload_route(method, url)) /* not served: 404 before any body */
+      return rest_reply_error(req, MHD_HTTP_NOT_FOUND, "Not found: %s", url);
     if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0) return reply_preflight(req);
     const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
     if (type && strncasecmp(type, "multipart/form-data", 19) == 0 &&
@@ -474,6 +515,11 @@ int rest_server_start(const rest_server_config *cfg, rest_server **out, char *er
     rest_server_stop(s);
     return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
   }
+  int jr = cfg->web_submit ? rest_jars_open(s, cfg, err, err_len) : 0;
+  if (jr < 0) {
+    rest_server_stop(s);
+    return jr;
+  }
   const char *host = cfg->bind_address && cfg->bind_address[0] ? cfg->bind_address : "localhost";
   bool ipv6 = false;
   int fd = listen_on(host, cfg->port, &ipv6, err, err_len);
@@ -507,10 +553,23 @@ int rest_server_start(const rest_server_config *cfg, rest_server **out, char *er
 
 int rest_server_port(const rest_server *s) { return s->port; }
 
+int rest_server_get(rest_server *s, const char *path, unsigned *status, char **body) {
+  rest_request req = {.server = s, .url = path, .fd = -1};
+  *body = NULL;
+  *status = 0;
+  rest_route(&req, path, MHD_HTTP_METHOD_GET);
+  sp_free(req.body);
+  if (!req.captured_body) return SPATE_ENOMEM;
+  *status = req.captured_status;
+  *body = req.captured_body;
+  return 0;
+}
+
 void rest_server_stop(rest_server *s) {
   if (!s) return;
   if (s->daemon) MHD_stop_daemon(s->daemon);
   rest_operations_free(s->operations);
+  rest_jars_close(s);
   sp_free(s->upload_dir);
   sp_free(s->allow_origin);
   sp_config_free(s->config);

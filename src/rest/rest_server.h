@@ -306,6 +306,11 @@ typedef struct rest_server_config {
   size_t max_operations;     /* trigger ids kept (in progress and completed); 0: 1024 */
   bool web_submit;           /* web.submit.enable: /jars routes (else 404) */
   bool web_cancel;           /* web.cancel.enable: /config features.web-cancel */
+  /* web submission (/jars, rest_routes_jars.c) */
+  const char *web_upload_dir; /* web.upload.dir: jars in <it>/flink-web-upload; NULL: a fresh
+                               * $TMPDIR/flink-web-<uuid> (removed at stop) */
+  const char *program;        /* the spate binary that runs a jar's program; NULL: this one */
+  const char *address;        /* rest.address, as GET /jars shows it; NULL: the bind address */
   /* issue 11, cluster part */
   const char *allow_origin; /* web.access-control-allow-origin; NULL: "*" */
   const sp_config *config;  /* /jobmanager/config (the server keeps a copy); NULL: [] */
@@ -322,10 +327,14 @@ int rest_server_port(const rest_server *s);
  * running (their blocking calls return on their own), frees everything. NULL is a no-op. */
 void rest_server_stop(rest_server *s);
 
+/* Runs GET path (no query) through the routes in this process, without a connection, as a
+ * client's request would (the history archive renders a job's responses so). *status is the HTTP
+ * status, *body (sp_malloc'd) the JSON text of the reply. 0, or SPATE_ENOMEM. */
+int rest_server_get(rest_server *s, const char *path, unsigned *status, char **body);
+
 /* rest_server_config from a configuration: rest.bind-address, rest.bind-port else rest.port,
- * web.submit.enable,
- * web.cancel.enable, web.refresh-interval, web.access-control-allow-origin,
- * rest.server.max-content-length; config = cfg. */
+ * rest.address, web.submit.enable, web.cancel.enable, web.upload.dir, web.refresh-interval,
+ * web.access-control-allow-origin, rest.server.max-content-length; config = cfg. */
 void rest_server_config_from(rest_server_config *out, const sp_config *cfg,
                              const rest_cluster_ops *ops, void *ctx);
 #endif

@@ -22,6 +22,13 @@ struct rest_server {
   int refresh_interval;
   bool web_submit, web_cancel; /* rest_server_config's */
   char *upload_dir;
+  /* web submission (rest_routes_jars.c): where uploaded job objects live (NULL when
+   * web.submit.enable is false), whether this server made that directory (and removes it at
+   * stop), the spate binary that runs their programs, the REST address clients are shown */
+  char *jar_dir, *jar_root;
+  char *program;
+  char *address;
+  char *self_host; /* where a program run for /jars/:jarid/run reaches this server */
   rest_operations *operations;
   /* issue 11, cluster part */
   char *allow_origin; /* web.access-control-allow-origin */
@@ -39,7 +46,9 @@ typedef struct rest_upload {
 typedef struct rest_request {
   rest_server *server;
   struct MHD_Connection *conn;
-  bool upload;       /* POST /jobs: multipart */
+  const char *url;   /* the request's path (as MHD gives it) */
+  bool upload;       /* POST /jobs or POST /jars/upload: multipart */
+  bool jar_upload;   /* POST /jars/upload: exactly one file part, any field name */
   bool replied;      /* a reply is queued */
   bool shutdown;     /* DELETE /cluster: shut down once the reply went out */
   const char *allow; /* Allow header of a 405 */
@@ -56,6 +65,9 @@ typedef struct rest_request {
   /* the first error while reading the body, replied at its end */
   unsigned fail_status;
   char fail_msg[SP_ERRMSG_MAX + 256];
+  /* an in-process request (rest_server_get): no connection; the reply is kept here */
+  unsigned captured_status;
+  char *captured_body; /* sp_malloc'd JSON text */
 } rest_request;
 
 /* Queues status with body (consumed; NULL: 500 "Internal server error."). MHD_YES/MHD_NO. */
@@ -71,8 +83,15 @@ int rest_reply_error(rest_request *req, unsigned status, const char *fmt, ...)
 unsigned rest_status_of(int rc);
 /* The reply for an operation's error rc with its message err (or rc's default message). */
 int rest_reply_op_error(rest_request *req, int rc, const char *err);
-/* The value of query parameter name, or NULL. */
+/* The value of query parameter name, or NULL (always NULL for an in-process request: handlers
+ * read the request through this and req->body only, never through req->conn, which is NULL). */
 const char *rest_query(rest_request *req, const char *name);
+
+/* Web submission's state of the server (rest_routes_jars.c): opens the directory of uploaded job
+ * objects (web.upload.dir, else a fresh one) and finds the spate binary; closes (removes the
+ * directory if it made it). Open: 0 or SPATE_EIO/SPATE_ENOMEM with err set. */
+int rest_jars_open(rest_server *s, const rest_server_config *cfg, char *err, size_t err_len);
+void rest_jars_close(rest_server *s);
 
 /* Dispatches a request whose body has arrived whole (rest_router.c). */
 int rest_route(rest_request *req, const char *url, const char *method);
@@ -91,6 +110,7 @@ typedef struct rest_route_table {
   size_t n;
 } rest_route_table;
 extern const rest_route_table rest_routes_core;        /* rest_routes.c */
+extern const rest_route_table rest_routes_jars;        /* rest_routes_jars.c */
 extern const rest_route_table rest_routes_jobs;        /* rest_routes_jobs.c */
 extern const rest_route_table rest_routes_checkpoints; /* rest_routes_checkpoints.c */
 extern const rest_route_table rest_routes_cluster;     /* rest_routes_cluster.c */

@@ -134,16 +134,60 @@ static void submit(const char *body, size_t len) {
   rest_submit_request_free(&a);
 }
 
+/* /jars/:jarid/run (plan false) and /plan: accepted ids are 32 hex digits, parallelism in
+ * range, configuration keys non-empty without '='; what decodes round-trips. */
+static void jar_run(const char *body, size_t len, bool plan) {
+  char err[SP_ERRMSG_MAX] = "";
+  rest_jar_run_request a, b;
+  int rc = rest_decode_jar_run_request(body, len, plan, &a, err, sizeof err);
+  if (rc < 0) {
+    check_refusal(rc, err);
+  } else {
+    check_trigger(a.job_id);
+    FUZZ_CHECK(a.parallelism >= 0 && a.parallelism <= 32768, "parallelism %d", a.parallelism);
+    FUZZ_CHECK(!plan || (!a.savepoint_path && !a.allow_non_restored &&
+                         a.restore_mode == REST_RESTORE_DEFAULT),
+               "a plan request with savepoint fields accepted");
+    for (size_t i = 0; i < a.n_config; i++)
+      FUZZ_CHECK(a.config_keys[i][0] && !strchr(a.config_keys[i], '='), "config key '%s'",
+                 a.config_keys[i]);
+    char *text = rest_encode_jar_run_request(&a);
+    FUZZ_CHECK(text != NULL, "out of memory");
+    FUZZ_CHECK(rest_decode_jar_run_request(text, strlen(text), false, &b, err, sizeof err) == 0,
+               "its own encoding is refused: %s", err);
+    bool same = same_str(a.entry_class, b.entry_class) &&
+                same_str(a.program_args, b.program_args) && a.has_args_list == b.has_args_list &&
+                a.n_args == b.n_args && a.parallelism == b.parallelism &&
+                same_str(a.job_id, b.job_id) && a.allow_non_restored == b.allow_non_restored &&
+                same_str(a.savepoint_path, b.savepoint_path) && a.restore_mode == b.restore_mode &&
+                a.n_config == b.n_config;
+    for (size_t i = 0; same && i < a.n_args; i++) same = same_str(a.args_list[i], b.args_list[i]);
+    for (size_t i = 0; same && i < a.n_config; i++) { /* the encoding sorts the keys */
+      bool found = false;
+      for (size_t k = 0; k < b.n_config && !found; k++)
+        found = same_str(a.config_keys[i], b.config_keys[k]) &&
+                same_str(a.config_values[i], b.config_values[k]);
+      same = found;
+    }
+    FUZZ_CHECK(same, "jar run request does not round-trip: %s", text);
+    rest_jar_run_request_free(&b);
+    sp_free(text);
+  }
+  rest_jar_run_request_free(&a);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1) return 0;
   const char *body = (const char *)data + 1;
   size_t len = size - 1;
-  switch (data[0] % 5) {
+  switch (data[0] % 7) {
   case 0: savepoint(body, len); break;
   case 1: stop(body, len); break;
   case 2: checkpoint(body, len); break;
   case 3: disposal(body, len); break;
-  default: submit(body, len); break;
+  case 4: submit(body, len); break;
+  case 5: jar_run(body, len, false); break;
+  default: jar_run(body, len, true); break;
   }
   return 0;
 }
