@@ -12,6 +12,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/log_files.h"
 #include "types/schema.h"
 
 static cli_context *the_cli; /* the process's CLI context, if it runs under `spate` */
@@ -46,7 +47,12 @@ int api_load_default_config(sp_config *cfg, char *err, size_t err_len) {
 static void apply_logging(const sp_config *c) {
   int level = sp_log_parse_level(sp_config_str(c, "log.level"));
   if (level >= 0 && sp_config_is_set(c, "log.level")) sp_log_set_level((sp_log_level)level);
-  if (sp_config_is_set(c, "log.file")) sp_log_set_file(sp_config_str(c, "log.file"));
+  if (sp_config_is_set(c, "log.file")) {
+    sp_log_set_file(sp_config_str(c, "log.file"));
+    /* what REST on the MiniCluster (rest.bind-port) shows as the log files */
+    sp_log_files_set(sp_config_str(c, "log.file"),
+                     sp_config_is_set(c, "env.log.dir") ? sp_config_str(c, "env.log.dir") : NULL);
+  }
 }
 
 spate_env *spate_env_create(void) {

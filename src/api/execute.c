@@ -245,7 +245,7 @@ spate_job_client *spate_execute_async(spate_env *env, const char *job_name) {
     return NULL;
   }
   snprintf(c->job_id, sizeof c->job_id, "%s", job_id);
-  rc = minicluster_start_with(ntm, slots, &tc, cfg, &c->mc);
+  rc = minicluster_start_with(ntm, slots, &tc, cfg, &c->mc); /* REST if rest.bind-port is set */
   if (rc == 0)
     rc = minicluster_submit(c->mc, w.data, w.len, job_id, env->listener, env->listener_arg,
                             &c->client);

@@ -83,6 +83,8 @@ static void usage_cmd(FILE *f, const char *cmd) {
       "                          (run) submit to the cluster whose REST endpoint is there\n"
       "                          (also -D execution.target=remote: rest.address:rest.port)\n"
       "  -d, --detached          (run, with a cluster) return once the job is submitted\n"
+      "  --rest                  (run, embedded) serve the REST API on rest.port while the\n"
+      "                          job runs (as -D rest.bind-port=<port>), to watch it with curl\n"
       "  -h, --help              show this help\n"
       "\n"
       "The job object defines int spate_main(int argc, char **argv); build it with\n"
@@ -149,7 +151,7 @@ static int run_job(const char *cmd, int argc, char **argv) {
   if (!cfg) return 1;
   int parallelism = 0, i, rc = load_config(cfg);
   const char *target = NULL; /* -m host:port */
-  bool detached = false;
+  bool detached = false, rest = false;
   if (rc < 0) {
     sp_config_free(cfg);
     return 1;
@@ -190,6 +192,8 @@ static int run_job(const char *cmd, int argc, char **argv) {
         goto bad;
     } else if (strcmp(a, "-d") == 0 || strcmp(a, "--detached") == 0) {
       detached = true;
+    } else if (strcmp(a, "--rest") == 0) {
+      rest = true;
     } else if (strcmp(a, "-n") == 0 || strcmp(a, "--allowNonRestoredState") == 0) {
       if (sp_config_set(cfg, "execution.savepoint.ignore-unclaimed-state", "true", a, err,
                         sizeof err) < 0) {
@@ -210,6 +214,14 @@ static int run_job(const char *cmd, int argc, char **argv) {
   }
   int level = sp_log_parse_level(sp_config_str(cfg, "log.level"));
   if (level >= 0) sp_log_set_level((sp_log_level)level);
+  if (rest && !sp_config_is_set(cfg, "rest.bind-port")) { /* the MiniCluster serves REST */
+    char port[16], err[SP_ERRMSG_MAX];
+    snprintf(port, sizeof port, "%d", (int)sp_config_int(cfg, "rest.port"));
+    if (sp_config_set(cfg, "rest.bind-port", port, "--rest", err, sizeof err) < 0) {
+      fprintf(stderr, "spate %s: %s\n", cmd, err);
+      goto bad;
+    }
+  }
 
   const char *job = argv[i];
   program_main entry = cli_load_program(cmd, job);

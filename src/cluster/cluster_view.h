@@ -70,8 +70,8 @@ typedef struct cv_job {
 typedef struct cv_attempt {
   int number;       /* Flink's attemptNumber: 0, then one more per restart of this subtask */
   task_state state; /* its current (or, for a prior attempt, final) state */
-  char *tm_id;      /* the TaskManager's ResourceID (its RPC address, the id /taskmanagers shows:
-                       cv_taskmanager.address), or NULL while unassigned */
+  char *tm_id;      /* the TaskManager's RPC address (cv_taskmanager.address; REST shows the id
+                       rest/jobmanager_rest_tm.h derives from it), or NULL while unassigned */
   char *endpoint;   /* that TaskManager's data server "host:port", or NULL */
   int64_t ts[TS_FAILED + 1]; /* epoch ms when it entered each state, 0 if never */
 } cv_attempt;

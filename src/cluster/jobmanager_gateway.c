@@ -109,6 +109,11 @@ int jm_gateway_submit(jm_gateway *g, const void *graph, size_t len, const char *
     return sp_err(err, err_len, SPATE_ESTATE, "a job with id %s is running already", job_id);
   }
   char key[BLOB_KEY_LEN + 1] = "";
+  if (artifact && !g->blobs) {
+    jobgraph_free(jg);
+    return sp_err(err, err_len, SPATE_EINVAL,
+                  "this cluster takes no job uploads (an embedded MiniCluster)");
+  }
   if (artifact) {
     uint8_t *bytes = NULL;
     size_t n = 0;

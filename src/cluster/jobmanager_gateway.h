@@ -20,6 +20,9 @@ typedef struct jm_gateway jm_gateway;
 int jm_gateway_create(rpc_service *rpc, blob_server *blobs, cluster_view *view, jm_gateway **out);
 void jm_gateway_free(jm_gateway *g);
 cluster_view *jm_gateway_view(jm_gateway *g);
+/* The JobManager's RPC service, for calls that ask other components themselves (REST asking a
+ * TaskExecutor about its process: cluster/taskmanager_info.h). */
+rpc_service *jm_gateway_rpc(jm_gateway *g);
 
 /* The JobManager's RPC service (for components the layers above add, e.g. its metric fetcher). */
 rpc_service *jm_gateway_rpc(jm_gateway *g);

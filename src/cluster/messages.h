@@ -74,10 +74,14 @@ enum {
   MSG_RM_JM_HEARTBEAT,       /* -> JobMaster, from the ResourceManager: str its address */
   MSG_RM_JM_HEARTBEAT_REPLY, /* -> ResourceManager: str job master address */
   /* metrics for the REST endpoint (Flink's MetricQueryService and MetricFetcher) */
-  MSG_METRICS_REQUEST,    /* -> TaskExecutor, from the JobManager's metric fetcher: str reply
+  MSG_METRICS_REQUEST, /* -> TaskExecutor, from the JobManager's metric fetcher: str reply
                           address, i64 round */
-  MSG_METRICS_REPLY,      /* -> the metric fetcher: str task executor address, i64 round, blob
+  MSG_METRICS_REPLY,   /* -> the metric fetcher: str task executor address, i64 round, blob
                           the process's metric dump (metric_dump_encode) */
+  /* issue 11, cluster REST (cluster/taskmanager_info.h): the JobManager asks a TaskExecutor
+   * about its process */
+  MSG_TM_INFO_REQUEST,    /* -> TaskExecutor: str reply address, str file name, u8 tm_info_kind */
+  MSG_TM_INFO_REPLY,      /* -> the asker: i32 rc, str error, then the kind's payload */
   MSG_PEER_LOST = 1000,   /* from rpc.c (RPC_MSG_PEER_LOST): str peer "host:port", str reason */
   MSG_UNDELIVERED = 1001, /* from rpc.c (RPC_MSG_UNDELIVERED) to the sender of a message sent with
                              rpc_send_tracked: str to, u32 type, str reason */

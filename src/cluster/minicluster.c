@@ -2,6 +2,10 @@
  * minicluster.c: starting and stopping the components, and the client side of a submission: a
  * "client-N" endpoint that receives the job's events (for its listener), the answers to
  * savepoint and checkpoint requests, and the JOB_RESULT, and wakes the waiting thread.
+ *
+ * Asked to (rest.bind-port set: `spate run --rest`), a MiniCluster also keeps a cluster view and
+ * serves the REST API on it through the JobManager's REST hooks (standalone_get_hooks), so a
+ * local job can be watched as on a standalone cluster.
  */
 #include "cluster/minicluster.h"
 
@@ -13,8 +17,11 @@
 #include "base/alloc.h"
 #include "base/log.h"
 #include "cluster/cluster_metrics.h"
+#include "cluster/cluster_view.h"
 #include "cluster/components.h"
+#include "cluster/jobmanager_gateway.h"
 #include "cluster/messages.h"
+#include "cluster/standalone.h"
 
 struct minicluster {
   rpc_service *rpc;
@@ -24,10 +31,13 @@ struct minicluster {
   task_executor **tes;
   int ntes;
   _Atomic int next_client;
-  cluster_view *view;       /* what the JobManager's cluster metrics read */
+  cluster_view *view;       /* what the JobManager's cluster metrics (and REST) read */
   cluster_metrics metrics;  /* one registry: the JobManager's and the TaskManagers' groups */
   metric_group **tm_groups; /* per TaskManager, ngroups of them (NULL entries: none) */
   int ngroups;
+  /* REST (NULL without): the gateway and the server's handle */
+  jm_gateway *gw;
+  void *rest;
 };
 
 struct mc_client {
@@ -50,11 +60,30 @@ int minicluster_start(int taskmanagers, int slots, const task_config *cfg, minic
   return minicluster_start_with(taskmanagers, slots, cfg, NULL, out);
 }
 
+/* Starts the REST endpoint of the MiniCluster (its view and gateway exist). */
+static int start_rest(minicluster *mc, const sp_config *conf) {
+  const standalone_hooks *h = standalone_get_hooks();
+  char err[SP_ERRMSG_MAX];
+  int port = 0;
+  if (!h->rest_start) {
+    SP_ERROR("minicluster", "This program cannot serve the REST API (rest.bind-port is set)");
+    return SPATE_EINVAL;
+  }
+  int rc = h->rest_start(conf, mc->gw, &mc->rest, &port, err, sizeof err);
+  if (rc < 0)
+    SP_ERROR("minicluster", "Could not start the REST endpoint: %s", err);
+  else
+    SP_INFO("minicluster", "Rest endpoint listening at %s:%d", sp_config_str(conf, "rest.address"),
+            port);
+  return rc;
+}
+
 int minicluster_start_with(int taskmanagers, int slots, const task_config *cfg,
                            const sp_config *conf, minicluster **out) {
   *out = NULL;
   minicluster *mc = sp_calloc(1, sizeof *mc);
   if (!mc) return SPATE_ENOMEM;
+  bool rest = conf && sp_config_is_set(conf, "rest.bind-port");
   char err[SP_ERRMSG_MAX];
   int rc = cluster_metrics_start(&mc->metrics, conf, err, sizeof err);
   if (rc < 0) SP_ERROR("minicluster", "%s", err);
@@ -62,7 +91,8 @@ int minicluster_start_with(int taskmanagers, int slots, const task_config *cfg,
   if (rc == 0) rc = cluster_metrics_add_jobmanager(&mc->metrics, "localhost", mc->view);
   if (rc == 0) rc = rpc_service_create(cfg->clock, &mc->rpc);
   if (rc == 0) rc = shuffle_env_create(&mc->shuffle);
-  if (rc == 0) rc = rm_start(mc->rpc, &(rm_options){.view = mc->view}, &mc->rm);
+  rm_options ro = {.view = mc->view}; /* otherwise as a MiniCluster's: no waiting, no heartbeats */
+  if (rc == 0) rc = rm_start(mc->rpc, &ro, &mc->rm);
   if (rc == 0 && !(mc->tes = sp_calloc((size_t)taskmanagers, sizeof *mc->tes))) rc = SPATE_ENOMEM;
   if (rc == 0 && !(mc->tm_groups = sp_calloc((size_t)taskmanagers, sizeof *mc->tm_groups)))
     rc = SPATE_ENOMEM;
@@ -77,6 +107,8 @@ int minicluster_start_with(int taskmanagers, int slots, const task_config *cfg,
   }
   if (rc == 0) rc = dispatcher_start(mc->rpc, NULL, mc->view, &mc->dispatcher);
   if (rc == 0) dispatcher_set_metrics(mc->dispatcher, mc->metrics.jm);
+  if (rc == 0 && rest) rc = jm_gateway_create(mc->rpc, NULL, mc->view, &mc->gw);
+  if (rc == 0 && rest) rc = start_rest(mc, conf);
   if (rc < 0) {
     minicluster_stop(mc);
     return rc;
@@ -90,7 +122,9 @@ int minicluster_start_with(int taskmanagers, int slots, const task_config *cfg,
 
 void minicluster_stop(minicluster *mc) {
   if (!mc) return;
-  metric_reporters_stop(mc->metrics.reporters); /* nothing reads the groups any more */
+  const standalone_hooks *h = standalone_get_hooks();
+  if (mc->rest && h->rest_stop) h->rest_stop(mc->rest); /* first: it reads the view */
+  metric_reporters_stop(mc->metrics.reporters);         /* nothing reads the groups any more */
   mc->metrics.reporters = NULL;
   dispatcher_stop(mc->dispatcher);
   for (int i = 0; i < mc->ntes; i++) te_stop(mc->tes[i]);
@@ -98,6 +132,7 @@ void minicluster_stop(minicluster *mc) {
   for (int i = 0; i < mc->ngroups; i++) metric_group_release(mc->tm_groups[i]);
   sp_free(mc->tm_groups);
   rm_stop(mc->rm);
+  jm_gateway_free(mc->gw);
   shuffle_env_destroy(mc->shuffle);
   rpc_service_destroy(mc->rpc);
   cluster_metrics_stop(&mc->metrics);

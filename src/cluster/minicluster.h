@@ -20,12 +20,15 @@ typedef struct mc_client mc_client;
 int minicluster_start(int taskmanagers, int slots, const task_config *cfg, minicluster **out);
 /* The same with the process's configuration conf (NULL: defaults): its metrics (one registry,
  * the JobManager's and every TaskManager's groups in it) are scoped by metrics.scope.* and
- * reported by the reporters it configures (metrics.reporter.*). */
+ * reported by the reporters it configures (metrics.reporter.*). With rest.bind-port set, the
+ * MiniCluster also serves the REST API there (rest.bind-address, ...), as a JobManager does,
+ * through the REST hooks the program set (cluster/standalone.h); SPATE_EINVAL without them,
+ * SPATE_EIO if the port cannot be bound (the reason logged). */
 int minicluster_start_with(int taskmanagers, int slots, const task_config *cfg,
                            const sp_config *conf, minicluster **out);
 /* The MiniCluster's metric registry (its REST endpoint's metrics read it). */
 struct metric_registry *minicluster_metrics(minicluster *mc);
-/* Cancels what still runs and stops every component. */
+/* Cancels what still runs and stops every component (and the REST endpoint). */
 void minicluster_stop(minicluster *mc);
 /* The transport the components talk over (tests send them messages of their own on it). */
 rpc_service *minicluster_rpc(minicluster *mc);

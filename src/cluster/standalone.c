@@ -20,6 +20,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/log_files.h"
 #include "checkpoint/storage.h"
 #include "cluster/cluster_metrics.h"
 #include "cluster/cluster_view.h"
@@ -37,6 +38,7 @@ static int shutdown_pipe[2] = {-1, -1};
 static standalone_hooks hooks;
 
 void standalone_set_hooks(const standalone_hooks *h) { hooks = *h; }
+const standalone_hooks *standalone_get_hooks(void) { return &hooks; }
 
 static void on_signal(int sig) {
   int saved = errno;
@@ -76,6 +78,9 @@ static void apply_logging(const sp_config *cfg) {
   int level = sp_log_parse_level(sp_config_str(cfg, "log.level"));
   if (level >= 0) sp_log_set_level((sp_log_level)level);
   if (sp_config_is_set(cfg, "log.file")) sp_log_set_file(sp_config_str(cfg, "log.file"));
+  /* which files REST's /jobmanager/log[s] and /taskmanagers/:id/log[s] show */
+  sp_log_files_set(sp_config_is_set(cfg, "log.file") ? sp_config_str(cfg, "log.file") : NULL,
+                   sp_config_is_set(cfg, "env.log.dir") ? sp_config_str(cfg, "env.log.dir") : NULL);
 }
 
 static const char *str_or(const sp_config *cfg, const char *key, const char *def) {

@@ -41,6 +41,8 @@ typedef struct standalone_hooks {
   int (*run_job)(const sp_config *cfg, const standalone_job *job, struct jm_gateway *gw);
 } standalone_hooks;
 void standalone_set_hooks(const standalone_hooks *h);
+/* The hooks set (all NULL before): a MiniCluster asked to serve REST uses rest_start too. */
+const standalone_hooks *standalone_get_hooks(void);
 
 /* Runs a JobManager until it is told to stop; job (may be NULL) makes it an application-mode
  * JobManager that runs that job and shuts down when it ends. Returns the exit code (0: clean

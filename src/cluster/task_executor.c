@@ -29,6 +29,7 @@
 #include "cluster/messages.h"
 #include "cluster/metric_query.h"
 #include "cluster/task_metric_groups.h"
+#include "cluster/taskmanager_info.h"
 #include "connectors/registry.h"
 #include "net/blob.h"
 #include "operators/registry.h"
@@ -665,6 +666,19 @@ static void answer_heartbeat(task_executor *te, const char *to, uint32_t type) {
     hb_monitor_rpc_failed(&te->jm_hb, to, spate_strerror(rc), jm_hb_lost, te);
 }
 
+/* Answers the JobManager's question about this process (REST /taskmanagers/:id...), naming the
+ * jobs whose tasks run here. */
+static void answer_info(task_executor *te, sp_reader *r) {
+  const char *jobs[64];
+  size_t n = 0;
+  for (te_task *tt = te->tasks; tt && n < 64; tt = tt->next) {
+    bool seen = false;
+    for (size_t i = 0; i < n && !seen; i++) seen = strcmp(jobs[i], tt->job->jg->job_id) == 0;
+    if (!seen) jobs[n++] = tt->job->jg->job_id;
+  }
+  tm_info_answer(te->rpc, r, jobs, n);
+}
+
 static void handle(void *self, uint32_t type, sp_reader *r) {
   task_executor *te = self;
   switch (type) {
@@ -786,6 +800,7 @@ static void handle(void *self, uint32_t type, sp_reader *r) {
     sp_free(reason);
     break;
   }
+  case MSG_TM_INFO_REQUEST: answer_info(te, r); break;
   case MSG_RELEASE_PARTITIONS: {
     char *job = sp_get_str(r);
     if (job) shuffle_env_release_job(te->shuffle, job);

@@ -442,13 +442,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   size_t n = strlen(path);
   while (n > 1 && path[n - 1] == '/') path[--n] = 0;
   if (strcmp(path, "/config") == 0) {
-    json_t *cfg = rest_json_config(h->web_refresh_ms);
-    json_t *f = json_object_get(cfg, "features");
-    json_object_set_new(f, "web-submit", json_false());
-    json_object_set_new(f, "web-cancel", json_false());
-    json_object_set_new(f, "web-rescale", json_false());
-    json_object_set_new(f, "web-history", json_true());
-    return reply_json(c, MHD_HTTP_OK, cfg);
+    rest_dashboard_features f = {.web_history = true}; /* read-only: no submit, cancel */
+    return reply_json(c, MHD_HTTP_OK, rest_json_config(h->web_refresh_ms, &f));
   }
   pthread_mutex_lock(&h->mu);
   json_t *body = NULL;

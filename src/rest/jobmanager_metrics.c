@@ -11,14 +11,13 @@
 #include "base/err.h"
 #include "base/hash.h"
 #include "cluster/metric_fetcher.h"
+#include "rest/jobmanager_rest_tm.h"
 
-/* A TaskManager's REST id (/taskmanagers/:taskmanagerid): 32 hex digits hashed from its RPC
- * address, as the TaskManager routes name it (jmr_tm_id of jobmanager_rest_tm.c, on the
- * i11-cluster branch; this is the same hash until both are merged and this calls that one). */
+/* A TaskManager's REST id, as the TaskManager routes name it. */
 static void tm_rest_id(const char *address, char *out, size_t cap) {
-  uint64_t a = sp_hash64(address, strlen(address));
-  uint64_t b = sp_hash64(&a, sizeof a);
-  snprintf(out, cap, "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
+  char id[REST_ID_LEN + 1];
+  jmr_tm_id(address, id);
+  snprintf(out, cap, "%s", id);
 }
 
 int jobmanager_metrics_start(const sp_config *cfg, jm_gateway *gw, char *err, size_t err_len) {

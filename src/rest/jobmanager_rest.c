@@ -16,6 +16,7 @@
 #include "rest/jobmanager_metrics.h"
 #include "rest/jobmanager_rest_checkpoints.h"
 #include "rest/jobmanager_rest_jobs.h"
+#include "rest/jobmanager_rest_tm.h"
 #include "rest/rest_server.h"
 
 /* Flink's ExecutionState ordinals match task_state up to FAILED. */
@@ -196,9 +197,10 @@ static int op_taskmanagers(void *ctx, rest_taskmanager_list *out, char *err, siz
   cluster_view_lock(v);
   for (int i = 0; i < v->ntms && rc == 0; i++) {
     const cv_taskmanager *tm = &v->tms[i];
-    char path[600];
+    char path[600], id[REST_ID_LEN + 1];
     snprintf(path, sizeof path, "spate://%s", tm->address);
-    rest_taskmanager_info *ti = rest_taskmanager_list_add(out, tm->address, path);
+    jmr_tm_id(tm->address, id);
+    rest_taskmanager_info *ti = rest_taskmanager_list_add(out, id, path);
     if (!ti) {
       rc = sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
       break;
@@ -211,6 +213,7 @@ static int op_taskmanagers(void *ctx, rest_taskmanager_list *out, char *err, siz
     ti->free_slots = tm->free_slots;
   }
   cluster_view_unlock(v);
+  if (rc == 0) jmr_tm_enrich(ctx, out); /* hardware figures from each process */
   return rc;
 }
 
@@ -240,6 +243,11 @@ static const rest_cluster_ops ops = {
     .checkpoint_stats = jm_rest_checkpoint_stats,
     .checkpoint_details = jm_rest_checkpoint_details,
     .metric_store = jobmanager_metric_store,
+    /* the cluster part (jobmanager_rest_tm.c) */
+    .taskmanager_details = jmr_taskmanager_details,
+    .taskmanager_logs = jmr_taskmanager_logs,
+    .taskmanager_log = jmr_taskmanager_log,
+    .taskmanager_thread_dump = jmr_taskmanager_thread_dump,
 };
 
 /* The REST endpoint, the gateway its metric fetcher hangs on and, with

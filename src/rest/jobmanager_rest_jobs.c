@@ -6,6 +6,7 @@
  * (jobmanager_metrics.h).
  */
 #include "rest/jobmanager_rest_jobs.h"
+#include "rest/jobmanager_rest_tm.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -32,7 +33,9 @@ static int copy_attempt(const cv_attempt *a, rest_attempt_info *out) {
   out->attempt = a->number;
   out->state = (rest_exec_state)a->state; /* ExecutionState ordinals match up to FAILED */
   for (int s = 0; s <= TS_FAILED; s++) out->timestamps[s] = a->ts[s];
-  return rest_attempt_set_location(out, a->tm_id, a->endpoint);
+  char tm[REST_ID_LEN + 1]; /* the id /taskmanagers shows (jobmanager_rest_tm.h) */
+  if (a->tm_id) jmr_tm_id(a->tm_id, tm);
+  return rest_attempt_set_location(out, a->tm_id ? tm : NULL, a->endpoint);
 }
 
 int jm_rest_job_vertex(void *ctx, const char *job_id, const char *vertex_id,
@@ -123,8 +126,10 @@ static rest_exception *add_failure(rest_exception_history *h, rest_exception *ro
     snprintf(trace, len, "%s", f->message); /* it starts with its name already */
   else
     snprintf(trace, len, "%s: %s", name, f->message);
-  rest_exception *e =
-      rest_exception_add(h, root, name, trace, f->task, f->location, f->tm_id, f->at_ms);
+  char tm[REST_ID_LEN + 1];
+  if (f->tm_id) jmr_tm_id(f->tm_id, tm);
+  rest_exception *e = rest_exception_add(h, root, name, trace, f->task, f->location,
+                                         f->tm_id ? tm : NULL, f->at_ms);
   sp_free(trace);
   return e;
 }

@@ -18,16 +18,24 @@
 #ifndef SPATE_REVISION
 #define SPATE_REVISION "unknown"
 #endif
+#ifndef SPATE_BUILD_DATE
+#define SPATE_BUILD_DATE ""
+#endif
 
-json_t *rest_json_config(int refresh_interval_ms) {
+json_t *rest_json_config(int refresh_interval_ms, const rest_dashboard_features *f) {
   time_t t = time(NULL);
   struct tm tm;
   localtime_r(&t, &tm);
+  /* Flink: "<commit id> @ <commit date>"; a build that does not know them says "unknown" */
+  const char *revision = strcmp(SPATE_REVISION, "unknown") == 0 || !SPATE_BUILD_DATE[0]
+                             ? "unknown"
+                             : SPATE_REVISION " @ " SPATE_BUILD_DATE;
   return json_pack("{s:i, s:s, s:I, s:s, s:s, s:{s:b, s:b, s:b, s:b}}", "refresh-interval",
                    refresh_interval_ms, "timezone-name", tm.tm_zone ? tm.tm_zone : "UTC",
                    "timezone-offset", (json_int_t)tm.tm_gmtoff * 1000, "flink-version",
-                   SPATE_VERSION, "flink-revision", SPATE_REVISION " @ unknown", "features",
-                   "web-submit", 0, "web-cancel", 1, "web-rescale", 0, "web-history", 0);
+                   SPATE_VERSION, "flink-revision", revision, "features", "web-submit",
+                   f->web_submit, "web-cancel", f->web_cancel, "web-rescale", f->web_rescale,
+                   "web-history", f->web_history);
 }
 
 json_t *rest_json_overview(const rest_cluster_overview *o, const rest_job_list *jobs) {
@@ -186,24 +194,24 @@ json_t *rest_json_execution_result(const char *job_id, const rest_job_result *r)
 }
 
 /* ResourceProfileInfo: cpu cores and memory in MB. */
-static json_t *resource(double cpu, int64_t managed, int64_t network) {
+json_t *rest_json_resource(double cpu, int64_t managed, int64_t network) {
   return json_pack("{s:f, s:I, s:I, s:I, s:I, s:{}}", "cpuCores", cpu, "taskHeapMemory",
                    (json_int_t)0, "taskOffHeapMemory", (json_int_t)0, "managedMemory",
                    (json_int_t)(managed >> 20), "networkMemory", (json_int_t)(network >> 20),
                    "extendedResources");
 }
 
-static json_t *taskmanager_json(const rest_taskmanager_info *t) {
+json_t *rest_json_taskmanager(const rest_taskmanager_info *t) {
   double share = t->slots > 0 ? (double)t->free_slots / t->slots : 0;
   return json_pack(
       "{s:s, s:s, s:i, s:i, s:I, s:i, s:i, s:o*, s:o*, s:{s:i, s:I, s:I, s:I},"
       " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:b}",
       "id", t->id, "path", t->path, "dataPort", t->data_port, "jmxPort", t->jmx_port,
       "timeSinceLastHeartbeat", (json_int_t)t->last_heartbeat, "slotsNumber", t->slots, "freeSlots",
-      t->free_slots, "totalResource", resource(t->cpu_cores, t->managed_memory, t->network_memory),
-      "freeResource",
-      resource(t->cpu_cores * share, (int64_t)(t->managed_memory * share),
-               (int64_t)(t->network_memory * share)),
+      t->free_slots, "totalResource",
+      rest_json_resource(t->cpu_cores, t->managed_memory, t->network_memory), "freeResource",
+      rest_json_resource(t->cpu_cores * share, (int64_t)(t->managed_memory * share),
+                         (int64_t)(t->network_memory * share)),
       "hardware", "cpuCores", t->cpu_cores, "physicalMemory", (json_int_t)t->physical_memory,
       "freeMemory", (json_int_t)t->free_memory, "managedMemory", (json_int_t)t->managed_memory,
       "memoryConfiguration", "frameworkHeap", (json_int_t)0, "taskHeap", (json_int_t)0,
@@ -217,7 +225,7 @@ static json_t *taskmanager_json(const rest_taskmanager_info *t) {
 json_t *rest_json_taskmanagers(const rest_taskmanager_list *l) {
   json_t *arr = json_array();
   for (size_t i = 0; arr && i < l->n; i++) {
-    json_t *t = taskmanager_json(&l->tms[i]);
+    json_t *t = rest_json_taskmanager(&l->tms[i]);
     if (!t || json_array_append_new(arr, t)) {
       json_decref(arr);
       return NULL;

@@ -10,8 +10,12 @@
 
 #include "rest/rest_server.h"
 
-/* GET /config: DashboardConfiguration. */
-json_t *rest_json_config(int refresh_interval_ms);
+/* /config's features (DashboardConfiguration.Features). */
+typedef struct rest_dashboard_features {
+  bool web_submit, web_cancel, web_rescale, web_history;
+} rest_dashboard_features;
+/* GET /config: DashboardConfiguration (the history server's with web_history true). */
+json_t *rest_json_config(int refresh_interval_ms, const rest_dashboard_features *features);
 /* GET /overview: ClusterOverviewWithVersion (job counts from jobs). */
 json_t *rest_json_overview(const rest_cluster_overview *o, const rest_job_list *jobs);
 /* GET /jobs: JobIdsWithStatusOverview. */
@@ -24,6 +28,10 @@ json_t *rest_json_job_details(const rest_job_details *d, int64_t now);
 json_t *rest_json_execution_result(const char *job_id, const rest_job_result *r);
 /* GET /taskmanagers: TaskManagersInfo. */
 json_t *rest_json_taskmanagers(const rest_taskmanager_list *l);
+/* One TaskManagerInfo of /taskmanagers (and the base of /taskmanagers/:id). */
+json_t *rest_json_taskmanager(const rest_taskmanager_info *t);
+/* ResourceProfileInfo: cpu cores, memory in MB. */
+json_t *rest_json_resource(double cpu, int64_t managed, int64_t network);
 /* ErrorResponseBody: {"errors": [message]}. */
 json_t *rest_json_errors(const char *message);
 

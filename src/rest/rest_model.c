@@ -114,6 +114,14 @@ rest_taskmanager_info *rest_taskmanager_list_add(rest_taskmanager_list *l, const
   return t;
 }
 
+void rest_taskmanager_details_free(rest_taskmanager_details *d) {
+  sp_free(d->info.id);
+  sp_free(d->info.path);
+  for (size_t i = 0; i < d->n_jobs; i++) sp_free(d->jobs[i]);
+  sp_free(d->jobs);
+  memset(d, 0, sizeof *d);
+}
+
 void rest_taskmanager_list_free(rest_taskmanager_list *l) {
   for (size_t i = 0; i < l->n; i++) {
     sp_free(l->tms[i].id);

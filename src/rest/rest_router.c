@@ -24,7 +24,7 @@
 /* Every table the endpoint serves. */
 static const rest_route_table *const tables[] = {
     &rest_routes_core,        &rest_routes_jars,    &rest_routes_jobs,
-    &rest_routes_checkpoints, &rest_routes_metrics,
+    &rest_routes_checkpoints, &rest_routes_metrics, &rest_routes_cluster,
 };
 
 /* Splits path ("a/b/c", no leading slash; modified) into at most MAX_SEGMENTS segments; -1 if

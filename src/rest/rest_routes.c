@@ -24,7 +24,9 @@ static int64_t now_ms(void) { return sp_wall_ms(); }
 /* ---- read-only routes ---- */
 
 static int h_config(rest_request *req, char **p) {
-  return rest_reply_json(req, MHD_HTTP_OK, rest_json_config(req->server->refresh_interval));
+  rest_dashboard_features f = {.web_submit = req->server->web_submit,
+                               .web_cancel = req->server->web_cancel};
+  return rest_reply_json(req, MHD_HTTP_OK, rest_json_config(req->server->refresh_interval, &f));
 }
 
 /* list_jobs into l; replies on error and returns false. */

@@ -24,6 +24,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/utf8.h"
 
 #define DEFAULT_MAX_CONTENT (104857600u) /* rest.server.max-content-length */
 #define DEFAULT_MAX_JSON (1u << 20)
@@ -33,9 +34,14 @@ void rest_server_config_from(rest_server_config *out, const sp_config *cfg,
                              const rest_cluster_ops *ops, void *ctx) {
   memset(out, 0, sizeof *out);
   out->bind_address = sp_config_str(cfg, "rest.bind-address");
-  out->port = (int)sp_config_int(cfg, "rest.port");
+  out->port = (int)sp_config_int(
+      cfg, sp_config_is_set(cfg, "rest.bind-port") ? "rest.bind-port" : "rest.port");
   out->web_submit = sp_config_bool(cfg, "web.submit.enable");
   out->web_cancel = sp_config_bool(cfg, "web.cancel.enable");
+  out->refresh_interval_ms = (int)sp_config_int(cfg, "web.refresh-interval");
+  out->allow_origin = sp_config_str(cfg, "web.access-control-allow-origin");
+  out->max_content_length = (size_t)sp_config_int(cfg, "rest.server.max-content-length");
+  out->config = cfg;
   out->address = sp_config_str(cfg, "rest.address");
   if (sp_config_is_set(cfg, "web.upload.dir"))
     out->web_upload_dir = sp_config_str(cfg, "web.upload.dir");
@@ -68,12 +74,60 @@ int rest_reply_json(rest_request *req, unsigned status, json_t *body) {
     return MHD_NO;
   }
   MHD_add_response_header(r, "Content-Type", "application/json; charset=UTF-8");
-  MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+  return rest_queue_reply(req, status, r);
+}
+
+int rest_queue_reply(rest_request *req, unsigned status, struct MHD_Response *r) {
+  MHD_add_response_header(r, "Access-Control-Allow-Origin", req->server->allow_origin);
   if (req->allow) MHD_add_response_header(r, "Allow", req->allow);
   enum MHD_Result rc = MHD_queue_response(req->conn, status, r);
   MHD_destroy_response(r);
   req->replied = true;
   return rc;
+}
+
+int rest_reply_text(rest_request *req, unsigned status, const char *text, size_t len) {
+  if (!req->conn) { /* in-process (rest_server_get) */
+    sp_free(req->captured_body);
+    req->captured_body = sp_strndup(text, len);
+    req->captured_status = status;
+    req->replied = true;
+    return req->captured_body ? MHD_YES : MHD_NO;
+  }
+  struct MHD_Response *r =
+      MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+  if (!r) return MHD_NO;
+  MHD_add_response_header(r, "Content-Type", "text/plain; charset=UTF-8");
+  return rest_queue_reply(req, status, r);
+}
+
+/* Answers a CORS preflight (OPTIONS) for any path: which methods and headers a page of another
+ * origin may use (web.access-control-allow-origin says which origins). */
+static int reply_preflight(rest_request *req) {
+  struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+  if (!r) return MHD_NO;
+  MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS");
+  MHD_add_response_header(r, "Access-Control-Allow-Headers", "Content-Type");
+  MHD_add_response_header(r, "Access-Control-Max-Age", "86400");
+  return rest_queue_reply(req, MHD_HTTP_OK, r);
+}
+
+/* Replaces each ill-formed UTF-8 sequence of s (a client's path in a message, or one cut by a
+ * precision) by '?', in place: JSON strings must be UTF-8, and such a message would otherwise
+ * turn the reply into a 500. */
+static void utf8_scrub(char *s) {
+  size_t len = strlen(s), i = 0, o = 0;
+  while (i < len) {
+    size_t at = i;
+    uint32_t cp;
+    if (sp_utf8_next((const uint8_t *)s, len, &i, &cp)) {
+      memmove(s + o, s + at, i - at);
+      o += i - at;
+    } else {
+      s[o++] = '?';
+    }
+  }
+  s[o] = 0;
 }
 
 int rest_reply_error(rest_request *req, unsigned status, const char *fmt, ...) {
@@ -82,6 +136,7 @@ int rest_reply_error(rest_request *req, unsigned status, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  utf8_scrub(msg);
   return rest_reply_json(req, status, json_pack("{s:[s]}", "errors", msg));
 }
 
@@ -299,6 +354,14 @@ static bool is_upload_route(const rest_server *s, const char *method, const char
   return strcmp(url, "/jobs") == 0 || strcmp(url, "/jobs/") == 0;
 }
 
+/* Routes whose body may be multipart/form-data: the uploads (POST /jobs, POST /jars/upload). */
+static bool is_multipart_route(const char *method, const char *url) {
+  if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) return false;
+  if (strncmp(url, "/v1/", 4) == 0) url += 3;
+  return strcmp(url, "/jobs") == 0 || strcmp(url, "/jobs/") == 0 ||
+         strcmp(url, "/jars/upload") == 0 || strcmp(url, "/jars/upload/") == 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls) {
@@ -316,6 +379,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req->jar_upload = req->upload && is_jar_upload_route(method, url);
     if (!s->web_submit && is_jar_upload_route(method, url)) /* not served: 404 before any body */
       return rest_reply_error(req, MHD_HTTP_NOT_FOUND, "Not found: %s", url);
+    if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0) return reply_preflight(req);
+    const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+    if (type && strncasecmp(type, "multipart/form-data", 19) == 0 &&
+        !is_multipart_route(method, url)) {
+      req->upload = false; /* the body is read and dropped */
+      upload_fail(req, MHD_HTTP_BAD_REQUEST,
+                  "Multipart data is only accepted by the upload routes (POST /jobs, POST "
+                  "/jars/upload), not by %s %s",
+                  method, url);
+      return rest_reply_error(req, req->fail_status, "%s", req->fail_msg);
+    }
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     size_t limit = req->upload ? s->max_content : s->max_json;
     if (cl && strtoull(cl, NULL, 10) > limit) {
@@ -427,14 +501,17 @@ int rest_server_start(const rest_server_config *cfg, rest_server **out, char *er
   s->ctx = cfg->ctx;
   s->max_content = cfg->max_content_length ? cfg->max_content_length : DEFAULT_MAX_CONTENT;
   s->max_json = cfg->max_json_length ? cfg->max_json_length : DEFAULT_MAX_JSON;
+  if (s->max_json > s->max_content) s->max_json = s->max_content; /* no body is larger */
   s->refresh_interval = cfg->refresh_interval_ms ? cfg->refresh_interval_ms : 3000;
   s->web_submit = cfg->web_submit;
   s->web_cancel = cfg->web_cancel;
+  s->allow_origin = sp_strdup(cfg->allow_origin ? cfg->allow_origin : "*");
+  s->config = cfg->config ? sp_config_clone(cfg->config) : NULL; /* the server's own copy */
   const char *tmp = getenv("TMPDIR");
   s->upload_dir = sp_strdup(cfg->upload_dir ? cfg->upload_dir : tmp && tmp[0] ? tmp : "/tmp");
   s->operations =
       rest_operations_new(ops, cfg->ctx, cfg->max_operations ? cfg->max_operations : 1024);
-  if (!s->upload_dir || !s->operations) {
+  if (!s->upload_dir || !s->operations || !s->allow_origin || (cfg->config && !s->config)) {
     rest_server_stop(s);
     return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
   }
@@ -494,5 +571,7 @@ void rest_server_stop(rest_server *s) {
   rest_operations_free(s->operations);
   rest_jars_close(s);
   sp_free(s->upload_dir);
+  sp_free(s->allow_origin);
+  sp_config_free(s->config);
   sp_free(s);
 }

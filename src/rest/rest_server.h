@@ -31,6 +31,9 @@
 #include <stdint.h>
 
 #include "base/config.h"
+#include "base/log_files.h"
+#include "base/process_stats.h"
+#include "runtime/thread_dump.h"
 
 struct ckpt_stats_snapshot; /* checkpoint/checkpoint_stats.h */
 
@@ -171,6 +174,20 @@ rest_taskmanager_info *rest_taskmanager_list_add(rest_taskmanager_list *l, const
                                                  const char *path);
 void rest_taskmanager_list_free(rest_taskmanager_list *l);
 
+/* GET /taskmanagers/:taskmanagerid (TaskManagerDetailsInfo): the list's figures, the process's
+ * own (rss, accounted allocation, CPU, threads: where Flink shows the JVM's) and the jobs whose
+ * tasks run there (allocatedSlots). */
+typedef struct rest_taskmanager_details {
+  rest_taskmanager_info info; /* info.id and info.path owned */
+  sp_process_stats stats;
+  char **jobs; /* owned, n_jobs of them */
+  size_t n_jobs;
+} rest_taskmanager_details;
+void rest_taskmanager_details_free(rest_taskmanager_details *d);
+
+/* Which file of a TaskManager's: its .log, its .out, or a named one of its log directory. */
+typedef enum rest_log_kind { REST_LOG_MAIN, REST_LOG_STDOUT, REST_LOG_NAMED } rest_log_kind;
+
 /* POST /jobs/:jobid/savepoints formatType, stop -type. */
 typedef enum rest_savepoint_format {
   REST_SAVEPOINT_CANONICAL,
@@ -267,6 +284,18 @@ typedef struct rest_cluster_ops {
    * metrics.fetcher.update-interval (bounded wait; TaskManagers that do not answer keep their
    * last metrics). NULL if there is none. */
   struct metric_store *(*metric_store)(void *ctx);
+  /* ---- issue 11, cluster part: one TaskManager (NULL: the route answers 501). tm_id is the
+   * client's (unchecked); SPATE_ENOENT for an unknown TaskManager or file, SPATE_EINVAL for a
+   * file name outside the log directory (log_files.h), SPATE_EIO when it does not answer. ---- */
+  int (*taskmanager_details)(void *ctx, const char *tm_id, rest_taskmanager_details *out, char *err,
+                             size_t err_len);
+  int (*taskmanager_logs)(void *ctx, const char *tm_id, sp_log_file_list *out, char *err,
+                          size_t err_len);
+  /* name: REST_LOG_NAMED's file name, else NULL. The content is bounded (its tail if larger). */
+  int (*taskmanager_log)(void *ctx, const char *tm_id, rest_log_kind kind, const char *name,
+                         sp_log_data *out, char *err, size_t err_len);
+  int (*taskmanager_thread_dump)(void *ctx, const char *tm_id, thread_dump *out, char *err,
+                                 size_t err_len);
 } rest_cluster_ops;
 
 typedef struct rest_server_config {
@@ -287,6 +316,9 @@ typedef struct rest_server_config {
                                * $TMPDIR/flink-web-<uuid> (removed at stop) */
   const char *program;        /* the spate binary that runs a jar's program; NULL: this one */
   const char *address;        /* rest.address, as GET /jars shows it; NULL: the bind address */
+  /* issue 11, cluster part */
+  const char *allow_origin; /* web.access-control-allow-origin; NULL: "*" */
+  const sp_config *config;  /* /jobmanager/config (the server keeps a copy); NULL: [] */
 } rest_server_config;
 
 typedef struct rest_server rest_server;
@@ -305,8 +337,9 @@ void rest_server_stop(rest_server *s);
  * status, *body (sp_malloc'd) the JSON text of the reply. 0, or SPATE_ENOMEM. */
 int rest_server_get(rest_server *s, const char *path, unsigned *status, char **body);
 
-/* rest_server_config from a configuration: rest.bind-address, rest.port, rest.address,
- * web.submit.enable, web.cancel.enable, web.upload.dir. */
+/* rest_server_config from a configuration: rest.bind-address, rest.bind-port else rest.port,
+ * rest.address, web.submit.enable, web.cancel.enable, web.upload.dir, web.refresh-interval,
+ * web.access-control-allow-origin, rest.server.max-content-length; config = cfg. */
 void rest_server_config_from(rest_server_config *out, const sp_config *cfg,
                              const rest_cluster_ops *ops, void *ctx);
 #endif

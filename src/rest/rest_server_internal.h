@@ -30,6 +30,9 @@ struct rest_server {
   char *address;
   char *self_host; /* where a program run for /jars/:jarid/run reaches this server */
   rest_operations *operations;
+  /* issue 11, cluster part */
+  char *allow_origin; /* web.access-control-allow-origin */
+  sp_config *config;  /* /jobmanager/config (a copy); may be NULL */
 };
 
 /* One uploaded file of a POST /jobs, in the request's temporary directory. */
@@ -69,6 +72,10 @@ typedef struct rest_request {
 
 /* Queues status with body (consumed; NULL: 500 "Internal server error."). MHD_YES/MHD_NO. */
 int rest_reply_json(rest_request *req, unsigned status, json_t *body);
+/* Queues r (consumed) with status, adding the CORS and Allow headers every reply has. */
+int rest_queue_reply(rest_request *req, unsigned status, struct MHD_Response *r);
+/* Queues status with len bytes of text (copied) as text/plain. */
+int rest_reply_text(rest_request *req, unsigned status, const char *text, size_t len);
 /* Queues {"errors": [message]} with status. */
 int rest_reply_error(rest_request *req, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -107,4 +114,5 @@ extern const rest_route_table rest_routes_jars;        /* rest_routes_jars.c */
 extern const rest_route_table rest_routes_jobs;        /* rest_routes_jobs.c */
 extern const rest_route_table rest_routes_checkpoints; /* rest_routes_checkpoints.c */
 extern const rest_route_table rest_routes_metrics;     /* rest_routes_metrics.c */
+extern const rest_route_table rest_routes_cluster;     /* rest_routes_cluster.c */
 #endif

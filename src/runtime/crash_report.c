@@ -19,6 +19,7 @@
 
 #include "base/alloc.h"
 #include "base/outbuf.h"
+#include "runtime/thread_dump.h"
 #include "runtime/udf_context.h"
 
 __thread const struct spate_ctx *crash_current_op __attribute__((tls_model("initial-exec")));
@@ -176,6 +177,7 @@ void crash_report_install(void) {
 
 void crash_thread_begin(const char *task_name) {
   current_task = task_name;
+  thread_dump_task_begin(task_name); /* thread dumps name the task too */
   crash_current_op = NULL;
   stack_t cur;
   if (sigaltstack(NULL, &cur) < 0 || !(cur.ss_flags & SS_DISABLE)) return; /* has one */
@@ -190,6 +192,7 @@ void crash_thread_begin(const char *task_name) {
 
 void crash_thread_end(void) {
   current_task = NULL;
+  thread_dump_task_end();
   crash_current_op = NULL;
   if (!own_altstack) return;
   stack_t ss = {.ss_sp = NULL, .ss_size = 0, .ss_flags = SS_DISABLE};

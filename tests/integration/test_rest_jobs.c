@@ -41,6 +41,7 @@
 #include "graph/stream_graph.h"
 #include "net/shuffle_net.h"
 #include "rest/jobmanager_rest.h"
+#include "rest/jobmanager_rest_tm.h"
 #include "rest/rest_client.h"
 #include "rest/rest_server.h"
 #include "spate/spate.h"
@@ -91,7 +92,7 @@ typedef struct cluster {
   task_executor *te;
   rest_client client;
   char ckpt_dir[256];
-  char tm_id[600];    /* the TaskExecutor's address: its ResourceID in /taskmanagers */
+  char tm_id[600];    /* its id in /taskmanagers (jmr_tm_id of the TaskExecutor's address) */
   char endpoint[600]; /* its data server */
 } cluster;
 
@@ -219,7 +220,9 @@ static int setup_cluster(void **state) {
   task_config tc = {.buffer_size = 32768, .buffers_per_channel = 2, .floating_buffers = 8};
   te_options to = {.rm_address = rm, .data_address = g_c.endpoint};
   assert_int_equal(te_start(g_c.tm_rpc, g_c.shuffle, 0, 4, &tc, &to, &g_c.te), 0);
-  snprintf(g_c.tm_id, sizeof g_c.tm_id, "%s/taskexecutor-0", rpc_service_address(g_c.tm_rpc));
+  char tm_address[600];
+  snprintf(tm_address, sizeof tm_address, "%s/taskexecutor-0", rpc_service_address(g_c.tm_rpc));
+  jmr_tm_id(tm_address, g_c.tm_id);
   TK_AWAIT(({
              cluster_view_lock(g_c.view);
              int n = g_c.view->ntms;

@@ -55,7 +55,8 @@ static fixture *start(size_t max_json, size_t max_content, size_t max_ops) {
                             .upload_dir = x->upload_dir,
                             .max_json_length = max_json,
                             .max_content_length = max_content,
-                            .max_operations = max_ops};
+                            .max_operations = max_ops,
+                            .web_cancel = true};
   char err[1024];
   int rc = rest_server_start(&cfg, &x->server, err, sizeof err);
   if (rc < 0) fail_msg("rest_server_start: %s", err);
