@@ -351,7 +351,9 @@ static void scan(history_server *h) {
 static const char *lookup(history_server *h, const char *path) {
   if (strncmp(path, "/jobs/", 6) != 0) return NULL;
   char id[REST_ID_LEN + 1];
-  snprintf(id, sizeof id, "%s", path + 6);
+  size_t n = strnlen(path + 6, REST_ID_LEN); /* the id: the segment's first 32 characters */
+  memcpy(id, path + 6, n);
+  id[n] = 0;
   hs_job *j = find_job(h->jobs, h->njobs, id);
   for (size_t i = 0; j && i < j->n; i++)
     if (strcmp(j->entries[i].path, path) == 0) return j->entries[i].json;
