@@ -30,6 +30,7 @@
 #include "base/log.h"
 #include "rest/rest_json.h"
 #include "rest/rest_requests.h"
+#include "rest/rest_server.h"
 
 #ifndef SPATE_VERSION
 #define SPATE_VERSION "0.1.0"
@@ -513,33 +514,6 @@ static void history_free(history_server *h) {
   pthread_mutex_destroy(&h->mu);
 }
 
-/* Binds host:port (a listening socket, or -1 with the reason logged). */
-static int listen_on(const char *host, int port) {
-  struct addrinfo hints = {
-      .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
-  struct addrinfo *res = NULL, *pick = NULL;
-  char ports[16];
-  snprintf(ports, sizeof ports, "%d", port);
-  int g = getaddrinfo(host, ports, &hints, &res);
-  if (g != 0) {
-    SP_ERROR("history", "Cannot resolve historyserver.web.address '%s': %s", host, gai_strerror(g));
-    return -1;
-  }
-  for (struct addrinfo *a = res; a && !pick; a = a->ai_next)
-    if (a->ai_family == AF_INET) pick = a;
-  if (!pick) pick = res;
-  int fd = socket(pick->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-  if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (fd < 0 || bind(fd, pick->ai_addr, pick->ai_addrlen) != 0 || listen(fd, 128) != 0) {
-    SP_ERROR("history", "Could not start the history server on %s:%d: %s", host, port,
-             strerror(errno));
-    if (fd >= 0) close(fd);
-    fd = -1;
-  }
-  freeaddrinfo(res);
-  return fd;
-}
-
 int history_server_run(const sp_config *cfg) {
   if (!sp_config_is_set(cfg, "historyserver.archive.fs.dir")) {
     SP_ERROR("history",
@@ -567,8 +541,11 @@ int history_server_run(const sp_config *cfg) {
   pthread_sigmask(SIG_BLOCK, &stop, NULL);
   const char *host = sp_config_str(cfg, "historyserver.web.address");
   int port = (int)sp_config_int(cfg, "historyserver.web.port");
-  int fd = listen_on(host, port);
+  char err[SP_ERRMSG_MAX];
+  int fd =
+      rest_listen("history server", "historyserver.web.address", host, port, NULL, err, sizeof err);
   if (fd < 0) {
+    SP_ERROR("history", "%s", err);
     history_free(&h);
     return 1;
   }

@@ -456,8 +456,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
   SP_WARN("rest", "HTTP server: %s", msg);
 }
 
-/* Binds and listens on host:port; the socket or a negative code with err set. */
-static int listen_on(const char *host, int port, bool *ipv6, char *err, size_t err_len) {
+int rest_listen(const char *server, const char *address_key, const char *host, int port, bool *ipv6,
+                char *err, size_t err_len) {
   struct addrinfo hints = {
       .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
   struct addrinfo *res = NULL, *pick = NULL;
@@ -465,9 +465,8 @@ static int listen_on(const char *host, int port, bool *ipv6, char *err, size_t e
   snprintf(ports, sizeof ports, "%d", port);
   int g = getaddrinfo(host, ports, &hints, &res);
   if (g != 0)
-    return sp_err(err, err_len, SPATE_EIO,
-                  "Could not start the REST server: cannot resolve rest.bind-address '%s': %s",
-                  host, gai_strerror(g));
+    return sp_err(err, err_len, SPATE_EIO, "Could not start the %s: cannot resolve %s '%s': %s",
+                  server, address_key, host, gai_strerror(g));
   for (struct addrinfo *a = res; a && !pick; a = a->ai_next)
     if (a->ai_family == AF_INET) pick = a;
   if (!pick) pick = res;
@@ -478,10 +477,10 @@ static int listen_on(const char *host, int port, bool *ipv6, char *err, size_t e
     int e = errno;
     if (fd >= 0) close(fd);
     freeaddrinfo(res);
-    return sp_err(err, err_len, SPATE_EIO, "Could not start the REST server on %s:%d: %s", host,
+    return sp_err(err, err_len, SPATE_EIO, "Could not start the %s on %s:%d: %s", server, host,
                   port, strerror(e));
   }
-  *ipv6 = pick->ai_family == AF_INET6;
+  if (ipv6) *ipv6 = pick->ai_family == AF_INET6;
   freeaddrinfo(res);
   return fd;
 }
@@ -522,7 +521,7 @@ int rest_server_start(const rest_server_config *cfg, rest_server **out, char *er
   }
   const char *host = cfg->bind_address && cfg->bind_address[0] ? cfg->bind_address : "localhost";
   bool ipv6 = false;
-  int fd = listen_on(host, cfg->port, &ipv6, err, err_len);
+  int fd = rest_listen("REST server", "rest.bind-address", host, cfg->port, &ipv6, err, err_len);
   if (fd < 0) {
     rest_server_stop(s);
     return fd;

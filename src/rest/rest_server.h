@@ -328,6 +328,12 @@ typedef struct rest_server rest_server;
 int rest_server_start(const rest_server_config *cfg, rest_server **out, char *err, size_t err_len);
 /* The port the server listens on (the one picked when the configured port was 0). */
 int rest_server_port(const rest_server *s);
+/* Binds and listens on host:port (IPv4 preferred when the name has both), for the REST server
+ * and the other HTTP servers built like it: the socket, or a negative code with err naming the
+ * server ("REST server"), the setting the host came from (address_key) and the reason. *ipv6 (may
+ * be NULL) tells the family bound. */
+int rest_listen(const char *server, const char *address_key, const char *host, int port, bool *ipv6,
+                char *err, size_t err_len);
 /* Stops accepting, waits for the connections' threads and the asynchronous operations still
  * running (their blocking calls return on their own), frees everything. NULL is a no-op. */
 void rest_server_stop(rest_server *s);
