@@ -860,9 +860,11 @@ int te_start(rpc_service *rpc, shuffle_env *shuffle, int index, int slots, const
   }
   if (te->hb_interval_ms > 0) { /* a standalone TaskManager: register until taken */
     rc = rpc_watch_peers(rpc, te->name);
-    if (rc == 0) {
-      send_registration(te);
-      schedule_tick(te);
+    if (rc == 0) { /* the first tick registers: on the endpoint's thread, as every later one,
+                      since the answer may already be handled there when this returns */
+      sp_writer w;
+      sp_writer_init(&w);
+      rc = rpc_send(rpc, te->name, MSG_TE_TICK, &w);
     }
   } else {
     sp_writer w;
