@@ -10,12 +10,18 @@
 #include "base/hash.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <xxhash.h>
 
 #include "base/utf8.h"
 
 uint64_t sp_hash64(const void *p, size_t n) { return XXH3_64bits(n ? p : "", n); }
+
+void sp_hex_id(const void *p, size_t n, uint64_t seed, char out[33]) {
+  XXH128_hash_t h = XXH3_128bits_withSeed(n ? p : "", n, seed);
+  snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
+}
 
 static uint32_t rotl32(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
 

@@ -13,6 +13,9 @@
 #include <stdint.h>
 
 uint64_t sp_hash64(const void *p, size_t n);
+/* An id of 32 lowercase hex digits (and a NUL) naming n bytes at p: XXH3-128 with seed (0: the
+ * unseeded hash), high half first. Blob keys, JobVertexIDs, TaskManager and attempt ids. */
+void sp_hex_id(const void *p, size_t n, uint64_t seed, char out[33]);
 /* MurmurHash3's 64-bit finaliser (fmix64): spreads every input bit over the result, for
  * combining hashes (keyed-state entries, timers). Inline: it runs per record. */
 static inline uint64_t sp_mix64(uint64_t x) {

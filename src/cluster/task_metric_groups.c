@@ -120,8 +120,7 @@ static void attempt_id(const job_graph *jg, const char *vertex_id, int subtask, 
                        char out[33]) {
   char key[128];
   int n = snprintf(key, sizeof key, "%s/%s/%d/%d", jg->job_id, vertex_id, subtask, attempt);
-  uint64_t a = sp_hash64(key, (size_t)n), b = sp_mix64(a ^ 0x9e3779b97f4a7c15ULL);
-  snprintf(out, 33, "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
+  sp_hex_id(key, (size_t)n, 0, out);
 }
 
 static int add_task_metrics(metric_group *g, task *t) {

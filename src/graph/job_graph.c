@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
-#include <xxhash.h>
 
 #include "base/alloc.h"
 #include "base/err.h"
@@ -336,10 +335,9 @@ char *jobgraph_chain_uids(const job_graph *jg, int v) {
 
 bool sg_uid_generated(const sg_node *n) { return n->uid && strncmp(n->uid, "auto-", 5) == 0; }
 
-/* 32 lowercase hex digits of XXH3-128 of the uid, seeded by what it names. */
+/* The id of a uid, seeded by what it names (1: a vertex, 2: an operator). */
 static void hex_id(uint64_t seed, const char *uid, char out[33]) {
-  XXH128_hash_t h = XXH3_128bits_withSeed(uid ? uid : "", uid ? strlen(uid) : 0, seed);
-  snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
+  sp_hex_id(uid, uid ? strlen(uid) : 0, seed, out);
 }
 
 void jobgraph_vertex_id(const job_graph *jg, int v, char out[33]) {

@@ -19,6 +19,7 @@
 #include "base/alloc.h"
 #include "base/bytes.h"
 #include "base/err.h"
+#include "base/hash.h"
 #include "base/log.h"
 #include "net/address.h"
 #include "net/frame.h"
@@ -38,11 +39,7 @@ struct blob_server {
   pthread_mutex_t mu; /* serializes puts */
 };
 
-void blob_key_of(const void *data, size_t len, char *key) {
-  XXH128_hash_t h = XXH3_128bits(len ? data : "", len);
-  snprintf(key, BLOB_KEY_LEN + 1, "%016llx%016llx", (unsigned long long)h.high64,
-           (unsigned long long)h.low64);
-}
+void blob_key_of(const void *data, size_t len, char *key) { sp_hex_id(data, len, 0, key); }
 
 static bool valid_key(const char *key) {
   if (!key || strlen(key) != BLOB_KEY_LEN) return false;

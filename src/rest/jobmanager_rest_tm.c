@@ -14,11 +14,7 @@
 #include "cluster/jobmanager_gateway.h"
 #include "cluster/taskmanager_info.h"
 
-void jmr_tm_id(const char *address, char *out) {
-  uint64_t a = sp_hash64(address, strlen(address));
-  uint64_t b = sp_hash64(&a, sizeof a);
-  snprintf(out, REST_ID_LEN + 1, "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
-}
+void jmr_tm_id(const char *address, char *out) { sp_hex_id(address, strlen(address), 0, out); }
 
 /* The TaskManager with REST id tm_id: its address into addr and, if info, its view figures.
  * SPATE_ENOENT (err set) when none has that id. */
