@@ -71,3 +71,12 @@ promtool_accepts() {
     >"$1.promtool" || true
   { [ "$rc" -eq 0 ] || [ "$rc" -eq 3 ]; } && [ ! -s "$1.promtool" ]
 }
+# kill_pid_files FILE...: kills (-9) every pid listed in the daemons' pid files given (one pid per
+# line, as spate's daemons write them; missing files and gone pids are fine): a test's cleanup.
+kill_pid_files() {
+  local f p
+  for f in "$@"; do
+    [ -f "$f" ] || continue
+    while read -r p; do kill -9 "$p" 2>/dev/null || true; done <"$f"
+  done
+}

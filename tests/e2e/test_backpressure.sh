@@ -21,10 +21,7 @@ export SPATE_IDENT_STRING=e2e
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8"
 passed=0 failed=0
 cleanup() {
-  for f in "$pids"/*.pid; do
-    [ -f "$f" ] || continue
-    while read -r p; do kill -9 "$p" 2>/dev/null || true; done <"$f"
-  done
+  kill_pid_files "$pids"/*.pid
   rm -rf "$tmp"
 }
 trap cleanup EXIT

@@ -20,10 +20,7 @@ host=$(hostname)
 export SPATE_IDENT_STRING=e2e
 passed=0 failed=0
 cleanup() {
-  for f in "$pids"/*.pid; do
-    [ -f "$f" ] || continue
-    while read -r p; do kill -9 "$p" 2>/dev/null || true; done <"$f"
-  done
+  kill_pid_files "$pids"/*.pid
   for p in "${bg[@]:-}"; do kill -9 "$p" 2>/dev/null || true; done
   rm -rf "$tmp"
 }

@@ -36,10 +36,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Whatever happens, no daemon outlives the test.
 cleanup() {
-  for f in "$pids"/*.pid "$conf"/pid/*.pid; do
-    [ -f "$f" ] || continue
-    while read -r p; do kill -9 "$p" 2>/dev/null || true; done <"$f"
-  done
+  kill_pid_files "$pids"/*.pid "$conf"/pid/*.pid
   if [ -n "$bystander" ]; then kill "$bystander" 2>/dev/null || true; fi
   rm -rf "$tmp"
 }

@@ -27,10 +27,7 @@ ns_ip=10.213.$net.2
 veth=sp$$a
 passed=0 failed=0
 cleanup() {
-  for f in "$pids"/*.pid "$tmp"/ns.pid; do
-    [ -f "$f" ] || continue
-    while read -r p; do kill -9 "$p" 2>/dev/null || true; done <"$f"
-  done
+  kill_pid_files "$pids"/*.pid "$tmp"/ns.pid
   ip netns del "$ns" 2>/dev/null || true
   ip link del "$veth" 2>/dev/null || true
   rm -rf "$tmp"

@@ -31,10 +31,7 @@ failed=0
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cleanup() {
-  for f in "$pids"/*.pid; do
-    [ -f "$f" ] || continue
-    while read -r p; do kill -9 "$p" 2>/dev/null || true; done <"$f"
-  done
+  kill_pid_files "$pids"/*.pid
   rm -rf "$tmp"
 }
 trap cleanup EXIT

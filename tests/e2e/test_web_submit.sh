@@ -29,10 +29,7 @@ bg=()
 py=python3
 if [ -x /usr/bin/python3 ]; then py=/usr/bin/python3; fi
 cleanup() {
-  for f in "$pids"/*.pid; do
-    [ -f "$f" ] || continue
-    while read -r p; do kill -9 "$p" 2>/dev/null || true; done <"$f"
-  done
+  kill_pid_files "$pids"/*.pid
   for p in "${bg[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true; done
   rm -rf "$tmp"
 }
