@@ -5,7 +5,7 @@
 // acknowledgement's way back); expanded, a bar per subtask. All bars share one scale. The
 // slowest subtask of the checkpoint is named above them. Without an id the view follows the
 // latest completed checkpoint.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { Loading } from '../../../components/Feedback.jsx';
 import { fmtDuration, fmtTime } from '../../../lib/format.js';
 import { checkpointAnatomy, phasesOf } from './model.js';
@@ -13,15 +13,20 @@ import { loadCheckpoint } from './load.js';
 import { GoneCheckpoint } from './Details.jsx';
 
 /* Loads checkpoint `id` whole; a new id keeps showing the previous one until it arrives.
- * `follow`: failures keep the previous data (the next latest id will be tried). */
+ * `follow`: a failure keeps what is shown (the next latest id will be tried: at a short
+ * interval a checkpoint can leave the JobManager's history before its details are asked). */
 function useWholeCheckpoint(jobId, id, follow) {
   const [state, setState] = useState({});
+  const shown = useRef(state);
+  shown.current = state;
   useEffect(() => {
     if (id === null || id === undefined) return undefined;
+    /* already shown (pinning the followed checkpoint): a completed one does not change */
+    if (shown.current.id === id && shown.current.data) return undefined;
     let current = true;
     loadCheckpoint(jobId, id).then(
       (data) => current && setState({ id, data }),
-      (error) => current && setState((s) => (follow && s.data ? s : { id, error }))
+      (error) => current && setState((s) => (follow ? s : { id, error }))
     );
     return () => {
       current = false;
@@ -44,7 +49,9 @@ function Bar({ a, phases, scale, slowest, label, testid, attrs }) {
           if (v <= 0) return null;
           return (
             <div key={p.id} class={`ckpt-seg ckpt-seg-${p.id}`} data-phase={p.id}
-              style={{ width: `${(100 * v) / total}%` }} title={`${p.label}: ${v} ms`} />
+              style={{ width: `${(100 * v) / total}%` }} title={`${p.label}: ${v} ms`}>
+              {v / total >= 0.08 ? `${v} ms` : ''}
+            </div>
           );
         })}
       </div>
@@ -101,7 +108,7 @@ function Vertex({ v, phases, scale, slowest }) {
         </span>
       </button>
       {v.slowest ? (
-        <Bar a={v.slowest} phases={phases} scale={scale} slowest={false}
+        <Bar a={v.slowest} phases={phases} scale={scale} slowest={has}
           label={`slowest: #${v.slowest.index}`} testid="ckpt-anatomy-vertex-bar" />
       ) : (
         <div class="muted small">No subtask acknowledged.</div>

@@ -67,25 +67,29 @@ function Subtasks({ data, vertexId }) {
   );
 }
 
-/* An in-progress checkpoint, reloaded every refresh; keeps the last answer when one fails. */
-function useLiveCheckpoint(jobId, id, on) {
+/* A checkpoint loaded here: `mode` 'live' (in progress: reloaded every refresh, keeping the
+ * last answer when one fails), 'once' (completed but not in the history's cache), or 'off'. */
+function useOwnCheckpoint(jobId, id, mode) {
   const [entry, setEntry] = useState({ loading: true });
   useEffect(() => setEntry({ loading: true }), [id]);
-  useTicker(() => {
-    if (!on) return;
+  const load = () =>
     loadCheckpoint(jobId, id).then(
       (data) => setEntry({ data }),
       (error) => setEntry((e) => (e.data ? { ...e, error } : { error }))
     );
-  }, [jobId, id, on]);
+  useEffect(() => {
+    if (mode === 'once') load();
+  }, [jobId, id, mode]);
+  useTicker(() => mode === 'live' && load(), [jobId, id, mode]);
   return entry;
 }
 
-/* entry: { data: { details, subtasks } } | { error } | { loading } (from the history's cache);
- * inProgress: load it here instead, live. */
+/* entry: { data: { details, subtasks } } | { error } | { loading } from the history's cache,
+ * or undefined (then it is loaded here once); inProgress: loaded here, live. */
 export function CheckpointDetails({ jobId, id, entry, inProgress, names, order }) {
-  const live = useLiveCheckpoint(jobId, id, inProgress);
-  const e = (inProgress ? live : entry) || { loading: true };
+  const mode = inProgress ? 'live' : entry ? 'off' : 'once';
+  const own = useOwnCheckpoint(jobId, id, mode);
+  const e = mode === 'off' ? entry : own;
   const [open, setOpen] = useState({});
   if (!e.data && e.error) return <GoneCheckpoint id={id} error={e.error} />;
   if (!e.data) return <Loading what={`checkpoint ${id}`} />;

@@ -17,8 +17,9 @@ export function CkHistory({ stats, job, jobId, link }) {
   for (const c of Object.values(open)) if (!seen.has(c.id)) rows.push({ ...c, gone: true });
   rows.sort((a, b) => b.id - a.id);
   const openIds = Object.keys(open).map(Number);
-  const completed = history.filter((c) => c.status !== 'IN_PROGRESS').map((c) => c.id);
-  const cache = useCheckpointCache(jobId, completed, openIds);
+  /* the newest two finished ones: loaded at once, before they leave the JobManager's history */
+  const newest = history.filter((c) => c.status !== 'IN_PROGRESS').slice(0, 2).map((c) => c.id);
+  const cache = useCheckpointCache(jobId, newest, [...seen, ...openIds]);
   const names = {};
   const order = (job.vertices || []).map((v) => v.id);
   for (const v of job.vertices || []) names[v.id] = v.name;

@@ -3,7 +3,9 @@
 // web.checkpoints.history checkpoints (10): at a 100 ms interval a checkpoint's details are
 // gone a second after it completed, sooner than the page refreshes. So the history loads the
 // details of each completed checkpoint as soon as it appears (they never change once it is
-// completed) and keeps them while the row is listed or expanded.
+// completed) and keeps them while the row is listed or expanded. Only the newest two of each
+// refresh are loaded ahead: at most a few requests per refresh, and they are the ones most
+// likely still there.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get } from '../../../lib/api.js';
 
@@ -19,7 +21,7 @@ export async function loadCheckpoint(jobId, id) {
   return { details, subtasks };
 }
 
-/* A cache of whole checkpoints: ids to load (completed ones), keep (also kept: expanded ones).
+/* A cache of whole checkpoints: ids to load (finished ones), keep (also kept: expanded ones).
  * Returns a Map id -> { data } | { error } | { loading: true }; re-renders as they arrive. */
 export function useCheckpointCache(jobId, ids, keep) {
   const cache = useRef(new Map());
