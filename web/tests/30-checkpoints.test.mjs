@@ -87,7 +87,9 @@ test('history: a checkpoint expands to its vertices and a vertex to its subtasks
     const candidate = await loaded.getAttribute('data-checkpoint-id', { timeout: 1000 }).catch(() => null);
     if (!candidate) continue;
     const row = page.locator(`[data-testid="ckpt-history-row"][data-checkpoint-id="${candidate}"]`);
-    if (await row.click({ timeout: 2000 }).then(() => true, () => false)) id = candidate;
+    /* dispatched on the row itself: a click at the row's coordinates could land on another
+     * row when a refresh shifts the table in between */
+    if (await row.dispatchEvent('click', {}, { timeout: 2000 }).then(() => true, () => false)) id = candidate;
   }
   const details = page.locator(`[data-testid="ckpt-details"][data-checkpoint-id="${id}"]`);
   await details.waitFor();
@@ -96,12 +98,17 @@ test('history: a checkpoint expands to its vertices and a vertex to its subtasks
   const names = await details.getByTestId('ckpt-vertex-name').allInnerTexts();
   assert.deepEqual(names, job.vertices.map((v) => v.name));
   for (let i = 0; i < job.vertices.length; i++) {
-    await vertexRows.nth(i).click();
+    await vertexRows.nth(i).dispatchEvent('click');
     const sub = details.locator(`[data-testid="ckpt-subtasks"][data-vertex-id="${job.vertices[i].id}"]`);
     await sub.waitFor();
     assert.equal(await sub.getByTestId('ckpt-subtask-row').count(), job.vertices[i].parallelism,
       `one subtask row per subtask of ${job.vertices[i].name}`);
   }
+  /* every vertex stays expanded while the history refreshes around it */
+  assert.equal(await details.getByTestId('ckpt-subtasks').count(), job.vertices.length);
+  const total = job.vertices.reduce((n, v) => n + v.parallelism, 0);
+  const row = page.locator(`[data-testid="ckpt-history-row"][data-checkpoint-id="${id}"]`);
+  assert.match(await row.innerText(), new RegExp(`Checkpoint\\s+aligned[\\s\\S]*${total}/${total}`));
   assert.match(await details.innerText(), /completed/);
   assertOnlyExpectedErrors(page);
   await screenshot(page, 'checkpoints-history');

@@ -2,6 +2,7 @@
 // /jobs/<jid>/checkpoints/details/<id>), each expandable to a row per subtask (GET
 // .../details/<id>/subtasks/<vertexid>). A completed or failed checkpoint comes whole from the
 // history's cache (load.js); an in-progress one is loaded here and reloaded live.
+import { Fragment } from 'preact';
 import { useState, useEffect } from 'preact/hooks';
 import { useTicker } from '../../../lib/poll.js';
 import { RestError } from '../../../lib/api.js';
@@ -119,7 +120,8 @@ export function CheckpointDetails({ jobId, id, entry, inProgress, names, order }
           {ids.map((vid) => {
             const t = d.tasks[vid];
             const isOpen = !!open[vid];
-            return [
+            return (
+              <Fragment key={vid}>
               <tr key={vid} class="clickable" data-testid="ckpt-vertex-row" data-vertex-id={vid}
                 onClick={() => setOpen({ ...open, [vid]: !isOpen })}>
                 <td class="ckpt-toggle">{isOpen ? '▾' : '▸'}</td>
@@ -133,16 +135,17 @@ export function CheckpointDetails({ jobId, id, entry, inProgress, names, order }
                 <td class="num">{fmtBytes(t.checkpointed_size)}</td>
                 <td class="num">{fmtBytes(t.state_size)}</td>
                 <td class="num">{fmtBytes(t.processed_data)} ({fmtBytes(t.persisted_data)})</td>
-              </tr>,
-              isOpen && (
+              </tr>
+              {isOpen && (
                 <tr key={vid + '-subtasks'} class="ckpt-nested">
                   <td></td>
                   <td colSpan={7}>
                     <Subtasks data={e.data.subtasks[vid]} vertexId={vid} />
                   </td>
                 </tr>
-              ),
-            ];
+              )}
+              </Fragment>
+            );
           })}
         </tbody>
       </table>

@@ -2,6 +2,7 @@
 // each row expandable to its per-vertex and per-subtask details. An expanded checkpoint stays
 // on the page after it leaves the JobManager's history (at 100 ms intervals that is within a
 // second), marked as such, so what one is reading does not vanish under the cursor.
+import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
 import { fmtBytes, fmtDuration, fmtTime } from '../../../lib/format.js';
 import { StatusBadge } from '../../../components/Status.jsx';
@@ -46,7 +47,8 @@ export function CkHistory({ stats, job, jobId, link }) {
         {rows.map((c) => {
           const k = checkpointKind(c);
           const isOpen = !!open[c.id];
-          return [
+          return (
+            <Fragment key={c.id}>
             <tr key={c.id} class={'clickable' + (isOpen ? ' selected' : '') + (c.gone ? ' ckpt-gone-row' : '')}
               data-testid="ckpt-history-row" data-checkpoint-id={c.id} data-status={c.status}
               data-details={cache.get(c.id) ? (cache.get(c.id).data ? 'loaded' : cache.get(c.id).error ? 'gone' : 'loading') : ''}
@@ -71,8 +73,8 @@ export function CkHistory({ stats, job, jobId, link }) {
                     data-testid="ckpt-anatomy-link">anatomy</a>
                 )}
               </td>
-            </tr>,
-            isOpen && (
+            </tr>
+            {isOpen && (
               <tr key={c.id + '-details'} class="ckpt-nested">
                 <td></td>
                 <td colSpan={11}>
@@ -81,8 +83,9 @@ export function CkHistory({ stats, job, jobId, link }) {
                     inProgress={c.status === 'IN_PROGRESS' && !c.gone} />
                 </td>
               </tr>
-            ),
-          ];
+            )}
+            </Fragment>
+          );
         })}
       </tbody>
     </table>
