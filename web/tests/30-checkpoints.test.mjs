@@ -181,7 +181,7 @@ test('anatomy: the slowest subtask is named, and is one of the job vertices', as
 test('a checkpoint id that no longer exists', async () => {
   const page = await open(route('anatomy', '999999999'));
   await page.getByTestId('ckpt-gone').waitFor();
-  assert.match(await page.getByTestId('ckpt-gone').innerText(), /Checkpoint 999999999 no longer exists/);
+  assert.match(await page.getByTestId('ckpt-gone').innerText(), /Checkpoint 999999999 does not exist or is no longer in the JobManager's checkpoint history/);
   assertOnlyExpectedErrors(page);
   await screenshot(page, 'checkpoints-gone');
 });

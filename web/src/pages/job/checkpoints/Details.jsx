@@ -15,8 +15,8 @@ export function GoneCheckpoint({ id, error }) {
   if (error instanceof RestError && error.status === 404) {
     return (
       <div class="empty ckpt-gone" data-testid="ckpt-gone">
-        Checkpoint {id} no longer exists in the JobManager's checkpoint history (it keeps only
-        the most recent ones, web.checkpoints.history).
+        Checkpoint {id} does not exist or is no longer in the JobManager's checkpoint history
+        (it keeps only the most recent ones, web.checkpoints.history).
       </div>
     );
   }
@@ -45,7 +45,7 @@ function Subtasks({ data, vertexId }) {
             <td>{s.status === 'completed' ? 'completed' : 'pending or failed'}</td>
             {s.status === 'completed' ? (
               <>
-                <td>{fmtTime(s.ack_timestamp)}</td>
+                <td class="ckpt-time">{fmtTime(s.ack_timestamp)}</td>
                 <td class="num">{fmtDuration(s.end_to_end_duration)}</td>
                 <td class="num">{fmtBytes(s.checkpointed_size)}</td>
                 <td class="num">{fmtDuration(s.checkpoint && s.checkpoint.sync)}</td>
@@ -130,7 +130,7 @@ export function CheckpointDetails({ jobId, id, entry, inProgress, names, order }
                   {t.num_acknowledged_subtasks}/{t.num_subtasks}
                   {pct(t.num_acknowledged_subtasks, t.num_subtasks)}
                 </td>
-                <td>{fmtTime(t.latest_ack_timestamp)}</td>
+                <td class="ckpt-time">{fmtTime(t.latest_ack_timestamp)}</td>
                 <td class="num">{fmtDuration(t.end_to_end_duration)}</td>
                 <td class="num">{fmtBytes(t.checkpointed_size)}</td>
                 <td class="num">{fmtBytes(t.state_size)}</td>

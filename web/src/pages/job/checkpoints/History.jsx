@@ -57,11 +57,11 @@ export function CkHistory({ stats, job, jobId, link }) {
               <td>{c.id}</td>
               <td>
                 <StatusBadge status={c.status} />
-                {c.gone && <span class="muted small"> left the history</span>}
+                {c.gone && <div class="muted small">left the history</div>}
               </td>
               <td>{k.label}<div class="muted small">{k.alignment}</div></td>
-              <td>{fmtTime(c.trigger_timestamp)}</td>
-              <td>{fmtTime(c.latest_ack_timestamp)}</td>
+              <td class="ckpt-time">{fmtTime(c.trigger_timestamp)}</td>
+              <td class="ckpt-time">{fmtTime(c.latest_ack_timestamp)}</td>
               <td class="num">{fmtDuration(c.end_to_end_duration)}</td>
               <td class="num">{fmtBytes(c.checkpointed_size)}</td>
               <td class="num">{fmtBytes(c.state_size)}</td>
