@@ -8,7 +8,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Loading } from '../../../components/Feedback.jsx';
 import { fmtDuration, fmtTime } from '../../../lib/format.js';
-import { checkpointAnatomy, phasesOf } from './model.js';
+import { checkpointAnatomy, checkpointKind, phasesOf } from './model.js';
 import { loadCheckpoint } from './load.js';
 import { GoneCheckpoint } from './Details.jsx';
 
@@ -177,7 +177,8 @@ export function CkAnatomy({ stats, job, jobId, link, arg }) {
       <div data-testid="ckpt-anatomy-body" data-checkpoint-id={d.id}>
         <div class="ckpt-anatomy-head">
           <span>
-            Checkpoint <strong>#{d.id}</strong>{!explicit && ' (latest completed)'}: triggered{' '}
+            {checkpointKind(d).label} <strong>#{d.id}</strong>
+            {!explicit && ' (latest completed)'} ({checkpointKind(d).alignment}): triggered{' '}
             {fmtTime(d.trigger_timestamp)}, {fmtDuration(d.end_to_end_duration)} end to end,{' '}
             {d.num_acknowledged_subtasks}/{d.num_subtasks} subtasks acknowledged
           </span>
