@@ -4,4 +4,7 @@ import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { App } from './app.jsx';
 
-render(<App />, document.getElementById('app'));
+// Preact appends to what the container holds: the boot message goes first.
+const root = document.getElementById('app');
+root.textContent = '';
+render(<App />, root);
