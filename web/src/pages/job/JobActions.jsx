@@ -60,8 +60,7 @@ export function JobActions({ job, live, reload }) {
       else {
         const c = op['failure-cause'] || {};
         setResult({ kind: 'savepoint', ok: false,
-          text: `Stop with savepoint failed: ${c['serialized-throwable'] || c['stack-trace'] ||
-            JSON.stringify(c)}` });
+          text: `Stop with savepoint failed: ${c['stack-trace'] || JSON.stringify(c)}` });
       }
       reload();
     } catch (e) {
