@@ -87,7 +87,7 @@ export function JobActions({ job, live, reload }) {
               <button data-testid="job-cancel-abort" onClick={() => setConfirm(false)}>No</button>
             </span>
           )}
-          <input placeholder="Savepoint directory (empty: the default)" value={stopDir}
+          <input placeholder="Savepoint directory (default if empty)" value={stopDir}
             data-testid="job-stop-dir" onInput={(e) => setStopDir(e.target.value)} />
           <button data-testid="job-stop" disabled={busy} onClick={stop}>Stop with savepoint</button>
         </div>

@@ -82,8 +82,13 @@ export function JobOverviewTab({ job, jobId, sub, live, base }) {
   const nodes = planNodes(job);
   const names = {};
   for (const v of job.vertices || []) names[v.id] = v.name;
-  const { metrics, error } = useVertexMetrics(jobId, nodes.map((n) => n.id), live);
-  const bp = rootCause(nodes, Object.fromEntries(nodes.map((n) => [n.id, metrics[n.id] || {}])));
+  // Live figures only while the job runs: a finished job's last rates and backpressure would
+  // be stale, so its graph shows the structure alone.
+  const vm = useVertexMetrics(jobId, live ? nodes.map((n) => n.id) : [], live);
+  const metrics = live ? vm.metrics : {};
+  const error = live ? vm.error : null;
+  const bp = rootCause(live ? nodes : [],
+    Object.fromEntries(nodes.map((n) => [n.id, metrics[n.id] || {}])));
   const selected = sub[0] || null;
   const subtab = sub[1] || 'subtasks';
   const open = (vid) => {
