@@ -8,12 +8,12 @@ import { fmtRate, fmtPercent } from '../../lib/format.js';
 import { bpLevel } from './backpressure.js';
 import { fmtWatermark } from './vertexMetrics.js';
 
-const W = 280;
+const W = 250;
 const H = 118;
 
 function layout(nodes) {
   const g = new dagre.graphlib.Graph();
-  g.setGraph({ rankdir: 'LR', nodesep: 30, ranksep: 90, marginx: 16, marginy: 16 });
+  g.setGraph({ rankdir: 'LR', nodesep: 30, ranksep: 70, marginx: 16, marginy: 16 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const n of nodes) g.setNode(n.id, { width: W, height: H });
   for (const n of nodes)
@@ -45,8 +45,8 @@ export function JobGraph({ nodes, names, metrics, bp, selected, onSelect }) {
     }
   return (
     <div class="jobgraph-box">
-      <svg class="jobgraph" data-testid="job-graph" width={gw} height={gh}
-        viewBox={`0 0 ${gw} ${gh}`}>
+      <svg class="jobgraph" data-testid="job-graph" viewBox={`0 0 ${gw} ${gh}`}
+        style={{ width: '100%', maxWidth: `${gw}px`, minWidth: `${Math.min(gw, 640)}px` }}>
         <defs>
           <marker id="jobgraph-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7"
             markerHeight="7" orient="auto-start-reverse">
@@ -89,11 +89,11 @@ export function JobGraph({ nodes, names, metrics, bp, selected, onSelect }) {
               onClick={() => onSelect(n.id)}>
               <title>{name}</title>
               <rect class="box" width={W} height={H} rx="6" style={{ fill: busyColour(m.busy) }} />
-              <text class="name" x="10" y="20">{clip(name, 38)}</text>
+              <text class="name" x="10" y="20">{clip(name, 34)}</text>
               <text class="line" x="10" y="40">Parallelism: {n.parallelism}</text>
-              <text class="line" x="150" y="40">Busy: <tspan data-field="busy">{fmtPercent(m.busy)}</tspan></text>
+              <text class="line" x="135" y="40">Busy: <tspan data-field="busy">{fmtPercent(m.busy)}</tspan></text>
               <text class="line" x="10" y="58">In: {fmtRate(m.inRate)}</text>
-              <text class="line" x="150" y="58">Out: {fmtRate(m.outRate)}</text>
+              <text class="line" x="135" y="58">Out: {fmtRate(m.outRate)}</text>
               <text class="line" x="10" y="76">Backpressure: </text>
               <text class={`line bp-level bp-${(level || 'unknown').toLowerCase()}`} x="100" y="76"
                 data-field="bp-level">{level || '-'}{level ? ` (${fmtPercent(m.bp)})` : ''}</text>
