@@ -87,7 +87,8 @@ function Upload({ onUploaded }) {
         </div>
       )}
       {state && state.done && state.result && (
-        <div class="submit-ok" role="status" data-testid="submit-upload-result">
+        <div class="submit-ok" role="status" data-testid="submit-upload-result"
+          data-jar-id={String(state.result.filename || '').split('/').pop()}>
           Uploaded {state.file.name} ({fmtBytes(state.file.size)}).
         </div>
       )}
