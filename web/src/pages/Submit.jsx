@@ -72,8 +72,9 @@ function Upload({ onUploaded }) {
   return (
     <section class="panel submit-upload">
       <label class="submit-upload-label">
-        <span class="button primary">+ Add New</span>
-        <input type="file" accept=".so" disabled={busy} onChange={choose} data-testid="submit-file" />
+        <span class={'button primary' + (busy ? ' disabled' : '')}>+ Add New</span>
+        <input type="file" accept=".so" disabled={busy} onChange={choose} data-testid="submit-file"
+          class="submit-file-input" />
         <span class="muted">
           A job's shared object (<span class="mono">.so</span>) defining{' '}
           <span class="mono">spate_main</span>, built with{' '}
