@@ -112,3 +112,41 @@ test('a file that is not a job object is refused with the reason', async () => {
   assertNoConsoleErrors(page, ['status of 400']);
   await screenshot(page, 'submit-upload-error');
 });
+
+test('a program that fails shows its error beside Show Plan and Submit', async () => {
+  const page = await openPage(browser, 'submit');
+  // exactly_once_sums refuses to build a job without --output
+  await page.locator('[data-testid=submit-file]').setInputFiles(join(EXAMPLES, 'exactly_once_sums.so'));
+  const result = page.locator('[data-testid=submit-upload-result]');
+  await result.waitFor();
+  const jarId = await result.getAttribute('data-jar-id');
+  const row = page.locator(`[data-testid=submit-jar][data-jar-id="${jarId}"]`);
+  await row.click();
+  const form = page.locator(`[data-testid=submit-form][data-jar-id="${jarId}"]`);
+  await form.waitFor();
+
+  // a bad parallelism is refused before any request
+  await form.locator('[data-testid=submit-parallelism]').fill('two');
+  await form.locator('[data-testid=submit-show-plan]').click();
+  assert.match(await form.locator('[data-testid=submit-form-error]').innerText(), /Parallelism 'two'/);
+  await form.locator('[data-testid=submit-parallelism]').fill('');
+
+  await form.locator('[data-testid=submit-show-plan]').click();
+  const planError = form.locator('[data-testid=submit-plan-error]');
+  await planError.waitFor();
+  assert.match(await planError.innerText(), /--output <dir> is required/);
+  assert.equal(await form.locator('[data-testid=submit-plan]').count(), 0, 'no plan is drawn');
+  assert.equal(await form.locator('[data-testid=submit-form-error]').count(), 0);
+
+  await form.locator('[data-testid=submit-run]').click();
+  const runError = form.locator('[data-testid=submit-run-error]');
+  await runError.waitFor();
+  assert.match(await runError.innerText(), /Could not run the job .*--output <dir> is required/s);
+  assert.match(page.url(), /#\/submit$/, 'a failed submit stays on the submit page');
+  await screenshot(page, 'submit-program-error');
+
+  await form.locator('[data-testid=submit-delete]').click();
+  await row.waitFor({ state: 'detached' });
+  // the browser logs the refused plan and run (400) itself
+  assertNoConsoleErrors(page, ['status of 400']);
+});

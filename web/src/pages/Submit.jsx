@@ -192,7 +192,9 @@ function JarForm({ jar, entry, reload, onDeleted }) {
   };
   const showPlan = () => {
     const b = body(false);
-    if (b) act('plan', async () => setPlan((await post(jarPath(jar, 'plan'), b)).plan));
+    if (!b) return;
+    setPlan(null); // a plan shown stays only while it matches the last request
+    act('plan', async () => setPlan((await post(jarPath(jar, 'plan'), b)).plan));
   };
   const run = () => {
     const b = body(true);
