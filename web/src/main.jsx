@@ -4,7 +4,6 @@ import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { App } from './app.jsx';
 
-// Preact appends to what the container holds: the boot message goes first.
 const root = document.getElementById('app');
-root.textContent = '';
+root.textContent = ''; // the boot message: preact's render keeps children it did not make
 render(<App />, root);
