@@ -3,6 +3,7 @@
 import { useRest } from '../../lib/poll.js';
 import { Loaded } from '../../components/Feedback.jsx';
 import { Table } from '../../components/Table.jsx';
+import './job.css';
 
 const COLS = [
   { label: 'Key', class: 'mono', render: (r) => r[0] },
@@ -18,7 +19,7 @@ export function JobConfigurationTab({ jobId }) {
         const exec = Object.entries(ec).filter(([k]) => k !== 'user-config');
         const user = Object.entries(ec['user-config'] || {}).sort(([a], [b]) => a.localeCompare(b));
         return (
-          <div data-testid="job-configuration">
+          <div class="job-config" data-testid="job-configuration">
             <h2>Execution configuration</h2>
             <Table testid="execution-config" rows={exec} columns={COLS}
               empty="No execution configuration." />
