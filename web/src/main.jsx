@@ -4,4 +4,7 @@ import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { App } from './app.jsx';
 
-render(<App />, document.getElementById('app'));
+// The boot message is static HTML, not Preact's: remove it, or render() keeps it above the app.
+const root = document.getElementById('app');
+root.textContent = '';
+render(<App />, root);
