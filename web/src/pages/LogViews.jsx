@@ -10,8 +10,20 @@ import { Loaded, Empty } from '../components/Feedback.jsx';
 import { Table } from '../components/Table.jsx';
 import './logs.css';
 
-/* The most text a page shows of a file: the end of it (where a log's news is). */
-const MAX_SHOWN = 1 << 20;
+/* The most text a page shows of a file; of a longer one, its head (the daemon's start: version,
+ * addresses, configuration) and its tail (where a log's news is), with what is left out named. */
+const MAX_SHOWN = 4 << 20;
+const HEAD_SHOWN = 256 << 10;
+
+function shorten(t) {
+  if (t.length <= MAX_SHOWN) return { text: t, cut: 0 };
+  let head = t.slice(0, HEAD_SHOWN);
+  head = head.slice(0, head.lastIndexOf('\n') + 1);
+  let tail = t.slice(t.length - (MAX_SHOWN - HEAD_SHOWN));
+  tail = tail.slice(tail.indexOf('\n') + 1);
+  const cut = t.length - head.length - tail.length;
+  return { text: `${head}\n[… ${fmtBytes(cut)} left out here: "Open raw" shows the whole file …]\n\n${tail}`, cut };
+}
 
 /* A plain-text file at REST `path` (what: a name for messages), scrolled to its end. */
 export function LogText({ path, what, testid = 'log-text' }) {
@@ -36,18 +48,16 @@ export function LogText({ path, what, testid = 'log-text' }) {
         {(t) => {
           if (typeof t !== 'string') t = JSON.stringify(t, null, 2);
           if (t.length === 0) return <Empty>{what} is empty.</Empty>;
-          const cut = t.length > MAX_SHOWN;
+          const { text: shown, cut } = shorten(t);
           return (
             <>
-              {cut && (
+              {cut > 0 && (
                 <div class="muted small logs-cut">
-                  Showing the last {fmtBytes(MAX_SHOWN)} of {fmtBytes(t.length)}; "Open raw" shows
-                  the whole file.
+                  The file has {fmtBytes(t.length)}: showing its first and last lines, without{' '}
+                  {fmtBytes(cut)} in between; "Open raw" shows the whole file.
                 </div>
               )}
-              <pre class="logs-text" ref={pre} data-testid={testid}>
-                {cut ? t.slice(t.length - MAX_SHOWN) : t}
-              </pre>
+              <pre class="logs-text" ref={pre} data-testid={testid}>{shown}</pre>
             </>
           );
         }}

@@ -10,6 +10,7 @@ import { useRest, useTicker } from '../lib/poll.js';
 import { Chart } from '../components/Chart.jsx';
 import { ErrorBox, Loaded } from '../components/Feedback.jsx';
 import { Table } from '../components/Table.jsx';
+import { fmtBytes, fmtDuration, fmtNumber, fmtPercent } from '../lib/format.js';
 
 /* Points kept per metric: at the default 3 s refresh, the last five minutes. */
 const HISTORY = 100;
@@ -66,6 +67,24 @@ export function MetricChart({ title, history, lines, scale = (v) => v, unit = ''
 export const toMB = (b) => b / (1024 * 1024);
 export const toPercent = (r) => r * 100;
 
+/* A metric's value as sent (a string) and, for sizes and times, in human units beside it. */
+function MetricValue({ id, value }) {
+  const n = Number(value);
+  if (value === undefined) return '-';
+  if (!Number.isFinite(n)) return value;
+  let human = null;
+  if (n >= 0 && /(Memory|Capacity|Heap|NonHeap|Metaspace)/.test(id) && !/Count$/.test(id))
+    human = fmtBytes(n);
+  else if (n >= 0 && /CPU\.Load$/.test(id)) human = fmtPercent(n);
+  else if (n >= 0 && /CPU\.Time$/.test(id)) human = fmtDuration(n / 1e6);
+  return (
+    <>
+      {fmtNumber(n, 4)}
+      {human && (n >= 1024 || /CPU/.test(id)) ? <span class="metrics-value-human">{human}</span> : null}
+    </>
+  );
+}
+
 /* Every metric of the endpoint `path` with its current value, refreshed live. */
 export function MetricTable({ path, what }) {
   const names = useRest(path, { live: false });
@@ -74,7 +93,7 @@ export function MetricTable({ path, what }) {
   const byId = new Map((Array.isArray(values.data) ? values.data : []).map((m) => [m.id, m.value]));
   const columns = [
     { label: 'Metric', render: (id) => <span class="mono">{id}</span> },
-    { label: 'Value', class: 'num', render: (id) => <span data-metric={id}>{byId.get(id) ?? '-'}</span> },
+    { label: 'Value', class: 'num', render: (id) => <span data-metric={id}><MetricValue id={id} value={byId.get(id)} /></span> },
   ];
   return (
     <Loaded res={names} what={what}>

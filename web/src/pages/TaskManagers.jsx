@@ -37,7 +37,7 @@ export function TaskManagerListPage() {
       <h1>Task Managers</h1>
       <Loaded res={res} what="the TaskManagers (/taskmanagers)">
         {(d) => (
-          <div data-testid="taskmanagers" data-count={(d.taskmanagers || []).length}>
+          <div class="tm-list" data-testid="taskmanagers" data-count={(d.taskmanagers || []).length}>
             <Table columns={columns} rows={d.taskmanagers || []} rowKey={(t) => t.id}
               testid="taskmanager-table"
               empty="No TaskManagers are registered. Start one with `spate taskmanager start`." />
