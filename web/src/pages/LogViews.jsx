@@ -42,7 +42,7 @@ export function LogText({ path, what, testid = 'log-text' }) {
         <a class="button small" href={path.replace(/^\//, '')} target="_blank" rel="noopener">
           Open raw
         </a>
-        <button type="button" onClick={res.reload} data-testid="log-reload">Reload</button>
+        <button type="button" class="logs-button" onClick={res.reload} data-testid="log-reload">Reload</button>
       </div>
       <Loaded res={res} what={what}>
         {(t) => {
@@ -109,7 +109,7 @@ export function ThreadDump({ path, what }) {
             <div class="logs-toolbar">
               <span>{threads.length} threads</span>
               <span class="logs-spacer" />
-              <button type="button" onClick={res.reload}>Reload</button>
+              <button type="button" class="logs-button" onClick={res.reload}>Reload</button>
             </div>
             {threads.length === 0 ? (
               <Empty>The thread dump lists no threads.</Empty>

@@ -57,9 +57,17 @@ export function MetricChart({ title, history, lines, scale = (v) => v, unit = ''
     label: l.label,
     values: (history.values[l.id] || []).map((v) => (v == null ? null : scale(v))),
   }));
+  // One sample gives uPlot no time range (its axis would span years): wait for the second.
   return (
     <div class="metrics-chart" data-testid="metric-chart" data-title={title}>
-      <Chart title={title} times={history.times} series={series} unit={unit} />
+      {history.times.length < 2 ? (
+        <div class="chart metrics-waiting">
+          <strong>{title}</strong>
+          <div class="muted small">Collecting samples (one every refresh interval)…</div>
+        </div>
+      ) : (
+        <Chart title={title} times={history.times} series={series} unit={unit} />
+      )}
     </div>
   );
 }
