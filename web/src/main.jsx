@@ -4,7 +4,6 @@ import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { App } from './app.jsx';
 
-// The boot message is static HTML, not Preact's: remove it, or render() keeps it above the app.
 const root = document.getElementById('app');
-root.textContent = '';
+root.textContent = ''; // the boot message: preact's render keeps children it did not make
 render(<App />, root);
