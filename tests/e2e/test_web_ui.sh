@@ -194,12 +194,15 @@ mapfile -t files < <(find "$web/tests" -maxdepth 1 -name '*.test.mjs' | sort | g
 if [ "${#files[@]}" -eq 0 ]; then
   fail "web/tests/*.test.mjs${filter:+ matching $filter}: no test files"
 else
-  # Each file's tests end within 3 minutes (their waits end after DEADLINE, 60 s), the whole run
-  # within the ctest timeout; the spec reporter prints plain lines, with each test's output.
+  # Every wait in a test ends after SPATE_UI_TIMEOUT_MS (by default the scripts' own deadline,
+  # 120 s); a test file gets 5 minutes (node's --test-timeout, which bounds each file too), the
+  # whole run SPATE_UI_TESTS_TIMEOUT_S (15 minutes; ctest's TIMEOUT for this test is 20). The
+  # spec reporter prints plain lines, each test's output (the figures of 05) among them.
+  export SPATE_UI_TIMEOUT_MS=${SPATE_UI_TIMEOUT_MS:-$((test_timeout_s * 1000))}
   echo "# node --test ${files[*]##*/}"
   set +e
-  timeout -k 10 480 node --test --test-concurrency=1 --test-timeout=180000 \
-    --test-reporter=spec "${files[@]}" 2>&1 | tee "$tmp/node.out"
+  timeout -k 10 "${SPATE_UI_TESTS_TIMEOUT_S:-900}" node --test --test-concurrency=1 \
+    --test-timeout=300000 --test-reporter=spec "${files[@]}" 2>&1 | tee "$tmp/node.out"
   rc=${PIPESTATUS[0]}
   set -e
   if [ "$rc" -eq 0 ]; then
