@@ -4,4 +4,6 @@ import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { App } from './app.jsx';
 
-render(<App />, document.getElementById('app'));
+const root = document.getElementById('app');
+root.textContent = ''; // the boot message: preact's render keeps children it did not make
+render(<App />, root);
