@@ -26,6 +26,10 @@
 set -euo pipefail
 : "${SPATE:?}" "${SPATE_EXAMPLES:?}" "${SPATE_TEST_JOBS:?}"
 source "$(dirname "$0")/lib.sh"
+# absolute: the browser tests upload files from these directories
+SPATE=$(realpath "$SPATE") SPATE_EXAMPLES=$(realpath "$SPATE_EXAMPLES")
+SPATE_TEST_JOBS=$(realpath "$SPATE_TEST_JOBS")
+export SPATE SPATE_EXAMPLES SPATE_TEST_JOBS
 src_dir=${SPATE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 web=$src_dir/web
 build_dir=${SPATE_BUILD_DIR:-$(cd "$(dirname "$SPATE")/.." && pwd)}
