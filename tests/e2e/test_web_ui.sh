@@ -201,11 +201,12 @@ else
   # Every wait in a test ends after SPATE_UI_TIMEOUT_MS (by default the scripts' own deadline,
   # 120 s); a test file gets 5 minutes (node's --test-timeout, which bounds each file too), the
   # whole run SPATE_UI_TESTS_TIMEOUT_S (15 minutes; ctest's TIMEOUT for this test is 20). The
-  # spec reporter prints plain lines, each test's output (the figures of 05) among them.
+  # spec reporter prints plain lines (NO_COLOR: no escape codes in ctest's log either), each
+  # test's output (the figures of 05) among them.
   export SPATE_UI_TIMEOUT_MS=${SPATE_UI_TIMEOUT_MS:-$((test_timeout_s * 1000))}
   echo "# node --test ${files[*]##*/}"
   set +e
-  timeout -k 10 "${SPATE_UI_TESTS_TIMEOUT_S:-900}" node --test --test-concurrency=1 \
+  NO_COLOR=1 timeout -k 10 "${SPATE_UI_TESTS_TIMEOUT_S:-900}" node --test --test-concurrency=1 \
     --test-timeout=300000 --test-reporter=spec "${files[@]}" 2>&1 | tee "$tmp/node.out"
   rc=${PIPESTATUS[0]}
   set -e

@@ -79,10 +79,14 @@ test('a vertex the job does not have: the REST API\'s error is shown', async () 
 test('the empty cluster: no TaskManagers, no jobs', async () => {
   assert.ok(EMPTY_URL, 'SPATE_EMPTY_URL is set');
   const page = await openPage(browser, 'overview', { base: EMPTY_URL });
-  const main = page.locator('main');
-  // the overview's own words (the overview page's); loosely: "No ... TaskManager(s)", "no ... jobs"
-  await main.filter({ hasText: /\bNo\b[^.\n]*TaskManager/ }).waitFor();
-  await main.filter({ hasText: /\bno\b[^.\n]*jobs/i }).waitFor();
+  // the overview's own words (the overview page's), loosely: "No ... TaskManager(s)" and
+  // "no ... jobs", each within a line of the visible text (innerText keeps the blocks' breaks;
+  // textContent would run the cards' labels into the next words)
+  await page.waitForFunction(
+    (sources) =>
+      sources.every((s) => new RegExp(s, 'mi').test(document.querySelector('main')?.innerText || '')),
+    [String.raw`^\s*No\b[^.\n]*TaskManager`, String.raw`^\s*No\b[^.\n]*jobs`]
+  );
   assert.equal(await page.getByRole('alert').count(), 0, 'an empty cluster is no error');
   assertNoConsoleErrors(page);
   await screenshot(page, '80-bad-input-empty-cluster');
