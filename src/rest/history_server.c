@@ -1,7 +1,8 @@
 /*
  * history_server.c: the history server (history_server.h): reading the archive directories
  * (the calling thread, every refresh interval, between waits for a stop signal) and serving what
- * they hold (libmicrohttpd, one thread per connection). The archives are kept in memory: a
+ * they hold (libmicrohttpd, one thread per connection), and the web dashboard (web_static.h),
+ * whose /config says it is read-only. The archives are kept in memory: a
  * scan builds the new set of jobs and swaps it in under the lock, so a request sees one scan's
  * state or the next's, never a half-read one.
  */
@@ -31,6 +32,7 @@
 #include "rest/rest_json.h"
 #include "rest/rest_requests.h"
 #include "rest/rest_server.h"
+#include "rest/web_static.h"
 
 #ifndef SPATE_VERSION
 #define SPATE_VERSION "0.1.0"
@@ -434,6 +436,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   if (*data_size) { /* a body is not read: the server is read-only */
     *data_size = 0;
     return MHD_YES;
+  }
+  unsigned status;
+  struct MHD_Response *page = web_static_response(c, url, method, &status);
+  if (page) { /* the dashboard (web_static.h), which /config tells to be read-only */
+    MHD_add_response_header(page, "Access-Control-Allow-Origin", "*");
+    enum MHD_Result rc = MHD_queue_response(c, status, page);
+    MHD_destroy_response(page);
+    return rc;
   }
   if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
     return reply_json(c, MHD_HTTP_METHOD_NOT_ALLOWED,

@@ -3,7 +3,8 @@
  * per connection: binding, request bodies (JSON bounded by max_json_length, multipart uploads of
  * POST /jobs written to a per-request temporary directory bounded by max_content_length), the
  * reply helpers, and the end of a request (DELETE /cluster's shutdown after its reply went
- * out). The routes and their handlers are in rest_routes.c.
+ * out). The routes and their handlers are in rest_routes.c; GET and HEAD of the web dashboard's
+ * paths ("/", "/app.js", ...) are answered from the embedded assets (web_static.h) first.
  */
 #include "rest/rest_server_internal.h"
 
@@ -25,6 +26,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/utf8.h"
+#include "rest/web_static.h"
 
 #define DEFAULT_MAX_CONTENT (104857600u) /* rest.server.max-content-length */
 #define DEFAULT_MAX_JSON (1u << 20)
@@ -428,6 +430,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   if (req->fd >= 0) close(req->fd);
   req->fd = -1;
   if (req->fail_status) return rest_reply_error(req, req->fail_status, "%s", req->fail_msg);
+  unsigned status;
+  struct MHD_Response *page = web_static_response(conn, url, method, &status);
+  if (page) return rest_queue_reply(req, status, page); /* the dashboard (web_static.h) */
   return rest_route(req, url, method);
 }
 
