@@ -61,9 +61,12 @@ trap cleanup EXIT
 rpc_port=$(free_port)
 rest_port=$(free_port)
 M=(-m "localhost:$rest_port")
-# web.refresh-interval 500 ms and a metric fetch every 200 ms: pages show changes quickly.
+# web.refresh-interval 500 ms and a metric fetch every 200 ms: pages show changes quickly. At
+# a checkpoint every 100 ms, Flink's 10 history entries keep a checkpoint's details for about a
+# second, less than a sanitizer build on a loaded machine may take to open a page on one (the
+# checkpoints tests pin one): 100 entries keep them about 10 s.
 common=(-D heartbeat.interval=200ms -D heartbeat.timeout=5s -D web.refresh-interval=500
-  -D metrics.fetcher.update-interval=200 -D web.submit.enable=true)
+  -D metrics.fetcher.update-interval=200 -D web.submit.enable=true -D web.checkpoints.history=100)
 D=(-D "env.pid.dir=$pids" -D "env.log.dir=$logs" -D "jobmanager.rpc.port=$rpc_port"
   -D "rest.port=$rest_port" -D "taskmanager.numberOfTaskSlots=4" "${common[@]}"
   -D "blob.storage.directory=$tmp/blobs" -D "jobmanager.archive.fs.dir=file://$archive"
