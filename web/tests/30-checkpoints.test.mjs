@@ -160,10 +160,12 @@ test('anatomy: the slowest subtask is named, and is one of the job vertices', as
   assert.deepEqual(await blocks.evaluateAll((els) => els.map((e) => e.dataset.vertexName)),
     job.vertices.map((v) => v.name));
   /* pin the checkpoint shown so refreshes do not swap it while the test expands it */
-  const shown = await body.getAttribute('data-checkpoint-id');
+  /* the followed checkpoint may change between reading it and the click, so the pinned id is
+   * the one the click put into the route */
   await page.getByTestId('ckpt-anatomy-pin').click();
+  await page.waitForFunction(() => /\/anatomy\/\d+$/.test(location.hash));
+  const shown = await page.evaluate(() => location.hash.match(/\/anatomy\/(\d+)$/)[1]);
   await page.locator(`[data-testid="ckpt-anatomy-body"][data-checkpoint-id="${shown}"]`).waitFor();
-  await page.waitForFunction(() => location.hash.match(/\/anatomy\/\d+$/));
   const pinned = page.getByTestId('ckpt-anatomy-body');
   await pinned.getByTestId('ckpt-slowest').waitFor();
   const pinnedBlocks = pinned.getByTestId('ckpt-anatomy-vertex');
