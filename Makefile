@@ -1,6 +1,8 @@
 # The two commands of the README, and a few helpers. Everything goes through CMake.
 #   make        release build: build/bin/spate, build/examples/*.so
 #   make demo   set up, build, run WordCount on its built-in text
+#   make dashboard  release build, then a streaming job with the web dashboard on
+#               http://localhost:8081/ until Ctrl-C (scripts/dashboard-demo.sh)
 #   make check  set up, build with ASan + UBSan (build-check/), run every test through ctest
 #   make tsan   set up, build with ThreadSanitizer (build-tsan/), run every test through ctest
 #   make bench  set up, release build, run every benchmark
@@ -11,7 +13,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 
-.PHONY: all release setup demo check tsan bench fuzz format clean
+.PHONY: all release setup demo dashboard check tsan bench fuzz format clean
 
 all: release
 
@@ -24,6 +26,12 @@ release: setup
 
 demo: release
 	build/bin/spate run build/examples/wordcount.so
+	@echo
+	@echo "The web dashboard: run 'make dashboard' (or scripts/dashboard-demo.sh), then open"
+	@echo "http://localhost:8081/ (README: 'The web dashboard')."
+
+dashboard: release
+	@bash scripts/dashboard-demo.sh build
 
 check: setup
 	@cmake -S . -B build-check -DCMAKE_BUILD_TYPE=Debug -DSPATE_SANITIZE=ON >/dev/null

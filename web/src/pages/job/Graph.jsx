@@ -8,7 +8,7 @@ import { fmtRate, fmtPercent } from '../../lib/format.js';
 import { bpLevel } from './backpressure.js';
 import { fmtWatermark } from './vertexMetrics.js';
 
-const W = 250;
+const W = 290;
 const H = 118;
 
 function layout(nodes) {
@@ -89,11 +89,11 @@ export function JobGraph({ nodes, names, metrics, bp, selected, onSelect }) {
               onClick={() => onSelect(n.id)}>
               <title>{name}</title>
               <rect class="box" width={W} height={H} rx="6" style={{ fill: busyColour(m.busy) }} />
-              <text class="name" x="10" y="20">{clip(name, 34)}</text>
+              <text class="name" x="10" y="20">{clip(name, 40)}</text>
               <text class="line" x="10" y="40">Parallelism: {n.parallelism}</text>
-              <text class="line" x="135" y="40">Busy: <tspan data-field="busy">{fmtPercent(m.busy)}</tspan></text>
+              <text class="line" x="150" y="40">Busy: <tspan data-field="busy">{fmtPercent(m.busy)}</tspan></text>
               <text class="line" x="10" y="58">In: {fmtRate(m.inRate)}</text>
-              <text class="line" x="135" y="58">Out: {fmtRate(m.outRate)}</text>
+              <text class="line" x="150" y="58">Out: {fmtRate(m.outRate)}</text>
               <text class="line" x="10" y="76">Backpressure: </text>
               <text class={`line bp-level bp-${(level || 'unknown').toLowerCase()}`} x="100" y="76"
                 data-field="bp-level">{level || '-'}{level ? ` (${fmtPercent(m.bp)})` : ''}</text>
