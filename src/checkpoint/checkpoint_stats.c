@@ -7,11 +7,14 @@
  * summary keeps min, max and sum over every completed checkpoint and the last SUMMARY_WINDOW
  * values of each series for the percentiles (Flink keeps a window too).
  *
- * Start delay: Flink's tasks measure the time from the trigger to the start of their snapshot.
- * Spate's tasks report their sync, async and alignment durations; the rest of the time between
- * the trigger and the acknowledgement (end to end minus those) is the delay before the snapshot
- * began (plus the acknowledgement's transit), which is what the tracker shows when the
- * acknowledgement does not carry a measured value.
+ * Start delay (Flink's checkpointStartDelay): the time from the trigger until the checkpoint's
+ * first barrier reached the subtask (a source: until the trigger did). Each task reports the
+ * wall-clock time of that moment (first_barrier_ms; the barrier's own timestamp is the job's
+ * processing time, which a test may drive by hand), and the tracker subtracts the trigger's
+ * wall-clock time: the same difference Flink's tasks take. Clocks of different processes may
+ * disagree, so it is clamped to [0, end to end]. The acknowledgement's travel and queueing are
+ * in none of the parts, so the anatomy's "other" shows them. Only when an acknowledgement
+ * carries no time is the delay derived: end to end minus sync, async and alignment.
  */
 #include "checkpoint/checkpoint_stats.h"
 
@@ -320,7 +323,10 @@ void ckpt_stats_ack(ckpt_stats *st, int64_t id, int t, const ckpt_subtask_stats 
     *x = *s;
     x->acked = true;
     if (x->start_delay_ms < 0) {
-      int64_t d = x->ack_ms - e->trigger_ms - x->sync_ms - x->async_ms - x->align_ms;
+      int64_t end_to_end = x->ack_ms - e->trigger_ms;
+      int64_t d = x->first_barrier_ms > 0 ? x->first_barrier_ms - e->trigger_ms
+                                          : end_to_end - x->sync_ms - x->async_ms - x->align_ms;
+      if (x->first_barrier_ms > 0 && d > end_to_end) d = end_to_end;
       x->start_delay_ms = d > 0 ? d : 0;
     }
     e->nacked++;

@@ -52,7 +52,8 @@ typedef struct ckpt_subtask_stats {
   uint64_t state_size;                 /* the full state */
   uint64_t checkpointed_size;          /* what this checkpoint wrote (Spate: the full state) */
   int64_t sync_ms, async_ms, align_ms; /* the snapshot's parts, and alignment */
-  int64_t start_delay_ms;              /* trigger to the start of the snapshot (see .c) */
+  int64_t first_barrier_ms;            /* epoch ms the first barrier reached it (<= 0: unknown) */
+  int64_t start_delay_ms;              /* trigger to the first barrier (see .c) */
   uint64_t align_buffered, processed, persisted;
   bool unaligned;
 } ckpt_subtask_stats;
@@ -168,7 +169,8 @@ void ckpt_stats_set_config(ckpt_stats *st, const ckpt_stats_config *c);
 /* Checkpoint id was triggered at epoch ms trigger_ms: IN_PROGRESS. */
 void ckpt_stats_triggered(ckpt_stats *st, int64_t id, ckpt_stats_type type, int64_t trigger_ms);
 /* Global subtask index t acknowledged checkpoint id (s copied; s->acked is implied). Unknown ids
- * and repeated acknowledgements are ignored. The start delay is derived when s has none (< 0). */
+ * and repeated acknowledgements are ignored. The start delay is s->start_delay_ms if >= 0, else
+ * measured from s->first_barrier_ms if known (> 0), else derived (see the .c). */
 void ckpt_stats_ack(ckpt_stats *st, int64_t id, int t, const ckpt_subtask_stats *s);
 /* Checkpoint id completed into path. */
 void ckpt_stats_completed(ckpt_stats *st, int64_t id, const char *path);

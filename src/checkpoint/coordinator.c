@@ -560,7 +560,7 @@ static void finalize(ckpt_coord *c, pending_ckpt *p) {
 
 void ckpt_coord_ack(ckpt_coord *c, int v, int s, int64_t id, char *file, uint64_t length,
                     uint64_t checksum, int64_t sync_ms, int64_t async_ms, int64_t align_ms,
-                    bool unaligned) {
+                    int64_t first_barrier_ms, bool unaligned) {
   pending_ckpt *p = find_pending(c, id);
   if (!p || v < 0 || v >= c->jg->nvertices || s < 0 || s >= c->jg->vertices[v].parallelism) {
     sp_free(file); /* late: the checkpoint was aborted */
@@ -586,6 +586,7 @@ void ckpt_coord_ack(ckpt_coord *c, int v, int s, int64_t id, char *file, uint64_
                                        .sync_ms = sync_ms,
                                        .async_ms = async_ms,
                                        .align_ms = align_ms,
+                                       .first_barrier_ms = first_barrier_ms,
                                        .start_delay_ms = -1,
                                        .unaligned = unaligned});
   if (++p->nacks == c->ntasks) finalize(c, p);

@@ -111,12 +111,13 @@ void ckpt_coord_savepoint(ckpt_coord *c, bool job_running, const char *reply, co
 void ckpt_coord_checkpoint(ckpt_coord *c, bool job_running, const char *reply);
 
 /* Subtask (v, s) of the current attempt acknowledged checkpoint id: file (consumed; empty: no
- * state) of length bytes with checksum, and the snapshot's sync, async and alignment durations.
- * Late or repeated acknowledgements and unknown subtasks are dropped. The last one completes
- * the checkpoint. */
+ * state) of length bytes with checksum, the snapshot's sync, async and alignment durations, and
+ * the wall clock (epoch ms; < 0: unknown) when the checkpoint's first barrier reached the
+ * subtask (its start delay, ckpt_stats_ack). Late or repeated acknowledgements and unknown
+ * subtasks are dropped. The last one completes the checkpoint. */
 void ckpt_coord_ack(ckpt_coord *c, int v, int s, int64_t id, char *file, uint64_t length,
                     uint64_t checksum, int64_t sync_ms, int64_t async_ms, int64_t align_ms,
-                    bool unaligned);
+                    int64_t first_barrier_ms, bool unaligned);
 /* Subtask (v, s) of the current attempt declined checkpoint id: the checkpoint fails. */
 void ckpt_coord_decline(ckpt_coord *c, int v, int s, int64_t id, const char *reason);
 /* Checkpoint id's timeout passed: it fails if still pending. */

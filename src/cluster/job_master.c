@@ -550,13 +550,15 @@ static void on_ack(job_master *jm, sp_reader *r) {
   char *file = sp_get_str(r);
   uint64_t length = sp_get_u64(r), checksum = sp_get_u64(r);
   int64_t sync = sp_get_i64(r), async = sp_get_i64(r), align = sp_get_i64(r);
+  int64_t first_barrier = sp_get_i64(r);
   uint8_t unaligned = sp_get_u8(r);
   if (!sp_reader_ok(r) || v < 0 || v >= jm->jg->nvertices || s < 0 ||
       s >= jm->jg->vertices[v].parallelism || attempt != jm->exec[v][s].attempt) {
     sp_free(file); /* an old attempt's */
     return;
   }
-  ckpt_coord_ack(jm->coord, v, s, id, file, length, checksum, sync, async, align, unaligned != 0);
+  ckpt_coord_ack(jm->coord, v, s, id, file, length, checksum, sync, async, align, first_barrier,
+                 unaligned != 0);
 }
 
 static void on_decline(job_master *jm, sp_reader *r) {

@@ -21,7 +21,8 @@ enum {
   MSG_CANCEL_JOB,         /* (to Dispatcher: str job id) */
   MSG_ACK_CHECKPOINT,     /* i32 attempt, i32 vertex, i32 subtask, i64 id, str file
                                      (empty: no state), u64 length, u64 checksum, i64 sync ms,
-                                     i64 async ms, i64 alignment ms, u8 unaligned */
+                                     i64 async ms, i64 alignment ms, i64 first barrier
+                                     (epoch ms; -1: unknown), u8 unaligned */
   MSG_DECLINE_CHECKPOINT, /* i32 attempt, i32 vertex, i32 subtask, i64 id, str reason */
   MSG_CKPT_TIMER,         /* (to itself) i32 attempt: time to trigger a checkpoint */
   MSG_CKPT_EXPIRE,        /* (to itself) i64 id: the checkpoint's timeout */

@@ -195,6 +195,7 @@ static void *writer_main(void *arg) {
       sp_put_i64(&m, w->d.sync_ms);
       sp_put_i64(&m, (sp_mono_ns() - start) / 1000000);
       sp_put_i64(&m, w->d.alignment_ms);
+      sp_put_i64(&m, w->d.first_barrier_ms);
       sp_put_u8(&m, w->d.unaligned);
       rpc_send(te->rpc, w->jm, MSG_ACK_CHECKPOINT, &m);
     }

@@ -73,6 +73,7 @@ static void ck_start(barrier_handler *h, int64_t id) {
   bh_reset(h);
   h->id = id;
   h->start_ns = sp_mono_ns();
+  h->start_wall_ms = sp_wall_ms();
 }
 
 /* Drops the checkpoint in progress (superseded, cancelled or aborted); with forward, sends a
@@ -111,6 +112,7 @@ static int ck_finish(barrier_handler *h) {
                           .dir = dir,
                           .sync_ms = h->sync_ms,
                           .alignment_ms = h->align_ms,
+                          .first_barrier_ms = h->start_wall_ms,
                           .unaligned = h->unaligned};
   task_snapshot *snap = h->snap;
   h->snap = NULL;

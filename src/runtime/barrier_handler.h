@@ -51,7 +51,8 @@ typedef struct barrier_handler {
   int nrecording;
   bool snapshotted; /* operators' snapshot taken and barrier forwarded */
   bool unaligned;
-  int64_t start_ns;
+  int64_t start_ns;      /* when the checkpoint's first barrier (or trigger) arrived */
+  int64_t start_wall_ms; /* the same on the wall clock (task_snapshot_done.first_barrier_ms) */
   int64_t sync_ms, align_ms;
   task_snapshot *snap; /* the operators' snapshot, until handed over */
   sp_writer channel;   /* channel state being recorded */

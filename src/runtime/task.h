@@ -54,7 +54,12 @@ typedef struct task_snapshot_done {
   const char *dir;      /* the barrier's target directory */
   int64_t sync_ms;      /* the synchronous part */
   int64_t alignment_ms; /* first barrier to snapshot (0 for sources) */
-  bool unaligned;       /* taken unaligned (from the start or after the alignment timeout) */
+  /* Wall clock (epoch ms, sp_wall_ms) when the checkpoint's first barrier reached the task (a
+   * source, or a task whose producers all finished: its trigger). The coordinator's statistics
+   * take the start delay (Flink's checkpointStartDelay) from it against the trigger's wall time:
+   * the barrier's own timestamp is the job's processing time, a manual clock in tests. */
+  int64_t first_barrier_ms;
+  bool unaligned; /* taken unaligned (from the start or after the alignment timeout) */
 } task_snapshot_done;
 
 typedef struct task_config {

@@ -815,6 +815,7 @@ static void ack(sp_writer *w, int attempt, int v, int s, int64_t id) {
   sp_put_i64(w, 1);
   sp_put_i64(w, 2);
   sp_put_i64(w, 0);
+  sp_put_i64(w, 1796562000000); /* first barrier (epoch ms) */
   sp_put_u8(w, 0);
 }
 

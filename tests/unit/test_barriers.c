@@ -54,6 +54,7 @@ typedef struct snap_seen {
   int processed;       /* records processed when the snapshot was handed over */
   int channel_records; /* records in its channel state */
   bool unaligned;
+  int64_t first_barrier_ms; /* task_snapshot_done.first_barrier_ms */
 } snap_seen;
 static snap_seen g_snaps[8];
 static int g_nsnaps;
@@ -110,7 +111,7 @@ static int channel_records(task_snapshot *s) {
 static void on_snapshot(void *arg, task *t, const task_snapshot_done *d, task_snapshot *s) {
   int ch = channel_records(s);
   pthread_mutex_lock(&g_mu);
-  g_snaps[g_nsnaps++] = (snap_seen){d->id, g_nseen, ch, d->unaligned};
+  g_snaps[g_nsnaps++] = (snap_seen){d->id, g_nseen, ch, d->unaligned, d->first_barrier_ms};
   pthread_cond_broadcast(&g_cond);
   pthread_mutex_unlock(&g_mu);
   task_snapshot_return(t, s);
@@ -272,6 +273,7 @@ static void test_aligned_blocks_the_channel(void **state) {
   barrier(&g, 0, 1, 0);
   rec(&g, 0, 3); /* after the barrier: held back */
   rec(&g, 1, 11);
+  int64_t started_ms = sp_wall_ms();
   rig_run(&g, false);
   await(seen_at_least, 3);
   pthread_mutex_lock(&g_mu);
@@ -280,6 +282,7 @@ static void test_aligned_blocks_the_channel(void **state) {
   assert_false(seen(3));
   assert_int_equal(g_nsnaps, 0);
   pthread_mutex_unlock(&g_mu);
+  int64_t second_barrier_ms = sp_wall_ms();
   barrier(&g, 1, 1, 0);
   rec(&g, 1, 12);
   await(snaps_at_least, 1);
@@ -289,6 +292,8 @@ static void test_aligned_blocks_the_channel(void **state) {
   assert_int_equal(g_snaps[0].processed, 3); /* exactly the records before the barriers */
   assert_int_equal(g_snaps[0].channel_records, 0);
   assert_false(g_snaps[0].unaligned);
+  /* the start delay's end: when channel 0's barrier was read, not when the alignment ended */
+  assert_in_range(g_snaps[0].first_barrier_ms, started_ms, second_barrier_ms);
   pthread_mutex_unlock(&g_mu);
   rig_finish(&g);
 }

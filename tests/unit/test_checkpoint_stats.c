@@ -301,6 +301,31 @@ static void test_vertex_figures(void **state) {
   ckpt_stats_snapshot_free(&s);
 }
 
+/* The start delay is the first barrier's arrival minus the trigger (Flink's
+ * checkpointStartDelay), not what is left of end to end: the acknowledgement's travel stays out
+ * of it. Clocks of other processes may disagree: clamped to [0, end to end]. */
+static void test_measured_start_delay(void **state) {
+  fx *f = *state;
+  ckpt_stats_triggered(f->st, 1, CKPT_TYPE_CHECKPOINT, 1000);
+  int64_t first_barrier[] = {1012, 990, 1500}; /* on time; clock behind; clock ahead */
+  for (int t = 0; t < 3; t++)
+    ckpt_stats_ack(f->st, 1, t,
+                   &(ckpt_subtask_stats){.ack_ms = 1100,
+                                         .sync_ms = 10,
+                                         .async_ms = 20,
+                                         .align_ms = 5,
+                                         .first_barrier_ms = first_barrier[t],
+                                         .start_delay_ms = -1});
+  ckpt_stats_snapshot s;
+  assert_int_equal(ckpt_stats_read_checkpoint(f->st, 1, &s), 0);
+  const ckpt_stats_entry *e = &s.history[0];
+  /* derived it would be 100 - 10 - 20 - 5 = 65 for every subtask */
+  assert_int_equal(e->subtasks[0].start_delay_ms, 12);
+  assert_int_equal(e->subtasks[1].start_delay_ms, 0);
+  assert_int_equal(e->subtasks[2].start_delay_ms, 100);
+  ckpt_stats_snapshot_free(&s);
+}
+
 static void test_restored_gauges_and_config(void **state) {
   fx *f = *state;
   ckpt_stats_gauges g;
@@ -369,6 +394,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_counts_history_and_latest, setup, teardown),
       cmocka_unit_test_setup_teardown(test_history_size_changes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_vertex_figures, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_measured_start_delay, setup, teardown),
       cmocka_unit_test_setup_teardown(test_restored_gauges_and_config, setup, teardown),
       cmocka_unit_test_setup_teardown(test_references, setup, teardown),
   };

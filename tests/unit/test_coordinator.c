@@ -307,7 +307,7 @@ static int64_t manual(fx *f, const char *reply) {
 
 /* Subtask (v, s) acknowledges checkpoint id without state. */
 static void ack(fx *f, int v, int s, int64_t id) {
-  ckpt_coord_ack(f->c, v, s, id, sp_strdup(""), 0, 0, 1, 2, 3, false);
+  ckpt_coord_ack(f->c, v, s, id, sp_strdup(""), 0, 0, 1, 2, 3, -1, false);
 }
 
 /* Subtask (v, s) acknowledges checkpoint id with a real state file "<v>-<s>.state" in its
@@ -321,7 +321,7 @@ static void ack_with_file(fx *f, int v, int s, int64_t id, const char *payload, 
                       sizeof err) != 0)
     fail_msg("writing %s/%s: %s", dir, name, err);
   *length = strlen(payload);
-  ckpt_coord_ack(f->c, v, s, id, sp_strdup(name), *length, *checksum, 1, 2, 3, false);
+  ckpt_coord_ack(f->c, v, s, id, sp_strdup(name), *length, *checksum, 1, 2, 3, -1, false);
 }
 
 static void assert_notified(const fx *f, int i, int64_t id, bool complete) {
