@@ -7,6 +7,8 @@
 #   SPATE_BP_JOB      tests/e2e/jobs/slow_map.so -p 2: source -> slow map -> sink, the map the
 #                     root cause of the backpressure (SPATE_BP_SLOW_VERTEX: its name in /jobs/<id>)
 #   SPATE_CANCEL_JOB  slow_map.so rate limited, for the cancel-button test
+#   SPATE_STOP_JOB    slow_map.so rate limited, for the stop-with-savepoint button (into
+#                     SPATE_SAVEPOINT_DIR)
 #   SPATE_ARCHIVED_JOB slow_map.so rate limited, cancelled here and awaited in the archive
 # and then a second JobManager without TaskManagers (SPATE_EMPTY_URL, SPATE_EMPTY_PID_FILE) and
 # a history server over the first one's archive (SPATE_HISTORY_URL); then runs every
@@ -101,13 +103,14 @@ submit ck -p 2 -D execution.checkpointing.interval=100ms -D "state.checkpoints.d
   --records-per-second 2000 --window-ms 1000
 submit bp -p 2 "$SPATE_TEST_JOBS/slow_map.so"
 submit cancel -p 1 "$SPATE_TEST_JOBS/slow_map.so" --records-per-second 20 --name cancel-me
+submit stop -p 1 "$SPATE_TEST_JOBS/slow_map.so" --records-per-second 20 --name stop-me
 submit archived -p 1 "$SPATE_TEST_JOBS/slow_map.so" --records-per-second 20 --name archived-job
 
 # running ID: `spate list -r` lists the job as RUNNING.
 running() {
   "$SPATE" list "${M[@]}" -r >"$tmp/list.out" 2>&1 && grep -q ": $1 : .* (RUNNING)$" "$tmp/list.out"
 }
-for j in ck bp cancel archived; do
+for j in ck bp cancel stop archived; do
   id_var=job_$j
   awaited "job $j (${!id_var}) is RUNNING" "$tmp/list.out" running "${!id_var}"
 done
@@ -189,12 +192,13 @@ fi
 export SPATE_URL=$main_url SPATE_EMPTY_URL=$empty_url SPATE_HISTORY_URL=$history_url
 export SPATE_EMPTY_PID_FILE=$empty_pid_file SPATE_LOG_DIR=$logs
 export SPATE_CK_JOB=$job_ck SPATE_BP_JOB=$job_bp SPATE_CANCEL_JOB=$job_cancel
+export SPATE_STOP_JOB=$job_stop SPATE_SAVEPOINT_DIR=$tmp/savepoints
 SPATE_BP_SLOW_VERTEX=$(cat "$tmp/bp.vertex")
 export SPATE_ARCHIVED_JOB=$job_archived SPATE_BP_SLOW_VERTEX
 export SPATE_SCREENSHOTS=$build_dir/web-screenshots CHROMIUM=$chromium
 rm -rf "$SPATE_SCREENSHOTS"
 mkdir -p "$SPATE_SCREENSHOTS"
-env | grep -E '^(SPATE_(URL|EMPTY|HISTORY|CK|BP|CANCEL|ARCHIVED|LOG|SCREEN)|CHROMIUM)' | sort |
+env | grep -E '^(SPATE_(URL|EMPTY|HISTORY|CK|BP|CANCEL|STOP|SAVEPOINT|ARCHIVED|LOG|SCREEN)|CHROMIUM)' | sort |
   sed 's/^/# /'
 
 mapfile -t files < <(find "$web/tests" -maxdepth 1 -name '*.test.mjs' | sort | grep -F -- "$filter")
