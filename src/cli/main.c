@@ -214,6 +214,14 @@ static int run_job(const char *cmd, int argc, char **argv) {
   }
   int level = sp_log_parse_level(sp_config_str(cfg, "log.level"));
   if (level >= 0) sp_log_set_level((sp_log_level)level);
+  if (parallelism > 0) { /* as Flink's -p: the job's parallelism.default, so its config says so */
+    char p[16], err[SP_ERRMSG_MAX];
+    snprintf(p, sizeof p, "%d", parallelism);
+    if (sp_config_set(cfg, "parallelism.default", p, "-p", err, sizeof err) < 0) {
+      fprintf(stderr, "spate %s: %s\n", cmd, err);
+      goto bad;
+    }
+  }
   if (rest && !sp_config_is_set(cfg, "rest.bind-port")) { /* the MiniCluster serves REST */
     char port[16], err[SP_ERRMSG_MAX];
     snprintf(port, sizeof port, "%d", (int)sp_config_int(cfg, "rest.port"));

@@ -124,6 +124,10 @@ test('exceptions, timeline and configuration tabs', async () => {
   const ec = cfg['execution-config'];
   assert.match(await page.locator('[data-testid=execution-config]').textContent(),
     new RegExp(`execution-mode${ec['execution-mode']}`));
+  // the job was submitted with -p 2, which is its parallelism.default as with Flink's -p
+  assert.equal(ec['job-parallelism'], 2, 'GET /jobs/<id>/config: job-parallelism of spate run -p 2');
+  assert.match(await page.locator('[data-testid=execution-config]').textContent(),
+    /job-parallelism2(?!\d)/);
   const interval = ec['user-config']['execution.checkpointing.interval'];
   assert.ok(interval, 'the job config has a checkpoint interval');
   assert.match(await page.locator('[data-testid=user-config]').textContent(),
