@@ -17,7 +17,8 @@ void *sp_realloc(void *p, size_t n);
 void sp_free(void *p);
 char *sp_strdup(const char *s);
 char *sp_strndup(const char *s, size_t n);
-/* Bytes currently allocated through the wrapper, and the peak since start. */
+/* Bytes currently allocated through the wrapper (the sum of every thread's count), and the
+ * peak since start (within 16 KiB per thread: see alloc.c). */
 int64_t sp_alloc_current(void);
 int64_t sp_alloc_peak(void);
 /* Fault injection for tests: the n-th allocation from now (1 = the next) fails, and every one
