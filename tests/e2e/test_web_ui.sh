@@ -15,10 +15,7 @@
 # web/tests/*.test.mjs in name order with `node --test`, one file at a time, in Debian's
 # Chromium (web/tests/lib/browser.mjs). Screenshots stay in <build dir>/web-screenshots.
 #
-# The dashboard is served by each REST endpoint itself. SPATE_UI_DEV=1 puts web/dev-server.mjs
-# (serving a fresh `node web/build.mjs` of the source tree) in front of each endpoint instead;
-# unset, that happens only when the JobManager does not serve the dashboard at / (a build
-# without it embedded); SPATE_UI_DEV=0 never.
+# The dashboard is served by each REST endpoint itself (checked before the tests run).
 #
 # Installs nothing: scripts/setup.sh provides chromium, node and web/node_modules; without them
 # the script fails saying which is missing. Run by ctest from the build directory with SPATE,
@@ -55,7 +52,7 @@ archive=$tmp/archive
 export SPATE_IDENT_STRING=e2e
 passed=0 failed=0
 cleanup() {
-  kill_pid_files "$pids"/*.pid "$tmp"/empty/pids/*.pid "$tmp"/history/pids/*.pid "$tmp"/dev.pids
+  kill_pid_files "$pids"/*.pid "$tmp"/empty/pids/*.pid "$tmp"/history/pids/*.pid
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -158,36 +155,12 @@ history_url=http://127.0.0.1:$history_port
 empty_pid_file=$tmp/empty/pids/spate-$(id -un)-standalonesession.pid
 ls "$tmp"/empty/pids/*.pid >/dev/null 2>&1 && empty_pid_file=$(ls "$tmp"/empty/pids/*.pid)
 
-# Whether the endpoints serve the dashboard themselves, or a dev-server in front of each does.
-serves_dashboard() { curl -sf "$main_url/" 2>/dev/null | grep -q 'app.js'; }
-dev=${SPATE_UI_DEV:-}
-if [ -z "$dev" ]; then
-  if serves_dashboard; then dev=0; else dev=1; fi
-fi
-if [ "$dev" = 1 ]; then
-  echo "# the dashboard: web/dev-server.mjs in front of each endpoint (SPATE_UI_DEV=1 or not embedded)"
-  node "$web/build.mjs" "$tmp/web" >"$tmp/web-build.out" 2>&1 ||
-    { fail "node web/build.mjs" "$tmp/web-build.out"; exit 1; }
-  # start_dev_server URL: starts a dev-server for the endpoint at URL; prints its own URL. Its pid goes to
-  # dev.pids (and, for the empty JobManager, into that one's pid file copy below).
-  start_dev_server() {
-    local port
-    port=$(free_port)
-    node "$web/dev-server.mjs" "$tmp/web" "$port" "$1" >>"$tmp/dev-server.out" 2>&1 &
-    echo $! >>"$tmp/dev.pids"
-    await "the dev-server on port $port" curl -sf -o /dev/null "http://127.0.0.1:$port/" ||
-      { fail "dev-server for $1" "$tmp/dev-server.out"; exit 1; }
-    echo "http://127.0.0.1:$port"
-  }
-  main_url=$(start_dev_server "$main_url")
-  history_url=$(start_dev_server "$history_url")
-  empty_url=$(start_dev_server "$empty_url")
-  # The lost-connection test kills the pids of SPATE_EMPTY_PID_FILE: the JobManager and the
-  # dev-server in front of it (which would otherwise answer 502 for it).
-  cat "$empty_pid_file" >"$tmp/empty-and-dev.pid"
-  tail -n 1 "$tmp/dev.pids" >>"$tmp/empty-and-dev.pid"
-  empty_pid_file=$tmp/empty-and-dev.pid
-fi
+# Each endpoint serves the dashboard itself (embedded in libspate): the tests below read it
+# from there, never from anything in front of it.
+for url in "$main_url" "$history_url" "$empty_url"; do
+  curl -sf "$url/" >"$tmp/index.html" 2>&1 && grep -q 'app.js' "$tmp/index.html" ||
+    { fail "$url/ serves the dashboard's index.html" "$tmp/index.html"; exit 1; }
+done
 
 export SPATE_URL=$main_url SPATE_EMPTY_URL=$empty_url SPATE_HISTORY_URL=$history_url
 export SPATE_EMPTY_PID_FILE=$empty_pid_file SPATE_LOG_DIR=$logs

@@ -1,7 +1,6 @@
 // 95-lost-connection.test.mjs: the JobManager goes away under an open dashboard: the overview of
-// SPATE_EMPTY_URL is open, the test kills every pid of SPATE_EMPTY_PID_FILE (that JobManager, and
-// with SPATE_UI_DEV the dev-server in front of it), and the page shows the connection-lost
-// banner over the last data it had, never a blank page. Runs last: it kills a daemon.
+// SPATE_EMPTY_URL is open, the test kills every pid of SPATE_EMPTY_PID_FILE (that JobManager),
+// and the page shows the connection-lost banner over the last data it had, never a blank page. Runs last: it kills a daemon.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
