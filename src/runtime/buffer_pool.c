@@ -8,22 +8,27 @@
 #include "base/clock.h"
 #include "spate/spate.h"
 
+static void *align64(void *p) { return (void *)(((uintptr_t)p + 63u) & ~(uintptr_t)63u); }
+
 int bufpool_create(uint32_t count, uint32_t size, bufpool **out) {
   *out = NULL;
-  size = (size + 15u) & ~15u; /* keeps every buffer of the slab 16-byte aligned */
+  size = (size + 15u) & ~15u; /* a buffer's capacity: a multiple of 16 */
   if (count == 0 || size < 64) return SPATE_EINVAL;
   bufpool *p = sp_calloc(1, sizeof *p);
   if (!p) return SPATE_ENOMEM;
-  p->buffers = sp_calloc(count, sizeof *p->buffers);
+  p->buffers_mem = sp_calloc((size_t)count + 1, sizeof *p->buffers);
   p->free = sp_calloc(count, sizeof *p->free);
-  p->memory = sp_malloc((size_t)count * size);
-  if (!p->buffers || !p->free || !p->memory) {
-    sp_free(p->buffers);
+  size_t stride = (size + 63u) & ~(size_t)63u; /* every buffer of the slab starts a cache line */
+  p->slab = sp_malloc((size_t)count * stride + 63);
+  if (!p->buffers_mem || !p->free || !p->slab) {
+    sp_free(p->buffers_mem);
     sp_free(p->free);
-    sp_free(p->memory);
+    sp_free(p->slab);
     sp_free(p);
     return SPATE_ENOMEM;
   }
+  p->buffers = (rt_buffer *)align64(p->buffers_mem);
+  p->memory = (uint8_t *)align64(p->slab);
   pthread_mutex_init(&p->mu, NULL);
   sp_event_init(&p->avail);
   p->count = count;
@@ -31,7 +36,7 @@ int bufpool_create(uint32_t count, uint32_t size, bufpool **out) {
   for (uint32_t i = 0; i < count; i++) {
     rt_buffer *b = &p->buffers[i];
     b->pool = p;
-    b->data = p->memory + (size_t)i * size;
+    b->data = p->memory + (size_t)i * stride;
     b->cap = size;
     p->free[i] = b;
   }
@@ -44,9 +49,9 @@ void bufpool_destroy(bufpool *p) {
   if (!p) return;
   pthread_mutex_destroy(&p->mu);
   sp_event_destroy(&p->avail);
-  sp_free(p->buffers);
+  sp_free(p->buffers_mem);
   sp_free(p->free);
-  sp_free(p->memory);
+  sp_free(p->slab);
   sp_free(p);
 }
 

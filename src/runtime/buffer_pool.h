@@ -18,19 +18,23 @@
 
 typedef struct bufpool bufpool;
 
-typedef struct rt_buffer {
+/* One cache line each: the producer writes `size` on every record while the consumer reads the
+ * header of another buffer of the same pool, so headers sharing a line would bounce it between
+ * their cores on every record. */
+typedef struct __attribute__((aligned(64))) rt_buffer {
   bufpool *pool;
-  uint8_t *data; /* 16-byte aligned, `cap` bytes */
+  uint8_t *data; /* 64-byte aligned, `cap` bytes */
   uint32_t size; /* bytes written */
   uint32_t cap;
 } rt_buffer;
 
 struct bufpool {
   pthread_mutex_t mu;
-  sp_event avail;     /* notified when a buffer comes back */
-  rt_buffer *buffers; /* all buffers */
-  uint8_t *memory;    /* one slab for all buffers */
-  rt_buffer **free;   /* stack of free buffers */
+  sp_event avail;           /* notified when a buffer comes back */
+  rt_buffer *buffers;       /* all buffers, 64-byte aligned inside buffers_mem */
+  uint8_t *memory;          /* one slab for all buffers, 64-byte aligned inside `slab` */
+  void *buffers_mem, *slab; /* the allocations */
+  rt_buffer **free;         /* stack of free buffers */
   uint32_t nfree, count, buffer_size;
   /* Called after each recycle on the recycling thread (bufpool_set_recycle_hook); NULL for a
    * producer's pool. A network channel's mirror pool announces credit through it. */
