@@ -45,7 +45,9 @@
  * and the number of keys for checkpoint-size; -p and -r apply to checkpoint-overhead only
  * (checkpoint-size runs at parallelism 1, so its checkpoint is one state file written by one
  * thread and async ms is the time to write that file). Checkpoint directories live under
- * /tmp/spate-bench-ckpt-XXXXXX and are deleted at the end.
+ * /tmp/spate-bench-ckpt-XXXXXX and are deleted at the end. The environment variable BENCH_LOG
+ * sets the jobs' log level (default WARN); with DEBUG the TaskExecutor logs, per state file, the
+ * time to encode and write it and the time to checksum and sync it.
  */
 #include <stdatomic.h>
 

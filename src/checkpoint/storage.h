@@ -32,7 +32,8 @@
  * Threads: every function is safe to call from any thread; none keeps global state.
  *
  * Implemented by storage.c (paths, directories, discarding), storage_file.c (the file format),
- * storage_stream.c (streamed state files), storage_metadata.c (_metadata) and storage_load.c (ckpt_load, ckpt_list_complete).
+ * storage_stream.c (streamed state files), storage_metadata.c (_metadata) and storage_load.c
+ * (ckpt_load, ckpt_list_complete).
  */
 #ifndef SPATE_CHECKPOINT_STORAGE_H
 #define SPATE_CHECKPOINT_STORAGE_H
@@ -68,8 +69,8 @@ int ckpt_read_file(const char *path, uint32_t magic, uint8_t **payload, size_t *
  * payload is appended in order (written in 1 MiB pieces, each checksummed as it goes out, and
  * handed to the disk's writeback every few MiB so that the final fsync has little left to do),
  * bytes already written may be patched, and finish re-reads the patched blocks only, writes the
- * trailer and the length, fsyncs and renames it into place. On any failure the temporary file is removed (finish and abort
- * both free the stream). Errors: SPATE_EIO naming the file. */
+ * trailer and the length, fsyncs and renames it into place. On any failure the temporary file
+ * is removed (finish and abort both free the stream). Errors: SPATE_EIO naming the file. */
 typedef struct ckpt_stream ckpt_stream;
 int ckpt_stream_open(const char *dir, const char *name, uint32_t magic, ckpt_stream **out,
                      char *err, size_t err_len);

@@ -7,8 +7,8 @@
  * Durability: a file is written under a temporary name in its final directory (mkostemp, so
  * concurrent writers never collide), fsynced, renamed over its final name, and the directory is
  * fsynced, so after a crash the name holds either nothing or the whole file. Large state files
- * are streamed (ckpt_stream, storage_stream.c) rather than held twice in memory. Reading trusts nothing: framing,
- * length and checksum are checked before a payload is handed out.
+ * are streamed (ckpt_stream, storage_stream.c) rather than held twice in memory. Reading trusts
+ * nothing: framing, length and checksum are checked before a payload is handed out.
  */
 #define _GNU_SOURCE             /* mkostemp, MAP_POPULATE */
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */

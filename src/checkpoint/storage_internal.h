@@ -1,7 +1,8 @@
 /*
  * storage_internal.h: what the checkpoint storage files (storage.c, storage_file.c,
- * storage_stream.c, storage_metadata.c, storage_load.c) share and nothing else includes: the file format's
- * constants, small path and I/O helpers, and the two readers that loading builds on.
+ * storage_stream.c, storage_metadata.c, storage_load.c) share and nothing else includes: the
+ * file format's constants, small path and I/O helpers, and the two readers that loading builds
+ * on.
  */
 #ifndef SPATE_CHECKPOINT_STORAGE_INTERNAL_H
 #define SPATE_CHECKPOINT_STORAGE_INTERNAL_H
