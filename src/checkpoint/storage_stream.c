@@ -172,9 +172,9 @@ int ckpt_stream_write(ckpt_stream *s, const void *p, size_t n) {
 
 int ckpt_stream_put(ckpt_stream *s, sp_writer *buf) {
   if (buf->failed) return SPATE_ENOMEM;
-  if (buf->len == 0) return s->err ? SPATE_EIO : 0;
-  drain(s);
+  drain(s); /* before s->err is read: the thread may be writing it */
   if (s->err) return SPATE_EIO;
+  if (buf->len == 0) return 0;
   if (!s->started && pthread_create(&s->thread, NULL, writer_main, s) != 0) {
     append(s, buf->data, buf->len); /* no thread to be had: written here and now */
     buf->len = 0;
