@@ -61,7 +61,7 @@ static int put_row_at(ks_backend *b, ks_table *t, ks_entry *e, uint32_t slot, ui
     if (ks_tbl_reserve(t) < 0) return SPATE_ENOMEM;
     e = ks_entry_new(b->version, hash, state, key, klen, ns, nslen, v->len);
     if (!e) return SPATE_ENOMEM;
-    ks_tbl_insert(t, e);
+    ks_tbl_insert(t, e, hash);
   }
   copy_bytes(e_payload(e), v->data, v->len);
   e->len = v->len;
@@ -120,13 +120,14 @@ static int list_write(ks_state *s, const ks_ctx *c, const spate_row *v, size_t n
     return ks_fail(s->b, SPATE_EINVAL, "list state '%s' would exceed 4 GiB", s->name);
   if (!e) {
     if (ks_tbl_reserve(c->t) < 0) return ks_no_memory(s->b, s);
-    e = ks_entry_new(s->b->version, entry_hash(c->key_hash, c->ns_hash, s->id), s->id, c->key,
-                     c->key_len, c->ns, c->ns_len, (uint32_t)total);
+    uint64_t hash = entry_hash(c->key_hash, c->ns_hash, s->id);
+    e = ks_entry_new(s->b->version, hash, s->id, c->key, c->key_len, c->ns, c->ns_len,
+                     (uint32_t)total);
     if (!e) return ks_no_memory(s->b, s);
     write_elems(e_payload(e), v, n, ts);
     e->len = (uint32_t)total;
     e->count = (uint32_t)n;
-    ks_tbl_insert(c->t, e);
+    ks_tbl_insert(c->t, e, hash);
     return 0;
   }
   bool overlap = overlaps(e, v, n);
@@ -154,7 +155,7 @@ static int list_write(ks_state *s, const ks_ctx *c, const spate_row *v, size_t n
       copy_bytes(e_payload(ne), e_payload(e), base);
       write_elems(e_payload(ne) + base, v, n, ts);
       ne->count = e->count;
-      c->t->slots[slot] = ne;
+      tbl_replace(c->t, slot, ne);
       ks_drop_leaf(s->b, e);
       e = ne;
     }
@@ -172,12 +173,13 @@ static int map_put(ks_state *s, const ks_ctx *c, const uint8_t *uk, uint32_t ukl
   bool created = false;
   if (!outer) {
     if (ks_tbl_reserve(c->t) < 0) return ks_no_memory(s->b, s);
-    outer = ks_entry_new(s->b->version, entry_hash(c->key_hash, c->ns_hash, s->id), s->id, c->key,
-                         c->key_len, c->ns, c->ns_len, (uint32_t)sizeof(ks_table));
+    uint64_t hash = entry_hash(c->key_hash, c->ns_hash, s->id);
+    outer = ks_entry_new(s->b->version, hash, s->id, c->key, c->key_len, c->ns, c->ns_len,
+                         (uint32_t)sizeof(ks_table));
     if (!outer) return ks_no_memory(s->b, s);
     memset(e_map(outer), 0, sizeof(ks_table));
     outer->len = (uint32_t)sizeof(ks_table);
-    ks_tbl_insert(c->t, outer);
+    ks_tbl_insert(c->t, outer, hash);
     created = true;
   } else if (!(outer = ks_map_own(s->b, c->t, slot, outer))) {
     return ks_no_memory(s->b, s);
@@ -476,7 +478,7 @@ static int map_own_all(ks_state *s, ks_table *t, uint32_t slot, ks_entry **outer
   *outer = o;
   ks_table *m = e_map(o);
   for (uint32_t i = 0; m->slots && i <= m->mask; i++) {
-    ks_entry *e = m->slots[i];
+    ks_entry *e = tbl_at(m, i);
     if (e && frozen(b, e) && !entry_own(b, m, i, e, e->cap, e->len)) return ks_no_memory(b, s);
   }
   return 0;
@@ -512,7 +514,7 @@ bool ks_map_next(ks_map_iter *it, spate_row *user_key, spate_row *value) {
   ks_state *s = it->s;
   ks_table *m = it->table;
   while (m && it->slot <= m->mask) {
-    ks_entry *e = m->slots[it->slot++];
+    ks_entry *e = tbl_at(m, it->slot++);
     if (!e) continue;
     if (touch_on_read(s)) e->ts = it->now;
     if (user_key) *user_key = (spate_row){e_key(e), e->klen, s->user_key_nf};
@@ -632,6 +634,9 @@ int ks_restore_record(ks_backend *b, int key_group, const ks_record *rec) {
                    ks_kind_name(s->kind), ks_kind_name(rec->kind));
   if ((!rec->key && rec->key_len) || (!rec->ns && rec->ns_len))
     return ks_fail(b, SPATE_EINVAL, "restore: NULL key or namespace bytes");
+  if (rec->ns_len > KS_MAX_NAMESPACE)
+    return ks_fail(b, SPATE_EINVAL, "restore: state '%s': namespace of %u bytes (at most %u)",
+                   s->name, rec->ns_len, (unsigned)KS_MAX_NAMESPACE);
   uint32_t nf = s->kind == KS_AGGREGATING ? (uint32_t)s->acc_schema->nfields : s->value_nf;
   if ((rc = check_row(s, &rec->value, nf, "restored value")) < 0) return rc;
   ks_ctx c = {.t = &b->groups[key_group - b->range.first],
