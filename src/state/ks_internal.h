@@ -222,17 +222,46 @@ KS_HIDDEN bool ks_arena_owns(const void *p);
 KS_HIDDEN void ks_arena_release(void *p);
 /* No more entries are cut from a (its backend is freed); its block goes once its entries do. */
 KS_HIDDEN void ks_arena_close(ks_arena *a);
-KS_HIDDEN void ks_entry_free(ks_entry *e);
+
+/* ---------------------------------------------------------------------------------------------
+ * Entry memory (ks_slab.c). An entry is ks_entry_size(e) bytes: its header, key and namespace
+ * (e_header_size) and cap payload bytes. Entries of at most KS_SLAB_MAX bytes come from the
+ * backend's slab (chunks cut in sizes rounded to 16 bytes, a free list per size), larger ones
+ * from sp_malloc, and restored ones may come from the arena; ks_entry_free tells them apart by
+ * the arena's addresses and then by the size, which is why every allocation of an entry goes
+ * through ks_entry_mem with exactly the size its header will describe. */
+#define KS_SLAB_MAX 512
+typedef struct ks_slab {
+  void *free[KS_SLAB_MAX / 16 + 1]; /* by size / 16: freed entries of that rounded size */
+  uint8_t *cur, *end;               /* the unused rest of the newest chunk */
+  void *chunks;                     /* every chunk, linked through its first word */
+  size_t next_chunk;                /* size of the next chunk */
+  size_t bytes;                     /* bytes of all chunks */
+} ks_slab;
+static inline size_t ks_slab_round(size_t n) { return (n + 15) & ~(size_t)15; }
+/* n (<= KS_SLAB_MAX) bytes, 16-aligned; NULL when out of memory. */
+KS_HIDDEN void *ks_slab_alloc(ks_slab *s, size_t n);
+/* Frees p, allocated with the same n. */
+KS_HIDDEN void ks_slab_free(ks_slab *s, void *p, size_t n);
+KS_HIDDEN void ks_slab_destroy(ks_slab *s);
+
+static inline size_t ks_entry_size(const ks_entry *e) {
+  return e_header_size(e->klen, e->nslen) + e->cap;
+}
+/* Memory for an entry of n bytes (not from the arena); NULL when out of memory. */
+KS_HIDDEN void *ks_entry_mem(ks_backend *b, size_t n);
+KS_HIDDEN void ks_entry_free(ks_backend *b, ks_entry *e);
 
 /* ks_table.c */
 KS_HIDDEN int ks_tbl_reserve(ks_table *t);
 /* Inserts e, whose full hash is hash (e->hash holds its low half), after ks_tbl_reserve. */
 KS_HIDDEN void ks_tbl_insert(ks_table *t, ks_entry *e, uint64_t hash);
 KS_HIDDEN void ks_tbl_remove_at(ks_table *t, uint32_t i);
-KS_HIDDEN ks_entry *ks_entry_new(uint32_t version, uint64_t hash, uint32_t state, const void *key,
+KS_HIDDEN ks_entry *ks_entry_new(ks_backend *b, uint64_t hash, uint32_t state, const void *key,
                                  uint32_t klen, const void *ns, uint32_t nslen, uint32_t cap);
-KS_HIDDEN ks_entry *ks_entry_grow(ks_table *t, uint32_t slot, ks_entry *e, uint32_t cap);
-KS_HIDDEN void ks_tbl_free_leaf(ks_table *t);
+KS_HIDDEN ks_entry *ks_entry_grow(ks_backend *b, ks_table *t, uint32_t slot, ks_entry *e,
+                                  uint32_t cap);
+KS_HIDDEN void ks_tbl_free_leaf(ks_backend *b, ks_table *t);
 
 /* ---------------------------------------------------------------------------------------------
  * Backend and states. */
@@ -281,6 +310,7 @@ struct ks_backend {
   uint32_t version; /* wraps: ks_snapshot_begin renumbers the entries first (ks_snapshot.c) */
   ks_snapshot *snap;
   ks_arena arena; /* entries of large restores (ks_arena.c) */
+  ks_slab slab;   /* small entries (ks_slab.c) */
   char err[SP_ERRMSG_MAX];
 };
 
@@ -389,9 +419,9 @@ static inline void retire(ks_entry **list, ks_entry *e) {
  * nothing changed. Not for MAP entries (ks_map_own). */
 static inline ks_entry *entry_own(ks_backend *b, ks_table *t, uint32_t slot, ks_entry *e,
                                   uint32_t cap, uint32_t keep) {
-  if (!frozen(b, e)) return cap <= e->cap ? e : ks_entry_grow(t, slot, e, cap);
+  if (!frozen(b, e)) return cap <= e->cap ? e : ks_entry_grow(b, t, slot, e, cap);
   size_t hdr = e_header_size(e->klen, e->nslen);
-  ks_entry *n = sp_malloc(hdr + cap);
+  ks_entry *n = ks_entry_mem(b, hdr + cap);
   if (!n) return NULL;
   memcpy(n, e, hdr + (keep < cap ? keep : cap));
   n->version = b->version;

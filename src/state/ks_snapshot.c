@@ -122,17 +122,17 @@ void ks_snapshot_release(ks_snapshot *s) {
   b->snap = NULL;
   for (ks_entry *e = s->retired, *next; e; e = next) {
     next = e->next_retired;
-    ks_entry_free(e);
+    ks_entry_free(b, e);
   }
   for (ks_entry *e = s->retired_maps, *next; e; e = next) {
     next = e->next_retired;
-    ks_tbl_free_leaf(e_map(e));
-    ks_entry_free(e);
+    ks_tbl_free_leaf(b, e_map(e));
+    ks_entry_free(b, e);
   }
   for (ks_entry *e = s->retired_shells, *next; e; e = next) {
     next = e->next_retired;
     sp_free(e_map(e)->slots);
-    ks_entry_free(e);
+    ks_entry_free(b, e);
   }
   /* Pending runs dropped while the snapshot lived (registered, cleared) kept their buffers. */
   for (uint32_t i = 0; i < s->npending; i++) {

@@ -59,7 +59,7 @@ static int put_row_at(ks_backend *b, ks_table *t, ks_entry *e, uint32_t slot, ui
     if (!e) return SPATE_ENOMEM;
   } else {
     if (ks_tbl_reserve(t) < 0) return SPATE_ENOMEM;
-    e = ks_entry_new(b->version, hash, state, key, klen, ns, nslen, v->len);
+    e = ks_entry_new(b, hash, state, key, klen, ns, nslen, v->len);
     if (!e) return SPATE_ENOMEM;
     ks_tbl_insert(t, e, hash);
   }
@@ -121,8 +121,7 @@ static int list_write(ks_state *s, const ks_ctx *c, const spate_row *v, size_t n
   if (!e) {
     if (ks_tbl_reserve(c->t) < 0) return ks_no_memory(s->b, s);
     uint64_t hash = entry_hash(c->key_hash, c->ns_hash, s->id);
-    e = ks_entry_new(s->b->version, hash, s->id, c->key, c->key_len, c->ns, c->ns_len,
-                     (uint32_t)total);
+    e = ks_entry_new(s->b, hash, s->id, c->key, c->key_len, c->ns, c->ns_len, (uint32_t)total);
     if (!e) return ks_no_memory(s->b, s);
     write_elems(e_payload(e), v, n, ts);
     e->len = (uint32_t)total;
@@ -144,13 +143,13 @@ static int list_write(ks_state *s, const ks_ctx *c, const spate_row *v, size_t n
       cap = e->cap; /* the copy keeps the room the list had */
     }
     if (!fz && !overlap) {
-      e = ks_entry_grow(c->t, slot, e, (uint32_t)cap);
+      e = ks_entry_grow(s->b, c->t, slot, e, (uint32_t)cap);
       if (!e) return ks_no_memory(s->b, s);
       write_elems(e_payload(e) + base, v, n, ts);
     } else {
       /* A new allocation: the sources and the frozen list stay intact. */
-      ks_entry *ne = ks_entry_new(s->b->version, e->hash, e->state, e_key(e), e->klen, e_ns(e),
-                                  e->nslen, (uint32_t)cap);
+      ks_entry *ne = ks_entry_new(s->b, e->hash, e->state, e_key(e), e->klen, e_ns(e), e->nslen,
+                                  (uint32_t)cap);
       if (!ne) return ks_no_memory(s->b, s);
       copy_bytes(e_payload(ne), e_payload(e), base);
       write_elems(e_payload(ne) + base, v, n, ts);
@@ -174,7 +173,7 @@ static int map_put(ks_state *s, const ks_ctx *c, const uint8_t *uk, uint32_t ukl
   if (!outer) {
     if (ks_tbl_reserve(c->t) < 0) return ks_no_memory(s->b, s);
     uint64_t hash = entry_hash(c->key_hash, c->ns_hash, s->id);
-    outer = ks_entry_new(s->b->version, hash, s->id, c->key, c->key_len, c->ns, c->ns_len,
+    outer = ks_entry_new(s->b, hash, s->id, c->key, c->key_len, c->ns, c->ns_len,
                          (uint32_t)sizeof(ks_table));
     if (!outer) return ks_no_memory(s->b, s);
     memset(e_map(outer), 0, sizeof(ks_table));

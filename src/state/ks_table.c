@@ -76,14 +76,14 @@ void ks_tbl_remove_at(ks_table *t, uint32_t i) {
   }
 }
 
-ks_entry *ks_entry_new(uint32_t version, uint64_t hash, uint32_t state, const void *key,
-                       uint32_t klen, const void *ns, uint32_t nslen, uint32_t cap) {
+ks_entry *ks_entry_new(ks_backend *b, uint64_t hash, uint32_t state, const void *key, uint32_t klen,
+                       const void *ns, uint32_t nslen, uint32_t cap) {
   size_t hdr = e_header_size(klen, nslen);
   ks_entry *e = ks_restore_arena ? ks_arena_alloc(ks_restore_arena, hdr + cap) : NULL;
-  if (!e) e = sp_malloc(hdr + cap);
+  if (!e) e = ks_entry_mem(b, hdr + cap);
   if (!e) return NULL;
   memset(e, 0, hdr);
-  e->version = version;
+  e->version = b->version;
   e->hash = (uint32_t)hash;
   e->state = state;
   e->klen = klen;
@@ -95,14 +95,15 @@ ks_entry *ks_entry_new(uint32_t version, uint64_t hash, uint32_t state, const vo
 }
 
 /* Grows e's payload to cap bytes (moving it); the slot is updated. NULL: no memory, e intact.
- * Never for a frozen entry (entry_own copies those). */
-ks_entry *ks_entry_grow(ks_table *t, uint32_t slot, ks_entry *e, uint32_t cap) {
+ * Never for a frozen entry (entry_own copies those). Entries restored into an arena block or
+ * small enough for the slab move to a new allocation; large ones are reallocated. */
+ks_entry *ks_entry_grow(ks_backend *b, ks_table *t, uint32_t slot, ks_entry *e, uint32_t cap) {
   size_t hdr = e_header_size(e->klen, e->nslen);
   ks_entry *n;
-  if (ks_arena_owns(e)) { /* restored into an arena block: moves to malloc */
-    if (!(n = sp_malloc(hdr + cap))) return NULL;
+  if (ks_arena_owns(e) || ks_entry_size(e) <= KS_SLAB_MAX || hdr + cap <= KS_SLAB_MAX) {
+    if (!(n = ks_entry_mem(b, hdr + cap))) return NULL;
     memcpy(n, e, hdr + (e->cap < cap ? e->cap : cap));
-    ks_arena_release(e);
+    ks_entry_free(b, e);
   } else if (!(n = sp_realloc(e, hdr + cap))) {
     return NULL;
   }
@@ -111,9 +112,9 @@ ks_entry *ks_entry_grow(ks_table *t, uint32_t slot, ks_entry *e, uint32_t cap) {
   return n;
 }
 
-void ks_tbl_free_leaf(ks_table *t) {
+void ks_tbl_free_leaf(ks_backend *b, ks_table *t) {
   if (!t->slots) return;
-  for (uint32_t i = 0; i <= t->mask; i++) ks_entry_free(tbl_at(t, i));
+  for (uint32_t i = 0; i <= t->mask; i++) ks_entry_free(b, tbl_at(t, i));
   sp_free(t->slots);
   memset(t, 0, sizeof *t);
 }
@@ -127,7 +128,7 @@ void ks_drop_leaf(ks_backend *b, ks_entry *e) {
   if (frozen(b, e))
     retire(&b->snap->retired, e);
   else
-    ks_entry_free(e);
+    ks_entry_free(b, e);
 }
 
 /* Releases a top-level entry that just left its key group's table. A MAP entry that is not
@@ -147,7 +148,7 @@ static void drop_entry(ks_backend *b, ks_entry *e) {
   for (uint32_t i = 0; m->slots && i <= m->mask; i++)
     if (m->slots[i]) ks_drop_leaf(b, tbl_at(m, i));
   sp_free(m->slots);
-  ks_entry_free(e);
+  ks_entry_free(b, e);
 }
 
 /* entry_own (ks_internal.h) for a MAP entry at t->slots[slot], whose nested table is about to
@@ -163,7 +164,7 @@ ks_entry *ks_map_own(ks_backend *b, ks_table *t, uint32_t slot, ks_entry *e) {
     memcpy(slots, m->slots, ((size_t)m->mask + 1) * sizeof *slots);
   }
   size_t hdr = e_header_size(e->klen, e->nslen);
-  ks_entry *n = sp_malloc(hdr + e->cap);
+  ks_entry *n = ks_entry_mem(b, hdr + e->cap);
   if (!n) {
     sp_free(slots);
     return NULL;
