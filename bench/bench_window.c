@@ -14,6 +14,7 @@
  */
 #include <stdatomic.h>
 
+#include "bench_state_memory.h"
 #include "bench_util.h"
 
 #define DEFAULT_ROWS 20000000LL
@@ -151,6 +152,8 @@ int main(int argc, char **argv) {
       "%s: %lld tuples over %d keys, ts = i/1000 ms, window %lld ms slide %lld ms, sum per "
       "key and window (p=%d)\n",
       name, (long long)rows, KEYS, (long long)size, (long long)slide, p);
+  /* memory of the reduce's state: one entry per key and open window (size / slide of them) */
+  if (bench_state_memory(name, KS_REDUCING, KEYS, (int)(size / slide), 3) < 0) return 1;
   uint64_t ce = 0, cb = 0, we = 0, wb = 0;
   bench_best base = {0}, eng = {0};
   while (bench_again(&base, &o) || bench_again(&eng, &o)) {
