@@ -247,9 +247,18 @@ int ks_set_namespace(ks_backend *b, const void *ns, uint32_t len) {
   if (len > KS_MAX_NAMESPACE) /* an entry keeps the length in 16 bits (ks_internal.h) */
     return ks_fail(b, SPATE_EINVAL, "namespace of %u bytes: at most %u", len,
                    (unsigned)KS_MAX_NAMESPACE);
-  if (set_bytes(&b->ns, &b->ns_cap, ns, len) < 0) return ks_no_memory(b, NULL);
+  if (len == 0) {
+    b->ns_len = 0;
+    b->ns_hash = b->empty_ns_hash;
+    return 0;
+  }
+  if (len != b->ns_buf_len || !bytes_eq(b->ns, ns, len)) {
+    if (set_bytes(&b->ns, &b->ns_cap, ns, len) < 0) return ks_no_memory(b, NULL);
+    b->ns_buf_len = len;
+    b->ns_buf_hash = bytes_hash(b->ns, len);
+  }
   b->ns_len = len;
-  b->ns_hash = len ? bytes_hash(b->ns, len) : b->empty_ns_hash;
+  b->ns_hash = b->ns_buf_hash;
   return 0;
 }
 
