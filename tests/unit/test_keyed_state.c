@@ -248,6 +248,22 @@ static void value_state_basics(void **state) {
   assert_int_equal(ks_value_update(v, &two), SPATE_EINVAL);
   assert_int_equal(ks_set_current_key(b, "x", 1, 128), SPATE_EINVAL);
   assert_non_null(strstr(ks_error(b), "outside"));
+  /* A namespace longer than an entry can describe (16 bits) is refused, naming its length;
+   * the namespace set before stays. */
+  static uint8_t huge_ns[65536];
+  set_ns(b, "window-2");
+  assert_int_equal(ks_set_namespace(b, huge_ns, sizeof huge_ns), SPATE_EINVAL);
+  assert_non_null(strstr(ks_error(b), "namespace of 65536 bytes"));
+  in = str_row(f->sb, "w2");
+  assert_int_equal(ks_value_update(v, &in), 0);
+  set_ns(b, "window-2"); /* the same namespace again (its hash is reused) */
+  assert_int_equal(ks_value_get(v, &r), 1);
+  set_ns(b, "window-3");
+  assert_int_equal(ks_value_get(v, &r), 0);
+  set_ns(b, "window-2");
+  assert_int_equal(ks_value_get(v, &r), 1);
+  assert_memory_equal(spate_row_string(&r, 0).ptr, "w2", 2);
+  assert_int_equal(ks_set_namespace(b, huge_ns, sizeof huge_ns - 1), 0);
   ks_unset_current_key(b);
   assert_int_equal(ks_value_get(v, &r), SPATE_ESTATE);
   ks_backend_free(b);
