@@ -224,15 +224,6 @@ static int read_row(ks_state *s, const ks_ctx *c, spate_row *out) {
   return 1;
 }
 
-/* The unexpired one-row payload for an add (REDUCING, AGGREGATING), ignoring visibility as
- * Flink's TTL reduce/aggregate functions do. */
-static bool live_row(ks_state *s, const ks_ctx *c, int64_t now, spate_row *out, uint32_t nf) {
-  ks_entry *e = find(s, c, NULL);
-  if (!e || expired(s, e->ts, now)) return false;
-  *out = (spate_row){e_payload(e), e->len, nf};
-  return true;
-}
-
 /* ---------------------------------------------------------------------------------------------
  * The public state calls. */
 
@@ -577,9 +568,17 @@ int ks_aggregating_add(ks_state *s, const spate_row *value) {
   if (rc < 0) return rc;
   int64_t now = now_for(s);
   uint32_t acc_nf = (uint32_t)s->acc_schema->nfields;
+  /* One lookup, as for REDUCING: the functions only write builders, so the entry found stays
+   * at its slot until the result is written into it. An expired accumulator is ignored whatever
+   * the visibility, as Flink's TTL aggregate function does. */
+  uint64_t hash = entry_hash(c.key_hash, c.ns_hash, s->id);
+  uint32_t slot = 0;
+  ks_entry *e = tbl_find(c.t, hash, s->id, c.key, c.key_len, c.ns, c.ns_len, &slot);
   spate_row acc, res;
   const spate_row *accp = &acc;
-  if (!live_row(s, &c, now, &acc, acc_nf)) {
+  if (e && !expired(s, e->ts, now)) {
+    acc = (spate_row){e_payload(e), e->len, acc_nf};
+  } else {
     accp = NULL;
     if (s->agg_create) {
       spate_rb_begin(&s->rb_init);
@@ -598,7 +597,8 @@ int ks_aggregating_add(ks_state *s, const spate_row *value) {
   if (spate_rb_finish(&s->rb_out, &res) < 0)
     return ks_fail(s->b, SPATE_EINVAL, "add function of state '%s': %s", s->name,
                    spate_rb_error(&s->rb_out));
-  return put_value(s, &c, &res, now);
+  rc = put_row_at(s->b, c.t, e, slot, hash, s->id, c.key, c.key_len, c.ns, c.ns_len, &res, now);
+  return rc < 0 ? ks_no_memory(s->b, s) : 0;
 }
 
 int ks_aggregating_get(ks_state *s, spate_row *out) {
