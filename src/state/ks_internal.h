@@ -13,6 +13,7 @@
  *                  of states not registered yet (pending runs, the lazy restore)
  *   ks_snapshot.c  copy-on-write snapshots: begin, the writer's encoding, release
  *   ks_arena.c     memory for the entries of large restores, mapped in whole blocks
+ *   ks_slab.c      memory for small entries: chunks cut in 16-byte size classes, free lists
  * The calls between these files are hidden from libspate's exported symbols (KS_HIDDEN). What
  * every state access runs (the lookup tbl_find, entry_own, the TTL tests) is static inline here,
  * so that a state access costs no call into another file.
