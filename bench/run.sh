@@ -5,7 +5,7 @@
 #
 # build_dir defaults to "build" (what `make bench` builds). Names select benchmarks (wordcount-p1,
 # wordcount-p2, chain, exchange, startup, memory, state-value, window-tumbling, window-sliding,
-# session, checkpoint-overhead, checkpoint-size, metrics-overhead, cluster: exchange-tcp, wordcount-cluster, submit,
+# window-tumbling-1m, window-tumbling-src2, window-sliding-src2, window-tumbling-1m-src2, session, checkpoint-overhead, checkpoint-size, metrics-overhead, cluster: exchange-tcp, wordcount-cluster, submit,
 # idle RSS and recovery on a cluster of processes);
 # without names all run. Each benchmark's full output is shown as it runs and kept in <build_dir>/bench-logs/<name>.log. Exits 1 if any
 # benchmark failed, after running the others.
@@ -28,6 +28,10 @@ benches=(
   "state-value|bench_state|"
   "window-tumbling|bench_window|"
   "window-sliding|bench_window|--sliding"
+  "window-tumbling-1m|bench_window|--keys 1000000"
+  "window-tumbling-src2|bench_window|--src-p 2"
+  "window-sliding-src2|bench_window|--sliding --src-p 2"
+  "window-tumbling-1m-src2|bench_window|--keys 1000000 --src-p 2"
   "session|bench_session|"
   "checkpoint-overhead|bench_checkpoint|--overhead"
   "checkpoint-size|bench_checkpoint|--size"

@@ -20,6 +20,12 @@
 
 typedef spate_time_window win;
 
+/* The last window start computed for a length (window_assigners.c): [start, end) holds the
+ * timestamps that share it; empty (0, 0) at first. */
+typedef struct win_span {
+  int64_t start, end;
+} win_span;
+
 /* A copied row in the scratch buffer (offsets, since the buffer may move while it fills). */
 typedef struct scratch_row {
   size_t off;
@@ -40,6 +46,7 @@ typedef struct win_op {
    * slide, or the size for tumbling windows). */
   bool panes;
   int64_t pane, step;
+  win_span pane_span, step_span; /* the last pane and step starts (window_assigners.c) */
   /* keyed state and timers */
   int max_parallelism;
   ks_backend *backend;
@@ -52,6 +59,8 @@ typedef struct win_op {
   /* the current key: the record's (key_rb) or the fired timer's */
   spate_row_builder key_rb, aux_rb, fold_rb[2];
   int key_fields[64];
+  bool key_fixed;      /* keys of fixed-width fields built in key_buf (set_key_from_record) */
+  uint8_t key_buf[72]; /* null bitmap word, then up to 8 slots */
   const uint8_t *key;
   uint32_t key_len;
   int key_group;
