@@ -5,7 +5,7 @@
 #
 # build_dir defaults to "build" (what `make bench` builds). Names select benchmarks (wordcount-p1,
 # wordcount-p2, chain, exchange, startup, memory, state-value, window-tumbling, window-sliding,
-# session, checkpoint-overhead, checkpoint-size, metrics-overhead, cluster: exchange-tcp, wordcount-cluster, submit,
+# session, session-apply, session-evictor, checkpoint-overhead, checkpoint-size, metrics-overhead, cluster: exchange-tcp, wordcount-cluster, submit,
 # idle RSS and recovery on a cluster of processes);
 # without names all run. Each benchmark's full output is shown as it runs and kept in <build_dir>/bench-logs/<name>.log. Exits 1 if any
 # benchmark failed, after running the others.
@@ -29,6 +29,8 @@ benches=(
   "window-tumbling|bench_window|"
   "window-sliding|bench_window|--sliding"
   "session|bench_session|"
+  "session-apply|bench_session_length|--apply"
+  "session-evictor|bench_session_length|--evictor"
   "checkpoint-overhead|bench_checkpoint|--overhead"
   "checkpoint-size|bench_checkpoint|--size"
   "metrics-overhead|bench_metrics|"
