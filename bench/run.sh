@@ -5,7 +5,8 @@
 #
 # build_dir defaults to "build" (what `make bench` builds). Names select benchmarks (wordcount-p1,
 # wordcount-p2, chain, exchange, startup, memory, state-value, window-tumbling, window-sliding,
-# window-tumbling-1m, window-tumbling-src2, window-sliding-src2, window-tumbling-1m-src2, session, checkpoint-overhead, checkpoint-size, metrics-overhead, cluster: exchange-tcp, wordcount-cluster, submit,
+# window-tumbling-1m, window-tumbling-src2, window-sliding-src2, window-tumbling-1m-src2, session,
+# session-apply, session-evictor, checkpoint-overhead, checkpoint-size, metrics-overhead, cluster: exchange-tcp, wordcount-cluster, submit,
 # idle RSS and recovery on a cluster of processes);
 # without names all run. Each benchmark's full output is shown as it runs and kept in <build_dir>/bench-logs/<name>.log. Exits 1 if any
 # benchmark failed, after running the others.
@@ -33,6 +34,8 @@ benches=(
   "window-sliding-src2|bench_window|--sliding --src-p 2"
   "window-tumbling-1m-src2|bench_window|--keys 1000000 --src-p 2"
   "session|bench_session|"
+  "session-apply|bench_session_length|--apply"
+  "session-evictor|bench_session_length|--evictor"
   "checkpoint-overhead|bench_checkpoint|--overhead"
   "checkpoint-size|bench_checkpoint|--size"
   "metrics-overhead|bench_metrics|"

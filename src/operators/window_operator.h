@@ -163,11 +163,12 @@ int win_agg_fold(win_op *w, const spate_row *rows, size_t n, ks_list_iter *it, s
 int win_emit_result(win_op *w, win x, const spate_row *v);
 int win_add_element(win_op *w, win x, const spate_row *row);
 int win_emit_window(win_op *w, win x);
+int win_emit_window_from(win_op *w, win x, win state);
 int win_clear_contents(win_op *w, win x);
 /* the session windows of the current key */
 int win_load_sessions(win_op *w);
 int win_store_sessions(win_op *w);
-int win_add_session(win_op *w, win x, win *actual, mws_outcome *how);
+int win_add_session(win_op *w, win x, win *actual, win *state, mws_outcome *how);
 /* an element all of whose windows are late: to the late side output, if any */
 int win_late_element(win_op *w, int64_t ts, const spate_row *row);
 
