@@ -59,7 +59,8 @@ int channel_next(input_channel *c, stream_element *el) {
       uint32_t hdr[2];
       memcpy(hdr, c->spill, EL_HEADER);
       el->len = hdr[0];
-      el->tag = hdr[1];
+      el->tag = el_kind(hdr[1]);
+      el->key_group = el_key_group(hdr[1]);
       el->payload = c->spill + EL_HEADER;
       return 1;
     }
@@ -68,7 +69,8 @@ int channel_next(input_channel *c, stream_element *el) {
     uint64_t total = EL_HEADER + (uint64_t)el_padded(hdr[0]);
     if (c->pos + total <= b->size) {
       el->len = hdr[0];
-      el->tag = hdr[1];
+      el->tag = el_kind(hdr[1]);
+      el->key_group = el_key_group(hdr[1]);
       el->payload = b->data + c->pos + EL_HEADER;
       c->pos += (uint32_t)total;
       return 1;

@@ -125,11 +125,30 @@ static int write_element(record_writer *w, int i, uint32_t tag, const void *p1, 
   return 0;
 }
 
-static int write_record(record_writer *w, int i, int64_t ts, const spate_row *row) {
+/* Writes record (ts, row) with tag word `tag` to subpartition i. The common case (the record
+ * fits the current buffer, buffers are not handed over per record) is written here with plain
+ * 8-byte stores: the header as one word, the timestamp, the row (whose length the row builder
+ * pads to 8) in words when it is small; everything else goes through write_element. */
+static int write_record(record_writer *w, int i, uint32_t tag, int64_t ts, const spate_row *row) {
   if (row->len > UINT32_MAX - 64) /* element lengths are 32-bit */
     return op_ctx_fail(w->ctx, w->err, w->err_len, SPATE_EINVAL,
                        "a record of %u bytes is too large to send", row->len);
-  return write_element(w, i, EL_RECORD, &ts, 8, row->data, row->len);
+  uint32_t len = 8 + row->len;
+  rt_buffer *b = w->cur[i];
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (b && !w->flush_always && (row->len & 7u) == 0 && row->len <= 256 &&
+      b->cap - b->size >= EL_HEADER + len) {
+    uint8_t *d = b->data + b->size;
+    uint64_t hdr = (uint64_t)len | (uint64_t)tag << 32; /* {u32 len, u32 tag} in memory order */
+    memcpy(d, &hdr, 8);
+    memcpy(d + 8, &ts, 8);
+    for (uint32_t k = 0; k < row->len; k += 8) memcpy(d + 16 + k, row->data + k, 8);
+    b->size += EL_HEADER + len;
+    w->dirty = true;
+    return 0;
+  }
+#endif
+  return write_element(w, i, tag, &ts, 8, row->data, row->len);
 }
 
 int rw_emit(record_writer *w, int64_t ts, const spate_row *row) {
@@ -137,10 +156,12 @@ int rw_emit(record_writer *w, int64_t ts, const spate_row *row) {
   if ((rc = partitioner_select(&w->sel, row, &t)) < 0) return rc;
   if (t == PARTITION_ALL) {
     for (int i = 0; i < w->nsub; i++)
-      if ((rc = write_record(w, i, ts, row)) < 0) return rc;
+      if ((rc = write_record(w, i, EL_RECORD, ts, row)) < 0) return rc;
     return 0;
   }
-  return write_record(w, t, ts, row);
+  /* a HASH edge sends the key group it computed along (element.h) */
+  uint32_t tag = w->sel.part == PART_HASH ? el_record_tag(w->sel.key_group) : EL_RECORD;
+  return write_record(w, t, tag, ts, row);
 }
 
 int rw_broadcast_event(record_writer *w, uint32_t tag, const void *payload, uint32_t len) {
