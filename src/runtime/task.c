@@ -548,6 +548,8 @@ static int park(task *t, uint32_t token) {
       int rc = t->ops[i]->vt->flush(t->ops[i]);
       if (rc < 0) return rc;
     }
+  for (int k = 0; k < t->nwriters; k++) /* and consumers learn of every full buffer */
+    rw_wake_consumers(&t->writers[k]);
   int64_t left = timer_service_left_ns(&t->timers); /* clock ns; -1: no deadline */
   int64_t align_ms = bh_timeout_wait_ms(&t->bh);
   if (align_ms >= 0 && (left < 0 || align_ms * 1000000LL < left)) left = align_ms * 1000000LL;
