@@ -173,7 +173,8 @@ int tps_notify_complete(tps *e, int64_t id) {
     n++;
   }
   /* the committed prefix is forgotten, also when a later commit failed */
-  memmove(e->pending, e->pending + n, sizeof *e->pending * (size_t)(e->npending - n));
+  if (n > 0) /* pending is NULL before the first checkpoint: memmove wants a valid pointer */
+    memmove(e->pending, e->pending + n, sizeof *e->pending * (size_t)(e->npending - n));
   e->npending -= n;
   if (e->ended && !e->has_current && e->npending == 0) e->op->awaiting_commit = false;
   return rc;

@@ -28,6 +28,9 @@ veth=sp$$a
 passed=0 failed=0
 cleanup() {
   kill_pid_files "$pids"/*.pid "$tmp"/ns.pid
+  if [ "$failed" -ne 0 ] && [ -n "${SPATE_TEST_LOGS:-}" ]; then # kept for the post-mortem
+    mkdir -p "$SPATE_TEST_LOGS" && cp -r "$logs" "$tmp"/*.log "$tmp"/*.out "$SPATE_TEST_LOGS"/ 2>/dev/null || true
+  fi
   ip netns del "$ns" 2>/dev/null || true
   ip link del "$veth" 2>/dev/null || true
   rm -rf "$tmp"

@@ -261,6 +261,27 @@ static void test_commit_on_notify(void **state) {
   spate_env_free(env);
 }
 
+/* A completion for a checkpoint this sink holds nothing of (a fresh attempt told of one its
+ * predecessor took, as a TaskManager that re-registered after a partition was) commits nothing
+ * and keeps the open transaction. It crashed under UBSan: memmove of the empty pending array. */
+static void test_notify_without_pending(void **state) {
+  spate_env *env = new_env();
+  spate_stream *sink = tp_job(env);
+  harness h;
+  assert_int_equal(open_sink(&h, env, sink, NULL), 0);
+  assert_int_equal(complete(&h, 7), 0);
+  feed(&h, 1, 2);
+  assert_int_equal(complete(&h, 8), 0);
+  assert_false(exists(tmpdir, "txn-1"));
+  sp_writer s1;
+  assert_int_equal(take_snapshot(&h, 9, &s1), 0);
+  assert_int_equal(complete(&h, 9), 0);
+  expect_file("txn-1", "1\n2\n");
+  harness_close(&h);
+  sp_writer_free(&s1);
+  spate_env_free(env);
+}
+
 static void test_aborted_checkpoint_commits_later(void **state) {
   spate_env *env = new_env();
   spate_stream *sink = tp_job(env);
@@ -897,6 +918,7 @@ int main(void) {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup_dir, teardown_dir)
   const struct CMUnitTest tests[] = {
       T(test_commit_on_notify),
+      T(test_notify_without_pending),
       T(test_aborted_checkpoint_commits_later),
       T(test_restore_commits_pending_aborts_current),
       T(test_end_input_commits_everything),
