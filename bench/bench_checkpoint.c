@@ -45,7 +45,9 @@
  * and the number of keys for checkpoint-size; -p and -r apply to checkpoint-overhead only
  * (checkpoint-size runs at parallelism 1, so its checkpoint is one state file written by one
  * thread and async ms is the time to write that file). Checkpoint directories live under
- * /tmp/spate-bench-ckpt-XXXXXX and are deleted at the end.
+ * /tmp/spate-bench-ckpt-XXXXXX and are deleted at the end. The environment variable BENCH_LOG
+ * sets the jobs' log level (default WARN); with DEBUG the TaskExecutor logs, per state file, the
+ * time to encode and write it and the time to checksum and sync it.
  */
 #include <stdatomic.h>
 
@@ -95,7 +97,7 @@ static double run_overhead(int p, int64_t rows, const char *ckpt_dir, bool verbo
                            uint64_t *windows, size_t *ncheckpoints) {
   double t0 = bench_now();
   spate_env *env = spate_env_create();
-  spate_env_set(env, "log.level", "WARN");
+  spate_env_set(env, "log.level", getenv("BENCH_LOG") ? getenv("BENCH_LOG") : "WARN");
   spate_env_set_parallelism(env, p);
   if (ckpt_dir) {
     char *uri = bench_strf("file://%s", ckpt_dir);
@@ -303,7 +305,7 @@ static int64_t max_chk(const char *job_dir, bool complete) {
 /* The size-benchmark job: a fresh environment with the given settings (NULL: not set). */
 static spate_env *sz_env(const char *ckpt_uri, const char *restore_path) {
   spate_env *env = spate_env_create();
-  spate_env_set(env, "log.level", "WARN");
+  spate_env_set(env, "log.level", getenv("BENCH_LOG") ? getenv("BENCH_LOG") : "WARN");
   spate_env_set_parallelism(env, 1);
   if (ckpt_uri) {
     spate_env_set(env, "execution.checkpointing.interval", SZ_INTERVAL);

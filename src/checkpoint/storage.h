@@ -11,8 +11,12 @@
  * self-contained and can be moved.
  *
  * File format (state files and metadata alike):
- *   u32 magic, u32 version (2), u64 payload length, payload, u64 XXH3-64(payload, seed 0)
- * (version 1, still read, has XXH64 for the checksum)
+ *   u32 magic, u32 version, u64 payload length, payload, u64 checksum
+ * The checksum depends on the version: 2 (ckpt_write_file) has XXH3-64(payload, seed 0); 3
+ * (streamed state files, ckpt_stream) has XXH3-64 of the concatenated little-endian u64
+ * XXH3-64s of the payload's 1 MiB blocks (the last one shorter; none for an empty payload), so
+ * a stream checksums its bytes while writing them and re-reads only the blocks it patched; 1
+ * (still read) has XXH64(payload, seed 0).
  * The metadata payload:
  *   str job id, i64 checkpoint id, i64 timestamp ms, u8 savepoint,
  *   u32 nfiles, nfiles x (str file name, i32 vertex, i32 subtask, i32 vertex parallelism,
@@ -28,7 +32,8 @@
  * Threads: every function is safe to call from any thread; none keeps global state.
  *
  * Implemented by storage.c (paths, directories, discarding), storage_file.c (the file format),
- * storage_metadata.c (_metadata) and storage_load.c (ckpt_load, ckpt_list_complete).
+ * storage_stream.c (streamed state files), storage_metadata.c (_metadata) and storage_load.c
+ * (ckpt_load, ckpt_list_complete).
  */
 #ifndef SPATE_CHECKPOINT_STORAGE_H
 #define SPATE_CHECKPOINT_STORAGE_H
@@ -61,14 +66,21 @@ int ckpt_read_file(const char *path, uint32_t magic, uint8_t **payload, size_t *
                    uint64_t *checksum, char *err, size_t err_len);
 
 /* A state file written as it is encoded, for snapshots too large to hold twice in memory: the
- * payload is appended in order (written in large pieces), bytes already written may be patched,
- * and finish checksums the payload (reading it back), writes the trailer and the length, fsyncs
- * and renames it into place. On any failure the temporary file is removed (finish and abort
- * both free the stream). Errors: SPATE_EIO naming the file. */
+ * payload is appended in order (written in 1 MiB pieces, each checksummed as it goes out, and
+ * handed to the disk's writeback every few MiB so that the final fsync has little left to do),
+ * bytes already written may be patched, and finish re-reads the patched blocks only, writes the
+ * trailer and the length, fsyncs and renames it into place. On any failure the temporary file
+ * is removed (finish and abort both free the stream). Errors: SPATE_EIO naming the file. */
 typedef struct ckpt_stream ckpt_stream;
 int ckpt_stream_open(const char *dir, const char *name, uint32_t magic, ckpt_stream **out,
                      char *err, size_t err_len);
 int ckpt_stream_write(ckpt_stream *s, const void *p, size_t n);
+/* Appends buf's bytes (as ckpt_stream_write) without waiting for them to be written: the
+ * stream's thread writes them while the caller goes on, and buf is swapped for an empty buffer
+ * (the one the thread wrote before, so two buffers serve a whole stream). The next call to any
+ * ckpt_stream_* function waits for that write first. SPATE_EIO when an earlier write failed,
+ * SPATE_ENOMEM when buf did. */
+int ckpt_stream_put(ckpt_stream *s, sp_writer *buf);
 int ckpt_stream_patch(ckpt_stream *s, uint64_t payload_offset, const void *p, size_t n);
 int ckpt_stream_finish(ckpt_stream *s, uint64_t *length, uint64_t *checksum, char *err,
                        size_t err_len);

@@ -1,15 +1,17 @@
 /*
  * storage_file.c: the checksummed file format of checkpoint storage (storage.h): state files
  * and metadata alike are u32 magic, u32 version, u64 payload length, payload, u64 checksum
- * (XXH3-64; XXH64 in version 1 files, which are still read).
+ * (version 2: XXH3-64; version 3, what streams write: XXH3-64 of the XXH3-64s of 1 MiB blocks;
+ * version 1, still read: XXH64).
  *
  * Durability: a file is written under a temporary name in its final directory (mkostemp, so
  * concurrent writers never collide), fsynced, renamed over its final name, and the directory is
  * fsynced, so after a crash the name holds either nothing or the whole file. Large state files
- * are streamed (ckpt_stream) rather than held twice in memory. Reading trusts nothing: framing,
- * length and checksum are checked before a payload is handed out.
+ * are streamed (ckpt_stream, storage_stream.c) rather than held twice in memory. Reading trusts
+ * nothing: framing, length and checksum are checked before a payload is handed out.
  */
-#define _GNU_SOURCE /* mkostemp, MAP_POPULATE */
+#define _GNU_SOURCE             /* mkostemp, MAP_POPULATE */
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <xxhash.h>
@@ -89,132 +91,18 @@ int ckpt_write_file(const char *dir, const char *name, uint32_t magic, const voi
   return 0;
 }
 
-/* ---- streaming state files ------------------------------------------------------------------ */
+/* ---- checksums ------------------------------------------------------------------------------ */
 
-struct ckpt_stream {
-  int fd;
-  int err;      /* first errno, sticky */
-  uint64_t len; /* payload bytes written */
-  char tmp[PATH_CAP], path[PATH_CAP], dir[PATH_CAP];
-};
-
-int ckpt_stream_open(const char *dir, const char *name, uint32_t magic, ckpt_stream **out,
-                     char *err, size_t err_len) {
-  *out = NULL;
-  if (!dir || !name || !plain_name(name))
-    return sp_err(err, err_len, SPATE_EINVAL,
-                  "checkpoint file name '%s' must be a plain name inside the directory",
-                  name ? name : "(null)");
-  ckpt_stream *s = sp_calloc(1, sizeof *s);
-  if (!s) return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
-  int n = snprintf(s->tmp, sizeof s->tmp, "%s/.%s.tmp-XXXXXX", dir, name);
-  int d = snprintf(s->dir, sizeof s->dir, "%s", dir);
-  if (!join(s->path, sizeof s->path, dir, name) || n < 0 || (size_t)n >= sizeof s->tmp || d < 0 ||
-      (size_t)d >= sizeof s->dir) {
-    sp_free(s);
-    return sp_err(err, err_len, SPATE_EIO, "cannot write %s/%s: path too long", dir, name);
-  }
-  s->fd = mkostemp(s->tmp, O_CLOEXEC);
-  if (s->fd < 0) {
-    int e = errno;
-    sp_free(s);
-    return sp_err(err, err_len, SPATE_EIO, "cannot create a temporary file in %s: %s", dir,
-                  strerror(e));
-  }
-  uint8_t head[HEADER_LEN];
-  put_le(head, magic, 4);
-  put_le(head + 4, FILE_VERSION, 4);
-  put_le(head + 8, 0, 8); /* the payload length, written at the end */
-  s->err = write_all(s->fd, head, sizeof head);
-  *out = s;
-  return 0;
-}
-
-int ckpt_stream_write(ckpt_stream *s, const void *p, size_t n) {
+uint64_t ckpt_checksum(uint32_t version, const void *p, size_t n) {
+  if (version == FILE_VERSION_XXH64) return XXH64(p, n, 0);
+  if (version != FILE_VERSION_BLOCKS) return XXH3_64bits(p, n);
+  XXH3_state_t outer;
+  XXH3_INITSTATE(&outer);
+  XXH3_64bits_reset(&outer);
   const uint8_t *b = p;
-  for (size_t off = 0; !s->err && off < n; off += WRITE_CHUNK)
-    s->err = write_all(s->fd, b + off, n - off < WRITE_CHUNK ? n - off : WRITE_CHUNK);
-  if (!s->err) s->len += n;
-  return s->err ? SPATE_EIO : 0;
-}
-
-int ckpt_stream_patch(ckpt_stream *s, uint64_t off, const void *p, size_t n) {
-  if (s->err) return SPATE_EIO;
-  if (off + n > s->len) return SPATE_EINVAL;
-  const uint8_t *b = p;
-  while (n > 0) {
-    ssize_t k = pwrite(s->fd, b, n, (off_t)(HEADER_LEN + off));
-    if (k < 0 && errno == EINTR) continue;
-    if (k < 0) {
-      s->err = errno;
-      return SPATE_EIO;
-    }
-    b += k;
-    off += (uint64_t)k;
-    n -= (size_t)k;
-  }
-  return 0;
-}
-
-void ckpt_stream_abort(ckpt_stream *s) {
-  if (!s) return;
-  close(s->fd);
-  unlink(s->tmp);
-  sp_free(s);
-}
-
-/* The checksum covers the final payload, patches included, so it is computed by reading the
- * payload back (from the page cache: the file was just written). */
-int ckpt_stream_finish(ckpt_stream *s, uint64_t *length, uint64_t *checksum, char *err,
-                       size_t err_len) {
-  int e = s->err;
-  uint8_t *buf = e ? NULL : sp_malloc(WRITE_CHUNK);
-  XXH3_state_t *st = e ? NULL : XXH3_createState();
-  if (!e && (!buf || !st)) e = ENOMEM;
-  if (!e) XXH3_64bits_reset(st);
-  for (uint64_t off = 0; !e && off < s->len;) {
-    size_t want = s->len - off < WRITE_CHUNK ? (size_t)(s->len - off) : WRITE_CHUNK;
-    ssize_t k = pread(s->fd, buf, want, (off_t)(HEADER_LEN + off));
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) {
-      e = k < 0 ? errno : EIO;
-      break;
-    }
-    XXH3_64bits_update(st, buf, (size_t)k);
-    off += (uint64_t)k;
-  }
-  uint64_t sum = !e ? XXH3_64bits_digest(st) : 0;
-  if (st) XXH3_freeState(st);
-  sp_free(buf);
-  if (!e) {
-    uint8_t tail[TRAILER_LEN], len8[8];
-    put_le(tail, sum, 8);
-    put_le(len8, s->len, 8);
-    if (pwrite(s->fd, tail, sizeof tail, (off_t)(HEADER_LEN + s->len)) != (ssize_t)sizeof tail ||
-        pwrite(s->fd, len8, sizeof len8, 8) != (ssize_t)sizeof len8)
-      e = errno ? errno : EIO;
-  }
-  if (!e && fchmod(s->fd, 0644) != 0) e = errno;
-  if (!e && fsync(s->fd) != 0) e = errno;
-  if (close(s->fd) != 0 && !e) e = errno;
-  s->fd = -1;
-  if (!e && rename(s->tmp, s->path) != 0) e = errno;
-  if (e) {
-    unlink(s->tmp);
-    int rc = sp_err(err, err_len, SPATE_EIO, "cannot write %s: %s", s->path, strerror(e));
-    sp_free(s);
-    return rc;
-  }
-  if ((e = fsync_dir(s->dir)) != 0) {
-    int rc = sp_err(err, err_len, SPATE_EIO, "cannot sync directory %s after writing %s: %s",
-                    s->dir, s->path, strerror(e));
-    sp_free(s);
-    return rc;
-  }
-  if (length) *length = s->len;
-  if (checksum) *checksum = sum;
-  sp_free(s);
-  return 0;
+  for (size_t off = 0; off < n; off += CKPT_BLOCK)
+    ckpt_put_block_sum(&outer, XXH3_64bits(b + off, n - off < CKPT_BLOCK ? n - off : CKPT_BLOCK));
+  return XXH3_64bits_digest(&outer);
 }
 
 /* Checks the 16-byte header against the file size; *plen receives the payload length. `shown`
@@ -231,10 +119,10 @@ static int check_header(const uint8_t *head, size_t got, uint64_t size, uint32_t
                   "file %s is truncated: %llu bytes, fewer than the %d of header and checksum",
                   shown, (unsigned long long)size, HEADER_LEN + TRAILER_LEN);
   *version = (uint32_t)get_le(head + 4, 4);
-  if (*version != FILE_VERSION && *version != FILE_VERSION_XXH64)
+  if (*version != FILE_VERSION && *version != FILE_VERSION_XXH64 && *version != FILE_VERSION_BLOCKS)
     return sp_err(err, err_len, SPATE_ECORRUPT,
-                  "file %s: unsupported version %u at offset 4 (expected %u or %u)", shown,
-                  *version, FILE_VERSION_XXH64, FILE_VERSION);
+                  "file %s: unsupported version %u at offset 4 (expected %u to %u)", shown,
+                  *version, FILE_VERSION_XXH64, FILE_VERSION_BLOCKS);
   *plen = get_le(head + 8, 8);
   uint64_t have = size - HEADER_LEN - TRAILER_LEN;
   if (*plen > have)

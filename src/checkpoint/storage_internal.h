@@ -1,7 +1,8 @@
 /*
  * storage_internal.h: what the checkpoint storage files (storage.c, storage_file.c,
- * storage_metadata.c, storage_load.c) share and nothing else includes: the file format's
- * constants, small path and I/O helpers, and the two readers that loading builds on.
+ * storage_stream.c, storage_metadata.c, storage_load.c) share and nothing else includes: the
+ * file format's constants, small path and I/O helpers, and the two readers that loading builds
+ * on.
  */
 #ifndef SPATE_CHECKPOINT_STORAGE_INTERNAL_H
 #define SPATE_CHECKPOINT_STORAGE_INTERNAL_H
@@ -15,14 +16,21 @@
 
 #include "checkpoint/storage.h"
 
-#define FILE_VERSION 2u       /* what is written: the checksum is XXH3-64 */
-#define FILE_VERSION_XXH64 1u /* still read: the checksum is XXH64 */
-#define HEADER_LEN 16         /* magic, version, payload length */
-#define TRAILER_LEN 8         /* the checksum */
+#define FILE_VERSION 2u              /* what ckpt_write_file writes: the checksum is XXH3-64 */
+#define FILE_VERSION_XXH64 1u        /* still read: the checksum is XXH64 */
+#define FILE_VERSION_BLOCKS 3u       /* what streams write: XXH3-64 of the blocks' XXH3-64s */
+#define CKPT_BLOCK ((size_t)1 << 20) /* the block of FILE_VERSION_BLOCKS checksums */
+#define HEADER_LEN 16                /* magic, version, payload length */
+#define TRAILER_LEN 8                /* the checksum */
 
-/* The checksum of a payload in a file of the given version (seed 0). */
-static inline uint64_t ckpt_checksum(uint32_t version, const void *p, size_t n) {
-  return version == FILE_VERSION_XXH64 ? XXH64(p, n, 0) : XXH3_64bits(p, n);
+/* The checksum of a payload in a file of the given version (seed 0); see storage.h for
+ * version 3's. (storage_file.c) */
+uint64_t ckpt_checksum(uint32_t version, const void *p, size_t n);
+/* Feeds one block's checksum into the outer hash of a version 3 checksum. */
+static inline void ckpt_put_block_sum(XXH3_state_t *outer, uint64_t sum) {
+  uint8_t b[8];
+  for (int i = 0; i < 8; i++) b[i] = (uint8_t)(sum >> (8 * i));
+  XXH3_64bits_update(outer, b, sizeof b);
 }
 #define PATH_CAP 4096
 #define METADATA_NAME "_metadata"

@@ -130,6 +130,7 @@ static void task_restore_release(void *arg) {
 }
 
 static int stream_flush(void *arg, const void *p, size_t n) { return ckpt_stream_write(arg, p, n); }
+static int stream_put(void *arg, sp_writer *buf) { return ckpt_stream_put(arg, buf); }
 static int stream_patch(void *arg, uint64_t off, const void *p, size_t n) {
   return ckpt_stream_patch(arg, off, p, n);
 }
@@ -151,13 +152,13 @@ static void *writer_main(void *arg) {
     char name[64] = "", err[SP_ERRMSG_MAX] = "";
     uint64_t checksum = 0, len = 0;
     snprintf(name, sizeof name, "%d-%d.state", w->vertex, w->subtask);
-    /* encoded straight into the file, a few MiB at a time (a snapshot is never held twice) */
+    /* encoded straight into the file, a few MiB at a time (a snapshot is never held twice);
+     * the stream's thread writes each piece while the next is encoded */
     ckpt_stream *cs = NULL;
     /* the JobMaster made the directory; if it is gone the checkpoint was aborted meanwhile,
      * and the write fails instead of leaving an orphan directory behind */
     int rc = ckpt_stream_open(w->dir, name, CKPT_STATE_MAGIC, &cs, err, sizeof err);
-    snap_out o = {
-        .flush_at = (size_t)8 << 20, .flush = stream_flush, .patch = stream_patch, .arg = cs};
+    snap_out o = {.flush_at = (size_t)8 << 20, .put = stream_put, .patch = stream_patch, .arg = cs};
     sp_writer_init(&o.buf);
     if (rc == 0) {
       rc = task_snapshot_encode(w->snap, &o);

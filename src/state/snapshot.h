@@ -104,6 +104,9 @@ typedef struct snap_out {
   uint64_t base;
   size_t flush_at;
   int (*flush)(void *arg, const void *p, size_t n);
+  /* optional, used instead of flush: takes buf's bytes and leaves buf empty, possibly another
+   * buffer (a writer thread writes the old one meanwhile: ckpt_stream_put) */
+  int (*put)(void *arg, sp_writer *buf);
   int (*patch)(void *arg, uint64_t off, const void *p, size_t n);
   void *arg;
 } snap_out;

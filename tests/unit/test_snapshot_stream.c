@@ -2,7 +2,10 @@
  * test_snapshot_stream.c: an operator snapshot streamed into a state file (snap_encode_to with
  * a small flush threshold into ckpt_stream, so lengths written earlier are patched in the file)
  * reads back byte for byte as the in-memory encoding, with a valid checksum; deferred key-group
- * sections, empty groups and list states included. A stream that is aborted leaves no file.
+ * sections, empty groups and list states included, with the pieces written in place
+ * (ckpt_stream_write) or handed to the stream's thread (ckpt_stream_put). A stream that is
+ * aborted leaves no file. A streamed file's checksum is the documented one (version 3: XXH3-64
+ * of its 1 MiB blocks' XXH3-64s) after patches in several blocks, and one flipped byte fails it.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -18,7 +21,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <xxhash.h>
+
 #include "base/alloc.h"
+#include "base/err.h"
 #include "checkpoint/storage.h"
 #include "state/snapshot.h"
 #include "support/testkit.h"
@@ -48,6 +54,7 @@ static int flush_fn(void *arg, const void *p, size_t n) { return ckpt_stream_wri
 static int patch_fn(void *arg, uint64_t off, const void *p, size_t n) {
   return ckpt_stream_patch(arg, off, p, n);
 }
+static int put_fn(void *arg, sp_writer *buf) { return ckpt_stream_put(arg, buf); }
 
 static void test_streamed_equals_in_memory(void **state) {
   (void)state;
@@ -59,11 +66,17 @@ static void test_streamed_equals_in_memory(void **state) {
   sp_writer_init(&mem);
   assert_int_equal(snap_encode(&w, &mem), 0);
 
-  for (size_t flush_at = 1; flush_at <= 1u << 20; flush_at *= 64) {
+  for (int step = 0; step < 8; step++) {
+    size_t flush_at = (size_t)1 << (6 * (step / 2)); /* 1 B .. 1 MiB */
+    bool put = step % 2;
     char err[256];
     ckpt_stream *cs;
     assert_int_equal(ckpt_stream_open(dir, "0-0.state", CKPT_STATE_MAGIC, &cs, err, sizeof err), 0);
-    snap_out o = {.flush_at = flush_at, .flush = flush_fn, .patch = patch_fn, .arg = cs};
+    snap_out o = {.flush_at = flush_at, .patch = patch_fn, .arg = cs};
+    if (put)
+      o.put = put_fn;
+    else
+      o.flush = flush_fn;
     sp_writer_init(&o.buf);
     sp_put_u32(&o.buf, 0xAABBCCDD); /* something before, as a task payload has */
     assert_int_equal(snap_encode_to(&w, &o), 0);
@@ -108,7 +121,101 @@ static void test_streamed_equals_in_memory(void **state) {
   snap_writer_free(&w);
 }
 
+#define BLOCK ((size_t)1 << 20) /* storage.h: the block of version 3 checksums */
+
+static uint64_t le64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
+  return v;
+}
+
+/* The version 3 checksum as storage.h documents it, computed here independently. */
+static uint64_t blocks_checksum(const uint8_t *p, size_t n) {
+  size_t nb = (n + BLOCK - 1) / BLOCK;
+  uint8_t *sums = malloc(nb * 8 + 1);
+  assert_non_null(sums);
+  for (size_t b = 0; b < nb; b++) {
+    uint64_t h = XXH3_64bits(p + b * BLOCK, n - b * BLOCK < BLOCK ? n - b * BLOCK : BLOCK);
+    for (int i = 0; i < 8; i++) sums[b * 8 + (size_t)i] = (uint8_t)(h >> (8 * i));
+  }
+  uint64_t h = XXH3_64bits(sums, nb * 8);
+  free(sums);
+  return h;
+}
+
+static void test_stream_block_checksum(void **state) {
+  (void)state;
+  char dir[] = "/tmp/spate-test-stream-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  size_t n = 3 * BLOCK + BLOCK / 2;
+  uint8_t *want = malloc(n);
+  assert_non_null(want);
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (size_t i = 0; i < n; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    want[i] = (uint8_t)x;
+  }
+  char err[256];
+  ckpt_stream *cs;
+  assert_int_equal(ckpt_stream_open(dir, "2-0.state", CKPT_STATE_MAGIC, &cs, err, sizeof err), 0);
+  /* uneven pieces, handed to the thread, then one written in place */
+  sp_writer w;
+  sp_writer_init(&w);
+  size_t off = 0, piece = 300000;
+  for (; off + piece < n - 1000; off += piece, piece += 77777) {
+    sp_put_bytes(&w, want + off, piece);
+    assert_int_equal(ckpt_stream_put(cs, &w), 0);
+    assert_int_equal(w.len, 0);
+  }
+  assert_int_equal(ckpt_stream_write(cs, want + off, n - off), 0);
+  sp_writer_free(&w);
+  /* patches in the first block, across the end of the second, and in the last (partial) one */
+  const struct {
+    size_t at;
+    const char *b;
+  } patches[] = {{10, "abcd"}, {2 * BLOCK - 2, "wxyz"}, {n - 3, "end"}};
+  for (size_t i = 0; i < sizeof patches / sizeof *patches; i++) {
+    memcpy(want + patches[i].at, patches[i].b, strlen(patches[i].b));
+    assert_int_equal(ckpt_stream_patch(cs, patches[i].at, patches[i].b, strlen(patches[i].b)), 0);
+  }
+  uint64_t len, sum;
+  if (ckpt_stream_finish(cs, &len, &sum, err, sizeof err) < 0) fail_msg("%s", err);
+  assert_int_equal(len, n);
+  assert_int_equal(sum, blocks_checksum(want, n));
+
+  char path[256];
+  snprintf(path, sizeof path, "%s/2-0.state", dir);
+  uint8_t *payload;
+  size_t plen;
+  uint64_t rsum;
+  if (ckpt_read_file(path, CKPT_STATE_MAGIC, &payload, &plen, &rsum, err, sizeof err) < 0)
+    fail_msg("%s", err);
+  assert_int_equal(plen, n);
+  assert_memory_equal(payload, want, n);
+  assert_int_equal(rsum, sum);
+  sp_free(payload);
+
+  /* the file says version 3 and holds the checksum; one flipped byte in block 1 is caught */
+  FILE *f = fopen(path, "r+b");
+  assert_non_null(f);
+  uint8_t head[16], tail[8];
+  assert_int_equal(fread(head, 1, 16, f), 16);
+  assert_int_equal(le64(head + 4) & 0xffffffffu, 3);
+  assert_int_equal(fseek(f, (long)(16 + n), SEEK_SET), 0);
+  assert_int_equal(fread(tail, 1, 8, f), 8);
+  assert_int_equal(le64(tail), sum);
+  assert_int_equal(fseek(f, (long)(16 + BLOCK + 12345), SEEK_SET), 0);
+  assert_int_equal(fputc(want[BLOCK + 12345] ^ 0x20, f), want[BLOCK + 12345] ^ 0x20);
+  assert_int_equal(fclose(f), 0);
+  assert_int_equal(ckpt_read_file(path, CKPT_STATE_MAGIC, &payload, &plen, &rsum, err, sizeof err),
+                   SPATE_ECORRUPT);
+  assert_non_null(strstr(err, "checksum mismatch"));
+  free(want);
+  tk_rm_rf(dir);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_streamed_equals_in_memory)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_streamed_equals_in_memory),
+                                     cmocka_unit_test(test_stream_block_checksum)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
