@@ -10,7 +10,13 @@
  * The baseline is the generator and the map called in one loop with the same row builders. The
  * job result must show every record arriving at the sink.
  *
- *   bench_exchange [build_dir] [-p map_parallelism] [-n rows] [-r runs]
+ *   bench_exchange [build_dir] [-p map_parallelism] [-n rows] [-r runs] [--keyed]
+ *                  [--source-p parallelism]
+ *
+ * --keyed replaces the rebalance with key_by(value): every record is hashed as Flink does (Java
+ * hash, murmur, key group) on its way, and the line is named exchange-keyed-<p>. --source-p S runs
+ * the generator at parallelism S instead of 1 (adding -s<S> to the name), so that more than one
+ * core produces.
  */
 #include "bench_util.h"
 
@@ -32,7 +38,7 @@ int xchg_map(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
 
 #define SCHEMA "value BIGINT NOT NULL"
 
-static double run_engine(int p, int64_t rows, bool verbose) {
+static double run_engine(int p, int source_p, bool keyed, int64_t rows, bool verbose) {
   double t0 = bench_now();
   spate_env *env = spate_env_create();
   if (!env) return -1;
@@ -40,8 +46,8 @@ static double run_engine(int p, int64_t rows, bool verbose) {
   spate_env_set_parallelism(env, p);
   const spate_schema *schema = spate_env_schema(env, SCHEMA);
   spate_stream *s = spate_generate(env, schema, xchg_generate, rows);
-  s = spate_parallelism(spate_name(s, "gen"), 1);
-  s = spate_rebalance(s);
+  s = spate_parallelism(spate_name(s, "gen"), source_p);
+  s = keyed ? spate_key_by(s, 0) : spate_rebalance(s);
   s = spate_parallelism(spate_name(spate_map(s, xchg_map, schema), "map"), p);
   spate_parallelism(spate_name(spate_discard(s), "discard"), p);
   spate_job_result *r = spate_execute(env, "bench exchange");
@@ -93,13 +99,37 @@ static double run_baseline(int64_t rows, uint64_t *check) {
   return t;
 }
 
+/* Takes this benchmark's own options (--keyed, --source-p) out of argv; returns the new argc. */
+static int own_options(int argc, char **argv, bool *keyed, int *source_p) {
+  int n = 1;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--keyed") == 0) {
+      *keyed = true;
+    } else if (strcmp(argv[i], "--source-p") == 0) {
+      long x = i + 1 < argc ? strtol(argv[i + 1], NULL, 10) : 0;
+      if (x <= 0 || x > 1024) bench_usage(argv[0]);
+      *source_p = (int)x;
+      i++;
+    } else {
+      argv[n++] = argv[i];
+    }
+  }
+  return n;
+}
+
 int main(int argc, char **argv) {
+  bool keyed = false;
+  int source_p = 1;
+  argc = own_options(argc, argv, &keyed, &source_p);
   bench_opts o = bench_parse_args(argc, argv);
   int p = o.parallelism ? o.parallelism : 2;
   int64_t rows = o.count ? o.count : DEFAULT_ROWS;
+  char name[64] = "exchange";
+  if (keyed) snprintf(name, sizeof name, "exchange-keyed-%d", p);
+  if (source_p != 1) snprintf(name + strlen(name), sizeof name - strlen(name), "-s%d", source_p);
   setvbuf(stdout, NULL, _IOLBF, 0);
-  printf("exchange: %lld rows, generate (p=1) -> rebalance -> map (p=%d) -> discard\n",
-         (long long)rows, p);
+  printf("%s: %lld rows, generate (p=%d) -> %s -> map (p=%d) -> discard\n", name, (long long)rows,
+         source_p, keyed ? "key_by(value)" : "rebalance", p);
 
   uint64_t check = 0;
   bench_best base = {0}, eng = {0};
@@ -107,11 +137,11 @@ int main(int argc, char **argv) {
   while (bench_again(&base, &o) || bench_again(&eng, &o)) {
     if (bench_again(&base, &o)) bench_record(&base, "baseline", run_baseline(rows, &check));
     if (bench_again(&eng, &o)) {
-      double t = run_engine(p, rows, eng.done == 0);
+      double t = run_engine(p, source_p, keyed, rows, eng.done == 0);
       if (t < 0) return 1;
       bench_record(&eng, "engine", t);
     }
   }
-  bench_report("exchange", rows, eng.best_s, base.best_s);
+  bench_report(name, rows, eng.best_s, base.best_s);
   return 0;
 }

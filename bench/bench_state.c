@@ -6,6 +6,9 @@
  *   -> key by key -> process: count = state.get() + 1; state.update(count)   (parallelism -p)
  *   -> (emits nothing)
  *
+ * Before the runs it prints what one value-state entry of this shape costs in memory (MEMORY line,
+ * bench_state_memory.h).
+ *
  * Every subtask adds its records' counts into a checksum at close: the sum over keys of
  * count*(count+1)/2 is order-independent, so the baseline (an open-addressing table of the
  * same counts, one loop) must print the same number.
@@ -14,6 +17,7 @@
  */
 #include <stdatomic.h>
 
+#include "bench_state_memory.h"
 #include "bench_util.h"
 
 #define DEFAULT_ROWS 10000000LL
@@ -122,6 +126,7 @@ int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   printf("state-value: %lld rows over %llu keys, key by -> value state get+update (p=%d)\n",
          (long long)rows, (unsigned long long)KEYS, p);
+  if (bench_state_memory("state-value", KS_VALUE, (int64_t)KEYS, 0, 1) < 0) return 1;
   uint64_t ce = 0, cb = 0;
   bench_best base = {0}, eng = {0};
   while (bench_again(&base, &o) || bench_again(&eng, &o)) {

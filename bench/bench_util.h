@@ -198,20 +198,26 @@ static inline uint64_t bench_word_hash(const char *p, size_t n) {
 
 /* The vocabulary, rank order (rank 0 is the most frequent word), and the Zipf(s = 1) CDF scaled
  * to 2^64 so that a 64-bit random number is compared without conversion. Invariant after
- * bench_vocab_init: words are distinct, thr[] is non-decreasing and thr[n-1] == UINT64_MAX. */
+ * bench_vocab_init: words are distinct, thr[] is non-decreasing and thr[n-1] == UINT64_MAX.
+ * The arrays live for the whole program (a benchmark builds its vocabulary once). */
 typedef struct bench_vocab {
   int n;
-  char words[BENCH_VOCAB_SIZE][BENCH_MAX_WORD + 1];
-  uint8_t len[BENCH_VOCAB_SIZE];
-  uint64_t thr[BENCH_VOCAB_SIZE];
+  char (*words)[BENCH_MAX_WORD + 1];
+  uint8_t *len;
+  uint64_t *thr;
 } bench_vocab;
 
-static inline void bench_vocab_init(bench_vocab *v) {
-  int cap = 1 << 15; /* set of taken words, for distinctness */
+/* A vocabulary of n words (the first BENCH_VOCAB_SIZE are the same whatever n). */
+static inline void bench_vocab_init_n(bench_vocab *v, int n) {
+  int cap = 1 << 15; /* set of taken words, for distinctness: at most half full */
+  while (cap < 2 * n) cap <<= 1;
   uint64_t *seen = calloc((size_t)cap, sizeof *seen);
-  if (!seen) abort();
+  v->words = calloc((size_t)n, sizeof *v->words);
+  v->len = calloc((size_t)n, sizeof *v->len);
+  v->thr = calloc((size_t)n, sizeof *v->thr);
+  if (!seen || !v->words || !v->len || !v->thr) abort();
   uint64_t state = BENCH_VOCAB_SEED;
-  v->n = BENCH_VOCAB_SIZE;
+  v->n = n;
   for (int k = 0; k < v->n;) {
     uint64_t r = bench_splitmix64(state++);
     int len = 5 + (int)(r % 7);
@@ -245,6 +251,8 @@ static inline void bench_vocab_init(bench_vocab *v) {
   }
   v->thr[v->n - 1] = UINT64_MAX;
 }
+
+static inline void bench_vocab_init(bench_vocab *v) { bench_vocab_init_n(v, BENCH_VOCAB_SIZE); }
 
 /* Rank of word i of the stream: a pure function of i. */
 static inline int bench_word_rank(const bench_vocab *v, int64_t i) {

@@ -1,23 +1,31 @@
 /*
  * bench_window.c: `window-tumbling` and `window-sliding`: an event-time window sum per key.
  *
- *   generate (key uniform in 0..9,999, value in [-1000, 1000], ts = i / 1000 ms) at
- *   parallelism 1 -> monotonous timestamps -> key by key -> window (1 s tumbling, or 10 s
- *   sliding by 1 s) -> reduce: sum of value (parallelism -p) -> sink adding to a checksum
+ *   generate (key uniform in 0..keys-1, value in [-1000, 1000], ts = i / 1000 ms) at
+ *   parallelism 1 (or --src-p) -> monotonous timestamps -> key by key -> window (1 s tumbling,
+ *   or 10 s sliding by 1 s) -> reduce: sum of value (parallelism -p) -> sink adding to a
+ *   checksum
  *
  * Keys and values are pure functions of the index (splitmix64), so the baseline (a hand-written
  * loop over the same tuples, one table of sums per open window in a ring) must produce the same
  * windows. The checksum adds, for every emitted (key, window max timestamp, sum), a hash of key
  * and window plus the sum: order-independent, so it does not depend on the parallelism.
  *
- *   bench_window [build_dir] [--sliding] [-p parallelism] [-n tuples] [-r runs]
+ * keys is 10,000, or --keys N (window-tumbling-1m: 1,000,000, about one element per key and
+ * window). A source at parallelism 2 (--src-p 2: window-*-src2) splits the indexes between
+ * two generators, each ascending in time; the watermark is their minimum, so the windows and
+ * the checksum are the same.
+ *
+ *   bench_window [build_dir] [--sliding] [--keys N] [--src-p N] [-p parallelism] [-n tuples]
+ *                [-r runs]
  */
 #include <stdatomic.h>
 
+#include "bench_state_memory.h"
 #include "bench_util.h"
 
 #define DEFAULT_ROWS 20000000LL
-#define KEYS 10000
+#define DEFAULT_KEYS 10000
 #define SEED 0x3a17d0e5ULL
 
 int bw_generate(spate_ctx *ctx, int64_t index, spate_row_builder *out);
@@ -26,8 +34,9 @@ int bw_sink(spate_ctx *ctx, const spate_row *in);
 
 static _Atomic uint64_t engine_checksum;
 static _Atomic uint64_t engine_windows;
+static int64_t nkeys = DEFAULT_KEYS; /* --keys */
 
-#define key_of(i) bench_tuple_key(SEED, i, KEYS)
+#define key_of(i) bench_tuple_key(SEED, i, nkeys)
 #define value_of(i) bench_tuple_value(SEED, i)
 #define mix bench_window_mix
 
@@ -52,7 +61,7 @@ int bw_sink(spate_ctx *ctx, const spate_row *in) {
   return 0;
 }
 
-static double run_engine(int p, int64_t rows, int64_t size, int64_t slide, bool verbose,
+static double run_engine(int p, int src_p, int64_t rows, int64_t size, int64_t slide, bool verbose,
                          uint64_t *checksum, uint64_t *windows) {
   atomic_store(&engine_checksum, 0);
   atomic_store(&engine_windows, 0);
@@ -63,8 +72,8 @@ static double run_engine(int p, int64_t rows, int64_t size, int64_t slide, bool 
   const spate_schema *schema =
       spate_env_schema(env, "key BIGINT NOT NULL, value BIGINT NOT NULL, ts BIGINT NOT NULL");
   spate_stream *s =
-      spate_parallelism(spate_name(spate_generate(env, schema, bw_generate, rows), "gen"), 1);
-  s = spate_parallelism(spate_assign_timestamps(s, 2, SPATE_WATERMARKS_MONOTONOUS, 0), 1);
+      spate_parallelism(spate_name(spate_generate(env, schema, bw_generate, rows), "gen"), src_p);
+  s = spate_parallelism(spate_assign_timestamps(s, 2, SPATE_WATERMARKS_MONOTONOUS, 0), src_p);
   spate_window_assigner a = slide == size ? spate_tumbling_windows(SPATE_EVENT_TIME, size, 0)
                                           : spate_sliding_windows(SPATE_EVENT_TIME, size, slide, 0);
   s = spate_name(spate_window_reduce(spate_window(spate_key_by(s, 0), a), bw_sum), "window-sum");
@@ -84,19 +93,19 @@ static double run_engine(int p, int64_t rows, int64_t size, int64_t slide, bool 
  * timestamps ascend, so a slot is flushed when a later window claims it. */
 typedef struct slot {
   int64_t start; /* INT64_MIN: unused */
-  int64_t sums[KEYS];
-  bool has[KEYS];
+  int64_t *sums; /* [nkeys] */
+  bool *has;     /* [nkeys] */
 } slot;
 
 static void flush(slot *s, int64_t size, uint64_t *sum, uint64_t *windows) {
   if (s->start == INT64_MIN) return;
-  for (int k = 0; k < KEYS; k++)
+  for (int64_t k = 0; k < nkeys; k++)
     if (s->has[k]) {
       *sum += mix(k, s->start + size - 1, s->sums[k]);
       (*windows)++;
     }
-  memset(s->sums, 0, sizeof s->sums);
-  memset(s->has, 0, sizeof s->has);
+  memset(s->sums, 0, (size_t)nkeys * sizeof *s->sums);
+  memset(s->has, 0, (size_t)nkeys * sizeof *s->has);
   s->start = INT64_MIN;
 }
 
@@ -105,7 +114,12 @@ static double run_baseline(int64_t rows, int64_t size, int64_t slide, uint64_t *
   int nslots = (int)(size / slide);
   slot *ring = calloc((size_t)nslots, sizeof *ring);
   if (!ring) abort();
-  for (int i = 0; i < nslots; i++) ring[i].start = INT64_MIN;
+  for (int i = 0; i < nslots; i++) {
+    ring[i].start = INT64_MIN;
+    ring[i].sums = calloc((size_t)nkeys, sizeof *ring[i].sums);
+    ring[i].has = calloc((size_t)nkeys, sizeof *ring[i].has);
+    if (!ring[i].sums || !ring[i].has) abort();
+  }
   uint64_t sum = 0, nw = 0;
   double t0 = bench_now();
   for (int64_t i = 0; i < rows; i++) {
@@ -126,6 +140,10 @@ static double run_baseline(int64_t rows, int64_t size, int64_t slide, uint64_t *
   /* the end of input fires the rest */
   for (int i = 0; i < nslots; i++) flush(&ring[i], size, &sum, &nw);
   double t = bench_now() - t0;
+  for (int i = 0; i < nslots; i++) {
+    free(ring[i].sums);
+    free(ring[i].has);
+  }
   free(ring);
   *checksum = sum;
   *windows = nw;
@@ -134,30 +152,54 @@ static double run_baseline(int64_t rows, int64_t size, int64_t slide, uint64_t *
 
 int main(int argc, char **argv) {
   bool sliding = false;
-  int n = 0;
-  for (int i = 0; i < argc; i++) /* drop --sliding before the shared parser sees it */
+  int n = 0, src_p = 1;
+  for (int i = 0; i < argc; i++) { /* drop our options before the shared parser sees them */
+    long long v = 0;
+    bool valued = (strcmp(argv[i], "--keys") == 0 || strcmp(argv[i], "--src-p") == 0);
+    if (valued) {
+      char *end = NULL;
+      if (i + 1 < argc) v = strtoll(argv[i + 1], &end, 10);
+      if (i + 1 >= argc || *end || v <= 0 || v > 100000000) {
+        fprintf(stderr, "bench_window: %s needs a positive number\n", argv[i]);
+        return 2;
+      }
+    }
     if (strcmp(argv[i], "--sliding") == 0)
       sliding = true;
+    else if (strcmp(argv[i], "--keys") == 0)
+      nkeys = v, i++;
+    else if (strcmp(argv[i], "--src-p") == 0)
+      src_p = (int)v, i++;
     else
       argv[n++] = argv[i];
+  }
   argc = n;
   bench_opts o = bench_parse_args(argc, argv);
   int p = o.parallelism ? o.parallelism : 1;
   int64_t rows = o.count ? o.count : DEFAULT_ROWS;
   int64_t size = sliding ? 10000 : 1000, slide = 1000;
-  const char *name = sliding ? "window-sliding" : "window-tumbling";
+  char name[64];
+  snprintf(name, sizeof name, "%s%s%s", sliding ? "window-sliding" : "window-tumbling",
+           nkeys == 1000000        ? "-1m"
+           : nkeys == DEFAULT_KEYS ? ""
+                                   : "-keys",
+           src_p == 2   ? "-src2"
+           : src_p == 1 ? ""
+                        : "-srcp");
   setvbuf(stdout, NULL, _IOLBF, 0);
   printf(
-      "%s: %lld tuples over %d keys, ts = i/1000 ms, window %lld ms slide %lld ms, sum per "
-      "key and window (p=%d)\n",
-      name, (long long)rows, KEYS, (long long)size, (long long)slide, p);
+      "%s: %lld tuples over %lld keys, ts = i/1000 ms, window %lld ms slide %lld ms, sum per "
+      "key and window (source p=%d, window p=%d)\n",
+      name, (long long)rows, (long long)nkeys, (long long)size, (long long)slide, src_p, p);
+  /* memory of the reduce's state: one entry per key and open window (size / slide of them) */
+  if (bench_state_memory(name, KS_REDUCING, (int)nkeys, (int)(size / slide), 3) < 0) return 1;
   uint64_t ce = 0, cb = 0, we = 0, wb = 0;
   bench_best base = {0}, eng = {0};
   while (bench_again(&base, &o) || bench_again(&eng, &o)) {
     if (bench_again(&base, &o))
       bench_record(&base, "baseline", run_baseline(rows, size, slide, &cb, &wb));
     if (bench_again(&eng, &o)) {
-      double t = run_engine(p, rows, size, slide, eng.done == 0, &ce, &we);
+      double t = run_engine(p, src_p, rows, size, slide, eng.done == 0, &ce, &we);
       if (t < 0) return 1;
       bench_record(&eng, "engine", t);
     }

@@ -8,10 +8,14 @@
  * each word the running counts are 1..n(word) whatever the parallelism, so the engine and the
  * baseline (generate, count in an open-addressing table, fold) must arrive at the same checksum.
  *
- *   bench_wordcount [build_dir] [-p parallelism] [-n words] [-r runs]
+ *   bench_wordcount [build_dir] [-p parallelism] [-n words] [-r runs] [--vocab words]
+ *                   [--source-p parallelism]
  *
- * prints `BENCH wordcount-p<N> engine=... baseline=... ratio=...` as its last line; exits 1 when
- * the job fails or the checksums differ.
+ * prints `BENCH <name> engine=... baseline=... ratio=...` as its last line; exits 1 when the job
+ * fails or the checksums differ. The name is wordcount-p<N>; with --vocab 1000000 (a vocabulary
+ * of a million words, so about as many keys in the state) wordcount-1m for parallelism 1 and
+ * wordcount-1m-p<N> otherwise; --source-p S runs the generator at parallelism S instead of N
+ * (the sum stays at N) and adds -s<S> to the name.
  */
 #include <stdatomic.h>
 
@@ -68,7 +72,8 @@ void wc_sink_close(spate_ctx *ctx, void *user) {
 }
 
 /* One engine run; returns seconds, or a negative value on failure. */
-static double run_engine(int parallelism, int64_t words, uint64_t *checksum, bool verbose) {
+static double run_engine(int parallelism, int source_p, int64_t words, uint64_t *checksum,
+                         bool verbose) {
   atomic_store(&engine_checksum, 0);
   atomic_store(&engine_records, 0);
   double t0 = bench_now();
@@ -78,7 +83,7 @@ static double run_engine(int parallelism, int64_t words, uint64_t *checksum, boo
   spate_env_set_parallelism(env, parallelism);
   const spate_schema *schema = spate_env_schema(env, "word STRING NOT NULL, count BIGINT NOT NULL");
   spate_stream *s = spate_generate(env, schema, wc_generate, words);
-  s = spate_name(s, "words");
+  s = spate_parallelism(spate_name(s, "words"), source_p);
   s = spate_key_by(s, 0);
   s = spate_sum(s, 1);
   s = spate_sink(s, wc_sink);
@@ -119,17 +124,43 @@ static double run_baseline(int64_t words, uint64_t *checksum) {
   return bench_now() - t0;
 }
 
+/* Takes this benchmark's own options (--vocab, --source-p) out of argv; returns the new argc. */
+static int own_options(int argc, char **argv, int *vocab_n, int *source_p) {
+  int n = 1;
+  for (int i = 1; i < argc; i++) {
+    bool v = strcmp(argv[i], "--vocab") == 0, sp = strcmp(argv[i], "--source-p") == 0;
+    if (!v && !sp) {
+      argv[n++] = argv[i];
+      continue;
+    }
+    long x = i + 1 < argc ? strtol(argv[i + 1], NULL, 10) : 0;
+    if (x <= 0 || x > 100000000) bench_usage(argv[0]);
+    *(v ? vocab_n : source_p) = (int)x;
+    i++;
+  }
+  return n;
+}
+
 int main(int argc, char **argv) {
+  int vocab_n = BENCH_VOCAB_SIZE, source_p = 0;
+  argc = own_options(argc, argv, &vocab_n, &source_p);
   bench_opts o = bench_parse_args(argc, argv);
   int p = o.parallelism ? o.parallelism : 1;
+  if (!source_p) source_p = p;
   int64_t words = o.count ? o.count : DEFAULT_WORDS;
   char name[64];
-  snprintf(name, sizeof name, "wordcount-p%d", p);
+  if (vocab_n == BENCH_VOCAB_SIZE)
+    snprintf(name, sizeof name, "wordcount-p%d", p);
+  else if (vocab_n == 1000000)
+    snprintf(name, sizeof name, p == 1 ? "wordcount-1m" : "wordcount-1m-p%d", p);
+  else
+    snprintf(name, sizeof name, "wordcount-v%d-p%d", vocab_n, p);
+  if (source_p != p) snprintf(name + strlen(name), sizeof name - strlen(name), "-s%d", source_p);
   setvbuf(stdout, NULL, _IOLBF, 0);
 
-  bench_vocab_init(&vocab);
-  printf("%s: %lld Zipf(1.0) words over %d distinct, parallelism %d\n", name, (long long)words,
-         vocab.n, p);
+  bench_vocab_init_n(&vocab, vocab_n);
+  printf("%s: %lld Zipf(1.0) words over %d distinct, source parallelism %d, sum parallelism %d\n",
+         name, (long long)words, vocab.n, source_p, p);
 
   uint64_t base_sum = 0, eng_sum = 0;
   bench_best base = {0}, eng = {0};
@@ -138,7 +169,7 @@ int main(int argc, char **argv) {
     if (bench_again(&base, &o)) bench_record(&base, "baseline", run_baseline(words, &base_sum));
     if (!bench_again(&eng, &o)) continue;
     uint64_t sum = 0;
-    double t = run_engine(p, words, &sum, eng.done == 0);
+    double t = run_engine(p, source_p, words, &sum, eng.done == 0);
     if (t < 0) return 1;
     bench_record(&eng, "engine", t);
     if (sum != base_sum) {

@@ -4,8 +4,12 @@
 #   bash bench/run.sh [build_dir] [name...]
 #
 # build_dir defaults to "build" (what `make bench` builds). Names select benchmarks (wordcount-p1,
-# wordcount-p2, chain, exchange, startup, memory, state-value, window-tumbling, window-sliding,
-# session, checkpoint-overhead, checkpoint-size, metrics-overhead, cluster: exchange-tcp, wordcount-cluster, submit,
+# wordcount-p2, wordcount-p1-s2 (source at 2), wordcount-1m, wordcount-1m-p2 (a million keys),
+# chain, exchange, exchange-keyed-2, exchange-keyed-4, exchange-keyed-2-s2 (source at 2), startup,
+# memory, state-value, window-tumbling, window-sliding, window-tumbling-1m, window-tumbling-src2,
+# window-sliding-src2, window-tumbling-1m-src2, session, session-apply, session-evictor,
+# checkpoint-overhead, checkpoint-size, metrics-overhead, cluster: exchange-tcp, wordcount-cluster,
+# submit,
 # idle RSS and recovery on a cluster of processes);
 # without names all run. Each benchmark's full output is shown as it runs and kept in <build_dir>/bench-logs/<name>.log. Exits 1 if any
 # benchmark failed, after running the others.
@@ -23,12 +27,24 @@ benches=(
   "exchange|bench_exchange|"
   "wordcount-p1|bench_wordcount|-p 1"
   "wordcount-p2|bench_wordcount|-p 2"
+  "wordcount-p1-s2|bench_wordcount|-p 1 --source-p 2"
+  "wordcount-1m|bench_wordcount|-p 1 --vocab 1000000"
+  "wordcount-1m-p2|bench_wordcount|-p 2 --vocab 1000000"
+  "exchange-keyed-2|bench_exchange|-p 2 --keyed"
+  "exchange-keyed-4|bench_exchange|-p 4 --keyed"
+  "exchange-keyed-2-s2|bench_exchange|-p 2 --keyed --source-p 2"
   "startup|bench_startup|"
   "memory|bench_memory|"
   "state-value|bench_state|"
   "window-tumbling|bench_window|"
   "window-sliding|bench_window|--sliding"
+  "window-tumbling-1m|bench_window|--keys 1000000"
+  "window-tumbling-src2|bench_window|--src-p 2"
+  "window-sliding-src2|bench_window|--sliding --src-p 2"
+  "window-tumbling-1m-src2|bench_window|--keys 1000000 --src-p 2"
   "session|bench_session|"
+  "session-apply|bench_session_length|--apply"
+  "session-evictor|bench_session_length|--evictor"
   "checkpoint-overhead|bench_checkpoint|--overhead"
   "checkpoint-size|bench_checkpoint|--size"
   "metrics-overhead|bench_metrics|"

@@ -23,33 +23,6 @@ void sp_hex_id(const void *p, size_t n, uint64_t seed, char out[33]) {
   snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
 }
 
-static uint32_t rotl32(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
-
-int32_t sp_flink_murmur(int32_t code) {
-  /* One 4-byte block of MurmurHash3_x86_32 with seed 0, then the finaliser (length 4). */
-  uint32_t k = (uint32_t)code;
-  k *= 0xcc9e2d51u;
-  k = rotl32(k, 15);
-  k *= 0x1b873593u;
-  uint32_t h = rotl32(k, 13);
-  h = h * 5u + 0xe6546b64u;
-  h ^= 4u;
-  h ^= h >> 16;
-  h *= 0x85ebca6bu;
-  h ^= h >> 13;
-  h *= 0xc2b2ae35u;
-  h ^= h >> 16;
-  /* Flink makes the result non-negative by negation, with Integer.MIN_VALUE (whose negation
-   * overflows back to itself) mapped to 0. */
-  if (h < 0x80000000u) return (int32_t)h;
-  if (h == 0x80000000u) return 0;
-  return (int32_t)(0u - h);
-}
-
-int sp_key_group(int32_t java_hash, int max_parallelism) {
-  return sp_flink_murmur(java_hash) % max_parallelism;
-}
-
 int sp_operator_index(int max_parallelism, int parallelism, int key_group) {
   /* Widened: key_group * parallelism is at most 32768^2, which fits in int, but callers with
    * unchecked arguments should not hit signed overflow. */
@@ -69,6 +42,18 @@ int32_t sp_java_string_hash(const char *utf8, size_t len) {
   const uint8_t *s = (const uint8_t *)utf8;
   uint32_t h = 0;
   size_t i = 0;
+  /* ASCII eight bytes at a time: h * 31^8 + b0 * 31^7 + ... + b7, the same sum the loop below
+   * computes one byte at a time (all mod 2^32), without its chain of dependent multiplies. */
+  while (i + 8 <= len) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    if (w & 0x8080808080808080ull) break;
+    const uint8_t *b = s + i;
+    /* 31^8 and 31^7 mod 2^32, then 31^6 .. 31^0 */
+    h = h * 0x94446F01u + b[0] * 0x67E12CDFu + b[1] * 887503681u + b[2] * 28629151u +
+        b[3] * 923521u + b[4] * 29791u + b[5] * 961u + b[6] * 31u + b[7];
+    i += 8;
+  }
   while (i < len) {
     uint32_t cp;
     if (!sp_utf8_next(s, len, &i, &cp)) cp = 0xFFFD; /* a bad prefix counts once, as in Java */

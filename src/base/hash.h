@@ -27,10 +27,35 @@ static inline uint64_t sp_mix64(uint64_t x) {
   return x;
 }
 
-/* Flink's MathUtils.murmurHash(int): non-negative result. */
-int32_t sp_flink_murmur(int32_t code);
-/* KeyGroupRangeAssignment.computeKeyGroupForKeyHash. */
-int sp_key_group(int32_t java_hash, int max_parallelism);
+/* Flink's MathUtils.murmurHash(int): non-negative result. Inline, as sp_key_group: both run
+ * per keyed record on the producer. */
+static inline int32_t sp_flink_murmur(int32_t code) {
+  /* One 4-byte block of MurmurHash3_x86_32 with seed 0, then the finaliser (length 4). */
+  uint32_t k = (uint32_t)code;
+  k *= 0xcc9e2d51u;
+  k = (k << 15) | (k >> 17);
+  k *= 0x1b873593u;
+  uint32_t h = (k << 13) | (k >> 19);
+  h = h * 5u + 0xe6546b64u;
+  h ^= 4u;
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  h ^= h >> 16;
+  /* Flink makes the result non-negative by negation, with Integer.MIN_VALUE (whose negation
+   * overflows back to itself) mapped to 0. */
+  if (h < 0x80000000u) return (int32_t)h;
+  if (h == 0x80000000u) return 0;
+  return (int32_t)(0u - h);
+}
+/* KeyGroupRangeAssignment.computeKeyGroupForKeyHash. The murmur is non-negative, so for the
+ * usual power-of-two maximum parallelism the modulo is a mask (no division per record). */
+static inline int sp_key_group(int32_t java_hash, int max_parallelism) {
+  int32_t m = sp_flink_murmur(java_hash);
+  if ((max_parallelism & (max_parallelism - 1)) == 0) return m & (max_parallelism - 1);
+  return m % max_parallelism;
+}
 /* KeyGroupRangeAssignment.computeOperatorIndexForKeyGroup. */
 int sp_operator_index(int max_parallelism, int parallelism, int key_group);
 /* KeyGroupRangeAssignment.computeDefaultMaxParallelism: roundUpToPowerOfTwo(p + p/2) clamped to

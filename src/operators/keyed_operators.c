@@ -8,7 +8,9 @@
  * State lives in the heap keyed-state backend (state/keyed_state.h) like every other keyed
  * state: one VALUE state "_op_state" (the name of Flink's StreamGroupedReduceOperator's state)
  * holding the stored row of each key, the key group of a record computed from its key row as
- * the hash partitioner computes it (Java hash of the key fields, Flink's murmur and modulo).
+ * the hash partitioner computes it (Java hash of the key fields, Flink's murmur and modulo), or
+ * taken from the record's element when its producer computed it for the same key
+ * (op_t.input_key_group).
  * Numeric updates are written into the stored row in place (ks_value_get_writable): no
  * allocation or copy per record.
  *
@@ -88,6 +90,8 @@ static void keyed_close(op_t *op) {
 
 /* Builds the key row of `row` into k->key_rb. */
 static int extract_key(op_t *op, keyed_op *k, const spate_row *row, spate_row *key) {
+  const key_spec *fk = &op->node->key;
+  if (!op->key_fn && row_project(row, fk->fields, fk->nfields, &k->key_rb, key)) return 0;
   spate_rb_begin(&k->key_rb);
   if (op->key_fn) {
     int rc = op->key_fn(&op->ctx, row, &k->key_rb);
@@ -121,7 +125,8 @@ static int stored_row(op_t *op, keyed_op *k, int64_t ts, const spate_row *row, b
   spate_row key;
   int rc = extract_key(op, k, row, &key);
   if (rc < 0) return rc;
-  int kg = key_group_of(op, k, key.data, key.len);
+  /* the producer's partitioner hashed this key already when it is the edge's key (task.c) */
+  int kg = op->input_key_group >= 0 ? op->input_key_group : key_group_of(op, k, key.data, key.len);
   if (!ks_key_group_range_contains(k->range, kg))
     return op_fail(op, SPATE_ESTATE,
                    "a key of key group %d reached this subtask, which owns [%d, %d] (is the key "

@@ -27,7 +27,7 @@ static int state_failed(merging_window_set *s, int rc) {
 }
 
 int mws_open(merging_window_set *s, ks_backend *b, const char *name) {
-  static const char spec[] = "windows BYTES NOT NULL";
+  static const char spec[] = "windows BYTES NOT NULL, state_windows BYTES NOT NULL";
   memset(s, 0, sizeof *s);
   s->backend = b;
   char err[128];
@@ -43,10 +43,40 @@ void mws_close(merging_window_set *s) {
   if (s->rb.schema) rb_destroy(&s->rb);
   if (s->schema) spate_schema_free(s->schema);
   sp_free(s->w);
+  sp_free(s->sw);
   memset(s, 0, sizeof *s);
 }
 
 const char *mws_error(const merging_window_set *s) { return s->error; }
+
+/* Makes room for n windows (and their state windows). */
+static int reserve(merging_window_set *s, size_t n) {
+  if (n <= s->cap) return 0;
+  size_t cap = s->cap ? s->cap : 8;
+  while (cap < n) cap *= 2;
+  win *g = sp_realloc(s->w, cap * sizeof *g);
+  if (g) s->w = g;
+  win *h = g ? sp_realloc(s->sw, cap * sizeof *h) : NULL;
+  if (!h) return fail(s, SPATE_ENOMEM, "out of memory");
+  s->sw = h;
+  s->cap = cap;
+  return 0;
+}
+
+/* Copies one stored field of packed windows into a, checked (it may come from a checkpoint:
+ * whole windows, each with start < end; users compute end - 1, the max timestamp). */
+static int load_field(merging_window_set *s, spate_bytes b, const char *what, int key_group,
+                      win *a) {
+  size_t n = b.len / sizeof(win);
+  if (n > 0) memcpy(a, b.ptr, n * sizeof(win));
+  for (size_t i = 0; i < n; i++)
+    if (a[i].start >= a[i].end)
+      return fail(s, SPATE_ECORRUPT,
+                  "session %s %zu of key group %d is [%lld, %lld), which is empty (corrupt "
+                  "checkpoint?)",
+                  what, i, key_group, (long long)a[i].start, (long long)a[i].end);
+  return 0;
+}
 
 int mws_load(merging_window_set *s, int key_group) {
   s->n = 0;
@@ -55,28 +85,17 @@ int mws_load(merging_window_set *s, int key_group) {
   spate_row r;
   if ((rc = ks_value_get(s->state, &r)) < 0) return state_failed(s, rc);
   if (rc == 0) return 0;
-  spate_bytes b = spate_row_string(&r, 0);
+  spate_bytes b = spate_row_string(&r, 0), sb = spate_row_string(&r, 1);
   size_t n = b.len / sizeof(win);
-  /* The set may come from a checkpoint: whole windows, each with start < end (users compute
-   * end - 1, the max timestamp). */
-  if (b.len % sizeof(win) != 0)
+  if (b.len % sizeof(win) != 0 || sb.len != b.len)
     return fail(s, SPATE_ECORRUPT,
-                "the session windows of key group %d are %u bytes, not whole windows of %zu "
-                "bytes (corrupt checkpoint?)",
-                key_group, b.len, sizeof(win));
-  if (n > s->cap) {
-    win *g = sp_realloc(s->w, n * sizeof *g);
-    if (!g) return fail(s, SPATE_ENOMEM, "out of memory");
-    s->w = g;
-    s->cap = n;
-  }
-  if (n > 0) memcpy(s->w, b.ptr, n * sizeof(win));
-  for (size_t i = 0; i < n; i++)
-    if (s->w[i].start >= s->w[i].end)
-      return fail(s, SPATE_ECORRUPT,
-                  "session window %zu of key group %d is [%lld, %lld), which is empty (corrupt "
-                  "checkpoint?)",
-                  i, key_group, (long long)s->w[i].start, (long long)s->w[i].end);
+                "the session windows of key group %d are %u bytes and their state windows %u, "
+                "not the same number of whole windows of %zu bytes (corrupt checkpoint?)",
+                key_group, b.len, sb.len, sizeof(win));
+  if ((rc = reserve(s, n)) < 0) return rc;
+  if ((rc = load_field(s, b, "window", key_group, s->w)) < 0 ||
+      (rc = load_field(s, sb, "state window", key_group, s->sw)) < 0)
+    return rc;
   s->n = n;
   return 0;
 }
@@ -90,6 +109,7 @@ int mws_store(merging_window_set *s) {
     spate_row r;
     spate_rb_begin(&s->rb);
     spate_rb_set_bytes(&s->rb, 0, s->w, s->n * sizeof(win));
+    spate_rb_set_bytes(&s->rb, 1, s->sw, s->n * sizeof(win));
     if (spate_rb_finish(&s->rb, &r) < 0)
       return fail(s, SPATE_ENOMEM, "session windows: %s", spate_rb_error(&s->rb));
     rc = ks_value_update(s->state, &r);
@@ -97,22 +117,22 @@ int mws_store(merging_window_set *s) {
   return rc < 0 ? state_failed(s, rc) : 0;
 }
 
-static int set_add(merging_window_set *s, win x) {
-  if (s->n == s->cap) {
-    size_t cap = s->cap ? s->cap * 2 : 8;
-    win *g = sp_realloc(s->w, cap * sizeof *g);
-    if (!g) return fail(s, SPATE_ENOMEM, "out of memory");
-    s->w = g;
-    s->cap = cap;
-  }
-  s->w[s->n++] = x;
+static int set_add(merging_window_set *s, win x, win state) {
+  int rc = reserve(s, s->n + 1);
+  if (rc < 0) return rc;
+  s->w[s->n] = x;
+  s->sw[s->n++] = state;
   return 0;
 }
 
+static bool same(win a, win b) { return a.start == b.start && a.end == b.end; }
+
 bool mws_remove(merging_window_set *s, win x) {
   for (size_t i = 0; i < s->n; i++)
-    if (s->w[i].start == x.start && s->w[i].end == x.end) {
-      s->w[i] = s->w[--s->n];
+    if (same(s->w[i], x)) {
+      s->n--;
+      s->w[i] = s->w[s->n];
+      s->sw[i] = s->sw[s->n];
       return true;
     }
   return false;
@@ -120,19 +140,42 @@ bool mws_remove(merging_window_set *s, win x) {
 
 static bool intersects(win a, win b) { return a.start <= b.end && a.end >= b.start; }
 
-bool mws_contains(const merging_window_set *s, win x) {
+bool mws_state_window(const merging_window_set *s, win x, win *state) {
   for (size_t i = 0; i < s->n; i++)
-    if (s->w[i].start == x.start && s->w[i].end == x.end) return true;
+    if (same(s->w[i], x)) {
+      if (state) *state = s->sw[i];
+      return true;
+    }
   return false;
 }
 
-/* The windows of the set never intersect each other, so only windows reachable from x merge. */
-int mws_add(merging_window_set *s, win x, mws_merge_fn merge, void *arg, win *actual,
+bool mws_window_of_state(const merging_window_set *s, win state, win *window) {
+  for (size_t i = 0; i < s->n; i++)
+    if (same(s->sw[i], state)) {
+      *window = s->w[i];
+      return true;
+    }
+  return false;
+}
+
+/* Swaps entries i and j (window and state window). */
+static void swap(merging_window_set *s, size_t i, size_t j) {
+  win t = s->w[i], u = s->sw[i];
+  s->w[i] = s->w[j];
+  s->sw[i] = s->sw[j];
+  s->w[j] = t;
+  s->sw[j] = u;
+}
+
+/* The windows of the set never intersect each other, so only windows reachable from x merge.
+ * The cover keeps the state window of merged[0] (Flink keeps the first merged window's), so
+ * the other merged windows' contents fold into it in the order of `merged`, which is the
+ * order the contents moved in when every window was its own state window. */
+int mws_add(merging_window_set *s, win x, mws_merge_fn merge, void *arg, win *actual, win *state,
             mws_outcome *how) {
   s->error[0] = '\0';
   win cover = x;
   size_t nmerged = 0;
-  win merged1 = {0, 0};
   bool changed = true;
   /* Mark merged windows by moving them to the end of the set. */
   size_t keep = s->n;
@@ -143,11 +186,9 @@ int mws_add(merging_window_set *s, win x, mws_merge_fn merge, void *arg, win *ac
       win m = s->w[i];
       if (m.start < cover.start) cover.start = m.start;
       if (m.end > cover.end) cover.end = m.end;
-      s->w[i] = s->w[keep - 1];
-      s->w[keep - 1] = m;
+      swap(s, i, keep - 1);
       keep--;
       nmerged++;
-      merged1 = m;
       changed = true;
       i--; /* look at the window moved into slot i */
     }
@@ -155,19 +196,24 @@ int mws_add(merging_window_set *s, win x, mws_merge_fn merge, void *arg, win *ac
   if (nmerged == 0) {
     *how = MWS_ADDED;
     *actual = x;
-    return set_add(s, x);
+    if (state) *state = x;
+    return set_add(s, x, x);
   }
-  if (nmerged == 1 && merged1.start == cover.start && merged1.end == cover.end) {
+  sp_assert(keep + nmerged == s->n); /* the merged windows are the set's tail */
+  win st = s->sw[keep];
+  if (nmerged == 1 && same(s->w[keep], cover)) {
     *how = MWS_INSIDE;
-    *actual = merged1; /* x lies inside an existing window: nothing changes */
+    *actual = cover; /* x lies inside an existing window: nothing changes */
+    if (state) *state = st;
     return 0;
   }
   *how = MWS_MERGED;
   *actual = cover;
-  sp_assert(keep + nmerged == s->n); /* the merged windows are the set's tail */
-  int rc = merge(arg, cover, s->w + keep, s->n - keep);
+  if (state) *state = st;
+  int rc = merge(arg, cover, s->w + keep, nmerged, st, s->sw + keep + 1, nmerged - 1);
   if (rc != 0) return rc;
   s->n = keep; /* the merged windows go, the cover comes into the room they leave */
-  s->w[s->n++] = cover;
+  s->w[s->n] = cover;
+  s->sw[s->n++] = st;
   return 0;
 }

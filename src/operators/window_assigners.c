@@ -35,31 +35,61 @@ int win_session_window(win_op *w, int64_t t, const spate_row *row, win *x) {
 
 /* ---- elements ---------------------------------------------------------------------------------- */
 /* Flink's TimeWindow.getWindowStartWithOffset: the start of the window of size `size` (shifted
- * by offset) holding ts, with a non-negative remainder for negative timestamps. */
+ * by offset) holding ts, with a non-negative remainder for negative timestamps; false when the
+ * start is below INT64_MIN. Exact where Java's long arithmetic would wrap: ts - offset is
+ * computed in 128 bits only when it leaves the int64 range (near the ends of time). */
 static bool window_start(int64_t ts, int64_t offset, int64_t size, int64_t *start) {
-  __int128 rem = ((__int128)ts - offset) % size;
+  int64_t d, rem;
+  if (__builtin_expect(!__builtin_sub_overflow(ts, offset, &d), 1)) {
+    rem = d % size;
+  } else {
+    rem = (int64_t)(((__int128)ts - offset) % size);
+  }
   if (rem < 0) rem += size;
-  __int128 s = (__int128)ts - rem;
-  if (s < INT64_MIN) return false;
-  *start = (int64_t)s;
+  return !__builtin_sub_overflow(ts, rem, start);
+}
+
+/* window_start with the last answer remembered: timestamps mostly fall into the window of the
+ * one before (ascending time), and then the start is known without a division. */
+static inline bool cached_window_start(win_span *c, int64_t ts, int64_t offset, int64_t size,
+                                       int64_t *start) {
+  if (ts >= c->start && ts < c->end) {
+    *start = c->start;
+    return true;
+  }
+  if (!window_start(ts, offset, size, start)) return false;
+  c->start = *start;
+  if (__builtin_add_overflow(*start, size, &c->end)) c->end = INT64_MAX; /* ts == MAX: recompute */
   return true;
 }
 
 /* The windows of an element at time t (not session, not count) into w->wins. */
 int win_assign(win_op *w, int64_t t, int *n) {
   int64_t step = w->kind == SPATE_WINDOW_TUMBLING ? w->size : w->slide;
-  int64_t last;
+  int64_t last, lo, end;
   *n = 0;
-  if (!window_start(t, w->offset, step, &last))
+  if (!cached_window_start(&w->step_span, t, w->offset, step, &last))
     return op_fail(w->op, SPATE_EINVAL, "timestamp %lld is outside the range of windows",
                    (long long)t);
+  int64_t below;
+  if (!__builtin_sub_overflow(t, w->size, &lo) && !__builtin_sub_overflow(lo, step, &below) &&
+      !__builtin_add_overflow(last, w->size, &end)) {
+    /* every start s in (t - size, last] has s + size <= end, and s - step >= lo - step does
+     * not overflow */
+    for (int64_t s = last; s > lo; s -= step) {
+      if (*n == w->max_wins) return op_fail(w->op, SPATE_ECORRUPT, "window assignment overflow");
+      w->wins[(*n)++] = (win){s, s + w->size};
+    }
+    return 0;
+  }
+  /* within a window of the ends of time: some windows may not be representable */
   for (__int128 s = last; s > (__int128)t - w->size; s -= step) {
-    __int128 end = s + w->size;
-    if (end > INT64_MAX || s < INT64_MIN)
+    __int128 e = s + w->size;
+    if (e > INT64_MAX || s < INT64_MIN)
       return op_fail(w->op, SPATE_EINVAL, "timestamp %lld is outside the range of windows",
                      (long long)t);
     if (*n == w->max_wins) return op_fail(w->op, SPATE_ECORRUPT, "window assignment overflow");
-    w->wins[(*n)++] = (win){(int64_t)s, (int64_t)end};
+    w->wins[(*n)++] = (win){(int64_t)s, (int64_t)e};
   }
   return 0;
 }
@@ -128,7 +158,8 @@ int win_clear_panes(win_op *w, win x) {
  * EventTimeTrigger.onElement does. */
 int win_pane_element(win_op *w, int64_t ts, int64_t t, const spate_row *row) {
   int64_t p, last;
-  if (!window_start(t, w->offset, w->pane, &p) || !window_start(t, w->offset, w->step, &last) ||
+  if (!cached_window_start(&w->pane_span, t, w->offset, w->pane, &p) ||
+      !cached_window_start(&w->step_span, t, w->offset, w->step, &last) ||
       last > INT64_MAX - w->size)
     return op_fail(w->op, SPATE_EINVAL, "timestamp %lld is outside the range of windows",
                    (long long)t);

@@ -41,10 +41,11 @@ static void encode_ns(uint8_t ns[16], int64_t start, int64_t end) {
 
 /* ---- session windows for joins: the key's open sessions are a merging window set
  * (merging_window_set.h, as the window operator's): an element's window [ts, ts + gap) absorbs
- * every session it intersects (Flink's TimeWindow.intersects), whose buffered elements and
- * timers move to the merged window. */
+ * every session it intersects (Flink's TimeWindow.intersects). Buffered elements live under the
+ * session's state window, which stays when a session grows; only when sessions merge do the
+ * other sessions' elements move to it. Timers are per window and move to the merged window. */
 
-/* Moves one side's buffered elements from window `from` to window `to`. */
+/* Moves one side's buffered elements from state window `from` to state window `to`. */
 static int move_side(proc_op *p, int side, spate_time_window from, spate_time_window to) {
   uint8_t ns[16];
   encode_ns(ns, from.start, from.end);
@@ -74,15 +75,17 @@ static int move_side(proc_op *p, int side, spate_time_window from, spate_time_wi
 
 /* The merge function of the key's sessions (mws_merge_fn): a merged window that is late already
  * is refused (the element is dropped, as Flink drops it); otherwise each session it absorbs
- * moves its buffered elements into it and loses its timer. */
-static int merge_sessions(void *arg, spate_time_window m, const spate_time_window *merged,
-                          size_t n) {
+ * loses its timer, and the other state windows' buffered elements move to the kept one. */
+static int merge_sessions(void *arg, spate_time_window m, const spate_time_window *merged, size_t n,
+                          spate_time_window state, const spate_time_window *mstates,
+                          size_t nstates) {
   proc_op *p = arg;
   if (m.end - 1 <= p->op->ctx.watermark) return 1; /* Flink: the merged window is late: drop */
   int rc = 0;
+  for (size_t i = 0; rc >= 0 && i < nstates; i++)
+    for (int sd = 0; rc >= 0 && sd < 2; sd++) rc = move_side(p, sd, mstates[i], state);
   for (size_t i = 0; rc >= 0 && i < n; i++) {
     if (merged[i].start == m.start && merged[i].end == m.end) continue; /* already the merged one */
-    for (int sd = 0; rc >= 0 && sd < 2; sd++) rc = move_side(p, sd, merged[i], m);
     uint8_t ns[16];
     encode_ns(ns, merged[i].start, merged[i].end);
     if (rc >= 0)
@@ -104,11 +107,11 @@ static int wj_session_element(spate_ctx *ctx, proc_op *p, int side, const spate_
                           "window join: the record's timestamp is %lld, the largest there "
                           "is: no session window [ts, ts + gap) fits after it",
                           (long long)ts);
-  spate_time_window x = {ts, sat_add(ts, p->wsize)}, m;
+  spate_time_window x = {ts, sat_add(ts, p->wsize)}, m, state;
   mws_outcome how;
   int rc = mws_load(&p->sessions, p->key_group);
   if (rc < 0) return sessions_failed(ctx, p);
-  rc = mws_add(&p->sessions, x, merge_sessions, p, &m, &how);
+  rc = mws_add(&p->sessions, x, merge_sessions, p, &m, &state, &how);
   if (rc < 0) return mws_error(&p->sessions)[0] ? sessions_failed(ctx, p) : rc;
   if (rc > 0 || m.end - 1 <= ctx->watermark) { /* Flink: the (merged) window is late: drop */
     if (rc == 0 && how == MWS_ADDED) mws_remove(&p->sessions, m); /* it never existed */
@@ -117,9 +120,10 @@ static int wj_session_element(spate_ctx *ctx, proc_op *p, int side, const spate_
   }
   if ((rc = mws_store(&p->sessions)) < 0) return sessions_failed(ctx, p);
   uint8_t ns[16];
-  encode_ns(ns, m.start, m.end);
+  encode_ns(ns, state.start, state.end);
   rc = ks_set_namespace(p->backend, ns, sizeof ns);
   if (rc >= 0) rc = spate_list_add(p->buf[side], in);
+  encode_ns(ns, m.start, m.end);
   if (rc >= 0)
     rc = tq_register(p->event_timers, p->key_group, m.end - 1, p->key.data, p->key.len, ns,
                      sizeof ns);
@@ -127,9 +131,12 @@ static int wj_session_element(spate_ctx *ctx, proc_op *p, int side, const spate_
   return rc < 0 ? rc : r2;
 }
 
-/* After a session fires: it leaves the key's open sessions. */
-static int forget_session(spate_ctx *ctx, proc_op *p, spate_time_window w) {
+/* After a session fires: it leaves the key's open sessions; *state receives the state window
+ * its elements are under (w itself if the set does not hold it). */
+static int forget_session(spate_ctx *ctx, proc_op *p, spate_time_window w,
+                          spate_time_window *state) {
   if (mws_load(&p->sessions, p->key_group) < 0) return sessions_failed(ctx, p);
+  if (!mws_state_window(&p->sessions, w, state)) *state = w;
   mws_remove(&p->sessions, w);
   return mws_store(&p->sessions) < 0 ? sessions_failed(ctx, p) : 0;
 }
@@ -183,8 +190,11 @@ int window_join_fire(spate_ctx *ctx, int64_t ts, spate_time_domain d, spate_coll
     w.start |= (int64_t)((uint64_t)p->timer_ns[i] << (8 * i));
     w.end |= (int64_t)((uint64_t)p->timer_ns[8 + i] << (8 * i));
   }
-  int rc = p->wsession ? forget_session(ctx, p, w) : 0;
-  if (rc >= 0) rc = ks_set_namespace(p->backend, p->timer_ns, 16);
+  spate_time_window state = w;
+  int rc = p->wsession ? forget_session(ctx, p, w, &state) : 0;
+  uint8_t ns[16];
+  encode_ns(ns, state.start, state.end);
+  if (rc >= 0) rc = ks_set_namespace(p->backend, ns, sizeof ns);
   if (rc >= 0 && p->cogroup) { /* both sides at once, either may be empty */
     spate_window_elements le = {0}, re = {0};
     if ((rc = ks_list_get(p->buf[0]->ks, &le.it)) >= 0 &&

@@ -23,11 +23,15 @@
  *    timestamp (processing time); with lateness 0 firing and cleanup are one timer;
  *  - an element is late when all its windows are (max timestamp + lateness <= watermark): it is
  *    dropped, or sent to the late side output;
- *  - session windows (Flink's MergingWindowSet) keep the windows of each key in a value state
- *    (packed start/end pairs). A new element's window [ts, ts + gap) merges with every window
- *    it intersects (touching counts, as TimeWindow.intersects); merged windows' contents move
- *    to the merged window's namespace and their timers are replaced by the merged window's
- *    (the default trigger's onMerge; other triggers merge as on the generic path);
+ *  - session windows (Flink's MergingWindowSet) keep the windows of each key, each with its
+ *    state window, in a value state. A new element's window [ts, ts + gap) merges with every
+ *    window it intersects (touching counts, as TimeWindow.intersects). Contents live under the
+ *    state window, which a growing session keeps, so an element costs the same however long
+ *    its session; only when existing sessions merge do the others' contents fold into it.
+ *    With the default trigger a session's timers are under its state window and are not moved
+ *    as it grows: a timer set for a smaller window re-registers for the session's next event
+ *    when it fires (see "timers of session windows"); other triggers merge as on the generic
+ *    path, with timers per window as Flink's;
  *  - count windows are Flink's GlobalWindow [INT64_MIN, INT64_MAX) with a count trigger:
  *    tumbling = PurgingTrigger(CountTrigger(size)), sliding = CountTrigger(slide) with
  *    CountEvictor(size). They never fire on time, so partial windows are not emitted at end of
@@ -196,14 +200,6 @@ int win_register_cleanup(win_op *w, win x) {
   return t == INT64_MAX ? 0 : win_timer(w, t, x, false);
 }
 
-/* Deletes the trigger's and the cleanup timer of window x (Trigger.clear + deleteCleanupTimer). */
-static int delete_timers(win_op *w, win x) {
-  int rc = win_timer(w, max_ts(x), x, true);
-  int64_t t = cleanup_time(w, x);
-  if (rc == 0 && t != INT64_MAX && t != max_ts(x)) rc = win_timer(w, t, x, true);
-  return rc;
-}
-
 /* ---- contents ---------------------------------------------------------------------------------- */
 /* Finishes an accumulator or result row a user function built. */
 int win_finish_built(win_op *w, spate_row_builder *b, spate_row *out, const char *what) {
@@ -318,8 +314,13 @@ static int fold(win_op *w, ks_list_iter *it, spate_row *acc, bool *any) {
  * window's max timestamp. */
 int win_emit_window(win_op *w, win x) {
   if (w->panes) return win_emit_panes(w, x);
+  return win_emit_window_from(w, x, x);
+}
+
+/* The same with the contents kept under window `state` (a session's state window). */
+int win_emit_window_from(win_op *w, win x, win state) {
   op_t *op = w->op;
-  int rc = win_set_window(w, x);
+  int rc = win_set_window(w, state);
   if (rc < 0) return rc;
   op->ctx.ts = max_ts(x);
   if (!contents_are_list(w)) {
@@ -355,8 +356,10 @@ int win_clear_contents(win_op *w, win x) {
   return rc;
 }
 
-/* Moves the contents of window `from` into window `to` (merging session windows): reducing
- * state reduces the two accumulators, list state (also an evictor's) appends the elements. */
+/* Moves the contents of state window `from` into state window `to` (merging two sessions;
+ * Flink's mergeNamespaces): reducing state reduces the two accumulators, list state (also an
+ * evictor's) appends the elements. A session that only grows keeps its state window, so this
+ * runs only when existing sessions merge. */
 static int move_contents(win_op *w, win from, win to) {
   bool list = contents_are_list(w) || w->evk; /* evictors keep (timestamp, element) lists */
   int rc = win_set_window(w, from);
@@ -412,9 +415,11 @@ int win_store_sessions(win_op *w) {
   return rc < 0 ? sessions_failed(w, rc) : 0;
 }
 
-/* The merge function of the session set (mws_merge_fn): the merged windows' timers go, the
- * cover's trigger timer comes (onMerge), and their contents move to the cover. */
-static int merge_sessions(void *arg, win cover, const win *merged, size_t n) {
+/* The merge function of the session set (mws_merge_fn), Flink's WindowOperator merge
+ * callback: the merged windows' timers go, the cover's trigger timer comes (onMerge), and the
+ * other merged state windows' contents fold into the kept state window. */
+static int merge_sessions(void *arg, win cover, const win *merged, size_t n, win state,
+                          const win *merged_states, size_t nstates) {
   win_op *w = arg;
   if (window_late(w, cover))
     return op_fail(w->op, SPATE_EINVAL,
@@ -422,33 +427,74 @@ static int merge_sessions(void *arg, win cover, const win *merged, size_t n) {
                    (long long)cover.start, (long long)cover.end);
   int rc = 0;
   if (w->generic) {
-    /* Flink's merge callback: the trigger's onMerge for the cover (reading the merged
-     * windows' trigger state), then each merged window's Trigger.clear and cleanup timer */
+    /* the trigger's onMerge for the cover (reading the merged windows' trigger state), then
+     * each merged window's Trigger.clear and cleanup timer */
     rc = win_trig_merge(w, cover, merged, n);
     for (size_t i = 0; rc == 0 && i < n; i++) {
       win m = merged[i];
       int64_t t = cleanup_time(w, m);
       rc = win_trig_clear(w, m);
       if (rc == 0 && t != INT64_MAX) rc = win_timer(w, t, m, true);
-      if (rc == 0) rc = move_contents(w, m, cover);
     }
   } else {
-    int64_t now = w->event_time ? wm_of(w) : op_now(w->op);
-    if (max_ts(cover) > now) rc = win_timer(w, max_ts(cover), cover, false);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-      win m = merged[i];
-      rc = delete_timers(w, m);
-      if (rc == 0) rc = move_contents(w, m, cover);
-    }
+    /* the default trigger's timers are the session's, under its state window (see "timers of
+     * session windows" below): they stay, unless the kept session had passed its max
+     * timestamp (its timer then waits for the cleanup) and the cover has not */
+    win kept = merged[0];
+    if (w->event_time && max_ts(kept) <= wm_of(w) && max_ts(cover) > wm_of(w))
+      rc = win_timer(w, max_ts(cover), state, false);
   }
+  for (size_t i = 0; rc == 0 && i < nstates; i++) rc = move_contents(w, merged_states[i], state);
   return rc;
 }
 
+/* ---- timers of session windows ------------------------------------------------------------
+ * With the assigner's own trigger a session's timers are registered under its state window,
+ * not under the window, and are not moved when the session grows: a session in timestamp
+ * order grows with every element, and deleting and registering its timers per element cost
+ * more than all the rest. Instead each session always has a timer due no later than its next
+ * event (its max timestamp while that is ahead, else its cleanup time); when a timer fires,
+ * the session it belongs to now (the window whose state window it names) fires if the timer is
+ * at its max timestamp, is cleaned up if at its cleanup time, and otherwise (it was set for a
+ * smaller window) registers the timer of its next event. A timer comes before every event it
+ * stands for, so every window fires and goes at the same watermark (or processing time) and
+ * in the same order as with Flink's timers per window: at one timestamp, timers fire by key,
+ * and one key has at most one session whose max timestamp it is. Timers of state windows
+ * merged away find no session and are dropped, as Flink drops a merged window's. */
+
+/* A new session x (its own state window) that is not late: its first timer. In event time a
+ * session whose max timestamp the watermark has passed already fires at once (the caller
+ * does) and waits for its cleanup; in processing time the timer is at the max timestamp. */
+static int session_first_timer(win_op *w, win x) {
+  if (w->event_time && max_ts(x) <= wm_of(w)) {
+    int64_t c = cleanup_time(w, x);
+    return c == INT64_MAX ? 0 : win_timer(w, c, x, false);
+  }
+  return win_timer(w, max_ts(x), x, false);
+}
+
+/* A timer at t of the session whose state window is `state` (the timer's namespace). */
+static int session_timer(win_op *w, int64_t t, win state) {
+  int rc = win_load_sessions(w);
+  win x;
+  if (rc < 0 || !mws_window_of_state(&w->sessions, state, &x)) return rc; /* merged away */
+  if (t == max_ts(x) && (rc = win_emit_window_from(w, x, state)) < 0) return rc;
+  int64_t c = cleanup_time(w, x);
+  if (t == c) {
+    if ((rc = win_clear_contents(w, state)) < 0) return rc;
+    mws_remove(&w->sessions, x);
+    return win_store_sessions(w);
+  }
+  int64_t next = max_ts(x) > t ? max_ts(x) : c; /* the session's next event */
+  return next > t && next != INT64_MAX ? win_timer(w, next, state, false) : 0;
+}
+
 /* Adds window x to the key's session set (loaded), merging it with every window it
- * intersects; *actual receives the window the element belongs to, *how what happened
- * (MWS_INSIDE: x lay inside an existing window, no state changed). */
-int win_add_session(win_op *w, win x, win *actual, mws_outcome *how) {
-  int rc = mws_add(&w->sessions, x, merge_sessions, w, actual, how);
+ * intersects; *actual receives the window the element belongs to, *state the state window its
+ * contents live under, *how what happened (MWS_INSIDE: x lay inside an existing window, no
+ * state changed). */
+int win_add_session(win_op *w, win x, win *actual, win *state, mws_outcome *how) {
+  int rc = mws_add(&w->sessions, x, merge_sessions, w, actual, state, how);
   return rc < 0 && mws_error(&w->sessions)[0] ? sessions_failed(w, rc) : rc;
 }
 
@@ -462,6 +508,27 @@ static int set_key_from_record(win_op *w, const spate_row *row) {
     w->key_group = 0;
     int rc = ks_set_current_key(w->backend, w->key, w->key_len, w->key_group);
     return rc < 0 ? op_fail(op, rc, "%s", ks_error(w->backend)) : 0;
+  }
+  if (w->key_fixed) { /* the bytes the builder would make, without it (see win_open) */
+    const key_spec *k = &op->node->key;
+    bool ok = true;
+    for (int i = 0; i < k->nfields && ok; i++) {
+      int j = k->fields[i];
+      ok = (uint32_t)j < row->nfields && !spate_row_is_null(row, j);
+      if (ok) {
+        uint64_t v = spate_row_slot_(row, j);
+        memcpy(w->key_buf + 8 + (size_t)i * 8, &v, 8);
+      }
+    }
+    if (ok) {
+      spate_row key = {w->key_buf, 8 + 8 * (uint32_t)k->nfields, (uint32_t)k->nfields};
+      int32_t h = row_fields_java_hash(&key, w->key_fields, k->nfields, k->key_schema);
+      w->key = key.data;
+      w->key_len = key.len;
+      w->key_group = sp_key_group(h, w->max_parallelism);
+      int rc = ks_set_current_key(w->backend, key.data, key.len, w->key_group);
+      return rc < 0 ? op_fail(op, rc, "%s", ks_error(w->backend)) : 0;
+    }
   }
   spate_rb_begin(&w->key_rb);
   if (op->key_fn) {
@@ -500,29 +567,30 @@ static int win_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   int64_t t = w->event_time ? ts : op_now(w->op);
   bool skipped = true;
   if (w->kind == SPATE_WINDOW_SESSION) {
-    win x, actual;
+    win x, actual, state;
     mws_outcome how;
     if ((rc = win_session_window(w, t, row, &x)) < 0 || (rc = win_load_sessions(w)) < 0 ||
-        (rc = win_add_session(w, x, &actual, &how)) < 0)
+        (rc = win_add_session(w, x, &actual, &state, &how)) < 0)
       return rc;
     if (how == MWS_INSIDE && !window_late(w, actual)) {
       /* the common case of a dense session: the window, its timers and the key's session
        * set stay as they are; only a window the watermark has passed fires at once (late
        * firing within the allowed lateness) */
       skipped = false;
-      rc = win_add_element(w, actual, row);
-      if (rc == 0 && w->event_time && max_ts(actual) <= wm_of(w)) rc = win_emit_window(w, actual);
+      rc = win_add_element(w, state, row);
+      if (rc == 0 && w->event_time && max_ts(actual) <= wm_of(w))
+        rc = win_emit_window_from(w, actual, state);
       return rc;
     }
     if (window_late(w, actual)) {
       mws_remove(&w->sessions, actual); /* a new window that is late already: it never existed */
     } else {
-      bool fire;
       skipped = false;
-      rc = win_add_element(w, actual, row);
-      if (rc == 0) rc = trigger_on_element(w, actual, &fire);
-      if (rc == 0 && fire) rc = win_emit_window(w, actual);
-      if (rc == 0) rc = win_register_cleanup(w, actual);
+      rc = win_add_element(w, state, row);
+      if (rc == 0 && how == MWS_ADDED) rc = session_first_timer(w, actual);
+      /* EventTimeTrigger.onElement: a window the watermark has passed fires at once */
+      if (rc == 0 && w->event_time && max_ts(actual) <= wm_of(w))
+        rc = win_emit_window_from(w, actual, state);
       if (rc < 0) return rc;
     }
     if ((rc = win_store_sessions(w)) < 0) return rc;
@@ -579,19 +647,11 @@ static int on_timer_in(win_op *w, bool event, const tq_timer_view *t) {
   w->key_len = t->key_len;
   w->key_group = t->key_group;
   if (w->generic) return win_generic_timer(w, event, t->timestamp, x);
-  bool session = w->kind == SPATE_WINDOW_SESSION;
-  if (session) {
-    if ((rc = win_load_sessions(w)) < 0) return rc;
-    if (!mws_contains(&w->sessions, x)) return 0; /* a timer of a window merged away */
-  }
+  if (w->kind == SPATE_WINDOW_SESSION) return session_timer(w, t->timestamp, x);
   if (t->timestamp == max_ts(x) && (rc = win_emit_window(w, x)) < 0) return rc;
   if (t->timestamp != cleanup_time(w, x)) return 0;
   if ((rc = win_clear_contents(w, x)) < 0) return rc;
   if (t->timestamp != max_ts(x) && (rc = win_timer(w, max_ts(x), x, true)) < 0) return rc;
-  if (session) {
-    mws_remove(&w->sessions, x);
-    rc = win_store_sessions(w);
-  }
   return rc;
 }
 
@@ -787,6 +847,13 @@ static int win_open(op_t *op) {
   const spate_schema *ks = op->node->key.key_schema;
   if (!ks || ks->nfields > 64) return op_fail(op, SPATE_ECORRUPT, "bad key schema");
   for (int i = 0; i < ks->nfields; i++) w->key_fields[i] = i;
+  /* Keys of up to 8 fixed-width fields taken from the record: their row is the null bitmap (one
+   * word, all zero when no field is NULL) and the fields' slots as they are in the record, which
+   * set_key_from_record writes itself instead of going through the row builder per record. */
+  w->key_fixed = !op->key_fn && ks->nfields <= 8 && op->node->key.nfields == ks->nfields;
+  for (int i = 0; w->key_fixed && i < ks->nfields; i++)
+    w->key_fixed = ks->fields[i].type != SPATE_STRING && ks->fields[i].type != SPATE_BYTES;
+  memset(w->key_buf, 0, 8);
   w->max_parallelism = op->node->max_parallelism;
   ks_key_group_range range =
       ks_key_group_range_for(w->max_parallelism, op->ctx.parallelism, op->ctx.subtask);

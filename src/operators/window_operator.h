@@ -20,6 +20,12 @@
 
 typedef spate_time_window win;
 
+/* The last window start computed for a length (window_assigners.c): [start, end) holds the
+ * timestamps that share it; empty (0, 0) at first. */
+typedef struct win_span {
+  int64_t start, end;
+} win_span;
+
 /* A copied row in the scratch buffer (offsets, since the buffer may move while it fills). */
 typedef struct scratch_row {
   size_t off;
@@ -40,6 +46,7 @@ typedef struct win_op {
    * slide, or the size for tumbling windows). */
   bool panes;
   int64_t pane, step;
+  win_span pane_span, step_span; /* the last pane and step starts (window_assigners.c) */
   /* keyed state and timers */
   int max_parallelism;
   ks_backend *backend;
@@ -52,6 +59,8 @@ typedef struct win_op {
   /* the current key: the record's (key_rb) or the fired timer's */
   spate_row_builder key_rb, aux_rb, fold_rb[2];
   int key_fields[64];
+  bool key_fixed;      /* keys of fixed-width fields built in key_buf (set_key_from_record) */
+  uint8_t key_buf[72]; /* null bitmap word, then up to 8 slots */
   const uint8_t *key;
   uint32_t key_len;
   int key_group;
@@ -154,11 +163,12 @@ int win_agg_fold(win_op *w, const spate_row *rows, size_t n, ks_list_iter *it, s
 int win_emit_result(win_op *w, win x, const spate_row *v);
 int win_add_element(win_op *w, win x, const spate_row *row);
 int win_emit_window(win_op *w, win x);
+int win_emit_window_from(win_op *w, win x, win state);
 int win_clear_contents(win_op *w, win x);
 /* the session windows of the current key */
 int win_load_sessions(win_op *w);
 int win_store_sessions(win_op *w);
-int win_add_session(win_op *w, win x, win *actual, mws_outcome *how);
+int win_add_session(win_op *w, win x, win *actual, win *state, mws_outcome *how);
 /* an element all of whose windows are late: to the late side output, if any */
 int win_late_element(win_op *w, int64_t ts, const spate_row *row);
 

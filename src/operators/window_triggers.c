@@ -11,9 +11,12 @@
  * reducing state for reduce, a list for window functions, and with an evictor (Flink's
  * EvictingWindowOperator) a list of (timestamp, element) rows also for reduce, which then folds
  * what the evictor leaves when the window fires. Session windows merge here as Flink's
- * WindowOperator merges with a MergingWindowSet (merging_window_set.h): when windows merge, the
+ * WindowOperator merges with a MergingWindowSet (merging_window_set.h): contents (also an
+ * evictor's list) live under the session's state window, which stays when the session grows, so
+ * adding an element appends and firing reads the session once; when windows merge, the
  * trigger's onMerge runs for the merged window (win_trig_merge reads the merged windows' trigger
- * state), then each merged window's Trigger.clear and cleanup timer go and its contents move;
+ * state, which is per window), then each merged window's Trigger.clear and cleanup timer go and
+ * the other state windows' contents fold into the kept one;
  * timers of windows merged away are dropped unseen, and a window cleaned up leaves its key's set.
  * Triggers that cannot merge (DELTA, CUSTOM without on_merge) are refused by the API and by
  * win_open.
@@ -335,11 +338,12 @@ static size_t evict(win_op *w, size_t n) {
   return keep;
 }
 
-/* Emits an evicting window: its elements, less those evicted before, go to the function; what
+/* Emits an evicting window x whose contents are kept under window `state` (x itself, or a
+ * session's state window): its elements, less those evicted before, go to the function; what
  * remains after evicting (before and after) is written back as the window's contents. */
-static int emit_evicting(win_op *w, win x) {
+static int emit_evicting(win_op *w, win x, win state) {
   op_t *op = w->op;
-  int rc = win_set_window(w, x);
+  int rc = win_set_window(w, state);
   if (rc < 0) return rc;
   ks_list_iter it;
   spate_row e;
@@ -397,16 +401,20 @@ static int emit_evicting(win_op *w, win x) {
   if (w->evict_after) n = evict(w, n);
   if (op->ctx.has_error) return op_udf_failed(op, SPATE_EUDF, "delta function");
   if (n == total) return 0;
-  if ((rc = win_set_window(w, x)) < 0) return rc;
+  if ((rc = win_set_window(w, state)) < 0) return rc;
   rc = ks_list_update(w->contents, w->rows, n);
   return rc < 0 ? win_state_failed(w, rc, "window state") : 0;
 }
 
-/* Acts on a trigger result for window x. */
-static int trig_act(win_op *w, win x, int res) {
+/* Acts on a trigger result for window x, whose contents are kept under window `state` (x
+ * itself, or a session's state window). */
+static int trig_act(win_op *w, win x, win state, int res) {
   int rc = 0;
-  if (res & T_FIRE) rc = w->evk ? emit_evicting(w, x) : win_emit_window(w, x);
-  if (rc == 0 && (res & T_PURGE)) rc = win_clear_contents(w, x);
+  if (res & T_FIRE)
+    rc = w->evk                            ? emit_evicting(w, x, state)
+         : w->kind == SPATE_WINDOW_SESSION ? win_emit_window_from(w, x, state)
+                                           : win_emit_window(w, x);
+  if (rc == 0 && (res & T_PURGE)) rc = win_clear_contents(w, state);
   return rc;
 }
 
@@ -414,19 +422,20 @@ static int trig_act(win_op *w, win x, int res) {
  * says (win_add_session), and the element goes to the window it ends up in, unless that is late
  * (then it never existed: MergingWindowSet.retireWindow). */
 static int generic_session_element(win_op *w, int64_t ts, const spate_row *row) {
-  win x, actual;
+  win x, actual, state;
   mws_outcome how;
   int res, rc = win_session_window(w, w->event_time ? ts : op_now(w->op), row, &x);
-  if (rc < 0 || (rc = win_load_sessions(w)) < 0 || (rc = win_add_session(w, x, &actual, &how)) < 0)
+  if (rc < 0 || (rc = win_load_sessions(w)) < 0 ||
+      (rc = win_add_session(w, x, &actual, &state, &how)) < 0)
     return rc;
   bool late = window_late(w, actual);
   if (late) {
     mws_remove(&w->sessions, actual);
   } else {
     w->op->ctx.ts = ts;
-    rc = w->evk ? add_timestamped(w, actual, ts, row) : win_add_element(w, actual, row);
+    rc = w->evk ? add_timestamped(w, state, ts, row) : win_add_element(w, state, row);
     if (rc == 0) rc = trig_element(w, actual, ts, row, &res);
-    if (rc == 0) rc = trig_act(w, actual, res);
+    if (rc == 0) rc = trig_act(w, actual, state, res);
     if (rc == 0) rc = win_register_cleanup(w, actual);
     if (rc < 0) return rc;
   }
@@ -452,7 +461,7 @@ int win_generic_element(win_op *w, int64_t ts, const spate_row *row) {
     int res;
     rc = w->evk ? add_timestamped(w, x, ts, row) : win_add_element(w, x, row);
     if (rc == 0) rc = trig_element(w, x, ts, row, &res);
-    if (rc == 0) rc = trig_act(w, x, res);
+    if (rc == 0) rc = trig_act(w, x, x, res);
     if (rc == 0) rc = win_register_cleanup(w, x);
     if (rc < 0) return rc;
   }
@@ -465,14 +474,16 @@ int win_generic_element(win_op *w, int64_t ts, const spate_row *row) {
 int win_generic_timer(win_op *w, bool event, int64_t t, win x) {
   bool session = w->kind == SPATE_WINDOW_SESSION;
   int res, rc;
+  win state = x;
   if (session) {
     if ((rc = win_load_sessions(w)) < 0) return rc;
-    if (!mws_contains(&w->sessions, x)) return 0;
+    if (!mws_state_window(&w->sessions, x, &state)) return 0;
   }
   rc = trig_time(w, event, t, x, &res);
-  if (rc == 0) rc = trig_act(w, x, res);
+  if (rc == 0) rc = trig_act(w, x, state, res);
   if (rc < 0 || event != w->event_time || t != cleanup_time(w, x)) return rc;
-  if ((rc = win_clear_contents(w, x)) < 0 || (rc = win_trig_clear(w, x)) < 0 || !session) return rc;
+  if ((rc = win_clear_contents(w, state)) < 0 || (rc = win_trig_clear(w, x)) < 0 || !session)
+    return rc;
   mws_remove(&w->sessions, x);
   return win_store_sessions(w);
 }

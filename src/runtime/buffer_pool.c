@@ -91,14 +91,29 @@ rt_buffer *bufpool_get(bufpool *p, const _Atomic bool *cancel, uint64_t *wait_ns
   return b;
 }
 
-void bufpool_recycle(rt_buffer *b) {
+/* Puts b back on the free stack; returns how many are free now. */
+static uint32_t put_back(rt_buffer *b) {
   bufpool *p = b->pool;
   sp_assert(b >= p->buffers && b < p->buffers + p->count); /* one of this pool's */
   pthread_mutex_lock(&p->mu);
   sp_assert(p->nfree < p->count); /* else a buffer came back twice */
   p->free[p->nfree++] = b;
+  uint32_t n = p->nfree;
   pthread_mutex_unlock(&p->mu);
+  return n;
+}
+
+void bufpool_recycle(rt_buffer *b) {
+  bufpool *p = b->pool;
+  put_back(b);
   sp_event_notify(&p->avail);
+  if (p->on_recycle) p->on_recycle(p->on_recycle_arg);
+}
+
+void bufpool_recycle_more_coming(rt_buffer *b) {
+  bufpool *p = b->pool;
+  uint32_t n = put_back(b);
+  if (n * 4 >= p->count) sp_event_notify(&p->avail);
   if (p->on_recycle) p->on_recycle(p->on_recycle_arg);
 }
 

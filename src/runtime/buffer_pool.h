@@ -52,8 +52,14 @@ rt_buffer *bufpool_get(bufpool *p, const _Atomic bool *cancel, uint64_t *wait_ns
 rt_buffer *bufpool_try_get(bufpool *p);
 /* Installs (or with NULL removes) the recycle hook. Set it before the pool is shared. */
 void bufpool_set_recycle_hook(bufpool *p, void (*fn)(void *arg), void *arg);
-/* Returns a buffer; safe from any thread. */
+/* Returns a buffer and wakes a producer waiting for one; safe from any thread. */
 void bufpool_recycle(rt_buffer *b);
+/* Returns a buffer from a consumer that has more of the pool's buffers queued and will return
+ * them soon: a waiting producer is woken only once a quarter of the pool is free, so that it
+ * sleeps and wakes once per few buffers rather than once per buffer. A consumer that found its
+ * queue empty returns its last buffer with bufpool_recycle, so a producer never waits for
+ * buffers that are free while nothing else is coming back. */
+void bufpool_recycle_more_coming(rt_buffer *b);
 /* Wakes waiters so they notice cancellation. */
 void bufpool_wake(bufpool *p);
 uint32_t bufpool_available(bufpool *p);

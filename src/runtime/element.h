@@ -7,6 +7,12 @@
  * in, unless it is larger than a whole buffer: then it spans as many buffers as it needs and
  * the reader reassembles it (the only copy on the data path).
  *
+ * The tag word: its low 8 bits are the element's kind (EL_*); for a RECORD sent over a HASH edge
+ * bits 8..31 hold the record's key group + 1 (0: none), computed by the producer's partitioner
+ * as Flink's KeyGroupRangeAssignment does, so that a keyed consumer need not hash the key again
+ * (el_tag / el_key_group; input_gate.h hands both out separately). Any process reading the bytes
+ * (the network shuffle carries them unchanged) sees the same key group.
+ *
  * Payloads: RECORD = i64 timestamp (INT64_MIN: none) + row bytes; WATERMARK = i64;
  * END_OF_PARTITION = empty; STATUS = u32 (1 idle, 0 active: Flink's WatermarkStatus);
  * BARRIER = the checkpoint barrier (el_barrier below, then the target directory's bytes);
@@ -43,6 +49,12 @@ typedef struct el_barrier {
   uint32_t flags;
   uint32_t dir_len;
 } el_barrier;
+
+/* The tag word of a record of key group kg (-1: none; key groups are below 32768). */
+static inline uint32_t el_record_tag(int kg) { return EL_RECORD | ((uint32_t)(kg + 1) << 8); }
+/* The kind (EL_*) and the carried key group (-1: none) of a tag word. */
+static inline uint32_t el_kind(uint32_t tag) { return tag & 0xffu; }
+static inline int el_key_group(uint32_t tag) { return (int)(tag >> 8) - 1; }
 
 #define EL_HEADER 8u
 static inline uint32_t el_padded(uint32_t len) { return (len + 7u) & ~7u; }

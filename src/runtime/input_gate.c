@@ -21,11 +21,14 @@ void channel_connect(input_channel *c, result_partition *rp, int sub, sp_event *
 /* Makes c->buf a buffer with unread bytes; false if none has arrived. */
 static bool ensure_buffer(input_channel *c) {
   if (c->buf && c->pos < c->buf->size) return true;
-  if (c->buf) {
-    bufpool_recycle(c->buf);
+  rt_buffer *b = sp_spsc_pop(&c->rp->subs[c->sub].queue);
+  if (c->buf) { /* with the next buffer in hand, more will come back soon (buffer_pool.h) */
+    if (b)
+      bufpool_recycle_more_coming(c->buf);
+    else
+      bufpool_recycle(c->buf);
     c->buf = NULL;
   }
-  rt_buffer *b = sp_spsc_pop(&c->rp->subs[c->sub].queue);
   if (!b) return false;
   if (c->bytes_in) sw_add(c->bytes_in, b->size); /* numBytesIn, per buffer */
   c->buf = b;
@@ -59,7 +62,8 @@ int channel_next(input_channel *c, stream_element *el) {
       uint32_t hdr[2];
       memcpy(hdr, c->spill, EL_HEADER);
       el->len = hdr[0];
-      el->tag = hdr[1];
+      el->tag = el_kind(hdr[1]);
+      el->key_group = el_key_group(hdr[1]);
       el->payload = c->spill + EL_HEADER;
       return 1;
     }
@@ -68,7 +72,8 @@ int channel_next(input_channel *c, stream_element *el) {
     uint64_t total = EL_HEADER + (uint64_t)el_padded(hdr[0]);
     if (c->pos + total <= b->size) {
       el->len = hdr[0];
-      el->tag = hdr[1];
+      el->tag = el_kind(hdr[1]);
+      el->key_group = el_key_group(hdr[1]);
       el->payload = b->data + c->pos + EL_HEADER;
       c->pos += (uint32_t)total;
       return 1;

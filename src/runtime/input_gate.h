@@ -14,9 +14,11 @@
 #include "runtime/result_partition.h"
 
 typedef struct stream_element {
-  uint32_t tag;
+  uint32_t tag; /* the kind: EL_RECORD, ... (element.h's el_kind of the header's tag word) */
   uint32_t len;
   const uint8_t *payload; /* 8-byte aligned; valid until the next channel_next */
+  int key_group;          /* RECORD: the key group its producer's HASH partitioner computed, or
+                             -1 (not sent over a HASH edge) */
 } stream_element;
 
 typedef struct input_channel {
@@ -35,6 +37,8 @@ typedef struct input_gate {
   int input;                  /* index of the edge among the head operator's inputs */
   uint32_t nfields;           /* fields of the rows this edge carries */
   const spate_schema *schema; /* their schema (the job graph's) */
+  bool key_group_hint;        /* the records' key groups may be handed to the head operator
+                                 (op_t.input_key_group: same key, same maximum parallelism) */
   int nch, nfinished;
   input_channel *ch;
 } input_gate;

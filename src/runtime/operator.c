@@ -48,6 +48,7 @@ int op_create(const job_graph *jg, int node, int subtask, op_vtable_fn vtable_fo
   op->ctx.arg_len = n->udf_arg_len;
   op->ctx.ts = INT64_MIN;
   op->ctx.watermark = INT64_MIN;
+  op->input_key_group = -1;
   op->out.records_out = &op->records_out;
   sw_set_i64(&op->input_watermark, INT64_MIN);
   sw_set_i64(&op->output_watermark, INT64_MIN);

@@ -139,6 +139,11 @@ struct op_t {
   /* the task's processing-time service: runs fn on the task thread at or after due_ms */
   int (*schedule)(void *task, op_t *op, int64_t due_ms, op_timer_fn fn);
   void *task;
+  /* The key group of the record being processed as its producer computed it (element.h), or
+   * -1. The task sets it only on a head operator whose input edge is HASH partitioned by the
+   * same key fields as the operator's own key (node->key) for the same maximum parallelism, so
+   * a keyed operator may use it instead of hashing the key again; -1 for every other record. */
+  int input_key_group;
 };
 
 static inline int op_process(op_t *op, int input, int64_t ts, const spate_row *row) {

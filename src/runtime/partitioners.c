@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/err.h"
 #include "base/hash.h"
 #include "runtime/udf_context.h"
@@ -30,6 +31,7 @@ int partitioner_init(partitioner *p, const partitioner_config *c, struct spate_c
   /* producers start their round robin at different subpartitions and shuffle differently */
   p->rr = c->subtask % (c->nsub > 0 ? c->nsub : 1);
   p->rng = 0x9E3779B97F4A7C15ull ^ (uint64_t)(c->subtask + 1) * 0xBF58476D1CE4E5B9ull;
+  p->key_group = -1;
   p->schema = c->schema;
   p->ctx = ctx;
   p->err = err;
@@ -47,12 +49,25 @@ int partitioner_init(partitioner *p, const partitioner_config *c, struct spate_c
     p->key_all_fields = identity_fields(c->key_schema->nfields);
   }
   p->custom_fn = c->custom_fn;
+  if (c->part == PART_HASH && c->max_parallelism > 0 && c->max_parallelism <= 32768 &&
+      c->consumer_parallelism <= 65536) {
+    p->kg_target = sp_malloc((size_t)c->max_parallelism * sizeof *p->kg_target);
+    if (!p->kg_target) {
+      partitioner_destroy(p);
+      return SPATE_ENOMEM;
+    }
+    for (int kg = 0; kg < c->max_parallelism; kg++)
+      p->kg_target[kg] =
+          (uint16_t)sp_operator_index(c->max_parallelism, c->consumer_parallelism, kg);
+  }
   return 0;
 }
 
 void partitioner_destroy(partitioner *p) {
   if (p->key_rb) spate_rb_free(p->key_rb);
   p->key_rb = NULL;
+  sp_free(p->kg_target);
+  p->kg_target = NULL;
 }
 
 int partitioner_key_target(partitioner *p, const spate_row *row, int *target) {
@@ -95,6 +110,8 @@ int partitioner_key_target(partitioner *p, const spate_row *row, int *target) {
     h = row_fields_java_hash(key, p->key_all_fields, (int)key->nfields, p->key_schema);
   }
   int kg = sp_key_group(h, p->max_parallelism);
-  *target = sp_operator_index(p->max_parallelism, p->consumer_parallelism, kg);
+  p->key_group = kg;
+  *target = p->kg_target ? p->kg_target[kg]
+                         : sp_operator_index(p->max_parallelism, p->consumer_parallelism, kg);
   return 0;
 }

@@ -50,6 +50,10 @@ typedef struct partitioner {
   const int *key_all_fields;      /* selector keys: 0..n-1 */
   spate_row_builder *key_rb;
   spate_partition_fn custom_fn;
+  int key_group;         /* HASH: the key group of the record selected last (the record writer
+                           sends it along: element.h) */
+  uint16_t *kg_target;   /* HASH: key group -> subpartition (sp_operator_index), computed once:
+                           no division per record */
   struct spate_ctx *ctx; /* context handed to key and partition UDFs */
   char *err;             /* task error buffer */
   size_t err_len;
@@ -65,7 +69,8 @@ int partitioner_init(partitioner *p, const partitioner_config *c, struct spate_c
 /* Frees what partitioner_init allocated. */
 void partitioner_destroy(partitioner *p);
 
-/* HASH and CUSTOM: the subpartition of a record by its key (partitioners.c). */
+/* HASH and CUSTOM: the subpartition of a record by its key (partitioners.c); HASH also sets
+ * p->key_group. */
 int partitioner_key_target(partitioner *p, const spate_row *row, int *target);
 
 /* Picks the subpartition of a record (PARTITION_ALL for BROADCAST). Returns 0, or an error of a

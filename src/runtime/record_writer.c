@@ -15,12 +15,21 @@ int rw_init(record_writer *w, result_partition *rp, const rw_config *c) {
   memset(w, 0, sizeof *w);
   int nsub = c->partitioner.nsub;
   w->cur = sp_calloc((size_t)nsub, sizeof *w->cur);
-  if (!w->cur) return SPATE_ENOMEM;
+  w->quiet = sp_calloc((size_t)nsub, sizeof *w->quiet);
+  if (!w->cur || !w->quiet) {
+    sp_free(w->cur);
+    sp_free(w->quiet);
+    w->cur = NULL;
+    w->quiet = NULL;
+    return SPATE_ENOMEM;
+  }
   int rc = partitioner_init(&w->sel, &c->partitioner, c->ctx, c->err, c->err_len);
   if (rc < 0) {
     partitioner_destroy(&w->sel);
     sp_free(w->cur);
+    sp_free(w->quiet);
     w->cur = NULL;
+    w->quiet = NULL;
     return rc;
   }
   w->rp = rp;
@@ -42,24 +51,54 @@ void rw_destroy(record_writer *w) {
   w->rp = NULL;
   partitioner_destroy(&w->sel);
   sp_free(w->cur);
+  sp_free(w->quiet);
   w->cur = NULL;
+  w->quiet = NULL;
 }
 
-/* Hands buffer b over to subpartition i's consumer, counting its bytes (per buffer, not per
- * record: the record path pays nothing for numBytesOut). */
+/* Hands buffer b over to subpartition i's consumer and wakes it, counting its bytes (per buffer,
+ * not per record: the record path pays nothing for numBytesOut). */
 static void hand_over(record_writer *w, int i, rt_buffer *b) {
   if (w->bytes_out) sw_add(w->bytes_out, b->size);
-  rp_push(w->rp, i, b);
+  rp_push_quiet(w->rp, i, b);
+  rp_notify(w->rp, i);
+  w->quiet[i] = 0;
+}
+
+void rw_wake_consumers(record_writer *w) {
+  if (!w->any_quiet) return;
+  for (int i = 0; i < w->nsub; i++)
+    if (w->quiet[i]) {
+      rp_notify(w->rp, i);
+      w->quiet[i] = 0;
+    }
+  w->any_quiet = false;
+}
+
+/* A full buffer: queued at once, but its consumer is woken only every RW_WAKE_EVERY buffers (or
+ * by rw_flush, rw_wake_consumers, a wait for a free buffer), so that a consumer faster than its
+ * producer does not sleep and wake once per buffer: on a machine with fewer cores than busy
+ * threads each such round trip costs two context switches, as much as reading the buffer. */
+static void hand_over_full(record_writer *w, int i, rt_buffer *b) {
+  if (w->flush_always || w->quiet[i] + 1 >= RW_WAKE_EVERY) {
+    hand_over(w, i, b);
+    return;
+  }
+  if (w->bytes_out) sw_add(w->bytes_out, b->size);
+  rp_push_quiet(w->rp, i, b);
+  w->quiet[i]++;
+  w->any_quiet = true;
 }
 
 static rt_buffer *next_buffer(record_writer *w, int i) {
   rt_buffer *b = w->cur[i];
   if (b) {
     w->cur[i] = NULL;
-    hand_over(w, i, b);
+    hand_over_full(w, i, b);
   }
   b = bufpool_try_get(w->rp->pool);
   if (!b) { /* backpressure: the wait is marked so that it reads as such while it lasts */
+    rw_wake_consumers(w); /* what they have not been told about is what frees buffers */
     if (w->time) task_time_begin(w->time, TASK_WAIT_BACKPRESSURED, sp_mono_ns());
     b = bufpool_get(w->rp->pool, w->cancel, w->backpressure_ns);
     if (w->time) task_time_end(w->time, TASK_WAIT_BACKPRESSURED, sp_mono_ns());
@@ -125,11 +164,30 @@ static int write_element(record_writer *w, int i, uint32_t tag, const void *p1, 
   return 0;
 }
 
-static int write_record(record_writer *w, int i, int64_t ts, const spate_row *row) {
+/* Writes record (ts, row) with tag word `tag` to subpartition i. The common case (the record
+ * fits the current buffer, buffers are not handed over per record) is written here with plain
+ * 8-byte stores: the header as one word, the timestamp, the row (whose length the row builder
+ * pads to 8) in words when it is small; everything else goes through write_element. */
+static int write_record(record_writer *w, int i, uint32_t tag, int64_t ts, const spate_row *row) {
   if (row->len > UINT32_MAX - 64) /* element lengths are 32-bit */
     return op_ctx_fail(w->ctx, w->err, w->err_len, SPATE_EINVAL,
                        "a record of %u bytes is too large to send", row->len);
-  return write_element(w, i, EL_RECORD, &ts, 8, row->data, row->len);
+  uint32_t len = 8 + row->len;
+  rt_buffer *b = w->cur[i];
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (b && !w->flush_always && (row->len & 7u) == 0 && row->len <= 256 &&
+      b->cap - b->size >= EL_HEADER + len) {
+    uint8_t *d = b->data + b->size;
+    uint64_t hdr = (uint64_t)len | (uint64_t)tag << 32; /* {u32 len, u32 tag} in memory order */
+    memcpy(d, &hdr, 8);
+    memcpy(d + 8, &ts, 8);
+    for (uint32_t k = 0; k < row->len; k += 8) memcpy(d + 16 + k, row->data + k, 8);
+    b->size += EL_HEADER + len;
+    w->dirty = true;
+    return 0;
+  }
+#endif
+  return write_element(w, i, tag, &ts, 8, row->data, row->len);
 }
 
 int rw_emit(record_writer *w, int64_t ts, const spate_row *row) {
@@ -137,10 +195,12 @@ int rw_emit(record_writer *w, int64_t ts, const spate_row *row) {
   if ((rc = partitioner_select(&w->sel, row, &t)) < 0) return rc;
   if (t == PARTITION_ALL) {
     for (int i = 0; i < w->nsub; i++)
-      if ((rc = write_record(w, i, ts, row)) < 0) return rc;
+      if ((rc = write_record(w, i, EL_RECORD, ts, row)) < 0) return rc;
     return 0;
   }
-  return write_record(w, t, ts, row);
+  /* a HASH edge sends the key group it computed along (element.h) */
+  uint32_t tag = w->sel.part == PART_HASH ? el_record_tag(w->sel.key_group) : EL_RECORD;
+  return write_record(w, t, tag, ts, row);
 }
 
 int rw_broadcast_event(record_writer *w, uint32_t tag, const void *payload, uint32_t len) {
@@ -152,15 +212,17 @@ int rw_broadcast_event(record_writer *w, uint32_t tag, const void *payload, uint
 }
 
 void rw_flush(record_writer *w) {
-  if (!w->dirty) return;
-  for (int i = 0; i < w->nsub; i++) {
-    rt_buffer *b = w->cur[i];
-    if (b && b->size) {
-      w->cur[i] = NULL;
-      hand_over(w, i, b);
+  if (w->dirty) {
+    for (int i = 0; i < w->nsub; i++) {
+      rt_buffer *b = w->cur[i];
+      if (b && b->size) {
+        w->cur[i] = NULL;
+        hand_over(w, i, b);
+      }
     }
+    w->dirty = false;
   }
-  w->dirty = false;
+  rw_wake_consumers(w);
 }
 
 int rw_emit_barrier(record_writer *w, int64_t id, const void *payload, uint32_t len) {

@@ -3,7 +3,8 @@
  *
  * The record writer serializes elements into the current buffer of the subpartition its
  * partitioner chooses (partitioners.h), hands buffers over when full, on flush, and after every
- * record when the buffer timeout is 0. It waits for a free buffer when the pool is empty:
+ * record when the buffer timeout is 0 (full ones with a wake-up of the consumer every few
+ * buffers: rw_wake_consumers). It waits for a free buffer when the pool is empty:
  * backpressure. Barriers are also announced on the subpartitions, for unaligned checkpoints.
  *
  * A writer belongs to one task thread; rw_init and rw_destroy are its whole setup and teardown
@@ -34,10 +35,15 @@ typedef struct rw_config {
   size_t err_len;
 } rw_config;
 
+/* A consumer is woken once per this many full buffers (see rw_wake_consumers). */
+#define RW_WAKE_EVERY 4
+
 typedef struct record_writer {
   result_partition *rp;
   int nsub;
   rt_buffer **cur;       /* current buffer per subpartition, or NULL */
+  uint8_t *quiet;        /* per subpartition: full buffers queued since its consumer was woken */
+  bool any_quiet;        /* some quiet[i] > 0 */
   bool dirty;            /* some current buffer holds unflushed data */
   bool flush_always;     /* buffer timeout 0 */
   partitioner sel;       /* picks each record's subpartition */
@@ -63,8 +69,14 @@ void rw_destroy(record_writer *w);
 int rw_emit(record_writer *w, int64_t ts, const spate_row *row);
 /* Writes a non-record element (watermark, end of partition) to every subpartition. */
 int rw_broadcast_event(record_writer *w, uint32_t tag, const void *payload, uint32_t len);
-/* Hands every partly filled buffer to its consumer. */
+/* Hands every partly filled buffer to its consumer, and wakes every consumer with buffers it
+ * was not woken for. */
 void rw_flush(record_writer *w);
+/* Full buffers are queued at once but their consumer is woken only every RW_WAKE_EVERY of them
+ * (or when the buffer timeout is 0: at once): this wakes the consumers of the rest. The writer
+ * calls it before it waits for a free buffer, rw_flush calls it, and the task before it parks,
+ * so a buffer never waits for a wake-up while its producer waits for anything. */
+void rw_wake_consumers(record_writer *w);
 /* Writes a barrier to every subpartition, hands it over at once, and announces it (see
  * subpartition.announced). */
 int rw_emit_barrier(record_writer *w, int64_t id, const void *payload, uint32_t len);

@@ -64,23 +64,28 @@ void rp_unref(result_partition *rp) {
  * clears the event before it checks for notifies in flight (both sequentially consistent), so
  * either the producer sees NULL or the consumer sees the mark and waits for the notify to end.
  * That keeps a finishing consumer from freeing its event under a producer's notify. */
-void rp_push(result_partition *rp, int i, rt_buffer *b) {
-  sp_assert(i >= 0 && i < rp->nsub);
-  subpartition *s = &rp->subs[i];
-  bool ok = sp_spsc_push(&s->queue, b);
-  sp_assert(ok); /* capacity >= pool size, so a push cannot fail */
-  atomic_fetch_add(&s->notifying, 1);
-  sp_event *ev = atomic_load(&s->consumer);
-  if (ev) sp_event_notify(ev);
-  atomic_fetch_sub(&s->notifying, 1);
-}
-
 /* Wakes the consumer of subpartition i (see rp_push for the `notifying` protocol). */
 static void notify_consumer(subpartition *s) {
   atomic_fetch_add(&s->notifying, 1);
   sp_event *ev = atomic_load(&s->consumer);
   if (ev) sp_event_notify(ev);
   atomic_fetch_sub(&s->notifying, 1);
+}
+
+void rp_push_quiet(result_partition *rp, int i, rt_buffer *b) {
+  sp_assert(i >= 0 && i < rp->nsub);
+  bool ok = sp_spsc_push(&rp->subs[i].queue, b);
+  sp_assert(ok); /* capacity >= pool size, so a push cannot fail */
+}
+
+void rp_notify(result_partition *rp, int i) {
+  sp_assert(i >= 0 && i < rp->nsub);
+  notify_consumer(&rp->subs[i]);
+}
+
+void rp_push(result_partition *rp, int i, rt_buffer *b) {
+  rp_push_quiet(rp, i, b);
+  notify_consumer(&rp->subs[i]);
 }
 
 void rp_announce(result_partition *rp, int i, int64_t id, const void *payload, uint32_t len) {

@@ -55,6 +55,10 @@ void rp_unref(result_partition *rp);
 /* Pushes a buffer to subpartition i and wakes its consumer. Never fails: the queue holds as many
  * buffers as the pool has. */
 void rp_push(result_partition *rp, int i, rt_buffer *b);
+/* rp_push in two steps, for a producer that wakes its consumer once per few buffers: the push
+ * (the consumer sees the buffer when it next looks), and the wake-up. */
+void rp_push_quiet(result_partition *rp, int i, rt_buffer *b);
+void rp_notify(result_partition *rp, int i);
 /* Copies the payload of the barrier announced on subpartition i into buf (up to cap bytes);
  * returns its length (0: none). */
 uint32_t rp_announced_barrier(result_partition *rp, int i, void *buf, uint32_t cap);

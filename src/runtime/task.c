@@ -180,6 +180,20 @@ static void hand_over(void *owner, const task_snapshot_done *d, task_snapshot *s
 
 static int restore(task *t);
 
+/* Whether the key groups that edge e's HASH partitioner computes are those the vertex's head
+ * operator computes for its own key: field keys (a selector could answer differently when called
+ * twice), the same fields, and the same maximum parallelism. */
+static bool same_key(const job_graph *jg, const jg_edge *e, const jg_vertex *v) {
+  const sg_node *head = &jg->nodes[e->target_node];
+  const key_spec *ek = &head->inputs[e->target_input].key, *nk = &head->key;
+  if (e->part != PART_HASH || e->target_node != v->nodes[0] || ek->selector || nk->selector ||
+      ek->nfields <= 0 || ek->nfields != nk->nfields || head->max_parallelism != v->max_parallelism)
+    return false;
+  for (int i = 0; i < ek->nfields; i++)
+    if (ek->fields[i] != nk->fields[i]) return false;
+  return true;
+}
+
 /* Builds operators, writers and gates. */
 static int setup(task *t) {
   const job_graph *jg = t->jg;
@@ -280,6 +294,7 @@ static int setup(task *t) {
         sg_edge_schema(jg->nodes, &jg->nodes[e->target_node].inputs[e->target_input]);
     g->nfields = carried ? (uint32_t)carried->nfields : 0;
     g->schema = carried;
+    g->key_group_hint = same_key(jg, e, v);
     int n = rp_producers_of(e->part, sv->parallelism, v->parallelism, t->subtask, peers, subs);
     g->ch = sp_calloc((size_t)n + 1, sizeof *g->ch);
     if (!g->ch) {
@@ -402,6 +417,7 @@ static int restore(task *t) {
       int64_t ts;
       memcpy(&ts, p, 8);
       spate_row row = {p + 8, len - 8, t->gates[g].nfields};
+      t->ops[0]->input_key_group = -1; /* channel state keeps no key groups */
       rc = op_process(t->ops[0], t->gates[g].input, ts, &row);
       n++;
     }
@@ -532,6 +548,8 @@ static int park(task *t, uint32_t token) {
       int rc = t->ops[i]->vt->flush(t->ops[i]);
       if (rc < 0) return rc;
     }
+  for (int k = 0; k < t->nwriters; k++) /* and consumers learn of every full buffer */
+    rw_wake_consumers(&t->writers[k]);
   int64_t left = timer_service_left_ns(&t->timers); /* clock ns; -1: no deadline */
   int64_t align_ms = bh_timeout_wait_ms(&t->bh);
   if (align_ms >= 0 && (left < 0 || align_ms * 1000000LL < left)) left = align_ms * 1000000LL;
@@ -663,6 +681,7 @@ static int run_inputs(task *t) {
             memcpy(&ts, el.payload, 8);
             spate_row row = {el.payload + 8, el.len - 8, gate->nfields};
             bh_capture(&t->bh, ch->vidx, (uint32_t)g, el.payload, el.len); /* in flight? */
+            head->input_key_group = gate->key_group_hint ? el.key_group : -1;
             int rc = op_process(head, gate->input, ts, &row);
             if (rc < 0) return rc;
           } else if (el.tag == EL_BARRIER) {

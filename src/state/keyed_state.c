@@ -84,6 +84,7 @@ void ks_backend_free(ks_backend *b) {
   int n = ks_key_group_range_size(b->range);
   for (int i = 0; i < n; i++) ks_table_free(b, &b->groups[i]);
   ks_arena_close(&b->arena);
+  ks_slab_destroy(&b->slab);
   sp_free(b->groups);
   for (uint32_t i = 0; i < b->nstates; i++) ks_state_free(b->states[i]);
   sp_free(b->states);
@@ -156,6 +157,9 @@ int ks_register(ks_backend *b, const ks_descriptor *d, ks_state **out) {
     return 0;
   }
   if ((rc = ks_pending_check(b, d)) < 0) return rc;
+  if (b->nstates >= KS_MAX_STATES) /* an entry keeps the index in 16 bits (ks_internal.h) */
+    return ks_fail(b, SPATE_EINVAL, "state '%s': a backend holds at most %u states", d->name,
+                   (unsigned)KS_MAX_STATES);
   if (b->nstates == b->states_cap) {
     uint32_t cap = b->states_cap ? b->states_cap * 2 : 4;
     ks_state **ns = sp_realloc(b->states, cap * sizeof *ns);
@@ -240,9 +244,21 @@ int ks_set_current_key(ks_backend *b, const void *key, uint32_t len, int key_gro
 
 int ks_set_namespace(ks_backend *b, const void *ns, uint32_t len) {
   if (!ns && len) return ks_fail(b, SPATE_EINVAL, "NULL namespace with length %u", len);
-  if (set_bytes(&b->ns, &b->ns_cap, ns, len) < 0) return ks_no_memory(b, NULL);
+  if (len > KS_MAX_NAMESPACE) /* an entry keeps the length in 16 bits (ks_internal.h) */
+    return ks_fail(b, SPATE_EINVAL, "namespace of %u bytes: at most %u", len,
+                   (unsigned)KS_MAX_NAMESPACE);
+  if (len == 0) {
+    b->ns_len = 0;
+    b->ns_hash = b->empty_ns_hash;
+    return 0;
+  }
+  if (len != b->ns_buf_len || !bytes_eq(b->ns, ns, len)) {
+    if (set_bytes(&b->ns, &b->ns_cap, ns, len) < 0) return ks_no_memory(b, NULL);
+    b->ns_buf_len = len;
+    b->ns_buf_hash = bytes_hash(b->ns, len);
+  }
   b->ns_len = len;
-  b->ns_hash = len ? bytes_hash(b->ns, len) : b->empty_ns_hash;
+  b->ns_hash = b->ns_buf_hash;
   return 0;
 }
 

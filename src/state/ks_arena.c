@@ -162,10 +162,3 @@ void ks_arena_close(ks_arena *a) {
 }
 
 size_t ks_backend_arena_bytes(const ks_backend *b) { return b->arena.total; }
-
-void ks_entry_free(ks_entry *e) {
-  if (e && ks_arena_owns(e))
-    ks_arena_release(e);
-  else
-    sp_free(e);
-}

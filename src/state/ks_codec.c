@@ -36,7 +36,7 @@ static int visit_table(ks_state *const *states, const ks_table *t, int only, int
   int rc;
   if (!t->slots) return 0;
   for (uint32_t i = 0; i <= t->mask; i++) {
-    ks_entry *e = t->slots[i];
+    ks_entry *e = tbl_at(t, i);
     if (!e || (only >= 0 && e->state != (uint32_t)only)) continue;
     ks_state *s = states[e->state];
     bool skip_expired = s->has_ttl && s->ttl.cleanup_full_snapshot;
@@ -59,7 +59,7 @@ static int visit_table(ks_state *const *states, const ks_table *t, int only, int
     } else if (s->kind == KS_MAP) {
       ks_table *m = e_map(e);
       for (uint32_t j = 0; m->slots && j <= m->mask; j++) {
-        ks_entry *me = m->slots[j];
+        ks_entry *me = tbl_at(m, j);
         if (!me || (skip_expired && expired(s, me->ts, now))) continue;
         r.user_key = e_key(me);
         r.user_key_len = me->klen;
@@ -452,7 +452,7 @@ static void drop_state_entries(ks_backend *b, const ks_state *s) {
   for (int g = 0; g < n; g++) {
     ks_table *t = &b->groups[g];
     for (uint32_t i = 0; t->slots && i <= t->mask; i++)
-      while (t->slots[i] && t->slots[i]->state == s->id) ks_remove_entry(b, t, i);
+      while (t->slots[i] && tbl_at(t, i)->state == s->id) ks_remove_entry(b, t, i);
   }
 }
 

@@ -13,13 +13,16 @@
  *                  of states not registered yet (pending runs, the lazy restore)
  *   ks_snapshot.c  copy-on-write snapshots: begin, the writer's encoding, release
  *   ks_arena.c     memory for the entries of large restores, mapped in whole blocks
+ *   ks_slab.c      memory for small entries: chunks cut in 16-byte size classes, free lists
  * The calls between these files are hidden from libspate's exported symbols (KS_HIDDEN). What
  * every state access runs (the lookup tbl_find, entry_own, the TTL tests) is static inline here,
  * so that a state access costs no call into another file.
  *
  * Layout. The backend keeps one ks_table per key group of its range. A ks_table is linear
- * probing over a power-of-two array of entry pointers, grown at 75% load, with backward-shift
- * deletion (no tombstones), so a probe ends at the first empty slot. An entry is one allocation:
+ * probing over a power-of-two array of 8-byte slots, each an entry pointer tagged with 16 bits
+ * of the entry's hash (ks_slot), grown at 75% load, with backward-shift deletion (no
+ * tombstones), so a probe ends at the first empty slot and reads only the entry whose tag
+ * matches. An entry is one allocation, with a 32-byte header (ks_entry):
  *
  *   ks_entry header | key bytes (padded to 8) | namespace bytes (padded to 8) | payload (cap)
  *
@@ -77,30 +80,63 @@
  * Entries and tables. */
 
 typedef struct ks_entry {
-  /* While the entry is in a live table: the hash of (state, key, namespace), or of the user key
-   * in nested map entries. Once it is retired (out of the live tables, kept only for a
-   * snapshot): the link of the snapshot's retired list, which the owner may write because the
-   * snapshot's writer never reads this field. */
+  /* One-row payloads and nested map entries: the TTL last-access time. LIST: the number of
+   * elements. (MAP entries use neither.) */
   union {
-    uint64_t hash;
+    int64_t ts;
+    uint32_t count;
+  };
+  union {
+    /* While the entry is in a live table. */
+    struct {
+      uint32_t hash;    /* low half of the entry's hash (entry_hash, or of the user key in nested
+                         * map entries): its home slot, for growth and deletion */
+      uint32_t version; /* the backend's version when this allocation was made */
+    };
+    /* Once it is retired (out of the live tables, kept only for a snapshot): the link of the
+     * snapshot's retired list, which the owner may write because the snapshot's writer never
+     * reads hash or version. */
     struct ks_entry *next_retired;
   };
-  int64_t ts;        /* TTL last-access time of a one-row payload */
-  uint64_t version;  /* the backend's version when this allocation was made */
-  uint32_t state;    /* index of the state; 0 in nested map entries */
-  uint32_t klen;     /* key bytes (user key bytes in nested map entries) */
-  uint32_t nslen;    /* namespace bytes (0 in nested map entries) */
-  uint32_t len, cap; /* payload bytes used and allocated */
-  uint32_t count;    /* LIST: number of elements */
+  uint32_t klen;  /* key bytes (user key bytes in nested map entries) */
+  uint32_t len;   /* payload bytes used */
+  uint32_t cap;   /* payload bytes allocated */
+  uint16_t nslen; /* namespace bytes (0 in nested map entries); at most KS_MAX_NAMESPACE */
+  uint16_t state; /* index of the state (0 in nested map entries); below KS_MAX_STATES */
 } ks_entry;
+_Static_assert(sizeof(ks_entry) == 32, "the entry header is 32 bytes (see the layout above)");
+
+#define KS_MAX_NAMESPACE UINT16_MAX
+#define KS_MAX_STATES UINT16_MAX
+
+/* A slot of a table: 0 when empty, else the entry's address in the low 48 bits and the top 16
+ * bits of the entry's hash above them (the tag). A probe compares tags and reads an entry only
+ * when its tag matches (a false match is 1 in 65,536), so walking a probe run touches only the
+ * slot array. User-space addresses fit in 48 bits on x86-64 and arm64 (4-level page tables, and
+ * Linux maps above 2^47 only when asked to); ks_tbl_insert checks it. Pointer-tagging hardware
+ * modes (arm64 MTE/TBI tags in the top byte) are not used by Spate. */
+typedef uint64_t ks_slot;
+#define SLOT_PTR_MASK ((UINT64_C(1) << 48) - 1)
+
+static inline ks_entry *slot_entry(ks_slot s) { return (ks_entry *)(uintptr_t)(s & SLOT_PTR_MASK); }
+static inline ks_slot make_slot(uint64_t hash, const ks_entry *e) {
+  return (hash & ~SLOT_PTR_MASK) | (uintptr_t)e;
+}
 
 /* Invariants: count <= mask + 1 and, while slots != NULL, count * 4 <= (mask + 1) * 3 after each
  * insert; slots == NULL means an empty table with no array yet. */
 typedef struct ks_table {
-  ks_entry **slots;
+  ks_slot *slots;
   uint32_t mask;
   uint32_t count;
 } ks_table;
+
+/* The entry in slot i (NULL when empty). */
+static inline ks_entry *tbl_at(const ks_table *t, uint32_t i) { return slot_entry(t->slots[i]); }
+/* Puts n (a copy or a moved version of the entry in slot i) into slot i, keeping the tag. */
+static inline void tbl_replace(ks_table *t, uint32_t i, const ks_entry *n) {
+  t->slots[i] = (t->slots[i] & ~SLOT_PTR_MASK) | (uintptr_t)n;
+}
 
 typedef struct list_elem {
   int64_t ts;
@@ -127,8 +163,22 @@ static inline uint32_t elem_size(uint32_t row_len) {
   return (uint32_t)sizeof(list_elem) + pad8(row_len);
 }
 
+/* Keys and namespaces are mostly rows of a few 8-byte slots (a BIGINT key is 16 bytes, a
+ * window 16): those are compared word by word inline, the rest by memcmp (a call into libc,
+ * which was 5% of window-tumbling's time). */
 static inline bool bytes_eq(const void *a, const void *b, size_t n) {
-  return n == 0 || memcmp(a, b, n) == 0;
+  if (n <= 32 && (n & 7) == 0) {
+    const uint8_t *p = a, *q = b;
+    uint64_t d = 0;
+    for (size_t i = 0; i < n; i += 8) {
+      uint64_t x, y;
+      memcpy(&x, p + i, 8);
+      memcpy(&y, q + i, 8);
+      d |= x ^ y;
+    }
+    return d == 0;
+  }
+  return memcmp(a, b, n) == 0;
 }
 static inline void copy_bytes(void *dst, const void *src, size_t n) {
   if (n) memmove(dst, src, n);
@@ -145,10 +195,13 @@ static inline uint64_t bytes_hash(const void *p, uint32_t n) {
 static inline ks_entry *tbl_find(const ks_table *t, uint64_t hash, uint32_t state, const void *key,
                                  uint32_t klen, const void *ns, uint32_t nslen, uint32_t *slot) {
   if (!t->slots) return NULL;
+  uint64_t tag = hash & ~SLOT_PTR_MASK;
   for (uint32_t i = (uint32_t)hash & t->mask;; i = (i + 1) & t->mask) {
-    ks_entry *e = t->slots[i];
-    if (!e) return NULL;
-    if (e->hash == hash && e->state == state && e->klen == klen && e->nslen == nslen &&
+    ks_slot sl = t->slots[i];
+    if (!sl) return NULL;
+    if ((sl & ~SLOT_PTR_MASK) != tag) continue; /* decided without reading the entry */
+    ks_entry *e = slot_entry(sl);
+    if (e->hash == (uint32_t)hash && e->state == state && e->klen == klen && e->nslen == nslen &&
         bytes_eq(e_key(e), key, klen) && bytes_eq(e_ns(e), ns, nslen)) {
       if (slot) *slot = i;
       return e;
@@ -184,16 +237,46 @@ KS_HIDDEN bool ks_arena_owns(const void *p);
 KS_HIDDEN void ks_arena_release(void *p);
 /* No more entries are cut from a (its backend is freed); its block goes once its entries do. */
 KS_HIDDEN void ks_arena_close(ks_arena *a);
-KS_HIDDEN void ks_entry_free(ks_entry *e);
+
+/* ---------------------------------------------------------------------------------------------
+ * Entry memory (ks_slab.c). An entry is ks_entry_size(e) bytes: its header, key and namespace
+ * (e_header_size) and cap payload bytes. Entries of at most KS_SLAB_MAX bytes come from the
+ * backend's slab (chunks cut in sizes rounded to 16 bytes, a free list per size), larger ones
+ * from sp_malloc, and restored ones may come from the arena; ks_entry_free tells them apart by
+ * the arena's addresses and then by the size, which is why every allocation of an entry goes
+ * through ks_entry_mem with exactly the size its header will describe. */
+#define KS_SLAB_MAX 512
+typedef struct ks_slab {
+  void *free[KS_SLAB_MAX / 16 + 1]; /* by size / 16: freed entries of that rounded size */
+  uint8_t *cur, *end;               /* the unused rest of the newest chunk */
+  void *chunks;                     /* every chunk, linked through its first word */
+  size_t next_chunk;                /* size of the next chunk */
+  size_t bytes;                     /* bytes of all chunks */
+} ks_slab;
+static inline size_t ks_slab_round(size_t n) { return (n + 15) & ~(size_t)15; }
+/* n (<= KS_SLAB_MAX) bytes, 16-aligned; NULL when out of memory. */
+KS_HIDDEN void *ks_slab_alloc(ks_slab *s, size_t n);
+/* Frees p, allocated with the same n. */
+KS_HIDDEN void ks_slab_free(ks_slab *s, void *p, size_t n);
+KS_HIDDEN void ks_slab_destroy(ks_slab *s);
+
+static inline size_t ks_entry_size(const ks_entry *e) {
+  return e_header_size(e->klen, e->nslen) + e->cap;
+}
+/* Memory for an entry of n bytes (not from the arena); NULL when out of memory. */
+KS_HIDDEN void *ks_entry_mem(ks_backend *b, size_t n);
+KS_HIDDEN void ks_entry_free(ks_backend *b, ks_entry *e);
 
 /* ks_table.c */
 KS_HIDDEN int ks_tbl_reserve(ks_table *t);
-KS_HIDDEN void ks_tbl_insert(ks_table *t, ks_entry *e);
+/* Inserts e, whose full hash is hash (e->hash holds its low half), after ks_tbl_reserve. */
+KS_HIDDEN void ks_tbl_insert(ks_table *t, ks_entry *e, uint64_t hash);
 KS_HIDDEN void ks_tbl_remove_at(ks_table *t, uint32_t i);
-KS_HIDDEN ks_entry *ks_entry_new(uint64_t version, uint64_t hash, uint32_t state, const void *key,
+KS_HIDDEN ks_entry *ks_entry_new(ks_backend *b, uint64_t hash, uint32_t state, const void *key,
                                  uint32_t klen, const void *ns, uint32_t nslen, uint32_t cap);
-KS_HIDDEN ks_entry *ks_entry_grow(ks_table *t, uint32_t slot, ks_entry *e, uint32_t cap);
-KS_HIDDEN void ks_tbl_free_leaf(ks_table *t);
+KS_HIDDEN ks_entry *ks_entry_grow(ks_backend *b, ks_table *t, uint32_t slot, ks_entry *e,
+                                  uint32_t cap);
+KS_HIDDEN void ks_tbl_free_leaf(ks_backend *b, ks_table *t);
 
 /* ---------------------------------------------------------------------------------------------
  * Backend and states. */
@@ -230,6 +313,10 @@ struct ks_backend {
   uint8_t *key, *ns;
   uint32_t key_len, key_cap, ns_len, ns_cap;
   uint64_t key_hash, ns_hash, empty_ns_hash;
+  /* The bytes in `ns` (kept when a new key empties the namespace) and their hash: setting the
+   * same namespace again, as a window operator does for each record of a window, reuses it. */
+  uint32_t ns_buf_len;
+  uint64_t ns_buf_hash;
   /* Copies of removed values still returned to the caller (see the file comment). */
   uint8_t *scratch;
   size_t scratch_cap;
@@ -239,9 +326,10 @@ struct ks_backend {
   uint32_t npending, pending_cap;
   /* Copy-on-write snapshots: entries record `version` when allocated; snap is the active
    * snapshot (NULL when none), which freezes every entry of an older version. */
-  uint64_t version;
+  uint32_t version; /* wraps: ks_snapshot_begin renumbers the entries first (ks_snapshot.c) */
   ks_snapshot *snap;
   ks_arena arena; /* entries of large restores (ks_arena.c) */
+  ks_slab slab;   /* small entries (ks_slab.c) */
   char err[SP_ERRMSG_MAX];
 };
 
@@ -256,7 +344,7 @@ struct ks_snapshot {
   uint32_t nstates;
   int64_t now;                /* clock at begin, for states with ttl.cleanup_full_snapshot */
   ks_table *groups;           /* per key group: mask and count as at begin, slots into `slots` */
-  ks_entry **slots;           /* one block for the copies of all slot arrays */
+  ks_slot *slots;             /* one block for the copies of all slot arrays */
   struct ks_pending *pending; /* copies of the pending runs' descriptions; the name and data
                                * buffers stay allocated until release (pending_free_at) */
   uint32_t npending;
@@ -350,14 +438,14 @@ static inline void retire(ks_entry **list, ks_entry *e) {
  * nothing changed. Not for MAP entries (ks_map_own). */
 static inline ks_entry *entry_own(ks_backend *b, ks_table *t, uint32_t slot, ks_entry *e,
                                   uint32_t cap, uint32_t keep) {
-  if (!frozen(b, e)) return cap <= e->cap ? e : ks_entry_grow(t, slot, e, cap);
+  if (!frozen(b, e)) return cap <= e->cap ? e : ks_entry_grow(b, t, slot, e, cap);
   size_t hdr = e_header_size(e->klen, e->nslen);
-  ks_entry *n = sp_malloc(hdr + cap);
+  ks_entry *n = ks_entry_mem(b, hdr + cap);
   if (!n) return NULL;
   memcpy(n, e, hdr + (keep < cap ? keep : cap));
   n->version = b->version;
   n->cap = cap;
-  t->slots[slot] = n;
+  tbl_replace(t, slot, n);
   retire(&b->snap->retired, e);
   return n;
 }

@@ -28,6 +28,25 @@ static void snapshot_free(ks_snapshot *s) {
   sp_free(s);
 }
 
+/* Versions are 32 bits. Before the bump that would wrap, every live entry (nested map entries
+ * too) gets version 0 and the backend version 0, so the bump to 1 freezes them all as usual and
+ * no entry of an old version can ever equal the current one. No snapshot is active here, so
+ * nothing is frozen and the writes are the owner's. Once per 2^32 snapshots: O(entries). */
+static void renumber_table(ks_backend *b, ks_table *t, bool maps) {
+  for (uint32_t i = 0; t->slots && i <= t->mask; i++) {
+    ks_entry *e = tbl_at(t, i);
+    if (!e) continue;
+    e->version = 0;
+    if (maps && b->states[e->state]->kind == KS_MAP) renumber_table(b, e_map(e), false);
+  }
+}
+
+static void renumber(ks_backend *b) {
+  int n = ks_key_group_range_size(b->range);
+  for (int g = 0; g < n; g++) renumber_table(b, &b->groups[g], true);
+  b->version = 0;
+}
+
 int ks_snapshot_begin(ks_backend *b, ks_snapshot **out) {
   *out = NULL;
   if (b->snap)
@@ -56,7 +75,8 @@ int ks_snapshot_begin(ks_backend *b, ks_snapshot **out) {
   s->npending = b->npending;
   copy_bytes(s->pending, b->pending, b->npending * sizeof *s->pending);
   s->now = ks_filter_now(b, -1);
-  ks_entry **p = s->slots;
+  if (b->version == UINT32_MAX) renumber(b);
+  ks_slot *p = s->slots;
   for (int g = 0; g < n; g++) {
     const ks_table *t = &b->groups[g];
     s->groups[g] = *t;
@@ -102,17 +122,17 @@ void ks_snapshot_release(ks_snapshot *s) {
   b->snap = NULL;
   for (ks_entry *e = s->retired, *next; e; e = next) {
     next = e->next_retired;
-    ks_entry_free(e);
+    ks_entry_free(b, e);
   }
   for (ks_entry *e = s->retired_maps, *next; e; e = next) {
     next = e->next_retired;
-    ks_tbl_free_leaf(e_map(e));
-    ks_entry_free(e);
+    ks_tbl_free_leaf(b, e_map(e));
+    ks_entry_free(b, e);
   }
   for (ks_entry *e = s->retired_shells, *next; e; e = next) {
     next = e->next_retired;
     sp_free(e_map(e)->slots);
-    ks_entry_free(e);
+    ks_entry_free(b, e);
   }
   /* Pending runs dropped while the snapshot lived (registered, cleared) kept their buffers. */
   for (uint32_t i = 0; i < s->npending; i++) {

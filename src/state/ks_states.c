@@ -59,9 +59,9 @@ static int put_row_at(ks_backend *b, ks_table *t, ks_entry *e, uint32_t slot, ui
     if (!e) return SPATE_ENOMEM;
   } else {
     if (ks_tbl_reserve(t) < 0) return SPATE_ENOMEM;
-    e = ks_entry_new(b->version, hash, state, key, klen, ns, nslen, v->len);
+    e = ks_entry_new(b, hash, state, key, klen, ns, nslen, v->len);
     if (!e) return SPATE_ENOMEM;
-    ks_tbl_insert(t, e);
+    ks_tbl_insert(t, e, hash);
   }
   copy_bytes(e_payload(e), v->data, v->len);
   e->len = v->len;
@@ -120,13 +120,13 @@ static int list_write(ks_state *s, const ks_ctx *c, const spate_row *v, size_t n
     return ks_fail(s->b, SPATE_EINVAL, "list state '%s' would exceed 4 GiB", s->name);
   if (!e) {
     if (ks_tbl_reserve(c->t) < 0) return ks_no_memory(s->b, s);
-    e = ks_entry_new(s->b->version, entry_hash(c->key_hash, c->ns_hash, s->id), s->id, c->key,
-                     c->key_len, c->ns, c->ns_len, (uint32_t)total);
+    uint64_t hash = entry_hash(c->key_hash, c->ns_hash, s->id);
+    e = ks_entry_new(s->b, hash, s->id, c->key, c->key_len, c->ns, c->ns_len, (uint32_t)total);
     if (!e) return ks_no_memory(s->b, s);
     write_elems(e_payload(e), v, n, ts);
     e->len = (uint32_t)total;
     e->count = (uint32_t)n;
-    ks_tbl_insert(c->t, e);
+    ks_tbl_insert(c->t, e, hash);
     return 0;
   }
   bool overlap = overlaps(e, v, n);
@@ -143,18 +143,18 @@ static int list_write(ks_state *s, const ks_ctx *c, const spate_row *v, size_t n
       cap = e->cap; /* the copy keeps the room the list had */
     }
     if (!fz && !overlap) {
-      e = ks_entry_grow(c->t, slot, e, (uint32_t)cap);
+      e = ks_entry_grow(s->b, c->t, slot, e, (uint32_t)cap);
       if (!e) return ks_no_memory(s->b, s);
       write_elems(e_payload(e) + base, v, n, ts);
     } else {
       /* A new allocation: the sources and the frozen list stay intact. */
-      ks_entry *ne = ks_entry_new(s->b->version, e->hash, e->state, e_key(e), e->klen, e_ns(e),
-                                  e->nslen, (uint32_t)cap);
+      ks_entry *ne = ks_entry_new(s->b, e->hash, e->state, e_key(e), e->klen, e_ns(e), e->nslen,
+                                  (uint32_t)cap);
       if (!ne) return ks_no_memory(s->b, s);
       copy_bytes(e_payload(ne), e_payload(e), base);
       write_elems(e_payload(ne) + base, v, n, ts);
       ne->count = e->count;
-      c->t->slots[slot] = ne;
+      tbl_replace(c->t, slot, ne);
       ks_drop_leaf(s->b, e);
       e = ne;
     }
@@ -172,12 +172,13 @@ static int map_put(ks_state *s, const ks_ctx *c, const uint8_t *uk, uint32_t ukl
   bool created = false;
   if (!outer) {
     if (ks_tbl_reserve(c->t) < 0) return ks_no_memory(s->b, s);
-    outer = ks_entry_new(s->b->version, entry_hash(c->key_hash, c->ns_hash, s->id), s->id, c->key,
-                         c->key_len, c->ns, c->ns_len, (uint32_t)sizeof(ks_table));
+    uint64_t hash = entry_hash(c->key_hash, c->ns_hash, s->id);
+    outer = ks_entry_new(s->b, hash, s->id, c->key, c->key_len, c->ns, c->ns_len,
+                         (uint32_t)sizeof(ks_table));
     if (!outer) return ks_no_memory(s->b, s);
     memset(e_map(outer), 0, sizeof(ks_table));
     outer->len = (uint32_t)sizeof(ks_table);
-    ks_tbl_insert(c->t, outer);
+    ks_tbl_insert(c->t, outer, hash);
     created = true;
   } else if (!(outer = ks_map_own(s->b, c->t, slot, outer))) {
     return ks_no_memory(s->b, s);
@@ -221,15 +222,6 @@ static int read_row(ks_state *s, const ks_ctx *c, spate_row *out) {
   }
   *out = (spate_row){e_payload(e), e->len, nf};
   return 1;
-}
-
-/* The unexpired one-row payload for an add (REDUCING, AGGREGATING), ignoring visibility as
- * Flink's TTL reduce/aggregate functions do. */
-static bool live_row(ks_state *s, const ks_ctx *c, int64_t now, spate_row *out, uint32_t nf) {
-  ks_entry *e = find(s, c, NULL);
-  if (!e || expired(s, e->ts, now)) return false;
-  *out = (spate_row){e_payload(e), e->len, nf};
-  return true;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -476,7 +468,7 @@ static int map_own_all(ks_state *s, ks_table *t, uint32_t slot, ks_entry **outer
   *outer = o;
   ks_table *m = e_map(o);
   for (uint32_t i = 0; m->slots && i <= m->mask; i++) {
-    ks_entry *e = m->slots[i];
+    ks_entry *e = tbl_at(m, i);
     if (e && frozen(b, e) && !entry_own(b, m, i, e, e->cap, e->len)) return ks_no_memory(b, s);
   }
   return 0;
@@ -512,7 +504,7 @@ bool ks_map_next(ks_map_iter *it, spate_row *user_key, spate_row *value) {
   ks_state *s = it->s;
   ks_table *m = it->table;
   while (m && it->slot <= m->mask) {
-    ks_entry *e = m->slots[it->slot++];
+    ks_entry *e = tbl_at(m, it->slot++);
     if (!e) continue;
     if (touch_on_read(s)) e->ts = it->now;
     if (user_key) *user_key = (spate_row){e_key(e), e->klen, s->user_key_nf};
@@ -576,9 +568,17 @@ int ks_aggregating_add(ks_state *s, const spate_row *value) {
   if (rc < 0) return rc;
   int64_t now = now_for(s);
   uint32_t acc_nf = (uint32_t)s->acc_schema->nfields;
+  /* One lookup, as for REDUCING: the functions only write builders, so the entry found stays
+   * at its slot until the result is written into it. An expired accumulator is ignored whatever
+   * the visibility, as Flink's TTL aggregate function does. */
+  uint64_t hash = entry_hash(c.key_hash, c.ns_hash, s->id);
+  uint32_t slot = 0;
+  ks_entry *e = tbl_find(c.t, hash, s->id, c.key, c.key_len, c.ns, c.ns_len, &slot);
   spate_row acc, res;
   const spate_row *accp = &acc;
-  if (!live_row(s, &c, now, &acc, acc_nf)) {
+  if (e && !expired(s, e->ts, now)) {
+    acc = (spate_row){e_payload(e), e->len, acc_nf};
+  } else {
     accp = NULL;
     if (s->agg_create) {
       spate_rb_begin(&s->rb_init);
@@ -597,7 +597,8 @@ int ks_aggregating_add(ks_state *s, const spate_row *value) {
   if (spate_rb_finish(&s->rb_out, &res) < 0)
     return ks_fail(s->b, SPATE_EINVAL, "add function of state '%s': %s", s->name,
                    spate_rb_error(&s->rb_out));
-  return put_value(s, &c, &res, now);
+  rc = put_row_at(s->b, c.t, e, slot, hash, s->id, c.key, c.key_len, c.ns, c.ns_len, &res, now);
+  return rc < 0 ? ks_no_memory(s->b, s) : 0;
 }
 
 int ks_aggregating_get(ks_state *s, spate_row *out) {
@@ -632,6 +633,9 @@ int ks_restore_record(ks_backend *b, int key_group, const ks_record *rec) {
                    ks_kind_name(s->kind), ks_kind_name(rec->kind));
   if ((!rec->key && rec->key_len) || (!rec->ns && rec->ns_len))
     return ks_fail(b, SPATE_EINVAL, "restore: NULL key or namespace bytes");
+  if (rec->ns_len > KS_MAX_NAMESPACE)
+    return ks_fail(b, SPATE_EINVAL, "restore: state '%s': namespace of %u bytes (at most %u)",
+                   s->name, rec->ns_len, (unsigned)KS_MAX_NAMESPACE);
   uint32_t nf = s->kind == KS_AGGREGATING ? (uint32_t)s->acc_schema->nfields : s->value_nf;
   if ((rc = check_row(s, &rec->value, nf, "restored value")) < 0) return rc;
   ks_ctx c = {.t = &b->groups[key_group - b->range.first],

@@ -20,10 +20,12 @@
 /* ---------------------------------------------------------------------------------------------
  * Entries and tables. */
 
-static void tbl_place(ks_entry **slots, uint32_t mask, ks_entry *e) {
-  uint32_t i = (uint32_t)e->hash & mask;
+/* Puts slot value sl (an entry with its tag) into its probe run. The home slot comes from the
+ * entry's stored hash: tables never exceed 2^30 slots, so its low 32 bits suffice. */
+static void tbl_place(ks_slot *slots, uint32_t mask, ks_slot sl) {
+  uint32_t i = slot_entry(sl)->hash & mask;
   while (slots[i]) i = (i + 1) & mask;
-  slots[i] = e;
+  slots[i] = sl;
 }
 
 /* Makes room for one more entry; on failure the table is unchanged. */
@@ -37,7 +39,7 @@ int ks_tbl_reserve(ks_table *t) {
   uint32_t cap = t->mask + 1;
   if ((uint64_t)(t->count + 1) * 4 <= (uint64_t)cap * 3) return 0;
   if (cap >= TABLE_MAX_CAP) return SPATE_ENOMEM;
-  ks_entry **ns = sp_calloc((size_t)cap * 2, sizeof *ns);
+  ks_slot *ns = sp_calloc((size_t)cap * 2, sizeof *ns);
   if (!ns) return SPATE_ENOMEM;
   for (uint32_t i = 0; i < cap; i++)
     if (t->slots[i]) tbl_place(ns, cap * 2 - 1, t->slots[i]);
@@ -47,9 +49,10 @@ int ks_tbl_reserve(ks_table *t) {
   return 0;
 }
 
-void ks_tbl_insert(ks_table *t, ks_entry *e) {
+void ks_tbl_insert(ks_table *t, ks_entry *e, uint64_t hash) {
   sp_assert(t->count <= t->mask); /* the caller grew the table: a free slot ends every probe */
-  tbl_place(t->slots, t->mask, e);
+  sp_assert(((uintptr_t)e & ~SLOT_PTR_MASK) == 0); /* the address fits beside the tag */
+  tbl_place(t->slots, t->mask, make_slot(hash, e));
   t->count++;
 }
 
@@ -58,30 +61,30 @@ void ks_tbl_insert(ks_table *t, ks_entry *e) {
  * and their old slot (cyclically), which keeps a forward scan that re-checks slot i correct. */
 void ks_tbl_remove_at(ks_table *t, uint32_t i) {
   uint32_t mask = t->mask;
-  sp_assert(i <= mask && t->slots[i] != NULL && t->count > 0);
-  t->slots[i] = NULL;
+  sp_assert(i <= mask && t->slots[i] != 0 && t->count > 0);
+  t->slots[i] = 0;
   t->count--;
   for (uint32_t j = (i + 1) & mask;; j = (j + 1) & mask) {
-    ks_entry *e = t->slots[j];
-    if (!e) return;
-    uint32_t home = (uint32_t)e->hash & mask;
+    ks_slot sl = t->slots[j];
+    if (!sl) return;
+    uint32_t home = slot_entry(sl)->hash & mask;
     bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
     if (stays) continue;
-    t->slots[i] = e;
-    t->slots[j] = NULL;
+    t->slots[i] = sl;
+    t->slots[j] = 0;
     i = j;
   }
 }
 
-ks_entry *ks_entry_new(uint64_t version, uint64_t hash, uint32_t state, const void *key,
-                       uint32_t klen, const void *ns, uint32_t nslen, uint32_t cap) {
+ks_entry *ks_entry_new(ks_backend *b, uint64_t hash, uint32_t state, const void *key, uint32_t klen,
+                       const void *ns, uint32_t nslen, uint32_t cap) {
   size_t hdr = e_header_size(klen, nslen);
   ks_entry *e = ks_restore_arena ? ks_arena_alloc(ks_restore_arena, hdr + cap) : NULL;
-  if (!e) e = sp_malloc(hdr + cap);
+  if (!e) e = ks_entry_mem(b, hdr + cap);
   if (!e) return NULL;
   memset(e, 0, hdr);
-  e->version = version;
-  e->hash = hash;
+  e->version = b->version;
+  e->hash = (uint32_t)hash;
   e->state = state;
   e->klen = klen;
   e->nslen = nslen;
@@ -92,25 +95,26 @@ ks_entry *ks_entry_new(uint64_t version, uint64_t hash, uint32_t state, const vo
 }
 
 /* Grows e's payload to cap bytes (moving it); the slot is updated. NULL: no memory, e intact.
- * Never for a frozen entry (entry_own copies those). */
-ks_entry *ks_entry_grow(ks_table *t, uint32_t slot, ks_entry *e, uint32_t cap) {
+ * Never for a frozen entry (entry_own copies those). Entries restored into an arena block or
+ * small enough for the slab move to a new allocation; large ones are reallocated. */
+ks_entry *ks_entry_grow(ks_backend *b, ks_table *t, uint32_t slot, ks_entry *e, uint32_t cap) {
   size_t hdr = e_header_size(e->klen, e->nslen);
   ks_entry *n;
-  if (ks_arena_owns(e)) { /* restored into an arena block: moves to malloc */
-    if (!(n = sp_malloc(hdr + cap))) return NULL;
+  if (ks_arena_owns(e) || ks_entry_size(e) <= KS_SLAB_MAX || hdr + cap <= KS_SLAB_MAX) {
+    if (!(n = ks_entry_mem(b, hdr + cap))) return NULL;
     memcpy(n, e, hdr + (e->cap < cap ? e->cap : cap));
-    ks_arena_release(e);
+    ks_entry_free(b, e);
   } else if (!(n = sp_realloc(e, hdr + cap))) {
     return NULL;
   }
   n->cap = cap;
-  t->slots[slot] = n;
+  tbl_replace(t, slot, n);
   return n;
 }
 
-void ks_tbl_free_leaf(ks_table *t) {
+void ks_tbl_free_leaf(ks_backend *b, ks_table *t) {
   if (!t->slots) return;
-  for (uint32_t i = 0; i <= t->mask; i++) ks_entry_free(t->slots[i]);
+  for (uint32_t i = 0; i <= t->mask; i++) ks_entry_free(b, tbl_at(t, i));
   sp_free(t->slots);
   memset(t, 0, sizeof *t);
 }
@@ -124,7 +128,7 @@ void ks_drop_leaf(ks_backend *b, ks_entry *e) {
   if (frozen(b, e))
     retire(&b->snap->retired, e);
   else
-    ks_entry_free(e);
+    ks_entry_free(b, e);
 }
 
 /* Releases a top-level entry that just left its key group's table. A MAP entry that is not
@@ -142,9 +146,9 @@ static void drop_entry(ks_backend *b, ks_entry *e) {
   }
   ks_table *m = e_map(e);
   for (uint32_t i = 0; m->slots && i <= m->mask; i++)
-    if (m->slots[i]) ks_drop_leaf(b, m->slots[i]);
+    if (m->slots[i]) ks_drop_leaf(b, tbl_at(m, i));
   sp_free(m->slots);
-  ks_entry_free(e);
+  ks_entry_free(b, e);
 }
 
 /* entry_own (ks_internal.h) for a MAP entry at t->slots[slot], whose nested table is about to
@@ -153,14 +157,14 @@ static void drop_entry(ks_backend *b, ks_entry *e) {
 ks_entry *ks_map_own(ks_backend *b, ks_table *t, uint32_t slot, ks_entry *e) {
   if (!frozen(b, e)) return e;
   const ks_table *m = e_map(e);
-  ks_entry **slots = NULL;
+  ks_slot *slots = NULL;
   if (m->slots) {
     slots = sp_malloc(((size_t)m->mask + 1) * sizeof *slots);
     if (!slots) return NULL;
     memcpy(slots, m->slots, ((size_t)m->mask + 1) * sizeof *slots);
   }
   size_t hdr = e_header_size(e->klen, e->nslen);
-  ks_entry *n = sp_malloc(hdr + e->cap);
+  ks_entry *n = ks_entry_mem(b, hdr + e->cap);
   if (!n) {
     sp_free(slots);
     return NULL;
@@ -168,7 +172,7 @@ ks_entry *ks_map_own(ks_backend *b, ks_table *t, uint32_t slot, ks_entry *e) {
   memcpy(n, e, hdr + e->len);
   n->version = b->version;
   e_map(n)->slots = slots;
-  t->slots[slot] = n;
+  tbl_replace(t, slot, n);
   retire(&b->snap->retired_shells, e);
   return n;
 }
@@ -176,13 +180,13 @@ ks_entry *ks_map_own(ks_backend *b, ks_table *t, uint32_t slot, ks_entry *e) {
 void ks_table_free(ks_backend *b, ks_table *t) {
   if (!t->slots) return;
   for (uint32_t i = 0; i <= t->mask; i++)
-    if (t->slots[i]) drop_entry(b, t->slots[i]);
+    if (t->slots[i]) drop_entry(b, tbl_at(t, i));
   sp_free(t->slots);
   memset(t, 0, sizeof *t);
 }
 
 void ks_remove_entry(ks_backend *b, ks_table *t, uint32_t slot) {
-  ks_entry *e = t->slots[slot];
+  ks_entry *e = tbl_at(t, slot);
   ks_tbl_remove_at(t, slot);
   drop_entry(b, e);
 }

@@ -73,7 +73,7 @@ int ks_map_expire(ks_state *s, ks_table *t, uint32_t slot, ks_entry **outer, int
   size_t need = 0;
   uint32_t n = 0;
   for (uint32_t i = 0; i <= m->mask; i++) {
-    ks_entry *e = m->slots[i];
+    ks_entry *e = tbl_at(m, i);
     if (e && expired(s, e->ts, now)) {
       n++;
       need += 8 + pad8(e->klen) + pad8(e->len);
@@ -93,7 +93,7 @@ int ks_map_expire(ks_state *s, ks_table *t, uint32_t slot, ks_entry **outer, int
   uint8_t *w = s->b->scratch;
   for (uint32_t i = 0; i <= m->mask; i++) {
     for (;;) {
-      ks_entry *e = m->slots[i];
+      ks_entry *e = tbl_at(m, i);
       if (!e || !expired(s, e->ts, now)) break;
       if (keep_copy) {
         memcpy(w, &e->klen, 4);
@@ -132,7 +132,7 @@ int64_t ks_ttl_cleanup_full(ks_backend *b) {
     for (uint32_t i = 0; i <= t->mask; i++) {
       /* Re-check slot i after a removal: the backward shift may have moved another entry in. */
       for (;;) {
-        ks_entry *e = t->slots[i];
+        ks_entry *e = tbl_at(t, i);
         if (!e) break;
         ks_state *s = b->states[e->state];
         if (!s->has_ttl) break;

@@ -2,13 +2,24 @@
  * timer_queue.c: key-group partitioned timer heaps with de-duplication (see timer_queue.h).
  *
  * Invariants, per key group g:
- *   - heap[0..size) is a binary min-heap under timer_cmp, and heap[i]->heap_idx == i;
+ *   - heap[0..size) is a binary min-heap of entries under entry_before, and
+ *     heap[i].t->heap_idx == i;
  *   - the set (base/hash_table.h, keyed by timer_hash) holds exactly the timers of the heap;
  * and for the queue:
- *   - heads[0..ngroups) is a binary min-heap of group indexes under group_cmp (empty groups
+ *   - heads[0..ngroups) is a binary min-heap of group indexes under group_before (empty groups
  *     compare greater than any non-empty one), and groups[heads[i]].head_pos == i;
  *   - size is the sum of the groups' sizes.
  * A group's position in the heads heap is repaired whenever its earliest timer changes.
+ *
+ * Why heap entries carry a copy of the order (timestamp and the first 16 key bytes): a window
+ * operator's timers mostly share their timestamp (every key's window ends at the same time), so
+ * nearly every comparison falls through to the key bytes; with the order inline a sift step
+ * reads the heap array only, instead of two timers scattered over memory. The prefix decides
+ * only when it differs (see entry_before), so the order is exactly timer_cmp's.
+ *
+ * Timers live in slabs of size classes (tq_slab), not one allocation each: registering and
+ * firing a timer per (key, window) is on the per-record path. Freed timers go back to their
+ * class's free list; the slabs are given back when the queue is freed.
  *
  * Checkpoint encoding of one key group (tq_write_key_group):
  *   u32 count, count x (i64 timestamp, blob key, blob namespace)
@@ -35,12 +46,32 @@ typedef struct tq_timer {
   /* key bytes then namespace bytes follow */
 } tq_timer;
 
+/* A heap entry: the timer and its order key (timestamp, then the first 16 key bytes as two
+ * big-endian words, zero-padded). */
+typedef struct tq_entry {
+  int64_t ts;
+  uint64_t p0, p1;
+  tq_timer *t;
+} tq_entry;
+
 typedef struct tq_group {
-  tq_timer **heap;
+  tq_entry *heap;
   uint32_t size, cap;
   sp_htab set; /* empty until the first timer */
   uint32_t head_pos;
 } tq_group;
+
+/* Size classes of TQ_CLASS_STEP bytes up to TQ_CLASS_MAX (timer header, key and namespace);
+ * bigger timers are allocated one by one. A free timer's first bytes link the free list. */
+#define TQ_CLASS_STEP 16u
+#define TQ_CLASS_MAX 256u
+#define TQ_NCLASSES (TQ_CLASS_MAX / TQ_CLASS_STEP)
+#define TQ_SLAB_BYTES 65536u
+
+typedef struct tq_slab {
+  struct tq_slab *next;
+  /* timers follow, from offset TQ_CLASS_STEP on */
+} tq_slab;
 
 struct timer_queue {
   int max_parallelism;
@@ -49,6 +80,8 @@ struct timer_queue {
   tq_group *groups;
   uint32_t *heads;
   size_t size;
+  void *free_list[TQ_NCLASSES]; /* per class: free timers, linked through their first bytes */
+  tq_slab *slabs;               /* every slab, for tq_free */
 };
 
 static const uint8_t no_bytes[1];
@@ -80,12 +113,67 @@ static int timer_cmp(const tq_timer *a, const tq_timer *b) {
 /* ---------------------------------------------------------------------------------------------
  * Per-group heap and set. */
 
-static inline bool timer_before(void *c, const tq_timer *a, const tq_timer *b) {
-  (void)c;
-  return timer_cmp(a, b) < 0;
+/* The first 16 key bytes, zero-padded, as two big-endian words: where they differ they order
+ * as cmp_bytes does (a difference past the shorter key's end is a zero against a non-zero byte
+ * of the longer one, which cmp_bytes orders the same way); where they are equal only the timers
+ * can tell. */
+static void key_prefix(const void *key, uint32_t klen, uint64_t *p0, uint64_t *p1) {
+  uint8_t b[16] = {0};
+  if (klen) memcpy(b, key, klen < 16 ? klen : 16);
+  uint64_t w0, w1;
+  memcpy(&w0, b, 8);
+  memcpy(&w1, b + 8, 8);
+  *p0 = __builtin_bswap64(w0);
+  *p1 = __builtin_bswap64(w1);
 }
-#define TIMER_PLACED(c, t, i) ((t)->heap_idx = (uint32_t)(i))
-SP_BINARY_HEAP(timer_heap, tq_timer *, void *, timer_before, TIMER_PLACED)
+
+static inline bool entry_before(void *c, tq_entry a, tq_entry b) {
+  (void)c;
+  if (a.ts != b.ts) return a.ts < b.ts;
+  if (a.p0 != b.p0) return a.p0 < b.p0;
+  if (a.p1 != b.p1) return a.p1 < b.p1;
+  return timer_cmp(a.t, b.t) < 0;
+}
+#define TIMER_PLACED(c, e, i) ((e).t->heap_idx = (uint32_t)(i))
+SP_BINARY_HEAP(timer_heap, tq_entry, void *, entry_before, TIMER_PLACED)
+
+/* ---------------------------------------------------------------------------------------------
+ * Timer memory: slabs per size class. */
+
+static size_t timer_bytes(uint32_t klen, uint32_t nslen) {
+  return sizeof(tq_timer) + (size_t)klen + nslen;
+}
+
+static tq_timer *timer_alloc(timer_queue *q, uint32_t klen, uint32_t nslen) {
+  size_t n = timer_bytes(klen, nslen);
+  if (n > TQ_CLASS_MAX) return sp_malloc(n);
+  size_t c = (n + TQ_CLASS_STEP - 1) / TQ_CLASS_STEP - 1, size = (c + 1) * TQ_CLASS_STEP;
+  if (!q->free_list[c]) {
+    tq_slab *slab = sp_malloc(TQ_SLAB_BYTES);
+    if (!slab) return NULL;
+    slab->next = q->slabs;
+    q->slabs = slab;
+    uint8_t *p = (uint8_t *)slab + TQ_CLASS_STEP, *end = (uint8_t *)slab + TQ_SLAB_BYTES;
+    for (; p + size <= end; p += size) {
+      memcpy(p, &q->free_list[c], sizeof(void *));
+      q->free_list[c] = p;
+    }
+  }
+  void *t = q->free_list[c];
+  memcpy(&q->free_list[c], t, sizeof(void *));
+  return t;
+}
+
+static void timer_free(timer_queue *q, tq_timer *t) {
+  size_t n = timer_bytes(t->klen, t->nslen);
+  if (n > TQ_CLASS_MAX) {
+    sp_free(t);
+    return;
+  }
+  size_t c = (n + TQ_CLASS_STEP - 1) / TQ_CLASS_STEP - 1;
+  memcpy(t, &q->free_list[c], sizeof(void *));
+  q->free_list[c] = t;
+}
 
 /* The set's slot holding the timer (ts, key, ns), or NULL. */
 static sp_htab_slot *set_find(const tq_group *g, uint64_t hash, int64_t ts, const void *key,
@@ -105,7 +193,7 @@ static int group_reserve(tq_group *g) {
   if (g->size == g->cap) {
     if (g->cap >= (1u << 29)) return SPATE_ENOMEM;
     uint32_t cap = g->cap ? g->cap * 2 : 8;
-    tq_timer **h = sp_realloc(g->heap, (size_t)cap * sizeof *h);
+    tq_entry *h = sp_realloc(g->heap, (size_t)cap * sizeof *h);
     if (!h) return SPATE_ENOMEM;
     g->heap = h;
     g->cap = cap;
@@ -116,14 +204,11 @@ static int group_reserve(tq_group *g) {
 /* ---------------------------------------------------------------------------------------------
  * Heads heap over groups. */
 
-static int group_cmp(const timer_queue *q, uint32_t a, uint32_t b) {
-  const tq_group *ga = &q->groups[a], *gb = &q->groups[b];
-  if (!ga->size || !gb->size) return (int)!ga->size - (int)!gb->size;
-  return timer_cmp(ga->heap[0], gb->heap[0]);
-}
-
+/* Empty groups come after every non-empty one. */
 static inline bool group_before(const timer_queue *q, uint32_t a, uint32_t b) {
-  return group_cmp(q, a, b) < 0;
+  const tq_group *ga = &q->groups[a], *gb = &q->groups[b];
+  if (!ga->size || !gb->size) return ga->size && !gb->size;
+  return entry_before(NULL, ga->heap[0], gb->heap[0]);
 }
 #define GROUP_PLACED(q, gi, i) ((q)->groups[gi].head_pos = (uint32_t)(i))
 SP_BINARY_HEAP(heads_heap, uint32_t, timer_queue *, group_before, GROUP_PLACED)
@@ -162,8 +247,8 @@ int tq_new(int max_parallelism, ks_key_group_range range, timer_queue **out) {
   return 0;
 }
 
-static void group_free(tq_group *g) {
-  for (uint32_t i = 0; i < g->size; i++) sp_free(g->heap[i]);
+static void group_free(timer_queue *q, tq_group *g) {
+  for (uint32_t i = 0; i < g->size; i++) timer_free(q, g->heap[i].t);
   sp_free(g->heap);
   sp_htab_free(&g->set);
   uint32_t pos = g->head_pos;
@@ -173,7 +258,12 @@ static void group_free(tq_group *g) {
 
 void tq_free(timer_queue *q) {
   if (!q) return;
-  for (int i = 0; i < q->ngroups; i++) group_free(&q->groups[i]);
+  for (int i = 0; i < q->ngroups; i++) group_free(q, &q->groups[i]);
+  while (q->slabs) {
+    tq_slab *next = q->slabs->next;
+    sp_free(q->slabs);
+    q->slabs = next;
+  }
   sp_free(q->groups);
   sp_free(q->heads);
   sp_free(q);
@@ -196,7 +286,7 @@ int tq_register(timer_queue *q, int key_group, int64_t timestamp, const void *ke
   uint64_t h = timer_hash(timestamp, key, key_len, ns, ns_len);
   if (set_find(g, h, timestamp, key, key_len, ns, ns_len)) return 0;
   if (group_reserve(g) < 0) return SPATE_ENOMEM;
-  tq_timer *t = sp_malloc(sizeof *t + key_len + ns_len);
+  tq_timer *t = timer_alloc(q, key_len, ns_len);
   if (!t) return SPATE_ENOMEM;
   memset(t, 0, sizeof *t);
   t->ts = timestamp;
@@ -206,10 +296,12 @@ int tq_register(timer_queue *q, int key_group, int64_t timestamp, const void *ke
   if (key_len) memcpy((uint8_t *)(t + 1), key, key_len);
   if (ns_len) memcpy((uint8_t *)(t + 1) + key_len, ns, ns_len);
   sp_htab_insert(&g->set, h, t);
-  tq_timer *old_head = g->size ? g->heap[0] : NULL;
-  timer_heap_push(NULL, g->heap, g->size++, t);
+  tq_timer *old_head = g->size ? g->heap[0].t : NULL;
+  tq_entry e = {timestamp, 0, 0, t};
+  key_prefix(key, key_len, &e.p0, &e.p1);
+  timer_heap_push(NULL, g->heap, g->size++, e);
   q->size++;
-  if (g->heap[0] != old_head) heads_fix(q, gi);
+  if (g->heap[0].t != old_head) heads_fix(q, gi);
   return 1;
 }
 
@@ -235,7 +327,7 @@ int tq_delete(timer_queue *q, int key_group, int64_t timestamp, const void *key,
   if (!slot) return 0;
   tq_timer *t = slot->entry;
   take(q, gi, t);
-  sp_free(t);
+  timer_free(q, t);
   return 1;
 }
 
@@ -251,7 +343,7 @@ int tq_contains(const timer_queue *q, int key_group, int64_t timestamp, const vo
 bool tq_peek(const timer_queue *q, int64_t *timestamp) {
   const tq_group *g = &q->groups[q->heads[0]];
   if (!g->size) return false;
-  if (timestamp) *timestamp = g->heap[0]->ts;
+  if (timestamp) *timestamp = g->heap[0].ts;
   return true;
 }
 
@@ -268,13 +360,13 @@ int tq_advance(timer_queue *q, int64_t time, tq_timer_fn fn, void *arg, uint64_t
   for (;;) {
     uint32_t gi = q->heads[0];
     tq_group *g = &q->groups[gi];
-    if (!g->size || g->heap[0]->ts > time) break;
-    tq_timer *t = g->heap[0];
+    if (!g->size || g->heap[0].ts > time) break;
+    tq_timer *t = g->heap[0].t;
     take(q, gi, t);
     tq_timer_view v = view_of(q, gi, t);
     n++;
     rc = fn(arg, &v);
-    sp_free(t);
+    timer_free(q, t);
     if (rc != 0) break;
   }
   if (fired) *fired = n;
@@ -286,7 +378,7 @@ int tq_visit_key_group(const timer_queue *q, int key_group, tq_timer_fn fn, void
   uint32_t gi = (uint32_t)(key_group - q->range.first);
   const tq_group *g = &q->groups[gi];
   for (uint32_t i = 0; i < g->size; i++) {
-    tq_timer_view v = view_of(q, gi, g->heap[i]);
+    tq_timer_view v = view_of(q, gi, g->heap[i].t);
     int rc = fn(arg, &v);
     if (rc != 0) return rc;
   }
@@ -302,7 +394,7 @@ int tq_clear_key_group(timer_queue *q, int key_group) {
   if (!ks_key_group_range_contains(q->range, key_group)) return SPATE_EINVAL;
   uint32_t gi = (uint32_t)(key_group - q->range.first);
   q->size -= q->groups[gi].size;
-  group_free(&q->groups[gi]);
+  group_free(q, &q->groups[gi]);
   heads_fix(q, gi);
   return 0;
 }

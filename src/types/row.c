@@ -418,6 +418,49 @@ int32_t row_fields_java_hash(const spate_row *r, const int *fields, int n, const
   return (int32_t)h;
 }
 
+bool row_project(const spate_row *src, const int *fields, int n, spate_row_builder *b,
+                 spate_row *out) {
+  const spate_schema *s = b->schema;
+  if (n != s->nfields || n < 1 || n > 64) return false;
+  uint32_t header = b->header;
+  uint32_t need = header; /* the header, then every variable-length value */
+  for (int k = 0; k < n; k++) {
+    int j = fields[k];
+    if (j < 0 || (uint32_t)j >= src->nfields) return false;
+    if (is_var(s->fields[k].type) && !spate_row_is_null(src, j))
+      need += (uint32_t)spate_row_slot_(src, j);
+  }
+  need = (need + 7) & ~(uint32_t)7;
+  b->len = 0;
+  if (need > b->cap && rb_reserve(b, need) < 0) return false;
+  uint64_t nulls = 0;
+  uint32_t tail = header;
+  for (int k = 0; k < n; k++) {
+    int j = fields[k];
+    uint64_t v = 0;
+    if (spate_row_is_null(src, j)) {
+      if (!s->fields[k].nullable) return false; /* the builder says what is wrong */
+      nulls |= 1ull << k;
+    } else {
+      v = spate_row_slot_(src, j);
+      if (is_var(s->fields[k].type)) {
+        uint32_t off = (uint32_t)(v >> 32), len = (uint32_t)v;
+        if ((uint64_t)off + len > src->len) return false;
+        memcpy(b->buf + tail, src->data + off, len);
+        v = (uint64_t)tail << 32 | len;
+        tail += len;
+      }
+    }
+    memcpy(b->buf + 8 + (size_t)k * 8, &v, 8);
+  }
+  memcpy(b->buf, &nulls, 8);
+  memset(b->buf + tail, 0, need - tail);
+  b->len = need;
+  b->error[0] = 0;
+  *out = (spate_row){b->buf, need, (uint32_t)n};
+  return true;
+}
+
 uint64_t row_fields_hash64(const spate_row *r, const int *fields, int n, const spate_schema *s) {
   uint64_t h = 0x27d4eb2f165667c5ULL;
   for (int k = 0; k < n; k++) {

@@ -38,6 +38,14 @@ int row_validate(const uint8_t *data, uint32_t len, const spate_schema *s, bool 
 bool row_fields_equal(const spate_row *a, const int *afields, const spate_row *b,
                       const int *bfields, int n, const spate_schema *as);
 int32_t row_fields_java_hash(const spate_row *r, const int *fields, int n, const spate_schema *s);
+/* Builds into b the row of the fields `fields[0..n)` of src, b's schema having field k of the
+ * type of src field fields[k] (a key row): the bytes spate_rb_begin, spate_rb_set_field for each
+ * field and spate_rb_finish would build, without their per-field checks, for the per-record
+ * key extraction of keyed operators. Returns true with *out, or false when the row needs the
+ * builder's path (more than 64 fields, a NULL in a NOT NULL field, a malformed source), which
+ * then fails with its message. */
+bool row_project(const spate_row *src, const int *fields, int n, spate_row_builder *b,
+                 spate_row *out);
 /* Hash for hash tables over the same fields (xxhash of the values). */
 uint64_t row_fields_hash64(const spate_row *r, const int *fields, int n, const spate_schema *s);
 

@@ -223,6 +223,38 @@ static void test_partly_filled_buffer_invisible_until_flush(void **state) {
   exchange_destroy(&x);
 }
 
+/* A full buffer is readable as soon as it is queued; its consumer is woken at the latest with
+ * the RW_WAKE_EVERY-th full buffer, and by rw_wake_consumers (which a task calls before it parks
+ * and the writer before it waits for a free buffer) for fewer. */
+static void test_full_buffers_wake_consumer_every_few(void **state) {
+  (void)state;
+  exchange x;
+  exchange_init(&x, 1, 64, false);
+  stream_element el;
+  int64_t id = 0;
+  uint32_t token = sp_event_prepare(&x.ev);
+  while (sp_spsc_size(&x.rp->subs[0].queue) < 1) assert_int_equal(emit(&x, id++, 100), 0);
+  assert_int_equal(channel_next(&x.ch[0], &el), 1); /* queued, so readable without a wake-up */
+  assert_int_equal(check_record(&el, 0, 100), 0);
+  rw_wake_consumers(&x.w);
+  assert_true(sp_event_wait(&x.ev, token, 0)); /* told now */
+  token = sp_event_prepare(&x.ev);
+  rw_wake_consumers(&x.w); /* nothing new since: no wake-up owed */
+  assert_false(sp_event_wait(&x.ev, token, 0));
+  uint32_t before = sp_spsc_size(&x.rp->subs[0].queue);
+  while (sp_spsc_size(&x.rp->subs[0].queue) < before + RW_WAKE_EVERY)
+    assert_int_equal(emit(&x, id++, 100), 0);
+  assert_true(sp_event_wait(&x.ev, token, 0)); /* woken without being asked */
+  rw_flush(&x.w);
+  int64_t got = 1;
+  while (channel_next(&x.ch[0], &el) == 1) {
+    assert_int_equal(check_record(&el, got, 100), 0);
+    got++;
+  }
+  assert_int_equal(got, id);
+  exchange_destroy(&x);
+}
+
 static void test_flush_always_makes_each_record_visible(void **state) {
   (void)state;
   exchange x;
@@ -420,6 +452,7 @@ int main(void) {
       cmocka_unit_test(test_sizes_round_trip_in_order),
       cmocka_unit_test(test_element_exactly_one_buffer_uses_one_buffer),
       cmocka_unit_test(test_partly_filled_buffer_invisible_until_flush),
+      cmocka_unit_test(test_full_buffers_wake_consumer_every_few),
       cmocka_unit_test(test_flush_always_makes_each_record_visible),
       cmocka_unit_test(test_event_reaches_every_subpartition),
       cmocka_unit_test(test_huge_records_through_small_pool),

@@ -49,6 +49,41 @@ static void test_java_string_hash(void **state) {
   assert_int_equal(sp_java_string_hash("helloXYZ", 5), 99162322);
 }
 
+/* The eight-bytes-at-a-time ASCII path against the one-unit-at-a-time definition (h = 31 * h +
+ * unit, wrapping), for every length around the 8-byte steps and with a non-ASCII character at
+ * each position (which ends the fast path mid-string). */
+static void test_java_string_hash_long(void **state) {
+  (void)state;
+  char s[48];
+  for (int len = 0; len <= 40; len++) {
+    uint32_t want = 0;
+    for (int i = 0; i < len; i++) {
+      s[i] = (char)('!' + (i * 37 + len) % 94);
+      want = 31u * want + (uint8_t)s[i];
+    }
+    assert_int_equal(sp_java_string_hash(s, (size_t)len), (int32_t)want);
+    for (int at = 0; at + 2 <= len; at++) { /* U+00E9 (two UTF-8 bytes, one unit 233) at `at` */
+      char t[48];
+      memcpy(t, s, (size_t)len);
+      t[at] = (char)0xc3;
+      t[at + 1] = (char)0xa9;
+      uint32_t w = 0;
+      for (int i = 0; i < len; i++) {
+        if (i == at) {
+          w = 31u * w + 233u;
+          i++;
+        } else {
+          w = 31u * w + (uint8_t)t[i];
+        }
+      }
+      assert_int_equal(sp_java_string_hash(t, (size_t)len), (int32_t)w);
+    }
+  }
+  /* "The quick brown fox jumps over the lazy dog".hashCode(), worked out with a separate model */
+  const char *fox = "The quick brown fox jumps over the lazy dog";
+  assert_int_equal(sp_java_string_hash(fox, strlen(fox)), -609428141);
+}
+
 static void test_java_scalar_hashes(void **state) {
   (void)state;
   assert_int_equal(sp_java_double_hash(1.0), 1072693248); /* 0x3FF00000 */
@@ -105,6 +140,9 @@ static void test_key_group(void **state) {
   for (int i = -5000; i < 5000; i++) {
     int kg = sp_key_group(i, 1000);
     assert_true(kg >= 0 && kg < 1000);
+    /* the power-of-two mask is the modulo of the non-negative murmur */
+    assert_int_equal(sp_key_group(i, 128), sp_flink_murmur(i) % 128);
+    assert_int_equal(sp_key_group(i, 1000), sp_flink_murmur(i) % 1000);
   }
 }
 
@@ -182,6 +220,7 @@ static void test_hash64(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_java_string_hash),
+      cmocka_unit_test(test_java_string_hash_long),
       cmocka_unit_test(test_java_scalar_hashes),
       cmocka_unit_test(test_flink_murmur_values),
       cmocka_unit_test(test_flink_murmur_non_negative),

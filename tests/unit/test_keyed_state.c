@@ -248,6 +248,22 @@ static void value_state_basics(void **state) {
   assert_int_equal(ks_value_update(v, &two), SPATE_EINVAL);
   assert_int_equal(ks_set_current_key(b, "x", 1, 128), SPATE_EINVAL);
   assert_non_null(strstr(ks_error(b), "outside"));
+  /* A namespace longer than an entry can describe (16 bits) is refused, naming its length;
+   * the namespace set before stays. */
+  static uint8_t huge_ns[65536];
+  set_ns(b, "window-2");
+  assert_int_equal(ks_set_namespace(b, huge_ns, sizeof huge_ns), SPATE_EINVAL);
+  assert_non_null(strstr(ks_error(b), "namespace of 65536 bytes"));
+  in = str_row(f->sb, "w2");
+  assert_int_equal(ks_value_update(v, &in), 0);
+  set_ns(b, "window-2"); /* the same namespace again (its hash is reused) */
+  assert_int_equal(ks_value_get(v, &r), 1);
+  set_ns(b, "window-3");
+  assert_int_equal(ks_value_get(v, &r), 0);
+  set_ns(b, "window-2");
+  assert_int_equal(ks_value_get(v, &r), 1);
+  assert_memory_equal(spate_row_string(&r, 0).ptr, "w2", 2);
+  assert_int_equal(ks_set_namespace(b, huge_ns, sizeof huge_ns - 1), 0);
   ks_unset_current_key(b);
   assert_int_equal(ks_value_get(v, &r), SPATE_ESTATE);
   ks_backend_free(b);
@@ -1528,11 +1544,16 @@ static void allocation_failures_leave_state_intact(void **state) {
   spate_row r;
   int failures;
 
-  /* A value growing beyond its allocation: the old value survives each failure. */
+  /* A value growing beyond its allocation: the old value survives each failure. (Longer than
+   * the backend's slab sizes, KS_SLAB_MAX, so that growing it must allocate.) */
   assert_int_equal(set_key(f, b, 1), 0);
   spate_row small = str_row(f->sb, "small");
   assert_int_equal(ks_value_update(v, &small), 0);
-  spate_row big = str_row(f->sb2, "a value that no longer fits into the entry allocated before");
+  char big_text[601];
+  memset(big_text, 'x', sizeof big_text - 1);
+  big_text[sizeof big_text - 1] = 0;
+  memcpy(big_text, "a value that no longer fits", strlen("a value that no longer fits"));
+  spate_row big = str_row(f->sb2, big_text);
   failures = 0;
   for (int n = 1;; n++) {
     sp_alloc_fail_after(n, 0);
@@ -1546,8 +1567,7 @@ static void allocation_failures_leave_state_intact(void **state) {
   }
   assert_true(failures >= 1);
   assert_int_equal(ks_value_get(v, &r), 1);
-  assert_int_equal(spate_row_string(&r, 0).len,
-                   strlen("a value that no longer fits into the entry allocated before"));
+  assert_int_equal(spate_row_string(&r, 0).len, strlen(big_text));
 
   /* New keys into a fresh map (table, map entry, nested table, nested entry). */
   for (int64_t k = 100; k < 140; k++) {

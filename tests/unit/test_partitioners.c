@@ -254,6 +254,7 @@ typedef struct px {
   spate_ctx ctx;
   /* what came out: per record id, a bit per subpartition, and delivery order per subpartition */
   uint32_t hits[NREC];
+  int key_group[NREC]; /* the key group each record's element carried (-1: none) */
   int order[16][NREC];
   int norder[16];
 } px;
@@ -362,6 +363,7 @@ static void px_run(px *x, int n) {
       assert_true(id >= 0 && id < n);
       assert_int_equal(x->hits[id] & (1u << c), 0); /* no duplicates */
       x->hits[id] |= 1u << c;
+      x->key_group[id] = el.key_group;
       x->order[c][x->norder[c]++] = (int)id;
     }
     assert_int_equal(rc, 0);
@@ -401,6 +403,8 @@ static void hash_case(const int *fields, int nfields, int nsub, int maxp) {
     }
     int want = flink_operator_for_hash(h, maxp, nsub);
     int got = px_single_target(x, i);
+    /* the element carries the key group, Flink's for the key, to the consumer (element.h) */
+    assert_int_equal(x->key_group[i], flink_murmur(h) % maxp);
     if (got != want) {
       print_error("record %d key '%s': subpartition %d, Flink's would be %d (p=%d maxp=%d)\n", i,
                   word, got, want, nsub, maxp);
@@ -500,7 +504,10 @@ static void test_rebalance_and_rescale_round_robin(void **state) {
       px_wire(x, parts[p], 128, 3, (partitioner_config){0}); /* the writer of subtask 3 */
       int start = 3 % nsub;                                  /* where subtask 3 starts */
       px_run(x, 1000);
-      for (int i = 0; i < 1000; i++) assert_int_equal(px_single_target(x, i), (start + i) % nsub);
+      for (int i = 0; i < 1000; i++) {
+        assert_int_equal(px_single_target(x, i), (start + i) % nsub);
+        assert_int_equal(x->key_group[i], -1); /* not keyed: no key group travels */
+      }
       for (int c = 0; c < nsub; c++) { /* even spread: 1000 / nsub, give or take one */
         assert_true(x->norder[c] >= 1000 / nsub);
         assert_true(x->norder[c] <= 1000 / nsub + 1);

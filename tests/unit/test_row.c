@@ -284,6 +284,50 @@ static void set_field_copies(void **state) {
   spate_schema_free(dst_s);
 }
 
+/* row_project builds the very bytes the builder builds from the same fields (NULLs, strings of
+ * several lengths, fields in another order), and leaves to the builder what it must refuse. */
+static void project_matches_builder(void **state) {
+  (void)state;
+  spate_schema *src_s = parse("n INT, s STRING, d DOUBLE, z STRING, l BIGINT");
+  spate_schema *key_s = parse("z STRING, n INT, s STRING, l BIGINT NOT NULL");
+  spate_row_builder *src = spate_rb_new(src_s), *slow = spate_rb_new(key_s);
+  spate_row_builder *fast = spate_rb_new(key_s);
+  const int fields[] = {3, 0, 1, 4};
+  for (int i = 0; i < 40; i++) {
+    char str[64];
+    memset(str, 'a' + i % 26, sizeof str);
+    spate_rb_begin(src);
+    if (i % 3) spate_rb_set_int(src, 0, i * 7);
+    spate_rb_set_string(src, 1, str, (size_t)i);
+    spate_rb_set_double(src, 2, i * 0.5);
+    if (i % 4) spate_rb_set_string(src, 3, str + 1, (size_t)(i % 13));
+    spate_rb_set_bigint(src, 4, -i);
+    spate_row in, want, got;
+    assert_int_equal(spate_rb_finish(src, &in), 0);
+    spate_rb_begin(slow);
+    for (int k = 0; k < 4; k++) spate_rb_set_field(slow, k, &in, fields[k]);
+    assert_int_equal(spate_rb_finish(slow, &want), 0);
+    assert_true(row_project(&in, fields, 4, fast, &got));
+    assert_int_equal(got.len, want.len);
+    assert_int_equal(got.nfields, 4);
+    assert_memory_equal(got.data, want.data, want.len);
+  }
+  /* a NULL in a NOT NULL key field: refused, so that the builder reports it */
+  spate_rb_begin(src);
+  spate_row in, out;
+  assert_int_equal(spate_rb_finish(src, &in), 0);
+  assert_false(row_project(&in, fields, 4, fast, &out));
+  /* a source field out of range, a wrong field count */
+  const int bad[] = {3, 0, 1, 9};
+  assert_false(row_project(&in, bad, 4, fast, &out));
+  assert_false(row_project(&in, fields, 3, fast, &out));
+  spate_rb_free(src);
+  spate_rb_free(slow);
+  spate_rb_free(fast);
+  spate_schema_free(src_s);
+  spate_schema_free(key_s);
+}
+
 /* Finishes b into a private, writable copy for corruption. */
 static uint8_t *finish_copy(spate_row_builder *b, uint32_t *len) {
   spate_row r;
@@ -561,12 +605,19 @@ static void format_rows(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(round_trip_all_types), cmocka_unit_test(many_fields_bitmap),
-      cmocka_unit_test(long_string),          cmocka_unit_test(reuse_without_growth),
-      cmocka_unit_test(setter_errors),        cmocka_unit_test(set_field_copies),
-      cmocka_unit_test(validate_rejects),     cmocka_unit_test(java_hashes),
-      cmocka_unit_test(equality_and_hash64),  cmocka_unit_test(format_doubles),
-      cmocka_unit_test(format_timestamps),    cmocka_unit_test(format_rows),
+      cmocka_unit_test(round_trip_all_types),
+      cmocka_unit_test(many_fields_bitmap),
+      cmocka_unit_test(long_string),
+      cmocka_unit_test(reuse_without_growth),
+      cmocka_unit_test(setter_errors),
+      cmocka_unit_test(set_field_copies),
+      cmocka_unit_test(project_matches_builder),
+      cmocka_unit_test(validate_rejects),
+      cmocka_unit_test(java_hashes),
+      cmocka_unit_test(equality_and_hash64),
+      cmocka_unit_test(format_doubles),
+      cmocka_unit_test(format_timestamps),
+      cmocka_unit_test(format_rows),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,7 +10,9 @@
  *  - a custom trigger's on_merge is called for the merged window and clear for each window
  *    merged away and at cleanup (the calls are counted);
  *  - a count evictor over merged windows sees their elements pooled;
- *  - the triggers that cannot merge (delta, custom without on_merge) are refused.
+ *  - the triggers that cannot merge (delta, custom without on_merge) are refused;
+ *  - the assigner's own trigger, whose timers stay under the session's state window as it
+ *    grows: windows fire at their own ends only, and again after growing past a firing.
  * Session gaps are 10 ms unless said; windows touching at an end merge (TimeWindow.intersects).
  * UDFs have external linkage and an st_ prefix.
  */
@@ -295,6 +297,42 @@ static void test_refused(void **state) {
   }
 }
 
+/* ---- the default trigger: timers under the state window --------------------------------------- */
+/* A growing session's timers are not moved: the timer set for its first window finds the
+ * session grown and waits for its new end, so nothing fires at an old window's end; a session
+ * grown after it fired (within the allowed lateness) fires again at its new end, or at once
+ * when the watermark has passed that; after its cleanup an element is late. */
+static void test_default_trigger_growing_session(void **state) {
+  harness h;
+  spate_trigger t = {.kind = SPATE_TRIGGER_DEFAULT};
+  open_op(&h, (st_setup){spate_session_windows(SPATE_EVENT_TIME, 10), t, no_evictor, 100, false});
+  el(&h, 1, 1, 1);   /* [1, 11) */
+  el(&h, 5, 1, 2);   /* [1, 15) */
+  el(&h, 3, 2, 100); /* key 2: [3, 13) */
+  wm(&h, 10);
+  WM(0, 10); /* nothing at [1, 11)'s end */
+  wm(&h, 14);
+  REC(1, 12, 2, 100);
+  REC(2, 14, 1, 3);
+  WM(3, 14);
+  el(&h, 12, 1, 4); /* [12, 22) grows the fired [1, 15) to [1, 22): it fires at 21 */
+  wm(&h, 20);
+  WM(4, 20);
+  wm(&h, 21);
+  REC(5, 21, 1, 7);
+  WM(6, 21);
+  el(&h, 11, 1, 8); /* [11, 21) lies inside [1, 22), which the watermark has reached: at once */
+  REC(7, 21, 1, 15);
+  el(&h, 22, 1, 16); /* [22, 32) grows it to [1, 32) */
+  assert_int_equal(h.nevents, 8);
+  wm(&h, 200); /* fires at 31, cleaned up at 131 */
+  REC(8, 31, 1, 31);
+  WM(9, 200);
+  el(&h, 30, 1, 32); /* [30, 40) is late: dropped */
+  assert_int_equal(h.nevents, 10);
+  close_op(&h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_count_trigger_sums_counts),
@@ -303,6 +341,7 @@ int main(void) {
       cmocka_unit_test(test_custom_on_merge_and_clear),
       cmocka_unit_test(test_count_evictor_on_sessions),
       cmocka_unit_test(test_refused),
+      cmocka_unit_test(test_default_trigger_growing_session),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
