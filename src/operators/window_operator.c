@@ -509,42 +509,29 @@ static int set_key_from_record(win_op *w, const spate_row *row) {
     int rc = ks_set_current_key(w->backend, w->key, w->key_len, w->key_group);
     return rc < 0 ? op_fail(op, rc, "%s", ks_error(w->backend)) : 0;
   }
-  if (w->key_fixed) { /* the bytes the builder would make, without it (see win_open) */
-    const key_spec *k = &op->node->key;
-    bool ok = true;
-    for (int i = 0; i < k->nfields && ok; i++) {
-      int j = k->fields[i];
-      ok = (uint32_t)j < row->nfields && !spate_row_is_null(row, j);
-      if (ok) {
-        uint64_t v = spate_row_slot_(row, j);
-        memcpy(w->key_buf + 8 + (size_t)i * 8, &v, 8);
-      }
-    }
-    if (ok) {
-      spate_row key = {w->key_buf, 8 + 8 * (uint32_t)k->nfields, (uint32_t)k->nfields};
-      int32_t h = row_fields_java_hash(&key, w->key_fields, k->nfields, k->key_schema);
-      w->key = key.data;
-      w->key_len = key.len;
-      w->key_group = sp_key_group(h, w->max_parallelism);
-      int rc = ks_set_current_key(w->backend, key.data, key.len, w->key_group);
-      return rc < 0 ? op_fail(op, rc, "%s", ks_error(w->backend)) : 0;
-    }
-  }
-  spate_rb_begin(&w->key_rb);
-  if (op->key_fn) {
-    int rc = op->key_fn(&op->ctx, row, &w->key_rb);
-    if (rc < 0) return op_udf_failed(op, rc, "key selector");
-  } else {
-    for (int i = 0; i < op->node->key.nfields; i++)
-      spate_rb_set_field(&w->key_rb, i, row, op->node->key.fields[i]);
-  }
+  /* Field keys: row_project writes the bytes the builder would make, without its per-field
+   * checks; it declines (NULL in a NOT NULL field, ...) and the builder then says what is wrong. */
+  const key_spec *k = &op->node->key;
   spate_row key;
-  if (spate_rb_finish(&w->key_rb, &key) < 0)
-    return op_fail(op, SPATE_EUDF, "invalid key: %s", spate_rb_error(&w->key_rb));
-  int32_t h = row_fields_java_hash(&key, w->key_fields, (int)key.nfields, op->node->key.key_schema);
+  if (op->key_fn || !row_project(row, k->fields, k->nfields, &w->key_rb, &key)) {
+    spate_rb_begin(&w->key_rb);
+    if (op->key_fn) {
+      int rc = op->key_fn(&op->ctx, row, &w->key_rb);
+      if (rc < 0) return op_udf_failed(op, rc, "key selector");
+    } else {
+      for (int i = 0; i < k->nfields; i++) spate_rb_set_field(&w->key_rb, i, row, k->fields[i]);
+    }
+    if (spate_rb_finish(&w->key_rb, &key) < 0)
+      return op_fail(op, SPATE_EUDF, "invalid key: %s", spate_rb_error(&w->key_rb));
+  }
   w->key = key.data;
   w->key_len = key.len;
-  w->key_group = sp_key_group(h, w->max_parallelism);
+  /* the producer's partitioner computed it already when it keyed the edge the same way (task.c) */
+  w->key_group =
+      op->input_key_group >= 0
+          ? op->input_key_group
+          : sp_key_group(row_fields_java_hash(&key, w->key_fields, (int)key.nfields, k->key_schema),
+                         w->max_parallelism);
   int rc = ks_set_current_key(w->backend, key.data, key.len, w->key_group);
   return rc < 0 ? op_fail(op, rc, "%s", ks_error(w->backend)) : 0;
 }
@@ -847,13 +834,6 @@ static int win_open(op_t *op) {
   const spate_schema *ks = op->node->key.key_schema;
   if (!ks || ks->nfields > 64) return op_fail(op, SPATE_ECORRUPT, "bad key schema");
   for (int i = 0; i < ks->nfields; i++) w->key_fields[i] = i;
-  /* Keys of up to 8 fixed-width fields taken from the record: their row is the null bitmap (one
-   * word, all zero when no field is NULL) and the fields' slots as they are in the record, which
-   * set_key_from_record writes itself instead of going through the row builder per record. */
-  w->key_fixed = !op->key_fn && ks->nfields <= 8 && op->node->key.nfields == ks->nfields;
-  for (int i = 0; w->key_fixed && i < ks->nfields; i++)
-    w->key_fixed = ks->fields[i].type != SPATE_STRING && ks->fields[i].type != SPATE_BYTES;
-  memset(w->key_buf, 0, 8);
   w->max_parallelism = op->node->max_parallelism;
   ks_key_group_range range =
       ks_key_group_range_for(w->max_parallelism, op->ctx.parallelism, op->ctx.subtask);

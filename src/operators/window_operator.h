@@ -59,8 +59,6 @@ typedef struct win_op {
   /* the current key: the record's (key_rb) or the fired timer's */
   spate_row_builder key_rb, aux_rb, fold_rb[2];
   int key_fields[64];
-  bool key_fixed;      /* keys of fixed-width fields built in key_buf (set_key_from_record) */
-  uint8_t key_buf[72]; /* null bitmap word, then up to 8 slots */
   const uint8_t *key;
   uint32_t key_len;
   int key_group;
