@@ -152,6 +152,18 @@ static inline bool bench_result_ok(spate_job_result *r, bool verbose) {
   return true;
 }
 
+/* Executes the job of env and frees env: the seconds since t0 once it finished, or -1 after
+ * printing why it did not (bench_result_ok, the environment's error). */
+static inline double bench_execute(spate_env *env, const char *name, double t0, bool verbose) {
+  spate_job_result *r = spate_execute(env, name);
+  double t = bench_now() - t0;
+  bool ok = bench_result_ok(r, verbose);
+  if (!ok && spate_env_error(env)) fprintf(stderr, "env error: %s\n", spate_env_error(env));
+  spate_job_result_free(r);
+  spate_env_free(env);
+  return ok ? t : -1;
+}
+
 /* Index of the operator whose name contains `part`, or -1. */
 static inline long bench_find_operator(const spate_job_result *r, const char *part) {
   size_t n = spate_job_result_num_operators(r);

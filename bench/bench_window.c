@@ -78,15 +78,10 @@ static double run_engine(int p, int src_p, int64_t rows, int64_t size, int64_t s
                                           : spate_sliding_windows(SPATE_EVENT_TIME, size, slide, 0);
   s = spate_name(spate_window_reduce(spate_window(spate_key_by(s, 0), a), bw_sum), "window-sum");
   spate_sink(s, bw_sink);
-  spate_job_result *r = spate_execute(env, "bench window");
-  double t = bench_now() - t0;
-  bool ok = bench_result_ok(r, verbose);
-  if (!ok && spate_env_error(env)) fprintf(stderr, "env error: %s\n", spate_env_error(env));
-  spate_job_result_free(r);
-  spate_env_free(env);
+  double t = bench_execute(env, "bench window", t0, verbose);
   *checksum = atomic_load(&engine_checksum);
   *windows = atomic_load(&engine_windows);
-  return ok ? t : -1;
+  return t;
 }
 
 /* One table of per-key sums for each of the size/slide windows open at a time, in a ring;
