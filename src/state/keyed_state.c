@@ -84,7 +84,7 @@ void ks_backend_free(ks_backend *b) {
   int n = ks_key_group_range_size(b->range);
   for (int i = 0; i < n; i++) ks_table_free(b, &b->groups[i]);
   ks_arena_close(&b->arena);
-  ks_slab_destroy(&b->slab);
+  sp_slab_destroy(&b->slab);
   sp_free(b->groups);
   for (uint32_t i = 0; i < b->nstates; i++) ks_state_free(b->states[i]);
   sp_free(b->states);

@@ -158,7 +158,8 @@ int ks_backend_max_parallelism(const ks_backend *b);
 
 /* Registers a state, or returns the existing one when the name is already registered with the
  * same kind and schemas (Flink's getState called again; functions and TTL are kept from the
- * first registration). A different shape under the same name is SPATE_ESTATE. */
+ * first registration). A different shape under the same name is SPATE_ESTATE; a backend holds
+ * fewer than 65,535 states (SPATE_EINVAL beyond: entries keep the state's index in 16 bits). */
 int ks_register(ks_backend *b, const ks_descriptor *d, ks_state **out);
 /* The state registered under name; SPATE_ESTATE if none. */
 int ks_lookup(ks_backend *b, const char *name, ks_state **out);
@@ -172,7 +173,8 @@ ks_kind ks_state_kind(const ks_state *s);
  * current key afterwards, so a failed set can never leave state calls on the previous key. */
 int ks_set_current_key(ks_backend *b, const void *key, uint32_t len, int key_group);
 /* Sets the namespace (e.g. an encoded window) for later state calls; len 0 = the default
- * namespace. Copied like the key. */
+ * namespace. Copied like the key. At most 65,535 bytes (SPATE_EINVAL beyond, also for a
+ * namespace of a restored record: entries keep the length in 16 bits). */
 int ks_set_namespace(ks_backend *b, const void *ns, uint32_t len);
 /* Forgets the current key: state calls fail with SPATE_ESTATE until the next set. */
 void ks_unset_current_key(ks_backend *b);

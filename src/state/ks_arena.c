@@ -10,11 +10,11 @@
  *
  * Blocks are aligned to their maximum size (64 MB), so the block of an entry is its address
  * rounded down, and one bit per 64 MB of address space (`owned`) says whether an address lies
- * in a block: ks_entry_free asks that, then either frees to malloc or counts the entry out of
- * its block. A block goes back to the system once it is sealed (no more entries will be cut
+ * in a block: ks_entry_free asks that, then either frees the entry as ks_entry_mem gave it or
+ * counts it out of its block. A block goes back to the system once it is sealed (no more entries will be cut
  * from it: it is full, or its backend is gone) and its last entry is freed, whichever thread
- * frees it (snapshot writers free retired entries). An entry is never moved into a block after
- * the restore: entries that grow or are copied for a snapshot move to malloc. While one block is
+ * frees it. An entry is never moved into a block after the restore: entries that grow or are
+ * copied for a snapshot move to ks_entry_mem's memory (the slab or malloc). While one block is
  * used, the next is mapped and populated on a short-lived thread (prepare_start), so the restoring
  * thread does not wait for its pages to be zeroed; the block prepared last stays mapped, unused,
  * until the backend is freed (at most one block, sized like the last).

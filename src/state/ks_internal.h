@@ -5,7 +5,8 @@
  * another. Everything outside src/state/keyed_state.c and src/state/ks_*.c uses keyed_state.h.
  * The backend's files:
  *   keyed_state.c  the backend: creation, errors, registration of states, the current key
- *   ks_table.c     the copy-on-write hash table of a key group (and of each MAP entry)
+ *   ks_table.c     the copy-on-write hash table of a key group (and of each MAP entry), and
+ *                  the memory of entries (small ones from the backend's slab, base/slab.h)
  *   ks_states.c    the five kinds of state (value, list, map, reducing, aggregating): reads and
  *                  writes for the current key, and ks_restore_record
  *   ks_ttl.c       TTL: expiry of list elements and map entries, ks_ttl_cleanup_full
@@ -13,7 +14,6 @@
  *                  of states not registered yet (pending runs, the lazy restore)
  *   ks_snapshot.c  copy-on-write snapshots: begin, the writer's encoding, release
  *   ks_arena.c     memory for the entries of large restores, mapped in whole blocks
- *   ks_slab.c      memory for small entries: chunks cut in 16-byte size classes, free lists
  * The calls between these files are hidden from libspate's exported symbols (KS_HIDDEN). What
  * every state access runs (the lookup tbl_find, entry_own, the TTL tests) is static inline here,
  * so that a state access costs no call into another file.
@@ -66,9 +66,11 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "base/bytes.h"
 #include "base/err.h"
 #include "base/hash.h"
+#include "base/slab.h"
 #include "state/keyed_state.h"
 #include "types/row.h"
 
@@ -120,6 +122,7 @@ typedef uint64_t ks_slot;
 
 static inline ks_entry *slot_entry(ks_slot s) { return (ks_entry *)(uintptr_t)(s & SLOT_PTR_MASK); }
 static inline ks_slot make_slot(uint64_t hash, const ks_entry *e) {
+  sp_assert(((uintptr_t)e & ~SLOT_PTR_MASK) == 0); /* the address fits beside the tag */
   return (hash & ~SLOT_PTR_MASK) | (uintptr_t)e;
 }
 
@@ -135,7 +138,7 @@ typedef struct ks_table {
 static inline ks_entry *tbl_at(const ks_table *t, uint32_t i) { return slot_entry(t->slots[i]); }
 /* Puts n (a copy or a moved version of the entry in slot i) into slot i, keeping the tag. */
 static inline void tbl_replace(ks_table *t, uint32_t i, const ks_entry *n) {
-  t->slots[i] = (t->slots[i] & ~SLOT_PTR_MASK) | (uintptr_t)n;
+  t->slots[i] = make_slot(t->slots[i], n); /* keeps the tag */
 }
 
 typedef struct list_elem {
@@ -239,26 +242,13 @@ KS_HIDDEN void ks_arena_release(void *p);
 KS_HIDDEN void ks_arena_close(ks_arena *a);
 
 /* ---------------------------------------------------------------------------------------------
- * Entry memory (ks_slab.c). An entry is ks_entry_size(e) bytes: its header, key and namespace
+ * Entry memory (ks_table.c, base/slab.h). An entry is ks_entry_size(e) bytes: its header, key and namespace
  * (e_header_size) and cap payload bytes. Entries of at most KS_SLAB_MAX bytes come from the
  * backend's slab (chunks cut in sizes rounded to 16 bytes, a free list per size), larger ones
  * from sp_malloc, and restored ones may come from the arena; ks_entry_free tells them apart by
  * the arena's addresses and then by the size, which is why every allocation of an entry goes
  * through ks_entry_mem with exactly the size its header will describe. */
-#define KS_SLAB_MAX 512
-typedef struct ks_slab {
-  void *free[KS_SLAB_MAX / 16 + 1]; /* by size / 16: freed entries of that rounded size */
-  uint8_t *cur, *end;               /* the unused rest of the newest chunk */
-  void *chunks;                     /* every chunk, linked through its first word */
-  size_t next_chunk;                /* size of the next chunk */
-  size_t bytes;                     /* bytes of all chunks */
-} ks_slab;
-static inline size_t ks_slab_round(size_t n) { return (n + 15) & ~(size_t)15; }
-/* n (<= KS_SLAB_MAX) bytes, 16-aligned; NULL when out of memory. */
-KS_HIDDEN void *ks_slab_alloc(ks_slab *s, size_t n);
-/* Frees p, allocated with the same n. */
-KS_HIDDEN void ks_slab_free(ks_slab *s, void *p, size_t n);
-KS_HIDDEN void ks_slab_destroy(ks_slab *s);
+#define KS_SLAB_MAX SP_SLAB_MAX
 
 static inline size_t ks_entry_size(const ks_entry *e) {
   return e_header_size(e->klen, e->nslen) + e->cap;
@@ -329,7 +319,7 @@ struct ks_backend {
   uint32_t version; /* wraps: ks_snapshot_begin renumbers the entries first (ks_snapshot.c) */
   ks_snapshot *snap;
   ks_arena arena; /* entries of large restores (ks_arena.c) */
-  ks_slab slab;   /* small entries (ks_slab.c) */
+  sp_slab slab;   /* small entries (base/slab.h) */
   char err[SP_ERRMSG_MAX];
 };
 

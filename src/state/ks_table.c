@@ -51,7 +51,6 @@ int ks_tbl_reserve(ks_table *t) {
 
 void ks_tbl_insert(ks_table *t, ks_entry *e, uint64_t hash) {
   sp_assert(t->count <= t->mask); /* the caller grew the table: a free slot ends every probe */
-  sp_assert(((uintptr_t)e & ~SLOT_PTR_MASK) == 0); /* the address fits beside the tag */
   tbl_place(t->slots, t->mask, make_slot(hash, e));
   t->count++;
 }
@@ -74,6 +73,25 @@ void ks_tbl_remove_at(ks_table *t, uint32_t i) {
     t->slots[j] = 0;
     i = j;
   }
+}
+
+/* Entry memory (ks_internal.h): the slab for small entries, sp_malloc for the rest, the arena
+ * for restored ones. */
+void *ks_entry_mem(ks_backend *b, size_t n) {
+  return n <= KS_SLAB_MAX ? sp_slab_alloc(&b->slab, n) : sp_malloc(n);
+}
+
+void ks_entry_free(ks_backend *b, ks_entry *e) {
+  if (!e) return;
+  if (ks_arena_owns(e)) {
+    ks_arena_release(e);
+    return;
+  }
+  size_t n = ks_entry_size(e);
+  if (n <= KS_SLAB_MAX)
+    sp_slab_free(&b->slab, e, n);
+  else
+    sp_free(e);
 }
 
 ks_entry *ks_entry_new(ks_backend *b, uint64_t hash, uint32_t state, const void *key, uint32_t klen,

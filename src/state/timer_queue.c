@@ -14,12 +14,14 @@
  * Why heap entries carry a copy of the order (timestamp and the first 16 key bytes): a window
  * operator's timers mostly share their timestamp (every key's window ends at the same time), so
  * nearly every comparison falls through to the key bytes; with the order inline a sift step
- * reads the heap array only, instead of two timers scattered over memory. The prefix decides
+ * compares within the heap array instead of reading two timers scattered over memory (it still
+ * writes the moved timer's heap index). The prefix decides
  * only when it differs (see entry_before), so the order is exactly timer_cmp's.
  *
- * Timers live in slabs of size classes (tq_slab), not one allocation each: registering and
- * firing a timer per (key, window) is on the per-record path. Freed timers go back to their
- * class's free list; the slabs are given back when the queue is freed.
+ * Timers of up to SP_SLAB_MAX bytes live in the queue's slab (base/slab.h), not one allocation
+ * each: registering and firing a timer per (key, window) is on the per-record path. Freed
+ * timers go back to their size's free list; the slab's chunks are given back when the queue is
+ * freed.
  *
  * Checkpoint encoding of one key group (tq_write_key_group):
  *   u32 count, count x (i64 timestamp, blob key, blob namespace)
@@ -35,6 +37,7 @@
 #include "base/binary_heap.h"
 #include "base/hash.h"
 #include "base/hash_table.h"
+#include "base/slab.h"
 #include "spate/spate.h"
 
 typedef struct tq_timer {
@@ -61,18 +64,6 @@ typedef struct tq_group {
   uint32_t head_pos;
 } tq_group;
 
-/* Size classes of TQ_CLASS_STEP bytes up to TQ_CLASS_MAX (timer header, key and namespace);
- * bigger timers are allocated one by one. A free timer's first bytes link the free list. */
-#define TQ_CLASS_STEP 16u
-#define TQ_CLASS_MAX 256u
-#define TQ_NCLASSES (TQ_CLASS_MAX / TQ_CLASS_STEP)
-#define TQ_SLAB_BYTES 65536u
-
-typedef struct tq_slab {
-  struct tq_slab *next;
-  /* timers follow, from offset TQ_CLASS_STEP on */
-} tq_slab;
-
 struct timer_queue {
   int max_parallelism;
   ks_key_group_range range;
@@ -80,8 +71,7 @@ struct timer_queue {
   tq_group *groups;
   uint32_t *heads;
   size_t size;
-  void *free_list[TQ_NCLASSES]; /* per class: free timers, linked through their first bytes */
-  tq_slab *slabs;               /* every slab, for tq_free */
+  sp_slab slab; /* timers of up to SP_SLAB_MAX bytes */
 };
 
 static const uint8_t no_bytes[1];
@@ -138,7 +128,7 @@ static inline bool entry_before(void *c, tq_entry a, tq_entry b) {
 SP_BINARY_HEAP(timer_heap, tq_entry, void *, entry_before, TIMER_PLACED)
 
 /* ---------------------------------------------------------------------------------------------
- * Timer memory: slabs per size class. */
+ * Timer memory: the slab for small timers, sp_malloc for the rest. */
 
 static size_t timer_bytes(uint32_t klen, uint32_t nslen) {
   return sizeof(tq_timer) + (size_t)klen + nslen;
@@ -146,33 +136,15 @@ static size_t timer_bytes(uint32_t klen, uint32_t nslen) {
 
 static tq_timer *timer_alloc(timer_queue *q, uint32_t klen, uint32_t nslen) {
   size_t n = timer_bytes(klen, nslen);
-  if (n > TQ_CLASS_MAX) return sp_malloc(n);
-  size_t c = (n + TQ_CLASS_STEP - 1) / TQ_CLASS_STEP - 1, size = (c + 1) * TQ_CLASS_STEP;
-  if (!q->free_list[c]) {
-    tq_slab *slab = sp_malloc(TQ_SLAB_BYTES);
-    if (!slab) return NULL;
-    slab->next = q->slabs;
-    q->slabs = slab;
-    uint8_t *p = (uint8_t *)slab + TQ_CLASS_STEP, *end = (uint8_t *)slab + TQ_SLAB_BYTES;
-    for (; p + size <= end; p += size) {
-      memcpy(p, &q->free_list[c], sizeof(void *));
-      q->free_list[c] = p;
-    }
-  }
-  void *t = q->free_list[c];
-  memcpy(&q->free_list[c], t, sizeof(void *));
-  return t;
+  return n <= SP_SLAB_MAX ? sp_slab_alloc(&q->slab, n) : sp_malloc(n);
 }
 
 static void timer_free(timer_queue *q, tq_timer *t) {
   size_t n = timer_bytes(t->klen, t->nslen);
-  if (n > TQ_CLASS_MAX) {
+  if (n <= SP_SLAB_MAX)
+    sp_slab_free(&q->slab, t, n);
+  else
     sp_free(t);
-    return;
-  }
-  size_t c = (n + TQ_CLASS_STEP - 1) / TQ_CLASS_STEP - 1;
-  memcpy(t, &q->free_list[c], sizeof(void *));
-  q->free_list[c] = t;
 }
 
 /* The set's slot holding the timer (ts, key, ns), or NULL. */
@@ -259,11 +231,7 @@ static void group_free(timer_queue *q, tq_group *g) {
 void tq_free(timer_queue *q) {
   if (!q) return;
   for (int i = 0; i < q->ngroups; i++) group_free(q, &q->groups[i]);
-  while (q->slabs) {
-    tq_slab *next = q->slabs->next;
-    sp_free(q->slabs);
-    q->slabs = next;
-  }
+  sp_slab_destroy(&q->slab);
   sp_free(q->groups);
   sp_free(q->heads);
   sp_free(q);

@@ -14,8 +14,8 @@
  * Order is by timestamp, ties broken by key bytes then namespace bytes, so firing order is
  * deterministic and the same after a restore.
  *
- * The owning operator's task thread is the only user; nothing locks. Timers are kept in slabs
- * per size class (no allocation per timer once the queue has held as many); the memory of
+ * The owning operator's task thread is the only user; nothing locks. Timers are kept in a slab
+ * (base/slab.h: no allocation per timer once the queue has held as many); the memory of
  * fired and deleted timers is reused by later ones and given back by tq_free. The heaps and
  * sets grow geometrically.
  * Errors: SPATE_EINVAL (key group outside the range, NULL bytes with a length), SPATE_ENOMEM

@@ -710,8 +710,6 @@ static void cow_map_ttl(void **state) { one_kind(state, KS_MAP, ttl_read, 23); }
 static void cow_reducing_ttl(void **state) { one_kind(state, KS_REDUCING, ttl_read, 24); }
 static void cow_aggregating_ttl(void **state) { one_kind(state, KS_AGGREGATING, ttl_read, 25); }
 
-/* Every kind in one backend, expired values still returned once, a state registered lazily
- * during the second snapshot while its restored records are pending. */
 /* The 32-bit version wraps during the second snapshot's begin, while the entries populated
  * first still have version 0 (which a plain wrap would make current again): they are renumbered
  * first, so every entry is frozen in that snapshot as in any other. */
@@ -725,6 +723,8 @@ static void cow_version_wraps(void **state) {
   run(*state, &c, false);
 }
 
+/* Every kind in one backend, expired values still returned once, a state registered lazily
+ * during the second snapshot while its restored records are pending. */
 static void cow_all_kinds_lazy_state(void **state) {
   cfg c = {.kinds = ALL_KINDS,
            .ttl = ttl_return,
