@@ -423,14 +423,18 @@ bool row_project(const spate_row *src, const int *fields, int n, spate_row_build
   const spate_schema *s = b->schema;
   if (n != s->nfields || n < 1 || n > 64) return false;
   uint32_t header = b->header;
-  uint32_t need = header; /* the header, then every variable-length value */
+  uint64_t total = header; /* the header, then every variable-length value (64 bits: no wrap) */
   for (int k = 0; k < n; k++) {
     int j = fields[k];
     if (j < 0 || (uint32_t)j >= src->nfields) return false;
-    if (is_var(s->fields[k].type) && !spate_row_is_null(src, j))
-      need += (uint32_t)spate_row_slot_(src, j);
+    if (is_var(s->fields[k].type) && !spate_row_is_null(src, j)) {
+      uint64_t v = spate_row_slot_(src, j);
+      if ((v >> 32) + (uint32_t)v > src->len) return false; /* outside the source row */
+      total += (uint32_t)v;
+    }
   }
-  need = (need + 7) & ~(uint32_t)7;
+  if (total > ROW_MAX_BYTES - 7) return false;
+  uint32_t need = ((uint32_t)total + 7) & ~(uint32_t)7;
   b->len = 0;
   if (need > b->cap && rb_reserve(b, need) < 0) return false;
   uint64_t nulls = 0;
@@ -444,8 +448,7 @@ bool row_project(const spate_row *src, const int *fields, int n, spate_row_build
     } else {
       v = spate_row_slot_(src, j);
       if (is_var(s->fields[k].type)) {
-        uint32_t off = (uint32_t)(v >> 32), len = (uint32_t)v;
-        if ((uint64_t)off + len > src->len) return false;
+        uint32_t off = (uint32_t)(v >> 32), len = (uint32_t)v; /* checked above */
         memcpy(b->buf + tail, src->data + off, len);
         v = (uint64_t)tail << 32 | len;
         tail += len;
