@@ -26,17 +26,18 @@
 /* The checksum of a payload in a file of the given version (seed 0); see storage.h for
  * version 3's. (storage_file.c) */
 uint64_t ckpt_checksum(uint32_t version, const void *p, size_t n);
-/* Feeds one block's checksum into the outer hash of a version 3 checksum. */
-static inline void ckpt_put_block_sum(XXH3_state_t *outer, uint64_t sum) {
-  uint8_t b[8];
-  for (int i = 0; i < 8; i++) b[i] = (uint8_t)(sum >> (8 * i));
-  XXH3_64bits_update(outer, b, sizeof b);
-}
 #define PATH_CAP 4096
 #define METADATA_NAME "_metadata"
 
 static inline void put_le(uint8_t *p, uint64_t v, int n) {
   for (int i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Feeds one block's checksum into the outer hash of a version 3 checksum. */
+static inline void ckpt_put_block_sum(XXH3_state_t *outer, uint64_t sum) {
+  uint8_t b[8];
+  put_le(b, sum, 8);
+  XXH3_64bits_update(outer, b, sizeof b);
 }
 
 static inline uint64_t get_le(const uint8_t *p, int n) {

@@ -14,7 +14,8 @@
  *    caller encodes the next one into the buffer the thread gave back (two buffers, no copy).
  * Durability is storage_file.c's: temporary name, fsync, rename, fsync of the directory.
  */
-#define _GNU_SOURCE /* mkostemp, sync_file_range */
+#define _GNU_SOURCE             /* mkostemp, sync_file_range */
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
 #include <pthread.h>
 #include <stdlib.h>
 #include <xxhash.h>
@@ -176,9 +177,9 @@ int ckpt_stream_put(ckpt_stream *s, sp_writer *buf) {
   if (s->err) return SPATE_EIO;
   if (buf->len == 0) return 0;
   if (!s->started && pthread_create(&s->thread, NULL, writer_main, s) != 0) {
-    append(s, buf->data, buf->len); /* no thread to be had: written here and now */
+    int rc = ckpt_stream_write(s, buf->data, buf->len); /* no thread: written here and now */
     buf->len = 0;
-    return s->err ? SPATE_EIO : 0;
+    return rc;
   }
   s->started = true;
   /* the written buffer comes back empty for the caller to fill next */
@@ -267,12 +268,11 @@ static int stream_checksum(ckpt_stream *s, uint64_t *sum) {
   }
   sp_free(buf);
   if (e) return e;
-  XXH3_state_t *outer = XXH3_createState();
-  if (!outer) return ENOMEM;
-  XXH3_64bits_reset(outer);
-  for (size_t blk = 0; blk < s->nsums; blk++) ckpt_put_block_sum(outer, s->sums[blk]);
-  *sum = XXH3_64bits_digest(outer);
-  XXH3_freeState(outer);
+  XXH3_state_t outer;
+  XXH3_INITSTATE(&outer);
+  XXH3_64bits_reset(&outer);
+  for (size_t blk = 0; blk < s->nsums; blk++) ckpt_put_block_sum(&outer, s->sums[blk]);
+  *sum = XXH3_64bits_digest(&outer);
   return 0;
 }
 

@@ -129,7 +129,6 @@ static void task_restore_release(void *arg) {
   sp_free(tr);
 }
 
-static int stream_flush(void *arg, const void *p, size_t n) { return ckpt_stream_write(arg, p, n); }
 static int stream_put(void *arg, sp_writer *buf) { return ckpt_stream_put(arg, buf); }
 static int stream_patch(void *arg, uint64_t off, const void *p, size_t n) {
   return ckpt_stream_patch(arg, off, p, n);
@@ -162,7 +161,7 @@ static void *writer_main(void *arg) {
     sp_writer_init(&o.buf);
     if (rc == 0) {
       rc = task_snapshot_encode(w->snap, &o);
-      if (rc == 0 && o.buf.len) rc = stream_flush(cs, o.buf.data, o.buf.len);
+      if (rc == 0 && o.buf.len) rc = ckpt_stream_write(cs, o.buf.data, o.buf.len);
       if (rc < 0)
         rc = sp_err(err, sizeof err, rc, "could not write the snapshot to %s/%s: %s", w->dir, name,
                     spate_strerror(rc));

@@ -153,13 +153,12 @@ int snap_out_patch_u32(snap_out *o, uint64_t off, uint32_t v) {
 }
 
 int snap_out_maybe_flush(snap_out *o) {
-  if (!o->flush_at || o->buf.len < o->flush_at || (!o->flush && !o->put)) return 0;
+  if (!o->flush_at || o->buf.len < o->flush_at || !o->put) return 0;
   if (o->buf.failed) return SPATE_ENOMEM;
   size_t n = o->buf.len;
-  int rc = o->put ? o->put(o->arg, &o->buf) : o->flush(o->arg, o->buf.data, n);
+  int rc = o->put(o->arg, &o->buf); /* leaves buf empty */
   if (rc < 0) return rc;
   o->base += n;
-  o->buf.len = 0;
   return 0;
 }
 

@@ -95,17 +95,16 @@ int snap_list_add(snap_writer *w, const char *name, snap_list_mode mode, const v
 int snap_encode(snap_writer *w, sp_writer *out);
 
 /* Where an encoding goes when it is too large to hold whole: bytes are appended to buf, and
- * whenever buf holds flush_at bytes or more between two key groups, they are handed to
- * flush(arg, bytes, n) and dropped from memory; a length written earlier is fixed later through
+ * whenever buf holds flush_at bytes or more between two key groups, they are handed over by
+ * put(arg, &buf), which takes buf's bytes and leaves buf empty, possibly another buffer (a
+ * writer thread writes the old one meanwhile: ckpt_stream_put); a length written earlier is
+ * fixed later through
  * patch(arg, offset, bytes, n) when its bytes are already flushed. Offsets count from the start
  * of the stream (base = bytes flushed so far). flush_at 0 keeps everything in buf. */
 typedef struct snap_out {
   sp_writer buf;
   uint64_t base;
   size_t flush_at;
-  int (*flush)(void *arg, const void *p, size_t n);
-  /* optional, used instead of flush: takes buf's bytes and leaves buf empty, possibly another
-   * buffer (a writer thread writes the old one meanwhile: ckpt_stream_put) */
   int (*put)(void *arg, sp_writer *buf);
   int (*patch)(void *arg, uint64_t off, const void *p, size_t n);
   void *arg;
