@@ -82,9 +82,6 @@ bool mws_remove(merging_window_set *s, spate_time_window x);
  * window it does not hold was left behind by a window merged away
  * (MergingWindowSet.getStateWindow returns null). */
 bool mws_state_window(const merging_window_set *s, spate_time_window x, spate_time_window *state);
-static inline bool mws_contains(const merging_window_set *s, spate_time_window x) {
-  return mws_state_window(s, x, NULL);
-}
 /* The window whose state window is `state`, if any (the session a timer registered under its
  * state window belongs to now). */
 bool mws_window_of_state(const merging_window_set *s, spate_time_window state,
