@@ -253,6 +253,12 @@ KS_HIDDEN void ks_arena_close(ks_arena *a);
 static inline size_t ks_entry_size(const ks_entry *e) {
   return e_header_size(e->klen, e->nslen) + e->cap;
 }
+/* The payload capacity of an entry with a header of hdr bytes that needs cap payload bytes,
+ * allocated by ks_entry_mem: a slab block is rounded up to 16 bytes, and the rest of it is
+ * payload room, so a value that grows by a few bytes stays where it is. */
+static inline uint32_t ks_entry_cap(size_t hdr, uint32_t cap) {
+  return hdr + cap <= KS_SLAB_MAX ? (uint32_t)(sp_slab_round(hdr + cap) - hdr) : cap;
+}
 /* Memory for an entry of n bytes (not from the arena); NULL when out of memory. */
 KS_HIDDEN void *ks_entry_mem(ks_backend *b, size_t n);
 KS_HIDDEN void ks_entry_free(ks_backend *b, ks_entry *e);
@@ -430,6 +436,7 @@ static inline ks_entry *entry_own(ks_backend *b, ks_table *t, uint32_t slot, ks_
                                   uint32_t cap, uint32_t keep) {
   if (!frozen(b, e)) return cap <= e->cap ? e : ks_entry_grow(b, t, slot, e, cap);
   size_t hdr = e_header_size(e->klen, e->nslen);
+  cap = ks_entry_cap(hdr, cap);
   ks_entry *n = ks_entry_mem(b, hdr + cap);
   if (!n) return NULL;
   memcpy(n, e, hdr + (keep < cap ? keep : cap));

@@ -98,7 +98,10 @@ ks_entry *ks_entry_new(ks_backend *b, uint64_t hash, uint32_t state, const void 
                        const void *ns, uint32_t nslen, uint32_t cap) {
   size_t hdr = e_header_size(klen, nslen);
   ks_entry *e = ks_restore_arena ? ks_arena_alloc(ks_restore_arena, hdr + cap) : NULL;
-  if (!e) e = ks_entry_mem(b, hdr + cap);
+  if (!e) {
+    cap = ks_entry_cap(hdr, cap);
+    e = ks_entry_mem(b, hdr + cap);
+  }
   if (!e) return NULL;
   memset(e, 0, hdr);
   e->version = b->version;
@@ -119,6 +122,7 @@ ks_entry *ks_entry_grow(ks_backend *b, ks_table *t, uint32_t slot, ks_entry *e, 
   size_t hdr = e_header_size(e->klen, e->nslen);
   ks_entry *n;
   if (ks_arena_owns(e) || ks_entry_size(e) <= KS_SLAB_MAX || hdr + cap <= KS_SLAB_MAX) {
+    cap = ks_entry_cap(hdr, cap);
     if (!(n = ks_entry_mem(b, hdr + cap))) return NULL;
     memcpy(n, e, hdr + (e->cap < cap ? e->cap : cap));
     ks_entry_free(b, e);
