@@ -840,6 +840,9 @@ typedef struct spate_file_sink_options {
 spate_stream *spate_sink_file(spate_stream *in, const char *dir,
                               const spate_file_sink_options *opts);
 
+/* Record formats (CSV, JSON) for the file and socket sources and the file sinks. */
+#include "spate/formats.h"
+
 /* Two-phase-commit sinks (Flink's TwoPhaseCommitSinkFunction). A transaction is identified by
  * bytes the sink chooses (spate_txn_set_id: e.g. a temporary file's name or an external
  * transaction id); those bytes are what checkpoints store. `handle` is the sink's own pointer

@@ -65,7 +65,12 @@ struct spate_env {
   void *listener_arg;
   int executed_nodes; /* nodes of g when it was last executed (0: never): a job runs once,
                              as Flink clears its transformations when execute takes them */
+  struct spate_format **formats; /* formats made with spate_format_csv/json (api/formats.c) */
+  int nformats;
 };
+
+/* Frees the environment's formats (api/formats.c). */
+void api_free_formats(spate_env *env);
 
 /* A cluster a job is submitted to instead of an embedded MiniCluster: `spate run -m` (the REST
  * client) or an application-mode JobManager (its own gateway). */

@@ -91,6 +91,7 @@ void spate_env_free(spate_env *env) {
   sp_free(env->streams);
   for (int i = 0; i < env->nschemas; i++) schema_unref(env->schemas[i]);
   sp_free(env->schemas);
+  api_free_formats(env);
   sg_free(env->g);
   sp_config_free(env->config);
   sp_free(env->artifact);

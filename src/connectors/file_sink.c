@@ -45,6 +45,7 @@
 
 #include "base/alloc.h"
 #include "base/clock.h"
+#include "connectors/format.h"
 #include "connectors/registry.h"
 #include "graph/op_params.h"
 #include "operators/two_phase_sink.h"
@@ -92,7 +93,9 @@ typedef struct file_sink {
   int64_t cached_sec; /* the bucket of the last record: for records in the same second */
   int cached_bucket;  /* index, -1 if none */
   sp_strbuf line;
-  char *synced; /* during a commit: the directory synced last */
+  char *synced;   /* during a commit: the directory synced last */
+  bool formatted; /* rows written in a record format (connectors/format.h), else as print() */
+  fmt_options fmt;
 } file_sink;
 
 /* ---- files ----------------------------------------------------------------------------------- */
@@ -320,7 +323,8 @@ static int fs_invoke(void *self, spate_txn *txn, int64_t ts, const spate_row *ro
   if (rc < 0) return rc;
   fs_part *p = &t->parts[b->active];
   s->line.len = 0;
-  rc = row_format(&s->line, row, s->op->in_schema);
+  rc = s->formatted ? fmt_encode(&s->fmt, s->op->in_schema, row, &s->line)
+                    : row_format(&s->line, row, s->op->in_schema);
   if (rc == 0) rc = sp_strbuf_append(&s->line, "\n", 1);
   if (rc < 0) return rc;
   if (fwrite(s->line.data, 1, s->line.len, p->f) != s->line.len)
@@ -511,7 +515,11 @@ static int fs_open(op_t *op) {
   s->format = op_params_take_str(&p.bucket_format);
   s->prefix = op_params_take_str(&p.part_prefix);
   s->suffix = op_params_take_str(&p.part_suffix);
+  rc = fmt_options_from_list(&s->fmt, p.format.n, p.format.v, err, sizeof err);
+  s->formatted = rc == 0;
   op_file_sink_params_free(&p);
+  if (rc < 0 && rc != SPATE_ENOENT)
+    return op_fail(op, rc, "file sink: bad format parameters: %s", err);
   if (!s->dir || !s->dir[0]) return op_fail(op, SPATE_ECORRUPT, "file sink: no directory");
   if (!s->format && !(s->format = sp_strdup(FS_DEFAULT_BUCKETS))) return SPATE_ENOMEM;
   if (!s->format[0]) { /* no buckets */

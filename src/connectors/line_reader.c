@@ -80,6 +80,7 @@ struct line_reader {
   int64_t start, end;
   int64_t begun_at; /* the offset the split was begun at: start, or its resume offset */
   int64_t line_no;  /* 1-based number of the last line returned; 0 = not counted (start > 0) */
+  int64_t last_off; /* where the last line returned starts */
   int fd;           /* open on files[fd_file], or -1 */
   int fd_file;
 
@@ -450,6 +451,7 @@ int line_reader_next(line_reader *r, const char **line, size_t *len) {
       return fail(r, sp_err(r->err, sizeof r->err, SPATE_EINVAL,
                             "invalid UTF-8 in '%s' at byte offset %lld", path, off));
     }
+    r->last_off = line_off;
     *line = p;
     *len = n;
     return 1;
@@ -457,6 +459,13 @@ int line_reader_next(line_reader *r, const char **line, size_t *len) {
 }
 
 const char *line_reader_error(const line_reader *r) { return r->err; }
+
+void line_reader_last_line(const line_reader *r, const char **path, int64_t *line_no,
+                           int64_t *offset) {
+  *path = r->files[r->fd_file].path;
+  *line_no = r->start == 0 ? r->line_no : 0;
+  *offset = r->last_off;
+}
 
 int line_reader_position(const line_reader *r, lr_split_state *out) {
   if (!r->in_split) return 0;

@@ -34,6 +34,11 @@ int line_reader_open(const char *const *paths, int npaths, int subtask, int para
  * subtask's splits, or a negative code with the message in line_reader_error. */
 int line_reader_next(line_reader *r, const char **line, size_t *len);
 const char *line_reader_error(const line_reader *r);
+/* Where the line line_reader_next returned last lies: its file (a view), its 1-based line number
+ * (0 when its split does not start the file: lines before it are not counted) and the byte
+ * offset it starts at. Valid until the next line_reader_next. */
+void line_reader_last_line(const line_reader *r, const char **path, int64_t *line_no,
+                           int64_t *offset);
 
 /* A split and where to resume reading it. The split is [start, end) of the file `path` (as the
  * inputs expand), which had `size` bytes when the split was planned. offset is where the next

@@ -27,6 +27,7 @@
 
 #include "base/alloc.h"
 #include "base/outbuf.h"
+#include "connectors/format.h"
 #include "connectors/registry.h"
 #include "graph/op_params.h"
 
@@ -40,8 +41,10 @@ typedef struct line_sink {
   sp_strbuf line;
   size_t prefix_len;
   sp_outbuf out;
-  int fd;     /* the text sink's file (owned), or -1; print writes fd 1 */
-  char *path; /* the text sink's file, NULL for print */
+  int fd;         /* the text sink's file (owned), or -1; print writes fd 1 */
+  char *path;     /* the text sink's file, NULL for print */
+  bool formatted; /* the text sink writes rows in a format (connectors/format.h) */
+  fmt_options fmt;
 } line_sink;
 
 static const char *sink_target(const line_sink *s) { return s->path ? s->path : "stdout"; }
@@ -49,7 +52,8 @@ static const char *sink_target(const line_sink *s) { return s->path ? s->path : 
 static int line_sink_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   line_sink *s = op->impl;
   s->line.len = s->prefix_len;
-  int rc = row_format(&s->line, row, op->in_schema);
+  int rc = s->formatted ? fmt_encode(&s->fmt, op->in_schema, row, &s->line)
+                        : row_format(&s->line, row, op->in_schema);
   if (rc == 0) rc = sp_strbuf_append(&s->line, "\n", 1);
   if (rc < 0) return rc;
   if (sp_outbuf_write(&s->out, s->line.data, s->line.len) < 0)
@@ -174,7 +178,13 @@ static int text_open(op_t *op) {
   if (rc < 0) return op_fail(op, rc, "text sink: malformed parameters: %s", err);
   char *path = op_params_take_str(&p.path);
   bool overwrite = p.overwrite;
+  rc = fmt_options_from_list(&s->fmt, p.format.n, p.format.v, err, sizeof err);
+  s->formatted = rc == 0;
   op_text_sink_params_free(&p);
+  if (rc < 0 && rc != SPATE_ENOENT) {
+    sp_free(path);
+    return op_fail(op, rc, "text sink: bad format parameters: %s", err);
+  }
   if (!path) return op_fail(op, SPATE_ECORRUPT, "text sink: malformed parameters: no path");
   if (op->ctx.parallelism == 1) {
     s->path = path;

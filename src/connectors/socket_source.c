@@ -1,18 +1,30 @@
 /*
  * socket_source.c: Flink's socket text source: lines read from a TCP server (socket_reader.h),
- * non-parallel. A poll waits briefly for data and reports SRC_IDLE when none came, so the task
+ * non-parallel, each one row "f0 STRING", or with a format a row of its schema (line_decoder.h;
+ * errors name "host:port:<line>:<column>", lines counted from the connection's start). A poll waits briefly for data and reports SRC_IDLE when none came, so the task
  * flushes what it holds while the server is quiet.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "base/alloc.h"
+#include "connectors/line_decoder.h"
 #include "connectors/registry.h"
 #include "connectors/socket_reader.h"
 #include "graph/op_params.h"
 
+typedef struct socket_src {
+  socket_reader *sr;
+  line_decoder dec;
+  char where[300]; /* host:port */
+  int64_t lines;
+} socket_src;
+
 /* ---- socket -------------------------------------------------------------------------------- */
 static int socket_open(op_t *op) {
+  socket_src *ss = sp_calloc(1, sizeof *ss);
+  if (!ss) return SPATE_ENOMEM;
+  op->impl = ss;
   op_socket_params p;
   char err[SP_ERRMSG_MAX];
   int rc = op_socket_params_load(op->node, &p, err, sizeof err);
@@ -20,19 +32,19 @@ static int socket_open(op_t *op) {
     rc = op_fail(op, rc, "socket source: %s", err);
   } else if (!p.host) {
     rc = op_fail(op, SPATE_ECORRUPT, "socket source: bad parameters");
-  } else {
+  } else if ((rc = line_decoder_init(op, &ss->dec, &p.format)) == 0) {
     char msg[512];
-    socket_reader *sr = NULL;
-    rc = socket_reader_open(p.host, p.port, &sr, msg, sizeof msg);
+    snprintf(ss->where, sizeof ss->where, "%s:%d", p.host, p.port);
+    rc = socket_reader_open(p.host, p.port, &ss->sr, msg, sizeof msg);
     if (rc < 0) rc = op_fail(op, rc, "%s", msg);
-    op->impl = sr;
   }
   op_socket_params_free(&p);
   return rc;
 }
 
 static int socket_poll(op_t *op, int budget) {
-  socket_reader *sr = op->impl;
+  socket_src *ss = op->impl;
+  socket_reader *sr = ss->sr;
   int timeout = 50; /* the first read may wait; later ones in the batch take what is there */
   while (budget-- > 0) {
     const char *line;
@@ -42,15 +54,18 @@ static int socket_poll(op_t *op, int budget) {
     if (rc == 2) return SRC_IDLE;
     if (rc < 0) return op_fail(op, rc, "%s", socket_reader_error(sr));
     timeout = 0;
-    spate_rb_begin(&op->rb);
-    spate_rb_set_string(&op->rb, 0, line, len);
-    if ((rc = op_emit_built(op, INT64_MIN, "socket source")) < 0) return rc;
+    ss->lines++;
+    if ((rc = line_decoder_emit(op, &ss->dec, line, len, ss->where, ss->lines, 0)) < 0) return rc;
   }
   return SRC_MORE;
 }
 
 static void socket_close(op_t *op) {
-  if (op->impl) socket_reader_close(op->impl);
+  socket_src *ss = op->impl;
+  if (!ss) return;
+  if (ss->sr) socket_reader_close(ss->sr);
+  sp_free(ss);
+  op->impl = NULL;
 }
 
 const op_vtable op_source_socket_vt = {

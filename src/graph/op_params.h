@@ -71,22 +71,25 @@ typedef struct op_blob_list {
 
 /* OP_SRC_ELEMENTS: the rows of the collection, encoded with the node's output schema. */
 #define OP_ELEMENTS_PARAMS(F, S) F(S, BLOBS, rows)
-/* OP_SRC_FILE: the paths to read (at least one). */
-#define OP_FILE_SOURCE_PARAMS(F, S) F(S, STRS, paths)
+/* OP_SRC_FILE: the paths to read (at least one); the record format (connectors/format.h: kind,
+ * then option key/value pairs; empty: text lines); monitor_ms > 0 keeps monitoring the one
+ * directory in paths for new files at that interval. */
+#define OP_FILE_SOURCE_PARAMS(F, S) F(S, STRS, paths) F(S, STRS, format) F(S, I64, monitor_ms)
 /* OP_SRC_SEQUENCE: from..to, both inclusive. */
 #define OP_SEQUENCE_PARAMS(F, S) F(S, I64, from) F(S, I64, to)
 /* OP_SRC_GENERATOR (udf = generator): count (-1: unbounded), records per second (0: no limit),
  * records per checkpoint (0: no limit). */
 #define OP_GENERATOR_PARAMS(F, S)                                                                 \
   F(S, I64, count) F(S, F64, records_per_second) F(S, I64, records_per_checkpoint)
-/* OP_SRC_SOCKET */
-#define OP_SOCKET_PARAMS(F, S) F(S, STR, host) F(S, I32, port)
+/* OP_SRC_SOCKET: the format as OP_SRC_FILE's (empty: text lines). */
+#define OP_SOCKET_PARAMS(F, S) F(S, STR, host) F(S, I32, port) F(S, STRS, format)
 /* OP_AGG (keyed): agg is an agg_kind, field the aggregated field of the input. */
 #define OP_AGG_PARAMS(F, S) F(S, U8, agg) F(S, I32, field)
 /* OP_SINK_PRINT: the identifier printed before each line (may be NULL). */
 #define OP_PRINT_PARAMS(F, S) F(S, STR, identifier)
-/* OP_SINK_TEXT: overwrite is set from fs.overwrite-files when the job is executed. */
-#define OP_TEXT_SINK_PARAMS(F, S) F(S, STR, path) F(S, BOOL, overwrite)
+/* OP_SINK_TEXT: overwrite is set from fs.overwrite-files when the job is executed; the format
+ * as OP_SRC_FILE's (empty: rows as print() formats them). */
+#define OP_TEXT_SINK_PARAMS(F, S) F(S, STR, path) F(S, BOOL, overwrite) F(S, STRS, format)
 /* OP_SINK_COLLECT: the name the client finds the rows under. */
 #define OP_COLLECT_PARAMS(F, S) F(S, STR, name)
 /* OP_PROCESS (udf = process function): the timer function (may be NULL). */
@@ -134,10 +137,11 @@ typedef struct op_blob_list {
 #define OP_TIMESTAMPS_PARAMS(F, S)                                                                \
   F(S, U8, watermarks) F(S, I64, bound) F(S, I64, idleness) F(S, I32, field)                      \
   F(S, STR, on_event) F(S, STR, on_periodic) F(S, I64, interval)
-/* OP_SINK_FILE (exactly once): as given to spate_sink_file (0 and NULL: the defaults). */
+/* OP_SINK_FILE (exactly once): as given to spate_sink_file (0 and NULL: the defaults); the
+ * format as OP_SRC_FILE's (empty: rows as print() formats them). */
 #define OP_FILE_SINK_PARAMS(F, S)                                                                 \
   F(S, STR, dir) F(S, I64, max_part_size) F(S, I64, rollover_ms) F(S, I64, inactivity_ms)         \
-  F(S, STR, bucket_format) F(S, STR, part_prefix) F(S, STR, part_suffix)
+  F(S, STR, bucket_format) F(S, STR, part_prefix) F(S, STR, part_suffix) F(S, STRS, format)
 /* OP_SINK_TWO_PHASE (udf = invoke): the transaction functions. */
 #define OP_TWO_PHASE_PARAMS(F, S)                                                                 \
   F(S, STR, begin) F(S, STR, pre_commit) F(S, STR, commit) F(S, STR, abort)

@@ -1,0 +1,242 @@
+/*
+ * csv_format.c: Flink's `csv` format for one line: RFC 4180 fields (a field in quote characters
+ * may hold delimiters and doubled quotes), with Flink's options (format.h).
+ *
+ * Reading: fields split at the delimiter; a field starting with the quote character runs to the
+ * closing quote ("" inside is one quote) and must end there; the escape character (if set) makes
+ * the next character literal, inside quotes or not. An unquoted field equal to the null literal
+ * (empty by default) is NULL, so an unquoted empty field is NULL and a quoted one ("") is the
+ * empty string. Values are read as the schema's types (numbers and booleans may have spaces
+ * around them; TIMESTAMP in the SQL standard, "yyyy-MM-dd HH:mm:ss[.fraction]"). A line with
+ * fewer or more fields than the schema is an error. With csv.allow-comments, a line starting with
+ * '#' is no record.
+ *
+ * Writing: fields joined by the delimiter; NULL as the null literal; a value that needs it
+ * (holds the delimiter, the quote or escape character, a line break, spaces at its ends, or
+ * equals the null literal, as the empty string does by default) is quoted with inner quotes
+ * doubled, or, with quotes disabled, has those characters escaped when an escape character is
+ * set. BYTES are written as their bytes.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "connectors/format.h"
+#include "types/schema.h"
+
+#include <stdarg.h>
+
+__attribute__((format(printf, 3, 4))) static int fail_at(fmt_error *e, size_t at, const char *fmt,
+                                                         ...) {
+  e->column = (int)(at + 1);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(e->message, sizeof e->message, fmt, ap);
+  va_end(ap);
+  return SPATE_EINVAL;
+}
+
+int csv_decode(const fmt_options *o, const spate_schema *schema, const char *line, size_t len,
+               spate_row_builder *b, spate_row *out, fmt_error *e) {
+  if (o->allow_comments && len > 0 && line[0] == '#') return 0;
+  char delim = o->field_delimiter, quote = o->quote_disabled ? 0 : o->quote, esc = o->escape;
+  int nf = schema->nfields;
+  char *tmp = NULL; /* unescaped values, allocated when a field needs one */
+  int rc = 0;
+  spate_rb_begin(b);
+  size_t i = 0;
+  int f = 0;
+  for (;; f++) {
+    size_t start = i;
+    const char *val = line + i;
+    size_t n = 0;
+    bool quoted = false, copied = false;
+    if (quote && i < len && line[i] == quote) {
+      quoted = true;
+      i++;
+      for (;;) {
+        if (i >= len) {
+          rc = fail_at(e, start, "field '%s': the quoted value has no closing quote",
+                       f < nf ? schema->fields[f].name : "?");
+          goto out;
+        }
+        char c = line[i];
+        if ((esc && c == esc && i + 1 < len) ||
+            (c == quote && i + 1 < len && line[i + 1] == quote)) {
+          if (!copied) {
+            if (!tmp && !(tmp = sp_malloc(len + 1))) {
+              rc = SPATE_ENOMEM;
+              goto out;
+            }
+            memcpy(tmp, line + start + 1, i - start - 1);
+            n = i - start - 1;
+            val = tmp;
+            copied = true;
+          }
+          tmp[n++] = line[i + 1];
+          i += 2;
+          continue;
+        }
+        if (c == quote) {
+          i++;
+          break;
+        }
+        if (copied) tmp[n++] = c;
+        i++;
+      }
+      if (!copied) {
+        val = line + start + 1;
+        n = i - start - 2;
+      }
+      if (i < len && line[i] != delim) {
+        rc = fail_at(e, i, "field '%s': a character follows the closing quote",
+                     f < nf ? schema->fields[f].name : "?");
+        goto out;
+      }
+    } else {
+      while (i < len && line[i] != delim) {
+        if (esc && line[i] == esc && i + 1 < len) {
+          if (!copied) {
+            if (!tmp && !(tmp = sp_malloc(len + 1))) {
+              rc = SPATE_ENOMEM;
+              goto out;
+            }
+            memcpy(tmp, line + start, i - start);
+            n = i - start;
+            val = tmp;
+            copied = true;
+          }
+          tmp[n++] = line[i + 1];
+          i += 2;
+          continue;
+        }
+        if (copied) tmp[n++] = line[i];
+        i++;
+      }
+      if (!copied) n = i - start;
+    }
+    if (f >= nf) {
+      e->column = (int)(start + 1);
+      snprintf(e->message, sizeof e->message, "the line has more than the schema's %d fields", nf);
+      rc = SPATE_EINVAL;
+      goto out;
+    }
+    bool is_null =
+        !quoted && !copied && n == strlen(o->null_literal) && memcmp(val, o->null_literal, n) == 0;
+    if (!is_null && n == 0 && !quoted && schema->fields[f].type != SPATE_STRING &&
+        schema->fields[f].type != SPATE_BYTES)
+      is_null = true; /* nothing else an empty number, boolean or timestamp could be */
+    if (is_null) {
+      if (!schema->fields[f].nullable) {
+        rc = fail_at(e, start, "field '%s' is NULL but declared NOT NULL", schema->fields[f].name);
+        goto out;
+      }
+      spate_rb_set_null(b, f);
+    } else if (!fmt_set_from_text(b, schema, f, val, n, FMT_TS_SQL, e)) {
+      e->column = (int)(start + 1 + (quoted ? 1 : 0));
+      rc = SPATE_EINVAL;
+      goto out;
+    }
+    if (i >= len) break;
+    i++; /* the delimiter */
+  }
+  if (f + 1 < nf) {
+    e->column = (int)(len + 1);
+    snprintf(e->message, sizeof e->message, "the line has %d fields, the schema %d (missing: '%s')",
+             f + 1, nf, schema->fields[f + 1].name);
+    rc = SPATE_EINVAL;
+    goto out;
+  }
+  rc = spate_rb_finish(b, out);
+  if (rc < 0) {
+    snprintf(e->message, sizeof e->message, "%s", spate_rb_error(b));
+    e->column = 1;
+    rc = rc == SPATE_ENOMEM ? rc : SPATE_EINVAL;
+  } else {
+    rc = 1;
+  }
+out:
+  sp_free(tmp);
+  return rc;
+}
+
+/* Whether a value must be quoted (or escaped) to read back as itself. */
+static bool needs_quoting(const fmt_options *o, const char *s, size_t n, bool first) {
+  if (n == strlen(o->null_literal) && memcmp(s, o->null_literal, n) == 0) return true;
+  if (n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t')) return true;
+  if (first && o->allow_comments && n && s[0] == '#') return true;
+  char q = o->quote_disabled ? 0 : o->quote;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (c == o->field_delimiter || (q && c == q) || (o->escape && c == o->escape) || c == '\n' ||
+        c == '\r')
+      return true;
+  }
+  return false;
+}
+
+static int append_text(const fmt_options *o, const char *s, size_t n, bool first, sp_strbuf *sb) {
+  if (!needs_quoting(o, s, n, first)) return sp_strbuf_append(sb, s, n);
+  int rc = 0;
+  if (!o->quote_disabled) {
+    char q = o->quote;
+    rc = sp_strbuf_append(sb, &q, 1);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+      if (s[i] == q || (o->escape && s[i] == o->escape))
+        rc = sp_strbuf_append(sb, s[i] == q ? &q : &o->escape, 1); /* doubled / escaped */
+      if (rc == 0) rc = sp_strbuf_append(sb, &s[i], 1);
+    }
+    return rc ? rc : sp_strbuf_append(sb, &q, 1);
+  }
+  /* no quotes: escape what would split the value, when an escape character is set */
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    if (o->escape && (s[i] == o->field_delimiter || s[i] == o->escape ||
+                      (i == 0 && first && s[i] == '#' && o->allow_comments)))
+      rc = sp_strbuf_append(sb, &o->escape, 1);
+    if (rc == 0) rc = sp_strbuf_append(sb, &s[i], 1);
+  }
+  return rc;
+}
+
+int csv_encode(const fmt_options *o, const spate_schema *schema, const spate_row *row,
+               sp_strbuf *sb) {
+  int rc = 0;
+  char num[32];
+  for (int i = 0; i < schema->nfields && rc == 0; i++) {
+    if (i) rc = sp_strbuf_append(sb, &o->field_delimiter, 1);
+    if (rc) break;
+    if (spate_row_is_null(row, i)) {
+      rc = sp_strbuf_add(sb, o->null_literal);
+      continue;
+    }
+    switch (schema->fields[i].type) {
+    case SPATE_BOOLEAN: rc = sp_strbuf_add(sb, spate_row_bool(row, i) ? "true" : "false"); break;
+    case SPATE_INT:
+    case SPATE_BIGINT:
+      snprintf(num, sizeof num, "%lld", (long long)spate_row_bigint(row, i));
+      rc = append_text(o, num, strlen(num), i == 0, sb); /* "-1" may be the null literal */
+      break;
+    case SPATE_DOUBLE: {
+      sp_strbuf d = {0};
+      rc = fmt_append_double(&d, spate_row_double(row, i));
+      if (rc == 0) rc = append_text(o, d.data, d.len, i == 0, sb);
+      sp_strbuf_free(&d);
+      break;
+    }
+    case SPATE_TIMESTAMP: {
+      sp_strbuf t = {0};
+      rc = fmt_append_timestamp(&t, spate_row_timestamp(row, i), FMT_TS_SQL);
+      if (rc == 0) rc = append_text(o, t.data, t.len, i == 0, sb);
+      sp_strbuf_free(&t);
+      break;
+    }
+    case SPATE_STRING:
+    case SPATE_BYTES: {
+      spate_bytes v = spate_row_string(row, i);
+      rc = append_text(o, v.ptr ? v.ptr : "", v.len, i == 0, sb);
+      break;
+    }
+    }
+  }
+  return rc;
+}

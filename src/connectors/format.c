@@ -1,0 +1,345 @@
+/*
+ * format.c: the formats' options (Flink's `csv.*` and `json.*` keys, checked and stored), the
+ * dispatch to the codecs, and the value parsers and printers both codecs share (numbers,
+ * booleans, timestamps in the SQL and ISO-8601 standards).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/utf8.h"
+#include "connectors/format.h"
+#include "types/schema.h"
+
+void fmt_options_init(fmt_options *o, fmt_kind kind) {
+  memset(o, 0, sizeof *o);
+  o->kind = kind;
+  o->field_delimiter = ',';
+  o->quote = '"';
+  o->ts_standard = FMT_TS_SQL;
+}
+
+fmt_kind fmt_kind_from_name(const char *name) {
+  if (name && strcmp(name, "csv") == 0) return FMT_CSV;
+  if (name && strcmp(name, "json") == 0) return FMT_JSON;
+  return 0;
+}
+
+const char *fmt_kind_name(fmt_kind kind) { return kind == FMT_JSON ? "json" : "csv"; }
+
+static int bad_value(char *err, size_t err_len, const char *key, const char *value,
+                     const char *why) {
+  snprintf(err, err_len, "option '%s': '%s' %s", key, value, why);
+  return SPATE_EINVAL;
+}
+
+static int set_bool(bool *dst, const char *key, const char *value, char *err, size_t err_len) {
+  if (strcasecmp(value, "true") == 0)
+    *dst = true;
+  else if (strcasecmp(value, "false") == 0)
+    *dst = false;
+  else
+    return bad_value(err, err_len, key, value, "is not a boolean (true or false)");
+  return 0;
+}
+
+/* One character, or a backslash escape as Flink's docs allow for the delimiter ("\t"). */
+static int set_char(char *dst, const char *key, const char *value, char *err, size_t err_len) {
+  char c = 0;
+  if (value[0] && !value[1])
+    c = value[0];
+  else if (value[0] == '\\' && value[1] && !value[2])
+    c = value[1] == 't' ? '\t' : value[1] == '\\' ? '\\' : 0;
+  if (!c || c == '\n' || c == '\r' || (unsigned char)c >= 0x80)
+    return bad_value(err, err_len, key, value,
+                     "is not a single character (one ASCII character or \\t; not a line break)");
+  *dst = c;
+  return 0;
+}
+
+int fmt_options_set(fmt_options *o, const char *key, const char *value, char *err, size_t err_len) {
+  if (!key || !value) {
+    snprintf(err, err_len, "option key and value must not be NULL");
+    return SPATE_EINVAL;
+  }
+  bool csv = o->kind == FMT_CSV, json = o->kind == FMT_JSON;
+  if (csv && strcmp(key, "csv.field-delimiter") == 0)
+    return set_char(&o->field_delimiter, key, value, err, err_len);
+  if (csv && strcmp(key, "csv.quote-character") == 0) {
+    int rc = set_char(&o->quote, key, value, err, err_len);
+    if (rc == 0) o->quote_set = true;
+    return rc;
+  }
+  if (csv && strcmp(key, "csv.disable-quote-character") == 0)
+    return set_bool(&o->quote_disabled, key, value, err, err_len);
+  if (csv && strcmp(key, "csv.allow-comments") == 0)
+    return set_bool(&o->allow_comments, key, value, err, err_len);
+  if ((csv && strcmp(key, "csv.ignore-parse-errors") == 0) ||
+      (json && strcmp(key, "json.ignore-parse-errors") == 0))
+    return set_bool(&o->ignore_parse_errors, key, value, err, err_len);
+  if (csv && strcmp(key, "csv.escape-character") == 0)
+    return set_char(&o->escape, key, value, err, err_len);
+  if (csv && strcmp(key, "csv.null-literal") == 0) {
+    size_t n = strlen(value);
+    if (n >= sizeof o->null_literal)
+      return bad_value(err, err_len, key, value, "is longer than 63 bytes");
+    if (memchr(value, '\n', n) || memchr(value, '\r', n))
+      return bad_value(err, err_len, key, value, "contains a line break");
+    memcpy(o->null_literal, value, n + 1);
+    o->null_literal_set = true;
+    return 0;
+  }
+  if (json && strcmp(key, "json.fail-on-missing-field") == 0)
+    return set_bool(&o->fail_on_missing_field, key, value, err, err_len);
+  if (json && strcmp(key, "json.timestamp-format.standard") == 0) {
+    if (strcmp(value, "SQL") == 0)
+      o->ts_standard = FMT_TS_SQL;
+    else if (strcmp(value, "ISO-8601") == 0)
+      o->ts_standard = FMT_TS_ISO_8601;
+    else
+      return bad_value(err, err_len, key, value, "is not a timestamp standard (SQL or ISO-8601)");
+    return 0;
+  }
+  snprintf(err, err_len, "unknown option '%s' for the %s format", key, fmt_kind_name(o->kind));
+  return SPATE_EINVAL;
+}
+
+int fmt_options_check(const fmt_options *o, char *err, size_t err_len) {
+  if (o->kind != FMT_CSV) return 0;
+  if (o->quote_disabled && o->quote_set) {
+    snprintf(err, err_len,
+             "options 'csv.disable-quote-character' and 'csv.quote-character' conflict: the quote "
+             "character cannot be set when quotes are disabled");
+    return SPATE_EINVAL;
+  }
+  char q = o->quote_disabled ? 0 : o->quote;
+  if (o->field_delimiter == q ||
+      (o->escape && (o->escape == o->field_delimiter || o->escape == q))) {
+    snprintf(err, err_len,
+             "options 'csv.field-delimiter', 'csv.quote-character' and 'csv.escape-character' "
+             "must be different characters");
+    return SPATE_EINVAL;
+  }
+  return 0;
+}
+
+int fmt_options_from_list(fmt_options *o, uint32_t n, const char *const *v, char *err,
+                          size_t err_len) {
+  if (n == 0) return SPATE_ENOENT;
+  fmt_kind k = fmt_kind_from_name(v[0]);
+  if (!k || n % 2 != 1) {
+    snprintf(err, err_len, "malformed format parameters");
+    return SPATE_ECORRUPT;
+  }
+  fmt_options_init(o, k);
+  for (uint32_t i = 1; i + 1 < n; i += 2) {
+    int rc = fmt_options_set(o, v[i], v[i + 1], err, err_len);
+    if (rc < 0) return rc;
+  }
+  return fmt_options_check(o, err, err_len);
+}
+
+int fmt_decode(const fmt_options *o, const spate_schema *schema, const char *line, size_t len,
+               spate_row_builder *b, spate_row *out, fmt_error *e) {
+  e->column = 1;
+  e->message[0] = 0;
+  return o->kind == FMT_JSON ? json_decode(o, schema, line, len, b, out, e)
+                             : csv_decode(o, schema, line, len, b, out, e);
+}
+
+int fmt_encode(const fmt_options *o, const spate_schema *schema, const spate_row *row,
+               sp_strbuf *sb) {
+  return o->kind == FMT_JSON ? json_encode(o, schema, row, sb) : csv_encode(o, schema, row, sb);
+}
+
+/* ---- values ---------------------------------------------------------------------------------- */
+static void trim(const char **s, size_t *n) {
+  while (*n && (**s == ' ' || **s == '\t')) (*s)++, (*n)--;
+  while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t')) (*n)--;
+}
+
+bool fmt_parse_int64(const char *s, size_t n, int64_t *v) {
+  trim(&s, &n);
+  char buf[32];
+  if (n == 0 || n >= sizeof buf) return false;
+  memcpy(buf, s, n);
+  buf[n] = 0;
+  /* strtoll takes leading spaces and "0x"-less bases only with base 10; reject a '+' alone */
+  if (!((buf[0] >= '0' && buf[0] <= '9') || ((buf[0] == '-' || buf[0] == '+') && n > 1)))
+    return false;
+  char *end;
+  errno = 0;
+  long long x = strtoll(buf, &end, 10);
+  if (errno || *end) return false;
+  *v = x;
+  return true;
+}
+
+bool fmt_parse_double(const char *s, size_t n, double *v) {
+  trim(&s, &n);
+  char buf[64];
+  if (n == 0 || n >= sizeof buf) return false;
+  memcpy(buf, s, n);
+  buf[n] = 0;
+  if (strcmp(buf, "NaN") == 0) return *v = NAN, true;
+  if (strcmp(buf, "Infinity") == 0 || strcmp(buf, "+Infinity") == 0) return *v = INFINITY, true;
+  if (strcmp(buf, "-Infinity") == 0) return *v = -INFINITY, true;
+  /* decimal notation only: strtod's hex floats, "inf" and "nan" spellings are not Java's */
+  for (size_t i = 0; i < n; i++)
+    if (!strchr("0123456789+-.eE", buf[i])) return false;
+  char *end;
+  errno = 0;
+  double x = strtod(buf, &end);
+  if (*end || end == buf || (errno == ERANGE && isinf(x))) return false;
+  *v = x;
+  return true;
+}
+
+bool fmt_parse_bool(const char *s, size_t n, bool *v) {
+  trim(&s, &n);
+  if (n == 4 && strncasecmp(s, "true", 4) == 0) return *v = true, true;
+  if (n == 5 && strncasecmp(s, "false", 5) == 0) return *v = false, true;
+  return false;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
+  z += 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+  *y = yoe + era * 400 + (*m <= 2);
+}
+
+static bool digits(const char *s, int n, int *v) {
+  *v = 0;
+  for (int i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    *v = *v * 10 + (s[i] - '0');
+  }
+  return true;
+}
+
+bool fmt_parse_timestamp(const char *s, size_t n, fmt_ts_standard std, int64_t *ms) {
+  trim(&s, &n);
+  /* yyyy-MM-dd?HH:mm:ss = 19 bytes */
+  if (n < 19) return false;
+  int y, mo, d, h, mi, sec;
+  char sep = std == FMT_TS_ISO_8601 ? 'T' : ' ';
+  if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
+      !digits(s + 8, 2, &d) || s[10] != sep || !digits(s + 11, 2, &h) || s[13] != ':' ||
+      !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec))
+    return false;
+  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) || h > 23 ||
+      mi > 59 || sec > 59)
+    return false;
+  int64_t frac = 0;
+  size_t i = 19;
+  if (i < n) {
+    if (s[i] != '.' || n - i < 2 || n - i > 10) return false;
+    for (size_t k = 1; k < n - i; k++) {
+      if (s[i + k] < '0' || s[i + k] > '9') return false;
+      if (k <= 3) frac += (s[i + k] - '0') * (k == 1 ? 100 : k == 2 ? 10 : 1);
+    }
+  }
+  *ms = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + sec * 1000 + frac;
+  return true;
+}
+
+int fmt_append_timestamp(sp_strbuf *sb, int64_t ms, fmt_ts_standard std) {
+  int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+  int64_t in_day = ms - days * 86400000;
+  int64_t y;
+  int m, d;
+  civil_from_days(days, &y, &m, &d);
+  int frac = (int)(in_day % 1000);
+  int64_t secs = in_day / 1000;
+  char buf[64];
+  int len = snprintf(buf, sizeof buf, "%04lld-%02d-%02d%c%02d:%02d:%02d", (long long)y, m, d,
+                     std == FMT_TS_ISO_8601 ? 'T' : ' ', (int)(secs / 3600), (int)(secs / 60 % 60),
+                     (int)(secs % 60));
+  if (frac) {
+    len += snprintf(buf + len, sizeof buf - (size_t)len, ".%03d", frac);
+    while (buf[len - 1] == '0') len--;
+  }
+  return sp_strbuf_append(sb, buf, (size_t)len);
+}
+
+int fmt_append_double(sp_strbuf *sb, double v) {
+  if (isnan(v)) return sp_strbuf_add(sb, "NaN");
+  if (isinf(v)) return sp_strbuf_add(sb, v > 0 ? "Infinity" : "-Infinity");
+  char buf[40];
+  for (int prec = 15; prec <= 17; prec++) { /* the shortest of these that reads back */
+    snprintf(buf, sizeof buf, "%.*g", prec, v);
+    if (strtod(buf, NULL) == v) break;
+  }
+  /* a whole number still reads as a DOUBLE elsewhere: "2" becomes "2.0" as Java prints it */
+  if (!strpbrk(buf, ".eEn")) strcat(buf, ".0");
+  return sp_strbuf_add(sb, buf);
+}
+
+bool fmt_set_from_text(spate_row_builder *b, const spate_schema *schema, int i, const char *s,
+                       size_t n, fmt_ts_standard std, fmt_error *e) {
+  spate_type t = schema->fields[i].type;
+  int64_t iv;
+  double dv;
+  bool bv;
+  switch (t) {
+  case SPATE_BOOLEAN:
+    if (!fmt_parse_bool(s, n, &bv)) break;
+    spate_rb_set_bool(b, i, bv);
+    return true;
+  case SPATE_INT:
+    if (!fmt_parse_int64(s, n, &iv) || iv < INT32_MIN || iv > INT32_MAX) break;
+    spate_rb_set_int(b, i, (int32_t)iv);
+    return true;
+  case SPATE_BIGINT:
+    if (!fmt_parse_int64(s, n, &iv)) break;
+    spate_rb_set_bigint(b, i, iv);
+    return true;
+  case SPATE_DOUBLE:
+    if (!fmt_parse_double(s, n, &dv)) break;
+    spate_rb_set_double(b, i, dv);
+    return true;
+  case SPATE_TIMESTAMP:
+    if (!fmt_parse_timestamp(s, n, std, &iv)) break;
+    spate_rb_set_timestamp(b, i, iv);
+    return true;
+  case SPATE_STRING:
+    if (sp_utf8_invalid_at(s, n) >= 0) {
+      snprintf(e->message, sizeof e->message, "field '%s': not valid UTF-8",
+               schema->fields[i].name);
+      return false;
+    }
+    spate_rb_set_string(b, i, s, n);
+    return true;
+  case SPATE_BYTES: spate_rb_set_bytes(b, i, s, n); return true;
+  }
+  int shown = n > 40 ? 40 : (int)n;
+  snprintf(e->message, sizeof e->message, "field '%s': '%.*s%s' is not a%s %s",
+           schema->fields[i].name, shown, s, n > 40 ? "..." : "", t == SPATE_INT ? "n" : "",
+           schema_type_name(t));
+  if (t == SPATE_TIMESTAMP)
+    snprintf(e->message + strlen(e->message), sizeof e->message - strlen(e->message), " (%s)",
+             std == FMT_TS_ISO_8601 ? "yyyy-MM-ddTHH:mm:ss[.fraction]"
+                                    : "yyyy-MM-dd HH:mm:ss[.fraction]");
+  return false;
+}

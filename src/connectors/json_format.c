@@ -1,0 +1,227 @@
+/*
+ * json_format.c: Flink's `json` format for one line: one JSON object per line, its members named
+ * as the schema's fields (jansson parses; the writer is here, so that doubles print shortest).
+ *
+ * Reading (Flink's JsonToRowDataConverters): members not in the schema are ignored; a missing
+ * member is NULL unless json.fail-on-missing-field; JSON null is NULL. BOOLEAN from true/false
+ * (or a string "true"/"false"); INT and BIGINT from integers in range (or a string holding one);
+ * DOUBLE from any number (or a string: also "NaN", "Infinity", "-Infinity"); STRING from a string,
+ * other values as their compact JSON text; TIMESTAMP from a string in the
+ * json.timestamp-format.standard (SQL "yyyy-MM-dd HH:mm:ss[.fraction]", ISO-8601 with 'T'), or,
+ * Spate's addition, an integer of milliseconds since the epoch; BYTES from a string's bytes.
+ * An error's column is where the bad value starts (found by its member's name in the line; 1 when
+ * the name is written with escapes), or where jansson found bad syntax.
+ *
+ * Writing: {"name":value,...} in schema order, NULL as null, TIMESTAMP in the chosen standard,
+ * non-finite doubles as the strings "NaN", "Infinity", "-Infinity".
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "connectors/format.h"
+#include "types/schema.h"
+
+/* The 1-based column of the value of member `name` in line, or 1. */
+static int value_column(const char *line, size_t len, const char *name) {
+  size_t nl = strlen(name);
+  for (size_t i = 0; i + nl + 2 <= len; i++) {
+    if (line[i] != '"' || memcmp(line + i + 1, name, nl) != 0 || line[i + nl + 1] != '"') continue;
+    size_t j = i + nl + 2;
+    while (j < len && (line[j] == ' ' || line[j] == '\t')) j++;
+    if (j >= len || line[j] != ':') continue;
+    j++;
+    while (j < len && (line[j] == ' ' || line[j] == '\t')) j++;
+    return (int)(j + 1);
+  }
+  return 1;
+}
+
+static int type_error(fmt_error *e, const char *line, size_t len, const spate_schema *schema, int i,
+                      const json_t *v, fmt_ts_standard std) {
+  char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+  spate_type t = schema->fields[i].type;
+  size_t n = text ? strlen(text) : 0;
+  snprintf(e->message, sizeof e->message, "field '%s': %.*s%s is not a%s %s%s",
+           schema->fields[i].name, n > 40 ? 40 : (int)n, text ? text : "?", n > 40 ? "..." : "",
+           t == SPATE_INT ? "n" : "", schema_type_name(t),
+           t != SPATE_TIMESTAMP     ? ""
+           : std == FMT_TS_ISO_8601 ? " (yyyy-MM-ddTHH:mm:ss[.fraction] or epoch milliseconds)"
+                                    : " (yyyy-MM-dd HH:mm:ss[.fraction] or epoch milliseconds)");
+  free(text); /* jansson's allocation */
+  e->column = value_column(line, len, schema->fields[i].name);
+  return SPATE_EINVAL;
+}
+
+/* Sets field i from v; SPATE_EINVAL with *e on a value of another type. */
+static int set_field(const fmt_options *o, const spate_schema *schema, int i, const json_t *v,
+                     spate_row_builder *b, const char *line, size_t len, fmt_error *e) {
+  spate_type t = schema->fields[i].type;
+  if (json_is_string(v)) { /* Flink reads numbers, booleans and timestamps from text too */
+    if (fmt_set_from_text(b, schema, i, json_string_value(v), json_string_length(v), o->ts_standard,
+                          e))
+      return 0;
+    return type_error(e, line, len, schema, i, v, o->ts_standard);
+  }
+  switch (t) {
+  case SPATE_BOOLEAN:
+    if (!json_is_boolean(v)) break;
+    spate_rb_set_bool(b, i, json_is_true(v));
+    return 0;
+  case SPATE_INT:
+    if (!json_is_integer(v) || json_integer_value(v) < INT32_MIN ||
+        json_integer_value(v) > INT32_MAX)
+      break;
+    spate_rb_set_int(b, i, (int32_t)json_integer_value(v));
+    return 0;
+  case SPATE_BIGINT:
+    if (!json_is_integer(v)) break;
+    spate_rb_set_bigint(b, i, json_integer_value(v));
+    return 0;
+  case SPATE_DOUBLE:
+    if (!json_is_number(v)) break;
+    spate_rb_set_double(b, i, json_number_value(v));
+    return 0;
+  case SPATE_TIMESTAMP:
+    if (!json_is_integer(v)) break;
+    spate_rb_set_timestamp(b, i, json_integer_value(v));
+    return 0;
+  case SPATE_STRING: {
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!text) return SPATE_ENOMEM;
+    spate_rb_set_string(b, i, text, strlen(text));
+    free(text);
+    return 0;
+  }
+  case SPATE_BYTES: break;
+  }
+  return type_error(e, line, len, schema, i, v, o->ts_standard);
+}
+
+int json_decode(const fmt_options *o, const spate_schema *schema, const char *line, size_t len,
+                spate_row_builder *b, spate_row *out, fmt_error *e) {
+  json_error_t jerr;
+  json_t *root = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
+  if (!root) {
+    e->column = jerr.column > 0 ? jerr.column : 1;
+    snprintf(e->message, sizeof e->message, "not JSON: %s", jerr.text);
+    return SPATE_EINVAL;
+  }
+  int rc = 0;
+  if (!json_is_object(root)) {
+    snprintf(e->message, sizeof e->message, "the line is not a JSON object");
+    rc = SPATE_EINVAL;
+    goto out;
+  }
+  spate_rb_begin(b);
+  for (int i = 0; i < schema->nfields && rc == 0; i++) {
+    const schema_field *f = &schema->fields[i];
+    json_t *v = json_object_get(root, f->name);
+    if (!v && o->fail_on_missing_field) {
+      snprintf(e->message, sizeof e->message, "field '%s' is missing", f->name);
+      rc = SPATE_EINVAL;
+    } else if (!v || json_is_null(v)) {
+      if (!f->nullable) {
+        snprintf(e->message, sizeof e->message, "field '%s' is %s but declared NOT NULL", f->name,
+                 v ? "null" : "missing");
+        e->column = v ? value_column(line, len, f->name) : 1;
+        rc = SPATE_EINVAL;
+      } else {
+        spate_rb_set_null(b, i);
+      }
+    } else {
+      rc = set_field(o, schema, i, v, b, line, len, e);
+    }
+  }
+  if (rc == 0) {
+    rc = spate_rb_finish(b, out);
+    if (rc < 0) {
+      snprintf(e->message, sizeof e->message, "%s", spate_rb_error(b));
+      rc = rc == SPATE_ENOMEM ? rc : SPATE_EINVAL;
+    } else {
+      rc = 1;
+    }
+  }
+out:
+  json_decref(root);
+  return rc;
+}
+
+/* Appends s as a JSON string. */
+static int append_string(sp_strbuf *sb, const char *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  int rc = sp_strbuf_append(sb, "\"", 1);
+  size_t run = 0; /* bytes to copy as they are */
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      run++;
+      continue;
+    }
+    rc = sp_strbuf_append(sb, s + i - run, run);
+    run = 0;
+    char esc[7] = {'\\', 0};
+    size_t el = 2;
+    switch (c) {
+    case '"': esc[1] = '"'; break;
+    case '\\': esc[1] = '\\'; break;
+    case '\n': esc[1] = 'n'; break;
+    case '\r': esc[1] = 'r'; break;
+    case '\t': esc[1] = 't'; break;
+    default:
+      memcpy(esc + 1, "u00", 3);
+      esc[4] = hex[c >> 4];
+      esc[5] = hex[c & 15];
+      el = 6;
+    }
+    if (rc == 0) rc = sp_strbuf_append(sb, esc, el);
+  }
+  if (rc == 0) rc = sp_strbuf_append(sb, s + n - run, run);
+  return rc ? rc : sp_strbuf_append(sb, "\"", 1);
+}
+
+int json_encode(const fmt_options *o, const spate_schema *schema, const spate_row *row,
+                sp_strbuf *sb) {
+  int rc = sp_strbuf_append(sb, "{", 1);
+  char num[32];
+  for (int i = 0; i < schema->nfields && rc == 0; i++) {
+    const schema_field *f = &schema->fields[i];
+    if (i) rc = sp_strbuf_append(sb, ",", 1);
+    if (rc == 0) rc = append_string(sb, f->name, strlen(f->name));
+    if (rc == 0) rc = sp_strbuf_append(sb, ":", 1);
+    if (rc) break;
+    if (spate_row_is_null(row, i)) {
+      rc = sp_strbuf_add(sb, "null");
+      continue;
+    }
+    switch (f->type) {
+    case SPATE_BOOLEAN: rc = sp_strbuf_add(sb, spate_row_bool(row, i) ? "true" : "false"); break;
+    case SPATE_INT:
+    case SPATE_BIGINT:
+      snprintf(num, sizeof num, "%lld", (long long)spate_row_bigint(row, i));
+      rc = sp_strbuf_add(sb, num);
+      break;
+    case SPATE_DOUBLE: {
+      double d = spate_row_double(row, i);
+      bool finite = d == d && d - d == 0;
+      if (!finite) rc = sp_strbuf_append(sb, "\"", 1);
+      if (rc == 0) rc = fmt_append_double(sb, d);
+      if (rc == 0 && !finite) rc = sp_strbuf_append(sb, "\"", 1);
+      break;
+    }
+    case SPATE_TIMESTAMP:
+      rc = sp_strbuf_append(sb, "\"", 1);
+      if (rc == 0) rc = fmt_append_timestamp(sb, spate_row_timestamp(row, i), o->ts_standard);
+      if (rc == 0) rc = sp_strbuf_append(sb, "\"", 1);
+      break;
+    case SPATE_STRING:
+    case SPATE_BYTES: {
+      spate_bytes v = spate_row_string(row, i);
+      rc = append_string(sb, v.ptr ? v.ptr : "", v.len);
+      break;
+    }
+    }
+  }
+  return rc ? rc : sp_strbuf_append(sb, "}", 1);
+}
