@@ -98,6 +98,9 @@ bool fmt_parse_bool(const char *s, size_t n, bool *v);
 /* "yyyy-MM-dd HH:mm:ss[.fraction]" (the SQL standard) or with 'T' (ISO-8601): milliseconds
  * since the epoch (UTC); digits of the fraction beyond milliseconds are cut. */
 bool fmt_parse_timestamp(const char *s, size_t n, fmt_ts_standard std, int64_t *ms);
+/* The TIMESTAMPs the standards can write: 0000-01-01 00:00:00 .. 9999-12-31 23:59:59.999. */
+#define FMT_TS_MIN (-62167219200000LL)
+#define FMT_TS_MAX 253402300799999LL
 /* Appends ms as the standard writes it: seconds always, the fraction only when not zero, with
  * its trailing zeros dropped (Flink's appendFraction(NANO_OF_SECOND, 0, 9, true)). */
 int fmt_append_timestamp(sp_strbuf *sb, int64_t ms, fmt_ts_standard std);

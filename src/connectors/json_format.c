@@ -12,8 +12,9 @@
  * An error's column is where the bad value starts (found by its member's name in the line; 1 when
  * the name is written with escapes), or where jansson found bad syntax.
  *
- * Writing: {"name":value,...} in schema order, NULL as null, TIMESTAMP in the chosen standard,
- * non-finite doubles as the strings "NaN", "Infinity", "-Infinity".
+ * Writing: {"name":value,...} in schema order, NULL as null, TIMESTAMP in the chosen standard
+ * (outside the years 0000..9999, which it cannot write, as epoch milliseconds), non-finite
+ * doubles as the strings "NaN", "Infinity", "-Infinity".
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -211,6 +212,11 @@ int json_encode(const fmt_options *o, const spate_schema *schema, const spate_ro
       break;
     }
     case SPATE_TIMESTAMP:
+      if (spate_row_timestamp(row, i) < FMT_TS_MIN || spate_row_timestamp(row, i) > FMT_TS_MAX) {
+        snprintf(num, sizeof num, "%lld", (long long)spate_row_timestamp(row, i));
+        rc = sp_strbuf_add(sb, num); /* no 4-digit year: epoch milliseconds, which read back */
+        break;
+      }
       rc = sp_strbuf_append(sb, "\"", 1);
       if (rc == 0) rc = fmt_append_timestamp(sb, spate_row_timestamp(row, i), o->ts_standard);
       if (rc == 0) rc = sp_strbuf_append(sb, "\"", 1);

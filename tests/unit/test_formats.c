@@ -1,0 +1,351 @@
+/*
+ * test_formats.c: the CSV and JSON line codecs (connectors/format.h) and their options: quoting,
+ * escapes, delimiters, nulls, every type, errors with their column, writing and reading back,
+ * option keys and values checked by name.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "connectors/format.h"
+#include "spate/spate.h"
+#include "types/row.h"
+
+#define ALL "b BOOLEAN, i INT, l BIGINT, d DOUBLE, s STRING, t TIMESTAMP"
+
+typedef struct fx {
+  spate_schema *schema;
+  spate_row_builder *rb;
+  fmt_options o;
+  spate_row row;
+  fmt_error e;
+} fx;
+
+static void fx_init(fx *f, const char *spec, fmt_kind kind) {
+  char err[256];
+  assert_int_equal(spate_schema_parse(spec, &f->schema, err, sizeof err), 0);
+  f->rb = spate_rb_new(f->schema);
+  assert_non_null(f->rb);
+  fmt_options_init(&f->o, kind);
+}
+
+static void fx_free(fx *f) {
+  spate_rb_free(f->rb);
+  spate_schema_free(f->schema);
+}
+
+static void set(fx *f, const char *key, const char *value) {
+  char err[256];
+  int rc = fmt_options_set(&f->o, key, value, err, sizeof err);
+  if (rc) fail_msg("%s = %s: %s", key, value, err);
+  assert_int_equal(fmt_options_check(&f->o, err, sizeof err), 0);
+}
+
+static int decode(fx *f, const char *line) {
+  return fmt_decode(&f->o, f->schema, line, strlen(line), f->rb, &f->row, &f->e);
+}
+
+static void decode_ok(fx *f, const char *line) {
+  int rc = decode(f, line);
+  if (rc != 1)
+    fail_msg("'%s' did not decode (%d): col %d: %s", line, rc, f->e.column, f->e.message);
+}
+
+static void decode_bad(fx *f, const char *line, int column, const char *message) {
+  assert_int_equal(decode(f, line), SPATE_EINVAL);
+  if (f->e.column != column || !strstr(f->e.message, message))
+    fail_msg("'%s': column %d '%s', expected column %d '%s'", line, f->e.column, f->e.message,
+             column, message);
+}
+
+static void assert_str(const spate_row *r, int i, const char *want) {
+  spate_bytes b = spate_row_string(r, i);
+  assert_false(spate_row_is_null(r, i));
+  if (b.len != strlen(want) || memcmp(b.ptr, want, b.len) != 0)
+    fail_msg("field %d is '%.*s', expected '%s'", i, (int)b.len, b.ptr, want);
+}
+
+/* Encodes the last decoded row into a string (static buffer). */
+static const char *encode(fx *f) {
+  static char out[1024];
+  sp_strbuf sb = {0};
+  assert_int_equal(fmt_encode(&f->o, f->schema, &f->row, &sb), 0);
+  snprintf(out, sizeof out, "%s", sb.data ? sb.data : "");
+  sp_strbuf_free(&sb);
+  return out;
+}
+
+/* ---- CSV -------------------------------------------------------------------------------------- */
+static void test_csv_every_type(void **state) {
+  fx f;
+  fx_init(&f, ALL, FMT_CSV);
+  decode_ok(&f, "true,-7,9007199254740993,2.5,hello,2024-02-29 13:14:15.250");
+  assert_true(spate_row_bool(&f.row, 0));
+  assert_int_equal(spate_row_int(&f.row, 1), -7);
+  assert_int_equal(spate_row_bigint(&f.row, 2), 9007199254740993LL);
+  assert_true(spate_row_double(&f.row, 3) == 2.5);
+  assert_str(&f.row, 4, "hello");
+  /* 2024-02-29T13:14:15.25Z */
+  assert_int_equal(spate_row_timestamp(&f.row, 5), 1709212455250LL);
+  assert_string_equal(encode(&f), "true,-7,9007199254740993,2.5,hello,2024-02-29 13:14:15.25");
+  /* spaces around numbers, booleans in any case, a fraction of 9 digits, before 1970 */
+  decode_ok(&f, " FALSE , 12 ,-1, 1e3 ,x,1969-12-31 23:59:59.999999999");
+  assert_false(spate_row_bool(&f.row, 0));
+  assert_int_equal(spate_row_int(&f.row, 1), 12);
+  assert_true(spate_row_double(&f.row, 3) == 1000.0);
+  assert_int_equal(spate_row_timestamp(&f.row, 5), -1);
+  assert_string_equal(encode(&f), "false,12,-1,1000.0,x,1969-12-31 23:59:59.999");
+  fx_free(&f);
+}
+
+static void test_csv_quoting(void **state) {
+  fx f;
+  fx_init(&f, "a STRING, b STRING, c BIGINT", FMT_CSV);
+  decode_ok(&f, "\"x,y\",\"say \"\"hi\"\"\",\"3\"");
+  assert_str(&f.row, 0, "x,y");
+  assert_str(&f.row, 1, "say \"hi\"");
+  assert_int_equal(spate_row_bigint(&f.row, 2), 3);
+  assert_string_equal(encode(&f), "\"x,y\",\"say \"\"hi\"\"\",3");
+  /* "" is the empty string, an unquoted empty field NULL */
+  decode_ok(&f, "\"\",,");
+  assert_str(&f.row, 0, "");
+  assert_true(spate_row_is_null(&f.row, 1));
+  assert_true(spate_row_is_null(&f.row, 2));
+  assert_string_equal(encode(&f), "\"\",,");
+  /* a value with spaces at its end is quoted to keep them */
+  decode_ok(&f, "\" a \",b,1");
+  assert_str(&f.row, 0, " a ");
+  assert_string_equal(encode(&f), "\" a \",b,1");
+  fx_free(&f);
+}
+
+static void test_csv_options(void **state) {
+  fx f;
+  fx_init(&f, "a STRING, b DOUBLE", FMT_CSV);
+  set(&f, "csv.field-delimiter", "\\t");
+  set(&f, "csv.quote-character", "'");
+  decode_ok(&f, "'it''s\tfine'\t1.5");
+  assert_str(&f.row, 0, "it's\tfine");
+  assert_string_equal(encode(&f), "'it''s\tfine'\t1.5");
+  fx_free(&f);
+
+  fx_init(&f, "a STRING, b STRING", FMT_CSV);
+  set(&f, "csv.field-delimiter", ";");
+  set(&f, "csv.escape-character", "\\");
+  set(&f, "csv.null-literal", "n/a");
+  set(&f, "csv.allow-comments", "true");
+  assert_int_equal(decode(&f, "# a comment"), 0);
+  decode_ok(&f, "a\\;b;n/a");
+  assert_str(&f.row, 0, "a;b");
+  assert_true(spate_row_is_null(&f.row, 1));
+  assert_string_equal(encode(&f), "\"a;b\";n/a");
+  decode_ok(&f, ";\"n/a\""); /* empty STRING is "", a quoted null literal a string */
+  assert_str(&f.row, 0, "");
+  assert_str(&f.row, 1, "n/a");
+  assert_string_equal(encode(&f), ";\"n/a\"");
+  decode_ok(&f, "\"#x\";y"); /* a first field starting with # is quoted when comments are on */
+  assert_string_equal(encode(&f), "\"#x\";y");
+  fx_free(&f);
+
+  fx_init(&f, "a STRING, b STRING", FMT_CSV);
+  set(&f, "csv.disable-quote-character", "true");
+  set(&f, "csv.escape-character", "\\");
+  decode_ok(&f, "\"x\",y\\,z");
+  assert_str(&f.row, 0, "\"x\"");
+  assert_str(&f.row, 1, "y,z");
+  assert_string_equal(encode(&f), "\"x\",y\\,z");
+  fx_free(&f);
+}
+
+static void test_csv_errors(void **state) {
+  fx f;
+  fx_init(&f, "id BIGINT, name STRING, amount DOUBLE, n INT NOT NULL", FMT_CSV);
+  decode_bad(&f, "1,ab,abc,2", 6, "field 'amount': 'abc' is not a DOUBLE");
+  decode_bad(&f, "x,a,1,2", 1, "field 'id': 'x' is not a BIGINT");
+  decode_bad(&f, "1,a,1,3000000000", 7, "field 'n': '3000000000' is not an INT");
+  decode_bad(&f, "1,a,1,", 7, "field 'n' is NULL but declared NOT NULL");
+  decode_bad(&f, "1,a,1", 6, "the line has 3 fields, the schema 4 (missing: 'n')");
+  decode_bad(&f, "1,a,1,2,3", 9, "more than the schema's 4 fields");
+  decode_bad(&f, "1,\"a,1,2", 3, "field 'name': the quoted value has no closing quote");
+  decode_bad(&f, "1,\"a\"b,1,2", 6, "field 'name': a character follows the closing quote");
+  decode_bad(&f, "1,a,1.5.2,2", 5, "'1.5.2' is not a DOUBLE");
+  decode_bad(&f, "1,a,0x10,2", 5, "is not a DOUBLE");
+  decode_bad(&f, "99999999999999999999,a,1,2", 1, "is not a BIGINT");
+  /* a comment is a bad line unless comments are allowed */
+  decode_bad(&f, "# note", 1, "is not a BIGINT");
+  fx_free(&f);
+
+  fx_init(&f, "t TIMESTAMP, b BOOLEAN", FMT_CSV);
+  decode_bad(&f, "2024-02-30 00:00:00,true", 1, "is not a TIMESTAMP (yyyy-MM-dd HH:mm:ss");
+  decode_bad(&f, "2024-01-01T00:00:00,true", 1, "is not a TIMESTAMP");
+  decode_bad(&f, "2024-01-01 00:00:00,yes", 21, "field 'b': 'yes' is not a BOOLEAN");
+  fx_free(&f);
+}
+
+static void test_csv_special_doubles(void **state) {
+  fx f;
+  fx_init(&f, "d DOUBLE", FMT_CSV);
+  decode_ok(&f, "NaN");
+  assert_true(isnan(spate_row_double(&f.row, 0)));
+  assert_string_equal(encode(&f), "NaN");
+  decode_ok(&f, "-Infinity");
+  assert_true(spate_row_double(&f.row, 0) == -INFINITY);
+  decode_ok(&f, "0.1");
+  assert_string_equal(encode(&f), "0.1");
+  decode_ok(&f, "1.7976931348623157e308");
+  assert_true(spate_row_double(&f.row, 0) == 1.7976931348623157e308);
+  decode_bad(&f, "1e999", 1, "is not a DOUBLE");
+  decode_bad(&f, "inf", 1, "is not a DOUBLE");
+  fx_free(&f);
+}
+
+/* ---- JSON ------------------------------------------------------------------------------------- */
+static void test_json_every_type(void **state) {
+  fx f;
+  fx_init(&f, ALL, FMT_JSON);
+  decode_ok(&f,
+            "{\"b\":true,\"i\":-7,\"l\":9007199254740993,\"d\":2.5,\"s\":\"h\\u00e9\\n\","
+            "\"t\":\"2024-02-29 13:14:15.250\",\"extra\":[1]}");
+  assert_true(spate_row_bool(&f.row, 0));
+  assert_int_equal(spate_row_int(&f.row, 1), -7);
+  assert_int_equal(spate_row_bigint(&f.row, 2), 9007199254740993LL);
+  assert_true(spate_row_double(&f.row, 3) == 2.5);
+  assert_str(&f.row, 4, "h\xc3\xa9\n");
+  assert_int_equal(spate_row_timestamp(&f.row, 5), 1709212455250LL);
+  assert_string_equal(encode(&f),
+                      "{\"b\":true,\"i\":-7,\"l\":9007199254740993,\"d\":2.5,"
+                      "\"s\":\"h\xc3\xa9\\n\",\"t\":\"2024-02-29 13:14:15.25\"}");
+  /* numbers as strings (as Flink reads them), an integer as DOUBLE, epoch millis, a non-string
+   * value into STRING as its JSON text, missing members and null as NULL */
+  decode_ok(&f, "{\"b\":\"false\",\"i\":\" 3 \",\"d\":4,\"s\":{\"a\":[1,2]},\"t\":1000}");
+  assert_false(spate_row_bool(&f.row, 0));
+  assert_int_equal(spate_row_int(&f.row, 1), 3);
+  assert_true(spate_row_is_null(&f.row, 2));
+  assert_true(spate_row_double(&f.row, 3) == 4.0);
+  assert_str(&f.row, 4, "{\"a\":[1,2]}");
+  assert_int_equal(spate_row_timestamp(&f.row, 5), 1000);
+  assert_string_equal(encode(&f),
+                      "{\"b\":false,\"i\":3,\"l\":null,\"d\":4.0,"
+                      "\"s\":\"{\\\"a\\\":[1,2]}\",\"t\":\"1970-01-01 00:00:01\"}");
+  fx_free(&f);
+}
+
+static void test_json_options(void **state) {
+  fx f;
+  fx_init(&f, "t TIMESTAMP, n BIGINT", FMT_JSON);
+  set(&f, "json.timestamp-format.standard", "ISO-8601");
+  decode_ok(&f, "{\"t\":\"2020-01-02T03:04:05.6\",\"n\":1}");
+  assert_int_equal(spate_row_timestamp(&f.row, 0), 1577934245600LL);
+  assert_string_equal(encode(&f), "{\"t\":\"2020-01-02T03:04:05.6\",\"n\":1}");
+  decode_bad(&f, "{\"t\": \"2020-01-02 03:04:05\"}", 7,
+             "field 't': \"2020-01-02 03:04:05\" is not a TIMESTAMP (yyyy-MM-ddTHH:mm:ss");
+  set(&f, "json.fail-on-missing-field", "true");
+  decode_bad(&f, "{\"t\":null}", 1, "field 'n' is missing");
+  decode_ok(&f, "{\"t\":null,\"n\":null}");
+  assert_true(spate_row_is_null(&f.row, 0));
+  assert_true(spate_row_is_null(&f.row, 1));
+  assert_string_equal(encode(&f), "{\"t\":null,\"n\":null}");
+  fx_free(&f);
+}
+
+static void test_json_errors(void **state) {
+  fx f;
+  fx_init(&f, "id BIGINT, amount DOUBLE, ok BOOLEAN, n INT NOT NULL", FMT_JSON);
+  decode_bad(&f, "{\"id\":1,\"amount\": \"abc\",\"n\":1}", 19,
+             "field 'amount': \"abc\" is not a DOUBLE");
+  decode_bad(&f, "{\"id\":1.5,\"n\":1}", 7, "field 'id': 1.5 is not a BIGINT");
+  decode_bad(&f, "{\"n\":2147483648}", 6, "field 'n': 2147483648 is not an INT");
+  decode_bad(&f, "{\"ok\":1,\"n\":1}", 7, "field 'ok': 1 is not a BOOLEAN");
+  decode_bad(&f, "{\"id\":1}", 1, "field 'n' is missing but declared NOT NULL");
+  decode_bad(&f, "{\"id\":1,\"n\":null}", 13, "field 'n' is null but declared NOT NULL");
+  decode_bad(&f, "[1,2]", 1, "not a JSON object");
+  decode_bad(&f, "{\"id\":1,", 8, "not JSON");
+  decode_bad(&f, "{\"id\":99999999999999999999,\"n\":1}", 26, "not JSON");
+  fx_free(&f);
+}
+
+static void test_json_escapes_out(void **state) {
+  fx f;
+  fx_init(&f, "s STRING, d DOUBLE", FMT_JSON);
+  decode_ok(&f, "{\"s\":\"q\\\"b\\\\t\\tc\\u0001\",\"d\":\"NaN\"}");
+  assert_str(&f.row, 0, "q\"b\\t\tc\x01");
+  assert_true(isnan(spate_row_double(&f.row, 1)));
+  const char *out = encode(&f);
+  assert_string_equal(out, "{\"s\":\"q\\\"b\\\\t\\tc\\u0001\",\"d\":\"NaN\"}");
+  fx_free(&f);
+}
+
+/* ---- options ---------------------------------------------------------------------------------- */
+static void test_option_errors(void **state) {
+  fmt_options o;
+  char err[256];
+  fmt_options_init(&o, FMT_CSV);
+  assert_int_equal(fmt_options_set(&o, "csv.field-delimter", ";", err, sizeof err), SPATE_EINVAL);
+  assert_string_equal(err, "unknown option 'csv.field-delimter' for the csv format");
+  assert_int_equal(fmt_options_set(&o, "json.ignore-parse-errors", "true", err, sizeof err),
+                   SPATE_EINVAL);
+  assert_int_equal(fmt_options_set(&o, "csv.field-delimiter", ";;", err, sizeof err), SPATE_EINVAL);
+  assert_non_null(strstr(err, "option 'csv.field-delimiter': ';;' is not a single character"));
+  assert_int_equal(fmt_options_set(&o, "csv.allow-comments", "yes", err, sizeof err), SPATE_EINVAL);
+  assert_non_null(strstr(err, "option 'csv.allow-comments': 'yes' is not a boolean"));
+  assert_int_equal(fmt_options_set(&o, "csv.quote-character", "'", err, sizeof err), 0);
+  assert_int_equal(fmt_options_set(&o, "csv.disable-quote-character", "true", err, sizeof err), 0);
+  assert_int_equal(fmt_options_check(&o, err, sizeof err), SPATE_EINVAL);
+  assert_non_null(strstr(err, "'csv.disable-quote-character' and 'csv.quote-character'"));
+  fmt_options_init(&o, FMT_CSV);
+  assert_int_equal(fmt_options_set(&o, "csv.field-delimiter", "\"", err, sizeof err), 0);
+  assert_int_equal(fmt_options_check(&o, err, sizeof err), SPATE_EINVAL);
+
+  fmt_options_init(&o, FMT_JSON);
+  assert_int_equal(fmt_options_set(&o, "json.timestamp-format.standard", "iso", err, sizeof err),
+                   SPATE_EINVAL);
+  assert_non_null(strstr(err, "'json.timestamp-format.standard': 'iso'"));
+  assert_int_equal(fmt_options_set(&o, "csv.field-delimiter", ";", err, sizeof err), SPATE_EINVAL);
+
+  /* the params' list: kind, then pairs */
+  const char *list[] = {"json", "json.ignore-parse-errors", "true"};
+  assert_int_equal(fmt_options_from_list(&o, 3, list, err, sizeof err), 0);
+  assert_int_equal(o.kind, FMT_JSON);
+  assert_true(o.ignore_parse_errors);
+  assert_int_equal(fmt_options_from_list(&o, 0, NULL, err, sizeof err), SPATE_ENOENT);
+  const char *bad[] = {"xml"};
+  assert_int_equal(fmt_options_from_list(&o, 1, bad, err, sizeof err), SPATE_ECORRUPT);
+}
+
+static void test_timestamps(void **state) {
+  int64_t ms;
+  assert_true(fmt_parse_timestamp("1970-01-01 00:00:00", 19, FMT_TS_SQL, &ms));
+  assert_int_equal(ms, 0);
+  assert_true(fmt_parse_timestamp("2000-02-29 23:59:59.1", 21, FMT_TS_SQL, &ms));
+  assert_int_equal(ms, 951868799100LL);
+  assert_false(fmt_parse_timestamp("1900-02-29 00:00:00", 19, FMT_TS_SQL, &ms));
+  assert_false(fmt_parse_timestamp("2000-01-01 24:00:00", 19, FMT_TS_SQL, &ms));
+  assert_false(fmt_parse_timestamp("2000-01-01 00:00:00.", 20, FMT_TS_SQL, &ms));
+  assert_false(fmt_parse_timestamp("2000-01-01 00:00:00.1234567890", 30, FMT_TS_SQL, &ms));
+  assert_true(fmt_parse_timestamp("1600-03-01T12:00:00", 19, FMT_TS_ISO_8601, &ms));
+  sp_strbuf sb = {0};
+  assert_int_equal(fmt_append_timestamp(&sb, ms, FMT_TS_ISO_8601), 0);
+  assert_string_equal(sb.data, "1600-03-01T12:00:00");
+  sb.len = 0;
+  assert_int_equal(fmt_append_timestamp(&sb, -1001, FMT_TS_SQL), 0);
+  assert_string_equal(sb.data, "1969-12-31 23:59:58.999");
+  sp_strbuf_free(&sb);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_csv_every_type),      cmocka_unit_test(test_csv_quoting),
+      cmocka_unit_test(test_csv_options),         cmocka_unit_test(test_csv_errors),
+      cmocka_unit_test(test_csv_special_doubles), cmocka_unit_test(test_json_every_type),
+      cmocka_unit_test(test_json_options),        cmocka_unit_test(test_json_errors),
+      cmocka_unit_test(test_json_escapes_out),    cmocka_unit_test(test_option_errors),
+      cmocka_unit_test(test_timestamps),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
