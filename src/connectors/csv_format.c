@@ -198,6 +198,18 @@ static int append_text(const fmt_options *o, const char *s, size_t n, bool first
   return rc;
 }
 
+/* The value just appended at sb[from..] read back as itself, or it is quoted (escaped) now:
+ * numbers and timestamps rarely need it (a delimiter such as '.' or ':', a null literal "0"). */
+static int requote_tail(const fmt_options *o, sp_strbuf *sb, size_t from, bool first) {
+  size_t n = sb->len - from;
+  if (!needs_quoting(o, sb->data + from, n, first)) return 0;
+  char tmp[64]; /* a number or timestamp is shorter */
+  if (n >= sizeof tmp) return SPATE_EINVAL;
+  memcpy(tmp, sb->data + from, n);
+  sb->len = from;
+  return append_text(o, tmp, n, first, sb);
+}
+
 int csv_encode(const fmt_options *o, const spate_schema *schema, const spate_row *row,
                sp_strbuf *sb) {
   int rc = 0;
@@ -209,27 +221,25 @@ int csv_encode(const fmt_options *o, const spate_schema *schema, const spate_row
       rc = sp_strbuf_add(sb, o->null_literal);
       continue;
     }
+    size_t from = sb->len;
     switch (schema->fields[i].type) {
-    case SPATE_BOOLEAN: rc = sp_strbuf_add(sb, spate_row_bool(row, i) ? "true" : "false"); break;
+    case SPATE_BOOLEAN:
+      rc = sp_strbuf_add(sb, spate_row_bool(row, i) ? "true" : "false");
+      if (rc == 0) rc = requote_tail(o, sb, from, i == 0);
+      break;
     case SPATE_INT:
     case SPATE_BIGINT:
       snprintf(num, sizeof num, "%lld", (long long)spate_row_bigint(row, i));
       rc = append_text(o, num, strlen(num), i == 0, sb); /* "-1" may be the null literal */
       break;
-    case SPATE_DOUBLE: {
-      sp_strbuf d = {0};
-      rc = fmt_append_double(&d, spate_row_double(row, i));
-      if (rc == 0) rc = append_text(o, d.data, d.len, i == 0, sb);
-      sp_strbuf_free(&d);
+    case SPATE_DOUBLE:
+      rc = fmt_append_double(sb, spate_row_double(row, i));
+      if (rc == 0) rc = requote_tail(o, sb, from, i == 0);
       break;
-    }
-    case SPATE_TIMESTAMP: {
-      sp_strbuf t = {0};
-      rc = fmt_append_timestamp(&t, spate_row_timestamp(row, i), FMT_TS_SQL);
-      if (rc == 0) rc = append_text(o, t.data, t.len, i == 0, sb);
-      sp_strbuf_free(&t);
+    case SPATE_TIMESTAMP:
+      rc = fmt_append_timestamp(sb, spate_row_timestamp(row, i), FMT_TS_SQL);
+      if (rc == 0) rc = requote_tail(o, sb, from, i == 0);
       break;
-    }
     case SPATE_STRING:
     case SPATE_BYTES: {
       spate_bytes v = spate_row_string(row, i);

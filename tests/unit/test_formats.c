@@ -163,6 +163,24 @@ static void test_csv_options(void **state) {
   fx_free(&f);
 }
 
+/* Values of other types that would read back otherwise are quoted too. */
+static void test_csv_quotes_numbers_when_needed(void **state) {
+  fx f;
+  fx_init(&f, "l BIGINT, d DOUBLE, t TIMESTAMP, b BOOLEAN", FMT_CSV);
+  set(&f, "csv.field-delimiter", ".");
+  set(&f, "csv.null-literal", "true");
+  decode_ok(&f, "1.\"2.5\".\"1970-01-01 00:00:00.5\".\"true\"");
+  assert_int_equal(spate_row_bigint(&f.row, 0), 1);
+  assert_true(spate_row_double(&f.row, 1) == 2.5);
+  assert_int_equal(spate_row_timestamp(&f.row, 2), 500);
+  assert_true(spate_row_bool(&f.row, 3));
+  assert_string_equal(encode(&f), "1.\"2.5\".\"1970-01-01 00:00:00.5\".\"true\"");
+  decode_ok(&f, "true.true.true.true");
+  assert_true(spate_row_is_null(&f.row, 0) && spate_row_is_null(&f.row, 3));
+  assert_string_equal(encode(&f), "true.true.true.true");
+  fx_free(&f);
+}
+
 static void test_csv_errors(void **state) {
   fx f;
   fx_init(&f, "id BIGINT, name STRING, amount DOUBLE, n INT NOT NULL", FMT_CSV);
@@ -340,12 +358,18 @@ static void test_timestamps(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_csv_every_type),      cmocka_unit_test(test_csv_quoting),
-      cmocka_unit_test(test_csv_options),         cmocka_unit_test(test_csv_errors),
-      cmocka_unit_test(test_csv_special_doubles), cmocka_unit_test(test_json_every_type),
-      cmocka_unit_test(test_json_options),        cmocka_unit_test(test_json_errors),
-      cmocka_unit_test(test_json_escapes_out),    cmocka_unit_test(test_option_errors),
+      cmocka_unit_test(test_csv_every_type),
+      cmocka_unit_test(test_csv_quoting),
+      cmocka_unit_test(test_csv_options),
+      cmocka_unit_test(test_csv_errors),
+      cmocka_unit_test(test_csv_special_doubles),
+      cmocka_unit_test(test_json_every_type),
+      cmocka_unit_test(test_json_options),
+      cmocka_unit_test(test_json_errors),
+      cmocka_unit_test(test_json_escapes_out),
+      cmocka_unit_test(test_option_errors),
       cmocka_unit_test(test_timestamps),
+      cmocka_unit_test(test_csv_quotes_numbers_when_needed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
