@@ -36,8 +36,9 @@
  *
  * Checks. The compiler checks the types: a getter returns the field's C type, a setter takes it
  * (passing a string to a DOUBLE setter does not compile; this header makes GCC's and Clang's
- * int-conversion diagnostic an error, as newer compilers do by default, so that a pointer
- * passed to an integer setter does not compile either). In builds without NDEBUG (or with
+ * int-conversion and implicit-function-declaration diagnostics errors, as newer compilers do
+ * by default, so that a pointer passed to an integer setter, or an accessor of a field the
+ * record does not have, does not compile either). In builds without NDEBUG (or with
  * SPATE_RECORD_CHECKS defined to 1), the accessors also check at run time that the row is one
  * of the record, and fail the job with a message naming the record and the field when it is
  * not:
@@ -61,8 +62,10 @@
 extern "C" {
 #endif
 
-/* a pointer passed for an integer is always a bug; GCC 14 and Clang 16 refuse it by default */
+/* A pointer passed for an integer, and a call of an undeclared function (an accessor of a field
+ * the record does not have), are always bugs; GCC 14 and Clang 16 refuse both by default. */
 #pragma GCC diagnostic error "-Wint-conversion"
+#pragma GCC diagnostic error "-Wimplicit-function-declaration"
 
 #ifndef SPATE_RECORD_CHECKS
 #ifdef NDEBUG
