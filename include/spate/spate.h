@@ -629,7 +629,8 @@ typedef struct spate_stream spate_stream; /* owned by the environment */
 
 /* Creates an environment. Inside `spate run` it carries the CLI's configuration; otherwise it
  * loads $SPATE_CONF_DIR/config.yaml or ./conf/config.yaml when present. Never returns NULL
- * except when out of memory. */
+ * except when out of memory; the environment's setters, the sources, spate_execute and
+ * spate_execute_main accept that NULL (so a spate_main need not check it: it exits with 1). */
 spate_env *spate_env_create(void);
 void spate_env_free(spate_env *env);
 /* Sets a configuration key as -D would (validated; an error is kept on the environment). */
@@ -795,6 +796,27 @@ spate_stream *spate_assign_watermarks_custom(spate_stream *in, int timestamp_fie
  * of spate_assign_timestamps*. */
 spate_stream *spate_with_idleness(spate_stream *s, int64_t idle_timeout_ms);
 
+/* Fields by name: every call above that takes a field index has a twin with the suffix _name
+ * that takes the field's name (Flink's keyBy("id"), sum("temp")), resolved against the schema
+ * of the stream given when the graph is built. An unknown name fails the build with a message
+ * naming the call, the name and the stream's fields. Joins take their keys from the keyed
+ * streams (spate_key_by_name). spate_key_by_names keys by n fields (1..64) by name. */
+spate_stream *spate_key_by_name(spate_stream *in, const char *field);
+spate_stream *spate_key_by_names(spate_stream *in, const char *const *fields, int n);
+spate_stream *spate_sum_name(spate_stream *keyed, const char *field);
+spate_stream *spate_min_name(spate_stream *keyed, const char *field);
+spate_stream *spate_max_name(spate_stream *keyed, const char *field);
+spate_stream *spate_min_by_name(spate_stream *keyed, const char *field);
+spate_stream *spate_max_by_name(spate_stream *keyed, const char *field);
+spate_stream *spate_assign_timestamps_name(spate_stream *in, const char *timestamp_field,
+                                           spate_watermarks watermarks,
+                                           int64_t max_out_of_orderness_ms);
+spate_stream *spate_assign_watermarks_custom_name(spate_stream *in, const char *timestamp_field,
+                                                  spate_watermark_fn on_event,
+                                                  spate_periodic_watermark_fn on_periodic);
+spate_stream *spate_partition_custom_name(spate_stream *in, spate_partition_fn fn,
+                                          const char *key_field);
+
 /* Per-operator settings; each returns its argument. */
 spate_stream *spate_name(spate_stream *s, const char *name);
 spate_stream *spate_uid(spate_stream *s, const char *uid);
@@ -805,6 +827,25 @@ spate_stream *spate_start_new_chain(spate_stream *s);
 spate_stream *spate_slot_sharing_group(spate_stream *s, const char *group);
 /* An opaque argument copied into the job and handed to the operator's UDFs (spate_ctx_arg). */
 spate_stream *spate_udf_arg(spate_stream *s, const void *arg, size_t len);
+/* Typed parameters: the job passes a C struct, copied into the job graph with its type's name
+ * and size, and the operator's UDFs get it back typed. In the job:
+ *     SPATE_WITH_PARAMS(stream, struct thresholds, {.limit = 500, .factor = 1.5});
+ * (the value: an initializer list, a compound literal or a variable of that type), and in any
+ * UDF of that operator (best in its open function):
+ *     const struct thresholds *p = SPATE_PARAMS(ctx, struct thresholds);
+ *     if (!p) return SPATE_EUDF;
+ * SPATE_PARAMS checks the type's name (as written: name it the same way on both ends) and size;
+ * on a mismatch it returns NULL and the job fails naming both types, whatever the UDF returns
+ * then. The struct must be plain data: no pointers (the job graph travels to other processes,
+ * where an address means nothing); strings go in char arrays. It replaces the operator's
+ * spate_udf_arg (spate_ctx_arg returns the encoded bytes). */
+#define SPATE_WITH_PARAMS(stream, T, ...) \
+  spate_udf_params((stream), #T, (const T[1]){__VA_ARGS__}, sizeof(T))
+#define SPATE_PARAMS(ctx, T) ((const T *)spate_ctx_params((ctx), #T, sizeof(T)))
+spate_stream *spate_udf_params(spate_stream *s, const char *type_name, const void *params,
+                               size_t size);
+/* The parameters of type type_name and this size, or NULL (the job then fails): see above. */
+const void *spate_ctx_params(spate_ctx *ctx, const char *type_name, size_t size);
 spate_stream *spate_udf_lifecycle(spate_stream *s, spate_open_fn open, spate_close_fn close);
 const spate_schema *spate_stream_schema(const spate_stream *s);
 
@@ -916,6 +957,20 @@ void spate_env_set_job_listener(spate_env *env, spate_job_listener fn, void *arg
  * takes them, a second call (or a call with no operators) fails with "No operators defined in
  * streaming topology. Cannot execute." and operators added after the first call are refused. */
 spate_job_result *spate_execute(spate_env *env, const char *job_name);
+/* Executes the job (as spate_execute), frees the environment, and returns the process's exit
+ * code: 0 when the job finished (or `spate info` printed its plan, or `spate run -d` submitted
+ * it), else 1 after writing why on stderr as "<job name>: the job failed: <message>" (a build
+ * error kept on the environment, or the job's failure) or "<job name>: the job was canceled".
+ * Under `spate run` the CLI reports a failure itself, so nothing more is written. env may be
+ * NULL (spate_env_create ran out of memory): 1. As every builder call accepts a NULL stream and
+ * keeps the first error, a spate_main can be written without error checks:
+ *     int spate_main(int argc, char **argv) {
+ *       spate_env *env = spate_env_create();
+ *       spate_stream *s = spate_from_sequence(env, 1, 100);
+ *       spate_print(spate_sum_name(spate_key_by_name(s, "value"), "value"), NULL);
+ *       return spate_execute_main(env, "sums");
+ *     } */
+int spate_execute_main(spate_env *env, const char *job_name);
 /* Submits the job and returns at once; NULL and an env error if it could not be submitted (the
  * same rules as spate_execute). */
 spate_job_client *spate_execute_async(spate_env *env, const char *job_name);
@@ -1009,4 +1064,6 @@ int spate_main(int argc, char **argv);
 #ifdef __cplusplus
 }
 #endif
+
+#include "spate/record.h" /* typed records: SPATE_RECORD */
 #endif

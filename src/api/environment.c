@@ -100,7 +100,7 @@ void spate_env_free(spate_env *env) {
 
 void spate_env_set(spate_env *env, const char *key, const char *value) {
   char err[SP_ERRMSG_MAX];
-  if (env->failed) return;
+  if (!env || env->failed) return;
   if (!key || !value) return api_fail(env, "spate_env_set: key and value must not be NULL");
   if (sp_config_set(env->config, key, value, "code", err, sizeof err) < 0)
     return api_fail(env, "%s", err);
@@ -108,6 +108,7 @@ void spate_env_set(spate_env *env, const char *key, const char *value) {
 }
 
 void spate_env_set_parallelism(spate_env *env, int parallelism) {
+  if (!env) return;
   if (parallelism < 1)
     return api_fail(env, "spate_env_set_parallelism: parallelism must be at least 1, got %d",
                     parallelism);
@@ -115,6 +116,7 @@ void spate_env_set_parallelism(spate_env *env, int parallelism) {
 }
 
 void spate_env_set_max_parallelism(spate_env *env, int max_parallelism) {
+  if (!env) return;
   if (max_parallelism < 1 || max_parallelism > 32768)
     return api_fail(env, "spate_env_set_max_parallelism: must be in 1..32768, got %d",
                     max_parallelism);
@@ -122,16 +124,22 @@ void spate_env_set_max_parallelism(spate_env *env, int max_parallelism) {
 }
 
 void spate_env_set_buffer_timeout(spate_env *env, int64_t ms) {
+  if (!env) return;
   if (ms < -1)
     return api_fail(env, "spate_env_set_buffer_timeout: %lld ms is negative", (long long)ms);
   env->buffer_timeout = ms;
 }
 
-void spate_env_disable_operator_chaining(spate_env *env) { env->chaining_disabled = true; }
+void spate_env_disable_operator_chaining(spate_env *env) {
+  if (env) env->chaining_disabled = true;
+}
 
-void spate_env_set_clock(spate_env *env, spate_clock *clock) { env->clock = clock; }
+void spate_env_set_clock(spate_env *env, spate_clock *clock) {
+  if (env) env->clock = clock;
+}
 
 void spate_env_set_job_listener(spate_env *env, spate_job_listener fn, void *arg) {
+  if (!env) return;
   env->listener = fn;
   env->listener_arg = arg;
 }
@@ -145,12 +153,15 @@ void spate_manual_clock_advance(spate_clock *clock, int64_t ms) {
   if (clock && ms > 0) sp_clock_set(clock, sp_clock_now(clock) + ms);
 }
 
-const char *spate_env_error(const spate_env *env) { return env->failed ? env->error : NULL; }
+const char *spate_env_error(const spate_env *env) {
+  if (!env) return "out of memory creating the execution environment";
+  return env->failed ? env->error : NULL;
+}
 
 const spate_schema *spate_env_schema(spate_env *env, const char *spec) {
   char err[512];
   spate_schema *s = NULL;
-  if (env->failed) return NULL;
+  if (!env || env->failed) return NULL;
   if (spate_schema_parse(spec, &s, err, sizeof err) < 0) {
     api_fail(env, "%s", err);
     return NULL;

@@ -145,6 +145,7 @@ static spate_job_result *failed(const char *msg) {
 }
 
 spate_job_client *spate_execute_async(spate_env *env, const char *job_name) {
+  if (!env) return NULL;
   cli_context *cli = api_cli_context();
   if (cli) cli->executions++;
   crash_report_install(); /* keeps (chains to) a handler the program installed */
@@ -330,6 +331,7 @@ spate_job_result *spate_job_client_wait_for(spate_job_client *c, int64_t timeout
 }
 
 spate_job_result *spate_execute(spate_env *env, const char *job_name) {
+  if (!env) return failed("out of memory creating the execution environment");
   spate_job_client *c = spate_execute_async(env, job_name);
   if (!c) {
     spate_job_result *r = failed(env->failed ? env->error : "out of memory");

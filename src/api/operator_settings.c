@@ -9,6 +9,7 @@
 
 #include "api/api.h"
 #include "base/alloc.h"
+#include "runtime/udf_params.h"
 
 /* ---- per-operator settings ------------------------------------------------------------------- */
 static sg_node *real_node(spate_stream *s, const char *api) {
@@ -114,6 +115,22 @@ spate_stream *spate_udf_arg(spate_stream *s, const void *arg, size_t len) {
     memcpy(n->udf_arg, arg, len);
     n->udf_arg_len = len;
   }
+  return s;
+}
+
+spate_stream *spate_udf_params(spate_stream *s, const char *type_name, const void *params,
+                               size_t size) {
+  sg_node *n = real_node(s, "SPATE_WITH_PARAMS");
+  if (!n) return s;
+  if (!type_name || !type_name[0] || (!params && size) || size > UINT32_MAX / 2 ||
+      strlen(type_name) > 1024)
+    return api_fail(s->env, "SPATE_WITH_PARAMS: a type name and its value are required"), s;
+  size_t len;
+  uint8_t *arg = udf_params_encode(type_name, params, size, &len);
+  if (!arg) return api_fail(s->env, "out of memory"), s;
+  sp_free(n->udf_arg);
+  n->udf_arg = arg;
+  n->udf_arg_len = len;
   return s;
 }
 

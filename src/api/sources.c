@@ -35,7 +35,7 @@ static spate_stream *source(spate_env *env, op_kind kind, const char *name,
 }
 
 spate_stream *spate_from_strings(spate_env *env, const char *const *items, size_t n) {
-  if (env->failed) return NULL;
+  if (!env || env->failed) return NULL;
   if (!items && n) return api_fail(env, "spate_from_strings: items is NULL"), NULL;
   const spate_schema *schema = line_schema(env);
   if (!schema) return NULL;
@@ -83,7 +83,7 @@ out:
 
 spate_stream *spate_from_rows(spate_env *env, const spate_schema *schema, const spate_row *rows,
                               size_t n) {
-  if (env->failed) return NULL;
+  if (!env || env->failed) return NULL;
   if (!schema || (!rows && n))
     return api_fail(env, "spate_from_rows: schema or rows is NULL"), NULL;
   op_blob *v = sp_calloc(n ? n : 1, sizeof *v);
@@ -110,7 +110,7 @@ spate_stream *spate_read_text_file(spate_env *env, const char *path) {
 }
 
 spate_stream *spate_read_text_files(spate_env *env, const char *const *paths, size_t n) {
-  if (env->failed) return NULL;
+  if (!env || env->failed) return NULL;
   if (n == 0 || !paths) return api_fail(env, "spate_read_text_files: no input paths given"), NULL;
   for (size_t i = 0; i < n; i++)
     if (!paths[i] || !paths[i][0])
@@ -120,7 +120,7 @@ spate_stream *spate_read_text_files(spate_env *env, const char *const *paths, si
 }
 
 spate_stream *spate_from_sequence(spate_env *env, int64_t from, int64_t to) {
-  if (env->failed) return NULL;
+  if (!env || env->failed) return NULL;
   if (to < from)
     return api_fail(env, "spate_from_sequence: 'to' (%lld) is smaller than 'from' (%lld)",
                     (long long)to, (long long)from),
@@ -134,7 +134,7 @@ spate_stream *spate_from_sequence(spate_env *env, int64_t from, int64_t to) {
 static spate_stream *generate(spate_env *env, const char *api, const spate_schema *schema,
                               spate_generator_fn fn, int64_t count, double per_second,
                               int64_t per_checkpoint) {
-  if (env->failed) return NULL;
+  if (!env || env->failed) return NULL;
   if (!schema) return api_fail(env, "%s: schema is NULL", api), NULL;
   char *name = api_udf_name(env, api, (void *)(uintptr_t)fn);
   if (!name) return NULL;
@@ -157,7 +157,7 @@ spate_stream *spate_generate(spate_env *env, const spate_schema *schema, spate_g
 spate_stream *spate_generate_rate_limited(spate_env *env, const spate_schema *schema,
                                           spate_generator_fn fn, int64_t count,
                                           double records_per_second) {
-  if (!env->failed && !(records_per_second > 0 && records_per_second <= 1e12))
+  if (env && !env->failed && !(records_per_second > 0 && records_per_second <= 1e12))
     return api_fail(env, "spate_generate_rate_limited: %g records per second is not in (0, 1e12]",
                     records_per_second),
            NULL;
@@ -167,7 +167,7 @@ spate_stream *spate_generate_rate_limited(spate_env *env, const spate_schema *sc
 spate_stream *spate_generate_per_checkpoint(spate_env *env, const spate_schema *schema,
                                             spate_generator_fn fn, int64_t count,
                                             int64_t records_per_checkpoint) {
-  if (!env->failed && records_per_checkpoint <= 0)
+  if (env && !env->failed && records_per_checkpoint <= 0)
     return api_fail(env,
                     "spate_generate_per_checkpoint: %lld records per checkpoint is not "
                     "positive",
@@ -178,7 +178,7 @@ spate_stream *spate_generate_per_checkpoint(spate_env *env, const spate_schema *
 }
 
 spate_stream *spate_socket_text_stream(spate_env *env, const char *host, int port) {
-  if (env->failed) return NULL;
+  if (!env || env->failed) return NULL;
   if (!host || !host[0]) return api_fail(env, "spate_socket_text_stream: no host given"), NULL;
   if (port < 1 || port > 65535)
     return api_fail(env, "spate_socket_text_stream: port %d is not in 1..65535", port), NULL;

@@ -56,6 +56,7 @@ int op_create(const job_graph *jg, int node, int subtask, op_vtable_fn vtable_fo
   op->dl = dl;
   op->artifact = artifact;
   if (n->ninputs > 0) op->in_schema = sg_edge_schema(jg->nodes, &n->inputs[0]);
+  op->in_schema_second = n->ninputs > 1 ? sg_edge_schema(jg->nodes, &n->inputs[1]) : op->in_schema;
   int rc = 0;
   op->udf = resolve(dl, n->udf, artifact, n->name, err, err_len, &rc);
   if (!rc)
@@ -117,7 +118,7 @@ int op_watermark(op_t *op, int input, int64_t wm) {
   const spate_ctx *outer = crash_enter(&op->ctx);
   int rc = op->vt->watermark(op, input, wm);
   crash_leave(outer);
-  return rc;
+  return op_record_check(op, rc);
 }
 
 int op_status(op_t *op, bool idle) {
@@ -125,7 +126,7 @@ int op_status(op_t *op, bool idle) {
   const spate_ctx *outer = crash_enter(&op->ctx);
   int rc = op->vt->status(op, idle);
   crash_leave(outer);
-  return rc;
+  return op_record_check(op, rc);
 }
 
 /* The operator opens first, so that a user open function finds what it builds on (keyed state);
@@ -136,7 +137,7 @@ int op_open(op_t *op) {
   const spate_ctx *outer = crash_enter(&op->ctx);
   int rc = open_in(op);
   crash_leave(outer);
-  return rc;
+  return op_record_check(op, rc);
 }
 
 static int open_in(op_t *op) {
@@ -202,6 +203,13 @@ int op_udf_failed(op_t *op, int rc, const char *what) {
   }
   if (op->err[0]) return rc; /* a chained successor failed and already said why */
   return op_fail(op, rc, "%s returned %d (%s)", what, rc, spate_strerror(rc));
+}
+
+int op_check_failed(op_t *op) {
+  op->ctx.check_failed = false;
+  op->ctx.has_error = false;         /* consumed, as op_udf_failed consumes it */
+  if (op->err[0]) return SPATE_EUDF; /* already reported (by op_udf_failed, or a successor) */
+  return op_fail(op, SPATE_EUDF, "%s", op->ctx.error);
 }
 
 int op_emit_built(op_t *op, int64_t ts, const char *what) {

@@ -103,8 +103,9 @@ typedef struct op_vtable {
 struct op_t {
   const op_vtable *vt;
   const sg_node *node;
-  const sg_node *nodes;          /* all nodes of the job graph (for the schemas of inputs) */
-  const spate_schema *in_schema; /* schema of the records it receives (NULL for sources) */
+  const sg_node *nodes;                 /* all nodes of the job graph (for the schemas of inputs) */
+  const spate_schema *in_schema;        /* schema of the records it receives (NULL for sources) */
+  const spate_schema *in_schema_second; /* two-input operators: of the second input's records */
   spate_ctx ctx;
   op_output out;
   int nsides;
@@ -146,13 +147,24 @@ struct op_t {
   int input_key_group;
 };
 
+/* After every call into an operator: when a typed record's accessor or SPATE_PARAMS found a
+ * mismatch during the call (ctx.check_failed, udf_context.h), the call fails with its message
+ * (op_check_failed), whatever the UDF returned; else rc. */
+int op_check_failed(op_t *op);
+static inline int op_record_check(op_t *op, int rc) {
+  return __builtin_expect(op->ctx.check_failed, 0) ? op_check_failed(op) : rc;
+}
+
 static inline int op_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   sw_inc(&op->records_in);
   op->ctx.ts = ts;
+  op->ctx.in_row = row->data; /* what typed records check their type against (record.h) */
+  op->ctx.in_row_schema = input == 0 ? op->in_schema : op->in_schema_second;
   const spate_ctx *outer = crash_enter(&op->ctx);
   int rc = op->vt->process(op, input, ts, row);
   crash_leave(outer);
-  return rc;
+  op->ctx.in_row = NULL;
+  return op_record_check(op, rc);
 }
 
 /* Polls a source (vt->poll) for up to budget records. */
@@ -160,7 +172,7 @@ static inline int op_poll(op_t *op, int budget) {
   const spate_ctx *outer = crash_enter(&op->ctx);
   int rc = op->vt->poll(op, budget);
   crash_leave(outer);
-  return rc;
+  return op_record_check(op, rc);
 }
 
 /* Ends the operator's input (vt->end_input, if it has one). */
@@ -169,7 +181,7 @@ static inline int op_end_input(op_t *op) {
   const spate_ctx *outer = crash_enter(&op->ctx);
   int rc = op->vt->end_input(op);
   crash_leave(outer);
-  return rc;
+  return op_record_check(op, rc);
 }
 
 /* Runs a processing-time callback of the operator (see op_schedule). */
@@ -177,7 +189,7 @@ static inline int op_fire_timer(op_t *op, op_timer_fn fn, int64_t now_ms) {
   const spate_ctx *outer = crash_enter(&op->ctx);
   int rc = fn(op, now_ms);
   crash_leave(outer);
-  return rc;
+  return op_record_check(op, rc);
 }
 
 /* Hands a watermark (status) to an operator: its handler, or forwarding by default. */

@@ -18,6 +18,13 @@ int op_udf_error(spate_ctx *ctx, int rc, char *err, size_t err_len, const char *
 
 bool op_ctx_has_error(const spate_ctx *ctx) { return ctx->has_error; }
 
+void op_ctx_check_failed(spate_ctx *ctx, const char *msg) {
+  if (ctx->check_failed) return;
+  snprintf(ctx->error, sizeof ctx->error, "%s", msg);
+  ctx->has_error = true;
+  ctx->check_failed = true;
+}
+
 int op_ctx_fail(const spate_ctx *ctx, char *err, size_t err_len, int rc, const char *fmt, ...) {
   int n = 0;
   if (ctx)

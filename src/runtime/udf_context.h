@@ -29,12 +29,23 @@ struct spate_ctx {
   const struct spate_clock *clock; /* the task's processing time (NULL: the system clock) */
   void *trigger; /* window operators, during a custom trigger's callback: its window */
   struct user_metrics *metrics; /* the operator's user metrics (user_metrics.h); NULL: none */
+  /* Typed records' debug checks (spate/record.h, record_checks.c): the bytes and schema of the
+   * record being processed (set by op_process for the call, else NULL). check_failed: an
+   * accessor found a row that is not its record, or SPATE_PARAMS parameters of another type;
+   * the message is in error, and the operator call fails when it returns, whatever the UDF
+   * returned (operator.h: op_record_check). */
+  const uint8_t *in_row;
+  const spate_schema *in_row_schema;
+  bool check_failed;
 };
 
 /* Turns a UDF's negative return into a message in err for code outside an operator (key
  * selectors in a record writer): the UDF's spate_ctx_fail text, or the code. */
 int op_udf_error(spate_ctx *ctx, int rc, char *err, size_t err_len, const char *what);
 bool op_ctx_has_error(const spate_ctx *ctx);
+/* Records a failed check of an accessor (typed records, parameters): the message, kept unless
+ * one is already (the first is the one to report); the operator call then fails. */
+void op_ctx_check_failed(spate_ctx *ctx, const char *msg);
 /* Writes "'<name>' (subtask i/p): <message>" for ctx's operator into err (without the prefix
  * when ctx is NULL); returns rc. */
 int op_ctx_fail(const spate_ctx *ctx, char *err, size_t err_len, int rc, const char *fmt, ...)
