@@ -24,6 +24,10 @@ static int need_key(spate_ctx *ctx, proc_op *p, const char *api) {
   if (!p || !p->keyed)
     return spate_ctx_fail(ctx, "%s: keyed state and timers need a keyed stream (spate_key_by)",
                           api);
+  if (p->lazy_row) { /* a keyed map, flat map or filter: its key on first use */
+    int rc = proc_key_needed(p);
+    if (rc < 0) return rc;
+  }
   if (!p->has_key) return spate_ctx_fail(ctx, "%s: there is no current key here", api);
   return 0;
 }
@@ -150,6 +154,7 @@ static spate_state *declare(spate_ctx *ctx, const spate_state_desc *d, bool broa
 
 const spate_row *spate_ctx_current_key(const spate_ctx *ctx) {
   proc_op *p = keyed_of(ctx);
+  if (p && p->lazy_row && proc_key_needed(p) < 0) return NULL;
   return p && p->keyed && p->has_key && !p->hide_key ? &p->key : NULL;
 }
 
@@ -227,6 +232,10 @@ static int usable_rw(spate_state *s, spate_state_kind kind, const char *api, boo
     return kind && s->kind != kind ? spate_ctx_fail(ctx, "%s: state '%s' is not of that kind", api,
                                                     ks_state_name(s->ks))
                                    : 0;
+  }
+  if (s->p->lazy_row) { /* a keyed map, flat map or filter: its key on first use */
+    int rc = proc_key_needed(s->p);
+    if (rc < 0) return rc;
   }
   if (!s->p->has_key) return spate_ctx_fail(ctx, "%s: there is no current key here", api);
   if (kind && s->kind != kind)

@@ -189,7 +189,14 @@ static int set_key_from_record(proc_op *p, int input, const spate_row *row) {
   return rc < 0 ? op_fail(op, rc, "%s", ks_error(p->backend)) : 0;
 }
 
-/* A keyed map, flat map or filter: the user function of that kind, its key current. */
+int proc_key_needed(proc_op *p) {
+  const spate_row *row = p->lazy_row;
+  if (!row || p->has_key) return 0;
+  p->lazy_row = NULL; /* once per record, also when it fails */
+  return set_key_from_record(p, 0, row);
+}
+
+/* A keyed map, flat map or filter: the user function of that kind, its key current on demand. */
 static int wrapped_process(proc_op *p, int64_t ts, const spate_row *row) {
   op_t *op = p->op;
   int rc;
@@ -213,9 +220,12 @@ static int wrapped_process(proc_op *p, int64_t ts, const spate_row *row) {
 
 static int proc_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   proc_op *p = op->impl;
-  if (p->wrapped) {
-    int rc = set_key_from_record(p, 0, row);
-    return rc < 0 ? rc : wrapped_process(p, ts, row);
+  if (p->wrapped) { /* the key is made current on demand (proc_key_needed) */
+    p->has_key = false;
+    p->lazy_row = row;
+    int rc = wrapped_process(p, ts, row);
+    p->lazy_row = NULL;
+    return rc;
   }
   if (input < 0 || input > (p->second ? 1 : 0)) input = 0; /* unions feed one logical input */
   bool bc = p->broadcast && input == 1;

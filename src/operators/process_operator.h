@@ -75,6 +75,9 @@ typedef struct proc_op {
   /* map, flat map or filter on a keyed stream (Flink's rich functions after keyBy): the user
    * function of that kind (op->udf) runs here with its key current (0: a process function) */
   op_kind wrapped;
+  /* ...whose key is made current only when the function asks for it (proc_key_needed), so a
+   * map that uses no keyed state costs what it cost before: the record being processed */
+  const spate_row *lazy_row;
   /* The keyed context of another operator (proc_ctx_new: windows, keyed reduce), whose backend
    * it borrows (not freed here). ns_scoped: the operator keeps its own namespace current on the
    * backend (windows), so each state call sets the namespace of its state (the default one, or
@@ -104,6 +107,10 @@ static inline int64_t sat_sub(int64_t a, int64_t b) {
 /* ---- process_operator.c ---------------------------------------------------------------------- */
 /* Makes sure a task timer is set for the earliest processing-time timer. */
 int proc_schedule_timers(proc_op *p);
+
+/* Makes the key of the record being processed current when that was put off (a keyed map,
+ * flat map or filter); 0 or a negative code (reported on the operator). */
+int proc_key_needed(proc_op *p);
 
 /* A keyed context for the user functions of another keyed operator (windows, keyed reduce), so
  * that spate_ctx_current_key and spate_ctx_state work there: it borrows the operator's backend

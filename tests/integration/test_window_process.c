@@ -6,6 +6,7 @@
  *    here from the generator's formula), spate_ctx_current_key is the key they get, every
  *    element belongs to key and window, and a side output from the window function carries the
  *    windows it chose;
+ *  - the context: the current watermark has reached the window's max timestamp when it fires;
  *  - per-window state is scoped to key and window: with allowed lateness a late firing sees the
  *    count its window's first firing left, a new window starts from nothing, global state is
  *    shared by all windows of a key, and the clear function runs at each window's cleanup with
@@ -301,6 +302,11 @@ int pw_stateful(spate_ctx *ctx, const spate_row *key, const spate_time_window *w
                 spate_window_elements *el, spate_collector *out) {
   int rc = check_key(ctx, key);
   if (rc < 0) return rc;
+  /* event-time windows fire once the watermark reached their max timestamp */
+  if (spate_ctx_current_watermark(ctx) < spate_window_max_timestamp(w))
+    return spate_ctx_fail(ctx, "watermark %lld before the window's end",
+                          (long long)spate_ctx_current_watermark(ctx));
+  if (spate_ctx_processing_time(ctx) <= 0) return spate_ctx_fail(ctx, "no processing time");
   spate_state *fires = spate_scalar_state(ctx, "fires", SPATE_STATE_VALUE, 0, SPATE_BIGINT, true);
   spate_state *all = spate_value_state_bigint(ctx, "all");
   if (!fires || !all) return SPATE_EUDF;
