@@ -286,9 +286,17 @@ typedef struct spate_state_iter {
 } spate_state_iter;
 
 /* Declares (or finds again) a state of the current operator; NULL and a context error if the
- * stream is not keyed or the descriptor is invalid. Call in the open function. */
+ * stream is not keyed or the descriptor is invalid. Works in process functions and in map,
+ * flat map, filter and reduce on a keyed stream (Flink's rich functions after keyBy) and in
+ * window functions (the key's state across its windows; spate_ctx_window_state for state per
+ * window). Call it in the open function, or lazily in the function itself: the same name gives
+ * the same handle again, and after a restore the state holds what was checkpointed either way.
+ * Keyed state is checkpointed and restored with the operator, per key group. */
 spate_state *spate_ctx_state(spate_ctx *ctx, const spate_state_desc *desc);
-/* The current key as a row of the key's schema (key fields or key selector schema). */
+/* The current key as a row of the key's schema (key fields or key selector schema), in every
+ * function on a keyed stream: process functions and their timers, map, flat map and filter
+ * after spate_key_by, keyed reduce, window functions (all forms), window reduce and aggregate
+ * functions, custom triggers. NULL elsewhere, on spate_window_all, and in open/close. */
 const spate_row *spate_ctx_current_key(const spate_ctx *ctx);
 int64_t spate_ctx_processing_time(const spate_ctx *ctx);
 /* Timers for the current key, de-duplicated per timestamp; deleting an absent timer is fine. */
@@ -337,6 +345,10 @@ int spate_reducing_add(spate_state *s, const spate_row *value);
 int spate_reducing_get(spate_state *s, spate_row *out);
 int spate_aggregating_add(spate_state *s, const spate_row *value);
 int spate_aggregating_get(spate_state *s, spate_row *out); /* the result row; 0 if empty */
+
+/* Value, list and map state of single BIGINT, DOUBLE and STRING values without schemas and
+ * row builders: spate_value_state_bigint, spate_value_get_bigint, spate_list_add_string, ... */
+#include "spate/state_shortcuts.h"
 
 /* ---------------------------------------------------------------------------------------------
  * Windows (Flink's WindowedStream on keyed streams). A window is [start, end) in milliseconds;
@@ -615,6 +627,11 @@ spate_stream *spate_window_aggregate_apply(spate_stream *windowed, const spate_a
                                            const spate_schema *result_schema,
                                            spate_window_fn window_fn,
                                            const spate_schema *out_schema);
+
+/* Window functions with the key, the window and a context (Flink's ProcessWindowFunction):
+ * spate_window_process, spate_window_reduce_process, spate_window_aggregate_process, per-window
+ * state. spate_window_apply & co above are the older form, without the key. */
+#include "spate/process_window.h"
 
 /* Side outputs (Flink's OutputTag): an operator emits rows to a named output besides its main
  * one; spate_side_output reads them as a stream of the given schema. */

@@ -6,6 +6,13 @@
  * state on its broadcast backend, timers in its timer queues. Each call checks that a key is
  * current and the state is of the kind it needs, and turns failures into the context's error,
  * which the calling UDF returns and the job fails with.
+ *
+ * The same calls work in every function on a keyed stream: keyed map, flat map and filter run
+ * in the process operator (process_operator.c), and window functions, triggers and keyed reduce
+ * run with a keyed context of their operator (proc_ctx_new). In a window operator's context the
+ * backend's namespace is the operator's, so each state call sets its state's namespace (the
+ * default one for keyed state, the window for per-window state, spate_ctx_window_state) and
+ * puts the operator's back before it returns.
  */
 #include <string.h>
 
@@ -17,6 +24,10 @@ static int need_key(spate_ctx *ctx, proc_op *p, const char *api) {
   if (!p || !p->keyed)
     return spate_ctx_fail(ctx, "%s: keyed state and timers need a keyed stream (spate_key_by)",
                           api);
+  if (p->lazy_row) { /* a keyed map, flat map or filter: its key on first use */
+    int rc = proc_key_needed(p);
+    if (rc < 0) return rc;
+  }
   if (!p->has_key) return spate_ctx_fail(ctx, "%s: there is no current key here", api);
   return 0;
 }
@@ -27,7 +38,8 @@ static int reduce_adapter(void *arg, const spate_row *acc, const spate_row *in,
   return s->reduce(&s->p->op->ctx, acc, in, out);
 }
 
-static spate_state *declare(spate_ctx *ctx, const spate_state_desc *d, bool broadcast);
+static spate_state *declare(spate_ctx *ctx, const spate_state_desc *d, bool broadcast,
+                            bool windowed);
 
 static int agg_create_adapter(void *arg, spate_row_builder *out) {
   spate_state *s = arg;
@@ -44,14 +56,33 @@ static int agg_result_adapter(void *arg, const spate_row *acc, spate_row_builder
 }
 
 spate_state *spate_ctx_state(spate_ctx *ctx, const spate_state_desc *d) {
-  return declare(ctx, d, false);
+  return declare(ctx, d, false, false);
 }
 
 spate_state *spate_ctx_broadcast_state(spate_ctx *ctx, const spate_state_desc *d) {
-  return declare(ctx, d, true);
+  return declare(ctx, d, true, false);
 }
 
-static spate_state *declare(spate_ctx *ctx, const spate_state_desc *d, bool broadcast) {
+spate_state *spate_ctx_window_state(spate_ctx *ctx, const spate_state_desc *d) {
+  proc_op *p = keyed_of(ctx);
+  if (!p || !p->ns_scoped) {
+    spate_ctx_fail(ctx,
+                   "spate_ctx_window_state: per-window state exists only in window "
+                   "functions (spate_window_process & co)");
+    return NULL;
+  }
+  if (p->merging_windows) { /* Flink: "Per-window state is not allowed when using merging
+                               windows." */
+    spate_ctx_fail(ctx,
+                   "spate_ctx_window_state: per-window state is not allowed with merging "
+                   "(session) windows");
+    return NULL;
+  }
+  return declare(ctx, d, false, true);
+}
+
+static spate_state *declare(spate_ctx *ctx, const spate_state_desc *d, bool broadcast,
+                            bool windowed) {
   proc_op *p = keyed_of(ctx);
   if (broadcast && (!p || !p->broadcast)) {
     spate_ctx_fail(ctx, "spate_ctx_broadcast_state: broadcast state needs spate_connect_broadcast");
@@ -76,7 +107,7 @@ static spate_state *declare(spate_ctx *ctx, const spate_state_desc *d, bool broa
     return NULL;
   }
   for (int i = 0; i < p->nstates; i++)
-    if (p->states[i]->broadcast == broadcast &&
+    if (p->states[i]->broadcast == broadcast && p->states[i]->windowed == windowed &&
         strcmp(ks_state_name(p->states[i]->ks), d->name) == 0)
       return p->states[i];
   spate_state *s = sp_calloc(1, sizeof *s);
@@ -89,6 +120,7 @@ static spate_state *declare(spate_ctx *ctx, const spate_state_desc *d, bool broa
   p->states = n;
   s->p = p;
   s->broadcast = broadcast;
+  s->windowed = windowed;
   s->kind = d->kind;
   s->reduce = d->reduce;
   if (d->aggregate) s->agg = *d->aggregate;
@@ -122,7 +154,8 @@ static spate_state *declare(spate_ctx *ctx, const spate_state_desc *d, bool broa
 
 const spate_row *spate_ctx_current_key(const spate_ctx *ctx) {
   proc_op *p = keyed_of(ctx);
-  return p && p->keyed && p->has_key ? &p->key : NULL;
+  if (p && p->lazy_row && proc_key_needed(p) < 0) return NULL;
+  return p && p->keyed && p->has_key && !p->hide_key ? &p->key : NULL;
 }
 
 int64_t spate_ctx_processing_time(const spate_ctx *ctx) { return sp_clock_now(ctx->clock); }
@@ -132,7 +165,10 @@ static int timer_call(spate_ctx *ctx, int64_t ts, bool event, bool del, const ch
   int rc = need_key(ctx, p, api);
   if (rc < 0) return rc;
   if (!p->on_timer)
-    return spate_ctx_fail(ctx, "%s: the process function has no timer function", api);
+    return spate_ctx_fail(ctx,
+                          "%s: timers need a process function with a timer function "
+                          "(spate_process on a keyed stream)",
+                          api);
   timer_queue *q = event ? p->event_timers : p->proc_timers;
   rc = del ? tq_delete(q, p->key_group, ts, p->key.data, p->key.len, NULL, 0)
            : tq_register(q, p->key_group, ts, p->key.data, p->key.len, NULL, 0);
@@ -153,6 +189,36 @@ int spate_ctx_delete_processing_timer(spate_ctx *ctx, int64_t ts) {
   return timer_call(ctx, ts, false, true, "spate_ctx_delete_processing_timer");
 }
 
+/* In a window operator's context: saves the operator's namespace and sets the state's (see the
+ * file comment); scope_leave puts the operator's back. Elsewhere nothing. */
+static int scope_enter(spate_state *s) {
+  proc_op *p = s->p;
+  if (!p->ns_scoped) return 0;
+  const uint8_t *ns;
+  uint32_t len;
+  ks_get_namespace(p->backend, &ns, &len);
+  if (len > sizeof p->saved_ns)
+    return spate_ctx_fail(&p->op->ctx, "state '%s': the operator's namespace is too long",
+                          ks_state_name(s->ks));
+  memcpy(p->saved_ns, ns, len);
+  p->saved_ns_len = len;
+  uint8_t wns[16];
+  if (s->windowed) {
+    memcpy(wns, &p->window->start, 8);
+    memcpy(wns + 8, &p->window->end, 8);
+  }
+  int rc = ks_set_namespace(p->backend, s->windowed ? wns : NULL, s->windowed ? 16 : 0);
+  return rc < 0 ? spate_ctx_fail(&p->op->ctx, "state '%s': %s", ks_state_name(s->ks),
+                                 ks_error(p->backend))
+                : 0;
+}
+
+static void scope_leave(spate_state *s) {
+  proc_op *p = s->p;
+  if (p->ns_scoped) /* the bytes were set before: setting them again cannot fail */
+    (void)ks_set_namespace(p->backend, p->saved_ns_len ? p->saved_ns : NULL, p->saved_ns_len);
+}
+
 /* Checks the state is usable now (a key is current) and of the kind the call needs. */
 static int usable_rw(spate_state *s, spate_state_kind kind, const char *api, bool write) {
   if (!s) return SPATE_EINVAL;
@@ -167,10 +233,17 @@ static int usable_rw(spate_state *s, spate_state_kind kind, const char *api, boo
                                                     ks_state_name(s->ks))
                                    : 0;
   }
+  if (s->p->lazy_row) { /* a keyed map, flat map or filter: its key on first use */
+    int rc = proc_key_needed(s->p);
+    if (rc < 0) return rc;
+  }
   if (!s->p->has_key) return spate_ctx_fail(ctx, "%s: there is no current key here", api);
   if (kind && s->kind != kind)
     return spate_ctx_fail(ctx, "%s: state '%s' is not of that kind", api, ks_state_name(s->ks));
-  return 0;
+  if (s->windowed && !s->p->window)
+    return spate_ctx_fail(ctx, "%s: window state '%s' is usable only while a window function runs",
+                          api, ks_state_name(s->ks));
+  return scope_enter(s);
 }
 
 static int usable(spate_state *s, spate_state_kind kind, const char *api) {
@@ -182,6 +255,7 @@ static int writable(spate_state *s, spate_state_kind kind, const char *api) {
 
 /* Turns a backend error into a context error (a UDF returns it and the job fails with it). */
 static int checked(spate_state *s, int rc) {
+  if (!s->broadcast) scope_leave(s);
   if (rc >= 0) return rc;
   return spate_ctx_fail(&s->p->op->ctx, "state '%s': %s", ks_state_name(s->ks),
                         ks_error(s->broadcast ? s->p->bstate : s->p->backend));
@@ -204,8 +278,9 @@ int spate_list_add(spate_state *s, const spate_row *v) {
   return rc < 0 ? rc : checked(s, ks_list_add(s->ks, v));
 }
 int spate_list_iter(spate_state *s, spate_state_iter *it) {
-  _Static_assert(sizeof(ks_list_iter) <= sizeof(spate_state_iter), "iterator too large");
+  _Static_assert(sizeof(ks_list_iter) <= sizeof(spate_state_iter) - 16, "iterator too large");
   int rc = usable(s, SPATE_STATE_LIST, "spate_list_iter");
+  if (rc == 0) state_iter_tag(it, s);
   return rc < 0 ? rc : checked(s, ks_list_get(s->ks, (ks_list_iter *)(void *)it));
 }
 bool spate_list_next(spate_state_iter *it, spate_row *out) {
@@ -228,8 +303,9 @@ int spate_map_contains(spate_state *s, const spate_row *k) {
   return rc < 0 ? rc : checked(s, ks_map_contains(s->ks, k));
 }
 int spate_map_iter(spate_state *s, spate_state_iter *it) {
-  _Static_assert(sizeof(ks_map_iter) <= sizeof(spate_state_iter), "iterator too large");
+  _Static_assert(sizeof(ks_map_iter) <= sizeof(spate_state_iter) - 16, "iterator too large");
   int rc = usable(s, SPATE_STATE_MAP, "spate_map_iter");
+  if (rc == 0) state_iter_tag(it, s);
   return rc < 0 ? rc : checked(s, ks_map_iter_begin(s->ks, (ks_map_iter *)(void *)it));
 }
 bool spate_map_next(spate_state_iter *it, spate_row *k, spate_row *v) {

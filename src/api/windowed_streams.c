@@ -183,6 +183,7 @@ typedef struct window_extra {
   const spate_aggregate_fns *agg;
   const spate_schema *acc_schema, *result_schema;
   spate_window_fn apply;
+  bool process; /* the window function (fn of APPLY, else apply) is a spate_process_window_fn */
 } window_extra;
 
 /* The symbols of window_fn's functions (NULL where absent). */
@@ -218,7 +219,7 @@ static bool window_symbols(spate_env *env, const char *api, const spate_window_a
     fns[WSYM_RESULT] = (void *)(uintptr_t)x->agg->result;
     fns[WSYM_MERGE] = (void *)(uintptr_t)x->agg->merge;
   }
-  if (x) fns[WSYM_APPLY] = (void *)(uintptr_t)x->apply;
+  if (x && x->apply) fns[WSYM_APPLY] = (void *)(uintptr_t)x->apply;
   for (int i = 0; i < WSYM_N; i++) {
     sym[i] = NULL;
     if (fns[i] && !(sym[i] = api_udf_name(env, api, fns[i]))) {
@@ -306,7 +307,8 @@ static spate_stream *window_fn(spate_stream *w, const char *api, int fn_kind, vo
                         .on_merge = sym[WSYM_ON_MERGE],
                         .acc_schema = x ? x->acc_schema : NULL,
                         .result_schema = x ? x->result_schema : NULL,
-                        .arrival_order = w->arrival_order};
+                        .arrival_order = w->arrival_order,
+                        .process_fn = x && x->process};
   bool ok = api_set_params(w->env, s->node, &p);
   sp_free(tfn);
   sp_free(efn);
@@ -363,4 +365,63 @@ spate_stream *spate_window_aggregate_apply(spate_stream *w, const spate_aggregat
   if (!window_fn_) return api_fail(w->env, "%s: the window function must not be NULL", api), NULL;
   window_extra x = {.agg = fns, .acc_schema = acc, .result_schema = result, .apply = window_fn_};
   return window_fn(w, api, WINDOW_FN_AGGREGATE, (void *)(uintptr_t)fns->add, out, &x);
+}
+
+/* ---- process window functions (spate/process_window.h) ---------------------------------------- */
+spate_stream *spate_window_process(spate_stream *w, spate_process_window_fn fn,
+                                   const spate_schema *out) {
+  window_extra x = {.process = true};
+  return window_fn(w, "spate_window_process", WINDOW_FN_APPLY, (void *)(uintptr_t)fn, out, &x);
+}
+
+spate_stream *spate_window_reduce_process(spate_stream *w, spate_reduce_fn reduce_fn,
+                                          spate_process_window_fn window_fn_,
+                                          const spate_schema *out) {
+  const char *api = "spate_window_reduce_process";
+  if (!need_windowed(w, api)) return NULL;
+  if (!window_fn_) return api_fail(w->env, "%s: the window function must not be NULL", api), NULL;
+  window_extra x = {.apply = (spate_window_fn)(uintptr_t)window_fn_, .process = true};
+  return window_fn(w, api, WINDOW_FN_REDUCE, (void *)(uintptr_t)reduce_fn, out, &x);
+}
+
+spate_stream *spate_window_aggregate_process(spate_stream *w, const spate_aggregate_fns *fns,
+                                             const spate_schema *acc, const spate_schema *result,
+                                             spate_process_window_fn window_fn_,
+                                             const spate_schema *out) {
+  const char *api = "spate_window_aggregate_process";
+  if (!check_aggregate(w, api, fns, acc, result)) return NULL;
+  if (!window_fn_) return api_fail(w->env, "%s: the window function must not be NULL", api), NULL;
+  window_extra x = {.agg = fns,
+                    .acc_schema = acc,
+                    .result_schema = result,
+                    .apply = (spate_window_fn)(uintptr_t)window_fn_,
+                    .process = true};
+  return window_fn(w, api, WINDOW_FN_AGGREGATE, (void *)(uintptr_t)fns->add, out, &x);
+}
+
+spate_stream *spate_window_clear(spate_stream *s, spate_window_clear_fn clear) {
+  const char *api = "spate_window_clear";
+  if (!s || s->env->failed) return s;
+  sg_node *n = s->node >= 0 ? &s->env->g->nodes[s->node] : NULL;
+  op_window_params p;
+  char err[SP_ERRMSG_MAX];
+  if (!n || n->kind != OP_WINDOW || op_window_params_load(n, &p, err, sizeof err) < 0)
+    return api_fail(s->env, "%s applies to the result of spate_window_process & co", api), s;
+  if (!p.process_fn) {
+    op_window_params_free(&p);
+    return api_fail(s->env, "%s applies to the result of spate_window_process & co", api), s;
+  }
+  char *sym = clear ? api_udf_name(s->env, api, (void *)(uintptr_t)clear) : NULL;
+  if (clear && !sym) {
+    op_window_params_free(&p);
+    return s;
+  }
+  const char *old = p.window_clear;
+  p.window_clear = sym;
+  int rc = op_window_params_store(n, &p);
+  p.window_clear = old;
+  op_window_params_free(&p);
+  sp_free(sym);
+  if (rc < 0) api_fail(s->env, "%s: out of memory", api);
+  return s;
 }

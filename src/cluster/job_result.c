@@ -108,7 +108,7 @@ void jr_encode(sp_writer *w, const job_graph *jg, spate_job_status st, const cha
   for (int k = 0; k < ncoll; k++) {
     collected *c = &coll[k];
     sp_put_str(w, c->name);
-    schema_encode(w, jg->nodes[c->node->inputs[0].source].out_schema);
+    schema_encode(w, sg_edge_schema(jg->nodes, &c->node->inputs[0])); /* a side output's own */
     sp_put_u32(w, c->count);
     sp_put_bytes(w, c->rows.data, c->rows.len);
     if (c->rows.failed) w->failed = true;

@@ -116,7 +116,10 @@ typedef struct op_blob_list {
  *    merge, the window function called with the one incremental result, the custom trigger's
  *    callbacks;
  *  - the aggregate's accumulator and result schemas (NULL unless fn is WINDOW_FN_AGGREGATE);
- *  - arrival_order: spate_window_arrival_order, no panes. */
+ *  - arrival_order: spate_window_arrival_order, no panes;
+ *  - process_fn: the window function (udf for WINDOW_FN_APPLY, else window_fn) is a
+ *    spate_process_window_fn (spate_window_process & co), which gets the key; window_clear
+ *    (may be NULL) its clear function (spate_window_clear). */
 #define OP_WINDOW_PARAMS(F, S)                                                                    \
   F(S, U8, assigner) F(S, U8, domain) F(S, I64, size) F(S, I64, slide) F(S, I64, offset)          \
   F(S, I64, gap) F(S, I64, lateness) F(S, STR, late_tag) F(S, U8, fn)                             \
@@ -128,7 +131,8 @@ typedef struct op_blob_list {
   F(S, STR, gap_fn) F(S, STR, agg_create) F(S, STR, agg_add) F(S, STR, agg_result)                \
   F(S, STR, agg_merge) F(S, STR, window_fn) F(S, STR, on_element) F(S, STR, on_event_time)        \
   F(S, STR, on_processing_time) F(S, STR, on_clear) F(S, STR, on_merge)                           \
-  F(S, SCHEMA, acc_schema) F(S, SCHEMA, result_schema) F(S, BOOL, arrival_order)
+  F(S, SCHEMA, acc_schema) F(S, SCHEMA, result_schema) F(S, BOOL, arrival_order)              \
+  F(S, BOOL, process_fn) F(S, STR, window_clear)
 /* OP_TIMESTAMPS (udf = timestamp function, or none with a field): watermarks is a
  * spate_watermarks, bound the max out-of-orderness, idleness 0 for none (spate_with_idleness),
  * field -1 when the udf extracts timestamps, the custom generator's functions (may be NULL),

@@ -317,8 +317,9 @@ int sg_check_nodes(const sg_node *nodes, int nnodes, int rc, char *err, size_t e
                       "partition function",
                       n->name, i, k);
     }
-    if (op_is_keyed(n->kind) ||
-        (n->kind == OP_PROCESS && (n->key.nfields > 0 || n->key.selector))) {
+    if (op_is_keyed(n->kind) || ((n->kind == OP_PROCESS || n->kind == OP_MAP ||
+                                  n->kind == OP_FLAT_MAP || n->kind == OP_FILTER) &&
+                                 (n->key.nfields > 0 || n->key.selector))) {
       r = check_key(&n->key, in0, n, "key of keyed operator", rc, err, err_len);
       if (r) return r;
     }

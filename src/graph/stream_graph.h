@@ -110,7 +110,8 @@ typedef struct sg_node {
   char *slot_group; /* NULL: inherit from inputs, else "default" */
   int ninputs;
   sg_edge *inputs;
-  key_spec key; /* keyed operators (OP_REDUCE, OP_AGG): the key of their input */
+  key_spec key; /* keyed operators (OP_REDUCE, OP_AGG, windows, joins; process, map, flat map
+                   and filter on a keyed stream): the key of their input */
 } sg_node;
 
 /* The schema of the rows an edge carries: its side output's, or the source's main output's. */

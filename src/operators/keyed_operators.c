@@ -14,6 +14,10 @@
  * Numeric updates are written into the stored row in place (ks_value_get_writable): no
  * allocation or copy per record.
  *
+ * The reduce function runs in a keyed context (process_operator.h's proc_ctx_new): it sees
+ * the record's key (spate_ctx_current_key) and may use keyed state of its own (spate_ctx_state),
+ * which lives in the same backend and is checkpointed with it.
+ *
  * Checkpoints are the backend's: copy-on-write (keyed_snapshot_take freezes the backend, the
  * key-group sections are written later on the snapshot thread), one section per key group in
  * the backend's encoding (ks_write_key_group), so after a change of parallelism a restored key
@@ -27,6 +31,7 @@
 #include "base/hash.h"
 #include "graph/op_params.h"
 #include "operators/keyed_snapshot.h"
+#include "operators/process_operator.h"
 #include "operators/registry.h"
 #include "state/keyed_state.h"
 #include "types/row.h"
@@ -43,6 +48,7 @@ typedef struct keyed_op {
   int field;
   spate_type ftype;
   int nfields;
+  proc_op *kctx; /* the reduce function's keyed context */
 } keyed_op;
 
 static int keyed_open(op_t *op) {
@@ -65,6 +71,8 @@ static int keyed_open(op_t *op) {
   ks_descriptor d = {.name = STATE_NAME, .kind = KS_VALUE, .value_schema = op->in_schema};
   if ((rc = ks_register(k->backend, &d, &k->state)) < 0)
     return op_fail(op, rc, "cannot set up keyed state: %s", ks_error(k->backend));
+  if (!(k->kctx = proc_ctx_new(op, k->backend))) return op_fail(op, SPATE_ENOMEM, "out of memory");
+  op->ctx.keyed = k->kctx;
   if (op->node->kind == OP_AGG) {
     op_agg_params p;
     char err[SP_ERRMSG_MAX];
@@ -82,6 +90,8 @@ static int keyed_open(op_t *op) {
 static void keyed_close(op_t *op) {
   keyed_op *k = op->impl;
   if (!k) return;
+  op->ctx.keyed = NULL;
+  proc_ctx_free(k->kctx);
   if (k->backend) ks_backend_free(k->backend);
   if (k->key_rb.schema) rb_destroy(&k->key_rb);
   sp_free(k->key_fields);
@@ -134,6 +144,7 @@ static int stored_row(op_t *op, keyed_op *k, int64_t ts, const spate_row *row, b
                    kg, k->range.first, k->range.last);
   if ((rc = ks_set_current_key(k->backend, key.data, key.len, kg)) < 0)
     return state_failed(op, k, rc);
+  proc_ctx_set_key(k->kctx, key.data, key.len, key.nfields, kg);
   rc = writable ? ks_value_get_writable(k->state, acc) : ks_value_get(k->state, acc);
   if (rc != 0) return rc < 0 ? state_failed(op, k, rc) : 1;
   if ((rc = ks_value_update(k->state, row)) < 0) return state_failed(op, k, rc);

@@ -13,6 +13,10 @@
  * bounded input. Checkpoints write the keyed state and timers per key group, broadcast state
  * as a broadcast list (see "checkpoints" below).
  *
+ * On a keyed stream the operator also runs map, flat map and filter (Flink's rich functions
+ * after keyBy: keyed state, the current key, no timers): their operators hand themselves over
+ * to it in open (op_keyed_transform), and the user function of that kind is called here.
+ *
  * The same operator runs (Keyed)CoProcessFunctions with one function per input, broadcast
  * state (Keyed/BroadcastProcessFunction), and the interval join (interval_join.c) and window
  * join (window_join.c) as keyed co-process functions of its own. Its files share proc_op
@@ -80,6 +84,8 @@ static int decode_params(proc_op *p) {
     p->first = interval_join_left;
     p->second = interval_join_right;
     p->on_timer = interval_join_cleanup;
+  } else if (n->kind == OP_MAP || n->kind == OP_FLAT_MAP || n->kind == OP_FILTER) {
+    p->wrapped = n->kind; /* no parameters; no timer function (rich functions have none) */
   } else if (n->kind == OP_CO_PROCESS) {
     op_co_process_params cp;
     if ((rc = op_co_process_params_load(n, &cp, err, sizeof err)) < 0)
@@ -150,7 +156,7 @@ static void proc_close(op_t *op) {
   proc_op *p = op->impl;
   if (!p) return;
   op->ctx.keyed = NULL;
-  for (int i = 0; i < p->nstates; i++) sp_free(p->states[i]);
+  for (int i = 0; i < p->nstates; i++) proc_state_free(p->states[i]);
   sp_free(p->states);
   if (p->backend) ks_backend_free(p->backend);
   if (p->bstate) ks_backend_free(p->bstate);
@@ -183,8 +189,44 @@ static int set_key_from_record(proc_op *p, int input, const spate_row *row) {
   return rc < 0 ? op_fail(op, rc, "%s", ks_error(p->backend)) : 0;
 }
 
+int proc_key_needed(proc_op *p) {
+  const spate_row *row = p->lazy_row;
+  if (!row || p->has_key) return 0;
+  p->lazy_row = NULL; /* once per record, also when it fails */
+  return set_key_from_record(p, 0, row);
+}
+
+/* A keyed map, flat map or filter: the user function of that kind, its key current on demand. */
+static int wrapped_process(proc_op *p, int64_t ts, const spate_row *row) {
+  op_t *op = p->op;
+  int rc;
+  switch (p->wrapped) {
+  case OP_MAP:
+    spate_rb_begin(&op->rb);
+    rc = ((spate_map_fn)op->udf)(&op->ctx, row, &op->rb);
+    if (rc < 0) return op_udf_failed(op, rc, "map function");
+    return op_emit_built(op, ts, "map function");
+  case OP_FILTER:
+    rc = ((spate_filter_fn)op->udf)(&op->ctx, row);
+    if (rc < 0) return op_udf_failed(op, rc, "filter function");
+    return rc ? output_emit(&op->out, ts, row) : 0;
+  default: {
+    spate_collector c = {op, &op->rb};
+    rc = ((spate_flat_map_fn)op->udf)(&op->ctx, row, &c);
+    return rc < 0 ? op_udf_failed(op, rc, "flat map function") : 0;
+  }
+  }
+}
+
 static int proc_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   proc_op *p = op->impl;
+  if (p->wrapped) { /* the key is made current on demand (proc_key_needed) */
+    p->has_key = false;
+    p->lazy_row = row;
+    int rc = wrapped_process(p, ts, row);
+    p->lazy_row = NULL;
+    return rc;
+  }
   if (input < 0 || input > (p->second ? 1 : 0)) input = 0; /* unions feed one logical input */
   bool bc = p->broadcast && input == 1;
   if (p->keyed && !bc) {
@@ -199,6 +241,54 @@ static int proc_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   p->in_broadcast_fn -= bc;
   return rc < 0 ? op_udf_failed(op, rc, input == 1 ? "second process function" : "process function")
                 : 0;
+}
+
+/* ---- keyed contexts of other operators --------------------------------------------------------- */
+proc_op *proc_ctx_new(op_t *op, ks_backend *backend) {
+  proc_op *p = sp_calloc(1, sizeof *p);
+  if (!p) return NULL;
+  p->op = op;
+  p->keyed = true;
+  p->borrowed = true;
+  p->backend = backend;
+  p->proc_scheduled = INT64_MAX;
+  return p;
+}
+
+void proc_state_free(spate_state *s) {
+  if (!s) return;
+  if (s->vrb) spate_rb_free(s->vrb);
+  if (s->krb) spate_rb_free(s->krb);
+  sp_free(s);
+}
+
+void proc_ctx_free(proc_op *p) {
+  if (!p) return;
+  for (int i = 0; i < p->nstates; i++) proc_state_free(p->states[i]);
+  sp_free(p->states);
+  sp_free(p);
+}
+
+int proc_ctx_clear_window(proc_op *p, const spate_time_window *w) {
+  uint8_t ns[16], saved[16];
+  memcpy(ns, &w->start, 8);
+  memcpy(ns + 8, &w->end, 8);
+  const uint8_t *cur;
+  uint32_t cur_len;
+  ks_get_namespace(p->backend, &cur, &cur_len);
+  if (cur_len > sizeof saved) return op_fail(p->op, SPATE_ESTATE, "window state: bad namespace");
+  memcpy(saved, cur, cur_len);
+  int rc = 0;
+  for (int i = 0; i < p->nstates && rc == 0; i++) {
+    spate_state *s = p->states[i];
+    if (!s->windowed) continue;
+    rc = ks_set_namespace(p->backend, ns, sizeof ns);
+    if (rc == 0) rc = ks_clear(s->ks);
+    if (rc < 0)
+      rc = op_fail(p->op, rc, "window state '%s': %s", ks_state_name(s->ks), ks_error(p->backend));
+  }
+  (void)ks_set_namespace(p->backend, cur_len ? saved : NULL, cur_len); /* the operator's again */
+  return rc;
 }
 
 /* Calls the timer function for one fired timer, its key current. */

@@ -19,7 +19,20 @@ struct spate_state {
   spate_reduce_fn reduce;
   spate_aggregate_fns agg;
   bool broadcast; /* lives in the broadcast backend: readable always, writable by input 1 */
+  bool windowed;  /* spate_ctx_window_state: under the current window's namespace */
+  /* scalar states (spate/state_shortcuts.h, api/state_shortcuts.c): the value and map key
+   * types (0: declared with a descriptor) and builders of their one-field rows */
+  uint8_t vtype, ktype;
+  spate_row_builder *vrb, *krb;
 };
+
+/* Tags a list or map iterator with its state (for the typed next functions of the scalar
+ * shortcuts): the two last words of spate_state_iter, which the backend's iterators leave. */
+#define SPATE_ITER_TAG 0x5350495400000000ull
+static inline void state_iter_tag(spate_state_iter *it, spate_state *s) {
+  it->opaque_[6] = (uint64_t)(uintptr_t)s;
+  it->opaque_[7] = SPATE_ITER_TAG | (uint64_t)s->kind;
+}
 
 typedef struct proc_op {
   op_t *op;
@@ -59,6 +72,23 @@ typedef struct proc_op {
   bool broadcast;
   ks_backend *bstate;
   int in_broadcast_fn; /* > 0 while the broadcast side's function runs */
+  /* map, flat map or filter on a keyed stream (Flink's rich functions after keyBy): the user
+   * function of that kind (op->udf) runs here with its key current (0: a process function) */
+  op_kind wrapped;
+  /* ...whose key is made current only when the function asks for it (proc_key_needed), so a
+   * map that uses no keyed state costs what it cost before: the record being processed */
+  const spate_row *lazy_row;
+  /* The keyed context of another operator (proc_ctx_new: windows, keyed reduce), whose backend
+   * it borrows (not freed here). ns_scoped: the operator keeps its own namespace current on the
+   * backend (windows), so each state call sets the namespace of its state (the default one, or
+   * the current window for window state) and puts the operator's back afterwards. */
+  bool borrowed;
+  bool ns_scoped;
+  bool hide_key;                   /* windowAll: one constant key, which no function sees */
+  bool merging_windows;            /* session windows: no per-window state (as in Flink) */
+  const spate_time_window *window; /* the window a window function runs for (NULL: none) */
+  uint8_t saved_ns[64];            /* the operator's namespace during a state call */
+  uint32_t saved_ns_len;
 } proc_op;
 
 /* The process operator whose context ctx is (NULL for other operators' contexts). */
@@ -77,6 +107,29 @@ static inline int64_t sat_sub(int64_t a, int64_t b) {
 /* ---- process_operator.c ---------------------------------------------------------------------- */
 /* Makes sure a task timer is set for the earliest processing-time timer. */
 int proc_schedule_timers(proc_op *p);
+
+/* Makes the key of the record being processed current when that was put off (a keyed map,
+ * flat map or filter); 0 or a negative code (reported on the operator). */
+int proc_key_needed(proc_op *p);
+
+/* A keyed context for the user functions of another keyed operator (windows, keyed reduce), so
+ * that spate_ctx_current_key and spate_ctx_state work there: it borrows the operator's backend
+ * and has no timers. The operator sets op->ctx.keyed to it, makes each key current with
+ * proc_ctx_set_key (after ks_set_current_key on the backend) and frees it in close. NULL when
+ * out of memory. */
+proc_op *proc_ctx_new(op_t *op, ks_backend *backend);
+/* Frees a state handle (spate_ctx_state's). */
+void proc_state_free(spate_state *s);
+void proc_ctx_free(proc_op *p);
+static inline void proc_ctx_set_key(proc_op *p, const uint8_t *key, uint32_t len, uint32_t nfields,
+                                    int key_group) {
+  p->key = (spate_row){key, len, nfields};
+  p->key_group = key_group;
+  p->has_key = true;
+}
+/* Clears every per-window state (spate_ctx_window_state) of window w of the current key: the
+ * window is cleaned up. Returns 0 or a negative code (message on the context). */
+int proc_ctx_clear_window(proc_op *p, const spate_time_window *w);
 
 /* ---- interval_join.c: the functions of OP_INTERVAL_JOIN -------------------------------------- */
 int interval_join_setup(proc_op *p);

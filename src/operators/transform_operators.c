@@ -2,8 +2,21 @@
  * transform_operators.c: map, flat map and filter. Each calls its UDF once per record and
  * forwards what it produces straight to the chained successors; filter forwards the very row it
  * received (no copy).
+ *
+ * On a keyed stream (key_by, then map, flat map or filter) the function runs in the keyed
+ * context of Flink's rich functions after keyBy: its key current (spate_ctx_current_key) and
+ * keyed state (spate_ctx_state), checkpointed per key group. The process operator does that
+ * (process_operator.c): open hands the operator over to it. The operator's output is not keyed.
  */
 #include "operators/registry.h"
+
+/* A keyed map, flat map or filter becomes a process operator (see the comment above); others
+ * need no opening. */
+static int transform_open(op_t *op) {
+  if (op->node->key.nfields == 0 && !op->node->key.selector) return 0;
+  op->vt = &op_process_vt;
+  return op->vt->open(op);
+}
 
 static int map_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   spate_rb_begin(&op->rb);
@@ -25,6 +38,6 @@ static int filter_process(op_t *op, int input, int64_t ts, const spate_row *row)
   return rc ? output_emit(&op->out, ts, row) : 0;
 }
 
-const op_vtable op_map_vt = {.process = map_process};
-const op_vtable op_flat_map_vt = {.process = flat_map_process};
-const op_vtable op_filter_vt = {.process = filter_process};
+const op_vtable op_map_vt = {.open = transform_open, .process = map_process};
+const op_vtable op_flat_map_vt = {.open = transform_open, .process = flat_map_process};
+const op_vtable op_filter_vt = {.open = transform_open, .process = filter_process};

@@ -68,6 +68,12 @@
  * and written back (merging, evicting) the rows are first copied into the operator's scratch
  * buffer, which grows to the largest need and is reused.
  *
+ * User functions run in a keyed context (w->kctx, process_operator.h's proc_ctx_new): the
+ * current key is the record's or the fired timer's, keyed state declared by any of them lives
+ * in the operator's backend beside the window contents, and a process window function
+ * (spate_process_window_fn) also gets the key and per-window state, cleared at the window's
+ * cleanup (win_cleanup_user).
+ *
  * Checkpoints: everything a window operator remembers between calls lives in the keyed-state
  * backend (contents, panes, session sets, count-window counts, trigger state) or in the two
  * timer queues, all partitioned by key group, so a snapshot is one section per key group and
@@ -82,6 +88,7 @@
 #include "base/hash.h"
 #include "graph/op_params.h"
 #include "operators/keyed_snapshot.h"
+#include "operators/process_operator.h"
 #include "operators/registry.h"
 
 /* The elements of a firing window: the window's list state, or (evicting windows) the array of
@@ -272,9 +279,69 @@ int win_emit_result(win_op *w, win x, const spate_row *v) {
   memset(&one, 0, sizeof one);
   one.rows = &r;
   one.n = 1;
+  return win_call_window_fn(w, (void *)(uintptr_t)w->apply, x, &one);
+}
+
+/* Copies the elements of a list iterator into pw_buf and points e at the copies. */
+static int copy_elements(win_op *w, spate_window_elements *e) {
+  size_t len = 0, n = 0;
+  spate_row r;
+  ks_list_iter it = e->it;
+  while (ks_list_next(&it, &r)) {
+    len += r.len;
+    n++;
+  }
+  if (len > w->pw_cap) {
+    uint8_t *b = sp_realloc(w->pw_buf, len);
+    if (!b) return op_fail(w->op, SPATE_ENOMEM, "out of memory");
+    w->pw_buf = b;
+    w->pw_cap = len;
+  }
+  if (n + 1 > w->pw_rows_cap) {
+    spate_row *rows = sp_realloc(w->pw_rows, (n + 1) * sizeof *rows);
+    if (!rows) return op_fail(w->op, SPATE_ENOMEM, "out of memory");
+    w->pw_rows = rows;
+    w->pw_rows_cap = n + 1;
+  }
+  size_t off = 0, i = 0;
+  while (ks_list_next(&e->it, &r)) {
+    memcpy(w->pw_buf + off, r.data, r.len); /* rows start 8-byte aligned: lengths are too */
+    w->pw_rows[i++] = (spate_row){w->pw_buf + off, r.len, r.nfields};
+    off += r.len;
+  }
+  e->rows = w->pw_rows;
+  e->n = n;
+  e->i = 0;
+  return 0;
+}
+
+int win_call_window_fn(win_op *w, void *fn, win x, spate_window_elements *e) {
+  op_t *op = w->op;
   spate_collector c = {op, &op->rb};
-  int rc = w->apply(&op->ctx, &x, &one, &c);
+  int rc;
+  if (!w->process_form) {
+    rc = ((spate_window_fn)(uintptr_t)fn)(&op->ctx, &x, e, &c);
+  } else {
+    if (!e->rows && (rc = copy_elements(w, e)) < 0) return rc;
+    proc_op *k = w->kctx;
+    k->window = &x;
+    rc =
+        ((spate_process_window_fn)(uintptr_t)fn)(&op->ctx, k->hide_key ? NULL : &k->key, &x, e, &c);
+    k->window = NULL;
+  }
   return rc < 0 ? op_udf_failed(op, rc, "window function") : 0;
+}
+
+int win_cleanup_user(win_op *w, win x) {
+  if (!w->process_form) return 0;
+  proc_op *k = w->kctx;
+  if (w->user_clear) {
+    k->window = &x;
+    int rc = w->user_clear(&w->op->ctx, k->hide_key ? NULL : &k->key, &x);
+    k->window = NULL;
+    if (rc < 0) return op_udf_failed(w->op, rc, "window clear function");
+  }
+  return proc_ctx_clear_window(k, &x);
 }
 
 int win_add_element(win_op *w, win x, const spate_row *row) {
@@ -344,9 +411,7 @@ int win_emit_window_from(win_op *w, win x, win state) {
     rc = win_agg_fold(w, NULL, 0, &e.it, &acc);
     return rc < 0 ? rc : win_emit_result(w, x, &acc);
   }
-  spate_collector c = {op, &op->rb};
-  rc = ((spate_window_fn)op->udf)(&op->ctx, &x, &e, &c);
-  return rc < 0 ? op_udf_failed(op, rc, "window function") : 0;
+  return win_call_window_fn(w, op->udf, x, &e);
 }
 
 int win_clear_contents(win_op *w, win x) {
@@ -481,7 +546,7 @@ static int session_timer(win_op *w, int64_t t, win state) {
   if (t == max_ts(x) && (rc = win_emit_window_from(w, x, state)) < 0) return rc;
   int64_t c = cleanup_time(w, x);
   if (t == c) {
-    if ((rc = win_clear_contents(w, state)) < 0) return rc;
+    if ((rc = win_clear_contents(w, state)) < 0 || (rc = win_cleanup_user(w, x)) < 0) return rc;
     mws_remove(&w->sessions, x);
     return win_store_sessions(w);
   }
@@ -507,6 +572,7 @@ static int set_key_from_record(win_op *w, const spate_row *row) {
     w->key_len = 1;
     w->key_group = 0;
     int rc = ks_set_current_key(w->backend, w->key, w->key_len, w->key_group);
+    proc_ctx_set_key(w->kctx, w->key, w->key_len, 0, w->key_group); /* hidden (windowAll) */
     return rc < 0 ? op_fail(op, rc, "%s", ks_error(w->backend)) : 0;
   }
   /* Field keys: row_project writes the bytes the builder would make, without its per-field
@@ -533,6 +599,7 @@ static int set_key_from_record(win_op *w, const spate_row *row) {
           : sp_key_group(row_fields_java_hash(&key, w->key_fields, (int)key.nfields, k->key_schema),
                          w->max_parallelism);
   int rc = ks_set_current_key(w->backend, key.data, key.len, w->key_group);
+  proc_ctx_set_key(w->kctx, key.data, key.len, key.nfields, w->key_group);
   return rc < 0 ? op_fail(op, rc, "%s", ks_error(w->backend)) : 0;
 }
 
@@ -633,11 +700,14 @@ static int on_timer_in(win_op *w, bool event, const tq_timer_view *t) {
   w->key = t->key;
   w->key_len = t->key_len;
   w->key_group = t->key_group;
+  proc_ctx_set_key(w->kctx, w->key, w->key_len,
+                   w->window_all ? 0 : (uint32_t)w->op->node->key.key_schema->nfields,
+                   w->key_group);
   if (w->generic) return win_generic_timer(w, event, t->timestamp, x);
   if (w->kind == SPATE_WINDOW_SESSION) return session_timer(w, t->timestamp, x);
   if (t->timestamp == max_ts(x) && (rc = win_emit_window(w, x)) < 0) return rc;
   if (t->timestamp != cleanup_time(w, x)) return 0;
-  if ((rc = win_clear_contents(w, x)) < 0) return rc;
+  if ((rc = win_clear_contents(w, x)) < 0 || (rc = win_cleanup_user(w, x)) < 0) return rc;
   if (t->timestamp != max_ts(x) && (rc = win_timer(w, max_ts(x), x, true)) < 0) return rc;
   return rc;
 }
@@ -714,6 +784,8 @@ static int decode_params(op_t *op, win_op *w) {
   w->acc_schema = op_params_take_schema(&p.acc_schema);
   w->res_schema = op_params_take_schema(&p.result_schema);
   w->arrival_order = p.arrival_order; /* spate_window_arrival_order: never panes */
+  w->process_form = p.process_fn;
+  w->clear_sym = op_params_take_str(&p.window_clear);
   op_window_params_free(&p);
   bool agg = w->fn == WINDOW_FN_AGGREGATE;
   bool bad =
@@ -733,7 +805,8 @@ static int decode_params(op_t *op, win_op *w) {
       (w->evk == SPATE_EVICTOR_COUNT && w->ev_count <= 0) ||
       (w->evk == SPATE_EVICTOR_TIME && w->ev_window < 0) ||
       (w->evk == SPATE_EVICTOR_DELTA && !w->ev_delta_sym) ||
-      (w->window_all && op->ctx.parallelism != 1);
+      (w->window_all && op->ctx.parallelism != 1) || (w->clear_sym && !w->process_form) ||
+      (w->process_form && w->fn != WINDOW_FN_APPLY && !w->sym[5]);
   w->generic = w->trig != SPATE_TRIGGER_DEFAULT || w->purging || w->evk != SPATE_EVICTOR_NONE ||
                w->kind == SPATE_WINDOW_GLOBAL;
   switch (w->kind) {
@@ -800,6 +873,9 @@ static int win_open(op_t *op) {
   w->on_processing_time = (spate_trigger_time_fn)(uintptr_t)fns[8];
   w->on_clear = (spate_trigger_window_fn)(uintptr_t)fns[9];
   w->on_merge = (spate_trigger_window_fn)(uintptr_t)fns[10];
+  if (w->clear_sym &&
+      !(w->user_clear = (spate_window_clear_fn)(uintptr_t)op_resolve(op, w->clear_sym)))
+    return op_fail(op, SPATE_EINVAL, "window clear function '%s' not found", w->clear_sym);
   if (w->kind == SPATE_WINDOW_GLOBAL) {
     w->max_wins = 1;
     if (!(w->wins = sp_malloc(sizeof *w->wins))) return op_fail(op, SPATE_ENOMEM, "out of memory");
@@ -846,7 +922,12 @@ static int win_open(op_t *op) {
   if (rc == 0 && agg) rc = rb_init(&w->acc_rb[0], w->acc_schema);
   if (rc == 0 && agg) rc = rb_init(&w->acc_rb[1], w->acc_schema);
   if (rc == 0 && agg) rc = rb_init(&w->res_rb, w->res_schema);
+  if (rc == 0 && !(w->kctx = proc_ctx_new(op, w->backend))) rc = SPATE_ENOMEM;
   if (rc < 0) return op_fail(op, rc, "cannot set up window state: %s", spate_strerror(rc));
+  w->kctx->ns_scoped = true; /* the backend's namespace is the operator's (see state_api.c) */
+  w->kctx->hide_key = w->window_all;
+  w->kctx->merging_windows = w->kind == SPATE_WINDOW_SESSION;
+  op->ctx.keyed = w->kctx; /* spate_ctx_current_key, spate_ctx_state & co find it */
   if (w->evk &&
       (rc = new_schema(w, "ts BIGINT NOT NULL, element BYTES NOT NULL", &w->ev_schema)) < 0)
     return rc;
@@ -894,6 +975,11 @@ static int win_open(op_t *op) {
 static void win_close(op_t *op) {
   win_op *w = op->impl;
   if (!w) return;
+  op->ctx.keyed = NULL;
+  proc_ctx_free(w->kctx);
+  sp_free(w->clear_sym);
+  sp_free(w->pw_buf);
+  sp_free(w->pw_rows);
   if (w->backend) ks_backend_free(w->backend);
   if (w->event_timers) tq_free(w->event_timers);
   if (w->proc_timers) tq_free(w->proc_timers);

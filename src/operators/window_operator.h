@@ -106,7 +106,29 @@ typedef struct win_op {
   spate_trigger_window_fn on_clear, on_merge;
   spate_schema *acc_schema, *res_schema;
   spate_row_builder acc_rb[2], res_rb;
+  /* The keyed context every user function of the operator runs in (process_operator.h's
+   * proc_ctx_new): the current key, keyed state, and per-window state while a window function
+   * runs. process_form: the window function is Flink's ProcessWindowFunction
+   * (spate_process_window_fn, which gets the key); user_clear its clear function. Elements of
+   * list contents are copied (pw_*) before a process window function sees them, since it may
+   * use state, which would end the list iterator's validity. */
+  struct proc_op *kctx;
+  bool process_form;
+  spate_window_clear_fn user_clear;
+  char *clear_sym;
+  uint8_t *pw_buf;
+  size_t pw_cap;
+  spate_row *pw_rows;
+  size_t pw_rows_cap;
 } win_op;
+
+/* Calls the window function fn (a spate_window_fn, or with process_form a
+ * spate_process_window_fn) for window x and its elements; reports a failure. */
+int win_call_window_fn(win_op *w, void *fn, win x, spate_window_elements *e);
+/* Window x of the current key is cleaned up: the process window function's clear function
+ * runs, then its per-window state of x goes (Flink's clearAllState calls
+ * ProcessWindowFunction.clear). */
+int win_cleanup_user(win_op *w, win x);
 
 /* Flink's GlobalWindow [INT64_MIN, INT64_MAX): count windows and global windows. */
 extern const win win_global_window;

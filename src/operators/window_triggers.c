@@ -394,9 +394,7 @@ static int emit_evicting(win_op *w, win x, win state) {
     memset(&el, 0, sizeof el);
     el.rows = w->inner;
     el.n = n;
-    spate_collector c = {op, &op->rb};
-    rc = ((spate_window_fn)op->udf)(&op->ctx, &x, &el, &c);
-    if (rc < 0) return op_udf_failed(op, rc, "window function");
+    if ((rc = win_call_window_fn(w, op->udf, x, &el)) < 0) return rc;
   }
   if (w->evict_after) n = evict(w, n);
   if (op->ctx.has_error) return op_udf_failed(op, SPATE_EUDF, "delta function");
@@ -482,7 +480,8 @@ int win_generic_timer(win_op *w, bool event, int64_t t, win x) {
   rc = trig_time(w, event, t, x, &res);
   if (rc == 0) rc = trig_act(w, x, state, res);
   if (rc < 0 || event != w->event_time || t != cleanup_time(w, x)) return rc;
-  if ((rc = win_clear_contents(w, state)) < 0 || (rc = win_trig_clear(w, x)) < 0 || !session)
+  if ((rc = win_clear_contents(w, state)) < 0 || (rc = win_trig_clear(w, x)) < 0 ||
+      (rc = win_cleanup_user(w, x)) < 0 || !session)
     return rc;
   mws_remove(&w->sessions, x);
   return win_store_sessions(w);

@@ -225,6 +225,19 @@ spate_row_builder *spate_collect_begin(spate_collector *out) {
   return out->rb;
 }
 
+/* The kind of user function that emits through a collector of op, for messages. */
+static const char *collecting_fn(const op_t *op) {
+  switch (op->node->kind) {
+  case OP_FLAT_MAP: return "flat map function";
+  case OP_PROCESS:
+  case OP_CO_PROCESS: return "process function";
+  case OP_WINDOW: return "window function";
+  case OP_INTERVAL_JOIN:
+  case OP_WINDOW_JOIN: return "join function";
+  default: return "user function";
+  }
+}
+
 int spate_collect_emit(spate_collector *out) {
-  return op_emit_built(out->op, out->op->ctx.ts, "flat map function");
+  return op_emit_built(out->op, out->op->ctx.ts, collecting_fn(out->op));
 }

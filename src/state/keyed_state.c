@@ -262,6 +262,11 @@ int ks_set_namespace(ks_backend *b, const void *ns, uint32_t len) {
   return 0;
 }
 
+void ks_get_namespace(const ks_backend *b, const uint8_t **ns, uint32_t *len) {
+  *ns = b->ns;
+  *len = b->ns_len;
+}
+
 void ks_unset_current_key(ks_backend *b) { b->has_key = false; }
 
 int ks_check_group(ks_backend *b, int key_group) {

@@ -176,6 +176,10 @@ int ks_set_current_key(ks_backend *b, const void *key, uint32_t len, int key_gro
  * namespace. Copied like the key. At most 65,535 bytes (SPATE_EINVAL beyond, also for a
  * namespace of a restored record: entries keep the length in 16 bits). */
 int ks_set_namespace(ks_backend *b, const void *ns, uint32_t len);
+/* The current namespace (len 0: the default one); *ns views the backend's copy, valid until the
+ * next ks_set_namespace or ks_set_current_key. Code that runs user functions between its own
+ * state calls (a window function using keyed state) saves it to put it back afterwards. */
+void ks_get_namespace(const ks_backend *b, const uint8_t **ns, uint32_t *len);
 /* Forgets the current key: state calls fail with SPATE_ESTATE until the next set. */
 void ks_unset_current_key(ks_backend *b);
 

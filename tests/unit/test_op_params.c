@@ -178,7 +178,7 @@ static void test_every_truncation(void **state) {
     assert_null(out.late_tag); /* owns nothing */
     if (len == 0) assert_non_null(strstr(err, "field 'assigner'"));
     if (len == 2) assert_non_null(strstr(err, "field 'size'"));
-    if (len == full - 1) assert_non_null(strstr(err, "field 'arrival_order'"));
+    if (len == full - 1) assert_non_null(strstr(err, "field 'window_clear'"));
     sp_free(cut);
   }
   sg_free(g);
