@@ -23,9 +23,20 @@
  *                                                     another NULL field: 0)
  *   void sensor_write(spate_row_builder *rb, const struct sensor *v)   sets every field (a
  *                                                     string with ptr NULL is NULL)
- *   int sensor_emit(spate_collector *out, const struct sensor *v)  begin + write + emit, for
- *                                                     flat maps, process functions, generators
- *                                                     use sensor_write on their builder
+ *   int sensor_emit(spate_collector *out, const struct sensor *v)   begin, write and emit one
+ *                                                     row (flat maps, process functions); a map
+ *                                                     or a generator writes into the builder it
+ *                                                     is given: sensor_write(out, &v)
+ *
+ * For example, a map from lines to sensors and a keyed sum:
+ *
+ *     int parse(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
+ *       ...
+ *       sensor_write(out, &(struct sensor){.id = {id, id_len}, .ts = ts, .temp = temp});
+ *       return 0;
+ *     }
+ *     spate_stream *s = spate_map(lines, parse, sensor_schema());
+ *     spate_sum_name(spate_key_by(s, sensor_id_FIELD), "temp");  (or spate_key_by_name(s, "id"))
  *
  * Types (T) and the C types of their values (CT): BOOLEAN bool, INT int32_t, BIGINT int64_t,
  * DOUBLE double, TIMESTAMP int64_t (ms since the epoch), STRING and BYTES spate_bytes (a view

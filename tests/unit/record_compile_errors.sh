@@ -26,13 +26,21 @@ int udf(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
 C
 }
 
-compile() { "$cc" -std=gnu11 -fsyntax-only -I"$inc" "$1" >"$dir/out" 2>&1; }
+compile() { "$cc" -std=gnu11 -fsyntax-only -Wall -I"$inc" "$@" >"$dir/out" 2>&1; }
 
 fails=0
-job "sensor_set_ts(out, 1); sensor_set_id_str(out, \"x\"); int64_t b = sensor_big(in); (void)b;" >"$dir/ok.c"
-if ! compile "$dir/ok.c"; then
-  echo "FAIL: the correct use does not compile:"; cat "$dir/out"; exit 1
-fi
+# the correct use, also of typed parameters (SPATE_WITH_PARAMS takes an initializer list, a
+# compound literal or a value), with and without NDEBUG
+ok='sensor_set_ts(out, 1); sensor_set_id_str(out, "x"); int64_t b = sensor_big(in); (void)b;'
+ok+=' struct p { int x; } v = {2}; spate_stream *s = NULL; SPATE_WITH_PARAMS(s, struct p, {.x = 1});'
+ok+=' SPATE_WITH_PARAMS(s, struct p, ((struct p){.x = 1})); SPATE_WITH_PARAMS(s, struct p, v);'
+ok+=' const struct p *pp = SPATE_PARAMS(ctx, struct p); (void)pp;'
+job "$ok" >"$dir/ok.c"
+for flags in "" "-DNDEBUG"; do
+  if ! compile "$dir/ok.c" $flags; then
+    echo "FAIL: the correct use does not compile ($flags):"; cat "$dir/out"; exit 1
+  fi
+done
 
 cases=(
   'spate_bytes b = sensor_temp(in); (void)b;'          # a DOUBLE read as a string
