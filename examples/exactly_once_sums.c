@@ -22,33 +22,29 @@
  *     spate run [-p N] exactly_once_sums.so --output <dir> [--count N] [--window-ms W]
  *                       [--records-per-second R | --records-per-checkpoint C]
  */
-#include <spate/spate.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <spate/spate.h>
+
+/* Events in, sums out: the same fields (the sum's ts is its window's end - 1). */
+SPATE_RECORD(event, (key, BIGINT), (ts, BIGINT), (value, BIGINT));
+
 int eos_generate(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
-  spate_rb_set_bigint(out, 0, (i * 7919) % 13);
-  spate_rb_set_bigint(out, 1, i);
-  spate_rb_set_bigint(out, 2, i % 7 + 1);
+  event_write(out, &(struct event){.key = (i * 7919) % 13, .ts = i, .value = i % 7 + 1});
   return 0;
 }
 
 /* Keeps the key and the latest timestamp, sums the values. */
 int eos_sum(spate_ctx *ctx, const spate_row *acc, const spate_row *in, spate_row_builder *out) {
-  spate_rb_set_field(out, 0, acc, 0);
-  spate_rb_set_bigint(out, 1,
-                      spate_row_bigint(acc, 1) > spate_row_bigint(in, 1) ? spate_row_bigint(acc, 1)
-                                                                         : spate_row_bigint(in, 1));
-  spate_rb_set_bigint(out, 2, spate_row_bigint(acc, 2) + spate_row_bigint(in, 2));
+  struct event a = event_read(acc), b = event_read(in);
+  event_write(out, &(struct event){a.key, a.ts > b.ts ? a.ts : b.ts, a.value + b.value});
   return 0;
 }
 
 /* (key, window end - 1, sum): the last field of the window's timestamp, not the last event. */
 int eos_result(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
-  spate_rb_set_bigint(out, 0, spate_row_bigint(in, 0));
-  spate_rb_set_bigint(out, 1, spate_ctx_timestamp(ctx));
-  spate_rb_set_bigint(out, 2, spate_row_bigint(in, 2));
+  event_write(out, &(struct event){event_key(in), spate_ctx_timestamp(ctx), event_value(in)});
   return 0;
 }
 
@@ -76,25 +72,20 @@ int spate_main(int argc, char **argv) {
     return 1;
   }
   spate_env *env = spate_env_create();
-  const spate_schema *s = spate_env_schema(env, "key BIGINT, ts BIGINT, value BIGINT");
+  const spate_schema *s = event_schema();
   spate_stream *events =
       per_checkpoint > 0
           ? spate_generate_per_checkpoint(env, s, eos_generate, count, per_checkpoint)
       : per_second > 0 ? spate_generate_rate_limited(env, s, eos_generate, count, per_second)
                        : spate_generate(env, s, eos_generate, count);
   events = spate_uid(events, "events");
-  events = spate_uid(spate_assign_timestamps(events, 1, SPATE_WATERMARKS_BOUNDED, 0), "timestamps");
-  spate_stream *sums = spate_uid(
-      spate_window_reduce(spate_window(spate_key_by(events, 0),
-                                       spate_tumbling_windows(SPATE_EVENT_TIME, window, 0)),
-                          eos_sum),
-      "window-sums");
+  events = spate_assign_timestamps_name(events, "ts", SPATE_WATERMARKS_BOUNDED, 0);
+  events = spate_uid(events, "timestamps");
+  spate_stream *windows = spate_window(spate_key_by_name(events, "key"),
+                                       spate_tumbling_windows(SPATE_EVENT_TIME, window, 0));
+  spate_stream *sums = spate_uid(spate_window_reduce(windows, eos_sum), "window-sums");
   sums = spate_uid(spate_map(sums, eos_result, s), "result");
   spate_file_sink_options opts = {.bucket_format = ""};
   spate_uid(spate_sink_file(sums, output, &opts), "file-sink");
-  spate_job_result *r = spate_execute(env, "Exactly-once window sums");
-  int rc = spate_job_result_status(r) == SPATE_JOB_FINISHED ? 0 : 1;
-  spate_job_result_free(r);
-  spate_env_free(env);
-  return rc;
+  return spate_execute_main(env, "Exactly-once window sums");
 }

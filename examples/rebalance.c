@@ -26,25 +26,33 @@
  *     spate run [-p N] rebalance.so [--count <1..2000000, default 1000>] [--buckets <1..1000,
  *     default 4>]
  */
-#include <spate/spate.h>
-
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-/* The job's arguments, handed to the map as its UDF argument (spate_udf_arg). */
-typedef struct rebalance_args {
-  int64_t buckets;
-} rebalance_args;
+#include <spate/spate.h>
 
-/* Per map subtask: how many numbers it squared (reported at close). */
+/* The sequence source's rows, and the squares. */
+SPATE_RECORD(number, (value, BIGINT_NOT_NULL));
+SPATE_RECORD(squared, (bucket, INT_NOT_NULL), (square, BIGINT_NOT_NULL), (mapped_by, INT_NOT_NULL));
+
+/* The map's parameters (SPATE_WITH_PARAMS in the job, SPATE_PARAMS in the map's open). */
+struct square_params {
+  int64_t buckets;
+};
+
+/* Per map subtask: its parameters and how many numbers it squared (reported at close). */
 typedef struct square_stats {
+  int64_t buckets;
   int64_t records;
 } square_stats;
 
 int square_open(spate_ctx *ctx, void **user) {
+  const struct square_params *p = SPATE_PARAMS(ctx, struct square_params);
+  if (!p) return SPATE_EUDF;
   square_stats *s = calloc(1, sizeof *s);
   if (!s) return spate_ctx_fail(ctx, "out of memory");
+  s->buckets = p->buckets;
   *user = s;
   return 0;
 }
@@ -57,18 +65,14 @@ void square_close(spate_ctx *ctx, void *user) {
   free(s);
 }
 
-/* Map: (value BIGINT) -> (bucket INT, square BIGINT, mapped_by INT). */
+/* Map: a number -> its bucket, its square and the map subtask (1-based, like print's prefix). */
 int square(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
-  size_t len = 0;
-  const rebalance_args *args = spate_ctx_arg(ctx, &len);
-  if (!args || len != sizeof *args) return spate_ctx_fail(ctx, "missing job arguments");
   square_stats *s = spate_ctx_user(ctx);
   s->records++;
-
-  int64_t v = spate_row_bigint(in, 0);
-  spate_rb_set_int(out, 0, (int32_t)(v % args->buckets));
-  spate_rb_set_bigint(out, 1, v * v);
-  spate_rb_set_int(out, 2, spate_ctx_subtask(ctx) + 1); /* 1-based, like print's prefix */
+  int64_t v = number_value(in);
+  squared_write(out, &(struct squared){.bucket = (int32_t)(v % s->buckets),
+                                       .square = v * v,
+                                       .mapped_by = spate_ctx_subtask(ctx) + 1});
   return 0;
 }
 
@@ -90,44 +94,21 @@ int spate_main(int argc, char **argv) {
   }
   /* Sums of squares up to 2,000,000 stay below 2^63 (about 2.7e18). */
   int64_t count = parse_arg(spate_arg(argc, argv, "count", "1000"), 1, 2000000);
-  rebalance_args args = {.buckets = parse_arg(spate_arg(argc, argv, "buckets", "4"), 1, 1000)};
-  if (count < 0 || args.buckets < 0) {
+  int64_t buckets = parse_arg(spate_arg(argc, argv, "buckets", "4"), 1, 1000);
+  if (count < 0 || buckets < 0) {
     fprintf(stderr, "Usage: rebalance.so [--count <1..2000000>] [--buckets <1..1000>]\n");
     return 1;
   }
 
   spate_env *env = spate_env_create();
-  if (!env) {
-    fprintf(stderr, "rebalance: out of memory\n");
-    return 1;
-  }
-
   spate_stream *numbers =
       spate_name(spate_parallelism(spate_from_sequence(env, 1, count), 1), "numbers");
-  const spate_schema *squared =
-      spate_env_schema(env, "bucket INT NOT NULL, square BIGINT NOT NULL, mapped_by INT NOT NULL");
   spate_stream *squares =
-      spate_name(spate_map(spate_rebalance(numbers), square, squared), "square");
-  spate_udf_arg(squares, &args, sizeof args);
+      spate_name(spate_map(spate_rebalance(numbers), square, squared_schema()), "square");
+  SPATE_WITH_PARAMS(squares, struct square_params, {.buckets = buckets});
   spate_udf_lifecycle(squares, square_open, square_close);
-  spate_stream *sums = spate_name(spate_sum(spate_key_by(squares, 0), 1), "sum-of-squares");
+  spate_stream *sums =
+      spate_name(spate_sum_name(spate_key_by_name(squares, "bucket"), "square"), "sum-of-squares");
   spate_name(spate_print(sums, NULL), "print-sink");
-
-  spate_job_result *res = spate_execute(env, "Rebalance");
-  int ret = 1;
-  if (!res) {
-    fprintf(stderr, "rebalance: out of memory\n");
-  } else {
-    spate_job_status st = spate_job_result_status(res);
-    if (st == SPATE_JOB_FINISHED || st == SPATE_JOB_PLANNED) {
-      ret = 0;
-    } else {
-      const char *err = spate_job_result_error(res);
-      fprintf(stderr, "rebalance: job %s: %s\n", spate_job_status_name(st),
-              err ? err : "(no message)");
-    }
-    spate_job_result_free(res);
-  }
-  spate_env_free(env);
-  return ret;
+  return spate_execute_main(env, "Rebalance");
 }

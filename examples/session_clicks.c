@@ -13,17 +13,18 @@
  *
  * A session window is [first click, last click + 30 min); it is emitted when the watermark
  * passes its end, so sessions come out in order of their ends (at the end of the input, all
- * remaining ones). A malformed line fails the job with a message naming it.
+ * remaining ones). A malformed line fails the job with a message naming it (the parser is
+ * written out rather than a CSV format so that it can skip blank lines and name the line).
  *
  * Usage:
  *     spate run [-p N] session_clicks.so [--input <file or dir>]... [--output <path>]
  */
-#include <spate/spate.h>
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <spate/spate.h>
 
 #define GAP_MS (30 * 60 * 1000)
 
@@ -34,9 +35,15 @@ static const char *const CLICKS[] = {
     "bob,1900000", "alice,3400000", "alice,3500000", "carol,3599999", "bob,5000000",
 };
 
-/* "user,timestamp_ms" -> (user, ts) */
+/* A text source's row: one STRING, the line. */
+SPATE_RECORD(line, (text, STRING));
+SPATE_RECORD(click, (user, STRING_NOT_NULL), (ts, BIGINT_NOT_NULL));
+SPATE_RECORD(session, (user, STRING_NOT_NULL), (window_start, BIGINT_NOT_NULL),
+             (window_end, BIGINT_NOT_NULL), (clicks, BIGINT_NOT_NULL));
+
+/* "user,timestamp_ms" -> a click */
 int parse_click(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
-  spate_bytes line = spate_row_string(in, 0);
+  spate_bytes line = line_text(in);
   size_t n = line.len;
   while (n > 0 && (line.ptr[n - 1] == ' ' || line.ptr[n - 1] == '\r')) n--;
   if (n == 0 || line.ptr[0] == '#') return 0;
@@ -54,10 +61,7 @@ int parse_click(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
   if (errno || *end || end == num)
     return spate_ctx_fail(ctx, "bad timestamp '%s' in click line '%.*s'", num,
                           (int)(n > 80 ? 80 : n), line.ptr);
-  spate_row_builder *b = spate_collect_begin(out);
-  spate_rb_set_string(b, 0, line.ptr, (size_t)(comma - line.ptr));
-  spate_rb_set_bigint(b, 1, ts);
-  return spate_collect_emit(out);
+  return click_emit(out, &(struct click){{line.ptr, (uint32_t)(comma - line.ptr)}, ts});
 }
 
 /* The log is in time order: after each click no earlier one can come. */
@@ -65,19 +69,13 @@ int64_t click_watermark(spate_ctx *ctx, const spate_row *in, int64_t ts) {
   return ts == INT64_MIN ? INT64_MIN : ts - 1;
 }
 
-/* One output row per session: (user, start, end, number of clicks). */
-int count_session(spate_ctx *ctx, const spate_time_window *w, spate_window_elements *clicks,
-                  spate_collector *out) {
+/* One session per window of a user (the key): (user, start, end, number of clicks). */
+int count_session(spate_ctx *ctx, const spate_row *key, const spate_time_window *w,
+                  spate_window_elements *clicks, spate_collector *out) {
   spate_row click;
   int64_t n = 0;
-  spate_row_builder *b = spate_collect_begin(out);
-  while (spate_window_next(clicks, &click)) {
-    if (n++ == 0) spate_rb_set_field(b, 0, &click, 0);
-  }
-  spate_rb_set_bigint(b, 1, w->start);
-  spate_rb_set_bigint(b, 2, w->end);
-  spate_rb_set_bigint(b, 3, n);
-  return spate_collect_emit(out);
+  while (spate_window_next(clicks, &click)) n++;
+  return session_emit(out, &(struct session){spate_row_string(key, 0), w->start, w->end, n});
 }
 
 int spate_main(int argc, char **argv) {
@@ -95,11 +93,6 @@ int spate_main(int argc, char **argv) {
   int ninputs = spate_arg_all(argc, argv, "input", inputs, argc);
   const char *output = spate_arg(argc, argv, "output", NULL);
   spate_env *env = spate_env_create();
-  if (!env) {
-    fprintf(stderr, "session_clicks: out of memory\n");
-    free(inputs);
-    return 1;
-  }
 
   spate_stream *lines;
   if (ninputs > 0) {
@@ -113,18 +106,14 @@ int spate_main(int argc, char **argv) {
   }
   /* One reader and parser keep the log's order, so per-event watermarks are exact. */
   lines = spate_parallelism(lines, 1);
-  const spate_schema *click = spate_env_schema(env, "user STRING NOT NULL, ts BIGINT NOT NULL");
-  spate_stream *clicks =
-      spate_parallelism(spate_name(spate_flat_map(lines, parse_click, click), "parser"), 1);
-  clicks =
-      spate_parallelism(spate_assign_watermarks_custom(clicks, 1, NULL, click_watermark, NULL), 1);
-  spate_stream *w =
-      spate_window(spate_key_by(clicks, 0), spate_session_windows(SPATE_EVENT_TIME, GAP_MS));
-  const spate_schema *session = spate_env_schema(
-      env,
-      "user STRING NOT NULL, window_start BIGINT NOT NULL, window_end BIGINT NOT NULL, "
-      "clicks BIGINT NOT NULL");
-  spate_stream *sessions = spate_name(spate_window_apply(w, count_session, session), "sessions");
+  spate_stream *clicks = spate_flat_map(lines, parse_click, click_schema());
+  clicks = spate_parallelism(spate_name(clicks, "parser"), 1);
+  clicks = spate_assign_watermarks_custom_name(clicks, "ts", click_watermark, NULL);
+  clicks = spate_parallelism(clicks, 1);
+  spate_stream *w = spate_window(spate_key_by_name(clicks, "user"),
+                                 spate_session_windows(SPATE_EVENT_TIME, GAP_MS));
+  spate_stream *sessions =
+      spate_name(spate_window_process(w, count_session, session_schema()), "sessions");
 
   if (output) {
     spate_name(spate_write_text(sessions, output), "file-sink");
@@ -132,23 +121,7 @@ int spate_main(int argc, char **argv) {
     fprintf(stderr, "Printing result to stdout. Use --output to specify output path.\n");
     spate_name(spate_print(sessions, NULL), "print-sink");
   }
-
-  spate_job_result *res = spate_execute(env, "SessionClicks");
-  int ret = 1;
-  if (!res) {
-    fprintf(stderr, "session_clicks: out of memory\n");
-  } else {
-    spate_job_status st = spate_job_result_status(res);
-    if (st == SPATE_JOB_FINISHED || st == SPATE_JOB_PLANNED) {
-      ret = 0;
-    } else {
-      const char *err = spate_job_result_error(res);
-      fprintf(stderr, "session_clicks: job %s: %s\n", spate_job_status_name(st),
-              err ? err : "(no message)");
-    }
-    spate_job_result_free(res);
-  }
-  spate_env_free(env);
+  int rc = spate_execute_main(env, "SessionClicks");
   free(inputs);
-  return ret;
+  return rc;
 }

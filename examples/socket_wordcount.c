@@ -19,10 +19,14 @@
  * The tokenizer is the one of wordcount.c (Java's `toLowerCase().split("\\W+")`), repeated here
  * so that each example is one self-contained file; see that file for the details.
  */
-#include <spate/spate.h>
-
 #include <stdio.h>
 #include <stdlib.h>
+
+#include <spate/spate.h>
+
+/* A text source's row: one STRING, the line. */
+SPATE_RECORD(line, (text, STRING));
+SPATE_RECORD(word_count, (word, STRING_NOT_NULL), (count, BIGINT_NOT_NULL));
 
 static int usage(void) {
   fprintf(stderr,
@@ -82,19 +86,16 @@ static char word_char_at(const unsigned char *p, const unsigned char *end, size_
 }
 
 static int emit_word(spate_collector *out, const char *w, size_t len) {
-  spate_row_builder *rb = spate_collect_begin(out);
-  spate_rb_set_string(rb, 0, w, len);
-  spate_rb_set_bigint(rb, 1, 1);
-  return spate_collect_emit(out);
+  return word_count_emit(out, &(struct word_count){{w, (uint32_t)len}, 1});
 }
 
-/* Flat map: (line STRING) -> (word STRING, count BIGINT) for every word of the line. Words are
- * lower-cased into the subtask's buffer, which grows only when a longer word arrives. */
+/* Flat map: a line -> a word_count (word, 1) for every word of the line. Words are lower-cased
+ * into the subtask's buffer, which grows only when a longer word arrives. */
 int socket_tokenize(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
   tokenizer_buf *buf = spate_ctx_user(ctx);
-  spate_bytes line = spate_row_string(in, 0);
-  const unsigned char *p = (const unsigned char *)line.ptr;
-  const unsigned char *end = p + line.len;
+  spate_bytes text = line_text(in);
+  const unsigned char *p = (const unsigned char *)text.ptr;
+  const unsigned char *end = p + text.len;
 
   while (p < end) {
     size_t adv = 1, n = 0;
@@ -124,8 +125,9 @@ int socket_tokenize(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
 /* The window's reduce: (word, a) + (word, b) = (word, a + b). */
 int socket_sum_counts(spate_ctx *ctx, const spate_row *acc, const spate_row *in,
                       spate_row_builder *out) {
-  spate_rb_set_field(out, 0, acc, 0);
-  spate_rb_set_bigint(out, 1, spate_row_bigint(acc, 1) + spate_row_bigint(in, 1));
+  struct word_count sum = word_count_read(acc);
+  sum.count += word_count_count(in);
+  word_count_write(out, &sum);
   return 0;
 }
 
@@ -155,42 +157,19 @@ int spate_main(int argc, char **argv) {
   }
 
   spate_env *env = spate_env_create();
-  if (!env) {
-    fprintf(stderr, "socket_wordcount: out of memory\n");
-    return 1;
-  }
-
   spate_stream *text =
       spate_name(spate_socket_text_stream(env, hostname, (int)port), "socket-input");
-  const spate_schema *word_count =
-      spate_env_schema(env, "word STRING NOT NULL, count BIGINT NOT NULL");
-  spate_stream *words = spate_name(spate_flat_map(text, socket_tokenize, word_count), "tokenizer");
+  spate_stream *words =
+      spate_name(spate_flat_map(text, socket_tokenize, word_count_schema()), "tokenizer");
   spate_udf_lifecycle(words, socket_tokenizer_open, socket_tokenizer_close);
-  spate_stream *keyed = spate_key_by(words, 0);
+  spate_stream *keyed = spate_key_by_name(words, "word");
   spate_stream *counts =
       window_ms > 0
           ? spate_window_reduce(
                 spate_window(keyed, spate_tumbling_windows(SPATE_PROCESSING_TIME, window_ms, 0)),
                 socket_sum_counts)
-          : spate_sum(keyed, 1);
+          : spate_sum_name(keyed, "count");
   spate_name(counts, "counter");
   spate_name(spate_print(counts, NULL), "print-sink");
-
-  spate_job_result *res = spate_execute(env, "Socket Window WordCount");
-  int ret = 1;
-  if (!res) {
-    fprintf(stderr, "socket_wordcount: out of memory\n");
-  } else {
-    spate_job_status st = spate_job_result_status(res);
-    if (st == SPATE_JOB_FINISHED || st == SPATE_JOB_PLANNED) {
-      ret = 0;
-    } else {
-      const char *err = spate_job_result_error(res);
-      fprintf(stderr, "socket_wordcount: job %s: %s\n", spate_job_status_name(st),
-              err ? err : "(no message)");
-    }
-    spate_job_result_free(res);
-  }
-  spate_env_free(env);
-  return ret;
+  return spate_execute_main(env, "Socket Window WordCount");
 }

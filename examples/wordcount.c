@@ -30,11 +30,18 @@
  * row builder straight from the input row, and the others are lower-cased into a buffer owned by
  * the subtask (created in tokenizer_open, kept through spate_ctx_user) that grows only when a
  * longer word arrives, so a line of 10 MB works and costs one growth.
+ *
+ * Records are typed (SPATE_RECORD): the text sources' rows are `line`s, the counts
+ * `word_count`s, keyed and summed by field name as Flink's keyBy("word").sum("count").
  */
-#include <spate/spate.h>
-
 #include <stdio.h>
 #include <stdlib.h>
+
+#include <spate/spate.h>
+
+/* A text source's row: one STRING, the line (Flink's DataStream<String>). */
+SPATE_RECORD(line, (text, STRING));
+SPATE_RECORD(word_count, (word, STRING_NOT_NULL), (count, BIGINT_NOT_NULL));
 
 /* Flink's WordCountData.WORDS: the opening of Hamlet's soliloquy (public domain). */
 static const char *const WORDS[] = {
@@ -126,18 +133,15 @@ static char word_char_at(const unsigned char *p, const unsigned char *end, size_
 }
 
 static int emit_word(spate_collector *out, const char *w, size_t len) {
-  spate_row_builder *rb = spate_collect_begin(out);
-  spate_rb_set_string(rb, 0, w, len);
-  spate_rb_set_bigint(rb, 1, 1);
-  return spate_collect_emit(out);
+  return word_count_emit(out, &(struct word_count){{w, (uint32_t)len}, 1});
 }
 
-/* Flat map: (line STRING) -> (word STRING, count BIGINT) for every word of the line. */
+/* Flat map: a line -> a word_count (word, 1) for every word of the line. */
 int tokenize(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
   tokenizer_buf *buf = spate_ctx_user(ctx);
-  spate_bytes line = spate_row_string(in, 0);
-  const unsigned char *p = (const unsigned char *)line.ptr;
-  const unsigned char *end = p + line.len;
+  spate_bytes text = line_text(in);
+  const unsigned char *p = (const unsigned char *)text.ptr;
+  const unsigned char *end = p + text.len;
 
   while (p < end) {
     size_t adv;
@@ -194,12 +198,6 @@ int spate_main(int argc, char **argv) {
   const char *output = spate_arg(argc, argv, "output", NULL);
 
   spate_env *env = spate_env_create();
-  if (!env) {
-    fprintf(stderr, "wordcount: out of memory\n");
-    free(inputs);
-    return 1;
-  }
-
   spate_stream *text;
   if (ninputs > 0) {
     text = spate_name(spate_read_text_files(env, inputs, (size_t)ninputs), "file-input");
@@ -212,11 +210,11 @@ int spate_main(int argc, char **argv) {
                       "in-memory-input");
   }
 
-  const spate_schema *word_count =
-      spate_env_schema(env, "word STRING NOT NULL, count BIGINT NOT NULL");
-  spate_stream *words = spate_flat_map(text, tokenize, word_count);
-  words = spate_udf_lifecycle(spate_name(words, "tokenizer"), tokenizer_open, tokenizer_close);
-  spate_stream *counts = spate_name(spate_sum(spate_key_by(words, 0), 1), "counter");
+  spate_stream *words =
+      spate_name(spate_flat_map(text, tokenize, word_count_schema()), "tokenizer");
+  spate_udf_lifecycle(words, tokenizer_open, tokenizer_close);
+  spate_stream *counts =
+      spate_name(spate_sum_name(spate_key_by_name(words, "word"), "count"), "counter");
 
   if (output) {
     spate_name(spate_write_text(counts, output), "file-sink");
@@ -224,24 +222,7 @@ int spate_main(int argc, char **argv) {
     fprintf(stderr, "Printing result to stdout. Use --output to specify output path.\n");
     spate_name(spate_print(counts, NULL), "print-sink");
   }
-
-  spate_job_result *res = spate_execute(env, "WordCount");
-  int ret = 1;
-  if (!res) {
-    fprintf(stderr, "wordcount: out of memory\n");
-  } else {
-    spate_job_status st = spate_job_result_status(res);
-    /* PLANNED is what `spate info` gets back: the plan was printed and nothing ran. */
-    if (st == SPATE_JOB_FINISHED || st == SPATE_JOB_PLANNED) {
-      ret = 0;
-    } else {
-      const char *err = spate_job_result_error(res);
-      fprintf(stderr, "wordcount: job %s: %s\n", spate_job_status_name(st),
-              err ? err : "(no message)");
-    }
-    spate_job_result_free(res);
-  }
-  spate_env_free(env);
+  int rc = spate_execute_main(env, "WordCount");
   free(inputs);
-  return ret;
+  return rc;
 }
