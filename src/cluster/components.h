@@ -64,6 +64,9 @@ int dispatcher_start(rpc_service *rpc, const char *blob_server, struct cluster_v
 /* The failover strategy of the cluster's configuration, for jobs that set none (before the
  * first job arrives). */
 int dispatcher_set_failover_strategy(dispatcher *d, const char *strategy);
+/* The cluster's web.checkpoints.history: the checkpoint statistics' history length of jobs that
+ * do not set their own (Flink reads the key from the JobManager's configuration). */
+void dispatcher_set_checkpoint_history(dispatcher *d, int history);
 /* The heartbeats between its JobMasters and their TaskExecutors (heartbeat.*; before the first
  * job arrives). Without this call JobMasters send none (a MiniCluster). */
 void dispatcher_set_heartbeats(dispatcher *d, const hb_settings *hb);
@@ -82,6 +85,8 @@ typedef struct jm_context {
   struct cluster_view *view;
   const char *failover_strategy; /* the cluster's jobmanager.execution.failover-strategy for
                                     jobs that do not set one (NULL: region) */
+  int checkpoint_history;        /* the cluster's web.checkpoints.history for jobs that do not
+                                    set one (0: the key's default) */
   hb_settings heartbeats;        /* with the TaskExecutors that hold its slots (interval 0:
                                     none) */
   struct metric_group *metrics;  /* the JobManager's metric group: the job's metrics go under

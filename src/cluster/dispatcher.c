@@ -27,6 +27,7 @@ struct dispatcher {
   char *blob_server; /* "host:port" of the BlobServer, or NULL */
   cluster_view *view;
   char *failover;               /* the cluster's failover strategy, or NULL */
+  int checkpoint_history;       /* the cluster's web.checkpoints.history (0: the default) */
   hb_settings hb;               /* JobMaster <-> TaskExecutor heartbeats (interval 0: none) */
   struct metric_group *metrics; /* the JobManager's metric group, or NULL */
   d_job *jobs;
@@ -88,6 +89,7 @@ static void submit(dispatcher *d, sp_reader *r) {
                     .blob_server = d->blob_server,
                     .view = d->view,
                     .failover_strategy = d->failover,
+                    .checkpoint_history = d->checkpoint_history,
                     .heartbeats = d->hb,
                     .metrics = d->metrics};
   cv_job_added(d->view, jg, sp_wall_ms());
@@ -186,6 +188,10 @@ void dispatcher_stop(dispatcher *d) {
 
 void dispatcher_set_heartbeats(dispatcher *d, const hb_settings *hb) { d->hb = *hb; }
 void dispatcher_set_metrics(dispatcher *d, struct metric_group *jm_group) { d->metrics = jm_group; }
+
+void dispatcher_set_checkpoint_history(dispatcher *d, int history) {
+  d->checkpoint_history = history;
+}
 
 int dispatcher_set_failover_strategy(dispatcher *d, const char *strategy) {
   char *s = sp_strdup(strategy);

@@ -790,7 +790,13 @@ static int configure(job_master *jm, char *err, size_t err_len) {
   sp_config *cfg = NULL;
   int rc = jobgraph_config(jm->jg, &cfg, err, err_len);
   if (rc < 0) return rc;
-  rc = ckpt_coord_configure(jm->coord, cfg, err, err_len);
+  /* the checkpoint history's length is the JobManager's setting unless the job sets its own */
+  if (jm->checkpoint_history > 0 && !sp_config_is_set(cfg, "web.checkpoints.history")) {
+    char n[24];
+    snprintf(n, sizeof n, "%d", jm->checkpoint_history);
+    rc = sp_config_set(cfg, "web.checkpoints.history", n, "JobManager", err, err_len);
+  }
+  if (rc == 0) rc = ckpt_coord_configure(jm->coord, cfg, err, err_len);
   int64_t interval_ms = ckpt_coord_interval_ms(jm->coord);
   bool allow_non_restored = sp_config_bool(cfg, "execution.savepoint.ignore-unclaimed-state");
   /* the job's own setting, else the cluster's, else region (Flink's default) */
@@ -865,6 +871,7 @@ int jm_start(rpc_service *rpc, job_graph *jg, const void *bytes, size_t len, con
   jm->view = ctx ? ctx->view : NULL;
   hb_monitor_init(&jm->hb, ctx ? &ctx->heartbeats : NULL, "TaskManager");
   hb_monitor_init(&jm->hb_rm, ctx ? &ctx->heartbeats : NULL, "ResourceManager");
+  if (ctx) jm->checkpoint_history = ctx->checkpoint_history;
   if (ctx && ctx->failover_strategy) jm->failover_default = sp_strdup(ctx->failover_strategy);
   jm->bytes = sp_malloc(len);
   jm->exec = sp_calloc((size_t)jg->nvertices, sizeof *jm->exec);

@@ -47,6 +47,7 @@ struct job_master {
   char *blob_key, *blob_server; /* the artifact (jm_context), or NULL */
   cluster_view *view;           /* kept up to date for the REST endpoint, or NULL */
   struct job_metrics *metrics;  /* the job's metrics on the JobManager (job_metrics.h), or NULL */
+  int checkpoint_history;       /* the cluster's web.checkpoints.history (jm_context) */
   char *failover_default;       /* the cluster's failover strategy (jm_context), or NULL */
   job_graph *jg;
   uint8_t *bytes;

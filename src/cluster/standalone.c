@@ -194,6 +194,8 @@ int standalone_jobmanager_run(const sp_config *cfg, const standalone_job *job) {
   if (rc == 0)
     rc = dispatcher_set_failover_strategy(
         d, sp_config_str(cfg, "jobmanager.execution.failover-strategy"));
+  if (rc == 0)
+    dispatcher_set_checkpoint_history(d, (int)sp_config_int(cfg, "web.checkpoints.history"));
   if (rc == 0) rc = jm_gateway_create(rpc, blobs, view, &gw);
   if (rc == 0 && hooks.rest_start &&
       (rc = hooks.rest_start(cfg, gw, &rest, &rest_port, err, sizeof err)) < 0)

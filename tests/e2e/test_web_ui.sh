@@ -113,6 +113,13 @@ for j in ck bp cancel stop archived; do
 done
 checkpoints() { [ "$(find "$tmp/ck/$job_ck" -path '*/chk-*/_metadata' 2>/dev/null | wc -l)" -ge 2 ]; }
 awaited "the checkpointed job completed two checkpoints" "$jm_log" checkpoints
+# web.checkpoints.history is the JobManager's setting (100 above; the job sets none).
+long_history() {
+  curl -sf "http://localhost:$rest_port/jobs/$job_ck/checkpoints" >"$tmp/ck.json" &&
+    python3 -c 'import json, sys; assert len(json.load(open(sys.argv[1]))["history"]) > 10' \
+      "$tmp/ck.json"
+}
+awaited "the checkpoint history keeps more than Flink's default 10 entries" "$tmp/ck.json" long_history
 
 # The archived job: cancelled here, so the history server has a job whatever the tests do.
 "$SPATE" cancel "${M[@]}" "$job_archived" >"$tmp/cancel.out" 2>&1 ||

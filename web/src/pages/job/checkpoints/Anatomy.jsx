@@ -14,22 +14,44 @@ import { GoneCheckpoint } from './Details.jsx';
 
 /* Loads checkpoint `id` whole; a new id keeps showing the previous one until it arrives.
  * `follow`: a failure keeps what is shown (the next latest id will be tried: at a short
- * interval a checkpoint can leave the JobManager's history before its details are asked). */
+ * interval a checkpoint can leave the JobManager's history before its details are asked).
+ * An explicit id that fails other than with 404 (gone) is tried again a few times before the
+ * error is shown. A load that resolves after the page moved on to another id is dropped: the
+ * id wanted is read at render time, because Preact runs the effect cleanup (which would cancel
+ * the old load) only after the next paint, and a late answer for the followed checkpoint must
+ * not replace the one just pinned. */
+const EXPLICIT_RETRIES = 3;
+const RETRY_MS = 1000;
+
 function useWholeCheckpoint(jobId, id, follow) {
   const [state, setState] = useState({});
   const shown = useRef(state);
   shown.current = state;
+  const wanted = useRef(id);
+  wanted.current = id;
   useEffect(() => {
     if (id === null || id === undefined) return undefined;
     /* already shown (pinning the followed checkpoint): a completed one does not change */
     if (shown.current.id === id && shown.current.data) return undefined;
     let current = true;
-    loadCheckpoint(jobId, id).then(
-      (data) => current && setState({ id, data }),
-      (error) => current && setState((s) => (follow ? s : { id, error }))
-    );
+    let timer = null;
+    const live = () => current && wanted.current === id;
+    const load = (attempt) =>
+      loadCheckpoint(jobId, id).then(
+        (data) => live() && setState({ id, data }),
+        (error) => {
+          if (!live() || follow) return;
+          if (error.status !== 404 && attempt < EXPLICIT_RETRIES) {
+            timer = setTimeout(() => load(attempt + 1), RETRY_MS);
+          } else {
+            setState({ id, error });
+          }
+        }
+      );
+    load(0);
     return () => {
       current = false;
+      clearTimeout(timer);
     };
   }, [jobId, id, follow]);
   return state;
@@ -165,7 +187,8 @@ export function CkAnatomy({ stats, job, jobId, link, arg }) {
   );
   let body;
   if (whole.error && (!whole.data || whole.id === id)) body = <GoneCheckpoint id={whole.id} error={whole.error} />;
-  else if (!whole.data) body = <Loading what={`checkpoint ${id}`} />;
+  /* a pinned id shows only its own data (the followed one may still be on screen) */
+  else if (!whole.data || (explicit && whole.id !== id)) body = <Loading what={`checkpoint ${id}`} />;
   else {
     const names = {};
     for (const v of job.vertices || []) names[v.id] = v.name;
