@@ -202,7 +202,7 @@ static int scope_enter(spate_state *s) {
   if (len > sizeof p->saved_ns)
     return spate_ctx_fail(&p->op->ctx, "state '%s': the operator's namespace is too long",
                           ks_state_name(s->ks));
-  memcpy(p->saved_ns, ns, len);
+  if (len) memcpy(p->saved_ns, ns, len);
   p->saved_ns_len = len;
   uint8_t wns[16];
   if (s->windowed) {
