@@ -574,7 +574,10 @@ static inline spate_evictor spate_delta_evictor(double threshold, spate_delta_fn
 }
 
 /* A full window function: called once per firing with every element of the window of the
- * current key (iterate with spate_window_next); outputs carry the window's max timestamp. */
+ * current key (iterate with spate_window_next); outputs carry the window's max timestamp. This
+ * is the older form, without the key (spate_ctx_current_key gives it): new code uses
+ * spate_process_window_fn and spate_window_process (spate/process_window.h, below), which get
+ * the key, per-window state and a clear function, as Flink's ProcessWindowFunction. */
 typedef struct spate_window_elements spate_window_elements;
 bool spate_window_next(spate_window_elements *it, spate_row *row);
 typedef int (*spate_window_fn)(spate_ctx *ctx, const spate_time_window *w,

@@ -164,11 +164,13 @@ static int timer_call(spate_ctx *ctx, int64_t ts, bool event, bool del, const ch
   proc_op *p = keyed_of(ctx);
   int rc = need_key(ctx, p, api);
   if (rc < 0) return rc;
-  if (!p->on_timer)
+  if (!p->on_timer && (p->wrapped || p->borrowed))
     return spate_ctx_fail(ctx,
-                          "%s: timers need a process function with a timer function "
-                          "(spate_process on a keyed stream)",
+                          "%s: timers need a process function (spate_process on a keyed "
+                          "stream) with a timer function",
                           api);
+  if (!p->on_timer)
+    return spate_ctx_fail(ctx, "%s: the process function has no timer function", api);
   timer_queue *q = event ? p->event_timers : p->proc_timers;
   rc = del ? tq_delete(q, p->key_group, ts, p->key.data, p->key.len, NULL, 0)
            : tq_register(q, p->key_group, ts, p->key.data, p->key.len, NULL, 0);
@@ -200,7 +202,7 @@ static int scope_enter(spate_state *s) {
   if (len > sizeof p->saved_ns)
     return spate_ctx_fail(&p->op->ctx, "state '%s': the operator's namespace is too long",
                           ks_state_name(s->ks));
-  memcpy(p->saved_ns, ns, len);
+  if (len) memcpy(p->saved_ns, ns, len);
   p->saved_ns_len = len;
   uint8_t wns[16];
   if (s->windowed) {

@@ -277,7 +277,7 @@ int proc_ctx_clear_window(proc_op *p, const spate_time_window *w) {
   uint32_t cur_len;
   ks_get_namespace(p->backend, &cur, &cur_len);
   if (cur_len > sizeof saved) return op_fail(p->op, SPATE_ESTATE, "window state: bad namespace");
-  memcpy(saved, cur, cur_len);
+  if (cur_len) memcpy(saved, cur, cur_len);
   int rc = 0;
   for (int i = 0; i < p->nstates && rc == 0; i++) {
     spate_state *s = p->states[i];
