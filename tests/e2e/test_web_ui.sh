@@ -53,6 +53,9 @@ export SPATE_IDENT_STRING=e2e
 passed=0 failed=0
 cleanup() {
   kill_pid_files "$pids"/*.pid "$tmp"/empty/pids/*.pid "$tmp"/history/pids/*.pid
+  if [ "$failed" -ne 0 ] && [ -n "${SPATE_TEST_LOGS:-}" ]; then # kept for the post-mortem
+    mkdir -p "$SPATE_TEST_LOGS" && cp -r "$logs" "$tmp"/*.out "$SPATE_TEST_LOGS"/ 2>/dev/null || true
+  fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
