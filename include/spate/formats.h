@@ -22,7 +22,8 @@
  * (a quoted field may hold delimiters; "" inside is one quote). An unquoted field equal to the
  * null literal is NULL (so an unquoted empty field is NULL, a quoted "" the empty string); an
  * empty field of a non-string type is NULL. TIMESTAMP as "yyyy-MM-dd HH:mm:ss[.fraction]",
- * BOOLEAN as true/false. Not supported: csv.array-element-delimiter (no array types), line
+ * BOOLEAN as true/false, BYTES as Base64 (RFC 4648, as Flink writes BINARY/VARBINARY; a value
+ * that is not Base64 is an error naming the field). Not supported: csv.array-element-delimiter (no array types), line
  * breaks inside quoted fields (a record is a line).
  *
  * JSON options: json.fail-on-missing-field (false: a missing member is NULL),
@@ -30,7 +31,8 @@
  * "yyyy-MM-dd HH:mm:ss[.fraction]", or "ISO-8601": "yyyy-MM-ddTHH:mm:ss[.fraction]"). One object
  * per line; members not in the schema are ignored; numbers into INT/BIGINT only when integral
  * and in range; a TIMESTAMP may also be given as an integer of epoch milliseconds (Spate's
- * addition). Written objects have the schema's field names in order, NULL as null.
+ * addition); BYTES as a Base64 string, read and written. Written objects have the schema's field
+ * names in order, NULL as null.
  * Not supported: json.map-null-key.*, json.encode.decimal-as-plain-number (no DECIMAL type).
  */
 #ifndef SPATE_FORMATS_H

@@ -15,12 +15,13 @@
  * (holds the delimiter, the quote or escape character, a line break, spaces at its ends, or
  * equals the null literal, as the empty string does by default) is quoted with inner quotes
  * doubled, or, with quotes disabled, has those characters escaped when an escape character is
- * set. BYTES are written as their bytes.
+ * set. BYTES are written as Base64 (RFC 4648, as Flink writes BINARY/VARBINARY) and read so.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/base64.h"
 #include "connectors/format.h"
 #include "types/schema.h"
 
@@ -203,11 +204,14 @@ static int append_text(const fmt_options *o, const char *s, size_t n, bool first
 static int requote_tail(const fmt_options *o, sp_strbuf *sb, size_t from, bool first) {
   size_t n = sb->len - from;
   if (!needs_quoting(o, sb->data + from, n, first)) return 0;
-  char tmp[64]; /* a number or timestamp is shorter */
-  if (n >= sizeof tmp) return SPATE_EINVAL;
+  char small[64]; /* a number or timestamp is shorter; Base64 may be longer */
+  char *tmp = n <= sizeof small ? small : sp_malloc(n);
+  if (!tmp) return SPATE_ENOMEM;
   memcpy(tmp, sb->data + from, n);
   sb->len = from;
-  return append_text(o, tmp, n, first, sb);
+  int rc = append_text(o, tmp, n, first, sb);
+  if (tmp != small) sp_free(tmp);
+  return rc;
 }
 
 int csv_encode(const fmt_options *o, const spate_schema *schema, const spate_row *row,
@@ -240,10 +244,15 @@ int csv_encode(const fmt_options *o, const spate_schema *schema, const spate_row
       rc = fmt_append_timestamp(sb, spate_row_timestamp(row, i), FMT_TS_SQL);
       if (rc == 0) rc = requote_tail(o, sb, from, i == 0);
       break;
-    case SPATE_STRING:
-    case SPATE_BYTES: {
+    case SPATE_STRING: {
       spate_bytes v = spate_row_string(row, i);
       rc = append_text(o, v.ptr ? v.ptr : "", v.len, i == 0, sb);
+      break;
+    }
+    case SPATE_BYTES: {
+      spate_bytes v = spate_row_string(row, i);
+      rc = sp_base64_append(sb, v.ptr ? v.ptr : "", v.len);
+      if (rc == 0) rc = requote_tail(o, sb, from, i == 0);
       break;
     }
     }

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/alloc.h"
+#include "base/base64.h"
 #include "base/utf8.h"
 #include "connectors/format.h"
 #include "types/schema.h"
@@ -331,7 +333,23 @@ bool fmt_set_from_text(spate_row_builder *b, const spate_schema *schema, int i, 
     }
     spate_rb_set_string(b, i, s, n);
     return true;
-  case SPATE_BYTES: spate_rb_set_bytes(b, i, s, n); return true;
+  case SPATE_BYTES: { /* Base64, as Flink reads BINARY/VARBINARY in csv and json */
+    char small[192];
+    size_t cap = n / 4 * 3, got = 0;
+    char *buf = cap <= sizeof small ? small : sp_malloc(cap);
+    if (!buf) {
+      snprintf(e->message, sizeof e->message, "field '%s': out of memory", schema->fields[i].name);
+      return false;
+    }
+    bool ok = sp_base64_decode(s, n, buf, &got);
+    if (ok) spate_rb_set_bytes(b, i, buf, got);
+    if (buf != small) sp_free(buf);
+    if (ok) return true;
+    int shown = n > 40 ? 40 : (int)n;
+    snprintf(e->message, sizeof e->message, "field '%s': '%.*s%s' is not Base64 (BYTES)",
+             schema->fields[i].name, shown, s, n > 40 ? "..." : "");
+    return false;
+  }
   }
   int shown = n > 40 ? 40 : (int)n;
   snprintf(e->message, sizeof e->message, "field '%s': '%.*s%s' is not a%s %s",

@@ -108,7 +108,8 @@ int fmt_append_timestamp(sp_strbuf *sb, int64_t ms, fmt_ts_standard std);
  * "-Infinity" as Java writes them). */
 int fmt_append_double(sp_strbuf *sb, double v);
 /* Sets field i of b from text of the field's type; false with a message in e (naming the field
- * and the value) when the text is not one. STRING takes the text as it is, BYTES too. */
+ * and the value) when the text is not one. STRING takes the text as it is (valid UTF-8); BYTES
+ * are Base64 (base/base64.h), as Flink reads BINARY/VARBINARY in csv and json. */
 bool fmt_set_from_text(spate_row_builder *b, const spate_schema *schema, int i, const char *s,
                        size_t n, fmt_ts_standard std, fmt_error *e);
 #endif

@@ -8,19 +8,21 @@
  * DOUBLE from any number (or a string: also "NaN", "Infinity", "-Infinity"); STRING from a string,
  * other values as their compact JSON text; TIMESTAMP from a string in the
  * json.timestamp-format.standard (SQL "yyyy-MM-dd HH:mm:ss[.fraction]", ISO-8601 with 'T'), or,
- * Spate's addition, an integer of milliseconds since the epoch; BYTES from a string's bytes.
+ * Spate's addition, an integer of milliseconds since the epoch; BYTES from a Base64 string.
  * An error's column is where the bad value starts (found by its member's name in the line; 1 when
  * the name is written with escapes), or where jansson found bad syntax.
  *
  * Writing: {"name":value,...} in schema order, NULL as null, TIMESTAMP in the chosen standard
  * (outside the years 0000..9999, which it cannot write, as epoch milliseconds), non-finite
- * doubles as the strings "NaN", "Infinity", "-Infinity".
+ * doubles as the strings "NaN", "Infinity", "-Infinity", BYTES as Base64 strings (Flink's
+ * BINARY/VARBINARY).
  */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/base64.h"
 #include "connectors/format.h"
 #include "types/schema.h"
 
@@ -63,6 +65,10 @@ static int set_field(const fmt_options *o, const spate_schema *schema, int i, co
     if (fmt_set_from_text(b, schema, i, json_string_value(v), json_string_length(v), o->ts_standard,
                           e))
       return 0;
+    if (t == SPATE_BYTES || t == SPATE_STRING) { /* not Base64, not UTF-8: e says so */
+      e->column = value_column(line, len, schema->fields[i].name);
+      return SPATE_EINVAL;
+    }
     return type_error(e, line, len, schema, i, v, o->ts_standard);
   }
   switch (t) {
@@ -221,10 +227,16 @@ int json_encode(const fmt_options *o, const spate_schema *schema, const spate_ro
       if (rc == 0) rc = fmt_append_timestamp(sb, spate_row_timestamp(row, i), o->ts_standard);
       if (rc == 0) rc = sp_strbuf_append(sb, "\"", 1);
       break;
-    case SPATE_STRING:
-    case SPATE_BYTES: {
+    case SPATE_STRING: {
       spate_bytes v = spate_row_string(row, i);
       rc = append_string(sb, v.ptr ? v.ptr : "", v.len);
+      break;
+    }
+    case SPATE_BYTES: { /* Base64 in a string, as Flink writes BINARY/VARBINARY */
+      spate_bytes v = spate_row_string(row, i);
+      rc = sp_strbuf_append(sb, "\"", 1);
+      if (rc == 0) rc = sp_base64_append(sb, v.ptr ? v.ptr : "", v.len);
+      if (rc == 0) rc = sp_strbuf_append(sb, "\"", 1);
       break;
     }
     }

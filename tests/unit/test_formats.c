@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "base/base64.h"
 #include "connectors/format.h"
 #include "spate/spate.h"
 #include "types/row.h"
@@ -356,6 +357,69 @@ static void test_timestamps(void **state) {
   sp_strbuf_free(&sb);
 }
 
+/* ---- BYTES as Base64 ------------------------------------------------------------------------- */
+static void test_base64(void **state) {
+  static const struct {
+    const char *raw, *enc;
+  } v[] = {{"", ""},
+           {"f", "Zg=="},
+           {"fo", "Zm8="},
+           {"foo", "Zm9v"},
+           {"foob", "Zm9vYg=="},
+           {"fooba", "Zm9vYmE="},
+           {"foobar", "Zm9vYmFy"},
+           {"\xff\xfe\x00", "//4A"}};
+  for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+    size_t rawn = k == 7 ? 3 : strlen(v[k].raw);
+    sp_strbuf sb = {0};
+    assert_int_equal(sp_base64_append(&sb, v[k].raw, rawn), 0);
+    assert_string_equal(sb.len ? sb.data : "", v[k].enc);
+    sp_strbuf_free(&sb);
+    char out[16];
+    size_t n = 99;
+    assert_true(sp_base64_decode(v[k].enc, strlen(v[k].enc), out, &n));
+    assert_int_equal(n, rawn);
+    assert_memory_equal(out, v[k].raw, rawn);
+  }
+  char out[16];
+  size_t n;
+  static const char *bad[] = {"Zg=", "Zg", "Z===", "Zh==", "Zm9v!A==", "=Zm8", "Zg==Zg==", "Zm 9"};
+  for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
+    if (sp_base64_decode(bad[k], strlen(bad[k]), out, &n)) fail_msg("'%s' decoded", bad[k]);
+}
+
+/* BYTES are read and written as Base64 in both formats, so bytes that are no UTF-8 read back. */
+static void test_bytes_base64(void **state) {
+  fx f;
+  fx_init(&f, "id INT, b BYTES", FMT_CSV);
+  decode_ok(&f, "1,/wBh");
+  spate_bytes b = spate_row_string(&f.row, 1);
+  assert_int_equal(b.len, 3);
+  assert_memory_equal(b.ptr, "\xff\x00\x61", 3);
+  assert_string_equal(encode(&f), "1,/wBh");
+  decode_ok(&f, "2,\"\""); /* empty bytes, quoted as the empty string is */
+  assert_int_equal(spate_row_string(&f.row, 1).len, 0);
+  assert_false(spate_row_is_null(&f.row, 1));
+  assert_string_equal(encode(&f), "2,\"\"");
+  decode_bad(&f, "3,abc", 3, "field 'b': 'abc' is not Base64 (BYTES)");
+  fx_free(&f);
+
+  fx_init(&f, "id INT, b BYTES", FMT_CSV);
+  set(&f, "csv.field-delimiter", "/"); /* a delimiter of the alphabet: the value is quoted */
+  decode_ok(&f, "1/\"/wBh\"");
+  assert_string_equal(encode(&f), "1/\"/wBh\"");
+  fx_free(&f);
+
+  fx_init(&f, "id INT, b BYTES", FMT_JSON);
+  decode_ok(&f, "{\"id\":1,\"b\":\"/wBh\"}");
+  b = spate_row_string(&f.row, 1);
+  assert_int_equal(b.len, 3);
+  assert_memory_equal(b.ptr, "\xff\x00\x61", 3);
+  assert_string_equal(encode(&f), "{\"id\":1,\"b\":\"/wBh\"}");
+  decode_bad(&f, "{\"id\":1,\"b\":\"a=b=\"}", 13, "field 'b': 'a=b=' is not Base64 (BYTES)");
+  fx_free(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_csv_every_type),
@@ -370,6 +434,8 @@ int main(void) {
       cmocka_unit_test(test_option_errors),
       cmocka_unit_test(test_timestamps),
       cmocka_unit_test(test_csv_quotes_numbers_when_needed),
+      cmocka_unit_test(test_base64),
+      cmocka_unit_test(test_bytes_base64),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
