@@ -23,8 +23,9 @@
  * null literal is NULL (so an unquoted empty field is NULL, a quoted "" the empty string); an
  * empty field of a non-string type is NULL. TIMESTAMP as "yyyy-MM-dd HH:mm:ss[.fraction]",
  * BOOLEAN as true/false, BYTES as Base64 (RFC 4648, as Flink writes BINARY/VARBINARY; a value
- * that is not Base64 is an error naming the field). Not supported: csv.array-element-delimiter (no array types), line
- * breaks inside quoted fields (a record is a line).
+ * that is not Base64 is an error naming the field). Not supported: csv.array-element-delimiter
+ * (no array types), line breaks inside quoted fields (a record is a line: the writer refuses a
+ * STRING holding "\n" or "\r" with an error naming the field, which fails the job).
  *
  * JSON options: json.fail-on-missing-field (false: a missing member is NULL),
  * json.ignore-parse-errors (false), json.timestamp-format.standard ("SQL":

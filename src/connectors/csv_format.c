@@ -11,7 +11,8 @@
  * fewer or more fields than the schema is an error. With csv.allow-comments, a line starting with
  * '#' is no record.
  *
- * Writing: fields joined by the delimiter; NULL as the null literal; a value that needs it
+ * Writing: fields joined by the delimiter; a STRING holding a line break is refused (SPATE_EINVAL
+ * naming the field: the reader could not read it back, a record being one line); NULL as the null literal; a value that needs it
  * (holds the delimiter, the quote or escape character, a line break, spaces at its ends, or
  * equals the null literal, as the empty string does by default) is quoted with inner quotes
  * doubled, or, with quotes disabled, has those characters escaped when an escape character is
@@ -215,7 +216,7 @@ static int requote_tail(const fmt_options *o, sp_strbuf *sb, size_t from, bool f
 }
 
 int csv_encode(const fmt_options *o, const spate_schema *schema, const spate_row *row,
-               sp_strbuf *sb) {
+               sp_strbuf *sb, fmt_error *e) {
   int rc = 0;
   char num[32];
   for (int i = 0; i < schema->nfields && rc == 0; i++) {
@@ -246,6 +247,13 @@ int csv_encode(const fmt_options *o, const spate_schema *schema, const spate_row
       break;
     case SPATE_STRING: {
       spate_bytes v = spate_row_string(row, i);
+      if ((v.len && memchr(v.ptr, '\n', v.len)) || (v.len && memchr(v.ptr, '\r', v.len))) {
+        rc = fail_at(e, 0,
+                     "field '%s': a STRING with a line break cannot be written as CSV (a "
+                     "record is one line; use the json format)",
+                     schema->fields[i].name);
+        break;
+      }
       rc = append_text(o, v.ptr ? v.ptr : "", v.len, i == 0, sb);
       break;
     }

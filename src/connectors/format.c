@@ -153,8 +153,11 @@ int fmt_decode(const fmt_options *o, const spate_schema *schema, const char *lin
 }
 
 int fmt_encode(const fmt_options *o, const spate_schema *schema, const spate_row *row,
-               sp_strbuf *sb) {
-  return o->kind == FMT_JSON ? json_encode(o, schema, row, sb) : csv_encode(o, schema, row, sb);
+               sp_strbuf *sb, fmt_error *e) {
+  e->column = 1;
+  e->message[0] = 0;
+  return o->kind == FMT_JSON ? json_encode(o, schema, row, sb, e)
+                             : csv_encode(o, schema, row, sb, e);
 }
 
 /* ---- values ---------------------------------------------------------------------------------- */

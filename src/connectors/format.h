@@ -9,7 +9,7 @@
  * replays them (fmt_options_from_list), so both ends agree on one meaning of every key.
  *
  * A record is one line (the sources split on "\n" and drop a trailing "\r"): a CSV field with a
- * line break inside quotes is not supported. csv_format.c and json_format.c hold the two codecs;
+ * line break inside quotes is not supported, and the CSV writer refuses a STRING holding one. csv_format.c and json_format.c hold the two codecs;
  * this file holds the options and the dispatch.
  *
  * Decoding errors carry the 1-based byte column where the bad value (or syntax) starts and a
@@ -76,19 +76,21 @@ typedef struct fmt_error {
  * caller's decision), or SPATE_ENOMEM. */
 int fmt_decode(const fmt_options *o, const spate_schema *schema, const char *line, size_t len,
                spate_row_builder *b, spate_row *out, fmt_error *e);
-/* Appends the encoding of row (of schema) to sb, without a line terminator; SPATE_ENOMEM. */
+/* Appends the encoding of row (of schema) to sb, without a line terminator. Returns 0,
+ * SPATE_ENOMEM, or SPATE_EINVAL with e->message naming the field whose value the format cannot
+ * write so that it reads back (CSV: a STRING with a line break, ...; the sink fails the job). */
 int fmt_encode(const fmt_options *o, const spate_schema *schema, const spate_row *row,
-               sp_strbuf *sb);
+               sp_strbuf *sb, fmt_error *e);
 
 /* The codecs (csv_format.c, json_format.c), called through fmt_decode / fmt_encode. */
 int csv_decode(const fmt_options *o, const spate_schema *schema, const char *line, size_t len,
                spate_row_builder *b, spate_row *out, fmt_error *e);
 int csv_encode(const fmt_options *o, const spate_schema *schema, const spate_row *row,
-               sp_strbuf *sb);
+               sp_strbuf *sb, fmt_error *e);
 int json_decode(const fmt_options *o, const spate_schema *schema, const char *line, size_t len,
                 spate_row_builder *b, spate_row *out, fmt_error *e);
 int json_encode(const fmt_options *o, const spate_schema *schema, const spate_row *row,
-                sp_strbuf *sb);
+                sp_strbuf *sb, fmt_error *e);
 
 /* Shared by the codecs (format.c). Each parses a whole value (text of n bytes, surrounding
  * spaces allowed for numbers, booleans and timestamps) and returns true with *v set. */

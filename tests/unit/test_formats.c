@@ -76,7 +76,8 @@ static void assert_str(const spate_row *r, int i, const char *want) {
 static const char *encode(fx *f) {
   static char out[1024];
   sp_strbuf sb = {0};
-  assert_int_equal(fmt_encode(&f->o, f->schema, &f->row, &sb), 0);
+  int rc = fmt_encode(&f->o, f->schema, &f->row, &sb, &f->e);
+  if (rc) fail_msg("encode: %d: %s", rc, f->e.message);
   snprintf(out, sizeof out, "%s", sb.data ? sb.data : "");
   sp_strbuf_free(&sb);
   return out;
@@ -357,6 +358,28 @@ static void test_timestamps(void **state) {
   sp_strbuf_free(&sb);
 }
 
+/* The encoding of the last decoded row fails with a message containing `message`. */
+static void encode_bad(fx *f, const char *message) {
+  sp_strbuf sb = {0};
+  assert_int_equal(fmt_encode(&f->o, f->schema, &f->row, &sb, &f->e), SPATE_EINVAL);
+  if (!strstr(f->e.message, message)) fail_msg("'%s', expected '%s'", f->e.message, message);
+  sp_strbuf_free(&sb);
+}
+
+/* A STRING with a line break would not read back (a record is one line): the writer refuses it,
+ * naming the field; JSON escapes it. */
+static void test_csv_refuses_line_breaks(void **state) {
+  fx f;
+  fx_init(&f, "id INT, s STRING", FMT_JSON);
+  decode_ok(&f, "{\"id\":1,\"s\":\"a\\nb\"}");
+  assert_string_equal(encode(&f), "{\"id\":1,\"s\":\"a\\nb\"}");
+  f.o.kind = FMT_CSV;
+  encode_bad(&f, "field 's': a STRING with a line break cannot be written as CSV");
+  decode_ok(&f, "2,\"a\rb\"");
+  encode_bad(&f, "field 's': a STRING with a line break");
+  fx_free(&f);
+}
+
 /* ---- BYTES as Base64 ------------------------------------------------------------------------- */
 static void test_base64(void **state) {
   static const struct {
@@ -436,6 +459,7 @@ int main(void) {
       cmocka_unit_test(test_csv_quotes_numbers_when_needed),
       cmocka_unit_test(test_base64),
       cmocka_unit_test(test_bytes_base64),
+      cmocka_unit_test(test_csv_refuses_line_breaks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
