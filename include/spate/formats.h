@@ -21,7 +21,8 @@
  * csv.escape-character (none), csv.null-literal (none: the empty string). Fields follow RFC 4180
  * (a quoted field may hold delimiters; "" inside is one quote). An unquoted field equal to the
  * null literal is NULL (so an unquoted empty field is NULL, a quoted "" the empty string); an
- * empty field of a non-string type is NULL. TIMESTAMP as "yyyy-MM-dd HH:mm:ss[.fraction]",
+ * empty field of a non-string type is NULL. TIMESTAMP as "yyyy-MM-dd HH:mm:ss[.fraction]" (the
+ * writer fails naming the field for one outside the years 0000..9999),
  * BOOLEAN as true/false, BYTES as Base64 (RFC 4648, as Flink writes BINARY/VARBINARY; a value
  * that is not Base64 is an error naming the field). Not supported: csv.array-element-delimiter
  * (no array types), line breaks inside quoted fields (a record is a line: the writer refuses a

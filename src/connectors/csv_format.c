@@ -12,7 +12,8 @@
  * '#' is no record.
  *
  * Writing: fields joined by the delimiter; a STRING holding a line break is refused (SPATE_EINVAL
- * naming the field: the reader could not read it back, a record being one line); NULL as the null literal; a value that needs it
+ * naming the field: the reader could not read it back, a record being one line), and so is a
+ * TIMESTAMP outside the years 0000..9999 (yyyy has four digits); NULL as the null literal; a value that needs it
  * (holds the delimiter, the quote or escape character, a line break, spaces at its ends, or
  * equals the null literal, as the empty string does by default) is quoted with inner quotes
  * doubled, or, with quotes disabled, has those characters escaped when an escape character is
@@ -242,6 +243,13 @@ int csv_encode(const fmt_options *o, const spate_schema *schema, const spate_row
       if (rc == 0) rc = requote_tail(o, sb, from, i == 0);
       break;
     case SPATE_TIMESTAMP:
+      if (spate_row_timestamp(row, i) < FMT_TS_MIN || spate_row_timestamp(row, i) > FMT_TS_MAX) {
+        rc = fail_at(e, 0,
+                     "field '%s': TIMESTAMP %lld (epoch milliseconds) is outside the years "
+                     "0000..9999 that CSV can write",
+                     schema->fields[i].name, (long long)spate_row_timestamp(row, i));
+        break;
+      }
       rc = fmt_append_timestamp(sb, spate_row_timestamp(row, i), FMT_TS_SQL);
       if (rc == 0) rc = requote_tail(o, sb, from, i == 0);
       break;

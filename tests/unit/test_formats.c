@@ -380,6 +380,30 @@ static void test_csv_refuses_line_breaks(void **state) {
   fx_free(&f);
 }
 
+/* A TIMESTAMP outside the years 0000..9999 has no CSV text that reads back: the writer refuses it;
+ * JSON writes it as epoch milliseconds, which read back. */
+static void test_timestamps_out_of_range(void **state) {
+  fx f;
+  fx_init(&f, "t TIMESTAMP", FMT_JSON);
+  decode_ok(&f, "{\"t\":253402300800000}"); /* 10000-01-01 */
+  assert_string_equal(encode(&f), "{\"t\":253402300800000}");
+  f.o.kind = FMT_CSV;
+  encode_bad(&f,
+             "field 't': TIMESTAMP 253402300800000 (epoch milliseconds) is outside the years "
+             "0000..9999");
+  f.o.kind = FMT_JSON;
+  decode_ok(&f, "{\"t\":-62167219200001}"); /* a millisecond before 0000-01-01 */
+  f.o.kind = FMT_CSV;
+  encode_bad(&f, "outside the years 0000..9999");
+  f.o.kind = FMT_JSON;
+  decode_ok(&f, "{\"t\":-62167219200000}");
+  f.o.kind = FMT_CSV;
+  assert_string_equal(encode(&f), "0000-01-01 00:00:00");
+  decode_ok(&f, "9999-12-31 23:59:59.999");
+  assert_string_equal(encode(&f), "9999-12-31 23:59:59.999");
+  fx_free(&f);
+}
+
 /* ---- BYTES as Base64 ------------------------------------------------------------------------- */
 static void test_base64(void **state) {
   static const struct {
@@ -460,6 +484,7 @@ int main(void) {
       cmocka_unit_test(test_base64),
       cmocka_unit_test(test_bytes_base64),
       cmocka_unit_test(test_csv_refuses_line_breaks),
+      cmocka_unit_test(test_timestamps_out_of_range),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
