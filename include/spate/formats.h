@@ -11,9 +11,11 @@
  *
  * A record is one line ("\n", a trailing "\r" dropped). A line that does not parse fails the job
  * with "<file>:<line>:<column>: <what>", e.g. "orders.csv:17:5: field 'amount': 'abc' is not a
- * DOUBLE" (a socket source names "host:port"); with `csv.ignore-parse-errors` /
- * `json.ignore-parse-errors` the line is skipped and counted in the source's counter metric
- * "numParseErrors".
+ * DOUBLE" (a socket source names "host:port"). With `csv.ignore-parse-errors` /
+ * `json.ignore-parse-errors` (Flink: "fields are set to null in case of errors"), a value that
+ * does not convert to its field's type is NULL (the row is dropped if that field is NOT NULL),
+ * and a line that cannot be parsed (wrong number of fields, unbalanced quote, not a JSON object)
+ * is skipped; each such line counts once in the source's counter metric "numParseErrors".
  *
  * CSV options (Flink's defaults): csv.field-delimiter (","; one character or "\t"),
  * csv.quote-character ("\""), csv.disable-quote-character (false), csv.allow-comments (false:
@@ -29,7 +31,7 @@
  * STRING holding "\n" or "\r" with an error naming the field, which fails the job).
  *
  * JSON options: json.fail-on-missing-field (false: a missing member is NULL),
- * json.ignore-parse-errors (false), json.timestamp-format.standard ("SQL":
+ * json.ignore-parse-errors (false; not with json.fail-on-missing-field, as in Flink), json.timestamp-format.standard ("SQL":
  * "yyyy-MM-dd HH:mm:ss[.fraction]", or "ISO-8601": "yyyy-MM-ddTHH:mm:ss[.fraction]"). One object
  * per line; members not in the schema are ignored; numbers into INT/BIGINT only when integral
  * and in range; a TIMESTAMP may also be given as an integer of epoch milliseconds (Spate's

@@ -9,7 +9,7 @@
  * empty string. Values are read as the schema's types (numbers and booleans may have spaces
  * around them; TIMESTAMP in the SQL standard, "yyyy-MM-dd HH:mm:ss[.fraction]"). A line with
  * fewer or more fields than the schema is an error. With csv.allow-comments, a line starting with
- * '#' is no record.
+ * '#' is no record. With csv.ignore-parse-errors a value that does not convert is NULL (format.h).
  *
  * Writing: fields joined by the delimiter; a STRING holding a line break is refused (SPATE_EINVAL
  * naming the field: the reader could not read it back, a record being one line), and so is a
@@ -137,8 +137,13 @@ int csv_decode(const fmt_options *o, const spate_schema *schema, const char *lin
       spate_rb_set_null(b, f);
     } else if (!fmt_set_from_text(b, schema, f, val, n, FMT_TS_SQL, e)) {
       e->column = (int)(start + 1 + (quoted ? 1 : 0));
-      rc = SPATE_EINVAL;
-      goto out;
+      if (o->ignore_parse_errors && schema->fields[f].nullable) {
+        spate_rb_set_null(b, f); /* Flink: "fields are set to null in case of errors" */
+        e->nulled = true;
+      } else {
+        rc = SPATE_EINVAL;
+        goto out;
+      }
     }
     if (i >= len) break;
     i++; /* the delimiter */

@@ -110,6 +110,12 @@ int fmt_options_set(fmt_options *o, const char *key, const char *value, char *er
 }
 
 int fmt_options_check(const fmt_options *o, char *err, size_t err_len) {
+  if (o->kind == FMT_JSON && o->fail_on_missing_field && o->ignore_parse_errors) {
+    snprintf(err, err_len,
+             "options 'json.fail-on-missing-field' and 'json.ignore-parse-errors' cannot both be "
+             "true");
+    return SPATE_EINVAL;
+  }
   if (o->kind != FMT_CSV) return 0;
   if (o->quote_disabled && o->quote_set) {
     snprintf(err, err_len,
@@ -147,6 +153,7 @@ int fmt_options_from_list(fmt_options *o, uint32_t n, const char *const *v, char
 int fmt_decode(const fmt_options *o, const spate_schema *schema, const char *line, size_t len,
                spate_row_builder *b, spate_row *out, fmt_error *e) {
   e->column = 1;
+  e->nulled = false;
   e->message[0] = 0;
   return o->kind == FMT_JSON ? json_decode(o, schema, line, len, b, out, e)
                              : csv_decode(o, schema, line, len, b, out, e);
@@ -155,6 +162,7 @@ int fmt_decode(const fmt_options *o, const spate_schema *schema, const char *lin
 int fmt_encode(const fmt_options *o, const spate_schema *schema, const spate_row *row,
                sp_strbuf *sb, fmt_error *e) {
   e->column = 1;
+  e->nulled = false;
   e->message[0] = 0;
   return o->kind == FMT_JSON ? json_encode(o, schema, row, sb, e)
                              : csv_encode(o, schema, row, sb, e);

@@ -33,7 +33,7 @@ typedef enum fmt_ts_standard { FMT_TS_SQL = 0, FMT_TS_ISO_8601 = 1 } fmt_ts_stan
 
 typedef struct fmt_options {
   fmt_kind kind;
-  bool ignore_parse_errors; /* csv./json.ignore-parse-errors: skip (and count) bad lines */
+  bool ignore_parse_errors; /* csv./json.ignore-parse-errors: bad fields NULL, bad lines skipped */
   /* csv */
   char field_delimiter;  /* csv.field-delimiter (',') */
   char quote;            /* csv.quote-character ('"'); 0 when disabled */
@@ -66,14 +66,19 @@ int fmt_options_from_list(fmt_options *o, uint32_t n, const char *const *v, char
 
 /* What a decode reports besides its result. */
 typedef struct fmt_error {
-  int column; /* 1-based byte column of the bad value or syntax */
+  int column;  /* 1-based byte column of the bad value or syntax */
+  bool nulled; /* ignore-parse-errors: a row came out, with a bad field set to NULL */
   char message[256];
 } fmt_error;
 
 /* Decodes one line into a row of `schema` built in b (spate_rb_begin .. spate_rb_finish; the
  * caller emits it). Returns 1 (a row in *out), 0 (a line that is no record: a comment with
- * csv.allow-comments), or SPATE_EINVAL with *e filled (a bad line; ignore-parse-errors is the
- * caller's decision), or SPATE_ENOMEM. */
+ * csv.allow-comments), or SPATE_EINVAL with *e filled (a bad line), or SPATE_ENOMEM.
+ * With ignore-parse-errors (Flink: "fields are set to null in case of errors") a value that does
+ * not convert to its field's type makes that field NULL and sets e->nulled (the row still comes
+ * out; the caller counts the line as a parse error), unless the field is NOT NULL: then the line
+ * is SPATE_EINVAL as one that cannot be parsed (wrong field count, unbalanced quote, not JSON);
+ * skipping and counting those is the caller's decision. */
 int fmt_decode(const fmt_options *o, const spate_schema *schema, const char *line, size_t len,
                spate_row_builder *b, spate_row *out, fmt_error *e);
 /* Appends the encoding of row (of schema) to sb, without a line terminator. Returns 0,

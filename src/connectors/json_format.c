@@ -3,7 +3,8 @@
  * as the schema's fields (jansson parses; the writer is here, so that doubles print shortest).
  *
  * Reading (Flink's JsonToRowDataConverters): members not in the schema are ignored; a missing
- * member is NULL unless json.fail-on-missing-field; JSON null is NULL. BOOLEAN from true/false
+ * member is NULL unless json.fail-on-missing-field; JSON null is NULL; with
+ * json.ignore-parse-errors a value of the wrong type is NULL (format.h). BOOLEAN from true/false
  * (or a string "true"/"false"); INT and BIGINT from integers in range (or a string holding one);
  * DOUBLE from any number (or a string: also "NaN", "Infinity", "-Infinity"); STRING from a string,
  * other values as their compact JSON text; TIMESTAMP from a string in the
@@ -139,6 +140,11 @@ int json_decode(const fmt_options *o, const spate_schema *schema, const char *li
       }
     } else {
       rc = set_field(o, schema, i, v, b, line, len, e);
+      if (rc == SPATE_EINVAL && o->ignore_parse_errors && f->nullable) {
+        spate_rb_set_null(b, i); /* Flink: "fields are set to null in case of errors" */
+        e->nulled = true;
+        rc = 0;
+      }
     }
   }
   if (rc == 0) {

@@ -404,6 +404,47 @@ static void test_timestamps_out_of_range(void **state) {
   fx_free(&f);
 }
 
+/* ignore-parse-errors: a value that does not convert is NULL (the row still comes out, flagged
+ * so that the source counts it); a NOT NULL field or a line that does not parse is an error the
+ * source skips. */
+static void test_ignore_parse_errors_nulls_fields(void **state) {
+  fx f;
+  fx_init(&f, "id BIGINT NOT NULL, amount DOUBLE, b BYTES", FMT_CSV);
+  set(&f, "csv.ignore-parse-errors", "true");
+  decode_ok(&f, "1,abc,%%%");
+  assert_true(f.e.nulled);
+  assert_int_equal(spate_row_bigint(&f.row, 0), 1);
+  assert_true(spate_row_is_null(&f.row, 1));
+  assert_true(spate_row_is_null(&f.row, 2));
+  decode_ok(&f, "2,1.5,");
+  assert_false(f.e.nulled);
+  decode_bad(&f, "x,1.5,", 1, "field 'id': 'x' is not a BIGINT"); /* NOT NULL: dropped */
+  decode_bad(&f, "3,1.5", 6, "the line has 2 fields");
+  decode_bad(&f, "3,\"1.5,", 3, "no closing quote");
+  fx_free(&f);
+
+  fx_init(&f, "id BIGINT NOT NULL, amount DOUBLE, ok BOOLEAN", FMT_JSON);
+  set(&f, "json.ignore-parse-errors", "true");
+  decode_ok(&f, "{\"id\":1,\"amount\":\"abc\",\"ok\":3}");
+  assert_true(f.e.nulled);
+  assert_true(spate_row_is_null(&f.row, 1));
+  assert_true(spate_row_is_null(&f.row, 2));
+  decode_ok(&f, "{\"id\":2,\"amount\":1}");
+  assert_false(f.e.nulled);
+  decode_bad(&f, "{\"id\":\"x\"}", 7, "field 'id': \"x\" is not a BIGINT");
+  assert_int_equal(decode(&f, "{\"id\":1"), SPATE_EINVAL); /* not JSON */
+  fx_free(&f);
+
+  /* Flink refuses failing on missing fields while ignoring parse errors */
+  fmt_options o;
+  char err[256];
+  fmt_options_init(&o, FMT_JSON);
+  assert_int_equal(fmt_options_set(&o, "json.fail-on-missing-field", "true", err, sizeof err), 0);
+  assert_int_equal(fmt_options_set(&o, "json.ignore-parse-errors", "true", err, sizeof err), 0);
+  assert_int_equal(fmt_options_check(&o, err, sizeof err), SPATE_EINVAL);
+  assert_non_null(strstr(err, "'json.fail-on-missing-field' and 'json.ignore-parse-errors'"));
+}
+
 /* ---- BYTES as Base64 ------------------------------------------------------------------------- */
 static void test_base64(void **state) {
   static const struct {
@@ -485,6 +526,7 @@ int main(void) {
       cmocka_unit_test(test_bytes_base64),
       cmocka_unit_test(test_csv_refuses_line_breaks),
       cmocka_unit_test(test_timestamps_out_of_range),
+      cmocka_unit_test(test_ignore_parse_errors_nulls_fields),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
