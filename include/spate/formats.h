@@ -22,8 +22,11 @@
  * with true, lines starting with '#' are skipped), csv.ignore-parse-errors (false),
  * csv.escape-character (none), csv.null-literal (none: the empty string). Fields follow RFC 4180
  * (a quoted field may hold delimiters; "" inside is one quote). An unquoted field equal to the
- * null literal is NULL (so an unquoted empty field is NULL, a quoted "" the empty string); an
- * empty field of a non-string type is NULL. TIMESTAMP as "yyyy-MM-dd HH:mm:ss[.fraction]" (the
+ * null literal is NULL; an empty field of a non-string type is NULL. Without csv.null-literal, an
+ * empty STRING field (quoted or not) is the empty string, as in Flink, and NULL is written as an
+ * empty field: a NULL STRING reads back as "" (Flink's behaviour too); set csv.null-literal (e.g.
+ * "null") to keep NULL strings apart, since an unquoted field equal to it is then NULL for STRING
+ * too and a string equal to it is written quoted. The empty string is written quoted (""). TIMESTAMP as "yyyy-MM-dd HH:mm:ss[.fraction]" (the
  * writer fails naming the field for one outside the years 0000..9999),
  * BOOLEAN as true/false, BYTES as Base64 (RFC 4648, as Flink writes BINARY/VARBINARY; a value
  * that is not Base64 is an error naming the field). Not supported: csv.array-element-delimiter

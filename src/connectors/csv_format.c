@@ -5,13 +5,16 @@
  * Reading: fields split at the delimiter; a field starting with the quote character runs to the
  * closing quote ("" inside is one quote) and must end there; the escape character (if set) makes
  * the next character literal, inside quotes or not. An unquoted field equal to the null literal
- * (empty by default) is NULL, so an unquoted empty field is NULL and a quoted one ("") is the
- * empty string. Values are read as the schema's types (numbers and booleans may have spaces
+ * is NULL; without csv.null-literal (the literal is then empty) an unquoted empty field is NULL
+ * for every type but STRING, where it is the empty string, as in Flink; a quoted "" is the empty
+ * string (or BYTES). Values are read as the schema's types (numbers and booleans may have spaces
  * around them; TIMESTAMP in the SQL standard, "yyyy-MM-dd HH:mm:ss[.fraction]"). A line with
  * fewer or more fields than the schema is an error. With csv.allow-comments, a line starting with
  * '#' is no record. With csv.ignore-parse-errors a value that does not convert is NULL (format.h).
  *
- * Writing: fields joined by the delimiter; a STRING holding a line break is refused (SPATE_EINVAL
+ * Writing: NULL as the null literal (empty by default, which a STRING reads back as "", as in
+ * Flink: set csv.null-literal to keep NULL strings apart), the empty string as "" (quoted); fields
+ * joined by the delimiter; a STRING holding a line break is refused (SPATE_EINVAL
  * naming the field: the reader could not read it back, a record being one line), and so is a
  * TIMESTAMP outside the years 0000..9999 (yyyy has four digits); NULL as the null literal; a value that needs it
  * (holds the delimiter, the quote or escape character, a line break, spaces at its ends, or
@@ -124,8 +127,10 @@ int csv_decode(const fmt_options *o, const spate_schema *schema, const char *lin
       rc = SPATE_EINVAL;
       goto out;
     }
-    bool is_null =
-        !quoted && !copied && n == strlen(o->null_literal) && memcmp(val, o->null_literal, n) == 0;
+    /* Flink: without a null literal an empty STRING field is "", not NULL */
+    bool is_null = !quoted && !copied && n == strlen(o->null_literal) &&
+                   memcmp(val, o->null_literal, n) == 0 &&
+                   (o->null_literal_set || schema->fields[f].type != SPATE_STRING);
     if (!is_null && n == 0 && !quoted && schema->fields[f].type != SPATE_STRING &&
         schema->fields[f].type != SPATE_BYTES)
       is_null = true; /* nothing else an empty number, boolean or timestamp could be */

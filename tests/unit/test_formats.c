@@ -114,12 +114,12 @@ static void test_csv_quoting(void **state) {
   assert_str(&f.row, 1, "say \"hi\"");
   assert_int_equal(spate_row_bigint(&f.row, 2), 3);
   assert_string_equal(encode(&f), "\"x,y\",\"say \"\"hi\"\"\",3");
-  /* "" is the empty string, an unquoted empty field NULL */
+  /* "" is the empty string; an unquoted empty field too for STRING (Flink), NULL for others */
   decode_ok(&f, "\"\",,");
   assert_str(&f.row, 0, "");
-  assert_true(spate_row_is_null(&f.row, 1));
+  assert_str(&f.row, 1, "");
   assert_true(spate_row_is_null(&f.row, 2));
-  assert_string_equal(encode(&f), "\"\",,");
+  assert_string_equal(encode(&f), "\"\",\"\",");
   /* a value with spaces at its end is quoted to keep them */
   decode_ok(&f, "\" a \",b,1");
   assert_str(&f.row, 0, " a ");
@@ -445,6 +445,44 @@ static void test_ignore_parse_errors_nulls_fields(void **state) {
   assert_non_null(strstr(err, "'json.fail-on-missing-field' and 'json.ignore-parse-errors'"));
 }
 
+/* Without csv.null-literal an empty STRING field is "" (Flink) and NULL is written empty, so it
+ * reads back as ""; with csv.null-literal the literal is what means NULL, also the empty one. */
+static void test_csv_empty_strings(void **state) {
+  fx f;
+  fx_init(&f, "s STRING, l BIGINT", FMT_CSV);
+  decode_ok(&f, ",");
+  assert_str(&f.row, 0, "");
+  assert_true(spate_row_is_null(&f.row, 1));
+  assert_string_equal(encode(&f), "\"\",");
+  fx_free(&f);
+
+  fx_init(&f, "s STRING NOT NULL, t STRING NOT NULL", FMT_CSV);
+  decode_ok(&f, ","); /* not a NULL in a NOT NULL field */
+  assert_str(&f.row, 0, "");
+  assert_str(&f.row, 1, "");
+  fx_free(&f);
+
+  fx_init(&f, "s STRING, l BIGINT", FMT_CSV);
+  set(&f, "csv.null-literal", "");
+  decode_ok(&f, ",");
+  assert_true(spate_row_is_null(&f.row, 0));
+  assert_string_equal(encode(&f), ",");
+  decode_ok(&f, "\"\",1");
+  assert_str(&f.row, 0, "");
+  assert_string_equal(encode(&f), "\"\",1");
+  fx_free(&f);
+
+  fx_init(&f, "s STRING, l BIGINT", FMT_CSV);
+  set(&f, "csv.null-literal", "null");
+  decode_ok(&f, "null,null");
+  assert_true(spate_row_is_null(&f.row, 0));
+  assert_true(spate_row_is_null(&f.row, 1));
+  assert_string_equal(encode(&f), "null,null");
+  decode_ok(&f, ",");
+  assert_str(&f.row, 0, "");
+  fx_free(&f);
+}
+
 /* ---- BYTES as Base64 ------------------------------------------------------------------------- */
 static void test_base64(void **state) {
   static const struct {
@@ -527,6 +565,7 @@ int main(void) {
       cmocka_unit_test(test_csv_refuses_line_breaks),
       cmocka_unit_test(test_timestamps_out_of_range),
       cmocka_unit_test(test_ignore_parse_errors_nulls_fields),
+      cmocka_unit_test(test_csv_empty_strings),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
