@@ -12,15 +12,16 @@
  * fewer or more fields than the schema is an error. With csv.allow-comments, a line starting with
  * '#' is no record. With csv.ignore-parse-errors a value that does not convert is NULL (format.h).
  *
- * Writing: NULL as the null literal (empty by default, which a STRING reads back as "", as in
- * Flink: set csv.null-literal to keep NULL strings apart), the empty string as "" (quoted); fields
- * joined by the delimiter; a STRING holding a line break is refused (SPATE_EINVAL
- * naming the field: the reader could not read it back, a record being one line), and so is a
- * TIMESTAMP outside the years 0000..9999 (yyyy has four digits); NULL as the null literal; a value that needs it
- * (holds the delimiter, the quote or escape character, a line break, spaces at its ends, or
- * equals the null literal, as the empty string does by default) is quoted with inner quotes
- * doubled, or, with quotes disabled, has those characters escaped when an escape character is
- * set. BYTES are written as Base64 (RFC 4648, as Flink writes BINARY/VARBINARY) and read so.
+ * Writing: fields joined by the delimiter; NULL as the null literal (empty by default, which a
+ * STRING reads back as "", as in Flink: set csv.null-literal to keep NULL strings apart). A value
+ * that needs it (holds the delimiter, the quote or escape character, spaces at its ends, equals
+ * the null literal, as the empty string does by default, or starts a comment) is quoted with
+ * inner quotes doubled; with quotes disabled those characters are escaped when an escape
+ * character is set (of a null literal its first character), and else the write fails naming the
+ * field. Also refused (SPATE_EINVAL naming the field), as the reader could not read them back: a
+ * STRING holding a line break (a record is one line) and a TIMESTAMP outside the years
+ * 0000..9999. BYTES are written as Base64 (RFC 4648, as Flink writes BINARY/VARBINARY) and read
+ * so.
  */
 #include <stdio.h>
 #include <string.h>
@@ -188,7 +189,17 @@ static bool needs_quoting(const fmt_options *o, const char *s, size_t n, bool fi
   return false;
 }
 
-static int append_text(const fmt_options *o, const char *s, size_t n, bool first, sp_strbuf *sb) {
+/* The field being written: its place and type, and where an error goes. */
+typedef struct csv_out {
+  const fmt_options *o;
+  const schema_field *field;
+  bool first; /* the line's first field (a '#' there reads as a comment) */
+  fmt_error *e;
+} csv_out;
+
+static int append_text(const csv_out *w, const char *s, size_t n, sp_strbuf *sb) {
+  const fmt_options *o = w->o;
+  bool first = w->first;
   if (!needs_quoting(o, s, n, first)) return sp_strbuf_append(sb, s, n);
   int rc = 0;
   if (!o->quote_disabled) {
@@ -201,10 +212,31 @@ static int append_text(const fmt_options *o, const char *s, size_t n, bool first
     }
     return rc ? rc : sp_strbuf_append(sb, &q, 1);
   }
-  /* no quotes: escape what would split the value, when an escape character is set */
+  /* No quotes: what would split the value, make it read as NULL or make the line a comment is
+   * escaped (the first character of a null literal: an escaped field is never NULL), when an
+   * escape character is set; else the value cannot be written and the write fails. */
+  bool literal = n == strlen(o->null_literal) && memcmp(s, o->null_literal, n) == 0 &&
+                 (o->null_literal_set || w->field->type != SPATE_STRING);
+  bool comment = first && o->allow_comments && n && s[0] == '#';
+  bool delim = n && memchr(s, o->field_delimiter, n);
+  if (literal && n == 0)
+    return fail_at(w->e, 0,
+                   "field '%s': an empty value would read as NULL (the null literal) and "
+                   "csv.disable-quote-character leaves no way to write it",
+                   w->field->name);
+  if (!o->escape && (literal || comment || delim)) {
+    int shown = n > 40 ? 40 : (int)n;
+    return fail_at(w->e, 0,
+                   "field '%s': '%.*s%s' %s; with csv.disable-quote-character it needs "
+                   "csv.escape-character",
+                   w->field->name, shown, s, n > 40 ? "..." : "",
+                   delim     ? "holds the field delimiter"
+                   : literal ? "is the null literal"
+                             : "would start a comment line");
+  }
   for (size_t i = 0; i < n && rc == 0; i++) {
-    if (o->escape && (s[i] == o->field_delimiter || s[i] == o->escape ||
-                      (i == 0 && first && s[i] == '#' && o->allow_comments)))
+    if (o->escape &&
+        (s[i] == o->field_delimiter || s[i] == o->escape || (i == 0 && (comment || literal))))
       rc = sp_strbuf_append(sb, &o->escape, 1);
     if (rc == 0) rc = sp_strbuf_append(sb, &s[i], 1);
   }
@@ -213,15 +245,15 @@ static int append_text(const fmt_options *o, const char *s, size_t n, bool first
 
 /* The value just appended at sb[from..] read back as itself, or it is quoted (escaped) now:
  * numbers and timestamps rarely need it (a delimiter such as '.' or ':', a null literal "0"). */
-static int requote_tail(const fmt_options *o, sp_strbuf *sb, size_t from, bool first) {
+static int requote_tail(const csv_out *w, sp_strbuf *sb, size_t from) {
   size_t n = sb->len - from;
-  if (!needs_quoting(o, sb->data + from, n, first)) return 0;
+  if (!needs_quoting(w->o, sb->data + from, n, w->first)) return 0;
   char small[64]; /* a number or timestamp is shorter; Base64 may be longer */
   char *tmp = n <= sizeof small ? small : sp_malloc(n);
   if (!tmp) return SPATE_ENOMEM;
   memcpy(tmp, sb->data + from, n);
   sb->len = from;
-  int rc = append_text(o, tmp, n, first, sb);
+  int rc = append_text(w, tmp, n, sb);
   if (tmp != small) sp_free(tmp);
   return rc;
 }
@@ -238,19 +270,20 @@ int csv_encode(const fmt_options *o, const spate_schema *schema, const spate_row
       continue;
     }
     size_t from = sb->len;
+    csv_out w = {o, &schema->fields[i], i == 0, e};
     switch (schema->fields[i].type) {
     case SPATE_BOOLEAN:
       rc = sp_strbuf_add(sb, spate_row_bool(row, i) ? "true" : "false");
-      if (rc == 0) rc = requote_tail(o, sb, from, i == 0);
+      if (rc == 0) rc = requote_tail(&w, sb, from);
       break;
     case SPATE_INT:
     case SPATE_BIGINT:
       snprintf(num, sizeof num, "%lld", (long long)spate_row_bigint(row, i));
-      rc = append_text(o, num, strlen(num), i == 0, sb); /* "-1" may be the null literal */
+      rc = append_text(&w, num, strlen(num), sb); /* "-1" may be the null literal */
       break;
     case SPATE_DOUBLE:
       rc = fmt_append_double(sb, spate_row_double(row, i));
-      if (rc == 0) rc = requote_tail(o, sb, from, i == 0);
+      if (rc == 0) rc = requote_tail(&w, sb, from);
       break;
     case SPATE_TIMESTAMP:
       if (spate_row_timestamp(row, i) < FMT_TS_MIN || spate_row_timestamp(row, i) > FMT_TS_MAX) {
@@ -261,7 +294,7 @@ int csv_encode(const fmt_options *o, const spate_schema *schema, const spate_row
         break;
       }
       rc = fmt_append_timestamp(sb, spate_row_timestamp(row, i), FMT_TS_SQL);
-      if (rc == 0) rc = requote_tail(o, sb, from, i == 0);
+      if (rc == 0) rc = requote_tail(&w, sb, from);
       break;
     case SPATE_STRING: {
       spate_bytes v = spate_row_string(row, i);
@@ -272,13 +305,13 @@ int csv_encode(const fmt_options *o, const spate_schema *schema, const spate_row
                      schema->fields[i].name);
         break;
       }
-      rc = append_text(o, v.ptr ? v.ptr : "", v.len, i == 0, sb);
+      rc = append_text(&w, v.ptr ? v.ptr : "", v.len, sb);
       break;
     }
     case SPATE_BYTES: {
       spate_bytes v = spate_row_string(row, i);
       rc = sp_base64_append(sb, v.ptr ? v.ptr : "", v.len);
-      if (rc == 0) rc = requote_tail(o, sb, from, i == 0);
+      if (rc == 0) rc = requote_tail(&w, sb, from);
       break;
     }
     }

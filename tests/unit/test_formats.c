@@ -483,6 +483,63 @@ static void test_csv_empty_strings(void **state) {
   fx_free(&f);
 }
 
+/* With quotes disabled a value holding the delimiter, equal to the null literal or starting a
+ * comment is escaped when an escape character is set, and else not written (an error naming the
+ * field) instead of a line that reads back otherwise. */
+static void test_csv_unquoted_writes(void **state) {
+  fx f;
+  fx_init(&f, "s STRING, l BIGINT, d DOUBLE", FMT_CSV);
+  set(&f, "csv.disable-quote-character", "true");
+  set(&f, "csv.null-literal", "n/a");
+  set(&f, "csv.field-delimiter", ".");
+  set(&f, "csv.escape-character", "\\");
+  decode_ok(&f, "a\\.b.n/a.2\\.5");
+  assert_str(&f.row, 0, "a.b");
+  assert_true(spate_row_is_null(&f.row, 1));
+  assert_true(spate_row_double(&f.row, 2) == 2.5);
+  assert_string_equal(encode(&f), "a\\.b.n/a.2\\.5");
+  decode_ok(&f, "\\n/a.1.1");
+  assert_str(&f.row, 0, "n/a");
+  assert_string_equal(encode(&f), "\\n/a.1.1\\.0");
+  f.o.escape = 0; /* the same options without an escape character */
+  f.o.field_delimiter = ',';
+  decode_ok(&f, "a.b,1,2");
+  assert_string_equal(encode(&f), "a.b,1,2.0");
+  decode_ok(&f, "n/a,1,2");
+  assert_string_equal(encode(&f), "n/a,1,2.0");
+  f.o.field_delimiter = '.';
+  encode_bad(&f,
+             "field 'd': '2.0' holds the field delimiter; with csv.disable-quote-character "
+             "it needs csv.escape-character");
+  f.o.field_delimiter = ',';
+  decode_ok(&f, "x,1,n/a");
+  f.o.null_literal[0] = 'x'; /* "x" is the null literal now */
+  f.o.null_literal[1] = 0;
+  encode_bad(&f, "field 's': 'x' is the null literal");
+  fx_free(&f);
+
+  fx_init(&f, "s STRING, l BIGINT", FMT_CSV);
+  set(&f, "csv.disable-quote-character", "true");
+  set(&f, "csv.allow-comments", "true");
+  decode_ok(&f, "a#,1");
+  f.o.allow_comments = false;
+  decode_ok(&f, "#a,1");
+  f.o.allow_comments = true;
+  encode_bad(&f, "field 's': '#a' would start a comment line");
+  set(&f, "csv.null-literal", "");
+  decode_ok(&f, "x,");
+  assert_string_equal(encode(&f), "x,");
+  f.o.allow_comments = false;
+  decode_ok(&f, "\"\",1"); /* quotes disabled: the field is the two quote characters */
+  assert_str(&f.row, 0, "\"\"");
+  assert_string_equal(encode(&f), "\"\",1");
+  f.o.kind = FMT_JSON; /* an empty string, which would read back as NULL */
+  decode_ok(&f, "{\"s\":\"\",\"l\":1}");
+  f.o.kind = FMT_CSV;
+  encode_bad(&f, "field 's': an empty value would read as NULL");
+  fx_free(&f);
+}
+
 /* ---- BYTES as Base64 ------------------------------------------------------------------------- */
 static void test_base64(void **state) {
   static const struct {
@@ -566,6 +623,7 @@ int main(void) {
       cmocka_unit_test(test_timestamps_out_of_range),
       cmocka_unit_test(test_ignore_parse_errors_nulls_fields),
       cmocka_unit_test(test_csv_empty_strings),
+      cmocka_unit_test(test_csv_unquoted_writes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
