@@ -20,8 +20,10 @@
  * CSV options (Flink's defaults): csv.field-delimiter (","; one character or "\t"),
  * csv.quote-character ("\""), csv.disable-quote-character (false), csv.allow-comments (false:
  * with true, lines starting with '#' are skipped), csv.ignore-parse-errors (false),
- * csv.escape-character (none), csv.null-literal (none: the empty string). Fields follow RFC 4180
- * (a quoted field may hold delimiters; "" inside is one quote). An unquoted field equal to the
+ * csv.escape-character (none), csv.null-literal (none: the empty string; one holding the
+ * delimiter, the quote character or a line break, or starting with '#' with csv.allow-comments,
+ * is refused). Fields follow RFC 4180 (a quoted field may hold delimiters; "" inside is one
+ * quote). An unquoted field equal to the
  * null literal is NULL; an empty field of a non-string type is NULL. Without csv.null-literal, an
  * empty STRING field (quoted or not) is the empty string, as in Flink, and NULL is written as an
  * empty field: a NULL STRING reads back as "" (Flink's behaviour too); set csv.null-literal (e.g.

@@ -124,6 +124,20 @@ int fmt_options_check(const fmt_options *o, char *err, size_t err_len) {
     return SPATE_EINVAL;
   }
   char q = o->quote_disabled ? 0 : o->quote;
+  /* a null literal that could not be written unquoted or that a line would read otherwise */
+  const char *nl = o->null_literal, *why = NULL;
+  if (strchr(nl, o->field_delimiter))
+    why = "contains the field delimiter";
+  else if (q && strchr(nl, q))
+    why = "contains the quote character";
+  else if (strpbrk(nl, "\r\n"))
+    why = "contains a line break";
+  else if (o->allow_comments && nl[0] == '#')
+    why = "starts with '#', which begins a comment line with csv.allow-comments";
+  if (why) {
+    snprintf(err, err_len, "option 'csv.null-literal': '%s' %s", nl, why);
+    return SPATE_EINVAL;
+  }
   if (o->field_delimiter == q ||
       (o->escape && (o->escape == o->field_delimiter || o->escape == q))) {
     snprintf(err, err_len,

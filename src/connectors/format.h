@@ -57,7 +57,10 @@ const char *fmt_kind_name(fmt_kind kind);
  * is SPATE_EINVAL with a message naming the key and the value in err. Conflicts between
  * options (a quote character set while quotes are disabled) are checked by fmt_options_check. */
 int fmt_options_set(fmt_options *o, const char *key, const char *value, char *err, size_t err_len);
-/* Checks options against each other; SPATE_EINVAL with a message. */
+/* Checks options against each other; SPATE_EINVAL with a message naming the keys: the
+ * delimiter, quote and escape characters must differ; csv.null-literal must not contain the
+ * delimiter, the quote character or a line break, nor start with '#' with csv.allow-comments;
+ * json.fail-on-missing-field and json.ignore-parse-errors are not both true. */
 int fmt_options_check(const fmt_options *o, char *err, size_t err_len);
 /* Rebuilds options from the list stored in the params: kind name, then key/value pairs. An
  * empty list is not a format (SPATE_ENOENT: the operator reads or writes plain text). */
@@ -72,8 +75,8 @@ typedef struct fmt_error {
 } fmt_error;
 
 /* Decodes one line into a row of `schema` built in b (spate_rb_begin .. spate_rb_finish; the
- * caller emits it). Returns 1 (a row in *out), 0 (a line that is no record: a comment with
- * csv.allow-comments), or SPATE_EINVAL with *e filled (a bad line), or SPATE_ENOMEM.
+ * caller emits it). Returns 1 (a row in *out), 0 (a line that is no record: a
+ * comment with csv.allow-comments), or SPATE_EINVAL with *e filled (a bad line), or SPATE_ENOMEM.
  * With ignore-parse-errors (Flink: "fields are set to null in case of errors") a value that does
  * not convert to its field's type makes that field NULL and sets e->nulled (the row still comes
  * out; the caller counts the line as a parse error), unless the field is NOT NULL: then the line

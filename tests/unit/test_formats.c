@@ -540,6 +540,41 @@ static void test_csv_unquoted_writes(void **state) {
   fx_free(&f);
 }
 
+/* A null literal that a line would read otherwise (a delimiter or quote inside, a line break, a
+ * '#' first with comments) is refused, naming the key, whichever option is set first. */
+static void test_null_literal_refused(void **state) {
+  static const struct {
+    const char *key, *value, *literal, *why;
+  } v[] = {
+      {NULL, NULL, "a,b", "contains the field delimiter"},
+      {"csv.field-delimiter", ";", "a;b", "contains the field delimiter"},
+      {NULL, NULL, "say\"", "contains the quote character"},
+      {"csv.allow-comments", "true", "#N/A", "starts with '#'"},
+  };
+  char err[256];
+  for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+    fmt_options o;
+    fmt_options_init(&o, FMT_CSV);
+    if (v[k].key) assert_int_equal(fmt_options_set(&o, v[k].key, v[k].value, err, sizeof err), 0);
+    assert_int_equal(fmt_options_set(&o, "csv.null-literal", v[k].literal, err, sizeof err), 0);
+    assert_int_equal(fmt_options_check(&o, err, sizeof err), SPATE_EINVAL);
+    if (!strstr(err, "option 'csv.null-literal'") || !strstr(err, v[k].why))
+      fail_msg("'%s': %s", v[k].literal, err);
+  }
+  /* the other order, and what stays allowed */
+  fmt_options o;
+  fmt_options_init(&o, FMT_CSV);
+  assert_int_equal(fmt_options_set(&o, "csv.null-literal", "#N/A", err, sizeof err), 0);
+  assert_int_equal(fmt_options_check(&o, err, sizeof err), 0);
+  assert_int_equal(fmt_options_set(&o, "csv.allow-comments", "true", err, sizeof err), 0);
+  assert_int_equal(fmt_options_check(&o, err, sizeof err), SPATE_EINVAL);
+  assert_non_null(strstr(err, "option 'csv.null-literal': '#N/A' starts with '#'"));
+  fmt_options_init(&o, FMT_CSV);
+  assert_int_equal(fmt_options_set(&o, "csv.null-literal", "say\"", err, sizeof err), 0);
+  assert_int_equal(fmt_options_set(&o, "csv.disable-quote-character", "true", err, sizeof err), 0);
+  assert_int_equal(fmt_options_check(&o, err, sizeof err), 0);
+}
+
 /* ---- BYTES as Base64 ------------------------------------------------------------------------- */
 static void test_base64(void **state) {
   static const struct {
@@ -624,6 +659,7 @@ int main(void) {
       cmocka_unit_test(test_ignore_parse_errors_nulls_fields),
       cmocka_unit_test(test_csv_empty_strings),
       cmocka_unit_test(test_csv_unquoted_writes),
+      cmocka_unit_test(test_null_literal_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
