@@ -9,8 +9,9 @@
  *     spate_stream *orders = spate_read_file(env, "orders.csv", csv);   // rows of s
  *     spate_write_file(orders, "out.json", spate_format_json(env, s));
  *
- * A record is one line ("\n", a trailing "\r" dropped). A line that does not parse fails the job
- * with "<file>:<line>:<column>: <what>", e.g. "orders.csv:17:5: field 'amount': 'abc' is not a
+ * A record is one line ("\n", a trailing "\r" dropped); an empty line is no record (skipped, as
+ * Flink produces no row for it). A line that does not parse fails the job with
+ * "<file>:<line>:<column>: <what>", e.g. "orders.csv:17:5: field 'amount': 'abc' is not a
  * DOUBLE" (a socket source names "host:port"). With `csv.ignore-parse-errors` /
  * `json.ignore-parse-errors` (Flink: "fields are set to null in case of errors"), a value that
  * does not convert to its field's type is NULL (the row is dropped if that field is NOT NULL),

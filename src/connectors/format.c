@@ -169,6 +169,7 @@ int fmt_decode(const fmt_options *o, const spate_schema *schema, const char *lin
   e->column = 1;
   e->nulled = false;
   e->message[0] = 0;
+  if (len == 0) return 0; /* a blank line is no record (Flink produces no row for it) */
   return o->kind == FMT_JSON ? json_decode(o, schema, line, len, b, out, e)
                              : csv_decode(o, schema, line, len, b, out, e);
 }

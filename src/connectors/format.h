@@ -75,7 +75,7 @@ typedef struct fmt_error {
 } fmt_error;
 
 /* Decodes one line into a row of `schema` built in b (spate_rb_begin .. spate_rb_finish; the
- * caller emits it). Returns 1 (a row in *out), 0 (a line that is no record: a
+ * caller emits it). Returns 1 (a row in *out), 0 (a line that is no record: an empty line, a
  * comment with csv.allow-comments), or SPATE_EINVAL with *e filled (a bad line), or SPATE_ENOMEM.
  * With ignore-parse-errors (Flink: "fields are set to null in case of errors") a value that does
  * not convert to its field's type makes that field NULL and sets e->nulled (the row still comes

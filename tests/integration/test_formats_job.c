@@ -237,8 +237,8 @@ static void test_bad_line_fails_naming_position(void **state) {
   if (!strstr(msg, want)) fail_msg("'%s' does not say '%s'", msg, want);
   free(msg);
   snprintf(path, sizeof path, "%s/orders.json", dir);
-  msg = failure_of(path, "{\"id\":1}\n\n", spate_format_json);
-  snprintf(want, sizeof want, "%s:2:1: not JSON", path);
+  msg = failure_of(path, "{\"id\":1}\n\n{\"id\":x}\n", spate_format_json); /* blank: no record */
+  snprintf(want, sizeof want, "%s:3:7: not JSON", path);
   if (!strstr(msg, want)) fail_msg("'%s' does not say '%s'", msg, want);
   free(msg);
   msg = failure_of(path, "{\"id\":1}\n{\"id\": 2, \"amount\": true}\n", spate_format_json);

@@ -575,6 +575,24 @@ static void test_null_literal_refused(void **state) {
   assert_int_equal(fmt_options_check(&o, err, sizeof err), 0);
 }
 
+/* An empty line is no record in either format (Flink produces no row for it), also for a schema
+ * of one STRING field. */
+static void test_blank_lines_skipped(void **state) {
+  fx f;
+  fx_init(&f, "id BIGINT, s STRING", FMT_CSV);
+  assert_int_equal(decode(&f, ""), 0);
+  fx_free(&f);
+  fx_init(&f, "s STRING", FMT_CSV);
+  assert_int_equal(decode(&f, ""), 0);
+  decode_ok(&f, "\"\"");
+  assert_str(&f.row, 0, "");
+  fx_free(&f);
+  fx_init(&f, "id BIGINT, s STRING", FMT_JSON);
+  assert_int_equal(decode(&f, ""), 0);
+  assert_int_equal(decode(&f, " "), SPATE_EINVAL); /* only an empty line: spaces are no JSON */
+  fx_free(&f);
+}
+
 /* ---- BYTES as Base64 ------------------------------------------------------------------------- */
 static void test_base64(void **state) {
   static const struct {
@@ -660,6 +678,7 @@ int main(void) {
       cmocka_unit_test(test_csv_empty_strings),
       cmocka_unit_test(test_csv_unquoted_writes),
       cmocka_unit_test(test_null_literal_refused),
+      cmocka_unit_test(test_blank_lines_skipped),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
