@@ -35,7 +35,7 @@
 
 __attribute__((format(printf, 3, 4))) static int fail_at(fmt_error *e, size_t at, const char *fmt,
                                                          ...) {
-  e->column = (int)(at + 1);
+  e->column = fmt_column(at);
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(e->message, sizeof e->message, fmt, ap);
@@ -123,7 +123,7 @@ int csv_decode(const fmt_options *o, const spate_schema *schema, const char *lin
       if (!copied) n = i - start;
     }
     if (f >= nf) {
-      e->column = (int)(start + 1);
+      e->column = fmt_column(start);
       snprintf(e->message, sizeof e->message, "the line has more than the schema's %d fields", nf);
       rc = SPATE_EINVAL;
       goto out;
@@ -142,7 +142,7 @@ int csv_decode(const fmt_options *o, const spate_schema *schema, const char *lin
       }
       spate_rb_set_null(b, f);
     } else if (!fmt_set_from_text(b, schema, f, val, n, FMT_TS_SQL, e)) {
-      e->column = (int)(start + 1 + (quoted ? 1 : 0));
+      e->column = fmt_column(start + (quoted ? 1 : 0));
       if (o->ignore_parse_errors && schema->fields[f].nullable) {
         spate_rb_set_null(b, f); /* Flink: "fields are set to null in case of errors" */
         e->nulled = true;
@@ -155,7 +155,7 @@ int csv_decode(const fmt_options *o, const spate_schema *schema, const char *lin
     i++; /* the delimiter */
   }
   if (f + 1 < nf) {
-    e->column = (int)(len + 1);
+    e->column = fmt_column(len);
     snprintf(e->message, sizeof e->message, "the line has %d fields, the schema %d (missing: '%s')",
              f + 1, nf, schema->fields[f + 1].name);
     rc = SPATE_EINVAL;

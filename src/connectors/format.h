@@ -18,6 +18,7 @@
  */
 #ifndef SPATE_CONNECTORS_FORMAT_H
 #define SPATE_CONNECTORS_FORMAT_H
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,6 +67,9 @@ int fmt_options_check(const fmt_options *o, char *err, size_t err_len);
  * empty list is not a format (SPATE_ENOENT: the operator reads or writes plain text). */
 int fmt_options_from_list(fmt_options *o, uint32_t n, const char *const *v, char *err,
                           size_t err_len);
+
+/* The 1-based column of byte offset at, capped at INT_MAX (a line may be longer than an int). */
+static inline int fmt_column(size_t at) { return at < (size_t)INT_MAX ? (int)at + 1 : INT_MAX; }
 
 /* What a decode reports besides its result. */
 typedef struct fmt_error {

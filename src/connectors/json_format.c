@@ -11,7 +11,8 @@
  * json.timestamp-format.standard (SQL "yyyy-MM-dd HH:mm:ss[.fraction]", ISO-8601 with 'T'), or,
  * Spate's addition, an integer of milliseconds since the epoch; BYTES from a Base64 string.
  * An error's column is where the bad value starts (found by its member's name in the line; 1 when
- * the name is written with escapes), or where jansson found bad syntax.
+ * the name is written with escapes), or where jansson found bad syntax (its byte position, as
+ * every column here counts bytes).
  *
  * Writing: {"name":value,...} in schema order, NULL as null, TIMESTAMP in the chosen standard
  * (outside the years 0000..9999, which it cannot write, as epoch milliseconds), non-finite
@@ -37,7 +38,7 @@ static int value_column(const char *line, size_t len, const char *name) {
     if (j >= len || line[j] != ':') continue;
     j++;
     while (j < len && (line[j] == ' ' || line[j] == '\t')) j++;
-    return (int)(j + 1);
+    return fmt_column(j);
   }
   return 1;
 }
@@ -112,7 +113,7 @@ int json_decode(const fmt_options *o, const spate_schema *schema, const char *li
   json_error_t jerr;
   json_t *root = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
   if (!root) {
-    e->column = jerr.column > 0 ? jerr.column : 1;
+    e->column = jerr.position > 0 ? jerr.position : 1; /* bytes; jerr.column counts characters */
     snprintf(e->message, sizeof e->message, "not JSON: %s", jerr.text);
     return SPATE_EINVAL;
   }

@@ -3,6 +3,7 @@
  * escapes, delimiters, nulls, every type, errors with their column, writing and reading back,
  * option keys and values checked by name.
  */
+#include <limits.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -593,6 +594,21 @@ static void test_blank_lines_skipped(void **state) {
   fx_free(&f);
 }
 
+/* JSON syntax errors report byte columns, as every other error does (jansson's own column counts
+ * characters): the same error after two 2-byte characters is at the column of 4 ASCII bytes. */
+static void test_json_error_column_in_bytes(void **state) {
+  fx f;
+  fx_init(&f, "s STRING, n BIGINT", FMT_JSON);
+  assert_int_equal(decode(&f, "{\"s\":\"aaaa\",\"n\":}"), SPATE_EINVAL);
+  int ascii = f.e.column;
+  assert_true(ascii >= 16 && ascii <= 18);
+  assert_int_equal(decode(&f, "{\"s\":\"\xc3\xa9\xc3\xa9\",\"n\":}"), SPATE_EINVAL);
+  assert_int_equal(f.e.column, ascii);
+  assert_int_equal(fmt_column(0), 1);
+  assert_int_equal(fmt_column((size_t)INT_MAX + 5), INT_MAX);
+  fx_free(&f);
+}
+
 /* ---- BYTES as Base64 ------------------------------------------------------------------------- */
 static void test_base64(void **state) {
   static const struct {
@@ -679,6 +695,7 @@ int main(void) {
       cmocka_unit_test(test_csv_unquoted_writes),
       cmocka_unit_test(test_null_literal_refused),
       cmocka_unit_test(test_blank_lines_skipped),
+      cmocka_unit_test(test_json_error_column_in_bytes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
