@@ -12,6 +12,7 @@
 
 #include "base/alloc.h"
 #include "base/err.h"
+#include "base/log.h"
 #include "connectors/dir_monitor.h"
 
 typedef struct name_list {
@@ -150,7 +151,12 @@ int dir_monitor_next(dir_monitor *m, int64_t now, const char **line, size_t *len
       continue;
     }
     if (m->head < m->queue.n) {
-      if ((rc = begin_file(m)) < 0) return rc;
+      rc = begin_file(m);
+      if (rc == SPATE_ENOENT) { /* removed since the scan (or before a restore): nothing to read */
+        SP_WARN("dir_monitor", "Skipping %s: it was removed before it was read", m->cur_path);
+        rc = end_file(m);
+      }
+      if (rc < 0) return rc;
       continue;
     }
     if (m->next_scan != INT64_MIN && now < m->next_scan) {
