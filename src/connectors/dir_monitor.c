@@ -82,6 +82,18 @@ static int cmp_names(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+int dir_monitor_sort_names(char **names, int n) {
+  if (n <= 1) return n;
+  qsort(names, (size_t)n, sizeof *names, cmp_names);
+  int k = 1;
+  for (int i = 1; i < n; i++)
+    if (strcmp(names[i], names[k - 1]) == 0)
+      sp_free(names[i]);
+    else
+      names[k++] = names[i];
+  return k;
+}
+
 /* Lists the directory and queues the files not seen before, in name order. */
 static int scan(dir_monitor *m) {
   DIR *d = opendir(m->dir);
@@ -107,7 +119,7 @@ static int scan(dir_monitor *m) {
     if (regular) rc = list_push(&found, e->d_name);
   }
   closedir(d);
-  if (rc == 0 && found.n) qsort(found.v, (size_t)found.n, sizeof *found.v, cmp_names);
+  if (rc == 0) found.n = dir_monitor_sort_names(found.v, found.n);
   for (int i = 0; i < found.n && rc == 0; i++) rc = list_push(&m->queue, found.v[i]);
   list_free(&found);
   return rc;

@@ -51,4 +51,8 @@ int dir_monitor_visit(const dir_monitor *m, int (*fn)(void *arg, const dm_entry 
  * entries in that order; split paths are full paths. SPATE_ECORRUPT on entries out of order. */
 int dir_monitor_resume(dir_monitor *m, const dm_entry *entries, int n, char *err, size_t err_len);
 void dir_monitor_close(dir_monitor *m);
+/* A scan's ordering step (public for its unit test): sorts names (sp_malloc'ed strings) by
+ * strcmp and drops repeated names (freed), which a listing may return when a file is renamed
+ * during it. Returns the number kept, at the front of names. */
+int dir_monitor_sort_names(char **names, int n);
 #endif

@@ -19,6 +19,7 @@
 
 #include "support/testkit.h"
 
+#include "base/alloc.h"
 #include "connectors/dir_monitor.h"
 #include "spate/spate.h"
 
@@ -194,11 +195,24 @@ static void test_removed_queued_file_skipped(void **state) {
   tk_rm_rf(dir);
 }
 
+static void test_sort_names_drops_repeats(void **state) {
+  const char *in[] = {"b", "a", "c", "b", "a", "b"};
+  char *v[6];
+  for (int i = 0; i < 6; i++) v[i] = sp_strdup(in[i]);
+  int n = dir_monitor_sort_names(v, 6);
+  assert_int_equal(n, 3);
+  assert_string_equal(v[0], "a");
+  assert_string_equal(v[1], "b");
+  assert_string_equal(v[2], "c");
+  for (int i = 0; i < n; i++) sp_free(v[i]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_reads_once_in_order_and_resumes),
       cmocka_unit_test(test_bad_input),
       cmocka_unit_test(test_removed_queued_file_skipped),
+      cmocka_unit_test(test_sort_names_drops_repeats),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
