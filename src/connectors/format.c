@@ -266,13 +266,15 @@ static bool digits(const char *s, int n, int *v) {
 
 bool fmt_parse_timestamp(const char *s, size_t n, fmt_ts_standard std, int64_t *ms) {
   trim(&s, &n);
-  /* yyyy-MM-dd?HH:mm:ss = 19 bytes */
-  if (n < 19) return false;
-  int y, mo, d, h, mi, sec;
+  /* yyyy-MM-dd?HH:mm:ss = 19 bytes; ISO-8601's local time (Java's ISO_LOCAL_TIME, which Flink's
+   * ISO-8601 standard uses) may stop after the minutes: yyyy-MM-ddTHH:mm = 16 bytes */
+  bool no_seconds = std == FMT_TS_ISO_8601 && n == 16;
+  if (n < 19 && !no_seconds) return false;
+  int y, mo, d, h, mi, sec = 0;
   char sep = std == FMT_TS_ISO_8601 ? 'T' : ' ';
   if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
       !digits(s + 8, 2, &d) || s[10] != sep || !digits(s + 11, 2, &h) || s[13] != ':' ||
-      !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec))
+      !digits(s + 14, 2, &mi) || (!no_seconds && (s[16] != ':' || !digits(s + 17, 2, &sec))))
     return false;
   static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -281,7 +283,7 @@ bool fmt_parse_timestamp(const char *s, size_t n, fmt_ts_standard std, int64_t *
     return false;
   int64_t frac = 0;
   size_t i = 19;
-  if (i < n) {
+  if (!no_seconds && i < n) {
     if (s[i] != '.' || n - i < 2 || n - i > 10) return false;
     for (size_t k = 1; k < n - i; k++) {
       if (s[i + k] < '0' || s[i + k] > '9') return false;

@@ -109,8 +109,9 @@ int json_encode(const fmt_options *o, const spate_schema *schema, const spate_ro
 bool fmt_parse_int64(const char *s, size_t n, int64_t *v);
 bool fmt_parse_double(const char *s, size_t n, double *v);
 bool fmt_parse_bool(const char *s, size_t n, bool *v);
-/* "yyyy-MM-dd HH:mm:ss[.fraction]" (the SQL standard) or with 'T' (ISO-8601): milliseconds
- * since the epoch (UTC); digits of the fraction beyond milliseconds are cut. */
+/* "yyyy-MM-dd HH:mm:ss[.fraction]" (the SQL standard) or with 'T' (ISO-8601, where the seconds
+ * may be left out: "yyyy-MM-ddTHH:mm", as Java's ISO_LOCAL_TIME reads): milliseconds since the
+ * epoch (UTC); digits of the fraction beyond milliseconds are cut. */
 bool fmt_parse_timestamp(const char *s, size_t n, fmt_ts_standard std, int64_t *ms);
 /* The TIMESTAMPs the standards can write: 0000-01-01 00:00:00 .. 9999-12-31 23:59:59.999. */
 #define FMT_TS_MIN (-62167219200000LL)

@@ -5,7 +5,9 @@
  * Reading (Flink's JsonToRowDataConverters): members not in the schema are ignored; a missing
  * member is NULL unless json.fail-on-missing-field; JSON null is NULL; with
  * json.ignore-parse-errors a value of the wrong type is NULL (format.h). BOOLEAN from true/false
- * (or a string "true"/"false"); INT and BIGINT from integers in range (or a string holding one);
+ * (or a string "true"/"false"); INT and BIGINT from integers in range (or a string holding one),
+ * or from a number with a fraction in range, truncated toward zero as Flink's Jackson does (5.5
+ * is 5);
  * DOUBLE from any number (or a string: also "NaN", "Infinity", "-Infinity"); STRING from a string,
  * other values as their compact JSON text; TIMESTAMP from a string in the
  * json.timestamp-format.standard (SQL "yyyy-MM-dd HH:mm:ss[.fraction]", ISO-8601 with 'T'), or,
@@ -79,12 +81,24 @@ static int set_field(const fmt_options *o, const spate_schema *schema, int i, co
     spate_rb_set_bool(b, i, json_is_true(v));
     return 0;
   case SPATE_INT:
+    if (json_is_real(v)) { /* Flink (Jackson's canConvertToInt, asInt): truncated toward zero */
+      double x = json_real_value(v);
+      if (!(x >= INT32_MIN && x <= INT32_MAX)) break; /* Jackson's bounds: 2147483647.5 is not */
+      spate_rb_set_int(b, i, (int32_t)x);
+      return 0;
+    }
     if (!json_is_integer(v) || json_integer_value(v) < INT32_MIN ||
         json_integer_value(v) > INT32_MAX)
       break;
     spate_rb_set_int(b, i, (int32_t)json_integer_value(v));
     return 0;
   case SPATE_BIGINT:
+    if (json_is_real(v)) { /* Flink (canConvertToLong, asLong): truncated toward zero */
+      double x = json_real_value(v);
+      if (!(x >= -0x1p63 && x < 0x1p63)) break;
+      spate_rb_set_bigint(b, i, (int64_t)x);
+      return 0;
+    }
     if (!json_is_integer(v)) break;
     spate_rb_set_bigint(b, i, json_integer_value(v));
     return 0;
