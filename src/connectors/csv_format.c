@@ -23,6 +23,7 @@
  * 0000..9999. BYTES are written as Base64 (RFC 4648, as Flink writes BINARY/VARBINARY) and read
  * so.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,8 +31,6 @@
 #include "base/base64.h"
 #include "connectors/format.h"
 #include "types/schema.h"
-
-#include <stdarg.h>
 
 __attribute__((format(printf, 3, 4))) static int fail_at(fmt_error *e, size_t at, const char *fmt,
                                                          ...) {
