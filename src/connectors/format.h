@@ -9,8 +9,9 @@
  * replays them (fmt_options_from_list), so both ends agree on one meaning of every key.
  *
  * A record is one line (the sources split on "\n" and drop a trailing "\r"): a CSV field with a
- * line break inside quotes is not supported, and the CSV writer refuses a STRING holding one. csv_format.c and json_format.c hold the two codecs;
- * this file holds the options and the dispatch.
+ * line break inside quotes is not supported, and the CSV writer refuses a STRING holding one.
+ * csv_format.c and json_format.c hold the two codecs; this file holds the options and the
+ * dispatch.
  *
  * Decoding errors carry the 1-based byte column where the bad value (or syntax) starts and a
  * message naming the field, e.g. "field 'amount': 'abc' is not a DOUBLE"; the source prefixes
