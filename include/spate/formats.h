@@ -9,28 +9,44 @@
  *     spate_stream *orders = spate_read_file(env, "orders.csv", csv);   // rows of s
  *     spate_write_file(orders, "out.json", spate_format_json(env, s));
  *
- * A record is one line ("\n", a trailing "\r" dropped). A line that does not parse fails the job
- * with "<file>:<line>:<column>: <what>", e.g. "orders.csv:17:5: field 'amount': 'abc' is not a
- * DOUBLE" (a socket source names "host:port"); with `csv.ignore-parse-errors` /
- * `json.ignore-parse-errors` the line is skipped and counted in the source's counter metric
- * "numParseErrors".
+ * A record is one line ("\n", a trailing "\r" dropped); an empty line is no record (skipped, as
+ * Flink produces no row for it). A line that does not parse fails the job with
+ * "<file>:<line>:<column>: <what>", e.g. "orders.csv:17:5: field 'amount': 'abc' is not a
+ * DOUBLE" (a socket source names "host:port"). With `csv.ignore-parse-errors` /
+ * `json.ignore-parse-errors` (Flink: "fields are set to null in case of errors"), a value that
+ * does not convert to its field's type is NULL (the row is dropped if that field is NOT NULL),
+ * and a line that cannot be parsed (wrong number of fields, unbalanced quote, not a JSON object)
+ * is skipped; each such line counts once in the source's counter metric "numParseErrors".
  *
  * CSV options (Flink's defaults): csv.field-delimiter (","; one character or "\t"),
  * csv.quote-character ("\""), csv.disable-quote-character (false), csv.allow-comments (false:
  * with true, lines starting with '#' are skipped), csv.ignore-parse-errors (false),
- * csv.escape-character (none), csv.null-literal (none: the empty string). Fields follow RFC 4180
- * (a quoted field may hold delimiters; "" inside is one quote). An unquoted field equal to the
- * null literal is NULL (so an unquoted empty field is NULL, a quoted "" the empty string); an
- * empty field of a non-string type is NULL. TIMESTAMP as "yyyy-MM-dd HH:mm:ss[.fraction]",
- * BOOLEAN as true/false. Not supported: csv.array-element-delimiter (no array types), line
- * breaks inside quoted fields (a record is a line).
+ * csv.escape-character (none), csv.null-literal (none: the empty string; one holding the
+ * delimiter, the quote character or a line break, or starting with '#' with csv.allow-comments,
+ * is refused). Fields follow RFC 4180 (a quoted field may hold delimiters; "" inside is one
+ * quote). An unquoted field equal to the null literal is NULL; an empty field of a non-string
+ * type is NULL. Without csv.null-literal, an empty STRING field (quoted or not) is the empty
+ * string, as in Flink, and NULL is written as an empty field: a NULL STRING reads back as ""
+ * (Flink's behaviour too); set csv.null-literal (e.g. "null") to keep NULL strings apart, since
+ * an unquoted field equal to it is then NULL for STRING too and a string equal to it is written
+ * quoted. The empty string is written quoted (""). With csv.disable-quote-character, a value
+ * holding the delimiter, equal to the null literal or starting a comment line is written escaped
+ * when csv.escape-character is set, else the write fails naming the field. TIMESTAMP as
+ * "yyyy-MM-dd HH:mm:ss[.fraction]" (the writer fails naming the field for one outside the years
+ * 0000..9999), BOOLEAN as true/false, BYTES as Base64 (RFC 4648, as Flink writes
+ * BINARY/VARBINARY; a value that is not Base64 is an error naming the field). Not supported:
+ * csv.array-element-delimiter (no array types), line breaks inside quoted fields (a record is a
+ * line: the writer refuses a STRING holding "\n" or "\r" with an error naming the field, which
+ * fails the job).
  *
  * JSON options: json.fail-on-missing-field (false: a missing member is NULL),
- * json.ignore-parse-errors (false), json.timestamp-format.standard ("SQL":
- * "yyyy-MM-dd HH:mm:ss[.fraction]", or "ISO-8601": "yyyy-MM-ddTHH:mm:ss[.fraction]"). One object
- * per line; members not in the schema are ignored; numbers into INT/BIGINT only when integral
- * and in range; a TIMESTAMP may also be given as an integer of epoch milliseconds (Spate's
- * addition). Written objects have the schema's field names in order, NULL as null.
+ * json.ignore-parse-errors (false; not with json.fail-on-missing-field, as in Flink),
+ * json.timestamp-format.standard ("SQL": "yyyy-MM-dd HH:mm:ss[.fraction]", or "ISO-8601":
+ * "yyyy-MM-ddTHH:mm[:ss[.fraction]]"). One object per line; members not in the schema are
+ * ignored; numbers into INT/BIGINT only in range, a fraction truncated toward zero (5.5 is 5, as
+ * Flink's Jackson reads them); a TIMESTAMP may also be given as an integer of epoch milliseconds
+ * (Spate's addition); BYTES as a Base64 string, read and written. Written objects have the
+ * schema's field names in order, NULL as null.
  * Not supported: json.map-null-key.*, json.encode.decimal-as-plain-number (no DECIMAL type).
  */
 #ifndef SPATE_FORMATS_H

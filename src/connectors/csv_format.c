@@ -5,30 +5,36 @@
  * Reading: fields split at the delimiter; a field starting with the quote character runs to the
  * closing quote ("" inside is one quote) and must end there; the escape character (if set) makes
  * the next character literal, inside quotes or not. An unquoted field equal to the null literal
- * (empty by default) is NULL, so an unquoted empty field is NULL and a quoted one ("") is the
- * empty string. Values are read as the schema's types (numbers and booleans may have spaces
+ * is NULL; without csv.null-literal (the literal is then empty) an unquoted empty field is NULL
+ * for every type but STRING, where it is the empty string, as in Flink; a quoted "" is the empty
+ * string (or BYTES). Values are read as the schema's types (numbers and booleans may have spaces
  * around them; TIMESTAMP in the SQL standard, "yyyy-MM-dd HH:mm:ss[.fraction]"). A line with
  * fewer or more fields than the schema is an error. With csv.allow-comments, a line starting with
- * '#' is no record.
+ * '#' is no record. With csv.ignore-parse-errors a value that does not convert is NULL (format.h).
  *
- * Writing: fields joined by the delimiter; NULL as the null literal; a value that needs it
- * (holds the delimiter, the quote or escape character, a line break, spaces at its ends, or
- * equals the null literal, as the empty string does by default) is quoted with inner quotes
- * doubled, or, with quotes disabled, has those characters escaped when an escape character is
- * set. BYTES are written as their bytes.
+ * Writing: fields joined by the delimiter; NULL as the null literal (empty by default, which a
+ * STRING reads back as "", as in Flink: set csv.null-literal to keep NULL strings apart). A value
+ * that needs it (holds the delimiter, the quote or escape character, spaces at its ends, equals
+ * the null literal, as the empty string does by default, or starts a comment) is quoted with
+ * inner quotes doubled; with quotes disabled those characters are escaped when an escape
+ * character is set (of a null literal its first character), and else the write fails naming the
+ * field. Also refused (SPATE_EINVAL naming the field), as the reader could not read them back: a
+ * STRING holding a line break (a record is one line) and a TIMESTAMP outside the years
+ * 0000..9999. BYTES are written as Base64 (RFC 4648, as Flink writes BINARY/VARBINARY) and read
+ * so.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/base64.h"
 #include "connectors/format.h"
 #include "types/schema.h"
 
-#include <stdarg.h>
-
 __attribute__((format(printf, 3, 4))) static int fail_at(fmt_error *e, size_t at, const char *fmt,
                                                          ...) {
-  e->column = (int)(at + 1);
+  e->column = fmt_column(at);
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(e->message, sizeof e->message, fmt, ap);
@@ -116,13 +122,15 @@ int csv_decode(const fmt_options *o, const spate_schema *schema, const char *lin
       if (!copied) n = i - start;
     }
     if (f >= nf) {
-      e->column = (int)(start + 1);
+      e->column = fmt_column(start);
       snprintf(e->message, sizeof e->message, "the line has more than the schema's %d fields", nf);
       rc = SPATE_EINVAL;
       goto out;
     }
-    bool is_null =
-        !quoted && !copied && n == strlen(o->null_literal) && memcmp(val, o->null_literal, n) == 0;
+    /* Flink: without a null literal an empty STRING field is "", not NULL */
+    bool is_null = !quoted && !copied && n == strlen(o->null_literal) &&
+                   memcmp(val, o->null_literal, n) == 0 &&
+                   (o->null_literal_set || schema->fields[f].type != SPATE_STRING);
     if (!is_null && n == 0 && !quoted && schema->fields[f].type != SPATE_STRING &&
         schema->fields[f].type != SPATE_BYTES)
       is_null = true; /* nothing else an empty number, boolean or timestamp could be */
@@ -133,15 +141,20 @@ int csv_decode(const fmt_options *o, const spate_schema *schema, const char *lin
       }
       spate_rb_set_null(b, f);
     } else if (!fmt_set_from_text(b, schema, f, val, n, FMT_TS_SQL, e)) {
-      e->column = (int)(start + 1 + (quoted ? 1 : 0));
-      rc = SPATE_EINVAL;
-      goto out;
+      e->column = fmt_column(start + (quoted ? 1 : 0));
+      if (o->ignore_parse_errors && schema->fields[f].nullable) {
+        spate_rb_set_null(b, f); /* Flink: "fields are set to null in case of errors" */
+        e->nulled = true;
+      } else {
+        rc = SPATE_EINVAL;
+        goto out;
+      }
     }
     if (i >= len) break;
     i++; /* the delimiter */
   }
   if (f + 1 < nf) {
-    e->column = (int)(len + 1);
+    e->column = fmt_column(len);
     snprintf(e->message, sizeof e->message, "the line has %d fields, the schema %d (missing: '%s')",
              f + 1, nf, schema->fields[f + 1].name);
     rc = SPATE_EINVAL;
@@ -175,7 +188,17 @@ static bool needs_quoting(const fmt_options *o, const char *s, size_t n, bool fi
   return false;
 }
 
-static int append_text(const fmt_options *o, const char *s, size_t n, bool first, sp_strbuf *sb) {
+/* The field being written: its place and type, and where an error goes. */
+typedef struct csv_out {
+  const fmt_options *o;
+  const schema_field *field;
+  bool first; /* the line's first field (a '#' there reads as a comment) */
+  fmt_error *e;
+} csv_out;
+
+static int append_text(const csv_out *w, const char *s, size_t n, sp_strbuf *sb) {
+  const fmt_options *o = w->o;
+  bool first = w->first;
   if (!needs_quoting(o, s, n, first)) return sp_strbuf_append(sb, s, n);
   int rc = 0;
   if (!o->quote_disabled) {
@@ -188,10 +211,31 @@ static int append_text(const fmt_options *o, const char *s, size_t n, bool first
     }
     return rc ? rc : sp_strbuf_append(sb, &q, 1);
   }
-  /* no quotes: escape what would split the value, when an escape character is set */
+  /* No quotes: what would split the value, make it read as NULL or make the line a comment is
+   * escaped (the first character of a null literal: an escaped field is never NULL), when an
+   * escape character is set; else the value cannot be written and the write fails. */
+  bool literal = n == strlen(o->null_literal) && memcmp(s, o->null_literal, n) == 0 &&
+                 (o->null_literal_set || w->field->type != SPATE_STRING);
+  bool comment = first && o->allow_comments && n && s[0] == '#';
+  bool delim = n && memchr(s, o->field_delimiter, n);
+  if (literal && n == 0)
+    return fail_at(w->e, 0,
+                   "field '%s': an empty value would read as NULL (the null literal) and "
+                   "csv.disable-quote-character leaves no way to write it",
+                   w->field->name);
+  if (!o->escape && (literal || comment || delim)) {
+    int shown = n > 40 ? 40 : (int)n;
+    return fail_at(w->e, 0,
+                   "field '%s': '%.*s%s' %s; with csv.disable-quote-character it needs "
+                   "csv.escape-character",
+                   w->field->name, shown, s, n > 40 ? "..." : "",
+                   delim     ? "holds the field delimiter"
+                   : literal ? "is the null literal"
+                             : "would start a comment line");
+  }
   for (size_t i = 0; i < n && rc == 0; i++) {
-    if (o->escape && (s[i] == o->field_delimiter || s[i] == o->escape ||
-                      (i == 0 && first && s[i] == '#' && o->allow_comments)))
+    if (o->escape &&
+        (s[i] == o->field_delimiter || s[i] == o->escape || (i == 0 && (comment || literal))))
       rc = sp_strbuf_append(sb, &o->escape, 1);
     if (rc == 0) rc = sp_strbuf_append(sb, &s[i], 1);
   }
@@ -200,18 +244,21 @@ static int append_text(const fmt_options *o, const char *s, size_t n, bool first
 
 /* The value just appended at sb[from..] read back as itself, or it is quoted (escaped) now:
  * numbers and timestamps rarely need it (a delimiter such as '.' or ':', a null literal "0"). */
-static int requote_tail(const fmt_options *o, sp_strbuf *sb, size_t from, bool first) {
+static int requote_tail(const csv_out *w, sp_strbuf *sb, size_t from) {
   size_t n = sb->len - from;
-  if (!needs_quoting(o, sb->data + from, n, first)) return 0;
-  char tmp[64]; /* a number or timestamp is shorter */
-  if (n >= sizeof tmp) return SPATE_EINVAL;
+  if (!needs_quoting(w->o, sb->data + from, n, w->first)) return 0;
+  char small[64]; /* a number or timestamp is shorter; Base64 may be longer */
+  char *tmp = n <= sizeof small ? small : sp_malloc(n);
+  if (!tmp) return SPATE_ENOMEM;
   memcpy(tmp, sb->data + from, n);
   sb->len = from;
-  return append_text(o, tmp, n, first, sb);
+  int rc = append_text(w, tmp, n, sb);
+  if (tmp != small) sp_free(tmp);
+  return rc;
 }
 
 int csv_encode(const fmt_options *o, const spate_schema *schema, const spate_row *row,
-               sp_strbuf *sb) {
+               sp_strbuf *sb, fmt_error *e) {
   int rc = 0;
   char num[32];
   for (int i = 0; i < schema->nfields && rc == 0; i++) {
@@ -222,28 +269,48 @@ int csv_encode(const fmt_options *o, const spate_schema *schema, const spate_row
       continue;
     }
     size_t from = sb->len;
+    csv_out w = {o, &schema->fields[i], i == 0, e};
     switch (schema->fields[i].type) {
     case SPATE_BOOLEAN:
       rc = sp_strbuf_add(sb, spate_row_bool(row, i) ? "true" : "false");
-      if (rc == 0) rc = requote_tail(o, sb, from, i == 0);
+      if (rc == 0) rc = requote_tail(&w, sb, from);
       break;
     case SPATE_INT:
     case SPATE_BIGINT:
       snprintf(num, sizeof num, "%lld", (long long)spate_row_bigint(row, i));
-      rc = append_text(o, num, strlen(num), i == 0, sb); /* "-1" may be the null literal */
+      rc = append_text(&w, num, strlen(num), sb); /* "-1" may be the null literal */
       break;
     case SPATE_DOUBLE:
       rc = fmt_append_double(sb, spate_row_double(row, i));
-      if (rc == 0) rc = requote_tail(o, sb, from, i == 0);
+      if (rc == 0) rc = requote_tail(&w, sb, from);
       break;
     case SPATE_TIMESTAMP:
+      if (spate_row_timestamp(row, i) < FMT_TS_MIN || spate_row_timestamp(row, i) > FMT_TS_MAX) {
+        rc = fail_at(e, 0,
+                     "field '%s': TIMESTAMP %lld (epoch milliseconds) is outside the years "
+                     "0000..9999 that CSV can write",
+                     schema->fields[i].name, (long long)spate_row_timestamp(row, i));
+        break;
+      }
       rc = fmt_append_timestamp(sb, spate_row_timestamp(row, i), FMT_TS_SQL);
-      if (rc == 0) rc = requote_tail(o, sb, from, i == 0);
+      if (rc == 0) rc = requote_tail(&w, sb, from);
       break;
-    case SPATE_STRING:
+    case SPATE_STRING: {
+      spate_bytes v = spate_row_string(row, i);
+      if ((v.len && memchr(v.ptr, '\n', v.len)) || (v.len && memchr(v.ptr, '\r', v.len))) {
+        rc = fail_at(e, 0,
+                     "field '%s': a STRING with a line break cannot be written as CSV (a "
+                     "record is one line; use the json format)",
+                     schema->fields[i].name);
+        break;
+      }
+      rc = append_text(&w, v.ptr ? v.ptr : "", v.len, sb);
+      break;
+    }
     case SPATE_BYTES: {
       spate_bytes v = spate_row_string(row, i);
-      rc = append_text(o, v.ptr ? v.ptr : "", v.len, i == 0, sb);
+      rc = sp_base64_append(sb, v.ptr ? v.ptr : "", v.len);
+      if (rc == 0) rc = requote_tail(&w, sb, from);
       break;
     }
     }

@@ -12,6 +12,7 @@
 
 #include "base/alloc.h"
 #include "base/err.h"
+#include "base/log.h"
 #include "connectors/dir_monitor.h"
 
 typedef struct name_list {
@@ -81,6 +82,18 @@ static int cmp_names(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+int dir_monitor_sort_names(char **names, int n) {
+  if (n <= 1) return n;
+  qsort(names, (size_t)n, sizeof *names, cmp_names);
+  int k = 1;
+  for (int i = 1; i < n; i++)
+    if (strcmp(names[i], names[k - 1]) == 0)
+      sp_free(names[i]);
+    else
+      names[k++] = names[i];
+  return k;
+}
+
 /* Lists the directory and queues the files not seen before, in name order. */
 static int scan(dir_monitor *m) {
   DIR *d = opendir(m->dir);
@@ -106,7 +119,7 @@ static int scan(dir_monitor *m) {
     if (regular) rc = list_push(&found, e->d_name);
   }
   closedir(d);
-  if (rc == 0 && found.n) qsort(found.v, (size_t)found.n, sizeof *found.v, cmp_names);
+  if (rc == 0) found.n = dir_monitor_sort_names(found.v, found.n);
   for (int i = 0; i < found.n && rc == 0; i++) rc = list_push(&m->queue, found.v[i]);
   list_free(&found);
   return rc;
@@ -150,7 +163,12 @@ int dir_monitor_next(dir_monitor *m, int64_t now, const char **line, size_t *len
       continue;
     }
     if (m->head < m->queue.n) {
-      if ((rc = begin_file(m)) < 0) return rc;
+      rc = begin_file(m);
+      if (rc == SPATE_ENOENT) { /* removed since the scan (or before a restore): nothing to read */
+        SP_WARN("dir_monitor", "Skipping %s: it was removed before it was read", m->cur_path);
+        rc = end_file(m);
+      }
+      if (rc < 0) return rc;
       continue;
     }
     if (m->next_scan != INT64_MIN && now < m->next_scan) {

@@ -6,7 +6,8 @@
  * A scan takes the directory's regular files whose names do not start with '.' or '_' (Flink's
  * hidden and in-progress files), leaves out those seen before, and queues the new ones in name
  * order. Files are read one after the other in queue order. A file is read as it was when its
- * reading began (its size then); a file that changes later is not read again.
+ * reading began (its size then); a file that changes later is not read again. A queued file that
+ * is gone when its turn comes (also after a restore) is logged as a warning and counted as read.
  *
  * Checkpoints: the whole position is the list of names seen (each done or queued) and the
  * current file's unread splits (line_reader's lr_split_state); dir_monitor_visit gives it in
@@ -50,4 +51,8 @@ int dir_monitor_visit(const dir_monitor *m, int (*fn)(void *arg, const dm_entry 
  * entries in that order; split paths are full paths. SPATE_ECORRUPT on entries out of order. */
 int dir_monitor_resume(dir_monitor *m, const dm_entry *entries, int n, char *err, size_t err_len);
 void dir_monitor_close(dir_monitor *m);
+/* A scan's ordering step (public for its unit test): sorts names (sp_malloc'ed strings) by
+ * strcmp and drops repeated names (freed), which a listing may return when a file is renamed
+ * during it. Returns the number kept, at the front of names. */
+int dir_monitor_sort_names(char **names, int n);
 #endif

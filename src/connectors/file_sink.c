@@ -323,8 +323,11 @@ static int fs_invoke(void *self, spate_txn *txn, int64_t ts, const spate_row *ro
   if (rc < 0) return rc;
   fs_part *p = &t->parts[b->active];
   s->line.len = 0;
-  rc = s->formatted ? fmt_encode(&s->fmt, s->op->in_schema, row, &s->line)
+  fmt_error e;
+  rc = s->formatted ? fmt_encode(&s->fmt, s->op->in_schema, row, &s->line, &e)
                     : row_format(&s->line, row, s->op->in_schema);
+  if (rc == SPATE_EINVAL && s->formatted)
+    return op_fail(s->op, rc, "writing part file '%s': %s", p->inprogress, e.message);
   if (rc == 0) rc = sp_strbuf_append(&s->line, "\n", 1);
   if (rc < 0) return rc;
   if (fwrite(s->line.data, 1, s->line.len, p->f) != s->line.len)

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/alloc.h"
+#include "base/base64.h"
 #include "base/utf8.h"
 #include "connectors/format.h"
 #include "types/schema.h"
@@ -108,6 +110,12 @@ int fmt_options_set(fmt_options *o, const char *key, const char *value, char *er
 }
 
 int fmt_options_check(const fmt_options *o, char *err, size_t err_len) {
+  if (o->kind == FMT_JSON && o->fail_on_missing_field && o->ignore_parse_errors) {
+    snprintf(err, err_len,
+             "options 'json.fail-on-missing-field' and 'json.ignore-parse-errors' cannot both be "
+             "true");
+    return SPATE_EINVAL;
+  }
   if (o->kind != FMT_CSV) return 0;
   if (o->quote_disabled && o->quote_set) {
     snprintf(err, err_len,
@@ -116,6 +124,20 @@ int fmt_options_check(const fmt_options *o, char *err, size_t err_len) {
     return SPATE_EINVAL;
   }
   char q = o->quote_disabled ? 0 : o->quote;
+  /* a null literal that could not be written unquoted or that a line would read otherwise */
+  const char *nl = o->null_literal, *why = NULL;
+  if (strchr(nl, o->field_delimiter))
+    why = "contains the field delimiter";
+  else if (q && strchr(nl, q))
+    why = "contains the quote character";
+  else if (strpbrk(nl, "\r\n"))
+    why = "contains a line break";
+  else if (o->allow_comments && nl[0] == '#')
+    why = "starts with '#', which begins a comment line with csv.allow-comments";
+  if (why) {
+    snprintf(err, err_len, "option 'csv.null-literal': '%s' %s", nl, why);
+    return SPATE_EINVAL;
+  }
   if (o->field_delimiter == q ||
       (o->escape && (o->escape == o->field_delimiter || o->escape == q))) {
     snprintf(err, err_len,
@@ -145,14 +167,20 @@ int fmt_options_from_list(fmt_options *o, uint32_t n, const char *const *v, char
 int fmt_decode(const fmt_options *o, const spate_schema *schema, const char *line, size_t len,
                spate_row_builder *b, spate_row *out, fmt_error *e) {
   e->column = 1;
+  e->nulled = false;
   e->message[0] = 0;
+  if (len == 0) return 0; /* a blank line is no record (Flink produces no row for it) */
   return o->kind == FMT_JSON ? json_decode(o, schema, line, len, b, out, e)
                              : csv_decode(o, schema, line, len, b, out, e);
 }
 
 int fmt_encode(const fmt_options *o, const spate_schema *schema, const spate_row *row,
-               sp_strbuf *sb) {
-  return o->kind == FMT_JSON ? json_encode(o, schema, row, sb) : csv_encode(o, schema, row, sb);
+               sp_strbuf *sb, fmt_error *e) {
+  e->column = 1;
+  e->nulled = false;
+  e->message[0] = 0;
+  return o->kind == FMT_JSON ? json_encode(o, schema, row, sb, e)
+                             : csv_encode(o, schema, row, sb, e);
 }
 
 /* ---- values ---------------------------------------------------------------------------------- */
@@ -238,13 +266,15 @@ static bool digits(const char *s, int n, int *v) {
 
 bool fmt_parse_timestamp(const char *s, size_t n, fmt_ts_standard std, int64_t *ms) {
   trim(&s, &n);
-  /* yyyy-MM-dd?HH:mm:ss = 19 bytes */
-  if (n < 19) return false;
-  int y, mo, d, h, mi, sec;
+  /* yyyy-MM-dd?HH:mm:ss = 19 bytes; ISO-8601's local time (Java's ISO_LOCAL_TIME, which Flink's
+   * ISO-8601 standard uses) may stop after the minutes: yyyy-MM-ddTHH:mm = 16 bytes */
+  bool no_seconds = std == FMT_TS_ISO_8601 && n == 16;
+  if (n < 19 && !no_seconds) return false;
+  int y, mo, d, h, mi, sec = 0;
   char sep = std == FMT_TS_ISO_8601 ? 'T' : ' ';
   if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
       !digits(s + 8, 2, &d) || s[10] != sep || !digits(s + 11, 2, &h) || s[13] != ':' ||
-      !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec))
+      !digits(s + 14, 2, &mi) || (!no_seconds && (s[16] != ':' || !digits(s + 17, 2, &sec))))
     return false;
   static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -253,7 +283,7 @@ bool fmt_parse_timestamp(const char *s, size_t n, fmt_ts_standard std, int64_t *
     return false;
   int64_t frac = 0;
   size_t i = 19;
-  if (i < n) {
+  if (!no_seconds && i < n) {
     if (s[i] != '.' || n - i < 2 || n - i > 10) return false;
     for (size_t k = 1; k < n - i; k++) {
       if (s[i + k] < '0' || s[i + k] > '9') return false;
@@ -331,7 +361,23 @@ bool fmt_set_from_text(spate_row_builder *b, const spate_schema *schema, int i, 
     }
     spate_rb_set_string(b, i, s, n);
     return true;
-  case SPATE_BYTES: spate_rb_set_bytes(b, i, s, n); return true;
+  case SPATE_BYTES: { /* Base64, as Flink reads BINARY/VARBINARY in csv and json */
+    char small[192];
+    size_t cap = n / 4 * 3, got = 0;
+    char *buf = cap <= sizeof small ? small : sp_malloc(cap);
+    if (!buf) {
+      snprintf(e->message, sizeof e->message, "field '%s': out of memory", schema->fields[i].name);
+      return false;
+    }
+    bool ok = sp_base64_decode(s, n, buf, &got);
+    if (ok) spate_rb_set_bytes(b, i, buf, got);
+    if (buf != small) sp_free(buf);
+    if (ok) return true;
+    int shown = n > 40 ? 40 : (int)n;
+    snprintf(e->message, sizeof e->message, "field '%s': '%.*s%s' is not Base64 (BYTES)",
+             schema->fields[i].name, shown, s, n > 40 ? "..." : "");
+    return false;
+  }
   }
   int shown = n > 40 ? 40 : (int)n;
   snprintf(e->message, sizeof e->message, "field '%s': '%.*s%s' is not a%s %s",

@@ -9,8 +9,9 @@
  * replays them (fmt_options_from_list), so both ends agree on one meaning of every key.
  *
  * A record is one line (the sources split on "\n" and drop a trailing "\r"): a CSV field with a
- * line break inside quotes is not supported. csv_format.c and json_format.c hold the two codecs;
- * this file holds the options and the dispatch.
+ * line break inside quotes is not supported, and the CSV writer refuses a STRING holding one.
+ * csv_format.c and json_format.c hold the two codecs; this file holds the options and the
+ * dispatch.
  *
  * Decoding errors carry the 1-based byte column where the bad value (or syntax) starts and a
  * message naming the field, e.g. "field 'amount': 'abc' is not a DOUBLE"; the source prefixes
@@ -18,6 +19,7 @@
  */
 #ifndef SPATE_CONNECTORS_FORMAT_H
 #define SPATE_CONNECTORS_FORMAT_H
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,7 +35,7 @@ typedef enum fmt_ts_standard { FMT_TS_SQL = 0, FMT_TS_ISO_8601 = 1 } fmt_ts_stan
 
 typedef struct fmt_options {
   fmt_kind kind;
-  bool ignore_parse_errors; /* csv./json.ignore-parse-errors: skip (and count) bad lines */
+  bool ignore_parse_errors; /* csv./json.ignore-parse-errors: bad fields NULL, bad lines skipped */
   /* csv */
   char field_delimiter;  /* csv.field-delimiter (',') */
   char quote;            /* csv.quote-character ('"'); 0 when disabled */
@@ -57,46 +59,60 @@ const char *fmt_kind_name(fmt_kind kind);
  * is SPATE_EINVAL with a message naming the key and the value in err. Conflicts between
  * options (a quote character set while quotes are disabled) are checked by fmt_options_check. */
 int fmt_options_set(fmt_options *o, const char *key, const char *value, char *err, size_t err_len);
-/* Checks options against each other; SPATE_EINVAL with a message. */
+/* Checks options against each other; SPATE_EINVAL with a message naming the keys: the
+ * delimiter, quote and escape characters must differ; csv.null-literal must not contain the
+ * delimiter, the quote character or a line break, nor start with '#' with csv.allow-comments;
+ * json.fail-on-missing-field and json.ignore-parse-errors are not both true. */
 int fmt_options_check(const fmt_options *o, char *err, size_t err_len);
 /* Rebuilds options from the list stored in the params: kind name, then key/value pairs. An
  * empty list is not a format (SPATE_ENOENT: the operator reads or writes plain text). */
 int fmt_options_from_list(fmt_options *o, uint32_t n, const char *const *v, char *err,
                           size_t err_len);
 
+/* The 1-based column of byte offset at, capped at INT_MAX (a line may be longer than an int). */
+static inline int fmt_column(size_t at) { return at < (size_t)INT_MAX ? (int)at + 1 : INT_MAX; }
+
 /* What a decode reports besides its result. */
 typedef struct fmt_error {
-  int column; /* 1-based byte column of the bad value or syntax */
+  int column;  /* 1-based byte column of the bad value or syntax */
+  bool nulled; /* ignore-parse-errors: a row came out, with a bad field set to NULL */
   char message[256];
 } fmt_error;
 
 /* Decodes one line into a row of `schema` built in b (spate_rb_begin .. spate_rb_finish; the
- * caller emits it). Returns 1 (a row in *out), 0 (a line that is no record: a comment with
- * csv.allow-comments), or SPATE_EINVAL with *e filled (a bad line; ignore-parse-errors is the
- * caller's decision), or SPATE_ENOMEM. */
+ * caller emits it). Returns 1 (a row in *out), 0 (a line that is no record: an empty line, a
+ * comment with csv.allow-comments), or SPATE_EINVAL with *e filled (a bad line), or SPATE_ENOMEM.
+ * With ignore-parse-errors (Flink: "fields are set to null in case of errors") a value that does
+ * not convert to its field's type makes that field NULL and sets e->nulled (the row still comes
+ * out; the caller counts the line as a parse error), unless the field is NOT NULL: then the line
+ * is SPATE_EINVAL as one that cannot be parsed (wrong field count, unbalanced quote, not JSON);
+ * skipping and counting those is the caller's decision. */
 int fmt_decode(const fmt_options *o, const spate_schema *schema, const char *line, size_t len,
                spate_row_builder *b, spate_row *out, fmt_error *e);
-/* Appends the encoding of row (of schema) to sb, without a line terminator; SPATE_ENOMEM. */
+/* Appends the encoding of row (of schema) to sb, without a line terminator. Returns 0,
+ * SPATE_ENOMEM, or SPATE_EINVAL with e->message naming the field whose value the format cannot
+ * write so that it reads back (CSV: a STRING with a line break, ...; the sink fails the job). */
 int fmt_encode(const fmt_options *o, const spate_schema *schema, const spate_row *row,
-               sp_strbuf *sb);
+               sp_strbuf *sb, fmt_error *e);
 
 /* The codecs (csv_format.c, json_format.c), called through fmt_decode / fmt_encode. */
 int csv_decode(const fmt_options *o, const spate_schema *schema, const char *line, size_t len,
                spate_row_builder *b, spate_row *out, fmt_error *e);
 int csv_encode(const fmt_options *o, const spate_schema *schema, const spate_row *row,
-               sp_strbuf *sb);
+               sp_strbuf *sb, fmt_error *e);
 int json_decode(const fmt_options *o, const spate_schema *schema, const char *line, size_t len,
                 spate_row_builder *b, spate_row *out, fmt_error *e);
 int json_encode(const fmt_options *o, const spate_schema *schema, const spate_row *row,
-                sp_strbuf *sb);
+                sp_strbuf *sb, fmt_error *e);
 
 /* Shared by the codecs (format.c). Each parses a whole value (text of n bytes, surrounding
  * spaces allowed for numbers, booleans and timestamps) and returns true with *v set. */
 bool fmt_parse_int64(const char *s, size_t n, int64_t *v);
 bool fmt_parse_double(const char *s, size_t n, double *v);
 bool fmt_parse_bool(const char *s, size_t n, bool *v);
-/* "yyyy-MM-dd HH:mm:ss[.fraction]" (the SQL standard) or with 'T' (ISO-8601): milliseconds
- * since the epoch (UTC); digits of the fraction beyond milliseconds are cut. */
+/* "yyyy-MM-dd HH:mm:ss[.fraction]" (the SQL standard) or with 'T' (ISO-8601, where the seconds
+ * may be left out: "yyyy-MM-ddTHH:mm", as Java's ISO_LOCAL_TIME reads): milliseconds since the
+ * epoch (UTC); digits of the fraction beyond milliseconds are cut. */
 bool fmt_parse_timestamp(const char *s, size_t n, fmt_ts_standard std, int64_t *ms);
 /* The TIMESTAMPs the standards can write: 0000-01-01 00:00:00 .. 9999-12-31 23:59:59.999. */
 #define FMT_TS_MIN (-62167219200000LL)
@@ -108,7 +124,8 @@ int fmt_append_timestamp(sp_strbuf *sb, int64_t ms, fmt_ts_standard std);
  * "-Infinity" as Java writes them). */
 int fmt_append_double(sp_strbuf *sb, double v);
 /* Sets field i of b from text of the field's type; false with a message in e (naming the field
- * and the value) when the text is not one. STRING takes the text as it is, BYTES too. */
+ * and the value) when the text is not one. STRING takes the text as it is (valid UTF-8); BYTES
+ * are Base64 (base/base64.h), as Flink reads BINARY/VARBINARY in csv and json. */
 bool fmt_set_from_text(spate_row_builder *b, const spate_schema *schema, int i, const char *s,
                        size_t n, fmt_ts_standard std, fmt_error *e);
 #endif

@@ -3,24 +3,30 @@
  * as the schema's fields (jansson parses; the writer is here, so that doubles print shortest).
  *
  * Reading (Flink's JsonToRowDataConverters): members not in the schema are ignored; a missing
- * member is NULL unless json.fail-on-missing-field; JSON null is NULL. BOOLEAN from true/false
- * (or a string "true"/"false"); INT and BIGINT from integers in range (or a string holding one);
+ * member is NULL unless json.fail-on-missing-field; JSON null is NULL; with
+ * json.ignore-parse-errors a value of the wrong type is NULL (format.h). BOOLEAN from true/false
+ * (or a string "true"/"false"); INT and BIGINT from integers in range (or a string holding one),
+ * or from a number with a fraction in range, truncated toward zero as Flink's Jackson does (5.5
+ * is 5);
  * DOUBLE from any number (or a string: also "NaN", "Infinity", "-Infinity"); STRING from a string,
  * other values as their compact JSON text; TIMESTAMP from a string in the
  * json.timestamp-format.standard (SQL "yyyy-MM-dd HH:mm:ss[.fraction]", ISO-8601 with 'T'), or,
- * Spate's addition, an integer of milliseconds since the epoch; BYTES from a string's bytes.
+ * Spate's addition, an integer of milliseconds since the epoch; BYTES from a Base64 string.
  * An error's column is where the bad value starts (found by its member's name in the line; 1 when
- * the name is written with escapes), or where jansson found bad syntax.
+ * the name is written with escapes), or where jansson found bad syntax (its byte position, as
+ * every column here counts bytes).
  *
  * Writing: {"name":value,...} in schema order, NULL as null, TIMESTAMP in the chosen standard
  * (outside the years 0000..9999, which it cannot write, as epoch milliseconds), non-finite
- * doubles as the strings "NaN", "Infinity", "-Infinity".
+ * doubles as the strings "NaN", "Infinity", "-Infinity", BYTES as Base64 strings (Flink's
+ * BINARY/VARBINARY).
  */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/base64.h"
 #include "connectors/format.h"
 #include "types/schema.h"
 
@@ -34,7 +40,7 @@ static int value_column(const char *line, size_t len, const char *name) {
     if (j >= len || line[j] != ':') continue;
     j++;
     while (j < len && (line[j] == ' ' || line[j] == '\t')) j++;
-    return (int)(j + 1);
+    return fmt_column(j);
   }
   return 1;
 }
@@ -63,6 +69,10 @@ static int set_field(const fmt_options *o, const spate_schema *schema, int i, co
     if (fmt_set_from_text(b, schema, i, json_string_value(v), json_string_length(v), o->ts_standard,
                           e))
       return 0;
+    if (t == SPATE_BYTES || t == SPATE_STRING) { /* not Base64, not UTF-8: e says so */
+      e->column = value_column(line, len, schema->fields[i].name);
+      return SPATE_EINVAL;
+    }
     return type_error(e, line, len, schema, i, v, o->ts_standard);
   }
   switch (t) {
@@ -71,12 +81,24 @@ static int set_field(const fmt_options *o, const spate_schema *schema, int i, co
     spate_rb_set_bool(b, i, json_is_true(v));
     return 0;
   case SPATE_INT:
+    if (json_is_real(v)) { /* Flink (Jackson's canConvertToInt, asInt): truncated toward zero */
+      double x = json_real_value(v);
+      if (!(x >= INT32_MIN && x <= INT32_MAX)) break; /* Jackson's bounds: 2147483647.5 is not */
+      spate_rb_set_int(b, i, (int32_t)x);
+      return 0;
+    }
     if (!json_is_integer(v) || json_integer_value(v) < INT32_MIN ||
         json_integer_value(v) > INT32_MAX)
       break;
     spate_rb_set_int(b, i, (int32_t)json_integer_value(v));
     return 0;
   case SPATE_BIGINT:
+    if (json_is_real(v)) { /* Flink (canConvertToLong, asLong): truncated toward zero */
+      double x = json_real_value(v);
+      if (!(x >= -0x1p63 && x < 0x1p63)) break;
+      spate_rb_set_bigint(b, i, (int64_t)x);
+      return 0;
+    }
     if (!json_is_integer(v)) break;
     spate_rb_set_bigint(b, i, json_integer_value(v));
     return 0;
@@ -105,7 +127,7 @@ int json_decode(const fmt_options *o, const spate_schema *schema, const char *li
   json_error_t jerr;
   json_t *root = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
   if (!root) {
-    e->column = jerr.column > 0 ? jerr.column : 1;
+    e->column = jerr.position > 0 ? jerr.position : 1; /* bytes; jerr.column counts characters */
     snprintf(e->message, sizeof e->message, "not JSON: %s", jerr.text);
     return SPATE_EINVAL;
   }
@@ -133,6 +155,11 @@ int json_decode(const fmt_options *o, const spate_schema *schema, const char *li
       }
     } else {
       rc = set_field(o, schema, i, v, b, line, len, e);
+      if (rc == SPATE_EINVAL && o->ignore_parse_errors && f->nullable) {
+        spate_rb_set_null(b, i); /* Flink: "fields are set to null in case of errors" */
+        e->nulled = true;
+        rc = 0;
+      }
     }
   }
   if (rc == 0) {
@@ -183,7 +210,8 @@ static int append_string(sp_strbuf *sb, const char *s, size_t n) {
 }
 
 int json_encode(const fmt_options *o, const spate_schema *schema, const spate_row *row,
-                sp_strbuf *sb) {
+                sp_strbuf *sb, fmt_error *e) {
+  (void)e; /* JSON can write every value */
   int rc = sp_strbuf_append(sb, "{", 1);
   char num[32];
   for (int i = 0; i < schema->nfields && rc == 0; i++) {
@@ -221,10 +249,16 @@ int json_encode(const fmt_options *o, const spate_schema *schema, const spate_ro
       if (rc == 0) rc = fmt_append_timestamp(sb, spate_row_timestamp(row, i), o->ts_standard);
       if (rc == 0) rc = sp_strbuf_append(sb, "\"", 1);
       break;
-    case SPATE_STRING:
-    case SPATE_BYTES: {
+    case SPATE_STRING: {
       spate_bytes v = spate_row_string(row, i);
       rc = append_string(sb, v.ptr ? v.ptr : "", v.len);
+      break;
+    }
+    case SPATE_BYTES: { /* Base64 in a string, as Flink writes BINARY/VARBINARY */
+      spate_bytes v = spate_row_string(row, i);
+      rc = sp_strbuf_append(sb, "\"", 1);
+      if (rc == 0) rc = sp_base64_append(sb, v.ptr ? v.ptr : "", v.len);
+      if (rc == 0) rc = sp_strbuf_append(sb, "\"", 1);
       break;
     }
     }

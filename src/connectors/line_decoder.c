@@ -29,7 +29,10 @@ int line_decoder_emit(op_t *op, line_decoder *d, const char *line, size_t len, c
   }
   fmt_error e;
   int rc = fmt_decode(&d->opts, op->node->out_schema, line, len, &op->rb, &row, &e);
-  if (rc == 1) return output_emit(&op->out, INT64_MIN, &row);
+  if (rc == 1) {
+    if (e.nulled) spate_counter_inc(d->parse_errors); /* a field set to NULL: one per line */
+    return output_emit(&op->out, INT64_MIN, &row);
+  }
   if (rc == 0) return 0;
   if (rc == SPATE_EINVAL && d->opts.ignore_parse_errors) {
     spate_counter_inc(d->parse_errors);

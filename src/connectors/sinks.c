@@ -52,8 +52,11 @@ static const char *sink_target(const line_sink *s) { return s->path ? s->path : 
 static int line_sink_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   line_sink *s = op->impl;
   s->line.len = s->prefix_len;
-  int rc = s->formatted ? fmt_encode(&s->fmt, op->in_schema, row, &s->line)
+  fmt_error e;
+  int rc = s->formatted ? fmt_encode(&s->fmt, op->in_schema, row, &s->line, &e)
                         : row_format(&s->line, row, op->in_schema);
+  if (rc == SPATE_EINVAL && s->formatted)
+    return op_fail(op, rc, "writing %s: %s", sink_target(s), e.message);
   if (rc == 0) rc = sp_strbuf_append(&s->line, "\n", 1);
   if (rc < 0) return rc;
   if (sp_outbuf_write(&s->out, s->line.data, s->line.len) < 0)

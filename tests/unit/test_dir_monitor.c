@@ -13,11 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "support/testkit.h"
 
+#include "base/alloc.h"
 #include "connectors/dir_monitor.h"
 #include "spate/spate.h"
 
@@ -165,10 +167,52 @@ static void test_bad_input(void **state) {
   tk_rm_rf(dir);
 }
 
+/* A queued file removed before its turn is skipped (with a warning), also after a restore: the
+ * job does not fail on it forever. */
+static void test_removed_queued_file_skipped(void **state) {
+  char dir[256];
+  tk_mkdtemp(dir, sizeof dir, "spate_dm_");
+  put(dir, "a.txt", "a1\na2\n");
+  put(dir, "b.txt", "b1\n");
+  put(dir, "c.txt", "c1\n");
+  put(dir, "d.txt", "d1\n");
+  char path[600];
+  dir_monitor *m = open_dm(dir);
+  assert_string_equal(next(m, 0, NULL), "a1");
+  snprintf(path, sizeof path, "%s/b.txt", dir);
+  assert_int_equal(unlink(path), 0);
+  assert_string_equal(next(m, 0, NULL), "a2");
+  assert_string_equal(next(m, 0, NULL), "c1");
+  m = resumed(dir, m); /* d.txt queued in the position, then removed */
+  snprintf(path, sizeof path, "%s/d.txt", dir);
+  assert_int_equal(unlink(path), 0);
+  int64_t wake = 0;
+  assert_string_equal(next(m, 0, &wake), "");
+  assert_int_equal(wake, 1000);
+  put(dir, "d.txt", "d2\n"); /* counted as read: not read again */
+  assert_string_equal(next(m, 1000, NULL), "");
+  dir_monitor_close(m);
+  tk_rm_rf(dir);
+}
+
+static void test_sort_names_drops_repeats(void **state) {
+  const char *in[] = {"b", "a", "c", "b", "a", "b"};
+  char *v[6];
+  for (int i = 0; i < 6; i++) v[i] = sp_strdup(in[i]);
+  int n = dir_monitor_sort_names(v, 6);
+  assert_int_equal(n, 3);
+  assert_string_equal(v[0], "a");
+  assert_string_equal(v[1], "b");
+  assert_string_equal(v[2], "c");
+  for (int i = 0; i < n; i++) sp_free(v[i]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_reads_once_in_order_and_resumes),
       cmocka_unit_test(test_bad_input),
+      cmocka_unit_test(test_removed_queued_file_skipped),
+      cmocka_unit_test(test_sort_names_drops_repeats),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

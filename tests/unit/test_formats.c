@@ -3,6 +3,7 @@
  * escapes, delimiters, nulls, every type, errors with their column, writing and reading back,
  * option keys and values checked by name.
  */
+#include <limits.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "base/base64.h"
 #include "connectors/format.h"
 #include "spate/spate.h"
 #include "types/row.h"
@@ -75,7 +77,8 @@ static void assert_str(const spate_row *r, int i, const char *want) {
 static const char *encode(fx *f) {
   static char out[1024];
   sp_strbuf sb = {0};
-  assert_int_equal(fmt_encode(&f->o, f->schema, &f->row, &sb), 0);
+  int rc = fmt_encode(&f->o, f->schema, &f->row, &sb, &f->e);
+  if (rc) fail_msg("encode: %d: %s", rc, f->e.message);
   snprintf(out, sizeof out, "%s", sb.data ? sb.data : "");
   sp_strbuf_free(&sb);
   return out;
@@ -112,12 +115,12 @@ static void test_csv_quoting(void **state) {
   assert_str(&f.row, 1, "say \"hi\"");
   assert_int_equal(spate_row_bigint(&f.row, 2), 3);
   assert_string_equal(encode(&f), "\"x,y\",\"say \"\"hi\"\"\",3");
-  /* "" is the empty string, an unquoted empty field NULL */
+  /* "" is the empty string; an unquoted empty field too for STRING (Flink), NULL for others */
   decode_ok(&f, "\"\",,");
   assert_str(&f.row, 0, "");
-  assert_true(spate_row_is_null(&f.row, 1));
+  assert_str(&f.row, 1, "");
   assert_true(spate_row_is_null(&f.row, 2));
-  assert_string_equal(encode(&f), "\"\",,");
+  assert_string_equal(encode(&f), "\"\",\"\",");
   /* a value with spaces at its end is quoted to keep them */
   decode_ok(&f, "\" a \",b,1");
   assert_str(&f.row, 0, " a ");
@@ -277,7 +280,7 @@ static void test_json_errors(void **state) {
   fx_init(&f, "id BIGINT, amount DOUBLE, ok BOOLEAN, n INT NOT NULL", FMT_JSON);
   decode_bad(&f, "{\"id\":1,\"amount\": \"abc\",\"n\":1}", 19,
              "field 'amount': \"abc\" is not a DOUBLE");
-  decode_bad(&f, "{\"id\":1.5,\"n\":1}", 7, "field 'id': 1.5 is not a BIGINT");
+  decode_bad(&f, "{\"id\":1e19,\"n\":1}", 7, "field 'id': 1e19 is not a BIGINT");
   decode_bad(&f, "{\"n\":2147483648}", 6, "field 'n': 2147483648 is not an INT");
   decode_bad(&f, "{\"ok\":1,\"n\":1}", 7, "field 'ok': 1 is not a BOOLEAN");
   decode_bad(&f, "{\"id\":1}", 1, "field 'n' is missing but declared NOT NULL");
@@ -356,6 +359,343 @@ static void test_timestamps(void **state) {
   sp_strbuf_free(&sb);
 }
 
+/* The encoding of the last decoded row fails with a message containing `message`. */
+static void encode_bad(fx *f, const char *message) {
+  sp_strbuf sb = {0};
+  assert_int_equal(fmt_encode(&f->o, f->schema, &f->row, &sb, &f->e), SPATE_EINVAL);
+  if (!strstr(f->e.message, message)) fail_msg("'%s', expected '%s'", f->e.message, message);
+  sp_strbuf_free(&sb);
+}
+
+/* A STRING with a line break would not read back (a record is one line): the writer refuses it,
+ * naming the field; JSON escapes it. */
+static void test_csv_refuses_line_breaks(void **state) {
+  fx f;
+  fx_init(&f, "id INT, s STRING", FMT_JSON);
+  decode_ok(&f, "{\"id\":1,\"s\":\"a\\nb\"}");
+  assert_string_equal(encode(&f), "{\"id\":1,\"s\":\"a\\nb\"}");
+  f.o.kind = FMT_CSV;
+  encode_bad(&f, "field 's': a STRING with a line break cannot be written as CSV");
+  decode_ok(&f, "2,\"a\rb\"");
+  encode_bad(&f, "field 's': a STRING with a line break");
+  fx_free(&f);
+}
+
+/* A TIMESTAMP outside the years 0000..9999 has no CSV text that reads back: the writer refuses it;
+ * JSON writes it as epoch milliseconds, which read back. */
+static void test_timestamps_out_of_range(void **state) {
+  fx f;
+  fx_init(&f, "t TIMESTAMP", FMT_JSON);
+  decode_ok(&f, "{\"t\":253402300800000}"); /* 10000-01-01 */
+  assert_string_equal(encode(&f), "{\"t\":253402300800000}");
+  f.o.kind = FMT_CSV;
+  encode_bad(&f,
+             "field 't': TIMESTAMP 253402300800000 (epoch milliseconds) is outside the years "
+             "0000..9999");
+  f.o.kind = FMT_JSON;
+  decode_ok(&f, "{\"t\":-62167219200001}"); /* a millisecond before 0000-01-01 */
+  f.o.kind = FMT_CSV;
+  encode_bad(&f, "outside the years 0000..9999");
+  f.o.kind = FMT_JSON;
+  decode_ok(&f, "{\"t\":-62167219200000}");
+  f.o.kind = FMT_CSV;
+  assert_string_equal(encode(&f), "0000-01-01 00:00:00");
+  decode_ok(&f, "9999-12-31 23:59:59.999");
+  assert_string_equal(encode(&f), "9999-12-31 23:59:59.999");
+  fx_free(&f);
+}
+
+/* ignore-parse-errors: a value that does not convert is NULL (the row still comes out, flagged
+ * so that the source counts it); a NOT NULL field or a line that does not parse is an error the
+ * source skips. */
+static void test_ignore_parse_errors_nulls_fields(void **state) {
+  fx f;
+  fx_init(&f, "id BIGINT NOT NULL, amount DOUBLE, b BYTES", FMT_CSV);
+  set(&f, "csv.ignore-parse-errors", "true");
+  decode_ok(&f, "1,abc,%%%");
+  assert_true(f.e.nulled);
+  assert_int_equal(spate_row_bigint(&f.row, 0), 1);
+  assert_true(spate_row_is_null(&f.row, 1));
+  assert_true(spate_row_is_null(&f.row, 2));
+  decode_ok(&f, "2,1.5,");
+  assert_false(f.e.nulled);
+  decode_bad(&f, "x,1.5,", 1, "field 'id': 'x' is not a BIGINT"); /* NOT NULL: dropped */
+  decode_bad(&f, "3,1.5", 6, "the line has 2 fields");
+  decode_bad(&f, "3,\"1.5,", 3, "no closing quote");
+  fx_free(&f);
+
+  fx_init(&f, "id BIGINT NOT NULL, amount DOUBLE, ok BOOLEAN", FMT_JSON);
+  set(&f, "json.ignore-parse-errors", "true");
+  decode_ok(&f, "{\"id\":1,\"amount\":\"abc\",\"ok\":3}");
+  assert_true(f.e.nulled);
+  assert_true(spate_row_is_null(&f.row, 1));
+  assert_true(spate_row_is_null(&f.row, 2));
+  decode_ok(&f, "{\"id\":2,\"amount\":1}");
+  assert_false(f.e.nulled);
+  decode_bad(&f, "{\"id\":\"x\"}", 7, "field 'id': \"x\" is not a BIGINT");
+  assert_int_equal(decode(&f, "{\"id\":1"), SPATE_EINVAL); /* not JSON */
+  fx_free(&f);
+
+  /* Flink refuses failing on missing fields while ignoring parse errors */
+  fmt_options o;
+  char err[256];
+  fmt_options_init(&o, FMT_JSON);
+  assert_int_equal(fmt_options_set(&o, "json.fail-on-missing-field", "true", err, sizeof err), 0);
+  assert_int_equal(fmt_options_set(&o, "json.ignore-parse-errors", "true", err, sizeof err), 0);
+  assert_int_equal(fmt_options_check(&o, err, sizeof err), SPATE_EINVAL);
+  assert_non_null(strstr(err, "'json.fail-on-missing-field' and 'json.ignore-parse-errors'"));
+}
+
+/* Without csv.null-literal an empty STRING field is "" (Flink) and NULL is written empty, so it
+ * reads back as ""; with csv.null-literal the literal is what means NULL, also the empty one. */
+static void test_csv_empty_strings(void **state) {
+  fx f;
+  fx_init(&f, "s STRING, l BIGINT", FMT_CSV);
+  decode_ok(&f, ",");
+  assert_str(&f.row, 0, "");
+  assert_true(spate_row_is_null(&f.row, 1));
+  assert_string_equal(encode(&f), "\"\",");
+  fx_free(&f);
+
+  fx_init(&f, "s STRING NOT NULL, t STRING NOT NULL", FMT_CSV);
+  decode_ok(&f, ","); /* not a NULL in a NOT NULL field */
+  assert_str(&f.row, 0, "");
+  assert_str(&f.row, 1, "");
+  fx_free(&f);
+
+  fx_init(&f, "s STRING, l BIGINT", FMT_CSV);
+  set(&f, "csv.null-literal", "");
+  decode_ok(&f, ",");
+  assert_true(spate_row_is_null(&f.row, 0));
+  assert_string_equal(encode(&f), ",");
+  decode_ok(&f, "\"\",1");
+  assert_str(&f.row, 0, "");
+  assert_string_equal(encode(&f), "\"\",1");
+  fx_free(&f);
+
+  fx_init(&f, "s STRING, l BIGINT", FMT_CSV);
+  set(&f, "csv.null-literal", "null");
+  decode_ok(&f, "null,null");
+  assert_true(spate_row_is_null(&f.row, 0));
+  assert_true(spate_row_is_null(&f.row, 1));
+  assert_string_equal(encode(&f), "null,null");
+  decode_ok(&f, ",");
+  assert_str(&f.row, 0, "");
+  fx_free(&f);
+}
+
+/* With quotes disabled a value holding the delimiter, equal to the null literal or starting a
+ * comment is escaped when an escape character is set, and else not written (an error naming the
+ * field) instead of a line that reads back otherwise. */
+static void test_csv_unquoted_writes(void **state) {
+  fx f;
+  fx_init(&f, "s STRING, l BIGINT, d DOUBLE", FMT_CSV);
+  set(&f, "csv.disable-quote-character", "true");
+  set(&f, "csv.null-literal", "n/a");
+  set(&f, "csv.field-delimiter", ".");
+  set(&f, "csv.escape-character", "\\");
+  decode_ok(&f, "a\\.b.n/a.2\\.5");
+  assert_str(&f.row, 0, "a.b");
+  assert_true(spate_row_is_null(&f.row, 1));
+  assert_true(spate_row_double(&f.row, 2) == 2.5);
+  assert_string_equal(encode(&f), "a\\.b.n/a.2\\.5");
+  decode_ok(&f, "\\n/a.1.1");
+  assert_str(&f.row, 0, "n/a");
+  assert_string_equal(encode(&f), "\\n/a.1.1\\.0");
+  f.o.escape = 0; /* the same options without an escape character */
+  f.o.field_delimiter = ',';
+  decode_ok(&f, "a.b,1,2");
+  assert_string_equal(encode(&f), "a.b,1,2.0");
+  decode_ok(&f, "n/a,1,2");
+  assert_string_equal(encode(&f), "n/a,1,2.0");
+  f.o.field_delimiter = '.';
+  encode_bad(&f,
+             "field 'd': '2.0' holds the field delimiter; with csv.disable-quote-character "
+             "it needs csv.escape-character");
+  f.o.field_delimiter = ',';
+  decode_ok(&f, "x,1,n/a");
+  f.o.null_literal[0] = 'x'; /* "x" is the null literal now */
+  f.o.null_literal[1] = 0;
+  encode_bad(&f, "field 's': 'x' is the null literal");
+  fx_free(&f);
+
+  fx_init(&f, "s STRING, l BIGINT", FMT_CSV);
+  set(&f, "csv.disable-quote-character", "true");
+  set(&f, "csv.allow-comments", "true");
+  decode_ok(&f, "a#,1");
+  f.o.allow_comments = false;
+  decode_ok(&f, "#a,1");
+  f.o.allow_comments = true;
+  encode_bad(&f, "field 's': '#a' would start a comment line");
+  set(&f, "csv.null-literal", "");
+  decode_ok(&f, "x,");
+  assert_string_equal(encode(&f), "x,");
+  f.o.allow_comments = false;
+  decode_ok(&f, "\"\",1"); /* quotes disabled: the field is the two quote characters */
+  assert_str(&f.row, 0, "\"\"");
+  assert_string_equal(encode(&f), "\"\",1");
+  f.o.kind = FMT_JSON; /* an empty string, which would read back as NULL */
+  decode_ok(&f, "{\"s\":\"\",\"l\":1}");
+  f.o.kind = FMT_CSV;
+  encode_bad(&f, "field 's': an empty value would read as NULL");
+  fx_free(&f);
+}
+
+/* A null literal that a line would read otherwise (a delimiter or quote inside, a line break, a
+ * '#' first with comments) is refused, naming the key, whichever option is set first. */
+static void test_null_literal_refused(void **state) {
+  static const struct {
+    const char *key, *value, *literal, *why;
+  } v[] = {
+      {NULL, NULL, "a,b", "contains the field delimiter"},
+      {"csv.field-delimiter", ";", "a;b", "contains the field delimiter"},
+      {NULL, NULL, "say\"", "contains the quote character"},
+      {"csv.allow-comments", "true", "#N/A", "starts with '#'"},
+  };
+  char err[256];
+  for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+    fmt_options o;
+    fmt_options_init(&o, FMT_CSV);
+    if (v[k].key) assert_int_equal(fmt_options_set(&o, v[k].key, v[k].value, err, sizeof err), 0);
+    assert_int_equal(fmt_options_set(&o, "csv.null-literal", v[k].literal, err, sizeof err), 0);
+    assert_int_equal(fmt_options_check(&o, err, sizeof err), SPATE_EINVAL);
+    if (!strstr(err, "option 'csv.null-literal'") || !strstr(err, v[k].why))
+      fail_msg("'%s': %s", v[k].literal, err);
+  }
+  /* the other order, and what stays allowed */
+  fmt_options o;
+  fmt_options_init(&o, FMT_CSV);
+  assert_int_equal(fmt_options_set(&o, "csv.null-literal", "#N/A", err, sizeof err), 0);
+  assert_int_equal(fmt_options_check(&o, err, sizeof err), 0);
+  assert_int_equal(fmt_options_set(&o, "csv.allow-comments", "true", err, sizeof err), 0);
+  assert_int_equal(fmt_options_check(&o, err, sizeof err), SPATE_EINVAL);
+  assert_non_null(strstr(err, "option 'csv.null-literal': '#N/A' starts with '#'"));
+  fmt_options_init(&o, FMT_CSV);
+  assert_int_equal(fmt_options_set(&o, "csv.null-literal", "say\"", err, sizeof err), 0);
+  assert_int_equal(fmt_options_set(&o, "csv.disable-quote-character", "true", err, sizeof err), 0);
+  assert_int_equal(fmt_options_check(&o, err, sizeof err), 0);
+}
+
+/* An empty line is no record in either format (Flink produces no row for it), also for a schema
+ * of one STRING field. */
+static void test_blank_lines_skipped(void **state) {
+  fx f;
+  fx_init(&f, "id BIGINT, s STRING", FMT_CSV);
+  assert_int_equal(decode(&f, ""), 0);
+  fx_free(&f);
+  fx_init(&f, "s STRING", FMT_CSV);
+  assert_int_equal(decode(&f, ""), 0);
+  decode_ok(&f, "\"\"");
+  assert_str(&f.row, 0, "");
+  fx_free(&f);
+  fx_init(&f, "id BIGINT, s STRING", FMT_JSON);
+  assert_int_equal(decode(&f, ""), 0);
+  assert_int_equal(decode(&f, " "), SPATE_EINVAL); /* only an empty line: spaces are no JSON */
+  fx_free(&f);
+}
+
+/* JSON syntax errors report byte columns, as every other error does (jansson's own column counts
+ * characters): the same error after two 2-byte characters is at the column of 4 ASCII bytes. */
+static void test_json_error_column_in_bytes(void **state) {
+  fx f;
+  fx_init(&f, "s STRING, n BIGINT", FMT_JSON);
+  assert_int_equal(decode(&f, "{\"s\":\"aaaa\",\"n\":}"), SPATE_EINVAL);
+  int ascii = f.e.column;
+  assert_true(ascii >= 16 && ascii <= 18);
+  assert_int_equal(decode(&f, "{\"s\":\"\xc3\xa9\xc3\xa9\",\"n\":}"), SPATE_EINVAL);
+  assert_int_equal(f.e.column, ascii);
+  assert_int_equal(fmt_column(0), 1);
+  assert_int_equal(fmt_column((size_t)INT_MAX + 5), INT_MAX);
+  fx_free(&f);
+}
+
+/* As Flink reads JSON (Jackson's canConvertToLong/asLong): a number with a fraction into INT or
+ * BIGINT is truncated toward zero when in range; ISO-8601 timestamps may leave out the seconds
+ * (Java's ISO_LOCAL_TIME); the SQL standard needs them. */
+static void test_json_flink_leniencies(void **state) {
+  fx f;
+  fx_init(&f, "i INT, l BIGINT, t TIMESTAMP", FMT_JSON);
+  set(&f, "json.timestamp-format.standard", "ISO-8601");
+  decode_ok(&f, "{\"i\":5.0,\"l\":-5.9,\"t\":\"2020-01-01T12:30\"}");
+  assert_int_equal(spate_row_int(&f.row, 0), 5);
+  assert_int_equal(spate_row_bigint(&f.row, 1), -5);
+  assert_int_equal(spate_row_timestamp(&f.row, 2), 1577881800000LL);
+  assert_string_equal(encode(&f), "{\"i\":5,\"l\":-5,\"t\":\"2020-01-01T12:30:00\"}");
+  decode_ok(&f, "{\"i\":-2147483648.0,\"l\":1e3}");
+  assert_int_equal(spate_row_int(&f.row, 0), INT32_MIN);
+  assert_int_equal(spate_row_bigint(&f.row, 1), 1000);
+  decode_bad(&f, "{\"i\":2147483647.5}", 6, "field 'i': 2147483647.5 is not an INT");
+  decode_bad(&f, "{\"l\":9.3e18}", 6, "is not a BIGINT");
+  decode_bad(&f, "{\"t\":\"2020-01-01T12:3\"}", 6, "is not a TIMESTAMP");
+  decode_bad(&f, "{\"t\":\"2020-01-01T12:30.5\"}", 6, "is not a TIMESTAMP");
+  fx_free(&f);
+  int64_t ms;
+  assert_false(fmt_parse_timestamp("2020-01-01 12:30", 16, FMT_TS_SQL, &ms));
+}
+
+/* ---- BYTES as Base64 ------------------------------------------------------------------------- */
+static void test_base64(void **state) {
+  static const struct {
+    const char *raw, *enc;
+  } v[] = {{"", ""},
+           {"f", "Zg=="},
+           {"fo", "Zm8="},
+           {"foo", "Zm9v"},
+           {"foob", "Zm9vYg=="},
+           {"fooba", "Zm9vYmE="},
+           {"foobar", "Zm9vYmFy"},
+           {"\xff\xfe\x00", "//4A"}};
+  for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+    size_t rawn = k == 7 ? 3 : strlen(v[k].raw);
+    sp_strbuf sb = {0};
+    assert_int_equal(sp_base64_append(&sb, v[k].raw, rawn), 0);
+    assert_string_equal(sb.len ? sb.data : "", v[k].enc);
+    sp_strbuf_free(&sb);
+    char out[16];
+    size_t n = 99;
+    assert_true(sp_base64_decode(v[k].enc, strlen(v[k].enc), out, &n));
+    assert_int_equal(n, rawn);
+    assert_memory_equal(out, v[k].raw, rawn);
+  }
+  char out[16];
+  size_t n;
+  static const char *bad[] = {"Zg=", "Zg", "Z===", "Zh==", "Zm9v!A==", "=Zm8", "Zg==Zg==", "Zm 9"};
+  for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
+    if (sp_base64_decode(bad[k], strlen(bad[k]), out, &n)) fail_msg("'%s' decoded", bad[k]);
+}
+
+/* BYTES are read and written as Base64 in both formats, so bytes that are no UTF-8 read back. */
+static void test_bytes_base64(void **state) {
+  fx f;
+  fx_init(&f, "id INT, b BYTES", FMT_CSV);
+  decode_ok(&f, "1,/wBh");
+  spate_bytes b = spate_row_string(&f.row, 1);
+  assert_int_equal(b.len, 3);
+  assert_memory_equal(b.ptr, "\xff\x00\x61", 3);
+  assert_string_equal(encode(&f), "1,/wBh");
+  decode_ok(&f, "2,\"\""); /* empty bytes, quoted as the empty string is */
+  assert_int_equal(spate_row_string(&f.row, 1).len, 0);
+  assert_false(spate_row_is_null(&f.row, 1));
+  assert_string_equal(encode(&f), "2,\"\"");
+  decode_bad(&f, "3,abc", 3, "field 'b': 'abc' is not Base64 (BYTES)");
+  fx_free(&f);
+
+  fx_init(&f, "id INT, b BYTES", FMT_CSV);
+  set(&f, "csv.field-delimiter", "/"); /* a delimiter of the alphabet: the value is quoted */
+  decode_ok(&f, "1/\"/wBh\"");
+  assert_string_equal(encode(&f), "1/\"/wBh\"");
+  fx_free(&f);
+
+  fx_init(&f, "id INT, b BYTES", FMT_JSON);
+  decode_ok(&f, "{\"id\":1,\"b\":\"/wBh\"}");
+  b = spate_row_string(&f.row, 1);
+  assert_int_equal(b.len, 3);
+  assert_memory_equal(b.ptr, "\xff\x00\x61", 3);
+  assert_string_equal(encode(&f), "{\"id\":1,\"b\":\"/wBh\"}");
+  decode_bad(&f, "{\"id\":1,\"b\":\"a=b=\"}", 13, "field 'b': 'a=b=' is not Base64 (BYTES)");
+  fx_free(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_csv_every_type),
@@ -370,6 +710,17 @@ int main(void) {
       cmocka_unit_test(test_option_errors),
       cmocka_unit_test(test_timestamps),
       cmocka_unit_test(test_csv_quotes_numbers_when_needed),
+      cmocka_unit_test(test_base64),
+      cmocka_unit_test(test_bytes_base64),
+      cmocka_unit_test(test_csv_refuses_line_breaks),
+      cmocka_unit_test(test_timestamps_out_of_range),
+      cmocka_unit_test(test_ignore_parse_errors_nulls_fields),
+      cmocka_unit_test(test_csv_empty_strings),
+      cmocka_unit_test(test_csv_unquoted_writes),
+      cmocka_unit_test(test_null_literal_refused),
+      cmocka_unit_test(test_blank_lines_skipped),
+      cmocka_unit_test(test_json_error_column_in_bytes),
+      cmocka_unit_test(test_json_flink_leniencies),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
