@@ -146,13 +146,17 @@ test('anatomy: the slowest subtask is named, and is one of the job vertices', as
   const page = await open(route('anatomy'));
   const slowest = page.getByTestId('ckpt-slowest');
   await slowest.waitFor();
-  const name = await slowest.getAttribute('data-vertex-name');
+  /* the view follows the latest checkpoint and may re-render between two reads: name, index and
+   * text are read together, from one rendering */
+  const seen = await slowest.evaluate((e) => ({
+    name: e.dataset.vertexName, index: Number(e.dataset.subtask), text: e.innerText,
+  }));
+  const { name, index } = seen;
   const vertex = job.vertices.find((v) => v.name === name);
   assert.ok(vertex, `the slowest subtask's vertex "${name}" is one of ${job.vertices.map((v) => v.name)}`);
-  const index = Number(await slowest.getAttribute('data-subtask'));
   assert.ok(index >= 0 && index < vertex.parallelism, `subtask index ${index}`);
-  assert.match(await slowest.innerText(), new RegExp(`Slowest subtask\\s*${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} subtask #${index}`));
-  assert.match(await slowest.innerText(), /mostly (start delay|alignment|sync|async|acknowledgement)/);
+  assert.match(seen.text, new RegExp(`Slowest subtask\\s*${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} subtask #${index}`));
+  assert.match(seen.text, /mostly (start delay|alignment|sync|async|acknowledgement)/);
   await page.getByTestId('ckpt-legend').waitFor();
   /* one block per vertex, in the job's order; expanded, one bar per subtask */
   const body = page.getByTestId('ckpt-anatomy-body');
