@@ -47,7 +47,9 @@ int csv_decode(const fmt_options *o, const spate_schema *schema, const char *lin
   if (o->allow_comments && len > 0 && line[0] == '#') return 0;
   char delim = o->field_delimiter, quote = o->quote_disabled ? 0 : o->quote, esc = o->escape;
   int nf = schema->nfields;
-  char *tmp = NULL; /* unescaped values, allocated when a field needs one */
+  /* unescaped values, when a field needs one: on the stack for most lines, so that a line with
+   * doubled quotes or escapes costs no allocation */
+  char small[256], *tmp = NULL;
   int rc = 0;
   spate_rb_begin(b);
   size_t i = 0;
@@ -70,7 +72,7 @@ int csv_decode(const fmt_options *o, const spate_schema *schema, const char *lin
         if ((esc && c == esc && i + 1 < len) ||
             (c == quote && i + 1 < len && line[i + 1] == quote)) {
           if (!copied) {
-            if (!tmp && !(tmp = sp_malloc(len + 1))) {
+            if (!tmp && !(tmp = len < sizeof small ? small : sp_malloc(len + 1))) {
               rc = SPATE_ENOMEM;
               goto out;
             }
@@ -103,7 +105,7 @@ int csv_decode(const fmt_options *o, const spate_schema *schema, const char *lin
       while (i < len && line[i] != delim) {
         if (esc && line[i] == esc && i + 1 < len) {
           if (!copied) {
-            if (!tmp && !(tmp = sp_malloc(len + 1))) {
+            if (!tmp && !(tmp = len < sizeof small ? small : sp_malloc(len + 1))) {
               rc = SPATE_ENOMEM;
               goto out;
             }
@@ -169,7 +171,7 @@ int csv_decode(const fmt_options *o, const spate_schema *schema, const char *lin
     rc = 1;
   }
 out:
-  sp_free(tmp);
+  if (tmp != small) sp_free(tmp);
   return rc;
 }
 

@@ -106,17 +106,9 @@ static int scan(dir_monitor *m) {
   while (rc == 0 && (e = readdir(d))) {
     if (e->d_name[0] == '.' || e->d_name[0] == '_') continue;
     if (list_has(&m->done, e->d_name, 0) || list_has(&m->queue, e->d_name, m->head)) continue;
-    size_t n = strlen(m->dir) + strlen(e->d_name) + 2;
-    char *path = sp_malloc(n);
-    if (!path) {
-      rc = SPATE_ENOMEM;
-      break;
-    }
-    snprintf(path, n, "%s/%s", m->dir, e->d_name);
-    struct stat st;
-    bool regular = stat(path, &st) == 0 && S_ISREG(st.st_mode);
-    sp_free(path);
-    if (regular) rc = list_push(&found, e->d_name);
+    struct stat st; /* follows symlinks, as stat of the joined path would */
+    if (fstatat(dirfd(d), e->d_name, &st, 0) == 0 && S_ISREG(st.st_mode))
+      rc = list_push(&found, e->d_name);
   }
   closedir(d);
   if (rc == 0) found.n = dir_monitor_sort_names(found.v, found.n);

@@ -14,6 +14,7 @@
 #include "base/base64.h"
 #include "base/utf8.h"
 #include "connectors/format.h"
+#include "types/row.h"
 #include "types/schema.h"
 
 void fmt_options_init(fmt_options *o, fmt_kind kind) {
@@ -243,18 +244,6 @@ static int64_t days_from_civil(int64_t y, int m, int d) {
   return era * 146097 + doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
-  z += 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-  *y = yoe + era * 400 + (*m <= 2);
-}
-
 static bool digits(const char *s, int n, int *v) {
   *v = 0;
   for (int i = 0; i < n; i++) {
@@ -299,7 +288,7 @@ int fmt_append_timestamp(sp_strbuf *sb, int64_t ms, fmt_ts_standard std) {
   int64_t in_day = ms - days * 86400000;
   int64_t y;
   int m, d;
-  civil_from_days(days, &y, &m, &d);
+  row_civil_from_days(days, &y, &m, &d);
   int frac = (int)(in_day % 1000);
   int64_t secs = in_day / 1000;
   char buf[64];

@@ -22,6 +22,7 @@
  * BINARY/VARBINARY).
  */
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -233,7 +234,7 @@ int json_encode(const fmt_options *o, const spate_schema *schema, const spate_ro
       break;
     case SPATE_DOUBLE: {
       double d = spate_row_double(row, i);
-      bool finite = d == d && d - d == 0;
+      bool finite = isfinite(d);
       if (!finite) rc = sp_strbuf_append(sb, "\"", 1);
       if (rc == 0) rc = fmt_append_double(sb, d);
       if (rc == 0 && !finite) rc = sp_strbuf_append(sb, "\"", 1);

@@ -1,8 +1,9 @@
 /*
  * socket_source.c: Flink's socket text source: lines read from a TCP server (socket_reader.h),
  * non-parallel, each one row "f0 STRING", or with a format a row of its schema (line_decoder.h;
- * errors name "host:port:<line>:<column>", lines counted from the connection's start). A poll waits briefly for data and reports SRC_IDLE when none came, so the task
- * flushes what it holds while the server is quiet.
+ * errors name "host:port:<line>:<column>", lines counted from the connection's start). A poll
+ * waits briefly for data and reports SRC_IDLE when none came, so the task flushes what it holds
+ * while the server is quiet.
  */
 #include <stdio.h>
 #include <string.h>

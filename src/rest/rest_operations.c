@@ -10,6 +10,7 @@
 #include <sys/random.h>
 
 #include "base/alloc.h"
+#include "base/base64.h"
 #include "base/err.h"
 #include "base/log.h"
 
@@ -62,37 +63,19 @@ void rest_random_id(char *out) {
   out[REST_ID_LEN] = 0;
 }
 
-/* Base64 (RFC 4648) of n bytes into an sp_malloc'd string. */
-static char *base64(const char *s, size_t n) {
-  static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  char *out = sp_malloc((n + 2) / 3 * 4 + 1), *o = out;
-  if (!out) return NULL;
-  const unsigned char *p = (const unsigned char *)s;
-  for (size_t i = 0; i < n; i += 3) {
-    uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
-                 (i + 2 < n ? p[i + 2] : 0);
-    *o++ = t[v >> 18 & 63];
-    *o++ = t[v >> 12 & 63];
-    *o++ = i + 1 < n ? t[v >> 6 & 63] : '=';
-    *o++ = i + 2 < n ? t[v & 63] : '=';
-  }
-  *o = 0;
-  return out;
-}
-
 json_t *rest_failure_cause(const char *message) {
   const char *cls = "org.apache.flink.util.FlinkException";
   size_t n = strlen(cls) + strlen(message) + 3;
   char *trace = sp_malloc(n);
-  char *b64 = base64(message, strlen(message));
+  sp_strbuf b64 = {0};
   json_t *o = NULL;
-  if (trace && b64) {
+  if (trace && sp_base64_append(&b64, message, strlen(message)) == 0) {
     snprintf(trace, n, "%s: %s", cls, message);
     o = json_pack("{s:s, s:s, s:s}", "class", cls, "stack-trace", trace, "serialized-throwable",
-                  b64);
+                  b64.data);
   }
   sp_free(trace);
-  sp_free(b64);
+  sp_strbuf_free(&b64);
   return o;
 }
 

@@ -565,9 +565,7 @@ static size_t java_double(double d, char out[40]) {
   return n;
 }
 
-/* Proleptic Gregorian date of a day count since 1970-01-01 (era arithmetic: 400-year cycles of
- * 146097 days, years starting in March so the leap day comes last). */
-static void civil_from_days(int64_t days, int64_t *y, int *m, int *d) {
+void row_civil_from_days(int64_t days, int64_t *y, int *m, int *d) {
   int64_t z = days + 719468;
   int64_t era = (z >= 0 ? z : z - 146096) / 146097;
   int64_t doe = z - era * 146097;
@@ -590,7 +588,7 @@ static size_t java_timestamp(int64_t ms, char out[48]) {
   }
   int64_t y;
   int mo, d;
-  civil_from_days(days, &y, &mo, &d);
+  row_civil_from_days(days, &y, &mo, &d);
   int h = (int)(rem / 3600000), mi = (int)(rem / 60000 % 60), s = (int)(rem / 1000 % 60),
       milli = (int)(rem % 1000);
   size_t n;
