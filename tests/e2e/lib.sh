@@ -13,6 +13,17 @@ assert() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
 # correct run waits far less. SPATE_TEST_TIMEOUT_MS overrides it, as for the C tests.
 test_timeout_s=$(( ${SPATE_TEST_TIMEOUT_MS:-120000} / 1000 ))
 
+# run NAME ARGS...: runs `$SPATE ARGS...` with the wait limit, stdout to $tmp/NAME.out and stderr
+# to $tmp/NAME.err, its exit code in $rc (under set -e too).
+run() {
+  local name=$1
+  shift
+  set +e
+  timeout "$test_timeout_s" "$SPATE" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+  rc=$?
+  set -e
+}
+
 # await DESCRIPTION COMMAND...: re-checks COMMAND until it succeeds (every 20 ms: a process's
 # files and output have no other signal to wait on) and returns 0; after $test_timeout_s seconds
 # prints "timed out after N s awaiting DESCRIPTION" and returns 1.

@@ -20,14 +20,6 @@ trap 'rm -rf "$tmp"' EXIT
 passed=0
 failed=0
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-run() {
-  local name=$1
-  shift
-  set +e
-  timeout "$test_timeout_s" "$SPATE" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
-  rc=$?
-  set -e
-}
 
 # job KIND NAME ARGS...: generates KIND's inputs once, runs NAME at -p 1, 2 and 4 with ARGS
 # (@IN@ replaced by the input directory) and checks each output against the reference.

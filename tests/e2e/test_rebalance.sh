@@ -20,13 +20,6 @@ trap 'rm -rf "$tmp"' EXIT
 passed=0
 failed=0
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-run() {
-  local name=$1; shift
-  set +e
-  timeout "$test_timeout_s" "$SPATE" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
-  rc=$?
-  set -e
-}
 
 # expected COUNT BUCKETS: "bucket sum" lines, sum of v*v over v in 1..COUNT with v % BUCKETS.
 expected() {

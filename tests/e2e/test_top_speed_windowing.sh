@@ -24,13 +24,6 @@ trap 'rm -rf "$tmp"' EXIT
 passed=0
 failed=0
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-run() {
-  local name=$1; shift
-  set +e
-  timeout "$test_timeout_s" "$SPATE" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
-  rc=$?
-  set -e
-}
 expect_ok() {
   if [ "$rc" -eq 0 ]; then pass "$2"; else fail "$2 (exit $rc)" "$tmp/$1.err"; fi
 }

@@ -25,15 +25,7 @@ failed=0
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # assert DESCRIPTION COMMAND...: passes when the command succeeds.
 
-# run NAME ARGS...: runs spate with a time limit; stdout in $tmp/NAME.out, stderr in
-# $tmp/NAME.err, exit status in $rc. Never fails the script by itself.
-run() {
-  local name=$1; shift
-  set +e
-  timeout "$test_timeout_s" "$SPATE" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
-  rc=$?
-  set -e
-}
+# run NAME ARGS... (lib.sh): $SPATE with a time limit, $tmp/NAME.out/.err, exit status in $rc.
 # expect_ok NAME DESCRIPTION: the run NAME exited 0 (shows its stderr otherwise).
 expect_ok() {
   if [ "$rc" -eq 0 ]; then pass "$2"; else fail "$2 (exit $rc)" "$tmp/$1.err"; fi
