@@ -1,7 +1,7 @@
 /*
  * process_window.h: window functions as Flink's ProcessWindowFunction, with the key, the window
- * and a context. Included by spate.h (after its windows section); not meant to be included
- * alone.
+ * and a context. Included by spate/windows.h (at its end), itself included by spate.h; not meant
+ * to be included alone.
  *
  * A process window function is called once per firing of a window of a key:
  *

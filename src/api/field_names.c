@@ -40,29 +40,31 @@ spate_stream *spate_key_by_names(spate_stream *in, const char *const *names, int
   return spate_key_by_fields(in, fields, n);
 }
 
+/* The twin of a call taking (stream, field index): resolves name for api, then calls it. */
+static spate_stream *by_name(spate_stream *in, const char *api, const char *name,
+                             spate_stream *(*call)(spate_stream *, int)) {
+  int f = field_index(in, api, name);
+  return f < 0 ? NULL : call(in, f);
+}
+
 spate_stream *spate_sum_name(spate_stream *keyed, const char *name) {
-  int f = field_index(keyed, "spate_sum_name", name);
-  return f < 0 ? NULL : spate_sum(keyed, f);
+  return by_name(keyed, "spate_sum_name", name, spate_sum);
 }
 
 spate_stream *spate_min_name(spate_stream *keyed, const char *name) {
-  int f = field_index(keyed, "spate_min_name", name);
-  return f < 0 ? NULL : spate_min(keyed, f);
+  return by_name(keyed, "spate_min_name", name, spate_min);
 }
 
 spate_stream *spate_max_name(spate_stream *keyed, const char *name) {
-  int f = field_index(keyed, "spate_max_name", name);
-  return f < 0 ? NULL : spate_max(keyed, f);
+  return by_name(keyed, "spate_max_name", name, spate_max);
 }
 
 spate_stream *spate_min_by_name(spate_stream *keyed, const char *name) {
-  int f = field_index(keyed, "spate_min_by_name", name);
-  return f < 0 ? NULL : spate_min_by(keyed, f);
+  return by_name(keyed, "spate_min_by_name", name, spate_min_by);
 }
 
 spate_stream *spate_max_by_name(spate_stream *keyed, const char *name) {
-  int f = field_index(keyed, "spate_max_by_name", name);
-  return f < 0 ? NULL : spate_max_by(keyed, f);
+  return by_name(keyed, "spate_max_by_name", name, spate_max_by);
 }
 
 spate_stream *spate_assign_timestamps_name(spate_stream *in, const char *timestamp_field,

@@ -35,12 +35,12 @@ const void *spate_ctx_params(spate_ctx *ctx, const char *type_name, size_t size)
   const uint8_t *b = ctx->arg;
   size_t len = ctx->arg_len;
   uint32_t s32 = 0, n32 = 0;
-  if (b && len >= 16 && memcmp(b, magic, 8) == 0) {
+  bool typed = b && len >= 16 && memcmp(b, magic, 8) == 0;
+  if (typed) {
     memcpy(&s32, b + 8, 4);
     memcpy(&n32, b + 12, 4);
   }
-  if (!b || len < 16 || memcmp(b, magic, 8) != 0 || n32 > len - 16 ||
-      header_size(n32) + s32 != len) {
+  if (!typed || n32 > len - 16 || header_size(n32) + s32 != len) {
     snprintf(msg, sizeof msg,
              "the function expects parameters of type '%s' (%zu bytes), but the job passed %s",
              type_name, size,

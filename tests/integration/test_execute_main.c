@@ -49,10 +49,6 @@ static int run_main(spate_env *env, const char *name, char **err) {
   return code;
 }
 
-static void assert_contains(const char *s, const char *part) {
-  if (!strstr(s, part)) fail_msg("'%s' does not contain '%s'", s, part);
-}
-
 static void test_finished_job_exits_0(void **state) {
   (void)state;
   spate_env *env = new_env();
@@ -72,9 +68,9 @@ static void test_build_error_exits_1_with_message(void **state) {
   spate_discard(spate_sum_name(spate_key_by_name(s, "value"), "amount")); /* no such field */
   char *err;
   assert_int_equal(run_main(env, "sums", &err), 1);
-  assert_contains(err,
-                  "sums: the job failed: spate_sum_name: the stream has no field 'amount'; "
-                  "its fields are (value BIGINT NOT NULL)\n");
+  tk_assert_contains(err,
+                     "sums: the job failed: spate_sum_name: the stream has no field 'amount'; "
+                     "its fields are (value BIGINT NOT NULL)\n");
   free(err);
 }
 
@@ -91,8 +87,8 @@ static void test_failed_job_exits_1_with_message(void **state) {
   spate_discard(spate_name(spate_map(s, xm_explode, spate_stream_schema(s)), "exploder"));
   char *err;
   assert_int_equal(run_main(env, "explosive", &err), 1);
-  assert_contains(err, "explosive: the job failed: ");
-  assert_contains(err, "'exploder' (subtask 1/1): boom at 42");
+  tk_assert_contains(err, "explosive: the job failed: ");
+  tk_assert_contains(err, "'exploder' (subtask 1/1): boom at 42");
   free(err);
 }
 
@@ -100,10 +96,10 @@ static void test_no_operators_and_no_env_exit_1(void **state) {
   (void)state;
   char *err;
   assert_int_equal(run_main(new_env(), "empty", &err), 1);
-  assert_contains(err, "empty: the job failed: No operators defined in streaming topology");
+  tk_assert_contains(err, "empty: the job failed: No operators defined in streaming topology");
   free(err);
   assert_int_equal(run_main(NULL, "nothing", &err), 1);
-  assert_contains(err, "nothing: out of memory creating the execution environment\n");
+  tk_assert_contains(err, "nothing: out of memory creating the execution environment\n");
   free(err);
   /* what a spate_main does with the NULL of a failed spate_env_create */
   spate_env_set_parallelism(NULL, 2);

@@ -217,25 +217,16 @@ static char *run_failing(spate_map_fn fn) {
   spate_env_set_parallelism(env, 2);
   spate_stream *src = spate_generate(env, reading_schema(), rc_gen, NROWS);
   spate_collect(spate_name(spate_map(src, fn, pair_schema()), "reader"), "out");
-  spate_job_result *res = tk_run(env, "wrong record");
-  assert_int_equal(spate_job_result_status(res), SPATE_JOB_FAILED);
-  char *err = strdup(spate_job_result_error(res));
-  spate_job_result_free(res);
-  spate_env_free(env);
-  return err;
-}
-
-static void assert_contains(const char *s, const char *part) {
-  if (!strstr(s, part)) fail_msg("'%s' does not contain '%s'", s, part);
+  return tk_run_failing(env, "wrong record");
 }
 
 static void test_wrong_field_type_fails_naming_field(void **state) {
   (void)state;
   if (!SPATE_RECORD_CHECKS) skip();
   char *err = run_failing(rc_read_wrong_type);
-  assert_contains(err, "'reader'");
-  assert_contains(err, "record 'wrong', field 'temp' is BIGINT");
-  assert_contains(err, "'temp' DOUBLE");
+  tk_assert_contains(err, "'reader'");
+  tk_assert_contains(err, "record 'wrong', field 'temp' is BIGINT");
+  tk_assert_contains(err, "'temp' DOUBLE");
   free(err);
 }
 
@@ -243,7 +234,7 @@ static void test_wrong_field_count_fails_naming_field(void **state) {
   (void)state;
   if (!SPATE_RECORD_CHECKS) skip();
   char *err = run_failing(rc_read_wrong_count);
-  assert_contains(err, "record 'pair', field 'b': the row has 7 fields, the record 2");
+  tk_assert_contains(err, "record 'pair', field 'b': the row has 7 fields, the record 2");
   free(err);
 }
 
@@ -251,7 +242,7 @@ static void test_setter_on_other_schema_fails_naming_field(void **state) {
   (void)state;
   if (!SPATE_RECORD_CHECKS) skip();
   char *err = run_failing(rc_set_wrong_builder);
-  assert_contains(err, "record 'summary', field 'id': the row being built has 2 fields");
+  tk_assert_contains(err, "record 'summary', field 'id': the row being built has 2 fields");
   free(err);
 }
 

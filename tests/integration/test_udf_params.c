@@ -108,36 +108,27 @@ static char *run_mismatch(int how) {
   if (how == 1) SPATE_WITH_PARAMS(s, struct lookalike, l);
   if (how == 2) spate_udf_arg(s, &raw, sizeof raw);
   spate_collect(s, "out");
-  spate_job_result *res = tk_run(env, "params mismatch");
-  assert_int_equal(spate_job_result_status(res), SPATE_JOB_FAILED);
-  char *err = strdup(spate_job_result_error(res));
-  spate_job_result_free(res);
-  spate_env_free(env);
-  return err;
-}
-
-static void assert_contains(const char *s, const char *part) {
-  if (!strstr(s, part)) fail_msg("'%s' does not contain '%s'", s, part);
+  return tk_run_failing(env, "params mismatch");
 }
 
 static void test_mismatch_fails_naming_both_types(void **state) {
   (void)state;
   char *err = run_mismatch(0);
-  assert_contains(err, "'gate'");
-  assert_contains(err,
-                  "the function expects parameters of type 'struct thresholds' (24 bytes), "
-                  "but the job passed 'struct other' (8 bytes)");
+  tk_assert_contains(err, "'gate'");
+  tk_assert_contains(err,
+                     "the function expects parameters of type 'struct thresholds' (24 bytes), "
+                     "but the job passed 'struct other' (8 bytes)");
   free(err);
   err = run_mismatch(1); /* same size, another name */
-  assert_contains(err,
-                  "'struct thresholds' (24 bytes), but the job passed 'struct lookalike' "
-                  "(24 bytes)");
+  tk_assert_contains(err,
+                     "'struct thresholds' (24 bytes), but the job passed 'struct lookalike' "
+                     "(24 bytes)");
   free(err);
   err = run_mismatch(2);
-  assert_contains(err, "but the job passed an untyped argument (spate_udf_arg");
+  tk_assert_contains(err, "but the job passed an untyped argument (spate_udf_arg");
   free(err);
   err = run_mismatch(3);
-  assert_contains(err, "but the job passed none (give them with SPATE_WITH_PARAMS)");
+  tk_assert_contains(err, "but the job passed none (give them with SPATE_WITH_PARAMS)");
   free(err);
 }
 

@@ -244,6 +244,22 @@ static inline spate_job_result *tk_run(spate_env *env, const char *name) {
   return tk_wait(c, name);
 }
 
+/* Runs a job that must fail (tk_run) and returns a copy of its error (free() it); fails the test
+ * when the job ends otherwise. Frees env. */
+static inline char *tk_run_failing(spate_env *env, const char *name) {
+  spate_job_result *res = tk_run(env, name);
+  assert_int_equal(spate_job_result_status(res), SPATE_JOB_FAILED);
+  char *err = strdup(spate_job_result_error(res));
+  spate_job_result_free(res);
+  spate_env_free(env);
+  return err;
+}
+
+/* Fails the test unless s contains part, quoting both. */
+static inline void tk_assert_contains(const char *s, const char *part) {
+  if (!strstr(s, part)) fail_msg("'%s' does not contain '%s'", s, part);
+}
+
 /* ---- checkpoints and savepoints on request, with a deadline -------------------------------- */
 
 /* One client call on a thread of its own, so that the test waits for it with TK_AWAIT. The call
