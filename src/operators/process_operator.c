@@ -277,8 +277,7 @@ void proc_ctx_free(proc_op *p) {
 
 int proc_ctx_clear_window(proc_op *p, const spate_time_window *w) {
   uint8_t ns[16], saved[16];
-  memcpy(ns, &w->start, 8);
-  memcpy(ns + 8, &w->end, 8);
+  win_namespace(w, ns);
   const uint8_t *cur;
   uint32_t cur_len;
   ks_get_namespace(p->backend, &cur, &cur_len);

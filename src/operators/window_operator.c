@@ -157,14 +157,9 @@ const spate_row *win_scratch_rows(win_op *w, size_t from) {
 }
 
 /* ---- namespaces and timers --------------------------------------------------------------------- */
-static void encode_window(win x, uint8_t ns[16]) {
-  memcpy(ns, &x.start, 8);
-  memcpy(ns + 8, &x.end, 8);
-}
-
 int win_set_window(win_op *w, win x) {
   uint8_t ns[16];
-  encode_window(x, ns);
+  win_namespace(&x, ns);
   int rc = ks_set_namespace(w->backend, ns, 16);
   return rc < 0 ? win_state_failed(w, rc, "window state") : 0;
 }
@@ -185,7 +180,7 @@ static int schedule_proc(win_op *w) {
  * time domain. */
 int win_timer_in(win_op *w, bool event, int64_t t, win x, bool del) {
   uint8_t ns[16];
-  encode_window(x, ns);
+  win_namespace(&x, ns);
   timer_queue *q = event ? w->event_timers : w->proc_timers;
   int rc = del ? tq_delete(q, w->key_group, t, w->key, w->key_len, ns, 16)
                : tq_register(q, w->key_group, t, w->key, w->key_len, ns, 16);
