@@ -205,10 +205,7 @@ static int scope_enter(spate_state *s) {
   if (len) memcpy(p->saved_ns, ns, len);
   p->saved_ns_len = len;
   uint8_t wns[16];
-  if (s->windowed) {
-    memcpy(wns, &p->window->start, 8);
-    memcpy(wns + 8, &p->window->end, 8);
-  }
+  if (s->windowed) win_namespace(p->window, wns);
   int rc = ks_set_namespace(p->backend, s->windowed ? wns : NULL, s->windowed ? 16 : 0);
   return rc < 0 ? spate_ctx_fail(&p->op->ctx, "state '%s': %s", ks_state_name(s->ks),
                                  ks_error(p->backend))

@@ -181,9 +181,15 @@ static int set_key_from_record(proc_op *p, int input, const spate_row *row) {
   }
   if (spate_rb_finish(&p->key_rb, &p->key) < 0)
     return op_fail(op, SPATE_EUDF, "invalid key: %s", spate_rb_error(&p->key_rb));
-  int32_t h =
-      row_fields_java_hash(&p->key, p->key_fields, (int)p->key.nfields, p->keys[0]->key_schema);
-  p->key_group = sp_key_group(h, p->max_parallelism);
+  /* the producer's partitioner hashed this key already when it keyed the edge by the operator's
+   * own key (op_t.input_key_group, task.c), as the window and keyed operators use it */
+  if (op->input_key_group >= 0 && ks == &op->node->key) {
+    p->key_group = op->input_key_group;
+  } else {
+    int32_t h =
+        row_fields_java_hash(&p->key, p->key_fields, (int)p->key.nfields, p->keys[0]->key_schema);
+    p->key_group = sp_key_group(h, p->max_parallelism);
+  }
   p->has_key = true;
   int rc = ks_set_current_key(p->backend, p->key.data, p->key.len, p->key_group);
   return rc < 0 ? op_fail(op, rc, "%s", ks_error(p->backend)) : 0;
@@ -271,8 +277,7 @@ void proc_ctx_free(proc_op *p) {
 
 int proc_ctx_clear_window(proc_op *p, const spate_time_window *w) {
   uint8_t ns[16], saved[16];
-  memcpy(ns, &w->start, 8);
-  memcpy(ns + 8, &w->end, 8);
+  win_namespace(w, ns);
   const uint8_t *cur;
   uint32_t cur_len;
   ks_get_namespace(p->backend, &cur, &cur_len);

@@ -7,6 +7,8 @@
  */
 #ifndef SPATE_OPERATORS_PROCESS_OPERATOR_H
 #define SPATE_OPERATORS_PROCESS_OPERATOR_H
+#include <string.h>
+
 #include "operators/merging_window_set.h"
 #include "runtime/operator.h"
 #include "state/keyed_state.h"
@@ -25,6 +27,13 @@ struct spate_state {
   uint8_t vtype, ktype;
   spate_row_builder *vrb, *krb;
 };
+
+/* The keyed-state namespace of window w (start, end: 16 bytes): the window operator's contents
+ * and the per-window state (spate_ctx_window_state) of a window live under it. */
+static inline void win_namespace(const spate_time_window *w, uint8_t ns[16]) {
+  memcpy(ns, &w->start, 8);
+  memcpy(ns + 8, &w->end, 8);
+}
 
 /* Tags a list or map iterator with its state (for the typed next functions of the scalar
  * shortcuts): the two last words of spate_state_iter, which the backend's iterators leave. */

@@ -176,7 +176,7 @@ int win_set_window(win_op *w, win x);
 int win_timer_in(win_op *w, bool event, int64_t t, win x, bool del);
 int win_timer(win_op *w, int64_t t, win x, bool del);
 int win_register_cleanup(win_op *w, win x);
-/* contents */
+/* ---- window_contents.c: the contents of windows ---------------------------------------------- */
 int win_finish_built(win_op *w, spate_row_builder *b, spate_row *out, const char *what);
 int win_agg_add(win_op *w, const spate_row *row, bool *created);
 int win_agg_fold(win_op *w, const spate_row *rows, size_t n, ks_list_iter *it, spate_row *acc);
@@ -185,6 +185,9 @@ int win_add_element(win_op *w, win x, const spate_row *row);
 int win_emit_window(win_op *w, win x);
 int win_emit_window_from(win_op *w, win x, win state);
 int win_clear_contents(win_op *w, win x);
+/* Moves the contents of state window `from` into state window `to` (merging two sessions). */
+int win_move_contents(win_op *w, win from, win to);
+/* ---- window_operator.c ----------------------------------------------------------------------- */
 /* the session windows of the current key */
 int win_load_sessions(win_op *w);
 int win_store_sessions(win_op *w);

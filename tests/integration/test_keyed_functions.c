@@ -314,22 +314,34 @@ int kf_words(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
   return 0;
 }
 
+/* The states kf_scalars keeps and kf_summary reads (both declare them alike). */
+typedef struct {
+  spate_state *count, *sum, *last, *list, *nums, *per_word, *per_mod, *word_of;
+} kf_states;
+
+static bool kf_states_of(spate_ctx *ctx, kf_states *st) {
+  st->count = spate_value_state_bigint(ctx, "count");
+  st->sum = spate_value_state_double(ctx, "sum");
+  st->last = spate_value_state_string(ctx, "last");
+  st->list = spate_list_state_string(ctx, "words");
+  st->nums = spate_list_state_bigint(ctx, "nums");
+  st->per_word =
+      spate_scalar_state(ctx, "per-word", SPATE_STATE_MAP, SPATE_STRING, SPATE_BIGINT, false);
+  st->per_mod =
+      spate_scalar_state(ctx, "per-mod", SPATE_STATE_MAP, SPATE_BIGINT, SPATE_DOUBLE, false);
+  st->word_of =
+      spate_scalar_state(ctx, "word-of", SPATE_STATE_MAP, SPATE_BIGINT, SPATE_STRING, false);
+  return st->count && st->sum && st->last && st->list && st->nums && st->per_word && st->per_mod &&
+         st->word_of;
+}
+
 /* per key: count, sum of d, last word, words in a list, counts per word and per i % 4, word per
  * i % 5; at the end of input a timer emits a summary computed from all of them */
 int kf_scalars(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
-  spate_state *count = spate_value_state_bigint(ctx, "count");
-  spate_state *sum = spate_value_state_double(ctx, "sum");
-  spate_state *last = spate_value_state_string(ctx, "last");
-  spate_state *list = spate_list_state_string(ctx, "words");
-  spate_state *nums = spate_list_state_bigint(ctx, "nums");
-  spate_state *per_word =
-      spate_scalar_state(ctx, "per-word", SPATE_STATE_MAP, SPATE_STRING, SPATE_BIGINT, false);
-  spate_state *per_mod =
-      spate_scalar_state(ctx, "per-mod", SPATE_STATE_MAP, SPATE_BIGINT, SPATE_DOUBLE, false);
-  spate_state *word_of =
-      spate_scalar_state(ctx, "word-of", SPATE_STATE_MAP, SPATE_BIGINT, SPATE_STRING, false);
-  if (!count || !sum || !last || !list || !nums || !per_word || !per_mod || !word_of)
-    return SPATE_EUDF;
+  kf_states st;
+  if (!kf_states_of(ctx, &st)) return SPATE_EUDF;
+  spate_state *count = st.count, *sum = st.sum, *last = st.last, *list = st.list, *nums = st.nums,
+              *per_word = st.per_word, *per_mod = st.per_mod, *word_of = st.word_of;
   spate_bytes w = spate_row_string(in, 1);
   int64_t i = spate_row_bigint(in, 3), n = 0, wc = 0;
   double s = 0, m = 0;
@@ -350,17 +362,10 @@ int kf_scalars(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
 }
 
 int kf_summary(spate_ctx *ctx, int64_t ts, spate_time_domain d, spate_collector *out) {
-  spate_state *count = spate_value_state_bigint(ctx, "count");
-  spate_state *sum = spate_value_state_double(ctx, "sum");
-  spate_state *last = spate_value_state_string(ctx, "last");
-  spate_state *list = spate_list_state_string(ctx, "words");
-  spate_state *nums = spate_list_state_bigint(ctx, "nums");
-  spate_state *per_word =
-      spate_scalar_state(ctx, "per-word", SPATE_STATE_MAP, SPATE_STRING, SPATE_BIGINT, false);
-  spate_state *per_mod =
-      spate_scalar_state(ctx, "per-mod", SPATE_STATE_MAP, SPATE_BIGINT, SPATE_DOUBLE, false);
-  spate_state *word_of =
-      spate_scalar_state(ctx, "word-of", SPATE_STATE_MAP, SPATE_BIGINT, SPATE_STRING, false);
+  kf_states st;
+  (void)kf_states_of(ctx, &st); /* unchecked, as before: a NULL state's reads fail below */
+  spate_state *count = st.count, *sum = st.sum, *last = st.last, *list = st.list, *nums = st.nums,
+              *per_word = st.per_word, *per_mod = st.per_mod, *word_of = st.word_of;
   int64_t n = -1, nums_sum = 0, v, k;
   double s = -1, dv;
   spate_bytes lw = {0, 0}, b;
