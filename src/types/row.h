@@ -17,6 +17,15 @@ struct spate_row_builder {
   uint32_t cap;
   uint32_t len;    /* header + tail written so far */
   uint32_t header; /* spate_row_header_size(nfields) */
+  uint32_t slots;  /* offset of the first slot: the NULL bitmap's bytes */
+  /* What begin and finish need without walking the schema, built once by rb_init in one
+   * allocation: `empty` is the header of a row with every field NULL (bitmap bits set, slots
+   * zero), `notnull` one mask per bitmap word with the bits of the NOT NULL fields, `types` one
+   * byte per field. */
+  const uint64_t *empty;
+  const uint64_t *notnull;
+  const uint8_t *types; /* spate_type of each field, for the setters' checks */
+  uint32_t nfields;
   char error[256]; /* first setter error since begin; empty if none */
 };
 
