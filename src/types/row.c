@@ -300,13 +300,24 @@ static int __attribute__((noinline)) finish_slow(spate_row_builder *b, spate_row
 }
 
 int spate_rb_finish(spate_row_builder *b, spate_row *out) {
-  /* The common case in a few instructions: no error, every NOT NULL field of the first 64 set,
-   * no more than 64 fields, and an aligned length (no variable-length tail to pad). */
+  /* The common case in a few instructions: no error, no more than 64 fields, every NOT NULL
+   * field set; a variable-length tail is padded with one masked store. */
   uint64_t bitmap0;
   memcpy(&bitmap0, b->buf, 8);
-  if (__builtin_expect(b->error[0] || (bitmap0 & b->notnull[0]) || b->slots != 8 || (b->len & 7),
-                       0))
+  if (__builtin_expect(b->error[0] || (bitmap0 & b->notnull[0]) || b->slots != 8, 0))
     return finish_slow(b, out);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (b->len & 7) { /* zero the bytes past the end in the last word (cap is a multiple of 8) */
+    uint32_t base = b->len & ~(uint32_t)7;
+    uint64_t w;
+    memcpy(&w, b->buf + base, 8);
+    w &= ((uint64_t)1 << ((b->len & 7) * 8)) - 1;
+    memcpy(b->buf + base, &w, 8);
+    b->len = base + 8;
+  }
+#else
+  if (b->len & 7) return finish_slow(b, out);
+#endif
   if (out) *out = (spate_row){b->buf, b->len, b->nfields};
   return 0;
 }
