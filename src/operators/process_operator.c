@@ -15,7 +15,8 @@
  *
  * On a keyed stream the operator also runs map, flat map and filter (Flink's rich functions
  * after keyBy: keyed state, the current key, no timers): their operators hand themselves over
- * to it in open (op_keyed_transform), and the user function of that kind is called here.
+ * to it in open (transform_operators.c, with the vtable of their kind), and the user function
+ * of that kind is called here.
  *
  * The same operator runs (Keyed)CoProcessFunctions with one function per input, broadcast
  * state (Keyed/BroadcastProcessFunction), and the interval join (interval_join.c) and window
@@ -202,37 +203,49 @@ int proc_key_needed(proc_op *p) {
   return set_key_from_record(p, 0, row);
 }
 
-/* A keyed map, flat map or filter: the user function of that kind, its key current on demand. */
-static int wrapped_process(proc_op *p, int64_t ts, const spate_row *row) {
-  op_t *op = p->op;
-  int rc;
-  switch (p->wrapped) {
-  case OP_MAP:
-    spate_rb_begin(&op->rb);
-    rc = ((spate_map_fn)op->udf)(&op->ctx, row, &op->rb);
-    if (rc < 0) return op_udf_failed(op, rc, "map function");
-    return op_emit_built(op, ts, "map function");
-  case OP_FILTER:
-    rc = ((spate_filter_fn)op->udf)(&op->ctx, row);
-    if (rc < 0) return op_udf_failed(op, rc, "filter function");
-    return rc ? output_emit(&op->out, ts, row) : 0;
-  default: {
-    spate_collector c = {op, &op->rb};
-    rc = ((spate_flat_map_fn)op->udf)(&op->ctx, row, &c);
-    return rc < 0 ? op_udf_failed(op, rc, "flat map function") : 0;
-  }
-  }
+/* ---- keyed map, flat map and filter ---------------------------------------------------------- *
+ * Each has a process function of its own (the vtables at the end, which transform_operators.c
+ * picks in open), so that a record costs what the plain map, flat map or filter costs plus two
+ * stores: the key is not built, hashed nor made current until the function asks for it
+ * (spate_ctx_current_key, a state call: proc_key_needed through lazy_row), which a function that
+ * uses neither never does. The previous record's key is forgotten (has_key) so that it cannot
+ * be mistaken for this one's. */
+static inline proc_op *wrapped_begin(op_t *op, const spate_row *row) {
+  proc_op *p = op->impl;
+  p->has_key = false;
+  p->lazy_row = row;
+  return p;
+}
+
+static int keyed_map_process(op_t *op, int input, int64_t ts, const spate_row *row) {
+  proc_op *p = wrapped_begin(op, row);
+  spate_rb_begin(&op->rb);
+  int rc = ((spate_map_fn)op->udf)(&op->ctx, row, &op->rb);
+  p->lazy_row = NULL;
+  if (rc < 0) return op_udf_failed(op, rc, "map function");
+  return op_emit_built(op, ts, "map function");
+}
+
+static int keyed_filter_process(op_t *op, int input, int64_t ts, const spate_row *row) {
+  proc_op *p = wrapped_begin(op, row);
+  int rc = ((spate_filter_fn)op->udf)(&op->ctx, row);
+  p->lazy_row = NULL;
+  if (rc < 0) return op_udf_failed(op, rc, "filter function");
+  return rc ? output_emit(&op->out, ts, row) : 0;
+}
+
+/* The collector emits during the call: the key stays available to the function until it
+ * returns (what it emits goes to other operators, with contexts of their own). */
+static int keyed_flat_map_process(op_t *op, int input, int64_t ts, const spate_row *row) {
+  proc_op *p = wrapped_begin(op, row);
+  spate_collector c = {op, &op->rb};
+  int rc = ((spate_flat_map_fn)op->udf)(&op->ctx, row, &c);
+  p->lazy_row = NULL;
+  return rc < 0 ? op_udf_failed(op, rc, "flat map function") : 0;
 }
 
 static int proc_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   proc_op *p = op->impl;
-  if (p->wrapped) { /* the key is made current on demand (proc_key_needed) */
-    p->has_key = false;
-    p->lazy_row = row;
-    int rc = wrapped_process(p, ts, row);
-    p->lazy_row = NULL;
-    return rc;
-  }
   if (input < 0 || input > (p->second ? 1 : 0)) input = 0; /* unions feed one logical input */
   bool bc = p->broadcast && input == 1;
   if (p->keyed && !bc) {
@@ -494,3 +507,13 @@ const op_vtable op_process_vt = {.open = proc_open,
                                  .close = proc_close,
                                  .snapshot = proc_snapshot,
                                  .restore = proc_restore};
+
+/* A keyed map, flat map or filter: the process operator's, with its own process function. */
+#define WRAPPED_VT(process_fn)                                                                  \
+  {                                                                                             \
+    .open = proc_open, .process = process_fn, .watermark = proc_watermark, .close = proc_close, \
+    .snapshot = proc_snapshot, .restore = proc_restore                                          \
+  }
+const op_vtable op_keyed_map_vt = WRAPPED_VT(keyed_map_process);
+const op_vtable op_keyed_flat_map_vt = WRAPPED_VT(keyed_flat_map_process);
+const op_vtable op_keyed_filter_vt = WRAPPED_VT(keyed_filter_process);

@@ -10,11 +10,13 @@
  */
 #include "operators/registry.h"
 
-/* A keyed map, flat map or filter becomes a process operator (see the comment above); others
- * need no opening. */
+/* A keyed map, flat map or filter becomes a process operator (see the comment above), with the
+ * process function of its kind (process_operator.c); others need no opening. */
 static int transform_open(op_t *op) {
   if (op->node->key.nfields == 0 && !op->node->key.selector) return 0;
-  op->vt = &op_process_vt;
+  op->vt = op->node->kind == OP_MAP      ? &op_keyed_map_vt
+           : op->node->kind == OP_FILTER ? &op_keyed_filter_vt
+                                         : &op_keyed_flat_map_vt;
   return op->vt->open(op);
 }
 

@@ -522,7 +522,9 @@ bool ks_map_next(ks_map_iter *it, spate_row *user_key, spate_row *value) {
   return true;
 }
 
-/* One lookup: the entry found is reduced into and written in place (or grown at its slot). */
+/* One lookup: the entry found is reduced into and written in place (or grown at its slot).
+ * The reduce function writes its builder, never the entry (acc is a view of it), so the entry
+ * stays where the lookup found it until the result is copied in. */
 int ks_reducing_add_created(ks_state *s, const spate_row *value) {
   ks_ctx c;
   int rc = begin(s, KS_REDUCING, "ks_reducing_add", &c);
@@ -543,6 +545,15 @@ int ks_reducing_add_created(ks_state *s, const spate_row *value) {
     if (spate_rb_finish(&s->rb_out, &res) < 0)
       return ks_fail(s->b, SPATE_EINVAL, "reduce function of state '%s': %s", s->name,
                      spate_rb_error(&s->rb_out));
+    /* The running reduce of a window or key: the entry is this backend's alone (no snapshot
+     * shares it) and the result fits its room, so it is written over the old value here,
+     * without put_row_at's general path (growing, copying a frozen entry, inserting). */
+    if (!frozen(s->b, e) && res.len <= e->cap) {
+      copy_bytes(e_payload(e), res.data, res.len);
+      e->len = res.len;
+      e->ts = now;
+      return 0;
+    }
     v = &res;
   }
   rc = put_row_at(s->b, c.t, e, slot, hash, s->id, c.key, c.key_len, c.ns, c.ns_len, v, now);
