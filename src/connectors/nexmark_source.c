@@ -40,7 +40,9 @@ typedef struct nx_split {
 typedef struct nexmark_src {
   nexmark_config cfg;
   nexmark_tables tables;
-  nexmark_gen_event ev;
+  nexmark_gen_event *ev, *ahead; /* the event being emitted, the one generated ahead of it */
+  int64_t ahead_n;               /* the number of *ahead (-1: none) */
+  nexmark_gen_event bufs[2];
   uint8_t stream;   /* spate_nexmark_stream */
   int kind;         /* the kind a view serves; -1: all */
   int64_t count;    /* events_num, or -1: unbounded */
@@ -93,6 +95,9 @@ static int nexmark_open(op_t *op) {
   s->wm_emitted = INT64_MIN;
   s->wm_next_at = op_now(op);
   s->wake_at = INT64_MIN;
+  s->ev = &s->bufs[0];
+  s->ahead = &s->bufs[1];
+  s->ahead_n = -1;
   int par = op->ctx.parallelism, i = op->ctx.subtask;
   if (!s->cfg.max_emit_speed) {
     s->interval_ms = 1000.0 * par / s->cfg.first_rate;
@@ -127,7 +132,7 @@ static inline void put_str(spate_row_builder *rb, int i, nexmark_str v) {
 
 /* Writes the event as a row of the stream's schema into op->rb. */
 static void write_row(op_t *op, const nexmark_src *s) {
-  const nexmark_gen_event *e = &s->ev;
+  const nexmark_gen_event *e = s->ev;
   spate_row_builder *rb = &op->rb;
   spate_rb_begin(rb);
   if (s->stream == SPATE_NEXMARK_EVENTS) {
@@ -254,10 +259,26 @@ static int emit_some(op_t *op, nexmark_src *s, int budget) {
       }
     }
     if (atomic_load_explicit(op->cancel, memory_order_relaxed)) return SPATE_ECANCELED;
-    nexmark_generate(&s->cfg, &s->tables, sp->next, &s->ev);
+    int64_t n = sp->next, m = n + sp->step;
+    if (n == s->ahead_n) { /* generated ahead: take it */
+      nexmark_gen_event *e = s->ev;
+      s->ev = s->ahead;
+      s->ahead = e;
+    } else {
+      nexmark_generate(&s->cfg, &s->tables, n, s->ev);
+    }
+    s->ahead_n = -1;
+    /* Generate the split's next event before writing this one: its extra, cut from anywhere in
+     * the 1 MiB table, is being loaded (nexmark_generator.c prefetches it) while this row is
+     * written. Events are functions of their numbers, so one generated ahead stays valid. */
+    if (m <= INT64_MAX - 2 && (sp->end < 0 || m < sp->end) &&
+        (s->kind < 0 || (int)nexmark_kind_of(&s->cfg, nexmark_event_id(m)) == s->kind)) {
+      nexmark_generate(&s->cfg, &s->tables, m, s->ahead);
+      s->ahead_n = m;
+    }
     advance(s, at);
     write_row(op, s);
-    int rc = op_emit_built(op, s->ev.date_time, "nexmark source");
+    int rc = op_emit_built(op, s->ev->date_time, "nexmark source");
     if (rc < 0) return rc;
     s->next_ms += s->interval_ms;
     budget--;
@@ -345,6 +366,7 @@ static int nexmark_restore(op_t *op, const snap_restore *r) {
   sp_free(s->splits);
   s->splits = NULL;
   s->nsplits = s->cur = 0;
+  s->ahead_n = -1; /* the base time may change */
   if (!l || l->count == 0) return 0;
   if (!(s->splits = sp_calloc(l->count, sizeof *s->splits))) return SPATE_ENOMEM;
   for (uint32_t i = 0; i < l->count; i++) {
