@@ -5,7 +5,7 @@
 #
 # build_dir defaults to "build" (what `make bench` builds). Names select benchmarks (wordcount-p1,
 # wordcount-p2, wordcount-p1-s2 (source at 2), wordcount-1m, wordcount-1m-p2 (a million keys),
-# chain, exchange, exchange-keyed-2, exchange-keyed-4, exchange-keyed-2-s2 (source at 2), startup,
+# chain, nexmark-source, nexmark-source-p2, exchange, exchange-keyed-2, exchange-keyed-4, exchange-keyed-2-s2 (source at 2), startup,
 # memory, state-value, window-tumbling, window-sliding, window-tumbling-1m, window-tumbling-src2,
 # window-sliding-src2, window-tumbling-1m-src2, session, session-apply, session-evictor,
 # checkpoint-overhead, checkpoint-size, metrics-overhead, cluster: exchange-tcp, wordcount-cluster,
@@ -24,6 +24,8 @@ mkdir -p "$logs"
 # name | program | arguments after the build dir
 benches=(
   "chain|bench_chain|"
+  "nexmark-source|bench_nexmark_source|"
+  "nexmark-source-p2|bench_nexmark_source|-p 2"
   "exchange|bench_exchange|"
   "wordcount-p1|bench_wordcount|-p 1"
   "wordcount-p2|bench_wordcount|-p 2"

@@ -20,6 +20,7 @@ packages=(
   clang-format       # the house format (.clang-format, make format; tested by make check)
   prometheus         # promtool: the metrics test validates the Prometheus reporter's output
   chromium           # the web dashboard's browser tests (headless, driven by playwright-core)
+  postgresql         # the Nexmark results test's private server (tests/e2e/support/pg.sh)
 )
 
 fuzz_packages=(

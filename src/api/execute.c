@@ -77,7 +77,8 @@ static void configure_graph(spate_env *env, stream_graph *g, const char *name) {
   g->buffer_size = (uint32_t)sp_config_bytes(cfg, "taskmanager.memory.segment-size");
   if (sg_set_config(g, cfg) < 0) /* checkpointing and restart settings travel with the job */
     api_fail(env, "out of memory encoding the job configuration");
-  /* timestamp assigners take the watermark interval in force when the job starts */
+  /* timestamp assigners (and the Nexmark source) take the watermark interval in force when
+   * the job starts */
   int64_t interval = sp_config_duration_ms(cfg, "pipeline.auto-watermark-interval");
   /* text sinks overwrite existing files only when fs.overwrite-files says so (Flink's default
    * write mode) */
@@ -92,6 +93,13 @@ static void configure_graph(spate_env *env, stream_graph *g, const char *name) {
         p.interval = interval;
         rc = op_timestamps_params_store(n, &p);
         op_timestamps_params_free(&p);
+      }
+    } else if (n->kind == OP_SRC_NEXMARK) { /* its watermarks too */
+      op_nexmark_params p;
+      if ((rc = op_nexmark_params_load(n, &p, err, sizeof err)) == 0) {
+        p.watermark_interval = interval;
+        rc = op_nexmark_params_store(n, &p);
+        op_nexmark_params_free(&p);
       }
     } else if (n->kind == OP_SINK_TEXT) {
       op_text_sink_params p;

@@ -83,6 +83,14 @@ typedef struct op_blob_list {
   F(S, I64, count) F(S, F64, records_per_second) F(S, I64, records_per_checkpoint)
 /* OP_SRC_SOCKET: the format as OP_SRC_FILE's (empty: text lines). */
 #define OP_SOCKET_PARAMS(F, S) F(S, STR, host) F(S, I32, port) F(S, STRS, format)
+/* OP_SRC_NEXMARK: which stream (spate_nexmark_stream), the options (connectors/nexmark_model.h)
+ * and the interval of its watermarks (pipeline.auto-watermark-interval; 0: none until the end). */
+#define OP_NEXMARK_PARAMS(F, S)                                                                   \
+  F(S, U8, stream) F(S, I64, events_num) F(S, I64, base_time) F(S, I32, first_rate)               \
+  F(S, I32, next_rate) F(S, BOOL, max_emit_speed) F(S, I32, person_proportion)                    \
+  F(S, I32, auction_proportion) F(S, I32, bid_proportion) F(S, I32, hot_sellers)                  \
+  F(S, I32, hot_auctions) F(S, I32, hot_bidders) F(S, I32, person_avg) F(S, I32, auction_avg)     \
+  F(S, I32, bid_avg) F(S, I64, watermark_interval)
 /* OP_AGG (keyed): agg is an agg_kind, field the aggregated field of the input. */
 #define OP_AGG_PARAMS(F, S) F(S, U8, agg) F(S, I32, field)
 /* OP_SINK_PRINT: the identifier printed before each line (may be NULL). */
@@ -171,7 +179,8 @@ typedef struct op_blob_list {
   X(OP_WINDOW, op_window_params, OP_WINDOW_PARAMS)                      \
   X(OP_TIMESTAMPS, op_timestamps_params, OP_TIMESTAMPS_PARAMS)          \
   X(OP_SINK_FILE, op_file_sink_params, OP_FILE_SINK_PARAMS)             \
-  X(OP_SINK_TWO_PHASE, op_two_phase_params, OP_TWO_PHASE_PARAMS)
+  X(OP_SINK_TWO_PHASE, op_two_phase_params, OP_TWO_PHASE_PARAMS)        \
+  X(OP_SRC_NEXMARK, op_nexmark_params, OP_NEXMARK_PARAMS)
 
 /* ---- by kind ------------------------------------------------------------------------------ */
 

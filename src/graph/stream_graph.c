@@ -123,7 +123,9 @@ sg_edge *sg_add_input(stream_graph *g, int target, int source, part_kind part) {
   return e;
 }
 
-bool op_is_source(op_kind k) { return k >= OP_SRC_ELEMENTS && k <= OP_SRC_SOCKET; }
+bool op_is_source(op_kind k) {
+  return (k >= OP_SRC_ELEMENTS && k <= OP_SRC_SOCKET) || k == OP_SRC_NEXMARK;
+}
 bool op_is_sink(op_kind k) {
   return (k >= OP_SINK_PRINT && k <= OP_SINK_UDF) || k == OP_SINK_FILE || k == OP_SINK_TWO_PHASE;
 }
@@ -136,6 +138,7 @@ const char *op_kind_name(op_kind k) {
   case OP_SRC_SEQUENCE: return "SOURCE_SEQUENCE";
   case OP_SRC_GENERATOR: return "SOURCE_GENERATOR";
   case OP_SRC_SOCKET: return "SOURCE_SOCKET";
+  case OP_SRC_NEXMARK: return "SOURCE_NEXMARK";
   case OP_MAP: return "MAP";
   case OP_FLAT_MAP: return "FLAT_MAP";
   case OP_FILTER: return "FILTER";

@@ -53,6 +53,7 @@ typedef enum op_kind {
   OP_TIMESTAMPS,     /* udf = timestamp fn, or none with a timestamp field */
   OP_SINK_FILE,      /* exactly-once file sink */
   OP_SINK_TWO_PHASE, /* udf = invoke */
+  OP_SRC_NEXMARK,    /* the Nexmark generator (connectors/nexmark_source.c) */
   OP_KIND_MAX_
 } op_kind;
 

@@ -11,6 +11,7 @@
 #ifndef SPATE_TESTS_FUZZ_RESTORE_OPS_H
 #define SPATE_TESTS_FUZZ_RESTORE_OPS_H
 #include "../unit/harness.h"
+#include "spate/nexmark.h"
 
 #define FR_MAX_PARALLELISM 128
 
@@ -27,6 +28,7 @@ enum {
   FR_FILE_SOURCE,
   FR_TWO_PHASE_SINK,
   FR_OPERATOR_STATE,
+  FR_NEXMARK_SOURCE,
   FR_NKINDS
 };
 
@@ -34,7 +36,8 @@ static inline const char *fr_kind_name(int kind) {
   static const char *const names[FR_NKINDS] = {
       "keyed-reduce",    "tumbling-reduce", "session-apply",  "sliding-count-trigger",
       "count-windows",   "keyed-process",   "interval-join",  "sequence-source",
-      "elements-source", "file-source",     "two-phase-sink", "operator-state"};
+      "elements-source", "file-source",     "two-phase-sink", "operator-state",
+      "nexmark-source"};
   return kind >= 0 && kind < FR_NKINDS ? names[kind] : "?";
 }
 
@@ -223,6 +226,11 @@ static inline spate_stream *fr_build(spate_env *env, int kind) {
                             false, false, fr_join, kv);
     break;
   case FR_SEQUENCE_SOURCE: s = spate_from_sequence(env, 1, 40); break;
+  case FR_NEXMARK_SOURCE: {
+    const char *opts[] = {"events.num", "40", "base-time", "1700000000000", NULL};
+    s = spate_nexmark_source(env, SPATE_NEXMARK_EVENTS, opts);
+    break;
+  }
   case FR_ELEMENTS_SOURCE: {
     spate_row_builder *b = spate_rb_new(kv);
     spate_row rows[6];
@@ -249,7 +257,8 @@ static inline spate_stream *fr_build(spate_env *env, int kind) {
 }
 
 static inline bool fr_is_source(int kind) {
-  return kind == FR_SEQUENCE_SOURCE || kind == FR_ELEMENTS_SOURCE || kind == FR_FILE_SOURCE;
+  return kind == FR_SEQUENCE_SOURCE || kind == FR_ELEMENTS_SOURCE || kind == FR_FILE_SOURCE ||
+         kind == FR_NEXMARK_SOURCE;
 }
 
 /* Plays steps [from, to) of the script into the opened operator (or polls a source that many

@@ -33,6 +33,7 @@
 #include "connectors/registry.h"
 #include "operators/registry.h"
 #include "runtime/operator.h"
+#include "spate/nexmark.h"
 #include "state/snapshot.h"
 
 /* ---- collected output: row bytes, compared as multisets -------------------------------------- */
@@ -331,6 +332,53 @@ static void test_generator_unbounded(void **state) {
           for (size_t j = i + 1; j < g.out.n; j++) assert_true(idx[j] != idx[i]); /* once */
         }
       assert_true(n >= 12 * 5 / 3);            /* the split kept going after every restore */
+      assert_int_equal(max, c + (n - 1) * p0); /* no gap */
+    }
+    free(idx);
+    rig_close(&g);
+  }
+}
+
+/* ---- Nexmark --------------------------------------------------------------------------------- */
+/* The table and the bid view (whose splits skip the other kinds' numbers), 600 events: every
+ * plan emits exactly the events of an uninterrupted run, being functions of their numbers. */
+static spate_stream *build_nexmark(spate_env *env, void *arg) {
+  const char *opts[] = {"events.num", "600", "base-time", "1700000000000", NULL};
+  return spate_nexmark_source(env, *(const spate_nexmark_stream *)arg, opts);
+}
+
+static void test_nexmark(void **state) {
+  spate_nexmark_stream streams[] = {SPATE_NEXMARK_EVENTS, SPATE_NEXMARK_PERSON, SPATE_NEXMARK_BID};
+  for (int i = 0; i < 3; i++) check_plans(build_nexmark, &streams[i]);
+}
+
+/* Unbounded: splits i, i + p, ... of the first parallelism, restored at others; every event
+ * once at most, and each split's events a prefix of it (events.num 0). */
+static void test_nexmark_unbounded(void **state) {
+  static const int plans[][4] = {{2, 3, 1}, {3, 1, 2}};
+  static const int lens[] = {3, 3};
+  for (size_t pl = 0; pl < 2; pl++) {
+    spate_env *env = spate_env_create();
+    const char *opts[] = {"base-time", "1700000000000", "tps", "1000", NULL};
+    rig g;
+    rig_open(&g, env, spate_nexmark_source(env, SPATE_NEXMARK_EVENTS, opts));
+    run_stages(&g, plans[pl], lens[pl], 5, 12);
+    /* at 1,000 events per second, event n's dateTime is base + n + 1 ms: its number */
+    int p0 = plans[pl][0];
+    int64_t *idx = malloc(g.out.n * sizeof *idx);
+    for (size_t i = 0; i < g.out.n; i++) {
+      spate_row r = {g.out.v[i].p, (uint32_t)g.out.v[i].n, nexmark_event_FIELD_COUNT};
+      idx[i] = nexmark_event_dateTime(&r) - INT64_C(1700000000001);
+    }
+    for (int c = 0; c < p0; c++) {
+      int64_t n = 0, max = -1;
+      for (size_t i = 0; i < g.out.n; i++)
+        if (idx[i] % p0 == c) {
+          n++;
+          if (idx[i] > max) max = idx[i];
+          for (size_t j = i + 1; j < g.out.n; j++) assert_true(idx[j] != idx[i]); /* once */
+        }
+      assert_true(n >= 12 * 5 / 3);
       assert_int_equal(max, c + (n - 1) * p0); /* no gap */
     }
     free(idx);
@@ -689,6 +737,8 @@ int main(void) {
       cmocka_unit_test(test_sequence),
       cmocka_unit_test(test_generator_bounded),
       cmocka_unit_test(test_generator_unbounded),
+      cmocka_unit_test(test_nexmark),
+      cmocka_unit_test(test_nexmark_unbounded),
       cmocka_unit_test(test_file_source),
       cmocka_unit_test(test_line_reader_resume),
       cmocka_unit_test(test_bad_range_state),

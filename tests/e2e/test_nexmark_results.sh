@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# test_nexmark_results.sh: the Nexmark queries of examples/nexmark/ give PostgreSQL's answers.
+#
+# A private PostgreSQL server (support/pg.sh: its own data directory and socket under the test
+# directory, started and stopped here) loads the events examples/nexmark/dump.so writes with
+# \copy, and runs each query's batch SQL (support/nexmark/q<N>.sql). Each query job runs at
+# parallelism 1 and 2 over the same events (the source's events depend only on its options), and
+# its CSV result must equal PostgreSQL's as a multiset (support/nexmark_compare.py).
+#
+# NEXMARK_EVENTS sets the number of events (default 300,000, at 2,000 events per second of event
+# time: 150 s, so there are many windows and sessions), NEXMARK_QUERIES the queries.
+#
+# Run by ctest from the build directory with SPATE and SPATE_EXAMPLES set.
+set -euo pipefail
+export LC_ALL=C
+
+SPATE=${SPATE:-build/bin/spate}
+SPATE_EXAMPLES=${SPATE_EXAMPLES:-build/examples}
+support="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/support"
+events=${NEXMARK_EVENTS:-300000}
+queries=(${NEXMARK_QUERIES:-q0 q1 q2 q3 q4 q5 q7 q8 q11})
+changelog=" q4 " # queries whose result updates: their output is Flink's changelog
+tmp=$(mktemp -d)
+
+passed=0
+failed=0
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$support/pg.sh"
+trap 'pg_stop; rm -rf "$tmp"' EXIT
+
+# A fixed base time, so every run (and PostgreSQL's copy) has the same event times.
+opts=(-D nexmark.events.num="$events" -D nexmark.base-time=1700000000000
+  -D nexmark.first-event.rate=2000)
+
+if ! pg_start "$tmp/pg" 2>"$tmp/pg.err"; then
+  fail "a private PostgreSQL server starts" "$tmp/pg.err"
+  exit 1
+fi
+pass "a private PostgreSQL server starts"
+
+run dump run -p 1 "${opts[@]}" "$SPATE_EXAMPLES/nexmark/dump.so" --output "$tmp/events"
+if [ "$rc" -ne 0 ]; then
+  fail "dump.so writes the $events events (exit $rc)" "$tmp/dump.err"
+  exit 1
+fi
+pg_sql -f "$support/nexmark/schema.sql"
+for t in person auction bid; do
+  pg_sql -c "\\copy $t FROM '$tmp/events/$t' WITH (FORMAT csv)"
+done
+loaded=$(pg_sql -At -c "SELECT (SELECT count(*) FROM person) + (SELECT count(*) FROM auction)
+                               + (SELECT count(*) FROM bid)")
+if [ "$loaded" -eq "$events" ]; then
+  pass "PostgreSQL holds the $events events"
+else
+  fail "PostgreSQL holds the $events events (it holds $loaded)"
+fi
+
+for q in "${queries[@]}"; do
+  pg_sql -c "\\copy ($(grep -v '^--' "$support/nexmark/$q.sql")) TO '$tmp/$q.pg' WITH (FORMAT csv)"
+  for p in 1 2; do
+    run "$q-p$p" run -p "$p" "${opts[@]}" "$SPATE_EXAMPLES/nexmark/$q.so" --output "$tmp/$q-p$p"
+    if [ "$rc" -ne 0 ]; then
+      fail "$q at -p $p runs (exit $rc)" "$tmp/$q-p$p.err"
+      continue
+    fi
+    mode=()
+    [[ $changelog == *" $q "* ]] && mode=(--changelog)
+    if python3 "$support/nexmark_compare.py" "${mode[@]}" "$tmp/$q-p$p" "$tmp/$q.pg" \
+      >"$tmp/$q-p$p.cmp" 2>&1; then
+      pass "$q at -p $p equals PostgreSQL: $(cat "$tmp/$q-p$p.cmp")"
+    else
+      fail "$q at -p $p equals PostgreSQL" "$tmp/$q-p$p.cmp"
+    fi
+  done
+done
+
+echo "passed: $passed, failed: $failed"
+[ "$failed" -eq 0 ]
