@@ -157,7 +157,7 @@ int ks_register(ks_backend *b, const ks_descriptor *d, ks_state **out) {
     return 0;
   }
   if ((rc = ks_pending_check(b, d)) < 0) return rc;
-  if (b->nstates >= KS_MAX_STATES) /* an entry keeps the index in 16 bits (ks_internal.h) */
+  if (b->nstates >= KS_MAX_STATES) /* an entry keeps the index in 15 bits (ks_internal.h) */
     return ks_fail(b, SPATE_EINVAL, "state '%s': a backend holds at most %u states", d->name,
                    (unsigned)KS_MAX_STATES);
   if (b->nstates == b->states_cap) {

@@ -159,7 +159,7 @@ int ks_backend_max_parallelism(const ks_backend *b);
 /* Registers a state, or returns the existing one when the name is already registered with the
  * same kind and schemas (Flink's getState called again; functions and TTL are kept from the
  * first registration). A different shape under the same name is SPATE_ESTATE; a backend holds
- * fewer than 65,535 states (SPATE_EINVAL beyond: entries keep the state's index in 16 bits). */
+ * fewer than 32,767 states (SPATE_EINVAL beyond: entries keep the state's index in 15 bits). */
 int ks_register(ks_backend *b, const ks_descriptor *d, ks_state **out);
 /* The state registered under name; SPATE_ESTATE if none. */
 int ks_lookup(ks_backend *b, const char *name, ks_state **out);
