@@ -26,8 +26,8 @@
 #endif
 
 #define CHUNK_FIRST ((size_t)4 << 10)
-#define CHUNK_MAX ((size_t)256 << 10)
-#define CHUNK_HEADER 16 /* the link of the chunk list and the chunk's size: blocks 16-aligned */
+#define CHUNK_MAX ((size_t)64 << 10) /* the unused rest of the newest chunk is at most this */
+#define CHUNK_HEADER 16              /* the link of the chunk list and the chunk's size */
 
 typedef struct free_block {
   struct free_block *next;
@@ -51,10 +51,10 @@ static bool slab_grow(sp_slab *s) {
 
 void *sp_slab_alloc(sp_slab *s, size_t n) {
   size_t r = sp_slab_round(n);
-  free_block *f = s->free[r / 16];
+  free_block *f = s->free[r / 8];
   if (f) {
     SLAB_UNPOISON(f, r);
-    s->free[r / 16] = f->next;
+    s->free[r / 8] = f->next;
     return f;
   }
   if ((size_t)(s->end - s->cur) < r && !slab_grow(s)) return NULL;
@@ -66,8 +66,8 @@ void *sp_slab_alloc(sp_slab *s, size_t n) {
 void sp_slab_free(sp_slab *s, void *p, size_t n) {
   size_t r = sp_slab_round(n);
   free_block *f = p;
-  f->next = s->free[r / 16];
-  s->free[r / 16] = f;
+  f->next = s->free[r / 8];
+  s->free[r / 8] = f;
   SLAB_POISON(f, r);
 }
 

@@ -42,7 +42,8 @@ typedef struct keyed_op {
   ks_backend *backend;
   ks_state *state; /* STATE_NAME: the stored row of each key */
   spate_row_builder key_rb;
-  int *key_fields; /* 0..n-1: the key row's fields, for its Java hash */
+  spate_row_builder ahead_rb; /* keys of records ahead (keyed_prefetch) */
+  int *key_fields;            /* 0..n-1: the key row's fields, for its Java hash */
   ks_key_group_range range;
   agg_kind agg;
   int field;
@@ -58,6 +59,7 @@ static int keyed_open(op_t *op) {
   const spate_schema *ks = op->node->key.key_schema;
   if (!ks) return op_fail(op, SPATE_ECORRUPT, "bad key schema");
   int rc = rb_init(&k->key_rb, ks);
+  if (rc == 0) rc = rb_init(&k->ahead_rb, ks);
   if (rc < 0) return rc;
   if (!(k->key_fields = sp_malloc(((size_t)ks->nfields + 1) * sizeof *k->key_fields)))
     return SPATE_ENOMEM;
@@ -94,6 +96,7 @@ static void keyed_close(op_t *op) {
   proc_ctx_free(k->kctx);
   if (k->backend) ks_backend_free(k->backend);
   if (k->key_rb.schema) rb_destroy(&k->key_rb);
+  if (k->ahead_rb.schema) rb_destroy(&k->ahead_rb);
   sp_free(k->key_fields);
   sp_free(k);
 }
@@ -121,6 +124,19 @@ static int key_group_of(const op_t *op, const keyed_op *k, const uint8_t *key, u
   spate_row row = {key, len, (uint32_t)ks->nfields};
   return sp_key_group(row_fields_java_hash(&row, k->key_fields, ks->nfields, ks),
                       op->node->max_parallelism);
+}
+
+/* op_vtable.prefetch: the key of a record a few ahead, projected as extract_key does (not with
+ * a key selector, a user function that is not run twice), into a builder of its own. */
+static void keyed_prefetch(op_t *op, int input, const spate_row *row, int key_group) {
+  (void)input;
+  keyed_op *k = op->impl;
+  const key_spec *fk = &op->node->key;
+  spate_row key;
+  if (op->key_fn || key_group < 0 || !k || !k->backend ||
+      !row_project(row, fk->fields, fk->nfields, &k->ahead_rb, &key))
+    return;
+  ks_prefetch(k->backend, key.data, key.len, key_group);
 }
 
 static int state_failed(op_t *op, keyed_op *k, int rc) {
@@ -315,11 +331,13 @@ static int keyed_restore(op_t *op, const snap_restore *r) {
 }
 
 const op_vtable op_reduce_vt = {.open = keyed_open,
+                                .prefetch = keyed_prefetch,
                                 .process = reduce_process,
                                 .close = keyed_close,
                                 .snapshot = keyed_snapshot,
                                 .restore = keyed_restore};
 const op_vtable op_agg_vt = {.open = keyed_open,
+                             .prefetch = keyed_prefetch,
                              .process = agg_process,
                              .close = keyed_close,
                              .snapshot = keyed_snapshot,

@@ -145,6 +145,7 @@ static int proc_open(op_t *op) {
   ks_key_group_range range =
       ks_key_group_range_for(p->max_parallelism, op->ctx.parallelism, op->ctx.subtask);
   rc = rb_init(&p->key_rb, ks);
+  if (rc == 0) rc = rb_init(&p->ahead_rb, ks);
   if (rc == 0) rc = ks_backend_new(p->max_parallelism, range, ttl_clock, op, &p->backend);
   if (rc == 0) rc = tq_new(p->max_parallelism, range, &p->event_timers);
   if (rc == 0) rc = tq_new(p->max_parallelism, range, &p->proc_timers);
@@ -166,6 +167,7 @@ static void proc_close(op_t *op) {
   if (p->event_timers) tq_free(p->event_timers);
   if (p->proc_timers) tq_free(p->proc_timers);
   if (p->key_rb.schema) rb_destroy(&p->key_rb);
+  if (p->ahead_rb.schema) rb_destroy(&p->ahead_rb);
   sp_free(p);
 }
 
@@ -194,6 +196,22 @@ static int set_key_from_record(proc_op *p, int input, const spate_row *row) {
   p->has_key = true;
   int rc = ks_set_current_key(p->backend, p->key.data, p->key.len, p->key_group);
   return rc < 0 ? op_fail(op, rc, "%s", ks_error(p->backend)) : 0;
+}
+
+/* op_vtable.prefetch: the key of a record a few ahead, projected from the operator's own key
+ * fields as set_key_from_record builds it (a key selector is a user function: not run twice),
+ * into a builder of its own, handed to ks_prefetch. Only for process functions with keyed state
+ * (a keyed map makes its key current only on demand). */
+static void proc_prefetch(op_t *op, int input, const spate_row *row, int key_group) {
+  proc_op *p = op->impl;
+  if (!p->keyed || p->wrapped || p->nstates == 0 || key_group < 0 || !p->backend) return;
+  if (input < 0 || input > (p->second ? 1 : 0)) input = 0;
+  const key_spec *ks = p->keys[input];
+  spate_row key;
+  if (ks != &op->node->key || p->key_fns[input] || (p->broadcast && input == 1) ||
+      !row_project(row, ks->fields, ks->nfields, &p->ahead_rb, &key))
+    return;
+  ks_prefetch(p->backend, key.data, key.len, key_group);
 }
 
 int proc_key_needed(proc_op *p) {
@@ -502,6 +520,7 @@ static int proc_restore(op_t *op, const snap_restore *r) {
 }
 
 const op_vtable op_process_vt = {.open = proc_open,
+                                 .prefetch = proc_prefetch,
                                  .process = proc_process,
                                  .watermark = proc_watermark,
                                  .close = proc_close,

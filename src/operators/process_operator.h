@@ -50,8 +50,9 @@ typedef struct proc_op {
   ks_backend *backend;
   timer_queue *event_timers, *proc_timers;
   spate_row_builder key_rb;
-  int key_fields[64]; /* 0..n-1: hashing the key row's own fields */
-  spate_row key;      /* the current key (a view) */
+  spate_row_builder ahead_rb; /* keys of records ahead (proc_prefetch) */
+  int key_fields[64];         /* 0..n-1: hashing the key row's own fields */
+  spate_row key;              /* the current key (a view) */
   int key_group;
   bool has_key;
   spate_timer_fn on_timer;

@@ -33,6 +33,7 @@ static bool ensure_buffer(input_channel *c) {
   if (c->bytes_in) sw_add(c->bytes_in, b->size); /* numBytesIn, per buffer */
   c->buf = b;
   c->pos = 0;
+  c->nbufs++;
   return true;
 }
 

@@ -98,6 +98,11 @@ typedef struct op_vtable {
   int (*restore)(op_t *op, const snap_restore *r);
   int (*notify_complete)(op_t *op, int64_t id);
   int (*notify_aborted)(op_t *op, int64_t id);
+  /* Keyed operators (optional): a hint that `row`, of key group key_group (as its producer
+   * computed it, op_t.input_key_group), comes a few records after the one being processed, so
+   * the operator may start loading its key's state into the cache (ks_prefetch). Must not
+   * change anything a record or a checkpoint could observe, nor fail. */
+  void (*prefetch)(op_t *op, int input, const spate_row *row, int key_group);
 } op_vtable;
 
 struct op_t {

@@ -652,6 +652,11 @@ static int apply_valve(task *t, const valve_output *vo) {
   return rc;
 }
 
+/* How many records ahead of the current one a keyed head operator is told of (op_vtable
+ * prefetch): with the state's slot loaded at this distance and its entry at half of it
+ * (ks_prefetch), about as many cache misses are in flight as the core overlaps. */
+#define LOOK_AHEAD 8
+
 static int run_inputs(task *t) {
   op_t *head = t->ops[0];
   int open_gates = 0;
@@ -674,9 +679,27 @@ static int run_inputs(task *t) {
         if (ch->finished || bh_blocked(&t->bh, ch->vidx)) continue;
         stream_element el;
         int r = 0, n = 0;
+        /* Look-ahead for keyed heads (op_vtable.prefetch): the records up to LOOK_AHEAD
+         * positions after the current one in its buffer are hinted to the operator, so that the
+         * cache misses of their state lookups overlap. */
+        void (*prefetch)(op_t *, int, const spate_row *, int) =
+            gate->key_group_hint ? head->vt->prefetch : NULL;
+        uint32_t ahead = 0, ahead_buf = ch->nbufs;
+        int hinted = 0; /* records hinted beyond the current one */
         while (n < 4096 && (r = channel_next(ch, &el)) == 1) {
           n++;
           if (el.tag == EL_RECORD) {
+            if (prefetch) {
+              if (ch->nbufs != ahead_buf) ahead = 0, hinted = 0, ahead_buf = ch->nbufs;
+              hinted = hinted > 0 ? hinted - 1 : 0;
+              stream_element la;
+              while (hinted < LOOK_AHEAD && channel_peek(ch, &ahead, &la)) {
+                if (la.tag != EL_RECORD || la.len < 8) continue;
+                spate_row lrow = {la.payload + 8, la.len - 8, gate->nfields};
+                prefetch(head, gate->input, &lrow, la.key_group);
+                hinted++;
+              }
+            }
             int64_t ts;
             memcpy(&ts, el.payload, 8);
             spate_row row = {el.payload + 8, el.len - 8, gate->nfields};

@@ -157,7 +157,7 @@ int ks_register(ks_backend *b, const ks_descriptor *d, ks_state **out) {
     return 0;
   }
   if ((rc = ks_pending_check(b, d)) < 0) return rc;
-  if (b->nstates >= KS_MAX_STATES) /* an entry keeps the index in 16 bits (ks_internal.h) */
+  if (b->nstates >= KS_MAX_STATES) /* an entry keeps the index in 15 bits (ks_internal.h) */
     return ks_fail(b, SPATE_EINVAL, "state '%s': a backend holds at most %u states", d->name,
                    (unsigned)KS_MAX_STATES);
   if (b->nstates == b->states_cap) {
@@ -240,6 +240,42 @@ int ks_set_current_key(ks_backend *b, const void *key, uint32_t len, int key_gro
   b->ns_hash = b->empty_ns_hash;
   b->has_key = true;
   return 0;
+}
+
+/* Prefetches the entry of (state, key, default namespace) in t whose slot the hint
+ * KS_PREFETCH_LAG calls ago started loading: the first slots of its probe run are read (by now
+ * in the cache) and the entry whose tag matches is prefetched. The addresses are only
+ * prefetched, never dereferenced, so a slot changed since is harmless. */
+static void prefetch_entries(const ks_backend *b, const ks_table *t, uint64_t key_hash,
+                             uint32_t nstates) {
+  const ks_slot *slots = t->slots;
+  if (!slots) return;
+  for (uint32_t s = 0; s < nstates; s++) {
+    uint64_t h = entry_hash(key_hash, b->empty_ns_hash, s), tag = h & ~SLOT_PTR_MASK;
+    for (uint32_t i = (uint32_t)h & t->mask, n = 0; n < 4; i = (i + 1) & t->mask, n++) {
+      ks_slot sl = slots[i];
+      if (!sl) break;
+      if ((sl & ~SLOT_PTR_MASK) == tag) {
+        __builtin_prefetch(slot_entry(sl));
+        break;
+      }
+    }
+  }
+}
+
+void ks_prefetch(ks_backend *b, const void *key, uint32_t len, int key_group) {
+  uint32_t nstates = b->nstates < KS_PREFETCH_STATES ? b->nstates : KS_PREFETCH_STATES;
+  if (!nstates || !ks_key_group_range_contains(b->range, key_group)) return;
+  ks_table *t = &b->groups[key_group - b->range.first];
+  uint64_t key_hash = bytes_hash(len ? key : empty_bytes, len);
+  uint32_t r = b->pf_next;
+  b->pf_next = (r + 1) % KS_PREFETCH_LAG;
+  if (b->pf[r].t) prefetch_entries(b, b->pf[r].t, b->pf[r].key_hash, nstates);
+  b->pf[r].t = t;
+  b->pf[r].key_hash = key_hash;
+  if (!t->slots) return;
+  for (uint32_t s = 0; s < nstates; s++)
+    __builtin_prefetch(&t->slots[(uint32_t)entry_hash(key_hash, b->empty_ns_hash, s) & t->mask]);
 }
 
 int ks_set_namespace(ks_backend *b, const void *ns, uint32_t len) {

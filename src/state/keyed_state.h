@@ -159,7 +159,7 @@ int ks_backend_max_parallelism(const ks_backend *b);
 /* Registers a state, or returns the existing one when the name is already registered with the
  * same kind and schemas (Flink's getState called again; functions and TTL are kept from the
  * first registration). A different shape under the same name is SPATE_ESTATE; a backend holds
- * fewer than 65,535 states (SPATE_EINVAL beyond: entries keep the state's index in 16 bits). */
+ * fewer than 32,767 states (SPATE_EINVAL beyond: entries keep the state's index in 15 bits). */
 int ks_register(ks_backend *b, const ks_descriptor *d, ks_state **out);
 /* The state registered under name; SPATE_ESTATE if none. */
 int ks_lookup(ks_backend *b, const char *name, ks_state **out);
@@ -182,6 +182,16 @@ int ks_set_namespace(ks_backend *b, const void *ns, uint32_t len);
 void ks_get_namespace(const ks_backend *b, const uint8_t **ns, uint32_t *len);
 /* Forgets the current key: state calls fail with SPATE_ESTATE until the next set. */
 void ks_unset_current_key(ks_backend *b);
+/* A hint, for a record a few positions ahead of the current one in the caller's input, whose
+ * key and key group are given: the state of that key (default namespace, the first
+ * KS_PREFETCH_STATES states) will be read soon. It starts loading the table slot of each into
+ * the cache now, and the entry the slot points to at a later call (after KS_PREFETCH_LAG more
+ * hints), so that the cache misses of several records overlap instead of each record waiting
+ * for two in turn. Nothing is read or written that a state call could observe; a key group
+ * outside the range is ignored. */
+#define KS_PREFETCH_STATES 2
+#define KS_PREFETCH_LAG 4
+void ks_prefetch(ks_backend *b, const void *key, uint32_t len, int key_group);
 
 /* ---------------------------------------------------------------------------------------------
  * State access for the current key and namespace. Functions returning a row return 1 and set

@@ -60,18 +60,18 @@ static int visit_table(ks_state *const *states, const ks_table *t, int only, int
       ks_table *m = e_map(e);
       for (uint32_t j = 0; m->slots && j <= m->mask; j++) {
         ks_entry *me = tbl_at(m, j);
-        if (!me || (skip_expired && expired(s, me->ts, now))) continue;
+        if (!me || (skip_expired && expired(s, e_ts(me), now))) continue;
         r.user_key = e_key(me);
         r.user_key_len = me->klen;
         r.value = (spate_row){e_payload(me), me->len, s->value_nf};
-        r.ttl_ts = me->ts;
+        r.ttl_ts = e_ts(me);
         if ((rc = fn(arg, &r)) != 0) return rc;
       }
     } else {
-      if (skip_expired && expired(s, e->ts, now)) continue;
+      if (skip_expired && expired(s, e_ts(e), now)) continue;
       uint32_t nf = s->kind == KS_AGGREGATING ? (uint32_t)s->acc_schema->nfields : s->value_nf;
       r.value = (spate_row){e_payload(e), e->len, nf};
-      r.ttl_ts = e->ts;
+      r.ttl_ts = e_ts(e);
       if ((rc = fn(arg, &r)) != 0) return rc;
     }
   }

@@ -22,16 +22,23 @@
  * probing over a power-of-two array of 8-byte slots, each an entry pointer tagged with 16 bits
  * of the entry's hash (ks_slot), grown at 75% load, with backward-shift deletion (no
  * tombstones), so a probe ends at the first empty slot and reads only the entry whose tag
- * matches. An entry is one allocation, with a 32-byte header (ks_entry):
+ * matches. An entry is one allocation, with a 24-byte header (ks_entry):
  *
- *   ks_entry header | key bytes (padded to 8) | namespace bytes (padded to 8) | payload (cap)
+ *   ks_entry header | key bytes (padded to 8) | namespace bytes (padded to 8) | [word] | payload
  *
- * whose payload is, by the kind of its state:
- *   VALUE, REDUCING, AGGREGATING  one row (len bytes); ts = last access for TTL
- *   LIST                          count elements, each {list_elem header, row padded to 8}
+ * where the 8-byte word is there only when the header's has_word says so: the TTL last-access
+ * time of one-row entries and nested map entries of a state with TTL, the element count of a
+ * LIST entry (e_ts, e_count). An entry of a state without TTL thus carries no timestamp (a
+ * value-state entry of a BIGINT key and value is 56 bytes). The payload is, by the kind of its
+ * state:
+ *   VALUE, REDUCING, AGGREGATING  one row (len bytes); word (TTL only) = last access
+ *   LIST                          count elements (the word), each {list_elem header, row
+ *                                 padded to 8}
  *   MAP                           a ks_table of nested entries (user key in the key position,
- *                                 no namespace, one row payload, own ts)
- * Rows thus start 8-byte aligned. An entry's hash mixes the hash of the current key (computed
+ *                                 no namespace, one row payload, own last access when the
+ *                                 state has TTL)
+ * Rows thus start 8-byte aligned. Entries come from the backend's slab in sizes rounded to 8
+ * bytes (base/slab.h). An entry's hash mixes the hash of the current key (computed
  * once per ks_set_current_key), of the namespace and the state index, so a state access costs
  * one probe sequence and no hashing of key bytes.
  *
@@ -82,12 +89,6 @@
  * Entries and tables. */
 
 typedef struct ks_entry {
-  /* One-row payloads and nested map entries: the TTL last-access time. LIST: the number of
-   * elements. (MAP entries use neither.) */
-  union {
-    int64_t ts;
-    uint32_t count;
-  };
   union {
     /* While the entry is in a live table. */
     struct {
@@ -100,16 +101,17 @@ typedef struct ks_entry {
      * reads hash or version. */
     struct ks_entry *next_retired;
   };
-  uint32_t klen;  /* key bytes (user key bytes in nested map entries) */
-  uint32_t len;   /* payload bytes used */
-  uint32_t cap;   /* payload bytes allocated */
-  uint16_t nslen; /* namespace bytes (0 in nested map entries); at most KS_MAX_NAMESPACE */
-  uint16_t state; /* index of the state (0 in nested map entries); below KS_MAX_STATES */
+  uint32_t klen;         /* key bytes (user key bytes in nested map entries) */
+  uint32_t len;          /* payload bytes used */
+  uint32_t cap;          /* payload bytes allocated */
+  uint16_t nslen;        /* namespace bytes (0 in nested map entries); at most KS_MAX_NAMESPACE */
+  uint16_t state : 15;   /* index of the state (0 in nested map entries); below KS_MAX_STATES */
+  uint16_t has_word : 1; /* the 8-byte word after the namespace is there (e_ts, e_count) */
 } ks_entry;
-_Static_assert(sizeof(ks_entry) == 32, "the entry header is 32 bytes (see the layout above)");
+_Static_assert(sizeof(ks_entry) == 24, "the entry header is 24 bytes (see the layout above)");
 
 #define KS_MAX_NAMESPACE UINT16_MAX
-#define KS_MAX_STATES UINT16_MAX
+#define KS_MAX_STATES 0x7fff
 
 /* A slot of a table: 0 when empty, else the entry's address in the low 48 bits and the top 16
  * bits of the entry's hash above them (the tag). A probe compares tags and reads an entry only
@@ -157,9 +159,36 @@ static const uint8_t empty_bytes[8] __attribute__((unused));
 static inline uint32_t pad8(uint32_t n) { return (n + 7u) & ~7u; }
 static inline uint8_t *e_key(ks_entry *e) { return (uint8_t *)(e + 1); }
 static inline uint8_t *e_ns(ks_entry *e) { return e_key(e) + pad8(e->klen); }
-static inline uint8_t *e_payload(ks_entry *e) { return e_ns(e) + pad8(e->nslen); }
-static inline size_t e_header_size(uint32_t klen, uint32_t nslen) {
-  return sizeof(ks_entry) + pad8(klen) + pad8(nslen);
+static inline uint8_t *e_word(ks_entry *e) { return e_ns(e) + pad8(e->nslen); }
+static inline uint8_t *e_payload(ks_entry *e) { return e_word(e) + (e->has_word ? 8 : 0); }
+/* The bytes before the payload: header, key, namespace and the word when there is one. */
+static inline size_t e_header_size(uint32_t klen, uint32_t nslen, bool word) {
+  return sizeof(ks_entry) + pad8(klen) + pad8(nslen) + (word ? 8 : 0);
+}
+static inline size_t e_hdr(const ks_entry *e) {
+  return e_header_size(e->klen, e->nslen, e->has_word);
+}
+/* The TTL last-access time of a one-row or nested map entry: 0 without a word (a state without
+ * TTL keeps none; its records are written and restored with 0). */
+static inline int64_t e_ts(const ks_entry *e) {
+  int64_t ts = 0;
+  if (e->has_word) memcpy(&ts, e_word((ks_entry *)e), 8);
+  return ts;
+}
+static inline void e_set_ts(ks_entry *e, int64_t ts) {
+  sp_assert(e->has_word || ts == 0);
+  if (e->has_word) memcpy(e_word(e), &ts, 8);
+}
+/* The number of elements of a LIST entry (which always has the word). */
+static inline uint32_t e_count(const ks_entry *e) {
+  sp_assert(e->has_word);
+  uint32_t n;
+  memcpy(&n, e_word((ks_entry *)e), 4);
+  return n;
+}
+static inline void e_set_count(ks_entry *e, uint32_t n) {
+  sp_assert(e->has_word);
+  memcpy(e_word(e), &n, 4);
 }
 static inline ks_table *e_map(ks_entry *e) { return (ks_table *)(void *)e_payload(e); }
 static inline uint32_t elem_size(uint32_t row_len) {
@@ -243,18 +272,16 @@ KS_HIDDEN void ks_arena_close(ks_arena *a);
 
 /* ---------------------------------------------------------------------------------------------
  * Entry memory (ks_table.c, base/slab.h). An entry is ks_entry_size(e) bytes: its header, key and namespace
- * (e_header_size) and cap payload bytes. Entries of at most KS_SLAB_MAX bytes come from the
- * backend's slab (chunks cut in sizes rounded to 16 bytes, a free list per size), larger ones
+ * (e_hdr) and cap payload bytes. Entries of at most KS_SLAB_MAX bytes come from the
+ * backend's slab (chunks cut in sizes rounded to 8 bytes, a free list per size), larger ones
  * from sp_malloc, and restored ones may come from the arena; ks_entry_free tells them apart by
  * the arena's addresses and then by the size, which is why every allocation of an entry goes
  * through ks_entry_mem with exactly the size its header will describe. */
 #define KS_SLAB_MAX SP_SLAB_MAX
 
-static inline size_t ks_entry_size(const ks_entry *e) {
-  return e_header_size(e->klen, e->nslen) + e->cap;
-}
+static inline size_t ks_entry_size(const ks_entry *e) { return e_hdr(e) + e->cap; }
 /* The payload capacity of an entry with a header of hdr bytes that needs cap payload bytes,
- * allocated by ks_entry_mem: a slab block is rounded up to 16 bytes, and the rest of it is
+ * allocated by ks_entry_mem: a slab block is rounded up to 8 bytes, and the rest of it is
  * payload room, so a value that grows by a few bytes stays where it is. */
 static inline uint32_t ks_entry_cap(size_t hdr, uint32_t cap) {
   return hdr + cap <= KS_SLAB_MAX ? (uint32_t)(sp_slab_round(hdr + cap) - hdr) : cap;
@@ -268,8 +295,12 @@ KS_HIDDEN int ks_tbl_reserve(ks_table *t);
 /* Inserts e, whose full hash is hash (e->hash holds its low half), after ks_tbl_reserve. */
 KS_HIDDEN void ks_tbl_insert(ks_table *t, ks_entry *e, uint64_t hash);
 KS_HIDDEN void ks_tbl_remove_at(ks_table *t, uint32_t i);
+/* A new entry with room for cap payload bytes (len 0), with the 8-byte word before the payload
+ * when `word` (zeroed): LIST entries always, one-row and nested map entries of a state with TTL.
+ * NULL when out of memory. */
 KS_HIDDEN ks_entry *ks_entry_new(ks_backend *b, uint64_t hash, uint32_t state, const void *key,
-                                 uint32_t klen, const void *ns, uint32_t nslen, uint32_t cap);
+                                 uint32_t klen, const void *ns, uint32_t nslen, uint32_t cap,
+                                 bool word);
 KS_HIDDEN ks_entry *ks_entry_grow(ks_backend *b, ks_table *t, uint32_t slot, ks_entry *e,
                                   uint32_t cap);
 KS_HIDDEN void ks_tbl_free_leaf(ks_backend *b, ks_table *t);
@@ -313,6 +344,13 @@ struct ks_backend {
    * same namespace again, as a window operator does for each record of a window, reuses it. */
   uint32_t ns_buf_len;
   uint64_t ns_buf_hash;
+  /* ks_prefetch: the key hashes of the last KS_PREFETCH_LAG hints with their tables, whose
+   * entries are prefetched at the hint KS_PREFETCH_LAG later (a ring; table NULL: unused). */
+  struct {
+    ks_table *t;
+    uint64_t key_hash;
+  } pf[KS_PREFETCH_LAG];
+  uint32_t pf_next;
   /* Copies of removed values still returned to the caller (see the file comment). */
   uint8_t *scratch;
   size_t scratch_cap;
@@ -435,7 +473,7 @@ static inline void retire(ks_entry **list, ks_entry *e) {
 static inline ks_entry *entry_own(ks_backend *b, ks_table *t, uint32_t slot, ks_entry *e,
                                   uint32_t cap, uint32_t keep) {
   if (!frozen(b, e)) return cap <= e->cap ? e : ks_entry_grow(b, t, slot, e, cap);
-  size_t hdr = e_header_size(e->klen, e->nslen);
+  size_t hdr = e_hdr(e);
   cap = ks_entry_cap(hdr, cap);
   ks_entry *n = ks_entry_mem(b, hdr + cap);
   if (!n) return NULL;

@@ -53,33 +53,34 @@ static ks_entry *find(const ks_state *s, const ks_ctx *c, uint32_t *slot) {
  * lookup found at slot, or NULL when there is none. */
 static int put_row_at(ks_backend *b, ks_table *t, ks_entry *e, uint32_t slot, uint64_t hash,
                       uint32_t state, const void *key, uint32_t klen, const void *ns,
-                      uint32_t nslen, const spate_row *v, int64_t ts) {
+                      uint32_t nslen, const spate_row *v, int64_t ts, bool word) {
   if (e) {
     e = entry_own(b, t, slot, e, v->len > e->cap ? v->len : e->cap, 0);
     if (!e) return SPATE_ENOMEM;
   } else {
     if (ks_tbl_reserve(t) < 0) return SPATE_ENOMEM;
-    e = ks_entry_new(b, hash, state, key, klen, ns, nslen, v->len);
+    e = ks_entry_new(b, hash, state, key, klen, ns, nslen, v->len, word);
     if (!e) return SPATE_ENOMEM;
     ks_tbl_insert(t, e, hash);
   }
   copy_bytes(e_payload(e), v->data, v->len);
   e->len = v->len;
-  e->ts = ts;
+  e_set_ts(e, ts);
   return 0;
 }
 
 /* The same with the lookup. */
 static int put_row(ks_backend *b, ks_table *t, uint64_t hash, uint32_t state, const void *key,
-                   uint32_t klen, const void *ns, uint32_t nslen, const spate_row *v, int64_t ts) {
+                   uint32_t klen, const void *ns, uint32_t nslen, const spate_row *v, int64_t ts,
+                   bool word) {
   uint32_t slot = 0;
   ks_entry *e = tbl_find(t, hash, state, key, klen, ns, nslen, &slot);
-  return put_row_at(b, t, e, slot, hash, state, key, klen, ns, nslen, v, ts);
+  return put_row_at(b, t, e, slot, hash, state, key, klen, ns, nslen, v, ts, word);
 }
 
 static int put_value(ks_state *s, const ks_ctx *c, const spate_row *v, int64_t ts) {
   int rc = put_row(s->b, c->t, entry_hash(c->key_hash, c->ns_hash, s->id), s->id, c->key,
-                   c->key_len, c->ns, c->ns_len, v, ts);
+                   c->key_len, c->ns, c->ns_len, v, ts, s->has_ttl);
   return rc < 0 ? ks_no_memory(s->b, s) : 0;
 }
 
@@ -116,16 +117,17 @@ static int list_write(ks_state *s, const ks_ctx *c, const spate_row *v, size_t n
   ks_entry *e = find(s, c, &slot);
   uint64_t base = e && !replace ? e->len : 0;
   uint64_t total = base + need;
-  if (total > MAX_PAYLOAD || (e && (uint64_t)(replace ? 0 : e->count) + n > UINT32_MAX))
+  if (total > MAX_PAYLOAD || (e && (uint64_t)(replace ? 0 : e_count(e)) + n > UINT32_MAX))
     return ks_fail(s->b, SPATE_EINVAL, "list state '%s' would exceed 4 GiB", s->name);
   if (!e) {
     if (ks_tbl_reserve(c->t) < 0) return ks_no_memory(s->b, s);
     uint64_t hash = entry_hash(c->key_hash, c->ns_hash, s->id);
-    e = ks_entry_new(s->b, hash, s->id, c->key, c->key_len, c->ns, c->ns_len, (uint32_t)total);
+    e = ks_entry_new(s->b, hash, s->id, c->key, c->key_len, c->ns, c->ns_len, (uint32_t)total,
+                     true);
     if (!e) return ks_no_memory(s->b, s);
     write_elems(e_payload(e), v, n, ts);
     e->len = (uint32_t)total;
-    e->count = (uint32_t)n;
+    e_set_count(e, (uint32_t)n);
     ks_tbl_insert(c->t, e, hash);
     return 0;
   }
@@ -149,18 +151,18 @@ static int list_write(ks_state *s, const ks_ctx *c, const spate_row *v, size_t n
     } else {
       /* A new allocation: the sources and the frozen list stay intact. */
       ks_entry *ne = ks_entry_new(s->b, e->hash, e->state, e_key(e), e->klen, e_ns(e), e->nslen,
-                                  (uint32_t)cap);
+                                  (uint32_t)cap, true);
       if (!ne) return ks_no_memory(s->b, s);
       copy_bytes(e_payload(ne), e_payload(e), base);
       write_elems(e_payload(ne) + base, v, n, ts);
-      ne->count = e->count;
+      e_set_count(ne, e_count(e));
       tbl_replace(c->t, slot, ne);
       ks_drop_leaf(s->b, e);
       e = ne;
     }
   }
   e->len = (uint32_t)total;
-  e->count = (replace ? 0 : e->count) + (uint32_t)n;
+  e_set_count(e, (replace ? 0 : e_count(e)) + (uint32_t)n);
   return 0;
 }
 
@@ -174,7 +176,7 @@ static int map_put(ks_state *s, const ks_ctx *c, const uint8_t *uk, uint32_t ukl
     if (ks_tbl_reserve(c->t) < 0) return ks_no_memory(s->b, s);
     uint64_t hash = entry_hash(c->key_hash, c->ns_hash, s->id);
     outer = ks_entry_new(s->b, hash, s->id, c->key, c->key_len, c->ns, c->ns_len,
-                         (uint32_t)sizeof(ks_table));
+                         (uint32_t)sizeof(ks_table), false);
     if (!outer) return ks_no_memory(s->b, s);
     memset(e_map(outer), 0, sizeof(ks_table));
     outer->len = (uint32_t)sizeof(ks_table);
@@ -185,7 +187,7 @@ static int map_put(ks_state *s, const ks_ctx *c, const uint8_t *uk, uint32_t ukl
   }
   ks_table *m = e_map(outer);
   if (put_row(s->b, m, bytes_hash(uk, uklen), 0, uklen ? uk : empty_bytes, uklen, empty_bytes, 0, v,
-              ts) < 0) {
+              ts, s->has_ttl) < 0) {
     if (created && find(s, c, &slot)) ks_remove_entry(s->b, c->t, slot);
     return ks_no_memory(s->b, s);
   }
@@ -204,7 +206,7 @@ static int read_row(ks_state *s, const ks_ctx *c, spate_row *out) {
   uint32_t nf = s->kind == KS_AGGREGATING ? (uint32_t)s->acc_schema->nfields : s->value_nf;
   if (s->has_ttl) {
     int64_t now = now_for(s);
-    if (expired(s, e->ts, now)) {
+    if (expired(s, e_ts(e), now)) {
       if (!return_expired(s)) {
         ks_remove_entry(s->b, c->t, slot);
         return 0;
@@ -215,9 +217,9 @@ static int read_row(ks_state *s, const ks_ctx *c, spate_row *out) {
       ks_remove_entry(s->b, c->t, slot);
       return 1;
     }
-    if (touch_on_read(s) && e->ts != now) {
+    if (touch_on_read(s) && e_ts(e) != now) {
       if (!(e = entry_own(s->b, c->t, slot, e, e->cap, e->len))) return ks_no_memory(s->b, s);
-      e->ts = now;
+      e_set_ts(e, now);
     }
   }
   *out = (spate_row){e_payload(e), e->len, nf};
@@ -259,12 +261,12 @@ int ks_value_get_writable(ks_state *s, spate_row *out) {
   ks_entry *e = find(s, &c, &slot);
   if (!e) return 0;
   int64_t now = now_for(s);
-  if (expired(s, e->ts, now)) {
+  if (expired(s, e_ts(e), now)) {
     ks_remove_entry(s->b, c.t, slot);
     return 0;
   }
   if (!(e = entry_own(s->b, c.t, slot, e, e->cap, e->len))) return ks_no_memory(s->b, s);
-  e->ts = now;
+  e_set_ts(e, now);
   *out = (spate_row){e_payload(e), e->len, s->value_nf};
   return 1;
 }
@@ -281,7 +283,7 @@ int ks_list_get(ks_state *s, ks_list_iter *it) {
   if (s->has_ttl) {
     int64_t now = now_for(s);
     uint32_t nexp = ks_list_expired(s, e, now);
-    uint32_t total = e->count;
+    uint32_t total = e_count(e);
     bool keep = nexp > 0 && return_expired(s);
     if (keep) {
       /* Return all elements once, as Flink's collected list; the storage keeps the live ones. */
@@ -302,7 +304,7 @@ int ks_list_get(ks_state *s, ks_list_iter *it) {
   }
   it->p = e_payload(e);
   it->end = it->p + e->len;
-  return (int)e->count;
+  return (int)e_count(e);
 }
 
 bool ks_list_next(ks_list_iter *it, spate_row *out) {
@@ -386,7 +388,7 @@ static int map_read(ks_state *s, ks_ctx *c, map_hit *h, spate_row *out) {
   ks_entry *e = h->e;
   if (s->has_ttl) {
     int64_t now = now_for(s);
-    if (expired(s, e->ts, now)) {
+    if (expired(s, e_ts(e), now)) {
       int r = 0;
       if (return_expired(s)) {
         if (out) {
@@ -399,11 +401,11 @@ static int map_read(ks_state *s, ks_ctx *c, map_hit *h, spate_row *out) {
       int rc = map_remove_hit(s, c, h);
       return rc < 0 ? rc : r;
     }
-    if (touch_on_read(s) && e->ts != now) {
+    if (touch_on_read(s) && e_ts(e) != now) {
       int rc = map_own_hit(s, c, h);
       if (rc < 0) return rc;
       e = h->e;
-      e->ts = now;
+      e_set_ts(e, now);
     }
   }
   if (out) *out = (spate_row){e_payload(e), e->len, s->value_nf};
@@ -506,7 +508,7 @@ bool ks_map_next(ks_map_iter *it, spate_row *user_key, spate_row *value) {
   while (m && it->slot <= m->mask) {
     ks_entry *e = tbl_at(m, it->slot++);
     if (!e) continue;
-    if (touch_on_read(s)) e->ts = it->now;
+    if (touch_on_read(s)) e_set_ts(e, it->now);
     if (user_key) *user_key = (spate_row){e_key(e), e->klen, s->user_key_nf};
     if (value) *value = (spate_row){e_payload(e), e->len, s->value_nf};
     return true;
@@ -536,7 +538,7 @@ int ks_reducing_add_created(ks_state *s, const spate_row *value) {
   ks_entry *e = tbl_find(c.t, hash, s->id, c.key, c.key_len, c.ns, c.ns_len, &slot);
   const spate_row *v = value;
   spate_row res;
-  bool created = !e || expired(s, e->ts, now);
+  bool created = !e || expired(s, e_ts(e), now);
   if (!created) {
     spate_row acc = {e_payload(e), e->len, s->value_nf};
     spate_rb_begin(&s->rb_out);
@@ -556,7 +558,8 @@ int ks_reducing_add_created(ks_state *s, const spate_row *value) {
     }
     v = &res;
   }
-  rc = put_row_at(s->b, c.t, e, slot, hash, s->id, c.key, c.key_len, c.ns, c.ns_len, v, now);
+  rc = put_row_at(s->b, c.t, e, slot, hash, s->id, c.key, c.key_len, c.ns, c.ns_len, v, now,
+                  s->has_ttl);
   if (rc < 0) return ks_no_memory(s->b, s);
   return created ? 1 : 0;
 }
@@ -587,7 +590,7 @@ int ks_aggregating_add(ks_state *s, const spate_row *value) {
   ks_entry *e = tbl_find(c.t, hash, s->id, c.key, c.key_len, c.ns, c.ns_len, &slot);
   spate_row acc, res;
   const spate_row *accp = &acc;
-  if (e && !expired(s, e->ts, now)) {
+  if (e && !expired(s, e_ts(e), now)) {
     acc = (spate_row){e_payload(e), e->len, acc_nf};
   } else {
     accp = NULL;
@@ -608,7 +611,8 @@ int ks_aggregating_add(ks_state *s, const spate_row *value) {
   if (spate_rb_finish(&s->rb_out, &res) < 0)
     return ks_fail(s->b, SPATE_EINVAL, "add function of state '%s': %s", s->name,
                    spate_rb_error(&s->rb_out));
-  rc = put_row_at(s->b, c.t, e, slot, hash, s->id, c.key, c.key_len, c.ns, c.ns_len, &res, now);
+  rc = put_row_at(s->b, c.t, e, slot, hash, s->id, c.key, c.key_len, c.ns, c.ns_len, &res, now,
+                  s->has_ttl);
   return rc < 0 ? ks_no_memory(s->b, s) : 0;
 }
 

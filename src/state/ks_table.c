@@ -95,8 +95,8 @@ void ks_entry_free(ks_backend *b, ks_entry *e) {
 }
 
 ks_entry *ks_entry_new(ks_backend *b, uint64_t hash, uint32_t state, const void *key, uint32_t klen,
-                       const void *ns, uint32_t nslen, uint32_t cap) {
-  size_t hdr = e_header_size(klen, nslen);
+                       const void *ns, uint32_t nslen, uint32_t cap, bool word) {
+  size_t hdr = e_header_size(klen, nslen, word);
   ks_entry *e = ks_restore_arena ? ks_arena_alloc(ks_restore_arena, hdr + cap) : NULL;
   if (!e) {
     cap = ks_entry_cap(hdr, cap);
@@ -106,7 +106,8 @@ ks_entry *ks_entry_new(ks_backend *b, uint64_t hash, uint32_t state, const void 
   memset(e, 0, hdr);
   e->version = b->version;
   e->hash = (uint32_t)hash;
-  e->state = state;
+  e->state = state & KS_MAX_STATES;
+  e->has_word = word;
   e->klen = klen;
   e->nslen = nslen;
   e->cap = cap;
@@ -119,7 +120,7 @@ ks_entry *ks_entry_new(ks_backend *b, uint64_t hash, uint32_t state, const void 
  * Never for a frozen entry (entry_own copies those). Entries restored into an arena block or
  * small enough for the slab move to a new allocation; large ones are reallocated. */
 ks_entry *ks_entry_grow(ks_backend *b, ks_table *t, uint32_t slot, ks_entry *e, uint32_t cap) {
-  size_t hdr = e_header_size(e->klen, e->nslen);
+  size_t hdr = e_hdr(e);
   ks_entry *n;
   if (ks_arena_owns(e) || ks_entry_size(e) <= KS_SLAB_MAX || hdr + cap <= KS_SLAB_MAX) {
     cap = ks_entry_cap(hdr, cap);
@@ -185,7 +186,7 @@ ks_entry *ks_map_own(ks_backend *b, ks_table *t, uint32_t slot, ks_entry *e) {
     if (!slots) return NULL;
     memcpy(slots, m->slots, ((size_t)m->mask + 1) * sizeof *slots);
   }
-  size_t hdr = e_header_size(e->klen, e->nslen);
+  size_t hdr = e_hdr(e);
   ks_entry *n = ks_entry_mem(b, hdr + e->cap);
   if (!n) {
     sp_free(slots);

@@ -55,7 +55,7 @@ uint32_t ks_list_compact(const ks_state *s, ks_entry *e, int64_t now, bool touch
     p += sz;
   }
   e->len = (uint32_t)(w - e_payload(e));
-  e->count -= removed;
+  e_set_count(e, e_count(e) - removed);
   return removed;
 }
 
@@ -74,7 +74,7 @@ int ks_map_expire(ks_state *s, ks_table *t, uint32_t slot, ks_entry **outer, int
   uint32_t n = 0;
   for (uint32_t i = 0; i <= m->mask; i++) {
     ks_entry *e = tbl_at(m, i);
-    if (e && expired(s, e->ts, now)) {
+    if (e && expired(s, e_ts(e), now)) {
       n++;
       need += 8 + pad8(e->klen) + pad8(e->len);
     }
@@ -94,7 +94,7 @@ int ks_map_expire(ks_state *s, ks_table *t, uint32_t slot, ks_entry **outer, int
   for (uint32_t i = 0; i <= m->mask; i++) {
     for (;;) {
       ks_entry *e = tbl_at(m, i);
-      if (!e || !expired(s, e->ts, now)) break;
+      if (!e || !expired(s, e_ts(e), now)) break;
       if (keep_copy) {
         memcpy(w, &e->klen, 4);
         memcpy(w + 4, &e->len, 4);
@@ -141,12 +141,12 @@ int64_t ks_ttl_cleanup_full(ks_backend *b) {
           uint32_t r;
           if (!frozen(b, e)) {
             r = ks_list_compact(s, e, now, false);
-            gone = e->count == 0;
+            gone = e_count(e) == 0;
           } else {
             /* A frozen list that keeps some elements is copied; when that fails it keeps its
              * expired elements until a later cleanup. */
             r = ks_list_expired(s, e, now);
-            gone = r == e->count;
+            gone = r == e_count(e);
             if (r > 0 && !gone) {
               if (!(e = entry_own(b, t, i, e, e->cap, e->len))) break;
               ks_list_compact(s, e, now, false);
@@ -161,7 +161,7 @@ int64_t ks_ttl_cleanup_full(ks_backend *b) {
           if (!e) continue; /* removed: look at slot i again */
           gone = false;
         } else {
-          gone = expired(s, e->ts, now);
+          gone = expired(s, e_ts(e), now);
           removed += gone;
         }
         if (!gone) break;

@@ -1,6 +1,6 @@
 /*
  * test_slab.c: base/slab.c, the small-block allocator under keyed-state entries and timers:
- * blocks are 16-aligned and disjoint, a freed block is the next one of its rounded size, chunks
+ * blocks are 8-aligned and disjoint, a freed block is the next one of its rounded size, chunks
  * are counted by the accounting allocator and all given back by sp_slab_destroy, and an
  * allocation failure is reported.
  */
@@ -26,7 +26,7 @@ static void blocks_are_aligned_disjoint_and_kept(void **state) {
     size_t n = (size_t)(i % SP_SLAB_MAX) + 1;
     p[i] = sp_slab_alloc(&s, n);
     assert_non_null(p[i]);
-    assert_int_equal((uintptr_t)p[i] % 16, 0);
+    assert_int_equal((uintptr_t)p[i] % 8, 0);
     memset(p[i], i & 0xff, n);
   }
   for (int i = 0; i < N; i++) { /* no block overwrote another */
@@ -47,7 +47,11 @@ static void a_freed_block_is_reused_for_its_rounded_size(void **state) {
   void *c = sp_slab_alloc(&s, 100); /* another size: not a's block */
   assert_non_null(c);
   assert_ptr_not_equal(c, a);
-  assert_ptr_equal(sp_slab_alloc(&s, 33), a); /* 33 and 40 both round to 48 */
+  assert_ptr_equal(sp_slab_alloc(&s, 33), a); /* 33 and 40 both round to 40 */
+  sp_slab_free(&s, a, 33);
+  void *d = sp_slab_alloc(&s, 41); /* rounds to 48: not a's block */
+  assert_non_null(d);
+  assert_ptr_not_equal(d, a);
   sp_slab_destroy(&s);
 }
 
