@@ -553,7 +553,7 @@ int ks_reducing_add_created(ks_state *s, const spate_row *value) {
     if (!frozen(s->b, e) && res.len <= e->cap) {
       copy_bytes(e_payload(e), res.data, res.len);
       e->len = res.len;
-      e->ts = now;
+      e_set_ts(e, now);
       return 0;
     }
     v = &res;
