@@ -18,7 +18,7 @@ SPATE=${SPATE:-build/bin/spate}
 SPATE_EXAMPLES=${SPATE_EXAMPLES:-build/examples}
 support="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/support"
 events=${NEXMARK_EVENTS:-300000}
-queries=(${NEXMARK_QUERIES:-q0 q1 q2 q3 q4 q5 q7 q8 q11})
+queries=(${NEXMARK_QUERIES:-q0 q1 q2 q3 q4 q5 q7 q8 q11 q14 q20 q21 q22})
 changelog=" q4 " # queries whose result updates: their output is Flink's changelog
 tmp=$(mktemp -d)
 
