@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE             /* mkostemp, MAP_POPULATE */
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <xxhash.h>
@@ -93,6 +94,27 @@ int ckpt_write_file(const char *dir, const char *name, uint32_t magic, const voi
 
 /* ---- checksums ------------------------------------------------------------------------------ */
 
+/* The XXH3-64s of blocks [first, last) of the n payload bytes at p into sums[first..]. */
+typedef struct block_sums {
+  const uint8_t *p;
+  size_t n, first, last;
+  uint64_t *sums;
+} block_sums;
+
+static void *sum_blocks(void *arg) {
+  block_sums *j = arg;
+  for (size_t i = j->first; i < j->last; i++) {
+    size_t off = i * CKPT_BLOCK;
+    j->sums[i] = XXH3_64bits(j->p + off, j->n - off < CKPT_BLOCK ? j->n - off : CKPT_BLOCK);
+  }
+  return NULL;
+}
+
+/* Payloads from this size on are checksummed by two threads (the blocks' checksums do not
+ * depend on each other): restoring a gigabyte of state waits for its verification, and the
+ * second core would otherwise idle meanwhile. Smaller ones are not worth a thread. */
+#define PARALLEL_SUM_MIN ((size_t)64 << 20)
+
 uint64_t ckpt_checksum(uint32_t version, const void *p, size_t n) {
   if (version == FILE_VERSION_XXH64) return XXH64(p, n, 0);
   if (version != FILE_VERSION_BLOCKS) return XXH3_64bits(p, n);
@@ -100,8 +122,19 @@ uint64_t ckpt_checksum(uint32_t version, const void *p, size_t n) {
   XXH3_INITSTATE(&outer);
   XXH3_64bits_reset(&outer);
   const uint8_t *b = p;
-  for (size_t off = 0; off < n; off += CKPT_BLOCK)
-    ckpt_put_block_sum(&outer, XXH3_64bits(b + off, n - off < CKPT_BLOCK ? n - off : CKPT_BLOCK));
+  size_t nblocks = (n + CKPT_BLOCK - 1) / CKPT_BLOCK;
+  uint64_t *sums = n >= PARALLEL_SUM_MIN ? sp_malloc(nblocks * sizeof *sums) : NULL;
+  pthread_t helper;
+  block_sums back = {b, n, nblocks / 2, nblocks, sums}, front = {b, n, 0, nblocks / 2, sums};
+  if (sums && pthread_create(&helper, NULL, sum_blocks, &back) == 0) {
+    sum_blocks(&front);
+    pthread_join(helper, NULL);
+    for (size_t i = 0; i < nblocks; i++) ckpt_put_block_sum(&outer, sums[i]);
+  } else { /* small, or no memory or thread for the parallel way: one block after the other */
+    for (size_t off = 0; off < n; off += CKPT_BLOCK)
+      ckpt_put_block_sum(&outer, XXH3_64bits(b + off, n - off < CKPT_BLOCK ? n - off : CKPT_BLOCK));
+  }
+  sp_free(sums);
   return XXH3_64bits_digest(&outer);
 }
 

@@ -5,7 +5,7 @@
  * timers (tq_write_key_group), in the order given; groups with nothing in them are left out.
  *
  * The synchronous part copies the timers (small) and freezes the keyed state
- * (ks_snapshot_begin: copy-on-write, milliseconds for a gigabyte); the sections are written
+ * (ks_snapshot_begin: copy-on-write, a few bytes per key group whatever the state's size); the sections are written
  * later, on the snapshot thread, by snap_encode, while the operator goes on processing. When the
  * backend cannot freeze (a snapshot of it is still being written) everything is written at once.
  */

@@ -310,8 +310,9 @@ int ks_read_key_group(ks_backend *b, int key_group, sp_reader *r);
 
 /* Copy-on-write snapshots: the asynchronous part of a checkpoint (Flink's CopyOnWriteStateMap).
  * ks_snapshot_begin (owner thread) freezes the backend's contents as of now without copying any
- * value: its cost is a copy of the tables' slot arrays (pointers), so a backend of 1 GB takes
- * milliseconds. The owner then goes on with every call as before, restore and clearing of key
+ * value: its cost is a few bytes per key group, whatever the size of the state. The first call
+ * that touches a key group while the snapshot is active copies that group's slot array
+ * (pointers), so any state call may then fail with SPATE_ENOMEM (state unchanged). The owner then goes on with every call as before, restore and clearing of key
  * groups and registration of states included; a write that would change a frozen entry (value,
  * list, map, TTL timestamp, removal) copies or keeps the entry instead, so the snapshot keeps
  * seeing the old one. While a snapshot is active the first write to an entry therefore

@@ -27,6 +27,8 @@ int64_t ks_filter_now(const ks_backend *b, int only) {
   return filter ? b->clock(b->clock_arg) : 0;
 }
 
+#define VISIT_AHEAD 8u /* slots: a few entries' worth of latency at a load of 75% */
+
 /* Visits the records of table t of one state (only >= 0) or of all states (only < 0), leaving
  * out values expired at `now` for states with ttl.cleanup_full_snapshot; see
  * ks_snapshot_key_group. It reads t, its entries and the states only (never the backend), so a
@@ -36,6 +38,13 @@ static int visit_table(ks_state *const *states, const ks_table *t, int only, int
   int rc;
   if (!t->slots) return 0;
   for (uint32_t i = 0; i <= t->mask; i++) {
+    /* Slots are in hash order and entries wherever they were allocated, so each entry is a
+     * miss the hardware cannot foresee; asking for the entry VISIT_AHEAD slots on lets a large
+     * table's misses overlap instead of coming one after the other. */
+    if (i + VISIT_AHEAD <= t->mask) {
+      const ks_entry *ahead = tbl_at(t, i + VISIT_AHEAD);
+      if (ahead) __builtin_prefetch(ahead);
+    }
     ks_entry *e = tbl_at(t, i);
     if (!e || (only >= 0 && e->state != (uint32_t)only)) continue;
     ks_state *s = states[e->state];
@@ -99,6 +108,8 @@ size_t ks_key_group_entries(const ks_backend *b, int key_group) {
 int ks_clear_key_group(ks_backend *b, int key_group) {
   int rc = ks_check_group(b, key_group);
   if (rc < 0) return rc;
+  if (ks_group_writable(b, key_group - b->range.first) < 0)
+    return ks_fail(b, SPATE_ENOMEM, "out of memory clearing key group %d", key_group);
   ks_table_free(b, &b->groups[key_group - b->range.first]);
   ks_pending_drop_group(b, key_group);
   return 0;
@@ -322,11 +333,27 @@ static int pending_add(ks_backend *b, const uint8_t *name, uint32_t name_len, ks
   return 0;
 }
 
-/* One pass over a group's encoding in r. Without apply it only validates (r is then a copy the
- * caller throws away); with apply (after a validating pass succeeded) it inserts the records
- * of registered states and sets the others aside. On failure r carries the message. */
-static int scan_group(ks_backend *b, int key_group, sp_reader *r, bool apply) {
+/* How far ahead of the record being read its bytes are asked for. A record's fields are read
+ * out of order (lengths, then the TTL timestamp after a value, then the value when it is
+ * copied), which the hardware does not take for a stream: each record of a large value state
+ * would wait for memory twice. Prefetching the bytes ahead turns that into one stream. */
+#define PREFETCH_AHEAD ((size_t)4096)
+
+static inline void prefetch_ahead(const sp_reader *r, size_t *upto) {
+  size_t want = r->len - r->pos < PREFETCH_AHEAD ? r->len : r->pos + PREFETCH_AHEAD;
+  for (; *upto < want; *upto += 64) __builtin_prefetch(r->data + *upto);
+}
+
+/* The one pass over a group's encoding in r: it validates each record (lengths, kinds, counts,
+ * names, the rows of registered states against their schemas) and then at once inserts it
+ * (registered states) or sets its state's run aside (the others). It runs on an empty table
+ * for the group, which ks_read_key_group swaps in, so a failure half way changes nothing. (It
+ * used to validate the whole group in a pass of its own first: a restore then read every
+ * byte of a large state twice from memory, since a group of hundreds of MiB does not stay in
+ * any cache.) On failure r carries the message. */
+static int scan_group(ks_backend *b, int key_group, sp_reader *r) {
   char err[160];
+  size_t upto = r->pos;
   uint32_t nstates = sp_get_u32(r);
   if (!sp_reader_ok(r)) return SPATE_ECORRUPT;
   if (nstates > (r->len - r->pos) / STATE_MIN)
@@ -358,22 +385,27 @@ static int scan_group(ks_backend *b, int key_group, sp_reader *r, bool apply) {
                      s->name, ks_kind_name(s->kind), ks_kind_name(kind));
     }
     ks_descriptor d = s ? descriptor_of(s) : (ks_descriptor){0};
+    /* a one-row state has one entry per record: the table is sized once for them all (count
+     * is at most the bytes left / RECORD_MIN, so a false count cannot ask for much more than
+     * the input's size) */
+    if (s && kind != KS_LIST && kind != KS_MAP &&
+        ks_tbl_reserve_n(&b->groups[key_group - b->range.first], count) < 0)
+      return ks_fail(b, SPATE_ENOMEM, "out of memory restoring key group %d", key_group);
+    uint32_t nf =
+        s ? (uint32_t)(kind == KS_AGGREGATING ? s->acc_schema : s->value_schema)->nfields : 0;
     size_t run = r->pos;
     for (uint32_t k = 0; k < count; k++) {
+      prefetch_ahead(r, &upto);
       ks_record rec = {.state = s ? s->name : NULL, .kind = kind};
       if (!get_record(r, kind, &rec)) return SPATE_ECORRUPT;
       if (!s) continue;
-      if (!apply) {
-        if (check_record_rows(&d, &rec, err, sizeof err) < 0)
-          return corrupt(r, "key group %d, state '%s', record %u: %s", key_group, s->name, k, err);
-        continue;
-      }
-      rec.value.nfields =
-          (uint32_t)(kind == KS_AGGREGATING ? s->acc_schema : s->value_schema)->nfields;
+      if (check_record_rows(&d, &rec, err, sizeof err) < 0)
+        return corrupt(r, "key group %d, state '%s', record %u: %s", key_group, s->name, k, err);
+      rec.value.nfields = nf;
       int rc = ks_restore_record(b, key_group, &rec);
       if (rc < 0) return rc;
     }
-    if (apply && !s) {
+    if (!s) {
       int rc = pending_add(b, name, name_len, kind, key_group, count, r->data + run, r->pos - run);
       if (rc < 0)
         return ks_fail(b, rc, "out of memory setting aside restored state '%.*s'",
@@ -395,29 +427,43 @@ static ks_arena *arena_enter(ks_backend *b, size_t bytes) {
   return saved;
 }
 
-/* Failures: a malformed group (SPATE_ECORRUPT) or a registered state of another kind
- * (SPATE_ESTATE) change nothing, and r carries the error and its offset; running out of memory
- * half way leaves the group empty rather than half restored. */
+/* The group is read into an empty table put in its place, and the table it had (with the
+ * pending runs it had) goes only once the whole group was read. Failures: a malformed group
+ * (SPATE_ECORRUPT), a registered state of another kind (SPATE_ESTATE) or running out of memory
+ * put the old table and runs back, so they change nothing, and r carries the error and its
+ * offset. */
 int ks_read_key_group(ks_backend *b, int key_group, sp_reader *r) {
   int rc = ks_check_group(b, key_group);
   if (rc < 0) return rc;
   if (!sp_reader_ok(r)) return ks_fail(b, SPATE_ECORRUPT, "key group %d: %s", key_group, r->error);
-  sp_reader v = *r;
-  if ((rc = scan_group(b, key_group, &v, false)) < 0) {
-    *r = v; /* the caller's reader carries the error and its offset */
-    if (rc == SPATE_ECORRUPT)
-      ks_fail(b, rc, "corrupt keyed state of key group %d: %s", key_group, v.error);
-    return rc;
-  }
-  ks_clear_key_group(b, key_group);
+  int gi = key_group - b->range.first;
+  if (ks_group_writable(b, gi) < 0)
+    return ks_fail(b, SPATE_ENOMEM, "out of memory restoring key group %d", key_group);
+  ks_table old = b->groups[gi];
+  memset(&b->groups[gi], 0, sizeof b->groups[gi]);
+  uint32_t npending = b->npending; /* runs at and after this index are the group's new ones */
   ks_arena *saved = arena_enter(b, r->len - r->pos);
-  rc = scan_group(b, key_group, r, true);
+  rc = scan_group(b, key_group, r);
   ks_restore_arena = saved;
   if (rc < 0) {
-    ks_clear_key_group(b, key_group); /* never half a group */
-    if (sp_reader_ok(r)) sp_reader_fail(r, "keyed state not restored");
+    ks_table_free(b, &b->groups[gi]); /* entries of this version: freed, never retired */
+    b->groups[gi] = old;
+    while (b->npending > npending) pending_free_at(b, b->npending - 1);
+    if (rc == SPATE_ECORRUPT)
+      ks_fail(b, rc, "corrupt keyed state of key group %d: %s", key_group, r->error);
+    else if (sp_reader_ok(r))
+      sp_reader_fail(r, "keyed state not restored");
+    return rc;
   }
-  return rc;
+  ks_table_free(b, &old);
+  for (uint32_t i = 0; i < npending;)
+    if (b->pending[i].key_group == key_group) {
+      pending_free_at(b, i);
+      npending--;
+    } else {
+      i++;
+    }
+  return 0;
 }
 
 /* Checks the pending runs of state d->name against its descriptor before it is registered:
@@ -446,13 +492,18 @@ int ks_pending_check(ks_backend *b, const ks_descriptor *d) {
   return 0;
 }
 
-/* Drops every entry of state s (the last registered) from every key group. */
+/* Drops every entry of state s (the last registered) from every key group. Its entries came
+ * from ks_restore_record, which made their groups writable (ks_group_writable), so this never
+ * copies a slot array. */
 static void drop_state_entries(ks_backend *b, const ks_state *s) {
   int n = ks_key_group_range_size(b->range);
   for (int g = 0; g < n; g++) {
     ks_table *t = &b->groups[g];
     for (uint32_t i = 0; t->slots && i <= t->mask; i++)
-      while (t->slots[i] && tbl_at(t, i)->state == s->id) ks_remove_entry(b, t, i);
+      while (t->slots[i] && tbl_at(t, i)->state == s->id) {
+        sp_assert(!b->snap || !b->snap->shared[g]);
+        ks_remove_entry(b, t, i);
+      }
   }
 }
 

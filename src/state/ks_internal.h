@@ -53,8 +53,10 @@
  * Copy-on-write snapshots (Flink's CopyOnWriteStateMap). The backend has a version, bumped by
  * ks_snapshot_begin, and every entry (nested map entries too) records the version it was
  * created or last copied in. While a snapshot is active an entry of an older version is
- * frozen: the snapshot's copies of the slot arrays may point to it, so the owner never writes
- * to it and never frees it. Every write goes through entry_own / ks_map_own first, which copy a
+ * frozen: the snapshot's slot arrays may point to it, so the owner never writes to it and
+ * never frees it. The key groups' slot arrays themselves are shared with the snapshot until the
+ * owner first touches a group (ks_group_writable copies that group's array for the owner; the
+ * snapshot keeps the original), so begin copies no array. Every write goes through entry_own / ks_map_own first, which copy a
  * frozen entry into a new allocation of the current version and put the copy into the live
  * slot; an entry leaving the live tables while frozen (removed, or replaced by its copy) is
  * retired onto one of the snapshot's lists instead of freed, and ks_snapshot_release frees the
@@ -292,6 +294,8 @@ KS_HIDDEN void ks_entry_free(ks_backend *b, ks_entry *e);
 
 /* ks_table.c */
 KS_HIDDEN int ks_tbl_reserve(ks_table *t);
+/* Room for n more entries, grown at most once (restores). */
+KS_HIDDEN int ks_tbl_reserve_n(ks_table *t, uint32_t n);
 /* Inserts e, whose full hash is hash (e->hash holds its low half), after ks_tbl_reserve. */
 KS_HIDDEN void ks_tbl_insert(ks_table *t, ks_entry *e, uint64_t hash);
 KS_HIDDEN void ks_tbl_remove_at(ks_table *t, uint32_t i);
@@ -376,9 +380,11 @@ struct ks_snapshot {
   ks_key_group_range range;
   ks_state **states; /* the states registered at begin (they live as long as the backend) */
   uint32_t nstates;
-  int64_t now;                /* clock at begin, for states with ttl.cleanup_full_snapshot */
-  ks_table *groups;           /* per key group: mask and count as at begin, slots into `slots` */
-  ks_slot *slots;             /* one block for the copies of all slot arrays */
+  int64_t now;      /* clock at begin, for states with ttl.cleanup_full_snapshot */
+  ks_table *groups; /* per key group: the table as at begin; its slot array is shared with the
+                     * live table while shared[g] is set, else the snapshot's own (the owner
+                     * copied it: ks_snapshot_own_group) */
+  uint8_t *shared;  /* per key group, the owner's (the writer never reads it) */
   struct ks_pending *pending; /* copies of the pending runs' descriptions; the name and data
                                * buffers stay allocated until release (pending_free_at) */
   uint32_t npending;
@@ -483,6 +489,15 @@ static inline ks_entry *entry_own(ks_backend *b, ks_table *t, uint32_t slot, ks_
   tbl_replace(t, slot, n);
   retire(&b->snap->retired, e);
   return n;
+}
+
+/* Key group index gi (its offset in b->groups) before the owner touches its table: while a
+ * snapshot shares the group's slot array, the table gets a copy of its own first (ks_snapshot.c).
+ * Every call that may change b->groups[gi] (a state call for the current key, a restored record,
+ * clearing a group, TTL cleanup) comes through here. SPATE_ENOMEM: nothing changed. */
+KS_HIDDEN int ks_snapshot_own_group(ks_backend *b, int gi);
+static inline int ks_group_writable(ks_backend *b, int gi) {
+  return b->snap && b->snap->shared[gi] ? ks_snapshot_own_group(b, gi) : 0;
 }
 
 /* ---------------------------------------------------------------------------------------------

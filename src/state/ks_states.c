@@ -22,7 +22,9 @@ static int begin(ks_state *s, ks_kind kind, const char *call, ks_ctx *c) {
                    ks_kind_name(s->kind), s->name, ks_kind_name(kind));
   if (!b->has_key)
     return ks_fail(b, SPATE_ESTATE, "%s on state '%s' without a current key", call, s->name);
-  c->t = &b->groups[b->key_group - b->range.first];
+  int gi = b->key_group - b->range.first;
+  if (ks_group_writable(b, gi) < 0) return ks_no_memory(b, s);
+  c->t = &b->groups[gi];
   c->key = b->key_len ? b->key : empty_bytes;
   c->key_len = b->key_len;
   c->ns = b->ns_len ? b->ns : empty_bytes;
@@ -653,6 +655,7 @@ int ks_restore_record(ks_backend *b, int key_group, const ks_record *rec) {
                    s->name, rec->ns_len, (unsigned)KS_MAX_NAMESPACE);
   uint32_t nf = s->kind == KS_AGGREGATING ? (uint32_t)s->acc_schema->nfields : s->value_nf;
   if ((rc = check_row(s, &rec->value, nf, "restored value")) < 0) return rc;
+  if (ks_group_writable(b, key_group - b->range.first) < 0) return ks_no_memory(b, s);
   ks_ctx c = {.t = &b->groups[key_group - b->range.first],
               .key = rec->key_len ? rec->key : empty_bytes,
               .key_len = rec->key_len,

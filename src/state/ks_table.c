@@ -6,8 +6,8 @@
  * is its own table for the same reason): an entry carries the backend's version when it was
  * made; while a snapshot is active an entry of an older version is frozen, so a write copies it
  * first (entry_own, ks_map_own) and an entry leaving the table is retired onto the snapshot's
- * lists instead of freed (ks_drop_leaf, ks_remove_entry); ks_snapshot_begin copies the slot
- * arrays as they are. The lookup (tbl_find) and entry_own are inline in ks_internal.h, since
+ * lists instead of freed (ks_drop_leaf, ks_remove_entry); a key group's slot array is copied
+ * before the owner first touches the group during a snapshot (ks_group_writable, ks_snapshot.c). The lookup (tbl_find) and entry_own are inline in ks_internal.h, since
  * every state access runs them.
  */
 #include <string.h>
@@ -46,6 +46,25 @@ int ks_tbl_reserve(ks_table *t) {
   sp_free(t->slots);
   t->slots = ns;
   t->mask = cap * 2 - 1;
+  return 0;
+}
+
+/* Makes room for n more entries at once, growing the table at most once: a restore knows how
+ * many entries a key group gets, and growing step by step would move every entry about twice.
+ * On failure the table is unchanged. */
+int ks_tbl_reserve_n(ks_table *t, uint32_t n) {
+  uint64_t want = (uint64_t)t->count + n, cap = t->slots ? (uint64_t)t->mask + 1 : 0;
+  if (want * 4 <= cap * 3) return 0;
+  uint64_t ncap = TABLE_MIN_CAP;
+  while (want * 4 > ncap * 3) ncap *= 2;
+  if (ncap > TABLE_MAX_CAP) return SPATE_ENOMEM;
+  ks_slot *ns = sp_calloc((size_t)ncap, sizeof *ns);
+  if (!ns) return SPATE_ENOMEM;
+  for (uint64_t i = 0; i < cap; i++)
+    if (t->slots[i]) tbl_place(ns, (uint32_t)ncap - 1, t->slots[i]);
+  sp_free(t->slots);
+  t->slots = ns;
+  t->mask = (uint32_t)ncap - 1;
   return 0;
 }
 

@@ -128,7 +128,9 @@ int64_t ks_ttl_cleanup_full(ks_backend *b) {
   int n = ks_key_group_range_size(b->range);
   for (int g = 0; g < n; g++) {
     ks_table *t = &b->groups[g];
-    if (!t->slots) continue;
+    /* a group the snapshot shares and that cannot be copied keeps its expired values until a
+     * later cleanup, as a frozen list that cannot be copied does */
+    if (!t->slots || ks_group_writable(b, g) < 0) continue;
     for (uint32_t i = 0; i <= t->mask; i++) {
       /* Re-check slot i after a removal: the backward shift may have moved another entry in. */
       for (;;) {

@@ -26,6 +26,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "checkpoint/storage.h"
+#include "checkpoint/storage_internal.h" /* ckpt_checksum */
 #include "state/snapshot.h"
 #include "support/testkit.h"
 
@@ -218,8 +219,34 @@ static void test_stream_block_checksum(void **state) {
   tk_rm_rf(dir);
 }
 
+/* A payload of 64 MiB or more is checksummed by two threads, each taking half of the blocks:
+ * the result is the one block after the other gives (an odd number of blocks, the last one
+ * partial), and a byte changed in either half changes it. */
+static void test_parallel_block_checksum(void **state) {
+  (void)state;
+  size_t n = ((size_t)64 << 20) + 2 * BLOCK + BLOCK / 3;
+  uint8_t *p = malloc(n);
+  assert_non_null(p);
+  uint64_t x = 0x2545f4914f6cdd1dull;
+  for (size_t i = 0; i < n; i += 8) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    memcpy(p + i, &x, n - i < 8 ? n - i : 8);
+  }
+  uint64_t want = blocks_checksum(p, n);
+  assert_int_equal(ckpt_checksum(FILE_VERSION_BLOCKS, p, n), want);
+  size_t at[] = {BLOCK / 2, n - 5}; /* in the first thread's half, in the second's */
+  for (size_t i = 0; i < 2; i++) {
+    p[at[i]] ^= 1;
+    assert_true(ckpt_checksum(FILE_VERSION_BLOCKS, p, n) != want);
+    p[at[i]] ^= 1;
+  }
+  assert_int_equal(ckpt_checksum(FILE_VERSION_BLOCKS, p, n), want);
+  free(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_streamed_equals_in_memory),
-                                     cmocka_unit_test(test_stream_block_checksum)};
+                                     cmocka_unit_test(test_stream_block_checksum),
+                                     cmocka_unit_test(test_parallel_block_checksum)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
