@@ -601,13 +601,17 @@ static void test_restart_after_sources_finished(void **state) {
   assert_int_equal(atomic_load(&g_ev.triggered), 1);
   spate_manual_clock_advance(g_clock, 1000); /* the backoff */
   /* the restored file sinks commit what they still hold through checkpoints after the end of
-   * their input (one, or two when a trigger comes before they read their input's end) */
+   * their input (one, or two when a trigger comes before they read their input's end), and the
+   * gated source emits its second batch after a checkpoint completes. How many checkpoints
+   * complete before the last task finishes depends on how fast that batch goes (a loaded
+   * ThreadSanitizer run took four): each further one is harmless, so the bound only stops a job
+   * that never ends, and the output below is what the test checks. */
   for (int k = 2;; k++) {
     TK_AWAIT(tk_status_is(&g_ev, "FINISHED") ||
                  (atomic_load(&g_ev.attempt) == 1 && tasks_started(&g_ev) == 5),
              "every task of the second attempt running or finished");
     if (tk_status_is(&g_ev, "FINISHED")) break;
-    if (k > 4) fail_msg("the job did not finish after %d checkpoints", k - 1);
+    if (k > 50) fail_msg("the job did not finish after %d checkpoints", k - 1);
     spate_manual_clock_advance(g_clock, INTERVAL_MS);
     TK_AWAIT(atomic_load(&g_ev.completed) >= k || tk_status_is(&g_ev, "FINISHED"),
              "checkpoint %d or the end of the job", k);
