@@ -1,6 +1,7 @@
 /*
- * nexmark_query.h: what the Nexmark query jobs of examples/nexmark/ share: the source of the
- * view a query reads and where its result goes.
+ * nexmark_query.h: what the Nexmark query jobs of examples/nexmark/ share (nexmark_query.c,
+ * compiled into every job): where a query's result goes, the euro price of q1 and q14, and an
+ * incremental count for windows.
  *
  * Every query job takes the same arguments after the job file:
  *     spate run [-p N] [-D nexmark.events.num=N ...] q<N>.so [--output <path>]
@@ -16,10 +17,18 @@
 #include <spate/spate.h>
 
 /* Sends a query's result, rows of `schema`, to --output as CSV or to a discarding sink. */
-static inline spate_stream *nexmark_output(spate_env *env, spate_stream *result,
-                                           const spate_schema *schema, int argc, char **argv) {
-  const char *path = spate_arg(argc, argv, "--output", NULL);
-  if (!path) return spate_discard(result);
-  return spate_write_file(result, path, spate_format_csv(env, schema));
-}
+spate_stream *nexmark_output(spate_env *env, spate_stream *result, const spate_schema *schema,
+                             int argc, char **argv);
+
+/* 0.908 * price, the queries' conversion to euros, as DECIMAL(23, 3): exact in thousandths
+ * (prices are below 2^53 / 908), so it is kept as an integer count of thousandths and written
+ * as the decimal string SQL prints ("908.000" for a price of 1000), never through a double. */
+static inline int64_t nexmark_euro_milli(int64_t price) { return price * 908; }
+/* Writes thousandths as that decimal string into buf; returns the view of it. */
+spate_bytes nexmark_decimal3(int64_t milli, char buf[32]);
+
+/* An incremental count (spate_window_aggregate with merge, so also for session windows):
+ * accumulator and result are rows of nexmark_count. */
+SPATE_RECORD(nexmark_count, (n, BIGINT_NOT_NULL));
+extern const spate_aggregate_fns nexmark_count_fns;
 #endif

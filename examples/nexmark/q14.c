@@ -9,8 +9,6 @@
  *     FROM bid WHERE 0.908 * price > 1000000 AND 0.908 * price < 50000000
  * The euro price is exact in thousandths (as q1), so the bounds compare integers.
  */
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "nexmark_query.h"
@@ -28,7 +26,7 @@ static int64_t count_char(spate_bytes s, char c) {
 
 int q14_calc(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
   struct nexmark_bid b = nexmark_bid_read(in);
-  int64_t milli = b.price * 908; /* 0.908 * price in thousandths */
+  int64_t milli = nexmark_euro_milli(b.price);
   if (milli <= 1000000LL * 1000 || milli >= 50000000LL * 1000) return 0;
   int64_t ms_of_day = b.dateTime % 86400000;
   if (ms_of_day < 0) ms_of_day += 86400000;
@@ -37,9 +35,9 @@ int q14_calc(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
                      : hour <= 6 || hour >= 20 ? "nightTime"
                                                : "otherTime";
   char price[32];
-  int n = snprintf(price, sizeof price, "%" PRId64 ".%03" PRId64, milli / 1000, milli % 1000);
-  struct q14_out o = {b.auction,  b.bidder, {price, (uint32_t)n},    {type, (uint32_t)strlen(type)},
-                      b.dateTime, b.extra,  count_char(b.extra, 'c')};
+  struct q14_out o = {
+      b.auction,  b.bidder, nexmark_decimal3(milli, price), {type, (uint32_t)strlen(type)},
+      b.dateTime, b.extra,  count_char(b.extra, 'c')};
   return q14_out_emit(out, &o);
 }
 

@@ -20,33 +20,16 @@
  */
 #include "nexmark_query.h"
 
-SPATE_RECORD(q5_count, (n, BIGINT_NOT_NULL));
 SPATE_RECORD(q5_bids, (auction, BIGINT_NOT_NULL), (num, BIGINT_NOT_NULL),
              (endtime, TIMESTAMP_NOT_NULL));
 SPATE_RECORD(q5_out, (auction, BIGINT_NOT_NULL), (num, BIGINT_NOT_NULL));
-
-int q5_create(spate_ctx *ctx, spate_row_builder *acc) {
-  q5_count_set_n(acc, 0);
-  return 0;
-}
-int q5_add(spate_ctx *ctx, const spate_row *acc, const spate_row *bid, spate_row_builder *out) {
-  q5_count_set_n(out, q5_count_n(acc) + 1);
-  return 0;
-}
-int q5_merge(spate_ctx *ctx, const spate_row *a, const spate_row *b, spate_row_builder *out) {
-  q5_count_set_n(out, q5_count_n(a) + q5_count_n(b));
-  return 0;
-}
-int q5_result(spate_ctx *ctx, const spate_row *acc, spate_row_builder *out) {
-  q5_count_set_n(out, q5_count_n(acc));
-  return 0;
-}
 
 int q5_window_count(spate_ctx *ctx, const spate_row *key, const spate_time_window *w,
                     spate_window_elements *counts, spate_collector *out) {
   spate_row count;
   if (!spate_window_next(counts, &count)) return 0;
-  return q5_bids_emit(out, &(struct q5_bids){spate_row_bigint(key, 0), q5_count_n(&count), w->end});
+  return q5_bids_emit(out,
+                      &(struct q5_bids){spate_row_bigint(key, 0), nexmark_count_n(&count), w->end});
 }
 
 static spate_state *counts_state(spate_ctx *ctx) {
@@ -79,12 +62,12 @@ int q5_hottest(spate_ctx *ctx, int64_t timestamp, spate_time_domain domain, spat
 
 int spate_main(int argc, char **argv) {
   spate_env *env = spate_env_create();
-  static const spate_aggregate_fns count = {q5_create, q5_add, q5_result, q5_merge};
   spate_stream *bids = spate_nexmark_source(env, SPATE_NEXMARK_BID, NULL);
   spate_stream *counts = spate_window_aggregate_process(
       spate_window(spate_key_by_name(bids, "auction"),
                    spate_sliding_windows(SPATE_EVENT_TIME, 10000, 2000, 0)),
-      &count, q5_count_schema(), q5_count_schema(), q5_window_count, q5_bids_schema());
+      &nexmark_count_fns, nexmark_count_schema(), nexmark_count_schema(), q5_window_count,
+      q5_bids_schema());
   spate_stream *hottest =
       spate_process(spate_key_by_name(counts, "endtime"), q5_collect, q5_hottest, q5_out_schema());
   nexmark_output(env, hottest, q5_out_schema(), argc, argv);

@@ -1,0 +1,52 @@
+/*
+ * nexmark_query.c: the pieces the Nexmark query jobs share (nexmark_query.h); CMake compiles it
+ * into every job of examples/nexmark/.
+ */
+#include "nexmark_query.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+spate_stream *nexmark_output(spate_env *env, spate_stream *result, const spate_schema *schema,
+                             int argc, char **argv) {
+  const char *path = spate_arg(argc, argv, "--output", NULL);
+  if (!path) return spate_discard(result);
+  return spate_write_file(result, path, spate_format_csv(env, schema));
+}
+
+spate_bytes nexmark_decimal3(int64_t milli, char buf[32]) {
+  uint64_t abs = milli < 0 ? 0 - (uint64_t)milli : (uint64_t)milli;
+  int n =
+      snprintf(buf, 32, "%s%" PRIu64 ".%03" PRIu64, milli < 0 ? "-" : "", abs / 1000, abs % 1000);
+  return (spate_bytes){buf, (uint32_t)n};
+}
+
+/* The count's functions: external, as the aggregate's functions are found by name. */
+int nexmark_count_create(spate_ctx *ctx, spate_row_builder *acc);
+int nexmark_count_add(spate_ctx *ctx, const spate_row *acc, const spate_row *in,
+                      spate_row_builder *out);
+int nexmark_count_merge(spate_ctx *ctx, const spate_row *a, const spate_row *b,
+                        spate_row_builder *out);
+int nexmark_count_result(spate_ctx *ctx, const spate_row *acc, spate_row_builder *out);
+
+int nexmark_count_create(spate_ctx *ctx, spate_row_builder *acc) {
+  nexmark_count_set_n(acc, 0);
+  return 0;
+}
+int nexmark_count_add(spate_ctx *ctx, const spate_row *acc, const spate_row *in,
+                      spate_row_builder *out) {
+  nexmark_count_set_n(out, nexmark_count_n(acc) + 1);
+  return 0;
+}
+int nexmark_count_merge(spate_ctx *ctx, const spate_row *a, const spate_row *b,
+                        spate_row_builder *out) {
+  nexmark_count_set_n(out, nexmark_count_n(a) + nexmark_count_n(b));
+  return 0;
+}
+int nexmark_count_result(spate_ctx *ctx, const spate_row *acc, spate_row_builder *out) {
+  nexmark_count_set_n(out, nexmark_count_n(acc));
+  return 0;
+}
+
+const spate_aggregate_fns nexmark_count_fns = {nexmark_count_create, nexmark_count_add,
+                                               nexmark_count_result, nexmark_count_merge};
