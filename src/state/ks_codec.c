@@ -166,12 +166,19 @@ void ks_pending_free_all(ks_backend *b) {
   b->pending_cap = 0;
 }
 
-void ks_pending_drop_group(ks_backend *b, int key_group) {
-  for (uint32_t i = 0; i < b->npending;)
-    if (b->pending[i].key_group == key_group)
+/* Drops the pending runs of key_group among the first n. */
+static void drop_pending(ks_backend *b, int key_group, uint32_t n) {
+  for (uint32_t i = 0; i < n;)
+    if (b->pending[i].key_group == key_group) {
       pending_free_at(b, i);
-    else
+      n--;
+    } else {
       i++;
+    }
+}
+
+void ks_pending_drop_group(ks_backend *b, int key_group) {
+  drop_pending(b, key_group, b->npending);
 }
 
 static void patch_u32(sp_writer *w, size_t off, uint32_t v) {
@@ -456,13 +463,7 @@ int ks_read_key_group(ks_backend *b, int key_group, sp_reader *r) {
     return rc;
   }
   ks_table_free(b, &old);
-  for (uint32_t i = 0; i < npending;)
-    if (b->pending[i].key_group == key_group) {
-      pending_free_at(b, i);
-      npending--;
-    } else {
-      i++;
-    }
+  drop_pending(b, key_group, npending);
   return 0;
 }
 

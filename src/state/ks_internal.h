@@ -296,6 +296,8 @@ KS_HIDDEN void ks_entry_free(ks_backend *b, ks_entry *e);
 KS_HIDDEN int ks_tbl_reserve(ks_table *t);
 /* Room for n more entries, grown at most once (restores). */
 KS_HIDDEN int ks_tbl_reserve_n(ks_table *t, uint32_t n);
+/* A copy of t's slot array (t->slots must be set), or NULL when out of memory. */
+KS_HIDDEN ks_slot *ks_tbl_copy_slots(const ks_table *t);
 /* Inserts e, whose full hash is hash (e->hash holds its low half), after ks_tbl_reserve. */
 KS_HIDDEN void ks_tbl_insert(ks_table *t, ks_entry *e, uint64_t hash);
 KS_HIDDEN void ks_tbl_remove_at(ks_table *t, uint32_t i);

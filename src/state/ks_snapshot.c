@@ -96,10 +96,8 @@ int ks_snapshot_own_group(ks_backend *b, int gi) {
   ks_snapshot *s = b->snap;
   ks_table *t = &b->groups[gi];
   sp_assert(s && s->shared[gi] && t->slots == s->groups[gi].slots);
-  size_t bytes = ((size_t)t->mask + 1) * sizeof *t->slots;
-  ks_slot *copy = sp_malloc(bytes);
+  ks_slot *copy = ks_tbl_copy_slots(t);
   if (!copy) return SPATE_ENOMEM;
-  memcpy(copy, t->slots, bytes);
   t->slots = copy;
   s->shared[gi] = 0;
   return 0;

@@ -56,7 +56,10 @@ static ks_entry *find(const ks_state *s, const ks_ctx *c, uint32_t *slot) {
 static int put_row_at(ks_backend *b, ks_table *t, ks_entry *e, uint32_t slot, uint64_t hash,
                       uint32_t state, const void *key, uint32_t klen, const void *ns,
                       uint32_t nslen, const spate_row *v, int64_t ts, bool word) {
-  if (e) {
+  if (e && !frozen(b, e) && v->len <= e->cap) {
+    /* the common rewrite (a running reduce, an updated value): the entry is this backend's
+     * alone (no snapshot shares it) and the value fits its room */
+  } else if (e) {
     e = entry_own(b, t, slot, e, v->len > e->cap ? v->len : e->cap, 0);
     if (!e) return SPATE_ENOMEM;
   } else {
@@ -549,15 +552,6 @@ int ks_reducing_add_created(ks_state *s, const spate_row *value) {
     if (spate_rb_finish(&s->rb_out, &res) < 0)
       return ks_fail(s->b, SPATE_EINVAL, "reduce function of state '%s': %s", s->name,
                      spate_rb_error(&s->rb_out));
-    /* The running reduce of a window or key: the entry is this backend's alone (no snapshot
-     * shares it) and the result fits its room, so it is written over the old value here,
-     * without put_row_at's general path (growing, copying a frozen entry, inserting). */
-    if (!frozen(s->b, e) && res.len <= e->cap) {
-      copy_bytes(e_payload(e), res.data, res.len);
-      e->len = res.len;
-      e_set_ts(e, now);
-      return 0;
-    }
     v = &res;
   }
   rc = put_row_at(s->b, c.t, e, slot, hash, s->id, c.key, c.key_len, c.ns, c.ns_len, v, now,

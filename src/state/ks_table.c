@@ -28,25 +28,27 @@ static void tbl_place(ks_slot *slots, uint32_t mask, ks_slot sl) {
   slots[i] = sl;
 }
 
-/* Makes room for one more entry; on failure the table is unchanged. */
-int ks_tbl_reserve(ks_table *t) {
-  if (!t->slots) {
-    t->slots = sp_calloc(TABLE_MIN_CAP, sizeof *t->slots);
-    if (!t->slots) return SPATE_ENOMEM;
-    t->mask = TABLE_MIN_CAP - 1;
-    return 0;
-  }
-  uint32_t cap = t->mask + 1;
-  if ((uint64_t)(t->count + 1) * 4 <= (uint64_t)cap * 3) return 0;
-  if (cap >= TABLE_MAX_CAP) return SPATE_ENOMEM;
-  ks_slot *ns = sp_calloc((size_t)cap * 2, sizeof *ns);
+/* Moves every entry into a new slot array of ncap (a power of two) slots; on failure the table
+ * is unchanged. */
+static int tbl_resize(ks_table *t, uint64_t ncap) {
+  if (ncap > TABLE_MAX_CAP) return SPATE_ENOMEM;
+  ks_slot *ns = sp_calloc((size_t)ncap, sizeof *ns);
   if (!ns) return SPATE_ENOMEM;
-  for (uint32_t i = 0; i < cap; i++)
-    if (t->slots[i]) tbl_place(ns, cap * 2 - 1, t->slots[i]);
+  uint64_t cap = t->slots ? (uint64_t)t->mask + 1 : 0;
+  for (uint64_t i = 0; i < cap; i++)
+    if (t->slots[i]) tbl_place(ns, (uint32_t)ncap - 1, t->slots[i]);
   sp_free(t->slots);
   t->slots = ns;
-  t->mask = cap * 2 - 1;
+  t->mask = (uint32_t)ncap - 1;
   return 0;
+}
+
+/* Makes room for one more entry; on failure the table is unchanged. */
+int ks_tbl_reserve(ks_table *t) {
+  if (!t->slots) return tbl_resize(t, TABLE_MIN_CAP);
+  uint64_t cap = (uint64_t)t->mask + 1;
+  if ((uint64_t)(t->count + 1) * 4 <= cap * 3) return 0;
+  return tbl_resize(t, cap * 2);
 }
 
 /* Makes room for n more entries at once, growing the table at most once: a restore knows how
@@ -57,15 +59,14 @@ int ks_tbl_reserve_n(ks_table *t, uint32_t n) {
   if (want * 4 <= cap * 3) return 0;
   uint64_t ncap = TABLE_MIN_CAP;
   while (want * 4 > ncap * 3) ncap *= 2;
-  if (ncap > TABLE_MAX_CAP) return SPATE_ENOMEM;
-  ks_slot *ns = sp_calloc((size_t)ncap, sizeof *ns);
-  if (!ns) return SPATE_ENOMEM;
-  for (uint64_t i = 0; i < cap; i++)
-    if (t->slots[i]) tbl_place(ns, (uint32_t)ncap - 1, t->slots[i]);
-  sp_free(t->slots);
-  t->slots = ns;
-  t->mask = (uint32_t)ncap - 1;
-  return 0;
+  return tbl_resize(t, ncap);
+}
+
+ks_slot *ks_tbl_copy_slots(const ks_table *t) {
+  size_t bytes = ((size_t)t->mask + 1) * sizeof *t->slots;
+  ks_slot *copy = sp_malloc(bytes);
+  if (copy) memcpy(copy, t->slots, bytes);
+  return copy;
 }
 
 void ks_tbl_insert(ks_table *t, ks_entry *e, uint64_t hash) {
@@ -200,11 +201,7 @@ ks_entry *ks_map_own(ks_backend *b, ks_table *t, uint32_t slot, ks_entry *e) {
   if (!frozen(b, e)) return e;
   const ks_table *m = e_map(e);
   ks_slot *slots = NULL;
-  if (m->slots) {
-    slots = sp_malloc(((size_t)m->mask + 1) * sizeof *slots);
-    if (!slots) return NULL;
-    memcpy(slots, m->slots, ((size_t)m->mask + 1) * sizeof *slots);
-  }
+  if (m->slots && !(slots = ks_tbl_copy_slots(m))) return NULL;
   size_t hdr = e_hdr(e);
   ks_entry *n = ks_entry_mem(b, hdr + e->cap);
   if (!n) {
