@@ -101,12 +101,15 @@ typedef struct block_sums {
   uint64_t *sums;
 } block_sums;
 
+/* The XXH3-64 of block i of the n bytes at p (the last one may be short). */
+static uint64_t block_sum(const uint8_t *p, size_t n, size_t i) {
+  size_t off = i * CKPT_BLOCK;
+  return XXH3_64bits(p + off, n - off < CKPT_BLOCK ? n - off : CKPT_BLOCK);
+}
+
 static void *sum_blocks(void *arg) {
   block_sums *j = arg;
-  for (size_t i = j->first; i < j->last; i++) {
-    size_t off = i * CKPT_BLOCK;
-    j->sums[i] = XXH3_64bits(j->p + off, j->n - off < CKPT_BLOCK ? j->n - off : CKPT_BLOCK);
-  }
+  for (size_t i = j->first; i < j->last; i++) j->sums[i] = block_sum(j->p, j->n, i);
   return NULL;
 }
 
@@ -131,8 +134,7 @@ uint64_t ckpt_checksum(uint32_t version, const void *p, size_t n) {
     pthread_join(helper, NULL);
     for (size_t i = 0; i < nblocks; i++) ckpt_put_block_sum(&outer, sums[i]);
   } else { /* small, or no memory or thread for the parallel way: one block after the other */
-    for (size_t off = 0; off < n; off += CKPT_BLOCK)
-      ckpt_put_block_sum(&outer, XXH3_64bits(b + off, n - off < CKPT_BLOCK ? n - off : CKPT_BLOCK));
+    for (size_t i = 0; i < nblocks; i++) ckpt_put_block_sum(&outer, block_sum(b, n, i));
   }
   sp_free(sums);
   return XXH3_64bits_digest(&outer);
