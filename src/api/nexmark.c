@@ -21,7 +21,6 @@
 static bool set_option(spate_env *env, sp_config *cfg, const char *key, const char *value) {
   if (!value) return api_fail(env, API ": option '%s' has no value", key), false;
   const char *name = strncmp(key, "nexmark.", 8) == 0 ? key + 8 : key;
-  if (strcmp(name, "tps") == 0) name = "first-event.rate";
   char full[128], err[SP_ERRMSG_MAX];
   if (snprintf(full, sizeof full, "nexmark.%s", name) >= (int)sizeof full)
     return api_fail(env, API ": unknown option '%.60s...'", key), false;
@@ -46,7 +45,6 @@ spate_stream *spate_nexmark_source(spate_env *env, spate_nexmark_stream stream,
   nexmark_config_defaults(&c);
   c.base_time = sp_wall_ms(); /* unless nexmark.base-time is set, as nexmark-flink does */
   nexmark_config_read(&c, cfg);
-  int64_t interval = sp_config_duration_ms(cfg, "pipeline.auto-watermark-interval");
   sp_config_free(cfg);
   char err[SP_ERRMSG_MAX];
   if (nexmark_config_check(&c, err, sizeof err) < 0) return api_fail(env, API ": %s", err), NULL;
@@ -72,7 +70,7 @@ spate_stream *spate_nexmark_source(spate_env *env, spate_nexmark_stream stream,
                          .person_avg = c.person_avg,
                          .auction_avg = c.auction_avg,
                          .bid_avg = c.bid_avg,
-                         .watermark_interval = interval};
+                         .watermark_interval = 0}; /* set from the configuration at execution */
   int id;
   if (!api_add_node(env, OP_SRC_NEXMARK, names[stream], &id)) return NULL;
   sg_node *n = &env->g->nodes[id];

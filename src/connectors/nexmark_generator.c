@@ -20,14 +20,19 @@
 #define NAME_MAX 16 /* "channel-9999" */
 
 static const char *const us_states[] = {"AZ", "CA", "ID", "OR", "WA", "WY"};
-static const char *const us_cities[] = {"Phoenix",  "Los Angeles", "San Francisco", "Boise",
-                                        "Portland", "Bend",        "Redmond",       "Seattle",
-                                        "Kent",     "Cheyenne"};
-static const char *const first_names[] = {"Peter", "Paul",  "Luke",  "John",   "Saul",  "Vicky",
-                                          "Kate",  "Julie", "Sarah", "Deiter", "Walter"};
-static const char *const last_names[] = {"Shultz", "Abrams", "Spencer", "White", "Bartels",
-                                         "Walton", "Smith",  "Jones",   "Noris"};
-static const char *const hot_channels[] = {"Google", "Facebook", "Baidu", "Apple"};
+/* Table strings with their lengths, known when compiled (no strlen per event). */
+#define S(lit) \
+  { lit, sizeof(lit) - 1 }
+static const nexmark_str us_cities[] = {
+    S("Phoenix"), S("Los Angeles"), S("San Francisco"), S("Boise"), S("Portland"),
+    S("Bend"),    S("Redmond"),     S("Seattle"),       S("Kent"),  S("Cheyenne")};
+static const nexmark_str first_names[] = {S("Peter"), S("Paul"),   S("Luke"),  S("John"),
+                                          S("Saul"),  S("Vicky"),  S("Kate"),  S("Julie"),
+                                          S("Sarah"), S("Deiter"), S("Walter")};
+static const nexmark_str last_names[] = {S("Shultz"), S("Abrams"),  S("Spencer"),
+                                         S("White"),  S("Bartels"), S("Walton"),
+                                         S("Smith"),  S("Jones"),   S("Noris")};
+static const nexmark_str hot_channels[] = {S("Google"), S("Facebook"), S("Baidu"), S("Apple")};
 #define COUNT(a) ((int32_t)(sizeof(a) / sizeof((a)[0])))
 
 /* A random string of MIN_STRING_LENGTH to max_len - 1 characters, each `special` with
@@ -93,12 +98,12 @@ static void gen_person(const nexmark_config *c, const nexmark_tables *t, int64_t
   nexmark_gen_person *p = &ev->person;
   char *at = ev->buf;
   p->id = nexmark_last_person(c, event_id) + NEXMARK_FIRST_PERSON_ID;
-  const char *first = first_names[nexmark_random_below(r, COUNT(first_names))];
-  const char *last = last_names[nexmark_random_below(r, COUNT(last_names))];
-  size_t fl = strlen(first), ll = strlen(last);
-  memcpy(at, first, fl);
+  nexmark_str first = first_names[nexmark_random_below(r, COUNT(first_names))];
+  nexmark_str last = last_names[nexmark_random_below(r, COUNT(last_names))];
+  uint32_t fl = first.len, ll = last.len;
+  memcpy(at, first.p, fl);
   at[fl] = ' ';
-  memcpy(at + fl + 1, last, ll);
+  memcpy(at + fl + 1, last.p, ll);
   p->name = (nexmark_str){at, (uint32_t)(fl + 1 + ll)};
   at += p->name.len;
   /* the e-mail address: a string, '@', a string, ".com", put together in place */
@@ -122,9 +127,9 @@ static void gen_person(const nexmark_config *c, const nexmark_tables *t, int64_t
     at += 4;
   }
   p->credit_card = (nexmark_str){cc, (uint32_t)(at - cc)};
-  const char *city = us_cities[nexmark_random_below(r, COUNT(us_cities))];
+  nexmark_str city = us_cities[nexmark_random_below(r, COUNT(us_cities))];
   const char *state = us_states[nexmark_random_below(r, COUNT(us_states))];
-  p->city = (nexmark_str){city, (uint32_t)strlen(city)};
+  p->city = city;
   p->state = (nexmark_str){state, 2};
   int32_t size =
       8 + (int32_t)(p->name.len + p->email.len + p->credit_card.len + p->city.len + p->state.len);
@@ -172,7 +177,7 @@ static void gen_bid(const nexmark_config *c, const nexmark_tables *t, int64_t ev
   b->price = next_price(r);
   if (nexmark_random_below(r, 2) > 0) {
     int32_t i = nexmark_random_below(r, NEXMARK_HOT_CHANNELS);
-    b->channel = (nexmark_str){hot_channels[i], (uint32_t)strlen(hot_channels[i])};
+    b->channel = hot_channels[i];
     b->url = t->hot_url[i];
   } else {
     int32_t i = nexmark_random_below(r, NEXMARK_CHANNELS);

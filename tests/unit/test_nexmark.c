@@ -364,19 +364,6 @@ static void test_pure_function(void **state) {
   nexmark_tables_free(&t2);
 }
 
-/* Bounded draws stay in their bounds (that they equal Java's SplittableRandom draw for draw is
- * what test_reference shows: every drawn field depends on it). */
-static void test_random_bounds(void **state) {
-  nexmark_random r = nexmark_random_seeded(42);
-  for (int i = 0; i < 100000; i++) {
-    int32_t v = nexmark_random_below(&r, 13);
-    assert_true(v >= 0 && v < 13);
-    double d = nexmark_random_double(&r);
-    assert_true(d >= 0 && d < 1);
-    assert_true((nexmark_random_below(&r, 8) & ~7) == 0);
-  }
-}
-
 static void test_config_errors(void **state) {
   char err[256];
   nexmark_config c = default_config();
@@ -401,7 +388,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_reference),     cmocka_unit_test(test_rules_and_distributions),
       cmocka_unit_test(test_tables),        cmocka_unit_test(test_pure_function),
-      cmocka_unit_test(test_random_bounds), cmocka_unit_test(test_config_errors),
+      cmocka_unit_test(test_config_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
