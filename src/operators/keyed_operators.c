@@ -126,17 +126,11 @@ static int key_group_of(const op_t *op, const keyed_op *k, const uint8_t *key, u
                       op->node->max_parallelism);
 }
 
-/* op_vtable.prefetch: the key of a record a few ahead, projected as extract_key does (not with
- * a key selector, a user function that is not run twice), into a builder of its own. */
+/* op_vtable.prefetch (op_prefetch_key). */
 static void keyed_prefetch(op_t *op, int input, const spate_row *row, int key_group) {
   (void)input;
   keyed_op *k = op->impl;
-  const key_spec *fk = &op->node->key;
-  spate_row key;
-  if (op->key_fn || key_group < 0 || !k || !k->backend ||
-      !row_project(row, fk->fields, fk->nfields, &k->ahead_rb, &key))
-    return;
-  ks_prefetch(k->backend, key.data, key.len, key_group);
+  if (k) op_prefetch_key(op, k->backend, &k->ahead_rb, row, key_group);
 }
 
 static int state_failed(op_t *op, keyed_op *k, int rc) {

@@ -198,20 +198,12 @@ static int set_key_from_record(proc_op *p, int input, const spate_row *row) {
   return rc < 0 ? op_fail(op, rc, "%s", ks_error(p->backend)) : 0;
 }
 
-/* op_vtable.prefetch: the key of a record a few ahead, projected from the operator's own key
- * fields as set_key_from_record builds it (a key selector is a user function: not run twice),
- * into a builder of its own, handed to ks_prefetch. Only for process functions with keyed state
- * (a keyed map makes its key current only on demand). */
+/* op_vtable.prefetch: only for process functions with keyed state (a keyed map makes its key
+ * current only on demand, and has no prefetch). */
 static void proc_prefetch(op_t *op, int input, const spate_row *row, int key_group) {
+  (void)input;
   proc_op *p = op->impl;
-  if (!p->keyed || p->wrapped || p->nstates == 0 || key_group < 0 || !p->backend) return;
-  if (input < 0 || input > (p->second ? 1 : 0)) input = 0;
-  const key_spec *ks = p->keys[input];
-  spate_row key;
-  if (ks != &op->node->key || p->key_fns[input] || (p->broadcast && input == 1) ||
-      !row_project(row, ks->fields, ks->nfields, &p->ahead_rb, &key))
-    return;
-  ks_prefetch(p->backend, key.data, key.len, key_group);
+  if (p->nstates) op_prefetch_key(op, p->backend, &p->ahead_rb, row, key_group);
 }
 
 int proc_key_needed(proc_op *p) {

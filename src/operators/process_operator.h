@@ -13,6 +13,7 @@
 #include "runtime/operator.h"
 #include "state/keyed_state.h"
 #include "state/timer_queue.h"
+#include "types/row.h"
 
 struct spate_state {
   struct proc_op *p;
@@ -33,6 +34,19 @@ struct spate_state {
 static inline void win_namespace(const spate_time_window *w, uint8_t ns[16]) {
   memcpy(ns, &w->start, 8);
   memcpy(ns + 8, &w->end, 8);
+}
+
+/* op_vtable.prefetch of the keyed operators: the key of a record a few ahead, projected from
+ * the node's key fields as the operator will project it when it gets there, into rb (a builder
+ * of the caller's own, not the one of the current key), handed to ks_prefetch. The task calls
+ * prefetch only on an edge whose records carry their key group and whose key is the node's key
+ * fields, so never with a key selector (a user function that must not run twice). */
+static inline void op_prefetch_key(const op_t *op, ks_backend *b, spate_row_builder *rb,
+                                   const spate_row *row, int key_group) {
+  const key_spec *k = &op->node->key;
+  spate_row key;
+  if (b && row_project(row, k->fields, k->nfields, rb, &key))
+    ks_prefetch(b, key.data, key.len, key_group);
 }
 
 /* Tags a list or map iterator with its state (for the typed next functions of the scalar
