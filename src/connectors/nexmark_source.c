@@ -4,8 +4,8 @@
  * of the stream it serves: the flattened table, or one kind's view (other kinds are skipped
  * without being generated).
  *
- * Splits and checkpoints: as the sequence and generator sources (sources.c), the event numbers
- * are cut into splits once, at the first start: a bounded source gives subtask i of p the range
+ * Splits and checkpoints: the event numbers are cut into splits as the sequence and generator
+ * sources' indices (index_splits.h): a bounded source gives subtask i of p the range
  * [N * i / p, N * (i + 1) / p), an unbounded one the numbers i, i + p, i + 2p, ... The SPLIT list
  * "nexmark-splits" keeps one entry per unfinished split: i64 next, i64 end (-1: unbounded), i64
  * step, i64 base time (the base time of the run that started the stream, so that a job rebuilt
@@ -21,10 +21,10 @@
  * each subtask rate / p on the task's clock (ahead of schedule it sets a timer and returns
  * SRC_WAIT), as the rate-limited generator does.
  */
-#include <math.h>
 #include <string.h>
 
 #include "base/alloc.h"
+#include "connectors/index_splits.h"
 #include "connectors/nexmark_generator.h"
 #include "connectors/registry.h"
 #include "graph/op_params.h"
@@ -33,31 +33,24 @@
 #define SPLITS_STATE "nexmark-splits"
 #define WATERMARK_DELAY_MS 4000
 
-typedef struct nx_split {
-  int64_t next, end, step; /* numbers next, next + step, ... below end (-1: unbounded) */
-} nx_split;
-
 typedef struct nexmark_src {
   nexmark_config cfg;
   nexmark_tables tables;
   nexmark_gen_event *ev, *ahead; /* the event being emitted, the one generated ahead of it */
   int64_t ahead_n;               /* the number of *ahead (-1: none) */
   nexmark_gen_event bufs[2];
-  uint8_t stream;   /* spate_nexmark_stream */
-  int kind;         /* the kind a view serves; -1: all */
-  int64_t count;    /* events_num, or -1: unbounded */
-  nx_split *splits; /* unfinished splits, in polling order */
-  int nsplits, cur; /* cur: the split polled next (unbounded splits are served in turn) */
+  uint8_t stream;    /* spate_nexmark_stream */
+  int kind;          /* the kind a view serves; -1: all */
+  idx_splits splits; /* of event numbers: events_num, or unbounded */
   int64_t wm_interval, wm_next_at, wm_emitted;
-  double interval_ms, next_ms; /* rate limit: ms between records, when the next may go */
-  int64_t wake_at;             /* rate limit: the timer set (INT64_MIN: none) */
+  rate_limit limit; /* unless max-emit-speed */
 } nexmark_src;
 
 static void nexmark_close(op_t *op) {
   nexmark_src *s = op->impl;
   if (s) {
     nexmark_tables_free(&s->tables);
-    sp_free(s->splits);
+    idx_splits_free(&s->splits);
   }
   sp_free(s);
 }
@@ -94,30 +87,16 @@ static int nexmark_open(op_t *op) {
   s->wm_interval = p.watermark_interval;
   s->wm_emitted = INT64_MIN;
   s->wm_next_at = op_now(op);
-  s->wake_at = INT64_MIN;
   s->ev = &s->bufs[0];
   s->ahead = &s->bufs[1];
   s->ahead_n = -1;
   int par = op->ctx.parallelism, i = op->ctx.subtask;
-  if (!s->cfg.max_emit_speed) {
-    s->interval_ms = 1000.0 * par / s->cfg.first_rate;
-    s->next_ms = (double)op_now(op);
-  }
+  rate_limit_init(&s->limit, s->cfg.max_emit_speed ? 0 : s->cfg.first_rate, par, op_now(op));
   if ((rc = nexmark_tables_init(&s->tables)) < 0)
     return op_fail(op, rc, "out of memory building the nexmark tables");
-  s->count = s->cfg.events_num > 0 ? s->cfg.events_num : -1;
-  nx_split sp;
-  if (s->count < 0) {
-    sp = (nx_split){i, -1, par};
-  } else {
-    sp = (nx_split){(int64_t)((__int128)s->count * i / par),
-                    (int64_t)((__int128)s->count * (i + 1) / par), 1};
-    if (sp.next >= sp.end) return 0; /* fewer events than subtasks: none here */
-  }
-  if (!(s->splits = sp_malloc(sizeof *s->splits))) return SPATE_ENOMEM;
-  s->splits[0] = sp;
-  s->nsplits = 1;
-  return 0;
+  /* event ids are numbers + 2 (nexmark_event_id): the last number keeps them in an int64 */
+  return idx_splits_init(&s->splits, s->cfg.events_num > 0 ? s->cfg.events_num : -1, INT64_MAX - 2,
+                         i, par);
 }
 
 /* Whether the kind the stream serves has no events at all (then it ends at once). */
@@ -204,20 +183,8 @@ static void write_row(op_t *op, const nexmark_src *s) {
   }
 }
 
-/* Advances split `at` past its next number; drops it when it has none left. */
-static void advance(nexmark_src *s, int at) {
-  nx_split *sp = &s->splits[at];
-  bool done = __builtin_add_overflow(sp->next, sp->step, &sp->next) || sp->next > INT64_MAX - 2 ||
-              (sp->end >= 0 && sp->next >= sp->end);
-  if (done) {
-    memmove(&s->splits[at], &s->splits[at + 1], sizeof *sp * (size_t)(s->nsplits - at - 1));
-    s->nsplits--;
-    if (s->cur >= s->nsplits) s->cur = 0;
-  }
-}
-
 /* A view on a split of step 1 moves straight to the next number of its kind (or the end). */
-static void skip_to_kind(nexmark_src *s, nx_split *sp) {
+static void skip_to_kind(nexmark_src *s, idx_split *sp) {
   const nexmark_config *c = &s->cfg;
   int64_t lo = s->kind == NEXMARK_PERSON    ? 0
                : s->kind == NEXMARK_AUCTION ? c->person_proportion
@@ -239,22 +206,22 @@ static void skip_to_kind(nexmark_src *s, nx_split *sp) {
 /* Emits up to budget events of split `at` (bounded splits: the first one; unbounded ones in
  * turn), skipping numbers of other kinds in a view. */
 static int emit_some(op_t *op, nexmark_src *s, int budget) {
-  int at = s->count >= 0 ? 0 : s->cur;
-  int before = s->nsplits;
+  idx_splits *splits = &s->splits;
+  int at = idx_splits_at(splits), before = splits->n;
   /* a view on a stepped split inspects each number: bound the numbers looked at per poll */
   int64_t looks = (int64_t)budget * 64;
-  while (budget > 0 && looks-- > 0 && s->nsplits == before) {
-    nx_split *sp = &s->splits[at];
+  while (budget > 0 && looks-- > 0 && splits->n == before) {
+    idx_split *sp = &splits->v[at];
     if (s->kind >= 0) {
       if (sp->step == 1) {
         skip_to_kind(s, sp);
         if (sp->end >= 0 && sp->next >= sp->end) {
           sp->next = sp->end - 1; /* nothing of the kind left: drop the split */
-          advance(s, at);
+          idx_splits_advance(splits, at);
           break;
         }
       } else if ((int)nexmark_kind_of(&s->cfg, nexmark_event_id(sp->next)) != s->kind) {
-        advance(s, at);
+        idx_splits_advance(splits, at);
         continue;
       }
     }
@@ -276,14 +243,14 @@ static int emit_some(op_t *op, nexmark_src *s, int budget) {
       nexmark_generate(&s->cfg, &s->tables, m, s->ahead);
       s->ahead_n = m;
     }
-    advance(s, at);
+    idx_splits_advance(splits, at);
     write_row(op, s);
     int rc = op_emit_built(op, s->ev->date_time, "nexmark source");
     if (rc < 0) return rc;
-    s->next_ms += s->interval_ms;
+    rate_limit_took(&s->limit);
     budget--;
   }
-  if (s->nsplits == before && s->nsplits > 0) s->cur = (at + 1) % s->nsplits;
+  idx_splits_turn(splits, at, before);
   return 0;
 }
 
@@ -291,13 +258,13 @@ static int emit_some(op_t *op, nexmark_src *s, int budget) {
  * lowest any can still reach) minus 4 s; INT64_MIN when the subtask has no split. */
 static int64_t split_watermark(const nexmark_src *s) {
   int64_t wm = INT64_MAX;
-  for (int i = 0; i < s->nsplits; i++) {
-    const nx_split *sp = &s->splits[i];
+  for (int i = 0; i < s->splits.n; i++) {
+    const idx_split *sp = &s->splits.v[i];
     int64_t last = sp->next - sp->step > 0 ? sp->next - sp->step : 0;
     int64_t t = nexmark_timestamp(&s->cfg, nexmark_event_number(last)) - WATERMARK_DELAY_MS;
     if (t < wm) wm = t;
   }
-  return s->nsplits ? wm : INT64_MIN;
+  return s->splits.n ? wm : INT64_MIN;
 }
 
 static int maybe_watermark(op_t *op, nexmark_src *s) {
@@ -311,48 +278,30 @@ static int maybe_watermark(op_t *op, nexmark_src *s) {
   return op_forward_watermark(op, wm);
 }
 
+/* The rate limiter's timer: only wakes the task so that it polls again. */
 static int wake(op_t *op, int64_t now) {
-  ((nexmark_src *)op->impl)->wake_at = INT64_MIN;
+  ((nexmark_src *)op->impl)->limit.wake_at = INT64_MIN;
   return 0;
-}
-
-/* How many of budget events the rate limit lets through now (0: a timer is set to wake). */
-static int permits(op_t *op, nexmark_src *s, int budget) {
-  double now = (double)op_now(op);
-  if (s->next_ms < now - 1000) s->next_ms = now - 1000; /* catch up at most a second */
-  double due = s->next_ms <= now ? (now - s->next_ms) / s->interval_ms + 1 : 0;
-  int n = due < (double)budget ? (int)due : budget;
-  if (n == 0) {
-    int64_t at = (int64_t)ceil(s->next_ms);
-    if (at != s->wake_at) {
-      int rc = op_schedule(op, at, wake);
-      if (rc < 0) return op_fail(op, rc, "cannot schedule the nexmark rate limiter's timer");
-      s->wake_at = at;
-    }
-  }
-  return n;
 }
 
 static int nexmark_poll(op_t *op, int budget) {
   nexmark_src *s = op->impl;
-  if (s->nsplits == 0 || serves_nothing(s)) return SRC_END;
+  if (s->splits.n == 0 || serves_nothing(s)) return SRC_END;
   int rc = maybe_watermark(op, s);
   if (rc < 0) return rc;
-  int n = s->interval_ms > 0 ? permits(op, s, budget) : budget;
+  int n = rate_limit_permits(op, &s->limit, budget, wake);
   if (n < 0) return n;
   if (n == 0) return SRC_WAIT;
   if ((rc = emit_some(op, s, n)) < 0) return rc;
-  return s->nsplits ? SRC_MORE : SRC_END;
+  return s->splits.n ? SRC_MORE : SRC_END;
 }
 
 static int nexmark_snapshot(op_t *op, int64_t id, snap_writer *w) {
   nexmark_src *s = op->impl;
-  for (int i = 0; i < s->nsplits; i++) {
-    uint8_t e[32];
-    sp_patch_i64(e, s->splits[i].next);
-    sp_patch_i64(e + 8, s->splits[i].end);
-    sp_patch_i64(e + 16, s->splits[i].step);
-    sp_patch_i64(e + 24, s->cfg.base_time);
+  for (int i = 0; i < s->splits.n; i++) {
+    uint8_t e[IDX_SPLIT_BYTES + 8];
+    idx_split_put(&s->splits.v[i], e);
+    sp_patch_i64(e + IDX_SPLIT_BYTES, s->cfg.base_time);
     int rc = snap_list_add(w, SPLITS_STATE, SNAP_SPLIT, e, sizeof e);
     if (rc < 0) return op_fail(op, rc, "cannot snapshot the nexmark source's splits");
   }
@@ -363,40 +312,24 @@ static int nexmark_snapshot(op_t *op, int64_t id, snap_writer *w) {
 static int nexmark_restore(op_t *op, const snap_restore *r) {
   nexmark_src *s = op->impl;
   const snap_list_view *l = snap_restore_list(r, SPLITS_STATE);
-  sp_free(s->splits);
-  s->splits = NULL;
-  s->nsplits = s->cur = 0;
   s->ahead_n = -1; /* the base time may change */
-  if (!l || l->count == 0) return 0;
-  if (!(s->splits = sp_calloc(l->count, sizeof *s->splits))) return SPATE_ENOMEM;
-  for (uint32_t i = 0; i < l->count; i++) {
-    if (l->len[i] != 32)
-      return op_fail(op, SPATE_ECORRUPT, "restored nexmark split %u is %u bytes long, expected 32",
-                     i, l->len[i]);
+  if (idx_splits_reset(&s->splits, l ? l->count : 0) < 0) return SPATE_ENOMEM;
+  for (uint32_t i = 0; l && i < l->count; i++) {
+    if (l->len[i] != IDX_SPLIT_BYTES + 8)
+      return op_fail(op, SPATE_ECORRUPT, "restored nexmark split %u is %u bytes long, expected %d",
+                     i, l->len[i], IDX_SPLIT_BYTES + 8);
     sp_reader e;
     sp_reader_init(&e, l->data[i], l->len[i]);
-    nx_split sp;
-    sp.next = sp_get_i64(&e);
-    sp.end = sp_get_i64(&e);
-    sp.step = sp_get_i64(&e);
+    char err[SP_ERRMSG_MAX];
+    int rc = idx_splits_restore_one(&s->splits, i, &e, err, sizeof err);
+    if (rc < 0) return op_fail(op, rc, "nexmark source: %s", err);
     int64_t base = sp_get_i64(&e);
-    if (sp.step < 1 || sp.next < 0 || sp.next > INT64_MAX - 2 || sp.end < -1 ||
-        (sp.end >= 0 && sp.next > sp.end) || base < 0 || base > (INT64_C(1) << 50))
-      return op_fail(op, SPATE_ECORRUPT,
-                     "restored nexmark split %u is malformed: next %lld, end %lld, step %lld, "
-                     "base time %lld",
-                     i, (long long)sp.next, (long long)sp.end, (long long)sp.step, (long long)base);
-    if ((sp.end >= 0) != (s->count >= 0) || (s->count >= 0 && sp.end > s->count))
-      return op_fail(op, SPATE_ESTATE,
-                     "restored nexmark split %u (next %lld, end %lld) does not fit events.num "
-                     "%lld (0: unbounded)",
-                     i, (long long)sp.next, (long long)sp.end,
-                     (long long)(s->count < 0 ? 0 : s->count));
-    if (s->nsplits > 0 && base != s->cfg.base_time)
+    if (base < 0 || base > (INT64_C(1) << 50))
+      return op_fail(op, SPATE_ECORRUPT, "restored nexmark split %u has base time %lld", i,
+                     (long long)base);
+    if (i > 0 && base != s->cfg.base_time)
       return op_fail(op, SPATE_ECORRUPT, "restored nexmark splits disagree on the base time");
     s->cfg.base_time = base;
-    if (sp.end >= 0 && sp.next == sp.end) continue; /* finished */
-    s->splits[s->nsplits++] = sp;
   }
   return 0;
 }

@@ -21,11 +21,11 @@
  * (a source ahead of its schedule sets a timer and returns SRC_WAIT), or per checkpoint (a gate
  * that each completed checkpoint reopens; the task parks until the notification's mail).
  */
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/alloc.h"
+#include "connectors/index_splits.h"
 #include "connectors/registry.h"
 #include "graph/op_params.h"
 
@@ -124,62 +124,25 @@ const op_vtable op_source_elements_vt = {.open = elements_open,
 /* ---- sequence and generator --------------------------------------------------------------- */
 #define RANGE_STATE "splits"
 
-/* Indices next, next + step, ... below end; end < 0: unbounded. */
-typedef struct range_split {
-  int64_t next, end, step;
-} range_split;
-
 typedef struct range_src {
-  int64_t count;       /* indices 0..count-1; < 0: unbounded */
-  int64_t from;        /* sequence: value of index 0 */
-  range_split *splits; /* unfinished splits of this subtask, in polling order */
-  int nsplits;
-  int cur; /* the split polled next */
+  int64_t from; /* sequence: value of index 0 */
+  idx_splits splits;
   /* generator rate limits of this subtask (Flink's RateLimiter), not checkpointed (a restored
    * source starts a fresh cycle, as Flink's) */
-  double interval_ms; /* per second: ms from one record to the next (0: no limit) */
-  double next_ms;     /* per second: when the next record may go, on the task's clock */
-  int64_t wake_at;    /* per second: the timer set to poll again (INT64_MIN: none) */
-  int64_t per_ckpt;   /* per checkpoint: records per cycle (0: no gate) */
-  int64_t left;       /* per checkpoint: records left in this cycle */
+  rate_limit per_second;
+  int64_t per_ckpt; /* per checkpoint: records per cycle (0: no gate) */
+  int64_t left;     /* per checkpoint: records left in this cycle */
 } range_src;
 
 static void range_free(op_t *op) {
   range_src *s = op->impl;
-  if (s) sp_free(s->splits);
+  if (s) idx_splits_free(&s->splits);
   sp_free(s);
 }
 
 /* The split of this subtask at the first start. */
 static int range_init(op_t *op, range_src *s, int64_t count) {
-  int p = op->ctx.parallelism, i = op->ctx.subtask;
-  s->count = count;
-  range_split sp;
-  if (count < 0) {
-    sp = (range_split){i, -1, p};
-  } else {
-    sp = (range_split){(int64_t)((__int128)count * i / p), (int64_t)((__int128)count * (i + 1) / p),
-                       1};
-    if (sp.next >= sp.end) return 0; /* fewer indices than subtasks: none for this one */
-  }
-  if (!(s->splits = sp_malloc(sizeof *s->splits))) return SPATE_ENOMEM;
-  s->splits[0] = sp;
-  s->nsplits = 1;
-  return 0;
-}
-
-/* Takes the next index of split `at`, dropping the split once it has none left. */
-static int64_t range_take(range_src *s, int at) {
-  range_split *sp = &s->splits[at];
-  int64_t index = sp->next;
-  bool done = __builtin_add_overflow(sp->next, sp->step, &sp->next) ||
-              (sp->end >= 0 && sp->next >= sp->end);
-  if (done) {
-    memmove(&s->splits[at], &s->splits[at + 1], sizeof *sp * (size_t)(s->nsplits - at - 1));
-    s->nsplits--;
-    if (s->cur >= s->nsplits) s->cur = 0;
-  }
-  return index;
+  return idx_splits_init(&s->splits, count, INT64_MAX, op->ctx.subtask, op->ctx.parallelism);
 }
 
 typedef int (*range_emit_fn)(op_t *op, range_src *s, int64_t index);
@@ -188,24 +151,24 @@ typedef int (*range_emit_fn)(op_t *op, range_src *s, int64_t index);
  * budget from one per poll). */
 static int range_poll(op_t *op, int budget, range_emit_fn emit) {
   range_src *s = op->impl;
-  if (s->nsplits == 0) return SRC_END;
-  int at = s->count >= 0 ? 0 : s->cur;
-  int before = s->nsplits;
-  while (budget-- > 0 && s->nsplits == before) {
-    int rc = emit(op, s, range_take(s, at));
+  idx_splits *sp = &s->splits;
+  if (sp->n == 0) return SRC_END;
+  int at = idx_splits_at(sp), before = sp->n;
+  while (budget-- > 0 && sp->n == before) {
+    int64_t index = sp->v[at].next;
+    idx_splits_advance(sp, at);
+    int rc = emit(op, s, index);
     if (rc < 0) return rc;
   }
-  if (s->nsplits == before) s->cur = (at + 1) % s->nsplits; /* else the next one moved to at */
-  return s->nsplits ? SRC_MORE : SRC_END;
+  idx_splits_turn(sp, at, before);
+  return sp->n ? SRC_MORE : SRC_END;
 }
 
 static int range_snapshot(op_t *op, int64_t id, snap_writer *w) {
   range_src *s = op->impl;
-  for (int i = 0; i < s->nsplits; i++) {
-    uint8_t e[24];
-    sp_patch_i64(e, s->splits[i].next);
-    sp_patch_i64(e + 8, s->splits[i].end);
-    sp_patch_i64(e + 16, s->splits[i].step);
+  for (int i = 0; i < s->splits.n; i++) {
+    uint8_t e[IDX_SPLIT_BYTES];
+    idx_split_put(&s->splits.v[i], e);
     int rc = snap_list_add(w, RANGE_STATE, SNAP_SPLIT, e, sizeof e);
     if (rc < 0) return op_fail(op, rc, "cannot snapshot the source's splits");
   }
@@ -216,32 +179,16 @@ static int range_snapshot(op_t *op, int64_t id, snap_writer *w) {
 static int range_restore(op_t *op, const snap_restore *r) {
   range_src *s = op->impl;
   const snap_list_view *l = snap_restore_list(r, RANGE_STATE);
-  sp_free(s->splits);
-  s->splits = NULL;
-  s->nsplits = s->cur = 0;
-  if (!l || l->count == 0) return 0;
-  if (!(s->splits = sp_calloc(l->count, sizeof *s->splits))) return SPATE_ENOMEM;
-  for (uint32_t i = 0; i < l->count; i++) {
-    if (l->len[i] != 24)
-      return op_fail(op, SPATE_ECORRUPT, "restored split %u is %u bytes long, expected 24", i,
-                     l->len[i]);
+  if (idx_splits_reset(&s->splits, l ? l->count : 0) < 0) return SPATE_ENOMEM;
+  for (uint32_t i = 0; l && i < l->count; i++) {
+    if (l->len[i] != IDX_SPLIT_BYTES)
+      return op_fail(op, SPATE_ECORRUPT, "restored split %u is %u bytes long, expected %d", i,
+                     l->len[i], IDX_SPLIT_BYTES);
     sp_reader e;
     sp_reader_init(&e, l->data[i], l->len[i]);
-    range_split sp;
-    sp.next = sp_get_i64(&e);
-    sp.end = sp_get_i64(&e);
-    sp.step = sp_get_i64(&e);
-    if (sp.step < 1 || sp.next < 0 || sp.end < -1 || (sp.end >= 0 && sp.next > sp.end))
-      return op_fail(op, SPATE_ECORRUPT,
-                     "restored split %u is malformed: next %lld, end %lld, step %lld", i,
-                     (long long)sp.next, (long long)sp.end, (long long)sp.step);
-    if ((sp.end >= 0) != (s->count >= 0) || (s->count >= 0 && sp.end > s->count))
-      return op_fail(op, SPATE_ESTATE,
-                     "restored split %u (next %lld, end %lld) does not fit the source's %lld "
-                     "indices (-1: unbounded)",
-                     i, (long long)sp.next, (long long)sp.end, (long long)s->count);
-    if (sp.end >= 0 && sp.next == sp.end) continue; /* finished */
-    s->splits[s->nsplits++] = sp;
+    char err[SP_ERRMSG_MAX];
+    int rc = idx_splits_restore_one(&s->splits, i, &e, err, sizeof err);
+    if (rc < 0) return op_fail(op, rc, "%s", err);
   }
   return 0;
 }
@@ -292,11 +239,7 @@ static int generator_open(op_t *op) {
                    "checkpoint",
                    rate, (long long)per_ckpt);
   int p = op->ctx.parallelism;
-  if (rate > 0) {
-    s->interval_ms = 1000.0 * p / rate;
-    s->next_ms = (double)op_now(op);
-    s->wake_at = INT64_MIN;
-  }
+  rate_limit_init(&s->per_second, rate, p, op_now(op));
   if (per_ckpt > 0 && (s->per_ckpt = s->left = per_ckpt / p) == 0)
     return op_fail(
         op, SPATE_EINVAL,
@@ -311,43 +254,29 @@ static int generator_emit(op_t *op, range_src *s, int64_t index) {
   spate_rb_begin(&op->rb);
   int rc = ((spate_generator_fn)op->udf)(&op->ctx, index, &op->rb);
   if (rc < 0) return op_udf_failed(op, rc, "generator function");
-  s->next_ms += s->interval_ms;
+  rate_limit_took(&s->per_second);
   s->left--;
   return op_emit_built(op, INT64_MIN, "generator function");
 }
 
 /* The rate limiter's timer: only wakes the task so that it polls again. */
 static int generator_wake(op_t *op, int64_t now) {
-  ((range_src *)op->impl)->wake_at = INT64_MIN;
+  ((range_src *)op->impl)->per_second.wake_at = INT64_MIN;
   return 0;
 }
 
 /* How many of `budget` records the rate limits let through now (0: wait; a per-second limit
  * then sets a timer for the next record, a gate waits for the next completed checkpoint). */
 static int permits(op_t *op, range_src *s, int budget) {
-  int64_t n = budget;
-  if (s->per_ckpt > 0 && s->left < n) n = s->left;
-  if (s->interval_ms > 0 && n > 0) {
-    double now = (double)op_now(op);
-    if (s->next_ms < now - 1000) s->next_ms = now - 1000; /* catch up at most a second */
-    double due = s->next_ms <= now ? (now - s->next_ms) / s->interval_ms + 1 : 0;
-    if (due < (double)n) n = (int64_t)due;
-    if (n == 0) {
-      int64_t at = (int64_t)ceil(s->next_ms);
-      if (at != s->wake_at) {
-        int rc = op_schedule(op, at, generator_wake);
-        if (rc < 0) return op_fail(op, rc, "cannot schedule the rate limiter's timer");
-        s->wake_at = at;
-      }
-    }
-  }
-  return (int)n;
+  int n = budget;
+  if (s->per_ckpt > 0 && s->left < n) n = (int)s->left;
+  return rate_limit_permits(op, &s->per_second, n, generator_wake);
 }
 
 static int generator_poll(op_t *op, int budget) {
   range_src *s = op->impl;
-  if (s->nsplits == 0) return SRC_END;
-  int n = s->interval_ms > 0 || s->per_ckpt > 0 ? permits(op, s, budget) : budget;
+  if (s->splits.n == 0) return SRC_END;
+  int n = s->per_second.interval_ms > 0 || s->per_ckpt > 0 ? permits(op, s, budget) : budget;
   if (n < 0) return n;
   return n == 0 ? SRC_WAIT : range_poll(op, n, generator_emit);
 }
