@@ -36,6 +36,14 @@ static inline void win_namespace(const spate_time_window *w, uint8_t ns[16]) {
   memcpy(ns + 8, &w->end, 8);
 }
 
+/* The window whose namespace is ns (win_namespace's inverse). */
+static inline spate_time_window win_of_namespace(const uint8_t ns[16]) {
+  spate_time_window w;
+  memcpy(&w.start, ns, 8);
+  memcpy(&w.end, ns + 8, 8);
+  return w;
+}
+
 /* op_vtable.prefetch of the keyed operators: the key of a record a few ahead, projected from
  * the node's key fields as the operator will project it when it gets there, into rb (a builder
  * of the caller's own, not the one of the current key), handed to ks_prefetch. The task calls

@@ -32,13 +32,6 @@ int window_join_setup(proc_op *p) {
 
 static int64_t floor_mod(int64_t x, int64_t m) { return ((x % m) + m) % m; }
 
-static void encode_ns(uint8_t ns[16], int64_t start, int64_t end) {
-  for (int i = 0; i < 8; i++) {
-    ns[i] = (uint8_t)((uint64_t)start >> (8 * i));
-    ns[8 + i] = (uint8_t)((uint64_t)end >> (8 * i));
-  }
-}
-
 /* ---- session windows for joins: the key's open sessions are a merging window set
  * (merging_window_set.h, as the window operator's): an element's window [ts, ts + gap) absorbs
  * every session it intersects (Flink's TimeWindow.intersects). Buffered elements live under the
@@ -48,7 +41,7 @@ static void encode_ns(uint8_t ns[16], int64_t start, int64_t end) {
 /* Moves one side's buffered elements from state window `from` to state window `to`. */
 static int move_side(proc_op *p, int side, spate_time_window from, spate_time_window to) {
   uint8_t ns[16];
-  encode_ns(ns, from.start, from.end);
+  win_namespace(&from, ns);
   int rc = ks_set_namespace(p->backend, ns, sizeof ns);
   spate_row *copies = NULL, r;
   size_t n = 0;
@@ -65,7 +58,7 @@ static int move_side(proc_op *p, int side, spate_time_window from, spate_time_wi
     n++;
   }
   if (rc >= 0) rc = spate_state_clear(p->buf[side]);
-  encode_ns(ns, to.start, to.end);
+  win_namespace(&to, ns);
   if (rc >= 0) rc = ks_set_namespace(p->backend, ns, sizeof ns);
   for (size_t i = 0; rc >= 0 && i < n; i++) rc = spate_list_add(p->buf[side], &copies[i]);
   for (size_t i = 0; i < n; i++) spate_row_free(&copies[i]);
@@ -87,7 +80,7 @@ static int merge_sessions(void *arg, spate_time_window m, const spate_time_windo
   for (size_t i = 0; rc >= 0 && i < n; i++) {
     if (merged[i].start == m.start && merged[i].end == m.end) continue; /* already the merged one */
     uint8_t ns[16];
-    encode_ns(ns, merged[i].start, merged[i].end);
+    win_namespace(&merged[i], ns);
     if (rc >= 0)
       rc = tq_delete(p->event_timers, p->key_group, merged[i].end - 1, p->key.data, p->key.len, ns,
                      sizeof ns);
@@ -120,10 +113,10 @@ static int wj_session_element(spate_ctx *ctx, proc_op *p, int side, const spate_
   }
   if ((rc = mws_store(&p->sessions)) < 0) return sessions_failed(ctx, p);
   uint8_t ns[16];
-  encode_ns(ns, state.start, state.end);
+  win_namespace(&state, ns);
   rc = ks_set_namespace(p->backend, ns, sizeof ns);
   if (rc >= 0) rc = spate_list_add(p->buf[side], in);
-  encode_ns(ns, m.start, m.end);
+  win_namespace(&m, ns);
   if (rc >= 0)
     rc = tq_register(p->event_timers, p->key_group, m.end - 1, p->key.data, p->key.len, ns,
                      sizeof ns);
@@ -161,7 +154,7 @@ static int wj_element(spate_ctx *ctx, int side, const spate_row *in) {
     }
     added = true;
     uint8_t ns[16];
-    encode_ns(ns, start, end);
+    win_namespace(&(spate_time_window){start, end}, ns);
     rc = ks_set_namespace(p->backend, ns, sizeof ns);
     if (rc >= 0) rc = spate_list_add(p->buf[side], in);
     if (rc >= 0)
@@ -185,15 +178,11 @@ int window_join_right(spate_ctx *ctx, const spate_row *in, spate_collector *out)
 int window_join_fire(spate_ctx *ctx, int64_t ts, spate_time_domain d, spate_collector *out) {
   proc_op *p = keyed_of(ctx);
   if (p->timer_ns_len != 16) return spate_ctx_fail(ctx, "window join: bad timer namespace");
-  spate_time_window w = {0, 0};
-  for (int i = 0; i < 8; i++) {
-    w.start |= (int64_t)((uint64_t)p->timer_ns[i] << (8 * i));
-    w.end |= (int64_t)((uint64_t)p->timer_ns[8 + i] << (8 * i));
-  }
+  spate_time_window w = win_of_namespace(p->timer_ns);
   spate_time_window state = w;
   int rc = p->wsession ? forget_session(ctx, p, w, &state) : 0;
   uint8_t ns[16];
-  encode_ns(ns, state.start, state.end);
+  win_namespace(&state, ns);
   if (rc >= 0) rc = ks_set_namespace(p->backend, ns, sizeof ns);
   if (rc >= 0 && p->cogroup) { /* both sides at once, either may be empty */
     spate_window_elements le = {0}, re = {0};

@@ -427,9 +427,7 @@ static bool window_possible(const win_op *w, win x) {
  * time the window's state goes. */
 static int on_timer_in(win_op *w, bool event, const tq_timer_view *t) {
   if (t->ns_len != 16) return op_fail(w->op, SPATE_ECORRUPT, "window timer without a window");
-  win x;
-  memcpy(&x.start, t->ns, 8);
-  memcpy(&x.end, t->ns + 8, 8);
+  win x = win_of_namespace(t->ns);
   if (!window_possible(w, x))
     return op_fail(w->op, SPATE_ECORRUPT,
                    "window timer of key group %d for [%lld, %lld), which is not a window of this "
