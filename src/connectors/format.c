@@ -14,6 +14,7 @@
 #include "base/base64.h"
 #include "base/utf8.h"
 #include "connectors/format.h"
+#include "types/calendar.h"
 #include "types/row.h"
 #include "types/schema.h"
 
@@ -234,16 +235,6 @@ bool fmt_parse_bool(const char *s, size_t n, bool *v) {
   return false;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 static bool digits(const char *s, int n, int *v) {
   *v = 0;
   for (int i = 0; i < n; i++) {
@@ -279,7 +270,7 @@ bool fmt_parse_timestamp(const char *s, size_t n, fmt_ts_standard std, int64_t *
       if (k <= 3) frac += (s[i + k] - '0') * (k == 1 ? 100 : k == 2 ? 10 : 1);
     }
   }
-  *ms = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + sec * 1000 + frac;
+  *ms = ((cal_days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + sec * 1000 + frac;
   return true;
 }
 
@@ -288,7 +279,7 @@ int fmt_append_timestamp(sp_strbuf *sb, int64_t ms, fmt_ts_standard std) {
   int64_t in_day = ms - days * 86400000;
   int64_t y;
   int m, d;
-  row_civil_from_days(days, &y, &m, &d);
+  cal_civil_from_days(days, &y, &m, &d);
   int frac = (int)(in_day % 1000);
   int64_t secs = in_day / 1000;
   char buf[64];

@@ -26,6 +26,7 @@
 #include "base/err.h"
 #include "base/hash.h"
 #include "base/utf8.h"
+#include "types/calendar.h"
 
 /* Offsets and lengths are 32-bit; the cap stays a multiple of 8 so finish can always pad. */
 #define ROW_MAX_BYTES (UINT32_MAX & ~(uint32_t)7)
@@ -605,18 +606,6 @@ static size_t java_double(double d, char out[40]) {
   return n;
 }
 
-void row_civil_from_days(int64_t days, int64_t *y, int *m, int *d) {
-  int64_t z = days + 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-  *y = yoe + era * 400 + (*m <= 2);
-}
-
 /* LocalDateTime.toString of a UTC instant: uuuu-MM-ddTHH:mm, then :ss unless seconds and
  * fraction are zero, then .SSS unless the millis are zero. */
 static size_t java_timestamp(int64_t ms, char out[48]) {
@@ -628,7 +617,7 @@ static size_t java_timestamp(int64_t ms, char out[48]) {
   }
   int64_t y;
   int mo, d;
-  row_civil_from_days(days, &y, &mo, &d);
+  cal_civil_from_days(days, &y, &mo, &d);
   int h = (int)(rem / 3600000), mi = (int)(rem / 60000 % 60), s = (int)(rem / 1000 % 60),
       milli = (int)(rem % 1000);
   size_t n;

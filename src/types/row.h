@@ -63,9 +63,5 @@ uint64_t row_fields_hash64(const spate_row *r, const int *fields, int n, const s
  * (base/strbuf.h). Returns 0 or SPATE_ENOMEM. */
 int row_format_field(sp_strbuf *sb, const spate_row *r, int i, const spate_schema *s);
 int row_format(sp_strbuf *sb, const spate_row *r, const spate_schema *s); /* whole row */
-/* Proleptic Gregorian date of a day count since 1970-01-01 (era arithmetic: 400-year cycles of
- * 146097 days, years starting in March so the leap day comes last); also the formats' TIMESTAMP
- * writer's (connectors/format.c). */
-void row_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 
 #endif

@@ -1,0 +1,20 @@
+/*
+ * calendar.h: the proleptic Gregorian calendar of TIMESTAMP and DATE values, as day counts since
+ * 1970-01-01 (Java's LocalDate.toEpochDay and ofEpochDay).
+ *
+ * The arithmetic counts in eras of 400 years (146,097 days) whose years start in March, so the
+ * leap day ends a year and a month's first day follows from a linear formula; it is exact for
+ * every int64 year the callers pass (TIMESTAMP millis bound them far below overflow).
+ */
+#ifndef SPATE_TYPES_CALENDAR_H
+#define SPATE_TYPES_CALENDAR_H
+
+#include <stdint.h>
+
+/* Days since 1970-01-01 of year y, month m (1-12), day d (1-31). */
+int64_t cal_days_from_civil(int64_t y, int m, int d);
+
+/* The date of a day count since 1970-01-01. */
+void cal_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+
+#endif
