@@ -9,7 +9,8 @@
 #
 # q10 writes through the exactly-once file sink partitioned by (dt, hm): its rows are gathered
 # from the partition directories, with dt and hm from their names (support/nexmark_partitions.py).
-# q13 joins a side input file the test writes and loads into PostgreSQL too.
+# q13 joins a side input file the test writes and loads into PostgreSQL too; a bad line in a
+# side input must fail the job naming the file, line and column.
 #
 # NEXMARK_EVENTS sets the number of events (default 300,000, at 2,000 events per second of event
 # time: 150 s, so there are many windows and sessions), NEXMARK_QUERIES the queries.
@@ -98,6 +99,20 @@ for q in "${queries[@]}"; do
     fi
   done
 done
+
+# q13's side input is outside input: a bad line fails the job naming the file, line and column.
+if [[ " ${queries[*]} " == *" q13 "* ]]; then
+  printf '1,a\n2,"b""c"\nx3,d\n' >"$tmp/side_bad"
+  run q13-bad run -p 1 -D nexmark.events.num=100 "$SPATE_EXAMPLES/nexmark/q13.so" \
+    --side-input "$tmp/side_bad"
+  if [ "$rc" -ne 0 ] && [ "$rc" -lt 124 ] &&
+    grep -q "side_bad:3:1: the key is not a BIGINT" "$tmp/q13-bad.out" "$tmp/q13-bad.err"; then
+    pass "q13 with a bad side input line fails naming the file, line and column"
+  else
+    fail "q13 with a bad side input line fails naming the file, line and column (exit $rc)" \
+      "$tmp/q13-bad.err"
+  fi
+fi
 
 echo "passed: $passed, failed: $failed"
 [ "$failed" -eq 0 ]
