@@ -11,6 +11,10 @@ spate_stream *nexmark_output(spate_env *env, spate_stream *result, const spate_s
                              int argc, char **argv) {
   const char *path = spate_arg(argc, argv, "--output", NULL);
   if (!path) return spate_discard(result);
+  if (spate_arg(argc, argv, "--exactly-once", NULL)) {
+    spate_file_sink_options o = {.bucket_format = ""};
+    return spate_sink_file_format(result, path, &o, spate_format_csv(env, schema));
+  }
   return spate_write_file(result, path, spate_format_csv(env, schema));
 }
 

@@ -4,12 +4,14 @@
  * incremental count for windows.
  *
  * Every query job takes the same arguments after the job file:
- *     spate run [-p N] [-D nexmark.events.num=N ...] q<N>.so [--output <path>]
+ *     spate run [-p N] [-D nexmark.events.num=N ...] q<N>.so [--output <path> [--exactly-once]]
  * The Nexmark source's options come from the configuration (`nexmark.*` keys, see
  * spate/nexmark.h). With --output the result is written as CSV (Flink's csv format: one line per
  * row, TIMESTAMP as "yyyy-MM-dd HH:mm:ss.SSS"); a file at parallelism 1, a directory of files
- * "1".."N" above. Without it the result goes to a discarding sink, as nexmark-flink's queries
- * write to the `blackhole` connector.
+ * "1".."N" above. With --exactly-once too, the directory <path> gets the part files of the
+ * exactly-once file sink (spate_sink_file_format), published at each completed checkpoint, so
+ * that a job restarted from a checkpoint writes every row once. Without --output the result
+ * goes to a discarding sink, as nexmark-flink's queries write to the `blackhole` connector.
  */
 #ifndef NEXMARK_QUERY_H
 #define NEXMARK_QUERY_H

@@ -605,15 +605,28 @@ spate_stream *spate_sink(spate_stream *in, spate_sink_fn fn);
  * to "<dir>/<bucket>/part-<uuid>-<subtask>-<n>" (finished). After a failure, pending files of
  * the restored checkpoint are committed again (idempotently), and data written after it is
  * never published. Files also roll (close and start a new part) by size, age and inactivity.
- * Without checkpointing, files are committed at the end of input only. */
+ * Without checkpointing, files are committed at the end of input only.
+ *
+ * Partitioning (Flink's filesystem connector with PARTITIONED BY (k1, k2, ...)): with
+ * partition_keys, the bucket of a row is the directory "k1=v1/k2=v2/..." of its values of those
+ * fields, in the order given, and the lines hold the other fields only (the directory names
+ * carry the partition values, as in Flink). A value is written as its text (a STRING as it is,
+ * numbers in decimal, a TIMESTAMP as print() writes it); a NULL or empty value is Flink's default
+ * partition name "__DEFAULT_PARTITION__"; in names and values the characters Flink escapes in
+ * partition paths (control characters, '"', '#', '%', ''', '*', '/', ':', '=', '?', '\',
+ * DEL, '{', '[', ']', '^') are written as '%' and two upper-case hex digits, so "22:13" is the
+ * directory "hm=22%3A13". The time buckets are then not used (bucket_format must be NULL or
+ * ""), and at least one field must be left to write. */
 typedef struct spate_file_sink_options {
-  int64_t max_part_size;          /* bytes; <= 0: 128 MB (Flink's default) */
-  int64_t rollover_interval_ms;   /* <= 0: 60 s */
-  int64_t inactivity_interval_ms; /* <= 0: 60 s */
-  const char *bucket_format;      /* strftime format of the bucket directory (processing time);
+  int64_t max_part_size;             /* bytes; <= 0: 128 MB (Flink's default) */
+  int64_t rollover_interval_ms;      /* <= 0: 60 s */
+  int64_t inactivity_interval_ms;    /* <= 0: 60 s */
+  const char *bucket_format;         /* strftime format of the bucket directory (processing time);
                                     NULL: Flink's "%Y-%m-%d--%H"; "": no buckets */
-  const char *part_prefix;        /* NULL: "part" */
-  const char *part_suffix;        /* NULL: "" */
+  const char *part_prefix;           /* NULL: "part" */
+  const char *part_suffix;           /* NULL: "" */
+  const char *const *partition_keys; /* field names (see above); NULL: no partitions */
+  int npartition_keys;               /* how many (at most 16) */
 } spate_file_sink_options;
 /* opts may be NULL for the defaults. */
 spate_stream *spate_sink_file(spate_stream *in, const char *dir,

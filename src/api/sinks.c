@@ -76,6 +76,42 @@ spate_stream *spate_sink(spate_stream *in, spate_sink_fn fn) {
   return sink(in, OP_SINK_UDF, "spate_sink", "Sink: Unnamed", (void *)(uintptr_t)fn, NULL);
 }
 
+/* Checks the partition keys against the stream's schema: known fields, each once, at most
+ * SP_FILE_SINK_MAX_PARTITION_KEYS, at least one field left to write, and no time buckets. */
+#define SP_FILE_SINK_MAX_PARTITION_KEYS 16
+static bool check_partition_keys(spate_stream *in, const spate_file_sink_options *o) {
+  spate_env *env = in->env;
+  int n = o->npartition_keys;
+  if (n == 0) return true;
+  if (n < 0 || n > SP_FILE_SINK_MAX_PARTITION_KEYS || !o->partition_keys)
+    return api_fail(env, "spate_sink_file: %d partition keys (1..%d, with their names)", n,
+                    SP_FILE_SINK_MAX_PARTITION_KEYS),
+           false;
+  if (o->bucket_format && o->bucket_format[0])
+    return api_fail(env,
+                    "spate_sink_file: partition keys and a bucket format '%s' exclude each "
+                    "other (the partitions are the buckets)",
+                    o->bucket_format),
+           false;
+  if (n >= in->schema->nfields)
+    return api_fail(env,
+                    "spate_sink_file: all %d fields are partition keys: none is left to "
+                    "write",
+                    in->schema->nfields),
+           false;
+  for (int i = 0; i < n; i++) {
+    const char *k = o->partition_keys[i];
+    if (!k || spate_schema_field_index(in->schema, k) < 0)
+      return api_fail(env, "spate_sink_file: partition key %d ('%s') is not a field of the stream",
+                      i + 1, k ? k : "(null)"),
+             false;
+    for (int j = 0; j < i; j++)
+      if (strcmp(o->partition_keys[j], k) == 0)
+        return api_fail(env, "spate_sink_file: partition key '%s' is given twice", k), false;
+  }
+  return true;
+}
+
 /* Options are stored as given (the operator applies the defaults); a prefix or suffix with '/'
  * would put files outside their bucket and is refused here. */
 spate_stream *spate_sink_file(spate_stream *in, const char *dir,
@@ -88,13 +124,15 @@ spate_stream *spate_sink_file(spate_stream *in, const char *dir,
   if ((o.part_prefix && strchr(o.part_prefix, '/')) ||
       (o.part_suffix && strchr(o.part_suffix, '/')))
     return api_fail(env, "spate_sink_file: the part prefix and suffix must not contain '/'"), NULL;
+  if (!check_partition_keys(in, &o)) return NULL;
   op_file_sink_params p = {.dir = dir,
                            .max_part_size = o.max_part_size,
                            .rollover_ms = o.rollover_interval_ms,
                            .inactivity_ms = o.inactivity_interval_ms,
                            .bucket_format = o.bucket_format,
                            .part_prefix = o.part_prefix,
-                           .part_suffix = o.part_suffix};
+                           .part_suffix = o.part_suffix,
+                           .partition_keys = {(uint32_t)o.npartition_keys, o.partition_keys}};
   return sink(in, OP_SINK_FILE, "spate_sink_file", "Sink: File Sink", NULL, &p);
 }
 

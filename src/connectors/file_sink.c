@@ -3,7 +3,11 @@
  * row format, built on the two-phase-commit engine (operators/two_phase_sink.h).
  *
  * Layout. Records go to the bucket of the processing time they arrive at (strftime of the bucket
- * format in local time, as Flink's DateTimeBucketAssigner; "" puts every file in dir itself).
+ * format in local time, as Flink's DateTimeBucketAssigner; "" puts every file in dir itself),
+ * or, with partition keys, to the bucket of their partition (Flink's filesystem connector with
+ * PARTITIONED BY): the path "k1=v1/k2=v2" of the keys' values, escaped as Flink escapes
+ * partition paths (partition_path), and the lines then hold the other fields only (projected
+ * into a row of those fields, whose schema is write_schema).
  * Each bucket has at most one open part file, written as the hidden in-progress file
  *     <dir>/<bucket>/.<prefix>-<uuid>-<subtask>-<n><suffix>.inprogress
  * and published by renaming it to <dir>/<bucket>/<prefix>-<uuid>-<subtask>-<n><suffix>. uuid is
@@ -49,12 +53,14 @@
 #include "connectors/registry.h"
 #include "graph/op_params.h"
 #include "operators/two_phase_sink.h"
+#include "types/row.h"
 
 #define FS_DEFAULT_PART_SIZE (128LL << 20)
 #define FS_DEFAULT_INTERVAL_MS 60000
 #define FS_DEFAULT_BUCKETS "%Y-%m-%d--%H"
 #define FS_CHECK_INTERVAL_MS 1000
 #define FS_IOBUF (64 << 10)
+#define FS_DEFAULT_PARTITION "__DEFAULT_PARTITION__" /* Flink's partition.default-name */
 
 typedef struct fs_part {
   char *dir;        /* bucket directory */
@@ -93,6 +99,14 @@ typedef struct file_sink {
   int64_t cached_sec; /* the bucket of the last record: for records in the same second */
   int cached_bucket;  /* index, -1 if none */
   sp_strbuf line;
+  /* partitions (npart > 0): the key fields and their escaped names; the other fields, which
+   * are written, as a row of write_schema built in write_rb; the partition path in path */
+  int npart, nwrite;
+  int *part_fields, *write_fields;
+  char **part_names;
+  spate_schema *write_schema;
+  spate_row_builder write_rb;
+  sp_strbuf path;
   char *synced;   /* during a commit: the directory synced last */
   bool formatted; /* rows written in a record format (connectors/format.h), else as print() */
   fmt_options fmt;
@@ -127,20 +141,30 @@ static char *join(const char *a, const char *b, const char *c, const char *d) {
   return s;
 }
 
-/* mkdir -p */
+static int sync_dir(file_sink *s, const char *dir);
+
+/* mkdir -p; the parent of each directory it creates is synced, so that a part file committed
+ * later in a new bucket (or partition) directory cannot lose its directory in a crash. */
 static int make_dirs(file_sink *s, const char *path) {
   char *p = sp_strdup(path);
   if (!p) return SPATE_ENOMEM;
   int rc = 0;
+  char *last = NULL; /* the '/' before the component being created */
   for (char *q = p + 1;; q++) {
     if (*q != '/' && *q) continue;
     char c = *q;
     *q = 0;
-    if (mkdir(p, 0777) < 0 && errno != EEXIST) {
+    if (mkdir(p, 0777) == 0) {
+      if (last) *last = 0;
+      rc = sync_dir(s, last ? p : (p[0] == '/' ? "/" : "."));
+      if (last) *last = '/';
+      if (rc < 0) break;
+    } else if (errno != EEXIST) {
       rc = op_fail(s->op, SPATE_EIO, "cannot create directory '%s': %s", p, strerror(errno));
       break;
     }
     *q = c;
+    last = q;
     if (!c) break;
   }
   struct stat st;
@@ -199,31 +223,115 @@ static void forget_buckets(file_sink *s) {
   s->cached_bucket = -1;
 }
 
+/* ---- partitions ------------------------------------------------------------------------------ */
+/* Flink's escaping of partition names and values: these ASCII characters become "%XX". */
+static bool needs_escape(unsigned char c) {
+  switch (c) {
+  case '"':
+  case '#':
+  case '%':
+  case '\'':
+  case '*':
+  case '/':
+  case ':':
+  case '=':
+  case '?':
+  case '\\':
+  case '{':
+  case '[':
+  case ']':
+  case '^':
+  case 0x7F: return true;
+  default: return c < 0x20;
+  }
+}
+
+static int append_escaped(sp_strbuf *sb, const char *v, size_t n) {
+  static const char hex[] = "0123456789ABCDEF";
+  size_t from = 0;
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    unsigned char c = (unsigned char)v[i];
+    if (!needs_escape(c)) continue;
+    char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+    rc = sp_strbuf_append(sb, v + from, i - from);
+    if (rc == 0) rc = sp_strbuf_append(sb, e, 3);
+    from = i + 1;
+  }
+  return rc == 0 ? sp_strbuf_append(sb, v + from, n - from) : rc;
+}
+
+/* The partition path of a row into s->path: "k1=v1/k2=v2", names escaped once at open, values
+ * escaped here (a NULL or empty value is the default partition name). */
+static int partition_path(file_sink *s, const spate_row *row) {
+  const spate_schema *in = s->op->in_schema;
+  sp_strbuf *p = &s->path;
+  p->len = 0;
+  int rc = 0;
+  for (int i = 0; rc == 0 && i < s->npart; i++) {
+    int f = s->part_fields[i];
+    if (i > 0) rc = sp_strbuf_append(p, "/", 1);
+    if (rc == 0) rc = sp_strbuf_append(p, s->part_names[i], strlen(s->part_names[i]));
+    if (rc == 0) rc = sp_strbuf_append(p, "=", 1);
+    if (rc < 0) break;
+    size_t at = p->len;
+    if (!spate_row_is_null(row, f)) rc = row_format_field(p, row, f, in);
+    if (rc < 0) break;
+    if (p->len == at) { /* NULL or empty */
+      rc = sp_strbuf_append(p, FS_DEFAULT_PARTITION, strlen(FS_DEFAULT_PARTITION));
+      continue;
+    }
+    /* the value again, escaped (the line buffer is free until the row is formatted) */
+    s->line.len = 0;
+    rc = append_escaped(&s->line, p->data + at, p->len - at);
+    p->len = at;
+    if (rc == 0) rc = sp_strbuf_append(p, s->line.data, s->line.len);
+  }
+  return rc;
+}
+
 /* ---- buckets and parts ----------------------------------------------------------------------- */
-/* The bucket of processing time now_ms (created on first use). */
-static int bucket_for(file_sink *s, int64_t now_ms, fs_bucket **out) {
+/* Index of the bucket with this id among the current transaction's, or -1. The cached one
+ * (the last record's) is tried first; the others are few (one per partition or time bucket
+ * written in one checkpoint interval). */
+static int find_bucket(const file_sink *s, const char *id) {
+  if (s->cached_bucket >= 0 && strcmp(s->buckets[s->cached_bucket].id, id) == 0)
+    return s->cached_bucket;
+  for (int i = 0; i < s->nbuckets; i++)
+    if (strcmp(s->buckets[i].id, id) == 0) return i;
+  return -1;
+}
+
+/* The bucket of a row arriving at processing time now_ms: its partition's, or the time
+ * bucket's (created on first use). */
+static int bucket_for(file_sink *s, int64_t now_ms, const spate_row *row, fs_bucket **out) {
   int64_t sec = now_ms / 1000;
-  if (s->cached_bucket >= 0 && sec == s->cached_sec) {
+  if (!s->npart && s->cached_bucket >= 0 && sec == s->cached_sec) {
     *out = &s->buckets[s->cached_bucket];
     return 0;
   }
-  char id[256] = "";
-  if (s->format) {
+  char tbuf[256] = "";
+  const char *id = tbuf;
+  if (s->npart) {
+    int rc = partition_path(s, row);
+    if (rc < 0) return rc;
+    id = s->path.data;
+  } else if (s->format) {
     time_t t = (time_t)sec;
     struct tm tm;
     /* the format is the user's, as Flink's DateTimeBucketAssigner takes a pattern */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-    size_t n = localtime_r(&t, &tm) ? strftime(id, sizeof id, s->format, &tm) : 0;
+    size_t n = localtime_r(&t, &tm) ? strftime(tbuf, sizeof tbuf, s->format, &tm) : 0;
 #pragma GCC diagnostic pop
     if (n == 0)
       return op_fail(s->op, SPATE_EINVAL,
                      "bucket format '%s' gives an empty or too long (over 255 bytes) bucket name",
                      s->format);
   }
-  int i = 0;
-  while (i < s->nbuckets && strcmp(s->buckets[i].id, id) != 0) i++;
-  if (i == s->nbuckets) {
+  int i = find_bucket(s, id);
+  if (i < 0) {
+    i = s->nbuckets;
     if (s->nbuckets == s->bcap) {
       int cap = s->bcap ? 2 * s->bcap : 4;
       fs_bucket *n = sp_realloc(s->buckets, sizeof *n * (size_t)cap);
@@ -233,7 +341,7 @@ static int bucket_for(file_sink *s, int64_t now_ms, fs_bucket **out) {
     }
     fs_bucket *b = &s->buckets[i];
     b->id = sp_strdup(id);
-    b->dir = s->format ? join(s->dir, "/", id, "") : sp_strdup(s->dir);
+    b->dir = s->format || s->npart ? join(s->dir, "/", id, "") : sp_strdup(s->dir);
     b->active = -1;
     if (!b->id || !b->dir) {
       sp_free(b->id);
@@ -313,19 +421,37 @@ static int fs_begin(void *self, spate_txn *txn) {
   return 0;
 }
 
+/* The row of the written fields of row, in s->write_rb. */
+static int project_written(file_sink *s, const spate_row *row, spate_row *out) {
+  if (row_project(row, s->write_fields, s->nwrite, &s->write_rb, out)) return 0;
+  spate_rb_begin(&s->write_rb);
+  for (int i = 0; i < s->nwrite; i++) spate_rb_set_field(&s->write_rb, i, row, s->write_fields[i]);
+  if (spate_rb_finish(&s->write_rb, out) < 0)
+    return op_fail(s->op, SPATE_EINVAL, "file sink: %s", spate_rb_error(&s->write_rb));
+  return 0;
+}
+
 static int fs_invoke(void *self, spate_txn *txn, int64_t ts, const spate_row *row) {
   file_sink *s = self;
   fs_txn *t = txn->handle;
   int64_t now = op_now(s->op);
   fs_bucket *b;
-  int rc = bucket_for(s, now, &b);
+  int rc = bucket_for(s, now, row, &b);
   if (rc == 0 && b->active < 0) rc = open_part(s, t, b, now);
   if (rc < 0) return rc;
   fs_part *p = &t->parts[b->active];
+  const spate_schema *schema = s->op->in_schema;
+  spate_row written;
+  if (s->npart) { /* the fields that are not partition keys */
+    rc = project_written(s, row, &written);
+    if (rc < 0) return rc;
+    row = &written;
+    schema = s->write_schema;
+  }
   s->line.len = 0;
   fmt_error e;
-  rc = s->formatted ? fmt_encode(&s->fmt, s->op->in_schema, row, &s->line, &e)
-                    : row_format(&s->line, row, s->op->in_schema);
+  rc = s->formatted ? fmt_encode(&s->fmt, schema, row, &s->line, &e)
+                    : row_format(&s->line, row, schema);
   if (rc == SPATE_EINVAL && s->formatted)
     return op_fail(s->op, rc, "writing part file '%s': %s", p->inprogress, e.message);
   if (rc == 0) rc = sp_strbuf_append(&s->line, "\n", 1);
@@ -482,6 +608,55 @@ static const tps_callbacks fs_callbacks = {.begin = fs_begin,
                                            .abort = fs_abort};
 
 /* ---- operator -------------------------------------------------------------------------------- */
+/* Sets up the partitions of keys (the API checked them against the schema; checked again, as
+ * the params are bytes from elsewhere): the key fields and their escaped names, the written
+ * fields and their schema. */
+static int open_partitions(file_sink *s, const op_str_list *keys) {
+  const spate_schema *in = s->op->in_schema;
+  int n = (int)keys->n, nf = in->nfields;
+  if (n >= nf)
+    return op_fail(s->op, SPATE_ECORRUPT, "file sink: %d partition keys for %d fields", n, nf);
+  s->part_fields = sp_calloc((size_t)n, sizeof *s->part_fields);
+  s->part_names = sp_calloc((size_t)n, sizeof *s->part_names);
+  s->write_fields = sp_calloc((size_t)nf, sizeof *s->write_fields);
+  const char **names = sp_calloc((size_t)nf, sizeof *names);
+  spate_type *types = sp_calloc((size_t)nf, sizeof *types);
+  bool *nullable = sp_calloc((size_t)nf, sizeof *nullable);
+  int rc = s->part_fields && s->part_names && s->write_fields && names && types && nullable
+               ? 0
+               : SPATE_ENOMEM;
+  s->npart = rc == 0 ? n : 0;
+  for (int i = 0; rc == 0 && i < n; i++) {
+    int f = spate_schema_field_index(in, keys->v[i]);
+    if (f < 0)
+      rc = op_fail(s->op, SPATE_ECORRUPT, "file sink: partition key '%s' is not a field",
+                   keys->v[i]);
+    s->part_fields[i] = f;
+    sp_strbuf name = {0};
+    if (rc == 0) rc = append_escaped(&name, keys->v[i], strlen(keys->v[i]));
+    if (rc == 0) rc = sp_strbuf_append(&name, "", 0);
+    s->part_names[i] = name.data; /* owned now (freed with the sink) */
+  }
+  for (int f = 0; rc == 0 && f < nf; f++) {
+    bool key = false;
+    for (int i = 0; i < n; i++) key = key || s->part_fields[i] == f;
+    if (key) continue;
+    names[s->nwrite] = in->fields[f].name;
+    types[s->nwrite] = in->fields[f].type;
+    nullable[s->nwrite] = in->fields[f].nullable;
+    s->write_fields[s->nwrite++] = f;
+  }
+  if (rc == 0 && s->nwrite != nf - n)
+    rc = op_fail(s->op, SPATE_ECORRUPT, "file sink: a partition key is given twice");
+  if (rc == 0 && !(s->write_schema = schema_new(s->nwrite, names, types, nullable)))
+    rc = SPATE_ENOMEM;
+  if (rc == 0) rc = rb_init(&s->write_rb, s->write_schema);
+  sp_free(names);
+  sp_free(types);
+  sp_free(nullable);
+  return rc;
+}
+
 /* The processing-time check (Flink's bucket check interval): rolls parts past their rollover or
  * inactivity interval, then comes back in a second. */
 static int bucket_check(op_t *op, int64_t now) {
@@ -520,12 +695,16 @@ static int fs_open(op_t *op) {
   s->suffix = op_params_take_str(&p.part_suffix);
   rc = fmt_options_from_list(&s->fmt, p.format.n, p.format.v, err, sizeof err);
   s->formatted = rc == 0;
+  if (rc == SPATE_ENOENT)
+    rc = 0;
+  else if (rc < 0)
+    rc = op_fail(op, rc, "file sink: bad format parameters: %s", err);
+  if (rc == 0 && p.partition_keys.n) rc = open_partitions(s, &p.partition_keys);
   op_file_sink_params_free(&p);
-  if (rc < 0 && rc != SPATE_ENOENT)
-    return op_fail(op, rc, "file sink: bad format parameters: %s", err);
+  if (rc < 0) return rc;
   if (!s->dir || !s->dir[0]) return op_fail(op, SPATE_ECORRUPT, "file sink: no directory");
-  if (!s->format && !(s->format = sp_strdup(FS_DEFAULT_BUCKETS))) return SPATE_ENOMEM;
-  if (!s->format[0]) { /* no buckets */
+  if (!s->format && !s->npart && !(s->format = sp_strdup(FS_DEFAULT_BUCKETS))) return SPATE_ENOMEM;
+  if (s->format && (!s->format[0] || s->npart)) { /* no time buckets */
     sp_free(s->format);
     s->format = NULL;
   }
@@ -573,6 +752,15 @@ static void fs_close(op_t *op) {
   sp_free(s->format);
   sp_free(s->prefix);
   sp_free(s->suffix);
+  for (int i = 0; s->part_names && i < s->npart; i++) sp_free(s->part_names[i]);
+  sp_free(s->part_names);
+  sp_free(s->part_fields);
+  sp_free(s->write_fields);
+  if (s->write_schema) {
+    rb_destroy(&s->write_rb);
+    schema_unref(s->write_schema);
+  }
+  sp_strbuf_free(&s->path);
   sp_free(s);
 }
 

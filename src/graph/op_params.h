@@ -150,10 +150,12 @@ typedef struct op_blob_list {
   F(S, U8, watermarks) F(S, I64, bound) F(S, I64, idleness) F(S, I32, field)                      \
   F(S, STR, on_event) F(S, STR, on_periodic) F(S, I64, interval)
 /* OP_SINK_FILE (exactly once): as given to spate_sink_file (0 and NULL: the defaults); the
- * format as OP_SRC_FILE's (empty: rows as print() formats them). */
+ * format as OP_SRC_FILE's (empty: rows as print() formats them); partition_keys the names of
+ * the partition fields (empty: no partitions). */
 #define OP_FILE_SINK_PARAMS(F, S)                                                                 \
   F(S, STR, dir) F(S, I64, max_part_size) F(S, I64, rollover_ms) F(S, I64, inactivity_ms)         \
-  F(S, STR, bucket_format) F(S, STR, part_prefix) F(S, STR, part_suffix) F(S, STRS, format)
+  F(S, STR, bucket_format) F(S, STR, part_prefix) F(S, STR, part_suffix) F(S, STRS, format)       \
+  F(S, STRS, partition_keys)
 /* OP_SINK_TWO_PHASE (udf = invoke): the transaction functions. */
 #define OP_TWO_PHASE_PARAMS(F, S)                                                                 \
   F(S, STR, begin) F(S, STR, pre_commit) F(S, STR, commit) F(S, STR, abort)

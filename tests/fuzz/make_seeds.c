@@ -640,6 +640,9 @@ static void op_params_seeds(void) {
       fr_sum));
   spate_file_sink_options o = {.max_part_size = 1024, .part_prefix = "p"};
   spate_sink_file(seq, "/tmp/out", &o);
+  static const char *const part_keys[] = {"k"}; /* a partitioned one: seed-sink-file-2.bin */
+  spate_file_sink_options po = {.partition_keys = part_keys, .npartition_keys = 1};
+  spate_sink_file(spate_generate(env, kv, fm_generate, 10), "/tmp/parts", &po);
   spate_sink_two_phase(seq, fr_txn_begin, fr_txn_invoke, fr_txn_done, fr_txn_done, fr_txn_done);
   FUZZ_CHECK(!spate_env_error(env), "%s", spate_env_error(env));
   const stream_graph *g = env->g;

@@ -5,7 +5,9 @@
  *  - WordCount (keyed running sum),
  *  - a tumbling event-time window sum,
  *  - a keyed process function counting per key with event-time timers,
- * each with aligned and with unaligned checkpoints, at parallelism 2 on the MiniCluster.
+ * each with aligned and with unaligned checkpoints, at parallelism 2 on the MiniCluster; and
+ * WordCount into a sink partitioned by the key (directories "k=<key>/", compared with their
+ * path before each line).
  * The source emits FAIL_AFTER - 500 records per subtask between completed checkpoints (a
  * per-checkpoint rate limit), so checkpoints happen during the run whatever the machine's speed.
  * A map function chained to the source fails twice, each time in a new attempt: the first
@@ -154,7 +156,7 @@ int eo_timer(spate_ctx *ctx, int64_t ts, spate_time_domain d, spate_collector *o
   return spate_collect_emit(out);
 }
 
-typedef enum { JOB_WORDCOUNT, JOB_WINDOW, JOB_PROCESS } job_kind;
+typedef enum { JOB_WORDCOUNT, JOB_WINDOW, JOB_PROCESS, JOB_PARTITIONED } job_kind;
 
 /* Builds and runs one job writing into dir; checkpointing and failures on request. */
 static spate_job_result *run(job_kind kind, const char *dir, const char *ckdir, bool unaligned,
@@ -179,12 +181,13 @@ static spate_job_result *run(job_kind kind, const char *dir, const char *ckdir, 
                       : spate_generate(env, s, eo_gen, N),
                 "source");
   spate_stream *st = src;
-  if (kind != JOB_WORDCOUNT) st = spate_assign_timestamps(st, 1, SPATE_WATERMARKS_BOUNDED, 0);
+  if (kind == JOB_WINDOW || kind == JOB_PROCESS)
+    st = spate_assign_timestamps(st, 1, SPATE_WATERMARKS_BOUNDED, 0);
   st = spate_uid(spate_udf_lifecycle(spate_map(st, eo_fail, s), eo_fail_open, eo_fail_close),
                  "fail");
   spate_stream *keyed = spate_key_by(st, 0);
   spate_stream *res;
-  if (kind == JOB_WORDCOUNT)
+  if (kind == JOB_WORDCOUNT || kind == JOB_PARTITIONED)
     res = spate_sum(keyed, 2);
   else if (kind == JOB_WINDOW)
     res = spate_window_reduce(
@@ -192,7 +195,10 @@ static spate_job_result *run(job_kind kind, const char *dir, const char *ckdir, 
   else
     res = spate_udf_lifecycle(spate_process(keyed, eo_process, eo_timer, s), eo_open, eo_close);
   res = spate_uid(res, "stateful");
+  static const char *const key[] = {"k"};
   spate_file_sink_options o = {.bucket_format = ""};
+  if (kind == JOB_PARTITIONED)
+    o = (spate_file_sink_options){.partition_keys = key, .npartition_keys = 1};
   spate_uid(spate_sink_file(res, dir, &o), "sink");
   spate_job_result *r = tk_run(env, "exactly-once");
   spate_env_free(env);
@@ -203,28 +209,45 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Adds the lines of the finished (non-hidden) part files under dir/rel to lines[*n..], each
+ * after its directory rel (partitions: "k=3/"; "" for the top). */
+static void add_lines(const char *dir, const char *rel, char ***lines, size_t *n, size_t *cap) {
+  char here[4096];
+  if (snprintf(here, sizeof here, "%s/%s", dir, rel) >= (int)sizeof here) fail_msg("path too long");
+  DIR *d = opendir(here);
+  assert_non_null(d);
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.') continue;
+    char path[4096], sub[4096];
+    if (snprintf(path, sizeof path, "%s/%s", here, e->d_name) >= (int)sizeof path ||
+        snprintf(sub, sizeof sub, "%s%s/", rel, e->d_name) >= (int)sizeof sub)
+      fail_msg("path too long");
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    if (S_ISDIR(st.st_mode)) {
+      add_lines(dir, sub, lines, n, cap);
+      continue;
+    }
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char buf[512], line[1024];
+    while (fgets(buf, sizeof buf, f)) {
+      if (*n == *cap) *lines = realloc(*lines, (*cap *= 2) * sizeof **lines);
+      if (snprintf(line, sizeof line, "%s%s", rel, buf) >= (int)sizeof line) fail_msg("long line");
+      (*lines)[(*n)++] = strdup(line);
+    }
+    fclose(f);
+  }
+  closedir(d);
+}
+
 /* All lines of the finished (non-hidden) part files under dir, sorted. */
 static char **read_lines(const char *dir, size_t *n) {
   size_t cap = 1024;
   char **lines = malloc(cap * sizeof *lines);
   *n = 0;
-  DIR *d = opendir(dir);
-  assert_non_null(d);
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    if (e->d_name[0] == '.') continue;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    char buf[512];
-    while (fgets(buf, sizeof buf, f)) {
-      if (*n == cap) lines = realloc(lines, (cap *= 2) * sizeof *lines);
-      lines[(*n)++] = strdup(buf);
-    }
-    fclose(f);
-  }
-  closedir(d);
+  add_lines(dir, "", &lines, n, &cap);
   qsort(lines, *n, sizeof *lines, cmp_str);
   return lines;
 }
@@ -263,8 +286,13 @@ static void check(job_kind kind, bool unaligned) {
   char **a = read_lines(ref, &na), **b = read_lines(out, &nb);
   assert_true(na > 0);
   if (na != nb) fail_msg("%zu lines without failures, %zu with failures", na, nb);
-  for (size_t i = 0; i < na; i++)
+  for (size_t i = 0; i < na; i++) {
     if (strcmp(a[i], b[i]) != 0) fail_msg("line %zu differs: '%s' vs '%s'", i, a[i], b[i]);
+    long k;
+    int used = 0;
+    if (kind == JOB_PARTITIONED && (sscanf(a[i], "k=%ld/%n", &k, &used) != 1 || !used))
+      fail_msg("line '%s' is not in a partition directory k=<key>/", a[i]);
+  }
   free_lines(a, na);
   free_lines(b, nb);
   tk_rm_rf(base);
@@ -276,12 +304,14 @@ static void test_window_aligned(void **state) { check(JOB_WINDOW, false); }
 static void test_window_unaligned(void **state) { check(JOB_WINDOW, true); }
 static void test_process_aligned(void **state) { check(JOB_PROCESS, false); }
 static void test_process_unaligned(void **state) { check(JOB_PROCESS, true); }
+static void test_partitioned_aligned(void **state) { check(JOB_PARTITIONED, false); }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_wordcount_aligned), cmocka_unit_test(test_wordcount_unaligned),
-      cmocka_unit_test(test_window_aligned),    cmocka_unit_test(test_window_unaligned),
-      cmocka_unit_test(test_process_aligned),   cmocka_unit_test(test_process_unaligned),
+      cmocka_unit_test(test_wordcount_aligned),   cmocka_unit_test(test_wordcount_unaligned),
+      cmocka_unit_test(test_window_aligned),      cmocka_unit_test(test_window_unaligned),
+      cmocka_unit_test(test_process_aligned),     cmocka_unit_test(test_process_unaligned),
+      cmocka_unit_test(test_partitioned_aligned),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,9 @@
  * (in-progress or pending) file is left, and the file names follow the documented pattern.
  * Also: the default hourly buckets (on a manual clock, so the bucket is known: the hour cannot
  * turn during the job), a user two-phase sink (spate_sink_two_phase) committing at the end of
- * input, and a job failing with a message that names the sink and the path.
+ * input, a job failing with a message that names the sink and the path, and partitions
+ * (Flink's PARTITIONED BY: "k1=v1/k2=v2/" directories, escaped values, the default partition
+ * for NULL and empty values, lines without the key fields) with the API's checks of the keys.
  * UDFs have external linkage (the program is linked with -rdynamic) and an fj_ prefix.
  */
 #ifndef _GNU_SOURCE
@@ -282,6 +284,122 @@ static void test_bad_directory_fails_job(void **state) {
   spate_env_free(env);
 }
 
+/* ---- partitions ---------------------------------------------------------------------------- */
+/* (n, grp, day): grp NULL for n % 7 == 0, empty for n % 7 == 1, else "a/b:<n % 3>" (characters
+ * Flink escapes in partition paths); day n % 2. */
+int fj_part(spate_ctx *ctx, const spate_row *in, spate_row_builder *out);
+int fj_part(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
+  int64_t n = spate_row_bigint(in, 0);
+  char grp[16];
+  int len = snprintf(grp, sizeof grp, "a/b:%d", (int)(n % 3));
+  spate_rb_set_bigint(out, 0, n);
+  if (n % 7 == 0)
+    spate_rb_set_null(out, 1);
+  else
+    spate_rb_set_string(out, 1, grp, n % 7 == 1 ? 0 : (size_t)len);
+  spate_rb_set_int(out, 2, (int32_t)(n % 2));
+  return 0;
+}
+
+/* Lists the visible entries of dir (no "." or ".."; a hidden file fails the test). */
+static int list_dir(const char *dir, char names[][256], int max) {
+  DIR *d = opendir(dir);
+  if (!d) fail_msg("cannot open %s: %s", dir, strerror(errno));
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    if (e->d_name[0] == '.') fail_msg("hidden file left behind: %s/%s", dir, e->d_name);
+    assert_true(n < max);
+    snprintf(names[n++], 256, "%s", e->d_name);
+  }
+  closedir(d);
+  return n;
+}
+
+static void test_partitions(void **state) {
+  spate_env *env = new_env(2);
+  const spate_schema *s = spate_env_schema(env, "n BIGINT NOT NULL, grp STRING, day INT NOT NULL");
+  spate_stream *rows = spate_map(spate_from_sequence(env, 1, N), fj_part, s);
+  static const char *const keys[] = {"grp", "day"};
+  spate_file_sink_options o = {.max_part_size = 2048, .partition_keys = keys, .npartition_keys = 2};
+  assert_non_null(spate_sink_file_format(rows, tmpdir, &o, spate_format_csv(env, s)));
+  spate_job_result *r = tk_run(env, "partitioned file sink");
+  assert_finished(r);
+  spate_job_result_free(r);
+  static char grps[8][256], days[8][256], parts[64][256];
+  static int seen[N + 1];
+  memset(seen, 0, sizeof seen);
+  int total = 0, ngrp = list_dir(tmpdir, grps, 8);
+  assert_int_equal(ngrp, 4); /* three values and the default partition */
+  for (int g = 0; g < ngrp; g++) {
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/%s", tmpdir, grps[g]);
+    int nday = list_dir(dir, days, 8);
+    assert_int_equal(nday, 2);
+    for (int dd = 0; dd < nday; dd++) {
+      char sub[1400];
+      snprintf(sub, sizeof sub, "%s/%s", dir, days[dd]);
+      int nparts = list_dir(sub, parts, 64);
+      for (int p = 0; p < nparts; p++) {
+        char path[1700];
+        snprintf(path, sizeof path, "%s/%s", sub, parts[p]);
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        char line[64];
+        while (fgets(line, sizeof line, f)) {
+          long v;
+          char nl;
+          if (sscanf(line, "%ld%c", &v, &nl) != 2 || nl != '\n' || v < 1 || v > N)
+            fail_msg("unexpected line '%s' in %s (only n is written)", line, path);
+          if (seen[v]++) fail_msg("%ld written twice", v);
+          char want_grp[64], want_day[16];
+          if (v % 7 <= 1)
+            snprintf(want_grp, sizeof want_grp, "grp=__DEFAULT_PARTITION__");
+          else
+            snprintf(want_grp, sizeof want_grp, "grp=a%%2Fb%%3A%ld", v % 3);
+          snprintf(want_day, sizeof want_day, "day=%ld", v % 2);
+          if (strcmp(grps[g], want_grp) != 0 || strcmp(days[dd], want_day) != 0)
+            fail_msg("%ld is in %s/%s, not in %s/%s", v, grps[g], days[dd], want_grp, want_day);
+          total++;
+        }
+        fclose(f);
+      }
+    }
+  }
+  assert_int_equal(total, N);
+  spate_env_free(env);
+}
+
+/* spate_sink_file refuses bad partition keys, naming what is wrong. */
+static void test_partition_key_errors(void **state) {
+  static const char *const unknown[] = {"nope"}, *const twice[] = {"grp", "grp"},
+                           *const all[] = {"n", "grp", "day"}, *const one[] = {"day"};
+  struct {
+    spate_file_sink_options o;
+    const char *message;
+  } cases[] = {
+      {{.partition_keys = unknown, .npartition_keys = 1},
+       "partition key 1 ('nope') is not a field"},
+      {{.partition_keys = twice, .npartition_keys = 2}, "partition key 'grp' is given twice"},
+      {{.partition_keys = all, .npartition_keys = 3}, "all 3 fields are partition keys"},
+      {{.partition_keys = one, .npartition_keys = 1, .bucket_format = "%Y"},
+       "partition keys and a bucket format '%Y' exclude each other"},
+      {{.partition_keys = NULL, .npartition_keys = 1}, "1 partition keys"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    spate_env *env = new_env(1);
+    const spate_schema *s =
+        spate_env_schema(env, "n BIGINT NOT NULL, grp STRING, day INT NOT NULL");
+    spate_stream *rows = spate_map(spate_from_sequence(env, 1, 10), fj_part, s);
+    assert_null(spate_sink_file(rows, tmpdir, &cases[i].o));
+    const char *err = spate_env_error(env);
+    if (!err || !strstr(err, cases[i].message))
+      fail_msg("case %zu: error '%s' does not say '%s'", i, err ? err : "(none)", cases[i].message);
+    spate_env_free(env);
+  }
+}
+
 int main(void) {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup_dir, teardown_dir)
   const struct CMUnitTest tests[] = {
@@ -289,6 +407,8 @@ int main(void) {
       T(test_default_buckets),
       T(test_user_two_phase_sink_job),
       T(test_bad_directory_fails_job),
+      T(test_partitions),
+      T(test_partition_key_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
