@@ -1,7 +1,7 @@
 /*
  * bid_stats.h: what the bid statistics queries q15, q16 and q17 share (header only, as the
  * example build compiles every other .c file here into a job of its own): Flink's DATE_FORMAT of
- * a TIMESTAMP(3) with 'yyyy-MM-dd' and 'HH:mm', the price ranks of their FILTER clauses, and a
+ * a TIMESTAMP(3) with 'yyyy-MM-dd' (spate_date_format) and 'HH:mm', the price ranks of their FILTER clauses, and a
  * COUNT(DISTINCT x) under those filters kept in map state.
  *
  * Times. nexmark-flink's dateTime is a TIMESTAMP(3) without time zone made from the event's
@@ -14,36 +14,15 @@
 
 #define NEXMARK_MS_PER_DAY 86400000LL
 
-/* The day of a timestamp (days since 1970-01-01) and its millisecond within the day. */
-static inline int64_t nexmark_day_of(int64_t ms) {
-  return ms >= 0 ? ms / NEXMARK_MS_PER_DAY : -((-ms + NEXMARK_MS_PER_DAY - 1) / NEXMARK_MS_PER_DAY);
-}
+/* The millisecond of a timestamp within its day and the minute of the day. */
 static inline int64_t nexmark_minute_of_day(int64_t ms) {
-  return (ms - nexmark_day_of(ms) * NEXMARK_MS_PER_DAY) / 60000;
+  return (ms % NEXMARK_MS_PER_DAY + NEXMARK_MS_PER_DAY) % NEXMARK_MS_PER_DAY / 60000;
 }
 
-/* DATE_FORMAT(ts, 'yyyy-MM-dd') of the day `days` since the epoch, into buf (10 characters, no
- * NUL); returns the view of it. The proleptic Gregorian calendar by the usual count of 400-year
- * eras of 146,097 days, years starting in March so that the leap day ends a year. Years outside
- * 0..9999 do not occur (event times are milliseconds of this era). */
-static inline spate_bytes nexmark_format_day(int64_t days, char buf[10]) {
-  int64_t z = days + 719468; /* days since 0000-03-01 */
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;                                      /* [0, 146096] */
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
-  int64_t mp = (5 * doy + 2) / 153;                                    /* March = 0 */
-  int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
-  int64_t y = yoe + era * 400 + (m <= 2);
-  int64_t v[3] = {y, m, d}, width[3] = {4, 2, 2};
-  int at = 0;
-  for (int f = 0; f < 3; f++) {
-    if (f) buf[at++] = '-';
-    for (int64_t i = width[f] - 1, x = v[f]; i >= 0; i--, x /= 10)
-      buf[at + i] = (char)('0' + x % 10);
-    at += (int)width[f];
-  }
-  return (spate_bytes){buf, 10};
+/* DATE_FORMAT(ts, 'yyyy-MM-dd') into buf; returns the view of it. */
+static inline spate_bytes nexmark_format_day(int64_t ms, char buf[16]) {
+  int n = spate_date_format(ms, "yyyy-MM-dd", buf, 16);
+  return (spate_bytes){buf, n > 0 ? (uint32_t)n : 0}; /* > 0: the pattern is a valid one */
 }
 
 /* DATE_FORMAT(ts, 'HH:mm') of the minute `minute` of a day, into buf (5 characters). */

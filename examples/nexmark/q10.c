@@ -17,8 +17,6 @@
  * are not modelled. Without --output the rows go to the discarding sink, as every job here.
  * DATE_FORMAT of a TIMESTAMP (without time zone) formats its own fields: UTC here.
  */
-#include <time.h>
-
 #include "nexmark_query.h"
 
 SPATE_RECORD(q10_out, (auction, BIGINT_NOT_NULL), (bidder, BIGINT_NOT_NULL),
@@ -27,13 +25,11 @@ SPATE_RECORD(q10_out, (auction, BIGINT_NOT_NULL), (bidder, BIGINT_NOT_NULL),
 
 int q10_partition(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
   struct nexmark_bid b = nexmark_bid_read(in);
-  time_t sec = (time_t)(b.dateTime >= 0 ? b.dateTime / 1000 : (b.dateTime - 999) / 1000);
-  struct tm tm;
   char dt[16], hm[8];
-  if (!gmtime_r(&sec, &tm))
+  int ndt = spate_date_format(b.dateTime, "yyyy-MM-dd", dt, sizeof dt),
+      nhm = spate_date_format(b.dateTime, "HH:mm", hm, sizeof hm);
+  if (ndt < 0 || nhm < 0)
     return spate_ctx_fail(ctx, "q10: dateTime %lld out of range", (long long)b.dateTime);
-  size_t ndt = strftime(dt, sizeof dt, "%Y-%m-%d", &tm),
-         nhm = strftime(hm, sizeof hm, "%H:%M", &tm);
   q10_out_write(out, &(struct q10_out){b.auction,
                                        b.bidder,
                                        b.price,

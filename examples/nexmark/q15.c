@@ -47,10 +47,10 @@ SPATE_RECORD(q15_out, (op, STRING_NOT_NULL), (day, STRING_NOT_NULL), (total_bids
              (rank3_auctions, BIGINT_NOT_NULL));
 
 int q15_project(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
-  char day[10];
-  q15_bid_write(out, &(struct q15_bid){
-                         nexmark_format_day(nexmark_day_of(nexmark_bid_dateTime(in)), day),
-                         nexmark_bid_bidder(in), nexmark_bid_auction(in), nexmark_bid_price(in)});
+  char day[16];
+  q15_bid_write(out, &(struct q15_bid){nexmark_format_day(nexmark_bid_dateTime(in), day),
+                                       nexmark_bid_bidder(in), nexmark_bid_auction(in),
+                                       nexmark_bid_price(in)});
   return 0;
 }
 

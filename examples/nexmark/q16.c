@@ -51,9 +51,9 @@ SPATE_RECORD(q16_out, (op, STRING_NOT_NULL), (channel, STRING_NOT_NULL), (day, S
 
 int q16_project(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
   struct nexmark_bid b = nexmark_bid_read(in);
-  char day[10];
+  char day[16];
   q16_bid_write(out,
-                &(struct q16_bid){b.channel, nexmark_format_day(nexmark_day_of(b.dateTime), day),
+                &(struct q16_bid){b.channel, nexmark_format_day(b.dateTime, day),
                                   nexmark_minute_of_day(b.dateTime), b.bidder, b.auction, b.price});
   return 0;
 }

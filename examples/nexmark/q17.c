@@ -31,11 +31,10 @@ SPATE_RECORD(q17_out, (op, STRING_NOT_NULL), (auction, BIGINT_NOT_NULL), (day, S
              (avg_price, BIGINT_NOT_NULL), (sum_price, BIGINT_NOT_NULL));
 
 int q17_project(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
-  char day[10];
-  q17_bid_write(out,
-                &(struct q17_bid){nexmark_bid_auction(in),
-                                  nexmark_format_day(nexmark_day_of(nexmark_bid_dateTime(in)), day),
-                                  nexmark_bid_price(in)});
+  char day[16];
+  q17_bid_write(out, &(struct q17_bid){nexmark_bid_auction(in),
+                                       nexmark_format_day(nexmark_bid_dateTime(in), day),
+                                       nexmark_bid_price(in)});
   return 0;
 }
 

@@ -5,6 +5,8 @@
  * The arithmetic counts in eras of 400 years (146,097 days) whose years start in March, so the
  * leap day ends a year and a month's first day follows from a linear formula; it is exact for
  * every int64 year the callers pass (TIMESTAMP millis bound them far below overflow).
+ *
+ * calendar.c also has Flink's DATE_FORMAT for the public API (spate_date_format, spate.h).
  */
 #ifndef SPATE_TYPES_CALENDAR_H
 #define SPATE_TYPES_CALENDAR_H
