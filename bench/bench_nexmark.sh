@@ -5,8 +5,9 @@
 # temporary state.checkpoints.dir) and the result into a discarding sink that receives every row
 # (Flink's blackhole, as nexmark-flink runs them). Each run goes through the runner,
 #     spate nexmark run qN --events N -p P --discard -D ...
-# and its figures are the ones the runner reports (nexmark_command.h): seconds from the command's
-# start to the job's end, CPU seconds of the process (getrusage user + sys).
+# and its figures are the ones the runner reports (src/cli/nexmark_command.h): seconds from
+# loading the job (plan and MiniCluster start included) to the job's end, CPU seconds of the
+# whole process (getrusage user + sys).
 #
 # The baseline is the Nexmark source alone, every event of the table `nexmark` into a discarding
 # sink (bench/jobs/nexmark_source.c), run the same way with the same options right before each

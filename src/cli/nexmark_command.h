@@ -16,8 +16,8 @@
  * CSV with --output, or dropped by a discarding sink with --discard (Flink's blackhole, as the
  * benchmark runs). When the job finishes it reports one line on stderr:
  *     nexmark q5: events=N seconds=S events/s=R cpu-seconds=C events/cpu-second=E parallelism=P
- * seconds from the command's start to the job's end, CPU seconds of the whole process (user +
- * sys, getrusage). With -m the job runs on a cluster and the CPU figures (this client's only)
+ * seconds from the start of `spate run`'s part (loading the job, building its plan, starting
+ * the MiniCluster) to the job's end, CPU seconds of the whole process (user + sys, getrusage). With -m the job runs on a cluster and the CPU figures (this client's only)
  * are left out.
  */
 #ifndef SPATE_CLI_NEXMARK_COMMAND_H
