@@ -10,7 +10,9 @@
 # window-sliding-src2, window-tumbling-1m-src2, session, session-apply, session-evictor,
 # checkpoint-overhead, checkpoint-size, metrics-overhead, cluster: exchange-tcp, wordcount-cluster,
 # submit,
-# idle RSS and recovery on a cluster of processes);
+# idle RSS and recovery on a cluster of processes; nexmark-q0, nexmark-q1, ...: each Nexmark
+# query of the build at parallelism 1 and 2, "nexmark" for all of them, NEXMARK_EVENTS events
+# (default 10,000,000; bench_nexmark.sh));
 # without names all run. Each benchmark's full output is shown as it runs and kept in <build_dir>/bench-logs/<name>.log. Exits 1 if any
 # benchmark failed, after running the others.
 set -uo pipefail
@@ -52,11 +54,20 @@ benches=(
   "metrics-overhead|bench_metrics|"
   "cluster|bench_cluster.sh|"
 )
+# The Nexmark queries, one entry per q<N>.so of the build (bench_nexmark.sh: parallelism 1 and 2
+# each); the name "nexmark" selects them all.
+mapfile -t nexmark_queries < <(ls "$build/examples/nexmark" 2>/dev/null |
+  sed -n 's/^\(q[0-9][0-9]*\)\.so$/\1/p' | sort -k1.2n)
+[ ${#nexmark_queries[@]} -eq 0 ] && benches+=("nexmark|bench_nexmark.sh|") # reports the build missing
+for q in "${nexmark_queries[@]}"; do benches+=("nexmark-$q|bench_nexmark.sh|$q"); done
 
 selected() {
   [ $# -eq 1 ] && return 0
   local want=$1; shift
-  for n in "$@"; do [ "$n" = "$want" ] && return 0; done
+  for n in "$@"; do
+    [ "$n" = "$want" ] && return 0
+    [ "$n" = nexmark ] && [[ $want == nexmark-q* || $want == nexmark ]] && return 0
+  done
   return 1
 }
 
@@ -77,7 +88,7 @@ for entry in "${benches[@]}"; do
       summary+=("FAILED $name (exit $rc, log $logs/$name.log)")
     fi
     while IFS= read -r line; do summary+=("$line"); done \
-      < <(grep -E '^(BENCH|MEMORY|STARTUP|CHECKPOINT|CLUSTER) ' "$logs/$name.log")
+      < <(grep -E '^(BENCH|MEMORY|STARTUP|CHECKPOINT|CLUSTER|NEXMARK) ' "$logs/$name.log")
     continue
   fi
   if [ ! -x "$bin/$prog" ]; then

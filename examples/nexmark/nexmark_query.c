@@ -10,6 +10,7 @@
 spate_stream *nexmark_output(spate_env *env, spate_stream *result, const spate_schema *schema,
                              int argc, char **argv) {
   const char *path = spate_arg(argc, argv, "--output", NULL);
+  if (!path && spate_arg_has(argc, argv, "--print")) return spate_print(result, NULL);
   if (!path) return spate_discard(result);
   if (spate_arg(argc, argv, "--exactly-once", NULL)) {
     spate_file_sink_options o = {.bucket_format = ""};

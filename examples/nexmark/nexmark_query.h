@@ -4,21 +4,25 @@
  * incremental count for windows.
  *
  * Every query job takes the same arguments after the job file:
- *     spate run [-p N] [-D nexmark.events.num=N ...] q<N>.so [--output <path> [--exactly-once]]
+ *     spate run [-p N] [-D nexmark.events.num=N ...] q<N>.so
+ *               [--output <path> [--exactly-once] | --print]
  * The Nexmark source's options come from the configuration (`nexmark.*` keys, see
  * spate/nexmark.h). With --output the result is written as CSV (Flink's csv format: one line per
  * row, TIMESTAMP as "yyyy-MM-dd HH:mm:ss.SSS"); a file at parallelism 1, a directory of files
  * "1".."N" above. With --exactly-once too, the directory <path> gets the part files of the
  * exactly-once file sink (spate_sink_file_format), published at each completed checkpoint, so
- * that a job restarted from a checkpoint writes every row once. Without --output the result
- * goes to a discarding sink, as nexmark-flink's queries write to the `blackhole` connector.
+ * that a job restarted from a checkpoint writes every row once. With --print (what `spate
+ * nexmark run` passes unless told otherwise) it goes to stdout as Flink's print sink writes
+ * rows. Without either the result goes to a discarding sink, as nexmark-flink's queries write
+ * to the `blackhole` connector.
  */
 #ifndef NEXMARK_QUERY_H
 #define NEXMARK_QUERY_H
 #include <spate/nexmark.h>
 #include <spate/spate.h>
 
-/* Sends a query's result, rows of `schema`, to --output as CSV or to a discarding sink. */
+/* Sends a query's result, rows of `schema`, to --output as CSV, to stdout with --print, or to a
+ * discarding sink. */
 spate_stream *nexmark_output(spate_env *env, spate_stream *result, const spate_schema *schema,
                              int argc, char **argv);
 

@@ -4,6 +4,7 @@
  *   spate run  [-p N] [-D key=value]... [-s path [-n]] <job.so> [job args]
  *                                                            run a job on the embedded MiniCluster
  *   spate info [-p N] [-D key=value]... <job.so> [job args]   print the job's plan as JSON
+ *   spate nexmark run <query> [options] | list     a Nexmark query (cli/nexmark_command.h)
  *   spate list|cancel|stop|savepoint|checkpoint [-m host:port] ...
  *                                       act on a cluster through its REST endpoint (client_commands.c)
  *
@@ -32,6 +33,7 @@
 #include "cli/client_commands.h"
 #include "cli/daemon_commands.h"
 #include "cli/install_paths.h"
+#include "cli/nexmark_command.h"
 #include "cli/remote_submit.h"
 #include "rest/jobmanager_rest.h"
 #include "rest/rest_client.h"
@@ -50,6 +52,7 @@ static void usage_main(FILE *f) {
           "Commands:\n"
           "  run       run a job on the embedded MiniCluster, or on a cluster with -m\n"
           "  info      print the execution plan of a job as JSON\n"
+          "  nexmark   run|list the Nexmark benchmark's queries (spate nexmark --help)\n"
           "  jobmanager, taskmanager, standalone-job, historyserver\n"
           "            start|start-foreground|stop|stop-all a daemon of a standalone cluster\n"
           "  cluster   start|stop a standalone cluster (JobManager + conf/workers' TaskManagers)\n"
@@ -147,6 +150,7 @@ static bool is_opt(const char *a, const char *shrt, const char *lng) {
 
 /* run and info */
 static int run_job(const char *cmd, int argc, char **argv) {
+  bool is_run = strcmp(cmd, "info") != 0; /* "run", or "nexmark run" (cli/nexmark_command.h) */
   sp_config *cfg = sp_config_new();
   if (!cfg) return 1;
   int parallelism = 0, i, rc = load_config(cfg);
@@ -237,7 +241,7 @@ static int run_job(const char *cmd, int argc, char **argv) {
   /* a cluster's REST endpoint: -m, or execution.target: remote with rest.address:rest.port */
   rest_remote remote;
   bool to_cluster = target || strcmp(sp_config_str(cfg, "execution.target"), "remote") == 0;
-  if (to_cluster && strcmp(cmd, "run") == 0) {
+  if (to_cluster && is_run) {
     char *host = NULL, err[SP_ERRMSG_MAX];
     int port = (int)sp_config_int(cfg, "rest.port");
     if (target && rest_parse_address(target, &host, &port, err, sizeof err) < 0) {
@@ -269,7 +273,7 @@ static int run_job(const char *cmd, int argc, char **argv) {
                      .job_id = fixed_id,
                      .parallelism = parallelism,
                      .plan_only = strcmp(cmd, "info") == 0,
-                     .remote = to_cluster && strcmp(cmd, "run") == 0 ? &remote.api : NULL,
+                     .remote = to_cluster && is_run ? &remote.api : NULL,
                      .job_path = job};
   api_set_cli_context(&cli);
   rc = entry(argc - i, argv + i);
@@ -320,6 +324,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (strcmp(cmd, "run") == 0 || strcmp(cmd, "info") == 0) return run_job(cmd, argc - 2, argv + 2);
+  if (strcmp(cmd, "nexmark") == 0) return nexmark_command(argc - 2, argv + 2, run_job);
   if (client_command_known(cmd)) return client_command(cmd, argc - 2, argv + 2, load_config);
   if (daemon_command_known(cmd)) return daemon_command_run(cmd, argc - 2, argv + 2);
   static const char *later[] = {"sql"};
