@@ -14,7 +14,7 @@
  * files of the lines "auction,bidder,price,dateTime,extra"; parts are published at each
  * completed checkpoint and at the end of input. The query's partition-commit options
  * (sink.partition-commit.*: a _SUCCESS file per partition a minute after its time has passed)
- * are not modelled. Without --output the rows go to the discarding sink, as every job here.
+ * are not modelled. Without --output the rows are printed (--print) or discarded, as every job's.
  * DATE_FORMAT of a TIMESTAMP (without time zone) formats its own fields: UTC here.
  */
 #include "nexmark_query.h"
@@ -46,7 +46,7 @@ int spate_main(int argc, char **argv) {
   spate_stream *rows = spate_map(bids, q10_partition, q10_out_schema());
   const char *dir = spate_arg(argc, argv, "--output", NULL);
   if (!dir) {
-    spate_discard(rows);
+    nexmark_output(env, rows, q10_out_schema(), argc, argv); /* --print, or discarded */
   } else {
     static const char *const keys[] = {"dt", "hm"};
     spate_file_sink_options o = {.bucket_format = "", .partition_keys = keys, .npartition_keys = 2};

@@ -7,8 +7,8 @@
  *     FROM (SELECT *, PROCTIME() AS p_time FROM bid) B
  *     JOIN side_input FOR SYSTEM_TIME AS OF B.p_time AS S
  *     ON mod(B.auction, 10000) = S.key
- * The side input is the file given as --side-input FILE (csv: key,value; nexmark's
- * side_input_gen.sh writes the keys 0..9999, each with itself as the value). Flink runs this
+ * The side input is the file given as --side-input FILE (csv: key,value); without it, the one
+ * nexmark's side_input_gen.sh writes: the keys 0..9999, each with itself as the value. Flink runs this
  * lookup join by loading the whole file into each subtask's cache when the join opens; so does
  * this job (q13_open): the side input is bounded and static, so the result does not depend on
  * timing. A bid whose key is not in the file has no row (an inner join); a key that is in the
@@ -115,12 +115,30 @@ static int by_key(const void *a, const void *b) {
   return x->at < y->at ? -1 : x->at > y->at; /* the file's order among equal keys */
 }
 
-/* Loads the side input named by the operator's argument, once per subtask. */
+/* nexmark's own side input (side_input_gen.sh): "k,k" for the keys 0..9999, in key order. */
+static int default_side(spate_ctx *ctx, void **user) {
+  struct q13_side *s = calloc(1, sizeof *s);
+  for (int64_t k = 0; s && k < 10000; k++) {
+    char v[8];
+    int n = snprintf(v, sizeof v, "%" PRId64, k);
+    if (add_entry(s, k, v, (size_t)n) < 0) {
+      side_free(s);
+      s = NULL;
+    }
+  }
+  if (!s) return spate_ctx_fail(ctx, "q13: out of memory building the side input");
+  *user = s;
+  return 0;
+}
+
+/* Loads the side input named by the operator's argument (none: nexmark's own), once per
+ * subtask. */
 int q13_open(spate_ctx *ctx, void **user) {
   size_t plen;
   const char *arg = spate_ctx_arg(ctx, &plen);
   char path[PATH_MAX];
-  if (!arg || plen == 0 || plen >= sizeof path) return spate_ctx_fail(ctx, "q13: no side input");
+  if (!arg || plen == 0) return default_side(ctx, user);
+  if (plen >= sizeof path) return spate_ctx_fail(ctx, "q13: side input path too long");
   memcpy(path, arg, plen);
   path[plen] = 0;
   FILE *f = fopen(path, "r");
@@ -178,18 +196,18 @@ int q13_join(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
 int spate_main(int argc, char **argv) {
   spate_env *env = spate_env_create();
   const char *side = spate_arg(argc, argv, "--side-input", NULL);
-  char path[PATH_MAX];
-  if (!side || strcmp(side, SPATE_ARG_NO_VALUE) == 0) {
-    fprintf(stderr, "q13: --side-input FILE is required (csv: key,value)\n");
+  char path[PATH_MAX] = "";
+  if (side && strcmp(side, SPATE_ARG_NO_VALUE) == 0) {
+    fprintf(stderr, "q13: --side-input needs a FILE (csv: key,value)\n");
     return 2;
   }
-  if (!realpath(side, path)) { /* the subtasks may run in another working directory */
+  if (side && !realpath(side, path)) { /* the subtasks may run in another working directory */
     fprintf(stderr, "q13: cannot use side input '%s': %s\n", side, strerror(errno));
     return 2;
   }
   spate_stream *bids = spate_nexmark_source(env, SPATE_NEXMARK_BID, NULL);
   spate_stream *joined = spate_flat_map(bids, q13_join, q13_out_schema());
-  spate_udf_arg(joined, path, strlen(path));
+  if (path[0]) spate_udf_arg(joined, path, strlen(path));
   spate_udf_lifecycle(joined, q13_open, q13_close);
   nexmark_output(env, joined, q13_out_schema(), argc, argv);
   return spate_execute_main(env, "Nexmark q13");
