@@ -17,9 +17,9 @@
  * of a seller's auctions won at the same millisecond the lower id first. With that the answer is
  * determined and compared exactly.
  *
- * Stage 1, keyed by auction id, finds each auction's winning bid as q9 does (the auction in value
- * state with a timer at its expires, bids that come before it waiting until the watermark passes
- * them) and tells stage 2 when an auction opens (at its arrival) and when it closes (when the
+ * Stage 1, keyed by auction id, finds each auction's winning bid as q9 does (auctions and bids
+ * split from one source, the auction in value state with a timer at its expires, bids that come
+ * before it waiting until the watermark passes them) and tells stage 2 when an auction opens (at its arrival) and when it closes (when the
  * watermark passes its expires: with its winning price and time, or without a winner).
  * Stage 2, keyed by seller, emits the seller's winners in order of (dateTime, auction id): a
  * winner is final in that order once no auction that could still win earlier is open (an open
@@ -250,8 +250,8 @@ int q6_seller_timer(spate_ctx *ctx, int64_t timestamp, spate_time_domain domain,
 
 int spate_main(int argc, char **argv) {
   spate_env *env = spate_env_create();
-  spate_stream *auctions = spate_nexmark_source(env, SPATE_NEXMARK_AUCTION, NULL);
-  spate_stream *bids = spate_nexmark_source(env, SPATE_NEXMARK_BID, NULL);
+  spate_stream *auctions, *bids; /* from one source: see nexmark_auctions_and_bids */
+  nexmark_auctions_and_bids(env, &auctions, &bids);
   spate_stream *changes = spate_co_process(
       spate_connect(spate_key_by_name(auctions, "id"), spate_key_by_name(bids, "auction")),
       q6_on_auction, q6_on_bid, q6_on_timer, q6_change_schema());

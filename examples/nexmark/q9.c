@@ -20,7 +20,8 @@
  * to arrive is kept; which that is depends on arrival order, so the comparison against
  * PostgreSQL accepts any of them. Auctions without a bid in range have no row, as in the join.
  *
- * A keyed co-process function over the auction id: the auction in value state with an event-time
+ * A keyed co-process function over the auction id, its two inputs split from one source so that
+ * they keep pace (nexmark_auctions_and_bids): the auction in value state with an event-time
  * timer at its expires, the best bid so far in value state. A bid may come before its auction
  * (the generator lets bids name auctions a little ahead, and at parallelism 2 the two come from
  * different subtasks): it waits in list state, and as it can only be in range of an auction
@@ -158,8 +159,8 @@ int q9_on_timer(spate_ctx *ctx, int64_t timestamp, spate_time_domain domain, spa
 
 int spate_main(int argc, char **argv) {
   spate_env *env = spate_env_create();
-  spate_stream *auctions = spate_nexmark_source(env, SPATE_NEXMARK_AUCTION, NULL);
-  spate_stream *bids = spate_nexmark_source(env, SPATE_NEXMARK_BID, NULL);
+  spate_stream *auctions, *bids; /* from one source: see nexmark_auctions_and_bids */
+  nexmark_auctions_and_bids(env, &auctions, &bids);
   spate_stream *winners = spate_co_process(
       spate_connect(spate_key_by_name(auctions, "id"), spate_key_by_name(bids, "auction")),
       q9_on_auction, q9_on_bid, q9_on_timer, q9_out_schema());
