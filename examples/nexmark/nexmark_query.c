@@ -55,3 +55,31 @@ int nexmark_count_result(spate_ctx *ctx, const spate_row *acc, spate_row_builder
 
 const spate_aggregate_fns nexmark_count_fns = {nexmark_count_create, nexmark_count_add,
                                                nexmark_count_result, nexmark_count_merge};
+
+/* The flat maps of nexmark_auctions_and_bids: external, as UDFs are found by name. */
+int nexmark_auction_of(spate_ctx *ctx, const spate_row *in, spate_collector *out);
+int nexmark_bid_of(spate_ctx *ctx, const spate_row *in, spate_collector *out);
+
+int nexmark_auction_of(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
+  if (nexmark_event_event_type(in) != SPATE_NEXMARK_AUCTION_EVENT) return 0;
+  struct nexmark_event e = nexmark_event_read(in);
+  return nexmark_auction_emit(
+      out, &(struct nexmark_auction){e.auction_id, e.auction_itemName, e.auction_description,
+                                     e.auction_initialBid, e.auction_reserve, e.auction_dateTime,
+                                     e.auction_expires, e.auction_seller, e.auction_category,
+                                     e.auction_extra});
+}
+
+int nexmark_bid_of(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
+  if (nexmark_event_event_type(in) != SPATE_NEXMARK_BID_EVENT) return 0;
+  struct nexmark_event e = nexmark_event_read(in);
+  return nexmark_bid_emit(
+      out, &(struct nexmark_bid){e.bid_auction, e.bid_bidder, e.bid_price, e.bid_channel, e.bid_url,
+                                 e.bid_dateTime, e.bid_extra});
+}
+
+void nexmark_auctions_and_bids(spate_env *env, spate_stream **auctions, spate_stream **bids) {
+  spate_stream *events = spate_nexmark_source(env, SPATE_NEXMARK_EVENTS, NULL);
+  *auctions = spate_flat_map(events, nexmark_auction_of, nexmark_auction_schema());
+  *bids = spate_flat_map(events, nexmark_bid_of, nexmark_bid_schema());
+}

@@ -37,4 +37,12 @@ spate_bytes nexmark_decimal3(int64_t milli, char buf[32]);
  * accumulator and result are rows of nexmark_count. */
 SPATE_RECORD(nexmark_count, (n, BIGINT_NOT_NULL));
 extern const spate_aggregate_fns nexmark_count_fns;
+
+/* The views `auction` and `bid` from one source of all events (SPATE_NEXMARK_EVENTS, split by
+ * two flat maps), for a job that joins them on event time. Two typed sources each go at their
+ * own pace, and the auction one, which skips 47 of every 50 events, runs ahead: a join that
+ * waits for the watermark (the minimum of its inputs', so the bids') would then hold nearly
+ * every auction of the run at once. From one source, as nexmark-flink's views come from one
+ * table, auctions and bids arrive at the pace of the events. */
+void nexmark_auctions_and_bids(spate_env *env, spate_stream **auctions, spate_stream **bids);
 #endif
