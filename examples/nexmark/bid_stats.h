@@ -10,6 +10,8 @@
  */
 #ifndef NEXMARK_BID_STATS_H
 #define NEXMARK_BID_STATS_H
+#include <stdlib.h>
+
 #include "nexmark_query.h"
 
 #define NEXMARK_MS_PER_DAY 86400000LL
@@ -53,4 +55,31 @@ static inline int nexmark_distinct_add(spate_state *seen, int64_t x, int rank, i
   for (int i = 0; i < 4; i++) counts[i] += ((now & ~bits) >> i) & 1;
   return spate_map_put_bigint_bigint(seen, x, now);
 }
+/* The state of q15's and q16's aggregations: the group's counts (a value state of the query's
+ * counts schema), its distinct bidders and auctions (nexmark_distinct_add) and a builder of the
+ * counts row; the jobs' open and close functions wrap these. */
+typedef struct nexmark_bid_stats {
+  spate_state *counts, *bidders, *auctions;
+  spate_row_builder *rb;
+} nexmark_bid_stats;
+
+static inline int nexmark_bid_stats_open(spate_ctx *ctx, void **user, const spate_schema *counts) {
+  nexmark_bid_stats *a = calloc(1, sizeof *a);
+  if (!a) return SPATE_ENOMEM;
+  *user = a;
+  spate_state_desc d = {.name = "counts", .kind = SPATE_STATE_VALUE, .schema = counts};
+  a->counts = spate_ctx_state(ctx, &d);
+  a->bidders = spate_scalar_state(ctx, "bidders", SPATE_STATE_MAP, SPATE_BIGINT, SPATE_BIGINT, 0);
+  a->auctions = spate_scalar_state(ctx, "auctions", SPATE_STATE_MAP, SPATE_BIGINT, SPATE_BIGINT, 0);
+  a->rb = spate_rb_new(counts);
+  return a->counts && a->bidders && a->auctions && a->rb ? 0 : SPATE_EUDF;
+}
+
+static inline void nexmark_bid_stats_close(void *user) {
+  nexmark_bid_stats *a = user;
+  if (!a) return;
+  spate_rb_free(a->rb);
+  free(a);
+}
+
 #endif

@@ -54,30 +54,11 @@ int q15_project(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
   return 0;
 }
 
-/* The aggregation's state handles and the builder of its counts. */
-typedef struct q15_agg {
-  spate_state *counts, *bidders, *auctions;
-  spate_row_builder *rb;
-} q15_agg;
-
 int q15_open(spate_ctx *ctx, void **user) {
-  q15_agg *a = calloc(1, sizeof *a);
-  if (!a) return SPATE_ENOMEM;
-  *user = a;
-  spate_state_desc d = {.name = "counts", .kind = SPATE_STATE_VALUE, .schema = q15_counts_schema()};
-  a->counts = spate_ctx_state(ctx, &d);
-  a->bidders = spate_scalar_state(ctx, "bidders", SPATE_STATE_MAP, SPATE_BIGINT, SPATE_BIGINT, 0);
-  a->auctions = spate_scalar_state(ctx, "auctions", SPATE_STATE_MAP, SPATE_BIGINT, SPATE_BIGINT, 0);
-  a->rb = spate_rb_new(q15_counts_schema());
-  return a->counts && a->bidders && a->auctions && a->rb ? 0 : SPATE_EUDF;
+  return nexmark_bid_stats_open(ctx, user, q15_counts_schema());
 }
 
-void q15_close(spate_ctx *ctx, void *user) {
-  q15_agg *a = user;
-  if (!a) return;
-  spate_rb_free(a->rb);
-  free(a);
-}
+void q15_close(spate_ctx *ctx, void *user) { nexmark_bid_stats_close(user); }
 
 /* Emits one changelog row: kind, the day, the counts. */
 static int emit(spate_collector *out, const char *kind, spate_bytes day, const int64_t *v) {
@@ -89,7 +70,7 @@ static int emit(spate_collector *out, const char *kind, spate_bytes day, const i
 }
 
 int q15_aggregate(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
-  q15_agg *a = spate_ctx_user(ctx);
+  nexmark_bid_stats *a = spate_ctx_user(ctx);
   struct q15_bid b = q15_bid_read(in);
   int rank = nexmark_price_rank(b.price);
   int64_t old[NCOUNTS] = {0}, now[NCOUNTS];

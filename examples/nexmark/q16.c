@@ -58,30 +58,11 @@ int q16_project(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
   return 0;
 }
 
-/* The aggregation's state handles and the builder of its state row. */
-typedef struct q16_agg {
-  spate_state *counts, *bidders, *auctions;
-  spate_row_builder *rb;
-} q16_agg;
-
 int q16_open(spate_ctx *ctx, void **user) {
-  q16_agg *a = calloc(1, sizeof *a);
-  if (!a) return SPATE_ENOMEM;
-  *user = a;
-  spate_state_desc d = {.name = "counts", .kind = SPATE_STATE_VALUE, .schema = q16_counts_schema()};
-  a->counts = spate_ctx_state(ctx, &d);
-  a->bidders = spate_scalar_state(ctx, "bidders", SPATE_STATE_MAP, SPATE_BIGINT, SPATE_BIGINT, 0);
-  a->auctions = spate_scalar_state(ctx, "auctions", SPATE_STATE_MAP, SPATE_BIGINT, SPATE_BIGINT, 0);
-  a->rb = spate_rb_new(q16_counts_schema());
-  return a->counts && a->bidders && a->auctions && a->rb ? 0 : SPATE_EUDF;
+  return nexmark_bid_stats_open(ctx, user, q16_counts_schema());
 }
 
-void q16_close(spate_ctx *ctx, void *user) {
-  q16_agg *a = user;
-  if (!a) return;
-  spate_rb_free(a->rb);
-  free(a);
-}
+void q16_close(spate_ctx *ctx, void *user) { nexmark_bid_stats_close(user); }
 
 /* Emits one changelog row: kind, the group, the state's minute and counts (v). */
 static int emit(spate_collector *out, const char *kind, const struct q16_bid *b, const int64_t *v) {
@@ -97,7 +78,7 @@ static int emit(spate_collector *out, const char *kind, const struct q16_bid *b,
 }
 
 int q16_aggregate(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
-  q16_agg *a = spate_ctx_user(ctx);
+  nexmark_bid_stats *a = spate_ctx_user(ctx);
   struct q16_bid b = q16_bid_read(in);
   int rank = nexmark_price_rank(b.price);
   int64_t old[NCOUNTS + 1] = {0}, now[NCOUNTS + 1];

@@ -275,8 +275,7 @@ bool fmt_parse_timestamp(const char *s, size_t n, fmt_ts_standard std, int64_t *
 }
 
 int fmt_append_timestamp(sp_strbuf *sb, int64_t ms, fmt_ts_standard std) {
-  int64_t days = ms / 86400000 - (ms % 86400000 < 0); /* floor, without negating INT64_MIN */
-  int64_t in_day = ms - days * 86400000;
+  int64_t in_day, days = cal_day_of(ms, &in_day);
   int64_t y;
   int m, d;
   cal_civil_from_days(days, &y, &m, &d);

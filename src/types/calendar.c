@@ -67,12 +67,7 @@ static bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c 
 
 int spate_date_format(int64_t ms, const char *pattern, char *buf, size_t cap) {
   if (!pattern || !buf || cap == 0) return SPATE_EINVAL;
-  const int64_t day_ms = 86400000;
-  int64_t days = ms / day_ms, rem = ms % day_ms;
-  if (rem < 0) {
-    rem += day_ms;
-    days--;
-  }
+  int64_t rem, days = cal_day_of(ms, &rem);
   int64_t y;
   int mo, d;
   cal_civil_from_days(days, &y, &mo, &d);

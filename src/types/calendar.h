@@ -19,4 +19,14 @@ int64_t cal_days_from_civil(int64_t y, int m, int d);
 /* The date of a day count since 1970-01-01. */
 void cal_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 
+#define CAL_MS_PER_DAY INT64_C(86400000)
+
+/* A TIMESTAMP's milliseconds since 1970-01-01 as the day (floored: an instant before 1970 is in
+ * an earlier day) and the millisecond within it, [0, CAL_MS_PER_DAY). */
+static inline int64_t cal_day_of(int64_t ms, int64_t *ms_of_day) {
+  int64_t days = ms / CAL_MS_PER_DAY - (ms % CAL_MS_PER_DAY < 0);
+  *ms_of_day = ms - days * CAL_MS_PER_DAY;
+  return days;
+}
+
 #endif

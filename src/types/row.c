@@ -609,12 +609,7 @@ static size_t java_double(double d, char out[40]) {
 /* LocalDateTime.toString of a UTC instant: uuuu-MM-ddTHH:mm, then :ss unless seconds and
  * fraction are zero, then .SSS unless the millis are zero. */
 static size_t java_timestamp(int64_t ms, char out[48]) {
-  const int64_t day_ms = 86400000;
-  int64_t days = ms / day_ms, rem = ms % day_ms;
-  if (rem < 0) {
-    rem += day_ms;
-    days--;
-  }
+  int64_t rem, days = cal_day_of(ms, &rem);
   int64_t y;
   int mo, d;
   cal_civil_from_days(days, &y, &mo, &d);
