@@ -4,7 +4,8 @@
 # server runs as the unprivileged user `nobody` through runuser; psql, the client, runs as the
 # caller and reads the files it loads itself (\copy).
 #
-#   pg_start DIR   initdb + start; returns 1 (log shown) if either fails
+#   pg_start DIR   initdb + start; returns 1 (log shown) if either fails; the server stops
+#                  when the test's shell is gone, even when it was killed
 #   pg_sql ARGS... psql on that server (database postgres, user spate), stopping at an error
 #   pg_stop        stops it (fast shutdown); safe to call twice
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -34,6 +35,12 @@ pg_start() {
     cat "$pg_dir/server.log" >&2
     return 1
   fi
+  # A test that ctest kills at its timeout never runs its EXIT trap, so the server would outlive
+  # it. A watchdog stops it once the test's shell is gone: started through a subshell that exits
+  # at once and in a session of its own, it is no descendant of the test that a kill of the
+  # test's process tree would take along; its output goes nowhere, so ctest does not wait on it.
+  (setsid bash -c 'tail --pid="$1" -f /dev/null; shift; "$@"' _ "$$" "${pg_as[@]}" \
+    "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate -w -t 60 stop </dev/null >/dev/null 2>&1 &)
 }
 
 pg_sql() {
