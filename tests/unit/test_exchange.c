@@ -10,7 +10,8 @@
  * a pool far smaller than they are, so a consumer thread must read while the producer writes,
  * parking on its event as a task would.
  *
- * Also: a partly filled buffer stays invisible until rw_flush (or at once with flush_always),
+ * Also: channel_peek reads ahead within a buffer without consuming; a partly filled buffer stays
+ * invisible until rw_flush (or at once with flush_always),
  * END_OF_PARTITION arrives after the data, and every buffer is back in the pool at the end.
  */
 #define _GNU_SOURCE
@@ -161,6 +162,44 @@ static void test_sizes_round_trip_in_order(void **state) {
   assert_int_equal(el.len, 0);
   assert_int_equal(channel_next(&x.ch[0], &el), 0);
   assert_int_equal(channel_next(&x.ch[0], &el), 0); /* stays empty */
+  exchange_destroy(&x);
+}
+
+/* channel_peek (the task's look-ahead for prefetching keys) reads the elements after the read
+ * position without consuming them, in order, while they lie whole in the current buffer: it
+ * stops at an element that spans into the next buffer, and channel_next still returns every
+ * element once. */
+static void test_peek_reads_ahead_without_consuming(void **state) {
+  (void)state;
+  exchange x;
+  exchange_init(&x, 1, 64, false);
+  /* 80-byte elements: seven fill 560 bytes of the first buffer, the 3000-byte one then spans */
+  size_t sizes[] = {40, 40, 40, 40, 40, 40, 40, 3000, 40, 40, 40, 40};
+  int n = (int)(sizeof sizes / sizeof sizes[0]);
+  for (int i = 0; i < n; i++) assert_int_equal(emit(&x, i, sizes[i]), 0);
+  rw_flush(&x.w);
+  stream_element el, ahead;
+  uint32_t pos = 0;
+  assert_int_equal(channel_peek(&x.ch[0], &pos, &ahead), 0); /* no buffer taken yet */
+  int seen_after_first = -1, seen = 0;
+  for (int i = 0; i < n; i++) {
+    assert_int_equal(channel_next(&x.ch[0], &el), 1);
+    assert_int_equal(check_record(&el, i, sizes[i]), 0);
+    int j = i + 1;
+    pos = 0; /* below the read position: starts there */
+    while (channel_peek(&x.ch[0], &pos, &ahead) == 1) {
+      assert_true(j < n);
+      assert_int_equal(check_record(&ahead, j, sizes[j]), 0);
+      j++;
+    }
+    if (i == 0) seen_after_first = j - 1;
+    seen += j - i - 1;
+    /* peeking again from where the last peek stopped finds nothing more */
+    assert_int_equal(channel_peek(&x.ch[0], &pos, &ahead), 0);
+  }
+  assert_int_equal(seen_after_first, 6); /* records 1..6; 7 spans into the next buffer */
+  assert_true(seen >= 6 + 5 + 4 + 3 + 2 + 1);
+  assert_int_equal(channel_next(&x.ch[0], &el), 0);
   exchange_destroy(&x);
 }
 
@@ -450,6 +489,7 @@ int main(void) {
   sp_log_set_level(SP_LOG_WARN);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sizes_round_trip_in_order),
+      cmocka_unit_test(test_peek_reads_ahead_without_consuming),
       cmocka_unit_test(test_element_exactly_one_buffer_uses_one_buffer),
       cmocka_unit_test(test_partly_filled_buffer_invisible_until_flush),
       cmocka_unit_test(test_full_buffers_wake_consumer_every_few),
