@@ -88,13 +88,30 @@ int q4_on_auction(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
   q4_auction_write(rb, &kept);
   int rc = spate_rb_finish(rb, &row);
   if (rc < 0 || (rc = spate_value_update(auction_state(ctx), &row)) < 0) return rc;
+  /* The waiting bids are copied out first: rows read from state stay valid only until the next
+   * state call, and take_bid writes another state. */
   spate_state *waiting = waiting_state(ctx);
   spate_state_iter it;
   if ((rc = spate_list_iter(waiting, &it)) < 0) return rc;
+  struct q4_bid *bids = NULL;
+  size_t n = 0, cap = 0;
   spate_row bid;
-  while (spate_list_next(&it, &bid))
-    if ((rc = take_bid(ctx, &kept, q4_bid_price(&bid), q4_bid_dateTime(&bid), out)) < 0) return rc;
-  return spate_state_clear(waiting);
+  while (spate_list_next(&it, &bid)) {
+    if (n == cap) {
+      struct q4_bid *more = realloc(bids, (cap = cap ? 2 * cap : 16) * sizeof *bids);
+      if (!more) {
+        free(bids);
+        return SPATE_ENOMEM;
+      }
+      bids = more;
+    }
+    bids[n++] = q4_bid_read(&bid);
+  }
+  rc = spate_state_clear(waiting);
+  for (size_t i = 0; rc >= 0 && i < n; i++)
+    rc = take_bid(ctx, &kept, bids[i].price, bids[i].dateTime, out);
+  free(bids);
+  return rc;
 }
 
 int q4_on_bid(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
