@@ -82,6 +82,20 @@ promtool_accepts() {
     >"$1.promtool" || true
   { [ "$rc" -eq 0 ] || [ "$rc" -eq 3 ]; } && [ ! -s "$1.promtool" ]
 }
+# finish_cluster LOG...: a cluster test's end: stops the standalone daemons (stop-all with the
+# test's options in D), fails for every daemon output LOG that holds a sanitizer report (missing
+# ones are skipped), prints the totals and returns whether every check passed.
+finish_cluster() {
+  "$SPATE" taskmanager stop-all "${D[@]}" >/dev/null 2>&1 || true
+  "$SPATE" jobmanager stop-all "${D[@]}" >/dev/null 2>&1 || true
+  local f
+  for f in "$@"; do
+    [ -f "$f" ] || continue
+    if grep -q 'Sanitizer' "$f"; then fail "no sanitizer report in $(basename "$f")" "$f"; fi
+  done
+  echo "passed=$passed failed=$failed"
+  [ "$failed" -eq 0 ]
+}
 # kill_pid_files FILE...: kills (-9) every pid listed in the daemons' pid files given (one pid per
 # line, as spate's daemons write them; missing files and gone pids are fine): a test's cleanup.
 kill_pid_files() {

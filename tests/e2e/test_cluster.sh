@@ -203,10 +203,4 @@ start_jm
 jm_log2=$logs/spate-e2e-standalonesession-0-$host.log
 awaited "the TaskManagers registered again with the new JobManager" "$jm_log2" registered 2 "$jm_log2"
 
-"$SPATE" taskmanager stop-all "${D[@]}" >/dev/null 2>&1 || true
-"$SPATE" jobmanager stop-all "${D[@]}" >/dev/null 2>&1 || true
-for f in "$logs"/*.out; do
-  if grep -q 'Sanitizer' "$f"; then fail "no sanitizer report in $(basename "$f")" "$f"; fi
-done
-echo "passed=$passed failed=$failed"
-[ "$failed" -eq 0 ]
+finish_cluster "$logs"/*.out

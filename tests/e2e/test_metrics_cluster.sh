@@ -78,10 +78,4 @@ for who in jm tm; do
 done
 
 "$SPATE" cancel "${M[@]}" "$id" >"$tmp/cancel.out" 2>&1 || true
-"$SPATE" taskmanager stop-all "${D[@]}" >/dev/null 2>&1 || true
-"$SPATE" jobmanager stop-all "${D[@]}" >/dev/null 2>&1 || true
-for f in "$logs"/*.out; do
-  if grep -q 'Sanitizer' "$f"; then fail "no sanitizer report in $(basename "$f")" "$f"; fi
-done
-echo "passed=$passed failed=$failed"
-[ "$failed" -eq 0 ]
+finish_cluster "$logs"/*.out

@@ -134,10 +134,4 @@ assert "REST: the job restored a checkpoint" \
   rest_json "/jobs/$id/checkpoints" 'j["counts"]["restored"] >= 1'
 equals "standalone cluster, TaskManager killed" "$tmp/cluster"
 
-"$SPATE" taskmanager stop-all "${D[@]}" >/dev/null 2>&1 || true
-"$SPATE" jobmanager stop-all "${D[@]}" >/dev/null 2>&1 || true
-for f in "$logs"/*.out; do
-  if grep -q 'Sanitizer' "$f"; then fail "no sanitizer report in $(basename "$f")" "$f"; fi
-done
-echo "passed=$passed failed=$failed"
-[ "$failed" -eq 0 ]
+finish_cluster "$logs"/*.out

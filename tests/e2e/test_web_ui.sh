@@ -208,11 +208,4 @@ else
   echo "# screenshots: $SPATE_SCREENSHOTS"
 fi
 
-"$SPATE" taskmanager stop-all "${D[@]}" >/dev/null 2>&1 || true
-"$SPATE" jobmanager stop-all "${D[@]}" >/dev/null 2>&1 || true
-for f in "$logs"/*.out "$tmp"/empty/log/*.out "$tmp"/history/log/*.out; do
-  [ -f "$f" ] || continue
-  if grep -q 'Sanitizer' "$f"; then fail "no sanitizer report in $(basename "$f")" "$f"; fi
-done
-echo "passed=$passed failed=$failed"
-[ "$failed" -eq 0 ]
+finish_cluster "$logs"/*.out "$tmp"/empty/log/*.out "$tmp"/history/log/*.out
