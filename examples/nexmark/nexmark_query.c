@@ -11,7 +11,7 @@ spate_stream *nexmark_output(spate_env *env, spate_stream *result, const spate_s
   const char *path = spate_arg(argc, argv, "--output", NULL);
   if (!path && spate_arg_has(argc, argv, "--print")) return spate_print(result, NULL);
   if (!path) return spate_discard(result);
-  if (spate_arg(argc, argv, "--exactly-once", NULL)) {
+  if (spate_arg_has(argc, argv, "--exactly-once")) {
     spate_file_sink_options o = {.bucket_format = ""};
     return spate_sink_file_format(result, path, &o, spate_format_csv(env, schema));
   }

@@ -18,8 +18,8 @@
  *            count(distinct auction) filter (where price >= 1000000) AS rank3_auctions
  *     FROM bid GROUP BY DATE_FORMAT(dateTime, 'yyyy-MM-dd')
  * A group aggregation that updates with every bid, so the result is Flink's changelog as in q4
- * (+I for a day's first row, then -U and +U; nothing when a row would not change, which a bid
- * never leaves so here). A map projects each bid to its day, bidder, auction and price (Flink's
+ * (+I for a day's first row, then -U and +U; every bid changes its day's total, so there is no
+ * unchanged row to skip). A map projects each bid to its day, bidder, auction and price (Flink's
  * Calc); keyed by the day, the twelve counts are a value state, and the distinct bidders and
  * auctions of the day two map states (bid_stats.h).
  */
@@ -89,7 +89,6 @@ int q15_aggregate(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
   if ((rc = spate_rb_finish(a->rb, &row)) < 0 || (rc = spate_value_update(a->counts, &row)) < 0)
     return rc;
   if (!had) return emit(out, "+I", b.day, now);
-  if (!memcmp(old, now, sizeof now)) return 0;
   if ((rc = emit(out, "-U", b.day, old)) < 0) return rc;
   return emit(out, "+U", b.day, now);
 }

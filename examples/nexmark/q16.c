@@ -98,7 +98,6 @@ int q16_aggregate(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
   if ((rc = spate_rb_finish(a->rb, &row)) < 0 || (rc = spate_value_update(a->counts, &row)) < 0)
     return rc;
   if (!had) return emit(out, "+I", &b, now);
-  if (!memcmp(old, now, sizeof now)) return 0;
   if ((rc = emit(out, "-U", &b, old)) < 0) return rc;
   return emit(out, "+U", &b, now);
 }
