@@ -14,27 +14,6 @@
 
 #include "nexmark_query.h"
 
-#define NEXMARK_MS_PER_DAY 86400000LL
-
-/* The millisecond of a timestamp within its day and the minute of the day. */
-static inline int64_t nexmark_minute_of_day(int64_t ms) {
-  return (ms % NEXMARK_MS_PER_DAY + NEXMARK_MS_PER_DAY) % NEXMARK_MS_PER_DAY / 60000;
-}
-
-/* DATE_FORMAT(ts, 'yyyy-MM-dd') into buf; returns the view of it. */
-static inline spate_bytes nexmark_format_day(int64_t ms, char buf[16]) {
-  int n = spate_date_format(ms, "yyyy-MM-dd", buf, 16);
-  return (spate_bytes){buf, n > 0 ? (uint32_t)n : 0}; /* > 0: the pattern is a valid one */
-}
-
-/* DATE_FORMAT(ts, 'HH:mm') of the minute `minute` of a day, into buf (5 characters). */
-static inline spate_bytes nexmark_format_minute(int64_t minute, char buf[5]) {
-  int h = (int)(minute / 60), m = (int)(minute % 60);
-  buf[0] = (char)('0' + h / 10), buf[1] = (char)('0' + h % 10), buf[2] = ':';
-  buf[3] = (char)('0' + m / 10), buf[4] = (char)('0' + m % 10);
-  return (spate_bytes){buf, 5};
-}
-
 /* The queries' price ranks: 1 below 10,000; 2 from 10,000 below 1,000,000; 3 from 1,000,000. */
 static inline int nexmark_price_rank(int64_t price) {
   return price < 10000 ? 1 : price < 1000000 ? 2 : 3;

@@ -30,6 +30,29 @@ spate_stream *nexmark_output(spate_env *env, spate_stream *result, const spate_s
  * (prices are below 2^53 / 908), so it is kept as an integer count of thousandths and written
  * as the decimal string SQL prints ("908.000" for a price of 1000), never through a double. */
 static inline int64_t nexmark_euro_milli(int64_t price) { return price * 908; }
+
+/* Flink's DATE_FORMAT of a TIMESTAMP (UTC, as a TIMESTAMP without time zone shows it) with the
+ * patterns the queries use. */
+#define NEXMARK_MS_PER_DAY 86400000LL
+
+/* The minute of the day of a timestamp (its day floored: an instant before 1970 too). */
+static inline int64_t nexmark_minute_of_day(int64_t ms) {
+  return (ms % NEXMARK_MS_PER_DAY + NEXMARK_MS_PER_DAY) % NEXMARK_MS_PER_DAY / 60000;
+}
+
+/* DATE_FORMAT(ts, 'yyyy-MM-dd') into buf; returns the view of it. */
+static inline spate_bytes nexmark_format_day(int64_t ms, char buf[16]) {
+  int n = spate_date_format(ms, "yyyy-MM-dd", buf, 16);
+  return (spate_bytes){buf, n > 0 ? (uint32_t)n : 0}; /* > 0: the pattern is a valid one */
+}
+
+/* DATE_FORMAT(ts, 'HH:mm') of the minute `minute` of a day, into buf (5 characters). */
+static inline spate_bytes nexmark_format_minute(int64_t minute, char buf[5]) {
+  int h = (int)(minute / 60), m = (int)(minute % 60);
+  buf[0] = (char)('0' + h / 10), buf[1] = (char)('0' + h % 10), buf[2] = ':';
+  buf[3] = (char)('0' + m / 10), buf[4] = (char)('0' + m % 10);
+  return (spate_bytes){buf, 5};
+}
 /* Writes thousandths as that decimal string into buf; returns the view of it. */
 spate_bytes nexmark_decimal3(int64_t milli, char buf[32]);
 

@@ -25,18 +25,13 @@ SPATE_RECORD(q10_out, (auction, BIGINT_NOT_NULL), (bidder, BIGINT_NOT_NULL),
 
 int q10_partition(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
   struct nexmark_bid b = nexmark_bid_read(in);
-  char dt[16], hm[8];
-  int ndt = spate_date_format(b.dateTime, "yyyy-MM-dd", dt, sizeof dt),
-      nhm = spate_date_format(b.dateTime, "HH:mm", hm, sizeof hm);
-  if (ndt < 0 || nhm < 0)
+  char dt[16], hm[5];
+  spate_bytes day = nexmark_format_day(b.dateTime, dt),
+              minute = nexmark_format_minute(nexmark_minute_of_day(b.dateTime), hm);
+  if (day.len == 0)
     return spate_ctx_fail(ctx, "q10: dateTime %lld out of range", (long long)b.dateTime);
-  q10_out_write(out, &(struct q10_out){b.auction,
-                                       b.bidder,
-                                       b.price,
-                                       b.dateTime,
-                                       b.extra,
-                                       {dt, (uint32_t)ndt},
-                                       {hm, (uint32_t)nhm}});
+  q10_out_write(out,
+                &(struct q10_out){b.auction, b.bidder, b.price, b.dateTime, b.extra, day, minute});
   return 0;
 }
 

@@ -28,9 +28,7 @@ int q14_calc(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
   struct nexmark_bid b = nexmark_bid_read(in);
   int64_t milli = nexmark_euro_milli(b.price);
   if (milli <= 1000000LL * 1000 || milli >= 50000000LL * 1000) return 0;
-  int64_t ms_of_day = b.dateTime % 86400000;
-  if (ms_of_day < 0) ms_of_day += 86400000;
-  int hour = (int)(ms_of_day / 3600000);
+  int hour = (int)(nexmark_minute_of_day(b.dateTime) / 60);
   const char *type = hour >= 8 && hour <= 18   ? "dayTime"
                      : hour <= 6 || hour >= 20 ? "nightTime"
                                                : "otherTime";
