@@ -56,10 +56,7 @@ static ks_entry *find(const ks_state *s, const ks_ctx *c, uint32_t *slot) {
 static int put_row_at(ks_backend *b, ks_table *t, ks_entry *e, uint32_t slot, uint64_t hash,
                       uint32_t state, const void *key, uint32_t klen, const void *ns,
                       uint32_t nslen, const spate_row *v, int64_t ts, bool word) {
-  if (e && !frozen(b, e) && v->len <= e->cap) {
-    /* the common rewrite (a running reduce, an updated value): the entry is this backend's
-     * alone (no snapshot shares it) and the value fits its room */
-  } else if (e) {
+  if (e) { /* in place when no snapshot shares it and the value fits (entry_own's first test) */
     e = entry_own(b, t, slot, e, v->len > e->cap ? v->len : e->cap, 0);
     if (!e) return SPATE_ENOMEM;
   } else {
