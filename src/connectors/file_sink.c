@@ -278,14 +278,17 @@ static int partition_path(file_sink *s, const spate_row *row) {
     if (!spate_row_is_null(row, f)) rc = row_format_field(p, row, f, in);
     if (rc < 0) break;
     if (p->len == at) { /* NULL or empty */
-      rc = sp_strbuf_append(p, FS_DEFAULT_PARTITION, strlen(FS_DEFAULT_PARTITION));
+      rc = sp_strbuf_append(p, FS_DEFAULT_PARTITION, sizeof FS_DEFAULT_PARTITION - 1);
       continue;
     }
+    size_t k = at;
+    while (k < p->len && !needs_escape((unsigned char)p->data[k])) k++;
+    if (k == p->len) continue; /* the usual value: nothing to escape */
     /* the value again, escaped (the line buffer is free until the row is formatted) */
     s->line.len = 0;
-    rc = append_escaped(&s->line, p->data + at, p->len - at);
+    rc = sp_strbuf_append(&s->line, p->data + at, p->len - at);
     p->len = at;
-    if (rc == 0) rc = sp_strbuf_append(p, s->line.data, s->line.len);
+    if (rc == 0) rc = append_escaped(p, s->line.data, s->line.len);
   }
   return rc;
 }
