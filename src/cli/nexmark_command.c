@@ -16,14 +16,14 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "base/alloc.h"
+#include "base/clock.h"
 #include "base/config.h"
 #include "base/err.h"
 #include "cli/install_paths.h"
 
-#define DEFAULT_EVENTS "10000000"
+#define DEFAULT_EVENTS INT64_C(10000000)
 #define MAX_QUERIES 1024
 
 static void usage(FILE *f) {
@@ -37,7 +37,7 @@ static void usage(FILE *f) {
           "(user + sys) and events per CPU-second. `list` lists the queries found.\n"
           "\n"
           "Options of run:\n"
-          "  --events <n>            events to generate (nexmark.events.num); default %s,\n"
+          "  --events <n>            events to generate (nexmark.events.num); default %lld,\n"
           "                          0 generates without end\n"
           "  --tps <n>               events per second of event time (nexmark.first-event.rate)\n"
           "  -p, --parallelism <n>   parallelism of the job (parallelism.default)\n"
@@ -54,7 +54,7 @@ static void usage(FILE *f) {
           "A query q<N> (or N) is the job file q<N>.so of $SPATE_NEXMARK_JOBS when set, else of\n"
           "the installation's examples/nexmark (build/examples/nexmark next to build/bin); a\n"
           "name with a '/' is the path of a job file.\n",
-          DEFAULT_EVENTS);
+          (long long)DEFAULT_EVENTS);
 }
 
 /* The directory of the query jobs into out; false (with a message) when there is none. */
@@ -201,12 +201,6 @@ static bool parse_count(const char *s, int64_t min, int64_t max, int64_t *out) {
   return true;
 }
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static double cpu_s(void) {
   struct rusage ru;
   if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
@@ -241,7 +235,7 @@ static int run_command(int argc, char **argv, nexmark_run_fn run) {
   /* the arguments of `spate run`: at most 2 per option given, and the fixed ones */
   char **args = sp_calloc((size_t)argc * 2 + 16, sizeof *args);
   char **defs = sp_calloc((size_t)argc + 1, sizeof *defs); /* the -D key=value, in order */
-  char *ev_def = NULL, *tps_def = NULL;
+  char ev_def[64] = "", tps_def[64] = ""; /* the -D of --events and --tps (numbers checked) */
   sp_config *cfg = sp_config_new();
   if (!args || !defs || !cfg) goto out;
   for (int i = 0; i < argc; i++) {
@@ -322,18 +316,12 @@ static int run_command(int argc, char **argv, nexmark_run_fn run) {
       fprintf(stderr, "spate nexmark run: %s\n", err);
       goto out;
     }
-  if (!events && !sp_config_is_set(cfg, "nexmark.events.num")) events = DEFAULT_EVENTS;
-  if (events) {
-    size_t len = strlen(events) + 32;
-    if (!(ev_def = sp_malloc(len))) goto out;
-    snprintf(ev_def, len, "nexmark.events.num=%s", events);
+  if (!events && !sp_config_is_set(cfg, "nexmark.events.num")) n_events = DEFAULT_EVENTS;
+  if (events || n_events == DEFAULT_EVENTS) {
+    snprintf(ev_def, sizeof ev_def, "nexmark.events.num=%lld", (long long)n_events);
     if (sp_config_set_kv(cfg, ev_def, err, sizeof err) < 0) goto out;
   }
-  if (tps) {
-    size_t len = strlen(tps) + 32;
-    if (!(tps_def = sp_malloc(len))) goto out;
-    snprintf(tps_def, len, "nexmark.first-event.rate=%s", tps);
-  }
+  if (tps) snprintf(tps_def, sizeof tps_def, "nexmark.first-event.rate=%lld", (long long)rate);
   int64_t total = sp_config_int(cfg, "nexmark.events.num");
   if (!par && sp_config_is_set(cfg, "parallelism.default"))
     p = sp_config_int(cfg, "parallelism.default");
@@ -347,11 +335,11 @@ static int run_command(int argc, char **argv, nexmark_run_fn run) {
     args[n++] = "-D";
     args[n++] = defs[k];
   }
-  if (ev_def) {
+  if (ev_def[0]) {
     args[n++] = "-D";
     args[n++] = ev_def;
   }
-  if (tps_def) {
+  if (tps_def[0]) {
     args[n++] = "-D";
     args[n++] = tps_def;
   }
@@ -366,9 +354,9 @@ static int run_command(int argc, char **argv, nexmark_run_fn run) {
   } else if (!discard) {
     args[n++] = "--print";
   }
-  double t0 = now_s();
+  int64_t t0 = sp_mono_ns();
   rc = run("nexmark run", n, args);
-  double secs = now_s() - t0, cpu = cpu_s();
+  double secs = (double)(sp_mono_ns() - t0) * 1e-9, cpu = cpu_s();
   if (rc != 0 || total <= 0) goto out;
   double per_s = secs > 0 ? (double)total / secs : 0;
   fflush(stdout);
@@ -384,8 +372,6 @@ static int run_command(int argc, char **argv, nexmark_run_fn run) {
   }
 out:
   sp_config_free(cfg);
-  sp_free(ev_def);
-  sp_free(tps_def);
   sp_free(defs);
   sp_free(args);
   return rc;
