@@ -158,16 +158,6 @@ void spate_rb_set_string(spate_row_builder *b, int i, const char *s, size_t len)
 void spate_rb_set_bytes(spate_row_builder *b, int i, const void *p, size_t len);
 /* Copies field j of src (same type required) into field i. */
 void spate_rb_set_field(spate_row_builder *b, int i, const spate_row *src, int j);
-
-/* Flink's DATE_FORMAT of a TIMESTAMP(3) (milliseconds since 1970-01-01, shown as UTC as a
- * TIMESTAMP without time zone is) with a Java DateTimeFormatter pattern: the letters yyyy (the
- * year of era, as Java's: 4 digits at least, '+' above 9999), yy (its last 2 digits), MM, M, dd, d, HH, H,
- * mm, m, ss, s (2 digits, or as few as the value needs) and S... (the first 1 to 3 fraction
- * digits; more are zeros); 'quoted text' ('' for a quote) and every other character that is not
- * a letter stand for themselves. Writes the text and a NUL into buf and returns its length;
- * SPATE_EINVAL for another letter, a letter run of another length or an unclosed quote, and when
- * the text and NUL do not fit in cap bytes. */
-int spate_date_format(int64_t ms, const char *pattern, char *buf, size_t cap);
 /* Finishes the row; *out views the builder's memory until the next spate_rb_begin. Returns
  * SPATE_EINVAL (message via spate_rb_error) if a setter failed or a NOT NULL field is NULL. */
 int spate_rb_finish(spate_row_builder *b, spate_row *out);
@@ -179,6 +169,16 @@ void spate_row_free(spate_row *row);
 /* Formats a row as Flink prints it: one field alone as its value, several as "(a,b,c)", NULL
  * as "null". Writes at most cap bytes including the NUL; returns the full length. */
 size_t spate_row_format(const spate_row *row, const spate_schema *schema, char *out, size_t cap);
+
+/* Flink's DATE_FORMAT of a TIMESTAMP(3) (milliseconds since 1970-01-01, shown as UTC as a
+ * TIMESTAMP without time zone is) with a Java DateTimeFormatter pattern: the letters yyyy (the
+ * year of era, as Java's: 4 digits at least, '+' above 9999), yy (its last 2 digits), MM, M, dd,
+ * d, HH, H, mm, m, ss, s (2 digits, or as few as the value needs) and S... (the first 1 to 3
+ * fraction digits; more are zeros); 'quoted text' ('' for a quote) and every other character
+ * that is not a letter stand for themselves. Writes the text and a NUL into buf and returns its
+ * length; SPATE_EINVAL for another letter, a letter run of another length or an unclosed quote,
+ * and when the text and NUL do not fit in cap bytes. */
+int spate_date_format(int64_t ms, const char *pattern, char *buf, size_t cap);
 
 /* ---------------------------------------------------------------------------------------------
  * User functions. Every UDF receives a context for the subtask it runs in. A UDF returns 0 on
@@ -632,7 +632,7 @@ typedef struct spate_file_sink_options {
   int64_t rollover_interval_ms;      /* <= 0: 60 s */
   int64_t inactivity_interval_ms;    /* <= 0: 60 s */
   const char *bucket_format;         /* strftime format of the bucket directory (processing time);
-                                    NULL: Flink's "%Y-%m-%d--%H"; "": no buckets */
+                                        NULL: Flink's "%Y-%m-%d--%H"; "": no buckets */
   const char *part_prefix;           /* NULL: "part" */
   const char *part_suffix;           /* NULL: "" */
   const char *const *partition_keys; /* field names (see above); NULL: no partitions */

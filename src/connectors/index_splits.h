@@ -5,7 +5,7 @@
  * Splits are cut once, at a job's first start: a bounded source of `count` indices gives
  * subtask i of p the range [count * i / p, count * (i + 1) / p) with step 1; an unbounded one
  * gives it i, i + p, i + 2p, ... A checkpoint keeps every unfinished split (idx_split_put); a
- * restore at any parallelism hands them out again (idx_split_get checks each against the
+ * restore at any parallelism hands them out again (idx_splits_restore_one checks each against the
  * source), so every index is emitted exactly once whatever the parallelism.
  */
 #ifndef SPATE_CONNECTORS_INDEX_SPLITS_H
@@ -23,7 +23,7 @@ typedef struct idx_split {
   int64_t next, end, step;
 } idx_split;
 
-/* The encoded size of a split (idx_split_put, idx_split_get). */
+/* The encoded size of a split (idx_split_put, idx_splits_restore_one). */
 #define IDX_SPLIT_BYTES 24
 
 typedef struct idx_splits {

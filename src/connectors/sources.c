@@ -276,7 +276,7 @@ static int permits(op_t *op, range_src *s, int budget) {
 static int generator_poll(op_t *op, int budget) {
   range_src *s = op->impl;
   if (s->splits.n == 0) return SRC_END;
-  int n = s->per_second.interval_ms > 0 || s->per_ckpt > 0 ? permits(op, s, budget) : budget;
+  int n = permits(op, s, budget); /* budget when there is no limit */
   if (n < 0) return n;
   return n == 0 ? SRC_WAIT : range_poll(op, n, generator_emit);
 }
