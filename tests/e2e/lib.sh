@@ -82,6 +82,16 @@ promtool_accepts() {
     >"$1.promtool" || true
   { [ "$rc" -eq 0 ] || [ "$rc" -eq 3 ]; } && [ ! -s "$1.promtool" ]
 }
+# rest_holds URL EXPRESSION OUT: GETs the JSON at URL into OUT and exits 0 when the Python
+# EXPRESSION over it (as `j`) holds, as a condition to await on a REST endpoint.
+rest_holds() {
+  python3 - "$1" "$2" >"$3" 2>&1 <<'PY'
+import json, sys, urllib.request
+j = json.load(urllib.request.urlopen(sys.argv[1], timeout=10))
+print(json.dumps(j))
+sys.exit(0 if eval(sys.argv[2]) else 1)
+PY
+}
 # finish_cluster LOG...: a cluster test's end: stops the standalone daemons (stop-all with the
 # test's options in D), fails for every daemon output LOG that holds a sanitizer report (missing
 # ones are skipped), prints the totals and returns whether every check passed.

@@ -137,12 +137,8 @@ assert "spate run -d prints the job id and returns" test -n "$id"
 running_in_list() { "$SPATE" list "${M[@]}" -r >"$tmp/list.out" 2>&1 && grep -q ": $id : .* (RUNNING)$" "$tmp/list.out"; }
 awaited "spate list -r shows the job RUNNING" "$tmp/list.out" running_in_list
 subtasks_running() {
-  python3 - "http://localhost:$rest_port/jobs/$id" >"$tmp/job.json" 2>&1 <<'PY'
-import json, sys, urllib.request
-j = json.load(urllib.request.urlopen(sys.argv[1], timeout=10))
-print(json.dumps(j))
-sys.exit(0 if j["vertices"] and all(v["status"] == "RUNNING" for v in j["vertices"]) else 1)
-PY
+  rest_holds "http://localhost:$rest_port/jobs/$id" \
+    'j["vertices"] and all(v["status"] == "RUNNING" for v in j["vertices"])' "$tmp/job.json"
 }
 awaited "every vertex of the job runs" "$tmp/job.json" subtasks_running
 "$SPATE" savepoint "${M[@]}" "$id" "$tmp/sp" >"$tmp/sp.out" 2>&1 || fail "spate savepoint" "$tmp/sp.out"

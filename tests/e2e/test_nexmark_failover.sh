@@ -105,14 +105,7 @@ awaited "the job is submitted to the cluster" "$tmp/cluster.err" submitted
 id=$(sed -n 's/^Job has been submitted with JobID \([0-9a-f]*\)$/\1/p' "$tmp/cluster.out")
 
 # rest_json PATH PYTHON-EXPRESSION: exit 0 when the expression over the JSON `j` at PATH holds
-rest_json() {
-  python3 - "$rest$1" "$2" >"$tmp/rest.json" 2>&1 <<'PY'
-import json, sys, urllib.request
-j = json.load(urllib.request.urlopen(sys.argv[1], timeout=10))
-print(json.dumps(j))
-sys.exit(0 if eval(sys.argv[2]) else 1)
-PY
-}
+rest_json() { rest_holds "$rest$1" "$2" "$tmp/rest.json"; }
 checkpointed() { rest_json "/jobs/$id/checkpoints" 'j["counts"]["completed"] >= 1'; }
 awaited "REST: the job on the cluster completed a checkpoint" "$tmp/rest.json" checkpointed
 published() { [ -n "$(find "$tmp/cluster" -type f ! -name '.*' -size +0 2>/dev/null)" ]; }

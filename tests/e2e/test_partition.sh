@@ -76,17 +76,9 @@ id=$(sed -n 's/^Job has been submitted with JobID \([0-9a-f]*\)$/\1/p' "$tmp/run
 # job_state JOBID STATE...: every vertex in one of the states, and (with RESTARTED) after a
 # restart, read from the REST endpoint
 vertices() {
-  python3 - "http://localhost:$rest_port/jobs/$id" "$@" >"$tmp/job.json" 2>&1 <<'PY'
-import json, sys, urllib.request
-j = json.load(urllib.request.urlopen(sys.argv[1], timeout=10))
-print(json.dumps(j))
-want = sys.argv[2]
-restarted = len(sys.argv) > 3
-ok = j["vertices"] and all(v["status"] == want for v in j["vertices"])
-if restarted:
-    ok = ok and j["timestamps"].get("RESTARTING", 0) > 0
-sys.exit(0 if ok else 1)
-PY
+  local holds="j['vertices'] and all(v['status'] == '$1' for v in j['vertices'])"
+  [ $# -gt 1 ] && holds="$holds and j['timestamps'].get('RESTARTING', 0) > 0"
+  rest_holds "http://localhost:$rest_port/jobs/$id" "$holds" "$tmp/job.json"
 }
 awaited "the job runs on both TaskManagers" "$tmp/job.json" vertices RUNNING
 has_checkpoint() { [ "$(find "$tmp/ck" -path '*/chk-*/_metadata' 2>/dev/null | wc -l)" -ge 1 ]; }
