@@ -53,7 +53,7 @@ static inline spate_bytes nexmark_format_minute(int64_t minute, char buf[5]) {
   buf[3] = (char)('0' + m / 10), buf[4] = (char)('0' + m % 10);
   return (spate_bytes){buf, 5};
 }
-/* Writes thousandths as that decimal string into buf; returns the view of it. */
+/* Writes thousandths as that decimal string into buf (at its end); returns the view of it. */
 spate_bytes nexmark_decimal3(int64_t milli, char buf[32]);
 
 /* An incremental count (spate_window_aggregate with merge, so also for session windows):

@@ -59,7 +59,10 @@
  *     wrong record fails even when the field counts agree. Rows from elsewhere (state, window
  *     contents, rows the job built) carry no schema: for them the count is what is checked;
  *     STRING and BYTES getters also check that the value lies inside the row;
- *   - every setter checks the builder's schema (field count and the field's type).
+ *   - every setter checks the builder's schema (field count and the field's type);
+ *   - R_read and R_write make these checks for every field at once, and remember a match (per
+ *     operator input, whose rows are well-formed rows of its schema, and per builder), so that
+ *     the struct view costs one call per record, not one per field.
  * Inside a UDF the job fails after the call (as if it had returned spate_ctx_fail's code) and
  * the getter returns 0 (or {NULL, 0}); outside any operator (reading a job's collected rows in
  * the main program) a failed check prints the message and aborts, as assert does.
@@ -101,6 +104,10 @@ const spate_schema *spate_record_schema(const spate_record_desc *d);
 /* The run-time checks of the accessors (see above); true when the access may go on. */
 bool spate_record_check_get_(const spate_record_desc *d, int field, const spate_row *row);
 bool spate_record_check_set_(const spate_record_desc *d, int field, spate_row_builder *rb);
+/* The same checks for every field at once, made by R_read and R_write: one call per record
+ * instead of one per field, so that the checks of a debug or assert-on build stay cheap. */
+bool spate_record_check_read_(const spate_record_desc *d, const spate_row *row);
+bool spate_record_check_write_(const spate_record_desc *d, spate_row_builder *rb);
 
 /* ---- the declaration macro ------------------------------------------------------------------ */
 #define SPATE_RECORD(R, ...)                                                                       \
@@ -125,10 +132,15 @@ bool spate_record_check_set_(const spate_record_desc *d, int field, spate_row_bu
   SPATE_PP_EACH_(SPATE_REC_ACCESSORS_, R, __VA_ARGS__)                                             \
   static inline __attribute__((unused)) struct R R##_read(const spate_row *row) {                  \
     struct R v;                                                                                    \
+    if (SPATE_RECORD_CHECKS && !spate_record_check_read_(&R##_record_, row)) {                     \
+      memset(&v, 0, sizeof v);                                                                     \
+      return v;                                                                                    \
+    }                                                                                              \
     SPATE_PP_EACH_(SPATE_REC_READ_, R, __VA_ARGS__)                                                \
     return v;                                                                                      \
   }                                                                                                \
   static inline __attribute__((unused)) void R##_write(spate_row_builder *rb, const struct R *v) { \
+    if (SPATE_RECORD_CHECKS && !spate_record_check_write_(&R##_record_, rb)) return;               \
     SPATE_PP_EACH_(SPATE_REC_WRITE_, R, __VA_ARGS__)                                               \
   }                                                                                                \
   static inline __attribute__((unused)) int R##_emit(spate_collector *out, const struct R *v) {    \
@@ -151,7 +163,7 @@ bool spate_record_check_set_(const spate_record_desc *d, int field, spate_row_bu
 #define SPATE_REC_MEMBER_(R, x) SPATE_PP_CALL_(SPATE_REC_MEMBER2_, (R, SPATE_PP_UNPAREN_ x))
 #define SPATE_REC_MEMBER2_(R, f, T) SPATE_REC_T_CTYPE_##T f;
 #define SPATE_REC_READ_(R, x) SPATE_PP_CALL_(SPATE_REC_READ2_, (R, SPATE_PP_UNPAREN_ x))
-#define SPATE_REC_READ2_(R, f, T) v.f = R##_##f(row);
+#define SPATE_REC_READ2_(R, f, T) v.f = SPATE_REC_T_GET_##T(row, R##_##f##_FIELD);
 #define SPATE_REC_WRITE_(R, x) SPATE_PP_CALL_(SPATE_REC_WRITE2_, (R, SPATE_PP_UNPAREN_ x))
 #define SPATE_REC_WRITE2_(R, f, T) SPATE_REC_T_WRITE_##T(R, f)
 #define SPATE_REC_ACCESSORS_(R, x) SPATE_PP_CALL_(SPATE_REC_ACCESSORS2_, (R, SPATE_PP_UNPAREN_ x))
@@ -179,14 +191,21 @@ bool spate_record_check_set_(const spate_record_desc *d, int field, spate_row_bu
     if (SPATE_RECORD_CHECKS && !spate_record_check_set_(&R##_record_, R##_##f##_FIELD, rb)) \
       return;                                                                               \
     set(rb, R##_##f##_FIELD, v);                                                            \
+  }                                                                                         \
+  static inline __attribute__((unused)) void R##_put_##f##_(spate_row_builder *rb, CT v) {  \
+    set(rb, R##_##f##_FIELD, v);                                                            \
   }
 /* STRING / BYTES setter: void R_set_f(rb, ptr, len). */
-#define SPATE_REC_VAR_SETTER_(R, f, PT, set)                                                \
-  static inline                                                                             \
-      __attribute__((unused)) void R##_set_##f(spate_row_builder *rb, PT p, size_t len) {   \
-    if (SPATE_RECORD_CHECKS && !spate_record_check_set_(&R##_record_, R##_##f##_FIELD, rb)) \
-      return;                                                                               \
-    set(rb, R##_##f##_FIELD, p, len);                                                       \
+#define SPATE_REC_VAR_SETTER_(R, f, PT, set)                                                 \
+  static inline                                                                              \
+      __attribute__((unused)) void R##_set_##f(spate_row_builder *rb, PT p, size_t len) {    \
+    if (SPATE_RECORD_CHECKS && !spate_record_check_set_(&R##_record_, R##_##f##_FIELD, rb))  \
+      return;                                                                                \
+    set(rb, R##_##f##_FIELD, p, len);                                                        \
+  }                                                                                          \
+  static inline                                                                              \
+      __attribute__((unused)) void R##_put_##f##_(spate_row_builder *rb, PT p, size_t len) { \
+    set(rb, R##_##f##_FIELD, p, len);                                                        \
   }
 #define SPATE_REC_STRING_SETTER_(R, f)                                                       \
   SPATE_REC_VAR_SETTER_(R, f, const char *, spate_rb_set_string)                             \
@@ -194,12 +213,12 @@ bool spate_record_check_set_(const spate_record_desc *d, int field, spate_row_bu
       __attribute__((unused)) void R##_set_##f##_str(spate_row_builder *rb, const char *s) { \
     R##_set_##f(rb, s, strlen(s));                                                           \
   }
-#define SPATE_REC_SCALAR_WRITE_(R, f) R##_set_##f(rb, v->f);
-#define SPATE_REC_VAR_WRITE_(R, f)       \
-  if (v->f.ptr)                          \
-    R##_set_##f(rb, v->f.ptr, v->f.len); \
-  else                                   \
-    R##_set_##f##_null(rb);
+#define SPATE_REC_SCALAR_WRITE_(R, f) R##_put_##f##_(rb, v->f);
+#define SPATE_REC_VAR_WRITE_(R, f)          \
+  if (v->f.ptr)                             \
+    R##_put_##f##_(rb, v->f.ptr, v->f.len); \
+  else                                      \
+    spate_rb_set_null(rb, R##_##f##_FIELD);
 
 /* The field types: per type token T (and T_NOT_NULL) its C type, spate_type, NOT NULL flag,
  * row getter, setter and struct-write pieces. */

@@ -438,7 +438,7 @@ static int fs_invoke(void *self, spate_txn *txn, int64_t ts, const spate_row *ro
   file_sink *s = self;
   fs_txn *t = txn->handle;
   int64_t now = op_now(s->op);
-  fs_bucket *b;
+  fs_bucket *b = NULL;
   int rc = bucket_for(s, now, row, &b);
   if (rc == 0 && b->active < 0) rc = open_part(s, t, b, now);
   if (rc < 0) return rc;

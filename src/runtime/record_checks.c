@@ -88,24 +88,37 @@ static bool report_mismatch(const char *fmt, ...) {
   return false;
 }
 
-bool spate_record_check_get_(const spate_record_desc *d, int field, const spate_row *row) {
-  const char *fname = d->field_names[field];
+/* The row exists and has the record's field count; `fname` names the field being read (or the
+ * first, for a whole-record read). */
+static bool check_row_shape(const spate_record_desc *d, const char *fname, const spate_row *row) {
   if (!row || !row->data)
     return report_mismatch("record '%s', field '%s': read from a NULL row", d->name, fname);
   if (row->nfields != (uint32_t)d->nfields)
     return report_mismatch("record '%s', field '%s': the row has %u field%s, the record %d",
                            d->name, fname, row->nfields, row->nfields == 1 ? "" : "s", d->nfields);
+  return true;
+}
+
+/* The operator's input schema when `row` is the record the current operator is processing, else
+ * NULL (the row carries no schema to check against). */
+static const spate_schema *input_schema_of(const spate_row *row) {
   const spate_ctx *ctx = crash_current_op;
-  if (ctx && ctx->in_row == row->data && ctx->in_row_schema) {
-    const schema_field *sf = &ctx->in_row_schema->fields[field];
-    if (sf->type != d->field_types[field])
-      return report_mismatch(
-          "record '%s', field '%s' is %s, but field %d of the operator's input "
-          "is '%s' %s: the stream's rows are not %s records",
-          d->name, fname, schema_type_name(d->field_types[field]), field, sf->name,
-          schema_type_name(sf->type), d->name);
-  }
+  return ctx && ctx->in_row == row->data ? ctx->in_row_schema : NULL;
+}
+
+/* Field `field` of a row of the right shape: its type against the input schema `in` (when
+ * known), and a STRING or BYTES value inside the row. */
+static bool check_field(const spate_record_desc *d, int field, const spate_row *row,
+                        const spate_schema *in) {
+  const char *fname = d->field_names[field];
   spate_type t = d->field_types[field];
+  if (in && in->fields[field].type != t) {
+    const schema_field *sf = &in->fields[field];
+    return report_mismatch(
+        "record '%s', field '%s' is %s, but field %d of the operator's input "
+        "is '%s' %s: the stream's rows are not %s records",
+        d->name, fname, schema_type_name(t), field, sf->name, schema_type_name(sf->type), d->name);
+  }
   if ((t == SPATE_STRING || t == SPATE_BYTES) && !spate_row_is_null(row, field)) {
     uint64_t v = spate_row_slot_(row, field);
     uint64_t off = v >> 32, len = (uint32_t)v;
@@ -118,26 +131,66 @@ bool spate_record_check_get_(const spate_record_desc *d, int field, const spate_
   return true;
 }
 
-bool spate_record_check_set_(const spate_record_desc *d, int field, spate_row_builder *rb) {
-  const char *fname = d->field_names[field];
-  const spate_schema *s = rb ? rb->schema : NULL;
-  const char *bad = NULL;
-  char why[160];
-  if (!s)
-    bad = "no row builder";
-  else if (s->nfields != d->nfields)
-    snprintf(why, sizeof why, "the row being built has %d field%s, the record %d", s->nfields,
-             s->nfields == 1 ? "" : "s", d->nfields),
-        bad = why;
-  else if (s->fields[field].type != d->field_types[field])
-    snprintf(why, sizeof why, "field %d of the row being built is '%s' %s, the record's is %s",
-             field, s->fields[field].name, schema_type_name(s->fields[field].type),
-             schema_type_name(d->field_types[field])),
-        bad = why;
-  if (!bad) return true;
+bool spate_record_check_get_(const spate_record_desc *d, int field, const spate_row *row) {
+  return check_row_shape(d, d->field_names[field], row) &&
+         check_field(d, field, row, input_schema_of(row));
+}
+
+bool spate_record_check_read_(const spate_record_desc *d, const spate_row *row) {
+  if (!check_row_shape(d, d->field_names[0], row)) return false;
+  spate_ctx *ctx = (spate_ctx *)crash_current_op; /* the operator's own, writable context */
+  const spate_schema *in = input_schema_of(row);
+  if (in && ctx->checked_record == d && ctx->checked_schema == in) return true;
+  for (int i = 0; i < d->nfields; i++)
+    if (!check_field(d, i, row, in)) return false;
+  if (in) ctx->checked_record = d, ctx->checked_schema = in;
+  return true;
+}
+
+/* The builder's schema against the record's field `field`; NULL when they agree, else why not
+ * (in `why`). */
+static const char *builder_mismatch(const spate_record_desc *d, int field, const spate_schema *s,
+                                    char *why, size_t cap) {
+  if (!s) return "no row builder";
+  if (s->nfields != d->nfields) {
+    snprintf(why, cap, "the row being built has %d field%s, the record %d", s->nfields,
+             s->nfields == 1 ? "" : "s", d->nfields);
+    return why;
+  }
+  if (s->fields[field].type != d->field_types[field]) {
+    snprintf(why, cap, "field %d of the row being built is '%s' %s, the record's is %s", field,
+             s->fields[field].name, schema_type_name(s->fields[field].type),
+             schema_type_name(d->field_types[field]));
+    return why;
+  }
+  return NULL;
+}
+
+/* Reports a builder mismatch: on the builder (its row then fails to finish) or, without one, as
+ * report_mismatch does. */
+static bool report_builder(const spate_record_desc *d, int field, spate_row_builder *rb,
+                           const char *bad) {
   char msg[256];
-  snprintf(msg, sizeof msg, "record '%s', field '%s': %s", d->name, fname, bad);
+  snprintf(msg, sizeof msg, "record '%s', field '%s': %s", d->name, d->field_names[field], bad);
   if (!rb) return report_mismatch("%s", msg);
   if (!rb->error[0]) snprintf(rb->error, sizeof rb->error, "%s", msg);
   return false;
+}
+
+bool spate_record_check_set_(const spate_record_desc *d, int field, spate_row_builder *rb) {
+  char why[160];
+  const char *bad = builder_mismatch(d, field, rb ? rb->schema : NULL, why, sizeof why);
+  return !bad || report_builder(d, field, rb, bad);
+}
+
+bool spate_record_check_write_(const spate_record_desc *d, spate_row_builder *rb) {
+  if (rb && rb->checked_record == d) return true; /* a builder's schema never changes */
+  char why[160];
+  const spate_schema *s = rb ? rb->schema : NULL;
+  for (int i = 0; i < d->nfields; i++) {
+    const char *bad = builder_mismatch(d, i, s, why, sizeof why);
+    if (bad) return report_builder(d, i, rb, bad);
+  }
+  rb->checked_record = d;
+  return true;
 }

@@ -36,6 +36,11 @@ struct spate_ctx {
    * returned (operator.h: op_record_check). */
   const uint8_t *in_row;
   const spate_schema *in_row_schema;
+  /* The typed record (spate_record_desc) last found to match checked_schema, an input schema
+   * of the operator: rows of that input are well-formed rows of it (built, or validated when
+   * decoded), so reading them as that record needs no more checks than the field count. */
+  const void *checked_record;
+  const spate_schema *checked_schema;
   bool check_failed;
 };
 

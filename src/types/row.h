@@ -26,6 +26,9 @@ struct spate_row_builder {
   const uint64_t *notnull;
   const uint8_t *types; /* spate_type of each field, for the setters' checks */
   uint32_t nfields;
+  /* The typed record (spate_record_desc) last found to match the schema by the record checks
+   * (record_checks.c), so that they check a record's writes once per builder; NULL: none. */
+  const void *checked_record;
   char error[256]; /* first setter error since begin; empty if none */
 };
 

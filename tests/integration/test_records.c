@@ -8,7 +8,8 @@
  *    record in value state, checked against sums computed here;
  *  - the debug checks: a stream read with a record whose field has another type (same field
  *    count), or another field count, and a setter writing into a row of another schema, each
- *    fail the job with a message naming the record and the field.
+ *    fail the job with a message naming the record and the field; so do the struct view's
+ *    whole-record checks, also after a read or write of the right record in the same call.
  * The compile-time checks are tested by tests/unit/record_compile_errors.sh.
  * UDFs have external linkage (the program is linked with -rdynamic) and an rc_ prefix.
  */
@@ -211,6 +212,21 @@ int rc_set_wrong_builder(spate_ctx *ctx, const spate_row *in, spate_row_builder 
   return 0;
 }
 
+/* The struct view checks the whole record once (R_read, R_write) and remembers a match per
+ * operator input or builder: a right read first must not let a wrong one through after it. */
+int rc_read_struct_after_right_one(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
+  struct reading r = reading_read(in);
+  struct wrong w = wrong_read(in); /* temp is DOUBLE in the stream */
+  pair_write(out, &(struct pair){r.big, w.big});
+  return 0;
+}
+
+int rc_write_struct_after_right_one(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
+  pair_write(out, &(struct pair){1, 2});
+  summary_write(out, &(struct summary){{"x", 1}, 1.0, 1}); /* out is a pair row */
+  return 0;
+}
+
 /* Runs source -> map(fn) -> collect at parallelism 2 and returns the job's error. */
 static char *run_failing(spate_map_fn fn) {
   spate_env *env = new_env();
@@ -242,6 +258,23 @@ static void test_setter_on_other_schema_fails_naming_field(void **state) {
   (void)state;
   if (!SPATE_RECORD_CHECKS) skip();
   char *err = run_failing(rc_set_wrong_builder);
+  tk_assert_contains(err, "record 'summary', field 'id': the row being built has 2 fields");
+  free(err);
+}
+
+static void test_struct_read_of_wrong_record_fails_after_right_one(void **state) {
+  (void)state;
+  if (!SPATE_RECORD_CHECKS) skip();
+  char *err = run_failing(rc_read_struct_after_right_one);
+  tk_assert_contains(err, "'reader'");
+  tk_assert_contains(err, "record 'wrong', field 'temp' is BIGINT");
+  free(err);
+}
+
+static void test_struct_write_into_other_schema_fails_after_right_one(void **state) {
+  (void)state;
+  if (!SPATE_RECORD_CHECKS) skip();
+  char *err = run_failing(rc_write_struct_after_right_one);
   tk_assert_contains(err, "record 'summary', field 'id': the row being built has 2 fields");
   free(err);
 }
@@ -278,6 +311,8 @@ int main(void) {
       cmocka_unit_test(test_wrong_field_type_fails_naming_field),
       cmocka_unit_test(test_wrong_field_count_fails_naming_field),
       cmocka_unit_test(test_setter_on_other_schema_fails_naming_field),
+      cmocka_unit_test(test_struct_read_of_wrong_record_fails_after_right_one),
+      cmocka_unit_test(test_struct_write_into_other_schema_fails_after_right_one),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
