@@ -85,9 +85,14 @@ int interval_join_right(spate_ctx *ctx, const spate_row *in, spate_collector *ou
   return join_element(ctx, 1, in, out);
 }
 
-/* Drops, for the current key, every buffered element whose cleanup time has come. */
+/* Drops, for the current key, every buffered element whose cleanup time has come: at or below
+ * the watermark being processed, whose timers all fire before anything else happens. Flink
+ * removes at each timer the elements of its timestamp alone; removing all that are due at the
+ * first timer of a key leaves the others of that watermark an empty scan, where each would
+ * scan all that wait: the end of a bounded input fires every timer at once. */
 int interval_join_cleanup(spate_ctx *ctx, int64_t now, spate_time_domain d, spate_collector *out) {
   proc_op *p = keyed_of(ctx);
+  if (ctx->watermark > now) now = ctx->watermark;
   for (int side = 0; side < 2; side++) {
     int64_t *doomed = NULL;
     size_t n = 0, cap = 0;
