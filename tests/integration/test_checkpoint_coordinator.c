@@ -75,6 +75,20 @@ int cc_gen(spate_ctx *ctx, int64_t i, spate_row_builder *out) {
   return 0;
 }
 
+/* Waits until cc_map subtask 1 holds its first record at g_map_gate (at most TK_TIMEOUT_MS). */
+static bool await_map1_held(void) {
+  int64_t deadline = tk_mono_ms() + TK_TIMEOUT_MS;
+  bool held = true;
+  tk_await_begin();
+  while (tk_gate_arrived(&g_map_gate) < 1)
+    if (!tk_await_step(deadline)) {
+      held = tk_gate_arrived(&g_map_gate) >= 1;
+      break;
+    }
+  tk_await_end();
+  return held;
+}
+
 int cc_map(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
   if (spate_ctx_subtask(ctx) == 1 && atomic_load(&g_hold_map1) &&
       !atomic_exchange(&g_map1_first, true) && !tk_gate_pass(&g_map_gate))
@@ -82,9 +96,14 @@ int cc_map(spate_ctx *ctx, const spate_row *in, spate_row_builder *out) {
   int64_t n = atomic_fetch_add(&g_mapped, 1) + 1;
   int every = atomic_load(&g_fail_every);
   if (every && n % every == 0) return spate_ctx_fail(ctx, "injected failure %lld", (long long)n);
-  if (spate_row_bigint(in, 1) == atomic_load(&g_fail_at))
+  if (spate_row_bigint(in, 1) == atomic_load(&g_fail_at)) {
+    /* when subtask 1 is to be held, the failure waits until it is: under load it may still be
+     * deploying, and a cancellation then would never bring it to the gate */
+    if (atomic_load(&g_hold_map1) && spate_ctx_subtask(ctx) != 1 && !await_map1_held())
+      return spate_ctx_fail(ctx, "map subtask 1 never reached its gate");
     return spate_ctx_fail(ctx, "injected failure at record %lld",
                           (long long)spate_row_bigint(in, 1));
+  }
   spate_rb_set_field(out, 0, in, 0);
   spate_rb_set_field(out, 1, in, 1);
   return 0;
