@@ -151,13 +151,19 @@ typedef struct local_dt {
   int64_t year, month, day, hour, minute, second, nanos;
 } local_dt;
 
-/* Epoch milliseconds of a local date-time read as UTC; fields may be out of range (lenient). */
-static int64_t lenient_ms(const local_dt *t) {
+/* Epoch milliseconds of a local date-time read as UTC, minus offset_ms; fields may be out of range
+ * (lenient). False when the year is past Java's (+-999,999,999) or the result past int64. */
+static bool lenient_ms(const local_dt *t, int64_t offset_ms, int64_t *out) {
+  if (t->year > 999999999 || t->year < -999999999) return false;
   int64_t m0 = t->month - 1;
   int64_t y = t->year + floor_div(m0, 12);
   int m = (int)(m0 - floor_div(m0, 12) * 12) + 1;
-  int64_t days = days_to_month(y, m) + t->day - 1;
-  return ((days * 24 + t->hour) * 60 + t->minute) * 60000 + t->second * 1000 + t->nanos / 1000000;
+  __int128 days = (__int128)days_to_month(y, m) + t->day - 1;
+  __int128 ms = ((days * 24 + t->hour) * 60 + t->minute) * 60000 + (__int128)t->second * 1000 +
+                t->nanos / 1000000 - offset_ms;
+  if (ms > INT64_MAX || ms < INT64_MIN) return false;
+  *out = (int64_t)ms;
+  return true;
 }
 
 /* Reads min..max digits at *p (greedy); false if fewer than min. */
@@ -470,13 +476,15 @@ int fs_partition_time(const fs_sink_options *o, const op_str_list *keys, const c
     local_dt t;
     bool ok =
         o->formatter ? parse_formatted(o->formatter, text.data, &t) : parse_default(text.data, &t);
-    if (!ok)
+    if (ok && !lenient_ms(&t, o->tz_offset_ms, out_ms))
+      rc = sp_err(err, err_len, SPATE_EINVAL,
+                  "cannot extract the time of partition '%s': '%s' is out of range", path,
+                  text.data);
+    else if (!ok)
       rc = sp_err(err, err_len, SPATE_EINVAL,
                   "cannot extract the time of partition '%s': '%s' does not match %s%s%s", path,
                   text.data, o->formatter ? "the formatter '" : "'yyyy-MM-dd[ HH:mm:ss]'",
                   o->formatter ? o->formatter : "", o->formatter ? "'" : "");
-    else
-      *out_ms = lenient_ms(&t) - o->tz_offset_ms;
   }
   sp_strbuf_free(&vals);
   sp_strbuf_free(&text);

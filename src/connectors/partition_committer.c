@@ -78,7 +78,27 @@ typedef struct committer {
 } committer;
 
 /* ---- pending partitions ---------------------------------------------------------------------- */
+/* Whether a partition is a relative path below the sink's directory: components "k=v" separated
+ * by single '/', none "." or "..", no NUL (the writers' are; restored ones are checked). */
+static bool partition_ok(const char *p, size_t len) {
+  if (len == 0 || memchr(p, 0, len)) return false;
+  for (size_t i = 0; i < len;) {
+    size_t j = i;
+    while (j < len && p[j] != '/') j++;
+    size_t n = j - i;
+    if (n == 0 || !memchr(p + i, '=', n) || (n == 1 && p[i] == '.') ||
+        (n == 2 && p[i] == '.' && p[i + 1] == '.'))
+      return false;
+    i = j + 1;
+    if (j + 1 == len) return false; /* a trailing '/' */
+  }
+  return true;
+}
+
 static int add_pending(committer *c, const char *partition, size_t len, int64_t first_ms) {
+  if (!partition_ok(partition, len))
+    return op_fail(c->op, SPATE_ECORRUPT, "partition committer: '%.*s' is not a partition path",
+                   (int)(len < 200 ? len : 200), partition);
   for (int i = 0; i < c->npending; i++)
     if (strlen(c->pending[i].partition) == len &&
         memcmp(c->pending[i].partition, partition, len) == 0)
@@ -316,8 +336,7 @@ static int pc_restore(op_t *op, const snap_restore *r) {
       uint32_t len;
       const char *part = sp_get_blob(&rd, &len);
       int64_t first = sp_get_i64(&rd);
-      if (sp_reader_ok(&rd) && (!part || len == 0 || memchr(part, 0, len)))
-        sp_reader_fail(&rd, "empty partition or NUL byte");
+      if (sp_reader_ok(&rd) && !part) sp_reader_fail(&rd, "no partition");
       if (sp_reader_ok(&rd)) rc = add_pending(c, part, len, first);
     }
     uint32_t m = sp_get_u32(&rd);

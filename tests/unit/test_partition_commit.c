@@ -448,6 +448,9 @@ static void test_partition_time_extraction(void **state) {
   /* the default parser needs seconds when there is a time */
   assert_int_equal(ptime(NULL, 0, "d", NULL, "d=2023-11-14 22%3A13", err), INT64_MIN);
   assert_non_null(strstr(err, "'2023-11-14 22:13' does not match"));
+  /* a year past Java's range */
+  assert_int_equal(ptime(NULL, 0, "d", NULL, "d=9999999999-1-1", err), INT64_MIN);
+  assert_non_null(strstr(err, "out of range"));
   /* a formatter */
   const char *const f[] = {"partition.time-extractor.timestamp-pattern", "$day $h",
                            "partition.time-extractor.timestamp-formatter", "yyyyMMdd HH"};
