@@ -232,10 +232,11 @@ static void test_partition_time_two_writers(void **state) {
 /* The committer's pending partitions and watermarks survive a restore. */
 static void test_committer_restore(void **state) {
   spate_env *env = new_env(1);
-  spate_stream *ws = sink_job(env, q10_options);
+  spate_stream *ws = spate_uid(sink_job(env, q10_options), "files");
   harness w, c;
   open_writer(&w, env, ws, 0);
   open_committer(&c, env, ws, NULL);
+  assert_string_equal(c.op->node->uid, "files-committer"); /* from the writers' */
   size_t seen = 0;
   write_row(&w, 1, "2023-11-14", "22:14");
   sp_writer sw, sc;
