@@ -264,6 +264,42 @@ static void test_committer_restore(void **state) {
   spate_env_free(env);
 }
 
+/* A writer that fails after its checkpoint completed but before its report went out commits the
+ * restored pending transaction again on restore and reports its partition at the next
+ * completed checkpoint. */
+static void test_writer_restore_reports_again(void **state) {
+  spate_env *env = new_env(1);
+  spate_stream *ws = sink_job(env, q10_options);
+  harness w, c;
+  open_writer(&w, env, ws, 0);
+  open_committer(&c, env, ws, NULL);
+  write_row(&w, 1, "2023-11-14", "22:13");
+  assert_int_equal(harness_watermark(&c, T13 + 5 * MIN), 0);
+  sp_writer sw, sc;
+  snapshot(&w, 1, &sw);
+  snapshot(&c, 1, &sc);
+  harness_close(&w); /* checkpoint 1 completes, but the writer is gone before it hears so */
+  assert_int_equal(finished_parts(P13), 0);
+  snap_section sec = {sw.data, sw.len};
+  if (harness_open_restored(&w, env, ws, 0, &sec, 1) < 0) fail_msg("%s", w.err);
+  assert_int_equal(finished_parts(P13), 1); /* the restore committed the pending part */
+  size_t seen = 0;
+  assert_int_equal(relay(&w, &seen, &c), 0); /* reported only with a completed checkpoint */
+  sp_writer_free(&sw);
+  sp_writer_free(&sc);
+  snapshot(&w, 2, &sw);
+  snapshot(&c, 2, &sc);
+  assert_false(has(P13, "_SUCCESS"));
+  complete(&w, 2);
+  assert_int_equal(relay(&w, &seen, &c), 2);
+  assert_true(has(P13, "_SUCCESS"));
+  sp_writer_free(&sw);
+  sp_writer_free(&sc);
+  harness_close(&w);
+  harness_close(&c);
+  spate_env_free(env);
+}
+
 /* process-time: committable once the committer's clock is past the time it first heard of the
  * partition plus the delay, checked when a checkpoint's reports are complete. */
 static void test_process_time_trigger(void **state) {
@@ -475,6 +511,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_bad_options_refused, setup_dir, teardown_dir),
       cmocka_unit_test_setup_teardown(test_partition_time_two_writers, setup_dir, teardown_dir),
       cmocka_unit_test_setup_teardown(test_committer_restore, setup_dir, teardown_dir),
+      cmocka_unit_test_setup_teardown(test_writer_restore_reports_again, setup_dir, teardown_dir),
       cmocka_unit_test_setup_teardown(test_process_time_trigger, setup_dir, teardown_dir),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
