@@ -12,9 +12,17 @@
  * csv) partitioned by (dt, hm), as Flink's filesystem connector writes them: the directory
  * DIR/dt=<yyyy-MM-dd>/hm=<HH%3Amm>/ (':' escaped as Flink escapes partition paths) holds part
  * files of the lines "auction,bidder,price,dateTime,extra"; parts are published at each
- * completed checkpoint and at the end of input. The query's partition-commit options
- * (sink.partition-commit.*: a _SUCCESS file per partition a minute after its time has passed)
- * are not modelled. Without --output the rows are printed (--print) or discarded, as every job's.
+ * completed checkpoint and at the end of input. The table's options are nexmark's q10.sql's:
+ *     'sink.partition-commit.trigger' = 'partition-time',
+ *     'sink.partition-commit.delay' = '1 min',
+ *     'sink.partition-commit.policy.kind' = 'success-file',
+ *     'partition.time-extractor.timestamp-pattern' = '$dt $hm:00',
+ *     'sink.rolling-policy.rollover-interval' = '1min',
+ *     'sink.rolling-policy.check-interval' = '1min'
+ * so a partition (one minute of bids) gets its _SUCCESS file at the first checkpoint completed
+ * after the watermark passed the minute's start plus the delay, i.e. the minute's end (at the
+ * end of input: every partition). Without --output the rows are printed (--print) or
+ * discarded, as every job's.
  * DATE_FORMAT of a TIMESTAMP (without time zone) formats its own fields: UTC here.
  */
 #include "nexmark_query.h"
@@ -44,7 +52,21 @@ int spate_main(int argc, char **argv) {
     nexmark_output(env, rows, q10_out_schema(), argc, argv); /* --print, or discarded */
   } else {
     static const char *const keys[] = {"dt", "hm"};
-    spate_file_sink_options o = {.bucket_format = "", .partition_keys = keys, .npartition_keys = 2};
+    static const char *const options[] = {"sink.partition-commit.trigger",
+                                          "partition-time",
+                                          "sink.partition-commit.delay",
+                                          "1 min",
+                                          "sink.partition-commit.policy.kind",
+                                          "success-file",
+                                          "partition.time-extractor.timestamp-pattern",
+                                          "$dt $hm:00",
+                                          "sink.rolling-policy.rollover-interval",
+                                          "1min",
+                                          "sink.rolling-policy.check-interval",
+                                          "1min",
+                                          NULL};
+    spate_file_sink_options o = {
+        .bucket_format = "", .partition_keys = keys, .npartition_keys = 2, .options = options};
     spate_sink_file_format(rows, dir, &o, spate_format_csv(env, q10_out_schema()));
   }
   return spate_execute_main(env, "Nexmark q10");

@@ -637,7 +637,33 @@ typedef struct spate_file_sink_options {
   const char *part_suffix;           /* NULL: "" */
   const char *const *partition_keys; /* field names (see above); NULL: no partitions */
   int npartition_keys;               /* how many (at most 16) */
+  const char *const *options;        /* Flink's filesystem connector options by key (see below):
+                                        "key", "value", ..., NULL; NULL: none */
 } spate_file_sink_options;
+/* options: sink.rolling-policy.file-size / rollover-interval / inactivity-interval /
+ * check-interval (Flink's rolling policy; they override max_part_size and the intervals above;
+ * check-interval, 1 s by default here, is how often the time-based rolling is checked) and
+ * Flink's partition commit, which needs partition keys:
+ *   sink.partition-commit.policy.kind       "success-file": when a partition is committed, an
+ *                                           empty file (sink.partition-commit.success-file.name,
+ *                                           default "_SUCCESS") is written into its directory;
+ *                                           "metastore" and "custom" are refused. Without a
+ *                                           policy nothing is committed (as in Flink).
+ *   sink.partition-commit.trigger           "process-time" (default): committable once the
+ *                                           committer's processing time is past the time it
+ *                                           first heard of the partition plus the delay (at
+ *                                           once with delay 0); "partition-time": once the
+ *                                           watermark is past the partition's time plus the delay
+ *   sink.partition-commit.delay             duration, default 0 s
+ *   sink.partition-commit.watermark-time-zone  UTC (default) or a fixed offset ("+08:00")
+ *   partition.time-extractor.kind           "default" only
+ *   partition.time-extractor.timestamp-pattern  e.g. "$dt $hm:00" (default: the first value)
+ *   partition.time-extractor.timestamp-formatter  e.g. "yyyyMMdd HH:mm" (letters y M d H m s S)
+ * A partition is committed only after every writer subtask has reported the checkpoint that
+ * published its files as complete and the trigger holds at that checkpoint; at the end of a
+ * bounded input every partition is committed. With a policy the sink is two operators: the
+ * writers and a "PartitionCommitter" of parallelism 1 (as in Flink). An unknown key, a key given
+ * twice or a bad value fails the environment with a message naming the key. */
 /* opts may be NULL for the defaults. */
 spate_stream *spate_sink_file(spate_stream *in, const char *dir,
                               const spate_file_sink_options *opts);

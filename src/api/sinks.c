@@ -8,6 +8,7 @@
 
 #include "api/api.h"
 #include "base/alloc.h"
+#include "connectors/file_sink_options.h"
 #include "graph/op_params.h"
 
 /* ---- sinks ------------------------------------------------------------------------------------- */
@@ -125,6 +126,20 @@ spate_stream *spate_sink_file(spate_stream *in, const char *dir,
       (o.part_suffix && strchr(o.part_suffix, '/')))
     return api_fail(env, "spate_sink_file: the part prefix and suffix must not contain '/'"), NULL;
   if (!check_partition_keys(in, &o)) return NULL;
+  /* the connector options, checked now (the operators parse them again) */
+  uint32_t nopts = 0;
+  while (o.options && o.options[nopts]) nopts++;
+  fs_sink_options fo;
+  char err[SP_ERRMSG_MAX];
+  if (fs_sink_options_parse(&fo, nopts, o.options, err, sizeof err) < 0)
+    return api_fail(env, "spate_sink_file: %s", err), NULL;
+  bool commit = fo.commit;
+  fs_sink_options_free(&fo);
+  if (commit && o.npartition_keys == 0)
+    return api_fail(env,
+                    "spate_sink_file: file sink option 'sink.partition-commit.policy.kind' "
+                    "needs partition keys (partitions are what is committed)"),
+           NULL;
   op_file_sink_params p = {.dir = dir,
                            .max_part_size = o.max_part_size,
                            .rollover_ms = o.rollover_interval_ms,
@@ -132,8 +147,25 @@ spate_stream *spate_sink_file(spate_stream *in, const char *dir,
                            .bucket_format = o.bucket_format,
                            .part_prefix = o.part_prefix,
                            .part_suffix = o.part_suffix,
-                           .partition_keys = {(uint32_t)o.npartition_keys, o.partition_keys}};
-  return sink(in, OP_SINK_FILE, "spate_sink_file", "Sink: File Sink", NULL, &p);
+                           .partition_keys = {(uint32_t)o.npartition_keys, o.partition_keys},
+                           .options = {nopts, o.options}};
+  spate_stream *s = sink(in, OP_SINK_FILE, "spate_sink_file", "Sink: File Sink", NULL, &p);
+  if (!s || !commit) return s;
+  /* Flink's partition commit: the writers send what they published to one committer */
+  spate_schema *info = fs_commit_info_schema();
+  if (!info) return api_fail(env, "out of memory"), NULL;
+  env->g->nodes[s->node].out_schema = info;
+  spate_stream *writers = api_new_stream(env, s->node, info);
+  if (!writers) return NULL;
+  op_partition_commit_params cp = {
+      .dir = dir, .partition_keys = p.partition_keys, .options = p.options};
+  spate_stream *c =
+      sink(writers, OP_PARTITION_COMMIT, "spate_sink_file", "Sink: PartitionCommitter", NULL, &cp);
+  if (!c) return NULL;
+  sg_node *cn = &env->g->nodes[c->node];
+  cn->parallelism = 1;
+  cn->parallelism_fixed = true;
+  return s;
 }
 
 spate_stream *spate_sink_two_phase(spate_stream *in, spate_txn_begin_fn begin,

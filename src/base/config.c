@@ -192,6 +192,14 @@ static bool parse_with_units(const char *s, const unit_def *units, size_t nunits
   return false;
 }
 
+bool sp_parse_duration_ms(const char *s, int64_t *out) {
+  return parse_with_units(s, duration_units, sizeof duration_units / sizeof duration_units[0], out);
+}
+
+bool sp_parse_memory_size(const char *s, int64_t *out) {
+  return parse_with_units(s, memory_units, sizeof memory_units / sizeof memory_units[0], out);
+}
+
 /* Java's Double.parseDouble for decimal text: optional sign, digits with an optional fraction,
  * optional exponent. strtod alone would also take "inf", "nan", hex and leading blanks. */
 static bool parse_double(const char *s, double *out) {

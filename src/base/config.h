@@ -44,4 +44,9 @@ const char *sp_config_str(const sp_config *c, const char *key);
 /* Calls fn for every explicitly set key, in insertion order (for encoding and printing). */
 void sp_config_each(const sp_config *c, void (*fn)(void *arg, const char *key, const char *value),
                     void *arg);
+/* Parses a value in Flink's duration syntax ("100 ms", "1 min", bare number = ms) into
+ * milliseconds, or a memory size ("64mb", bare number = bytes) into bytes; false if it does not
+ * parse or overflows. For options outside the config table (connector options). */
+bool sp_parse_duration_ms(const char *s, int64_t *out);
+bool sp_parse_memory_size(const char *s, int64_t *out);
 #endif

@@ -33,6 +33,19 @@
  * began): parts written after the last checkpoint are deleted when the subtask closes after a
  * failure, and stay behind as hidden files only if the process died, as with Flink.
  *
+ * Options by Flink's filesystem connector keys (connectors/file_sink_options.h): the rolling
+ * policy's (file size, rollover and inactivity intervals, and the check interval, 1 s unless
+ * given) override the struct's values. With a partition commit policy the graph has a
+ * PartitionCommitter after the writers (connectors/partition_committer.c): whenever a
+ * checkpoint's completion (or a restore, which commits the restored pending transactions)
+ * publishes part files, the partitions they are in are remembered, and at the end of
+ * notify_complete(id) the subtask sends the committer one row per such partition and then a row
+ * with an empty partition (the fields of fs_commit_info_schema: id, subtask, parallelism,
+ * partition), so the committer knows this subtask is done with id. Once everything of a bounded
+ * input is committed (end_input without checkpointing, or the final checkpoint's completion)
+ * the id sent is INT64_MAX: the end. Partitions published but not yet sent when the subtask
+ * fails are published again by the recovery (the restored pending transactions) and sent then.
+ *
  * A write error (full disk) fails the job with a message naming the file; fwrite is buffered,
  * so it may surface only when the part is flushed (at a roll or a checkpoint), which is before
  * anything is published.
@@ -49,6 +62,7 @@
 
 #include "base/alloc.h"
 #include "base/clock.h"
+#include "connectors/file_sink_options.h"
 #include "connectors/format.h"
 #include "connectors/registry.h"
 #include "graph/op_params.h"
@@ -90,7 +104,7 @@ typedef struct file_sink {
   op_t *op;
   tps e;
   char *dir, *format, *prefix, *suffix; /* format NULL: no buckets */
-  int64_t max_part_size, rollover_ms, inactivity_ms;
+  int64_t max_part_size, rollover_ms, inactivity_ms, check_ms;
   char uuid[37];
   uint64_t next_part;
   fs_txn *cur; /* handle of the current transaction, NULL between pre-commit and begin */
@@ -110,6 +124,10 @@ typedef struct file_sink {
   char *synced;   /* during a commit: the directory synced last */
   bool formatted; /* rows written in a record format (connectors/format.h), else as print() */
   fmt_options fmt;
+  /* partition commit: the partitions ("k1=v1/...") published since they were last sent */
+  bool commit, sent_end;
+  int npublished, pcap;
+  char **published;
 } file_sink;
 
 /* ---- files ----------------------------------------------------------------------------------- */
@@ -534,6 +552,44 @@ static int each_part(file_sink *s, const spate_txn *txn, const char *what,
   return rc;
 }
 
+/* Remembers the partition of bucket directory dir for the committer (once). */
+static int note_published(file_sink *s, const char *dir) {
+  size_t n = strlen(s->dir);
+  if (strncmp(dir, s->dir, n) != 0 || dir[n] != '/' || !dir[n + 1]) return 0; /* not ours */
+  const char *part = dir + n + 1;
+  for (int i = s->npublished - 1; i >= 0; i--)
+    if (strcmp(s->published[i], part) == 0) return 0;
+  if (s->npublished == s->pcap) {
+    int cap = s->pcap ? 2 * s->pcap : 8;
+    char **v = sp_realloc(s->published, sizeof *v * (size_t)cap);
+    if (!v) return SPATE_ENOMEM;
+    s->published = v;
+    s->pcap = cap;
+  }
+  if (!(s->published[s->npublished] = sp_strdup(part))) return SPATE_ENOMEM;
+  s->npublished++;
+  return 0;
+}
+
+/* Sends the committer the published partitions and the end of checkpoint id (see the top). */
+static int send_published(file_sink *s, int64_t id) {
+  op_t *op = s->op;
+  int rc = 0;
+  for (int i = 0; i <= s->npublished && rc == 0; i++) {
+    const char *part = i < s->npublished ? s->published[i] : "";
+    spate_rb_begin(&op->rb);
+    spate_rb_set_bigint(&op->rb, FS_INFO_CHECKPOINT, id);
+    spate_rb_set_int(&op->rb, FS_INFO_SUBTASK, op->ctx.subtask);
+    spate_rb_set_int(&op->rb, FS_INFO_TASKS, op->ctx.parallelism);
+    spate_rb_set_string(&op->rb, FS_INFO_PARTITION, part, strlen(part));
+    rc = op_emit_built(op, 0, "file sink (partition commit info)");
+  }
+  for (int i = 0; i < s->npublished; i++) sp_free(s->published[i]);
+  s->npublished = 0;
+  if (id == INT64_MAX) s->sent_end = true;
+  return rc;
+}
+
 static int commit_part(file_sink *s, const char *dir, const char *name) {
   char *from = join(dir, "/.", name, ".inprogress"), *to = join(dir, "/", name, "");
   int rc = 0;
@@ -553,7 +609,7 @@ static int commit_part(file_sink *s, const char *dir, const char *name) {
   }
   sp_free(from);
   sp_free(to);
-  return rc;
+  return rc == 0 && s->commit ? note_published(s, dir) : rc;
 }
 
 /* Syncs the directory of a part unless it is the one synced just before (parts of a bucket are
@@ -666,6 +722,7 @@ static int bucket_check(op_t *op, int64_t now) {
   file_sink *s = op->impl;
   if (!s || s->e.ended) return 0;
   fs_txn *t = s->cur;
+  int64_t check = s->check_ms;
   for (int i = 0; t && i < s->nbuckets; i++) {
     fs_bucket *b = &s->buckets[i];
     if (b->active < 0) continue;
@@ -675,7 +732,7 @@ static int bucket_check(op_t *op, int64_t now) {
       if (rc < 0) return rc;
     }
   }
-  return op_schedule(op, now + FS_CHECK_INTERVAL_MS, bucket_check);
+  return op_schedule(op, now + check, bucket_check);
 }
 
 static int fs_open(op_t *op) {
@@ -696,6 +753,18 @@ static int fs_open(op_t *op) {
   s->format = op_params_take_str(&p.bucket_format);
   s->prefix = op_params_take_str(&p.part_prefix);
   s->suffix = op_params_take_str(&p.part_suffix);
+  fs_sink_options fo;
+  rc = fs_sink_options_parse(&fo, p.options.n, p.options.v, err, sizeof err);
+  if (rc < 0) {
+    op_file_sink_params_free(&p);
+    return op_fail(op, rc, "%s", err);
+  }
+  if (fo.file_size > 0) s->max_part_size = fo.file_size;
+  if (fo.rollover_ms > 0) s->rollover_ms = fo.rollover_ms;
+  if (fo.inactivity_ms > 0) s->inactivity_ms = fo.inactivity_ms;
+  s->check_ms = fo.check_ms > 0 ? fo.check_ms : FS_CHECK_INTERVAL_MS;
+  s->commit = fo.commit && op->node->out_schema;
+  fs_sink_options_free(&fo);
   rc = fmt_options_from_list(&s->fmt, p.format.n, p.format.v, err, sizeof err);
   s->formatted = rc == 0;
   if (rc == SPATE_ENOENT)
@@ -722,7 +791,7 @@ static int fs_open(op_t *op) {
     return op_fail(op, SPATE_EIO, "file sink: getrandom failed: %s", strerror(errno));
   rc = make_dirs(s, s->dir);
   if (rc == 0) rc = tps_open(&s->e);
-  if (rc == 0) rc = op_schedule(op, op_now(op) + FS_CHECK_INTERVAL_MS, bucket_check);
+  if (rc == 0) rc = op_schedule(op, op_now(op) + s->check_ms, bucket_check);
   return rc;
 }
 
@@ -730,7 +799,13 @@ static int fs_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   file_sink *s = op->impl;
   return tps_invoke(&s->e, ts, row);
 }
-static int fs_end_input(op_t *op) { return tps_end_input(&((file_sink *)op->impl)->e); }
+static int fs_end_input(op_t *op) {
+  file_sink *s = op->impl;
+  int rc = tps_end_input(&s->e);
+  /* everything committed already (no checkpointing, or nothing left for a final checkpoint) */
+  if (rc == 0 && s->commit && !op->awaiting_commit) rc = send_published(s, INT64_MAX);
+  return rc;
+}
 static int fs_snapshot(op_t *op, int64_t id, snap_writer *w) {
   return tps_snapshot(&((file_sink *)op->impl)->e, id, w);
 }
@@ -738,7 +813,11 @@ static int fs_restore(op_t *op, const snap_restore *r) {
   return tps_restore(&((file_sink *)op->impl)->e, r);
 }
 static int fs_notify_complete(op_t *op, int64_t id) {
-  return tps_notify_complete(&((file_sink *)op->impl)->e, id);
+  file_sink *s = op->impl;
+  int rc = tps_notify_complete(&s->e, id);
+  if (rc < 0 || !s->commit || s->sent_end) return rc;
+  /* the final checkpoint after the end of input committed the rest: that is the end */
+  return send_published(s, s->e.ended && !op->awaiting_commit ? INT64_MAX : id);
 }
 static int fs_notify_aborted(op_t *op, int64_t id) {
   return tps_notify_aborted(&((file_sink *)op->impl)->e, id);
@@ -764,6 +843,8 @@ static void fs_close(op_t *op) {
     schema_unref(s->write_schema);
   }
   sp_strbuf_free(&s->path);
+  for (int i = 0; i < s->npublished; i++) sp_free(s->published[i]);
+  sp_free(s->published);
   sp_free(s);
 }
 

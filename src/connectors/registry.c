@@ -14,6 +14,7 @@ const op_vtable *connector_vtable_for(op_kind k) {
   case OP_SINK_DISCARD: return &op_sink_discard_vt;
   case OP_SINK_COLLECT: return &op_sink_collect_vt;
   case OP_SINK_FILE: return &op_sink_file_vt;
+  case OP_PARTITION_COMMIT: return &op_partition_commit_vt;
   default: return NULL;
   }
 }

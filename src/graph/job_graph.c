@@ -278,11 +278,21 @@ static int make_job_id(char out[33]) {
 }
 
 /* Generated uids: a hash of the node's id, kind and its inputs' uids, so the same program
- * builds the same uids, and a node keeps its uid while the graph before it keeps its shape. */
+ * builds the same uids, and a node keeps its uid while the graph before it keeps its shape.
+ * The file sink's partition committer, which the API adds and the user cannot name, takes its
+ * writers' uid with "-committer" when they have one of the user's. */
 static int generate_uids(job_graph *jg) {
   for (int i = 0; i < jg->nnodes; i++) {
     sg_node *n = &jg->nodes[i];
     if (n->uid) continue;
+    int writers = n->kind == OP_PARTITION_COMMIT && n->ninputs == 1 ? n->inputs[0].source : -1;
+    if (writers >= 0 && writers < i && jg->nodes[writers].uid &&
+        !sg_uid_generated(&jg->nodes[writers])) {
+      size_t len = strlen(jg->nodes[writers].uid) + sizeof "-committer";
+      if (!(n->uid = sp_malloc(len))) return SPATE_ENOMEM;
+      snprintf(n->uid, len, "%s-committer", jg->nodes[writers].uid);
+      continue;
+    }
     sp_writer w;
     sp_writer_init(&w);
     sp_put_i32(&w, n->id);

@@ -155,7 +155,11 @@ typedef struct op_blob_list {
 #define OP_FILE_SINK_PARAMS(F, S)                                                                 \
   F(S, STR, dir) F(S, I64, max_part_size) F(S, I64, rollover_ms) F(S, I64, inactivity_ms)         \
   F(S, STR, bucket_format) F(S, STR, part_prefix) F(S, STR, part_suffix) F(S, STRS, format)       \
-  F(S, STRS, partition_keys)
+  F(S, STRS, partition_keys) F(S, STRS, options)
+/* OP_PARTITION_COMMIT: the file sink's directory, partition keys and options (key, value, ...:
+ * connectors/file_sink_options.h), as its writer's. */
+#define OP_PARTITION_COMMIT_PARAMS(F, S)                                                          \
+  F(S, STR, dir) F(S, STRS, partition_keys) F(S, STRS, options)
 /* OP_SINK_TWO_PHASE (udf = invoke): the transaction functions. */
 #define OP_TWO_PHASE_PARAMS(F, S)                                                                 \
   F(S, STR, begin) F(S, STR, pre_commit) F(S, STR, commit) F(S, STR, abort)
@@ -164,24 +168,25 @@ typedef struct op_blob_list {
 
 /* Every kind with parameters: X(kind, struct name, field list). Kinds not listed (map, flat
  * map, filter, reduce, discard, the UDF sink) have none: their params are empty. */
-#define OP_PARAMS_KINDS(X)                                              \
-  X(OP_SRC_ELEMENTS, op_elements_params, OP_ELEMENTS_PARAMS)            \
-  X(OP_SRC_FILE, op_file_source_params, OP_FILE_SOURCE_PARAMS)          \
-  X(OP_SRC_SEQUENCE, op_sequence_params, OP_SEQUENCE_PARAMS)            \
-  X(OP_SRC_GENERATOR, op_generator_params, OP_GENERATOR_PARAMS)         \
-  X(OP_SRC_SOCKET, op_socket_params, OP_SOCKET_PARAMS)                  \
-  X(OP_AGG, op_agg_params, OP_AGG_PARAMS)                               \
-  X(OP_SINK_PRINT, op_print_params, OP_PRINT_PARAMS)                    \
-  X(OP_SINK_TEXT, op_text_sink_params, OP_TEXT_SINK_PARAMS)             \
-  X(OP_SINK_COLLECT, op_collect_params, OP_COLLECT_PARAMS)              \
-  X(OP_PROCESS, op_process_params, OP_PROCESS_PARAMS)                   \
-  X(OP_CO_PROCESS, op_co_process_params, OP_CO_PROCESS_PARAMS)          \
-  X(OP_INTERVAL_JOIN, op_interval_join_params, OP_INTERVAL_JOIN_PARAMS) \
-  X(OP_WINDOW_JOIN, op_window_join_params, OP_WINDOW_JOIN_PARAMS)       \
-  X(OP_WINDOW, op_window_params, OP_WINDOW_PARAMS)                      \
-  X(OP_TIMESTAMPS, op_timestamps_params, OP_TIMESTAMPS_PARAMS)          \
-  X(OP_SINK_FILE, op_file_sink_params, OP_FILE_SINK_PARAMS)             \
-  X(OP_SINK_TWO_PHASE, op_two_phase_params, OP_TWO_PHASE_PARAMS)        \
+#define OP_PARAMS_KINDS(X)                                                       \
+  X(OP_SRC_ELEMENTS, op_elements_params, OP_ELEMENTS_PARAMS)                     \
+  X(OP_SRC_FILE, op_file_source_params, OP_FILE_SOURCE_PARAMS)                   \
+  X(OP_SRC_SEQUENCE, op_sequence_params, OP_SEQUENCE_PARAMS)                     \
+  X(OP_SRC_GENERATOR, op_generator_params, OP_GENERATOR_PARAMS)                  \
+  X(OP_SRC_SOCKET, op_socket_params, OP_SOCKET_PARAMS)                           \
+  X(OP_AGG, op_agg_params, OP_AGG_PARAMS)                                        \
+  X(OP_SINK_PRINT, op_print_params, OP_PRINT_PARAMS)                             \
+  X(OP_SINK_TEXT, op_text_sink_params, OP_TEXT_SINK_PARAMS)                      \
+  X(OP_SINK_COLLECT, op_collect_params, OP_COLLECT_PARAMS)                       \
+  X(OP_PROCESS, op_process_params, OP_PROCESS_PARAMS)                            \
+  X(OP_CO_PROCESS, op_co_process_params, OP_CO_PROCESS_PARAMS)                   \
+  X(OP_INTERVAL_JOIN, op_interval_join_params, OP_INTERVAL_JOIN_PARAMS)          \
+  X(OP_WINDOW_JOIN, op_window_join_params, OP_WINDOW_JOIN_PARAMS)                \
+  X(OP_WINDOW, op_window_params, OP_WINDOW_PARAMS)                               \
+  X(OP_TIMESTAMPS, op_timestamps_params, OP_TIMESTAMPS_PARAMS)                   \
+  X(OP_SINK_FILE, op_file_sink_params, OP_FILE_SINK_PARAMS)                      \
+  X(OP_PARTITION_COMMIT, op_partition_commit_params, OP_PARTITION_COMMIT_PARAMS) \
+  X(OP_SINK_TWO_PHASE, op_two_phase_params, OP_TWO_PHASE_PARAMS)                 \
   X(OP_SRC_NEXMARK, op_nexmark_params, OP_NEXMARK_PARAMS)
 
 /* ---- by kind ------------------------------------------------------------------------------ */

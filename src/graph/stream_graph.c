@@ -127,7 +127,8 @@ bool op_is_source(op_kind k) {
   return (k >= OP_SRC_ELEMENTS && k <= OP_SRC_SOCKET) || k == OP_SRC_NEXMARK;
 }
 bool op_is_sink(op_kind k) {
-  return (k >= OP_SINK_PRINT && k <= OP_SINK_UDF) || k == OP_SINK_FILE || k == OP_SINK_TWO_PHASE;
+  return (k >= OP_SINK_PRINT && k <= OP_SINK_UDF) || k == OP_SINK_FILE || k == OP_SINK_TWO_PHASE ||
+         k == OP_PARTITION_COMMIT;
 }
 bool op_is_keyed(op_kind k) { return k == OP_REDUCE || k == OP_AGG || k == OP_WINDOW; }
 
@@ -152,6 +153,7 @@ const char *op_kind_name(op_kind k) {
   case OP_TIMESTAMPS: return "TIMESTAMPS_WATERMARKS";
   case OP_SINK_FILE: return "SINK_FILE";
   case OP_SINK_TWO_PHASE: return "SINK_TWO_PHASE";
+  case OP_PARTITION_COMMIT: return "PARTITION_COMMIT";
   case OP_PROCESS: return "PROCESS";
   case OP_WINDOW: return "WINDOW";
   case OP_CO_PROCESS: return "CO_PROCESS";

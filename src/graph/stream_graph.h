@@ -42,18 +42,19 @@ typedef enum op_kind {
   OP_SINK_TEXT,
   OP_SINK_DISCARD,
   OP_SINK_COLLECT,
-  OP_SINK_UDF,       /* udf = sink fn */
-  OP_PROCESS,        /* udf = process fn; keyed if key.nfields > 0 or key.selector */
-  OP_CO_PROCESS,     /* two inputs (0 and 1, schemas may differ); udf = function of input 0;
+  OP_SINK_UDF,         /* udf = sink fn */
+  OP_PROCESS,          /* udf = process fn; keyed if key.nfields > 0 or key.selector */
+  OP_CO_PROCESS,       /* two inputs (0 and 1, schemas may differ); udf = function of input 0;
                           keyed when both input edges are hash-partitioned (their keys) */
-  OP_INTERVAL_JOIN,  /* two keyed inputs; udf = join fn */
-  OP_WINDOW_JOIN,    /* two keyed inputs; udf = join or coGroup fn */
-  OP_WINDOW,         /* keyed; udf = reduce or window fn, or (WINDOW_FN_AGGREGATE) the
+  OP_INTERVAL_JOIN,    /* two keyed inputs; udf = join fn */
+  OP_WINDOW_JOIN,      /* two keyed inputs; udf = join or coGroup fn */
+  OP_WINDOW,           /* keyed; udf = reduce or window fn, or (WINDOW_FN_AGGREGATE) the
                           aggregate's add */
-  OP_TIMESTAMPS,     /* udf = timestamp fn, or none with a timestamp field */
-  OP_SINK_FILE,      /* exactly-once file sink */
-  OP_SINK_TWO_PHASE, /* udf = invoke */
-  OP_SRC_NEXMARK,    /* the Nexmark generator (connectors/nexmark_source.c) */
+  OP_TIMESTAMPS,       /* udf = timestamp fn, or none with a timestamp field */
+  OP_SINK_FILE,        /* exactly-once file sink */
+  OP_SINK_TWO_PHASE,   /* udf = invoke */
+  OP_SRC_NEXMARK,      /* the Nexmark generator (connectors/nexmark_source.c) */
+  OP_PARTITION_COMMIT, /* the file sink's partition committer (parallelism 1) */
   OP_KIND_MAX_
 } op_kind;
 

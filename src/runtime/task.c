@@ -522,6 +522,22 @@ static bool any_dirty(task *t) {
 }
 
 /* Ends input of all operators in chain (topological) order, then of the downstream tasks. */
+static bool awaiting_commit(const task *t);
+
+/* The end of the task's output: consumers see their input end. */
+static int end_partitions(task *t) {
+  for (int k = 0; k < t->nwriters; k++) {
+    int rc = rw_broadcast_event(&t->writers[k], EL_END_OF_PARTITION, NULL, 0);
+    if (rc < 0) return rc;
+  }
+  flush_all(t);
+  return 0;
+}
+
+/* The end of input: the final watermark of a bounded source, end_input of every operator, then
+ * the end of the output, unless a sink still awaits the final checkpoint's commit (linger): a
+ * sink's commit may still emit records (the file sink's partition commit info), so the output
+ * ends only after it. */
 static int finish(task *t) {
   int rc;
   /* a bounded source's end is the end of event time: every window and timer fires (Flink's
@@ -532,10 +548,7 @@ static int finish(task *t) {
     return rc;
   for (int i = 0; i < t->nops; i++)
     if ((rc = op_end_input(t->ops[i])) < 0) return rc;
-  for (int k = 0; k < t->nwriters; k++)
-    if ((rc = rw_broadcast_event(&t->writers[k], EL_END_OF_PARTITION, NULL, 0)) < 0) return rc;
-  flush_all(t);
-  return 0;
+  return awaiting_commit(t) ? 0 : end_partitions(t);
 }
 
 /* Parks the task until a producer, a mail, a cancel request, a returned snapshot or an advance of
@@ -567,7 +580,8 @@ static int park(task *t, uint32_t token) {
 
 /* After the end of input: sinks whose last output is committed by a checkpoint (FLIP-147's
  * final checkpoint) keep the task running, taking checkpoint triggers and notifications, until
- * that commit has happened. */
+ * that commit has happened; then the output ends (end_partitions). Its consumers are still
+ * running meanwhile, so the final checkpoint's barrier reaches them through it. */
 static bool awaiting_commit(const task *t) {
   for (int i = 0; i < t->nops; i++)
     if (t->ops[i]->awaiting_commit) return true;
@@ -780,7 +794,10 @@ static void *task_main(void *arg) {
     } else {
       rc = t->v->ninputs == 0 ? run_source(t) : run_inputs(t);
       if (rc == 0) rc = finish(t);
-      if (rc == 0) rc = linger(t);
+      if (rc == 0 && awaiting_commit(t)) {
+        rc = linger(t);
+        if (rc == 0) rc = end_partitions(t);
+      }
     }
   }
   /* A task that completed its work is FINISHED even if a cancel came late; any failure after a
