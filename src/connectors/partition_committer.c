@@ -285,10 +285,8 @@ static int pc_open(op_t *op) {
 static int pc_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   committer *c = op->impl;
   spate_bytes part = spate_row_string(row, FS_INFO_PARTITION);
-  if (part.len > 0) {
-    int rc = add_pending(c, part.ptr, part.len, op_now(op));
-    if (rc < 0) return rc;
-  }
+  if (part.len > 0) /* a partition; the subtask's report ends with the empty one */
+    return add_pending(c, part.ptr, part.len, op_now(op));
   return track(c, spate_row_bigint(row, FS_INFO_CHECKPOINT), spate_row_int(row, FS_INFO_SUBTASK),
                spate_row_int(row, FS_INFO_TASKS));
 }
