@@ -34,17 +34,37 @@ rows (after the changelog, if given) must pass, per partition:
     in its group's places r .. r+g-1 and the numbers of a partition are distinct.
 Partitions with no candidate must have no rows. Prints the counts when all hold; otherwise the
 first few violations, and exits 1.
+
+Scale: both sides are written as canonical lines (one a row, its normalised values escaped and
+joined by tabs) and sorted on disk by GNU sort (LC_ALL=C, memory NEXMARK_SORT_MEM, default 512M;
+temporary files next to PG_CSV), then compared as sorted streams, so a multiset comparison keeps
+no row in memory, whatever the size of the outputs. --top sorts with the partition's values in
+front and checks one partition at a time. What stays in memory is the changelog's current rows
+(the final result's size) and --totals's sums.
 """
 import collections
 import csv
+import io
+import itertools
 import os
 import re
+import subprocess
 import sys
+import tempfile
 
 TS = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:\.(\d{1,9}))?$")
+# A canonical line's escapes: its values cannot hold the tab that separates them, nor a line end
+ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+UNESCAPE = re.compile(r"\\(.)")
+UNESCAPED = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+SPECIAL = re.compile(r"[\\\n\r]")
+# In a canonical line: a value that is a timestamp whose fraction is not three digits (norm)
+TS_FIELD = re.compile(r"(?<![^\t])(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:\.(\d{1,2}|\d{4,9}))?(?![^\t])")
 
 
 def norm(value):
+    if len(value) < 19 or value[4] != "-":  # cheap test first: most values are no timestamp
+        return value
     m = TS.match(value)
     if m:
         frac = (m.group(2) or "").ljust(3, "0")[:3]
@@ -52,94 +72,233 @@ def norm(value):
     return value
 
 
-def rows(path, changelog=False):
-    files = [path]
+def files_of(path):
     if os.path.isdir(path):
-        files = [os.path.join(path, f) for f in sorted(os.listdir(path)) if not f.startswith(".")]
-    out = collections.Counter()
-    for f in files:
+        return [os.path.join(path, f) for f in sorted(os.listdir(path)) if not f.startswith(".")]
+    return [path]
+
+
+def records(path):
+    """Each CSV record of PATH (a file or a directory of files), as read (line() normalises)."""
+    for f in files_of(path):
         with open(f, newline="", encoding="utf-8") as fh:
-            for line, rec in enumerate(csv.reader(fh), 1):
-                if not changelog:
-                    out[tuple(norm(v) for v in rec)] += 1
-                    continue
+            yield from csv.reader(fh)
+
+
+def fix_ts(m):
+    return f"{m.group(1)}.{(m.group(2) or '').ljust(3, '0')[:3]}"
+
+
+def line(rec):
+    """A record's canonical line: its values normalised (norm) and escaped, joined by tabs."""
+    text = "\t".join(rec)
+    if text.count("\t") != len(rec) - 1 or SPECIAL.search(text):  # rare: escape each value
+        text = "\t".join(v.translate(ESCAPE) for v in rec)
+    return TS_FIELD.sub(fix_ts, text) + "\n"
+
+
+def unline(text):  # a canonical line (without its "\n") back to its values
+    return [UNESCAPE.sub(lambda m: UNESCAPED[m.group(1)], v) for v in text.split("\t")]
+
+
+def changelog_rows(path):
+    """Applies the changelog of PATH (see the module's doc); returns the Counter that remains."""
+    out = collections.Counter()
+    for f in files_of(path):
+        with open(f, newline="", encoding="utf-8") as fh:
+            for n, rec in enumerate(csv.reader(fh), 1):
                 kind, row = rec[0], tuple(norm(v) for v in rec[1:])
                 if kind in ("+I", "+U"):
                     out[row] += 1
                 elif kind in ("-U", "-D") and out[row] > 0:
                     out[row] -= 1
                 else:
-                    sys.exit(f"{f}:{line}: {kind} of a row that is not there: {','.join(row)}")
+                    sys.exit(f"{f}:{n}: {kind} of a row that is not there: {','.join(row)}")
     return +out
 
 
-def totals(counted, k):
+def elements(counter):
+    for rec, n in counter.items():
+        for _ in range(n):
+            yield rec
+
+
+class Sorter:
+    """GNU sort of canonical lines into a file under DIR: feed() the lines, then done()."""
+
+    def __init__(self, directory, name):
+        self.path = os.path.join(directory, name)
+        env = dict(os.environ, LC_ALL="C")
+        self.proc = subprocess.Popen(
+            ["sort", "-S", os.environ.get("NEXMARK_SORT_MEM", "512M"), "-T", directory,
+             "-o", self.path], stdin=subprocess.PIPE, env=env)
+        self.count = 0
+
+    def feed(self, lines):
+        with io.TextIOWrapper(self.proc.stdin, encoding="utf-8", newline="") as out:
+            chunk = []
+            for text in lines:
+                chunk.append(text)
+                if len(chunk) == 65536:
+                    out.write("".join(chunk))
+                    self.count += len(chunk)
+                    chunk = []
+            out.write("".join(chunk))
+            self.count += len(chunk)
+        return self
+
+    def done(self):
+        if self.proc.wait() != 0:
+            sys.exit(f"sort failed (exit {self.proc.returncode}) writing {self.path}")
+        return self.path
+
+
+def sorted_lines(path):
+    """The lines of a sorted file without their "\n" (sort compares them so: "a" < "a\x01")."""
+    with open(path, encoding="utf-8", newline="\n") as fh:
+        for text in fh:
+            yield text[:-1]
+
+
+def compare_multisets(spate_lines, pg_lines, directory):
+    """Compares two streams of canonical lines as multisets; returns the exit code."""
+    spate = Sorter(directory, "spate.sorted").feed(spate_lines)
+    pg = Sorter(directory, "pg.sorted").feed(pg_lines)
+    spate_path, pg_path = spate.done(), pg.done()
+    if spate.count == pg.count and subprocess.call(["cmp", "-s", spate_path, pg_path]) == 0:
+        print(f"{pg.count} rows equal")
+        return 0
+    only = {"Spate": [0, []], "PostgreSQL": [0, []]}
+
+    def note(label, text):
+        only[label][0] += 1
+        if len(only[label][1]) < 5:
+            only[label][1].append(",".join(unline(text)))
+
+    a, b = sorted_lines(spate_path), sorted_lines(pg_path)
+    x, y = next(a, None), next(b, None)
+    while x is not None or y is not None:
+        if y is None or (x is not None and x < y):
+            note("Spate", x)
+            x = next(a, None)
+        elif x is None or y < x:
+            note("PostgreSQL", y)
+            y = next(b, None)
+        else:
+            x, y = next(a, None), next(b, None)
+    print(f"differ: Spate {spate.count} rows, PostgreSQL {pg.count}; "
+          f"{only['Spate'][0]} only in Spate, {only['PostgreSQL'][0]} only in PostgreSQL")
+    for label in ("Spate", "PostgreSQL"):
+        for rec in only[label][1]:
+            print(f"  only in {label}: {rec}")
+    return 1
+
+
+def totals(recs, k):
+    seen = set()
     out = collections.Counter()
-    for rec, n in counted.items():
-        if n > 1:
-            sys.exit(f"a key and window come {n} times: {','.join(rec)}")
+    for rec in recs:
+        rec = tuple(norm(v) for v in rec)
+        if rec in seen:
+            sys.exit(f"a key and window come twice: {','.join(rec)}")
+        seen.add(rec)
         if len(rec) <= k or not re.fullmatch(r"-?\d+", rec[k]):
             sys.exit(f"no count in column {k + 1}: {','.join(rec)}")
-        key = rec[:k]
-        out[key] += int(rec[k])
-    return collections.Counter({key + (str(n),): 1 for key, n in out.items()})
+        out[rec[:k]] += int(rec[k])
+    return [key + (str(n),) for key, n in out.items()]
 
 
-def compare_top(spate, pg, n, partition, rank_column):
-    """The --top check (see the module's doc); returns the exit code."""
-    def part(rec):
-        return tuple(rec[c] for c in partition)
-
+def check_partition(key, candidate_recs, chosen, n, rank_column, errors):
+    """The --top check of one partition (see the module's doc); returns its tie groups at stake.
+    candidate_recs: PostgreSQL's rows of the partition, each ending in its RANK; chosen: Spate's."""
     def strip(rec):  # the row without the ROW_NUMBER column
         return rec if rank_column is None else rec[:rank_column] + rec[rank_column + 1:]
 
-    # candidates[partition][rank] = Counter of stripped rows; their RANK from PostgreSQL
-    candidates = collections.defaultdict(lambda: collections.defaultdict(collections.Counter))
-    for rec, count in pg.items():
-        candidates[part(rec[:-1])][int(rec[-1])][strip(rec[:-1])] += count
-    chosen = collections.defaultdict(list)
-    for rec, count in spate.items():
-        chosen[part(rec)].extend([rec] * count)
-    errors = []
-    for key in sorted(set(chosen) - set(candidates)):
-        errors.append(f"partition {','.join(key)}: {len(chosen[key])} rows, PostgreSQL none")
-    ties = 0
-    for key in sorted(candidates):
-        groups = candidates[key]
-        # the tie group (its rank) of each candidate row
-        group_of = {row: r for r, rows in groups.items() for row in rows}
-        taken = collections.defaultdict(collections.Counter)
-        numbers = []
-        for rec in chosen.get(key, []):
-            row = strip(rec)
-            r = group_of.get(row)
-            if r is None:
-                errors.append(f"partition {','.join(key)}: not a candidate: {','.join(rec)}")
-                continue
-            taken[r][row] += 1
-            if rank_column is not None:
-                numbers.append((rec[rank_column], r, sum(groups[r].values()), rec))
-        for r, rows in sorted(groups.items()):
-            g = sum(rows.values())
-            want = min(g, max(0, n - r + 1))
-            got = sum(taken[r].values())
-            ties += g > 1 and want > 0
-            if got != want or taken[r] - rows:
-                errors.append(f"partition {','.join(key)}: rank {r} has {g} candidates, "
-                              f"{want} must be chosen, Spate has {got} "
-                              f"(or one of them twice): {[','.join(x) for x in taken[r]]}")
-        seen = set()
-        for number, r, g, rec in numbers:
-            if not number.isdigit() or not r <= int(number) <= r + g - 1 or number in seen:
-                errors.append(f"partition {','.join(key)}: row number {number} outside places "
-                              f"{r}..{r + g - 1} or repeated: {','.join(rec)}")
-            seen.add(number)
-    if not errors:
-        print(f"{sum(spate.values())} rows in {len(candidates)} partitions agree "
-              f"({sum(pg.values())} candidates, {ties} tie groups at stake)")
+    name = ",".join(key)
+    if not candidate_recs:
+        errors.append(f"partition {name}: {len(chosen)} rows, PostgreSQL none")
         return 0
-    print(f"differ: {len(errors)} violations; Spate {sum(spate.values())} rows, "
-          f"PostgreSQL {sum(pg.values())} candidates in {len(candidates)} partitions")
+    # groups[rank] = Counter of stripped rows; their RANK from PostgreSQL
+    groups = collections.defaultdict(collections.Counter)
+    for rec in candidate_recs:
+        groups[int(rec[-1])][strip(rec[:-1])] += 1
+    # the tie group (its rank) of each candidate row
+    group_of = {row: r for r, rows in groups.items() for row in rows}
+    taken = collections.defaultdict(collections.Counter)
+    numbers = []
+    for rec in chosen:
+        row = strip(rec)
+        r = group_of.get(row)
+        if r is None:
+            errors.append(f"partition {name}: not a candidate: {','.join(rec)}")
+            continue
+        taken[r][row] += 1
+        if rank_column is not None:
+            numbers.append((rec[rank_column], r, sum(groups[r].values()), rec))
+    ties = 0
+    for r, rows in sorted(groups.items()):
+        g = sum(rows.values())
+        want = min(g, max(0, n - r + 1))
+        got = sum(taken[r].values())
+        ties += g > 1 and want > 0
+        if got != want or taken[r] - rows:
+            errors.append(f"partition {name}: rank {r} has {g} candidates, "
+                          f"{want} must be chosen, Spate has {got} "
+                          f"(or one of them twice): {[','.join(x) for x in taken[r]]}")
+    seen = set()
+    for number, r, g, rec in numbers:
+        if not number.isdigit() or not r <= int(number) <= r + g - 1 or number in seen:
+            errors.append(f"partition {name}: row number {number} outside places "
+                          f"{r}..{r + g - 1} or repeated: {','.join(rec)}")
+        seen.add(number)
+    return ties
+
+
+def compare_top(spate_recs, pg_recs, n, partition, rank_column, directory):
+    """The --top check: both sides sorted with their partition's values in front, then checked
+    one partition at a time; returns the exit code."""
+    k = len(partition)
+
+    def keyed(recs):
+        for rec in recs:
+            yield line([rec[c] for c in partition])[:-1] + "\t" + line(rec)
+
+    spate = Sorter(directory, "spate.sorted").feed(keyed(spate_recs))
+    pg = Sorter(directory, "pg.sorted").feed(keyed(pg_recs))
+    spate_path, pg_path = spate.done(), pg.done()
+
+    # A partition's lines start with the same k values and their k tabs; these prefixes of two
+    # partitions differ before either ends (neither holds the other), so sort ordered the
+    # partitions as the prefixes compare.
+    def by_partition(path):  # (partition prefix, its records)
+        def prefix(text):
+            return "\t".join(text.split("\t", k)[:k]) + "\t"
+        for key, texts in itertools.groupby(sorted_lines(path), key=prefix):
+            yield key, [tuple(unline(t)[k:]) for t in texts]
+
+    errors = []
+    ties = partitions = violations = 0
+    a, b = by_partition(spate_path), by_partition(pg_path)
+    x, y = next(a, None), next(b, None)
+    while x is not None or y is not None:
+        if y is None or (x is not None and x[0] < y[0]):
+            key, cands, chosen, x = x[0], [], x[1], next(a, None)
+        elif x is None or y[0] < x[0]:
+            key, cands, chosen, y = y[0], y[1], [], next(b, None)
+        else:
+            key, cands, chosen = x[0], y[1], x[1]
+            x, y = next(a, None), next(b, None)
+        partitions += bool(cands)
+        before = len(errors)
+        ties += check_partition(unline(key[:-1]), cands, chosen, n, rank_column, errors)
+        violations += len(errors) - before
+        del errors[8:]  # the first few are shown, the rest counted
+    if not errors:
+        print(f"{spate.count} rows in {partitions} partitions agree "
+              f"({pg.count} candidates, {ties} tie groups at stake)")
+        return 0
+    print(f"differ: {violations} violations; Spate {spate.count} rows, PostgreSQL {pg.count} "
+          f"candidates in {partitions} partitions")
     for e in errors[:8]:
         print(f"  {e}")
     return 1
@@ -153,29 +312,24 @@ def main():
     k = None
     if len(args) >= 2 and args[0] == "--totals" and args[1].isdigit() and int(args[1]) > 0:
         k, args = int(args[1]), args[2:]
+    top = None
     if len(args) >= 4 and args[0] == "--top" and args[2] == "--partition":
         n, partition = int(args[1]), [int(c) for c in args[3].split(",")]
         rank_column, args = None, args[4:]
         if len(args) >= 2 and args[0] == "--rank-column":
             rank_column, args = int(args[1]), args[2:]
-        if len(args) != 2:
-            sys.exit(__doc__)
-        return compare_top(rows(args[0], changelog), rows(args[1]), n, partition, rank_column)
+        top = (n, partition, rank_column)
     if len(args) != 2:
         sys.exit(__doc__)
-    spate, pg = rows(args[0], changelog), rows(args[1])
+    spate = elements(changelog_rows(args[0])) if changelog else records(args[0])
     if k is not None:
         spate = totals(spate, k)
-    if spate == pg:
-        print(f"{sum(pg.values())} rows equal")
-        return 0
-    only_spate, only_pg = spate - pg, pg - spate
-    print(f"differ: Spate {sum(spate.values())} rows, PostgreSQL {sum(pg.values())}; "
-          f"{sum(only_spate.values())} only in Spate, {sum(only_pg.values())} only in PostgreSQL")
-    for label, side in (("only in Spate", only_spate), ("only in PostgreSQL", only_pg)):
-        for rec in sorted(side)[:5]:
-            print(f"  {label}: {','.join(rec)}")
-    return 1
+    pg = records(args[1])
+    with tempfile.TemporaryDirectory(prefix="compare.",
+                                     dir=os.path.dirname(os.path.abspath(args[1]))) as d:
+        if top:
+            return compare_top(spate, pg, *top, d)
+        return compare_multisets(map(line, spate), map(line, pg), d)
 
 
 if __name__ == "__main__":
