@@ -34,6 +34,9 @@ totals=" q12 " # processing-time windows: compared by their totals per key (nexm
 # Top-N queries whose ORDER BY ties: their SQL lists every candidate, checked with --top
 declare -A top=([q9]="--top 1 --partition 0" [q18]="--top 1 --partition 1,0"
   [q19]="--top 10 --partition 0 --rank-column 7")
+# nexmark_compare.py sorts small outputs in memory, big ones on disk (GNU sort); these queries'
+# -p 2 results go through the disk's way at any size, so that a run of 300,000 events covers it
+on_disk=" q0 q9 q19 "
 tmp=$(mktemp -d)
 declare -A partitions=([q10]="dt hm")                     # partition keys of a partitioned output
 declare -A job_args=([q13]="--side-input $tmp/side_input") # more arguments of a job
@@ -109,8 +112,10 @@ for q in "${queries[@]}"; do
     [[ $totals == *" $q "* ]] && mode=(--totals 1)
     read -ra topmode <<<"${top[$q]:-}"
     mode+=("${topmode[@]}")
-    if python3 "$support/nexmark_compare.py" "${mode[@]}" "$tmp/$q-p$p" "$tmp/$q.pg" \
-      >"$tmp/$q-p$p.cmp" 2>&1; then
+    limit=${NEXMARK_COMPARE_IN_MEMORY:-}
+    [[ $p == 2 && $on_disk == *" $q "* ]] && limit=0
+    if NEXMARK_COMPARE_IN_MEMORY=$limit python3 "$support/nexmark_compare.py" "${mode[@]}" \
+      "$tmp/$q-p$p" "$tmp/$q.pg" >"$tmp/$q-p$p.cmp" 2>&1; then
       pass "$q at -p $p equals PostgreSQL: $(cat "$tmp/$q-p$p.cmp") ($took, compared in $((SECONDS - start)) s)"
       agreed=$((agreed + 1))
     else

@@ -36,11 +36,14 @@ Partitions with no candidate must have no rows. Prints the counts when all hold;
 first few violations, and exits 1.
 
 Scale: both sides are written as canonical lines (one a row, its normalised values escaped and
-joined by tabs) and sorted on disk by GNU sort (LC_ALL=C, memory NEXMARK_SORT_MEM, default 512M;
-temporary files next to PG_CSV), then compared as sorted streams, so a multiset comparison keeps
-no row in memory, whatever the size of the outputs. --top sorts with the partition's values in
-front and checks one partition at a time. What stays in memory is the changelog's current rows
-(the final result's size) and --totals's sums.
+joined by tabs), sorted, and compared as sorted streams; --top sorts with the partition's values
+in front and checks one partition at a time. Inputs of up to NEXMARK_COMPARE_IN_MEMORY bytes
+together (default 256 MiB) are sorted in memory; larger ones on disk by GNU sort (LC_ALL=C,
+memory NEXMARK_SORT_MEM, default 512M; temporary files next to PG_CSV), so a comparison of
+outputs of millions of rows keeps no row in memory; when both sides hold neither a quote nor a
+carriage return (each line a record, its values between commas), sed normalises the lines and
+Python reads none of them unless they differ. What stays in memory regardless is the
+changelog's current rows (the final result's size) and --totals's sums.
 """
 import collections
 import csv
@@ -94,7 +97,7 @@ def line(rec):
     text = "\t".join(rec)
     if text.count("\t") != len(rec) - 1 or SPECIAL.search(text):  # rare: escape each value
         text = "\t".join(v.translate(ESCAPE) for v in rec)
-    return TS_FIELD.sub(fix_ts, text) + "\n"
+    return TS_FIELD.sub(fix_ts, text)
 
 
 def unline(text):  # a canonical line (without its "\n") back to its values
@@ -124,48 +127,120 @@ def elements(counter):
 
 
 class Sorter:
-    """GNU sort of canonical lines into a file under DIR: feed() the lines, then done()."""
+    """Sorts canonical lines: in memory (in_memory), else with GNU sort into a file under
+    directory. feed() the lines, then done(); lines() gives them back in order. Both orders are
+    by code point, which is UTF-8's byte order, and a line sorts before its extensions."""
 
-    def __init__(self, directory, name):
+    def __init__(self, directory, name, in_memory):
         self.path = os.path.join(directory, name)
+        self.memory = [] if in_memory else None
+        self.count = 0
+        if in_memory:
+            return
         env = dict(os.environ, LC_ALL="C")
         self.proc = subprocess.Popen(
             ["sort", "-S", os.environ.get("NEXMARK_SORT_MEM", "512M"), "-T", directory,
              "-o", self.path], stdin=subprocess.PIPE, env=env)
-        self.count = 0
 
     def feed(self, lines):
+        if self.memory is not None:
+            self.memory.extend(lines)
+            self.memory.sort()
+            self.count = len(self.memory)
+            return self
         with io.TextIOWrapper(self.proc.stdin, encoding="utf-8", newline="") as out:
-            chunk = []
-            for text in lines:
-                chunk.append(text)
-                if len(chunk) == 65536:
-                    out.write("".join(chunk))
-                    self.count += len(chunk)
-                    chunk = []
-            out.write("".join(chunk))
-            self.count += len(chunk)
+            while True:
+                chunk = list(itertools.islice(lines, 65536))
+                if not chunk:
+                    break
+                out.write("\n".join(chunk) + "\n")
+                self.count += len(chunk)
         return self
 
     def done(self):
-        if self.proc.wait() != 0:
+        if self.memory is None and self.proc.wait() != 0:
             sys.exit(f"sort failed (exit {self.proc.returncode}) writing {self.path}")
-        return self.path
+        return self
+
+    def same(self, other):
+        if self.count != other.count:
+            return False
+        if self.memory is not None:
+            return self.memory == other.memory
+        return subprocess.call(["cmp", "-s", self.path, other.path]) == 0
+
+    def lines(self):
+        if self.memory is not None:
+            yield from self.memory
+            return
+        with open(self.path, encoding="utf-8", newline="\n") as fh:
+            for text in fh:
+                yield text[:-1]
 
 
-def sorted_lines(path):
-    """The lines of a sorted file without their "\n" (sort compares them so: "a" < "a\x01")."""
-    with open(path, encoding="utf-8", newline="\n") as fh:
-        for text in fh:
-            yield text[:-1]
+def in_memory(paths):
+    """Whether inputs of this size are sorted in memory: up to NEXMARK_COMPARE_IN_MEMORY bytes
+    (default 256 MiB) together; above, GNU sort sorts them on disk."""
+    limit = int(os.environ.get("NEXMARK_COMPARE_IN_MEMORY") or 256 << 20)
+    return sum(os.path.getsize(f) for p in paths for f in files_of(p)) <= limit
 
 
-def compare_multisets(spate_lines, pg_lines, directory):
-    """Compares two streams of canonical lines as multisets; returns the exit code."""
-    spate = Sorter(directory, "spate.sorted").feed(spate_lines)
-    pg = Sorter(directory, "pg.sorted").feed(pg_lines)
-    spate_path, pg_path = spate.done(), pg.done()
-    if spate.count == pg.count and subprocess.call(["cmp", "-s", spate_path, pg_path]) == 0:
+# The timestamp normalisation (norm) as sed expressions over CSV lines without quotes, where a
+# value is what lies between commas. Each runs twice: a match takes the comma after its value,
+# so of two neighbouring values the first pass can miss the second, never the second pass.
+_T = "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
+SED = [e for x in (rf"s/(^|,)({_T})(,|$)/\1\2.000\3/g",
+                   rf"s/(^|,)({_T})\.([0-9])(,|$)/\1\2.\300\4/g",
+                   rf"s/(^|,)({_T})\.([0-9]{{2}})(,|$)/\1\2.\30\4/g",
+                   rf"s/(^|,)({_T}\.[0-9]{{3}})[0-9]{{1,6}}(,|$)/\1\2\3/g") for e in (x, x)]
+
+
+class RawSorter(Sorter):
+    """The fast way for big plain outputs without a quote or a carriage return: then each line
+    is one record and its values are what lies between commas, so the lines themselves, with
+    their timestamps normalised by sed, are canonical; sed and GNU sort do it all."""
+
+    def __init__(self, directory, name, files):
+        self.path = os.path.join(directory, name)
+        self.memory = None
+        env = dict(os.environ, LC_ALL="C")
+        sed = subprocess.Popen(["sed", "-E"] + [a for e in SED for a in ("-e", e)] + files,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env)
+        self.proc = subprocess.Popen(
+            ["sort", "-S", os.environ.get("NEXMARK_SORT_MEM", "512M"), "-T", directory,
+             "-o", self.path], stdin=sed.stdout, env=env)
+        sed.stdout.close()
+        self.sed = sed
+
+    def done(self):
+        if self.sed.wait() != 0 or self.proc.wait() != 0:
+            sys.exit(f"sed or sort failed writing {self.path}")
+        with open(self.path, "rb") as fh:
+            self.count = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+        return self
+
+
+def plain_lines(paths):
+    """Whether the files of paths hold neither a quote nor a carriage return (RawSorter)."""
+    files = [f for p in paths for f in files_of(p)]
+    found = subprocess.run(["grep", "-q", "-F", "-e", '"', "-e", "\r", "--"] + files,
+                           stdin=subprocess.DEVNULL, env=dict(os.environ, LC_ALL="C"))
+    return found.returncode == 1
+
+
+def compare_multisets(spate_lines, pg_lines, directory, memory, raw=None):
+    """Compares two streams of canonical lines as multisets (or, with raw, the plain CSV
+    files of its two paths: RawSorter); returns the exit code."""
+    if raw:
+        spate = RawSorter(directory, "spate.sorted", files_of(raw[0]))
+        pg = RawSorter(directory, "pg.sorted", files_of(raw[1]))
+        show = lambda text: text  # noqa: E731
+    else:
+        spate = Sorter(directory, "spate.sorted", memory).feed(spate_lines)
+        pg = Sorter(directory, "pg.sorted", memory).feed(pg_lines)
+        show = lambda text: ",".join(unline(text))  # noqa: E731
+    spate.done(), pg.done()
+    if spate.same(pg):
         print(f"{pg.count} rows equal")
         return 0
     only = {"Spate": [0, []], "PostgreSQL": [0, []]}
@@ -173,9 +248,9 @@ def compare_multisets(spate_lines, pg_lines, directory):
     def note(label, text):
         only[label][0] += 1
         if len(only[label][1]) < 5:
-            only[label][1].append(",".join(unline(text)))
+            only[label][1].append(show(text))
 
-    a, b = sorted_lines(spate_path), sorted_lines(pg_path)
+    a, b = spate.lines(), pg.lines()
     x, y = next(a, None), next(b, None)
     while x is not None or y is not None:
         if y is None or (x is not None and x < y):
@@ -254,31 +329,30 @@ def check_partition(key, candidate_recs, chosen, n, rank_column, errors):
     return ties
 
 
-def compare_top(spate_recs, pg_recs, n, partition, rank_column, directory):
+def compare_top(spate_recs, pg_recs, n, partition, rank_column, directory, memory):
     """The --top check: both sides sorted with their partition's values in front, then checked
     one partition at a time; returns the exit code."""
     k = len(partition)
 
     def keyed(recs):
         for rec in recs:
-            yield line([rec[c] for c in partition])[:-1] + "\t" + line(rec)
+            yield line([rec[c] for c in partition]) + "\t" + line(rec)
 
-    spate = Sorter(directory, "spate.sorted").feed(keyed(spate_recs))
-    pg = Sorter(directory, "pg.sorted").feed(keyed(pg_recs))
-    spate_path, pg_path = spate.done(), pg.done()
+    spate = Sorter(directory, "spate.sorted", memory).feed(keyed(spate_recs)).done()
+    pg = Sorter(directory, "pg.sorted", memory).feed(keyed(pg_recs)).done()
 
     # A partition's lines start with the same k values and their k tabs; these prefixes of two
     # partitions differ before either ends (neither holds the other), so sort ordered the
     # partitions as the prefixes compare.
-    def by_partition(path):  # (partition prefix, its records)
+    def by_partition(side):  # (partition prefix, its records)
         def prefix(text):
             return "\t".join(text.split("\t", k)[:k]) + "\t"
-        for key, texts in itertools.groupby(sorted_lines(path), key=prefix):
+        for key, texts in itertools.groupby(side.lines(), key=prefix):
             yield key, [tuple(unline(t)[k:]) for t in texts]
 
     errors = []
     ties = partitions = violations = 0
-    a, b = by_partition(spate_path), by_partition(pg_path)
+    a, b = by_partition(spate), by_partition(pg)
     x, y = next(a, None), next(b, None)
     while x is not None or y is not None:
         if y is None or (x is not None and x[0] < y[0]):
@@ -325,11 +399,15 @@ def main():
     if k is not None:
         spate = totals(spate, k)
     pg = records(args[1])
+    memory = in_memory(args)
     with tempfile.TemporaryDirectory(prefix="compare.",
                                      dir=os.path.dirname(os.path.abspath(args[1]))) as d:
         if top:
-            return compare_top(spate, pg, *top, d)
-        return compare_multisets(map(line, spate), map(line, pg), d)
+            return compare_top(spate, pg, *top, d, memory)
+        raw = None
+        if not memory and not changelog and k is None and plain_lines(args):
+            raw = args
+        return compare_multisets(map(line, spate), map(line, pg), d, memory, raw)
 
 
 if __name__ == "__main__":
