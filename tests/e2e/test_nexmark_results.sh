@@ -36,7 +36,7 @@ declare -A top=([q9]="--top 1 --partition 0" [q18]="--top 1 --partition 1,0"
   [q19]="--top 10 --partition 0 --rank-column 7")
 # nexmark_compare.py sorts small outputs in memory, big ones on disk (GNU sort); these queries'
 # -p 2 results go through the disk's way at any size, so that a run of 300,000 events covers it
-on_disk=" q0 q9 q13 q19 " # q0: quote-free lines (sed); q13: quoted values; q9, q19: --top
+on_disk=" q0 q9 q13 " # q0: quote-free lines (sed); q13: quoted values; q9: --top
 tmp=$(mktemp -d)
 declare -A partitions=([q10]="dt hm")                     # partition keys of a partitioned output
 declare -A job_args=([q13]="--side-input $tmp/side_input") # more arguments of a job

@@ -333,6 +333,24 @@ def compare_top(spate_recs, pg_recs, n, partition, rank_column, directory, memor
     """The --top check: both sides sorted with their partition's values in front, then checked
     one partition at a time; returns the exit code."""
     k = len(partition)
+    errors = []
+    ties = partitions = violations = 0
+    if memory:  # small: the partitions' rows gathered in a dict, no canonical lines
+        rows = collections.defaultdict(lambda: ([], []))
+        for side, recs in ((0, pg_recs), (1, spate_recs)):
+            for rec in recs:
+                rec = tuple(norm(v) for v in rec)
+                rows[tuple(rec[c] for c in partition)][side].append(rec)
+        for key in sorted(rows):
+            cands, chosen = rows[key]
+            partitions += bool(cands)
+            before = len(errors)
+            ties += check_partition(key, cands, chosen, n, rank_column, errors)
+            violations += len(errors) - before
+            del errors[8:]
+        return report_top(errors, violations, ties, partitions,
+                          sum(len(c) for _, c in rows.values()),
+                          sum(len(c) for c, _ in rows.values()))
 
     def keyed(recs):
         for rec in recs:
@@ -350,8 +368,6 @@ def compare_top(spate_recs, pg_recs, n, partition, rank_column, directory, memor
         for key, texts in itertools.groupby(side.lines(), key=prefix):
             yield key, [tuple(unline(t)[k:]) for t in texts]
 
-    errors = []
-    ties = partitions = violations = 0
     a, b = by_partition(spate), by_partition(pg)
     x, y = next(a, None), next(b, None)
     while x is not None or y is not None:
@@ -367,11 +383,15 @@ def compare_top(spate_recs, pg_recs, n, partition, rank_column, directory, memor
         ties += check_partition(unline(key[:-1]), cands, chosen, n, rank_column, errors)
         violations += len(errors) - before
         del errors[8:]  # the first few are shown, the rest counted
+    return report_top(errors, violations, ties, partitions, spate.count, pg.count)
+
+
+def report_top(errors, violations, ties, partitions, spate_rows, pg_rows):
     if not errors:
-        print(f"{spate.count} rows in {partitions} partitions agree "
-              f"({pg.count} candidates, {ties} tie groups at stake)")
+        print(f"{spate_rows} rows in {partitions} partitions agree "
+              f"({pg_rows} candidates, {ties} tie groups at stake)")
         return 0
-    print(f"differ: {violations} violations; Spate {spate.count} rows, PostgreSQL {pg.count} "
+    print(f"differ: {violations} violations; Spate {spate_rows} rows, PostgreSQL {pg_rows} "
           f"candidates in {partitions} partitions")
     for e in errors[:8]:
         print(f"  {e}")
