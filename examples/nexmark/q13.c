@@ -26,8 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connectors/side_input.h"
 #include "nexmark_query.h"
+#include "spate/side_input.h"
 
 SPATE_RECORD(q13_out, (auction, BIGINT_NOT_NULL), (bidder, BIGINT_NOT_NULL),
              (price, BIGINT_NOT_NULL), (dateTime, TIMESTAMP_NOT_NULL), (value, STRING_NOT_NULL));
@@ -39,8 +39,8 @@ static int default_side(spate_ctx *ctx, void **user) {
   if (!text) return spate_ctx_fail(ctx, "q13: out of memory building the side input");
   for (int64_t k = 0; k < 10000; k++)
     len += (size_t)snprintf(text + len, cap - len, "%" PRId64 ",%" PRId64 "\n", k, k);
-  side_input *s = NULL;
-  int rc = side_input_parse("nexmark's side input", text, len, &s, err, sizeof err);
+  spate_side_input *s = NULL;
+  int rc = spate_side_input_parse("nexmark's side input", text, len, &s, err, sizeof err);
   free(text);
   if (rc < 0) return spate_ctx_fail(ctx, "q13: %s", err);
   *user = s;
@@ -57,23 +57,24 @@ int q13_open(spate_ctx *ctx, void **user) {
   if (plen >= sizeof path) return spate_ctx_fail(ctx, "q13: side input path too long");
   memcpy(path, arg, plen);
   path[plen] = 0;
-  side_input *s = NULL;
-  if (side_input_load(path, &s, err, sizeof err) < 0) return spate_ctx_fail(ctx, "q13: %s", err);
+  spate_side_input *s = NULL;
+  if (spate_side_input_load(path, &s, err, sizeof err) < 0)
+    return spate_ctx_fail(ctx, "q13: %s", err);
   *user = s;
   return 0;
 }
 
-void q13_close(spate_ctx *ctx, void *user) { side_input_free(user); }
+void q13_close(spate_ctx *ctx, void *user) { spate_side_input_free(user); }
 
 /* Emits the bid once per side-input row of its key (none: no row). */
 int q13_join(spate_ctx *ctx, const spate_row *in, spate_collector *out) {
-  const side_input *s = spate_ctx_user(ctx);
+  const spate_side_input *s = spate_ctx_user(ctx);
   struct nexmark_bid b = nexmark_bid_read(in);
   int64_t key = b.auction % 10000; /* SQL's mod: the sign of the dividend */
   size_t end;
-  for (size_t i = side_input_find(s, key, &end); i < end; i++) {
+  for (size_t i = spate_side_input_find(s, key, &end); i < end; i++) {
     size_t len;
-    const char *v = side_input_value(s, i, &len);
+    const char *v = spate_side_input_value(s, i, &len);
     int rc = q13_out_emit(
         out, &(struct q13_out){b.auction, b.bidder, b.price, b.dateTime, {v, (uint32_t)len}});
     if (rc < 0) return rc;

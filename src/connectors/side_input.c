@@ -1,9 +1,9 @@
 /*
- * side_input.c: a lookup join's side input from a CSV file of "key,value" lines (side_input.h).
+ * side_input.c: a lookup join's side input from a CSV file of "key,value" lines (spate/side_input.h).
  * The values live in one arena, the entries (key, value's place) in one array sorted by key.
  */
 #define _GNU_SOURCE
-#include "connectors/side_input.h"
+#include "spate/side_input.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,14 +19,14 @@ typedef struct si_entry {
   size_t at, len; /* the value: arena[at .. at + len) */
 } si_entry;
 
-struct side_input {
+struct spate_side_input {
   si_entry *entries;
   size_t n, cap;
   char *arena;
   size_t used, room;
 };
 
-void side_input_free(side_input *s) {
+void spate_side_input_free(spate_side_input *s) {
   if (!s) return;
   sp_free(s->entries);
   sp_free(s->arena);
@@ -34,7 +34,7 @@ void side_input_free(side_input *s) {
 }
 
 /* Room for one more entry and len more bytes of values; -1 when out of memory. */
-static int reserve(side_input *s, size_t len) {
+static int reserve(spate_side_input *s, size_t len) {
   if (s->n == s->cap) {
     size_t cap = s->cap ? 2 * s->cap : 1024;
     si_entry *e = sp_realloc(s->entries, cap * sizeof *e);
@@ -72,7 +72,7 @@ static int parse_key(const char *p, size_t len, int64_t *out) {
 
 /* Parses one line (without its "\n") into s; returns 0, or the 1-based column of the error
  * with *what saying what is wrong (-1: out of memory). */
-static long parse_line(side_input *s, const char *line, size_t len, const char **what) {
+static long parse_line(spate_side_input *s, const char *line, size_t len, const char **what) {
   if (len && line[len - 1] == '\r') len--;
   if (len == 0) return 0;
   long bad = sp_utf8_invalid_at(line, len);
@@ -117,10 +117,10 @@ static int by_key(const void *a, const void *b) {
   return x->at < y->at ? -1 : x->at > y->at; /* the file's order among equal keys */
 }
 
-int side_input_parse(const char *name, const char *text, size_t len, side_input **out, char *err,
-                     size_t cap) {
+int spate_side_input_parse(const char *name, const char *text, size_t len, spate_side_input **out,
+                           char *err, size_t cap) {
   *out = NULL;
-  side_input *s = sp_calloc(1, sizeof *s);
+  spate_side_input *s = sp_calloc(1, sizeof *s);
   if (!s) return sp_err(err, cap, SPATE_ENOMEM, "out of memory loading side input '%s'", name);
   long lineno = 0, col = 0;
   const char *what = "";
@@ -132,7 +132,7 @@ int side_input_parse(const char *name, const char *text, size_t len, side_input 
     start = end + 1;
   }
   if (col != 0) {
-    side_input_free(s);
+    spate_side_input_free(s);
     if (col < 0)
       return sp_err(err, cap, SPATE_ENOMEM, "out of memory loading side input '%s'", name);
     return sp_err(err, cap, SPATE_EINVAL, "%s:%ld:%ld: %s", name, lineno, col, what);
@@ -142,7 +142,7 @@ int side_input_parse(const char *name, const char *text, size_t len, side_input 
   return 0;
 }
 
-int side_input_load(const char *path, side_input **out, char *err, size_t cap) {
+int spate_side_input_load(const char *path, spate_side_input **out, char *err, size_t cap) {
   *out = NULL;
   FILE *f = fopen(path, "rb");
   if (!f)
@@ -168,14 +168,14 @@ int side_input_load(const char *path, side_input **out, char *err, size_t cap) {
     }
   }
   fclose(f);
-  if (rc == 0) rc = side_input_parse(path, text, len, out, err, cap);
+  if (rc == 0) rc = spate_side_input_parse(path, text, len, out, err, cap);
   sp_free(text);
   return rc;
 }
 
-size_t side_input_size(const side_input *s) { return s->n; }
+size_t spate_side_input_size(const spate_side_input *s) { return s->n; }
 
-size_t side_input_find(const side_input *s, int64_t key, size_t *end) {
+size_t spate_side_input_find(const spate_side_input *s, int64_t key, size_t *end) {
   size_t lo = 0, hi = s->n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
@@ -190,9 +190,9 @@ size_t side_input_find(const side_input *s, int64_t key, size_t *end) {
   return lo;
 }
 
-int64_t side_input_key(const side_input *s, size_t i) { return s->entries[i].key; }
+int64_t spate_side_input_key(const spate_side_input *s, size_t i) { return s->entries[i].key; }
 
-const char *side_input_value(const side_input *s, size_t i, size_t *len) {
+const char *spate_side_input_value(const spate_side_input *s, size_t i, size_t *len) {
   *len = s->entries[i].len;
   return s->arena + s->entries[i].at;
 }

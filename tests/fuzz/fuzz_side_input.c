@@ -4,7 +4,7 @@
  *
  * Input: the file's bytes. Checks: a failure names the input, a line that exists and a column
  * within it (at most one past its end); a success has one row per non-empty line, sorted by key
- * (side_input_find returns exactly the rows of a key), each value valid UTF-8; written back as
+ * (spate_side_input_find returns exactly the rows of a key), each value valid UTF-8; written back as
  * "key,"quoted value"" lines, the rows parse again to the same rows in the same order. The same
  * bytes loaded from a file give the same result as parsed from memory.
  */
@@ -12,7 +12,7 @@
 
 #include "base/err.h"
 #include "base/utf8.h"
-#include "connectors/side_input.h"
+#include "spate/side_input.h"
 
 #define NAME "side.csv"
 
@@ -51,19 +51,19 @@ static void check_failure(const uint8_t *data, size_t size, const char *err) {
 }
 
 /* s's rows written back as CSV lines, every value quoted. */
-static char *write_back(const side_input *s, size_t *len) {
+static char *write_back(const spate_side_input *s, size_t *len) {
   size_t cap = 64;
-  for (size_t i = 0; i < side_input_size(s); i++) {
+  for (size_t i = 0; i < spate_side_input_size(s); i++) {
     size_t vlen;
-    side_input_value(s, i, &vlen);
+    spate_side_input_value(s, i, &vlen);
     cap += 24 + 2 * vlen + 4;
   }
   char *out = sp_malloc(cap), *w = out;
   FUZZ_CHECK(out != NULL, "out of memory");
-  for (size_t i = 0; i < side_input_size(s); i++) {
+  for (size_t i = 0; i < spate_side_input_size(s); i++) {
     size_t vlen;
-    const char *v = side_input_value(s, i, &vlen);
-    w += sprintf(w, "%lld,\"", (long long)side_input_key(s, i));
+    const char *v = spate_side_input_value(s, i, &vlen);
+    w += sprintf(w, "%lld,\"", (long long)spate_side_input_key(s, i));
     for (size_t k = 0; k < vlen; k++) {
       if (v[k] == '"') *w++ = '"';
       *w++ = v[k];
@@ -75,52 +75,53 @@ static char *write_back(const side_input *s, size_t *len) {
   return out;
 }
 
-static void check_same(const side_input *a, const side_input *b, const char *what) {
-  FUZZ_CHECK(side_input_size(a) == side_input_size(b), "%s: %zu rows, then %zu", what,
-             side_input_size(a), side_input_size(b));
-  for (size_t i = 0; i < side_input_size(a); i++) {
+static void check_same(const spate_side_input *a, const spate_side_input *b, const char *what) {
+  FUZZ_CHECK(spate_side_input_size(a) == spate_side_input_size(b), "%s: %zu rows, then %zu", what,
+             spate_side_input_size(a), spate_side_input_size(b));
+  for (size_t i = 0; i < spate_side_input_size(a); i++) {
     size_t la, lb;
-    const char *va = side_input_value(a, i, &la), *vb = side_input_value(b, i, &lb);
-    FUZZ_CHECK(side_input_key(a, i) == side_input_key(b, i) && la == lb && memcmp(va, vb, la) == 0,
+    const char *va = spate_side_input_value(a, i, &la), *vb = spate_side_input_value(b, i, &lb);
+    FUZZ_CHECK(spate_side_input_key(a, i) == spate_side_input_key(b, i) && la == lb &&
+                   memcmp(va, vb, la) == 0,
                "%s: row %zu differs", what, i);
   }
 }
 
-static void check_success(const uint8_t *data, size_t size, const side_input *s) {
+static void check_success(const uint8_t *data, size_t size, const spate_side_input *s) {
   size_t lines, nonempty;
   count_lines(data, size, &lines, &nonempty);
-  size_t n = side_input_size(s);
+  size_t n = spate_side_input_size(s);
   FUZZ_CHECK(n == nonempty, "%zu rows from %zu non-empty lines", n, nonempty);
   for (size_t i = 0; i < n; i++) {
     size_t vlen, end;
-    const char *v = side_input_value(s, i, &vlen);
+    const char *v = spate_side_input_value(s, i, &vlen);
     FUZZ_CHECK(sp_utf8_invalid_at(v, vlen) < 0, "row %zu's value is not UTF-8", i);
-    int64_t key = side_input_key(s, i);
-    FUZZ_CHECK(i == 0 || side_input_key(s, i - 1) <= key, "row %zu out of key order", i);
-    size_t first = side_input_find(s, key, &end);
+    int64_t key = spate_side_input_key(s, i);
+    FUZZ_CHECK(i == 0 || spate_side_input_key(s, i - 1) <= key, "row %zu out of key order", i);
+    size_t first = spate_side_input_find(s, key, &end);
     FUZZ_CHECK(first <= i && i < end, "find(%lld) misses row %zu", (long long)key, i);
-    FUZZ_CHECK((first == 0 || side_input_key(s, first - 1) != key) &&
-                   (end == n || side_input_key(s, end) != key),
+    FUZZ_CHECK((first == 0 || spate_side_input_key(s, first - 1) != key) &&
+                   (end == n || spate_side_input_key(s, end) != key),
                "find(%lld) returns part of its rows", (long long)key);
   }
-  if (n && side_input_key(s, 0) > INT64_MIN) { /* below the least key: none */
-    size_t end, first = side_input_find(s, side_input_key(s, 0) - 1, &end);
+  if (n && spate_side_input_key(s, 0) > INT64_MIN) { /* below the least key: none */
+    size_t end, first = spate_side_input_find(s, spate_side_input_key(s, 0) - 1, &end);
     FUZZ_CHECK(first == end, "find of an absent key returns rows");
   }
   size_t len;
   char *text = write_back(s, &len), err[SP_ERRMSG_MAX];
-  side_input *again = NULL;
-  int rc = side_input_parse(NAME, text, len, &again, err, sizeof err);
+  spate_side_input *again = NULL;
+  int rc = spate_side_input_parse(NAME, text, len, &again, err, sizeof err);
   FUZZ_CHECK(rc == 0, "written back, the rows do not parse: %s", err);
   check_same(s, again, "written back and parsed again");
-  side_input_free(again);
+  spate_side_input_free(again);
   sp_free(text);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char err[SP_ERRMSG_MAX] = "";
-  side_input *s = NULL;
-  int rc = side_input_parse(NAME, (const char *)data, size, &s, err, sizeof err);
+  spate_side_input *s = NULL;
+  int rc = spate_side_input_parse(NAME, (const char *)data, size, &s, err, sizeof err);
   if (rc == 0) {
     FUZZ_CHECK(s != NULL, "success without a side input");
     check_success(data, size, s);
@@ -133,9 +134,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   snprintf(path, sizeof path, "%s/" NAME, fuzz_dir());
   FILE *f = fopen(path, "wb");
   FUZZ_CHECK(f && fwrite(data, 1, size, f) == size && fclose(f) == 0, "cannot write %s", path);
-  side_input *loaded = NULL;
+  spate_side_input *loaded = NULL;
   char err2[SP_ERRMSG_MAX] = "";
-  int rc2 = side_input_load(path, &loaded, err2, sizeof err2);
+  int rc2 = spate_side_input_load(path, &loaded, err2, sizeof err2);
   FUZZ_CHECK(rc2 == rc, "loaded from a file: %d, parsed: %d (%s)", rc2, rc, err2);
   if (rc == 0) {
     check_same(s, loaded, "loaded from a file");
@@ -143,7 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *tail = strstr(err2, NAME ":");
     FUZZ_CHECK(tail && strcmp(tail, err) == 0, "loaded: '%s', parsed: '%s'", err2, err);
   }
-  side_input_free(loaded);
-  side_input_free(s);
+  spate_side_input_free(loaded);
+  spate_side_input_free(s);
   return 0;
 }
