@@ -5,13 +5,17 @@
  * when upper <= 0); a right element at t matches left ones in [t - upper, t - lower] and is cleaned
  * up at t - lower (t when lower >= 0). Elements behind the watermark are dropped.
  *
+ * The sequence numbers of a key's elements of one timestamp on one side are 0, 1, 2, ... in
+ * arrival order, and those elements are only ever removed all together: the cleanup timer of
+ * a time removes the elements of the one timestamp on each side whose cleanup time it is, by
+ * their keys (t, 0), (t, 1), ... until one is absent, as Flink removes the bucket of a timestamp
+ * (its map is keyed by timestamp, with a list of elements as value). So a cleanup costs the
+ * elements it removes, not the elements that wait.
+ *
  * It runs as a keyed co-process function of the process operator (process_operator.h) and
- * keeps its buffers in that operator's keyed state through the public state API; the
- * operator snapshots its sequence number (see "checkpoints" in process_operator.c).
+ * keeps its buffers in that operator's keyed state through the public state API.
  */
 #include "operators/process_operator.h"
-
-#include "base/alloc.h"
 
 /* The interval join's states: one map state per side, (timestamp, sequence number) -> element. */
 int interval_join_setup(proc_op *p) {
@@ -40,6 +44,16 @@ static int64_t cleanup_time(const proc_op *p, int side, int64_t ts) {
   return p->lower < 0 ? sat_sub(ts, p->lower) : ts;
 }
 
+/* The map key (ts, seq) in p->jkey's row. */
+static int join_key(spate_ctx *ctx, proc_op *p, int64_t ts, int64_t seq, spate_row *key) {
+  spate_rb_begin(p->jkey);
+  spate_rb_set_bigint(p->jkey, 0, ts);
+  spate_rb_set_bigint(p->jkey, 1, seq);
+  if (spate_rb_finish(p->jkey, key) < 0)
+    return spate_ctx_fail(ctx, "interval join: %s", spate_rb_error(p->jkey));
+  return 0;
+}
+
 static int join_element(spate_ctx *ctx, int side, const spate_row *in, spate_collector *out) {
   proc_op *p = keyed_of(ctx);
   int64_t ts = ctx->ts, wm = ctx->watermark;
@@ -51,14 +65,13 @@ static int join_element(spate_ctx *ctx, int side, const spate_row *in, spate_col
     sw_inc(&p->op->late_records_dropped);
     return 0;
   }
-  spate_rb_begin(p->jkey);
-  spate_rb_set_bigint(p->jkey, 0, ts);
-  spate_rb_set_bigint(p->jkey, 1, p->seq++);
   spate_row key;
-  if (spate_rb_finish(p->jkey, &key) < 0)
-    return spate_ctx_fail(ctx, "interval join: %s", spate_rb_error(p->jkey));
-  int rc = spate_map_put(p->buf[side], &key, in);
+  int rc = 1;
+  for (int64_t seq = 0; rc == 1; seq++) { /* the first free number of ts */
+    if ((rc = join_key(ctx, p, ts, seq, &key)) == 0) rc = spate_map_contains(p->buf[side], &key);
+  }
   if (rc < 0) return rc;
+  if ((rc = spate_map_put(p->buf[side], &key, in)) < 0) return rc;
   spate_state_iter it;
   if ((rc = spate_map_iter(p->buf[1 - side], &it)) < 0) return rc;
   spate_row ok, orow;
@@ -85,44 +98,22 @@ int interval_join_right(spate_ctx *ctx, const spate_row *in, spate_collector *ou
   return join_element(ctx, 1, in, out);
 }
 
-/* Drops, for the current key, every buffered element whose cleanup time has come: at or below
- * the watermark being processed, whose timers all fire before anything else happens. Flink
- * removes at each timer the elements of its timestamp alone; removing all that are due at the
- * first timer of a key leaves the others of that watermark an empty scan, where each would
- * scan all that wait: the end of a bounded input fires every timer at once. */
+/* Drops, for the current key, the buffered elements whose cleanup time is now: on each side the
+ * elements of the one timestamp cleaned up at now (one timer serves both sides when their times
+ * agree). */
 int interval_join_cleanup(spate_ctx *ctx, int64_t now, spate_time_domain d, spate_collector *out) {
   proc_op *p = keyed_of(ctx);
-  if (ctx->watermark > now) now = ctx->watermark;
+  /* the inverses of cleanup_time */
+  int64_t ts[2] = {p->upper > 0 ? sat_sub(now, p->upper) : now,
+                   p->lower < 0 ? sat_add(now, p->lower) : now};
   for (int side = 0; side < 2; side++) {
-    int64_t *doomed = NULL;
-    size_t n = 0, cap = 0;
-    spate_state_iter it;
-    int rc = spate_map_iter(p->buf[side], &it);
-    spate_row k, v;
-    while (rc >= 0 && spate_map_next(&it, &k, &v)) {
-      if (cleanup_time(p, side, spate_row_bigint(&k, 0)) > now) continue;
-      if (n == cap) {
-        cap = cap ? cap * 2 : 16;
-        int64_t *g = sp_realloc(doomed, cap * 2 * sizeof *g);
-        if (!g) {
-          rc = SPATE_ENOMEM;
-          break;
-        }
-        doomed = g;
-      }
-      doomed[2 * n] = spate_row_bigint(&k, 0);
-      doomed[2 * n + 1] = spate_row_bigint(&k, 1);
-      n++;
+    if (cleanup_time(p, side, ts[side]) != now) continue; /* saturated: no element's time */
+    spate_row key;
+    int rc = 1;
+    for (int64_t seq = 0; rc == 1; seq++) {
+      if ((rc = join_key(ctx, p, ts[side], seq, &key)) == 0)
+        rc = spate_map_remove(p->buf[side], &key);
     }
-    for (size_t i = 0; rc >= 0 && i < n; i++) {
-      spate_rb_begin(p->jkey);
-      spate_rb_set_bigint(p->jkey, 0, doomed[2 * i]);
-      spate_rb_set_bigint(p->jkey, 1, doomed[2 * i + 1]);
-      spate_row key;
-      rc = spate_rb_finish(p->jkey, &key);
-      if (rc >= 0) rc = spate_map_remove(p->buf[side], &key);
-    }
-    sp_free(doomed);
     if (rc < 0) return rc;
   }
   return 0;

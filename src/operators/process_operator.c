@@ -380,12 +380,8 @@ static int proc_tick(op_t *op, int64_t now) {
  * window join's open sessions. Besides the key groups:
  *  - broadcast state: list "broadcast-state" (SNAP_BROADCAST), one entry holding the broadcast
  *    backend's only key group, so that every new subtask gets a copy;
- *  - interval join: list "interval-join-seq" (SNAP_UNION), each subtask's next sequence
- *    number. A restored subtask continues after the largest, so a buffered element's (ts, seq)
- *    key is never reused for a new one of the same key, wherever its key group went.
  * A non-keyed process function without broadcast state has no state. */
 #define BROADCAST_STATE "broadcast-state"
-#define JOIN_SEQ_STATE "interval-join-seq"
 
 static int proc_snapshot(op_t *op, int64_t id, snap_writer *w) {
   proc_op *p = op->impl;
@@ -404,12 +400,6 @@ static int proc_snapshot(op_t *op, int64_t id, snap_writer *w) {
                : snap_list_add(w, BROADCAST_STATE, SNAP_BROADCAST, b.data, (uint32_t)b.len);
     sp_writer_free(&b);
     if (rc < 0) return op_fail(op, rc, "cannot snapshot broadcast state: %s", ks_error(p->bstate));
-  }
-  if (p->join && !p->window_join) {
-    uint8_t e[8];
-    sp_patch_i64(e, p->seq);
-    if ((rc = snap_list_add(w, JOIN_SEQ_STATE, SNAP_UNION, e, sizeof e)) < 0)
-      return op_fail(op, rc, "cannot snapshot the interval join's sequence number");
   }
   return 0;
 }
@@ -489,24 +479,6 @@ static int proc_restore(op_t *op, const snap_restore *r) {
     if (b.pos != b.len)
       return op_fail(op, SPATE_ECORRUPT, "restored broadcast state: %zu trailing bytes",
                      b.len - b.pos);
-  }
-  if ((l = snap_restore_list(r, JOIN_SEQ_STATE)) && p->join && !p->window_join) {
-    for (uint32_t i = 0; i < l->count; i++) {
-      if (l->len[i] != 8)
-        return op_fail(op, SPATE_ECORRUPT,
-                       "restored interval join sequence number %u is %u "
-                       "bytes long, expected 8",
-                       i, l->len[i]);
-      sp_reader e;
-      sp_reader_init(&e, l->data[i], 8);
-      int64_t seq = sp_get_i64(&e);
-      if (seq < 0)
-        return op_fail(op, SPATE_ECORRUPT,
-                       "restored interval join sequence number %lld is "
-                       "negative",
-                       (long long)seq);
-      if (seq > p->seq) p->seq = seq;
-    }
   }
   return 0;
 }

@@ -85,13 +85,12 @@ typedef struct proc_op {
   spate_state **states;
   int nstates;
   spate_process_fn first; /* NULL: the operator's UDF */
-  /* interval join (interval_join.c): both sides buffered in map states (ts, seq) -> row;
-   * bounds inclusive */
+  /* interval join (interval_join.c): both sides buffered in map states (ts, seq) -> row, seq
+   * numbering a key's elements of one ts; bounds inclusive */
   spate_join_fn join;
   int64_t lower, upper;
   spate_state *buf[2];
   spate_row_builder *jkey; /* (ts, seq) user keys */
-  int64_t seq;
   /* window join (window_join.c): both sides in list states under the window as namespace */
   bool window_join;
   bool wsession; /* session windows: wsize is the gap; sessions per key in `sessions` */
