@@ -62,6 +62,7 @@
 
 #include "base/alloc.h"
 #include "base/clock.h"
+#include "base/dir_sync.h"
 #include "connectors/file_sink_options.h"
 #include "connectors/format.h"
 #include "connectors/registry.h"
@@ -193,14 +194,8 @@ static int make_dirs(file_sink *s, const char *path) {
 }
 
 static int sync_dir(file_sink *s, const char *dir) {
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0 || fsync(fd) < 0) {
-    int rc = op_fail(s->op, SPATE_EIO, "cannot sync directory '%s': %s", dir, strerror(errno));
-    if (fd >= 0) close(fd);
-    return rc;
-  }
-  close(fd);
-  return 0;
+  int e = sp_sync_dir(dir);
+  return e ? op_fail(s->op, SPATE_EIO, "cannot sync directory '%s': %s", dir, strerror(e)) : 0;
 }
 
 /* Closes an open part, durably (flush, fsync) unless it is being dropped. */
@@ -722,7 +717,6 @@ static int bucket_check(op_t *op, int64_t now) {
   file_sink *s = op->impl;
   if (!s || s->e.ended) return 0;
   fs_txn *t = s->cur;
-  int64_t check = s->check_ms;
   for (int i = 0; t && i < s->nbuckets; i++) {
     fs_bucket *b = &s->buckets[i];
     if (b->active < 0) continue;
@@ -732,7 +726,7 @@ static int bucket_check(op_t *op, int64_t now) {
       if (rc < 0) return rc;
     }
   }
-  return op_schedule(op, now + check, bucket_check);
+  return op_schedule(op, now + s->check_ms, bucket_check);
 }
 
 static int fs_open(op_t *op) {

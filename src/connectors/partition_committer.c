@@ -39,6 +39,7 @@
 
 #include "base/alloc.h"
 #include "base/bytes.h"
+#include "base/dir_sync.h"
 #include "base/log.h"
 #include "connectors/file_sink_options.h"
 #include "connectors/registry.h"
@@ -138,14 +139,8 @@ static int add_mark(committer *c, int64_t id, int64_t wm) {
 
 /* ---- policies -------------------------------------------------------------------------------- */
 static int sync_dir(committer *c, const char *dir) {
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0 || fsync(fd) < 0) {
-    int rc = op_fail(c->op, SPATE_EIO, "cannot sync directory '%s': %s", dir, strerror(errno));
-    if (fd >= 0) close(fd);
-    return rc;
-  }
-  close(fd);
-  return 0;
+  int e = sp_sync_dir(dir);
+  return e ? op_fail(c->op, SPATE_EIO, "cannot sync directory '%s': %s", dir, strerror(e)) : 0;
 }
 
 /* success-file: an empty file in the partition's directory, made durable. */

@@ -521,36 +521,6 @@ static bool any_dirty(task *t) {
   return false;
 }
 
-/* Ends input of all operators in chain (topological) order, then of the downstream tasks. */
-static bool awaiting_commit(const task *t);
-
-/* The end of the task's output: consumers see their input end. */
-static int end_partitions(task *t) {
-  for (int k = 0; k < t->nwriters; k++) {
-    int rc = rw_broadcast_event(&t->writers[k], EL_END_OF_PARTITION, NULL, 0);
-    if (rc < 0) return rc;
-  }
-  flush_all(t);
-  return 0;
-}
-
-/* The end of input: the final watermark of a bounded source, end_input of every operator, then
- * the end of the output, unless a sink still awaits the final checkpoint's commit (linger): a
- * sink's commit may still emit records (the file sink's partition commit info), so the output
- * ends only after it. */
-static int finish(task *t) {
-  int rc;
-  /* a bounded source's end is the end of event time: every window and timer fires (Flink's
-   * MAX_WATERMARK); other tasks get it from their inputs. A source stopped by a savepoint ends
-   * without it: what is not fired yet is in the savepoint (a drained stop sent it before the
-   * barrier). */
-  if (t->v->ninputs == 0 && !t->stop_requested && (rc = op_watermark(t->ops[0], 0, INT64_MAX)) < 0)
-    return rc;
-  for (int i = 0; i < t->nops; i++)
-    if ((rc = op_end_input(t->ops[i])) < 0) return rc;
-  return awaiting_commit(t) ? 0 : end_partitions(t);
-}
-
 /* Parks the task until a producer, a mail, a cancel request, a returned snapshot or an advance of
  * a manual clock notifies its event, or until the earliest of its deadlines (the next timer, the
  * next buffer flush, the alignment timeout) passes on its clock. The caller took `token` before
@@ -603,6 +573,34 @@ static int linger(task *t) {
     task_time_end(&t->cells.time, TASK_WAIT_IDLE, sp_mono_ns());
   }
   return t->pending_rc;
+}
+
+/* The end of the task's output: consumers see their input end. */
+static int end_partitions(task *t) {
+  for (int k = 0; k < t->nwriters; k++) {
+    int rc = rw_broadcast_event(&t->writers[k], EL_END_OF_PARTITION, NULL, 0);
+    if (rc < 0) return rc;
+  }
+  flush_all(t);
+  return 0;
+}
+
+/* The end of input: the final watermark of a bounded source, end_input of every operator, the
+ * wait for the final checkpoint's commit of sinks that await it (linger), then the end of the
+ * output: a sink's commit may still emit records (the file sink's partition commit info), so the
+ * output ends only after it. */
+static int finish(task *t) {
+  int rc;
+  /* a bounded source's end is the end of event time: every window and timer fires (Flink's
+   * MAX_WATERMARK); other tasks get it from their inputs. A source stopped by a savepoint ends
+   * without it: what is not fired yet is in the savepoint (a drained stop sent it before the
+   * barrier). */
+  if (t->v->ninputs == 0 && !t->stop_requested && (rc = op_watermark(t->ops[0], 0, INT64_MAX)) < 0)
+    return rc;
+  for (int i = 0; i < t->nops; i++)
+    if ((rc = op_end_input(t->ops[i])) < 0) return rc;
+  if ((rc = linger(t)) < 0) return rc;
+  return end_partitions(t);
 }
 
 static bool input_available(task *t) {
@@ -794,10 +792,6 @@ static void *task_main(void *arg) {
     } else {
       rc = t->v->ninputs == 0 ? run_source(t) : run_inputs(t);
       if (rc == 0) rc = finish(t);
-      if (rc == 0 && awaiting_commit(t)) {
-        rc = linger(t);
-        if (rc == 0) rc = end_partitions(t);
-      }
     }
   }
   /* A task that completed its work is FINISHED even if a cancel came late; any failure after a

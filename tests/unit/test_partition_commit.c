@@ -14,7 +14,6 @@
 #endif
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,17 +30,18 @@
 #include "connectors/file_sink_options.h"
 #include "harness.h"
 #include "state/snapshot.h"
+#include "support/testkit.h"
 
 static char tmpdir[64];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-  return remove(path);
-}
 static int setup_dir(void **state) {
-  strcpy(tmpdir, "/tmp/spate_pcommit_XXXXXX");
-  return mkdtemp(tmpdir) ? 0 : -1;
+  tk_mkdtemp(tmpdir, sizeof tmpdir, "spate_pcommit_");
+  return 0;
 }
-static int teardown_dir(void **state) { return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
+static int teardown_dir(void **state) {
+  tk_rm_rf(tmpdir);
+  return 0;
+}
 
 /* Whether <tmpdir>/<partition>/<name> exists. */
 static bool has(const char *partition, const char *name) {
