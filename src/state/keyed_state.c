@@ -15,6 +15,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/hash.h"
+#include "base/prefetch.h"
 #include "state/ks_internal.h"
 #include "types/row.h"
 #include "types/schema.h"
@@ -256,7 +257,7 @@ static void prefetch_entries(const ks_backend *b, const ks_table *t, uint64_t ke
       ks_slot sl = slots[i];
       if (!sl) break;
       if ((sl & ~SLOT_PTR_MASK) == tag) {
-        __builtin_prefetch(slot_entry(sl));
+        sp_prefetch(slot_entry(sl));
         break;
       }
     }
@@ -275,7 +276,7 @@ void ks_prefetch(ks_backend *b, const void *key, uint32_t len, int key_group) {
   b->pf[r].key_hash = key_hash;
   if (!t->slots) return;
   for (uint32_t s = 0; s < nstates; s++)
-    __builtin_prefetch(&t->slots[(uint32_t)entry_hash(key_hash, b->empty_ns_hash, s) & t->mask]);
+    sp_prefetch(&t->slots[(uint32_t)entry_hash(key_hash, b->empty_ns_hash, s) & t->mask]);
 }
 
 int ks_set_namespace(ks_backend *b, const void *ns, uint32_t len) {
