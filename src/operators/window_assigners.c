@@ -10,6 +10,7 @@
  *  - count windows: Flink's GlobalWindow with a count trigger, and a count evictor when they
  *    slide.
  */
+#include "operators/process_operator.h"
 #include "operators/window_operator.h"
 
 /* The session window [t, t + gap) of an element at time t (with the element's gap when the
@@ -195,6 +196,23 @@ int win_pane_element(win_op *w, int64_t ts, int64_t t, const spate_row *row) {
     if (rc < 0) return rc;
   }
   return 0;
+}
+
+/* The state a record a few ahead will touch first, into the cache (op_vtable.prefetch): its
+ * key's session set (default namespace) for session windows, its pane's contents for windows
+ * built of panes. Only event time: a processing-time record's window depends on the clock when
+ * it is processed. Other windows decline hints (false), as does a state that fits in the cache. */
+bool win_prefetch(win_op *w, int64_t ts, const spate_row *row, int key_group) {
+  if (!w->event_time || w->generic || w->window_all) return false;
+  if (w->kind == SPATE_WINDOW_SESSION)
+    return op_prefetch_key(w->op, w->backend, &w->ahead_rb, row, NULL, 0, key_group);
+  if (!w->panes) return false;
+  int64_t p;
+  if (ts == INT64_MIN || !window_start(ts, w->offset, w->pane, &p) || p > INT64_MAX - w->pane)
+    return true; /* this record fails when processed; the next may be hinted */
+  uint8_t ns[16];
+  win_namespace(&(win){p, p + w->pane}, ns);
+  return op_prefetch_key(w->op, w->backend, &w->ahead_rb, row, ns, 16, key_group);
 }
 
 /* ---- count windows ----------------------------------------------------------------------------- */

@@ -652,6 +652,7 @@ static int win_open(op_t *op) {
   ks_key_group_range range =
       ks_key_group_range_for(w->max_parallelism, op->ctx.parallelism, op->ctx.subtask);
   rc = rb_init(&w->key_rb, ks);
+  if (rc == 0) rc = rb_init(&w->ahead_rb, ks);
   if (rc == 0) rc = ks_backend_new(w->max_parallelism, range, NULL, NULL, &w->backend);
   if (rc == 0) rc = tq_new(w->max_parallelism, range, &w->event_timers);
   if (rc == 0) rc = tq_new(w->max_parallelism, range, &w->proc_timers);
@@ -722,6 +723,7 @@ static void win_close(op_t *op) {
   if (w->event_timers) tq_free(w->event_timers);
   if (w->proc_timers) tq_free(w->proc_timers);
   if (w->key_rb.schema) rb_destroy(&w->key_rb);
+  if (w->ahead_rb.schema) rb_destroy(&w->ahead_rb);
   if (w->aux_rb.schema) rb_destroy(&w->aux_rb);
   for (int i = 0; i < 2; i++)
     if (w->fold_rb[i].schema) rb_destroy(&w->fold_rb[i]);
@@ -796,8 +798,16 @@ static int win_restore(op_t *op, const snap_restore *r) {
   return schedule_proc(w);
 }
 
+/* op_vtable.prefetch (win_prefetch, window_assigners.c). */
+static bool win_prefetch_op(op_t *op, int input, int64_t ts, const spate_row *row, int key_group) {
+  (void)input;
+  win_op *w = op->impl;
+  return w && win_prefetch(w, ts, row, key_group);
+}
+
 const op_vtable op_window_vt = {.open = win_open,
                                 .process = win_process,
+                                .prefetch = win_prefetch_op,
                                 .watermark = win_watermark,
                                 .close = win_close,
                                 .snapshot = win_snapshot,

@@ -58,6 +58,7 @@ typedef struct win_op {
   int64_t proc_scheduled; /* the task timer set for processing-time timers (INT64_MAX: none) */
   /* the current key: the record's (key_rb) or the fired timer's */
   spate_row_builder key_rb, aux_rb, fold_rb[2];
+  spate_row_builder ahead_rb; /* keys of records ahead (win_prefetch) */
   int key_fields[64];
   const uint8_t *key;
   uint32_t key_len;
@@ -202,6 +203,7 @@ int win_emit_panes(win_op *w, win x);
 int win_clear_panes(win_op *w, win x);
 int win_pane_element(win_op *w, int64_t ts, int64_t t, const spate_row *row);
 int win_count_element(win_op *w, const spate_row *row);
+bool win_prefetch(win_op *w, int64_t ts, const spate_row *row, int key_group);
 
 /* ---- window_triggers.c ----------------------------------------------------------------------- */
 int win_trig_merge(win_op *w, win cover, const win *merged, size_t n);

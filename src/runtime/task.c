@@ -693,8 +693,9 @@ static int run_inputs(task *t) {
         int r = 0, n = 0;
         /* Look-ahead for keyed heads (op_vtable.prefetch): the records up to LOOK_AHEAD
          * positions after the current one in its buffer are hinted to the operator, so that the
-         * cache misses of their state lookups overlap. */
-        void (*prefetch)(op_t *, int, const spate_row *, int) =
+         * cache misses of their state lookups overlap. An operator whose state fits in the cache
+         * declines a hint, and the rest of this turn's records go without (peeking is not free). */
+        bool (*prefetch)(op_t *, int, int64_t, const spate_row *, int) =
             gate->key_group_hint ? head->vt->prefetch : NULL;
         uint32_t ahead = 0, ahead_buf = ch->nbufs;
         int hinted = 0; /* records hinted beyond the current one */
@@ -707,8 +708,13 @@ static int run_inputs(task *t) {
               stream_element la;
               while (hinted < LOOK_AHEAD && channel_peek(ch, &ahead, &la)) {
                 if (la.tag != EL_RECORD || la.len < 8) continue;
+                int64_t lts;
+                memcpy(&lts, la.payload, 8);
                 spate_row lrow = {la.payload + 8, la.len - 8, gate->nfields};
-                prefetch(head, gate->input, &lrow, la.key_group);
+                if (!prefetch(head, gate->input, lts, &lrow, la.key_group)) {
+                  prefetch = NULL;
+                  break;
+                }
                 hinted++;
               }
             }

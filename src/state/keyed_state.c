@@ -243,16 +243,16 @@ int ks_set_current_key(ks_backend *b, const void *key, uint32_t len, int key_gro
   return 0;
 }
 
-/* Prefetches the entry of (state, key, default namespace) in t whose slot the hint
- * KS_PREFETCH_LAG calls ago started loading: the first slots of its probe run are read (by now
- * in the cache) and the entry whose tag matches is prefetched. The addresses are only
- * prefetched, never dereferenced, so a slot changed since is harmless. */
-static void prefetch_entries(const ks_backend *b, const ks_table *t, uint64_t key_hash,
+/* Prefetches the entry of (state, key, namespace) in t whose slot the hint KS_PREFETCH_LAG
+ * calls ago started loading: the first slots of its probe run are read (by now in the cache)
+ * and the entry whose tag matches is prefetched. The addresses are only prefetched, never
+ * dereferenced, so a slot changed since is harmless. */
+static void prefetch_entries(const ks_table *t, uint64_t key_hash, uint64_t ns_hash,
                              uint32_t nstates) {
   const ks_slot *slots = t->slots;
   if (!slots) return;
   for (uint32_t s = 0; s < nstates; s++) {
-    uint64_t h = entry_hash(key_hash, b->empty_ns_hash, s), tag = h & ~SLOT_PTR_MASK;
+    uint64_t h = entry_hash(key_hash, ns_hash, s), tag = h & ~SLOT_PTR_MASK;
     for (uint32_t i = (uint32_t)h & t->mask, n = 0; n < 4; i = (i + 1) & t->mask, n++) {
       ks_slot sl = slots[i];
       if (!sl) break;
@@ -264,19 +264,33 @@ static void prefetch_entries(const ks_backend *b, const ks_table *t, uint64_t ke
   }
 }
 
-void ks_prefetch(ks_backend *b, const void *key, uint32_t len, int key_group) {
+void ks_prefetch_ns(ks_backend *b, const void *key, uint32_t len, const void *ns, uint32_t ns_len,
+                    int key_group) {
   uint32_t nstates = b->nstates < KS_PREFETCH_STATES ? b->nstates : KS_PREFETCH_STATES;
   if (!nstates || !ks_key_group_range_contains(b->range, key_group)) return;
   ks_table *t = &b->groups[key_group - b->range.first];
   uint64_t key_hash = bytes_hash(len ? key : empty_bytes, len);
+  uint64_t ns_hash = ns_len ? bytes_hash(ns, ns_len) : b->empty_ns_hash;
   uint32_t r = b->pf_next;
   b->pf_next = (r + 1) % KS_PREFETCH_LAG;
-  if (b->pf[r].t) prefetch_entries(b, b->pf[r].t, b->pf[r].key_hash, nstates);
+  if (b->pf[r].t) prefetch_entries(b->pf[r].t, b->pf[r].key_hash, b->pf[r].ns_hash, nstates);
   b->pf[r].t = t;
   b->pf[r].key_hash = key_hash;
+  b->pf[r].ns_hash = ns_hash;
   if (!t->slots) return;
   for (uint32_t s = 0; s < nstates; s++)
-    sp_prefetch(&t->slots[(uint32_t)entry_hash(key_hash, b->empty_ns_hash, s) & t->mask]);
+    sp_prefetch(&t->slots[(uint32_t)entry_hash(key_hash, ns_hash, s) & t->mask]);
+}
+
+bool ks_prefetch_useful(const ks_backend *b, int key_group) {
+  if (!ks_key_group_range_contains(b->range, key_group)) return false;
+  const ks_table *t = &b->groups[key_group - b->range.first];
+  return (uint64_t)t->count * (uint64_t)ks_key_group_range_size(b->range) >=
+         KS_PREFETCH_MIN_ENTRIES;
+}
+
+void ks_prefetch(ks_backend *b, const void *key, uint32_t len, int key_group) {
+  ks_prefetch_ns(b, key, len, NULL, 0, key_group);
 }
 
 int ks_set_namespace(ks_backend *b, const void *ns, uint32_t len) {

@@ -192,6 +192,17 @@ void ks_unset_current_key(ks_backend *b);
 #define KS_PREFETCH_STATES 2
 #define KS_PREFETCH_LAG 4
 void ks_prefetch(ks_backend *b, const void *key, uint32_t len, int key_group);
+/* The same for the namespace ns of ns_len bytes (a window operator's window) instead of the
+ * default one. */
+void ks_prefetch_ns(ks_backend *b, const void *key, uint32_t len, const void *ns, uint32_t ns_len,
+                    int key_group);
+/* Whether hints for key_group are worth their cost: only when the backend holds about
+ * KS_PREFETCH_MIN_ENTRIES entries or more (estimated from that group's table), more than the
+ * core's cache keeps. A smaller state is in the cache already, and hashing each record twice
+ * (once ahead, once when processed) only costs time: window-tumbling's 10,000 keys went from
+ * 10.3 to 8.5 M/s with hints. Callers ask before they build the hint's key. */
+#define KS_PREFETCH_MIN_ENTRIES 32768u
+bool ks_prefetch_useful(const ks_backend *b, int key_group);
 
 /* ---------------------------------------------------------------------------------------------
  * State access for the current key and namespace. Functions returning a row return 1 and set

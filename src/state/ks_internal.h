@@ -350,11 +350,12 @@ struct ks_backend {
    * same namespace again, as a window operator does for each record of a window, reuses it. */
   uint32_t ns_buf_len;
   uint64_t ns_buf_hash;
-  /* ks_prefetch: the key hashes of the last KS_PREFETCH_LAG hints with their tables, whose
-   * entries are prefetched at the hint KS_PREFETCH_LAG later (a ring; table NULL: unused). */
+  /* ks_prefetch_ns: the key and namespace hashes of the last KS_PREFETCH_LAG hints with their
+   * tables, whose entries are prefetched at the hint KS_PREFETCH_LAG later (a ring; table NULL:
+   * unused). */
   struct {
     ks_table *t;
-    uint64_t key_hash;
+    uint64_t key_hash, ns_hash;
   } pf[KS_PREFETCH_LAG];
   uint32_t pf_next;
   /* Copies of removed values still returned to the caller (see the file comment). */

@@ -694,6 +694,114 @@ static void test_random_against_model(void **state) {
   }
 }
 
+/* ---- many keys: the look-ahead hints of large window state ------------------------------------ */
+/* Enough keys that each subtask's window state passes KS_PREFETCH_MIN_ENTRIES (32,768), so the
+ * task hints records ahead to the window operator (win_prefetch: a pane's contents, a key's
+ * session set): the results must be those computed here, as with small state. Timestamps are
+ * the event numbers with the watermark right behind, so nothing is late. */
+#define MK_EVENTS 300000
+#define MK_KEYS 200000
+
+static int64_t mk_key(int64_t i) {
+  return (int64_t)((uint64_t)(i + 1) * 0x9e3779b97f4a7c15ULL >> 40) % MK_KEYS;
+}
+
+static int cmp_i64x3(const void *a, const void *b) {
+  const int64_t *x = a, *y = b;
+  for (int i = 0; i < 3; i++)
+    if (x[i] != y[i]) return x[i] < y[i] ? -1 : 1;
+  return 0;
+}
+
+static int cmp_cstr(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Runs the events through key by k -> window -> reduce at parallelism 2 and compares the sorted
+ * "k:sum@ts" strings with want (sorted here; freed). */
+static void mk_run(const w_event *ev, spate_window_assigner a, char **want, size_t nwant) {
+  g_events = ev;
+  spate_env *env = new_env();
+  spate_env_set_parallelism(env, 2);
+  const spate_schema *in = spate_env_schema(env, IN);
+  const spate_schema *str = spate_env_schema(env, "s STRING NOT NULL");
+  spate_stream *src = spate_parallelism(spate_generate(env, in, w_gen, MK_EVENTS), 1);
+  spate_stream *ts = spate_parallelism(spate_assign_watermarks_custom(src, 1, NULL, w_wm, NULL), 1);
+  spate_stream *res = spate_window_reduce(spate_window(spate_key_by(ts, 0), a), w_sum);
+  spate_collect(spate_map(res, w_fmt_reduce, str), "out");
+  if (spate_env_error(env)) fail_msg("build: %s", spate_env_error(env));
+  spate_job_result *r = tk_run(env, "windows-many-keys");
+  assert_finished(r);
+  const spate_row *rows;
+  size_t n = spate_job_result_collected(r, "out", &rows, NULL);
+  char **got = calloc(n + 1, sizeof *got);
+  for (size_t i = 0; i < n; i++) {
+    spate_bytes b = spate_row_string(&rows[i], 0);
+    got[i] = strndup(b.ptr, b.len);
+  }
+  qsort(got, n, sizeof *got, cmp_cstr);
+  qsort(want, nwant, sizeof *want, cmp_cstr);
+  if (n != nwant) fail_msg("%zu windows, want %zu", n, nwant);
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(got[i], want[i]) != 0)
+      fail_msg("window %zu: got '%s', want '%s'", i, got[i], want[i]);
+  for (size_t i = 0; i < n; i++) free(got[i]), free(want[i]);
+  free(got);
+  free(want);
+  spate_job_result_free(r);
+  spate_env_free(env);
+}
+
+static void test_many_keys(void **state) {
+  (void)state;
+  static w_event ev[MK_EVENTS];
+  static int64_t t[MK_EVENTS][3]; /* (k, window or ts, v) */
+  for (int64_t i = 0; i < MK_EVENTS; i++) ev[i] = (w_event){mk_key(i), i, i % 7 + 1, i - 1};
+  char **want = calloc(MK_EVENTS, sizeof *want);
+  size_t nwant = 0;
+
+  /* tumbling windows of 150,000 ms: about 105,000 keys per window */
+  const int64_t size = 150000;
+  for (int64_t i = 0; i < MK_EVENTS; i++) {
+    t[i][0] = ev[i].k;
+    t[i][1] = ev[i].ts / size;
+    t[i][2] = ev[i].v;
+  }
+  qsort(t, MK_EVENTS, sizeof t[0], cmp_i64x3);
+  for (size_t i = 0; i < MK_EVENTS;) {
+    size_t j = i;
+    int64_t sum = 0;
+    for (; j < MK_EVENTS && t[j][0] == t[i][0] && t[j][1] == t[i][1]; j++) sum += t[j][2];
+    assert_true(asprintf(&want[nwant++], "%lld:%lld@%lld", (long long)t[i][0], (long long)sum,
+                         (long long)((t[i][1] + 1) * size - 1)) > 0);
+    i = j;
+  }
+  assert_true(nwant > 2 * 2 * 32768);
+  mk_run(ev, spate_tumbling_windows(SPATE_EVENT_TIME, size, 0), want, nwant);
+
+  /* sessions with a gap of 100,000 ms: an element joins its key's session when it comes at most
+   * the gap after the session's last one (Flink's windows [ts, ts + gap) that touch merge) */
+  const int64_t gap = 100000;
+  want = calloc(MK_EVENTS, sizeof *want);
+  nwant = 0;
+  for (int64_t i = 0; i < MK_EVENTS; i++) {
+    t[i][0] = ev[i].k;
+    t[i][1] = ev[i].ts;
+    t[i][2] = ev[i].v;
+  }
+  qsort(t, MK_EVENTS, sizeof t[0], cmp_i64x3);
+  for (size_t i = 0; i < MK_EVENTS;) {
+    size_t j = i + 1;
+    int64_t sum = t[i][2];
+    for (; j < MK_EVENTS && t[j][0] == t[i][0] && t[j][1] - t[j - 1][1] <= gap; j++) sum += t[j][2];
+    assert_true(asprintf(&want[nwant++], "%lld:%lld@%lld", (long long)t[i][0], (long long)sum,
+                         (long long)(t[j - 1][1] + gap - 1)) > 0);
+    i = j;
+  }
+  assert_true(nwant > 2 * 32768);
+  mk_run(ev, spate_session_windows(SPATE_EVENT_TIME, gap), want, nwant);
+}
+
 /* ---- errors ----------------------------------------------------------------------------------- */
 static void expect_build_error(spate_window_assigner a, const char *msg) {
   spate_env *env = new_env();
@@ -738,6 +846,7 @@ int main(void) {
       cmocka_unit_test(test_processing_time),
       cmocka_unit_test(test_processing_time_sliding),
       cmocka_unit_test(test_random_against_model),
+      cmocka_unit_test(test_many_keys),
       cmocka_unit_test(test_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

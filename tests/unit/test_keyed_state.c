@@ -362,6 +362,51 @@ static void many_keys_across_key_groups(void **state) {
   ks_backend_free(b);
 }
 
+/* Look-ahead hints (ks_prefetch, ks_prefetch_ns) are declined while the state is small and taken
+ * once it holds about KS_PREFETCH_MIN_ENTRIES entries; hints for keys and namespaces present,
+ * absent, or in a key group outside the range change nothing that state calls observe. */
+static void prefetch_hints_change_nothing(void **state) {
+  fx *f = *state;
+  ks_backend *b = new_backend(f, 128, 2, 0); /* key groups 0..63 */
+  ks_state *v = reg(b, (ks_descriptor){.name = "v", .kind = KS_VALUE, .value_schema = f->long_s});
+  enum { N = 2 * KS_PREFETCH_MIN_ENTRIES };
+  int64_t first_in = -1;
+  for (int64_t k = 0; first_in < 0; k++)
+    if (key_group_of(k, 128) < 64) first_in = k;
+  assert_false(ks_prefetch_useful(b, key_group_of(first_in, 128))); /* empty */
+  int64_t in_range = 0;
+  for (int64_t k = 0; k < N; k++) {
+    int g = key_group_of(k, 128);
+    spate_row key = long_row(f->kb, k + 7); /* a hint for a key seven ahead */
+    ks_prefetch(b, key.data, key.len, key_group_of(k + 7, 128));
+    ks_prefetch_ns(b, key.data, key.len, "ns", 2, key_group_of(k + 7, 128));
+    if (g >= 64) continue;
+    in_range++;
+    assert_int_equal(set_key(f, b, k), 0);
+    spate_row in = long_row(f->lb, k * 5);
+    assert_int_equal(ks_value_update(v, &in), 0);
+    set_ns(b, "ns");
+    in = long_row(f->lb, -k);
+    assert_int_equal(ks_value_update(v, &in), 0);
+  }
+  assert_true(2 * in_range >= KS_PREFETCH_MIN_ENTRIES);
+  assert_true(ks_prefetch_useful(b, key_group_of(first_in, 128)));
+  assert_false(ks_prefetch_useful(b, 64)); /* outside the range */
+  for (int64_t k = 0; k < N; k++) {
+    spate_row key = long_row(f->kb, N - k); /* hints for other keys between the reads */
+    ks_prefetch_ns(b, key.data, key.len, "ns", 2, key_group_of(N - k, 128));
+    if (key_group_of(k, 128) >= 64) continue;
+    assert_int_equal(set_key(f, b, k), 0);
+    assert_int_equal(get_long(v), k * 5);
+    set_ns(b, "ns");
+    assert_int_equal(get_long(v), -k);
+  }
+  size_t total = 0;
+  for (int g = 0; g < 64; g++) total += ks_key_group_entries(b, g);
+  assert_int_equal(total, 2 * in_range);
+  ks_backend_free(b);
+}
+
 static void list_state(void **state) {
   fx *f = *state;
   ks_backend *b = new_backend(f, 128, 1, 0);
@@ -1665,6 +1710,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(value_state_basics, setup, teardown),
       cmocka_unit_test_setup_teardown(registration_and_kind_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(many_keys_across_key_groups, setup, teardown),
+      cmocka_unit_test_setup_teardown(prefetch_hints_change_nothing, setup, teardown),
       cmocka_unit_test_setup_teardown(list_state, setup, teardown),
       cmocka_unit_test_setup_teardown(map_state, setup, teardown),
       cmocka_unit_test_setup_teardown(reducing_state, setup, teardown),
