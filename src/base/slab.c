@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/prefetch.h"
 
 /* gcc defines __SANITIZE_ADDRESS__, clang answers __has_feature */
 #if defined(__SANITIZE_ADDRESS__)
@@ -55,6 +56,9 @@ void *sp_slab_alloc(sp_slab *s, size_t n) {
   if (f) {
     SLAB_UNPOISON(f, r);
     s->free[r / 8] = f->next;
+    /* the next block of the list was freed long ago, mostly out of cache: reading its link at
+     * the next allocation would wait for memory (6% of window-tumbling-1m), so load it now */
+    if (f->next) sp_prefetch(f->next);
     return f;
   }
   if ((size_t)(s->end - s->cur) < r && !slab_grow(s)) return NULL;
