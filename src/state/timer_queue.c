@@ -2,21 +2,28 @@
  * timer_queue.c: key-group partitioned timer heaps with de-duplication (see timer_queue.h).
  *
  * Invariants, per key group g:
- *   - heap[0..size) is a binary min-heap of entries under entry_before, and
- *     heap[i].t->heap_idx == i;
- *   - the set (base/hash_table.h, keyed by timer_hash) holds exactly the timers of the heap;
+ *   - heap[0..size) is a binary min-heap of entries under entry_before;
+ *   - the set (base/hash_table.h, keyed by timer_hash) holds exactly the live timers of the
+ *     heap; the heap also holds `dead` deleted timers (tq_timer.deleted), which are skipped;
+ *   - the heap's top is live (or the heap is empty), and dead <= max(DEAD_SLACK, size / 2);
  * and for the queue:
  *   - heads[0..ngroups) is a binary min-heap of group indexes under group_before (empty groups
  *     compare greater than any non-empty one), and groups[heads[i]].head_pos == i;
- *   - size is the sum of the groups' sizes.
+ *   - size is the number of live timers.
  * A group's position in the heads heap is repaired whenever its earliest timer changes.
+ *
+ * Why deletion is lazy: a timer in the heap that knew its own heap index had it written at every
+ * sift step that moved it, and the timers lie scattered over memory: that write was the largest
+ * cost of firing a window's timers over a million keys (31% of take's samples). A deleted timer
+ * now leaves the set at once and the heap when it reaches the top, or when dead timers make up
+ * half the heap (the heap is then rebuilt without them), so they hold at most as much memory as
+ * the live ones.
  *
  * Why heap entries carry a copy of the order (timestamp and the first 16 key bytes): a window
  * operator's timers mostly share their timestamp (every key's window ends at the same time), so
  * nearly every comparison falls through to the key bytes; with the order inline a sift step
- * compares within the heap array instead of reading two timers scattered over memory (it still
- * writes the moved timer's heap index). The prefix decides
- * only when it differs (see entry_before), so the order is exactly timer_cmp's.
+ * compares within the heap array instead of reading two timers scattered over memory. The
+ * prefix decides only when it differs (see entry_before), so the order is exactly timer_cmp's.
  *
  * Timers of up to SP_SLAB_MAX bytes live in the queue's slab (base/slab.h), not one allocation
  * each: registering and firing a timer per (key, window) is on the per-record path. Freed
@@ -37,30 +44,34 @@
 #include "base/binary_heap.h"
 #include "base/hash.h"
 #include "base/hash_table.h"
+#include "base/prefetch.h"
 #include "base/slab.h"
 #include "spate/spate.h"
 
 typedef struct tq_timer {
   int64_t ts;
   uint64_t hash;
-  uint32_t heap_idx;
+  uint32_t deleted; /* deleted but still in the heap */
   uint32_t klen, nslen;
   uint32_t reserved;
   /* key bytes then namespace bytes follow */
 } tq_timer;
 
 /* A heap entry: the timer and its order key (timestamp, then the first 16 key bytes as two
- * big-endian words, zero-padded). */
+ * big-endian words, zero-padded), and the timer's hash, so that the set slot of the next timer
+ * to fire can be prefetched without reading the timer (prefetch_next). */
 typedef struct tq_entry {
   int64_t ts;
   uint64_t p0, p1;
   tq_timer *t;
+  uint64_t hash;
 } tq_entry;
 
 typedef struct tq_group {
   tq_entry *heap;
   uint32_t size, cap;
-  sp_htab set; /* empty until the first timer */
+  uint32_t dead; /* deleted timers still in the heap */
+  sp_htab set;   /* empty until the first timer */
   uint32_t head_pos;
 } tq_group;
 
@@ -124,7 +135,8 @@ static inline bool entry_before(void *c, tq_entry a, tq_entry b) {
   if (a.p1 != b.p1) return a.p1 < b.p1;
   return timer_cmp(a.t, b.t) < 0;
 }
-#define TIMER_PLACED(c, e, i) ((e).t->heap_idx = (uint32_t)(i))
+#define TIMER_PLACED(c, e, i) ((void)(c), (void)(e), (void)(i))
+#define DEAD_SLACK 64u /* dead timers a heap may hold whatever its size */
 SP_BINARY_HEAP(timer_heap, tq_entry, void *, entry_before, TIMER_PLACED)
 
 /* ---------------------------------------------------------------------------------------------
@@ -265,7 +277,7 @@ int tq_register(timer_queue *q, int key_group, int64_t timestamp, const void *ke
   if (ns_len) memcpy((uint8_t *)(t + 1) + key_len, ns, ns_len);
   sp_htab_insert(&g->set, h, t);
   tq_timer *old_head = g->size ? g->heap[0].t : NULL;
-  tq_entry e = {timestamp, 0, 0, t};
+  tq_entry e = {timestamp, 0, 0, t, h};
   key_prefix(key, key_len, &e.p0, &e.p1);
   timer_heap_push(NULL, g->heap, g->size++, e);
   q->size++;
@@ -273,16 +285,49 @@ int tq_register(timer_queue *q, int key_group, int64_t timestamp, const void *ke
   return 1;
 }
 
-/* Takes timer t out of group gi (heap, set, heads); the caller frees it. */
-static void take(timer_queue *q, uint32_t gi, tq_timer *t) {
+/* The set's slot holding timer t itself (it is in the set). */
+static sp_htab_slot *set_slot_of(const tq_group *g, const tq_timer *t) {
+  sp_htab_slot *s = sp_htab_first(&g->set, t->hash);
+  while (s->entry != t) s = sp_htab_next(&g->set, s);
+  return s;
+}
+
+/* Pops the dead timers off the top of group g's heap, so that its top is live again. */
+static void drop_dead_top(timer_queue *q, tq_group *g) {
+  while (g->size && g->heap[0].t->deleted) {
+    tq_timer *t = timer_heap_pop(NULL, g->heap, g->size).t;
+    g->size--;
+    g->dead--;
+    timer_free(q, t);
+  }
+}
+
+/* Rebuilds group g's heap without its dead timers once they are half of it. */
+static void compact(timer_queue *q, tq_group *g) {
+  if (g->dead <= DEAD_SLACK || g->dead <= g->size / 2) return;
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < g->size; i++) {
+    if (g->heap[i].t->deleted)
+      timer_free(q, g->heap[i].t);
+    else
+      g->heap[n++] = g->heap[i];
+  }
+  g->size = n;
+  g->dead = 0;
+  for (uint32_t i = n / 2; i-- > 0;) timer_heap_sift_down(NULL, g->heap, n, i);
+}
+
+/* Takes the live timer at the top of group gi out (heap, set, heads); the caller frees it. */
+static tq_timer *take_top(timer_queue *q, uint32_t gi) {
   tq_group *g = &q->groups[gi];
-  sp_htab_slot *slot = set_find(g, t->hash, t->ts, t_key(t), t->klen, t_ns(t), t->nslen);
-  sp_htab_remove(&g->set, slot);
-  bool was_head = t->heap_idx == 0;
-  timer_heap_remove(NULL, g->heap, g->size, t->heap_idx);
+  tq_timer *t = g->heap[0].t;
+  sp_htab_remove(&g->set, set_slot_of(g, t));
+  timer_heap_pop(NULL, g->heap, g->size);
   g->size--;
   q->size--;
-  if (was_head) heads_fix(q, gi);
+  drop_dead_top(q, g);
+  heads_fix(q, gi);
+  return t;
 }
 
 int tq_delete(timer_queue *q, int key_group, int64_t timestamp, const void *key, uint32_t key_len,
@@ -293,9 +338,18 @@ int tq_delete(timer_queue *q, int key_group, int64_t timestamp, const void *key,
   sp_htab_slot *slot = set_find(&q->groups[gi], timer_hash(timestamp, key, key_len, ns, ns_len),
                                 timestamp, key, key_len, ns, ns_len);
   if (!slot) return 0;
+  tq_group *g = &q->groups[gi];
   tq_timer *t = slot->entry;
-  take(q, gi, t);
-  timer_free(q, t);
+  sp_htab_remove(&g->set, slot);
+  t->deleted = 1;
+  g->dead++;
+  q->size--;
+  if (g->heap[0].t == t) {
+    drop_dead_top(q, g);
+    heads_fix(q, gi); /* the group's earliest timer changed */
+  } else {
+    compact(q, g); /* the top stays where it is */
+  }
   return 1;
 }
 
@@ -322,6 +376,18 @@ static tq_timer_view view_of(const timer_queue *q, uint32_t gi, const tq_timer *
   return v;
 }
 
+/* Starts loading what taking the queue's next timer will read, if it is due by `time`: the
+ * timer and its slot in its group's set. A window operator fires many timers of one timestamp,
+ * over keys scattered in memory: each would wait for both at its turn, while the callback of the
+ * one before it runs long enough for them to arrive. Only prefetches; reads what the heaps
+ * already hold in the cache. */
+static void prefetch_next(const timer_queue *q, int64_t time) {
+  const tq_group *g = &q->groups[q->heads[0]];
+  if (!g->size || g->heap[0].ts > time) return;
+  sp_prefetch(g->heap[0].t);
+  if (g->set.slots) sp_prefetch(&g->set.slots[(uint32_t)g->heap[0].hash & g->set.mask]);
+}
+
 int tq_advance(timer_queue *q, int64_t time, tq_timer_fn fn, void *arg, uint64_t *fired) {
   uint64_t n = 0;
   int rc = 0;
@@ -329,8 +395,8 @@ int tq_advance(timer_queue *q, int64_t time, tq_timer_fn fn, void *arg, uint64_t
     uint32_t gi = q->heads[0];
     tq_group *g = &q->groups[gi];
     if (!g->size || g->heap[0].ts > time) break;
-    tq_timer *t = g->heap[0].t;
-    take(q, gi, t);
+    tq_timer *t = take_top(q, gi);
+    prefetch_next(q, time);
     tq_timer_view v = view_of(q, gi, t);
     n++;
     rc = fn(arg, &v);
@@ -346,6 +412,7 @@ int tq_visit_key_group(const timer_queue *q, int key_group, tq_timer_fn fn, void
   uint32_t gi = (uint32_t)(key_group - q->range.first);
   const tq_group *g = &q->groups[gi];
   for (uint32_t i = 0; i < g->size; i++) {
+    if (g->heap[i].t->deleted) continue;
     tq_timer_view v = view_of(q, gi, g->heap[i].t);
     int rc = fn(arg, &v);
     if (rc != 0) return rc;
@@ -355,13 +422,14 @@ int tq_visit_key_group(const timer_queue *q, int key_group, tq_timer_fn fn, void
 
 size_t tq_key_group_size(const timer_queue *q, int key_group) {
   if (!ks_key_group_range_contains(q->range, key_group)) return 0;
-  return q->groups[key_group - q->range.first].size;
+  const tq_group *g = &q->groups[key_group - q->range.first];
+  return g->size - g->dead;
 }
 
 int tq_clear_key_group(timer_queue *q, int key_group) {
   if (!ks_key_group_range_contains(q->range, key_group)) return SPATE_EINVAL;
   uint32_t gi = (uint32_t)(key_group - q->range.first);
-  q->size -= q->groups[gi].size;
+  q->size -= q->groups[gi].size - q->groups[gi].dead;
   group_free(q, &q->groups[gi]);
   heads_fix(q, gi);
   return 0;
@@ -382,7 +450,7 @@ static int encode_timer(void *arg, const tq_timer_view *t) {
 
 int tq_write_key_group(const timer_queue *q, int key_group, sp_writer *w) {
   if (!ks_key_group_range_contains(q->range, key_group)) return SPATE_EINVAL;
-  sp_put_u32(w, q->groups[key_group - q->range.first].size);
+  sp_put_u32(w, (uint32_t)tq_key_group_size(q, key_group));
   int rc = tq_visit_key_group(q, key_group, encode_timer, w);
   return rc < 0 || w->failed ? SPATE_ENOMEM : 0;
 }

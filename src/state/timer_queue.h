@@ -7,8 +7,9 @@
  *
  * Structure:
  *  - per key group, a binary min-heap of timers plus a hash set over the same timers that
- *    de-duplicates registrations and finds a timer to delete; each timer knows its heap index,
- *    so deletion is O(log n);
+ *    de-duplicates registrations and finds a timer to delete; a deleted timer leaves the set at
+ *    once and the heap lazily (when it reaches the top, or when deleted timers are half the
+ *    heap), so deletion is O(1) amortized and deleted timers never fire;
  *  - a heap of the key groups ordered by their earliest timer (empty groups last), so the
  *    globally earliest timer is at the top: peek is O(1), pop and register O(log n + log G).
  * Order is by timestamp, ties broken by key bytes then namespace bytes, so firing order is

@@ -377,6 +377,77 @@ static void random_timers_against_reference(void **state) {
   tq_free(q);
 }
 
+static int count_visited(void *arg, const tq_timer_view *t) {
+  (void)t;
+  (*(size_t *)arg)++;
+  return 0;
+}
+
+/* Deleted timers leave the heap lazily (timer_queue.c): most of the timers deleted in random
+ * order (the heaps are rebuilt without them), some deleted ones registered again, the earliest
+ * deleted too. Sizes, visits (what a checkpoint writes), peek and the firing order see exactly the
+ * live timers, each once. */
+static void deleted_timers_never_fire(void **state) {
+  enum { N = 20000 };
+  timer_queue *q = new_queue(128, 1, 0);
+  ref_timer *ref = calloc(N, sizeof *ref);
+  size_t n = 0;
+  for (int i = 0; i < N; i++) {
+    ref_timer t = {(int64_t)(rnd() % 5000), (int64_t)(rnd() % 2000), (int)(rnd() % 2), 0};
+    uint8_t nsb = (uint8_t)t.ns;
+    if (tq_register(q, kg_of(t.key, 128), t.ts, &t.key, 8, &nsb, t.ns ? 1 : 0) == 1) ref[n++] = t;
+  }
+  qsort(ref, n, sizeof *ref, ref_cmp);
+  size_t live = n;
+  for (size_t i = 0; i < n; i++) { /* four in five, the earliest among them */
+    if (rnd() % 5 == 0) continue;
+    uint8_t nsb = (uint8_t)ref[i].ns;
+    assert_int_equal(
+        tq_delete(q, kg_of(ref[i].key, 128), ref[i].ts, &ref[i].key, 8, &nsb, ref[i].ns ? 1 : 0),
+        1);
+    assert_int_equal(
+        tq_delete(q, kg_of(ref[i].key, 128), ref[i].ts, &ref[i].key, 8, &nsb, ref[i].ns ? 1 : 0),
+        0);
+    ref[i].deleted = 1;
+    live--;
+  }
+  for (size_t i = 0; i < n; i += 7) { /* some deleted ones come back */
+    if (!ref[i].deleted) continue;
+    uint8_t nsb = (uint8_t)ref[i].ns;
+    assert_int_equal(
+        tq_register(q, kg_of(ref[i].key, 128), ref[i].ts, &ref[i].key, 8, &nsb, ref[i].ns ? 1 : 0),
+        1);
+    ref[i].deleted = 0;
+    live++;
+  }
+  assert_int_equal(tq_size(q), live);
+  size_t in_groups = 0, visited = 0;
+  for (int g = 0; g < 128; g++) {
+    in_groups += tq_key_group_size(q, g);
+    assert_int_equal(tq_visit_key_group(q, g, count_visited, &visited), 0);
+  }
+  assert_int_equal(in_groups, live);
+  assert_int_equal(visited, live);
+  size_t first = 0;
+  while (ref[first].deleted) first++;
+  int64_t ts;
+  assert_true(tq_peek(q, &ts));
+  assert_int_equal(ts, ref[first].ts);
+  check_ctx c = {ref, n, 0};
+  uint64_t fired, total = 0;
+  for (int64_t time = 0; time < 5000; time += 499) {
+    assert_int_equal(tq_advance(q, time, check_next, &c, &fired), 0);
+    total += fired;
+  }
+  assert_int_equal(tq_advance(q, INT64_MAX, check_next, &c, &fired), 0);
+  total += fired;
+  assert_int_equal(total, live);
+  assert_int_equal(tq_size(q), 0);
+  assert_false(tq_peek(q, NULL));
+  free(ref);
+  tq_free(q);
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Snapshot and restore. */
 
@@ -648,6 +719,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(registration_during_advance, setup, teardown),
       cmocka_unit_test_setup_teardown(callback_error_stops_advance, setup, teardown),
       cmocka_unit_test_setup_teardown(random_timers_against_reference, setup, teardown),
+      cmocka_unit_test_setup_teardown(deleted_timers_never_fire, setup, teardown),
       cmocka_unit_test_setup_teardown(snapshot_and_restore_key_groups, setup, teardown),
       cmocka_unit_test_setup_teardown(allocation_failures, setup, teardown),
       cmocka_unit_test_setup_teardown(checkpoint_encoding_round_trip, setup, teardown),
