@@ -66,6 +66,16 @@ count_in() { if [ -f "$2" ]; then grep -cF -- "$1" "$2" || true; else echo 0; fi
 # gone PID: the process has exited (a zombie counts: nobody may reap it in a container);
 gone() { [ ! -e "/proc/$1" ] || [[ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" =~ ^[ZX]?$ ]]; }
 # awaited DESCRIPTION FILE COMMAND...: await COMMAND, then pass, or fail showing FILE.
+# has_checkpoint DIR N: whether checkpoint N, or a later one, is complete under DIR (a
+# chk-<id>/_metadata). Only the latest completed checkpoint is kept (state.checkpoints.num-retained
+# is 1), so counting chk directories sees two only between a checkpoint's completion and its
+# predecessor's removal: a poll can miss that moment for as long as the job runs.
+has_checkpoint() {
+  local n
+  n=$(find "$1" -path '*/chk-*/_metadata' 2>/dev/null | sed 's|.*/chk-\([0-9]*\)/_metadata|\1|' | sort -n | tail -1)
+  [ -n "$n" ] && [ "$n" -ge "$2" ]
+}
+
 awaited() {
   local what=$1 file=$2
   shift 2

@@ -90,8 +90,7 @@ lines() { find "$1" -type f ! -name '.*' -exec cat {} + 2>/dev/null | sort; }
   >"$tmp/eo.out" 2>"$tmp/eo.err" &
 client=$!
 bg+=("$client")
-has_checkpoints() { [ "$(find "$tmp/ck" -path '*/chk-*/_metadata' 2>/dev/null | wc -l)" -ge 2 ]; }
-awaited "the job on the cluster completed two checkpoints" "$tmp/eo.err" has_checkpoints
+awaited "the job on the cluster completed its second checkpoint" "$tmp/eo.err" has_checkpoint "$tmp/ck" 2
 victim=$(tail -1 "$pids/spate-e2e-taskexecutor.pid")
 kill -9 "$victim"
 awaited "the JobManager noticed the lost TaskManager" "$jm_log" has "is no longer reachable" "$jm_log"

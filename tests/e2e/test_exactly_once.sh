@@ -25,12 +25,6 @@ job_id() {
     submitted_id "$1"
 }
 
-# whether checkpoint $2 (or a later one) of the job in $1 is complete
-has_checkpoint() {
-  local n
-  n=$(find "$1" -path '*/chk-*/_metadata' 2>/dev/null | sed 's|.*/chk-\([0-9]*\)/_metadata|\1|' | sort -n | tail -1)
-  [ -n "$n" ] && [ "$n" -ge "$2" ]
-}
 await_checkpoints() { await "checkpoint $2 of $1" has_checkpoint "$1" "$2"; }
 has_output() { [ "$(lines "$1" 2>/dev/null | wc -l)" -ge 1 ]; }
 

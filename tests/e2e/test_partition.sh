@@ -81,8 +81,7 @@ vertices() {
   rest_holds "http://localhost:$rest_port/jobs/$id" "$holds" "$tmp/job.json"
 }
 awaited "the job runs on both TaskManagers" "$tmp/job.json" vertices RUNNING
-has_checkpoint() { [ "$(find "$tmp/ck" -path '*/chk-*/_metadata' 2>/dev/null | wc -l)" -ge 1 ]; }
-awaited "a checkpoint completed" "$tmp/run.out" has_checkpoint
+awaited "a checkpoint completed" "$tmp/run.out" has_checkpoint "$tmp/ck" 1
 
 # --- the partition ----------------------------------------------------------------------------------
 ip netns exec "$ns" iptables -A INPUT -j DROP

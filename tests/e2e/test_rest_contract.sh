@@ -51,8 +51,7 @@ id=$(sed -n 's/^Job has been submitted with JobID \([0-9a-f]*\)$/\1/p' "$tmp/run
 assert "spate run -d printed the job id" test -n "$id"
 running() { "$SPATE" list "${M[@]}" -r >"$tmp/list.out" 2>&1 && grep -q ": $id : .* (RUNNING)$" "$tmp/list.out"; }
 awaited "the job is RUNNING" "$tmp/list.out" running
-checkpoints() { [ "$(find "$tmp/ck/$id" -path '*/chk-*/_metadata' 2>/dev/null | wc -l)" -ge 2 ]; }
-awaited "the job completed two checkpoints" "$jm_log" checkpoints
+awaited "the job completed its second checkpoint" "$jm_log" has_checkpoint "$tmp/ck/$id" 2
 
 # The checker's retries (metrics reach the JobManager periodically) end well inside the test's
 # own deadline.

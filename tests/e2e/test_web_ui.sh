@@ -114,8 +114,7 @@ for j in ck bp cancel stop archived; do
   id_var=job_$j
   awaited "job $j (${!id_var}) is RUNNING" "$tmp/list.out" running "${!id_var}"
 done
-checkpoints() { [ "$(find "$tmp/ck/$job_ck" -path '*/chk-*/_metadata' 2>/dev/null | wc -l)" -ge 2 ]; }
-awaited "the checkpointed job completed two checkpoints" "$jm_log" checkpoints
+awaited "the checkpointed job completed its second checkpoint" "$jm_log" has_checkpoint "$tmp/ck/$job_ck" 2
 # web.checkpoints.history is the JobManager's setting (100 above; the job sets none).
 long_history() {
   curl -sf "http://localhost:$rest_port/jobs/$job_ck/checkpoints" >"$tmp/ck.json" &&
