@@ -130,7 +130,7 @@ static int key_group_of(const op_t *op, const keyed_op *k, const uint8_t *key, u
 static bool keyed_prefetch(op_t *op, int input, int64_t ts, const spate_row *row, int key_group) {
   (void)input, (void)ts;
   keyed_op *k = op->impl;
-  return k && op_prefetch_key(op, k->backend, &k->ahead_rb, row, NULL, 0, key_group);
+  return k && op_prefetch_key(&op->node->key, k->backend, &k->ahead_rb, row, NULL, 0, key_group);
 }
 
 static int state_failed(op_t *op, keyed_op *k, int rc) {

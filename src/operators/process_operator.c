@@ -201,9 +201,10 @@ static int set_key_from_record(proc_op *p, int input, const spate_row *row) {
 /* op_vtable.prefetch: only for process functions with keyed state (a keyed map makes its key
  * current only on demand, and has no prefetch). */
 static bool proc_prefetch(op_t *op, int input, int64_t ts, const spate_row *row, int key_group) {
-  (void)input, (void)ts;
+  (void)ts;
   proc_op *p = op->impl;
-  return p->nstates && op_prefetch_key(op, p->backend, &p->ahead_rb, row, NULL, 0, key_group);
+  if (!p->nstates || p->key_fns[input]) return false;
+  return op_prefetch_key(p->keys[input], p->backend, &p->ahead_rb, row, NULL, 0, key_group);
 }
 
 int proc_key_needed(proc_op *p) {

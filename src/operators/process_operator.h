@@ -45,15 +45,16 @@ static inline spate_time_window win_of_namespace(const uint8_t ns[16]) {
 }
 
 /* op_vtable.prefetch of the keyed operators: the key of a record a few ahead, projected from
- * the node's key fields as the operator will project it when it gets there, into rb (a builder
- * of the caller's own, not the one of the current key), handed to ks_prefetch_ns with the
- * namespace the record's state will be under (NULL, 0: the default one). The task calls
+ * the key fields k of its input as the operator will project it when it gets there, into rb (a
+ * builder of the caller's own, not the one of the current key), handed to ks_prefetch_ns with
+ * the namespace the record's state will be under (NULL, 0: the default one). The task calls
  * prefetch only on an edge whose records carry their key group and whose key is the node's key
- * fields, so never with a key selector (a user function that must not run twice). */
-static inline bool op_prefetch_key(const op_t *op, ks_backend *b, spate_row_builder *rb,
+ * fields, so never with a key selector (a user function that must not run twice). k must be
+ * the input's own: a two-input operator's inputs have their key fields at other positions, and
+ * a key projected with the other input's fields is a random one, whose prefetches only miss. */
+static inline bool op_prefetch_key(const key_spec *k, ks_backend *b, spate_row_builder *rb,
                                    const spate_row *row, const void *ns, uint32_t ns_len,
                                    int key_group) {
-  const key_spec *k = &op->node->key;
   spate_row key;
   if (!b || !ks_prefetch_useful(b, key_group)) return false;
   if (row_project(row, k->fields, k->nfields, rb, &key))

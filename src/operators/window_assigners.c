@@ -205,14 +205,14 @@ int win_pane_element(win_op *w, int64_t ts, int64_t t, const spate_row *row) {
 bool win_prefetch(win_op *w, int64_t ts, const spate_row *row, int key_group) {
   if (!w->event_time || w->generic || w->window_all) return false;
   if (w->kind == SPATE_WINDOW_SESSION)
-    return op_prefetch_key(w->op, w->backend, &w->ahead_rb, row, NULL, 0, key_group);
+    return op_prefetch_key(&w->op->node->key, w->backend, &w->ahead_rb, row, NULL, 0, key_group);
   if (!w->panes) return false;
   int64_t p;
   if (ts == INT64_MIN || !window_start(ts, w->offset, w->pane, &p) || p > INT64_MAX - w->pane)
     return true; /* this record fails when processed; the next may be hinted */
   uint8_t ns[16];
   win_namespace(&(win){p, p + w->pane}, ns);
-  return op_prefetch_key(w->op, w->backend, &w->ahead_rb, row, ns, 16, key_group);
+  return op_prefetch_key(&w->op->node->key, w->backend, &w->ahead_rb, row, ns, 16, key_group);
 }
 
 /* ---- count windows ----------------------------------------------------------------------------- */
