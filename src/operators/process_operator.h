@@ -46,7 +46,7 @@ static inline spate_time_window win_of_namespace(const uint8_t ns[16]) {
 
 /* op_vtable.prefetch of the keyed operators: the key of a record a few ahead, projected from
  * the key fields k of its input as the operator will project it when it gets there, into rb (a
- * builder of the caller's own, not the one of the current key), handed to ks_prefetch_ns with
+ * builder of the caller's own, not the one of the current key), handed to ks_prefetch with
  * the namespace the record's state will be under (NULL, 0: the default one). The task calls
  * prefetch only on an edge whose records carry their key group and whose key is the node's key
  * fields, so never with a key selector (a user function that must not run twice). k must be
@@ -58,7 +58,7 @@ static inline bool op_prefetch_key(const key_spec *k, ks_backend *b, spate_row_b
   spate_row key;
   if (!b || !ks_prefetch_useful(b, key_group)) return false;
   if (row_project(row, k->fields, k->nfields, rb, &key))
-    ks_prefetch_ns(b, key.data, key.len, ns, ns_len, key_group);
+    ks_prefetch(b, key.data, key.len, ns, ns_len, key_group);
   return true;
 }
 

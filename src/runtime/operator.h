@@ -101,7 +101,7 @@ typedef struct op_vtable {
   /* Keyed operators (optional): a hint that `row`, with timestamp ts (INT64_MIN: none) and of
    * key group key_group (as its producer computed it, op_t.input_key_group), comes a few
    * records after the one being processed, so the operator may start loading its key's state
-   * into the cache (ks_prefetch, ks_prefetch_ns). Returns false when hints do not pay now (its
+   * into the cache (ks_prefetch). Returns false when hints do not pay now (its
    * state fits in the cache: ks_prefetch_useful), and the task then stops hinting for a while.
    * Must not change anything a record or a checkpoint could observe, nor fail. */
   bool (*prefetch)(op_t *op, int input, int64_t ts, const spate_row *row, int key_group);

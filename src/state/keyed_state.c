@@ -264,8 +264,8 @@ static void prefetch_entries(const ks_table *t, uint64_t key_hash, uint64_t ns_h
   }
 }
 
-void ks_prefetch_ns(ks_backend *b, const void *key, uint32_t len, const void *ns, uint32_t ns_len,
-                    int key_group) {
+void ks_prefetch(ks_backend *b, const void *key, uint32_t len, const void *ns, uint32_t ns_len,
+                 int key_group) {
   uint32_t nstates = b->nstates < KS_PREFETCH_STATES ? b->nstates : KS_PREFETCH_STATES;
   if (!nstates || !ks_key_group_range_contains(b->range, key_group)) return;
   ks_table *t = &b->groups[key_group - b->range.first];
@@ -287,10 +287,6 @@ bool ks_prefetch_useful(const ks_backend *b, int key_group) {
   const ks_table *t = &b->groups[key_group - b->range.first];
   return (uint64_t)t->count * (uint64_t)ks_key_group_range_size(b->range) >=
          KS_PREFETCH_MIN_ENTRIES;
-}
-
-void ks_prefetch(ks_backend *b, const void *key, uint32_t len, int key_group) {
-  ks_prefetch_ns(b, key, len, NULL, 0, key_group);
 }
 
 int ks_set_namespace(ks_backend *b, const void *ns, uint32_t len) {

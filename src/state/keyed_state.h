@@ -183,19 +183,17 @@ void ks_get_namespace(const ks_backend *b, const uint8_t **ns, uint32_t *len);
 /* Forgets the current key: state calls fail with SPATE_ESTATE until the next set. */
 void ks_unset_current_key(ks_backend *b);
 /* A hint, for a record a few positions ahead of the current one in the caller's input, whose
- * key and key group are given: the state of that key (default namespace, the first
- * KS_PREFETCH_STATES states) will be read soon. It starts loading the table slot of each into
+ * key and key group are given: the state of that key under namespace ns of ns_len bytes (NULL,
+ * 0: the default one; a window operator: the record's window) in the first KS_PREFETCH_STATES
+ * states will be read soon. It starts loading the table slot of each into
  * the cache now, and the entry the slot points to at a later call (after KS_PREFETCH_LAG more
  * hints), so that the cache misses of several records overlap instead of each record waiting
  * for two in turn. Nothing is read or written that a state call could observe; a key group
  * outside the range is ignored. */
 #define KS_PREFETCH_STATES 2
 #define KS_PREFETCH_LAG 4
-void ks_prefetch(ks_backend *b, const void *key, uint32_t len, int key_group);
-/* The same for the namespace ns of ns_len bytes (a window operator's window) instead of the
- * default one. */
-void ks_prefetch_ns(ks_backend *b, const void *key, uint32_t len, const void *ns, uint32_t ns_len,
-                    int key_group);
+void ks_prefetch(ks_backend *b, const void *key, uint32_t len, const void *ns, uint32_t ns_len,
+                 int key_group);
 /* Whether hints for key_group are worth their cost: only when the backend holds about
  * KS_PREFETCH_MIN_ENTRIES entries or more (estimated from that group's table), more than the
  * core's cache keeps. A smaller state is in the cache already, and hashing each record twice

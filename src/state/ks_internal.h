@@ -350,7 +350,7 @@ struct ks_backend {
    * same namespace again, as a window operator does for each record of a window, reuses it. */
   uint32_t ns_buf_len;
   uint64_t ns_buf_hash;
-  /* ks_prefetch_ns: the key and namespace hashes of the last KS_PREFETCH_LAG hints with their
+  /* ks_prefetch: the key and namespace hashes of the last KS_PREFETCH_LAG hints with their
    * tables, whose entries are prefetched at the hint KS_PREFETCH_LAG later (a ring; table NULL:
    * unused). */
   struct {

@@ -362,7 +362,7 @@ static void many_keys_across_key_groups(void **state) {
   ks_backend_free(b);
 }
 
-/* Look-ahead hints (ks_prefetch, ks_prefetch_ns) are declined while the state is small and taken
+/* Look-ahead hints (ks_prefetch) are declined while the state is small and taken
  * once it holds about KS_PREFETCH_MIN_ENTRIES entries; hints for keys and namespaces present,
  * absent, or in a key group outside the range change nothing that state calls observe. */
 static void prefetch_hints_change_nothing(void **state) {
@@ -378,8 +378,8 @@ static void prefetch_hints_change_nothing(void **state) {
   for (int64_t k = 0; k < N; k++) {
     int g = key_group_of(k, 128);
     spate_row key = long_row(f->kb, k + 7); /* a hint for a key seven ahead */
-    ks_prefetch(b, key.data, key.len, key_group_of(k + 7, 128));
-    ks_prefetch_ns(b, key.data, key.len, "ns", 2, key_group_of(k + 7, 128));
+    ks_prefetch(b, key.data, key.len, NULL, 0, key_group_of(k + 7, 128));
+    ks_prefetch(b, key.data, key.len, "ns", 2, key_group_of(k + 7, 128));
     if (g >= 64) continue;
     in_range++;
     assert_int_equal(set_key(f, b, k), 0);
@@ -394,7 +394,7 @@ static void prefetch_hints_change_nothing(void **state) {
   assert_false(ks_prefetch_useful(b, 64)); /* outside the range */
   for (int64_t k = 0; k < N; k++) {
     spate_row key = long_row(f->kb, N - k); /* hints for other keys between the reads */
-    ks_prefetch_ns(b, key.data, key.len, "ns", 2, key_group_of(N - k, 128));
+    ks_prefetch(b, key.data, key.len, "ns", 2, key_group_of(N - k, 128));
     if (key_group_of(k, 128) >= 64) continue;
     assert_int_equal(set_key(f, b, k), 0);
     assert_int_equal(get_long(v), k * 5);
