@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/alloc.h"
@@ -376,6 +377,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req->conn = conn;
     req->fd = -1;
     *con_cls = req;
+    pthread_mutex_lock(&s->flight_mu);
+    s->in_flight++;
+    pthread_mutex_unlock(&s->flight_mu);
     req->url = url;
     req->upload = is_upload_route(s, method, url);
     req->jar_upload = req->upload && is_jar_upload_route(method, url);
@@ -447,6 +451,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   bool shutdown = req->shutdown && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK;
   sp_free(req->body);
   sp_free(req);
+  pthread_mutex_lock(&s->flight_mu);
+  if (--s->in_flight == 0) pthread_cond_broadcast(&s->flight_done);
+  pthread_mutex_unlock(&s->flight_mu);
   if (shutdown) {
     SP_INFO("rest", "shutting down the cluster on request (DELETE /cluster)");
     s->ops->shutdown(s->ctx);
@@ -501,6 +508,8 @@ int rest_server_start(const rest_server_config *cfg, rest_server **out, char *er
     return sp_err(err, err_len, SPATE_EINVAL, "rest.port %d is not a port (0 to 65535)", cfg->port);
   rest_server *s = sp_calloc(1, sizeof *s);
   if (!s) return sp_err(err, err_len, SPATE_ENOMEM, "out of memory");
+  pthread_mutex_init(&s->flight_mu, NULL);
+  pthread_cond_init(&s->flight_done, NULL);
   s->ops = ops;
   s->ctx = cfg->ctx;
   s->max_content = cfg->max_content_length ? cfg->max_content_length : DEFAULT_MAX_CONTENT;
@@ -569,13 +578,33 @@ int rest_server_get(rest_server *s, const char *path, unsigned *status, char **b
   return 0;
 }
 
+/* Waits up to STOP_DRAIN_SECONDS for the requests in flight to complete: MHD_stop_daemon closes
+ * every connection at once, and a reply queued a moment before (the 202 of the cancel that ended
+ * the job whose end stops this server) would be cut off. A client that keeps sending requests
+ * cannot hold the stop longer than that. */
+#define STOP_DRAIN_SECONDS 5
+static void drain_requests(rest_server *s) {
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += STOP_DRAIN_SECONDS;
+  pthread_mutex_lock(&s->flight_mu);
+  while (s->in_flight > 0)
+    if (pthread_cond_timedwait(&s->flight_done, &s->flight_mu, &until) != 0) break;
+  pthread_mutex_unlock(&s->flight_mu);
+}
+
 void rest_server_stop(rest_server *s) {
   if (!s) return;
-  if (s->daemon) MHD_stop_daemon(s->daemon);
+  if (s->daemon) {
+    drain_requests(s);
+    MHD_stop_daemon(s->daemon);
+  }
   rest_operations_free(s->operations);
   rest_jars_close(s);
   sp_free(s->upload_dir);
   sp_free(s->allow_origin);
   sp_config_free(s->config);
+  pthread_cond_destroy(&s->flight_done);
+  pthread_mutex_destroy(&s->flight_mu);
   sp_free(s);
 }

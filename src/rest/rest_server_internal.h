@@ -6,6 +6,7 @@
 #define SPATE_REST_REST_SERVER_INTERNAL_H
 #include <jansson.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -33,6 +34,11 @@ struct rest_server {
   /* issue 11, cluster part */
   char *allow_origin; /* web.access-control-allow-origin */
   sp_config *config;  /* /jobmanager/config (a copy); may be NULL */
+  /* Requests between their first call and their completion, so that a stop lets a reply already
+   * decided (a cancel's 202, say) reach its client before the sockets close. */
+  pthread_mutex_t flight_mu;
+  pthread_cond_t flight_done;
+  int in_flight;
 };
 
 /* One uploaded file of a POST /jobs, in the request's temporary directory. */
