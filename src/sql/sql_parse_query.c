@@ -42,6 +42,7 @@ static sql_node *opt_alias(sql_parser *p, sql_node *arg, int allow_columns) {
   int as = sqlp_accept(p, "AS");
   if (!as && !sqlp_at_name(p)) {
     sqlp_expect(p, "<IDENTIFIER>");
+    sqlp_expect(p, "<QUOTED_IDENTIFIER>");
     return arg;
   }
   sql_node *a = sqlp_node(p, SQL_ALIAS, at);
@@ -445,6 +446,9 @@ static sql_node *join_chain(sql_parser *p) {
       type = SQL_JOIN_INNER;
     }
     if (!type) {
+      sqlp_expect(p, "\"LEFT\"");
+      sqlp_expect(p, "\"RIGHT\"");
+      sqlp_expect(p, "\"FULL\"");
       if (natural) return sqlp_fail(p);
       break;
     }
