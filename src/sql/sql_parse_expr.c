@@ -398,7 +398,10 @@ static sql_node *call_arg(sql_parser *p) {
     if (!n) return NULL;
     sqlp_name(p, &n->u.named.name);
     sqlp_advance(p); /* => */
-    if (!(n->u.named.value = call_arg(p))) return NULL;
+    if (!sqlp_enter(p)) return NULL;
+    n->u.named.value = call_arg(p);
+    sqlp_leave(p);
+    if (!n->u.named.value) return NULL;
     return n;
   }
   if (sqlp_at(p, "TABLE")) {

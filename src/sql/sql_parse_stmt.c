@@ -354,10 +354,13 @@ static sql_node *explain_stmt(sql_parser *p, const sql_token *at) {
       if (!found || !sqlp_accept_op(p, SQL_OP_COMMA)) break;
     }
   }
+  const sql_token *ex = sqlp_tok(p);
   if (sqlp_accept(p, "EXECUTE")) {
-    /* EXPLAIN EXECUTE ... is not Flink's; report at EXECUTE. */
-    p->pos--;
-    return sqlp_fail(p);
+    /* EXPLAIN EXECUTE STATEMENT SET ... explains what EXECUTE would run. */
+    sql_node *e = sqlp_node(p, SQL_EXECUTE, ex);
+    if (!e || !(e->u.execute.stmt = dml_or_query(p))) return NULL;
+    s->u.explain.stmt = e;
+    return s;
   }
   if (!(s->u.explain.stmt = dml_or_query(p))) return NULL;
   return s;
@@ -485,8 +488,8 @@ static sql_node *statement_body(sql_parser *p) {
     sql_node *s = sqlp_node(p, SQL_USE, at);
     if (!s) return NULL;
     /* USE CATALOG c; but a database may itself be called catalog: USE catalog; */
-    if (sqlp_at(p, "CATALOG") && sqlp_peek(p, 1)->kind != SQL_TK_EOF &&
-        !(sqlp_peek(p, 1)->kind == SQL_TK_OP && sqlp_peek(p, 1)->op != SQL_OP_DOT)) {
+    const sql_token *next = sqlp_peek(p, 1);
+    if (sqlp_at(p, "CATALOG") && (next->kind == SQL_TK_WORD || next->kind == SQL_TK_QIDENT)) {
       sqlp_advance(p);
       s->u.use.catalog = 1;
     }

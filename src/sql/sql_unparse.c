@@ -644,8 +644,10 @@ static void node(out *o, const sql_node *n) {
     put(o, "]");
     break;
   case SQL_FIELD: {
-    /* (x).f: x in parentheses, or `x`.`f` would read as one compound name. */
-    int wrap = n->u.field.arg->kind == SQL_IDENT || is_operation(n->u.field.arg);
+    /* (x).f: x in parentheses (`x`.`f` would read as one compound name, 1.`f` as 1. `f`),
+     * except after a call or an access, which end in a bracket. */
+    sql_kind k = n->u.field.arg->kind;
+    int wrap = k != SQL_CALL && k != SQL_ITEM && k != SQL_FIELD;
     if (wrap) put(o, "(");
     node(o, n->u.field.arg);
     if (wrap) put(o, ")");
@@ -735,7 +737,11 @@ static void node(out *o, const sql_node *n) {
     put(o, ")");
     break;
   case SQL_ORDERED:
-    node(o, n->u.ordered.query);
+    /* A set operation takes the ORDER BY as it stands; an ordered query needs parentheses. */
+    if (n->u.ordered.query->kind == SQL_SETOP || n->u.ordered.query->kind == SQL_VALUES)
+      node(o, n->u.ordered.query);
+    else
+      query_operand(o, n->u.ordered.query);
     order_limit(o, n->u.ordered.order, n->u.ordered.offset, n->u.ordered.fetch);
     break;
   case SQL_WINDOW_DEF:

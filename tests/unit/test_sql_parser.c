@@ -117,6 +117,8 @@ static const char *const cases[][2] = {
      "WITH `w` (`a`) AS (SELECT 1), `v` AS (SELECT * FROM `w`) SELECT `a` FROM `v` ORDER BY `a` "
      "DESC NULLS LAST, `b` NULLS FIRST LIMIT 10"},
     {"VALUES (1, 'a'), (2, 'b')", "VALUES (1, 'a'), (2, 'b')"},
+    {"(SELECT a FROM t ORDER BY a) LIMIT 1", "(SELECT `a` FROM `t` ORDER BY `a`) LIMIT 1"},
+    {"SELECT (1).a, ('x').b, (1.5)[1] FROM t", "SELECT (1).`a`, ('x').`b`, 1.5[1] FROM `t`"},
     {"SELECT * FROM (VALUES (1), (2)) AS v(x)", "SELECT * FROM (VALUES (1), (2)) AS `v` (`x`)"},
     {"SELECT DISTINCT t.*, u.a.* FROM cat.db.t AS t, u",
      "SELECT DISTINCT `t`.*, `u`.`a`.* FROM `cat`.`db`.`t` AS `t`, `u`"},
