@@ -751,7 +751,8 @@ static void node(out *o, const sql_node *n) {
     put(o, ")");
     break;
   case SQL_ALIAS: {
-    int wrap = n->u.alias.arg->kind == SQL_JOIN;
+    /* (a JOIN b) AS x and (t AS x) AS y keep their parentheses. */
+    int wrap = n->u.alias.arg->kind == SQL_JOIN || n->u.alias.arg->kind == SQL_ALIAS;
     if (wrap) put(o, "(");
     node(o, n->u.alias.arg);
     if (wrap) put(o, ")");

@@ -137,6 +137,7 @@ static const char *const cases[][2] = {
      "TRUE",
      "SELECT * FROM `t`, LATERAL TABLE(SPLIT(`t`.`a`)) AS `T` (`x`, `y`) LEFT JOIN LATERAL "
      "TABLE(F(`t`.`b`)) ON TRUE"},
+    {"SELECT * FROM (b AS x) AS y, (c)", "SELECT * FROM (`b` AS `x`) AS `y`, `c`"},
     {"SELECT * FROM UNNEST(ARRAY[1, 2]) WITH ORDINALITY AS x(v, i)",
      "SELECT * FROM UNNEST(ARRAY[1, 2]) WITH ORDINALITY AS `x` (`v`, `i`)"},
     /* OVER windows */
