@@ -16,6 +16,7 @@
 static const char *const failover_strategies[] = {"region", "full", NULL};
 static const char *const runtime_modes[] = {"STREAMING", "BATCH", "AUTOMATIC", NULL};
 static const char *const checkpointing_modes[] = {"EXACTLY_ONCE", "AT_LEAST_ONCE", NULL};
+static const char *const sql_result_modes[] = {"TABLE", "CHANGELOG", "TABLEAU", NULL};
 static const char *const retention_modes[] = {
     "NO_EXTERNALIZED_CHECKPOINTS", "DELETE_ON_CANCELLATION", "RETAIN_ON_CANCELLATION", NULL};
 /* Flink's RestartStrategyType spellings; Flink compares them after lower-casing the value. */
@@ -555,6 +556,51 @@ static const key_def keys[] = {
     {.name = "metrics.reporter.*.filter.excludes",
      .type = KT_IGNORED,
      .desc = "metric filters of reporters are not supported: every metric is reported"},
+
+    /* The SQL client and the SQL planner (Flink's SqlClientOptions, TableConfigOptions,
+     * ExecutionConfigOptions). */
+    {.name = "sql-client.execution.result-mode",
+     .type = KT_ENUM,
+     .def = "TABLE",
+     .choices = sql_result_modes,
+     .desc = "How `spate sql` shows a query's result: TABLE, CHANGELOG or TABLEAU."},
+    {.name = "sql-client.execution.max-table-result.rows",
+     .type = KT_INT,
+     .def = "1000000",
+     .min = 1,
+     .max = INT32_MAX,
+     .desc = "Rows a query's result keeps in TABLE mode; older ones are dropped first."},
+    {.name = "sql-client.display.max-column-width",
+     .type = KT_INT,
+     .def = "30",
+     .min = 1,
+     .max = INT32_MAX,
+     .desc = "Widest column of a result drawn as a table; longer values are cut with '...'."},
+    {.name = "sql-client.verbose",
+     .type = KT_BOOL,
+     .def = "false",
+     .desc = "Whether `spate sql` shows an error's whole chain of causes."},
+    {.name = "table.dml-sync",
+     .type = KT_BOOL,
+     .def = "false",
+     .desc = "Whether an INSERT waits for its job to end (else it returns once submitted)."},
+    {.name = "table.exec.state.ttl",
+     .type = KT_DURATION,
+     .def = "0 ms",
+     .min = 0,
+     .max = INT64_MAX / 2,
+     .desc = "How long SQL operators keep the state of a key that is not updated; 0: forever."},
+    {.name = "table.local-time-zone",
+     .type = KT_STRING,
+     .def = "default",
+     .desc = "The session time zone of TIMESTAMP_LTZ values, as a zone id (e.g. "
+             "\"Europe/Berlin\", \"UTC\", \"+08:00\"); default: the system's."},
+    {.name = "table.exec.source.idle-timeout",
+     .type = KT_DURATION,
+     .def = "0 ms",
+     .min = 0,
+     .max = INT64_MAX / 2,
+     .desc = "A SQL source subtask without data for this long is idle for watermarks; 0: never."},
 
     /* The Nexmark source's options (include/spate/nexmark.h), with nexmark-flink's names; a
      * source's own options override them. */

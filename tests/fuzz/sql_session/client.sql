@@ -1,0 +1,12 @@
+-- the client's statements
+SET 'execution.runtime-mode' = 'streaming';
+SET;
+RESET 'parallelism.default';
+RESET;
+SHOW TABLES FROM db NOT LIKE 'a%';
+SHOW USER FUNCTIONS; SHOW CURRENT CATALOG; SHOW CREATE VIEW v; SHOW COLUMNS FROM t LIKE 'x';
+DESC EXTENDED t; USE CATALOG c; USE db;
+BEGIN STATEMENT SET;
+INSERT INTO a SELECT 1;
+END;
+QUIT;

@@ -1,0 +1,8 @@
+CREATE TEMPORARY TABLE IF NOT EXISTS cat.db.orders (
+  id BIGINT NOT NULL COMMENT 'the id',
+  price DECIMAL(10, 2), s STRING, ts TIMESTAMP(3), ltz TIMESTAMP_LTZ(3),
+  arr ARRAY<INT NOT NULL>, m MAP<STRING, ARRAY<INT>>, rw ROW<a INT, b STRING 'c'>,
+  proc AS PROCTIME(), off BIGINT METADATA FROM 'offset' VIRTUAL,
+  WATERMARK FOR ts AS ts - INTERVAL '5' SECOND,
+  CONSTRAINT pk PRIMARY KEY (id) NOT ENFORCED
+) COMMENT 'orders' PARTITIONED BY (s) WITH ('connector' = 'filesystem', 'path' = '/tmp/o');
