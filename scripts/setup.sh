@@ -14,6 +14,7 @@ packages=(
   libuv1-dev         # the TCP transports between processes (src/net/)
   libmicrohttpd-dev  # the REST endpoint (src/rest/)
   libcurl4-openssl-dev # the CLI's REST client
+  libedit-dev        # the SQL client's line editing and history (spate sql)
   curl               # the e2e tests' REST checks and scrapes (test_cluster.sh, test_web_submit.sh, test_metrics*.sh)
   libcmocka-dev      # unit tests
   iproute2 iptables  # the network-partition test (its own network namespace)

@@ -5,6 +5,7 @@
  *                                                            run a job on the embedded MiniCluster
  *   spate info [-p N] [-D key=value]... <job.so> [job args]   print the job's plan as JSON
  *   spate nexmark run <query> [options] | list     a Nexmark query (cli/nexmark_command.h)
+ *   spate sql [-f script.sql] [-i init.sql] [-D key=value]...   the SQL client (cli/sql_client.h)
  *   spate list|cancel|stop|savepoint|checkpoint [-m host:port] ...
  *                                       act on a cluster through its REST endpoint (client_commands.c)
  *
@@ -35,6 +36,7 @@
 #include "cli/install_paths.h"
 #include "cli/nexmark_command.h"
 #include "cli/remote_submit.h"
+#include "cli/sql_client.h"
 #include "rest/jobmanager_rest.h"
 #include "rest/rest_client.h"
 #include "runtime/crash_report.h"
@@ -53,6 +55,8 @@ static void usage_main(FILE *f) {
           "  run       run a job on the embedded MiniCluster, or on a cluster with -m\n"
           "  info      print the execution plan of a job as JSON\n"
           "  nexmark   run|list the Nexmark benchmark's queries (spate nexmark --help)\n"
+          "  sql       the SQL client: statements at a prompt, or a script with -f\n"
+          "            (spate sql --help)\n"
           "  jobmanager, taskmanager, standalone-job, historyserver\n"
           "            start|start-foreground|stop|stop-all a daemon of a standalone cluster\n"
           "  cluster   start|stop a standalone cluster (JobManager + conf/workers' TaskManagers)\n"
@@ -327,22 +331,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "nexmark") == 0) return nexmark_command(argc - 2, argv + 2, run_job);
   if (client_command_known(cmd)) return client_command(cmd, argc - 2, argv + 2, load_config);
   if (daemon_command_known(cmd)) return daemon_command_run(cmd, argc - 2, argv + 2);
-  static const char *later[] = {"sql"};
-  for (size_t k = 0; k < sizeof later / sizeof later[0]; k++)
-    if (strcmp(cmd, later[k]) == 0) {
-      if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
-        printf(
-            "spate %s: needs a standalone Spate cluster, which this version does not have yet.\n"
-            "Jobs run on the embedded MiniCluster with `spate run`.\n",
-            cmd);
-        return 0;
-      }
-      fprintf(stderr,
-              "spate %s: not available yet: it needs a standalone cluster (jobs run on the "
-              "embedded MiniCluster with `spate run`)\n",
-              cmd);
-      return 1;
-    }
+  if (strcmp(cmd, "sql") == 0) return sql_client_main(argc - 2, argv + 2);
   fprintf(stderr, "spate: unknown command '%s'\n\n", cmd);
   usage_main(stderr);
   return 1;
