@@ -374,6 +374,7 @@ typedef enum sql_type_kind {
   SQL_T_MAP,
   SQL_T_ROW,
   SQL_T_USER, /* a named user-defined type */
+  SQL_T_NULL, /* the type of an untyped NULL literal (the validator's; never declared) */
 } sql_type_kind;
 
 struct sql_node {

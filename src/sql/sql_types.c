@@ -202,6 +202,7 @@ static int format(const sql_type *t, sp_strbuf *sb, bool top_nullability) {
   int rc = 0;
   switch (t->kind) {
   case SQL_T_BOOLEAN: rc = put(sb, "BOOLEAN"); break;
+  case SQL_T_NULL: rc = put(sb, "NULL"); break;
   case SQL_T_TINYINT: rc = put(sb, "TINYINT"); break;
   case SQL_T_SMALLINT: rc = put(sb, "SMALLINT"); break;
   case SQL_T_INT: rc = put(sb, "INT"); break;
