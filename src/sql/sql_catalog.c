@@ -3,10 +3,9 @@
  * tables, views and functions, with the checks and messages of Flink's CatalogManager and schema
  * resolver.
  *
- * A computed column's type is the type of its expression. Until the expression validator exists
- * (it comes with the planner), the catalog derives it for the forms tables declare in practice:
- * PROCTIME(), CAST(x AS t), a reference to another column, TO_TIMESTAMP and TO_TIMESTAMP_LTZ;
- * any other expression is refused with a message that says so, rather than given a guessed type.
+ * A computed column's type is the type of its expression as the validator (sql_validate.h)
+ * derives it over the table's physical and metadata columns; the watermark's expression is
+ * validated over all columns and must give a TIMESTAMP or TIMESTAMP_LTZ of precision 0 to 3.
  */
 #include "sql/sql_catalog.h"
 
@@ -17,6 +16,7 @@
 
 #include "base/alloc.h"
 #include "base/err.h"
+#include "sql/sql_validate.h"
 
 static void free_table(sql_table *t) {
   if (!t) return;
@@ -91,52 +91,45 @@ static int column_index(const sql_table *t, const char *name) {
   return -1;
 }
 
-static bool call_named(const sql_node *e, const char *name) {
-  if (e->kind != SQL_CALL || e->u.call.name->kind != SQL_IDENT) return false;
-  const sql_node *id = e->u.call.name;
-  return id->u.ident.nparts == 1 && strcasecmp(id->u.ident.parts[0].s, name) == 0;
-}
-
-static sql_type *scalar(sql_arena *a, sql_type_kind kind, int precision, bool nullable) {
-  sql_type *t = sql_arena_alloc(a, sizeof *t);
-  if (t) {
-    t->kind = kind;
-    t->precision = precision;
-    t->nullable = nullable;
+/* The scope a table's expressions see: computed columns see the physical and metadata columns
+ * only (Flink's schema resolver), the watermark sees every column. */
+static int table_scope(sql_table *t, bool with_computed, sql_scope *scope) {
+  sql_scope_column *cols = sql_arena_alloc(&t->arena, sizeof *cols * (size_t)(t->ncols + 1));
+  if (!cols) return SPATE_ENOMEM;
+  int n = 0;
+  for (int i = 0; i < t->ncols; i++) {
+    if (!t->cols[i].type || (!with_computed && t->cols[i].kind == SQL_COLUMN_COMPUTED)) continue;
+    cols[n].name = t->cols[i].name;
+    cols[n].type = t->cols[i].type;
+    n++;
   }
-  return t;
+  scope->cols = cols;
+  scope->ncols = n;
+  return 0;
 }
 
-/* The type of computed column i, from the forms listed at the top of the file. */
+/* Validates one of the table's expressions; Calcite's "At line l, column c: message" on error. */
+static int validate_in_table(sql_table *t, const sql_node *e, bool with_computed, sql_expr **out,
+                             char *err, size_t cap) {
+  sql_scope scope;
+  int rc = table_scope(t, with_computed, &scope);
+  if (rc) return rc;
+  sql_verror verr;
+  rc = sql_validate_expr(e, &scope, &t->arena, out, &verr);
+  if (rc == SPATE_EINVAL)
+    return sp_err(err, cap, rc, "At line %d, column %d: %s", verr.line, verr.col, verr.msg);
+  return rc;
+}
+
+/* The type of computed column i: its expression's, as the validator derives it. */
 static int derive_computed(sql_table *t, int i, char *err, size_t cap) {
   sql_column *col = &t->cols[i];
-  const sql_node *e = col->expr;
-  if (call_named(e, "PROCTIME") && e->u.call.args.n == 0) {
-    col->type = scalar(&t->arena, SQL_T_TIMESTAMP_LTZ, 3, false);
-    col->proctime = true;
-  } else if (e->kind == SQL_CAST) {
-    int rc = sql_type_resolve(e->u.cast.type, &t->arena, &col->type, err, cap);
-    if (rc) return rc;
-    if (e->u.cast.try_cast) col->type = sql_type_with_nullable(col->type, true, &t->arena);
-  } else if (e->kind == SQL_IDENT && e->u.ident.nparts == 1 && !e->u.ident.star) {
-    int j = column_index(t, e->u.ident.parts[0].s);
-    if (j < 0 || j == i || !t->cols[j].type)
-      return sp_err(err, cap, SPATE_EINVAL,
-                    "Column '%s' not found in any table (line %d, column %d)",
-                    e->u.ident.parts[0].s, e->line, e->col);
-    col->type = t->cols[j].type;
-  } else if (call_named(e, "TO_TIMESTAMP")) {
-    col->type = scalar(&t->arena, SQL_T_TIMESTAMP, 3, true);
-  } else if (call_named(e, "TO_TIMESTAMP_LTZ")) {
-    col->type = scalar(&t->arena, SQL_T_TIMESTAMP_LTZ, 3, true);
-  } else {
-    return sp_err(err, cap, SPATE_EINVAL,
-                  "The type of computed column '%s' (line %d, column %d) cannot be derived yet: "
-                  "Spate derives PROCTIME(), CAST, column references, TO_TIMESTAMP and "
-                  "TO_TIMESTAMP_LTZ; write the expression as a CAST to its type",
-                  col->name, e->line, e->col);
-  }
-  return col->type ? 0 : SPATE_ENOMEM;
+  sql_expr *e;
+  int rc = validate_in_table(t, col->expr, false, &e, err, cap);
+  if (rc) return rc;
+  col->type = (sql_type *)e->type;
+  col->proctime = e->proctime;
+  return 0;
 }
 
 static int resolve_columns(sql_table *t, const sql_node *stmt, char *err, size_t cap) {
@@ -220,6 +213,10 @@ static int resolve_primary_key(sql_table *t, const sql_node *stmt, char *err, si
   return t->pk_name ? 0 : SPATE_ENOMEM;
 }
 
+static bool watermark_type_ok(const sql_type *ty) {
+  return (ty->kind == SQL_T_TIMESTAMP || ty->kind == SQL_T_TIMESTAMP_LTZ) && ty->precision <= 3;
+}
+
 static void list_columns(const sql_table *t, char *out, size_t cap) {
   size_t n = 0;
   out[0] = 0;
@@ -249,7 +246,7 @@ static int resolve_watermark(sql_table *t, const sql_node *stmt, char *err, size
                   col->u.ident.parts[0].s, avail);
   }
   const sql_type *ty = t->cols[i].type;
-  if ((ty->kind != SQL_T_TIMESTAMP && ty->kind != SQL_T_TIMESTAMP_LTZ) || ty->precision > 3) {
+  if (!watermark_type_ok(ty)) {
     sp_strbuf s = {0};
     sql_type_format(ty, &s);
     int rc = sp_err(err, cap, SPATE_EINVAL,
@@ -257,6 +254,20 @@ static int resolve_watermark(sql_table *t, const sql_node *stmt, char *err, size
                     "of type TIMESTAMP(p) or TIMESTAMP_LTZ(p), the supported precision 'p' is "
                     "from 0 to 3, but the time field type is %s",
                     s.data ? s.data : "?");
+    sp_free(s.data);
+    return rc;
+  }
+  sql_expr *e;
+  int rc = validate_in_table(t, wm->u.watermark.expr, true, &e, err, cap);
+  if (rc) return rc;
+  if (!watermark_type_ok(e->type)) {
+    sp_strbuf s = {0};
+    sql_type_format(e->type, &s);
+    rc = sp_err(err, cap, SPATE_EINVAL,
+                "Invalid data type of expression for watermark definition. The field must be of "
+                "type TIMESTAMP(p) or TIMESTAMP_LTZ(p), the supported precision 'p' is from 0 to "
+                "3, but the watermark expression type is %s",
+                s.data ? s.data : "?");
     sp_free(s.data);
     return rc;
   }

@@ -115,6 +115,40 @@ static void create_and_describe(void **state) {
   assert_int_equal(f->r.nrows, 5);
 }
 
+/* DESCRIBE shows the type the validator derives for any computed column. */
+static void computed_columns(void **state) {
+  fixture *f = *state;
+  ok(f,
+     "CREATE TABLE t (\n"
+     "  a INT NOT NULL, b BIGINT, p DECIMAL(10, 2), s STRING, ts TIMESTAMP(3),\n"
+     "  m STRING METADATA FROM 'topic',\n"
+     "  c1 AS a + b, c2 AS p * 2, c3 AS UPPER(s) || m, c4 AS a / 2,\n"
+     "  c5 AS CASE WHEN a > 0 THEN p ELSE 0 END, c6 AS ts + INTERVAL '1' HOUR,\n"
+     "  c7 AS CHAR_LENGTH(s), c8 AS TRY_CAST(s AS INT), c9 AS a = 1,\n"
+     "  c10 AS TO_TIMESTAMP_LTZ(b, 3),\n"
+     "  WATERMARK FOR c6 AS c6 - INTERVAL '1' SECOND\n"
+     ") WITH ()");
+  ok(f, "DESCRIBE t");
+  static const char *const want[][3] = {
+      {"c1", "BIGINT", "TRUE"},
+      {"c2", "DECIMAL(21, 2)", "TRUE"},
+      {"c3", "STRING", "TRUE"},
+      {"c4", "INT", "FALSE"},
+      {"c5", "DECIMAL(12, 2)", "TRUE"},
+      {"c6", "TIMESTAMP(3) *ROWTIME*", "TRUE"},
+      {"c7", "INT", "TRUE"},
+      {"c8", "INT", "TRUE"},
+      {"c9", "BOOLEAN", "FALSE"},
+      {"c10", "TIMESTAMP_LTZ(3)", "TRUE"},
+  };
+  assert_int_equal(f->r.nrows, 16);
+  for (int k = 0; k < 10; k++) {
+    assert_string_equal(cell(f, 6 + k, 0), want[k][0]);
+    assert_string_equal(cell(f, 6 + k, 1), want[k][1]);
+    assert_string_equal(cell(f, 6 + k, 2), want[k][2]);
+  }
+}
+
 static void create_errors(void **state) {
   fixture *f = *state;
   ok(f, ORDERS);
@@ -141,7 +175,18 @@ static void create_errors(void **state) {
   fails(f, "CREATE TABLE t (a DECIMAL(40, 2)) WITH ()", SQL_ERR_VALIDATION,
         "Decimal precision must be between 1 and 38 (both inclusive).");
   fails(f, "CREATE TABLE t (a TIMESTAMP(3), b AS a + 1) WITH ()", SQL_ERR_VALIDATION,
-        "cannot be derived yet");
+        "At line 1, column 38: Cannot apply '+' to arguments of type '<TIMESTAMP(3)> + "
+        "<INTEGER>'. Supported form(s): '<NUMERIC> + <NUMERIC>'");
+  /* a computed column sees physical and metadata columns only, as in Flink */
+  fails(f, "CREATE TABLE t (a INT, b AS a + 1, c AS b * 2) WITH ()", SQL_ERR_VALIDATION,
+        "At line 1, column 41: Column 'b' not found in any table");
+  fails(f, "CREATE TABLE t (a BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS a) WITH ()",
+        SQL_ERR_VALIDATION,
+        "Invalid data type of expression for watermark definition. The field must be of type "
+        "TIMESTAMP(p) or TIMESTAMP_LTZ(p), the supported precision 'p' is from 0 to 3, but the "
+        "watermark expression type is BIGINT");
+  fails(f, "CREATE TABLE t (ts TIMESTAMP(3), WATERMARK FOR ts AS ts - 5) WITH ()",
+        SQL_ERR_VALIDATION, "Cannot apply '-' to arguments of type '<TIMESTAMP(3)> - <INTEGER>'");
   fails(f, "CREATE TABLE other_catalog.db.t (a INT) WITH ()", SQL_ERR_VALIDATION,
         "A catalog with name [other_catalog] does not exist.");
   /* nothing of the failed statements stayed behind */
@@ -295,6 +340,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(create_and_describe, setup, teardown),
       cmocka_unit_test_setup_teardown(create_errors, setup, teardown),
+      cmocka_unit_test_setup_teardown(computed_columns, setup, teardown),
       cmocka_unit_test_setup_teardown(show_and_drop, setup, teardown),
       cmocka_unit_test_setup_teardown(alter_and_show_create, setup, teardown),
       cmocka_unit_test_setup_teardown(set_and_reset, setup, teardown),
