@@ -209,18 +209,24 @@ static const sql_type *varying(sqlv_ctx *c, const sql_type *t, bool nullable) {
 }
 
 static const sql_type *common_of(sqlv_ctx *c, sql_expr *e, int from, int to, bool *oom) {
-  const sql_type *types[64];
-  int m = 0;
-  for (int i = from; i < to && m < 64; i++) types[m++] = arg_t(e, i);
-  return sql_type_common(types, m, c->arena, oom);
+  const sql_type **types = sql_arena_alloc(c->arena, sizeof *types * (size_t)(to - from + 1));
+  if (!types) {
+    *oom = true;
+    return NULL;
+  }
+  for (int i = from; i < to; i++) types[i - from] = arg_t(e, i);
+  return sql_type_common(types, to - from, c->arena, oom);
 }
 
+/* ROUND's digits when they are a literal (clamped: beyond 38 they change nothing), else 0. */
 static int round_digits(const sql_expr *r) {
-  if (r->kind == SQL_E_LITERAL && r->u.lit.kind == SQL_LIT_INTEGER) return (int)r->u.lit.i;
-  if (r->kind == SQL_E_CALL && r->u.call.fn == SQL_FN_NEGATE &&
-      r->u.call.args[0]->kind == SQL_E_LITERAL && r->u.call.args[0]->u.lit.kind == SQL_LIT_INTEGER)
-    return -(int)r->u.call.args[0]->u.lit.i;
-  return 0;
+  int sign = 1;
+  if (r->kind == SQL_E_CALL && r->u.call.fn == SQL_FN_NEGATE) {
+    sign = -1;
+    r = r->u.call.args[0];
+  }
+  if (r->kind != SQL_E_LITERAL || r->u.lit.kind != SQL_LIT_INTEGER) return 0;
+  return sign * (int)(r->u.lit.i > 100 ? 100 : r->u.lit.i);
 }
 
 /* The return type of a call whose operands are validated; NULL with *bad set when the operands

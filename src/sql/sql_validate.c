@@ -218,6 +218,14 @@ static int interval_literal(sqlv_ctx *c, const sql_node *n, sql_expr *e) {
   snprintf(qname, sizeof qname, "INTERVAL %s%s%s", sql_unit_name(q.start),
            q.end != SQL_UNIT_NONE ? " TO " : "",
            q.end != SQL_UNIT_NONE ? sql_unit_name(q.end) : "");
+  bool field_ok = q.start == SQL_UNIT_YEAR || q.start == SQL_UNIT_MONTH ||
+                  q.start == SQL_UNIT_DAY || q.start == SQL_UNIT_HOUR ||
+                  q.start == SQL_UNIT_MINUTE || q.start == SQL_UNIT_SECOND;
+  bool ym_start = q.start == SQL_UNIT_YEAR || q.start == SQL_UNIT_MONTH;
+  if (!field_ok ||
+      (q.end != SQL_UNIT_NONE && (q.end <= q.start || q.end > SQL_UNIT_SECOND ||
+                                  q.end == SQL_UNIT_WEEK || ym_start != (q.end == SQL_UNIT_MONTH))))
+    return sqlv_fail(c, n, "Unsupported interval qualifier %s", qname);
   while (p < end && *p == ' ') p++;
   while (end > p && end[-1] == ' ') end--;
   int sign = n->u.lit.negative ? -1 : 1;
@@ -263,8 +271,8 @@ static int interval_literal(sqlv_ctx *c, const sql_node *n, sql_expr *e) {
     total += ms;
   }
   if (p != end) goto bad;
-  int prec = q.start_precision < 0 ? 2 : q.start_precision;
-  long limit = 1;
+  int prec = q.start_precision < 0 ? 2 : q.start_precision > 10 ? 10 : q.start_precision;
+  int64_t limit = 1;
   for (int k = 0; k < prec; k++) limit *= 10;
   if (lead >= limit)
     return sqlv_fail(c, n, "Interval field value %ld exceeds precision of %s(%d) field", lead,

@@ -1,0 +1,1 @@
+SUM(d10_2) + AVG(i) * COUNT(DISTINCT s) - MAX(ts) + MIN(COUNT(*))

@@ -1,0 +1,1 @@
+i + b * d10_2 / 3 - CAST(s AS DECIMAL(5, 2)) % 7

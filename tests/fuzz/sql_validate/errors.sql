@@ -1,0 +1,1 @@
+TRY_CAST(x AS DATE) + IFNULL(i, 'a') + foo(arr, m, r) + ROUND(d38, -5) + MOD(ti, si)

@@ -1,0 +1,1 @@
+REGEXP_EXTRACT(SPLIT_INDEX(CONCAT_WS(',', s, v), ',', 1), '(a+)', 1) || LPAD(MD5(s), 40, '#') || JSON_VALUE(s, '$.a' RETURNING INT)
