@@ -251,7 +251,11 @@ static const sql_type *type_call(sqlv_ctx *c, const sql_node *n, sql_expr *e, bo
     for (int i = 0; i < m; i++) all &= arg_t(e, i)->nullable;
     return sql_type_with_nullable(t, all, a);
   }
-  case SQL_FN_NULLIF: return sql_type_with_nullable(arg_t(e, 0), true, a);
+  case SQL_FN_NULLIF: {
+    const sql_type *two[2] = {arg_t(e, 0), arg_t(e, 1)};
+    NEED(!sqlv_is_null(two[0]) && sql_type_common(two, 2, a, &oom));
+    return sql_type_with_nullable(two[0], true, a);
+  }
   case SQL_FN_IF: {
     NEED(f_bool(arg_t(e, 0)));
     const sql_type *t = common_of(c, e, 1, 3, &oom);

@@ -331,6 +331,8 @@ static void bad(void **state) {
       {"CASE WHEN x THEN NULL END", 1, 1,
        "ELSE clause or at least one THEN clause must be non-NULL"},
       {"COALESCE(i, s)", 1, 1, "Illegal mixing of types in CASE or COALESCE statement"},
+      {"NULLIF(i, s)", 1, 1,
+       "Cannot apply 'NULLIF' to arguments of type 'NULLIF(<INTEGER>, <VARCHAR(2147483647)>)'."},
       {"CAST(x AS DATE)", 1, 1, "Cast function cannot convert value of type BOOLEAN to type DATE"},
       {"CAST(i AS DATE)", 1, 1, "Cast function cannot convert value of type INTEGER to type DATE"},
       {"CAST(dt AS TIME)", 1, 1, "Cast function cannot convert value of type DATE to type TIME(0)"},
