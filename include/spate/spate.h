@@ -63,16 +63,56 @@ typedef enum spate_type {
   SPATE_INT = 2,    /* 32-bit signed */
   SPATE_BIGINT = 3, /* 64-bit signed */
   SPATE_DOUBLE = 4,
-  SPATE_STRING = 5, /* UTF-8 */
-  SPATE_BYTES = 6,
-  SPATE_TIMESTAMP = 7, /* milliseconds since the epoch, 64-bit */
+  SPATE_STRING = 5,    /* UTF-8: VARCHAR(n); STRING is VARCHAR(2147483647) */
+  SPATE_BYTES = 6,     /* VARBINARY(n); BYTES is VARBINARY(2147483647) */
+  SPATE_TIMESTAMP = 7, /* TIMESTAMP(p) without time zone; TIMESTAMP(3) is milliseconds */
+  /* Flink's other SQL types. The numbers above and below travel in job graphs and checkpoints
+   * and never change. */
+  SPATE_TINYINT = 8,        /* 8-bit signed */
+  SPATE_SMALLINT = 9,       /* 16-bit signed */
+  SPATE_FLOAT = 10,         /* IEEE single */
+  SPATE_DECIMAL = 11,       /* DECIMAL(p, s), 1 <= p <= 38, 0 <= s <= p */
+  SPATE_DATE = 12,          /* days since 1970-01-01 */
+  SPATE_TIME = 13,          /* TIME(p): milliseconds of the day */
+  SPATE_TIMESTAMP_LTZ = 14, /* TIMESTAMP_LTZ(p): an instant, stored as TIMESTAMP(p) is */
+  SPATE_INTERVAL_YM = 15,   /* INTERVAL YEAR TO MONTH and its kin: months */
+  SPATE_INTERVAL_DT = 16,   /* INTERVAL DAY TO SECOND and its kin: milliseconds */
+  SPATE_CHAR = 17,          /* CHAR(n): stored as STRING */
+  SPATE_BINARY = 18,        /* BINARY(n): stored as BYTES */
 } spate_type;
+
+/* The fields of an INTERVAL type (Flink's YearMonthResolution and DayTimeResolution). */
+typedef enum spate_interval_unit {
+  SPATE_INTERVAL_NONE = 0, /* not an interval */
+  SPATE_INTERVAL_YEAR = 1,
+  SPATE_INTERVAL_YEAR_TO_MONTH = 2,
+  SPATE_INTERVAL_MONTH = 3,
+  SPATE_INTERVAL_DAY = 4,
+  SPATE_INTERVAL_DAY_TO_HOUR = 5,
+  SPATE_INTERVAL_DAY_TO_MINUTE = 6,
+  SPATE_INTERVAL_DAY_TO_SECOND = 7,
+  SPATE_INTERVAL_HOUR = 8,
+  SPATE_INTERVAL_HOUR_TO_MINUTE = 9,
+  SPATE_INTERVAL_HOUR_TO_SECOND = 10,
+  SPATE_INTERVAL_MINUTE = 11,
+  SPATE_INTERVAL_MINUTE_TO_SECOND = 12,
+  SPATE_INTERVAL_SECOND = 13,
+} spate_interval_unit;
 
 typedef struct spate_schema spate_schema;
 
-/* Parses "name TYPE [NOT NULL], ..." (types case-insensitive; VARCHAR is STRING, LONG is
- * BIGINT). On error returns SPATE_EINVAL, *out = NULL, and writes a message naming the position
- * into err (if err_len > 0). The caller owns *out: release with spate_schema_free. */
+/* Parses "name TYPE [NOT NULL], ..." with Flink's SQL type syntax (case-insensitive):
+ * BOOLEAN, TINYINT, SMALLINT, INT/INTEGER, BIGINT, FLOAT/REAL, DOUBLE [PRECISION],
+ * DECIMAL/DEC/NUMERIC[(p[, s])] (default (10, 0)), CHAR[(n)] (default 1), VARCHAR(n), STRING,
+ * BINARY[(n)] (default 1), VARBINARY(n), BYTES, DATE, TIME[(p)] (default 0),
+ * TIMESTAMP[(p)] [WITHOUT TIME ZONE], TIMESTAMP[(p)] WITH LOCAL TIME ZONE and TIMESTAMP_LTZ[(p)]
+ * (p 0..9, default 6 as in Flink), and INTERVAL YEAR[(p)] [TO MONTH], INTERVAL MONTH,
+ * INTERVAL DAY[(p)] [TO HOUR | TO MINUTE | TO SECOND[(f)]], INTERVAL HOUR [TO MINUTE | TO
+ * SECOND[(f)]], INTERVAL MINUTE [TO SECOND[(f)]], INTERVAL SECOND[(f)] (p 1..6, default 2; f 0..9,
+ * default 6). Spate's own spellings stay: a bare TIMESTAMP is TIMESTAMP(3) (its milliseconds, where
+ * Flink's default is 6), a bare VARCHAR is STRING, a bare VARBINARY is BYTES, LONG is BIGINT and
+ * BOOL is BOOLEAN. On error returns SPATE_EINVAL, *out = NULL, and writes a message naming the
+ * position into err (if err_len > 0). The caller owns *out: release with spate_schema_free. */
 int spate_schema_parse(const char *spec, spate_schema **out, char *err, size_t err_len);
 void spate_schema_free(spate_schema *schema);
 int spate_schema_num_fields(const spate_schema *schema);
@@ -80,12 +120,38 @@ const char *spate_schema_field_name(const spate_schema *schema, int i);
 spate_type spate_schema_field_type(const spate_schema *schema, int i);
 /* Index of the field with this name, or -1. */
 int spate_schema_field_index(const spate_schema *schema, const char *name);
+/* The rest of field i's type descriptor (0 or false for a bad index):
+ * nullable: false for NOT NULL;
+ * precision: DECIMAL's p (1..38), the fraction digits of TIME, TIMESTAMP and TIMESTAMP_LTZ
+ *   (0..9), the leading field's digits of an INTERVAL (YEAR(p), DAY(p); 0 when it has none);
+ * scale: DECIMAL's s, the fraction digits of an INTERVAL with seconds (0 when it has none);
+ * length: n of CHAR, VARCHAR, BINARY and VARBINARY (2147483647 for STRING and BYTES);
+ * interval unit: the fields of an INTERVAL. */
+bool spate_schema_field_nullable(const spate_schema *schema, int i);
+int spate_schema_field_precision(const spate_schema *schema, int i);
+int spate_schema_field_scale(const spate_schema *schema, int i);
+int32_t spate_schema_field_length(const spate_schema *schema, int i);
+spate_interval_unit spate_schema_field_interval_unit(const spate_schema *schema, int i);
+/* Field i's type as Flink writes it ("DECIMAL(10, 2)", "TIMESTAMP_LTZ(3)", "VARCHAR(20)",
+ * "INTERVAL DAY(2) TO SECOND(3)", " NOT NULL" appended when so). Writes at most cap bytes
+ * including the NUL; returns the full length (0 for a bad index). */
+size_t spate_schema_field_type_string(const spate_schema *schema, int i, char *buf, size_t cap);
 
 /* ---------------------------------------------------------------------------------------------
  * Rows. Layout (all little-endian, the row starts 8-byte aligned):
  *   null bitmap: ceil(n/64) 64-bit words, bit i set = field i is NULL
- *   n slots of 8 bytes: BOOLEAN/INT/BIGINT/TIMESTAMP as int64, DOUBLE as its bits,
- *                       STRING/BYTES as (offset << 32 | length), offset from the row start
+ *   n slots of 8 bytes:
+ *     BOOLEAN, TINYINT, SMALLINT, INT, BIGINT as int64 (sign-extended);
+ *     DOUBLE as its bits; FLOAT as its 32 bits in the low half (the high half zero);
+ *     DATE (days since 1970-01-01), TIME (milliseconds of the day), INTERVAL YEAR TO MONTH
+ *     (months) and INTERVAL DAY TO SECOND (milliseconds) as int64;
+ *     TIMESTAMP(p) and TIMESTAMP_LTZ(p) with p <= 3 as int64 milliseconds since the epoch;
+ *     DECIMAL(p, s) with p <= 18 as the int64 unscaled value (the value is unscaled / 10^s);
+ *     a variable-length value as (offset << 32 | length), offset from the row start, for
+ *     STRING, CHAR, BYTES, BINARY, and these fixed-size tail values:
+ *       TIMESTAMP(p) and TIMESTAMP_LTZ(p) with p > 3: 12 bytes, int64 milliseconds since the
+ *       epoch then int32 nanoseconds of the millisecond (0..999999);
+ *       DECIMAL(p, s) with p > 18: 16 bytes, the unscaled value as two's complement int128;
  *   the variable-length tail
  * The accessors below read a field in place; they do not check types (the operator that hands
  * the row over guarantees the schema). */
@@ -129,7 +195,7 @@ static inline double spate_row_double(const spate_row *r, int i) {
   memcpy(&d, &v, 8);
   return d;
 }
-/* STRING or BYTES field; {NULL, 0} when NULL. */
+/* STRING, CHAR, BYTES or BINARY field; {NULL, 0} when NULL. */
 static inline spate_bytes spate_row_string(const spate_row *r, int i) {
   spate_bytes b = {0, 0};
   if (spate_row_is_null(r, i)) return b;
@@ -138,6 +204,68 @@ static inline spate_bytes spate_row_string(const spate_row *r, int i) {
   b.len = (uint32_t)v;
   return b;
 }
+static inline int8_t spate_row_tinyint(const spate_row *r, int i) {
+  return (int8_t)(int64_t)spate_row_slot_(r, i);
+}
+static inline int16_t spate_row_smallint(const spate_row *r, int i) {
+  return (int16_t)(int64_t)spate_row_slot_(r, i);
+}
+static inline float spate_row_float(const spate_row *r, int i) {
+  uint32_t v = (uint32_t)spate_row_slot_(r, i);
+  float f;
+  memcpy(&f, &v, 4);
+  return f;
+}
+static inline int32_t spate_row_date(const spate_row *r, int i) {
+  return (int32_t)(int64_t)spate_row_slot_(r, i);
+}
+static inline int32_t spate_row_time(const spate_row *r, int i) {
+  return (int32_t)(int64_t)spate_row_slot_(r, i);
+}
+static inline int32_t spate_row_interval_months(const spate_row *r, int i) {
+  return (int32_t)(int64_t)spate_row_slot_(r, i);
+}
+static inline int64_t spate_row_interval_ms(const spate_row *r, int i) {
+  return (int64_t)spate_row_slot_(r, i);
+}
+
+/* A TIMESTAMP(p) or TIMESTAMP_LTZ(p) value of any precision (Flink's TimestampData). */
+typedef struct spate_timestamp {
+  int64_t ms;    /* milliseconds since 1970-01-01 00:00:00 (UTC for TIMESTAMP_LTZ) */
+  int32_t nanos; /* nanoseconds of the millisecond, 0..999999 */
+} spate_timestamp;
+/* Field i of a TIMESTAMP(precision) or TIMESTAMP_LTZ(precision) field ({0, 0} when NULL). */
+static inline spate_timestamp spate_row_timestamp_p(const spate_row *r, int i, int precision) {
+  spate_timestamp t = {0, 0};
+  if (spate_row_is_null(r, i)) return t;
+  uint64_t v = spate_row_slot_(r, i);
+  if (precision <= 3) {
+    t.ms = (int64_t)v;
+    return t;
+  }
+  memcpy(&t.ms, r->data + (uint32_t)(v >> 32), 8);
+  memcpy(&t.nanos, r->data + (uint32_t)(v >> 32) + 8, 4);
+  return t;
+}
+
+/* DECIMAL(p, s) values are their unscaled integer: 12.34 in DECIMAL(10, 2) is 1234. */
+__extension__ typedef __int128 spate_int128;
+/* Field i of a DECIMAL(precision, s) field: the unscaled value (0 when NULL). */
+static inline spate_int128 spate_row_decimal(const spate_row *r, int i, int precision) {
+  if (spate_row_is_null(r, i)) return 0;
+  uint64_t v = spate_row_slot_(r, i);
+  if (precision <= 18) return (spate_int128)(int64_t)v;
+  spate_int128 x;
+  memcpy(&x, r->data + (uint32_t)(v >> 32), 16);
+  return x;
+}
+/* Writes a decimal as Java's BigDecimal.toString does ("12.34", "0.00", "1E-7" when the
+ * exponent is below -6) and a NUL into buf; returns the full length (at most 42). */
+size_t spate_decimal_format(spate_int128 unscaled, int scale, char *buf, size_t cap);
+/* Parses decimal text ("-12.345", "1e3", spaces around allowed) into the unscaled value of a
+ * DECIMAL(precision, scale), rounding half up at the scale as Flink does (DecimalData.fromBigDecimal).
+ * SPATE_EINVAL for text that is no number, or a value with more than precision digits. */
+int spate_decimal_parse(const char *s, size_t n, int precision, int scale, spate_int128 *out);
 
 /* A row builder writes one row at a time into memory it owns and reuses: no allocation per row
  * once it has grown to the largest row. Fields start NULL at spate_rb_begin. A setter of the
@@ -153,9 +281,31 @@ void spate_rb_set_bool(spate_row_builder *b, int i, bool v);
 void spate_rb_set_int(spate_row_builder *b, int i, int32_t v);
 void spate_rb_set_bigint(spate_row_builder *b, int i, int64_t v);
 void spate_rb_set_double(spate_row_builder *b, int i, double v);
-void spate_rb_set_timestamp(spate_row_builder *b, int i, int64_t ms);
+void spate_rb_set_timestamp(spate_row_builder *b, int i, int64_t ms); /* TIMESTAMP(_LTZ) */
+/* STRING or CHAR: the text is kept as given (the declared length is the schema's, as Flink's
+ * runtime does not check it either). */
 void spate_rb_set_string(spate_row_builder *b, int i, const char *s, size_t len);
+/* BYTES or BINARY. */
 void spate_rb_set_bytes(spate_row_builder *b, int i, const void *p, size_t len);
+void spate_rb_set_tinyint(spate_row_builder *b, int i, int8_t v);
+void spate_rb_set_smallint(spate_row_builder *b, int i, int16_t v);
+void spate_rb_set_float(spate_row_builder *b, int i, float v);
+/* DECIMAL(p, s): the unscaled value; an error when it has more than p digits. */
+void spate_rb_set_decimal(spate_row_builder *b, int i, spate_int128 unscaled);
+/* DATE: days since 1970-01-01, within the years 0000..9999 Flink's DATE holds
+ * (-719528..2932896). */
+void spate_rb_set_date(spate_row_builder *b, int i, int32_t days);
+/* TIME(p): milliseconds of the day, 0..86399999; digits beyond p are cut (TIME(0) keeps whole
+ * seconds). Flink's runtime keeps a TIME as milliseconds whatever its precision, so digits beyond
+ * the millisecond are not kept. */
+void spate_rb_set_time(spate_row_builder *b, int i, int32_t ms);
+/* TIMESTAMP(p) or TIMESTAMP_LTZ(p): milliseconds since the epoch and nanoseconds of the
+ * millisecond (0..999999); digits beyond p are cut (toward the past: 1969-12-31 23:59:59.5 in a
+ * TIMESTAMP(0) is 23:59:59). spate_rb_set_timestamp is the same with nanos 0. */
+void spate_rb_set_timestamp_nanos(spate_row_builder *b, int i, int64_t ms, int32_t nanos);
+/* INTERVAL YEAR TO MONTH family: months; DAY TO SECOND family: milliseconds. */
+void spate_rb_set_interval_months(spate_row_builder *b, int i, int32_t months);
+void spate_rb_set_interval_ms(spate_row_builder *b, int i, int64_t ms);
 /* Copies field j of src (same type required) into field i. */
 void spate_rb_set_field(spate_row_builder *b, int i, const spate_row *src, int j);
 /* Finishes the row; *out views the builder's memory until the next spate_rb_begin. Returns

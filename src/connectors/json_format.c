@@ -16,6 +16,15 @@
  * the name is written with escapes), or where jansson found bad syntax (its byte position, as
  * every column here counts bytes).
  *
+ * Flink's SQL types (JsonToRowDataConverters, RowDataToJsonConverters): TINYINT and SMALLINT from
+ * integers in range, the intervals as integers (months, milliseconds), FLOAT from any number,
+ * DECIMAL from a number (its own text, so no digit is lost; rounded half up to the scale, more
+ * digits than the precision an error here where Flink gives NULL) or a string, written as
+ * BigDecimal.toString; DATE "yyyy-MM-dd"; TIME read as "HH:mm:ss[.fraction]" keeping whole
+ * seconds and written "HH:mm:ss", as Flink's json does; TIMESTAMP(p) with up to nine fraction
+ * digits in the chosen standard; TIMESTAMP_LTZ(p) the same in UTC with a trailing 'Z'
+ * ("2020-01-02 12:34:56.789Z"); CHAR as STRING and BINARY as BYTES.
+ *
  * Writing: {"name":value,...} in schema order, NULL as null, TIMESTAMP in the chosen standard
  * (outside the years 0000..9999, which it cannot write, as epoch milliseconds), non-finite
  * doubles as the strings "NaN", "Infinity", "-Infinity", BYTES as Base64 strings (Flink's
@@ -29,6 +38,7 @@
 #include "base/alloc.h"
 #include "base/base64.h"
 #include "connectors/format.h"
+#include "types/decimal.h"
 #include "types/schema.h"
 
 /* The 1-based column of the value of member `name` in line, or 1. */
@@ -51,12 +61,17 @@ static int type_error(fmt_error *e, const char *line, size_t len, const spate_sc
   char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
   spate_type t = schema->fields[i].type;
   size_t n = text ? strlen(text) : 0;
-  snprintf(e->message, sizeof e->message, "field '%s': %.*s%s is not a%s %s%s",
+  char type[TYPE_NAME_MAX];
+  type_to_string(&schema->fields[i], type);
+  bool ts = t == SPATE_TIMESTAMP || t == SPATE_TIMESTAMP_LTZ;
+  const char *z = t == SPATE_TIMESTAMP_LTZ ? "Z" : "";
+  snprintf(e->message, sizeof e->message, "field '%s': %.*s%s is not %s %s%s%s%s",
            schema->fields[i].name, n > 40 ? 40 : (int)n, text ? text : "?", n > 40 ? "..." : "",
-           t == SPATE_INT ? "n" : "", schema_type_name(t),
-           t != SPATE_TIMESTAMP     ? ""
-           : std == FMT_TS_ISO_8601 ? " (yyyy-MM-ddTHH:mm:ss[.fraction] or epoch milliseconds)"
-                                    : " (yyyy-MM-dd HH:mm:ss[.fraction] or epoch milliseconds)");
+           fmt_article(type), type,
+           !ts                      ? ""
+           : std == FMT_TS_ISO_8601 ? " (yyyy-MM-ddTHH:mm:ss[.fraction]"
+                                    : " (yyyy-MM-dd HH:mm:ss[.fraction]",
+           ts ? z : "", ts ? " or epoch milliseconds)" : "");
   free(text); /* jansson's allocation */
   e->column = value_column(line, len, schema->fields[i].name);
   return SPATE_EINVAL;
@@ -66,11 +81,20 @@ static int type_error(fmt_error *e, const char *line, size_t len, const spate_sc
 static int set_field(const fmt_options *o, const spate_schema *schema, int i, const json_t *v,
                      spate_row_builder *b, const char *line, size_t len, fmt_error *e) {
   spate_type t = schema->fields[i].type;
+  if (t == SPATE_TIME && json_is_string(v)) {
+    /* Flink's json reads HH:mm:ss[.fraction] and keeps whole seconds (toSecondOfDay() * 1000) */
+    int32_t ms;
+    if (!fmt_parse_time(json_string_value(v), json_string_length(v), &ms))
+      return type_error(e, line, len, schema, i, v, o->ts_standard);
+    spate_rb_set_time(b, i, ms - ms % 1000);
+    return 0;
+  }
   if (json_is_string(v)) { /* Flink reads numbers, booleans and timestamps from text too */
     if (fmt_set_from_text(b, schema, i, json_string_value(v), json_string_length(v), o->ts_standard,
                           e))
       return 0;
-    if (t == SPATE_BYTES || t == SPATE_STRING) { /* not Base64, not UTF-8: e says so */
+    if (t == SPATE_BYTES || t == SPATE_STRING || t == SPATE_CHAR || t == SPATE_BINARY) {
+      /* not Base64, not UTF-8: e says so */
       e->column = value_column(line, len, schema->fields[i].name);
       return SPATE_EINVAL;
     }
@@ -81,6 +105,57 @@ static int set_field(const fmt_options *o, const spate_schema *schema, int i, co
     if (!json_is_boolean(v)) break;
     spate_rb_set_bool(b, i, json_is_true(v));
     return 0;
+  case SPATE_TINYINT: /* Byte.parseByte / Short.parseShort of the text: integers only */
+  case SPATE_SMALLINT: {
+    int64_t lim = t == SPATE_TINYINT ? INT8_MAX : INT16_MAX;
+    if (!json_is_integer(v) || json_integer_value(v) < -lim - 1 || json_integer_value(v) > lim)
+      break;
+    if (t == SPATE_TINYINT)
+      spate_rb_set_tinyint(b, i, (int8_t)json_integer_value(v));
+    else
+      spate_rb_set_smallint(b, i, (int16_t)json_integer_value(v));
+    return 0;
+  }
+  case SPATE_INTERVAL_YM: /* months, as an INT */
+    if (!json_is_integer(v) || json_integer_value(v) < INT32_MIN ||
+        json_integer_value(v) > INT32_MAX)
+      break;
+    spate_rb_set_interval_months(b, i, (int32_t)json_integer_value(v));
+    return 0;
+  case SPATE_INTERVAL_DT: /* milliseconds, as a BIGINT */
+    if (!json_is_integer(v)) break;
+    spate_rb_set_interval_ms(b, i, json_integer_value(v));
+    return 0;
+  case SPATE_FLOAT:
+    if (!json_is_number(v)) break;
+    spate_rb_set_float(b, i, (float)json_number_value(v));
+    return 0;
+  case SPATE_DECIMAL: {
+    /* The number's own text, so that no digit is lost to a double (Flink reads it as a
+     * BigDecimal); jansson's value when the text cannot be found (an escaped member name). */
+    if (!json_is_number(v)) break;
+    char buf[64];
+    const char *text = buf;
+    size_t n = 0;
+    int col = value_column(line, len, schema->fields[i].name);
+    if (col > 1 || (len && (line[0] == '-' || (line[0] >= '0' && line[0] <= '9')))) {
+      text = line + col - 1;
+      while ((size_t)(col - 1) + n < len && strchr("+-0123456789.eE", text[n]) && text[n]) n++;
+    }
+    if (n == 0) {
+      text = buf;
+      n = json_is_integer(v)
+              ? (size_t)snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v))
+              : (size_t)snprintf(buf, sizeof buf, "%.17g", json_real_value(v));
+    }
+    const schema_field *f = &schema->fields[i];
+    spate_int128 dec;
+    if (spate_decimal_parse(text, n, f->precision, f->scale, &dec) != 0) break;
+    spate_rb_set_decimal(b, i, dec);
+    return 0;
+  }
+  case SPATE_DATE:
+  case SPATE_TIME: break; /* strings only */
   case SPATE_INT:
     if (json_is_real(v)) { /* Flink (Jackson's canConvertToInt, asInt): truncated toward zero */
       double x = json_real_value(v);
@@ -108,9 +183,11 @@ static int set_field(const fmt_options *o, const spate_schema *schema, int i, co
     spate_rb_set_double(b, i, json_number_value(v));
     return 0;
   case SPATE_TIMESTAMP:
+  case SPATE_TIMESTAMP_LTZ:
     if (!json_is_integer(v)) break;
     spate_rb_set_timestamp(b, i, json_integer_value(v));
     return 0;
+  case SPATE_CHAR:
   case SPATE_STRING: {
     char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     if (!text) return SPATE_ENOMEM;
@@ -118,6 +195,7 @@ static int set_field(const fmt_options *o, const spate_schema *schema, int i, co
     free(text);
     return 0;
   }
+  case SPATE_BINARY:
   case SPATE_BYTES: break;
   }
   return type_error(e, line, len, schema, i, v, o->ts_standard);
@@ -227,6 +305,10 @@ int json_encode(const fmt_options *o, const spate_schema *schema, const spate_ro
     }
     switch (f->type) {
     case SPATE_BOOLEAN: rc = sp_strbuf_add(sb, spate_row_bool(row, i) ? "true" : "false"); break;
+    case SPATE_TINYINT:
+    case SPATE_SMALLINT:
+    case SPATE_INTERVAL_YM:
+    case SPATE_INTERVAL_DT:
     case SPATE_INT:
     case SPATE_BIGINT:
       snprintf(num, sizeof num, "%lld", (long long)spate_row_bigint(row, i));
@@ -240,21 +322,47 @@ int json_encode(const fmt_options *o, const spate_schema *schema, const spate_ro
       if (rc == 0 && !finite) rc = sp_strbuf_append(sb, "\"", 1);
       break;
     }
+    case SPATE_FLOAT: {
+      float x = spate_row_float(row, i);
+      bool finite = isfinite(x);
+      if (!finite) rc = sp_strbuf_append(sb, "\"", 1);
+      if (rc == 0) rc = fmt_append_float(sb, x);
+      if (rc == 0 && !finite) rc = sp_strbuf_append(sb, "\"", 1);
+      break;
+    }
+    case SPATE_DECIMAL: rc = fmt_append_decimal(sb, row, i, schema); break;
+    case SPATE_DATE:
+      rc = sp_strbuf_append(sb, "\"", 1);
+      if (rc == 0) rc = fmt_append_date(sb, spate_row_date(row, i));
+      if (rc == 0) rc = sp_strbuf_append(sb, "\"", 1);
+      break;
+    case SPATE_TIME: /* whole seconds, as Flink's json writes a TIME */
+      rc = sp_strbuf_append(sb, "\"", 1);
+      if (rc == 0) rc = fmt_append_time(sb, spate_row_time(row, i), false);
+      if (rc == 0) rc = sp_strbuf_append(sb, "\"", 1);
+      break;
     case SPATE_TIMESTAMP:
-      if (spate_row_timestamp(row, i) < FMT_TS_MIN || spate_row_timestamp(row, i) > FMT_TS_MAX) {
-        snprintf(num, sizeof num, "%lld", (long long)spate_row_timestamp(row, i));
+    case SPATE_TIMESTAMP_LTZ: {
+      spate_timestamp t = spate_row_timestamp_p(row, i, f->precision);
+      if (t.ms < FMT_TS_MIN || t.ms > FMT_TS_MAX) {
+        snprintf(num, sizeof num, "%lld", (long long)t.ms);
         rc = sp_strbuf_add(sb, num); /* no 4-digit year: epoch milliseconds, which read back */
         break;
       }
       rc = sp_strbuf_append(sb, "\"", 1);
-      if (rc == 0) rc = fmt_append_timestamp(sb, spate_row_timestamp(row, i), o->ts_standard);
+      if (rc == 0)
+        rc = fmt_append_timestamp_ns(sb, t.ms, t.nanos, o->ts_standard,
+                                     f->type == SPATE_TIMESTAMP_LTZ);
       if (rc == 0) rc = sp_strbuf_append(sb, "\"", 1);
       break;
+    }
+    case SPATE_CHAR:
     case SPATE_STRING: {
       spate_bytes v = spate_row_string(row, i);
       rc = append_string(sb, v.ptr ? v.ptr : "", v.len);
       break;
     }
+    case SPATE_BINARY:
     case SPATE_BYTES: { /* Base64 in a string, as Flink writes BINARY/VARBINARY */
       spate_bytes v = spate_row_string(row, i);
       rc = sp_strbuf_append(sb, "\"", 1);

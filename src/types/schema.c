@@ -46,8 +46,24 @@ spate_schema *schema_new(int nfields, const char *const *names, const spate_type
       sp_free(s);
       return NULL;
     }
-    s->fields[i].type = types[i];
+    type_default(&s->fields[i], types[i]);
     s->fields[i].nullable = nullable ? nullable[i] : true;
+  }
+  return s;
+}
+
+spate_schema *schema_select(const spate_schema *src, const int *fields, int n) {
+  if (n < 0) return NULL;
+  spate_schema *s = alloc_schema(n);
+  if (!s) return NULL;
+  for (int i = 0; i < n; i++) {
+    s->fields[i] = src->fields[fields[i]];
+    s->fields[i].name = sp_strdup(src->fields[fields[i]].name);
+    if (!s->fields[i].name) {
+      free_fields(s, i);
+      sp_free(s);
+      return NULL;
+    }
   }
   return s;
 }
@@ -74,7 +90,8 @@ bool schema_equal(const spate_schema *a, const spate_schema *b) {
   if (!a || !b || a->nfields != b->nfields) return false;
   for (int i = 0; i < a->nfields; i++) {
     const schema_field *fa = &a->fields[i], *fb = &b->fields[i];
-    if (fa->type != fb->type || fa->nullable != fb->nullable || strcmp(fa->name, fb->name) != 0)
+    if (!schema_type_equal(fa, fb) || fa->nullable != fb->nullable ||
+        strcmp(fa->name, fb->name) != 0)
       return false;
   }
   return true;
@@ -89,6 +106,17 @@ const char *schema_type_name(spate_type t) {
   case SPATE_STRING: return "STRING";
   case SPATE_BYTES: return "BYTES";
   case SPATE_TIMESTAMP: return "TIMESTAMP";
+  case SPATE_TINYINT: return "TINYINT";
+  case SPATE_SMALLINT: return "SMALLINT";
+  case SPATE_FLOAT: return "FLOAT";
+  case SPATE_DECIMAL: return "DECIMAL";
+  case SPATE_DATE: return "DATE";
+  case SPATE_TIME: return "TIME";
+  case SPATE_TIMESTAMP_LTZ: return "TIMESTAMP_LTZ";
+  case SPATE_INTERVAL_YM: return "INTERVAL YEAR TO MONTH";
+  case SPATE_INTERVAL_DT: return "INTERVAL DAY TO SECOND";
+  case SPATE_CHAR: return "CHAR";
+  case SPATE_BINARY: return "BINARY";
   }
   return "UNKNOWN";
 }
@@ -103,6 +131,35 @@ const char *spate_schema_field_name(const spate_schema *schema, int i) {
 spate_type spate_schema_field_type(const spate_schema *schema, int i) {
   if (!schema || i < 0 || i >= schema->nfields) return (spate_type)0;
   return schema->fields[i].type;
+}
+
+static const schema_field *field_at(const spate_schema *schema, int i) {
+  return schema && i >= 0 && i < schema->nfields ? &schema->fields[i] : NULL;
+}
+
+bool spate_schema_field_nullable(const spate_schema *schema, int i) {
+  const schema_field *f = field_at(schema, i);
+  return f && f->nullable;
+}
+
+int spate_schema_field_precision(const spate_schema *schema, int i) {
+  const schema_field *f = field_at(schema, i);
+  return f ? f->precision : 0;
+}
+
+int spate_schema_field_scale(const spate_schema *schema, int i) {
+  const schema_field *f = field_at(schema, i);
+  return f ? f->scale : 0;
+}
+
+int32_t spate_schema_field_length(const spate_schema *schema, int i) {
+  const schema_field *f = field_at(schema, i);
+  return f ? f->length : 0;
+}
+
+spate_interval_unit spate_schema_field_interval_unit(const spate_schema *schema, int i) {
+  const schema_field *f = field_at(schema, i);
+  return f ? (spate_interval_unit)f->unit : SPATE_INTERVAL_NONE;
 }
 
 int spate_schema_field_index(const spate_schema *schema, const char *name) {
@@ -130,7 +187,7 @@ char *schema_to_string(const spate_schema *s) {
   /* Worst case per field: every name char doubled (backquote escaping), quotes, type, " NOT
    * NULL", ", ". Sizing once keeps this a single allocation. */
   size_t cap = 1;
-  for (int i = 0; i < s->nfields; i++) cap += 2 * strlen(s->fields[i].name) + 40;
+  for (int i = 0; i < s->nfields; i++) cap += 2 * strlen(s->fields[i].name) + TYPE_NAME_MAX + 16;
   char *out = sp_malloc(cap);
   if (!out) return NULL;
   size_t n = 0;
@@ -149,8 +206,9 @@ char *schema_to_string(const spate_schema *s) {
       memcpy(out + n, f->name, l);
       n += l;
     }
-    n += (size_t)snprintf(out + n, cap - n, " %s%s", schema_type_name(f->type),
-                          f->nullable ? "" : " NOT NULL");
+    char type[TYPE_NAME_MAX];
+    type_to_string(f, type);
+    n += (size_t)snprintf(out + n, cap - n, " %s%s", type, f->nullable ? "" : " NOT NULL");
   }
   out[n] = 0;
   return out;
@@ -233,49 +291,18 @@ static int parse_name(parser *ps, char **out) {
   return 0;
 }
 
-static int parse_type(parser *ps, spate_type *out) {
-  static const struct {
-    const char *name;
-    spate_type type;
-    bool has_length; /* accepts and ignores "(n)" as SQL writes VARCHAR(20), TIMESTAMP(3) */
-  } types[] = {
-      {"BOOLEAN", SPATE_BOOLEAN, false}, {"BOOL", SPATE_BOOLEAN, false},
-      {"INT", SPATE_INT, false},         {"INTEGER", SPATE_INT, false},
-      {"BIGINT", SPATE_BIGINT, false},   {"LONG", SPATE_BIGINT, false},
-      {"DOUBLE", SPATE_DOUBLE, false},   {"STRING", SPATE_STRING, false},
-      {"VARCHAR", SPATE_STRING, true},   {"BYTES", SPATE_BYTES, false},
-      {"VARBINARY", SPATE_BYTES, true},  {"TIMESTAMP", SPATE_TIMESTAMP, true},
-  };
+static int parse_type(parser *ps, schema_field *f) {
   const char *start = ps->p;
-  size_t n = word(ps);
-  if (n == 0) {
-    if (!*ps->p) return fail(ps, start, "expected a type but the spec ended");
+  if (!*ps->p) return fail(ps, start, "expected a type but the spec ended");
+  if (!is_ident_start(*ps->p)) {
     char what[64];
     snprintf(what, sizeof what, "expected a type, found '%c'", *ps->p);
     return fail(ps, start, what);
   }
-  for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
-    if (!word_is(start, n, types[i].name)) continue;
-    ps->p += n;
-    *out = types[i].type;
-    if (types[i].has_length) {
-      const char *q = ps->p;
-      while (isspace((unsigned char)*q)) q++;
-      if (*q == '(') {
-        const char *open = q++;
-        while (isspace((unsigned char)*q)) q++;
-        if (!isdigit((unsigned char)*q)) return fail(ps, open, "bad type length");
-        while (isdigit((unsigned char)*q)) q++;
-        while (isspace((unsigned char)*q)) q++;
-        if (*q != ')') return fail(ps, open, "bad type length");
-        ps->p = q + 1;
-      }
-    }
-    return 0;
-  }
-  char what[96];
-  snprintf(what, sizeof what, "unknown type '%.*s'", (int)(n > 64 ? 64 : n), start);
-  return fail(ps, start, what);
+  const char *at = start;
+  char what[128];
+  if (type_parse(&ps->p, f, &at, what, sizeof what) != 0) return fail(ps, at, what);
+  return 0;
 }
 
 /* A growable field list used while parsing; becomes the schema at the end. */
@@ -331,7 +358,7 @@ static int parse_fields(parser *ps, field_list *l) {
       return fail(ps, ps->p, what);
     }
     skip_ws(ps);
-    rc = parse_type(ps, &cur->type);
+    rc = parse_type(ps, cur);
     if (rc) return rc;
     cur->nullable = true;
     skip_ws(ps);
@@ -384,7 +411,13 @@ done:
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Byte form: u32 count, then per field: name (u32 length + bytes), u8 type, u8 nullable. */
+ * Byte form: u32 count, then per field: name (u32 length + bytes), u8 type, u8 flags (bit 0:
+ * nullable, bit 1: parameters follow), then the type's parameters when bit 1 is set
+ * (type_desc.c). Before types had parameters the flags byte was 0 or 1 and no parameters
+ * followed; a field of those seven types with its default descriptor is still written so, so
+ * job graphs and checkpoints of such schemas keep their bytes, and old bytes decode as before
+ * (a TIMESTAMP without parameters is TIMESTAMP(3)). Old readers refuse the new bytes (flags 2
+ * and 3), which is what they must do with types they do not know. */
 
 #define MIN_FIELD_BYTES 6u
 
@@ -393,7 +426,9 @@ void schema_encode(sp_writer *w, const spate_schema *s) {
   for (int i = 0; i < s->nfields; i++) {
     sp_put_str(w, s->fields[i].name);
     sp_put_u8(w, (uint8_t)s->fields[i].type);
-    sp_put_u8(w, s->fields[i].nullable ? 1 : 0);
+    bool params = type_has_params(&s->fields[i]);
+    sp_put_u8(w, (uint8_t)((s->fields[i].nullable ? 1 : 0) | (params ? 2 : 0)));
+    if (params) type_encode_params(w, &s->fields[i]);
   }
 }
 
@@ -416,25 +451,31 @@ spate_schema *schema_decode(sp_reader *r) {
   for (uint32_t i = 0; i < n; i++) {
     char *name = sp_get_str(r);
     uint8_t type = sp_get_u8(r);
-    uint8_t nullable = sp_get_u8(r);
+    uint8_t flags = sp_get_u8(r);
     s->fields[i].name = name; /* owned by s from here, so the failure path frees it */
     if (!sp_reader_ok(r)) goto fail;
     if (!name || !name[0]) {
       sp_reader_fail(r, "schema field with no name");
       goto fail;
     }
-    if (type < SPATE_BOOLEAN || type > SPATE_TIMESTAMP) {
+    if (!type_kind_valid(type)) {
       char msg[64];
       snprintf(msg, sizeof msg, "schema field %u has bad type code %u", i, type);
       sp_reader_fail(r, msg);
       goto fail;
     }
-    if (nullable > 1) {
-      sp_reader_fail(r, "schema field with bad nullability flag");
+    if (flags > 3) {
+      sp_reader_fail(r, "schema field with bad flags");
       goto fail;
     }
-    s->fields[i].type = (spate_type)type;
-    s->fields[i].nullable = nullable;
+    type_default(&s->fields[i], (spate_type)type);
+    s->fields[i].nullable = flags & 1;
+    if (flags & 2) {
+      if (!type_decode_params(r, &s->fields[i])) goto fail;
+    } else if (type > SPATE_TIMESTAMP) {
+      sp_reader_fail(r, "schema field of a type with parameters has none");
+      goto fail;
+    }
     for (uint32_t j = 0; j < i; j++) {
       if (strcmp(s->fields[j].name, name) == 0) {
         sp_reader_fail(r, "schema with a duplicate field name");
