@@ -205,6 +205,48 @@ static void row_seeds(void) {
   schema_unref(s);
 }
 
+/* Flink's SQL types, with the tail values of TIMESTAMP(9) and DECIMAL(38). */
+static const char *sql_spec =
+    "a TINYINT, b SMALLINT, c FLOAT, d DECIMAL(10, 2), e DECIMAL(38, 4), f DATE, g TIME(3), "
+    "h TIMESTAMP(9), i TIMESTAMP_LTZ(3), j INTERVAL YEAR(2) TO MONTH, "
+    "k INTERVAL DAY(2) TO SECOND(3), l CHAR(5), m VARCHAR(20), n BINARY(2), o VARBINARY(8) NOT "
+    "NULL";
+
+static void sql_row_seeds(void) {
+  spate_schema *s = parse(sql_spec);
+  spate_row_builder *b = spate_rb_new(s);
+  for (int k = 0; k < 2; k++) {
+    spate_rb_begin(b);
+    spate_rb_set_bytes(b, 14, "xy", 2);
+    if (k == 0) {
+      spate_rb_set_tinyint(b, 0, -128);
+      spate_rb_set_smallint(b, 1, 32767);
+      spate_rb_set_float(b, 2, 0.1f);
+      spate_rb_set_decimal(b, 3, -1234);
+      spate_rb_set_decimal(b, 4, (spate_int128)1 << 100);
+      spate_rb_set_date(b, 5, 2932896);
+      spate_rb_set_time(b, 6, 45296789);
+      spate_rb_set_timestamp_nanos(b, 7, 1577968496789, 123456);
+      spate_rb_set_timestamp(b, 8, -1);
+      spate_rb_set_interval_months(b, 9, 14);
+      spate_rb_set_interval_ms(b, 10, -500);
+      spate_rb_set_string(b, 11, "ab", 2);
+      spate_rb_set_string(b, 12, "x", 1);
+      spate_rb_set_bytes(b, 13, "\x01\xff", 2);
+    }
+    spate_row r;
+    FUZZ_CHECK(spate_rb_finish(b, &r) == 0, "%s", spate_rb_error(b));
+    sp_writer w;
+    sp_writer_init(&w);
+    sp_put_bytes(&w, sql_spec, strlen(sql_spec));
+    sp_put_u8(&w, '\n');
+    sp_put_bytes(&w, r.data, r.len);
+    put_writer("row", k ? "seed-sql-nulls.bin" : "seed-sql.bin", &w);
+  }
+  spate_rb_free(b);
+  schema_unref(s);
+}
+
 /* ---- schemas ------------------------------------------------------------------------------- */
 
 static void schema_seeds(void) {
@@ -220,6 +262,12 @@ static void schema_seeds(void) {
     put_writer("schema_decode", name, &w);
     schema_unref(s);
   }
+  spate_schema *s = parse(sql_spec);
+  sp_writer w;
+  sp_writer_init(&w);
+  schema_encode(&w, s);
+  put_writer("schema_decode", "seed-sql.bin", &w);
+  schema_unref(s);
 }
 
 /* ---- job results --------------------------------------------------------------------------- */
@@ -1151,6 +1199,7 @@ int main(int argc, char **argv) {
   }
   root = argv[1];
   row_seeds();
+  sql_row_seeds();
   schema_seeds();
   job_result_seeds();
   jobgraph_seeds();
