@@ -328,8 +328,9 @@ void spate_rb_set_timestamp_nanos(spate_row_builder *b, int i, int64_t ms, int32
   int p = b->schema->fields[i].precision;
   if (p <= 3) {
     /* Cut toward the past, as LocalDateTime.truncatedTo does on the wall-clock fields. */
-    int64_t c = cut_ms[p], r = ms % c;
-    put_slot(b, i, (uint64_t)(ms - (r < 0 ? r + c : r)));
+    int64_t c = cut_ms[p], r = ms % c, t = ms - r; /* toward zero, then down a step if below */
+    if (r < 0 && t >= INT64_MIN + c) t -= c;       /* (none below INT64_MIN exists) */
+    put_slot(b, i, (uint64_t)t);
     return;
   }
   nanos -= nanos % cut_ns[p]; /* of the 6 digits of the nanos, p - 3 are kept */

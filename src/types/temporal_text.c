@@ -102,8 +102,8 @@ size_t tt_period(int32_t months, int unit, char *buf) {
 size_t tt_duration(int64_t ms, char *buf) {
   if (ms == 0) return (size_t)snprintf(buf, TT_TEXT_MAX, "PT0S");
   /* Duration keeps floored seconds and nanos in [0, 1e9). */
-  int64_t seconds = ms / 1000 - (ms % 1000 < 0);
-  int64_t nanos = (ms - seconds * 1000) * 1000000;
+  int64_t msr, seconds = cal_floor_div(ms, 1000, &msr);
+  int64_t nanos = msr * 1000000;
   int64_t eff = seconds < 0 && nanos > 0 ? seconds + 1 : seconds;
   int64_t hours = eff / 3600;
   int minutes = (int)(eff % 3600 / 60), secs = (int)(eff % 60);
@@ -147,8 +147,8 @@ int32_t tt_date_time_hash(int64_t ms, int32_t nanos) {
 }
 
 int32_t tt_instant_hash(int64_t ms, int32_t nanos) {
-  int64_t seconds = ms / 1000 - (ms % 1000 < 0);
-  int64_t n = (ms - seconds * 1000) * 1000000 + nanos;
+  int64_t msr, seconds = cal_floor_div(ms, 1000, &msr);
+  int64_t n = msr * 1000000 + nanos;
   return (int32_t)((uint32_t)long_hash(seconds) + 51u * (uint32_t)n);
 }
 
