@@ -79,6 +79,10 @@ typedef enum spate_type {
   SPATE_INTERVAL_DT = 16,   /* INTERVAL DAY TO SECOND and its kin: milliseconds */
   SPATE_CHAR = 17,          /* CHAR(n): stored as STRING */
   SPATE_BINARY = 18,        /* BINARY(n): stored as BYTES */
+  SPATE_ARRAY = 19,         /* ARRAY<T> */
+  SPATE_MAP = 20,           /* MAP<K, V> */
+  SPATE_ROW = 21,           /* ROW<name T, ...>: a nested row */
+  SPATE_MULTISET = 22,      /* MULTISET<T>: stored as MAP<T, INT NOT NULL> (element -> count) */
 } spate_type;
 
 /* The fields of an INTERVAL type (Flink's YearMonthResolution and DayTimeResolution). */
@@ -132,6 +136,11 @@ int spate_schema_field_precision(const spate_schema *schema, int i);
 int spate_schema_field_scale(const spate_schema *schema, int i);
 int32_t spate_schema_field_length(const spate_schema *schema, int i);
 spate_interval_unit spate_schema_field_interval_unit(const spate_schema *schema, int i);
+/* The schema of the parts of composite field i (NULL for other types), owned by the schema:
+ * ROW<...> its fields; ARRAY<T> one field "element" of T; MAP<K, V> the fields "key" and
+ * "value"; MULTISET<T> "key" of T and "value" INT NOT NULL. Their descriptors are read with the
+ * spate_schema_field_* calls; builders of its rows (spate_rb_new) build ROW values. */
+const spate_schema *spate_schema_field_schema(const spate_schema *schema, int i);
 /* Field i's type as Flink writes it ("DECIMAL(10, 2)", "TIMESTAMP_LTZ(3)", "VARCHAR(20)",
  * "INTERVAL DAY(2) TO SECOND(3)", " NOT NULL" appended when so). Writes at most cap bytes
  * including the NUL; returns the full length (0 for a bad index). */
@@ -152,6 +161,12 @@ size_t spate_schema_field_type_string(const spate_schema *schema, int i, char *b
  *       TIMESTAMP(p) and TIMESTAMP_LTZ(p) with p > 3: 12 bytes, int64 milliseconds since the
  *       epoch then int32 nanoseconds of the millisecond (0..999999);
  *       DECIMAL(p, s) with p > 18: 16 bytes, the unscaled value as two's complement int128;
+ *     and these composite tail values, whose inner offsets count from their own start:
+ *       ROW: a row in exactly this layout;
+ *       ARRAY (and the halves of a MAP): u32 element count n, u32 zero, then a row of n fields
+ *       of the element type in this layout (so element k reads as field k of spate_array.elems);
+ *       MAP and MULTISET: u32 byte length K of the key array, u32 zero, the key array, zero
+ *       padding to 8 bytes, the value array (Flink's BinaryMapData: entry k is key k, value k);
  *   the variable-length tail
  * The accessors below read a field in place; they do not check types (the operator that hands
  * the row over guarantees the schema). */
@@ -248,6 +263,60 @@ static inline spate_timestamp spate_row_timestamp_p(const spate_row *r, int i, i
   return t;
 }
 
+/* Composite fields, read in place. An array's elements are the fields of `elems`: element k of
+ * an ARRAY<INT> is spate_row_int(&a.elems, k), NULL when spate_row_is_null(&a.elems, k). */
+typedef struct spate_array {
+  spate_row elems; /* elems.nfields is the element count */
+} spate_array;
+typedef struct spate_map_data {
+  spate_array keys, values; /* entry k: keys.elems field k, values.elems field k */
+} spate_map_data;
+static inline spate_array spate_array_from_(const uint8_t *p, uint32_t len) {
+  spate_array a = {{0, 0, 0}};
+  uint32_t n;
+  if (len < 8) return a;
+  memcpy(&n, p, 4);
+  a.elems.data = p + 8;
+  a.elems.len = len - 8;
+  a.elems.nfields = n;
+  return a;
+}
+static inline uint32_t spate_array_size(const spate_array *a) { return a->elems.nfields; }
+/* ARRAY field i (an empty view when NULL). */
+static inline spate_array spate_row_array(const spate_row *r, int i) {
+  spate_array a = {{0, 0, 0}};
+  if (spate_row_is_null(r, i)) return a;
+  uint64_t v = spate_row_slot_(r, i);
+  return spate_array_from_(r->data + (uint32_t)(v >> 32), (uint32_t)v);
+}
+/* MAP or MULTISET field i (empty when NULL). */
+static inline spate_map_data spate_row_map(const spate_row *r, int i) {
+  spate_map_data m = {{{0, 0, 0}}, {{0, 0, 0}}};
+  if (spate_row_is_null(r, i)) return m;
+  uint64_t v = spate_row_slot_(r, i);
+  const uint8_t *p = r->data + (uint32_t)(v >> 32);
+  uint32_t len = (uint32_t)v, k;
+  if (len < 8) return m;
+  memcpy(&k, p, 4);
+  uint32_t kpad = (k + 7) & ~(uint32_t)7;
+  if (kpad > len - 8) return m;
+  m.keys = spate_array_from_(p + 8, k);
+  m.values = spate_array_from_(p + 8 + kpad, len - 8 - kpad);
+  return m;
+}
+static inline uint32_t spate_map_size(const spate_map_data *m) { return m->keys.elems.nfields; }
+/* ROW field i as a row of its nfields fields (spate_schema_num_fields of the field's schema,
+ * spate_schema_field_schema); an empty view when NULL. */
+static inline spate_row spate_row_row(const spate_row *r, int i, int nfields) {
+  spate_row x = {0, 0, 0};
+  if (spate_row_is_null(r, i)) return x;
+  uint64_t v = spate_row_slot_(r, i);
+  x.data = r->data + (uint32_t)(v >> 32);
+  x.len = (uint32_t)v;
+  x.nfields = (uint32_t)nfields;
+  return x;
+}
+
 /* DECIMAL(p, s) values are their unscaled integer: 12.34 in DECIMAL(10, 2) is 1234. */
 __extension__ typedef __int128 spate_int128;
 /* Field i of a DECIMAL(precision, s) field: the unscaled value (0 when NULL). */
@@ -306,6 +375,31 @@ void spate_rb_set_timestamp_nanos(spate_row_builder *b, int i, int64_t ms, int32
 /* INTERVAL YEAR TO MONTH family: months; DAY TO SECOND family: milliseconds. */
 void spate_rb_set_interval_months(spate_row_builder *b, int i, int32_t months);
 void spate_rb_set_interval_ms(spate_row_builder *b, int i, int64_t ms);
+/* Composite values are built bottom-up and copied in: a ROW from a row built with a builder of
+ * the field's schema (spate_schema_field_schema), an ARRAY from an array builder, a MAP or
+ * MULTISET from a key array and a value array of the same size. The value is checked against
+ * the field's type (an error on the builder otherwise). */
+void spate_rb_set_row(spate_row_builder *b, int i, const spate_row *value);
+void spate_rb_set_array(spate_row_builder *b, int i, const spate_array *value);
+void spate_rb_set_map(spate_row_builder *b, int i, const spate_array *keys,
+                      const spate_array *values);
+
+/* An array builder writes the elements of one ARRAY (or one half of a MAP) at a time into memory
+ * it owns and reuses: begin with the element count, set element k with the spate_rb_set_*
+ * calls on the row builder spate_ab_elements returns (element k is its field k; elements start
+ * NULL), finish. part: 0 for an ARRAY's elements and a MAP's or MULTISET's keys, 1 for a MAP's
+ * values or a MULTISET's counts. NULL when field is not such a composite or on allocation failure; free with
+ * spate_ab_free. */
+typedef struct spate_array_builder spate_array_builder;
+spate_array_builder *spate_ab_new(const spate_schema *schema, int field, int part);
+void spate_ab_free(spate_array_builder *ab);
+/* Starts an array of n elements; SPATE_ENOMEM when it cannot grow to n. */
+int spate_ab_begin(spate_array_builder *ab, uint32_t n);
+spate_row_builder *spate_ab_elements(spate_array_builder *ab);
+/* Finishes the array; *out views the builder's memory until the next begin. SPATE_EINVAL (the
+ * message via spate_rb_error of the elements' builder) when a setter failed or a NOT NULL
+ * element is NULL. */
+int spate_ab_finish(spate_array_builder *ab, spate_array *out);
 /* Copies field j of src (same type required) into field i. */
 void spate_rb_set_field(spate_row_builder *b, int i, const spate_row *src, int j);
 /* Finishes the row; *out views the builder's memory until the next spate_rb_begin. Returns

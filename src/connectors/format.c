@@ -469,6 +469,15 @@ bool fmt_set_from_text(spate_row_builder *b, const spate_schema *schema, int i, 
     }
     spate_rb_set_string(b, i, s, n);
     return true;
+  case SPATE_ARRAY:
+  case SPATE_MAP:
+  case SPATE_MULTISET:
+  case SPATE_ROW:
+    snprintf(e->message, sizeof e->message,
+             "field '%s': %s values are not read from text (the csv format reads no composite "
+             "types; the json format reads them as JSON arrays and objects)",
+             f->name, schema_type_name(t));
+    return false;
   case SPATE_BYTES:
   case SPATE_BINARY: { /* Base64, as Flink reads BINARY/VARBINARY in csv and json */
     char small[192];

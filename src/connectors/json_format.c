@@ -23,7 +23,11 @@
  * BigDecimal.toString; DATE "yyyy-MM-dd"; TIME read as "HH:mm:ss[.fraction]" keeping whole
  * seconds and written "HH:mm:ss", as Flink's json does; TIMESTAMP(p) with up to nine fraction
  * digits in the chosen standard; TIMESTAMP_LTZ(p) the same in UTC with a trailing 'Z'
- * ("2020-01-02 12:34:56.789Z"); CHAR as STRING and BINARY as BYTES.
+ * ("2020-01-02 12:34:56.789Z"); CHAR as STRING and BINARY as BYTES; ARRAY as a JSON array, MAP
+ * and MULTISET (element -> count) as an object (string keys only, as Flink's json: another key
+ * type is an error naming the field), ROW as an object by field name. An error inside a
+ * composite names the outer field ("in field 'a': field '1': ..."), and its column is the outer
+ * value's.
  *
  * Writing: {"name":value,...} in schema order, NULL as null, TIMESTAMP in the chosen standard
  * (outside the years 0000..9999, which it cannot write, as epoch milliseconds), non-finite
@@ -39,6 +43,7 @@
 #include "base/base64.h"
 #include "connectors/format.h"
 #include "types/decimal.h"
+#include "types/row.h"
 #include "types/schema.h"
 
 /* The 1-based column of the value of member `name` in line, or 1. */
@@ -75,6 +80,123 @@ static int type_error(fmt_error *e, const char *line, size_t len, const spate_sc
   free(text); /* jansson's allocation */
   e->column = value_column(line, len, schema->fields[i].name);
   return SPATE_EINVAL;
+}
+
+static int set_field(const fmt_options *o, const spate_schema *schema, int i, const json_t *v,
+                     spate_row_builder *b, const char *line, size_t len, fmt_error *e);
+
+/* An error inside composite field i: its message is prefixed with the field, its column is the
+ * field's value. Composite values are built with builders made per value, as jansson's tree of
+ * the line is: the json format allocates per record anyway. */
+static int inner_error(fmt_error *e, const char *line, size_t len, const spate_schema *schema,
+                       int i, int rc) {
+  if (rc != SPATE_EINVAL) return rc;
+  char inner[sizeof e->message];
+  memcpy(inner, e->message, sizeof inner);
+  int n = snprintf(e->message, sizeof e->message, "in field '%.64s': ", schema->fields[i].name);
+  if (n > 0 && (size_t)n < sizeof e->message)
+    memcpy(e->message + n, inner, strnlen(inner, sizeof e->message - (size_t)n - 1) + 1);
+  e->message[sizeof e->message - 1] = 0;
+  e->column = value_column(line, len, schema->fields[i].name);
+  return rc;
+}
+
+/* Sets elements of an array builder's row from a JSON value per element (NULL for null). */
+static int set_elements(const fmt_options *o, spate_row_builder *eb, uint32_t k, const json_t *x,
+                        const char *line, size_t len, fmt_error *e) {
+  if (json_is_null(x)) { /* a NOT NULL element fails at the array's finish, naming it */
+    spate_rb_set_null(eb, (int)k);
+    return 0;
+  }
+  return set_field(o, eb->schema, (int)k, x, eb, line, len, e);
+}
+
+static int finish_array(spate_array_builder *ab, spate_array *out, fmt_error *e) {
+  int rc = spate_ab_finish(ab, out);
+  if (rc == SPATE_EINVAL)
+    snprintf(e->message, sizeof e->message, "%s", spate_rb_error(spate_ab_elements(ab)));
+  return rc;
+}
+
+static int set_array(const fmt_options *o, const spate_schema *schema, int i, const json_t *v,
+                     spate_row_builder *b, const char *line, size_t len, fmt_error *e) {
+  spate_array_builder *ab = spate_ab_new(schema, i, 0);
+  if (!ab) return SPATE_ENOMEM;
+  uint32_t n = (uint32_t)json_array_size(v);
+  int rc = spate_ab_begin(ab, n);
+  spate_row_builder *eb = spate_ab_elements(ab);
+  for (uint32_t k = 0; k < n && rc == 0; k++)
+    rc = set_elements(o, eb, k, json_array_get(v, k), line, len, e);
+  spate_array arr;
+  if (rc == 0) rc = finish_array(ab, &arr, e);
+  if (rc == 0) spate_rb_set_array(b, i, &arr);
+  spate_ab_free(ab);
+  return inner_error(e, line, len, schema, i, rc);
+}
+
+static int set_map(const fmt_options *o, const spate_schema *schema, int i, const json_t *v,
+                   spate_row_builder *b, const char *line, size_t len, fmt_error *e) {
+  const schema_field *f = &schema->fields[i];
+  spate_type kt = f->sub->fields[0].type;
+  if (kt != SPATE_STRING && kt != SPATE_CHAR) {
+    snprintf(e->message, sizeof e->message,
+             "field '%s': the json format reads maps with string keys only, not %s", f->name,
+             schema_type_name(kt));
+    e->column = value_column(line, len, f->name);
+    return SPATE_EINVAL;
+  }
+  /* keys, and values (a MULTISET's counts) */
+  spate_array_builder *kb = spate_ab_new(schema, i, 0), *vb = spate_ab_new(schema, i, 1);
+  int rc = kb && vb ? 0 : SPATE_ENOMEM;
+  uint32_t n = (uint32_t)json_object_size(v);
+  if (rc == 0) rc = spate_ab_begin(kb, n);
+  if (rc == 0) rc = spate_ab_begin(vb, n);
+  const char *key;
+  json_t *x;
+  uint32_t k = 0;
+  if (rc == 0) {
+    json_object_foreach((json_t *)v, key, x) {
+      spate_rb_set_string(spate_ab_elements(kb), (int)k, key, strlen(key));
+      rc = set_elements(o, spate_ab_elements(vb), k, x, line, len, e);
+      if (rc) break;
+      k++;
+    }
+  }
+  spate_array ka, va;
+  if (rc == 0) rc = finish_array(kb, &ka, e);
+  if (rc == 0) rc = finish_array(vb, &va, e);
+  if (rc == 0) spate_rb_set_map(b, i, &ka, &va);
+  spate_ab_free(kb);
+  spate_ab_free(vb);
+  return inner_error(e, line, len, schema, i, rc);
+}
+
+static int set_row(const fmt_options *o, const spate_schema *schema, int i, const json_t *v,
+                   spate_row_builder *b, const char *line, size_t len, fmt_error *e) {
+  const spate_schema *sub = schema->fields[i].sub;
+  spate_row_builder *rb = spate_rb_new(sub);
+  if (!rb) return SPATE_ENOMEM;
+  spate_rb_begin(rb);
+  int rc = 0;
+  for (int k = 0; k < sub->nfields && rc == 0; k++) {
+    json_t *x = json_object_get(v, sub->fields[k].name);
+    if (!x && o->fail_on_missing_field) {
+      snprintf(e->message, sizeof e->message, "field '%s' is missing", sub->fields[k].name);
+      rc = SPATE_EINVAL;
+    } else if (!x || json_is_null(x)) {
+      spate_rb_set_null(rb, k); /* a NOT NULL field fails at finish, naming it */
+    } else {
+      rc = set_field(o, sub, k, x, rb, line, len, e);
+    }
+  }
+  spate_row row;
+  if (rc == 0 && spate_rb_finish(rb, &row) != 0) {
+    snprintf(e->message, sizeof e->message, "%s", spate_rb_error(rb));
+    rc = SPATE_EINVAL;
+  }
+  if (rc == 0) spate_rb_set_row(b, i, &row);
+  spate_rb_free(rb);
+  return inner_error(e, line, len, schema, i, rc);
 }
 
 /* Sets field i from v; SPATE_EINVAL with *e on a value of another type. */
@@ -195,6 +317,16 @@ static int set_field(const fmt_options *o, const spate_schema *schema, int i, co
     free(text);
     return 0;
   }
+  case SPATE_ARRAY:
+    if (!json_is_array(v)) break;
+    return set_array(o, schema, i, v, b, line, len, e);
+  case SPATE_MAP:
+  case SPATE_MULTISET:
+    if (!json_is_object(v)) break;
+    return set_map(o, schema, i, v, b, line, len, e);
+  case SPATE_ROW:
+    if (!json_is_object(v)) break;
+    return set_row(o, schema, i, v, b, line, len, e);
   case SPATE_BINARY:
   case SPATE_BYTES: break;
   }
@@ -255,6 +387,9 @@ out:
   return rc;
 }
 
+static int encode_fields(const fmt_options *o, const spate_schema *schema, const spate_row *row,
+                         sp_strbuf *sb, fmt_error *e);
+
 /* Appends s as a JSON string. */
 static int append_string(sp_strbuf *sb, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
@@ -288,89 +423,145 @@ static int append_string(sp_strbuf *sb, const char *s, size_t n) {
   return rc ? rc : sp_strbuf_append(sb, "\"", 1);
 }
 
-int json_encode(const fmt_options *o, const spate_schema *schema, const spate_row *row,
-                sp_strbuf *sb, fmt_error *e) {
-  (void)e; /* JSON can write every value */
-  int rc = sp_strbuf_append(sb, "{", 1);
+/* Appends field i of row (of type f) as a JSON value. */
+static int encode_value(const fmt_options *o, const spate_row *row, int i, const schema_field *f,
+                        sp_strbuf *sb, fmt_error *e) {
   char num[32];
+  int rc = 0;
+  if (spate_row_is_null(row, i)) return sp_strbuf_add(sb, "null");
+  switch (f->type) {
+  case SPATE_BOOLEAN: rc = sp_strbuf_add(sb, spate_row_bool(row, i) ? "true" : "false"); break;
+  case SPATE_TINYINT:
+  case SPATE_SMALLINT:
+  case SPATE_INTERVAL_YM:
+  case SPATE_INTERVAL_DT:
+  case SPATE_INT:
+  case SPATE_BIGINT:
+    snprintf(num, sizeof num, "%lld", (long long)spate_row_bigint(row, i));
+    rc = sp_strbuf_add(sb, num);
+    break;
+  case SPATE_DOUBLE: {
+    double d = spate_row_double(row, i);
+    bool finite = isfinite(d);
+    if (!finite) rc = sp_strbuf_append(sb, "\"", 1);
+    if (rc == 0) rc = fmt_append_double(sb, d);
+    if (rc == 0 && !finite) rc = sp_strbuf_append(sb, "\"", 1);
+    break;
+  }
+  case SPATE_FLOAT: {
+    float x = spate_row_float(row, i);
+    bool finite = isfinite(x);
+    if (!finite) rc = sp_strbuf_append(sb, "\"", 1);
+    if (rc == 0) rc = fmt_append_float(sb, x);
+    if (rc == 0 && !finite) rc = sp_strbuf_append(sb, "\"", 1);
+    break;
+  }
+  case SPATE_DECIMAL: {
+    char text[DEC_TEXT_MAX];
+    size_t n =
+        spate_decimal_format(spate_row_decimal(row, i, f->precision), f->scale, text, sizeof text);
+    rc = sp_strbuf_append(sb, text, n);
+    break;
+  }
+  case SPATE_ARRAY: {
+    spate_array a = spate_row_array(row, i);
+    rc = sp_strbuf_append(sb, "[", 1);
+    for (uint32_t k = 0; k < a.elems.nfields && rc == 0; k++) {
+      if (k) rc = sp_strbuf_append(sb, ",", 1);
+      if (rc == 0) rc = encode_value(o, &a.elems, (int)k, &f->sub->fields[0], sb, e);
+    }
+    if (rc == 0) rc = sp_strbuf_append(sb, "]", 1);
+    break;
+  }
+  case SPATE_MAP:
+  case SPATE_MULTISET: { /* an object: Flink's json takes string keys only */
+    const schema_field *kf = &f->sub->fields[0];
+    if (kf->type != SPATE_STRING && kf->type != SPATE_CHAR) {
+      snprintf(e->message, sizeof e->message,
+               "field '%s': the json format writes maps with string keys only, not %s", f->name,
+               schema_type_name(kf->type));
+      return SPATE_EINVAL;
+    }
+    spate_map_data m = spate_row_map(row, i);
+    rc = sp_strbuf_append(sb, "{", 1);
+    for (uint32_t k = 0; k < m.keys.elems.nfields && rc == 0; k++) {
+      if (spate_row_is_null(&m.keys.elems, (int)k)) {
+        snprintf(e->message, sizeof e->message, "field '%s': a NULL map key has no JSON name",
+                 f->name);
+        return SPATE_EINVAL;
+      }
+      spate_bytes key = spate_row_string(&m.keys.elems, (int)k);
+      if (k) rc = sp_strbuf_append(sb, ",", 1);
+      if (rc == 0) rc = append_string(sb, key.ptr ? key.ptr : "", key.len);
+      if (rc == 0) rc = sp_strbuf_append(sb, ":", 1);
+      if (rc == 0) rc = encode_value(o, &m.values.elems, (int)k, &f->sub->fields[1], sb, e);
+    }
+    if (rc == 0) rc = sp_strbuf_append(sb, "}", 1);
+    break;
+  }
+  case SPATE_ROW: {
+    spate_row x = spate_row_row(row, i, f->sub->nfields);
+    rc = encode_fields(o, f->sub, &x, sb, e);
+    break;
+  }
+  case SPATE_DATE:
+    rc = sp_strbuf_append(sb, "\"", 1);
+    if (rc == 0) rc = fmt_append_date(sb, spate_row_date(row, i));
+    if (rc == 0) rc = sp_strbuf_append(sb, "\"", 1);
+    break;
+  case SPATE_TIME: /* whole seconds, as Flink's json writes a TIME */
+    rc = sp_strbuf_append(sb, "\"", 1);
+    if (rc == 0) rc = fmt_append_time(sb, spate_row_time(row, i), false);
+    if (rc == 0) rc = sp_strbuf_append(sb, "\"", 1);
+    break;
+  case SPATE_TIMESTAMP:
+  case SPATE_TIMESTAMP_LTZ: {
+    spate_timestamp t = spate_row_timestamp_p(row, i, f->precision);
+    if (t.ms < FMT_TS_MIN || t.ms > FMT_TS_MAX) {
+      snprintf(num, sizeof num, "%lld", (long long)t.ms);
+      rc = sp_strbuf_add(sb, num); /* no 4-digit year: epoch milliseconds, which read back */
+      break;
+    }
+    rc = sp_strbuf_append(sb, "\"", 1);
+    if (rc == 0)
+      rc = fmt_append_timestamp_ns(sb, t.ms, t.nanos, o->ts_standard,
+                                   f->type == SPATE_TIMESTAMP_LTZ);
+    if (rc == 0) rc = sp_strbuf_append(sb, "\"", 1);
+    break;
+  }
+  case SPATE_CHAR:
+  case SPATE_STRING: {
+    spate_bytes v = spate_row_string(row, i);
+    rc = append_string(sb, v.ptr ? v.ptr : "", v.len);
+    break;
+  }
+  case SPATE_BINARY:
+  case SPATE_BYTES: { /* Base64 in a string, as Flink writes BINARY/VARBINARY */
+    spate_bytes v = spate_row_string(row, i);
+    rc = sp_strbuf_append(sb, "\"", 1);
+    if (rc == 0) rc = sp_base64_append(sb, v.ptr ? v.ptr : "", v.len);
+    if (rc == 0) rc = sp_strbuf_append(sb, "\"", 1);
+    break;
+  }
+  }
+  return rc;
+}
+
+/* Appends the fields of row (of schema) as a JSON object. */
+static int encode_fields(const fmt_options *o, const spate_schema *schema, const spate_row *row,
+                         sp_strbuf *sb, fmt_error *e) {
+  int rc = sp_strbuf_append(sb, "{", 1);
   for (int i = 0; i < schema->nfields && rc == 0; i++) {
     const schema_field *f = &schema->fields[i];
     if (i) rc = sp_strbuf_append(sb, ",", 1);
     if (rc == 0) rc = append_string(sb, f->name, strlen(f->name));
     if (rc == 0) rc = sp_strbuf_append(sb, ":", 1);
-    if (rc) break;
-    if (spate_row_is_null(row, i)) {
-      rc = sp_strbuf_add(sb, "null");
-      continue;
-    }
-    switch (f->type) {
-    case SPATE_BOOLEAN: rc = sp_strbuf_add(sb, spate_row_bool(row, i) ? "true" : "false"); break;
-    case SPATE_TINYINT:
-    case SPATE_SMALLINT:
-    case SPATE_INTERVAL_YM:
-    case SPATE_INTERVAL_DT:
-    case SPATE_INT:
-    case SPATE_BIGINT:
-      snprintf(num, sizeof num, "%lld", (long long)spate_row_bigint(row, i));
-      rc = sp_strbuf_add(sb, num);
-      break;
-    case SPATE_DOUBLE: {
-      double d = spate_row_double(row, i);
-      bool finite = isfinite(d);
-      if (!finite) rc = sp_strbuf_append(sb, "\"", 1);
-      if (rc == 0) rc = fmt_append_double(sb, d);
-      if (rc == 0 && !finite) rc = sp_strbuf_append(sb, "\"", 1);
-      break;
-    }
-    case SPATE_FLOAT: {
-      float x = spate_row_float(row, i);
-      bool finite = isfinite(x);
-      if (!finite) rc = sp_strbuf_append(sb, "\"", 1);
-      if (rc == 0) rc = fmt_append_float(sb, x);
-      if (rc == 0 && !finite) rc = sp_strbuf_append(sb, "\"", 1);
-      break;
-    }
-    case SPATE_DECIMAL: rc = fmt_append_decimal(sb, row, i, schema); break;
-    case SPATE_DATE:
-      rc = sp_strbuf_append(sb, "\"", 1);
-      if (rc == 0) rc = fmt_append_date(sb, spate_row_date(row, i));
-      if (rc == 0) rc = sp_strbuf_append(sb, "\"", 1);
-      break;
-    case SPATE_TIME: /* whole seconds, as Flink's json writes a TIME */
-      rc = sp_strbuf_append(sb, "\"", 1);
-      if (rc == 0) rc = fmt_append_time(sb, spate_row_time(row, i), false);
-      if (rc == 0) rc = sp_strbuf_append(sb, "\"", 1);
-      break;
-    case SPATE_TIMESTAMP:
-    case SPATE_TIMESTAMP_LTZ: {
-      spate_timestamp t = spate_row_timestamp_p(row, i, f->precision);
-      if (t.ms < FMT_TS_MIN || t.ms > FMT_TS_MAX) {
-        snprintf(num, sizeof num, "%lld", (long long)t.ms);
-        rc = sp_strbuf_add(sb, num); /* no 4-digit year: epoch milliseconds, which read back */
-        break;
-      }
-      rc = sp_strbuf_append(sb, "\"", 1);
-      if (rc == 0)
-        rc = fmt_append_timestamp_ns(sb, t.ms, t.nanos, o->ts_standard,
-                                     f->type == SPATE_TIMESTAMP_LTZ);
-      if (rc == 0) rc = sp_strbuf_append(sb, "\"", 1);
-      break;
-    }
-    case SPATE_CHAR:
-    case SPATE_STRING: {
-      spate_bytes v = spate_row_string(row, i);
-      rc = append_string(sb, v.ptr ? v.ptr : "", v.len);
-      break;
-    }
-    case SPATE_BINARY:
-    case SPATE_BYTES: { /* Base64 in a string, as Flink writes BINARY/VARBINARY */
-      spate_bytes v = spate_row_string(row, i);
-      rc = sp_strbuf_append(sb, "\"", 1);
-      if (rc == 0) rc = sp_base64_append(sb, v.ptr ? v.ptr : "", v.len);
-      if (rc == 0) rc = sp_strbuf_append(sb, "\"", 1);
-      break;
-    }
-    }
+    if (rc == 0) rc = encode_value(o, row, i, f, sb, e);
   }
   return rc ? rc : sp_strbuf_append(sb, "}", 1);
+}
+
+int json_encode(const fmt_options *o, const spate_schema *schema, const spate_row *row,
+                sp_strbuf *sb, fmt_error *e) {
+  return encode_fields(o, schema, row, sb, e);
 }

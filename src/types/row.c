@@ -43,8 +43,7 @@ static inline uint32_t bitmap_bytes(uint32_t nfields) { return ((nfields + 63) /
 static const char *field_name(const spate_schema *s, int i) { return s->fields[i].name; }
 
 /* Records the first error since begin; later ones are dropped so the message names the cause. */
-static void __attribute__((format(printf, 2, 3)))
-rb_fail(spate_row_builder *b, const char *fmt, ...) {
+void rb_fail(spate_row_builder *b, const char *fmt, ...) {
   if (b->error[0]) return;
   va_list ap;
   va_start(ap, fmt);
@@ -206,7 +205,7 @@ void spate_rb_set_double(spate_row_builder *b, int i, double v) {
 /* Appends n bytes to the tail and points field i at them. The source may lie in the builder's
  * own area (a field copied from the row being built), so its position is kept as an offset
  * across a possible reallocation. */
-static void put_var(spate_row_builder *b, int i, const void *p, size_t n) {
+void rb_put_var(spate_row_builder *b, int i, const void *p, size_t n) {
   if (n > ROW_MAX_BYTES) {
     rb_fail(b, "field %d '%s': value of %zu bytes is too large for a row", i,
             field_name(b->schema, i), n);
@@ -243,7 +242,7 @@ void spate_rb_set_string(spate_row_builder *b, int i, const char *s, size_t len)
             len);
     return;
   }
-  put_var(b, i, s, len);
+  rb_put_var(b, i, s, len);
 }
 
 void spate_rb_set_bytes(spate_row_builder *b, int i, const void *p, size_t len) {
@@ -253,7 +252,7 @@ void spate_rb_set_bytes(spate_row_builder *b, int i, const void *p, size_t len) 
             len);
     return;
   }
-  put_var(b, i, p, len);
+  rb_put_var(b, i, p, len);
 }
 
 void spate_rb_set_tinyint(spate_row_builder *b, int i, int8_t v) {
@@ -285,7 +284,7 @@ void spate_rb_set_decimal(spate_row_builder *b, int i, spate_int128 unscaled) {
     put_slot(b, i, (uint64_t)(int64_t)unscaled);
     return;
   }
-  put_var(b, i, &unscaled, 16);
+  rb_put_var(b, i, &unscaled, 16);
 }
 
 void spate_rb_set_date(spate_row_builder *b, int i, int32_t days) {
@@ -337,7 +336,7 @@ void spate_rb_set_timestamp_nanos(spate_row_builder *b, int i, int64_t ms, int32
   uint8_t v[12];
   memcpy(v, &ms, 8);
   memcpy(v + 8, &nanos, 4);
-  put_var(b, i, v, 12);
+  rb_put_var(b, i, v, 12);
 }
 
 void spate_rb_set_timestamp(spate_row_builder *b, int i, int64_t ms) {
@@ -381,7 +380,7 @@ void spate_rb_set_field(spate_row_builder *b, int i, const spate_row *src, int j
       rb_fail(b, "field %d '%s': source field %d points outside its row", i, field_name(s, i), j);
       return;
     }
-    put_var(b, i, src->data + off, n);
+    rb_put_var(b, i, src->data + off, n);
     return;
   }
   put_slot(b, i, v);
@@ -458,24 +457,28 @@ void spate_row_free(spate_row *row) {
 /* ---------------------------------------------------------------------------------------------
  * Validation. */
 
-int row_validate(const uint8_t *data, uint32_t len, const spate_schema *s, bool check_utf8,
-                 char *err, size_t err_len) {
-  uint32_t n = (uint32_t)s->nfields;
-  uint32_t header = spate_row_header_size(n);
-  if (!data || len < header)
+static int check_composite(const uint8_t *p, uint32_t len, const schema_field *f, bool check_utf8,
+                           char *err, size_t err_len);
+
+/* Checks n fields at data (len bytes) in the row layout, of the types fields[0..n), or all of
+ * fields[0]'s type when repeat (an array's elements). */
+static int check_fields(const uint8_t *data, uint32_t len, uint32_t n, const schema_field *fields,
+                        bool repeat, bool check_utf8, char *err, size_t err_len) {
+  if (!data || (uint64_t)n * 8 > len || len < spate_row_header_size(n))
     return sp_err(err, err_len, SPATE_ECORRUPT,
-                  "row of %u bytes is shorter than its header (%u bytes for %u fields)", len,
-                  header, n);
+                  "row of %u bytes is shorter than its header (%" PRIu64 " bytes for %u fields)",
+                  len, ((uint64_t)n + 63) / 64 * 8 + (uint64_t)n * 8, n);
+  uint32_t header = spate_row_header_size(n);
   spate_row r = {data, len, n};
   for (uint32_t i = 0; i < n; i++) {
+    const schema_field *f = repeat ? fields : &fields[i];
     if (spate_row_is_null(&r, (int)i)) {
-      if (!s->fields[i].nullable)
+      if (!f->nullable)
         return sp_err(err, err_len, SPATE_ECORRUPT, "row field %u '%s' is NOT NULL but null", i,
-                      s->fields[i].name);
+                      f->name);
       continue;
     }
     uint64_t v = spate_row_slot_(&r, (int)i);
-    const schema_field *f = &s->fields[i];
     if (type_is_var(f)) {
       uint32_t off = (uint32_t)(v >> 32), slen = (uint32_t)v;
       if (off < header || (uint64_t)off + slen > len)
@@ -511,6 +514,10 @@ int row_validate(const uint8_t *data, uint32_t len, const spate_schema *s, bool 
                         "row field %u '%s': the value has more than the %d digits of its DECIMAL",
                         i, f->name, f->precision);
       }
+      if (type_is_composite(f->type)) {
+        int rc = check_composite(data + off, slen, f, check_utf8, err, err_len);
+        if (rc) return rc;
+      }
       continue;
     }
     int64_t x = (int64_t)v, lo = INT64_MIN, hi = INT64_MAX;
@@ -536,6 +543,57 @@ int row_validate(const uint8_t *data, uint32_t len, const spate_schema *s, bool 
                     i, f->name, schema_type_name(f->type), x, lo, hi);
   }
   return 0;
+}
+
+int row_validate(const uint8_t *data, uint32_t len, const spate_schema *s, bool check_utf8,
+                 char *err, size_t err_len) {
+  return check_fields(data, len, (uint32_t)s->nfields, s->fields, false, check_utf8, err, err_len);
+}
+
+/* An array value: u32 count, u32 zero, then count elements in the row layout. */
+static int check_array(const uint8_t *p, uint32_t len, const schema_field *elem, bool check_utf8,
+                       char *err, size_t err_len) {
+  uint32_t n, zero;
+  if (len < 8)
+    return sp_err(err, err_len, SPATE_ECORRUPT, "an array of %u bytes has no header", len);
+  memcpy(&n, p, 4);
+  memcpy(&zero, p + 4, 4);
+  if (zero != 0)
+    return sp_err(err, err_len, SPATE_ECORRUPT, "an array header's second word is not zero");
+  return check_fields(p + 8, len - 8, n, elem, true, check_utf8, err, err_len);
+}
+
+int row_validate_array(const uint8_t *p, uint32_t len, const schema_field *elem, char *err,
+                       size_t err_len) {
+  return check_array(p, len, elem, false, err, err_len);
+}
+
+static int check_composite(const uint8_t *p, uint32_t len, const schema_field *f, bool check_utf8,
+                           char *err, size_t err_len) {
+  const spate_schema *sub = f->sub;
+  if (f->type == SPATE_ROW)
+    return check_fields(p, len, (uint32_t)sub->nfields, sub->fields, false, check_utf8, err,
+                        err_len);
+  if (f->type == SPATE_ARRAY) return check_array(p, len, &sub->fields[0], check_utf8, err, err_len);
+  /* MAP, MULTISET: u32 key array bytes K, u32 zero, keys, padding to 8, values */
+  uint32_t k, zero;
+  if (len < 8) return sp_err(err, err_len, SPATE_ECORRUPT, "a map of %u bytes has no header", len);
+  memcpy(&k, p, 4);
+  memcpy(&zero, p + 4, 4);
+  uint64_t kpad = ((uint64_t)k + 7) & ~(uint64_t)7;
+  if (zero != 0 || kpad > len - 8)
+    return sp_err(err, err_len, SPATE_ECORRUPT,
+                  "a map's key array of %u bytes exceeds its %u bytes", k, len);
+  int rc = check_array(p + 8, k, &sub->fields[0], check_utf8, err, err_len);
+  if (rc == 0)
+    rc = check_array(p + 8 + kpad, len - 8 - (uint32_t)kpad, &sub->fields[1], check_utf8, err,
+                     err_len);
+  uint32_t nk = 0, nv = 0;
+  if (rc == 0) memcpy(&nk, p + 8, 4);
+  if (rc == 0) memcpy(&nv, p + 8 + kpad, 4);
+  if (rc == 0 && nk != nv)
+    return sp_err(err, err_len, SPATE_ECORRUPT, "a map has %u keys but %u values", nk, nv);
+  return rc;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -603,6 +661,33 @@ static int32_t java_hash_field(const spate_row *r, int i, const schema_field *f)
   case SPATE_CHAR: {
     spate_bytes s = spate_row_string(r, i);
     return sp_java_string_hash(s.ptr, s.len);
+  }
+  case SPATE_ARRAY: {
+    /* List.hashCode (Arrays.hashCode of the elements): h = 31 * h + element, from 1 */
+    spate_array a = spate_row_array(r, i);
+    uint32_t h = 1;
+    for (uint32_t k = 0; k < a.elems.nfields; k++)
+      h = 31 * h + (uint32_t)java_hash_field(&a.elems, (int)k, &f->sub->fields[0]);
+    return (int32_t)h;
+  }
+  case SPATE_MAP:
+  case SPATE_MULTISET: {
+    /* Map.hashCode: the sum over entries of key.hashCode() ^ value.hashCode() */
+    spate_map_data m = spate_row_map(r, i);
+    uint32_t h = 0;
+    for (uint32_t k = 0; k < m.keys.elems.nfields; k++)
+      h += (uint32_t)(java_hash_field(&m.keys.elems, (int)k, &f->sub->fields[0]) ^
+                      java_hash_field(&m.values.elems, (int)k, &f->sub->fields[1]));
+    return (int32_t)h;
+  }
+  case SPATE_ROW: {
+    /* Arrays.hashCode of the fields (Row.hashCode also mixes in its RowKind, an enum whose
+     * hashCode is an identity hash, so no Java value is stable there) */
+    spate_row x = spate_row_row(r, i, f->sub->nfields);
+    uint32_t h = 1;
+    for (int k = 0; k < f->sub->nfields; k++)
+      h = 31 * h + (uint32_t)java_hash_field(&x, k, &f->sub->fields[k]);
+    return (int32_t)h;
   }
   case SPATE_BYTES:
   case SPATE_BINARY: {

@@ -41,6 +41,11 @@ int rb_init(spate_row_builder *b, const spate_schema *schema);
 void rb_destroy(spate_row_builder *b);
 /* Ensures room for `extra` more tail bytes. */
 int rb_reserve(spate_row_builder *b, uint32_t extra);
+/* Records the builder's first error since begin (later ones are dropped). */
+void rb_fail(spate_row_builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends n bytes (which may lie in the builder's own area) to the tail and points field i at
+ * them; an error on the builder when the row cannot grow. */
+void rb_put_var(spate_row_builder *b, int i, const void *p, size_t n);
 
 /* Checks that bytes are a well-formed row of the schema: size, slot offsets inside the row,
  * every fixed value in its type's range (booleans 0/1, TINYINT, SMALLINT, INT, DATE, TIME,
@@ -49,6 +54,10 @@ int rb_reserve(spate_row_builder *b, uint32_t extra);
  * message. */
 int row_validate(const uint8_t *data, uint32_t len, const spate_schema *s, bool check_utf8,
                  char *err, size_t err_len);
+
+/* Checks an array value (u32 count, u32 zero, elements in the row layout) of elem's type. */
+int row_validate_array(const uint8_t *p, uint32_t len, const schema_field *elem, char *err,
+                       size_t err_len);
 
 /* Equality and Java-compatible hash of the fields `fields[0..n)` of a row (see base/hash.h: a
  * single field hashes as its Java value's hashCode, several as Flink's TupleN.hashCode:

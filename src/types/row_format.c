@@ -10,7 +10,10 @@
  * SMALLINT Short, FLOAT Float, DECIMAL BigDecimal (its scale is the type's: 1.50 in a
  * DECIMAL(5, 2) prints "1.50"), DATE LocalDate, TIME LocalTime (milliseconds, as Flink keeps
  * them), TIMESTAMP LocalDateTime, TIMESTAMP_LTZ Instant (so UTC, with a 'Z'), INTERVAL YEAR TO
- * MONTH Period and INTERVAL DAY TO SECOND Duration, CHAR String, BINARY byte[].
+ * MONTH Period and INTERVAL DAY TO SECOND Duration, CHAR String, BINARY byte[]. Composites
+ * print as Flink's Row.toString prints them inside a row (StringUtils.arrayAwareToString): an
+ * ARRAY "[1, null, 3]", a MAP or MULTISET "{a=1, b=2}" (entries in stored order, where a Java
+ * HashMap would follow its hash order), a ROW "+I[1, a]".
  */
 #include <inttypes.h>
 #include <math.h>
@@ -102,15 +105,54 @@ static size_t java_number(double d, bool single, char out[40]) {
   return n;
 }
 
-static void format_field(text_out *o, const spate_row *r, int i, const spate_schema *s) {
+static void format_value(text_out *o, const spate_row *r, int i, const schema_field *f);
+
+/* Elements k of an array: "a, b, c". */
+static void format_elements(text_out *o, const spate_array *a, const schema_field *elem) {
+  for (uint32_t k = 0; k < a->elems.nfields; k++) {
+    if (k) emit(o, ", ", 2);
+    format_value(o, &a->elems, (int)k, elem);
+  }
+}
+
+static void format_value(text_out *o, const spate_row *r, int i, const schema_field *f) {
   char tmp[TT_TEXT_MAX > DEC_TEXT_MAX ? TT_TEXT_MAX : DEC_TEXT_MAX];
   size_t n;
   if (spate_row_is_null(r, i)) {
     emit(o, "null", 4);
     return;
   }
-  const schema_field *f = &s->fields[i];
   switch (f->type) {
+  case SPATE_ARRAY: { /* Flink's arrayAwareToString of an array: "[1, 2]" */
+    spate_array a = spate_row_array(r, i);
+    emit(o, "[", 1);
+    format_elements(o, &a, &f->sub->fields[0]);
+    emit(o, "]", 1);
+    return;
+  }
+  case SPATE_MAP:
+  case SPATE_MULTISET: { /* Map.toString: "{k=v, k2=v2}" (in stored order) */
+    spate_map_data m = spate_row_map(r, i);
+    emit(o, "{", 1);
+    for (uint32_t k = 0; k < m.keys.elems.nfields; k++) {
+      if (k) emit(o, ", ", 2);
+      format_value(o, &m.keys.elems, (int)k, &f->sub->fields[0]);
+      emit(o, "=", 1);
+      format_value(o, &m.values.elems, (int)k, &f->sub->fields[1]);
+    }
+    emit(o, "}", 1);
+    return;
+  }
+  case SPATE_ROW: { /* Flink's Row.toString: the kind, then the fields: "+I[1, a]" */
+    spate_row x = spate_row_row(r, i, f->sub->nfields);
+    emit(o, "+I[", 3);
+    for (int k = 0; k < f->sub->nfields; k++) {
+      if (k) emit(o, ", ", 2);
+      format_value(o, &x, k, &f->sub->fields[k]);
+    }
+    emit(o, "]", 1);
+    return;
+  }
   case SPATE_BOOLEAN: emit_str(o, spate_row_bool(r, i) ? "true" : "false"); return;
   case SPATE_TINYINT:
   case SPATE_SMALLINT:
@@ -177,6 +219,10 @@ static void format_field(text_out *o, const spate_row *r, int i, const spate_sch
   }
   }
   emit_str(o, "?");
+}
+
+static void format_field(text_out *o, const spate_row *r, int i, const spate_schema *s) {
+  format_value(o, r, i, &s->fields[i]);
 }
 
 static void format_row(text_out *o, const spate_row *r, const spate_schema *s) {

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include "base/bytes.h"
+#include "base/strbuf.h"
 #include "spate/spate.h"
 
 /* A field: its name and its type descriptor (what spate_schema_parse reads; see spate.h for
@@ -20,7 +21,12 @@ typedef struct schema_field {
   uint8_t scale;     /* DECIMAL s; INTERVAL fraction digits of its seconds */
   uint8_t unit;      /* spate_interval_unit of an INTERVAL, else 0 */
   int32_t length;    /* CHAR, VARCHAR, BINARY, VARBINARY */
+  /* ARRAY, MAP, MULTISET, ROW: the schema of the parts (spate_schema_field_schema), one reference
+   * owned by the field; NULL for other types. */
+  spate_schema *sub;
 } schema_field;
+
+#define SCHEMA_MAX_DEPTH 16 /* composite types nest at most this deep (parse and decode) */
 
 #define SCHEMA_MAX_LENGTH INT32_MAX /* STRING = VARCHAR(2147483647), BYTES likewise */
 
@@ -39,6 +45,11 @@ void schema_unref(const spate_schema *s);        /* spate_schema_free is the sam
 bool schema_equal(const spate_schema *a, const spate_schema *b); /* names, types, nullability */
 /* A schema of fields[0..n) of s, names and descriptors copied. NULL on allocation failure. */
 spate_schema *schema_select(const spate_schema *s, const int *fields, int n);
+/* A schema of n nullable fields named "0".."n-1" of f's type (an array's elements). */
+spate_schema *schema_repeat(const schema_field *f, int n);
+/* Appends f's type as Flink writes it, composites included ("ARRAY<INT NOT NULL>",
+ * "ROW<a INT, b STRING>"). Returns 0 or SPATE_ENOMEM. */
+int schema_type_text(sp_strbuf *sb, const schema_field *f);
 const char *schema_type_name(spate_type t); /* "BIGINT", ...: the kind alone */
 
 /* ---- type descriptors (type_desc.c) ---- */
@@ -53,7 +64,11 @@ static inline bool type_is_var(const schema_field *f) {
   case SPATE_STRING:
   case SPATE_BYTES:
   case SPATE_CHAR:
-  case SPATE_BINARY: return true;
+  case SPATE_BINARY:
+  case SPATE_ARRAY:
+  case SPATE_MAP:
+  case SPATE_MULTISET:
+  case SPATE_ROW: return true;
   case SPATE_TIMESTAMP:
   case SPATE_TIMESTAMP_LTZ: return f->precision > 3;
   case SPATE_DECIMAL: return f->precision > 18;
@@ -66,8 +81,11 @@ static inline uint32_t type_fixed_tail(const schema_field *f) {
   if (f->type == SPATE_DECIMAL && f->precision > 18) return 16;
   return 0;
 }
-/* Appends the type as Flink writes it ("DECIMAL(10, 2)", no NOT NULL) to buf; returns the length
- * (buf of at least TYPE_NAME_MAX bytes). */
+static inline bool type_is_composite(spate_type t) {
+  return t == SPATE_ARRAY || t == SPATE_MAP || t == SPATE_MULTISET || t == SPATE_ROW;
+}
+/* Appends the type as Flink writes it ("DECIMAL(10, 2)", no NOT NULL; a composite as its kind
+ * alone, "ARRAY") to buf; returns the length (buf of at least TYPE_NAME_MAX bytes). */
 #define TYPE_NAME_MAX 64
 size_t type_to_string(const schema_field *f, char *buf);
 /* Parses a type at *p (after skipping nothing: *p is at the type's first letter) into f; on
@@ -81,6 +99,9 @@ void type_encode_params(sp_writer *w, const schema_field *f);
 bool type_decode_params(sp_reader *r, schema_field *f);
 /* Checks a decoded descriptor without parameters (the old byte form). */
 bool type_kind_valid(unsigned kind);
+/* The sub-schema's shape a composite kind needs (ARRAY one field, MAP two, MULTISET a key and
+ * an INT NOT NULL value, ROW at least one); NULL or what is wrong. */
+const char *type_check_sub(const schema_field *f);
 /* "word STRING, count BIGINT NOT NULL"; caller frees with sp_free. */
 char *schema_to_string(const spate_schema *s);
 void schema_encode(sp_writer *w, const spate_schema *s);

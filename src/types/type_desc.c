@@ -24,6 +24,7 @@
 
 void type_default(schema_field *f, spate_type t) {
   f->type = t;
+  f->sub = NULL;
   f->precision = f->scale = f->unit = 0;
   f->length = 0;
   switch (t) {
@@ -49,7 +50,21 @@ void type_default(schema_field *f, spate_type t) {
 
 bool schema_type_equal(const schema_field *a, const schema_field *b) {
   return a->type == b->type && a->precision == b->precision && a->scale == b->scale &&
-         a->unit == b->unit && a->length == b->length;
+         a->unit == b->unit && a->length == b->length && schema_equal(a->sub, b->sub);
+}
+
+const char *type_check_sub(const schema_field *f) {
+  const spate_schema *s = f->sub;
+  switch (f->type) {
+  case SPATE_ARRAY: return s && s->nfields == 1 ? NULL : "an ARRAY needs one element type";
+  case SPATE_MAP: return s && s->nfields == 2 ? NULL : "a MAP needs a key and a value type";
+  case SPATE_MULTISET:
+    return s && s->nfields == 2 && s->fields[1].type == SPATE_INT && !s->fields[1].nullable
+               ? NULL
+               : "a MULTISET needs an element type and INT NOT NULL counts";
+  case SPATE_ROW: return s && s->nfields >= 1 ? NULL : "a ROW needs at least one field";
+  default: return s ? "a part schema on a type that has none" : NULL;
+  }
 }
 
 static const char *const unit_names[] = {
@@ -107,18 +122,21 @@ size_t type_to_string(const schema_field *f, char *buf) {
   }
   default: break;
   }
-  return (size_t)snprintf(buf, cap, "%s", schema_type_name(f->type));
+  return (size_t)snprintf(buf, cap, "%s", schema_type_name(f->type)); /* composites: the kind */
 }
 
 size_t spate_schema_field_type_string(const spate_schema *schema, int i, char *buf, size_t cap) {
-  if (!schema || i < 0 || i >= schema->nfields) {
-    if (cap) buf[0] = 0;
+  if (cap) buf[0] = 0;
+  if (!schema || i < 0 || i >= schema->nfields) return 0;
+  sp_strbuf sb = {0};
+  if (schema_type_text(&sb, &schema->fields[i]) != 0 ||
+      (!schema->fields[i].nullable && sp_strbuf_add(&sb, " NOT NULL") != 0)) {
+    sp_strbuf_free(&sb);
     return 0;
   }
-  char tmp[TYPE_NAME_MAX + 10];
-  size_t n = type_to_string(&schema->fields[i], tmp);
-  if (!schema->fields[i].nullable) n += (size_t)snprintf(tmp + n, sizeof tmp - n, " NOT NULL");
-  if (cap) snprintf(buf, cap, "%s", tmp);
+  size_t n = sb.len;
+  if (cap) snprintf(buf, cap, "%.*s", (int)n, sb.data);
+  sp_strbuf_free(&sb);
   return n;
 }
 
@@ -410,7 +428,7 @@ out:
  * the seven first kinds with its default descriptor is written without them, so that schemas
  * without new types encode to the bytes they always did and old bytes decode unchanged. */
 
-bool type_kind_valid(unsigned kind) { return kind >= SPATE_BOOLEAN && kind <= SPATE_BINARY; }
+bool type_kind_valid(unsigned kind) { return kind >= SPATE_BOOLEAN && kind <= SPATE_MULTISET; }
 
 bool type_has_params(const schema_field *f) {
   if (f->type > SPATE_TIMESTAMP) return true;

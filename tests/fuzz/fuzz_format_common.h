@@ -12,10 +12,11 @@
 
 #define FUZZ_FORMAT_SCHEMA "b BOOLEAN, i INT, l BIGINT, d DOUBLE, s STRING, t TIMESTAMP, y BYTES"
 /* Flink's other SQL types, picked by an option bit of each target. */
-#define FUZZ_FORMAT_SQL_SCHEMA                                                                  \
-  "a TINYINT, b SMALLINT, c FLOAT, d DECIMAL(10, 2), e DECIMAL(38, 4), f DATE, g TIME(3), "     \
-  "h TIMESTAMP(9), i TIMESTAMP_LTZ(3), j INTERVAL YEAR TO MONTH, k INTERVAL DAY TO SECOND(3), " \
-  "l CHAR(3), m BINARY(2), n TIMESTAMP(0)"
+#define FUZZ_FORMAT_SQL_SCHEMA                                                                    \
+  "a TINYINT, b SMALLINT, c FLOAT, d DECIMAL(10, 2), e DECIMAL(38, 4), f DATE, g TIME(3), "       \
+  "h TIMESTAMP(9), i TIMESTAMP_LTZ(3), j INTERVAL YEAR TO MONTH, k INTERVAL DAY TO SECOND(3), "   \
+  "l CHAR(3), m BINARY(2), n TIMESTAMP(0), o ARRAY<INT NOT NULL>, p MAP<STRING, ARRAY<BIGINT>>, " \
+  "q ROW<x INT, y STRING>"
 
 /* Decodes line with o into FUZZ_FORMAT_SCHEMA (or FUZZ_FORMAT_SQL_SCHEMA); checks the result's contract; for a row, checks the round trip (when
  * round_trip: the options can write every value). */
