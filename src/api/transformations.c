@@ -191,9 +191,9 @@ static spate_stream *aggregate(spate_stream *in, agg_kind agg, int field, const 
                     "DOUBLE",
                     api, field, in->schema->fields[field].name, schema_type_name(t)),
            NULL;
-  if (agg != AGG_SUM && t == SPATE_BOOLEAN)
-    return api_fail(env, "%s: field %d '%s' is BOOLEAN, which has no order", api, field,
-                    in->schema->fields[field].name),
+  if (agg != AGG_SUM && (t == SPATE_BOOLEAN || type_is_composite(t)))
+    return api_fail(env, "%s: field %d '%s' is %s, which has no order", api, field,
+                    in->schema->fields[field].name, schema_type_name(t)),
            NULL;
   spate_stream *s = api_one_input(in, OP_AGG, api, "Keyed Aggregation", NULL, in->schema);
   if (!s) return NULL;

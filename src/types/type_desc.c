@@ -463,14 +463,19 @@ static const char *check_params(const schema_field *f) {
   case SPATE_BINARY:
     if (f->length < 1 || !p0 || !s0 || !u0) return "bad length";
     return NULL;
+  /* A parameter the text form does not write (the year precision of INTERVAL MONTH, the day
+   * precision where DAY does not lead, the fraction where SECOND does not end) keeps its default,
+   * as the parser leaves it, so that every descriptor prints as text that reads back as it. */
   case SPATE_INTERVAL_YM:
     if (f->unit < SPATE_INTERVAL_YEAR || f->unit > SPATE_INTERVAL_MONTH || f->precision < 1 ||
-        f->precision > 6 || !s0 || !l0)
+        f->precision > 6 || !s0 || !l0 || (f->unit == SPATE_INTERVAL_MONTH && f->precision != 2))
       return "bad INTERVAL YEAR TO MONTH parameters";
     return NULL;
   case SPATE_INTERVAL_DT:
     if (f->unit < SPATE_INTERVAL_DAY || f->unit > SPATE_INTERVAL_SECOND || f->precision < 1 ||
-        f->precision > 6 || f->scale > 9 || !l0)
+        f->precision > 6 || f->scale > 9 || !l0 ||
+        (f->unit > SPATE_INTERVAL_DAY_TO_SECOND && f->precision != 2) ||
+        (!unit_has_seconds(f->unit) && f->scale != 6))
       return "bad INTERVAL DAY TO SECOND parameters";
     return NULL;
   default: return p0 && s0 && u0 && l0 ? NULL : "parameters on a type that has none";
