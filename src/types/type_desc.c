@@ -53,13 +53,24 @@ bool schema_type_equal(const schema_field *a, const schema_field *b) {
          a->unit == b->unit && a->length == b->length && schema_equal(a->sub, b->sub);
 }
 
+/* The parts of an ARRAY, MAP and MULTISET have fixed names (the text form does not write them),
+ * so that a decoded descriptor prints as text that parses back to it. */
+static bool named(const spate_schema *s, const char *a, const char *b) {
+  return strcmp(s->fields[0].name, a) == 0 && (!b || strcmp(s->fields[1].name, b) == 0);
+}
+
 const char *type_check_sub(const schema_field *f) {
   const spate_schema *s = f->sub;
   switch (f->type) {
-  case SPATE_ARRAY: return s && s->nfields == 1 ? NULL : "an ARRAY needs one element type";
-  case SPATE_MAP: return s && s->nfields == 2 ? NULL : "a MAP needs a key and a value type";
+  case SPATE_ARRAY:
+    return s && s->nfields == 1 && named(s, "element", NULL) ? NULL
+                                                             : "an ARRAY needs one element type";
+  case SPATE_MAP:
+    return s && s->nfields == 2 && named(s, "key", "value") ? NULL
+                                                            : "a MAP needs a key and a value type";
   case SPATE_MULTISET:
-    return s && s->nfields == 2 && s->fields[1].type == SPATE_INT && !s->fields[1].nullable
+    return s && s->nfields == 2 && named(s, "key", "value") && s->fields[1].type == SPATE_INT &&
+                   !s->fields[1].nullable
                ? NULL
                : "a MULTISET needs an element type and INT NOT NULL counts";
   case SPATE_ROW: return s && s->nfields >= 1 ? NULL : "a ROW needs at least one field";
