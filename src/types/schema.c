@@ -636,6 +636,8 @@ static spate_schema *decode_depth(sp_reader *r, int depth) {
         if (!(s->fields[i].sub = decode_depth(r, depth + 1))) goto fail;
       }
       const char *why = type_check_sub(&s->fields[i]);
+      if (!why && !type_has_params(&s->fields[i]))
+        why = "schema field with parameters written that are its type's default (written without)";
       if (why) {
         sp_reader_fail(r, why);
         goto fail;
