@@ -63,16 +63,60 @@ typedef enum spate_type {
   SPATE_INT = 2,    /* 32-bit signed */
   SPATE_BIGINT = 3, /* 64-bit signed */
   SPATE_DOUBLE = 4,
-  SPATE_STRING = 5, /* UTF-8 */
-  SPATE_BYTES = 6,
-  SPATE_TIMESTAMP = 7, /* milliseconds since the epoch, 64-bit */
+  SPATE_STRING = 5,    /* UTF-8: VARCHAR(n); STRING is VARCHAR(2147483647) */
+  SPATE_BYTES = 6,     /* VARBINARY(n); BYTES is VARBINARY(2147483647) */
+  SPATE_TIMESTAMP = 7, /* TIMESTAMP(p) without time zone; TIMESTAMP(3) is milliseconds */
+  /* Flink's other SQL types. The numbers above and below travel in job graphs and checkpoints
+   * and never change. */
+  SPATE_TINYINT = 8,        /* 8-bit signed */
+  SPATE_SMALLINT = 9,       /* 16-bit signed */
+  SPATE_FLOAT = 10,         /* IEEE single */
+  SPATE_DECIMAL = 11,       /* DECIMAL(p, s), 1 <= p <= 38, 0 <= s <= p */
+  SPATE_DATE = 12,          /* days since 1970-01-01 */
+  SPATE_TIME = 13,          /* TIME(p): milliseconds of the day */
+  SPATE_TIMESTAMP_LTZ = 14, /* TIMESTAMP_LTZ(p): an instant, stored as TIMESTAMP(p) is */
+  SPATE_INTERVAL_YM = 15,   /* INTERVAL YEAR TO MONTH and its kin: months */
+  SPATE_INTERVAL_DT = 16,   /* INTERVAL DAY TO SECOND and its kin: milliseconds */
+  SPATE_CHAR = 17,          /* CHAR(n): stored as STRING */
+  SPATE_BINARY = 18,        /* BINARY(n): stored as BYTES */
+  SPATE_ARRAY = 19,         /* ARRAY<T> */
+  SPATE_MAP = 20,           /* MAP<K, V> */
+  SPATE_ROW = 21,           /* ROW<name T, ...>: a nested row */
+  SPATE_MULTISET = 22,      /* MULTISET<T>: stored as MAP<T, INT NOT NULL> (element -> count) */
 } spate_type;
+
+/* The fields of an INTERVAL type (Flink's YearMonthResolution and DayTimeResolution). */
+typedef enum spate_interval_unit {
+  SPATE_INTERVAL_NONE = 0, /* not an interval */
+  SPATE_INTERVAL_YEAR = 1,
+  SPATE_INTERVAL_YEAR_TO_MONTH = 2,
+  SPATE_INTERVAL_MONTH = 3,
+  SPATE_INTERVAL_DAY = 4,
+  SPATE_INTERVAL_DAY_TO_HOUR = 5,
+  SPATE_INTERVAL_DAY_TO_MINUTE = 6,
+  SPATE_INTERVAL_DAY_TO_SECOND = 7,
+  SPATE_INTERVAL_HOUR = 8,
+  SPATE_INTERVAL_HOUR_TO_MINUTE = 9,
+  SPATE_INTERVAL_HOUR_TO_SECOND = 10,
+  SPATE_INTERVAL_MINUTE = 11,
+  SPATE_INTERVAL_MINUTE_TO_SECOND = 12,
+  SPATE_INTERVAL_SECOND = 13,
+} spate_interval_unit;
 
 typedef struct spate_schema spate_schema;
 
-/* Parses "name TYPE [NOT NULL], ..." (types case-insensitive; VARCHAR is STRING, LONG is
- * BIGINT). On error returns SPATE_EINVAL, *out = NULL, and writes a message naming the position
- * into err (if err_len > 0). The caller owns *out: release with spate_schema_free. */
+/* Parses "name TYPE [NOT NULL], ..." with Flink's SQL type syntax (case-insensitive):
+ * BOOLEAN, TINYINT, SMALLINT, INT/INTEGER, BIGINT, FLOAT/REAL, DOUBLE [PRECISION],
+ * DECIMAL/DEC/NUMERIC[(p[, s])] (default (10, 0)), CHAR[(n)] (default 1), VARCHAR(n), STRING,
+ * BINARY[(n)] (default 1), VARBINARY(n), BYTES, DATE, TIME[(p)] (default 0),
+ * TIMESTAMP[(p)] [WITHOUT TIME ZONE], TIMESTAMP[(p)] WITH LOCAL TIME ZONE and TIMESTAMP_LTZ[(p)]
+ * (p 0..9, default 6 as in Flink), and INTERVAL YEAR[(p)] [TO MONTH], INTERVAL MONTH,
+ * INTERVAL DAY[(p)] [TO HOUR | TO MINUTE | TO SECOND[(f)]], INTERVAL HOUR [TO MINUTE | TO
+ * SECOND[(f)]], INTERVAL MINUTE [TO SECOND[(f)]], INTERVAL SECOND[(f)] (p 1..6, default 2; f 0..9,
+ * default 6). Spate's own spellings stay: a bare TIMESTAMP is TIMESTAMP(3) (its milliseconds, where
+ * Flink's default is 6), a bare VARCHAR is STRING, a bare VARBINARY is BYTES, LONG is BIGINT and
+ * BOOL is BOOLEAN. On error returns SPATE_EINVAL, *out = NULL, and writes a message naming the
+ * position into err (if err_len > 0). The caller owns *out: release with spate_schema_free. */
 int spate_schema_parse(const char *spec, spate_schema **out, char *err, size_t err_len);
 void spate_schema_free(spate_schema *schema);
 int spate_schema_num_fields(const spate_schema *schema);
@@ -80,12 +124,49 @@ const char *spate_schema_field_name(const spate_schema *schema, int i);
 spate_type spate_schema_field_type(const spate_schema *schema, int i);
 /* Index of the field with this name, or -1. */
 int spate_schema_field_index(const spate_schema *schema, const char *name);
+/* The rest of field i's type descriptor (0 or false for a bad index):
+ * nullable: false for NOT NULL;
+ * precision: DECIMAL's p (1..38), the fraction digits of TIME, TIMESTAMP and TIMESTAMP_LTZ
+ *   (0..9), the leading field's digits of an INTERVAL (YEAR(p), DAY(p); 0 when it has none);
+ * scale: DECIMAL's s, the fraction digits of an INTERVAL with seconds (0 when it has none);
+ * length: n of CHAR, VARCHAR, BINARY and VARBINARY (2147483647 for STRING and BYTES);
+ * interval unit: the fields of an INTERVAL. */
+bool spate_schema_field_nullable(const spate_schema *schema, int i);
+int spate_schema_field_precision(const spate_schema *schema, int i);
+int spate_schema_field_scale(const spate_schema *schema, int i);
+int32_t spate_schema_field_length(const spate_schema *schema, int i);
+spate_interval_unit spate_schema_field_interval_unit(const spate_schema *schema, int i);
+/* The schema of the parts of composite field i (NULL for other types), owned by the schema:
+ * ROW<...> its fields; ARRAY<T> one field "element" of T; MAP<K, V> the fields "key" and
+ * "value"; MULTISET<T> "key" of T and "value" INT NOT NULL. Their descriptors are read with the
+ * spate_schema_field_* calls; builders of its rows (spate_rb_new) build ROW values. */
+const spate_schema *spate_schema_field_schema(const spate_schema *schema, int i);
+/* Field i's type as Flink writes it ("DECIMAL(10, 2)", "TIMESTAMP_LTZ(3)", "VARCHAR(20)",
+ * "INTERVAL DAY(2) TO SECOND(3)", " NOT NULL" appended when so). Writes at most cap bytes
+ * including the NUL; returns the full length (0 for a bad index). */
+size_t spate_schema_field_type_string(const spate_schema *schema, int i, char *buf, size_t cap);
 
 /* ---------------------------------------------------------------------------------------------
  * Rows. Layout (all little-endian, the row starts 8-byte aligned):
  *   null bitmap: ceil(n/64) 64-bit words, bit i set = field i is NULL
- *   n slots of 8 bytes: BOOLEAN/INT/BIGINT/TIMESTAMP as int64, DOUBLE as its bits,
- *                       STRING/BYTES as (offset << 32 | length), offset from the row start
+ *   n slots of 8 bytes:
+ *     BOOLEAN, TINYINT, SMALLINT, INT, BIGINT as int64 (sign-extended);
+ *     DOUBLE as its bits; FLOAT as its 32 bits in the low half (the high half zero);
+ *     DATE (days since 1970-01-01), TIME (milliseconds of the day), INTERVAL YEAR TO MONTH
+ *     (months) and INTERVAL DAY TO SECOND (milliseconds) as int64;
+ *     TIMESTAMP(p) and TIMESTAMP_LTZ(p) with p <= 3 as int64 milliseconds since the epoch;
+ *     DECIMAL(p, s) with p <= 18 as the int64 unscaled value (the value is unscaled / 10^s);
+ *     a variable-length value as (offset << 32 | length), offset from the row start, for
+ *     STRING, CHAR, BYTES, BINARY, and these fixed-size tail values:
+ *       TIMESTAMP(p) and TIMESTAMP_LTZ(p) with p > 3: 12 bytes, int64 milliseconds since the
+ *       epoch then int32 nanoseconds of the millisecond (0..999999);
+ *       DECIMAL(p, s) with p > 18: 16 bytes, the unscaled value as two's complement int128;
+ *     and these composite tail values, whose inner offsets count from their own start:
+ *       ROW: a row in exactly this layout;
+ *       ARRAY (and the halves of a MAP): u32 element count n, u32 zero, then a row of n fields
+ *       of the element type in this layout (so element k reads as field k of spate_array.elems);
+ *       MAP and MULTISET: u32 byte length K of the key array, u32 zero, the key array, zero
+ *       padding to 8 bytes, the value array (Flink's BinaryMapData: entry k is key k, value k);
  *   the variable-length tail
  * The accessors below read a field in place; they do not check types (the operator that hands
  * the row over guarantees the schema). */
@@ -129,7 +210,7 @@ static inline double spate_row_double(const spate_row *r, int i) {
   memcpy(&d, &v, 8);
   return d;
 }
-/* STRING or BYTES field; {NULL, 0} when NULL. */
+/* STRING, CHAR, BYTES or BINARY field; {NULL, 0} when NULL. */
 static inline spate_bytes spate_row_string(const spate_row *r, int i) {
   spate_bytes b = {0, 0};
   if (spate_row_is_null(r, i)) return b;
@@ -138,6 +219,122 @@ static inline spate_bytes spate_row_string(const spate_row *r, int i) {
   b.len = (uint32_t)v;
   return b;
 }
+static inline int8_t spate_row_tinyint(const spate_row *r, int i) {
+  return (int8_t)(int64_t)spate_row_slot_(r, i);
+}
+static inline int16_t spate_row_smallint(const spate_row *r, int i) {
+  return (int16_t)(int64_t)spate_row_slot_(r, i);
+}
+static inline float spate_row_float(const spate_row *r, int i) {
+  uint32_t v = (uint32_t)spate_row_slot_(r, i);
+  float f;
+  memcpy(&f, &v, 4);
+  return f;
+}
+static inline int32_t spate_row_date(const spate_row *r, int i) {
+  return (int32_t)(int64_t)spate_row_slot_(r, i);
+}
+static inline int32_t spate_row_time(const spate_row *r, int i) {
+  return (int32_t)(int64_t)spate_row_slot_(r, i);
+}
+static inline int32_t spate_row_interval_months(const spate_row *r, int i) {
+  return (int32_t)(int64_t)spate_row_slot_(r, i);
+}
+static inline int64_t spate_row_interval_ms(const spate_row *r, int i) {
+  return (int64_t)spate_row_slot_(r, i);
+}
+
+/* A TIMESTAMP(p) or TIMESTAMP_LTZ(p) value of any precision (Flink's TimestampData). */
+typedef struct spate_timestamp {
+  int64_t ms;    /* milliseconds since 1970-01-01 00:00:00 (UTC for TIMESTAMP_LTZ) */
+  int32_t nanos; /* nanoseconds of the millisecond, 0..999999 */
+} spate_timestamp;
+/* Field i of a TIMESTAMP(precision) or TIMESTAMP_LTZ(precision) field ({0, 0} when NULL). */
+static inline spate_timestamp spate_row_timestamp_p(const spate_row *r, int i, int precision) {
+  spate_timestamp t = {0, 0};
+  if (spate_row_is_null(r, i)) return t;
+  uint64_t v = spate_row_slot_(r, i);
+  if (precision <= 3) {
+    t.ms = (int64_t)v;
+    return t;
+  }
+  memcpy(&t.ms, r->data + (uint32_t)(v >> 32), 8);
+  memcpy(&t.nanos, r->data + (uint32_t)(v >> 32) + 8, 4);
+  return t;
+}
+
+/* Composite fields, read in place. An array's elements are the fields of `elems`: element k of
+ * an ARRAY<INT> is spate_row_int(&a.elems, k), NULL when spate_row_is_null(&a.elems, k). */
+typedef struct spate_array {
+  spate_row elems; /* elems.nfields is the element count */
+} spate_array;
+typedef struct spate_map_data {
+  spate_array keys, values; /* entry k: keys.elems field k, values.elems field k */
+} spate_map_data;
+static inline spate_array spate_array_from_(const uint8_t *p, uint32_t len) {
+  spate_array a = {{0, 0, 0}};
+  uint32_t n;
+  if (len < 8) return a;
+  memcpy(&n, p, 4);
+  a.elems.data = p + 8;
+  a.elems.len = len - 8;
+  a.elems.nfields = n;
+  return a;
+}
+static inline uint32_t spate_array_size(const spate_array *a) { return a->elems.nfields; }
+/* ARRAY field i (an empty view when NULL). */
+static inline spate_array spate_row_array(const spate_row *r, int i) {
+  spate_array a = {{0, 0, 0}};
+  if (spate_row_is_null(r, i)) return a;
+  uint64_t v = spate_row_slot_(r, i);
+  return spate_array_from_(r->data + (uint32_t)(v >> 32), (uint32_t)v);
+}
+/* MAP or MULTISET field i (empty when NULL). */
+static inline spate_map_data spate_row_map(const spate_row *r, int i) {
+  spate_map_data m = {{{0, 0, 0}}, {{0, 0, 0}}};
+  if (spate_row_is_null(r, i)) return m;
+  uint64_t v = spate_row_slot_(r, i);
+  const uint8_t *p = r->data + (uint32_t)(v >> 32);
+  uint32_t len = (uint32_t)v, k;
+  if (len < 8) return m;
+  memcpy(&k, p, 4);
+  uint32_t kpad = (k + 7) & ~(uint32_t)7;
+  if (kpad > len - 8) return m;
+  m.keys = spate_array_from_(p + 8, k);
+  m.values = spate_array_from_(p + 8 + kpad, len - 8 - kpad);
+  return m;
+}
+static inline uint32_t spate_map_size(const spate_map_data *m) { return m->keys.elems.nfields; }
+/* ROW field i as a row of its nfields fields (spate_schema_num_fields of the field's schema,
+ * spate_schema_field_schema); an empty view when NULL. */
+static inline spate_row spate_row_row(const spate_row *r, int i, int nfields) {
+  spate_row x = {0, 0, 0};
+  if (spate_row_is_null(r, i)) return x;
+  uint64_t v = spate_row_slot_(r, i);
+  x.data = r->data + (uint32_t)(v >> 32);
+  x.len = (uint32_t)v;
+  x.nfields = (uint32_t)nfields;
+  return x;
+}
+
+/* DECIMAL(p, s) values are their unscaled integer: 12.34 in DECIMAL(10, 2) is 1234. */
+__extension__ typedef __int128 spate_int128;
+/* Field i of a DECIMAL(precision, s) field: the unscaled value (0 when NULL). */
+static inline spate_int128 spate_row_decimal(const spate_row *r, int i, int precision) {
+  if (spate_row_is_null(r, i)) return 0;
+  uint64_t v = spate_row_slot_(r, i);
+  if (precision <= 18) return (spate_int128)(int64_t)v;
+  spate_int128 x;
+  memcpy(&x, r->data + (uint32_t)(v >> 32), 16);
+  return x;
+}
+/* Writes a decimal as Java's BigDecimal.toString does ("12.34", "0.00", "1E-7" when the
+ * exponent is below -6) and a NUL into buf; returns the full length (at most 42). */
+size_t spate_decimal_format(spate_int128 unscaled, int scale, char *buf, size_t cap);
+/* Parses decimal text ("-12.345", "1e3", spaces around allowed) into the unscaled value of a
+ * DECIMAL(precision, scale), rounding half up at the scale as Flink does (DecimalData.fromBigDecimal).
+ * SPATE_EINVAL for text that is no number, or a value with more than precision digits. */
+int spate_decimal_parse(const char *s, size_t n, int precision, int scale, spate_int128 *out);
 
 /* A row builder writes one row at a time into memory it owns and reuses: no allocation per row
  * once it has grown to the largest row. Fields start NULL at spate_rb_begin. A setter of the
@@ -153,9 +350,56 @@ void spate_rb_set_bool(spate_row_builder *b, int i, bool v);
 void spate_rb_set_int(spate_row_builder *b, int i, int32_t v);
 void spate_rb_set_bigint(spate_row_builder *b, int i, int64_t v);
 void spate_rb_set_double(spate_row_builder *b, int i, double v);
-void spate_rb_set_timestamp(spate_row_builder *b, int i, int64_t ms);
+void spate_rb_set_timestamp(spate_row_builder *b, int i, int64_t ms); /* TIMESTAMP(_LTZ) */
+/* STRING or CHAR: the text is kept as given (the declared length is the schema's, as Flink's
+ * runtime does not check it either). */
 void spate_rb_set_string(spate_row_builder *b, int i, const char *s, size_t len);
+/* BYTES or BINARY. */
 void spate_rb_set_bytes(spate_row_builder *b, int i, const void *p, size_t len);
+void spate_rb_set_tinyint(spate_row_builder *b, int i, int8_t v);
+void spate_rb_set_smallint(spate_row_builder *b, int i, int16_t v);
+void spate_rb_set_float(spate_row_builder *b, int i, float v);
+/* DECIMAL(p, s): the unscaled value; an error when it has more than p digits. */
+void spate_rb_set_decimal(spate_row_builder *b, int i, spate_int128 unscaled);
+/* DATE: days since 1970-01-01, within the years 0000..9999 Flink's DATE holds
+ * (-719528..2932896). */
+void spate_rb_set_date(spate_row_builder *b, int i, int32_t days);
+/* TIME(p): milliseconds of the day, 0..86399999; digits beyond p are cut (TIME(0) keeps whole
+ * seconds). Flink's runtime keeps a TIME as milliseconds whatever its precision, so digits beyond
+ * the millisecond are not kept. */
+void spate_rb_set_time(spate_row_builder *b, int i, int32_t ms);
+/* TIMESTAMP(p) or TIMESTAMP_LTZ(p): milliseconds since the epoch and nanoseconds of the
+ * millisecond (0..999999); digits beyond p are cut (toward the past: 1969-12-31 23:59:59.5 in a
+ * TIMESTAMP(0) is 23:59:59). spate_rb_set_timestamp is the same with nanos 0. */
+void spate_rb_set_timestamp_nanos(spate_row_builder *b, int i, int64_t ms, int32_t nanos);
+/* INTERVAL YEAR TO MONTH family: months; DAY TO SECOND family: milliseconds. */
+void spate_rb_set_interval_months(spate_row_builder *b, int i, int32_t months);
+void spate_rb_set_interval_ms(spate_row_builder *b, int i, int64_t ms);
+/* Composite values are built bottom-up and copied in: a ROW from a row built with a builder of
+ * the field's schema (spate_schema_field_schema), an ARRAY from an array builder, a MAP or
+ * MULTISET from a key array and a value array of the same size. The value is checked against
+ * the field's type (an error on the builder otherwise). */
+void spate_rb_set_row(spate_row_builder *b, int i, const spate_row *value);
+void spate_rb_set_array(spate_row_builder *b, int i, const spate_array *value);
+void spate_rb_set_map(spate_row_builder *b, int i, const spate_array *keys,
+                      const spate_array *values);
+
+/* An array builder writes the elements of one ARRAY (or one half of a MAP) at a time into memory
+ * it owns and reuses: begin with the element count, set element k with the spate_rb_set_*
+ * calls on the row builder spate_ab_elements returns (element k is its field k; elements start
+ * NULL), finish. part: 0 for an ARRAY's elements and a MAP's or MULTISET's keys, 1 for a MAP's
+ * values or a MULTISET's counts. NULL when field is not such a composite or on allocation failure; free with
+ * spate_ab_free. */
+typedef struct spate_array_builder spate_array_builder;
+spate_array_builder *spate_ab_new(const spate_schema *schema, int field, int part);
+void spate_ab_free(spate_array_builder *ab);
+/* Starts an array of n elements; SPATE_ENOMEM when it cannot grow to n. */
+int spate_ab_begin(spate_array_builder *ab, uint32_t n);
+spate_row_builder *spate_ab_elements(spate_array_builder *ab);
+/* Finishes the array; *out views the builder's memory until the next begin. SPATE_EINVAL (the
+ * message via spate_rb_error of the elements' builder) when a setter failed or a NOT NULL
+ * element is NULL. */
+int spate_ab_finish(spate_array_builder *ab, spate_array *out);
 /* Copies field j of src (same type required) into field i. */
 void spate_rb_set_field(spate_row_builder *b, int i, const spate_row *src, int j);
 /* Finishes the row; *out views the builder's memory until the next spate_rb_begin. Returns

@@ -16,7 +16,7 @@
 static bool same_types(const spate_schema *x, const spate_schema *y) {
   if (!x || !y || x->nfields != y->nfields) return false;
   for (int i = 0; i < x->nfields; i++)
-    if (x->fields[i].type != y->fields[i].type) return false;
+    if (!schema_type_equal(&x->fields[i], &y->fields[i])) return false;
   return true;
 }
 

@@ -175,12 +175,15 @@ static bool check_sink_schema(spate_stream *in, const char *api, const spate_for
     return api_fail(in->env, "%s: the stream has %d fields, the format's schema %d", api,
                     a->nfields, b->nfields),
            false;
-  for (int i = 0; i < a->nfields; i++)
-    if (a->fields[i].type != b->fields[i].type)
-      return api_fail(in->env, "%s: field %d ('%s') is %s in the stream, %s in the format", api,
-                      i + 1, b->fields[i].name, schema_type_name(a->fields[i].type),
-                      schema_type_name(b->fields[i].type)),
-             false;
+  for (int i = 0; i < a->nfields; i++) {
+    if (schema_type_equal(&a->fields[i], &b->fields[i])) continue;
+    char ta[TYPE_NAME_MAX], tb[TYPE_NAME_MAX];
+    type_to_string(&a->fields[i], ta);
+    type_to_string(&b->fields[i], tb);
+    return api_fail(in->env, "%s: field %d ('%s') is %s in the stream, %s in the format", api,
+                    i + 1, b->fields[i].name, ta, tb),
+           false;
+  }
   return true;
 }
 

@@ -184,13 +184,16 @@ static spate_stream *aggregate(spate_stream *in, agg_kind agg, int field, const 
                     in->schema->nfields, in->schema->nfields == 1 ? "" : "s"),
            NULL;
   spate_type t = in->schema->fields[field].type;
-  if (agg == AGG_SUM && t != SPATE_INT && t != SPATE_BIGINT && t != SPATE_DOUBLE)
-    return api_fail(env, "%s: field %d '%s' is %s; sum needs INT, BIGINT or DOUBLE", api, field,
-                    in->schema->fields[field].name, schema_type_name(t)),
+  if (agg == AGG_SUM && t != SPATE_INT && t != SPATE_BIGINT && t != SPATE_DOUBLE &&
+      t != SPATE_TINYINT && t != SPATE_SMALLINT && t != SPATE_FLOAT)
+    return api_fail(env,
+                    "%s: field %d '%s' is %s; sum needs TINYINT, SMALLINT, INT, BIGINT, FLOAT or "
+                    "DOUBLE",
+                    api, field, in->schema->fields[field].name, schema_type_name(t)),
            NULL;
-  if (agg != AGG_SUM && t == SPATE_BOOLEAN)
-    return api_fail(env, "%s: field %d '%s' is BOOLEAN, which has no order", api, field,
-                    in->schema->fields[field].name),
+  if (agg != AGG_SUM && (t == SPATE_BOOLEAN || type_is_composite(t)))
+    return api_fail(env, "%s: field %d '%s' is %s, which has no order", api, field,
+                    in->schema->fields[field].name, schema_type_name(t)),
            NULL;
   spate_stream *s = api_one_input(in, OP_AGG, api, "Keyed Aggregation", NULL, in->schema);
   if (!s) return NULL;

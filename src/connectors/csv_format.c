@@ -22,6 +22,17 @@
  * STRING holding a line break (a record is one line) and a TIMESTAMP outside the years
  * 0000..9999. BYTES are written as Base64 (RFC 4648, as Flink writes BINARY/VARBINARY) and read
  * so.
+ *
+ * Flink's SQL types as Flink's csv format has them (CsvToRowDataConverters and its writer):
+ * TINYINT, SMALLINT and the intervals as integers (months, milliseconds), FLOAT as
+ * Float.toString, DECIMAL as BigDecimal text (read with an exponent too, rounded half up to the
+ * scale; more digits than the precision is an error here where Flink gives NULL), DATE as
+ * yyyy-MM-dd (java.sql.Date.valueOf also reads one-digit month and day), TIME as
+ * HH:mm:ss[.fraction] (LocalTime.parse, so "12:34" reads too; cut to the type's precision),
+ * TIMESTAMP(p) as yyyy-MM-dd HH:mm:ss[.fraction] with up to nine digits, TIMESTAMP_LTZ(p) the same
+ * in UTC with a trailing 'Z', CHAR as STRING and BINARY as BYTES. ARRAY, MAP, MULTISET and ROW
+ * are not supported yet (Flink's csv has ARRAY and ROW with csv.array-element-delimiter): a value
+ * of them is an error naming the field, reading and writing.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,6 +42,9 @@
 #include "base/base64.h"
 #include "connectors/format.h"
 #include "types/schema.h"
+
+static bool is_text(spate_type t) { return t == SPATE_STRING || t == SPATE_CHAR; }
+static bool is_binary(spate_type t) { return t == SPATE_BYTES || t == SPATE_BINARY; }
 
 __attribute__((format(printf, 3, 4))) static int fail_at(fmt_error *e, size_t at, const char *fmt,
                                                          ...) {
@@ -132,9 +146,9 @@ int csv_decode(const fmt_options *o, const spate_schema *schema, const char *lin
     /* Flink: without a null literal an empty STRING field is "", not NULL */
     bool is_null = !quoted && !copied && n == strlen(o->null_literal) &&
                    memcmp(val, o->null_literal, n) == 0 &&
-                   (o->null_literal_set || schema->fields[f].type != SPATE_STRING);
-    if (!is_null && n == 0 && !quoted && schema->fields[f].type != SPATE_STRING &&
-        schema->fields[f].type != SPATE_BYTES)
+                   (o->null_literal_set || !is_text(schema->fields[f].type));
+    if (!is_null && n == 0 && !quoted && !is_text(schema->fields[f].type) &&
+        !is_binary(schema->fields[f].type))
       is_null = true; /* nothing else an empty number, boolean or timestamp could be */
     if (is_null) {
       if (!schema->fields[f].nullable) {
@@ -217,7 +231,7 @@ static int append_text(const csv_out *w, const char *s, size_t n, sp_strbuf *sb)
    * escaped (the first character of a null literal: an escaped field is never NULL), when an
    * escape character is set; else the value cannot be written and the write fails. */
   bool literal = n == strlen(o->null_literal) && memcmp(s, o->null_literal, n) == 0 &&
-                 (o->null_literal_set || w->field->type != SPATE_STRING);
+                 (o->null_literal_set || !is_text(w->field->type));
   bool comment = first && o->allow_comments && n && s[0] == '#';
   bool delim = n && memchr(s, o->field_delimiter, n);
   if (literal && n == 0)
@@ -272,12 +286,17 @@ int csv_encode(const fmt_options *o, const spate_schema *schema, const spate_row
     }
     size_t from = sb->len;
     csv_out w = {o, &schema->fields[i], i == 0, e};
-    switch (schema->fields[i].type) {
+    const schema_field *f = &schema->fields[i];
+    switch (f->type) {
     case SPATE_BOOLEAN:
       rc = sp_strbuf_add(sb, spate_row_bool(row, i) ? "true" : "false");
       if (rc == 0) rc = requote_tail(&w, sb, from);
       break;
+    case SPATE_TINYINT:
+    case SPATE_SMALLINT:
     case SPATE_INT:
+    case SPATE_INTERVAL_YM:
+    case SPATE_INTERVAL_DT:
     case SPATE_BIGINT:
       snprintf(num, sizeof num, "%lld", (long long)spate_row_bigint(row, i));
       rc = append_text(&w, num, strlen(num), sb); /* "-1" may be the null literal */
@@ -286,17 +305,37 @@ int csv_encode(const fmt_options *o, const spate_schema *schema, const spate_row
       rc = fmt_append_double(sb, spate_row_double(row, i));
       if (rc == 0) rc = requote_tail(&w, sb, from);
       break;
-    case SPATE_TIMESTAMP:
-      if (spate_row_timestamp(row, i) < FMT_TS_MIN || spate_row_timestamp(row, i) > FMT_TS_MAX) {
-        rc = fail_at(e, 0,
-                     "field '%s': TIMESTAMP %lld (epoch milliseconds) is outside the years "
-                     "0000..9999 that CSV can write",
-                     schema->fields[i].name, (long long)spate_row_timestamp(row, i));
-        break;
-      }
-      rc = fmt_append_timestamp(sb, spate_row_timestamp(row, i), FMT_TS_SQL);
+    case SPATE_FLOAT:
+      rc = fmt_append_float(sb, spate_row_float(row, i));
       if (rc == 0) rc = requote_tail(&w, sb, from);
       break;
+    case SPATE_DECIMAL:
+      rc = fmt_append_decimal(sb, row, i, schema);
+      if (rc == 0) rc = requote_tail(&w, sb, from);
+      break;
+    case SPATE_DATE:
+      rc = fmt_append_date(sb, spate_row_date(row, i));
+      if (rc == 0) rc = requote_tail(&w, sb, from);
+      break;
+    case SPATE_TIME:
+      rc = fmt_append_time(sb, spate_row_time(row, i), true);
+      if (rc == 0) rc = requote_tail(&w, sb, from);
+      break;
+    case SPATE_TIMESTAMP:
+    case SPATE_TIMESTAMP_LTZ: {
+      spate_timestamp t = spate_row_timestamp_p(row, i, f->precision);
+      if (t.ms < FMT_TS_MIN || t.ms > FMT_TS_MAX) {
+        rc = fail_at(e, 0,
+                     "field '%s': %s %lld (epoch milliseconds) is outside the years "
+                     "0000..9999 that CSV can write",
+                     f->name, schema_type_name(f->type), (long long)t.ms);
+        break;
+      }
+      rc = fmt_append_timestamp_ns(sb, t.ms, t.nanos, FMT_TS_SQL, f->type == SPATE_TIMESTAMP_LTZ);
+      if (rc == 0) rc = requote_tail(&w, sb, from);
+      break;
+    }
+    case SPATE_CHAR:
     case SPATE_STRING: {
       spate_bytes v = spate_row_string(row, i);
       if ((v.len && memchr(v.ptr, '\n', v.len)) || (v.len && memchr(v.ptr, '\r', v.len))) {
@@ -309,6 +348,16 @@ int csv_encode(const fmt_options *o, const spate_schema *schema, const spate_row
       rc = append_text(&w, v.ptr ? v.ptr : "", v.len, sb);
       break;
     }
+    case SPATE_ARRAY:
+    case SPATE_MAP:
+    case SPATE_MULTISET:
+    case SPATE_ROW:
+      rc = fail_at(e, 0,
+                   "field '%s': the csv format does not write %s values (composite types are "
+                   "not supported by Spate's csv format yet; the json format writes them)",
+                   f->name, schema_type_name(f->type));
+      break;
+    case SPATE_BINARY:
     case SPATE_BYTES: {
       spate_bytes v = spate_row_string(row, i);
       rc = sp_base64_append(sb, v.ptr ? v.ptr : "", v.len);

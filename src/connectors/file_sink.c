@@ -673,12 +673,7 @@ static int open_partitions(file_sink *s, const op_str_list *keys) {
   s->part_fields = sp_calloc((size_t)n, sizeof *s->part_fields);
   s->part_names = sp_calloc((size_t)n, sizeof *s->part_names);
   s->write_fields = sp_calloc((size_t)nf, sizeof *s->write_fields);
-  const char **names = sp_calloc((size_t)nf, sizeof *names);
-  spate_type *types = sp_calloc((size_t)nf, sizeof *types);
-  bool *nullable = sp_calloc((size_t)nf, sizeof *nullable);
-  int rc = s->part_fields && s->part_names && s->write_fields && names && types && nullable
-               ? 0
-               : SPATE_ENOMEM;
+  int rc = s->part_fields && s->part_names && s->write_fields ? 0 : SPATE_ENOMEM;
   s->npart = rc == 0 ? n : 0;
   for (int i = 0; rc == 0 && i < n; i++) {
     int f = spate_schema_field_index(in, keys->v[i]);
@@ -695,19 +690,14 @@ static int open_partitions(file_sink *s, const op_str_list *keys) {
     bool key = false;
     for (int i = 0; i < n; i++) key = key || s->part_fields[i] == f;
     if (key) continue;
-    names[s->nwrite] = in->fields[f].name;
-    types[s->nwrite] = in->fields[f].type;
-    nullable[s->nwrite] = in->fields[f].nullable;
     s->write_fields[s->nwrite++] = f;
   }
   if (rc == 0 && s->nwrite != nf - n)
     rc = op_fail(s->op, SPATE_ECORRUPT, "file sink: a partition key is given twice");
-  if (rc == 0 && !(s->write_schema = schema_new(s->nwrite, names, types, nullable)))
+  /* the written fields keep their whole type (precision, scale, length) */
+  if (rc == 0 && !(s->write_schema = schema_select(in, s->write_fields, s->nwrite)))
     rc = SPATE_ENOMEM;
   if (rc == 0) rc = rb_init(&s->write_rb, s->write_schema);
-  sp_free(names);
-  sp_free(types);
-  sp_free(nullable);
   return rc;
 }
 

@@ -15,6 +15,7 @@
 #include "base/utf8.h"
 #include "connectors/format.h"
 #include "types/calendar.h"
+#include "types/decimal.h"
 #include "types/row.h"
 #include "types/schema.h"
 
@@ -244,52 +245,124 @@ static bool digits(const char *s, int n, int *v) {
   return true;
 }
 
-bool fmt_parse_timestamp(const char *s, size_t n, fmt_ts_standard std, int64_t *ms) {
+bool fmt_parse_date(const char *s, size_t n, int32_t *days) {
   trim(&s, &n);
-  /* yyyy-MM-dd?HH:mm:ss = 19 bytes; ISO-8601's local time (Java's ISO_LOCAL_TIME, which Flink's
-   * ISO-8601 standard uses) may stop after the minutes: yyyy-MM-ddTHH:mm = 16 bytes */
-  bool no_seconds = std == FMT_TS_ISO_8601 && n == 16;
-  if (n < 19 && !no_seconds) return false;
-  int y, mo, d, h, mi, sec = 0;
-  char sep = std == FMT_TS_ISO_8601 ? 'T' : ' ';
-  if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
-      !digits(s + 8, 2, &d) || s[10] != sep || !digits(s + 11, 2, &h) || s[13] != ':' ||
-      !digits(s + 14, 2, &mi) || (!no_seconds && (s[16] != ':' || !digits(s + 17, 2, &sec))))
-    return false;
+  /* yyyy-[m]m-[d]d: ISO_LOCAL_DATE writes two digits, java.sql.Date.valueOf (Flink's csv) also
+   * reads one */
+  int y, mo = 0, d = 0;
+  if (n < 8 || !digits(s, 4, &y) || s[4] != '-') return false;
+  size_t i = 5, k = 0;
+  while (i < n && s[i] >= '0' && s[i] <= '9' && k < 2) mo = mo * 10 + (s[i++] - '0'), k++;
+  if (k == 0 || i >= n || s[i++] != '-') return false;
+  k = 0;
+  while (i < n && s[i] >= '0' && s[i] <= '9' && k < 2) d = d * 10 + (s[i++] - '0'), k++;
+  if (k == 0 || i != n) return false;
   static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) || h > 23 ||
-      mi > 59 || sec > 59)
+  if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap))
     return false;
-  int64_t frac = 0;
-  size_t i = 19;
-  if (!no_seconds && i < n) {
-    if (s[i] != '.' || n - i < 2 || n - i > 10) return false;
-    for (size_t k = 1; k < n - i; k++) {
-      if (s[i + k] < '0' || s[i + k] > '9') return false;
-      if (k <= 3) frac += (s[i + k] - '0') * (k == 1 ? 100 : k == 2 ? 10 : 1);
-    }
-  }
-  *ms = ((cal_days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + sec * 1000 + frac;
+  *days = (int32_t)cal_days_from_civil(y, mo, d);
   return true;
 }
 
-int fmt_append_timestamp(sp_strbuf *sb, int64_t ms, fmt_ts_standard std) {
+/* HH:mm[:ss[.fraction]] at s (n bytes exactly; seconds optional when may_stop) into ms of the
+ * day and nanos of the millisecond. */
+static bool parse_clock(const char *s, size_t n, bool may_stop, int64_t *ms, int32_t *nanos) {
+  int h, mi, sec = 0;
+  if (n < 5 || !digits(s, 2, &h) || s[2] != ':' || !digits(s + 3, 2, &mi)) return false;
+  if (n == 5 && !may_stop) return false;
+  if (n > 5 && (n < 8 || s[5] != ':' || !digits(s + 6, 2, &sec))) return false;
+  if (h > 23 || mi > 59 || sec > 59) return false;
+  int64_t frac_ns = 0;
+  if (n > 8) {
+    if (s[8] != '.' || n - 8 < 2 || n - 8 > 10) return false;
+    int64_t scale = 100000000;
+    for (size_t k = 9; k < n; k++, scale /= 10) {
+      if (s[k] < '0' || s[k] > '9') return false;
+      frac_ns += (s[k] - '0') * scale;
+    }
+  }
+  *ms = ((int64_t)h * 3600 + mi * 60 + sec) * 1000 + frac_ns / 1000000;
+  *nanos = (int32_t)(frac_ns % 1000000);
+  return true;
+}
+
+bool fmt_parse_time(const char *s, size_t n, int32_t *ms) {
+  trim(&s, &n);
+  int64_t v;
+  int32_t nanos;
+  if (!parse_clock(s, n, true, &v, &nanos)) return false; /* LocalTime.parse: HH:mm[:ss[.f]] */
+  *ms = (int32_t)v;
+  return true;
+}
+
+bool fmt_parse_timestamp_ns(const char *s, size_t n, fmt_ts_standard std, bool ltz, int64_t *ms,
+                            int32_t *nanos) {
+  trim(&s, &n);
+  if (ltz) { /* Flink's *_WITH_LOCAL_TIMEZONE_FORMAT: the local form and a literal 'Z' */
+    if (n == 0 || s[n - 1] != 'Z') return false;
+    n--;
+  }
+  /* yyyy-MM-dd?HH:mm:ss = 19 bytes; ISO-8601's local time (Java's ISO_LOCAL_TIME, which Flink's
+   * ISO-8601 standard uses) may stop after the minutes: yyyy-MM-ddTHH:mm = 16 bytes */
+  char sep = std == FMT_TS_ISO_8601 ? 'T' : ' ';
+  int32_t days;
+  if (n < 16 || s[10] != sep || !fmt_parse_date(s, 10, &days)) return false;
+  int64_t msod;
+  if (!parse_clock(s + 11, n - 11, std == FMT_TS_ISO_8601, &msod, nanos)) return false;
+  *ms = (int64_t)days * 86400000 + msod;
+  return true;
+}
+
+bool fmt_parse_timestamp(const char *s, size_t n, fmt_ts_standard std, int64_t *ms) {
+  int32_t nanos;
+  return fmt_parse_timestamp_ns(s, n, std, false, ms, &nanos);
+}
+
+int fmt_append_date(sp_strbuf *sb, int32_t days) {
+  int64_t y;
+  int m, d;
+  cal_civil_from_days(days, &y, &m, &d);
+  char buf[32];
+  int len = snprintf(buf, sizeof buf, "%04lld-%02d-%02d", (long long)y, m, d);
+  return sp_strbuf_append(sb, buf, (size_t)len);
+}
+
+/* ".fraction" of nanos of the second, trailing zeros dropped, or nothing for 0. */
+static int append_fraction(char *buf, size_t cap, int64_t ns) {
+  if (!ns) return 0;
+  int len = snprintf(buf, cap, ".%09lld", (long long)ns);
+  while (buf[len - 1] == '0') len--;
+  return len;
+}
+
+int fmt_append_time(sp_strbuf *sb, int32_t ms, bool fraction) {
+  char buf[32];
+  int secs = ms / 1000;
+  int len = snprintf(buf, sizeof buf, "%02d:%02d:%02d", secs / 3600, secs / 60 % 60, secs % 60);
+  if (fraction)
+    len += append_fraction(buf + len, sizeof buf - (size_t)len, (ms % 1000) * 1000000LL);
+  return sp_strbuf_append(sb, buf, (size_t)len);
+}
+
+int fmt_append_timestamp_ns(sp_strbuf *sb, int64_t ms, int32_t nanos, fmt_ts_standard std,
+                            bool ltz) {
   int64_t in_day, days = cal_day_of(ms, &in_day);
   int64_t y;
   int m, d;
   cal_civil_from_days(days, &y, &m, &d);
-  int frac = (int)(in_day % 1000);
   int64_t secs = in_day / 1000;
   char buf[64];
   int len = snprintf(buf, sizeof buf, "%04lld-%02d-%02d%c%02d:%02d:%02d", (long long)y, m, d,
                      std == FMT_TS_ISO_8601 ? 'T' : ' ', (int)(secs / 3600), (int)(secs / 60 % 60),
                      (int)(secs % 60));
-  if (frac) {
-    len += snprintf(buf + len, sizeof buf - (size_t)len, ".%03d", frac);
-    while (buf[len - 1] == '0') len--;
-  }
+  len += append_fraction(buf + len, sizeof buf - (size_t)len, in_day % 1000 * 1000000 + nanos);
+  if (ltz) buf[len++] = 'Z';
   return sp_strbuf_append(sb, buf, (size_t)len);
+}
+
+int fmt_append_timestamp(sp_strbuf *sb, int64_t ms, fmt_ts_standard std) {
+  return fmt_append_timestamp_ns(sb, ms, 0, std, false);
 }
 
 int fmt_append_double(sp_strbuf *sb, double v) {
@@ -305,47 +378,113 @@ int fmt_append_double(sp_strbuf *sb, double v) {
   return sp_strbuf_add(sb, buf);
 }
 
+int fmt_append_float(sp_strbuf *sb, float v) {
+  if (isnan(v)) return sp_strbuf_add(sb, "NaN");
+  if (isinf(v)) return sp_strbuf_add(sb, v > 0 ? "Infinity" : "-Infinity");
+  char buf[40];
+  for (int prec = 6; prec <= 9; prec++) { /* the shortest of these that reads back as the float */
+    snprintf(buf, sizeof buf, "%.*g", prec, (double)v);
+    if (strtof(buf, NULL) == v) break;
+  }
+  if (!strpbrk(buf, ".eEn")) strcat(buf, ".0");
+  return sp_strbuf_add(sb, buf);
+}
+
+int fmt_append_decimal(sp_strbuf *sb, const spate_row *row, int i, const spate_schema *schema) {
+  const schema_field *f = &schema->fields[i];
+  char buf[DEC_TEXT_MAX];
+  size_t n =
+      spate_decimal_format(spate_row_decimal(row, i, f->precision), f->scale, buf, sizeof buf);
+  return sp_strbuf_append(sb, buf, n);
+}
+
 bool fmt_set_from_text(spate_row_builder *b, const spate_schema *schema, int i, const char *s,
                        size_t n, fmt_ts_standard std, fmt_error *e) {
-  spate_type t = schema->fields[i].type;
+  const schema_field *f = &schema->fields[i];
+  spate_type t = f->type;
   int64_t iv;
+  int32_t i32, nanos;
   double dv;
   bool bv;
+  spate_int128 dec;
   switch (t) {
   case SPATE_BOOLEAN:
     if (!fmt_parse_bool(s, n, &bv)) break;
     spate_rb_set_bool(b, i, bv);
     return true;
+  case SPATE_TINYINT:
+    if (!fmt_parse_int64(s, n, &iv) || iv < INT8_MIN || iv > INT8_MAX) break;
+    spate_rb_set_tinyint(b, i, (int8_t)iv);
+    return true;
+  case SPATE_SMALLINT:
+    if (!fmt_parse_int64(s, n, &iv) || iv < INT16_MIN || iv > INT16_MAX) break;
+    spate_rb_set_smallint(b, i, (int16_t)iv);
+    return true;
   case SPATE_INT:
     if (!fmt_parse_int64(s, n, &iv) || iv < INT32_MIN || iv > INT32_MAX) break;
     spate_rb_set_int(b, i, (int32_t)iv);
+    return true;
+  case SPATE_INTERVAL_YM: /* months, read as an INT as Flink does */
+    if (!fmt_parse_int64(s, n, &iv) || iv < INT32_MIN || iv > INT32_MAX) break;
+    spate_rb_set_interval_months(b, i, (int32_t)iv);
     return true;
   case SPATE_BIGINT:
     if (!fmt_parse_int64(s, n, &iv)) break;
     spate_rb_set_bigint(b, i, iv);
     return true;
+  case SPATE_INTERVAL_DT: /* milliseconds, read as a BIGINT as Flink does */
+    if (!fmt_parse_int64(s, n, &iv)) break;
+    spate_rb_set_interval_ms(b, i, iv);
+    return true;
   case SPATE_DOUBLE:
     if (!fmt_parse_double(s, n, &dv)) break;
     spate_rb_set_double(b, i, dv);
     return true;
+  case SPATE_FLOAT: /* Float.parseFloat: a double's text rounded to the nearest float */
+    if (!fmt_parse_double(s, n, &dv)) break;
+    spate_rb_set_float(b, i, (float)dv);
+    return true;
+  case SPATE_DECIMAL:
+    if (spate_decimal_parse(s, n, f->precision, f->scale, &dec) != 0) break;
+    spate_rb_set_decimal(b, i, dec);
+    return true;
+  case SPATE_DATE:
+    if (!fmt_parse_date(s, n, &i32)) break;
+    spate_rb_set_date(b, i, i32);
+    return true;
+  case SPATE_TIME:
+    if (!fmt_parse_time(s, n, &i32)) break;
+    spate_rb_set_time(b, i, i32);
+    return true;
   case SPATE_TIMESTAMP:
-    if (!fmt_parse_timestamp(s, n, std, &iv)) break;
-    spate_rb_set_timestamp(b, i, iv);
+  case SPATE_TIMESTAMP_LTZ:
+    if (!fmt_parse_timestamp_ns(s, n, std, t == SPATE_TIMESTAMP_LTZ, &iv, &nanos)) break;
+    spate_rb_set_timestamp_nanos(b, i, iv, nanos);
     return true;
   case SPATE_STRING:
+  case SPATE_CHAR:
     if (sp_utf8_invalid_at(s, n) >= 0) {
-      snprintf(e->message, sizeof e->message, "field '%s': not valid UTF-8",
-               schema->fields[i].name);
+      snprintf(e->message, sizeof e->message, "field '%s': not valid UTF-8", f->name);
       return false;
     }
     spate_rb_set_string(b, i, s, n);
     return true;
-  case SPATE_BYTES: { /* Base64, as Flink reads BINARY/VARBINARY in csv and json */
+  case SPATE_ARRAY:
+  case SPATE_MAP:
+  case SPATE_MULTISET:
+  case SPATE_ROW:
+    snprintf(e->message, sizeof e->message,
+             "field '%s': %s values are not read from text (the csv format reads no composite "
+             "types; the json format reads them as JSON arrays and objects)",
+             f->name, schema_type_name(t));
+    return false;
+  case SPATE_BYTES:
+  case SPATE_BINARY: { /* Base64, as Flink reads BINARY/VARBINARY in csv and json */
     char small[192];
     size_t cap = n / 4 * 3, got = 0;
     char *buf = cap <= sizeof small ? small : sp_malloc(cap);
     if (!buf) {
-      snprintf(e->message, sizeof e->message, "field '%s': out of memory", schema->fields[i].name);
+      snprintf(e->message, sizeof e->message, "field '%s': out of memory", f->name);
       return false;
     }
     bool ok = sp_base64_decode(s, n, buf, &got);
@@ -353,18 +492,33 @@ bool fmt_set_from_text(spate_row_builder *b, const spate_schema *schema, int i, 
     if (buf != small) sp_free(buf);
     if (ok) return true;
     int shown = n > 40 ? 40 : (int)n;
-    snprintf(e->message, sizeof e->message, "field '%s': '%.*s%s' is not Base64 (BYTES)",
-             schema->fields[i].name, shown, s, n > 40 ? "..." : "");
+    snprintf(e->message, sizeof e->message, "field '%s': '%.*s%s' is not Base64 (BYTES)", f->name,
+             shown, s, n > 40 ? "..." : "");
     return false;
   }
   }
   int shown = n > 40 ? 40 : (int)n;
-  snprintf(e->message, sizeof e->message, "field '%s': '%.*s%s' is not a%s %s",
-           schema->fields[i].name, shown, s, n > 40 ? "..." : "", t == SPATE_INT ? "n" : "",
-           schema_type_name(t));
+  char type[TYPE_NAME_MAX];
+  type_to_string(f, type);
+  snprintf(e->message, sizeof e->message, "field '%s': '%.*s%s' is not %s %s", f->name, shown, s,
+           n > 40 ? "..." : "", fmt_article(type), type);
+  const char *form = NULL;
   if (t == SPATE_TIMESTAMP)
+    form = std == FMT_TS_ISO_8601 ? "yyyy-MM-ddTHH:mm:ss[.fraction]"
+                                  : "yyyy-MM-dd HH:mm:ss[.fraction]";
+  else if (t == SPATE_TIMESTAMP_LTZ)
+    form = std == FMT_TS_ISO_8601 ? "yyyy-MM-ddTHH:mm:ss[.fraction]Z"
+                                  : "yyyy-MM-dd HH:mm:ss[.fraction]Z";
+  else if (t == SPATE_DATE)
+    form = "yyyy-MM-dd";
+  else if (t == SPATE_TIME)
+    form = "HH:mm:ss[.fraction]";
+  else if (t == SPATE_DECIMAL)
+    form = "a number of at most its precision's digits";
+  if (form)
     snprintf(e->message + strlen(e->message), sizeof e->message - strlen(e->message), " (%s)",
-             std == FMT_TS_ISO_8601 ? "yyyy-MM-ddTHH:mm:ss[.fraction]"
-                                    : "yyyy-MM-dd HH:mm:ss[.fraction]");
+             form);
   return false;
 }
+
+const char *fmt_article(const char *type) { return strchr("AEIOU", type[0]) ? "an" : "a"; }

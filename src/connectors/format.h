@@ -114,12 +114,34 @@ bool fmt_parse_bool(const char *s, size_t n, bool *v);
  * may be left out: "yyyy-MM-ddTHH:mm", as Java's ISO_LOCAL_TIME reads): milliseconds since the
  * epoch (UTC); digits of the fraction beyond milliseconds are cut. */
 bool fmt_parse_timestamp(const char *s, size_t n, fmt_ts_standard std, int64_t *ms);
+/* The same with the nanoseconds of the millisecond (all nine fraction digits are read); ltz: a
+ * TIMESTAMP_LTZ, written in UTC with a trailing 'Z' ("2020-01-02 12:34:56.789Z"). */
+bool fmt_parse_timestamp_ns(const char *s, size_t n, fmt_ts_standard std, bool ltz, int64_t *ms,
+                            int32_t *nanos);
+/* yyyy-MM-dd (one-digit month and day too, as java.sql.Date.valueOf) into days since 1970. */
+bool fmt_parse_date(const char *s, size_t n, int32_t *days);
+/* HH:mm[:ss[.fraction]] (LocalTime.parse) into milliseconds of the day; finer digits are cut. */
+bool fmt_parse_time(const char *s, size_t n, int32_t *ms);
 /* The TIMESTAMPs the standards can write: 0000-01-01 00:00:00 .. 9999-12-31 23:59:59.999. */
 #define FMT_TS_MIN (-62167219200000LL)
 #define FMT_TS_MAX 253402300799999LL
 /* Appends ms as the standard writes it: seconds always, the fraction only when not zero, with
  * its trailing zeros dropped (Flink's appendFraction(NANO_OF_SECOND, 0, 9, true)). */
 int fmt_append_timestamp(sp_strbuf *sb, int64_t ms, fmt_ts_standard std);
+/* Appends a TIMESTAMP(p) or (ltz) a TIMESTAMP_LTZ(p) with up to nine fraction digits, trailing
+ * zeros dropped, the LTZ in UTC with a 'Z'. */
+int fmt_append_timestamp_ns(sp_strbuf *sb, int64_t ms, int32_t nanos, fmt_ts_standard std,
+                            bool ltz);
+/* Appends a DATE as yyyy-MM-dd (ISO_LOCAL_DATE) and a TIME as HH:mm:ss, with the fraction of the
+ * milliseconds (trailing zeros dropped) when fraction. */
+int fmt_append_date(sp_strbuf *sb, int32_t days);
+int fmt_append_time(sp_strbuf *sb, int32_t ms, bool fraction);
+/* A FLOAT as the shortest text that reads back as the same float; a DECIMAL field as
+ * BigDecimal.toString writes it (what Jackson writes for a BigDecimal number). */
+int fmt_append_float(sp_strbuf *sb, float v);
+int fmt_append_decimal(sp_strbuf *sb, const spate_row *row, int i, const spate_schema *schema);
+/* "a" or "an" before a type name, as the messages write it. */
+const char *fmt_article(const char *type);
 /* Appends a DOUBLE as the shortest text that reads back as the same value ("NaN", "Infinity",
  * "-Infinity" as Java writes them). */
 int fmt_append_double(sp_strbuf *sb, double v);

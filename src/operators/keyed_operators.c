@@ -48,6 +48,8 @@ typedef struct keyed_op {
   agg_kind agg;
   int field;
   spate_type ftype;
+  bool fvar;          /* the field's value lives in the tail (type_is_var) */
+  uint8_t fprecision; /* its precision (TIMESTAMP, DECIMAL) */
   int nfields;
   proc_op *kctx; /* the reduce function's keyed context */
 } keyed_op;
@@ -85,6 +87,8 @@ static int keyed_open(op_t *op) {
     if (k->field < 0 || k->field >= k->nfields || k->agg < AGG_SUM || k->agg > AGG_MAX_BY)
       return op_fail(op, SPATE_ECORRUPT, "aggregation parameters are corrupt");
     k->ftype = op->in_schema->fields[k->field].type;
+    k->fvar = type_is_var(&op->in_schema->fields[k->field]);
+    k->fprecision = op->in_schema->fields[k->field].precision;
   }
   return 0;
 }
@@ -185,7 +189,25 @@ static int compare_field(keyed_op *k, const spate_row *a, const spate_row *b) {
     double x = spate_row_double(a, k->field), y = spate_row_double(b, k->field);
     return x < y ? -1 : x > y ? 1 : 0;
   }
+  case SPATE_FLOAT: {
+    float x = spate_row_float(a, k->field), y = spate_row_float(b, k->field);
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  case SPATE_DECIMAL: { /* same scale on both sides: the unscaled values order the decimals */
+    spate_int128 x = spate_row_decimal(a, k->field, k->fprecision),
+                 y = spate_row_decimal(b, k->field, k->fprecision);
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  case SPATE_TIMESTAMP:
+  case SPATE_TIMESTAMP_LTZ: {
+    spate_timestamp x = spate_row_timestamp_p(a, k->field, k->fprecision),
+                    y = spate_row_timestamp_p(b, k->field, k->fprecision);
+    if (x.ms != y.ms) return x.ms < y.ms ? -1 : 1;
+    return x.nanos < y.nanos ? -1 : x.nanos > y.nanos ? 1 : 0;
+  }
   case SPATE_STRING:
+  case SPATE_CHAR:
+  case SPATE_BINARY:
   case SPATE_BYTES: {
     spate_bytes x = spate_row_string(a, k->field), y = spate_row_string(b, k->field);
     uint32_t n = x.len < y.len ? x.len : y.len;
@@ -225,10 +247,19 @@ static int agg_process(op_t *op, int input, int64_t ts, const spate_row *row) {
       if (k->ftype == SPATE_DOUBLE) {
         double d = (acc_null ? 0.0 : spate_row_double(&acc, f)) + spate_row_double(row, f);
         memcpy(&v, &d, 8);
+      } else if (k->ftype == SPATE_FLOAT) { /* Flink's FloatSum: float arithmetic */
+        float x = (acc_null ? 0.0f : spate_row_float(&acc, f)) + spate_row_float(row, f);
+        uint32_t bits;
+        memcpy(&bits, &x, 4);
+        v = bits;
       } else if (k->ftype == SPATE_INT) { /* Java int arithmetic: wraps */
         uint32_t s =
             (uint32_t)(acc_null ? 0 : spate_row_int(&acc, f)) + (uint32_t)spate_row_int(row, f);
         v = (uint64_t)(int64_t)(int32_t)s;
+      } else if (k->ftype == SPATE_TINYINT || k->ftype == SPATE_SMALLINT) {
+        /* Flink's ByteSum and ShortSum: (byte) (a + b), (short) (a + b) wrap at the width */
+        int64_t x = (acc_null ? 0 : spate_row_bigint(&acc, f)) + spate_row_bigint(row, f);
+        v = (uint64_t)(k->ftype == SPATE_TINYINT ? (int64_t)(int8_t)x : (int64_t)(int16_t)x);
       } else {
         v = (uint64_t)(acc_null ? 0 : spate_row_bigint(&acc, f)) +
             (uint64_t)spate_row_bigint(row, f);
@@ -241,7 +272,7 @@ static int agg_process(op_t *op, int input, int64_t ts, const spate_row *row) {
       if (better && (k->agg == AGG_MIN_BY || k->agg == AGG_MAX_BY)) {
         if ((rc = ks_value_update(k->state, row)) < 0) return state_failed(op, k, rc);
         stored = row;
-      } else if (better && k->ftype != SPATE_STRING && k->ftype != SPATE_BYTES) {
+      } else if (better && !k->fvar) {
         write_slot(acc_bytes, k->nfields, f, (uint64_t)spate_row_bigint(row, f));
         clear_null(acc_bytes, f);
       } else if (better) { /* variable-length field: rebuild the stored row */

@@ -36,12 +36,19 @@ typedef struct interned {
 static pthread_mutex_t intern_mu = PTHREAD_MUTEX_INITIALIZER; /* guards interned_schemas */
 static interned *interned_schemas;
 
+/* A record's field of kind t reads a schema field of that kind in its slot: a TIMESTAMP finer
+ * than milliseconds lives in the tail and is no record's TIMESTAMP. */
+static bool record_type_matches(const schema_field *sf, spate_type t) {
+  return sf->type == t && !(t == SPATE_TIMESTAMP && sf->precision > 3);
+}
+
 static bool same_record(const interned *e, const spate_record_desc *d) {
   const spate_schema *s = e->schema;
   if (strcmp(e->name, d->name) != 0 || s->nfields != d->nfields) return false;
   for (int i = 0; i < d->nfields; i++)
     if (strcmp(s->fields[i].name, d->field_names[i]) != 0 ||
-        s->fields[i].type != d->field_types[i] || s->fields[i].nullable == d->not_null[i])
+        !record_type_matches(&s->fields[i], d->field_types[i]) ||
+        s->fields[i].nullable == d->not_null[i])
       return false;
   return true;
 }
@@ -112,12 +119,14 @@ static bool check_field(const spate_record_desc *d, int field, const spate_row *
                         const spate_schema *in) {
   const char *fname = d->field_names[field];
   spate_type t = d->field_types[field];
-  if (in && in->fields[field].type != t) {
+  if (in && !record_type_matches(&in->fields[field], t)) {
     const schema_field *sf = &in->fields[field];
+    char type[TYPE_NAME_MAX];
+    type_to_string(sf, type);
     return report_mismatch(
         "record '%s', field '%s' is %s, but field %d of the operator's input "
         "is '%s' %s: the stream's rows are not %s records",
-        d->name, fname, schema_type_name(t), field, sf->name, schema_type_name(sf->type), d->name);
+        d->name, fname, schema_type_name(t), field, sf->name, type, d->name);
   }
   if ((t == SPATE_STRING || t == SPATE_BYTES) && !spate_row_is_null(row, field)) {
     uint64_t v = spate_row_slot_(row, field);
@@ -157,10 +166,11 @@ static const char *builder_mismatch(const spate_record_desc *d, int field, const
              s->nfields == 1 ? "" : "s", d->nfields);
     return why;
   }
-  if (s->fields[field].type != d->field_types[field]) {
+  if (!record_type_matches(&s->fields[field], d->field_types[field])) {
+    char type[TYPE_NAME_MAX];
+    type_to_string(&s->fields[field], type);
     snprintf(why, cap, "field %d of the row being built is '%s' %s, the record's is %s", field,
-             s->fields[field].name, schema_type_name(s->fields[field].type),
-             schema_type_name(d->field_types[field]));
+             s->fields[field].name, type, schema_type_name(d->field_types[field]));
     return why;
   }
   return NULL;

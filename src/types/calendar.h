@@ -21,12 +21,22 @@ void cal_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 
 #define CAL_MS_PER_DAY INT64_C(86400000)
 
+/* x divided by d > 0 rounded toward negative infinity, with the remainder in [0, d): computed
+ * without multiplying back, which overflows for x near INT64_MIN. */
+static inline int64_t cal_floor_div(int64_t x, int64_t d, int64_t *rem) {
+  int64_t q = x / d, r = x % d;
+  if (r < 0) {
+    r += d;
+    q--;
+  }
+  *rem = r;
+  return q;
+}
+
 /* A TIMESTAMP's milliseconds since 1970-01-01 as the day (floored: an instant before 1970 is in
  * an earlier day) and the millisecond within it, [0, CAL_MS_PER_DAY). */
 static inline int64_t cal_day_of(int64_t ms, int64_t *ms_of_day) {
-  int64_t days = ms / CAL_MS_PER_DAY - (ms % CAL_MS_PER_DAY < 0);
-  *ms_of_day = ms - days * CAL_MS_PER_DAY;
-  return days;
+  return cal_floor_div(ms, CAL_MS_PER_DAY, ms_of_day);
 }
 
 #endif

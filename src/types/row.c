@@ -1,6 +1,6 @@
 /*
- * row.c: the row builder, row validation, key equality and hashing over row fields, and the
- * Flink-compatible text form of rows (what print() and writeAsText() output).
+ * row.c: the row builder, row validation, and key equality and hashing over row fields (the
+ * Flink-compatible text form of rows is in row_format.c).
  *
  * Everything here except validation and formatting runs once or more per record, so the
  * builder's setters do no allocation after warm-up (the area only grows, geometrically) and
@@ -8,10 +8,16 @@
  * checks once at finish. Rows produced by the builder are canonical (NULL fields and unused
  * bitmap bits are zero, padding is zero), so equal values give equal bytes.
  *
- * Formatting follows Java's toString of the boxed values Flink would hold (Double.toString,
- * LocalDateTime.toString, Arrays.toString(byte[])) and Flink's Tuple.toString for several
- * fields. One formatter writes either to a growable string or to a fixed caller buffer, so
- * spate_row_format needs no allocation.
+ * Every SQL type lives in its 8-byte slot except strings, bytes, TIMESTAMP(p > 3) and
+ * DECIMAL(p > 18), whose slot points into the tail (spate.h has the layout). The two fixed-size
+ * tail values (12 and 16 bytes) could have been squeezed elsewhere, but as tail values every
+ * generic path (copying a field, projecting a key, equality and hashing over the bytes, bounds
+ * checks) treats them as it treats a string, and the common precisions (TIMESTAMP(3),
+ * DECIMAL(p <= 18)) stay in the slot.
+ *
+ * Key hashes are Java's hashCode of the value Flink's DataStream would key by (Byte, Short,
+ * Float, BigDecimal, LocalDate, LocalTime, LocalDateTime, Instant, Period, Duration), so key
+ * groups match Flink's for the same keys.
  */
 #include "types/row.h"
 
@@ -26,7 +32,8 @@
 #include "base/err.h"
 #include "base/hash.h"
 #include "base/utf8.h"
-#include "types/calendar.h"
+#include "types/decimal.h"
+#include "types/temporal_text.h"
 
 /* Offsets and lengths are 32-bit; the cap stays a multiple of 8 so finish can always pad. */
 #define ROW_MAX_BYTES (UINT32_MAX & ~(uint32_t)7)
@@ -36,8 +43,7 @@ static inline uint32_t bitmap_bytes(uint32_t nfields) { return ((nfields + 63) /
 static const char *field_name(const spate_schema *s, int i) { return s->fields[i].name; }
 
 /* Records the first error since begin; later ones are dropped so the message names the cause. */
-static void __attribute__((format(printf, 2, 3)))
-rb_fail(spate_row_builder *b, const char *fmt, ...) {
+void rb_fail(spate_row_builder *b, const char *fmt, ...) {
   if (b->error[0]) return;
   va_list ap;
   va_start(ap, fmt);
@@ -196,14 +202,10 @@ void spate_rb_set_double(spate_row_builder *b, int i, double v) {
   put_slot(b, i, bits);
 }
 
-void spate_rb_set_timestamp(spate_row_builder *b, int i, int64_t ms) {
-  if (check(b, i, SPATE_TIMESTAMP)) put_slot(b, i, (uint64_t)ms);
-}
-
 /* Appends n bytes to the tail and points field i at them. The source may lie in the builder's
  * own area (a field copied from the row being built), so its position is kept as an offset
  * across a possible reallocation. */
-static void put_var(spate_row_builder *b, int i, const void *p, size_t n) {
+void rb_put_var(spate_row_builder *b, int i, const void *p, size_t n) {
   if (n > ROW_MAX_BYTES) {
     rb_fail(b, "field %d '%s': value of %zu bytes is too large for a row", i,
             field_name(b->schema, i), n);
@@ -225,24 +227,134 @@ static void put_var(spate_row_builder *b, int i, const void *p, size_t n) {
   put_slot(b, i, (uint64_t)off << 32 | (uint32_t)n);
 }
 
+/* A check for setters that serve two kinds (STRING and CHAR, ...): the error names the first. */
+static inline bool check2(spate_row_builder *b, int i, spate_type t, spate_type t2) {
+  if ((unsigned)i < b->nfields && (b->types[i] == (uint8_t)t || b->types[i] == (uint8_t)t2))
+    return true;
+  bad_set(b, i, t);
+  return false;
+}
+
 void spate_rb_set_string(spate_row_builder *b, int i, const char *s, size_t len) {
-  if (!check(b, i, SPATE_STRING)) return;
+  if (!check2(b, i, SPATE_STRING, SPATE_CHAR)) return;
   if (!s && len) {
     rb_fail(b, "field %d '%s': NULL string pointer with length %zu", i, field_name(b->schema, i),
             len);
     return;
   }
-  put_var(b, i, s, len);
+  rb_put_var(b, i, s, len);
 }
 
 void spate_rb_set_bytes(spate_row_builder *b, int i, const void *p, size_t len) {
-  if (!check(b, i, SPATE_BYTES)) return;
+  if (!check2(b, i, SPATE_BYTES, SPATE_BINARY)) return;
   if (!p && len) {
     rb_fail(b, "field %d '%s': NULL bytes pointer with length %zu", i, field_name(b->schema, i),
             len);
     return;
   }
-  put_var(b, i, p, len);
+  rb_put_var(b, i, p, len);
+}
+
+void spate_rb_set_tinyint(spate_row_builder *b, int i, int8_t v) {
+  if (check(b, i, SPATE_TINYINT)) put_slot(b, i, (uint64_t)(int64_t)v);
+}
+
+void spate_rb_set_smallint(spate_row_builder *b, int i, int16_t v) {
+  if (check(b, i, SPATE_SMALLINT)) put_slot(b, i, (uint64_t)(int64_t)v);
+}
+
+void spate_rb_set_float(spate_row_builder *b, int i, float v) {
+  if (!check(b, i, SPATE_FLOAT)) return;
+  uint32_t bits;
+  memcpy(&bits, &v, 4);
+  put_slot(b, i, bits);
+}
+
+void spate_rb_set_decimal(spate_row_builder *b, int i, spate_int128 unscaled) {
+  if (!check(b, i, SPATE_DECIMAL)) return;
+  const schema_field *f = &b->schema->fields[i];
+  if (!dec_fits(unscaled, f->precision)) {
+    char text[DEC_TEXT_MAX];
+    dec_to_plain(unscaled, 0, text);
+    rb_fail(b, "field %d '%s': unscaled value %s has more than the %d digits of DECIMAL(%d, %d)", i,
+            f->name, text, f->precision, f->precision, f->scale);
+    return;
+  }
+  if (f->precision <= DEC_COMPACT_PRECISION) {
+    put_slot(b, i, (uint64_t)(int64_t)unscaled);
+    return;
+  }
+  rb_put_var(b, i, &unscaled, 16);
+}
+
+void spate_rb_set_date(spate_row_builder *b, int i, int32_t days) {
+  if (!check(b, i, SPATE_DATE)) return;
+  if (days < ROW_DATE_MIN || days > ROW_DATE_MAX) {
+    rb_fail(b,
+            "field %d '%s': DATE %" PRId32
+            " (days since 1970-01-01) is outside the years "
+            "0000..9999",
+            i, field_name(b->schema, i), days);
+    return;
+  }
+  put_slot(b, i, (uint64_t)(int64_t)days);
+}
+
+/* 10^(3 - p) for the millisecond digits a precision p <= 3 keeps, 10^(9 - p) for nanos. */
+static const int32_t cut_ms[] = {1000, 100, 10, 1};
+static const int32_t cut_ns[] = {1000000000, 100000000, 10000000, 1000000, 100000,
+                                 10000,      1000,      100,      10,      1};
+
+void spate_rb_set_time(spate_row_builder *b, int i, int32_t ms) {
+  if (!check(b, i, SPATE_TIME)) return;
+  if (ms < 0 || ms >= 86400000) {
+    rb_fail(b, "field %d '%s': TIME %" PRId32 " is not a millisecond of the day (0..86399999)", i,
+            field_name(b->schema, i), ms);
+    return;
+  }
+  int p = b->schema->fields[i].precision;
+  if (p < 3) ms -= ms % cut_ms[p];
+  put_slot(b, i, (uint64_t)(int64_t)ms);
+}
+
+void spate_rb_set_timestamp_nanos(spate_row_builder *b, int i, int64_t ms, int32_t nanos) {
+  if (!check2(b, i, SPATE_TIMESTAMP, SPATE_TIMESTAMP_LTZ)) return;
+  if (nanos < 0 || nanos > 999999) {
+    rb_fail(b, "field %d '%s': %" PRId32 " nanoseconds of a millisecond (0..999999)", i,
+            field_name(b->schema, i), nanos);
+    return;
+  }
+  int p = b->schema->fields[i].precision;
+  if (p <= 3) {
+    /* Cut toward the past, as LocalDateTime.truncatedTo does on the wall-clock fields. */
+    int64_t c = cut_ms[p], r = ms % c, t = ms - r; /* toward zero, then down a step if below */
+    if (r < 0 && t >= INT64_MIN + c) t -= c;       /* (none below INT64_MIN exists) */
+    put_slot(b, i, (uint64_t)t);
+    return;
+  }
+  nanos -= nanos % cut_ns[p]; /* of the 6 digits of the nanos, p - 3 are kept */
+  uint8_t v[12];
+  memcpy(v, &ms, 8);
+  memcpy(v + 8, &nanos, 4);
+  rb_put_var(b, i, v, 12);
+}
+
+void spate_rb_set_timestamp(spate_row_builder *b, int i, int64_t ms) {
+  /* The common case (TIMESTAMP(3)) writes the slot straight away. */
+  if ((unsigned)i < b->nfields && b->types[i] == SPATE_TIMESTAMP &&
+      b->schema->fields[i].precision == 3) {
+    put_slot(b, i, (uint64_t)ms);
+    return;
+  }
+  spate_rb_set_timestamp_nanos(b, i, ms, 0);
+}
+
+void spate_rb_set_interval_months(spate_row_builder *b, int i, int32_t months) {
+  if (check(b, i, SPATE_INTERVAL_YM)) put_slot(b, i, (uint64_t)(int64_t)months);
+}
+
+void spate_rb_set_interval_ms(spate_row_builder *b, int i, int64_t ms) {
+  if (check(b, i, SPATE_INTERVAL_DT)) put_slot(b, i, (uint64_t)ms);
 }
 
 void spate_rb_set_field(spate_row_builder *b, int i, const spate_row *src, int j) {
@@ -261,14 +373,14 @@ void spate_rb_set_field(spate_row_builder *b, int i, const spate_row *src, int j
     return;
   }
   uint64_t v = spate_row_slot_(src, j);
-  spate_type t = s->fields[i].type;
-  if (t == SPATE_STRING || t == SPATE_BYTES) {
+  if (type_is_var(&s->fields[i])) {
     uint32_t off = (uint32_t)(v >> 32), n = (uint32_t)v;
-    if ((uint64_t)off + n > src->len) {
+    uint32_t fixed = type_fixed_tail(&s->fields[i]);
+    if ((uint64_t)off + n > src->len || (fixed && n != fixed)) {
       rb_fail(b, "field %d '%s': source field %d points outside its row", i, field_name(s, i), j);
       return;
     }
-    put_var(b, i, src->data + off, n);
+    rb_put_var(b, i, src->data + off, n);
     return;
   }
   put_slot(b, i, v);
@@ -345,65 +457,147 @@ void spate_row_free(spate_row *row) {
 /* ---------------------------------------------------------------------------------------------
  * Validation. */
 
-int row_validate(const uint8_t *data, uint32_t len, const spate_schema *s, bool check_utf8,
-                 char *err, size_t err_len) {
-  uint32_t n = (uint32_t)s->nfields;
-  uint32_t header = spate_row_header_size(n);
-  if (!data || len < header)
+static int check_composite(const uint8_t *p, uint32_t len, const schema_field *f, bool check_utf8,
+                           char *err, size_t err_len);
+
+/* Checks n fields at data (len bytes) in the row layout, of the types fields[0..n), or all of
+ * fields[0]'s type when repeat (an array's elements). */
+static int check_fields(const uint8_t *data, uint32_t len, uint32_t n, const schema_field *fields,
+                        bool repeat, bool check_utf8, char *err, size_t err_len) {
+  if (!data || (uint64_t)n * 8 > len || len < spate_row_header_size(n))
     return sp_err(err, err_len, SPATE_ECORRUPT,
-                  "row of %u bytes is shorter than its header (%u bytes for %u fields)", len,
-                  header, n);
+                  "row of %u bytes is shorter than its header (%" PRIu64 " bytes for %u fields)",
+                  len, ((uint64_t)n + 63) / 64 * 8 + (uint64_t)n * 8, n);
+  uint32_t header = spate_row_header_size(n);
   spate_row r = {data, len, n};
   for (uint32_t i = 0; i < n; i++) {
+    const schema_field *f = repeat ? fields : &fields[i];
     if (spate_row_is_null(&r, (int)i)) {
-      if (!s->fields[i].nullable)
+      if (!f->nullable)
         return sp_err(err, err_len, SPATE_ECORRUPT, "row field %u '%s' is NOT NULL but null", i,
-                      s->fields[i].name);
+                      f->name);
       continue;
     }
     uint64_t v = spate_row_slot_(&r, (int)i);
-    switch (s->fields[i].type) {
-    case SPATE_BOOLEAN:
-      if (v > 1)
-        return sp_err(err, err_len, SPATE_ECORRUPT,
-                      "row field %u '%s': BOOLEAN slot holds %" PRIu64 ", not 0 or 1", i,
-                      s->fields[i].name, v);
-      break;
-    case SPATE_INT: {
-      int64_t x = (int64_t)v;
-      if (x < INT32_MIN || x > INT32_MAX)
-        return sp_err(err, err_len, SPATE_ECORRUPT,
-                      "row field %u '%s': INT slot holds %" PRId64 ", outside the 32-bit range", i,
-                      s->fields[i].name, x);
-      break;
-    }
-    case SPATE_STRING:
-    case SPATE_BYTES: {
+    if (type_is_var(f)) {
       uint32_t off = (uint32_t)(v >> 32), slen = (uint32_t)v;
       if (off < header || (uint64_t)off + slen > len)
         return sp_err(err, err_len, SPATE_ECORRUPT,
                       "row field %u '%s': value at offset %u, length %u lies outside the tail "
                       "[%u, %u)",
-                      i, s->fields[i].name, off, slen, header, len);
-      if (check_utf8 && s->fields[i].type == SPATE_STRING) {
+                      i, f->name, off, slen, header, len);
+      uint32_t fixed = type_fixed_tail(f);
+      if (fixed && slen != fixed)
+        return sp_err(err, err_len, SPATE_ECORRUPT,
+                      "row field %u '%s': a %s value has %u bytes, not %u", i, f->name,
+                      schema_type_name(f->type), slen, fixed);
+      if (check_utf8 && (f->type == SPATE_STRING || f->type == SPATE_CHAR)) {
         long bad = sp_utf8_invalid_at((const char *)data + off, slen);
         if (bad >= 0)
           return sp_err(err, err_len, SPATE_ECORRUPT,
-                        "row field %u '%s': invalid UTF-8 at byte %ld of the string", i,
-                        s->fields[i].name, bad);
+                        "row field %u '%s': invalid UTF-8 at byte %ld of the string", i, f->name,
+                        bad);
       }
+      if (f->type == SPATE_TIMESTAMP || f->type == SPATE_TIMESTAMP_LTZ) {
+        int32_t nanos;
+        memcpy(&nanos, data + off + 8, 4);
+        if (nanos < 0 || nanos > 999999)
+          return sp_err(err, err_len, SPATE_ECORRUPT,
+                        "row field %u '%s': %" PRId32 " nanoseconds of a millisecond", i, f->name,
+                        nanos);
+      }
+      if (f->type == SPATE_DECIMAL) {
+        spate_int128 x;
+        memcpy(&x, data + off, 16);
+        if (!dec_fits(x, f->precision))
+          return sp_err(err, err_len, SPATE_ECORRUPT,
+                        "row field %u '%s': the value has more than the %d digits of its DECIMAL",
+                        i, f->name, f->precision);
+      }
+      if (type_is_composite(f->type)) {
+        int rc = check_composite(data + off, slen, f, check_utf8, err, err_len);
+        if (rc) return rc;
+      }
+      continue;
+    }
+    int64_t x = (int64_t)v, lo = INT64_MIN, hi = INT64_MAX;
+    switch (f->type) {
+    case SPATE_BOOLEAN: lo = 0, hi = 1; break;
+    case SPATE_TINYINT: lo = INT8_MIN, hi = INT8_MAX; break;
+    case SPATE_SMALLINT: lo = INT16_MIN, hi = INT16_MAX; break;
+    case SPATE_INT:
+    case SPATE_INTERVAL_YM: lo = INT32_MIN, hi = INT32_MAX; break;
+    case SPATE_FLOAT: lo = 0, hi = UINT32_MAX; break; /* the high half is zero */
+    case SPATE_DATE: lo = ROW_DATE_MIN, hi = ROW_DATE_MAX; break;
+    case SPATE_TIME: lo = 0, hi = 86399999; break;
+    case SPATE_DECIMAL: {
+      int64_t lim = (int64_t)dec_pow10(f->precision);
+      lo = -lim + 1, hi = lim - 1;
       break;
     }
-    default: break; /* DOUBLE, BIGINT and TIMESTAMP accept every bit pattern */
+    default: break; /* DOUBLE, BIGINT, TIMESTAMP(p <= 3), INTERVAL DAY TO SECOND: every pattern */
     }
+    if (x < lo || x > hi)
+      return sp_err(err, err_len, SPATE_ECORRUPT,
+                    "row field %u '%s': %s slot holds %" PRId64 ", outside %" PRId64 "..%" PRId64,
+                    i, f->name, schema_type_name(f->type), x, lo, hi);
   }
   return 0;
 }
 
+int row_validate(const uint8_t *data, uint32_t len, const spate_schema *s, bool check_utf8,
+                 char *err, size_t err_len) {
+  return check_fields(data, len, (uint32_t)s->nfields, s->fields, false, check_utf8, err, err_len);
+}
+
+/* An array value: u32 count, u32 zero, then count elements in the row layout. */
+static int check_array(const uint8_t *p, uint32_t len, const schema_field *elem, bool check_utf8,
+                       char *err, size_t err_len) {
+  uint32_t n, zero;
+  if (len < 8)
+    return sp_err(err, err_len, SPATE_ECORRUPT, "an array of %u bytes has no header", len);
+  memcpy(&n, p, 4);
+  memcpy(&zero, p + 4, 4);
+  if (zero != 0)
+    return sp_err(err, err_len, SPATE_ECORRUPT, "an array header's second word is not zero");
+  return check_fields(p + 8, len - 8, n, elem, true, check_utf8, err, err_len);
+}
+
+int row_validate_array(const uint8_t *p, uint32_t len, const schema_field *elem, char *err,
+                       size_t err_len) {
+  return check_array(p, len, elem, false, err, err_len);
+}
+
+static int check_composite(const uint8_t *p, uint32_t len, const schema_field *f, bool check_utf8,
+                           char *err, size_t err_len) {
+  const spate_schema *sub = f->sub;
+  if (f->type == SPATE_ROW)
+    return check_fields(p, len, (uint32_t)sub->nfields, sub->fields, false, check_utf8, err,
+                        err_len);
+  if (f->type == SPATE_ARRAY) return check_array(p, len, &sub->fields[0], check_utf8, err, err_len);
+  /* MAP, MULTISET: u32 key array bytes K, u32 zero, keys, padding to 8, values */
+  uint32_t k, zero;
+  if (len < 8) return sp_err(err, err_len, SPATE_ECORRUPT, "a map of %u bytes has no header", len);
+  memcpy(&k, p, 4);
+  memcpy(&zero, p + 4, 4);
+  uint64_t kpad = ((uint64_t)k + 7) & ~(uint64_t)7;
+  if (zero != 0 || kpad > len - 8)
+    return sp_err(err, err_len, SPATE_ECORRUPT,
+                  "a map's key array of %u bytes exceeds its %u bytes", k, len);
+  int rc = check_array(p + 8, k, &sub->fields[0], check_utf8, err, err_len);
+  if (rc == 0)
+    rc = check_array(p + 8 + kpad, len - 8 - (uint32_t)kpad, &sub->fields[1], check_utf8, err,
+                     err_len);
+  uint32_t nk = 0, nv = 0;
+  if (rc == 0) memcpy(&nk, p + 8, 4);
+  if (rc == 0) memcpy(&nv, p + 8 + kpad, 4);
+  if (rc == 0 && nk != nv)
+    return sp_err(err, err_len, SPATE_ECORRUPT, "a map has %u keys but %u values", nk, nv);
+  return rc;
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Equality and hashing of key fields. */
-
-static bool is_var(spate_type t) { return t == SPATE_STRING || t == SPATE_BYTES; }
 
 bool row_fields_equal(const spate_row *a, const int *afields, const spate_row *b,
                       const int *bfields, int n, const spate_schema *as) {
@@ -414,7 +608,7 @@ bool row_fields_equal(const spate_row *a, const int *afields, const spate_row *b
       if (na != nb) return false;
       continue;
     }
-    if (is_var(as->fields[i].type)) {
+    if (type_is_var(&as->fields[i])) {
       spate_bytes x = spate_row_string(a, i), y = spate_row_string(b, j);
       if (x.len != y.len || (x.len && memcmp(x.ptr, y.ptr, x.len) != 0)) return false;
     } else if (spate_row_slot_(a, i) != spate_row_slot_(b, j)) {
@@ -426,19 +620,77 @@ bool row_fields_equal(const spate_row *a, const int *afields, const spate_row *b
   return true;
 }
 
-static int32_t java_hash_field(const spate_row *r, int i, spate_type t) {
+static int32_t java_hash_field(const spate_row *r, int i, const schema_field *f) {
   if (spate_row_is_null(r, i)) return 0;
-  switch (t) {
+  switch (f->type) {
   case SPATE_BOOLEAN: return sp_java_bool_hash(spate_row_bool(r, i));
+  /* Byte.hashCode and Short.hashCode are the value, as Integer.hashCode is. */
+  case SPATE_TINYINT:
+  case SPATE_SMALLINT:
   case SPATE_INT: return sp_java_int_hash(spate_row_int(r, i));
-  case SPATE_BIGINT:
-  case SPATE_TIMESTAMP: return sp_java_long_hash(spate_row_bigint(r, i));
+  case SPATE_BIGINT: return sp_java_long_hash(spate_row_bigint(r, i));
+  case SPATE_TIMESTAMP:
+    /* TIMESTAMP(p <= 3) keeps the Long.hashCode of its milliseconds that Spate's TIMESTAMP
+     * always had (key groups of existing savepoints depend on it); a finer TIMESTAMP hashes as
+     * the LocalDateTime Flink's DataStream would hold. */
+    if (f->precision <= 3) return sp_java_long_hash(spate_row_bigint(r, i));
+    {
+      spate_timestamp t = spate_row_timestamp_p(r, i, f->precision);
+      return tt_date_time_hash(t.ms, t.nanos);
+    }
+  case SPATE_TIMESTAMP_LTZ: {
+    spate_timestamp t = spate_row_timestamp_p(r, i, f->precision);
+    return tt_instant_hash(t.ms, t.nanos);
+  }
+  case SPATE_DATE: return tt_date_hash(spate_row_date(r, i));
+  case SPATE_TIME: return tt_time_hash((int64_t)spate_row_time(r, i) * 1000000);
+  case SPATE_INTERVAL_YM: return tt_period_hash(spate_row_interval_months(r, i), f->unit);
+  case SPATE_INTERVAL_DT: { /* Duration.ofMillis: hashed as an Instant is */
+    return tt_instant_hash(spate_row_interval_ms(r, i), 0);
+  }
   case SPATE_DOUBLE: return sp_java_double_hash(spate_row_double(r, i));
-  case SPATE_STRING: {
+  case SPATE_FLOAT: {
+    /* Float.hashCode = floatToIntBits: the bits, every NaN as the canonical 0x7fc00000. */
+    float x = spate_row_float(r, i);
+    uint32_t bits;
+    memcpy(&bits, &x, 4);
+    return x != x ? 0x7fc00000 : (int32_t)bits;
+  }
+  case SPATE_DECIMAL: return dec_java_hash(spate_row_decimal(r, i, f->precision), f->scale);
+  case SPATE_STRING:
+  case SPATE_CHAR: {
     spate_bytes s = spate_row_string(r, i);
     return sp_java_string_hash(s.ptr, s.len);
   }
-  case SPATE_BYTES: {
+  case SPATE_ARRAY: {
+    /* List.hashCode (Arrays.hashCode of the elements): h = 31 * h + element, from 1 */
+    spate_array a = spate_row_array(r, i);
+    uint32_t h = 1;
+    for (uint32_t k = 0; k < a.elems.nfields; k++)
+      h = 31 * h + (uint32_t)java_hash_field(&a.elems, (int)k, &f->sub->fields[0]);
+    return (int32_t)h;
+  }
+  case SPATE_MAP:
+  case SPATE_MULTISET: {
+    /* Map.hashCode: the sum over entries of key.hashCode() ^ value.hashCode() */
+    spate_map_data m = spate_row_map(r, i);
+    uint32_t h = 0;
+    for (uint32_t k = 0; k < m.keys.elems.nfields; k++)
+      h += (uint32_t)(java_hash_field(&m.keys.elems, (int)k, &f->sub->fields[0]) ^
+                      java_hash_field(&m.values.elems, (int)k, &f->sub->fields[1]));
+    return (int32_t)h;
+  }
+  case SPATE_ROW: {
+    /* Arrays.hashCode of the fields (Row.hashCode also mixes in its RowKind, an enum whose
+     * hashCode is an identity hash, so no Java value is stable there) */
+    spate_row x = spate_row_row(r, i, f->sub->nfields);
+    uint32_t h = 1;
+    for (int k = 0; k < f->sub->nfields; k++)
+      h = 31 * h + (uint32_t)java_hash_field(&x, k, &f->sub->fields[k]);
+    return (int32_t)h;
+  }
+  case SPATE_BYTES:
+  case SPATE_BINARY: {
     /* Arrays.hashCode(byte[]): Java bytes are signed. */
     spate_bytes s = spate_row_string(r, i);
     uint32_t h = 1;
@@ -455,7 +707,7 @@ int32_t row_fields_java_hash(const spate_row *r, const int *fields, int n, const
    * gives exactly that, and a single field hashes as its value alone, as Tuple1 does. */
   uint32_t h = 0;
   for (int k = 0; k < n; k++)
-    h = 31 * h + (uint32_t)java_hash_field(r, fields[k], s->fields[fields[k]].type);
+    h = 31 * h + (uint32_t)java_hash_field(r, fields[k], &s->fields[fields[k]]);
   return (int32_t)h;
 }
 
@@ -468,9 +720,11 @@ bool row_project(const spate_row *src, const int *fields, int n, spate_row_build
   for (int k = 0; k < n; k++) {
     int j = fields[k];
     if (j < 0 || (uint32_t)j >= src->nfields) return false;
-    if (is_var(s->fields[k].type) && !spate_row_is_null(src, j)) {
+    if (type_is_var(&s->fields[k]) && !spate_row_is_null(src, j)) {
       uint64_t v = spate_row_slot_(src, j);
       if ((v >> 32) + (uint32_t)v > src->len) return false; /* outside the source row */
+      uint32_t fixed = type_fixed_tail(&s->fields[k]);
+      if (fixed && (uint32_t)v != fixed) return false;
       total += (uint32_t)v;
     }
   }
@@ -488,7 +742,7 @@ bool row_project(const spate_row *src, const int *fields, int n, spate_row_build
       nulls |= 1ull << k;
     } else {
       v = spate_row_slot_(src, j);
-      if (is_var(s->fields[k].type)) {
+      if (type_is_var(&s->fields[k])) {
         uint32_t off = (uint32_t)(v >> 32), len = (uint32_t)v; /* checked above */
         memcpy(b->buf + tail, src->data + off, len);
         v = (uint64_t)tail << 32 | len;
@@ -512,7 +766,7 @@ uint64_t row_fields_hash64(const spate_row *r, const int *fields, int n, const s
     uint64_t fh;
     if (spate_row_is_null(r, i)) {
       fh = 0x9e3779b97f4a7c15ULL; /* distinct from the empty string's hash */
-    } else if (is_var(s->fields[i].type)) {
+    } else if (type_is_var(&s->fields[i])) {
       spate_bytes v = spate_row_string(r, i);
       fh = sp_hash64(v.ptr ? v.ptr : "", v.len);
     } else {
@@ -524,181 +778,4 @@ uint64_t row_fields_hash64(const spate_row *r, const int *fields, int n, const s
     h ^= h >> 29;
   }
   return h;
-}
-
-/* ---------------------------------------------------------------------------------------------
- * Text form. */
-
-/* Where formatted text goes: a growable string (sb) or a fixed buffer that truncates while
- * counting the full length. */
-typedef struct text_out {
-  sp_strbuf *sb;
-  char *buf;
-  size_t cap;
-  size_t len;
-  int rc;
-} text_out;
-
-static void emit(text_out *o, const char *p, size_t n) {
-  if (o->sb) {
-    if (!o->rc) o->rc = sp_strbuf_append(o->sb, p, n);
-  } else if (o->cap && o->len < o->cap - 1) {
-    size_t room = o->cap - 1 - o->len;
-    memcpy(o->buf + o->len, p, n < room ? n : room);
-  }
-  o->len += n;
-}
-
-static void emit_str(text_out *o, const char *s) { emit(o, s, strlen(s)); }
-
-/* Java's Double.toString: the shortest decimal that reads back as the same double (with at
- * least two digits considered when one would do, as the JDK 19+ specification says), printed
- * plainly for 1e-3 <= |d| < 1e7 and as d.dddE±n otherwise. */
-static size_t java_double(double d, char out[40]) {
-  if (isnan(d)) return (size_t)snprintf(out, 40, "NaN");
-  if (isinf(d)) return (size_t)snprintf(out, 40, d > 0 ? "Infinity" : "-Infinity");
-  if (d == 0) return (size_t)snprintf(out, 40, signbit(d) ? "-0.0" : "0.0");
-  char sci[40];
-  int prec;
-  for (prec = 0; prec < 16; prec++) {
-    snprintf(sci, sizeof sci, "%.*e", prec, d);
-    if (strtod(sci, NULL) == d) break;
-  }
-  if (prec == 16) snprintf(sci, sizeof sci, "%.16e", d);
-  /* When one digit suffices Java picks the closest two-digit decimal (4.9E-324, not 5.0E-324). */
-  if (prec == 0) snprintf(sci, sizeof sci, "%.1e", d);
-  char digits[24];
-  int nd = 0;
-  const char *p = sci;
-  bool neg = *p == '-';
-  if (neg) p++;
-  for (; *p && *p != 'e'; p++)
-    if (*p >= '0' && *p <= '9') digits[nd++] = *p;
-  int exp = atoi(p + 1);
-  while (nd > 1 && digits[nd - 1] == '0') nd--;
-  size_t n = 0;
-  if (neg) out[n++] = '-';
-  double a = fabs(d);
-  if (a >= 1e-3 && a < 1e7) {
-    if (exp >= 0) {
-      for (int k = 0; k <= exp; k++) out[n++] = k < nd ? digits[k] : '0';
-      out[n++] = '.';
-      if (nd > exp + 1)
-        for (int k = exp + 1; k < nd; k++) out[n++] = digits[k];
-      else
-        out[n++] = '0';
-    } else {
-      out[n++] = '0';
-      out[n++] = '.';
-      for (int k = 0; k < -exp - 1; k++) out[n++] = '0';
-      for (int k = 0; k < nd; k++) out[n++] = digits[k];
-    }
-    out[n] = 0;
-    return n;
-  }
-  out[n++] = digits[0];
-  out[n++] = '.';
-  if (nd > 1)
-    for (int k = 1; k < nd; k++) out[n++] = digits[k];
-  else
-    out[n++] = '0';
-  n += (size_t)snprintf(out + n, 40 - n, "E%d", exp);
-  return n;
-}
-
-/* LocalDateTime.toString of a UTC instant: uuuu-MM-ddTHH:mm, then :ss unless seconds and
- * fraction are zero, then .SSS unless the millis are zero. */
-static size_t java_timestamp(int64_t ms, char out[48]) {
-  int64_t rem, days = cal_day_of(ms, &rem);
-  int64_t y;
-  int mo, d;
-  cal_civil_from_days(days, &y, &mo, &d);
-  int h = (int)(rem / 3600000), mi = (int)(rem / 60000 % 60), s = (int)(rem / 1000 % 60),
-      milli = (int)(rem % 1000);
-  size_t n;
-  if (y > -1000 && y < 1000)
-    n = (size_t)snprintf(out, 48, "%s%04d", y < 0 ? "-" : "", (int)(y < 0 ? -y : y));
-  else
-    n = (size_t)snprintf(out, 48, "%s%" PRId64, y > 9999 ? "+" : "", y);
-  n += (size_t)snprintf(out + n, 48 - n, "-%02d-%02dT%02d:%02d", mo, d, h, mi);
-  if (s || milli) n += (size_t)snprintf(out + n, 48 - n, ":%02d", s);
-  if (milli) n += (size_t)snprintf(out + n, 48 - n, ".%03d", milli);
-  return n;
-}
-
-static void format_field(text_out *o, const spate_row *r, int i, const spate_schema *s) {
-  char tmp[48];
-  size_t n;
-  if (spate_row_is_null(r, i)) {
-    emit(o, "null", 4);
-    return;
-  }
-  switch (s->fields[i].type) {
-  case SPATE_BOOLEAN: emit_str(o, spate_row_bool(r, i) ? "true" : "false"); return;
-  case SPATE_INT:
-    n = (size_t)snprintf(tmp, sizeof tmp, "%" PRId32, spate_row_int(r, i));
-    emit(o, tmp, n);
-    return;
-  case SPATE_BIGINT:
-    n = (size_t)snprintf(tmp, sizeof tmp, "%" PRId64, spate_row_bigint(r, i));
-    emit(o, tmp, n);
-    return;
-  case SPATE_DOUBLE:
-    n = java_double(spate_row_double(r, i), tmp);
-    emit(o, tmp, n);
-    return;
-  case SPATE_TIMESTAMP:
-    n = java_timestamp(spate_row_timestamp(r, i), tmp);
-    emit(o, tmp, n);
-    return;
-  case SPATE_STRING: {
-    spate_bytes v = spate_row_string(r, i);
-    emit(o, v.ptr, v.len);
-    return;
-  }
-  case SPATE_BYTES: {
-    spate_bytes v = spate_row_string(r, i);
-    emit(o, "[", 1);
-    for (uint32_t k = 0; k < v.len; k++) {
-      n = (size_t)snprintf(tmp, sizeof tmp, k ? ", %d" : "%d", (int)(int8_t)v.ptr[k]);
-      emit(o, tmp, n);
-    }
-    emit(o, "]", 1);
-    return;
-  }
-  }
-  emit_str(o, "?");
-}
-
-static void format_row(text_out *o, const spate_row *r, const spate_schema *s) {
-  if (s->nfields == 1) {
-    format_field(o, r, 0, s);
-    return;
-  }
-  /* Flink's Tuple.toString: "(a,b,c)" with no spaces. */
-  emit(o, "(", 1);
-  for (int i = 0; i < s->nfields; i++) {
-    if (i) emit(o, ",", 1);
-    format_field(o, r, i, s);
-  }
-  emit(o, ")", 1);
-}
-
-int row_format_field(sp_strbuf *sb, const spate_row *r, int i, const spate_schema *s) {
-  text_out o = {.sb = sb};
-  format_field(&o, r, i, s);
-  return o.rc;
-}
-
-int row_format(sp_strbuf *sb, const spate_row *r, const spate_schema *s) {
-  text_out o = {.sb = sb};
-  format_row(&o, r, s);
-  return o.rc;
-}
-
-size_t spate_row_format(const spate_row *row, const spate_schema *schema, char *out, size_t cap) {
-  text_out o = {.buf = out, .cap = out ? cap : 0};
-  format_row(&o, row, schema);
-  if (o.cap) out[o.len < o.cap - 1 ? o.len : o.cap - 1] = 0;
-  return o.len;
 }

@@ -32,17 +32,32 @@ struct spate_row_builder {
   char error[256]; /* first setter error since begin; empty if none */
 };
 
+/* The DATE values Flink's DATE holds: 0000-01-01 .. 9999-12-31 as days since 1970-01-01. */
+#define ROW_DATE_MIN (-719528)
+#define ROW_DATE_MAX 2932896
+
 /* In-place init/teardown for builders embedded in other structs. */
 int rb_init(spate_row_builder *b, const spate_schema *schema);
 void rb_destroy(spate_row_builder *b);
 /* Ensures room for `extra` more tail bytes. */
 int rb_reserve(spate_row_builder *b, uint32_t extra);
+/* Records the builder's first error since begin (later ones are dropped). */
+void rb_fail(spate_row_builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends n bytes (which may lie in the builder's own area) to the tail and points field i at
+ * them; an error on the builder when the row cannot grow. */
+void rb_put_var(spate_row_builder *b, int i, const void *p, size_t n);
 
 /* Checks that bytes are a well-formed row of the schema: size, slot offsets inside the row,
- * booleans 0/1, valid UTF-8 in STRING fields when check_utf8. Returns 0 or SPATE_ECORRUPT with a
+ * every fixed value in its type's range (booleans 0/1, TINYINT, SMALLINT, INT, DATE, TIME,
+ * DECIMAL digits, FLOAT's unused half), fixed-size tail values of their size with their ranges
+ * (TIMESTAMP nanos, DECIMAL digits), valid UTF-8 in STRING and CHAR fields when check_utf8. Returns 0 or SPATE_ECORRUPT with a
  * message. */
 int row_validate(const uint8_t *data, uint32_t len, const spate_schema *s, bool check_utf8,
                  char *err, size_t err_len);
+
+/* Checks an array value (u32 count, u32 zero, elements in the row layout) of elem's type. */
+int row_validate_array(const uint8_t *p, uint32_t len, const schema_field *elem, char *err,
+                       size_t err_len);
 
 /* Equality and Java-compatible hash of the fields `fields[0..n)` of a row (see base/hash.h: a
  * single field hashes as its Java value's hashCode, several as Flink's TupleN.hashCode:
@@ -61,9 +76,10 @@ bool row_project(const spate_row *src, const int *fields, int n, spate_row_build
 /* Hash for hash tables over the same fields (xxhash of the values). */
 uint64_t row_fields_hash64(const spate_row *r, const int *fields, int n, const spate_schema *s);
 
-/* Appends Flink's text form of one value (Java toString: doubles like Double.toString,
- * timestamps as ISO-8601 "2026-11-21T05:03:52.123", bytes as "[1, -2]") to a growable string
- * (base/strbuf.h). Returns 0 or SPATE_ENOMEM. */
+/* Appends Flink's text form of one value (row_format.c: Java toString of the value Flink's
+ * DataStream holds: doubles like Double.toString, timestamps as ISO-8601
+ * "2026-11-21T05:03:52.123", bytes as "[1, -2]", ...) to a growable string (base/strbuf.h).
+ * Returns 0 or SPATE_ENOMEM. */
 int row_format_field(sp_strbuf *sb, const spate_row *r, int i, const spate_schema *s);
 int row_format(sp_strbuf *sb, const spate_row *r, const spate_schema *s); /* whole row */
 

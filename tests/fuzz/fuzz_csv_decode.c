@@ -1,7 +1,7 @@
 /*
  * fuzz_csv_decode.c: CSV lines as a file or socket source reads them (connectors/csv_format.c).
- * The first byte picks the options (delimiter, quote or none, escape, comments, null literal),
- * the rest is the line.
+ * The first byte picks the options (delimiter, quote or none, escape, comments, null literal)
+ * and, with its top bit, the schema of Flink's other SQL types; the rest is the line.
  *
  * A line decodes into a well-formed row, is no record (a comment), or is rejected with a column
  * inside the line and a message; with quotes on, a decoded row encodes to a line that decodes
@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (pick & 64) fmt_options_set(&o, "csv.quote-character", "'", err, sizeof err);
   if (fmt_options_check(&o, err, sizeof err) < 0) return 0;
   char *line = fuzz_cstr(data + 1, size - 1);
-  fuzz_format_line(&o, line, size - 1, quotes);
+  fuzz_format_line(&o, line, size - 1, quotes, pick & 128);
   sp_free(line);
   return 0;
 }

@@ -205,6 +205,112 @@ static void row_seeds(void) {
   schema_unref(s);
 }
 
+/* Flink's SQL types, with the tail values of TIMESTAMP(9) and DECIMAL(38). */
+static const char *sql_spec =
+    "a TINYINT, b SMALLINT, c FLOAT, d DECIMAL(10, 2), e DECIMAL(38, 4), f DATE, g TIME(3), "
+    "h TIMESTAMP(9), i TIMESTAMP_LTZ(3), j INTERVAL YEAR(2) TO MONTH, "
+    "k INTERVAL DAY(2) TO SECOND(3), l CHAR(5), m VARCHAR(20), n BINARY(2), o VARBINARY(8) NOT "
+    "NULL";
+
+/* Composites, nested, with NULLs inside. */
+static const char *composite_spec =
+    "a ARRAY<INT>, m MAP<STRING, BIGINT>, r ROW<x INT, y ARRAY<STRING>>, n ARRAY<ARRAY<DOUBLE>>";
+
+static void composite_row_seed(void) {
+  spate_schema *s = parse(composite_spec);
+  spate_row_builder *b = spate_rb_new(s);
+  spate_array_builder *ab = spate_ab_new(s, 0, 0), *mk = spate_ab_new(s, 1, 0),
+                      *mv = spate_ab_new(s, 1, 1);
+  const spate_schema *rs = spate_schema_field_schema(s, 2);
+  spate_row_builder *rb = spate_rb_new(rs);
+  spate_array_builder *ry = spate_ab_new(rs, 1, 0), *outer = spate_ab_new(s, 3, 0),
+                      *inner = spate_ab_new(spate_schema_field_schema(s, 3), 0, 0);
+  spate_array a, k, v, y, in, nn;
+  spate_row rrow, r;
+  spate_rb_begin(b);
+  spate_ab_begin(ab, 3);
+  spate_rb_set_int(spate_ab_elements(ab), 0, 1);
+  spate_rb_set_int(spate_ab_elements(ab), 2, 3);
+  FUZZ_CHECK(spate_ab_finish(ab, &a) == 0, "array");
+  spate_rb_set_array(b, 0, &a);
+  spate_ab_begin(mk, 2);
+  spate_ab_begin(mv, 2);
+  spate_rb_set_string(spate_ab_elements(mk), 0, "a", 1);
+  spate_rb_set_string(spate_ab_elements(mk), 1, "b", 1);
+  spate_rb_set_bigint(spate_ab_elements(mv), 0, -1);
+  FUZZ_CHECK(spate_ab_finish(mk, &k) == 0 && spate_ab_finish(mv, &v) == 0, "map");
+  spate_rb_set_map(b, 1, &k, &v);
+  spate_ab_begin(ry, 1);
+  spate_rb_set_string(spate_ab_elements(ry), 0, "yy", 2);
+  FUZZ_CHECK(spate_ab_finish(ry, &y) == 0, "inner array");
+  spate_rb_begin(rb);
+  spate_rb_set_int(rb, 0, 7);
+  spate_rb_set_array(rb, 1, &y);
+  FUZZ_CHECK(spate_rb_finish(rb, &rrow) == 0, "nested row");
+  spate_rb_set_row(b, 2, &rrow);
+  spate_ab_begin(outer, 2);
+  spate_ab_begin(inner, 1);
+  spate_rb_set_double(spate_ab_elements(inner), 0, 1.5);
+  FUZZ_CHECK(spate_ab_finish(inner, &in) == 0, "inner");
+  spate_rb_set_array(spate_ab_elements(outer), 0, &in);
+  FUZZ_CHECK(spate_ab_finish(outer, &nn) == 0, "outer");
+  spate_rb_set_array(b, 3, &nn);
+  FUZZ_CHECK(spate_rb_finish(b, &r) == 0, "%s", spate_rb_error(b));
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_bytes(&w, composite_spec, strlen(composite_spec));
+  sp_put_u8(&w, '\n');
+  sp_put_bytes(&w, r.data, r.len);
+  put_writer("row", "seed-composite.bin", &w);
+  sp_writer_init(&w);
+  schema_encode(&w, s);
+  put_writer("schema_decode", "seed-composite.bin", &w);
+  spate_ab_free(ab);
+  spate_ab_free(mk);
+  spate_ab_free(mv);
+  spate_ab_free(ry);
+  spate_ab_free(outer);
+  spate_ab_free(inner);
+  spate_rb_free(rb);
+  spate_rb_free(b);
+  schema_unref(s);
+}
+
+static void sql_row_seeds(void) {
+  spate_schema *s = parse(sql_spec);
+  spate_row_builder *b = spate_rb_new(s);
+  for (int k = 0; k < 2; k++) {
+    spate_rb_begin(b);
+    spate_rb_set_bytes(b, 14, "xy", 2);
+    if (k == 0) {
+      spate_rb_set_tinyint(b, 0, -128);
+      spate_rb_set_smallint(b, 1, 32767);
+      spate_rb_set_float(b, 2, 0.1f);
+      spate_rb_set_decimal(b, 3, -1234);
+      spate_rb_set_decimal(b, 4, (spate_int128)1 << 100);
+      spate_rb_set_date(b, 5, 2932896);
+      spate_rb_set_time(b, 6, 45296789);
+      spate_rb_set_timestamp_nanos(b, 7, 1577968496789, 123456);
+      spate_rb_set_timestamp(b, 8, -1);
+      spate_rb_set_interval_months(b, 9, 14);
+      spate_rb_set_interval_ms(b, 10, -500);
+      spate_rb_set_string(b, 11, "ab", 2);
+      spate_rb_set_string(b, 12, "x", 1);
+      spate_rb_set_bytes(b, 13, "\x01\xff", 2);
+    }
+    spate_row r;
+    FUZZ_CHECK(spate_rb_finish(b, &r) == 0, "%s", spate_rb_error(b));
+    sp_writer w;
+    sp_writer_init(&w);
+    sp_put_bytes(&w, sql_spec, strlen(sql_spec));
+    sp_put_u8(&w, '\n');
+    sp_put_bytes(&w, r.data, r.len);
+    put_writer("row", k ? "seed-sql-nulls.bin" : "seed-sql.bin", &w);
+  }
+  spate_rb_free(b);
+  schema_unref(s);
+}
+
 /* ---- schemas ------------------------------------------------------------------------------- */
 
 static void schema_seeds(void) {
@@ -220,6 +326,12 @@ static void schema_seeds(void) {
     put_writer("schema_decode", name, &w);
     schema_unref(s);
   }
+  spate_schema *s = parse(sql_spec);
+  sp_writer w;
+  sp_writer_init(&w);
+  schema_encode(&w, s);
+  put_writer("schema_decode", "seed-sql.bin", &w);
+  schema_unref(s);
 }
 
 /* ---- job results --------------------------------------------------------------------------- */
@@ -1151,6 +1263,8 @@ int main(int argc, char **argv) {
   }
   root = argv[1];
   row_seeds();
+  sql_row_seeds();
+  composite_row_seed();
   schema_seeds();
   job_result_seeds();
   jobgraph_seeds();

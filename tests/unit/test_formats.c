@@ -203,7 +203,7 @@ static void test_csv_errors(void **state) {
   fx_free(&f);
 
   fx_init(&f, "t TIMESTAMP, b BOOLEAN", FMT_CSV);
-  decode_bad(&f, "2024-02-30 00:00:00,true", 1, "is not a TIMESTAMP (yyyy-MM-dd HH:mm:ss");
+  decode_bad(&f, "2024-02-30 00:00:00,true", 1, "is not a TIMESTAMP(3) (yyyy-MM-dd HH:mm:ss");
   decode_bad(&f, "2024-01-01T00:00:00,true", 1, "is not a TIMESTAMP");
   decode_bad(&f, "2024-01-01 00:00:00,yes", 21, "field 'b': 'yes' is not a BOOLEAN");
   fx_free(&f);
@@ -265,7 +265,7 @@ static void test_json_options(void **state) {
   assert_int_equal(spate_row_timestamp(&f.row, 0), 1577934245600LL);
   assert_string_equal(encode(&f), "{\"t\":\"2020-01-02T03:04:05.6\",\"n\":1}");
   decode_bad(&f, "{\"t\": \"2020-01-02 03:04:05\"}", 7,
-             "field 't': \"2020-01-02 03:04:05\" is not a TIMESTAMP (yyyy-MM-ddTHH:mm:ss");
+             "field 't': \"2020-01-02 03:04:05\" is not a TIMESTAMP(3) (yyyy-MM-ddTHH:mm:ss");
   set(&f, "json.fail-on-missing-field", "true");
   decode_bad(&f, "{\"t\":null}", 1, "field 'n' is missing");
   decode_ok(&f, "{\"t\":null,\"n\":null}");

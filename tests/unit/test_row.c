@@ -382,7 +382,7 @@ static void validate_rejects(void **state) {
   expect_invalid(bad, len, s, false, "BOOLEAN slot holds 2");
   memcpy(bad, row, len);
   put_slot(bad, 5, 1, (uint64_t)INT32_MAX + 1);
-  expect_invalid(bad, len, s, false, "outside the 32-bit range");
+  expect_invalid(bad, len, s, false, "outside -2147483648..2147483647");
   memcpy(bad, row, len);
   bad[0] |= 1 << 4; /* NULL in a NOT NULL field */
   expect_invalid(bad, len, s, false, "NOT NULL but null");
