@@ -52,7 +52,7 @@ void rb_fail(spate_row_builder *b, const char *fmt, ...) {
   if (!b->error[0]) snprintf(b->error, sizeof b->error, "row builder error");
 }
 
-static void __attribute__((noinline, cold)) bad_set(spate_row_builder *b, int i, spate_type t) {
+void rb_bad_set(spate_row_builder *b, int i, spate_type t) {
   const spate_schema *s = b->schema;
   if (i < 0 || i >= s->nfields) {
     rb_fail(b, "field index %d out of range (the schema has %d fields), set as %s", i, s->nfields,
@@ -64,9 +64,7 @@ static void __attribute__((noinline, cold)) bad_set(spate_row_builder *b, int i,
 }
 
 static inline bool check(spate_row_builder *b, int i, spate_type t) {
-  if ((unsigned)i < b->nfields && b->types[i] == (uint8_t)t) return true;
-  bad_set(b, i, t);
-  return false;
+  return rb_check_kind(b, i, t, t);
 }
 
 /* Clears field i's NULL bit and writes its slot. */
@@ -227,16 +225,8 @@ void rb_put_var(spate_row_builder *b, int i, const void *p, size_t n) {
   put_slot(b, i, (uint64_t)off << 32 | (uint32_t)n);
 }
 
-/* A check for setters that serve two kinds (STRING and CHAR, ...): the error names the first. */
-static inline bool check2(spate_row_builder *b, int i, spate_type t, spate_type t2) {
-  if ((unsigned)i < b->nfields && (b->types[i] == (uint8_t)t || b->types[i] == (uint8_t)t2))
-    return true;
-  bad_set(b, i, t);
-  return false;
-}
-
 void spate_rb_set_string(spate_row_builder *b, int i, const char *s, size_t len) {
-  if (!check2(b, i, SPATE_STRING, SPATE_CHAR)) return;
+  if (!rb_check_kind(b, i, SPATE_STRING, SPATE_CHAR)) return;
   if (!s && len) {
     rb_fail(b, "field %d '%s': NULL string pointer with length %zu", i, field_name(b->schema, i),
             len);
@@ -246,7 +236,7 @@ void spate_rb_set_string(spate_row_builder *b, int i, const char *s, size_t len)
 }
 
 void spate_rb_set_bytes(spate_row_builder *b, int i, const void *p, size_t len) {
-  if (!check2(b, i, SPATE_BYTES, SPATE_BINARY)) return;
+  if (!rb_check_kind(b, i, SPATE_BYTES, SPATE_BINARY)) return;
   if (!p && len) {
     rb_fail(b, "field %d '%s': NULL bytes pointer with length %zu", i, field_name(b->schema, i),
             len);
@@ -318,7 +308,7 @@ void spate_rb_set_time(spate_row_builder *b, int i, int32_t ms) {
 }
 
 void spate_rb_set_timestamp_nanos(spate_row_builder *b, int i, int64_t ms, int32_t nanos) {
-  if (!check2(b, i, SPATE_TIMESTAMP, SPATE_TIMESTAMP_LTZ)) return;
+  if (!rb_check_kind(b, i, SPATE_TIMESTAMP, SPATE_TIMESTAMP_LTZ)) return;
   if (nanos < 0 || nanos > 999999) {
     rb_fail(b, "field %d '%s': %" PRId32 " nanoseconds of a millisecond (0..999999)", i,
             field_name(b->schema, i), nanos);

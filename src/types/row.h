@@ -43,6 +43,15 @@ void rb_destroy(spate_row_builder *b);
 int rb_reserve(spate_row_builder *b, uint32_t extra);
 /* Records the builder's first error since begin (later ones are dropped). */
 void rb_fail(spate_row_builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The setters' check: field i exists and is of kind t or t2 (t twice for one kind); otherwise
+ * an error on the builder naming the field and t (rb_bad_set, kept out of line: it is cold). */
+void rb_bad_set(spate_row_builder *b, int i, spate_type t) __attribute__((noinline, cold));
+static inline bool rb_check_kind(spate_row_builder *b, int i, spate_type t, spate_type t2) {
+  if ((unsigned)i < b->nfields && (b->types[i] == (uint8_t)t || b->types[i] == (uint8_t)t2))
+    return true;
+  rb_bad_set(b, i, t);
+  return false;
+}
 /* Appends n bytes (which may lie in the builder's own area) to the tail and points field i at
  * them; an error on the builder when the row cannot grow. */
 void rb_put_var(spate_row_builder *b, int i, const void *p, size_t n);

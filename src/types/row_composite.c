@@ -145,19 +145,7 @@ int spate_ab_finish(spate_array_builder *ab, spate_array *out) {
 /* The kind check of the setters below: field i exists and is one of the kinds. */
 static const schema_field *composite_field(spate_row_builder *b, int i, spate_type t,
                                            spate_type t2) {
-  const spate_schema *s = b->schema;
-  if (i < 0 || i >= s->nfields) {
-    rb_fail(b, "field index %d out of range (the schema has %d fields), set as %s", i, s->nfields,
-            schema_type_name(t));
-    return NULL;
-  }
-  const schema_field *f = &s->fields[i];
-  if (f->type != t && f->type != t2) {
-    rb_fail(b, "field %d '%s' is %s, set as %s", i, f->name, schema_type_name(f->type),
-            schema_type_name(t));
-    return NULL;
-  }
-  return f;
+  return rb_check_kind(b, i, t, t2) ? &b->schema->fields[i] : NULL;
 }
 
 void spate_rb_set_row(spate_row_builder *b, int i, const spate_row *value) {
