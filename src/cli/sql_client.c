@@ -33,11 +33,9 @@
 typedef struct client {
   sql_session *session;
   FILE *out;
-  bool quit;     /* QUIT or EXIT was executed */
-  bool failed;   /* a statement of a script failed */
-  bool echo;     /* scripts (-f, piped stdin): each statement is shown after the prompt */
-  bool quiet;    /* -i: only failures are shown */
-  int max_width; /* sql-client.display.max-column-width */
+  bool quit;  /* QUIT or EXIT was executed */
+  bool echo;  /* scripts (-f, piped stdin): each statement is shown after the prompt */
+  bool quiet; /* -i: only failures are shown (never together with echo) */
 } client;
 
 static void usage(FILE *f) {
@@ -102,8 +100,11 @@ static void show_result(client *c, const sql_result *r) {
   case SQL_RESULT_TABLE:
     if (!c->quiet) {
       if (r->message) fprintf(c->out, "[INFO] %s\n", r->message);
+      /* the width of the session's configuration as it is now (a SET may have changed it) */
+      int width =
+          (int)sp_config_int(sql_session_config(c->session), "sql-client.display.max-column-width");
       tableau_print(c->out, (const char *const *)r->names, r->ncols,
-                    (const char *const *const *)r->rows, r->nrows, c->max_width);
+                    (const char *const *const *)r->rows, r->nrows, width);
     }
     break;
   case SQL_RESULT_TEXT:
@@ -122,7 +123,7 @@ static void show_result(client *c, const sql_result *r) {
 
 /* Runs one statement and shows its outcome. Returns false if it failed. */
 static bool run_statement(client *c, const char *text, size_t len, int line, int col) {
-  if (c->echo && !c->quiet) fprintf(c->out, "%s%.*s;\n", PROMPT, (int)len, text);
+  if (c->echo) fprintf(c->out, "%s%.*s;\n", PROMPT, (int)len, text);
   sql_result r = {0};
   sql_error_kind kind = SQL_ERR_EXECUTION;
   sp_strbuf err = {0};
@@ -135,9 +136,7 @@ static bool run_statement(client *c, const char *text, size_t len, int line, int
             sql_error_kind_name(kind), err.len ? err.data : "out of memory");
   }
   sp_free(err.data);
-  c->max_width =
-      (int)sp_config_int(sql_session_config(c->session), "sql-client.display.max-column-width");
-  if (c->echo || !c->quiet) fputc('\n', c->out);
+  if (!c->quiet) fputc('\n', c->out);
   fflush(c->out);
   return rc == 0;
 }
@@ -153,10 +152,7 @@ static bool run_script(client *c, const char *text, size_t len) {
   }
   bool ok = true;
   for (int i = 0; i < n && ok && !c->quit; i++)
-    if (!run_statement(c, text + st[i].off, st[i].len, st[i].line, st[i].col)) {
-      c->failed = true;
-      ok = false;
-    }
+    ok = run_statement(c, text + st[i].off, st[i].len, st[i].line, st[i].col);
   sp_free(st);
   return ok;
 }
@@ -319,11 +315,8 @@ int sql_client_main(int argc, char **argv) {
     goto done;
   }
   client c = {.session = session, .out = stdout};
-  c.max_width =
-      (int)sp_config_int(sql_session_config(session), "sql-client.display.max-column-width");
   if (init) {
     c.quiet = true;
-    c.echo = false;
     if (!run_file(&c, init, "initialization file")) goto done;
     c.quiet = false;
   }

@@ -217,11 +217,28 @@ static bool watermark_type_ok(const sql_type *ty) {
   return (ty->kind == SQL_T_TIMESTAMP || ty->kind == SQL_T_TIMESTAMP_LTZ) && ty->precision <= 3;
 }
 
-static void list_columns(const sql_table *t, char *out, size_t cap) {
+/* The table's column names for a message: "a, b" or, quoted, "'a', 'b'". */
+static void list_columns(const sql_table *t, bool quoted, char *out, size_t cap) {
   size_t n = 0;
   out[0] = 0;
   for (int i = 0; i < t->ncols && n < cap; i++)
-    n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? ", " : "", t->cols[i].name);
+    n += (size_t)snprintf(out + n, cap - n, quoted ? "%s'%s'" : "%s%s", i ? ", " : "",
+                          t->cols[i].name);
+}
+
+/* Flink's refusal of a watermark's time field or expression (what: "time field" or
+ * "expression"; whose: the noun its type is named by at the end). */
+static int watermark_type_error(const sql_type *ty, const char *what, const char *whose, char *err,
+                                size_t cap) {
+  sp_strbuf s = {0};
+  sql_type_format(ty, &s);
+  int rc = sp_err(err, cap, SPATE_EINVAL,
+                  "Invalid data type of %s for watermark definition. The field must be of type "
+                  "TIMESTAMP(p) or TIMESTAMP_LTZ(p), the supported precision 'p' is from 0 to 3, "
+                  "but the %s type is %s",
+                  what, whose, s.data ? s.data : "?");
+  sp_free(s.data);
+  return rc;
 }
 
 static int resolve_watermark(sql_table *t, const sql_node *stmt, char *err, size_t cap) {
@@ -239,38 +256,19 @@ static int resolve_watermark(sql_table *t, const sql_node *stmt, char *err, size
   int i = column_index(t, col->u.ident.parts[0].s);
   if (i < 0) {
     char avail[1024];
-    list_columns(t, avail, sizeof avail);
+    list_columns(t, false, avail, sizeof avail);
     return sp_err(err, cap, SPATE_EINVAL,
                   "Invalid column name '%s' for rowtime attribute in watermark declaration. "
                   "Available columns are: [%s]",
                   col->u.ident.parts[0].s, avail);
   }
-  const sql_type *ty = t->cols[i].type;
-  if (!watermark_type_ok(ty)) {
-    sp_strbuf s = {0};
-    sql_type_format(ty, &s);
-    int rc = sp_err(err, cap, SPATE_EINVAL,
-                    "Invalid data type of time field for watermark definition. The field must be "
-                    "of type TIMESTAMP(p) or TIMESTAMP_LTZ(p), the supported precision 'p' is "
-                    "from 0 to 3, but the time field type is %s",
-                    s.data ? s.data : "?");
-    sp_free(s.data);
-    return rc;
-  }
+  if (!watermark_type_ok(t->cols[i].type))
+    return watermark_type_error(t->cols[i].type, "time field", "time field", err, cap);
   sql_expr *e;
   int rc = validate_in_table(t, wm->u.watermark.expr, true, &e, err, cap);
   if (rc) return rc;
-  if (!watermark_type_ok(e->type)) {
-    sp_strbuf s = {0};
-    sql_type_format(e->type, &s);
-    rc = sp_err(err, cap, SPATE_EINVAL,
-                "Invalid data type of expression for watermark definition. The field must be of "
-                "type TIMESTAMP(p) or TIMESTAMP_LTZ(p), the supported precision 'p' is from 0 to "
-                "3, but the watermark expression type is %s",
-                s.data ? s.data : "?");
-    sp_free(s.data);
-    return rc;
-  }
+  if (!watermark_type_ok(e->type))
+    return watermark_type_error(e->type, "expression", "watermark expression", err, cap);
   t->rowtime = i;
   t->cols[i].rowtime = true;
   t->watermark = wm->u.watermark.expr;
@@ -282,10 +280,7 @@ static int check_partition_keys(const sql_table *t, const sql_name_list *keys, c
   for (int k = 0; k < keys->n; k++) {
     if (column_index(t, keys->v[k].s) >= 0) continue;
     char avail[1024];
-    size_t n = 0;
-    avail[0] = 0;
-    for (int i = 0; i < t->ncols && n < sizeof avail; i++)
-      n += (size_t)snprintf(avail + n, sizeof avail - n, "%s'%s'", i ? ", " : "", t->cols[i].name);
+    list_columns(t, true, avail, sizeof avail);
     return sp_err(err, cap, SPATE_EINVAL,
                   "Partition column '%s' not defined in the table schema. Available columns: [%s]",
                   keys->v[k].s, avail);
