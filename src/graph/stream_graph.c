@@ -124,13 +124,16 @@ sg_edge *sg_add_input(stream_graph *g, int target, int source, part_kind part) {
 }
 
 bool op_is_source(op_kind k) {
-  return (k >= OP_SRC_ELEMENTS && k <= OP_SRC_SOCKET) || k == OP_SRC_NEXMARK;
+  return (k >= OP_SRC_ELEMENTS && k <= OP_SRC_SOCKET) || k == OP_SRC_NEXMARK || k == OP_SRC_DATAGEN;
 }
 bool op_is_sink(op_kind k) {
   return (k >= OP_SINK_PRINT && k <= OP_SINK_UDF) || k == OP_SINK_FILE || k == OP_SINK_TWO_PHASE ||
          k == OP_PARTITION_COMMIT;
 }
-bool op_is_keyed(op_kind k) { return k == OP_REDUCE || k == OP_AGG || k == OP_WINDOW; }
+bool op_is_keyed(op_kind k) {
+  return k == OP_REDUCE || k == OP_AGG || k == OP_WINDOW || k == OP_SQL_GROUP_AGG ||
+         k == OP_SQL_WINDOW_AGG;
+}
 
 const char *op_kind_name(op_kind k) {
   switch (k) {
@@ -159,6 +162,10 @@ const char *op_kind_name(op_kind k) {
   case OP_CO_PROCESS: return "CO_PROCESS";
   case OP_INTERVAL_JOIN: return "INTERVAL_JOIN";
   case OP_WINDOW_JOIN: return "WINDOW_JOIN";
+  case OP_SQL_CALC: return "SQL_CALC";
+  case OP_SQL_GROUP_AGG: return "SQL_GROUP_AGGREGATE";
+  case OP_SQL_WINDOW_AGG: return "SQL_WINDOW_AGGREGATE";
+  case OP_SRC_DATAGEN: return "SOURCE_DATAGEN";
   default: return "UNKNOWN";
   }
 }
