@@ -474,8 +474,16 @@ int sqlv_function(sqlv_ctx *c, const sql_node *n, sql_expr **out) {
   }
   if (n->u.call.filter && !d->aggregate)
     return sqlv_fail(c, n, "FILTER must not be applied to non-aggregate function %s", d->name);
-  if (n->u.call.filter)
-    return sqlv_fail(c, n, "FILTER clauses are not supported by the validator yet");
+  if (n->u.call.filter) {
+    sql_expr *f = NULL;
+    int frc = sqlv_expr(c, n->u.call.filter, &f);
+    if (frc) return frc;
+    if (f->aggregate)
+      return sqlv_fail(c, n->u.call.filter, "Aggregate expressions cannot be nested");
+    if (f->type->kind != SQL_T_BOOLEAN && f->type->kind != SQL_T_NULL)
+      return sqlv_fail(c, n->u.call.filter, "FILTER expression must be of type BOOLEAN");
+    e->u.call.filter = f;
+  }
   if (m < d->min || (d->max >= 0 && m > d->max)) {
     if (d->min == d->max)
       return sqlv_fail(c, n,

@@ -12,6 +12,7 @@
  * TableException saying so, until the planner exists.
  */
 #include "sql/sql_session.h"
+#include "sql/sql_execute.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@ struct sql_session {
   sql_prop *props;   /* the session's SETs, in order, one per key */
   int nprops, cap;
   sql_catalog catalog;
+  sql_jobs *jobs; /* the INSERT jobs it submitted */
 };
 
 /* ---- results ---------------------------------------------------------------------------- */
@@ -123,6 +125,8 @@ void sql_session_free(sql_session *s) {
     sp_free(s->props[i].value);
   }
   sp_free(s->props);
+  sql_jobs_wait(s->jobs); /* an embedded MiniCluster's jobs end with the session */
+  sql_jobs_free(s->jobs);
   sp_config_free(s->base);
   sp_config_free(s->config);
   sp_free(s);
@@ -324,9 +328,7 @@ static int show_create(sql_session *s, const sql_node *n, sql_result *r, sql_err
 
 static int not_yet(const sql_node *n, const char *what, sql_error_kind *kind, sp_strbuf *err) {
   char msg[256];
-  snprintf(msg, sizeof msg,
-           "%s (line %d, column %d) cannot run yet: Spate's SQL planner is not built. DDL, SET, "
-           "RESET, SHOW and DESCRIBE work",
+  snprintf(msg, sizeof msg, "%s (line %d, column %d) is not supported by Spate's SQL client yet",
            what, n->line, n->col);
   *kind = SQL_ERR_TABLE;
   sp_strbuf_add(err, msg);
@@ -411,12 +413,26 @@ int sql_session_execute(sql_session *s, const char *text, size_t len, int line, 
   case SQL_SHOW: rc = exec_show(s, n, r, kind, err); break;
   case SQL_DESCRIBE: rc = describe(s, n, r, kind, err); break;
   case SQL_INSERT:
-  case SQL_EXECUTE: rc = not_yet(n, "INSERT", kind, err); break;
+    rc = sql_execute_insert(&s->catalog, s->config, n, &s->jobs, r, kind, err);
+    break;
+  case SQL_EXECUTE:
+    if (n->u.execute.stmt->kind == SQL_INSERT)
+      rc = sql_execute_insert(&s->catalog, s->config, n->u.execute.stmt, &s->jobs, r, kind, err);
+    else if (n->u.execute.stmt->kind == SQL_STATEMENT_SET)
+      rc = not_yet(n, "A statement set", kind, err);
+    else
+      rc = sql_execute_select(&s->catalog, s->config, n->u.execute.stmt, r, kind, err);
+    break;
   case SQL_STATEMENT_SET:
   case SQL_BEGIN_STATEMENT_SET:
   case SQL_END: rc = not_yet(n, "A statement set", kind, err); break;
-  case SQL_EXPLAIN: rc = not_yet(n, "EXPLAIN", kind, err); break;
-  default: rc = not_yet(n, "A query", kind, err); break;
+  case SQL_EXPLAIN: rc = sql_execute_explain(&s->catalog, s->config, n, r, kind, err); break;
+  case SQL_SELECT:
+  case SQL_SETOP:
+  case SQL_VALUES:
+  case SQL_WITH:
+  case SQL_ORDERED: rc = sql_execute_select(&s->catalog, s->config, n, r, kind, err); break;
+  default: rc = not_yet(n, "This statement", kind, err); break;
   }
   if (!keep_ast) sql_ast_free(ast);
   if (rc) sql_result_free(r);

@@ -353,21 +353,32 @@ static int literal(sqlv_ctx *c, const sql_node *n, sql_expr **out) {
 static int column_ref(sqlv_ctx *c, const sql_node *n, sql_expr **out) {
   const typeof(n->u.ident) *id = &n->u.ident;
   if (id->star) return sqlv_fail(c, n, "Unknown identifier '*'");
-  if (id->nparts != 1)
-    return sqlv_fail(c, n,
-                     "Qualified column references such as '%s.%s' are not supported here yet; "
-                     "name the column alone",
-                     id->parts[0].s, id->parts[1].s);
-  for (int i = 0; i < c->scope->ncols; i++)
-    if (strcmp(c->scope->cols[i].name, id->parts[0].s) == 0) {
-      sql_expr *e = new_expr(c, n, SQL_E_COLUMN);
-      if (!e) return SPATE_ENOMEM;
-      e->u.column = i;
-      e->type = c->scope->cols[i].type;
-      *out = e;
-      return 0;
-    }
-  return sqlv_fail(c, n, "Column '%s' not found in any table", id->parts[0].s);
+  if (id->nparts > 2)
+    return sqlv_fail(c, n, "Column '%s.%s.%s' not found in any table", id->parts[0].s,
+                     id->parts[1].s, id->parts[2].s);
+  const char *qual = id->nparts == 2 ? id->parts[0].s : NULL;
+  const char *name = id->parts[id->nparts - 1].s;
+  int found = -1;
+  bool qual_known = false;
+  for (int i = 0; i < c->scope->ncols; i++) {
+    const sql_scope_column *col = &c->scope->cols[i];
+    if (qual && (!col->qualifier || strcmp(col->qualifier, qual) != 0)) continue;
+    qual_known = true;
+    if (strcmp(col->name, name) != 0) continue;
+    if (found >= 0) return sqlv_fail(c, n, "Column '%s' is ambiguous", name);
+    found = i;
+  }
+  if (found >= 0) {
+    sql_expr *e = new_expr(c, n, SQL_E_COLUMN);
+    if (!e) return SPATE_ENOMEM;
+    e->u.column = found;
+    e->type = c->scope->cols[found].type;
+    *out = e;
+    return 0;
+  }
+  if (qual && !qual_known) return sqlv_fail(c, n, "Table '%s' not found", qual);
+  if (qual) return sqlv_fail(c, n, "Column '%s' not found in table '%s'", name, qual);
+  return sqlv_fail(c, n, "Column '%s' not found in any table", name);
 }
 
 /* --- operators --- */

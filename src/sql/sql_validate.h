@@ -28,6 +28,7 @@
 typedef struct sql_scope_column {
   const char *name; /* matched exactly: Flink's identifiers are case-sensitive */
   const sql_type *type;
+  const char *qualifier; /* the table name or alias that qualifies it (t.a), or NULL */
 } sql_scope_column;
 
 typedef struct sql_scope {
@@ -191,6 +192,7 @@ struct sql_expr {
       int trim;      /* SQL_TRIM_* for TRIM */
       int nargs;
       sql_expr **args;
+      sql_expr *filter; /* an aggregate's FILTER (WHERE ...) condition, or NULL */
     } call;
     struct {
       bool try_cast;

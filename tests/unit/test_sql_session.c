@@ -311,8 +311,11 @@ static void errors_and_commands(void **state) {
                        0);
   assert_non_null(strstr(f->err.data, "at line 7, column 3."));
   ok(f, "CREATE TABLE t (a INT) WITH ('connector' = 'datagen')");
-  fails(f, "SELECT a FROM t", SQL_ERR_TABLE, "Spate's SQL planner is not built");
-  fails(f, "INSERT INTO t SELECT a FROM t", SQL_ERR_TABLE, "Spate's SQL planner is not built");
+  fails(f, "SELECT nope FROM t", SQL_ERR_VALIDATION,
+        "SQL validation failed. At line 1, column 8: Column 'nope' not found in any table");
+  fails(f, "INSERT INTO nope SELECT a FROM t", SQL_ERR_VALIDATION, "Object 'nope' not found");
+  fails(f, "SELECT a FROM t ORDER BY a", SQL_ERR_TABLE,
+        "Sort on a non-time-attribute field is not supported.");
   ok(f, "QUIT");
   assert_int_equal(f->r.kind, SQL_RESULT_QUIT);
   ok(f, "HELP");

@@ -302,7 +302,7 @@ static void bad(void **state) {
       /* an operator's error points where its call starts: its left operand, as Calcite's */
       {"nope + 1", 1, 1, "Column 'nope' not found in any table"},
       {"I", 1, 1, "Column 'I' not found in any table"},
-      {"t.i", 1, 1, "Qualified column references such as 't.i' are not supported here yet"},
+      {"t.i", 1, 1, "Table 't' not found"},
       {"i + s", 1, 1,
        "Cannot apply '+' to arguments of type '<INTEGER> + <VARCHAR(2147483647)>'. Supported "
        "form(s): '<NUMERIC> + <NUMERIC>'\n'<DATETIME_INTERVAL> + <DATETIME_INTERVAL>'\n'<DATETIME> "

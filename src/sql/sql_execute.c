@@ -1,0 +1,330 @@
+/* sql_execute.c: EXPLAIN, SELECT and INSERT for a session (sql_execute.h). */
+#include "sql/sql_execute.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "base/alloc.h"
+#include "base/err.h"
+#include "sql/sql_rel.h"
+#include "sql/sql_translate.h"
+#include "types/row_kind.h"
+#include "types/schema.h"
+
+struct sql_jobs {
+  int n, cap;
+  spate_job_client **clients;
+  char **names;
+  spate_env **envs;
+};
+
+void sql_jobs_free(sql_jobs *jobs) {
+  if (!jobs) return;
+  for (int i = 0; i < jobs->n; i++) {
+    if (jobs->clients[i]) spate_job_result_free(spate_job_client_wait(jobs->clients[i]));
+    spate_env_free(jobs->envs[i]);
+    sp_free(jobs->names[i]);
+  }
+  sp_free(jobs->clients);
+  sp_free(jobs->names);
+  sp_free(jobs->envs);
+  sp_free(jobs);
+}
+
+int sql_jobs_wait(sql_jobs *jobs) {
+  if (!jobs) return 0;
+  int failed = 0;
+  for (int i = 0; i < jobs->n; i++) {
+    if (!jobs->clients[i]) continue;
+    spate_job_result *res = spate_job_client_wait(jobs->clients[i]);
+    jobs->clients[i] = NULL;
+    if (!res || spate_job_result_status(res) != SPATE_JOB_FINISHED) {
+      failed++;
+      fprintf(stderr, "[ERROR] Job '%s' failed: %s\n", jobs->names[i],
+              res && spate_job_result_error(res) ? spate_job_result_error(res) : "unknown failure");
+    }
+    spate_job_result_free(res);
+  }
+  return failed;
+}
+
+/* ---- planning -------------------------------------------------------------------------------- */
+
+typedef struct planned {
+  sql_arena arena;
+  sql_planner p;
+  sql_rel *logical, *optimized;
+} planned;
+
+static int plan_error(planned *pl, int rc, sql_error_kind *kind, sp_strbuf *err) {
+  if (rc == SPATE_ENOMEM) return rc;
+  const sql_verror *e = &pl->p.err;
+  char buf[1200];
+  if (pl->p.table_error) {
+    *kind = SQL_ERR_TABLE;
+    snprintf(buf, sizeof buf, "%s", e->msg);
+  } else {
+    *kind = SQL_ERR_VALIDATION;
+    if (e->line > 0)
+      snprintf(buf, sizeof buf, "SQL validation failed. At line %d, column %d: %s", e->line, e->col,
+               e->msg);
+    else
+      snprintf(buf, sizeof buf, "SQL validation failed. %s", e->msg);
+  }
+  sp_strbuf_add(err, buf);
+  return rc ? rc : SPATE_EINVAL;
+}
+
+/* Plans stmt (a query or an INSERT) into pl: the logical tree under its sink, then the optimized
+ * copy. */
+static int plan(planned *pl, sql_catalog *c, const sp_config *cfg, const sql_node *stmt) {
+  memset(pl, 0, sizeof *pl);
+  pl->p.catalog = c;
+  pl->p.config = cfg;
+  pl->p.arena = &pl->arena;
+  int rc;
+  if (stmt->kind == SQL_INSERT) {
+    rc = sql_plan_insert(&pl->p, stmt, &pl->logical);
+  } else {
+    sql_rel *q = NULL;
+    rc = sql_plan_query(&pl->p, stmt, &q);
+    if (!rc) {
+      sql_rel *s = sql_rel_new(&pl->p, SQL_REL_SINK, q->ncols, 1);
+      if (!s) return SPATE_ENOMEM;
+      s->inputs[0] = q;
+      s->updating = q->updating;
+      for (int i = 0; i < q->ncols; i++) {
+        s->names[i] = q->names[i];
+        s->types[i] = q->types[i];
+      }
+      pl->logical = s;
+    }
+  }
+  if (!rc) rc = sql_plan_optimize(&pl->p, pl->logical, &pl->optimized);
+  return rc;
+}
+
+static void planned_free(planned *pl) { sql_arena_free(&pl->arena); }
+
+/* ---- EXPLAIN --------------------------------------------------------------------------------- */
+
+int sql_execute_explain(sql_catalog *c, const sp_config *cfg, const sql_node *stmt, sql_result *r,
+                        sql_error_kind *kind, sp_strbuf *err) {
+  const sql_node *what = stmt->u.explain.stmt;
+  if (what->kind == SQL_EXECUTE) what = what->u.execute.stmt;
+  if (what->kind == SQL_STATEMENT_SET) {
+    *kind = SQL_ERR_TABLE;
+    sp_strbuf_add(err, "EXPLAIN of a statement set is not supported yet");
+    return SPATE_EINVAL;
+  }
+  planned pl;
+  int rc = plan(&pl, c, cfg, what);
+  if (rc) {
+    rc = plan_error(&pl, rc, kind, err);
+    planned_free(&pl);
+    return rc;
+  }
+  /* EXPLAIN of a query shows no sink, as Flink's */
+  const sql_rel *lg = pl.logical, *op = pl.optimized;
+  if (what->kind != SQL_INSERT) {
+    lg = lg->inputs[0];
+    op = op->inputs[0];
+  }
+  sp_strbuf text = {0};
+  rc = sql_explain(lg, op, (stmt->u.explain.details & SQL_EXPLAIN_CHANGELOG_MODE) != 0, &text);
+  planned_free(&pl);
+  if (rc) {
+    sp_strbuf_free(&text);
+    return rc;
+  }
+  r->kind = SQL_RESULT_TEXT;
+  r->message = text.data; /* the result takes the text */
+  return 0;
+}
+
+/* ---- running ----------------------------------------------------------------------------------- */
+
+/* A new environment for a SQL job, configured as the session is. */
+static spate_env *sql_env(const sp_config *cfg) {
+  spate_env *env = spate_env_create();
+  if (!env) return NULL;
+  sp_config *copy = sp_config_clone(cfg);
+  if (!copy) {
+    spate_env_free(env);
+    return NULL;
+  }
+  sp_config_free(env->config);
+  env->config = copy;
+  return env;
+}
+
+static int exec_error(spate_env *env, const char *what, sql_error_kind *kind, sp_strbuf *err) {
+  *kind = SQL_ERR_EXECUTION;
+  sp_strbuf_add(err, what);
+  if (env && env->error[0]) {
+    sp_strbuf_add(err, ": ");
+    sp_strbuf_add(err, env->error);
+  }
+  return SPATE_EINVAL;
+}
+
+/* The collected rows of a SELECT into the result: the op column, then the columns (all STRING,
+ * the translation cast them), the row kind field read for an updating query. */
+static int collect_result(const spate_job_result *res, const sql_rel *sink, sql_result *r) {
+  const spate_row *rows = NULL;
+  const spate_schema *schema = NULL;
+  size_t n = spate_job_result_collected(res, SQL_RESULT_COLLECT, &rows, &schema);
+  int ncols = sink->ncols;
+  const char **names = sp_calloc((size_t)ncols + 1, sizeof *names);
+  const char **cells = sp_calloc((size_t)ncols + 1, sizeof *cells);
+  char **owned = sp_calloc((size_t)ncols + 1, sizeof *owned);
+  int rc = names && cells && owned ? 0 : SPATE_ENOMEM;
+  if (!rc) {
+    names[0] = "op";
+    for (int i = 0; i < ncols; i++) names[i + 1] = sink->names[i];
+    rc = sql_result_set_columns(r, names, ncols + 1);
+  }
+  for (size_t k = 0; !rc && k < n; k++) {
+    const spate_row *row = &rows[k];
+    int kindv = sink->updating ? spate_row_tinyint(row, ncols) : ROW_KIND_INSERT;
+    cells[0] = row_kind_short(kindv);
+    for (int i = 0; i < ncols && !rc; i++) {
+      owned[i] = NULL;
+      if (spate_row_is_null(row, i)) {
+        cells[i + 1] = NULL;
+        continue;
+      }
+      spate_bytes b = spate_row_string(row, i);
+      owned[i] = sp_malloc((size_t)b.len + 1);
+      if (!owned[i]) {
+        rc = SPATE_ENOMEM;
+        break;
+      }
+      memcpy(owned[i], b.ptr, b.len);
+      owned[i][b.len] = 0;
+      cells[i + 1] = owned[i];
+    }
+    if (!rc) rc = sql_result_add_row(r, cells);
+    for (int i = 0; i < ncols; i++) {
+      sp_free(owned[i]);
+      owned[i] = NULL;
+    }
+  }
+  (void)schema;
+  sp_free(names);
+  sp_free(cells);
+  sp_free(owned);
+  return rc;
+}
+
+int sql_execute_select(sql_catalog *c, const sp_config *cfg, const sql_node *query, sql_result *r,
+                       sql_error_kind *kind, sp_strbuf *err) {
+  planned pl;
+  int rc = plan(&pl, c, cfg, query);
+  spate_env *env = NULL;
+  if (!rc) {
+    env = sql_env(cfg);
+    rc = env ? sql_translate(&pl.p, pl.optimized, env) : SPATE_ENOMEM;
+  }
+  if (rc) {
+    rc = plan_error(&pl, rc, kind, err);
+    spate_env_free(env);
+    planned_free(&pl);
+    return rc;
+  }
+  spate_job_result *res = spate_execute(env, "collect");
+  if (!res) {
+    rc = exec_error(env, "Could not run the query", kind, err);
+  } else if (spate_job_result_status(res) != SPATE_JOB_FINISHED) {
+    *kind = SQL_ERR_EXECUTION;
+    sp_strbuf_add(err, "The query's job failed: ");
+    sp_strbuf_add(err, spate_job_result_error(res) ? spate_job_result_error(res) : "unknown");
+    rc = SPATE_EINVAL;
+  } else {
+    r->kind = SQL_RESULT_TABLE;
+    rc = collect_result(res, pl.optimized, r);
+  }
+  spate_job_result_free(res);
+  spate_env_free(env);
+  planned_free(&pl);
+  return rc;
+}
+
+static int jobs_add(sql_jobs **jobs, spate_env *env, spate_job_client *client, const char *name) {
+  if (!*jobs && !(*jobs = sp_calloc(1, sizeof **jobs))) return SPATE_ENOMEM;
+  sql_jobs *j = *jobs;
+  if (j->n == j->cap) {
+    int cap = j->cap ? j->cap * 2 : 4;
+    spate_job_client **c = sp_realloc(j->clients, sizeof *c * (size_t)cap);
+    if (c) j->clients = c;
+    char **n = sp_realloc(j->names, sizeof *n * (size_t)cap);
+    if (n) j->names = n;
+    spate_env **e = sp_realloc(j->envs, sizeof *e * (size_t)cap);
+    if (e) j->envs = e;
+    if (!c || !n || !e) return SPATE_ENOMEM;
+    j->cap = cap;
+  }
+  j->clients[j->n] = client;
+  j->envs[j->n] = env;
+  j->names[j->n] = sp_strdup(name);
+  j->n++;
+  return 0;
+}
+
+int sql_execute_insert(sql_catalog *c, const sp_config *cfg, const sql_node *insert,
+                       sql_jobs **jobs, sql_result *r, sql_error_kind *kind, sp_strbuf *err) {
+  planned pl;
+  int rc = plan(&pl, c, cfg, insert);
+  spate_env *env = NULL;
+  if (!rc) {
+    env = sql_env(cfg);
+    rc = env ? sql_translate(&pl.p, pl.optimized, env) : SPATE_ENOMEM;
+  }
+  if (rc) {
+    rc = plan_error(&pl, rc, kind, err);
+    spate_env_free(env);
+    planned_free(&pl);
+    return rc;
+  }
+  char name[512];
+  snprintf(name, sizeof name, "insert-into_%s.%s.%s", SQL_DEFAULT_CATALOG, SQL_DEFAULT_DATABASE,
+           pl.optimized->u.sink.table->name);
+  planned_free(&pl);
+  spate_job_client *client = spate_execute_async(env, name);
+  if (!client) {
+    rc = exec_error(env, "Could not submit the INSERT job", kind, err);
+    spate_env_free(env);
+    return rc;
+  }
+  char msg[512];
+  const char *id = spate_job_client_id(client);
+  if (sp_config_bool(cfg, "table.dml-sync")) {
+    spate_job_result *res = spate_job_client_wait(client);
+    bool ok = res && spate_job_result_status(res) == SPATE_JOB_FINISHED;
+    if (!ok) {
+      *kind = SQL_ERR_EXECUTION;
+      sp_strbuf_add(err, "The INSERT job failed: ");
+      sp_strbuf_add(err, res && spate_job_result_error(res) ? spate_job_result_error(res)
+                                                            : "unknown failure");
+    }
+    spate_job_result_free(res);
+    spate_env_free(env);
+    if (!ok) return SPATE_EINVAL;
+    snprintf(msg, sizeof msg, "Complete execution of the SQL update statement.");
+  } else {
+    snprintf(msg, sizeof msg,
+             "Submitting SQL update statement to the cluster...\n[INFO] SQL update statement has "
+             "been successfully submitted to the cluster:\nJob ID: %s\n",
+             id);
+    rc = jobs_add(jobs, env, client, name);
+    if (rc) {
+      spate_job_result_free(spate_job_client_wait(client));
+      spate_env_free(env);
+      return rc;
+    }
+  }
+  r->kind = SQL_RESULT_INFO;
+  r->message = sp_strdup(msg);
+  return r->message ? 0 : SPATE_ENOMEM;
+}

@@ -1,0 +1,144 @@
+/*
+ * sql_plan_rules.c: the rewrite rules Spate's planner applies to a relational plan, the ones of
+ * Flink's optimizer that matter for the shapes it plans (sql_rel.h):
+ *  - CalcMergeRule: a calc over a calc becomes one calc, the outer projections and condition
+ *    rewritten over the inner input (the inner condition ANDed before the outer one);
+ *  - a filter that is literally TRUE is dropped, one that is FALSE or NULL stays (it keeps no row);
+ *  - a calc that projects its input's columns in order without a condition is removed
+ *    (CalcRemoveRule), unless it renames them at the root, where the names show.
+ * The rules work on a copy: the tree given stays as it was (EXPLAIN prints both). Constant
+ * folding of literal-only subexpressions is the expression compiler's.
+ */
+#include <string.h>
+
+#include "base/err.h"
+#include "sql/sql_rel.h"
+
+static bool is_identity(const sql_rel *c) {
+  const sql_rel *in = c->inputs[0];
+  if (c->u.calc.filter || c->ncols != in->ncols) return false;
+  for (int i = 0; i < c->ncols; i++) {
+    const sql_expr *e = c->u.calc.projs[i];
+    if (e->kind != SQL_E_COLUMN || e->u.column != i) return false;
+  }
+  return true;
+}
+
+static bool same_names(const sql_rel *a, const sql_rel *b) {
+  for (int i = 0; i < a->ncols; i++)
+    if (strcmp(a->names[i], b->names[i]) != 0) return false;
+  return true;
+}
+
+static sql_expr *and_of(sql_arena *a, sql_expr *x, sql_expr *y) {
+  if (!x) return y;
+  if (!y) return x;
+  sql_expr *e = sql_arena_alloc(a, sizeof *e);
+  sql_expr **args = sql_arena_alloc(a, sizeof *args * 2);
+  sql_type *t = sql_arena_alloc(a, sizeof *t);
+  if (!e || !args || !t) return NULL;
+  t->kind = SQL_T_BOOLEAN;
+  t->nullable = x->type->nullable || y->type->nullable;
+  args[0] = x;
+  args[1] = y;
+  e->kind = SQL_E_CALL;
+  e->type = t;
+  e->u.call.fn = SQL_FN_AND;
+  e->u.call.nargs = 2;
+  e->u.call.args = args;
+  return e;
+}
+
+/* Whether merging would evaluate an expensive or non-deterministic inner projection more than
+ * once: Flink keeps such calcs apart (FlinkCalcMergeRule's isMergeable). */
+static int uses(const sql_expr *e, int col) {
+  if (!e) return 0;
+  if (e->kind == SQL_E_COLUMN) return e->u.column == col;
+  if (e->kind == SQL_E_CAST) return uses(e->u.cast.arg, col);
+  int n = 0;
+  if (e->kind == SQL_E_CALL) {
+    for (int i = 0; i < e->u.call.nargs; i++) n += uses(e->u.call.args[i], col);
+    n += uses(e->u.call.filter, col);
+  }
+  return n;
+}
+
+static bool nondeterministic(const sql_expr *e) {
+  if (!e || e->kind == SQL_E_LITERAL || e->kind == SQL_E_COLUMN) return false;
+  if (e->kind == SQL_E_CAST) return nondeterministic(e->u.cast.arg);
+  if (e->u.call.fn == SQL_FN_RAND || e->proctime) return true;
+  for (int i = 0; i < e->u.call.nargs; i++)
+    if (nondeterministic(e->u.call.args[i])) return true;
+  return false;
+}
+
+static bool mergeable(const sql_rel *outer, const sql_rel *inner) {
+  for (int c = 0; c < inner->ncols; c++) {
+    const sql_expr *e = inner->u.calc.projs[c];
+    if (e->kind == SQL_E_COLUMN || e->kind == SQL_E_LITERAL) continue;
+    int n = uses(outer->u.calc.filter, c);
+    for (int i = 0; i < outer->ncols; i++) n += uses(outer->u.calc.projs[i], c);
+    if (n > 1 && nondeterministic(e)) return false;
+  }
+  return true;
+}
+
+static int merge(sql_planner *p, sql_rel *outer) {
+  sql_rel *inner = outer->inputs[0];
+  for (int i = 0; i < outer->ncols; i++) {
+    outer->u.calc.projs[i] = sql_expr_subst(p->arena, outer->u.calc.projs[i], inner->u.calc.projs);
+    if (!outer->u.calc.projs[i]) return SPATE_ENOMEM;
+  }
+  sql_expr *f = NULL;
+  if (outer->u.calc.filter) {
+    f = sql_expr_subst(p->arena, outer->u.calc.filter, inner->u.calc.projs);
+    if (!f) return SPATE_ENOMEM;
+  }
+  if (inner->u.calc.filter || f) {
+    outer->u.calc.filter = and_of(p->arena, inner->u.calc.filter, f);
+    if (!outer->u.calc.filter) return SPATE_ENOMEM;
+  }
+  outer->inputs[0] = inner->inputs[0];
+  return 0;
+}
+
+/* A copy of the tree: nodes, their input arrays and projection arrays (expressions are shared:
+ * the rules replace them, never change them). */
+static sql_rel *copy_tree(sql_planner *p, const sql_rel *r) {
+  sql_rel *c = sql_arena_alloc(p->arena, sizeof *c);
+  if (!c) return NULL;
+  *c = *r;
+  c->inputs = sql_arena_alloc(p->arena, sizeof *c->inputs * (size_t)(r->ninputs + 1));
+  if (!c->inputs) return NULL;
+  for (int i = 0; i < r->ninputs; i++)
+    if (!(c->inputs[i] = copy_tree(p, r->inputs[i]))) return NULL;
+  if (r->kind == SQL_REL_CALC) {
+    c->u.calc.projs = sql_arena_alloc(p->arena, sizeof *c->u.calc.projs * (size_t)(r->ncols + 1));
+    if (!c->u.calc.projs) return NULL;
+    memcpy(c->u.calc.projs, r->u.calc.projs, sizeof *c->u.calc.projs * (size_t)r->ncols);
+  }
+  return c;
+}
+
+static int rewrite(sql_planner *p, sql_rel **rel, bool root) {
+  sql_rel *r = *rel;
+  for (int i = 0; i < r->ninputs; i++) {
+    int rc = rewrite(p, &r->inputs[i], false);
+    if (rc) return rc;
+  }
+  if (r->kind != SQL_REL_CALC) return 0;
+  if (sql_expr_is_true(r->u.calc.filter)) r->u.calc.filter = NULL;
+  while (r->inputs[0]->kind == SQL_REL_CALC && mergeable(r, r->inputs[0])) {
+    int rc = merge(p, r);
+    if (rc) return rc;
+    if (sql_expr_is_true(r->u.calc.filter)) r->u.calc.filter = NULL;
+  }
+  if (is_identity(r) && (!root || same_names(r, r->inputs[0]))) *rel = r->inputs[0];
+  return 0;
+}
+
+int sql_plan_optimize(sql_planner *p, const sql_rel *logical, sql_rel **out) {
+  *out = copy_tree(p, logical);
+  if (!*out) return SPATE_ENOMEM;
+  return rewrite(p, out, (*out)->kind != SQL_REL_SINK);
+}

@@ -1,0 +1,187 @@
+/*
+ * sql_rel.h: the planner's relational plan, Flink's RelNode tree in Spate's terms.
+ *
+ * A query becomes a tree of relations (sql_plan_query.c): each relation has its output columns
+ * (names and logical types), its inputs and what its kind needs. Expressions are the validator's
+ * typed trees (sql_validate.h) whose column references index the input's columns (for a UNION,
+ * each input's; for a calc, its one input's). The same tree serves as the logical plan (as
+ * Calcite prints it under "Abstract Syntax Tree") and, after the rewrite rules
+ * (sql_plan_rules.c), as the optimized plan that becomes the job (sql_translate.c).
+ *
+ * Changelog mode: a relation is either insert-only or updating (its rows may be -U, +U, -D), as
+ * Flink's planner infers it (FlinkChangelogModeInferenceProgram): a scan, VALUES and a window
+ * aggregation are insert-only, an unwindowed aggregation is updating, a calc or union updates when
+ * an input does. Updating rows carry their kind in one last field (types/row_kind.h).
+ *
+ * Everything lives in the plan's arena; a plan lives as long as its statement.
+ */
+#ifndef SPATE_SQL_SQL_REL_H
+#define SPATE_SQL_SQL_REL_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/config.h"
+#include "sql/sql_catalog.h"
+#include "sql/sql_validate.h"
+
+typedef enum sql_rel_kind {
+  SQL_REL_SCAN = 1,   /* a catalog table's physical columns */
+  SQL_REL_VALUES,     /* literal rows */
+  SQL_REL_CALC,       /* projections over the rows that pass an optional filter */
+  SQL_REL_UNION,      /* UNION ALL of inputs with the same column types */
+  SQL_REL_WATERMARK,  /* the table's watermark on its rowtime column */
+  SQL_REL_AGGREGATE,  /* GROUP BY without windows: updating */
+  SQL_REL_WINDOW_TVF, /* TUMBLE, HOP, CUMULATE, SESSION(TABLE t, DESCRIPTOR(ts), ...): its input's
+                         columns and window_start, window_end, window_time; planned only under
+                         a window aggregation, which takes its place */
+  SQL_REL_WINDOW_AGG, /* GROUP BY window_start, window_end over a window table function */
+  SQL_REL_SINK,       /* INSERT INTO a table, or the client's collected result */
+} sql_rel_kind;
+
+/* Aggregate functions as the operators know them (their kinds match the SQL aggregation
+ * operators' parameters). */
+typedef enum sql_agg_kind {
+  SQL_AGG_COUNT_STAR = 1,
+  SQL_AGG_COUNT,
+  SQL_AGG_SUM,
+  SQL_AGG_MIN,
+  SQL_AGG_MAX,
+  SQL_AGG_AVG,
+} sql_agg_kind;
+
+typedef struct sql_agg_call {
+  sql_agg_kind kind;
+  int arg;    /* input column, -1 for COUNT(*) */
+  int filter; /* input column of BOOLEAN type (FILTER (WHERE ...)), -1: none */
+  bool distinct;
+  const sql_type *type; /* the result's type */
+  const char *name;     /* the output column's name */
+} sql_agg_call;
+
+typedef enum sql_window_kind {
+  SQL_WINDOW_TUMBLE = 1,
+  SQL_WINDOW_HOP,
+  SQL_WINDOW_CUMULATE,
+  SQL_WINDOW_SESSION,
+} sql_window_kind;
+
+/* Time attributes of columns, as Flink's TimeIndicatorTypeInfo: a rowtime column carries a
+ * watermark, a proctime column is PROCTIME(). A projection of the bare column keeps it. */
+enum { SQL_ATTR_NONE = 0, SQL_ATTR_ROWTIME = 1, SQL_ATTR_PROCTIME = 2 };
+
+typedef struct sql_rel sql_rel;
+struct sql_rel {
+  sql_rel_kind kind;
+  int id; /* numbered in creation order; the uids of its operators derive from the plan */
+  int ncols;
+  const char **names;
+  const sql_type **types;
+  bool updating;
+  uint8_t *attrs; /* per column: SQL_ATTR_* (time attributes) */
+  int ninputs;
+  sql_rel **inputs;
+  union {
+    struct {
+      const sql_table *table;
+    } scan;
+    struct {
+      int nrows;
+      sql_expr ***rows; /* nrows rows of ncols literal-only expressions */
+    } values;
+    struct {
+      int nproj;
+      sql_expr **projs; /* ncols of them */
+      sql_expr *filter; /* NULL: every row */
+    } calc;
+    struct {
+      int column;    /* the rowtime column */
+      int64_t delay; /* ms: the watermark is max(rowtime) - delay */
+      const sql_node *expr;
+    } watermark;
+    struct {
+      int ngroup;
+      int *group; /* input columns, the first output columns in this order */
+      int naggs;
+      sql_agg_call *aggs;
+    } agg;
+    struct {
+      sql_window_kind window;
+      int time_col;        /* input column of the time attribute */
+      bool proctime;       /* processing time */
+      int64_t size, slide; /* ms: HOP's slide, CUMULATE's step; SESSION's gap is size */
+      int64_t offset;
+    } tvf;
+    struct {
+      sql_window_kind window;
+      int time_col;        /* input column of the time attribute */
+      bool proctime;       /* processing time (the column is PROCTIME()) */
+      int64_t size, slide; /* ms: HOP's slide, CUMULATE's step; SESSION's gap is size */
+      int64_t offset;
+      int ngroup;
+      int *group; /* input columns besides window_start/window_end */
+      int naggs;
+      sql_agg_call *aggs;
+      /* The output: group columns, window_start, window_end, window_time, aggregates. */
+    } window;
+    struct {
+      const sql_table *table; /* NULL: the client's result */
+      bool overwrite;
+    } sink;
+  } u;
+};
+
+/* A planning context: the session's catalog and configuration, the arena of the plan, the first
+ * error and where it points. */
+typedef struct sql_planner {
+  sql_catalog *catalog;
+  const sp_config *config;
+  sql_arena *arena;
+  int next_id;
+  struct sql_cte *ctes; /* the WITH items in scope, innermost first (sql_plan_query.c) */
+  sql_verror err;
+  bool table_error; /* a TableException (cannot run) rather than a ValidationException */
+} sql_planner;
+
+/* Records a validation (or, with table, a table) error at node n (may be NULL: no position);
+ * returns SPATE_EINVAL. */
+int sql_plan_fail(sql_planner *p, const sql_node *n, bool table, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A new relation of kind with ncols columns and ninputs inputs (arrays allocated), or NULL. */
+sql_rel *sql_rel_new(sql_planner *p, sql_rel_kind kind, int ncols, int ninputs);
+
+/* ---- sql_plan_query.c ---- */
+/* A query (SELECT, set operation, VALUES, WITH, ORDERED) as a relation. */
+int sql_plan_query(sql_planner *p, const sql_node *query, sql_rel **out);
+/* An INSERT: the query under a sink of the target table, the query's columns checked against
+ * the table's physical columns. */
+int sql_plan_insert(sql_planner *p, const sql_node *insert, sql_rel **out);
+
+/* ---- sql_plan_rules.c ---- */
+/* The optimized copy of a logical tree, rewritten as Flink's optimizer would for these shapes:
+ * adjacent calcs merged, TRUE conditions dropped, calcs that only pass their input through
+ * removed. The logical tree stays as it was. */
+int sql_plan_optimize(sql_planner *p, const sql_rel *logical, sql_rel **out);
+
+/* ---- sql_rel_expr.c: expressions of relations ---- */
+/* A deep copy of e with every column reference i replaced by a copy of subst[i]. */
+sql_expr *sql_expr_subst(sql_arena *a, const sql_expr *e, sql_expr *const *subst);
+/* Structural equality (same function, arguments, literals, columns and types). */
+bool sql_expr_equal(const sql_expr *a, const sql_expr *b);
+/* A reference to column i of type t, or NULL. */
+sql_expr *sql_expr_column(sql_arena *a, int i, const sql_type *t);
+/* Whether e is a literal TRUE (a filter that keeps every row). */
+bool sql_expr_is_true(const sql_expr *e);
+/* How plans print expressions: Calcite's RexNode form ($0, +($1, 1)) in the abstract syntax
+ * tree, the same with column names in the physical plan (+(b, 1)), Flink's SQL-like form in the
+ * execution plan ((b + 1)). */
+typedef enum sql_expr_style { SQL_EXPR_REX, SQL_EXPR_PHYSICAL, SQL_EXPR_EXEC } sql_expr_style;
+/* Appends e in that style, names[i] naming column i. Returns 0 or SPATE_ENOMEM. */
+int sql_expr_format(const sql_expr *e, const char *const *names, sql_expr_style style,
+                    sp_strbuf *out);
+
+/* ---- sql_rel_format.c ---- */
+/* EXPLAIN: Flink's "== Abstract Syntax Tree ==", "== Optimized Physical Plan ==" and
+ * "== Optimized Execution Plan ==" sections for the logical tree and the optimized one;
+ * changelog adds Flink's changelogMode=[I] / [I,UB,UA,D] to the physical plan. */
+int sql_explain(const sql_rel *logical, const sql_rel *optimized, bool changelog, sp_strbuf *out);
+#endif

@@ -1,0 +1,262 @@
+/*
+ * sql_rel_expr.c: what the planner does with typed expressions (sql_rel.h): substitution of
+ * column references (merging calcs, rewriting over an aggregate's output), structural equality
+ * (finding GROUP BY expressions in the SELECT list) and the two printed forms of plans: Calcite's
+ * RexNode form of the abstract syntax tree ($0, +($1, 1)) and Flink's SQL-like form of the
+ * optimized plans ((b + 1)).
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "sql/sql_rel.h"
+
+sql_expr *sql_expr_column(sql_arena *a, int i, const sql_type *t) {
+  sql_expr *e = sql_arena_alloc(a, sizeof *e);
+  if (!e) return NULL;
+  e->kind = SQL_E_COLUMN;
+  e->u.column = i;
+  e->type = t;
+  return e;
+}
+
+sql_expr *sql_expr_subst(sql_arena *a, const sql_expr *e, sql_expr *const *subst) {
+  if (!e) return NULL;
+  if (e->kind == SQL_E_COLUMN && subst) return sql_expr_subst(a, subst[e->u.column], NULL);
+  sql_expr *c = sql_arena_alloc(a, sizeof *c);
+  if (!c) return NULL;
+  *c = *e;
+  if (e->kind == SQL_E_CALL && e->u.call.nargs > 0) {
+    c->u.call.args = sql_arena_alloc(a, sizeof *c->u.call.args * (size_t)e->u.call.nargs);
+    if (!c->u.call.args) return NULL;
+    for (int i = 0; i < e->u.call.nargs; i++) {
+      c->u.call.args[i] = sql_expr_subst(a, e->u.call.args[i], subst);
+      if (!c->u.call.args[i]) return NULL;
+    }
+  }
+  if (e->kind == SQL_E_CALL && e->u.call.filter) {
+    c->u.call.filter = sql_expr_subst(a, e->u.call.filter, subst);
+    if (!c->u.call.filter) return NULL;
+  } else if (e->kind == SQL_E_CAST) {
+    c->u.cast.arg = sql_expr_subst(a, e->u.cast.arg, subst);
+    if (!c->u.cast.arg) return NULL;
+  }
+  return c;
+}
+
+static bool type_equal(const sql_type *a, const sql_type *b) {
+  if (a == b) return true;
+  if (!a || !b || a->kind != b->kind || a->nullable != b->nullable || a->length != b->length ||
+      a->precision != b->precision || a->scale != b->scale)
+    return false;
+  if (a->kind == SQL_T_ARRAY || a->kind == SQL_T_MULTISET) return type_equal(a->elem, b->elem);
+  if (a->kind == SQL_T_MAP) return type_equal(a->key, b->key) && type_equal(a->value, b->value);
+  if (a->kind == SQL_T_ROW) {
+    if (a->nfields != b->nfields) return false;
+    for (int i = 0; i < a->nfields; i++)
+      if (strcmp(a->field_names[i], b->field_names[i]) != 0 ||
+          !type_equal(a->field_types[i], b->field_types[i]))
+        return false;
+  }
+  if (a->kind == SQL_T_INTERVAL) return memcmp(&a->qual, &b->qual, sizeof a->qual) == 0;
+  return true;
+}
+
+static bool literal_equal(const sql_literal_value *a, const sql_literal_value *b) {
+  if (a->kind != b->kind || a->i != b->i || a->nanos != b->nanos || a->b != b->b ||
+      a->len != b->len)
+    return false;
+  if (a->d != b->d && !(a->d != a->d && b->d != b->d)) return false;
+  if ((a->s == NULL) != (b->s == NULL) || (a->s && memcmp(a->s, b->s, a->len) != 0)) return false;
+  if ((a->digits == NULL) != (b->digits == NULL) || (a->digits && strcmp(a->digits, b->digits)))
+    return false;
+  return true;
+}
+
+bool sql_expr_equal(const sql_expr *a, const sql_expr *b) {
+  if (a == b) return true;
+  if (!a || !b || a->kind != b->kind || !type_equal(a->type, b->type)) return false;
+  switch (a->kind) {
+  case SQL_E_LITERAL: return literal_equal(&a->u.lit, &b->u.lit);
+  case SQL_E_COLUMN: return a->u.column == b->u.column;
+  case SQL_E_CAST:
+    return a->u.cast.try_cast == b->u.cast.try_cast && sql_expr_equal(a->u.cast.arg, b->u.cast.arg);
+  case SQL_E_CALL:
+    if (a->u.call.fn != b->u.call.fn || a->u.call.flags != b->u.call.flags ||
+        a->u.call.unit != b->u.call.unit || a->u.call.trim != b->u.call.trim ||
+        a->u.call.nargs != b->u.call.nargs)
+      return false;
+    /* RAND, PROCTIME and the clock functions are not the same value twice */
+    if (a->u.call.fn == SQL_FN_RAND) return false;
+    for (int i = 0; i < a->u.call.nargs; i++)
+      if (!sql_expr_equal(a->u.call.args[i], b->u.call.args[i])) return false;
+    if ((a->u.call.filter == NULL) != (b->u.call.filter == NULL)) return false;
+    return !a->u.call.filter || sql_expr_equal(a->u.call.filter, b->u.call.filter);
+  }
+  return false;
+}
+
+bool sql_expr_is_true(const sql_expr *e) {
+  return e && e->kind == SQL_E_LITERAL && e->u.lit.kind == SQL_LIT_TRUE;
+}
+
+/* ---- printing --------------------------------------------------------------------------------- */
+
+static int add(sp_strbuf *sb, const char *s) { return sp_strbuf_add(sb, s); }
+
+static int addf(sp_strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int addf(sp_strbuf *sb, const char *fmt, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  return add(sb, buf);
+}
+
+static int type_text(const sql_type *t, sp_strbuf *sb) {
+  return t ? sql_type_format(t, sb) : add(sb, "NULL");
+}
+
+static int literal_text(const sql_expr *e, bool calcite, sp_strbuf *sb) {
+  /* style REX and PHYSICAL print literals as Calcite does */
+  const sql_literal_value *l = &e->u.lit;
+  switch (l->kind) {
+  case SQL_LIT_INTEGER: return addf(sb, "%" PRId64, l->i);
+  case SQL_LIT_DECIMAL: {
+    /* digits is the unscaled value; put the point scale digits from the end */
+    const char *d = l->digits ? l->digits : "0";
+    int scale = e->type ? e->type->scale : 0;
+    bool neg = d[0] == '-';
+    if (neg) d++;
+    int n = (int)strlen(d);
+    int rc = neg ? add(sb, "-") : 0;
+    if (scale <= 0) return rc ? rc : add(sb, d);
+    if (n <= scale) {
+      rc = rc ? rc : add(sb, "0.");
+      for (int i = n; !rc && i < scale; i++) rc = add(sb, "0");
+      return rc ? rc : add(sb, d);
+    }
+    rc = rc ? rc : sp_strbuf_append(sb, d, (size_t)(n - scale));
+    rc = rc ? rc : add(sb, ".");
+    return rc ? rc : add(sb, d + n - scale);
+  }
+  case SQL_LIT_APPROX: return addf(sb, "%.17g", l->d);
+  case SQL_LIT_STRING: {
+    int rc = add(sb, calcite ? "_UTF-16LE'" : "'");
+    for (size_t i = 0; !rc && i < l->len; i++)
+      rc = l->s[i] == '\'' ? add(sb, "''") : sp_strbuf_append(sb, &l->s[i], 1);
+    return rc ? rc : add(sb, "'");
+  }
+  case SQL_LIT_BINARY: {
+    int rc = add(sb, "X'");
+    for (size_t i = 0; !rc && i < l->len; i++) rc = addf(sb, "%02X", (unsigned char)l->s[i]);
+    return rc ? rc : add(sb, "'");
+  }
+  case SQL_LIT_TRUE: return add(sb, "true");
+  case SQL_LIT_FALSE: return add(sb, "false");
+  case SQL_LIT_NULL:
+  case SQL_LIT_UNKNOWN: {
+    if (!calcite || !e->type || e->type->kind == SQL_T_NULL) return add(sb, "null");
+    int rc = add(sb, "null:");
+    return rc ? rc : type_text(e->type, sb);
+  }
+  case SQL_LIT_INTERVAL: return addf(sb, "%" PRId64 ":INTERVAL", l->i);
+  default: {
+    /* DATE, TIME, TIMESTAMP literals print as their SQL text */
+    return add(sb, l->s ? l->s : "?");
+  }
+  }
+}
+
+/* Operators Flink prints infix in plans. */
+static bool infix(sql_fn fn) {
+  switch (fn) {
+  case SQL_FN_PLUS:
+  case SQL_FN_MINUS:
+  case SQL_FN_TIMES:
+  case SQL_FN_DIVIDE:
+  case SQL_FN_MOD:
+  case SQL_FN_CONCAT_OP:
+  case SQL_FN_EQ:
+  case SQL_FN_NE:
+  case SQL_FN_LT:
+  case SQL_FN_LE:
+  case SQL_FN_GT:
+  case SQL_FN_GE:
+  case SQL_FN_AND:
+  case SQL_FN_OR: return true;
+  default: return false;
+  }
+}
+
+static bool postfix(sql_fn fn) { return fn >= SQL_FN_IS_NULL && fn <= SQL_FN_IS_NOT_UNKNOWN; }
+
+static const char *postfix_text(sql_fn fn) {
+  switch (fn) {
+  case SQL_FN_IS_NULL: return "IS NULL";
+  case SQL_FN_IS_NOT_NULL: return "IS NOT NULL";
+  case SQL_FN_IS_TRUE: return "IS TRUE";
+  case SQL_FN_IS_NOT_TRUE: return "IS NOT TRUE";
+  case SQL_FN_IS_FALSE: return "IS FALSE";
+  case SQL_FN_IS_NOT_FALSE: return "IS NOT FALSE";
+  case SQL_FN_IS_UNKNOWN: return "IS UNKNOWN";
+  default: return "IS NOT UNKNOWN";
+  }
+}
+
+static int fmt(const sql_expr *e, const char *const *names, sql_expr_style style, sp_strbuf *sb) {
+  int rc = 0;
+  bool calcite = style != SQL_EXPR_EXEC;
+  switch (e->kind) {
+  case SQL_E_LITERAL: return literal_text(e, calcite, sb);
+  case SQL_E_COLUMN:
+    if (style == SQL_EXPR_REX || !names) return addf(sb, "$%d", e->u.column);
+    return add(sb, names[e->u.column]);
+  case SQL_E_CAST:
+    rc = add(sb, e->u.cast.try_cast ? "TRY_CAST(" : "CAST(");
+    rc = rc ? rc : fmt(e->u.cast.arg, names, style, sb);
+    rc = rc ? rc : add(sb, calcite ? "):" : " AS ");
+    rc = rc ? rc : type_text(e->type, sb);
+    return rc ? rc : (calcite ? 0 : add(sb, ")"));
+  case SQL_E_CALL: break;
+  }
+  sql_fn fn = e->u.call.fn;
+  const char *name = fn == SQL_FN_NEGATE ? "-" : sql_fn_name(fn);
+  int n = e->u.call.nargs;
+  if (!calcite && infix(fn) && n == 2) {
+    rc = add(sb, "(");
+    rc = rc ? rc : fmt(e->u.call.args[0], names, style, sb);
+    rc = rc ? rc : addf(sb, " %s ", name);
+    rc = rc ? rc : fmt(e->u.call.args[1], names, style, sb);
+    return rc ? rc : add(sb, ")");
+  }
+  if (!calcite && postfix(fn) && n == 1) {
+    rc = add(sb, "(");
+    rc = rc ? rc : fmt(e->u.call.args[0], names, style, sb);
+    rc = rc ? rc : addf(sb, " %s)", postfix_text(fn));
+    return rc;
+  }
+  if (calcite && postfix(fn)) name = postfix_text(fn);
+  if (fn == SQL_FN_NOT && !calcite) name = "NOT";
+  rc = add(sb, name);
+  if (e->u.call.flags & SQL_CALL_NEGATED) rc = rc ? rc : add(sb, "_NOT");
+  rc = rc ? rc : add(sb, "(");
+  if (!rc && (fn == SQL_FN_EXTRACT ||
+              ((fn == SQL_FN_FLOOR || fn == SQL_FN_CEIL) && e->u.call.unit != SQL_UNIT_NONE)))
+    rc = addf(sb, "FLAG(%s), ", sql_unit_name(e->u.call.unit));
+  if ((e->u.call.flags & SQL_CALL_DISTINCT)) rc = rc ? rc : add(sb, "DISTINCT ");
+  if ((e->u.call.flags & SQL_CALL_STAR) && n == 0) rc = rc ? rc : add(sb, "*");
+  for (int i = 0; !rc && i < n; i++) {
+    if (i > 0) rc = add(sb, ", ");
+    rc = rc ? rc : fmt(e->u.call.args[i], names, style, sb);
+  }
+  return rc ? rc : add(sb, ")");
+}
+
+int sql_expr_format(const sql_expr *e, const char *const *names, sql_expr_style style,
+                    sp_strbuf *out) {
+  return fmt(e, names, style, out) ? SPATE_ENOMEM : 0;
+}

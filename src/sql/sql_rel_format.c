@@ -1,0 +1,414 @@
+/*
+ * sql_rel_format.c: EXPLAIN's text, in the layout of Flink's TableEnvironment.explainSql: the
+ * abstract syntax tree as Calcite's logical operators (LogicalProject, LogicalFilter,
+ * LogicalAggregate, LogicalTableScan, ...) with RexNode expressions, then the optimized physical
+ * plan and the execution plan as Flink's stream physical nodes (Calc, TableSourceScan,
+ * GroupAggregate, WindowAggregate, Exchange, ...). Children are drawn as Calcite's RelTreeWriter
+ * draws them: "+- " before the last input, ":- " before the others.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "sql/sql_rel.h"
+
+typedef struct writer {
+  sp_strbuf *out;
+  int rc;
+} writer;
+
+static void put(writer *w, const char *s) {
+  if (!w->rc) w->rc = sp_strbuf_add(w->out, s);
+}
+
+static void putf(writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(writer *w, const char *fmt, ...) {
+  char buf[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  put(w, buf);
+}
+
+static void expr(writer *w, const sql_expr *e, const sql_rel *in, sql_expr_style style) {
+  if (!w->rc) w->rc = sql_expr_format(e, in ? in->names : NULL, style, w->out);
+}
+
+static void table_path(writer *w, const sql_table *t) {
+  putf(w, "[%s, %s, %s]", SQL_DEFAULT_CATALOG, SQL_DEFAULT_DATABASE, t->name);
+}
+
+static void names_list(writer *w, const sql_rel *r) {
+  for (int i = 0; i < r->ncols; i++) putf(w, "%s%s", i ? ", " : "", r->names[i]);
+}
+
+static const char *agg_name(sql_agg_kind k) {
+  switch (k) {
+  case SQL_AGG_COUNT_STAR:
+  case SQL_AGG_COUNT: return "COUNT";
+  case SQL_AGG_SUM: return "SUM";
+  case SQL_AGG_MIN: return "MIN";
+  case SQL_AGG_MAX: return "MAX";
+  default: return "AVG";
+  }
+}
+
+static void agg_call(writer *w, const sql_agg_call *a, const sql_rel *in, bool rex) {
+  putf(w, "%s(%s", agg_name(a->kind), a->distinct ? "DISTINCT " : "");
+  if (a->kind == SQL_AGG_COUNT_STAR && !rex) put(w, "*");
+  if (a->arg >= 0) {
+    if (rex)
+      putf(w, "$%d", a->arg);
+    else
+      put(w, in->names[a->arg]);
+  }
+  put(w, ")");
+  if (a->filter >= 0) {
+    if (rex)
+      putf(w, " FILTER $%d", a->filter);
+    else
+      putf(w, " FILTER %s", in->names[a->filter]);
+  }
+}
+
+static void duration(writer *w, int64_t ms) {
+  if (ms % 3600000 == 0)
+    putf(w, "%" PRId64 " h", ms / 3600000);
+  else if (ms % 60000 == 0)
+    putf(w, "%" PRId64 " min", ms / 60000);
+  else if (ms % 1000 == 0)
+    putf(w, "%" PRId64 " s", ms / 1000);
+  else
+    putf(w, "%" PRId64 " ms", ms);
+}
+
+static const char *window_name(sql_window_kind k) {
+  switch (k) {
+  case SQL_WINDOW_TUMBLE: return "TUMBLE";
+  case SQL_WINDOW_HOP: return "HOP";
+  case SQL_WINDOW_CUMULATE: return "CUMULATE";
+  default: return "SESSION";
+  }
+}
+
+/* ---- the abstract syntax tree ------------------------------------------------------------------- */
+
+static bool identity_projection(const sql_rel *r) {
+  const sql_rel *in = r->inputs[0];
+  if (r->ncols != in->ncols) return false;
+  for (int i = 0; i < r->ncols; i++)
+    if (r->u.calc.projs[i]->kind != SQL_E_COLUMN || r->u.calc.projs[i]->u.column != i ||
+        strcmp(r->names[i], in->names[i]) != 0)
+      return false;
+  return true;
+}
+
+static void logical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, bool top);
+
+static void children(writer *w, const sql_rel *r, sp_strbuf *prefix) {
+  for (int i = 0; i < r->ninputs; i++) logical(w, r->inputs[i], prefix, i == r->ninputs - 1, false);
+}
+
+static void line_start(writer *w, const sp_strbuf *prefix, bool last, bool top) {
+  if (top) return;
+  put(w, prefix->data ? prefix->data : "");
+  put(w, last ? "+- " : ":- ");
+}
+
+static void push(sp_strbuf *prefix, bool last, bool top, size_t *saved) {
+  *saved = prefix->len;
+  if (!top) sp_strbuf_add(prefix, last ? "   " : ":  ");
+}
+
+static void pop(sp_strbuf *prefix, size_t saved) {
+  prefix->len = saved;
+  if (prefix->data) prefix->data[saved] = 0;
+}
+
+static void logical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, bool top) {
+  size_t saved;
+  line_start(w, prefix, last, top);
+  switch (r->kind) {
+  case SQL_REL_SCAN:
+    put(w, "LogicalTableScan(table=[");
+    table_path(w, r->u.scan.table);
+    put(w, "])\n");
+    return;
+  case SQL_REL_VALUES:
+    put(w, "LogicalValues(tuples=[[");
+    for (int i = 0; i < r->u.values.nrows; i++) {
+      put(w, i ? ", { " : "{ ");
+      for (int c = 0; c < r->ncols; c++) {
+        if (c) put(w, ", ");
+        expr(w, r->u.values.rows[i][c], NULL, SQL_EXPR_REX);
+      }
+      put(w, " }");
+    }
+    put(w, "]])\n");
+    return;
+  case SQL_REL_CALC: {
+    /* a calc is Calcite's LogicalProject over a LogicalFilter; an identity projection with a
+     * condition is the filter alone */
+    bool project = !identity_projection(r) || !r->u.calc.filter;
+    size_t s1 = 0, s2 = 0;
+    if (project) {
+      put(w, "LogicalProject(");
+      for (int i = 0; i < r->ncols; i++) {
+        putf(w, "%s%s=[", i ? ", " : "", r->names[i]);
+        expr(w, r->u.calc.projs[i], r->inputs[0], SQL_EXPR_REX);
+        put(w, "]");
+      }
+      put(w, ")\n");
+      push(prefix, last, top, &s1);
+      last = true;
+      top = false;
+    }
+    if (r->u.calc.filter) {
+      if (project) line_start(w, prefix, true, false);
+      put(w, "LogicalFilter(condition=[");
+      expr(w, r->u.calc.filter, r->inputs[0], SQL_EXPR_REX);
+      put(w, "])\n");
+      push(prefix, last, top, &s2);
+      children(w, r, prefix);
+      pop(prefix, s2);
+    } else {
+      children(w, r, prefix);
+    }
+    if (project) pop(prefix, s1);
+    return;
+  }
+  case SQL_REL_UNION: put(w, "LogicalUnion(all=[true])\n"); break;
+  case SQL_REL_WATERMARK:
+    putf(w, "LogicalWatermarkAssigner(rowtime=[%s], watermark=[", r->names[r->u.watermark.column]);
+    if (r->u.watermark.delay == 0)
+      putf(w, "$%d", r->u.watermark.column);
+    else
+      putf(w, "-($%d, %" PRId64 ":INTERVAL SECOND)", r->u.watermark.column, r->u.watermark.delay);
+    put(w, "])\n");
+    break;
+  case SQL_REL_AGGREGATE:
+  case SQL_REL_WINDOW_AGG: {
+    bool win = r->kind == SQL_REL_WINDOW_AGG;
+    int ng = win ? r->u.window.ngroup : r->u.agg.ngroup;
+    const int *g = win ? r->u.window.group : r->u.agg.group;
+    int na = win ? r->u.window.naggs : r->u.agg.naggs;
+    const sql_agg_call *aggs = win ? r->u.window.aggs : r->u.agg.aggs;
+    put(w, "LogicalAggregate(group=[{");
+    for (int i = 0; i < ng; i++) putf(w, "%s%d", i ? ", " : "", g[i]);
+    put(w, "}]");
+    for (int i = 0; i < na; i++) {
+      putf(w, ", %s=[", aggs[i].name);
+      agg_call(w, &aggs[i], r->inputs[0], true);
+      put(w, "]");
+    }
+    put(w, ")\n");
+    if (win) {
+      push(prefix, last, top, &saved);
+      line_start(w, prefix, true, false);
+      putf(w, "LogicalTableFunctionScan(invocation=[%s(DESCRIPTOR($%d), ",
+           window_name(r->u.window.window), r->u.window.time_col);
+      if (r->u.window.window == SQL_WINDOW_HOP || r->u.window.window == SQL_WINDOW_CUMULATE)
+        putf(w, "%" PRId64 ":INTERVAL, ", r->u.window.slide);
+      putf(w, "%" PRId64 ":INTERVAL)])\n", r->u.window.size);
+      size_t s2;
+      push(prefix, true, false, &s2);
+      children(w, r, prefix);
+      pop(prefix, s2);
+      pop(prefix, saved);
+      return;
+    }
+    break;
+  }
+  case SQL_REL_WINDOW_TVF:
+    putf(w, "LogicalTableFunctionScan(invocation=[%s(DESCRIPTOR($%d))])\n",
+         window_name(r->u.tvf.window), r->u.tvf.time_col);
+    break;
+  case SQL_REL_SINK:
+    if (r->u.sink.table) {
+      put(w, "LogicalSink(table=[");
+      putf(w, "%s.%s.%s", SQL_DEFAULT_CATALOG, SQL_DEFAULT_DATABASE, r->u.sink.table->name);
+      put(w, "], fields=[");
+      names_list(w, r);
+      put(w, "])\n");
+    } else {
+      put(w, "LogicalSink(table=[*anonymous_collect$1*], fields=[");
+      names_list(w, r);
+      put(w, "])\n");
+    }
+    break;
+  }
+  push(prefix, last, top, &saved);
+  children(w, r, prefix);
+  pop(prefix, saved);
+}
+
+/* ---- the physical and execution plans --------------------------------------------------------- */
+
+static void changelog(writer *w, const sql_rel *r, bool show) {
+  if (show) put(w, r->updating ? ", changelogMode=[I,UB,UA,D]" : ", changelogMode=[I]");
+}
+
+static void select_list(writer *w, const sql_rel *r, sql_expr_style style) {
+  const sql_rel *in = r->inputs[0];
+  for (int i = 0; i < r->ncols; i++) {
+    if (i) put(w, ", ");
+    const sql_expr *e = r->u.calc.projs[i];
+    expr(w, e, in, style);
+    if (!(e->kind == SQL_E_COLUMN && strcmp(in->names[e->u.column], r->names[i]) == 0))
+      putf(w, " AS %s", r->names[i]);
+  }
+}
+
+static void physical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, bool top,
+                     sql_expr_style style, bool cl) {
+  size_t saved;
+  line_start(w, prefix, last, top);
+  const sql_rel *in = r->ninputs > 0 ? r->inputs[0] : NULL;
+  switch (r->kind) {
+  case SQL_REL_SCAN:
+    put(w, "TableSourceScan(table=[");
+    table_path(w, r->u.scan.table);
+    put(w, "], fields=[");
+    names_list(w, r);
+    put(w, "]");
+    break;
+  case SQL_REL_VALUES:
+    put(w, "Values(tuples=[[");
+    for (int i = 0; i < r->u.values.nrows; i++) {
+      put(w, i ? ", { " : "{ ");
+      for (int c = 0; c < r->ncols; c++) {
+        if (c) put(w, ", ");
+        expr(w, r->u.values.rows[i][c], NULL, style);
+      }
+      put(w, " }");
+    }
+    put(w, "]], values=[");
+    names_list(w, r);
+    put(w, "]");
+    break;
+  case SQL_REL_CALC:
+    put(w, "Calc(select=[");
+    select_list(w, r, style);
+    put(w, "]");
+    if (r->u.calc.filter) {
+      put(w, ", where=[");
+      expr(w, r->u.calc.filter, in, style);
+      put(w, "]");
+    }
+    break;
+  case SQL_REL_UNION:
+    put(w, "Union(all=[true], union=[");
+    names_list(w, r);
+    put(w, "]");
+    break;
+  case SQL_REL_WATERMARK:
+    putf(w, "WatermarkAssigner(rowtime=[%s], watermark=[", r->names[r->u.watermark.column]);
+    if (r->u.watermark.delay == 0)
+      put(w, r->names[r->u.watermark.column]);
+    else if (style == SQL_EXPR_EXEC)
+      putf(w, "(%s - %" PRId64 ":INTERVAL SECOND)", r->names[r->u.watermark.column],
+           r->u.watermark.delay);
+    else
+      putf(w, "-(%s, %" PRId64 ":INTERVAL SECOND)", r->names[r->u.watermark.column],
+           r->u.watermark.delay);
+    put(w, "]");
+    break;
+  case SQL_REL_AGGREGATE:
+  case SQL_REL_WINDOW_AGG: {
+    bool win = r->kind == SQL_REL_WINDOW_AGG;
+    int ng = win ? r->u.window.ngroup : r->u.agg.ngroup;
+    const int *g = win ? r->u.window.group : r->u.agg.group;
+    int na = win ? r->u.window.naggs : r->u.agg.naggs;
+    const sql_agg_call *aggs = win ? r->u.window.aggs : r->u.agg.aggs;
+    put(w, win ? "WindowAggregate(" : "GroupAggregate(");
+    if (ng > 0) {
+      put(w, "groupBy=[");
+      for (int i = 0; i < ng; i++) putf(w, "%s%s", i ? ", " : "", in->names[g[i]]);
+      put(w, "], ");
+    }
+    if (win) {
+      putf(w, "window=[%s(%s=[%s], ", window_name(r->u.window.window),
+           r->u.window.proctime ? "time_col" : "time_col", in->names[r->u.window.time_col]);
+      if (r->u.window.window == SQL_WINDOW_HOP) {
+        put(w, "size=[");
+        duration(w, r->u.window.size);
+        put(w, "], slide=[");
+        duration(w, r->u.window.slide);
+      } else if (r->u.window.window == SQL_WINDOW_CUMULATE) {
+        put(w, "max_size=[");
+        duration(w, r->u.window.size);
+        put(w, "], step=[");
+        duration(w, r->u.window.slide);
+      } else {
+        put(w, r->u.window.window == SQL_WINDOW_SESSION ? "gap=[" : "size=[");
+        duration(w, r->u.window.size);
+      }
+      put(w, "])], ");
+    }
+    put(w, "select=[");
+    for (int i = 0; i < ng; i++) putf(w, "%s%s", i ? ", " : "", in->names[g[i]]);
+    for (int i = 0; i < na; i++) {
+      put(w, i || ng ? ", " : "");
+      agg_call(w, &aggs[i], in, false);
+      putf(w, " AS %s", aggs[i].name);
+    }
+    if (win)
+      put(w, ", start('w$) AS window_start, end('w$) AS window_end, rowtime('w$) AS window_time");
+    put(w, "]");
+    changelog(w, r, cl);
+    put(w, ")\n");
+    /* the exchange that brings a group's rows together */
+    push(prefix, last, top, &saved);
+    line_start(w, prefix, true, false);
+    if (ng == 0) {
+      put(w, "Exchange(distribution=[single]");
+    } else {
+      put(w, "Exchange(distribution=[hash[");
+      for (int i = 0; i < ng; i++) putf(w, "%s%s", i ? ", " : "", in->names[g[i]]);
+      put(w, "]]");
+    }
+    changelog(w, in, cl);
+    put(w, ")\n");
+    size_t s2;
+    push(prefix, true, false, &s2);
+    physical(w, in, prefix, true, false, style, cl);
+    pop(prefix, s2);
+    pop(prefix, saved);
+    return;
+  }
+  case SQL_REL_WINDOW_TVF:
+    putf(w, "WindowTableFunction(window=[%s])", window_name(r->u.tvf.window));
+    break;
+  case SQL_REL_SINK:
+    if (r->u.sink.table)
+      putf(w, "Sink(table=[%s.%s.%s], fields=[", SQL_DEFAULT_CATALOG, SQL_DEFAULT_DATABASE,
+           r->u.sink.table->name);
+    else
+      put(w, "Sink(table=[*anonymous_collect$1*], fields=[");
+    names_list(w, r);
+    put(w, "]");
+    break;
+  }
+  changelog(w, r, cl);
+  put(w, ")\n");
+  push(prefix, last, top, &saved);
+  for (int i = 0; i < r->ninputs; i++)
+    physical(w, r->inputs[i], prefix, i == r->ninputs - 1, false, style, cl);
+  pop(prefix, saved);
+}
+
+int sql_explain(const sql_rel *logical_tree, const sql_rel *optimized, bool cl, sp_strbuf *out) {
+  writer w = {out, 0};
+  sp_strbuf prefix = {0};
+  put(&w, "== Abstract Syntax Tree ==\n");
+  logical(&w, logical_tree, &prefix, true, true);
+  put(&w, "\n== Optimized Physical Plan ==\n");
+  physical(&w, optimized, &prefix, true, true, SQL_EXPR_PHYSICAL, cl);
+  put(&w, "\n== Optimized Execution Plan ==\n");
+  physical(&w, optimized, &prefix, true, true, SQL_EXPR_EXEC, false);
+  sp_strbuf_free(&prefix);
+  return w.rc ? SPATE_ENOMEM : 0;
+}
