@@ -157,11 +157,12 @@ typedef struct op_blob_list {
   F(S, STR, on_event) F(S, STR, on_periodic) F(S, I64, interval)
 /* OP_SINK_FILE (exactly once): as given to spate_sink_file (0 and NULL: the defaults); the
  * format as OP_SRC_FILE's (empty: rows as print() formats them); partition_keys the names of
- * the partition fields (empty: no partitions). */
+ * the partition fields (empty: no partitions); schema (may be NULL: the input's) the names rows
+ * are written under, over the input's types (a SQL table's columns). */
 #define OP_FILE_SINK_PARAMS(F, S)                                                                 \
   F(S, STR, dir) F(S, I64, max_part_size) F(S, I64, rollover_ms) F(S, I64, inactivity_ms)         \
   F(S, STR, bucket_format) F(S, STR, part_prefix) F(S, STR, part_suffix) F(S, STRS, format)       \
-  F(S, STRS, partition_keys) F(S, STRS, options)
+  F(S, STRS, partition_keys) F(S, STRS, options) F(S, SCHEMA, schema)
 /* OP_PARTITION_COMMIT: the file sink's directory, partition keys and options (key, value, ...:
  * connectors/file_sink_options.h), as its writer's. */
 #define OP_PARTITION_COMMIT_PARAMS(F, S)                                                          \

@@ -196,40 +196,43 @@ static int sink_name(const sql_table *t, const spate_schema *s, sp_strbuf *sb) {
   return rc == 0 ? sp_strbuf_add(sb, "])") : rc;
 }
 
-/* The file sink's partition keys: the query's names of the PARTITIONED BY columns (columns
- * match by position). */
-static int partition_names(const sql_table *t, const spate_schema *query, const char ***out,
-                           int *n) {
-  const char **keys = sqlc_partition_keys(t, n);
-  if (*n == 0) {
-    *out = NULL;
-    return 0;
+/* The query's columns under the table's names: what the file sink writes (rows are
+ * positional). NULL when out of memory. */
+static spate_schema *renamed(const spate_schema *query, const spate_schema *sink) {
+  int *all = sp_malloc(sizeof *all * (size_t)sink->nfields);
+  spate_schema *s = NULL;
+  if (all) {
+    for (int i = 0; i < sink->nfields; i++) all[i] = i;
+    s = schema_select(query, all, sink->nfields);
   }
-  if (!keys) return SPATE_ENOMEM;
-  for (int k = 0; k < *n; k++) {
-    int pos = 0;
-    for (int i = 0; i < t->ncols; i++) {
-      if (t->cols[i].kind != SQL_COLUMN_PHYSICAL) continue;
-      if (strcmp(t->cols[i].name, keys[k]) == 0) break;
-      pos++;
+  sp_free(all);
+  for (int i = 0; s && i < s->nfields; i++) {
+    char *name = sp_strdup(sink->fields[i].name);
+    if (!name) {
+      schema_unref(s);
+      return NULL;
     }
-    keys[k] = query->fields[pos].name; /* the catalog checked that the column exists */
+    sp_free(s->fields[i].name);
+    s->fields[i].name = name;
   }
-  *out = keys;
-  return 0;
+  return s;
 }
 
 static int add_file_sink(stream_graph *g, const sql_table *t, sg_node *n, const spate_schema *query,
-                         const sink_plan *p) {
-  const char **keys;
+                         const spate_schema *sink, const sink_plan *p) {
   int nkeys;
-  int rc = partition_names(t, query, &keys, &nkeys);
-  if (rc < 0) return rc;
+  const char **keys = sqlc_partition_keys(t, &nkeys);
+  if (nkeys > 0 && !keys) return SPATE_ENOMEM;
+  spate_schema *named = renamed(query, sink);
+  int rc = named ? 0 : SPATE_ENOMEM;
   op_file_sink_params fp = {.dir = p->path,
+                            .bucket_format = "", /* no time buckets: files in the path */
                             .format = {p->nformat, (const char *const *)p->format},
                             .partition_keys = {(uint32_t)nkeys, keys},
-                            .options = {p->noptions, p->options}};
-  rc = op_file_sink_params_store(n, &fp);
+                            .options = {p->noptions, p->options},
+                            .schema = named};
+  if (rc == 0) rc = op_file_sink_params_store(n, &fp);
+  schema_unref(named);
   int id = n->id;
   if (rc == 0 && p->commit) {
     /* Flink's partition commit: the writers tell one committer what they published */
@@ -296,7 +299,8 @@ int sql_sink_add(stream_graph *g, const sql_table *t, int input_node,
     rc = op_print_params_store(n, &pp);
   }
   if (rc == 0 && !sg_add_input(g, id, input_node, PART_UNSET)) rc = SPATE_ENOMEM;
-  if (rc == 0 && p.kind == OP_SINK_FILE) rc = add_file_sink(g, t, &g->nodes[id], input_schema, &p);
+  if (rc == 0 && p.kind == OP_SINK_FILE)
+    rc = add_file_sink(g, t, &g->nodes[id], input_schema, sink, &p);
   if (rc == SPATE_ENOMEM)
     snprintf(err, cap, "out of memory adding the sink of table '%s'", t->name);
   sp_strbuf_free(&name);

@@ -1,0 +1,336 @@
+/*
+ * test_sql_connectors_job.c: jobs built through the table factories (sql/sql_connectors.h) from
+ * CREATE TABLE statements, run on a real MiniCluster:
+ *  - datagen at parallelism 2 into a collect sink: sequences exact (each value once, each
+ *    subtask a contiguous part), random values in their ranges, the null rate, strings of their
+ *    length, timestamps within max-past of now, number-of-rows across subtasks;
+ *  - datagen -> print (to stderr, captured in a file) at parallelism 2: Flink's PrintSink lines
+ *    "id:1> +I[1, 101]";
+ *  - filesystem csv -> filesystem json (and a partitioned json sink), real files in and out.
+ * Every wait has a deadline (testkit.h); nothing sleeps.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "base/alloc.h"
+#include "base/log.h"
+#include "cluster/minicluster.h"
+#include "graph/op_params.h"
+#include "graph/stream_graph.h"
+#include "spate/job.h"
+#include "sql/sql_catalog.h"
+#include "sql/sql_connectors.h"
+#include "sql/sql_parser.h"
+#include "support/testkit.h"
+
+static sql_table *create(sql_catalog *cat, const char *ddl) {
+  sql_ast *ast = NULL;
+  char err[1024];
+  if (sql_parse_statement(ddl, strlen(ddl), (sql_pos){0, 0}, &ast, err, sizeof err) < 0)
+    fail_msg("parse: %s", err);
+  bool skipped;
+  if (sql_catalog_create(cat, ast, &skipped, err, sizeof err) < 0) fail_msg("create: %s", err);
+  return cat->tables;
+}
+
+/* Builds, encodes and runs g on a MiniCluster of 2 slots; returns the result (FINISHED). */
+static spate_job_result *run_graph(stream_graph *g) {
+  char err[1024];
+  job_graph *jg = NULL;
+  if (jobgraph_build(g, &jg, err, sizeof err) < 0) fail_msg("jobgraph_build: %s", err);
+  sp_writer w;
+  sp_writer_init(&w);
+  assert_int_equal(jobgraph_encode(jg, &w), 0);
+  task_config tc = {.buffer_size = 32768,
+                    .buffers_per_channel = 2,
+                    .floating_buffers = 8,
+                    .buffer_timeout_ms = 10};
+  minicluster *mc;
+  assert_int_equal(minicluster_start(1, 4, &tc, &mc), 0);
+  mc_client *c;
+  assert_int_equal(minicluster_submit(mc, w.data, w.len, jg->job_id, NULL, NULL, &c), 0);
+  spate_job_result *r = NULL;
+  if (!minicluster_wait_for(c, TK_TIMEOUT_MS, &r)) {
+    minicluster_cancel(c);
+    fail_msg("timed out after %lld ms awaiting the end of the job", (long long)TK_TIMEOUT_MS);
+  }
+  minicluster_stop(mc);
+  sp_writer_free(&w);
+  jobgraph_free(jg);
+  if (spate_job_result_status(r) != SPATE_JOB_FINISHED)
+    fail_msg("job failed: %s", spate_job_result_error(r));
+  return r;
+}
+
+/* source table -> collect "out"; returns the rows' result. */
+static spate_job_result *collect_table(const char *ddl, int parallelism) {
+  sql_catalog cat = {0};
+  sql_table *t = create(&cat, ddl);
+  stream_graph *g = sg_new("datagen");
+  g->default_parallelism = parallelism;
+  char err[2048];
+  int node;
+  spate_schema *schema;
+  if (sql_source_add(g, t, NULL, parallelism, &node, &schema, err, sizeof err) < 0)
+    fail_msg("%s", err);
+  sg_node *sink = sg_add_node(g, OP_SINK_COLLECT, "Sink: Collect");
+  op_collect_params cp = {.name = "out"};
+  assert_int_equal(op_collect_params_store(sink, &cp), 0);
+  sink->parallelism = parallelism;
+  assert_non_null(sg_add_input(g, sink->id, node, PART_FORWARD));
+  spate_job_result *r = run_graph(g);
+  schema_unref(schema);
+  sg_free(g);
+  sql_catalog_free(&cat);
+  return r;
+}
+
+static void test_datagen_sequence_and_randoms(void **state) {
+  (void)state;
+  spate_job_result *r = collect_table(
+      "CREATE TABLE t (id BIGINT NOT NULL, v INT, d DOUBLE, b BOOLEAN, s VARCHAR(3), "
+      "ts TIMESTAMP(3), c AS id * 2) WITH ("
+      "'connector' = 'datagen', 'rows-per-second' = '1000000', "
+      "'fields.id.kind' = 'sequence', 'fields.id.start' = '-9', 'fields.id.end' = '990', "
+      "'fields.v.min' = '-5', 'fields.v.max' = '5', "
+      "'fields.d.min' = '0.5', 'fields.d.max' = '1.5', "
+      "'fields.b.null-rate' = '0.5', 'fields.ts.max-past' = '1 min')",
+      2);
+  int64_t now = (int64_t)time(NULL) * 1000;
+  const spate_row *rows;
+  size_t n = spate_job_result_collected(r, "out", &rows, NULL);
+  assert_int_equal(n, 1000); /* -9..990 */
+  static bool seen[1000];
+  memset(seen, 0, sizeof seen);
+  int nulls = 0;
+  for (size_t i = 0; i < n; i++) {
+    const spate_row *row = &rows[i];
+    int64_t id = spate_row_bigint(row, 0);
+    assert_true(id >= -9 && id <= 990);
+    assert_false(seen[id + 9]);
+    seen[id + 9] = true;
+    int32_t v = spate_row_int(row, 1);
+    assert_true(v >= -5 && v <= 5);
+    double d = spate_row_double(row, 2);
+    assert_true(d >= 0.5 && d <= 1.5);
+    nulls += spate_row_is_null(row, 3);
+    spate_bytes s = spate_row_string(row, 4);
+    assert_int_equal(s.len, 3); /* VARCHAR(3): the default length of 100 cut to 3 */
+    int64_t ts = spate_row_timestamp(row, 5);
+    assert_true(ts <= now + 1000 && ts >= now - 60000 - 120000);
+  }
+  assert_true(nulls > 350 && nulls < 650); /* 0.5 of 1000: far out only if the rate is wrong */
+  spate_job_result_free(r);
+}
+
+/* number-of-rows is divided among subtasks; a sequence divided too gives each a contiguous
+ * part; the fewer of both bounds the source. */
+static void test_datagen_bounded_counts(void **state) {
+  (void)state;
+  spate_job_result *r = collect_table(
+      "CREATE TABLE t (a INT) WITH ('connector' = 'datagen', "
+      "'number-of-rows' = '1001', 'rows-per-second' = '0')",
+      2);
+  assert_int_equal(spate_job_result_collected(r, "out", NULL, NULL), 1001);
+  spate_job_result_free(r);
+  r = collect_table(
+      "CREATE TABLE t (a INT, s STRING) WITH ('connector' = 'datagen', "
+      "'number-of-rows' = '7', 'fields.s.kind' = 'sequence', 'fields.s.start' = "
+      "'10', 'fields.s.end' = '100', 'rows-per-second' = '0')",
+      2);
+  const spate_row *rows;
+  size_t n = spate_job_result_collected(r, "out", &rows, NULL);
+  assert_int_equal(n, 7);
+  int got = 0;
+  for (size_t i = 0; i < n; i++) {
+    spate_bytes s = spate_row_string(&rows[i], 1);
+    char buf[8] = {0};
+    memcpy(buf, s.ptr, s.len < 7 ? s.len : 7);
+    int v = atoi(buf);
+    assert_true(v >= 10 && v <= 16);
+    got |= 1 << (v - 10);
+  }
+  assert_int_equal(got, 0x7f);
+  spate_job_result_free(r);
+}
+
+/* Reads a whole file into a malloc'ed string. */
+static char *slurp(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) fail_msg("cannot open %s", path);
+  char *buf = calloc(1, 1 << 20);
+  size_t n = fread(buf, 1, (1 << 20) - 1, f);
+  buf[n] = 0;
+  fclose(f);
+  return buf;
+}
+
+static void test_datagen_to_print(void **state) {
+  (void)state;
+  char dir[256], path[300];
+  tk_mkdtemp(dir, sizeof dir, "spate-sqlprint-");
+  snprintf(path, sizeof path, "%s/stderr", dir);
+  sql_catalog cat = {0};
+  sql_table *src = create(&cat,
+                          "CREATE TABLE s (id BIGINT, t STRING) WITH ('connector' = "
+                          "'datagen', 'fields.id.kind' = 'sequence', 'fields.id.start' = "
+                          "'1', 'fields.id.end' = '6', 'fields.t.kind' = 'sequence', "
+                          "'fields.t.start' = '101', 'fields.t.end' = '200')");
+  sql_table *out = create(&cat,
+                          "CREATE TABLE o (id BIGINT, t STRING) WITH ('connector' = "
+                          "'print', 'print-identifier' = 'id', 'standard-error' = 'true')");
+  stream_graph *g = sg_new("print");
+  g->default_parallelism = 2;
+  char err[2048];
+  int node;
+  spate_schema *schema;
+  if (sql_source_add(g, src, NULL, 2, &node, &schema, err, sizeof err) < 0) fail_msg("%s", err);
+  if (sql_sink_add(g, out, node, schema, false, NULL, NULL, 2, err, sizeof err) < 0)
+    fail_msg("%s", err);
+  /* the print sink writes stderr: into the file for the job's run */
+  fflush(stderr);
+  int saved = dup(2), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  assert_true(saved >= 0 && fd >= 0);
+  dup2(fd, 2);
+  close(fd);
+  spate_job_result *r = run_graph(g);
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  char *text = slurp(path);
+  /* 6 rows: subtask 1 the first three, subtask 2 the others (forward), in order per subtask */
+  static const char *const want[] = {"id:1> +I[1, 101]\n", "id:1> +I[2, 102]\n",
+                                     "id:1> +I[3, 103]\n", "id:2> +I[4, 104]\n",
+                                     "id:2> +I[5, 105]\n", "id:2> +I[6, 106]\n"};
+  const char *prev1 = text, *prev2 = text;
+  for (int i = 0; i < 6; i++) {
+    const char *at = strstr(i < 3 ? prev1 : prev2, want[i]);
+    if (!at) fail_msg("line %s missing (or out of order) in:\n%s", want[i], text);
+    *(i < 3 ? &prev1 : &prev2) = at + 1;
+  }
+  size_t lines = 0;
+  for (const char *p = text; *p; p++) lines += *p == '\n';
+  assert_int_equal(lines, 6);
+  free(text);
+  spate_job_result_free(r);
+  schema_unref(schema);
+  sg_free(g);
+  sql_catalog_free(&cat);
+  tk_rm_rf(dir);
+}
+
+/* The visible files under dir (recursively: partition directories), their contents appended. */
+static void read_visible(const char *dir, char *out, size_t cap, int *nfiles) {
+  DIR *d = opendir(dir);
+  if (!d) fail_msg("cannot list %s", dir);
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.' || e->d_name[0] == '_') continue;
+    char p[1024];
+    snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+    struct stat st;
+    assert_int_equal(stat(p, &st), 0);
+    if (S_ISDIR(st.st_mode)) {
+      size_t at = strlen(out);
+      snprintf(out + at, cap - at, "[%s]\n", e->d_name);
+      read_visible(p, out, cap, nfiles);
+      continue;
+    }
+    char *t = slurp(p);
+    size_t at = strlen(out);
+    snprintf(out + at, cap - at, "%s", t);
+    free(t);
+    (*nfiles)++;
+  }
+  closedir(d);
+}
+
+static void test_filesystem_csv_to_json(void **state) {
+  (void)state;
+  char dir[256], in[300], outdir[300], partdir[300], ddl[2048];
+  tk_mkdtemp(dir, sizeof dir, "spate-sqlfs-");
+  snprintf(in, sizeof in, "%s/in.csv", dir);
+  snprintf(outdir, sizeof outdir, "%s/out", dir);
+  snprintf(partdir, sizeof partdir, "%s/parts", dir);
+  FILE *f = fopen(in, "w");
+  fputs("1;apple;x\n2;pear;y\n3;plum;x\n", f);
+  fclose(f);
+  sql_catalog cat = {0};
+  snprintf(ddl, sizeof ddl,
+           "CREATE TABLE src (a INT, b STRING, k STRING) WITH ('connector' = 'filesystem', "
+           "'path' = '%s', 'format' = 'csv', 'csv.field-delimiter' = ';')",
+           in);
+  sql_table *src = create(&cat, ddl);
+  snprintf(ddl, sizeof ddl,
+           "CREATE TABLE dst (x INT, y STRING, z STRING) WITH ('connector' = 'filesystem', "
+           "'path' = '%s', 'format' = 'json')",
+           outdir);
+  sql_table *dst = create(&cat, ddl);
+  snprintf(ddl, sizeof ddl,
+           "CREATE TABLE pdst (x INT, y STRING, z STRING) PARTITIONED BY (z) WITH ("
+           "'connector' = 'filesystem', 'path' = '%s', 'format' = 'json', "
+           "'sink.partition-commit.policy.kind' = 'success-file')",
+           partdir);
+  sql_table *pdst = create(&cat, ddl);
+  stream_graph *g = sg_new("fs");
+  g->default_parallelism = 1;
+  char err[2048];
+  int node;
+  spate_schema *schema;
+  if (sql_source_add(g, src, NULL, 1, &node, &schema, err, sizeof err) < 0) fail_msg("%s", err);
+  if (sql_sink_add(g, dst, node, schema, false, NULL, NULL, 1, err, sizeof err) < 0)
+    fail_msg("%s", err);
+  if (sql_sink_add(g, pdst, node, schema, false, NULL, NULL, 1, err, sizeof err) < 0)
+    fail_msg("%s", err);
+  spate_job_result_free(run_graph(g));
+
+  static char got[1 << 16];
+  int nfiles = 0;
+  got[0] = 0;
+  read_visible(outdir, got, sizeof got, &nfiles);
+  assert_true(nfiles >= 1);
+  if (!strstr(got, "{\"x\":1,")) fail_msg("output:\n%s", got);
+  assert_non_null(strstr(got, "{\"x\":1,\"y\":\"apple\",\"z\":\"x\"}\n"));
+  assert_non_null(strstr(got, "{\"x\":2,\"y\":\"pear\",\"z\":\"y\"}\n"));
+  assert_non_null(strstr(got, "{\"x\":3,\"y\":\"plum\",\"z\":\"x\"}\n"));
+
+  /* partitioned: z=x/ holds apple and plum without z, z=y/ pear, each with its success file */
+  char p[512];
+  snprintf(p, sizeof p, "%s/z=x", partdir);
+  got[0] = 0;
+  nfiles = 0;
+  read_visible(p, got, sizeof got, &nfiles);
+  assert_non_null(strstr(got, "{\"x\":1,\"y\":\"apple\"}\n"));
+  assert_non_null(strstr(got, "{\"x\":3,\"y\":\"plum\"}\n"));
+  assert_null(strstr(got, "pear"));
+  snprintf(p, sizeof p, "%s/z=y/_SUCCESS", partdir);
+  assert_int_equal(access(p, F_OK), 0);
+
+  schema_unref(schema);
+  sg_free(g);
+  sql_catalog_free(&cat);
+  tk_rm_rf(dir);
+}
+
+int main(void) {
+  sp_log_set_level(SP_LOG_OFF);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_datagen_sequence_and_randoms),
+      cmocka_unit_test(test_datagen_bounded_counts),
+      cmocka_unit_test(test_datagen_to_print),
+      cmocka_unit_test(test_filesystem_csv_to_json),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
