@@ -243,6 +243,10 @@ static int parse_fields(datagen_spec *s, const spate_schema *schema, uint32_t n,
       has_start |= strcmp(suffix, "start") == 0;
       has_end |= strcmp(suffix, "end") == 0;
     }
+    if (g->null_rate > 0 && !f->nullable) {
+      snprintf(err, cap, "The null rate of field '%s' must be 0: the field is NOT NULL.", f->name);
+      return SPATE_EINVAL;
+    }
     if (g->sequence) {
       uint64_t len;
       int rc = check_sequence(g, f, has_start, has_end, &len, err, cap);

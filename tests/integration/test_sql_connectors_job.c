@@ -5,7 +5,7 @@
  *    subtask a contiguous part), random values in their ranges, the null rate, strings of their
  *    length, timestamps within max-past of now, number-of-rows across subtasks;
  *  - datagen -> print (to stderr, captured in a file) at parallelism 2: Flink's PrintSink lines
- *    "id:1> +I[1, 101]";
+ *    "id:1> +I[1, 101]"; an updating stream into print: "-U[a, 1]", the kind from its last field;
  *  - filesystem csv -> filesystem json (and a partitioned json sink), real files in and out.
  * Every wait has a deadline (testkit.h); nothing sleeps.
  */
@@ -231,6 +231,70 @@ static void test_datagen_to_print(void **state) {
   tk_rm_rf(dir);
 }
 
+/* An updating stream (rows with a last $row_kind field) into print: each row shows its kind, the
+ * kind field itself is not printed; at parallelism 1 no subtask index. */
+static void test_updates_to_print(void **state) {
+  (void)state;
+  char dir[256], path[300], perr[256];
+  tk_mkdtemp(dir, sizeof dir, "spate-sqlupd-");
+  snprintf(path, sizeof path, "%s/stderr", dir);
+  spate_schema *s = NULL;
+  assert_int_equal(spate_schema_parse("w STRING, cnt BIGINT, `$row_kind` TINYINT NOT NULL", &s,
+                                      perr, sizeof perr),
+                   0);
+  spate_row_builder *b = spate_rb_new(s);
+  static const struct {
+    const char *w;
+    int64_t cnt;
+    int8_t kind;
+  } in[] = {{"a", 1, 0}, {"a", 1, 1}, {"a", 2, 2}, {"b", 1, 0}, {"b", 1, 3}};
+  spate_row rows[5];
+  op_blob blobs[5];
+  for (int i = 0; i < 5; i++) {
+    spate_rb_begin(b);
+    spate_rb_set_string(b, 0, in[i].w, 1);
+    spate_rb_set_bigint(b, 1, in[i].cnt);
+    spate_rb_set_tinyint(b, 2, in[i].kind);
+    spate_row r;
+    assert_int_equal(spate_rb_finish(b, &r), 0);
+    assert_int_equal(spate_row_copy(&r, &rows[i]), 0);
+    blobs[i] = (op_blob){rows[i].data, rows[i].len};
+  }
+  stream_graph *g = sg_new("updates");
+  g->default_parallelism = 1;
+  sg_node *src = sg_add_node(g, OP_SRC_ELEMENTS, "Source: Values");
+  src->out_schema = schema_ref(s);
+  src->parallelism = 1;
+  op_elements_params ep = {.rows = {5, blobs}};
+  assert_int_equal(op_elements_params_store(src, &ep), 0);
+  sql_catalog cat = {0};
+  sql_table *out = create(&cat,
+                          "CREATE TABLE o (word STRING, c BIGINT) WITH ('connector' = "
+                          "'print', 'standard-error' = 'true')");
+  char err[2048];
+  if (sql_sink_add(g, out, 0, s, true, "GroupAggregate", NULL, 1, err, sizeof err) < 0)
+    fail_msg("%s", err);
+  fflush(stderr);
+  int saved = dup(2), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  assert_true(saved >= 0 && fd >= 0);
+  dup2(fd, 2);
+  close(fd);
+  spate_job_result *r = run_graph(g);
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  char *text = slurp(path);
+  assert_string_equal(text, "+I[a, 1]\n-U[a, 1]\n+U[a, 2]\n+I[b, 1]\n-D[b, 1]\n");
+  free(text);
+  spate_job_result_free(r);
+  for (int i = 0; i < 5; i++) spate_row_free(&rows[i]);
+  spate_rb_free(b);
+  schema_unref(s);
+  sg_free(g);
+  sql_catalog_free(&cat);
+  tk_rm_rf(dir);
+}
+
 /* The visible files under dir (recursively: partition directories), their contents appended. */
 static void read_visible(const char *dir, char *out, size_t cap, int *nfiles) {
   DIR *d = opendir(dir);
@@ -330,6 +394,7 @@ int main(void) {
       cmocka_unit_test(test_datagen_sequence_and_randoms),
       cmocka_unit_test(test_datagen_bounded_counts),
       cmocka_unit_test(test_datagen_to_print),
+      cmocka_unit_test(test_updates_to_print),
       cmocka_unit_test(test_filesystem_csv_to_json),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
