@@ -22,8 +22,8 @@ static const struct {
   bool source, sink;
 } factories[] = {
     {"blackhole", SQLC_BLACKHOLE, false, true},  {"datagen", SQLC_DATAGEN, true, false},
-    {"filesystem", SQLC_FILESYSTEM, true, true}, {"print", SQLC_PRINT, false, true},
-    {"socket", SQLC_SOCKET, true, false},
+    {"filesystem", SQLC_FILESYSTEM, true, true}, {"nexmark", SQLC_NEXMARK, true, false},
+    {"print", SQLC_PRINT, false, true},          {"socket", SQLC_SOCKET, true, false},
 };
 #define NFACTORIES (sizeof factories / sizeof factories[0])
 

@@ -14,6 +14,12 @@
  *   blackhole   sink: discards rows
  *   socket      source (Flink's example socket connector): hostname, port, format,
  *               byte-delimiter (10 only: lines)
+ *   nexmark     source (nexmark-flink's connector over connectors/nexmark_source.c): its
+ *               options events.num, first-event.rate, next-event.rate, max-emit-speed,
+ *               *.proportion, *.hot-ratio.*, *.avg-size, base-time; the table's physical
+ *               columns must be one of Spate's streams (include/spate/nexmark.h): the table
+ *               flattened or the person, auction or bid view (nexmark-flink's nested ROW table
+ *               is not read); its watermarks are the planner's (from the table's WATERMARK)
  *
  * Errors are Flink's texts, wrapped as FactoryUtil wraps them:
  *   "Unable to create a source for reading table 'default_catalog.default_database.t'.\n\n
@@ -66,6 +72,6 @@ int sql_sink_add(stream_graph *g, const sql_table *t, int input_node,
                  const sp_config *session_cfg, int parallelism, char *err, size_t cap);
 
 /* Whether reading t ends (*bounded): datagen with number-of-rows or a sequence field, a
- * filesystem table without source.monitor-interval; socket never. Errors as sql_source_check. */
+ * filesystem table without source.monitor-interval, nexmark with events.num; socket never. Errors as sql_source_check. */
 int sql_table_is_bounded(const sql_table *t, bool *bounded, char *err, size_t cap);
 #endif

@@ -22,6 +22,7 @@ typedef enum sqlc_connector {
   SQLC_BLACKHOLE = 1,
   SQLC_DATAGEN,
   SQLC_FILESYSTEM,
+  SQLC_NEXMARK,
   SQLC_PRINT,
   SQLC_SOCKET,
 } sqlc_connector;

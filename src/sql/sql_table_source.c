@@ -1,14 +1,17 @@
 /*
  * sql_table_source.c: the source side of the table factories (sql_connectors.h): datagen,
- * filesystem and socket tables checked as Flink's factories check them, and the StreamGraph node
+ * filesystem, socket and nexmark tables checked as Flink's factories check them, and the StreamGraph node
  * that reads each, producing the table's physical columns.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/clock.h"
 #include "connectors/datagen.h"
+#include "connectors/nexmark_model.h"
 #include "graph/op_params.h"
+#include "spate/nexmark.h"
 #include "sql/sql_connectors.h"
 #include "sql/sql_connectors_int.h"
 #include "sql/sql_row_schema.h"
@@ -89,6 +92,9 @@ typedef struct source_plan {
   uint32_t nformat;
   const char *path, *host;
   int64_t monitor_ms, port;
+  /* nexmark */
+  nexmark_config nexmark;
+  uint8_t stream;
 } source_plan;
 
 static void plan_free(source_plan *p) {
@@ -176,6 +182,83 @@ static int socket_check(sqlc *c, source_plan *p) {
   return physical_schema(c, &p->schema);
 }
 
+/* nexmark-flink's options that Spate's generator has (connectors/nexmark_model.h); each is read
+ * as the configuration key nexmark.<option>, whose parser names its form and bounds. */
+static const char *const nexmark_keys[] = {"auction.avg-size",
+                                           "auction.hot-ratio.sellers",
+                                           "auction.proportion",
+                                           "base-time",
+                                           "bid.avg-size",
+                                           "bid.hot-ratio.auctions",
+                                           "bid.hot-ratio.bidders",
+                                           "bid.proportion",
+                                           "events.num",
+                                           "first-event.rate",
+                                           "max-emit-speed",
+                                           "next-event.rate",
+                                           "person.avg-size",
+                                           "person.proportion",
+                                           NULL};
+
+/* Which stream the columns are: the flattened table or one of the views, by names and types
+ * (nullability aside); -1 with the cause set when none. */
+static int nexmark_stream(sqlc *c, const spate_schema *s) {
+  const spate_schema *streams[] = {nexmark_event_schema(), nexmark_person_schema(),
+                                   nexmark_auction_schema(), nexmark_bid_schema()};
+  for (int k = 0; k < 4; k++) {
+    const spate_schema *want = streams[k];
+    if (!want) return SPATE_ENOMEM;
+    bool same = want->nfields == s->nfields;
+    for (int i = 0; same && i < s->nfields; i++)
+      same = strcmp(want->fields[i].name, s->fields[i].name) == 0 &&
+             schema_type_equal(&want->fields[i], &s->fields[i]);
+    if (same) return k;
+  }
+  char *have = schema_to_string(s);
+  char *names[4];
+  for (int k = 0; k < 4; k++) names[k] = schema_to_string(streams[k]);
+  int rc = sqlc_fail(c,
+                     "The nexmark source table must be in the schema of one of the streams "
+                     "(the table flattened, or the person, auction or bid view):\n%s\n%s\n%s\n%s\n"
+                     "However, it is\n%s",
+                     names[0] ? names[0] : "", names[1] ? names[1] : "", names[2] ? names[2] : "",
+                     names[3] ? names[3] : "", have ? have : "");
+  for (int k = 0; k < 4; k++) sp_free(names[k]);
+  sp_free(have);
+  return rc;
+}
+
+static int nexmark_check(sqlc *c, source_plan *p) {
+  p->kind = OP_SRC_NEXMARK;
+  int rc = 0;
+  for (int i = 0; rc == 0 && nexmark_keys[i]; i++) rc = sqlc_option(c, nexmark_keys[i], false);
+  if (rc == 0) rc = sqlc_check_required(c);
+  sp_config *cfg = rc == 0 ? sp_config_new() : NULL;
+  if (rc == 0 && !cfg) rc = SPATE_ENOMEM;
+  char msg[512], key[128];
+  for (int i = 0; rc == 0 && nexmark_keys[i]; i++) {
+    const char *v = sqlc_value(c, nexmark_keys[i]);
+    snprintf(key, sizeof key, "nexmark.%s", nexmark_keys[i]);
+    if (v && sp_config_set(cfg, key, v, "table option", msg, sizeof msg) < 0)
+      rc = sqlc_fail(c, "Could not parse value '%s' for key '%s'. (%s)", v, nexmark_keys[i], msg);
+  }
+  if (rc == 0) {
+    nexmark_config_defaults(&p->nexmark);
+    p->nexmark.base_time = sp_wall_ms(); /* unless base-time is set, as nexmark-flink does */
+    nexmark_config_read(&p->nexmark, cfg);
+    if (nexmark_config_check(&p->nexmark, msg, sizeof msg) < 0) rc = sqlc_fail(c, "%s", msg);
+  }
+  sp_config_free(cfg);
+  if (rc == 0) rc = sqlc_check_unconsumed(c);
+  if (rc == 0) rc = physical_schema(c, &p->schema);
+  if (rc < 0) return rc;
+  int k = nexmark_stream(c, p->schema);
+  if (k < 0) return k;
+  p->stream = (uint8_t)k;
+  p->bounded = p->nexmark.events_num > 0;
+  return 0;
+}
+
 /* Checks t as a source and fills p; the caller closes c. */
 static int source_check(sqlc *c, const sql_table *t, source_plan *p) {
   *p = (source_plan){0};
@@ -185,6 +268,7 @@ static int source_check(sqlc *c, const sql_table *t, source_plan *p) {
   case SQLC_DATAGEN: return datagen_check(c, p);
   case SQLC_FILESYSTEM: return filesystem_source_check(c, p);
   case SQLC_SOCKET: return socket_check(c, p);
+  case SQLC_NEXMARK: return nexmark_check(c, p);
   default: return sqlc_fail(c, "Connector '%s' cannot be used as a source.", "?");
   }
 }
@@ -227,6 +311,26 @@ static int store_params(sg_node *n, const source_plan *p) {
   case OP_SRC_DATAGEN: {
     op_datagen_params dp = {.options = {p->nkv, p->kv}, .seed = 0x5eed};
     return op_datagen_params_store(n, &dp);
+  }
+  case OP_SRC_NEXMARK: {
+    const nexmark_config *x = &p->nexmark;
+    op_nexmark_params np = {.stream = p->stream,
+                            .events_num = x->events_num,
+                            .base_time = x->base_time,
+                            .first_rate = x->first_rate,
+                            .next_rate = x->next_rate,
+                            .max_emit_speed = x->max_emit_speed,
+                            .person_proportion = x->person_proportion,
+                            .auction_proportion = x->auction_proportion,
+                            .bid_proportion = x->bid_proportion,
+                            .hot_sellers = x->hot_sellers,
+                            .hot_auctions = x->hot_auctions,
+                            .hot_bidders = x->hot_bidders,
+                            .person_avg = x->person_avg,
+                            .auction_avg = x->auction_avg,
+                            .bid_avg = x->bid_avg,
+                            .watermark_interval = 0}; /* the planner's watermarks follow */
+    return op_nexmark_params_store(n, &np);
   }
   case OP_SRC_FILE: {
     op_file_source_params fp = {.paths = {1, &p->path}, .format = fmt, .monitor_ms = p->monitor_ms};

@@ -5,7 +5,7 @@
  *    subtask a contiguous part), random values in their ranges, the null rate, strings of their
  *    length, timestamps within max-past of now, number-of-rows across subtasks;
  *  - datagen -> print (to stderr, captured in a file) at parallelism 2: Flink's PrintSink lines
- *    "id:1> +I[1, 101]"; an updating stream into print: "-U[a, 1]", the kind from its last field;
+ *    "id:1> +I[1, 101]"; nexmark's bid view as a table; an updating stream into print: "-U[a, 1]", the kind from its last field;
  *  - filesystem csv -> filesystem json (and a partitioned json sink), real files in and out.
  * Every wait has a deadline (testkit.h); nothing sleeps.
  */
@@ -163,6 +163,21 @@ static void test_datagen_bounded_counts(void **state) {
     got |= 1 << (v - 10);
   }
   assert_int_equal(got, 0x7f);
+  spate_job_result_free(r);
+}
+
+/* nexmark's bid view from a table: the bids among the first 1000 events (46 of every 50). */
+static void test_nexmark_bids(void **state) {
+  (void)state;
+  spate_job_result *r = collect_table(
+      "CREATE TABLE bid (auction BIGINT, bidder BIGINT, price BIGINT, channel STRING, url STRING, "
+      "dateTime TIMESTAMP(3), extra STRING) WITH ('connector' = 'nexmark', 'events.num' = "
+      "'1000', 'base-time' = '1700000000000')",
+      2);
+  const spate_row *rows;
+  size_t n = spate_job_result_collected(r, "out", &rows, NULL);
+  assert_int_equal(n, 920);
+  for (size_t i = 0; i < n; i++) assert_true(spate_row_timestamp(&rows[i], 5) >= 1700000000000);
   spate_job_result_free(r);
 }
 
@@ -393,6 +408,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_datagen_sequence_and_randoms),
       cmocka_unit_test(test_datagen_bounded_counts),
+      cmocka_unit_test(test_nexmark_bids),
       cmocka_unit_test(test_datagen_to_print),
       cmocka_unit_test(test_updates_to_print),
       cmocka_unit_test(test_filesystem_csv_to_json),

@@ -51,7 +51,7 @@ static const check_case CASES[] = {
                                      "implements "
                                      "'org.apache.flink.table.factories.DynamicTableSourceFactory' "
                                      "in the classpath.\n\nAvailable factory identifiers "
-                                     "are:\n\ndatagen\nfilesystem\nsocket"},
+                                     "are:\n\ndatagen\nfilesystem\nnexmark\nsocket"},
     {"CREATE TABLE t (a INT) WITH ('connector' = 'kafka')", true,
      WRAP_SINK("'connector'='kafka'") "Could not find any factory for identifier 'kafka' that "
                                       "implements "
@@ -146,6 +146,13 @@ static const check_case CASES[] = {
      WRAP_SINK("'connector'='print'\n'standard-error'='maybe'") "Could not parse value 'maybe' "
                                                                 "for key 'standard-error'."},
     {"CREATE TABLE t (a INT) WITH ('connector' = 'print', 'print-identifier' = 'x')", true, NULL},
+    {"CREATE TABLE t (auction BIGINT, bidder BIGINT, price BIGINT, channel STRING, url STRING, "
+     "dateTime TIMESTAMP(3), extra STRING, WATERMARK FOR dateTime AS dateTime - INTERVAL '4' "
+     "SECOND) WITH ('connector' = 'nexmark', 'events.num' = '100', 'first-event.rate' = '1000')",
+     false, NULL},
+    {"CREATE TABLE t (a INT) WITH ('connector' = 'nexmark', 'rate.limited' = 'true')", false,
+     NULL /* checked below */},
+    {"CREATE TABLE t (a INT) WITH ('connector' = 'nexmark')", false, NULL /* checked below */},
     {"CREATE TABLE t (a INT) WITH ('connector' = 'blackhole', 'x' = 'y')", true,
      WRAP_SINK("'connector'='blackhole'\n'x'='y'") "Unsupported options found for "
                                                    "'blackhole'.\n\nUnsupported "
@@ -172,9 +179,20 @@ static void test_option_checks(void **state) {
     sql_table *t = create(&cat, c->ddl);
     char err[4096] = "";
     int rc = c->sink ? sql_sink_check(t, err, sizeof err) : sql_source_check(t, err, sizeof err);
-    if (strstr(
-            c->ddl,
-            "'json', 'csv.field-delimiter'")) { /* json with a csv option: unsupported, json's options listed */
+    if (strstr(c->ddl, "'nexmark', 'rate.limited'")) { /* not Spate's: unsupported */
+      assert_int_equal(rc, SPATE_EINVAL);
+      assert_non_null(strstr(err,
+                             "Unsupported options found for 'nexmark'.\n\nUnsupported "
+                             "options:\n\nrate.limited\n\nSupported options:\n\n"
+                             "auction.avg-size\n"));
+    } else if (strstr(c->ddl, "(a INT) WITH ('connector' = 'nexmark')")) {
+      assert_int_equal(rc, SPATE_EINVAL);
+      assert_non_null(strstr(err,
+                             "Caused by: The nexmark source table must be in the schema of "
+                             "one of the streams"));
+      assert_non_null(strstr(err, "However, it is\na INT"));
+    } else if (strstr(c->ddl, "'json', 'csv.field-delimiter'")) {
+      /* json with a csv option: unsupported, json's options listed */
       assert_int_equal(rc, SPATE_EINVAL);
       assert_non_null(strstr(err, "Unsupported options:\n\ncsv.field-delimiter\n\nSupported"));
       assert_non_null(strstr(err, "\njson.fail-on-missing-field\n"));
