@@ -3,7 +3,8 @@
  * CREATE TABLE statements, run on a real MiniCluster:
  *  - datagen at parallelism 2 into a collect sink: sequences exact (each value once, each
  *    subtask a contiguous part), random values in their ranges, the null rate, strings of their
- *    length, timestamps within max-past of now, number-of-rows across subtasks;
+ *    length, timestamps within max-past of now, number-of-rows across subtasks; the rate limit
+ *    on a manual clock;
  *  - datagen -> print (to stderr, captured in a file) at parallelism 2: Flink's PrintSink lines
  *    "id:1> +I[1, 101]"; nexmark's bid view as a table; an updating stream into print: "-U[a, 1]", the kind from its last field;
  *  - filesystem csv -> filesystem json (and a partitioned json sink), real files in and out.
@@ -24,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "api/api.h"
 #include "base/alloc.h"
 #include "base/log.h"
 #include "cluster/minicluster.h"
@@ -179,6 +181,66 @@ static void test_nexmark_bids(void **state) {
   assert_int_equal(n, 920);
   for (size_t i = 0; i < n; i++) assert_true(spate_row_timestamp(&rows[i], 5) >= 1700000000000);
   spate_job_result_free(r);
+}
+
+/* ---- the rate limit, on a manual clock -------------------------------------------------------- */
+static _Atomic int64_t g_rows;
+
+/* Counts the rows that pass (the test awaits the count). */
+int sc_count(spate_ctx *ctx, const spate_row *in) {
+  (void)ctx;
+  (void)in;
+  atomic_fetch_add(&g_rows, 1);
+  tk_notify();
+  return 1;
+}
+
+/* rows-per-second 10 on a clock that stands still: one row at the start, then ten for every
+ * second the clock moves (catching up at most a second), until number-of-rows. The counts are
+ * exact: the clock permits no more until the test moves it. */
+static void test_datagen_rate_limit(void **state) {
+  (void)state;
+  spate_clock *clock = spate_manual_clock_create(1000000);
+  spate_env *env = spate_env_create();
+  spate_env_set_parallelism(env, 1);
+  spate_env_set_clock(env, clock);
+  sql_catalog cat = {0};
+  sql_table *t = create(&cat,
+                        "CREATE TABLE t (id INT) WITH ('connector' = 'datagen', "
+                        "'rows-per-second' = '10', 'number-of-rows' = '25', "
+                        "'fields.id.kind' = 'sequence', 'fields.id.start' = '1', "
+                        "'fields.id.end' = '1000')");
+  char err[2048];
+  int node;
+  spate_schema *schema;
+  if (sql_source_add(env->g, t, NULL, 1, &node, &schema, err, sizeof err) < 0) fail_msg("%s", err);
+  spate_stream *src = api_new_stream(env, node, schema);
+  spate_discard(spate_filter(src, sc_count));
+  atomic_store(&g_rows, 0);
+  static tk_events ev;
+  tk_events_reset(&ev);
+  spate_env_set_job_listener(env, tk_listener, &ev);
+  spate_job_client *c = spate_execute_async(env, "rate");
+  if (!c) fail_msg("job could not be submitted: %s", spate_env_error(env));
+  TK_AWAIT(atomic_load(&g_rows) == 1, "the first row");
+  spate_manual_clock_advance(clock, 1000);
+  TK_AWAIT(atomic_load(&g_rows) >= 11, "ten more rows after a second (%lld)",
+           (long long)atomic_load(&g_rows));
+  assert_int_equal(atomic_load(&g_rows), 11); /* the clock stands still: no more */
+  /* five seconds later: a second's worth caught up (both its ends: 11 rows) */
+  spate_manual_clock_advance(clock, 5000);
+  TK_AWAIT(atomic_load(&g_rows) >= 22, "eleven more rows (%lld)", (long long)atomic_load(&g_rows));
+  assert_int_equal(atomic_load(&g_rows), 22);
+  spate_manual_clock_advance(clock, 1000);
+  spate_job_result *r = tk_wait(c, "rate");
+  assert_int_equal(spate_job_result_status(r), SPATE_JOB_FINISHED);
+  assert_int_equal(atomic_load(&g_rows), 25);
+  spate_job_result_free(r);
+  schema_unref(schema);
+  spate_env_free(env);
+  spate_manual_clock_free(clock);
+  sql_catalog_free(&cat);
+  sp_log_set_level(SP_LOG_OFF);
 }
 
 /* Reads a whole file into a malloc'ed string. */
@@ -412,6 +474,7 @@ int main(void) {
       cmocka_unit_test(test_datagen_to_print),
       cmocka_unit_test(test_updates_to_print),
       cmocka_unit_test(test_filesystem_csv_to_json),
+      cmocka_unit_test(test_datagen_rate_limit), /* last: an environment turns logging on */
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
