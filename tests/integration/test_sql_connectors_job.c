@@ -4,21 +4,25 @@
  *  - datagen at parallelism 2 into a collect sink: sequences exact (each value once, each
  *    subtask a contiguous part), random values in their ranges, the null rate, strings of their
  *    length, timestamps within max-past of now, number-of-rows across subtasks; the rate limit
- *    on a manual clock;
+ *    on a manual clock; a socket table read from a server of the test;
  *  - datagen -> print (to stderr, captured in a file) at parallelism 2: Flink's PrintSink lines
  *    "id:1> +I[1, 101]"; nexmark's bid view as a table; an updating stream into print: "-U[a, 1]", the kind from its last field;
  *  - filesystem csv -> filesystem json (and a partitioned json sink), real files in and out.
  * Every wait has a deadline (testkit.h); nothing sleeps.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -91,7 +95,7 @@ static spate_job_result *collect_table(const char *ddl, int parallelism) {
   op_collect_params cp = {.name = "out"};
   assert_int_equal(op_collect_params_store(sink, &cp), 0);
   sink->parallelism = parallelism;
-  assert_non_null(sg_add_input(g, sink->id, node, PART_FORWARD));
+  assert_non_null(sg_add_input(g, sink->id, node, PART_UNSET));
   spate_job_result *r = run_graph(g);
   schema_unref(schema);
   sg_free(g);
@@ -241,6 +245,54 @@ static void test_datagen_rate_limit(void **state) {
   spate_manual_clock_free(clock);
   sql_catalog_free(&cat);
   sp_log_set_level(SP_LOG_OFF);
+}
+
+/* ---- socket ------------------------------------------------------------------------------------ */
+typedef struct server {
+  int fd; /* listening */
+  const char *text;
+} server;
+
+/* Accepts the source's connection, sends the text and closes (the source ends at EOF). */
+static void *serve(void *arg) {
+  server *sv = arg;
+  int c = accept(sv->fd, NULL, NULL);
+  if (c >= 0) {
+    size_t n = strlen(sv->text);
+    if (write(c, sv->text, n) != (ssize_t)n) perror("write");
+    close(c);
+  }
+  return NULL;
+}
+
+static void test_socket_source(void **state) {
+  (void)state;
+  server sv = {.text = "1;apple\n2;pear\n3;plum\n"};
+  sv.fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t alen = sizeof a;
+  assert_int_equal(bind(sv.fd, (struct sockaddr *)&a, sizeof a), 0);
+  assert_int_equal(listen(sv.fd, 1), 0);
+  assert_int_equal(getsockname(sv.fd, (struct sockaddr *)&a, &alen), 0);
+  pthread_t th;
+  assert_int_equal(pthread_create(&th, NULL, serve, &sv), 0);
+  char ddl[512];
+  snprintf(ddl, sizeof ddl,
+           "CREATE TABLE t (id INT, fruit STRING) WITH ('connector' = 'socket', 'hostname' = "
+           "'127.0.0.1', 'port' = '%d', 'format' = 'csv', 'csv.field-delimiter' = ';')",
+           ntohs(a.sin_port));
+  spate_job_result *r = collect_table(ddl, 2); /* the socket source runs at 1 whatever */
+  pthread_join(th, NULL);
+  close(sv.fd);
+  const spate_row *rows;
+  size_t n = spate_job_result_collected(r, "out", &rows, NULL);
+  assert_int_equal(n, 3);
+  int sum = 0;
+  for (size_t i = 0; i < n; i++) sum += spate_row_int(&rows[i], 0);
+  assert_int_equal(sum, 6);
+  spate_bytes f = spate_row_string(&rows[0], 1);
+  assert_true(f.len == 5 || f.len == 4); /* apple, pear or plum */
+  spate_job_result_free(r);
 }
 
 /* Reads a whole file into a malloc'ed string. */
@@ -471,6 +523,7 @@ int main(void) {
       cmocka_unit_test(test_datagen_sequence_and_randoms),
       cmocka_unit_test(test_datagen_bounded_counts),
       cmocka_unit_test(test_nexmark_bids),
+      cmocka_unit_test(test_socket_source),
       cmocka_unit_test(test_datagen_to_print),
       cmocka_unit_test(test_updates_to_print),
       cmocka_unit_test(test_filesystem_csv_to_json),
