@@ -141,6 +141,48 @@ static void test_datagen_sequence_and_randoms(void **state) {
   spate_job_result_free(r);
 }
 
+/* Every scalar type DataGen generates, each within its options or its type. */
+static void test_datagen_types(void **state) {
+  (void)state;
+  spate_job_result *r = collect_table(
+      "CREATE TABLE t (dc DECIMAL(5, 2), f FLOAT, dt DATE, tm TIME, bt BYTES, ch CHAR(4), "
+      "bo BOOLEAN, ti TINYINT, sm SMALLINT, ltz TIMESTAMP_LTZ(6), vb VARBINARY(3)) WITH ("
+      "'connector' = 'datagen', 'number-of-rows' = '300', 'rows-per-second' = '0', "
+      "'fields.dc.min' = '-10', 'fields.dc.max' = '10', 'fields.f.min' = '0', 'fields.f.max' = "
+      "'1', 'fields.dt.max-past' = '3 d', 'fields.bt.length' = '7', 'fields.sm.min' = '100', "
+      "'fields.sm.max' = '200', 'fields.ltz.max-past' = '10 s')",
+      2);
+  int64_t now = (int64_t)time(NULL) * 1000;
+  int32_t today = (int32_t)(now / 86400000);
+  const spate_row *rows;
+  size_t n = spate_job_result_collected(r, "out", &rows, NULL);
+  assert_int_equal(n, 300);
+  int trues = 0;
+  for (size_t i = 0; i < n; i++) {
+    const spate_row *row = &rows[i];
+    spate_int128 dc = spate_row_decimal(row, 0, 5);
+    assert_true(dc >= -1000 && dc <= 1000);
+    float f = spate_row_float(row, 1);
+    assert_true(f >= 0 && f <= 1);
+    int32_t dt = spate_row_date(row, 2);
+    assert_true(dt >= today - 4 && dt <= today + 1);
+    int32_t tm = spate_row_time(row, 3);
+    assert_true(tm >= 0 && tm < 86400000 && tm % 1000 == 0); /* TIME(0): whole seconds */
+    assert_int_equal(spate_row_string(row, 4).len, 7);
+    assert_int_equal(spate_row_string(row, 5).len, 4);
+    trues += spate_row_bool(row, 6);
+    int8_t ti = spate_row_tinyint(row, 7);
+    (void)ti; /* any TINYINT */
+    int16_t sm = spate_row_smallint(row, 8);
+    assert_true(sm >= 100 && sm <= 200);
+    spate_timestamp ltz = spate_row_timestamp_p(row, 9, 6);
+    assert_true(ltz.ms <= now + 1000 && ltz.ms >= now - 10000 - 120000);
+    assert_int_equal(spate_row_string(row, 10).len, 3); /* VARBINARY(3): 100 cut to 3 */
+  }
+  assert_true(trues > 90 && trues < 210);
+  spate_job_result_free(r);
+}
+
 /* number-of-rows is divided among subtasks; a sequence divided too gives each a contiguous
  * part; the fewer of both bounds the source. */
 static void test_datagen_bounded_counts(void **state) {
@@ -522,6 +564,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_datagen_sequence_and_randoms),
       cmocka_unit_test(test_datagen_bounded_counts),
+      cmocka_unit_test(test_datagen_types),
       cmocka_unit_test(test_nexmark_bids),
       cmocka_unit_test(test_socket_source),
       cmocka_unit_test(test_datagen_to_print),
