@@ -303,7 +303,8 @@ char *sqlc_unique_uid(const stream_graph *g, const char *prefix, const char *nam
 }
 
 int sqlc_close(sqlc *c, int rc, char *err, size_t cap) {
-  if (rc == SPATE_EINVAL && c->failed) {
+  if (rc == SPATE_EINVAL && !c->failed) sqlc_fail(c, "invalid table options"); /* no cause kept */
+  if (rc == SPATE_EINVAL) {
     const char **opts = sp_malloc(sizeof *opts * (size_t)(c->t->noptions + 1));
     sp_strbuf name = {0}, list = {0}, one = {0};
     int mrc = opts ? sqlc_table_name(c->t, &name) : SPATE_ENOMEM;
