@@ -10,12 +10,16 @@
  *   fields.<f>.min/max   random numbers: the bounds (default the type's range)
  *   fields.<f>.max-past  random DATE, TIMESTAMP, TIMESTAMP_LTZ: how far before now (a
  *                        duration, default 0: now on the task's processing-time clock)
- *   fields.<f>.length    random strings and bytes: VARCHAR/STRING/VARBINARY/BYTES length
- *                        (default 100, at most the declared length); CHAR(n)/BINARY(n): n
+ *   fields.<f>.length    random strings and bytes: the length of VARCHAR(n)/VARBINARY(n)
+ *                        (default and at most n) and STRING/BYTES (default 100); CHAR(n)/
+ *                        BINARY(n): n; ARRAY and MAP: the number of elements (default 3)
  *   fields.<f>.start/end a sequence's inclusive bounds (both required); a sequence bounds the
  *                        source to end - start + 1 rows (the fewest of all its sequences, and
  *                        number-of-rows)
  *   fields.<f>.null-rate the fraction of NULLs (0 by default)
+ *
+ * Composite fields: an ARRAY, MAP or ROW of scalar parts gets random parts with their types'
+ * defaults (not NULL); deeper nesting and MULTISET are refused ("Unsupported type: ...").
  *
  * The spec is parsed from the options by datagen_spec_parse, which the SQL table factory calls
  * to validate a table (its messages are Flink's) and the operator calls again from its params.
@@ -62,7 +66,7 @@ typedef struct datagen_spec {
 /* Parses the options kv[0..n) (key, value, ...; "connector" and keys it does not know are left
  * alone) for rows of schema. consumed (may be NULL; n / 2 entries) marks the pairs it read.
  * Returns 0, or SPATE_EINVAL with Flink's message in err ("Could not parse value 'abc' for key
- * 'rows-per-second'.", "Unsupported type: ARRAY<INT>", ...), or SPATE_ENOMEM. */
+ * 'rows-per-second'.", "Unsupported type: MULTISET<INT>", ...), or SPATE_ENOMEM. */
 int datagen_spec_parse(datagen_spec *s, const spate_schema *schema, uint32_t n,
                        const char *const *kv, bool *consumed, char *err, size_t cap);
 void datagen_spec_free(datagen_spec *s);

@@ -31,6 +31,8 @@ static const char *const sequence_opts[] = {"end", "null-rate", "start", NULL};
 static const char *const length_opts[] = {"length", "null-rate", NULL};
 static const char *const past_opts[] = {"max-past", "null-rate", NULL};
 static const char *const plain_opts[] = {"null-rate", NULL};
+#define DATAGEN_DEFAULT_ELEMENTS 3 /* ARRAY and MAP: Flink's default number of elements */
+#define DATAGEN_MAX_ELEMENTS (1 << 16)
 
 static bool is_integer(spate_type t) {
   return t == SPATE_TINYINT || t == SPATE_SMALLINT || t == SPATE_INT || t == SPATE_BIGINT;
@@ -48,15 +50,27 @@ static bool is_past(spate_type t) {
 const char *const *datagen_field_options(const schema_field *f, bool sequence) {
   if (sequence) return sequence_opts;
   if (is_integer(f->type) || is_fractional(f->type)) return numeric_opts;
-  if (f->type == SPATE_STRING || f->type == SPATE_BYTES) return length_opts;
+  if (f->type == SPATE_STRING || f->type == SPATE_BYTES || f->type == SPATE_ARRAY ||
+      f->type == SPATE_MAP)
+    return length_opts;
   if (is_past(f->type)) return past_opts;
   return plain_opts;
 }
 
-static bool supported(const schema_field *f, bool sequence) {
-  if (sequence) return is_integer(f->type) || is_fractional(f->type) || f->type == SPATE_STRING;
+static bool scalar(const schema_field *f) {
   return is_integer(f->type) || is_fractional(f->type) || is_text(f->type) || is_past(f->type) ||
          f->type == SPATE_BOOLEAN || f->type == SPATE_TIME;
+}
+
+/* Composites hold scalars: ARRAY of them, MAP of them, ROW of them (not nested further). */
+static bool supported(const schema_field *f, bool sequence) {
+  if (sequence) return is_integer(f->type) || is_fractional(f->type) || f->type == SPATE_STRING;
+  if (f->type == SPATE_ARRAY || f->type == SPATE_MAP || f->type == SPATE_ROW) {
+    for (int k = 0; f->sub && k < f->sub->nfields; k++)
+      if (!scalar(&f->sub->fields[k])) return false;
+    return f->sub != NULL;
+  }
+  return scalar(f);
 }
 
 static int cannot_parse(const char *key, const char *value, char *err, size_t cap) {
@@ -109,8 +123,9 @@ static void field_defaults(datagen_field *g, const schema_field *f) {
   if (f->type == SPATE_DOUBLE) g->min = 4.9e-324, g->max = 1.7976931348623157e308;
   if (f->type == SPATE_DECIMAL) g->max = decimal_bound(f), g->min = -g->max;
   if (f->type == SPATE_CHAR || f->type == SPATE_BINARY) g->length = f->length;
-  if ((f->type == SPATE_STRING || f->type == SPATE_BYTES) && f->length < g->length)
-    g->length = f->length;
+  if ((f->type == SPATE_STRING || f->type == SPATE_BYTES) && f->length < SCHEMA_MAX_LENGTH)
+    g->length = f->length; /* VARCHAR(n), VARBINARY(n): n; STRING, BYTES: 100 */
+  if (f->type == SPATE_ARRAY || f->type == SPATE_MAP) g->length = DATAGEN_DEFAULT_ELEMENTS;
 }
 
 /* The field a "fields.<name>.<suffix>" key names (-1: none), *suffix set. */
@@ -166,6 +181,17 @@ static int field_option(datagen_field *g, const schema_field *f, const char *suf
   if (strcmp(suffix, "length") == 0) {
     int64_t n;
     if (!parse_i64(v, &n) || n < 0 || n > INT32_MAX) return cannot_parse(key, v, err, cap);
+    if (f->type == SPATE_ARRAY || f->type == SPATE_MAP) {
+      if (n > DATAGEN_MAX_ELEMENTS) {
+        snprintf(err, cap,
+                 "The length %lld of key '%s' is over the %d elements the datagen "
+                 "source generates.",
+                 (long long)n, key, DATAGEN_MAX_ELEMENTS);
+        return SPATE_EINVAL;
+      }
+      g->length = (int32_t)n;
+      return 0;
+    }
     if (n > f->length) {
       snprintf(err, cap,
                "Custom length '%lld' for variable-length type (VARCHAR/STRING/VARBINARY/BYTES) "
@@ -243,6 +269,13 @@ static int parse_fields(datagen_spec *s, const spate_schema *schema, uint32_t n,
       has_start |= strcmp(suffix, "start") == 0;
       has_end |= strcmp(suffix, "end") == 0;
     }
+    if (is_text(f->type) && !g->sequence && g->length > DATAGEN_MAX_LENGTH) {
+      snprintf(err, cap,
+               "The length %d of field '%s' is over the %d the datagen source generates: set "
+               "'fields.%s.length'.",
+               (int)g->length, f->name, DATAGEN_MAX_LENGTH, f->name);
+      return SPATE_EINVAL;
+    }
     if (g->null_rate > 0 && !f->nullable) {
       snprintf(err, cap, "The null rate of field '%s' must be 0: the field is NOT NULL.", f->name);
       return SPATE_EINVAL;
@@ -295,8 +328,15 @@ void datagen_spec_free(datagen_spec *s) {
 
 /* ---- the operator -------------------------------------------------------------------------- */
 
+/* The builders of a composite field's values (NULL for scalars). */
+typedef struct datagen_composite {
+  spate_array_builder *parts[2]; /* ARRAY: elements; MAP: keys, values */
+  spate_row_builder *row;        /* ROW */
+} datagen_composite;
+
 typedef struct datagen_src {
   datagen_spec spec;
+  datagen_composite *composites; /* per field */
   uint64_t seed;
   idx_splits splits;
   rate_limit limit;
@@ -356,11 +396,11 @@ static int64_t to_precision(int64_t ms, int precision) {
   return ms - (r < 0 ? r + unit_ms : r);
 }
 
-static void set_random(op_t *op, datagen_src *s, int64_t n, int i) {
-  const schema_field *f = &op->node->out_schema->fields[i];
-  const datagen_field *g = &s->spec.fields[i];
-  spate_row_builder *rb = &op->rb;
-  uint64_t r = draw(s->seed, n, i, 1);
+/* Sets field i of rb (of type f, options g) to the random value of row n drawn from the stream
+ * (seed, key); text is scratch of at least g->length bytes. */
+static void set_scalar(op_t *op, char *text, spate_row_builder *rb, int i, const schema_field *f,
+                       const datagen_field *g, uint64_t seed, int64_t n, int key) {
+  uint64_t r = draw(seed, n, key, 1);
   if (is_integer(f->type)) return set_integer(rb, i, f->type, uniform_int(r, g->imin, g->imax));
   if (is_fractional(f->type)) {
     double v = g->min + unit(r) * (g->max - g->min);
@@ -374,16 +414,16 @@ static void set_random(op_t *op, datagen_src *s, int64_t n, int i) {
   case SPATE_BYTES:
   case SPATE_BINARY: {
     static const char hex[] = "0123456789abcdef";
-    bool text = f->type == SPATE_STRING || f->type == SPATE_CHAR;
+    bool is_chars = f->type == SPATE_STRING || f->type == SPATE_CHAR;
     for (int32_t k = 0; k < g->length; k++) {
-      if (k % 8 == 0) r = draw(s->seed, n, i, 2 + (uint64_t)k / 8);
+      if (k % 8 == 0) r = draw(seed, n, key, 2 + (uint64_t)k / 8);
       uint8_t b = (uint8_t)(r >> (8 * (k % 8)));
-      s->text[k] = text ? hex[b & 15] : (char)b;
+      text[k] = is_chars ? hex[b & 15] : (char)b;
     }
-    if (text)
-      spate_rb_set_string(rb, i, s->text, (size_t)g->length);
+    if (is_chars)
+      spate_rb_set_string(rb, i, text, (size_t)g->length);
     else
-      spate_rb_set_bytes(rb, i, s->text, (size_t)g->length);
+      spate_rb_set_bytes(rb, i, text, (size_t)g->length);
     return;
   }
   case SPATE_TIME:
@@ -401,6 +441,51 @@ static void set_random(op_t *op, datagen_src *s, int64_t n, int i) {
     spate_rb_set_timestamp_nanos(rb, i, to_precision(t, f->precision), 0);
     return;
   }
+  }
+}
+
+/* The scalar parts of a composite: their own defaults, a draw stream per part and element. */
+static void set_parts(op_t *op, datagen_src *s, spate_row_builder *rb, const spate_schema *sub,
+                      int part, int count, int64_t n, int i) {
+  for (int k = 0; k < count; k++) {
+    const schema_field *pf = &sub->fields[sub->nfields == 1 ? 0 : part >= 0 ? part : k];
+    datagen_field pg;
+    field_defaults(&pg, pf);
+    uint64_t seed =
+        mix64(s->seed ^ ((uint64_t)(i + 1) << 40) ^ ((uint64_t)(part + 2) << 32) ^ (uint64_t)k);
+    set_scalar(op, s->text, rb, k, pf, &pg, seed, n, 0);
+  }
+}
+
+/* Field i of a random row n: a scalar, or an ARRAY, MAP or ROW of random scalars. */
+static void set_random(op_t *op, datagen_src *s, int64_t n, int i) {
+  const schema_field *f = &op->node->out_schema->fields[i];
+  const datagen_field *g = &s->spec.fields[i];
+  datagen_composite *c = &s->composites[i];
+  spate_array keys, values;
+  switch (f->type) {
+  case SPATE_ARRAY:
+    if (spate_ab_begin(c->parts[0], (uint32_t)g->length) < 0) return; /* the row fails */
+    set_parts(op, s, spate_ab_elements(c->parts[0]), f->sub, 0, g->length, n, i);
+    if (spate_ab_finish(c->parts[0], &keys) == 0) spate_rb_set_array(&op->rb, i, &keys);
+    return;
+  case SPATE_MAP:
+    if (spate_ab_begin(c->parts[0], (uint32_t)g->length) < 0 ||
+        spate_ab_begin(c->parts[1], (uint32_t)g->length) < 0)
+      return;
+    set_parts(op, s, spate_ab_elements(c->parts[0]), f->sub, 0, g->length, n, i);
+    set_parts(op, s, spate_ab_elements(c->parts[1]), f->sub, 1, g->length, n, i);
+    if (spate_ab_finish(c->parts[0], &keys) == 0 && spate_ab_finish(c->parts[1], &values) == 0)
+      spate_rb_set_map(&op->rb, i, &keys, &values);
+    return;
+  case SPATE_ROW: {
+    spate_row row;
+    spate_rb_begin(c->row);
+    set_parts(op, s, c->row, f->sub, -1, f->sub->nfields, n, i);
+    if (spate_rb_finish(c->row, &row) == 0) spate_rb_set_row(&op->rb, i, &row);
+    return;
+  }
+  default: set_scalar(op, s->text, &op->rb, i, f, g, s->seed, n, i);
   }
 }
 
@@ -430,6 +515,12 @@ static void write_row(op_t *op, datagen_src *s, int64_t n) {
 static void datagen_close(op_t *op) {
   datagen_src *s = op->impl;
   if (s) {
+    for (int i = 0; s->composites && i < s->spec.nfields; i++) {
+      spate_ab_free(s->composites[i].parts[0]);
+      spate_ab_free(s->composites[i].parts[1]);
+      if (s->composites[i].row) spate_rb_free(s->composites[i].row);
+    }
+    sp_free(s->composites);
     datagen_spec_free(&s->spec);
     idx_splits_free(&s->splits);
     sp_free(s->text);
@@ -452,9 +543,36 @@ static int datagen_open(op_t *op) {
   op_datagen_params_free(&p);
   if (rc == SPATE_EINVAL) return op_fail(op, SPATE_ECORRUPT, "datagen source options: %s", err);
   if (rc < 0) return rc;
+  /* the scratch for random strings: the longest of the fields' and their parts' lengths */
+  const spate_schema *out = op->node->out_schema;
   int32_t longest = 0;
-  for (int i = 0; i < s->spec.nfields; i++)
-    if (s->spec.fields[i].length > longest) longest = s->spec.fields[i].length;
+  if (s->spec.nfields &&
+      !(s->composites = sp_calloc((size_t)s->spec.nfields, sizeof *s->composites)))
+    return SPATE_ENOMEM;
+  for (int i = 0; i < s->spec.nfields; i++) {
+    const schema_field *f = &out->fields[i];
+    datagen_composite *c = &s->composites[i];
+    if (!type_is_composite(f->type)) {
+      if (s->spec.fields[i].length > longest) longest = s->spec.fields[i].length;
+      continue;
+    }
+    for (int k = 0; k < f->sub->nfields; k++) {
+      datagen_field pg;
+      field_defaults(&pg, &f->sub->fields[k]);
+      if (pg.length > DATAGEN_MAX_LENGTH)
+        return op_fail(op, SPATE_EINVAL,
+                       "datagen source: part %d of field '%s' is longer than "
+                       "the %d bytes it generates",
+                       k + 1, f->name, DATAGEN_MAX_LENGTH);
+      if (pg.length > longest) longest = pg.length;
+    }
+    bool ok = true;
+    if (f->type == SPATE_ROW) ok = (c->row = spate_rb_new(f->sub)) != NULL;
+    if (f->type == SPATE_ARRAY || f->type == SPATE_MAP)
+      ok = (c->parts[0] = spate_ab_new(out, i, 0));
+    if (f->type == SPATE_MAP) ok = ok && (c->parts[1] = spate_ab_new(out, i, 1));
+    if (!ok) return SPATE_ENOMEM;
+  }
   if (!(s->text = sp_malloc((size_t)longest + 1))) return SPATE_ENOMEM;
   int par = op->ctx.parallelism;
   rate_limit_init(&s->limit, s->spec.rows_per_second, par, op_now(op));

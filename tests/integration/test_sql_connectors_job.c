@@ -146,11 +146,12 @@ static void test_datagen_types(void **state) {
   (void)state;
   spate_job_result *r = collect_table(
       "CREATE TABLE t (dc DECIMAL(5, 2), f FLOAT, dt DATE, tm TIME, bt BYTES, ch CHAR(4), "
-      "bo BOOLEAN, ti TINYINT, sm SMALLINT, ltz TIMESTAMP_LTZ(6), vb VARBINARY(3)) WITH ("
+      "bo BOOLEAN, ti TINYINT, sm SMALLINT, ltz TIMESTAMP_LTZ(6), vb VARBINARY(3), "
+      "ar ARRAY<INT>, mp MAP<STRING, SMALLINT>, rw ROW<x BIGINT, y VARCHAR(5)>) WITH ("
       "'connector' = 'datagen', 'number-of-rows' = '300', 'rows-per-second' = '0', "
       "'fields.dc.min' = '-10', 'fields.dc.max' = '10', 'fields.f.min' = '0', 'fields.f.max' = "
       "'1', 'fields.dt.max-past' = '3 d', 'fields.bt.length' = '7', 'fields.sm.min' = '100', "
-      "'fields.sm.max' = '200', 'fields.ltz.max-past' = '10 s')",
+      "'fields.sm.max' = '200', 'fields.ltz.max-past' = '10 s', 'fields.mp.length' = '2')",
       2);
   int64_t now = (int64_t)time(NULL) * 1000;
   int32_t today = (int32_t)(now / 86400000);
@@ -177,7 +178,15 @@ static void test_datagen_types(void **state) {
     assert_true(sm >= 100 && sm <= 200);
     spate_timestamp ltz = spate_row_timestamp_p(row, 9, 6);
     assert_true(ltz.ms <= now + 1000 && ltz.ms >= now - 10000 - 120000);
-    assert_int_equal(spate_row_string(row, 10).len, 3); /* VARBINARY(3): 100 cut to 3 */
+    assert_int_equal(spate_row_string(row, 10).len, 3); /* VARBINARY(3): its length */
+    spate_array ar = spate_row_array(row, 11);
+    assert_int_equal(spate_array_size(&ar), 3); /* Flink's default number of elements */
+    assert_false(spate_row_is_null(&ar.elems, 2));
+    spate_map_data mp = spate_row_map(row, 12);
+    assert_int_equal(spate_array_size(&mp.keys), 2);
+    assert_int_equal(spate_row_string(&mp.keys.elems, 1).len, 100);
+    spate_row rw = spate_row_row(row, 13, 2);
+    assert_int_equal(spate_row_string(&rw, 1).len, 5);
   }
   assert_true(trues > 90 && trues < 210);
   spate_job_result_free(r);

@@ -99,8 +99,17 @@ static const check_case CASES[] = {
     {"CREATE TABLE t (a INT) WITH ('connector' = 'datagen', 'fields.a.kind' = 'weird')", false,
      WRAP_SRC("'connector'='datagen'\n'fields.a.kind'='weird'") "Unsupported generator kind: "
                                                                 "weird"},
-    {"CREATE TABLE t (a ARRAY<INT>) WITH ('connector' = 'datagen')", false,
-     WRAP_SRC("'connector'='datagen'") "Unsupported type: ARRAY<INT>"},
+    {"CREATE TABLE t (a ARRAY<ARRAY<INT>>) WITH ('connector' = 'datagen')", false,
+     WRAP_SRC("'connector'='datagen'") "Unsupported type: ARRAY<ARRAY<INT>>"},
+    {"CREATE TABLE t (a MULTISET<INT>) WITH ('connector' = 'datagen')", false,
+     WRAP_SRC("'connector'='datagen'") "Unsupported type: MULTISET<INT>"},
+    {"CREATE TABLE t (a ARRAY<INT>, s VARCHAR(3000000)) WITH ('connector' = 'datagen', "
+     "'fields.a.length' = '5')",
+     false,
+     WRAP_SRC("'connector'='datagen'\n'fields.a.length'='5'") "The length 3000000 of field 's' is "
+                                                              "over the 1048576 the datagen "
+                                                              "source generates: set "
+                                                              "'fields.s.length'."},
     {"CREATE TABLE t (s VARCHAR(10)) WITH ('connector' = 'datagen', 'fields.s.length' = '20')",
      false,
      WRAP_SRC("'connector'='datagen'\n'fields.s.length'='20'") "Custom length '20' for "
