@@ -121,6 +121,10 @@ typedef struct file_sink {
   char **part_names;
   spate_schema *write_schema;
   spate_row_builder write_rb;
+  /* what rows are written as: the input's schema, or the params' (a SQL table's column names
+   * over the same types: SQL rows are positional) */
+  const spate_schema *row_schema;
+  spate_schema *named; /* the params' schema (owned), or NULL */
   sp_strbuf path;
   char *synced;   /* during a commit: the directory synced last */
   bool formatted; /* rows written in a record format (connectors/format.h), else as print() */
@@ -277,7 +281,7 @@ static int append_escaped(sp_strbuf *sb, const char *v, size_t n) {
 /* The partition path of a row into s->path: "k1=v1/k2=v2", names escaped once at open, values
  * escaped here (a NULL or empty value is the default partition name). */
 static int partition_path(file_sink *s, const spate_row *row) {
-  const spate_schema *in = s->op->in_schema;
+  const spate_schema *in = s->row_schema;
   sp_strbuf *p = &s->path;
   p->len = 0;
   int rc = 0;
@@ -456,7 +460,7 @@ static int fs_invoke(void *self, spate_txn *txn, int64_t ts, const spate_row *ro
   if (rc == 0 && b->active < 0) rc = open_part(s, t, b, now);
   if (rc < 0) return rc;
   fs_part *p = &t->parts[b->active];
-  const spate_schema *schema = s->op->in_schema;
+  const spate_schema *schema = s->row_schema;
   spate_row written;
   if (s->npart) { /* the fields that are not partition keys */
     rc = project_written(s, row, &written);
@@ -666,7 +670,7 @@ static const tps_callbacks fs_callbacks = {.begin = fs_begin,
  * the params are bytes from elsewhere): the key fields and their escaped names, the written
  * fields and their schema. */
 static int open_partitions(file_sink *s, const op_str_list *keys) {
-  const spate_schema *in = s->op->in_schema;
+  const spate_schema *in = s->row_schema;
   int n = (int)keys->n, nf = in->nfields;
   if (n >= nf)
     return op_fail(s->op, SPATE_ECORRUPT, "file sink: %d partition keys for %d fields", n, nf);
@@ -737,6 +741,18 @@ static int fs_open(op_t *op) {
   s->format = op_params_take_str(&p.bucket_format);
   s->prefix = op_params_take_str(&p.part_prefix);
   s->suffix = op_params_take_str(&p.part_suffix);
+  s->named = op_params_take_schema(&p.schema);
+  s->row_schema = op->in_schema;
+  if (s->named) {
+    bool same = s->named->nfields == op->in_schema->nfields;
+    for (int i = 0; same && i < s->named->nfields; i++)
+      same = schema_type_equal(&s->named->fields[i], &op->in_schema->fields[i]);
+    if (!same) {
+      op_file_sink_params_free(&p);
+      return op_fail(op, SPATE_ECORRUPT, "file sink: the rows' names do not fit the input");
+    }
+    s->row_schema = s->named;
+  }
   fs_sink_options fo;
   rc = fs_sink_options_parse(&fo, p.options.n, p.options.v, err, sizeof err);
   if (rc < 0) {
@@ -826,6 +842,7 @@ static void fs_close(op_t *op) {
     rb_destroy(&s->write_rb);
     schema_unref(s->write_schema);
   }
+  schema_unref(s->named);
   sp_strbuf_free(&s->path);
   for (int i = 0; i < s->npublished; i++) sp_free(s->published[i]);
   sp_free(s->published);

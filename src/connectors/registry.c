@@ -9,6 +9,7 @@ const op_vtable *connector_vtable_for(op_kind k) {
   case OP_SRC_GENERATOR: return &op_source_generator_vt;
   case OP_SRC_SOCKET: return &op_source_socket_vt;
   case OP_SRC_NEXMARK: return &op_source_nexmark_vt;
+  case OP_SRC_DATAGEN: return &op_source_datagen_vt;
   case OP_SINK_PRINT: return &op_sink_print_vt;
   case OP_SINK_TEXT: return &op_sink_text_vt;
   case OP_SINK_DISCARD: return &op_sink_discard_vt;

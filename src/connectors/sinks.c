@@ -5,7 +5,8 @@
  * (base/outbuf.h), which writes whole lines with write(2): lines of parallel subtasks never
  * interleave (print sinks share stdout under one lock), and when user code crashes the
  * process's fatal-signal handler still writes out the lines buffered so far instead of losing
- * them with a stdio buffer. Print output goes out line by line to a terminal and otherwise in
+ * them with a stdio buffer. SQL's print connector prints rows as Flink's Row.toString ("+I[1, a]",
+ * the row kind read from an updating stream's last field) and may write stderr instead. Print output goes out line by line to a terminal and otherwise in
  * blocks of BUFSIZ, and whenever the task runs out of input (the flush hook, called before it
  * parks): a streaming job's output never waits for more input. Output files are flushed and
  * checked at the end of input: a full disk fails the job instead of losing lines silently.
@@ -30,12 +31,14 @@
 #include "connectors/format.h"
 #include "connectors/registry.h"
 #include "graph/op_params.h"
+#include "types/row_kind.h"
 
 #define PRINT_BUF (64 << 10)
 #define TEXT_BUF (1 << 20)
 
 /* stdout is one per process: print sinks of all subtasks write it under this lock. */
 static pthread_mutex_t stdout_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t stderr_lock = PTHREAD_MUTEX_INITIALIZER; /* SQL's 'standard-error' */
 
 typedef struct line_sink {
   sp_strbuf line;
@@ -45,15 +48,32 @@ typedef struct line_sink {
   char *path;     /* the text sink's file, NULL for print */
   bool formatted; /* the text sink writes rows in a format (connectors/format.h) */
   fmt_options fmt;
+  bool sql;      /* print: Flink's Row.toString, "+I[1, a]" */
+  bool row_kind; /* print (sql): the last field is the row kind, not printed as a value */
 } line_sink;
 
 static const char *sink_target(const line_sink *s) { return s->path ? s->path : "stdout"; }
+
+/* A SQL row as Flink's Row.toString: its kind's short string, then the values in brackets,
+ * separated by ", ". */
+static int sql_row_format(line_sink *s, const spate_row *row, const spate_schema *schema) {
+  int n = schema->nfields - (s->row_kind ? 1 : 0);
+  int kind = s->row_kind ? spate_row_tinyint(row, n) : ROW_KIND_INSERT;
+  int rc = sp_strbuf_append(&s->line, row_kind_short(kind), 2);
+  if (rc == 0) rc = sp_strbuf_append(&s->line, "[", 1);
+  for (int i = 0; rc == 0 && i < n; i++) {
+    if (i) rc = sp_strbuf_append(&s->line, ", ", 2);
+    if (rc == 0) rc = row_format_field(&s->line, row, i, schema);
+  }
+  return rc == 0 ? sp_strbuf_append(&s->line, "]", 1) : rc;
+}
 
 static int line_sink_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   line_sink *s = op->impl;
   s->line.len = s->prefix_len;
   fmt_error e;
   int rc = s->formatted ? fmt_encode(&s->fmt, op->in_schema, row, &s->line, &e)
+           : s->sql     ? sql_row_format(s, row, op->in_schema)
                         : row_format(&s->line, row, op->in_schema);
   if (rc == SPATE_EINVAL && s->formatted)
     return op_fail(op, rc, "writing %s: %s", sink_target(s), e.message);
@@ -117,7 +137,17 @@ static int print_open(op_t *op) {
   int rc = op_print_params_load(op->node, &p, err, sizeof err);
   if (rc < 0) return op_fail(op, rc, "%s", err);
   char *id = op_params_take_str(&p.identifier);
+  s->sql = p.sql;
+  s->row_kind = p.sql && p.row_kind;
+  int fd = p.standard_error ? STDERR_FILENO : STDOUT_FILENO;
   op_print_params_free(&p);
+  if (s->row_kind &&
+      (op->in_schema->nfields < 1 ||
+       strcmp(op->in_schema->fields[op->in_schema->nfields - 1].name, ROW_KIND_FIELD_NAME) != 0)) {
+    sp_free(id);
+    return op_fail(op, SPATE_ECORRUPT, "print sink: the input has no last field %s",
+                   ROW_KIND_FIELD_NAME);
+  }
   if (id && !id[0]) { /* an empty identifier is no identifier, as in Flink */
     sp_free(id);
     id = NULL;
@@ -131,8 +161,8 @@ static int print_open(op_t *op) {
     snprintf(prefix, sizeof prefix, "%d> ", op->ctx.subtask + 1);
   sp_free(id);
   s->prefix_len = strlen(prefix);
-  rc = sp_outbuf_init(&s->out, STDOUT_FILENO, PRINT_BUF, isatty(STDOUT_FILENO) ? 1 : BUFSIZ,
-                      &stdout_lock);
+  rc = sp_outbuf_init(&s->out, fd, PRINT_BUF, isatty(fd) ? 1 : BUFSIZ,
+                      fd == STDOUT_FILENO ? &stdout_lock : &stderr_lock);
   if (rc == 0) rc = sp_strbuf_append(&s->line, prefix, s->prefix_len);
   return rc;
 }

@@ -91,10 +91,16 @@ typedef struct op_blob_list {
   F(S, I32, auction_proportion) F(S, I32, bid_proportion) F(S, I32, hot_sellers)                  \
   F(S, I32, hot_auctions) F(S, I32, hot_bidders) F(S, I32, person_avg) F(S, I32, auction_avg)     \
   F(S, I32, bid_avg) F(S, I64, watermark_interval)
+/* OP_SRC_DATAGEN: the DataGen connector's options (connectors/datagen.h: key, value, ...) for
+ * rows of the node's output schema, and the seed of its random values. */
+#define OP_DATAGEN_PARAMS(F, S) F(S, STRS, options) F(S, I64, seed)
 /* OP_AGG (keyed): agg is an agg_kind, field the aggregated field of the input. */
 #define OP_AGG_PARAMS(F, S) F(S, U8, agg) F(S, I32, field)
-/* OP_SINK_PRINT: the identifier printed before each line (may be NULL). */
-#define OP_PRINT_PARAMS(F, S) F(S, STR, identifier)
+/* OP_SINK_PRINT: the identifier printed before each line (may be NULL); sql: rows print as
+ * Flink's Row.toString ("+I[1, a]"), the kind from the last field ROW_KIND_FIELD_NAME when
+ * row_kind (an updating stream), else +I; standard_error: to stderr (SQL's print connector). */
+#define OP_PRINT_PARAMS(F, S)                                                                     \
+  F(S, STR, identifier) F(S, BOOL, sql) F(S, BOOL, row_kind) F(S, BOOL, standard_error)
 /* OP_SINK_TEXT: overwrite is set from fs.overwrite-files when the job is executed; the format
  * as OP_SRC_FILE's (empty: rows as print() formats them). */
 #define OP_TEXT_SINK_PARAMS(F, S) F(S, STR, path) F(S, BOOL, overwrite) F(S, STRS, format)
@@ -151,11 +157,12 @@ typedef struct op_blob_list {
   F(S, STR, on_event) F(S, STR, on_periodic) F(S, I64, interval)
 /* OP_SINK_FILE (exactly once): as given to spate_sink_file (0 and NULL: the defaults); the
  * format as OP_SRC_FILE's (empty: rows as print() formats them); partition_keys the names of
- * the partition fields (empty: no partitions). */
+ * the partition fields (empty: no partitions); schema (may be NULL: the input's) the names rows
+ * are written under, over the input's types (a SQL table's columns). */
 #define OP_FILE_SINK_PARAMS(F, S)                                                                 \
   F(S, STR, dir) F(S, I64, max_part_size) F(S, I64, rollover_ms) F(S, I64, inactivity_ms)         \
   F(S, STR, bucket_format) F(S, STR, part_prefix) F(S, STR, part_suffix) F(S, STRS, format)       \
-  F(S, STRS, partition_keys) F(S, STRS, options)
+  F(S, STRS, partition_keys) F(S, STRS, options) F(S, SCHEMA, schema)
 /* OP_PARTITION_COMMIT: the file sink's directory, partition keys and options (key, value, ...:
  * connectors/file_sink_options.h), as its writer's. */
 #define OP_PARTITION_COMMIT_PARAMS(F, S)                                                          \
@@ -187,7 +194,8 @@ typedef struct op_blob_list {
   X(OP_SINK_FILE, op_file_sink_params, OP_FILE_SINK_PARAMS)                      \
   X(OP_PARTITION_COMMIT, op_partition_commit_params, OP_PARTITION_COMMIT_PARAMS) \
   X(OP_SINK_TWO_PHASE, op_two_phase_params, OP_TWO_PHASE_PARAMS)                 \
-  X(OP_SRC_NEXMARK, op_nexmark_params, OP_NEXMARK_PARAMS)
+  X(OP_SRC_NEXMARK, op_nexmark_params, OP_NEXMARK_PARAMS)                        \
+  X(OP_SRC_DATAGEN, op_datagen_params, OP_DATAGEN_PARAMS)
 
 /* ---- by kind ------------------------------------------------------------------------------ */
 

@@ -4,7 +4,7 @@
  * fresh operators are restored from those sections through snap_assign, at the same or another
  * parallelism (2 -> 3 -> 1 and the like). The records of all stages together must be exactly
  * the records of an uninterrupted run: nothing lost, nothing twice. Covered: the collection
- * (elements), the number sequence, bounded and unbounded generators, the text file source over
+ * (elements), the number sequence, bounded and unbounded generators, the DataGen source, the text file source over
  * a directory, and the line reader's resume with tiny splits (several splits per file, a split
  * resumed mid-way). Restored state that is malformed or no longer fits the source (a changed or
  * vanished file, a split past the sequence's end, ...) is refused with a message.
@@ -31,6 +31,7 @@
 #include "base/alloc.h"
 #include "connectors/line_reader.h"
 #include "connectors/registry.h"
+#include "graph/op_params.h"
 #include "operators/registry.h"
 #include "runtime/operator.h"
 #include "spate/nexmark.h"
@@ -337,6 +338,30 @@ static void test_generator_unbounded(void **state) {
     free(idx);
     rig_close(&g);
   }
+}
+
+/* ---- DataGen --------------------------------------------------------------------------------- */
+/* A sequence, random numbers and strings with NULLs: rows are functions of their numbers, so
+ * every plan emits exactly the rows of an uninterrupted run, each sequence value once. */
+static spate_stream *build_datagen(spate_env *env, void *arg) {
+  const spate_schema *s =
+      spate_env_schema(env, "id BIGINT NOT NULL, v INT, s STRING, d DECIMAL(6, 2)");
+  const char *opts[] = {"rows-per-second", "0",   "fields.id.kind",     "sequence",
+                        "fields.id.start", "-40", "fields.id.end",      (const char *)arg,
+                        "fields.v.min",    "-3",  "fields.v.max",       "3",
+                        "fields.s.length", "4",   "fields.s.null-rate", "0.3"};
+  int id;
+  sg_node *n = api_add_node(env, OP_SRC_DATAGEN, "Source: datagen", &id);
+  assert_non_null(n);
+  n->out_schema = schema_ref(s);
+  op_datagen_params p = {.options = {16, opts}, .seed = 7};
+  assert_true(api_set_params(env, id, &p));
+  return api_new_stream(env, id, s);
+}
+
+static void test_datagen(void **state) {
+  check_plans(build_datagen, "260");
+  check_plans(build_datagen, "-40"); /* one row: some subtasks start with no split */
 }
 
 /* ---- Nexmark --------------------------------------------------------------------------------- */
@@ -738,6 +763,7 @@ int main(void) {
       cmocka_unit_test(test_generator_bounded),
       cmocka_unit_test(test_generator_unbounded),
       cmocka_unit_test(test_nexmark),
+      cmocka_unit_test(test_datagen),
       cmocka_unit_test(test_nexmark_unbounded),
       cmocka_unit_test(test_file_source),
       cmocka_unit_test(test_line_reader_resume),
