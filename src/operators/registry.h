@@ -14,5 +14,5 @@ extern const op_vtable op_map_vt, op_flat_map_vt, op_filter_vt, op_reduce_vt, op
 /* The process operator running a keyed map, flat map or filter (transform_operators.c). */
 extern const op_vtable op_keyed_map_vt, op_keyed_flat_map_vt, op_keyed_filter_vt;
 /* SQL's aggregations (sql_group_agg.c, sql_window_agg.c). */
-extern const op_vtable op_sql_group_agg_vt;
+extern const op_vtable op_sql_group_agg_vt, op_sql_window_agg_vt;
 #endif
