@@ -17,9 +17,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <cmocka.h>
 
+#include "base/hash.h"
 #include "harness.h"
 #include "sql_agg_harness.h"
 
@@ -47,11 +49,15 @@ typedef struct fixture {
   size_t seen;
 } fixture;
 
-/* Opens a group aggregation over the input schema `in`, keyed (and grouped) by field 0. */
-static void open_agg(fixture *x, const char *in, const char *out, op_sql_group_agg_params *p,
-                     const snap_section *old, int nold) {
+#define MAX_PARALLELISM 128
+
+/* Opens subtask `subtask` of a group aggregation of `parallelism` over the input schema `in`,
+ * keyed (and grouped) by field 0, from the old subtasks' snapshots (nold 0: fresh). */
+static void open_at(fixture *x, const char *in, const char *out, op_sql_group_agg_params *p,
+                    int parallelism, int subtask, const snap_section *old, int nold) {
   memset(x, 0, sizeof *x);
   x->env = spate_env_create();
+  spate_env_set_parallelism(x->env, parallelism);
   const spate_schema *is = spate_env_schema(x->env, in);
   const spate_schema *os = spate_env_schema(x->env, out);
   assert_non_null(is);
@@ -59,9 +65,15 @@ static void open_agg(fixture *x, const char *in, const char *out, op_sql_group_a
   spate_stream *src = spate_from_rows(x->env, is, NULL, 0);
   spate_stream *agg = sql_agg_node(spate_key_by(src, 0), OP_SQL_GROUP_AGG, p, os);
   assert_non_null(agg);
-  int rc = harness_open_restored(&x->h, x->env, agg, 0, old, nold);
+  agg = spate_max_parallelism(agg, MAX_PARALLELISM);
+  int rc = harness_open_restored(&x->h, x->env, agg, subtask, old, nold);
   if (rc < 0) fail_msg("open: %s", x->h.err);
   x->b = spate_rb_new(is);
+}
+
+static void open_agg(fixture *x, const char *in, const char *out, op_sql_group_agg_params *p,
+                     const snap_section *old, int nold) {
+  open_at(x, in, out, p, 1, 0, old, nold);
 }
 
 static void close_agg(fixture *x) {
@@ -338,6 +350,50 @@ static void test_checkpoint_restore(void **state) {
   sp_writer_free(&w);
 }
 
+/* A savepoint of one subtask restored at parallelism 2: each key's state is where its records
+ * now go (the HASH partitioner's subtask of its key group). */
+static void test_rescale(void **state) {
+  op_sql_group_agg_params p = {.input_updating = true,
+                               .group_fields = SQL_LIST(0),
+                               .agg_kinds = SQL_LIST(SQL_AGG_SUM),
+                               .agg_args = SQL_LIST(1),
+                               .agg_distinct = SQL_LIST(0),
+                               .agg_filters = SQL_LIST(-1),
+                               .update_before = true};
+  const char *out = "k STRING NOT NULL, s INT, `$row_kind` TINYINT NOT NULL";
+  const char *keys[] = {"a", "b", "c", "d", "e", "f", "g", "h"};
+  fixture x;
+  open_at(&x, IN_UPDATING, out, &p, 1, 0, NULL, 0);
+  for (int i = 0; i < 8; i++) feed(&x, ROW_KIND_INSERT, keys[i], i + 1, -1);
+  sp_writer w;
+  sp_writer_init(&w);
+  assert_int_equal(harness_snapshot(&x.h, 1, &w), 0);
+  close_agg(&x);
+  snap_section sec = {w.data, w.len};
+  int seen[2] = {0, 0};
+  for (int sub = 0; sub < 2; sub++) {
+    open_at(&x, IN_UPDATING, out, &p, 2, sub, &sec, 1);
+    sp_strbuf want = {0};
+    sp_strbuf_add(&want, "");
+    for (int i = 0; i < 8; i++) {
+      spate_row r = in_row(x.b, ROW_KIND_DELETE, keys[i], i + 1, -1);
+      int f = 0;
+      int kg = sp_key_group(row_fields_java_hash(&r, &f, 1, x.h.op->in_schema), MAX_PARALLELISM);
+      if (sp_operator_index(MAX_PARALLELISM, 2, kg) != sub) continue;
+      seen[sub]++;
+      feed(&x, ROW_KIND_DELETE, keys[i], i + 1, -1); /* the last row of its key: -D */
+      char line[32];
+      snprintf(line, sizeof line, "%s-D[%s, %d]", want.len ? "; " : "", keys[i], i + 1);
+      sp_strbuf_add(&want, line);
+    }
+    expect(&x, want.data);
+    sp_strbuf_free(&want);
+    close_agg(&x);
+  }
+  assert_true(seen[0] > 0 && seen[1] > 0 && seen[0] + seen[1] == 8);
+  sp_writer_free(&w);
+}
+
 /* ---- refused parameters ---------------------------------------------------------------------- */
 
 static void refused(op_sql_group_agg_params *p, const char *in, const char *out,
@@ -392,6 +448,7 @@ int main(void) {
       cmocka_unit_test(test_global),
       cmocka_unit_test(test_ttl),
       cmocka_unit_test(test_checkpoint_restore),
+      cmocka_unit_test(test_rescale),
       cmocka_unit_test(test_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
