@@ -670,12 +670,13 @@ static int merge_distinct(sqlagg *a, sqlagg_call *c, ks_backend *b, const uint8_
   if (rc < 0) return rc;
   ks_map_iter it;
   if ((rc = ks_map_iter_begin(c->map, &it)) < 0) return rc;
-  carried *e = rc ? sp_calloc((size_t)rc, sizeof *e) : NULL;
+  size_t cap = (size_t)rc;
+  carried *e = cap ? sp_calloc(cap, sizeof *e) : NULL;
   uint8_t *bytes = NULL;
   size_t nb = 0, ne = 0;
   spate_row k, n;
-  if (rc && !e) return SPATE_ENOMEM;
-  while (ks_map_next(&it, &k, &n)) {
+  if (cap && !e) return SPATE_ENOMEM;
+  while (ne < cap && ks_map_next(&it, &k, &n)) {
     uint8_t *p = sp_realloc(bytes, nb + k.len);
     if (!p) {
       rc = SPATE_ENOMEM;

@@ -83,7 +83,7 @@ static int check_params(op_t *op, group_agg *g, char *err, size_t err_len) {
       return SPATE_EINVAL;
     }
   }
-  for (uint32_t i = 0; i < p->agg_args.n; i++)
+  for (uint32_t i = 0; i < p->agg_args.n && i < p->agg_filters.n; i++) /* lengths: sqlagg_init */
     if (p->agg_args.v[i] >= data_fields || p->agg_filters.v[i] >= data_fields) {
       snprintf(err, err_len, "aggregate call %u: the %s field is the row kind", i,
                p->agg_args.v[i] >= data_fields ? "argument" : "FILTER");

@@ -429,6 +429,8 @@ static void test_refused(void **state) {
   refused(&p, IN_APPEND, out, "FILTER");
   p.agg_filters = SQL_LIST(-1, -1);
   refused(&p, IN_APPEND, out, "differ in length");
+  p.agg_filters = SQL_LIST();
+  refused(&p, IN_APPEND, out, "differ in length");
   p.agg_filters = SQL_LIST(-1);
   p.agg_kinds = SQL_LIST(42);
   refused(&p, IN_APPEND, out, "unknown aggregate");
