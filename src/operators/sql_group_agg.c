@@ -94,9 +94,9 @@ static int check_params(op_t *op, group_agg *g, char *err, size_t err_len) {
 
 static int ga_open(op_t *op) {
   group_agg *g = sp_calloc(1, sizeof *g);
-  if (!g) return SPATE_ENOMEM;
+  if (!g) return op_fail(op, SPATE_ENOMEM, "out of memory");
   op->impl = g;
-  char err[SP_ERRMSG_MAX];
+  char err[SP_ERRMSG_MAX] = "out of memory"; /* what sqlagg_init leaves on SPATE_ENOMEM */
   int rc = op_sql_group_agg_params_load(op->node, &g->p, err, sizeof err);
   if (rc < 0) return op_fail(op, rc, "%s", err);
   if ((rc = check_params(op, g, err, sizeof err)) < 0 ||

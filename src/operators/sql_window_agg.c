@@ -362,11 +362,11 @@ static int wa_process(op_t *op, int input, int64_t ts, const spate_row *row) {
 
 static int wa_open(op_t *op) {
   window_agg *w = sp_calloc(1, sizeof *w);
-  if (!w) return SPATE_ENOMEM;
+  if (!w) return op_fail(op, SPATE_ENOMEM, "out of memory");
   op->impl = w;
   w->op = op;
   w->proc_scheduled = INT64_MAX;
-  char err[SP_ERRMSG_MAX];
+  char err[SP_ERRMSG_MAX] = "out of memory"; /* what sqlagg_init leaves on SPATE_ENOMEM */
   int rc = op_sql_window_agg_params_load(op->node, &w->p, err, sizeof err);
   if (rc < 0) return op_fail(op, rc, "%s", err);
   if ((rc = check_params(op, w, err, sizeof err)) < 0 ||

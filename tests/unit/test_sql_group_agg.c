@@ -394,6 +394,47 @@ static void test_rescale(void **state) {
   sp_writer_free(&w);
 }
 
+/* Allocation failures anywhere in processing (keyed state, maps, builders, the previous
+ * result's copy) fail the call with a message; nothing crashes or leaks (ASan). */
+static void test_allocation_failures(void **state) {
+  op_sql_group_agg_params p = {.input_updating = true,
+                               .group_fields = SQL_LIST(0),
+                               .agg_kinds = SQL_LIST(SQL_AGG_COUNT, SQL_AGG_MIN, SQL_AGG_AVG),
+                               .agg_args = SQL_LIST(1, 1, 1),
+                               .agg_distinct = SQL_LIST(1, 0, 0),
+                               .agg_filters = SQL_LIST(-1, -1, 2),
+                               .update_before = true};
+  int failures = 0;
+  for (int k = 1; k < 400; k++) {
+    spate_env *env = spate_env_create();
+    const spate_schema *is = spate_env_schema(env, IN_UPDATING);
+    const spate_schema *os = spate_env_schema(
+        env, "k STRING NOT NULL, c BIGINT NOT NULL, m INT, a INT, `$row_kind` TINYINT NOT NULL");
+    spate_stream *agg =
+        sql_agg_node(spate_key_by(spate_from_rows(env, is, NULL, 0), 0), OP_SQL_GROUP_AGG, &p, os);
+    spate_row_builder *b = spate_rb_new(is);
+    harness h;
+    int rc = harness_open(&h, env, agg); /* the job graph's failures are not this test's */
+    assert_int_equal(rc, 0);
+    sp_alloc_fail_after(k, 0);
+    for (int i = 0; rc >= 0 && i < 12; i++) {
+      spate_row r =
+          in_row(b, i % 3 == 2 ? ROW_KIND_DELETE : ROW_KIND_INSERT, i % 2 ? "a" : "b", i / 2, 1);
+      rc = harness_element(&h, 0, 1, &r);
+    }
+    sp_alloc_fail_after(0, 0);
+    if (rc < 0) {
+      failures++;
+      if (!h.err[0]) fail_msg("allocation %d failed without a message (rc %d)", k, rc);
+    }
+    spate_rb_free(b);
+    harness_close(&h);
+    spate_env_free(env);
+    if (rc >= 0) break;
+  }
+  assert_true(failures > 3);
+}
+
 /* ---- refused parameters ---------------------------------------------------------------------- */
 
 static void refused(op_sql_group_agg_params *p, const char *in, const char *out,
@@ -451,6 +492,7 @@ int main(void) {
       cmocka_unit_test(test_ttl),
       cmocka_unit_test(test_checkpoint_restore),
       cmocka_unit_test(test_rescale),
+      cmocka_unit_test(test_allocation_failures),
       cmocka_unit_test(test_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
