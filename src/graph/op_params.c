@@ -20,7 +20,8 @@ typedef enum field_type {
   FT_STR,
   FT_SCHEMA,
   FT_STRS,
-  FT_BLOBS
+  FT_BLOBS,
+  FT_I32S
 } field_type;
 
 typedef struct field {
@@ -87,6 +88,12 @@ static void encode_field(const field *f, const uint8_t *p, sp_writer *w) {
     const op_blob_list *l = at;
     sp_put_u32(w, l->n);
     for (uint32_t i = 0; i < l->n; i++) sp_put_blob(w, l->v[i].data, l->v[i].len);
+    break;
+  }
+  case FT_I32S: {
+    const op_i32_list *l = at;
+    sp_put_u32(w, l->n);
+    for (uint32_t i = 0; i < l->n; i++) sp_put_i32(w, l->v[i]);
     break;
   }
   }
@@ -170,6 +177,20 @@ static bool decode_field(const field *f, uint8_t *p, sp_reader *r) {
     for (uint32_t i = 0; i < n && sp_reader_ok(r); i++) v[i].data = sp_get_blob(r, &v[i].len);
     break;
   }
+  case FT_I32S: { /* get_count bounds n by the bytes left: 4 per entry */
+    op_i32_list *l = at;
+    uint32_t n = get_count(r);
+    if (!sp_reader_ok(r) || n == 0) break;
+    int32_t *v = sp_calloc(n, sizeof *v);
+    if (!v) {
+      sp_reader_fail(r, "out of memory");
+      break;
+    }
+    l->v = v;
+    l->n = n;
+    for (uint32_t i = 0; i < n; i++) v[i] = sp_get_i32(r);
+    break;
+  }
   }
   return sp_reader_ok(r);
 }
@@ -216,6 +237,7 @@ void op_params_free(op_kind k, void *p) {
       break;
     }
     case FT_BLOBS: sp_free((void *)(uintptr_t)((op_blob_list *)at)->v); break;
+    case FT_I32S: sp_free((void *)(uintptr_t)((op_i32_list *)at)->v); break;
     default: break;
     }
   }

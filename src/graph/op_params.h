@@ -13,7 +13,8 @@
  * Encoding: the fields in list order, nothing around them. U8 and BOOL are one byte, I32 and
  * I64 little-endian, F64 the IEEE bits as a u64, STR as base/bytes.h writes strings (NULL
  * allowed), SCHEMA a u8 (0: absent, 1: present) then the schema's encoding, STRS a u32 count
- * then that many strings (none NULL), BLOBS a u32 count then that many blobs.
+ * then that many strings (none NULL), BLOBS a u32 count then that many blobs, I32S a u32 count
+ * then that many I32.
  *
  * Decoding is strict and never trusts a count: a short read, a BOOL that is neither 0 nor 1, a
  * NULL in STRS, a malformed schema or bytes left after the last field fail with SPATE_ECORRUPT
@@ -54,6 +55,12 @@ typedef struct op_blob_list {
   const op_blob *v;
 } op_blob_list;
 
+/* I32S: n 32-bit integers (field indices, enum values of a list). */
+typedef struct op_i32_list {
+  uint32_t n;
+  const int32_t *v;
+} op_i32_list;
+
 /* The C type of each field type. */
 #define OPP_CTYPE_U8 uint8_t
 #define OPP_CTYPE_BOOL bool
@@ -64,6 +71,26 @@ typedef struct op_blob_list {
 #define OPP_CTYPE_SCHEMA const spate_schema *
 #define OPP_CTYPE_STRS op_str_list
 #define OPP_CTYPE_BLOBS op_blob_list
+#define OPP_CTYPE_I32S op_i32_list
+
+/* The aggregate functions of the SQL aggregations' calls (agg_kinds), Flink's built-ins: COUNT(*)
+ * (Count1AggFunction), COUNT(x), SUM, MIN, MAX, AVG. */
+typedef enum sql_agg_kind {
+  SQL_AGG_COUNT_STAR = 1,
+  SQL_AGG_COUNT = 2,
+  SQL_AGG_SUM = 3,
+  SQL_AGG_MIN = 4,
+  SQL_AGG_MAX = 5,
+  SQL_AGG_AVG = 6,
+} sql_agg_kind;
+
+/* The window table functions of OP_SQL_WINDOW_AGG. */
+typedef enum sql_window_kind {
+  SQL_WINDOW_TUMBLE = 1,
+  SQL_WINDOW_HOP = 2,
+  SQL_WINDOW_CUMULATE = 3,
+  SQL_WINDOW_SESSION = 4,
+} sql_window_kind;
 
 /* ---- the fields of each kind, in encoding order: F(S, type, name), S being the struct ------- */
 /* The field lists are laid out by hand, a few fields per line as they group: */
@@ -170,6 +197,36 @@ typedef struct op_blob_list {
 /* OP_SINK_TWO_PHASE (udf = invoke): the transaction functions. */
 #define OP_TWO_PHASE_PARAMS(F, S)                                                                 \
   F(S, STR, begin) F(S, STR, pre_commit) F(S, STR, commit) F(S, STR, abort)
+/* OP_SQL_WINDOW_AGG (keyed by the GROUP BY fields besides window_start and window_end;
+ * operators/sql_window_agg.c): Flink's window table function aggregation, append-only output.
+ * window a sql_window_kind; size (TUMBLE, HOP, CUMULATE's largest window), slide (HOP), step
+ * (CUMULATE), gap (SESSION), offset (TUMBLE, HOP, CUMULATE), all in ms; time_field the input's
+ * time attribute, TIMESTAMP(3) or TIMESTAMP_LTZ(3) NOT NULL, for event time, or -1 for processing
+ * time; input_updating must be false (the operator refuses an updating input); group_fields and
+ * the aggregate calls as OP_SQL_GROUP_AGG's; emit_start, emit_end, emit_time: whether the output
+ * has window_start, window_end, window_time (= window_end - 1 ms). The output schema is the group
+ * fields, then those of window_start, window_end, window_time that are emitted, in that order
+ * (TIMESTAMP(3) NOT NULL, or TIMESTAMP_LTZ(3) NOT NULL for a TIMESTAMP_LTZ or processing time
+ * attribute, as Flink), then one field per call; no $row_kind. */
+#define OP_SQL_WINDOW_AGG_PARAMS(F, S)                                                            \
+  F(S, U8, window) F(S, I64, size) F(S, I64, slide) F(S, I64, step) F(S, I64, gap)                \
+  F(S, I64, offset) F(S, I32, time_field) F(S, BOOL, input_updating) F(S, I32S, group_fields)     \
+  F(S, I32S, agg_kinds) F(S, I32S, agg_args) F(S, I32S, agg_distinct) F(S, I32S, agg_filters)     \
+  F(S, BOOL, emit_start) F(S, BOOL, emit_end) F(S, BOOL, emit_time)
+
+/* OP_SQL_GROUP_AGG (keyed by the GROUP BY fields; operators/sql_group_agg.c): Flink's
+ * GroupAggFunction. input_updating: the input rows carry the $row_kind last field
+ * (types/row_kind.h); group_fields the input fields of the GROUP BY, copied to the output's
+ * first fields in this order (none for a global aggregation); the aggregate calls as four
+ * parallel lists, one entry per call (operators/sql_aggregates.h): agg_kinds a sql_agg_kind,
+ * agg_args the input field aggregated (-1 for COUNT(*)), agg_distinct 0/1, agg_filters the
+ * BOOLEAN input field of FILTER (WHERE ...) (-1: none); state_ttl_ms table.exec.state.ttl (0:
+ * none); update_before: emit -U before +U (Flink's default; false: +U only). The output schema
+ * (the node's) is the group fields, one field per call of its result type, then $row_kind. */
+#define OP_SQL_GROUP_AGG_PARAMS(F, S)                                                             \
+  F(S, BOOL, input_updating) F(S, I32S, group_fields) F(S, I32S, agg_kinds) F(S, I32S, agg_args)  \
+  F(S, I32S, agg_distinct) F(S, I32S, agg_filters) F(S, I64, state_ttl_ms)                        \
+  F(S, BOOL, update_before)
 
 /* clang-format on */
 
@@ -195,7 +252,9 @@ typedef struct op_blob_list {
   X(OP_PARTITION_COMMIT, op_partition_commit_params, OP_PARTITION_COMMIT_PARAMS) \
   X(OP_SINK_TWO_PHASE, op_two_phase_params, OP_TWO_PHASE_PARAMS)                 \
   X(OP_SRC_NEXMARK, op_nexmark_params, OP_NEXMARK_PARAMS)                        \
-  X(OP_SRC_DATAGEN, op_datagen_params, OP_DATAGEN_PARAMS)
+  X(OP_SRC_DATAGEN, op_datagen_params, OP_DATAGEN_PARAMS)                        \
+  X(OP_SQL_GROUP_AGG, op_sql_group_agg_params, OP_SQL_GROUP_AGG_PARAMS)          \
+  X(OP_SQL_WINDOW_AGG, op_sql_window_agg_params, OP_SQL_WINDOW_AGG_PARAMS)
 
 /* ---- by kind ------------------------------------------------------------------------------ */
 

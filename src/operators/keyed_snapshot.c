@@ -96,3 +96,34 @@ int keyed_snapshot_take(op_t *op, int64_t id, ks_backend *b, timer_queue *const 
   }
   return 0;
 }
+
+int keyed_snapshot_restore(op_t *op, ks_backend *b, timer_queue *const *tqs, int ntq,
+                           const snap_restore *r) {
+  ks_key_group_range range = ks_backend_range(b);
+  int maxp = ks_backend_max_parallelism(b);
+  if (r->max_parallelism != maxp || r->range.first != range.first || r->range.last != range.last)
+    return op_fail(op, SPATE_ESTATE,
+                   "restore: the state is for key groups [%d, %d] of %d, this subtask owns "
+                   "[%d, %d] of %d",
+                   r->range.first, r->range.last, r->max_parallelism, range.first, range.last,
+                   maxp);
+  for (int i = 0; i < r->nkg; i++) {
+    const snap_kg_view *v = &r->kgs[i];
+    if (!ks_key_group_range_contains(range, v->kg))
+      return op_fail(op, SPATE_ECORRUPT, "restored key group %d is outside the range %d..%d", v->kg,
+                     range.first, range.last);
+    sp_reader rd;
+    sp_reader_init(&rd, v->data, v->len);
+    int rc = ks_read_key_group(b, v->kg, &rd);
+    if (rc < 0) return op_fail(op, rc, "restore: key group %d: %s", v->kg, ks_error(b));
+    for (int q = 0; q < ntq; q++)
+      if ((rc = tq_read_key_group(tqs[q], v->kg, &rd)) < 0)
+        return op_fail(op, rc, "restore: timers of key group %d: %s", v->kg,
+                       sp_reader_ok(&rd) ? spate_strerror(rc) : rd.error);
+    if (rd.pos != rd.len)
+      return op_fail(op, SPATE_ECORRUPT,
+                     "restore: key group %d has %zu unexpected bytes at offset %zu", v->kg,
+                     rd.len - rd.pos, rd.pos);
+  }
+  return 0;
+}

@@ -18,4 +18,10 @@
 /* Takes the snapshot of b and the ntq queues into sw; errors name the operator (op_fail). */
 int keyed_snapshot_take(op_t *op, int64_t id, ks_backend *b, timer_queue *const *tqs, int ntq,
                         snap_writer *sw);
+/* The restore of what keyed_snapshot_take wrote, for the same queues in the same order: the
+ * sections of this subtask's key groups (r, snap_assign's share) read into the just opened b
+ * and tqs. The backend checks stored values against the registered states' schemas; the keys
+ * are the caller's to check if it must. Errors name the operator and the key group (op_fail). */
+int keyed_snapshot_restore(op_t *op, ks_backend *b, timer_queue *const *tqs, int ntq,
+                           const snap_restore *r);
 #endif

@@ -16,6 +16,8 @@ const op_vtable *op_vtable_for(op_kind k) {
   case OP_INTERVAL_JOIN:
   case OP_WINDOW_JOIN: return &op_process_vt;
   case OP_WINDOW: return &op_window_vt;
+  case OP_SQL_GROUP_AGG: return &op_sql_group_agg_vt;
+  case OP_SQL_WINDOW_AGG: return &op_sql_window_agg_vt;
   default: return NULL;
   }
 }

@@ -13,4 +13,6 @@ extern const op_vtable op_map_vt, op_flat_map_vt, op_filter_vt, op_reduce_vt, op
     op_sink_udf_vt, op_timestamps_vt, op_process_vt, op_window_vt, op_sink_two_phase_vt;
 /* The process operator running a keyed map, flat map or filter (transform_operators.c). */
 extern const op_vtable op_keyed_map_vt, op_keyed_flat_map_vt, op_keyed_filter_vt;
+/* SQL's aggregations (sql_group_agg.c, sql_window_agg.c). */
+extern const op_vtable op_sql_group_agg_vt, op_sql_window_agg_vt;
 #endif

@@ -35,11 +35,9 @@ int win_session_window(win_op *w, int64_t t, const spate_row *row, win *x) {
 }
 
 /* ---- elements ---------------------------------------------------------------------------------- */
-/* Flink's TimeWindow.getWindowStartWithOffset: the start of the window of size `size` (shifted
- * by offset) holding ts, with a non-negative remainder for negative timestamps; false when the
- * start is below INT64_MIN. Exact where Java's long arithmetic would wrap: ts - offset is
- * computed in 128 bits only when it leaves the int64 range (near the ends of time). */
-static bool window_start(int64_t ts, int64_t offset, int64_t size, int64_t *start) {
+/* win_start_with_offset (window_operator.h): exact where Java's long arithmetic would wrap: ts -
+ * offset is computed in 128 bits only when it leaves the int64 range (near the ends of time). */
+bool win_start_with_offset(int64_t ts, int64_t offset, int64_t size, int64_t *start) {
   int64_t d, rem;
   if (__builtin_expect(!__builtin_sub_overflow(ts, offset, &d), 1)) {
     rem = d % size;
@@ -58,7 +56,7 @@ static inline bool cached_window_start(win_span *c, int64_t ts, int64_t offset, 
     *start = c->start;
     return true;
   }
-  if (!window_start(ts, offset, size, start)) return false;
+  if (!win_start_with_offset(ts, offset, size, start)) return false;
   c->start = *start;
   if (__builtin_add_overflow(*start, size, &c->end)) c->end = INT64_MAX; /* ts == MAX: recompute */
   return true;
@@ -208,7 +206,8 @@ bool win_prefetch(win_op *w, int64_t ts, const spate_row *row, int key_group) {
     return op_prefetch_key(&w->op->node->key, w->backend, &w->ahead_rb, row, NULL, 0, key_group);
   if (!w->panes) return false;
   int64_t p;
-  if (ts == INT64_MIN || !window_start(ts, w->offset, w->pane, &p) || p > INT64_MAX - w->pane)
+  if (ts == INT64_MIN || !win_start_with_offset(ts, w->offset, w->pane, &p) ||
+      p > INT64_MAX - w->pane)
     return true; /* this record fails when processed; the next may be hinted */
   uint8_t ns[16];
   win_namespace(&(win){p, p + w->pane}, ns);

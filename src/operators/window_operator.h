@@ -197,6 +197,10 @@ int win_add_session(win_op *w, win x, win *actual, win *state, mws_outcome *how)
 int win_late_element(win_op *w, int64_t ts, const spate_row *row);
 
 /* ---- window_assigners.c ---------------------------------------------------------------------- */
+/* Flink's TimeWindow.getWindowStartWithOffset: the start of the window of size `size` (shifted
+ * by offset) holding ts, with a non-negative remainder for negative timestamps; false when the
+ * start is below INT64_MIN. Also SQL's window table functions' (sql_window_agg.c). */
+bool win_start_with_offset(int64_t ts, int64_t offset, int64_t size, int64_t *start);
 int win_session_window(win_op *w, int64_t t, const spate_row *row, win *x);
 int win_assign(win_op *w, int64_t t, int *n);
 int win_emit_panes(win_op *w, win x);

@@ -2,8 +2,9 @@
  * fuzz_operator_restore.c: operators restoring their state from a checkpoint, through their
  * restore hooks (runtime/operator.h): keyed reduce, event-time windows (tumbling, session,
  * sliding with a count trigger, count windows), the keyed process function with timers, the
- * interval join, the sequence, elements and file sources, the two-phase-commit sink and the
- * user's operator state (restore_ops.h). Input: byte 0 picks the operator (b % 12), the rest
+ * interval join, the sequence, elements, file and Nexmark sources, the two-phase-commit sink,
+ * the user's operator state and SQL's group and window aggregations (restore_ops.h). Input:
+ * byte 0 picks the operator (b % FR_NKINDS), the rest
  * is the snapshot of its one old subtask (an empty one: no state).
  *
  * A restore either fails with a message, or the operator runs a script of records,

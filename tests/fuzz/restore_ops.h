@@ -11,6 +11,7 @@
 #ifndef SPATE_TESTS_FUZZ_RESTORE_OPS_H
 #define SPATE_TESTS_FUZZ_RESTORE_OPS_H
 #include "../unit/harness.h"
+#include "../unit/sql_agg_harness.h"
 #include "spate/nexmark.h"
 
 #define FR_MAX_PARALLELISM 128
@@ -29,6 +30,8 @@ enum {
   FR_TWO_PHASE_SINK,
   FR_OPERATOR_STATE,
   FR_NEXMARK_SOURCE,
+  FR_SQL_GROUP_AGG,
+  FR_SQL_WINDOW_AGG,
   FR_NKINDS
 };
 
@@ -37,7 +40,7 @@ static inline const char *fr_kind_name(int kind) {
       "keyed-reduce",    "tumbling-reduce", "session-apply",  "sliding-count-trigger",
       "count-windows",   "keyed-process",   "interval-join",  "sequence-source",
       "elements-source", "file-source",     "two-phase-sink", "operator-state",
-      "nexmark-source"};
+      "nexmark-source",  "sql-group-agg",   "sql-window-agg"};
   return kind >= 0 && kind < FR_NKINDS ? names[kind] : "?";
 }
 
@@ -251,6 +254,39 @@ static inline spate_stream *fr_build(spate_env *env, int kind) {
   case FR_OPERATOR_STATE:
     s = spate_udf_lifecycle(spate_map(fr_rows(env), fr_state_map, kv), fr_state_open, NULL);
     break;
+  case FR_SQL_GROUP_AGG: { /* k, COUNT(DISTINCT v), SUM(v), MIN(v), MAX(v), AVG(v) */
+    op_sql_group_agg_params p = {
+        .group_fields = SQL_LIST(0),
+        .agg_kinds = SQL_LIST(SQL_AGG_COUNT, SQL_AGG_SUM, SQL_AGG_MIN, SQL_AGG_MAX, SQL_AGG_AVG),
+        .agg_args = SQL_LIST(1, 1, 1, 1, 1),
+        .agg_distinct = SQL_LIST(1, 0, 0, 0, 0),
+        .agg_filters = SQL_LIST(-1, -1, -1, -1, -1),
+        .update_before = true};
+    const spate_schema *out =
+        spate_env_schema(env,
+                         "k BIGINT NOT NULL, c BIGINT NOT NULL, s BIGINT, mi BIGINT, "
+                         "ma BIGINT, av BIGINT, `$row_kind` TINYINT NOT NULL");
+    s = sql_agg_node(spate_key_by(fr_rows(env), 0), OP_SQL_GROUP_AGG, &p, out);
+    break;
+  }
+  case FR_SQL_WINDOW_AGG: { /* processing-time sessions (the rows have no TIMESTAMP field) */
+    op_sql_window_agg_params p = {.window = SQL_WINDOW_SESSION,
+                                  .gap = 2,
+                                  .time_field = -1,
+                                  .group_fields = SQL_LIST(0),
+                                  .agg_kinds = SQL_LIST(SQL_AGG_COUNT, SQL_AGG_SUM),
+                                  .agg_args = SQL_LIST(1, 1),
+                                  .agg_distinct = SQL_LIST(1, 0),
+                                  .agg_filters = SQL_LIST(-1, -1),
+                                  .emit_start = true,
+                                  .emit_end = true};
+    const spate_schema *out = spate_env_schema(
+        env,
+        "k BIGINT NOT NULL, ws TIMESTAMP_LTZ(3) NOT NULL, we TIMESTAMP_LTZ(3) NOT NULL, "
+        "c BIGINT NOT NULL, s BIGINT");
+    s = sql_agg_node(spate_key_by(fr_rows(env), 0), OP_SQL_WINDOW_AGG, &p, out);
+    break;
+  }
   default: return NULL;
   }
   return spate_max_parallelism(spate_parallelism(s, 1), FR_MAX_PARALLELISM);

@@ -157,6 +157,28 @@ static void test_lists_round_trip(void **state) {
   assert_true(eo.rows.v[0].data > n->params && eo.rows.v[0].data < n->params + n->params_len);
   op_elements_params_free(&eo);
   sg_free(g);
+
+  n = node(&g, OP_SQL_GROUP_AGG);
+  const int32_t kinds[] = {SQL_AGG_COUNT_STAR, SQL_AGG_MAX}, args[] = {-1, 2}, none[] = {0, 0};
+  const int32_t filters[] = {-1, INT32_MIN};
+  op_sql_group_agg_params a = {.input_updating = true,
+                               .agg_kinds = {2, kinds},
+                               .agg_args = {2, args},
+                               .agg_distinct = {2, none},
+                               .agg_filters = {2, filters},
+                               .state_ttl_ms = 7},
+                          ao;
+  assert_int_equal(op_sql_group_agg_params_store(n, &a), 0);
+  assert_int_equal(op_sql_group_agg_params_load(n, &ao, err, sizeof err), 0);
+  assert_int_equal(ao.group_fields.n, 0); /* an empty list stays empty, no array */
+  assert_null(ao.group_fields.v);
+  assert_int_equal(ao.agg_kinds.n, 2);
+  assert_memory_equal(ao.agg_kinds.v, kinds, sizeof kinds);
+  assert_memory_equal(ao.agg_args.v, args, sizeof args);
+  assert_memory_equal(ao.agg_filters.v, filters, sizeof filters);
+  assert_int_equal(ao.state_ttl_ms, 7);
+  op_sql_group_agg_params_free(&ao);
+  sg_free(g);
 }
 
 /* Every proper prefix of a window's params is refused, naming the field it stops in. */
@@ -210,6 +232,14 @@ static void test_malformed(void **state) {
   sp_put_str(&w, "/a");
   sp_put_str(&w, NULL);
   refused(OP_SRC_FILE, w.data, w.len, "field 'paths': a NULL string in a list");
+  sp_writer_free(&w);
+
+  sp_writer_init(&w); /* an I32S count the bytes left cannot hold */
+  sp_put_u8(&w, 0);
+  sp_put_u32(&w, 3);
+  sp_put_i32(&w, 1);
+  sp_put_i32(&w, 2);
+  refused(OP_SQL_GROUP_AGG, w.data, w.len, "field 'group_fields': count 3 larger than the bytes");
   sp_writer_free(&w);
 
   sp_writer_init(&w);
