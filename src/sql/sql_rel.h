@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "base/config.h"
+#include "graph/op_params.h"
 #include "sql/sql_catalog.h"
 #include "sql/sql_validate.h"
 
@@ -38,17 +39,8 @@ typedef enum sql_rel_kind {
   SQL_REL_SINK,       /* INSERT INTO a table, or the client's collected result */
 } sql_rel_kind;
 
-/* Aggregate functions as the operators know them (their kinds match the SQL aggregation
- * operators' parameters). */
-typedef enum sql_agg_kind {
-  SQL_AGG_COUNT_STAR = 1,
-  SQL_AGG_COUNT,
-  SQL_AGG_SUM,
-  SQL_AGG_MIN,
-  SQL_AGG_MAX,
-  SQL_AGG_AVG,
-} sql_agg_kind;
-
+/* Aggregate functions and window kinds are the operators' (sql_agg_kind, sql_window_kind in
+ * graph/op_params.h). */
 typedef struct sql_agg_call {
   sql_agg_kind kind;
   int arg;    /* input column, -1 for COUNT(*) */
@@ -57,13 +49,6 @@ typedef struct sql_agg_call {
   const sql_type *type; /* the result's type */
   const char *name;     /* the output column's name */
 } sql_agg_call;
-
-typedef enum sql_window_kind {
-  SQL_WINDOW_TUMBLE = 1,
-  SQL_WINDOW_HOP,
-  SQL_WINDOW_CUMULATE,
-  SQL_WINDOW_SESSION,
-} sql_window_kind;
 
 /* Time attributes of columns, as Flink's TimeIndicatorTypeInfo: a rowtime column carries a
  * watermark, a proctime column is PROCTIME(). A projection of the bare column keeps it. */
