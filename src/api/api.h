@@ -111,6 +111,9 @@ int api_load_default_config(sp_config *cfg, char *err, size_t err_len);
 /* ---- builder steps shared by the DataStream files (datastream.c, virtual_streams.c) ----------
  * Each records its failure on the environment (api_fail) and does nothing once it has failed. */
 
+/* Hands schema s (the caller's reference) to env, which keeps it as long as its streams; false
+ * (env failed, s released) on allocation failure. */
+bool api_keep_schema(spate_env *env, spate_schema *s);
 /* True when `in` is a stream whose environment has not failed. */
 bool api_check_input(const char *api, const spate_stream *in);
 /* A new stream handle, owned by env: for node >= 0 the output of that node (one input reading

@@ -158,6 +158,18 @@ const char *spate_env_error(const spate_env *env) {
   return env->failed ? env->error : NULL;
 }
 
+bool api_keep_schema(spate_env *env, spate_schema *s) {
+  spate_schema **n = sp_realloc(env->schemas, sizeof *n * (size_t)(env->nschemas + 1));
+  if (!n) {
+    schema_unref(s);
+    api_fail(env, "out of memory");
+    return false;
+  }
+  env->schemas = n;
+  env->schemas[env->nschemas++] = s;
+  return true;
+}
+
 const spate_schema *spate_env_schema(spate_env *env, const char *spec) {
   char err[512];
   spate_schema *s = NULL;
@@ -166,13 +178,5 @@ const spate_schema *spate_env_schema(spate_env *env, const char *spec) {
     api_fail(env, "%s", err);
     return NULL;
   }
-  spate_schema **n = sp_realloc(env->schemas, sizeof *n * (size_t)(env->nschemas + 1));
-  if (!n) {
-    schema_unref(s);
-    api_fail(env, "out of memory");
-    return NULL;
-  }
-  env->schemas = n;
-  env->schemas[env->nschemas++] = s;
-  return s;
+  return api_keep_schema(env, s) ? s : NULL;
 }

@@ -368,11 +368,13 @@ static int plan_window_tvf(sql_planner *p, const sql_node *tf, from_item *f) {
   /* window_start and window_end are TIMESTAMP(3), window_time the time attribute's type */
   sql_type *ts = sql_arena_alloc(p->arena, sizeof *ts);
   if (!ts) return oom(p);
-  ts->kind = SQL_T_TIMESTAMP;
+  /* TIMESTAMP_LTZ(3) over a TIMESTAMP_LTZ or processing-time attribute */
+  ts->kind = in.rel->types[tc]->kind == SQL_T_TIMESTAMP_LTZ || w->u.tvf.proctime
+                 ? SQL_T_TIMESTAMP_LTZ
+                 : SQL_T_TIMESTAMP;
   ts->precision = 3;
   ts->nullable = false;
-  const sql_type *tt = sql_type_with_nullable(in.rel->types[tc], false, p->arena);
-  if (!tt) return oom(p);
+  const sql_type *tt = ts; /* window_time: the time attribute's kind, precision 3 */
   int n = in.rel->ncols;
   w->names[n] = "window_start";
   w->names[n + 1] = "window_end";

@@ -169,4 +169,7 @@ int sql_expr_format(const sql_expr *e, const char *const *names, sql_expr_style 
  * "== Optimized Execution Plan ==" sections for the logical tree and the optimized one;
  * changelog adds Flink's changelogMode=[I] / [I,UB,UA,D] to the physical plan. */
 int sql_explain(const sql_rel *logical, const sql_rel *optimized, bool changelog, sp_strbuf *out);
+/* The one line of r in the execution plan ("Calc(select=[a, (b + 1) AS c])"), without inputs:
+ * the name of r's operator. */
+int sql_rel_describe(const sql_rel *r, sp_strbuf *out);
 #endif

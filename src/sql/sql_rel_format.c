@@ -17,6 +17,7 @@
 typedef struct writer {
   sp_strbuf *out;
   int rc;
+  bool one; /* the node's own line only, without its newline and inputs (operator names) */
 } writer;
 
 static void put(writer *w, const char *s) {
@@ -359,7 +360,9 @@ static void physical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, 
       put(w, ", start('w$) AS window_start, end('w$) AS window_end, rowtime('w$) AS window_time");
     put(w, "]");
     changelog(w, r, cl);
-    put(w, ")\n");
+    put(w, ")");
+    if (w->one) return;
+    put(w, "\n");
     /* the exchange that brings a group's rows together */
     push(prefix, last, top, &saved);
     line_start(w, prefix, true, false);
@@ -393,15 +396,25 @@ static void physical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, 
     break;
   }
   changelog(w, r, cl);
-  put(w, ")\n");
+  put(w, ")");
+  if (w->one) return;
+  put(w, "\n");
   push(prefix, last, top, &saved);
   for (int i = 0; i < r->ninputs; i++)
     physical(w, r->inputs[i], prefix, i == r->ninputs - 1, false, style, cl);
   pop(prefix, saved);
 }
 
+int sql_rel_describe(const sql_rel *r, sp_strbuf *out) {
+  writer w = {out, 0, true};
+  sp_strbuf prefix = {0};
+  physical(&w, r, &prefix, true, true, SQL_EXPR_EXEC, false);
+  sp_strbuf_free(&prefix);
+  return w.rc ? SPATE_ENOMEM : 0;
+}
+
 int sql_explain(const sql_rel *logical_tree, const sql_rel *optimized, bool cl, sp_strbuf *out) {
-  writer w = {out, 0};
+  writer w = {out, 0, false};
   sp_strbuf prefix = {0};
   put(&w, "== Abstract Syntax Tree ==\n");
   logical(&w, logical_tree, &prefix, true, true);

@@ -1,9 +1,432 @@
-/* sql_translate.c: an optimized plan into a job (sql_translate.h). */
+/*
+ * sql_translate.c: an optimized plan into a job (sql_translate.h).
+ *
+ * Each relation becomes a stream on the environment, its rows of the relation's row schema
+ * (sql_row_schema.h; an updating relation's with the row kind last):
+ *   scan         the table factory's source (sql_connectors.h)
+ *   values       a collection source of the evaluated rows (parallelism 1)
+ *   calc         OP_SQL_CALC with the compiled program (sql_compile.h)
+ *   watermark    the timestamps operator on the rowtime column, bounded out-of-orderness
+ *   union        the DataStream union (its inputs renamed to the union's names first)
+ *   aggregate    OP_SQL_GROUP_AGG behind a HASH edge on the group columns; a global one keyed on
+ *                a constant column at parallelism 1, as Flink's singleton distribution
+ *   window agg   OP_SQL_WINDOW_AGG likewise
+ *   sink         the table factory's sink, or for the client every column cast to STRING and
+ *                collected under SQL_RESULT_COLLECT
+ * Operators are named by their line of the execution plan and get the uid "sql-<kind>-<n>", n
+ * the relation's number in the plan: the same query plans to the same uids, so its job restores
+ * from its savepoints.
+ */
 #include "sql/sql_translate.h"
 
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "base/alloc.h"
 #include "base/err.h"
+#include "graph/op_params.h"
+#include "sql/sql_compile.h"
+#include "sql/sql_connectors.h"
+#include "sql/sql_row_schema.h"
+#include "types/row_kind.h"
+#include "types/schema.h"
+
+typedef struct tr {
+  sql_planner *p;
+  spate_env *env;
+  const char *tz;
+} tr;
+
+static int fail_env(tr *t) {
+  return sql_plan_fail(t->p, NULL, true, "%s", t->env->error[0] ? t->env->error : "out of memory");
+}
+
+static int fail_msg(tr *t, const char *msg) { return sql_plan_fail(t->p, NULL, true, "%s", msg); }
+
+/* Names node id as r's line of the execution plan, with its uid. */
+static int name_node(tr *t, int id, const sql_rel *r, const char *kind) {
+  sp_strbuf name = {0};
+  if (sql_rel_describe(r, &name)) return SPATE_ENOMEM;
+  sg_node *n = &t->env->g->nodes[id];
+  char uid[64];
+  snprintf(uid, sizeof uid, "sql-%s-%d", kind, r->id);
+  sp_free(n->name);
+  sp_free(n->uid);
+  n->name = name.data;
+  n->uid = sp_strdup(uid);
+  return n->uid ? 0 : SPATE_ENOMEM;
+}
+
+/* A calc node over in (rows of in_schema): compiled, added, named. */
+static int add_calc(tr *t, spate_stream *in, bool updating, const sql_expr *filter,
+                    sql_expr *const *projs, const char *const *names, int n, const sql_rel *r,
+                    spate_stream **out) {
+  uint8_t *prog = NULL;
+  size_t len = 0;
+  spate_schema *schema = NULL;
+  sql_verror verr = {0};
+  int rc = sql_compile_calc(in->schema, updating, t->tz, filter, projs, names, n, &prog, &len,
+                            &schema, &verr);
+  if (rc == SPATE_EINVAL) {
+    if (!t->p->err.msg[0]) {
+      t->p->err = verr;
+      t->p->table_error = true;
+    }
+    return rc;
+  }
+  if (rc) return rc;
+  if (!api_keep_schema(t->env, schema)) {
+    sp_free(prog);
+    return fail_env(t);
+  }
+  spate_stream *s = api_one_input(in, OP_SQL_CALC, "sql", "Calc", NULL, schema);
+  if (!s) {
+    sp_free(prog);
+    return fail_env(t);
+  }
+  op_blob blob = {prog, (uint32_t)len};
+  op_sql_calc_params params = {.program = {1, &blob}};
+  bool ok = api_set_params(t->env, s->node, &params);
+  sp_free(prog);
+  if (!ok) return fail_env(t);
+  if (r) {
+    rc = name_node(t, s->node, r, "calc");
+    if (rc) return rc;
+  }
+  *out = s;
+  return 0;
+}
+
+/* The column references 0..n-1 of types, for pass-through calcs. */
+static sql_expr **columns(tr *t, const sql_type *const *types, int n) {
+  sql_expr **e = sql_arena_alloc(t->p->arena, sizeof *e * (size_t)(n + 1));
+  for (int i = 0; e && i < n; i++)
+    if (!(e[i] = sql_expr_column(t->p->arena, i, types[i]))) return NULL;
+  return e;
+}
+
+static int translate(tr *t, const sql_rel *r, spate_stream **out);
+
+static int scan(tr *t, const sql_rel *r, spate_stream **out) {
+  int node = -1;
+  spate_schema *schema = NULL;
+  char err[4096];
+  int rc = sql_source_add(t->env->g, r->u.scan.table, t->p->config, 0, &node, &schema, err,
+                          sizeof err);
+  if (rc) return rc == SPATE_ENOMEM ? rc : fail_msg(t, err);
+  if (!api_keep_schema(t->env, schema)) return fail_env(t);
+  *out = api_new_stream(t->env, node, schema);
+  return *out ? 0 : fail_env(t);
+}
+
+static int values(tr *t, const sql_rel *r, spate_stream **out) {
+  spate_schema *schema = NULL;
+  char err[512];
+  int rc = sql_row_schema(r->names, r->types, r->ncols, false, &schema, err, sizeof err);
+  if (rc) return rc == SPATE_ENOMEM ? rc : fail_msg(t, err);
+  if (!api_keep_schema(t->env, schema)) return fail_env(t);
+  int n = r->u.values.nrows;
+  op_blob *blobs = sp_calloc((size_t)n + 1, sizeof *blobs);
+  uint8_t **rows = sp_calloc((size_t)n + 1, sizeof *rows);
+  if (!blobs || !rows) rc = SPATE_ENOMEM;
+  int64_t now = spate_clock_now(t->env->clock);
+  for (int i = 0; !rc && i < n; i++) {
+    spate_schema *rs = NULL;
+    size_t len = 0;
+    sql_verror verr = {0};
+    rc = sql_eval_constant_row(r->u.values.rows[i], r->names, r->ncols, t->tz, now, &rs, &rows[i],
+                               &len, &verr);
+    if (rc == SPATE_EINVAL && !t->p->err.msg[0]) t->p->err = verr;
+    if (!rc && !schema_equal(rs, schema))
+      rc = fail_msg(t, "a VALUES row does not have the types of its columns");
+    if (rs) schema_unref(rs);
+    blobs[i] = (op_blob){rows[i], (uint32_t)len};
+  }
+  int id = -1;
+  if (!rc) {
+    sg_node *nd = api_add_node(t->env, OP_SRC_ELEMENTS, "Values", &id);
+    if (!nd) rc = fail_env(t);
+  }
+  if (!rc) {
+    sg_node *nd = &t->env->g->nodes[id];
+    nd->out_schema = schema_ref(schema);
+    nd->parallelism = 1;
+    nd->parallelism_fixed = true;
+    op_elements_params params = {.rows = {(uint32_t)n, blobs}};
+    if (!api_set_params(t->env, id, &params)) rc = fail_env(t);
+  }
+  if (!rc) rc = name_node(t, id, r, "values");
+  for (int i = 0; rows && i < n; i++) sp_free(rows[i]);
+  sp_free(rows);
+  sp_free(blobs);
+  if (rc) return rc;
+  *out = api_new_stream(t->env, id, schema);
+  return *out ? 0 : fail_env(t);
+}
+
+static int calc(tr *t, const sql_rel *r, spate_stream **out) {
+  spate_stream *in = NULL;
+  int rc = translate(t, r->inputs[0], &in);
+  if (rc) return rc;
+  return add_calc(t, in, r->updating, r->u.calc.filter, r->u.calc.projs, r->names, r->ncols, r,
+                  out);
+}
+
+static int watermark(tr *t, const sql_rel *r, spate_stream **out) {
+  spate_stream *in = NULL;
+  int rc = translate(t, r->inputs[0], &in);
+  if (rc) return rc;
+  spate_stream *s = spate_assign_timestamps(in, r->u.watermark.column, SPATE_WATERMARKS_BOUNDED,
+                                            r->u.watermark.delay);
+  if (!s) return fail_env(t);
+  rc = name_node(t, s->node, r, "watermark");
+  *out = s;
+  return rc;
+}
+
+static int union_all(tr *t, const sql_rel *r, spate_stream **out) {
+  spate_stream *u = NULL;
+  for (int i = 0; i < r->ninputs; i++) {
+    spate_stream *in = NULL;
+    int rc = translate(t, r->inputs[i], &in);
+    if (rc) return rc;
+    bool renamed = true;
+    for (int c = 0; c < r->ncols; c++)
+      renamed &= strcmp(spate_schema_field_name(in->schema, c), r->names[c]) == 0;
+    if (!renamed) { /* the union's names, as Flink's union takes the first input's */
+      sql_expr **cols = columns(t, r->types, r->ncols);
+      if (!cols) return SPATE_ENOMEM;
+      rc = add_calc(t, in, r->updating, NULL, cols, r->names, r->ncols, NULL, &in);
+      if (rc) return rc;
+    }
+    u = u ? spate_union(u, in) : in;
+    if (!u) return fail_env(t);
+  }
+  *out = u;
+  return 0;
+}
+
+/* The aggregate calls as the operators' parallel lists. */
+typedef struct agg_lists {
+  int32_t *kinds, *args, *distinct, *filters;
+} agg_lists;
+
+static int agg_lists_make(tr *t, const sql_agg_call *aggs, int n, agg_lists *l) {
+  l->kinds = sql_arena_alloc(t->p->arena, sizeof(int32_t) * (size_t)(n + 1));
+  l->args = sql_arena_alloc(t->p->arena, sizeof(int32_t) * (size_t)(n + 1));
+  l->distinct = sql_arena_alloc(t->p->arena, sizeof(int32_t) * (size_t)(n + 1));
+  l->filters = sql_arena_alloc(t->p->arena, sizeof(int32_t) * (size_t)(n + 1));
+  if (!l->kinds || !l->args || !l->distinct || !l->filters) return SPATE_ENOMEM;
+  for (int i = 0; i < n; i++) {
+    l->kinds[i] = aggs[i].kind;
+    l->args[i] = aggs[i].arg;
+    l->distinct[i] = aggs[i].distinct;
+    l->filters[i] = aggs[i].filter;
+  }
+  return 0;
+}
+
+/* The stream keyed for an aggregation: by the group columns, or (none) by a constant column the
+ * calc appends, at parallelism 1. *global says which. */
+static int keyed_input(tr *t, spate_stream *in, bool updating, const int *group, int ngroup,
+                       const sql_rel *below, spate_stream **out, bool *global) {
+  *global = ngroup == 0;
+  if (!*global) {
+    *out = spate_key_by_fields(in, group, ngroup);
+    return *out ? 0 : fail_env(t);
+  }
+  int n = below->ncols;
+  sql_expr **cols = sql_arena_alloc(t->p->arena, sizeof *cols * (size_t)(n + 2));
+  const char **names = sql_arena_alloc(t->p->arena, sizeof *names * (size_t)(n + 2));
+  sql_expr *zero = sql_arena_alloc(t->p->arena, sizeof *zero);
+  sql_type *it = sql_arena_alloc(t->p->arena, sizeof *it);
+  if (!cols || !names || !zero || !it) return SPATE_ENOMEM;
+  for (int i = 0; i < n; i++) {
+    if (!(cols[i] = sql_expr_column(t->p->arena, i, below->types[i]))) return SPATE_ENOMEM;
+    names[i] = below->names[i];
+  }
+  it->kind = SQL_T_INT;
+  zero->kind = SQL_E_LITERAL;
+  zero->type = it;
+  zero->u.lit.kind = SQL_LIT_INTEGER;
+  cols[n] = zero;
+  names[n] = "$singleton";
+  spate_stream *c = NULL;
+  int rc = add_calc(t, in, updating, NULL, cols, names, n + 1, NULL, &c);
+  if (rc) return rc;
+  /* the row kind stays last: the constant is field n, before it */
+  *out = spate_key_by(c, n);
+  return *out ? 0 : fail_env(t);
+}
+
+static int out_schema(tr *t, const sql_rel *r, bool with_kind, spate_schema **out) {
+  char err[512];
+  int rc = sql_row_schema(r->names, r->types, r->ncols, with_kind, out, err, sizeof err);
+  if (rc) return rc == SPATE_ENOMEM ? rc : fail_msg(t, err);
+  return api_keep_schema(t->env, *out) ? 0 : fail_env(t);
+}
+
+static int aggregate(tr *t, const sql_rel *r, spate_stream **out) {
+  const sql_rel *below = r->inputs[0];
+  spate_stream *in = NULL;
+  int rc = translate(t, below, &in);
+  if (rc) return rc;
+  bool global;
+  spate_stream *keyed = NULL;
+  rc = keyed_input(t, in, below->updating, r->u.agg.group, r->u.agg.ngroup, below, &keyed, &global);
+  if (rc) return rc;
+  spate_schema *schema = NULL;
+  rc = out_schema(t, r, true, &schema);
+  if (rc) return rc;
+  spate_stream *s = api_one_input(keyed, OP_SQL_GROUP_AGG, "sql", "GroupAggregate", NULL, schema);
+  if (!s) return fail_env(t);
+  agg_lists l;
+  if (agg_lists_make(t, r->u.agg.aggs, r->u.agg.naggs, &l)) return SPATE_ENOMEM;
+  uint32_t na = (uint32_t)r->u.agg.naggs;
+  int64_t ttl = sp_config_duration_ms(t->p->config, "table.exec.state.ttl");
+  op_sql_group_agg_params params = {
+      .input_updating = below->updating,
+      .group_fields = {(uint32_t)r->u.agg.ngroup, r->u.agg.group},
+      .agg_kinds = {na, l.kinds},
+      .agg_args = {na, l.args},
+      .agg_distinct = {na, l.distinct},
+      .agg_filters = {na, l.filters},
+      .state_ttl_ms = ttl > 0 ? ttl : 0,
+      .update_before = true,
+  };
+  if (!api_set_params(t->env, s->node, &params)) return fail_env(t);
+  if (global) {
+    t->env->g->nodes[s->node].parallelism = 1;
+    t->env->g->nodes[s->node].max_parallelism = 1;
+  }
+  *out = s;
+  return name_node(t, s->node, r, "group-aggregate");
+}
+
+static int window_agg(tr *t, const sql_rel *r, spate_stream **out) {
+  const sql_rel *below = r->inputs[0];
+  spate_stream *in = NULL;
+  int rc = translate(t, below, &in);
+  if (rc) return rc;
+  bool global;
+  spate_stream *keyed = NULL;
+  rc = keyed_input(t, in, false, r->u.window.group, r->u.window.ngroup, below, &keyed, &global);
+  if (rc) return rc;
+  spate_schema *schema = NULL;
+  rc = out_schema(t, r, false, &schema);
+  if (rc) return rc;
+  spate_stream *s = api_one_input(keyed, OP_SQL_WINDOW_AGG, "sql", "WindowAggregate", NULL, schema);
+  if (!s) return fail_env(t);
+  agg_lists l;
+  if (agg_lists_make(t, r->u.window.aggs, r->u.window.naggs, &l)) return SPATE_ENOMEM;
+  uint32_t na = (uint32_t)r->u.window.naggs;
+  sql_window_kind k = r->u.window.window;
+  op_sql_window_agg_params params = {
+      .window = (uint8_t)k,
+      .size = k == SQL_WINDOW_SESSION ? 0 : r->u.window.size,
+      .slide = k == SQL_WINDOW_HOP ? r->u.window.slide : 0,
+      .step = k == SQL_WINDOW_CUMULATE ? r->u.window.slide : 0,
+      .gap = k == SQL_WINDOW_SESSION ? r->u.window.size : 0,
+      .offset = r->u.window.offset,
+      .time_field = r->u.window.proctime ? -1 : r->u.window.time_col,
+      .input_updating = false,
+      .group_fields = {(uint32_t)r->u.window.ngroup, r->u.window.group},
+      .agg_kinds = {na, l.kinds},
+      .agg_args = {na, l.args},
+      .agg_distinct = {na, l.distinct},
+      .agg_filters = {na, l.filters},
+      .emit_start = true,
+      .emit_end = true,
+      .emit_time = true,
+  };
+  if (!api_set_params(t->env, s->node, &params)) return fail_env(t);
+  if (global) {
+    t->env->g->nodes[s->node].parallelism = 1;
+    t->env->g->nodes[s->node].max_parallelism = 1;
+  }
+  *out = s;
+  return name_node(t, s->node, r, "window-aggregate");
+}
+
+/* A stream that is one node (a union is not): a pass-through calc where needed. */
+static int real_node(tr *t, spate_stream *in, const sql_rel *r, spate_stream **out) {
+  if (in->node >= 0) {
+    *out = in;
+    return 0;
+  }
+  sql_expr **cols = columns(t, r->types, r->ncols);
+  if (!cols) return SPATE_ENOMEM;
+  return add_calc(t, in, r->updating, NULL, cols, r->names, r->ncols, NULL, out);
+}
+
+static int sink(tr *t, const sql_rel *r, spate_stream **out) {
+  const sql_rel *below = r->inputs[0];
+  spate_stream *in = NULL;
+  int rc = translate(t, below, &in);
+  if (rc) return rc;
+  if (r->u.sink.table) {
+    rc = real_node(t, in, below, &in);
+    if (rc) return rc;
+    sp_strbuf producer = {0};
+    if (sql_rel_describe(below, &producer)) return SPATE_ENOMEM;
+    char err[4096];
+    rc = sql_sink_add(t->env->g, r->u.sink.table, in->node, in->schema, below->updating,
+                      producer.data, t->p->config, 0, err, sizeof err);
+    sp_strbuf_free(&producer);
+    if (rc) return rc == SPATE_ENOMEM ? rc : fail_msg(t, err);
+    *out = in;
+    return 0;
+  }
+  /* the client's result: every column as its SQL text */
+  int n = r->ncols;
+  sql_expr **casts = sql_arena_alloc(t->p->arena, sizeof *casts * (size_t)(n + 1));
+  sql_type *str = sql_arena_alloc(t->p->arena, sizeof *str);
+  if (!casts || !str) return SPATE_ENOMEM;
+  str->kind = SQL_T_VARCHAR;
+  str->length = SQL_MAX_LENGTH;
+  str->nullable = true;
+  for (int i = 0; i < n; i++) {
+    sql_expr *c = sql_expr_column(t->p->arena, i, below->types[i]);
+    sql_expr *cast = sql_arena_alloc(t->p->arena, sizeof *cast);
+    if (!c || !cast) return SPATE_ENOMEM;
+    cast->kind = SQL_E_CAST;
+    cast->type = str;
+    cast->u.cast.arg = c;
+    casts[i] = cast;
+  }
+  spate_stream *s = NULL;
+  rc = add_calc(t, in, below->updating, NULL, casts, r->names, n, NULL, &s);
+  if (rc) return rc;
+  s = spate_collect(s, SQL_RESULT_COLLECT);
+  if (!s) return fail_env(t);
+  *out = s;
+  return 0;
+}
+
+static int translate(tr *t, const sql_rel *r, spate_stream **out) {
+  switch (r->kind) {
+  case SQL_REL_SCAN: return scan(t, r, out);
+  case SQL_REL_VALUES: return values(t, r, out);
+  case SQL_REL_CALC: return calc(t, r, out);
+  case SQL_REL_WATERMARK: return watermark(t, r, out);
+  case SQL_REL_UNION: return union_all(t, r, out);
+  case SQL_REL_AGGREGATE: return aggregate(t, r, out);
+  case SQL_REL_WINDOW_AGG: return window_agg(t, r, out);
+  case SQL_REL_SINK: return sink(t, r, out);
+  case SQL_REL_WINDOW_TVF: break;
+  }
+  return sql_plan_fail(t->p, NULL, true, "relation %d cannot run: a window table function outside "
+                                         "a window aggregation",
+                       r->id);
+}
 
 int sql_translate(sql_planner *p, const sql_rel *root, spate_env *env) {
-  (void)env;
-  return sql_plan_fail(p, NULL, true, "relation %d: running SQL jobs is being built", root->id);
+  tr t = {p, env, NULL};
+  if (sp_config_is_set(p->config, "table.local-time-zone"))
+    t.tz = sp_config_str(p->config, "table.local-time-zone");
+  spate_stream *s = NULL;
+  int rc = translate(&t, root, &s);
+  if (!rc && env->failed) rc = fail_env(&t);
+  return rc;
 }
