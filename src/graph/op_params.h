@@ -164,6 +164,9 @@ typedef struct op_blob_list {
 #define OP_TWO_PHASE_PARAMS(F, S)                                                                 \
   F(S, STR, begin) F(S, STR, pre_commit) F(S, STR, commit) F(S, STR, abort)
 
+/* OP_SQL_CALC: one blob, the calc program (operators/sql_program.h) the SQL compiler wrote. */
+#define OP_SQL_CALC_PARAMS(F, S) F(S, BLOBS, program)
+
 /* clang-format on */
 
 /* Every kind with parameters: X(kind, struct name, field list). Kinds not listed (map, flat
@@ -187,7 +190,8 @@ typedef struct op_blob_list {
   X(OP_SINK_FILE, op_file_sink_params, OP_FILE_SINK_PARAMS)                      \
   X(OP_PARTITION_COMMIT, op_partition_commit_params, OP_PARTITION_COMMIT_PARAMS) \
   X(OP_SINK_TWO_PHASE, op_two_phase_params, OP_TWO_PHASE_PARAMS)                 \
-  X(OP_SRC_NEXMARK, op_nexmark_params, OP_NEXMARK_PARAMS)
+  X(OP_SRC_NEXMARK, op_nexmark_params, OP_NEXMARK_PARAMS)                        \
+  X(OP_SQL_CALC, op_sql_calc_params, OP_SQL_CALC_PARAMS)
 
 /* ---- by kind ------------------------------------------------------------------------------ */
 

@@ -16,6 +16,7 @@ const op_vtable *op_vtable_for(op_kind k) {
   case OP_INTERVAL_JOIN:
   case OP_WINDOW_JOIN: return &op_process_vt;
   case OP_WINDOW: return &op_window_vt;
+  case OP_SQL_CALC: return &op_sql_calc_vt;
   default: return NULL;
   }
 }
