@@ -29,6 +29,9 @@
 #include "sql/sql_validate.h"
 #include "types/decimal.h"
 
+#include "graph/op_params.h"
+#include "harness.h"
+
 static const char *const columns[][2] = {
     {"x", "BOOLEAN"},
     {"xn", "BOOLEAN"},
@@ -733,6 +736,86 @@ static void constants(void **state) {
   sql_ast_free(a4);
 }
 
+/* OP_SQL_CALC in a job: the program as the node's parameter, records in, projected records
+ * out with their timestamps, the harness's clock as processing time, and a failure naming the
+ * operator. */
+static void calc_operator(void **state) {
+  (void)state;
+  spate_env *env = spate_env_create();
+  const spate_schema *in = spate_env_schema(env, "i INT, s STRING");
+  sql_arena arena = {0};
+  sql_type ti = {.kind = SQL_T_INT, .nullable = true};
+  sql_type ts = {.kind = SQL_T_VARCHAR, .nullable = true, .length = SQL_MAX_LENGTH};
+  sql_scope_column cols[2] = {{"i", &ti}, {"s", &ts}};
+  sql_scope scope = {cols, 2};
+  const char *texts[4] = {"10 / i > 1", "UPPER(s)", "i + 1", "CURRENT_TIMESTAMP"};
+  sql_ast *asts[4];
+  sql_expr *es[4];
+  for (int k = 0; k < 4; k++) {
+    char perr[256];
+    sql_verror verr;
+    assert_int_equal(sql_parse_expression(texts[k], strlen(texts[k]), (sql_pos){0, 0}, &asts[k],
+                                          perr, sizeof perr),
+                     0);
+    assert_int_equal(sql_validate_expr(asts[k]->root, &scope, &asts[k]->arena, &es[k], &verr), 0);
+  }
+  const char *names[3] = {"u", "j", "now"};
+  uint8_t *prog;
+  size_t len;
+  spate_schema *out;
+  sql_verror err;
+  assert_int_equal(
+      sql_compile_calc(in, false, NULL, es[0], es + 1, names, 3, &prog, &len, &out, &err), 0);
+  spate_stream *src = spate_from_rows(env, in, NULL, 0);
+  spate_stream *calc = api_one_input(src, OP_SQL_CALC, "sql", "Calc", NULL, out);
+  assert_non_null(calc);
+  op_blob blob = {prog, (uint32_t)len};
+  op_sql_calc_params prm = {.program = {1, &blob}};
+  assert_true(api_set_params(env, calc->node, &prm));
+  harness h;
+  assert_int_equal(harness_open(&h, env, calc), 0);
+  spate_row_builder *b = spate_rb_new(in);
+  spate_row r;
+  spate_rb_begin(b);
+  spate_rb_set_int(b, 0, 2);
+  spate_rb_set_string(b, 1, "ab", 2);
+  assert_int_equal(spate_rb_finish(b, &r), 0);
+  assert_int_equal(harness_element(&h, 0, 77, &r), 0);
+  spate_rb_begin(b);
+  spate_rb_set_int(b, 0, 20); /* 10 / 20 = 0: filtered out */
+  assert_int_equal(spate_rb_finish(b, &r), 0);
+  assert_int_equal(harness_element(&h, 0, 78, &r), 0);
+  assert_int_equal(harness_processing_time(&h, 5000), 0);
+  spate_rb_begin(b);
+  spate_rb_set_int(b, 0, 1);
+  assert_int_equal(spate_rb_finish(b, &r), 0);
+  assert_int_equal(harness_element(&h, 0, 79, &r), 0);
+  assert_int_equal(h.nevents, 2);
+  assert_int_equal(h.events[0].ts, 77);
+  sp_strbuf sb = {0};
+  assert_int_equal(row_format(&sb, &h.events[0].row, out), 0);
+  assert_string_equal(sb.data, "(AB,3,1970-01-01T00:00:00Z)");
+  sp_strbuf_free(&sb);
+  assert_int_equal(h.events[1].ts, 79);
+  assert_int_equal(row_format(&sb, &h.events[1].row, out), 0);
+  assert_string_equal(sb.data, "(null,2,1970-01-01T00:00:05Z)");
+  sp_strbuf_free(&sb);
+  /* integer division by zero fails the task, naming the operator */
+  spate_rb_begin(b);
+  spate_rb_set_int(b, 0, 0);
+  assert_int_equal(spate_rb_finish(b, &r), 0);
+  assert_true(harness_element(&h, 0, 80, &r) < 0);
+  assert_non_null(strstr(h.err, "/ by zero"));
+  assert_non_null(strstr(h.err, "Calc"));
+  harness_close(&h);
+  spate_rb_free(b);
+  sp_free(prog);
+  schema_unref(out);
+  for (int k = 0; k < 4; k++) sql_ast_free(asts[k]);
+  sql_arena_free(&arena);
+  spate_env_free(env);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(scalars, setup, teardown),
@@ -743,6 +826,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(calc, setup, teardown),
       cmocka_unit_test_setup_teardown(updating, setup, teardown),
       cmocka_unit_test_setup_teardown(constants, setup, teardown),
+      cmocka_unit_test(calc_operator),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
