@@ -415,12 +415,40 @@ static void store(const sqlp_reg *r, const sqlp_val *v, spate_row_builder *b, in
 
 static bool is_true(const sqlp_val *v) { return !v->null && v->i != 0; }
 
+/* RAND: java.util.Random's generator, one per instruction (Flink keeps one per call site),
+ * seeded with the seed operand (reseeded when it changes) or, without one, from the clock and
+ * the instruction once. */
+static void rand_double(sqlp_program *p, const sqlp_ins *in, const sqlp_val *seed, int64_t now,
+                        sqlp_val *dst) {
+  struct sqlp_rand *r = &p->rand[in - p->ins];
+  const uint64_t mult = 0x5DEECE66DULL, mask = (1ULL << 48) - 1;
+  bool has_seed = in->a != SQLP_NONE && !seed->null;
+  if (!r->seeded || (has_seed && seed->i != r->seed_in)) {
+    int64_t s = has_seed ? seed->i : now ^ (int64_t)(uintptr_t)r;
+    r->state = ((uint64_t)s ^ mult) & mask;
+    r->seed_in = s;
+    r->seeded = true;
+  }
+  uint64_t hi, lo;
+  r->state = (r->state * mult + 0xB) & mask;
+  hi = r->state >> (48 - 26);
+  r->state = (r->state * mult + 0xB) & mask;
+  lo = r->state >> (48 - 27);
+  dst->null = false;
+  dst->d = (double)((hi << 27) + lo) * 0x1.0p-53;
+}
+
 static int call(sqlp_program *p, const sqlp_ins *in, sqlp_val *dst, int64_t now_ms) {
   static const sqlp_val none = {.null = true};
   const sqlp_val *a = in->a != SQLP_NONE ? &p->vals[in->a] : &none;
   const sqlp_val *b = in->b != SQLP_NONE ? &p->vals[in->b] : &none;
   const sqlp_val *c = in->c != SQLP_NONE ? &p->vals[in->c] : &none;
   int fn = (int)(in->imm & 0xffff);
+  if (fn == SQLP_FN_RAND) {
+    rand_double(p, in, a, now_ms, dst);
+    return 0;
+  }
+  if (fn == SQLP_FN_JSON_VALUE || fn == SQLP_FN_JSON_QUERY) return sqlp_call_json(p, in, dst, a, b);
   if (fn <= SQLP_FN_INITCAP) return sqlp_call_string(p, in, dst, a, b, c);
   if (fn <= SQLP_FN_ROUND) return call_math(p, in, dst, a, b);
   return sqlp_call_temporal(p, in, dst, a, b, c, now_ms);

@@ -195,6 +195,9 @@ static const fn_sig fn_sigs[SQLP_FN_MAX] = {
     [SQLP_FN_FROM_UNIXTIME] = {SQLP_I64, -2, 0, SQLP_STR},
     [SQLP_FN_TO_TIMESTAMP_LTZ] = {-6, SQLP_I32, 0, SQLP_TS_LTZ},
     [SQLP_FN_TO_TIMESTAMP] = {SQLP_STR, -2, 0, SQLP_TS},
+    [SQLP_FN_RAND] = {-3, 0, 0, SQLP_F64},
+    [SQLP_FN_JSON_VALUE] = {SQLP_STR, SQLP_STR, 0, SQLP_STR},
+    [SQLP_FN_JSON_QUERY] = {SQLP_STR, SQLP_STR, 0, SQLP_STR},
 };
 
 /* Whether register r (or SQLP_NONE) fits the signature code want; a the first operand's kind. */
@@ -497,7 +500,8 @@ int sqlp_decode(const uint8_t *data, size_t len, sqlp_program **out, char *err, 
   }
   p->ins = sp_calloc(p->nins ? p->nins : 1, sizeof *p->ins);
   p->regex = sp_calloc(p->nins ? p->nins : 1, sizeof *p->regex);
-  if (!p->ins || !p->regex) goto oom;
+  p->rand = sp_calloc(p->nins ? p->nins : 1, sizeof *p->rand);
+  if (!p->ins || !p->regex || !p->rand) goto oom;
   for (uint32_t k = 0; k < p->nins; k++) {
     sqlp_ins *in = &p->ins[k];
     in->op = sp_get_u8(r);
@@ -549,6 +553,7 @@ void sqlp_free(sqlp_program *p) {
     sp_free(c);
   }
   sp_free(p->regex);
+  sp_free(p->rand);
   sp_free(p->regs);
   sp_free(p->vals);
   sp_free(p->consts);

@@ -143,6 +143,9 @@ typedef enum sqlp_fn {
   SQLP_FN_FROM_UNIXTIME,    /* I64 seconds, format STR (b may be none) -> STR */
   SQLP_FN_TO_TIMESTAMP_LTZ, /* I64 or DEC or F64 epoch value, I32 precision 0 or 3 -> TS_LTZ */
   SQLP_FN_TO_TIMESTAMP,     /* STR, format STR (b may be none) -> TS; NULL when unparsable */
+  SQLP_FN_RAND,             /* seed I32 (a may be none) -> F64: Java's Random per instruction */
+  SQLP_FN_JSON_VALUE,       /* json STR, path STR -> STR: the scalar there, NULL otherwise */
+  SQLP_FN_JSON_QUERY,       /* json STR, path STR -> STR: the object or array there as JSON */
   SQLP_FN_MAX
 } sqlp_fn;
 
@@ -200,6 +203,11 @@ typedef struct sqlp_program {
   /* evaluation state */
   sqlp_val *vals;
   sqlp_regex *regex; /* one per instruction that takes a regex, else unused */
+  struct sqlp_rand { /* one per instruction, RAND's: Java's Random state */
+    bool seeded;
+    int64_t seed_in;
+    uint64_t state;
+  } * rand;
   sqlp_chunk *chunks, *cur;
   uint64_t rand_state;
   char err[512]; /* the message of a failed evaluation */
@@ -231,6 +239,9 @@ uint8_t *sqlp_scratch(sqlp_program *p, size_t n);
 /* A string function: dst <- fn(a, b, c) (sql_eval_strings.c); 0 or a negative code. */
 int sqlp_call_string(sqlp_program *p, const sqlp_ins *in, sqlp_val *dst, const sqlp_val *a,
                      const sqlp_val *b, const sqlp_val *c);
+/* JSON_VALUE and JSON_QUERY (sql_eval_json.c). */
+int sqlp_call_json(sqlp_program *p, const sqlp_ins *in, sqlp_val *dst, const sqlp_val *a,
+                   const sqlp_val *b);
 /* A temporal function (sql_eval_temporal.c). */
 int sqlp_call_temporal(sqlp_program *p, const sqlp_ins *in, sqlp_val *dst, const sqlp_val *a,
                        const sqlp_val *b, const sqlp_val *c, int64_t now_ms);

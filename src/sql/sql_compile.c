@@ -969,9 +969,28 @@ static int call(cc *c, const sql_expr *e) {
   case SQL_FN_SHA256:
     return fail_at(c, e, "function %s is not supported: no digest library is linked",
                    sql_fn_name(fn));
-  case SQL_FN_RAND:
+  case SQL_FN_RAND: {
+    sqlp_reg F = reg_k(SQLP_F64, 0, 0);
+    int seed = n > 0 ? compile_kind(c, args[0], SQLP_I32) : -1;
+    if (n > 0 && seed < 0) return -1;
+    return to_result(c, e, call_fn(c, e, SQLP_FN_RAND, 0, seed, -1, -1, &F));
+  }
   case SQL_FN_JSON_VALUE:
-  case SQL_FN_JSON_QUERY: return fail_at(c, e, "function %s is not supported yet", sql_fn_name(fn));
+  case SQL_FN_JSON_QUERY: {
+    /* the defaults only (NULL ON EMPTY, NULL ON ERROR, WITHOUT WRAPPER): the typed tree does
+     * not carry the clauses; JSON_VALUE's RETURNING type is a TRY_CAST of the text */
+    sqlp_reg S = reg_k(SQLP_STR, 0, 0), R;
+    int a = compile_kind(c, args[0], SQLP_STR), b = a < 0 ? -1 : compile_kind(c, args[1], SQLP_STR);
+    int r = b < 0 ? -1
+                  : call_fn(c, e, fn == SQL_FN_JSON_VALUE ? SQLP_FN_JSON_VALUE : SQLP_FN_JSON_QUERY,
+                            0, a, b, -1, &S);
+    if (r < 0 || !reg_of_type(e->type, &R) || same_reg(&R, &S)) return r;
+    if (!sqlp_castable(SQLP_STR, R.kind))
+      return fail_at(c, e, "JSON_VALUE RETURNING this type is not supported yet");
+    int d = new_reg(c, R);
+    if (d < 0 || emit(c, SQLP_CAST, d, r, -1, -1, 1) < 0) return -1;
+    return d;
+  }
   default: return string_call(c, e);
   }
 }
@@ -1219,7 +1238,8 @@ static bool may_be_null(const sql_expr *e) {
   case SQL_FN_CURRENT_TIME:
   case SQL_FN_LOCALTIME:
   case SQL_FN_PROCTIME:
-  case SQL_FN_CURRENT_ROW_TIMESTAMP: break;
+  case SQL_FN_CURRENT_ROW_TIMESTAMP:
+  case SQL_FN_RAND: break;
   default: return true;
   }
   for (int i = 0; i < e->u.call.nargs; i++)

@@ -12,10 +12,14 @@
  * function inside), unless evaluating them fails, which is then left to run time.
  *
  * Not compiled, each refused with a message naming the function: aggregate calls (the planner
- * moves them out), RAND, MD5 and SHA256 (no digest library among the dependencies), JSON_VALUE
- * and JSON_QUERY, POSITION with a start, EXTRACT from an interval, FLOOR/CEIL of an interval,
+ * moves them out), MD5 and SHA256 (no digest library among the dependencies), POSITION with a
+ * start, EXTRACT from an interval, FLOOR/CEIL of an interval,
  * values of composite types (ARRAY, MAP, MULTISET, ROW), and BYTES concatenation. The session
  * time zone must be UTC or a fixed offset (named zones are refused).
+ *
+ * JSON_VALUE and JSON_QUERY are compiled with Flink's default clauses (NULL ON EMPTY, NULL ON
+ * ERROR, WITHOUT WRAPPER) whatever the query says: the typed tree does not carry the clauses.
+ * RAND is java.util.Random's sequence, seeded once per operator by a seed that stays the same.
  *
  * Errors are values: SPATE_EINVAL with the message and the offending node's position in err,
  * or SPATE_ENOMEM.
