@@ -24,28 +24,13 @@
 #include "base/bytes.h"
 #include "base/err.h"
 #include "operators/sql_program.h"
+#include "sql/sql_compile_int.h"
 #include "sql/sql_row_schema.h"
 #include "types/row_kind.h"
 
-typedef struct cc {
-  const spate_schema *in;
-  sqlp_reg *regs;
-  uint32_t nregs, regcap;
-  sqlp_ins *ins;
-  uint32_t nins, inscap;
-  sp_writer consts;
-  uint32_t nconsts;
-  sql_arena arena;
-  int32_t tz;
-  const char *tz_name;
-  bool fold;
-  sql_verror *err;
-  int rc;
-} cc;
-
-static int fail_at(cc *c, const sql_expr *e, const char *fmt, ...)
+int sqlc_fail(sqlc *c, const sql_expr *e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static int fail_at(cc *c, const sql_expr *e, const char *fmt, ...) {
+int sqlc_fail(sqlc *c, const sql_expr *e, const char *fmt, ...) {
   if (c->rc) return -1;
   va_list ap;
   va_start(ap, fmt);
@@ -57,7 +42,7 @@ static int fail_at(cc *c, const sql_expr *e, const char *fmt, ...) {
   return -1;
 }
 
-static int oom(cc *c) {
+int sqlc_oom(sqlc *c) {
   if (!c->rc) {
     snprintf(c->err->msg, sizeof c->err->msg, "out of memory while compiling an expression");
     c->rc = SPATE_ENOMEM;
@@ -65,17 +50,13 @@ static int oom(cc *c) {
   return -1;
 }
 
-static bool same_reg(const sqlp_reg *x, const sqlp_reg *y) {
-  return x->kind == y->kind && x->precision == y->precision && x->scale == y->scale;
-}
-
-static int new_reg(cc *c, sqlp_reg r) {
+int sqlc_new_reg(sqlc *c, sqlp_reg r) {
   if (c->nregs >= SQLP_MAX_REGS)
-    return fail_at(c, NULL, "expression too large: more than %d values", SQLP_MAX_REGS);
+    return sqlc_fail(c, NULL, "expression too large: more than %d values", SQLP_MAX_REGS);
   if (c->nregs == c->regcap) {
     uint32_t cap = c->regcap ? c->regcap * 2 : 32;
     sqlp_reg *n = sp_realloc(c->regs, cap * sizeof *n);
-    if (!n) return oom(c);
+    if (!n) return sqlc_oom(c);
     c->regs = n;
     c->regcap = cap;
   }
@@ -83,14 +64,14 @@ static int new_reg(cc *c, sqlp_reg r) {
   return (int)c->nregs++;
 }
 
-static int emit(cc *c, int op, int dst, int a, int b, int d, int64_t imm) {
+int sqlc_emit(sqlc *c, int op, int dst, int a, int b, int d, int64_t imm) {
   if (c->rc) return -1;
   if (c->nins >= SQLP_MAX_INS)
-    return fail_at(c, NULL, "expression too large: more than %d instructions", SQLP_MAX_INS);
+    return sqlc_fail(c, NULL, "expression too large: more than %d instructions", SQLP_MAX_INS);
   if (c->nins == c->inscap) {
     uint32_t cap = c->inscap ? c->inscap * 2 : 64;
     sqlp_ins *n = sp_realloc(c->ins, cap * sizeof *n);
-    if (!n) return oom(c);
+    if (!n) return sqlc_oom(c);
     c->ins = n;
     c->inscap = cap;
   }
@@ -105,13 +86,13 @@ static int emit(cc *c, int op, int dst, int a, int b, int d, int64_t imm) {
 }
 
 /* Points jump instruction j at the next instruction to be emitted. */
-static void patch(cc *c, int j) {
+void sqlc_patch(sqlc *c, int j) {
   if (j >= 0) c->ins[j].imm = c->nins;
 }
 
 /* ---- types ------------------------------------------------------------------------------ */
 
-static bool reg_of_type(const sql_type *t, sqlp_reg *r) {
+bool sqlc_type_reg(const sql_type *t, sqlp_reg *r) {
   memset(r, 0, sizeof *r);
   switch (t->kind) {
   case SQL_T_BOOLEAN: r->kind = SQLP_BOOL; break;
@@ -155,11 +136,6 @@ static bool reg_of_type(const sql_type *t, sqlp_reg *r) {
   return true;
 }
 
-static sqlp_reg reg_k(int kind, int precision, int scale) {
-  sqlp_reg r = {(uint8_t)kind, (uint8_t)precision, (uint8_t)scale};
-  return r;
-}
-
 static bool field_reg(const schema_field *f, sqlp_reg *r) {
   r->kind = (uint8_t)sqlp_kind_of_field(f);
   r->precision = r->scale = 0;
@@ -177,23 +153,21 @@ static const char *type_name(const sql_type *t, char *buf, size_t cap) {
   return buf;
 }
 
-static bool is_null_type(const sql_expr *e) { return e->type->kind == SQL_T_NULL; }
-
 /* The natural DECIMAL of an exact integer register (Flink: INT is DECIMAL(10, 0), ...). */
 static sqlp_reg dec_of(const sqlp_reg *r) {
   switch (r->kind) {
-  case SQLP_I8: return reg_k(SQLP_DEC, 3, 0);
-  case SQLP_I16: return reg_k(SQLP_DEC, 5, 0);
-  case SQLP_I32: return reg_k(SQLP_DEC, 10, 0);
-  case SQLP_I64: return reg_k(SQLP_DEC, 19, 0);
+  case SQLP_I8: return sqlc_reg_k(SQLP_DEC, 3, 0);
+  case SQLP_I16: return sqlc_reg_k(SQLP_DEC, 5, 0);
+  case SQLP_I32: return sqlc_reg_k(SQLP_DEC, 10, 0);
+  case SQLP_I64: return sqlc_reg_k(SQLP_DEC, 19, 0);
   default: return *r;
   }
 }
 
 /* ---- constants ---------------------------------------------------------------------------- */
 
-static int add_const(cc *c, const sqlp_reg *r, const sqlp_val *v) {
-  int reg = new_reg(c, *r);
+static int add_const(sqlc *c, const sqlp_reg *r, const sqlp_val *v) {
+  int reg = sqlc_new_reg(c, *r);
   if (reg < 0) return -1;
   sp_writer *w = &c->consts;
   sp_put_u32(w, (uint32_t)reg);
@@ -220,27 +194,27 @@ static int add_const(cc *c, const sqlp_reg *r, const sqlp_val *v) {
     break;
   default: sp_put_i64(w, v->i); break;
   }
-  if (w->failed) return oom(c);
-  if (emit(c, SQLP_CONST, reg, -1, -1, -1, c->nconsts) < 0) return -1;
+  if (w->failed) return sqlc_oom(c);
+  if (sqlc_emit(c, SQLP_CONST, reg, -1, -1, -1, c->nconsts) < 0) return -1;
   c->nconsts++;
   return reg;
 }
 
-static int const_str(cc *c, const char *s) {
+int sqlc_const_str(sqlc *c, const char *s) {
   sqlp_val v = {.p = (const uint8_t *)s, .len = (uint32_t)strlen(s)};
-  sqlp_reg r = reg_k(SQLP_STR, 0, 0);
+  sqlp_reg r = sqlc_reg_k(SQLP_STR, 0, 0);
   return add_const(c, &r, &v);
 }
 
-static int const_int(cc *c, int kind, int64_t i) {
+int sqlc_const_int(sqlc *c, int kind, int64_t i) {
   sqlp_val v = {.i = i};
-  sqlp_reg r = reg_k(kind, 0, 0);
+  sqlp_reg r = sqlc_reg_k(kind, 0, 0);
   return add_const(c, &r, &v);
 }
 
-static int null_reg(cc *c, const sqlp_reg *r) {
-  int reg = new_reg(c, *r);
-  if (reg < 0 || emit(c, SQLP_NULL, reg, -1, -1, -1, 0) < 0) return -1;
+int sqlc_null(sqlc *c, const sqlp_reg *r) {
+  int reg = sqlc_new_reg(c, *r);
+  if (reg < 0 || sqlc_emit(c, SQLP_NULL, reg, -1, -1, -1, 0) < 0) return -1;
   return reg;
 }
 
@@ -258,15 +232,15 @@ static bool parse_digits(const char *s, spate_int128 *out) {
   return true;
 }
 
-static int literal(cc *c, const sql_expr *e, const sqlp_reg *want) {
+static int literal(sqlc *c, const sql_expr *e, const sqlp_reg *want) {
   const sql_literal_value *l = &e->u.lit;
   sqlp_reg r;
-  if (l->kind == SQL_LIT_NULL || l->kind == SQL_LIT_UNKNOWN || is_null_type(e)) {
-    if (want) return null_reg(c, want);
-    r = reg_k(SQLP_BOOL, 0, 0);
-    return null_reg(c, &r);
+  if (l->kind == SQL_LIT_NULL || l->kind == SQL_LIT_UNKNOWN || sqlc_is_null_type(e)) {
+    if (want) return sqlc_null(c, want);
+    r = sqlc_reg_k(SQLP_BOOL, 0, 0);
+    return sqlc_null(c, &r);
   }
-  if (!reg_of_type(e->type, &r)) return fail_at(c, e, "literal of an unsupported type");
+  if (!sqlc_type_reg(e->type, &r)) return sqlc_fail(c, e, "literal of an unsupported type");
   sqlp_val v = {0};
   switch (l->kind) {
   case SQL_LIT_INTEGER:
@@ -277,8 +251,8 @@ static int literal(cc *c, const sql_expr *e, const sqlp_reg *want) {
     v.i = l->i;
     break;
   case SQL_LIT_DECIMAL:
-    if (!parse_digits(l->digits, &v.x)) return fail_at(c, e, "bad DECIMAL literal");
-    if (r.kind != SQLP_DEC) return fail_at(c, e, "DECIMAL literal of another type");
+    if (!parse_digits(l->digits, &v.x)) return sqlc_fail(c, e, "bad DECIMAL literal");
+    if (r.kind != SQLP_DEC) return sqlc_fail(c, e, "DECIMAL literal of another type");
     break;
   case SQL_LIT_APPROX: v.d = l->d; break;
   case SQL_LIT_STRING:
@@ -297,552 +271,213 @@ static int literal(cc *c, const sql_expr *e, const sqlp_reg *want) {
     if (l->kind == SQL_LIT_TIMESTAMP_LTZ) v.i -= (int64_t)c->tz * 1000;
     break;
   case SQL_LIT_INTERVAL: v.i = l->i; break;
-  default: return fail_at(c, e, "unsupported literal");
+  default: return sqlc_fail(c, e, "unsupported literal");
   }
   return add_const(c, &r, &v);
 }
 
 /* ---- expressions ------------------------------------------------------------------------ */
 
-static int compile(cc *c, const sql_expr *e);
+int sqlc_expr(sqlc *c, const sql_expr *e);
 
 /* e as a register of type want (a cast when its own type differs). */
-static int compile_to(cc *c, const sql_expr *e, const sqlp_reg *want) {
+int sqlc_expr_to(sqlc *c, const sql_expr *e, const sqlp_reg *want) {
   if (c->rc) return -1;
-  if (is_null_type(e) || (e->kind == SQL_E_LITERAL &&
-                          (e->u.lit.kind == SQL_LIT_NULL || e->u.lit.kind == SQL_LIT_UNKNOWN)))
-    return null_reg(c, want);
-  int r = compile(c, e);
+  if (sqlc_is_null_type(e) || (e->kind == SQL_E_LITERAL &&
+                               (e->u.lit.kind == SQL_LIT_NULL || e->u.lit.kind == SQL_LIT_UNKNOWN)))
+    return sqlc_null(c, want);
+  int r = sqlc_expr(c, e);
   if (r < 0) return -1;
-  if (same_reg(&c->regs[r], want)) return r;
+  if (sqlc_same_reg(&c->regs[r], want)) return r;
   if (!sqlp_castable(c->regs[r].kind, want->kind))
-    return fail_at(c, e, "cannot convert %s to %s here", sqlp_kind_name(c->regs[r].kind),
-                   sqlp_kind_name(want->kind));
-  int d = new_reg(c, *want);
-  if (d < 0 || emit(c, SQLP_CAST, d, r, -1, -1, 0) < 0) return -1;
+    return sqlc_fail(c, e, "cannot convert %s to %s here", sqlp_kind_name(c->regs[r].kind),
+                     sqlp_kind_name(want->kind));
+  int d = sqlc_new_reg(c, *want);
+  if (d < 0 || sqlc_emit(c, SQLP_CAST, d, r, -1, -1, 0) < 0) return -1;
   return d;
 }
 
-static int compile_kind(cc *c, const sql_expr *e, int kind) {
-  sqlp_reg r = reg_k(kind, 0, 0);
-  return compile_to(c, e, &r);
+int sqlc_expr_kind(sqlc *c, const sql_expr *e, int kind) {
+  sqlp_reg r = sqlc_reg_k(kind, 0, 0);
+  return sqlc_expr_to(c, e, &r);
 }
 
 /* The register type of the common type of n expressions (comparisons, IN, BETWEEN). */
-static bool common_reg(cc *c, const sql_expr *const *es, int n, sqlp_reg *out) {
+bool sqlc_common(sqlc *c, const sql_expr *const *es, int n, sqlp_reg *out) {
   const sql_type *ts[64];
   int k = 0;
   for (int i = 0; i < n && k < 64; i++)
-    if (!is_null_type(es[i])) ts[k++] = es[i]->type;
+    if (!sqlc_is_null_type(es[i])) ts[k++] = es[i]->type;
   if (k == 0) {
-    *out = reg_k(SQLP_BOOL, 0, 0);
+    *out = sqlc_reg_k(SQLP_BOOL, 0, 0);
     return true;
   }
   bool oomf = false;
   const sql_type *t = sql_type_common(ts, k, &c->arena, &oomf);
   if (oomf) {
-    oom(c);
+    sqlc_oom(c);
     return false;
   }
-  if (!t || !reg_of_type(t, out)) {
+  if (!t || !sqlc_type_reg(t, out)) {
     char a[96];
-    fail_at(c, es[0], "no common type for comparing %s", type_name(ts[0], a, sizeof a));
+    sqlc_fail(c, es[0], "no common type for comparing %s", type_name(ts[0], a, sizeof a));
     return false;
   }
   return true;
 }
 
-static int cmp_of(cc *c, const sql_expr *x, const sql_expr *y, int how) {
+int sqlc_cmp(sqlc *c, const sql_expr *x, const sql_expr *y, int how) {
   const sql_expr *pair[2] = {x, y};
   sqlp_reg t;
-  if (!common_reg(c, pair, 2, &t)) return -1;
-  int a = compile_to(c, x, &t), b = a < 0 ? -1 : compile_to(c, y, &t);
+  if (!sqlc_common(c, pair, 2, &t)) return -1;
+  int a = sqlc_expr_to(c, x, &t), b = a < 0 ? -1 : sqlc_expr_to(c, y, &t);
   if (b < 0) return -1;
-  int d = new_reg(c, reg_k(SQLP_BOOL, 0, 0));
-  if (d < 0 || emit(c, SQLP_CMP, d, a, b, -1, how) < 0) return -1;
+  int d = sqlc_new_reg(c, sqlc_reg_k(SQLP_BOOL, 0, 0));
+  if (d < 0 || sqlc_emit(c, SQLP_CMP, d, a, b, -1, how) < 0) return -1;
   return d;
 }
 
-static int op2(cc *c, int op, int kind, int a, int b, int64_t imm) {
-  int d = new_reg(c, reg_k(kind, 0, 0));
-  if (d < 0 || emit(c, op, d, a, b, -1, imm) < 0) return -1;
+int sqlc_op2(sqlc *c, int op, int kind, int a, int b, int64_t imm) {
+  int d = sqlc_new_reg(c, sqlc_reg_k(kind, 0, 0));
+  if (d < 0 || sqlc_emit(c, op, d, a, b, -1, imm) < 0) return -1;
   return d;
 }
 
 /* AND / OR with the right operand skipped when the left decides. */
-static int logic(cc *c, const sql_expr *const *args, int n, bool is_or) {
-  int acc = compile_kind(c, args[0], SQLP_BOOL);
+static int logic(sqlc *c, const sql_expr *const *args, int n, bool is_or) {
+  int acc = sqlc_expr_kind(c, args[0], SQLP_BOOL);
   for (int i = 1; i < n && acc >= 0; i++) {
-    int d = new_reg(c, reg_k(SQLP_BOOL, 0, 0));
-    if (d < 0 || emit(c, SQLP_MOVE, d, acc, -1, -1, 0) < 0) return -1;
-    int t = op2(c, SQLP_IS, SQLP_BOOL, acc, -1, is_or ? SQLP_IS_TRUE : SQLP_IS_FALSE);
-    int j = t < 0 ? -1 : emit(c, SQLP_JUMP_TRUE, -1, t, -1, -1, 0);
-    int r = j < 0 ? -1 : compile_kind(c, args[i], SQLP_BOOL);
-    if (r < 0 || emit(c, is_or ? SQLP_OR : SQLP_AND, d, acc, r, -1, 0) < 0) return -1;
-    patch(c, j);
+    int d = sqlc_new_reg(c, sqlc_reg_k(SQLP_BOOL, 0, 0));
+    if (d < 0 || sqlc_emit(c, SQLP_MOVE, d, acc, -1, -1, 0) < 0) return -1;
+    int t = sqlc_op2(c, SQLP_IS, SQLP_BOOL, acc, -1, is_or ? SQLP_IS_TRUE : SQLP_IS_FALSE);
+    int j = t < 0 ? -1 : sqlc_emit(c, SQLP_JUMP_TRUE, -1, t, -1, -1, 0);
+    int r = j < 0 ? -1 : sqlc_expr_kind(c, args[i], SQLP_BOOL);
+    if (r < 0 || sqlc_emit(c, is_or ? SQLP_OR : SQLP_AND, d, acc, r, -1, 0) < 0) return -1;
+    sqlc_patch(c, j);
     acc = d;
   }
   return acc;
 }
 
-static int negate(cc *c, int r) { return r < 0 ? -1 : op2(c, SQLP_NOT, SQLP_BOOL, r, -1, 0); }
+int sqlc_not(sqlc *c, int r) { return r < 0 ? -1 : sqlc_op2(c, SQLP_NOT, SQLP_BOOL, r, -1, 0); }
 
-static bool is_ivl_reg(const sqlp_reg *r) {
-  return r->kind == SQLP_IVL_YM || r->kind == SQLP_IVL_DT;
-}
-
-static int arith(cc *c, const sql_expr *e, int how) {
+static int arith(sqlc *c, const sql_expr *e, int how) {
   sqlp_reg R;
   const sql_expr *x = e->u.call.args[0], *y = e->u.call.args[1];
-  if (!reg_of_type(e->type, &R)) return fail_at(c, e, "arithmetic of an unsupported type");
+  if (!sqlc_type_reg(e->type, &R)) return sqlc_fail(c, e, "arithmetic of an unsupported type");
   if (R.kind == SQLP_DATE || R.kind == SQLP_TIME || R.kind == SQLP_TS || R.kind == SQLP_TS_LTZ) {
     sqlp_reg tx, ty;
-    bool xt = reg_of_type(x->type, &tx) && !is_ivl_reg(&tx);
+    bool xt = sqlc_type_reg(x->type, &tx) && !sqlc_is_ivl(&tx);
     const sql_expr *t = xt ? x : y, *iv = xt ? y : x;
-    if (!reg_of_type(iv->type, &ty) || !is_ivl_reg(&ty) || (!xt && how == SQLP_SUB))
-      return fail_at(c, e, "unsupported date and time arithmetic");
-    int a = compile_to(c, t, &R), b = a < 0 ? -1 : compile_to(c, iv, &ty);
+    if (!sqlc_type_reg(iv->type, &ty) || !sqlc_is_ivl(&ty) || (!xt && how == SQLP_SUB))
+      return sqlc_fail(c, e, "unsupported date and time arithmetic");
+    int a = sqlc_expr_to(c, t, &R), b = a < 0 ? -1 : sqlc_expr_to(c, iv, &ty);
     if (b < 0) return -1;
-    int d = new_reg(c, R);
-    if (d < 0 || emit(c, SQLP_TIME_ADD, d, a, b, -1, how == SQLP_SUB ? -1 : 1) < 0) return -1;
+    int d = sqlc_new_reg(c, R);
+    if (d < 0 || sqlc_emit(c, SQLP_TIME_ADD, d, a, b, -1, how == SQLP_SUB ? -1 : 1) < 0) return -1;
     return d;
   }
-  if (is_ivl_reg(&R)) {
+  if (sqlc_is_ivl(&R)) {
     int a, b;
     if (how == SQLP_ADD || how == SQLP_SUB) {
-      a = compile_to(c, x, &R);
-      b = a < 0 ? -1 : compile_to(c, y, &R);
+      a = sqlc_expr_to(c, x, &R);
+      b = a < 0 ? -1 : sqlc_expr_to(c, y, &R);
     } else {
       sqlp_reg tx;
-      bool x_ivl = reg_of_type(x->type, &tx) && is_ivl_reg(&tx);
+      bool x_ivl = sqlc_type_reg(x->type, &tx) && sqlc_is_ivl(&tx);
       const sql_expr *iv = x_ivl ? x : y, *num = x_ivl ? y : x;
-      if (!x_ivl && how == SQLP_DIV) return fail_at(c, e, "a number divided by an interval");
+      if (!x_ivl && how == SQLP_DIV) return sqlc_fail(c, e, "a number divided by an interval");
       sqlp_reg nr;
-      if (!reg_of_type(num->type, &nr)) return fail_at(c, e, "interval times a non-number");
-      if (nr.kind == SQLP_F32) nr = reg_k(SQLP_F64, 0, 0);
-      a = compile_to(c, iv, &R);
-      b = a < 0 ? -1 : compile_to(c, num, &nr);
+      if (!sqlc_type_reg(num->type, &nr)) return sqlc_fail(c, e, "interval times a non-number");
+      if (nr.kind == SQLP_F32) nr = sqlc_reg_k(SQLP_F64, 0, 0);
+      a = sqlc_expr_to(c, iv, &R);
+      b = a < 0 ? -1 : sqlc_expr_to(c, num, &nr);
     }
     if (b < 0) return -1;
-    int d = new_reg(c, R);
-    if (d < 0 || emit(c, SQLP_ARITH, d, a, b, -1, how) < 0) return -1;
+    int d = sqlc_new_reg(c, R);
+    if (d < 0 || sqlc_emit(c, SQLP_ARITH, d, a, b, -1, how) < 0) return -1;
     return d;
   }
-  if (R.kind < SQLP_I8 || R.kind > SQLP_DEC) return fail_at(c, e, "arithmetic of non-numbers");
+  if (R.kind < SQLP_I8 || R.kind > SQLP_DEC) return sqlc_fail(c, e, "arithmetic of non-numbers");
   int a, b;
   if (R.kind == SQLP_DEC) {
     /* the operands keep their own scale; integers become their natural DECIMAL */
     sqlp_reg tx, ty;
-    if (!reg_of_type(x->type, &tx) || !reg_of_type(y->type, &ty))
-      return fail_at(c, e, "arithmetic of non-numbers");
-    if (is_null_type(x)) tx = R;
-    if (is_null_type(y)) ty = R;
+    if (!sqlc_type_reg(x->type, &tx) || !sqlc_type_reg(y->type, &ty))
+      return sqlc_fail(c, e, "arithmetic of non-numbers");
+    if (sqlc_is_null_type(x)) tx = R;
+    if (sqlc_is_null_type(y)) ty = R;
     tx = dec_of(&tx);
     ty = dec_of(&ty);
     if (tx.kind != SQLP_DEC) tx = R;
     if (ty.kind != SQLP_DEC) ty = R;
-    a = compile_to(c, x, &tx);
-    b = a < 0 ? -1 : compile_to(c, y, &ty);
+    a = sqlc_expr_to(c, x, &tx);
+    b = a < 0 ? -1 : sqlc_expr_to(c, y, &ty);
   } else {
-    a = compile_to(c, x, &R);
-    b = a < 0 ? -1 : compile_to(c, y, &R);
+    a = sqlc_expr_to(c, x, &R);
+    b = a < 0 ? -1 : sqlc_expr_to(c, y, &R);
   }
   if (b < 0) return -1;
-  int d = new_reg(c, R);
-  if (d < 0 || emit(c, SQLP_ARITH, d, a, b, -1, how) < 0) return -1;
+  int d = sqlc_new_reg(c, R);
+  if (d < 0 || sqlc_emit(c, SQLP_ARITH, d, a, b, -1, how) < 0) return -1;
   return d;
 }
 
 /* CASE / IF: pairs (cond, value) then the else value, into one register of the result. */
-static int branches(cc *c, const sql_expr *e, sql_expr *const *args, int n) {
+static int branches(sqlc *c, const sql_expr *e, sql_expr *const *args, int n) {
   sqlp_reg R;
-  if (!reg_of_type(e->type, &R)) {
-    if (!is_null_type(e)) return fail_at(c, e, "conditional of an unsupported type");
-    R = reg_k(SQLP_BOOL, 0, 0);
+  if (!sqlc_type_reg(e->type, &R)) {
+    if (!sqlc_is_null_type(e)) return sqlc_fail(c, e, "conditional of an unsupported type");
+    R = sqlc_reg_k(SQLP_BOOL, 0, 0);
   }
-  int d = new_reg(c, R);
+  int d = sqlc_new_reg(c, R);
   if (d < 0) return -1;
   int ends[256], nends = 0;
-  if (n / 2 > 255) return fail_at(c, e, "too many WHEN branches");
+  if (n / 2 > 255) return sqlc_fail(c, e, "too many WHEN branches");
   /* the simple form CASE x WHEN v THEN ...: the operand first (an even count of arguments) */
   const sql_expr *operand = n % 2 == 0 ? args[0] : NULL;
   int first = operand ? 1 : 0;
   for (int i = first; i + 1 < n; i += 2) {
-    int cond = operand ? cmp_of(c, operand, args[i], SQLP_EQ) : compile_kind(c, args[i], SQLP_BOOL);
-    int skip = cond < 0 ? -1 : emit(c, SQLP_JUMP_NOT_TRUE, -1, cond, -1, -1, 0);
-    int v = skip < 0 ? -1 : compile_to(c, args[i + 1], &R);
-    if (v < 0 || emit(c, SQLP_MOVE, d, v, -1, -1, 0) < 0) return -1;
-    if ((ends[nends++] = emit(c, SQLP_JUMP, -1, -1, -1, -1, 0)) < 0) return -1;
-    patch(c, skip);
+    int cond =
+        operand ? sqlc_cmp(c, operand, args[i], SQLP_EQ) : sqlc_expr_kind(c, args[i], SQLP_BOOL);
+    int skip = cond < 0 ? -1 : sqlc_emit(c, SQLP_JUMP_NOT_TRUE, -1, cond, -1, -1, 0);
+    int v = skip < 0 ? -1 : sqlc_expr_to(c, args[i + 1], &R);
+    if (v < 0 || sqlc_emit(c, SQLP_MOVE, d, v, -1, -1, 0) < 0) return -1;
+    if ((ends[nends++] = sqlc_emit(c, SQLP_JUMP, -1, -1, -1, -1, 0)) < 0) return -1;
+    sqlc_patch(c, skip);
   }
-  int v = compile_to(c, args[n - 1], &R);
-  if (v < 0 || emit(c, SQLP_MOVE, d, v, -1, -1, 0) < 0) return -1;
-  for (int i = 0; i < nends; i++) patch(c, ends[i]);
+  int v = sqlc_expr_to(c, args[n - 1], &R);
+  if (v < 0 || sqlc_emit(c, SQLP_MOVE, d, v, -1, -1, 0) < 0) return -1;
+  for (int i = 0; i < nends; i++) sqlc_patch(c, ends[i]);
   return d;
 }
 
-static int coalesce(cc *c, const sql_expr *e, sql_expr *const *args, int n) {
+static int coalesce(sqlc *c, const sql_expr *e, sql_expr *const *args, int n) {
   sqlp_reg R;
-  if (!reg_of_type(e->type, &R)) {
-    if (!is_null_type(e)) return fail_at(c, e, "COALESCE of an unsupported type");
-    R = reg_k(SQLP_BOOL, 0, 0);
+  if (!sqlc_type_reg(e->type, &R)) {
+    if (!sqlc_is_null_type(e)) return sqlc_fail(c, e, "COALESCE of an unsupported type");
+    R = sqlc_reg_k(SQLP_BOOL, 0, 0);
   }
-  int d = new_reg(c, R);
+  int d = sqlc_new_reg(c, R);
   if (d < 0) return -1;
   int ends[256], nends = 0;
-  if (n > 256) return fail_at(c, e, "too many COALESCE operands");
+  if (n > 256) return sqlc_fail(c, e, "too many COALESCE operands");
   for (int i = 0; i < n; i++) {
-    int v = compile_to(c, args[i], &R);
-    if (v < 0 || emit(c, SQLP_MOVE, d, v, -1, -1, 0) < 0) return -1;
-    if (i + 1 < n && (ends[nends++] = emit(c, SQLP_JUMP_NOT_NULL, -1, d, -1, -1, 0)) < 0) return -1;
+    int v = sqlc_expr_to(c, args[i], &R);
+    if (v < 0 || sqlc_emit(c, SQLP_MOVE, d, v, -1, -1, 0) < 0) return -1;
+    if (i + 1 < n && (ends[nends++] = sqlc_emit(c, SQLP_JUMP_NOT_NULL, -1, d, -1, -1, 0)) < 0)
+      return -1;
   }
-  for (int i = 0; i < nends; i++) patch(c, ends[i]);
+  for (int i = 0; i < nends; i++) sqlc_patch(c, ends[i]);
   return d;
 }
 
-static int call_fn(cc *c, const sql_expr *e, int fn, int unit, int a, int b, int d_,
-                   const sqlp_reg *R) {
-  if (c->rc) return -1;
-  int d = new_reg(c, *R);
-  if (d < 0 || emit(c, SQLP_CALL, d, a, b, d_, (int64_t)fn | (int64_t)unit << 16) < 0) return -1;
-  (void)e;
-  return d;
-}
-
-/* A call's result cast to the validator's type when the function's own differs. */
-static int to_result(cc *c, const sql_expr *e, int r) {
-  sqlp_reg R;
-  if (r < 0) return -1;
-  if (!reg_of_type(e->type, &R) || same_reg(&R, &c->regs[r])) return r;
-  int d = new_reg(c, R);
-  if (d < 0 || emit(c, SQLP_CAST, d, r, -1, -1, 0) < 0) return -1;
-  return d;
-}
-
-static int arg_str(cc *c, const sql_expr *e, int i) {
-  return i < e->u.call.nargs ? compile_kind(c, e->u.call.args[i], SQLP_STR) : -1;
-}
-static int arg_i32(cc *c, const sql_expr *e, int i) {
-  return i < e->u.call.nargs ? compile_kind(c, e->u.call.args[i], SQLP_I32) : -1;
-}
-
-/* A temporal operand: DATE, TIMESTAMP or TIMESTAMP_LTZ as it is, a string as TIMESTAMP(3). */
-static int arg_temporal(cc *c, const sql_expr *x) {
-  sqlp_reg r;
-  if (!reg_of_type(x->type, &r) || r.kind == SQLP_STR) r = reg_k(SQLP_TS, 3, 0);
-  if (r.kind != SQLP_DATE && r.kind != SQLP_TS && r.kind != SQLP_TS_LTZ)
-    return fail_at(c, x, "a date or timestamp is needed here");
-  return compile_to(c, x, &r);
-}
-
-static int string_call(cc *c, const sql_expr *e) {
-  int fn = e->u.call.fn, n = e->u.call.nargs;
-  sqlp_reg S = reg_k(SQLP_STR, 0, 0), I = reg_k(SQLP_I32, 0, 0), B = reg_k(SQLP_BOOL, 0, 0);
-  int a, b, r;
-  switch (fn) {
-  case SQL_FN_CONCAT_OP:
-  case SQL_FN_CONCAT: {
-    sqlp_reg R;
-    if (reg_of_type(e->type, &R) && R.kind == SQLP_BIN)
-      return fail_at(c, e, "concatenation of BYTES is not supported yet");
-    r = arg_str(c, e, 0);
-    for (int i = 1; i < n && r >= 0; i++) {
-      b = arg_str(c, e, i);
-      r = b < 0 ? -1 : call_fn(c, e, SQLP_FN_CONCAT, 0, r, b, -1, &S);
-    }
-    return r;
-  }
-  case SQL_FN_CONCAT_WS: {
-    int sep = arg_str(c, e, 0);
-    if (sep < 0) return -1;
-    if (n == 1) return const_str(c, "");
-    int acc = arg_str(c, e, 1);
-    int nul = acc < 0 ? -1 : null_reg(c, &S);
-    for (int i = 2; i < n && acc >= 0; i++) {
-      b = arg_str(c, e, i);
-      acc = b < 0 ? -1 : call_fn(c, e, SQLP_FN_CONCAT_WS, 0, sep, acc, b, &S);
-    }
-    if (n == 2 && acc >= 0) acc = call_fn(c, e, SQLP_FN_CONCAT_WS, 0, sep, acc, nul, &S);
-    if (acc < 0) return -1;
-    /* every string NULL: '' (a NULL separator stays NULL) */
-    int d = new_reg(c, S);
-    if (d < 0 || emit(c, SQLP_MOVE, d, acc, -1, -1, 0) < 0) return -1;
-    int j1 = emit(c, SQLP_JUMP_NOT_NULL, -1, d, -1, -1, 0);
-    int sn = op2(c, SQLP_IS, SQLP_BOOL, sep, -1, SQLP_IS_NULL);
-    int j2 = sn < 0 ? -1 : emit(c, SQLP_JUMP_TRUE, -1, sn, -1, -1, 0);
-    int empty = j2 < 0 ? -1 : const_str(c, "");
-    if (empty < 0 || emit(c, SQLP_MOVE, d, empty, -1, -1, 0) < 0) return -1;
-    patch(c, j1);
-    patch(c, j2);
-    return d;
-  }
-  case SQL_FN_UPPER:
-  case SQL_FN_LOWER:
-  case SQL_FN_INITCAP:
-    a = arg_str(c, e, 0);
-    return a < 0 ? -1
-                 : call_fn(c, e,
-                           fn == SQL_FN_UPPER   ? SQLP_FN_UPPER
-                           : fn == SQL_FN_LOWER ? SQLP_FN_LOWER
-                                                : SQLP_FN_INITCAP,
-                           0, a, -1, -1, &S);
-  case SQL_FN_CHAR_LENGTH:
-    a = arg_str(c, e, 0);
-    return to_result(c, e, a < 0 ? -1 : call_fn(c, e, SQLP_FN_CHAR_LENGTH, 0, a, -1, -1, &I));
-  case SQL_FN_TRIM:
-  case SQL_FN_LTRIM:
-  case SQL_FN_RTRIM: {
-    int side = fn == SQL_FN_LTRIM   ? 2
-               : fn == SQL_FN_RTRIM ? 3
-               : e->u.call.trim     ? e->u.call.trim
-                                    : 1;
-    int chars = n == 2 ? arg_str(c, e, 0) : const_str(c, " ");
-    int x = chars < 0 ? -1 : arg_str(c, e, n - 1);
-    return x < 0 ? -1 : call_fn(c, e, SQLP_FN_TRIM, side, chars, x, -1, &S);
-  }
-  case SQL_FN_SUBSTRING: {
-    int x = arg_str(c, e, 0), from = x < 0 ? -1 : arg_i32(c, e, 1);
-    int len = n > 2 && from >= 0 ? arg_i32(c, e, 2) : -1;
-    if (from < 0 || (n > 2 && len < 0)) return -1;
-    return call_fn(c, e, SQLP_FN_SUBSTRING, 0, x, from, len, &S);
-  }
-  case SQL_FN_POSITION:
-    if (n > 2) return fail_at(c, e, "POSITION with a start position is not supported yet");
-    a = arg_str(c, e, 0);
-    b = a < 0 ? -1 : arg_str(c, e, 1);
-    return to_result(c, e, b < 0 ? -1 : call_fn(c, e, SQLP_FN_POSITION, 0, a, b, -1, &I));
-  case SQL_FN_REPLACE:
-  case SQL_FN_REGEXP_REPLACE:
-  case SQL_FN_LPAD:
-  case SQL_FN_RPAD: {
-    bool pad = fn == SQL_FN_LPAD || fn == SQL_FN_RPAD;
-    a = arg_str(c, e, 0);
-    b = a < 0 ? -1 : pad ? arg_i32(c, e, 1) : arg_str(c, e, 1);
-    int x = b < 0 ? -1 : arg_str(c, e, 2);
-    if (x < 0) return -1;
-    int f = fn == SQL_FN_REPLACE ? SQLP_FN_REPLACE
-            : fn == SQL_FN_LPAD  ? SQLP_FN_LPAD
-            : fn == SQL_FN_RPAD  ? SQLP_FN_RPAD
-                                 : SQLP_FN_REGEXP_REPLACE;
-    return call_fn(c, e, f, 0, a, b, x, &S);
-  }
-  case SQL_FN_REGEXP:
-    a = arg_str(c, e, 0);
-    b = a < 0 ? -1 : arg_str(c, e, 1);
-    return b < 0 ? -1 : call_fn(c, e, SQLP_FN_REGEXP, 0, a, b, -1, &B);
-  case SQL_FN_REGEXP_EXTRACT:
-  case SQL_FN_SPLIT_INDEX: {
-    a = arg_str(c, e, 0);
-    b = a < 0 ? -1 : arg_str(c, e, 1);
-    int x = n > 2 && b >= 0 ? arg_i32(c, e, 2) : -1;
-    if (b < 0 || (n > 2 && x < 0)) return -1;
-    if (fn == SQL_FN_SPLIT_INDEX && n < 3) return fail_at(c, e, "SPLIT_INDEX needs an index");
-    return call_fn(c, e, fn == SQL_FN_SPLIT_INDEX ? SQLP_FN_SPLIT_INDEX : SQLP_FN_REGEXP_EXTRACT, 0,
-                   a, b, x, &S);
-  }
-  case SQL_FN_LIKE:
-  case SQL_FN_SIMILAR_TO: {
-    a = arg_str(c, e, 0);
-    b = a < 0 ? -1 : arg_str(c, e, 1);
-    int x = n > 2 && b >= 0 ? arg_str(c, e, 2) : -1;
-    if (b < 0 || (n > 2 && x < 0)) return -1;
-    r = call_fn(c, e, fn == SQL_FN_LIKE ? SQLP_FN_LIKE : SQLP_FN_SIMILAR, 0, a, b, x, &B);
-    return e->u.call.flags & SQL_CALL_NEGATED ? negate(c, r) : r;
-  }
-  default: return fail_at(c, e, "function %s is not supported yet", sql_fn_name(fn));
-  }
-}
-
-static int64_t unit_ms(int unit) {
-  switch (unit) {
-  case SQL_UNIT_WEEK: return 7 * 86400000LL;
-  case SQL_UNIT_DAY: return 86400000LL;
-  case SQL_UNIT_HOUR: return 3600000;
-  case SQL_UNIT_MINUTE: return 60000;
-  case SQL_UNIT_SECOND: return 1000;
-  case SQL_UNIT_MILLISECOND: return 1;
-  default: return 0;
-  }
-}
-
-static int temporal_call(cc *c, const sql_expr *e) {
-  int fn = e->u.call.fn, n = e->u.call.nargs, unit = e->u.call.unit;
-  sql_expr *const *args = e->u.call.args;
-  sqlp_reg R;
-  bool typed = reg_of_type(e->type, &R);
-  int a, b;
-  switch (fn) {
-  case SQL_FN_CURRENT_TIMESTAMP:
-  case SQL_FN_NOW:
-  case SQL_FN_PROCTIME:
-  case SQL_FN_CURRENT_ROW_TIMESTAMP: {
-    sqlp_reg t = reg_k(SQLP_TS_LTZ, 3, 0);
-    return to_result(c, e, call_fn(c, e, SQLP_FN_NOW, 0, -1, -1, -1, &t));
-  }
-  case SQL_FN_LOCALTIMESTAMP: {
-    sqlp_reg t = reg_k(SQLP_TS, 3, 0);
-    return to_result(c, e, call_fn(c, e, SQLP_FN_LOCALTS, 0, -1, -1, -1, &t));
-  }
-  case SQL_FN_CURRENT_DATE: {
-    sqlp_reg t = reg_k(SQLP_DATE, 0, 0);
-    return call_fn(c, e, SQLP_FN_CURRENT_DATE, 0, -1, -1, -1, &t);
-  }
-  case SQL_FN_CURRENT_TIME:
-  case SQL_FN_LOCALTIME: {
-    sqlp_reg t = reg_k(SQLP_TIME, 0, 0);
-    return to_result(c, e, call_fn(c, e, SQLP_FN_CURRENT_TIME, 0, -1, -1, -1, &t));
-  }
-  case SQL_FN_EXTRACT: {
-    sqlp_reg t;
-    if (!reg_of_type(args[0]->type, &t) || is_ivl_reg(&t))
-      return fail_at(c, e, "EXTRACT from an interval is not supported yet");
-    a = compile(c, args[0]);
-    sqlp_reg I = reg_k(SQLP_I64, 0, 0);
-    return a < 0 ? -1 : call_fn(c, e, SQLP_FN_EXTRACT, unit, a, -1, -1, &I);
-  }
-  case SQL_FN_FLOOR:
-  case SQL_FN_CEIL: {
-    sqlp_reg t;
-    if (!typed || !reg_of_type(args[0]->type, &t)) return fail_at(c, e, "unsupported FLOOR/CEIL");
-    if (is_ivl_reg(&t)) return fail_at(c, e, "FLOOR/CEIL of an interval is not supported yet");
-    if (unit == SQL_UNIT_NONE) {
-      if (t.kind == SQLP_DATE || t.kind == SQLP_TIME || t.kind == SQLP_TS)
-        return fail_at(c, e, "FLOOR/CEIL of a date or time needs a unit");
-      a = compile(c, args[0]);
-      return a < 0 ? -1
-                   : call_fn(c, e, fn == SQL_FN_FLOOR ? SQLP_FN_FLOOR : SQLP_FN_CEIL, 0, a, -1, -1,
-                             &R);
-    }
-    if (t.kind == SQLP_TIME) return fail_at(c, e, "FLOOR/CEIL of a TIME is not supported yet");
-    a = compile(c, args[0]);
-    return to_result(
-        c, e,
-        a < 0 ? -1
-              : call_fn(c, e, fn == SQL_FN_FLOOR ? SQLP_FN_FLOOR_TIME : SQLP_FN_CEIL_TIME, unit, a,
-                        -1, -1, &c->regs[a]));
-  }
-  case SQL_FN_TIMESTAMPADD: {
-    if (!typed) return fail_at(c, e, "unsupported TIMESTAMPADD");
-    int64_t months = unit == SQL_UNIT_YEAR      ? 12
-                     : unit == SQL_UNIT_QUARTER ? 3
-                     : unit == SQL_UNIT_MONTH   ? 1
-                                                : 0;
-    int64_t ms = unit_ms(unit);
-    if (!months && !ms)
-      return fail_at(c, e, "TIMESTAMPADD by %s is not supported", sql_unit_name(unit));
-    int step = const_int(c, months ? SQLP_IVL_YM : SQLP_IVL_DT, months ? months : ms);
-    int count = step < 0 ? -1 : compile_kind(c, args[0], SQLP_I64);
-    int iv = count < 0
-                 ? -1
-                 : op2(c, SQLP_ARITH, months ? SQLP_IVL_YM : SQLP_IVL_DT, step, count, SQLP_MUL);
-    int t = iv < 0 ? -1 : compile_to(c, args[1], &R);
-    if (t < 0) return -1;
-    int d = new_reg(c, R);
-    if (d < 0 || emit(c, SQLP_TIME_ADD, d, t, iv, -1, 1) < 0) return -1;
-    return d;
-  }
-  case SQL_FN_TIMESTAMPDIFF: {
-    const sql_expr *pair[2] = {args[0], args[1]};
-    sqlp_reg t;
-    if (!common_reg(c, pair, 2, &t)) return -1;
-    if (t.kind != SQLP_DATE && t.kind != SQLP_TS && t.kind != SQLP_TS_LTZ)
-      return fail_at(c, e, "TIMESTAMPDIFF of a TIME is not supported yet");
-    a = compile_to(c, args[0], &t);
-    b = a < 0 ? -1 : compile_to(c, args[1], &t);
-    sqlp_reg I = reg_k(SQLP_I32, 0, 0);
-    return b < 0 ? -1 : call_fn(c, e, SQLP_FN_TSDIFF, unit, a, b, -1, &I);
-  }
-  case SQL_FN_DATE_FORMAT: {
-    sqlp_reg S = reg_k(SQLP_STR, 0, 0);
-    a = arg_temporal(c, args[0]);
-    b = a < 0 ? -1 : arg_str(c, e, 1);
-    return b < 0 ? -1 : call_fn(c, e, SQLP_FN_DATE_FORMAT, 0, a, b, -1, &S);
-  }
-  case SQL_FN_UNIX_TIMESTAMP: {
-    sqlp_reg I = reg_k(SQLP_I64, 0, 0);
-    a = n > 0 ? arg_str(c, e, 0) : -1;
-    b = n > 1 && a >= 0 ? arg_str(c, e, 1) : -1;
-    if ((n > 0 && a < 0) || (n > 1 && b < 0)) return -1;
-    return call_fn(c, e, SQLP_FN_UNIX_TIMESTAMP, 0, a, b, -1, &I);
-  }
-  case SQL_FN_FROM_UNIXTIME: {
-    sqlp_reg S = reg_k(SQLP_STR, 0, 0);
-    a = compile_kind(c, args[0], SQLP_I64);
-    b = n > 1 && a >= 0 ? arg_str(c, e, 1) : -1;
-    if (a < 0 || (n > 1 && b < 0)) return -1;
-    return call_fn(c, e, SQLP_FN_FROM_UNIXTIME, 0, a, b, -1, &S);
-  }
-  case SQL_FN_TO_TIMESTAMP:
-  case SQL_FN_TO_DATE: {
-    sqlp_reg T = reg_k(SQLP_TS, 3, 0);
-    a = arg_str(c, e, 0);
-    b = n > 1 && a >= 0 ? arg_str(c, e, 1) : -1;
-    if (a < 0 || (n > 1 && b < 0)) return -1;
-    if (fn == SQL_FN_TO_DATE && n == 1) { /* as TRY_CAST(s AS DATE) */
-      sqlp_reg D = reg_k(SQLP_DATE, 0, 0);
-      int d = new_reg(c, D);
-      if (d < 0 || emit(c, SQLP_CAST, d, a, -1, -1, 1) < 0) return -1;
-      return d;
-    }
-    return to_result(c, e, call_fn(c, e, SQLP_FN_TO_TIMESTAMP, 0, a, b, -1, &T));
-  }
-  case SQL_FN_TO_TIMESTAMP_LTZ: {
-    sqlp_reg t;
-    if (!reg_of_type(args[0]->type, &t)) return fail_at(c, e, "unsupported TO_TIMESTAMP_LTZ");
-    if (t.kind == SQLP_F32) t = reg_k(SQLP_F64, 0, 0);
-    a = compile_to(c, args[0], &t);
-    b = a < 0 ? -1 : n > 1 ? arg_i32(c, e, 1) : const_int(c, SQLP_I32, 3);
-    sqlp_reg T = reg_k(SQLP_TS_LTZ, 3, 0);
-    return b < 0 ? -1 : to_result(c, e, call_fn(c, e, SQLP_FN_TO_TIMESTAMP_LTZ, 0, a, b, -1, &T));
-  }
-  default: return fail_at(c, e, "function %s is not supported yet", sql_fn_name(fn));
-  }
-}
-
-static int math_call(cc *c, const sql_expr *e) {
-  int fn = e->u.call.fn, n = e->u.call.nargs;
-  sql_expr *const *args = e->u.call.args;
-  sqlp_reg R, F = reg_k(SQLP_F64, 0, 0);
-  if (!reg_of_type(e->type, &R)) return fail_at(c, e, "unsupported %s", sql_fn_name(fn));
-  int a, b;
-  switch (fn) {
-  case SQL_FN_ABS:
-  case SQL_FN_SIGN:
-    if (is_ivl_reg(&R)) return fail_at(c, e, "ABS of an interval is not supported yet");
-    a = compile_to(c, args[0], &R);
-    return a < 0 ? -1
-                 : call_fn(c, e, fn == SQL_FN_ABS ? SQLP_FN_ABS : SQLP_FN_SIGN, 0, a, -1, -1, &R);
-  case SQL_FN_POWER:
-  case SQL_FN_SQRT:
-  case SQL_FN_EXP:
-  case SQL_FN_LN:
-  case SQL_FN_LOG10: {
-    int f = fn == SQL_FN_POWER  ? SQLP_FN_POWER
-            : fn == SQL_FN_SQRT ? SQLP_FN_SQRT
-            : fn == SQL_FN_EXP  ? SQLP_FN_EXP
-            : fn == SQL_FN_LN   ? SQLP_FN_LN
-                                : SQLP_FN_LOG10;
-    a = compile_to(c, args[0], &F);
-    b = fn == SQL_FN_POWER && a >= 0 ? compile_to(c, args[1], &F) : -1;
-    if (a < 0 || (fn == SQL_FN_POWER && b < 0)) return -1;
-    return call_fn(c, e, f, 0, a, b, -1, &F);
-  }
-  case SQL_FN_ROUND: {
-    a = compile(c, args[0]);
-    b = n > 1 && a >= 0 ? compile_kind(c, args[1], SQLP_I32) : -1;
-    if (a < 0 || (n > 1 && b < 0)) return -1;
-    return call_fn(c, e, SQLP_FN_ROUND, 0, a, b, -1, &R);
-  }
-  default: return fail_at(c, e, "function %s is not supported yet", sql_fn_name(fn));
-  }
-}
-
-static int call(cc *c, const sql_expr *e) {
+static int call(sqlc *c, const sql_expr *e) {
   int fn = e->u.call.fn, n = e->u.call.nargs;
   sql_expr *const *args = e->u.call.args;
   if (e->aggregate)
-    return fail_at(c, e, "aggregate function %s cannot be evaluated in a projection or filter",
-                   sql_fn_name(fn));
+    return sqlc_fail(c, e, "aggregate function %s cannot be evaluated in a projection or filter",
+                     sql_fn_name(fn));
   switch (fn) {
   case SQL_FN_PLUS: return arith(c, e, SQLP_ADD);
   case SQL_FN_MINUS: return arith(c, e, SQLP_SUB);
@@ -852,29 +487,30 @@ static int call(cc *c, const sql_expr *e) {
   case SQL_FN_MOD_FN: return arith(c, e, SQLP_MOD);
   case SQL_FN_NEGATE: {
     sqlp_reg R;
-    if (!reg_of_type(e->type, &R)) return fail_at(c, e, "negation of an unsupported type");
-    int a = compile_to(c, args[0], &R);
-    int d = a < 0 ? -1 : new_reg(c, R);
-    if (d < 0 || emit(c, SQLP_NEG, d, a, -1, -1, 0) < 0) return -1;
+    if (!sqlc_type_reg(e->type, &R)) return sqlc_fail(c, e, "negation of an unsupported type");
+    int a = sqlc_expr_to(c, args[0], &R);
+    int d = a < 0 ? -1 : sqlc_new_reg(c, R);
+    if (d < 0 || sqlc_emit(c, SQLP_NEG, d, a, -1, -1, 0) < 0) return -1;
     return d;
   }
-  case SQL_FN_EQ: return cmp_of(c, args[0], args[1], SQLP_EQ);
-  case SQL_FN_NE: return cmp_of(c, args[0], args[1], SQLP_NE);
-  case SQL_FN_LT: return cmp_of(c, args[0], args[1], SQLP_LT);
-  case SQL_FN_LE: return cmp_of(c, args[0], args[1], SQLP_LE);
-  case SQL_FN_GT: return cmp_of(c, args[0], args[1], SQLP_GT);
-  case SQL_FN_GE: return cmp_of(c, args[0], args[1], SQLP_GE);
-  case SQL_FN_IS_DISTINCT_FROM: return cmp_of(c, args[0], args[1], SQLP_DISTINCT);
-  case SQL_FN_IS_NOT_DISTINCT_FROM: return cmp_of(c, args[0], args[1], SQLP_NOT_DISTINCT);
+  case SQL_FN_EQ: return sqlc_cmp(c, args[0], args[1], SQLP_EQ);
+  case SQL_FN_NE: return sqlc_cmp(c, args[0], args[1], SQLP_NE);
+  case SQL_FN_LT: return sqlc_cmp(c, args[0], args[1], SQLP_LT);
+  case SQL_FN_LE: return sqlc_cmp(c, args[0], args[1], SQLP_LE);
+  case SQL_FN_GT: return sqlc_cmp(c, args[0], args[1], SQLP_GT);
+  case SQL_FN_GE: return sqlc_cmp(c, args[0], args[1], SQLP_GE);
+  case SQL_FN_IS_DISTINCT_FROM: return sqlc_cmp(c, args[0], args[1], SQLP_DISTINCT);
+  case SQL_FN_IS_NOT_DISTINCT_FROM: return sqlc_cmp(c, args[0], args[1], SQLP_NOT_DISTINCT);
   case SQL_FN_AND: return logic(c, (const sql_expr *const *)args, n, false);
   case SQL_FN_OR: return logic(c, (const sql_expr *const *)args, n, true);
-  case SQL_FN_NOT: return negate(c, compile_kind(c, args[0], SQLP_BOOL));
+  case SQL_FN_NOT: return sqlc_not(c, sqlc_expr_kind(c, args[0], SQLP_BOOL));
   case SQL_FN_IS_NULL:
   case SQL_FN_IS_NOT_NULL: {
-    int a = is_null_type(args[0]) ? null_reg(c, &(sqlp_reg){SQLP_BOOL, 0, 0}) : compile(c, args[0]);
+    int a = sqlc_is_null_type(args[0]) ? sqlc_null(c, &(sqlp_reg){SQLP_BOOL, 0, 0})
+                                       : sqlc_expr(c, args[0]);
     return a < 0 ? -1
-                 : op2(c, SQLP_IS, SQLP_BOOL, a, -1,
-                       fn == SQL_FN_IS_NULL ? SQLP_IS_NULL : SQLP_IS_NOT_NULL);
+                 : sqlc_op2(c, SQLP_IS, SQLP_BOOL, a, -1,
+                            fn == SQL_FN_IS_NULL ? SQLP_IS_NULL : SQLP_IS_NOT_NULL);
   }
   case SQL_FN_IS_TRUE:
   case SQL_FN_IS_NOT_TRUE:
@@ -882,45 +518,45 @@ static int call(cc *c, const sql_expr *e) {
   case SQL_FN_IS_NOT_FALSE:
   case SQL_FN_IS_UNKNOWN:
   case SQL_FN_IS_NOT_UNKNOWN: {
-    int a = compile_kind(c, args[0], SQLP_BOOL);
+    int a = sqlc_expr_kind(c, args[0], SQLP_BOOL);
     int how = fn == SQL_FN_IS_TRUE        ? SQLP_IS_TRUE
               : fn == SQL_FN_IS_NOT_TRUE  ? SQLP_IS_NOT_TRUE
               : fn == SQL_FN_IS_FALSE     ? SQLP_IS_FALSE
               : fn == SQL_FN_IS_NOT_FALSE ? SQLP_IS_NOT_FALSE
               : fn == SQL_FN_IS_UNKNOWN   ? SQLP_IS_NULL
                                           : SQLP_IS_NOT_NULL;
-    return a < 0 ? -1 : op2(c, SQLP_IS, SQLP_BOOL, a, -1, how);
+    return a < 0 ? -1 : sqlc_op2(c, SQLP_IS, SQLP_BOOL, a, -1, how);
   }
   case SQL_FN_BETWEEN: {
     sqlp_reg t;
-    if (!common_reg(c, (const sql_expr *const *)args, 3, &t)) return -1;
-    int x = compile_to(c, args[0], &t), lo = x < 0 ? -1 : compile_to(c, args[1], &t);
-    int hi = lo < 0 ? -1 : compile_to(c, args[2], &t);
+    if (!sqlc_common(c, (const sql_expr *const *)args, 3, &t)) return -1;
+    int x = sqlc_expr_to(c, args[0], &t), lo = x < 0 ? -1 : sqlc_expr_to(c, args[1], &t);
+    int hi = lo < 0 ? -1 : sqlc_expr_to(c, args[2], &t);
     if (hi < 0) return -1;
-    int r1 = op2(c, SQLP_CMP, SQLP_BOOL, x, lo, SQLP_GE),
-        r2 = op2(c, SQLP_CMP, SQLP_BOOL, x, hi, SQLP_LE);
-    int r = r2 < 0 ? -1 : op2(c, SQLP_AND, SQLP_BOOL, r1, r2, 0);
+    int r1 = sqlc_op2(c, SQLP_CMP, SQLP_BOOL, x, lo, SQLP_GE),
+        r2 = sqlc_op2(c, SQLP_CMP, SQLP_BOOL, x, hi, SQLP_LE);
+    int r = r2 < 0 ? -1 : sqlc_op2(c, SQLP_AND, SQLP_BOOL, r1, r2, 0);
     if (r >= 0 && (e->u.call.flags & SQL_CALL_SYMMETRIC)) {
-      int s1 = op2(c, SQLP_CMP, SQLP_BOOL, x, hi, SQLP_GE),
-          s2 = op2(c, SQLP_CMP, SQLP_BOOL, x, lo, SQLP_LE);
-      int s = s2 < 0 ? -1 : op2(c, SQLP_AND, SQLP_BOOL, s1, s2, 0);
-      r = s < 0 ? -1 : op2(c, SQLP_OR, SQLP_BOOL, r, s, 0);
+      int s1 = sqlc_op2(c, SQLP_CMP, SQLP_BOOL, x, hi, SQLP_GE),
+          s2 = sqlc_op2(c, SQLP_CMP, SQLP_BOOL, x, lo, SQLP_LE);
+      int s = s2 < 0 ? -1 : sqlc_op2(c, SQLP_AND, SQLP_BOOL, s1, s2, 0);
+      r = s < 0 ? -1 : sqlc_op2(c, SQLP_OR, SQLP_BOOL, r, s, 0);
     }
-    return e->u.call.flags & SQL_CALL_NEGATED ? negate(c, r) : r;
+    return e->u.call.flags & SQL_CALL_NEGATED ? sqlc_not(c, r) : r;
   }
   case SQL_FN_IN: {
     sqlp_reg t;
-    if (!common_reg(c, (const sql_expr *const *)args, n, &t)) return -1;
-    int x = compile_to(c, args[0], &t), r = -1;
+    if (!sqlc_common(c, (const sql_expr *const *)args, n, &t)) return -1;
+    int x = sqlc_expr_to(c, args[0], &t), r = -1;
     for (int i = 1; i < n && x >= 0; i++) {
-      int v = compile_to(c, args[i], &t);
-      int eq = v < 0 ? -1 : op2(c, SQLP_CMP, SQLP_BOOL, x, v, SQLP_EQ);
+      int v = sqlc_expr_to(c, args[i], &t);
+      int eq = v < 0 ? -1 : sqlc_op2(c, SQLP_CMP, SQLP_BOOL, x, v, SQLP_EQ);
       if (eq < 0) return -1;
-      r = r < 0 ? eq : op2(c, SQLP_OR, SQLP_BOOL, r, eq, 0);
+      r = r < 0 ? eq : sqlc_op2(c, SQLP_OR, SQLP_BOOL, r, eq, 0);
       if (r < 0) return -1;
     }
     if (x < 0 || r < 0) return -1;
-    return e->u.call.flags & SQL_CALL_NEGATED ? negate(c, r) : r;
+    return e->u.call.flags & SQL_CALL_NEGATED ? sqlc_not(c, r) : r;
   }
   case SQL_FN_CASE: return branches(c, e, args, n);
   case SQL_FN_IF: return branches(c, e, args, n);
@@ -928,14 +564,14 @@ static int call(cc *c, const sql_expr *e) {
   case SQL_FN_IFNULL: return coalesce(c, e, args, n);
   case SQL_FN_NULLIF: {
     sqlp_reg R;
-    if (!reg_of_type(e->type, &R)) return fail_at(c, e, "NULLIF of an unsupported type");
-    int v = compile_to(c, args[0], &R);
-    int eq = v < 0 ? -1 : cmp_of(c, args[0], args[1], SQLP_EQ);
-    int d = eq < 0 ? -1 : new_reg(c, R);
-    if (d < 0 || emit(c, SQLP_MOVE, d, v, -1, -1, 0) < 0) return -1;
-    int j = emit(c, SQLP_JUMP_NOT_TRUE, -1, eq, -1, -1, 0);
-    if (j < 0 || emit(c, SQLP_NULL, d, -1, -1, -1, 0) < 0) return -1;
-    patch(c, j);
+    if (!sqlc_type_reg(e->type, &R)) return sqlc_fail(c, e, "NULLIF of an unsupported type");
+    int v = sqlc_expr_to(c, args[0], &R);
+    int eq = v < 0 ? -1 : sqlc_cmp(c, args[0], args[1], SQLP_EQ);
+    int d = eq < 0 ? -1 : sqlc_new_reg(c, R);
+    if (d < 0 || sqlc_emit(c, SQLP_MOVE, d, v, -1, -1, 0) < 0) return -1;
+    int j = sqlc_emit(c, SQLP_JUMP_NOT_TRUE, -1, eq, -1, -1, 0);
+    if (j < 0 || sqlc_emit(c, SQLP_NULL, d, -1, -1, -1, 0) < 0) return -1;
+    sqlc_patch(c, j);
     return d;
   }
   case SQL_FN_CURRENT_TIMESTAMP:
@@ -954,9 +590,9 @@ static int call(cc *c, const sql_expr *e) {
   case SQL_FN_TO_TIMESTAMP_LTZ:
   case SQL_FN_UNIX_TIMESTAMP:
   case SQL_FN_TO_DATE:
-  case SQL_FN_FROM_UNIXTIME: return temporal_call(c, e);
+  case SQL_FN_FROM_UNIXTIME: return sqlc_temporal_call(c, e);
   case SQL_FN_FLOOR:
-  case SQL_FN_CEIL: return temporal_call(c, e);
+  case SQL_FN_CEIL: return sqlc_temporal_call(c, e);
   case SQL_FN_ABS:
   case SQL_FN_SIGN:
   case SQL_FN_POWER:
@@ -964,34 +600,36 @@ static int call(cc *c, const sql_expr *e) {
   case SQL_FN_EXP:
   case SQL_FN_LN:
   case SQL_FN_LOG10:
-  case SQL_FN_ROUND: return math_call(c, e);
+  case SQL_FN_ROUND: return sqlc_math_call(c, e);
   case SQL_FN_MD5:
   case SQL_FN_SHA256:
-    return fail_at(c, e, "function %s is not supported: no digest library is linked",
-                   sql_fn_name(fn));
+    return sqlc_fail(c, e, "function %s is not supported: no digest library is linked",
+                     sql_fn_name(fn));
   case SQL_FN_RAND: {
-    sqlp_reg F = reg_k(SQLP_F64, 0, 0);
-    int seed = n > 0 ? compile_kind(c, args[0], SQLP_I32) : -1;
+    sqlp_reg F = sqlc_reg_k(SQLP_F64, 0, 0);
+    int seed = n > 0 ? sqlc_expr_kind(c, args[0], SQLP_I32) : -1;
     if (n > 0 && seed < 0) return -1;
-    return to_result(c, e, call_fn(c, e, SQLP_FN_RAND, 0, seed, -1, -1, &F));
+    return sqlc_to_result(c, e, sqlc_call_fn(c, e, SQLP_FN_RAND, 0, seed, -1, -1, &F));
   }
   case SQL_FN_JSON_VALUE:
   case SQL_FN_JSON_QUERY: {
     /* the defaults only (NULL ON EMPTY, NULL ON ERROR, WITHOUT WRAPPER): the typed tree does
      * not carry the clauses; JSON_VALUE's RETURNING type is a TRY_CAST of the text */
-    sqlp_reg S = reg_k(SQLP_STR, 0, 0), R;
-    int a = compile_kind(c, args[0], SQLP_STR), b = a < 0 ? -1 : compile_kind(c, args[1], SQLP_STR);
+    sqlp_reg S = sqlc_reg_k(SQLP_STR, 0, 0), R;
+    int a = sqlc_expr_kind(c, args[0], SQLP_STR),
+        b = a < 0 ? -1 : sqlc_expr_kind(c, args[1], SQLP_STR);
     int r = b < 0 ? -1
-                  : call_fn(c, e, fn == SQL_FN_JSON_VALUE ? SQLP_FN_JSON_VALUE : SQLP_FN_JSON_QUERY,
-                            0, a, b, -1, &S);
-    if (r < 0 || !reg_of_type(e->type, &R) || same_reg(&R, &S)) return r;
+                  : sqlc_call_fn(c, e,
+                                 fn == SQL_FN_JSON_VALUE ? SQLP_FN_JSON_VALUE : SQLP_FN_JSON_QUERY,
+                                 0, a, b, -1, &S);
+    if (r < 0 || !sqlc_type_reg(e->type, &R) || sqlc_same_reg(&R, &S)) return r;
     if (!sqlp_castable(SQLP_STR, R.kind))
-      return fail_at(c, e, "JSON_VALUE RETURNING this type is not supported yet");
-    int d = new_reg(c, R);
-    if (d < 0 || emit(c, SQLP_CAST, d, r, -1, -1, 1) < 0) return -1;
+      return sqlc_fail(c, e, "JSON_VALUE RETURNING this type is not supported yet");
+    int d = sqlc_new_reg(c, R);
+    if (d < 0 || sqlc_emit(c, SQLP_CAST, d, r, -1, -1, 1) < 0) return -1;
     return d;
   }
-  default: return string_call(c, e);
+  default: return sqlc_string_call(c, e);
   }
 }
 
@@ -1027,9 +665,9 @@ static int eval_const_row(sql_expr *const *exprs, const char *const *names, int 
                           size_t *len, sql_verror *err);
 
 /* Folds a constant subtree into one constant; -2 when it cannot be folded (compile it). */
-static int fold(cc *c, const sql_expr *e) {
+static int fold(sqlc *c, const sql_expr *e) {
   sqlp_reg R;
-  if (!reg_of_type(e->type, &R)) return -2;
+  if (!sqlc_type_reg(e->type, &R)) return -2;
   sql_expr *one[1] = {(sql_expr *)e};
   const char *name[1] = {"c"};
   spate_schema *s = NULL;
@@ -1037,14 +675,14 @@ static int fold(cc *c, const sql_expr *e) {
   size_t len;
   sql_verror ferr;
   int rc = eval_const_row(one, name, 1, c->tz, false, 0, &s, &row, &len, &ferr);
-  if (rc == SPATE_ENOMEM) return oom(c);
+  if (rc == SPATE_ENOMEM) return sqlc_oom(c);
   if (rc) return -2;
   int r = -2;
   spate_row rv = {row, (uint32_t)len, 1};
   sqlp_reg fr;
-  if (field_reg(&s->fields[0], &fr) && same_reg(&fr, &R)) {
+  if (field_reg(&s->fields[0], &fr) && sqlc_same_reg(&fr, &R)) {
     if (spate_row_is_null(&rv, 0)) {
-      r = null_reg(c, &R);
+      r = sqlc_null(c, &R);
     } else {
       sqlp_val v;
       sqlp_load(&R, &rv, 0, &v);
@@ -1056,19 +694,19 @@ static int fold(cc *c, const sql_expr *e) {
   return r;
 }
 
-static int compile(cc *c, const sql_expr *e) {
+int sqlc_expr(sqlc *c, const sql_expr *e) {
   if (c->rc) return -1;
   switch (e->kind) {
   case SQL_E_LITERAL: return literal(c, e, NULL);
   case SQL_E_COLUMN: {
     if (e->u.column < 0 || e->u.column >= c->in->nfields)
-      return fail_at(c, e, "column %d is not a field of the input", e->u.column);
+      return sqlc_fail(c, e, "column %d is not a field of the input", e->u.column);
     sqlp_reg r;
     const schema_field *f = &c->in->fields[e->u.column];
     if (!field_reg(f, &r))
-      return fail_at(c, e, "column '%s' has a type expressions cannot use yet", f->name);
-    int d = new_reg(c, r);
-    if (d < 0 || emit(c, SQLP_LOAD, d, -1, -1, -1, e->u.column) < 0) return -1;
+      return sqlc_fail(c, e, "column '%s' has a type expressions cannot use yet", f->name);
+    int d = sqlc_new_reg(c, r);
+    if (d < 0 || sqlc_emit(c, SQLP_LOAD, d, -1, -1, -1, e->u.column) < 0) return -1;
     return d;
   }
   default: break;
@@ -1080,20 +718,20 @@ static int compile(cc *c, const sql_expr *e) {
   if (e->kind == SQL_E_CAST) {
     sqlp_reg R;
     char tn[96];
-    if (!reg_of_type(e->type, &R))
-      return fail_at(c, e, "CAST to %s is not supported yet", type_name(e->type, tn, sizeof tn));
+    if (!sqlc_type_reg(e->type, &R))
+      return sqlc_fail(c, e, "CAST to %s is not supported yet", type_name(e->type, tn, sizeof tn));
     const sql_expr *x = e->u.cast.arg;
-    if (is_null_type(x)) return null_reg(c, &R);
-    int a = compile(c, x);
+    if (sqlc_is_null_type(x)) return sqlc_null(c, &R);
+    int a = sqlc_expr(c, x);
     if (a < 0) return -1;
-    if (same_reg(&c->regs[a], &R)) return a;
+    if (sqlc_same_reg(&c->regs[a], &R)) return a;
     if (!sqlp_castable(c->regs[a].kind, R.kind)) {
       char fn_[96];
-      return fail_at(c, e, "CAST from %s to %s is not supported yet",
-                     type_name(x->type, fn_, sizeof fn_), type_name(e->type, tn, sizeof tn));
+      return sqlc_fail(c, e, "CAST from %s to %s is not supported yet",
+                       type_name(x->type, fn_, sizeof fn_), type_name(e->type, tn, sizeof tn));
     }
-    int d = new_reg(c, R);
-    if (d < 0 || emit(c, SQLP_CAST, d, a, -1, -1, e->u.cast.try_cast ? 1 : 0) < 0) return -1;
+    int d = sqlc_new_reg(c, R);
+    if (d < 0 || sqlc_emit(c, SQLP_CAST, d, a, -1, -1, e->u.cast.try_cast ? 1 : 0) < 0) return -1;
     return d;
   }
   return call(c, e);
@@ -1128,7 +766,7 @@ int sql_time_zone_offset(const char *tz, int32_t *offset_s, char *err, size_t ca
   return SPATE_EINVAL;
 }
 
-static void cc_free(cc *c) {
+static void cc_free(sqlc *c) {
   sp_free(c->regs);
   sp_free(c->ins);
   sp_writer_free(&c->consts);
@@ -1136,7 +774,7 @@ static void cc_free(cc *c) {
 }
 
 /* Writes the program bytes of c over input and output. */
-static int finish(cc *c, const spate_schema *output, uint8_t **prog, size_t *prog_len) {
+static int finish(sqlc *c, const spate_schema *output, uint8_t **prog, size_t *prog_len) {
   sp_writer w;
   sp_writer_init(&w);
   sp_put_u32(&w, SQLP_MAGIC);
@@ -1163,7 +801,7 @@ static int finish(cc *c, const spate_schema *output, uint8_t **prog, size_t *pro
   }
   if (w.failed) {
     sp_writer_free(&w);
-    return oom(c);
+    return sqlc_oom(c);
   }
   *prog = sp_writer_take(&w, prog_len);
   return 0;
@@ -1257,7 +895,7 @@ static int compile_calc(const spate_schema *input, bool updating, int32_t tz, bo
   if (updating && (input->nfields == 0 || input->fields[input->nfields - 1].type != SPATE_TINYINT))
     return snprintf(err->msg, sizeof err->msg, "an updating input needs its row kind last"),
            SPATE_EINVAL;
-  cc c = {.in = input, .tz = tz, .fold = fold_, .err = err};
+  sqlc c = {.in = input, .tz = tz, .fold = fold_, .err = err};
   sp_writer_init(&c.consts);
   spate_schema *out = NULL;
   const sql_type **types = sp_calloc(nproj ? (size_t)nproj : 1, sizeof *types);
@@ -1267,9 +905,9 @@ static int compile_calc(const spate_schema *input, bool updating, int32_t tz, bo
   }
   for (int i = 0; i < nproj; i++) {
     types[i] = projs[i]->type;
-    if (is_null_type(projs[i])) {
-      fail_at(&c, projs[i],
-              "Illegal use of 'NULL': a column of its own needs a type (CAST(NULL AS ...))");
+    if (sqlc_is_null_type(projs[i])) {
+      sqlc_fail(&c, projs[i],
+                "Illegal use of 'NULL': a column of its own needs a type (CAST(NULL AS ...))");
       goto done;
     }
   }
@@ -1283,26 +921,26 @@ static int compile_calc(const spate_schema *input, bool updating, int32_t tz, bo
   for (int i = 0; i < nproj; i++)
     if (!out->fields[i].nullable && may_be_null(projs[i])) out->fields[i].nullable = true;
   if (filter) {
-    int f = compile_kind(&c, filter, SQLP_BOOL);
-    if (f < 0 || emit(&c, SQLP_FILTER, -1, f, -1, -1, 0) < 0) goto done;
+    int f = sqlc_expr_kind(&c, filter, SQLP_BOOL);
+    if (f < 0 || sqlc_emit(&c, SQLP_FILTER, -1, f, -1, -1, 0) < 0) goto done;
   }
   for (int i = 0; i < nproj; i++) {
     const sql_expr *e = projs[i];
     const schema_field *of = &out->fields[i];
     if (e->kind == SQL_E_COLUMN && e->u.column >= 0 && e->u.column < input->nfields &&
         schema_type_equal(&input->fields[e->u.column], of)) {
-      if (emit(&c, SQLP_COPY, -1, e->u.column, -1, -1, i) < 0) goto done;
+      if (sqlc_emit(&c, SQLP_COPY, -1, e->u.column, -1, -1, i) < 0) goto done;
       continue;
     }
     sqlp_reg R;
     if (!field_reg(of, &R)) {
-      fail_at(&c, e, "projection '%s' has a type expressions cannot produce yet", names[i]);
+      sqlc_fail(&c, e, "projection '%s' has a type expressions cannot produce yet", names[i]);
       goto done;
     }
-    int r = compile_to(&c, e, &R);
-    if (r < 0 || emit(&c, SQLP_OUT, -1, r, -1, -1, i) < 0) goto done;
+    int r = sqlc_expr_to(&c, e, &R);
+    if (r < 0 || sqlc_emit(&c, SQLP_OUT, -1, r, -1, -1, i) < 0) goto done;
   }
-  if (updating && emit(&c, SQLP_COPY, -1, input->nfields - 1, -1, -1, out->nfields - 1) < 0)
+  if (updating && sqlc_emit(&c, SQLP_COPY, -1, input->nfields - 1, -1, -1, out->nfields - 1) < 0)
     goto done;
   finish(&c, out, prog, prog_len);
 done:
