@@ -261,7 +261,7 @@ static void round_num(const sqlp_reg *ra, const sqlp_val *a, int dir, int digits
       d = floor(d);
     else if (dir > 0)
       d = ceil(d);
-    else if (isfinite(d)) {
+    else if (isfinite(d) && digits < 300 && digits > -300) {
       double m = pow(10, digits);
       d = digits >= 0 ? round(d * m) / m : round(d / pow(10, -digits)) * pow(10, -digits);
     }

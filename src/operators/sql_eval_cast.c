@@ -368,7 +368,13 @@ int sqlp_cast(sqlp_program *p, const sqlp_reg *rd, sqlp_val *dst, const sqlp_reg
     if (is_float(t))
       dst->d = t == SQLP_F32 ? (double)(float)a->i : (double)a->i;
     else if (is_ts(t)) { /* epoch seconds (Flink's BIGINT to TIMESTAMP_LTZ) */
-      dst->i = (int64_t)((uint64_t)a->i * 1000u);
+      if (a->i > SQLP_TS_BOUND_MS / 2000 || a->i < -SQLP_TS_BOUND_MS / 2000) {
+        if (try_cast) return dst->null = true, 1;
+        snprintf(p->err, sizeof p->err, "Could not cast %lld to %s: out of range", (long long)a->i,
+                 sqlp_kind_name(t));
+        return SPATE_EINVAL;
+      }
+      dst->i = a->i * 1000;
       dst->nanos = 0;
       if (t == SQLP_TS) dst->i += tz;
     } else

@@ -70,25 +70,30 @@ static int64_t add_months(int64_t ms, int64_t months) {
   return cal_days_from_civil(ny, nm, d) * CAL_MS_PER_DAY + msd;
 }
 
-static int time_add(const sqlp_program *p, const sqlp_ins *in, sqlp_val *dst, const sqlp_val *a,
+static int time_add(sqlp_program *p, const sqlp_ins *in, sqlp_val *dst, const sqlp_val *a,
                     const sqlp_val *b) {
   int ka = p->regs[in->a].kind, kb = p->regs[in->b].kind;
-  int64_t n = in->imm < 0 ? -b->i : b->i;
   *dst = *a;
-  if (kb == SQLP_IVL_YM) {
+  bool ok = b->i != INT64_MIN;
+  int64_t n = in->imm < 0 ? (int64_t)(0 - (uint64_t)b->i) : b->i;
+  if (ok && kb == SQLP_IVL_YM) {
     if (ka == SQLP_TIME) return 0;
-    int64_t ms = add_months(ka == SQLP_DATE ? a->i * CAL_MS_PER_DAY : a->i, n);
+    int64_t ms = add_months(ka == SQLP_DATE ? a->i * CAL_MS_PER_DAY : a->i, (int32_t)n);
     dst->i = ka == SQLP_DATE ? ms / CAL_MS_PER_DAY : ms;
-    return 0;
-  }
-  if (ka == SQLP_DATE) {
+  } else if (ok && ka == SQLP_DATE) {
     dst->i = a->i + n / CAL_MS_PER_DAY;
-  } else if (ka == SQLP_TIME) {
+  } else if (ok && ka == SQLP_TIME) {
     int64_t r;
     cal_floor_div(a->i + n % CAL_MS_PER_DAY, CAL_MS_PER_DAY, &r);
     dst->i = r;
-  } else {
-    dst->i = (int64_t)((uint64_t)a->i + (uint64_t)n);
+  } else if (ok) {
+    ok = !__builtin_add_overflow(a->i, n, &dst->i);
+  }
+  int64_t bound = ka == SQLP_DATE ? SQLP_DATE_BOUND : SQLP_TS_BOUND_MS;
+  if (!ok || dst->i > bound || dst->i < -bound) {
+    snprintf(p->err, sizeof p->err, "%s arithmetic out of range",
+             ka == SQLP_DATE ? "DATE" : "TIMESTAMP");
+    return SPATE_EINVAL;
   }
   return 0;
 }

@@ -421,10 +421,18 @@ static int decode_const(dec_ctx *d, uint32_t k, sqlp_const *c) {
     v->i = sp_get_i64(r);
     v->nanos = sp_get_i32(r);
     if (v->nanos < 0 || v->nanos > 999999) return bad(d, "constant %u nanos out of range", k);
+    if (v->i > SQLP_TS_BOUND_MS || v->i < -SQLP_TS_BOUND_MS)
+      return bad(d, "constant %u: TIMESTAMP out of range", k);
     break;
   default:
     v->i = sp_get_i64(r);
     if (g->kind == SQLP_BOOL && (v->i & ~1)) return bad(d, "constant %u is no BOOLEAN", k);
+    if (g->kind == SQLP_DATE && (v->i > SQLP_DATE_BOUND || v->i < -SQLP_DATE_BOUND))
+      return bad(d, "constant %u: DATE out of range", k);
+    if (g->kind == SQLP_TIME && (v->i < 0 || v->i >= 86400000))
+      return bad(d, "constant %u: TIME out of range", k);
+    if (g->kind == SQLP_IVL_YM && (v->i < INT32_MIN || v->i > INT32_MAX))
+      return bad(d, "constant %u: interval out of range", k);
     if (is_int(g->kind) && (v->i < int_min(g->kind) || v->i > int_max(g->kind)))
       return bad(d, "constant %u out of its range", k);
     break;

@@ -41,6 +41,11 @@
 #define SQLP_MAX_REGS 4096
 #define SQLP_MAX_INS 65536
 #define SQLP_NONE 0xFFFF /* an absent operand */
+/* The magnitude TIMESTAMP milliseconds and DATE days stay within in registers (about year
+ * 261,000: far beyond Flink's 0000..9999, near enough that calendar arithmetic cannot overflow);
+ * arithmetic that leaves it fails, as Java's LocalDateTime does outside its range. */
+#define SQLP_TS_BOUND_MS INT64_C(8200000000000000)
+#define SQLP_DATE_BOUND (SQLP_TS_BOUND_MS / INT64_C(86400000))
 
 /* Register kinds. Integers of every width compute in int64 and wrap at their width (Java's
  * overflow); FLOAT computes in double rounded to float after each step. */

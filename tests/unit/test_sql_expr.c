@@ -522,6 +522,8 @@ static void temporal(void **state) {
       {"TIMESTAMPADD(DAY, 3, dt)", "2024-03-03"},
       {"TIMESTAMPADD(MONTH, 1, TIMESTAMP '2024-01-31 00:00:00')", "2024-02-29T00:00"},
       {"TIMESTAMPADD(HOUR, -2, ts)", "2024-01-02T01:04:05.678"},
+      {"TIMESTAMPADD(DAY, 2147483647, ts)", "!TIMESTAMP arithmetic out of range"},
+      {"ROUND(d, 400)", "2.5"},
       {"TIMESTAMPDIFF(DAY, TIMESTAMP '2024-01-01 00:00:00', ts)", "1"},
       {"TIMESTAMPDIFF(MONTH, DATE '2024-01-31', DATE '2024-02-29')", "0"},
       {"TIMESTAMPDIFF(MONTH, DATE '2024-01-29', DATE '2024-02-29')", "1"},
