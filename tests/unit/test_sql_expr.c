@@ -750,6 +750,208 @@ static void constants(void **state) {
   sql_ast_free(a4);
 }
 
+/* Random expressions over the fixture's columns (a fixed-seed generator over a grammar of
+ * operators, functions and casts): whatever validates compiles or is refused with a message,
+ * and whatever compiles evaluates over the row and over a row of NULLs to a value or an error
+ * with a message, without a sanitizer report. */
+static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
+static unsigned rnd(unsigned n) {
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 7;
+  rng_state ^= rng_state << 17;
+  return (unsigned)(rng_state % n);
+}
+
+/* Appends pre, arg, post. */
+static void add3(sp_strbuf *sb, const char *pre, const char *arg, const char *post) {
+  sp_strbuf_add(sb, pre);
+  sp_strbuf_add(sb, arg);
+  sp_strbuf_add(sb, post);
+}
+
+static void gen(sp_strbuf *sb, int depth) {
+  static const char *const leaves[] = {"i",
+                                       "n",
+                                       "ti",
+                                       "si",
+                                       "im",
+                                       "b",
+                                       "f",
+                                       "d",
+                                       "d10_2",
+                                       "d5_1",
+                                       "d38",
+                                       "s",
+                                       "sn",
+                                       "u",
+                                       "dt",
+                                       "tm",
+                                       "ts",
+                                       "ts6",
+                                       "ltz",
+                                       "x",
+                                       "xn",
+                                       "c",
+                                       "v",
+                                       "1",
+                                       "-7",
+                                       "0",
+                                       "2.5",
+                                       "1e3",
+                                       "'a%b'",
+                                       "'2024-01-02'",
+                                       "'12'",
+                                       "NULL",
+                                       "TRUE",
+                                       "DATE '2024-02-29'",
+                                       "TIMESTAMP '2024-01-01 10:00:00'",
+                                       "INTERVAL '2' HOUR",
+                                       "INTERVAL '1' MONTH",
+                                       "CURRENT_TIMESTAMP"};
+  static const char *const bin[] = {
+      "+", "-", "*", "/", "%", "=", "<>", "<", ">=", "AND", "OR", "||", "IS DISTINCT FROM"};
+  static const char *const fn1[] = {"UPPER",   "LOWER", "CHAR_LENGTH", "ABS",  "SIGN",
+                                    "SQRT",    "LN",    "FLOOR",       "CEIL", "ROUND",
+                                    "INITCAP", "LTRIM", "NOT"};
+  static const char *const fn2[] = {"CONCAT", "COALESCE",    "NULLIF",      "IFNULL",
+                                    "POWER",  "MOD",         "REGEXP",      "POSITION",
+                                    "ROUND",  "DATE_FORMAT", "SPLIT_INDEX", "JSON_VALUE"};
+  static const char *const types[] = {
+      "INT",          "BIGINT",        "TINYINT",         "DOUBLE",  "FLOAT",
+      "STRING",       "DECIMAL(5, 2)", "DECIMAL(38, 10)", "BOOLEAN", "DATE",
+      "TIMESTAMP(3)", "TIME",          "TIMESTAMP_LTZ(6)"};
+  if (depth <= 0 || rnd(4) == 0) {
+    sp_strbuf_add(sb, leaves[rnd(sizeof leaves / sizeof *leaves)]);
+    return;
+  }
+  switch (rnd(9)) {
+  case 0:
+  case 1:
+    sp_strbuf_add(sb, "(");
+    gen(sb, depth - 1);
+    add3(sb, " ", bin[rnd(sizeof bin / sizeof *bin)], " ");
+    gen(sb, depth - 1);
+    sp_strbuf_add(sb, ")");
+    break;
+  case 2:
+    add3(sb, "", fn1[rnd(sizeof fn1 / sizeof *fn1)], "(");
+    gen(sb, depth - 1);
+    sp_strbuf_add(sb, ")");
+    break;
+  case 3:
+    add3(sb, "", fn2[rnd(sizeof fn2 / sizeof *fn2)], "(");
+    gen(sb, depth - 1);
+    sp_strbuf_add(sb, ", ");
+    gen(sb, depth - 1);
+    sp_strbuf_add(sb, ")");
+    break;
+  case 4:
+    add3(sb, "", rnd(2) ? "CAST" : "TRY_CAST", "(");
+    gen(sb, depth - 1);
+    add3(sb, " AS ", types[rnd(sizeof types / sizeof *types)], ")");
+    break;
+  case 5:
+    sp_strbuf_add(sb, "CASE WHEN ");
+    gen(sb, depth - 1);
+    sp_strbuf_add(sb, " THEN ");
+    gen(sb, depth - 1);
+    sp_strbuf_add(sb, " ELSE ");
+    gen(sb, depth - 1);
+    sp_strbuf_add(sb, " END");
+    break;
+  case 6:
+    gen(sb, depth - 1);
+    sp_strbuf_add(sb, rnd(2) ? " BETWEEN " : " NOT BETWEEN SYMMETRIC ");
+    gen(sb, depth - 1);
+    sp_strbuf_add(sb, " AND ");
+    gen(sb, depth - 1);
+    break;
+  case 7:
+    gen(sb, depth - 1);
+    sp_strbuf_add(sb, rnd(2) ? " IN (" : " LIKE ");
+    gen(sb, depth - 1);
+    break;
+  default:
+    add3(sb, "", rnd(2) ? "SUBSTRING" : "LPAD", "(");
+    gen(sb, depth - 1);
+    sp_strbuf_add(sb, ", ");
+    gen(sb, depth - 1);
+    sp_strbuf_add(sb, ", ");
+    gen(sb, depth - 1);
+    sp_strbuf_add(sb, ")");
+    break;
+  }
+}
+
+static void random_expressions(void **state) {
+  fixture *f = *state;
+  int validated = 0, evaluated = 0;
+  spate_row_builder *nb = spate_rb_new(f->in);
+  spate_rb_begin(nb);
+  spate_row nulls;
+  assert_int_equal(spate_rb_finish(nb, &nulls), 0);
+  for (int k = 0; k < 3000; k++) {
+    sp_strbuf sb = {0};
+    gen(&sb, 1 + (int)rnd(4));
+    /* an unclosed IN list from the generator: close it */
+    int open = 0;
+    for (size_t j = 0; j < sb.len; j++) open += sb.data[j] == '(' ? 1 : sb.data[j] == ')' ? -1 : 0;
+    while (open-- > 0) sp_strbuf_add(&sb, ")");
+    char perr[512];
+    sql_ast *ast;
+    if (sql_parse_expression(sb.data, sb.len, (sql_pos){0, 0}, &ast, perr, sizeof perr)) {
+      sp_strbuf_free(&sb);
+      continue;
+    }
+    sql_expr *e;
+    sql_verror err;
+    if (sql_validate_expr(ast->root, &f->scope, &ast->arena, &e, &err) == 0 && !e->aggregate) {
+      validated++;
+      uint8_t *prog;
+      size_t len;
+      spate_schema *os;
+      const char *name = "r";
+      int rc = sql_compile_calc(f->in, false, "+05:30", e, &e, &name, 1, &prog, &len, &os, &err);
+      if (rc == 0 && e->type->kind != SQL_T_BOOLEAN) {
+        /* not usable as a filter: compile it as a projection only */
+        sp_free(prog);
+        schema_unref(os);
+        rc = -1;
+      }
+      if (rc != 0)
+        rc = sql_compile_calc(f->in, false, "+05:30", NULL, &e, &name, 1, &prog, &len, &os, &err);
+      if (rc) {
+        if (err.msg[0] == 0) fail_msg("%s: refused without a message", sb.data);
+      } else {
+        sqlp_program *p;
+        char derr[256];
+        if (sqlp_decode(prog, len, &p, derr, sizeof derr)) fail_msg("%s: %s", sb.data, derr);
+        spate_row_builder *b = spate_rb_new(os);
+        for (int pass = 0; pass < 2; pass++) {
+          p->err[0] = 0;
+          rc = sqlp_eval(p, pass ? &nulls : &f->row, NOW_MS, b);
+          if (rc < 0 && p->err[0] == 0) fail_msg("%s: failed without a message", sb.data);
+          if (rc == 1) {
+            spate_row r;
+            if (spate_rb_finish(b, &r) == 0) evaluated++;
+          }
+        }
+        spate_rb_free(b);
+        sqlp_free(p);
+        sp_free(prog);
+        schema_unref(os);
+      }
+    }
+    sql_ast_free(ast);
+    sp_strbuf_free(&sb);
+  }
+  spate_rb_free(nb);
+  print_message("random expressions: %d validated, %d evaluations built a row\n", validated,
+                evaluated);
+  assert_true(validated > 300);
+  assert_true(evaluated > 300);
+}
+
 /* OP_SQL_CALC in a job: the program as the node's parameter, records in, projected records
  * out with their timestamps, the harness's clock as processing time, and a failure naming the
  * operator. */
@@ -841,6 +1043,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(updating, setup, teardown),
       cmocka_unit_test_setup_teardown(constants, setup, teardown),
       cmocka_unit_test(calc_operator),
+      cmocka_unit_test_setup_teardown(random_expressions, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
