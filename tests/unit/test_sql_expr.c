@@ -308,6 +308,12 @@ static void scalars(void **state) {
       {"i BETWEEN SYMMETRIC 50 AND 40", "true"},
       {"i NOT BETWEEN 40 AND 50", "false"},
       {"n BETWEEN 1 AND 2", "null"},
+      {"12 NOT BETWEEN 15 AND 12", "true"},             /* doc */
+      {"12 NOT BETWEEN SYMMETRIC 15 AND 12", "false"},  /* doc */
+      {"12 NOT BETWEEN NULL AND 15", "null"},           /* doc */
+      {"12 NOT BETWEEN 15 AND NULL", "true"},           /* doc */
+      {"12 NOT BETWEEN SYMMETRIC 12 AND NULL", "null"}, /* doc */
+      {"'a\\%' LIKE 'a\\%'", "true"},                   /* no default escape (FLINK-39424) */
       {"i IN (1, 42, 3)", "true"},
       {"i IN (1, 2)", "false"},
       {"i IN (1, n)", "null"},
