@@ -309,9 +309,10 @@ int sqlp_cast(sqlp_program *p, const sqlp_reg *rd, sqlp_val *dst, const sqlp_reg
   *dst = *a;
   dst->null = false;
   if (t == SQLP_STR) {
-    if (f == SQLP_STR) return 0;
+    if (f == SQLP_STR || f == SQLP_BIN) return 0; /* bytes as their UTF-8 text, unchecked */
     return to_string(p, dst, ra, a);
   }
+  if (f == SQLP_STR && t == SQLP_BIN) return 0; /* the text's UTF-8 bytes */
   if (f == SQLP_STR) return from_string(p, rd, dst, a, try_cast);
   if (f == t && f != SQLP_DEC && !is_ts(f)) return 0;
   if (t == SQLP_BIN) return 0; /* BIN to BIN only (the decoder's table) */

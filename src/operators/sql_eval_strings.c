@@ -512,8 +512,14 @@ int sqlp_call_string(sqlp_program *p, const sqlp_ins *in, sqlp_val *dst, const s
     view(dst, a->p + s, e - s);
     return 0;
   }
-  case SQLP_FN_POSITION: { /* a: needle, b: haystack */
-    const uint8_t *f = find(b->p, b->len, a->p, a->len);
+  case SQLP_FN_POSITION: { /* a: needle, b: haystack, c: the 1-based start (none: 1) */
+    int64_t from = in->c != SQLP_NONE ? c->i : 1;
+    if (from < 1 || from - 1 > (int64_t)cp_count(b->p, b->len)) {
+      dst->i = 0;
+      return 0;
+    }
+    uint32_t off = cp_offset(b->p, b->len, (uint32_t)(from - 1));
+    const uint8_t *f = find(b->p + off, b->len - off, a->p, a->len);
     dst->i = f ? (int64_t)cp_count(b->p, (uint32_t)(f - b->p)) + 1 : 0;
     return 0;
   }

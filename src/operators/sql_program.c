@@ -132,7 +132,7 @@ static int64_t int_max(int k) {
 /* Which casts the interpreter implements (sql_eval_cast.c), from kind f to kind t. */
 bool sqlp_castable(int f, int t) {
   if (f == t) return true;
-  if (t == SQLP_STR) return f != SQLP_BIN;
+  if (t == SQLP_STR) return true;
   if (f == SQLP_STR) return t != SQLP_IVL_YM && t != SQLP_IVL_DT;
   if (is_numeric(f) && is_numeric(t)) return true;
   if (f == SQLP_BOOL) return is_numeric(t);
@@ -161,7 +161,7 @@ static const fn_sig fn_sigs[SQLP_FN_MAX] = {
     [SQLP_FN_CHAR_LENGTH] = {SQLP_STR, 0, 0, SQLP_I32},
     [SQLP_FN_TRIM] = {SQLP_STR, SQLP_STR, 0, SQLP_STR},
     [SQLP_FN_SUBSTRING] = {SQLP_STR, SQLP_I32, -3, SQLP_STR},
-    [SQLP_FN_POSITION] = {SQLP_STR, SQLP_STR, 0, SQLP_I32},
+    [SQLP_FN_POSITION] = {SQLP_STR, SQLP_STR, -3, SQLP_I32},
     [SQLP_FN_REPLACE] = {SQLP_STR, SQLP_STR, SQLP_STR, SQLP_STR},
     [SQLP_FN_LIKE] = {SQLP_STR, SQLP_STR, -2, SQLP_BOOL},
     [SQLP_FN_SIMILAR] = {SQLP_STR, SQLP_STR, -2, SQLP_BOOL},

@@ -114,7 +114,7 @@ typedef enum sqlp_fn {
   SQLP_FN_CHAR_LENGTH,    /* STR -> I32 */
   SQLP_FN_TRIM,           /* chars, STR -> STR; unit: 1 both, 2 leading, 3 trailing */
   SQLP_FN_SUBSTRING,      /* STR, I32 start, I32 length (c may be none) -> STR */
-  SQLP_FN_POSITION,       /* needle STR, STR -> I32 */
+  SQLP_FN_POSITION,       /* needle STR, STR, I32 start (c may be none) -> I32 */
   SQLP_FN_REPLACE,        /* STR, STR, STR -> STR */
   SQLP_FN_LIKE,           /* STR, pattern STR, escape STR (c may be none) -> BOOL */
   SQLP_FN_SIMILAR,        /* STR, pattern STR (c: escape, may be none) -> BOOL */

@@ -117,11 +117,13 @@ int sqlc_string_call(sqlc *c, const sql_expr *e) {
     if (from < 0 || (n > 2 && len < 0)) return -1;
     return sqlc_call_fn(c, e, SQLP_FN_SUBSTRING, 0, x, from, len, &S);
   }
-  case SQL_FN_POSITION:
-    if (n > 2) return sqlc_fail(c, e, "POSITION with a start position is not supported yet");
+  case SQL_FN_POSITION: {
     a = arg_str(c, e, 0);
     b = a < 0 ? -1 : arg_str(c, e, 1);
-    return sqlc_to_result(c, e, b < 0 ? -1 : sqlc_call_fn(c, e, SQLP_FN_POSITION, 0, a, b, -1, &I));
+    int from = n > 2 && b >= 0 ? arg_i32(c, e, 2) : -1;
+    if (b < 0 || (n > 2 && from < 0)) return -1;
+    return sqlc_to_result(c, e, sqlc_call_fn(c, e, SQLP_FN_POSITION, 0, a, b, from, &I));
+  }
   case SQL_FN_REPLACE:
   case SQL_FN_REGEXP_REPLACE:
   case SQL_FN_LPAD:

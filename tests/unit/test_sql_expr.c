@@ -412,6 +412,8 @@ static void casts(void **state) {
       {"TRY_CAST('2024-02-30' AS DATE)", "null"},
       {"TRY_CAST('12' AS INT)", "12"},
       {"CAST(sn AS INT)", "null"},
+      {"CAST('ab' AS BYTES)", "[97, 98]"},
+      {"CAST(CAST('ab' AS BYTES) AS STRING)", "ab"},
       /* between temporal types */
       {"CAST(ts AS DATE)", "2024-01-02"},
       {"CAST(ts AS TIME)", "03:04:05"},
@@ -444,6 +446,8 @@ static void strings(void **state) {
       {"POSITION('World' IN s)", "7"},
       {"POSITION('x' IN s)", "0"},
       {"POSITION('w' IN u)", "7"},
+      {"POSITION('o' IN s FROM 6)", "8"},
+      {"POSITION('o' IN s FROM 20)", "0"},
       {"CONCAT(s, '!', 'x')", "Hello World!x"},
       {"CONCAT(s, sn)", "null"},
       {"s || '!'", "Hello World!"},
