@@ -228,6 +228,9 @@ typedef enum sql_window_kind {
   F(S, I32S, agg_distinct) F(S, I32S, agg_filters) F(S, I64, state_ttl_ms)                        \
   F(S, BOOL, update_before)
 
+/* OP_SQL_CALC: one blob, the calc program (operators/sql_program.h) the SQL compiler wrote. */
+#define OP_SQL_CALC_PARAMS(F, S) F(S, BLOBS, program)
+
 /* clang-format on */
 
 /* Every kind with parameters: X(kind, struct name, field list). Kinds not listed (map, flat
@@ -254,7 +257,8 @@ typedef enum sql_window_kind {
   X(OP_SRC_NEXMARK, op_nexmark_params, OP_NEXMARK_PARAMS)                        \
   X(OP_SRC_DATAGEN, op_datagen_params, OP_DATAGEN_PARAMS)                        \
   X(OP_SQL_GROUP_AGG, op_sql_group_agg_params, OP_SQL_GROUP_AGG_PARAMS)          \
-  X(OP_SQL_WINDOW_AGG, op_sql_window_agg_params, OP_SQL_WINDOW_AGG_PARAMS)
+  X(OP_SQL_WINDOW_AGG, op_sql_window_agg_params, OP_SQL_WINDOW_AGG_PARAMS)       \
+  X(OP_SQL_CALC, op_sql_calc_params, OP_SQL_CALC_PARAMS)
 
 /* ---- by kind ------------------------------------------------------------------------------ */
 

@@ -18,7 +18,7 @@
 /* The factories by identifier, sorted, with the roles they implement. */
 static const struct {
   const char *id;
-  sqlc_connector c;
+  sqlf_connector c;
   bool source, sink;
 } factories[] = {
     {"blackhole", SQLC_BLACKHOLE, false, true},  {"datagen", SQLC_DATAGEN, true, false},
@@ -27,7 +27,7 @@ static const struct {
 };
 #define NFACTORIES (sizeof factories / sizeof factories[0])
 
-int sqlc_fail(sqlc *c, const char *fmt, ...) {
+int sqlf_fail(sqlc *c, const char *fmt, ...) {
   if (c->failed) return SPATE_EINVAL;
   c->failed = true;
   char buf[1024];
@@ -48,7 +48,7 @@ int sqlc_fail(sqlc *c, const char *fmt, ...) {
   return SPATE_EINVAL;
 }
 
-const char *sqlc_value(const sqlc *c, const char *key) {
+const char *sqlf_value(const sqlc *c, const char *key) {
   const char *v = NULL;
   for (int i = 0; i < c->t->noptions; i++)
     if (strcmp(c->t->keys[i], key) == 0) v = c->t->values[i];
@@ -58,11 +58,11 @@ const char *sqlc_value(const sqlc *c, const char *key) {
 static int unknown_connector(sqlc *c, const char *id) {
   for (size_t i = 0; i < NFACTORIES; i++) {
     if (strcmp(factories[i].id, id) != 0) continue;
-    return c->sink ? sqlc_fail(c,
+    return c->sink ? sqlf_fail(c,
                                "Connector '%s' can only be used as a source. It cannot be used "
                                "as a sink.",
                                id)
-                   : sqlc_fail(c,
+                   : sqlf_fail(c,
                                "Connector '%s' can only be used as a sink. It cannot be used "
                                "as a source.",
                                id);
@@ -73,7 +73,7 @@ static int unknown_connector(sqlc *c, const char *id) {
     if (ids.len) sp_strbuf_add(&ids, "\n");
     sp_strbuf_add(&ids, factories[i].id);
   }
-  int rc = sqlc_fail(c,
+  int rc = sqlf_fail(c,
                      "Could not find any factory for identifier '%s' that implements "
                      "'org.apache.flink.table.factories.%s' in the classpath.\n\nAvailable "
                      "factory identifiers are:\n\n%s",
@@ -83,25 +83,25 @@ static int unknown_connector(sqlc *c, const char *id) {
   return rc;
 }
 
-int sqlc_open(sqlc *c, const sql_table *t, bool sink) {
+int sqlf_open(sqlc *c, const sql_table *t, bool sink) {
   *c = (sqlc){.t = t, .sink = sink};
   if (t->noptions > 0 && !(c->consumed = sp_calloc((size_t)t->noptions, sizeof *c->consumed)))
     return SPATE_ENOMEM;
-  const char *id = sqlc_value(c, "connector");
+  const char *id = sqlf_value(c, "connector");
   if (!id)
-    return sqlc_fail(c,
+    return sqlf_fail(c,
                      "Table options do not contain an option key 'connector' for discovering "
                      "a connector.");
   for (size_t i = 0; i < NFACTORIES; i++) {
     if (strcmp(factories[i].id, id) != 0 || !(sink ? factories[i].sink : factories[i].source))
       continue;
     c->connector = factories[i].c;
-    return sqlc_option(c, "connector", true);
+    return sqlf_option(c, "connector", true);
   }
   return unknown_connector(c, id);
 }
 
-int sqlc_option(sqlc *c, const char *key, bool required) {
+int sqlf_option(sqlc *c, const char *key, bool required) {
   bool given = false;
   for (int i = 0; i < c->t->noptions; i++)
     if (strcmp(c->t->keys[i], key) == 0) given = c->consumed[i] = true;
@@ -136,11 +136,11 @@ static int join_sorted(const char **v, int n, sp_strbuf *out) {
   return rc;
 }
 
-int sqlc_check_required(sqlc *c) {
+int sqlf_check_required(sqlc *c) {
   if (c->failed || c->nmissing == 0) return c->failed ? SPATE_EINVAL : 0;
   sp_strbuf list = {0};
   if (join_sorted(c->missing, c->nmissing, &list) < 0) return SPATE_ENOMEM;
-  int rc = sqlc_fail(c,
+  int rc = sqlf_fail(c,
                      "One or more required options are missing.\n\nMissing required options "
                      "are:\n\n%s",
                      list.data);
@@ -148,7 +148,7 @@ int sqlc_check_required(sqlc *c) {
   return rc;
 }
 
-int sqlc_check_unconsumed(sqlc *c) {
+int sqlf_check_unconsumed(sqlc *c) {
   if (c->failed) return SPATE_EINVAL;
   const char **bad = sp_malloc(sizeof *bad * (size_t)(c->t->noptions + 1));
   const char **sup = sp_malloc(sizeof *sup * (size_t)(c->nsupported + 1));
@@ -159,11 +159,11 @@ int sqlc_check_unconsumed(sqlc *c) {
   if (rc == 0 && nbad > 0) {
     for (int i = 0; i < c->nsupported; i++) sup[i] = c->supported[i];
     sp_strbuf a = {0}, b = {0};
-    const char *id = sqlc_value(c, "connector");
+    const char *id = sqlf_value(c, "connector");
     if (join_sorted(bad, nbad, &a) < 0 || join_sorted(sup, c->nsupported, &b) < 0)
       rc = SPATE_ENOMEM;
     else
-      rc = sqlc_fail(c,
+      rc = sqlf_fail(c,
                      "Unsupported options found for '%s'.\n\nUnsupported options:\n\n%s\n\n"
                      "Supported options:\n\n%s",
                      id, a.data, b.data ? b.data : "");
@@ -176,19 +176,19 @@ int sqlc_check_unconsumed(sqlc *c) {
 }
 
 static int cannot_parse(sqlc *c, const char *key, const char *v) {
-  return sqlc_fail(c, "Could not parse value '%s' for key '%s'.", v, key);
+  return sqlf_fail(c, "Could not parse value '%s' for key '%s'.", v, key);
 }
 
-int sqlc_read_long(sqlc *c, const char *key, int64_t dflt, int64_t *out) {
-  const char *v = sqlc_value(c, key);
+int sqlf_read_long(sqlc *c, const char *key, int64_t dflt, int64_t *out) {
+  const char *v = sqlf_value(c, key);
   *out = dflt;
   if (!v) return 0;
   if (!v[0] || !fmt_parse_int64(v, strlen(v), out)) return cannot_parse(c, key, v);
   return 0;
 }
 
-int sqlc_read_bool(sqlc *c, const char *key, bool dflt, bool *out) {
-  const char *v = sqlc_value(c, key);
+int sqlf_read_bool(sqlc *c, const char *key, bool dflt, bool *out) {
+  const char *v = sqlf_value(c, key);
   *out = dflt;
   if (!v) return 0;
   if (strcasecmp(v, "true") == 0)
@@ -200,8 +200,8 @@ int sqlc_read_bool(sqlc *c, const char *key, bool dflt, bool *out) {
   return 0;
 }
 
-int sqlc_read_duration(sqlc *c, const char *key, int64_t dflt, int64_t *out) {
-  const char *v = sqlc_value(c, key);
+int sqlf_read_duration(sqlc *c, const char *key, int64_t dflt, int64_t *out) {
+  const char *v = sqlf_value(c, key);
   *out = dflt;
   if (!v) return 0;
   if (!sp_parse_duration_ms(v, out)) return cannot_parse(c, key, v);
@@ -217,7 +217,7 @@ static const char *const csv_keys[] = {"csv.allow-comments",      "csv.disable-q
 static const char *const json_keys[] = {"json.fail-on-missing-field", "json.ignore-parse-errors",
                                         "json.timestamp-format.standard", NULL};
 
-void sqlc_free_list(char **list, uint32_t n) {
+void sqlf_free_list(char **list, uint32_t n) {
   for (uint32_t i = 0; i < n; i++) sp_free(list[i]);
   sp_free(list);
 }
@@ -231,43 +231,43 @@ static int list_add(char ***list, uint32_t *n, const char *s) {
   return 0;
 }
 
-int sqlc_format(sqlc *c, const char *format_key, char ***list, uint32_t *n) {
-  int rc = sqlc_option(c, format_key, true);
-  const char *name = sqlc_value(c, format_key);
+int sqlf_format(sqlc *c, const char *format_key, char ***list, uint32_t *n) {
+  int rc = sqlf_option(c, format_key, true);
+  const char *name = sqlf_value(c, format_key);
   if (rc < 0 || !name) return rc;
   fmt_kind kind = fmt_kind_from_name(name);
   if (!kind)
-    return sqlc_fail(c,
+    return sqlf_fail(c,
                      "Could not find any factory for identifier '%s' that implements "
                      "'org.apache.flink.table.factories.%s' in the classpath.\n\nAvailable "
                      "factory identifiers are:\n\ncsv\njson",
                      name, c->sink ? "SerializationFormatFactory" : "DeserializationFormatFactory");
   const char *const *keys = kind == FMT_CSV ? csv_keys : json_keys;
-  for (int i = 0; rc == 0 && keys[i]; i++) rc = sqlc_option(c, keys[i], false);
+  for (int i = 0; rc == 0 && keys[i]; i++) rc = sqlf_option(c, keys[i], false);
   fmt_options o;
   fmt_options_init(&o, kind);
   if (rc == 0) rc = list_add(list, n, fmt_kind_name(kind));
   for (int i = 0; rc == 0 && keys[i]; i++) {
-    const char *v = sqlc_value(c, keys[i]);
+    const char *v = sqlf_value(c, keys[i]);
     if (!v) continue;
     char msg[512];
-    if (fmt_options_set(&o, keys[i], v, msg, sizeof msg) < 0) return sqlc_fail(c, "%s", msg);
+    if (fmt_options_set(&o, keys[i], v, msg, sizeof msg) < 0) return sqlf_fail(c, "%s", msg);
     rc = list_add(list, n, keys[i]);
     if (rc == 0) rc = list_add(list, n, v);
   }
   char msg[512];
-  if (rc == 0 && fmt_options_check(&o, msg, sizeof msg) < 0) return sqlc_fail(c, "%s", msg);
+  if (rc == 0 && fmt_options_check(&o, msg, sizeof msg) < 0) return sqlf_fail(c, "%s", msg);
   return rc;
 }
 
 /* ---- naming and wrapping ------------------------------------------------------------------- */
 
-int sqlc_table_name(const sql_table *t, sp_strbuf *sb) {
+int sqlf_table_name(const sql_table *t, sp_strbuf *sb) {
   int rc = sp_strbuf_add(sb, SQL_DEFAULT_CATALOG "." SQL_DEFAULT_DATABASE ".");
   return rc == 0 ? sp_strbuf_add(sb, t->name) : rc;
 }
 
-int sqlc_physical(const sql_table *t, const char ***names, const sql_type ***types, int *n) {
+int sqlf_physical(const sql_table *t, const char ***names, const sql_type ***types, int *n) {
   *names = sp_malloc(sizeof **names * (size_t)(t->ncols + 1));
   *types = sp_malloc(sizeof **types * (size_t)(t->ncols + 1));
   *n = 0;
@@ -286,7 +286,7 @@ int sqlc_physical(const sql_table *t, const char ***names, const sql_type ***typ
   return 0;
 }
 
-char *sqlc_unique_uid(const stream_graph *g, const char *prefix, const char *name) {
+char *sqlf_unique_uid(const stream_graph *g, const char *prefix, const char *name) {
   size_t len = strlen(prefix) + strlen(name) + 16;
   char *uid = sp_malloc(len);
   if (!uid) return NULL;
@@ -302,12 +302,12 @@ char *sqlc_unique_uid(const stream_graph *g, const char *prefix, const char *nam
   }
 }
 
-int sqlc_close(sqlc *c, int rc, char *err, size_t cap) {
-  if (rc == SPATE_EINVAL && !c->failed) sqlc_fail(c, "invalid table options"); /* no cause kept */
+int sqlf_close(sqlc *c, int rc, char *err, size_t cap) {
+  if (rc == SPATE_EINVAL && !c->failed) sqlf_fail(c, "invalid table options"); /* no cause kept */
   if (rc == SPATE_EINVAL) {
     const char **opts = sp_malloc(sizeof *opts * (size_t)(c->t->noptions + 1));
     sp_strbuf name = {0}, list = {0}, one = {0};
-    int mrc = opts ? sqlc_table_name(c->t, &name) : SPATE_ENOMEM;
+    int mrc = opts ? sqlf_table_name(c->t, &name) : SPATE_ENOMEM;
     /* each option as 'key'='value', in one buffer, then sorted */
     size_t *at = mrc == 0 ? sp_malloc(sizeof *at * (size_t)(c->t->noptions + 1)) : NULL;
     if (mrc == 0 && !at) mrc = SPATE_ENOMEM;

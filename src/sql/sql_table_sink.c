@@ -35,41 +35,41 @@ typedef struct sink_plan {
 } sink_plan;
 
 static void plan_free(sink_plan *p) {
-  sqlc_free_list(p->format, p->nformat);
+  sqlf_free_list(p->format, p->nformat);
   sp_free(p->options);
   *p = (sink_plan){0};
 }
 
 static int print_check(sqlc *c, sink_plan *p) {
   p->kind = OP_SINK_PRINT;
-  int rc = sqlc_option(c, "print-identifier", false);
-  if (rc == 0) rc = sqlc_option(c, "standard-error", false);
-  if (rc == 0) rc = sqlc_option(c, "sink.parallelism", false);
-  if (rc == 0) rc = sqlc_check_required(c);
-  if (rc == 0) rc = sqlc_read_bool(c, "standard-error", false, &p->standard_error);
-  if (rc == 0) rc = sqlc_read_long(c, "sink.parallelism", 0, &p->parallelism);
-  if (rc == 0) rc = sqlc_check_unconsumed(c);
-  p->identifier = sqlc_value(c, "print-identifier");
+  int rc = sqlf_option(c, "print-identifier", false);
+  if (rc == 0) rc = sqlf_option(c, "standard-error", false);
+  if (rc == 0) rc = sqlf_option(c, "sink.parallelism", false);
+  if (rc == 0) rc = sqlf_check_required(c);
+  if (rc == 0) rc = sqlf_read_bool(c, "standard-error", false, &p->standard_error);
+  if (rc == 0) rc = sqlf_read_long(c, "sink.parallelism", 0, &p->parallelism);
+  if (rc == 0) rc = sqlf_check_unconsumed(c);
+  p->identifier = sqlf_value(c, "print-identifier");
   return rc;
 }
 
 static int blackhole_check(sqlc *c, sink_plan *p) {
   p->kind = OP_SINK_DISCARD;
-  int rc = sqlc_check_required(c);
-  return rc == 0 ? sqlc_check_unconsumed(c) : rc;
+  int rc = sqlf_check_required(c);
+  return rc == 0 ? sqlf_check_unconsumed(c) : rc;
 }
 
 static int filesystem_sink_check(sqlc *c, sink_plan *p) {
   p->kind = OP_SINK_FILE;
-  int rc = sqlc_filesystem_declare(c);
-  if (rc == 0) rc = sqlc_option(c, "sink.parallelism", false);
-  if (rc == 0) rc = sqlc_format(c, "format", &p->format, &p->nformat);
-  if (rc == 0) rc = sqlc_check_required(c);
-  if (rc == 0) rc = sqlc_read_long(c, "sink.parallelism", 0, &p->parallelism);
-  if (rc == 0) rc = sqlc_check_unconsumed(c);
+  int rc = sqlf_filesystem_declare(c);
+  if (rc == 0) rc = sqlf_option(c, "sink.parallelism", false);
+  if (rc == 0) rc = sqlf_format(c, "format", &p->format, &p->nformat);
+  if (rc == 0) rc = sqlf_check_required(c);
+  if (rc == 0) rc = sqlf_read_long(c, "sink.parallelism", 0, &p->parallelism);
+  if (rc == 0) rc = sqlf_check_unconsumed(c);
   if (rc < 0) return rc;
-  p->path = sqlc_value(c, "path");
-  if (!p->path[0]) return sqlc_fail(c, "The option 'path' must not be empty.");
+  p->path = sqlf_value(c, "path");
+  if (!p->path[0]) return sqlf_fail(c, "The option 'path' must not be empty.");
   const sql_table *t = c->t;
   if (!(p->options = sp_malloc(sizeof *p->options * (size_t)(2 * t->noptions + 1))))
     return SPATE_ENOMEM;
@@ -84,14 +84,14 @@ static int filesystem_sink_check(sqlc *c, sink_plan *p) {
   fs_sink_options fo;
   char msg[512];
   if (fs_sink_options_parse(&fo, p->noptions, p->options, msg, sizeof msg) < 0)
-    return sqlc_fail(c, "%s", msg);
+    return sqlf_fail(c, "%s", msg);
   p->commit = fo.commit;
   fs_sink_options_free(&fo);
   int nkeys;
-  const char **keys = sqlc_partition_keys(t, &nkeys);
+  const char **keys = sqlf_partition_keys(t, &nkeys);
   sp_free(keys);
   if (p->commit && nkeys == 0)
-    return sqlc_fail(c,
+    return sqlf_fail(c,
                      "The option 'sink.partition-commit.policy.kind' needs a partitioned table "
                      "(PARTITIONED BY): partitions are what is committed.");
   return 0;
@@ -99,13 +99,13 @@ static int filesystem_sink_check(sqlc *c, sink_plan *p) {
 
 static int sink_check(sqlc *c, const sql_table *t, sink_plan *p) {
   *p = (sink_plan){0};
-  int rc = sqlc_open(c, t, true);
+  int rc = sqlf_open(c, t, true);
   if (rc < 0) return rc;
   switch (c->connector) {
   case SQLC_PRINT: return print_check(c, p);
   case SQLC_BLACKHOLE: return blackhole_check(c, p);
   case SQLC_FILESYSTEM: return filesystem_sink_check(c, p);
-  default: return sqlc_fail(c, "Connector '%s' cannot be used as a sink.", "?");
+  default: return sqlf_fail(c, "Connector '%s' cannot be used as a sink.", "?");
   }
 }
 
@@ -114,7 +114,7 @@ int sql_sink_check(const sql_table *t, char *err, size_t cap) {
   sink_plan p;
   int rc = sink_check(&c, t, &p);
   plan_free(&p);
-  return sqlc_close(&c, rc, err, cap);
+  return sqlf_close(&c, rc, err, cap);
 }
 
 /* ---- the query's columns against the table's ------------------------------------------------ */
@@ -149,7 +149,7 @@ static int check_columns(const sql_table *t, const spate_schema *query, int n,
       if (!fits(&query->fields[i], &sink->fields[i])) bad = i;
   if (n == sink->nfields && bad < 0) return 0;
   sp_strbuf name = {0}, qs = {0}, ss = {0};
-  int rc = sqlc_table_name(t, &name);
+  int rc = sqlf_table_name(t, &name);
   if (rc == 0) rc = append_schema(&qs, query, n);
   if (rc == 0) rc = append_schema(&ss, sink, sink->nfields);
   char cause[300];
@@ -175,7 +175,7 @@ static int sink_schema(const sql_table *t, spate_schema **out, char *err, size_t
   const char **names;
   const sql_type **types;
   int n;
-  if (sqlc_physical(t, &names, &types, &n) < 0) return SPATE_ENOMEM;
+  if (sqlf_physical(t, &names, &types, &n) < 0) return SPATE_ENOMEM;
   int rc = sql_row_schema(names, types, n, false, out, err, cap);
   sp_free(names);
   sp_free(types);
@@ -187,7 +187,7 @@ static int sink_schema(const sql_table *t, spate_schema **out, char *err, size_t
 /* "Sink(table=[default_catalog.default_database.t], fields=[a, b])" */
 static int sink_name(const sql_table *t, const spate_schema *s, sp_strbuf *sb) {
   int rc = sp_strbuf_add(sb, "Sink(table=[");
-  if (rc == 0) rc = sqlc_table_name(t, sb);
+  if (rc == 0) rc = sqlf_table_name(t, sb);
   if (rc == 0) rc = sp_strbuf_add(sb, "], fields=[");
   for (int i = 0; rc == 0 && i < s->nfields; i++) {
     if (i) rc = sp_strbuf_add(sb, ", ");
@@ -221,7 +221,7 @@ static spate_schema *renamed(const spate_schema *query, const spate_schema *sink
 static int add_file_sink(stream_graph *g, const sql_table *t, sg_node *n, const spate_schema *query,
                          const spate_schema *sink, const sink_plan *p) {
   int nkeys;
-  const char **keys = sqlc_partition_keys(t, &nkeys);
+  const char **keys = sqlf_partition_keys(t, &nkeys);
   if (nkeys > 0 && !keys) return SPATE_ENOMEM;
   spate_schema *named = renamed(query, sink);
   int rc = named ? 0 : SPATE_ENOMEM;
@@ -242,7 +242,7 @@ static int add_file_sink(stream_graph *g, const sql_table *t, sg_node *n, const 
     if (rc == 0) {
       cn->parallelism = 1;
       cn->parallelism_fixed = true;
-      if (!(cn->uid = sqlc_unique_uid(g, "table-partition-commit-", t->name))) rc = SPATE_ENOMEM;
+      if (!(cn->uid = sqlf_unique_uid(g, "table-partition-commit-", t->name))) rc = SPATE_ENOMEM;
     }
     if (rc == 0) {
       op_partition_commit_params cp = {
@@ -261,7 +261,7 @@ int sql_sink_add(stream_graph *g, const sql_table *t, int input_node,
   (void)session_cfg;
   sqlc c;
   sink_plan p;
-  int rc = sqlc_close(&c, sink_check(&c, t, &p), err, cap);
+  int rc = sqlf_close(&c, sink_check(&c, t, &p), err, cap);
   if (rc < 0) {
     plan_free(&p);
     return rc;
@@ -272,7 +272,7 @@ int sql_sink_add(stream_graph *g, const sql_table *t, int input_node,
   if (rc == 0) rc = check_columns(t, input_schema, nq, sink, err, cap);
   if (rc == 0 && updating && p.kind == OP_SINK_FILE) {
     sp_strbuf name = {0};
-    rc = sqlc_table_name(t, &name);
+    rc = sqlf_table_name(t, &name);
     if (rc == 0) {
       snprintf(err, cap,
                "Table sink '%s' doesn't support consuming update changes which is produced by "
@@ -289,7 +289,7 @@ int sql_sink_add(stream_graph *g, const sql_table *t, int input_node,
   int id = n ? n->id : -1;
   if (rc == 0) {
     n->parallelism = p.parallelism > 0 ? (int)p.parallelism : parallelism;
-    if (!(n->uid = sqlc_unique_uid(g, "table-sink-", t->name))) rc = SPATE_ENOMEM;
+    if (!(n->uid = sqlf_unique_uid(g, "table-sink-", t->name))) rc = SPATE_ENOMEM;
   }
   if (rc == 0 && p.kind == OP_SINK_PRINT) {
     op_print_params pp = {.identifier = p.identifier,

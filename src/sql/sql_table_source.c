@@ -16,7 +16,7 @@
 #include "sql/sql_connectors_int.h"
 #include "sql/sql_row_schema.h"
 
-/* The filesystem connector's own keys; the format's come from sqlc_format. */
+/* The filesystem connector's own keys; the format's come from sqlf_format. */
 static const char *const fs_keys[] = {"partition.time-extractor.class",
                                       "partition.time-extractor.kind",
                                       "partition.time-extractor.timestamp-formatter",
@@ -34,13 +34,13 @@ static const char *const fs_keys[] = {"partition.time-extractor.class",
                                       "source.monitor-interval",
                                       NULL};
 
-int sqlc_filesystem_declare(sqlc *c) {
-  int rc = sqlc_option(c, "path", true);
-  for (int i = 0; rc == 0 && fs_keys[i]; i++) rc = sqlc_option(c, fs_keys[i], false);
+int sqlf_filesystem_declare(sqlc *c) {
+  int rc = sqlf_option(c, "path", true);
+  for (int i = 0; rc == 0 && fs_keys[i]; i++) rc = sqlf_option(c, fs_keys[i], false);
   return rc;
 }
 
-const char **sqlc_partition_keys(const sql_table *t, int *n) {
+const char **sqlf_partition_keys(const sql_table *t, int *n) {
   *n = 0;
   if (!t->ast || !t->ast->root || t->ast->root->kind != SQL_CREATE_TABLE) return NULL;
   const sql_name_list *l = &t->ast->root->u.create_table.partitioned_by;
@@ -57,12 +57,12 @@ static int physical_schema(sqlc *c, spate_schema **out) {
   const char **names;
   const sql_type **types;
   int n;
-  if (sqlc_physical(c->t, &names, &types, &n) < 0) return SPATE_ENOMEM;
+  if (sqlf_physical(c->t, &names, &types, &n) < 0) return SPATE_ENOMEM;
   char msg[512];
   int rc = sql_row_schema(names, types, n, false, out, msg, sizeof msg);
   sp_free(names);
   sp_free(types);
-  if (rc == SPATE_EINVAL) return sqlc_fail(c, "%s", msg);
+  if (rc == SPATE_EINVAL) return sqlf_fail(c, "%s", msg);
   return rc;
 }
 
@@ -100,7 +100,7 @@ typedef struct source_plan {
 static void plan_free(source_plan *p) {
   schema_unref(p->schema);
   sp_free(p->kv);
-  sqlc_free_list(p->format, p->nformat);
+  sqlf_free_list(p->format, p->nformat);
   *p = (source_plan){0};
 }
 
@@ -114,47 +114,47 @@ static int datagen_check(sqlc *c, source_plan *p) {
   char msg[1024];
   rc = datagen_spec_parse(&spec, p->schema, (uint32_t)(2 * c->t->noptions), p->kv, NULL, msg,
                           sizeof msg);
-  if (rc == SPATE_EINVAL) return sqlc_fail(c, "%s", msg);
+  if (rc == SPATE_EINVAL) return sqlf_fail(c, "%s", msg);
   if (rc < 0) return rc;
   p->bounded = spec.rows >= 0;
-  rc = sqlc_option(c, "number-of-rows", false);
-  if (rc == 0) rc = sqlc_option(c, "rows-per-second", false);
+  rc = sqlf_option(c, "number-of-rows", false);
+  if (rc == 0) rc = sqlf_option(c, "rows-per-second", false);
   char key[512];
   for (int i = 0; rc == 0 && i < p->schema->nfields; i++) {
     const schema_field *f = &p->schema->fields[i];
     snprintf(key, sizeof key, "fields.%s.kind", f->name);
-    rc = sqlc_option(c, key, false);
+    rc = sqlf_option(c, key, false);
     for (const char *const *o = datagen_field_options(f, spec.fields[i].sequence); rc == 0 && *o;
          o++) {
       snprintf(key, sizeof key, "fields.%s.%s", f->name, *o);
-      rc = sqlc_option(c, key, false);
+      rc = sqlf_option(c, key, false);
     }
   }
   datagen_spec_free(&spec);
-  if (rc == 0) rc = sqlc_check_required(c);
-  return rc == 0 ? sqlc_check_unconsumed(c) : rc;
+  if (rc == 0) rc = sqlf_check_required(c);
+  return rc == 0 ? sqlf_check_unconsumed(c) : rc;
 }
 
 static int filesystem_source_check(sqlc *c, source_plan *p) {
   p->kind = OP_SRC_FILE;
-  int rc = sqlc_filesystem_declare(c);
-  if (rc == 0) rc = sqlc_format(c, "format", &p->format, &p->nformat);
-  if (rc == 0) rc = sqlc_check_required(c);
-  if (rc == 0) rc = sqlc_read_duration(c, "source.monitor-interval", 0, &p->monitor_ms);
+  int rc = sqlf_filesystem_declare(c);
+  if (rc == 0) rc = sqlf_format(c, "format", &p->format, &p->nformat);
+  if (rc == 0) rc = sqlf_check_required(c);
+  if (rc == 0) rc = sqlf_read_duration(c, "source.monitor-interval", 0, &p->monitor_ms);
   if (rc == 0 && p->monitor_ms < 0)
-    rc = sqlc_fail(c, "Could not parse value '%s' for key 'source.monitor-interval'.",
-                   sqlc_value(c, "source.monitor-interval"));
-  if (rc == 0) rc = sqlc_check_unconsumed(c);
+    rc = sqlf_fail(c, "Could not parse value '%s' for key 'source.monitor-interval'.",
+                   sqlf_value(c, "source.monitor-interval"));
+  if (rc == 0) rc = sqlf_check_unconsumed(c);
   if (rc < 0) return rc;
   int nkeys;
-  const char **keys = sqlc_partition_keys(c->t, &nkeys);
+  const char **keys = sqlf_partition_keys(c->t, &nkeys);
   sp_free(keys);
   if (nkeys > 0)
-    return sqlc_fail(c,
+    return sqlf_fail(c,
                      "Reading a partitioned filesystem table (PARTITIONED BY) is not supported "
                      "yet.");
-  p->path = sqlc_value(c, "path");
-  if (!p->path[0]) return sqlc_fail(c, "The option 'path' must not be empty.");
+  p->path = sqlf_value(c, "path");
+  if (!p->path[0]) return sqlf_fail(c, "The option 'path' must not be empty.");
   p->bounded = p->monitor_ms == 0;
   p->fixed_parallelism = p->monitor_ms > 0;
   return physical_schema(c, &p->schema);
@@ -163,22 +163,22 @@ static int filesystem_source_check(sqlc *c, source_plan *p) {
 static int socket_check(sqlc *c, source_plan *p) {
   p->kind = OP_SRC_SOCKET;
   p->fixed_parallelism = true;
-  int rc = sqlc_option(c, "hostname", true);
-  if (rc == 0) rc = sqlc_option(c, "port", true);
-  if (rc == 0) rc = sqlc_option(c, "byte-delimiter", false);
-  if (rc == 0) rc = sqlc_format(c, "format", &p->format, &p->nformat);
-  if (rc == 0) rc = sqlc_check_required(c);
+  int rc = sqlf_option(c, "hostname", true);
+  if (rc == 0) rc = sqlf_option(c, "port", true);
+  if (rc == 0) rc = sqlf_option(c, "byte-delimiter", false);
+  if (rc == 0) rc = sqlf_format(c, "format", &p->format, &p->nformat);
+  if (rc == 0) rc = sqlf_check_required(c);
   int64_t delim = 10;
-  if (rc == 0) rc = sqlc_read_long(c, "port", 0, &p->port);
+  if (rc == 0) rc = sqlf_read_long(c, "port", 0, &p->port);
   if (rc == 0 && (p->port < 1 || p->port > 65535))
-    rc = sqlc_fail(c, "Could not parse value '%s' for key 'port'.", sqlc_value(c, "port"));
-  if (rc == 0) rc = sqlc_read_long(c, "byte-delimiter", 10, &delim);
+    rc = sqlf_fail(c, "Could not parse value '%s' for key 'port'.", sqlf_value(c, "port"));
+  if (rc == 0) rc = sqlf_read_long(c, "byte-delimiter", 10, &delim);
   if (rc == 0 && delim != 10)
-    rc = sqlc_fail(c, "Only the byte delimiter 10 (a line break) is supported, not %lld.",
+    rc = sqlf_fail(c, "Only the byte delimiter 10 (a line break) is supported, not %lld.",
                    (long long)delim);
-  if (rc == 0) rc = sqlc_check_unconsumed(c);
+  if (rc == 0) rc = sqlf_check_unconsumed(c);
   if (rc < 0) return rc;
-  p->host = sqlc_value(c, "hostname");
+  p->host = sqlf_value(c, "hostname");
   return physical_schema(c, &p->schema);
 }
 
@@ -217,7 +217,7 @@ static int nexmark_stream(sqlc *c, const spate_schema *s) {
   char *have = schema_to_string(s);
   char *names[4];
   for (int k = 0; k < 4; k++) names[k] = schema_to_string(streams[k]);
-  int rc = sqlc_fail(c,
+  int rc = sqlf_fail(c,
                      "The nexmark source table must be in the schema of one of the streams "
                      "(the table flattened, or the person, auction or bid view):\n%s\n%s\n%s\n%s\n"
                      "However, it is\n%s",
@@ -231,25 +231,25 @@ static int nexmark_stream(sqlc *c, const spate_schema *s) {
 static int nexmark_check(sqlc *c, source_plan *p) {
   p->kind = OP_SRC_NEXMARK;
   int rc = 0;
-  for (int i = 0; rc == 0 && nexmark_keys[i]; i++) rc = sqlc_option(c, nexmark_keys[i], false);
-  if (rc == 0) rc = sqlc_check_required(c);
+  for (int i = 0; rc == 0 && nexmark_keys[i]; i++) rc = sqlf_option(c, nexmark_keys[i], false);
+  if (rc == 0) rc = sqlf_check_required(c);
   sp_config *cfg = rc == 0 ? sp_config_new() : NULL;
   if (rc == 0 && !cfg) rc = SPATE_ENOMEM;
   char msg[512], key[128];
   for (int i = 0; rc == 0 && nexmark_keys[i]; i++) {
-    const char *v = sqlc_value(c, nexmark_keys[i]);
+    const char *v = sqlf_value(c, nexmark_keys[i]);
     snprintf(key, sizeof key, "nexmark.%s", nexmark_keys[i]);
     if (v && sp_config_set(cfg, key, v, "table option", msg, sizeof msg) < 0)
-      rc = sqlc_fail(c, "Could not parse value '%s' for key '%s'. (%s)", v, nexmark_keys[i], msg);
+      rc = sqlf_fail(c, "Could not parse value '%s' for key '%s'. (%s)", v, nexmark_keys[i], msg);
   }
   if (rc == 0) {
     nexmark_config_defaults(&p->nexmark);
     p->nexmark.base_time = sp_wall_ms(); /* unless base-time is set, as nexmark-flink does */
     nexmark_config_read(&p->nexmark, cfg);
-    if (nexmark_config_check(&p->nexmark, msg, sizeof msg) < 0) rc = sqlc_fail(c, "%s", msg);
+    if (nexmark_config_check(&p->nexmark, msg, sizeof msg) < 0) rc = sqlf_fail(c, "%s", msg);
   }
   sp_config_free(cfg);
-  if (rc == 0) rc = sqlc_check_unconsumed(c);
+  if (rc == 0) rc = sqlf_check_unconsumed(c);
   if (rc == 0) rc = physical_schema(c, &p->schema);
   if (rc < 0) return rc;
   int k = nexmark_stream(c, p->schema);
@@ -262,14 +262,14 @@ static int nexmark_check(sqlc *c, source_plan *p) {
 /* Checks t as a source and fills p; the caller closes c. */
 static int source_check(sqlc *c, const sql_table *t, source_plan *p) {
   *p = (source_plan){0};
-  int rc = sqlc_open(c, t, false);
+  int rc = sqlf_open(c, t, false);
   if (rc < 0) return rc;
   switch (c->connector) {
   case SQLC_DATAGEN: return datagen_check(c, p);
   case SQLC_FILESYSTEM: return filesystem_source_check(c, p);
   case SQLC_SOCKET: return socket_check(c, p);
   case SQLC_NEXMARK: return nexmark_check(c, p);
-  default: return sqlc_fail(c, "Connector '%s' cannot be used as a source.", "?");
+  default: return sqlf_fail(c, "Connector '%s' cannot be used as a source.", "?");
   }
 }
 
@@ -278,7 +278,7 @@ int sql_source_check(const sql_table *t, char *err, size_t cap) {
   source_plan p;
   int rc = source_check(&c, t, &p);
   plan_free(&p);
-  return sqlc_close(&c, rc, err, cap);
+  return sqlf_close(&c, rc, err, cap);
 }
 
 int sql_table_is_bounded(const sql_table *t, bool *bounded, char *err, size_t cap) {
@@ -287,7 +287,7 @@ int sql_table_is_bounded(const sql_table *t, bool *bounded, char *err, size_t ca
   int rc = source_check(&c, t, &p);
   *bounded = rc == 0 && p.bounded;
   plan_free(&p);
-  return sqlc_close(&c, rc, err, cap);
+  return sqlf_close(&c, rc, err, cap);
 }
 
 /* ---- the node ------------------------------------------------------------------------------ */
@@ -349,11 +349,11 @@ int sql_source_add(stream_graph *g, const sql_table *t, const sp_config *session
   (void)session_cfg;
   sqlc c;
   source_plan p;
-  int rc = sqlc_close(&c, source_check(&c, t, &p), err, cap);
+  int rc = sqlf_close(&c, source_check(&c, t, &p), err, cap);
   sp_strbuf name = {0};
   char *uid = NULL;
   if (rc == 0) rc = scan_name(t, p.schema, &name);
-  if (rc == 0 && !(uid = sqlc_unique_uid(g, "table-source-", t->name))) rc = SPATE_ENOMEM;
+  if (rc == 0 && !(uid = sqlf_unique_uid(g, "table-source-", t->name))) rc = SPATE_ENOMEM;
   sg_node *n = rc == 0 ? sg_add_node(g, p.kind, name.data) : NULL;
   if (rc == 0 && !n) rc = SPATE_ENOMEM;
   if (rc == 0) {

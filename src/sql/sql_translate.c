@@ -112,8 +112,8 @@ static int scan(tr *t, const sql_rel *r, spate_stream **out) {
   int node = -1;
   spate_schema *schema = NULL;
   char err[4096];
-  int rc = sql_source_add(t->env->g, r->u.scan.table, t->p->config, 0, &node, &schema, err,
-                          sizeof err);
+  int rc =
+      sql_source_add(t->env->g, r->u.scan.table, t->p->config, 0, &node, &schema, err, sizeof err);
   if (rc) return rc == SPATE_ENOMEM ? rc : fail_msg(t, err);
   if (!api_keep_schema(t->env, schema)) return fail_env(t);
   *out = api_new_stream(t->env, node, schema);
@@ -416,8 +416,9 @@ static int translate(tr *t, const sql_rel *r, spate_stream **out) {
   case SQL_REL_SINK: return sink(t, r, out);
   case SQL_REL_WINDOW_TVF: break;
   }
-  return sql_plan_fail(t->p, NULL, true, "relation %d cannot run: a window table function outside "
-                                         "a window aggregation",
+  return sql_plan_fail(t->p, NULL, true,
+                       "relation %d cannot run: a window table function outside "
+                       "a window aggregation",
                        r->id);
 }
 

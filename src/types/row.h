@@ -91,5 +91,7 @@ uint64_t row_fields_hash64(const spate_row *r, const int *fields, int n, const s
  * Returns 0 or SPATE_ENOMEM. */
 int row_format_field(sp_strbuf *sb, const spate_row *r, int i, const spate_schema *s);
 int row_format(sp_strbuf *sb, const spate_row *r, const spate_schema *s); /* whole row */
+/* Java's Double.toString (Float.toString when single) of d into out; returns the length. */
+size_t row_java_number(double d, bool single, char out[40]);
 
 #endif

@@ -51,7 +51,7 @@ static void emit_str(text_out *o, const char *s) { emit(o, s, strlen(s)); }
  * the same double (float) (with at least two digits considered when one would do, as the JDK
  * 19+ specification says), printed plainly for 1e-3 <= |d| < 1e7 and as d.dddE±n otherwise. A
  * float is widened to the double of the same value, so the thresholds hold for both. */
-static size_t java_number(double d, bool single, char out[40]) {
+size_t row_java_number(double d, bool single, char out[40]) {
   if (isnan(d)) return (size_t)snprintf(out, 40, "NaN");
   if (isinf(d)) return (size_t)snprintf(out, 40, d > 0 ? "Infinity" : "-Infinity");
   if (d == 0) return (size_t)snprintf(out, 40, signbit(d) ? "-0.0" : "0.0");
@@ -165,11 +165,11 @@ static void format_value(text_out *o, const spate_row *r, int i, const schema_fi
     emit(o, tmp, n);
     return;
   case SPATE_DOUBLE:
-    n = java_number(spate_row_double(r, i), false, tmp);
+    n = row_java_number(spate_row_double(r, i), false, tmp);
     emit(o, tmp, n);
     return;
   case SPATE_FLOAT:
-    n = java_number(spate_row_float(r, i), true, tmp);
+    n = row_java_number(spate_row_float(r, i), true, tmp);
     emit(o, tmp, n);
     return;
   case SPATE_DECIMAL:

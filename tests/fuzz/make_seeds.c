@@ -29,6 +29,9 @@
 #include "net/shuffle_protocol.h"
 #include "restore_ops.h"
 #include "runtime/task.h"
+#include "sql/sql_compile.h"
+#include "sql/sql_parser.h"
+#include "sql/sql_row_schema.h"
 #include "state/keyed_state.h"
 #include "state/snapshot.h"
 #include "state/timer_queue.h"
@@ -1256,6 +1259,83 @@ static void metric_dump_seeds(void) {
   metric_dump_free(&d);
 }
 
+/* fuzz_sql_program: calc programs the compiler writes over a few columns, each a filter and
+ * a projection covering a group of instructions (arithmetic, logic, casts, strings, time). */
+static void sql_program_seeds(void) {
+  static const char *const cols[][2] = {
+      {"i", "INT"},    {"b", "BIGINT"},       {"d", "DOUBLE"}, {"m", "DECIMAL(10, 2)"},
+      {"s", "STRING"}, {"t", "TIMESTAMP(3)"}, {"dt", "DATE"},  {"x", "BOOLEAN"}};
+  static const char *const cases[][3] = {
+      {"arith", "i > 1 AND x IS NOT FALSE", "i * 2 + b / 3 - CAST(d AS INT) % 5"},
+      {"decimal", "m BETWEEN 1 AND 100", "m * 2.5 + i"},
+      {"case", "i IN (1, 2, 3) OR s IS NULL",
+       "CASE WHEN i > 0 THEN COALESCE(s, 'x') ELSE NULLIF(s, 'y') END"},
+      {"strings", "s LIKE 'a%' OR s SIMILAR TO 'b+'",
+       "CONCAT_WS('-', UPPER(s), SUBSTRING(s, 2, 3), REGEXP_REPLACE(s, 'a+', 'b'))"},
+      {"casts", "TRY_CAST(s AS INT) > 0", "CAST(CAST(s AS DECIMAL(5, 1)) AS STRING)"},
+      {"time", "EXTRACT(YEAR FROM t) > 2000",
+       "DATE_FORMAT(FLOOR(t TO HOUR) + INTERVAL '1' DAY, 'yyyy-MM-dd HH')"},
+      {"dates", "dt < CURRENT_DATE", "TIMESTAMPDIFF(DAY, CAST(dt AS TIMESTAMP(3)), t)"},
+  };
+  sql_arena arena = {0};
+  const char *names[8];
+  const sql_type *types[8];
+  sql_scope_column sc[8];
+  sql_ast *asts[8];
+  for (int i = 0; i < 8; i++) {
+    char err[256];
+    FUZZ_CHECK(sql_parse_type(cols[i][1], strlen(cols[i][1]), (sql_pos){0, 0}, &asts[i], err,
+                              sizeof err) == 0,
+               "%s", err);
+    sql_type *t;
+    FUZZ_CHECK(sql_type_resolve(asts[i]->root, &arena, &t, err, sizeof err) == 0, "%s", err);
+    names[i] = sc[i].name = cols[i][0];
+    types[i] = sc[i].type = t;
+  }
+  sql_scope scope = {sc, 8};
+  spate_schema *in;
+  char err[256];
+  FUZZ_CHECK(sql_row_schema(names, types, 8, false, &in, err, sizeof err) == 0, "%s", err);
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    sql_ast *fa, *pa;
+    sql_expr *fe, *pe;
+    sql_verror verr;
+    FUZZ_CHECK(sql_parse_expression(cases[k][1], strlen(cases[k][1]), (sql_pos){0, 0}, &fa, err,
+                                    sizeof err) == 0,
+               "%s", err);
+    FUZZ_CHECK(sql_parse_expression(cases[k][2], strlen(cases[k][2]), (sql_pos){0, 0}, &pa, err,
+                                    sizeof err) == 0,
+               "%s", err);
+    FUZZ_CHECK(sql_validate_expr(fa->root, &scope, &fa->arena, &fe, &verr) == 0, "%s", verr.msg);
+    FUZZ_CHECK(sql_validate_expr(pa->root, &scope, &pa->arena, &pe, &verr) == 0, "%s", verr.msg);
+    const char *nm[2] = {"r", "s"};
+    sql_expr *projs[2] = {pe, NULL};
+    /* the second projection: a bare column (a copy) */
+    sql_ast *ca;
+    sql_expr *ce;
+    FUZZ_CHECK(sql_parse_expression("s", 1, (sql_pos){0, 0}, &ca, err, sizeof err) == 0, "%s", err);
+    FUZZ_CHECK(sql_validate_expr(ca->root, &scope, &ca->arena, &ce, &verr) == 0, "%s", verr.msg);
+    projs[1] = ce;
+    uint8_t *prog;
+    size_t len;
+    spate_schema *out;
+    FUZZ_CHECK(
+        sql_compile_calc(in, false, "+02:00", fe, projs, nm, 2, &prog, &len, &out, &verr) == 0,
+        "%s: %s", cases[k][0], verr.msg);
+    char name[64];
+    snprintf(name, sizeof name, "seed-%s.bin", cases[k][0]);
+    put("sql_program", name, prog, len);
+    sp_free(prog);
+    schema_unref(out);
+    sql_ast_free(fa);
+    sql_ast_free(pa);
+    sql_ast_free(ca);
+  }
+  schema_unref(in);
+  for (int i = 0; i < 8; i++) sql_ast_free(asts[i]);
+  sql_arena_free(&arena);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s tests/fuzz\n", argv[0]);
@@ -1277,5 +1357,6 @@ int main(int argc, char **argv) {
   wire_frame_seeds();
   shuffle_protocol_seeds();
   metric_dump_seeds();
+  sql_program_seeds();
   return 0;
 }

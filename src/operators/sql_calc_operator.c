@@ -1,0 +1,54 @@
+/*
+ * sql_calc_operator.c: OP_SQL_CALC, Flink's Calc of a SQL query: a filter and projections
+ * compiled once by the planner (sql/sql_compile.h) into a program (sql_program.h) that travels
+ * as the node's only parameter. open decodes and checks the program against the node's input
+ * and output schemas; each record is evaluated in place and, when it passes the filter, the
+ * projected row is emitted with the record's timestamp. Evaluation errors (a failing CAST, an
+ * integer division by zero) fail the task with the program's message.
+ *
+ * The processing-time functions (CURRENT_TIMESTAMP, NOW, ...) read the task's processing-time
+ * service (op_now), once per record.
+ */
+#include "base/err.h"
+#include "graph/op_params.h"
+#include "operators/registry.h"
+#include "operators/sql_program.h"
+
+static int calc_open(op_t *op) {
+  op_sql_calc_params prm;
+  char err[SP_ERRMSG_MAX];
+  int rc = op_sql_calc_params_load(op->node, &prm, err, sizeof err);
+  if (rc) return op_fail(op, rc, "%s", err);
+  sqlp_program *p = NULL;
+  if (prm.program.n != 1)
+    rc = op_fail(op, SPATE_ECORRUPT, "SQL calc: %u programs in the parameters, expected 1",
+                 prm.program.n);
+  else if ((rc = sqlp_decode(prm.program.v[0].data, prm.program.v[0].len, &p, err, sizeof err)))
+    rc = op_fail(op, rc, "%s", err);
+  else if (!op->in_schema || !schema_equal(p->input, op->in_schema))
+    rc = op_fail(op, SPATE_EINVAL, "SQL calc: the program's input schema differs from the input's");
+  else if (!op->node->out_schema || !schema_equal(p->output, op->node->out_schema))
+    rc = op_fail(op, SPATE_EINVAL, "SQL calc: the program's output schema differs from the node's");
+  op_sql_calc_params_free(&prm);
+  if (rc) {
+    sqlp_free(p);
+    return rc;
+  }
+  op->impl = p;
+  return 0;
+}
+
+static int calc_process(op_t *op, int input, int64_t ts, const spate_row *row) {
+  (void)input;
+  sqlp_program *p = op->impl;
+  int rc = sqlp_eval(p, row, op_now(op), &op->rb);
+  if (rc < 0) return op_fail(op, rc, "%s", p->err);
+  return rc ? op_emit_built(op, ts, "SQL calc") : 0;
+}
+
+static void calc_close(op_t *op) {
+  sqlp_free(op->impl);
+  op->impl = NULL;
+}
+
+const op_vtable op_sql_calc_vt = {.open = calc_open, .process = calc_process, .close = calc_close};
