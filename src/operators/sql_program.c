@@ -462,9 +462,17 @@ int sqlp_decode(const uint8_t *data, size_t len, sqlp_program **out, char *err, 
     bad(&d, "schema: %s", r->error);
     goto fail;
   }
-  p->tz_offset_s = sp_get_i32(r);
-  if (p->tz_offset_s < -18 * 3600 || p->tz_offset_s > 18 * 3600) {
-    bad(&d, "time zone offset %d s out of range", p->tz_offset_s);
+  char *tzname = sp_get_str(r);
+  if (!sp_reader_ok(r) || !tzname) {
+    sp_free(tzname);
+    bad(&d, "time zone: %s", sp_reader_ok(r) ? "missing" : r->error);
+    goto fail;
+  }
+  char tzerr[256];
+  int tzrc = sqlp_tz_parse(tzname, &p->tz, tzerr, sizeof tzerr);
+  sp_free(tzname);
+  if (tzrc) {
+    bad(&d, "%s", tzerr);
     goto fail;
   }
   p->nregs = sp_get_u32(r);
@@ -551,6 +559,7 @@ void sqlp_free(sqlp_program *p) {
   if (!p) return;
   if (p->input) schema_unref(p->input);
   if (p->output) schema_unref(p->output);
+  sqlp_tz_free(&p->tz);
   if (p->regex)
     for (uint32_t k = 0; k < p->nins; k++) {
       if (p->regex[k].compiled) regfree(&p->regex[k].re);
