@@ -541,8 +541,15 @@ int sqlp_decode(const uint8_t *data, size_t len, sqlp_program **out, char *err, 
     bad(&d, "%zu bytes after the last instruction", r->len - r->pos);
     goto fail;
   }
-  for (uint32_t k = 0; k < p->nins; k++)
+  for (uint32_t k = 0; k < p->nins; k++) {
     if (check_ins(&d, k)) goto fail;
+    const sqlp_ins *in = &p->ins[k];
+    int fn = (int)(in->imm & 0xffff);
+    if (in->op == SQLP_CALL &&
+        ((fn >= SQLP_FN_NOW && fn <= SQLP_FN_CURRENT_TIME) || fn == SQLP_FN_RAND ||
+         (fn == SQLP_FN_UNIX_TIMESTAMP && in->a == SQLP_NONE)))
+      p->reads_clock = true;
+  }
   p->rand_state = 0x9E3779B97F4A7C15ull;
   *out = p;
   return 0;

@@ -225,6 +225,7 @@ typedef struct sqlp_program {
   sqlp_const *consts;
   sqlp_ins *ins;
   uint8_t *const_bytes; /* the strings the constants point into (a copy of the encoding) */
+  bool reads_clock;     /* a processing-time function (or RAND without a seed) is called */
   /* evaluation state */
   sqlp_val *vals;
   sqlp_regex *regex; /* one per instruction that takes a regex, else unused */
