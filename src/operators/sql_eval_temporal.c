@@ -389,6 +389,19 @@ int sqlp_call_temporal(sqlp_program *p, const sqlp_ins *in, sqlp_val *dst, const
   }
   switch (fn) {
   case SQLP_FN_EXTRACT: {
+    if (ra->kind == SQLP_IVL_YM || ra->kind == SQLP_IVL_DT) { /* fields of the interval */
+      int64_t v = a->i; /* months or ms, within int64 with room: no overflow below */
+      if (ra->kind == SQLP_IVL_YM)
+        dst->i = unit == U_YEAR ? v / 12 : unit == U_QUARTER ? v % 12 / 3 + 1 : v % 12;
+      else
+        dst->i = unit == U_DAY      ? v / 86400000
+                 : unit == U_HOUR   ? v / 3600000 % 24
+                 : unit == U_MINUTE ? v / 60000 % 60
+                 : unit == U_SECOND ? v / 1000 % 60
+                 : unit == U_EPOCH  ? v / 1000
+                                    : v % 60000;
+      return 0;
+    }
     int64_t ms = ra->kind == SQLP_TIME ? a->i : local_ms(p, ra->kind, a);
     dst->i = extract(unit, ra->kind, ms, is_ts(ra->kind) ? a->nanos : 0);
     return 0;

@@ -147,7 +147,7 @@ bool sqlp_castable(int f, int t) {
 }
 
 /* The kinds function fn takes for (a, b, c) and gives; 0 = absent operand, -1 = any numeric,
- * -2 = optional STR, -3 = optional I32, -4 = DATE/TS/TS_LTZ, -5 = temporal with TIME, -6 = any
+ * -2 = optional STR, -3 = optional I32, -4 = DATE/TS/TS_LTZ, -5 = temporal with TIME and intervals, -6 = any
  * epoch number (integer, DEC, F64), -7 = same kind as a. */
 typedef struct fn_sig {
   int8_t a, b, c, dst;
@@ -210,7 +210,7 @@ static bool sig_fits(const sqlp_program *p, int want, uint16_t r, int akind) {
   case -2: return k == SQLP_STR;
   case -3: return k == SQLP_I32;
   case -4: return k == SQLP_DATE || is_ts(k);
-  case -5: return k == SQLP_DATE || k == SQLP_TIME || is_ts(k);
+  case -5: return k == SQLP_DATE || k == SQLP_TIME || is_ts(k) || is_ivl(k);
   case -6: return is_int(k) || k == SQLP_DEC || k == SQLP_F64;
   case -7: return k == akind;
   default: return k == want;

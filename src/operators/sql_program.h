@@ -140,7 +140,7 @@ typedef enum sqlp_fn {
   SQLP_FN_LOCALTS,      /* -> TS: processing time in the session time zone */
   SQLP_FN_CURRENT_DATE, /* -> DATE in the session time zone */
   SQLP_FN_CURRENT_TIME, /* -> TIME in the session time zone */
-  SQLP_FN_EXTRACT,      /* DATE, TIME, TS, TS_LTZ -> I64; unit: sql_unit */
+  SQLP_FN_EXTRACT,      /* DATE, TIME, TS, TS_LTZ, intervals -> I64; unit: sql_unit */
   SQLP_FN_FLOOR_TIME,   /* DATE, TS, TS_LTZ -> same; unit: sql_unit */
   SQLP_FN_CEIL_TIME,
   SQLP_FN_TSDIFF,           /* TS|TS_LTZ|DATE, same -> I32; unit: sql_unit */

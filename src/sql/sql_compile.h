@@ -12,8 +12,8 @@
  * function inside), unless evaluating them fails, which is then left to run time.
  *
  * Not compiled, each refused with a message naming the function: aggregate calls (the planner
- * moves them out), MD5 and SHA256 (no digest library among the dependencies), EXTRACT from an
- * interval, FLOOR/CEIL of an interval, values of composite types (ARRAY, MAP, MULTISET, ROW),
+ * moves them out), MD5 and SHA256 (no digest library among the dependencies), FLOOR/CEIL of
+ * an interval or a TIME, values of composite types (ARRAY, MAP, MULTISET, ROW),
  * and BYTES concatenation.
  *
  * The session time zone is UTC, a fixed offset or a region of the system's time zone database
