@@ -7,7 +7,7 @@
  * integer division by zero) fail the task with the program's message.
  *
  * The processing-time functions (CURRENT_TIMESTAMP, NOW, ...) read the task's processing-time
- * service (op_now), once per record.
+ * service (op_now), once per record, and only in programs that call one.
  */
 #include "base/err.h"
 #include "graph/op_params.h"
@@ -41,7 +41,7 @@ static int calc_open(op_t *op) {
 static int calc_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   (void)input;
   sqlp_program *p = op->impl;
-  int rc = sqlp_eval(p, row, op_now(op), &op->rb);
+  int rc = sqlp_eval(p, row, p->reads_clock ? op_now(op) : 0, &op->rb);
   if (rc < 0) return op_fail(op, rc, "%s", p->err);
   return rc ? op_emit_built(op, ts, "SQL calc") : 0;
 }

@@ -188,7 +188,7 @@ static int to_string(sqlp_program *p, sqlp_val *dst, const sqlp_reg *ra, const s
   case SQLP_TIME: n = format_time(a->i, ra->precision, buf); break;
   case SQLP_TS: n = sqlp_format_ts(a->i, a->nanos, ra->precision, buf); break;
   case SQLP_TS_LTZ:
-    n = sqlp_format_ts(a->i + (int64_t)p->tz_offset_s * 1000, a->nanos, ra->precision, buf);
+    n = sqlp_format_ts(sqlp_tz_local(&p->tz, a->i), a->nanos, ra->precision, buf);
     break;
   case SQLP_IVL_YM: {
     int64_t m = a->i < 0 ? -a->i : a->i;
@@ -247,7 +247,7 @@ static int from_string(sqlp_program *p, const sqlp_reg *rd, sqlp_val *dst, const
   }
   if (is_ts(k)) {
     if (!parse_ts(s, e, &dst->i, &dst->nanos)) return cast_failed(p, rd, dst, a, try_cast, NULL);
-    if (k == SQLP_TS_LTZ) dst->i -= (int64_t)p->tz_offset_s * 1000;
+    if (k == SQLP_TS_LTZ) dst->i = sqlp_tz_utc(&p->tz, dst->i);
     truncate_ts(rd->precision, &dst->i, &dst->nanos);
     return 0;
   }
@@ -364,7 +364,7 @@ int sqlp_cast(sqlp_program *p, const sqlp_reg *rd, sqlp_val *dst, const sqlp_reg
       dst->i = double_to_int(t, a->d);
     return 0;
   }
-  int64_t tz = (int64_t)p->tz_offset_s * 1000;
+  const sqlp_tz *tz = &p->tz;
   if (is_int(f)) {
     if (is_float(t))
       dst->d = t == SQLP_F32 ? (double)(float)a->i : (double)a->i;
@@ -377,18 +377,19 @@ int sqlp_cast(sqlp_program *p, const sqlp_reg *rd, sqlp_val *dst, const sqlp_reg
       }
       dst->i = a->i * 1000;
       dst->nanos = 0;
-      if (t == SQLP_TS) dst->i += tz;
+      if (t == SQLP_TS) dst->i = sqlp_tz_local(tz, dst->i);
     } else
       dst->i = wrap(t, a->i);
     return 0;
   }
   if (f == SQLP_DATE) { /* to TIMESTAMP(_LTZ): midnight */
-    dst->i = a->i * CAL_MS_PER_DAY - (t == SQLP_TS_LTZ ? tz : 0);
+    dst->i = a->i * CAL_MS_PER_DAY;
+    if (t == SQLP_TS_LTZ) dst->i = sqlp_tz_utc(tz, dst->i);
     dst->nanos = 0;
     return 0;
   }
   if (is_ts(f)) {
-    int64_t local = a->i + (f == SQLP_TS_LTZ ? tz : 0), msd;
+    int64_t local = f == SQLP_TS_LTZ ? sqlp_tz_local(tz, a->i) : a->i, msd;
     switch (t) {
     case SQLP_DATE: dst->i = cal_day_of(local, &msd); return 0;
     case SQLP_TIME:
@@ -397,12 +398,12 @@ int sqlp_cast(sqlp_program *p, const sqlp_reg *rd, sqlp_val *dst, const sqlp_reg
       return 0;
     case SQLP_TS:
     case SQLP_TS_LTZ:
-      dst->i = t == f ? a->i : t == SQLP_TS ? local : a->i - tz;
+      dst->i = t == f ? a->i : t == SQLP_TS ? local : sqlp_tz_utc(tz, a->i);
       truncate_ts(rd->precision, &dst->i, &dst->nanos);
       return 0;
     default: { /* epoch seconds */
       int64_t r;
-      dst->i = wrap(t, cal_floor_div(a->i - (f == SQLP_TS ? tz : 0), 1000, &r));
+      dst->i = wrap(t, cal_floor_div(f == SQLP_TS ? sqlp_tz_utc(tz, a->i) : a->i, 1000, &r));
       return 0;
     }
     }

@@ -5,8 +5,8 @@
  * EXTRACT, FLOOR/CEIL to a unit, TIMESTAMPDIFF, DATE_FORMAT, UNIX_TIMESTAMP, FROM_UNIXTIME,
  * TO_TIMESTAMP and TO_TIMESTAMP_LTZ.
  *
- * The session time zone (table.local-time-zone) is a fixed offset carried by the program:
- * TIMESTAMP_LTZ values are shown, extracted and floored in local time at that offset.
+ * The session time zone (table.local-time-zone) is the program's (sql_time_zone.c):
+ * TIMESTAMP_LTZ values are shown, extracted and floored in its local time.
  *
  * Formats are Java's SimpleDateFormat letters Flink's DATE_FORMAT and UNIX_TIMESTAMP use:
  * y, M (MMM and MMMM as English month names), d, H, h, m, s, S, a, E (EEE, EEEE), D, and
@@ -47,7 +47,7 @@ static bool is_ts(int k) { return k == SQLP_TS || k == SQLP_TS_LTZ; }
 /* The local milliseconds of a DATE, TIMESTAMP or TIMESTAMP_LTZ value. */
 static int64_t local_ms(const sqlp_program *p, int kind, const sqlp_val *v) {
   if (kind == SQLP_DATE) return v->i * CAL_MS_PER_DAY;
-  if (kind == SQLP_TS_LTZ) return v->i + (int64_t)p->tz_offset_s * 1000;
+  if (kind == SQLP_TS_LTZ) return sqlp_tz_local(&p->tz, v->i);
   return v->i;
 }
 
@@ -361,17 +361,18 @@ int sqlp_call_temporal(sqlp_program *p, const sqlp_ins *in, sqlp_val *dst, const
   (void)c;
   if (in->op == SQLP_TIME_ADD) return time_add(p, in, dst, a, b);
   int fn = (int)(in->imm & 0xffff), unit = (int)(in->imm >> 16);
-  int64_t tz = (int64_t)p->tz_offset_s * 1000, r;
+  const sqlp_tz *tz = &p->tz;
+  int64_t r;
   const sqlp_reg *ra = in->a != SQLP_NONE ? &p->regs[in->a] : NULL;
   const sqlp_reg *rd = &p->regs[in->dst];
   dst->null = false;
   dst->nanos = 0;
   switch (fn) {
   case SQLP_FN_NOW: dst->i = now_ms; return 0;
-  case SQLP_FN_LOCALTS: dst->i = now_ms + tz; return 0;
-  case SQLP_FN_CURRENT_DATE: dst->i = cal_day_of(now_ms + tz, &r); return 0;
+  case SQLP_FN_LOCALTS: dst->i = sqlp_tz_local(tz, now_ms); return 0;
+  case SQLP_FN_CURRENT_DATE: dst->i = cal_day_of(sqlp_tz_local(tz, now_ms), &r); return 0;
   case SQLP_FN_CURRENT_TIME:
-    cal_day_of(now_ms + tz, &r);
+    cal_day_of(sqlp_tz_local(tz, now_ms), &r);
     dst->i = r;
     return 0;
   case SQLP_FN_UNIX_TIMESTAMP:
@@ -388,6 +389,19 @@ int sqlp_call_temporal(sqlp_program *p, const sqlp_ins *in, sqlp_val *dst, const
   }
   switch (fn) {
   case SQLP_FN_EXTRACT: {
+    if (ra->kind == SQLP_IVL_YM || ra->kind == SQLP_IVL_DT) { /* fields of the interval */
+      int64_t v = a->i; /* months or ms, within int64 with room: no overflow below */
+      if (ra->kind == SQLP_IVL_YM)
+        dst->i = unit == U_YEAR ? v / 12 : unit == U_QUARTER ? v % 12 / 3 + 1 : v % 12;
+      else
+        dst->i = unit == U_DAY      ? v / 86400000
+                 : unit == U_HOUR   ? v / 3600000 % 24
+                 : unit == U_MINUTE ? v / 60000 % 60
+                 : unit == U_SECOND ? v / 1000 % 60
+                 : unit == U_EPOCH  ? v / 1000
+                                    : v % 60000;
+      return 0;
+    }
     int64_t ms = ra->kind == SQLP_TIME ? a->i : local_ms(p, ra->kind, a);
     dst->i = extract(unit, ra->kind, ms, is_ts(ra->kind) ? a->nanos : 0);
     return 0;
@@ -402,7 +416,7 @@ int sqlp_call_temporal(sqlp_program *p, const sqlp_ins *in, sqlp_val *dst, const
     if (ra->kind == SQLP_DATE)
       dst->i = cal_floor_div(f, CAL_MS_PER_DAY, &r);
     else
-      dst->i = ra->kind == SQLP_TS_LTZ ? f - tz : f;
+      dst->i = ra->kind == SQLP_TS_LTZ ? sqlp_tz_utc(tz, f) : f;
     return 0;
   }
   case SQLP_FN_TSDIFF: { /* b - a in units */
@@ -434,11 +448,11 @@ int sqlp_call_temporal(sqlp_program *p, const sqlp_ins *in, sqlp_val *dst, const
     char o[512];
     const uint8_t *f = in->b != SQLP_NONE ? b->p : default_fmt;
     uint32_t fl = in->b != SQLP_NONE ? b->len : (uint32_t)sizeof default_fmt - 1;
-    if (a->i > INT64_MAX / 1000 || a->i < INT64_MIN / 1000) {
+    if (a->i > SQLP_TS_BOUND_MS / 1000 || a->i < -SQLP_TS_BOUND_MS / 1000) {
       dst->null = true;
       return 0;
     }
-    long n = format_dt(a->i * 1000 + tz, f, fl, o, sizeof o);
+    long n = format_dt(sqlp_tz_local(tz, a->i * 1000), f, fl, o, sizeof o);
     if (n < 0) {
       dst->null = true;
       return 0;
@@ -452,7 +466,7 @@ int sqlp_call_temporal(sqlp_program *p, const sqlp_ins *in, sqlp_val *dst, const
     int64_t ms;
     bool ok = parse_dt(a->p, a->len, f, fl, &ms);
     if (fn == SQLP_FN_UNIX_TIMESTAMP) { /* Flink: Long.MIN_VALUE when unparsable */
-      dst->i = ok ? cal_floor_div(ms - tz, 1000, &r) : INT64_MIN;
+      dst->i = ok ? cal_floor_div(sqlp_tz_utc(tz, ms), 1000, &r) : INT64_MIN;
       return 0;
     }
     if (!ok && in->b == SQLP_NONE) { /* TO_TIMESTAMP(s) also takes fractions: as CAST */

@@ -147,7 +147,7 @@ bool sqlp_castable(int f, int t) {
 }
 
 /* The kinds function fn takes for (a, b, c) and gives; 0 = absent operand, -1 = any numeric,
- * -2 = optional STR, -3 = optional I32, -4 = DATE/TS/TS_LTZ, -5 = temporal with TIME, -6 = any
+ * -2 = optional STR, -3 = optional I32, -4 = DATE/TS/TS_LTZ, -5 = temporal with TIME and intervals, -6 = any
  * epoch number (integer, DEC, F64), -7 = same kind as a. */
 typedef struct fn_sig {
   int8_t a, b, c, dst;
@@ -210,7 +210,7 @@ static bool sig_fits(const sqlp_program *p, int want, uint16_t r, int akind) {
   case -2: return k == SQLP_STR;
   case -3: return k == SQLP_I32;
   case -4: return k == SQLP_DATE || is_ts(k);
-  case -5: return k == SQLP_DATE || k == SQLP_TIME || is_ts(k);
+  case -5: return k == SQLP_DATE || k == SQLP_TIME || is_ts(k) || is_ivl(k);
   case -6: return is_int(k) || k == SQLP_DEC || k == SQLP_F64;
   case -7: return k == akind;
   default: return k == want;
@@ -462,9 +462,17 @@ int sqlp_decode(const uint8_t *data, size_t len, sqlp_program **out, char *err, 
     bad(&d, "schema: %s", r->error);
     goto fail;
   }
-  p->tz_offset_s = sp_get_i32(r);
-  if (p->tz_offset_s < -18 * 3600 || p->tz_offset_s > 18 * 3600) {
-    bad(&d, "time zone offset %d s out of range", p->tz_offset_s);
+  char *tzname = sp_get_str(r);
+  if (!sp_reader_ok(r) || !tzname) {
+    sp_free(tzname);
+    bad(&d, "time zone: %s", sp_reader_ok(r) ? "missing" : r->error);
+    goto fail;
+  }
+  char tzerr[256];
+  int tzrc = sqlp_tz_parse(tzname, &p->tz, tzerr, sizeof tzerr);
+  sp_free(tzname);
+  if (tzrc) {
+    bad(&d, "%s", tzerr);
     goto fail;
   }
   p->nregs = sp_get_u32(r);
@@ -533,8 +541,15 @@ int sqlp_decode(const uint8_t *data, size_t len, sqlp_program **out, char *err, 
     bad(&d, "%zu bytes after the last instruction", r->len - r->pos);
     goto fail;
   }
-  for (uint32_t k = 0; k < p->nins; k++)
+  for (uint32_t k = 0; k < p->nins; k++) {
     if (check_ins(&d, k)) goto fail;
+    const sqlp_ins *in = &p->ins[k];
+    int fn = (int)(in->imm & 0xffff);
+    if (in->op == SQLP_CALL &&
+        ((fn >= SQLP_FN_NOW && fn <= SQLP_FN_CURRENT_TIME) || fn == SQLP_FN_RAND ||
+         (fn == SQLP_FN_UNIX_TIMESTAMP && in->a == SQLP_NONE)))
+      p->reads_clock = true;
+  }
   p->rand_state = 0x9E3779B97F4A7C15ull;
   *out = p;
   return 0;
@@ -551,6 +566,7 @@ void sqlp_free(sqlp_program *p) {
   if (!p) return;
   if (p->input) schema_unref(p->input);
   if (p->output) schema_unref(p->output);
+  sqlp_tz_free(&p->tz);
   if (p->regex)
     for (uint32_t k = 0; k < p->nins; k++) {
       if (p->regex[k].compiled) regfree(&p->regex[k].re);

@@ -17,7 +17,8 @@
  *
  * Byte form (little-endian, base/bytes.h):
  *   u32 magic "SQP1"; input schema, output schema (schema_encode);
- *   i32 session time zone offset in seconds (table.local-time-zone as a fixed offset);
+ *   the session time zone (table.local-time-zone) as a string: a fixed offset or a region of
+ *     the time zone database (sql_time_zone.c), loaded when the program is decoded;
  *   u32 nregs, then per register u8 kind, u8 precision, u8 scale;
  *   u32 nconsts, then per constant u32 register and its value in the register's kind
  *     (integers i64, floats f64 bits, DECIMAL i128 as two u64, strings and bytes as blobs,
@@ -139,7 +140,7 @@ typedef enum sqlp_fn {
   SQLP_FN_LOCALTS,      /* -> TS: processing time in the session time zone */
   SQLP_FN_CURRENT_DATE, /* -> DATE in the session time zone */
   SQLP_FN_CURRENT_TIME, /* -> TIME in the session time zone */
-  SQLP_FN_EXTRACT,      /* DATE, TIME, TS, TS_LTZ -> I64; unit: sql_unit */
+  SQLP_FN_EXTRACT,      /* DATE, TIME, TS, TS_LTZ, intervals -> I64; unit: sql_unit */
   SQLP_FN_FLOOR_TIME,   /* DATE, TS, TS_LTZ -> same; unit: sql_unit */
   SQLP_FN_CEIL_TIME,
   SQLP_FN_TSDIFF,           /* TS|TS_LTZ|DATE, same -> I32; unit: sql_unit */
@@ -196,15 +197,35 @@ typedef struct sqlp_regex {
   uint32_t len;
 } sqlp_regex;
 
+/* The session time zone: a fixed offset (n == 0) or a region's transitions (sql_time_zone.c). */
+typedef struct sqlp_tz {
+  char name[64];   /* as given: "UTC", "+08:00", "Asia/Shanghai" */
+  int32_t fixed_s; /* the offset of a fixed zone; a region's before its first transition */
+  uint32_t n;      /* a region's transitions: from UTC second at[k] on, offset off[k] seconds */
+  int64_t *at;
+  int32_t *off;
+} sqlp_tz;
+
+/* Parses a time zone: a fixed offset ("UTC", "Z", "+08:00", "-05:30", "GMT+8", "UTC-3") or a
+ * region of the system's database, read from /usr/share/zoneinfo. Returns 0 (free with
+ * sqlp_tz_free), or SPATE_EINVAL with a message naming the zone. */
+int sqlp_tz_parse(const char *text, sqlp_tz *tz, char *err, size_t cap);
+void sqlp_tz_free(sqlp_tz *tz);
+/* Local time (ms as a TIMESTAMP) of a UTC instant, and the instant of a local time (Java's
+ * atZone: a time in a gap moves later, one in an overlap takes the earlier offset). */
+int64_t sqlp_tz_local(const sqlp_tz *tz, int64_t utc_ms);
+int64_t sqlp_tz_utc(const sqlp_tz *tz, int64_t local_ms);
+
 /* A decoded program and its evaluation state (one per operator; not shared between threads). */
 typedef struct sqlp_program {
   spate_schema *input, *output; /* owned references */
-  int32_t tz_offset_s;
+  sqlp_tz tz;
   uint32_t nregs, nconsts, nins;
   sqlp_reg *regs;
   sqlp_const *consts;
   sqlp_ins *ins;
   uint8_t *const_bytes; /* the strings the constants point into (a copy of the encoding) */
+  bool reads_clock;     /* a processing-time function (or RAND without a seed) is called */
   /* evaluation state */
   sqlp_val *vals;
   sqlp_regex *regex; /* one per instruction that takes a regex, else unused */

@@ -268,7 +268,7 @@ static int literal(sqlc *c, const sql_expr *e, const sqlp_reg *want) {
   case SQL_LIT_TIMESTAMP_LTZ:
     v.i = l->i * 1000 + l->nanos / 1000000;
     v.nanos = l->nanos % 1000000;
-    if (l->kind == SQL_LIT_TIMESTAMP_LTZ) v.i -= (int64_t)c->tz * 1000;
+    if (l->kind == SQL_LIT_TIMESTAMP_LTZ) v.i = sqlp_tz_utc(c->tz, v.i);
     break;
   case SQL_LIT_INTERVAL: v.i = l->i; break;
   default: return sqlc_fail(c, e, "unsupported literal");
@@ -660,9 +660,9 @@ static bool is_constant(const sql_expr *e) {
   return true;
 }
 
-static int eval_const_row(sql_expr *const *exprs, const char *const *names, int n, int32_t tz,
-                          bool fold, int64_t now_ms, spate_schema **schema, uint8_t **row,
-                          size_t *len, sql_verror *err);
+static int eval_const_row(sql_expr *const *exprs, const char *const *names, int n,
+                          const sqlp_tz *tz, bool fold, int64_t now_ms, spate_schema **schema,
+                          uint8_t **row, size_t *len, sql_verror *err);
 
 /* Folds a constant subtree into one constant; -2 when it cannot be folded (compile it). */
 static int fold(sqlc *c, const sql_expr *e) {
@@ -739,33 +739,6 @@ int sqlc_expr(sqlc *c, const sql_expr *e) {
 
 /* ---- programs ------------------------------------------------------------------------------ */
 
-int sql_time_zone_offset(const char *tz, int32_t *offset_s, char *err, size_t cap) {
-  *offset_s = 0;
-  if (!tz || !*tz || !strcmp(tz, "UTC") || !strcmp(tz, "GMT") || !strcmp(tz, "Z") ||
-      !strcmp(tz, "Etc/UTC") || !strcmp(tz, "Etc/GMT") || !strcmp(tz, "UT"))
-    return 0;
-  const char *p = tz;
-  if (!strncmp(p, "UTC", 3) || !strncmp(p, "GMT", 3)) p += 3;
-  if (*p == '+' || *p == '-') {
-    int sign = *p == '-' ? -1 : 1;
-    p++;
-    int h = 0, m = 0, nd = 0;
-    while (isdigit((unsigned char)*p) && nd < 2) h = h * 10 + (*p++ - '0'), nd++;
-    if (nd && *p == ':') p++;
-    int md = 0;
-    while (isdigit((unsigned char)*p) && md < 2) m = m * 10 + (*p++ - '0'), md++;
-    if (nd && !*p && h <= 18 && m < 60 && (md == 0 || md == 2)) {
-      *offset_s = sign * (h * 3600 + m * 60);
-      return 0;
-    }
-  }
-  snprintf(err, cap,
-           "The session time zone '%s' is not supported: use UTC or a fixed offset such as "
-           "'+08:00' (named time zones are not supported yet)",
-           tz);
-  return SPATE_EINVAL;
-}
-
 static void cc_free(sqlc *c) {
   sp_free(c->regs);
   sp_free(c->ins);
@@ -780,7 +753,7 @@ static int finish(sqlc *c, const spate_schema *output, uint8_t **prog, size_t *p
   sp_put_u32(&w, SQLP_MAGIC);
   schema_encode(&w, c->in);
   schema_encode(&w, output);
-  sp_put_i32(&w, c->tz);
+  sp_put_str(&w, c->tz->name);
   sp_put_u32(&w, c->nregs);
   for (uint32_t k = 0; k < c->nregs; k++) {
     sp_put_u8(&w, c->regs[k].kind);
@@ -885,7 +858,7 @@ static bool may_be_null(const sql_expr *e) {
   return false;
 }
 
-static int compile_calc(const spate_schema *input, bool updating, int32_t tz, bool fold_,
+static int compile_calc(const spate_schema *input, bool updating, const sqlp_tz *tz, bool fold_,
                         const sql_expr *filter, sql_expr *const *projs, const char *const *names,
                         int nproj, uint8_t **prog, size_t *prog_len, spate_schema **out_schema,
                         sql_verror *err) {
@@ -959,19 +932,21 @@ int sql_compile_calc(const spate_schema *input, bool updating, const char *time_
                      const sql_expr *filter, sql_expr *const *projs, const char *const *names,
                      int nproj, uint8_t **prog, size_t *prog_len, spate_schema **out_schema,
                      sql_verror *err) {
-  int32_t tz;
+  sqlp_tz tz;
   memset(err, 0, sizeof *err);
   *prog = NULL;
   *out_schema = NULL;
-  int rc = sql_time_zone_offset(time_zone, &tz, err->msg, sizeof err->msg);
+  int rc = sqlp_tz_parse(time_zone, &tz, err->msg, sizeof err->msg);
   if (rc) return rc;
-  return compile_calc(input, updating, tz, true, filter, projs, names, nproj, prog, prog_len,
-                      out_schema, err);
+  rc = compile_calc(input, updating, &tz, true, filter, projs, names, nproj, prog, prog_len,
+                    out_schema, err);
+  sqlp_tz_free(&tz);
+  return rc;
 }
 
-static int eval_const_row(sql_expr *const *exprs, const char *const *names, int n, int32_t tz,
-                          bool fold_, int64_t now_ms, spate_schema **schema, uint8_t **row,
-                          size_t *len, sql_verror *err) {
+static int eval_const_row(sql_expr *const *exprs, const char *const *names, int n,
+                          const sqlp_tz *tz, bool fold_, int64_t now_ms, spate_schema **schema,
+                          uint8_t **row, size_t *len, sql_verror *err) {
   *schema = NULL;
   *row = NULL;
   spate_schema *in = schema_new(0, NULL, NULL, NULL);
@@ -1028,11 +1003,13 @@ done:
 int sql_eval_constant_row(sql_expr *const *exprs, const char *const *names, int n,
                           const char *time_zone, int64_t now_ms, spate_schema **schema,
                           uint8_t **row, size_t *len, sql_verror *err) {
-  int32_t tz;
+  sqlp_tz tz;
   memset(err, 0, sizeof *err);
   *schema = NULL;
   *row = NULL;
-  int rc = sql_time_zone_offset(time_zone, &tz, err->msg, sizeof err->msg);
+  int rc = sqlp_tz_parse(time_zone, &tz, err->msg, sizeof err->msg);
   if (rc) return rc;
-  return eval_const_row(exprs, names, n, tz, true, now_ms, schema, row, len, err);
+  rc = eval_const_row(exprs, names, n, &tz, true, now_ms, schema, row, len, err);
+  sqlp_tz_free(&tz);
+  return rc;
 }

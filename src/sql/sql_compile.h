@@ -12,10 +12,12 @@
  * function inside), unless evaluating them fails, which is then left to run time.
  *
  * Not compiled, each refused with a message naming the function: aggregate calls (the planner
- * moves them out), MD5 and SHA256 (no digest library among the dependencies), EXTRACT from an
- * interval, FLOOR/CEIL of an interval,
- * values of composite types (ARRAY, MAP, MULTISET, ROW), and BYTES concatenation. The session
- * time zone must be UTC or a fixed offset (named zones are refused).
+ * moves them out), MD5 and SHA256 (no digest library among the dependencies), FLOOR/CEIL of
+ * an interval or a TIME, values of composite types (ARRAY, MAP, MULTISET, ROW),
+ * and BYTES concatenation.
+ *
+ * The session time zone is UTC, a fixed offset or a region of the system's time zone database
+ * (operators/sql_program.h: sqlp_tz_parse), which must then be installed where programs run.
  *
  * JSON_VALUE and JSON_QUERY are compiled with Flink's default clauses (NULL ON EMPTY, NULL ON
  * ERROR, WITHOUT WRAPPER) whatever the query says: the typed tree does not carry the clauses.
@@ -33,15 +35,10 @@
 #include "sql/sql_validate.h"
 #include "types/schema.h"
 
-/* The session time zone (table.local-time-zone) as a fixed offset in seconds: "UTC", "GMT",
- * "Z", "Etc/UTC", "+08:00", "-05:30", "UTC+8", "GMT+08:00". SPATE_EINVAL with a message for a
- * named zone or anything else. */
-int sql_time_zone_offset(const char *tz, int32_t *offset_s, char *err, size_t cap);
-
 /* Compiles a calc over rows of `input`: the filter (NULL: every row passes) and nproj
  * projections named names[i]. When updating, input's last field is the row kind
  * ($row_kind, types/row_kind.h), which becomes the output's last field unchanged. time_zone is
- * the session's table.local-time-zone (NULL: UTC).
+ * the session's table.local-time-zone (NULL: UTC; an unknown zone is SPATE_EINVAL).
  *
  * On success returns 0 with *prog (prog_len bytes, the caller frees with sp_free: the single
  * BLOBS entry of the node's op_sql_calc_params) and *out_schema (the caller's reference: the

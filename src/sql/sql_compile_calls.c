@@ -208,8 +208,16 @@ int sqlc_temporal_call(sqlc *c, const sql_expr *e) {
   }
   case SQL_FN_EXTRACT: {
     sqlp_reg t;
-    if (!sqlc_type_reg(args[0]->type, &t) || sqlc_is_ivl(&t))
-      return sqlc_fail(c, e, "EXTRACT from an interval is not supported yet");
+    if (!sqlc_type_reg(args[0]->type, &t))
+      return sqlc_fail(c, e, "EXTRACT from this type is not supported");
+    if (t.kind == SQLP_IVL_YM && unit != SQL_UNIT_YEAR && unit != SQL_UNIT_QUARTER &&
+        unit != SQL_UNIT_MONTH)
+      return sqlc_fail(c, e, "EXTRACT %s from a year-month interval is not supported",
+                       sql_unit_name(unit));
+    if (t.kind == SQLP_IVL_DT && (unit < SQL_UNIT_DAY || unit > SQL_UNIT_MILLISECOND) &&
+        unit != SQL_UNIT_EPOCH)
+      return sqlc_fail(c, e, "EXTRACT %s from a day-time interval is not supported",
+                       sql_unit_name(unit));
     a = sqlc_expr(c, args[0]);
     sqlp_reg I = sqlc_reg_k(SQLP_I64, 0, 0);
     return a < 0 ? -1 : sqlc_call_fn(c, e, SQLP_FN_EXTRACT, unit, a, -1, -1, &I);

@@ -26,8 +26,7 @@ typedef struct sqlc {
   sp_writer consts;
   uint32_t nconsts;
   sql_arena arena;
-  int32_t tz;
-  const char *tz_name;
+  const sqlp_tz *tz; /* the session time zone (the caller's) */
   bool fold;
   sql_verror *err;
   int rc;

@@ -120,16 +120,14 @@ static int scan(tr *t, const sql_rel *r, spate_stream **out) {
   return *out ? 0 : fail_env(t);
 }
 
+/* VALUES: the rows evaluated once here, into a collection source. The node's schema is the
+ * evaluated rows' (a cast that can fail makes its column nullable); every row must have it. */
 static int values(tr *t, const sql_rel *r, spate_stream **out) {
   spate_schema *schema = NULL;
-  char err[512];
-  int rc = sql_row_schema(r->names, r->types, r->ncols, false, &schema, err, sizeof err);
-  if (rc) return rc == SPATE_ENOMEM ? rc : fail_msg(t, err);
-  if (!api_keep_schema(t->env, schema)) return fail_env(t);
   int n = r->u.values.nrows;
   op_blob *blobs = sp_calloc((size_t)n + 1, sizeof *blobs);
   uint8_t **rows = sp_calloc((size_t)n + 1, sizeof *rows);
-  if (!blobs || !rows) rc = SPATE_ENOMEM;
+  int rc = blobs && rows ? 0 : SPATE_ENOMEM;
   int64_t now = spate_clock_now(t->env->clock);
   for (int i = 0; !rc && i < n; i++) {
     spate_schema *rs = NULL;
@@ -137,12 +135,29 @@ static int values(tr *t, const sql_rel *r, spate_stream **out) {
     sql_verror verr = {0};
     rc = sql_eval_constant_row(r->u.values.rows[i], r->names, r->ncols, t->tz, now, &rs, &rows[i],
                                &len, &verr);
-    if (rc == SPATE_EINVAL && !t->p->err.msg[0]) t->p->err = verr;
-    if (!rc && !schema_equal(rs, schema))
-      rc = fail_msg(t, "a VALUES row does not have the types of its columns");
+    if (rc == SPATE_EINVAL && !t->p->err.msg[0]) {
+      t->p->err = verr;
+      t->p->table_error = true;
+    }
+    if (!rc && !schema) {
+      schema = rs;
+      rs = NULL;
+    } else if (!rc && !schema_equal(rs, schema)) {
+      char *x = schema_to_string(rs), *y = schema_to_string(schema);
+      char msg[1024];
+      snprintf(msg, sizeof msg, "VALUES row %d has the types (%s), not those of row 1 (%s)", i + 1,
+               x ? x : "?", y ? y : "?");
+      sp_free(x);
+      sp_free(y);
+      rc = fail_msg(t, msg);
+    }
     if (rs) schema_unref(rs);
     blobs[i] = (op_blob){rows[i], (uint32_t)len};
   }
+  if (!rc && !api_keep_schema(t->env, schema))
+    rc = fail_env(t);
+  else if (rc && schema)
+    schema_unref(schema);
   int id = -1;
   if (!rc) {
     sg_node *nd = api_add_node(t->env, OP_SRC_ELEMENTS, "Values", &id);

@@ -519,6 +519,11 @@ static void temporal(void **state) {
       {"EXTRACT(MILLISECOND FROM ts)", "5678"},
       {"EXTRACT(HOUR FROM tm)", "12"},
       {"EXTRACT(EPOCH FROM ts)", "1704164645"},
+      {"EXTRACT(DAY FROM INTERVAL '2 03:04:05.5' DAY TO SECOND)", "2"},
+      {"EXTRACT(HOUR FROM INTERVAL '2 03:04:05.5' DAY TO SECOND)", "3"},
+      {"EXTRACT(SECOND FROM INTERVAL '2 03:04:05.5' DAY TO SECOND)", "5"},
+      {"EXTRACT(YEAR FROM INTERVAL '3-7' YEAR TO MONTH)", "3"},
+      {"EXTRACT(MONTH FROM INTERVAL '3-7' YEAR TO MONTH)", "7"},
       {"FLOOR(ts TO HOUR)", "2024-01-02T03:00"},
       {"CEIL(ts TO HOUR)", "2024-01-02T04:00"},
       {"FLOOR(ts TO MONTH)", "2024-01-01T00:00"},
@@ -577,15 +582,40 @@ static void temporal(void **state) {
       {"TIMESTAMP WITH LOCAL TIME ZONE '1970-01-01 08:00:00'", "1970-01-01T00:00:00Z"},
   };
   assert_int_equal(check_cases(f, tz, sizeof tz / sizeof tz[0], "+08:00"), 0);
+  /* a region of the time zone database: offsets by the instant, Java's gaps and overlaps */
+  static const xcase ny[] = {
+      {"CAST(ltz AS STRING)", "2024-01-01 22:04:05.678"}, /* EST */
+      {"LOCALTIMESTAMP", "2024-03-01T05:20:30.400"},
+      {"CAST(TIMESTAMP '2024-07-01 12:00:00' AS TIMESTAMP_LTZ(3))",
+       "2024-07-01T16:00:00Z"}, /* EDT */
+      {"CAST(TIMESTAMP '2024-03-10 02:30:00' AS TIMESTAMP_LTZ(3))",
+       "2024-03-10T07:30:00Z"}, /* gap */
+      {"CAST(TIMESTAMP '2024-11-03 01:30:00' AS TIMESTAMP_LTZ(3))",
+       "2024-11-03T05:30:00Z"}, /* overlap */
+      {"EXTRACT(HOUR FROM CAST(TIMESTAMP '2024-07-01 12:00:00' AS TIMESTAMP_LTZ(3)))", "12"},
+      {"UNIX_TIMESTAMP('2024-07-01 00:00:00')", "1719806400"},
+  };
+  assert_int_equal(check_cases(f, ny, sizeof ny / sizeof ny[0], "America/New_York"), 0);
+  static const xcase sh[] = {
+      {"FROM_UNIXTIME(0)", "1970-01-01 08:00:00"},
+      {"CURRENT_DATE", "2024-03-01"},
+  };
+  assert_int_equal(check_cases(f, sh, sizeof sh / sizeof sh[0], "Asia/Shanghai"), 0);
   char out[600];
-  run(f, "LOCALTIMESTAMP", "Asia/Shanghai", out, sizeof out);
-  assert_non_null(strstr(out, "not supported"));
-  int32_t off;
+  run(f, "LOCALTIMESTAMP", "Mars/Olympus", out, sizeof out);
+  assert_non_null(strstr(out, "Invalid time zone 'Mars/Olympus'"));
+  run(f, "LOCALTIMESTAMP", "../../etc/passwd", out, sizeof out);
+  assert_non_null(strstr(out, "Invalid time zone"));
+  sqlp_tz zone;
   char err[256];
-  assert_int_equal(sql_time_zone_offset("GMT-05:30", &off, err, sizeof err), 0);
-  assert_int_equal(off, -(5 * 3600 + 30 * 60));
-  assert_int_equal(sql_time_zone_offset("UTC+8", &off, err, sizeof err), 0);
-  assert_int_equal(off, 8 * 3600);
+  assert_int_equal(sqlp_tz_parse("GMT-05:30", &zone, err, sizeof err), 0);
+  assert_int_equal(zone.fixed_s, -(5 * 3600 + 30 * 60));
+  assert_int_equal(sqlp_tz_parse("UTC+8", &zone, err, sizeof err), 0);
+  assert_int_equal(zone.fixed_s, 8 * 3600);
+  assert_int_equal(sqlp_tz_parse("+25:00", &zone, err, sizeof err), SPATE_EINVAL);
+  assert_int_equal(sqlp_tz_parse("Europe/Paris", &zone, err, sizeof err), 0);
+  assert_true(zone.n > 100);
+  sqlp_tz_free(&zone);
 }
 
 static void refused(void **state) {
