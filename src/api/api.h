@@ -111,6 +111,9 @@ int api_load_default_config(sp_config *cfg, char *err, size_t err_len);
 /* ---- builder steps shared by the DataStream files (datastream.c, virtual_streams.c) ----------
  * Each records its failure on the environment (api_fail) and does nothing once it has failed. */
 
+/* An environment over a copy of cfg as it is (no configuration file read, no CLI context): the
+ * SQL client's jobs, configured by its session. NULL on allocation failure. */
+spate_env *api_env_create_with(const sp_config *cfg);
 /* Hands schema s (the caller's reference) to env, which keeps it as long as its streams; false
  * (env failed, s released) on allocation failure. */
 bool api_keep_schema(spate_env *env, spate_schema *s);

@@ -74,6 +74,20 @@ spate_env *spate_env_create(void) {
   return env;
 }
 
+spate_env *api_env_create_with(const sp_config *cfg) {
+  spate_env *env = sp_calloc(1, sizeof *env);
+  if (!env) return NULL;
+  env->buffer_timeout = INT64_MIN;
+  env->g = sg_new(NULL);
+  env->config = sp_config_clone(cfg);
+  if (!env->g || !env->config) {
+    spate_env_free(env);
+    return NULL;
+  }
+  apply_logging(env->config);
+  return env;
+}
+
 void spate_env_free(spate_env *env) {
   if (!env) return;
   for (int i = 0; i < env->nstreams; i++) {

@@ -10,6 +10,8 @@
  */
 #include "cli/sql_client.h"
 
+#include "base/log.h"
+
 #include <editline/readline.h>
 #include <errno.h>
 #include <stdio.h>
@@ -309,6 +311,19 @@ int sql_client_main(int argc, char **argv) {
       fprintf(stderr, "spate sql: -m %s: %s\n", jm, err);
       goto done;
     }
+  }
+  /* The jobs' log lines would mix with the results on the terminal: as Flink's client writes
+   * them to its own log file, Spate's writes them to log.file when one is set and otherwise shows
+   * warnings and errors only. */
+  if (!sp_config_is_set(cfg, "log.file")) {
+    char err[SP_ERRMSG_MAX];
+    int level = sp_log_parse_level(sp_config_str(cfg, "log.level"));
+    if (level < (int)SP_LOG_WARN &&
+        sp_config_set(cfg, "log.level", "WARN", "sql client", err, sizeof err) < 0) {
+      fprintf(stderr, "spate sql: %s\n", err);
+      goto done;
+    }
+    sp_log_set_level(SP_LOG_WARN);
   }
   if (sql_session_new(cfg, &session) < 0) {
     fprintf(stderr, "spate sql: out of memory\n");

@@ -146,18 +146,7 @@ int sql_execute_explain(sql_catalog *c, const sp_config *cfg, const sql_node *st
 /* ---- running ----------------------------------------------------------------------------------- */
 
 /* A new environment for a SQL job, configured as the session is. */
-static spate_env *sql_env(const sp_config *cfg) {
-  spate_env *env = spate_env_create();
-  if (!env) return NULL;
-  sp_config *copy = sp_config_clone(cfg);
-  if (!copy) {
-    spate_env_free(env);
-    return NULL;
-  }
-  sp_config_free(env->config);
-  env->config = copy;
-  return env;
-}
+static spate_env *sql_env(const sp_config *cfg) { return api_env_create_with(cfg); }
 
 static int exec_error(spate_env *env, const char *what, sql_error_kind *kind, sp_strbuf *err) {
   *kind = SQL_ERR_EXECUTION;
