@@ -70,7 +70,7 @@ static int plan_error(planned *pl, int rc, sql_error_kind *kind, sp_strbuf *err)
       snprintf(buf, sizeof buf, "SQL validation failed. At line %d, column %d: %s", e->line, e->col,
                e->msg);
     else
-      snprintf(buf, sizeof buf, "SQL validation failed. %s", e->msg);
+      snprintf(buf, sizeof buf, "%s", e->msg);
   }
   sp_strbuf_add(err, buf);
   return rc ? rc : SPATE_EINVAL;

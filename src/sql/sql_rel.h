@@ -95,6 +95,8 @@ struct sql_rel {
       bool proctime;       /* processing time */
       int64_t size, slide; /* ms: HOP's slide, CUMULATE's step; SESSION's gap is size */
       int64_t offset;
+      int npartition; /* SESSION's PARTITION BY columns (of the input) */
+      int *partition;
     } tvf;
     struct {
       sql_window_kind window;
