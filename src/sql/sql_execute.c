@@ -207,8 +207,26 @@ static int collect_result(const spate_job_result *res, const sql_rel *sink, sql_
   return rc;
 }
 
-int sql_execute_select(sql_catalog *c, const sp_config *cfg, const sql_node *query, sql_result *r,
-                       sql_error_kind *kind, sp_strbuf *err) {
+/* The dry run's end: the JobGraph built from the environment's graph, an INFO result. */
+static int dry_run_result(spate_env *env, sql_result *r, sql_error_kind *kind, sp_strbuf *err) {
+  job_graph *jg = NULL;
+  char msg[SP_ERRMSG_MAX];
+  int rc = jobgraph_build(env->g, &jg, msg, sizeof msg);
+  jobgraph_free(jg);
+  spate_env_free(env);
+  if (rc == SPATE_ENOMEM) return rc;
+  if (rc < 0) {
+    *kind = SQL_ERR_TABLE;
+    sp_strbuf_add(err, msg);
+    return SPATE_EINVAL;
+  }
+  r->kind = SQL_RESULT_INFO;
+  r->message = sp_strdup("The job was planned and built, and not run (dry run).");
+  return r->message ? 0 : SPATE_ENOMEM;
+}
+
+int sql_execute_select(sql_catalog *c, const sp_config *cfg, const sql_node *query, bool dry_run,
+                       sql_result *r, sql_error_kind *kind, sp_strbuf *err) {
   planned pl;
   int rc = plan(&pl, c, cfg, query);
   spate_env *env = NULL;
@@ -221,6 +239,10 @@ int sql_execute_select(sql_catalog *c, const sp_config *cfg, const sql_node *que
     spate_env_free(env);
     planned_free(&pl);
     return rc;
+  }
+  if (dry_run) {
+    planned_free(&pl);
+    return dry_run_result(env, r, kind, err);
   }
   spate_job_result *res = spate_execute(env, "collect");
   if (!res) {
@@ -261,7 +283,7 @@ static int jobs_add(sql_jobs **jobs, spate_env *env, spate_job_client *client, c
   return 0;
 }
 
-int sql_execute_insert(sql_catalog *c, const sp_config *cfg, const sql_node *insert,
+int sql_execute_insert(sql_catalog *c, const sp_config *cfg, const sql_node *insert, bool dry_run,
                        sql_jobs **jobs, sql_result *r, sql_error_kind *kind, sp_strbuf *err) {
   planned pl;
   int rc = plan(&pl, c, cfg, insert);
@@ -275,6 +297,10 @@ int sql_execute_insert(sql_catalog *c, const sp_config *cfg, const sql_node *ins
     spate_env_free(env);
     planned_free(&pl);
     return rc;
+  }
+  if (dry_run) {
+    planned_free(&pl);
+    return dry_run_result(env, r, kind, err);
   }
   char name[512];
   snprintf(name, sizeof name, "insert-into_%s.%s.%s", SQL_DEFAULT_CATALOG, SQL_DEFAULT_DATABASE,

@@ -24,10 +24,12 @@ int sql_jobs_wait(sql_jobs *jobs);
 /* EXPLAIN [PLAN FOR | CHANGELOG_MODE, ...] <query or INSERT>: the plan as a text result. */
 int sql_execute_explain(sql_catalog *c, const sp_config *cfg, const sql_node *stmt, sql_result *r,
                         sql_error_kind *kind, sp_strbuf *err);
-/* A query: run to its end, its rows (with the op column of their kinds) as a table result. */
-int sql_execute_select(sql_catalog *c, const sp_config *cfg, const sql_node *query, sql_result *r,
-                       sql_error_kind *kind, sp_strbuf *err);
-/* INSERT INTO (plain or under EXECUTE): submitted; *jobs created on first use. */
-int sql_execute_insert(sql_catalog *c, const sp_config *cfg, const sql_node *insert,
+/* A query: run to its end, its rows (with the op column of their kinds) as a table result.
+ * With dry_run the job is built (its JobGraph too) but not run: an INFO result says so. */
+int sql_execute_select(sql_catalog *c, const sp_config *cfg, const sql_node *query, bool dry_run,
+                       sql_result *r, sql_error_kind *kind, sp_strbuf *err);
+/* INSERT INTO (plain or under EXECUTE): submitted; *jobs created on first use. dry_run as
+ * above. */
+int sql_execute_insert(sql_catalog *c, const sp_config *cfg, const sql_node *insert, bool dry_run,
                        sql_jobs **jobs, sql_result *r, sql_error_kind *kind, sp_strbuf *err);
 #endif

@@ -35,7 +35,10 @@ struct sql_session {
   int nprops, cap;
   sql_catalog catalog;
   sql_jobs *jobs; /* the INSERT jobs it submitted */
+  bool dry_run;   /* queries and INSERTs are planned and built, not run */
 };
+
+void sql_session_set_dry_run(sql_session *s, bool on) { s->dry_run = on; }
 
 /* ---- results ---------------------------------------------------------------------------- */
 
@@ -413,15 +416,16 @@ int sql_session_execute(sql_session *s, const char *text, size_t len, int line, 
   case SQL_SHOW: rc = exec_show(s, n, r, kind, err); break;
   case SQL_DESCRIBE: rc = describe(s, n, r, kind, err); break;
   case SQL_INSERT:
-    rc = sql_execute_insert(&s->catalog, s->config, n, &s->jobs, r, kind, err);
+    rc = sql_execute_insert(&s->catalog, s->config, n, s->dry_run, &s->jobs, r, kind, err);
     break;
   case SQL_EXECUTE:
     if (n->u.execute.stmt->kind == SQL_INSERT)
-      rc = sql_execute_insert(&s->catalog, s->config, n->u.execute.stmt, &s->jobs, r, kind, err);
+      rc = sql_execute_insert(&s->catalog, s->config, n->u.execute.stmt, s->dry_run, &s->jobs, r,
+                              kind, err);
     else if (n->u.execute.stmt->kind == SQL_STATEMENT_SET)
       rc = not_yet(n, "A statement set", kind, err);
     else
-      rc = sql_execute_select(&s->catalog, s->config, n->u.execute.stmt, r, kind, err);
+      rc = sql_execute_select(&s->catalog, s->config, n->u.execute.stmt, s->dry_run, r, kind, err);
     break;
   case SQL_STATEMENT_SET:
   case SQL_BEGIN_STATEMENT_SET:
@@ -431,7 +435,9 @@ int sql_session_execute(sql_session *s, const char *text, size_t len, int line, 
   case SQL_SETOP:
   case SQL_VALUES:
   case SQL_WITH:
-  case SQL_ORDERED: rc = sql_execute_select(&s->catalog, s->config, n, r, kind, err); break;
+  case SQL_ORDERED:
+    rc = sql_execute_select(&s->catalog, s->config, n, s->dry_run, r, kind, err);
+    break;
   default: rc = not_yet(n, "This statement", kind, err); break;
   }
   if (!keep_ast) sql_ast_free(ast);

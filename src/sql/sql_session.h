@@ -72,6 +72,9 @@ void sql_session_free(sql_session *s);
 int sql_session_execute(sql_session *s, const char *text, size_t len, int line, int col,
                         sql_result *r, sql_error_kind *kind, sp_strbuf *err);
 
+/* Dry run: queries and INSERTs are planned, translated and built into a JobGraph, and not run
+ * (the fuzz target, and checking a script without running it). */
+void sql_session_set_dry_run(sql_session *s, bool on);
 /* The session's current configuration (read-only; valid until the next execute). */
 const sp_config *sql_session_config(const sql_session *s);
 
