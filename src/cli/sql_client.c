@@ -10,18 +10,18 @@
  */
 #include "cli/sql_client.h"
 
-#include "base/log.h"
-
 #include <editline/readline.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "base/alloc.h"
 #include "base/config.h"
 #include "base/err.h"
+#include "base/log.h"
 #include "base/strbuf.h"
 #include "cli/install_paths.h"
 #include "cli/sql_tableau.h"
@@ -93,6 +93,63 @@ static void print_help(FILE *out) {
       out);
 }
 
+/* A query's changelog as sql-client.execution.result-mode shows it: tableau and changelog print
+ * every change with its op, as Flink's client prints a streaming result ("Received a total of N
+ * rows"); table applies the changes (+I and +U add a row, -U and -D take one back) and prints the
+ * rows that remain. */
+static void show_changelog(client *c, const sql_result *r, int width) {
+  const char *mode =
+      sp_config_str(sql_session_config(c->session), "sql-client.execution.result-mode");
+  if (mode && strcasecmp(mode, "table") == 0) {
+    char ***rows = sp_calloc((size_t)r->nrows + 1, sizeof *rows);
+    if (!rows) {
+      fputs("[ERROR] out of memory\n", c->out);
+      return;
+    }
+    int64_t n = 0;
+    for (int64_t i = 0; i < r->nrows; i++) {
+      const char *op = r->rows[i][0];
+      if (op[0] == '+') {
+        rows[n++] = r->rows[i] + 1;
+        continue;
+      }
+      for (int64_t k = 0; k < n; k++) { /* the first equal row goes */
+        bool same = true;
+        for (int col = 1; same && col < r->ncols; col++) {
+          const char *a = rows[k][col - 1], *b = r->rows[i][col];
+          same = (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+        }
+        if (same) {
+          memmove(&rows[k], &rows[k + 1], sizeof *rows * (size_t)(n - k - 1));
+          n--;
+          break;
+        }
+      }
+    }
+    tableau_print(c->out, (const char *const *)r->names + 1, r->ncols - 1,
+                  (const char *const *const *)rows, n, width);
+    sp_free(rows);
+    return;
+  }
+  if (r->nrows == 0) {
+    fputs("Empty set\n", c->out);
+    return;
+  }
+  int *widths = sp_calloc((size_t)r->ncols + 1, sizeof *widths);
+  if (!widths) return;
+  tableau_widths_by_content((const char *const *)r->names, r->ncols,
+                            (const char *const *const *)r->rows, r->nrows, width, widths);
+  tableau_border(c->out, widths, r->ncols);
+  tableau_row(c->out, widths, r->ncols, (const char *const *)r->names);
+  tableau_border(c->out, widths, r->ncols);
+  for (int64_t i = 0; i < r->nrows; i++)
+    tableau_row(c->out, widths, r->ncols, (const char *const *)r->rows[i]);
+  tableau_border(c->out, widths, r->ncols);
+  fprintf(c->out, "Received a total of %lld row%s\n", (long long)r->nrows,
+          r->nrows == 1 ? "" : "s");
+  sp_free(widths);
+}
+
 static void show_result(client *c, const sql_result *r) {
   if (r->warning) fprintf(c->out, "[WARNING] %s\n", r->warning);
   switch (r->kind) {
@@ -105,8 +162,11 @@ static void show_result(client *c, const sql_result *r) {
       /* the width of the session's configuration as it is now (a SET may have changed it) */
       int width =
           (int)sp_config_int(sql_session_config(c->session), "sql-client.display.max-column-width");
-      tableau_print(c->out, (const char *const *)r->names, r->ncols,
-                    (const char *const *const *)r->rows, r->nrows, width);
+      if (r->changelog)
+        show_changelog(c, r, width);
+      else
+        tableau_print(c->out, (const char *const *)r->names, r->ncols,
+                      (const char *const *const *)r->rows, r->nrows, width);
     }
     break;
   case SQL_RESULT_TEXT:

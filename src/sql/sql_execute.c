@@ -254,6 +254,7 @@ int sql_execute_select(sql_catalog *c, const sp_config *cfg, const sql_node *que
     rc = SPATE_EINVAL;
   } else {
     r->kind = SQL_RESULT_TABLE;
+    r->changelog = true;
     rc = collect_result(res, pl.optimized, r);
   }
   spate_job_result_free(res);

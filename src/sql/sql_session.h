@@ -43,6 +43,7 @@ typedef struct sql_result {
   char **names;
   char ***rows;
   int64_t nrows, cap;
+  bool changelog; /* a query's result: the first column is the op (+I, -U, +U, -D) of each row */
 } sql_result;
 
 void sql_result_free(sql_result *r);
