@@ -1,5 +1,7 @@
 -- The Bid table of Flink's "Windowing TVF" documentation, read from a CSV file, its 10-minute
 -- totals written to a CSV directory and the running count per supplier printed.
+SET 'sql-client.execution.result-mode' = 'tableau';
+
 CREATE TABLE Bid (
   bidtime TIMESTAMP(3),
   price DECIMAL(10, 2),
