@@ -1,0 +1,86 @@
+# The queries of test_sql_postgres.sh (format: sql_pg_compare.py). Tables: people(id, name, city,
+# age, salary, bonus, active) and events(id, pid, kind, amount, ts) of sql_pg_data.py.
+## every column, NULLs, empty strings and outer spaces as read from CSV
+SELECT id, '[' || name || ']', '[' || city || ']', age, salary, bonus, active FROM people
+## projection with arithmetic on INT, BIGINT and DECIMAL
+SELECT id, age * 2 + 1, -age, salary - age * 1000, salary / 7, bonus + 1.5, bonus * 2 FROM people
+## integer division and MOD truncate toward zero, negatives too
+SELECT id, age / 4, MOD(age, 7), ABS(age - 40), age % 3 FROM people
+-- postgres
+SELECT id, age / 4, MOD(age, 7), ABS(age - 40), age % 3 FROM people
+## DOUBLE arithmetic
+SELECT id, CAST(age AS DOUBLE) / 3, CAST(salary AS DOUBLE) * 0.25 FROM people
+-- postgres
+SELECT id, CAST(age AS DOUBLE PRECISION) / 3, CAST(salary AS DOUBLE PRECISION) * 0.25 FROM people
+## WHERE with AND, OR and NOT over NULLs
+SELECT id, age, active FROM people WHERE (age > 30 AND NOT active) OR (age < 10 AND city <> 'Oslo')
+## IS NULL and IS NOT NULL
+SELECT id, name IS NULL, city IS NOT NULL FROM people WHERE age IS NULL OR bonus IS NULL
+## BETWEEN and NOT BETWEEN
+SELECT id, age FROM people WHERE age BETWEEN 18 AND 30 OR salary NOT BETWEEN 0 AND 4000000000
+## IN and NOT IN lists
+SELECT id, city FROM people WHERE city IN ('Paris', 'Oslo', 'Zürich') AND age NOT IN (1, 2, 3, 40, 41)
+## LIKE with % and _
+SELECT id, name FROM people WHERE name LIKE '%a%' OR name LIKE '_o%' OR name NOT LIKE '%e%'
+## comparisons of strings, booleans and NULL in the select list
+SELECT id, name = 'alice', age > 50, active = TRUE, city < 'M' FROM people
+## CASE with and without an operand, ELSE missing
+SELECT id, CASE WHEN age < 0 THEN 'neg' WHEN age < 18 THEN 'minor' WHEN age >= 65 THEN 'senior' END, CASE city WHEN 'Paris' THEN 1 WHEN 'Oslo' THEN 2 ELSE 0 END FROM people
+## COALESCE and NULLIF
+SELECT id, COALESCE(name, city, 'nobody'), NULLIF(age, 5), COALESCE(bonus, 0), NULLIF(city, '') FROM people
+## CAST between numbers, strings and booleans
+SELECT id, CAST(age AS STRING), CAST(salary AS INT) , CAST(CAST(age AS STRING) AS BIGINT), CAST(bonus AS INT), CAST(active AS STRING) FROM people WHERE salary BETWEEN -2000000000 AND 2000000000
+-- postgres
+SELECT id, CAST(age AS TEXT), CAST(salary AS INT), CAST(CAST(age AS TEXT) AS BIGINT), TRUNC(bonus)::int, UPPER(CAST(active AS TEXT)) FROM people WHERE salary BETWEEN -2000000000 AND 2000000000
+## UPPER, LOWER and CHAR_LENGTH (also of non-ASCII text)
+SELECT id, UPPER(name), LOWER(name), CHAR_LENGTH(name), CHAR_LENGTH(city) FROM people
+## SUBSTRING with and without a length
+SELECT id, SUBSTRING(name FROM 2 FOR 3), SUBSTRING(city FROM 3), SUBSTRING(city FROM 1 FOR 1) FROM people
+## TRIM, LTRIM and RTRIM
+SELECT id, '[' || TRIM(name) || ']', '[' || LTRIM(name) || ']', '[' || RTRIM(name) || ']', '[' || TRIM(BOTH 'a' FROM name) || ']' FROM people
+## concatenation, REPLACE and POSITION
+SELECT id, name || '@' || city, REPLACE(name, 'a', 'AA'), POSITION('a' IN name), POSITION('o' IN city) FROM people
+## ROUND of DECIMAL and of INT
+SELECT id, ROUND(bonus, 1), ROUND(bonus, 0), ROUND(age, -1) FROM people
+## UNION ALL of two projections of one table and VALUES
+SELECT id, name FROM people WHERE age > 80 UNION ALL SELECT id + 1000, kind FROM events WHERE amount < -45 UNION ALL SELECT * FROM (VALUES (-1, 'v1'), (-2, 'v2')) AS v(a, b)
+## subquery in FROM, and WITH
+WITH adults AS (SELECT id, name, age FROM people WHERE age >= 18) SELECT a.id, a.age - 18 FROM (SELECT * FROM adults WHERE name LIKE '%e%') AS a WHERE a.age < 60
+## DISTINCT
+SELECT DISTINCT city, active FROM people
+## GROUP BY with COUNT(*), COUNT(x) and COUNT(DISTINCT x)
+SELECT city, COUNT(*), COUNT(age), COUNT(DISTINCT name), COUNT(DISTINCT active) FROM people GROUP BY city
+## GROUP BY with SUM, MIN and MAX of INT, BIGINT, DECIMAL and STRING
+SELECT active, SUM(age), MIN(age), MAX(age), SUM(salary), MIN(bonus), MAX(bonus), SUM(bonus), MIN(name), MAX(city) FROM people GROUP BY active
+## AVG of INT and BIGINT is integer division toward zero as in Flink (PostgreSQL: SUM / COUNT)
+SELECT city, AVG(age), AVG(salary) FROM people GROUP BY city
+-- postgres
+SELECT city, SUM(age) / COUNT(age), TRUNC(SUM(salary) / COUNT(salary)) FROM people GROUP BY city
+## AVG of a DOUBLE
+SELECT city, AVG(CAST(age AS DOUBLE)) FROM people GROUP BY city
+-- postgres
+SELECT city, AVG(CAST(age AS DOUBLE PRECISION)) FROM people GROUP BY city
+## GROUP BY two keys and an expression, with HAVING
+SELECT city, age / 10 AS decade, COUNT(*) FROM people GROUP BY city, age / 10 HAVING COUNT(*) > 2 AND MAX(age) > 20
+## aggregates with FILTER (WHERE ...)
+SELECT city, COUNT(*) FILTER (WHERE active), SUM(age) FILTER (WHERE age > 30), COUNT(DISTINCT name) FILTER (WHERE age < 50) FROM people GROUP BY city
+## a global aggregate
+SELECT COUNT(*), COUNT(name), SUM(age), MIN(salary), MAX(bonus) FROM people
+## aggregate over a subquery, then a filter over the aggregate
+SELECT k, c FROM (SELECT kind AS k, COUNT(*) AS c, SUM(amount) AS s FROM events GROUP BY kind) AS g WHERE s > 1000
+## TUMBLE windows against date_bin
+SELECT window_start, window_end, COUNT(*), SUM(amount), MAX(amount) FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY window_start, window_end
+-- postgres
+SELECT date_bin('10 seconds', ts, '1970-01-01'), date_bin('10 seconds', ts, '1970-01-01') + interval '10 seconds', COUNT(*), SUM(amount), MAX(amount) FROM events GROUP BY 1, 2
+## TUMBLE windows per key
+SELECT window_start, kind, COUNT(*), MIN(pid) FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY window_start, window_end, kind
+-- postgres
+SELECT date_bin('1 minute', ts, '1970-01-01'), kind, COUNT(*), MIN(pid) FROM events GROUP BY 1, kind
+## HOP windows against a generate_series join
+SELECT window_start, window_end, COUNT(*), SUM(amount) FROM TABLE(HOP(TABLE events, DESCRIPTOR(ts), INTERVAL '20' SECOND, INTERVAL '1' MINUTE)) GROUP BY window_start, window_end
+-- postgres
+SELECT s, s + interval '1 minute', COUNT(*), SUM(amount) FROM events, generate_series(date_bin('20 seconds', ts, '1970-01-01') - interval '40 seconds', date_bin('20 seconds', ts, '1970-01-01'), interval '20 seconds') AS s GROUP BY s
+## CUMULATE windows
+SELECT window_start, window_end, COUNT(*), SUM(amount) FROM TABLE(CUMULATE(TABLE events, DESCRIPTOR(ts), INTERVAL '30' SECOND, INTERVAL '2' MINUTE)) GROUP BY window_start, window_end
+-- postgres
+SELECT date_bin('2 minutes', ts, '1970-01-01'), e, COUNT(*), SUM(amount) FROM events, generate_series(date_bin('30 seconds', ts, '1970-01-01') + interval '30 seconds', date_bin('2 minutes', ts, '1970-01-01') + interval '2 minutes', interval '30 seconds') AS e GROUP BY 1, 2

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# test_sql_postgres.sh: `spate sql` answers queries as PostgreSQL does.
+#
+# support/sql_pg_data.py writes two bounded tables as CSV files (people: numbers with negatives,
+# strings with outer spaces, empty and non-ASCII ones, NULLs in every column; events: 400 rows
+# with millisecond timestamps over ten minutes). A private PostgreSQL server (support/pg.sh)
+# loads the same files with \copy; Spate reads them through the filesystem connector. Each query
+# of support/sql_pg_queries.sql runs through `spate sql -f` (one client per query, so a failing
+# query fails alone) and through psql, and the two results must be equal as multisets of rows
+# (support/sql_pg_compare.py: Spate's changelog applied for updating queries, numbers compared
+# by value, TRUE/FALSE for t/f). Where Flink's semantics differ from PostgreSQL's the query
+# table gives PostgreSQL the equivalent SQL: AVG of an integer column is Flink's integer average
+# (SUM / COUNT, truncated toward zero), window TVFs are date_bin or generate_series joins.
+# SQL_PG_QUERIES (a space-separated list of query numbers) runs only those queries.
+#
+# Run by ctest from the build directory with SPATE set.
+set -euo pipefail
+export LC_ALL=C.UTF-8 TZ=UTC
+
+SPATE=${SPATE:-build/bin/spate}
+support="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/support"
+tmp=$(mktemp -d)
+export SPATE_CONF_DIR=$tmp/conf # an empty configuration: only what the test sets
+mkdir -p "$SPATE_CONF_DIR"
+: >"$SPATE_CONF_DIR/config.yaml"
+
+passed=0
+failed=0
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$support/pg.sh"
+trap 'pg_stop; rm -rf "$tmp"' EXIT
+
+mkdir -p "$tmp/data" "$tmp/q"
+python3 "$support/sql_pg_data.py" "$tmp/data"
+chmod -R a+rX "$tmp/data"
+
+if ! pg_start "$tmp/pg" 2>"$tmp/pg.err"; then
+  fail "a private PostgreSQL server starts" "$tmp/pg.err"
+  exit 1
+fi
+pass "a private PostgreSQL server starts"
+
+pg_sql <<'EOF_PG'
+CREATE TABLE people (id int NOT NULL, name text, city text, age int, salary bigint,
+  bonus numeric(8, 2), active boolean);
+CREATE TABLE events (id int NOT NULL, pid int, kind text, amount int, ts timestamp(3));
+EOF_PG
+for t in people events; do
+  pg_sql -c "\\copy $t FROM '$tmp/data/$t.csv' WITH (FORMAT csv, NULL '\\N')"
+done
+loaded=$(pg_sql -At -c "SELECT (SELECT count(*) FROM people) || ' ' || (SELECT count(*) FROM events)")
+assert "PostgreSQL holds the 300 people and 400 events (it holds $loaded)" test "$loaded" = "300 400"
+
+# The same tables for Spate, before each query. Column widths are raised so that no value is
+# cut short ("...") in the tableau.
+cat >"$tmp/tables.sql" <<EOF_SQL
+SET 'sql-client.display.max-column-width' = '200';
+CREATE TABLE people (id INT NOT NULL, name STRING, city STRING, age INT, salary BIGINT,
+  bonus DECIMAL(8, 2), active BOOLEAN)
+WITH ('connector' = 'filesystem', 'path' = '$tmp/data/people.csv', 'format' = 'csv',
+  'csv.null-literal' = '\\N');
+CREATE TABLE events (id INT NOT NULL, pid INT, kind STRING, amount INT, ts TIMESTAMP(3),
+  WATERMARK FOR ts AS ts - INTERVAL '10' SECOND)
+WITH ('connector' = 'filesystem', 'path' = '$tmp/data/events.csv', 'format' = 'csv',
+  'csv.null-literal' = '\\N');
+EOF_SQL
+
+n=$(python3 "$support/sql_pg_compare.py" split "$support/sql_pg_queries.sql" "$tmp/q")
+assert "the query table holds at least 25 queries (it holds $n)" test "$n" -ge 25
+for ((i = 1; i <= n; i++)); do
+  q=$(printf %02d "$i")
+  if [ -n "${SQL_PG_QUERIES:-}" ] && [[ " $SQL_PG_QUERIES " != *" $i "* ]]; then continue; fi
+  name="query $i: $(cat "$tmp/q/$q.name")"
+  cat "$tmp/tables.sql" "$tmp/q/$q.spate.sql" >"$tmp/q/$q.script.sql"
+  run "q/$q.spate" sql -f "$tmp/q/$q.script.sql"
+  if [ "$rc" -ne 0 ]; then
+    cat "$tmp/q/$q.spate.err" >>"$tmp/q/$q.spate.out"
+    fail "$name (spate sql exit $rc)" "$tmp/q/$q.spate.out"
+    continue
+  fi
+  if ! pg_sql -A -t -F $'\t' -P null='<NULL>' -f "$tmp/q/$q.pg.sql" >"$tmp/q/$q.pg.out" \
+    2>"$tmp/q/$q.pg.err"; then
+    fail "$name (psql failed)" "$tmp/q/$q.pg.err"
+    continue
+  fi
+  if python3 "$support/sql_pg_compare.py" compare "$tmp/q/$q.spate.out" "$tmp/q/$q.pg.out" \
+    >"$tmp/q/$q.diff" 2>&1; then
+    pass "$name"
+  else
+    { echo "query: $(cat "$tmp/q/$q.spate.sql")"; cat "$tmp/q/$q.diff"; } >"$tmp/q/$q.report"
+    fail "$name" "$tmp/q/$q.report"
+  fi
+done
+
+echo "passed: $passed, failed: $failed"
+[ "$failed" -eq 0 ]
