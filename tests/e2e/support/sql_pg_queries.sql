@@ -84,3 +84,41 @@ SELECT s, s + interval '1 minute', COUNT(*), SUM(amount) FROM events, generate_s
 SELECT window_start, window_end, COUNT(*), SUM(amount) FROM TABLE(CUMULATE(TABLE events, DESCRIPTOR(ts), INTERVAL '30' SECOND, INTERVAL '2' MINUTE)) GROUP BY window_start, window_end
 -- postgres
 SELECT date_bin('2 minutes', ts, '1970-01-01'), e, COUNT(*), SUM(amount) FROM events, generate_series(date_bin('30 seconds', ts, '1970-01-01') + interval '30 seconds', date_bin('2 minutes', ts, '1970-01-01') + interval '2 minutes', interval '30 seconds') AS e GROUP BY 1, 2
+## MIN and MAX over an updating input retract the values they replace
+SELECT k, MIN(c), MAX(c), SUM(c), COUNT(*) FROM (SELECT city AS k, name, COUNT(*) AS c FROM people GROUP BY city, name) AS g GROUP BY k
+## COUNT(DISTINCT) and AVG over an updating input
+SELECT c, COUNT(DISTINCT k), AVG(c), MIN(k) FROM (SELECT city AS k, COUNT(*) AS c FROM people GROUP BY city) AS g GROUP BY c
+-- postgres
+SELECT c, COUNT(DISTINCT k), SUM(c) / COUNT(c), MIN(k) FROM (SELECT city AS k, COUNT(*) AS c FROM people GROUP BY city) AS g GROUP BY c
+## a filter over an updating aggregate
+SELECT name, c FROM (SELECT name, COUNT(*) AS c, SUM(age) AS s FROM people GROUP BY name) AS g WHERE c > 3 AND s > 100
+## DISTINCT over an aggregate
+SELECT DISTINCT c FROM (SELECT city, COUNT(*) AS c FROM people GROUP BY city) AS g
+## CONCAT is NULL when an argument is (PostgreSQL: ||), CONCAT_WS skips NULLs
+SELECT id, CONCAT(name, '-', city), CONCAT_WS('/', name, city, CAST(age AS STRING)) FROM people
+-- postgres
+SELECT id, name || '-' || city, CONCAT_WS('/', name, city, CAST(age AS TEXT)) FROM people
+## LIKE with an escaped %, IS DISTINCT FROM, IS TRUE and IS NOT FALSE
+SELECT id, name LIKE 'zed!%%' ESCAPE '!', age IS DISTINCT FROM 40, active IS TRUE, active IS NOT FALSE FROM people
+## LPAD, RPAD, INITCAP and REGEXP_REPLACE
+SELECT id, LPAD(name, 8, '*'), RPAD(city, 10, '.'), INITCAP(name), REGEXP_REPLACE(name, '[aeiou]', '#') FROM people
+-- postgres
+SELECT id, LPAD(name, 8, '*'), RPAD(city, 10, '.'), INITCAP(name), REGEXP_REPLACE(name, '[aeiou]', '#', 'g') FROM people
+## EXTRACT, FLOOR to a unit and CAST to DATE of timestamps
+SELECT id, EXTRACT(MINUTE FROM ts), EXTRACT(SECOND FROM ts), FLOOR(ts TO MINUTE), CAST(ts AS DATE) FROM events
+-- postgres
+SELECT id, EXTRACT(MINUTE FROM ts)::int, FLOOR(EXTRACT(SECOND FROM ts))::int, date_trunc('minute', ts), CAST(ts AS DATE) FROM events
+## timestamp arithmetic with intervals, comparisons and TIMESTAMPDIFF (truncated toward zero)
+SELECT id, ts + INTERVAL '1' HOUR, ts - INTERVAL '90' SECOND, TIMESTAMPDIFF(SECOND, TIMESTAMP '2020-04-15 08:00:00', ts) FROM events WHERE ts < TIMESTAMP '2020-04-15 08:03:00'
+-- postgres
+SELECT id, ts + INTERVAL '1 hour', ts - INTERVAL '90 seconds', TRUNC(EXTRACT(EPOCH FROM ts - TIMESTAMP '2020-04-15 08:00:00'))::int FROM events WHERE ts < TIMESTAMP '2020-04-15 08:03:00'
+## CASE mixing INT and DECIMAL results, and a searched CASE over NULLs
+SELECT id, CASE WHEN age > 50 THEN 1 WHEN age > 20 THEN 2.5 ELSE bonus END, CASE WHEN name IS NULL OR city IS NULL THEN 'some null' ELSE 'none' END FROM people
+## window aggregation with COUNT(DISTINCT), FILTER and HAVING
+SELECT window_start, COUNT(DISTINCT kind), COUNT(*) FILTER (WHERE amount > 100), MIN(ts) FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '30' SECOND)) GROUP BY window_start, window_end HAVING COUNT(*) > 15
+-- postgres
+SELECT date_bin('30 seconds', ts, '1970-01-01'), COUNT(DISTINCT kind), COUNT(*) FILTER (WHERE amount > 100), MIN(ts) FROM events GROUP BY 1 HAVING COUNT(*) > 15
+## SESSION windows with a 3 s gap
+SELECT window_start, window_end, COUNT(*) FROM TABLE(SESSION(TABLE events, DESCRIPTOR(ts), INTERVAL '3' SECOND)) GROUP BY window_start, window_end
+-- postgres
+WITH o AS (SELECT ts, CASE WHEN ts - LAG(ts) OVER (ORDER BY ts) < INTERVAL '3 seconds' THEN 0 ELSE 1 END AS brk FROM events), s AS (SELECT ts, SUM(brk) OVER (ORDER BY ts) AS sid FROM o) SELECT MIN(ts), MAX(ts) + INTERVAL '3 seconds', COUNT(*) FROM s GROUP BY sid
