@@ -11,7 +11,8 @@
 # by value, TRUE/FALSE for t/f). Where Flink's semantics differ from PostgreSQL's the query
 # table gives PostgreSQL the equivalent SQL: AVG of an integer column is Flink's integer average
 # (SUM / COUNT, truncated toward zero), window TVFs are date_bin or generate_series joins.
-# SQL_PG_QUERIES (a space-separated list of query numbers) runs only those queries.
+# SQL_PG_QUERIES (a space-separated list of query numbers) runs only those queries, and
+# SQL_PG_QUERY_FILE the queries of another file of that format.
 #
 # Run by ctest from the build directory with SPATE set.
 set -euo pipefail
@@ -65,7 +66,7 @@ WITH ('connector' = 'filesystem', 'path' = '$tmp/data/events.csv', 'format' = 'c
   'csv.null-literal' = '\\N');
 EOF_SQL
 
-n=$(python3 "$support/sql_pg_compare.py" split "$support/sql_pg_queries.sql" "$tmp/q")
+n=$(python3 "$support/sql_pg_compare.py" split "${SQL_PG_QUERY_FILE:-$support/sql_pg_queries.sql}" "$tmp/q")
 assert "the query table holds at least 25 queries (it holds $n)" test "$n" -ge 25
 for ((i = 1; i <= n; i++)); do
   q=$(printf %02d "$i")

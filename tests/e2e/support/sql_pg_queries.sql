@@ -122,3 +122,47 @@ SELECT date_bin('30 seconds', ts, '1970-01-01'), COUNT(DISTINCT kind), COUNT(*) 
 SELECT window_start, window_end, COUNT(*) FROM TABLE(SESSION(TABLE events, DESCRIPTOR(ts), INTERVAL '3' SECOND)) GROUP BY window_start, window_end
 -- postgres
 WITH o AS (SELECT ts, CASE WHEN ts - LAG(ts) OVER (ORDER BY ts) < INTERVAL '3 seconds' THEN 0 ELSE 1 END AS brk FROM events), s AS (SELECT ts, SUM(brk) OVER (ORDER BY ts) AS sid FROM o) SELECT MIN(ts), MAX(ts) + INTERVAL '3 seconds', COUNT(*) FROM s GROUP BY sid
+## three-valued logic in the select list
+SELECT id, active AND age > 30, active OR age > 30, NOT active, (age > 30) = active FROM people
+## IN lists holding NULL
+SELECT id, age IN (10, 20, NULL), age NOT IN (10, NULL) FROM people
+## GROUP BY DECIMAL and BOOLEAN keys
+SELECT bonus, active, COUNT(*) FROM people GROUP BY bonus, active
+## SUM(DISTINCT), MIN with FILTER, COUNT(DISTINCT) with FILTER
+SELECT active, SUM(DISTINCT age), MIN(age) FILTER (WHERE city = 'Oslo'), COUNT(DISTINCT city) FILTER (WHERE age > 40) FROM people GROUP BY active
+## a global aggregate over an updating input
+SELECT COUNT(*), SUM(c), MAX(c), MIN(c) FROM (SELECT city, COUNT(*) AS c FROM people GROUP BY city) AS g
+## an aggregation over windowed results
+SELECT c, COUNT(*) FROM (SELECT window_start, COUNT(*) AS c FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY window_start, window_end) AS w GROUP BY c
+-- postgres
+SELECT c, COUNT(*) FROM (SELECT date_bin('10 seconds', ts, '1970-01-01'), COUNT(*) AS c FROM events GROUP BY 1) AS w GROUP BY c
+## TUMBLE with an offset
+SELECT window_start, window_end, COUNT(*) FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '10' SECOND, INTERVAL '3' SECOND)) GROUP BY window_start, window_end
+-- postgres
+SELECT date_bin('10 seconds', ts, '1970-01-01 00:00:03'), date_bin('10 seconds', ts, '1970-01-01 00:00:03') + interval '10 seconds', COUNT(*) FROM events GROUP BY 1, 2
+## window per key with windows per pid
+SELECT window_start, pid, SUM(amount), COUNT(*) FROM TABLE(HOP(TABLE events, DESCRIPTOR(ts), INTERVAL '1' MINUTE, INTERVAL '3' MINUTE)) GROUP BY window_start, window_end, pid
+-- postgres
+SELECT s, pid, SUM(amount), COUNT(*) FROM events, generate_series(date_bin('1 minute', ts, '1970-01-01') - interval '2 minutes', date_bin('1 minute', ts, '1970-01-01'), interval '1 minute') AS s GROUP BY s, pid
+## REPLACE and POSITION with empty strings, CHAR_LENGTH and TRIM of empty strings
+SELECT id, REPLACE(name, '', 'x'), POSITION('' IN name), CHAR_LENGTH(TRIM(name)), REPLACE(city, 'o', '') FROM people
+## DECIMAL multiplication and mixed arithmetic
+SELECT id, bonus * bonus, bonus * age, bonus - salary, age + 0.5 FROM people
+## VALUES with NULLs and a filter
+SELECT a, b, a * 2 FROM (VALUES (1, 'x'), (CAST(NULL AS INT), 'y'), (3, CAST(NULL AS STRING))) AS v(a, b) WHERE b IS NOT NULL OR a > 2
+-- postgres
+SELECT a, b, a * 2 FROM (VALUES (1, 'x'), (CAST(NULL AS INT), 'y'), (3, CAST(NULL AS TEXT))) AS v(a, b) WHERE b IS NOT NULL OR a > 2
+## MOD, ABS and SIGN with negatives
+SELECT id, MOD(-age, 4), MOD(salary, CAST(-7 AS BIGINT)), ABS(bonus), SIGN(age - 30) FROM people
+## nested CASE, COALESCE over an aggregate, NULLIF over an aggregate
+SELECT city, COALESCE(MAX(name), 'none'), NULLIF(COUNT(age), 0), CASE WHEN SUM(age) > 1000 THEN 'big' WHEN SUM(age) IS NULL THEN 'null' ELSE 'small' END FROM people GROUP BY city
+## COUNT of a boolean column and of an expression
+SELECT city, COUNT(active), COUNT(CASE WHEN active THEN 1 END), SUM(CASE WHEN active THEN 1 ELSE 0 END) FROM people GROUP BY city
+## HAVING over the spread of a group
+SELECT pid, MAX(amount), MIN(amount), COUNT(DISTINCT kind) FROM events GROUP BY pid HAVING MAX(amount) - MIN(amount) > 400
+## string comparisons and BETWEEN on strings
+SELECT id, name FROM people WHERE name BETWEEN 'b' AND 'j' OR city >= 'S'
+## CAST numbers to DECIMAL and DOUBLE to BIGINT
+SELECT id, CAST(age AS DECIMAL(10, 3)), CAST(CAST(bonus AS DOUBLE) AS BIGINT), CAST(salary AS DECIMAL(20, 1)) FROM people
+-- postgres
+SELECT id, CAST(age AS DECIMAL(10, 3)), TRUNC(CAST(bonus AS DOUBLE PRECISION))::bigint, CAST(salary AS DECIMAL(20, 1)) FROM people
