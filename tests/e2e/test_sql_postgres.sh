@@ -5,10 +5,10 @@
 # strings with outer spaces, empty and non-ASCII ones, NULLs in every column; events: 400 rows
 # with millisecond timestamps over ten minutes). A private PostgreSQL server (support/pg.sh)
 # loads the same files with \copy; Spate reads them through the filesystem connector. Each query
-# of support/sql_pg_queries.sql runs through `spate sql -f` (one client per query, so a failing
-# query fails alone) and through psql, and the two results must be equal as multisets of rows
-# (support/sql_pg_compare.py: Spate's changelog applied for updating queries, numbers compared
-# by value, TRUE/FALSE for t/f). Where Flink's semantics differ from PostgreSQL's the query
+# of support/sql_pg_queries.sql runs through `spate sql -f` (all in one script, a job each; a
+# query that fails ends a script, and the next script runs the queries after it) and through
+# psql, and the two results must be equal as multisets of rows (support/sql_pg_compare.py:
+# Spate's changelog applied for updating queries, numbers compared by value, TRUE/FALSE for t/f). Where Flink's semantics differ from PostgreSQL's the query
 # table gives PostgreSQL the equivalent SQL: AVG of an integer column is Flink's integer average
 # (SUM / COUNT, truncated toward zero), window TVFs are date_bin or generate_series joins.
 # SQL_PG_QUERIES (a space-separated list of query numbers) runs only those queries, and
@@ -67,25 +67,69 @@ WITH ('connector' = 'filesystem', 'path' = '$tmp/data/events.csv', 'format' = 'c
 EOF_SQL
 
 n=$(python3 "$support/sql_pg_compare.py" split "${SQL_PG_QUERY_FILE:-$support/sql_pg_queries.sql}" "$tmp/q")
-assert "the query table holds at least 25 queries (it holds $n)" test "$n" -ge 25
+if [ -z "${SQL_PG_QUERY_FILE:-}" ]; then
+  assert "the query table holds at least 25 queries (it holds $n)" test "$n" -ge 25
+fi
+todo=()
 for ((i = 1; i <= n; i++)); do
+  if [ -z "${SQL_PG_QUERIES:-}" ] || [[ " $SQL_PG_QUERIES " == *" $i "* ]]; then todo+=("$i"); fi
+done
+
+# Spate: the queries one after another in a script of one client (a job each). A failing query
+# ends its script with its error, so the queries after it run in the next script.
+declare -A broken=()
+k=0
+batch=0
+while [ "$k" -lt "${#todo[@]}" ]; do
+  batch=$((batch + 1))
+  cp "$tmp/tables.sql" "$tmp/batch$batch.sql"
+  for i in "${todo[@]:k}"; do cat "$tmp/q/$(printf %02d "$i").spate.sql" >>"$tmp/batch$batch.sql"; done
+  run "batch$batch" sql -f "$tmp/batch$batch.sql"
+  mkdir -p "$tmp/seg$batch"
+  ran=$(python3 "$support/sql_pg_compare.py" segments "$tmp/batch$batch.out" "$tmp/seg$batch")
+  for ((j = 0; j < ran; j++)); do
+    mv "$tmp/seg$batch/$j" "$tmp/q/$(printf %02d "${todo[k + j]}").spate.out"
+  done
+  if [ "$rc" -eq 0 ] && [ "$ran" -eq $((${#todo[@]} - k)) ]; then break; fi
+  if [ "$rc" -eq 0 ] || [ "$ran" -eq 0 ]; then
+    cat "$tmp/batch$batch.err" >>"$tmp/batch$batch.out"
+    fail "spate sql runs the queries (exit $rc after $ran of them)" "$tmp/batch$batch.out"
+    for i in "${todo[@]:k}"; do broken[$i]=1; done
+    break
+  fi
+  i=${todo[k + ran - 1]}
+  broken[$i]=1
   q=$(printf %02d "$i")
-  if [ -n "${SQL_PG_QUERIES:-}" ] && [[ " $SQL_PG_QUERIES " != *" $i "* ]]; then continue; fi
+  cat "$tmp/batch$batch.err" >>"$tmp/q/$q.spate.out"
+  fail "query $i: $(cat "$tmp/q/$q.name") (spate sql exit $rc)" "$tmp/q/$q.spate.out"
+  k=$((k + ran))
+done
+
+# PostgreSQL: the queries in one psql script, each into its own file (\o); a failing one is named
+# by its file in psql's messages, and the others still run.
+: >"$tmp/pg.sql"
+for i in "${todo[@]}"; do
+  q=$(printf %02d "$i")
+  printf '\\o %s\n\\i %s\n' "$tmp/q/$q.pg.out" "$tmp/q/$q.pg.sql" >>"$tmp/pg.sql"
+done
+pg_sql -v ON_ERROR_STOP=0 -A -t -F $'\t' -P null='<NULL>' -f "$tmp/pg.sql" 2>"$tmp/pg.err" || true
+
+compared=()
+for i in "${todo[@]}"; do
+  [ -z "${broken[$i]:-}" ] || continue
+  q=$(printf %02d "$i")
+  if grep -F "/q/$q.pg.sql:" "$tmp/pg.err" >"$tmp/q/$q.pg.err"; then
+    fail "query $i: $(cat "$tmp/q/$q.name") (psql failed)" "$tmp/q/$q.pg.err"
+    broken[$i]=1
+  else
+    compared+=("$i")
+  fi
+done
+python3 "$support/sql_pg_compare.py" compare-all "$tmp/q" "${compared[@]}"
+for i in "${compared[@]}"; do
+  q=$(printf %02d "$i")
   name="query $i: $(cat "$tmp/q/$q.name")"
-  cat "$tmp/tables.sql" "$tmp/q/$q.spate.sql" >"$tmp/q/$q.script.sql"
-  run "q/$q.spate" sql -f "$tmp/q/$q.script.sql"
-  if [ "$rc" -ne 0 ]; then
-    cat "$tmp/q/$q.spate.err" >>"$tmp/q/$q.spate.out"
-    fail "$name (spate sql exit $rc)" "$tmp/q/$q.spate.out"
-    continue
-  fi
-  if ! pg_sql -A -t -F $'\t' -P null='<NULL>' -f "$tmp/q/$q.pg.sql" >"$tmp/q/$q.pg.out" \
-    2>"$tmp/q/$q.pg.err"; then
-    fail "$name (psql failed)" "$tmp/q/$q.pg.err"
-    continue
-  fi
-  if python3 "$support/sql_pg_compare.py" compare "$tmp/q/$q.spate.out" "$tmp/q/$q.pg.out" \
-    >"$tmp/q/$q.diff" 2>&1; then
+  if [ ! -s "$tmp/q/$q.diff" ]; then
     pass "$name"
   else
     { echo "query: $(cat "$tmp/q/$q.spate.sql")"; cat "$tmp/q/$q.diff"; } >"$tmp/q/$q.report"

@@ -3,6 +3,12 @@
 
   split QUERIES DIR    writes each query of the table as DIR/NN.name, DIR/NN.spate.sql and
                        DIR/NN.pg.sql and prints the number of queries
+  segments OUT DIR     splits the output of a script of the tables' three statements and then
+                       queries into DIR/0, DIR/1, ..., one per query that ran, and prints how
+                       many it wrote
+  compare-all DIR N... compare DIR/NN.spate.out and DIR/NN.pg.out for each query number N given,
+                       writing DIR/NN.diff (empty when they agree); one process for all, as
+                       Python's start is slow on a loaded machine
   compare SPATE PG     compares `spate sql -f` output (its last result) with psql's unaligned,
                        tab-separated output (-A -t -F TAB, NULL as <NULL>) as multisets of rows;
                        exit 1 with both sides' differences shown when they differ
@@ -99,8 +105,28 @@ def split(queries, out):
     print(len(blocks))
 
 
+def segments(out, directory, prelude=3):
+    """The client's output split at its prompts: the first `prelude` statements are the tables'."""
+    parts, cur = [], None
+    for line in open(out, encoding="utf-8").read().split("\n"):
+        if line.startswith("Spate SQL> "):
+            cur = []
+            parts.append(cur)
+        if cur is not None:
+            cur.append(line)
+    queries = parts[prelude:]
+    for i, part in enumerate(queries):
+        with open(os.path.join(directory, str(i)), "w") as f:
+            f.write("\n".join(part).rstrip("\n") + "\n")
+    print(len(queries))
+
+
 def compare(spate, pg):
-    a, b = spate_rows(spate), pg_rows(pg)
+    try:
+        a, b = spate_rows(spate), pg_rows(pg)
+    except SystemExit as e:  # a result that does not parse is a difference
+        print(e.code)
+        return 1
     if a == b:
         return 0
     only_a, only_b = a - b, b - a
@@ -116,7 +142,17 @@ def compare(spate, pg):
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "split":
         split(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 4 and sys.argv[1] == "segments":
+        segments(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) >= 3 and sys.argv[1] == "compare-all":
+        for n in sys.argv[3:]:
+            base = os.path.join(sys.argv[2], "%02d" % int(n))
+            with open(base + ".diff", "w") as out:
+                sys.stdout = out
+                compare(base + ".spate.out", base + ".pg.out")
+                sys.stdout = sys.__stdout__
     elif len(sys.argv) == 4 and sys.argv[1] == "compare":
         sys.exit(compare(sys.argv[2], sys.argv[3]))
     else:
-        sys.exit("usage: sql_pg_compare.py split QUERIES DIR | compare SPATE_OUT PG_OUT")
+        sys.exit("usage: sql_pg_compare.py split QUERIES DIR | segments OUT DIR | "
+                 "compare SPATE_OUT PG_OUT")
