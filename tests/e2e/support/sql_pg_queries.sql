@@ -166,3 +166,7 @@ SELECT id, name FROM people WHERE name BETWEEN 'b' AND 'j' OR city >= 'S'
 SELECT id, CAST(age AS DECIMAL(10, 3)), CAST(CAST(bonus AS DOUBLE) AS BIGINT), CAST(salary AS DECIMAL(20, 1)) FROM people
 -- postgres
 SELECT id, CAST(age AS DECIMAL(10, 3)), TRUNC(CAST(bonus AS DOUBLE PRECISION))::bigint, CAST(salary AS DECIMAL(20, 1)) FROM people
+## ROUND, CEIL and FLOOR of DECIMALs whose result gains a digit (0.5 to 1, 9.5 to 10)
+SELECT d, ROUND(d), CEIL(d), FLOOR(d), ROUND(d, 1) FROM (VALUES (CAST(0.5 AS DECIMAL(2, 2))), (CAST(-0.5 AS DECIMAL(2, 2))), (CAST(0.95 AS DECIMAL(2, 2))), (CAST(-0.99 AS DECIMAL(2, 2))), (CAST(0.04 AS DECIMAL(2, 2)))) AS v(d)
+## ROUND of a DECIMAL(2, 1) over its precision
+SELECT e, ROUND(e), ROUND(-e), CEIL(e) FROM (VALUES (CAST(9.5 AS DECIMAL(2, 1))), (CAST(9.4 AS DECIMAL(2, 1))), (CAST(-9.9 AS DECIMAL(2, 1)))) AS v(e)
