@@ -345,13 +345,18 @@ static int call_math(sqlp_program *p, const sqlp_ins *in, sqlp_val *dst, const s
   default: { /* FLOOR, CEIL, ROUND */
     sqlp_val t;
     int digits = fn == SQLP_FN_ROUND && in->b != SQLP_NONE ? (int)b->i : 0;
-    round_num(ra, a, fn == SQLP_FN_FLOOR ? -1 : fn == SQLP_FN_CEIL ? 1 : 0, digits, &t);
+    /* A DECIMAL is rounded with one more digit of precision than a's, for the carry of 0.5 to
+     * 1.0 or 9.5 to 10.0 (the result type has that digit too, as in Flink); the unscaled value
+     * stays as it is. */
+    sqlp_reg wide = *ra;
+    if (wide.kind == SQLP_DEC && wide.precision < 38) wide.precision++;
+    round_num(&wide, a, fn == SQLP_FN_FLOOR ? -1 : fn == SQLP_FN_CEIL ? 1 : 0, digits, &t);
     if (t.null ||
-        (rd->kind == ra->kind && rd->precision == ra->precision && rd->scale == ra->scale)) {
+        (rd->kind == wide.kind && rd->precision == wide.precision && rd->scale == wide.scale)) {
       *dst = t;
       return 0;
     }
-    return sqlp_cast(p, rd, dst, ra, &t, false) < 0 ? SPATE_EINVAL : 0;
+    return sqlp_cast(p, rd, dst, &wide, &t, false) < 0 ? SPATE_EINVAL : 0;
   }
   }
 }

@@ -349,6 +349,13 @@ static void scalars(void **state) {
       {"ROUND(d5_1)", "-3"},
       {"ROUND(125, -1)", "130"},
       {"ROUND(d, 0)", "3.0"},
+      /* a carry into a digit the operand has not: DECIMAL(1, 1) to DECIMAL(1, 0), (2, 1) to (2, 0) */
+      {"ROUND(0.5)", "1"},
+      {"ROUND(-0.5)", "-1"},
+      {"ROUND(9.5)", "10"},
+      {"ROUND(0.95, 1)", "1.0"},
+      {"CEIL(0.5)", "1"},
+      {"FLOOR(-0.5)", "-1"},
       {"FLOOR(d5_1)", "-3"},
       {"CEIL(d5_1)", "-2"},
       {"FLOOR(d)", "2.0"},

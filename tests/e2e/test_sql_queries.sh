@@ -1,0 +1,368 @@
+#!/usr/bin/env bash
+# test_sql_queries.sh: the exact output of `spate sql -f` for queries whose answers Flink's
+# documentation gives, and for queries that must fail.
+#
+# - The clicks table of the "Dynamic Tables" page: `SELECT user, COUNT(url) AS cnt FROM clicks
+#   GROUP BY user` is the changelog the page draws (+I, then -U/+U per later click), and an
+#   aggregation over it retracts the counts it replaces (-D when a group empties). At
+#   parallelism 1 the order of a changelog is deterministic, so it is compared line by line.
+# - The Bid table of the "Windowing TVF" and "Window Aggregation" pages: TUMBLE, HOP, CUMULATE
+#   and SESSION window aggregations give the documented window rows (the bounded source's final
+#   watermark fires every window).
+# - Errors as Flink's client prints them: an unknown column and an unknown table with their line
+#   and column in the script, ORDER BY on a non-time attribute, a column not grouped, and
+#   connector option errors (an unparsable value, an unknown connector, a missing option).
+#
+# Run by ctest from the build directory with SPATE set.
+set -euo pipefail
+export LC_ALL=C TZ=UTC
+
+SPATE=${SPATE:-build/bin/spate}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export SPATE_CONF_DIR=$tmp/conf # an empty configuration: only what the test sets
+mkdir -p "$SPATE_CONF_DIR"
+: >"$SPATE_CONF_DIR/config.yaml"
+
+passed=0
+failed=0
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# The tables of Flink's documentation examples. Bid's watermark lags 1 s: every row is in order.
+cat >"$tmp/clicks.csv" <<'EOF'
+Mary,2020-04-15 12:00:00,./home
+Bob,2020-04-15 12:00:00,./cart
+Mary,2020-04-15 12:00:05,./prod?id=1
+Liz,2020-04-15 12:01:00,./home
+Bob,2020-04-15 12:01:30,./prod?id=3
+Mary,2020-04-15 12:01:45,./prod?id=7
+EOF
+cat >"$tmp/bid.csv" <<'EOF'
+2020-04-15 08:05:00,4.00,C,supplier1
+2020-04-15 08:07:00,2.00,A,supplier1
+2020-04-15 08:09:00,5.00,D,supplier2
+2020-04-15 08:11:00,3.00,B,supplier2
+2020-04-15 08:13:00,1.00,E,supplier1
+2020-04-15 08:17:00,6.00,F,supplier2
+EOF
+# Five lines, so a query's first line is line 6 of its script.
+cat >"$tmp/tables.sql" <<EOF
+CREATE TABLE clicks (\`user\` STRING, cTime TIMESTAMP(3), url STRING)
+WITH ('connector' = 'filesystem', 'path' = '$tmp/clicks.csv', 'format' = 'csv');
+CREATE TABLE Bid (bidtime TIMESTAMP(3), price DECIMAL(10, 2), item STRING, supplier_id STRING,
+  WATERMARK FOR bidtime AS bidtime - INTERVAL '1' SECOND)
+WITH ('connector' = 'filesystem', 'path' = '$tmp/bid.csv', 'format' = 'csv');
+EOF
+
+# check NAME EXIT_CODE: runs the tables and $tmp/NAME.sql (the statements on stdin before) as
+# one script and compares what the client prints for its last statement, from its prompt on,
+# with the expected text on stdin.
+check() {
+  local name=$1 want_rc=$2
+  cat >"$tmp/$name.expected"
+  cat "$tmp/tables.sql" "$tmp/$name.sql" >"$tmp/$name.script.sql"
+  run "$name" sql -f "$tmp/$name.script.sql"
+  awk '/^Spate SQL> /{ out = "" } { out = out $0 "\n" } END { printf "%s", out }' \
+    "$tmp/$name.out" >"$tmp/$name.last"
+  if [ "$rc" -ne "$want_rc" ]; then
+    cat "$tmp/$name.err" >>"$tmp/$name.out"
+    fail "$name: exit code $want_rc (got $rc)" "$tmp/$name.out"
+  elif diff -u "$tmp/$name.expected" "$tmp/$name.last" >"$tmp/$name.diff"; then
+    pass "$name"
+  else
+    fail "$name" "$tmp/$name.diff"
+  fi
+}
+query() { cat >"$tmp/$1.sql"; }
+
+# --- Dynamic Tables: the clicks example ----------------------------------------------------------
+query clicks_count <<'EOF'
+SELECT `user`, COUNT(url) AS cnt FROM clicks GROUP BY `user`;
+EOF
+check clicks_count 0 <<'EOF'
+Spate SQL> SELECT `user`, COUNT(url) AS cnt FROM clicks GROUP BY `user`;
++----+------+-----+
+| op | user | cnt |
++----+------+-----+
+| +I | Mary |   1 |
+| +I |  Bob |   1 |
+| -U | Mary |   1 |
+| +U | Mary |   2 |
+| +I |  Liz |   1 |
+| -U |  Bob |   1 |
+| +U |  Bob |   2 |
+| -U | Mary |   2 |
+| +U | Mary |   3 |
++----+------+-----+
+9 rows in set
+
+EOF
+
+# An aggregation over that updating table: each retraction of a count takes its user out of the
+# group it was in, and each new count puts it into the next one.
+query clicks_count_of_counts <<'EOF'
+SELECT cnt, COUNT(*) AS users FROM (SELECT `user`, COUNT(url) AS cnt FROM clicks GROUP BY `user`) GROUP BY cnt;
+EOF
+check clicks_count_of_counts 0 <<'EOF'
+Spate SQL> SELECT cnt, COUNT(*) AS users FROM (SELECT `user`, COUNT(url) AS cnt FROM clicks GROUP BY `user`) GROUP BY cnt;
++----+-----+-------+
+| op | cnt | users |
++----+-----+-------+
+| +I |   1 |     1 |
+| -U |   1 |     1 |
+| +U |   1 |     2 |
+| -U |   1 |     2 |
+| +U |   1 |     1 |
+| +I |   2 |     1 |
+| -U |   1 |     1 |
+| +U |   1 |     2 |
+| -U |   1 |     2 |
+| +U |   1 |     1 |
+| -U |   2 |     1 |
+| +U |   2 |     2 |
+| -U |   2 |     2 |
+| +U |   2 |     1 |
+| +I |   3 |     1 |
++----+-----+-------+
+15 rows in set
+
+EOF
+
+# Without Bob a group empties whenever Mary's count moves on: Flink deletes it (-D), and a later
+# row of that group inserts it afresh (+I).
+query clicks_groups_deleted <<'EOF'
+SELECT cnt, COUNT(*) AS users FROM (SELECT `user`, COUNT(url) AS cnt FROM clicks WHERE `user` <> 'Bob' GROUP BY `user`) GROUP BY cnt;
+EOF
+check clicks_groups_deleted 0 <<'EOF'
+Spate SQL> SELECT cnt, COUNT(*) AS users FROM (SELECT `user`, COUNT(url) AS cnt FROM clicks WHERE `user` <> 'Bob' GROUP BY `user`) GROUP BY cnt;
++----+-----+-------+
+| op | cnt | users |
++----+-----+-------+
+| +I |   1 |     1 |
+| -D |   1 |     1 |
+| +I |   2 |     1 |
+| +I |   1 |     1 |
+| -D |   2 |     1 |
+| +I |   3 |     1 |
++----+-----+-------+
+6 rows in set
+
+EOF
+
+# HAVING filters the aggregation's changes as they are: a count that first passes it arrives as
+# the +U that raised it (as in Flink, whose filter keeps each row's kind).
+query clicks_having <<'EOF'
+SELECT `user`, COUNT(url) AS cnt FROM clicks GROUP BY `user` HAVING COUNT(url) > 1;
+EOF
+check clicks_having 0 <<'EOF'
+Spate SQL> SELECT `user`, COUNT(url) AS cnt FROM clicks GROUP BY `user` HAVING COUNT(url) > 1;
++----+------+-----+
+| op | user | cnt |
++----+------+-----+
+| +U | Mary |   2 |
+| +U |  Bob |   2 |
+| -U | Mary |   2 |
+| +U | Mary |   3 |
++----+------+-----+
+4 rows in set
+
+EOF
+
+# --- Windowing TVFs: the Bid example -------------------------------------------------------------
+query bid_tumble <<'EOF'
+SELECT window_start, window_end, SUM(price) AS total_price
+  FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES))
+  GROUP BY window_start, window_end;
+EOF
+check bid_tumble 0 <<'EOF'
+Spate SQL> SELECT window_start, window_end, SUM(price) AS total_price
+  FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES))
+  GROUP BY window_start, window_end;
++----+-------------------------+-------------------------+-------------+
+| op |            window_start |              window_end | total_price |
++----+-------------------------+-------------------------+-------------+
+| +I | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 |       11.00 |
+| +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 |       10.00 |
++----+-------------------------+-------------------------+-------------+
+2 rows in set
+
+EOF
+
+query bid_hop <<'EOF'
+SELECT window_start, window_end, SUM(price) AS total_price
+  FROM TABLE(HOP(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '5' MINUTES, INTERVAL '10' MINUTES))
+  GROUP BY window_start, window_end;
+EOF
+check bid_hop 0 <<'EOF'
+Spate SQL> SELECT window_start, window_end, SUM(price) AS total_price
+  FROM TABLE(HOP(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '5' MINUTES, INTERVAL '10' MINUTES))
+  GROUP BY window_start, window_end;
++----+-------------------------+-------------------------+-------------+
+| op |            window_start |              window_end | total_price |
++----+-------------------------+-------------------------+-------------+
+| +I | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 |       11.00 |
+| +I | 2020-04-15 08:05:00.000 | 2020-04-15 08:15:00.000 |       15.00 |
+| +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 |       10.00 |
+| +I | 2020-04-15 08:15:00.000 | 2020-04-15 08:25:00.000 |        6.00 |
++----+-------------------------+-------------------------+-------------+
+4 rows in set
+
+EOF
+
+query bid_cumulate <<'EOF'
+SELECT window_start, window_end, SUM(price) AS total_price
+  FROM TABLE(CUMULATE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '2' MINUTES, INTERVAL '10' MINUTES))
+  GROUP BY window_start, window_end;
+EOF
+check bid_cumulate 0 <<'EOF'
+Spate SQL> SELECT window_start, window_end, SUM(price) AS total_price
+  FROM TABLE(CUMULATE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '2' MINUTES, INTERVAL '10' MINUTES))
+  GROUP BY window_start, window_end;
++----+-------------------------+-------------------------+-------------+
+| op |            window_start |              window_end | total_price |
++----+-------------------------+-------------------------+-------------+
+| +I | 2020-04-15 08:00:00.000 | 2020-04-15 08:06:00.000 |        4.00 |
+| +I | 2020-04-15 08:00:00.000 | 2020-04-15 08:08:00.000 |        6.00 |
+| +I | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 |       11.00 |
+| +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:12:00.000 |        3.00 |
+| +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:14:00.000 |        4.00 |
+| +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:16:00.000 |        4.00 |
+| +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:18:00.000 |       10.00 |
+| +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 |       10.00 |
++----+-------------------------+-------------------------+-------------+
+8 rows in set
+
+EOF
+
+# Sessions with a 2 minute gap: bids 2 minutes apart touch and merge (08:05 to 08:13).
+query bid_session <<'EOF'
+SELECT window_start, window_end, SUM(price) AS total_price
+  FROM TABLE(SESSION(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '2' MINUTES))
+  GROUP BY window_start, window_end;
+EOF
+check bid_session 0 <<'EOF'
+Spate SQL> SELECT window_start, window_end, SUM(price) AS total_price
+  FROM TABLE(SESSION(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '2' MINUTES))
+  GROUP BY window_start, window_end;
++----+-------------------------+-------------------------+-------------+
+| op |            window_start |              window_end | total_price |
++----+-------------------------+-------------------------+-------------+
+| +I | 2020-04-15 08:05:00.000 | 2020-04-15 08:15:00.000 |       15.00 |
+| +I | 2020-04-15 08:17:00.000 | 2020-04-15 08:19:00.000 |        6.00 |
++----+-------------------------+-------------------------+-------------+
+2 rows in set
+
+EOF
+
+# --- errors --------------------------------------------------------------------------------------
+query unknown_column <<'EOF'
+SELECT `user`,
+  urll FROM clicks;
+EOF
+check unknown_column 1 <<'EOF'
+Spate SQL> SELECT `user`,
+  urll FROM clicks;
+[ERROR] Could not execute SQL statement. Reason:
+ValidationException: SQL validation failed. At line 7, column 3: Column 'urll' not found in any table
+
+EOF
+
+query unknown_table <<'EOF'
+SELECT *
+FROM clickz;
+EOF
+check unknown_table 1 <<'EOF'
+Spate SQL> SELECT *
+FROM clickz;
+[ERROR] Could not execute SQL statement. Reason:
+ValidationException: SQL validation failed. At line 7, column 6: Object 'clickz' not found
+
+EOF
+
+query not_grouped <<'EOF'
+SELECT url FROM clicks GROUP BY `user`;
+EOF
+check not_grouped 1 <<'EOF'
+Spate SQL> SELECT url FROM clicks GROUP BY `user`;
+[ERROR] Could not execute SQL statement. Reason:
+ValidationException: SQL validation failed. At line 6, column 8: Expression 'url' is not being grouped
+
+EOF
+
+query order_by <<'EOF'
+SELECT `user`, COUNT(*) AS c FROM clicks GROUP BY `user` ORDER BY c;
+EOF
+check order_by 1 <<'EOF'
+Spate SQL> SELECT `user`, COUNT(*) AS c FROM clicks GROUP BY `user` ORDER BY c;
+[ERROR] Could not execute SQL statement. Reason:
+TableException: Sort on a non-time-attribute field is not supported.
+
+EOF
+
+# A table's options are checked when a query reads it, as in Flink (CREATE TABLE succeeds).
+query bad_option_value <<'EOF'
+CREATE TABLE gen (a INT) WITH ('connector' = 'datagen', 'rows-per-second' = 'fast');
+SELECT a FROM gen;
+EOF
+check bad_option_value 1 <<'EOF'
+Spate SQL> SELECT a FROM gen;
+[ERROR] Could not execute SQL statement. Reason:
+TableException: Unable to create a source for reading table 'default_catalog.default_database.gen'.
+
+Table options are:
+
+'connector'='datagen'
+'rows-per-second'='fast'
+
+Caused by: Could not parse value 'fast' for key 'rows-per-second'.
+
+EOF
+
+query unknown_connector <<'EOF'
+CREATE TABLE nowhere (a INT) WITH ('connector' = 'nosuch');
+SELECT a FROM nowhere;
+EOF
+check unknown_connector 1 <<'EOF'
+Spate SQL> SELECT a FROM nowhere;
+[ERROR] Could not execute SQL statement. Reason:
+TableException: Unable to create a source for reading table 'default_catalog.default_database.nowhere'.
+
+Table options are:
+
+'connector'='nosuch'
+
+Caused by: Could not find any factory for identifier 'nosuch' that implements 'org.apache.flink.table.factories.DynamicTableSourceFactory' in the classpath.
+
+Available factory identifiers are:
+
+datagen
+filesystem
+nexmark
+socket
+
+EOF
+
+query missing_option <<'EOF'
+CREATE TABLE files (a INT) WITH ('connector' = 'filesystem', 'format' = 'csv');
+SELECT a FROM files;
+EOF
+check missing_option 1 <<'EOF'
+Spate SQL> SELECT a FROM files;
+[ERROR] Could not execute SQL statement. Reason:
+TableException: Unable to create a source for reading table 'default_catalog.default_database.files'.
+
+Table options are:
+
+'connector'='filesystem'
+'format'='csv'
+
+Caused by: One or more required options are missing.
+
+Missing required options are:
+
+path
+
+EOF
+
+echo "passed: $passed, failed: $failed"
+[ "$failed" -eq 0 ]
