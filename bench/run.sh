@@ -8,7 +8,8 @@
 # chain, nexmark-source, nexmark-source-p2, exchange, exchange-keyed-2, exchange-keyed-4, exchange-keyed-2-s2 (source at 2), startup,
 # memory, state-value, window-tumbling, window-sliding, window-tumbling-1m, window-tumbling-src2,
 # window-sliding-src2, window-tumbling-1m-src2, session, session-apply, session-evictor,
-# checkpoint-overhead, checkpoint-size, metrics-overhead, cluster: exchange-tcp, wordcount-cluster,
+# checkpoint-overhead, checkpoint-size, metrics-overhead, sql-window, sql-groupby (a SQL
+# query through a SQL session against its DataStream job), cluster: exchange-tcp, wordcount-cluster,
 # submit,
 # idle RSS and recovery on a cluster of processes; nexmark-q0, nexmark-q1, ...: each Nexmark
 # query of the build at parallelism 1 and 2, "nexmark" for all of them, NEXMARK_EVENTS events
@@ -52,6 +53,8 @@ benches=(
   "checkpoint-overhead|bench_checkpoint|--overhead"
   "checkpoint-size|bench_checkpoint|--size"
   "metrics-overhead|bench_metrics|"
+  "sql-window|bench_sql|"
+  "sql-groupby|bench_sql|--groupby"
   "cluster|bench_cluster.sh|"
 )
 # The Nexmark queries, one entry per q<N>.so of the build (bench_nexmark.sh: parallelism 1 and 2
