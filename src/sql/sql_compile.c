@@ -414,8 +414,26 @@ static int arith(sqlc *c, const sql_expr *e, int how) {
     a = sqlc_expr_to(c, x, &tx);
     b = a < 0 ? -1 : sqlc_expr_to(c, y, &ty);
   } else {
-    a = sqlc_expr_to(c, x, &R);
-    b = a < 0 ? -1 : sqlc_expr_to(c, y, &R);
+    /* MOD of integers has the divisor's type in Flink but is Java's % of the operands' own types:
+     * computed in the wider of the two (a BIGINT dividend is not cut to an INT divisor's type),
+     * the remainder then narrowed, where it always fits */
+    sqlp_reg W = R, tx, ty;
+    if (how == SQLP_MOD && R.kind >= SQLP_I8 && R.kind <= SQLP_I64) {
+      if (sqlc_type_reg(x->type, &tx) && tx.kind >= SQLP_I8 && tx.kind <= SQLP_I64 &&
+          tx.kind > W.kind)
+        W = tx;
+      if (sqlc_type_reg(y->type, &ty) && ty.kind >= SQLP_I8 && ty.kind <= SQLP_I64 &&
+          ty.kind > W.kind)
+        W = ty;
+    }
+    a = sqlc_expr_to(c, x, &W);
+    b = a < 0 ? -1 : sqlc_expr_to(c, y, &W);
+    if (W.kind != R.kind) {
+      if (b < 0) return -1;
+      int w = sqlc_new_reg(c, W);
+      if (w < 0 || sqlc_emit(c, SQLP_ARITH, w, a, b, -1, how) < 0) return -1;
+      return sqlc_to_result(c, e, w);
+    }
   }
   if (b < 0) return -1;
   int d = sqlc_new_reg(c, R);

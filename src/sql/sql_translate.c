@@ -200,22 +200,53 @@ static int watermark(tr *t, const sql_rel *r, spate_stream **out) {
   return rc;
 }
 
+/* UNION ALL: the DataStream union of inputs of one schema. Each input is brought to it by a
+ * calc where needed: the union's names (Flink's union takes the first input's), a column
+ * nullable where any input's is (the compiler may make a column nullable that the validator
+ * typed NOT NULL), and, when the union is updating, the row kind +I appended to an insert-only
+ * input. */
 static int union_all(tr *t, const sql_rel *r, spate_stream **out) {
+  spate_stream **in = sql_arena_alloc(t->p->arena, sizeof *in * (size_t)(r->ninputs + 1));
+  bool *nullable = sql_arena_alloc(t->p->arena, (size_t)r->ncols + 1);
+  if (!in || !nullable) return SPATE_ENOMEM;
+  for (int i = 0; i < r->ninputs; i++) {
+    int rc = translate(t, r->inputs[i], &in[i]);
+    if (rc) return rc;
+    for (int c = 0; c < r->ncols; c++) nullable[c] |= in[i]->schema->fields[c].nullable;
+  }
   spate_stream *u = NULL;
   for (int i = 0; i < r->ninputs; i++) {
-    spate_stream *in = NULL;
-    int rc = translate(t, r->inputs[i], &in);
-    if (rc) return rc;
-    bool renamed = true;
-    for (int c = 0; c < r->ncols; c++)
-      renamed &= strcmp(spate_schema_field_name(in->schema, c), r->names[c]) == 0;
-    if (!renamed) { /* the union's names, as Flink's union takes the first input's */
-      sql_expr **cols = columns(t, r->types, r->ncols);
-      if (!cols) return SPATE_ENOMEM;
-      rc = add_calc(t, in, r->updating, NULL, cols, r->names, r->ncols, NULL, &in);
+    bool updating = r->inputs[i]->updating, add_kind = r->updating && !updating;
+    bool same = !add_kind;
+    for (int c = 0; same && c < r->ncols; c++)
+      same = strcmp(in[i]->schema->fields[c].name, r->names[c]) == 0 &&
+             in[i]->schema->fields[c].nullable == nullable[c];
+    if (!same) {
+      int n = r->ncols + add_kind;
+      sql_expr **cols = sql_arena_alloc(t->p->arena, sizeof *cols * (size_t)(n + 1));
+      const char **names = sql_arena_alloc(t->p->arena, sizeof *names * (size_t)(n + 1));
+      if (!cols || !names) return SPATE_ENOMEM;
+      for (int c = 0; c < r->ncols; c++) {
+        const sql_type *ty = sql_type_with_nullable(r->types[c], nullable[c], t->p->arena);
+        if (!ty || !(cols[c] = sql_expr_column(t->p->arena, c, ty))) return SPATE_ENOMEM;
+        names[c] = r->names[c];
+      }
+      if (add_kind) { /* +I: the row kind's byte 0, TINYINT NOT NULL */
+        sql_expr *k = sql_arena_alloc(t->p->arena, sizeof *k);
+        sql_type *tt = sql_arena_alloc(t->p->arena, sizeof *tt);
+        if (!k || !tt) return SPATE_ENOMEM;
+        tt->kind = SQL_T_TINYINT;
+        k->kind = SQL_E_LITERAL;
+        k->type = tt;
+        k->u.lit.kind = SQL_LIT_INTEGER;
+        k->u.lit.i = ROW_KIND_INSERT;
+        cols[r->ncols] = k;
+        names[r->ncols] = ROW_KIND_FIELD_NAME;
+      }
+      int rc = add_calc(t, in[i], updating, NULL, cols, names, n, NULL, &in[i]);
       if (rc) return rc;
     }
-    u = u ? spate_union(u, in) : in;
+    u = u ? spate_union(u, in[i]) : in[i];
     if (!u) return fail_env(t);
   }
   *out = u;

@@ -84,7 +84,7 @@ while [ "$k" -lt "${#todo[@]}" ]; do
   batch=$((batch + 1))
   cp "$tmp/tables.sql" "$tmp/batch$batch.sql"
   for i in "${todo[@]:k}"; do cat "$tmp/q/$(printf %02d "$i").spate.sql" >>"$tmp/batch$batch.sql"; done
-  run "batch$batch" sql -f "$tmp/batch$batch.sql"
+  run "batch$batch" sql -D sql-client.execution.result-mode=tableau -f "$tmp/batch$batch.sql"
   mkdir -p "$tmp/seg$batch"
   ran=$(python3 "$support/sql_pg_compare.py" segments "$tmp/batch$batch.out" "$tmp/seg$batch")
   for ((j = 0; j < ran; j++)); do

@@ -61,7 +61,7 @@ check() {
   local name=$1 want_rc=$2
   cat >"$tmp/$name.expected"
   cat "$tmp/tables.sql" "$tmp/$name.sql" >"$tmp/$name.script.sql"
-  run "$name" sql -f "$tmp/$name.script.sql"
+  run "$name" sql -D sql-client.execution.result-mode=tableau -f "$tmp/$name.script.sql"
   awk '/^Spate SQL> /{ out = "" } { out = out $0 "\n" } END { printf "%s", out }' \
     "$tmp/$name.out" >"$tmp/$name.last"
   if [ "$rc" -ne "$want_rc" ]; then
@@ -94,7 +94,7 @@ Spate SQL> SELECT `user`, COUNT(url) AS cnt FROM clicks GROUP BY `user`;
 | -U | Mary |   2 |
 | +U | Mary |   3 |
 +----+------+-----+
-9 rows in set
+Received a total of 9 rows
 
 EOF
 
@@ -124,7 +124,7 @@ Spate SQL> SELECT cnt, COUNT(*) AS users FROM (SELECT `user`, COUNT(url) AS cnt 
 | +U |   2 |     1 |
 | +I |   3 |     1 |
 +----+-----+-------+
-15 rows in set
+Received a total of 15 rows
 
 EOF
 
@@ -145,7 +145,7 @@ Spate SQL> SELECT cnt, COUNT(*) AS users FROM (SELECT `user`, COUNT(url) AS cnt 
 | -D |   2 |     1 |
 | +I |   3 |     1 |
 +----+-----+-------+
-6 rows in set
+Received a total of 6 rows
 
 EOF
 
@@ -164,7 +164,7 @@ Spate SQL> SELECT `user`, COUNT(url) AS cnt FROM clicks GROUP BY `user` HAVING C
 | -U | Mary |   2 |
 | +U | Mary |   3 |
 +----+------+-----+
-4 rows in set
+Received a total of 4 rows
 
 EOF
 
@@ -184,7 +184,7 @@ Spate SQL> SELECT window_start, window_end, SUM(price) AS total_price
 | +I | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 |       11.00 |
 | +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 |       10.00 |
 +----+-------------------------+-------------------------+-------------+
-2 rows in set
+Received a total of 2 rows
 
 EOF
 
@@ -205,7 +205,7 @@ Spate SQL> SELECT window_start, window_end, SUM(price) AS total_price
 | +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 |       10.00 |
 | +I | 2020-04-15 08:15:00.000 | 2020-04-15 08:25:00.000 |        6.00 |
 +----+-------------------------+-------------------------+-------------+
-4 rows in set
+Received a total of 4 rows
 
 EOF
 
@@ -230,7 +230,7 @@ Spate SQL> SELECT window_start, window_end, SUM(price) AS total_price
 | +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:18:00.000 |       10.00 |
 | +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 |       10.00 |
 +----+-------------------------+-------------------------+-------------+
-8 rows in set
+Received a total of 8 rows
 
 EOF
 
@@ -250,7 +250,7 @@ Spate SQL> SELECT window_start, window_end, SUM(price) AS total_price
 | +I | 2020-04-15 08:05:00.000 | 2020-04-15 08:15:00.000 |       15.00 |
 | +I | 2020-04-15 08:17:00.000 | 2020-04-15 08:19:00.000 |        6.00 |
 +----+-------------------------+-------------------------+-------------+
-2 rows in set
+Received a total of 2 rows
 
 EOF
 

@@ -170,3 +170,7 @@ SELECT id, CAST(age AS DECIMAL(10, 3)), TRUNC(CAST(bonus AS DOUBLE PRECISION))::
 SELECT d, ROUND(d), CEIL(d), FLOOR(d), ROUND(d, 1) FROM (VALUES (CAST(0.5 AS DECIMAL(2, 2))), (CAST(-0.5 AS DECIMAL(2, 2))), (CAST(0.95 AS DECIMAL(2, 2))), (CAST(-0.99 AS DECIMAL(2, 2))), (CAST(0.04 AS DECIMAL(2, 2)))) AS v(d)
 ## ROUND of a DECIMAL(2, 1) over its precision
 SELECT e, ROUND(e), ROUND(-e), CEIL(e) FROM (VALUES (CAST(9.5 AS DECIMAL(2, 1))), (CAST(9.4 AS DECIMAL(2, 1))), (CAST(-9.9 AS DECIMAL(2, 1)))) AS v(e)
+## MOD and % of a BIGINT dividend by an INT divisor compute in BIGINT
+SELECT id, MOD(salary, 7), salary % 7, MOD(salary, -7) FROM people
+## UNION ALL of an updating and an insert-only query: the insert-only side's rows are +I
+SELECT city, COUNT(*) FROM people GROUP BY city UNION ALL SELECT name, CAST(1 AS BIGINT) FROM people
