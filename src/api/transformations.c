@@ -47,9 +47,14 @@ static spate_stream *timestamps(spate_stream *in, const char *api, int field, vo
       return api_fail(env, "%s: timestamp field %d is out of range: the stream has %d field%s", api,
                       field, in->schema->nfields, in->schema->nfields == 1 ? "" : "s"),
              NULL;
+    /* TIMESTAMP(p) and TIMESTAMP_LTZ(p) with p <= 3 hold epoch milliseconds in the slot */
     spate_type t = in->schema->fields[field].type;
-    if (t != SPATE_TIMESTAMP && t != SPATE_BIGINT && t != SPATE_INT)
-      return api_fail(env, "%s: timestamp field %d '%s' is %s; it must be TIMESTAMP, BIGINT or INT",
+    bool ts = t == SPATE_TIMESTAMP || t == SPATE_TIMESTAMP_LTZ;
+    if ((!ts && t != SPATE_BIGINT && t != SPATE_INT) ||
+        (ts && in->schema->fields[field].precision > 3))
+      return api_fail(env,
+                      "%s: timestamp field %d '%s' is %s; it must be TIMESTAMP(p) or "
+                      "TIMESTAMP_LTZ(p) with p <= 3, BIGINT or INT",
                       api, field, in->schema->fields[field].name, schema_type_name(t)),
              NULL;
   }

@@ -254,6 +254,31 @@ Received a total of 2 rows
 
 EOF
 
+# A watermark on a TIMESTAMP_LTZ(3) column: windows over epoch seconds 0..24 (UTC session zone).
+query ltz_tumble <<'EOF'
+CREATE TABLE ticks (id BIGINT NOT NULL, ts AS TO_TIMESTAMP_LTZ(id * 1000, 3),
+  WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
+WITH ('connector' = 'datagen', 'number-of-rows' = '25', 'fields.id.kind' = 'sequence',
+  'fields.id.start' = '0', 'fields.id.end' = '24');
+SELECT window_start, window_end, COUNT(*) AS c, SUM(id) AS s
+  FROM TABLE(TUMBLE(TABLE ticks, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+  GROUP BY window_start, window_end;
+EOF
+check ltz_tumble 0 <<'EOF'
+Spate SQL> SELECT window_start, window_end, COUNT(*) AS c, SUM(id) AS s
+  FROM TABLE(TUMBLE(TABLE ticks, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+  GROUP BY window_start, window_end;
++----+-------------------------+-------------------------+----+-----+
+| op |            window_start |              window_end |  c |   s |
++----+-------------------------+-------------------------+----+-----+
+| +I | 1970-01-01 00:00:00.000 | 1970-01-01 00:00:10.000 | 10 |  45 |
+| +I | 1970-01-01 00:00:10.000 | 1970-01-01 00:00:20.000 | 10 | 145 |
+| +I | 1970-01-01 00:00:20.000 | 1970-01-01 00:00:30.000 |  5 | 110 |
++----+-------------------------+-------------------------+----+-----+
+Received a total of 3 rows
+
+EOF
+
 # --- errors --------------------------------------------------------------------------------------
 query unknown_column <<'EOF'
 SELECT `user`,
