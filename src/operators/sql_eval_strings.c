@@ -14,6 +14,8 @@
  * Results are written into the program's scratch (sqlp_scratch), never allocated per row.
  */
 #include <ctype.h>
+#include <locale.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <wctype.h>
@@ -276,7 +278,29 @@ static char *cstr(sqlp_program *p, const sqlp_val *v) {
 
 /* ---- the functions ----------------------------------------------------------------------- */
 
+/* Case mapping of code points as Java's Character.toUpperCase/toLowerCase do for one-to-one
+ * mappings: the C library's wide-character tables of a UTF-8 locale, taken as a locale object so
+ * that the process's own locale (C) stays as it is. Without C.UTF-8 only ASCII letters map. */
+static locale_t utf8_ctype;
+static pthread_once_t utf8_ctype_once = PTHREAD_ONCE_INIT;
+
+static void utf8_ctype_init(void) {
+  utf8_ctype = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+  if (!utf8_ctype) utf8_ctype = newlocale(LC_CTYPE_MASK, "C.utf8", (locale_t)0);
+}
+
+static uint32_t cp_upper(uint32_t c) {
+  return (uint32_t)(utf8_ctype ? towupper_l((wint_t)c, utf8_ctype) : towupper((wint_t)c));
+}
+static uint32_t cp_lower(uint32_t c) {
+  return (uint32_t)(utf8_ctype ? towlower_l((wint_t)c, utf8_ctype) : towlower((wint_t)c));
+}
+static bool cp_alnum(uint32_t c) {
+  return utf8_ctype ? iswalnum_l((wint_t)c, utf8_ctype) != 0 : (c < 128 && isalnum((int)c));
+}
+
 static int case_map(sqlp_program *p, sqlp_val *dst, const sqlp_val *a, int mode) {
+  pthread_once(&utf8_ctype_once, utf8_ctype_init);
   uint8_t *o = sqlp_scratch(p, (size_t)a->len * 2 + 4);
   if (!o) return SPATE_ENOMEM;
   uint32_t k = 0, l;
@@ -285,12 +309,12 @@ static int case_map(sqlp_program *p, sqlp_val *dst, const sqlp_val *a, int mode)
     uint32_t c = cp_at(a->p, a->len, i, &l);
     uint32_t m;
     if (mode == 0)
-      m = (uint32_t)towupper((wint_t)c);
+      m = cp_upper(c);
     else if (mode == 1)
-      m = (uint32_t)towlower((wint_t)c);
+      m = cp_lower(c);
     else { /* INITCAP: a word is a run of letters and digits */
-      bool alnum = c >= 128 || isalnum((int)c);
-      m = (uint32_t)(word_start ? towupper((wint_t)c) : towlower((wint_t)c));
+      bool alnum = cp_alnum(c);
+      m = word_start ? cp_upper(c) : cp_lower(c);
       word_start = !alnum;
     }
     if (m > 0x10FFFF) m = c;

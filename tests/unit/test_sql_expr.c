@@ -494,6 +494,10 @@ static void strings(void **state) {
       {"RPAD('hi', 5, 'ab')", "hiaba"},
       {"LPAD('hi', -1, 'x')", "null"},
       {"INITCAP('hello wORLD-abc')", "Hello World-Abc"},
+      /* Java's case mapping of letters beyond ASCII (one-to-one mappings: 'ß' stays) */
+      {"UPPER('zürich')", "ZÜRICH"},
+      {"LOWER('ÆØÅ Straße')", "æøå straße"},
+      {"INITCAP('élan vital')", "Élan Vital"},
       {"MD5(s)", "!function MD5 is not supported"},
       /* JSON (doc), with the default clauses */
       {"JSON_VALUE('{\"a\": true}', '$.a')", "true"},
