@@ -12,6 +12,7 @@
 
 #include <editline/readline.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,9 @@ typedef struct client {
   bool quit;  /* QUIT or EXIT was executed */
   bool echo;  /* scripts (-f, piped stdin): each statement is shown after the prompt */
   bool quiet; /* -i: only failures are shown (never together with echo) */
+  /* a streamed query's table: its columns' widths (by type, as Flink's columnWidthsByType) */
+  int *widths;
+  int ncols;
 } client;
 
 static void usage(FILE *f) {
@@ -150,6 +154,59 @@ static void show_changelog(client *c, const sql_result *r, int width) {
   sp_free(widths);
 }
 
+/* The display width of a column of this type (Flink's PrintUtils.columnWidthsByType): the widest
+ * value of the type, the name, or "<NULL>", at most max_width. */
+static int width_by_type(const char *name, const char *type, int max_width) {
+  int w = max_width, p = 0, sc = 0;
+  if (strncmp(type, "BOOLEAN", 7) == 0)
+    w = 5;
+  else if (strncmp(type, "TINYINT", 7) == 0)
+    w = 4;
+  else if (strncmp(type, "SMALLINT", 8) == 0)
+    w = 6;
+  else if (strncmp(type, "INT", 3) == 0 && (type[3] == 0 || type[3] == ' '))
+    w = 11;
+  else if (strncmp(type, "BIGINT", 6) == 0)
+    w = 20;
+  else if (strncmp(type, "DATE", 4) == 0)
+    w = 10;
+  else if (sscanf(type, "DECIMAL(%d, %d)", &p, &sc) == 2)
+    w = p + 2;
+  else if (sscanf(type, "TIME(%d)", &p) == 1)
+    w = 8 + (p > 0 ? p + 1 : 0);
+  else if (sscanf(type, "TIMESTAMP(%d)", &p) == 1 || sscanf(type, "TIMESTAMP_LTZ(%d)", &p) == 1)
+    w = 19 + (p > 0 ? p + 1 : 0);
+  if (strcmp(name, "op") == 0 && strcmp(type, "STRING NOT NULL") == 0) w = 2;
+  int n = tableau_display_width(name);
+  if (n > w) w = n;
+  if (w < (int)strlen(TABLEAU_NULL) && strcmp(name, "op") != 0) w = (int)strlen(TABLEAU_NULL);
+  return w > max_width ? max_width : w;
+}
+
+/* The stream listener: the table's head when the query starts, a line per row as it comes. */
+static void stream_columns(void *arg, const char *const *names, const char *const *types,
+                           int ncols) {
+  client *c = arg;
+  sp_free(c->widths);
+  c->widths = sp_calloc((size_t)ncols, sizeof *c->widths);
+  c->ncols = c->widths ? ncols : 0;
+  int max_width =
+      (int)sp_config_int(sql_session_config(c->session), "sql-client.display.max-column-width");
+  for (int i = 0; i < c->ncols; i++) c->widths[i] = width_by_type(names[i], types[i], max_width);
+  if (c->quiet || !c->ncols) return;
+  tableau_border(c->out, c->widths, c->ncols);
+  tableau_row(c->out, c->widths, c->ncols, names);
+  tableau_border(c->out, c->widths, c->ncols);
+  fflush(c->out);
+}
+
+static void stream_row(void *arg, const char *const *cells, int ncols) {
+  client *c = arg;
+  if (c->quiet || ncols != c->ncols) return;
+  tableau_row(c->out, c->widths, c->ncols, cells);
+  fflush(c->out);
+}
+
 static void show_result(client *c, const sql_result *r) {
   if (r->warning) fprintf(c->out, "[WARNING] %s\n", r->warning);
   switch (r->kind) {
@@ -172,6 +229,14 @@ static void show_result(client *c, const sql_result *r) {
   case SQL_RESULT_TEXT:
     if (!c->quiet) fprintf(c->out, "%s\n", r->message ? r->message : "");
     break;
+  case SQL_RESULT_STREAMED:
+    if (!c->quiet) {
+      if (r->nrows > 0 && c->ncols) tableau_border(c->out, c->widths, c->ncols);
+      fprintf(c->out, "%s%s %lld row%s\n", r->message ? r->message : "",
+              r->message ? ", received a total of" : "Received a total of", (long long)r->nrows,
+              r->nrows == 1 ? "" : "s");
+    }
+    break;
   case SQL_RESULT_HELP: print_help(c->out); break;
   case SQL_RESULT_CLEAR:
     if (isatty(fileno(c->out))) fputs("\033[H\033[2J", c->out);
@@ -184,12 +249,28 @@ static void show_result(client *c, const sql_result *r) {
 }
 
 /* Runs one statement and shows its outcome. Returns false if it failed. */
+/* Ctrl-C while a statement runs cancels the query's job (sql_session_cancel), as in Flink's
+ * client; the rows so far stay shown. */
+static sql_session *volatile running;
+
+static void on_interrupt(int sig) {
+  (void)sig;
+  sql_session *s = running;
+  if (s) sql_session_cancel(s);
+}
+
 static bool run_statement(client *c, const char *text, size_t len, int line, int col) {
   if (c->echo) fprintf(c->out, "%s%.*s;\n", PROMPT, (int)len, text);
   sql_result r = {0};
   sql_error_kind kind = SQL_ERR_EXECUTION;
   sp_strbuf err = {0};
+  struct sigaction sa = {.sa_handler = on_interrupt}, old;
+  sigemptyset(&sa.sa_mask);
+  running = c->session;
+  sigaction(SIGINT, &sa, &old);
   int rc = sql_session_execute(c->session, text, len, line, col, &r, &kind, &err);
+  sigaction(SIGINT, &old, NULL);
+  running = NULL;
   if (rc == 0) {
     show_result(c, &r);
     sql_result_free(&r);
@@ -322,6 +403,7 @@ int sql_client_main(int argc, char **argv) {
   if (!cfg) return 1;
   int rc = cli_load_config(cfg), code = 1;
   sql_session *session = NULL;
+  client c = {0};
   if (rc < 0) goto done;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
@@ -389,7 +471,10 @@ int sql_client_main(int argc, char **argv) {
     fprintf(stderr, "spate sql: out of memory\n");
     goto done;
   }
-  client c = {.session = session, .out = stdout};
+  c.session = session;
+  c.out = stdout;
+  sql_stream_listener listener = {.arg = &c, .columns = stream_columns, .row = stream_row};
+  sql_session_set_stream_listener(session, &listener);
   if (init) {
     c.quiet = true;
     if (!run_file(&c, init, "initialization file")) goto done;
@@ -412,6 +497,7 @@ int sql_client_main(int argc, char **argv) {
   }
 done:
   sql_session_free(session);
+  sp_free(c.widths);
   sp_config_free(cfg);
   fflush(stdout);
   return code;

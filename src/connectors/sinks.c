@@ -28,6 +28,7 @@
 
 #include "base/alloc.h"
 #include "base/outbuf.h"
+#include "connectors/collect_live.h"
 #include "connectors/format.h"
 #include "connectors/registry.h"
 #include "graph/op_params.h"
@@ -256,6 +257,8 @@ const op_vtable op_sink_discard_vt = {.process = discard_process};
 typedef struct collect_sink {
   sp_writer rows;
   uint32_t count;
+  collect_live_fn live; /* a listener in this process takes the rows (collect_live.h) */
+  void *live_arg;
 } collect_sink;
 
 static int collect_open(op_t *op) {
@@ -263,11 +266,20 @@ static int collect_open(op_t *op) {
   if (!s) return SPATE_ENOMEM;
   sp_writer_init(&s->rows);
   op->impl = s;
+  op_collect_params p;
+  char err[SP_ERRMSG_MAX];
+  if (op_collect_params_load(op->node, &p, err, sizeof err) == 0 && p.name)
+    collect_live_find(p.name, &s->live, &s->live_arg);
+  op_collect_params_free(&p);
   return 0;
 }
 
 static int collect_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   collect_sink *s = op->impl;
+  if (s->live) {
+    s->live(s->live_arg, row, op->in_schema);
+    return 0;
+  }
   sp_put_blob(&s->rows, row->data, row->len);
   s->count++;
   return s->rows.failed ? SPATE_ENOMEM : 0;

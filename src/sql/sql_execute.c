@@ -7,6 +7,7 @@
 #include "api/api.h"
 #include "base/alloc.h"
 #include "base/err.h"
+#include "connectors/collect_live.h"
 #include "sql/sql_rel.h"
 #include "sql/sql_translate.h"
 #include "types/row_kind.h"
@@ -160,10 +161,11 @@ static int exec_error(spate_env *env, const char *what, sql_error_kind *kind, sp
 
 /* The collected rows of a SELECT into the result: the op column, then the columns (all STRING,
  * the translation cast them), the row kind field read for an updating query. */
-static int collect_result(const spate_job_result *res, const sql_rel *sink, sql_result *r) {
+static int collect_result(const spate_job_result *res, const sql_rel *sink, sql_result *r,
+                          const char *name) {
   const spate_row *rows = NULL;
   const spate_schema *schema = NULL;
-  size_t n = spate_job_result_collected(res, SQL_RESULT_COLLECT, &rows, &schema);
+  size_t n = spate_job_result_collected(res, name, &rows, &schema);
   int ncols = sink->ncols;
   const char **names = sp_calloc((size_t)ncols + 1, sizeof *names);
   const char **cells = sp_calloc((size_t)ncols + 1, sizeof *cells);
@@ -225,12 +227,79 @@ static int dry_run_result(spate_env *env, sql_result *r, sql_error_kind *kind, s
   return r->message ? 0 : SPATE_ENOMEM;
 }
 
+/* A streamed query: the listener and the rows it got. */
+typedef struct live_ctx {
+  const sql_stream_listener *l;
+  int ncols;
+  bool updating;
+  int64_t count; /* written by the job's one collect subtask, read after the job's end */
+} live_ctx;
+
+/* One row of the collect sink (all columns STRING, the row kind last when updating) to cells. */
+static void live_row(void *arg, const spate_row *row, const spate_schema *schema) {
+  live_ctx *c = arg;
+  (void)schema;
+  const char **cells = sp_calloc((size_t)c->ncols + 1, sizeof *cells);
+  char **owned = sp_calloc((size_t)c->ncols + 1, sizeof *owned);
+  bool ok = cells && owned;
+  if (ok)
+    cells[0] = row_kind_short(c->updating ? spate_row_tinyint(row, c->ncols) : ROW_KIND_INSERT);
+  for (int i = 0; ok && i < c->ncols; i++) {
+    if (spate_row_is_null(row, i)) continue;
+    spate_bytes v = spate_row_string(row, i);
+    owned[i] = sp_malloc((size_t)v.len + 1);
+    if (!owned[i]) {
+      ok = false;
+      break;
+    }
+    memcpy(owned[i], v.ptr, v.len);
+    owned[i][v.len] = 0;
+    cells[i + 1] = owned[i];
+  }
+  if (ok) {
+    c->l->row(c->l->arg, cells, c->ncols + 1);
+    c->count++;
+  }
+  for (int i = 0; owned && i < c->ncols; i++) sp_free(owned[i]);
+  sp_free(owned);
+  sp_free(cells);
+}
+
+/* The result columns for the listener: op, then the sink's columns with their SQL types. */
+static int live_columns(const sql_stream_listener *l, const sql_rel *sink) {
+  int n = sink->ncols + 1;
+  const char **names = sp_calloc((size_t)n, sizeof *names);
+  const char **types = sp_calloc((size_t)n, sizeof *types);
+  sp_strbuf *tb = sp_calloc((size_t)n, sizeof *tb);
+  int rc = names && types && tb ? 0 : SPATE_ENOMEM;
+  if (!rc) {
+    names[0] = "op";
+    types[0] = "STRING NOT NULL";
+    for (int i = 0; !rc && i < sink->ncols; i++) {
+      names[i + 1] = sink->names[i];
+      rc = sql_type_format(sink->types[i], &tb[i + 1]);
+      types[i + 1] = tb[i + 1].data;
+    }
+  }
+  if (!rc) l->columns(l->arg, names, types, n);
+  for (int i = 0; tb && i < n; i++) sp_strbuf_free(&tb[i]);
+  sp_free(tb);
+  sp_free(names);
+  sp_free(types);
+  return rc;
+}
+
 int sql_execute_select(sql_catalog *c, const sp_config *cfg, const sql_node *query, bool dry_run,
+                       const sql_stream_listener *live, volatile sig_atomic_t *cancel,
                        sql_result *r, sql_error_kind *kind, sp_strbuf *err) {
+  static _Atomic long results; /* a name per streamed result in this process */
+  char name[64];
+  snprintf(name, sizeof name, "%s-%ld", SQL_RESULT_COLLECT, ++results);
   planned pl;
   int rc = plan(&pl, c, cfg, query);
   spate_env *env = NULL;
   if (!rc) {
+    pl.p.collect_name = name;
     env = sql_env(cfg);
     rc = env ? sql_translate(&pl.p, pl.optimized, env) : SPATE_ENOMEM;
   }
@@ -244,18 +313,40 @@ int sql_execute_select(sql_catalog *c, const sp_config *cfg, const sql_node *que
     planned_free(&pl);
     return dry_run_result(env, r, kind, err);
   }
-  spate_job_result *res = spate_execute(env, "collect");
-  if (!res) {
+  live_ctx lc = {live, pl.optimized->ncols, pl.optimized->updating, 0};
+  bool streaming = live && collect_live_register(name, live_row, &lc) == 0;
+  if (streaming) rc = live_columns(live, pl.optimized);
+  spate_job_client *jc = rc ? NULL : spate_execute_async(env, "collect");
+  spate_job_result *res = NULL;
+  bool cancelled = false;
+  while (jc && !(res = spate_job_client_wait_for(jc, 100)))
+    if (cancel && *cancel && !cancelled) { /* Ctrl-C: the job is cancelled, its rows so far kept */
+      spate_job_client_cancel(jc);
+      cancelled = true;
+    }
+  if (streaming) collect_live_unregister(name);
+  spate_job_status st = res ? spate_job_result_status(res) : SPATE_JOB_FAILED;
+  if (rc) {
+    /* out of memory before the job started */
+  } else if (!jc) {
     rc = exec_error(env, "Could not run the query", kind, err);
-  } else if (spate_job_result_status(res) != SPATE_JOB_FINISHED) {
+  } else if (!(st == SPATE_JOB_FINISHED || (cancelled && st == SPATE_JOB_CANCELED))) {
     *kind = SQL_ERR_EXECUTION;
     sp_strbuf_add(err, "The query's job failed: ");
-    sp_strbuf_add(err, spate_job_result_error(res) ? spate_job_result_error(res) : "unknown");
+    sp_strbuf_add(err,
+                  res && spate_job_result_error(res) ? spate_job_result_error(res) : "unknown");
     rc = SPATE_EINVAL;
+  } else if (streaming) {
+    r->kind = SQL_RESULT_STREAMED;
+    r->nrows = lc.count;
+    if (cancelled) r->message = sp_strdup("Query terminated");
+  } else if (cancelled) {
+    r->kind = SQL_RESULT_INFO;
+    r->message = sp_strdup("Query terminated");
   } else {
     r->kind = SQL_RESULT_TABLE;
     r->changelog = true;
-    rc = collect_result(res, pl.optimized, r);
+    rc = collect_result(res, pl.optimized, r, name);
   }
   spate_job_result_free(res);
   spate_env_free(env);

@@ -11,6 +11,8 @@
  */
 #ifndef SPATE_SQL_SQL_EXECUTE_H
 #define SPATE_SQL_SQL_EXECUTE_H
+#include <signal.h>
+
 #include "base/config.h"
 #include "sql/sql_catalog.h"
 #include "sql/sql_session.h"
@@ -24,9 +26,12 @@ int sql_jobs_wait(sql_jobs *jobs);
 /* EXPLAIN [PLAN FOR | CHANGELOG_MODE, ...] <query or INSERT>: the plan as a text result. */
 int sql_execute_explain(sql_catalog *c, const sp_config *cfg, const sql_node *stmt, sql_result *r,
                         sql_error_kind *kind, sp_strbuf *err);
-/* A query: run to its end, its rows (with the op column of their kinds) as a table result.
- * With dry_run the job is built (its JobGraph too) but not run: an INFO result says so. */
+/* A query: run to its end, its rows (with the op column of their kinds) as a table result, or
+ * with live each row handed to it as it comes (SQL_RESULT_STREAMED); *cancel set while it runs
+ * cancels its job. With dry_run the job is built (its JobGraph too) but not run: an INFO result
+ * says so. */
 int sql_execute_select(sql_catalog *c, const sp_config *cfg, const sql_node *query, bool dry_run,
+                       const sql_stream_listener *live, volatile sig_atomic_t *cancel,
                        sql_result *r, sql_error_kind *kind, sp_strbuf *err);
 /* INSERT INTO (plain or under EXECUTE): submitted; *jobs created on first use. dry_run as
  * above. */

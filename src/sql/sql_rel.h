@@ -124,7 +124,8 @@ typedef struct sql_planner {
   const sp_config *config;
   sql_arena *arena;
   int next_id;
-  struct sql_cte *ctes; /* the WITH items in scope, innermost first (sql_plan_query.c) */
+  struct sql_cte *ctes;     /* the WITH items in scope, innermost first (sql_plan_query.c) */
+  const char *collect_name; /* the client's result sink's name (NULL: SQL_RESULT_COLLECT) */
   sql_verror err;
   bool table_error; /* a TableException (cannot run) rather than a ValidationException */
 } sql_planner;

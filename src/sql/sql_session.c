@@ -14,9 +14,11 @@
 #include "sql/sql_session.h"
 #include "sql/sql_execute.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/alloc.h"
 #include "base/err.h"
@@ -36,15 +38,32 @@ struct sql_session {
   sql_catalog catalog;
   sql_jobs *jobs; /* the INSERT jobs it submitted */
   bool dry_run;   /* queries and INSERTs are planned and built, not run */
+  bool has_listener;
+  sql_stream_listener listener;
+  volatile sig_atomic_t cancel; /* set by sql_session_cancel, cleared by each statement */
 };
 
 void sql_session_set_dry_run(sql_session *s, bool on) { s->dry_run = on; }
+
+void sql_session_set_stream_listener(sql_session *s, const sql_stream_listener *l) {
+  s->has_listener = l != NULL;
+  if (l) s->listener = *l;
+}
+
+void sql_session_cancel(sql_session *s) { s->cancel = 1; }
+
+/* The listener a query streams to: none in table mode, where the client applies the changes. */
+static const sql_stream_listener *stream_listener(sql_session *s) {
+  const char *mode = sp_config_str(s->config, "sql-client.execution.result-mode");
+  if (!s->has_listener || (mode && strcasecmp(mode, "table") == 0)) return NULL;
+  return &s->listener;
+}
 
 /* ---- results ---------------------------------------------------------------------------- */
 
 void sql_result_free(sql_result *r) {
   if (!r) return;
-  for (int64_t i = 0; i < r->nrows; i++) {
+  for (int64_t i = 0; r->rows && i < r->nrows; i++) { /* a streamed result counts, holds none */
     for (int c = 0; c < r->ncols; c++) sp_free(r->rows[i][c]);
     sp_free(r->rows[i]);
   }
@@ -348,6 +367,7 @@ static int catalog_error(int rc, const char *msg, sql_error_kind *kind, sp_strbu
 int sql_session_execute(sql_session *s, const char *text, size_t len, int line, int col,
                         sql_result *r, sql_error_kind *kind, sp_strbuf *err) {
   memset(r, 0, sizeof *r);
+  s->cancel = 0; /* a Ctrl-C before the statement is not for it */
   *kind = SQL_ERR_PARSE;
   char msg[4096];
   sql_ast *ast = NULL;
@@ -425,7 +445,8 @@ int sql_session_execute(sql_session *s, const char *text, size_t len, int line, 
     else if (n->u.execute.stmt->kind == SQL_STATEMENT_SET)
       rc = not_yet(n, "A statement set", kind, err);
     else
-      rc = sql_execute_select(&s->catalog, s->config, n->u.execute.stmt, s->dry_run, r, kind, err);
+      rc = sql_execute_select(&s->catalog, s->config, n->u.execute.stmt, s->dry_run,
+                              stream_listener(s), &s->cancel, r, kind, err);
     break;
   case SQL_STATEMENT_SET:
   case SQL_BEGIN_STATEMENT_SET:
@@ -436,7 +457,8 @@ int sql_session_execute(sql_session *s, const char *text, size_t len, int line, 
   case SQL_VALUES:
   case SQL_WITH:
   case SQL_ORDERED:
-    rc = sql_execute_select(&s->catalog, s->config, n, s->dry_run, r, kind, err);
+    rc = sql_execute_select(&s->catalog, s->config, n, s->dry_run, stream_listener(s), &s->cancel,
+                            r, kind, err);
     break;
   default: rc = not_yet(n, "This statement", kind, err); break;
   }

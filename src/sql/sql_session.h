@@ -24,12 +24,14 @@
 typedef struct sql_session sql_session;
 
 typedef enum sql_result_kind {
-  SQL_RESULT_INFO,  /* message: shown as "[INFO] <message>" */
-  SQL_RESULT_TABLE, /* names, rows: a result known in full */
-  SQL_RESULT_TEXT,  /* message: text shown as it is (SHOW CREATE TABLE) */
-  SQL_RESULT_QUIT,  /* QUIT or EXIT */
-  SQL_RESULT_HELP,  /* HELP */
-  SQL_RESULT_CLEAR, /* CLEAR */
+  SQL_RESULT_INFO,     /* message: shown as "[INFO] <message>" */
+  SQL_RESULT_TABLE,    /* names, rows: a result known in full */
+  SQL_RESULT_TEXT,     /* message: text shown as it is (SHOW CREATE TABLE) */
+  SQL_RESULT_QUIT,     /* QUIT or EXIT */
+  SQL_RESULT_HELP,     /* HELP */
+  SQL_RESULT_CLEAR,    /* CLEAR */
+  SQL_RESULT_STREAMED, /* a query whose rows went to the stream listener as they came: nrows of
+                          them; message set when it was cancelled */
 } sql_result_kind;
 
 /* What a statement produced. Owned by whoever passed it to sql_session_execute, released with
@@ -73,6 +75,20 @@ void sql_session_free(sql_session *s);
 int sql_session_execute(sql_session *s, const char *text, size_t len, int line, int col,
                         sql_result *r, sql_error_kind *kind, sp_strbuf *err);
 
+/* Where a query's rows go while its job runs, in the tableau and changelog result modes: the
+ * listener gets the result's columns (the op column first, with the SQL types as Flink writes
+ * them) before the first row, then each row (cells[0] its op, NULL cells SQL NULL) from the job's
+ * thread, one call at a time. Without one (and in table mode) rows come back in the result when
+ * the query ends. */
+typedef struct sql_stream_listener {
+  void *arg;
+  void (*columns)(void *arg, const char *const *names, const char *const *types, int ncols);
+  void (*row)(void *arg, const char *const *cells, int ncols);
+} sql_stream_listener;
+void sql_session_set_stream_listener(sql_session *s, const sql_stream_listener *l);
+/* Cancels the query running in the session, if any (Ctrl-C in the client): only sets a flag, so
+ * a signal handler may call it. The statement then returns its rows so far. */
+void sql_session_cancel(sql_session *s);
 /* Dry run: queries and INSERTs are planned, translated and built into a JobGraph, and not run
  * (the fuzz target, and checking a script without running it). */
 void sql_session_set_dry_run(sql_session *s, bool on);

@@ -444,8 +444,9 @@ static int sink(tr *t, const sql_rel *r, spate_stream **out) {
   spate_stream *s = NULL;
   rc = add_calc(t, in, below->updating, NULL, casts, r->names, n, NULL, &s);
   if (rc) return rc;
-  s = spate_collect(s, SQL_RESULT_COLLECT);
+  s = spate_collect(s, t->p->collect_name ? t->p->collect_name : SQL_RESULT_COLLECT);
   if (!s) return fail_env(t);
+  t->env->g->nodes[s->node].parallelism = 1; /* one subtask: the result's order is the changes' */
   *out = s;
   return 0;
 }

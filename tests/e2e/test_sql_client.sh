@@ -158,15 +158,24 @@ expect("1 row in set")
 send("SELEC 1;")
 expect("[ERROR] Could not execute SQL statement. Reason:")
 expect("SqlParserException: SQL parse failed.")
+# an unbounded query streams its rows until Ctrl-C cancels it, as in Flink's client
+send("SET 'sql-client.execution.result-mode' = 'tableau';")
+expect("[INFO] Execute statement succeeded.")
+send("SELECT a FROM t;")
+expect("| op |")
+expect("| +I |")
+os.write(fd, b"\x03")
+expect("Query terminated, received a total of")
+expect("Spate SQL> ")
 send("QUIT;")
 expect("Exiting Spate SQL CLI Client...")
 _, status = os.waitpid(pid, 0)
 sys.exit(0 if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 else "exit status %d" % status)
 EOF
 if "$PY" "$tmp/drive_sql.py" "$SPATE" "$tmp/history" "$test_timeout_s" >"$tmp/pty.out" 2>&1; then
-  pass "interactive: prompts, a statement over three lines, a table, an error, QUIT"
+  pass "interactive: prompts, a statement over three lines, a table, an error, a streaming query cancelled by Ctrl-C, QUIT"
 else
-  fail "interactive: prompts, a statement over three lines, a table, an error, QUIT" "$tmp/pty.out"
+  fail "interactive: prompts, a statement over three lines, a table, an error, a streaming query cancelled by Ctrl-C, QUIT" "$tmp/pty.out"
 fi
 # libedit writes its history with spaces as \040 (strvis), and reads it back the same way
 assert "interactive: the history file keeps the statements, one entry each" \
