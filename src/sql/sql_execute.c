@@ -108,6 +108,27 @@ static int plan(planned *pl, sql_catalog *c, const sp_config *cfg, const sql_nod
 
 static void planned_free(planned *pl) { sql_arena_free(&pl->arena); }
 
+/* Plans stmt and translates it into the job of a new environment (*env), the client's result
+ * collected under collect_name (NULL: not a query). On failure the error is reported as
+ * plan_error does and nothing is left to free. */
+static int build_job(planned *pl, sql_catalog *c, const sp_config *cfg, const sql_node *stmt,
+                     const char *collect_name, spate_env **env, sql_error_kind *kind,
+                     sp_strbuf *err) {
+  int rc = plan(pl, c, cfg, stmt);
+  if (!rc) {
+    pl->p.collect_name = collect_name;
+    *env = api_env_create_with(cfg);
+    rc = *env ? sql_translate(&pl->p, pl->optimized, *env) : SPATE_ENOMEM;
+  }
+  if (rc) {
+    rc = plan_error(pl, rc, kind, err);
+    spate_env_free(*env);
+    *env = NULL;
+    planned_free(pl);
+  }
+  return rc;
+}
+
 /* ---- EXPLAIN --------------------------------------------------------------------------------- */
 
 int sql_execute_explain(sql_catalog *c, const sp_config *cfg, const sql_node *stmt, sql_result *r,
@@ -146,9 +167,6 @@ int sql_execute_explain(sql_catalog *c, const sp_config *cfg, const sql_node *st
 
 /* ---- running ----------------------------------------------------------------------------------- */
 
-/* A new environment for a SQL job, configured as the session is. */
-static spate_env *sql_env(const sp_config *cfg) { return api_env_create_with(cfg); }
-
 static int exec_error(spate_env *env, const char *what, sql_error_kind *kind, sp_strbuf *err) {
   *kind = SQL_ERR_EXECUTION;
   sp_strbuf_add(err, what);
@@ -157,6 +175,32 @@ static int exec_error(spate_env *env, const char *what, sql_error_kind *kind, sp
     sp_strbuf_add(err, env->error);
   }
   return SPATE_EINVAL;
+}
+
+/* A row of the client's result sink (every column STRING, the row kind last when updating) as
+ * C strings: cells[0] its op, cells[1..ncols] the columns (NULL for SQL NULL), the strings in
+ * owned[0..ncols), which the caller frees with cells_free. Returns 0 or SPATE_ENOMEM. */
+static int row_cells(const spate_row *row, int ncols, bool updating, const char **cells,
+                     char **owned) {
+  cells[0] = row_kind_short(updating ? spate_row_tinyint(row, ncols) : ROW_KIND_INSERT);
+  for (int i = 0; i < ncols; i++) {
+    owned[i] = NULL;
+    cells[i + 1] = NULL;
+    if (spate_row_is_null(row, i)) continue;
+    spate_bytes b = spate_row_string(row, i);
+    if (!(owned[i] = sp_malloc((size_t)b.len + 1))) return SPATE_ENOMEM;
+    memcpy(owned[i], b.ptr, b.len);
+    owned[i][b.len] = 0;
+    cells[i + 1] = owned[i];
+  }
+  return 0;
+}
+
+static void cells_free(char **owned, int ncols) {
+  for (int i = 0; i < ncols; i++) {
+    sp_free(owned[i]);
+    owned[i] = NULL;
+  }
 }
 
 /* The collected rows of a SELECT into the result: the op column, then the columns (all STRING,
@@ -177,30 +221,9 @@ static int collect_result(const spate_job_result *res, const sql_rel *sink, sql_
     rc = sql_result_set_columns(r, names, ncols + 1);
   }
   for (size_t k = 0; !rc && k < n; k++) {
-    const spate_row *row = &rows[k];
-    int kindv = sink->updating ? spate_row_tinyint(row, ncols) : ROW_KIND_INSERT;
-    cells[0] = row_kind_short(kindv);
-    for (int i = 0; i < ncols && !rc; i++) {
-      owned[i] = NULL;
-      if (spate_row_is_null(row, i)) {
-        cells[i + 1] = NULL;
-        continue;
-      }
-      spate_bytes b = spate_row_string(row, i);
-      owned[i] = sp_malloc((size_t)b.len + 1);
-      if (!owned[i]) {
-        rc = SPATE_ENOMEM;
-        break;
-      }
-      memcpy(owned[i], b.ptr, b.len);
-      owned[i][b.len] = 0;
-      cells[i + 1] = owned[i];
-    }
+    rc = row_cells(&rows[k], ncols, sink->updating, cells, owned);
     if (!rc) rc = sql_result_add_row(r, cells);
-    for (int i = 0; i < ncols; i++) {
-      sp_free(owned[i]);
-      owned[i] = NULL;
-    }
+    cells_free(owned, ncols);
   }
   (void)schema;
   sp_free(names);
@@ -241,26 +264,11 @@ static void live_row(void *arg, const spate_row *row, const spate_schema *schema
   (void)schema;
   const char **cells = sp_calloc((size_t)c->ncols + 1, sizeof *cells);
   char **owned = sp_calloc((size_t)c->ncols + 1, sizeof *owned);
-  bool ok = cells && owned;
-  if (ok)
-    cells[0] = row_kind_short(c->updating ? spate_row_tinyint(row, c->ncols) : ROW_KIND_INSERT);
-  for (int i = 0; ok && i < c->ncols; i++) {
-    if (spate_row_is_null(row, i)) continue;
-    spate_bytes v = spate_row_string(row, i);
-    owned[i] = sp_malloc((size_t)v.len + 1);
-    if (!owned[i]) {
-      ok = false;
-      break;
-    }
-    memcpy(owned[i], v.ptr, v.len);
-    owned[i][v.len] = 0;
-    cells[i + 1] = owned[i];
-  }
-  if (ok) {
+  if (cells && owned && row_cells(row, c->ncols, c->updating, cells, owned) == 0) {
     c->l->row(c->l->arg, cells, c->ncols + 1);
     c->count++;
   }
-  for (int i = 0; owned && i < c->ncols; i++) sp_free(owned[i]);
+  if (owned) cells_free(owned, c->ncols);
   sp_free(owned);
   sp_free(cells);
 }
@@ -296,19 +304,9 @@ int sql_execute_select(sql_catalog *c, const sp_config *cfg, const sql_node *que
   char name[64];
   snprintf(name, sizeof name, "%s-%ld", SQL_RESULT_COLLECT, ++results);
   planned pl;
-  int rc = plan(&pl, c, cfg, query);
   spate_env *env = NULL;
-  if (!rc) {
-    pl.p.collect_name = name;
-    env = sql_env(cfg);
-    rc = env ? sql_translate(&pl.p, pl.optimized, env) : SPATE_ENOMEM;
-  }
-  if (rc) {
-    rc = plan_error(&pl, rc, kind, err);
-    spate_env_free(env);
-    planned_free(&pl);
-    return rc;
-  }
+  int rc = build_job(&pl, c, cfg, query, name, &env, kind, err);
+  if (rc) return rc;
   if (dry_run) {
     planned_free(&pl);
     return dry_run_result(env, r, kind, err);
@@ -378,18 +376,9 @@ static int jobs_add(sql_jobs **jobs, spate_env *env, spate_job_client *client, c
 int sql_execute_insert(sql_catalog *c, const sp_config *cfg, const sql_node *insert, bool dry_run,
                        sql_jobs **jobs, sql_result *r, sql_error_kind *kind, sp_strbuf *err) {
   planned pl;
-  int rc = plan(&pl, c, cfg, insert);
   spate_env *env = NULL;
-  if (!rc) {
-    env = sql_env(cfg);
-    rc = env ? sql_translate(&pl.p, pl.optimized, env) : SPATE_ENOMEM;
-  }
-  if (rc) {
-    rc = plan_error(&pl, rc, kind, err);
-    spate_env_free(env);
-    planned_free(&pl);
-    return rc;
-  }
+  int rc = build_job(&pl, c, cfg, insert, NULL, &env, kind, err);
+  if (rc) return rc;
   if (dry_run) {
     planned_free(&pl);
     return dry_run_result(env, r, kind, err);

@@ -61,7 +61,7 @@ static int collect_aggs(sql_planner *p, agg_plan *a, const sql_expr *e) {
  * a column of the input left over is not grouped. map_group[i] and map_agg[i] are the output
  * columns of group expression i and aggregate i. */
 static sql_expr *over_agg(sql_planner *p, const agg_plan *a, const int *map_group,
-                          const int *map_agg, const sql_expr *e, const sql_rel *in, int *bad) {
+                          const int *map_agg, const sql_expr *e, int *bad) {
   for (int i = 0; i < a->ngroup; i++)
     if (map_group[i] >= 0 && sql_expr_equal(a->group[i], e))
       return sql_expr_column(p->arena, map_group[i], e->type);
@@ -70,21 +70,20 @@ static sql_expr *over_agg(sql_planner *p, const agg_plan *a, const int *map_grou
       if (sql_expr_equal(a->aggs[i], e)) return sql_expr_column(p->arena, map_agg[i], e->type);
   if (e->kind == SQL_E_COLUMN) {
     if (*bad < 0) *bad = e->u.column;
-    (void)in;
     return NULL;
   }
   sql_expr *c = sql_arena_alloc(p->arena, sizeof *c);
   if (!c) return NULL;
   *c = *e;
   if (e->kind == SQL_E_CAST) {
-    c->u.cast.arg = over_agg(p, a, map_group, map_agg, e->u.cast.arg, in, bad);
+    c->u.cast.arg = over_agg(p, a, map_group, map_agg, e->u.cast.arg, bad);
     return c->u.cast.arg ? c : NULL;
   }
   if (e->kind == SQL_E_CALL && e->u.call.nargs > 0) {
     c->u.call.args = sql_arena_alloc(p->arena, sizeof *c->u.call.args * (size_t)e->u.call.nargs);
     if (!c->u.call.args) return NULL;
     for (int i = 0; i < e->u.call.nargs; i++) {
-      c->u.call.args[i] = over_agg(p, a, map_group, map_agg, e->u.call.args[i], in, bad);
+      c->u.call.args[i] = over_agg(p, a, map_group, map_agg, e->u.call.args[i], bad);
       if (!c->u.call.args[i]) return NULL;
     }
   }
@@ -192,13 +191,9 @@ int sqlq_plan_aggregate(sql_planner *p, const sql_node *sel, const from_item *f,
       continue;
     }
     sql_expr *e = a.group[i];
-    if (windowed) {
-      int bad = -1;
-      (void)bad;
-      /* group keys of a window aggregation read the table function's input columns */
-      if (e->kind == SQL_E_COLUMN && e->u.column >= below->ncols)
-        return sql_plan_fail(p, sel, false, "window_time cannot be grouped on here");
-    }
+    /* group keys of a window aggregation read the table function's input columns */
+    if (windowed && e->kind == SQL_E_COLUMN && e->u.column >= below->ncols)
+      return sql_plan_fail(p, sel, false, "window_time cannot be grouped on here");
     const char *name = e->kind == SQL_E_COLUMN ? in->names[e->u.column] : sqlq_numbered(p, "$f", i);
     gcol[i] = pre_column(p, &pp, &pn, &np, &pcap, e, name);
     if (gcol[i] < 0) return sqlq_oom(p);
@@ -347,7 +342,7 @@ int sqlq_plan_aggregate(sql_planner *p, const sql_node *sel, const from_item *f,
   if (!post) return sqlq_oom(p);
   for (int i = 0; i < items->n; i++) {
     int bad = -1;
-    sql_expr *e = over_agg(p, &a, map_group, map_agg, items->exprs[i], in, &bad);
+    sql_expr *e = over_agg(p, &a, map_group, map_agg, items->exprs[i], &bad);
     if (!e) {
       if (bad < 0) return sqlq_oom(p);
       return sql_plan_fail(p, sqlq_item_expr(items->nodes[i]), false,
@@ -357,7 +352,7 @@ int sqlq_plan_aggregate(sql_planner *p, const sql_node *sel, const from_item *f,
   }
   if (having) {
     int bad = -1;
-    post->u.calc.filter = over_agg(p, &a, map_group, map_agg, having, in, &bad);
+    post->u.calc.filter = over_agg(p, &a, map_group, map_agg, having, &bad);
     if (!post->u.calc.filter) {
       if (bad < 0) return sqlq_oom(p);
       return sql_plan_fail(p, sel->u.select.having, false, "Expression '%s' is not being grouped",

@@ -240,13 +240,7 @@ int sqlq_plan_named(sql_planner *p, const sql_node *ident, from_item *f) {
   const char *name = sql_catalog_object_name(ident, err, sizeof err);
   if (!name) return sql_plan_fail(p, ident, false, "%s", err);
   sql_table *t = sql_catalog_find(p->catalog, name);
-  if (!t) {
-    sp_strbuf full = {0};
-    sql_catalog_full_name(name, &full);
-    int rc = sql_plan_fail(p, ident, false, "Object '%s' not found", name);
-    sp_strbuf_free(&full);
-    return rc;
-  }
+  if (!t) return sql_plan_fail(p, ident, false, "Object '%s' not found", name);
   int rc;
   if (t->is_view) {
     const sql_node *v = t->ast->root;
@@ -354,8 +348,6 @@ static int expand_select(sql_planner *p, const sql_node *sel, const from_item *f
 
 static int check_boolean(sql_planner *p, const sql_expr *e, const sql_node *n, const char *clause) {
   if (e->type->kind == SQL_T_BOOLEAN || e->type->kind == SQL_T_NULL) return 0;
-  char t[128];
-  sql_calcite_type_name(e->type, t, sizeof t);
   return sql_plan_fail(p, n, false, "%s clause must be a condition", clause);
 }
 
