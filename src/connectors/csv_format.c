@@ -11,6 +11,8 @@
  * around them; TIMESTAMP in the SQL standard, "yyyy-MM-dd HH:mm:ss[.fraction]"). A line with
  * fewer or more fields than the schema is an error. With csv.allow-comments, a line starting with
  * '#' is no record. With csv.ignore-parse-errors a value that does not convert is NULL (format.h).
+ * With a projection (fmt_options.slot: the planner's projection push-down) the line keeps every
+ * field of the table, and the fields not projected are split off but never converted.
  *
  * Writing: fields joined by the delimiter; NULL as the null literal (empty by default, which a
  * STRING reads back as "", as in Flink: set csv.null-literal to keep NULL strings apart). A value
@@ -56,11 +58,22 @@ __attribute__((format(printf, 3, 4))) static int fail_at(fmt_error *e, size_t at
   return SPATE_EINVAL;
 }
 
+/* The name of line field f in messages: its schema field's, or its number when not projected. */
+static const char *field_name(const fmt_options *o, const spate_schema *schema, int f, int nf,
+                              char *buf, size_t cap) {
+  if (f >= nf) return "?";
+  int s = o->line_fields ? o->slot[f] : f;
+  if (s >= 0) return schema->fields[s].name;
+  snprintf(buf, cap, "#%d", f + 1);
+  return buf;
+}
+
 int csv_decode(const fmt_options *o, const spate_schema *schema, const char *line, size_t len,
                spate_row_builder *b, spate_row *out, fmt_error *e) {
   if (o->allow_comments && len > 0 && line[0] == '#') return 0;
   char delim = o->field_delimiter, quote = o->quote_disabled ? 0 : o->quote, esc = o->escape;
-  int nf = schema->nfields;
+  int nf = o->line_fields ? o->line_fields : schema->nfields;
+  char nbuf[16];
   /* unescaped values, when a field needs one: on the stack for most lines, so that a line with
    * doubled quotes or escapes costs no allocation */
   char small[256], *tmp = NULL;
@@ -79,7 +92,7 @@ int csv_decode(const fmt_options *o, const spate_schema *schema, const char *lin
       for (;;) {
         if (i >= len) {
           rc = fail_at(e, start, "field '%s': the quoted value has no closing quote",
-                       f < nf ? schema->fields[f].name : "?");
+                       field_name(o, schema, f, nf, nbuf, sizeof nbuf));
           goto out;
         }
         char c = line[i];
@@ -112,7 +125,7 @@ int csv_decode(const fmt_options *o, const spate_schema *schema, const char *lin
       }
       if (i < len && line[i] != delim) {
         rc = fail_at(e, i, "field '%s': a character follows the closing quote",
-                     f < nf ? schema->fields[f].name : "?");
+                     field_name(o, schema, f, nf, nbuf, sizeof nbuf));
         goto out;
       }
     } else {
@@ -143,23 +156,29 @@ int csv_decode(const fmt_options *o, const spate_schema *schema, const char *lin
       rc = SPATE_EINVAL;
       goto out;
     }
+    int fo = o->line_fields ? o->slot[f] : f; /* the schema's field, -1: not read */
+    if (fo < 0) {
+      if (i >= len) break;
+      i++;
+      continue;
+    }
     /* Flink: without a null literal an empty STRING field is "", not NULL */
     bool is_null = !quoted && !copied && n == strlen(o->null_literal) &&
                    memcmp(val, o->null_literal, n) == 0 &&
-                   (o->null_literal_set || !is_text(schema->fields[f].type));
-    if (!is_null && n == 0 && !quoted && !is_text(schema->fields[f].type) &&
-        !is_binary(schema->fields[f].type))
+                   (o->null_literal_set || !is_text(schema->fields[fo].type));
+    if (!is_null && n == 0 && !quoted && !is_text(schema->fields[fo].type) &&
+        !is_binary(schema->fields[fo].type))
       is_null = true; /* nothing else an empty number, boolean or timestamp could be */
     if (is_null) {
-      if (!schema->fields[f].nullable) {
-        rc = fail_at(e, start, "field '%s' is NULL but declared NOT NULL", schema->fields[f].name);
+      if (!schema->fields[fo].nullable) {
+        rc = fail_at(e, start, "field '%s' is NULL but declared NOT NULL", schema->fields[fo].name);
         goto out;
       }
-      spate_rb_set_null(b, f);
-    } else if (!fmt_set_from_text(b, schema, f, val, n, FMT_TS_SQL, e)) {
+      spate_rb_set_null(b, fo);
+    } else if (!fmt_set_from_text(b, schema, fo, val, n, FMT_TS_SQL, e)) {
       e->column = fmt_column(start + (quoted ? 1 : 0));
-      if (o->ignore_parse_errors && schema->fields[f].nullable) {
-        spate_rb_set_null(b, f); /* Flink: "fields are set to null in case of errors" */
+      if (o->ignore_parse_errors && schema->fields[fo].nullable) {
+        spate_rb_set_null(b, fo); /* Flink: "fields are set to null in case of errors" */
         e->nulled = true;
       } else {
         rc = SPATE_EINVAL;
@@ -172,7 +191,7 @@ int csv_decode(const fmt_options *o, const spate_schema *schema, const char *lin
   if (f + 1 < nf) {
     e->column = fmt_column(len);
     snprintf(e->message, sizeof e->message, "the line has %d fields, the schema %d (missing: '%s')",
-             f + 1, nf, schema->fields[f + 1].name);
+             f + 1, nf, field_name(o, schema, f + 1, nf, nbuf, sizeof nbuf));
     rc = SPATE_EINVAL;
     goto out;
   }

@@ -105,6 +105,7 @@ static void file_close(op_t *op) {
   if (!fs) return;
   if (fs->lr) line_reader_close(fs->lr);
   dir_monitor_close(fs->mon);
+  line_decoder_free(&fs->dec);
   sp_free(fs);
   op->impl = NULL;
 }

@@ -48,6 +48,10 @@ typedef struct fmt_options {
   /* json */
   bool fail_on_missing_field;  /* json.fail-on-missing-field */
   fmt_ts_standard ts_standard; /* json.timestamp-format.standard */
+  /* A projection (set by the reader, no option): a CSV line has line_fields fields, field j of
+   * which is field slot[j] of the schema, or is skipped unread (-1). 0: the schema's fields. */
+  int line_fields;
+  const int *slot;
 } fmt_options;
 
 /* The defaults of kind's options. */

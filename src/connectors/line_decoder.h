@@ -17,11 +17,16 @@ typedef struct line_decoder {
   bool formatted; /* a format, else plain text lines */
   fmt_options opts;
   spate_counter *parse_errors; /* formatted only */
+  int *slot;                   /* the projection's line fields (opts.slot), or NULL */
 } line_decoder;
 
 /* Sets d up for the format list of the operator's params (empty: text lines); an operator error
- * on bad params. */
+ * on bad params. Besides the format's options the list may hold "projection" =
+ * "<fields>/<i>,<j>,...": a line has <fields> fields and the operator's output schema is fields
+ * i, j, ... of them (the SQL planner's projection push-down; the others are not converted). */
 int line_decoder_init(op_t *op, line_decoder *d, const op_str_list *format);
+/* Frees what init allocated (d may be zeroed). */
+void line_decoder_free(line_decoder *d);
 /* Decodes one line and emits its row (if it is a record). where names the input ("orders.csv",
  * "localhost:9000"); line_no is the line's 1-based number, or 0 when unknown, when offset (its
  * byte offset) is named instead. Returns 0 or a negative code (operator error set). */

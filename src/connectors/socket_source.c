@@ -65,6 +65,7 @@ static void socket_close(op_t *op) {
   socket_src *ss = op->impl;
   if (!ss) return;
   if (ss->sr) socket_reader_close(ss->sr);
+  line_decoder_free(&ss->dec);
   sp_free(ss);
   op->impl = NULL;
 }

@@ -209,6 +209,24 @@ static void test_csv_errors(void **state) {
   fx_free(&f);
 }
 
+/* A projection (the SQL planner's push-down): a line of four fields read into the schema of its
+ * fields 3 and 1, in that order; the others are split off but never converted. */
+static void test_csv_projection(void **state) {
+  fx f;
+  fx_init(&f, "amount DOUBLE, id BIGINT", FMT_CSV);
+  int slot[] = {1, -1, 0, -1};
+  f.o.line_fields = 4;
+  f.o.slot = slot;
+  decode_ok(&f, "7,not a number,2.5,\"x,y\"");
+  assert_int_equal(spate_row_bigint(&f.row, 1), 7);
+  assert_true(spate_row_double(&f.row, 0) == 2.5);
+  decode_bad(&f, "7,a,b,c", 5, "field 'amount': 'b' is not a DOUBLE");
+  decode_bad(&f, "7,a,2.5", 8, "the line has 3 fields, the schema 4 (missing: '#4')");
+  decode_bad(&f, "7,a,2.5,c,d", 11, "more than the schema's 4 fields");
+  decode_bad(&f, "7,\"a,2.5,c", 3, "field '#2': the quoted value has no closing quote");
+  fx_free(&f);
+}
+
 static void test_csv_special_doubles(void **state) {
   fx f;
   fx_init(&f, "d DOUBLE", FMT_CSV);
@@ -702,6 +720,7 @@ int main(void) {
       cmocka_unit_test(test_csv_quoting),
       cmocka_unit_test(test_csv_options),
       cmocka_unit_test(test_csv_errors),
+      cmocka_unit_test(test_csv_projection),
       cmocka_unit_test(test_csv_special_doubles),
       cmocka_unit_test(test_json_every_type),
       cmocka_unit_test(test_json_options),
