@@ -222,7 +222,7 @@ void sqlf_free_list(char **list, uint32_t n) {
   sp_free(list);
 }
 
-static int list_add(char ***list, uint32_t *n, const char *s) {
+int sqlf_list_add(char ***list, uint32_t *n, const char *s) {
   char **v = sp_realloc(*list, sizeof *v * (*n + 1));
   if (!v) return SPATE_ENOMEM;
   *list = v;
@@ -246,14 +246,14 @@ int sqlf_format(sqlc *c, const char *format_key, char ***list, uint32_t *n) {
   for (int i = 0; rc == 0 && keys[i]; i++) rc = sqlf_option(c, keys[i], false);
   fmt_options o;
   fmt_options_init(&o, kind);
-  if (rc == 0) rc = list_add(list, n, fmt_kind_name(kind));
+  if (rc == 0) rc = sqlf_list_add(list, n, fmt_kind_name(kind));
   for (int i = 0; rc == 0 && keys[i]; i++) {
     const char *v = sqlf_value(c, keys[i]);
     if (!v) continue;
     char msg[512];
     if (fmt_options_set(&o, keys[i], v, msg, sizeof msg) < 0) return sqlf_fail(c, "%s", msg);
-    rc = list_add(list, n, keys[i]);
-    if (rc == 0) rc = list_add(list, n, v);
+    rc = sqlf_list_add(list, n, keys[i]);
+    if (rc == 0) rc = sqlf_list_add(list, n, v);
   }
   char msg[512];
   if (rc == 0 && fmt_options_check(&o, msg, sizeof msg) < 0) return sqlf_fail(c, "%s", msg);

@@ -57,6 +57,26 @@ int sql_source_add(stream_graph *g, const sql_table *t, const sp_config *session
                    int parallelism, int *node_out, spate_schema **physical_schema_out, char *err,
                    size_t cap);
 
+/* What the planner pushed into a scan (Flink's source abilities). */
+typedef struct sql_scan_spec {
+  int nproject;       /* < 0: every physical column; else the columns read, in this order */
+  const int *project; /* indices of the table's physical columns */
+  const char *digest; /* the abilities in the node's name, ", filter=[...], project=[a, b],
+                         metadata=[]" (NULL: none) */
+} sql_scan_spec;
+/* sql_source_add reading only spec's columns (spec may be NULL: all): *physical_schema_out is
+ * then the projected columns' schema. Only a source with the ability may be given a
+ * projection (sql_source_abilities). */
+int sql_source_add_spec(stream_graph *g, const sql_table *t, const sql_scan_spec *spec,
+                        int parallelism, int *node_out, spate_schema **schema_out, char *err,
+                        size_t cap);
+/* The abilities of t's connector as Flink's table sources have them: *project, reading selected
+ * columns (SupportsProjectionPushDown, with SupportsReadingMetadata: the plan shows
+ * metadata=[]), and *filter, being offered the conditions (SupportsFilterPushDown, which the
+ * filesystem source accepts while the calc still applies them). Only filesystem has both;
+ * datagen, socket and nexmark have neither. */
+void sql_source_abilities(const sql_table *t, bool *project, bool *filter);
+
 /* Adds the sink node(s) writing table t, fed by input_node of input_schema (the query's
  * columns, then ROW_KIND_FIELD_NAME when updating). producer describes the node that produces
  * the updates (Flink's message names it: "GroupAggregate(groupBy=[a], select=[a, COUNT(*) AS

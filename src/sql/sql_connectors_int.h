@@ -70,6 +70,8 @@ int sqlf_read_duration(sqlc *c, const char *key, int64_t dflt, int64_t *out);
  * *list (owned strings, *n entries). */
 int sqlf_format(sqlc *c, const char *format_key, char ***list, uint32_t *n);
 void sqlf_free_list(char **list, uint32_t n);
+/* Appends a copy of s to the list; 0 or SPATE_ENOMEM. */
+int sqlf_list_add(char ***list, uint32_t *n, const char *s);
 
 /* Declares the filesystem connector's options (one factory reads and writes: Flink lists the
  * options of both roles) besides the format's. */

@@ -4,6 +4,8 @@
  *  - CalcMergeRule: a calc over a calc becomes one calc, the outer projections and condition
  *    rewritten over the inner input (the inner condition ANDed before the outer one);
  *  - a filter that is literally TRUE is dropped, one that is FALSE or NULL stays (it keeps no row);
+ *  - projection and filter push-down (sql_plan_pushdown.c): past watermark assigners, into
+ *    scans and into the inputs of a UNION ALL;
  *  - a calc that projects its input's columns in order without a condition is removed
  *    (CalcRemoveRule), unless it renames them at the root, where the names show.
  * The rules work on a copy: the tree given stays as it was (EXPLAIN prints both). Constant
@@ -133,6 +135,24 @@ static int rewrite(sql_planner *p, sql_rel **rel, bool root) {
     if (rc) return rc;
     if (sql_expr_is_true(r->u.calc.filter)) r->u.calc.filter = NULL;
   }
+  int rc = 0;
+  bool moved = false;
+  switch (r->inputs[0]->kind) {
+  case SQL_REL_WATERMARK:
+    rc = sql_plan_transpose_watermark(p, r, &moved);
+    /* the pruning calc below the assigner merges and reaches the scan */
+    if (rc == 0 && moved) rc = rewrite(p, &r->inputs[0]->inputs[0], false);
+    break;
+  case SQL_REL_SCAN: rc = sql_plan_push_into_scan(p, r); break;
+  case SQL_REL_UNION:
+    rc = sql_plan_push_into_union(p, rel, &moved);
+    if (rc == 0 && moved)
+      for (int i = 0; rc == 0 && i < (*rel)->ninputs; i++)
+        rc = rewrite(p, &(*rel)->inputs[i], false);
+    return rc;
+  default: break;
+  }
+  if (rc) return rc;
   if (is_identity(r) && (!root || same_names(r, r->inputs[0]))) *rel = r->inputs[0];
   return 0;
 }

@@ -68,6 +68,16 @@ struct sql_rel {
   union {
     struct {
       const sql_table *table;
+      /* What the rules pushed into the source (Flink's source abilities, sql_plan_pushdown.c):
+       * the physical columns it reads (unless projected: all of them, in declaration order)
+       * and a condition it was offered (Flink's filter=[...]; the calc above still applies it). */
+      bool projected;
+      int nproject;
+      int *project;  /* nproject indices of the table's physical columns */
+      int nphysical; /* the physical columns (the filter's) */
+      const char **physical;
+      const sql_type **physical_types;
+      sql_expr *filter; /* over the physical columns; NULL: none offered */
     } scan;
     struct {
       int nrows;
@@ -150,9 +160,25 @@ int sql_plan_insert(sql_planner *p, const sql_node *insert, sql_rel **out);
  * removed. The logical tree stays as it was. */
 int sql_plan_optimize(sql_planner *p, const sql_rel *logical, sql_rel **out);
 
+/* ---- sql_plan_pushdown.c: projection and filter push-down (called by sql_plan_optimize) ---- */
+/* Calc c over a watermark assigner: when c does not use every column, a calc keeping the used
+ * ones and the rowtime goes below the assigner (*moved; its input is then that calc). */
+int sql_plan_transpose_watermark(sql_planner *p, sql_rel *c, bool *moved);
+/* Calc c over a scan: the scan reads only the columns c uses and is offered c's condition, as
+ * its source's abilities allow (sql_source_abilities). */
+int sql_plan_push_into_scan(sql_planner *p, sql_rel *c);
+/* Calc *rel over a UNION ALL: a copy of it over each input and the union in its place (*moved)
+ * when every input has the union's column types. */
+int sql_plan_push_into_union(sql_planner *p, sql_rel **rel, bool *moved);
+/* The scan's source abilities as Flink prints them inside table=[[...]]: ", filter=[...],
+ * project=[a, b], metadata=[]" (empty when nothing was pushed). */
+int sql_scan_digest(const sql_rel *scan, sp_strbuf *out);
+
 /* ---- sql_rel_expr.c: expressions of relations ---- */
 /* A deep copy of e with every column reference i replaced by a copy of subst[i]. */
 sql_expr *sql_expr_subst(sql_arena *a, const sql_expr *e, sql_expr *const *subst);
+/* Whether two logical types are the same (nullability included). */
+bool sql_type_same(const sql_type *a, const sql_type *b);
 /* Structural equality (same function, arguments, literals, columns and types). */
 bool sql_expr_equal(const sql_expr *a, const sql_expr *b);
 /* A reference to column i of type t, or NULL. */

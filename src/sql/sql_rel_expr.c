@@ -64,6 +64,8 @@ static bool type_equal(const sql_type *a, const sql_type *b) {
   return true;
 }
 
+bool sql_type_same(const sql_type *a, const sql_type *b) { return type_equal(a, b); }
+
 static bool literal_equal(const sql_literal_value *a, const sql_literal_value *b) {
   if (a->kind != b->kind || a->i != b->i || a->nanos != b->nanos || a->b != b->b ||
       a->len != b->len)

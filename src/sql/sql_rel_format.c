@@ -270,9 +270,10 @@ static void physical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, 
   const sql_rel *in = r->ninputs > 0 ? r->inputs[0] : NULL;
   switch (r->kind) {
   case SQL_REL_SCAN:
-    put(w, "TableSourceScan(table=[");
-    table_path(w, r->u.scan.table);
-    put(w, "], fields=[");
+    putf(w, "TableSourceScan(table=[[%s, %s, %s", SQL_DEFAULT_CATALOG, SQL_DEFAULT_DATABASE,
+         r->u.scan.table->name);
+    if (!w->rc) w->rc = sql_scan_digest(r, w->out);
+    put(w, "]], fields=[");
     names_list(w, r);
     put(w, "]");
     break;

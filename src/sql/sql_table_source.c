@@ -292,17 +292,54 @@ int sql_table_is_bounded(const sql_table *t, bool *bounded, char *err, size_t ca
 
 /* ---- the node ------------------------------------------------------------------------------ */
 
-/* "TableSourceScan(table=[[default_catalog, default_database, t]], fields=[a, b])" */
-static int scan_name(const sql_table *t, const spate_schema *s, sp_strbuf *sb) {
+/* "TableSourceScan(table=[[default_catalog, default_database, t<digest>]], fields=[a, b])" */
+static int scan_name(const sql_table *t, const char *digest, const spate_schema *s, sp_strbuf *sb) {
   int rc = sp_strbuf_add(
       sb, "TableSourceScan(table=[[" SQL_DEFAULT_CATALOG ", " SQL_DEFAULT_DATABASE ", ");
   if (rc == 0) rc = sp_strbuf_add(sb, t->name);
+  if (rc == 0 && digest) rc = sp_strbuf_add(sb, digest);
   if (rc == 0) rc = sp_strbuf_add(sb, "]], fields=[");
   for (int i = 0; rc == 0 && i < s->nfields; i++) {
     if (i) rc = sp_strbuf_add(sb, ", ");
     if (rc == 0) rc = sp_strbuf_add(sb, s->fields[i].name);
   }
   return rc == 0 ? sp_strbuf_add(sb, "])") : rc;
+}
+
+void sql_source_abilities(const sql_table *t, bool *project, bool *filter) {
+  const char *id = NULL;
+  for (int i = 0; i < t->noptions; i++)
+    if (strcmp(t->keys[i], "connector") == 0) id = t->values[i];
+  *project = *filter = id && strcmp(id, "filesystem") == 0;
+}
+
+/* Narrows a checked filesystem plan to the columns of spec: the schema of those columns, and
+ * the format told which fields of a line they are ("projection" = "<fields>/<i>,<j>,...", read
+ * by the line decoder: a CSV line still has every physical field, JSON finds them by name). */
+static int project_plan(source_plan *p, const sql_scan_spec *spec) {
+  const spate_schema *all = p->schema;
+  for (int i = 0; i < spec->nproject; i++)
+    if (spec->project[i] < 0 || spec->project[i] >= all->nfields) return SPATE_EINVAL;
+  spate_schema *s = schema_select(all, spec->project, spec->nproject);
+  int rc = s ? 0 : SPATE_ENOMEM;
+  sp_strbuf v = {0};
+  char num[16];
+  snprintf(num, sizeof num, "%d/", all->nfields);
+  if (rc == 0) rc = sp_strbuf_add(&v, num);
+  for (int i = 0; rc == 0 && i < spec->nproject; i++) {
+    snprintf(num, sizeof num, "%s%d", i ? "," : "", spec->project[i]);
+    rc = sp_strbuf_add(&v, num);
+  }
+  if (rc == 0) rc = sqlf_list_add(&p->format, &p->nformat, "projection");
+  if (rc == 0) rc = sqlf_list_add(&p->format, &p->nformat, v.data ? v.data : "");
+  sp_strbuf_free(&v);
+  if (rc == 0) {
+    schema_unref(p->schema);
+    p->schema = s;
+  } else if (s) {
+    schema_unref(s);
+  }
+  return rc;
 }
 
 static int store_params(sg_node *n, const source_plan *p) {
@@ -347,12 +384,26 @@ int sql_source_add(stream_graph *g, const sql_table *t, const sp_config *session
                    int parallelism, int *node_out, spate_schema **physical_schema_out, char *err,
                    size_t cap) {
   (void)session_cfg;
+  return sql_source_add_spec(g, t, NULL, parallelism, node_out, physical_schema_out, err, cap);
+}
+
+int sql_source_add_spec(stream_graph *g, const sql_table *t, const sql_scan_spec *spec,
+                        int parallelism, int *node_out, spate_schema **schema_out, char *err,
+                        size_t cap) {
   sqlc c;
   source_plan p;
   int rc = sqlf_close(&c, source_check(&c, t, &p), err, cap);
   sp_strbuf name = {0};
   char *uid = NULL;
-  if (rc == 0) rc = scan_name(t, p.schema, &name);
+  if (rc == 0 && spec && spec->nproject >= 0) {
+    if (p.kind != OP_SRC_FILE) {
+      snprintf(err, cap, "the source of table '%s' cannot read selected columns", t->name);
+      rc = SPATE_EINVAL;
+    } else {
+      rc = project_plan(&p, spec);
+    }
+  }
+  if (rc == 0) rc = scan_name(t, spec ? spec->digest : NULL, p.schema, &name);
   if (rc == 0 && !(uid = sqlf_unique_uid(g, "table-source-", t->name))) rc = SPATE_ENOMEM;
   sg_node *n = rc == 0 ? sg_add_node(g, p.kind, name.data) : NULL;
   if (rc == 0 && !n) rc = SPATE_ENOMEM;
@@ -367,7 +418,7 @@ int sql_source_add(stream_graph *g, const sql_table *t, const sp_config *session
   }
   if (rc == 0) {
     *node_out = n->id;
-    *physical_schema_out = p.schema;
+    *schema_out = p.schema;
     p.schema = NULL;
   } else if (rc == SPATE_ENOMEM) {
     snprintf(err, cap, "out of memory adding the source of table '%s'", t->name);

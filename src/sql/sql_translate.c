@@ -112,8 +112,14 @@ static int scan(tr *t, const sql_rel *r, spate_stream **out) {
   int node = -1;
   spate_schema *schema = NULL;
   char err[4096];
-  int rc =
-      sql_source_add(t->env->g, r->u.scan.table, t->p->config, 0, &node, &schema, err, sizeof err);
+  sp_strbuf digest = {0};
+  int rc = sql_scan_digest(r, &digest);
+  sql_scan_spec spec = {.nproject = r->u.scan.projected ? r->u.scan.nproject : -1,
+                        .project = r->u.scan.project,
+                        .digest = digest.data};
+  if (rc == 0)
+    rc = sql_source_add_spec(t->env->g, r->u.scan.table, &spec, 0, &node, &schema, err, sizeof err);
+  sp_strbuf_free(&digest);
   if (rc) return rc == SPATE_ENOMEM ? rc : fail_msg(t, err);
   if (!api_keep_schema(t->env, schema)) return fail_env(t);
   *out = api_new_stream(t->env, node, schema);

@@ -9,6 +9,9 @@
 # - The Bid table of the "Windowing TVF" and "Window Aggregation" pages: TUMBLE, HOP, CUMULATE
 #   and SESSION window aggregations give the documented window rows (the bounded source's final
 #   watermark fires every window).
+# - Flink's plans (EXPLAIN) of projection and filter push-down: a filesystem scan reading only
+#   the columns used and offered the condition, a projection below the watermark assigner and
+#   into UNION ALL inputs, datagen reading every column; a CSV column not read is not parsed.
 # - Errors as Flink's client prints them: an unknown column and an unknown table with their line
 #   and column in the script, ORDER BY on a non-time attribute, a column not grouped, and
 #   connector option errors (an unparsable value, an unknown connector, a missing option).
@@ -276,6 +279,162 @@ Spate SQL> SELECT window_start, window_end, COUNT(*) AS c, SUM(id) AS s
 | +I | 1970-01-01 00:00:20.000 | 1970-01-01 00:00:30.000 |                    5 |                  110 |
 +----+-------------------------+-------------------------+----------------------+----------------------+
 Received a total of 3 rows
+
+EOF
+
+# --- Projection and filter push-down: Flink's plans --------------------------------------------
+# A filesystem source reads only the columns a query uses (SupportsProjectionPushDown, with
+# metadata=[] as it also reads metadata) and is offered the conditions, which it accepts while
+# the calc still applies them (filter=[...]); a projection goes below the watermark assigner
+# (keeping the rowtime) and into the inputs of a UNION ALL with the filter; datagen reads every
+# column. The CSV reader converts only the columns read: 'oops' in column b is never parsed when
+# b is not needed.
+cat >"$tmp/nums.csv" <<'EOF'
+1,10,x
+2,oops,y
+3,30,z
+EOF
+nums="CREATE TABLE nums (a INT, b INT, c STRING) WITH ('connector' = 'filesystem', 'path' = '$tmp/nums.csv', 'format' = 'csv');"
+# with_nums NAME: the query on stdin after the nums table, as $tmp/NAME.sql
+with_nums() {
+  echo "$nums" >"$tmp/$1.sql"
+  cat >>"$tmp/$1.sql"
+}
+
+query explain_project_into_scan <<'EOF'
+EXPLAIN SELECT url, `user` FROM clicks;
+EOF
+check explain_project_into_scan 0 <<'EOF'
+Spate SQL> EXPLAIN SELECT url, `user` FROM clicks;
+== Abstract Syntax Tree ==
+LogicalProject(url=[$2], user=[$0])
++- LogicalTableScan(table=[[default_catalog, default_database, clicks]])
+
+== Optimized Physical Plan ==
+TableSourceScan(table=[[default_catalog, default_database, clicks, project=[url, user], metadata=[]]], fields=[url, user])
+
+== Optimized Execution Plan ==
+TableSourceScan(table=[[default_catalog, default_database, clicks, project=[url, user], metadata=[]]], fields=[url, user])
+
+
+EOF
+
+with_nums explain_filter_into_scan <<'EOF'
+EXPLAIN SELECT a + 1 AS x FROM nums WHERE a > 1 AND a < 3;
+EOF
+check explain_filter_into_scan 0 <<'EOF'
+Spate SQL> EXPLAIN SELECT a + 1 AS x FROM nums WHERE a > 1 AND a < 3;
+== Abstract Syntax Tree ==
+LogicalProject(x=[+($0, 1)])
++- LogicalFilter(condition=[AND(>($0, 1), <($0, 3))])
+   +- LogicalTableScan(table=[[default_catalog, default_database, nums]])
+
+== Optimized Physical Plan ==
+Calc(select=[+(a, 1) AS x], where=[AND(>(a, 1), <(a, 3))])
++- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[and(>(a, 1), <(a, 3))], project=[a], metadata=[]]], fields=[a])
+
+== Optimized Execution Plan ==
+Calc(select=[(a + 1) AS x], where=[((a > 1) AND (a < 3))])
++- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[and(>(a, 1), <(a, 3))], project=[a], metadata=[]]], fields=[a])
+
+
+EOF
+
+with_nums unread_column_not_parsed <<'EOF'
+SELECT c, a FROM nums WHERE a >= 2;
+EOF
+check unread_column_not_parsed 0 <<'EOF'
+Spate SQL> SELECT c, a FROM nums WHERE a >= 2;
++----+--------------------------------+-------------+
+| op |                              c |           a |
++----+--------------------------------+-------------+
+| +I |                              y |           2 |
+| +I |                              z |           3 |
++----+--------------------------------+-------------+
+Received a total of 2 rows
+
+EOF
+
+query explain_project_below_watermark <<'EOF'
+EXPLAIN SELECT window_start, window_end, SUM(price) AS total_price FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES)) GROUP BY window_start, window_end;
+EOF
+check explain_project_below_watermark 0 <<'EOF'
+Spate SQL> EXPLAIN SELECT window_start, window_end, SUM(price) AS total_price FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES)) GROUP BY window_start, window_end;
+== Abstract Syntax Tree ==
+LogicalProject(window_start=[$0], window_end=[$1], total_price=[$3])
++- LogicalAggregate(group=[{}], total_price=[SUM($1)])
+   +- LogicalTableFunctionScan(invocation=[TUMBLE(DESCRIPTOR($0), 600000:INTERVAL)])
+      +- LogicalProject(bidtime=[$0], price=[$1])
+         +- LogicalWatermarkAssigner(rowtime=[bidtime], watermark=[-($0, 1000:INTERVAL SECOND)])
+            +- LogicalTableScan(table=[[default_catalog, default_database, Bid]])
+
+== Optimized Physical Plan ==
+Calc(select=[window_start, window_end, total_price])
++- WindowAggregate(window=[TUMBLE(time_col=[bidtime], size=[10 min])], select=[SUM(price) AS total_price, start('w$) AS window_start, end('w$) AS window_end, rowtime('w$) AS window_time])
+   +- Exchange(distribution=[single])
+      +- WatermarkAssigner(rowtime=[bidtime], watermark=[-(bidtime, 1000:INTERVAL SECOND)])
+         +- TableSourceScan(table=[[default_catalog, default_database, Bid, project=[bidtime, price], metadata=[]]], fields=[bidtime, price])
+
+== Optimized Execution Plan ==
+Calc(select=[window_start, window_end, total_price])
++- WindowAggregate(window=[TUMBLE(time_col=[bidtime], size=[10 min])], select=[SUM(price) AS total_price, start('w$) AS window_start, end('w$) AS window_end, rowtime('w$) AS window_time])
+   +- Exchange(distribution=[single])
+      +- WatermarkAssigner(rowtime=[bidtime], watermark=[(bidtime - 1000:INTERVAL SECOND)])
+         +- TableSourceScan(table=[[default_catalog, default_database, Bid, project=[bidtime, price], metadata=[]]], fields=[bidtime, price])
+
+
+EOF
+
+with_nums explain_union_pushdown <<'EOF'
+EXPLAIN SELECT a FROM (SELECT a, c FROM nums UNION ALL SELECT a, c FROM nums) WHERE a > 1;
+EOF
+check explain_union_pushdown 0 <<'EOF'
+Spate SQL> EXPLAIN SELECT a FROM (SELECT a, c FROM nums UNION ALL SELECT a, c FROM nums) WHERE a > 1;
+== Abstract Syntax Tree ==
+LogicalProject(a=[$0])
++- LogicalFilter(condition=[>($0, 1)])
+   +- LogicalUnion(all=[true])
+      :- LogicalProject(a=[$0], c=[$2])
+      :  +- LogicalTableScan(table=[[default_catalog, default_database, nums]])
+      +- LogicalProject(a=[$0], c=[$2])
+         +- LogicalTableScan(table=[[default_catalog, default_database, nums]])
+
+== Optimized Physical Plan ==
+Union(all=[true], union=[a])
+:- Calc(select=[a], where=[>(a, 1)])
+:  +- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[>(a, 1)], project=[a], metadata=[]]], fields=[a])
++- Calc(select=[a], where=[>(a, 1)])
+   +- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[>(a, 1)], project=[a], metadata=[]]], fields=[a])
+
+== Optimized Execution Plan ==
+Union(all=[true], union=[a])
+:- Calc(select=[a], where=[(a > 1)])
+:  +- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[>(a, 1)], project=[a], metadata=[]]], fields=[a])
++- Calc(select=[a], where=[(a > 1)])
+   +- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[>(a, 1)], project=[a], metadata=[]]], fields=[a])
+
+
+EOF
+
+query explain_datagen_reads_all <<'EOF'
+CREATE TABLE gen (a INT, b STRING) WITH ('connector' = 'datagen', 'number-of-rows' = '3');
+EXPLAIN SELECT a FROM gen WHERE a > 1;
+EOF
+check explain_datagen_reads_all 0 <<'EOF'
+Spate SQL> EXPLAIN SELECT a FROM gen WHERE a > 1;
+== Abstract Syntax Tree ==
+LogicalProject(a=[$0])
++- LogicalFilter(condition=[>($0, 1)])
+   +- LogicalTableScan(table=[[default_catalog, default_database, gen]])
+
+== Optimized Physical Plan ==
+Calc(select=[a], where=[>(a, 1)])
++- TableSourceScan(table=[[default_catalog, default_database, gen]], fields=[a, b])
+
+== Optimized Execution Plan ==
+Calc(select=[a], where=[(a > 1)])
++- TableSourceScan(table=[[default_catalog, default_database, gen]], fields=[a, b])
+
 
 EOF
 
