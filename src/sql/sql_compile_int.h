@@ -2,7 +2,8 @@
  * sql_compile_int.h: what the expression compiler's files share (sql_compile.c: the state,
  * registers, instructions, constants, expressions and programs; sql_compile_calls.c: the
  * built-in functions' calls). Each function returns a register index, or -1 after recording
- * the error on the state (the first one wins).
+ * the error on the state (the first one wins). sql_compile_arith.c holds the arithmetic,
+ * comparisons and casts.
  */
 #ifndef SPATE_SQL_SQL_COMPILE_INT_H
 #define SPATE_SQL_SQL_COMPILE_INT_H
@@ -62,6 +63,10 @@ int sqlc_null(sqlc *c, const sqlp_reg *r);
 int sqlc_expr(sqlc *c, const sql_expr *e);
 int sqlc_expr_to(sqlc *c, const sql_expr *e, const sqlp_reg *want);
 int sqlc_expr_kind(sqlc *c, const sql_expr *e, int kind);
+/* Arithmetic (+ - * / %, MOD: how is SQLP_ADD ...) and CAST of e (sql_compile_arith.c, with
+ * sqlc_expr_to, sqlc_common and sqlc_cmp). */
+int sqlc_arith(sqlc *c, const sql_expr *e, int how);
+int sqlc_cast(sqlc *c, const sql_expr *e);
 /* The register type of the common type of n expressions (false after recording an error). */
 bool sqlc_common(sqlc *c, const sql_expr *const *es, int n, sqlp_reg *out);
 /* x how y (SQLP_EQ ...) in their common type; NOT r; dst of kind <- op(a, b, imm). */
