@@ -7,6 +7,11 @@
  * forward jumps patched once their target is known. AND and OR skip their right operand when
  * the left one decides, so `b <> 0 AND a / b > 1` does not divide by zero.
  *
+ * Common sub-expressions: an expression computed on every path (not in the part of an AND, OR,
+ * CASE or COALESCE that runs only on some) keeps its register, which an equal expression later
+ * in the calc (in its condition or any projection) reuses instead of computing it again; RAND is
+ * computed each time it appears.
+ *
  * Constant folding: a CALL or CAST subtree without columns and without processing-time or
  * random functions is evaluated here, through the interpreter itself over an empty row, and
  * becomes one constant; when that evaluation fails the subtree is compiled as it is, and the
@@ -25,6 +30,7 @@
 #include "base/err.h"
 #include "operators/sql_program.h"
 #include "sql/sql_compile_int.h"
+#include "sql/sql_rel.h"
 #include "sql/sql_row_schema.h"
 #include "types/row_kind.h"
 
@@ -278,7 +284,9 @@ static int logic(sqlc *c, const sql_expr *const *args, int n, bool is_or) {
     if (d < 0 || sqlc_emit(c, SQLP_MOVE, d, acc, -1, -1, 0) < 0) return -1;
     int t = sqlc_op2(c, SQLP_IS, SQLP_BOOL, acc, -1, is_or ? SQLP_IS_TRUE : SQLP_IS_FALSE);
     int j = t < 0 ? -1 : sqlc_emit(c, SQLP_JUMP_TRUE, -1, t, -1, -1, 0);
+    c->cond++; /* the right operand runs only when the left does not decide */
     int r = j < 0 ? -1 : sqlc_expr_kind(c, args[i], SQLP_BOOL);
+    c->cond--;
     if (r < 0 || sqlc_emit(c, is_or ? SQLP_OR : SQLP_AND, d, acc, r, -1, 0) < 0) return -1;
     sqlc_patch(c, j);
     acc = d;
@@ -301,17 +309,20 @@ static int branches(sqlc *c, const sql_expr *e, sql_expr *const *args, int n) {
   if (n / 2 > 255) return sqlc_fail(c, e, "too many WHEN branches");
   /* the simple form CASE x WHEN v THEN ...: the operand first (an even count of arguments) */
   const sql_expr *operand = n % 2 == 0 ? args[0] : NULL;
-  int first = operand ? 1 : 0;
+  int first = operand ? 1 : 0, cond0 = c->cond;
   for (int i = first; i + 1 < n; i += 2) {
     int cond =
         operand ? sqlc_cmp(c, operand, args[i], SQLP_EQ) : sqlc_expr_kind(c, args[i], SQLP_BOOL);
     int skip = cond < 0 ? -1 : sqlc_emit(c, SQLP_JUMP_NOT_TRUE, -1, cond, -1, -1, 0);
+    c->cond = cond0 + 1; /* all but the first condition run on some paths only */
     int v = skip < 0 ? -1 : sqlc_expr_to(c, args[i + 1], &R);
     if (v < 0 || sqlc_emit(c, SQLP_MOVE, d, v, -1, -1, 0) < 0) return -1;
     if ((ends[nends++] = sqlc_emit(c, SQLP_JUMP, -1, -1, -1, -1, 0)) < 0) return -1;
     sqlc_patch(c, skip);
   }
+  c->cond = cond0 + 1;
   int v = sqlc_expr_to(c, args[n - 1], &R);
+  c->cond = cond0;
   if (v < 0 || sqlc_emit(c, SQLP_MOVE, d, v, -1, -1, 0) < 0) return -1;
   for (int i = 0; i < nends; i++) sqlc_patch(c, ends[i]);
   return d;
@@ -328,11 +339,13 @@ static int coalesce(sqlc *c, const sql_expr *e, sql_expr *const *args, int n) {
   int ends[256], nends = 0;
   if (n > 256) return sqlc_fail(c, e, "too many COALESCE operands");
   for (int i = 0; i < n; i++) {
+    c->cond += i == 1; /* operands after the first run while the value is NULL only */
     int v = sqlc_expr_to(c, args[i], &R);
     if (v < 0 || sqlc_emit(c, SQLP_MOVE, d, v, -1, -1, 0) < 0) return -1;
     if (i + 1 < n && (ends[nends++] = sqlc_emit(c, SQLP_JUMP_NOT_NULL, -1, d, -1, -1, 0)) < 0)
       return -1;
   }
+  if (n > 1) c->cond--;
   for (int i = 0; i < nends; i++) sqlc_patch(c, ends[i]);
   return d;
 }
@@ -559,8 +572,68 @@ static int fold(sqlc *c, const sql_expr *e) {
   return r;
 }
 
+/* ---- common sub-expressions ------------------------------------------------------------------- */
+
+/* e's depth, or cap + 1 when deeper: only expressions up to CSE_DEPTH deep are remembered, so
+ * that a huge expression costs no quadratic search. */
+#define CSE_DEPTH 16
+#define CSE_MAX 256
+static int depth_capped(const sql_expr *e, int cap) {
+  if (cap < 0) return 1;
+  int d = 0;
+  if (e->kind == SQL_E_CAST) {
+    d = depth_capped(e->u.cast.arg, cap - 1);
+  } else if (e->kind == SQL_E_CALL) {
+    for (int i = 0; i < e->u.call.nargs && d <= cap; i++) {
+      int k = depth_capped(e->u.call.args[i], cap - 1);
+      if (k > d) d = k;
+    }
+  }
+  return d + 1;
+}
+
+/* Whether e gives the same value wherever it is computed for one row: RAND does not. */
+static bool repeatable(const sql_expr *e) {
+  if (e->kind == SQL_E_CAST) return repeatable(e->u.cast.arg);
+  if (e->kind != SQL_E_CALL) return true;
+  if (e->u.call.fn == SQL_FN_RAND) return false;
+  for (int i = 0; i < e->u.call.nargs; i++)
+    if (!repeatable(e->u.call.args[i])) return false;
+  return true;
+}
+
+static int cse_find(sqlc *c, const sql_expr *e, int depth) {
+  for (uint32_t i = 0; i < c->ncse; i++)
+    if (c->cse[i].depth == depth && sql_expr_equal(c->cse[i].e, e)) return c->cse[i].reg;
+  return -1;
+}
+
+static void cse_add(sqlc *c, const sql_expr *e, int depth, int reg) {
+  if (c->ncse == c->cse_cap) {
+    uint32_t cap = c->cse_cap ? c->cse_cap * 2 : 16;
+    struct sqlc_cse *v = cap <= CSE_MAX ? sp_realloc(c->cse, sizeof *v * cap) : NULL;
+    if (!v) return; /* not remembered: computed again where it recurs */
+    c->cse = v;
+    c->cse_cap = cap;
+  }
+  c->cse[c->ncse++] = (struct sqlc_cse){e, depth, reg};
+}
+
+static int expr_once(sqlc *c, const sql_expr *e);
+
 int sqlc_expr(sqlc *c, const sql_expr *e) {
   if (c->rc) return -1;
+  if (e->kind == SQL_E_LITERAL) return expr_once(c, e);
+  int depth = depth_capped(e, CSE_DEPTH);
+  bool cse = depth <= CSE_DEPTH && repeatable(e);
+  int r = cse ? cse_find(c, e, depth) : -1;
+  if (r >= 0) return r;
+  r = expr_once(c, e);
+  if (r >= 0 && cse && c->cond == 0) cse_add(c, e, depth, r);
+  return r;
+}
+
+static int expr_once(sqlc *c, const sql_expr *e) {
   switch (e->kind) {
   case SQL_E_LITERAL: return literal(c, e, NULL);
   case SQL_E_COLUMN: {
@@ -587,6 +660,7 @@ int sqlc_expr(sqlc *c, const sql_expr *e) {
 /* ---- programs ------------------------------------------------------------------------------ */
 
 static void cc_free(sqlc *c) {
+  sp_free(c->cse);
   sp_free(c->regs);
   sp_free(c->ins);
   sp_writer_free(&c->consts);

@@ -29,6 +29,16 @@ typedef struct sqlc {
   sql_arena arena;
   const sqlp_tz *tz; /* the session time zone (the caller's) */
   bool fold;
+  /* Common sub-expressions: the register of each expression computed on every path through
+   * the program (outside the parts of AND, OR, CASE and COALESCE that run only on some), which
+   * an equal expression later reuses, as Flink's generated code reuses them. cond > 0 while
+   * compiling a part that runs only on some paths: what it computes is not remembered. */
+  struct sqlc_cse {
+    const sql_expr *e;
+    int depth, reg;
+  } * cse;
+  uint32_t ncse, cse_cap;
+  int cond;
   sql_verror *err;
   int rc;
 } sqlc;
