@@ -8,13 +8,19 @@
  *    scans and into the inputs of a UNION ALL;
  *  - a calc that projects its input's columns in order without a condition is removed
  *    (CalcRemoveRule), unless it renames them at the root, where the names show.
- * The rules work on a copy: the tree given stays as it was (EXPLAIN prints both). Constant
- * folding of literal-only subexpressions is the expression compiler's.
+ *  - ReduceExpressionsRule, for subexpressions of type INT NOT NULL without columns or
+ *    functions that change between rows: evaluated (as the compiler would) into their literal,
+ *    so the plan shows `>(a, 2)` for `a > 1 + 1` as Flink's does. Other constant
+ *    subexpressions are left to the expression compiler, which folds them all.
+ * The rules work on a copy: the tree given stays as it was (EXPLAIN prints both).
  */
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/err.h"
+#include "sql/sql_compile.h"
 #include "sql/sql_rel.h"
+#include "types/row.h"
 
 static bool is_identity(const sql_rel *c) {
   const sql_rel *in = c->inputs[0];
@@ -104,6 +110,88 @@ static int merge(sql_planner *p, sql_rel *outer) {
   return 0;
 }
 
+/* ---- ReduceExpressionsRule ------------------------------------------------------------------- */
+
+/* Whether e has no column and nothing that changes between rows. */
+static bool constant(const sql_expr *e) {
+  if (e->kind == SQL_E_LITERAL) return true;
+  if (e->kind == SQL_E_COLUMN) return false;
+  if (e->kind == SQL_E_CAST) return constant(e->u.cast.arg);
+  switch (e->u.call.fn) {
+  case SQL_FN_CURRENT_TIMESTAMP:
+  case SQL_FN_NOW:
+  case SQL_FN_LOCALTIMESTAMP:
+  case SQL_FN_CURRENT_DATE:
+  case SQL_FN_CURRENT_TIME:
+  case SQL_FN_LOCALTIME:
+  case SQL_FN_PROCTIME:
+  case SQL_FN_CURRENT_ROW_TIMESTAMP:
+  case SQL_FN_RAND:
+  case SQL_FN_UNIX_TIMESTAMP: return false;
+  default: break;
+  }
+  if (e->aggregate || e->proctime) return false;
+  for (int i = 0; i < e->u.call.nargs; i++)
+    if (!constant(e->u.call.args[i])) return false;
+  return true;
+}
+
+/* e with its reducible subexpressions replaced by their literals (a copy where one changed). */
+static sql_expr *reduce(sql_planner *p, sql_expr *e) {
+  if (!e || e->kind == SQL_E_LITERAL || e->kind == SQL_E_COLUMN) return e;
+  if (e->type && e->type->kind == SQL_T_INT && !e->type->nullable && constant(e)) {
+    sql_expr *one[1] = {e};
+    const char *name[1] = {"c"};
+    spate_schema *s = NULL;
+    uint8_t *row = NULL;
+    size_t len = 0;
+    sql_verror err;
+    if (sql_eval_constant_row(one, name, 1, NULL, 0, &s, &row, &len, &err) == 0) {
+      spate_row r = {row, (uint32_t)len, 1};
+      sql_expr *lit = NULL;
+      if (s->nfields == 1 && s->fields[0].type == SPATE_INT && !spate_row_is_null(&r, 0) &&
+          (lit = sql_arena_alloc(p->arena, sizeof *lit))) {
+        lit->kind = SQL_E_LITERAL;
+        lit->type = e->type;
+        lit->line = e->line;
+        lit->col = e->col;
+        lit->u.lit.kind = SQL_LIT_INTEGER;
+        lit->u.lit.i = spate_row_int(&r, 0);
+      }
+      schema_unref(s);
+      sp_free(row);
+      if (lit) return lit;
+    }
+    return e; /* evaluating fails (a division by zero): left to run time */
+  }
+  if (e->kind == SQL_E_CAST) {
+    sql_expr *a = reduce(p, e->u.cast.arg);
+    if (a == e->u.cast.arg) return e;
+    sql_expr *c = sql_arena_alloc(p->arena, sizeof *c);
+    if (!c) return e;
+    *c = *e;
+    c->u.cast.arg = a;
+    return c;
+  }
+  sql_expr **args = NULL;
+  for (int i = 0; i < e->u.call.nargs; i++) {
+    sql_expr *a = reduce(p, e->u.call.args[i]);
+    if (a == e->u.call.args[i]) continue;
+    if (!args) {
+      args = sql_arena_alloc(p->arena, sizeof *args * (size_t)e->u.call.nargs);
+      if (!args) return e;
+      memcpy(args, e->u.call.args, sizeof *args * (size_t)e->u.call.nargs);
+    }
+    args[i] = a;
+  }
+  if (!args) return e;
+  sql_expr *c = sql_arena_alloc(p->arena, sizeof *c);
+  if (!c) return e;
+  *c = *e;
+  c->u.call.args = args;
+  return c;
+}
+
 /* A copy of the tree: nodes, their input arrays and projection arrays (expressions are shared:
  * the rules replace them, never change them). */
 static sql_rel *copy_tree(sql_planner *p, const sql_rel *r) {
@@ -135,6 +223,8 @@ static int rewrite(sql_planner *p, sql_rel **rel, bool root) {
     if (rc) return rc;
     if (sql_expr_is_true(r->u.calc.filter)) r->u.calc.filter = NULL;
   }
+  for (int i = 0; i < r->ncols; i++) r->u.calc.projs[i] = reduce(p, r->u.calc.projs[i]);
+  r->u.calc.filter = reduce(p, r->u.calc.filter);
   int rc = 0;
   bool moved = false;
   switch (r->inputs[0]->kind) {
