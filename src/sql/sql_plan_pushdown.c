@@ -255,7 +255,7 @@ static int conjuncts(const sql_expr *e, const char *const *names, sp_strbuf *out
   }
   /* Flink's FilterPushDownSpec joins the accepted predicates as and(and(p1, p2), p3) */
   sp_strbuf one = {0};
-  int rc = sql_expr_format(e, names, SQL_EXPR_PHYSICAL, &one);
+  int rc = sql_expr_format(e, names, SQL_EXPR_DIGEST, &one);
   if (rc == 0 && *n > 0) {
     sp_strbuf joined = {0};
     rc = sp_strbuf_add(&joined, "and(");

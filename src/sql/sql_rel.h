@@ -187,8 +187,15 @@ sql_expr *sql_expr_column(sql_arena *a, int i, const sql_type *t);
 bool sql_expr_is_true(const sql_expr *e);
 /* How plans print expressions: Calcite's RexNode form ($0, +($1, 1)) in the abstract syntax
  * tree, the same with column names in the physical plan (+(b, 1)), Flink's SQL-like form in the
- * execution plan ((b + 1)). */
-typedef enum sql_expr_style { SQL_EXPR_REX, SQL_EXPR_PHYSICAL, SQL_EXPR_EXEC } sql_expr_style;
+ * execution plan ((b + 1)); a scan's filter=[...] as the physical plan with its string literals
+ * typed (_UTF-16LE'a':VARCHAR(2147483647) CHARACTER SET "UTF-16LE"), as Flink's come back from
+ * the source's expressions. */
+typedef enum sql_expr_style {
+  SQL_EXPR_REX,
+  SQL_EXPR_PHYSICAL,
+  SQL_EXPR_EXEC,
+  SQL_EXPR_DIGEST
+} sql_expr_style;
 /* Appends e in that style, names[i] naming column i. Returns 0 or SPATE_ENOMEM. */
 int sql_expr_format(const sql_expr *e, const char *const *names, sql_expr_style style,
                     sp_strbuf *out);

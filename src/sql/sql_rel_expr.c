@@ -122,7 +122,7 @@ static int type_text(const sql_type *t, sp_strbuf *sb) {
   return t ? sql_type_format(t, sb) : add(sb, "NULL");
 }
 
-static int literal_text(const sql_expr *e, bool calcite, sp_strbuf *sb) {
+static int literal_text(const sql_expr *e, bool calcite, bool digest, sp_strbuf *sb) {
   /* style REX and PHYSICAL print literals as Calcite does */
   const sql_literal_value *l = &e->u.lit;
   switch (l->kind) {
@@ -150,7 +150,9 @@ static int literal_text(const sql_expr *e, bool calcite, sp_strbuf *sb) {
     int rc = add(sb, calcite ? "_UTF-16LE'" : "'");
     for (size_t i = 0; !rc && i < l->len; i++)
       rc = l->s[i] == '\'' ? add(sb, "''") : sp_strbuf_append(sb, &l->s[i], 1);
-    return rc ? rc : add(sb, "'");
+    rc = rc ? rc : add(sb, "'");
+    /* a condition offered to a source comes back from Flink's expressions as a STRING literal */
+    return rc || !digest ? rc : add(sb, ":VARCHAR(2147483647) CHARACTER SET \"UTF-16LE\"");
   }
   case SQL_LIT_BINARY: {
     int rc = add(sb, "X'");
@@ -213,7 +215,7 @@ static int fmt(const sql_expr *e, const char *const *names, sql_expr_style style
   int rc = 0;
   bool calcite = style != SQL_EXPR_EXEC;
   switch (e->kind) {
-  case SQL_E_LITERAL: return literal_text(e, calcite, sb);
+  case SQL_E_LITERAL: return literal_text(e, calcite, style == SQL_EXPR_DIGEST, sb);
   case SQL_E_COLUMN:
     if (style == SQL_EXPR_REX || !names) return addf(sb, "$%d", e->u.column);
     return add(sb, names[e->u.column]);

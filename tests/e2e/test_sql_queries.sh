@@ -387,13 +387,13 @@ Calc(select=[window_start, window_end, total_price])
 EOF
 
 with_nums explain_union_pushdown <<'EOF'
-EXPLAIN SELECT a FROM (SELECT a, c FROM nums UNION ALL SELECT a, c FROM nums) WHERE a > 1;
+EXPLAIN SELECT a FROM (SELECT a, c FROM nums UNION ALL SELECT a, c FROM nums) WHERE a > 1 AND c <> 'y';
 EOF
 check explain_union_pushdown 0 <<'EOF'
-Spate SQL> EXPLAIN SELECT a FROM (SELECT a, c FROM nums UNION ALL SELECT a, c FROM nums) WHERE a > 1;
+Spate SQL> EXPLAIN SELECT a FROM (SELECT a, c FROM nums UNION ALL SELECT a, c FROM nums) WHERE a > 1 AND c <> 'y';
 == Abstract Syntax Tree ==
 LogicalProject(a=[$0])
-+- LogicalFilter(condition=[>($0, 1)])
++- LogicalFilter(condition=[AND(>($0, 1), <>($1, _UTF-16LE'y'))])
    +- LogicalUnion(all=[true])
       :- LogicalProject(a=[$0], c=[$2])
       :  +- LogicalTableScan(table=[[default_catalog, default_database, nums]])
@@ -402,17 +402,17 @@ LogicalProject(a=[$0])
 
 == Optimized Physical Plan ==
 Union(all=[true], union=[a])
-:- Calc(select=[a], where=[>(a, 1)])
-:  +- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[>(a, 1)], project=[a], metadata=[]]], fields=[a])
-+- Calc(select=[a], where=[>(a, 1)])
-   +- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[>(a, 1)], project=[a], metadata=[]]], fields=[a])
+:- Calc(select=[a], where=[AND(>(a, 1), <>(c, _UTF-16LE'y'))])
+:  +- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[and(>(a, 1), <>(c, _UTF-16LE'y':VARCHAR(2147483647) CHARACTER SET "UTF-16LE"))], project=[a, c], metadata=[]]], fields=[a, c])
++- Calc(select=[a], where=[AND(>(a, 1), <>(c, _UTF-16LE'y'))])
+   +- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[and(>(a, 1), <>(c, _UTF-16LE'y':VARCHAR(2147483647) CHARACTER SET "UTF-16LE"))], project=[a, c], metadata=[]]], fields=[a, c])
 
 == Optimized Execution Plan ==
 Union(all=[true], union=[a])
-:- Calc(select=[a], where=[(a > 1)])
-:  +- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[>(a, 1)], project=[a], metadata=[]]], fields=[a])
-+- Calc(select=[a], where=[(a > 1)])
-   +- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[>(a, 1)], project=[a], metadata=[]]], fields=[a])
+:- Calc(select=[a], where=[((a > 1) AND (c <> 'y'))])
+:  +- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[and(>(a, 1), <>(c, _UTF-16LE'y':VARCHAR(2147483647) CHARACTER SET "UTF-16LE"))], project=[a, c], metadata=[]]], fields=[a, c])
++- Calc(select=[a], where=[((a > 1) AND (c <> 'y'))])
+   +- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[and(>(a, 1), <>(c, _UTF-16LE'y':VARCHAR(2147483647) CHARACTER SET "UTF-16LE"))], project=[a, c], metadata=[]]], fields=[a, c])
 
 
 EOF
