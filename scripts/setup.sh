@@ -22,6 +22,7 @@ packages=(
   prometheus         # promtool: the metrics test validates the Prometheus reporter's output
   chromium           # the web dashboard's browser tests (headless, driven by playwright-core)
   postgresql         # the Nexmark results test's private server (tests/e2e/support/pg.sh)
+  tmux               # a terminal for the SQL client's table view test (tests/e2e/test_sql_table_view.sh)
 )
 
 fuzz_packages=(

@@ -25,6 +25,7 @@
 #include "base/log.h"
 #include "base/strbuf.h"
 #include "cli/install_paths.h"
+#include "cli/sql_table_view.h"
 #include "cli/sql_tableau.h"
 #include "sql/sql_script.h"
 #include "sql/sql_session.h"
@@ -42,6 +43,7 @@ typedef struct client {
   /* a streamed query's table: its columns' widths (by type, as Flink's columnWidthsByType) */
   int *widths;
   int ncols;
+  sql_table_view *view; /* table mode on a terminal: the query's live view while it runs */
 } client;
 
 static void usage(FILE *f) {
@@ -154,45 +156,28 @@ static void show_changelog(client *c, const sql_result *r, int width) {
   sp_free(widths);
 }
 
-/* The display width of a column of this type (Flink's PrintUtils.columnWidthsByType): the widest
- * value of the type, the name, or "<NULL>", at most max_width. */
-static int width_by_type(const char *name, const char *type, int max_width) {
-  int w = max_width, p = 0, sc = 0;
-  if (strncmp(type, "BOOLEAN", 7) == 0)
-    w = 5;
-  else if (strncmp(type, "TINYINT", 7) == 0)
-    w = 4;
-  else if (strncmp(type, "SMALLINT", 8) == 0)
-    w = 6;
-  else if (strncmp(type, "INT", 3) == 0 && (type[3] == 0 || type[3] == ' '))
-    w = 11;
-  else if (strncmp(type, "BIGINT", 6) == 0)
-    w = 20;
-  else if (strncmp(type, "DATE", 4) == 0)
-    w = 10;
-  else if (sscanf(type, "DECIMAL(%d, %d)", &p, &sc) == 2)
-    w = p + 2;
-  else if (sscanf(type, "TIME(%d)", &p) == 1)
-    w = 8 + (p > 0 ? p + 1 : 0);
-  else if (sscanf(type, "TIMESTAMP(%d)", &p) == 1 || sscanf(type, "TIMESTAMP_LTZ(%d)", &p) == 1)
-    w = 19 + (p > 0 ? p + 1 : 0);
-  if (strcmp(name, "op") == 0 && strcmp(type, "STRING NOT NULL") == 0) w = 2;
-  int n = tableau_display_width(name);
-  if (n > w) w = n;
-  if (w < (int)strlen(TABLEAU_NULL) && strcmp(name, "op") != 0) w = (int)strlen(TABLEAU_NULL);
-  return w > max_width ? max_width : w;
-}
-
 /* The stream listener: the table's head when the query starts, a line per row as it comes. */
 static void stream_columns(void *arg, const char *const *names, const char *const *types,
                            int ncols) {
   client *c = arg;
+  const sp_config *cfg = sql_session_config(c->session);
+  const char *mode = sp_config_str(cfg, "sql-client.execution.result-mode");
+  if (mode && strcasecmp(mode, "table") == 0) { /* only on a terminal: Flink's table view */
+    c->ncols = 0;                               /* no tableau rows, also if the view cannot open */
+    if (sql_table_view_open(c->session, names, types, ncols,
+                            (int)sp_config_int(cfg, "sql-client.display.max-column-width"),
+                            sp_config_int(cfg, "sql-client.execution.max-table-result.rows"),
+                            &c->view) < 0)
+      c->view = NULL;
+    return;
+  }
   sp_free(c->widths);
   c->widths = sp_calloc((size_t)ncols, sizeof *c->widths);
   c->ncols = c->widths ? ncols : 0;
   int max_width =
       (int)sp_config_int(sql_session_config(c->session), "sql-client.display.max-column-width");
-  for (int i = 0; i < c->ncols; i++) c->widths[i] = width_by_type(names[i], types[i], max_width);
+  for (int i = 0; i < c->ncols; i++)
+    c->widths[i] = tableau_width_by_type(names[i], types[i], max_width);
   if (c->quiet || !c->ncols) return;
   tableau_border(c->out, c->widths, c->ncols);
   tableau_row(c->out, c->widths, c->ncols, names);
@@ -202,6 +187,10 @@ static void stream_columns(void *arg, const char *const *names, const char *cons
 
 static void stream_row(void *arg, const char *const *cells, int ncols) {
   client *c = arg;
+  if (c->view) {
+    sql_table_view_row(c->view, cells, ncols);
+    return;
+  }
   if (c->quiet || ncols != c->ncols) return;
   tableau_row(c->out, c->widths, c->ncols, cells);
   fflush(c->out);
@@ -271,6 +260,16 @@ static bool run_statement(client *c, const char *text, size_t len, int line, int
   int rc = sql_session_execute(c->session, text, len, line, col, &r, &kind, &err);
   sigaction(SIGINT, &old, NULL);
   running = NULL;
+  if (c->view) { /* the user leaves the view; a failed query's closes at once, as Flink's */
+    sql_table_view_close(c->view, rc == 0);
+    c->view = NULL;
+    if (rc == 0) {
+      sp_free(r.message);
+      r.kind = SQL_RESULT_INFO;
+      r.message = sp_strdup("Result retrieval cancelled.");
+      r.nrows = 0;
+    }
+  }
   if (rc == 0) {
     show_result(c, &r);
     sql_result_free(&r);
@@ -484,6 +483,8 @@ int sql_client_main(int argc, char **argv) {
     c.echo = true;
     code = run_file(&c, file, "SQL file") ? 0 : 1;
   } else if (isatty(STDIN_FILENO)) {
+    listener.table_mode = isatty(STDOUT_FILENO); /* table mode's live view (sql_table_view.c) */
+    sql_session_set_stream_listener(session, &listener);
     char path[4096];
     history_path(history, path, sizeof path);
     interactive(&c, path);

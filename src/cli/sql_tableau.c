@@ -139,3 +139,32 @@ int tableau_print(FILE *out, const char *const *names, int ncols, const char *co
   sp_free(widths);
   return 0;
 }
+
+/* The display width of a column of this type (Flink's PrintUtils.columnWidthsByType): the widest
+ * value of the type, the name, or "<NULL>", at most max_width. */
+int tableau_width_by_type(const char *name, const char *type, int max_width) {
+  int w = max_width, p = 0, sc = 0;
+  if (strncmp(type, "BOOLEAN", 7) == 0)
+    w = 5;
+  else if (strncmp(type, "TINYINT", 7) == 0)
+    w = 4;
+  else if (strncmp(type, "SMALLINT", 8) == 0)
+    w = 6;
+  else if (strncmp(type, "INT", 3) == 0 && (type[3] == 0 || type[3] == ' '))
+    w = 11;
+  else if (strncmp(type, "BIGINT", 6) == 0)
+    w = 20;
+  else if (strncmp(type, "DATE", 4) == 0)
+    w = 10;
+  else if (sscanf(type, "DECIMAL(%d, %d)", &p, &sc) == 2)
+    w = p + 2;
+  else if (sscanf(type, "TIME(%d)", &p) == 1)
+    w = 8 + (p > 0 ? p + 1 : 0);
+  else if (sscanf(type, "TIMESTAMP(%d)", &p) == 1 || sscanf(type, "TIMESTAMP_LTZ(%d)", &p) == 1)
+    w = 19 + (p > 0 ? p + 1 : 0);
+  if (strcmp(name, "op") == 0 && strcmp(type, "STRING NOT NULL") == 0) w = 2;
+  int n = tableau_display_width(name);
+  if (n > w) w = n;
+  if (w < (int)strlen(TABLEAU_NULL) && strcmp(name, "op") != 0) w = (int)strlen(TABLEAU_NULL);
+  return w > max_width ? max_width : w;
+}

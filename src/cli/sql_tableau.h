@@ -42,6 +42,12 @@ int tableau_display_width(const char *s);
 void tableau_widths_by_content(const char *const *names, int ncols, const char *const *const *rows,
                                int64_t nrows, int max_width, int *widths);
 
+/* The width of a column of SQL type `type` (as Flink writes types: "INT", "DECIMAL(10, 2)",
+ * "TIMESTAMP(3)", ...) named `name`, for a result whose rows are drawn as they arrive (Flink's
+ * columnWidthsByType): the widest value of the type, the name, or TABLEAU_NULL, at most
+ * max_width; an "op" column of type "STRING NOT NULL" is 2 wide. */
+int tableau_width_by_type(const char *name, const char *type, int max_width);
+
 /* The border line "+----+---+" for these widths, with its newline. */
 void tableau_border(FILE *out, const int *widths, int ncols);
 /* One line "| a |  b |" of the cells (NULL: TABLEAU_NULL), each padded on the left to its width

@@ -52,10 +52,12 @@ void sql_session_set_stream_listener(sql_session *s, const sql_stream_listener *
 
 void sql_session_cancel(sql_session *s) { s->cancel = 1; }
 
-/* The listener a query streams to: none in table mode, where the client applies the changes. */
+/* The listener a query streams to: in table mode only one that applies the changes itself (the
+ * client's live view); else the client applies them to the rows returned at the end. */
 static const sql_stream_listener *stream_listener(sql_session *s) {
   const char *mode = sp_config_str(s->config, "sql-client.execution.result-mode");
-  if (!s->has_listener || (mode && strcasecmp(mode, "table") == 0)) return NULL;
+  if (!s->has_listener) return NULL;
+  if (mode && strcasecmp(mode, "table") == 0 && !s->listener.table_mode) return NULL;
   return &s->listener;
 }
 

@@ -78,10 +78,12 @@ int sql_session_execute(sql_session *s, const char *text, size_t len, int line, 
 /* Where a query's rows go while its job runs, in the tableau and changelog result modes: the
  * listener gets the result's columns (the op column first, with the SQL types as Flink writes
  * them) before the first row, then each row (cells[0] its op, NULL cells SQL NULL) from the job's
- * thread, one call at a time. Without one (and in table mode) rows come back in the result when
- * the query ends. */
+ * thread, one call at a time. Without one (and in table mode, unless the listener takes table
+ * mode too: the client's live table view on a terminal) rows come back in the result when the
+ * query ends. */
 typedef struct sql_stream_listener {
   void *arg;
+  bool table_mode; /* the listener also takes the rows of table mode */
   void (*columns)(void *arg, const char *const *names, const char *const *types, int ncols);
   void (*row)(void *arg, const char *const *cells, int ncols);
 } sql_stream_listener;
