@@ -12,6 +12,7 @@
 
 #include <editline/readline.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,7 @@ typedef struct client {
   int *widths;
   int ncols;
   sql_table_view *view; /* table mode on a terminal: the query's live view while it runs */
+  pthread_t thread;     /* the thread that runs the statements */
 } client;
 
 static void usage(FILE *f) {
@@ -156,6 +158,14 @@ static void show_changelog(client *c, const sql_result *r, int width) {
   sp_free(widths);
 }
 
+/* Leaving the table view while its query runs cancels the query as Ctrl-C does: SIGINT to the
+ * thread running the statement, whose handler sets the session's cancel flag (so that flag is
+ * written and read by that one thread). */
+static void cancel_from_view(void *arg) {
+  client *c = arg;
+  pthread_kill(c->thread, SIGINT);
+}
+
 /* The stream listener: the table's head when the query starts, a line per row as it comes. */
 static void stream_columns(void *arg, const char *const *names, const char *const *types,
                            int ncols) {
@@ -164,10 +174,10 @@ static void stream_columns(void *arg, const char *const *names, const char *cons
   const char *mode = sp_config_str(cfg, "sql-client.execution.result-mode");
   if (mode && strcasecmp(mode, "table") == 0) { /* only on a terminal: Flink's table view */
     c->ncols = 0;                               /* no tableau rows, also if the view cannot open */
-    if (sql_table_view_open(c->session, names, types, ncols,
+    if (sql_table_view_open(names, types, ncols,
                             (int)sp_config_int(cfg, "sql-client.display.max-column-width"),
                             sp_config_int(cfg, "sql-client.execution.max-table-result.rows"),
-                            &c->view) < 0)
+                            cancel_from_view, c, &c->view) < 0)
       c->view = NULL;
     return;
   }
@@ -258,9 +268,9 @@ static bool run_statement(client *c, const char *text, size_t len, int line, int
   running = c->session;
   sigaction(SIGINT, &sa, &old);
   int rc = sql_session_execute(c->session, text, len, line, col, &r, &kind, &err);
-  sigaction(SIGINT, &old, NULL);
-  running = NULL;
-  if (c->view) { /* the user leaves the view; a failed query's closes at once, as Flink's */
+  /* the user leaves the view (a failed query's closes at once, as Flink's); until then leaving
+   * it raises SIGINT (cancel_from_view), so the handler stays till it is closed */
+  if (c->view) {
     sql_table_view_close(c->view, rc == 0);
     c->view = NULL;
     if (rc == 0) {
@@ -270,6 +280,8 @@ static bool run_statement(client *c, const char *text, size_t len, int line, int
       r.nrows = 0;
     }
   }
+  sigaction(SIGINT, &old, NULL);
+  running = NULL;
   if (rc == 0) {
     show_result(c, &r);
     sql_result_free(&r);
@@ -472,6 +484,7 @@ int sql_client_main(int argc, char **argv) {
   }
   c.session = session;
   c.out = stdout;
+  c.thread = pthread_self();
   sql_stream_listener listener = {.arg = &c, .columns = stream_columns, .row = stream_row};
   sql_session_set_stream_listener(session, &listener);
   if (init) {

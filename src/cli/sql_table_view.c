@@ -59,7 +59,8 @@ enum { N_INTERVALS = sizeof INTERVALS / sizeof INTERVALS[0] };
 #define MARGIN " "
 
 struct sql_table_view {
-  sql_session *session;
+  void (*cancel)(void *arg);
+  void *cancel_arg;
   int ncols; /* the result's columns, without the op */
   char **names, **types;
   int *widths;
@@ -469,7 +470,7 @@ static void *run(void *arg) {
   pthread_mutex_lock(&v->mu);
   ended = v->ended;
   pthread_mutex_unlock(&v->mu);
-  if (!ended) sql_session_cancel(v->session); /* left while the query runs: it is cancelled */
+  if (!ended) v->cancel(v->cancel_arg); /* left while the query runs: it is cancelled */
   return NULL;
 }
 
@@ -490,13 +491,15 @@ static void view_free(sql_table_view *v) {
   sp_free(v);
 }
 
-int sql_table_view_open(sql_session *s, const char *const *names, const char *const *types,
-                        int ncols, int max_width, int64_t max_rows, sql_table_view **out) {
+int sql_table_view_open(const char *const *names, const char *const *types, int ncols,
+                        int max_width, int64_t max_rows, void (*cancel)(void *arg),
+                        void *cancel_arg, sql_table_view **out) {
   if (ncols < 1) return SPATE_EINVAL;
   sql_table_view *v = sp_calloc(1, sizeof *v);
   if (!v) return SPATE_ENOMEM;
   pthread_mutex_init(&v->mu, NULL);
-  v->session = s;
+  v->cancel = cancel;
+  v->cancel_arg = cancel_arg;
   v->ncols = ncols - 1; /* the op column is applied, not shown */
   v->names = sp_calloc((size_t)ncols, sizeof *v->names);
   v->types = sp_calloc((size_t)ncols, sizeof *v->types);
