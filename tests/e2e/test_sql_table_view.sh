@@ -7,7 +7,8 @@
 # and the query's job is gone (the client's threads back to the one it had before). A bounded
 # query with retractions (a count of counts, whose changelog has -U/+U pairs and a -D) leaves
 # exactly its final rows on screen under "Table program finished."; O opens a row; Ctrl-C
-# leaves. Without a terminal the client prints the table at the end, as before.
+# leaves. A query that fails closes the view and shows its error. Without a terminal the client
+# prints the table at the end, as before.
 #
 # Every wait polls the screen against a deadline; nothing sleeps for synchronisation.
 # Run by ctest from the build directory with SPATE set.
@@ -55,7 +56,7 @@ on_screen() {
 }
 threads() { ls "/proc/$pid/task" | wc -l; }
 
-# stderr to a file: what the client reports there (sanitizer reports too) is checked at the end
+# stderr to a file (the failing job's log lines, and any sanitizer report, checked at the end)
 tmux -S "$sock" new-session -d -s sql -x 100 -y 30 \
   "exec $SPATE sql --history $tmp/history 2>$tmp/sql.err"
 pid=$(tmux -S "$sock" list-panes -t sql -F '#{pane_pid}')
@@ -85,6 +86,11 @@ on_screen "q goes back to the table" '^ Table program finished\. '
 tmux -S "$sock" send-keys -t sql C-c
 on_screen "Ctrl-C leaves the view too" '^\[INFO\] Result retrieval cancelled\.$'
 on_screen "the prompt again" '^Spate SQL>$'
+# --- a query that fails: the view closes at once and the error shows, as Flink's client --------------
+type_stmt "SELECT CAST(s AS INT) AS i FROM (VALUES ('1'), ('x')) AS t(s)"
+on_screen "a failing query: the view gone, the job's error on the screen" \
+  "^SqlExecutionException: The query's job failed: "
+
 # --- an unbounded query: the live view ----------------------------------------------------------
 idle=$(threads) # the client between statements (a first query has come and gone: threads that
 # stay for the process's life, such as a sanitizer's, are there already)
@@ -140,7 +146,8 @@ else
   fail "QUIT ends the client"
 fi
 
-assert "nothing on the client's stderr (no sanitizer report either)" test ! -s "$tmp/sql.err"
+assert "no sanitizer report on the client's stderr" \
+  bash -c "! grep -qE 'Sanitizer|runtime error:' '$tmp/sql.err'"
 
 # --- no terminal: the table printed at the end, as before -------------------------------------------
 printf '%s;\n' "$query" >"$tmp/piped.sql"
