@@ -239,6 +239,14 @@ static void display(sql_table_view *v) {
 
 /* ---- the row view and the page dialog (Flink's CliRowView, CliInputView) ----------------- */
 
+/* Whether the query failed (the view is to close at once, also from a dialog). */
+static bool aborted(sql_table_view *v) {
+  pthread_mutex_lock(&v->mu);
+  bool a = v->abort;
+  pthread_mutex_unlock(&v->mu);
+  return a;
+}
+
 /* "Press <key> <rest>" with the key inverse. */
 static void press_line(ts_lines *ls, const char *key, const char *rest) {
   ts_line *l = ts_lines_add(ls);
@@ -248,7 +256,7 @@ static void press_line(ts_lines *ls, const char *key, const char *rest) {
 }
 
 /* The selected row, one column after another (name and type in bold, the value below), until
- * Q or Escape. Returns false if the terminal is gone. */
+ * Q or Escape. Returns false if the terminal is gone or the query failed. */
 static bool open_row(sql_table_view *v) {
   if (v->selected == NO_ROW) return true;
   mat_row *row = v->rows[v->selected];
@@ -277,7 +285,7 @@ static bool open_row(sql_table_view *v) {
     ts_lines_free(&main);
     ts_lines_free(&footer);
     int k = ts_read_key(&v->term, 100);
-    if (k == TS_KEY_EOF) {
+    if (k == TS_KEY_EOF || aborted(v)) {
       sp_free(cells);
       return false;
     }
@@ -293,7 +301,7 @@ static bool open_row(sql_table_view *v) {
 }
 
 /* Asks for a page number in [1, page_count]: Enter submits, Escape or an empty input cancels.
- * Returns the page, 0 if cancelled, -1 if the terminal is gone. */
+ * Returns the page, 0 if cancelled, -1 if the terminal is gone or the query failed. */
 static int ask_page(sql_table_view *v) {
   char input[16] = {0}, prompt[64];
   size_t len = 0;
@@ -326,7 +334,7 @@ static int ask_page(sql_table_view *v) {
     ts_lines_free(&main);
     ts_lines_free(&footer);
     int k = ts_read_key(&v->term, 100);
-    if (k == TS_KEY_EOF) return -1;
+    if (k == TS_KEY_EOF || aborted(v)) return -1;
     if (k == TS_KEY_ESC) return 0;
     if (k == '\r' || k == '\n') {
       if (len == 0) return 0;
