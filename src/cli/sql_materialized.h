@@ -16,6 +16,8 @@
 
 /* One row: ncols cells packed as <flag byte: 1 value, 0 NULL><the value's bytes, NUL>. */
 typedef struct mat_row {
+  uint64_t hash; /* of bytes */
+  int64_t at;    /* in the table: where it was appended (see sql_materialized.c) */
   size_t len;
   char bytes[];
 } mat_row;

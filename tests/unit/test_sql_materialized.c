@@ -3,7 +3,8 @@
  * Flink's MaterializedCollectStreamResultTest: inserts append, a retraction takes back the
  * newest equal row (the op not compared, NULL equal to NULL only), a retraction of an unknown
  * row changes nothing, and the bound drops the oldest rows first, with and without the batched
- * clean-up; copies stay valid while the table changes.
+ * clean-up; copies stay valid while the table changes; duplicates around the bound; random
+ * changes against the plain definition (which the table's position cache must not change).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,7 +26,8 @@ static void rows_are(const mat_table *t, int ncols, const char *expected) {
   mat_row **rows = sp_calloc((size_t)n + 1, sizeof *rows);
   assert_non_null(rows);
   assert_int_equal(mat_table_copy(t, 0, n, rows), n);
-  char got[4096] = {0};
+  static char got[65536];
+  got[0] = 0;
   const char *cells[8];
   for (int64_t i = 0; i < n; i++) {
     mat_row_cells(rows[i], ncols, cells);
@@ -118,11 +120,81 @@ static void bound_drops_the_oldest(void **state) {
   sp_free(first[1]);
 }
 
+/* Duplicates around the bound: the newest of a content is what a retraction takes, also after
+ * the oldest duplicate was dropped, and an older duplicate is found once the newest is gone. */
+static void duplicates_and_the_bound(void **state) {
+  (void)state;
+  mat_table *t = mat_table_new(2, 3);
+  apply(t, "+I", "a", "1");
+  apply(t, "+I", "a", "1");
+  apply(t, "+I", "b", "1");
+  apply(t, "+I", "c", "1"); /* the first a goes */
+  rows_are(t, 2, "a|1;b|1;c|1;");
+  apply(t, "-D", "a", "1");
+  rows_are(t, 2, "b|1;c|1;");
+  apply(t, "-D", "a", "1");
+  rows_are(t, 2, "b|1;c|1;");
+  apply(t, "+I", "x", "1");
+  apply(t, "+I", "x", "1"); /* b goes */
+  apply(t, "-D", "x", "1");
+  apply(t, "-D", "x", "1");
+  rows_are(t, 2, "c|1;");
+  mat_table_free(t);
+}
+
+/* Random changes over a few contents against the plain definition (an array: append, drop the
+ * first when full, remove the last equal), with a bound that batches its clean-up and one that
+ * does not. */
+static void random_changes_match_the_definition(void **state) {
+  (void)state;
+  static const int bounds[] = {7, 250};
+  for (int b = 0; b < 2; b++) {
+    int bound = bounds[b];
+    mat_table *t = mat_table_new(1, bound);
+    int model[4096], n = 0;
+    unsigned seed = 12345;
+    for (int step = 0; step < 20000; step++) {
+      seed = seed * 1103515245 + 12345;
+      int key = (int)((seed >> 8) % 23);
+      bool add = ((seed >> 20) % 5) < 3;
+      char k[8];
+      snprintf(k, sizeof k, "%d", key);
+      const char *cells[] = {key == 0 ? NULL : k};
+      assert_int_equal(mat_table_apply(t, add ? "+I" : "-D", cells), 0);
+      if (add) {
+        if (n == bound) {
+          memmove(model, model + 1, sizeof *model * (size_t)(n - 1));
+          n--;
+        }
+        model[n++] = key;
+      } else {
+        for (int i = n - 1; i >= 0; i--)
+          if (model[i] == key) {
+            memmove(model + i, model + i + 1, sizeof *model * (size_t)(n - i - 1));
+            n--;
+            break;
+          }
+      }
+      assert_int_equal(mat_table_size(t), n);
+    }
+    char expected[65536] = {0}, k[16];
+    for (int i = 0; i < n; i++) {
+      snprintf(k, sizeof k, "%s;", model[i] == 0 ? "null" : "");
+      if (model[i] != 0) snprintf(k, sizeof k, "%d;", model[i]);
+      strcat(expected, k);
+    }
+    rows_are(t, 1, expected);
+    mat_table_free(t);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(changelog_of_a_count),
       cmocka_unit_test(retraction_takes_the_newest_equal_row),
       cmocka_unit_test(bound_drops_the_oldest),
+      cmocka_unit_test(duplicates_and_the_bound),
+      cmocka_unit_test(random_changes_match_the_definition),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
