@@ -378,10 +378,6 @@ static int plan_select(sql_planner *p, const sql_node *sel, sql_rel **out) {
     rc = sqlq_set_quals(p, &f, NULL);
   }
   if (rc) return rc;
-  if (f.rel->kind == SQL_REL_WINDOW_TVF && sel->u.select.group_by.n == 0)
-    return sql_plan_fail(p, sel, true,
-                         "Window table functions are supported under a window aggregation "
-                         "(GROUP BY window_start, window_end, ...) only, yet");
   sql_scope s;
   rc = scope_of(p, &f, &s);
   if (rc) return rc;
@@ -395,10 +391,10 @@ static int plan_select(sql_planner *p, const sql_node *sel, sql_rel **out) {
                            "Aggregate expression is illegal in WHERE clause");
     rc = check_boolean(p, w, sel->u.select.where, "WHERE");
     if (rc) return rc;
-    if (rel->kind == SQL_REL_WINDOW_TVF)
+    if (rel->kind == SQL_REL_WINDOW_TVF && sel->u.select.group_by.n > 0)
       return sql_plan_fail(p, sel->u.select.where, true,
-                           "WHERE over a window table function is not supported yet; filter "
-                           "in a view of the table instead");
+                           "WHERE over a window aggregation's table function is not supported "
+                           "yet; filter in a view of the table instead");
     sql_rel *c = sqlq_new_calc(p, rel, rel->ncols);
     if (!c) return sqlq_oom(p);
     for (int i = 0; i < rel->ncols; i++) {
@@ -425,6 +421,10 @@ static int plan_select(sql_planner *p, const sql_node *sel, sql_rel **out) {
     aggregating = sqlq_has_aggregate(items.exprs[i]);
   if (aggregating) {
     rc = sqlq_plan_aggregate(p, sel, &f, &s, &items, having, &rel);
+  } else if (f.rel->kind == SQL_REL_WINDOW_TVF && f.rel->u.tvf.window == SQL_WINDOW_SESSION) {
+    return sql_plan_fail(p, sel, true,
+                         "A SESSION window table function is only supported under a window "
+                         "aggregation in Spate yet");
   } else {
     sql_rel *c = sqlq_new_calc(p, rel, items.n);
     if (!c) return sqlq_oom(p);

@@ -95,6 +95,27 @@ static const char *window_name(sql_window_kind k) {
   }
 }
 
+/* Flink's WindowSpec text: TUMBLE(time_col=[ts], size=[10 min]), HOP(..., size, slide), ... */
+static void window_desc(writer *w, sql_window_kind k, const char *time_col, int64_t size,
+                        int64_t slide) {
+  putf(w, "%s(time_col=[%s], ", window_name(k), time_col);
+  if (k == SQL_WINDOW_HOP) {
+    put(w, "size=[");
+    duration(w, size);
+    put(w, "], slide=[");
+    duration(w, slide);
+  } else if (k == SQL_WINDOW_CUMULATE) {
+    put(w, "max_size=[");
+    duration(w, size);
+    put(w, "], step=[");
+    duration(w, slide);
+  } else {
+    put(w, k == SQL_WINDOW_SESSION ? "gap=[" : "size=[");
+    duration(w, size);
+  }
+  put(w, "])");
+}
+
 /* ---- the abstract syntax tree ------------------------------------------------------------------- */
 
 static bool identity_projection(const sql_rel *r) {
@@ -131,6 +152,11 @@ static void pop(sp_strbuf *prefix, size_t saved) {
 
 static void logical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, bool top) {
   size_t saved;
+  /* an expand is physical: the aggregation above it prints its grouping sets */
+  if (r->kind == SQL_REL_EXPAND) {
+    logical(w, r->inputs[0], prefix, last, top);
+    return;
+  }
   line_start(w, prefix, last, top);
   switch (r->kind) {
   case SQL_REL_SCAN:
@@ -197,9 +223,25 @@ static void logical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, b
     const int *g = win ? r->u.window.group : r->u.agg.group;
     int na = win ? r->u.window.naggs : r->u.agg.naggs;
     const sql_agg_call *aggs = win ? r->u.window.aggs : r->u.agg.aggs;
+    const sql_rel *x = r->inputs[0]->kind == SQL_REL_EXPAND ? r->inputs[0] : NULL;
+    if (x) ng--; /* $e is the last key */
     put(w, "LogicalAggregate(group=[{");
     for (int i = 0; i < ng; i++) putf(w, "%s%d", i ? ", " : "", g[i]);
     put(w, "}]");
+    if (x) {
+      put(w, ", groups=[[");
+      for (int s = 0; s < x->u.expand.nsets; s++) {
+        put(w, s ? ", {" : "{");
+        bool first = true;
+        for (int i = 0; i < ng; i++)
+          if (!sql_rel_expand_nulls(x, s, g[i])) {
+            putf(w, "%s%d", first ? "" : ", ", g[i]);
+            first = false;
+          }
+        put(w, "}");
+      }
+      put(w, "]]");
+    }
     for (int i = 0; i < na; i++) {
       putf(w, ", %s=[", aggs[i].name);
       agg_call(w, &aggs[i], r->inputs[0], true);
@@ -223,9 +265,13 @@ static void logical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, b
     }
     break;
   }
+  case SQL_REL_EXPAND: break; /* printed through, above */
   case SQL_REL_WINDOW_TVF:
-    putf(w, "LogicalTableFunctionScan(invocation=[%s(DESCRIPTOR($%d))])\n",
+    putf(w, "LogicalTableFunctionScan(invocation=[%s(DESCRIPTOR($%d), ",
          window_name(r->u.tvf.window), r->u.tvf.time_col);
+    if (r->u.tvf.window == SQL_WINDOW_HOP || r->u.tvf.window == SQL_WINDOW_CUMULATE)
+      putf(w, "%" PRId64 ":INTERVAL, ", r->u.tvf.slide);
+    putf(w, "%" PRId64 ":INTERVAL)])\n", r->u.tvf.size);
     break;
   case SQL_REL_SINK:
     if (r->u.sink.table) {
@@ -331,23 +377,10 @@ static void physical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, 
       put(w, "], ");
     }
     if (win) {
-      putf(w, "window=[%s(%s=[%s], ", window_name(r->u.window.window),
-           r->u.window.proctime ? "time_col" : "time_col", in->names[r->u.window.time_col]);
-      if (r->u.window.window == SQL_WINDOW_HOP) {
-        put(w, "size=[");
-        duration(w, r->u.window.size);
-        put(w, "], slide=[");
-        duration(w, r->u.window.slide);
-      } else if (r->u.window.window == SQL_WINDOW_CUMULATE) {
-        put(w, "max_size=[");
-        duration(w, r->u.window.size);
-        put(w, "], step=[");
-        duration(w, r->u.window.slide);
-      } else {
-        put(w, r->u.window.window == SQL_WINDOW_SESSION ? "gap=[" : "size=[");
-        duration(w, r->u.window.size);
-      }
-      put(w, "])], ");
+      put(w, "window=[");
+      window_desc(w, r->u.window.window, in->names[r->u.window.time_col], r->u.window.size,
+                  r->u.window.slide);
+      put(w, "], ");
     }
     put(w, "select=[");
     for (int i = 0; i < ng; i++) putf(w, "%s%s", i ? ", " : "", in->names[g[i]]);
@@ -383,7 +416,22 @@ static void physical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, 
     return;
   }
   case SQL_REL_WINDOW_TVF:
-    putf(w, "WindowTableFunction(window=[%s])", window_name(r->u.tvf.window));
+    put(w, "WindowTableFunction(window=[");
+    window_desc(w, r->u.tvf.window, in->names[r->u.tvf.time_col], r->u.tvf.size, r->u.tvf.slide);
+    put(w, "]");
+    break;
+  case SQL_REL_EXPAND:
+    put(w, "Expand(projects=[");
+    for (int s = 0; s < r->u.expand.nsets; s++) {
+      put(w, s ? ", {" : "{");
+      for (int c = 0; c < in->ncols; c++) {
+        if (c) put(w, ", ");
+        if (sql_rel_expand_nulls(r, s, c)) put(w, "null AS ");
+        put(w, in->names[c]);
+      }
+      putf(w, ", %" PRIu64 " AS $e}", r->u.expand.ids[s]);
+    }
+    put(w, "]");
     break;
   case SQL_REL_SINK:
     if (r->u.sink.table)
