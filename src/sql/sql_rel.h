@@ -99,6 +99,8 @@ struct sql_rel {
       int64_t offset;
       int npartition; /* SESSION's PARTITION BY columns (of the input) */
       int *partition;
+      sql_interval_qual quals[3]; /* of the arguments as written: size (gap), slide/step, offset */
+      bool has_offset;
     } tvf;
     struct {
       sql_window_kind window;
@@ -106,6 +108,9 @@ struct sql_rel {
       bool proctime;       /* processing time (the column is PROCTIME()) */
       int64_t size, slide; /* ms: HOP's slide, CUMULATE's step; SESSION's gap is size */
       int64_t offset;
+      sql_interval_qual quals[3]; /* the table function's (tvf.quals) */
+      bool has_offset;
+      const sql_rel *tvf; /* the window table function it replaces (for EXPLAIN's tree) */
       int ngroup;
       int *group; /* input columns besides window_start/window_end */
       int naggs;

@@ -97,7 +97,7 @@ static const char *window_name(sql_window_kind k) {
 
 /* Flink's WindowSpec text: TUMBLE(time_col=[ts], size=[10 min]), HOP(..., size, slide), ... */
 static void window_desc(writer *w, sql_window_kind k, const char *time_col, int64_t size,
-                        int64_t slide) {
+                        int64_t slide, bool has_offset, int64_t offset) {
   putf(w, "%s(time_col=[%s], ", window_name(k), time_col);
   if (k == SQL_WINDOW_HOP) {
     put(w, "size=[");
@@ -112,6 +112,11 @@ static void window_desc(writer *w, sql_window_kind k, const char *time_col, int6
   } else {
     put(w, k == SQL_WINDOW_SESSION ? "gap=[" : "size=[");
     duration(w, size);
+  }
+  if (has_offset) {
+    put(w, "], offset=[");
+    if (offset < 0) put(w, "-");
+    duration(w, offset < 0 ? -offset : offset);
   }
   put(w, "])");
 }
@@ -129,6 +134,57 @@ static bool identity_projection(const sql_rel *r) {
 }
 
 static void logical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, bool top);
+
+/* An interval argument as Calcite prints it: 600000:INTERVAL MINUTE. */
+static void interval(writer *w, int64_t ms, const sql_interval_qual *q) {
+  putf(w, "%" PRId64 ":INTERVAL %s", ms, sql_unit_name(q->start));
+  if (q->end != SQL_UNIT_NONE && q->end != q->start) putf(w, " TO %s", sql_unit_name(q->end));
+}
+
+/* A column's type in Calcite's RecordType: its type name and time attribute. */
+static void record_field(writer *w, const sql_type *t, uint8_t attr, const char *name) {
+  char buf[256];
+  sql_type nn = *t;
+  nn.nullable = true;
+  if (t->kind == SQL_T_TIMESTAMP_LTZ)
+    snprintf(buf, sizeof buf, "TIMESTAMP_LTZ(%d)", t->precision);
+  else
+    sql_calcite_type_name(&nn, buf, sizeof buf);
+  putf(w, "%s%s %s", buf,
+       attr == SQL_ATTR_ROWTIME    ? " *ROWTIME*"
+       : attr == SQL_ATTR_PROCTIME ? " *PROCTIME*"
+                                   : "",
+       name);
+}
+
+/* The LogicalTableFunctionScan line of window table function f, its time column numbered col. */
+static void invocation(writer *w, const sql_rel *f, int col) {
+  sql_window_kind k = f->u.tvf.window;
+  putf(w, "LogicalTableFunctionScan(invocation=[%s(", window_name(k));
+  if (f->u.tvf.npartition > 0) {
+    put(w, "PARTITION BY(");
+    for (int i = 0; i < f->u.tvf.npartition; i++)
+      putf(w, "%s$%d", i ? ", " : "", f->u.tvf.partition[i]);
+    put(w, "), ");
+  }
+  putf(w, "DESCRIPTOR($%d), ", col);
+  if (k == SQL_WINDOW_HOP || k == SQL_WINDOW_CUMULATE) {
+    interval(w, f->u.tvf.slide, &f->u.tvf.quals[1]);
+    put(w, ", ");
+  }
+  interval(w, f->u.tvf.size, &f->u.tvf.quals[0]);
+  if (f->u.tvf.has_offset) {
+    put(w, ", ");
+    interval(w, f->u.tvf.offset, &f->u.tvf.quals[2]);
+  }
+  put(w, ")], rowType=[RecordType(");
+  const sql_rel *in = f->inputs[0];
+  for (int i = 0; i < f->ncols; i++) {
+    if (i) put(w, ", ");
+    record_field(w, f->types[i], i < in->ncols ? in->attrs[i] : f->attrs[i], f->names[i]);
+  }
+  put(w, ")])\n");
+}
 
 static void children(writer *w, const sql_rel *r, sp_strbuf *prefix) {
   for (int i = 0; i < r->ninputs; i++) logical(w, r->inputs[i], prefix, i == r->ninputs - 1, false);
@@ -251,11 +307,7 @@ static void logical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, b
     if (win) {
       push(prefix, last, top, &saved);
       line_start(w, prefix, true, false);
-      putf(w, "LogicalTableFunctionScan(invocation=[%s(DESCRIPTOR($%d), ",
-           window_name(r->u.window.window), r->u.window.time_col);
-      if (r->u.window.window == SQL_WINDOW_HOP || r->u.window.window == SQL_WINDOW_CUMULATE)
-        putf(w, "%" PRId64 ":INTERVAL, ", r->u.window.slide);
-      putf(w, "%" PRId64 ":INTERVAL)])\n", r->u.window.size);
+      invocation(w, r->u.window.tvf, r->u.window.time_col);
       size_t s2;
       push(prefix, true, false, &s2);
       children(w, r, prefix);
@@ -266,13 +318,7 @@ static void logical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, b
     break;
   }
   case SQL_REL_EXPAND: break; /* printed through, above */
-  case SQL_REL_WINDOW_TVF:
-    putf(w, "LogicalTableFunctionScan(invocation=[%s(DESCRIPTOR($%d), ",
-         window_name(r->u.tvf.window), r->u.tvf.time_col);
-    if (r->u.tvf.window == SQL_WINDOW_HOP || r->u.tvf.window == SQL_WINDOW_CUMULATE)
-      putf(w, "%" PRId64 ":INTERVAL, ", r->u.tvf.slide);
-    putf(w, "%" PRId64 ":INTERVAL)])\n", r->u.tvf.size);
-    break;
+  case SQL_REL_WINDOW_TVF: invocation(w, r, r->u.tvf.time_col); break;
   case SQL_REL_SINK:
     if (r->u.sink.table) {
       put(w, "LogicalSink(table=[");
@@ -379,7 +425,7 @@ static void physical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, 
     if (win) {
       put(w, "window=[");
       window_desc(w, r->u.window.window, in->names[r->u.window.time_col], r->u.window.size,
-                  r->u.window.slide);
+                  r->u.window.slide, r->u.window.has_offset, r->u.window.offset);
       put(w, "], ");
     }
     put(w, "select=[");
@@ -417,7 +463,8 @@ static void physical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, 
   }
   case SQL_REL_WINDOW_TVF:
     put(w, "WindowTableFunction(window=[");
-    window_desc(w, r->u.tvf.window, in->names[r->u.tvf.time_col], r->u.tvf.size, r->u.tvf.slide);
+    window_desc(w, r->u.tvf.window, in->names[r->u.tvf.time_col], r->u.tvf.size, r->u.tvf.slide,
+                r->u.tvf.has_offset, r->u.tvf.offset);
     put(w, "]");
     break;
   case SQL_REL_EXPAND:

@@ -380,7 +380,7 @@ Spate SQL> EXPLAIN SELECT window_start, window_end, supplier_id, SUM(price) AS p
 == Abstract Syntax Tree ==
 LogicalProject(window_start=[$2], window_end=[$3], supplier_id=[$0], price=[$5])
 +- LogicalAggregate(group=[{0}], groups=[[{0}, {}]], price=[SUM($2)])
-   +- LogicalTableFunctionScan(invocation=[TUMBLE(DESCRIPTOR($1), 600000:INTERVAL)])
+   +- LogicalTableFunctionScan(invocation=[TUMBLE(DESCRIPTOR($1), 600000:INTERVAL MINUTE)], rowType=[RecordType(TIMESTAMP(3) *ROWTIME* bidtime, DECIMAL(10, 2) price, VARCHAR(2147483647) item, VARCHAR(2147483647) supplier_id, TIMESTAMP(3) window_start, TIMESTAMP(3) window_end, TIMESTAMP(3) *ROWTIME* window_time)])
       +- LogicalProject(supplier_id=[$3], bidtime=[$0], price=[$1])
          +- LogicalWatermarkAssigner(rowtime=[bidtime], watermark=[-($0, 1000:INTERVAL SECOND)])
             +- LogicalTableScan(table=[[default_catalog, default_database, Bid]])
@@ -608,7 +608,7 @@ Spate SQL> EXPLAIN SELECT item, window_start FROM TABLE(TUMBLE(TABLE Bid, DESCRI
 == Abstract Syntax Tree ==
 LogicalProject(item=[$2], window_start=[$4])
 +- LogicalFilter(condition=[>($1, 3)])
-   +- LogicalTableFunctionScan(invocation=[TUMBLE(DESCRIPTOR($0), 600000:INTERVAL)])
+   +- LogicalTableFunctionScan(invocation=[TUMBLE(DESCRIPTOR($0), 600000:INTERVAL MINUTE)], rowType=[RecordType(TIMESTAMP(3) *ROWTIME* bidtime, DECIMAL(10, 2) price, VARCHAR(2147483647) item, VARCHAR(2147483647) supplier_id, TIMESTAMP(3) window_start, TIMESTAMP(3) window_end, TIMESTAMP(3) *ROWTIME* window_time)])
       +- LogicalWatermarkAssigner(rowtime=[bidtime], watermark=[-($0, 1000:INTERVAL SECOND)])
          +- LogicalTableScan(table=[[default_catalog, default_database, Bid]])
 
