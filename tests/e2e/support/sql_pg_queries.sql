@@ -204,3 +204,7 @@ SELECT id, s, s + interval '1 minute' FROM events, generate_series(date_bin('20 
 SELECT id, window_start, window_end FROM TABLE(CUMULATE(TABLE events, DESCRIPTOR(ts), INTERVAL '30' SECOND, INTERVAL '2' MINUTE))
 -- postgres
 SELECT id, date_bin('2 minutes', ts, '1970-01-01'), e FROM events, generate_series(date_bin('30 seconds', ts, '1970-01-01') + interval '30 seconds', date_bin('2 minutes', ts, '1970-01-01') + interval '2 minutes', interval '30 seconds') AS e
+## a filter under a window aggregation (below the window table function, as Flink pushes it)
+SELECT window_start, window_end, kind, COUNT(*), SUM(amount) FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '30' SECOND)) WHERE amount > 200 AND kind <> 'view' GROUP BY window_start, window_end, kind
+-- postgres
+SELECT date_bin('30 seconds', ts, '1970-01-01'), date_bin('30 seconds', ts, '1970-01-01') + interval '30 seconds', kind, COUNT(*), SUM(amount) FROM events WHERE amount > 200 AND kind <> 'view' GROUP BY 1, 2, kind
