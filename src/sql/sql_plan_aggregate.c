@@ -294,10 +294,16 @@ int sqlq_plan_aggregate(sql_planner *p, const sql_node *sel, const from_item *f,
   ek.ids = sql_arena_alloc(p->arena, sizeof *ek.ids * (size_t)(g.nsets + 1));
   if (!ek.key_of || !ek.ids) return sqlq_oom(p);
   for (int i = 0; i < a.ngroup; i++) ek.key_of[i] = map_group[i];
-  for (int st = 0; st < g.nsets; st++)
+  for (int st = 0; st < g.nsets; st++) {
     for (int i = 0; i < a.ngroup; i++)
       if (ek.key_of[i] >= 0 && !(g.sets[st] & (1ull << i)))
         ek.ids[st] |= 1ull << (nk - 1 - ek.key_of[i]);
+    if (g.dup[st] > 0) { /* a copy of a set: its number above the key bits */
+      if (nk > 48 || g.dup[st] >= 1 << 15)
+        return sql_plan_fail(p, sel, true, "Too many copies of a grouping set");
+      ek.ids[st] |= (uint64_t)g.dup[st] << nk;
+    }
+  }
   sql_rel *aggin = pre;
   if (g.nsets > 1) {
     if (windowed && in->u.tvf.window == SQL_WINDOW_SESSION)

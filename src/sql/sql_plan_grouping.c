@@ -11,7 +11,9 @@
  * empty set 2^nkeys - 1; sets are ordered by it, which is Calcite's order of grouping sets.
  * GROUPING(x, ...) and GROUPING_ID(x, ...) become a CASE over `$e` with one branch per set but
  * the last, consecutive branches of one value merged (SEARCH($e, Sarg[...])) and trailing ones
- * equal to the ELSE dropped, which is the form Flink's optimizer prints.
+ * equal to the ELSE dropped, which is the form Flink's optimizer prints. A set listed again
+ * (GROUPING SETS ((a), (a))) is a group of its own, as in Calcite: its copy number (GROUP_ID())
+ * goes into the expand id above the key bits.
  */
 #include <stdio.h>
 #include <string.h>
@@ -175,11 +177,11 @@ int sqlq_grouping_sets(sql_planner *p, const sql_node *sel, const sql_scope *s, 
     for (; j > 0 && absent_id(acc.v[j - 1], g->ngroup) > id; j--) acc.v[j] = acc.v[j - 1];
     acc.v[j] = v;
   }
+  /* a set listed again is a group of its own: GROUP_ID() counts its copies */
+  g->dup = sql_arena_alloc(p->arena, sizeof *g->dup * (size_t)(acc.n + 1));
+  if (!g->dup) return sqlq_oom(p);
   for (int i = 1; i < acc.n; i++)
-    if (acc.v[i] == acc.v[i - 1])
-      return sql_plan_fail(p, gb->v[0], true,
-                           "Duplicate grouping sets are not supported by Spate's SQL planner "
-                           "yet");
+    if (acc.v[i] == acc.v[i - 1]) g->dup[i] = g->dup[i - 1] + 1;
   g->nsets = acc.n;
   g->sets = acc.v;
   return 0;
@@ -239,6 +241,7 @@ static sql_expr *call(sql_planner *p, sql_fn fn, const sql_type *t, int nargs) {
 /* The value of grouping function e for set s. */
 static int64_t value_in(const sqlq_grouping *g, const sqlq_expand_keys *k, const sql_expr *e,
                         int s) {
+  if (e->u.call.fn == SQL_FN_GROUP_ID) return g->dup[s];
   int64_t v = 0;
   int n = e->u.call.nargs;
   for (int a = 0; a < n; a++) {
@@ -253,8 +256,7 @@ static int64_t value_in(const sqlq_grouping *g, const sqlq_expand_keys *k, const
 
 sql_expr *sqlq_grouping_value(sql_planner *p, const sqlq_grouping *g, const sqlq_expand_keys *k,
                               const sql_expr *e) {
-  if (e->u.call.fn == SQL_FN_GROUP_ID || k->ecol < 0 || g->nsets < 2)
-    return bigint_lit(p, e->u.call.fn == SQL_FN_GROUP_ID ? 0 : value_in(g, k, e, 0));
+  if (k->ecol < 0 || g->nsets < 2) return bigint_lit(p, value_in(g, k, e, 0));
   int n = g->nsets;
   int64_t *val = sql_arena_alloc(p->arena, sizeof *val * (size_t)n);
   if (!val) return NULL;

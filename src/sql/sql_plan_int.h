@@ -55,6 +55,7 @@ typedef struct sqlq_grouping {
   const sql_node **nodes; /* where each was written */
   int nsets;
   uint64_t *sets; /* per set, bit i: group expression i is in it; in Calcite's order */
+  int *dup;       /* per set: its copy number (GROUP_ID), 0 for a set's first listing */
 } sqlq_grouping;
 /* The group expressions and grouping sets of sel's GROUP BY, validated over s. Plain GROUP BY
  * a, b gives one set of every expression. */

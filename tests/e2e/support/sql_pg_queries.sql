@@ -208,3 +208,5 @@ SELECT id, date_bin('2 minutes', ts, '1970-01-01'), e FROM events, generate_seri
 SELECT window_start, window_end, kind, COUNT(*), SUM(amount) FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '30' SECOND)) WHERE amount > 200 AND kind <> 'view' GROUP BY window_start, window_end, kind
 -- postgres
 SELECT date_bin('30 seconds', ts, '1970-01-01'), date_bin('30 seconds', ts, '1970-01-01') + interval '30 seconds', kind, COUNT(*), SUM(amount) FROM events WHERE amount > 200 AND kind <> 'view' GROUP BY 1, 2, kind
+## a grouping set listed twice gives its groups twice
+SELECT city, active, COUNT(*), GROUPING(city) FROM people GROUP BY GROUPING SETS ((city), (city), (active), ())
