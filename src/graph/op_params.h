@@ -228,8 +228,18 @@ typedef enum sql_window_kind {
   F(S, I32S, agg_distinct) F(S, I32S, agg_filters) F(S, I64, state_ttl_ms)                        \
   F(S, BOOL, update_before)
 
-/* OP_SQL_CALC: one blob, the calc program (operators/sql_program.h) the SQL compiler wrote. */
+/* OP_SQL_CALC: the calc programs (operators/sql_program.h) the SQL compiler wrote: one for a
+ * Calc, one per grouping set for an Expand (each record through every program in turn). */
 #define OP_SQL_CALC_PARAMS(F, S) F(S, BLOBS, program)
+
+/* OP_SQL_WINDOW_TVF (operators/sql_window_tvf.c): a window table function without aggregation,
+ * Flink's AlignedWindowTableFunctionOperator. window (TUMBLE, HOP or CUMULATE), size, slide,
+ * step, offset and time_field as OP_SQL_WINDOW_AGG's. The output schema is the input's fields
+ * (no $row_kind: the input is insert-only), then window_start, window_end, window_time of
+ * OP_SQL_WINDOW_AGG's types. */
+#define OP_SQL_WINDOW_TVF_PARAMS(F, S)                                                            \
+  F(S, U8, window) F(S, I64, size) F(S, I64, slide) F(S, I64, step) F(S, I64, offset)             \
+  F(S, I32, time_field)
 
 /* clang-format on */
 
@@ -258,7 +268,8 @@ typedef enum sql_window_kind {
   X(OP_SRC_DATAGEN, op_datagen_params, OP_DATAGEN_PARAMS)                        \
   X(OP_SQL_GROUP_AGG, op_sql_group_agg_params, OP_SQL_GROUP_AGG_PARAMS)          \
   X(OP_SQL_WINDOW_AGG, op_sql_window_agg_params, OP_SQL_WINDOW_AGG_PARAMS)       \
-  X(OP_SQL_CALC, op_sql_calc_params, OP_SQL_CALC_PARAMS)
+  X(OP_SQL_CALC, op_sql_calc_params, OP_SQL_CALC_PARAMS)                         \
+  X(OP_SQL_WINDOW_TVF, op_sql_window_tvf_params, OP_SQL_WINDOW_TVF_PARAMS)
 
 /* ---- by kind ------------------------------------------------------------------------------ */
 

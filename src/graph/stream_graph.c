@@ -166,6 +166,7 @@ const char *op_kind_name(op_kind k) {
   case OP_SQL_GROUP_AGG: return "SQL_GROUP_AGGREGATE";
   case OP_SQL_WINDOW_AGG: return "SQL_WINDOW_AGGREGATE";
   case OP_SRC_DATAGEN: return "SOURCE_DATAGEN";
+  case OP_SQL_WINDOW_TVF: return "SQL_WINDOW_TABLE_FUNCTION";
   default: return "UNKNOWN";
   }
 }

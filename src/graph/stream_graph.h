@@ -60,6 +60,7 @@ typedef enum op_kind {
   OP_SQL_GROUP_AGG,  /* keyed: an updating GROUP BY aggregation */
   OP_SQL_WINDOW_AGG, /* keyed: window table function aggregation */
   OP_SRC_DATAGEN,    /* SQL's datagen connector */
+  OP_SQL_WINDOW_TVF, /* a window table function's rows: each row once per window */
   OP_KIND_MAX_
 } op_kind;
 

@@ -118,6 +118,9 @@ static const fn_def defs[] = {
     {"MIN", SQL_FN_MIN, 1, 1, "'MIN(<COMPARABLE_TYPE>)'", true, false},
     {"MAX", SQL_FN_MAX, 1, 1, "'MAX(<COMPARABLE_TYPE>)'", true, false},
     {"AVG", SQL_FN_AVG, 1, 1, "'AVG(<NUMERIC>)'", true, false},
+    {"GROUPING", SQL_FN_GROUPING, 1, -1, "'GROUPING(<ANY>, ...)'", true, false},
+    {"GROUPING_ID", SQL_FN_GROUPING_ID, 1, -1, "'GROUPING_ID(<ANY>, ...)'", true, false},
+    {"GROUP_ID", SQL_FN_GROUP_ID, 0, 0, "'GROUP_ID()'", true, false},
 };
 
 static const fn_def *find(const char *name) {
@@ -412,7 +415,10 @@ static const sql_type *type_call(sqlv_ctx *c, const sql_node *n, sql_expr *e, bo
   case SQL_FN_JSON_QUERY:
     NEED(f_str(arg_t(e, 0)) && f_str(arg_t(e, 1)));
     return sqlv_type(a, SQL_T_VARCHAR, SQL_MAX_LENGTH, true);
-  case SQL_FN_COUNT: return sqlv_type(a, SQL_T_BIGINT, 0, false);
+  case SQL_FN_COUNT:
+  case SQL_FN_GROUPING:
+  case SQL_FN_GROUPING_ID:
+  case SQL_FN_GROUP_ID: return sqlv_type(a, SQL_T_BIGINT, 0, false);
   case SQL_FN_SUM:
   case SQL_FN_AVG: {
     const sql_type *t = arg_t(e, 0);

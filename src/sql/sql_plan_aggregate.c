@@ -30,12 +30,16 @@ typedef struct agg_plan {
   sql_expr **aggs; /* the distinct aggregate calls found */
   /* window aggregation: which group entries are window_start / window_end / window_time */
   int wstart, wend, wtime;
+  sqlq_grouping *g;       /* the grouping sets */
+  sqlq_expand_keys *k;    /* the keys against them ($e), once the aggregation is built */
+  const sql_type **types; /* the aggregation's output types */
 } agg_plan;
 
 static int collect_aggs(sql_planner *p, agg_plan *a, const sql_expr *e) {
   if (!e) return 0;
   if (e->kind == SQL_E_CAST) return collect_aggs(p, a, e->u.cast.arg);
   if (e->kind != SQL_E_CALL) return 0;
+  if (sqlq_is_grouping_fn(e)) return sqlq_check_grouping_fn(p, a->g, e);
   if (!e->aggregate) {
     for (int i = 0; i < e->u.call.nargs; i++) {
       int rc = collect_aggs(p, a, e->u.call.args[i]);
@@ -64,7 +68,8 @@ static sql_expr *over_agg(sql_planner *p, const agg_plan *a, const int *map_grou
                           const int *map_agg, const sql_expr *e, int *bad) {
   for (int i = 0; i < a->ngroup; i++)
     if (map_group[i] >= 0 && sql_expr_equal(a->group[i], e))
-      return sql_expr_column(p->arena, map_group[i], e->type);
+      return sql_expr_column(p->arena, map_group[i], a->types[map_group[i]]);
+  if (sqlq_is_grouping_fn(e)) return sqlq_grouping_value(p, a->g, a->k, e);
   if (e->kind == SQL_E_CALL && e->aggregate)
     for (int i = 0; i < a->naggs; i++)
       if (sql_expr_equal(a->aggs[i], e)) return sql_expr_column(p->arena, map_agg[i], e->type);
@@ -133,25 +138,12 @@ const char *sqlq_numbered(sql_planner *p, const char *prefix, int i) {
 /* GROUP BY (plain or over a window table function), HAVING and the select list over it. */
 int sqlq_plan_aggregate(sql_planner *p, const sql_node *sel, const from_item *f, const sql_scope *s,
                         select_list *items, sql_expr *having, sql_rel **out) {
-  agg_plan a = {.wstart = -1, .wend = -1, .wtime = -1};
-  const sql_list *gb = &sel->u.select.group_by;
-  a.group = sql_arena_alloc(p->arena, sizeof *a.group * (size_t)(gb->n + 1));
-  if (!a.group) return sqlq_oom(p);
-  for (int i = 0; i < gb->n; i++) {
-    if (gb->v[i]->kind == SQL_GROUPING)
-      return sql_plan_fail(p, gb->v[i], true,
-                           "GROUPING SETS, ROLLUP and CUBE are not supported by Spate's SQL "
-                           "planner yet");
-    sql_expr *e = NULL;
-    int rc = sqlq_validate(p, gb->v[i], s, &e);
-    if (rc) return rc;
-    if (sqlq_has_aggregate(e))
-      return sql_plan_fail(p, gb->v[i], false,
-                           "Aggregate expression is illegal in GROUP BY clause");
-    bool dup = false;
-    for (int j = 0; j < a.ngroup; j++) dup |= sql_expr_equal(a.group[j], e);
-    if (!dup) a.group[a.ngroup++] = e;
-  }
+  sqlq_grouping g;
+  int rc0 = sqlq_grouping_sets(p, sel, s, &g);
+  if (rc0) return rc0;
+  agg_plan a = {.wstart = -1, .wend = -1, .wtime = -1, .g = &g};
+  a.ngroup = g.ngroup;
+  a.group = g.group;
   for (int i = 0; i < items->n; i++) {
     int rc = collect_aggs(p, &a, items->exprs[i]);
     if (rc) return rc;
@@ -171,11 +163,16 @@ int sqlq_plan_aggregate(sql_planner *p, const sql_node *sel, const from_item *f,
         if (c == n + 1) a.wend = i;
         if (c == n + 2) a.wtime = i;
       }
-    if (a.wstart < 0 || a.wend < 0)
-      return sql_plan_fail(p, sel, true,
-                           "A window table function is only supported under an aggregation "
-                           "grouped by window_start and window_end");
-    windowed = true;
+    /* not grouped by the window: a plain aggregation over the function's rows */
+    windowed = a.wstart >= 0 && a.wend >= 0;
+    if (!windowed) a.wstart = a.wend = a.wtime = -1;
+    for (int st = 0; windowed && st < g.nsets; st++)
+      for (int i = 0; i < a.ngroup; i++)
+        if ((i == a.wstart || i == a.wend || i == a.wtime) && !(g.sets[st] & (1ull << i)))
+          return sql_plan_fail(p, g.nodes[i], false,
+                               "Window aggregations with GROUPING SETS, ROLLUP or CUBE require "
+                               "window_start and window_end in the GROUP BY clause, not in the "
+                               "GROUPING SETS, ROLLUP or CUBE");
   }
   /* the calc before the aggregation: group keys, then the aggregates' arguments and filters */
   sql_rel *below = windowed ? in->inputs[0] : in;
@@ -291,6 +288,39 @@ int sqlq_plan_aggregate(sql_planner *p, const sql_node *sel, const from_item *f,
                            "A SESSION window aggregation must group by exactly its PARTITION BY "
                            "columns (besides window_start and window_end) in Spate yet");
   }
+  /* grouping sets: an expand below the aggregation, its $e one more key */
+  sqlq_expand_keys ek = {.nkeys = nk, .keys = keys, .nsets = g.nsets, .ecol = -1};
+  ek.key_of = sql_arena_alloc(p->arena, sizeof *ek.key_of * (size_t)(a.ngroup + 1));
+  ek.ids = sql_arena_alloc(p->arena, sizeof *ek.ids * (size_t)(g.nsets + 1));
+  if (!ek.key_of || !ek.ids) return sqlq_oom(p);
+  for (int i = 0; i < a.ngroup; i++) ek.key_of[i] = map_group[i];
+  for (int st = 0; st < g.nsets; st++) {
+    for (int i = 0; i < a.ngroup; i++)
+      if (ek.key_of[i] >= 0 && !(g.sets[st] & (1ull << i)))
+        ek.ids[st] |= 1ull << (nk - 1 - ek.key_of[i]);
+    if (g.dup[st] > 0) { /* a copy of a set: its number above the key bits */
+      if (nk > 48 || g.dup[st] >= 1 << 15)
+        return sql_plan_fail(p, sel, true, "Too many copies of a grouping set");
+      ek.ids[st] |= (uint64_t)g.dup[st] << nk;
+    }
+  }
+  sql_rel *aggin = pre;
+  if (g.nsets > 1) {
+    if (windowed && in->u.tvf.window == SQL_WINDOW_SESSION)
+      return sql_plan_fail(p, sel, true,
+                           "GROUPING SETS, ROLLUP and CUBE over a SESSION window are not "
+                           "supported by Spate's SQL planner yet");
+    aggin = sqlq_new_expand(p, pre, &ek);
+    int *k2 = sql_arena_alloc(p->arena, sizeof *k2 * (size_t)(nk + 2));
+    if (!aggin || !k2) return sqlq_oom(p);
+    memcpy(k2, keys, sizeof *k2 * (size_t)nk);
+    k2[nk] = np; /* $e, the expand's last column */
+    ek.ecol = nk;
+    ek.etype = aggin->types[np];
+    keys = k2;
+    nk++;
+  }
+  a.k = &ek;
   if (windowed) {
     nout = nk + 3 + a.naggs;
     agg = sql_rel_new(p, SQL_REL_WINDOW_AGG, nout, 1);
@@ -301,6 +331,9 @@ int sqlq_plan_aggregate(sql_planner *p, const sql_node *sel, const from_item *f,
     agg->u.window.size = in->u.tvf.size;
     agg->u.window.slide = in->u.tvf.slide;
     agg->u.window.offset = in->u.tvf.offset;
+    memcpy(agg->u.window.quals, in->u.tvf.quals, sizeof agg->u.window.quals);
+    agg->u.window.has_offset = in->u.tvf.has_offset;
+    agg->u.window.tvf = in;
     agg->u.window.ngroup = nk;
     agg->u.window.group = keys;
     agg->u.window.naggs = a.naggs;
@@ -327,10 +360,10 @@ int sqlq_plan_aggregate(sql_planner *p, const sql_node *sel, const from_item *f,
     for (int i = 0; i < a.naggs; i++) map_agg[i] = nk + i;
     agg->updating = true;
   }
-  agg->inputs[0] = pre;
+  agg->inputs[0] = aggin;
   for (int j = 0; j < nk; j++) {
-    agg->names[j] = pre->names[keys[j]];
-    agg->types[j] = pre->types[keys[j]];
+    agg->names[j] = aggin->names[keys[j]];
+    agg->types[j] = aggin->types[keys[j]];
   }
   int off = windowed ? nk + 3 : nk;
   for (int i = 0; i < a.naggs; i++) {
@@ -338,6 +371,7 @@ int sqlq_plan_aggregate(sql_planner *p, const sql_node *sel, const from_item *f,
     agg->types[off + i] = calls[i].type;
   }
   /* the select list and HAVING over the aggregation */
+  a.types = agg->types;
   sql_rel *post = sqlq_new_calc(p, agg, items->n);
   if (!post) return sqlq_oom(p);
   for (int i = 0; i < items->n; i++) {
@@ -348,6 +382,7 @@ int sqlq_plan_aggregate(sql_planner *p, const sql_node *sel, const from_item *f,
       return sql_plan_fail(p, sqlq_item_expr(items->nodes[i]), false,
                            "Expression '%s' is not being grouped", in->names[bad]);
     }
+    if (sqlq_renull(p, e)) return sqlq_oom(p);
     sqlq_calc_set(post, i, e, items->names[i]);
   }
   if (having) {
@@ -358,6 +393,7 @@ int sqlq_plan_aggregate(sql_planner *p, const sql_node *sel, const from_item *f,
       return sql_plan_fail(p, sel->u.select.having, false, "Expression '%s' is not being grouped",
                            in->names[bad]);
     }
+    if (sqlq_renull(p, post->u.calc.filter)) return sqlq_oom(p);
   }
   *out = post;
   return 0;

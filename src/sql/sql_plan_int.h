@@ -47,4 +47,41 @@ int sqlq_plan_window_tvf(sql_planner *p, const sql_node *tf, from_item *f);
 int sqlq_plan_aggregate(sql_planner *p, const sql_node *sel, const from_item *f, const sql_scope *s,
                         select_list *items, sql_expr *having, sql_rel **out);
 int sqlq_plan_distinct(sql_planner *p, sql_rel *in, sql_rel **out);
+
+/* sql_plan_grouping.c: GROUP BY's grouping sets and the grouping functions. */
+typedef struct sqlq_grouping {
+  int ngroup;
+  sql_expr **group;       /* the distinct group expressions, in order of first appearance */
+  const sql_node **nodes; /* where each was written */
+  int nsets;
+  uint64_t *sets; /* per set, bit i: group expression i is in it; in Calcite's order */
+  int *dup;       /* per set: its copy number (GROUP_ID), 0 for a set's first listing */
+} sqlq_grouping;
+/* The group expressions and grouping sets of sel's GROUP BY, validated over s. Plain GROUP BY
+ * a, b gives one set of every expression. */
+int sqlq_grouping_sets(sql_planner *p, const sql_node *sel, const sql_scope *s, sqlq_grouping *g);
+/* The aggregation's keys against the grouping sets: the keys (columns of the calc below),
+ * key_of[i] the key of group expression i (-1: window_start, window_end or window_time, which
+ * are in every set), ids[s] the expand id of set s, ecol the aggregation's output column of $e
+ * (-1: one set, no expand). */
+typedef struct sqlq_expand_keys {
+  int nkeys;
+  int *keys;
+  int *key_of;
+  int nsets;
+  uint64_t *ids;
+  int ecol;
+  const sql_type *etype;
+} sqlq_expand_keys;
+/* An expand over in (SQL_REL_EXPAND): in's columns, keys absent from a set nullable, then $e. */
+sql_rel *sqlq_new_expand(sql_planner *p, sql_rel *in, const sqlq_expand_keys *k);
+bool sqlq_is_grouping_fn(const sql_expr *e);
+/* Checks that the arguments of grouping function e are group expressions (Calcite's message). */
+int sqlq_check_grouping_fn(sql_planner *p, const sqlq_grouping *g, const sql_expr *e);
+/* Grouping function e over the aggregation's output: a constant, or a CASE over $e. */
+sql_expr *sqlq_grouping_value(sql_planner *p, const sqlq_grouping *g, const sqlq_expand_keys *k,
+                              const sql_expr *e);
+/* Widens the types of e's calls and casts to nullable where an operand became nullable (a group
+ * key absent from a grouping set), as Calcite types them over the aggregation. */
+int sqlq_renull(sql_planner *p, sql_expr *e);
 #endif

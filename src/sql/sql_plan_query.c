@@ -66,6 +66,19 @@ void sqlq_calc_set(sql_rel *c, int i, sql_expr *e, const char *name) {
   if (e->kind == SQL_E_CALL && e->proctime) c->attrs[i] = SQL_ATTR_PROCTIME;
 }
 
+/* Whether e reads a column numbered from or above. */
+static bool reads_from(const sql_expr *e, int from) {
+  if (!e) return false;
+  if (e->kind == SQL_E_COLUMN) return e->u.column >= from;
+  if (e->kind == SQL_E_CAST) return reads_from(e->u.cast.arg, from);
+  if (e->kind == SQL_E_CALL) {
+    for (int i = 0; i < e->u.call.nargs; i++)
+      if (reads_from(e->u.call.args[i], from)) return true;
+    if (reads_from(e->u.call.filter, from)) return true;
+  }
+  return false;
+}
+
 /* ---- the columns a FROM item makes visible ---------------------------------------------------- */
 
 static int scope_of(sql_planner *p, const from_item *f, sql_scope *s) {
@@ -378,10 +391,6 @@ static int plan_select(sql_planner *p, const sql_node *sel, sql_rel **out) {
     rc = sqlq_set_quals(p, &f, NULL);
   }
   if (rc) return rc;
-  if (f.rel->kind == SQL_REL_WINDOW_TVF && sel->u.select.group_by.n == 0)
-    return sql_plan_fail(p, sel, true,
-                         "Window table functions are supported under a window aggregation "
-                         "(GROUP BY window_start, window_end, ...) only, yet");
   sql_scope s;
   rc = scope_of(p, &f, &s);
   if (rc) return rc;
@@ -395,18 +404,33 @@ static int plan_select(sql_planner *p, const sql_node *sel, sql_rel **out) {
                            "Aggregate expression is illegal in WHERE clause");
     rc = check_boolean(p, w, sel->u.select.where, "WHERE");
     if (rc) return rc;
-    if (rel->kind == SQL_REL_WINDOW_TVF)
+    /* under a GROUP BY over a window table function, a filter of the table's columns goes
+     * below the function (as Flink's optimizer pushes it), so that a window aggregation still
+     * finds the function under it */
+    bool grouped = rel->kind == SQL_REL_WINDOW_TVF && sel->u.select.group_by.n > 0;
+    bool below = grouped && !reads_from(w, rel->inputs[0]->ncols);
+    if (grouped && !below)
       return sql_plan_fail(p, sel->u.select.where, true,
-                           "WHERE over a window table function is not supported yet; filter "
-                           "in a view of the table instead");
-    sql_rel *c = sqlq_new_calc(p, rel, rel->ncols);
+                           "A filter on window_start, window_end or window_time under a window "
+                           "aggregation is not supported yet");
+    sql_rel *under = below ? rel->inputs[0] : rel;
+    sql_rel *c = sqlq_new_calc(p, under, under->ncols);
     if (!c) return sqlq_oom(p);
-    for (int i = 0; i < rel->ncols; i++) {
-      sql_expr *e = sql_expr_column(p->arena, i, rel->types[i]);
+    for (int i = 0; i < under->ncols; i++) {
+      sql_expr *e = sql_expr_column(p->arena, i, under->types[i]);
       if (!e) return sqlq_oom(p);
-      sqlq_calc_set(c, i, e, rel->names[i]);
+      sqlq_calc_set(c, i, e, under->names[i]);
     }
     c->u.calc.filter = w;
+    if (below) { /* a copy of the function over the filter */
+      sql_rel *tvf = sql_arena_alloc(p->arena, sizeof *tvf);
+      sql_rel **inputs = sql_arena_alloc(p->arena, sizeof *inputs);
+      if (!tvf || !inputs) return sqlq_oom(p);
+      *tvf = *rel;
+      inputs[0] = c;
+      tvf->inputs = inputs;
+      c = tvf;
+    }
     rel = c;
     f.rel = rel;
   }
@@ -425,6 +449,10 @@ static int plan_select(sql_planner *p, const sql_node *sel, sql_rel **out) {
     aggregating = sqlq_has_aggregate(items.exprs[i]);
   if (aggregating) {
     rc = sqlq_plan_aggregate(p, sel, &f, &s, &items, having, &rel);
+  } else if (f.rel->kind == SQL_REL_WINDOW_TVF && f.rel->u.tvf.window == SQL_WINDOW_SESSION) {
+    return sql_plan_fail(p, sel, true,
+                         "A SESSION window table function is only supported under a window "
+                         "aggregation in Spate yet");
   } else {
     sql_rel *c = sqlq_new_calc(p, rel, items.n);
     if (!c) return sqlq_oom(p);

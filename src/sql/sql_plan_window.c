@@ -18,7 +18,8 @@ static const sql_node *unnamed(const sql_node *a) {
 }
 
 /* An INTERVAL argument in milliseconds. */
-static int interval_arg(sql_planner *p, const sql_node *a, const char *what, int64_t *ms) {
+static int interval_arg(sql_planner *p, const sql_node *a, const char *what, int64_t *ms,
+                        sql_interval_qual *q) {
   sql_scope none = {NULL, 0};
   sql_expr *e = NULL;
   int rc = sqlq_validate(p, a, &none, &e);
@@ -30,6 +31,7 @@ static int interval_arg(sql_planner *p, const sql_node *a, const char *what, int
                          "such as INTERVAL '10' MINUTES",
                          what);
   *ms = e->u.lit.i;
+  *q = a->kind == SQL_LITERAL ? a->u.lit.qual : e->type->qual; /* as written: MINUTE */
   if (*ms <= 0 && strcmp(what, "offset") != 0)
     return sql_plan_fail(p, a, false, "The %s of a window must be positive", what);
   return 0;
@@ -99,17 +101,21 @@ int sqlq_plan_window_tvf(sql_planner *p, const sql_node *tf, from_item *f) {
   w->u.tvf.npartition = part->n;
   w->u.tvf.partition = pcols;
   int a = 2;
+  sql_interval_qual *q = w->u.tvf.quals;
   if (kind == SQL_WINDOW_HOP) {
-    rc = interval_arg(p, unnamed(args->v[a++]), "slide", &w->u.tvf.slide);
-    if (!rc) rc = interval_arg(p, unnamed(args->v[a++]), "size", &w->u.tvf.size);
+    rc = interval_arg(p, unnamed(args->v[a++]), "slide", &w->u.tvf.slide, &q[1]);
+    if (!rc) rc = interval_arg(p, unnamed(args->v[a++]), "size", &w->u.tvf.size, &q[0]);
   } else if (kind == SQL_WINDOW_CUMULATE) {
-    rc = interval_arg(p, unnamed(args->v[a++]), "step", &w->u.tvf.slide);
-    if (!rc) rc = interval_arg(p, unnamed(args->v[a++]), "size", &w->u.tvf.size);
+    rc = interval_arg(p, unnamed(args->v[a++]), "step", &w->u.tvf.slide, &q[1]);
+    if (!rc) rc = interval_arg(p, unnamed(args->v[a++]), "size", &w->u.tvf.size, &q[0]);
   } else {
     rc = interval_arg(p, unnamed(args->v[a++]), kind == SQL_WINDOW_SESSION ? "gap" : "size",
-                      &w->u.tvf.size);
+                      &w->u.tvf.size, &q[0]);
   }
-  if (!rc && a < args->n) rc = interval_arg(p, unnamed(args->v[a]), "offset", &w->u.tvf.offset);
+  if (!rc && a < args->n) {
+    rc = interval_arg(p, unnamed(args->v[a]), "offset", &w->u.tvf.offset, &q[2]);
+    w->u.tvf.has_offset = true;
+  }
   if (rc) return rc;
   if (kind == SQL_WINDOW_HOP && w->u.tvf.size % w->u.tvf.slide != 0)
     return sql_plan_fail(p, call, false,

@@ -36,6 +36,8 @@ typedef enum sql_rel_kind {
                          columns and window_start, window_end, window_time; planned only under
                          a window aggregation, which takes its place */
   SQL_REL_WINDOW_AGG, /* GROUP BY window_start, window_end over a window table function */
+  SQL_REL_EXPAND,     /* Flink's Expand under an aggregation of grouping sets: each row once per
+                         set, keys absent from it null, the set's id $e appended */
   SQL_REL_SINK,       /* INSERT INTO a table, or the client's collected result */
 } sql_rel_kind;
 
@@ -107,6 +109,8 @@ struct sql_rel {
       int64_t offset;
       int npartition; /* SESSION's PARTITION BY columns (of the input) */
       int *partition;
+      sql_interval_qual quals[3]; /* of the arguments as written: size (gap), slide/step, offset */
+      bool has_offset;
     } tvf;
     struct {
       sql_window_kind window;
@@ -114,6 +118,9 @@ struct sql_rel {
       bool proctime;       /* processing time (the column is PROCTIME()) */
       int64_t size, slide; /* ms: HOP's slide, CUMULATE's step; SESSION's gap is size */
       int64_t offset;
+      sql_interval_qual quals[3]; /* the table function's (tvf.quals) */
+      bool has_offset;
+      const sql_rel *tvf; /* the window table function it replaces (for EXPLAIN's tree) */
       int ngroup;
       int *group; /* input columns besides window_start/window_end */
       int naggs;
@@ -121,11 +128,25 @@ struct sql_rel {
       /* The output: group columns, window_start, window_end, window_time, aggregates. */
     } window;
     struct {
+      int nsets;
+      uint64_t *ids; /* per set: bit (nkeys - 1 - j) set when key j is nulled */
+      int nkeys;
+      int *keys; /* the input columns of the group keys */
+    } expand;
+    struct {
       const sql_table *table; /* NULL: the client's result */
       bool overwrite;
     } sink;
   } u;
 };
+
+/* Whether set's copy of a row has column col nulled in expand x. */
+static inline bool sql_rel_expand_nulls(const sql_rel *x, int set, int col) {
+  for (int j = 0; j < x->u.expand.nkeys; j++)
+    if (x->u.expand.keys[j] == col)
+      return (x->u.expand.ids[set] >> (x->u.expand.nkeys - 1 - j)) & 1;
+  return false;
+}
 
 /* A planning context: the session's catalog and configuration, the arena of the plan, the first
  * error and where it points. */

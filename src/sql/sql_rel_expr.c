@@ -243,6 +243,16 @@ static int fmt(const sql_expr *e, const char *const *names, sql_expr_style style
     rc = rc ? rc : addf(sb, " %s)", postfix_text(fn));
     return rc;
   }
+  if (fn == SQL_FN_IN && (e->u.call.flags & SQL_CALL_SEARCH) && n > 1) {
+    rc = add(sb, "SEARCH(");
+    rc = rc ? rc : fmt(e->u.call.args[0], names, style, sb);
+    rc = rc ? rc : add(sb, ", Sarg[");
+    for (int i = 1; !rc && i < n; i++) {
+      if (i > 1) rc = add(sb, ", ");
+      rc = rc ? rc : fmt(e->u.call.args[i], names, style, sb);
+    }
+    return rc ? rc : add(sb, "])");
+  }
   if (calcite && postfix(fn)) name = postfix_text(fn);
   if (fn == SQL_FN_NOT && !calcite) name = "NOT";
   rc = add(sb, name);

@@ -95,6 +95,32 @@ static const char *window_name(sql_window_kind k) {
   }
 }
 
+/* Flink's WindowSpec text: TUMBLE(time_col=[ts], size=[10 min]), HOP(..., size, slide), ... */
+static void window_desc(writer *w, sql_window_kind k, const char *time_col, int64_t size,
+                        int64_t slide, bool has_offset, int64_t offset) {
+  putf(w, "%s(time_col=[%s], ", window_name(k), time_col);
+  if (k == SQL_WINDOW_HOP) {
+    put(w, "size=[");
+    duration(w, size);
+    put(w, "], slide=[");
+    duration(w, slide);
+  } else if (k == SQL_WINDOW_CUMULATE) {
+    put(w, "max_size=[");
+    duration(w, size);
+    put(w, "], step=[");
+    duration(w, slide);
+  } else {
+    put(w, k == SQL_WINDOW_SESSION ? "gap=[" : "size=[");
+    duration(w, size);
+  }
+  if (has_offset) {
+    put(w, "], offset=[");
+    if (offset < 0) put(w, "-");
+    duration(w, offset < 0 ? -offset : offset);
+  }
+  put(w, "])");
+}
+
 /* ---- the abstract syntax tree ------------------------------------------------------------------- */
 
 static bool identity_projection(const sql_rel *r) {
@@ -108,6 +134,57 @@ static bool identity_projection(const sql_rel *r) {
 }
 
 static void logical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, bool top);
+
+/* An interval argument as Calcite prints it: 600000:INTERVAL MINUTE. */
+static void interval(writer *w, int64_t ms, const sql_interval_qual *q) {
+  putf(w, "%" PRId64 ":INTERVAL %s", ms, sql_unit_name(q->start));
+  if (q->end != SQL_UNIT_NONE && q->end != q->start) putf(w, " TO %s", sql_unit_name(q->end));
+}
+
+/* A column's type in Calcite's RecordType: its type name and time attribute. */
+static void record_field(writer *w, const sql_type *t, uint8_t attr, const char *name) {
+  char buf[256];
+  sql_type nn = *t;
+  nn.nullable = true;
+  if (t->kind == SQL_T_TIMESTAMP_LTZ)
+    snprintf(buf, sizeof buf, "TIMESTAMP_LTZ(%d)", t->precision);
+  else
+    sql_calcite_type_name(&nn, buf, sizeof buf);
+  putf(w, "%s%s %s", buf,
+       attr == SQL_ATTR_ROWTIME    ? " *ROWTIME*"
+       : attr == SQL_ATTR_PROCTIME ? " *PROCTIME*"
+                                   : "",
+       name);
+}
+
+/* The LogicalTableFunctionScan line of window table function f, its time column numbered col. */
+static void invocation(writer *w, const sql_rel *f, int col) {
+  sql_window_kind k = f->u.tvf.window;
+  putf(w, "LogicalTableFunctionScan(invocation=[%s(", window_name(k));
+  if (f->u.tvf.npartition > 0) {
+    put(w, "PARTITION BY(");
+    for (int i = 0; i < f->u.tvf.npartition; i++)
+      putf(w, "%s$%d", i ? ", " : "", f->u.tvf.partition[i]);
+    put(w, "), ");
+  }
+  putf(w, "DESCRIPTOR($%d), ", col);
+  if (k == SQL_WINDOW_HOP || k == SQL_WINDOW_CUMULATE) {
+    interval(w, f->u.tvf.slide, &f->u.tvf.quals[1]);
+    put(w, ", ");
+  }
+  interval(w, f->u.tvf.size, &f->u.tvf.quals[0]);
+  if (f->u.tvf.has_offset) {
+    put(w, ", ");
+    interval(w, f->u.tvf.offset, &f->u.tvf.quals[2]);
+  }
+  put(w, ")], rowType=[RecordType(");
+  const sql_rel *in = f->inputs[0];
+  for (int i = 0; i < f->ncols; i++) {
+    if (i) put(w, ", ");
+    record_field(w, f->types[i], i < in->ncols ? in->attrs[i] : f->attrs[i], f->names[i]);
+  }
+  put(w, ")])\n");
+}
 
 static void children(writer *w, const sql_rel *r, sp_strbuf *prefix) {
   for (int i = 0; i < r->ninputs; i++) logical(w, r->inputs[i], prefix, i == r->ninputs - 1, false);
@@ -131,6 +208,11 @@ static void pop(sp_strbuf *prefix, size_t saved) {
 
 static void logical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, bool top) {
   size_t saved;
+  /* an expand is physical: the aggregation above it prints its grouping sets */
+  if (r->kind == SQL_REL_EXPAND) {
+    logical(w, r->inputs[0], prefix, last, top);
+    return;
+  }
   line_start(w, prefix, last, top);
   switch (r->kind) {
   case SQL_REL_SCAN:
@@ -197,9 +279,25 @@ static void logical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, b
     const int *g = win ? r->u.window.group : r->u.agg.group;
     int na = win ? r->u.window.naggs : r->u.agg.naggs;
     const sql_agg_call *aggs = win ? r->u.window.aggs : r->u.agg.aggs;
+    const sql_rel *x = r->inputs[0]->kind == SQL_REL_EXPAND ? r->inputs[0] : NULL;
+    if (x) ng--; /* $e is the last key */
     put(w, "LogicalAggregate(group=[{");
     for (int i = 0; i < ng; i++) putf(w, "%s%d", i ? ", " : "", g[i]);
     put(w, "}]");
+    if (x) {
+      put(w, ", groups=[[");
+      for (int s = 0; s < x->u.expand.nsets; s++) {
+        put(w, s ? ", {" : "{");
+        bool first = true;
+        for (int i = 0; i < ng; i++)
+          if (!sql_rel_expand_nulls(x, s, g[i])) {
+            putf(w, "%s%d", first ? "" : ", ", g[i]);
+            first = false;
+          }
+        put(w, "}");
+      }
+      put(w, "]]");
+    }
     for (int i = 0; i < na; i++) {
       putf(w, ", %s=[", aggs[i].name);
       agg_call(w, &aggs[i], r->inputs[0], true);
@@ -209,11 +307,7 @@ static void logical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, b
     if (win) {
       push(prefix, last, top, &saved);
       line_start(w, prefix, true, false);
-      putf(w, "LogicalTableFunctionScan(invocation=[%s(DESCRIPTOR($%d), ",
-           window_name(r->u.window.window), r->u.window.time_col);
-      if (r->u.window.window == SQL_WINDOW_HOP || r->u.window.window == SQL_WINDOW_CUMULATE)
-        putf(w, "%" PRId64 ":INTERVAL, ", r->u.window.slide);
-      putf(w, "%" PRId64 ":INTERVAL)])\n", r->u.window.size);
+      invocation(w, r->u.window.tvf, r->u.window.time_col);
       size_t s2;
       push(prefix, true, false, &s2);
       children(w, r, prefix);
@@ -223,10 +317,8 @@ static void logical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, b
     }
     break;
   }
-  case SQL_REL_WINDOW_TVF:
-    putf(w, "LogicalTableFunctionScan(invocation=[%s(DESCRIPTOR($%d))])\n",
-         window_name(r->u.tvf.window), r->u.tvf.time_col);
-    break;
+  case SQL_REL_EXPAND: break; /* printed through, above */
+  case SQL_REL_WINDOW_TVF: invocation(w, r, r->u.tvf.time_col); break;
   case SQL_REL_SINK:
     if (r->u.sink.table) {
       put(w, "LogicalSink(table=[");
@@ -332,23 +424,10 @@ static void physical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, 
       put(w, "], ");
     }
     if (win) {
-      putf(w, "window=[%s(%s=[%s], ", window_name(r->u.window.window),
-           r->u.window.proctime ? "time_col" : "time_col", in->names[r->u.window.time_col]);
-      if (r->u.window.window == SQL_WINDOW_HOP) {
-        put(w, "size=[");
-        duration(w, r->u.window.size);
-        put(w, "], slide=[");
-        duration(w, r->u.window.slide);
-      } else if (r->u.window.window == SQL_WINDOW_CUMULATE) {
-        put(w, "max_size=[");
-        duration(w, r->u.window.size);
-        put(w, "], step=[");
-        duration(w, r->u.window.slide);
-      } else {
-        put(w, r->u.window.window == SQL_WINDOW_SESSION ? "gap=[" : "size=[");
-        duration(w, r->u.window.size);
-      }
-      put(w, "])], ");
+      put(w, "window=[");
+      window_desc(w, r->u.window.window, in->names[r->u.window.time_col], r->u.window.size,
+                  r->u.window.slide, r->u.window.has_offset, r->u.window.offset);
+      put(w, "], ");
     }
     put(w, "select=[");
     for (int i = 0; i < ng; i++) putf(w, "%s%s", i ? ", " : "", in->names[g[i]]);
@@ -384,7 +463,23 @@ static void physical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, 
     return;
   }
   case SQL_REL_WINDOW_TVF:
-    putf(w, "WindowTableFunction(window=[%s])", window_name(r->u.tvf.window));
+    put(w, "WindowTableFunction(window=[");
+    window_desc(w, r->u.tvf.window, in->names[r->u.tvf.time_col], r->u.tvf.size, r->u.tvf.slide,
+                r->u.tvf.has_offset, r->u.tvf.offset);
+    put(w, "]");
+    break;
+  case SQL_REL_EXPAND:
+    put(w, "Expand(projects=[");
+    for (int s = 0; s < r->u.expand.nsets; s++) {
+      put(w, s ? ", {" : "{");
+      for (int c = 0; c < in->ncols; c++) {
+        if (c) put(w, ", ");
+        if (sql_rel_expand_nulls(r, s, c)) put(w, "null AS ");
+        put(w, in->names[c]);
+      }
+      putf(w, ", %" PRIu64 " AS $e}", r->u.expand.ids[s]);
+    }
+    put(w, "]");
     break;
   case SQL_REL_SINK:
     if (r->u.sink.table)

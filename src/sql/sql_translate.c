@@ -11,6 +11,8 @@
  *   aggregate    OP_SQL_GROUP_AGG behind a HASH edge on the group columns; a global one keyed on
  *                a constant column at parallelism 1, as Flink's singleton distribution
  *   window agg   OP_SQL_WINDOW_AGG likewise
+ *   expand       OP_SQL_CALC with one program per grouping set (Flink's Expand)
+ *   window TVF   OP_SQL_WINDOW_TVF: a window table function read on its own
  *   sink         the table factory's sink, or for the client every column cast to STRING and
  *                collected under SQL_RESULT_COLLECT
  * Operators are named by their line of the execution plan and get the uid "sql-<kind>-<n>", n
@@ -259,6 +261,83 @@ static int union_all(tr *t, const sql_rel *r, spate_stream **out) {
   return 0;
 }
 
+/* Flink's Expand: OP_SQL_CALC with one program per grouping set, each a projection of the input
+ * with the set's absent keys NULL and its id as $e; every program has the node's output schema. */
+static int expand(tr *t, const sql_rel *r, spate_stream **out) {
+  spate_stream *in = NULL;
+  int rc = translate(t, r->inputs[0], &in);
+  if (rc) return rc;
+  int n = r->u.expand.nsets, nc = r->ncols;
+  op_blob *blobs = sp_calloc((size_t)n, sizeof *blobs);
+  sql_expr **cols = sql_arena_alloc(t->p->arena, sizeof *cols * (size_t)(nc + 1));
+  if (!blobs || !cols) {
+    sp_free(blobs);
+    return SPATE_ENOMEM;
+  }
+  spate_schema *schema = NULL;
+  for (int s = 0; !rc && s < n; s++) {
+    for (int c = 0; !rc && c < nc - 1; c++) {
+      if (sql_rel_expand_nulls(r, s, c)) {
+        sql_expr *nl = sql_arena_alloc(t->p->arena, sizeof *nl);
+        if (!nl)
+          rc = SPATE_ENOMEM;
+        else {
+          nl->kind = SQL_E_LITERAL;
+          nl->type = r->types[c];
+          nl->u.lit.kind = SQL_LIT_NULL;
+          cols[c] = nl;
+        }
+      } else if (!(cols[c] = sql_expr_column(t->p->arena, c, r->types[c]))) {
+        rc = SPATE_ENOMEM;
+      }
+    }
+    sql_expr *id = rc ? NULL : sql_arena_alloc(t->p->arena, sizeof *id);
+    if (!rc && !id) rc = SPATE_ENOMEM;
+    if (rc) break;
+    id->kind = SQL_E_LITERAL;
+    id->type = r->types[nc - 1];
+    id->u.lit.kind = SQL_LIT_INTEGER;
+    id->u.lit.i = (int64_t)r->u.expand.ids[s];
+    cols[nc - 1] = id;
+    uint8_t *prog = NULL;
+    size_t len = 0;
+    spate_schema *ps = NULL;
+    sql_verror verr = {0};
+    rc = sql_compile_calc(in->schema, r->updating, t->tz, NULL, cols, r->names, nc, &prog, &len,
+                          &ps, &verr);
+    if (rc == SPATE_EINVAL && !t->p->err.msg[0]) {
+      t->p->err = verr;
+      t->p->table_error = true;
+    }
+    if (rc) break;
+    blobs[s] = (op_blob){prog, (uint32_t)len};
+    if (!schema) {
+      schema = ps;
+    } else {
+      bool same = schema_equal(ps, schema);
+      schema_unref(ps);
+      if (!same) rc = fail_msg(t, "the programs of an Expand differ in their output types");
+    }
+  }
+  spate_stream *x = NULL;
+  if (!rc && !api_keep_schema(t->env, schema)) {
+    schema = NULL;
+    rc = fail_env(t);
+  } else if (rc && schema) {
+    schema_unref(schema);
+  }
+  if (!rc && !(x = api_one_input(in, OP_SQL_CALC, "sql", "Expand", NULL, schema))) rc = fail_env(t);
+  if (!rc) {
+    op_sql_calc_params params = {.program = {(uint32_t)n, blobs}};
+    if (!api_set_params(t->env, x->node, &params)) rc = fail_env(t);
+  }
+  for (int s = 0; s < n; s++) sp_free((void *)blobs[s].data);
+  sp_free(blobs);
+  if (rc) return rc;
+  *out = x;
+  return name_node(t, x->node, r, "expand");
+}
+
 /* The aggregate calls as the operators' parallel lists. */
 typedef struct agg_lists {
   int32_t *kinds, *args, *distinct, *filters;
@@ -401,6 +480,47 @@ static int window_agg(tr *t, const sql_rel *r, spate_stream **out) {
   return name_node(t, s->node, r, "window-aggregate");
 }
 
+/* A window table function on its own: OP_SQL_WINDOW_TVF, the input's columns (as the input
+ * stream has them) and the three window columns. */
+static int window_tvf(tr *t, const sql_rel *r, spate_stream **out) {
+  const sql_rel *below = r->inputs[0];
+  spate_stream *in = NULL;
+  int rc = translate(t, below, &in);
+  if (rc) return rc;
+  if (r->u.tvf.window == SQL_WINDOW_SESSION)
+    return fail_msg(t,
+                    "A SESSION window table function is only supported under a window "
+                    "aggregation in Spate yet");
+  int n = below->ncols;
+  const sql_type **types = sql_arena_alloc(t->p->arena, sizeof *types * (size_t)(r->ncols + 1));
+  if (!types) return SPATE_ENOMEM;
+  for (int i = 0; i < r->ncols; i++) {
+    bool nullable = i < n ? in->schema->fields[i].nullable : false;
+    if (!(types[i] = sql_type_with_nullable(r->types[i], nullable, t->p->arena)))
+      return SPATE_ENOMEM;
+  }
+  char err[512];
+  spate_schema *schema = NULL;
+  rc = sql_row_schema(r->names, types, r->ncols, false, &schema, err, sizeof err);
+  if (rc) return rc == SPATE_ENOMEM ? rc : fail_msg(t, err);
+  if (!api_keep_schema(t->env, schema)) return fail_env(t);
+  spate_stream *s =
+      api_one_input(in, OP_SQL_WINDOW_TVF, "sql", "WindowTableFunction", NULL, schema);
+  if (!s) return fail_env(t);
+  sql_window_kind k = r->u.tvf.window;
+  op_sql_window_tvf_params params = {
+      .window = (uint8_t)k,
+      .size = r->u.tvf.size,
+      .slide = k == SQL_WINDOW_HOP ? r->u.tvf.slide : 0,
+      .step = k == SQL_WINDOW_CUMULATE ? r->u.tvf.slide : 0,
+      .offset = r->u.tvf.offset,
+      .time_field = r->u.tvf.proctime ? -1 : r->u.tvf.time_col,
+  };
+  if (!api_set_params(t->env, s->node, &params)) return fail_env(t);
+  *out = s;
+  return name_node(t, s->node, r, "window-table-function");
+}
+
 /* A stream that is one node (a union is not): a pass-through calc where needed. */
 static int real_node(tr *t, spate_stream *in, const sql_rel *r, spate_stream **out) {
   if (in->node >= 0) {
@@ -466,13 +586,11 @@ static int translate(tr *t, const sql_rel *r, spate_stream **out) {
   case SQL_REL_UNION: return union_all(t, r, out);
   case SQL_REL_AGGREGATE: return aggregate(t, r, out);
   case SQL_REL_WINDOW_AGG: return window_agg(t, r, out);
+  case SQL_REL_EXPAND: return expand(t, r, out);
   case SQL_REL_SINK: return sink(t, r, out);
-  case SQL_REL_WINDOW_TVF: break;
+  case SQL_REL_WINDOW_TVF: return window_tvf(t, r, out);
   }
-  return sql_plan_fail(t->p, NULL, true,
-                       "relation %d cannot run: a window table function outside "
-                       "a window aggregation",
-                       r->id);
+  return sql_plan_fail(t->p, NULL, true, "relation %d cannot run", r->id);
 }
 
 int sql_translate(sql_planner *p, const sql_rel *root, spate_env *env) {

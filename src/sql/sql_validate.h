@@ -137,6 +137,10 @@ typedef enum sql_fn {
   SQL_FN_MIN,
   SQL_FN_MAX,
   SQL_FN_AVG,
+  /* grouping functions: aggregates to the validator, the planner's CASE over the expand id */
+  SQL_FN_GROUPING,
+  SQL_FN_GROUPING_ID,
+  SQL_FN_GROUP_ID,
   SQL_FN_COUNT_
 } sql_fn;
 
@@ -145,6 +149,7 @@ enum {
   SQL_CALL_SYMMETRIC = 2, /* BETWEEN SYMMETRIC */
   SQL_CALL_DISTINCT = 4,  /* an aggregate over distinct values */
   SQL_CALL_STAR = 8,      /* COUNT(*) */
+  SQL_CALL_SEARCH = 16,   /* an IN the planner made: printed as Calcite's SEARCH(x, Sarg[...]) */
 };
 
 typedef enum sql_expr_kind {

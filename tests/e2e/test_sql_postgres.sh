@@ -10,7 +10,8 @@
 # psql, and the two results must be equal as multisets of rows (support/sql_pg_compare.py:
 # Spate's changelog applied for updating queries, numbers compared by value, TRUE/FALSE for t/f). Where Flink's semantics differ from PostgreSQL's the query
 # table gives PostgreSQL the equivalent SQL: AVG of an integer column is Flink's integer average
-# (SUM / COUNT, truncated toward zero), window TVFs are date_bin or generate_series joins.
+# (SUM / COUNT, truncated toward zero), window TVFs are date_bin or generate_series joins (also
+# read on their own), GROUPING_ID is PostgreSQL's GROUPING of several arguments.
 # SQL_PG_QUERIES (a space-separated list of query numbers) runs only those queries, and
 # SQL_PG_QUERY_FILE the queries of another file of that format.
 #

@@ -8,7 +8,9 @@
 #   parallelism 1 the order of a changelog is deterministic, so it is compared line by line.
 # - The Bid table of the "Windowing TVF" and "Window Aggregation" pages: TUMBLE, HOP, CUMULATE
 #   and SESSION window aggregations give the documented window rows (the bounded source's final
-#   watermark fires every window).
+#   watermark fires every window); GROUPING SETS, ROLLUP and CUBE over them, and the documented
+#   rows of TUMBLE, HOP and CUMULATE read on their own; the plans (EXPLAIN) of an Expand under
+#   an aggregation and of a window table function, as Flink prints them.
 # - Flink's plans (EXPLAIN) of projection and filter push-down: a filesystem scan reading only
 #   the columns used and offered the condition, a projection below the watermark assigner and
 #   into UNION ALL inputs, datagen reading every column; a CSV column not read is not parsed.
@@ -366,6 +368,107 @@ LogicalProject(window_start=[$0], window_end=[$1], total_price=[$3])
 +- LogicalAggregate(group=[{}], total_price=[SUM($1)])
    +- LogicalTableFunctionScan(invocation=[TUMBLE(DESCRIPTOR($0), 600000:INTERVAL)])
       +- LogicalProject(bidtime=[$0], price=[$1])
+# --- GROUPING SETS, ROLLUP, CUBE and window table functions on their own -----------------------
+# Window Aggregation > GROUPING SETS: the documented rows (a NULL supplier_id for the empty set),
+# in the order the windows fire.
+query bid_grouping_sets <<'EOF'
+SELECT window_start, window_end, supplier_id, SUM(price) AS price
+  FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES))
+  GROUP BY window_start, window_end, GROUPING SETS ((supplier_id), ());
+EOF
+check bid_grouping_sets 0 <<'EOF'
+Spate SQL> SELECT window_start, window_end, supplier_id, SUM(price) AS price
+  FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES))
+  GROUP BY window_start, window_end, GROUPING SETS ((supplier_id), ());
++----+-------------------------+-------------------------+--------------------------------+--------------------------------+
+| op |            window_start |              window_end |                    supplier_id |                          price |
++----+-------------------------+-------------------------+--------------------------------+--------------------------------+
+| +I | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 |                      supplier1 |                           6.00 |
+| +I | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 |                      supplier2 |                           5.00 |
+| +I | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 |                         <NULL> |                          11.00 |
+| +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 |                      supplier1 |                           1.00 |
+| +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 |                      supplier2 |                           9.00 |
+| +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 |                         <NULL> |                          10.00 |
++----+-------------------------+-------------------------+--------------------------------+--------------------------------+
+Received a total of 6 rows
+
+EOF
+
+# ROLLUP (supplier_id) is the same two grouping sets
+query bid_rollup <<'EOF'
+SELECT window_start, window_end, supplier_id, SUM(price) AS price
+  FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES))
+  GROUP BY window_start, window_end, ROLLUP (supplier_id);
+EOF
+check bid_rollup 0 <<'EOF'
+Spate SQL> SELECT window_start, window_end, supplier_id, SUM(price) AS price
+  FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES))
+  GROUP BY window_start, window_end, ROLLUP (supplier_id);
++----+-------------------------+-------------------------+--------------------------------+--------------------------------+
+| op |            window_start |              window_end |                    supplier_id |                          price |
++----+-------------------------+-------------------------+--------------------------------+--------------------------------+
+| +I | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 |                      supplier1 |                           6.00 |
+| +I | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 |                      supplier2 |                           5.00 |
+| +I | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 |                         <NULL> |                          11.00 |
+| +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 |                      supplier1 |                           1.00 |
+| +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 |                      supplier2 |                           9.00 |
+| +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 |                         <NULL> |                          10.00 |
++----+-------------------------+-------------------------+--------------------------------+--------------------------------+
+Received a total of 6 rows
+
+EOF
+
+# CUBE (supplier_id, item): four grouping sets per window
+query bid_cube <<'EOF'
+SELECT window_start, window_end, item, supplier_id, SUM(price) AS price
+  FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES))
+  GROUP BY window_start, window_end, CUBE (supplier_id, item);
+EOF
+check bid_cube 0 <<'EOF'
+Spate SQL> SELECT window_start, window_end, item, supplier_id, SUM(price) AS price
+  FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES))
+  GROUP BY window_start, window_end, CUBE (supplier_id, item);
++----+-------------------------+-------------------------+--------------------------------+--------------------------------+--------------------------------+
+| op |            window_start |              window_end |                           item |                    supplier_id |                          price |
++----+-------------------------+-------------------------+--------------------------------+--------------------------------+--------------------------------+
+| +I | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 |                              A |                      supplier1 |                           2.00 |
+| +I | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 |                              C |                      supplier1 |                           4.00 |
+| +I | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 |                              D |                      supplier2 |                           5.00 |
+| +I | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 |                              A |                         <NULL> |                           2.00 |
+| +I | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 |                              C |                         <NULL> |                           4.00 |
+| +I | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 |                              D |                         <NULL> |                           5.00 |
+| +I | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 |                         <NULL> |                      supplier1 |                           6.00 |
+| +I | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 |                         <NULL> |                      supplier2 |                           5.00 |
+| +I | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 |                         <NULL> |                         <NULL> |                          11.00 |
+| +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 |                              E |                      supplier1 |                           1.00 |
+| +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 |                              B |                      supplier2 |                           3.00 |
+| +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 |                              F |                      supplier2 |                           6.00 |
+| +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 |                              B |                         <NULL> |                           3.00 |
+| +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 |                              E |                         <NULL> |                           1.00 |
+| +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 |                              F |                         <NULL> |                           6.00 |
+| +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 |                         <NULL> |                      supplier1 |                           1.00 |
+| +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 |                         <NULL> |                      supplier2 |                           9.00 |
+| +I | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 |                         <NULL> |                         <NULL> |                          10.00 |
++----+-------------------------+-------------------------+--------------------------------+--------------------------------+--------------------------------+
+Received a total of 18 rows
+
+EOF
+
+# The plan as Flink's: an Expand with $e under the window aggregation
+query bid_grouping_sets_explain <<'EOF'
+EXPLAIN SELECT window_start, window_end, supplier_id, SUM(price) AS price
+  FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES))
+  GROUP BY window_start, window_end, GROUPING SETS ((supplier_id), ());
+EOF
+check bid_grouping_sets_explain 0 <<'EOF'
+Spate SQL> EXPLAIN SELECT window_start, window_end, supplier_id, SUM(price) AS price
+  FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES))
+  GROUP BY window_start, window_end, GROUPING SETS ((supplier_id), ());
+== Abstract Syntax Tree ==
+LogicalProject(window_start=[$2], window_end=[$3], supplier_id=[$0], price=[$5])
++- LogicalAggregate(group=[{0}], groups=[[{0}, {}]], price=[SUM($2)])
+   +- LogicalTableFunctionScan(invocation=[TUMBLE(DESCRIPTOR($1), 600000:INTERVAL MINUTE)], rowType=[RecordType(TIMESTAMP(3) *ROWTIME* bidtime, DECIMAL(10, 2) price, VARCHAR(2147483647) item, VARCHAR(2147483647) supplier_id, TIMESTAMP(3) window_start, TIMESTAMP(3) window_end, TIMESTAMP(3) *ROWTIME* window_time)])
+      +- LogicalProject(supplier_id=[$3], bidtime=[$0], price=[$1])
          +- LogicalWatermarkAssigner(rowtime=[bidtime], watermark=[-($0, 1000:INTERVAL SECOND)])
             +- LogicalTableScan(table=[[default_catalog, default_database, Bid]])
 
@@ -382,6 +485,22 @@ Calc(select=[window_start, window_end, total_price])
    +- Exchange(distribution=[single])
       +- WatermarkAssigner(rowtime=[bidtime], watermark=[(bidtime - 1000:INTERVAL SECOND)])
          +- TableSourceScan(table=[[default_catalog, default_database, Bid, project=[bidtime, price], metadata=[]]], fields=[bidtime, price])
+Calc(select=[window_start, window_end, supplier_id, price])
++- WindowAggregate(groupBy=[supplier_id, $e], window=[TUMBLE(time_col=[bidtime], size=[10 min])], select=[supplier_id, $e, SUM(price) AS price, start('w$) AS window_start, end('w$) AS window_end, rowtime('w$) AS window_time])
+   +- Exchange(distribution=[hash[supplier_id, $e]])
+      +- Expand(projects=[{supplier_id, bidtime, price, 0 AS $e}, {null AS supplier_id, bidtime, price, 1 AS $e}])
+         +- Calc(select=[supplier_id, bidtime, price])
+            +- WatermarkAssigner(rowtime=[bidtime], watermark=[-(bidtime, 1000:INTERVAL SECOND)])
+               +- TableSourceScan(table=[[default_catalog, default_database, Bid]], fields=[bidtime, price, item, supplier_id])
+
+== Optimized Execution Plan ==
+Calc(select=[window_start, window_end, supplier_id, price])
++- WindowAggregate(groupBy=[supplier_id, $e], window=[TUMBLE(time_col=[bidtime], size=[10 min])], select=[supplier_id, $e, SUM(price) AS price, start('w$) AS window_start, end('w$) AS window_end, rowtime('w$) AS window_time])
+   +- Exchange(distribution=[hash[supplier_id, $e]])
+      +- Expand(projects=[{supplier_id, bidtime, price, 0 AS $e}, {null AS supplier_id, bidtime, price, 1 AS $e}])
+         +- Calc(select=[supplier_id, bidtime, price])
+            +- WatermarkAssigner(rowtime=[bidtime], watermark=[(bidtime - 1000:INTERVAL SECOND)])
+               +- TableSourceScan(table=[[default_catalog, default_database, Bid]], fields=[bidtime, price, item, supplier_id])
 
 
 EOF
@@ -413,6 +532,113 @@ Union(all=[true], union=[a])
 :  +- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[and(>(a, 1), <>(c, _UTF-16LE'y':VARCHAR(2147483647) CHARACTER SET "UTF-16LE"))], project=[a, c], metadata=[]]], fields=[a, c])
 +- Calc(select=[a], where=[((a > 1) AND (c <> 'y'))])
    +- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[and(>(a, 1), <>(c, _UTF-16LE'y':VARCHAR(2147483647) CHARACTER SET "UTF-16LE"))], project=[a, c], metadata=[]]], fields=[a, c])
+# An updating GROUP BY ROLLUP: each click updates its user's row and the total's (NULL user).
+query clicks_rollup <<'EOF'
+SELECT `user`, COUNT(url) AS cnt, GROUPING(`user`) AS g FROM clicks GROUP BY ROLLUP (`user`);
+EOF
+check clicks_rollup 0 <<'EOF'
+Spate SQL> SELECT `user`, COUNT(url) AS cnt, GROUPING(`user`) AS g FROM clicks GROUP BY ROLLUP (`user`);
++----+--------------------------------+----------------------+----------------------+
+| op |                           user |                  cnt |                    g |
++----+--------------------------------+----------------------+----------------------+
+| +I |                           Mary |                    1 |                    0 |
+| +I |                         <NULL> |                    1 |                    1 |
+| +I |                            Bob |                    1 |                    0 |
+| -U |                         <NULL> |                    1 |                    1 |
+| +U |                         <NULL> |                    2 |                    1 |
+| -U |                           Mary |                    1 |                    0 |
+| +U |                           Mary |                    2 |                    0 |
+| -U |                         <NULL> |                    2 |                    1 |
+| +U |                         <NULL> |                    3 |                    1 |
+| +I |                            Liz |                    1 |                    0 |
+| -U |                         <NULL> |                    3 |                    1 |
+| +U |                         <NULL> |                    4 |                    1 |
+| -U |                            Bob |                    1 |                    0 |
+| +U |                            Bob |                    2 |                    0 |
+| -U |                         <NULL> |                    4 |                    1 |
+| +U |                         <NULL> |                    5 |                    1 |
+| -U |                           Mary |                    2 |                    0 |
+| +U |                           Mary |                    3 |                    0 |
+| -U |                         <NULL> |                    5 |                    1 |
+| +U |                         <NULL> |                    6 |                    1 |
++----+--------------------------------+----------------------+----------------------+
+Received a total of 20 rows
+
+EOF
+
+# GROUPING and GROUPING_ID over CUBE, with HAVING on GROUPING
+query bid_cube_grouping <<'EOF'
+SELECT supplier_id, item, SUM(price) AS p, GROUPING(supplier_id) AS gs,
+    GROUPING_ID(supplier_id, item) AS gid
+  FROM Bid GROUP BY CUBE (supplier_id, item) HAVING GROUPING(item) = 1;
+EOF
+check bid_cube_grouping 0 <<'EOF'
+Spate SQL> SELECT supplier_id, item, SUM(price) AS p, GROUPING(supplier_id) AS gs,
+    GROUPING_ID(supplier_id, item) AS gid
+  FROM Bid GROUP BY CUBE (supplier_id, item) HAVING GROUPING(item) = 1;
++----+--------------------------------+--------------------------------+--------------------------------+----------------------+----------------------+
+| op |                    supplier_id |                           item |                              p |                   gs |                  gid |
++----+--------------------------------+--------------------------------+--------------------------------+----------------------+----------------------+
+| +I |                      supplier1 |                         <NULL> |                           4.00 |                    0 |                    1 |
+| +I |                         <NULL> |                         <NULL> |                           4.00 |                    1 |                    3 |
+| -U |                      supplier1 |                         <NULL> |                           4.00 |                    0 |                    1 |
+| +U |                      supplier1 |                         <NULL> |                           6.00 |                    0 |                    1 |
+| -U |                         <NULL> |                         <NULL> |                           4.00 |                    1 |                    3 |
+| +U |                         <NULL> |                         <NULL> |                           6.00 |                    1 |                    3 |
+| +I |                      supplier2 |                         <NULL> |                           5.00 |                    0 |                    1 |
+| -U |                         <NULL> |                         <NULL> |                           6.00 |                    1 |                    3 |
+| +U |                         <NULL> |                         <NULL> |                          11.00 |                    1 |                    3 |
+| -U |                      supplier2 |                         <NULL> |                           5.00 |                    0 |                    1 |
+| +U |                      supplier2 |                         <NULL> |                           8.00 |                    0 |                    1 |
+| -U |                         <NULL> |                         <NULL> |                          11.00 |                    1 |                    3 |
+| +U |                         <NULL> |                         <NULL> |                          14.00 |                    1 |                    3 |
+| -U |                      supplier1 |                         <NULL> |                           6.00 |                    0 |                    1 |
+| +U |                      supplier1 |                         <NULL> |                           7.00 |                    0 |                    1 |
+| -U |                         <NULL> |                         <NULL> |                          14.00 |                    1 |                    3 |
+| +U |                         <NULL> |                         <NULL> |                          15.00 |                    1 |                    3 |
+| -U |                      supplier2 |                         <NULL> |                           8.00 |                    0 |                    1 |
+| +U |                      supplier2 |                         <NULL> |                          14.00 |                    0 |                    1 |
+| -U |                         <NULL> |                         <NULL> |                          15.00 |                    1 |                    3 |
+| +U |                         <NULL> |                         <NULL> |                          21.00 |                    1 |                    3 |
++----+--------------------------------+--------------------------------+--------------------------------+----------------------+----------------------+
+Received a total of 21 rows
+
+EOF
+
+# The grouping functions as Flink's optimizer prints them: a CASE over $e
+query bid_cube_explain <<'EOF'
+EXPLAIN SELECT supplier_id, item, SUM(price) AS p, GROUPING(supplier_id) AS gs,
+    GROUPING_ID(supplier_id, item) AS gid
+  FROM Bid GROUP BY CUBE (supplier_id, item);
+EOF
+check bid_cube_explain 0 <<'EOF'
+Spate SQL> EXPLAIN SELECT supplier_id, item, SUM(price) AS p, GROUPING(supplier_id) AS gs,
+    GROUPING_ID(supplier_id, item) AS gid
+  FROM Bid GROUP BY CUBE (supplier_id, item);
+== Abstract Syntax Tree ==
+LogicalProject(supplier_id=[$0], item=[$1], p=[$3], gs=[CASE(SEARCH($2, Sarg[0, 1]), 0, 1)], gid=[CASE(=($2, 0), 0, =($2, 1), 1, =($2, 2), 2, 3)])
++- LogicalAggregate(group=[{0, 1}], groups=[[{0, 1}, {0}, {1}, {}]], p=[SUM($2)])
+   +- LogicalProject(supplier_id=[$3], item=[$2], price=[$1])
+      +- LogicalWatermarkAssigner(rowtime=[bidtime], watermark=[-($0, 1000:INTERVAL SECOND)])
+         +- LogicalTableScan(table=[[default_catalog, default_database, Bid]])
+
+== Optimized Physical Plan ==
+Calc(select=[supplier_id, item, p, CASE(SEARCH($e, Sarg[0, 1]), 0, 1) AS gs, CASE(=($e, 0), 0, =($e, 1), 1, =($e, 2), 2, 3) AS gid])
++- GroupAggregate(groupBy=[supplier_id, item, $e], select=[supplier_id, item, $e, SUM(price) AS p])
+   +- Exchange(distribution=[hash[supplier_id, item, $e]])
+      +- Expand(projects=[{supplier_id, item, price, 0 AS $e}, {supplier_id, null AS item, price, 1 AS $e}, {null AS supplier_id, item, price, 2 AS $e}, {null AS supplier_id, null AS item, price, 3 AS $e}])
+         +- Calc(select=[supplier_id, item, price])
+            +- WatermarkAssigner(rowtime=[bidtime], watermark=[-(bidtime, 1000:INTERVAL SECOND)])
+               +- TableSourceScan(table=[[default_catalog, default_database, Bid]], fields=[bidtime, price, item, supplier_id])
+
+== Optimized Execution Plan ==
+Calc(select=[supplier_id, item, p, CASE(SEARCH($e, Sarg[0, 1]), 0, 1) AS gs, CASE(($e = 0), 0, ($e = 1), 1, ($e = 2), 2, 3) AS gid])
++- GroupAggregate(groupBy=[supplier_id, item, $e], select=[supplier_id, item, $e, SUM(price) AS p])
+   +- Exchange(distribution=[hash[supplier_id, item, $e]])
+      +- Expand(projects=[{supplier_id, item, price, 0 AS $e}, {supplier_id, null AS item, price, 1 AS $e}, {null AS supplier_id, item, price, 2 AS $e}, {null AS supplier_id, null AS item, price, 3 AS $e}])
+         +- Calc(select=[supplier_id, item, price])
+            +- WatermarkAssigner(rowtime=[bidtime], watermark=[(bidtime - 1000:INTERVAL SECOND)])
+               +- TableSourceScan(table=[[default_catalog, default_database, Bid]], fields=[bidtime, price, item, supplier_id])
 
 
 EOF
@@ -435,7 +661,137 @@ Calc(select=[a], where=[>(a, 1)])
 == Optimized Execution Plan ==
 Calc(select=[a], where=[(a > 1)])
 +- TableSourceScan(table=[[default_catalog, default_database, gen]], fields=[a, b])
+# Windowing TVF > TUMBLE on its own: the documented rows
+query tvf_tumble <<'EOF'
+SELECT * FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES));
+EOF
+check tvf_tumble 0 <<'EOF'
+Spate SQL> SELECT * FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES));
++----+-------------------------+--------------+--------------------------------+--------------------------------+-------------------------+-------------------------+-------------------------+
+| op |                 bidtime |        price |                           item |                    supplier_id |            window_start |              window_end |             window_time |
++----+-------------------------+--------------+--------------------------------+--------------------------------+-------------------------+-------------------------+-------------------------+
+| +I | 2020-04-15 08:05:00.000 |         4.00 |                              C |                      supplier1 | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 | 2020-04-15 08:09:59.999 |
+| +I | 2020-04-15 08:07:00.000 |         2.00 |                              A |                      supplier1 | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 | 2020-04-15 08:09:59.999 |
+| +I | 2020-04-15 08:09:00.000 |         5.00 |                              D |                      supplier2 | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 | 2020-04-15 08:09:59.999 |
+| +I | 2020-04-15 08:11:00.000 |         3.00 |                              B |                      supplier2 | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 | 2020-04-15 08:19:59.999 |
+| +I | 2020-04-15 08:13:00.000 |         1.00 |                              E |                      supplier1 | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 | 2020-04-15 08:19:59.999 |
+| +I | 2020-04-15 08:17:00.000 |         6.00 |                              F |                      supplier2 | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 | 2020-04-15 08:19:59.999 |
++----+-------------------------+--------------+--------------------------------+--------------------------------+-------------------------+-------------------------+-------------------------+
+Received a total of 6 rows
 
+EOF
+
+# HOP on its own: the documented rows, each row's windows newest first as Flink's sliding window
+# assigner gives them (the page lists them oldest first).
+query tvf_hop <<'EOF'
+SELECT bidtime, price, item, window_start, window_end, window_time
+  FROM TABLE(HOP(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '5' MINUTES, INTERVAL '10' MINUTES));
+EOF
+check tvf_hop 0 <<'EOF'
+Spate SQL> SELECT bidtime, price, item, window_start, window_end, window_time
+  FROM TABLE(HOP(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '5' MINUTES, INTERVAL '10' MINUTES));
++----+-------------------------+--------------+--------------------------------+-------------------------+-------------------------+-------------------------+
+| op |                 bidtime |        price |                           item |            window_start |              window_end |             window_time |
++----+-------------------------+--------------+--------------------------------+-------------------------+-------------------------+-------------------------+
+| +I | 2020-04-15 08:05:00.000 |         4.00 |                              C | 2020-04-15 08:05:00.000 | 2020-04-15 08:15:00.000 | 2020-04-15 08:14:59.999 |
+| +I | 2020-04-15 08:05:00.000 |         4.00 |                              C | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 | 2020-04-15 08:09:59.999 |
+| +I | 2020-04-15 08:07:00.000 |         2.00 |                              A | 2020-04-15 08:05:00.000 | 2020-04-15 08:15:00.000 | 2020-04-15 08:14:59.999 |
+| +I | 2020-04-15 08:07:00.000 |         2.00 |                              A | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 | 2020-04-15 08:09:59.999 |
+| +I | 2020-04-15 08:09:00.000 |         5.00 |                              D | 2020-04-15 08:05:00.000 | 2020-04-15 08:15:00.000 | 2020-04-15 08:14:59.999 |
+| +I | 2020-04-15 08:09:00.000 |         5.00 |                              D | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 | 2020-04-15 08:09:59.999 |
+| +I | 2020-04-15 08:11:00.000 |         3.00 |                              B | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 | 2020-04-15 08:19:59.999 |
+| +I | 2020-04-15 08:11:00.000 |         3.00 |                              B | 2020-04-15 08:05:00.000 | 2020-04-15 08:15:00.000 | 2020-04-15 08:14:59.999 |
+| +I | 2020-04-15 08:13:00.000 |         1.00 |                              E | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 | 2020-04-15 08:19:59.999 |
+| +I | 2020-04-15 08:13:00.000 |         1.00 |                              E | 2020-04-15 08:05:00.000 | 2020-04-15 08:15:00.000 | 2020-04-15 08:14:59.999 |
+| +I | 2020-04-15 08:17:00.000 |         6.00 |                              F | 2020-04-15 08:15:00.000 | 2020-04-15 08:25:00.000 | 2020-04-15 08:24:59.999 |
+| +I | 2020-04-15 08:17:00.000 |         6.00 |                              F | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 | 2020-04-15 08:19:59.999 |
++----+-------------------------+--------------+--------------------------------+-------------------------+-------------------------+-------------------------+
+Received a total of 12 rows
+
+EOF
+
+# CUMULATE on its own: the documented rows
+query tvf_cumulate <<'EOF'
+SELECT bidtime, price, item, window_start, window_end, window_time
+  FROM TABLE(CUMULATE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '2' MINUTES, INTERVAL '10' MINUTES));
+EOF
+check tvf_cumulate 0 <<'EOF'
+Spate SQL> SELECT bidtime, price, item, window_start, window_end, window_time
+  FROM TABLE(CUMULATE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '2' MINUTES, INTERVAL '10' MINUTES));
++----+-------------------------+--------------+--------------------------------+-------------------------+-------------------------+-------------------------+
+| op |                 bidtime |        price |                           item |            window_start |              window_end |             window_time |
++----+-------------------------+--------------+--------------------------------+-------------------------+-------------------------+-------------------------+
+| +I | 2020-04-15 08:05:00.000 |         4.00 |                              C | 2020-04-15 08:00:00.000 | 2020-04-15 08:06:00.000 | 2020-04-15 08:05:59.999 |
+| +I | 2020-04-15 08:05:00.000 |         4.00 |                              C | 2020-04-15 08:00:00.000 | 2020-04-15 08:08:00.000 | 2020-04-15 08:07:59.999 |
+| +I | 2020-04-15 08:05:00.000 |         4.00 |                              C | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 | 2020-04-15 08:09:59.999 |
+| +I | 2020-04-15 08:07:00.000 |         2.00 |                              A | 2020-04-15 08:00:00.000 | 2020-04-15 08:08:00.000 | 2020-04-15 08:07:59.999 |
+| +I | 2020-04-15 08:07:00.000 |         2.00 |                              A | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 | 2020-04-15 08:09:59.999 |
+| +I | 2020-04-15 08:09:00.000 |         5.00 |                              D | 2020-04-15 08:00:00.000 | 2020-04-15 08:10:00.000 | 2020-04-15 08:09:59.999 |
+| +I | 2020-04-15 08:11:00.000 |         3.00 |                              B | 2020-04-15 08:10:00.000 | 2020-04-15 08:12:00.000 | 2020-04-15 08:11:59.999 |
+| +I | 2020-04-15 08:11:00.000 |         3.00 |                              B | 2020-04-15 08:10:00.000 | 2020-04-15 08:14:00.000 | 2020-04-15 08:13:59.999 |
+| +I | 2020-04-15 08:11:00.000 |         3.00 |                              B | 2020-04-15 08:10:00.000 | 2020-04-15 08:16:00.000 | 2020-04-15 08:15:59.999 |
+| +I | 2020-04-15 08:11:00.000 |         3.00 |                              B | 2020-04-15 08:10:00.000 | 2020-04-15 08:18:00.000 | 2020-04-15 08:17:59.999 |
+| +I | 2020-04-15 08:11:00.000 |         3.00 |                              B | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 | 2020-04-15 08:19:59.999 |
+| +I | 2020-04-15 08:13:00.000 |         1.00 |                              E | 2020-04-15 08:10:00.000 | 2020-04-15 08:14:00.000 | 2020-04-15 08:13:59.999 |
+| +I | 2020-04-15 08:13:00.000 |         1.00 |                              E | 2020-04-15 08:10:00.000 | 2020-04-15 08:16:00.000 | 2020-04-15 08:15:59.999 |
+| +I | 2020-04-15 08:13:00.000 |         1.00 |                              E | 2020-04-15 08:10:00.000 | 2020-04-15 08:18:00.000 | 2020-04-15 08:17:59.999 |
+| +I | 2020-04-15 08:13:00.000 |         1.00 |                              E | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 | 2020-04-15 08:19:59.999 |
+| +I | 2020-04-15 08:17:00.000 |         6.00 |                              F | 2020-04-15 08:10:00.000 | 2020-04-15 08:18:00.000 | 2020-04-15 08:17:59.999 |
+| +I | 2020-04-15 08:17:00.000 |         6.00 |                              F | 2020-04-15 08:10:00.000 | 2020-04-15 08:20:00.000 | 2020-04-15 08:19:59.999 |
++----+-------------------------+--------------+--------------------------------+-------------------------+-------------------------+-------------------------+
+Received a total of 17 rows
+
+EOF
+
+# A window table function on its own plans to Flink's WindowTableFunction
+query tvf_explain <<'EOF'
+EXPLAIN SELECT item, window_start FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES)) WHERE price > 3;
+EOF
+check tvf_explain 0 <<'EOF'
+Spate SQL> EXPLAIN SELECT item, window_start FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES)) WHERE price > 3;
+== Abstract Syntax Tree ==
+LogicalProject(item=[$2], window_start=[$4])
++- LogicalFilter(condition=[>($1, 3)])
+   +- LogicalTableFunctionScan(invocation=[TUMBLE(DESCRIPTOR($0), 600000:INTERVAL MINUTE)], rowType=[RecordType(TIMESTAMP(3) *ROWTIME* bidtime, DECIMAL(10, 2) price, VARCHAR(2147483647) item, VARCHAR(2147483647) supplier_id, TIMESTAMP(3) window_start, TIMESTAMP(3) window_end, TIMESTAMP(3) *ROWTIME* window_time)])
+      +- LogicalWatermarkAssigner(rowtime=[bidtime], watermark=[-($0, 1000:INTERVAL SECOND)])
+         +- LogicalTableScan(table=[[default_catalog, default_database, Bid]])
+
+== Optimized Physical Plan ==
+Calc(select=[item, window_start], where=[>(price, 3)])
++- WindowTableFunction(window=[TUMBLE(time_col=[bidtime], size=[10 min])])
+   +- WatermarkAssigner(rowtime=[bidtime], watermark=[-(bidtime, 1000:INTERVAL SECOND)])
+      +- TableSourceScan(table=[[default_catalog, default_database, Bid]], fields=[bidtime, price, item, supplier_id])
+
+== Optimized Execution Plan ==
+Calc(select=[item, window_start], where=[(price > 3)])
++- WindowTableFunction(window=[TUMBLE(time_col=[bidtime], size=[10 min])])
+   +- WatermarkAssigner(rowtime=[bidtime], watermark=[(bidtime - 1000:INTERVAL SECOND)])
+      +- TableSourceScan(table=[[default_catalog, default_database, Bid]], fields=[bidtime, price, item, supplier_id])
+
+
+EOF
+
+# GROUPING of a column that is not grouped: Calcite's message at the argument
+query grouping_not_grouped <<'EOF'
+SELECT supplier_id, GROUPING(item) FROM Bid GROUP BY ROLLUP (supplier_id);
+EOF
+check grouping_not_grouped 1 <<'EOF'
+Spate SQL> SELECT supplier_id, GROUPING(item) FROM Bid GROUP BY ROLLUP (supplier_id);
+[ERROR] Could not execute SQL statement. Reason:
+ValidationException: SQL validation failed. At line 6, column 30: Argument to GROUPING operator must be a grouped expression
+
+EOF
+
+# window_start inside GROUPING SETS is refused, as the Window Aggregation page says
+query window_in_grouping_sets <<'EOF'
+SELECT window_start, SUM(price) FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES))
+  GROUP BY window_end, GROUPING SETS ((window_start), ());
+EOF
+check window_in_grouping_sets 1 <<'EOF'
+Spate SQL> SELECT window_start, SUM(price) FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES))
+  GROUP BY window_end, GROUPING SETS ((window_start), ());
+[ERROR] Could not execute SQL statement. Reason:
+ValidationException: SQL validation failed. At line 7, column 40: Window aggregations with GROUPING SETS, ROLLUP or CUBE require window_start and window_end in the GROUP BY clause, not in the GROUPING SETS, ROLLUP or CUBE
 
 EOF
 

@@ -174,3 +174,39 @@ SELECT e, ROUND(e), ROUND(-e), CEIL(e) FROM (VALUES (CAST(9.5 AS DECIMAL(2, 1)))
 SELECT id, MOD(salary, 7), salary % 7, MOD(salary, -7) FROM people
 ## UNION ALL of an updating and an insert-only query: the insert-only side's rows are +I
 SELECT city, COUNT(*) FROM people GROUP BY city UNION ALL SELECT name, CAST(1 AS BIGINT) FROM people
+## GROUPING SETS with GROUPING and GROUPING_ID (PostgreSQL's GROUPING of several arguments)
+SELECT city, active, COUNT(*), SUM(age), GROUPING(city), GROUPING_ID(city, active) FROM people GROUP BY GROUPING SETS ((city, active), (city), ())
+-- postgres
+SELECT city, active, COUNT(*), SUM(age), GROUPING(city), GROUPING(city, active) FROM people GROUP BY GROUPING SETS ((city, active), (city), ())
+## ROLLUP of a column and an expression, with HAVING and expressions over the nulled keys
+SELECT city, age / 10 AS decade, age / 10 * 10 + 9 AS top, CHAR_LENGTH(city) + 1, COUNT(*), MAX(salary) FROM people GROUP BY ROLLUP (city, age / 10) HAVING COUNT(*) > 1
+## CUBE with COUNT(DISTINCT), FILTER and GROUPING of two keys, a plain key besides
+SELECT kind, pid % 3, amount > 500, COUNT(DISTINCT amount), SUM(amount) FILTER (WHERE amount > 100), GROUPING(kind, pid % 3) FROM events GROUP BY amount > 500, CUBE (kind, pid % 3)
+## ROLLUP over an updating input
+SELECT c, city, COUNT(*) FROM (SELECT city, COUNT(*) AS c FROM people GROUP BY city) AS g GROUP BY ROLLUP (c, city)
+## TUMBLE windows with ROLLUP against date_bin
+SELECT window_start, kind, COUNT(*), SUM(amount) FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY window_start, window_end, ROLLUP (kind)
+-- postgres
+SELECT date_bin('1 minute', ts, '1970-01-01'), kind, COUNT(*), SUM(amount) FROM events GROUP BY date_bin('1 minute', ts, '1970-01-01'), ROLLUP (kind)
+## HOP windows with CUBE against a generate_series join
+SELECT window_start, window_end, kind, amount > 500, COUNT(*), GROUPING_ID(kind, amount > 500) FROM TABLE(HOP(TABLE events, DESCRIPTOR(ts), INTERVAL '20' SECOND, INTERVAL '1' MINUTE)) GROUP BY window_start, window_end, CUBE (kind, amount > 500)
+-- postgres
+SELECT s, s + interval '1 minute', kind, amount > 500, COUNT(*), GROUPING(kind, amount > 500) FROM events, generate_series(date_bin('20 seconds', ts, '1970-01-01') - interval '40 seconds', date_bin('20 seconds', ts, '1970-01-01'), interval '20 seconds') AS s GROUP BY s, CUBE (kind, amount > 500)
+## TUMBLE on its own: every row with its window
+SELECT id, ts, window_start, window_end, window_time FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+-- postgres
+SELECT id, ts, date_bin('10 seconds', ts, '1970-01-01'), date_bin('10 seconds', ts, '1970-01-01') + interval '10 seconds', date_bin('10 seconds', ts, '1970-01-01') + interval '10 seconds' - interval '1 millisecond' FROM events
+## HOP on its own: a row per window holding the row
+SELECT id, window_start, window_end FROM TABLE(HOP(TABLE events, DESCRIPTOR(ts), INTERVAL '20' SECOND, INTERVAL '1' MINUTE)) WHERE amount > 300
+-- postgres
+SELECT id, s, s + interval '1 minute' FROM events, generate_series(date_bin('20 seconds', ts, '1970-01-01') - interval '40 seconds', date_bin('20 seconds', ts, '1970-01-01'), interval '20 seconds') AS s WHERE amount > 300
+## CUMULATE on its own
+SELECT id, window_start, window_end FROM TABLE(CUMULATE(TABLE events, DESCRIPTOR(ts), INTERVAL '30' SECOND, INTERVAL '2' MINUTE))
+-- postgres
+SELECT id, date_bin('2 minutes', ts, '1970-01-01'), e FROM events, generate_series(date_bin('30 seconds', ts, '1970-01-01') + interval '30 seconds', date_bin('2 minutes', ts, '1970-01-01') + interval '2 minutes', interval '30 seconds') AS e
+## a filter under a window aggregation (below the window table function, as Flink pushes it)
+SELECT window_start, window_end, kind, COUNT(*), SUM(amount) FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '30' SECOND)) WHERE amount > 200 AND kind <> 'view' GROUP BY window_start, window_end, kind
+-- postgres
+SELECT date_bin('30 seconds', ts, '1970-01-01'), date_bin('30 seconds', ts, '1970-01-01') + interval '30 seconds', kind, COUNT(*), SUM(amount) FROM events WHERE amount > 200 AND kind <> 'view' GROUP BY 1, 2, kind
+## a grouping set listed twice gives its groups twice
+SELECT city, active, COUNT(*), GROUPING(city) FROM people GROUP BY GROUPING SETS ((city), (city), (active), ())
