@@ -284,90 +284,6 @@ Received a total of 3 rows
 
 EOF
 
-# --- Projection and filter push-down: Flink's plans --------------------------------------------
-# A filesystem source reads only the columns a query uses (SupportsProjectionPushDown, with
-# metadata=[] as it also reads metadata) and is offered the conditions, which it accepts while
-# the calc still applies them (filter=[...], its constant 0 + 1 reduced to 1 as Flink's
-# ReduceExpressionsRule does); a projection goes below the watermark assigner
-# (keeping the rowtime) and into the inputs of a UNION ALL with the filter; datagen reads every
-# column. The CSV reader converts only the columns read: 'oops' in column b is never parsed when
-# b is not needed.
-cat >"$tmp/nums.csv" <<'EOF'
-1,10,x
-2,oops,y
-3,30,z
-EOF
-nums="CREATE TABLE nums (a INT, b INT, c STRING) WITH ('connector' = 'filesystem', 'path' = '$tmp/nums.csv', 'format' = 'csv');"
-# with_nums NAME: the query on stdin after the nums table, as $tmp/NAME.sql
-with_nums() {
-  echo "$nums" >"$tmp/$1.sql"
-  cat >>"$tmp/$1.sql"
-}
-
-query explain_project_into_scan <<'EOF'
-EXPLAIN SELECT url, `user` FROM clicks;
-EOF
-check explain_project_into_scan 0 <<'EOF'
-Spate SQL> EXPLAIN SELECT url, `user` FROM clicks;
-== Abstract Syntax Tree ==
-LogicalProject(url=[$2], user=[$0])
-+- LogicalTableScan(table=[[default_catalog, default_database, clicks]])
-
-== Optimized Physical Plan ==
-TableSourceScan(table=[[default_catalog, default_database, clicks, project=[url, user], metadata=[]]], fields=[url, user])
-
-== Optimized Execution Plan ==
-TableSourceScan(table=[[default_catalog, default_database, clicks, project=[url, user], metadata=[]]], fields=[url, user])
-
-
-EOF
-
-with_nums explain_filter_into_scan <<'EOF'
-EXPLAIN SELECT a + 1 AS x FROM nums WHERE a > 0 + 1 AND a < 3;
-EOF
-check explain_filter_into_scan 0 <<'EOF'
-Spate SQL> EXPLAIN SELECT a + 1 AS x FROM nums WHERE a > 0 + 1 AND a < 3;
-== Abstract Syntax Tree ==
-LogicalProject(x=[+($0, 1)])
-+- LogicalFilter(condition=[AND(>($0, +(0, 1)), <($0, 3))])
-   +- LogicalTableScan(table=[[default_catalog, default_database, nums]])
-
-== Optimized Physical Plan ==
-Calc(select=[+(a, 1) AS x], where=[AND(>(a, 1), <(a, 3))])
-+- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[and(>(a, 1), <(a, 3))], project=[a], metadata=[]]], fields=[a])
-
-== Optimized Execution Plan ==
-Calc(select=[(a + 1) AS x], where=[((a > 1) AND (a < 3))])
-+- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[and(>(a, 1), <(a, 3))], project=[a], metadata=[]]], fields=[a])
-
-
-EOF
-
-with_nums unread_column_not_parsed <<'EOF'
-SELECT c, a FROM nums WHERE a >= 2;
-EOF
-check unread_column_not_parsed 0 <<'EOF'
-Spate SQL> SELECT c, a FROM nums WHERE a >= 2;
-+----+--------------------------------+-------------+
-| op |                              c |           a |
-+----+--------------------------------+-------------+
-| +I |                              y |           2 |
-| +I |                              z |           3 |
-+----+--------------------------------+-------------+
-Received a total of 2 rows
-
-EOF
-
-query explain_project_below_watermark <<'EOF'
-EXPLAIN SELECT window_start, window_end, SUM(price) AS total_price FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES)) GROUP BY window_start, window_end;
-EOF
-check explain_project_below_watermark 0 <<'EOF'
-Spate SQL> EXPLAIN SELECT window_start, window_end, SUM(price) AS total_price FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES)) GROUP BY window_start, window_end;
-== Abstract Syntax Tree ==
-LogicalProject(window_start=[$0], window_end=[$1], total_price=[$3])
-+- LogicalAggregate(group=[{}], total_price=[SUM($1)])
-   +- LogicalTableFunctionScan(invocation=[TUMBLE(DESCRIPTOR($0), 600000:INTERVAL)])
-      +- LogicalProject(bidtime=[$0], price=[$1])
 # --- GROUPING SETS, ROLLUP, CUBE and window table functions on their own -----------------------
 # Window Aggregation > GROUPING SETS: the documented rows (a NULL supplier_id for the empty set),
 # in the order the windows fire.
@@ -473,65 +389,24 @@ LogicalProject(window_start=[$2], window_end=[$3], supplier_id=[$0], price=[$5])
             +- LogicalTableScan(table=[[default_catalog, default_database, Bid]])
 
 == Optimized Physical Plan ==
-Calc(select=[window_start, window_end, total_price])
-+- WindowAggregate(window=[TUMBLE(time_col=[bidtime], size=[10 min])], select=[SUM(price) AS total_price, start('w$) AS window_start, end('w$) AS window_end, rowtime('w$) AS window_time])
-   +- Exchange(distribution=[single])
-      +- WatermarkAssigner(rowtime=[bidtime], watermark=[-(bidtime, 1000:INTERVAL SECOND)])
-         +- TableSourceScan(table=[[default_catalog, default_database, Bid, project=[bidtime, price], metadata=[]]], fields=[bidtime, price])
-
-== Optimized Execution Plan ==
-Calc(select=[window_start, window_end, total_price])
-+- WindowAggregate(window=[TUMBLE(time_col=[bidtime], size=[10 min])], select=[SUM(price) AS total_price, start('w$) AS window_start, end('w$) AS window_end, rowtime('w$) AS window_time])
-   +- Exchange(distribution=[single])
-      +- WatermarkAssigner(rowtime=[bidtime], watermark=[(bidtime - 1000:INTERVAL SECOND)])
-         +- TableSourceScan(table=[[default_catalog, default_database, Bid, project=[bidtime, price], metadata=[]]], fields=[bidtime, price])
 Calc(select=[window_start, window_end, supplier_id, price])
 +- WindowAggregate(groupBy=[supplier_id, $e], window=[TUMBLE(time_col=[bidtime], size=[10 min])], select=[supplier_id, $e, SUM(price) AS price, start('w$) AS window_start, end('w$) AS window_end, rowtime('w$) AS window_time])
    +- Exchange(distribution=[hash[supplier_id, $e]])
       +- Expand(projects=[{supplier_id, bidtime, price, 0 AS $e}, {null AS supplier_id, bidtime, price, 1 AS $e}])
-         +- Calc(select=[supplier_id, bidtime, price])
-            +- WatermarkAssigner(rowtime=[bidtime], watermark=[-(bidtime, 1000:INTERVAL SECOND)])
-               +- TableSourceScan(table=[[default_catalog, default_database, Bid]], fields=[bidtime, price, item, supplier_id])
+         +- WatermarkAssigner(rowtime=[bidtime], watermark=[-(bidtime, 1000:INTERVAL SECOND)])
+            +- TableSourceScan(table=[[default_catalog, default_database, Bid, project=[supplier_id, bidtime, price], metadata=[]]], fields=[supplier_id, bidtime, price])
 
 == Optimized Execution Plan ==
 Calc(select=[window_start, window_end, supplier_id, price])
 +- WindowAggregate(groupBy=[supplier_id, $e], window=[TUMBLE(time_col=[bidtime], size=[10 min])], select=[supplier_id, $e, SUM(price) AS price, start('w$) AS window_start, end('w$) AS window_end, rowtime('w$) AS window_time])
    +- Exchange(distribution=[hash[supplier_id, $e]])
       +- Expand(projects=[{supplier_id, bidtime, price, 0 AS $e}, {null AS supplier_id, bidtime, price, 1 AS $e}])
-         +- Calc(select=[supplier_id, bidtime, price])
-            +- WatermarkAssigner(rowtime=[bidtime], watermark=[(bidtime - 1000:INTERVAL SECOND)])
-               +- TableSourceScan(table=[[default_catalog, default_database, Bid]], fields=[bidtime, price, item, supplier_id])
+         +- WatermarkAssigner(rowtime=[bidtime], watermark=[(bidtime - 1000:INTERVAL SECOND)])
+            +- TableSourceScan(table=[[default_catalog, default_database, Bid, project=[supplier_id, bidtime, price], metadata=[]]], fields=[supplier_id, bidtime, price])
 
 
 EOF
 
-with_nums explain_union_pushdown <<'EOF'
-EXPLAIN SELECT a FROM (SELECT a, c FROM nums UNION ALL SELECT a, c FROM nums) WHERE a > 1 AND c <> 'y';
-EOF
-check explain_union_pushdown 0 <<'EOF'
-Spate SQL> EXPLAIN SELECT a FROM (SELECT a, c FROM nums UNION ALL SELECT a, c FROM nums) WHERE a > 1 AND c <> 'y';
-== Abstract Syntax Tree ==
-LogicalProject(a=[$0])
-+- LogicalFilter(condition=[AND(>($0, 1), <>($1, _UTF-16LE'y'))])
-   +- LogicalUnion(all=[true])
-      :- LogicalProject(a=[$0], c=[$2])
-      :  +- LogicalTableScan(table=[[default_catalog, default_database, nums]])
-      +- LogicalProject(a=[$0], c=[$2])
-         +- LogicalTableScan(table=[[default_catalog, default_database, nums]])
-
-== Optimized Physical Plan ==
-Union(all=[true], union=[a])
-:- Calc(select=[a], where=[AND(>(a, 1), <>(c, _UTF-16LE'y'))])
-:  +- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[and(>(a, 1), <>(c, _UTF-16LE'y':VARCHAR(2147483647) CHARACTER SET "UTF-16LE"))], project=[a, c], metadata=[]]], fields=[a, c])
-+- Calc(select=[a], where=[AND(>(a, 1), <>(c, _UTF-16LE'y'))])
-   +- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[and(>(a, 1), <>(c, _UTF-16LE'y':VARCHAR(2147483647) CHARACTER SET "UTF-16LE"))], project=[a, c], metadata=[]]], fields=[a, c])
-
-== Optimized Execution Plan ==
-Union(all=[true], union=[a])
-:- Calc(select=[a], where=[((a > 1) AND (c <> 'y'))])
-:  +- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[and(>(a, 1), <>(c, _UTF-16LE'y':VARCHAR(2147483647) CHARACTER SET "UTF-16LE"))], project=[a, c], metadata=[]]], fields=[a, c])
-+- Calc(select=[a], where=[((a > 1) AND (c <> 'y'))])
-   +- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[and(>(a, 1), <>(c, _UTF-16LE'y':VARCHAR(2147483647) CHARACTER SET "UTF-16LE"))], project=[a, c], metadata=[]]], fields=[a, c])
 # An updating GROUP BY ROLLUP: each click updates its user's row and the total's (NULL user).
 query clicks_rollup <<'EOF'
 SELECT `user`, COUNT(url) AS cnt, GROUPING(`user`) AS g FROM clicks GROUP BY ROLLUP (`user`);
@@ -643,24 +518,6 @@ Calc(select=[supplier_id, item, p, CASE(SEARCH($e, Sarg[0, 1]), 0, 1) AS gs, CAS
 
 EOF
 
-query explain_datagen_reads_all <<'EOF'
-CREATE TABLE gen (a INT, b STRING) WITH ('connector' = 'datagen', 'number-of-rows' = '3');
-EXPLAIN SELECT a FROM gen WHERE a > 1;
-EOF
-check explain_datagen_reads_all 0 <<'EOF'
-Spate SQL> EXPLAIN SELECT a FROM gen WHERE a > 1;
-== Abstract Syntax Tree ==
-LogicalProject(a=[$0])
-+- LogicalFilter(condition=[>($0, 1)])
-   +- LogicalTableScan(table=[[default_catalog, default_database, gen]])
-
-== Optimized Physical Plan ==
-Calc(select=[a], where=[>(a, 1)])
-+- TableSourceScan(table=[[default_catalog, default_database, gen]], fields=[a, b])
-
-== Optimized Execution Plan ==
-Calc(select=[a], where=[(a > 1)])
-+- TableSourceScan(table=[[default_catalog, default_database, gen]], fields=[a, b])
 # Windowing TVF > TUMBLE on its own: the documented rows
 query tvf_tumble <<'EOF'
 SELECT * FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES));
@@ -792,6 +649,163 @@ Spate SQL> SELECT window_start, SUM(price) FROM TABLE(TUMBLE(TABLE Bid, DESCRIPT
   GROUP BY window_end, GROUPING SETS ((window_start), ());
 [ERROR] Could not execute SQL statement. Reason:
 ValidationException: SQL validation failed. At line 7, column 40: Window aggregations with GROUPING SETS, ROLLUP or CUBE require window_start and window_end in the GROUP BY clause, not in the GROUPING SETS, ROLLUP or CUBE
+
+EOF
+
+# --- Projection and filter push-down: Flink's plans --------------------------------------------
+# A filesystem source reads only the columns a query uses (SupportsProjectionPushDown, with
+# metadata=[] as it also reads metadata) and is offered the conditions, which it accepts while
+# the calc still applies them (filter=[...], its constant 0 + 1 reduced to 1 as Flink's
+# ReduceExpressionsRule does); a projection goes below the watermark assigner
+# (keeping the rowtime) and into the inputs of a UNION ALL with the filter; datagen reads every
+# column. The CSV reader converts only the columns read: 'oops' in column b is never parsed when
+# b is not needed.
+cat >"$tmp/nums.csv" <<'EOF'
+1,10,x
+2,oops,y
+3,30,z
+EOF
+nums="CREATE TABLE nums (a INT, b INT, c STRING) WITH ('connector' = 'filesystem', 'path' = '$tmp/nums.csv', 'format' = 'csv');"
+# with_nums NAME: the query on stdin after the nums table, as $tmp/NAME.sql
+with_nums() {
+  echo "$nums" >"$tmp/$1.sql"
+  cat >>"$tmp/$1.sql"
+}
+
+query explain_project_into_scan <<'EOF'
+EXPLAIN SELECT url, `user` FROM clicks;
+EOF
+check explain_project_into_scan 0 <<'EOF'
+Spate SQL> EXPLAIN SELECT url, `user` FROM clicks;
+== Abstract Syntax Tree ==
+LogicalProject(url=[$2], user=[$0])
++- LogicalTableScan(table=[[default_catalog, default_database, clicks]])
+
+== Optimized Physical Plan ==
+TableSourceScan(table=[[default_catalog, default_database, clicks, project=[url, user], metadata=[]]], fields=[url, user])
+
+== Optimized Execution Plan ==
+TableSourceScan(table=[[default_catalog, default_database, clicks, project=[url, user], metadata=[]]], fields=[url, user])
+
+
+EOF
+
+with_nums explain_filter_into_scan <<'EOF'
+EXPLAIN SELECT a + 1 AS x FROM nums WHERE a > 0 + 1 AND a < 3;
+EOF
+check explain_filter_into_scan 0 <<'EOF'
+Spate SQL> EXPLAIN SELECT a + 1 AS x FROM nums WHERE a > 0 + 1 AND a < 3;
+== Abstract Syntax Tree ==
+LogicalProject(x=[+($0, 1)])
++- LogicalFilter(condition=[AND(>($0, +(0, 1)), <($0, 3))])
+   +- LogicalTableScan(table=[[default_catalog, default_database, nums]])
+
+== Optimized Physical Plan ==
+Calc(select=[+(a, 1) AS x], where=[AND(>(a, 1), <(a, 3))])
++- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[and(>(a, 1), <(a, 3))], project=[a], metadata=[]]], fields=[a])
+
+== Optimized Execution Plan ==
+Calc(select=[(a + 1) AS x], where=[((a > 1) AND (a < 3))])
++- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[and(>(a, 1), <(a, 3))], project=[a], metadata=[]]], fields=[a])
+
+
+EOF
+
+with_nums unread_column_not_parsed <<'EOF'
+SELECT c, a FROM nums WHERE a >= 2;
+EOF
+check unread_column_not_parsed 0 <<'EOF'
+Spate SQL> SELECT c, a FROM nums WHERE a >= 2;
++----+--------------------------------+-------------+
+| op |                              c |           a |
++----+--------------------------------+-------------+
+| +I |                              y |           2 |
+| +I |                              z |           3 |
++----+--------------------------------+-------------+
+Received a total of 2 rows
+
+EOF
+
+query explain_project_below_watermark <<'EOF'
+EXPLAIN SELECT window_start, window_end, SUM(price) AS total_price FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES)) GROUP BY window_start, window_end;
+EOF
+check explain_project_below_watermark 0 <<'EOF'
+Spate SQL> EXPLAIN SELECT window_start, window_end, SUM(price) AS total_price FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES)) GROUP BY window_start, window_end;
+== Abstract Syntax Tree ==
+LogicalProject(window_start=[$0], window_end=[$1], total_price=[$3])
++- LogicalAggregate(group=[{}], total_price=[SUM($1)])
+   +- LogicalTableFunctionScan(invocation=[TUMBLE(DESCRIPTOR($0), 600000:INTERVAL MINUTE)], rowType=[RecordType(TIMESTAMP(3) *ROWTIME* bidtime, DECIMAL(10, 2) price, VARCHAR(2147483647) item, VARCHAR(2147483647) supplier_id, TIMESTAMP(3) window_start, TIMESTAMP(3) window_end, TIMESTAMP(3) *ROWTIME* window_time)])
+      +- LogicalProject(bidtime=[$0], price=[$1])
+         +- LogicalWatermarkAssigner(rowtime=[bidtime], watermark=[-($0, 1000:INTERVAL SECOND)])
+            +- LogicalTableScan(table=[[default_catalog, default_database, Bid]])
+
+== Optimized Physical Plan ==
+Calc(select=[window_start, window_end, total_price])
++- WindowAggregate(window=[TUMBLE(time_col=[bidtime], size=[10 min])], select=[SUM(price) AS total_price, start('w$) AS window_start, end('w$) AS window_end, rowtime('w$) AS window_time])
+   +- Exchange(distribution=[single])
+      +- WatermarkAssigner(rowtime=[bidtime], watermark=[-(bidtime, 1000:INTERVAL SECOND)])
+         +- TableSourceScan(table=[[default_catalog, default_database, Bid, project=[bidtime, price], metadata=[]]], fields=[bidtime, price])
+
+== Optimized Execution Plan ==
+Calc(select=[window_start, window_end, total_price])
++- WindowAggregate(window=[TUMBLE(time_col=[bidtime], size=[10 min])], select=[SUM(price) AS total_price, start('w$) AS window_start, end('w$) AS window_end, rowtime('w$) AS window_time])
+   +- Exchange(distribution=[single])
+      +- WatermarkAssigner(rowtime=[bidtime], watermark=[(bidtime - 1000:INTERVAL SECOND)])
+         +- TableSourceScan(table=[[default_catalog, default_database, Bid, project=[bidtime, price], metadata=[]]], fields=[bidtime, price])
+
+
+EOF
+
+with_nums explain_union_pushdown <<'EOF'
+EXPLAIN SELECT a FROM (SELECT a, c FROM nums UNION ALL SELECT a, c FROM nums) WHERE a > 1 AND c <> 'y';
+EOF
+check explain_union_pushdown 0 <<'EOF'
+Spate SQL> EXPLAIN SELECT a FROM (SELECT a, c FROM nums UNION ALL SELECT a, c FROM nums) WHERE a > 1 AND c <> 'y';
+== Abstract Syntax Tree ==
+LogicalProject(a=[$0])
++- LogicalFilter(condition=[AND(>($0, 1), <>($1, _UTF-16LE'y'))])
+   +- LogicalUnion(all=[true])
+      :- LogicalProject(a=[$0], c=[$2])
+      :  +- LogicalTableScan(table=[[default_catalog, default_database, nums]])
+      +- LogicalProject(a=[$0], c=[$2])
+         +- LogicalTableScan(table=[[default_catalog, default_database, nums]])
+
+== Optimized Physical Plan ==
+Union(all=[true], union=[a])
+:- Calc(select=[a], where=[AND(>(a, 1), <>(c, _UTF-16LE'y'))])
+:  +- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[and(>(a, 1), <>(c, _UTF-16LE'y':VARCHAR(2147483647) CHARACTER SET "UTF-16LE"))], project=[a, c], metadata=[]]], fields=[a, c])
++- Calc(select=[a], where=[AND(>(a, 1), <>(c, _UTF-16LE'y'))])
+   +- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[and(>(a, 1), <>(c, _UTF-16LE'y':VARCHAR(2147483647) CHARACTER SET "UTF-16LE"))], project=[a, c], metadata=[]]], fields=[a, c])
+
+== Optimized Execution Plan ==
+Union(all=[true], union=[a])
+:- Calc(select=[a], where=[((a > 1) AND (c <> 'y'))])
+:  +- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[and(>(a, 1), <>(c, _UTF-16LE'y':VARCHAR(2147483647) CHARACTER SET "UTF-16LE"))], project=[a, c], metadata=[]]], fields=[a, c])
++- Calc(select=[a], where=[((a > 1) AND (c <> 'y'))])
+   +- TableSourceScan(table=[[default_catalog, default_database, nums, filter=[and(>(a, 1), <>(c, _UTF-16LE'y':VARCHAR(2147483647) CHARACTER SET "UTF-16LE"))], project=[a, c], metadata=[]]], fields=[a, c])
+
+
+EOF
+
+query explain_datagen_reads_all <<'EOF'
+CREATE TABLE gen (a INT, b STRING) WITH ('connector' = 'datagen', 'number-of-rows' = '3');
+EXPLAIN SELECT a FROM gen WHERE a > 1;
+EOF
+check explain_datagen_reads_all 0 <<'EOF'
+Spate SQL> EXPLAIN SELECT a FROM gen WHERE a > 1;
+== Abstract Syntax Tree ==
+LogicalProject(a=[$0])
++- LogicalFilter(condition=[>($0, 1)])
+   +- LogicalTableScan(table=[[default_catalog, default_database, gen]])
+
+== Optimized Physical Plan ==
+Calc(select=[a], where=[>(a, 1)])
++- TableSourceScan(table=[[default_catalog, default_database, gen]], fields=[a, b])
+
+== Optimized Execution Plan ==
+Calc(select=[a], where=[(a > 1)])
++- TableSourceScan(table=[[default_catalog, default_database, gen]], fields=[a, b])
+
 
 EOF
 
