@@ -29,6 +29,7 @@
 #include "base/alloc.h"
 #include "base/outbuf.h"
 #include "connectors/collect_live.h"
+#include "connectors/collect_remote.h"
 #include "connectors/format.h"
 #include "connectors/registry.h"
 #include "graph/op_params.h"
@@ -253,25 +254,49 @@ const op_vtable op_sink_text_vt = {.open = text_open,
 static int discard_process(op_t *op, int input, int64_t ts, const spate_row *row) { return 0; }
 const op_vtable op_sink_discard_vt = {.process = discard_process};
 
-/* ---- collect --------------------------------------------------------------------------------- */
+/* ---- collect ---------------------------------------------------------------------------------
+ * Three homes for the rows: the job result (rows), a listener in this process (collect_live.h),
+ * or a buffer a client on another host reads (collect_remote.h: sinks named
+ * COLLECT_REMOTE_PREFIX...), to which rows go in batches of pending. */
+#define REMOTE_BATCH 65536
 typedef struct collect_sink {
   sp_writer rows;
   uint32_t count;
   collect_live_fn live; /* a listener in this process takes the rows (collect_live.h) */
   void *live_arg;
+  collect_buffer *remote;
+  sp_writer pending; /* rows not yet published to remote */
+  uint32_t npending;
 } collect_sink;
 
 static int collect_open(op_t *op) {
   collect_sink *s = sp_calloc(1, sizeof *s);
   if (!s) return SPATE_ENOMEM;
   sp_writer_init(&s->rows);
+  sp_writer_init(&s->pending);
   op->impl = s;
   op_collect_params p;
   char err[SP_ERRMSG_MAX];
-  if (op_collect_params_load(op->node, &p, err, sizeof err) == 0 && p.name)
-    collect_live_find(p.name, &s->live, &s->live_arg);
+  int rc = 0;
+  if (op_collect_params_load(op->node, &p, err, sizeof err) == 0 && p.name) {
+    if (strncmp(p.name, COLLECT_REMOTE_PREFIX, strlen(COLLECT_REMOTE_PREFIX)) == 0) {
+      rc = collect_buffer_open(p.name, &s->remote);
+      if (rc == SPATE_EINVAL)
+        rc = op_fail(op, rc, "collect sink '%s' is open twice in this process", p.name);
+    } else {
+      collect_live_find(p.name, &s->live, &s->live_arg);
+    }
+  }
   op_collect_params_free(&p);
-  return 0;
+  return rc;
+}
+
+static int collect_publish(collect_sink *s) {
+  if (!s->remote || s->npending == 0) return 0;
+  int rc = collect_buffer_publish(s->remote, s->pending.data, s->pending.len, s->npending);
+  s->pending.len = 0;
+  s->npending = 0;
+  return rc;
 }
 
 static int collect_process(op_t *op, int input, int64_t ts, const spate_row *row) {
@@ -280,9 +305,24 @@ static int collect_process(op_t *op, int input, int64_t ts, const spate_row *row
     s->live(s->live_arg, row, op->in_schema);
     return 0;
   }
+  if (s->remote) {
+    sp_put_blob(&s->pending, row->data, row->len);
+    s->npending++;
+    if (s->pending.failed) return SPATE_ENOMEM;
+    return s->pending.len >= REMOTE_BATCH ? collect_publish(s) : 0;
+  }
   sp_put_blob(&s->rows, row->data, row->len);
   s->count++;
   return s->rows.failed ? SPATE_ENOMEM : 0;
+}
+
+static int collect_flush(op_t *op) { return collect_publish(op->impl); }
+
+static int collect_end(op_t *op) {
+  collect_sink *s = op->impl;
+  int rc = collect_publish(s);
+  if (rc == 0 && s->remote) collect_buffer_end(s->remote);
+  return rc;
 }
 
 static void collect_report(op_t *op, sp_writer *w) {
@@ -299,11 +339,15 @@ static void collect_report(op_t *op, sp_writer *w) {
 static void collect_close(op_t *op) {
   collect_sink *s = op->impl;
   if (!s) return;
+  collect_buffer_close(s->remote);
   sp_writer_free(&s->rows);
+  sp_writer_free(&s->pending);
   sp_free(s);
 }
 
 const op_vtable op_sink_collect_vt = {.open = collect_open,
                                       .process = collect_process,
+                                      .end_input = collect_end,
                                       .report = collect_report,
-                                      .close = collect_close};
+                                      .close = collect_close,
+                                      .flush = collect_flush};
