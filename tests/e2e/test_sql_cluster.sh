@@ -5,7 +5,8 @@
 #    awaited through REST /jobs/:jobid until FINISHED, its output file checked exactly;
 #  - with table.dml-sync, an INSERT that returns once its job has finished, its file checked;
 #  - a bounded SELECT whose rows stream back in tableau mode, the whole output checked exactly;
-#  - the same through execution.target: remote, rest.address and rest.port in config.yaml;
+#  - the same through execution.target: remote, rest.address and rest.port in config.yaml, and
+#    with -D (a dml-sync INSERT, and a query whose job fails on the cluster: its failure shown);
 #  - an unbounded datagen SELECT cancelled by Ctrl-C (SIGINT) and one ended by SIGTERM: the rows
 #    so far shown, and each job ends CANCELED on the cluster;
 #  - a cluster that is not there: the statement fails with the address named.
@@ -147,6 +148,27 @@ same "execution.target: remote from config.yaml: the rows" "$tmp/conf.shown" "$t
 four() { rest_holds "$url/jobs/overview" "len(j['jobs']) == 4" "$tmp/overview.json"; }
 awaited "that query ran on the cluster" "$tmp/overview.json" four
 
+# --- the cluster from -D, a failing job ----------------------------------------------------------
+# table.dml-sync through -D too: the INSERT's rows are there when the client ends
+printf '1\nnot a number\n' >"$tmp/bad.csv"
+cat "$tmp/tables.sql" - >"$tmp/dflags.sql" <<EOF
+INSERT INTO big SELECT id, name FROM orders WHERE amount < 15;
+CREATE TABLE bad (n INT) WITH ('connector' = 'filesystem', 'path' = '$tmp/bad.csv', 'format' = 'csv');
+SELECT n FROM bad;
+EOF
+run dflags sql -D execution.target=remote -D rest.address=localhost -D "rest.port=$rest_port" \
+  -D table.dml-sync=true -D sql-client.execution.result-mode=tableau -f "$tmp/dflags.sql"
+assert "-D execution.target=remote: the failing query ends the script (exit 1)" test "$rc" -eq 1
+printf '1,alice\n2,bob\n3,carol\n' >"$tmp/big2.expected"
+table_rows "$tmp/big" | sort >"$tmp/big2.rows"
+same "-D execution.target=remote: the dml-sync INSERT added its row" "$tmp/big2.rows" "$tmp/big2.expected"
+assert "a query whose job fails on the cluster: the job's failure, with file, line and column" \
+  grep -q "^SqlExecutionException: The query's job failed: .*bad.csv:2:1: field 'n': 'not a number' is not an INT" \
+  "$tmp/dflags.out"
+six() { rest_holds "$url/jobs/overview" \
+  "len(j['jobs']) == 6 and sum(1 for x in j['jobs'] if x['state'] == 'FAILED') == 1" "$tmp/overview.json"; }
+awaited "both ran on the cluster, the query's job FAILED" "$tmp/overview.json" six
+
 # --- an unbounded query, cancelled ---------------------------------------------------------------
 cat >"$tmp/endless.sql" <<'EOF'
 CREATE TABLE endless (n INT)
@@ -157,7 +179,7 @@ EOF
 rows_in() { grep -c '^| +I |' "$1" || true; }
 five_rows() { [ "$(rows_in "$1")" -ge 5 ]; }
 canceled() { rest_holds "$url/jobs/overview" \
-  "sum(1 for x in j['jobs'] if x['state'] == 'CANCELED') == $1 and all(x['state'] in ('FINISHED', 'CANCELED') for x in j['jobs'])" \
+  "sum(1 for x in j['jobs'] if x['state'] == 'CANCELED') == $1 and all(x['state'] in ('FINISHED', 'CANCELED', 'FAILED') for x in j['jobs'])" \
   "$tmp/overview.json"; }
 # endless NAME SIGNAL COUNT: runs the query, awaits five rows, sends the signal, awaits the client's
 # end, and checks what it printed and that COUNT queries are CANCELED on the cluster
