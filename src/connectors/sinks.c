@@ -257,8 +257,10 @@ const op_vtable op_sink_discard_vt = {.process = discard_process};
 /* ---- collect ---------------------------------------------------------------------------------
  * Three homes for the rows: the job result (rows), a listener in this process (collect_live.h),
  * or a buffer a client on another host reads (collect_remote.h: sinks named
- * COLLECT_REMOTE_PREFIX...), to which rows go in batches of pending. */
+ * COLLECT_REMOTE_PREFIX...), to which rows go in batches of pending: at 64 KiB, when the task is
+ * about to park, and at most REMOTE_LATENCY_MS after a batch's first row. */
 #define REMOTE_BATCH 65536
+#define REMOTE_LATENCY_MS 100 /* a row waits at most this long, also in a task that never parks */
 typedef struct collect_sink {
   sp_writer rows;
   uint32_t count;
@@ -267,6 +269,7 @@ typedef struct collect_sink {
   collect_buffer *remote;
   sp_writer pending; /* rows not yet published to remote */
   uint32_t npending;
+  bool timer_set; /* a publication of pending is scheduled */
 } collect_sink;
 
 static int collect_open(op_t *op) {
@@ -299,6 +302,13 @@ static int collect_publish(collect_sink *s) {
   return rc;
 }
 
+static int collect_timer(op_t *op, int64_t now_ms) {
+  collect_sink *s = op->impl;
+  (void)now_ms;
+  s->timer_set = false;
+  return collect_publish(s);
+}
+
 static int collect_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   collect_sink *s = op->impl;
   if (s->live) {
@@ -306,6 +316,11 @@ static int collect_process(op_t *op, int input, int64_t ts, const spate_row *row
     return 0;
   }
   if (s->remote) {
+    if (s->npending == 0 && !s->timer_set) { /* the batch's first row: publish it in time */
+      int rc = op_schedule(op, op_now(op) + REMOTE_LATENCY_MS, collect_timer);
+      if (rc < 0) return rc;
+      s->timer_set = true;
+    }
     sp_put_blob(&s->pending, row->data, row->len);
     s->npending++;
     if (s->pending.failed) return SPATE_ENOMEM;
