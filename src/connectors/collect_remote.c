@@ -3,7 +3,8 @@
  * the buffers of this process, their answers to the client's requests, and the wire forms.
  *
  * One mutex (mu) guards the list of buffers and every buffer's fields. The sink takes it once per
- * published batch (its task flushes before it parks, and at 64 KiB), a request once.
+ * published batch (its task flushes before it parks, and at 64 KiB), a request once; a sink whose
+ * client is behind waits on `acked` under it.
  */
 #include "connectors/collect_remote.h"
 
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "base/alloc.h"
 #include "base/base64.h"
@@ -40,6 +42,7 @@ struct collect_buffer {
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t acked = PTHREAD_COND_INITIALIZER; /* a client acknowledged rows */
 static collect_buffer *buffers;
 
 static void buffer_free(collect_buffer *b) {
@@ -105,8 +108,23 @@ int collect_buffer_open(const char *name, collect_buffer **out) {
   return 0;
 }
 
-int collect_buffer_publish(collect_buffer *b, const void *data, size_t len, uint32_t n) {
+int collect_buffer_publish(collect_buffer *b, const void *data, size_t len, uint32_t n,
+                           const _Atomic bool *cancel) {
   pthread_mutex_lock(&mu);
+  while (b->rows.len - b->head > COLLECT_REMOTE_MAX_KEPT) { /* the client is behind: wait */
+    if (cancel && atomic_load_explicit(cancel, memory_order_relaxed)) {
+      pthread_mutex_unlock(&mu);
+      return SPATE_ECANCELED;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += 50 * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+      until.tv_sec++;
+      until.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(&acked, &mu, &until);
+  }
   if (b->head > 65536 && b->head > b->rows.len / 2) { /* reclaim what was acknowledged */
     memmove(b->rows.data, b->rows.data + b->head, b->rows.len - b->head);
     b->rows.len -= b->head;
@@ -172,11 +190,13 @@ int collect_remote_answer(const char *request_b64, sp_writer *w, char *err, size
     const uint8_t *end = b->rows.data + b->rows.len;
     /* the rows before the offset are acknowledged: a client of another version acknowledges
      * nothing and gets the rows from the first kept one */
-    if (q.version[0] && strcmp(q.version, b->version) == 0)
+    if (q.version[0] && strcmp(q.version, b->version) == 0 && b->base < q.offset) {
       while (b->base < q.offset) {
         b->head += blob_size(b->rows.data + b->head, end);
         b->base++;
       }
+      pthread_cond_broadcast(&acked);
+    }
     sp_put_u32(w, COLLECT_ANSWER_MAGIC);
     sp_put_str(w, b->version);
     sp_put_i64(w, b->base);

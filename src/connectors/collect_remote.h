@@ -4,8 +4,9 @@
  * client reads a query's rows while its job runs on a standalone cluster.
  *
  * The sink (connectors/sinks.c, a collect sink whose name starts with COLLECT_REMOTE_PREFIX)
- * opens a buffer registered under its name, publishes its rows in batches (never a lock per row)
- * and marks the buffer ended at its end of input. The client asks through the JobManager's REST
+ * opens a buffer registered under its name, publishes its rows in batches (never a lock per row),
+ * waits for the client when it keeps too many unread rows, and marks the buffer ended at its end
+ * of input. The client asks through the JobManager's REST
  * route POST /jobs/:jobid/coordinators/:operatorid (Flink's ClientCoordinationHandler), which
  * forwards the request to the TaskManager running the sink (cluster/taskmanager_info.h,
  * TM_INFO_COLLECT), where collect_remote_answer answers from the buffer.
@@ -27,6 +28,7 @@
  */
 #ifndef SPATE_CONNECTORS_COLLECT_REMOTE_H
 #define SPATE_CONNECTORS_COLLECT_REMOTE_H
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +41,7 @@
 #define COLLECT_ANSWER_MAGIC 0x41435053u  /* "SPCA" */
 #define COLLECT_REMOTE_MAX_BATCH (1u << 20)
 #define COLLECT_REMOTE_LINGER_MS (5 * 60 * 1000)
+#define COLLECT_REMOTE_MAX_KEPT (8u << 20)
 #define COLLECT_VERSION_LEN 32
 
 /* ---- the sink's side ---- */
@@ -46,8 +49,12 @@ typedef struct collect_buffer collect_buffer;
 /* Registers a buffer under name (copied), with a fresh version. SPATE_EINVAL when the name is
  * taken, SPATE_ENOMEM. */
 int collect_buffer_open(const char *name, collect_buffer **out);
-/* Appends n rows (data: n blobs as sp_put_blob writes them). SPATE_ENOMEM. */
-int collect_buffer_publish(collect_buffer *b, const void *data, size_t len, uint32_t n);
+/* Appends n rows (data: n blobs as sp_put_blob writes them). While the buffer keeps more than
+ * COLLECT_REMOTE_MAX_KEPT bytes the client has not acknowledged, it first waits for the client
+ * (backpressure, as Flink's collect sink blocks on a full buffer), checking *cancel (may be
+ * NULL) every 50 ms. SPATE_ECANCELED when cancelled while waiting, SPATE_ENOMEM. */
+int collect_buffer_publish(collect_buffer *b, const void *data, size_t len, uint32_t n,
+                           const _Atomic bool *cancel);
 /* The sink's end of input: no row follows. */
 void collect_buffer_end(collect_buffer *b);
 /* The sink closes: an ended buffer stays for the client (see above), any other is dropped. */

@@ -294,9 +294,11 @@ static int collect_open(op_t *op) {
   return rc;
 }
 
-static int collect_publish(collect_sink *s) {
+static int collect_publish(op_t *op) {
+  collect_sink *s = op->impl;
   if (!s->remote || s->npending == 0) return 0;
-  int rc = collect_buffer_publish(s->remote, s->pending.data, s->pending.len, s->npending);
+  int rc =
+      collect_buffer_publish(s->remote, s->pending.data, s->pending.len, s->npending, op->cancel);
   s->pending.len = 0;
   s->npending = 0;
   return rc;
@@ -306,7 +308,7 @@ static int collect_timer(op_t *op, int64_t now_ms) {
   collect_sink *s = op->impl;
   (void)now_ms;
   s->timer_set = false;
-  return collect_publish(s);
+  return collect_publish(op);
 }
 
 static int collect_process(op_t *op, int input, int64_t ts, const spate_row *row) {
@@ -324,18 +326,18 @@ static int collect_process(op_t *op, int input, int64_t ts, const spate_row *row
     sp_put_blob(&s->pending, row->data, row->len);
     s->npending++;
     if (s->pending.failed) return SPATE_ENOMEM;
-    return s->pending.len >= REMOTE_BATCH ? collect_publish(s) : 0;
+    return s->pending.len >= REMOTE_BATCH ? collect_publish(op) : 0;
   }
   sp_put_blob(&s->rows, row->data, row->len);
   s->count++;
   return s->rows.failed ? SPATE_ENOMEM : 0;
 }
 
-static int collect_flush(op_t *op) { return collect_publish(op->impl); }
+static int collect_flush(op_t *op) { return collect_publish(op); }
 
 static int collect_end(op_t *op) {
   collect_sink *s = op->impl;
-  int rc = collect_publish(s);
+  int rc = collect_publish(op);
   if (rc == 0 && s->remote) collect_buffer_end(s->remote);
   return rc;
 }

@@ -3,7 +3,8 @@
  * (connectors/collect_remote.h): the version/offset protocol (rows acknowledged by the offset
  * asked for, a repeated request answered the same, offsets outside the kept rows refused, the end
  * told once every row was read), the buffers' lifetimes (an ended buffer outlives its sink until
- * read, any other goes with it), answers bounded in size, and the strict decoders.
+ * read, any other goes with it), answers bounded in size, the sink waiting for a client that is
+ * behind (and its cancellation), and the strict decoders.
  */
 #define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,7 +58,7 @@ static void publish(collect_buffer *b, const char *prefix, int from, int to) {
     sp_put_blob(&w, r.data, r.len);
   }
   assert_false(w.failed);
-  assert_int_equal(collect_buffer_publish(b, w.data, w.len, (uint32_t)(to - from)), 0);
+  assert_int_equal(collect_buffer_publish(b, w.data, w.len, (uint32_t)(to - from), NULL), 0);
   sp_writer_free(&w);
 }
 
@@ -223,6 +225,60 @@ static void bounded_answers(void **state) {
   collect_buffer_close(b);
 }
 
+/* A sink whose client is behind waits (backpressure) until the client reads, or the task is
+ * cancelled. */
+typedef struct producer {
+  collect_buffer *b;
+  const char *prefix;
+  int rows, per_batch;
+} producer;
+
+static void *produce(void *arg) {
+  producer *p = arg;
+  for (int i = 0; i < p->rows; i += p->per_batch) publish(p->b, p->prefix, i, i + p->per_batch);
+  collect_buffer_end(p->b);
+  return NULL;
+}
+
+static void backpressure(void **state) {
+  (void)state;
+  char prefix[501];
+  memset(prefix, 'q', 496);
+  prefix[496] = 0;
+  /* cancelled while waiting */
+  collect_buffer *b = NULL;
+  assert_int_equal(collect_buffer_open(COLLECT_REMOTE_PREFIX "full", &b), 0);
+  for (int i = 0; i < 16000; i += 2000) publish(b, prefix, i, i + 2000); /* over 8 MiB */
+  _Atomic bool cancel = true;
+  uint8_t row[8] = {0};
+  assert_int_equal(collect_buffer_publish(b, row, 0, 0, &cancel), SPATE_ECANCELED);
+  collect_buffer_close(b);
+  /* 24,000 rows (about 12 MiB) from another thread: it waits for the reader, which gets them
+   * all in order */
+  assert_int_equal(collect_buffer_open(COLLECT_REMOTE_PREFIX "behind", &b), 0);
+  producer p = {b, prefix, 24000, 1000};
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, produce, &p), 0);
+  collect_answer a;
+  uint8_t *bytes = NULL;
+  char err[SP_ERRMSG_MAX] = "", version[COLLECT_VERSION_LEN + 1] = "";
+  int64_t offset = 0;
+  bool ended = false;
+  while (!ended) {
+    assert_int_equal(
+        ask(COLLECT_REMOTE_PREFIX "behind", version, offset, &a, &bytes, err, sizeof err), 0);
+    snprintf(version, sizeof version, "%s", a.version);
+    assert_int_equal(a.offset, offset);
+    expect_rows(&a, prefix, (int)offset, (int)a.n);
+    offset += a.n;
+    ended = a.ended;
+    done(&a, &bytes);
+  }
+  assert_int_equal(pthread_join(t, NULL), 0);
+  assert_int_equal(offset, 24000);
+  collect_buffer_close(b);
+}
+
 static void strict_decoders(void **state) {
   (void)state;
   char err[SP_ERRMSG_MAX] = "";
@@ -280,9 +336,8 @@ static void strict_decoders(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(offsets_acknowledge),
-      cmocka_unit_test(lifetimes),
-      cmocka_unit_test(bounded_answers),
+      cmocka_unit_test(offsets_acknowledge), cmocka_unit_test(lifetimes),
+      cmocka_unit_test(bounded_answers),     cmocka_unit_test(backpressure),
       cmocka_unit_test(strict_decoders),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
