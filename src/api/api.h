@@ -63,6 +63,10 @@ struct spate_env {
   spate_clock *clock;          /* processing time of its jobs; NULL: the system clock */
   spate_job_listener listener; /* events of its jobs, or NULL */
   void *listener_arg;
+  /* a cluster its jobs go to instead of the CLI's (cli_context.remote) or an embedded
+   * MiniCluster: the SQL client's jobs with execution.target: remote. Its jobs use only built-in
+   * operators, so they go without an artifact; nothing is printed on submission. */
+  const struct api_remote *remote;
   int executed_nodes; /* nodes of g when it was last executed (0: never): a job runs once,
                              as Flink clears its transformations when execute takes them */
   struct spate_format **formats; /* formats made with spate_format_csv/json (api/formats.c) */

@@ -115,12 +115,14 @@ static void configure_graph(spate_env *env, stream_graph *g, const char *name) {
 
 static spate_job_result *failed(const char *msg);
 
-/* Submits the encoded graph (consumed) to the CLI's cluster. */
-static spate_job_client *submit_remote(spate_env *env, cli_context *cli, sp_writer *w,
-                                       const char *job_id) {
+/* Submits the encoded graph (consumed) to the cluster of remote: the environment's own (the
+ * SQL client's jobs: built-in operators only, no artifact, nothing printed) or the CLI's. */
+static spate_job_client *submit_remote(spate_env *env, cli_context *cli, const api_remote *remote,
+                                       sp_writer *w, const char *job_id) {
   char err[SP_ERRMSG_MAX];
-  const char *artifact = env->artifact ? env->artifact : cli->job_path;
-  if (!artifact) {
+  bool own = remote == env->remote;
+  const char *artifact = env->artifact ? env->artifact : cli && !own ? cli->job_path : NULL;
+  if (!artifact && !own) {
     sp_writer_free(w);
     api_fail(env,
              "a job submitted to a cluster must be a shared object (spate run <job.so>): "
@@ -128,21 +130,22 @@ static spate_job_client *submit_remote(spate_env *env, cli_context *cli, sp_writ
     cli_failed(env->error);
     return NULL;
   }
-  int rc =
-      cli->remote->submit(cli->remote->arg, w->data, w->len, artifact, job_id, err, sizeof err);
+  int rc = remote->submit(remote->arg, w->data, w->len, artifact, job_id, err, sizeof err);
   sp_writer_free(w);
   if (rc < 0) {
     api_fail(env, "Failed to submit the job %s: %s", job_id, err);
     cli_failed(env->error);
     return NULL;
   }
-  printf("Job has been submitted with JobID %s\n", job_id);
-  fflush(stdout);
-  if (cli->remote->detached)
+  if (!own) {
+    printf("Job has been submitted with JobID %s\n", job_id);
+    fflush(stdout);
+  }
+  if (remote->detached)
     return ready_client(jr_new(job_id, env->g->job_name, SPATE_JOB_DETACHED, NULL));
   spate_job_client *c = sp_calloc(1, sizeof *c);
   if (!c) return ready_client(failed("out of memory"));
-  c->remote = cli->remote;
+  c->remote = remote;
   snprintf(c->job_id, sizeof c->job_id, "%s", job_id);
   c->submitted_ms = sp_wall_ms();
   return c;
@@ -215,7 +218,8 @@ spate_job_client *spate_execute_async(spate_env *env, const char *job_name) {
     return ready_client(r);
   }
   jobgraph_free(decoded);
-  if (cli && cli->remote) return submit_remote(env, cli, &w, job_id);
+  if (env->remote) return submit_remote(env, cli, env->remote, &w, job_id);
+  if (cli && cli->remote) return submit_remote(env, cli, cli->remote, &w, job_id);
 
   /* a MiniCluster sized for the job unless the slots are configured (Flink's local executor) */
   const sp_config *cfg = env->config;

@@ -10,14 +10,7 @@
 
 #include "api/api.h"
 #include "cluster/standalone.h"
-
-/* The submission target of a REST endpoint; host is copied. */
-typedef struct rest_remote {
-  api_remote api;
-  char host[256];
-  int port;
-} rest_remote;
-void rest_remote_init(rest_remote *r, const char *host, int port, bool detached);
+#include "rest/rest_remote.h"
 
 /* Loads the job's shared object (dlopen, global symbols) and finds its spate_main; NULL with a
  * message on stderr naming the command and the file. */

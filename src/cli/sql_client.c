@@ -252,8 +252,10 @@ static void show_result(client *c, const sql_result *r) {
  * client; the rows so far stay shown. */
 static sql_session *volatile running;
 
+static volatile sig_atomic_t terminated; /* SIGTERM or SIGHUP came during a statement */
+
 static void on_interrupt(int sig) {
-  (void)sig;
+  if (sig != SIGINT) terminated = 1;
   sql_session *s = running;
   if (s) sql_session_cancel(s);
 }
@@ -263,10 +265,13 @@ static bool run_statement(client *c, const char *text, size_t len, int line, int
   sql_result r = {0};
   sql_error_kind kind = SQL_ERR_EXECUTION;
   sp_strbuf err = {0};
-  struct sigaction sa = {.sa_handler = on_interrupt}, old;
+  /* the end of the client (SIGTERM, SIGHUP) during a query cancels its job too, a job on a
+   * cluster included, and then ends the client */
+  struct sigaction sa = {.sa_handler = on_interrupt}, old[3];
+  static const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
   sigemptyset(&sa.sa_mask);
   running = c->session;
-  sigaction(SIGINT, &sa, &old);
+  for (int i = 0; i < 3; i++) sigaction(sigs[i], &sa, &old[i]);
   int rc = sql_session_execute(c->session, text, len, line, col, &r, &kind, &err);
   /* the user leaves the view (a failed query's closes at once, as Flink's); until then leaving
    * it raises SIGINT (cancel_from_view), so the handler stays till it is closed */
@@ -280,8 +285,9 @@ static bool run_statement(client *c, const char *text, size_t len, int line, int
       r.nrows = 0;
     }
   }
-  sigaction(SIGINT, &old, NULL);
+  for (int i = 0; i < 3; i++) sigaction(sigs[i], &old[i], NULL);
   running = NULL;
+  if (terminated) c->quit = true;
   if (rc == 0) {
     show_result(c, &r);
     sql_result_free(&r);
@@ -510,6 +516,7 @@ int sql_client_main(int argc, char **argv) {
     sp_free(text);
   }
 done:
+  if (terminated) code = 1; /* ended by a signal while a statement ran */
   sql_session_free(session);
   sp_free(c.widths);
   sp_config_free(cfg);

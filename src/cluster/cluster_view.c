@@ -37,7 +37,10 @@ void cluster_view_free(cluster_view *v) {
   if (!v) return;
   for (int j = 0; j < v->njobs; j++) {
     cv_job *job = &v->jobs[j];
-    for (int k = 0; k < job->nvertices; k++) sp_free(job->vertices[k].name);
+    for (int k = 0; k < job->nvertices; k++) {
+      sp_free(job->vertices[k].name);
+      sp_free(job->vertices[k].operator_ids);
+    }
     sp_free(job->vertices);
     sp_free(job->name);
     sp_free(job->plan_json);
@@ -103,6 +106,15 @@ void cv_job_added(cluster_view *v, const job_graph *jg, int64_t now_ms) {
         cv_vertex *cv = &job->vertices[k];
         jobgraph_vertex_id(jg, k, cv->id);
         cv->name = sp_strdup(jg->vertices[k].name ? jg->vertices[k].name : "");
+        const jg_vertex *jv = &jg->vertices[k];
+        if ((cv->operator_ids = sp_malloc((size_t)jv->nnodes * 32 + 1))) {
+          for (int i = 0; i < jv->nnodes; i++) {
+            char oid[33];
+            jobgraph_operator_id(jg, jv->nodes[i], oid);
+            memcpy(cv->operator_ids + 32 * i, oid, 32);
+          }
+          cv->operator_ids[32 * jv->nnodes] = 0;
+        }
         cv->parallelism = jg->vertices[k].parallelism;
         cv->max_parallelism = jg->nodes[jg->vertices[k].head].max_parallelism;
         cv->tasks[TS_CREATED] = cv->parallelism;

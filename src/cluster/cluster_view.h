@@ -25,6 +25,8 @@
 typedef struct cv_vertex {
   char id[33]; /* Flink's JobVertexID (jobgraph_vertex_id) */
   char *name;
+  char *operator_ids; /* the OperatorIDs of its chain (jobgraph_operator_id), 32 hex digits each,
+                         concatenated: what POST /jobs/:jobid/coordinators/:operatorid finds */
   int parallelism, max_parallelism;
   int tasks[TS_FAILED + 1]; /* subtasks per task_state */
   int64_t start_ms, end_ms; /* first RUNNING, last terminal (-1: not yet) */

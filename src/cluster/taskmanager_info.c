@@ -4,6 +4,8 @@
  */
 #include "cluster/taskmanager_info.h"
 
+#include "connectors/collect_remote.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -14,6 +16,7 @@
 
 #include "base/alloc.h"
 #include "cluster/messages.h"
+#include "connectors/collect_remote.h"
 
 #define MAX_LIST 100000 /* files, threads or jobs a reply may list */
 
@@ -64,6 +67,7 @@ void tm_info_encode_reply(sp_writer *w, tm_info_kind kind, const tm_info_reply *
   case TM_INFO_LOG:
   case TM_INFO_STDOUT:
   case TM_INFO_FILE:
+  case TM_INFO_COLLECT:
     sp_put_i64(w, in->file.size);
     sp_put_u8(w, in->file.truncated);
     sp_put_blob(w, in->file.data, in->file.len);
@@ -110,7 +114,8 @@ int tm_info_decode_reply(sp_reader *r, tm_info_kind kind, tm_info_reply *out) {
     break;
   case TM_INFO_LOG:
   case TM_INFO_STDOUT:
-  case TM_INFO_FILE: {
+  case TM_INFO_FILE:
+  case TM_INFO_COLLECT: {
     out->file.size = sp_get_i64(r);
     out->file.truncated = sp_get_u8(r) != 0;
     uint32_t len = 0;
@@ -178,7 +183,7 @@ static void answer_file(tm_info_kind kind, const char *name, tm_info_reply *out)
 void tm_info_answer(rpc_service *rpc, sp_reader *r, const char *const *jobs, size_t n_jobs) {
   char *reply = sp_get_str(r), *name = sp_get_str(r);
   uint8_t kind = sp_get_u8(r);
-  if (!reply || !name || !sp_reader_ok(r) || kind < TM_INFO_DETAILS || kind > TM_INFO_THREAD_DUMP) {
+  if (!reply || !name || !sp_reader_ok(r) || kind < TM_INFO_DETAILS || kind > TM_INFO_COLLECT) {
     sp_free(reply);
     sp_free(name);
     return;
@@ -205,6 +210,18 @@ void tm_info_answer(rpc_service *rpc, sp_reader *r, const char *const *jobs, siz
     out.rc = thread_dump_take(&out.dump);
     if (out.rc < 0) sp_err(out.error, sizeof out.error, out.rc, "cannot take a thread dump");
     break;
+  case TM_INFO_COLLECT: {
+    sp_writer a;
+    sp_writer_init(&a);
+    out.rc = collect_remote_answer(name, &a, out.error, sizeof out.error);
+    if (out.rc == 0) {
+      out.file.len = a.len;
+      out.file.data = (char *)sp_writer_take(&a, &out.file.len);
+      if (!out.file.data) out.file.data = sp_strdup("");
+    }
+    sp_writer_free(&a);
+    break;
+  }
   }
   sp_writer w;
   sp_writer_init(&w);

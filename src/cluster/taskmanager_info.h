@@ -30,6 +30,8 @@ typedef enum tm_info_kind {
   TM_INFO_STDOUT,      /* its .out file */
   TM_INFO_FILE,        /* a named file of its log directory */
   TM_INFO_THREAD_DUMP,
+  TM_INFO_COLLECT, /* a collect sink's rows for a client (connectors/collect_remote.h): the
+                      request's base64 text in the file name, the answer's bytes in file */
 } tm_info_kind;
 
 typedef struct tm_info_reply {
@@ -39,7 +41,7 @@ typedef struct tm_info_reply {
   char **jobs;            /* TM_INFO_DETAILS: ids of the jobs with tasks there */
   size_t n_jobs;
   sp_log_file_list logs; /* TM_INFO_LOGS */
-  sp_log_data file;      /* TM_INFO_LOG, TM_INFO_STDOUT, TM_INFO_FILE */
+  sp_log_data file;      /* TM_INFO_LOG, TM_INFO_STDOUT, TM_INFO_FILE, TM_INFO_COLLECT */
   thread_dump dump;      /* TM_INFO_THREAD_DUMP */
 } tm_info_reply;
 

@@ -29,6 +29,7 @@
 #include "base/alloc.h"
 #include "base/outbuf.h"
 #include "connectors/collect_live.h"
+#include "connectors/collect_remote.h"
 #include "connectors/format.h"
 #include "connectors/registry.h"
 #include "graph/op_params.h"
@@ -253,25 +254,61 @@ const op_vtable op_sink_text_vt = {.open = text_open,
 static int discard_process(op_t *op, int input, int64_t ts, const spate_row *row) { return 0; }
 const op_vtable op_sink_discard_vt = {.process = discard_process};
 
-/* ---- collect --------------------------------------------------------------------------------- */
+/* ---- collect ---------------------------------------------------------------------------------
+ * Three homes for the rows: the job result (rows), a listener in this process (collect_live.h),
+ * or a buffer a client on another host reads (collect_remote.h: sinks named
+ * COLLECT_REMOTE_PREFIX...), to which rows go in batches of pending: at 64 KiB, when the task is
+ * about to park, and at most REMOTE_LATENCY_MS after a batch's first row. */
+#define REMOTE_BATCH 65536
+#define REMOTE_LATENCY_MS 100 /* a row waits at most this long, also in a task that never parks */
 typedef struct collect_sink {
   sp_writer rows;
   uint32_t count;
   collect_live_fn live; /* a listener in this process takes the rows (collect_live.h) */
   void *live_arg;
+  collect_buffer *remote;
+  sp_writer pending; /* rows not yet published to remote */
+  uint32_t npending;
+  bool timer_set; /* a publication of pending is scheduled */
 } collect_sink;
 
 static int collect_open(op_t *op) {
   collect_sink *s = sp_calloc(1, sizeof *s);
   if (!s) return SPATE_ENOMEM;
   sp_writer_init(&s->rows);
+  sp_writer_init(&s->pending);
   op->impl = s;
   op_collect_params p;
   char err[SP_ERRMSG_MAX];
-  if (op_collect_params_load(op->node, &p, err, sizeof err) == 0 && p.name)
-    collect_live_find(p.name, &s->live, &s->live_arg);
+  int rc = 0;
+  if (op_collect_params_load(op->node, &p, err, sizeof err) == 0 && p.name) {
+    if (strncmp(p.name, COLLECT_REMOTE_PREFIX, strlen(COLLECT_REMOTE_PREFIX)) == 0) {
+      rc = collect_buffer_open(p.name, &s->remote);
+      if (rc == SPATE_EINVAL)
+        rc = op_fail(op, rc, "collect sink '%s' is open twice in this process", p.name);
+    } else {
+      collect_live_find(p.name, &s->live, &s->live_arg);
+    }
+  }
   op_collect_params_free(&p);
-  return 0;
+  return rc;
+}
+
+static int collect_publish(op_t *op) {
+  collect_sink *s = op->impl;
+  if (!s->remote || s->npending == 0) return 0;
+  int rc =
+      collect_buffer_publish(s->remote, s->pending.data, s->pending.len, s->npending, op->cancel);
+  s->pending.len = 0;
+  s->npending = 0;
+  return rc;
+}
+
+static int collect_timer(op_t *op, int64_t now_ms) {
+  collect_sink *s = op->impl;
+  (void)now_ms;
+  s->timer_set = false;
+  return collect_publish(op);
 }
 
 static int collect_process(op_t *op, int input, int64_t ts, const spate_row *row) {
@@ -280,9 +317,29 @@ static int collect_process(op_t *op, int input, int64_t ts, const spate_row *row
     s->live(s->live_arg, row, op->in_schema);
     return 0;
   }
+  if (s->remote) {
+    if (s->npending == 0 && !s->timer_set) { /* the batch's first row: publish it in time */
+      int rc = op_schedule(op, op_now(op) + REMOTE_LATENCY_MS, collect_timer);
+      if (rc < 0) return rc;
+      s->timer_set = true;
+    }
+    sp_put_blob(&s->pending, row->data, row->len);
+    s->npending++;
+    if (s->pending.failed) return SPATE_ENOMEM;
+    return s->pending.len >= REMOTE_BATCH ? collect_publish(op) : 0;
+  }
   sp_put_blob(&s->rows, row->data, row->len);
   s->count++;
   return s->rows.failed ? SPATE_ENOMEM : 0;
+}
+
+static int collect_flush(op_t *op) { return collect_publish(op); }
+
+static int collect_end(op_t *op) {
+  collect_sink *s = op->impl;
+  int rc = collect_publish(op);
+  if (rc == 0 && s->remote) collect_buffer_end(s->remote);
+  return rc;
 }
 
 static void collect_report(op_t *op, sp_writer *w) {
@@ -299,11 +356,15 @@ static void collect_report(op_t *op, sp_writer *w) {
 static void collect_close(op_t *op) {
   collect_sink *s = op->impl;
   if (!s) return;
+  collect_buffer_close(s->remote);
   sp_writer_free(&s->rows);
+  sp_writer_free(&s->pending);
   sp_free(s);
 }
 
 const op_vtable op_sink_collect_vt = {.open = collect_open,
                                       .process = collect_process,
+                                      .end_input = collect_end,
                                       .report = collect_report,
-                                      .close = collect_close};
+                                      .close = collect_close,
+                                      .flush = collect_flush};

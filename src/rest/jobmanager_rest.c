@@ -15,6 +15,7 @@
 #include "rest/job_archive.h"
 #include "rest/jobmanager_metrics.h"
 #include "rest/jobmanager_rest_checkpoints.h"
+#include "rest/jobmanager_rest_coordination.h"
 #include "rest/jobmanager_rest_jobs.h"
 #include "rest/jobmanager_rest_tm.h"
 #include "rest/rest_server.h"
@@ -240,6 +241,7 @@ static const rest_cluster_ops ops = {
     .job_config = jm_rest_job_config,
     .job_exceptions = jm_rest_job_exceptions,
     .user_accumulators = jm_rest_user_accumulators,
+    .coordination = jm_rest_coordination,
     .checkpoint_stats = jm_rest_checkpoint_stats,
     .checkpoint_details = jm_rest_checkpoint_details,
     .metric_store = jobmanager_metric_store,

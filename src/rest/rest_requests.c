@@ -584,3 +584,21 @@ void rest_jar_run_request_free(rest_jar_run_request *r) {
   sp_free(r->config_values);
   memset(r, 0, sizeof *r);
 }
+
+int rest_decode_coordination_request(const char *body, size_t len, char **request, char *err,
+                                     size_t err_len) {
+  *request = NULL;
+  static const char *const keys[] = {"serializedCoordinationRequest", NULL};
+  json_t *o;
+  int rc = parse_object(body, len, &o, err, err_len);
+  if (rc == 0) rc = check_keys(o, keys, err, err_len);
+  if (rc == 0) rc = get_string(o, "serializedCoordinationRequest", request, err, err_len);
+  if (rc == 0 && (!*request || !(*request)[0]))
+    rc = sp_err(err, err_len, SPATE_EINVAL, "field 'serializedCoordinationRequest' is required");
+  json_decref(o);
+  if (rc < 0) {
+    sp_free(*request);
+    *request = NULL;
+  }
+  return rc;
+}

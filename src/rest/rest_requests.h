@@ -6,6 +6,7 @@
  *   POST /jobs/:jobid/stop         {"targetDirectory", "drain", "formatType", "triggerId"}
  *   POST /jobs/:jobid/checkpoints  {"checkpointType", "triggerId"}
  *   POST /savepoint-disposal       {"savepoint-path", "triggerId"}
+ *   POST /jobs/:jobid/coordinators/:operatorid {"serializedCoordinationRequest"} (decoded only)
  *   POST /jobs ("request" part)    {"jobGraphFileName", "jobJarFileNames": [..],
  *                                   "jobArtifactFileNames": [{"entryName", "fileName"}]}
  *   POST /jars/:jarid/run          {"entryClass", "programArgs", "programArgsList": [..],
@@ -95,6 +96,9 @@ int rest_decode_disposal_request(const char *body, size_t len, rest_disposal_req
                                  char *err, size_t err_len);
 int rest_decode_submit_request(const char *body, size_t len, rest_submit_request *out, char *err,
                                size_t err_len);
+/* The client's serialized request (its base64 text, required, sp_malloc'd into *request). */
+int rest_decode_coordination_request(const char *body, size_t len, char **request, char *err,
+                                     size_t err_len);
 /* plan: a plan request, which has no savepoint fields (savepointPath, allowNonRestoredState,
  * restoreMode, claimMode are then unknown fields). As Flink's mapper, and for the web dashboard
  * which sends its form's text, parallelism may be a string of digits and allowNonRestoredState

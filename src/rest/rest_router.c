@@ -66,13 +66,14 @@ static int match(const char *pattern, char **seg, int n, char **params, const ch
 
 static bool is_id_param(const char *name) {
   return strcmp(name, "jobid") == 0 || strcmp(name, "vertexid") == 0 ||
-         strcmp(name, "triggerid") == 0;
+         strcmp(name, "triggerid") == 0 || strcmp(name, "operatorid") == 0;
 }
 
 static const char *param_label(const char *name) {
   if (strcmp(name, "jobid") == 0) return "job id";
   if (strcmp(name, "vertexid") == 0) return "vertex id";
   if (strcmp(name, "triggerid") == 0) return "trigger id";
+  if (strcmp(name, "operatorid") == 0) return "operator id";
   if (strcmp(name, "checkpointid") == 0) return "checkpoint id";
   if (strcmp(name, "subtaskindex") == 0) return "subtask index";
   return "attempt";

@@ -3,7 +3,8 @@
  * (Flink's JobPlanHandler, JobConfigHandler, JobExceptionsHandler, JobAccumulatorsHandler,
  * JobVertexDetailsHandler, SubtasksTimesHandler, JobVertexTaskManagersHandler,
  * SubtaskCurrentAttemptDetailsHandler, SubtaskExecutionAttemptDetailsHandler and the vertex
- * accumulator handlers, and the GET cancel Flink keeps for YARN's proxy): check the path, call
+ * accumulator handlers, ClientCoordinationHandler, and the GET cancel Flink keeps for YARN's
+ * proxy): check the path, call
  * the cluster's operation (rest_cluster_ops' jobs part; NULL answers 501), reply with Flink's
  * JSON (rest_json_jobs.c). Path parameters are checked by rest_router.c.
  */
@@ -12,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/clock.h"
 #include "rest/rest_json.h"
 #include "rest/rest_json_jobs.h"
+#include "rest/rest_requests.h"
 #include "rest/rest_server_internal.h"
 
 /* Flink's default of maxExceptions (JobExceptionsHandler.MAX_NUMBER_EXCEPTION_TO_REPORT). */
@@ -128,6 +131,29 @@ static int h_yarn_stop(rest_request *req, char **p) {
   return rest_reply_error(req, MHD_HTTP_BAD_REQUEST,
                           "The termination mode 'stop' is no longer supported: stop a job with "
                           "POST /jobs/:jobid/stop");
+}
+
+/* POST /jobs/:jobid/coordinators/:operatorid: a client's request to an operator's coordinator
+ * (Flink's ClientCoordinationHandler; Spate's: a collect sink's rows, connectors/collect_remote.h). */
+static int h_coordination(rest_request *req, char **p) {
+  if (!req->server->ops->coordination) return not_supported(req, "operator coordinators");
+  char err[SP_ERRMSG_MAX] = "", *request = NULL, *result = NULL;
+  int rc = rest_decode_coordination_request(req->body ? req->body : "", req->len, &request, err,
+                                            sizeof err),
+      reply;
+  if (rc < 0)
+    return rest_reply_error(req, rc == SPATE_EINVAL ? MHD_HTTP_BAD_REQUEST : rest_status_of(rc),
+                            "%s", err);
+  rc = req->server->ops->coordination(req->server->ctx, p[0], p[1], request, &result, err,
+                                      sizeof err);
+  if (rc < 0)
+    reply = rest_reply_op_error(req, rc, err);
+  else
+    reply = rest_reply_json(req, MHD_HTTP_OK,
+                            json_pack("{s:s}", "serializedCoordinationResult", result));
+  sp_free(request);
+  sp_free(result);
+  return reply;
 }
 
 /* ---- vertices and subtasks ---------------------------------------------------------------- */
@@ -293,6 +319,7 @@ static const rest_route_def routes[] = {
     {"GET", "jobs/:jobid/accumulators", h_accumulators},
     {"GET", "jobs/:jobid/yarn-cancel", h_yarn_cancel},
     {"GET", "jobs/:jobid/yarn-stop", h_yarn_stop},
+    {"POST", "jobs/:jobid/coordinators/:operatorid", h_coordination},
     {"GET", VERTEX, h_vertex},
     {"GET", VERTEX "/subtasktimes", h_subtask_times},
     {"GET", VERTEX "/taskmanagers", h_vertex_taskmanagers},

@@ -269,6 +269,13 @@ typedef struct rest_cluster_ops {
    * SPATE_ENOENT for an unknown job or vertex. */
   int (*user_accumulators)(void *ctx, const char *job_id, const char *vertex_id, int subtask,
                            rest_accumulator_list *out, char *err, size_t err_len);
+  /* POST /jobs/:jobid/coordinators/:operatorid (Flink's ClientCoordinationHandler): hands the
+   * client's serialized request (its base64 text) to the operator's coordinator; *result
+   * (sp_malloc'd) is the answer's base64 text. SPATE_ENOENT for an unknown job, operator or
+   * coordinated state, SPATE_ESTATE when the operator's subtask is not deployed, SPATE_EINVAL for
+   * a request the coordinator refuses, SPATE_EIO when its TaskManager does not answer. */
+  int (*coordination)(void *ctx, const char *job_id, const char *operator_id, const char *request,
+                      char **result, char *err, size_t err_len);
   /* ---- checkpoint statistics (issue 11, checkpoints part; NULL: the routes answer 501) ---- */
   /* The job's checkpoint statistics, entries without subtasks (ckpt_stats_read fills out;
    * freed with ckpt_stats_snapshot_free). SPATE_ENOENT if the job is unknown. */

@@ -8,7 +8,10 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "connectors/collect_live.h"
+#include "connectors/collect_remote.h"
+#include "rest/rest_remote.h"
 #include "sql/sql_rel.h"
+#include "sql/sql_remote.h"
 #include "sql/sql_translate.h"
 #include "types/row_kind.h"
 #include "types/schema.h"
@@ -203,6 +206,17 @@ static void cells_free(char **owned, int ncols) {
   }
 }
 
+/* The table result's columns: op, then the sink's. */
+static int result_columns(sql_result *r, const sql_rel *sink) {
+  const char **names = sp_calloc((size_t)sink->ncols + 1, sizeof *names);
+  if (!names) return SPATE_ENOMEM;
+  names[0] = "op";
+  for (int i = 0; i < sink->ncols; i++) names[i + 1] = sink->names[i];
+  int rc = sql_result_set_columns(r, names, sink->ncols + 1);
+  sp_free(names);
+  return rc;
+}
+
 /* The collected rows of a SELECT into the result: the op column, then the columns (all STRING,
  * the translation cast them), the row kind field read for an updating query. */
 static int collect_result(const spate_job_result *res, const sql_rel *sink, sql_result *r,
@@ -211,22 +225,16 @@ static int collect_result(const spate_job_result *res, const sql_rel *sink, sql_
   const spate_schema *schema = NULL;
   size_t n = spate_job_result_collected(res, name, &rows, &schema);
   int ncols = sink->ncols;
-  const char **names = sp_calloc((size_t)ncols + 1, sizeof *names);
   const char **cells = sp_calloc((size_t)ncols + 1, sizeof *cells);
   char **owned = sp_calloc((size_t)ncols + 1, sizeof *owned);
-  int rc = names && cells && owned ? 0 : SPATE_ENOMEM;
-  if (!rc) {
-    names[0] = "op";
-    for (int i = 0; i < ncols; i++) names[i + 1] = sink->names[i];
-    rc = sql_result_set_columns(r, names, ncols + 1);
-  }
+  int rc = cells && owned ? 0 : SPATE_ENOMEM;
+  if (!rc) rc = result_columns(r, sink);
   for (size_t k = 0; !rc && k < n; k++) {
     rc = row_cells(&rows[k], ncols, sink->updating, cells, owned);
     if (!rc) rc = sql_result_add_row(r, cells);
     cells_free(owned, ncols);
   }
   (void)schema;
-  sp_free(names);
   sp_free(cells);
   sp_free(owned);
   return rc;
@@ -297,12 +305,121 @@ static int live_columns(const sql_stream_listener *l, const sql_rel *sink) {
   return rc;
 }
 
+/* ---- a query on a cluster (sql_remote.h) ---- */
+
+/* Where a cluster's rows go: the listener (live) or the table result (r). */
+typedef struct remote_rows {
+  live_ctx *live;
+  sql_result *r;
+  const sql_rel *sink;
+  const char **cells;
+  char **owned;
+  int rc;
+} remote_rows;
+
+static void remote_row(void *arg, const spate_row *row) {
+  remote_rows *x = arg;
+  if (x->live) {
+    live_row(x->live, row, NULL);
+    return;
+  }
+  if (x->rc) return;
+  x->rc = row_cells(row, x->sink->ncols, x->sink->updating, x->cells, x->owned);
+  if (!x->rc) x->rc = sql_result_add_row(x->r, x->cells);
+  cells_free(x->owned, x->sink->ncols);
+}
+
+/* The collect sink of the job built from env: its OperatorID and input schema (owned by *jg). */
+static int find_collect(spate_env *env, job_graph **jg, char oid[33], const spate_schema **schema,
+                        sql_error_kind *kind, sp_strbuf *err) {
+  char msg[SP_ERRMSG_MAX];
+  int rc = jobgraph_build(env->g, jg, msg, sizeof msg);
+  if (rc == SPATE_ENOMEM) return rc;
+  for (int i = 0; rc == 0 && i < (*jg)->nnodes; i++) {
+    const sg_node *n = &(*jg)->nodes[i];
+    if (n->kind != OP_SINK_COLLECT || n->ninputs != 1) continue;
+    jobgraph_operator_id(*jg, i, oid);
+    *schema = sg_edge_schema((*jg)->nodes, &n->inputs[0]);
+    return 0;
+  }
+  *kind = SQL_ERR_TABLE;
+  sp_strbuf_add(err, rc ? msg : "the query's job has no collect sink");
+  return SPATE_EINVAL;
+}
+
+/* Runs the job of env on the cluster cfg names and reads its rows as they come (sql_remote.h);
+ * the outcome as sql_execute_select's. */
+static int select_remote(planned *pl, spate_env *env, const sp_config *cfg, const char *name,
+                         const sql_stream_listener *live, volatile sig_atomic_t *cancel,
+                         sql_result *r, sql_error_kind *kind, sp_strbuf *err) {
+  const sql_rel *sink = pl->optimized;
+  rest_remote remote;
+  sql_remote_target(cfg, &remote, true);
+  env->remote = &remote.api;
+  spate_job_client *jc = spate_execute_async(env, "collect");
+  if (!jc) return exec_error(env, "Could not submit the query", kind, err);
+  char job_id[33], oid[33];
+  snprintf(job_id, sizeof job_id, "%s", spate_job_client_id(jc));
+  spate_job_result_free(spate_job_client_wait(jc)); /* detached: returns at once */
+  job_graph *jg = NULL;
+  const spate_schema *schema = NULL;
+  int rc = find_collect(env, &jg, oid, &schema, kind, err);
+  live_ctx lc = {live, sink->ncols, sink->updating, 0};
+  remote_rows x = {.live = live ? &lc : NULL, .r = r, .sink = sink};
+  x.cells = sp_calloc((size_t)sink->ncols + 1, sizeof *x.cells);
+  x.owned = sp_calloc((size_t)sink->ncols + 1, sizeof *x.owned);
+  if (!rc && (!x.cells || !x.owned)) rc = SPATE_ENOMEM;
+  if (!rc) rc = live ? live_columns(live, sink) : result_columns(r, sink);
+  bool cancelled = false;
+  sp_strbuf why = {0};
+  if (!rc)
+    rc = sql_remote_collect(cfg, job_id, oid, name, schema, remote_row, &x, cancel, &cancelled,
+                            &why);
+  if (!rc) rc = x.rc;
+  if (rc == SPATE_EINVAL && why.len) {
+    *kind = SQL_ERR_EXECUTION;
+    sp_strbuf_add(err, "The query's job failed: ");
+    sp_strbuf_add(err, why.data);
+  } else if (rc) {
+    /* reported by find_collect, or out of memory */
+  } else if (live) {
+    r->kind = SQL_RESULT_STREAMED;
+    r->nrows = lc.count;
+    if (cancelled) r->message = sp_strdup("Query terminated");
+  } else if (cancelled) {
+    sql_result_free(r);
+    memset(r, 0, sizeof *r);
+    r->kind = SQL_RESULT_INFO;
+    r->message = sp_strdup("Query terminated");
+  } else {
+    r->kind = SQL_RESULT_TABLE;
+    r->changelog = true;
+  }
+  sp_strbuf_free(&why);
+  sp_free(x.cells);
+  sp_free(x.owned);
+  jobgraph_free(jg);
+  return rc;
+}
+
 int sql_execute_select(sql_catalog *c, const sp_config *cfg, const sql_node *query, bool dry_run,
                        const sql_stream_listener *live, volatile sig_atomic_t *cancel,
                        sql_result *r, sql_error_kind *kind, sp_strbuf *err) {
   static _Atomic long results; /* a name per streamed result in this process */
-  char name[64];
-  snprintf(name, sizeof name, "%s-%ld", SQL_RESULT_COLLECT, ++results);
+  char name[80];
+  rest_remote probe;
+  bool on_cluster = sql_remote_target(cfg, &probe, true);
+  if (on_cluster) { /* the name the cluster's TaskManager keeps the rows under: unguessable */
+    char token[33];
+    if (sql_random_token(token) < 0) {
+      *kind = SQL_ERR_EXECUTION;
+      sp_strbuf_add(err, "no randomness for the query's result name");
+      return SPATE_EINVAL;
+    }
+    snprintf(name, sizeof name, "%s%s", COLLECT_REMOTE_PREFIX, token);
+  } else {
+    snprintf(name, sizeof name, "%s-%ld", SQL_RESULT_COLLECT, ++results);
+  }
   planned pl;
   spate_env *env = NULL;
   int rc = build_job(&pl, c, cfg, query, name, &env, kind, err);
@@ -310,6 +427,12 @@ int sql_execute_select(sql_catalog *c, const sp_config *cfg, const sql_node *que
   if (dry_run) {
     planned_free(&pl);
     return dry_run_result(env, r, kind, err);
+  }
+  if (on_cluster) {
+    rc = select_remote(&pl, env, cfg, name, live, cancel, r, kind, err);
+    spate_env_free(env);
+    planned_free(&pl);
+    return rc;
   }
   live_ctx lc = {live, pl.optimized->ncols, pl.optimized->updating, 0};
   bool streaming = live && collect_live_register(name, live_row, &lc) == 0;
@@ -387,6 +510,12 @@ int sql_execute_insert(sql_catalog *c, const sp_config *cfg, const sql_node *ins
   snprintf(name, sizeof name, "insert-into_%s.%s.%s", SQL_DEFAULT_CATALOG, SQL_DEFAULT_DATABASE,
            pl.optimized->u.sink.table->name);
   planned_free(&pl);
+  /* execution.target: remote: the job goes to the cluster's REST endpoint, detached unless
+   * table.dml-sync (then its end is awaited over REST) */
+  bool sync = sp_config_bool(cfg, "table.dml-sync");
+  rest_remote remote;
+  bool on_cluster = sql_remote_target(cfg, &remote, !sync);
+  if (on_cluster) env->remote = &remote.api;
   spate_job_client *client = spate_execute_async(env, name);
   if (!client) {
     rc = exec_error(env, "Could not submit the INSERT job", kind, err);
@@ -395,7 +524,7 @@ int sql_execute_insert(sql_catalog *c, const sp_config *cfg, const sql_node *ins
   }
   char msg[512];
   const char *id = spate_job_client_id(client);
-  if (sp_config_bool(cfg, "table.dml-sync")) {
+  if (sync) {
     spate_job_result *res = spate_job_client_wait(client);
     bool ok = res && spate_job_result_status(res) == SPATE_JOB_FINISHED;
     if (!ok) {
@@ -413,7 +542,12 @@ int sql_execute_insert(sql_catalog *c, const sp_config *cfg, const sql_node *ins
              "Submitting SQL update statement to the cluster...\n[INFO] SQL update statement has "
              "been successfully submitted to the cluster:\nJob ID: %s\n",
              id);
-    rc = jobs_add(jobs, env, client, name);
+    if (on_cluster) { /* the cluster runs it on; nothing of it stays in the session */
+      spate_job_result_free(spate_job_client_wait(client));
+      spate_env_free(env);
+    } else {
+      rc = jobs_add(jobs, env, client, name);
+    }
     if (rc) {
       spate_job_result_free(spate_job_client_wait(client));
       spate_env_free(env);

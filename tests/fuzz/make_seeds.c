@@ -21,6 +21,7 @@
 #include "base/err.h"
 #include "checkpoint/storage.h"
 #include "cluster/messages.h"
+#include "connectors/collect_remote.h"
 #include "graph/op_params.h"
 #include "graph/stream_graph.h"
 #include "message_job.h"
@@ -1336,6 +1337,50 @@ static void sql_program_seeds(void) {
   sql_arena_free(&arena);
 }
 
+/* fuzz_collect_remote: byte 0 picks request (0), answer (1) or a request's base64 text (2). */
+static void collect_remote_seeds(void) {
+  sp_writer w;
+  sp_writer_init(&w);
+  sp_put_u8(&w, 0);
+  collect_request_encode(&w, COLLECT_REMOTE_PREFIX "0123456789abcdef0123456789abcdef",
+                         "fedcba9876543210fedcba9876543210", 42);
+  put_writer("collect_remote", "request.bin", &w);
+  sp_writer_init(&w);
+  sp_put_u8(&w, 0);
+  collect_request_encode(&w, COLLECT_REMOTE_PREFIX "x", "", 0);
+  put_writer("collect_remote", "first-request.bin", &w);
+  spate_schema *s = NULL;
+  char err[SP_ERRMSG_MAX];
+  FUZZ_CHECK(spate_schema_parse("a STRING, b STRING, k TINYINT NOT NULL", &s, err, sizeof err) == 0,
+             "%s", err);
+  spate_row_builder *b = spate_rb_new(s);
+  sp_writer_init(&w);
+  sp_put_u8(&w, 1);
+  sp_put_u32(&w, COLLECT_ANSWER_MAGIC);
+  sp_put_str(&w, "fedcba9876543210fedcba9876543210");
+  sp_put_i64(&w, 7);
+  sp_put_u8(&w, 1);
+  sp_put_u32(&w, 3);
+  static const char *const cells[3][2] = {{"Mary", "1"}, {NULL, "x"}, {"Bob", "\xc3\xa9"}};
+  for (int i = 0; i < 3; i++) {
+    spate_row r;
+    spate_rb_begin(b);
+    for (int c = 0; c < 2; c++)
+      if (cells[i][c])
+        spate_rb_set_string(b, c, cells[i][c], strlen(cells[i][c]));
+      else
+        spate_rb_set_null(b, c);
+    spate_rb_set_tinyint(b, 2, (int8_t)i);
+    FUZZ_CHECK(spate_rb_finish(b, &r) == 0, "row %d", i);
+    sp_put_blob(&w, r.data, r.len);
+  }
+  put_writer("collect_remote", "answer.bin", &w);
+  spate_rb_free(b);
+  spate_schema_free(s);
+  const char *text = "\002U1BDUQsAAAByZW1vdGUtY29sbGVjdC14AAAAAAAAAAAAAAAA";
+  put("collect_remote", "request-text.bin", text, strlen(text));
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s tests/fuzz\n", argv[0]);
@@ -1358,5 +1403,6 @@ int main(int argc, char **argv) {
   shuffle_protocol_seeds();
   metric_dump_seeds();
   sql_program_seeds();
+  collect_remote_seeds();
   return 0;
 }
