@@ -8,6 +8,10 @@
  *
  * The processing-time functions (CURRENT_TIMESTAMP, NOW, ...) read the task's processing-time
  * service (op_now), once per record, and only in programs that call one.
+ *
+ * C user functions the program calls are loaded here, at open, from the library path the
+ * program names (sql_eval_udf.c), opened with this subtask's index, and closed when the
+ * operator closes (sqlp_free).
  */
 #include "base/err.h"
 #include "graph/op_params.h"
@@ -29,6 +33,8 @@ static int calc_open(op_t *op) {
     rc = op_fail(op, SPATE_EINVAL, "SQL calc: the program's input schema differs from the input's");
   else if (!op->node->out_schema || !schema_equal(p->output, op->node->out_schema))
     rc = op_fail(op, SPATE_EINVAL, "SQL calc: the program's output schema differs from the node's");
+  else if ((rc = sqlp_open_udfs(p, op->ctx.subtask, op->ctx.parallelism)))
+    rc = op_fail(op, rc, "%s", p->err);
   op_sql_calc_params_free(&prm);
   if (rc) {
     sqlp_free(p);

@@ -27,6 +27,7 @@ static void free_table(sql_table *t) {
 }
 
 static void free_function(sql_function *f) {
+  sql_udf_free(f->udf);
   sp_free(f->name);
   sp_free(f->symbol);
   sp_free(f->library);
@@ -458,7 +459,7 @@ int sql_catalog_alter(sql_catalog *c, const sql_node *stmt, char *err, size_t ca
   }
 }
 
-static sql_function *find_function(sql_catalog *c, const char *name) {
+sql_function *sql_catalog_find_function(const sql_catalog *c, const char *name) {
   for (sql_function *f = c->functions; f; f = f->next)
     if (strcasecmp(f->name, name) == 0) return f;
   return NULL;
@@ -468,7 +469,7 @@ int sql_catalog_create_function(sql_catalog *c, const sql_node *stmt, char *err,
   const typeof(stmt->u.create_function) *d = &stmt->u.create_function;
   const char *name = sql_catalog_object_name(d->name, err, cap);
   if (!name) return SPATE_EINVAL;
-  if (find_function(c, name)) {
+  if (sql_catalog_find_function(c, name)) {
     if (d->if_not_exists) return 0;
     return sp_err(err, cap, SPATE_EINVAL, "Function %s.%s already exists in Catalog %s.",
                   SQL_DEFAULT_DATABASE, name, SQL_DEFAULT_CATALOG);
@@ -492,6 +493,11 @@ int sql_catalog_create_function(sql_catalog *c, const sql_node *stmt, char *err,
   if (!f->name || !f->symbol || (d->njars > 0 && !f->library)) {
     free_function(f);
     return SPATE_ENOMEM;
+  }
+  int rc = sql_udf_load(f->name, f->library, f->symbol, &f->udf, err, cap);
+  if (rc) {
+    free_function(f);
+    return rc;
   }
   f->next = c->functions;
   c->functions = f;
