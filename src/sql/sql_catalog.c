@@ -110,30 +110,31 @@ static int table_scope(sql_table *t, bool with_computed, sql_scope *scope) {
 }
 
 /* Validates one of the table's expressions; Calcite's "At line l, column c: message" on error. */
-static int validate_in_table(sql_table *t, const sql_node *e, bool with_computed, sql_expr **out,
-                             char *err, size_t cap) {
+static int validate_in_table(const sql_catalog *c, sql_table *t, const sql_node *e,
+                             bool with_computed, sql_expr **out, char *err, size_t cap) {
   sql_scope scope;
   int rc = table_scope(t, with_computed, &scope);
   if (rc) return rc;
   sql_verror verr;
-  rc = sql_validate_expr(e, &scope, &t->arena, out, &verr);
+  rc = sql_validate_expr_in(e, &scope, c, &t->arena, out, &verr); /* user functions too */
   if (rc == SPATE_EINVAL)
     return sp_err(err, cap, rc, "At line %d, column %d: %s", verr.line, verr.col, verr.msg);
   return rc;
 }
 
 /* The type of computed column i: its expression's, as the validator derives it. */
-static int derive_computed(sql_table *t, int i, char *err, size_t cap) {
+static int derive_computed(const sql_catalog *c, sql_table *t, int i, char *err, size_t cap) {
   sql_column *col = &t->cols[i];
   sql_expr *e;
-  int rc = validate_in_table(t, col->expr, false, &e, err, cap);
+  int rc = validate_in_table(c, t, col->expr, false, &e, err, cap);
   if (rc) return rc;
   col->type = (sql_type *)e->type;
   col->proctime = e->proctime;
   return 0;
 }
 
-static int resolve_columns(sql_table *t, const sql_node *stmt, char *err, size_t cap) {
+static int resolve_columns(const sql_catalog *cat, sql_table *t, const sql_node *stmt, char *err,
+                           size_t cap) {
   const sql_list *cols = &stmt->u.create_table.columns;
   t->ncols = cols->n;
   t->cols = sql_arena_alloc(&t->arena, sizeof *t->cols * (size_t)(cols->n + 1));
@@ -158,7 +159,7 @@ static int resolve_columns(sql_table *t, const sql_node *stmt, char *err, size_t
   }
   for (int i = 0; i < cols->n; i++)
     if (t->cols[i].kind == SQL_COLUMN_COMPUTED) {
-      int rc = derive_computed(t, i, err, cap);
+      int rc = derive_computed(cat, t, i, err, cap);
       if (rc) return rc;
     }
   return 0;
@@ -242,7 +243,8 @@ static int watermark_type_error(const sql_type *ty, const char *what, const char
   return rc;
 }
 
-static int resolve_watermark(sql_table *t, const sql_node *stmt, char *err, size_t cap) {
+static int resolve_watermark(const sql_catalog *c, sql_table *t, const sql_node *stmt, char *err,
+                             size_t cap) {
   t->rowtime = -1;
   const sql_list *wms = &stmt->u.create_table.watermarks;
   if (wms->n == 0) return 0;
@@ -266,7 +268,7 @@ static int resolve_watermark(sql_table *t, const sql_node *stmt, char *err, size
   if (!watermark_type_ok(t->cols[i].type))
     return watermark_type_error(t->cols[i].type, "time field", "time field", err, cap);
   sql_expr *e;
-  int rc = validate_in_table(t, wm->u.watermark.expr, true, &e, err, cap);
+  int rc = validate_in_table(c, t, wm->u.watermark.expr, true, &e, err, cap);
   if (rc) return rc;
   if (!watermark_type_ok(e->type))
     return watermark_type_error(e->type, "expression", "watermark expression", err, cap);
@@ -347,9 +349,9 @@ int sql_catalog_create(sql_catalog *c, sql_ast *ast, bool *skipped, char *err, s
   t->rowtime = -1;
   if (!view) {
     t->comment = stmt->u.create_table.comment;
-    rc = resolve_columns(t, stmt, err, cap);
+    rc = resolve_columns(c, t, stmt, err, cap);
     if (!rc) rc = resolve_primary_key(t, stmt, err, cap);
-    if (!rc) rc = resolve_watermark(t, stmt, err, cap);
+    if (!rc) rc = resolve_watermark(c, t, stmt, err, cap);
     if (!rc) rc = check_partition_keys(t, &stmt->u.create_table.partitioned_by, err, cap);
     if (!rc) rc = copy_options(t, &stmt->u.create_table.options);
     if (rc) {

@@ -9,6 +9,8 @@
 #   a result longer than the engine's first buffer, timestamps.
 # - A non-deterministic function with state from open counts 1, 2, 3 over the rows, also with
 #   constant arguments (never folded), while a deterministic one with constant arguments is.
+# - Resolution: a temporary system function shadows a built-in one, a catalog function named in
+#   full, INT arguments cast to a declared DOUBLE, a function in a computed column.
 # - SHOW USER FUNCTIONS, DROP FUNCTION (a call afterwards is not found).
 # - Errors with their messages: a missing library, a missing symbol, arguments of the wrong
 #   type or number (Flink's "Invalid function call"), an unknown function, and a function that
@@ -153,6 +155,46 @@ Spate SQL> SELECT id FROM people WHERE times_two(id) > 3 AND shout(name) IS NOT 
 | +I |          13 |
 +----+-------------+
 Received a total of 1 row
+
+EOF2
+
+# A temporary system function shadows the built-in of its name (Flink's resolution order); a
+# catalog function may be named in full; INT arguments are cast to the declared DOUBLE.
+query resolution <<EOF2
+CREATE TEMPORARY SYSTEM FUNCTION \`lower\` AS 'shout' LANGUAGE C USING JAR '$lib';
+SELECT LOWER(name) AS l, UPPER(name) AS u, default_catalog.default_database.hypot2(id, 0) AS h FROM people;
+EOF2
+check resolution 0 <<'EOF2'
+Spate SQL> SELECT LOWER(name) AS l, UPPER(name) AS u, default_catalog.default_database.hypot2(id, 0) AS h FROM people;
++----+--------------------------------+--------------------------------+--------------------------------+
+| op |                              l |                              u |                              h |
++----+--------------------------------+--------------------------------+--------------------------------+
+| +I |                           ANN! |                            ANN |                            1.0 |
+| +I |                         <NULL> |                         <NULL> |                            2.0 |
+| +I |                           BOB! |                            BOB |                           13.0 |
++----+--------------------------------+--------------------------------+--------------------------------+
+Received a total of 3 rows
+
+EOF2
+
+# A computed column calling a function.
+query computed_column <<'EOF2'
+CREATE TABLE loud_people (id INT, name STRING, seen TIMESTAMP(3), x DOUBLE, y DOUBLE,
+  loud AS shout(name))
+WITH ('connector' = 'filesystem', 'path' = '$tmp/people.csv', 'format' = 'csv',
+  'csv.null-literal' = 'null');
+SELECT id, loud FROM loud_people WHERE id < 10;
+EOF2
+sed -i "s|\$tmp|$tmp|" "$tmp/computed_column.sql"
+check computed_column 0 <<'EOF2'
+Spate SQL> SELECT id, loud FROM loud_people WHERE id < 10;
++----+-------------+--------------------------------+
+| op |          id |                           loud |
++----+-------------+--------------------------------+
+| +I |           1 |                           ANN! |
+| +I |           2 |                         <NULL> |
++----+-------------+--------------------------------+
+Received a total of 2 rows
 
 EOF2
 
