@@ -143,7 +143,25 @@ Received a total of 3 rows
 
 EOF2
 
-# In a filter and over a VALUES row.
+# A non-deterministic value used twice is computed once: the calcs are not merged (Flink's
+# FlinkCalcMergeRule), so a + a doubles one count rather than adding two.
+query not_merged <<'EOF2'
+SELECT n + n AS twice FROM (SELECT counter() AS n FROM people);
+EOF2
+check not_merged 0 <<'EOF2'
+Spate SQL> SELECT n + n AS twice FROM (SELECT counter() AS n FROM people);
++----+----------------------+
+| op |                twice |
++----+----------------------+
+| +I |                    2 |
+| +I |                    4 |
+| +I |                    6 |
++----+----------------------+
+Received a total of 3 rows
+
+EOF2
+
+# In a filter.
 query filter <<'EOF2'
 SELECT id FROM people WHERE times_two(id) > 3 AND shout(name) IS NOT NULL;
 EOF2
