@@ -25,8 +25,9 @@
  * schemas, rows, functions, state and timers, windows, the environment, execution, arguments).
  * The larger parts of their own are in headers this file includes where their section stands:
  * spate/metrics.h (user metrics), spate/state_shortcuts.h, spate/windows.h (windows, with
- * spate/process_window.h), spate/formats.h, spate/job.h (execution: the job client and result)
- * and spate/record.h (typed records).
+ * spate/process_window.h), spate/formats.h, spate/job.h (execution: the job client and result),
+ * spate/record.h (typed records) and spate/sql_function.h (scalar SQL functions in C, which a
+ * function library may include alone).
  */
 #ifndef SPATE_SPATE_H
 #define SPATE_SPATE_H
@@ -972,5 +973,6 @@ int spate_main(int argc, char **argv);
 }
 #endif
 
-#include "spate/record.h" /* typed records: SPATE_RECORD */
+#include "spate/record.h"       /* typed records: SPATE_RECORD */
+#include "spate/sql_function.h" /* scalar SQL functions written in C (CREATE FUNCTION) */
 #endif

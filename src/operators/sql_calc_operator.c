@@ -11,6 +11,10 @@
  *
  * The processing-time functions (CURRENT_TIMESTAMP, NOW, ...) read the task's processing-time
  * service (op_now), once per record, and only in programs that call one.
+ *
+ * C user functions the program calls are loaded here, at open, from the library path the
+ * program names (sql_eval_udf.c), opened with this subtask's index, and closed when the
+ * operator closes (sqlp_free).
  */
 #include "base/alloc.h"
 #include "base/err.h"
@@ -48,6 +52,10 @@ static int calc_open(op_t *op) {
       break;
     }
     c->progs[c->n++] = p;
+    if ((rc = sqlp_open_udfs(p, op->ctx.subtask, op->ctx.parallelism))) {
+      rc = op_fail(op, rc, "%s", p->err);
+      break;
+    }
     if (!op->in_schema || !schema_equal(p->input, op->in_schema))
       rc = op_fail(op, SPATE_EINVAL,
                    "SQL calc: the program's input schema differs from the input's");

@@ -583,6 +583,13 @@ int sqlp_eval(sqlp_program *p, const spate_row *row, int64_t now_ms, spate_row_b
       *d = r;
       break;
     }
+    case SQLP_UDF: {
+      sqlp_val r = {0};
+      int rc = sqlp_call_udf(p, in, &r);
+      if (rc) return rc;
+      *d = r;
+      break;
+    }
     case SQLP_FILTER:
       if (!is_true(&V[in->a])) return 0;
       break;

@@ -236,6 +236,27 @@ static bool reg_of_field(const schema_field *f, sqlp_reg *r) {
   return r->kind != 0;
 }
 
+/* The kinds C user functions take and give (spate/sql_function.h's types). */
+static bool udf_kind(int k) { return k != SQLP_DEC && !is_ivl(k); }
+
+/* One entry of the user function table (sql_program.h's byte form). */
+static int decode_udf(dec_ctx *d, uint32_t k, sqlp_udf *u) {
+  sp_reader *r = &d->r;
+  u->name = sp_get_str(r);
+  u->library = sp_get_str(r);
+  u->symbol = sp_get_str(r);
+  u->nargs = sp_get_u8(r);
+  if (!sp_reader_ok(r) || !u->name || !u->library || !u->symbol)
+    return bad(d, "user function %u: %s", k, sp_reader_ok(r) ? "missing name" : r->error);
+  if (u->nargs > SQLP_UDF_MAX_ARGS) return bad(d, "user function %u: %u arguments", k, u->nargs);
+  for (int j = 0; j <= u->nargs; j++)
+    if (!(u->types[j] = sp_get_str(r)) || !sp_reader_ok(r))
+      return bad(d, "user function %u: type %d: %s", k, j, r->error);
+  u->not_null = sp_get_u32(r);
+  if (!sp_reader_ok(r)) return bad(d, "user function %u: %s", k, r->error);
+  return 0;
+}
+
 static int check_ins(dec_ctx *d, uint32_t k) {
   sqlp_program *p = d->p;
   const sqlp_ins *in = &p->ins[k];
@@ -359,6 +380,16 @@ static int check_ins(dec_ctx *d, uint32_t k) {
     else
       NEED(D->kind == s->dst, "function result of another kind");
     if (fn == SQLP_FN_TSDIFF) NEED(R[in->a].kind == R[in->b].kind, "TIMESTAMPDIFF over kinds");
+    break;
+  }
+  case SQLP_UDF: {
+    NEED(in->imm >= 0 && (uint64_t)in->imm < p->nudfs, "user function out of range");
+    const sqlp_udf *u = &p->udfs[in->imm];
+    NEED(in->b == u->nargs, "user function called with another argument count");
+    NEED(in->b == 0 || (uint32_t)in->a + in->b <= p->nregs, "user function arguments out of range");
+    for (uint32_t j = 0; j < in->b; j++)
+      NEED(udf_kind(R[in->a + j].kind), "user function argument of a kind C functions lack");
+    NEED(udf_kind(D->kind), "user function result of a kind C functions lack");
     break;
   }
   case SQLP_FILTER:
@@ -509,6 +540,15 @@ int sqlp_decode(const uint8_t *data, size_t len, sqlp_program **out, char *err, 
   if (!p->consts) goto oom;
   for (uint32_t k = 0; k < p->nconsts; k++)
     if (decode_const(&d, k, &p->consts[k])) goto fail;
+  p->nudfs = sp_get_u32(r);
+  if (!sp_reader_ok(r) || p->nudfs > SQLP_MAX_UDFS || p->nudfs > r->len - r->pos) {
+    bad(&d, "user function count %u does not fit", p->nudfs);
+    goto fail;
+  }
+  p->udfs = sp_calloc(p->nudfs ? p->nudfs : 1, sizeof *p->udfs);
+  if (!p->udfs) goto oom;
+  for (uint32_t k = 0; k < p->nudfs; k++)
+    if (decode_udf(&d, k, &p->udfs[k])) goto fail;
   p->nins = sp_get_u32(r);
   if (!sp_reader_ok(r) || p->nins > SQLP_MAX_INS || (size_t)p->nins * 25 > r->len - r->pos) {
     bad(&d, "instruction count %u does not fit", p->nins);
@@ -567,6 +607,18 @@ void sqlp_free(sqlp_program *p) {
   if (p->input) schema_unref(p->input);
   if (p->output) schema_unref(p->output);
   sqlp_tz_free(&p->tz);
+  if (p->udfs) {
+    sqlp_close_udfs(p);
+    for (uint32_t k = 0; k < p->nudfs; k++) {
+      sqlp_udf *u = &p->udfs[k];
+      sp_free(u->name);
+      sp_free(u->library);
+      sp_free(u->symbol);
+      for (int j = 0; j <= SQLP_UDF_MAX_ARGS; j++) sp_free(u->types[j]);
+      sp_free(u->buf);
+    }
+    sp_free(p->udfs);
+  }
   if (p->regex)
     for (uint32_t k = 0; k < p->nins; k++) {
       if (p->regex[k].compiled) regfree(&p->regex[k].re);

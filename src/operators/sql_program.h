@@ -23,10 +23,19 @@
  *   u32 nconsts, then per constant u32 register and its value in the register's kind
  *     (integers i64, floats f64 bits, DECIMAL i128 as two u64, strings and bytes as blobs,
  *      TIMESTAMP i64 ms + i32 nanos, other temporal kinds i64);
+ *   u32 nudfs, then per C user function (include/spate/sql_function.h) its SQL name, the
+ *     library's absolute path and the descriptor's symbol as strings, u8 nargs, the argument
+ *     and result type strings the planner read from the descriptor (nargs + 1 strings), and a
+ *     u32 mask of what is declared NOT NULL (bit i: argument i, bit 31: the result);
  *   u32 ninstructions, then per instruction u8 op, u32 dst, a, b, c (each < 65536), i64 imm.
  * The decoder trusts no count and refuses unknown opcodes or kinds, registers or fields out of
  * range, operand kinds an instruction does not take, backward or out-of-range jumps, constants
  * of the wrong shape and trailing bytes, with a message naming the instruction.
+ *
+ * C user functions: decoding loads nothing; sqlp_open_udfs (sql_eval_udf.c) loads each library
+ * once when the operator opens, finds the descriptor, checks that its types are still the ones
+ * the query was planned with, and calls its open; SQLP_UDF then calls eval per row with the
+ * argument registers, and sqlp_free calls close and unloads.
  */
 #ifndef SPATE_OPERATORS_SQL_PROGRAM_H
 #define SPATE_OPERATORS_SQL_PROGRAM_H
@@ -35,6 +44,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "spate/sql_function.h"
 #include "types/row.h"
 #include "types/schema.h"
 
@@ -42,6 +52,8 @@
 #define SQLP_MAX_REGS 4096
 #define SQLP_MAX_INS 65536
 #define SQLP_NONE 0xFFFF /* an absent operand */
+#define SQLP_MAX_UDFS 256
+#define SQLP_UDF_MAX_ARGS 16
 /* The magnitude TIMESTAMP milliseconds and DATE days stay within in registers (about year
  * 261,000: far beyond Flink's 0000..9999, near enough that calendar arithmetic cannot overflow);
  * arithmetic that leaves it fails, as Java's LocalDateTime does outside its range. */
@@ -92,6 +104,7 @@ typedef enum sqlp_op {
   SQLP_FILTER, /* ends the program, dropping the row, unless a is TRUE */
   SQLP_OUT,    /* output field imm <- a */
   SQLP_COPY,   /* output field imm <- input field a, unchanged */
+  SQLP_UDF,    /* dst <- C user function imm of registers a .. a + b - 1 (b: its nargs) */
   SQLP_OP_MAX
 } sqlp_op;
 
@@ -216,6 +229,21 @@ void sqlp_tz_free(sqlp_tz *tz);
 int64_t sqlp_tz_local(const sqlp_tz *tz, int64_t utc_ms);
 int64_t sqlp_tz_utc(const sqlp_tz *tz, int64_t local_ms);
 
+/* A C user function the program calls: what the byte form says, then what opening gives. */
+typedef struct sqlp_udf {
+  char *name, *library, *symbol;
+  uint8_t nargs;
+  char *types[SQLP_UDF_MAX_ARGS + 1]; /* the arguments' then the result's, as planned */
+  uint32_t not_null;                  /* bit i: argument i; bit 31: the result */
+  /* after sqlp_open_udfs */
+  void *handle;
+  const spate_sql_function *def;
+  spate_sql_function_context ctx;
+  bool opened; /* open succeeded (or there is none): close is due */
+  char *buf;   /* the result buffer eval writes strings into, kept across rows */
+  size_t cap;
+} sqlp_udf;
+
 /* A decoded program and its evaluation state (one per operator; not shared between threads). */
 typedef struct sqlp_program {
   spate_schema *input, *output; /* owned references */
@@ -226,6 +254,9 @@ typedef struct sqlp_program {
   sqlp_ins *ins;
   uint8_t *const_bytes; /* the strings the constants point into (a copy of the encoding) */
   bool reads_clock;     /* a processing-time function (or RAND without a seed) is called */
+  uint32_t nudfs;
+  sqlp_udf *udfs;
+  spate_sql_value udf_args[SQLP_UDF_MAX_ARGS]; /* one call's arguments */
   /* evaluation state */
   sqlp_val *vals;
   sqlp_regex *regex; /* one per instruction that takes a regex, else unused */
@@ -243,6 +274,12 @@ typedef struct sqlp_program {
  * (cap bytes) naming what is wrong, or SPATE_ENOMEM. */
 int sqlp_decode(const uint8_t *data, size_t len, sqlp_program **out, char *err, size_t cap);
 void sqlp_free(sqlp_program *p);
+
+/* Loads and opens the program's C user functions for one subtask (subtask_index of
+ * parallelism): dlopen of each library, dlsym of its descriptor, the descriptor's types checked
+ * against the planned ones, then its open. Returns 0, or SPATE_EINVAL / SPATE_EUDF with the
+ * message (naming the function, library and symbol) in p->err. sqlp_free closes them. */
+int sqlp_open_udfs(sqlp_program *p, int subtask_index, int parallelism);
 
 /* Evaluates the program over input row `in` (of p->input) at processing time now_ms, building
  * the output row into b (p->output's builder, begun here). Returns 1 when the row passes (b
@@ -271,6 +308,10 @@ int sqlp_call_json(sqlp_program *p, const sqlp_ins *in, sqlp_val *dst, const sql
 /* A temporal function (sql_eval_temporal.c). */
 int sqlp_call_temporal(sqlp_program *p, const sqlp_ins *in, sqlp_val *dst, const sqlp_val *a,
                        const sqlp_val *b, const sqlp_val *c, int64_t now_ms);
+/* SQLP_UDF: dst <- the call's result (sql_eval_udf.c); 0 or a negative code. */
+int sqlp_call_udf(sqlp_program *p, const sqlp_ins *in, sqlp_val *dst);
+/* Calls close of every opened function and unloads the libraries (sqlp_free's). */
+void sqlp_close_udfs(sqlp_program *p);
 /* dst <- CAST(a) from kind ra to kind rd (sql_eval_cast.c); 0, 1 when it failed under
  * TRY_CAST semantics already applied (dst NULL), or a negative code with the message. */
 int sqlp_cast(sqlp_program *p, const sqlp_reg *rd, sqlp_val *dst, const sqlp_reg *ra,

@@ -27,6 +27,7 @@ static void free_table(sql_table *t) {
 }
 
 static void free_function(sql_function *f) {
+  sql_udf_free(f->udf);
   sp_free(f->name);
   sp_free(f->symbol);
   sp_free(f->library);
@@ -109,30 +110,31 @@ static int table_scope(sql_table *t, bool with_computed, sql_scope *scope) {
 }
 
 /* Validates one of the table's expressions; Calcite's "At line l, column c: message" on error. */
-static int validate_in_table(sql_table *t, const sql_node *e, bool with_computed, sql_expr **out,
-                             char *err, size_t cap) {
+static int validate_in_table(const sql_catalog *c, sql_table *t, const sql_node *e,
+                             bool with_computed, sql_expr **out, char *err, size_t cap) {
   sql_scope scope;
   int rc = table_scope(t, with_computed, &scope);
   if (rc) return rc;
   sql_verror verr;
-  rc = sql_validate_expr(e, &scope, &t->arena, out, &verr);
+  rc = sql_validate_expr_in(e, &scope, c, &t->arena, out, &verr); /* user functions too */
   if (rc == SPATE_EINVAL)
     return sp_err(err, cap, rc, "At line %d, column %d: %s", verr.line, verr.col, verr.msg);
   return rc;
 }
 
 /* The type of computed column i: its expression's, as the validator derives it. */
-static int derive_computed(sql_table *t, int i, char *err, size_t cap) {
+static int derive_computed(const sql_catalog *c, sql_table *t, int i, char *err, size_t cap) {
   sql_column *col = &t->cols[i];
   sql_expr *e;
-  int rc = validate_in_table(t, col->expr, false, &e, err, cap);
+  int rc = validate_in_table(c, t, col->expr, false, &e, err, cap);
   if (rc) return rc;
   col->type = (sql_type *)e->type;
   col->proctime = e->proctime;
   return 0;
 }
 
-static int resolve_columns(sql_table *t, const sql_node *stmt, char *err, size_t cap) {
+static int resolve_columns(const sql_catalog *cat, sql_table *t, const sql_node *stmt, char *err,
+                           size_t cap) {
   const sql_list *cols = &stmt->u.create_table.columns;
   t->ncols = cols->n;
   t->cols = sql_arena_alloc(&t->arena, sizeof *t->cols * (size_t)(cols->n + 1));
@@ -157,7 +159,7 @@ static int resolve_columns(sql_table *t, const sql_node *stmt, char *err, size_t
   }
   for (int i = 0; i < cols->n; i++)
     if (t->cols[i].kind == SQL_COLUMN_COMPUTED) {
-      int rc = derive_computed(t, i, err, cap);
+      int rc = derive_computed(cat, t, i, err, cap);
       if (rc) return rc;
     }
   return 0;
@@ -241,7 +243,8 @@ static int watermark_type_error(const sql_type *ty, const char *what, const char
   return rc;
 }
 
-static int resolve_watermark(sql_table *t, const sql_node *stmt, char *err, size_t cap) {
+static int resolve_watermark(const sql_catalog *c, sql_table *t, const sql_node *stmt, char *err,
+                             size_t cap) {
   t->rowtime = -1;
   const sql_list *wms = &stmt->u.create_table.watermarks;
   if (wms->n == 0) return 0;
@@ -265,7 +268,7 @@ static int resolve_watermark(sql_table *t, const sql_node *stmt, char *err, size
   if (!watermark_type_ok(t->cols[i].type))
     return watermark_type_error(t->cols[i].type, "time field", "time field", err, cap);
   sql_expr *e;
-  int rc = validate_in_table(t, wm->u.watermark.expr, true, &e, err, cap);
+  int rc = validate_in_table(c, t, wm->u.watermark.expr, true, &e, err, cap);
   if (rc) return rc;
   if (!watermark_type_ok(e->type))
     return watermark_type_error(e->type, "expression", "watermark expression", err, cap);
@@ -346,9 +349,9 @@ int sql_catalog_create(sql_catalog *c, sql_ast *ast, bool *skipped, char *err, s
   t->rowtime = -1;
   if (!view) {
     t->comment = stmt->u.create_table.comment;
-    rc = resolve_columns(t, stmt, err, cap);
+    rc = resolve_columns(c, t, stmt, err, cap);
     if (!rc) rc = resolve_primary_key(t, stmt, err, cap);
-    if (!rc) rc = resolve_watermark(t, stmt, err, cap);
+    if (!rc) rc = resolve_watermark(c, t, stmt, err, cap);
     if (!rc) rc = check_partition_keys(t, &stmt->u.create_table.partitioned_by, err, cap);
     if (!rc) rc = copy_options(t, &stmt->u.create_table.options);
     if (rc) {
@@ -458,7 +461,7 @@ int sql_catalog_alter(sql_catalog *c, const sql_node *stmt, char *err, size_t ca
   }
 }
 
-static sql_function *find_function(sql_catalog *c, const char *name) {
+sql_function *sql_catalog_find_function(const sql_catalog *c, const char *name) {
   for (sql_function *f = c->functions; f; f = f->next)
     if (strcasecmp(f->name, name) == 0) return f;
   return NULL;
@@ -468,7 +471,7 @@ int sql_catalog_create_function(sql_catalog *c, const sql_node *stmt, char *err,
   const typeof(stmt->u.create_function) *d = &stmt->u.create_function;
   const char *name = sql_catalog_object_name(d->name, err, cap);
   if (!name) return SPATE_EINVAL;
-  if (find_function(c, name)) {
+  if (sql_catalog_find_function(c, name)) {
     if (d->if_not_exists) return 0;
     return sp_err(err, cap, SPATE_EINVAL, "Function %s.%s already exists in Catalog %s.",
                   SQL_DEFAULT_DATABASE, name, SQL_DEFAULT_CATALOG);
@@ -492,6 +495,11 @@ int sql_catalog_create_function(sql_catalog *c, const sql_node *stmt, char *err,
   if (!f->name || !f->symbol || (d->njars > 0 && !f->library)) {
     free_function(f);
     return SPATE_ENOMEM;
+  }
+  int rc = sql_udf_load(f->name, f->library, f->symbol, &f->udf, err, cap);
+  if (rc) {
+    free_function(f);
+    return rc;
   }
   f->next = c->functions;
   c->functions = f;

@@ -17,6 +17,7 @@
 
 #include "sql/sql_ast.h"
 #include "sql/sql_types.h"
+#include "sql/sql_udf.h"
 
 #define SQL_DEFAULT_CATALOG "default_catalog"
 #define SQL_DEFAULT_DATABASE "default_database"
@@ -57,6 +58,7 @@ typedef struct sql_function {
   char *symbol;  /* AS '<symbol>' */
   char *library; /* USING JAR '<lib.so>', or NULL */
   int language;  /* SQL_LANG_* */
+  sql_udf *udf;  /* the loaded library and descriptor (owned) */
   struct sql_function *next;
 } sql_function;
 
@@ -84,9 +86,12 @@ int sql_catalog_create(sql_catalog *c, sql_ast *ast, bool *skipped, char *err, s
 int sql_catalog_drop(sql_catalog *c, const sql_node *stmt, char *err, size_t cap);
 int sql_catalog_alter(sql_catalog *c, const sql_node *stmt, char *err, size_t cap);
 
-/* CREATE FUNCTION / DROP FUNCTION. */
+/* CREATE FUNCTION (loading and checking the C function: sql_udf.h) / DROP FUNCTION. */
 int sql_catalog_create_function(sql_catalog *c, const sql_node *stmt, char *err, size_t cap);
 int sql_catalog_drop_function(sql_catalog *c, const sql_node *stmt, char *err, size_t cap);
+
+/* The user function of that name (case-insensitive, as Flink's function names), or NULL. */
+sql_function *sql_catalog_find_function(const sql_catalog *c, const char *name);
 
 /* The identifier Flink prints for an object: `default_catalog`.`default_database`.`name`. */
 int sql_catalog_full_name(const char *name, sp_strbuf *out);

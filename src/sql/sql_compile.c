@@ -32,6 +32,7 @@
 #include "sql/sql_compile_int.h"
 #include "sql/sql_rel.h"
 #include "sql/sql_row_schema.h"
+#include "sql/sql_udf.h"
 #include "types/row_kind.h"
 
 int sqlc_fail(sqlc *c, const sql_expr *e, const char *fmt, ...)
@@ -357,6 +358,7 @@ static int call(sqlc *c, const sql_expr *e) {
     return sqlc_fail(c, e, "aggregate function %s cannot be evaluated in a projection or filter",
                      sql_fn_name(fn));
   switch (fn) {
+  case SQL_FN_UDF: return sqlc_udf_call(c, e);
   case SQL_FN_PLUS: return sqlc_arith(c, e, SQLP_ADD);
   case SQL_FN_MINUS: return sqlc_arith(c, e, SQLP_SUB);
   case SQL_FN_TIMES: return sqlc_arith(c, e, SQLP_MUL);
@@ -519,6 +521,7 @@ static bool is_constant(const sql_expr *e) {
   case SQL_E_CAST: return is_constant(e->u.cast.arg);
   default: break;
   }
+  if (e->u.call.fn == SQL_FN_UDF && !e->u.call.udf->deterministic) return false;
   switch (e->u.call.fn) {
   case SQL_FN_CURRENT_TIMESTAMP:
   case SQL_FN_NOW:
@@ -592,11 +595,13 @@ static int depth_capped(const sql_expr *e, int cap) {
   return d + 1;
 }
 
-/* Whether e gives the same value wherever it is computed for one row: RAND does not. */
+/* Whether e gives the same value wherever it is computed for one row: RAND and a C function
+ * declared non-deterministic do not. */
 static bool repeatable(const sql_expr *e) {
   if (e->kind == SQL_E_CAST) return repeatable(e->u.cast.arg);
   if (e->kind != SQL_E_CALL) return true;
   if (e->u.call.fn == SQL_FN_RAND) return false;
+  if (e->u.call.fn == SQL_FN_UDF && !e->u.call.udf->deterministic) return false;
   for (int i = 0; i < e->u.call.nargs; i++)
     if (!repeatable(e->u.call.args[i])) return false;
   return true;
@@ -661,6 +666,7 @@ static int expr_once(sqlc *c, const sql_expr *e) {
 
 static void cc_free(sqlc *c) {
   sp_free(c->cse);
+  sp_writer_free(&c->udfs);
   sp_free(c->regs);
   sp_free(c->ins);
   sp_writer_free(&c->consts);
@@ -683,6 +689,8 @@ static int finish(sqlc *c, const spate_schema *output, uint8_t **prog, size_t *p
   }
   sp_put_u32(&w, c->nconsts);
   sp_put_bytes(&w, c->consts.data, c->consts.len);
+  sp_put_u32(&w, c->nudfs);
+  sp_put_bytes(&w, c->udfs.data, c->udfs.len);
   sp_put_u32(&w, c->nins);
   for (uint32_t k = 0; k < c->nins; k++) {
     const sqlp_ins *in = &c->ins[k];
@@ -791,6 +799,7 @@ static int compile_calc(const spate_schema *input, bool updating, const sqlp_tz 
            SPATE_EINVAL;
   sqlc c = {.in = input, .tz = tz, .fold = fold_, .err = err};
   sp_writer_init(&c.consts);
+  sp_writer_init(&c.udfs);
   spate_schema *out = NULL;
   const sql_type **types = sp_calloc(nproj ? (size_t)nproj : 1, sizeof *types);
   if (!types) {
@@ -883,6 +892,10 @@ static int eval_const_row(sql_expr *const *exprs, const char *const *names, int 
   if (rc) goto done;
   if ((rc = sqlp_decode(prog, plen, &p, msg, sizeof msg))) {
     snprintf(err->msg, sizeof err->msg, "%s", msg);
+    goto done;
+  }
+  if ((rc = sqlp_open_udfs(p, 0, 1))) { /* a deterministic C function, called here once */
+    snprintf(err->msg, sizeof err->msg, "%s", p->err);
     goto done;
   }
   if ((rc = rb_init(&b, out))) goto done;

@@ -9,10 +9,12 @@
  * imply (operands of arithmetic and comparisons brought to their common type) become casts
  * in the program; a projection that is a bare column of the output field's type becomes a
  * copy of the field. Literal-only subtrees are folded into constants (with no processing-time
- * function inside), unless evaluating them fails, which is then left to run time.
+ * function or non-deterministic C user function inside), unless evaluating them fails, which
+ * is then left to run time. Calls of C user functions (sql_udf.h) name the function's library
+ * and symbol in the program, whose operator loads it where it runs; folding one loads it here.
  *
  * Not compiled, each refused with a message naming the function: aggregate calls (the planner
- * moves them out), MD5 and SHA256 (no digest library among the dependencies), FLOOR/CEIL of
+ * moves them out), MD5 and SHA256 (no digest library among DESIGN.md's dependencies), FLOOR/CEIL of
  * an interval or a TIME, values of composite types (ARRAY, MAP, MULTISET, ROW),
  * and BYTES concatenation.
  *

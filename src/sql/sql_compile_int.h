@@ -1,9 +1,9 @@
 /*
  * sql_compile_int.h: what the expression compiler's files share (sql_compile.c: the state,
  * registers, instructions, constants, expressions and programs; sql_compile_calls.c: the
- * built-in functions' calls). Each function returns a register index, or -1 after recording
- * the error on the state (the first one wins). sql_compile_arith.c holds the arithmetic,
- * comparisons and casts.
+ * built-in functions' calls; sql_compile_udf.c: calls of C user functions;
+ * sql_compile_arith.c: arithmetic, comparisons and casts). Each function returns a register
+ * index, or -1 after recording the error on the state (the first one wins).
  */
 #ifndef SPATE_SQL_SQL_COMPILE_INT_H
 #define SPATE_SQL_SQL_COMPILE_INT_H
@@ -39,6 +39,9 @@ typedef struct sqlc {
   } * cse;
   uint32_t ncse, cse_cap;
   int cond;
+  sp_writer udfs; /* the user function table's entries (sql_program.h's byte form) */
+  uint32_t nudfs;
+  const struct sql_udf *udf_list[SQLP_MAX_UDFS]; /* which function each entry is */
   sql_verror *err;
   int rc;
 } sqlc;
@@ -92,4 +95,6 @@ int sqlc_to_result(sqlc *c, const sql_expr *e, int r);
 int sqlc_string_call(sqlc *c, const sql_expr *e);
 int sqlc_temporal_call(sqlc *c, const sql_expr *e);
 int sqlc_math_call(sqlc *c, const sql_expr *e);
+/* A call of a C user function (sql_compile_udf.c). */
+int sqlc_udf_call(sqlc *c, const sql_expr *e);
 #endif

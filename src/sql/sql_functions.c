@@ -17,6 +17,8 @@
 
 #include "base/alloc.h"
 #include "base/err.h"
+#include "sql/sql_catalog.h"
+#include "sql/sql_udf.h"
 #include "sql/sql_validate_int.h"
 
 typedef struct fn_def {
@@ -439,10 +441,63 @@ static const sql_type *type_call(sqlv_ctx *c, const sql_node *n, sql_expr *e, bo
 #undef NEED
 }
 
+/* The catalog's user function a call names (`f`, or `db.f` / `cat.db.f` of the current
+ * database), or NULL. A temporary system function comes before the built-in ones (system_only),
+ * other catalog functions after them, as Flink's FunctionCatalog resolves names. */
+static const sql_function *user_function(sqlv_ctx *c, const sql_node *n, bool system_only) {
+  if (!c->catalog || !n->u.call.name) return NULL;
+  char err[256];
+  const char *name = sql_catalog_object_name(n->u.call.name, err, sizeof err);
+  const sql_function *f = name ? sql_catalog_find_function(c->catalog, name) : NULL;
+  if (!f || !f->udf || (system_only && !f->system)) return NULL;
+  return f;
+}
+
+/* Types a call of C function f: its arguments must cast implicitly to the declared types
+ * (Flink's "Invalid function call" otherwise); the result is the declared type, nullable also
+ * when an argument declared NOT NULL may be NULL (the call is then NULL without eval). */
+static int udf_call(sqlv_ctx *c, const sql_node *n, const sql_function *f, sql_expr *e,
+                    sql_expr **out) {
+  const sql_udf *u = f->udf;
+  int m = e->u.call.nargs;
+  if (n->u.call.star)
+    return sqlv_fail(c, n, "Only COUNT accepts '*' as its argument, not %s", f->name);
+  if (n->u.call.quantifier == SQL_QUANT_DISTINCT)
+    return sqlv_fail(c, n, "DISTINCT/ALL not allowed with %s function", f->name);
+  if (n->u.call.filter)
+    return sqlv_fail(c, n, "FILTER must not be applied to non-aggregate function %s", f->name);
+  bool fits = m == u->nargs, null_in = false;
+  for (int i = 0; i < m && fits; i++) {
+    const sql_type *t = e->u.call.args[i]->type;
+    fits = sql_type_can_cast(t, u->arg_types[i], false);
+    if (!u->arg_types[i]->nullable && (t->nullable || sqlv_is_null(t))) null_in = true;
+  }
+  if (!fits) {
+    char args[700];
+    size_t k = 0;
+    args[0] = 0;
+    for (int i = 0; i < m && k < sizeof args; i++) {
+      sp_strbuf sb = {0};
+      if (sql_type_format(e->u.call.args[i]->type, &sb)) return SPATE_ENOMEM;
+      k += (size_t)snprintf(args + k, sizeof args - k, "%s%s", i ? ", " : "", sb.data);
+      sp_free(sb.data);
+    }
+    return sqlv_fail(c, n, "Invalid function call:\n%s(%s)", f->name, args);
+  }
+  e->u.call.fn = SQL_FN_UDF;
+  e->u.call.udf = u;
+  e->type = null_in ? sql_type_with_nullable(u->result_type, true, c->arena) : u->result_type;
+  if (!e->type) return SPATE_ENOMEM;
+  *out = e;
+  return 0;
+}
+
 int sqlv_function(sqlv_ctx *c, const sql_node *n, sql_expr **out) {
   char name[256];
   bool simple = name_of_call(n, name, sizeof name) == 0;
-  const fn_def *d = simple ? find(name) : NULL;
+  const sql_function *uf = user_function(c, n, true);
+  const fn_def *d = simple && !uf ? find(name) : NULL;
+  if (!uf && !d) uf = user_function(c, n, false);
   if (n->u.call.over)
     return sqlv_fail(c, n, "Window aggregates (OVER) are not supported by the validator yet");
   int m = n->u.call.args.n;
@@ -453,6 +508,7 @@ int sqlv_function(sqlv_ctx *c, const sql_node *n, sql_expr **out) {
     int rc = sqlv_expr(c, n->u.call.args.v[i], &e->u.call.args[i]);
     if (rc) return rc;
   }
+  if (uf) return udf_call(c, n, uf, e, out);
   if (!d) {
     char args[700];
     size_t k = 0;

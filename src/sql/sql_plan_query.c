@@ -104,7 +104,7 @@ int sqlq_set_quals(sql_planner *p, from_item *f, const char *q) {
 
 int sqlq_validate(sql_planner *p, const sql_node *e, const sql_scope *s, sql_expr **out) {
   sql_verror verr = {0};
-  int rc = sql_validate_expr(e, s, p->arena, out, &verr);
+  int rc = sql_validate_expr_in(e, s, p->catalog, p->arena, out, &verr);
   if (rc == SPATE_EINVAL && !p->err.msg[0]) p->err = verr;
   return rc;
 }

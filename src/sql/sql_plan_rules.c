@@ -20,6 +20,7 @@
 #include "base/err.h"
 #include "sql/sql_compile.h"
 #include "sql/sql_rel.h"
+#include "sql/sql_udf.h"
 #include "types/row.h"
 
 static bool is_identity(const sql_rel *c) {
@@ -75,6 +76,7 @@ static bool nondeterministic(const sql_expr *e) {
   if (!e || e->kind == SQL_E_LITERAL || e->kind == SQL_E_COLUMN) return false;
   if (e->kind == SQL_E_CAST) return nondeterministic(e->u.cast.arg);
   if (e->u.call.fn == SQL_FN_RAND || e->proctime) return true;
+  if (e->u.call.fn == SQL_FN_UDF && !e->u.call.udf->deterministic) return true;
   for (int i = 0; i < e->u.call.nargs; i++)
     if (nondeterministic(e->u.call.args[i])) return true;
   return false;

@@ -12,6 +12,7 @@
 
 #include "base/err.h"
 #include "sql/sql_rel.h"
+#include "sql/sql_udf.h"
 
 sql_expr *sql_expr_column(sql_arena *a, int i, const sql_type *t) {
   sql_expr *e = sql_arena_alloc(a, sizeof *e);
@@ -90,8 +91,12 @@ bool sql_expr_equal(const sql_expr *a, const sql_expr *b) {
         a->u.call.unit != b->u.call.unit || a->u.call.trim != b->u.call.trim ||
         a->u.call.nargs != b->u.call.nargs)
       return false;
-    /* RAND, PROCTIME and the clock functions are not the same value twice */
+    /* RAND, PROCTIME, the clock functions and non-deterministic user functions are not the
+     * same value twice */
     if (a->u.call.fn == SQL_FN_RAND) return false;
+    if (a->u.call.fn == SQL_FN_UDF &&
+        (a->u.call.udf != b->u.call.udf || !a->u.call.udf->deterministic))
+      return false;
     for (int i = 0; i < a->u.call.nargs; i++)
       if (!sql_expr_equal(a->u.call.args[i], b->u.call.args[i])) return false;
     if ((a->u.call.filter == NULL) != (b->u.call.filter == NULL)) return false;
@@ -228,7 +233,9 @@ static int fmt(const sql_expr *e, const char *const *names, sql_expr_style style
   case SQL_E_CALL: break;
   }
   sql_fn fn = e->u.call.fn;
-  const char *name = fn == SQL_FN_NEGATE ? "-" : sql_fn_name(fn);
+  const char *name = fn == SQL_FN_NEGATE ? "-"
+                     : fn == SQL_FN_UDF  ? e->u.call.udf->name
+                                         : sql_fn_name(fn);
   int n = e->u.call.nargs;
   if (!calcite && infix(fn) && n == 2) {
     rc = add(sb, "(");

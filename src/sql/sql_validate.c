@@ -861,7 +861,13 @@ int sqlv_expr(sqlv_ctx *c, const sql_node *n, sql_expr **out) {
 
 int sql_validate_expr(const sql_node *e, const sql_scope *scope, sql_arena *arena, sql_expr **out,
                       sql_verror *err) {
-  sqlv_ctx c = {scope, arena, err};
+  return sql_validate_expr_in(e, scope, NULL, arena, out, err);
+}
+
+int sql_validate_expr_in(const sql_node *e, const sql_scope *scope,
+                         const struct sql_catalog *catalog, sql_arena *arena, sql_expr **out,
+                         sql_verror *err) {
+  sqlv_ctx c = {.scope = scope, .arena = arena, .err = err, .catalog = catalog};
   *out = NULL;
   err->msg[0] = 0;
   err->line = err->col = 0;

@@ -11,7 +11,9 @@
  *
  * Only expressions: SELECT lists, FROM and GROUP BY are the planner's, which calls this for each
  * expression with the scope of its input. Subqueries, window calls (OVER), constructors (ROW,
- * ARRAY, MAP), element access and user functions are refused with a message saying so.
+ * ARRAY, MAP) and element access are refused with a message saying so. Calls of C user
+ * functions (sql_udf.h) resolve through the catalog given to sql_validate_expr_in in Flink's order: a temporary
+ * system function, then a built-in function, then a catalog function.
  *
  * The typed tree lives in the caller's arena. Errors are values: SPATE_EINVAL with the message
  * and the 1-based line and column of the offending node in a sql_verror, or SPATE_ENOMEM.
@@ -30,6 +32,9 @@ typedef struct sql_scope_column {
   const sql_type *type;
   const char *qualifier; /* the table name or alias that qualifies it (t.a), or NULL */
 } sql_scope_column;
+
+struct sql_catalog;
+struct sql_udf;
 
 typedef struct sql_scope {
   const sql_scope_column *cols;
@@ -141,6 +146,8 @@ typedef enum sql_fn {
   SQL_FN_GROUPING,
   SQL_FN_GROUPING_ID,
   SQL_FN_GROUP_ID,
+  /* a C user function of the catalog (call.udf) */
+  SQL_FN_UDF,
   SQL_FN_COUNT_
 } sql_fn;
 
@@ -197,7 +204,9 @@ struct sql_expr {
       int trim;      /* SQL_TRIM_* for TRIM */
       int nargs;
       sql_expr **args;
-      sql_expr *filter; /* an aggregate's FILTER (WHERE ...) condition, or NULL */
+      sql_expr *filter;          /* an aggregate's FILTER (WHERE ...) condition, or NULL */
+      const struct sql_udf *udf; /* SQL_FN_UDF: the function (the catalog's, which outlives
+                                    the plan) */
     } call;
     struct {
       bool try_cast;
@@ -216,6 +225,10 @@ typedef struct sql_verror {
  * SPATE_EINVAL with err filled, or SPATE_ENOMEM. */
 int sql_validate_expr(const sql_node *e, const sql_scope *scope, sql_arena *arena, sql_expr **out,
                       sql_verror *err);
+/* The same, with calls that may name the user functions of catalog (NULL: none). */
+int sql_validate_expr_in(const sql_node *e, const sql_scope *scope,
+                         const struct sql_catalog *catalog, sql_arena *arena, sql_expr **out,
+                         sql_verror *err);
 
 /* The name Calcite prints for a type in messages ("INTEGER", "VARCHAR(2147483647)",
  * "TIMESTAMP_WITH_LOCAL_TIME_ZONE(3)"), into buf (cap bytes, always terminated). */

@@ -12,6 +12,7 @@ typedef struct sqlv_ctx {
   const sql_scope *scope;
   sql_arena *arena;
   sql_verror *err;
+  const struct sql_catalog *catalog; /* whose user functions calls may name, or NULL */
 } sqlv_ctx;
 
 /* Sets the error at node n and returns SPATE_EINVAL. */

@@ -6,7 +6,8 @@
  * Contracts checked: a program is either refused with SPATE_ECORRUPT (or SPATE_ENOMEM) and a
  * message naming it, or it evaluates over a row of its input schema (one with values, one
  * with every nullable field NULL), each evaluation passing, dropping the row or failing with a
- * message, without a memory error, undefined behaviour or a leak.
+ * message, without a memory error, undefined behaviour or a leak. C user functions a program
+ * names are never loaded (sqlp_open_udfs is not called): their calls fail with a message.
  */
 #include "fuzz.h"
 

@@ -33,6 +33,7 @@
 #include "sql/sql_compile.h"
 #include "sql/sql_parser.h"
 #include "sql/sql_row_schema.h"
+#include "sql/sql_udf.h"
 #include "state/keyed_state.h"
 #include "state/snapshot.h"
 #include "state/timer_queue.h"
@@ -1332,6 +1333,42 @@ static void sql_program_seeds(void) {
     sql_ast_free(pa);
     sql_ast_free(ca);
   }
+  /* a call of a C user function (never loaded here, nor by the fuzz target: its call fails):
+   * the program's function table and an SQLP_UDF over a block of two argument registers */
+  static const char *const udf_args[] = {"STRING", "BIGINT"};
+  static const spate_sql_function udf_def = {.abi = SPATE_SQL_FUNCTION_ABI,
+                                             .nargs = 2,
+                                             .arg_types = udf_args,
+                                             .result_type = "STRING NOT NULL"};
+  sql_udf udf = {.name = "f",
+                 .library = "/nonexistent/libf.so",
+                 .symbol = "f",
+                 .def = &udf_def,
+                 .nargs = 2,
+                 .deterministic = false};
+  sql_type *udf_types[2] = {(sql_type *)types[4], (sql_type *)types[0]};
+  udf.arg_types = udf_types;
+  udf.result_type = sql_type_with_nullable(types[4], false, &arena);
+  sql_expr col_s = {.kind = SQL_E_COLUMN, .type = types[4], .u.column = 4};
+  sql_expr col_i = {.kind = SQL_E_COLUMN, .type = types[0], .u.column = 0};
+  sql_expr *call_args[2] = {&col_s, &col_i};
+  sql_expr call = {.kind = SQL_E_CALL, .type = udf.result_type};
+  call.u.call.fn = SQL_FN_UDF;
+  call.u.call.nargs = 2;
+  call.u.call.args = call_args;
+  call.u.call.udf = &udf;
+  sql_expr *uprojs[1] = {&call};
+  const char *unames[1] = {"r"};
+  uint8_t *uprog;
+  size_t ulen;
+  spate_schema *uout;
+  sql_verror uerr;
+  FUZZ_CHECK(
+      sql_compile_calc(in, false, "UTC", NULL, uprojs, unames, 1, &uprog, &ulen, &uout, &uerr) == 0,
+      "udf: %s", uerr.msg);
+  put("sql_program", "seed-udf.bin", uprog, ulen);
+  sp_free(uprog);
+  schema_unref(uout);
   schema_unref(in);
   for (int i = 0; i < 8; i++) sql_ast_free(asts[i]);
   sql_arena_free(&arena);

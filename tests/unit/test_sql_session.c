@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -324,9 +325,25 @@ static void errors_and_commands(void **state) {
   fails(f, "USE other_db", SQL_ERR_VALIDATION, "A database with name [other_db] does not exist");
 }
 
+/* CREATE FUNCTION loads the library: the test functions' (tests/udf/test_functions.c). */
 static void functions(void **state) {
   fixture *f = *state;
-  ok(f, "CREATE FUNCTION my_upper AS 'my_upper_fn' LANGUAGE C USING JAR '/tmp/libudf.so'");
+  const char *build = getenv("SPATE_BUILD_DIR");
+  char sql[1024];
+  snprintf(sql, sizeof sql,
+           "CREATE FUNCTION my_upper AS 'shout' LANGUAGE C USING JAR "
+           "'%s/tests/libspate_test_udfs.so'",
+           build ? build : "build");
+  ok(f, sql);
+  fails(f, "CREATE FUNCTION other AS 'shout' LANGUAGE C USING JAR '/nonexistent/libudf.so'",
+        SQL_ERR_VALIDATION,
+        "Function 'other': cannot load the library '/nonexistent/libudf.so': No such file or "
+        "directory");
+  snprintf(sql, sizeof sql,
+           "CREATE FUNCTION other AS 'no_such_symbol' LANGUAGE C USING JAR "
+           "'%s/tests/libspate_test_udfs.so'",
+           build ? build : "build");
+  fails(f, sql, SQL_ERR_VALIDATION, "has no symbol 'no_such_symbol'");
   ok(f, "CREATE TEMPORARY FUNCTION IF NOT EXISTS my_upper AS 'other' LANGUAGE C");
   fails(f, "CREATE FUNCTION my_upper AS 'x' LANGUAGE C", SQL_ERR_VALIDATION, "already exists");
   fails(f, "CREATE FUNCTION j AS 'com.example.J' LANGUAGE JAVA", SQL_ERR_VALIDATION,
