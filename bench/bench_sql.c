@@ -30,7 +30,10 @@
  * CHECK_ROWS rows (the same query and operators as the timed run). A difference fails the
  * benchmark.
  *
- *   bench_sql [build_dir] [--groupby] [-n rows] [-r runs]
+ *   bench_sql [build_dir] [--groupby] [--only engine|baseline] [-n rows] [-r runs]
+ *
+ * --only runs one side's timed runs alone, with no check (for a profiler, or `perf stat` on a
+ * loaded machine); it reports that side's figure and no ratio.
  */
 #include <stdatomic.h>
 
@@ -391,10 +394,13 @@ static sql_session *new_session(void) {
 
 int main(int argc, char **argv) {
   bool groupby = false;
+  const char *only = NULL;
   int n = 0;
-  for (int i = 0; i < argc; i++) { /* drop our option before the shared parser sees it */
+  for (int i = 0; i < argc; i++) { /* drop our options before the shared parser sees them */
     if (strcmp(argv[i], "--groupby") == 0)
       groupby = true;
+    else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+      only = argv[++i];
     else
       argv[n++] = argv[i];
   }
@@ -413,6 +419,21 @@ int main(int argc, char **argv) {
       sql("SET 'parallelism.default' = '1'", NULL) < 0 ||
       sql("SET 'table.local-time-zone' = 'UTC'", NULL) < 0)
     return 1;
+  if (only) {
+    bool engine = strcmp(only, "engine") == 0;
+    if (!engine && strcmp(only, "baseline") != 0) bench_usage(argv[0]);
+    bench_best one = {0};
+    while (bench_again(&one, &o)) {
+      fold f;
+      double t = engine ? run_engine(groupby, rows) : run_baseline(groupby, rows, false, &f);
+      if (t < 0) return 1;
+      bench_record(&one, only, t);
+    }
+    printf("%s: %lld events in %.3f s = %.0f events/s\n", only, (long long)rows, one.best_s,
+           (double)rows / one.best_s);
+    sql_session_free(session);
+    return 0;
+  }
 
   /* the results, over check_rows rows */
   fold fe, fb;
