@@ -459,16 +459,97 @@ static int call(sqlp_program *p, const sqlp_ins *in, sqlp_val *dst, int64_t now_
   return sqlp_call_temporal(p, in, dst, a, b, c, now_ms);
 }
 
+/* ---- the internal instructions (sql_program_fast.c) -------------------------------------- */
+
+/* Integer arithmetic as arith() computes it for integer kinds. */
+static int iarith(sqlp_program *p, const sqlp_ins *in, sqlp_val *d, const sqlp_val *x,
+                  const sqlp_val *y) {
+  if (x->null | y->null) {
+    d->null = true;
+    return 0;
+  }
+  uint64_t a = (uint64_t)x->i, c = (uint64_t)y->i;
+  int64_t r;
+  switch (in->imm) {
+  case SQLP_ADD: r = (int64_t)(a + c); break;
+  case SQLP_SUB: r = (int64_t)(a - c); break;
+  case SQLP_MUL: r = (int64_t)(a * c); break;
+  case SQLP_DIV:
+    if (y->i == 0) return fail(p, "/ by zero");
+    r = y->i == -1 ? (int64_t)(0 - a) : x->i / y->i;
+    break;
+  default:
+    if (y->i == 0) return fail(p, "/ by zero");
+    r = y->i == -1 ? 0 : x->i % y->i;
+    break;
+  }
+  d->null = false;
+  d->i = wrap(p->regs[in->dst].kind, r);
+  return 0;
+}
+
+/* TO_TIMESTAMP_LTZ of an integer at precision prec (0 or 3), as sqlp_call_temporal. */
+static void to_ltz(int64_t prec, sqlp_val *d, const sqlp_val *x) {
+  d->nanos = 0;
+  if (x->null) {
+    d->null = true;
+    return;
+  }
+  double v = (double)x->i, msd = prec == 0 ? v * 1000 : v;
+  d->null = !(msd > -8.2e15 && msd < 8.2e15);
+  d->i = prec == 0 ? (int64_t)((uint64_t)x->i * 1000u) : x->i;
+}
+
+/* Clears field i's NULL bit and writes its slot (the row layout of include/spate/spate.h). */
+static inline void put_slot(spate_row_builder *b, int i, uint64_t v) {
+  uint8_t *word = b->buf + (size_t)(i / 64) * 8;
+  uint64_t w;
+  memcpy(&w, word, 8);
+  w &= ~((uint64_t)1 << (i % 64));
+  memcpy(word, &w, 8);
+  memcpy(b->buf + b->slots + (size_t)i * 8, &v, 8);
+}
+
+/* OUT of a slot kind, as store() writes it. */
+static void out_slot(const sqlp_reg *r, const sqlp_val *v, spate_row_builder *b, int f) {
+  if (v->null || (uint32_t)f >= b->nfields) {
+    store(r, v, b, f); /* NULL, or the builder's own error */
+    return;
+  }
+  uint64_t x;
+  switch (r->kind) {
+  case SQLP_BOOL: x = v->i != 0; break;
+  case SQLP_I8: x = (uint64_t)(int64_t)(int8_t)v->i; break;
+  case SQLP_I16: x = (uint64_t)(int64_t)(int16_t)v->i; break;
+  case SQLP_I32:
+  case SQLP_IVL_YM: x = (uint64_t)(int64_t)(int32_t)v->i; break;
+  default: x = (uint64_t)v->i; break;
+  }
+  put_slot(b, f, x);
+}
+
+/* COPY of a fixed-width field, as spate_rb_set_field copies it. */
+static void copy_slot(spate_row_builder *b, int f, const spate_row *row, int j) {
+  if ((uint32_t)j >= row->nfields || (uint32_t)f >= b->nfields || spate_row_is_null(row, j)) {
+    spate_rb_set_field(b, f, row, j); /* NULL, or the builder's own error */
+    return;
+  }
+  put_slot(b, f, spate_row_slot_(row, j));
+}
+
 int sqlp_eval(sqlp_program *p, const spate_row *row, int64_t now_ms, spate_row_builder *b) {
   for (sqlp_chunk *c = p->chunks; c; c = c->next) c->used = 0;
   p->cur = p->chunks;
   sqlp_val *V = p->vals;
-  for (uint32_t k = 0; k < p->nregs; k++) V[k].null = true;
+  for (uint32_t k = 0; k < p->nreset; k++) V[p->reset[k]].null = true;
   spate_rb_begin(b);
-  for (uint32_t pc = 0; pc < p->nins; pc++) {
-    const sqlp_ins *in = &p->ins[pc];
-    sqlp_val *d = &V[in->dst < p->nregs ? in->dst : 0];
-    switch ((sqlp_op)in->op) {
+  /* in locals: stores through register pointers could alias p's fields (no strict aliasing) */
+  const sqlp_ins *ins = p->ins;
+  const uint32_t nins = p->nins, nregs = p->nregs;
+  for (uint32_t pc = 0; pc < nins; pc++) {
+    const sqlp_ins *in = &ins[pc];
+    sqlp_val *d = &V[in->dst < nregs ? in->dst : 0];
+    switch (in->op) {
     case SQLP_LOAD: sqlp_load(&p->regs[in->dst], row, (int)in->imm, d); break;
     case SQLP_CONST:
       *d = p->consts[in->imm].v;
@@ -595,6 +676,32 @@ int sqlp_eval(sqlp_program *p, const spate_row *row, int64_t now_ms, spate_row_b
       break;
     case SQLP_OUT: store(&p->regs[in->a], &V[in->a], b, (int)in->imm); break;
     case SQLP_COPY: spate_rb_set_field(b, (int)in->imm, row, in->a); break;
+    case SQLP_X_LOAD_SLOT:
+      d->null = spate_row_is_null(row, (int)in->imm);
+      d->i = spate_row_bigint(row, (int)in->imm);
+      d->nanos = 0;
+      break;
+    case SQLP_X_IARITH: {
+      int rc = iarith(p, in, d, &V[in->a], &V[in->b]);
+      if (rc) return rc;
+      break;
+    }
+    case SQLP_X_ICAST: {
+      const sqlp_val *x = &V[in->a];
+      d->null = x->null;
+      d->i = wrap(p->regs[in->dst].kind, x->i);
+      break;
+    }
+    case SQLP_X_TO_LTZ: to_ltz(in->imm, d, &V[in->a]); break;
+    case SQLP_X_LTZ_TO_TS: {
+      const sqlp_val *x = &V[in->a];
+      d->null = x->null;
+      d->i = x->null ? 0 : sqlp_tz_local(&p->tz, x->i);
+      d->nanos = 0;
+      break;
+    }
+    case SQLP_X_OUT_SLOT: out_slot(&p->regs[in->a], &V[in->a], b, (int)in->imm); break;
+    case SQLP_X_COPY_SLOT: copy_slot(b, (int)in->imm, row, in->a); break;
     default: return fail(p, "unknown instruction %u", in->op);
     }
   }

@@ -472,7 +472,8 @@ static int decode_const(dec_ctx *d, uint32_t k, sqlp_const *c) {
   return 0;
 }
 
-int sqlp_decode(const uint8_t *data, size_t len, sqlp_program **out, char *err, size_t cap) {
+static int decode(const uint8_t *data, size_t len, sqlp_program **out, char *err, size_t cap,
+                  bool specialize) {
   *out = NULL;
   dec_ctx d = {.err = err, .cap = cap};
   sqlp_program *p = sp_calloc(1, sizeof *p);
@@ -591,6 +592,11 @@ int sqlp_decode(const uint8_t *data, size_t len, sqlp_program **out, char *err, 
       p->reads_clock = true;
   }
   p->rand_state = 0x9E3779B97F4A7C15ull;
+  p->reset = sp_malloc((p->nregs ? p->nregs : 1) * sizeof *p->reset);
+  if (!p->reset) goto oom;
+  for (uint32_t k = 0; k < p->nregs; k++) p->reset[k] = (uint16_t)k;
+  p->nreset = p->nregs;
+  if (specialize && sqlp_specialize(p) < 0) goto oom;
   *out = p;
   return 0;
 oom:
@@ -600,6 +606,15 @@ oom:
 fail:
   sqlp_free(p);
   return d.rc ? d.rc : SPATE_ECORRUPT;
+}
+
+int sqlp_decode(const uint8_t *data, size_t len, sqlp_program **out, char *err, size_t cap) {
+  return decode(data, len, out, err, cap, true);
+}
+
+int sqlp_decode_generic(const uint8_t *data, size_t len, sqlp_program **out, char *err,
+                        size_t cap) {
+  return decode(data, len, out, err, cap, false);
 }
 
 void sqlp_free(sqlp_program *p) {
@@ -634,6 +649,7 @@ void sqlp_free(sqlp_program *p) {
   sp_free(p->vals);
   sp_free(p->consts);
   sp_free(p->ins);
+  sp_free(p->reset);
   sp_free(p->const_bytes);
   sp_free(p);
 }

@@ -108,6 +108,21 @@ typedef enum sqlp_op {
   SQLP_OP_MAX
 } sqlp_op;
 
+/* Internal instructions, never in the byte form (the decoder refuses them there): the decoder's
+ * last step (sqlp_specialize, sql_program_fast.c) rewrites common shapes into them, each doing
+ * what the instruction it replaces does, without the general one's dispatch on kinds. */
+enum {
+  SQLP_X_LOAD_SLOT = 64, /* LOAD of a value held in its 8-byte slot (integers, BOOLEAN, DATE,
+                          * TIME, intervals, TIMESTAMP(_LTZ) of precision 0..3) */
+  SQLP_X_IARITH,         /* ARITH over integers */
+  SQLP_X_ICAST,          /* CAST from an integer kind to an integer kind */
+  SQLP_X_TO_LTZ,         /* TO_TIMESTAMP_LTZ(integer, constant precision imm: 0 or 3) */
+  SQLP_X_LTZ_TO_TS,      /* CAST from TIMESTAMP_LTZ to TIMESTAMP(3) */
+  SQLP_X_OUT_SLOT,       /* OUT of a slot kind (not DATE or TIME; TIMESTAMP only of precision 3) */
+  SQLP_X_COPY_SLOT,      /* COPY of a fixed-width field */
+  SQLP_X_MAX
+};
+
 enum { SQLP_ADD = 0, SQLP_SUB, SQLP_MUL, SQLP_DIV, SQLP_MOD };
 enum { SQLP_EQ = 0, SQLP_NE, SQLP_LT, SQLP_LE, SQLP_GT, SQLP_GE, SQLP_DISTINCT, SQLP_NOT_DISTINCT };
 enum {
@@ -267,6 +282,10 @@ typedef struct sqlp_program {
   } * rand;
   sqlp_chunk *chunks, *cur;
   uint64_t rand_state;
+  /* the registers set to NULL before each row: all but the constants sqlp_specialize loaded
+   * once into their registers */
+  uint16_t *reset;
+  uint32_t nreset;
   char err[512]; /* the message of a failed evaluation */
 } sqlp_program;
 
@@ -274,6 +293,15 @@ typedef struct sqlp_program {
  * (cap bytes) naming what is wrong, or SPATE_ENOMEM. */
 int sqlp_decode(const uint8_t *data, size_t len, sqlp_program **out, char *err, size_t cap);
 void sqlp_free(sqlp_program *p);
+/* sqlp_decode without its last step, sqlp_specialize: every instruction as the bytes have it
+ * (the tests compare the two forms' results). */
+int sqlp_decode_generic(const uint8_t *data, size_t len, sqlp_program **out, char *err, size_t cap);
+/* Rewrites a decoded (and checked) program into the internal instructions where they apply:
+ * a constant written once by an instruction no jump skips, and read only after it, is loaded
+ * into its register here and its CONST dropped (jumps renumbered); LOAD, ARITH, CAST, OUT,
+ * COPY and TO_TIMESTAMP_LTZ of the shapes listed above become their SQLP_X_ forms. Fills
+ * p->reset. 0 or SPATE_ENOMEM. */
+int sqlp_specialize(sqlp_program *p);
 
 /* Loads and opens the program's C user functions for one subtask (subtask_index of
  * parallelism): dlopen of each library, dlsym of its descriptor, the descriptor's types checked

@@ -668,9 +668,10 @@ static void calc(void **state) {
   sqlp_program *p;
   char derr[256];
   assert_int_equal(sqlp_decode(prog, len, &p, derr, sizeof derr), 0);
-  /* bare columns of the output's type are copies */
+  /* bare columns of the output's type are copies (a fixed-width one's specialized) */
   int copies = 0;
-  for (uint32_t k = 0; k < p->nins; k++) copies += p->ins[k].op == SQLP_COPY;
+  for (uint32_t k = 0; k < p->nins; k++)
+    copies += p->ins[k].op == SQLP_COPY || p->ins[k].op == SQLP_X_COPY_SLOT;
   assert_int_equal(copies, 2);
   spate_row_builder *b = spate_rb_new(os);
   assert_int_equal(sqlp_eval(p, &f->row, 0, b), 1);
@@ -785,8 +786,12 @@ static void constants(void **state) {
       sql_compile_calc(f->in, false, NULL, NULL, &es[1], &n1, 1, &prog, &len, &os, &err), 0);
   sqlp_program *p;
   char derr[256];
-  assert_int_equal(sqlp_decode(prog, len, &p, derr, sizeof derr), 0);
+  assert_int_equal(sqlp_decode_generic(prog, len, &p, derr, sizeof derr), 0);
   assert_int_equal(p->nins, 2); /* CONST, OUT */
+  sqlp_free(p);
+  /* specialized, the constant is loaded once into its register: OUT alone */
+  assert_int_equal(sqlp_decode(prog, len, &p, derr, sizeof derr), 0);
+  assert_int_equal(p->nins, 1);
   sqlp_free(p);
   sp_free(prog);
   schema_unref(os);

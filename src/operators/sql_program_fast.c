@@ -1,0 +1,176 @@
+/*
+ * sql_program_fast.c: the decoder's last step over a checked program (sqlp_specialize,
+ * sql_program.h): the common shapes of SQL calcs rewritten into the interpreter's internal
+ * instructions (SQLP_X_*), and constants loaded into their registers once instead of once per
+ * row. Each internal instruction computes exactly what the one it replaces computes (the same
+ * NULLs, wrapping, failures); it only skips the general instruction's dispatch on kinds and its
+ * copies of whole register values. The shapes are those computed columns, projections and
+ * aggregation inputs are made of: column loads, integer arithmetic and casts, epoch numbers to
+ * TIMESTAMP_LTZ and TIMESTAMP_LTZ to TIMESTAMP, and stores and copies of fixed-width fields.
+ */
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/err.h"
+#include "operators/sql_program.h"
+
+static bool is_int(int k) { return k >= SQLP_I8 && k <= SQLP_I64; }
+
+/* Whether instruction in writes its dst register (as check_ins in sql_program.c decides). */
+static bool writes_dst(const sqlp_ins *in) {
+  switch (in->op) {
+  case SQLP_JUMP:
+  case SQLP_JUMP_NOT_NULL:
+  case SQLP_JUMP_TRUE:
+  case SQLP_JUMP_NOT_TRUE:
+  case SQLP_FILTER:
+  case SQLP_OUT:
+  case SQLP_COPY: return false;
+  default: return true;
+  }
+}
+
+static bool is_jump(int op) {
+  return op == SQLP_JUMP || op == SQLP_JUMP_NOT_NULL || op == SQLP_JUMP_TRUE ||
+         op == SQLP_JUMP_NOT_TRUE;
+}
+
+/* Whether instruction in may read register r (COPY's a is an input field, not a register). */
+static bool reads(const sqlp_ins *in, uint16_t r) {
+  if (in->op == SQLP_COPY) return false;
+  return in->a == r || in->b == r || in->c == r;
+}
+
+/* Kinds a register holds as an integer in its slot, loaded by spate_row_bigint. */
+static bool slot_load_kind(const sqlp_reg *r) {
+  switch (r->kind) {
+  case SQLP_BOOL:
+  case SQLP_I8:
+  case SQLP_I16:
+  case SQLP_I32:
+  case SQLP_I64:
+  case SQLP_DATE:
+  case SQLP_TIME:
+  case SQLP_IVL_YM:
+  case SQLP_IVL_DT: return true;
+  case SQLP_TS:
+  case SQLP_TS_LTZ: return r->precision <= 3;
+  default: return false;
+  }
+}
+
+/* Kinds OUT stores into a slot with no check of the value (DATE and TIME setters check ranges,
+ * a TIMESTAMP below precision 3 is cut). */
+static bool slot_store_kind(const sqlp_reg *r) {
+  switch (r->kind) {
+  case SQLP_BOOL:
+  case SQLP_I8:
+  case SQLP_I16:
+  case SQLP_I32:
+  case SQLP_I64:
+  case SQLP_IVL_YM:
+  case SQLP_IVL_DT: return true;
+  case SQLP_TS:
+  case SQLP_TS_LTZ: return r->precision == 3;
+  default: return false;
+  }
+}
+
+int sqlp_specialize(sqlp_program *p) {
+  uint32_t n = p->nins;
+  bool *skipped = sp_calloc(n + 1, sizeof *skipped);
+  bool *drop = sp_calloc(n + 1, sizeof *drop);
+  bool *constant = sp_calloc(p->nregs + 1, sizeof *constant);
+  uint32_t *writers = sp_calloc(p->nregs + 1, sizeof *writers);
+  uint32_t *writer = sp_calloc(p->nregs + 1, sizeof *writer);
+  uint32_t *renum = sp_calloc(n + 1, sizeof *renum);
+  int rc = skipped && drop && constant && writers && writer && renum ? 0 : SPATE_ENOMEM;
+  if (rc) goto out;
+
+  /* instructions some jump passes over (jumps only go forward) */
+  int64_t reach = 0;
+  for (uint32_t k = 0; k < n; k++) {
+    skipped[k] = reach > (int64_t)k;
+    if (is_jump(p->ins[k].op) && p->ins[k].imm > reach) reach = p->ins[k].imm;
+  }
+  for (uint32_t k = 0; k < n; k++)
+    if (writes_dst(&p->ins[k])) {
+      writers[p->ins[k].dst]++;
+      writer[p->ins[k].dst] = k;
+    }
+
+  /* constants: one CONST no jump skips, no read before it */
+  for (uint32_t r = 0; r < p->nregs; r++) {
+    uint32_t w = writer[r];
+    if (writers[r] != 1 || p->ins[w].op != SQLP_CONST || skipped[w]) continue;
+    bool early = false;
+    for (uint32_t k = 0; k <= w && !early; k++) early = reads(&p->ins[k], (uint16_t)r);
+    if (early) continue;
+    p->vals[r] = p->consts[p->ins[w].imm].v;
+    p->vals[r].null = false;
+    constant[r] = true;
+    drop[w] = true;
+  }
+
+  for (uint32_t k = 0; k < n; k++) {
+    sqlp_ins *in = &p->ins[k];
+    const sqlp_reg *R = p->regs;
+    switch (in->op) {
+    case SQLP_LOAD:
+      if (slot_load_kind(&R[in->dst])) in->op = SQLP_X_LOAD_SLOT;
+      break;
+    case SQLP_ARITH:
+      if (is_int(R[in->dst].kind)) in->op = SQLP_X_IARITH;
+      break;
+    case SQLP_CAST:
+      if (is_int(R[in->a].kind) && is_int(R[in->dst].kind)) {
+        in->op = SQLP_X_ICAST;
+      } else if (R[in->a].kind == SQLP_TS_LTZ && R[in->dst].kind == SQLP_TS &&
+                 R[in->dst].precision == 3) {
+        in->op = SQLP_X_LTZ_TO_TS;
+      }
+      break;
+    case SQLP_CALL:
+      /* the precision a constant the specializer loaded: never NULL, 0 or 3 on every row */
+      if ((in->imm & 0xffff) == SQLP_FN_TO_TIMESTAMP_LTZ && in->imm >> 16 == 0 &&
+          in->a != SQLP_NONE && is_int(R[in->a].kind) && in->b != SQLP_NONE && constant[in->b] &&
+          (p->vals[in->b].i == 0 || p->vals[in->b].i == 3)) {
+        in->op = SQLP_X_TO_LTZ;
+        in->imm = p->vals[in->b].i;
+      }
+      break;
+    case SQLP_OUT:
+      if (slot_store_kind(&R[in->a])) in->op = SQLP_X_OUT_SLOT;
+      break;
+    case SQLP_COPY:
+      if (!type_is_var(&p->output->fields[in->imm])) in->op = SQLP_X_COPY_SLOT;
+      break;
+    default: break;
+    }
+  }
+
+  /* drop the loaded constants' instructions; a jump to one lands on the next kept */
+  uint32_t m = 0;
+  for (uint32_t k = 0; k <= n; k++) {
+    renum[k] = m;
+    if (k < n && !drop[k]) m++;
+  }
+  for (uint32_t k = 0; k < n; k++) {
+    if (drop[k]) continue;
+    sqlp_ins in = p->ins[k];
+    if (is_jump(in.op)) in.imm = renum[in.imm];
+    p->ins[renum[k]] = in;
+  }
+  p->nins = m;
+  p->nreset = 0;
+  for (uint32_t r = 0; r < p->nregs; r++)
+    if (!constant[r]) p->reset[p->nreset++] = (uint16_t)r;
+out:
+  sp_free(skipped);
+  sp_free(drop);
+  sp_free(constant);
+  sp_free(writers);
+  sp_free(writer);
+  sp_free(renum);
+  return rc;
+}
