@@ -541,7 +541,8 @@ int sqlp_eval(sqlp_program *p, const spate_row *row, int64_t now_ms, spate_row_b
   for (sqlp_chunk *c = p->chunks; c; c = c->next) c->used = 0;
   p->cur = p->chunks;
   sqlp_val *V = p->vals;
-  for (uint32_t k = 0; k < p->nreset; k++) V[p->reset[k]].null = true;
+  const uint16_t *reset = p->reset;
+  for (uint32_t k = 0, nreset = p->nreset; k < nreset; k++) V[reset[k]].null = true;
   spate_rb_begin(b);
   /* in locals: stores through register pointers could alias p's fields (no strict aliasing) */
   const sqlp_ins *ins = p->ins;

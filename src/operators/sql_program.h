@@ -282,8 +282,9 @@ typedef struct sqlp_program {
   } * rand;
   sqlp_chunk *chunks, *cur;
   uint64_t rand_state;
-  /* the registers set to NULL before each row: all but the constants sqlp_specialize loaded
-   * once into their registers */
+  /* the registers set to NULL before each row: after sqlp_specialize, only those a row could
+   * read before writing them (not its loaded constants, nor registers an instruction no jump
+   * skips writes before any read) */
   uint16_t *reset;
   uint32_t nreset;
   char err[512]; /* the message of a failed evaluation */

@@ -25,7 +25,9 @@ static bool writes_dst(const sqlp_ins *in) {
   case SQLP_JUMP_NOT_TRUE:
   case SQLP_FILTER:
   case SQLP_OUT:
-  case SQLP_COPY: return false;
+  case SQLP_COPY:
+  case SQLP_X_OUT_SLOT:
+  case SQLP_X_COPY_SLOT: return false;
   default: return true;
   }
 }
@@ -37,7 +39,7 @@ static bool is_jump(int op) {
 
 /* Whether instruction in may read register r (COPY's a is an input field, not a register). */
 static bool reads(const sqlp_ins *in, uint16_t r) {
-  if (in->op == SQLP_COPY) return false;
+  if (in->op == SQLP_COPY || in->op == SQLP_X_COPY_SLOT) return false;
   return in->a == r || in->b == r || in->c == r;
 }
 
@@ -162,9 +164,27 @@ int sqlp_specialize(sqlp_program *p) {
     p->ins[renum[k]] = in;
   }
   p->nins = m;
+  /* A register needs its NULL before each row only when a read can come before it is written
+   * in that row: not when an instruction no jump skips writes it (every instruction that writes
+   * a register sets its NULL flag) before any instruction reads it. In a program without jumps
+   * no register needs one. (After the renumbering: reads and writes keep their order.) */
+  memset(skipped, 0, (n + 1) * sizeof *skipped);
+  reach = 0;
+  for (uint32_t k = 0; k < m; k++) {
+    skipped[k] = reach > (int64_t)k;
+    if (is_jump(p->ins[k].op) && p->ins[k].imm > reach) reach = p->ins[k].imm;
+  }
   p->nreset = 0;
-  for (uint32_t r = 0; r < p->nregs; r++)
-    if (!constant[r]) p->reset[p->nreset++] = (uint16_t)r;
+  for (uint32_t r = 0; r < p->nregs; r++) {
+    if (constant[r]) continue;
+    bool defined = false, early = false;
+    for (uint32_t k = 0; k < m && !defined && !early; k++) {
+      const sqlp_ins *in = &p->ins[k];
+      early = reads(in, (uint16_t)r);
+      defined = !early && !skipped[k] && writes_dst(in) && in->dst == r;
+    }
+    if (!defined) p->reset[p->nreset++] = (uint16_t)r;
+  }
 out:
   sp_free(skipped);
   sp_free(drop);
