@@ -305,6 +305,11 @@ int sqlagg_register(sqlagg *a, ks_backend *b, const ks_ttl_config *ttl) {
     if (ttl) m.ttl = *ttl;
     rc = ks_register(b, &m, &c->map);
   }
+  a->in_place = !ttl || ttl->update == KS_TTL_DISABLED;
+  for (int i = 0; i < a->ncalls; i++)
+    if (a->calls[i].uk.schema) a->in_place = false;
+  for (int j = 0; j < a->acc_schema->nfields; j++)
+    if (type_is_var(&a->acc_schema->fields[j])) a->in_place = false;
   return rc;
 }
 
@@ -344,9 +349,14 @@ static void read_val(const sqlagg *a, const spate_row *r, int j, sqlagg_val *v) 
 
 int sqlagg_load(sqlagg *a) {
   spate_row r;
-  int rc = ks_value_get(a->acc_state, &r);
+  a->slot = NULL;
+  int rc = a->in_place ? ks_value_get_writable(a->acc_state, &r) : ks_value_get(a->acc_state, &r);
   if (rc < 0) return rc;
   if (rc == 1) {
+    if (a->in_place) {
+      a->slot = (uint8_t *)r.data;
+      a->slot_len = r.len;
+    }
     if (copy_row(&r, &a->loaded, &a->loaded_cap, &a->loaded_row) < 0) return SPATE_ENOMEM;
     for (int j = 0; j < a->acc_schema->nfields; j++) read_val(a, &a->loaded_row, j, &a->vals[j]);
     return 1;
@@ -579,10 +589,17 @@ int sqlagg_store(sqlagg *a) {
   }
   spate_row r;
   if (spate_rb_finish(rb, &r) < 0) return SPATE_EINVAL;
+  uint8_t *slot = a->slot;
+  a->slot = NULL;
+  if (slot && r.len == a->slot_len) { /* over the bytes sqlagg_load read, found writable */
+    memcpy(slot, r.data, r.len);
+    return 0;
+  }
   return ks_value_update(a->acc_state, &r);
 }
 
 int sqlagg_clear(sqlagg *a) {
+  a->slot = NULL;
   int rc = ks_clear(a->acc_state);
   for (int i = 0; rc >= 0 && i < a->ncalls; i++)
     if (a->calls[i].map) rc = ks_clear(a->calls[i].map);
@@ -714,6 +731,7 @@ out:
 
 int sqlagg_merge_from(sqlagg *a, const uint8_t *from_ns, uint32_t from_len, const uint8_t *to_ns,
                       uint32_t to_len, ks_backend *b) {
+  a->slot = NULL; /* other namespaces are read before the store */
   int rc = ks_set_namespace(b, from_ns, from_len);
   if (rc < 0) return rc;
   spate_row r;

@@ -78,6 +78,13 @@ typedef struct sqlagg {
   uint8_t *loaded;  /* the loaded accumulator's bytes (state views do not last) */
   uint32_t loaded_cap;
   spate_row loaded_row;
+  /* In place: with no maps, no TTL and fixed-width accumulator fields, the accumulator is read
+   * writable (ks_value_get_writable) and stored over the bytes it was read from, one state
+   * lookup per record instead of two; `slot` is those bytes while nothing else touched the
+   * backend since sqlagg_load (NULL otherwise: sqlagg_store writes through the backend). */
+  bool in_place;
+  uint8_t *slot;
+  uint32_t slot_len;
   uint8_t *other; /* sqlagg_merge_from: the accumulator merged in */
   uint32_t other_cap;
   spate_row other_row;
@@ -92,7 +99,8 @@ int sqlagg_init(sqlagg *a, const op_i32_list *kinds, const op_i32_list *args,
                 const op_i32_list *distinct, const op_i32_list *filters, const spate_schema *in,
                 const spate_schema *out, int out_first, bool retract, char *err, size_t err_len);
 void sqlagg_free(sqlagg *a);
-/* Registers the states in b with ttl (disabled: none); 0 or the backend's code. */
+/* Registers the states in b with ttl (disabled: none) and decides whether the accumulator is
+ * updated in place (see sqlagg.in_place); 0 or the backend's code. */
 int sqlagg_register(sqlagg *a, ks_backend *b, const ks_ttl_config *ttl);
 
 /* Reads the current key's (and namespace's) accumulator: 1 loaded, 0 none (a fresh one is
@@ -103,7 +111,8 @@ int sqlagg_load(sqlagg *a);
 int sqlagg_apply(sqlagg *a, const spate_row *row, bool accumulate);
 /* The rows accumulated minus those retracted. */
 static inline int64_t sqlagg_count(const sqlagg *a) { return a->vals[0].i; }
-/* Stores the working accumulator as the current key's; 0 or a negative code. */
+/* Stores the working accumulator as the current key's; 0 or a negative code. No other backend
+ * call may come between sqlagg_load and sqlagg_store but those sqlagg_apply makes. */
 int sqlagg_store(sqlagg *a);
 /* Removes the current key's accumulator and maps. */
 int sqlagg_clear(sqlagg *a);
