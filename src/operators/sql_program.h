@@ -299,9 +299,10 @@ void sqlp_free(sqlp_program *p);
 int sqlp_decode_generic(const uint8_t *data, size_t len, sqlp_program **out, char *err, size_t cap);
 /* Rewrites a decoded (and checked) program into the internal instructions where they apply:
  * a constant written once by an instruction no jump skips, and read only after it, is loaded
- * into its register here and its CONST dropped (jumps renumbered); LOAD, ARITH, CAST, OUT,
- * COPY and TO_TIMESTAMP_LTZ of the shapes listed above become their SQLP_X_ forms. Fills
- * p->reset. 0 or SPATE_ENOMEM. */
+ * into its register here and its CONST dropped (jumps renumbered), and so is an integer cast of
+ * such a constant; LOAD, ARITH, CAST, OUT, COPY and TO_TIMESTAMP_LTZ of the shapes listed above
+ * become their SQLP_X_ forms; an integer result only a narrowing integer cast right after it
+ * reads is computed into the cast's register. Fills p->reset. 0 or SPATE_ENOMEM. */
 int sqlp_specialize(sqlp_program *p);
 
 /* Loads and opens the program's C user functions for one subtask (subtask_index of

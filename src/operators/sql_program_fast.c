@@ -16,6 +16,11 @@
 
 static bool is_int(int k) { return k >= SQLP_I8 && k <= SQLP_I64; }
 
+/* Java's narrowing of a long to the integer kind k (sql_eval.c's wrap). */
+static int64_t wrap_int(int k, int64_t v) {
+  return k == SQLP_I8 ? (int8_t)v : k == SQLP_I16 ? (int16_t)v : k == SQLP_I32 ? (int32_t)v : v;
+}
+
 /* Whether instruction in writes its dst register (as check_ins in sql_program.c decides). */
 static bool writes_dst(const sqlp_ins *in) {
   switch (in->op) {
@@ -151,7 +156,42 @@ int sqlp_specialize(sqlp_program *p) {
     }
   }
 
-  /* drop the loaded constants' instructions; a jump to one lands on the next kept */
+  /* A cast of a loaded constant between integer kinds (a literal INT widened for BIGINT
+   * arithmetic) is a constant too, under the same conditions: computed here, dropped. */
+  for (uint32_t k = 0; k < n; k++) {
+    sqlp_ins *in = &p->ins[k];
+    if (in->op != SQLP_X_ICAST || !constant[in->a] || constant[in->dst] || writers[in->dst] != 1 ||
+        skipped[k])
+      continue;
+    bool early = false;
+    for (uint32_t j = 0; j <= k && !early; j++) early = reads(&p->ins[j], in->dst);
+    if (early) continue;
+    p->vals[in->dst] = p->vals[in->a];
+    p->vals[in->dst].i = wrap_int(p->regs[in->dst].kind, p->vals[in->a].i);
+    constant[in->dst] = true;
+    drop[k] = true;
+  }
+
+  /* An integer result narrowed by the next instruction alone (MOD of a BIGINT by an INT, say:
+   * computed wide, then cast to the divisor's type) is computed straight into the cast's
+   * register: wrapping to the narrower kind after the wider one is wrapping to the narrower.
+   * Only when no jump passes over the arithmetic (so none lands between the two) and nothing
+   * else reads or writes its register. */
+  for (uint32_t k = 0; k + 1 < n; k++) {
+    sqlp_ins *x = &p->ins[k], *c = &p->ins[k + 1];
+    if (x->op != SQLP_X_IARITH || c->op != SQLP_X_ICAST || c->a != x->dst || skipped[k] ||
+        drop[k] || drop[k + 1] || writers[x->dst] != 1 ||
+        p->regs[c->dst].kind > p->regs[x->dst].kind)
+      continue;
+    bool other = false;
+    for (uint32_t j = 0; j < n && !other; j++) other = j != k + 1 && reads(&p->ins[j], x->dst);
+    if (other) continue;
+    x->dst = c->dst;
+    drop[k + 1] = true;
+  }
+
+  /* drop the loaded constants' instructions (and the fused casts); a jump to one lands on the
+   * next kept */
   uint32_t m = 0;
   for (uint32_t k = 0; k <= n; k++) {
     renum[k] = m;
@@ -183,7 +223,7 @@ int sqlp_specialize(sqlp_program *p) {
       early = reads(in, (uint16_t)r);
       defined = !early && !skipped[k] && writes_dst(in) && in->dst == r;
     }
-    if (!defined) p->reset[p->nreset++] = (uint16_t)r;
+    if (early) p->reset[p->nreset++] = (uint16_t)r; /* (one never read needs none) */
   }
 out:
   sp_free(skipped);
