@@ -42,9 +42,11 @@ static bool is_jump(int op) {
          op == SQLP_JUMP_NOT_TRUE;
 }
 
-/* Whether instruction in may read register r (COPY's a is an input field, not a register). */
+/* Whether instruction in may read register r (COPY's a is an input field, not a register; a
+ * C user function reads the registers a .. a + b - 1). */
 static bool reads(const sqlp_ins *in, uint16_t r) {
   if (in->op == SQLP_COPY || in->op == SQLP_X_COPY_SLOT) return false;
+  if (in->op == SQLP_UDF && r >= in->a && (uint32_t)r < (uint32_t)in->a + in->b) return true;
   return in->a == r || in->b == r || in->c == r;
 }
 
