@@ -166,7 +166,7 @@ static int64_t extract(int unit, int kind, int64_t ms, int32_t nanos) {
 /* Floors local ms to the unit (ceil: up when not already on it). */
 static int64_t floor_to(int unit, int64_t ms, bool ceil_) {
   civil c = civil_of(ms);
-  int64_t f, step = 0, r;
+  int64_t f = ms, step = 0, r;
   switch (unit) {
   case U_YEAR: f = cal_days_from_civil(c.y, 1, 1) * CAL_MS_PER_DAY; break;
   case U_QUARTER: f = cal_days_from_civil(c.y, (c.m - 1) / 3 * 3 + 1, 1) * CAL_MS_PER_DAY; break;
