@@ -500,16 +500,6 @@ static void to_ltz(int64_t prec, sqlp_val *d, const sqlp_val *x) {
   d->i = prec == 0 ? (int64_t)((uint64_t)x->i * 1000u) : x->i;
 }
 
-/* Clears field i's NULL bit and writes its slot (the row layout of include/spate/spate.h). */
-static inline void put_slot(spate_row_builder *b, int i, uint64_t v) {
-  uint8_t *word = b->buf + (size_t)(i / 64) * 8;
-  uint64_t w;
-  memcpy(&w, word, 8);
-  w &= ~((uint64_t)1 << (i % 64));
-  memcpy(word, &w, 8);
-  memcpy(b->buf + b->slots + (size_t)i * 8, &v, 8);
-}
-
 /* OUT of a slot kind, as store() writes it. */
 static void out_slot(const sqlp_reg *r, const sqlp_val *v, spate_row_builder *b, int f) {
   if (v->null || (uint32_t)f >= b->nfields) {
@@ -525,7 +515,7 @@ static void out_slot(const sqlp_reg *r, const sqlp_val *v, spate_row_builder *b,
   case SQLP_IVL_YM: x = (uint64_t)(int64_t)(int32_t)v->i; break;
   default: x = (uint64_t)v->i; break;
   }
-  put_slot(b, f, x);
+  rb_put_slot(b, f, x);
 }
 
 /* COPY of a fixed-width field, as spate_rb_set_field copies it. */
@@ -534,7 +524,7 @@ static void copy_slot(spate_row_builder *b, int f, const spate_row *row, int j) 
     spate_rb_set_field(b, f, row, j); /* NULL, or the builder's own error */
     return;
   }
-  put_slot(b, f, spate_row_slot_(row, j));
+  rb_put_slot(b, f, spate_row_slot_(row, j));
 }
 
 int sqlp_eval(sqlp_program *p, const spate_row *row, int64_t now_ms, spate_row_builder *b) {

@@ -513,34 +513,6 @@ static int call(sqlc *c, const sql_expr *e) {
   }
 }
 
-/* Whether e has no column and nothing that changes between rows. */
-static bool is_constant(const sql_expr *e) {
-  switch (e->kind) {
-  case SQL_E_LITERAL: return true;
-  case SQL_E_COLUMN: return false;
-  case SQL_E_CAST: return is_constant(e->u.cast.arg);
-  default: break;
-  }
-  if (e->u.call.fn == SQL_FN_UDF && !e->u.call.udf->deterministic) return false;
-  switch (e->u.call.fn) {
-  case SQL_FN_CURRENT_TIMESTAMP:
-  case SQL_FN_NOW:
-  case SQL_FN_LOCALTIMESTAMP:
-  case SQL_FN_CURRENT_DATE:
-  case SQL_FN_CURRENT_TIME:
-  case SQL_FN_LOCALTIME:
-  case SQL_FN_PROCTIME:
-  case SQL_FN_CURRENT_ROW_TIMESTAMP:
-  case SQL_FN_RAND:
-  case SQL_FN_UNIX_TIMESTAMP: return false;
-  default: break;
-  }
-  if (e->aggregate) return false;
-  for (int i = 0; i < e->u.call.nargs; i++)
-    if (!is_constant(e->u.call.args[i])) return false;
-  return true;
-}
-
 static int eval_const_row(sql_expr *const *exprs, const char *const *names, int n,
                           const sqlp_tz *tz, bool fold, int64_t now_ms, spate_schema **schema,
                           uint8_t **row, size_t *len, sql_verror *err);
@@ -654,7 +626,7 @@ static int expr_once(sqlc *c, const sql_expr *e) {
   }
   default: break;
   }
-  if (c->fold && is_constant(e)) {
+  if (c->fold && sql_expr_is_constant(e)) {
     int r = fold(c, e);
     if (r != -2) return r;
   }

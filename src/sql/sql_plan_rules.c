@@ -114,34 +114,10 @@ static int merge(sql_planner *p, sql_rel *outer) {
 
 /* ---- ReduceExpressionsRule ------------------------------------------------------------------- */
 
-/* Whether e has no column and nothing that changes between rows. */
-static bool constant(const sql_expr *e) {
-  if (e->kind == SQL_E_LITERAL) return true;
-  if (e->kind == SQL_E_COLUMN) return false;
-  if (e->kind == SQL_E_CAST) return constant(e->u.cast.arg);
-  switch (e->u.call.fn) {
-  case SQL_FN_CURRENT_TIMESTAMP:
-  case SQL_FN_NOW:
-  case SQL_FN_LOCALTIMESTAMP:
-  case SQL_FN_CURRENT_DATE:
-  case SQL_FN_CURRENT_TIME:
-  case SQL_FN_LOCALTIME:
-  case SQL_FN_PROCTIME:
-  case SQL_FN_CURRENT_ROW_TIMESTAMP:
-  case SQL_FN_RAND:
-  case SQL_FN_UNIX_TIMESTAMP: return false;
-  default: break;
-  }
-  if (e->aggregate || e->proctime) return false;
-  for (int i = 0; i < e->u.call.nargs; i++)
-    if (!constant(e->u.call.args[i])) return false;
-  return true;
-}
-
 /* e with its reducible subexpressions replaced by their literals (a copy where one changed). */
 static sql_expr *reduce(sql_planner *p, sql_expr *e) {
   if (!e || e->kind == SQL_E_LITERAL || e->kind == SQL_E_COLUMN) return e;
-  if (e->type && e->type->kind == SQL_T_INT && !e->type->nullable && constant(e)) {
+  if (e->type && e->type->kind == SQL_T_INT && !e->type->nullable && sql_expr_is_constant(e)) {
     sql_expr *one[1] = {e};
     const char *name[1] = {"c"};
     spate_schema *s = NULL;

@@ -204,6 +204,9 @@ bool sql_type_same(const sql_type *a, const sql_type *b);
 bool sql_expr_equal(const sql_expr *a, const sql_expr *b);
 /* A reference to column i of type t, or NULL. */
 sql_expr *sql_expr_column(sql_arena *a, int i, const sql_type *t);
+/* Whether e has no column and nothing that changes between rows (the time functions, RAND, a C
+ * function declared non-deterministic): what constant folding may evaluate once. */
+bool sql_expr_is_constant(const sql_expr *e);
 /* Whether e is a literal TRUE (a filter that keeps every row). */
 bool sql_expr_is_true(const sql_expr *e);
 /* How plans print expressions: Calcite's RexNode form ($0, +($1, 1)) in the abstract syntax

@@ -91,8 +91,8 @@ bool sql_expr_equal(const sql_expr *a, const sql_expr *b) {
         a->u.call.unit != b->u.call.unit || a->u.call.trim != b->u.call.trim ||
         a->u.call.nargs != b->u.call.nargs)
       return false;
-    /* RAND, PROCTIME, the clock functions and non-deterministic user functions are not the
-     * same value twice */
+    /* RAND and non-deterministic user functions are not the same value twice (the clock
+     * functions are: they read the time once per record) */
     if (a->u.call.fn == SQL_FN_RAND) return false;
     if (a->u.call.fn == SQL_FN_UDF &&
         (a->u.call.udf != b->u.call.udf || !a->u.call.udf->deterministic))
@@ -103,6 +103,33 @@ bool sql_expr_equal(const sql_expr *a, const sql_expr *b) {
     return !a->u.call.filter || sql_expr_equal(a->u.call.filter, b->u.call.filter);
   }
   return false;
+}
+
+bool sql_expr_is_constant(const sql_expr *e) {
+  switch (e->kind) {
+  case SQL_E_LITERAL: return true;
+  case SQL_E_COLUMN: return false;
+  case SQL_E_CAST: return sql_expr_is_constant(e->u.cast.arg);
+  default: break;
+  }
+  if (e->u.call.fn == SQL_FN_UDF && !e->u.call.udf->deterministic) return false;
+  switch (e->u.call.fn) {
+  case SQL_FN_CURRENT_TIMESTAMP:
+  case SQL_FN_NOW:
+  case SQL_FN_LOCALTIMESTAMP:
+  case SQL_FN_CURRENT_DATE:
+  case SQL_FN_CURRENT_TIME:
+  case SQL_FN_LOCALTIME:
+  case SQL_FN_PROCTIME:
+  case SQL_FN_CURRENT_ROW_TIMESTAMP:
+  case SQL_FN_RAND:
+  case SQL_FN_UNIX_TIMESTAMP: return false;
+  default: break;
+  }
+  if (e->aggregate || e->proctime) return false;
+  for (int i = 0; i < e->u.call.nargs; i++)
+    if (!sql_expr_is_constant(e->u.call.args[i])) return false;
+  return true;
 }
 
 bool sql_expr_is_true(const sql_expr *e) {

@@ -67,16 +67,6 @@ static inline bool check(spate_row_builder *b, int i, spate_type t) {
   return rb_check_kind(b, i, t, t);
 }
 
-/* Clears field i's NULL bit and writes its slot. */
-static inline void put_slot(spate_row_builder *b, int i, uint64_t v) {
-  uint8_t *word = b->buf + (size_t)(i / 64) * 8;
-  uint64_t w;
-  memcpy(&w, word, 8);
-  w &= ~((uint64_t)1 << (i % 64));
-  memcpy(word, &w, 8);
-  memcpy(b->buf + b->slots + (size_t)i * 8, &v, 8);
-}
-
 int rb_reserve(spate_row_builder *b, uint32_t extra) {
   uint64_t need = (uint64_t)b->len + extra;
   if (need <= b->cap) return 0;
@@ -182,22 +172,22 @@ void spate_rb_set_null(spate_row_builder *b, int i) {
 }
 
 void spate_rb_set_bool(spate_row_builder *b, int i, bool v) {
-  if (check(b, i, SPATE_BOOLEAN)) put_slot(b, i, v ? 1 : 0);
+  if (check(b, i, SPATE_BOOLEAN)) rb_put_slot(b, i, v ? 1 : 0);
 }
 
 void spate_rb_set_int(spate_row_builder *b, int i, int32_t v) {
-  if (check(b, i, SPATE_INT)) put_slot(b, i, (uint64_t)(int64_t)v);
+  if (check(b, i, SPATE_INT)) rb_put_slot(b, i, (uint64_t)(int64_t)v);
 }
 
 void spate_rb_set_bigint(spate_row_builder *b, int i, int64_t v) {
-  if (check(b, i, SPATE_BIGINT)) put_slot(b, i, (uint64_t)v);
+  if (check(b, i, SPATE_BIGINT)) rb_put_slot(b, i, (uint64_t)v);
 }
 
 void spate_rb_set_double(spate_row_builder *b, int i, double v) {
   if (!check(b, i, SPATE_DOUBLE)) return;
   uint64_t bits;
   memcpy(&bits, &v, 8);
-  put_slot(b, i, bits);
+  rb_put_slot(b, i, bits);
 }
 
 /* Appends n bytes to the tail and points field i at them. The source may lie in the builder's
@@ -222,7 +212,7 @@ void rb_put_var(spate_row_builder *b, int i, const void *p, size_t n) {
   uint32_t off = b->len;
   if (n) memcpy(b->buf + off, p, n);
   b->len += (uint32_t)n;
-  put_slot(b, i, (uint64_t)off << 32 | (uint32_t)n);
+  rb_put_slot(b, i, (uint64_t)off << 32 | (uint32_t)n);
 }
 
 void spate_rb_set_string(spate_row_builder *b, int i, const char *s, size_t len) {
@@ -246,18 +236,18 @@ void spate_rb_set_bytes(spate_row_builder *b, int i, const void *p, size_t len) 
 }
 
 void spate_rb_set_tinyint(spate_row_builder *b, int i, int8_t v) {
-  if (check(b, i, SPATE_TINYINT)) put_slot(b, i, (uint64_t)(int64_t)v);
+  if (check(b, i, SPATE_TINYINT)) rb_put_slot(b, i, (uint64_t)(int64_t)v);
 }
 
 void spate_rb_set_smallint(spate_row_builder *b, int i, int16_t v) {
-  if (check(b, i, SPATE_SMALLINT)) put_slot(b, i, (uint64_t)(int64_t)v);
+  if (check(b, i, SPATE_SMALLINT)) rb_put_slot(b, i, (uint64_t)(int64_t)v);
 }
 
 void spate_rb_set_float(spate_row_builder *b, int i, float v) {
   if (!check(b, i, SPATE_FLOAT)) return;
   uint32_t bits;
   memcpy(&bits, &v, 4);
-  put_slot(b, i, bits);
+  rb_put_slot(b, i, bits);
 }
 
 void spate_rb_set_decimal(spate_row_builder *b, int i, spate_int128 unscaled) {
@@ -271,7 +261,7 @@ void spate_rb_set_decimal(spate_row_builder *b, int i, spate_int128 unscaled) {
     return;
   }
   if (f->precision <= DEC_COMPACT_PRECISION) {
-    put_slot(b, i, (uint64_t)(int64_t)unscaled);
+    rb_put_slot(b, i, (uint64_t)(int64_t)unscaled);
     return;
   }
   rb_put_var(b, i, &unscaled, 16);
@@ -287,7 +277,7 @@ void spate_rb_set_date(spate_row_builder *b, int i, int32_t days) {
             i, field_name(b->schema, i), days);
     return;
   }
-  put_slot(b, i, (uint64_t)(int64_t)days);
+  rb_put_slot(b, i, (uint64_t)(int64_t)days);
 }
 
 /* 10^(3 - p) for the millisecond digits a precision p <= 3 keeps, 10^(9 - p) for nanos. */
@@ -304,7 +294,7 @@ void spate_rb_set_time(spate_row_builder *b, int i, int32_t ms) {
   }
   int p = b->schema->fields[i].precision;
   if (p < 3) ms -= ms % cut_ms[p];
-  put_slot(b, i, (uint64_t)(int64_t)ms);
+  rb_put_slot(b, i, (uint64_t)(int64_t)ms);
 }
 
 void spate_rb_set_timestamp_nanos(spate_row_builder *b, int i, int64_t ms, int32_t nanos) {
@@ -319,7 +309,7 @@ void spate_rb_set_timestamp_nanos(spate_row_builder *b, int i, int64_t ms, int32
     /* Cut toward the past, as LocalDateTime.truncatedTo does on the wall-clock fields. */
     int64_t c = cut_ms[p], r = ms % c, t = ms - r; /* toward zero, then down a step if below */
     if (r < 0 && t >= INT64_MIN + c) t -= c;       /* (none below INT64_MIN exists) */
-    put_slot(b, i, (uint64_t)t);
+    rb_put_slot(b, i, (uint64_t)t);
     return;
   }
   nanos -= nanos % cut_ns[p]; /* of the 6 digits of the nanos, p - 3 are kept */
@@ -333,18 +323,18 @@ void spate_rb_set_timestamp(spate_row_builder *b, int i, int64_t ms) {
   /* The common case (TIMESTAMP(3)) writes the slot straight away. */
   if ((unsigned)i < b->nfields && b->types[i] == SPATE_TIMESTAMP &&
       b->schema->fields[i].precision == 3) {
-    put_slot(b, i, (uint64_t)ms);
+    rb_put_slot(b, i, (uint64_t)ms);
     return;
   }
   spate_rb_set_timestamp_nanos(b, i, ms, 0);
 }
 
 void spate_rb_set_interval_months(spate_row_builder *b, int i, int32_t months) {
-  if (check(b, i, SPATE_INTERVAL_YM)) put_slot(b, i, (uint64_t)(int64_t)months);
+  if (check(b, i, SPATE_INTERVAL_YM)) rb_put_slot(b, i, (uint64_t)(int64_t)months);
 }
 
 void spate_rb_set_interval_ms(spate_row_builder *b, int i, int64_t ms) {
-  if (check(b, i, SPATE_INTERVAL_DT)) put_slot(b, i, (uint64_t)ms);
+  if (check(b, i, SPATE_INTERVAL_DT)) rb_put_slot(b, i, (uint64_t)ms);
 }
 
 void spate_rb_set_field(spate_row_builder *b, int i, const spate_row *src, int j) {
@@ -373,7 +363,7 @@ void spate_rb_set_field(spate_row_builder *b, int i, const spate_row *src, int j
     rb_put_var(b, i, src->data + off, n);
     return;
   }
-  put_slot(b, i, v);
+  rb_put_slot(b, i, v);
 }
 
 /* finish's rare cases: a sticky error, a NOT NULL field not set, a tail to pad. */

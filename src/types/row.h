@@ -8,6 +8,7 @@
 #ifndef SPATE_TYPES_ROW_H
 #define SPATE_TYPES_ROW_H
 #include <stdbool.h>
+#include <string.h>
 #include "base/strbuf.h"
 #include "types/schema.h"
 
@@ -51,6 +52,16 @@ static inline bool rb_check_kind(spate_row_builder *b, int i, spate_type t, spat
     return true;
   rb_bad_set(b, i, t);
   return false;
+}
+/* Clears field i's NULL bit and writes its 8-byte slot (the row layout of
+ * include/spate/spate.h), unchecked: the caller has checked i and the field's kind. */
+static inline void rb_put_slot(spate_row_builder *b, int i, uint64_t v) {
+  uint8_t *word = b->buf + (size_t)(i / 64) * 8;
+  uint64_t w;
+  memcpy(&w, word, 8);
+  w &= ~((uint64_t)1 << (i % 64));
+  memcpy(word, &w, 8);
+  memcpy(b->buf + b->slots + (size_t)i * 8, &v, 8);
 }
 /* Appends n bytes (which may lie in the builder's own area) to the tail and points field i at
  * them; an error on the builder when the row cannot grow. */
