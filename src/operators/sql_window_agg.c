@@ -259,17 +259,11 @@ static int accumulate(window_agg *w, spate_time_window state, const spate_row *r
  * negative code. */
 static int assign(window_agg *w, int64_t t) {
   const op_sql_window_agg_params *p = &w->p;
-  int64_t s, slice; /* the slice's length: the window's, the slide's or the step's */
-  slice = p->window == SQL_WINDOW_TUMBLE ? p->size
-          : p->window == SQL_WINDOW_HOP  ? p->slide
-                                         : p->step;
-  int64_t first, end_slice;
-  if (!win_start_with_offset(t, p->offset, slice, &first) ||
-      __builtin_add_overflow(first, slice, &end_slice) ||
-      !win_start_with_offset(t, p->offset, p->size, &s) || s > INT64_MAX - p->size)
+  win_sql_slice sl;
+  if (!win_sql_slice_of(p->window, p->size, p->slide, p->step, p->offset, t, &sl))
     return op_fail(w->op, SPATE_EINVAL, "time %lld is outside the range of windows", (long long)t);
-  if (fired(w, end_slice)) return 0;
-  int need = (int)(p->size / slice);
+  if (fired(w, sl.end)) return 0;
+  int need = (int)(p->size / sl.len);
   if (need > w->nwins_cap) {
     spate_time_window *v = sp_realloc(w->wins, (size_t)need * sizeof *v);
     if (!v) return op_fail(w->op, SPATE_ENOMEM, "out of memory");
@@ -278,13 +272,13 @@ static int assign(window_agg *w, int64_t t) {
   }
   int n = 0;
   if (p->window == SQL_WINDOW_TUMBLE) {
-    w->wins[n++] = (spate_time_window){s, s + p->size};
+    w->wins[n++] = (spate_time_window){sl.start, sl.start + p->size};
   } else if (p->window == SQL_WINDOW_HOP) { /* the newest window first, as Flink assigns them */
-    for (int64_t st = first; n < need && st > t - p->size; st -= p->slide)
+    for (int64_t st = sl.first; n < need && st > t - p->size; st -= p->slide)
       w->wins[n++] = (spate_time_window){st, st + p->size};
   } else {
-    for (int64_t e = end_slice; n < need && e <= s + p->size; e += p->step)
-      w->wins[n++] = (spate_time_window){s, e};
+    for (int64_t e = sl.end; n < need && e <= sl.start + p->size; e += p->step)
+      w->wins[n++] = (spate_time_window){sl.start, e};
   }
   return n;
 }

@@ -82,24 +82,18 @@ static int tvf_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   } else {
     t = op_now(op);
   }
-  int64_t slice = p->window == SQL_WINDOW_TUMBLE ? p->size
-                  : p->window == SQL_WINDOW_HOP  ? p->slide
-                                                 : p->step;
-  int64_t first, s, end_slice;
-  if (!win_start_with_offset(t, p->offset, slice, &first) ||
-      __builtin_add_overflow(first, slice, &end_slice) ||
-      !win_start_with_offset(t, p->offset, p->size, &s) || s > INT64_MAX - p->size ||
-      t < INT64_MIN + p->size)
+  win_sql_slice sl;
+  if (!win_sql_slice_of(p->window, p->size, p->slide, p->step, p->offset, t, &sl))
     return op_fail(op, SPATE_EINVAL, "time %lld is outside the range of windows", (long long)t);
   int rc = 0;
   if (p->window == SQL_WINDOW_TUMBLE) {
-    rc = emit(op, w, ts, row, s, s + p->size);
+    rc = emit(op, w, ts, row, sl.start, sl.start + p->size);
   } else if (p->window == SQL_WINDOW_HOP) {
-    for (int64_t st = first; rc >= 0 && st > t - p->size; st -= p->slide)
+    for (int64_t st = sl.first; rc >= 0 && st > t - p->size; st -= p->slide)
       rc = emit(op, w, ts, row, st, st + p->size);
   } else {
-    for (int64_t e = end_slice; rc >= 0 && e <= s + p->size; e += p->step)
-      rc = emit(op, w, ts, row, s, e);
+    for (int64_t e = sl.end; rc >= 0 && e <= sl.start + p->size; e += p->step)
+      rc = emit(op, w, ts, row, sl.start, e);
   }
   return rc < 0 ? rc : 0;
 }

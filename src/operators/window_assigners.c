@@ -10,6 +10,7 @@
  *  - count windows: Flink's GlobalWindow with a count trigger, and a count evictor when they
  *    slide.
  */
+#include "graph/op_params.h"
 #include "operators/process_operator.h"
 #include "operators/window_operator.h"
 
@@ -46,6 +47,15 @@ bool win_start_with_offset(int64_t ts, int64_t offset, int64_t size, int64_t *st
   }
   if (rem < 0) rem += size;
   return !__builtin_sub_overflow(ts, rem, start);
+}
+
+bool win_sql_slice_of(int window, int64_t size, int64_t slide, int64_t step, int64_t offset,
+                      int64_t t, win_sql_slice *out) {
+  out->len = window == SQL_WINDOW_TUMBLE ? size : window == SQL_WINDOW_HOP ? slide : step;
+  return win_start_with_offset(t, offset, out->len, &out->first) &&
+         !__builtin_add_overflow(out->first, out->len, &out->end) &&
+         win_start_with_offset(t, offset, size, &out->start) && out->start <= INT64_MAX - size &&
+         t >= INT64_MIN + size;
 }
 
 /* window_start with the last answer remembered: timestamps mostly fall into the window of the

@@ -201,6 +201,16 @@ int win_late_element(win_op *w, int64_t ts, const spate_row *row);
  * by offset) holding ts, with a non-negative remainder for negative timestamps; false when the
  * start is below INT64_MIN. Also SQL's window table functions' (sql_window_agg.c). */
 bool win_start_with_offset(int64_t ts, int64_t offset, int64_t size, int64_t *start);
+/* Where an element at t falls among the windows of SQL's aligned window table functions
+ * (window a sql_window_kind: TUMBLE of size, HOP of size and slide, CUMULATE of size and step,
+ * all shifted by offset): the slice length (size, slide or step), the start of t's slice and
+ * its end, and the start of t's TUMBLE or CUMULATE window. False when t or a window of it is
+ * outside the range of time. Shared by sql_window_agg.c and sql_window_tvf.c. */
+typedef struct win_sql_slice {
+  int64_t len, first, end, start;
+} win_sql_slice;
+bool win_sql_slice_of(int window, int64_t size, int64_t slide, int64_t step, int64_t offset,
+                      int64_t t, win_sql_slice *out);
 int win_session_window(win_op *w, int64_t t, const spate_row *row, win *x);
 int win_assign(win_op *w, int64_t t, int *n);
 int win_emit_panes(win_op *w, win x);
