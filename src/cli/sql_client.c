@@ -172,10 +172,10 @@ static void stream_columns(void *arg, const char *const *names, const char *cons
   client *c = arg;
   const sp_config *cfg = sql_session_config(c->session);
   const char *mode = sp_config_str(cfg, "sql-client.execution.result-mode");
+  int max_width = (int)sp_config_int(cfg, "sql-client.display.max-column-width");
   if (mode && strcasecmp(mode, "table") == 0) { /* only on a terminal: Flink's table view */
     c->ncols = 0;                               /* no tableau rows, also if the view cannot open */
-    if (sql_table_view_open(names, types, ncols,
-                            (int)sp_config_int(cfg, "sql-client.display.max-column-width"),
+    if (sql_table_view_open(names, types, ncols, max_width,
                             sp_config_int(cfg, "sql-client.execution.max-table-result.rows"),
                             cancel_from_view, c, &c->view) < 0)
       c->view = NULL;
@@ -184,8 +184,6 @@ static void stream_columns(void *arg, const char *const *names, const char *cons
   sp_free(c->widths);
   c->widths = sp_calloc((size_t)ncols, sizeof *c->widths);
   c->ncols = c->widths ? ncols : 0;
-  int max_width =
-      (int)sp_config_int(sql_session_config(c->session), "sql-client.display.max-column-width");
   for (int i = 0; i < c->ncols; i++)
     c->widths[i] = tableau_width_by_type(names[i], types[i], max_width);
   if (c->quiet || !c->ncols) return;
@@ -203,7 +201,7 @@ static void stream_row(void *arg, const char *const *cells, int ncols) {
   }
   if (c->quiet || ncols != c->ncols) return;
   tableau_row(c->out, c->widths, c->ncols, cells);
-  fflush(c->out);
+  fflush(c->out); /* streamed: a reader of a pipe or a file sees each row as it comes */
 }
 
 static void show_result(client *c, const sql_result *r) {
@@ -247,7 +245,6 @@ static void show_result(client *c, const sql_result *r) {
   }
 }
 
-/* Runs one statement and shows its outcome. Returns false if it failed. */
 /* Ctrl-C while a statement runs cancels the query's job (sql_session_cancel), as in Flink's
  * client; the rows so far stay shown. */
 static sql_session *volatile running;

@@ -4,8 +4,6 @@
  */
 #include "cluster/taskmanager_info.h"
 
-#include "connectors/collect_remote.h"
-
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -215,7 +213,6 @@ void tm_info_answer(rpc_service *rpc, sp_reader *r, const char *const *jobs, siz
     sp_writer_init(&a);
     out.rc = collect_remote_answer(name, &a, out.error, sizeof out.error);
     if (out.rc == 0) {
-      out.file.len = a.len;
       out.file.data = (char *)sp_writer_take(&a, &out.file.len);
       if (!out.file.data) out.file.data = sp_strdup("");
     }

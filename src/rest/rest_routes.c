@@ -206,8 +206,7 @@ static int trigger(rest_request *req, const rest_op_request *op) {
   return rest_reply_json(req, MHD_HTTP_ACCEPTED, json_pack("{s:s}", "request-id", id));
 }
 
-/* Replies 400 naming the field, from a decoder's error. */
-static int bad_body(rest_request *req, int rc, const char *err) {
+int rest_reply_bad_body(rest_request *req, int rc, const char *err) {
   return rest_reply_error(req, rc == SPATE_EINVAL ? MHD_HTTP_BAD_REQUEST : rest_status_of(rc), "%s",
                           err);
 }
@@ -228,7 +227,7 @@ static int h_savepoint(rest_request *req, char **p) {
   int rc = rest_decode_savepoint_request(req->body ? req->body : "", req->len, &r, err, sizeof err),
       reply = MHD_NO;
   if (rc < 0)
-    reply = bad_body(req, rc, err);
+    reply = rest_reply_bad_body(req, rc, err);
   else if (job_exists(req, p[0], &reply)) {
     rest_op_request op = {.kind = REST_OP_SAVEPOINT,
                           .job_id = p[0],
@@ -248,7 +247,7 @@ static int h_stop(rest_request *req, char **p) {
   int rc = rest_decode_stop_request(req->body ? req->body : "", req->len, &r, err, sizeof err),
       reply = MHD_NO;
   if (rc < 0)
-    reply = bad_body(req, rc, err);
+    reply = rest_reply_bad_body(req, rc, err);
   else if (job_exists(req, p[0], &reply)) {
     rest_op_request op = {.kind = REST_OP_STOP,
                           .job_id = p[0],
@@ -269,7 +268,7 @@ static int h_checkpoint(rest_request *req, char **p) {
           rest_decode_checkpoint_request(req->body ? req->body : "", req->len, &r, err, sizeof err),
       reply = MHD_NO;
   if (rc < 0)
-    reply = bad_body(req, rc, err);
+    reply = rest_reply_bad_body(req, rc, err);
   else if (job_exists(req, p[0], &reply)) {
     rest_op_request op = {.kind = REST_OP_CHECKPOINT,
                           .job_id = p[0],
@@ -287,7 +286,7 @@ static int h_dispose(rest_request *req, char **p) {
   int rc = rest_decode_disposal_request(req->body ? req->body : "", req->len, &r, err, sizeof err),
       reply;
   if (rc < 0) {
-    reply = bad_body(req, rc, err);
+    reply = rest_reply_bad_body(req, rc, err);
   } else {
     rest_op_request op = {
         .kind = REST_OP_DISPOSAL, .path = r.savepoint_path, .trigger_id = r.trigger_id};

@@ -141,9 +141,7 @@ static int h_coordination(rest_request *req, char **p) {
   int rc = rest_decode_coordination_request(req->body ? req->body : "", req->len, &request, err,
                                             sizeof err),
       reply;
-  if (rc < 0)
-    return rest_reply_error(req, rc == SPATE_EINVAL ? MHD_HTTP_BAD_REQUEST : rest_status_of(rc),
-                            "%s", err);
+  if (rc < 0) return rest_reply_bad_body(req, rc, err);
   rc = req->server->ops->coordination(req->server->ctx, p[0], p[1], request, &result, err,
                                       sizeof err);
   if (rc < 0)

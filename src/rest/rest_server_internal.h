@@ -89,6 +89,8 @@ int rest_reply_error(rest_request *req, unsigned status, const char *fmt, ...)
 unsigned rest_status_of(int rc);
 /* The reply for an operation's error rc with its message err (or rc's default message). */
 int rest_reply_op_error(rest_request *req, int rc, const char *err);
+/* Replies 400 naming the field, from a request body decoder's error rc and message err. */
+int rest_reply_bad_body(rest_request *req, int rc, const char *err);
 /* The value of query parameter name, or NULL (always NULL for an in-process request: handlers
  * read the request through this and req->body only, never through req->conn, which is NULL). */
 const char *rest_query(rest_request *req, const char *name);
