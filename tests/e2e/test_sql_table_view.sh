@@ -140,7 +140,7 @@ else
 fi
 
 type_stmt "QUIT"
-if await "the client to exit" bash -c "! kill -0 $pid 2>/dev/null"; then
+if await "the client to exit" gone "$pid"; then
   pass "QUIT ends the client"
 else
   fail "QUIT ends the client"
@@ -151,10 +151,7 @@ assert "no sanitizer report on the client's stderr" \
 
 # --- no terminal: the table printed at the end, as before -------------------------------------------
 printf '%s;\n' "$query" >"$tmp/piped.sql"
-set +e
-timeout "$test_timeout_s" "$SPATE" sql <"$tmp/piped.sql" >"$tmp/piped.out" 2>"$tmp/piped.err"
-rc=$?
-set -e
+run piped sql <"$tmp/piped.sql"
 assert "piped: exit code 0 (got $rc)" test "$rc" -eq 0
 assert "piped: the final rows as a tableau table, no escapes" \
   bash -c "grep -qF '3 rows in set' '$tmp/piped.out' && ! grep -q \$'\\033' '$tmp/piped.out'"

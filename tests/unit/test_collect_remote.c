@@ -23,6 +23,7 @@
 #include "base/err.h"
 #include "base/strbuf.h"
 #include "connectors/collect_remote.h"
+#include "support/testkit.h"
 #include "types/row.h"
 
 static spate_schema *schema; /* a STRING, k TINYINT NOT NULL */
@@ -262,7 +263,7 @@ static void backpressure(void **state) {
   collect_answer a;
   uint8_t *bytes = NULL;
   char err[SP_ERRMSG_MAX] = "", version[COLLECT_VERSION_LEN + 1] = "";
-  int64_t offset = 0;
+  int64_t offset = 0, deadline = tk_mono_ms() + TK_TIMEOUT_MS;
   bool ended = false;
   while (!ended) {
     assert_int_equal(
@@ -272,7 +273,15 @@ static void backpressure(void **state) {
     expect_rows(&a, prefix, (int)offset, (int)a.n);
     offset += a.n;
     ended = a.ended;
+    bool empty = a.n == 0 && !ended; /* the producer is between batches */
     done(&a, &bytes);
+    if (empty) {
+      tk_await_begin();
+      bool in_time = tk_await_step(deadline);
+      tk_await_end();
+      if (!in_time)
+        fail_msg("timed out awaiting the producer's rows after %lld of 24000", (long long)offset);
+    }
   }
   assert_int_equal(pthread_join(t, NULL), 0);
   assert_int_equal(offset, 24000);
