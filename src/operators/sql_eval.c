@@ -20,22 +20,12 @@
 #include "operators/sql_program.h"
 #include "types/decimal.h"
 
-static int64_t wrap(int kind, int64_t v) {
-  switch (kind) {
-  case SQLP_I8: return (int8_t)v;
-  case SQLP_I16: return (int16_t)v;
-  case SQLP_I32: return (int32_t)v;
-  default: return v;
-  }
-}
-
-static int fail(sqlp_program *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(sqlp_program *p, const char *fmt, ...) {
+int sqlp_eval_fail(sqlp_program *p, int rc, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(p->err, sizeof p->err, fmt, ap);
   va_end(ap);
-  return SPATE_EINVAL;
+  return rc;
 }
 
 /* ---- DECIMAL ---------------------------------------------------------------------------- */
@@ -80,7 +70,7 @@ static int dec_arith(sqlp_program *p, int op, const sqlp_reg *rd, sqlp_val *dst,
     ok = dec_rescale(a->x, ra->scale, s, &x) && dec_rescale(b->x, rb->scale, s, &y);
     if (!ok) break;
     if (op == SQLP_MOD) {
-      if (y == 0) return fail(p, "Division by zero");
+      if (y == 0) return sqlp_eval_fail(p, SPATE_EINVAL, "Division by zero");
       r = x % y;
     } else {
       ok = op == SQLP_ADD ? !__builtin_add_overflow(x, y, &r) : !__builtin_sub_overflow(x, y, &r);
@@ -92,7 +82,7 @@ static int dec_arith(sqlp_program *p, int op, const sqlp_reg *rd, sqlp_val *dst,
     ok = !__builtin_mul_overflow(a->x, b->x, &r) && dec_rescale(r, ra->scale + rb->scale, sr, &r);
     break;
   default: { /* DIV: a * 10^(sr - sa + sb) / b, the exponent moved to b when negative */
-    if (b->x == 0) return fail(p, "Division by zero");
+    if (b->x == 0) return sqlp_eval_fail(p, SPATE_EINVAL, "Division by zero");
     int e = sr - ra->scale + rb->scale;
     spate_int128 num = a->x, den = b->x;
     if (e >= 0) {
@@ -161,10 +151,10 @@ static int arith(sqlp_program *p, const sqlp_ins *in, sqlp_val *dst, const sqlp_
       break;
     default:
       if (kb == SQLP_F64 || kb == SQLP_DEC) {
-        if (f == 0) return fail(p, "/ by zero");
+        if (f == 0) return sqlp_eval_fail(p, SPATE_EINVAL, "/ by zero");
         dst->i = (int64_t)llround((double)a->i / f);
       } else {
-        if (b->i == 0) return fail(p, "/ by zero");
+        if (b->i == 0) return sqlp_eval_fail(p, SPATE_EINVAL, "/ by zero");
         dst->i = b->i == -1 ? (int64_t)(0 - (uint64_t)a->i) : a->i / b->i;
       }
       break;
@@ -179,15 +169,15 @@ static int arith(sqlp_program *p, const sqlp_ins *in, sqlp_val *dst, const sqlp_
   case SQLP_SUB: r = (int64_t)(x - y); break;
   case SQLP_MUL: r = (int64_t)(x * y); break;
   case SQLP_DIV:
-    if (b->i == 0) return fail(p, "/ by zero");
+    if (b->i == 0) return sqlp_eval_fail(p, SPATE_EINVAL, "/ by zero");
     r = b->i == -1 ? (int64_t)(0 - x) : a->i / b->i;
     break;
   default:
-    if (b->i == 0) return fail(p, "/ by zero");
+    if (b->i == 0) return sqlp_eval_fail(p, SPATE_EINVAL, "/ by zero");
     r = b->i == -1 ? 0 : a->i % b->i;
     break;
   }
-  dst->i = wrap(k, r);
+  dst->i = sqlp_wrap(k, r);
   return 0;
 }
 
@@ -297,7 +287,7 @@ static void round_num(const sqlp_reg *ra, const sqlp_val *a, int dir, int digits
       for (int k = 0; k < -digits; k++) m *= 10;
       int64_t q = a->i / m, r = a->i % m;
       if ((r < 0 ? -r : r) * 2 >= m) q += a->i < 0 ? -1 : 1;
-      t->i = wrap(ra->kind, (int64_t)((uint64_t)q * (uint64_t)m));
+      t->i = sqlp_wrap(ra->kind, (int64_t)((uint64_t)q * (uint64_t)m));
     }
     return;
   }
@@ -331,7 +321,7 @@ static int call_math(sqlp_program *p, const sqlp_ins *in, sqlp_val *dst, const s
         else if (ra->kind == SQLP_F32 || ra->kind == SQLP_F64)
           dst->d = -a->d;
         else
-          dst->i = wrap(ra->kind, (int64_t)(0 - (uint64_t)a->i));
+          dst->i = sqlp_wrap(ra->kind, (int64_t)(0 - (uint64_t)a->i));
       }
     } else if (ra->kind == SQLP_DEC) {
       dst->x = s * dec_pow10(ra->scale);
@@ -475,16 +465,16 @@ static int iarith(sqlp_program *p, const sqlp_ins *in, sqlp_val *d, const sqlp_v
   case SQLP_SUB: r = (int64_t)(a - c); break;
   case SQLP_MUL: r = (int64_t)(a * c); break;
   case SQLP_DIV:
-    if (y->i == 0) return fail(p, "/ by zero");
+    if (y->i == 0) return sqlp_eval_fail(p, SPATE_EINVAL, "/ by zero");
     r = y->i == -1 ? (int64_t)(0 - a) : x->i / y->i;
     break;
   default:
-    if (y->i == 0) return fail(p, "/ by zero");
+    if (y->i == 0) return sqlp_eval_fail(p, SPATE_EINVAL, "/ by zero");
     r = y->i == -1 ? 0 : x->i % y->i;
     break;
   }
   d->null = false;
-  d->i = wrap(p->regs[in->dst].kind, r);
+  d->i = sqlp_wrap(p->regs[in->dst].kind, r);
   return 0;
 }
 
@@ -580,7 +570,8 @@ int sqlp_eval(sqlp_program *p, const spate_row *row, int64_t now_ms, spate_row_b
       else if (r->kind == SQLP_F32 || r->kind == SQLP_F64)
         d->d = -x->d;
       else
-        d->i = wrap(r->kind == SQLP_IVL_YM ? SQLP_I32 : r->kind, (int64_t)(0 - (uint64_t)x->i));
+        d->i =
+            sqlp_wrap(r->kind == SQLP_IVL_YM ? SQLP_I32 : r->kind, (int64_t)(0 - (uint64_t)x->i));
       break;
     }
     case SQLP_TIME_ADD: {
@@ -680,7 +671,7 @@ int sqlp_eval(sqlp_program *p, const spate_row *row, int64_t now_ms, spate_row_b
     case SQLP_X_ICAST: {
       const sqlp_val *x = &V[in->a];
       d->null = x->null;
-      d->i = wrap(p->regs[in->dst].kind, x->i);
+      d->i = sqlp_wrap(p->regs[in->dst].kind, x->i);
       break;
     }
     case SQLP_X_TO_LTZ: to_ltz(in->imm, d, &V[in->a]); break;
@@ -693,7 +684,7 @@ int sqlp_eval(sqlp_program *p, const spate_row *row, int64_t now_ms, spate_row_b
     }
     case SQLP_X_OUT_SLOT: out_slot(&p->regs[in->a], &V[in->a], b, (int)in->imm); break;
     case SQLP_X_COPY_SLOT: copy_slot(b, (int)in->imm, row, in->a); break;
-    default: return fail(p, "unknown instruction %u", in->op);
+    default: return sqlp_eval_fail(p, SPATE_EINVAL, "unknown instruction %u", in->op);
     }
   }
   return 1;

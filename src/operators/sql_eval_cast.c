@@ -24,15 +24,6 @@ static bool is_int(int k) { return k >= SQLP_I8 && k <= SQLP_I64; }
 static bool is_float(int k) { return k == SQLP_F32 || k == SQLP_F64; }
 static bool is_ts(int k) { return k == SQLP_TS || k == SQLP_TS_LTZ; }
 
-static int64_t wrap(int kind, int64_t v) {
-  switch (kind) {
-  case SQLP_I8: return (int8_t)v;
-  case SQLP_I16: return (int16_t)v;
-  case SQLP_I32: return (int32_t)v;
-  default: return v;
-  }
-}
-
 /* Java's (long) d, then narrowed as Java's (int) / (short)(int) / (byte)(int). */
 static int64_t double_to_int(int kind, double d) {
   if (isnan(d)) return 0;
@@ -42,7 +33,7 @@ static int64_t double_to_int(int kind, double d) {
     return (int64_t)d;
   }
   int32_t i = d >= 2147483647.0 ? INT32_MAX : d <= -2147483648.0 ? INT32_MIN : (int32_t)d;
-  return wrap(kind, i);
+  return sqlp_wrap(kind, i);
 }
 
 size_t sqlp_format_ts(int64_t ms, int32_t nanos, int precision, char *buf) {
@@ -353,7 +344,7 @@ int sqlp_cast(sqlp_program *p, const sqlp_reg *rd, sqlp_val *dst, const sqlp_reg
       dst->d = t == SQLP_F32 ? (double)(float)d : d;
     } else { /* integral: the integer part, then Java's narrowing of the long */
       spate_int128 q = a->x / dec_pow10(ra->scale);
-      dst->i = wrap(t, (int64_t)(uint64_t)(unsigned __int128)q);
+      dst->i = sqlp_wrap(t, (int64_t)(uint64_t)(unsigned __int128)q);
     }
     return 0;
   }
@@ -379,7 +370,7 @@ int sqlp_cast(sqlp_program *p, const sqlp_reg *rd, sqlp_val *dst, const sqlp_reg
       dst->nanos = 0;
       if (t == SQLP_TS) dst->i = sqlp_tz_local(tz, dst->i);
     } else
-      dst->i = wrap(t, a->i);
+      dst->i = sqlp_wrap(t, a->i);
     return 0;
   }
   if (f == SQLP_DATE) { /* to TIMESTAMP(_LTZ): midnight */
@@ -403,13 +394,13 @@ int sqlp_cast(sqlp_program *p, const sqlp_reg *rd, sqlp_val *dst, const sqlp_reg
       return 0;
     default: { /* epoch seconds */
       int64_t r;
-      dst->i = wrap(t, cal_floor_div(f == SQLP_TS ? sqlp_tz_utc(tz, a->i) : a->i, 1000, &r));
+      dst->i = sqlp_wrap(t, cal_floor_div(f == SQLP_TS ? sqlp_tz_utc(tz, a->i) : a->i, 1000, &r));
       return 0;
     }
     }
   }
   if (f == t) return 0;
   /* intervals to and from integers: the count of months or milliseconds */
-  dst->i = wrap(t == SQLP_IVL_YM ? SQLP_I32 : t, a->i);
+  dst->i = sqlp_wrap(t == SQLP_IVL_YM ? SQLP_I32 : t, a->i);
   return 0;
 }

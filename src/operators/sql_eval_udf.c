@@ -13,7 +13,6 @@
  * own results. Nothing is allocated per row once the buffer has reached its size.
  */
 #include <dlfcn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,27 +20,17 @@
 #include "base/err.h"
 #include "operators/sql_program.h"
 
-static int udf_fail(sqlp_program *p, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int udf_fail(sqlp_program *p, int rc, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(p->err, sizeof p->err, fmt, ap);
-  va_end(ap);
-  return rc;
-}
-
 static int open_one(sqlp_program *p, sqlp_udf *u, int subtask_index, int parallelism) {
   u->handle = dlopen(u->library, RTLD_NOW | RTLD_LOCAL);
   if (!u->handle) {
     const char *why = dlerror();
-    return udf_fail(p, SPATE_EINVAL, "Function '%s': cannot load the library '%s': %s", u->name,
-                    u->library, why ? why : "dlopen failed");
+    return sqlp_eval_fail(p, SPATE_EINVAL, "Function '%s': cannot load the library '%s': %s",
+                          u->name, u->library, why ? why : "dlopen failed");
   }
   u->def = dlsym(u->handle, u->symbol);
   if (!u->def)
-    return udf_fail(p, SPATE_EINVAL, "Function '%s': the library '%s' has no symbol '%s'", u->name,
-                    u->library, u->symbol);
+    return sqlp_eval_fail(p, SPATE_EINVAL, "Function '%s': the library '%s' has no symbol '%s'",
+                          u->name, u->library, u->symbol);
   const spate_sql_function *d = u->def;
   bool same = d->abi == SPATE_SQL_FUNCTION_ABI && d->nargs == u->nargs && d->eval &&
               (d->nargs == 0 || d->arg_types) && d->result_type &&
@@ -49,21 +38,21 @@ static int open_one(sqlp_program *p, sqlp_udf *u, int subtask_index, int paralle
   for (int j = 0; same && j < u->nargs; j++)
     same = d->arg_types[j] && strcmp(d->arg_types[j], u->types[j]) == 0;
   if (!same)
-    return udf_fail(p, SPATE_EINVAL,
-                    "Function '%s': the descriptor '%s' in '%s' is not the one the query was "
-                    "planned with (its ABI version, arguments or types changed)",
-                    u->name, u->symbol, u->library);
+    return sqlp_eval_fail(p, SPATE_EINVAL,
+                          "Function '%s': the descriptor '%s' in '%s' is not the one the query was "
+                          "planned with (its ABI version, arguments or types changed)",
+                          u->name, u->symbol, u->library);
   memset(&u->ctx, 0, sizeof u->ctx);
   u->ctx.name = u->name;
   u->ctx.subtask_index = subtask_index;
   u->ctx.parallelism = parallelism;
   if (d->open && d->open(&u->ctx) != 0)
-    return udf_fail(p, SPATE_EUDF, "Function '%s' could not be opened: %s", u->name,
-                    u->ctx.error[0] ? u->ctx.error : "open failed");
+    return sqlp_eval_fail(p, SPATE_EUDF, "Function '%s' could not be opened: %s", u->name,
+                          u->ctx.error[0] ? u->ctx.error : "open failed");
   u->opened = true;
   u->cap = 256;
   u->buf = sp_malloc(u->cap);
-  if (!u->buf) return udf_fail(p, SPATE_ENOMEM, "Function '%s': out of memory", u->name);
+  if (!u->buf) return sqlp_eval_fail(p, SPATE_ENOMEM, "Function '%s': out of memory", u->name);
   return 0;
 }
 
@@ -121,8 +110,8 @@ static int from_result(sqlp_program *p, const sqlp_udf *u, const sqlp_reg *R,
                        const spate_sql_result *res, sqlp_val *dst) {
   if (res->is_null) {
     if (u->not_null & (1u << 31))
-      return udf_fail(p, SPATE_EUDF, "Function '%s' failed: NULL for its result type %s", u->name,
-                      u->types[u->nargs]);
+      return sqlp_eval_fail(p, SPATE_EUDF, "Function '%s' failed: NULL for its result type %s",
+                            u->name, u->types[u->nargs]);
     dst->null = true;
     return 0;
   }
@@ -135,8 +124,8 @@ static int from_result(sqlp_program *p, const sqlp_udf *u, const sqlp_reg *R,
   case SQLP_BIN: {
     const char *src = res->str ? res->str : res->buf;
     if (res->len > UINT32_MAX / 2)
-      return udf_fail(p, SPATE_EUDF, "Function '%s' failed: a result of %zu bytes", u->name,
-                      res->len);
+      return sqlp_eval_fail(p, SPATE_EUDF, "Function '%s' failed: a result of %zu bytes", u->name,
+                            res->len);
     uint8_t *s = sqlp_scratch(p, res->len ? res->len : 1);
     if (!s) return SPATE_ENOMEM;
     if (res->len) memcpy(s, src, res->len);
@@ -148,24 +137,25 @@ static int from_result(sqlp_program *p, const sqlp_udf *u, const sqlp_reg *R,
   case SQLP_TS_LTZ:
     if (res->nanos < 0 || res->nanos > 999999 || res->i > SQLP_TS_BOUND_MS ||
         res->i < -SQLP_TS_BOUND_MS)
-      return udf_fail(p, SPATE_EUDF, "Function '%s' failed: a TIMESTAMP out of range", u->name);
+      return sqlp_eval_fail(p, SPATE_EUDF, "Function '%s' failed: a TIMESTAMP out of range",
+                            u->name);
     dst->i = res->i;
     dst->nanos = res->nanos;
     break;
   case SQLP_DATE:
     if (res->i > SQLP_DATE_BOUND || res->i < -SQLP_DATE_BOUND)
-      return udf_fail(p, SPATE_EUDF, "Function '%s' failed: a DATE out of range", u->name);
+      return sqlp_eval_fail(p, SPATE_EUDF, "Function '%s' failed: a DATE out of range", u->name);
     dst->i = res->i;
     break;
   case SQLP_TIME:
     if (res->i < 0 || res->i >= 86400000)
-      return udf_fail(p, SPATE_EUDF, "Function '%s' failed: a TIME out of range", u->name);
+      return sqlp_eval_fail(p, SPATE_EUDF, "Function '%s' failed: a TIME out of range", u->name);
     dst->i = res->i;
     break;
   default:
     if (!int_fits(R->kind, res->i))
-      return udf_fail(p, SPATE_EUDF, "Function '%s' failed: %lld is out of the range of %s",
-                      u->name, (long long)res->i, u->types[u->nargs]);
+      return sqlp_eval_fail(p, SPATE_EUDF, "Function '%s' failed: %lld is out of the range of %s",
+                            u->name, (long long)res->i, u->types[u->nargs]);
     dst->i = res->i;
     break;
   }
@@ -175,7 +165,7 @@ static int from_result(sqlp_program *p, const sqlp_udf *u, const sqlp_reg *R,
 int sqlp_call_udf(sqlp_program *p, const sqlp_ins *in, sqlp_val *dst) {
   sqlp_udf *u = &p->udfs[in->imm];
   if (!u->opened)
-    return udf_fail(p, SPATE_ESTATE, "Function '%s' is called before it was opened", u->name);
+    return sqlp_eval_fail(p, SPATE_ESTATE, "Function '%s' is called before it was opened", u->name);
   for (uint32_t j = 0; j < in->b; j++) {
     const sqlp_val *v = &p->vals[in->a + j];
     if (v->null && (u->not_null & (1u << j))) { /* NULL for a NOT NULL argument: NULL */
@@ -191,17 +181,17 @@ int sqlp_call_udf(sqlp_program *p, const sqlp_ins *in, sqlp_val *dst) {
     res.cap = u->cap;
     u->ctx.error[0] = 0;
     if (u->def->eval(&u->ctx, p->udf_args, &res) != 0)
-      return udf_fail(p, SPATE_EUDF, "Function '%s' failed: %s", u->name,
-                      u->ctx.error[0] ? u->ctx.error : "eval returned an error");
+      return sqlp_eval_fail(p, SPATE_EUDF, "Function '%s' failed: %s", u->name,
+                            u->ctx.error[0] ? u->ctx.error : "eval returned an error");
     if (res.is_null || res.str || res.len <= u->cap) break;
     bool bytes = p->regs[in->dst].kind == SQLP_STR || p->regs[in->dst].kind == SQLP_BIN;
     if (!bytes) break;
     if (attempt > 0 || res.len > UINT32_MAX / 2)
-      return udf_fail(p, SPATE_EUDF,
-                      "Function '%s' failed: it asked for %zu bytes of result buffer again",
-                      u->name, res.len);
+      return sqlp_eval_fail(p, SPATE_EUDF,
+                            "Function '%s' failed: it asked for %zu bytes of result buffer again",
+                            u->name, res.len);
     char *nb = sp_realloc(u->buf, res.len);
-    if (!nb) return udf_fail(p, SPATE_ENOMEM, "Function '%s': out of memory", u->name);
+    if (!nb) return sqlp_eval_fail(p, SPATE_ENOMEM, "Function '%s': out of memory", u->name);
     u->buf = nb;
     u->cap = res.len;
   }

@@ -327,6 +327,18 @@ void sqlp_load(const sqlp_reg *r, const spate_row *row, int f, sqlp_val *v);
 const char *sqlp_kind_name(int kind);
 
 /* ---- for the interpreter's files (sql_eval*.c) ---- */
+/* Java's narrowing of a long to the integer kind (SQLP_I8, I16 or I32; others unchanged). */
+static inline int64_t sqlp_wrap(int kind, int64_t v) {
+  switch (kind) {
+  case SQLP_I8: return (int8_t)v;
+  case SQLP_I16: return (int16_t)v;
+  case SQLP_I32: return (int32_t)v;
+  default: return v;
+  }
+}
+/* Sets p->err from fmt and returns rc (sql_eval.c). */
+int sqlp_eval_fail(sqlp_program *p, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Room for n bytes of scratch for this row; NULL with p->err set when out of memory. */
 uint8_t *sqlp_scratch(sqlp_program *p, size_t n);
 /* A string function: dst <- fn(a, b, c) (sql_eval_strings.c); 0 or a negative code. */

@@ -16,11 +16,6 @@
 
 static bool is_int(int k) { return k >= SQLP_I8 && k <= SQLP_I64; }
 
-/* Java's narrowing of a long to the integer kind k (sql_eval.c's wrap). */
-static int64_t wrap_int(int k, int64_t v) {
-  return k == SQLP_I8 ? (int8_t)v : k == SQLP_I16 ? (int16_t)v : k == SQLP_I32 ? (int32_t)v : v;
-}
-
 /* Whether instruction in writes its dst register (as check_ins in sql_program.c decides). */
 static bool writes_dst(const sqlp_ins *in) {
   switch (in->op) {
@@ -169,7 +164,7 @@ int sqlp_specialize(sqlp_program *p) {
     for (uint32_t j = 0; j <= k && !early; j++) early = reads(&p->ins[j], in->dst);
     if (early) continue;
     p->vals[in->dst] = p->vals[in->a];
-    p->vals[in->dst].i = wrap_int(p->regs[in->dst].kind, p->vals[in->a].i);
+    p->vals[in->dst].i = sqlp_wrap(p->regs[in->dst].kind, p->vals[in->a].i);
     constant[in->dst] = true;
     drop[k] = true;
   }
