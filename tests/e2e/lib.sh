@@ -125,3 +125,26 @@ kill_pid_files() {
     while read -r p; do kill -9 "$p" 2>/dev/null || true; done <"$f"
   done
 }
+
+# sql_query NAME: the SQL statements on stdin, kept as $tmp/NAME.sql for sql_check.
+sql_query() { cat >"$tmp/$1.sql"; }
+
+# sql_check SETUP NAME EXIT_CODE: runs the script SETUP followed by $tmp/NAME.sql through
+# `spate sql -f` (tableau results) and compares what the client prints from the prompt of the
+# last statement on with the expected text on stdin, and its exit code with EXIT_CODE.
+sql_check() {
+  local setup=$1 name=$2 want_rc=$3
+  cat >"$tmp/$name.expected"
+  cat "$setup" "$tmp/$name.sql" >"$tmp/$name.script.sql"
+  run "$name" sql -D sql-client.execution.result-mode=tableau -f "$tmp/$name.script.sql"
+  awk '/^Spate SQL> /{ out = "" } { out = out $0 "\n" } END { printf "%s", out }' \
+    "$tmp/$name.out" >"$tmp/$name.last"
+  if [ "$rc" -ne "$want_rc" ]; then
+    cat "$tmp/$name.err" >>"$tmp/$name.out"
+    fail "$name: exit code $want_rc (got $rc)" "$tmp/$name.out"
+  elif diff -u "$tmp/$name.expected" "$tmp/$name.last" >"$tmp/$name.diff"; then
+    pass "$name"
+  else
+    fail "$name" "$tmp/$name.diff"
+  fi
+}

@@ -59,26 +59,9 @@ CREATE TABLE Bid (bidtime TIMESTAMP(3), price DECIMAL(10, 2), item STRING, suppl
 WITH ('connector' = 'filesystem', 'path' = '$tmp/bid.csv', 'format' = 'csv');
 EOF
 
-# check NAME EXIT_CODE: runs the tables and $tmp/NAME.sql (the statements on stdin before) as
-# one script and compares what the client prints for its last statement, from its prompt on,
-# with the expected text on stdin.
-check() {
-  local name=$1 want_rc=$2
-  cat >"$tmp/$name.expected"
-  cat "$tmp/tables.sql" "$tmp/$name.sql" >"$tmp/$name.script.sql"
-  run "$name" sql -D sql-client.execution.result-mode=tableau -f "$tmp/$name.script.sql"
-  awk '/^Spate SQL> /{ out = "" } { out = out $0 "\n" } END { printf "%s", out }' \
-    "$tmp/$name.out" >"$tmp/$name.last"
-  if [ "$rc" -ne "$want_rc" ]; then
-    cat "$tmp/$name.err" >>"$tmp/$name.out"
-    fail "$name: exit code $want_rc (got $rc)" "$tmp/$name.out"
-  elif diff -u "$tmp/$name.expected" "$tmp/$name.last" >"$tmp/$name.diff"; then
-    pass "$name"
-  else
-    fail "$name" "$tmp/$name.diff"
-  fi
-}
-query() { cat >"$tmp/$1.sql"; }
+# check NAME EXIT_CODE and query NAME: lib.sh's sql_check and sql_query after $tmp/tables.sql.
+check() { sql_check "$tmp/tables.sql" "$@"; }
+query() { sql_query "$@"; }
 
 # --- Dynamic Tables: the clicks example ----------------------------------------------------------
 query clicks_count <<'EOF'

@@ -53,26 +53,9 @@ CREATE TEMPORARY FUNCTION counter AS 'counter' LANGUAGE C USING JAR '$lib';
 CREATE FUNCTION repeat_text AS 'repeat_text' LANGUAGE C USING JAR '$lib';
 EOF2
 
-# check NAME EXIT_CODE: runs the setup and $tmp/NAME.sql as one script and compares what the
-# client prints from the prompt of the script's last statement on with the expected text on
-# stdin.
-check() {
-  local name=$1 want_rc=$2
-  cat >"$tmp/$name.expected"
-  cat "$tmp/setup.sql" "$tmp/$name.sql" >"$tmp/$name.script.sql"
-  run "$name" sql -D sql-client.execution.result-mode=tableau -f "$tmp/$name.script.sql"
-  awk '/^Spate SQL> /{ out = "" } { out = out $0 "\n" } END { printf "%s", out }' \
-    "$tmp/$name.out" >"$tmp/$name.last"
-  if [ "$rc" -ne "$want_rc" ]; then
-    cat "$tmp/$name.err" >>"$tmp/$name.out"
-    fail "$name: exit code $want_rc (got $rc)" "$tmp/$name.out"
-  elif diff -u "$tmp/$name.expected" "$tmp/$name.last" >"$tmp/$name.diff"; then
-    pass "$name"
-  else
-    fail "$name" "$tmp/$name.diff"
-  fi
-}
-query() { cat >"$tmp/$1.sql"; }
+# check NAME EXIT_CODE and query NAME: lib.sh's sql_check and sql_query after $tmp/setup.sql.
+check() { sql_check "$tmp/setup.sql" "$@"; }
+query() { sql_query "$@"; }
 
 query calls <<'EOF2'
 SELECT id, shout(name) AS loud, times_two(id) AS twice, hypot2(x, y) AS h, strict_negate(id) AS neg, is_null_text(name) AS no_name, next_hour(seen) AS later FROM people;
