@@ -331,7 +331,6 @@ int sqlq_plan_aggregate(sql_planner *p, const sql_node *sel, const from_item *f,
     agg->u.window.size = in->u.tvf.size;
     agg->u.window.slide = in->u.tvf.slide;
     agg->u.window.offset = in->u.tvf.offset;
-    memcpy(agg->u.window.quals, in->u.tvf.quals, sizeof agg->u.window.quals);
     agg->u.window.has_offset = in->u.tvf.has_offset;
     agg->u.window.tvf = in;
     agg->u.window.ngroup = nk;

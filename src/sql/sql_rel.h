@@ -118,7 +118,6 @@ struct sql_rel {
       bool proctime;       /* processing time (the column is PROCTIME()) */
       int64_t size, slide; /* ms: HOP's slide, CUMULATE's step; SESSION's gap is size */
       int64_t offset;
-      sql_interval_qual quals[3]; /* the table function's (tvf.quals) */
       bool has_offset;
       const sql_rel *tvf; /* the window table function it replaces (for EXPLAIN's tree) */
       int ngroup;
