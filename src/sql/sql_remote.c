@@ -133,7 +133,7 @@ int sql_remote_collect(const sp_config *cfg, const char *job_id, const char *ope
   char path[160], version[COLLECT_VERSION_LEN + 1] = "", msg[SP_ERRMSG_MAX] = "";
   snprintf(path, sizeof path, "/jobs/%s/coordinators/%s", job_id, operator_id);
   int64_t offset = 0, backoff = BACKOFF_MIN_MS;
-  bool ended = false;
+  bool ended = false, asked_after_end = false;
   int rc = 0;
   while (!ended && rc == 0) {
     if (cancel && *cancel) { /* Ctrl-C: the job is cancelled, the rows so far kept */
@@ -184,6 +184,12 @@ int sql_remote_collect(const sp_config *cfg, const char *job_id, const char *ope
     /* not (yet, or any more) answering: fine while the job runs */
     char state[32];
     if (job_state(&c, job_id, state, sizeof state) == 0 && terminal(state)) {
+      /* the sink may have opened, ended and kept its rows since that answer (a job that ran
+       * whole between the two requests): one more request after the job's end tells */
+      if (strcmp(state, "FINISHED") == 0 && !asked_after_end) {
+        asked_after_end = true;
+        continue;
+      }
       if (strcmp(state, "FINISHED") == 0) {
         char why[SP_ERRMSG_MAX + 80];
         snprintf(why, sizeof why, "the rows of the finished query are no longer on the cluster: %s",
@@ -207,11 +213,11 @@ int sql_remote_collect(const sp_config *cfg, const char *job_id, const char *ope
     } else if (st == REST_JOB_CANCELED && *cancelled) {
       rc = 0;
     } else {
-      snprintf(msg, sizeof msg, "%s",
-               st == REST_JOB_FAILED && failure ? failure
-               : st == REST_JOB_CANCELED        ? "the job was cancelled on the cluster"
-               : msg[0]                         ? msg
-                                                : "the job ended before its rows were read");
+      if (!msg[0] || (st == REST_JOB_FAILED && failure) || st == REST_JOB_CANCELED)
+        snprintf(msg, sizeof msg, "%s",
+                 st == REST_JOB_FAILED && failure ? failure
+                 : st == REST_JOB_CANCELED        ? "the job was cancelled on the cluster"
+                                                  : "the job ended before its rows were read");
       rc = SPATE_EINVAL;
     }
     sp_free(failure);
