@@ -45,6 +45,10 @@
  * building anything: 0, or SPATE_EINVAL with Flink's wrapped message, or SPATE_ENOMEM. */
 int sql_source_check(const sql_table *t, char *err, size_t cap);
 int sql_sink_check(const sql_table *t, char *err, size_t cap);
+/* Whether t's sink wants the -U of an update (Flink's DynamicTableSink.getChangelogMode with
+ * updates requested): print does, blackhole does not (its factory drops UPDATE_BEFORE), and a
+ * table whose options do not name a sink answers true (the sink's check reports it). */
+bool sql_sink_takes_update_before(const sql_table *t);
 
 /* Adds the node(s) reading table t to g, producing its physical columns: *node_out is the node
  * whose output the planner consumes, *physical_schema_out (the caller's reference) its schema.

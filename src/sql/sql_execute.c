@@ -81,7 +81,7 @@ static int plan_error(planned *pl, int rc, sql_error_kind *kind, sp_strbuf *err)
 }
 
 /* Plans stmt (a query or an INSERT) into pl: the logical tree under its sink, then the optimized
- * copy. */
+ * copy with its changelog modes. */
 static int plan(planned *pl, sql_catalog *c, const sp_config *cfg, const sql_node *stmt) {
   memset(pl, 0, sizeof *pl);
   pl->p.catalog = c;
@@ -106,6 +106,7 @@ static int plan(planned *pl, sql_catalog *c, const sp_config *cfg, const sql_nod
     }
   }
   if (!rc) rc = sql_plan_optimize(&pl->p, pl->logical, &pl->optimized);
+  if (!rc) sql_plan_changelog(pl->optimized);
   return rc;
 }
 
@@ -150,11 +151,12 @@ int sql_execute_explain(sql_catalog *c, const sp_config *cfg, const sql_node *st
     planned_free(&pl);
     return rc;
   }
-  /* EXPLAIN of a query shows no sink, as Flink's */
+  /* EXPLAIN of a query shows no sink, as Flink's, and its changelog is inferred without one */
   const sql_rel *lg = pl.logical, *op = pl.optimized;
   if (what->kind != SQL_INSERT) {
     lg = lg->inputs[0];
     op = op->inputs[0];
+    sql_plan_changelog(pl.optimized->inputs[0]);
   }
   sp_strbuf text = {0};
   rc = sql_explain(lg, op, (stmt->u.explain.details & SQL_EXPLAIN_CHANGELOG_MODE) != 0, &text);

@@ -11,7 +11,9 @@
  * Changelog mode: a relation is either insert-only or updating (its rows may be -U, +U, -D), as
  * Flink's planner infers it (FlinkChangelogModeInferenceProgram): a scan, VALUES and a window
  * aggregation are insert-only, an unwindowed aggregation is updating, a calc or union updates when
- * an input does. Updating rows carry their kind in one last field (types/row_kind.h).
+ * an input does. Updating rows carry their kind in one last field (types/row_kind.h). Which kinds
+ * exactly (whether updates come with their -U, whether there are deletes) is inferred over the
+ * optimized tree (sql_plan_changelog.c).
  *
  * Everything lives in the plan's arena; a plan lives as long as its statement.
  */
@@ -56,6 +58,14 @@ typedef struct sql_agg_call {
  * watermark, a proctime column is PROCTIME(). A projection of the bare column keeps it. */
 enum { SQL_ATTR_NONE = 0, SQL_ATTR_ROWTIME = 1, SQL_ATTR_PROCTIME = 2 };
 
+/* The kinds of rows a relation emits (Flink's ChangelogMode): bits of sql_rel.changes. */
+enum {
+  SQL_CL_INSERT = 1,
+  SQL_CL_UPDATE_BEFORE = 2,
+  SQL_CL_UPDATE_AFTER = 4,
+  SQL_CL_DELETE = 8,
+};
+
 typedef struct sql_rel sql_rel;
 struct sql_rel {
   sql_rel_kind kind;
@@ -64,7 +74,8 @@ struct sql_rel {
   const char **names;
   const sql_type **types;
   bool updating;
-  uint8_t *attrs; /* per column: SQL_ATTR_* (time attributes) */
+  uint8_t changes; /* SQL_CL_*: set on the optimized tree by sql_plan_changelog */
+  uint8_t *attrs;  /* per column: SQL_ATTR_* (time attributes) */
   int ninputs;
   sql_rel **inputs;
   union {
@@ -180,6 +191,13 @@ int sql_plan_insert(sql_planner *p, const sql_node *insert, sql_rel **out);
  * removed. The logical tree stays as it was. */
 int sql_plan_optimize(sql_planner *p, const sql_rel *logical, sql_rel **out);
 
+/* ---- sql_plan_changelog.c ---- */
+/* Flink's changelog-mode inference over the optimized tree under root: sets every relation's
+ * changes. root is a sink (what its table takes decides whether updates keep their -U) or, for
+ * EXPLAIN of a query, the query itself (Flink's root without a sink: +U alone where the tree
+ * allows). */
+void sql_plan_changelog(sql_rel *root);
+
 /* ---- sql_plan_pushdown.c: projection and filter push-down (called by sql_plan_optimize) ---- */
 /* Calc c over a watermark assigner: when c does not use every column, a calc keeping the used
  * ones and the rowtime goes below the assigner (*moved; its input is then that calc). */
@@ -226,7 +244,8 @@ int sql_expr_format(const sql_expr *e, const char *const *names, sql_expr_style 
 /* ---- sql_rel_format.c ---- */
 /* EXPLAIN: Flink's "== Abstract Syntax Tree ==", "== Optimized Physical Plan ==" and
  * "== Optimized Execution Plan ==" sections for the logical tree and the optimized one;
- * changelog adds Flink's changelogMode=[I] / [I,UB,UA,D] to the physical plan. */
+ * changelog adds Flink's changelogMode=[I,UB,UA,D] (the kinds sql_plan_changelog set; a sink's
+ * [NONE]) to the physical plan. */
 int sql_explain(const sql_rel *logical, const sql_rel *optimized, bool changelog, sp_strbuf *out);
 /* The one line of r in the execution plan ("Calc(select=[a, (b + 1) AS c])"), without inputs:
  * the name of r's operator. */

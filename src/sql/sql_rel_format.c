@@ -57,8 +57,11 @@ static const char *agg_name(sql_agg_kind k) {
   }
 }
 
+/* An aggregate call; in the physical and execution plans, over an updating input, with Flink's
+ * _RETRACT suffix (the function retracts: RelExplainUtil's consumeRetraction). */
 static void agg_call(writer *w, const sql_agg_call *a, const sql_rel *in, bool rex) {
-  putf(w, "%s(%s", agg_name(a->kind), a->distinct ? "DISTINCT " : "");
+  putf(w, "%s%s(%s", agg_name(a->kind), !rex && in->updating ? "_RETRACT" : "",
+       a->distinct ? "DISTINCT " : "");
   if (a->kind == SQL_AGG_COUNT_STAR && !rex) put(w, "*");
   if (a->arg >= 0) {
     if (rex)
@@ -340,8 +343,19 @@ static void logical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, b
 
 /* ---- the physical and execution plans --------------------------------------------------------- */
 
+/* Flink's ChangelogPlanUtils.stringifyChangelogMode: the kinds in RowKind's order, a sink's as
+ * [NONE] (it emits nothing). */
 static void changelog(writer *w, const sql_rel *r, bool show) {
-  if (show) put(w, r->updating ? ", changelogMode=[I,UB,UA,D]" : ", changelogMode=[I]");
+  if (!show) return;
+  static const char *const names[] = {"I", "UB", "UA", "D"};
+  put(w, ", changelogMode=[");
+  bool any = false;
+  for (int k = 0; r->kind != SQL_REL_SINK && k < 4; k++)
+    if (r->changes >> k & 1) {
+      putf(w, "%s%s", any ? "," : "", names[k]);
+      any = true;
+    }
+  put(w, any ? "]" : "NONE]");
 }
 
 static void select_list(writer *w, const sql_rel *r, sql_expr_style style) {

@@ -117,6 +117,15 @@ int sql_sink_check(const sql_table *t, char *err, size_t cap) {
   return sqlf_close(&c, rc, err, cap);
 }
 
+bool sql_sink_takes_update_before(const sql_table *t) {
+  sqlc c;
+  int rc = sqlf_open(&c, t, true);
+  bool blackhole = rc == 0 && c.connector == SQLC_BLACKHOLE;
+  char err[8];
+  sqlf_close(&c, rc, err, sizeof err);
+  return !blackhole;
+}
+
 /* ---- the query's columns against the table's ------------------------------------------------ */
 
 static int append_schema(sp_strbuf *sb, const spate_schema *s, int n) {

@@ -424,7 +424,7 @@ static int aggregate(tr *t, const sql_rel *r, spate_stream **out) {
       .agg_distinct = {na, l.distinct},
       .agg_filters = {na, l.filters},
       .state_ttl_ms = ttl > 0 ? ttl : 0,
-      .update_before = true,
+      .update_before = (r->changes & SQL_CL_UPDATE_BEFORE) != 0,
   };
   if (!api_set_params(t->env, s->node, &params)) return fail_env(t);
   if (global) {
