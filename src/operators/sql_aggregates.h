@@ -111,6 +111,14 @@ int sqlagg_load(sqlagg *a);
 int sqlagg_apply(sqlagg *a, const spate_row *row, bool accumulate);
 /* The rows accumulated minus those retracted. */
 static inline int64_t sqlagg_count(const sqlagg *a) { return a->vals[0].i; }
+/* Whether every row accumulated or retracted changes the results: a COUNT(*) without FILTER
+ * counts each one. */
+static inline bool sqlagg_counts_every_row(const sqlagg *a) {
+  for (int i = 0; i < a->ncalls; i++)
+    if (a->calls[i].kind == SQL_AGG_COUNT_STAR && a->calls[i].filter < 0 && !a->calls[i].distinct)
+      return true;
+  return false;
+}
 /* Stores the working accumulator as the current key's; 0 or a negative code. No other backend
  * call may come between sqlagg_load and sqlagg_store but those sqlagg_apply makes. */
 int sqlagg_store(sqlagg *a);

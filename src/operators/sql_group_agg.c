@@ -37,7 +37,8 @@ typedef struct group_agg {
   int kind_in;  /* the input's $row_kind field; -1: append-only input */
   int kind_out; /* the output's */
   bool ttl;
-  uint8_t *prev; /* the previous result's bytes */
+  bool counts_every_row; /* sqlagg_counts_every_row: a result never equals the previous one */
+  uint8_t *prev;         /* the previous result's bytes */
   uint32_t prev_cap;
 } group_agg;
 
@@ -110,6 +111,7 @@ static int ga_open(op_t *op) {
       ks_key_group_range_for(op->node->max_parallelism, op->ctx.parallelism, op->ctx.subtask);
   if ((rc = sqlagg_key_init(&g->key, op, range)) < 0) return rc;
   g->ttl = g->p.state_ttl_ms > 0;
+  g->counts_every_row = sqlagg_counts_every_row(&g->agg);
   if ((rc = ks_backend_new(op->node->max_parallelism, range, ttl_clock, op, &g->backend)) < 0)
     return op_fail(op, rc, "cannot set up keyed state: %s", spate_strerror(rc));
   /* Flink's table.exec.state.ttl: OnCreateAndWrite, NeverReturnExpired */
@@ -173,7 +175,10 @@ static int ga_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   bool first = rc == 0;
   if (first && !accumulate) return 0; /* nothing to retract from */
   spate_row prev = {0}, next;
-  if (!first) { /* the previous result, kept as bytes of our own */
+  /* the previous result, kept as bytes of our own, unless nothing reads it: an accumulated row
+   * without -U, whose new result cannot equal it */
+  bool keep_prev = !first && (g->p.update_before || !accumulate || !g->counts_every_row);
+  if (keep_prev) {
     if ((rc = build_result(op, g, row, ROW_KIND_UPDATE_AFTER, &prev)) < 0) return rc;
     if (prev.len > g->prev_cap) {
       uint8_t *p = sp_realloc(g->prev, prev.len);
@@ -194,7 +199,7 @@ static int ga_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   if ((rc = sqlagg_store(&g->agg)) < 0) return state_failed(op, g, rc);
   if ((rc = build_result(op, g, row, first ? ROW_KIND_INSERT : ROW_KIND_UPDATE_AFTER, &next)) < 0)
     return rc;
-  if (!first) {
+  if (keep_prev) {
     if (!g->ttl && next.len == prev.len && memcmp(next.data, prev.data, prev.len) == 0) return 0;
     if (g->p.update_before) {
       set_kind(g->prev, prev.nfields, g->kind_out, ROW_KIND_UPDATE_BEFORE);

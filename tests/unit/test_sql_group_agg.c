@@ -185,6 +185,43 @@ static void test_retractions(void **state) {
   close_agg(&x);
 }
 
+/* The same changes without update_before (Flink's [I,UA,D] aggregation in front of a sink that
+ * takes no -U): +U alone, and still -D of the last result when the key empties; a SUM whose
+ * result does not change emits nothing. */
+static void test_update_after_only(void **state) {
+  op_sql_group_agg_params p = FIVE_AGGS;
+  p.update_before = false;
+  fixture x;
+  open_agg(&x, IN_UPDATING, FIVE_OUT, &p, NULL, 0);
+  feed(&x, ROW_KIND_INSERT, "a", 5, -1);
+  feed(&x, ROW_KIND_INSERT, "a", 3, -1);
+  feed(&x, ROW_KIND_INSERT, "a", 7, -1);
+  expect(&x, "+I[a, 1, 1, 5, 5, 5, 5]; +U[a, 2, 2, 8, 3, 5, 4]; +U[a, 3, 3, 15, 3, 7, 5]");
+  feed(&x, ROW_KIND_UPDATE_BEFORE, "a", 3, -1);
+  feed(&x, ROW_KIND_UPDATE_AFTER, "a", 7, -1);
+  feed(&x, ROW_KIND_DELETE, "a", 7, -1);
+  feed(&x, ROW_KIND_DELETE, "a", 7, -1);
+  expect(&x,
+         "+U[a, 2, 2, 12, 5, 7, 6]; +U[a, 3, 3, 19, 5, 7, 6]; +U[a, 2, 2, 12, 5, 7, 6]; "
+         "+U[a, 1, 1, 5, 5, 5, 5]");
+  feed(&x, ROW_KIND_DELETE, "a", 5, -1);
+  feed(&x, ROW_KIND_INSERT, "a", 2, -1);
+  expect(&x, "-D[a, 1, 1, 5, 5, 5, 5]; +I[a, 1, 1, 2, 2, 2, 2]");
+  close_agg(&x);
+
+  op_sql_group_agg_params q = {.group_fields = SQL_LIST(0),
+                               .agg_kinds = SQL_LIST(SQL_AGG_SUM),
+                               .agg_args = SQL_LIST(1),
+                               .agg_distinct = SQL_LIST(0),
+                               .agg_filters = SQL_LIST(-1)};
+  open_agg(&x, IN_APPEND, "k STRING NOT NULL, s INT, `$row_kind` TINYINT NOT NULL", &q, NULL, 0);
+  feed(&x, 0, "a", 1, -1);
+  feed(&x, 0, "a", 0, -1); /* the same result: nothing */
+  feed(&x, 0, "a", 2, -1);
+  expect(&x, "+I[a, 1]; +U[a, 3]");
+  close_agg(&x);
+}
+
 /* NULL arguments are skipped by all but COUNT(*); SUM, MIN, MAX, AVG of no value are NULL. */
 static void test_nulls(void **state) {
   op_sql_group_agg_params p = FIVE_AGGS;
@@ -485,6 +522,7 @@ int main(void) {
       cmocka_unit_test(test_sum_updates),
       cmocka_unit_test(test_clicks_count),
       cmocka_unit_test(test_retractions),
+      cmocka_unit_test(test_update_after_only),
       cmocka_unit_test(test_nulls),
       cmocka_unit_test(test_avg_types),
       cmocka_unit_test(test_distinct_and_filter),
