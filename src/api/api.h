@@ -65,7 +65,8 @@ struct spate_env {
   void *listener_arg;
   /* a cluster its jobs go to instead of the CLI's (cli_context.remote) or an embedded
    * MiniCluster: the SQL client's jobs with execution.target: remote. Its jobs use only built-in
-   * operators, so they go without an artifact; nothing is printed on submission. */
+   * operators, so their artifact is at most the library of their C functions (the SQL client
+   * sets it); nothing is printed on submission. */
   const struct api_remote *remote;
   int executed_nodes; /* nodes of g when it was last executed (0: never): a job runs once,
                              as Flink clears its transformations when execute takes them */

@@ -116,7 +116,8 @@ static void configure_graph(spate_env *env, stream_graph *g, const char *name) {
 static spate_job_result *failed(const char *msg);
 
 /* Submits the encoded graph (consumed) to the cluster of remote: the environment's own (the
- * SQL client's jobs: built-in operators only, no artifact, nothing printed) or the CLI's. */
+ * SQL client's jobs: built-in operators only, their artifact at most the library of their C
+ * functions, nothing printed) or the CLI's. */
 static spate_job_client *submit_remote(spate_env *env, cli_context *cli, const api_remote *remote,
                                        sp_writer *w, const char *job_id) {
   char err[SP_ERRMSG_MAX];

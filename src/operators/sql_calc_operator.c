@@ -13,8 +13,9 @@
  * service (op_now), once per record, and only in programs that call one.
  *
  * C user functions the program calls are loaded here, at open, from the library path the
- * program names (sql_eval_udf.c), opened with this subtask's index, and closed when the
- * operator closes (sqlp_free).
+ * program names, or from the job's artifact when that is their library (a job the SQL client
+ * shipped to a cluster with it: sql_eval_udf.c), opened with this subtask's index, and closed
+ * when the operator closes (sqlp_free).
  */
 #include "base/alloc.h"
 #include "base/err.h"
@@ -52,7 +53,7 @@ static int calc_open(op_t *op) {
       break;
     }
     c->progs[c->n++] = p;
-    if ((rc = sqlp_open_udfs(p, op->ctx.subtask, op->ctx.parallelism))) {
+    if ((rc = sqlp_open_udfs(p, op->ctx.subtask, op->ctx.parallelism, op->dl, op->artifact))) {
       rc = op_fail(op, rc, "%s", p->err);
       break;
     }

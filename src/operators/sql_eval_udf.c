@@ -3,7 +3,8 @@
  * sql_program.h's SQLP_UDF): loading them when the operator opens and calling them per row.
  *
  * Opening happens once per subtask: dlopen of the library at the absolute path the planner
- * recorded (RTLD_NOW, so a missing dependency fails here rather than on some row), dlsym of the
+ * recorded (on a cluster, where the client shipped it as the job's artifact: the task's copy of
+ * it; RTLD_NOW, so a missing dependency fails here rather than on some row), dlsym of the
  * descriptor, and a check that its ABI version and type strings are those the query was planned
  * with: a library rebuilt with other types since would otherwise read registers of one kind as
  * another. A row's call copies the argument registers into the program's one argument array
@@ -20,14 +21,18 @@
 #include "base/err.h"
 #include "operators/sql_program.h"
 
-static int open_one(sqlp_program *p, sqlp_udf *u, int subtask_index, int parallelism) {
-  u->handle = dlopen(u->library, RTLD_NOW | RTLD_LOCAL);
-  if (!u->handle) {
-    const char *why = dlerror();
-    return sqlp_eval_fail(p, SPATE_EINVAL, "Function '%s': cannot load the library '%s': %s",
-                          u->name, u->library, why ? why : "dlopen failed");
+static int open_one(sqlp_program *p, sqlp_udf *u, int subtask_index, int parallelism, void *dl,
+                    const char *artifact) {
+  void *h = dl; /* the job's artifact: the task's handle, not ours to close */
+  if (!(dl && artifact && strcmp(artifact, u->library) == 0)) {
+    h = u->handle = dlopen(u->library, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+      const char *why = dlerror();
+      return sqlp_eval_fail(p, SPATE_EINVAL, "Function '%s': cannot load the library '%s': %s",
+                            u->name, u->library, why ? why : "dlopen failed");
+    }
   }
-  u->def = dlsym(u->handle, u->symbol);
+  u->def = dlsym(h, u->symbol);
   if (!u->def)
     return sqlp_eval_fail(p, SPATE_EINVAL, "Function '%s': the library '%s' has no symbol '%s'",
                           u->name, u->library, u->symbol);
@@ -56,9 +61,10 @@ static int open_one(sqlp_program *p, sqlp_udf *u, int subtask_index, int paralle
   return 0;
 }
 
-int sqlp_open_udfs(sqlp_program *p, int subtask_index, int parallelism) {
+int sqlp_open_udfs(sqlp_program *p, int subtask_index, int parallelism, void *dl,
+                   const char *artifact) {
   for (uint32_t k = 0; k < p->nudfs; k++) {
-    int rc = open_one(p, &p->udfs[k], subtask_index, parallelism);
+    int rc = open_one(p, &p->udfs[k], subtask_index, parallelism, dl, artifact);
     if (rc) return rc;
   }
   return 0;

@@ -307,9 +307,13 @@ int sqlp_specialize(sqlp_program *p);
 
 /* Loads and opens the program's C user functions for one subtask (subtask_index of
  * parallelism): dlopen of each library, dlsym of its descriptor, the descriptor's types checked
- * against the planned ones, then its open. Returns 0, or SPATE_EINVAL / SPATE_EUDF with the
- * message (naming the function, library and symbol) in p->err. sqlp_free closes them. */
-int sqlp_open_udfs(sqlp_program *p, int subtask_index, int parallelism);
+ * against the planned ones, then its open. A function whose library is the job's artifact (the
+ * library the client shipped with a job on a cluster: artifact names it as the client had it, dl
+ * is the copy loaded here) is looked up in dl instead; both may be NULL. Returns 0, or
+ * SPATE_EINVAL / SPATE_EUDF with the message (naming the function, library and symbol) in
+ * p->err. sqlp_free closes them. */
+int sqlp_open_udfs(sqlp_program *p, int subtask_index, int parallelism, void *dl,
+                   const char *artifact);
 
 /* Evaluates the program over input row `in` (of p->input) at processing time now_ms, building
  * the output row into b (p->output's builder, begun here). Returns 1 when the row passes (b

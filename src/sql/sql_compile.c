@@ -866,7 +866,8 @@ static int eval_const_row(sql_expr *const *exprs, const char *const *names, int 
     snprintf(err->msg, sizeof err->msg, "%s", msg);
     goto done;
   }
-  if ((rc = sqlp_open_udfs(p, 0, 1))) { /* a deterministic C function, called here once */
+  if ((rc = sqlp_open_udfs(p, 0, 1, NULL,
+                           NULL))) { /* a deterministic C function, called here once */
     snprintf(err->msg, sizeof err->msg, "%s", p->err);
     goto done;
   }

@@ -13,6 +13,7 @@
 #include "sql/sql_rel.h"
 #include "sql/sql_remote.h"
 #include "sql/sql_translate.h"
+#include "sql/sql_udf.h"
 #include "types/row_kind.h"
 #include "types/schema.h"
 
@@ -112,6 +113,57 @@ static int plan(planned *pl, sql_catalog *c, const sp_config *cfg, const sql_nod
 
 static void planned_free(planned *pl) { sql_arena_free(&pl->arena); }
 
+/* ---- C functions shipped with a job on a cluster ---------------------------------------------- */
+
+/* Notes in *lib the library of each C function e calls; -1 when a second library turns up (its
+ * path in *other). */
+static int expr_library(const sql_expr *e, const char **lib, const char **other) {
+  if (!e) return 0;
+  if (e->kind == SQL_E_CAST) return expr_library(e->u.cast.arg, lib, other);
+  if (e->kind != SQL_E_CALL) return 0;
+  if (e->u.call.fn == SQL_FN_UDF && e->u.call.udf) {
+    const char *l = e->u.call.udf->library;
+    if (*lib && strcmp(*lib, l) != 0) {
+      *other = l;
+      return -1;
+    }
+    *lib = l;
+  }
+  for (int i = 0; i < e->u.call.nargs; i++)
+    if (expr_library(e->u.call.args[i], lib, other) < 0) return -1;
+  return expr_library(e->u.call.filter, lib, other);
+}
+
+static int rel_library(const sql_rel *r, const char **lib, const char **other) {
+  if (r->kind == SQL_REL_CALC) {
+    for (int i = 0; i < r->ncols; i++)
+      if (expr_library(r->u.calc.projs[i], lib, other) < 0) return -1;
+    if (expr_library(r->u.calc.filter, lib, other) < 0) return -1;
+  }
+  for (int i = 0; i < r->ninputs; i++)
+    if (rel_library(r->inputs[i], lib, other) < 0) return -1;
+  return 0;
+}
+
+/* A job on a cluster takes the library of the C functions its calcs call along as its artifact
+ * (what `spate run -m` ships a DataStream job's object as): the TaskManagers load their copy of
+ * it (sql_eval_udf.c). A job carries one artifact, so the functions of one query on a cluster
+ * come from one library. */
+static int ship_library(planned *pl, spate_env *env) {
+  const char *lib = NULL, *other = NULL;
+  if (rel_library(pl->optimized, &lib, &other) < 0)
+    return sql_plan_fail(&pl->p, NULL, true,
+                         "A query on a cluster ships the library of its C functions as its job's "
+                         "artifact, and a job has one: this query calls functions of '%s' and "
+                         "of '%s'",
+                         lib, other);
+  if (!lib) return 0;
+  sp_free(env->artifact);
+  if (!(env->artifact = sp_strdup(lib))) return SPATE_ENOMEM;
+  env->artifact_known = true;
+  return 0;
+}
+
 /* Plans stmt and translates it into the job of a new environment (*env), the client's result
  * collected under collect_name (NULL: not a query). On failure the error is reported as
  * plan_error does and nothing is left to free. */
@@ -123,6 +175,8 @@ static int build_job(planned *pl, sql_catalog *c, const sp_config *cfg, const sq
     pl->p.collect_name = collect_name;
     *env = api_env_create_with(cfg);
     rc = *env ? sql_translate(&pl->p, pl->optimized, *env) : SPATE_ENOMEM;
+    rest_remote probe;
+    if (!rc && sql_remote_target(cfg, &probe, true)) rc = ship_library(pl, *env);
   }
   if (rc) {
     rc = plan_error(pl, rc, kind, err);

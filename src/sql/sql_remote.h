@@ -2,8 +2,9 @@
  * sql_remote.h: the SQL client's jobs on a standalone cluster (execution.target: remote, which
  * `spate sql -m host:port` sets), as Flink's SQL client runs them with its remote executor.
  *
- * Jobs are submitted through the cluster's REST endpoint (rest/rest_remote.h: POST /jobs, no
- * artifact: a SQL job's operators are all built in). A query's rows come back while its job runs
+ * Jobs are submitted through the cluster's REST endpoint (rest/rest_remote.h: POST /jobs; a
+ * SQL job's operators are all built in, so its artifact is only the library of the C functions
+ * it calls, if any: sql_execute.c). A query's rows come back while its job runs
  * through its collect sink's coordinator, POST /jobs/:jobid/coordinators/:operatorid
  * (connectors/collect_remote.h has the protocol), and a cancelled query's job is cancelled with
  * PATCH /jobs/:jobid?mode=cancel.

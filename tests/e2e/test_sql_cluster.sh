@@ -9,6 +9,10 @@
 #    with -D (a dml-sync INSERT, and a query whose job fails on the cluster: its failure shown);
 #  - an unbounded datagen SELECT cancelled by Ctrl-C (SIGINT) and one ended by SIGTERM: the rows
 #    so far shown, and each job ends CANCELED on the cluster;
+#  - C functions: an INSERT calling two functions of a library writes their results, the
+#    library shipped as the job's artifact (the TaskManager's log says it fetched it), and while
+#    an unbounded query calling one runs, the TaskManager has its fetched copy of the library
+#    mapped, not the client's; functions of two libraries are refused (a job has one artifact);
 #  - a cluster that is not there: the statement fails with the address named.
 set -euo pipefail
 export LC_ALL=C TZ=UTC
@@ -202,6 +206,65 @@ endless() {
 }
 endless ctrl_c INT 1
 endless sigterm TERM 2
+
+# --- C functions: their library goes to the cluster with the job ----------------------------------
+# The client loads the library from its own copy; the job carries it as its artifact, and the
+# TaskManager runs the functions from the copy it fetched from the BlobServer.
+udf_lib=$tmp/client-lib/libtestfns.so
+mkdir -p "$tmp/client-lib"
+cp "$SPATE_BUILD_DIR/tests/libspate_test_udfs.so" "$udf_lib"
+cat "$tmp/tables.sql" - >"$tmp/udf.sql" <<EOF
+CREATE FUNCTION shout AS 'shout' LANGUAGE C USING JAR '$udf_lib';
+CREATE FUNCTION times_two AS 'times_two' LANGUAGE C USING JAR '$udf_lib';
+CREATE TABLE shouted (id BIGINT, name STRING)
+WITH ('connector' = 'filesystem', 'path' = '$tmp/shouted', 'format' = 'csv');
+SET 'table.dml-sync' = 'true';
+INSERT INTO shouted SELECT times_two(id), shout(name) FROM orders;
+EOF
+run udf sql -m "localhost:$rest_port" -f "$tmp/udf.sql"
+assert "C functions on the cluster: exit 0" test "$rc" -eq 0
+printf '2,ALICE!\n4,BOB!\n6,CAROL!\n' >"$tmp/shouted.expected"
+table_rows "$tmp/shouted" | sort >"$tmp/shouted.rows"
+same "C functions on the cluster: the INSERT's rows" "$tmp/shouted.rows" "$tmp/shouted.expected"
+assert "C functions on the cluster: the TaskManager fetched the job's artifact" \
+  grep -q "fetched the job's artifact" "$logs"/spate-e2esql-taskexecutor-*.log
+# while a query calling one runs, the TaskManager has its fetched copy mapped, not the client's
+cat >"$tmp/udf_endless.sql" <<EOF
+CREATE FUNCTION times_two AS 'times_two' LANGUAGE C USING JAR '$udf_lib';
+CREATE TABLE endless (n INT)
+WITH ('connector' = 'datagen', 'rows-per-second' = '50', 'fields.n.min' = '1', 'fields.n.max' = '9');
+SET 'sql-client.execution.result-mode' = 'tableau';
+SELECT times_two(n) AS m FROM endless;
+EOF
+"$SPATE" sql -m "localhost:$rest_port" -f "$tmp/udf_endless.sql" >"$tmp/udf_endless.out" \
+  2>"$tmp/udf_endless.err" &
+udf_pid=$!
+bg+=("$udf_pid")
+awaited "C functions on the cluster: the unbounded query's rows stream back" "$tmp/udf_endless.out" \
+  five_rows "$tmp/udf_endless.out"
+tm_pid=$(cat "$pids"/*taskexecutor*.pid)
+assert "C functions on the cluster: the TaskManager runs its fetched copy of the library" \
+  grep -qF "$tmp/blobs-tm/" "/proc/$tm_pid/maps"
+assert "C functions on the cluster: the TaskManager did not load the client's copy" \
+  test "$(grep -cF "$udf_lib" "/proc/$tm_pid/maps")" -eq 0
+assert "C functions on the cluster: the streamed values are doubled datagen values (2 to 18)" \
+  test "$(grep '^| +I |' "$tmp/udf_endless.out" | grep -cvE '^\| \+I \| +([2468]|1[02468]) \|$')" -eq 0
+kill -INT "$udf_pid"
+awaited "C functions on the cluster: the client ended after SIGINT" "$tmp/udf_endless.err" gone "$udf_pid"
+awaited "C functions on the cluster: the query's job is CANCELED" "$tmp/overview.json" canceled 3
+
+# two libraries: a job carries one artifact, so the statement is refused with both named
+cp "$udf_lib" "$tmp/client-lib/libother.so"
+cat "$tmp/tables.sql" - >"$tmp/udf_two.sql" <<EOF
+CREATE FUNCTION shout AS 'shout' LANGUAGE C USING JAR '$udf_lib';
+CREATE FUNCTION times_two AS 'times_two' LANGUAGE C USING JAR '$tmp/client-lib/libother.so';
+INSERT INTO doubled SELECT id, shout(name), CAST(times_two(amount) AS INT) FROM orders;
+EOF
+run udf_two sql -m "localhost:$rest_port" -f "$tmp/udf_two.sql"
+assert "C functions of two libraries on the cluster: exit 1" test "$rc" -eq 1
+assert "C functions of two libraries on the cluster: the error names both" \
+  grep -q "a job has one: this query calls functions of '.*lib[a-z]*\.so' and of '.*lib[a-z]*\.so'" \
+  "$tmp/udf_two.out"
 
 # --- no cluster there ----------------------------------------------------------------------------
 dead=$(free_port)

@@ -174,7 +174,7 @@ static void program_calls(void **state) {
   spate_row r;
   assert_int_equal(calc_eval(&c, "ab", 2, &r), SPATE_ESTATE); /* not opened */
   assert_string_equal(c.p->err, "Function 'shout' is called before it was opened");
-  assert_int_equal(sqlp_open_udfs(c.p, 0, 1), 0);
+  assert_int_equal(sqlp_open_udfs(c.p, 0, 1, NULL, NULL), 0);
   assert_int_equal(calc_eval(&c, "ab", 2, &r), 1);
   assert_str(&r, 0, "AB!");
   assert_str(&r, 1, "AB!!");
@@ -209,7 +209,7 @@ static void changed_descriptor(void **state) {
   sql_expr *projs[1] = {call(&c, shout, column(&c, 0, SQL_T_VARCHAR), NULL)};
   calc_build(&c, projs, 1);
   shout->def = real;
-  assert_int_equal(sqlp_open_udfs(c.p, 0, 1), SPATE_EINVAL);
+  assert_int_equal(sqlp_open_udfs(c.p, 0, 1, NULL, NULL), SPATE_EINVAL);
   assert_non_null(strstr(c.p->err, "is not the one the query was planned with"));
   calc_free(&c);
   sql_udf_free(shout);
