@@ -129,6 +129,20 @@ kill_pid_files() {
 # sql_query NAME: the SQL statements on stdin, kept as $tmp/NAME.sql for sql_check.
 sql_query() { cat >"$tmp/$1.sql"; }
 
+# expect_run NAME EXIT_CODE ACTUAL: after `run NAME ...`, passes when $rc is EXIT_CODE and the file
+# ACTUAL equals $tmp/NAME.expected; fails with the run's output and errors, or the difference.
+expect_run() {
+  local name=$1 want_rc=$2 actual=$3
+  if [ "$rc" -ne "$want_rc" ]; then
+    cat "$tmp/$name.err" >>"$tmp/$name.out"
+    fail "$name: exit code $want_rc (got $rc)" "$tmp/$name.out"
+  elif diff -u "$tmp/$name.expected" "$actual" >"$tmp/$name.diff"; then
+    pass "$name"
+  else
+    fail "$name" "$tmp/$name.diff"
+  fi
+}
+
 # sql_check SETUP NAME EXIT_CODE: runs the script SETUP followed by $tmp/NAME.sql through
 # `spate sql -f` (tableau results) and compares what the client prints from the prompt of the
 # last statement on with the expected text on stdin, and its exit code with EXIT_CODE.
@@ -139,12 +153,5 @@ sql_check() {
   run "$name" sql -D sql-client.execution.result-mode=tableau -f "$tmp/$name.script.sql"
   awk '/^Spate SQL> /{ out = "" } { out = out $0 "\n" } END { printf "%s", out }' \
     "$tmp/$name.out" >"$tmp/$name.last"
-  if [ "$rc" -ne "$want_rc" ]; then
-    cat "$tmp/$name.err" >>"$tmp/$name.out"
-    fail "$name: exit code $want_rc (got $rc)" "$tmp/$name.out"
-  elif diff -u "$tmp/$name.expected" "$tmp/$name.last" >"$tmp/$name.diff"; then
-    pass "$name"
-  else
-    fail "$name" "$tmp/$name.diff"
-  fi
+  expect_run "$name" "$want_rc" "$tmp/$name.last"
 }
