@@ -209,7 +209,14 @@ int jm_gateway_snapshot(jm_gateway *g, const char *job_id, jm_snapshot_kind kind
         ts.tv_nsec -= 1000000000;
       }
       pthread_cond_timedwait(&w.cond, &w.mu, &ts);
-      if (!w.done && job_known(g, job_id) > 0) { /* ended without answering */
+      if (!w.done && job_known(g, job_id) > 0) {
+        /* The JobMaster's thread sends its answer before it ends the job: once the job has
+         * ended, an answer is queued at our endpoint if one was sent. Handle what is queued,
+         * then look again. */
+        pthread_mutex_unlock(&w.mu);
+        rpc_flush(g->rpc, name);
+        pthread_mutex_lock(&w.mu);
+        if (w.done) break;
         rc = sp_err(err, err_len, SPATE_ESTATE, "Job %s ended before the %s completed", job_id,
                     kind == JM_CHECKPOINT ? "checkpoint" : "savepoint");
         break;
