@@ -150,7 +150,7 @@ spate_stream *api_one_input(spate_stream *in, op_kind kind, const char *api, con
   if (in->keyed &&
       (op_is_keyed(kind) || kind == OP_PROCESS || kind == OP_MAP || kind == OP_FLAT_MAP ||
        kind == OP_FILTER || kind == OP_CO_PROCESS || kind == OP_INTERVAL_JOIN ||
-       kind == OP_WINDOW_JOIN) &&
+       kind == OP_WINDOW_JOIN || kind == OP_SQL_JOIN) &&
       key_spec_copy(&env->g->nodes[id].key, &in->inputs[0].key) < 0) {
     api_fail(env, "out of memory");
     return NULL;

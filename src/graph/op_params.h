@@ -241,6 +241,18 @@ typedef enum sql_window_kind {
   F(S, U8, window) F(S, I64, size) F(S, I64, slide) F(S, I64, step) F(S, I64, offset)             \
   F(S, I32, time_field)
 
+/* OP_SQL_JOIN (two inputs, each keyed by its join key: the same number of fields of the same
+ * types; operators/sql_join.c): Flink's StreamingJoinOperator. join_type an OP_SQL_JOIN_* below;
+ * left_updating, right_updating: that input's rows carry $row_kind last; output_updating: the
+ * output's do; condition: none, or one calc program (operators/sql_program.h) over the output's
+ * row whose filter is the residual condition of a pair (its projections copy every field);
+ * state_ttl_ms table.exec.state.ttl (0: none). The output schema is the left input's data
+ * fields, the right's (nullable where padded), then $row_kind when output_updating. */
+enum { OP_SQL_JOIN_INNER = 1, OP_SQL_JOIN_LEFT, OP_SQL_JOIN_RIGHT, OP_SQL_JOIN_FULL };
+#define OP_SQL_JOIN_PARAMS(F, S)                                                                  \
+  F(S, U8, join_type) F(S, BOOL, left_updating) F(S, BOOL, right_updating)                        \
+  F(S, BOOL, output_updating) F(S, BLOBS, condition) F(S, I64, state_ttl_ms)
+
 /* clang-format on */
 
 /* Every kind with parameters: X(kind, struct name, field list). Kinds not listed (map, flat
@@ -269,7 +281,8 @@ typedef enum sql_window_kind {
   X(OP_SQL_GROUP_AGG, op_sql_group_agg_params, OP_SQL_GROUP_AGG_PARAMS)          \
   X(OP_SQL_WINDOW_AGG, op_sql_window_agg_params, OP_SQL_WINDOW_AGG_PARAMS)       \
   X(OP_SQL_CALC, op_sql_calc_params, OP_SQL_CALC_PARAMS)                         \
-  X(OP_SQL_WINDOW_TVF, op_sql_window_tvf_params, OP_SQL_WINDOW_TVF_PARAMS)
+  X(OP_SQL_WINDOW_TVF, op_sql_window_tvf_params, OP_SQL_WINDOW_TVF_PARAMS)       \
+  X(OP_SQL_JOIN, op_sql_join_params, OP_SQL_JOIN_PARAMS)
 
 /* ---- by kind ------------------------------------------------------------------------------ */
 

@@ -167,6 +167,7 @@ const char *op_kind_name(op_kind k) {
   case OP_SQL_WINDOW_AGG: return "SQL_WINDOW_AGGREGATE";
   case OP_SRC_DATAGEN: return "SOURCE_DATAGEN";
   case OP_SQL_WINDOW_TVF: return "SQL_WINDOW_TABLE_FUNCTION";
+  case OP_SQL_JOIN: return "SQL_JOIN";
   default: return "UNKNOWN";
   }
 }
@@ -290,8 +291,8 @@ int sg_check_nodes(const sg_node *nodes, int nnodes, int rc, char *err, size_t e
         return sp_err(err, err_len, rc,
                       "operator '%s' (id %d): input %d comes from '%s', which produces no output",
                       n->name, i, k, up->name);
-      bool two_inputs =
-          n->kind == OP_CO_PROCESS || n->kind == OP_INTERVAL_JOIN || n->kind == OP_WINDOW_JOIN;
+      bool two_inputs = n->kind == OP_CO_PROCESS || n->kind == OP_INTERVAL_JOIN ||
+                        n->kind == OP_WINDOW_JOIN || n->kind == OP_SQL_JOIN;
       if (two_inputs && n->ninputs != 2)
         return sp_err(err, err_len, rc, "operator '%s' (id %d) needs exactly two inputs", n->name,
                       i);

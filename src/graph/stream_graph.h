@@ -61,6 +61,7 @@ typedef enum op_kind {
   OP_SQL_WINDOW_AGG, /* keyed: window table function aggregation */
   OP_SRC_DATAGEN,    /* SQL's datagen connector */
   OP_SQL_WINDOW_TVF, /* a window table function's rows: each row once per window */
+  OP_SQL_JOIN,       /* two keyed inputs: a regular join */
   OP_KIND_MAX_
 } op_kind;
 

@@ -20,6 +20,7 @@ const op_vtable *op_vtable_for(op_kind k) {
   case OP_SQL_WINDOW_AGG: return &op_sql_window_agg_vt;
   case OP_SQL_CALC: return &op_sql_calc_vt;
   case OP_SQL_WINDOW_TVF: return &op_sql_window_tvf_vt;
+  case OP_SQL_JOIN: return &op_sql_join_vt;
   default: return NULL;
   }
 }

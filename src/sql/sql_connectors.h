@@ -88,12 +88,14 @@ void sql_source_abilities(const sql_table *t, bool *project, bool *filter);
  * the table's physical columns (Flink's "Column types of query result and sink for '...' do not
  * match." with the cause and both schemas) and that an updating input goes to a sink that takes
  * updates (print, blackhole; filesystem refuses with Flink's "Table sink '...' doesn't support
- * consuming update changes which is produced by node ..."). parallelism <= 0: the graph's
+ * consuming update [and delete] changes which is produced by node ...": deletes says which,
+ * producer names the node). parallelism <= 0: the graph's
  * default. Named "Sink(table=[default_catalog.default_database.t], fields=[a, b])", uid
  * "table-sink-<t>". Returns 0, SPATE_EINVAL with the message, or SPATE_ENOMEM. */
 int sql_sink_add(stream_graph *g, const sql_table *t, int input_node,
-                 const spate_schema *input_schema, bool updating, const char *producer,
-                 const sp_config *session_cfg, int parallelism, char *err, size_t cap);
+                 const spate_schema *input_schema, bool updating, bool deletes,
+                 const char *producer, const sp_config *session_cfg, int parallelism, char *err,
+                 size_t cap);
 
 /* Whether reading t ends (*bounded): datagen with number-of-rows or a sequence field, a
  * filesystem table without source.monitor-interval, nexmark with events.num; socket never. Errors as sql_source_check. */

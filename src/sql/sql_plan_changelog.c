@@ -6,7 +6,7 @@
  *  1. the kinds each relation may emit, bottom-up (Flink's ModifyKindSet): scans, VALUES and
  *     window aggregations insert; a group aggregation inserts and updates, and deletes when its
  *     input updates; a calc, an Expand, a watermark assigner pass their input's kinds on, a
- *     union the kinds of all its inputs;
+ *     union and an inner join the kinds of all their inputs, an outer join every kind;
  *  2. whether updates carry their UPDATE_BEFORE, top-down from what the root asks (Flink's
  *     UpdateKindTrait): a sink that takes updates without it (blackhole, whose factory drops
  *     UPDATE_BEFORE from the requested mode) and the root of an EXPLAINed query (which has no
@@ -19,7 +19,10 @@
  *        UPDATE_AFTER alone (Flink's FLINK-9528: a filter such as cnt < 10 over updates would
  *        lose the retraction of a row that stops passing it);
  *      - an Expand and a watermark assigner forward the request;
- *      - a union forwards it to its updating inputs and fails when they answer differently.
+ *      - a union forwards it to its updating inputs and fails when they answer differently;
+ *      - a join (which emits whatever kinds of updates it is asked for: an inner join forwards
+ *        its inputs' kinds, an outer join emits +I and -D only) asks its updating inputs for
+ *        both kinds, and cannot give UPDATE_AFTER alone over one.
  *     A sink with a primary key takes UPDATE_AFTER alone only when its key is exactly an upsert
  *     key of its input (Flink's check in inferSinkRequiredTraits): the group keys of an
  *     aggregation, through calcs that project them as they are (or cast only their
@@ -47,6 +50,11 @@ static uint8_t modify_kinds(sql_rel *r) {
   case SQL_REL_WATERMARK:
   case SQL_REL_EXPAND:
   case SQL_REL_SINK: r->changes = in; break;
+  case SQL_REL_JOIN: /* an outer join retracts its padded rows */
+    r->changes = r->u.join.type == SQL_JOIN_INNER
+                     ? in
+                     : SQL_CL_INSERT | SQL_CL_UPDATE_BEFORE | SQL_CL_UPDATE_AFTER | SQL_CL_DELETE;
+    break;
   }
   return r->changes;
 }
@@ -96,6 +104,16 @@ static bool satisfy(sql_rel *r, request want) {
     set_before(r, with > 0);
     return true;
   }
+  case SQL_REL_JOIN:
+    for (int i = 0; i < 2; i++) {
+      sql_rel *in = r->inputs[i];
+      /* retracting a row needs it whole; Flink asks for +U alone only of an input whose unique
+       * key the join key contains, which Spate does not derive yet */
+      if (updates(in) && want == WANT_AFTER) return false;
+      if (!satisfy(in, updates(in) ? WANT_BOTH : WANT_NONE)) return false;
+    }
+    set_before(r, want != WANT_AFTER);
+    return true;
   }
   return false;
 }

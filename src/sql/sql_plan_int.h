@@ -10,7 +10,10 @@
 /* A FROM item: its relation and the qualifier (table name or alias) of each column. */
 typedef struct from_item {
   sql_rel *rel;
-  const char **quals; /* per column: the qualifier (table name or alias), or NULL */
+  const char **quals;       /* per column: the qualifier (table name or alias), or NULL */
+  const char **scope_names; /* per column: the name a query writes, when it is not the
+                               relation's (a join's second `id` is `id0` in its row type); NULL:
+                               the relation's names */
 } from_item;
 
 /* The select list expanded (stars) and validated over scope s: n expressions and names. */
@@ -36,6 +39,15 @@ int sqlq_set_quals(sql_planner *p, from_item *f, const char *q);
 int sqlq_validate(sql_planner *p, const sql_node *e, const sql_scope *s, sql_expr **out);
 /* A name in FROM: a WITH item, a view or a table. */
 int sqlq_plan_named(sql_planner *p, const sql_node *ident, from_item *f);
+/* Any FROM item. */
+int sqlq_plan_from(sql_planner *p, const sql_node *n, from_item *f);
+/* The columns f makes visible to expressions. */
+int sqlq_scope_of(sql_planner *p, const from_item *f, sql_scope *s);
+
+/* sql_plan_join.c: a JOIN (or comma) in FROM as a regular join; a WHERE over an inner join
+ * joins its condition (the keys and the residual split again). */
+int sqlq_plan_join(sql_planner *p, const sql_node *n, from_item *f);
+int sqlq_join_where(sql_planner *p, sql_rel *join, sql_expr *where);
 /* prefix followed by i, in the arena. */
 const char *sqlq_numbered(sql_planner *p, const char *prefix, int i);
 bool sqlq_has_aggregate(const sql_expr *e);

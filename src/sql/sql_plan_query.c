@@ -81,12 +81,12 @@ static bool reads_from(const sql_expr *e, int from) {
 
 /* ---- the columns a FROM item makes visible ---------------------------------------------------- */
 
-static int scope_of(sql_planner *p, const from_item *f, sql_scope *s) {
+int sqlq_scope_of(sql_planner *p, const from_item *f, sql_scope *s) {
   sql_scope_column *cols =
       sql_arena_alloc(p->arena, sizeof *cols * (size_t)(f->rel->ncols > 0 ? f->rel->ncols : 1));
   if (!cols) return sqlq_oom(p);
   for (int i = 0; i < f->rel->ncols; i++) {
-    cols[i].name = f->rel->names[i];
+    cols[i].name = f->scope_names ? f->scope_names[i] : f->rel->names[i];
     cols[i].type = f->rel->types[i];
     cols[i].qualifier = f->quals ? f->quals[i] : NULL;
   }
@@ -270,7 +270,7 @@ int sqlq_plan_named(sql_planner *p, const sql_node *ident, from_item *f) {
 
 /* ---- FROM ------------------------------------------------------------------------------------- */
 
-static int plan_from(sql_planner *p, const sql_node *n, from_item *f) {
+int sqlq_plan_from(sql_planner *p, const sql_node *n, from_item *f) {
   switch (n->kind) {
   case SQL_TABLE_REF: return sqlq_plan_named(p, n->u.table_ref.name, f);
   case SQL_IDENT: return sqlq_plan_named(p, n, f);
@@ -280,12 +280,12 @@ static int plan_from(sql_planner *p, const sql_node *n, from_item *f) {
   }
   case SQL_TABLE_FUNC: return sqlq_plan_window_tvf(p, n, f);
   case SQL_ALIAS: {
-    int rc = plan_from(p, n->u.alias.arg, f);
+    int rc = sqlq_plan_from(p, n->u.alias.arg, f);
     if (!rc) rc = rename_columns(p, &f->rel, &n->u.alias.columns, n);
+    f->scope_names = NULL; /* an aliased join is a table of its row type's names */
     return rc ? rc : sqlq_set_quals(p, f, n->u.alias.name.s);
   }
-  case SQL_JOIN:
-    return sql_plan_fail(p, n, true, "Joins are not supported by Spate's SQL planner yet");
+  case SQL_JOIN: return sqlq_plan_join(p, n, f);
   case SQL_SNAPSHOT:
     return sql_plan_fail(p, n, true,
                          "Temporal joins (FOR SYSTEM_TIME AS OF) are not supported yet");
@@ -368,7 +368,7 @@ static int plan_select(sql_planner *p, const sql_node *sel, sql_rel **out) {
   from_item f = {0};
   int rc;
   if (sel->u.select.from) {
-    rc = plan_from(p, sel->u.select.from, &f);
+    rc = sqlq_plan_from(p, sel->u.select.from, &f);
   } else { /* SELECT without FROM reads one row of Calcite's VALUES { 0 } */
     sql_rel *v = sql_rel_new(p, SQL_REL_VALUES, 1, 0);
     if (!v) return sqlq_oom(p);
@@ -392,11 +392,11 @@ static int plan_select(sql_planner *p, const sql_node *sel, sql_rel **out) {
   }
   if (rc) return rc;
   sql_scope s;
-  rc = scope_of(p, &f, &s);
+  rc = sqlq_scope_of(p, &f, &s);
   if (rc) return rc;
   sql_rel *rel = f.rel;
+  sql_expr *w = NULL;
   if (sel->u.select.where) {
-    sql_expr *w = NULL;
     rc = sqlq_validate(p, sel->u.select.where, &s, &w);
     if (rc) return rc;
     if (sqlq_has_aggregate(w))
@@ -404,6 +404,11 @@ static int plan_select(sql_planner *p, const sql_node *sel, sql_rel **out) {
                            "Aggregate expression is illegal in WHERE clause");
     rc = check_boolean(p, w, sel->u.select.where, "WHERE");
     if (rc) return rc;
+  }
+  if (sel->u.select.where && rel->kind == SQL_REL_JOIN && rel->u.join.type == SQL_JOIN_INNER) {
+    rc = sqlq_join_where(p, rel, w);
+    if (rc) return rc;
+  } else if (sel->u.select.where) {
     /* under a GROUP BY over a window table function, a filter of the table's columns goes
      * below the function (as Flink's optimizer pushes it), so that a window aggregation still
      * finds the function under it */

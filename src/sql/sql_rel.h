@@ -40,6 +40,8 @@ typedef enum sql_rel_kind {
   SQL_REL_WINDOW_AGG, /* GROUP BY window_start, window_end over a window table function */
   SQL_REL_EXPAND,     /* Flink's Expand under an aggregation of grouping sets: each row once per
                          set, keys absent from it null, the set's id $e appended */
+  SQL_REL_JOIN,       /* a regular join: the left input's columns, then the right's (nullable on
+                         an outer join's padded side) */
   SQL_REL_SINK,       /* INSERT INTO a table, or the client's collected result */
 } sql_rel_kind;
 
@@ -143,6 +145,16 @@ struct sql_rel {
       int nkeys;
       int *keys; /* the input columns of the group keys */
     } expand;
+    struct {
+      int type;       /* SQL_JOIN_INNER, _LEFT, _RIGHT or _FULL (sql_ast.h); a CROSS or comma
+                         join is an inner join on TRUE */
+      sql_expr *cond; /* over the join's own columns; NULL: TRUE */
+      /* cond split as Flink's JoinInfo: the equalities of a left column with a right column of
+       * the same type (the keys both inputs are hashed on), and the rest */
+      int nkeys;
+      int *lkeys, *rkeys; /* columns of the left input, of the right input */
+      sql_expr *residual; /* over the join's columns; NULL: none */
+    } join;
     struct {
       const sql_table *table; /* NULL: the client's result */
       bool overwrite;

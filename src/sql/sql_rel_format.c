@@ -267,6 +267,19 @@ static void logical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, b
     return;
   }
   case SQL_REL_UNION: put(w, "LogicalUnion(all=[true])\n"); break;
+  case SQL_REL_JOIN: {
+    static const char *const types[] = {[SQL_JOIN_INNER] = "inner",
+                                        [SQL_JOIN_LEFT] = "left",
+                                        [SQL_JOIN_RIGHT] = "right",
+                                        [SQL_JOIN_FULL] = "full"};
+    put(w, "LogicalJoin(condition=[");
+    if (r->u.join.cond)
+      expr(w, r->u.join.cond, r, SQL_EXPR_REX);
+    else
+      put(w, "true");
+    putf(w, "], joinType=[%s])\n", types[r->u.join.type]);
+    break;
+  }
   case SQL_REL_WATERMARK:
     putf(w, "LogicalWatermarkAssigner(rowtime=[%s], watermark=[", r->names[r->u.watermark.column]);
     if (r->u.watermark.delay == 0)
@@ -473,6 +486,47 @@ static void physical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, 
     push(prefix, true, false, &s2);
     physical(w, in, prefix, true, false, style, cl);
     pop(prefix, s2);
+    pop(prefix, saved);
+    return;
+  }
+  case SQL_REL_JOIN: {
+    static const char *const types[] = {[SQL_JOIN_INNER] = "InnerJoin",
+                                        [SQL_JOIN_LEFT] = "LeftOuterJoin",
+                                        [SQL_JOIN_RIGHT] = "RightOuterJoin",
+                                        [SQL_JOIN_FULL] = "FullOuterJoin"};
+    putf(w, "Join(joinType=[%s], where=[", types[r->u.join.type]);
+    if (r->u.join.cond)
+      expr(w, r->u.join.cond, r, style);
+    else
+      put(w, "true");
+    put(w, "], select=[");
+    names_list(w, r);
+    /* Flink derives the inputs' unique keys; Spate does not yet */
+    put(w, "], leftInputSpec=[NoUniqueKey], rightInputSpec=[NoUniqueKey]");
+    changelog(w, r, cl);
+    put(w, ")");
+    if (w->one) return;
+    put(w, "\n");
+    /* each input hashed on its key columns (one task for a join without keys) */
+    push(prefix, last, top, &saved);
+    for (int i = 0; i < 2; i++) {
+      const sql_rel *x = r->inputs[i];
+      const int *keys = i ? r->u.join.rkeys : r->u.join.lkeys;
+      line_start(w, prefix, i == 1, false);
+      if (r->u.join.nkeys == 0) {
+        put(w, "Exchange(distribution=[single]");
+      } else {
+        put(w, "Exchange(distribution=[hash[");
+        for (int k = 0; k < r->u.join.nkeys; k++) putf(w, "%s%s", k ? ", " : "", x->names[keys[k]]);
+        put(w, "]]");
+      }
+      changelog(w, x, cl);
+      put(w, ")\n");
+      size_t s2;
+      push(prefix, i == 1, false, &s2);
+      physical(w, x, prefix, true, false, style, cl);
+      pop(prefix, s2);
+    }
     pop(prefix, saved);
     return;
   }

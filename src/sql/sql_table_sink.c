@@ -265,8 +265,9 @@ static int add_file_sink(stream_graph *g, const sql_table *t, sg_node *n, const 
 }
 
 int sql_sink_add(stream_graph *g, const sql_table *t, int input_node,
-                 const spate_schema *input_schema, bool updating, const char *producer,
-                 const sp_config *session_cfg, int parallelism, char *err, size_t cap) {
+                 const spate_schema *input_schema, bool updating, bool deletes,
+                 const char *producer, const sp_config *session_cfg, int parallelism, char *err,
+                 size_t cap) {
   (void)session_cfg;
   sqlc c;
   sink_plan p;
@@ -284,9 +285,10 @@ int sql_sink_add(stream_graph *g, const sql_table *t, int input_node,
     rc = sqlf_table_name(t, &name);
     if (rc == 0) {
       snprintf(err, cap,
-               "Table sink '%s' doesn't support consuming update changes which is produced by "
+               "Table sink '%s' doesn't support consuming %s changes which is produced by "
                "node %s",
-               name.data, producer ? producer : "(unknown)");
+               name.data, deletes ? "update and delete" : "update",
+               producer ? producer : "(unknown)");
       rc = SPATE_EINVAL;
     }
     sp_strbuf_free(&name);

@@ -11,6 +11,7 @@
  *   aggregate    OP_SQL_GROUP_AGG behind a HASH edge on the group columns; a global one keyed on
  *                a constant column at parallelism 1, as Flink's singleton distribution
  *   window agg   OP_SQL_WINDOW_AGG likewise
+ *   join         OP_SQL_JOIN behind a HASH edge per input on its key columns
  *   expand       OP_SQL_CALC with one program per grouping set (Flink's Expand)
  *   window TVF   OP_SQL_WINDOW_TVF: a window table function read on its own
  *   sink         the table factory's sink, or for the client every column cast to STRING and
@@ -435,6 +436,63 @@ static int aggregate(tr *t, const sql_rel *r, spate_stream **out) {
   return name_node(t, s->node, r, "group-aggregate");
 }
 
+/* A regular join: each input hashed on its key columns, into OP_SQL_JOIN with the residual
+ * condition compiled over the joined row. */
+static int join(tr *t, const sql_rel *r, spate_stream **out) {
+  if (r->u.join.nkeys == 0)
+    return fail_msg(t,
+                    "Spate runs regular joins with at least one equality between a column of "
+                    "each side of the same type (a join key); this join has none yet");
+  spate_stream *keyed[2];
+  for (int i = 0; i < 2; i++) {
+    spate_stream *in = NULL;
+    int rc = translate(t, r->inputs[i], &in);
+    if (rc) return rc;
+    keyed[i] = spate_key_by_fields(in, i ? r->u.join.rkeys : r->u.join.lkeys, r->u.join.nkeys);
+    if (!keyed[i]) return fail_env(t);
+  }
+  spate_schema *schema = NULL;
+  int rc = out_schema(t, r, r->updating, &schema);
+  if (rc) return rc;
+  uint8_t *prog = NULL;
+  size_t len = 0;
+  if (r->u.join.residual) {
+    sql_expr **cols = columns(t, r->types, r->ncols);
+    if (!cols) return SPATE_ENOMEM;
+    spate_schema *ps = NULL;
+    sql_verror verr = {0};
+    rc = sql_compile_calc(schema, r->updating, t->tz, r->u.join.residual, cols, r->names, r->ncols,
+                          &prog, &len, &ps, &verr);
+    schema_unref(ps);
+    if (rc == SPATE_EINVAL && !t->p->err.msg[0]) {
+      t->p->err = verr;
+      t->p->table_error = true;
+    }
+    if (rc) return rc;
+  }
+  spate_stream *c = spate_connect(keyed[0], keyed[1]);
+  spate_stream *s = c ? api_one_input(c, OP_SQL_JOIN, "sql", "Join", NULL, schema) : NULL;
+  if (!s) {
+    sp_free(prog);
+    return fail_env(t);
+  }
+  op_blob blob = {prog, (uint32_t)len};
+  int64_t ttl = sp_config_duration_ms(t->p->config, "table.exec.state.ttl");
+  op_sql_join_params params = {
+      .join_type = (uint8_t)r->u.join.type,
+      .left_updating = r->inputs[0]->updating,
+      .right_updating = r->inputs[1]->updating,
+      .output_updating = r->updating,
+      .condition = {prog ? 1 : 0, &blob},
+      .state_ttl_ms = ttl > 0 ? ttl : 0,
+  };
+  bool ok = api_set_params(t->env, s->node, &params);
+  sp_free(prog);
+  if (!ok) return fail_env(t);
+  *out = s;
+  return name_node(t, s->node, r, "join");
+}
+
 static int window_agg(tr *t, const sql_rel *r, spate_stream **out) {
   const sql_rel *below = r->inputs[0];
   spate_stream *in = NULL;
@@ -540,11 +598,23 @@ static int sink(tr *t, const sql_rel *r, spate_stream **out) {
   if (r->u.sink.table) {
     rc = real_node(t, in, below, &in);
     if (rc) return rc;
+    /* Flink names the node the changes come from: below the calcs, watermark assigners and
+     * unions that pass them on */
+    const sql_rel *from = below;
+    while (from->kind == SQL_REL_CALC || from->kind == SQL_REL_WATERMARK ||
+           from->kind == SQL_REL_UNION) {
+      const sql_rel *next = NULL;
+      for (int i = 0; i < from->ninputs && !next; i++)
+        if (from->inputs[i]->updating) next = from->inputs[i];
+      if (!next) break;
+      from = next;
+    }
     sp_strbuf producer = {0};
-    if (sql_rel_describe(below, &producer)) return SPATE_ENOMEM;
+    if (sql_rel_describe(from, &producer)) return SPATE_ENOMEM;
     char err[4096];
     rc = sql_sink_add(t->env->g, r->u.sink.table, in->node, in->schema, below->updating,
-                      producer.data, t->p->config, 0, err, sizeof err);
+                      (below->changes & SQL_CL_DELETE) != 0, producer.data, t->p->config, 0, err,
+                      sizeof err);
     sp_strbuf_free(&producer);
     if (rc) return rc == SPATE_ENOMEM ? rc : fail_msg(t, err);
     *out = in;
@@ -585,6 +655,7 @@ static int translate(tr *t, const sql_rel *r, spate_stream **out) {
   case SQL_REL_WATERMARK: return watermark(t, r, out);
   case SQL_REL_UNION: return union_all(t, r, out);
   case SQL_REL_AGGREGATE: return aggregate(t, r, out);
+  case SQL_REL_JOIN: return join(t, r, out);
   case SQL_REL_WINDOW_AGG: return window_agg(t, r, out);
   case SQL_REL_EXPAND: return expand(t, r, out);
   case SQL_REL_SINK: return sink(t, r, out);

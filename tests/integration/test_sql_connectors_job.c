@@ -377,7 +377,7 @@ static void test_datagen_to_print(void **state) {
   int node;
   spate_schema *schema;
   if (sql_source_add(g, src, NULL, 2, &node, &schema, err, sizeof err) < 0) fail_msg("%s", err);
-  if (sql_sink_add(g, out, node, schema, false, NULL, NULL, 2, err, sizeof err) < 0)
+  if (sql_sink_add(g, out, node, schema, false, false, NULL, NULL, 2, err, sizeof err) < 0)
     fail_msg("%s", err);
   /* the print sink writes stderr: into the file for the job's run */
   fflush(stderr);
@@ -452,7 +452,7 @@ static void test_updates_to_print(void **state) {
                           "CREATE TABLE o (word STRING, c BIGINT) WITH ('connector' = "
                           "'print', 'standard-error' = 'true')");
   char err[2048];
-  if (sql_sink_add(g, out, 0, s, true, "GroupAggregate", NULL, 1, err, sizeof err) < 0)
+  if (sql_sink_add(g, out, 0, s, true, false, "GroupAggregate", NULL, 1, err, sizeof err) < 0)
     fail_msg("%s", err);
   fflush(stderr);
   int saved = dup(2), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -534,9 +534,9 @@ static void test_filesystem_csv_to_json(void **state) {
   int node;
   spate_schema *schema;
   if (sql_source_add(g, src, NULL, 1, &node, &schema, err, sizeof err) < 0) fail_msg("%s", err);
-  if (sql_sink_add(g, dst, node, schema, false, NULL, NULL, 1, err, sizeof err) < 0)
+  if (sql_sink_add(g, dst, node, schema, false, false, NULL, NULL, 1, err, sizeof err) < 0)
     fail_msg("%s", err);
-  if (sql_sink_add(g, pdst, node, schema, false, NULL, NULL, 1, err, sizeof err) < 0)
+  if (sql_sink_add(g, pdst, node, schema, false, false, NULL, NULL, 1, err, sizeof err) < 0)
     fail_msg("%s", err);
   spate_job_result_free(run_graph(g));
 

@@ -274,7 +274,7 @@ static void test_nodes(void **state) {
   sql_table *out = create(&cat,
                           "CREATE TABLE o (x BIGINT, y STRING) WITH ('connector' = "
                           "'print', 'print-identifier' = 'id')");
-  if (sql_sink_add(g, out, node, schema, false, NULL, NULL, 1, err, sizeof err) < 0)
+  if (sql_sink_add(g, out, node, schema, false, false, NULL, NULL, 1, err, sizeof err) < 0)
     fail_msg("%s", err);
   const sg_node *sn = &g->nodes[g->nnodes - 1];
   assert_string_equal(sn->name, "Sink(table=[default_catalog.default_database.o], fields=[x, y])");
@@ -290,7 +290,7 @@ static void test_nodes(void **state) {
   sql_table *bad = create(&cat,
                           "CREATE TABLE t (x INT, y STRING) WITH ('connector' = "
                           "'blackhole')");
-  assert_int_equal(sql_sink_add(g, bad, node, schema, false, NULL, NULL, 1, err, sizeof err),
+  assert_int_equal(sql_sink_add(g, bad, node, schema, false, false, NULL, NULL, 1, err, sizeof err),
                    SPATE_EINVAL);
   assert_string_equal(err,
                       "Column types of query result and sink for "
@@ -299,7 +299,7 @@ static void test_nodes(void **state) {
                       "Query schema: [a: BIGINT, b: STRING]\n"
                       "Sink schema:  [x: INT, y: STRING]");
   sql_table *few = create(&cat, "CREATE TABLE f (x BIGINT) WITH ('connector' = 'blackhole')");
-  assert_int_equal(sql_sink_add(g, few, node, schema, false, NULL, NULL, 1, err, sizeof err),
+  assert_int_equal(sql_sink_add(g, few, node, schema, false, false, NULL, NULL, 1, err, sizeof err),
                    SPATE_EINVAL);
   assert_non_null(strstr(err, "Cause: Different number of columns.\n\n"));
 
@@ -312,7 +312,7 @@ static void test_nodes(void **state) {
   assert_int_equal(
       spate_schema_parse("a BIGINT, b STRING, `$row_kind` TINYINT NOT NULL", &upd, err, sizeof err),
       0);
-  assert_int_equal(sql_sink_add(g, fs, node, upd, true,
+  assert_int_equal(sql_sink_add(g, fs, node, upd, true, false,
                                 "GroupAggregate(groupBy=[b], select=[b, "
                                 "COUNT(*) AS cnt])",
                                 NULL, 1, err, sizeof err),
@@ -321,7 +321,8 @@ static void test_nodes(void **state) {
                       "Table sink 'default_catalog.default_database.u' doesn't support "
                       "consuming update changes which is produced by node "
                       "GroupAggregate(groupBy=[b], select=[b, COUNT(*) AS cnt])");
-  if (sql_sink_add(g, out, node, upd, true, "x", NULL, 1, err, sizeof err) < 0) fail_msg("%s", err);
+  if (sql_sink_add(g, out, node, upd, true, false, "x", NULL, 1, err, sizeof err) < 0)
+    fail_msg("%s", err);
   sn = &g->nodes[g->nnodes - 1];
   assert_int_equal(op_print_params_load(sn, &pp, err, sizeof err), 0);
   assert_true(pp.row_kind);

@@ -210,3 +210,23 @@ SELECT window_start, window_end, kind, COUNT(*), SUM(amount) FROM TABLE(TUMBLE(T
 SELECT date_bin('30 seconds', ts, '1970-01-01'), date_bin('30 seconds', ts, '1970-01-01') + interval '30 seconds', kind, COUNT(*), SUM(amount) FROM events WHERE amount > 200 AND kind <> 'view' GROUP BY 1, 2, kind
 ## a grouping set listed twice gives its groups twice
 SELECT city, active, COUNT(*), GROUPING(city) FROM people GROUP BY GROUPING SETS ((city), (city), (active), ())
+## an inner join on a key with NULLs and with ids no row has
+SELECT e.id, p.name, e.amount FROM events AS e JOIN people AS p ON e.pid = p.id
+## a LEFT join with a residual condition: unmatched rows padded, padded rows retracted as matches come
+SELECT p.id, p.name, e.id, e.amount FROM people AS p LEFT JOIN events AS e ON p.id = e.pid AND e.amount > 500
+## a RIGHT join
+SELECT p.id, p.city, e.id, e.kind FROM people AS p RIGHT JOIN events AS e ON p.id = e.pid
+## a FULL join whose residual condition reads both sides
+SELECT p.id, p.age, e.id, e.amount FROM people AS p FULL JOIN events AS e ON p.id = e.pid AND p.age * 10 < e.amount
+## a comma join: the WHERE's equality is the join key, the rest its residual condition
+SELECT p.name, e.kind, e.amount FROM people p, events e WHERE p.id = e.pid AND e.kind <> 'view' AND p.age < e.amount
+## SELECT * of a join: both sides' columns, the second id renamed
+SELECT * FROM people AS a JOIN events AS b ON a.id = b.pid WHERE b.amount < 100
+## a self-join on a string key (NULL cities never match)
+SELECT a.id, b.id, a.city FROM people AS a JOIN people AS b ON a.city = b.city AND a.id < b.id AND a.age > 60
+## a join with an updating input: rows retracted and added as the aggregation updates
+SELECT p.id, p.name, c.n, c.total FROM people AS p JOIN (SELECT pid, COUNT(*) AS n, SUM(amount) AS total FROM events GROUP BY pid) AS c ON p.id = c.pid
+## an aggregation over a LEFT join: its padded rows retracted upstream
+SELECT p.city, COUNT(e.id), SUM(e.amount), COUNT(*) FROM people AS p LEFT JOIN events AS e ON p.id = e.pid GROUP BY p.city
+## a FULL join of two updating aggregations on their counts
+SELECT a.city, a.n, b.kind, b.m FROM (SELECT city, COUNT(*) AS n FROM people GROUP BY city) AS a FULL JOIN (SELECT kind, COUNT(*) AS m FROM events WHERE amount < 60 GROUP BY kind) AS b ON a.n = b.m
