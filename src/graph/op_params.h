@@ -246,12 +246,15 @@ typedef enum sql_window_kind {
  * left_updating, right_updating: that input's rows carry $row_kind last; output_updating: the
  * output's do; condition: none, or one calc program (operators/sql_program.h) over the output's
  * row whose filter is the residual condition of a pair (its projections copy every field);
- * state_ttl_ms table.exec.state.ttl (0: none). The output schema is the left input's data
- * fields, the right's (nullable where padded), then $row_kind when output_updating. */
+ * state_ttl_ms table.exec.state.ttl (0: none); singleton: the join has no key, each input's
+ * last data field is a constant the planner added as its key (not part of the output). The
+ * output schema is the left input's data fields, the right's (nullable where padded), then
+ * $row_kind when output_updating. */
 enum { OP_SQL_JOIN_INNER = 1, OP_SQL_JOIN_LEFT, OP_SQL_JOIN_RIGHT, OP_SQL_JOIN_FULL };
 #define OP_SQL_JOIN_PARAMS(F, S)                                                                  \
   F(S, U8, join_type) F(S, BOOL, left_updating) F(S, BOOL, right_updating)                        \
-  F(S, BOOL, output_updating) F(S, BLOBS, condition) F(S, I64, state_ttl_ms)
+  F(S, BOOL, output_updating) F(S, BLOBS, condition) F(S, I64, state_ttl_ms)                     \
+  F(S, BOOL, singleton)
 
 /* clang-format on */
 

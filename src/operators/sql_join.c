@@ -20,7 +20,9 @@
  *   - no match: -D[record + nulls] when s is outer;
  *   - otherwise one joined row per match, then, when o is outer, +I[nulls + m] for each match m
  *     with one association left, and m's associations - 1.
- * Joined rows keep the record's kind in an inner join; an outer join emits +I and -D only
+ * A join without a key (singleton) gets each input with a constant last data field the planner
+ * added as its key, runs on one task (Flink's singleton distribution) and leaves the constant
+ * out of its state and output. Joined rows keep the record's kind in an inner join; an outer join emits +I and -D only
  * (Flink's simplification, FLINK-17337). Output rows: the left fields, the right fields, and
  * $row_kind when the output is updating, with the record's timestamp.
  *
@@ -99,11 +101,16 @@ static int check_params(op_t *op, sql_join *j) {
                         strcmp(in->fields[in->nfields - 1].name, ROW_KIND_FIELD_NAME) != 0)))
       return op_fail(op, SPATE_EINVAL, "SQL join: input %d is updating but has no %s field", s,
                      ROW_KIND_FIELD_NAME);
-    j->ndata[s] = in->nfields - (upd ? 1 : 0);
+    j->ndata[s] = in->nfields - (upd ? 1 : 0) - (p->singleton ? 1 : 0);
     j->kind_in[s] = upd ? in->nfields - 1 : -1;
     want += j->ndata[s];
     const key_spec *k = &n->inputs[s].key;
-    for (int i = 0; i < k->nfields; i++)
+    if (j->ndata[s] < 1 || (p->singleton && (k->nfields != 1 || k->fields[0] != j->ndata[s])))
+      return op_fail(op, SPATE_EINVAL,
+                     "SQL join: input %d has no data fields, or its key is not the constant field "
+                     "after them",
+                     s);
+    for (int i = 0; i < k->nfields && !p->singleton; i++)
       if (k->fields[i] < 0 || k->fields[i] >= j->ndata[s])
         return op_fail(op, SPATE_EINVAL, "SQL join: key field %d of input %d is not a data field",
                        i, s);
@@ -365,10 +372,11 @@ static int js_process(op_t *op, int input, int64_t ts, const spate_row *row) {
       return op_fail(op, SPATE_EINVAL, "a row of unknown kind %d", kind);
   }
   bool null_key;
-  int rc = set_key(op, j, s, row, &null_key);
+  int rc = set_key(op, j, s, row, &null_key); /* the constant key is never NULL */
   if (rc < 0) return rc;
-  spate_row d = *row; /* the data fields: the row itself, or without its kind */
-  if (j->kind_in[s] >= 0 && !row_project(row, j->identity, j->ndata[s], &j->side_rb[s], &d)) {
+  spate_row d = *row; /* the data fields: the row itself, or without its kind and constant */
+  if ((j->kind_in[s] >= 0 || j->p.singleton) &&
+      !row_project(row, j->identity, j->ndata[s], &j->side_rb[s], &d)) {
     spate_rb_begin(&j->side_rb[s]);
     for (int i = 0; i < j->ndata[s]; i++) spate_rb_set_field(&j->side_rb[s], i, row, i);
     if (spate_rb_finish(&j->side_rb[s], &d) < 0)

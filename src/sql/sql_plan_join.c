@@ -15,8 +15,8 @@
  * pair. A WHERE over an inner join joins its condition (sqlq_join_where), as Flink's optimizer
  * pushes a filter into an inner join, so `FROM a, b WHERE a.k = b.k` has its key.
  *
- * A join without a key plans (Flink runs it on one task, both inputs brought to it) but does
- * not run yet; nor do USING and NATURAL joins plan.
+ * A join without a key runs on one task, both inputs brought to it (Flink's singleton
+ * distribution). USING and NATURAL joins do not plan yet.
  */
 #include <stdio.h>
 #include <string.h>

@@ -11,7 +11,8 @@
  *   aggregate    OP_SQL_GROUP_AGG behind a HASH edge on the group columns; a global one keyed on
  *                a constant column at parallelism 1, as Flink's singleton distribution
  *   window agg   OP_SQL_WINDOW_AGG likewise
- *   join         OP_SQL_JOIN behind a HASH edge per input on its key columns
+ *   join         OP_SQL_JOIN behind a HASH edge per input on its key columns; without keys,
+ *                each input keyed on a constant column its calc appends, at parallelism 1
  *   expand       OP_SQL_CALC with one program per grouping set (Flink's Expand)
  *   window TVF   OP_SQL_WINDOW_TVF: a window table function read on its own
  *   sink         the table factory's sink, or for the client every column cast to STRING and
@@ -439,15 +440,19 @@ static int aggregate(tr *t, const sql_rel *r, spate_stream **out) {
 /* A regular join: each input hashed on its key columns, into OP_SQL_JOIN with the residual
  * condition compiled over the joined row. */
 static int join(tr *t, const sql_rel *r, spate_stream **out) {
-  if (r->u.join.nkeys == 0)
-    return fail_msg(t,
-                    "Spate runs regular joins with at least one equality between a column of "
-                    "each side of the same type (a join key); this join has none yet");
   spate_stream *keyed[2];
+  bool singleton = r->u.join.nkeys == 0;
   for (int i = 0; i < 2; i++) {
     spate_stream *in = NULL;
-    int rc = translate(t, r->inputs[i], &in);
+    const sql_rel *below = r->inputs[i];
+    int rc = translate(t, below, &in);
     if (rc) return rc;
+    if (singleton) { /* keyed on a constant: one task holds both sides */
+      bool global;
+      rc = keyed_input(t, in, below->updating, NULL, 0, below, &keyed[i], &global);
+      if (rc) return rc;
+      continue;
+    }
     keyed[i] = spate_key_by_fields(in, i ? r->u.join.rkeys : r->u.join.lkeys, r->u.join.nkeys);
     if (!keyed[i]) return fail_env(t);
   }
@@ -485,10 +490,15 @@ static int join(tr *t, const sql_rel *r, spate_stream **out) {
       .output_updating = r->updating,
       .condition = {prog ? 1 : 0, &blob},
       .state_ttl_ms = ttl > 0 ? ttl : 0,
+      .singleton = singleton,
   };
   bool ok = api_set_params(t->env, s->node, &params);
   sp_free(prog);
   if (!ok) return fail_env(t);
+  if (singleton) {
+    t->env->g->nodes[s->node].parallelism = 1;
+    t->env->g->nodes[s->node].max_parallelism = 1;
+  }
   *out = s;
   return name_node(t, s->node, r, "join");
 }

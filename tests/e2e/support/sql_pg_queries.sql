@@ -230,3 +230,7 @@ SELECT p.id, p.name, c.n, c.total FROM people AS p JOIN (SELECT pid, COUNT(*) AS
 SELECT p.city, COUNT(e.id), SUM(e.amount), COUNT(*) FROM people AS p LEFT JOIN events AS e ON p.id = e.pid GROUP BY p.city
 ## a FULL join of two updating aggregations on their counts
 SELECT a.city, a.n, b.kind, b.m FROM (SELECT city, COUNT(*) AS n FROM people GROUP BY city) AS a FULL JOIN (SELECT kind, COUNT(*) AS m FROM events WHERE amount < 60 GROUP BY kind) AS b ON a.n = b.m
+## a join without a key (Flink's singleton distribution)
+SELECT p.id, e.id, e.amount FROM people AS p JOIN events AS e ON p.age * 10 > e.amount AND e.amount > 400
+## a LEFT join without a key
+SELECT p.id, e.id FROM people AS p LEFT JOIN events AS e ON p.age > 70 AND e.amount > 490
