@@ -257,19 +257,23 @@ static int build_joined(op_t *op, sql_join *j, spate_row_builder *b, const spate
   return 0;
 }
 
-/* Emits the joined row of l and r (either NULL: padded) as kind. */
-static int emit(op_t *op, sql_join *j, int64_t ts, const spate_row *l, const spate_row *r,
-                row_kind kind) {
+/* Emits the joined row of mine (a row of side s) and other (of the other side), either NULL:
+ * padded, as kind. */
+static int emit(op_t *op, sql_join *j, int64_t ts, int s, const spate_row *mine,
+                const spate_row *other, row_kind kind) {
   spate_row row;
-  int rc = build_joined(op, j, &op->rb, l, r, kind, &row);
+  int rc = s == 0 ? build_joined(op, j, &op->rb, mine, other, kind, &row)
+                  : build_joined(op, j, &op->rb, other, mine, kind, &row);
   return rc < 0 ? rc : output_emit(&op->out, ts, &row);
 }
 
-/* Whether the pair passes the residual condition (always, without one). */
-static int passes(op_t *op, sql_join *j, const spate_row *l, const spate_row *r) {
+/* Whether mine (a row of side s) and other pass the residual condition (always, without
+ * one). */
+static int passes(op_t *op, sql_join *j, int s, const spate_row *mine, const spate_row *other) {
   if (!j->cond) return 1;
   spate_row joined;
-  int rc = build_joined(op, j, &j->joined_rb, l, r, ROW_KIND_INSERT, &joined);
+  int rc = s == 0 ? build_joined(op, j, &j->joined_rb, mine, other, ROW_KIND_INSERT, &joined)
+                  : build_joined(op, j, &j->joined_rb, other, mine, ROW_KIND_INSERT, &joined);
   if (rc < 0) return rc;
   rc = sqlp_eval(j->cond, &joined, j->cond->reads_clock ? op_now(op) : 0, &op->rb);
   return rc < 0 ? op_fail(op, rc, "%s", j->cond->err) : rc;
@@ -319,7 +323,7 @@ static int find_matches(op_t *op, sql_join *j, int s, const spate_row *d, bool n
   size_t kept = 0;
   for (size_t i = 0; i < j->nm; i++) {
     spate_row o = match_row(j, &j->m[i]);
-    rc = s == 0 ? passes(op, j, d, &o) : passes(op, j, &o, d);
+    rc = passes(op, j, s, d, &o);
     if (rc < 0) return rc;
     if (rc) j->m[kept++] = j->m[i];
   }
@@ -392,23 +396,18 @@ static int js_process(op_t *op, int input, int64_t ts, const spate_row *row) {
       for (size_t i = 0; i < j->nm; i++) {
         spate_row m = match_row(j, &j->m[i]);
         for (int64_t c = 0; j->m[i].assoc == 0 && c < j->m[i].count; c++)
-          if ((rc = s == 0 ? emit(op, j, ts, NULL, &m, ROW_KIND_DELETE)
-                           : emit(op, j, ts, &m, NULL, ROW_KIND_DELETE)) < 0)
-            return rc;
+          if ((rc = emit(op, j, ts, s, NULL, &m, ROW_KIND_DELETE)) < 0) return rc;
         if ((rc = set_assoc(op, j, o, &j->m[i], j->m[i].assoc + 1)) < 0) return rc;
       }
     row_kind out = inner ? (row_kind)kind : ROW_KIND_INSERT;
     for (size_t i = 0; i < j->nm; i++) {
       spate_row m = match_row(j, &j->m[i]);
       for (int64_t c = 0; c < j->m[i].count; c++)
-        if ((rc = s == 0 ? emit(op, j, ts, self, &m, out) : emit(op, j, ts, &m, self, out)) < 0)
-          return rc;
+        if ((rc = emit(op, j, ts, s, self, &m, out)) < 0) return rc;
     }
     int64_t matched = 0;
     for (size_t i = 0; i < j->nm; i++) matched += j->m[i].count;
-    if (j->outer[s] && j->nm == 0 &&
-        (rc = s == 0 ? emit(op, j, ts, self, NULL, ROW_KIND_INSERT)
-                     : emit(op, j, ts, NULL, self, ROW_KIND_INSERT)) < 0)
+    if (j->outer[s] && j->nm == 0 && (rc = emit(op, j, ts, s, self, NULL, ROW_KIND_INSERT)) < 0)
       return rc;
     return put_entry(op, j, s, &d, count + 1, j->outer[s] ? matched : 0);
   }
@@ -416,23 +415,19 @@ static int js_process(op_t *op, int input, int64_t ts, const spate_row *row) {
   if (count > 0 && (rc = put_entry(op, j, s, &d, count - 1, assoc)) < 0) return rc;
   if (j->nm == 0) {
     if (!j->outer[s]) return 0;
-    return s == 0 ? emit(op, j, ts, self, NULL, ROW_KIND_DELETE)
-                  : emit(op, j, ts, NULL, self, ROW_KIND_DELETE);
+    return emit(op, j, ts, s, self, NULL, ROW_KIND_DELETE);
   }
   row_kind out = j->outer[s] ? ROW_KIND_DELETE : (row_kind)kind;
   for (size_t i = 0; i < j->nm; i++) {
     spate_row m = match_row(j, &j->m[i]);
     for (int64_t c = 0; c < j->m[i].count; c++)
-      if ((rc = s == 0 ? emit(op, j, ts, self, &m, out) : emit(op, j, ts, &m, self, out)) < 0)
-        return rc;
+      if ((rc = emit(op, j, ts, s, self, &m, out)) < 0) return rc;
   }
   if (j->outer[o]) /* matches left with no partner are padded again */
     for (size_t i = 0; i < j->nm; i++) {
       spate_row m = match_row(j, &j->m[i]);
       for (int64_t c = 0; j->m[i].assoc == 1 && c < j->m[i].count; c++)
-        if ((rc = s == 0 ? emit(op, j, ts, NULL, &m, ROW_KIND_INSERT)
-                         : emit(op, j, ts, &m, NULL, ROW_KIND_INSERT)) < 0)
-          return rc;
+        if ((rc = emit(op, j, ts, s, NULL, &m, ROW_KIND_INSERT)) < 0) return rc;
       if ((rc = set_assoc(op, j, o, &j->m[i], j->m[i].assoc - 1)) < 0) return rc;
     }
   return 0;

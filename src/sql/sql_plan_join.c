@@ -44,27 +44,6 @@ static bool same_key_type(const sql_type *a, const sql_type *b) {
   }
 }
 
-static sql_expr *and_of(sql_planner *p, sql_expr *a, sql_expr *b) {
-  if (!a) return b;
-  if (!b) return a;
-  sql_expr *e = sql_arena_alloc(p->arena, sizeof *e);
-  sql_expr **args = sql_arena_alloc(p->arena, sizeof *args * 2);
-  sql_type *t = sql_arena_alloc(p->arena, sizeof *t);
-  if (!e || !args || !t) return NULL;
-  t->kind = SQL_T_BOOLEAN;
-  t->nullable = a->type->nullable || b->type->nullable;
-  args[0] = a;
-  args[1] = b;
-  e->kind = SQL_E_CALL;
-  e->type = t;
-  e->line = a->line;
-  e->col = a->col;
-  e->u.call.fn = SQL_FN_AND;
-  e->u.call.nargs = 2;
-  e->u.call.args = args;
-  return e;
-}
-
 /* Adds the conjuncts of e to r's keys or residual. */
 static int split(sql_planner *p, sql_rel *r, sql_expr *e, int nleft) {
   if (e->kind == SQL_E_CALL && e->u.call.fn == SQL_FN_AND) {
@@ -89,7 +68,7 @@ static int split(sql_planner *p, sql_rel *r, sql_expr *e, int nleft) {
       return 0;
     }
   }
-  r->u.join.residual = and_of(p, r->u.join.residual, e);
+  r->u.join.residual = sql_expr_and(p->arena, r->u.join.residual, e);
   return r->u.join.residual ? 0 : sqlq_oom(p);
 }
 
@@ -166,7 +145,7 @@ int sqlq_plan_join(sql_planner *p, const sql_node *n, from_item *f) {
 }
 
 int sqlq_join_where(sql_planner *p, sql_rel *join, sql_expr *where) {
-  join->u.join.cond = and_of(p, join->u.join.cond, where);
+  join->u.join.cond = sql_expr_and(p->arena, join->u.join.cond, where);
   if (!join->u.join.cond) return sqlq_oom(p);
   return split_condition(p, join);
 }

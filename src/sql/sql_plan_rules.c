@@ -39,25 +39,6 @@ static bool same_names(const sql_rel *a, const sql_rel *b) {
   return true;
 }
 
-static sql_expr *and_of(sql_arena *a, sql_expr *x, sql_expr *y) {
-  if (!x) return y;
-  if (!y) return x;
-  sql_expr *e = sql_arena_alloc(a, sizeof *e);
-  sql_expr **args = sql_arena_alloc(a, sizeof *args * 2);
-  sql_type *t = sql_arena_alloc(a, sizeof *t);
-  if (!e || !args || !t) return NULL;
-  t->kind = SQL_T_BOOLEAN;
-  t->nullable = x->type->nullable || y->type->nullable;
-  args[0] = x;
-  args[1] = y;
-  e->kind = SQL_E_CALL;
-  e->type = t;
-  e->u.call.fn = SQL_FN_AND;
-  e->u.call.nargs = 2;
-  e->u.call.args = args;
-  return e;
-}
-
 /* Whether merging would evaluate an expensive or non-deterministic inner projection more than
  * once: Flink keeps such calcs apart (FlinkCalcMergeRule's isMergeable). */
 static int uses(const sql_expr *e, int col) {
@@ -105,7 +86,7 @@ static int merge(sql_planner *p, sql_rel *outer) {
     if (!f) return SPATE_ENOMEM;
   }
   if (inner->u.calc.filter || f) {
-    outer->u.calc.filter = and_of(p->arena, inner->u.calc.filter, f);
+    outer->u.calc.filter = sql_expr_and(p->arena, inner->u.calc.filter, f);
     if (!outer->u.calc.filter) return SPATE_ENOMEM;
   }
   outer->inputs[0] = inner->inputs[0];

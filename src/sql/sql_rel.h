@@ -233,6 +233,9 @@ bool sql_type_same(const sql_type *a, const sql_type *b);
 bool sql_expr_equal(const sql_expr *a, const sql_expr *b);
 /* A reference to column i of type t, or NULL. */
 sql_expr *sql_expr_column(sql_arena *a, int i, const sql_type *t);
+/* x AND y (x alone when y is NULL, and the reverse); NULL only when both are, or out of
+ * memory. */
+sql_expr *sql_expr_and(sql_arena *a, sql_expr *x, sql_expr *y);
 /* Whether e has no column and nothing that changes between rows (the time functions, RAND, a C
  * function declared non-deterministic): what constant folding may evaluate once. */
 bool sql_expr_is_constant(const sql_expr *e);

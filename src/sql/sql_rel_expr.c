@@ -23,6 +23,27 @@ sql_expr *sql_expr_column(sql_arena *a, int i, const sql_type *t) {
   return e;
 }
 
+sql_expr *sql_expr_and(sql_arena *a, sql_expr *x, sql_expr *y) {
+  if (!x) return y;
+  if (!y) return x;
+  sql_expr *e = sql_arena_alloc(a, sizeof *e);
+  sql_expr **args = sql_arena_alloc(a, sizeof *args * 2);
+  sql_type *t = sql_arena_alloc(a, sizeof *t);
+  if (!e || !args || !t) return NULL;
+  t->kind = SQL_T_BOOLEAN;
+  t->nullable = x->type->nullable || y->type->nullable;
+  args[0] = x;
+  args[1] = y;
+  e->kind = SQL_E_CALL;
+  e->type = t;
+  e->line = x->line;
+  e->col = x->col;
+  e->u.call.fn = SQL_FN_AND;
+  e->u.call.nargs = 2;
+  e->u.call.args = args;
+  return e;
+}
+
 sql_expr *sql_expr_subst(sql_arena *a, const sql_expr *e, sql_expr *const *subst) {
   if (!e) return NULL;
   if (e->kind == SQL_E_COLUMN && subst) return sql_expr_subst(a, subst[e->u.column], NULL);

@@ -62,6 +62,20 @@ static int name_node(tr *t, int id, const sql_rel *r, const char *kind) {
   return n->uid ? 0 : SPATE_ENOMEM;
 }
 
+/* sql_compile_calc, its validation error (a failing CAST of a constant, ...) kept as the
+ * planner's first, a TableException. */
+static int compile_calc(tr *t, const spate_schema *in, bool updating, const sql_expr *filter,
+                        sql_expr *const *projs, const char *const *names, int n, uint8_t **prog,
+                        size_t *len, spate_schema **schema) {
+  sql_verror verr = {0};
+  int rc = sql_compile_calc(in, updating, t->tz, filter, projs, names, n, prog, len, schema, &verr);
+  if (rc == SPATE_EINVAL && !t->p->err.msg[0]) {
+    t->p->err = verr;
+    t->p->table_error = true;
+  }
+  return rc;
+}
+
 /* A calc node over in (rows of in_schema): compiled, added, named. */
 static int add_calc(tr *t, spate_stream *in, bool updating, const sql_expr *filter,
                     sql_expr *const *projs, const char *const *names, int n, const sql_rel *r,
@@ -69,16 +83,7 @@ static int add_calc(tr *t, spate_stream *in, bool updating, const sql_expr *filt
   uint8_t *prog = NULL;
   size_t len = 0;
   spate_schema *schema = NULL;
-  sql_verror verr = {0};
-  int rc = sql_compile_calc(in->schema, updating, t->tz, filter, projs, names, n, &prog, &len,
-                            &schema, &verr);
-  if (rc == SPATE_EINVAL) {
-    if (!t->p->err.msg[0]) {
-      t->p->err = verr;
-      t->p->table_error = true;
-    }
-    return rc;
-  }
+  int rc = compile_calc(t, in->schema, updating, filter, projs, names, n, &prog, &len, &schema);
   if (rc) return rc;
   if (!api_keep_schema(t->env, schema)) {
     sp_free(prog);
@@ -304,13 +309,7 @@ static int expand(tr *t, const sql_rel *r, spate_stream **out) {
     uint8_t *prog = NULL;
     size_t len = 0;
     spate_schema *ps = NULL;
-    sql_verror verr = {0};
-    rc = sql_compile_calc(in->schema, r->updating, t->tz, NULL, cols, r->names, nc, &prog, &len,
-                          &ps, &verr);
-    if (rc == SPATE_EINVAL && !t->p->err.msg[0]) {
-      t->p->err = verr;
-      t->p->table_error = true;
-    }
+    rc = compile_calc(t, in->schema, r->updating, NULL, cols, r->names, nc, &prog, &len, &ps);
     if (rc) break;
     blobs[s] = (op_blob){prog, (uint32_t)len};
     if (!schema) {
@@ -465,14 +464,9 @@ static int join(tr *t, const sql_rel *r, spate_stream **out) {
     sql_expr **cols = columns(t, r->types, r->ncols);
     if (!cols) return SPATE_ENOMEM;
     spate_schema *ps = NULL;
-    sql_verror verr = {0};
-    rc = sql_compile_calc(schema, r->updating, t->tz, r->u.join.residual, cols, r->names, r->ncols,
-                          &prog, &len, &ps, &verr);
+    rc = compile_calc(t, schema, r->updating, r->u.join.residual, cols, r->names, r->ncols, &prog,
+                      &len, &ps);
     schema_unref(ps);
-    if (rc == SPATE_EINVAL && !t->p->err.msg[0]) {
-      t->p->err = verr;
-      t->p->table_error = true;
-    }
     if (rc) return rc;
   }
   spate_stream *c = spate_connect(keyed[0], keyed[1]);

@@ -94,22 +94,35 @@ Sink(table=[default_catalog.default_database.p], fields=[a, y], changelogMode=[N
          +- TableSourceScan(table=[[default_catalog, default_database, s]], fields=[x, y, z], changelogMode=[I])
 EOF
 
+# inserted NAME DIR WHAT [OPTION...]: runs the tables and $tmp/NAME.sql (an INSERT into a
+# filesystem table at $tmp/DIR) through `spate sql` with table.dml-sync and the options, then
+# compares the files' rows, sorted, with the rows on stdin; WHAT says what that shows.
+inserted() {
+  local name=$1 dir=$2 what=$3
+  shift 3
+  cat >"$tmp/$name.want"
+  run "$name" sql -D table.dml-sync=true "$@" -f <(cat "$tmp/tables.sql" "$tmp/$name.sql")
+  if [ "$rc" -ne 0 ]; then
+    fail "$name: the INSERT runs" "$tmp/$name.err"
+    return
+  fi
+  cat "$tmp/$dir"/* 2>/dev/null | sort >"$tmp/$name.rows"
+  if diff -u "$tmp/$name.want" "$tmp/$name.rows" >"$tmp/$name.diff"; then
+    pass "$name: $what"
+  else
+    fail "$name: $what" "$tmp/$name.diff"
+  fi
+}
+
 # The inner join's rows in a filesystem sink (insert-only): its committed file.
 sql_query inner_fs <<'EOF'
 INSERT INTO out_fs SELECT a, y FROM t JOIN s ON a = z WHERE b < x;
 EOF
-run inner_fs sql -D execution.runtime-mode=batch -D table.dml-sync=true -f <(cat "$tmp/tables.sql" "$tmp/inner_fs.sql")
-if [ "$rc" -ne 0 ]; then
-  fail "inner_fs: the INSERT of an inner join runs" "$tmp/inner_fs.err"
-else
-  cat "$tmp"/out/* 2>/dev/null | sort >"$tmp/inner_fs.rows"
-  printf '1,b\n2,d\n' >"$tmp/inner_fs.want"
-  if diff -u "$tmp/inner_fs.want" "$tmp/inner_fs.rows" >"$tmp/inner_fs.diff"; then
-    pass "inner_fs: the inner join's rows are in the filesystem sink"
-  else
-    fail "inner_fs: the inner join's rows are in the filesystem sink" "$tmp/inner_fs.diff"
-  fi
-fi
+inserted inner_fs out "the inner join's rows are in the filesystem sink" \
+  -D execution.runtime-mode=batch <<'EOF'
+1,b
+2,d
+EOF
 
 sql_query outer_fs <<'EOF'
 INSERT INTO out_fs SELECT a, y FROM t LEFT JOIN s ON a = z;
@@ -185,18 +198,11 @@ sql_query no_key <<'EOF'
 SET 'parallelism.default' = '2';
 INSERT INTO out_nokey SELECT a, y FROM t JOIN s ON b < x;
 EOF
-run no_key sql -D table.dml-sync=true -f <(cat "$tmp/tables.sql" "$tmp/no_key.sql")
-if [ "$rc" -ne 0 ]; then
-  fail "no_key: the INSERT of a join without a key runs" "$tmp/no_key.err"
-else
-  cat "$tmp"/out_nokey/* 2>/dev/null | sort >"$tmp/no_key.rows"
-  printf '1,b\n1,d\n2,d\n' >"$tmp/no_key.want"
-  if diff -u "$tmp/no_key.want" "$tmp/no_key.rows" >"$tmp/no_key.diff"; then
-    pass "no_key: the join without a key found every pair"
-  else
-    fail "no_key: the join without a key found every pair" "$tmp/no_key.diff"
-  fi
-fi
+inserted no_key out_nokey "the join without a key found every pair" <<'EOF'
+1,b
+1,d
+2,d
+EOF
 
 echo "passed: $passed, failed: $failed"
 [ "$failed" -eq 0 ]
