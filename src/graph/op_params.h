@@ -256,6 +256,32 @@ enum { OP_SQL_JOIN_INNER = 1, OP_SQL_JOIN_LEFT, OP_SQL_JOIN_RIGHT, OP_SQL_JOIN_F
   F(S, BOOL, output_updating) F(S, BLOBS, condition) F(S, I64, state_ttl_ms)                     \
   F(S, BOOL, singleton)
 
+/* OP_SQL_RANK (keyed by the PARTITION BY fields; operators/sql_rank.c): Flink's Top-N
+ * functions. strategy OP_SQL_RANK_APPEND (insert-only input: AppendOnlyTopNFunction, or
+ * FastTop1Function for rows 1 to 1) or OP_SQL_RANK_RETRACT (updating input, $row_kind last:
+ * RetractableTopNFunction); order_fields, order_desc and order_nulls_first (0/1 each) the ORDER BY;
+ * rank_start, rank_end the rows kept (1-based, inclusive); output_number: the row number is an
+ * output field; update_before: emit -U before +U; state_ttl_ms table.exec.state.ttl (0: none);
+ * singleton: no PARTITION BY, the input's last data field is a constant the planner added as its
+ * key (not stored, not output). The output schema is the input's data fields, the number (BIGINT
+ * NOT NULL) when output_number, then $row_kind. */
+enum { OP_SQL_RANK_APPEND = 1, OP_SQL_RANK_RETRACT };
+#define OP_SQL_RANK_PARAMS(F, S)                                                                  \
+  F(S, U8, strategy) F(S, I32S, order_fields) F(S, I32S, order_desc)                              \
+  F(S, I32S, order_nulls_first) F(S, I64, rank_start) F(S, I64, rank_end)                        \
+  F(S, BOOL, output_number) F(S, BOOL, update_before) F(S, I64, state_ttl_ms)                    \
+  F(S, BOOL, singleton)
+
+/* OP_SQL_DEDUPLICATE (keyed by the PARTITION BY fields, insert-only input;
+ * operators/sql_deduplicate.c): Flink's deduplicate functions. keep_last: the last row (else the
+ * first); time_field the rowtime field rows are ordered on, or -1 for processing time (arrival
+ * order); update_before, state_ttl_ms and singleton as OP_SQL_RANK's. The output schema is the
+ * input's data fields, then $row_kind unless the output is insert-only (the first row on
+ * processing time). */
+#define OP_SQL_DEDUPLICATE_PARAMS(F, S)                                                           \
+  F(S, BOOL, keep_last) F(S, I32, time_field) F(S, BOOL, update_before) F(S, I64, state_ttl_ms)  \
+  F(S, BOOL, singleton)
+
 /* clang-format on */
 
 /* Every kind with parameters: X(kind, struct name, field list). Kinds not listed (map, flat
@@ -285,7 +311,9 @@ enum { OP_SQL_JOIN_INNER = 1, OP_SQL_JOIN_LEFT, OP_SQL_JOIN_RIGHT, OP_SQL_JOIN_F
   X(OP_SQL_WINDOW_AGG, op_sql_window_agg_params, OP_SQL_WINDOW_AGG_PARAMS)       \
   X(OP_SQL_CALC, op_sql_calc_params, OP_SQL_CALC_PARAMS)                         \
   X(OP_SQL_WINDOW_TVF, op_sql_window_tvf_params, OP_SQL_WINDOW_TVF_PARAMS)       \
-  X(OP_SQL_JOIN, op_sql_join_params, OP_SQL_JOIN_PARAMS)
+  X(OP_SQL_JOIN, op_sql_join_params, OP_SQL_JOIN_PARAMS)                         \
+  X(OP_SQL_RANK, op_sql_rank_params, OP_SQL_RANK_PARAMS)                         \
+  X(OP_SQL_DEDUPLICATE, op_sql_deduplicate_params, OP_SQL_DEDUPLICATE_PARAMS)
 
 /* ---- by kind ------------------------------------------------------------------------------ */
 

@@ -132,7 +132,7 @@ bool op_is_sink(op_kind k) {
 }
 bool op_is_keyed(op_kind k) {
   return k == OP_REDUCE || k == OP_AGG || k == OP_WINDOW || k == OP_SQL_GROUP_AGG ||
-         k == OP_SQL_WINDOW_AGG;
+         k == OP_SQL_WINDOW_AGG || k == OP_SQL_RANK || k == OP_SQL_DEDUPLICATE;
 }
 
 const char *op_kind_name(op_kind k) {
@@ -168,6 +168,8 @@ const char *op_kind_name(op_kind k) {
   case OP_SRC_DATAGEN: return "SOURCE_DATAGEN";
   case OP_SQL_WINDOW_TVF: return "SQL_WINDOW_TABLE_FUNCTION";
   case OP_SQL_JOIN: return "SQL_JOIN";
+  case OP_SQL_RANK: return "SQL_RANK";
+  case OP_SQL_DEDUPLICATE: return "SQL_DEDUPLICATE";
   default: return "UNKNOWN";
   }
 }

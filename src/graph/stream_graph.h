@@ -56,12 +56,14 @@ typedef enum op_kind {
   OP_SRC_NEXMARK,      /* the Nexmark generator (connectors/nexmark_source.c) */
   OP_PARTITION_COMMIT, /* the file sink's partition committer (parallelism 1) */
   /* SQL's physical operators (issue 16; their rows may carry a row kind, types/row_kind.h) */
-  OP_SQL_CALC,       /* a compiled projection and filter over rows */
-  OP_SQL_GROUP_AGG,  /* keyed: an updating GROUP BY aggregation */
-  OP_SQL_WINDOW_AGG, /* keyed: window table function aggregation */
-  OP_SRC_DATAGEN,    /* SQL's datagen connector */
-  OP_SQL_WINDOW_TVF, /* a window table function's rows: each row once per window */
-  OP_SQL_JOIN,       /* two keyed inputs: a regular join */
+  OP_SQL_CALC,        /* a compiled projection and filter over rows */
+  OP_SQL_GROUP_AGG,   /* keyed: an updating GROUP BY aggregation */
+  OP_SQL_WINDOW_AGG,  /* keyed: window table function aggregation */
+  OP_SRC_DATAGEN,     /* SQL's datagen connector */
+  OP_SQL_WINDOW_TVF,  /* a window table function's rows: each row once per window */
+  OP_SQL_JOIN,        /* two keyed inputs: a regular join */
+  OP_SQL_RANK,        /* keyed: Top-N per partition */
+  OP_SQL_DEDUPLICATE, /* keyed: the first or last row per partition */
   OP_KIND_MAX_
 } op_kind;
 

@@ -21,6 +21,8 @@ const op_vtable *op_vtable_for(op_kind k) {
   case OP_SQL_CALC: return &op_sql_calc_vt;
   case OP_SQL_WINDOW_TVF: return &op_sql_window_tvf_vt;
   case OP_SQL_JOIN: return &op_sql_join_vt;
+  case OP_SQL_RANK: return &op_sql_rank_vt;
+  case OP_SQL_DEDUPLICATE: return &op_sql_deduplicate_vt;
   default: return NULL;
   }
 }

@@ -62,7 +62,7 @@ static int64_t wrap(spate_type t, uint64_t v) {
 }
 
 /* <0, 0, >0 as field ia of a compares to field ib of b (both non-null, of f's type). */
-static int compare(const schema_field *f, const spate_row *a, int ia, const spate_row *b, int ib) {
+int sqlagg_compare(const schema_field *f, const spate_row *a, int ia, const spate_row *b, int ib) {
   switch (f->type) {
   case SPATE_DOUBLE: {
     double x = spate_row_double(a, ia), y = spate_row_double(b, ib);
@@ -446,7 +446,7 @@ static int rescan_extreme(sqlagg *a, sqlagg_call *c, sqlagg_val *v) {
   while (ks_map_next(&it, &k, &n)) {
     if (spate_row_bigint(&n, 0) <= 0) continue;
     if (found) {
-      int cmp = compare(c->in, &k, 0, &c->copy_row, 0);
+      int cmp = sqlagg_compare(c->in, &k, 0, &c->copy_row, 0);
       if (c->kind == SQL_AGG_MIN ? cmp >= 0 : cmp <= 0) continue;
     }
     if (copy_row(&k, &c->copy, &c->copy_cap, &c->copy_row) < 0) return SPATE_ENOMEM;
@@ -465,7 +465,7 @@ static int apply_extreme(sqlagg *a, sqlagg_call *c, const spate_row *row, bool a
   if (!a->retract) { /* append-only: the value only moves one way */
     if (!accumulate) return 0;
     if (!v->null) {
-      int cmp = compare(c->in, row, c->arg, v->row, v->field);
+      int cmp = sqlagg_compare(c->in, row, c->arg, v->row, v->field);
       if (c->kind == SQL_AGG_MIN ? cmp >= 0 : cmp <= 0) return 0;
     }
     v->null = false;
@@ -482,7 +482,7 @@ static int apply_extreme(sqlagg *a, sqlagg_call *c, const spate_row *row, bool a
   if (accumulate) {
     if (n + 1 != 1) return 0; /* already counted (or still owed a retraction) */
     if (!v->null) {
-      int cmp = compare(c->in, row, c->arg, v->row, v->field);
+      int cmp = sqlagg_compare(c->in, row, c->arg, v->row, v->field);
       if (c->kind == SQL_AGG_MIN ? cmp >= 0 : cmp <= 0) return 0;
     }
     v->null = false;
@@ -490,7 +490,7 @@ static int apply_extreme(sqlagg *a, sqlagg_call *c, const spate_row *row, bool a
     v->field = c->arg;
     return 0;
   }
-  if (n - 1 != 0 || v->null || compare(c->in, row, c->arg, v->row, v->field) != 0) return 0;
+  if (n - 1 != 0 || v->null || sqlagg_compare(c->in, row, c->arg, v->row, v->field) != 0) return 0;
   return rescan_extreme(a, c, v);
 }
 
@@ -774,7 +774,7 @@ int sqlagg_merge_from(sqlagg *a, const uint8_t *from_ns, uint32_t from_len, cons
     default:
       if (x.null) break;
       if (!v->null) {
-        int cmp = compare(c->in, o, c->acc, v->row, v->field);
+        int cmp = sqlagg_compare(c->in, o, c->acc, v->row, v->field);
         if (c->kind == SQL_AGG_MIN ? cmp >= 0 : cmp <= 0) break;
       }
       *v = x; /* a field of a->other_row, which the next merge overwrites: stored below */

@@ -133,6 +133,10 @@ void sqlagg_result(const sqlagg *a, spate_row_builder *rb, int first);
 int sqlagg_merge_from(sqlagg *a, const uint8_t *from_ns, uint32_t from_len, const uint8_t *to_ns,
                       uint32_t to_len, ks_backend *b);
 
+/* <0, 0, >0 as field ia of a compares to field ib of b (both non-null, of f's type), in SQL's
+ * order (strings by their UTF-8 bytes, as Flink's BinaryString). */
+int sqlagg_compare(const schema_field *f, const spate_row *a, int ia, const spate_row *b, int ib);
+
 /* ---- the key of an SQL aggregation's record ------------------------------------------------
  * The node's key fields (the GROUP BY fields, or the planner's constant of a global
  * aggregation) projected from the input row and made current on the backend with their key

@@ -123,6 +123,9 @@ static const fn_def defs[] = {
     {"GROUPING", SQL_FN_GROUPING, 1, -1, "'GROUPING(<ANY>, ...)'", true, false},
     {"GROUPING_ID", SQL_FN_GROUPING_ID, 1, -1, "'GROUPING_ID(<ANY>, ...)'", true, false},
     {"GROUP_ID", SQL_FN_GROUP_ID, 0, 0, "'GROUP_ID()'", true, false},
+    {"ROW_NUMBER", SQL_FN_ROW_NUMBER, 0, 0, "'ROW_NUMBER()'", false, false},
+    {"RANK", SQL_FN_RANK, 0, 0, "'RANK()'", false, false},
+    {"DENSE_RANK", SQL_FN_DENSE_RANK, 0, 0, "'DENSE_RANK()'", false, false},
 };
 
 static const fn_def *find(const char *name) {
@@ -420,7 +423,10 @@ static const sql_type *type_call(sqlv_ctx *c, const sql_node *n, sql_expr *e, bo
   case SQL_FN_COUNT:
   case SQL_FN_GROUPING:
   case SQL_FN_GROUPING_ID:
-  case SQL_FN_GROUP_ID: return sqlv_type(a, SQL_T_BIGINT, 0, false);
+  case SQL_FN_GROUP_ID:
+  case SQL_FN_ROW_NUMBER:
+  case SQL_FN_RANK:
+  case SQL_FN_DENSE_RANK: return sqlv_type(a, SQL_T_BIGINT, 0, false);
   case SQL_FN_SUM:
   case SQL_FN_AVG: {
     const sql_type *t = arg_t(e, 0);
@@ -492,14 +498,67 @@ static int udf_call(sqlv_ctx *c, const sql_node *n, const sql_function *f, sql_e
   return 0;
 }
 
+/* The OVER clause of call n, validated into e->over: the window's keys over the same scope,
+ * aggregates not allowed in them (Spate plans no window over an aggregation), and e no longer an
+ * aggregate of the query: the window computes it per row. */
+static int over(sqlv_ctx *c, const sql_node *n, sql_expr *e) {
+  const sql_node *w = n->u.call.over;
+  if (w->kind != SQL_WINDOW_SPEC || w->u.window.ref)
+    return sqlv_fail(c, w, "Named windows (OVER w) are not supported in Spate yet");
+  if (e->u.call.flags & SQL_CALL_DISTINCT)
+    return sqlv_fail(c, n, "DISTINCT in an OVER aggregation is not supported in Spate yet");
+  sql_over *o = sql_arena_alloc(c->arena, sizeof *o);
+  if (!o) return SPATE_ENOMEM;
+  const sql_list *part = &w->u.window.partition, *ord = &w->u.window.order;
+  o->npartition = part->n;
+  o->norder = ord->n;
+  o->partition = sql_arena_alloc(c->arena, sizeof *o->partition * (size_t)(part->n + 1));
+  o->order = sql_arena_alloc(c->arena, sizeof *o->order * (size_t)(ord->n + 1));
+  o->desc = sql_arena_alloc(c->arena, (size_t)ord->n + 1);
+  o->nulls_first = sql_arena_alloc(c->arena, (size_t)ord->n + 1);
+  if (!o->partition || !o->order || !o->desc || !o->nulls_first) return SPATE_ENOMEM;
+  for (int i = 0; i < part->n; i++) {
+    int rc = sqlv_expr(c, part->v[i], &o->partition[i]);
+    if (rc) return rc;
+    if (o->partition[i]->aggregate)
+      return sqlv_fail(c, part->v[i],
+                       "Aggregate expressions in a window are not supported in "
+                       "Spate yet");
+  }
+  for (int i = 0; i < ord->n; i++) {
+    const sql_node *it = ord->v[i];
+    const sql_node *x = it->kind == SQL_ORDER_ITEM ? it->u.order.arg : it;
+    int rc = sqlv_expr(c, x, &o->order[i]);
+    if (rc) return rc;
+    if (o->order[i]->aggregate)
+      return sqlv_fail(c, x, "Aggregate expressions in a window are not supported in Spate yet");
+    o->desc[i] = it->kind == SQL_ORDER_ITEM && it->u.order.desc;
+    int nulls = it->kind == SQL_ORDER_ITEM ? it->u.order.nulls : SQL_NULLS_DEFAULT;
+    o->nulls_first[i] = nulls == SQL_NULLS_DEFAULT ? !o->desc[i] : nulls == SQL_NULLS_FIRST;
+  }
+  if ((e->u.call.fn == SQL_FN_RANK || e->u.call.fn == SQL_FN_DENSE_RANK) && ord->n == 0)
+    return sqlv_fail(c, n,
+                     "RANK or DENSE_RANK functions require ORDER BY clause in window "
+                     "specification");
+  o->frame = w->u.window.frame;
+  o->lower = w->u.window.lower;
+  o->upper = w->u.window.upper;
+  e->u.call.over = o;
+  e->aggregate = false;
+  return 0;
+}
+
 int sqlv_function(sqlv_ctx *c, const sql_node *n, sql_expr **out) {
   char name[256];
   bool simple = name_of_call(n, name, sizeof name) == 0;
   const sql_function *uf = user_function(c, n, true);
   const fn_def *d = simple && !uf ? find(name) : NULL;
   if (!uf && !d) uf = user_function(c, n, false);
-  if (n->u.call.over)
-    return sqlv_fail(c, n, "Window aggregates (OVER) are not supported by the validator yet");
+  bool window_fn = d && d->fn >= SQL_FN_ROW_NUMBER && d->fn <= SQL_FN_DENSE_RANK;
+  if (window_fn && !n->u.call.over)
+    return sqlv_fail(c, n, "OVER clause is necessary for window functions");
+  if (n->u.call.over && !window_fn && !(d && d->aggregate))
+    return sqlv_fail(c, n, "OVER must be applied to aggregate function");
   int m = n->u.call.args.n;
   /* TRIM's character list is optional: [chars?, x] */
   sql_expr *e = sqlv_call(c, n, d ? d->fn : SQL_FN_NONE, m);
@@ -565,6 +624,10 @@ int sqlv_function(sqlv_ctx *c, const sql_node *n, sql_expr **out) {
     return cannot_apply(c, n, d, e);
   }
   e->type = t;
+  if (n->u.call.over) {
+    int rc = over(c, n, e);
+    if (rc) return rc;
+  }
   *out = e;
   return 0;
 }

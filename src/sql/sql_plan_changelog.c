@@ -49,7 +49,17 @@ static uint8_t modify_kinds(sql_rel *r) {
   case SQL_REL_UNION:
   case SQL_REL_WATERMARK:
   case SQL_REL_EXPAND:
-  case SQL_REL_SINK: r->changes = in; break;
+  case SQL_REL_SINK:
+  case SQL_REL_OVER: r->changes = in; break;
+  case SQL_REL_RANK: /* rows enter and leave the top, or change their number */
+    r->changes = SQL_CL_INSERT | SQL_CL_UPDATE_BEFORE | SQL_CL_UPDATE_AFTER | SQL_CL_DELETE;
+    break;
+  case SQL_REL_DEDUPLICATE: /* a later (or earlier) row replaces the one kept; Flink 1.20
+                               declares deletes too, though none come of an insert-only input */
+    r->changes = r->updating
+                     ? SQL_CL_INSERT | SQL_CL_UPDATE_BEFORE | SQL_CL_UPDATE_AFTER | SQL_CL_DELETE
+                     : SQL_CL_INSERT;
+    break;
   case SQL_REL_JOIN: /* an outer join retracts its padded rows */
     r->changes = r->u.join.type == SQL_JOIN_INNER
                      ? in
@@ -81,6 +91,16 @@ static bool satisfy(sql_rel *r, request want) {
     set_before(r, want != WANT_AFTER);
     return true;
   }
+  case SQL_REL_RANK: { /* retracting a row of the top needs it whole */
+    sql_rel *in = r->inputs[0];
+    if (!satisfy(in, updates(in) ? WANT_BOTH : WANT_NONE)) return false;
+    set_before(r, want != WANT_AFTER);
+    return true;
+  }
+  case SQL_REL_DEDUPLICATE:
+    if (!satisfy(r->inputs[0], WANT_NONE)) return false;
+    set_before(r, want != WANT_AFTER);
+    return true;
   case SQL_REL_WINDOW_TVF:
   case SQL_REL_WINDOW_AGG: return satisfy(r->inputs[0], WANT_NONE);
   case SQL_REL_CALC:
@@ -92,6 +112,7 @@ static bool satisfy(sql_rel *r, request want) {
     if (!satisfy(r->inputs[0], want)) return false;
     set_before(r, before(r->inputs[0]));
     return true;
+  case SQL_REL_OVER: return satisfy(r->inputs[0], want);
   case SQL_REL_UNION: {
     int with = 0, without = 0;
     for (int i = 0; i < r->ninputs; i++) {
@@ -140,6 +161,21 @@ static bool is_upsert_key(const sql_rel *r, const int *cols, int n) {
     for (int i = 0; i < n; i++) {
       if (cols[i] < 0 || cols[i] >= n || (seen >> cols[i] & 1)) return false;
       seen |= 1ull << cols[i];
+    }
+    return true;
+  }
+  case SQL_REL_RANK:
+  case SQL_REL_DEDUPLICATE: { /* the partition keys, and the number when it is a column */
+    int np = r->u.over.npartition, want = np + (r->u.over.output_number ? 1 : 0);
+    if (n != want) return false;
+    uint64_t seen = 0;
+    for (int i = 0; i < n; i++) {
+      int k = -1;
+      for (int j = 0; j < np && k < 0; j++)
+        if (r->u.over.partition[j] == cols[i]) k = j;
+      if (k < 0 && r->u.over.output_number && cols[i] == r->ncols - 1) k = np;
+      if (k < 0 || (seen >> k & 1)) return false;
+      seen |= 1ull << k;
     }
     return true;
   }

@@ -402,6 +402,9 @@ static int plan_select(sql_planner *p, const sql_node *sel, sql_rel **out) {
     if (sqlq_has_aggregate(w))
       return sql_plan_fail(p, sel->u.select.where, false,
                            "Aggregate expression is illegal in WHERE clause");
+    if (sql_expr_has_over(w))
+      return sql_plan_fail(p, sel->u.select.where, false,
+                           "Windowed aggregate expression is illegal in WHERE clause");
     rc = check_boolean(p, w, sel->u.select.where, "WHERE");
     if (rc) return rc;
   }
@@ -448,10 +451,18 @@ static int plan_select(sql_planner *p, const sql_node *sel, sql_rel **out) {
     if (rc) return rc;
     rc = check_boolean(p, having, sel->u.select.having, "HAVING");
     if (rc) return rc;
+    if (sql_expr_has_over(having))
+      return sql_plan_fail(p, sel->u.select.having, false,
+                           "Windowed aggregate expression is illegal in HAVING clause");
   }
   bool aggregating = sel->u.select.group_by.n > 0 || having != NULL;
   for (int i = 0; i < items.n && !aggregating; i++)
     aggregating = sqlq_has_aggregate(items.exprs[i]);
+  for (int i = 0; i < items.n && aggregating; i++)
+    if (sql_expr_has_over(items.exprs[i]))
+      return sql_plan_fail(p, items.nodes[i], true,
+                           "An OVER window in a SELECT with GROUP BY or aggregates is not "
+                           "supported in Spate yet: rank the aggregation in an enclosing query");
   if (aggregating) {
     rc = sqlq_plan_aggregate(p, sel, &f, &s, &items, having, &rel);
   } else if (f.rel->kind == SQL_REL_WINDOW_TVF && f.rel->u.tvf.window == SQL_WINDOW_SESSION) {

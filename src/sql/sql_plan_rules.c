@@ -12,7 +12,9 @@
  *    functions that change between rows: evaluated (as the compiler would) into their literal,
  *    so the plan shows `>(a, 2)` for `a > 1 + 1` as Flink's does. Other constant
  *    subexpressions are left to the expression compiler, which folds them all.
- * The rules work on a copy: the tree given stays as it was (EXPLAIN prints both).
+ *  - OVER windows split out of calcs and made Top-N or deduplications (sql_plan_over.c).
+ * The rules work on a copy: the tree given stays as it was (EXPLAIN prints both). Which
+ * relations update is derived again over the result.
  */
 #include <string.h>
 
@@ -177,14 +179,17 @@ static int rewrite(sql_planner *p, sql_rel **rel, bool root) {
   }
   if (r->kind != SQL_REL_CALC) return 0;
   if (sql_expr_is_true(r->u.calc.filter)) r->u.calc.filter = NULL;
+  bool filtered = false;
+  int rc = sql_plan_split_over(p, r, &filtered);
+  if (!rc && filtered) rc = rewrite(p, &r->inputs[0]->inputs[0], false);
+  if (rc) return rc;
   while (r->inputs[0]->kind == SQL_REL_CALC && mergeable(r, r->inputs[0])) {
-    int rc = merge(p, r);
+    rc = merge(p, r);
     if (rc) return rc;
     if (sql_expr_is_true(r->u.calc.filter)) r->u.calc.filter = NULL;
   }
   for (int i = 0; i < r->ncols; i++) r->u.calc.projs[i] = reduce(p, r->u.calc.projs[i]);
   r->u.calc.filter = reduce(p, r->u.calc.filter);
-  int rc = 0;
   bool moved = false;
   switch (r->inputs[0]->kind) {
   case SQL_REL_WATERMARK:
@@ -206,8 +211,48 @@ static int rewrite(sql_planner *p, sql_rel **rel, bool root) {
   return 0;
 }
 
+/* Whether each relation of the rewritten tree updates, bottom-up: a Rank updates where the
+ * window it replaced did not, and what is above it then updates too. */
+static bool refresh_updating(sql_rel *r) {
+  bool in = false;
+  for (int i = 0; i < r->ninputs; i++) in |= refresh_updating(r->inputs[i]);
+  switch (r->kind) {
+  case SQL_REL_SCAN:
+  case SQL_REL_VALUES:
+  case SQL_REL_WINDOW_TVF:
+  case SQL_REL_WINDOW_AGG: r->updating = false; break;
+  case SQL_REL_AGGREGATE:
+  case SQL_REL_RANK: r->updating = true; break;
+  case SQL_REL_DEDUPLICATE: break; /* as sql_plan_rank made it */
+  case SQL_REL_JOIN: r->updating = in || r->u.join.type != SQL_JOIN_INNER; break;
+  default: r->updating = in; break;
+  }
+  return r->updating;
+}
+
+/* The Top-N rules over the rewritten tree, where each window has the one calc above it that
+ * all calcs merged into (Flink's rule sees the merged calc too): a calc an identity after them
+ * goes. */
+static int rank_pass(sql_planner *p, sql_rel **rel, bool root) {
+  sql_rel *r = *rel;
+  for (int i = 0; i < r->ninputs; i++) {
+    int rc = rank_pass(p, &r->inputs[i], false);
+    if (rc) return rc;
+  }
+  if (r->kind != SQL_REL_CALC || r->inputs[0]->kind != SQL_REL_OVER) return 0;
+  int rc = sql_plan_rank(p, rel);
+  if (rc) return rc;
+  if (is_identity(r) && (!root || same_names(r, r->inputs[0]))) *rel = r->inputs[0];
+  return 0;
+}
+
 int sql_plan_optimize(sql_planner *p, const sql_rel *logical, sql_rel **out) {
   *out = copy_tree(p, logical);
   if (!*out) return SPATE_ENOMEM;
-  return rewrite(p, out, (*out)->kind != SQL_REL_SINK);
+  bool root = (*out)->kind != SQL_REL_SINK;
+  int rc = rewrite(p, out, root);
+  if (!rc) rc = rank_pass(p, out, root);
+  if (!rc) rc = sql_plan_refuse_over(p, *out);
+  if (!rc) refresh_updating(*out);
+  return rc;
 }

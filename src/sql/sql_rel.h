@@ -28,21 +28,28 @@
 #include "sql/sql_validate.h"
 
 typedef enum sql_rel_kind {
-  SQL_REL_SCAN = 1,   /* a catalog table's physical columns */
-  SQL_REL_VALUES,     /* literal rows */
-  SQL_REL_CALC,       /* projections over the rows that pass an optional filter */
-  SQL_REL_UNION,      /* UNION ALL of inputs with the same column types */
-  SQL_REL_WATERMARK,  /* the table's watermark on its rowtime column */
-  SQL_REL_AGGREGATE,  /* GROUP BY without windows: updating */
-  SQL_REL_WINDOW_TVF, /* TUMBLE, HOP, CUMULATE, SESSION(TABLE t, DESCRIPTOR(ts), ...): its input's
+  SQL_REL_SCAN = 1,    /* a catalog table's physical columns */
+  SQL_REL_VALUES,      /* literal rows */
+  SQL_REL_CALC,        /* projections over the rows that pass an optional filter */
+  SQL_REL_UNION,       /* UNION ALL of inputs with the same column types */
+  SQL_REL_WATERMARK,   /* the table's watermark on its rowtime column */
+  SQL_REL_AGGREGATE,   /* GROUP BY without windows: updating */
+  SQL_REL_WINDOW_TVF,  /* TUMBLE, HOP, CUMULATE, SESSION(TABLE t, DESCRIPTOR(ts), ...): its input's
                          columns and window_start, window_end, window_time; planned only under
                          a window aggregation, which takes its place */
-  SQL_REL_WINDOW_AGG, /* GROUP BY window_start, window_end over a window table function */
-  SQL_REL_EXPAND,     /* Flink's Expand under an aggregation of grouping sets: each row once per
+  SQL_REL_WINDOW_AGG,  /* GROUP BY window_start, window_end over a window table function */
+  SQL_REL_EXPAND,      /* Flink's Expand under an aggregation of grouping sets: each row once per
                          set, keys absent from it null, the set's id $e appended */
-  SQL_REL_JOIN,       /* a regular join: the left input's columns, then the right's (nullable on
+  SQL_REL_JOIN,        /* a regular join: the left input's columns, then the right's (nullable on
                          an outer join's padded side) */
-  SQL_REL_SINK,       /* INSERT INTO a table, or the client's collected result */
+  SQL_REL_OVER,        /* the windowed calls (OVER) of a calc, split out by the rules as Calcite's
+                         ProjectToWindowRule does: the input's columns, then one per call
+                         (w0$o0, ...); only in the optimized tree */
+  SQL_REL_RANK,        /* Top-N: ROW_NUMBER over a window under a filter on it (Flink's Rank):
+                         the input's columns, then the row number when it is used */
+  SQL_REL_DEDUPLICATE, /* the first or last row per partition in time order: a Top-1 on a time
+                          attribute (Flink's Deduplicate): the input's columns */
+  SQL_REL_SINK,        /* INSERT INTO a table, or the client's collected result */
 } sql_rel_kind;
 
 /* Aggregate functions and window kinds are the operators' (sql_agg_kind, sql_window_kind in
@@ -156,6 +163,20 @@ struct sql_rel {
       sql_expr *residual; /* over the join's columns; NULL: none */
     } join;
     struct {
+      /* the window: input columns (the planner refuses other expressions) */
+      int npartition;
+      int *partition;
+      int norder;
+      int *order;
+      bool *desc, *nulls_first;
+      int ncalls; /* OVER: the calls, their arguments input columns */
+      sql_expr **calls;
+      int64_t rank_start, rank_end; /* RANK: the rows kept, 1-based and inclusive */
+      sql_fn rank_fn;               /* RANK: ROW_NUMBER (RANK and DENSE_RANK only plan) */
+      bool output_number;           /* RANK: the row number is the last column */
+      bool keep_last, proctime;     /* DEDUPLICATE: the row kept; the time's kind */
+    } over;
+    struct {
       const sql_table *table; /* NULL: the client's result */
       bool overwrite;
     } sink;
@@ -202,6 +223,20 @@ int sql_plan_insert(sql_planner *p, const sql_node *insert, sql_rel **out);
  * adjacent calcs merged, TRUE conditions dropped, calcs that only pass their input through
  * removed. The logical tree stays as it was. */
 int sql_plan_optimize(sql_planner *p, const sql_rel *logical, sql_rel **out);
+
+/* ---- sql_plan_over.c: OVER windows (called by sql_plan_optimize) ---- */
+/* Whether e has a windowed call (OVER) in it. */
+bool sql_expr_has_over(const sql_expr *e);
+/* Calc c with windowed calls in its projections: the calls go into a SQL_REL_OVER below it and
+ * c's projections read their columns; c's condition goes into a new calc below the window
+ * (*filtered says so). */
+int sql_plan_split_over(sql_planner *p, sql_rel *c, bool *filtered);
+/* Calc *rel over a SQL_REL_OVER of ROW_NUMBER whose condition bounds the number: the window
+ * becomes a SQL_REL_RANK (or a SQL_REL_DEDUPLICATE for a Top-1 on a time attribute) keeping the
+ * rest of the condition, as Flink's FlinkLogicalRankRule and StreamPhysicalDeduplicateRule. */
+int sql_plan_rank(sql_planner *p, sql_rel **rel);
+/* A TableException for a window under root that no rule took (an OVER aggregation). */
+int sql_plan_refuse_over(sql_planner *p, const sql_rel *root);
 
 /* ---- sql_plan_changelog.c ---- */
 /* Flink's changelog-mode inference over the optimized tree under root: sets every relation's

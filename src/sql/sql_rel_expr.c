@@ -58,6 +58,20 @@ sql_expr *sql_expr_subst(sql_arena *a, const sql_expr *e, sql_expr *const *subst
       if (!c->u.call.args[i]) return NULL;
     }
   }
+  if (e->kind == SQL_E_CALL && e->u.call.over) {
+    const sql_over *o = e->u.call.over;
+    sql_over *n = sql_arena_alloc(a, sizeof *n);
+    if (!n) return NULL;
+    *n = *o;
+    n->partition = sql_arena_alloc(a, sizeof *n->partition * (size_t)(o->npartition + 1));
+    n->order = sql_arena_alloc(a, sizeof *n->order * (size_t)(o->norder + 1));
+    if (!n->partition || !n->order) return NULL;
+    for (int i = 0; i < o->npartition; i++)
+      if (!(n->partition[i] = sql_expr_subst(a, o->partition[i], subst))) return NULL;
+    for (int i = 0; i < o->norder; i++)
+      if (!(n->order[i] = sql_expr_subst(a, o->order[i], subst))) return NULL;
+    c->u.call.over = n;
+  }
   if (e->kind == SQL_E_CALL && e->u.call.filter) {
     c->u.call.filter = sql_expr_subst(a, e->u.call.filter, subst);
     if (!c->u.call.filter) return NULL;
@@ -99,6 +113,20 @@ static bool literal_equal(const sql_literal_value *a, const sql_literal_value *b
   return true;
 }
 
+static bool over_equal(const sql_over *a, const sql_over *b) {
+  if (!a || !b) return a == b;
+  if (a->npartition != b->npartition || a->norder != b->norder || a->frame != b->frame ||
+      a->lower != b->lower || a->upper != b->upper)
+    return false;
+  for (int i = 0; i < a->npartition; i++)
+    if (!sql_expr_equal(a->partition[i], b->partition[i])) return false;
+  for (int i = 0; i < a->norder; i++)
+    if (!sql_expr_equal(a->order[i], b->order[i]) || a->desc[i] != b->desc[i] ||
+        a->nulls_first[i] != b->nulls_first[i])
+      return false;
+  return true;
+}
+
 bool sql_expr_equal(const sql_expr *a, const sql_expr *b) {
   if (a == b) return true;
   if (!a || !b || a->kind != b->kind || !type_equal(a->type, b->type)) return false;
@@ -121,7 +149,8 @@ bool sql_expr_equal(const sql_expr *a, const sql_expr *b) {
     for (int i = 0; i < a->u.call.nargs; i++)
       if (!sql_expr_equal(a->u.call.args[i], b->u.call.args[i])) return false;
     if ((a->u.call.filter == NULL) != (b->u.call.filter == NULL)) return false;
-    return !a->u.call.filter || sql_expr_equal(a->u.call.filter, b->u.call.filter);
+    if (a->u.call.filter && !sql_expr_equal(a->u.call.filter, b->u.call.filter)) return false;
+    return over_equal(a->u.call.over, b->u.call.over);
   }
   return false;
 }
@@ -134,6 +163,7 @@ bool sql_expr_is_constant(const sql_expr *e) {
   default: break;
   }
   if (e->u.call.fn == SQL_FN_UDF && !e->u.call.udf->deterministic) return false;
+  if (e->u.call.over) return false; /* a value per row of its window */
   switch (e->u.call.fn) {
   case SQL_FN_CURRENT_TIMESTAMP:
   case SQL_FN_NOW:
@@ -264,6 +294,26 @@ static const char *postfix_text(sql_fn fn) {
   }
 }
 
+static int fmt(const sql_expr *e, const char *const *names, sql_expr_style style, sp_strbuf *sb);
+
+/* Calcite's RexOver window: " OVER (PARTITION BY $0 ORDER BY $1 DESC NULLS LAST)", the nulls
+ * always said. (Frames are for OVER aggregations, which Spate does not plan yet.) */
+static int fmt_over(const sql_over *o, const char *const *names, sql_expr_style style,
+                    sp_strbuf *sb) {
+  int rc = add(sb, " OVER (");
+  for (int i = 0; !rc && i < o->npartition; i++) {
+    rc = add(sb, i ? ", " : "PARTITION BY ");
+    rc = rc ? rc : fmt(o->partition[i], names, style, sb);
+  }
+  for (int i = 0; !rc && i < o->norder; i++) {
+    rc = add(sb, i ? ", " : o->npartition ? " ORDER BY " : "ORDER BY ");
+    rc = rc ? rc : fmt(o->order[i], names, style, sb);
+    rc = rc ? rc : add(sb, o->desc[i] ? " DESC" : "");
+    rc = rc ? rc : add(sb, o->nulls_first[i] ? " NULLS FIRST" : " NULLS LAST");
+  }
+  return rc ? rc : add(sb, ")");
+}
+
 static int fmt(const sql_expr *e, const char *const *names, sql_expr_style style, sp_strbuf *sb) {
   int rc = 0;
   bool calcite = style != SQL_EXPR_EXEC;
@@ -322,7 +372,8 @@ static int fmt(const sql_expr *e, const char *const *names, sql_expr_style style
     if (i > 0) rc = add(sb, ", ");
     rc = rc ? rc : fmt(e->u.call.args[i], names, style, sb);
   }
-  return rc ? rc : add(sb, ")");
+  rc = rc ? rc : add(sb, ")");
+  return rc || !e->u.call.over ? rc : fmt_over(e->u.call.over, names, style, sb);
 }
 
 int sql_expr_format(const sql_expr *e, const char *const *names, sql_expr_style style,

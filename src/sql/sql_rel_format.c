@@ -334,6 +334,9 @@ static void logical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, b
     break;
   }
   case SQL_REL_EXPAND: break; /* printed through, above */
+  case SQL_REL_OVER:          /* the rules make these: not in the abstract syntax tree */
+  case SQL_REL_RANK:
+  case SQL_REL_DEDUPLICATE: break;
   case SQL_REL_WINDOW_TVF: invocation(w, r, r->u.tvf.time_col); break;
   case SQL_REL_SINK:
     if (r->u.sink.table) {
@@ -380,6 +383,48 @@ static void select_list(writer *w, const sql_rel *r, sql_expr_style style) {
     if (!(e->kind == SQL_E_COLUMN && strcmp(in->names[e->u.column], r->names[i]) == 0))
       putf(w, " AS %s", r->names[i]);
   }
+}
+
+static void physical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, bool top,
+                     sql_expr_style style, bool cl);
+
+/* The exchange under r that hashes its one input on cols (single when there are none), and the
+ * input under it. */
+static void exchange_below(writer *w, const sql_rel *r, const int *cols, int n, sp_strbuf *prefix,
+                           bool last, bool top, sql_expr_style style, bool cl) {
+  const sql_rel *in = r->inputs[0];
+  size_t saved, s2;
+  push(prefix, last, top, &saved);
+  line_start(w, prefix, true, false);
+  if (n == 0) {
+    put(w, "Exchange(distribution=[single]");
+  } else {
+    put(w, "Exchange(distribution=[hash[");
+    for (int i = 0; i < n; i++) putf(w, "%s%s", i ? ", " : "", in->names[cols[i]]);
+    put(w, "]]");
+  }
+  changelog(w, in, cl);
+  put(w, ")\n");
+  push(prefix, true, false, &s2);
+  physical(w, in, prefix, true, false, style, cl);
+  pop(prefix, s2);
+  pop(prefix, saved);
+}
+
+/* A Rank's or Deduplicate's window keys: "partitionBy=[a], orderBy=[b DESC]". */
+static void rank_keys(writer *w, const sql_rel *r) {
+  const sql_rel *in = r->inputs[0];
+  put(w, "partitionBy=[");
+  for (int i = 0; i < r->u.over.npartition; i++)
+    putf(w, "%s%s", i ? ", " : "", in->names[r->u.over.partition[i]]);
+  put(w, "], orderBy=[");
+  for (int i = 0; i < r->u.over.norder; i++) {
+    putf(w, "%s%s %s", i ? ", " : "", in->names[r->u.over.order[i]],
+         r->u.over.desc[i] ? "DESC" : "ASC");
+    if (r->u.over.nulls_first[i] == (bool)r->u.over.desc[i])
+      put(w, r->u.over.nulls_first[i] ? " NULLS FIRST" : " NULLS LAST");
+  }
+  put(w, "]");
 }
 
 static void physical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, bool top,
@@ -530,6 +575,35 @@ static void physical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, 
     pop(prefix, saved);
     return;
   }
+  case SQL_REL_OVER: /* refused before it is printed; Flink's node for completeness */
+    put(w, "OverAggregate(select=[");
+    names_list(w, r);
+    put(w, "]");
+    break;
+  case SQL_REL_RANK:
+  case SQL_REL_DEDUPLICATE:
+    if (r->kind == SQL_REL_RANK) {
+      putf(w,
+           "Rank(strategy=[%s], rankType=[%s], rankRange=[rankStart=%" PRId64 ", rankEnd=%" PRId64
+           "], ",
+           in->updating ? "RetractStrategy" : "AppendFastStrategy", sql_fn_name(r->u.over.rank_fn),
+           r->u.over.rank_start, r->u.over.rank_end);
+      rank_keys(w, r);
+      put(w, ", select=[");
+      names_list(w, r);
+      put(w, "]");
+    } else {
+      putf(w, "Deduplicate(keep=[%s], key=[", r->u.over.keep_last ? "LastRow" : "FirstRow");
+      for (int i = 0; i < r->u.over.npartition; i++)
+        putf(w, "%s%s", i ? ", " : "", in->names[r->u.over.partition[i]]);
+      putf(w, "], order=[%s]", r->u.over.proctime ? "PROCTIME" : "ROWTIME");
+    }
+    changelog(w, r, cl);
+    put(w, ")");
+    if (w->one) return;
+    put(w, "\n");
+    exchange_below(w, r, r->u.over.partition, r->u.over.npartition, prefix, last, top, style, cl);
+    return;
   case SQL_REL_WINDOW_TVF:
     put(w, "WindowTableFunction(window=[");
     window_desc(w, r->u.tvf.window, in->names[r->u.tvf.time_col], r->u.tvf.size, r->u.tvf.slide,

@@ -13,6 +13,8 @@
  *   window agg   OP_SQL_WINDOW_AGG likewise
  *   join         OP_SQL_JOIN behind a HASH edge per input on its key columns; without keys,
  *                each input keyed on a constant column its calc appends, at parallelism 1
+ *   rank         OP_SQL_RANK (Top-N) or OP_SQL_DEDUPLICATE behind a HASH edge on the PARTITION BY
+ *                columns; without them keyed on a constant column at parallelism 1
  *   expand       OP_SQL_CALC with one program per grouping set (Flink's Expand)
  *   window TVF   OP_SQL_WINDOW_TVF: a window table function read on its own
  *   sink         the table factory's sink, or for the client every column cast to STRING and
@@ -497,6 +499,70 @@ static int join(tr *t, const sql_rel *r, spate_stream **out) {
   return name_node(t, s->node, r, "join");
 }
 
+/* A Top-N or deduplication: the input hashed on the PARTITION BY columns (without them, keyed
+ * on a constant column at parallelism 1), into OP_SQL_RANK or OP_SQL_DEDUPLICATE. */
+static int rank(tr *t, const sql_rel *r, spate_stream **out) {
+  if (r->kind == SQL_REL_RANK && r->u.over.rank_fn != SQL_FN_ROW_NUMBER)
+    return sql_plan_fail(t->p, NULL, true, "%s() on streaming table is not supported currently",
+                         sql_fn_name(r->u.over.rank_fn));
+  const sql_rel *below = r->inputs[0];
+  spate_stream *in = NULL;
+  int rc = translate(t, below, &in);
+  if (rc) return rc;
+  bool singleton;
+  spate_stream *keyed = NULL;
+  rc = keyed_input(t, in, below->updating, r->u.over.partition, r->u.over.npartition, below, &keyed,
+                   &singleton);
+  if (rc) return rc;
+  spate_schema *schema = NULL;
+  rc = out_schema(t, r, r->updating, &schema);
+  if (rc) return rc;
+  int64_t ttl = sp_config_duration_ms(t->p->config, "table.exec.state.ttl");
+  bool before = (r->changes & SQL_CL_UPDATE_BEFORE) != 0;
+  spate_stream *s;
+  if (r->kind == SQL_REL_DEDUPLICATE) {
+    s = api_one_input(keyed, OP_SQL_DEDUPLICATE, "sql", "Deduplicate", NULL, schema);
+    if (!s) return fail_env(t);
+    op_sql_deduplicate_params params = {
+        .keep_last = r->u.over.keep_last,
+        .time_field = r->u.over.proctime ? -1 : r->u.over.order[0],
+        .update_before = before,
+        .state_ttl_ms = ttl > 0 ? ttl : 0,
+        .singleton = singleton,
+    };
+    if (!api_set_params(t->env, s->node, &params)) return fail_env(t);
+  } else {
+    s = api_one_input(keyed, OP_SQL_RANK, "sql", "Rank", NULL, schema);
+    if (!s) return fail_env(t);
+    int no = r->u.over.norder;
+    int32_t *desc = sql_arena_alloc(t->p->arena, sizeof *desc * (size_t)(2 * no + 1));
+    if (!desc) return SPATE_ENOMEM;
+    for (int i = 0; i < no; i++) {
+      desc[i] = r->u.over.desc[i];
+      desc[no + i] = r->u.over.nulls_first[i];
+    }
+    op_sql_rank_params params = {
+        .strategy = below->updating ? OP_SQL_RANK_RETRACT : OP_SQL_RANK_APPEND,
+        .order_fields = {(uint32_t)no, r->u.over.order},
+        .order_desc = {(uint32_t)no, desc},
+        .order_nulls_first = {(uint32_t)no, desc + no},
+        .rank_start = r->u.over.rank_start,
+        .rank_end = r->u.over.rank_end,
+        .output_number = r->u.over.output_number,
+        .update_before = before,
+        .state_ttl_ms = ttl > 0 ? ttl : 0,
+        .singleton = singleton,
+    };
+    if (!api_set_params(t->env, s->node, &params)) return fail_env(t);
+  }
+  if (singleton) {
+    t->env->g->nodes[s->node].parallelism = 1;
+    t->env->g->nodes[s->node].max_parallelism = 1;
+  }
+  *out = s;
+  return name_node(t, s->node, r, r->kind == SQL_REL_RANK ? "rank" : "deduplicate");
+}
+
 static int window_agg(tr *t, const sql_rel *r, spate_stream **out) {
   const sql_rel *below = r->inputs[0];
   spate_stream *in = NULL;
@@ -664,6 +730,9 @@ static int translate(tr *t, const sql_rel *r, spate_stream **out) {
   case SQL_REL_EXPAND: return expand(t, r, out);
   case SQL_REL_SINK: return sink(t, r, out);
   case SQL_REL_WINDOW_TVF: return window_tvf(t, r, out);
+  case SQL_REL_RANK:
+  case SQL_REL_DEDUPLICATE: return rank(t, r, out);
+  case SQL_REL_OVER: break; /* refused by the rules */
   }
   return sql_plan_fail(t->p, NULL, true, "relation %d cannot run", r->id);
 }

@@ -146,6 +146,10 @@ typedef enum sql_fn {
   SQL_FN_GROUPING,
   SQL_FN_GROUPING_ID,
   SQL_FN_GROUP_ID,
+  /* window functions: only with OVER */
+  SQL_FN_ROW_NUMBER,
+  SQL_FN_RANK,
+  SQL_FN_DENSE_RANK,
   /* a C user function of the catalog (call.udf) */
   SQL_FN_UDF,
   SQL_FN_COUNT_
@@ -188,6 +192,20 @@ typedef struct sql_literal_value {
 } sql_literal_value;
 
 typedef struct sql_expr sql_expr;
+
+/* The window of a call with OVER (a window function, or an aggregate over a window): its
+ * PARTITION BY and ORDER BY expressions over the call's scope, and its frame as written. NULLs
+ * sort as Calcite's default for Flink: first ascending, last descending. */
+typedef struct sql_over {
+  int npartition;
+  sql_expr **partition;
+  int norder;
+  sql_expr **order;
+  bool *desc, *nulls_first;      /* per ORDER BY key */
+  int frame;                     /* SQL_FRAME_NONE, _ROWS or _RANGE */
+  const sql_node *lower, *upper; /* the frame's bounds (SQL_FRAME_BOUND), or NULL */
+} sql_over;
+
 struct sql_expr {
   sql_expr_kind kind;
   const sql_type *type; /* with nullability; SQL_T_NULL for an untyped NULL */
@@ -205,6 +223,7 @@ struct sql_expr {
       int nargs;
       sql_expr **args;
       sql_expr *filter;          /* an aggregate's FILTER (WHERE ...) condition, or NULL */
+      sql_over *over;            /* OVER (...): a windowed call (then not aggregate), or NULL */
       const struct sql_udf *udf; /* SQL_FN_UDF: the function (the catalog's, which outlives
                                     the plan) */
     } call;

@@ -368,7 +368,12 @@ static void bad(void **state) {
        "Cannot apply '||' to arguments of type '<VARCHAR(2147483647)> || <INTEGER>'."},
       {"(SELECT 1)", 1, 1, "Subqueries are not supported"},
       {"ROW(1, 2)", 1, 1, "constructors are not supported"},
-      {"COUNT(i) OVER (ORDER BY ts)", 1, 1, "OVER"},
+      {"ROW_NUMBER()", 1, 1, "OVER clause is necessary for window functions"},
+      {"UPPER(s) OVER (ORDER BY ts)", 1, 1, "OVER must be applied to aggregate function"},
+      {"1 + RANK() OVER (PARTITION BY i)", 1, 5,
+       "RANK or DENSE_RANK functions require ORDER BY clause in window specification"},
+      {"ROW_NUMBER() OVER (ORDER BY nope)", 1, 29, "Column 'nope' not found in any table"},
+      {"COUNT(DISTINCT i) OVER (ORDER BY ts)", 1, 1, "DISTINCT in an OVER aggregation"},
   };
   fixture *f = *state;
   int failures = 0;

@@ -234,3 +234,21 @@ SELECT a.city, a.n, b.kind, b.m FROM (SELECT city, COUNT(*) AS n FROM people GRO
 SELECT p.id, e.id, e.amount FROM people AS p JOIN events AS e ON p.age * 10 > e.amount AND e.amount > 400
 ## a LEFT join without a key
 SELECT p.id, e.id FROM people AS p LEFT JOIN events AS e ON p.age > 70 AND e.amount > 490
+## Top-N per partition with the row number: rows shifted down as better ones arrive
+SELECT * FROM (SELECT id, city, age, ROW_NUMBER() OVER (PARTITION BY city ORDER BY age DESC NULLS LAST, id) AS rn FROM people) AS t WHERE rn <= 3
+## Top-N without the row number (Flink's no-ranking-output optimization): rows deleted as they fall out
+SELECT id, city, salary FROM (SELECT id, city, salary, ROW_NUMBER() OVER (PARTITION BY city ORDER BY salary NULLS LAST, id DESC) AS rn FROM people) AS t WHERE rn <= 2 AND id > 10
+## Top-N with an offset (ranks 3 to 5) and a NULLS FIRST order
+SELECT * FROM (SELECT kind, id, amount, ROW_NUMBER() OVER (PARTITION BY kind ORDER BY amount NULLS FIRST, id) AS rn FROM events) AS t WHERE rn BETWEEN 3 AND 5
+## Top-N without PARTITION BY (one task)
+SELECT rn, id, amount FROM (SELECT id, amount, ROW_NUMBER() OVER (ORDER BY amount DESC NULLS LAST, id) AS rn FROM events) AS t WHERE rn < 6
+## the top row per partition: its number a constant
+SELECT id, pid, amount, rn FROM (SELECT id, pid, amount, ROW_NUMBER() OVER (PARTITION BY pid ORDER BY amount DESC NULLS LAST, id) AS rn FROM events) AS t WHERE rn = 1
+## Top-N over an updating aggregation (retract strategy), with the row number
+SELECT * FROM (SELECT kind, pid, total, ROW_NUMBER() OVER (PARTITION BY kind ORDER BY total DESC NULLS LAST, pid NULLS LAST) AS rn FROM (SELECT kind, pid, SUM(amount) AS total FROM events GROUP BY kind, pid) AS a) AS t WHERE rn <= 3
+## Top-N over an updating aggregation without the row number
+SELECT kind, pid, n FROM (SELECT kind, pid, n, ROW_NUMBER() OVER (PARTITION BY kind ORDER BY n DESC, pid NULLS FIRST) AS rn FROM (SELECT kind, pid, COUNT(*) AS n FROM events GROUP BY kind, pid) AS a) AS t WHERE rn <= 2
+## deduplication keeping the last row in event time
+SELECT id, pid, kind FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY pid ORDER BY ts DESC) AS rn FROM events) AS t WHERE rn = 1
+## deduplication keeping the first row in event time (rows arrive out of order)
+SELECT id, pid, ts FROM (SELECT id, pid, ts, ROW_NUMBER() OVER (PARTITION BY pid ORDER BY ts) AS rn FROM events) AS t WHERE rn <= 1
