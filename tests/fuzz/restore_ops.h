@@ -32,6 +32,8 @@ enum {
   FR_NEXMARK_SOURCE,
   FR_SQL_GROUP_AGG,
   FR_SQL_WINDOW_AGG,
+  FR_SQL_RANK,
+  FR_SQL_DEDUPLICATE,
   FR_NKINDS
 };
 
@@ -40,7 +42,8 @@ static inline const char *fr_kind_name(int kind) {
       "keyed-reduce",    "tumbling-reduce", "session-apply",  "sliding-count-trigger",
       "count-windows",   "keyed-process",   "interval-join",  "sequence-source",
       "elements-source", "file-source",     "two-phase-sink", "operator-state",
-      "nexmark-source",  "sql-group-agg",   "sql-window-agg"};
+      "nexmark-source",  "sql-group-agg",   "sql-window-agg", "sql-rank",
+      "sql-deduplicate"};
   return kind >= 0 && kind < FR_NKINDS ? names[kind] : "?";
 }
 
@@ -285,6 +288,28 @@ static inline spate_stream *fr_build(spate_env *env, int kind) {
         "k BIGINT NOT NULL, ws TIMESTAMP_LTZ(3) NOT NULL, we TIMESTAMP_LTZ(3) NOT NULL, "
         "c BIGINT NOT NULL, s BIGINT");
     s = sql_agg_node(spate_key_by(fr_rows(env), 0), OP_SQL_WINDOW_AGG, &p, out);
+    break;
+  }
+  case FR_SQL_RANK: { /* the top 3 per k on v descending, numbered */
+    op_sql_rank_params p = {.strategy = OP_SQL_RANK_APPEND,
+                            .order_fields = SQL_LIST(1),
+                            .order_desc = SQL_LIST(1),
+                            .order_nulls_first = SQL_LIST(0),
+                            .rank_start = 1,
+                            .rank_end = 3,
+                            .output_number = true,
+                            .update_before = true};
+    const spate_schema *out = spate_env_schema(
+        env,
+        "k BIGINT NOT NULL, v BIGINT NOT NULL, rn BIGINT NOT NULL, `$row_kind` TINYINT NOT NULL");
+    s = sql_agg_node(spate_key_by(fr_rows(env), 0), OP_SQL_RANK, &p, out);
+    break;
+  }
+  case FR_SQL_DEDUPLICATE: { /* the last row per k in arrival order */
+    op_sql_deduplicate_params p = {.keep_last = true, .time_field = -1, .update_before = true};
+    const spate_schema *out =
+        spate_env_schema(env, "k BIGINT NOT NULL, v BIGINT NOT NULL, `$row_kind` TINYINT NOT NULL");
+    s = sql_agg_node(spate_key_by(fr_rows(env), 0), OP_SQL_DEDUPLICATE, &p, out);
     break;
   }
   default: return NULL;

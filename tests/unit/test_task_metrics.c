@@ -495,7 +495,8 @@ static void test_joins_count_late_records(void **state) {
 /* ---- the user metric API ----------------------------------------------------------------------- */
 static void test_user_metric_rules(void **state) {
   (void)state;
-  user_metrics um = {0};
+  user_metrics um;
+  memset(&um, 0, sizeof um);
   spate_ctx ctx = {.name = "op", .parallelism = 1, .metrics = &um};
   spate_counter *c = spate_ctx_counter(&ctx, "n");
   assert_non_null(c);
