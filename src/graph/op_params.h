@@ -282,6 +282,17 @@ enum { OP_SQL_RANK_APPEND = 1, OP_SQL_RANK_RETRACT };
   F(S, BOOL, keep_last) F(S, I32, time_field) F(S, BOOL, update_before) F(S, I64, state_ttl_ms)  \
   F(S, BOOL, singleton)
 
+/* OP_SQL_OVER_AGG (keyed by the PARTITION BY fields, insert-only input;
+ * operators/sql_over_agg.c): Flink's over-aggregate functions. time_field the ORDER BY's rowtime
+ * field (TIMESTAMP(3) or TIMESTAMP_LTZ(3)), or -1 for processing time; rows: a ROWS frame (else
+ * RANGE); preceding: the rows (ROWS) or ms (RANGE) before the current row in the frame, -1 for
+ * UNBOUNDED PRECEDING; the aggregate calls as OP_SQL_GROUP_AGG's; state_ttl_ms and singleton as
+ * OP_SQL_RANK's. The output schema is the input's data fields, then one field per call. */
+#define OP_SQL_OVER_AGG_PARAMS(F, S)                                                              \
+  F(S, I32, time_field) F(S, BOOL, rows) F(S, I64, preceding) F(S, I32S, agg_kinds)               \
+  F(S, I32S, agg_args) F(S, I32S, agg_distinct) F(S, I32S, agg_filters) F(S, I64, state_ttl_ms)   \
+  F(S, BOOL, singleton)
+
 /* clang-format on */
 
 /* Every kind with parameters: X(kind, struct name, field list). Kinds not listed (map, flat
@@ -313,7 +324,8 @@ enum { OP_SQL_RANK_APPEND = 1, OP_SQL_RANK_RETRACT };
   X(OP_SQL_WINDOW_TVF, op_sql_window_tvf_params, OP_SQL_WINDOW_TVF_PARAMS)       \
   X(OP_SQL_JOIN, op_sql_join_params, OP_SQL_JOIN_PARAMS)                         \
   X(OP_SQL_RANK, op_sql_rank_params, OP_SQL_RANK_PARAMS)                         \
-  X(OP_SQL_DEDUPLICATE, op_sql_deduplicate_params, OP_SQL_DEDUPLICATE_PARAMS)
+  X(OP_SQL_DEDUPLICATE, op_sql_deduplicate_params, OP_SQL_DEDUPLICATE_PARAMS)    \
+  X(OP_SQL_OVER_AGG, op_sql_over_agg_params, OP_SQL_OVER_AGG_PARAMS)
 
 /* ---- by kind ------------------------------------------------------------------------------ */
 

@@ -132,7 +132,8 @@ bool op_is_sink(op_kind k) {
 }
 bool op_is_keyed(op_kind k) {
   return k == OP_REDUCE || k == OP_AGG || k == OP_WINDOW || k == OP_SQL_GROUP_AGG ||
-         k == OP_SQL_WINDOW_AGG || k == OP_SQL_RANK || k == OP_SQL_DEDUPLICATE;
+         k == OP_SQL_WINDOW_AGG || k == OP_SQL_RANK || k == OP_SQL_DEDUPLICATE ||
+         k == OP_SQL_OVER_AGG;
 }
 
 const char *op_kind_name(op_kind k) {
@@ -170,6 +171,7 @@ const char *op_kind_name(op_kind k) {
   case OP_SQL_JOIN: return "SQL_JOIN";
   case OP_SQL_RANK: return "SQL_RANK";
   case OP_SQL_DEDUPLICATE: return "SQL_DEDUPLICATE";
+  case OP_SQL_OVER_AGG: return "SQL_OVER_AGGREGATE";
   default: return "UNKNOWN";
   }
 }

@@ -64,6 +64,7 @@ typedef enum op_kind {
   OP_SQL_JOIN,        /* two keyed inputs: a regular join */
   OP_SQL_RANK,        /* keyed: Top-N per partition */
   OP_SQL_DEDUPLICATE, /* keyed: the first or last row per partition */
+  OP_SQL_OVER_AGG,    /* keyed: aggregates over each row's window of preceding rows */
   OP_KIND_MAX_
 } op_kind;
 

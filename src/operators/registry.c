@@ -23,6 +23,7 @@ const op_vtable *op_vtable_for(op_kind k) {
   case OP_SQL_JOIN: return &op_sql_join_vt;
   case OP_SQL_RANK: return &op_sql_rank_vt;
   case OP_SQL_DEDUPLICATE: return &op_sql_deduplicate_vt;
+  case OP_SQL_OVER_AGG: return &op_sql_over_agg_vt;
   default: return NULL;
   }
 }

@@ -17,5 +17,5 @@ extern const op_vtable op_sql_calc_vt;
 extern const op_vtable op_keyed_map_vt, op_keyed_flat_map_vt, op_keyed_filter_vt;
 /* SQL's aggregations (sql_group_agg.c, sql_window_agg.c). */
 extern const op_vtable op_sql_group_agg_vt, op_sql_window_agg_vt, op_sql_window_tvf_vt,
-    op_sql_join_vt, op_sql_rank_vt, op_sql_deduplicate_vt;
+    op_sql_join_vt, op_sql_rank_vt, op_sql_deduplicate_vt, op_sql_over_agg_vt;
 #endif

@@ -503,8 +503,20 @@ static int udf_call(sqlv_ctx *c, const sql_node *n, const sql_function *f, sql_e
  * aggregate of the query: the window computes it per row. */
 static int over(sqlv_ctx *c, const sql_node *n, sql_expr *e) {
   const sql_node *w = n->u.call.over;
+  if (w->kind == SQL_IDENT) { /* OVER w: a window of the SELECT's WINDOW clause */
+    const sql_list *wdefs = c->scope->windows;
+    const char *name = w->u.ident.parts[w->u.ident.nparts - 1].s;
+    const sql_node *found = NULL;
+    for (int i = 0; wdefs && i < wdefs->n && !found; i++)
+      if (strcmp(wdefs->v[i]->u.window_def.name.s, name) == 0)
+        found = wdefs->v[i]->u.window_def.spec;
+    if (!found) return sqlv_fail(c, w, "Window '%s' not found", name);
+    w = found;
+  }
   if (w->kind != SQL_WINDOW_SPEC || w->u.window.ref)
-    return sqlv_fail(c, w, "Named windows (OVER w) are not supported in Spate yet");
+    return sqlv_fail(c, w,
+                     "A window extending another (OVER (w ...)) is not supported in Spate "
+                     "yet");
   if (e->u.call.flags & SQL_CALL_DISTINCT)
     return sqlv_fail(c, n, "DISTINCT in an OVER aggregation is not supported in Spate yet");
   sql_over *o = sql_arena_alloc(c->arena, sizeof *o);
@@ -536,6 +548,8 @@ static int over(sqlv_ctx *c, const sql_node *n, sql_expr *e) {
     int nulls = it->kind == SQL_ORDER_ITEM ? it->u.order.nulls : SQL_NULLS_DEFAULT;
     o->nulls_first[i] = nulls == SQL_NULLS_DEFAULT ? !o->desc[i] : nulls == SQL_NULLS_FIRST;
   }
+  if (e->u.call.fn >= SQL_FN_ROW_NUMBER && e->u.call.fn <= SQL_FN_DENSE_RANK && w->u.window.frame)
+    return sqlv_fail(c, n, "ROW/RANGE not allowed with RANK, DENSE_RANK or ROW_NUMBER functions");
   if ((e->u.call.fn == SQL_FN_RANK || e->u.call.fn == SQL_FN_DENSE_RANK) && ord->n == 0)
     return sqlv_fail(c, n,
                      "RANK or DENSE_RANK functions require ORDER BY clause in window "
@@ -543,6 +557,15 @@ static int over(sqlv_ctx *c, const sql_node *n, sql_expr *e) {
   o->frame = w->u.window.frame;
   o->lower = w->u.window.lower;
   o->upper = w->u.window.upper;
+  const sql_node *b[2] = {o->lower, o->upper};
+  sql_expr **off[2] = {&o->lower_offset, &o->upper_offset};
+  for (int i = 0; i < 2; i++)
+    if (b[i] && b[i]->u.bound.offset) {
+      int rc = sqlv_expr(c, b[i]->u.bound.offset, off[i]);
+      if (rc) return rc;
+      if ((*off[i])->kind != SQL_E_LITERAL)
+        return sqlv_fail(c, b[i]->u.bound.offset, "Window boundary must be a literal");
+    }
   e->u.call.over = o;
   e->aggregate = false;
   return 0;

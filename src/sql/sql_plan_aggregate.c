@@ -95,7 +95,7 @@ static sql_expr *over_agg(sql_planner *p, const agg_plan *a, const int *map_grou
   return c;
 }
 
-static sql_agg_kind agg_kind_of(const sql_expr *e) {
+sql_agg_kind sqlq_agg_kind_of(const sql_expr *e) {
   switch (e->u.call.fn) {
   case SQL_FN_COUNT: return (e->u.call.flags & SQL_CALL_STAR) ? SQL_AGG_COUNT_STAR : SQL_AGG_COUNT;
   case SQL_FN_SUM: return SQL_AGG_SUM;
@@ -209,7 +209,7 @@ int sqlq_plan_aggregate(sql_planner *p, const sql_node *sel, const from_item *f,
   if (!calls) return sqlq_oom(p);
   for (int i = 0; i < a.naggs; i++) {
     sql_expr *c = a.aggs[i];
-    calls[i].kind = agg_kind_of(c);
+    calls[i].kind = sqlq_agg_kind_of(c);
     if (!calls[i].kind)
       return sql_plan_fail(p, NULL, true, "The aggregate function %s is not supported yet",
                            sql_fn_name(c->u.call.fn));

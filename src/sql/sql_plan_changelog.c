@@ -112,7 +112,7 @@ static bool satisfy(sql_rel *r, request want) {
     if (!satisfy(r->inputs[0], want)) return false;
     set_before(r, before(r->inputs[0]));
     return true;
-  case SQL_REL_OVER: return satisfy(r->inputs[0], want);
+  case SQL_REL_OVER: return satisfy(r->inputs[0], WANT_NONE); /* insert-only, of insert-only */
   case SQL_REL_UNION: {
     int with = 0, without = 0;
     for (int i = 0; i < r->ninputs; i++) {
@@ -165,7 +165,12 @@ static bool is_upsert_key(const sql_rel *r, const int *cols, int n) {
     return true;
   }
   case SQL_REL_RANK:
-  case SQL_REL_DEDUPLICATE: { /* the partition keys, and the number when it is a column */
+  case SQL_REL_DEDUPLICATE: { /* the partition keys, and the number when it is a column; without
+                                 the number only a Top-1 keeps one row per partition */
+    if (r->kind == SQL_REL_RANK && !r->u.over.output_number &&
+        !(r->u.over.rank_fn == SQL_FN_ROW_NUMBER && r->u.over.rank_start == 1 &&
+          r->u.over.rank_end == 1))
+      return false;
     int np = r->u.over.npartition, want = np + (r->u.over.output_number ? 1 : 0);
     if (n != want) return false;
     uint64_t seen = 0;

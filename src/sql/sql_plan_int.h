@@ -51,6 +51,8 @@ int sqlq_join_where(sql_planner *p, sql_rel *join, sql_expr *where);
 /* prefix followed by i, in the arena. */
 const char *sqlq_numbered(sql_planner *p, const char *prefix, int i);
 bool sqlq_has_aggregate(const sql_expr *e);
+/* The operators' kind of aggregate call e (COUNT(*) apart from COUNT), 0 for no aggregate. */
+sql_agg_kind sqlq_agg_kind_of(const sql_expr *e);
 
 /* sql_plan_window.c: TUMBLE, HOP, CUMULATE, SESSION(TABLE t, DESCRIPTOR(col), ...) in FROM. */
 int sqlq_plan_window_tvf(sql_planner *p, const sql_node *tf, from_item *f);

@@ -14,8 +14,9 @@
  *    without its number in the output, ordered on one time attribute of an insert-only input, is
  *    a Deduplicate keeping the first row (ascending) or the last (descending), on processing
  *    or event time.
- * A window left over is an OVER aggregation, which Spate does not run yet: refused with a
- * TableException naming it.
+ * A window left over is an OVER aggregation: checked as Flink's StreamExecOverAggregate checks
+ * it (aggregates ordered on one time attribute, a frame ending at the current row, an
+ * insert-only input), its frame read into the relation.
  */
 #include <stdio.h>
 #include <string.h>
@@ -166,8 +167,8 @@ int sql_plan_split_over(sql_planner *p, sql_rel *c, bool *filtered) {
   if (rc) return rc;
   if (calls.other)
     return FAIL_AT(p, calls.other, true,
-                   "OVER windows of different specifications in one SELECT are not supported in "
-                   "Spate yet");
+                   "Over Agg: Unsupported use of OVER windows. All aggregates must be computed on "
+                   "the same window.");
   const sql_over *w = calls.window;
   sql_rel *in = c->inputs[0];
   sql_rel *o = sql_rel_new(p, SQL_REL_OVER, in->ncols + calls.n, 1);
@@ -205,6 +206,10 @@ int sql_plan_split_over(sql_planner *p, sql_rel *c, bool *filtered) {
                      "ORDER BY of an OVER window must name columns in Spate yet");
   o->u.over.ncalls = calls.n;
   o->u.over.calls = calls.v;
+  o->u.over.frame = w->frame;
+  o->u.over.lower = w->lower;
+  o->u.over.upper = w->upper;
+  o->u.over.lower_offset = w->lower_offset;
   for (int i = 0; i < c->ncols; i++)
     if (!(c->u.calc.projs[i] = replace_calls(p, c->u.calc.projs[i], &calls, in->ncols)))
       return sqlq_oom(p);
@@ -283,15 +288,30 @@ static bool reads(const sql_expr *e, int col) {
   return false;
 }
 
-/* The refusal of a window no rule took: Flink has no streaming OVER aggregation of a rank
- * function, and Spate runs no OVER aggregation yet. */
-int sql_plan_refuse_over(sql_planner *p, const sql_rel *r) {
+/* The offset of a frame's lower bound (validated as a literal): rows (an integer) or, for
+ * RANGE, an INTERVAL of days to seconds in ms; -1 with the error set otherwise. */
+static int64_t bound_offset(sql_planner *p, const sql_node *b, const sql_expr *e, bool rows) {
+  if (!e || e->kind != SQL_E_LITERAL ||
+      (rows ? e->u.lit.kind != SQL_LIT_INTEGER
+            : e->u.lit.kind != SQL_LIT_INTERVAL || e->type->qual.start < SQL_UNIT_DAY) ||
+      e->u.lit.i < 0) {
+    sql_plan_fail(p, b, true,
+                  rows ? "The offset of an OVER ROWS window must be a non-negative integer"
+                       : "The offset of an OVER RANGE window must be a non-negative INTERVAL of "
+                         "days to seconds");
+    return -1;
+  }
+  return e->u.lit.i;
+}
+
+int sql_plan_check_over(sql_planner *p, sql_rel *r) {
   for (int i = 0; i < r->ninputs; i++) {
-    int rc = sql_plan_refuse_over(p, r->inputs[i]);
+    int rc = sql_plan_check_over(p, r->inputs[i]);
     if (rc) return rc;
   }
   if (r->kind != SQL_REL_OVER) return 0;
-  const sql_rel *o = r, *in = r->inputs[0];
+  sql_rel *o = r;
+  const sql_rel *in = r->inputs[0];
   const sql_expr *call = o->u.over.calls[0];
   for (int i = 0; i < o->u.over.ncalls; i++)
     if (o->u.over.calls[i]->u.call.fn >= SQL_FN_ROW_NUMBER &&
@@ -305,7 +325,65 @@ int sql_plan_refuse_over(sql_planner *p, const sql_rel *r) {
                    "%s() OVER is only supported in Spate as a Top-N or deduplication: filter the "
                    "number with <=, <, = or BETWEEN in the enclosing query",
                    sql_fn_name(call->u.call.fn));
-  return FAIL_AT(p, call, true, "OVER aggregations are not supported in Spate yet");
+  if (o->u.over.norder > 1 || o->u.over.desc[0])
+    return FAIL_AT(p, call, true,
+                   "OVER windows in stream mode must be ordered ascending on one time attribute");
+  for (int i = 0; i < o->u.over.ncalls; i++) {
+    const sql_expr *c = o->u.over.calls[i];
+    for (int a = 0; a < c->u.call.nargs; a++)
+      if (column_of(c->u.call.args[a]) < 0)
+        return FAIL_AT(p, c->u.call.args[a], true,
+                       "The arguments of an OVER aggregation must be columns in Spate yet");
+    if (c->u.call.filter)
+      return FAIL_AT(p, c, true, "FILTER in an OVER aggregation is not supported in Spate yet");
+  }
+  o->u.over.aggs = sql_arena_alloc(p->arena, sizeof *o->u.over.aggs * (size_t)o->u.over.ncalls);
+  if (!o->u.over.aggs) return sqlq_oom(p);
+  for (int i = 0; i < o->u.over.ncalls; i++) {
+    const sql_expr *c = o->u.over.calls[i];
+    o->u.over.aggs[i] = (sql_agg_call){.kind = sqlq_agg_kind_of(c),
+                                       .arg = c->u.call.nargs ? column_of(c->u.call.args[0]) : -1,
+                                       .filter = -1,
+                                       .type = c->type,
+                                       .name = o->names[in->ncols + i]};
+  }
+  if (in->updating)
+    return FAIL_AT(p, call, true,
+                   "StreamPhysicalOverAggregate doesn't support consuming update and delete "
+                   "changes");
+  /* the frame: none is RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW */
+  o->u.over.rows = o->u.over.frame == SQL_FRAME_ROWS;
+  o->u.over.preceding = -1;
+  const sql_node *lo = o->u.over.lower, *hi = o->u.over.upper;
+  if (o->u.over.frame) {
+    const char *what = o->u.over.rows ? "ROWS" : "RANGE";
+    if ((hi && hi->u.bound.kind != SQL_BOUND_CURRENT_ROW) ||
+        lo->u.bound.kind == SQL_BOUND_FOLLOWING ||
+        lo->u.bound.kind == SQL_BOUND_UNBOUNDED_FOLLOWING)
+      return sql_plan_fail(p, hi ? hi : lo, true,
+                           "OVER %s FOLLOWING windows are not supported yet.", what);
+    if (lo->u.bound.kind == SQL_BOUND_CURRENT_ROW)
+      o->u.over.preceding = 0;
+    else if (lo->u.bound.kind == SQL_BOUND_PRECEDING &&
+             (o->u.over.preceding = bound_offset(p, lo, o->u.over.lower_offset, o->u.over.rows)) <
+                 0)
+      return SPATE_EINVAL;
+  }
+  return 0;
+}
+
+/* 1 when column col of r is the window_start of a window table function below it (through
+ * calcs that project it as it is), 2 for its window_end, 0 otherwise. */
+static int window_bound_column(const sql_rel *r, int col) {
+  while (r->kind == SQL_REL_CALC) {
+    const sql_expr *e = r->u.calc.projs[col];
+    if (e->kind != SQL_E_COLUMN) return 0;
+    col = e->u.column;
+    r = r->inputs[0];
+  }
+  if (r->kind != SQL_REL_WINDOW_TVF) return 0;
+  int k = col - r->inputs[0]->ncols; /* window_start, window_end, window_time */
+  return k == 0 ? 1 : k == 1 ? 2 : 0;
 }
 
 int sql_plan_rank(sql_planner *p, sql_rel **rel) {
@@ -357,6 +435,13 @@ int sql_plan_rank(sql_planner *p, sql_rel **rel) {
     return FAIL_AT(p, call, true,
                    "Over Agg: The window rank function requires order by clause with "
                    "non-constant fields. please re-check the over window statement.");
+  int bounds = 0;
+  for (int i = 0; i < o->u.over.npartition; i++)
+    bounds |= window_bound_column(in, o->u.over.partition[i]);
+  if (bounds == 3)
+    return FAIL_AT(p, call, true,
+                   "Window Top-N and window deduplication (PARTITION BY window_start, window_end "
+                   "over a window table function) are not supported in Spate yet");
   if (hi <= 0)
     return FAIL_AT(p, c->u.calc.filter, true, "Rank end should not less than zero, but now is %lld",
                    (long long)hi);

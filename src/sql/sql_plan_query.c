@@ -92,6 +92,7 @@ int sqlq_scope_of(sql_planner *p, const from_item *f, sql_scope *s) {
   }
   s->cols = cols;
   s->ncols = f->rel->ncols;
+  s->windows = NULL;
   return 0;
 }
 
@@ -192,7 +193,7 @@ static int plan_table(sql_planner *p, const sql_table *t, const sql_node *at, sq
     if (!cols) return sqlq_oom(p);
     for (int k = 0; k < nphys; k++)
       cols[k] = (sql_scope_column){scan->names[k], scan->types[k], NULL};
-    sql_scope s = {cols, nphys};
+    sql_scope s = {cols, nphys, NULL};
     sql_rel *c = sqlq_new_calc(p, scan, t->ncols);
     if (!c) return sqlq_oom(p);
     for (int i = 0; i < t->ncols; i++) {
@@ -214,7 +215,7 @@ static int plan_table(sql_planner *p, const sql_table *t, const sql_node *at, sq
     if (!cols) return sqlq_oom(p);
     for (int i = 0; i < t->ncols; i++)
       cols[i] = (sql_scope_column){rel->names[i], rel->types[i], NULL};
-    sql_scope s = {cols, t->ncols};
+    sql_scope s = {cols, t->ncols, NULL};
     sql_expr *we = NULL;
     int rc = sqlq_validate(p, t->watermark, &s, &we);
     if (rc) return rc;
@@ -443,6 +444,7 @@ static int plan_select(sql_planner *p, const sql_node *sel, sql_rel **out) {
     f.rel = rel;
   }
   select_list items;
+  s.windows = &sel->u.select.windows; /* OVER w in the select list */
   rc = expand_select(p, sel, &f, &s, &items);
   if (rc) return rc;
   sql_expr *having = NULL;
@@ -557,7 +559,7 @@ static int plan_values(sql_planner *p, const sql_node *v, sql_rel **out) {
   r->u.values.rows = sql_arena_alloc(p->arena, sizeof *r->u.values.rows * (size_t)rows->n);
   const sql_type **col = sql_arena_alloc(p->arena, sizeof *col * (size_t)rows->n);
   if (!r->u.values.rows || !col) return sqlq_oom(p);
-  sql_scope none = {NULL, 0};
+  sql_scope none = {NULL, 0, NULL};
   for (int i = 0; i < rows->n; i++) {
     const sql_node *row = rows->v[i];
     int n = row->kind == SQL_CTOR ? row->u.ctor.items.n : 1;

@@ -211,11 +211,11 @@ static int rewrite(sql_planner *p, sql_rel **rel, bool root) {
   return 0;
 }
 
-/* Whether each relation of the rewritten tree updates, bottom-up: a Rank updates where the
- * window it replaced did not, and what is above it then updates too. */
-static bool refresh_updating(sql_rel *r) {
+/* Whether r updates, from whether its inputs do (set already): a Rank updates where the window
+ * it replaced did not, and what is above it then updates too. */
+static void refresh_node(sql_rel *r) {
   bool in = false;
-  for (int i = 0; i < r->ninputs; i++) in |= refresh_updating(r->inputs[i]);
+  for (int i = 0; i < r->ninputs; i++) in |= r->inputs[i]->updating;
   switch (r->kind) {
   case SQL_REL_SCAN:
   case SQL_REL_VALUES:
@@ -227,7 +227,11 @@ static bool refresh_updating(sql_rel *r) {
   case SQL_REL_JOIN: r->updating = in || r->u.join.type != SQL_JOIN_INNER; break;
   default: r->updating = in; break;
   }
-  return r->updating;
+}
+
+static void refresh_updating(sql_rel *r) {
+  for (int i = 0; i < r->ninputs; i++) refresh_updating(r->inputs[i]);
+  refresh_node(r);
 }
 
 /* The Top-N rules over the rewritten tree, where each window has the one calc above it that
@@ -239,6 +243,7 @@ static int rank_pass(sql_planner *p, sql_rel **rel, bool root) {
     int rc = rank_pass(p, &r->inputs[i], false);
     if (rc) return rc;
   }
+  refresh_node(r); /* a Rank below makes this update: the rule reads it */
   if (r->kind != SQL_REL_CALC || r->inputs[0]->kind != SQL_REL_OVER) return 0;
   int rc = sql_plan_rank(p, rel);
   if (rc) return rc;
@@ -252,7 +257,7 @@ int sql_plan_optimize(sql_planner *p, const sql_rel *logical, sql_rel **out) {
   bool root = (*out)->kind != SQL_REL_SINK;
   int rc = rewrite(p, out, root);
   if (!rc) rc = rank_pass(p, out, root);
-  if (!rc) rc = sql_plan_refuse_over(p, *out);
   if (!rc) refresh_updating(*out);
+  if (!rc) rc = sql_plan_check_over(p, *out);
   return rc;
 }

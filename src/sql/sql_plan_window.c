@@ -20,7 +20,7 @@ static const sql_node *unnamed(const sql_node *a) {
 /* An INTERVAL argument in milliseconds. */
 static int interval_arg(sql_planner *p, const sql_node *a, const char *what, int64_t *ms,
                         sql_interval_qual *q) {
-  sql_scope none = {NULL, 0};
+  sql_scope none = {NULL, 0, NULL};
   sql_expr *e = NULL;
   int rc = sqlq_validate(p, a, &none, &e);
   if (rc) return rc;

@@ -171,10 +171,18 @@ struct sql_rel {
       bool *desc, *nulls_first;
       int ncalls; /* OVER: the calls, their arguments input columns */
       sql_expr **calls;
-      int64_t rank_start, rank_end; /* RANK: the rows kept, 1-based and inclusive */
-      sql_fn rank_fn;               /* RANK: ROW_NUMBER (RANK and DENSE_RANK only plan) */
-      bool output_number;           /* RANK: the row number is the last column */
-      bool keep_last, proctime;     /* DEDUPLICATE: the row kept; the time's kind */
+      int frame;                     /* OVER: SQL_FRAME_* as written (NONE: RANGE UNBOUNDED) */
+      const sql_node *lower, *upper; /* OVER: the frame's bounds as written, or NULL */
+      const sql_expr *lower_offset;  /* OVER: the lower bound's offset (a literal), or NULL */
+      bool rows;                     /* OVER aggregation: a ROWS frame (else RANGE) */
+      int64_t preceding;             /* OVER aggregation: rows or ms before the current row
+                                        in the frame; -1: UNBOUNDED PRECEDING */
+      sql_agg_call *aggs;            /* OVER aggregation: the calls as an aggregation's, named
+                                        as the relation's columns */
+      int64_t rank_start, rank_end;  /* RANK: the rows kept, 1-based and inclusive */
+      sql_fn rank_fn;                /* RANK: ROW_NUMBER (RANK and DENSE_RANK only plan) */
+      bool output_number;            /* RANK: the row number is the last column */
+      bool keep_last, proctime;      /* DEDUPLICATE: the row kept; the time's kind */
     } over;
     struct {
       const sql_table *table; /* NULL: the client's result */
@@ -235,8 +243,10 @@ int sql_plan_split_over(sql_planner *p, sql_rel *c, bool *filtered);
  * becomes a SQL_REL_RANK (or a SQL_REL_DEDUPLICATE for a Top-1 on a time attribute) keeping the
  * rest of the condition, as Flink's FlinkLogicalRankRule and StreamPhysicalDeduplicateRule. */
 int sql_plan_rank(sql_planner *p, sql_rel **rel);
-/* A TableException for a window under root that no rule took (an OVER aggregation). */
-int sql_plan_refuse_over(sql_planner *p, const sql_rel *root);
+/* Checks every window under root no rule took as an OVER aggregation Flink runs (aggregates over
+ * one ascending time attribute, a frame from some or all preceding rows to the current one,
+ * an insert-only input) and sets its frame; a TableException otherwise. */
+int sql_plan_check_over(sql_planner *p, sql_rel *root);
 
 /* ---- sql_plan_changelog.c ---- */
 /* Flink's changelog-mode inference over the optimized tree under root: sets every relation's

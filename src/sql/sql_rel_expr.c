@@ -113,10 +113,23 @@ static bool literal_equal(const sql_literal_value *a, const sql_literal_value *b
   return true;
 }
 
+/* Whether two frame bounds as written are the same (their offsets the same text). */
+static bool bound_equal(const sql_node *a, const sql_node *b) {
+  if (!a || !b) return a == b;
+  if (a->u.bound.kind != b->u.bound.kind) return false;
+  if (!a->u.bound.offset || !b->u.bound.offset) return a->u.bound.offset == b->u.bound.offset;
+  sp_strbuf x = {0}, y = {0};
+  bool same = sql_unparse(a->u.bound.offset, &x) == 0 && sql_unparse(b->u.bound.offset, &y) == 0 &&
+              x.len == y.len && (x.len == 0 || memcmp(x.data, y.data, x.len) == 0);
+  sp_strbuf_free(&x);
+  sp_strbuf_free(&y);
+  return same;
+}
+
 static bool over_equal(const sql_over *a, const sql_over *b) {
   if (!a || !b) return a == b;
   if (a->npartition != b->npartition || a->norder != b->norder || a->frame != b->frame ||
-      a->lower != b->lower || a->upper != b->upper)
+      !bound_equal(a->lower, b->lower) || !bound_equal(a->upper, b->upper))
     return false;
   for (int i = 0; i < a->npartition; i++)
     if (!sql_expr_equal(a->partition[i], b->partition[i])) return false;
@@ -250,7 +263,13 @@ static int literal_text(const sql_expr *e, bool calcite, bool digest, sp_strbuf 
     int rc = add(sb, "null:");
     return rc ? rc : type_text(e->type, sb);
   }
-  case SQL_LIT_INTERVAL: return addf(sb, "%" PRId64 ":INTERVAL", l->i);
+  case SQL_LIT_INTERVAL: { /* Calcite's digest names the qualifier: 10000:INTERVAL SECOND */
+    int rc = addf(sb, "%" PRId64 ":INTERVAL", l->i);
+    const sql_interval_qual *q = &l->qual;
+    if (rc || !calcite || q->start == SQL_UNIT_NONE) return rc;
+    rc = addf(sb, " %s", sql_unit_name(q->start));
+    return rc || q->end == SQL_UNIT_NONE ? rc : addf(sb, " TO %s", sql_unit_name(q->end));
+  }
   default: {
     /* DATE, TIME, TIMESTAMP literals print as their SQL text */
     return add(sb, l->s ? l->s : "?");
@@ -296,8 +315,20 @@ static const char *postfix_text(sql_fn fn) {
 
 static int fmt(const sql_expr *e, const char *const *names, sql_expr_style style, sp_strbuf *sb);
 
+static int fmt_bound(const sql_node *b, const sql_expr *offset, const char *const *names,
+                     sql_expr_style style, sp_strbuf *sb) {
+  switch (b->u.bound.kind) {
+  case SQL_BOUND_UNBOUNDED_PRECEDING: return add(sb, "UNBOUNDED PRECEDING");
+  case SQL_BOUND_UNBOUNDED_FOLLOWING: return add(sb, "UNBOUNDED FOLLOWING");
+  case SQL_BOUND_CURRENT_ROW: return add(sb, "CURRENT ROW");
+  default: break;
+  }
+  int rc = offset ? fmt(offset, names, style, sb) : 0;
+  return rc ? rc : add(sb, b->u.bound.kind == SQL_BOUND_PRECEDING ? " PRECEDING" : " FOLLOWING");
+}
+
 /* Calcite's RexOver window: " OVER (PARTITION BY $0 ORDER BY $1 DESC NULLS LAST)", the nulls
- * always said. (Frames are for OVER aggregations, which Spate does not plan yet.) */
+ * always said, then the frame. */
 static int fmt_over(const sql_over *o, const char *const *names, sql_expr_style style,
                     sp_strbuf *sb) {
   int rc = add(sb, " OVER (");
@@ -310,6 +341,22 @@ static int fmt_over(const sql_over *o, const char *const *names, sql_expr_style 
     rc = rc ? rc : fmt(o->order[i], names, style, sb);
     rc = rc ? rc : add(sb, o->desc[i] ? " DESC" : "");
     rc = rc ? rc : add(sb, o->nulls_first[i] ? " NULLS FIRST" : " NULLS LAST");
+  }
+  /* Calcite's RexWindow leaves out a frame of all rows up to the current one (RANGE
+   * UNBOUNDED PRECEDING, the default) and says only the lower bound when the upper one is the
+   * current row */
+  const sql_node *lo = o->lower, *hi = o->upper;
+  bool to_current = !hi || hi->u.bound.kind == SQL_BOUND_CURRENT_ROW;
+  if (!rc && o->frame &&
+      !(o->frame == SQL_FRAME_RANGE && lo->u.bound.kind == SQL_BOUND_UNBOUNDED_PRECEDING &&
+        to_current)) {
+    rc = add(sb, o->frame == SQL_FRAME_ROWS ? " ROWS " : " RANGE ");
+    if (!rc && !to_current) rc = add(sb, "BETWEEN ");
+    rc = rc ? rc : fmt_bound(lo, o->lower_offset, names, style, sb);
+    if (!rc && !to_current) {
+      rc = add(sb, " AND ");
+      rc = rc ? rc : fmt_bound(hi, o->upper_offset, names, style, sb);
+    }
   }
   return rc ? rc : add(sb, ")");
 }

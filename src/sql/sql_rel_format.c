@@ -575,11 +575,36 @@ static void physical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, 
     pop(prefix, saved);
     return;
   }
-  case SQL_REL_OVER: /* refused before it is printed; Flink's node for completeness */
-    put(w, "OverAggregate(select=[");
-    names_list(w, r);
+  case SQL_REL_OVER: /* Flink's OverAggregate, its frame as Flink prints it ("RANG") */
+    put(w, "OverAggregate(");
+    if (r->u.over.npartition) {
+      put(w, "partitionBy=[");
+      for (int i = 0; i < r->u.over.npartition; i++)
+        putf(w, "%s%s", i ? ", " : "", in->names[r->u.over.partition[i]]);
+      put(w, "], ");
+    }
+    putf(w, "orderBy=[%s ASC], window=[ %s BETWEEN ", in->names[r->u.over.order[0]],
+         r->u.over.rows ? "ROWS" : "RANG");
+    if (r->u.over.preceding < 0)
+      put(w, "UNBOUNDED PRECEDING");
+    else if (r->u.over.preceding == 0)
+      put(w, "CURRENT ROW");
+    else
+      putf(w, "%" PRId64 " PRECEDING", r->u.over.preceding);
+    put(w, " AND CURRENT ROW], select=[");
+    for (int i = 0; i < in->ncols; i++) putf(w, "%s%s", i ? ", " : "", in->names[i]);
+    for (int i = 0; i < r->u.over.ncalls; i++) {
+      put(w, ", ");
+      agg_call(w, &r->u.over.aggs[i], in, false);
+      putf(w, " AS %s", r->u.over.aggs[i].name);
+    }
     put(w, "]");
-    break;
+    changelog(w, r, cl);
+    put(w, ")");
+    if (w->one) return;
+    put(w, "\n");
+    exchange_below(w, r, r->u.over.partition, r->u.over.npartition, prefix, last, top, style, cl);
+    return;
   case SQL_REL_RANK:
   case SQL_REL_DEDUPLICATE:
     if (r->kind == SQL_REL_RANK) {

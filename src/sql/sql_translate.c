@@ -15,6 +15,7 @@
  *                each input keyed on a constant column its calc appends, at parallelism 1
  *   rank         OP_SQL_RANK (Top-N) or OP_SQL_DEDUPLICATE behind a HASH edge on the PARTITION BY
  *                columns; without them keyed on a constant column at parallelism 1
+ *   over         OP_SQL_OVER_AGG likewise
  *   expand       OP_SQL_CALC with one program per grouping set (Flink's Expand)
  *   window TVF   OP_SQL_WINDOW_TVF: a window table function read on its own
  *   sink         the table factory's sink, or for the client every column cast to STRING and
@@ -78,6 +79,22 @@ static int compile_calc(tr *t, const spate_schema *in, bool updating, const sql_
   return rc;
 }
 
+/* The parallelism a stateless node over in keeps: in's when in updates and runs at a set
+ * parallelism (a singleton's 1), so that the changes of a key stay on one channel, in order, as
+ * a forward edge keeps them; 0 (the default) otherwise. */
+static int updating_parallelism(tr *t, const spate_stream *in, bool updating) {
+  if (!updating) return 0;
+  /* a union's stream has no node of its own: the parallelism all its inputs share, if set */
+  int par = -1;
+  for (int i = 0; i < (in->node >= 0 ? 1 : in->ninputs); i++) {
+    int n = in->node >= 0 ? in->node : in->inputs[i].node;
+    int p = t->env->g->nodes[n].parallelism;
+    if (par >= 0 && p != par) return 0;
+    par = p;
+  }
+  return par > 0 ? par : 0;
+}
+
 /* A calc node over in (rows of in_schema): compiled, added, named. */
 static int add_calc(tr *t, spate_stream *in, bool updating, const sql_expr *filter,
                     sql_expr *const *projs, const char *const *names, int n, const sql_rel *r,
@@ -95,6 +112,11 @@ static int add_calc(tr *t, spate_stream *in, bool updating, const sql_expr *filt
   if (!s) {
     sp_free(prog);
     return fail_env(t);
+  }
+  int par = updating_parallelism(t, in, updating);
+  if (par > 0) {
+    t->env->g->nodes[s->node].parallelism = par;
+    t->env->g->nodes[s->node].max_parallelism = par == 1 ? 1 : 0;
   }
   op_blob blob = {prog, (uint32_t)len};
   op_sql_calc_params params = {.program = {1, &blob}};
@@ -563,6 +585,48 @@ static int rank(tr *t, const sql_rel *r, spate_stream **out) {
   return name_node(t, s->node, r, r->kind == SQL_REL_RANK ? "rank" : "deduplicate");
 }
 
+/* An OVER aggregation: the input hashed on the PARTITION BY columns (without them, keyed on a
+ * constant column at parallelism 1), into OP_SQL_OVER_AGG. */
+static int over_agg(tr *t, const sql_rel *r, spate_stream **out) {
+  const sql_rel *below = r->inputs[0];
+  spate_stream *in = NULL;
+  int rc = translate(t, below, &in);
+  if (rc) return rc;
+  bool singleton;
+  spate_stream *keyed = NULL;
+  rc = keyed_input(t, in, false, r->u.over.partition, r->u.over.npartition, below, &keyed,
+                   &singleton);
+  if (rc) return rc;
+  spate_schema *schema = NULL;
+  rc = out_schema(t, r, false, &schema);
+  if (rc) return rc;
+  spate_stream *s = api_one_input(keyed, OP_SQL_OVER_AGG, "sql", "OverAggregate", NULL, schema);
+  if (!s) return fail_env(t);
+  agg_lists l;
+  if (agg_lists_make(t, r->u.over.aggs, r->u.over.ncalls, &l)) return SPATE_ENOMEM;
+  uint32_t na = (uint32_t)r->u.over.ncalls;
+  int order = r->u.over.order[0];
+  int64_t ttl = sp_config_duration_ms(t->p->config, "table.exec.state.ttl");
+  op_sql_over_agg_params params = {
+      .time_field = below->attrs[order] == SQL_ATTR_ROWTIME ? order : -1,
+      .rows = r->u.over.rows,
+      .preceding = r->u.over.preceding,
+      .agg_kinds = {na, l.kinds},
+      .agg_args = {na, l.args},
+      .agg_distinct = {na, l.distinct},
+      .agg_filters = {na, l.filters},
+      .state_ttl_ms = ttl > 0 ? ttl : 0,
+      .singleton = singleton,
+  };
+  if (!api_set_params(t->env, s->node, &params)) return fail_env(t);
+  if (singleton) {
+    t->env->g->nodes[s->node].parallelism = 1;
+    t->env->g->nodes[s->node].max_parallelism = 1;
+  }
+  *out = s;
+  return name_node(t, s->node, r, "over-aggregate");
+}
+
 static int window_agg(tr *t, const sql_rel *r, spate_stream **out) {
   const sql_rel *below = r->inputs[0];
   spate_stream *in = NULL;
@@ -683,8 +747,8 @@ static int sink(tr *t, const sql_rel *r, spate_stream **out) {
     if (sql_rel_describe(from, &producer)) return SPATE_ENOMEM;
     char err[4096];
     rc = sql_sink_add(t->env->g, r->u.sink.table, in->node, in->schema, below->updating,
-                      (below->changes & SQL_CL_DELETE) != 0, producer.data, t->p->config, 0, err,
-                      sizeof err);
+                      (below->changes & SQL_CL_DELETE) != 0, producer.data, t->p->config,
+                      updating_parallelism(t, in, below->updating), err, sizeof err);
     sp_strbuf_free(&producer);
     if (rc) return rc == SPATE_ENOMEM ? rc : fail_msg(t, err);
     *out = in;
@@ -732,7 +796,7 @@ static int translate(tr *t, const sql_rel *r, spate_stream **out) {
   case SQL_REL_WINDOW_TVF: return window_tvf(t, r, out);
   case SQL_REL_RANK:
   case SQL_REL_DEDUPLICATE: return rank(t, r, out);
-  case SQL_REL_OVER: break; /* refused by the rules */
+  case SQL_REL_OVER: return over_agg(t, r, out);
   }
   return sql_plan_fail(t->p, NULL, true, "relation %d cannot run", r->id);
 }

@@ -279,6 +279,7 @@ static int interval_literal(sqlv_ctx *c, const sql_node *n, sql_expr *e) {
                      sql_unit_name(q.start), prec);
   e->u.lit.kind = SQL_LIT_INTERVAL;
   e->u.lit.i = sign * total;
+  e->u.lit.qual = q;
   sql_type *ty = sqlv_type(c->arena, SQL_T_INTERVAL, 0, false);
   if (!ty) return SPATE_ENOMEM;
   /* Flink types interval literals as the widest of their family */

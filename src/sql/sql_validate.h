@@ -39,6 +39,7 @@ struct sql_udf;
 typedef struct sql_scope {
   const sql_scope_column *cols;
   int ncols;
+  const sql_list *windows; /* the SELECT's WINDOW clause (SQL_WINDOW_DEF), for OVER w; or NULL */
 } sql_scope;
 
 /* The built-in operators and functions a call can be. The table of their names, arities and
@@ -189,6 +190,7 @@ typedef struct sql_literal_value {
   const char *s;
   size_t len;
   const char *digits;
+  sql_interval_qual qual; /* INTERVAL: the qualifier as written (the type is the family's) */
 } sql_literal_value;
 
 typedef struct sql_expr sql_expr;
@@ -201,9 +203,10 @@ typedef struct sql_over {
   sql_expr **partition;
   int norder;
   sql_expr **order;
-  bool *desc, *nulls_first;      /* per ORDER BY key */
-  int frame;                     /* SQL_FRAME_NONE, _ROWS or _RANGE */
-  const sql_node *lower, *upper; /* the frame's bounds (SQL_FRAME_BOUND), or NULL */
+  bool *desc, *nulls_first;              /* per ORDER BY key */
+  int frame;                             /* SQL_FRAME_NONE, _ROWS or _RANGE */
+  const sql_node *lower, *upper;         /* the frame's bounds (SQL_FRAME_BOUND), or NULL */
+  sql_expr *lower_offset, *upper_offset; /* their offsets (n PRECEDING), validated, or NULL */
 } sql_over;
 
 struct sql_expr {

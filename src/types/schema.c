@@ -72,6 +72,24 @@ spate_schema *schema_select(const spate_schema *src, const int *fields, int n) {
   return s;
 }
 
+spate_schema *schema_concat(const spate_schema *a, const spate_schema *b) {
+  int n = a->nfields + b->nfields;
+  spate_schema *s = alloc_schema(n);
+  if (!s) return NULL;
+  for (int i = 0; i < n; i++) {
+    const schema_field *f = i < a->nfields ? &a->fields[i] : &b->fields[i - a->nfields];
+    s->fields[i] = *f;
+    s->fields[i].name = sp_strdup(f->name);
+    if (!s->fields[i].name) {
+      free_fields(s, i);
+      sp_free(s);
+      return NULL;
+    }
+    schema_ref(s->fields[i].sub);
+  }
+  return s;
+}
+
 spate_schema *schema_repeat(const schema_field *f, int n) {
   if (n < 0) return NULL;
   spate_schema *s = alloc_schema(n);

@@ -45,6 +45,8 @@ void schema_unref(const spate_schema *s);        /* spate_schema_free is the sam
 bool schema_equal(const spate_schema *a, const spate_schema *b); /* names, types, nullability */
 /* A schema of fields[0..n) of s, names and descriptors copied. NULL on allocation failure. */
 spate_schema *schema_select(const spate_schema *s, const int *fields, int n);
+/* A schema of a's fields, then b's (names and descriptors copied). NULL on allocation failure. */
+spate_schema *schema_concat(const spate_schema *a, const spate_schema *b);
 /* A schema of n nullable fields named "0".."n-1" of f's type (an array's elements). */
 spate_schema *schema_repeat(const schema_field *f, int n);
 /* Appends f's type as Flink writes it, composites included ("ARRAY<INT NOT NULL>",

@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     cols[i].name = columns[i][0];
     cols[i].type = t;
   }
-  sql_scope scope = {cols, NCOLS};
+  sql_scope scope = {cols, NCOLS, NULL};
   sql_ast *ast = NULL;
   if (sql_parse_expression((const char *)data, size, (sql_pos){0, 0}, &ast, err, sizeof err) == 0) {
     sql_expr *e = NULL;

@@ -1294,7 +1294,7 @@ static void sql_program_seeds(void) {
     names[i] = sc[i].name = cols[i][0];
     types[i] = sc[i].type = t;
   }
-  sql_scope scope = {sc, 8};
+  sql_scope scope = {sc, 8, NULL};
   spate_schema *in;
   char err[256];
   FUZZ_CHECK(sql_row_schema(names, types, 8, false, &in, err, sizeof err) == 0, "%s", err);

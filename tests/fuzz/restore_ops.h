@@ -34,6 +34,7 @@ enum {
   FR_SQL_WINDOW_AGG,
   FR_SQL_RANK,
   FR_SQL_DEDUPLICATE,
+  FR_SQL_OVER_AGG,
   FR_NKINDS
 };
 
@@ -43,7 +44,7 @@ static inline const char *fr_kind_name(int kind) {
       "count-windows",   "keyed-process",   "interval-join",  "sequence-source",
       "elements-source", "file-source",     "two-phase-sink", "operator-state",
       "nexmark-source",  "sql-group-agg",   "sql-window-agg", "sql-rank",
-      "sql-deduplicate"};
+      "sql-deduplicate", "sql-over-agg"};
   return kind >= 0 && kind < FR_NKINDS ? names[kind] : "?";
 }
 
@@ -310,6 +311,18 @@ static inline spate_stream *fr_build(spate_env *env, int kind) {
     const spate_schema *out =
         spate_env_schema(env, "k BIGINT NOT NULL, v BIGINT NOT NULL, `$row_kind` TINYINT NOT NULL");
     s = sql_agg_node(spate_key_by(fr_rows(env), 0), OP_SQL_DEDUPLICATE, &p, out);
+    break;
+  }
+  case FR_SQL_OVER_AGG: { /* processing time, RANGE 3 ms: rows wait for their millisecond */
+    op_sql_over_agg_params p = {.time_field = -1,
+                                .preceding = 3,
+                                .agg_kinds = SQL_LIST(SQL_AGG_SUM, SQL_AGG_MAX),
+                                .agg_args = SQL_LIST(1, 1),
+                                .agg_distinct = SQL_LIST(0, 0),
+                                .agg_filters = SQL_LIST(-1, -1)};
+    const spate_schema *out =
+        spate_env_schema(env, "k BIGINT NOT NULL, v BIGINT NOT NULL, s BIGINT, m BIGINT");
+    s = sql_agg_node(spate_key_by(fr_rows(env), 0), OP_SQL_OVER_AGG, &p, out);
     break;
   }
   default: return NULL;

@@ -59,7 +59,7 @@ static void setup(fixture *f) {
     names[i] = columns[i][0];
     types[i] = t;
   }
-  f->scope = (sql_scope){f->cols, NCOLS};
+  f->scope = (sql_scope){f->cols, NCOLS, NULL};
   assert_int_equal(sql_row_schema(names, types, NCOLS, false, &f->in, err, sizeof err), 0);
   f->rb = spate_rb_new(f->in);
   spate_rb_begin(f->rb);

@@ -716,7 +716,7 @@ static void updating(void **state) {
   sql_type t = {.kind = SQL_T_INT, .nullable = true};
   cols[0].name = "a";
   cols[0].type = &t;
-  sql_scope scope = {cols, 1};
+  sql_scope scope = {cols, 1, NULL};
   sql_ast *ast;
   char perr[256];
   assert_int_equal(sql_parse_expression("a + 1", 5, (sql_pos){0, 0}, &ast, perr, sizeof perr), 0);
@@ -1019,7 +1019,7 @@ static void calc_operator(void **state) {
   sql_type ti = {.kind = SQL_T_INT, .nullable = true};
   sql_type ts = {.kind = SQL_T_VARCHAR, .nullable = true, .length = SQL_MAX_LENGTH};
   sql_scope_column cols[2] = {{"i", &ti, NULL}, {"s", &ts, NULL}};
-  sql_scope scope = {cols, 2};
+  sql_scope scope = {cols, 2, NULL};
   const char *texts[4] = {"10 / i > 1", "UPPER(s)", "i + 1", "CURRENT_TIMESTAMP"};
   sql_ast *asts[4];
   sql_expr *es[4];

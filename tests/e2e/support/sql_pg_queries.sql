@@ -252,3 +252,13 @@ SELECT kind, pid, n FROM (SELECT kind, pid, n, ROW_NUMBER() OVER (PARTITION BY k
 SELECT id, pid, kind FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY pid ORDER BY ts DESC) AS rn FROM events) AS t WHERE rn = 1
 ## deduplication keeping the first row in event time (rows arrive out of order)
 SELECT id, pid, ts FROM (SELECT id, pid, ts, ROW_NUMBER() OVER (PARTITION BY pid ORDER BY ts) AS rn FROM events) AS t WHERE rn <= 1
+## OVER aggregation on event time, a ROWS frame of the 2 rows before
+SELECT id, pid, amount, SUM(amount) OVER (PARTITION BY pid ORDER BY ts ROWS BETWEEN 2 PRECEDING AND CURRENT ROW), COUNT(*) OVER (PARTITION BY pid ORDER BY ts ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) FROM events
+## OVER aggregation on event time, a RANGE frame of 30 seconds (MIN and MAX retract as rows leave it)
+SELECT id, kind, MAX(amount) OVER w, MIN(amount) OVER w, COUNT(amount) OVER w FROM events WINDOW w AS (PARTITION BY kind ORDER BY ts RANGE BETWEEN INTERVAL '30' SECOND PRECEDING AND CURRENT ROW)
+-- postgres
+SELECT id, kind, MAX(amount) OVER w, MIN(amount) OVER w, COUNT(amount) OVER w FROM events WINDOW w AS (PARTITION BY kind ORDER BY ts RANGE BETWEEN INTERVAL '30 seconds' PRECEDING AND CURRENT ROW)
+## OVER aggregation with the default frame (RANGE UNBOUNDED PRECEDING) and without PARTITION BY
+SELECT id, amount, SUM(amount) OVER (ORDER BY ts), COUNT(*) OVER (ORDER BY ts) FROM events WHERE amount > 300
+## OVER aggregation over all rows before, one window named in the WINDOW clause
+SELECT id, pid, MAX(amount) OVER w, SUM(amount) OVER w FROM events WINDOW w AS (PARTITION BY pid ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
