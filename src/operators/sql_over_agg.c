@@ -21,8 +21,9 @@
  * State per key: the accumulator (sql_aggregates.h, with retraction when the frame is bounded);
  * for a bounded frame, the rows in it (a list, oldest first, each with its time) and, on event
  * time, the last timestamp processed; the rows waiting (a list per timestamp, the timestamp the
- * namespace). Checkpointed per key group with the timers (keyed_snapshot.h);
- * table.exec.state.ttl applies to all of it. Output rows: the input's data fields, then one
+ * namespace). Checkpointed per key group with the timers (keyed_snapshot.h). state_ttl_ms is
+ * not applied yet: Flink clears an idle key's whole state with cleanup timers, which Spate does
+ * not have for this operator, and an entry expiring alone would change results. Output rows: the input's data fields, then one
  * field per call, insert-only, with the row's time.
  */
 #include <stdio.h>
@@ -133,10 +134,9 @@ static int oa_open(op_t *op) {
   if ((rc = ks_backend_new(op->node->max_parallelism, range, ttl_clock, op, &x->backend)) < 0 ||
       (rc = tq_new(op->node->max_parallelism, range, &x->timers)) < 0)
     return op_fail(op, rc, "cannot set up keyed state: %s", spate_strerror(rc));
-  ks_ttl_config ttl = {
-      .update = x->p.state_ttl_ms > 0 ? KS_TTL_ON_CREATE_AND_WRITE : KS_TTL_DISABLED,
-      .ttl_ms = x->p.state_ttl_ms,
-      .visibility = KS_TTL_NEVER_RETURN_EXPIRED};
+  /* Flink's over functions clear a key's state with cleanup timers, never entry by entry (an
+   * expired MIN/MAX count or waiting row would change results): Spate keeps it all for now */
+  ks_ttl_config ttl = {.update = KS_TTL_DISABLED};
   ks_descriptor pending = {
       .name = "over-pending", .kind = KS_LIST, .value_schema = x->data_schema, .ttl = ttl};
   ks_descriptor frame = {
@@ -353,7 +353,7 @@ static int late(over_agg *x, int64_t t) {
   spate_row v;
   int rc = ks_set_namespace(x->backend, NULL, 0);
   if (rc < 0 || (rc = ks_value_get(x->last, &v)) < 0) return state_failed(x, rc);
-  return rc == 1 && t <= spate_row_bigint(&v, 0);
+  return t <= (rc == 1 ? spate_row_bigint(&v, 0) : 0); /* Flink's lastTriggeringTs starts at 0 */
 }
 
 static int oa_process(op_t *op, int input, int64_t ts, const spate_row *row) {

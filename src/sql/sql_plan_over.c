@@ -168,7 +168,7 @@ int sql_plan_split_over(sql_planner *p, sql_rel *c, bool *filtered) {
   if (calls.other)
     return FAIL_AT(p, calls.other, true,
                    "Over Agg: Unsupported use of OVER windows. All aggregates must be computed on "
-                   "the same window.");
+                   "the same window. please re-check the over window statement.");
   const sql_over *w = calls.window;
   sql_rel *in = c->inputs[0];
   sql_rel *o = sql_rel_new(p, SQL_REL_OVER, in->ncols + calls.n, 1);
@@ -304,6 +304,27 @@ static int64_t bound_offset(sql_planner *p, const sql_node *b, const sql_expr *e
   return e->u.lit.i;
 }
 
+/* Whether r may delete rows (before the changelog inference sets its kinds): as
+ * sql_plan_changelog's first pass decides. */
+static bool deletes(const sql_rel *r) {
+  switch (r->kind) {
+  case SQL_REL_RANK:
+  case SQL_REL_DEDUPLICATE: return r->updating;
+  case SQL_REL_JOIN:
+    if (r->u.join.type != SQL_JOIN_INNER) return true;
+    break;
+  case SQL_REL_AGGREGATE: return r->inputs[0]->updating;
+  case SQL_REL_CALC:
+  case SQL_REL_UNION:
+  case SQL_REL_WATERMARK:
+  case SQL_REL_EXPAND: break;
+  default: return false;
+  }
+  for (int i = 0; i < r->ninputs; i++)
+    if (deletes(r->inputs[i])) return true;
+  return false;
+}
+
 int sql_plan_check_over(sql_planner *p, sql_rel *r) {
   for (int i = 0; i < r->ninputs; i++) {
     int rc = sql_plan_check_over(p, r->inputs[i]);
@@ -317,19 +338,41 @@ int sql_plan_check_over(sql_planner *p, sql_rel *r) {
     if (o->u.over.calls[i]->u.call.fn >= SQL_FN_ROW_NUMBER &&
         o->u.over.calls[i]->u.call.fn <= SQL_FN_DENSE_RANK)
       call = o->u.over.calls[i];
-  if (o->u.over.norder == 0 || in->attrs[o->u.over.order[0]] == SQL_ATTR_NONE)
+  bool rank_fn = call->u.call.fn >= SQL_FN_ROW_NUMBER && call->u.call.fn <= SQL_FN_DENSE_RANK;
+  if (rank_fn && (o->u.over.norder == 0 || in->attrs[o->u.over.order[0]] == SQL_ATTR_NONE))
     return FAIL_AT(p, call, true,
                    "OVER windows' ordering in stream mode must be defined on a time attribute.");
-  if (call->u.call.fn >= SQL_FN_ROW_NUMBER && call->u.call.fn <= SQL_FN_DENSE_RANK)
+  if (rank_fn)
     return FAIL_AT(p, call, true,
                    "%s() OVER is only supported in Spate as a Top-N or deduplication: filter the "
                    "number with <=, <, = or BETWEEN in the enclosing query",
                    sql_fn_name(call->u.call.fn));
-  if (o->u.over.norder > 1 || o->u.over.desc[0])
+  /* the changelog first, as Flink's optimizer finds it before the exec node's checks */
+  if (in->updating) {
+    sp_strbuf node = {0};
+    const sql_rel *from = in;
+    while (from->kind == SQL_REL_CALC && from->inputs[0]->updating) from = from->inputs[0];
+    if (sql_rel_describe(from, &node)) return sqlq_oom(p);
+    int rc = FAIL_AT(p, call, true,
+                     "StreamPhysicalOverAggregate doesn't support consuming %s changes which is "
+                     "produced by node %s",
+                     deletes(from) ? "update and delete" : "update", node.data ? node.data : "");
+    sp_strbuf_free(&node);
+    return rc;
+  }
+  /* StreamExecOverAggregate's checks, in its order */
+  if (o->u.over.norder != 1)
+    return FAIL_AT(p, call, true, "The window can only be ordered by a single time column.");
+  if (o->u.over.desc[0])
+    return FAIL_AT(p, call, true, "The window can only be ordered in ASCENDING mode.");
+  if (in->attrs[o->u.over.order[0]] == SQL_ATTR_NONE)
     return FAIL_AT(p, call, true,
-                   "OVER windows in stream mode must be ordered ascending on one time attribute");
+                   "OVER windows' ordering in stream mode must be defined on a time attribute.");
   for (int i = 0; i < o->u.over.ncalls; i++) {
     const sql_expr *c = o->u.over.calls[i];
+    if (!sqlq_agg_kind_of(c))
+      return FAIL_AT(p, c, true, "The aggregate function %s is not supported yet",
+                     sql_fn_name(c->u.call.fn));
     for (int a = 0; a < c->u.call.nargs; a++)
       if (column_of(c->u.call.args[a]) < 0)
         return FAIL_AT(p, c->u.call.args[a], true,
@@ -347,26 +390,23 @@ int sql_plan_check_over(sql_planner *p, sql_rel *r) {
                                        .type = c->type,
                                        .name = o->names[in->ncols + i]};
   }
-  if (in->updating)
-    return FAIL_AT(p, call, true,
-                   "StreamPhysicalOverAggregate doesn't support consuming update and delete "
-                   "changes");
-  /* the frame: none is RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW */
+  /* the frame: none is RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW; Flink runs frames
+   * from a preceding bound to the current row only */
   o->u.over.rows = o->u.over.frame == SQL_FRAME_ROWS;
   o->u.over.preceding = -1;
   const sql_node *lo = o->u.over.lower, *hi = o->u.over.upper;
   if (o->u.over.frame) {
-    const char *what = o->u.over.rows ? "ROWS" : "RANGE";
     if ((hi && hi->u.bound.kind != SQL_BOUND_CURRENT_ROW) ||
         lo->u.bound.kind == SQL_BOUND_FOLLOWING ||
         lo->u.bound.kind == SQL_BOUND_UNBOUNDED_FOLLOWING)
       return sql_plan_fail(p, hi ? hi : lo, true,
-                           "OVER %s FOLLOWING windows are not supported yet.", what);
+                           "OVER RANGE FOLLOWING windows are not supported yet.");
     if (lo->u.bound.kind == SQL_BOUND_CURRENT_ROW)
-      o->u.over.preceding = 0;
-    else if (lo->u.bound.kind == SQL_BOUND_PRECEDING &&
-             (o->u.over.preceding = bound_offset(p, lo, o->u.over.lower_offset, o->u.over.rows)) <
-                 0)
+      return sql_plan_fail(p, lo, true,
+                           "An OVER window from the current row to the current row is not "
+                           "supported: its lower bound must be PRECEDING");
+    if (lo->u.bound.kind == SQL_BOUND_PRECEDING &&
+        (o->u.over.preceding = bound_offset(p, lo, o->u.over.lower_offset, o->u.over.rows)) < 0)
       return SPATE_EINVAL;
   }
   return 0;

@@ -110,13 +110,18 @@ static bool literal_equal(const sql_literal_value *a, const sql_literal_value *b
   if ((a->s == NULL) != (b->s == NULL) || (a->s && memcmp(a->s, b->s, a->len) != 0)) return false;
   if ((a->digits == NULL) != (b->digits == NULL) || (a->digits && strcmp(a->digits, b->digits)))
     return false;
-  return true;
+  /* INTERVAL '60' SECOND and INTERVAL '1' MINUTE print apart */
+  return a->kind != SQL_LIT_INTERVAL ||
+         (a->qual.start == b->qual.start && a->qual.end == b->qual.end);
 }
+
+/* A bound's kind, NULL (no BETWEEN's upper bound) being the current row. */
+static int bound_kind(const sql_node *b) { return b ? b->u.bound.kind : SQL_BOUND_CURRENT_ROW; }
 
 /* Whether two frame bounds as written are the same (their offsets the same text). */
 static bool bound_equal(const sql_node *a, const sql_node *b) {
-  if (!a || !b) return a == b;
-  if (a->u.bound.kind != b->u.bound.kind) return false;
+  if (bound_kind(a) != bound_kind(b)) return false;
+  if (!a || !b) return true; /* both the current row */
   if (!a->u.bound.offset || !b->u.bound.offset) return a->u.bound.offset == b->u.bound.offset;
   sp_strbuf x = {0}, y = {0};
   bool same = sql_unparse(a->u.bound.offset, &x) == 0 && sql_unparse(b->u.bound.offset, &y) == 0 &&
@@ -128,8 +133,17 @@ static bool bound_equal(const sql_node *a, const sql_node *b) {
 
 static bool over_equal(const sql_over *a, const sql_over *b) {
   if (!a || !b) return a == b;
-  if (a->npartition != b->npartition || a->norder != b->norder || a->frame != b->frame ||
-      !bound_equal(a->lower, b->lower) || !bound_equal(a->upper, b->upper))
+  if (a->npartition != b->npartition || a->norder != b->norder) return false;
+  /* no frame is RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW, as Calcite makes it */
+  bool a_all = !a->frame || (a->frame == SQL_FRAME_RANGE &&
+                             bound_kind(a->lower) == SQL_BOUND_UNBOUNDED_PRECEDING &&
+                             bound_kind(a->upper) == SQL_BOUND_CURRENT_ROW);
+  bool b_all = !b->frame || (b->frame == SQL_FRAME_RANGE &&
+                             bound_kind(b->lower) == SQL_BOUND_UNBOUNDED_PRECEDING &&
+                             bound_kind(b->upper) == SQL_BOUND_CURRENT_ROW);
+  if (a_all != b_all) return false;
+  if (!a_all && (a->frame != b->frame || !bound_equal(a->lower, b->lower) ||
+                 !bound_equal(a->upper, b->upper)))
     return false;
   for (int i = 0; i < a->npartition; i++)
     if (!sql_expr_equal(a->partition[i], b->partition[i])) return false;

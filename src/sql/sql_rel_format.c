@@ -587,8 +587,6 @@ static void physical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, 
          r->u.over.rows ? "ROWS" : "RANG");
     if (r->u.over.preceding < 0)
       put(w, "UNBOUNDED PRECEDING");
-    else if (r->u.over.preceding == 0)
-      put(w, "CURRENT ROW");
     else
       putf(w, "%" PRId64 " PRECEDING", r->u.over.preceding);
     put(w, " AND CURRENT ROW], select=[");

@@ -84,15 +84,14 @@ static int compile_calc(tr *t, const spate_schema *in, bool updating, const sql_
  * a forward edge keeps them; 0 (the default) otherwise. */
 static int updating_parallelism(tr *t, const spate_stream *in, bool updating) {
   if (!updating) return 0;
-  /* a union's stream has no node of its own: the parallelism all its inputs share, if set */
-  int par = -1;
+  /* a union's stream has no node of its own: one task when any of its inputs runs on one */
+  int par = 0;
   for (int i = 0; i < (in->node >= 0 ? 1 : in->ninputs); i++) {
-    int n = in->node >= 0 ? in->node : in->inputs[i].node;
-    int p = t->env->g->nodes[n].parallelism;
-    if (par >= 0 && p != par) return 0;
-    par = p;
+    int p = t->env->g->nodes[in->node >= 0 ? in->node : in->inputs[i].node].parallelism;
+    if (p == 1) return 1;
+    if (p > 0 && par == 0) par = p;
   }
-  return par > 0 ? par : 0;
+  return par;
 }
 
 /* A calc node over in (rows of in_schema): compiled, added, named. */

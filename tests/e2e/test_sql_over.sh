@@ -9,8 +9,9 @@
 # - rows at parallelism 1 as the client shows them: event time, each row once the watermark
 #   passed it, in time order per key, with its frame's results; a named window (WINDOW w AS
 #   (...)); a RANGE frame the older rows leave;
-# - errors as Flink's: two windows in one SELECT, FOLLOWING, an ORDER BY that is not a time
-#   attribute, an updating input.
+# - errors as Flink's: two windows in one SELECT (the same frame written two ways is one),
+#   FOLLOWING, a descending or two-key ORDER BY, one that is not a time attribute, an updating
+#   input (naming the node).
 # Run by ctest from the build directory with SPATE set.
 set -euo pipefail
 export LC_ALL=C TZ=UTC
@@ -119,16 +120,32 @@ error() {
 }
 
 error two_windows "SELECT SUM(v) OVER (ORDER BY ts), COUNT(v) OVER (PARTITION BY k ORDER BY ts) FROM e;" <<'EOF'
-TableException: Over Agg: Unsupported use of OVER windows. All aggregates must be computed on the same window.
+TableException: Over Agg: Unsupported use of OVER windows. All aggregates must be computed on the same window. please re-check the over window statement.
 EOF
 error following "SELECT SUM(v) OVER (ORDER BY ts ROWS BETWEEN CURRENT ROW AND 2 FOLLOWING) FROM e;" <<'EOF'
-TableException: OVER ROWS FOLLOWING windows are not supported yet.
+TableException: OVER RANGE FOLLOWING windows are not supported yet.
+EOF
+error descending "SELECT SUM(v) OVER (ORDER BY ts DESC) FROM e;" <<'EOF'
+TableException: The window can only be ordered in ASCENDING mode.
+EOF
+error two_keys "SELECT SUM(v) OVER (ORDER BY ts, k) FROM e;" <<'EOF'
+TableException: The window can only be ordered by a single time column.
 EOF
 error not_time "SELECT SUM(v) OVER (PARTITION BY k ORDER BY v) FROM e;" <<'EOF'
 TableException: OVER windows' ordering in stream mode must be defined on a time attribute.
 EOF
 error updating "SELECT k, SUM(n) OVER (ORDER BY pt) FROM (SELECT k, COUNT(*) AS n, PROCTIME() AS pt FROM e GROUP BY k);" <<'EOF'
-TableException: StreamPhysicalOverAggregate doesn't support consuming update and delete changes
+TableException: StreamPhysicalOverAggregate doesn't support consuming update changes which is produced by node GroupAggregate(groupBy=[k], select=[k, COUNT(*) AS n])
+EOF
+
+# the same frame written two ways is one window (Calcite's RexWindow is the same)
+section same_window "Optimized Physical Plan" \
+  "SELECT SUM(v) OVER (ORDER BY ts ROWS 2 PRECEDING) AS s, COUNT(v) OVER (ORDER BY ts ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS c FROM e;" <<'EOF'
+Calc(select=[w0$o0 AS s, w0$o1 AS c])
++- OverAggregate(orderBy=[ts ASC], window=[ ROWS BETWEEN 2 PRECEDING AND CURRENT ROW], select=[v, ts, SUM(v) AS w0$o0, COUNT(v) AS w0$o1])
+   +- Exchange(distribution=[single])
+      +- WatermarkAssigner(rowtime=[ts], watermark=[-(ts, 1000:INTERVAL SECOND)])
+         +- TableSourceScan(table=[[default_catalog, default_database, e, project=[v, ts], metadata=[]]], fields=[v, ts])
 EOF
 
 echo "passed: $passed, failed: $failed"
