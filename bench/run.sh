@@ -13,7 +13,8 @@
 # submit,
 # idle RSS and recovery on a cluster of processes; nexmark-q0, nexmark-q1, ...: each Nexmark
 # query of the build at parallelism 1 and 2, "nexmark" for all of them, NEXMARK_EVENTS events
-# (default 10,000,000; bench_nexmark.sh));
+# (default 10,000,000; bench_nexmark.sh)); nexmark-sql: Nexmark's SQL queries against their
+# DataStream jobs (bench_nexmark_sql.sh);
 # without names all run. Each benchmark's full output is shown as it runs and kept in <build_dir>/bench-logs/<name>.log. Exits 1 if any
 # benchmark failed, after running the others.
 set -uo pipefail
@@ -56,6 +57,7 @@ benches=(
   "sql-window|bench_sql|"
   "sql-groupby|bench_sql|--groupby"
   "cluster|bench_cluster.sh|"
+  "nexmark-sql|bench_nexmark_sql.sh|"
 )
 # The Nexmark queries, one entry per q<N>.so of the build (bench_nexmark.sh: parallelism 1 and 2
 # each); the name "nexmark" selects them all.
