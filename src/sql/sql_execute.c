@@ -553,7 +553,8 @@ static int jobs_add(sql_jobs **jobs, spate_env *env, spate_job_client *client, c
 }
 
 int sql_execute_insert(sql_catalog *c, const sp_config *cfg, const sql_node *insert, bool dry_run,
-                       sql_jobs **jobs, sql_result *r, sql_error_kind *kind, sp_strbuf *err) {
+                       volatile sig_atomic_t *cancel, sql_jobs **jobs, sql_result *r,
+                       sql_error_kind *kind, sp_strbuf *err) {
   planned pl;
   spate_env *env = NULL;
   int rc = build_job(&pl, c, cfg, insert, NULL, &env, kind, err);
@@ -581,13 +582,20 @@ int sql_execute_insert(sql_catalog *c, const sp_config *cfg, const sql_node *ins
   char msg[512];
   const char *id = spate_job_client_id(client);
   if (sync) {
-    spate_job_result *res = spate_job_client_wait(client);
+    spate_job_result *res = NULL;
+    bool cancelled = false;
+    while (!(res = spate_job_client_wait_for(client, 100)))
+      if (cancel && *cancel && !cancelled) { /* Ctrl-C or the client's end: the job goes */
+        spate_job_client_cancel(client);
+        cancelled = true;
+      }
     bool ok = res && spate_job_result_status(res) == SPATE_JOB_FINISHED;
     if (!ok) {
       *kind = SQL_ERR_EXECUTION;
-      sp_strbuf_add(err, "The INSERT job failed: ");
-      sp_strbuf_add(err, res && spate_job_result_error(res) ? spate_job_result_error(res)
-                                                            : "unknown failure");
+      sp_strbuf_add(err, cancelled ? "The INSERT job was cancelled" : "The INSERT job failed: ");
+      if (!cancelled)
+        sp_strbuf_add(err, res && spate_job_result_error(res) ? spate_job_result_error(res)
+                                                              : "unknown failure");
     }
     spate_job_result_free(res);
     spate_env_free(env);

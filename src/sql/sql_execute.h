@@ -34,7 +34,9 @@ int sql_execute_select(sql_catalog *c, const sp_config *cfg, const sql_node *que
                        const sql_stream_listener *live, volatile sig_atomic_t *cancel,
                        sql_result *r, sql_error_kind *kind, sp_strbuf *err);
 /* INSERT INTO (plain or under EXECUTE): submitted; *jobs created on first use. dry_run as
- * above. */
+ * above. With table.dml-sync its end is awaited, and *cancel set meanwhile cancels its job
+ * (Ctrl-C, or the client's end by SIGTERM or SIGHUP). */
 int sql_execute_insert(sql_catalog *c, const sp_config *cfg, const sql_node *insert, bool dry_run,
-                       sql_jobs **jobs, sql_result *r, sql_error_kind *kind, sp_strbuf *err);
+                       volatile sig_atomic_t *cancel, sql_jobs **jobs, sql_result *r,
+                       sql_error_kind *kind, sp_strbuf *err);
 #endif

@@ -438,12 +438,13 @@ int sql_session_execute(sql_session *s, const char *text, size_t len, int line, 
   case SQL_SHOW: rc = exec_show(s, n, r, kind, err); break;
   case SQL_DESCRIBE: rc = describe(s, n, r, kind, err); break;
   case SQL_INSERT:
-    rc = sql_execute_insert(&s->catalog, s->config, n, s->dry_run, &s->jobs, r, kind, err);
+    rc = sql_execute_insert(&s->catalog, s->config, n, s->dry_run, &s->cancel, &s->jobs, r, kind,
+                            err);
     break;
   case SQL_EXECUTE:
     if (n->u.execute.stmt->kind == SQL_INSERT)
-      rc = sql_execute_insert(&s->catalog, s->config, n->u.execute.stmt, s->dry_run, &s->jobs, r,
-                              kind, err);
+      rc = sql_execute_insert(&s->catalog, s->config, n->u.execute.stmt, s->dry_run, &s->cancel,
+                              &s->jobs, r, kind, err);
     else if (n->u.execute.stmt->kind == SQL_STATEMENT_SET)
       rc = not_yet(n, "A statement set", kind, err);
     else
