@@ -20,6 +20,7 @@
 #include "support/testkit.h"
 
 #include "base/alloc.h"
+#include "base/clock.h"
 #include "cluster/messages.h"
 #include "cluster/taskmanager_info.h"
 #include "rest/rest_cluster_json.h"
@@ -140,18 +141,24 @@ static void test_thread_dump(void **state) {
   pthread_mutex_unlock(&mu);
   tm_info_reply r;
   char err[SP_ERRMSG_MAX];
-  assert_int_equal(
-      tm_info_request(rpc, "taskexecutor-0", TM_INFO_THREAD_DUMP, NULL, 60000, &r, err, sizeof err),
-      0);
-  bool found = false;
-  for (size_t i = 0; i < r.dump.n; i++)
-    if (strcmp(r.dump.threads[i].name, "Source: numbers -> Map (2/4)#0") == 0) {
-      found = true;
-      assert_non_null(strstr(r.dump.threads[i].text, "\ttask: Source: numbers -> Map (2/4)#0"));
-      assert_non_null(strstr(r.dump.threads[i].text, " WAITING"));
-    }
-  assert_true(found);
-  tm_info_reply_free(&r);
+  /* The thread has let go of the mutex, but may not sleep in its wait yet (it is RUNNABLE for
+   * that moment): dumps are taken until it shows WAITING, within the deadline. */
+  bool found = false, waiting = false;
+  int64_t deadline = sp_mono_ms() + 60000;
+  while (!waiting && sp_mono_ms() < deadline) {
+    assert_int_equal(tm_info_request(rpc, "taskexecutor-0", TM_INFO_THREAD_DUMP, NULL, 60000, &r,
+                                     err, sizeof err),
+                     0);
+    for (size_t i = 0; i < r.dump.n; i++)
+      if (strcmp(r.dump.threads[i].name, "Source: numbers -> Map (2/4)#0") == 0) {
+        found = true;
+        assert_non_null(strstr(r.dump.threads[i].text, "\ttask: Source: numbers -> Map (2/4)#0"));
+        waiting = strstr(r.dump.threads[i].text, " WAITING") != NULL;
+      }
+    tm_info_reply_free(&r);
+    assert_true(found);
+  }
+  assert_true(waiting);
   pthread_mutex_lock(&mu);
   phase = 2;
   pthread_cond_broadcast(&cond);
