@@ -100,24 +100,9 @@ static sql_expr *replace_calls(sql_planner *p, sql_expr *e, const over_calls *c,
 /* The input column e is, or -1. */
 static int column_of(const sql_expr *e) { return e->kind == SQL_E_COLUMN ? e->u.column : -1; }
 
-/* Marks the columns e reads in used (windows' keys included). */
-static void mark_used(const sql_expr *e, bool *used) {
-  if (!e || e->kind == SQL_E_LITERAL) return;
-  if (e->kind == SQL_E_COLUMN) {
-    used[e->u.column] = true;
-    return;
-  }
-  if (e->kind == SQL_E_CAST) {
-    mark_used(e->u.cast.arg, used);
-    return;
-  }
-  for (int i = 0; i < e->u.call.nargs; i++) mark_used(e->u.call.args[i], used);
-  mark_used(e->u.call.filter, used);
-  if (e->u.call.over) {
-    for (int i = 0; i < e->u.call.over->npartition; i++)
-      mark_used(e->u.call.over->partition[i], used);
-    for (int i = 0; i < e->u.call.over->norder; i++) mark_used(e->u.call.over->order[i], used);
-  }
+static bool mark_used(void *used, int col) {
+  ((bool *)used)[col] = true;
+  return false;
 }
 
 /* The calc under the window: c's condition (a WHERE filters before the window) and the input
@@ -128,7 +113,7 @@ static int below_window(sql_planner *p, sql_rel *c, bool *filtered) {
   bool *used = sql_arena_alloc(p->arena, (size_t)in->ncols + 1);
   if (!used) return sqlq_oom(p);
   memset(used, 0, (size_t)in->ncols + 1);
-  for (int i = 0; i < c->ncols; i++) mark_used(c->u.calc.projs[i], used);
+  for (int i = 0; i < c->ncols; i++) sql_expr_find_column(c->u.calc.projs[i], mark_used, used);
   int n = 0;
   for (int i = 0; i < in->ncols; i++) n += used[i];
   if (n == in->ncols && !c->u.calc.filter) return 0;
@@ -278,15 +263,9 @@ static int rank_bounds(const sql_expr *e, int rn, bound *b) {
   }
 }
 
-static bool reads(const sql_expr *e, int col) {
-  if (!e || e->kind == SQL_E_LITERAL) return false;
-  if (e->kind == SQL_E_COLUMN) return e->u.column == col;
-  if (e->kind == SQL_E_CAST) return reads(e->u.cast.arg, col);
-  if (e->u.call.filter && reads(e->u.call.filter, col)) return true;
-  for (int i = 0; i < e->u.call.nargs; i++)
-    if (reads(e->u.call.args[i], col)) return true;
-  return false;
-}
+static bool is_col(void *col, int c) { return c == *(const int *)col; }
+
+static bool reads(const sql_expr *e, int col) { return sql_expr_find_column(e, is_col, &col); }
 
 /* The offset of a frame's lower bound (validated as a literal): rows (an integer) or, for
  * RANGE, an INTERVAL of days to seconds in ms; -1 with the error set otherwise. */

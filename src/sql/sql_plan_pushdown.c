@@ -47,17 +47,12 @@ static void use_col(used *u, int c) {
   u->cols[u->n++] = c;
 }
 
-static void use(used *u, const sql_expr *e) {
-  if (!e) return;
-  if (e->kind == SQL_E_COLUMN) {
-    use_col(u, e->u.column);
-  } else if (e->kind == SQL_E_CAST) {
-    use(u, e->u.cast.arg);
-  } else if (e->kind == SQL_E_CALL) {
-    for (int i = 0; i < e->u.call.nargs; i++) use(u, e->u.call.args[i]);
-    use(u, e->u.call.filter);
-  }
+static bool use_found(void *u, int c) {
+  use_col(u, c);
+  return false;
 }
+
+static void use(used *u, const sql_expr *e) { sql_expr_find_column(e, use_found, u); }
 
 static int cmp_int(const void *a, const void *b) {
   int x = *(const int *)a, y = *(const int *)b;

@@ -66,17 +66,11 @@ void sqlq_calc_set(sql_rel *c, int i, sql_expr *e, const char *name) {
   if (e->kind == SQL_E_CALL && e->proctime) c->attrs[i] = SQL_ATTR_PROCTIME;
 }
 
+static bool at_or_above(void *from, int c) { return c >= *(const int *)from; }
+
 /* Whether e reads a column numbered from or above. */
 static bool reads_from(const sql_expr *e, int from) {
-  if (!e) return false;
-  if (e->kind == SQL_E_COLUMN) return e->u.column >= from;
-  if (e->kind == SQL_E_CAST) return reads_from(e->u.cast.arg, from);
-  if (e->kind == SQL_E_CALL) {
-    for (int i = 0; i < e->u.call.nargs; i++)
-      if (reads_from(e->u.call.args[i], from)) return true;
-    if (reads_from(e->u.call.filter, from)) return true;
-  }
-  return false;
+  return sql_expr_find_column(e, at_or_above, &from);
 }
 
 /* ---- the columns a FROM item makes visible ---------------------------------------------------- */

@@ -43,16 +43,20 @@ static bool same_names(const sql_rel *a, const sql_rel *b) {
 
 /* Whether merging would evaluate an expensive or non-deterministic inner projection more than
  * once: Flink keeps such calcs apart (FlinkCalcMergeRule's isMergeable). */
+typedef struct col_count {
+  int col, n;
+} col_count;
+
+static bool count_col(void *arg, int c) {
+  col_count *k = arg;
+  k->n += c == k->col;
+  return false;
+}
+
 static int uses(const sql_expr *e, int col) {
-  if (!e) return 0;
-  if (e->kind == SQL_E_COLUMN) return e->u.column == col;
-  if (e->kind == SQL_E_CAST) return uses(e->u.cast.arg, col);
-  int n = 0;
-  if (e->kind == SQL_E_CALL) {
-    for (int i = 0; i < e->u.call.nargs; i++) n += uses(e->u.call.args[i], col);
-    n += uses(e->u.call.filter, col);
-  }
-  return n;
+  col_count k = {col, 0};
+  sql_expr_find_column(e, count_col, &k);
+  return k.n;
 }
 
 static bool nondeterministic(const sql_expr *e) {

@@ -276,6 +276,9 @@ sql_expr *sql_expr_subst(sql_arena *a, const sql_expr *e, sql_expr *const *subst
 bool sql_type_same(const sql_type *a, const sql_type *b);
 /* Structural equality (same function, arguments, literals, columns and types). */
 bool sql_expr_equal(const sql_expr *a, const sql_expr *b);
+/* Calls fn(arg, i) for each column reference i in e (arguments, FILTER, casts and the keys of a
+ * call's window), in order, until fn returns true; returns whether one did. */
+bool sql_expr_find_column(const sql_expr *e, bool (*fn)(void *arg, int col), void *arg);
 /* A reference to column i of type t, or NULL. */
 sql_expr *sql_expr_column(sql_arena *a, int i, const sql_type *t);
 /* x AND y (x alone when y is NULL, and the reverse); NULL only when both are, or out of

@@ -23,6 +23,21 @@ sql_expr *sql_expr_column(sql_arena *a, int i, const sql_type *t) {
   return e;
 }
 
+bool sql_expr_find_column(const sql_expr *e, bool (*fn)(void *arg, int col), void *arg) {
+  if (!e || e->kind == SQL_E_LITERAL) return false;
+  if (e->kind == SQL_E_COLUMN) return fn(arg, e->u.column);
+  if (e->kind == SQL_E_CAST) return sql_expr_find_column(e->u.cast.arg, fn, arg);
+  for (int i = 0; i < e->u.call.nargs; i++)
+    if (sql_expr_find_column(e->u.call.args[i], fn, arg)) return true;
+  if (sql_expr_find_column(e->u.call.filter, fn, arg)) return true;
+  const sql_over *o = e->u.call.over;
+  for (int i = 0; o && i < o->npartition; i++)
+    if (sql_expr_find_column(o->partition[i], fn, arg)) return true;
+  for (int i = 0; o && i < o->norder; i++)
+    if (sql_expr_find_column(o->order[i], fn, arg)) return true;
+  return false;
+}
+
 sql_expr *sql_expr_and(sql_arena *a, sql_expr *x, sql_expr *y) {
   if (!x) return y;
   if (!y) return x;
