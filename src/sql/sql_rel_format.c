@@ -388,14 +388,12 @@ static void select_list(writer *w, const sql_rel *r, sql_expr_style style) {
 static void physical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, bool top,
                      sql_expr_style style, bool cl);
 
-/* The exchange under r that hashes its one input on cols (single when there are none), and the
- * input under it. */
-static void exchange_below(writer *w, const sql_rel *r, const int *cols, int n, sp_strbuf *prefix,
-                           bool last, bool top, sql_expr_style style, bool cl) {
-  const sql_rel *in = r->inputs[0];
-  size_t saved, s2;
-  push(prefix, last, top, &saved);
-  line_start(w, prefix, true, false);
+/* An exchange (a child of the line above, the last when last) that hashes in on cols (single
+ * when there are none), and in under it. */
+static void exchange(writer *w, const sql_rel *in, const int *cols, int n, sp_strbuf *prefix,
+                     bool last, sql_expr_style style, bool cl) {
+  size_t saved;
+  line_start(w, prefix, last, false);
   if (n == 0) {
     put(w, "Exchange(distribution=[single]");
   } else {
@@ -405,9 +403,17 @@ static void exchange_below(writer *w, const sql_rel *r, const int *cols, int n, 
   }
   changelog(w, in, cl);
   put(w, ")\n");
-  push(prefix, true, false, &s2);
+  push(prefix, last, false, &saved);
   physical(w, in, prefix, true, false, style, cl);
-  pop(prefix, s2);
+  pop(prefix, saved);
+}
+
+/* The exchange under r (its one input hashed on cols) and the input under it. */
+static void exchange_below(writer *w, const sql_rel *r, const int *cols, int n, sp_strbuf *prefix,
+                           bool last, bool top, sql_expr_style style, bool cl) {
+  size_t saved;
+  push(prefix, last, top, &saved);
+  exchange(w, r->inputs[0], cols, n, prefix, true, style, cl);
   pop(prefix, saved);
 }
 
@@ -516,22 +522,7 @@ static void physical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, 
     if (w->one) return;
     put(w, "\n");
     /* the exchange that brings a group's rows together */
-    push(prefix, last, top, &saved);
-    line_start(w, prefix, true, false);
-    if (ng == 0) {
-      put(w, "Exchange(distribution=[single]");
-    } else {
-      put(w, "Exchange(distribution=[hash[");
-      for (int i = 0; i < ng; i++) putf(w, "%s%s", i ? ", " : "", in->names[g[i]]);
-      put(w, "]]");
-    }
-    changelog(w, in, cl);
-    put(w, ")\n");
-    size_t s2;
-    push(prefix, true, false, &s2);
-    physical(w, in, prefix, true, false, style, cl);
-    pop(prefix, s2);
-    pop(prefix, saved);
+    exchange_below(w, r, g, ng, prefix, last, top, style, cl);
     return;
   }
   case SQL_REL_JOIN: {
@@ -554,24 +545,9 @@ static void physical(writer *w, const sql_rel *r, sp_strbuf *prefix, bool last, 
     put(w, "\n");
     /* each input hashed on its key columns (one task for a join without keys) */
     push(prefix, last, top, &saved);
-    for (int i = 0; i < 2; i++) {
-      const sql_rel *x = r->inputs[i];
-      const int *keys = i ? r->u.join.rkeys : r->u.join.lkeys;
-      line_start(w, prefix, i == 1, false);
-      if (r->u.join.nkeys == 0) {
-        put(w, "Exchange(distribution=[single]");
-      } else {
-        put(w, "Exchange(distribution=[hash[");
-        for (int k = 0; k < r->u.join.nkeys; k++) putf(w, "%s%s", k ? ", " : "", x->names[keys[k]]);
-        put(w, "]]");
-      }
-      changelog(w, x, cl);
-      put(w, ")\n");
-      size_t s2;
-      push(prefix, i == 1, false, &s2);
-      physical(w, x, prefix, true, false, style, cl);
-      pop(prefix, s2);
-    }
+    for (int i = 0; i < 2; i++)
+      exchange(w, r->inputs[i], i ? r->u.join.rkeys : r->u.join.lkeys, r->u.join.nkeys, prefix,
+               i == 1, style, cl);
     pop(prefix, saved);
     return;
   }

@@ -79,6 +79,12 @@ static int compile_calc(tr *t, const spate_schema *in, bool updating, const sql_
   return rc;
 }
 
+/* Runs node on one task (Flink's singleton distribution): parallelism and max parallelism 1. */
+static void one_task(tr *t, int node) {
+  t->env->g->nodes[node].parallelism = 1;
+  t->env->g->nodes[node].max_parallelism = 1;
+}
+
 /* The parallelism a stateless node over in keeps: in's when in updates and runs at a set
  * parallelism (a singleton's 1), so that the changes of a key stay on one channel, in order, as
  * a forward edge keeps them; 0 (the default) otherwise. */
@@ -113,10 +119,8 @@ static int add_calc(tr *t, spate_stream *in, bool updating, const sql_expr *filt
     return fail_env(t);
   }
   int par = updating_parallelism(t, in, updating);
-  if (par > 0) {
-    t->env->g->nodes[s->node].parallelism = par;
-    t->env->g->nodes[s->node].max_parallelism = par == 1 ? 1 : 0;
-  }
+  if (par > 0) t->env->g->nodes[s->node].parallelism = par;
+  if (par == 1) one_task(t, s->node);
   op_blob blob = {prog, (uint32_t)len};
   op_sql_calc_params params = {.program = {1, &blob}};
   bool ok = api_set_params(t->env, s->node, &params);
@@ -451,10 +455,7 @@ static int aggregate(tr *t, const sql_rel *r, spate_stream **out) {
       .update_before = (r->changes & SQL_CL_UPDATE_BEFORE) != 0,
   };
   if (!api_set_params(t->env, s->node, &params)) return fail_env(t);
-  if (global) {
-    t->env->g->nodes[s->node].parallelism = 1;
-    t->env->g->nodes[s->node].max_parallelism = 1;
-  }
+  if (global) one_task(t, s->node);
   *out = s;
   return name_node(t, s->node, r, "group-aggregate");
 }
@@ -512,10 +513,7 @@ static int join(tr *t, const sql_rel *r, spate_stream **out) {
   bool ok = api_set_params(t->env, s->node, &params);
   sp_free(prog);
   if (!ok) return fail_env(t);
-  if (singleton) {
-    t->env->g->nodes[s->node].parallelism = 1;
-    t->env->g->nodes[s->node].max_parallelism = 1;
-  }
+  if (singleton) one_task(t, s->node);
   *out = s;
   return name_node(t, s->node, r, "join");
 }
@@ -576,10 +574,7 @@ static int rank(tr *t, const sql_rel *r, spate_stream **out) {
     };
     if (!api_set_params(t->env, s->node, &params)) return fail_env(t);
   }
-  if (singleton) {
-    t->env->g->nodes[s->node].parallelism = 1;
-    t->env->g->nodes[s->node].max_parallelism = 1;
-  }
+  if (singleton) one_task(t, s->node);
   *out = s;
   return name_node(t, s->node, r, r->kind == SQL_REL_RANK ? "rank" : "deduplicate");
 }
@@ -618,10 +613,7 @@ static int over_agg(tr *t, const sql_rel *r, spate_stream **out) {
       .singleton = singleton,
   };
   if (!api_set_params(t->env, s->node, &params)) return fail_env(t);
-  if (singleton) {
-    t->env->g->nodes[s->node].parallelism = 1;
-    t->env->g->nodes[s->node].max_parallelism = 1;
-  }
+  if (singleton) one_task(t, s->node);
   *out = s;
   return name_node(t, s->node, r, "over-aggregate");
 }
@@ -663,10 +655,7 @@ static int window_agg(tr *t, const sql_rel *r, spate_stream **out) {
       .emit_time = true,
   };
   if (!api_set_params(t->env, s->node, &params)) return fail_env(t);
-  if (global) {
-    t->env->g->nodes[s->node].parallelism = 1;
-    t->env->g->nodes[s->node].max_parallelism = 1;
-  }
+  if (global) one_task(t, s->node);
   *out = s;
   return name_node(t, s->node, r, "window-aggregate");
 }
