@@ -10,6 +10,8 @@
  */
 #include "operators/sql_aggregates.h"
 
+#include "state/timer_queue.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -830,4 +832,45 @@ int sqlagg_key_set(sqlagg_key *k, op_t *op, ks_backend *b, const spate_row *row)
   k->key_group = kg;
   int rc = ks_set_current_key(b, k->key.data, k->key.len, kg);
   return rc < 0 ? op_fail(op, rc, "%s", ks_error(b)) : 0;
+}
+
+/* ---- restored timers ------------------------------------------------------------------------ */
+
+typedef struct timer_check {
+  op_t *op;
+  const sqlagg_key *k;
+  int kg;
+  bool (*ns_ok)(const tq_timer_view *t);
+  const char *what;
+  char why[200];
+} timer_check;
+
+static int check_timer(void *arg, const tq_timer_view *t) {
+  timer_check *c = arg;
+  char err[160];
+  if (row_validate(t->key, t->key_len, c->op->node->key.key_schema, false, err, sizeof err) < 0) {
+    snprintf(c->why, sizeof c->why, "a malformed key: %s", err);
+    return SPATE_ECORRUPT;
+  }
+  int kg = sqlagg_key_group(c->op, c->k, t->key, t->key_len);
+  if (kg != c->kg) {
+    snprintf(c->why, sizeof c->why, "a key of key group %d", kg);
+    return SPATE_ECORRUPT;
+  }
+  if (!c->ns_ok(t)) {
+    snprintf(c->why, sizeof c->why, "%s", c->what);
+    return SPATE_ECORRUPT;
+  }
+  return 0;
+}
+
+int sqlagg_check_timers(op_t *op, const sqlagg_key *k, const struct timer_queue *tq,
+                        const snap_restore *r, bool (*ns_ok)(const tq_timer_view *t),
+                        const char *what) {
+  for (int i = 0; i < r->nkg; i++) {
+    timer_check c = {.op = op, .k = k, .kg = r->kgs[i].kg, .ns_ok = ns_ok, .what = what};
+    if (tq_visit_key_group(tq, c.kg, check_timer, &c) != 0)
+      return op_fail(op, SPATE_ECORRUPT, "restore: key group %d holds %s", c.kg, c.why);
+  }
+  return 0;
 }

@@ -158,4 +158,13 @@ void sqlagg_key_free(sqlagg_key *k);
 int sqlagg_key_set(sqlagg_key *k, op_t *op, ks_backend *b, const spate_row *row);
 /* The key group of key bytes (restored timers' keys). */
 int sqlagg_key_group(const op_t *op, const sqlagg_key *k, const uint8_t *key, uint32_t len);
+/* Checks the timers just restored into tq, per key group of r: each one's key a row of the key
+ * schema in the group whose section held it, and ns_ok(t) (the namespace and time the operator
+ * gives its timers; `what` names a timer that is not). 0, or a negative code with op failed
+ * naming the group. */
+struct timer_queue;
+struct tq_timer_view;
+int sqlagg_check_timers(op_t *op, const sqlagg_key *k, const struct timer_queue *tq,
+                        const snap_restore *r, bool (*ns_ok)(const struct tq_timer_view *t),
+                        const char *what);
 #endif

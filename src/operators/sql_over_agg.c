@@ -33,6 +33,7 @@
 #include "graph/op_params.h"
 #include "operators/keyed_snapshot.h"
 #include "operators/registry.h"
+#include "operators/row_copies.h"
 #include "operators/sql_aggregates.h"
 #include "state/timer_queue.h"
 #include "types/row_kind.h"
@@ -54,11 +55,7 @@ typedef struct over_agg {
   timer_queue *timers;
   int64_t proc_scheduled;
   /* copies of the rows being processed (state views end with a write) */
-  spate_row *win;
-  size_t *offs;
-  int nwin, cap;
-  uint8_t *bytes;
-  size_t blen, bcap;
+  row_copies c;
 } over_agg;
 
 static int64_t ttl_clock(void *arg) { return op_now(arg); }
@@ -166,48 +163,19 @@ static void oa_close(op_t *op) {
   schema_unref(x->last_schema);
   op_sql_over_agg_params_free(&x->p);
   sp_free(x->identity);
-  sp_free(x->win);
-  sp_free(x->offs);
-  sp_free(x->bytes);
+  rcopies_free(&x->c);
   sp_free(x);
   op->impl = NULL;
 }
 
 /* ---- the rows being processed ---------------------------------------------------------------
- * x->win[0..nwin): copies of the key's frame (bounded frames), then of the rows being processed,
- * all as frame rows (the data fields, then $time); views set by fix_views once all are copied
- * (the bytes may move while copying). */
-
-static int reserve(over_agg *x, int n) {
-  if (n <= x->cap) return 0;
-  int cap = x->cap ? x->cap * 2 : 16;
-  while (cap < n) cap *= 2;
-  spate_row *a = sp_realloc(x->win, sizeof *a * (size_t)cap);
-  if (a) x->win = a;
-  size_t *o = a ? sp_realloc(x->offs, sizeof *o * (size_t)cap) : NULL;
-  if (!o) return op_fail(x->op, SPATE_ENOMEM, "out of memory");
-  x->offs = o;
-  x->cap = cap;
-  return 0;
-}
+ * x->c (row_copies.h): copies of the key's frame (bounded frames), then of the rows being
+ * processed, all as frame rows (the data fields, then $time); their views are set in
+ * process_batch once all are copied. */
 
 /* Appends a copy of frame row r. */
 static int keep(over_agg *x, const spate_row *r) {
-  int rc = reserve(x, x->nwin + 1);
-  if (rc < 0) return rc;
-  if (x->blen + r->len > x->bcap) {
-    size_t cap = x->bcap ? x->bcap : 4096;
-    while (cap < x->blen + r->len) cap *= 2;
-    uint8_t *b = sp_realloc(x->bytes, cap);
-    if (!b) return op_fail(x->op, SPATE_ENOMEM, "out of memory");
-    x->bytes = b;
-    x->bcap = cap;
-  }
-  memcpy(x->bytes + x->blen, r->data, r->len);
-  x->offs[x->nwin] = x->blen;
-  x->win[x->nwin++] = (spate_row){NULL, r->len, r->nfields};
-  x->blen += r->len;
-  return 0;
+  return rcopies_add(&x->c, r) ? op_fail(x->op, SPATE_ENOMEM, "out of memory") : 0;
 }
 
 /* Appends data row d at time t as a frame row. */
@@ -224,8 +192,7 @@ static int keep_data(over_agg *x, const spate_row *d, int64_t t) {
 
 /* Starts a batch: the key's frame copied first when the frame is bounded. */
 static int begin_batch(over_agg *x) {
-  x->nwin = 0;
-  x->blen = 0;
+  rcopies_clear(&x->c);
   if (!x->bounded) return 0;
   int rc = ks_set_namespace(x->backend, NULL, 0);
   if (rc < 0) return state_failed(x, rc);
@@ -248,29 +215,29 @@ static int emit(over_agg *x, int64_t ts, const spate_row *row) {
   return output_emit(&x->op->out, ts, &out);
 }
 
-/* Processes the batch (x->win[frame..nwin): the current key's rows of time t, in arrival order)
- * after the key's frame (x->win[0..frame)): each is emitted with its frame's results, and the
+/* Processes the batch (x->c.v[frame..n): the current key's rows of time t, in arrival order)
+ * after the key's frame (x->c.v[0..frame)): each is emitted with its frame's results, and the
  * accumulator and the frame are written back. */
 static int process_batch(over_agg *x, int frame, int64_t t, int64_t out_ts) {
-  for (int i = 0; i < x->nwin; i++) x->win[i].data = x->bytes + x->offs[i];
+  rcopies_views(&x->c);
   int rc = ks_set_namespace(x->backend, NULL, 0);
   if (rc < 0 || (rc = sqlagg_load(&x->agg)) < 0) return state_failed(x, rc);
   bool range = !x->p.rows;
   int64_t n = x->p.preceding;
   int first = 0;           /* the oldest row still in the frame */
   if (x->bounded && range) /* rows before t - n leave the frame */
-    for (; first < frame && spate_row_bigint(&x->win[first], x->ndata) < t - n; first++)
-      if ((rc = sqlagg_apply(&x->agg, &x->win[first], false)) < 0) return state_failed(x, rc);
-  for (int i = frame; i < x->nwin; i++) {
+    for (; first < frame && spate_row_bigint(&x->c.v[first], x->ndata) < t - n; first++)
+      if ((rc = sqlagg_apply(&x->agg, &x->c.v[first], false)) < 0) return state_failed(x, rc);
+  for (int i = frame; i < x->c.n; i++) {
     for (; x->bounded && !range && i - first > n; first++) /* n rows before the current one */
-      if ((rc = sqlagg_apply(&x->agg, &x->win[first], false)) < 0) return state_failed(x, rc);
-    if ((rc = sqlagg_apply(&x->agg, &x->win[i], true)) < 0) return state_failed(x, rc);
-    if (!range && (rc = emit(x, out_ts, &x->win[i])) < 0) return rc;
+      if ((rc = sqlagg_apply(&x->agg, &x->c.v[first], false)) < 0) return state_failed(x, rc);
+    if ((rc = sqlagg_apply(&x->agg, &x->c.v[i], true)) < 0) return state_failed(x, rc);
+    if (!range && (rc = emit(x, out_ts, &x->c.v[i])) < 0) return rc;
   }
-  for (int i = frame; range && i < x->nwin; i++) /* the rows of one time share the result */
-    if ((rc = emit(x, out_ts, &x->win[i])) < 0) return rc;
+  for (int i = frame; range && i < x->c.n; i++) /* the rows of one time share the result */
+    if ((rc = emit(x, out_ts, &x->c.v[i])) < 0) return rc;
   if ((rc = sqlagg_store(&x->agg)) < 0) return state_failed(x, rc);
-  if (x->bounded && (rc = ks_list_update(x->frame, x->win + first, (size_t)(x->nwin - first))) < 0)
+  if (x->bounded && (rc = ks_list_update(x->frame, x->c.v + first, (size_t)(x->c.n - first))) < 0)
     return state_failed(x, rc);
   return 0;
 }
@@ -306,7 +273,7 @@ static int on_timer(void *arg, const tq_timer_view *tv) {
   int rc = ks_set_current_key(x->backend, tv->key, tv->key_len, tv->key_group);
   if (rc < 0) return state_failed(x, rc);
   if ((rc = begin_batch(x)) < 0) return rc;
-  int frame = x->nwin;
+  int frame = x->c.n;
   if ((rc = ks_set_namespace(x->backend, tv->ns, 8)) < 0) return state_failed(x, rc);
   ks_list_iter it;
   if ((rc = ks_list_get(x->pending, &it)) < 0) return state_failed(x, rc);
@@ -314,7 +281,7 @@ static int on_timer(void *arg, const tq_timer_view *tv) {
   while (ks_list_next(&it, &r))
     if ((rc = keep_data(x, &r, t)) < 0) return rc;
   if ((rc = ks_clear(x->pending)) < 0) return state_failed(x, rc);
-  if (x->nwin == frame) return 0; /* expired (state TTL) */
+  if (x->c.n == frame) return 0; /* expired (state TTL) */
   if ((rc = process_batch(x, frame, t, x->event_time ? t : tv->timestamp)) < 0) return rc;
   if (x->event_time && x->bounded) { /* the last time processed: later rows before it are late */
     spate_rb_begin(&x->last_rb);
@@ -392,7 +359,7 @@ static int oa_process(op_t *op, int input, int64_t ts, const spate_row *row) {
     return first ? register_timer(x, t) : 0;
   }
   if ((rc = begin_batch(x)) < 0) return rc;
-  int frame = x->nwin;
+  int frame = x->c.n;
   if ((rc = keep_data(x, &d, t)) < 0) return rc;
   return process_batch(x, frame, t, ts);
 }
@@ -402,42 +369,14 @@ static int oa_snapshot(op_t *op, int64_t id, snap_writer *sw) {
   return keyed_snapshot_take(op, id, x->backend, &x->timers, 1, sw);
 }
 
-/* A restored timer's check: its key a row of the key schema in the group whose section held
- * it, its namespace a time. */
-typedef struct timer_check {
-  const op_t *op;
-  const over_agg *x;
-  int kg;
-  char why[200];
-} timer_check;
-
-static int check_timer(void *arg, const tq_timer_view *t) {
-  timer_check *c = arg;
-  char err[160];
-  if (row_validate(t->key, t->key_len, c->op->node->key.key_schema, false, err, sizeof err) < 0) {
-    snprintf(c->why, sizeof c->why, "a malformed key: %s", err);
-    return SPATE_ECORRUPT;
-  }
-  int kg = sqlagg_key_group(c->op, &c->x->key, t->key, t->key_len);
-  if (kg != c->kg) {
-    snprintf(c->why, sizeof c->why, "a key of key group %d", kg);
-    return SPATE_ECORRUPT;
-  }
-  if (t->ns_len != 8) {
-    snprintf(c->why, sizeof c->why, "a timer without its time");
-    return SPATE_ECORRUPT;
-  }
-  return 0;
-}
+/* A restored timer's namespace: the time of the rows it fires. */
+static bool time_timer(const tq_timer_view *t) { return t->ns_len == 8; }
 
 static int oa_restore(op_t *op, const snap_restore *r) {
   over_agg *x = op->impl;
   int rc = keyed_snapshot_restore(op, x->backend, &x->timers, 1, r);
-  for (int i = 0; rc == 0 && i < r->nkg; i++) {
-    timer_check c = {.op = op, .x = x, .kg = r->kgs[i].kg};
-    if (tq_visit_key_group(x->timers, c.kg, check_timer, &c) != 0)
-      return op_fail(op, SPATE_ECORRUPT, "restore: key group %d holds %s", c.kg, c.why);
-  }
+  if (rc == 0)
+    rc = sqlagg_check_timers(op, &x->key, x->timers, r, time_timer, "a timer without its time");
   return rc < 0 ? rc : schedule_proc(x);
 }
 

@@ -38,6 +38,7 @@
 #include "graph/op_params.h"
 #include "operators/keyed_snapshot.h"
 #include "operators/registry.h"
+#include "operators/row_copies.h"
 #include "operators/sql_aggregates.h"
 #include "types/row_kind.h"
 
@@ -51,12 +52,7 @@ typedef struct sql_rank {
   int *identity;
   int ndata, kind_in, kind_out;
   bool numbered;
-  /* the partition's rows: views into bytes (copies: the state's views end with a write) */
-  spate_row *a;
-  size_t *offs; /* while loading: where each row's bytes are */
-  int n, cap;
-  uint8_t *bytes;
-  size_t blen, bcap;
+  row_copies c; /* the partition's rows, in order (copies: the state's views end with a write) */
 } sql_rank;
 
 static int64_t ttl_clock(void *arg) { return op_now(arg); }
@@ -148,66 +144,31 @@ static void rk_close(op_t *op) {
   schema_unref(k->data_schema);
   op_sql_rank_params_free(&k->p);
   sp_free(k->identity);
-  sp_free(k->a);
-  sp_free(k->offs);
-  sp_free(k->bytes);
+  rcopies_free(&k->c);
   sp_free(k);
   op->impl = NULL;
 }
 
 /* ---- the partition's rows ------------------------------------------------------------------- */
 
-/* Copies row into the scratch bytes; *off is where. */
-static int keep_bytes(op_t *op, sql_rank *k, const spate_row *row, size_t *off) {
-  if (k->blen + row->len > k->bcap) {
-    size_t cap = k->bcap ? k->bcap : 4096;
-    while (cap < k->blen + row->len) cap *= 2;
-    uint8_t *b = sp_realloc(k->bytes, cap);
-    if (!b) return op_fail(op, SPATE_ENOMEM, "out of memory");
-    k->bytes = b;
-    k->bcap = cap;
-  }
-  memcpy(k->bytes + k->blen, row->data, row->len);
-  *off = k->blen;
-  k->blen += row->len;
-  return 0;
-}
-
-static int reserve(op_t *op, sql_rank *k, int n) {
-  if (n <= k->cap) return 0;
-  int cap = k->cap ? k->cap * 2 : 16;
-  while (cap < n) cap *= 2;
-  spate_row *a = sp_realloc(k->a, sizeof *a * (size_t)cap);
-  if (a) k->a = a;
-  size_t *offs = a ? sp_realloc(k->offs, sizeof *offs * (size_t)cap) : NULL;
-  if (!offs) return op_fail(op, SPATE_ENOMEM, "out of memory");
-  k->offs = offs;
-  k->cap = cap;
-  return 0;
-}
-
-/* Loads the current key's rows, then copies d (the record's data row) after them; the views are
- * set once every byte is in place (the buffer may move while copying). *d_off: d's bytes. */
-static int load(op_t *op, sql_rank *k, const spate_row *d, size_t *d_off) {
-  k->n = 0;
-  k->blen = 0;
+/* Loads the current key's rows, then a copy of *d (the record's data row), which *d then
+ * views. */
+static int load(op_t *op, sql_rank *k, spate_row *d) {
+  rcopies_clear(&k->c);
   ks_list_iter it;
   int rc = ks_list_get(k->rows, &it);
   if (rc < 0) return state_failed(op, k, rc);
-  if ((rc = reserve(op, k, rc + 2)) < 0) return rc;
   spate_row r;
-  while (ks_list_next(&it, &r)) {
-    if ((rc = keep_bytes(op, k, &r, &k->offs[k->n])) < 0) return rc;
-    k->a[k->n++].len = r.len;
-  }
-  if ((rc = keep_bytes(op, k, d, d_off)) < 0) return rc;
-  for (int i = 0; i < k->n; i++)
-    k->a[i] = (spate_row){k->bytes + k->offs[i], k->a[i].len, (uint32_t)k->ndata};
+  while (ks_list_next(&it, &r))
+    if (rcopies_add(&k->c, &r)) return op_fail(op, SPATE_ENOMEM, "out of memory");
+  if (rcopies_add(&k->c, d)) return op_fail(op, SPATE_ENOMEM, "out of memory");
+  rcopies_views(&k->c);
+  *d = k->c.v[--k->c.n];
   return 0;
 }
 
 static int store(op_t *op, sql_rank *k) {
-  int rc = ks_list_update(k->rows, k->a, (size_t)k->n);
+  int rc = ks_list_update(k->rows, k->c.v, (size_t)k->c.n);
   return rc < 0 ? state_failed(op, k, rc) : 0;
 }
 
@@ -234,10 +195,10 @@ static bool same_row(const spate_row *a, const spate_row *b) {
 
 /* The index a row sorting as d goes to: after its ties. */
 static int insert_at(const sql_rank *k, const spate_row *d) {
-  int lo = 0, hi = k->n;
+  int lo = 0, hi = k->c.n;
   while (lo < hi) {
     int mid = (lo + hi) / 2;
-    if (order(k, d, &k->a[mid]) < 0)
+    if (order(k, d, &k->c.v[mid]) < 0)
       hi = mid;
     else
       lo = mid + 1;
@@ -246,17 +207,7 @@ static int insert_at(const sql_rank *k, const spate_row *d) {
 }
 
 static int insert(op_t *op, sql_rank *k, int at, spate_row row) {
-  int rc = reserve(op, k, k->n + 1);
-  if (rc < 0) return rc;
-  memmove(&k->a[at + 1], &k->a[at], sizeof *k->a * (size_t)(k->n - at));
-  k->a[at] = row;
-  k->n++;
-  return 0;
-}
-
-static void remove_at(sql_rank *k, int at) {
-  memmove(&k->a[at], &k->a[at + 1], sizeof *k->a * (size_t)(k->n - at - 1));
-  k->n--;
+  return rcopies_insert(&k->c, at, row) ? op_fail(op, SPATE_ENOMEM, "out of memory") : 0;
 }
 
 /* ---- output --------------------------------------------------------------------------------- */
@@ -280,16 +231,17 @@ static int emit(op_t *op, sql_rank *k, int64_t ts, const spate_row *row, int64_t
 
 /* The numbered walk after a row entered at index at: each row after it moves down one rank
  * (-U of it, +U of the row above it); the last row is +I at its rank when the top was not full.
- * Returns the index of the first row the walk did not reach (k->n: all), or a negative code. */
+ * Returns the index of the first row the walk did not reach (k->c.n: all), or a negative code. */
 static int shift_down(op_t *op, sql_rank *k, int64_t ts, int at) {
   int64_t r = at + 1;
   int i = at + 1, rc;
-  for (; r <= k->p.rank_end && i < k->n; r++, i++) {
-    if ((rc = emit(op, k, ts, &k->a[i], r, ROW_KIND_UPDATE_BEFORE)) < 0 ||
-        (rc = emit(op, k, ts, &k->a[i - 1], r, ROW_KIND_UPDATE_AFTER)) < 0)
+  for (; r <= k->p.rank_end && i < k->c.n; r++, i++) {
+    if ((rc = emit(op, k, ts, &k->c.v[i], r, ROW_KIND_UPDATE_BEFORE)) < 0 ||
+        (rc = emit(op, k, ts, &k->c.v[i - 1], r, ROW_KIND_UPDATE_AFTER)) < 0)
       return rc;
   }
-  if (r <= k->p.rank_end && (rc = emit(op, k, ts, &k->a[i - 1], r, ROW_KIND_INSERT)) < 0) return rc;
+  if (r <= k->p.rank_end && (rc = emit(op, k, ts, &k->c.v[i - 1], r, ROW_KIND_INSERT)) < 0)
+    return rc;
   return i;
 }
 
@@ -297,24 +249,24 @@ static int shift_down(op_t *op, sql_rank *k, int64_t ts, int at) {
 
 static int append_top1(op_t *op, sql_rank *k, int64_t ts, spate_row d) {
   int rc;
-  if (k->n > 0 && order(k, &d, &k->a[0]) >= 0) return 0;
-  if (k->n > 0) {
-    spate_row old = k->a[0];
+  if (k->c.n > 0 && order(k, &d, &k->c.v[0]) >= 0) return 0;
+  if (k->c.n > 0) {
+    spate_row old = k->c.v[0];
     if ((rc = emit(op, k, ts, &old, 1, ROW_KIND_UPDATE_BEFORE)) < 0 ||
         (rc = emit(op, k, ts, &d, 1, ROW_KIND_UPDATE_AFTER)) < 0)
       return rc;
   } else if ((rc = emit(op, k, ts, &d, 1, ROW_KIND_INSERT)) < 0) {
     return rc;
   }
-  k->a[0] = d;
-  k->n = 1;
+  k->c.v[0] = d;
+  k->c.n = 1;
   return store(op, k);
 }
 
 static int append(op_t *op, sql_rank *k, int64_t ts, spate_row d) {
   int64_t end = k->p.rank_end;
   if (k->p.rank_start == 1 && end == 1) return append_top1(op, k, ts, d);
-  if (k->n >= end && order(k, &d, &k->a[k->n - 1]) >= 0) return 0; /* not in the top */
+  if (k->c.n >= end && order(k, &d, &k->c.v[k->c.n - 1]) >= 0) return 0; /* not in the top */
   int at = insert_at(k, &d), rc;
   if ((rc = insert(op, k, at, d)) < 0) return rc;
   if (k->numbered) {
@@ -322,15 +274,15 @@ static int append(op_t *op, sql_rank *k, int64_t ts, spate_row d) {
     if (reached < 0) return reached;
     /* the sort keys past the walk leave the state: the last one reached stays whole */
     int keep = reached;
-    while (keep < k->n && keep > 0 && order(k, &k->a[keep], &k->a[keep - 1]) == 0) keep++;
-    k->n = keep;
+    while (keep < k->c.n && keep > 0 && order(k, &k->c.v[keep], &k->c.v[keep - 1]) == 0) keep++;
+    k->c.n = keep;
     return store(op, k);
   }
-  if (k->n > end) {
-    spate_row last = k->a[k->n - 1];
-    k->n--;
+  if (k->c.n > end) {
+    spate_row last = k->c.v[k->c.n - 1];
+    k->c.n--;
     if ((rc = store(op, k)) < 0) return rc;
-    if (at == k->n) return 0; /* the row itself fell out */
+    if (at == k->c.n) return 0; /* the row itself fell out */
     if ((rc = emit(op, k, ts, &last, 0, ROW_KIND_DELETE)) < 0) return rc;
     return emit(op, k, ts, &d, 0, ROW_KIND_INSERT);
   }
@@ -345,7 +297,7 @@ static int retract_accumulate(op_t *op, sql_rank *k, int64_t ts, spate_row d) {
   if (k->numbered) {
     if ((rc = shift_down(op, k, ts, at)) < 0) return rc;
   } else if (at + 1 <= end) {
-    if (k->n > end && (rc = emit(op, k, ts, &k->a[end], 0, ROW_KIND_DELETE)) < 0) return rc;
+    if (k->c.n > end && (rc = emit(op, k, ts, &k->c.v[end], 0, ROW_KIND_DELETE)) < 0) return rc;
     if ((rc = emit(op, k, ts, &d, 0, ROW_KIND_INSERT)) < 0) return rc;
   }
   return store(op, k);
@@ -353,27 +305,28 @@ static int retract_accumulate(op_t *op, sql_rank *k, int64_t ts, spate_row d) {
 
 static int retract(op_t *op, sql_rank *k, int64_t ts, spate_row d) {
   int at = insert_at(k, &d) - 1; /* the last of d's ties; the first equal one is retracted */
-  while (at >= 0 && order(k, &k->a[at], &d) == 0) at--;
+  while (at >= 0 && order(k, &k->c.v[at], &d) == 0) at--;
   int found = -1;
-  for (int i = at + 1; i < k->n && found < 0 && order(k, &k->a[i], &d) == 0; i++)
-    if (same_row(&k->a[i], &d)) found = i;
+  for (int i = at + 1; i < k->c.n && found < 0 && order(k, &k->c.v[i], &d) == 0; i++)
+    if (same_row(&k->c.v[i], &d)) found = i;
   if (found < 0) return 0; /* not in the state (expired, or never there) */
-  spate_row gone = k->a[found];
-  remove_at(k, found);
+  spate_row gone = k->c.v[found];
+  rcopies_remove(&k->c, found);
   int64_t end = k->p.rank_end, r = found + 1;
   int rc;
   if (k->numbered) {
     spate_row prev = gone;
-    for (int i = found; r <= end && i < k->n; r++, i++) {
+    for (int i = found; r <= end && i < k->c.n; r++, i++) {
       if ((rc = emit(op, k, ts, &prev, r, ROW_KIND_UPDATE_BEFORE)) < 0 ||
-          (rc = emit(op, k, ts, &k->a[i], r, ROW_KIND_UPDATE_AFTER)) < 0)
+          (rc = emit(op, k, ts, &k->c.v[i], r, ROW_KIND_UPDATE_AFTER)) < 0)
         return rc;
-      prev = k->a[i];
+      prev = k->c.v[i];
     }
     if (r <= end && (rc = emit(op, k, ts, &prev, r, ROW_KIND_DELETE)) < 0) return rc;
   } else if (r <= end) {
     if ((rc = emit(op, k, ts, &gone, 0, ROW_KIND_DELETE)) < 0) return rc;
-    if (k->n >= end && (rc = emit(op, k, ts, &k->a[end - 1], 0, ROW_KIND_INSERT)) < 0) return rc;
+    if (k->c.n >= end && (rc = emit(op, k, ts, &k->c.v[end - 1], 0, ROW_KIND_INSERT)) < 0)
+      return rc;
   }
   return store(op, k);
 }
@@ -396,9 +349,7 @@ static int rk_process(op_t *op, int input, int64_t ts, const spate_row *row) {
     if (spate_rb_finish(&k->data_rb, &d) < 0)
       return op_fail(op, SPATE_EINVAL, "SQL rank: %s", spate_rb_error(&k->data_rb));
   }
-  size_t off;
-  if ((rc = load(op, k, &d, &off)) < 0) return rc;
-  d = (spate_row){k->bytes + off, d.len, d.nfields};
+  if ((rc = load(op, k, &d)) < 0) return rc;
   if (k->p.strategy == OP_SQL_RANK_APPEND) return append(op, k, ts, d);
   return row_kind_is_accumulate(kind) ? retract_accumulate(op, k, ts, d) : retract(op, k, ts, d);
 }

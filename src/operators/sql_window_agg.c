@@ -408,44 +408,19 @@ static int wa_snapshot(op_t *op, int64_t id, snap_writer *sw) {
   return keyed_snapshot_take(op, id, w->backend, &w->timers, 1, sw);
 }
 
-/* A restored timer's check: its key (which a fired window's output copies) a row of the key
- * schema in the group whose section held it, its namespace a window. */
-typedef struct timer_check {
-  const op_t *op;
-  const window_agg *w;
-  int kg;
-  char why[200];
-} timer_check;
-
-static int check_timer(void *arg, const tq_timer_view *t) {
-  timer_check *c = arg;
-  char err[160];
-  if (row_validate(t->key, t->key_len, c->op->node->key.key_schema, false, err, sizeof err) < 0) {
-    snprintf(c->why, sizeof c->why, "a malformed key: %s", err);
-    return SPATE_ECORRUPT;
-  }
-  int kg = sqlagg_key_group(c->op, &c->w->key, t->key, t->key_len);
-  if (kg != c->kg) {
-    snprintf(c->why, sizeof c->why, "a key of key group %d", kg);
-    return SPATE_ECORRUPT;
-  }
+/* A restored timer's namespace: a window, the timer at its end - 1. */
+static bool window_timer(const tq_timer_view *t) {
   spate_time_window x = t->ns_len == 16 ? win_of_namespace(t->ns) : (spate_time_window){0, 0};
-  if (t->ns_len != 16 || x.start >= x.end || t->timestamp != x.end - 1) {
-    snprintf(c->why, sizeof c->why, "a timer that is not at the end of a window");
-    return SPATE_ECORRUPT;
-  }
-  return 0;
+  return t->ns_len == 16 && x.start < x.end && t->timestamp == x.end - 1;
 }
 
 /* The restored timers of processing time due while the job was down fire at the first tick. */
 static int wa_restore(op_t *op, const snap_restore *r) {
   window_agg *w = op->impl;
   int rc = keyed_snapshot_restore(op, w->backend, &w->timers, 1, r);
-  for (int i = 0; rc == 0 && i < r->nkg; i++) {
-    timer_check c = {.op = op, .w = w, .kg = r->kgs[i].kg};
-    if (tq_visit_key_group(w->timers, c.kg, check_timer, &c) != 0)
-      return op_fail(op, SPATE_ECORRUPT, "restore: key group %d holds %s", c.kg, c.why);
-  }
+  if (rc == 0)
+    rc = sqlagg_check_timers(op, &w->key, w->timers, r, window_timer,
+                             "a timer that is not at the end of a window");
   return rc < 0 ? rc : schedule_proc(w);
 }
 
