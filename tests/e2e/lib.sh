@@ -126,6 +126,30 @@ kill_pid_files() {
   done
 }
 
+# section NAME SECTION STATEMENT: the section ("Abstract Syntax Tree", "Optimized Physical Plan",
+# "Optimized Execution Plan") of EXPLAIN STATEMENT's output, after the script $tmp/tables.sql,
+# compared with the text on stdin.
+section() {
+  local name=$1 sec=$2 stmt=$3
+  cat >"$tmp/$name.expected"
+  { cat "$tmp/tables.sql"; echo "EXPLAIN $stmt"; } >"$tmp/$name.sql"
+  run "$name" sql -f "$tmp/$name.sql"
+  awk -v s="== $sec ==" '$0 == s { on = 1; next } /^== / { on = 0 } on && NF' \
+    "$tmp/$name.out" >"$tmp/$name.plan"
+  expect_run "$name" 0 "$tmp/$name.plan"
+}
+
+# sql_error NAME STATEMENT: STATEMENT after the script $tmp/tables.sql fails (exit 1) with the
+# ValidationException or TableException line on stdin.
+sql_error() {
+  local name=$1
+  cat >"$tmp/$name.expected"
+  { cat "$tmp/tables.sql"; echo "$2"; } >"$tmp/$name.sql"
+  run "$name" sql -f "$tmp/$name.sql"
+  grep -E '^(ValidationException|TableException)' "$tmp/$name.out" >"$tmp/$name.msg" || true
+  expect_run "$name" 1 "$tmp/$name.msg"
+}
+
 # sql_query NAME: the SQL statements on stdin, kept as $tmp/NAME.sql for sql_check.
 sql_query() { cat >"$tmp/$1.sql"; }
 

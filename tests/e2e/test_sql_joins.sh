@@ -43,17 +43,6 @@ CREATE TABLE out_nokey (a INT, y STRING)
 WITH ('connector' = 'filesystem', 'path' = '$tmp/out_nokey', 'format' = 'csv');
 EOF
 
-# section NAME SECTION STATEMENT: the section of EXPLAIN [CHANGELOG_MODE] STATEMENT's output
-# ("Abstract Syntax Tree", "Optimized Physical Plan") compared with the text on stdin.
-section() {
-  local name=$1 sec=$2 stmt=$3
-  cat >"$tmp/$name.expected"
-  { cat "$tmp/tables.sql"; echo "EXPLAIN $stmt"; } >"$tmp/$name.sql"
-  run "$name" sql -f "$tmp/$name.sql"
-  awk -v s="== $sec ==" '$0 == s { on = 1; next } /^== / { on = 0 } on && NF' \
-    "$tmp/$name.out" >"$tmp/$name.plan"
-  expect_run "$name" 0 "$tmp/$name.plan"
-}
 
 section join_ast "Abstract Syntax Tree" "SELECT b, y FROM t LEFT OUTER JOIN s ON a = z AND b < x;" <<'EOF'
 LogicalProject(b=[$1], y=[$4])

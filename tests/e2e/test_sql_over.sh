@@ -36,15 +36,6 @@ CREATE TABLE e (k INT, v INT, ts TIMESTAMP(3), pt AS PROCTIME(),
 WITH ('connector' = 'filesystem', 'path' = '$tmp/e.csv', 'format' = 'csv');
 EOF
 
-section() {
-  local name=$1 sec=$2 stmt=$3
-  cat >"$tmp/$name.expected"
-  { cat "$tmp/tables.sql"; echo "EXPLAIN $stmt"; } >"$tmp/$name.sql"
-  run "$name" sql -f "$tmp/$name.sql"
-  awk -v s="== $sec ==" '$0 == s { on = 1; next } /^== / { on = 0 } on && NF' \
-    "$tmp/$name.out" >"$tmp/$name.plan"
-  expect_run "$name" 0 "$tmp/$name.plan"
-}
 
 rows2="SELECT k, v, SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS s FROM e;"
 section rows_ast "Abstract Syntax Tree" "$rows2" <<'EOF'
@@ -110,31 +101,23 @@ rows range2 "SELECT k, v, MIN(v) OVER (PARTITION BY k ORDER BY ts RANGE BETWEEN 
 +I,2,6,6
 EOF
 
-error() {
-  local name=$1
-  cat >"$tmp/$name.expected"
-  { cat "$tmp/tables.sql"; echo "$2"; } >"$tmp/$name.sql"
-  run "$name" sql -f "$tmp/$name.sql"
-  grep -E '^(ValidationException|TableException)' "$tmp/$name.out" >"$tmp/$name.msg" || true
-  expect_run "$name" 1 "$tmp/$name.msg"
-}
 
-error two_windows "SELECT SUM(v) OVER (ORDER BY ts), COUNT(v) OVER (PARTITION BY k ORDER BY ts) FROM e;" <<'EOF'
+sql_error two_windows "SELECT SUM(v) OVER (ORDER BY ts), COUNT(v) OVER (PARTITION BY k ORDER BY ts) FROM e;" <<'EOF'
 TableException: Over Agg: Unsupported use of OVER windows. All aggregates must be computed on the same window. please re-check the over window statement.
 EOF
-error following "SELECT SUM(v) OVER (ORDER BY ts ROWS BETWEEN CURRENT ROW AND 2 FOLLOWING) FROM e;" <<'EOF'
+sql_error following "SELECT SUM(v) OVER (ORDER BY ts ROWS BETWEEN CURRENT ROW AND 2 FOLLOWING) FROM e;" <<'EOF'
 TableException: OVER RANGE FOLLOWING windows are not supported yet.
 EOF
-error descending "SELECT SUM(v) OVER (ORDER BY ts DESC) FROM e;" <<'EOF'
+sql_error descending "SELECT SUM(v) OVER (ORDER BY ts DESC) FROM e;" <<'EOF'
 TableException: The window can only be ordered in ASCENDING mode.
 EOF
-error two_keys "SELECT SUM(v) OVER (ORDER BY ts, k) FROM e;" <<'EOF'
+sql_error two_keys "SELECT SUM(v) OVER (ORDER BY ts, k) FROM e;" <<'EOF'
 TableException: The window can only be ordered by a single time column.
 EOF
-error not_time "SELECT SUM(v) OVER (PARTITION BY k ORDER BY v) FROM e;" <<'EOF'
+sql_error not_time "SELECT SUM(v) OVER (PARTITION BY k ORDER BY v) FROM e;" <<'EOF'
 TableException: OVER windows' ordering in stream mode must be defined on a time attribute.
 EOF
-error updating "SELECT k, SUM(n) OVER (ORDER BY pt) FROM (SELECT k, COUNT(*) AS n, PROCTIME() AS pt FROM e GROUP BY k);" <<'EOF'
+sql_error updating "SELECT k, SUM(n) OVER (ORDER BY pt) FROM (SELECT k, COUNT(*) AS n, PROCTIME() AS pt FROM e GROUP BY k);" <<'EOF'
 TableException: StreamPhysicalOverAggregate doesn't support consuming update changes which is produced by node GroupAggregate(groupBy=[k], select=[k, COUNT(*) AS n])
 EOF
 

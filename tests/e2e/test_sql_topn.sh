@@ -40,16 +40,6 @@ WITH ('connector' = 'filesystem', 'path' = '$tmp/e.csv', 'format' = 'csv');
 CREATE TABLE bh (a INT, b INT, c STRING) WITH ('connector' = 'blackhole');
 EOF
 
-# section NAME SECTION STATEMENT: the section of EXPLAIN STATEMENT's output compared with stdin.
-section() {
-  local name=$1 sec=$2 stmt=$3
-  cat >"$tmp/$name.expected"
-  { cat "$tmp/tables.sql"; echo "EXPLAIN $stmt"; } >"$tmp/$name.sql"
-  run "$name" sql -f "$tmp/$name.sql"
-  awk -v s="== $sec ==" '$0 == s { on = 1; next } /^== / { on = 0 } on && NF' \
-    "$tmp/$name.out" >"$tmp/$name.plan"
-  expect_run "$name" 0 "$tmp/$name.plan"
-}
 
 top10="SELECT a, b, c, row_num FROM (SELECT a, b, c, ROW_NUMBER() OVER (PARTITION BY a ORDER BY b DESC) AS row_num FROM t) WHERE row_num <= 10;"
 section topn_ast "Abstract Syntax Tree" "$top10" <<'EOF'
@@ -177,31 +167,23 @@ EOF
 
 # ---- errors -------------------------------------------------------------------------------------
 
-error() {
-  local name=$1
-  cat >"$tmp/$name.expected"
-  { cat "$tmp/tables.sql"; echo "$2"; } >"$tmp/$name.sql"
-  run "$name" sql -f "$tmp/$name.sql"
-  grep -E '^(ValidationException|TableException)' "$tmp/$name.out" >"$tmp/$name.msg" || true
-  expect_run "$name" 1 "$tmp/$name.msg"
-}
 
-error rank_fn "SELECT * FROM (SELECT a, RANK() OVER (PARTITION BY a ORDER BY b) AS r FROM t) WHERE r <= 2;" <<'EOF'
+sql_error rank_fn "SELECT * FROM (SELECT a, RANK() OVER (PARTITION BY a ORDER BY b) AS r FROM t) WHERE r <= 2;" <<'EOF'
 TableException: RANK() on streaming table is not supported currently
 EOF
-error no_end "SELECT * FROM (SELECT a, ROW_NUMBER() OVER (PARTITION BY a ORDER BY b) AS r FROM t) WHERE r > 2;" <<'EOF'
+sql_error no_end "SELECT * FROM (SELECT a, ROW_NUMBER() OVER (PARTITION BY a ORDER BY b) AS r FROM t) WHERE r > 2;" <<'EOF'
 TableException: Rank end is not specified. Currently rank only support TopN, which means the rank end must be specified.
 EOF
-error no_filter "SELECT a, ROW_NUMBER() OVER (PARTITION BY a ORDER BY b) AS r FROM t;" <<'EOF'
+sql_error no_filter "SELECT a, ROW_NUMBER() OVER (PARTITION BY a ORDER BY b) AS r FROM t;" <<'EOF'
 TableException: OVER windows' ordering in stream mode must be defined on a time attribute.
 EOF
-error in_where "SELECT a FROM t WHERE ROW_NUMBER() OVER (ORDER BY b) < 3;" <<'EOF'
+sql_error in_where "SELECT a FROM t WHERE ROW_NUMBER() OVER (ORDER BY b) < 3;" <<'EOF'
 ValidationException: SQL validation failed. At line 7, column 23: Windowed aggregate expression is illegal in WHERE clause
 EOF
-error frame "SELECT * FROM (SELECT a, ROW_NUMBER() OVER (PARTITION BY a ORDER BY b ROWS 2 PRECEDING) AS r FROM t) WHERE r <= 2;" <<'EOF'
+sql_error frame "SELECT * FROM (SELECT a, ROW_NUMBER() OVER (PARTITION BY a ORDER BY b ROWS 2 PRECEDING) AS r FROM t) WHERE r <= 2;" <<'EOF'
 ValidationException: SQL validation failed. At line 7, column 26: ROW/RANGE not allowed with RANK, DENSE_RANK or ROW_NUMBER functions
 EOF
-error window_topn "SELECT * FROM (SELECT window_start, k, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY v) AS r FROM TABLE(TUMBLE(TABLE e, DESCRIPTOR(ts), INTERVAL '5' SECOND))) WHERE r <= 1;" <<'EOF'
+sql_error window_topn "SELECT * FROM (SELECT window_start, k, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY v) AS r FROM TABLE(TUMBLE(TABLE e, DESCRIPTOR(ts), INTERVAL '5' SECOND))) WHERE r <= 1;" <<'EOF'
 TableException: Window Top-N and window deduplication (PARTITION BY window_start, window_end over a window table function) are not supported in Spate yet
 EOF
 
